@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+
+/** Bad command-line usage: the CLI prints the message and the command's help, then exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  description: string;
+  /** Placeholder shown in help, e.g. FILE. */
+  value?: string;
+  multiple?: boolean;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  options: Record<string, OptionSpec>;
+}
+
+export function helpText(command: CommandSpec): string {
+  const lines = [`Usage: jsm-sso ${command.name} [options]`, '', command.summary, '', 'Options:'];
+  const all: Record<string, OptionSpec> = { ...command.options, help: { type: 'boolean', description: 'Show this help.' } };
+  for (const [name, spec] of Object.entries(all)) {
+    const flag = `--${name}${spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : ''}`;
+    lines.push(`  ${flag.padEnd(34)} ${spec.description}`);
+  }
+  return lines.join('\n');
+}
+
+export type ParsedOptions = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
+/** Parses argv strictly: unknown flags and missing values are UsageErrors. Returns undefined for --help. */
+export function parseCommand(command: CommandSpec, argv: string[]): ParsedOptions | undefined {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
+  for (const [name, spec] of Object.entries(command.options)) {
+    options[name] = spec.multiple ? { type: spec.type, multiple: true } : { type: spec.type };
+  }
+  let values: ParsedOptions;
+  try {
+    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0] ?? 'invalid arguments');
+  }
+  if (values['help']) {
+    console.log(helpText(command));
+    return undefined;
+  }
+  return values;
+}
+
+export function requireString(values: ParsedOptions, name: string): string {
+  const value = values[name];
+  if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+export function optionalPort(values: ParsedOptions, name: string, fallback: number): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const port = Number(raw);
+  if (typeof raw !== 'string' || !/^\d+$/.test(raw) || port > 65535) {
+    throw new UsageError(`--${name} must be a port number from 0 to 65535, got ${JSON.stringify(raw)}`);
+  }
+  return port;
+}

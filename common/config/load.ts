@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { API_GROUP, API_VERSION, KIND } from './crd-schema.js';
+import type { JsmSsoTenant } from './tenant.generated.js';
+import { validateTenantDocument } from './validate.js';
+
+export type { JsmSsoTenant } from './tenant.generated.js';
+
+/**
+ * Reads a JsmSsoTenant YAML file (the same document a user would `kubectl apply`), validates it as
+ * the API server would and returns it with defaults applied. Throws ConfigError listing every
+ * problem with its field path; nothing is started on a bad file.
+ */
+export function loadTenantFile(path: string): JsmSsoTenant {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError([{ path: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code}` }]);
+  }
+  return parseTenant(text);
+}
+
+export function parseTenant(text: string): JsmSsoTenant {
+  const documents = parseAllDocuments(text);
+  if (!Array.isArray(documents) || documents.length !== 1) {
+    throw new ConfigError([{ path: '(file)', message: 'expected exactly one YAML document' }]);
+  }
+  const [document] = documents;
+  if (document!.errors.length > 0) {
+    throw new ConfigError(document!.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0]! })));
+  }
+  return checkTenant(document!.toJS({ maxAliasCount: 50 }));
+}
+
+/** Validates an already-parsed document (from YAML or from the API server). */
+export function checkTenant(value: unknown): JsmSsoTenant {
+  const problems = [];
+  const doc = value as { apiVersion?: unknown; kind?: unknown } | null;
+  if (doc?.apiVersion !== `${API_GROUP}/${API_VERSION}`) {
+    problems.push({ path: 'apiVersion', message: `must be ${API_GROUP}/${API_VERSION}` });
+  }
+  if (doc?.kind !== KIND) problems.push({ path: 'kind', message: `must be ${KIND}` });
+  problems.push(...validateTenantDocument(value));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return value as JsmSsoTenant;
+}
+
+/** A stable identifier for logs, metrics and state keys: `namespace/name`, or `name` standalone. */
+export function tenantId(tenant: JsmSsoTenant): string {
+  const { name, namespace } = tenant.metadata!;
+  return namespace ? `${namespace}/${name}` : name;
+}

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { JsmSsoError } from '../errors.js';
+
+/**
+ * Secret references resolve the same way everywhere: `<dir>/<secretName>/<key>`. In a pod the
+ * operator mounts each referenced Secret there; standalone, `--secrets-dir` points at a folder with
+ * the same layout. Files are read on every call so a rotated Secret is picked up without restart.
+ */
+export class SecretDirectory {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  path(secretName: string, key: string): string {
+    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(secretName) || !/^[-._a-zA-Z0-9]+$/.test(key) || key.startsWith('..')) {
+      throw new JsmSsoError('SECRET_REF_INVALID', `invalid secret reference ${secretName}/${key}`);
+    }
+    return join(this.root, secretName, key);
+  }
+
+  read(secretName: string, key: string): string {
+    try {
+      return readFileSync(this.path(secretName, key), 'utf8');
+    } catch (err) {
+      if (err instanceof JsmSsoError) throw err;
+      throw new JsmSsoError('SECRET_MISSING', `secret ${secretName} has no readable key ${key} under ${this.root}`, {
+        cause: err,
+      });
+    }
+  }
+
+  /** Like read, but undefined when the key does not exist (optional keys such as next.crt). */
+  readOptional(secretName: string, key: string): string | undefined {
+    try {
+      return readFileSync(this.path(secretName, key), 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** Where the operator mounts Secrets in pods. */
+export const POD_SECRETS_DIR = '/var/run/jsm-sso/secrets';

@@ -1,0 +1,143 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { compileCel } from '../cel.js';
+import type { ConfigProblem } from '../errors.js';
+import { type SchemaNode, tenantCrd } from './crd-schema.js';
+
+/**
+ * Validates a JsmSsoTenant document the way the Kubernetes API server would: structural schema
+ * (types, enums, bounds, required fields, unknown fields refused as with kubectl's strict field
+ * validation), defaults applied, then every x-kubernetes-validations CEL rule. Problems are
+ * collected, never thrown, so a user sees all of them at once.
+ */
+
+// ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+let validator: ValidateFunction | undefined;
+
+function structuralValidator(): ValidateFunction {
+  if (!validator) {
+    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+    addFormats(ajv);
+    ajv.addFormat('int64', true);
+    validator = ajv.compile(closeObjects(structuredClone(tenantCrd().schema)));
+  }
+  return validator;
+}
+
+/** Objects that declare properties refuse others, as the API server prunes or rejects them. */
+function closeObjects(node: SchemaNode): SchemaNode {
+  if (node.properties && node.additionalProperties === undefined && !node['x-kubernetes-preserve-unknown-fields']) {
+    node.additionalProperties = false;
+  }
+  for (const child of Object.values(node.properties ?? {})) closeObjects(child);
+  if (node.items) closeObjects(node.items);
+  if (node.additionalProperties && typeof node.additionalProperties === 'object') closeObjects(node.additionalProperties);
+  return node;
+}
+
+/** Validates and defaults `document` in place. An empty result means it is valid. */
+export function validateTenantDocument(document: unknown): ConfigProblem[] {
+  const validate = structuralValidator();
+  const problems: ConfigProblem[] = [];
+  if (!validate(document)) problems.push(...(validate.errors ?? []).map(toProblem));
+  problems.push(...celProblems(tenantCrd().schema, document, ''));
+  const doc = document as { metadata?: { name?: unknown } } | null;
+  if (typeof doc?.metadata?.name !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(doc.metadata.name)) {
+    problems.push({ path: 'metadata.name', message: 'required: a DNS label naming the tenant' });
+  }
+  problems.push(...attributeMappingProblems(document as TenantLike));
+  return dedupe(problems);
+}
+
+function toProblem(error: ErrorObject): ConfigProblem {
+  const path = pointerToPath(error.instancePath);
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return { path: join(path, String(error.params['additionalProperty'])), message: 'unknown field' };
+    case 'required':
+      return { path: join(path, String(error.params['missingProperty'])), message: 'required field is missing' };
+    case 'enum':
+      return { path, message: `must be one of: ${(error.params['allowedValues'] as unknown[]).join(', ')}` };
+    default:
+      return { path: path || '(document)', message: error.message ?? error.keyword };
+  }
+}
+
+function pointerToPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : join(acc, seg)), '');
+}
+
+function join(path: string, field: string): string {
+  return path ? `${path}.${field}` : field;
+}
+
+/** Walks schema and value together and evaluates each CEL rule with `self` bound to its node. */
+function celProblems(schema: SchemaNode, value: unknown, path: string): ConfigProblem[] {
+  if (value === undefined || value === null) return [];
+  const problems: ConfigProblem[] = [];
+  for (const rule of schema['x-kubernetes-validations'] ?? []) {
+    let ok: unknown;
+    try {
+      ok = compileCel(rule.rule)({ self: value });
+    } catch {
+      // A rule over a structurally broken value cannot be judged; the structural problem is reported.
+      continue;
+    }
+    if (ok !== true) {
+      const at = rule.fieldPath ? path + rule.fieldPath : path;
+      problems.push({ path: at || '(document)', message: rule.message ?? `failed rule: ${rule.rule}` });
+    }
+  }
+  if (schema.properties && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [key, child] of Object.entries(schema.properties)) {
+      problems.push(...celProblems(child, (value as Record<string, unknown>)[key], join(path, key)));
+    }
+  }
+  if (schema.items && Array.isArray(value)) {
+    value.forEach((item, i) => problems.push(...celProblems(schema.items as SchemaNode, item, `${path}[${i}]`)));
+  }
+  return problems;
+}
+
+interface TenantLike {
+  spec: { identityProviders: { attributeMapping?: Record<string, string>; nameId?: { expression?: string } }[] };
+}
+
+/** The IdPs' claim expressions must compile, as the operator's ConfigValid condition also checks. */
+function attributeMappingProblems(document: TenantLike): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const idps = document?.spec?.identityProviders;
+  if (!Array.isArray(idps)) return problems;
+  idps.forEach((idp, i) => {
+    if (typeof idp !== 'object' || idp === null) return;
+    const expressions: [string, string | undefined][] = [
+      ...Object.entries(idp.attributeMapping ?? {}).map(([k, v]) => [`attributeMapping.${k}`, v] as [string, string]),
+      ['nameId.expression', idp.nameId?.expression],
+    ];
+    for (const [field, source] of expressions) {
+      if (typeof source !== 'string') continue;
+      try {
+        compileCel(source);
+      } catch (err) {
+        problems.push({ path: `spec.identityProviders[${i}].${field}`, message: `invalid CEL: ${(err as Error).message}` });
+      }
+    }
+  });
+  return problems;
+}
+
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * Errors with a stable `code` that tests assert, logs carry and metrics count. The message is for
+ * people; the code is the contract. `status` is the HTTP status a public endpoint answers with.
+ */
+export class JsmSsoError extends Error {
+  readonly code: string;
+  readonly status: number;
+
+  constructor(code: string, message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'JsmSsoError';
+    this.code = code;
+    this.status = options.status ?? 400;
+  }
+}
+
+/** A configuration problem found before anything starts; `problems` name each bad field. */
+export class ConfigError extends JsmSsoError {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(problems: readonly ConfigProblem[]) {
+    super('CONFIG_INVALID', problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface ConfigProblem {
+  /** Field path in the document, e.g. `spec.identityProviders[0].oidc.issuer`. */
+  path: string;
+  message: string;
+}

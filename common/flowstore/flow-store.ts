@@ -1,0 +1,35 @@
+/**
+ * Short-lived key-value state shared by the replicas of one tenant: login flows, one-time-use
+ * markers (state, nonce, assertion IDs) and portal sessions. Every entry expires; nothing here is
+ * meant to outlive a login or a session. Keys are namespaced per tenant by the implementation.
+ */
+export interface FlowStore {
+  /** Stores `value` under `key` for `ttlSeconds`, replacing any previous value. */
+  put(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Stores `value` only if `key` is absent; true when stored. The basis of replay detection. */
+  putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  get(key: string): Promise<string | undefined>;
+  /** Reads and deletes atomically, so a flow step can be consumed by one request only. */
+  take(key: string): Promise<string | undefined>;
+  delete(key: string): Promise<void>;
+  /** Resolves when the backing service answers; rejects with FlowStoreUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+import { JsmSsoError } from '../errors.js';
+
+export class FlowStoreUnavailableError extends JsmSsoError {
+  constructor(cause: unknown) {
+    super('FLOW_STORE_UNAVAILABLE', 'the shared state store cannot be reached', { status: 503, cause });
+    this.name = 'FlowStoreUnavailableError';
+  }
+}
+
+export function assertTtl(ttlSeconds: number): void {
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new RangeError(`ttl must be a positive integer, got ${ttlSeconds}`);
+}
+
+export function jsonValue<T>(raw: string | undefined): T | undefined {
+  return raw === undefined ? undefined : (JSON.parse(raw) as T);
+}

@@ -1,0 +1,3 @@
+export { type FlowStore, FlowStoreUnavailableError, jsonValue } from './flow-store.js';
+export { MemoryFlowStore } from './memory-store.js';
+export { RedisFlowStore } from './redis-store.js';

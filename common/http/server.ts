@@ -1,0 +1,109 @@
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
+import type { Logger } from '../log.js';
+
+/** TLS settings every server shares: TLS 1.2 or higher, Node's modern default ciphers. */
+export const MIN_TLS_VERSION = 'TLSv1.2' as const;
+
+export interface ServerTls {
+  /** Returns the current key and certificate; called again when `reload()` is invoked. */
+  load: () => Pick<SecureContextOptions, 'key' | 'cert' | 'ca'>;
+}
+
+export interface StartServerOptions {
+  name: string;
+  handler: RequestListener;
+  port: number;
+  host: string;
+  logger: Logger;
+  tls?: ServerTls;
+}
+
+export interface RunningServer {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  readonly server: Server;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes idle sockets. */
+  close(graceMs?: number): Promise<void>;
+  /** Re-reads the TLS key and certificate (no-op without TLS). */
+  reloadTls(): void;
+}
+
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { tls } = options;
+  const server: Server = tls
+    ? createHttpsServer({ ...tls.load(), minVersion: MIN_TLS_VERSION }, options.handler)
+    : createHttpServer(options.handler);
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 60_000;
+  server.keepAliveTimeout = 5_000;
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  if (tls) {
+    // Renegotiation is a DoS vector and never needed by our clients.
+    server.on('secureConnection', (socket) => socket.disableRenegotiation?.());
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+  options.logger.info({ event: 'server.listening', server: options.name, url }, 'listening');
+  return {
+    name: options.name,
+    url,
+    port,
+    server,
+    reloadTls() {
+      if (tls && 'setSecureContext' in server) {
+        (server as unknown as { setSecureContext(o: SecureContextOptions): void }).setSecureContext({
+          ...tls.load(),
+          minVersion: MIN_TLS_VERSION,
+        });
+      }
+    },
+    async close(graceMs = 10_000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, graceMs);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * On SIGTERM or SIGINT: run `stop` once (it drains the servers), then exit 0. A second signal
+ * exits at once with 1, for a person pressing Ctrl-C twice.
+ */
+export function exitOnSignals(stop: () => Promise<void>, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ event: 'process.stopping', signal }, 'stopping');
+    stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ event: 'process.stop_failed', err }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

@@ -1,0 +1,31 @@
+// Runs the whole mocha suite and ends with the plain `N passed, N failed` line that CI reads
+// (mocha's own summary is not read). Arguments are passed to mocha, e.g. `npm test -- --grep broker`.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const summaryFile = join(tmpdir(), `jsm-sso-test-summary-${process.pid}.json`);
+const args = [
+  '--import=tsx',
+  'node_modules/mocha/bin/mocha.js',
+  '--config',
+  'test/.mocharc.json',
+  '--reporter',
+  'test/reporter.cjs',
+  ...process.argv.slice(2),
+];
+const run = spawnSync(process.execPath, args, {
+  stdio: 'inherit',
+  env: { ...process.env, JSM_SSO_TEST_SUMMARY: summaryFile },
+});
+let passed = 0;
+let failed = 1;
+try {
+  ({ passed, failed } = JSON.parse(readFileSync(summaryFile, 'utf8')) as { passed: number; failed: number });
+  rmSync(summaryFile);
+} catch {
+  console.error('mocha wrote no summary: it crashed before finishing');
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
