@@ -24,7 +24,10 @@ export interface CommandSpec {
 
 export function helpText(command: CommandSpec): string {
   const lines = [`Usage: jsm-sso ${command.name} [options]`, '', command.summary, '', 'Options:'];
-  const all: Record<string, OptionSpec> = { ...command.options, help: { type: 'boolean', description: 'Show this help.' } };
+  const all: Record<string, OptionSpec> = {
+    ...command.options,
+    help: { type: 'boolean', description: 'Show this help.' },
+  };
   for (const [name, spec] of Object.entries(all)) {
     const flag = `--${name}${spec.type === 'string' ? ` ${spec.value ?? 'VALUE'}` : ''}`;
     lines.push(`  ${flag.padEnd(34)} ${spec.description}`);
@@ -36,7 +39,9 @@ export type ParsedOptions = Record<string, string | boolean | (string | boolean)
 
 /** Parses argv strictly: unknown flags and missing values are UsageErrors. Returns undefined for --help. */
 export function parseCommand(command: CommandSpec, argv: string[]): ParsedOptions | undefined {
-  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
+    help: { type: 'boolean' },
+  };
   for (const [name, spec] of Object.entries(command.options)) {
     options[name] = spec.multiple ? { type: spec.type, multiple: true } : { type: spec.type };
   }

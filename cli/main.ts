@@ -7,10 +7,22 @@ import { UsageError } from './args.js';
 type Run = (argv: string[]) => Promise<void>;
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Run> }> = {
-  operator: { summary: 'Run the Kubernetes operator', load: async () => (await import('../operator/cli.js')).run },
-  broker: { summary: 'Run one tenant\'s SAML/OIDC broker', load: async () => (await import('../broker/cli.js')).run },
-  portal: { summary: 'Run one tenant\'s customer portal', load: async () => (await import('../portal/cli.js')).run },
-  dev: { summary: 'Local stack: jsm-emulator, idp, start', load: async () => (await import('../dev/cli.js')).run },
+  operator: {
+    summary: 'Run the Kubernetes operator',
+    load: async () => (await import('../operator/cli.js')).run,
+  },
+  broker: {
+    summary: "Run one tenant's SAML/OIDC broker",
+    load: async () => (await import('../broker/cli.js')).run,
+  },
+  portal: {
+    summary: "Run one tenant's customer portal",
+    load: async () => (await import('../portal/cli.js')).run,
+  },
+  dev: {
+    summary: 'Local stack: jsm-emulator, idp, start',
+    load: async () => (await import('../dev/cli.js')).run,
+  },
 };
 
 function usage(): string {

@@ -18,10 +18,16 @@ export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[depth]';
   if (typeof value === 'string') return value.replace(EMAIL, REDACTED);
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  if (value instanceof Error) return { type: value.name, message: redact(value.message, depth + 1), code: (value as { code?: unknown }).code };
+  if (value instanceof Error)
+    return {
+      type: value.name,
+      message: redact(value.message, depth + 1),
+      code: (value as { code?: unknown }).code,
+    };
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SENSITIVE_KEY.test(k) ? REDACTED : redact(v, depth + 1);
+    for (const [k, v] of Object.entries(value))
+      out[k] = SENSITIVE_KEY.test(k) ? REDACTED : redact(v, depth + 1);
     return out;
   }
   return value;

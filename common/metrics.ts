@@ -1,4 +1,4 @@
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 
 /** One registry per process part, with Node's default process metrics under the `jsm_sso_` prefix. */
 export function createMetricsRegistry(): Registry {

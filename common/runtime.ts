@@ -1,13 +1,20 @@
 import { readFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import type { Registry } from 'prom-client';
-import { type OptionSpec, type ParsedOptions, UsageError, optionalPort, parseCommand, requireString } from '../cli/args.js';
+import {
+  type OptionSpec,
+  optionalPort,
+  type ParsedOptions,
+  parseCommand,
+  requireString,
+  UsageError,
+} from '../cli/args.js';
 import { type JsmSsoTenant, loadTenantFile, tenantId } from './config/load.js';
 import { POD_SECRETS_DIR, SecretDirectory } from './config/secrets.js';
 import { type FlowStore, MemoryFlowStore, RedisFlowStore } from './flowstore/index.js';
 import { startManagementServer } from './http/management.js';
-import { type RunningServer, type ServerTls, exitOnSignals, startServer } from './http/server.js';
-import { type Logger, createLogger } from './log.js';
+import { exitOnSignals, type RunningServer, type ServerTls, startServer } from './http/server.js';
+import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
 
 /**
@@ -32,12 +39,28 @@ export interface PartInstance {
 }
 
 export const PART_OPTIONS: Record<string, OptionSpec> = {
-  config: { type: 'string', value: 'FILE', description: 'JsmSsoTenant YAML (the document you would kubectl apply).' },
-  'secrets-dir': { type: 'string', value: 'DIR', description: `Secrets as DIR/<secretName>/<key> (default ${POD_SECRETS_DIR}).` },
+  config: {
+    type: 'string',
+    value: 'FILE',
+    description: 'JsmSsoTenant YAML (the document you would kubectl apply).',
+  },
+  'secrets-dir': {
+    type: 'string',
+    value: 'DIR',
+    description: `Secrets as DIR/<secretName>/<key> (default ${POD_SECRETS_DIR}).`,
+  },
   port: { type: 'string', value: 'N', description: 'Public port (default 8080; 0 picks a free one).' },
   host: { type: 'string', value: 'ADDR', description: 'Address to listen on (default 0.0.0.0).' },
-  'management-port': { type: 'string', value: 'N', description: 'Port for /metrics, /healthz, /readyz (default 9090).' },
-  'tls-cert': { type: 'string', value: 'FILE', description: 'PEM certificate chain: serve HTTPS (reloaded on change).' },
+  'management-port': {
+    type: 'string',
+    value: 'N',
+    description: 'Port for /metrics, /healthz, /readyz (default 9090).',
+  },
+  'tls-cert': {
+    type: 'string',
+    value: 'FILE',
+    description: 'PEM certificate chain: serve HTTPS (reloaded on change).',
+  },
   'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key for --tls-cert.' },
 };
 
@@ -52,7 +75,8 @@ function tlsFromFlags(values: ParsedOptions): ServerTls | undefined {
   const cert = values['tls-cert'];
   const key = values['tls-key'];
   if (cert === undefined && key === undefined) return undefined;
-  if (typeof cert !== 'string' || typeof key !== 'string') throw new UsageError('--tls-cert and --tls-key go together');
+  if (typeof cert !== 'string' || typeof key !== 'string')
+    throw new UsageError('--tls-cert and --tls-key go together');
   return { load: () => ({ cert: readFileSync(cert), key: readFileSync(key) }) };
 }
 
@@ -66,7 +90,9 @@ export async function runPart(
   const values = parseCommand({ name, summary, options: PART_OPTIONS }, argv);
   if (!values) return;
   const tenant = loadTenantFile(requireString(values, 'config'));
-  const secrets = new SecretDirectory(typeof values['secrets-dir'] === 'string' ? values['secrets-dir'] : POD_SECRETS_DIR);
+  const secrets = new SecretDirectory(
+    typeof values['secrets-dir'] === 'string' ? values['secrets-dir'] : POD_SECRETS_DIR,
+  );
   const id = tenantId(tenant);
   const logger = createLogger({ component: name, tenant: id });
   const registry = createMetricsRegistry();
@@ -76,7 +102,14 @@ export async function runPart(
   const part = await build({ tenant, tenantId: id, secrets, logger, registry, store });
   const servers: RunningServer[] = [];
   servers.push(
-    await startServer({ name, handler: part.handler, port: optionalPort(values, 'port', 8080), host, logger, ...(tls ? { tls } : {}) }),
+    await startServer({
+      name,
+      handler: part.handler,
+      port: optionalPort(values, 'port', 8080),
+      host,
+      logger,
+      ...(tls ? { tls } : {}),
+    }),
   );
   servers.push(
     await startManagementServer({

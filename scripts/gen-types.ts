@@ -19,7 +19,8 @@ function requireDefaulted(node: SchemaNode): SchemaNode {
     for (const child of Object.values(node.properties)) requireDefaulted(child);
   }
   if (node.items) requireDefaulted(node.items);
-  if (node.additionalProperties && typeof node.additionalProperties === 'object') requireDefaulted(node.additionalProperties);
+  if (node.additionalProperties && typeof node.additionalProperties === 'object')
+    requireDefaulted(node.additionalProperties);
   if (node.properties && node.additionalProperties === undefined) node.additionalProperties = false;
   return node;
 }

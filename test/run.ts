@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type LocalRedis, startLocalRedis } from './support/local-redis.js';
 
 const summaryFile = join(tmpdir(), `jsm-sso-test-summary-${process.pid}.json`);
 const args = [
@@ -15,10 +16,19 @@ const args = [
   'test/reporter.cjs',
   ...process.argv.slice(2),
 ];
-const run = spawnSync(process.execPath, args, {
-  stdio: 'inherit',
-  env: { ...process.env, JSM_SSO_TEST_SUMMARY: summaryFile },
-});
+// A private Redis for the run unless the caller points at one; tests that need it fail without it.
+let redis: LocalRedis | undefined;
+const env: NodeJS.ProcessEnv = { ...process.env, JSM_SSO_TEST_SUMMARY: summaryFile };
+if (!env['REDIS_URL']) {
+  try {
+    redis = await startLocalRedis();
+    env['REDIS_URL'] = redis.url;
+  } catch (err) {
+    console.error(`no Redis for the tests: ${(err as Error).message}`);
+  }
+}
+const run = spawnSync(process.execPath, args, { stdio: 'inherit', env });
+await redis?.stop();
 let passed = 0;
 let failed = 1;
 try {

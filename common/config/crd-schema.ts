@@ -43,7 +43,10 @@ export function tenantCrd(): { document: Record<string, unknown>; schema: Schema
     const document = parse(readFileSync(CRD_PATH, 'utf8')) as { spec: { versions: CrdVersion[] } };
     const version = document.spec.versions.find((v) => v.name === API_VERSION);
     if (!version) throw new Error(`${CRD_PATH} has no version ${API_VERSION}`);
-    cached = { document: document as unknown as Record<string, unknown>, schema: version.schema.openAPIV3Schema };
+    cached = {
+      document: document as unknown as Record<string, unknown>,
+      schema: version.schema.openAPIV3Schema,
+    };
   }
   return cached;
 }

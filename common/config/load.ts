@@ -17,7 +17,9 @@ export function loadTenantFile(path: string): JsmSsoTenant {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ path: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code}` }]);
+    throw new ConfigError([
+      { path: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code}` },
+    ]);
   }
   return parseTenant(text);
 }
@@ -29,7 +31,9 @@ export function parseTenant(text: string): JsmSsoTenant {
   }
   const [document] = documents;
   if (document!.errors.length > 0) {
-    throw new ConfigError(document!.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0]! })));
+    throw new ConfigError(
+      document!.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0]! })),
+    );
   }
   return checkTenant(document!.toJS({ maxAliasCount: 50 }));
 }

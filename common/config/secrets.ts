@@ -15,7 +15,11 @@ export class SecretDirectory {
   }
 
   path(secretName: string, key: string): string {
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(secretName) || !/^[-._a-zA-Z0-9]+$/.test(key) || key.startsWith('..')) {
+    if (
+      !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(secretName) ||
+      !/^[-._a-zA-Z0-9]+$/.test(key) ||
+      key.startsWith('..')
+    ) {
       throw new JsmSsoError('SECRET_REF_INVALID', `invalid secret reference ${secretName}/${key}`);
     }
     return join(this.root, secretName, key);
@@ -26,9 +30,13 @@ export class SecretDirectory {
       return readFileSync(this.path(secretName, key), 'utf8');
     } catch (err) {
       if (err instanceof JsmSsoError) throw err;
-      throw new JsmSsoError('SECRET_MISSING', `secret ${secretName} has no readable key ${key} under ${this.root}`, {
-        cause: err,
-      });
+      throw new JsmSsoError(
+        'SECRET_MISSING',
+        `secret ${secretName} has no readable key ${key} under ${this.root}`,
+        {
+          cause: err,
+        },
+      );
     }
   }
 

@@ -28,12 +28,17 @@ function structuralValidator(): ValidateFunction {
 
 /** Objects that declare properties refuse others, as the API server prunes or rejects them. */
 function closeObjects(node: SchemaNode): SchemaNode {
-  if (node.properties && node.additionalProperties === undefined && !node['x-kubernetes-preserve-unknown-fields']) {
+  if (
+    node.properties &&
+    node.additionalProperties === undefined &&
+    !node['x-kubernetes-preserve-unknown-fields']
+  ) {
     node.additionalProperties = false;
   }
   for (const child of Object.values(node.properties ?? {})) closeObjects(child);
   if (node.items) closeObjects(node.items);
-  if (node.additionalProperties && typeof node.additionalProperties === 'object') closeObjects(node.additionalProperties);
+  if (node.additionalProperties && typeof node.additionalProperties === 'object')
+    closeObjects(node.additionalProperties);
   return node;
 }
 
@@ -57,7 +62,10 @@ function toProblem(error: ErrorObject): ConfigProblem {
     case 'additionalProperties':
       return { path: join(path, String(error.params['additionalProperty'])), message: 'unknown field' };
     case 'required':
-      return { path: join(path, String(error.params['missingProperty'])), message: 'required field is missing' };
+      return {
+        path: join(path, String(error.params['missingProperty'])),
+        message: 'required field is missing',
+      };
     case 'enum':
       return { path, message: `must be one of: ${(error.params['allowedValues'] as unknown[]).join(', ')}` };
     default:
@@ -100,13 +108,16 @@ function celProblems(schema: SchemaNode, value: unknown, path: string): ConfigPr
     }
   }
   if (schema.items && Array.isArray(value)) {
-    value.forEach((item, i) => problems.push(...celProblems(schema.items as SchemaNode, item, `${path}[${i}]`)));
+    for (const [i, item] of value.entries())
+      problems.push(...celProblems(schema.items, item, `${path}[${i}]`));
   }
   return problems;
 }
 
 interface TenantLike {
-  spec: { identityProviders: { attributeMapping?: Record<string, string>; nameId?: { expression?: string } }[] };
+  spec: {
+    identityProviders: { attributeMapping?: Record<string, string>; nameId?: { expression?: string } }[];
+  };
 }
 
 /** The IdPs' claim expressions must compile, as the operator's ConfigValid condition also checks. */
@@ -117,7 +128,9 @@ function attributeMappingProblems(document: TenantLike): ConfigProblem[] {
   idps.forEach((idp, i) => {
     if (typeof idp !== 'object' || idp === null) return;
     const expressions: [string, string | undefined][] = [
-      ...Object.entries(idp.attributeMapping ?? {}).map(([k, v]) => [`attributeMapping.${k}`, v] as [string, string]),
+      ...Object.entries(idp.attributeMapping ?? {}).map(
+        ([k, v]) => [`attributeMapping.${k}`, v] as [string, string],
+      ),
       ['nameId.expression', idp.nameId?.expression],
     ];
     for (const [field, source] of expressions) {
@@ -125,7 +138,10 @@ function attributeMappingProblems(document: TenantLike): ConfigProblem[] {
       try {
         compileCel(source);
       } catch (err) {
-        problems.push({ path: `spec.identityProviders[${i}].${field}`, message: `invalid CEL: ${(err as Error).message}` });
+        problems.push({
+          path: `spec.identityProviders[${i}].${field}`,
+          message: `invalid CEL: ${(err as Error).message}`,
+        });
       }
     }
   });

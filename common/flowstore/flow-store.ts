@@ -27,7 +27,8 @@ export class FlowStoreUnavailableError extends JsmSsoError {
 }
 
 export function assertTtl(ttlSeconds: number): void {
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new RangeError(`ttl must be a positive integer, got ${ttlSeconds}`);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)
+    throw new RangeError(`ttl must be a positive integer, got ${ttlSeconds}`);
 }
 
 export function jsonValue<T>(raw: string | undefined): T | undefined {

@@ -1,4 +1,4 @@
-import { type FlowStore, assertTtl } from './flow-store.js';
+import { assertTtl, type FlowStore } from './flow-store.js';
 
 interface Entry {
   value: string;

@@ -1,11 +1,13 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { type FlowStore, FlowStoreUnavailableError, assertTtl } from './flow-store.js';
+import { assertTtl, type FlowStore, FlowStoreUnavailableError } from './flow-store.js';
 
 /**
  * Flow store on Redis, shared by all replicas of a tenant. Every key gets a TTL and the tenant's
  * prefix. Commands fail fast while Redis is down (no offline queue), so callers answer 503 at once
  * instead of hanging; ioredis reconnects by itself and the store recovers when Redis returns.
  */
+const READY_WAIT_MS = 1500;
+
 export class RedisFlowStore implements FlowStore {
   readonly #redis: Redis;
 
@@ -58,8 +60,26 @@ export class RedisFlowStore implements FlowStore {
     this.#redis.disconnect();
   }
 
+  /** Waits briefly for a connection that is being (re)established; a down Redis fails within this bound. */
+  async #ready(): Promise<void> {
+    if (this.#redis.status === 'ready') return;
+    if (this.#redis.status === 'end') throw new Error('connection closed');
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#redis.off('ready', onReady);
+        reject(new Error(`not connected (${this.#redis.status})`));
+      }, READY_WAIT_MS);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#redis.once('ready', onReady);
+    });
+  }
+
   async #call<T>(command: () => Promise<T>): Promise<T> {
     try {
+      await this.#ready();
       return await command();
     } catch (err) {
       throw new FlowStoreUnavailableError(err);

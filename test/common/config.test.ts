@@ -1,0 +1,154 @@
+import { expect } from 'chai';
+import { stringify } from 'yaml';
+import { checkTenant, loadTenantFile, parseTenant } from '../../common/config/load.js';
+import { ConfigError } from '../../common/errors.js';
+import { CEL_RULE_CASES, validTenantDocument } from '../support/tenants.js';
+
+function problemsOf(document: unknown): { path: string; message: string }[] {
+  try {
+    checkTenant(document);
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return [...(err as ConfigError).problems];
+  }
+  return [];
+}
+
+describe('tenant configuration loader', () => {
+  it('loads a valid tenant and applies the CRD defaults', () => {
+    const tenant = loadTenantFile('test/fixtures/tenant-valid.yaml');
+    expect(tenant.spec.portal.replicas).to.equal(1);
+    expect(tenant.spec.portal.title).to.equal('Acme Help Center');
+    expect(tenant.spec.broker.assertionLifetimeSeconds).to.equal(300);
+    expect(tenant.spec.broker.flowTtlSeconds).to.equal(600);
+    expect(tenant.spec.atlassian.customerProvisioning).to.equal('createOnFirstLogin');
+    const idp = tenant.spec.identityProviders[0];
+    expect(idp.oidc?.clientAuthMethod).to.equal('client_secret_basic');
+    expect(idp.oidc?.clientSecretRef?.key).to.equal('clientSecret');
+    expect(idp.oidc?.scopes).to.deep.equal(['openid', 'email', 'profile']);
+    expect(idp.nameId).to.equal(undefined);
+    expect(idp.attributeMapping).to.have.property('email', 'claims.email');
+  });
+
+  it('lists every problem of a bad file with its field path', () => {
+    let error: unknown;
+    try {
+      loadTenantFile('test/fixtures/tenant-invalid.yaml');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).to.be.instanceOf(ConfigError);
+    const paths = (error as ConfigError).problems.map((p) => p.path);
+    expect(paths).to.include.members([
+      'spec.portal.colour',
+      'spec.portal.url',
+      'spec.broker.url',
+      'spec.broker.assertionLifetimeSeconds',
+      'spec.identityProviders[0].name',
+      'spec.identityProviders[0]',
+      'spec.identityProviders[0].oidc',
+      'spec.identityProviders[0].attributeMapping.email',
+      'spec.atlassian.credentialsSecretRef',
+      'spec.redis',
+    ]);
+  });
+
+  it('refuses unknown fields at any depth, as kubectl strict field validation does', () => {
+    const doc = validTenantDocument();
+    doc.spec.identityProviders[0].oidc.clientSecret = 'inline';
+    doc.spec.extra = true;
+    expect(problemsOf(doc)).to.deep.include.members([
+      { path: 'spec.identityProviders[0].oidc.clientSecret', message: 'unknown field' },
+      { path: 'spec.extra', message: 'unknown field' },
+    ]);
+  });
+
+  it('refuses a document of another kind or version', () => {
+    const doc = validTenantDocument();
+    doc.apiVersion = 'jsm-sso.io/v1';
+    doc.kind = 'Tenant';
+    expect(problemsOf(doc).map((p) => p.path)).to.include.members(['apiVersion', 'kind']);
+  });
+
+  it('requires metadata.name', () => {
+    const doc = validTenantDocument();
+    doc.metadata = {};
+    expect(problemsOf(doc).map((p) => p.path)).to.include('metadata.name');
+  });
+
+  it('refuses an attribute mapping whose CEL does not compile', () => {
+    const doc = validTenantDocument();
+    doc.spec.identityProviders[0].attributeMapping = {
+      email: 'claims.email',
+      groups: 'claims.groups.filter(g,',
+    };
+    const problems = problemsOf(doc);
+    expect(problems).to.have.length(1);
+    expect(problems[0]!.path).to.equal('spec.identityProviders[0].attributeMapping.groups');
+    expect(problems[0]!.message).to.match(/^invalid CEL/);
+  });
+
+  it('refuses YAML with several documents or syntax errors', () => {
+    expect(() => parseTenant('a: 1\n---\nb: 2\n')).to.throw(ConfigError, /exactly one YAML document/);
+    expect(() => parseTenant('a: [1, 2\n')).to.throw(ConfigError);
+  });
+
+  it('refuses more than five identity providers', () => {
+    const doc = validTenantDocument();
+    const base = doc.spec.identityProviders[0];
+    doc.spec.identityProviders = [0, 1, 2, 3, 4, 5].map((i) => ({
+      ...structuredClone(base),
+      name: `idp-${i}`,
+    }));
+    expect(problemsOf(doc)).to.deep.include({
+      path: 'spec.identityProviders',
+      message: 'must NOT have more than 5 items',
+    });
+  });
+
+  describe('CEL rules of the CRD', () => {
+    for (const testCase of CEL_RULE_CASES) {
+      it(`enforces: ${testCase.rule}`, () => {
+        const doc = validTenantDocument();
+        testCase.mutate(doc);
+        const problems = problemsOf(doc);
+        const match = problems.find((p) => p.path === testCase.path && p.message.includes(testCase.message));
+        expect(match, JSON.stringify(problems)).to.not.equal(undefined);
+      });
+    }
+
+    it('accepts two replicas once Redis is configured', () => {
+      const doc = validTenantDocument();
+      doc.spec.portal.replicas = 2;
+      doc.spec.broker.replicas = 3;
+      doc.spec.redis = { urlSecretRef: { name: 'acme-redis' } };
+      expect(problemsOf(doc)).to.deep.equal([]);
+    });
+
+    it('accepts plain http only on loopback hosts', () => {
+      for (const url of ['http://localhost:8080', 'http://127.0.0.1', 'http://[::1]:1/base']) {
+        const doc = validTenantDocument();
+        doc.spec.portal.url = url;
+        expect(problemsOf(doc), url).to.deep.equal([]);
+      }
+      for (const url of [
+        'http://localhost.evil.com',
+        'http://127.0.0.1.nip.io',
+        'https://x.test?q=1',
+        'ftp://x.test',
+      ]) {
+        const doc = validTenantDocument();
+        doc.spec.portal.url = url;
+        expect(
+          problemsOf(doc).map((p) => p.path),
+          url,
+        ).to.include('spec.portal.url');
+      }
+    });
+  });
+
+  it('round-trips: a loaded tenant serialised back to YAML loads to the same object', () => {
+    const tenant = loadTenantFile('test/fixtures/tenant-valid.yaml');
+    expect(parseTenant(stringify(tenant))).to.deep.equal(tenant);
+  });
+});

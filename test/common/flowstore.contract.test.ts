@@ -1,0 +1,123 @@
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import {
+  type FlowStore,
+  FlowStoreUnavailableError,
+  MemoryFlowStore,
+  RedisFlowStore,
+} from '../../common/flowstore/index.js';
+import { freePort } from '../support/local-redis.js';
+import { redisUrl } from '../support/redis.js';
+
+/** One contract, two implementations: what the broker and portal rely on must hold for both. */
+function flowStoreContract(
+  name: string,
+  make: () => Promise<{ store: FlowStore; expire: (seconds: number) => Promise<void> }>,
+) {
+  describe(`${name} flow store contract`, () => {
+    let store: FlowStore;
+    let expire: (seconds: number) => Promise<void>;
+    beforeEach(async () => ({ store, expire } = await make()));
+    afterEach(async () => store?.close());
+
+    it('returns what was put, and undefined for an absent key', async () => {
+      await store.put('a', 'one', 60);
+      expect(await store.get('a')).to.equal('one');
+      expect(await store.get('absent')).to.equal(undefined);
+    });
+
+    it('replaces a value on put', async () => {
+      await store.put('a', 'one', 60);
+      await store.put('a', 'two', 60);
+      expect(await store.get('a')).to.equal('two');
+    });
+
+    it('take reads once and deletes', async () => {
+      await store.put('flow', 'state', 60);
+      expect(await store.take('flow')).to.equal('state');
+      expect(await store.take('flow')).to.equal(undefined);
+      expect(await store.get('flow')).to.equal(undefined);
+    });
+
+    it('putIfAbsent refuses the second writer (replay detection)', async () => {
+      expect(await store.putIfAbsent('assertion-1', 'used', 60)).to.equal(true);
+      expect(await store.putIfAbsent('assertion-1', 'used', 60)).to.equal(false);
+      expect(await store.get('assertion-1')).to.equal('used');
+    });
+
+    it('forgets entries after their TTL', async () => {
+      await store.put('short', 'x', 1);
+      expect(await store.putIfAbsent('marker', 'x', 1)).to.equal(true);
+      await expire(1);
+      expect(await store.get('short')).to.equal(undefined);
+      expect(await store.putIfAbsent('marker', 'x', 1)).to.equal(true);
+    });
+
+    it('deletes', async () => {
+      await store.put('d', 'x', 60);
+      await store.delete('d');
+      expect(await store.get('d')).to.equal(undefined);
+    });
+
+    it('refuses a TTL that is not a positive whole number of seconds', async () => {
+      for (const ttl of [0, -1, 1.5, Number.NaN]) {
+        let error: unknown;
+        await store.put('k', 'v', ttl).catch((err) => (error = err));
+        expect(error, `ttl ${ttl}`).to.be.instanceOf(RangeError);
+      }
+    });
+
+    it('answers ping while healthy', async () => {
+      await store.ping();
+    });
+  });
+}
+
+let clock = Date.now();
+flowStoreContract('memory', async () => {
+  clock = Date.now();
+  return {
+    store: new MemoryFlowStore({ now: () => clock }),
+    expire: async (seconds) => {
+      clock += seconds * 1000 + 1;
+    },
+  };
+});
+
+flowStoreContract('redis', async () => {
+  const tenant = `contract-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const store = RedisFlowStore.connect(redisUrl(), tenant);
+  await store.ping();
+  return { store, expire: (seconds) => new Promise((r) => setTimeout(r, seconds * 1000 + 200)) };
+});
+
+describe('redis flow store', () => {
+  it('prefixes every key with the tenant and sets a TTL on it', async () => {
+    const store = RedisFlowStore.connect(redisUrl(), 'tenant-x');
+    const raw = new Redis(redisUrl());
+    try {
+      await store.put('flow:1', 'v', 120);
+      await store.putIfAbsent('used:1', 'v', 120);
+      for (const key of ['jsm-sso:tenant-x:flow:1', 'jsm-sso:tenant-x:used:1']) {
+        const ttl = await raw.ttl(key);
+        expect(ttl, key).to.be.within(1, 120);
+      }
+    } finally {
+      await store.close();
+      raw.disconnect();
+    }
+  });
+
+  it('fails fast with FLOW_STORE_UNAVAILABLE when Redis cannot be reached', async () => {
+    const store = RedisFlowStore.connect(`redis://127.0.0.1:${await freePort()}`, 't');
+    try {
+      let error: unknown;
+      await store.get('k').catch((err) => (error = err));
+      expect(error).to.be.instanceOf(FlowStoreUnavailableError);
+      expect((error as FlowStoreUnavailableError).code).to.equal('FLOW_STORE_UNAVAILABLE');
+      expect((error as FlowStoreUnavailableError).status).to.equal(503);
+    } finally {
+      await store.close();
+    }
+  });
+});

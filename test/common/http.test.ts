@@ -1,0 +1,66 @@
+import { request } from 'node:http';
+import { expect } from 'chai';
+import { startManagementServer } from '../../common/http/management.js';
+import { startServer } from '../../common/http/server.js';
+import { createLogger } from '../../common/log.js';
+import { createMetricsRegistry } from '../../common/metrics.js';
+
+const logger = createLogger({ component: 'test', level: 'silent' });
+
+describe('management server', () => {
+  it('serves healthz, readyz and metrics, and reports readiness failures with 503', async () => {
+    let healthy = true;
+    const server = await startManagementServer({
+      port: 0,
+      host: '127.0.0.1',
+      registry: createMetricsRegistry(),
+      logger,
+      ready: async () => {
+        if (!healthy) throw new Error('flow store unreachable');
+      },
+    });
+    try {
+      expect((await fetch(`${server.url}/healthz`)).status).to.equal(200);
+      expect((await fetch(`${server.url}/readyz`)).status).to.equal(200);
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      expect(metrics).to.include('jsm_sso_process_resident_memory_bytes');
+      healthy = false;
+      const notReady = await fetch(`${server.url}/readyz`);
+      expect(notReady.status).to.equal(503);
+      expect(await notReady.text()).to.include('flow store unreachable');
+      expect((await fetch(`${server.url}/healthz`)).status).to.equal(200);
+      expect((await fetch(`${server.url}/nope`)).status).to.equal(404);
+      expect((await fetch(`${server.url}/metrics`, { method: 'POST' })).status).to.equal(405);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('lets an in-flight request finish, then stops accepting', async () => {
+    const server = await startServer({
+      name: 'slow',
+      port: 0,
+      host: '127.0.0.1',
+      logger,
+      handler: (_req, res) => setTimeout(() => res.end('done'), 300),
+    });
+    const body = new Promise<string>((resolve, reject) => {
+      request(server.url, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve(text));
+      })
+        .on('error', reject)
+        .end();
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = server.close();
+    expect(await body).to.equal('done');
+    await closed;
+    let refused = false;
+    await fetch(server.url).catch(() => (refused = true));
+    expect(refused).to.equal(true);
+  });
+});
