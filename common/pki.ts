@@ -1,0 +1,41 @@
+import { X509Certificate as NodeX509Certificate, webcrypto } from 'node:crypto';
+// @peculiar/x509 resolves its ASN.1 classes through tsyringe, which needs the Reflect metadata API.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+
+/**
+ * Self-signed signing certificates for SAML keys that nobody provided: the operator makes them once
+ * per tenant, `npm start` for the local stack. RSA-2048 with SHA-256, as SAML peers expect.
+ */
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+export interface KeyPairPem {
+  keyPem: string;
+  certPem: string;
+}
+
+export async function createSelfSignedCertificate(options: { commonName: string; days?: number }): Promise<KeyPairPem> {
+  const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const notBefore = new Date(Date.now() - 60_000);
+  const notAfter = new Date(notBefore.getTime() + (options.days ?? 3650) * 86_400_000);
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: webcrypto.getRandomValues(new Uint8Array(16)).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '7'),
+    name: `CN=${options.commonName.replace(/[,=+<>#;\\"]/g, '')}`,
+    notBefore,
+    notAfter,
+    signingAlgorithm: algorithm,
+    keys,
+    extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
+  return {
+    keyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`,
+    certPem: certificate.toString('pem') + '\n',
+  };
+}
+
+/** SHA-256 fingerprint of a PEM certificate as upper-case hex pairs (AA:BB:...), as openssl prints it. */
+export function certificateFingerprint(certPem: string): string {
+  return new NodeX509Certificate(certPem).fingerprint256;
+}
