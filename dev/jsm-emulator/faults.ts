@@ -1,0 +1,123 @@
+// Misbehaviour a client of Atlassian must survive, switched on per test: rate limiting (429 with
+// Retry-After and X-RateLimit-*), 503, slow answers, and connections dropped mid-request.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface FaultRule {
+  /** Answer with this status instead of handling the request (429 and 503 get Atlassian's headers). */
+  status?: number;
+  /** For 429/503: the Retry-After header, in seconds (default 1). */
+  retryAfterSeconds?: number;
+  /** Wait this long before answering (alone: a slow but otherwise normal response). */
+  delayMs?: number;
+  /** Destroy the socket without answering. */
+  dropConnection?: boolean;
+  /** Only requests whose path starts with this (e.g. `/rest/servicedeskapi/request`). */
+  pathPrefix?: string;
+  /** Only this HTTP method. */
+  method?: string;
+  /** Apply to this many matching requests, then expire (default: until cleared). */
+  times?: number;
+}
+
+export interface FaultControl {
+  /** Replaces all rules with these. */
+  set(...rules: FaultRule[]): void;
+  /** Adds a rule after the existing ones (the first matching rule wins). */
+  add(rule: FaultRule): void;
+  clear(): void;
+  list(): FaultRule[];
+  /** Requests each rule has hit so far, in rule order. */
+  hits(): number[];
+}
+
+interface ActiveRule {
+  rule: FaultRule;
+  remaining: number;
+  hits: number;
+}
+
+export class Faults implements FaultControl {
+  private rules: ActiveRule[] = [];
+
+  set(...rules: FaultRule[]): void {
+    this.rules = [];
+    for (const rule of rules) this.add(rule);
+  }
+
+  add(rule: FaultRule): void {
+    if (
+      rule.status !== undefined &&
+      (!Number.isInteger(rule.status) || rule.status < 400 || rule.status > 599)
+    ) {
+      throw new RangeError(`fault status must be 400-599, got ${rule.status}`);
+    }
+    this.rules.push({ rule: { ...rule }, remaining: rule.times ?? Number.POSITIVE_INFINITY, hits: 0 });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  list(): FaultRule[] {
+    return this.rules.filter((r) => r.remaining > 0).map((r) => ({ ...r.rule }));
+  }
+
+  hits(): number[] {
+    return this.rules.map((r) => r.hits);
+  }
+
+  /** The rule that applies to this request (consuming one of its `times`), if any. */
+  take(method: string, path: string): FaultRule | undefined {
+    const active = this.rules.find(
+      (r) =>
+        r.remaining > 0 &&
+        (r.rule.pathPrefix === undefined || path.startsWith(r.rule.pathPrefix)) &&
+        (r.rule.method === undefined || r.rule.method.toUpperCase() === method),
+    );
+    if (!active) return undefined;
+    active.remaining--;
+    active.hits++;
+    return active.rule;
+  }
+}
+
+const RATE_LIMIT = 100;
+
+/** Applies a fault; returns true when the response is taken care of (no normal handling). */
+export async function applyFault(
+  rule: FaultRule,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
+  if (rule.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
+  if (rule.dropConnection) {
+    req.socket.destroy();
+    return true;
+  }
+  if (rule.status === undefined) return false;
+  const retryAfter = rule.retryAfterSeconds ?? 1;
+  if (rule.status === 429) {
+    res.setHeader('Retry-After', String(retryAfter));
+    res.setHeader('X-RateLimit-Limit', String(RATE_LIMIT));
+    res.setHeader('X-RateLimit-Remaining', '0');
+    res.setHeader('X-RateLimit-Reset', new Date(Date.now() + retryAfter * 1000).toISOString());
+    res.setHeader('RateLimit-Reason', 'jira-quota-global-based');
+  } else if (rule.status === 503) {
+    res.setHeader('Retry-After', String(retryAfter));
+  }
+  const message =
+    rule.status === 429
+      ? 'Rate limit exceeded.'
+      : rule.status === 503
+        ? 'Service Unavailable'
+        : 'Emulated failure';
+  res.statusCode = rule.status;
+  res.setHeader('Content-Type', 'application/json;charset=UTF-8');
+  res.end(
+    JSON.stringify({
+      errorMessage: message,
+      i18nErrorMessage: { i18nKey: `emulator.fault.${rule.status}`, parameters: [] },
+    }),
+  );
+  return true;
+}

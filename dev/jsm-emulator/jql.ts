@@ -1,0 +1,248 @@
+// The small JQL subset a customer portal needs, parsed strictly: anything outside it is refused
+// (Jira answers 400 with `errorMessages`), so a client that builds JQL by string concatenation
+// without quoting is caught instead of silently widening a search.
+//
+//   query   := [or] [ORDER BY created (ASC|DESC)]
+//   or      := and (OR and)*
+//   and     := primary (AND primary)*
+//   primary := '(' or ')' | clause
+//   clause  := reporter = V | "Request participants" = V | organizations (= V | in (V, ...))
+//            | project (= V | in (V, ...)) | statusCategory (= | !=) V | text ~ "..."
+
+export class JqlError extends Error {}
+
+type Token = { kind: 'word' | 'string' | 'op' | 'lparen' | 'rparen' | 'comma'; text: string; at: number };
+
+function tokenize(jql: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < jql.length) {
+    const c = jql[i] as string;
+    if (/\s/.test(c)) {
+      i++;
+    } else if (c === '"' || c === "'") {
+      const at = i;
+      let text = '';
+      i++;
+      for (;;) {
+        if (i >= jql.length)
+          throw new JqlError(
+            `Error in the JQL Query: The quoted string starting at character ${at} has not been completed.`,
+          );
+        const d = jql[i] as string;
+        if (d === '\\') {
+          const next = jql[i + 1];
+          if (next === undefined)
+            throw new JqlError(`Error in the JQL Query: Illegal escape sequence at character ${i}.`);
+          text += next;
+          i += 2;
+        } else if (d === c) {
+          i++;
+          break;
+        } else {
+          text += d;
+          i++;
+        }
+      }
+      tokens.push({ kind: 'string', text, at });
+    } else if (c === '(' || c === ')' || c === ',') {
+      tokens.push({ kind: c === '(' ? 'lparen' : c === ')' ? 'rparen' : 'comma', text: c, at: i });
+      i++;
+    } else if (/[=!~<>]/.test(c)) {
+      const m = /^(!=|!~|<=|>=|=|~|<|>)/.exec(jql.slice(i));
+      if (!m)
+        throw new JqlError(
+          `Error in the JQL Query: The character '${c}' is a reserved JQL character (at character ${i}).`,
+        );
+      tokens.push({ kind: 'op', text: m[0], at: i });
+      i += m[0].length;
+    } else {
+      const m = /^[A-Za-z0-9_.:@-]+/.exec(jql.slice(i));
+      if (!m)
+        throw new JqlError(
+          `Error in the JQL Query: The character '${c}' is a reserved JQL character (at character ${i}).`,
+        );
+      tokens.push({ kind: 'word', text: m[0], at: i });
+      i += m[0].length;
+    }
+  }
+  return tokens;
+}
+
+export type JqlField = 'reporter' | 'participants' | 'organizations' | 'project' | 'statusCategory' | 'text';
+export type JqlNode =
+  | { kind: 'and' | 'or'; left: JqlNode; right: JqlNode }
+  | { kind: 'clause'; field: JqlField; op: '=' | '!=' | 'in' | '~'; values: string[] };
+export interface JqlQuery {
+  where?: JqlNode;
+  orderBy: { field: 'created'; direction: 'ASC' | 'DESC' };
+}
+
+const FIELDS: Record<string, { field: JqlField; ops: readonly string[] }> = {
+  reporter: { field: 'reporter', ops: ['='] },
+  'request participants': { field: 'participants', ops: ['='] },
+  organizations: { field: 'organizations', ops: ['=', 'in'] },
+  project: { field: 'project', ops: ['=', 'in'] },
+  statuscategory: { field: 'statusCategory', ops: ['=', '!='] },
+  text: { field: 'text', ops: ['~'] },
+};
+const STATUS_CATEGORIES = new Set(['to do', 'in progress', 'done', 'new', 'indeterminate', '2', '3', '4']);
+const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'was', 'changed', 'order', 'by', 'empty', 'null']);
+
+export function parseJql(jql: string): JqlQuery {
+  const tokens = tokenize(jql);
+  let pos = 0;
+  const peek = () => tokens[pos];
+  const isWord = (t: Token | undefined, w: string) => t?.kind === 'word' && t.text.toLowerCase() === w;
+  const describe = (t: Token | undefined) =>
+    t ? `'${t.text}' at character ${t.at}` : 'the end of the query';
+  const fail = (expected: string): never => {
+    throw new JqlError(`Error in the JQL Query: Expecting ${expected} but got ${describe(peek())}.`);
+  };
+
+  const value = (): string => {
+    const t = peek();
+    if (t?.kind === 'string' || (t?.kind === 'word' && !KEYWORDS.has(t.text.toLowerCase()))) {
+      pos++;
+      return t.text;
+    }
+    if (t?.kind === 'word' && /\(/.test(tokens[pos + 1]?.text ?? '')) fail('a value');
+    return fail('either a value, an operand or a function');
+  };
+  const clause = (): JqlNode => {
+    const t = peek();
+    if (t?.kind !== 'word' && t?.kind !== 'string') return fail('a field name');
+    const spec = FIELDS[t.text.toLowerCase()];
+    if (!spec)
+      throw new JqlError(`Field '${t.text}' does not exist or you do not have permission to view it.`);
+    pos++;
+    const opToken = peek();
+    const op = opToken?.kind === 'op' ? opToken.text : isWord(opToken, 'in') ? 'in' : undefined;
+    if (op === undefined) return fail('an operator');
+    if (!spec.ops.includes(op)) {
+      throw new JqlError(
+        `The operator '${op}' is not supported by the '${t.text}' field (supported here: ${spec.ops.join(', ')}).`,
+      );
+    }
+    pos++;
+    if (op === 'in') {
+      if (peek()?.kind !== 'lparen') fail("'('");
+      pos++;
+      const values = [value()];
+      while (peek()?.kind === 'comma') {
+        pos++;
+        values.push(value());
+      }
+      if (peek()?.kind !== 'rparen') fail("')' or ','");
+      pos++;
+      return { kind: 'clause', field: spec.field, op: 'in', values };
+    }
+    const v = value();
+    if (peek()?.kind === 'lparen') throw new JqlError(`Function '${v}' is not supported.`);
+    if (spec.field === 'statusCategory' && !STATUS_CATEGORIES.has(v.toLowerCase())) {
+      throw new JqlError(`The value '${v}' does not exist for the field 'statusCategory'.`);
+    }
+    return { kind: 'clause', field: spec.field, op: op as '=' | '!=' | '~', values: [v] };
+  };
+  const primary = (): JqlNode => {
+    if (peek()?.kind === 'lparen') {
+      pos++;
+      const inner = or();
+      if (peek()?.kind !== 'rparen') fail("')'");
+      pos++;
+      return inner;
+    }
+    return clause();
+  };
+  const and = (): JqlNode => {
+    let left = primary();
+    while (isWord(peek(), 'and')) {
+      pos++;
+      left = { kind: 'and', left, right: primary() };
+    }
+    return left;
+  };
+  const or = (): JqlNode => {
+    let left = and();
+    while (isWord(peek(), 'or')) {
+      pos++;
+      left = { kind: 'or', left, right: and() };
+    }
+    return left;
+  };
+
+  const where = tokens.length === 0 || isWord(peek(), 'order') ? undefined : or();
+  let direction: 'ASC' | 'DESC' = 'DESC';
+  if (isWord(peek(), 'order')) {
+    pos++;
+    if (!isWord(peek(), 'by')) fail("'by'");
+    pos++;
+    if (!isWord(peek(), 'created'))
+      throw new JqlError(`Ordering by ${describe(peek())} is not supported; only 'created' is.`);
+    pos++;
+    const d = peek();
+    if (isWord(d, 'asc') || isWord(d, 'desc')) {
+      direction = (d as Token).text.toUpperCase() as 'ASC' | 'DESC';
+      pos++;
+    }
+  }
+  if (pos < tokens.length) fail("'AND', 'OR' or 'ORDER BY'");
+  return where
+    ? { where, orderBy: { field: 'created', direction } }
+    : { orderBy: { field: 'created', direction } };
+}
+
+/** What a JQL clause can look at on an issue. */
+export interface JqlIssue {
+  reporterId: string;
+  participantIds: readonly string[];
+  organizations: readonly { id: string; name: string }[];
+  project: { id: string; key: string };
+  statusCategory: { id: number; key: string; name: string };
+  text: string;
+}
+
+const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Jira's `~` on text: every word of the query (wildcards `*`/`?` dropped) appears in the text. */
+function textMatches(haystack: string, query: string): boolean {
+  const words = query
+    .toLowerCase()
+    .replace(/[*?]/g, ' ')
+    .split(/[^\p{L}\p{N}@._-]+/u)
+    .filter((w) => w !== '');
+  const text = haystack.toLowerCase();
+  return words.length > 0 && words.every((w) => text.includes(w));
+}
+
+export function matchesJql(node: JqlNode | undefined, issue: JqlIssue): boolean {
+  if (!node) return true;
+  if (node.kind !== 'clause') {
+    return node.kind === 'and'
+      ? matchesJql(node.left, issue) && matchesJql(node.right, issue)
+      : matchesJql(node.left, issue) || matchesJql(node.right, issue);
+  }
+  const any = (test: (v: string) => boolean) => node.values.some(test);
+  switch (node.field) {
+    case 'reporter':
+      return any((v) => v === issue.reporterId);
+    case 'participants':
+      return any((v) => issue.participantIds.includes(v));
+    case 'organizations':
+      return any((v) => issue.organizations.some((o) => o.id === v || same(o.name, v)));
+    case 'project':
+      return any((v) => same(issue.project.key, v) || issue.project.id === v);
+    case 'statusCategory': {
+      const c = issue.statusCategory;
+      const hit = any((v) => same(c.name, v) || same(c.key, v) || String(c.id) === v);
+      return node.op === '!=' ? !hit : hit;
+    }
+    case 'text':
+      return any((v) => textMatches(issue.text, v));
+  }
+}
+
+/** Quotes a value for a JQL string literal (what a client must do with user input). */
+export function quoteJql(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}

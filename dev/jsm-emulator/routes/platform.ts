@@ -1,0 +1,263 @@
+// The few Jira platform endpoints (/rest/api/3) a portal needs: who am I, user lookup, JQL search
+// (the enhanced /search/jql; the old /search answers 410 as on Atlassian Cloud) and attachment bytes.
+import { type Request, type Response, Router } from 'express';
+import { avatarUrls, jiraDateTime, type LinkContext } from '../dto.js';
+import { locals, PlatformError } from '../http.js';
+import { JqlError, type JqlIssue, matchesJql, parseJql } from '../jql.js';
+import type { CustomerRequest, EmulatorState, User } from '../state.js';
+import { canView } from '../visibility.js';
+import { platformCategory, statusNamed } from '../workflow.js';
+import { sendAttachment } from './requests.js';
+
+export function platformUser(ctx: LinkContext, user: User) {
+  return {
+    self: `${ctx.base}/rest/api/3/user?accountId=${encodeURIComponent(user.accountId)}`,
+    accountId: user.accountId,
+    accountType: user.kind === 'agent' ? 'atlassian' : 'customer',
+    emailAddress: user.email,
+    avatarUrls: avatarUrls(ctx, user.accountId),
+    displayName: user.displayName,
+    active: user.active,
+    timeZone: user.timeZone,
+    locale: 'en_US',
+  };
+}
+
+const SEARCH_MAX_RESULTS = 100;
+const NAVIGABLE = [
+  'summary',
+  'status',
+  'created',
+  'updated',
+  'reporter',
+  'project',
+  'issuetype',
+  'description',
+  'labels',
+  'duedate',
+];
+
+function adf(text: string) {
+  return {
+    type: 'doc',
+    version: 1,
+    content: text.split(/\n{2,}/).map((p) => ({ type: 'paragraph', content: [{ type: 'text', text: p }] })),
+  };
+}
+
+function issueFields(
+  ctx: LinkContext,
+  state: EmulatorState,
+  request: CustomerRequest,
+  wanted: string[],
+): Record<string, unknown> {
+  const rt = state.requestTypes.get(request.requestTypeId);
+  const desk = state.serviceDesks.get(request.serviceDeskId);
+  const status = statusNamed(request.status);
+  const reporter = state.users.get(request.reporterId);
+  const all = wanted.includes('*all') || wanted.includes('*navigable');
+  const names = all ? [...NAVIGABLE, ...(rt?.fields.map((f) => f.fieldId) ?? [])] : wanted;
+  const out: Record<string, unknown> = {};
+  for (const name of names) {
+    if (name === 'summary') out[name] = request.fieldValues['summary'] ?? '';
+    else if (name === 'description')
+      out[name] =
+        typeof request.fieldValues['description'] === 'string'
+          ? adf(request.fieldValues['description'])
+          : null;
+    else if (name === 'status')
+      out[name] = {
+        self: `${ctx.base}/rest/api/3/status/${status.name}`,
+        name: status.name,
+        statusCategory: platformCategory(status.category),
+      };
+    else if (name === 'created') out[name] = jiraDateTime(request.created);
+    else if (name === 'updated') out[name] = jiraDateTime(request.updated);
+    else if (name === 'reporter') out[name] = reporter ? platformUser(ctx, reporter) : null;
+    else if (name === 'project' && desk)
+      out[name] = {
+        self: `${ctx.base}/rest/api/3/project/${desk.projectId}`,
+        id: desk.projectId,
+        key: desk.projectKey,
+        name: desk.projectName,
+        projectTypeKey: 'service_desk',
+      };
+    else if (name === 'issuetype' && rt)
+      out[name] = {
+        self: `${ctx.base}/rest/api/3/issuetype/${rt.issueTypeId}`,
+        id: rt.issueTypeId,
+        name: rt.name,
+        subtask: false,
+      };
+    else if (name !== '*all' && name !== '*navigable' && name !== 'id' && name !== 'key') {
+      const field = rt?.fields.find((f) => f.fieldId === name);
+      if (field) out[name] = request.fieldValues[name] ?? null;
+      else if (name === 'labels') out[name] = [];
+    }
+  }
+  return out;
+}
+
+export function jqlIssue(state: EmulatorState, request: CustomerRequest): JqlIssue {
+  const desk = state.serviceDesks.get(request.serviceDeskId);
+  const text = [
+    request.fieldValues['summary'],
+    request.fieldValues['description'],
+    ...request.comments.map((c) => c.body),
+  ]
+    .filter((t) => typeof t === 'string')
+    .join('\n');
+  return {
+    reporterId: request.reporterId,
+    participantIds: request.participantIds,
+    organizations: request.organizationIds.flatMap((id) => state.organizations.get(id) ?? []),
+    project: { id: desk?.projectId ?? '', key: desk?.projectKey ?? '' },
+    statusCategory: platformCategory(statusNamed(request.status).category),
+    text: text as string,
+  };
+}
+
+function decodeToken(token: unknown): number {
+  if (token === undefined || token === null) return 0;
+  const offset =
+    typeof token === 'string'
+      ? Number(
+          Buffer.from(token, 'base64url')
+            .toString('utf8')
+            .replace(/^offset:/, ''),
+        )
+      : Number.NaN;
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new PlatformError(400, 'The provided next page token is invalid or expired.');
+  return offset;
+}
+
+export function platformRoutes(state: EmulatorState): Router {
+  const r = Router();
+
+  r.get('/myself', (_req, res) => {
+    res.json(platformUser(locals(res).links, locals(res).caller));
+  });
+
+  r.get('/user', (req, res) => {
+    const accountId = req.query['accountId'];
+    if (typeof accountId !== 'string' || accountId === '')
+      throw new PlatformError(400, 'The accountId query parameter needs to be provided.');
+    const user = state.users.get(accountId);
+    if (!user || locals(res).caller.kind !== 'agent')
+      throw new PlatformError(404, 'Specified user does not exist or you do not have required permissions');
+    res.json(platformUser(locals(res).links, user));
+  });
+
+  r.get('/user/search', (req, res) => {
+    const query = req.query['query'] ?? req.query['accountId'];
+    if (typeof query !== 'string' || query === '')
+      throw new PlatformError(400, "One of 'query' or 'accountId' parameters must be provided");
+    if (locals(res).caller.kind !== 'agent') {
+      res.json([]);
+      return;
+    }
+    const q = query.toLowerCase();
+    const startAt = Number(req.query['startAt'] ?? 0) || 0;
+    const maxResults = Math.min(1000, Number(req.query['maxResults'] ?? 50) || 50);
+    const found = [...state.users.values()].filter(
+      (u) =>
+        u.accountId === query ||
+        u.email.toLowerCase().startsWith(q) ||
+        u.displayName
+          .toLowerCase()
+          .split(/\s+/)
+          .some((w) => w.startsWith(q)) ||
+        u.displayName.toLowerCase().startsWith(q),
+    );
+    res.json(found.slice(startAt, startAt + maxResults).map((u) => platformUser(locals(res).links, u)));
+  });
+
+  const gone = (_req: Request, _res: Response) => {
+    throw new PlatformError(
+      410,
+      'The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046',
+    );
+  };
+  r.get('/search', gone);
+  r.post('/search', gone);
+
+  r.post('/search/jql', (req, res) => {
+    const { caller, links } = locals(res);
+    const body: unknown = req.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new PlatformError(400, 'The request body must be a JSON object.');
+    const { jql, fields = ['id'], maxResults = 50, nextPageToken } = body as Record<string, unknown>;
+    if (typeof jql !== 'string' || jql.trim() === '')
+      throw new PlatformError(
+        400,
+        'Unbounded JQL queries are not allowed here. Please add a search restriction to your query.',
+      );
+    if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string'))
+      throw new PlatformError(400, 'fields must be an array of field names.');
+    if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 0)
+      throw new PlatformError(400, 'maxResults must be a non-negative integer.');
+    let query: ReturnType<typeof parseJql>;
+    try {
+      query = parseJql(jql);
+    } catch (err) {
+      if (err instanceof JqlError) throw new PlatformError(400, err.message);
+      throw err;
+    }
+    if (!query.where)
+      throw new PlatformError(
+        400,
+        'Unbounded JQL queries are not allowed here. Please add a search restriction to your query.',
+      );
+    const offset = decodeToken(nextPageToken);
+    const limit = Math.min(SEARCH_MAX_RESULTS, maxResults);
+    const sign = query.orderBy.direction === 'ASC' ? 1 : -1;
+    const hits = [...state.requests.values()]
+      .filter((r) => canView(state, caller, r) && matchesJql(query.where, jqlIssue(state, r)))
+      .sort((a, b) => sign * (a.created - b.created) || sign * (Number(a.id) - Number(b.id)));
+    const slice = hits.slice(offset, offset + limit);
+    const isLast = offset + slice.length >= hits.length;
+    const wanted = fields as string[];
+    res.json({
+      issues: slice.map((r) => ({
+        id: r.id,
+        key: r.key,
+        self: `${links.base}/rest/api/3/issue/${r.id}`,
+        fields: issueFields(links, state, r, wanted),
+      })),
+      ...(isLast
+        ? {}
+        : { nextPageToken: Buffer.from(`offset:${offset + slice.length}`).toString('base64url') }),
+      isLast,
+    });
+  });
+
+  const attachmentById = (req: Request, res: Response) => {
+    const id = String(req.params['id']);
+    for (const request of state.requests.values()) {
+      const a = request.attachments.find((x) => x.id === id);
+      if (a && canView(state, locals(res).caller, request)) return a;
+    }
+    throw new PlatformError(
+      404,
+      'The attachment with the provided ID does not exist or you do not have permission to view it.',
+    );
+  };
+  // Jira answers 303 to a media URL unless `redirect=false`; the emulator redirects to itself.
+  const content = (thumbnail: boolean) => (req: Request, res: Response) => {
+    const attachment = attachmentById(req, res);
+    if (req.query['redirect'] !== 'false') {
+      res.redirect(303, `${locals(res).links.base}${req.baseUrl}${req.path}?redirect=false`);
+      return;
+    }
+    try {
+      sendAttachment(res, attachment, thumbnail);
+    } catch {
+      throw new PlatformError(404, 'No thumbnail exists for this attachment.');
+    }
+  };
+  r.get('/attachment/content/:id', content(false));
+  r.get('/attachment/thumbnail/:id', content(true));
+
+  return r;
+}

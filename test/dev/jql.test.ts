@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { JqlError, type JqlIssue, matchesJql, parseJql, quoteJql } from '../../dev/jsm-emulator/jql.js';
+
+const issue: JqlIssue = {
+  reporterId: 'qm:alice',
+  participantIds: ['qm:bob'],
+  organizations: [{ id: '1', name: 'Acme Corp' }],
+  project: { id: '10001', key: 'IT' },
+  statusCategory: { id: 3, key: 'done', name: 'Done' },
+  text: 'Printer jams every morning',
+};
+const matches = (jql: string) => matchesJql(parseJql(jql).where, issue);
+
+describe('JQL subset', () => {
+  it('matches reporter, participants, organizations, project, statusCategory and text', () => {
+    expect(matches('reporter = "qm:alice"')).to.equal(true);
+    expect(matches('"Request participants" = "qm:bob"')).to.equal(true);
+    expect(matches('organizations in (1, 2)')).to.equal(true);
+    expect(matches('organizations = "Acme Corp"')).to.equal(true);
+    expect(matches('project in (IT, HR) AND statusCategory = Done')).to.equal(true);
+    expect(matches('statusCategory != Done')).to.equal(false);
+    expect(matches('text ~ "printer morning"')).to.equal(true);
+    expect(matches('(reporter = "qm:zed" OR "Request participants" = "qm:bob") AND project = IT')).to.equal(
+      true,
+    );
+    expect(matches('reporter = "qm:zed" OR reporter = "qm:zoe"')).to.equal(false);
+  });
+  it('binds AND tighter than OR', () => {
+    expect(matches('reporter = "qm:alice" OR reporter = "x" AND project = HR')).to.equal(true);
+    expect(matches('(reporter = "qm:alice" OR reporter = "x") AND project = HR')).to.equal(false);
+  });
+  it('orders by created, descending by default', () => {
+    expect(parseJql('project = IT').orderBy.direction).to.equal('DESC');
+    expect(parseJql('project = IT ORDER BY created ASC').orderBy.direction).to.equal('ASC');
+  });
+  it('keeps a quoted search term containing JQL as plain text', () => {
+    const term = '" OR reporter != "x';
+    const query = parseJql(`reporter = "qm:alice" AND text ~ ${quoteJql(term)}`);
+    expect(query.where).to.deep.include({ kind: 'and' });
+    expect(matchesJql(query.where, issue)).to.equal(false);
+  });
+  it('refuses a search term concatenated without quoting', () => {
+    expect(() => parseJql('reporter = "qm:alice" AND text ~ "" OR reporter != "x"')).to.throw(
+      JqlError,
+      /operator '!='/,
+    );
+  });
+  it('refuses anything outside the subset', () => {
+    for (const jql of [
+      'assignee = x',
+      'reporter = currentUser()',
+      'reporter in (a, b)',
+      'NOT project = IT',
+      'project = IT ORDER BY updated',
+      'project = IT )',
+      'text ~ "open',
+      'statusCategory = Bogus',
+      'project ==',
+    ]) {
+      expect(() => parseJql(jql), jql).to.throw(JqlError);
+    }
+  });
+});

@@ -1,0 +1,543 @@
+import { expect } from 'chai';
+import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { validateAgainstSpec } from '../support/atlassian-spec.js';
+import { specClient } from '../support/jsm-emulator-client.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: replies are read loosely in assertions; chai checks the values and the spec validator checks the shapes
+type Json = Record<string, any>;
+const SD = '/rest/servicedeskapi';
+const EXP = { 'X-ExperimentalApi': 'opt-in' };
+
+describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi spec", () => {
+  let emulator: RunningJsmEmulator;
+  const seen = new Set<string>();
+  let agent: ReturnType<typeof specClient>;
+  before(async () => {
+    emulator = await startJsmEmulator({});
+    agent = specClient({
+      baseUrl: emulator.url,
+      email: 'portal-bot@acme.test',
+      apiToken: 'dev-api-token',
+      seen,
+    });
+  });
+  after(() => emulator.close());
+
+  it('serves desks, request type groups, request types and their fields', async () => {
+    const desks = (await agent('GET', `${SD}/servicedesk`)).body as Json;
+    expect(desks.values.map((d: Json) => d.projectKey)).to.deep.equal(['IT', 'HR']);
+    expect((await agent('GET', `${SD}/servicedesk/IT`)).body).to.include({ projectKey: 'IT' });
+    const groups = (await agent('GET', `${SD}/servicedesk/1/requesttypegroup`)).body as Json;
+    expect(groups.values.map((g: Json) => g.name)).to.include('Access');
+    const types = (await agent('GET', `${SD}/servicedesk/1/requesttype?expand=field&limit=3`)).body as Json;
+    expect(types.size).to.equal(3);
+    expect(types.isLastPage).to.equal(false);
+    expect(types._links.next).to.match(/start=3/);
+    const laptop = (await agent('GET', `${SD}/servicedesk/1/requesttype?searchQuery=laptop`)).body as Json;
+    const rt = laptop.values[0];
+    expect((await agent('GET', `${SD}/servicedesk/1/requesttype/${rt.id}`)).body).to.include({
+      name: 'Report a broken laptop',
+    });
+    const fields = (await agent('GET', `${SD}/servicedesk/1/requesttype/${rt.id}/field`)).body as Json;
+    const device = fields.requestTypeFields.find((f: Json) => f.name === 'Device');
+    expect(device.jiraSchema.type).to.equal('option-with-child');
+    expect(device.validValues[0].children).to.have.length(3);
+    expect(device.required).to.equal(true);
+    expect((await agent('GET', `${SD}/requesttype`, { headers: EXP })).status).to.equal(200);
+  });
+
+  it('creates requests with every field input format and attachments', async () => {
+    const upload = new FormData();
+    upload.append('file', new Blob(['hello'], { type: 'text/plain' }), 'hello.txt');
+    const temp = (
+      await agent('POST', `${SD}/servicedesk/1/attachTemporaryFile`, {
+        form: upload,
+        headers: { 'X-Atlassian-Token': 'no-check', ...EXP },
+      })
+    ).body as Json;
+    const tempId = temp.temporaryAttachments[0].temporaryAttachmentId;
+    const types = ((await agent('GET', `${SD}/servicedesk/1/requesttype?expand=field`)).body as Json)
+      .values as Json[];
+    const byName = (n: string) => types.find((t) => t.name === n) as Json;
+    const fieldId = (rt: Json, name: string) =>
+      rt.fields.requestTypeFields.find((f: Json) => f.name === name).fieldId;
+    const laptop = byName('Report a broken laptop');
+    const alice = emulator.state.userByEmail('alice@acme.test')!;
+    const bob = emulator.state.userByEmail('bob@acme.test')!;
+    const created = await agent('POST', `${SD}/request`, {
+      json: {
+        serviceDeskId: '1',
+        requestTypeId: laptop.id,
+        raiseOnBehalfOf: alice.accountId,
+        requestParticipants: [bob.accountId],
+        requestFieldValues: {
+          summary: 'Keyboard dead',
+          description: 'No keys work.\n\nSince Monday.',
+          [fieldId(laptop, 'Device')]: { value: 'Laptop', child: { value: 'ThinkPad X1' } },
+          [fieldId(laptop, 'Asset tag')]: 'ACME-7',
+          attachment: [tempId],
+        },
+      },
+    });
+    expect(created.status).to.equal(201);
+    const body = created.body as Json;
+    expect(body.issueKey).to.match(/^IT-\d+$/);
+    expect(body.reporter.accountId).to.equal(alice.accountId);
+    const attached = (await agent('GET', `${SD}/request/${body.issueKey}?expand=attachment`)).body as Json;
+    expect(attached.attachments.values[0].filename).to.equal('hello.txt');
+    expect(
+      body.requestFieldValues.find((v: Json) => v.fieldId === 'description').renderedValue.html,
+    ).to.contain('<p>');
+    const hw = byName('Request new hardware');
+    const hardware = await agent('POST', `${SD}/request`, {
+      json: {
+        serviceDeskId: '1',
+        requestTypeId: hw.id,
+        requestFieldValues: {
+          summary: 'Dock',
+          [fieldId(hw, 'Items')]: [
+            { id: hw.fields.requestTypeFields.find((f: Json) => f.name === 'Items').validValues[1].value },
+          ],
+          [fieldId(hw, 'Needed by')]: '2031-02-03',
+          [fieldId(hw, 'Budget (EUR)')]: 120.5,
+          [fieldId(hw, 'Product link')]: 'https://shop.example/dock',
+        },
+      },
+    });
+    expect((hardware.body as Json).currentStatus.status).to.equal('Waiting for approval');
+    const sw = byName('Request software');
+    const access = byName('Request access');
+    for (const [rt, values] of [
+      [
+        sw,
+        {
+          summary: 'Visio',
+          [fieldId(sw, 'Software')]: { value: 'Other' },
+          [fieldId(sw, 'Platforms')]: [{ value: 'Linux' }],
+        },
+      ],
+      [
+        access,
+        {
+          summary: 'VPN',
+          [fieldId(access, 'System')]: { value: 'VPN' },
+          [fieldId(access, 'Access from')]: '2031-01-01T08:00:00.000+0100',
+          labels: ['a', 'b'],
+        },
+      ],
+    ] as [Json, Json][]) {
+      expect(
+        (
+          await agent('POST', `${SD}/request`, {
+            json: { serviceDeskId: '1', requestTypeId: rt.id, requestFieldValues: values },
+          })
+        ).status,
+      ).to.equal(201);
+    }
+  });
+
+  it('refuses invalid create requests with Atlassian error bodies', async () => {
+    const types = ((await agent('GET', `${SD}/servicedesk/1/requesttype?expand=field`)).body as Json)
+      .values as Json[];
+    const hw = types.find((t) => t.name === 'Request new hardware') as Json;
+    const laptop = types.find((t) => t.name === 'Report a broken laptop') as Json;
+    const id = (rt: Json, name: string) =>
+      rt.fields.requestTypeFields.find((f: Json) => f.name === name).fieldId;
+    const cases: [Json, number, RegExp][] = [
+      [{ serviceDeskId: '1', requestTypeId: '1', requestFieldValues: {} }, 400, /Summary is required/],
+      [
+        { serviceDeskId: '1', requestTypeId: '999', requestFieldValues: { summary: 'x' } },
+        400,
+        /request type '999'/,
+      ],
+      [
+        {
+          serviceDeskId: '1',
+          requestTypeId: '1',
+          requestFieldValues: { summary: 'x', customfield_99999: 1 },
+        },
+        400,
+        /customfield_99999/,
+      ],
+      [
+        {
+          serviceDeskId: '1',
+          requestTypeId: laptop.id,
+          requestFieldValues: {
+            summary: 'x',
+            description: 'y',
+            [id(laptop, 'Device')]: { value: 'Toaster' },
+          },
+        },
+        400,
+        /not valid/,
+      ],
+      [
+        {
+          serviceDeskId: '1',
+          requestTypeId: hw.id,
+          requestFieldValues: {
+            summary: 'x',
+            [id(hw, 'Items')]: [{ value: 'Monitor' }],
+            [id(hw, 'Needed by')]: '2031-13-45',
+          },
+        },
+        400,
+        /YYYY-MM-DD/,
+      ],
+      [
+        {
+          serviceDeskId: '1',
+          requestTypeId: hw.id,
+          requestFieldValues: {
+            summary: 'x',
+            [id(hw, 'Items')]: [{ value: 'Monitor' }],
+            [id(hw, 'Budget (EUR)')]: 'ten',
+          },
+        },
+        400,
+        /number/,
+      ],
+      [
+        {
+          serviceDeskId: '1',
+          requestTypeId: hw.id,
+          requestFieldValues: {
+            summary: 'x',
+            [id(hw, 'Items')]: [{ value: 'Monitor' }],
+            [id(hw, 'Product link')]: 'javascript:alert(1)',
+          },
+        },
+        400,
+        /URL/,
+      ],
+    ];
+    for (const [json, status, message] of cases) {
+      const reply = await agent('POST', `${SD}/request`, { json });
+      expect(reply.status, JSON.stringify(json)).to.equal(status);
+      expect((reply.body as Json).errorMessage).to.match(message);
+    }
+    expect((await agent('GET', `${SD}/request/IT-9999`)).status).to.equal(404);
+  });
+
+  it('serves request detail, status history, transitions, comments, attachments, participants, notifications and SLAs', async () => {
+    const key = 'IT-1';
+    const detail = (
+      await agent(
+        'GET',
+        `${SD}/request/${key}?expand=serviceDesk,requestType,participant,status,sla,attachment,action,comment`,
+      )
+    ).body as Json;
+    expect(detail.comments.values.some((c: Json) => c.public === false)).to.equal(true);
+    expect((await agent('GET', `${SD}/request/${key}/status`)).body).to.have.nested.property(
+      'values[0].status',
+      'In progress',
+    );
+    const transitions = (await agent('GET', `${SD}/request/${key}/transition`)).body as Json;
+    expect(transitions.values.map((t: Json) => t.name)).to.include('Resolve this issue');
+    expect(
+      (await agent('POST', `${SD}/request/${key}/transition`, { json: { id: 'nope' } })).status,
+    ).to.equal(400);
+    expect(
+      (
+        await agent('POST', `${SD}/request/${key}/transition`, {
+          json: { id: '761', additionalComment: { body: 'Fixed.' } },
+        })
+      ).status,
+    ).to.equal(204);
+    expect(((await agent('GET', `${SD}/request/${key}`)).body as Json).currentStatus.statusCategory).to.equal(
+      'DONE',
+    );
+    const comment = (
+      await agent('POST', `${SD}/request/${key}/comment`, { json: { body: 'Internal note', public: false } })
+    ).body as Json;
+    expect((await agent('GET', `${SD}/request/${key}/comment/${comment.id}`)).body).to.include({
+      public: false,
+    });
+    expect(
+      ((await agent('GET', `${SD}/request/${key}/comment?internal=false`)).body as Json).values.every(
+        (c: Json) => c.public,
+      ),
+    ).to.equal(true);
+    const attachments = (await agent('GET', `${SD}/request/IT-2/attachment`)).body as Json;
+    const png = attachments.values.find((a: Json) => a.mimeType === 'image/png');
+    const redirect = await fetch(png._links.content, {
+      headers: {
+        authorization: `Basic ${Buffer.from('portal-bot@acme.test:dev-api-token').toString('base64')}`,
+      },
+    });
+    expect(redirect.status).to.equal(200);
+    expect((await redirect.arrayBuffer()).byteLength).to.equal(png.size);
+    expect(
+      (await agent('GET', `${SD}/request/IT-2/attachment/${png._links.content.split('/').pop()}/thumbnail`))
+        .status,
+    ).to.equal(200);
+    const upload = new FormData();
+    upload.append('file', new Blob(['log'], { type: 'text/plain' }), 'log.txt');
+    const temp = (
+      await agent('POST', `${SD}/servicedesk/IT/attachTemporaryFile`, {
+        form: upload,
+        headers: { 'X-Atlassian-Token': 'no-check' },
+      })
+    ).body as Json;
+    const added = await agent('POST', `${SD}/request/IT-2/attachment`, {
+      json: {
+        temporaryAttachmentIds: [temp.temporaryAttachments[0].temporaryAttachmentId],
+        public: true,
+        additionalComment: { body: 'Logs' },
+      },
+    });
+    expect(added.status).to.equal(201);
+    const erik = emulator.state.userByEmail('erik@acme.test')!;
+    const participants = (
+      await agent('POST', `${SD}/request/IT-2/participant`, { json: { accountIds: [erik.accountId] } })
+    ).body as Json;
+    expect(participants.values.map((u: Json) => u.accountId)).to.include(erik.accountId);
+    expect(
+      (
+        (await agent('DELETE', `${SD}/request/IT-2/participant`, { json: { accountIds: [erik.accountId] } }))
+          .body as Json
+      ).size,
+    ).to.equal(0);
+    expect(((await agent('GET', `${SD}/request/IT-2/participant`)).body as Json).size).to.equal(0);
+    expect((await agent('GET', `${SD}/request/IT-2/notification`)).body).to.deep.equal({ subscribed: false });
+    expect((await agent('PUT', `${SD}/request/IT-2/notification`)).status).to.equal(204);
+    expect((await agent('GET', `${SD}/request/IT-2/notification`)).body).to.deep.equal({ subscribed: true });
+    expect((await agent('DELETE', `${SD}/request/IT-2/notification`)).status).to.equal(204);
+    const slas = (await agent('GET', `${SD}/request/IT-2/sla`)).body as Json;
+    expect((await agent('GET', `${SD}/request/IT-2/sla/${slas.values[0].id}`)).body).to.include({
+      name: 'Time to first response',
+    });
+  });
+
+  it('lists requests with ownership, status, desk, type, search term and paging', async () => {
+    const all = (await agent('GET', `${SD}/request?requestOwnership=ALL_REQUESTS&limit=5&expand=requestType`))
+      .body as Json;
+    expect(all.size).to.equal(5);
+    expect(all.isLastPage).to.equal(false);
+    const closed = (
+      await agent(
+        'GET',
+        `${SD}/request?requestOwnership=ALL_REQUESTS&requestStatus=CLOSED_REQUESTS&serviceDeskId=2&limit=50`,
+      )
+    ).body as Json;
+    expect(
+      closed.values.every((r: Json) => r.currentStatus.statusCategory === 'DONE' && r.serviceDeskId === '2'),
+    ).to.equal(true);
+    const vpn = (await agent('GET', `${SD}/request?requestOwnership=ALL_REQUESTS&searchTerm=vpn`))
+      .body as Json;
+    expect(vpn.values.map((r: Json) => r.requestFieldValues[0].value)).to.include('VPN access for travel');
+    const mine = (await agent('GET', `${SD}/request`)).body as Json;
+    const bot = emulator.state.userByEmail('portal-bot@acme.test')!;
+    expect(
+      mine.values.every((r: Json) => r.reporter.accountId === bot.accountId),
+      'by default only what the caller reported',
+    ).to.equal(true);
+  });
+
+  it('answers approvals once and 409 after', async () => {
+    const mia = specClient({
+      baseUrl: emulator.url,
+      email: 'mia.manager@acme.test',
+      apiToken: 'mia-dev-token',
+      seen,
+    });
+    const approvals = (await mia('GET', `${SD}/request/IT-3/approval`)).body as Json;
+    const id = approvals.values[0].id;
+    expect(approvals.values[0].canAnswerApproval).to.equal(true);
+    expect(
+      (await agent('POST', `${SD}/request/IT-3/approval/${id}`, { json: { decision: 'approve' } })).status,
+    ).to.equal(403);
+    const decided = (
+      await mia('POST', `${SD}/request/IT-3/approval/${id}`, { json: { decision: 'approve' } })
+    ).body as Json;
+    expect(decided.finalDecision).to.equal('approved');
+    expect((await mia('GET', `${SD}/request/IT-3/approval/${id}`)).body).to.include({
+      finalDecision: 'approved',
+    });
+    expect(
+      (await mia('POST', `${SD}/request/IT-3/approval/${id}`, { json: { decision: 'decline' } })).status,
+    ).to.equal(409);
+  });
+
+  it('manages customers, organizations and desk membership', async () => {
+    const created = await agent('POST', `${SD}/customer`, {
+      json: { email: 'carol@partner.test', displayName: 'Carol Chen' },
+    });
+    expect(created.status).to.equal(201);
+    const carol = created.body as Json;
+    expect(carol.accountId).to.match(/^qm:/);
+    expect(
+      (
+        await agent('POST', `${SD}/customer?strictConflictStatusCode=true`, {
+          json: { email: 'carol@partner.test', displayName: 'C' },
+        })
+      ).status,
+    ).to.equal(409);
+    expect(
+      (await agent('POST', `${SD}/customer`, { json: { email: 'carol@partner.test', displayName: 'C' } }))
+        .status,
+    ).to.equal(400);
+    expect(
+      (await agent('POST', `${SD}/servicedesk/1/customer`, { json: { accountIds: [carol.accountId] } }))
+        .status,
+    ).to.equal(204);
+    expect(
+      ((await agent('GET', `${SD}/servicedesk/1/customer`, { headers: EXP })).body as Json).values.map(
+        (u: Json) => u.accountId,
+      ),
+    ).to.include(carol.accountId);
+    const org = (await agent('POST', `${SD}/organization`, { json: { name: 'Partner Inc' } })).body as Json;
+    expect((await agent('GET', `${SD}/organization/${org.id}`)).body).to.include({ name: 'Partner Inc' });
+    expect(
+      (await agent('POST', `${SD}/organization/${org.id}/user`, { json: { accountIds: [carol.accountId] } }))
+        .status,
+    ).to.equal(204);
+    expect(((await agent('GET', `${SD}/organization/${org.id}/user`)).body as Json).size).to.equal(1);
+    expect(
+      (
+        (await agent('GET', `${SD}/organization?accountId=${encodeURIComponent(carol.accountId)}`))
+          .body as Json
+      ).size,
+    ).to.equal(1);
+    expect(
+      (
+        await agent('DELETE', `${SD}/organization/${org.id}/user`, {
+          json: { accountIds: [carol.accountId] },
+        })
+      ).status,
+    ).to.equal(204);
+    expect(
+      (await agent('POST', `${SD}/servicedesk/2/organization`, { json: { organizationId: Number(org.id) } }))
+        .status,
+    ).to.equal(204);
+    expect(
+      ((await agent('GET', `${SD}/servicedesk/2/organization`)).body as Json).values.map((o: Json) => o.name),
+    ).to.include('Partner Inc');
+    expect(
+      (
+        await agent('DELETE', `${SD}/servicedesk/2/organization`, {
+          json: { organizationId: Number(org.id) },
+        })
+      ).status,
+    ).to.equal(204);
+    expect((await agent('DELETE', `${SD}/organization/${org.id}`)).status).to.equal(204);
+  });
+
+  it('searches the knowledge base only with the experimental opt-in header', async () => {
+    expect((await agent('GET', `${SD}/knowledgebase/article?query=vpn`)).status).to.equal(412);
+    const all = (await agent('GET', `${SD}/knowledgebase/article?query=vpn`, { headers: EXP })).body as Json;
+    expect(all.values[0].title).to.equal('Connect to the VPN');
+    const hr = (
+      await agent('GET', `${SD}/servicedesk/2/knowledgebase/article?query=policy`, { headers: EXP })
+    ).body as Json;
+    expect(hr.values.map((a: Json) => a.title)).to.have.members(['Vacation policy', 'Expense policy']);
+  });
+
+  it('serves the Jira platform calls a portal needs and 410 on the removed /search', async () => {
+    expect(((await agent('GET', '/rest/api/3/myself')).body as Json).emailAddress).to.equal(
+      'portal-bot@acme.test',
+    );
+    const found = (await agent('GET', '/rest/api/3/user/search?query=alice@acme.test')).body as Json[];
+    expect(found).to.have.length(1);
+    expect(
+      (
+        (await agent('GET', `/rest/api/3/user?accountId=${encodeURIComponent(found[0]!.accountId)}`))
+          .body as Json
+      ).displayName,
+    ).to.equal('Alice Anders');
+    expect((await agent('GET', '/rest/api/3/user?accountId=nobody')).status).to.equal(404);
+    expect((await agent('GET', '/rest/api/3/search?jql=project=IT')).status).to.equal(410);
+    const page1 = (
+      await agent('POST', '/rest/api/3/search/jql', {
+        json: {
+          jql: `reporter = "${found[0]!.accountId}" ORDER BY created DESC`,
+          fields: ['summary', 'status'],
+          maxResults: 3,
+        },
+      })
+    ).body as Json;
+    expect(page1.issues).to.have.length(3);
+    expect(page1.isLast).to.equal(false);
+    const page2 = (
+      await agent('POST', '/rest/api/3/search/jql', {
+        json: {
+          jql: `reporter = "${found[0]!.accountId}"`,
+          fields: ['summary'],
+          maxResults: 100,
+          nextPageToken: page1.nextPageToken,
+        },
+      })
+    ).body as Json;
+    expect(page2.isLast).to.equal(true);
+    expect(
+      (await agent('POST', '/rest/api/3/search/jql', { json: { jql: 'assignee = currentUser()' } })).status,
+    ).to.equal(400);
+  });
+
+  it('answers 401 without valid Basic credentials', async () => {
+    const stranger = specClient({
+      baseUrl: emulator.url,
+      email: 'portal-bot@acme.test',
+      apiToken: 'wrong',
+      seen,
+    });
+    const reply = await stranger('GET', `${SD}/servicedesk`);
+    expect(reply.status).to.equal(401);
+    expect((reply.body as Json).errorMessage).to.be.a('string');
+  });
+
+  it('covered every operation the emulator implements', () => {
+    expect(seen.size).to.be.at.least(45);
+  });
+});
+
+describe('Atlassian spec validator', () => {
+  it('fails a response with a wrong field name', () => {
+    const verdict = validateAgainstSpec({
+      method: 'GET',
+      path: '/rest/servicedeskapi/servicedesk/1',
+      status: 200,
+      responseBody: { id: '1', projectKEY: 'IT' },
+    });
+    expect(verdict.errors.join()).to.match(/additionalProperty.*projectKEY/);
+  });
+  it('fails a response with a wrong type', () => {
+    const verdict = validateAgainstSpec({
+      method: 'GET',
+      path: '/rest/servicedeskapi/request/IT-1/notification',
+      status: 200,
+      responseBody: { subscribed: 'yes' },
+    });
+    expect(verdict.errors.join()).to.match(/must be boolean/);
+  });
+  it('fails an undocumented status, a bad request body and an undeclared query parameter', () => {
+    expect(
+      validateAgainstSpec({
+        method: 'POST',
+        path: '/rest/servicedeskapi/request',
+        status: 404,
+        requestBody: { serviceDeskID: '1' },
+        responseBody: { errorMessage: 'x', i18nErrorMessage: { i18nKey: 'k', parameters: [] } },
+      }).errors,
+    ).to.have.length(2);
+    expect(
+      validateAgainstSpec({
+        method: 'GET',
+        path: '/rest/servicedeskapi/request?ownership=x',
+        status: 200,
+        responseBody: { size: 0, start: 0, limit: 50, isLastPage: true, values: [], _links: {} },
+      }).errors.join(),
+    ).to.match(/ownership/);
+  });
+  it("fails an error body that is not Atlassian's ErrorResponse", () => {
+    expect(
+      validateAgainstSpec({
+        method: 'GET',
+        path: '/rest/servicedeskapi/request/IT-1',
+        status: 404,
+        responseBody: { message: 'nope' },
+      }).errors,
+    ).to.not.be.empty;
+  });
+});
