@@ -1,0 +1,111 @@
+import type { Element } from '@xmldom/xmldom';
+import { certificateBase64 } from './certificates.js';
+import { SamlError } from './errors.js';
+import { BINDING_POST, BINDING_REDIRECT, NS } from './namespaces.js';
+import { attribute, childElements, descendants, isNamed, parseSamlXml, simpleText } from './xml.js';
+
+export interface IdpMetadata {
+  entityId: string;
+  /** SingleSignOnService location for the HTTP-Redirect binding. */
+  ssoUrl: string;
+  /** SingleLogoutService location for the HTTP-Redirect binding, if any. */
+  sloUrl?: string;
+  /** PEM certificates of KeyDescriptors usable for signing (use="signing" or no use). */
+  signingCertificatesPem: string[];
+}
+
+const MAX_METADATA_BYTES = 1024 * 1024;
+
+/**
+ * Reads an IdP's SAML metadata (an EntityDescriptor, or an EntitiesDescriptor holding exactly one
+ * IdP). Only what the broker needs: entityID, Redirect SSO/SLO endpoints and signing certificates.
+ */
+export function parseIdpMetadata(xml: string): IdpMetadata {
+  const doc = parseSamlXml(xml, { maxBytes: MAX_METADATA_BYTES });
+  const root = doc.documentElement!;
+  const entities = isNamed(root, NS.metadata, 'EntityDescriptor')
+    ? [root]
+    : descendants(root, NS.metadata, 'EntityDescriptor');
+  const idps = entities.filter((e) => idpDescriptor(e) !== undefined);
+  if (idps.length !== 1) throw invalid('the metadata must describe exactly one SAML 2.0 identity provider');
+  const entity = idps[0]!;
+  const descriptor = idpDescriptor(entity)!;
+  const entityId = attribute(entity, 'entityID');
+  if (!entityId) throw invalid('the EntityDescriptor has no entityID');
+  const ssoUrl = endpoint(descriptor, 'SingleSignOnService');
+  if (!ssoUrl) throw invalid('the IdP has no HTTP-Redirect SingleSignOnService');
+  const signingCertificatesPem = childElements(descriptor, NS.metadata, 'KeyDescriptor')
+    .filter((k) => (attribute(k, 'use') ?? 'signing') === 'signing')
+    .flatMap((k) => descendants(k, NS.dsig, 'X509Certificate'))
+    .map((c) => pemOf(simpleText(c)));
+  if (signingCertificatesPem.length === 0) throw invalid('the IdP metadata has no signing certificate');
+  const metadata: IdpMetadata = { entityId, ssoUrl, signingCertificatesPem };
+  const sloUrl = endpoint(descriptor, 'SingleLogoutService');
+  if (sloUrl) metadata.sloUrl = sloUrl;
+  return metadata;
+}
+
+function idpDescriptor(entity: Element): Element | undefined {
+  return childElements(entity, NS.metadata, 'IDPSSODescriptor').find((d) =>
+    (attribute(d, 'protocolSupportEnumeration') ?? '').split(/\s+/).includes(NS.protocol),
+  );
+}
+
+function endpoint(descriptor: Element, name: string): string | undefined {
+  const redirect = childElements(descriptor, NS.metadata, name).find(
+    (e) => attribute(e, 'Binding') === BINDING_REDIRECT,
+  );
+  return redirect ? attribute(redirect, 'Location') : undefined;
+}
+
+function pemOf(base64: string): string {
+  try {
+    const der = certificateBase64(base64);
+    return `-----BEGIN CERTIFICATE-----\n${der.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  } catch (cause) {
+    throw new SamlError('SAML_METADATA_INVALID', 'a certificate in the metadata is not valid', { cause });
+  }
+}
+
+function invalid(message: string): SamlError {
+  return new SamlError('SAML_METADATA_INVALID', message, { status: 502 });
+}
+
+export interface SpMetadataOptions {
+  entityId: string;
+  acsUrl: string;
+  sloUrl?: string;
+  signingCertPem: string;
+  /** Published next to the current certificate ahead of a key rollover. */
+  nextSigningCertPem?: string;
+  wantAssertionsSigned?: boolean;
+}
+
+/** SP metadata (HTTP-POST ACS, Redirect SLO), AuthnRequests signed. */
+export function buildSpMetadata(options: SpMetadataOptions): string {
+  const keys = [options.signingCertPem, options.nextSigningCertPem]
+    .filter((c): c is string => c !== undefined)
+    .map(
+      (cert) =>
+        `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="${NS.dsig}"><ds:X509Data><ds:X509Certificate>${certificateBase64(cert)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
+    )
+    .join('');
+  const slo = options.sloUrl
+    ? `<md:SingleLogoutService Binding="${BINDING_REDIRECT}" Location="${escapeXml(options.sloUrl)}"/>`
+    : '';
+  return (
+    `<md:EntityDescriptor xmlns:md="${NS.metadata}" entityID="${escapeXml(options.entityId)}">` +
+    `<md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="${options.wantAssertionsSigned !== false}" protocolSupportEnumeration="${NS.protocol}">` +
+    keys +
+    slo +
+    `<md:AssertionConsumerService Binding="${BINDING_POST}" Location="${escapeXml(options.acsUrl)}" index="0" isDefault="true"/>` +
+    '</md:SPSSODescriptor></md:EntityDescriptor>'
+  );
+}
+
+export function escapeXml(value: string): string {
+  return value.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!,
+  );
+}

@@ -1,0 +1,345 @@
+import { createHash } from 'node:crypto';
+import type { Document, Element } from '@xmldom/xmldom';
+import type { FlowStore } from '../flowstore/index.js';
+import { SamlError } from './errors.js';
+import { BEARER, NAMEID_UNSPECIFIED, NS, STATUS_SUCCESS } from './namespaces.js';
+import { verifyEnvelopedSignature } from './signature.js';
+import {
+  attribute,
+  childElements,
+  descendants,
+  optionalChild,
+  parseSamlXml,
+  requiredChild,
+  simpleText,
+} from './xml.js';
+
+export const MAX_CLOCK_SKEW_SECONDS = 180;
+
+export interface ExpectedResponse {
+  idpEntityId: string;
+  idpCertificatesPem: readonly string[];
+  /** Our entityID: must appear in every AudienceRestriction. */
+  spEntityId: string;
+  /** Our Assertion Consumer Service URL: the Response Destination and the bearer Recipient. */
+  acsUrl: string;
+  /** ID of the AuthnRequest this flow sent; unsolicited responses are refused. */
+  inResponseTo: string;
+  /** Default true: the Assertion itself must be signed. When false, a signed Response suffices. */
+  requireSignedAssertion?: boolean;
+  /** Default and maximum 180. */
+  clockSkewSeconds?: number;
+  now?: Date;
+}
+
+export interface ValidatedAssertion {
+  issuer: string;
+  nameId: string;
+  nameIdFormat: string;
+  sessionIndex?: string;
+  /** Attribute Name -> its text values (values with element content are skipped). */
+  attributes: Record<string, string[]>;
+  authnContextClassRef?: string;
+  authnInstant?: Date;
+  /** The earliest end of validity of the assertion and its bearer confirmation. */
+  notOnOrAfter: Date;
+  assertionId: string;
+}
+
+interface Context {
+  expected: ExpectedResponse;
+  now: number;
+  skewMs: number;
+}
+
+/**
+ * Validates a SAML 2.0 Web SSO Response (profiles 4.1.4.3) for the flow that sent `inResponseTo`.
+ * Each check is a named function below, run in order; the first failure is thrown as a SamlError.
+ * Values are read only from signature-verified elements (as returned by verifyEnvelopedSignature).
+ * The assertion ID is then recorded in `replay` until it expires, so it is accepted once.
+ */
+export async function validateSamlResponse(
+  xml: string,
+  expected: ExpectedResponse,
+  replay: FlowStore,
+): Promise<ValidatedAssertion> {
+  const skew = expected.clockSkewSeconds ?? MAX_CLOCK_SKEW_SECONDS;
+  if (!(skew >= 0 && skew <= MAX_CLOCK_SKEW_SECONDS)) {
+    throw new RangeError(`clockSkewSeconds must be between 0 and ${MAX_CLOCK_SKEW_SECONDS}`);
+  }
+  const ctx: Context = { expected, now: (expected.now ?? new Date()).getTime(), skewMs: skew * 1000 };
+  const doc = parseSamlXml(xml);
+  const original = checkResponseElement(doc);
+  const response = verifyResponseSignatureIfPresent(doc, original, ctx);
+  checkStatusSuccess(response);
+  checkDestination(response, ctx, response !== original);
+  checkResponseInResponseTo(response, ctx);
+  checkResponseIssuer(response, ctx);
+  const assertion = verifiedSingleAssertion(doc, original, response, ctx);
+  checkAssertionVersion(assertion);
+  const issuer = checkAssertionIssuer(assertion, ctx);
+  const subject = requiredChild(assertion, NS.assertion, 'Subject');
+  const nameId = readNameId(subject);
+  const confirmationEnd = checkBearerConfirmation(subject, ctx);
+  const conditionsEnd = checkConditions(assertion, ctx);
+  const authn = readAuthnStatement(assertion, ctx);
+  const notOnOrAfter = new Date(Math.min(confirmationEnd, conditionsEnd ?? confirmationEnd));
+  const assertionId = attribute(assertion, 'ID')!;
+  await checkOneTimeUse(replay, issuer, assertionId, notOnOrAfter, ctx);
+  return {
+    issuer,
+    ...nameId,
+    ...authn,
+    attributes: readAttributes(assertion),
+    notOnOrAfter,
+    assertionId,
+  };
+}
+
+function checkResponseElement(doc: Document): Element {
+  const root = doc.documentElement!;
+  if (root.namespaceURI !== NS.protocol || root.localName !== 'Response') {
+    throw new SamlError('SAML_MESSAGE_TYPE_UNEXPECTED', 'the message is not a SAML Response');
+  }
+  if (attribute(root, 'Version') !== '2.0')
+    throw new SamlError('SAML_VERSION_UNSUPPORTED', 'only SAML 2.0 is accepted');
+  return root;
+}
+
+function verifyResponseSignatureIfPresent(doc: Document, response: Element, ctx: Context): Element {
+  if (childElements(response, NS.dsig, 'Signature').length === 0) {
+    if (ctx.expected.requireSignedAssertion === false) {
+      // Something must be signed: with unsigned assertions allowed, the Response signature is required.
+      throw new SamlError(
+        'SAML_SIGNATURE_MISSING',
+        'neither the Response nor the Assertion is required signed',
+      );
+    }
+    return response;
+  }
+  return verifyEnvelopedSignature(doc, response, ctx.expected.idpCertificatesPem);
+}
+
+function checkStatusSuccess(response: Element): void {
+  const status = requiredChild(response, NS.protocol, 'Status');
+  const code = requiredChild(status, NS.protocol, 'StatusCode');
+  const value = attribute(code, 'Value');
+  if (value !== STATUS_SUCCESS) {
+    const second = optionalChild(code, NS.protocol, 'StatusCode');
+    const detail = second ? attribute(second, 'Value') : undefined;
+    throw new SamlError(
+      'SAML_STATUS_NOT_SUCCESS',
+      `the IdP answered ${value ?? '(no status)'}${detail ? ` / ${detail}` : ''}`,
+    );
+  }
+}
+
+/** Bindings 3.5.5.2: a signed Response must carry Destination; when present it must be our ACS. */
+function checkDestination(response: Element, ctx: Context, signed: boolean): void {
+  const destination = attribute(response, 'Destination');
+  if (destination === undefined && !signed) return;
+  if (destination !== ctx.expected.acsUrl) {
+    throw new SamlError('SAML_DESTINATION_MISMATCH', 'the Response is addressed to another endpoint');
+  }
+}
+
+function checkResponseInResponseTo(response: Element, ctx: Context): void {
+  if (attribute(response, 'InResponseTo') !== ctx.expected.inResponseTo) {
+    throw new SamlError('SAML_IN_RESPONSE_TO_MISMATCH', 'the Response answers another request (or none)');
+  }
+}
+
+function checkResponseIssuer(response: Element, ctx: Context): void {
+  const issuer = optionalChild(response, NS.assertion, 'Issuer');
+  if (issuer) checkIssuer(issuer, ctx);
+}
+
+function checkIssuer(issuer: Element, ctx: Context): string {
+  const format = attribute(issuer, 'Format');
+  const value = simpleText(issuer);
+  if (
+    (format !== undefined && format !== 'urn:oasis:names:tc:SAML:2.0:nameid-format:entity') ||
+    value !== ctx.expected.idpEntityId
+  ) {
+    throw new SamlError('SAML_ISSUER_MISMATCH', 'the message was issued by another entity');
+  }
+  return value;
+}
+
+/**
+ * Exactly one Assertion in the whole document, as a direct child of the Response: copies hidden in
+ * Extensions, Status, Signature/Object or wrapped in another assertion (XSW3–XSW8) are refused
+ * outright instead of being told apart. Encrypted assertions are not supported.
+ */
+function verifiedSingleAssertion(doc: Document, original: Element, response: Element, ctx: Context): Element {
+  if (descendants(doc, NS.assertion, 'EncryptedAssertion').length > 0) {
+    throw new SamlError('SAML_ENCRYPTED_ASSERTION_UNSUPPORTED', 'encrypted assertions are not supported');
+  }
+  const all = descendants(doc, NS.assertion, 'Assertion');
+  const direct = childElements(original, NS.assertion, 'Assertion');
+  if (all.length !== 1 || direct.length !== 1) {
+    throw new SamlError('SAML_ASSERTION_COUNT', 'the Response must contain exactly one Assertion');
+  }
+  const assertion = direct[0]!;
+  const signed = childElements(assertion, NS.dsig, 'Signature').length > 0;
+  if (signed || ctx.expected.requireSignedAssertion !== false) {
+    return verifyEnvelopedSignature(doc, assertion, ctx.expected.idpCertificatesPem);
+  }
+  // Unsigned assertion allowed: read it from the verified Response.
+  return requiredChild(response, NS.assertion, 'Assertion');
+}
+
+function checkAssertionVersion(assertion: Element): void {
+  if (attribute(assertion, 'Version') !== '2.0')
+    throw new SamlError('SAML_VERSION_UNSUPPORTED', 'only SAML 2.0 is accepted');
+  if (!attribute(assertion, 'ID')) throw new SamlError('SAML_XML_INVALID', 'the Assertion has no ID');
+}
+
+function checkAssertionIssuer(assertion: Element, ctx: Context): string {
+  return checkIssuer(requiredChild(assertion, NS.assertion, 'Issuer'), ctx);
+}
+
+/**
+ * The NameID as signed. The element was re-parsed from canonical octets, so a comment injected
+ * after signing (`user@evil.test<!---->.good.test`) is gone and the full text is read; a processing
+ * instruction or child element inside NameID is refused. Encrypted and Base IDs are not supported.
+ */
+function readNameId(subject: Element): { nameId: string; nameIdFormat: string } {
+  const element = optionalChild(subject, NS.assertion, 'NameID');
+  if (!element) throw new SamlError('SAML_NAMEID_INVALID', 'the Subject has no (plain) NameID');
+  const nameId = simpleText(element, 'SAML_NAMEID_INVALID');
+  if (nameId === '' || nameId.length > 1024)
+    throw new SamlError('SAML_NAMEID_INVALID', 'the NameID is empty or too long');
+  return { nameId, nameIdFormat: attribute(element, 'Format') ?? NAMEID_UNSPECIFIED };
+}
+
+/**
+ * Profiles 4.1.4.2: a bearer SubjectConfirmation whose data names our ACS as Recipient, answers our
+ * request, and has not expired. Returns its NotOnOrAfter. When none fits, the first bearer
+ * confirmation's failure is reported.
+ */
+function checkBearerConfirmation(subject: Element, ctx: Context): number {
+  const bearers = childElements(subject, NS.assertion, 'SubjectConfirmation').filter(
+    (c) => attribute(c, 'Method') === BEARER,
+  );
+  if (bearers.length === 0) {
+    throw new SamlError('SAML_SUBJECT_CONFIRMATION_INVALID', 'the Subject has no bearer confirmation');
+  }
+  let firstFailure: unknown;
+  for (const bearer of bearers) {
+    try {
+      return checkConfirmationData(bearer, ctx);
+    } catch (err) {
+      firstFailure ??= err;
+    }
+  }
+  throw firstFailure;
+}
+
+function checkConfirmationData(bearer: Element, ctx: Context): number {
+  const data = optionalChild(bearer, NS.assertion, 'SubjectConfirmationData');
+  if (!data) throw new SamlError('SAML_SUBJECT_CONFIRMATION_INVALID', 'the bearer confirmation has no data');
+  if (attribute(data, 'Recipient') !== ctx.expected.acsUrl) {
+    throw new SamlError('SAML_RECIPIENT_MISMATCH', 'the assertion is meant for another endpoint');
+  }
+  if (attribute(data, 'InResponseTo') !== ctx.expected.inResponseTo) {
+    throw new SamlError('SAML_IN_RESPONSE_TO_MISMATCH', 'the assertion answers another request');
+  }
+  const notOnOrAfter = instant(data, 'NotOnOrAfter');
+  if (notOnOrAfter === undefined) {
+    throw new SamlError('SAML_SUBJECT_CONFIRMATION_INVALID', 'the bearer confirmation has no NotOnOrAfter');
+  }
+  checkWindow(instant(data, 'NotBefore'), notOnOrAfter, ctx);
+  return notOnOrAfter;
+}
+
+/** Conditions with NotBefore/NotOnOrAfter and at least one AudienceRestriction, each naming us. */
+function checkConditions(assertion: Element, ctx: Context): number | undefined {
+  const conditions = optionalChild(assertion, NS.assertion, 'Conditions');
+  if (!conditions) throw new SamlError('SAML_AUDIENCE_MISMATCH', 'the assertion has no audience restriction');
+  const notOnOrAfter = instant(conditions, 'NotOnOrAfter');
+  checkWindow(instant(conditions, 'NotBefore'), notOnOrAfter, ctx);
+  const restrictions = childElements(conditions, NS.assertion, 'AudienceRestriction');
+  // Core 2.5.1.4: several AudienceRestrictions all apply; the assertion is for us only if each names us.
+  const forUs = (r: Element) =>
+    childElements(r, NS.assertion, 'Audience').some((a) => simpleText(a) === ctx.expected.spEntityId);
+  if (restrictions.length === 0 || !restrictions.every(forUs)) {
+    throw new SamlError('SAML_AUDIENCE_MISMATCH', 'the assertion is meant for another service provider');
+  }
+  return notOnOrAfter;
+}
+
+function checkWindow(notBefore: number | undefined, notOnOrAfter: number | undefined, ctx: Context): void {
+  if (notBefore !== undefined && ctx.now + ctx.skewMs < notBefore) {
+    throw new SamlError('SAML_NOT_YET_VALID', 'the assertion is not valid yet');
+  }
+  if (notOnOrAfter !== undefined && ctx.now - ctx.skewMs >= notOnOrAfter) {
+    throw new SamlError('SAML_EXPIRED', 'the assertion has expired');
+  }
+}
+
+function readAuthnStatement(
+  assertion: Element,
+  ctx: Context,
+): { sessionIndex?: string; authnContextClassRef?: string; authnInstant?: Date } {
+  const statements = childElements(assertion, NS.assertion, 'AuthnStatement');
+  if (statements.length === 0)
+    throw new SamlError('SAML_AUTHN_STATEMENT_MISSING', 'the assertion has no AuthnStatement');
+  const statement = statements[0]!;
+  const sessionEnd = instant(statement, 'SessionNotOnOrAfter');
+  checkWindow(undefined, sessionEnd, ctx);
+  const out: { sessionIndex?: string; authnContextClassRef?: string; authnInstant?: Date } = {};
+  const sessionIndex = attribute(statement, 'SessionIndex');
+  if (sessionIndex) out.sessionIndex = sessionIndex;
+  const authnInstant = instant(statement, 'AuthnInstant');
+  if (authnInstant !== undefined) out.authnInstant = new Date(authnInstant);
+  const context = optionalChild(statement, NS.assertion, 'AuthnContext');
+  const classRef = context ? optionalChild(context, NS.assertion, 'AuthnContextClassRef') : undefined;
+  if (classRef) out.authnContextClassRef = simpleText(classRef);
+  return out;
+}
+
+function readAttributes(assertion: Element): Record<string, string[]> {
+  const attributes: Record<string, string[]> = Object.create(null);
+  for (const statement of childElements(assertion, NS.assertion, 'AttributeStatement')) {
+    for (const attr of childElements(statement, NS.assertion, 'Attribute')) {
+      const name = attribute(attr, 'Name');
+      if (!name) continue;
+      const values = childElements(attr, NS.assertion, 'AttributeValue')
+        .filter(
+          (v) =>
+            v.getAttributeNS(NS.xsi, 'nil') !== 'true' &&
+            !Array.from(v.childNodes).some((n) => n.nodeType === 1),
+        )
+        .map((v) => simpleText(v));
+      attributes[name] = [...(attributes[name] ?? []), ...values];
+    }
+  }
+  return attributes;
+}
+
+/** One-time use (profiles 4.1.4.5): the assertion ID is remembered until the assertion expires. */
+async function checkOneTimeUse(
+  replay: FlowStore,
+  issuer: string,
+  assertionId: string,
+  notOnOrAfter: Date,
+  ctx: Context,
+): Promise<void> {
+  const key = `saml-assertion:${createHash('sha256').update(`${issuer}\n${assertionId}`).digest('base64url')}`;
+  const ttlSeconds = Math.max(1, Math.ceil((notOnOrAfter.getTime() + ctx.skewMs - ctx.now) / 1000));
+  if (!(await replay.putIfAbsent(key, '1', ttlSeconds))) {
+    throw new SamlError('SAML_REPLAY', 'the assertion has already been used');
+  }
+}
+
+function instant(element: Element, name: string): number | undefined {
+  const value = attribute(element, name);
+  if (value === undefined) return undefined;
+  const time = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value)
+    ? Date.parse(value)
+    : Number.NaN;
+  if (Number.isNaN(time))
+    throw new SamlError('SAML_XML_INVALID', `${element.localName}/@${name} is not a valid time`);
+  return time;
+}

@@ -1,0 +1,113 @@
+import { DOMParser, type Document, type Element, type Node, XMLSerializer } from '@xmldom/xmldom';
+import { SamlError } from './errors.js';
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;
+
+// A DTD is the door to XXE and entity expansion (billion laughs); SAML never needs one.
+const DTD_MARKUP = /<!\s*(DOCTYPE|ENTITY)/i;
+
+/**
+ * Parses an untrusted SAML message. Refuses, before and while parsing: oversized input, any DTD,
+ * anything the parser reports (even as a warning), and documents without exactly one root element.
+ */
+export function parseSamlXml(xml: string, options: { maxBytes?: number } = {}): Document {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  if (Buffer.byteLength(xml, 'utf8') > maxBytes) {
+    throw new SamlError('SAML_MESSAGE_TOO_LARGE', `the SAML message is larger than ${maxBytes} bytes`);
+  }
+  if (DTD_MARKUP.test(xml)) throw new SamlError('SAML_DOCTYPE_FORBIDDEN', 'the SAML message contains a DTD');
+  let doc: Document;
+  try {
+    doc = new DOMParser({
+      onError: (level, message) => {
+        throw new Error(`${level}: ${message}`);
+      },
+    }).parseFromString(xml, 'text/xml');
+  } catch (cause) {
+    throw new SamlError('SAML_XML_INVALID', 'the SAML message is not well-formed XML', { cause });
+  }
+  if (doc.doctype) throw new SamlError('SAML_DOCTYPE_FORBIDDEN', 'the SAML message contains a DTD');
+  const roots = Array.from(doc.childNodes).filter((n) => n.nodeType === n.ELEMENT_NODE);
+  const strayText = Array.from(doc.childNodes).some((n) => n.nodeType === n.TEXT_NODE && n.nodeValue?.trim());
+  if (roots.length !== 1 || strayText || !doc.documentElement) {
+    throw new SamlError('SAML_XML_INVALID', 'the SAML message must have exactly one root element');
+  }
+  assertNoProcessingInstructions(doc);
+  return doc;
+}
+
+/**
+ * SAML has no use for processing instructions, and xml-crypto's canonicalization renders one as
+ * bare text (`a<?p b?>c` signs like `abc`), a parser differential an attacker could build on.
+ */
+function assertNoProcessingInstructions(node: Node): void {
+  for (const child of Array.from(node.childNodes)) {
+    if (
+      child.nodeType === child.PROCESSING_INSTRUCTION_NODE &&
+      (child as { target?: string }).target !== 'xml'
+    ) {
+      throw new SamlError('SAML_XML_INVALID', 'the SAML message contains a processing instruction');
+    }
+    if (child.hasChildNodes()) assertNoProcessingInstructions(child);
+  }
+}
+
+export function serializeXml(node: Node): string {
+  return new XMLSerializer().serializeToString(node);
+}
+
+export function isElement(node: Node | null | undefined): node is Element {
+  return node !== null && node !== undefined && node.nodeType === 1;
+}
+
+export function isNamed(node: Node | null | undefined, ns: string, localName: string): node is Element {
+  return isElement(node) && node.namespaceURI === ns && node.localName === localName;
+}
+
+/** Direct child elements named `ns:localName`, in document order. */
+export function childElements(parent: Element, ns: string, localName: string): Element[] {
+  return Array.from(parent.childNodes).filter((n): n is Element => isNamed(n, ns, localName));
+}
+
+/** The single direct child `ns:localName`; undefined when absent; refuses duplicates. */
+export function optionalChild(parent: Element, ns: string, localName: string): Element | undefined {
+  const found = childElements(parent, ns, localName);
+  if (found.length > 1) {
+    throw new SamlError('SAML_XML_INVALID', `${parent.localName} has more than one ${localName}`);
+  }
+  return found[0];
+}
+
+export function requiredChild(parent: Element, ns: string, localName: string): Element {
+  const child = optionalChild(parent, ns, localName);
+  if (!child) throw new SamlError('SAML_XML_INVALID', `${parent.localName} has no ${localName}`);
+  return child;
+}
+
+export function descendants(root: Document | Element, ns: string, localName: string): Element[] {
+  return Array.from(root.getElementsByTagNameNS(ns, localName)) as Element[];
+}
+
+/**
+ * The text of a simple-content element, all of it. Anything else inside (comment, processing
+ * instruction, element) is refused: a reader that takes only the first text node would turn
+ * `user@evil.test<!---->.good.test` into `user@evil.test` (CVE-2017-11427 family). Elements returned
+ * by verifyEnvelopedSignature are re-parsed from canonical octets and carry no comments, so there the
+ * whole signed text is read.
+ */
+export function simpleText(
+  element: Element,
+  code: 'SAML_XML_INVALID' | 'SAML_NAMEID_INVALID' = 'SAML_XML_INVALID',
+): string {
+  let text = '';
+  for (const node of Array.from(element.childNodes)) {
+    if (node.nodeType === node.TEXT_NODE || node.nodeType === node.CDATA_SECTION_NODE)
+      text += node.nodeValue ?? '';
+    else throw new SamlError(code, `${element.localName} must contain text only`);
+  }
+  return text.trim();
+}
+
+export function attribute(element: Element, name: string): string | undefined {
+  return element.hasAttribute(name) ? (element.getAttribute(name) ?? undefined) : undefined;
+}

@@ -1,0 +1,290 @@
+import { createRequire } from 'node:module';
+import validator from '@authenio/samlify-node-xmllint';
+import { expect } from 'chai';
+import * as samlify from 'samlify';
+import { createSamlBackend, type SamlBackend } from '../../broker/backends/saml-backend.js';
+import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { NS, SamlError, verifyRedirectSignature } from '../../common/saml/index.js';
+import { makeKeyPair } from '../support/keys.js';
+import { firstByName } from '../support/saml-fixtures.js';
+import { applyXsw, XSW_VARIANTS } from '../support/xsw.js';
+
+const BROKER = 'https://broker.example.test';
+const IDP_SSO = 'https://upstream-idp.example.test/sso';
+const IDP_SLO = 'https://upstream-idp.example.test/slo';
+
+samlify.setSchemaValidator(validator);
+// The template constant is not visible through the ESM namespace of this CommonJS package.
+const samlLib = (
+  createRequire(import.meta.url)('samlify') as {
+    SamlLib: { replaceTagsByValue(template: string, values: Record<string, string>): string };
+  }
+).SamlLib;
+
+/**
+ * samlify leaves AuthnStatement empty unless the template is filled by the caller; the Web SSO
+ * profile (4.1.4.2) requires one, so the test fills the template (samlify still signs it).
+ */
+function withAuthnStatement(requestId: string) {
+  return (template: string) => {
+    const now = new Date();
+    const later = new Date(now.getTime() + 300_000).toISOString();
+    const id = `_resp${Date.now()}`;
+    const values: Record<string, string> = {
+      ID: id,
+      AssertionID: `_assert${Date.now()}`,
+      Destination: `${BROKER}/saml/acs`,
+      Audience: `${BROKER}/saml/sp-metadata`,
+      SubjectRecipient: `${BROKER}/saml/acs`,
+      Issuer: 'https://upstream-idp.example.test/metadata',
+      IssueInstant: now.toISOString(),
+      StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
+      ConditionsNotBefore: now.toISOString(),
+      ConditionsNotOnOrAfter: later,
+      SubjectConfirmationDataNotOnOrAfter: later,
+      NameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      NameID: 'carol@example.test',
+      InResponseTo: requestId,
+    };
+    // Values are XML-escaped by replaceTagsByValue, so the element goes into the template itself.
+    const authnStatement = `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_session-9"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
+    values['AttributeStatement'] = '';
+    return {
+      id,
+      context: samlLib.replaceTagsByValue(template.replace('{AuthnStatement}', authnStatement), values),
+    };
+  };
+}
+
+/** samlify plays the tenant's upstream IdP: an independent SAML implementation with its own signing. */
+function upstreamIdp() {
+  const key = makeKeyPair('upstream-idp.example.test');
+  return samlify.IdentityProvider({
+    entityID: 'https://upstream-idp.example.test/metadata',
+    privateKey: key.keyPem,
+    signingCert: key.certPem,
+    wantAuthnRequestsSigned: true,
+    isAssertionEncrypted: false,
+    singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: IDP_SSO }],
+    singleLogoutService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: IDP_SLO }],
+  });
+}
+
+function idpSpec(metadataXml: string): IdentityProviderSpec {
+  return { name: 'upstream', saml: { metadataXml }, attributeMapping: {} };
+}
+
+async function refusalCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).to.be.instanceOf(SamlError);
+    return (err as SamlError).code;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
+  let store: MemoryFlowStore;
+  let backend: SamlBackend;
+  let idp: ReturnType<typeof upstreamIdp>;
+  let sp: ReturnType<typeof samlify.ServiceProvider>;
+  const spKey = () => makeKeyPair('broker-sp.example.test');
+
+  beforeEach(() => {
+    store = new MemoryFlowStore();
+    idp = upstreamIdp();
+    backend = createSamlBackend({
+      idp: idpSpec(idp.getMetadata()),
+      brokerUrl: BROKER,
+      spSigningKeyPem: spKey().keyPem,
+      spCertPem: spKey().certPem,
+      store,
+    });
+    sp = samlify.ServiceProvider({ metadata: backend.spMetadataXml() });
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  /** Runs startLogin, lets samlify (as the IdP) verify the AuthnRequest and answer it. */
+  async function loginResponse(flowId = 'flow-1') {
+    const { redirectUrl, requestId } = await backend.startLogin({ flowId });
+    const url = new URL(redirectUrl);
+    expect(`${url.origin}${url.pathname}`).to.equal(IDP_SSO);
+    const requestInfo = await idp.parseLoginRequest(sp, 'redirect', {
+      query: Object.fromEntries(url.searchParams),
+      octetString: url.search.slice(1).split('&Signature=')[0]!,
+    });
+    expect(requestInfo.extract.request?.id).to.equal(requestId);
+    const answer = (await idp.createLoginResponse(
+      sp,
+      requestInfo as unknown as Parameters<typeof idp.createLoginResponse>[1],
+      'post',
+      { email: 'carol@example.test' },
+      {
+        customTagReplacement: withAuthnStatement(requestId),
+      },
+    )) as {
+      context: string;
+    };
+    return { samlResponse: answer.context, requestId };
+  }
+
+  it('sends a signed AuthnRequest that samlify verifies, and accepts samlify-signed Response', async () => {
+    const { samlResponse, requestId } = await loginResponse();
+    const subject = await backend.handleAcs(samlResponse, 'flow-1', { upstreamRequestId: requestId });
+    expect(subject.idp).to.equal('upstream');
+    expect(subject.subject).to.equal('carol@example.test');
+    expect(subject.claims['nameId']).to.equal('carol@example.test');
+    expect(subject.claims['email']).to.equal('carol@example.test');
+    expect(subject.authnContextClassRef).to.equal(
+      'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+    );
+    expect(subject.sessionIndex).to.equal('_session-9');
+  });
+
+  it('signs the AuthnRequest with the SP key over the raw query (our own verifier agrees)', async () => {
+    const { redirectUrl, requestId } = await backend.startLogin({ flowId: 'flow-2', forceAuthn: true });
+    const message = verifyRedirectSignature(new URL(redirectUrl).search.slice(1), 'SAMLRequest', [
+      spKey().certPem,
+    ]);
+    expect(message.relayState).to.equal('flow-2');
+    expect(message.xml)
+      .to.include(`ID="${requestId}"`)
+      .and.include(`AssertionConsumerServiceURL="${BROKER}/saml/acs"`);
+    expect(message.xml)
+      .to.include(`<saml:Issuer>${BROKER}/saml/sp-metadata</saml:Issuer>`)
+      .and.include('ForceAuthn="true"');
+  });
+
+  it('refuses a Response replayed to a second login', async () => {
+    const { samlResponse, requestId } = await loginResponse();
+    await backend.handleAcs(samlResponse, 'flow-1', { upstreamRequestId: requestId });
+    expect(
+      await refusalCode(backend.handleAcs(samlResponse, 'flow-1', { upstreamRequestId: requestId })),
+    ).to.equal('SAML_IN_RESPONSE_TO_MISMATCH');
+  });
+
+  it('refuses a Response for another flow (InResponseTo bound to the flow)', async () => {
+    const first = await loginResponse('flow-a');
+    const second = await backend.startLogin({ flowId: 'flow-b' });
+    expect(
+      await refusalCode(
+        backend.handleAcs(first.samlResponse, 'flow-b', { upstreamRequestId: second.requestId }),
+      ),
+    ).to.equal('SAML_IN_RESPONSE_TO_MISMATCH');
+  });
+
+  it('refuses a Response signed by another key than the metadata names', async () => {
+    const other = createSamlBackend({
+      idp: {
+        name: 'upstream',
+        saml: {
+          entityId: 'https://upstream-idp.example.test/metadata',
+          ssoUrl: IDP_SSO,
+          certificates: [makeKeyPair('someone-else').certPem],
+        },
+        attributeMapping: {},
+      },
+      brokerUrl: BROKER,
+      spSigningKeyPem: spKey().keyPem,
+      spCertPem: spKey().certPem,
+      store,
+    });
+    const { samlResponse } = await loginResponse('flow-c');
+    const { requestId } = await other.startLogin({ flowId: 'flow-c' });
+    // samlify's Response answers the first request; bind the flow to it to reach the signature check.
+    await store.put('saml-authn-request:flow-c', requestId, 60);
+    expect(
+      await refusalCode(other.handleAcs(samlResponse, 'flow-c', { upstreamRequestId: requestId })),
+    ).to.be.oneOf(['SAML_SIGNATURE_INVALID', 'SAML_IN_RESPONSE_TO_MISMATCH']);
+  });
+
+  for (const variant of XSW_VARIANTS) {
+    it(`refuses ${variant} on a samlify-signed Response`, async () => {
+      const { samlResponse, requestId } = await loginResponse(`flow-${variant}`);
+      const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
+      // samlify signs the Assertion only, so every variant wraps the signed Assertion.
+      const attack = applyXsw(xml, variant, {
+        select: (root) => firstByName(root, NS.assertion, 'Assertion'),
+        tamper: (evil) => {
+          firstByName(evil, NS.assertion, 'NameID').textContent = 'admin@example.test';
+        },
+      });
+      const code = await refusalCode(
+        backend.handleAcs(Buffer.from(attack).toString('base64'), `flow-${variant}`, {
+          upstreamRequestId: requestId,
+        }),
+      );
+      expect(code).to.be.oneOf([
+        'SAML_ASSERTION_COUNT',
+        'SAML_ID_NOT_UNIQUE',
+        'SAML_SIGNATURE_REFERENCE_INVALID',
+      ]);
+    });
+  }
+
+  it('publishes SP metadata with the signing certificate and the ACS', () => {
+    const xml = backend.spMetadataXml();
+    expect(xml)
+      .to.include(`entityID="${BROKER}/saml/sp-metadata"`)
+      .and.include(`Location="${BROKER}/saml/acs"`);
+    expect(xml).to.include('AuthnRequestsSigned="true"');
+  });
+
+  it('builds a signed LogoutRequest to the IdP SLO endpoint', async () => {
+    const url = await backend.logoutUrl({
+      nameId: 'carol@example.test',
+      nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      sessionIndex: '_s1',
+    });
+    expect(url).to.match(new RegExp(`^${IDP_SLO}\\?SAMLRequest=`));
+    const message = verifyRedirectSignature(new URL(url!).search.slice(1), 'SAMLRequest', [spKey().certPem]);
+    expect(message.xml).to.include('<samlp:SessionIndex>_s1</samlp:SessionIndex>');
+  });
+
+  it('fetches metadata from metadataUrl once per hour', async () => {
+    let calls = 0;
+    let clock = Date.parse('2030-01-01T00:00:00Z');
+    const fetched = createSamlBackend({
+      idp: {
+        name: 'upstream',
+        saml: { metadataUrl: 'https://upstream-idp.example.test/metadata' },
+        attributeMapping: {},
+      },
+      brokerUrl: BROKER,
+      spSigningKeyPem: spKey().keyPem,
+      spCertPem: spKey().certPem,
+      store,
+      now: () => new Date(clock),
+      fetch: async () => {
+        calls += 1;
+        return new Response(idp.getMetadata(), { status: 200 });
+      },
+    });
+    await fetched.startLogin({ flowId: 'm1' });
+    await fetched.startLogin({ flowId: 'm2' });
+    expect(calls).to.equal(1);
+    clock += 61 * 60 * 1000;
+    await fetched.startLogin({ flowId: 'm3' });
+    expect(calls).to.equal(2);
+  });
+
+  it('refuses metadata over plain http', async () => {
+    const insecure = createSamlBackend({
+      idp: {
+        name: 'upstream',
+        saml: { metadataUrl: 'http://upstream-idp.example.test/metadata' },
+        attributeMapping: {},
+      },
+      brokerUrl: BROKER,
+      spSigningKeyPem: spKey().keyPem,
+      spCertPem: spKey().certPem,
+      store,
+      fetch: async () => new Response(idp.getMetadata()),
+    });
+    expect(await refusalCode(insecure.startLogin({ flowId: 'x' }))).to.equal('SAML_METADATA_UNAVAILABLE');
+  });
+});

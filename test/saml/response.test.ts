@@ -1,0 +1,318 @@
+import { expect } from 'chai';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { NS, SamlError, validateSamlResponse } from '../../common/saml/index.js';
+import {
+  ACS_URL,
+  attackerKey,
+  defaultParts,
+  editXml,
+  expectedFor,
+  firstByName,
+  idpKey,
+  NOW,
+  type ResponseParts,
+  responseXml,
+  SP_ENTITY_ID,
+  signedResponse,
+} from '../support/saml-fixtures.js';
+import { signatureTemplate, xmlsecSign, xmlsecVerify } from '../support/xmlsec.js';
+import { applyXsw, XSW_VARIANTS, type XswVariant } from '../support/xsw.js';
+
+let store: MemoryFlowStore;
+beforeEach(() => {
+  store = new MemoryFlowStore();
+});
+afterEach(async () => {
+  await store.close();
+});
+
+async function validate(xml: string, overrides: Record<string, unknown> = {}) {
+  return validateSamlResponse(xml, expectedFor(overrides), store);
+}
+
+async function refusalCode(xml: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  try {
+    await validate(xml, overrides);
+  } catch (err) {
+    expect(err).to.be.instanceOf(SamlError);
+    expect((err as SamlError).status).to.equal(400);
+    return (err as SamlError).code;
+  }
+  throw new Error('expected a refusal');
+}
+
+const withParts = (overrides: Partial<ResponseParts>, options = {}) =>
+  signedResponse(defaultParts(overrides), options);
+
+describe('validateSamlResponse', () => {
+  it('accepts a Response with a signed Assertion and returns what was asserted', async () => {
+    const parts = defaultParts();
+    const result = await validate(signedResponse(parts));
+    expect(result).to.deep.include({
+      issuer: parts.issuer,
+      nameId: 'alice@example.test',
+      nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      sessionIndex: '_session-1',
+      authnContextClassRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+      assertionId: parts.assertionId,
+    });
+    expect(result.attributes).to.deep.equal({
+      email: ['alice@example.test'],
+      groups: ['jsm-users', 'staff'],
+    });
+    expect(result.notOnOrAfter.toISOString()).to.equal(parts.notOnOrAfter.toISOString());
+    expect(result.authnInstant?.toISOString()).to.equal(NOW.toISOString());
+  });
+
+  it('accepts a Response whose Response and Assertion are both signed', async () => {
+    expect((await validate(withParts({}, { signResponse: true }))).nameId).to.equal('alice@example.test');
+  });
+
+  it('accepts a Response signed by xmlsec1 (independent signer), and xmlsec1 verifies ours', async () => {
+    const parts = defaultParts();
+    const template = responseXml(parts).replace(
+      `<saml:Issuer>${parts.assertionIssuer}</saml:Issuer><saml:Subject>`,
+      `<saml:Issuer>${parts.assertionIssuer}</saml:Issuer>${signatureTemplate(parts.assertionId)}<saml:Subject>`,
+    );
+    const signed = xmlsecSign(template, idpKey().keyPem, idpKey().certPem, `${NS.assertion}:Assertion`);
+    expect((await validate(signed)).assertionId).to.equal(parts.assertionId);
+    const ours = xmlsecVerify(signedResponse(defaultParts()), idpKey().certPem, `${NS.assertion}:Assertion`);
+    expect(ours.ok, ours.output).to.equal(true);
+  });
+
+  it('refuses an unsigned Assertion (signature stripping)', async () => {
+    expect(await refusalCode(withParts({}, { signAssertion: false }))).to.equal('SAML_SIGNATURE_MISSING');
+    // A signed Response does not make an unsigned Assertion acceptable by default.
+    expect(await refusalCode(withParts({}, { signAssertion: false, signResponse: true }))).to.equal(
+      'SAML_SIGNATURE_MISSING',
+    );
+  });
+
+  it('accepts a signed Response with an unsigned Assertion only when allowed', async () => {
+    const xml = withParts({}, { signAssertion: false, signResponse: true });
+    expect((await validate(xml, { requireSignedAssertion: false })).nameId).to.equal('alice@example.test');
+    expect(
+      await refusalCode(withParts({}, { signAssertion: false }), { requireSignedAssertion: false }),
+    ).to.equal('SAML_SIGNATURE_MISSING');
+  });
+
+  it('refuses an Assertion signed by a key that is not configured (even with its certificate in KeyInfo)', async () => {
+    expect(await refusalCode(withParts({}, { key: attackerKey() }))).to.equal('SAML_SIGNATURE_INVALID');
+  });
+
+  it('refuses an invalid Response signature even when the Assertion signature is good', async () => {
+    const xml = editXml(withParts({}, { signResponse: true }), (root) => {
+      root.setAttribute('IssueInstant', '2030-05-01T12:00:01Z');
+    });
+    expect(await refusalCode(xml)).to.equal('SAML_SIGNATURE_INVALID');
+  });
+
+  it('refuses a NameID changed after signing', async () => {
+    const xml = withParts({}).replace(
+      '>alice@example.test</saml:NameID>',
+      '>admin@example.test</saml:NameID>',
+    );
+    expect(await refusalCode(xml)).to.equal('SAML_SIGNATURE_INVALID');
+  });
+
+  it('reads the whole NameID when a comment is injected into it (no truncation)', async () => {
+    const xml = withParts({ nameId: 'user@evil.test.good.test' }).replace(
+      '>user@evil.test.good.test<',
+      '>user@evil.test<!---->.good.test<',
+    );
+    expect((await validate(xml)).nameId).to.equal('user@evil.test.good.test');
+  });
+
+  it('refuses a NameID containing a processing instruction', async () => {
+    const xml = signedResponse(defaultParts({ nameId: 'user@evil.test.good.test' })).replace(
+      '>user@evil.test.good.test<',
+      '>user@evil.test<?x .good.test?><',
+    );
+    expect(await refusalCode(xml)).to.equal('SAML_XML_INVALID');
+  });
+
+  it('refuses a NameID with element content', async () => {
+    const xml = signedResponse(defaultParts(), {
+      nameIdXml: 'user@evil.test<saml:Foo>.good.test</saml:Foo>',
+    });
+    expect(await refusalCode(xml)).to.equal('SAML_NAMEID_INVALID');
+  });
+
+  it('refuses an empty NameID', async () => {
+    expect(await refusalCode(withParts({ nameId: '' }))).to.equal('SAML_NAMEID_INVALID');
+  });
+
+  it('refuses a replayed Response', async () => {
+    const xml = withParts({});
+    await validate(xml);
+    expect(await refusalCode(xml)).to.equal('SAML_REPLAY');
+  });
+
+  it('refuses an expired assertion (beyond the clock skew)', async () => {
+    const past = new Date(NOW.getTime() - 181_000);
+    expect(await refusalCode(withParts({ notOnOrAfter: past }))).to.equal('SAML_EXPIRED');
+    expect(await refusalCode(withParts({ confirmationNotOnOrAfter: past }))).to.equal('SAML_EXPIRED');
+  });
+
+  it('tolerates expiry within the clock skew', async () => {
+    const justPast = new Date(NOW.getTime() - 170_000);
+    expect(
+      (await validate(withParts({ notOnOrAfter: justPast, confirmationNotOnOrAfter: justPast }))).nameId,
+    ).to.equal('alice@example.test');
+    expect(await refusalCode(withParts({ notOnOrAfter: justPast }), { clockSkewSeconds: 0 })).to.equal(
+      'SAML_EXPIRED',
+    );
+  });
+
+  it('refuses a clock skew above 180 seconds', async () => {
+    let error: unknown;
+    await validate(withParts({}), { clockSkewSeconds: 600 }).catch((err) => {
+      error = err;
+    });
+    expect(error).to.be.instanceOf(RangeError);
+  });
+
+  it('refuses a not-yet-valid assertion', async () => {
+    expect(await refusalCode(withParts({ notBefore: new Date(NOW.getTime() + 181_000) }))).to.equal(
+      'SAML_NOT_YET_VALID',
+    );
+  });
+
+  it('refuses an assertion for another SP (Audience)', async () => {
+    expect(await refusalCode(withParts({ audience: 'https://other-sp.example.test' }))).to.equal(
+      'SAML_AUDIENCE_MISMATCH',
+    );
+  });
+
+  it('refuses an assertion whose second AudienceRestriction excludes us', async () => {
+    const xml = signedResponse(defaultParts(), {});
+    const parts = defaultParts();
+    const twoRestrictions = responseXml(parts).replace(
+      '</saml:AudienceRestriction>',
+      '</saml:AudienceRestriction><saml:AudienceRestriction><saml:Audience>https://other.example.test</saml:Audience></saml:AudienceRestriction>',
+    );
+    expect(xml).to.include(SP_ENTITY_ID);
+    const { signEnveloped } = await import('../../common/saml/index.js');
+    const signed = signEnveloped(twoRestrictions, { id: parts.assertionId, ...idpKey() });
+    expect(await refusalCode(signed)).to.equal('SAML_AUDIENCE_MISMATCH');
+  });
+
+  it('refuses a Response addressed to another endpoint (Destination)', async () => {
+    expect(await refusalCode(withParts({ destination: 'https://other.example.test/acs' }))).to.equal(
+      'SAML_DESTINATION_MISMATCH',
+    );
+  });
+
+  it('refuses a signed Response without Destination', async () => {
+    expect(await refusalCode(withParts({ destination: undefined }, { signResponse: true }))).to.equal(
+      'SAML_DESTINATION_MISMATCH',
+    );
+  });
+
+  it('refuses an assertion for another Recipient', async () => {
+    expect(await refusalCode(withParts({ recipient: 'https://other.example.test/acs' }))).to.equal(
+      'SAML_RECIPIENT_MISMATCH',
+    );
+  });
+
+  it('refuses a Response from another Issuer', async () => {
+    expect(await refusalCode(withParts({ issuer: 'https://evil.example.test' }))).to.equal(
+      'SAML_ISSUER_MISMATCH',
+    );
+    expect(await refusalCode(withParts({ assertionIssuer: 'https://evil.example.test' }))).to.equal(
+      'SAML_ISSUER_MISMATCH',
+    );
+  });
+
+  it('refuses a Response to another request or an unsolicited one (InResponseTo)', async () => {
+    expect(await refusalCode(withParts({ inResponseTo: '_other' }))).to.equal('SAML_IN_RESPONSE_TO_MISMATCH');
+    expect(await refusalCode(withParts({ confirmationInResponseTo: '_other' }))).to.equal(
+      'SAML_IN_RESPONSE_TO_MISMATCH',
+    );
+  });
+
+  it('refuses a subject confirmation that is not bearer', async () => {
+    expect(await refusalCode(withParts({ method: 'urn:oasis:names:tc:SAML:2.0:cm:holder-of-key' }))).to.equal(
+      'SAML_SUBJECT_CONFIRMATION_INVALID',
+    );
+  });
+
+  it('refuses a Response whose Status is not Success', async () => {
+    expect(await refusalCode(withParts({ status: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }))).to.equal(
+      'SAML_STATUS_NOT_SUCCESS',
+    );
+  });
+
+  it('refuses a Response with two Assertions or none', async () => {
+    const parts = defaultParts();
+    const two = editXml(signedResponse(parts), (root) => {
+      const assertion = firstByName(root, NS.assertion, 'Assertion');
+      const copy = assertion.cloneNode(true) as typeof assertion;
+      copy.setAttribute('ID', '_second');
+      root.appendChild(copy);
+    });
+    expect(await refusalCode(two)).to.equal('SAML_ASSERTION_COUNT');
+    const none = editXml(signedResponse(parts), (root) => {
+      root.removeChild(firstByName(root, NS.assertion, 'Assertion'));
+    });
+    expect(await refusalCode(none)).to.equal('SAML_ASSERTION_COUNT');
+  });
+
+  it('refuses an EncryptedAssertion', async () => {
+    const xml = editXml(withParts({}), (root) => {
+      root.appendChild(root.ownerDocument!.createElementNS(NS.assertion, 'saml:EncryptedAssertion'));
+    });
+    expect(await refusalCode(xml)).to.equal('SAML_ENCRYPTED_ASSERTION_UNSUPPORTED');
+  });
+
+  it('refuses a message that is not a Response', async () => {
+    expect(
+      await refusalCode(`<samlp:AuthnRequest xmlns:samlp="${NS.protocol}" ID="_x" Version="2.0"/>`),
+    ).to.equal('SAML_MESSAGE_TYPE_UNEXPECTED');
+  });
+
+  it('refuses XXE inside a Response', async () => {
+    const xml = withParts({}).replace(
+      '<samlp:Response',
+      '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><samlp:Response',
+    );
+    expect(await refusalCode(xml)).to.equal('SAML_DOCTYPE_FORBIDDEN');
+  });
+
+  describe('XML Signature Wrapping on an upstream Response', () => {
+    const codes: Record<XswVariant, string> = {
+      // The genuine signed Response (and its Assertion ID) is still in the document.
+      XSW1: 'SAML_ID_NOT_UNIQUE',
+      XSW2: 'SAML_ID_NOT_UNIQUE',
+      XSW3: 'SAML_ASSERTION_COUNT',
+      XSW4: 'SAML_ASSERTION_COUNT',
+      XSW5: 'SAML_ASSERTION_COUNT',
+      XSW6: 'SAML_ASSERTION_COUNT',
+      XSW7: 'SAML_ASSERTION_COUNT',
+      XSW8: 'SAML_ASSERTION_COUNT',
+    };
+    const tamperNameId = (evil: Parameters<Parameters<typeof applyXsw>[2]['tamper']>[0]) => {
+      const nameId = firstByName(evil, NS.assertion, 'NameID');
+      nameId.textContent = 'admin@example.test';
+    };
+    for (const variant of XSW_VARIANTS) {
+      it(`refuses ${variant}`, async () => {
+        // XSW1/2 wrap the signed Response itself; XSW3–8 wrap the signed Assertion.
+        const onResponse = variant === 'XSW1' || variant === 'XSW2';
+        const signed = withParts({}, { signResponse: onResponse });
+        const attack = applyXsw(signed, variant, {
+          select: (root) => (onResponse ? root : firstByName(root, NS.assertion, 'Assertion')),
+          tamper: tamperNameId,
+        });
+        expect(attack).to.include('admin@example.test');
+        expect(await refusalCode(attack)).to.equal(codes[variant]);
+      });
+    }
+  });
+
+  it('does not record the assertion ID of a refused Response', async () => {
+    const parts = defaultParts();
+    await refusalCode(signedResponse(parts), { acsUrl: `${ACS_URL}/other` });
+    expect((await validate(signedResponse(parts))).assertionId).to.equal(parts.assertionId);
+  });
+});
