@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import type { JsmSsoTenant } from '../../common/config/load.js';
 import { packageRoot } from '../../common/paths.js';
+import type { KubeClient } from '../../operator/kube/client.js';
+import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 
 /** A fresh copy of test/fixtures/tenant-valid.yaml as a plain object, for tests to mutate. */
 // biome-ignore lint/suspicious/noExplicitAny: tests reach into the document freely to break it.
@@ -120,3 +123,58 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     message: 'exactly one of emailDomain or idpGroup',
   },
 ];
+
+/** A valid tenant for namespace `ns` (the shape of test/fixtures/tenant-valid.yaml). */
+export function tenantObject(
+  namespace: string,
+  name: string,
+  spec: Partial<JsmSsoTenant['spec']> = {},
+): JsmSsoTenant {
+  return {
+    apiVersion: 'jsm-sso.io/v1alpha1',
+    kind: 'JsmSsoTenant',
+    metadata: { name, namespace },
+    spec: {
+      portal: { url: `https://help.${name}.example` },
+      broker: { url: `https://sso.${name}.example` },
+      identityProviders: [
+        {
+          name: 'corporate',
+          oidc: {
+            issuer: 'https://idp.example',
+            clientId: 'jsm-sso',
+            clientSecretRef: { name: `${name}-oidc` },
+          },
+        },
+      ],
+      atlassian: {
+        siteUrl: 'https://acme.atlassian.net',
+        credentialsSecretRef: { name: `${name}-atlassian` },
+      },
+      ...spec,
+    } as JsmSsoTenant['spec'],
+  };
+}
+
+export function secretObject(namespace: string, name: string, data: Record<string, string>) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    stringData: data,
+  };
+}
+
+/** The Secrets the tenant from tenantObject references. */
+export async function createTenantSecrets(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+): Promise<void> {
+  const path = collectionPath(KINDS.secret, namespace);
+  await client.create(path, secretObject(namespace, `${name}-oidc`, { clientSecret: 's3cret' }));
+  await client.create(
+    path,
+    secretObject(namespace, `${name}-atlassian`, { email: 'svc@acme.example', apiToken: 'token' }),
+  );
+}

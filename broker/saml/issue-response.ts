@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import {
+  canonicalAttribute as attr,
+  newSamlId,
+  samlInstant,
+  canonicalText as text,
+} from './canonical-xml.js';
+import { envelopedSignature, type SigningCredential } from './signature.js';
+
+/**
+ * The SAML Response the broker sends to the portal: Response and Assertion both signed. The XML
+ * is written directly in exclusive-canonical form (attributes in c14n order, namespace
+ * declarations where exc-c14n puts them, explicit end tags, c14n escaping), so each digest is
+ * computed over the very text that is sent. xmlsec1 and node-saml check this in the tests.
+ */
+
+const SAMLP_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
+const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
+const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
+const BASIC_NAME_FORMAT = 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic';
+const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+export const UNSPECIFIED_AUTHN_CONTEXT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified';
+/** NotBefore is set this far back so an SP whose clock is slightly behind still accepts. */
+const NOT_BEFORE_SKEW_MS = 60_000;
+
+export interface ResponseContent {
+  /** The broker's IdP entityID. */
+  issuer: string;
+  /** The SP's entityID (Audience). */
+  audience: string;
+  /** The SP's AssertionConsumerService URL (Destination and Recipient). */
+  acsUrl: string;
+  /** ID of the AuthnRequest answered. */
+  inResponseTo: string;
+  nameId: string;
+  nameIdFormat: string;
+  attributes: ReadonlyArray<{ name: string; values: readonly string[] }>;
+  sessionIndex: string;
+  authnContextClassRef?: string;
+  authnInstant: Date;
+  now: Date;
+  lifetimeSeconds: number;
+}
+
+export interface IssuedResponse {
+  xml: string;
+  responseId: string;
+  assertionId: string;
+}
+
+export function issueSignedResponse(
+  credential: SigningCredential,
+  content: ResponseContent,
+  random: (size: number) => Buffer = randomBytes,
+): IssuedResponse {
+  const responseId = newSamlId(random);
+  const assertionId = newSamlId(random);
+  const issueInstant = samlInstant(content.now);
+  const notBefore = samlInstant(new Date(content.now.getTime() - NOT_BEFORE_SKEW_MS));
+  const notOnOrAfter = samlInstant(new Date(content.now.getTime() + content.lifetimeSeconds * 1000));
+  const inResponseTo = attr(content.inResponseTo);
+  const acs = attr(content.acsUrl);
+  const issuer = text(content.issuer);
+
+  const assertionOpen = `<saml:Assertion xmlns:saml="${SAML_NS}" ID="${assertionId}" IssueInstant="${issueInstant}" Version="2.0">`;
+  const assertionIssuer = `<saml:Issuer>${issuer}</saml:Issuer>`;
+  const assertionBody =
+    `<saml:Subject><saml:NameID Format="${attr(content.nameIdFormat)}">${text(content.nameId)}</saml:NameID>` +
+    `<saml:SubjectConfirmation Method="${BEARER}"><saml:SubjectConfirmationData InResponseTo="${inResponseTo}" NotOnOrAfter="${notOnOrAfter}" Recipient="${acs}"></saml:SubjectConfirmationData></saml:SubjectConfirmation></saml:Subject>` +
+    `<saml:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${text(content.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
+    `<saml:AuthnStatement AuthnInstant="${samlInstant(content.authnInstant)}" SessionIndex="${attr(content.sessionIndex)}"><saml:AuthnContext><saml:AuthnContextClassRef>${text(content.authnContextClassRef ?? UNSPECIFIED_AUTHN_CONTEXT)}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+    attributeStatement(content.attributes) +
+    '</saml:Assertion>';
+  const assertionSignature = envelopedSignature(
+    credential,
+    assertionId,
+    assertionOpen + assertionIssuer + assertionBody,
+  );
+  // Schema order: Issuer, Signature, then the rest (saml-schema-assertion-2.0 AssertionType).
+  const assertion = assertionOpen + assertionIssuer + assertionSignature + assertionBody;
+
+  const responseOpen = `<samlp:Response xmlns:samlp="${SAMLP_NS}" Destination="${acs}" ID="${responseId}" InResponseTo="${inResponseTo}" IssueInstant="${issueInstant}" Version="2.0">`;
+  const responseIssuer = `<saml:Issuer xmlns:saml="${SAML_NS}">${issuer}</saml:Issuer>`;
+  const responseBody = `<samlp:Status><samlp:StatusCode Value="${SUCCESS}"></samlp:StatusCode></samlp:Status>${assertion}</samlp:Response>`;
+  const responseSignature = envelopedSignature(
+    credential,
+    responseId,
+    responseOpen + responseIssuer + responseBody,
+  );
+  return { xml: responseOpen + responseIssuer + responseSignature + responseBody, responseId, assertionId };
+}
+
+function attributeStatement(attributes: ResponseContent['attributes']): string {
+  if (attributes.length === 0) return '';
+  let out = '<saml:AttributeStatement>';
+  for (const { name, values } of attributes) {
+    out += `<saml:Attribute Name="${attr(name)}" NameFormat="${BASIC_NAME_FORMAT}">`;
+    for (const value of values) out += `<saml:AttributeValue>${text(value)}</saml:AttributeValue>`;
+    out += '</saml:Attribute>';
+  }
+  return `${out}</saml:AttributeStatement>`;
+}

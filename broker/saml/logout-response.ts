@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import { signRedirectQuery } from '../../common/saml/index.js';
+import {
+  canonicalAttribute as attr,
+  newSamlId,
+  samlInstant,
+  canonicalText as text,
+} from './canonical-xml.js';
+
+const SAMLP_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
+const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
+export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+export const STATUS_PARTIAL_LOGOUT = 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout';
+
+export interface LogoutResponseContent {
+  issuer: string;
+  destination: string;
+  inResponseTo: string;
+  /** Success, or PartialLogout (as second-level code) when the IdP could not be signed out. */
+  partial: boolean;
+  now: Date;
+  relayState?: string;
+}
+
+/** The redirect URL carrying a signed LogoutResponse (HTTP-Redirect binding) to the portal's SLO URL. */
+export function signedLogoutResponseUrl(keyPem: string, content: LogoutResponseContent): string {
+  const status = content.partial
+    ? `<samlp:StatusCode Value="${STATUS_SUCCESS}"><samlp:StatusCode Value="${STATUS_PARTIAL_LOGOUT}"></samlp:StatusCode></samlp:StatusCode>`
+    : `<samlp:StatusCode Value="${STATUS_SUCCESS}"></samlp:StatusCode>`;
+  const xml =
+    `<samlp:LogoutResponse xmlns:samlp="${SAMLP_NS}" Destination="${attr(content.destination)}" ID="${newSamlId(randomBytes)}" InResponseTo="${attr(content.inResponseTo)}" IssueInstant="${samlInstant(content.now)}" Version="2.0">` +
+    `<saml:Issuer xmlns:saml="${SAML_NS}">${text(content.issuer)}</saml:Issuer><samlp:Status>${status}</samlp:Status></samlp:LogoutResponse>`;
+  const query = signRedirectQuery('SAMLResponse', xml, {
+    keyPem,
+    ...(content.relayState === undefined ? {} : { relayState: content.relayState }),
+  });
+  return `${content.destination}${content.destination.includes('?') ? '&' : '?'}${query}`;
+}

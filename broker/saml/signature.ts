@@ -1,0 +1,55 @@
+import { createHash, createPrivateKey, type KeyObject, sign } from 'node:crypto';
+import { certificateBase64 } from '../../common/saml/index.js';
+
+/**
+ * Enveloped XML signatures (RSA-SHA256, exc-c14n, one Reference to the signed element's ID) over
+ * content that is already canonical. The key is parsed once; signing is a digest, one string
+ * template and one RSA operation.
+ */
+
+export const DS_NS = 'http://www.w3.org/2000/09/xmldsig#';
+export const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
+
+export interface SigningCredential {
+  key: KeyObject;
+  /** Base64 DER of the certificate, published in KeyInfo and metadata. */
+  certificate: string;
+}
+
+export function loadSigningCredential(keyPem: string, certPem: string): SigningCredential {
+  return { key: createPrivateKey(keyPem), certificate: certificateBase64(certPem) };
+}
+
+/**
+ * The ds:Signature element for the element with `id`, whose canonical form without the signature
+ * is `canonicalElement`. SignedInfo is built in canonical form; as a stand-alone subtree exc-c14n
+ * declares the ds namespace on it, which is the only difference from its in-document text.
+ */
+export function envelopedSignature(
+  credential: SigningCredential,
+  id: string,
+  canonicalElement: string,
+): string {
+  const digest = createHash('sha256').update(canonicalElement, 'utf8').digest('base64');
+  const signedInfoBody =
+    `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"></ds:CanonicalizationMethod>` +
+    `<ds:SignatureMethod Algorithm="${RSA_SHA256}"></ds:SignatureMethod>` +
+    `<ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="${ENVELOPED}"></ds:Transform>` +
+    `<ds:Transform Algorithm="${EXC_C14N}"></ds:Transform></ds:Transforms>` +
+    `<ds:DigestMethod Algorithm="${SHA256}"></ds:DigestMethod><ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`;
+  const canonicalSignedInfo = `<ds:SignedInfo xmlns:ds="${DS_NS}">${signedInfoBody}</ds:SignedInfo>`;
+  const value = sign('sha256', Buffer.from(canonicalSignedInfo, 'utf8'), credential.key).toString('base64');
+  return (
+    `<ds:Signature xmlns:ds="${DS_NS}"><ds:SignedInfo>${signedInfoBody}</ds:SignedInfo>` +
+    `<ds:SignatureValue>${value}</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>` +
+    `${credential.certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>`
+  );
+}
+
+/** SAML HTTP-Redirect binding signature (bindings section 3.4.4.1) over the exact query bytes. */
+export function redirectSignature(credential: SigningCredential, query: string): string {
+  return sign('sha256', Buffer.from(query, 'utf8'), credential.key).toString('base64');
+}

@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Logger } from '../common/log.js';
+
+/**
+ * The broker's metrics and audit lines. Labels are bounded (tenant, IdP name, reason code,
+ * result); nothing about a person is a label, and the audit line names people only by a hash.
+ */
+export interface BrokerTelemetry {
+  refusal(reason: string, status: number, idp?: string): void;
+  unavailable(reason: string, status: number): void;
+  login(event: {
+    idp: string;
+    subject?: string;
+    result: 'success' | 'refused' | 'error';
+    clientIp: string;
+    startedAt?: number;
+    reason?: string;
+  }): void;
+  observeRequest(route: string, seconds: number): void;
+}
+
+export function createBrokerTelemetry(registry: Registry, logger: Logger, tenant: string): BrokerTelemetry {
+  const refusals = new Counter({
+    name: 'jsm_sso_broker_refusals_total',
+    help: 'Requests refused by the broker, by stable reason code',
+    labelNames: ['tenant', 'reason'],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'jsm_sso_broker_errors_total',
+    help: 'Requests the broker could not serve (dependency down, IdP unreachable), by reason code',
+    labelNames: ['tenant', 'reason'],
+    registers: [registry],
+  });
+  const logins = new Counter({
+    name: 'jsm_sso_broker_logins_total',
+    help: 'Brokered logins that ended, by IdP and result',
+    labelNames: ['tenant', 'idp', 'result'],
+    registers: [registry],
+  });
+  const loginDuration = new Histogram({
+    name: 'jsm_sso_broker_login_duration_seconds',
+    help: 'Time from the AuthnRequest to the signed Response (includes the person at the IdP)',
+    labelNames: ['tenant', 'idp'],
+    buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
+    registers: [registry],
+  });
+  const requestDuration = new Histogram({
+    name: 'jsm_sso_broker_request_duration_seconds',
+    help: 'Time the broker spends on one request, by route',
+    labelNames: ['tenant', 'route'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  return {
+    refusal(reason, status, idp) {
+      refusals.inc({ tenant, reason });
+      logger.warn({ event: 'broker.refusal', reason, status, ...(idp ? { idp } : {}) }, 'request refused');
+    },
+    unavailable(reason, status) {
+      errors.inc({ tenant, reason });
+      logger.error({ event: 'broker.unavailable', reason, status }, 'request could not be served');
+    },
+    login({ idp, subject, result, clientIp, startedAt, reason }) {
+      logins.inc({ tenant, idp, result });
+      if (startedAt !== undefined && result === 'success')
+        loginDuration.observe({ tenant, idp }, (Date.now() - startedAt) / 1000);
+      logger.info(
+        {
+          event: 'broker.login',
+          idp,
+          result,
+          clientIp,
+          ...(subject === undefined ? {} : { subjectHash: subjectHash(idp, subject) }),
+          ...(reason ? { reason } : {}),
+        },
+        'login',
+      );
+    },
+    observeRequest(route, seconds) {
+      requestDuration.observe({ tenant, route }, seconds);
+    },
+  };
+}
+
+/** Correlates one person's logins in the audit log without naming them: sha256, first 16 hex. */
+export function subjectHash(idp: string, subject: string): string {
+  return createHash('sha256').update(`${idp}\0${subject}`).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,59 @@
+// `jsm-sso dev idp`: the development OpenID Connect provider as a process.
+import { optionalPort, parseCommand } from '../../cli/args.js';
+import { startDevIdp } from './provider.js';
+import { DEV_USERS } from './users.js';
+
+export async function run(argv: string[]): Promise<void> {
+  const values = parseCommand(
+    {
+      name: 'dev idp',
+      summary: 'A development OpenID Connect provider with seeded users (password "demo")',
+      options: {
+        port: { type: 'string', value: 'N', description: 'Port (default 8082; 0 picks a free one).' },
+        host: {
+          type: 'string',
+          value: 'ADDR',
+          description: 'Address (default 127.0.0.1; loopback only unless the next flag).',
+        },
+        'i-know-this-is-not-production': { type: 'boolean', description: 'Allow a non-loopback address.' },
+        'client-id': {
+          type: 'string',
+          value: 'ID',
+          description: 'Register a confidential client (default jsm-sso).',
+        },
+        'client-secret': { type: 'string', value: 'SECRET', description: 'Its secret (default dev-secret).' },
+        'redirect-uri': {
+          type: 'string',
+          value: 'URL',
+          description: 'Its redirect URI (default http://127.0.0.1:8081/oidc/callback).',
+        },
+      },
+    },
+    argv,
+  );
+  if (!values) return;
+  const redirectUri =
+    typeof values['redirect-uri'] === 'string'
+      ? values['redirect-uri']
+      : 'http://127.0.0.1:8081/oidc/callback';
+  const idp = await startDevIdp({
+    port: optionalPort(values, 'port', 8082),
+    host: typeof values['host'] === 'string' ? values['host'] : '127.0.0.1',
+    allowNonLoopback: values['i-know-this-is-not-production'] === true,
+    clients: [
+      {
+        client_id: typeof values['client-id'] === 'string' ? values['client-id'] : 'jsm-sso',
+        client_secret: typeof values['client-secret'] === 'string' ? values['client-secret'] : 'dev-secret',
+        redirect_uris: [redirectUri],
+        post_logout_redirect_uris: [new URL('/oidc/logout-callback', redirectUri).href],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+  });
+  console.log(
+    `DEVELOPMENT IdP at ${idp.issuer} (users: ${DEV_USERS.map((u) => u.email).join(', ')}; password demo)`,
+  );
+  const stop = () => void idp.close().then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

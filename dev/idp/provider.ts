@@ -1,0 +1,195 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider, { type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
+import { cspNonce, escapeHtml, sendHtmlPage } from '../../common/http/html.js';
+import { claimsOf, DEV_PASSWORD, DEV_USERS } from './users.js';
+
+/**
+ * A development OpenID Connect provider: panva's oidc-provider with a plain login page and the
+ * seeded users. For `npm start` and for tests that need a real provider; never for production.
+ */
+
+export const DEV_ACR = 'urn:jsm-sso:dev:password';
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
+
+export interface DevIdpOptions {
+  port?: number;
+  host?: string;
+  clients: ClientMetadata[];
+  /** Required to listen on a non-loopback address. */
+  allowNonLoopback?: boolean;
+}
+
+export interface DevIdp {
+  issuer: string;
+  provider: Provider;
+  close(): Promise<void>;
+}
+
+export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
+  const host = options.host ?? '127.0.0.1';
+  if (!LOOPBACK.test(host) && !options.allowNonLoopback) {
+    throw new Error(
+      `the development IdP listens only on loopback (asked for ${host}); see --i-know-this-is-not-production`,
+    );
+  }
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const provider = await createProvider(issuer, options.clients);
+  const oidc = provider.callback();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const interaction = /^\/interaction\/([-\w]+)(\/login)?$/.exec(path);
+    if (interaction) {
+      handleInteraction(provider, req, res, interaction[2] !== undefined).catch(() => {
+        if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
+        res.end('this sign-in attempt has expired; start again\n');
+      });
+      return;
+    }
+    oidc(req, res);
+  });
+  return { issuer, provider, close: () => closeServer(server) };
+}
+
+async function createProvider(issuer: string, clients: ClientMetadata[]): Promise<Provider> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const signingKey = {
+    ...(await exportJWK(privateKey)),
+    alg: 'RS256',
+    use: 'sig',
+    kid: randomBytes(8).toString('hex'),
+  };
+  const provider = new Provider(issuer, {
+    clients,
+    jwks: { keys: [signingKey] },
+    cookies: { keys: [randomBytes(32).toString('base64')] },
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name'],
+      groups: ['groups'],
+    },
+    scopes: ['openid', 'email', 'profile', 'groups'],
+    acrValues: [DEV_ACR],
+    pkce: { required: () => true },
+    ttl: {
+      AuthorizationCode: 60,
+      AccessToken: 600,
+      IdToken: 600,
+      Interaction: 600,
+      Session: 3600,
+      Grant: 3600,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    findAccount: (_ctx, id) => {
+      const user = DEV_USERS.find((u) => u.sub === id);
+      return user ? { accountId: id, claims: () => claimsOf(user) as { sub: string } } : undefined;
+    },
+    // Every registered client is first-party here: consent is implied for the scopes it asks for.
+    loadExistingGrant: async (ctx) => {
+      const accountId = ctx.oidc.session?.accountId;
+      const clientId = ctx.oidc.client?.clientId;
+      if (!accountId || !clientId) return undefined;
+      const existing = ctx.oidc.session?.grantIdFor(clientId);
+      if (existing) {
+        const grant = await ctx.oidc.provider.Grant.find(existing);
+        if (grant) return grant;
+      }
+      const grant = new ctx.oidc.provider.Grant({ clientId, accountId });
+      grant.addOIDCScope([...(ctx.oidc.requestParamScopes ?? [])].join(' '));
+      await grant.save();
+      return grant;
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'text/plain';
+      ctx.body = `${out.error}: ${out.error_description ?? ''}\n`;
+    },
+  });
+  return provider;
+}
+
+async function handleInteraction(
+  provider: Provider,
+  req: IncomingMessage,
+  res: ServerResponse,
+  submitted: boolean,
+) {
+  const details = await provider.interactionDetails(req, res);
+  if (!submitted) return renderLogin(res, details.uid, '');
+  const form = new URLSearchParams(await readBody(req));
+  const user = DEV_USERS.find((u) => u.email === (form.get('email') ?? '').trim().toLowerCase());
+  const password = Buffer.from(form.get('password') ?? '');
+  if (
+    !user ||
+    password.length !== DEV_PASSWORD.length ||
+    !timingSafeEqual(password, Buffer.from(DEV_PASSWORD))
+  ) {
+    return renderLogin(res, details.uid, 'Unknown e-mail or wrong password.');
+  }
+  await provider.interactionFinished(
+    req,
+    res,
+    { login: { accountId: user.sub, acr: DEV_ACR, amr: ['pwd'] } },
+    { mergeWithLastSubmission: false },
+  );
+}
+
+function renderLogin(res: ServerResponse, uid: string, error: string): void {
+  const nonce = cspNonce();
+  const people = DEV_USERS.map((u) => `<li>${escapeHtml(u.email)}</li>`).join('');
+  sendHtmlPage(
+    res,
+    error ? 401 : 200,
+    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>DEVELOPMENT IdP - sign in</title>
+<style nonce="${nonce}">body{font-family:sans-serif;max-width:28em;margin:2em auto}.banner{background:#b00;color:#fff;padding:.5em;font-weight:bold}label{display:block;margin:.5em 0}</style></head>
+<body><p class="banner">DEVELOPMENT IdP - not for production use</p><h1>Sign in</h1>
+${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/interaction/${escapeHtml(uid)}/login">
+<label>E-mail <input name="email" type="email" autocomplete="username" required autofocus></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button></form>
+<p>Seeded users (password <code>${DEV_PASSWORD}</code>):</p><ul>${people}</ul></body></html>`,
+    { nonce },
+  );
+}
+
+async function logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void> {
+  ctx.type = 'html';
+  ctx.body = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>DEVELOPMENT IdP - sign out</title></head>
+<body><p>DEVELOPMENT IdP - not for production use</p><h1>Sign out?</h1>${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button></body></html>`;
+}
+
+async function postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<void> {
+  ctx.type = 'html';
+  ctx.body =
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Signed out</title></head><body><p>You are signed out of the DEVELOPMENT IdP.</p></body></html>';
+}
+
+async function readBody(req: IncomingMessage, limit = 16 * 1024): Promise<string> {
+  let body = '';
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > limit) throw new Error('form too large');
+  }
+  return body;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

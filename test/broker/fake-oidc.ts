@@ -1,0 +1,98 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+
+/**
+ * Fault injection only: an OIDC provider that answers the token request with an ID token forged
+ * the way a test asks (wrong iss/aud/nonce, alg none, HS256 keyed with the public key). A real
+ * provider cannot be made to produce these.
+ */
+export type Forgery = 'valid' | 'wrong-iss' | 'wrong-aud' | 'wrong-nonce' | 'alg-none' | 'hs256-public-key';
+
+export interface FakeOidc {
+  issuer: string;
+  forgery: Forgery;
+  /** The nonce of the last authorization request, as the IdP saw it. */
+  lastNonce?: string;
+  close(): Promise<void>;
+}
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const publicPem = await exportSPKI(publicKey);
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const fake: FakeOidc = {
+    issuer,
+    forgery: 'valid',
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+
+  async function idToken(): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: fake.forgery === 'wrong-iss' ? 'http://127.0.0.1:1' : issuer,
+      aud: fake.forgery === 'wrong-aud' ? 'someone-else' : clientId,
+      sub: 'forged-user',
+      email: 'mallory@acme.test',
+      nonce: fake.forgery === 'wrong-nonce' ? 'not-the-nonce' : fake.lastNonce,
+      iat: now,
+      exp: now + 300,
+    };
+    if (fake.forgery === 'alg-none') return `${b64url({ alg: 'none' })}.${b64url(claims)}.`;
+    if (fake.forgery === 'hs256-public-key') {
+      const input = `${b64url({ alg: 'HS256', kid: 'k1' })}.${b64url(claims)}`;
+      return `${input}.${createHmac('sha256', publicPem).update(input).digest('base64url')}`;
+    }
+    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(privateKey);
+  }
+
+  server.on('request', (req, res) => {
+    const url = new URL(req.url ?? '/', issuer);
+    const json = (body: unknown) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(body));
+    };
+    if (url.pathname === '/.well-known/openid-configuration') {
+      return json({
+        issuer,
+        authorization_endpoint: `${issuer}/authorize`,
+        token_endpoint: `${issuer}/token`,
+        jwks_uri: `${issuer}/jwks`,
+        response_types_supported: ['code'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        authorization_response_iss_parameter_supported: true,
+      });
+    }
+    if (url.pathname === '/jwks') return json({ keys: [jwk] });
+    if (url.pathname === '/authorize') {
+      fake.lastNonce = url.searchParams.get('nonce') ?? undefined;
+      res.statusCode = 204;
+      return res.end();
+    }
+    if (url.pathname === '/token') {
+      req.resume();
+      req.on(
+        'end',
+        () =>
+          void idToken().then((id_token) =>
+            json({ access_token: 'at', token_type: 'Bearer', expires_in: 300, id_token }),
+          ),
+      );
+      return;
+    }
+    res.statusCode = 404;
+    res.end();
+  });
+  return fake;
+}

@@ -1,0 +1,204 @@
+import { randomBytes } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
+import { expect } from 'chai';
+import { signEnveloped, signRedirectQuery } from '../../common/saml/index.js';
+import { PORTAL_URL, type Stack, startStack } from './harness.js';
+
+/** Each attack on the SAML frontend is sent for real and must be refused with its reason code. */
+
+interface RequestShape {
+  id?: string;
+  issuer?: string;
+  destination?: string;
+  acs?: string;
+  binding?: string;
+  issueInstant?: string;
+  prefix?: string;
+}
+
+function authnRequest(brokerUrl: string, shape: RequestShape = {}): string {
+  const id = shape.id ?? `_${randomBytes(16).toString('hex')}`;
+  const acs = shape.acs === undefined ? ` AssertionConsumerServiceURL="${PORTAL_URL}/saml/acs"` : shape.acs;
+  return (
+    `${shape.prefix ?? ''}<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" ` +
+    `IssueInstant="${shape.issueInstant ?? new Date().toISOString()}" Destination="${shape.destination ?? `${brokerUrl}/saml/sso`}"${acs} ` +
+    `ProtocolBinding="${shape.binding ?? 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'}">` +
+    `<saml:Issuer>${shape.issuer ?? `${PORTAL_URL}/saml/metadata`}</saml:Issuer></samlp:AuthnRequest>`
+  );
+}
+
+describe('broker: SAML frontend refuses attacks', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(async () => stack.close());
+
+  const redirect = (xml: string, relayState = 'rs') =>
+    fetch(
+      `${stack.broker.url}/saml/sso?${signRedirectQuery('SAMLRequest', xml, { keyPem: stack.pki.portalKey, relayState })}`,
+      {
+        redirect: 'manual',
+      },
+    );
+  const post = (form: Record<string, string>) =>
+    fetch(`${stack.broker.url}/saml/sso`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+      redirect: 'manual',
+    });
+  const signedPost = (xml: string) =>
+    post({
+      SAMLRequest: Buffer.from(
+        signEnveloped(xml, {
+          id: /ID="([^"]+)"/.exec(xml)![1]!,
+          keyPem: stack.pki.portalKey,
+          certPem: stack.pki.portalCert,
+        }),
+      ).toString('base64'),
+    });
+
+  async function expectRefusal(response: Response, status: number, reason: string) {
+    const body = await response.text();
+    expect(response.status, body).to.equal(status);
+    expect(body).to.contain(reason);
+    expect(response.headers.get('content-type')).to.match(/text\/html/);
+    const line = stack.broker.logs.findLast((l) => l['event'] === 'broker.refusal');
+    expect(line?.['reason']).to.equal(reason);
+    const metrics = await stack.broker.context.registry.getSingleMetricAsString(
+      'jsm_sso_broker_refusals_total',
+    );
+    expect(metrics).to.contain(`reason="${reason}"`);
+  }
+
+  it('accepts a correctly signed AuthnRequest over HTTP-Redirect and over HTTP-POST', async () => {
+    expect((await redirect(authnRequest(stack.broker.url))).status).to.equal(302);
+    expect((await signedPost(authnRequest(stack.broker.url))).status).to.equal(302);
+  });
+
+  it('refuses an unsigned AuthnRequest (Redirect)', async () => {
+    const query = `SAMLRequest=${encodeURIComponent(deflateRawSync(authnRequest(stack.broker.url)).toString('base64'))}`;
+    await expectRefusal(await fetch(`${stack.broker.url}/saml/sso?${query}`), 400, 'SAML_SIGNATURE_MISSING');
+  });
+
+  it('refuses an unsigned AuthnRequest (POST)', async () => {
+    await expectRefusal(
+      await post({ SAMLRequest: Buffer.from(authnRequest(stack.broker.url)).toString('base64') }),
+      400,
+      'SAML_SIGNATURE_MISSING',
+    );
+  });
+
+  it('refuses a tampered AuthnRequest whose signature no longer matches', async () => {
+    const query = signRedirectQuery('SAMLRequest', authnRequest(stack.broker.url), {
+      keyPem: stack.pki.portalKey,
+      relayState: 'a',
+    });
+    await expectRefusal(
+      await fetch(`${stack.broker.url}/saml/sso?${query.replace('RelayState=a', 'RelayState=b')}`),
+      400,
+      'SAML_SIGNATURE_INVALID',
+    );
+  });
+
+  it("refuses an AuthnRequest signed by a key other than the portal's", async () => {
+    const query = signRedirectQuery('SAMLRequest', authnRequest(stack.broker.url), {
+      keyPem: stack.pki.brokerKey,
+    });
+    await expectRefusal(await fetch(`${stack.broker.url}/saml/sso?${query}`), 400, 'SAML_SIGNATURE_INVALID');
+  });
+
+  it('refuses an AuthnRequest from an unknown Issuer', async () => {
+    await expectRefusal(
+      await redirect(authnRequest(stack.broker.url, { issuer: 'https://evil.example/sp' })),
+      400,
+      'SAML_ISSUER_MISMATCH',
+    );
+  });
+
+  it('refuses an AuthnRequest asking for an unregistered ACS URL', async () => {
+    await expectRefusal(
+      await redirect(
+        authnRequest(stack.broker.url, { acs: ' AssertionConsumerServiceURL="https://evil.example/acs"' }),
+      ),
+      400,
+      'SAML_ACS_UNREGISTERED',
+    );
+  });
+
+  it('refuses an AuthnRequest asking for a binding other than HTTP-POST', async () => {
+    await expectRefusal(
+      await redirect(
+        authnRequest(stack.broker.url, { binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact' }),
+      ),
+      400,
+      'SAML_BINDING_UNSUPPORTED',
+    );
+  });
+
+  it('refuses an AuthnRequest addressed to another Destination', async () => {
+    await expectRefusal(
+      await redirect(authnRequest(stack.broker.url, { destination: 'https://other.example/sso' })),
+      400,
+      'SAML_DESTINATION_MISMATCH',
+    );
+  });
+
+  it('refuses a stale AuthnRequest', async () => {
+    const old = new Date(Date.now() - 20 * 60_000).toISOString();
+    await expectRefusal(
+      await redirect(authnRequest(stack.broker.url, { issueInstant: old })),
+      400,
+      'SAML_EXPIRED',
+    );
+  });
+
+  it('refuses an AuthnRequest dated in the future beyond clock skew', async () => {
+    const future = new Date(Date.now() + 20 * 60_000).toISOString();
+    await expectRefusal(
+      await redirect(authnRequest(stack.broker.url, { issueInstant: future })),
+      400,
+      'SAML_NOT_YET_VALID',
+    );
+  });
+
+  it('refuses a replayed AuthnRequest', async () => {
+    const xml = authnRequest(stack.broker.url);
+    expect((await redirect(xml)).status).to.equal(302);
+    await expectRefusal(await redirect(xml), 400, 'SAML_REPLAY');
+  });
+
+  it('refuses an AuthnRequest with a DOCTYPE', async () => {
+    const xml = authnRequest(stack.broker.url, { prefix: '<!DOCTYPE x [<!ENTITY a "aaaa">]>' });
+    await expectRefusal(await redirect(xml), 400, 'SAML_DOCTYPE_FORBIDDEN');
+  });
+
+  it('refuses a deflate bomb', async () => {
+    const bomb = authnRequest(stack.broker.url).replace(
+      '</samlp:AuthnRequest>',
+      `<!--${' '.repeat(2_000_000)}--></samlp:AuthnRequest>`,
+    );
+    await expectRefusal(await redirect(bomb), 400, 'SAML_DEFLATE_LIMIT');
+  });
+
+  it('refuses an oversized POST', async () => {
+    await expectRefusal(await post({ SAMLRequest: 'A'.repeat(300 * 1024) }), 413, 'HTTP_BODY_TOO_LARGE');
+  });
+
+  it('refuses a RelayState longer than 80 bytes', async () => {
+    await expectRefusal(
+      await redirect(authnRequest(stack.broker.url), 'x'.repeat(81)),
+      400,
+      'SAML_RELAY_STATE_TOO_LONG',
+    );
+  });
+
+  it('refuses an OIDC callback with an unknown state', async () => {
+    await expectRefusal(
+      await fetch(`${stack.broker.url}/oidc/callback?code=x&state=nope`),
+      400,
+      'OIDC_STATE_UNKNOWN',
+    );
+  });
+});

@@ -1,0 +1,347 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import type { ClientMetadata } from 'oidc-provider';
+import { parse } from 'yaml';
+import { type BrokerApp, type BrokerAppOptions, createBrokerApp } from '../../broker/app.js';
+import { checkTenant } from '../../common/config/load.js';
+import { SecretDirectory } from '../../common/config/secrets.js';
+import type { FlowStore } from '../../common/flowstore/index.js';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { createLogger } from '../../common/log.js';
+import { createMetricsRegistry } from '../../common/metrics.js';
+import { packageRoot } from '../../common/paths.js';
+import type { PartContext } from '../../common/runtime.js';
+import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+
+/** Real parts for broker tests: keys from openssl, the dev IdP (oidc-provider), node-saml as the portal. */
+
+export const PORTAL_URL = 'http://127.0.0.1:1';
+export const CLIENT_SECRET = 'broker-test-secret';
+
+export interface Pki {
+  dir: string;
+  secrets: SecretDirectory;
+  brokerKey: string;
+  brokerCert: string;
+  portalKey: string;
+  portalCert: string;
+  cleanup(): void;
+}
+
+function keyPair(dir: string, name: string): { key: string; cert: string } {
+  const folder = join(dir, name);
+  mkdirSync(folder, { recursive: true });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      join(folder, 'tls.key'),
+      '-out',
+      join(folder, 'tls.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
+  return {
+    key: readFileSync(join(folder, 'tls.key'), 'utf8'),
+    cert: readFileSync(join(folder, 'tls.crt'), 'utf8'),
+  };
+}
+
+export function createPki(): Pki {
+  const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-broker-'));
+  const broker = keyPair(dir, 'broker-signing');
+  const portal = keyPair(dir, 'portal-saml');
+  mkdirSync(join(dir, 'idp-client'));
+  writeFileSync(join(dir, 'idp-client', 'clientSecret'), CLIENT_SECRET);
+  return {
+    dir,
+    secrets: new SecretDirectory(dir),
+    brokerKey: broker.key,
+    brokerCert: broker.cert,
+    portalKey: portal.key,
+    portalCert: portal.cert,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export async function listenPlaceholder(): Promise<{ server: Server; url: string }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: tests build tenant documents freely.
+export type IdpDoc = Record<string, any>;
+
+export function tenantFor(
+  brokerUrl: string,
+  identityProviders: IdpDoc[],
+  extra: (spec: IdpDoc) => void = () => {},
+) {
+  const doc = parse(
+    readFileSync(join(packageRoot(), 'test', 'fixtures', 'tenant-valid.yaml'), 'utf8'),
+  ) as IdpDoc;
+  doc.spec.portal.url = PORTAL_URL;
+  doc.spec.portal.samlSigningSecretRef = { name: 'portal-saml' };
+  doc.spec.broker.url = brokerUrl;
+  doc.spec.broker.signingSecretRef = { name: 'broker-signing' };
+  doc.spec.identityProviders = identityProviders;
+  extra(doc.spec);
+  return checkTenant(doc);
+}
+
+export function oidcIdp(name: string, issuer: string, more: IdpDoc = {}): IdpDoc {
+  return {
+    name,
+    displayName: `${name} login`,
+    oidc: {
+      issuer,
+      clientId: 'jsm-sso',
+      clientSecretRef: { name: 'idp-client' },
+      scopes: ['openid', 'email', 'profile', 'groups'],
+    },
+    attributeMapping: { email: 'claims.email', displayName: 'claims.name', groups: 'claims.groups' },
+    ...more,
+  };
+}
+
+export function devClient(brokerUrl: string, more: Partial<ClientMetadata> = {}): ClientMetadata {
+  return {
+    client_id: 'jsm-sso',
+    client_secret: CLIENT_SECRET,
+    redirect_uris: [`${brokerUrl}/oidc/callback`],
+    post_logout_redirect_uris: [`${brokerUrl}/oidc/logout-callback`],
+    token_endpoint_auth_method: 'client_secret_basic',
+    ...more,
+  };
+}
+
+export interface BrokerUnderTest {
+  app: BrokerApp;
+  url: string;
+  server: Server;
+  context: PartContext;
+  logs: Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+/** Serves a broker app on an already-listening server. */
+export async function serveBroker(
+  server: Server,
+  url: string,
+  tenant: ReturnType<typeof tenantFor>,
+  pki: Pki,
+  store: FlowStore = new MemoryFlowStore(),
+  options: BrokerAppOptions = {},
+): Promise<BrokerUnderTest> {
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = createLogger({
+    component: 'broker',
+    tenant: 'acme',
+    level: 'info',
+    destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
+  });
+  const context: PartContext = {
+    tenant,
+    tenantId: 'acme',
+    secrets: pki.secrets,
+    logger,
+    registry: createMetricsRegistry(),
+    store,
+  };
+  const app = await createBrokerApp(context, options);
+  server.removeAllListeners('request');
+  server.on('request', app.handler);
+  return {
+    app,
+    url,
+    server,
+    context,
+    logs,
+    close: async () => {
+      await app.close();
+      await closeServer(server);
+    },
+  };
+}
+
+export interface Stack {
+  pki: Pki;
+  idp: DevIdp;
+  broker: BrokerUnderTest;
+  portal: SAML;
+  close(): Promise<void>;
+}
+
+/** Broker + dev IdP (one OIDC IdP) + node-saml portal, all on loopback. */
+export async function startStack(store?: FlowStore): Promise<Stack> {
+  const pki = createPki();
+  const { server, url } = await listenPlaceholder();
+  const idp = await startDevIdp({ clients: [devClient(url)] });
+  const broker = await serveBroker(
+    server,
+    url,
+    tenantFor(url, [oidcIdp('corporate', idp.issuer)]),
+    pki,
+    store,
+  );
+  return {
+    pki,
+    idp,
+    broker,
+    portal: portalSp(url, pki),
+    close: async () => {
+      await broker.close();
+      await idp.close();
+      pki.cleanup();
+    },
+  };
+}
+
+export function portalSp(brokerUrl: string, pki: Pki): SAML {
+  return new SAML({
+    entryPoint: `${brokerUrl}/saml/sso`,
+    issuer: `${PORTAL_URL}/saml/metadata`,
+    audience: `${PORTAL_URL}/saml/metadata`,
+    callbackUrl: `${PORTAL_URL}/saml/acs`,
+    idpCert: pki.brokerCert,
+    idpIssuer: `${brokerUrl}/saml/metadata`,
+    privateKey: pki.portalKey,
+    signatureAlgorithm: 'sha256',
+    wantAssertionsSigned: true,
+    wantAuthnResponseSigned: true,
+    validateInResponseTo: ValidateInResponseTo.always,
+    identifierFormat: null,
+    disableRequestedAuthnContext: true,
+    logoutUrl: `${brokerUrl}/saml/slo`,
+  });
+}
+
+/** A browser stand-in: fetch without following redirects, with a cookie jar per host. */
+export class Browser {
+  readonly cookies = new Map<string, Map<string, string>>();
+
+  async request(
+    url: string,
+    init: { method?: string; form?: Record<string, string>; via?: string } = {},
+  ): Promise<Response> {
+    const target = new URL(url);
+    // `via` sends the request to another replica behind the same public URL (a load balancer).
+    const actual = init.via ? new URL(target.pathname + target.search, init.via) : target;
+    const jar = this.cookies.get(target.hostname) ?? new Map<string, string>();
+    this.cookies.set(target.hostname, jar);
+    const headers: Record<string, string> = {};
+    if (jar.size > 0) headers['cookie'] = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    let body: string | undefined;
+    if (init.form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams(init.form).toString();
+    }
+    const response = await fetch(actual, {
+      method: init.method ?? (init.form ? 'POST' : 'GET'),
+      headers,
+      body,
+      redirect: 'manual',
+    });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const eq = pair!.indexOf('=');
+      const name = pair!.slice(0, eq).trim();
+      const value = pair!.slice(eq + 1).trim();
+      if (/max-age=0/i.test(cookie) || value === '') jar.delete(name);
+      else jar.set(name, value);
+    }
+    return response;
+  }
+
+  /** Follows redirects until one leaves for `stopAt` (returned, not fetched) or a page is shown. */
+  async follow(
+    url: string,
+    stopAt: string,
+    init: { method?: string; form?: Record<string, string> } = {},
+  ): Promise<{ response?: Response; location?: string }> {
+    let next = url;
+    let request = init;
+    for (let hops = 0; hops < 20; hops++) {
+      if (hops > 0 && next.startsWith(stopAt)) return { location: next };
+      const response = await this.request(next, request);
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location) return { response };
+      next = new URL(location, next).href;
+      request = {};
+    }
+    throw new Error('too many redirects');
+  }
+}
+
+export function formFields(html: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const match of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) {
+    fields[match[1]!] = decodeHtml(match[2]!);
+  }
+  return fields;
+}
+
+function decodeHtml(value: string): string {
+  return value.replace(/&#(\d+);/g, (_m, code) => String.fromCharCode(Number(code))).replace(/&amp;/g, '&');
+}
+
+/**
+ * Drives a whole login: the portal's AuthnRequest to the broker, the dev IdP's login form, the
+ * callback, up to the auto-post page; returns the SAMLResponse and RelayState it carries.
+ */
+export async function loginThroughBroker(
+  stack: { portal: SAML; brokerUrl: string; callbackVia?: string },
+  browser: Browser,
+  options: { email?: string; relayState?: string; startVia?: string } = {},
+): Promise<{ page: Response; fields: Record<string, string>; html: string; callbackUrl: string }> {
+  const authorizeUrl = await stack.portal.getAuthorizeUrlAsync(options.relayState ?? 'rs-1', undefined, {});
+  const sso = await browser.request(authorizeUrl, options.startVia ? { via: options.startVia } : {});
+  if (sso.status !== 302) throw new Error(`broker answered ${sso.status}: ${await sso.text()}`);
+  const toLogin = await browser.follow(
+    new URL(sso.headers.get('location')!, authorizeUrl).href,
+    `${stack.brokerUrl}/oidc/callback`,
+  );
+  const loginPage = toLogin.response!;
+  const loginUrl = loginPage.url;
+  const action = /action="([^"]+)"/.exec(await loginPage.text())![1]!;
+  const afterLogin = await browser.follow(
+    new URL(action, loginUrl).href,
+    `${stack.brokerUrl}/oidc/callback`,
+    {
+      form: { email: options.email ?? 'alice@acme.test', password: 'demo' },
+    },
+  );
+  if (!afterLogin.location)
+    throw new Error(
+      `IdP did not redirect back: ${afterLogin.response?.status} ${await afterLogin.response?.text()}`,
+    );
+  const page = await browser.request(
+    afterLogin.location,
+    stack.callbackVia ? { via: stack.callbackVia } : {},
+  );
+  const html = await page.text();
+  return { page, fields: formFields(html), html, callbackUrl: afterLogin.location };
+}

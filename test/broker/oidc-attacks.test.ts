@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import { type FakeOidc, type Forgery, startFakeOidc } from './fake-oidc.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  createPki,
+  formFields,
+  listenPlaceholder,
+  oidcIdp,
+  type Pki,
+  portalSp,
+  serveBroker,
+  tenantFor,
+} from './harness.js';
+
+describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
+  let pki: Pki;
+  let idpA: FakeOidc;
+  let idpB: FakeOidc;
+  let broker: BrokerUnderTest;
+
+  before(async () => {
+    pki = createPki();
+    idpA = await startFakeOidc('jsm-sso');
+    idpB = await startFakeOidc('jsm-sso');
+    const { server, url } = await listenPlaceholder();
+    const tenant = tenantFor(url, [
+      oidcIdp('alpha', idpA.issuer, { emailDomains: ['acme.test'] }),
+      oidcIdp('beta', idpB.issuer),
+    ]);
+    broker = await serveBroker(server, url, tenant, pki);
+  });
+  after(async () => {
+    await broker.close();
+    await idpA.close();
+    await idpB.close();
+    pki.cleanup();
+  });
+
+  /** Starts a login, picks `idp` on the choice page, returns the state sent to the IdP. */
+  async function startAt(browser: Browser, idp: 'alpha' | 'beta'): Promise<string> {
+    const portal = portalSp(broker.url, pki);
+    const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    expect(choice.status).to.equal(200);
+    const { csrf } = formFields(await choice.text());
+    const toIdp = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, idp } });
+    expect(toIdp.status).to.equal(302);
+    const authorize = new URL(toIdp.headers.get('location')!);
+    expect(authorize.searchParams.get('code_challenge_method')).to.equal('S256');
+    await fetch(authorize);
+    return authorize.searchParams.get('state')!;
+  }
+
+  async function callbackWith(forgery: Forgery, iss = idpA.issuer): Promise<Response> {
+    const browser = new Browser();
+    const state = await startAt(browser, 'alpha');
+    idpA.forgery = forgery;
+    return browser.request(
+      `${broker.url}/oidc/callback?code=c1&state=${state}&iss=${encodeURIComponent(iss)}`,
+    );
+  }
+
+  async function expectRefused(response: Response, reason: string): Promise<void> {
+    const body = await response.text();
+    expect(response.status, body).to.equal(400);
+    expect(/<code>([A-Z_]+)<\/code>/.exec(body)?.[1]).to.equal(reason);
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(reason);
+  }
+
+  it('accepts a correctly signed ID token from the IdP the flow was sent to', async () => {
+    const response = await callbackWith('valid');
+    expect(response.status).to.equal(200);
+    expect(formFields(await response.text())['SAMLResponse']).to.be.a('string');
+  });
+
+  it('refuses an ID token with another issuer', async () =>
+    expectRefused(await callbackWith('wrong-iss'), 'OIDC_ID_TOKEN_ISSUER_MISMATCH'));
+  it('refuses an ID token for another audience', async () =>
+    expectRefused(await callbackWith('wrong-aud'), 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH'));
+  it('refuses an ID token with another nonce', async () =>
+    expectRefused(await callbackWith('wrong-nonce'), 'OIDC_ID_TOKEN_NONCE_MISMATCH'));
+  it('refuses an unsigned (alg none) ID token', async () =>
+    expectRefused(await callbackWith('alg-none'), 'OIDC_ID_TOKEN_ALG_FORBIDDEN'));
+  it('refuses an HS256 ID token keyed with the IdP public key', async () =>
+    expectRefused(await callbackWith('hs256-public-key'), 'OIDC_ID_TOKEN_ALG_FORBIDDEN'));
+  it('refuses a callback whose iss names the other IdP (mix-up)', async () =>
+    expectRefused(await callbackWith('valid', idpB.issuer), 'OIDC_ISSUER_MISMATCH'));
+
+  it('refuses a callback arriving in a browser that did not start the flow', async () => {
+    const state = await startAt(new Browser(), 'alpha');
+    idpA.forgery = 'valid';
+    const response = await new Browser().request(
+      `${broker.url}/oidc/callback?code=c1&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+    );
+    expect(response.status).to.equal(403);
+    expect(await response.text()).to.contain('FLOW_BROWSER_MISMATCH');
+  });
+
+  it("refuses a choice form without the page's CSRF token", async () => {
+    const browser = new Browser();
+    await browser.request(await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}));
+    const response = await browser.request(`${broker.url}/saml/choose`, {
+      form: { csrf: 'forged', idp: 'alpha' },
+    });
+    expect(response.status).to.equal(403);
+    expect(await response.text()).to.contain('CSRF_TOKEN_INVALID');
+  });
+
+  it('routes by e-mail domain on the choice page (home-realm discovery)', async () => {
+    const browser = new Browser();
+    const choice = await browser.request(
+      await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
+    );
+    expect(choice.headers.get('content-security-policy')).to.match(/nonce-/);
+    const { csrf } = formFields(await choice.text());
+    const response = await browser.request(`${broker.url}/saml/choose`, {
+      form: { csrf: csrf!, email: 'x@acme.test' },
+    });
+    expect(response.status).to.equal(302);
+    expect(response.headers.get('location')).to.satisfy((l: string) => l.startsWith(idpA.issuer));
+  });
+});
