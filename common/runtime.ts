@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import type { Registry } from 'prom-client';
 import {
@@ -11,11 +10,19 @@ import {
 } from '../cli/args.js';
 import { type JsmSsoTenant, loadTenantFile, tenantId } from './config/load.js';
 import { POD_SECRETS_DIR, SecretDirectory } from './config/secrets.js';
+import { JsmSsoError } from './errors.js';
 import { type FlowStore, MemoryFlowStore, RedisFlowStore } from './flowstore/index.js';
 import { startManagementServer } from './http/management.js';
-import { exitOnSignals, type RunningServer, type ServerTls, startServer } from './http/server.js';
+import { exitOnSignals, type RunningServer, startServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
+import {
+  chooseServerTls,
+  type FileServerTls,
+  isLoopbackHost,
+  redisOptionsFor,
+  watchServerTls,
+} from './tls/index.js';
 
 /**
  * What the broker and the portal share when run as a process: the tenant loaded and validated at
@@ -59,25 +66,57 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
   'tls-cert': {
     type: 'string',
     value: 'FILE',
-    description: 'PEM certificate chain: serve HTTPS (reloaded on change).',
+    description:
+      "PEM certificate chain: serve HTTPS (reloaded on change). Default: the tenant's spec.<part>.tlsSecretRef, if set.",
   },
   'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key for --tls-cert.' },
+  'management-tls-cert': {
+    type: 'string',
+    value: 'FILE',
+    description: 'PEM certificate chain: serve the management port over HTTPS (reloaded on change).',
+  },
+  'management-tls-key': {
+    type: 'string',
+    value: 'FILE',
+    description: 'PEM private key for --management-tls-cert.',
+  },
 };
 
-export function createFlowStore(tenant: JsmSsoTenant, secrets: SecretDirectory): FlowStore {
-  const redis = tenant.spec.redis;
-  if (!redis) return new MemoryFlowStore();
-  const url = secrets.read(redis.urlSecretRef.name, redis.urlSecretRef.key).trim();
-  return RedisFlowStore.connect(url, tenantId(tenant));
+export function createFlowStore(tenant: JsmSsoTenant, secrets: SecretDirectory, logger?: Logger): FlowStore {
+  const connection = redisOptionsFor(tenant, secrets);
+  if (!connection) return new MemoryFlowStore();
+  const { address } = connection;
+  if (!address.tls && !address.nodes.every((node) => isLoopbackHost(node.host))) {
+    // Allowed for meshes that encrypt pod traffic themselves, but worth a line at every start.
+    logger?.warn(
+      { event: 'redis.plaintext', reason: 'REDIS_PLAINTEXT', mode: address.mode },
+      'Redis is reached without TLS; use rediss://, sentinels:// or clusters:// unless the network encrypts it',
+    );
+  }
+  return RedisFlowStore.open(address, tenantId(tenant), connection.tls);
 }
 
-function tlsFromFlags(values: ParsedOptions): ServerTls | undefined {
-  const cert = values['tls-cert'];
-  const key = values['tls-key'];
-  if (cert === undefined && key === undefined) return undefined;
-  if (typeof cert !== 'string' || typeof key !== 'string')
-    throw new UsageError('--tls-cert and --tls-key go together');
-  return { load: () => ({ cert: readFileSync(cert), key: readFileSync(key) }) };
+/** TLS for one server from its two flags, else (public port only) from the tenant's Secret. */
+function serverTlsFor(
+  values: ParsedOptions,
+  prefix: '' | 'management-',
+  fallback?: { secretRef: { name: string } | undefined; secrets: SecretDirectory },
+): FileServerTls | undefined {
+  const flag = (name: string) => {
+    const value = values[`${prefix}${name}`];
+    return typeof value === 'string' ? value : undefined;
+  };
+  try {
+    return chooseServerTls({
+      certFile: flag('tls-cert'),
+      keyFile: flag('tls-key'),
+      ...(fallback ?? {}),
+      flags: { cert: `--${prefix}tls-cert`, key: `--${prefix}tls-key` },
+    });
+  } catch (err) {
+    if (err instanceof JsmSsoError && err.code === 'TLS_FILES_INCOMPLETE') throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /** Parses the part's flags, loads the tenant, starts the servers and waits for SIGTERM. */
@@ -96,24 +135,35 @@ export async function runPart(
   const id = tenantId(tenant);
   const logger = createLogger({ component: name, tenant: id });
   const registry = createMetricsRegistry();
-  const store = createFlowStore(tenant, secrets);
+  // Every flag is checked before anything is built, so a typo is a usage error (exit 2).
+  const port = optionalPort(values, 'port', 8080);
+  const managementPort = optionalPort(values, 'management-port', 9090);
   const host = typeof values['host'] === 'string' ? values['host'] : '0.0.0.0';
-  const tls = tlsFromFlags(values);
+  const tls = serverTlsFor(values, '', { secretRef: tenant.spec[name].tlsSecretRef, secrets });
+  const managementTls = serverTlsFor(values, 'management-');
+  const store = createFlowStore(tenant, secrets, logger);
   const part = await build({ tenant, tenantId: id, secrets, logger, registry, store });
   const servers: RunningServer[] = [];
-  servers.push(
+  const reloaders: { close(): void }[] = [];
+  const serve = (server: RunningServer, source: FileServerTls | undefined) => {
+    servers.push(server);
+    if (source)
+      reloaders.push(watchServerTls(source, () => server.reloadTls(), { logger, name: server.name }));
+  };
+  serve(
     await startServer({
       name,
       handler: part.handler,
-      port: optionalPort(values, 'port', 8080),
+      port,
       host,
       logger,
       ...(tls ? { tls } : {}),
     }),
+    tls,
   );
-  servers.push(
+  serve(
     await startManagementServer({
-      port: optionalPort(values, 'management-port', 9090),
+      port: managementPort,
       host,
       registry,
       logger,
@@ -121,9 +171,12 @@ export async function runPart(
         await store.ping();
         await part.ready?.();
       },
+      ...(managementTls ? { tls: managementTls } : {}),
     }),
+    managementTls,
   );
   exitOnSignals(async () => {
+    for (const reloader of reloaders) reloader.close();
     await Promise.all(servers.map((s) => s.close()));
     await part.close?.();
     await store.close();

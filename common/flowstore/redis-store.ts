@@ -1,5 +1,7 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { ConnectionOptions } from 'node:tls';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { assertTtl, type FlowStore, FlowStoreUnavailableError } from './flow-store.js';
+import type { RedisAddress } from './redis-address.js';
 
 /**
  * Flow store on Redis, shared by all replicas of a tenant. Every key gets a TTL and the tenant's
@@ -7,12 +9,22 @@ import { assertTtl, type FlowStore, FlowStoreUnavailableError } from './flow-sto
  * instead of hanging; ioredis reconnects by itself and the store recovers when Redis returns.
  */
 const READY_WAIT_MS = 1500;
+const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
 
 export class RedisFlowStore implements FlowStore {
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
+  /** Why the last connection attempt failed (e.g. a certificate error), as the cause of "not connected". */
+  #lastError: Error | undefined;
 
-  constructor(redis: Redis) {
+  constructor(redis: Redis | Cluster) {
     this.#redis = redis;
+    // Connection errors are reported through ping()/readiness; ioredis would otherwise print them.
+    redis.on('error', (err: Error) => {
+      this.#lastError = err;
+    });
+    redis.on('ready', () => {
+      this.#lastError = undefined;
+    });
   }
 
   static connect(url: string, tenant: string, options: RedisOptions = {}): RedisFlowStore {
@@ -21,12 +33,54 @@ export class RedisFlowStore implements FlowStore {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+      retryStrategy,
       lazyConnect: false,
       ...options,
     });
-    // Connection errors are reported through ping()/readiness; ioredis would otherwise print them.
-    redis.on('error', () => {});
+    return new RedisFlowStore(redis);
+  }
+
+  /**
+   * Connects to a standalone, Sentinel-managed or Cluster Redis. `tls` (required when the address
+   * says TLS) applies to every connection: data nodes, and sentinels too.
+   */
+  static open(address: RedisAddress, tenant: string, tls?: ConnectionOptions): RedisFlowStore {
+    if (address.tls && !tls) throw new Error('a TLS Redis address needs TLS options');
+    const auth = {
+      ...(address.username === undefined ? {} : { username: address.username }),
+      ...(address.password === undefined ? {} : { password: address.password }),
+    };
+    const tlsOption = address.tls && tls ? { tls } : {};
+    if (address.mode === 'cluster') {
+      const options: ClusterOptions = {
+        keyPrefix: `jsm-sso:${tenant}:`,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: retryStrategy,
+        redisOptions: { ...auth, ...tlsOption, connectTimeout: 2000, maxRetriesPerRequest: 1 },
+      };
+      return new RedisFlowStore(new Cluster(address.nodes, options));
+    }
+    const [first] = address.nodes;
+    const where: RedisOptions =
+      address.mode === 'sentinel'
+        ? {
+            sentinels: address.nodes,
+            ...(address.name === undefined ? {} : { name: address.name }),
+            ...(address.tls && tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
+            sentinelRetryStrategy: retryStrategy,
+          }
+        : { host: first?.host ?? '127.0.0.1', port: first?.port ?? 6379 };
+    const redis = new Redis({
+      keyPrefix: `jsm-sso:${tenant}:`,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      retryStrategy,
+      ...where,
+      ...auth,
+      ...tlsOption,
+      ...(address.db === undefined ? {} : { db: address.db }),
+    });
     return new RedisFlowStore(redis);
   }
 
@@ -67,7 +121,8 @@ export class RedisFlowStore implements FlowStore {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#redis.off('ready', onReady);
-        reject(new Error(`not connected (${this.#redis.status})`));
+        const cause = this.#lastError;
+        reject(new Error(`not connected (${this.#redis.status})`, cause ? { cause } : undefined));
       }, READY_WAIT_MS);
       const onReady = () => {
         clearTimeout(timer);

@@ -3,9 +3,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from '../log.js';
+import { HSTS_HEADER_VALUE, MIN_TLS_VERSION } from '../tls/versions.js';
 
 /** TLS settings every server shares: TLS 1.2 or higher, Node's modern default ciphers. */
-export const MIN_TLS_VERSION = 'TLSv1.2' as const;
+export { MIN_TLS_VERSION };
 
 export interface ServerTls {
   /** Returns the current key and certificate; called again when `reload()` is invoked. */
@@ -28,14 +29,17 @@ export interface RunningServer {
   readonly server: Server;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes idle sockets. */
   close(graceMs?: number): Promise<void>;
-  /** Re-reads the TLS key and certificate (no-op without TLS). */
+  /**
+   * Re-reads the TLS key and certificate for new connections (no-op without TLS). Throws when they
+   * are unusable (e.g. a key that does not match the certificate); the previous pair stays in use.
+   */
   reloadTls(): void;
 }
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { tls } = options;
   const server: Server = tls
-    ? createHttpsServer({ ...tls.load(), minVersion: MIN_TLS_VERSION }, options.handler)
+    ? createHttpsServer({ ...tls.load(), minVersion: MIN_TLS_VERSION }, withHsts(options.handler))
     : createHttpServer(options.handler);
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
@@ -83,6 +87,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await closed;
       clearTimeout(timer);
     },
+  };
+}
+
+/**
+ * Every HTTPS response tells browsers to use HTTPS only for a year, subdomains included. Set before
+ * the handler runs, so no route can forget it; plain-HTTP servers never send it (RFC 6797 §7.2).
+ */
+function withHsts(handler: RequestListener): RequestListener {
+  return (req, res) => {
+    res.setHeader('Strict-Transport-Security', HSTS_HEADER_VALUE);
+    handler(req, res);
   };
 }
 

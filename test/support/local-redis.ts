@@ -1,20 +1,10 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../common/net.js';
 
-/** A free TCP port on loopback, chosen by the kernel. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
+export { freePort } from '../../common/net.js';
 
 export interface LocalRedis {
   url: string;
@@ -25,42 +15,138 @@ export interface LocalRedis {
 
 /** Starts a throwaway redis-server on loopback (no persistence). Extra args, e.g. TLS flags, pass through. */
 export async function startLocalRedis(extraArgs: string[] = [], port?: number): Promise<LocalRedis> {
+  const chosen = port ?? (await freePort());
+  return spawnRedis(['--port', String(chosen), ...extraArgs], chosen, `redis://127.0.0.1:${chosen}`, []);
+}
+
+export interface LocalTlsRedisOptions {
+  /** PEM files for the server (certificate chain, key) and the CA that client certificates must chain to. */
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  /** `--tls-auth-clients`: yes (client certificate required), optional, or no. */
+  authClients: 'yes' | 'optional' | 'no';
+  /** A client certificate for the readiness ping when authClients is yes. */
+  client?: { certFile: string; keyFile: string };
+  /** A one-node Redis Cluster owning every slot (TLS on the cluster bus too). */
+  cluster?: boolean;
+}
+
+/** A throwaway redis-server that speaks TLS only (`--port 0`); its url is rediss://127.0.0.1:<port>. */
+export async function startLocalTlsRedis(options: LocalTlsRedisOptions): Promise<LocalRedis> {
+  const chosen = await freePort();
+  const clusterArgs = options.cluster
+    ? // A lone node does not know its own address until it meets a peer, so it is told.
+      [
+        '--cluster-enabled',
+        'yes',
+        '--tls-cluster',
+        'yes',
+        '--cluster-config-file',
+        'nodes.conf',
+        '--cluster-announce-ip',
+        '127.0.0.1',
+      ]
+    : [];
+  const cliArgs = tlsCliArgs(options);
+  const redis = await spawnRedis(
+    [...tlsServerArgs(chosen, options), ...clusterArgs],
+    chosen,
+    `rediss://127.0.0.1:${chosen}`,
+    cliArgs,
+  );
+  if (options.cluster) {
+    const cli = (...args: string[]) =>
+      spawnSync('redis-cli', [...cliArgs, '-p', String(chosen), ...args], { encoding: 'utf8' }).stdout ?? '';
+    cli('cluster', 'addslotsrange', '0', '16383');
+    const deadline = Date.now() + 10_000;
+    while (!cli('cluster', 'info').includes('cluster_state:ok')) {
+      if (Date.now() > deadline) {
+        await redis.stop();
+        throw new Error('the one-node cluster did not reach cluster_state:ok');
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return redis;
+}
+
+/** A TLS-only Redis Sentinel watching the master on 127.0.0.1:`masterPort` as group `name`. */
+export async function startLocalTlsSentinel(
+  options: LocalTlsRedisOptions & { masterPort: number; name: string },
+): Promise<LocalRedis> {
+  const chosen = await freePort();
+  return spawnRedis(
+    ['--sentinel', ...tlsServerArgs(chosen, options), '--tls-replication', 'yes'],
+    chosen,
+    `sentinels://127.0.0.1:${chosen}?name=${options.name}`,
+    tlsCliArgs(options),
+    `sentinel monitor ${options.name} 127.0.0.1 ${options.masterPort} 1\n`,
+  );
+}
+
+function tlsServerArgs(port: number, options: LocalTlsRedisOptions): string[] {
+  return [
+    '--port',
+    '0',
+    '--tls-port',
+    String(port),
+    '--tls-cert-file',
+    options.certFile,
+    '--tls-key-file',
+    options.keyFile,
+    '--tls-ca-cert-file',
+    options.caFile,
+    '--tls-auth-clients',
+    options.authClients,
+  ];
+}
+
+function tlsCliArgs(options: LocalTlsRedisOptions): string[] {
+  return [
+    '--tls',
+    '--cacert',
+    options.caFile,
+    ...(options.client ? ['--cert', options.client.certFile, '--key', options.client.keyFile] : []),
+  ];
+}
+
+/** `config`, when given, goes to a config file read before the flags (Sentinel needs a writable one). */
+async function spawnRedis(
+  args: string[],
+  port: number,
+  url: string,
+  pingArgs: string[],
+  config?: string,
+): Promise<LocalRedis> {
   if (spawnSync('redis-server', ['--version']).status !== 0) {
     throw new Error('redis-server is not installed (apt-get install redis-server)');
   }
-  const chosen = port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-redis-'));
+  const configArgs: string[] = [];
+  if (config !== undefined) {
+    writeFileSync(join(dir, 'redis.conf'), config);
+    configArgs.push(join(dir, 'redis.conf'));
+  }
   const child = spawn(
     'redis-server',
-    [
-      '--port',
-      String(chosen),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
-      ...extraArgs,
-    ],
+    [...configArgs, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args],
     { stdio: 'ignore' },
   );
-  const url = `redis://127.0.0.1:${chosen}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (
-      spawnSync('redis-cli', ['-p', String(chosen), 'ping'], { encoding: 'utf8' }).stdout?.trim() === 'PONG'
-    )
-      break;
-    if (child.exitCode !== null || Date.now() > deadline)
-      throw new Error(`redis-server did not start on port ${chosen}`);
+    const ping = spawnSync('redis-cli', [...pingArgs, '-p', String(port), 'ping'], { encoding: 'utf8' });
+    if (ping.stdout?.trim() === 'PONG') break;
+    if (child.exitCode !== null || Date.now() > deadline) {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`redis-server did not start on port ${port}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
     url,
-    port: chosen,
+    port,
     process: child,
     async stop() {
       if (child.exitCode === null) {

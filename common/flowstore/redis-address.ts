@@ -1,0 +1,71 @@
+import { JsmSsoError } from '../errors.js';
+
+/**
+ * Where Redis is, from the one URL setting (`spec.redis.urlSecretRef`):
+ * - `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS)
+ * - `sentinel://[user:pass@]h1:p1,h2:p2[/db]?name=mymaster`, `sentinels://…` (TLS to sentinels and master)
+ * - `cluster://[user:pass@]h1:p1,h2:p2`, `clusters://…` (TLS to every node)
+ * Credentials in the authority are for the Redis data nodes. Query parameters other than `name`
+ * are refused, so the URL can never carry options that weaken TLS.
+ */
+export interface RedisAddress {
+  mode: 'standalone' | 'sentinel' | 'cluster';
+  tls: boolean;
+  nodes: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+  db?: number;
+  /** Sentinel master group name. */
+  name?: string;
+}
+
+const SCHEMES: Record<string, { mode: RedisAddress['mode']; tls: boolean }> = {
+  redis: { mode: 'standalone', tls: false },
+  rediss: { mode: 'standalone', tls: true },
+  sentinel: { mode: 'sentinel', tls: false },
+  sentinels: { mode: 'sentinel', tls: true },
+  cluster: { mode: 'cluster', tls: false },
+  clusters: { mode: 'cluster', tls: true },
+};
+
+export function parseRedisAddress(url: string): RedisAddress {
+  const match = /^([a-z]+):\/\/(?:([^@/?#]*)@)?([^/?#]+)(?:\/(\d*))?(?:\?([^#]*))?$/i.exec(url.trim());
+  const scheme = SCHEMES[match?.[1]?.toLowerCase() ?? ''];
+  if (!match || !scheme)
+    throw invalid('use redis://, rediss://, sentinel(s)://host:port,…?name=… or cluster(s)://host:port,…');
+  const [, , userinfo, hostList = '', db, query] = match;
+  const defaultPort = scheme.mode === 'sentinel' ? 26379 : 6379;
+  const nodes = hostList.split(',').map((node) => parseNode(node, defaultPort));
+  if (scheme.mode === 'standalone' && nodes.length !== 1)
+    throw invalid('redis:// names one host; use sentinel:// or cluster:// for several');
+  const params = new URLSearchParams(query ?? '');
+  for (const key of params.keys()) {
+    if (key !== 'name') throw invalid(`unsupported query parameter ${JSON.stringify(key)}`);
+  }
+  const name = params.get('name') ?? undefined;
+  if (scheme.mode === 'sentinel' && !name) throw invalid('sentinel:// needs ?name=<master group>');
+  if (scheme.mode !== 'sentinel' && name !== undefined) throw invalid('?name= is for sentinel:// only');
+  if (scheme.mode === 'cluster' && db) throw invalid('Redis Cluster has no database numbers');
+  const address: RedisAddress = { mode: scheme.mode, tls: scheme.tls, nodes };
+  if (userinfo !== undefined) {
+    const colon = userinfo.indexOf(':');
+    const username = decodeURIComponent(colon < 0 ? userinfo : userinfo.slice(0, colon));
+    if (username) address.username = username;
+    if (colon >= 0) address.password = decodeURIComponent(userinfo.slice(colon + 1));
+  }
+  if (db) address.db = Number(db);
+  if (name) address.name = name;
+  return address;
+}
+
+function parseNode(node: string, defaultPort: number): { host: string; port: number } {
+  const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(node);
+  const port = Number(match?.[2] ?? defaultPort);
+  if (!match?.[1] || port < 1 || port > 65535) throw invalid(`bad host:port ${JSON.stringify(node)}`);
+  return { host: match[1].replace(/^\[|\]$/g, ''), port };
+}
+
+/** The message never repeats the URL: it may hold a password. */
+function invalid(why: string): JsmSsoError {
+  return new JsmSsoError('REDIS_URL_INVALID', `the Redis URL is not usable: ${why}`);
+}

@@ -1,0 +1,13 @@
+export { type CaBundleRef, caBundleFor, parseCaBundle, trustedCas } from './ca-bundle.js';
+export { createTlsFetch, type TlsFetch, type TlsFetchOptions } from './client.js';
+export { isLoopbackHost } from './loopback.js';
+export { type RedisConnection, type RedisTlsInput, redisOptionsFor, redisTlsOptions } from './redis.js';
+export { type TlsReloader, type TlsReloadOptions, watchServerTls } from './reload.js';
+export {
+  chooseServerTls,
+  type FileServerTls,
+  fileServerTls,
+  type ServerTlsChoice,
+  secretServerTls,
+} from './server-tls.js';
+export { HSTS_HEADER_VALUE, MIN_TLS_VERSION } from './versions.js';

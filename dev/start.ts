@@ -1,0 +1,233 @@
+// `npm start` / `jsm-sso dev start`: the whole product on loopback in one terminal. The JSM emulator,
+// the development IdP, the broker and the portal run as child processes started through this same
+// CLI (so the real entry points are exercised), on free ports, with generated keys and a tenant
+// YAML in a temporary folder. Ctrl-C stops everything and removes the folder.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { optionalPort, parseCommand } from '../cli/args.js';
+import { freePort } from '../common/net.js';
+import { createSelfSignedCertificate } from '../common/pki.js';
+
+const TENANT = 'acme';
+const SERVICE_ACCOUNT = { email: 'portal-bot@acme.test', apiToken: 'dev-api-token' };
+const DEMO_LOGINS = ['alice@acme.test (admin)', 'bob@acme.test', 'carol@partner.test (new customer)'];
+export const READY_LINE = 'jsm-sso dev stack ready: ';
+
+interface Ports {
+  emulator: number;
+  idp: number;
+  broker: number;
+  brokerManagement: number;
+  portal: number;
+  portalManagement: number;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const values = parseCommand(
+    {
+      name: 'dev start',
+      summary: 'Start the JSM emulator, the dev IdP, the broker and the portal on loopback (Redis when REDIS_URL is set).',
+      options: {
+        'portal-port': { type: 'string', value: 'N', description: 'Portal port (default: a free one).' },
+        seed: { type: 'string', value: 'FILE', description: 'JSM emulator seed YAML (default: the built-in help center).' },
+        quiet: { type: 'boolean', description: 'Do not echo the children\'s log lines.' },
+      },
+    },
+    argv,
+  );
+  if (!values) return;
+  const ports: Ports = {
+    emulator: await freePort(),
+    idp: await freePort(),
+    broker: await freePort(),
+    brokerManagement: await freePort(),
+    portal: optionalPort(values, 'portal-port', 0) || (await freePort()),
+    portalManagement: await freePort(),
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-dev-'));
+  const clientSecret = randomBytes(24).toString('base64url');
+  // The CLI only reads REDIS_URL here, at the edge, to choose the flow store for the demo.
+  const redisUrl = process.env['REDIS_URL'] || undefined;
+  await writeSecrets(join(dir, 'secrets'), clientSecret, redisUrl);
+  const configPath = join(dir, 'tenant.yaml');
+  writeFileSync(configPath, stringify(tenantDocument(ports, redisUrl !== undefined)));
+
+  const children: { name: string; child: ChildProcess }[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    for (const { child } of [...children].reverse()) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        child.kill('SIGKILL');
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  const start = (name: string, args: string[]) => {
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      let buffered = '';
+      stream?.on('data', (chunk: Buffer) => {
+        buffered += chunk;
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        if (!values['quiet']) for (const line of lines) process.stdout.write(`[${name}] ${line}\n`);
+      });
+    }
+    child.once('exit', (code, signal) => {
+      if (stopping) return;
+      console.error(`[dev] ${name} exited (${signal ?? code}); stopping the stack`);
+      void stopAll(1);
+    });
+    children.push({ name, child });
+  };
+
+  const secretsDir = join(dir, 'secrets');
+  const seed = typeof values['seed'] === 'string' ? ['--seed', values['seed']] : [];
+  start('jsm-emulator', ['dev', 'jsm-emulator', '--port', String(ports.emulator), '--host', '127.0.0.1', ...seed]);
+  start('idp', [
+    'dev',
+    'idp',
+    '--port',
+    String(ports.idp),
+    '--client-id',
+    'jsm-sso-broker',
+    '--client-secret',
+    clientSecret,
+    '--redirect-uri',
+    `http://127.0.0.1:${ports.broker}/oidc/callback`,
+  ]);
+  const partArgs = (port: number, management: number) => [
+    '--config',
+    configPath,
+    '--secrets-dir',
+    secretsDir,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--management-port',
+    String(management),
+  ];
+  await waitFor(`http://127.0.0.1:${ports.idp}/.well-known/openid-configuration`, 'idp');
+  start('broker', ['broker', ...partArgs(ports.broker, ports.brokerManagement)]);
+  await waitFor(`http://127.0.0.1:${ports.emulator}/rest/api/3/myself`, 'jsm-emulator');
+  start('portal', ['portal', ...partArgs(ports.portal, ports.portalManagement)]);
+  await waitFor(`http://127.0.0.1:${ports.brokerManagement}/readyz`, 'broker');
+  await waitFor(`http://127.0.0.1:${ports.portalManagement}/readyz`, 'portal');
+
+  const status = {
+    portal: `http://127.0.0.1:${ports.portal}`,
+    broker: `http://127.0.0.1:${ports.broker}`,
+    idp: `http://127.0.0.1:${ports.idp}`,
+    jsmEmulator: `http://127.0.0.1:${ports.emulator}`,
+    management: { broker: `http://127.0.0.1:${ports.brokerManagement}`, portal: `http://127.0.0.1:${ports.portalManagement}` },
+    flowStore: redisUrl ? 'redis' : 'memory',
+  };
+  console.log(
+    [
+      '',
+      `  jsm-sso is running. Open the portal: ${status.portal}`,
+      `  Demo logins (password "demo"): ${DEMO_LOGINS.join(', ')}`,
+      `  Broker ${status.broker}  ·  dev IdP ${status.idp}  ·  JSM emulator ${status.jsmEmulator}  ·  flow store: ${status.flowStore}`,
+      `  Tenant YAML: ${configPath}`,
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+  console.log(READY_LINE + JSON.stringify(status));
+}
+
+async function writeSecrets(root: string, clientSecret: string, redisUrl: string | undefined): Promise<void> {
+  const write = (secret: string, key: string, value: string) => {
+    mkdirSync(join(root, secret), { recursive: true, mode: 0o700 });
+    writeFileSync(join(root, secret, key), value, { mode: 0o600 });
+  };
+  for (const [secret, commonName] of [
+    [`${TENANT}-broker-signing`, `${TENANT} broker (development)`],
+    [`${TENANT}-portal-signing`, `${TENANT} portal (development)`],
+  ] as const) {
+    const pair = await createSelfSignedCertificate({ commonName });
+    write(secret, 'tls.crt', pair.certPem);
+    write(secret, 'tls.key', pair.keyPem);
+  }
+  write(`${TENANT}-oidc`, 'clientSecret', clientSecret);
+  write(`${TENANT}-atlassian`, 'email', SERVICE_ACCOUNT.email);
+  write(`${TENANT}-atlassian`, 'apiToken', SERVICE_ACCOUNT.apiToken);
+  if (redisUrl) write(`${TENANT}-redis`, 'url', redisUrl);
+}
+
+function tenantDocument(ports: Ports, withRedis: boolean) {
+  return {
+    apiVersion: 'jsm-sso.io/v1alpha1',
+    kind: 'JsmSsoTenant',
+    metadata: { name: TENANT },
+    spec: {
+      portal: {
+        url: `http://127.0.0.1:${ports.portal}`,
+        title: 'Acme Help Center',
+        samlSigningSecretRef: { name: `${TENANT}-portal-signing` },
+        adminGroups: ['jsm-admins'],
+      },
+      broker: { url: `http://127.0.0.1:${ports.broker}`, signingSecretRef: { name: `${TENANT}-broker-signing` } },
+      identityProviders: [
+        {
+          name: 'acme-dev',
+          displayName: 'Acme (development IdP)',
+          emailDomains: ['acme.test', 'partner.test'],
+          oidc: {
+            issuer: `http://127.0.0.1:${ports.idp}`,
+            clientId: 'jsm-sso-broker',
+            clientSecretRef: { name: `${TENANT}-oidc` },
+            scopes: ['openid', 'email', 'profile', 'groups'],
+          },
+          attributeMapping: {
+            email: 'claims.email',
+            displayName: 'claims.name',
+            groups: "has(claims.groups) ? claims.groups : []",
+          },
+        },
+      ],
+      atlassian: {
+        siteUrl: `http://127.0.0.1:${ports.emulator}`,
+        credentialsSecretRef: { name: `${TENANT}-atlassian` },
+        organizationMappings: [],
+      },
+      ...(withRedis ? { redis: { urlSecretRef: { name: `${TENANT}-redis` } } } : {}),
+    },
+  };
+}
+
+async function waitFor(url: string, name: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { headers: { authorization: basicAuth() }, signal: AbortSignal.timeout(2000) });
+      if (response.status < 500) return;
+      last = `HTTP ${response.status}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} did not become ready at ${url}: ${last}`);
+}
+
+function basicAuth(): string {
+  return `Basic ${Buffer.from(`${SERVICE_ACCOUNT.email}:${SERVICE_ACCOUNT.apiToken}`).toString('base64')}`;
+}

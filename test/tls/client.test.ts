@@ -1,0 +1,267 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import { expect } from 'chai';
+import { SecretDirectory } from '../../common/config/secrets.js';
+import {
+  caBundleFor,
+  createTlsFetch,
+  isLoopbackHost,
+  type TlsFetch,
+  trustedCas,
+} from '../../common/tls/index.js';
+import { type IssuedCertificate, makeTestCa, type TestCa } from '../support/pki.js';
+
+const LOCALHOST = ['localhost', '127.0.0.1'];
+
+/** An HTTPS server with the given certificate that echoes the method and body, or redirects on /redirect. */
+async function startHttps(
+  pair: IssuedCertificate,
+  extra: { maxVersion?: 'TLSv1.1' } = {},
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server: Server = createServer(
+    {
+      cert: pair.certPem,
+      key: pair.keyPem,
+      ...(extra.maxVersion
+        ? { minVersion: 'TLSv1', maxVersion: extra.maxVersion, ciphers: 'DEFAULT@SECLEVEL=0' }
+        : {}),
+    },
+    (req, res) => {
+      if (req.url?.startsWith('/redirect')) {
+        res.writeHead(302, { location: new URL(req.url, 'http://x').searchParams.get('to') ?? '/' });
+        res.end();
+        return;
+      }
+      let body = '';
+      req.on('data', (chunk) => (body += chunk));
+      req.on('end', () =>
+        res.end(JSON.stringify({ method: req.method, body, type: req.headers['content-type'] })),
+      );
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `https://localhost:${port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The error code fetch failed with: a TLS error's code on the cause, or a JsmSsoError's code. */
+async function failureCode(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    const e = err as { code?: string; cause?: { code?: string } };
+    return e.code ?? e.cause?.code ?? String(err);
+  }
+  throw new Error('the request succeeded');
+}
+
+describe('outbound TLS client (createTlsFetch)', () => {
+  let ca: TestCa;
+  let otherCa: TestCa;
+  let tlsFetch: TlsFetch;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  before(() => {
+    ca = makeTestCa('jsm-sso test CA');
+    otherCa = makeTestCa('some other CA');
+    tlsFetch = createTlsFetch({ extraCaPem: ca.caPem });
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+  after(async () => {
+    await tlsFetch.close();
+    ca.cleanup();
+    otherCa.cleanup();
+  });
+
+  async function serve(pair: IssuedCertificate, extra: { maxVersion?: 'TLSv1.1' } = {}) {
+    const server = await startHttps(pair, extra);
+    cleanups.push(() => server.close());
+    return server;
+  }
+
+  it('succeeds against a server whose certificate chains to the configured extra CA', async () => {
+    const server = await serve(ca.issue({ hosts: LOCALHOST }));
+    const res = await tlsFetch(`${server.url}/`);
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.include({ method: 'GET' });
+  });
+
+  it('sends form bodies and headers as openid-client does (URLSearchParams, Headers)', async () => {
+    const server = await serve(ca.issue({ hosts: LOCALHOST }));
+    const res = await tlsFetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: new Headers({ accept: 'application/json' }),
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: 'abc' }),
+      redirect: 'manual',
+    });
+    expect(await res.json()).to.deep.equal({
+      method: 'POST',
+      body: 'grant_type=authorization_code&code=abc',
+      type: 'application/x-www-form-urlencoded;charset=UTF-8',
+    });
+  });
+
+  it('refuses a server certificate from an unknown CA', async () => {
+    const server = await serve(otherCa.issue({ hosts: LOCALHOST }));
+    expect(await failureCode(tlsFetch(`${server.url}/`))).to.equal('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  });
+
+  it('refuses a private-CA server when no extra CA is configured (public roots only)', async () => {
+    const server = await serve(ca.issue({ hosts: LOCALHOST }));
+    const publicOnly = createTlsFetch();
+    try {
+      expect(await failureCode(publicOnly(`${server.url}/`))).to.equal('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    } finally {
+      await publicOnly.close();
+    }
+  });
+
+  it('refuses a certificate issued for another host name', async () => {
+    const server = await serve(ca.issue({ hosts: ['idp.other.example'] }));
+    expect(await failureCode(tlsFetch(`${server.url}/`))).to.equal('ERR_TLS_CERT_ALTNAME_INVALID');
+  });
+
+  it('refuses an expired certificate', async () => {
+    const expired = ca.issue({
+      hosts: LOCALHOST,
+      notBefore: new Date(Date.now() - 10 * 86_400_000),
+      notAfter: new Date(Date.now() - 86_400_000),
+    });
+    const server = await serve(expired);
+    expect(await failureCode(tlsFetch(`${server.url}/`))).to.equal('CERT_HAS_EXPIRED');
+  });
+
+  it('refuses a certificate that is not valid yet', async () => {
+    const future = ca.issue({ hosts: LOCALHOST, notBefore: new Date(Date.now() + 86_400_000), days: 3 });
+    const server = await serve(future);
+    expect(await failureCode(tlsFetch(`${server.url}/`))).to.equal('CERT_NOT_YET_VALID');
+  });
+
+  it('refuses a server that only speaks TLS 1.1', async () => {
+    const server = await serve(ca.issue({ hosts: LOCALHOST }), { maxVersion: 'TLSv1.1' });
+    expect(await failureCode(tlsFetch(`${server.url}/`))).to.match(
+      /^ERR_SSL_(TLSV1_ALERT_PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL)$/,
+    );
+  });
+
+  it('refuses plain http:// to a non-loopback host before connecting', async () => {
+    const err = await tlsFetch('http://idp.example.invalid/.well-known/openid-configuration').catch(
+      (e: unknown) => e,
+    );
+    expect(err).to.include({ code: 'TLS_PLAINTEXT_FORBIDDEN', status: 502 });
+  });
+
+  it('refuses a redirect from https:// to plain http:// on a non-loopback host', async () => {
+    const server = await serve(ca.issue({ hosts: LOCALHOST }));
+    const to = encodeURIComponent('http://10.255.255.1:8080/jwks');
+    const err = await tlsFetch(`${server.url}/redirect?to=${to}`).catch((e: unknown) => e);
+    expect(err).to.include({ code: 'TLS_PLAINTEXT_FORBIDDEN' });
+  });
+
+  it('allows plain http:// to loopback by default, and refuses it when allowLoopbackHttp is false', async () => {
+    const plain = plainServer();
+    const { port } = await plain.listening;
+    cleanups.push(plain.close);
+    const res = await tlsFetch(`http://127.0.0.1:${port}/`);
+    expect(res.status).to.equal(200);
+    const strict = createTlsFetch({ allowLoopbackHttp: false });
+    try {
+      const err = await strict(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
+      expect(err).to.include({ code: 'TLS_PLAINTEXT_FORBIDDEN' });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('refuses schemes other than http and https', async () => {
+    const err = await tlsFetch('ftp://files.example/x').catch((e: unknown) => e);
+    expect(err).to.include({ code: 'TLS_PLAINTEXT_FORBIDDEN' });
+  });
+});
+
+/** Plain HTTP on loopback, as the dev stack serves its IdP. */
+function plainServer() {
+  const server = createHttpServer((_req, res) => res.end('ok'));
+  const listening = new Promise<AddressInfo>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(server.address() as AddressInfo)),
+  );
+  return { listening, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('extra CA bundles', () => {
+  let ca: TestCa;
+  let root: string;
+  before(() => {
+    ca = makeTestCa();
+    root = mkdtempSync(join(tmpdir(), 'jsm-sso-ca-'));
+    mkdirSync(join(root, 'idp-ca'));
+    writeFileSync(join(root, 'idp-ca', 'ca.crt'), ca.caPem);
+    mkdirSync(join(root, 'broken-ca'));
+    writeFileSync(
+      join(root, 'broken-ca', 'ca.crt'),
+      '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n',
+    );
+    writeFileSync(join(root, 'broken-ca', 'empty'), 'no pem here');
+  });
+  after(() => {
+    rmSync(root, { recursive: true, force: true });
+    ca.cleanup();
+  });
+
+  it("adds the bundle to Node's public roots instead of replacing them", () => {
+    const cas = trustedCas(ca.caPem);
+    expect(cas).to.include.members([...rootCertificates]);
+    expect(cas).to.have.length(rootCertificates.length + 1);
+    expect(cas.at(-1)?.trim()).to.equal(ca.caPem.trim());
+  });
+
+  it('reads a caBundleSecretRef (default key ca.crt)', () => {
+    const secrets = new SecretDirectory(root);
+    expect(caBundleFor(secrets, { name: 'idp-ca' })).to.equal(ca.caPem);
+    expect(caBundleFor(secrets, undefined)).to.equal(undefined);
+  });
+
+  it('refuses a bundle that holds no certificate or one that does not parse', () => {
+    const secrets = new SecretDirectory(root);
+    expect(() => caBundleFor(secrets, { name: 'broken-ca', key: 'ca.crt' }))
+      .to.throw()
+      .with.property('code', 'TLS_CA_BUNDLE_INVALID');
+    expect(() => caBundleFor(secrets, { name: 'broken-ca', key: 'empty' }))
+      .to.throw()
+      .with.property('code', 'TLS_CA_BUNDLE_INVALID');
+    expect(() => createTlsFetch({ extraCaPem: 'garbage' }))
+      .to.throw()
+      .with.property('code', 'TLS_CA_BUNDLE_INVALID');
+  });
+});
+
+describe('loopback hosts', () => {
+  it('are localhost, 127.0.0.0/8 and ::1 only', () => {
+    for (const host of ['localhost', 'LOCALHOST', '127.0.0.1', '127.1.2.3', '::1', '[::1]']) {
+      expect(isLoopbackHost(host), host).to.equal(true);
+    }
+    for (const host of [
+      'localhost.example.com',
+      '127.0.0.1.nip.io',
+      '10.0.0.1',
+      '0.0.0.0',
+      '::ffff:127.0.0.1x',
+      'example.com',
+    ]) {
+      expect(isLoopbackHost(host), host).to.equal(false);
+    }
+  });
+});

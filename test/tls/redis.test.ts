@@ -1,0 +1,295 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { checkTenant, type JsmSsoTenant, loadTenantFile } from '../../common/config/load.js';
+import { SecretDirectory } from '../../common/config/secrets.js';
+import { parseRedisAddress } from '../../common/flowstore/index.js';
+import { createFlowStore } from '../../common/runtime.js';
+import { redisOptionsFor } from '../../common/tls/index.js';
+import { type LocalRedis, startLocalTlsRedis, startLocalTlsSentinel } from '../support/local-redis.js';
+import { makeTestCa, type TestCa } from '../support/pki.js';
+
+const LOCALHOST = ['localhost', '127.0.0.1'];
+
+/** The valid fixture tenant with the given spec.redis, validated and defaulted like a loaded file. */
+function tenantWithRedis(redis: Record<string, unknown>): JsmSsoTenant {
+  const base = loadTenantFile('test/fixtures/tenant-valid.yaml');
+  return checkTenant({ ...base, spec: { ...base.spec, redis } });
+}
+
+/** A secrets folder with the given `<secret>/<key>` files. */
+function secretsDir(files: Record<string, string>): { secrets: SecretDirectory; root: string } {
+  const root = mkdtempSync(join(tmpdir(), 'jsm-sso-secrets-'));
+  for (const [path, content] of Object.entries(files)) {
+    const [secret = '', key = ''] = path.split('/');
+    mkdirSync(join(root, secret), { recursive: true });
+    writeFileSync(join(root, secret, key), content);
+  }
+  return { secrets: new SecretDirectory(root), root };
+}
+
+describe('Redis addresses', () => {
+  it('reads redis:// and rediss:// with credentials and database', () => {
+    expect(parseRedisAddress('rediss://app:p%40ss@redis.internal:6380/2')).to.deep.equal({
+      mode: 'standalone',
+      tls: true,
+      nodes: [{ host: 'redis.internal', port: 6380 }],
+      username: 'app',
+      password: 'p@ss',
+      db: 2,
+    });
+    expect(parseRedisAddress('redis://:secret@[::1]')).to.deep.equal({
+      mode: 'standalone',
+      tls: false,
+      nodes: [{ host: '::1', port: 6379 }],
+      password: 'secret',
+    });
+  });
+
+  it('reads Sentinel lists with the master name (default port 26379) and Cluster seed lists', () => {
+    expect(parseRedisAddress('sentinels://s1:26380,s2?name=mymaster')).to.deep.equal({
+      mode: 'sentinel',
+      tls: true,
+      nodes: [
+        { host: 's1', port: 26380 },
+        { host: 's2', port: 26379 },
+      ],
+      name: 'mymaster',
+    });
+    expect(parseRedisAddress('cluster://n1:7000,n2:7001,n3:7002')).to.deep.include({
+      mode: 'cluster',
+      tls: false,
+      nodes: [
+        { host: 'n1', port: 7000 },
+        { host: 'n2', port: 7001 },
+        { host: 'n3', port: 7002 },
+      ],
+    });
+  });
+
+  it('refuses addresses it cannot use, without echoing the URL (it may hold a password)', () => {
+    for (const url of [
+      'http://redis:6379',
+      'redis://a:1,b:2',
+      'sentinel://s1:26379',
+      'redis://h:6379?name=x',
+      'rediss://h:6379?tls=false',
+      'rediss://h:6379?rejectUnauthorized=false',
+      'cluster://n1:7000/3',
+      'redis://h:99999',
+    ]) {
+      const err = (() => {
+        try {
+          parseRedisAddress(url.replace('h:', 'user:hunter2@h:'));
+        } catch (e) {
+          return e as Error & { code?: string };
+        }
+        return undefined;
+      })();
+      expect(err?.code, url).to.equal('REDIS_URL_INVALID');
+      expect(err?.message, url).not.to.include('hunter2');
+    }
+  });
+});
+
+describe('Redis TLS settings from the tenant', () => {
+  let ca: TestCa;
+  before(() => {
+    ca = makeTestCa();
+  });
+  after(() => ca.cleanup());
+
+  it('verifies against public roots plus the CA bundle, with TLS 1.2+ and the client certificate', () => {
+    const client = ca.issue({ hosts: ['jsm-sso-broker'], client: true });
+    const { secrets, root } = secretsDir({
+      'redis/url': 'rediss://redis.internal:6380',
+      'redis-ca/ca.crt': ca.caPem,
+      'redis-client/tls.crt': client.certPem,
+      'redis-client/tls.key': client.keyPem,
+    });
+    try {
+      const connection = redisOptionsFor(
+        tenantWithRedis({
+          urlSecretRef: { name: 'redis' },
+          caBundleSecretRef: { name: 'redis-ca' },
+          clientCertSecretRef: { name: 'redis-client' },
+        }),
+        secrets,
+      );
+      expect(connection?.address).to.include({ mode: 'standalone', tls: true });
+      expect(connection?.tls).to.include({
+        minVersion: 'TLSv1.2',
+        rejectUnauthorized: true,
+        cert: client.certPem,
+        key: client.keyPem,
+      });
+      expect(connection?.tls?.ca).to.include(ca.caPem.trim());
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a CA bundle or client certificate configured with a plain redis:// URL', () => {
+    const { secrets, root } = secretsDir({
+      'redis/url': 'redis://redis.internal:6379',
+      'redis-ca/ca.crt': ca.caPem,
+    });
+    try {
+      const tenant = tenantWithRedis({
+        urlSecretRef: { name: 'redis' },
+        caBundleSecretRef: { name: 'redis-ca' },
+      });
+      expect(() => redisOptionsFor(tenant, secrets))
+        .to.throw()
+        .with.property('code', 'REDIS_TLS_MISMATCH');
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+/** The code (or message) at the bottom of an error's cause chain. */
+function rootCause(err: unknown): string {
+  let current = err as { code?: string; message?: string; cause?: unknown };
+  while (current.cause) current = current.cause as typeof current;
+  return current.code ?? current.message ?? '';
+}
+
+describe('flow store over Redis TLS (redis-server --tls-port, client certificates required)', () => {
+  let ca: TestCa;
+  let redis: LocalRedis;
+  let root: string;
+  let secrets: SecretDirectory;
+
+  before(async () => {
+    ca = makeTestCa();
+    const server = ca.issue({ hosts: LOCALHOST });
+    const client = ca.issue({ hosts: ['jsm-sso-broker'], client: true });
+    ({ secrets, root } = secretsDir({
+      'redis-server/tls.crt': server.certPem,
+      'redis-server/tls.key': server.keyPem,
+      'redis-ca/ca.crt': ca.caPem,
+      'redis-client/tls.crt': client.certPem,
+      'redis-client/tls.key': client.keyPem,
+    }));
+    const file = (secret: string, key: string) => join(root, secret, key);
+    redis = await startLocalTlsRedis({
+      certFile: file('redis-server', 'tls.crt'),
+      keyFile: file('redis-server', 'tls.key'),
+      caFile: file('redis-ca', 'ca.crt'),
+      authClients: 'yes',
+      client: { certFile: file('redis-client', 'tls.crt'), keyFile: file('redis-client', 'tls.key') },
+    });
+    for (const host of ['localhost', '127.0.0.1']) {
+      mkdirSync(join(root, `url-${host}`));
+      writeFileSync(join(root, `url-${host}`, 'url'), `rediss://${host}:${redis.port}`);
+    }
+  });
+  after(async () => {
+    await redis?.stop();
+    rmSync(root, { recursive: true, force: true });
+    ca.cleanup();
+  });
+
+  async function attempt(redisSpec: Record<string, unknown>): Promise<string> {
+    const store = createFlowStore(tenantWithRedis(redisSpec), secrets);
+    try {
+      await store.put('flow:1', 'state', 60);
+      return (await store.take('flow:1')) ?? 'missing';
+    } catch (err) {
+      return `${(err as { code?: string }).code} ${rootCause(err)}`;
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('stores and takes flow state with the CA bundle and the client certificate', async () => {
+    for (const host of ['localhost', '127.0.0.1']) {
+      expect(
+        await attempt({
+          urlSecretRef: { name: `url-${host}` },
+          caBundleSecretRef: { name: 'redis-ca' },
+          clientCertSecretRef: { name: 'redis-client' },
+        }),
+        host,
+      ).to.equal('state');
+    }
+  });
+
+  it('cannot connect without the CA bundle (the server certificate is not trusted)', async () => {
+    expect(
+      await attempt({
+        urlSecretRef: { name: 'url-localhost' },
+        clientCertSecretRef: { name: 'redis-client' },
+      }),
+    ).to.match(/^FLOW_STORE_UNAVAILABLE (SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)$/);
+  });
+
+  it('cannot connect without the client certificate when Redis requires one', async () => {
+    expect(
+      await attempt({ urlSecretRef: { name: 'url-localhost' }, caBundleSecretRef: { name: 'redis-ca' } }),
+      // TLS 1.3 sends the certificate_required alert after the client's Finished: seen as a reset or the alert.
+    ).to.match(
+      /^FLOW_STORE_UNAVAILABLE (ECONNRESET|ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED|ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE)$/,
+    );
+  });
+});
+
+describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
+  let ca: TestCa;
+  let root: string;
+  let secrets: SecretDirectory;
+  const stops: (() => Promise<void>)[] = [];
+  let tlsFiles: { certFile: string; keyFile: string; caFile: string; authClients: 'optional' };
+
+  before(() => {
+    ca = makeTestCa();
+    const server = ca.issue({ hosts: LOCALHOST });
+    ({ secrets, root } = secretsDir({
+      'redis-server/tls.crt': server.certPem,
+      'redis-server/tls.key': server.keyPem,
+      'redis-ca/ca.crt': ca.caPem,
+    }));
+    tlsFiles = {
+      certFile: join(root, 'redis-server', 'tls.crt'),
+      keyFile: join(root, 'redis-server', 'tls.key'),
+      caFile: join(root, 'redis-ca', 'ca.crt'),
+      authClients: 'optional',
+    };
+  });
+  after(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+    rmSync(root, { recursive: true, force: true });
+    ca.cleanup();
+  });
+
+  async function roundTrip(url: string): Promise<string | undefined> {
+    mkdirSync(join(root, 'url'), { recursive: true });
+    writeFileSync(join(root, 'url', 'url'), url);
+    const store = createFlowStore(
+      tenantWithRedis({ urlSecretRef: { name: 'url' }, caBundleSecretRef: { name: 'redis-ca' } }),
+      secrets,
+    );
+    try {
+      await store.put('flow:1', 'state', 60);
+      return await store.take('flow:1');
+    } finally {
+      await store.close();
+    }
+  }
+
+  it('finds the master through a TLS Sentinel (sentinels://…?name=) and talks TLS to it', async () => {
+    const master = await startLocalTlsRedis(tlsFiles);
+    stops.push(() => master.stop());
+    const sentinel = await startLocalTlsSentinel({ ...tlsFiles, masterPort: master.port, name: 'mymaster' });
+    stops.push(() => sentinel.stop());
+    expect(await roundTrip(`sentinels://localhost:${sentinel.port}?name=mymaster`)).to.equal('state');
+  });
+
+  it('works with a TLS Redis Cluster (clusters://)', async () => {
+    const node = await startLocalTlsRedis({ ...tlsFiles, cluster: true });
+    stops.push(() => node.stop());
+    expect(await roundTrip(`clusters://127.0.0.1:${node.port}`)).to.equal('state');
+  });
+});
