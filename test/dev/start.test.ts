@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { expect } from 'chai';
 import { packageRoot } from '../../common/paths.js';
 import { READY_LINE } from '../../dev/start.js';
 
@@ -48,10 +48,18 @@ describe('npm start (jsm-sso dev start)', function () {
     }
     expect((await fetch(`${status.management.broker}/readyz`)).status).to.equal(200);
     expect((await fetch(`${status.management.portal}/readyz`)).status).to.equal(200);
-    const discovery = (await (await fetch(`${status.idp}/.well-known/openid-configuration`)).json()) as { issuer: string };
+    const discovery = (await (await fetch(`${status.idp}/.well-known/openid-configuration`)).json()) as {
+      issuer: string;
+    };
     expect(discovery.issuer).to.equal(status.idp);
     const auth = `Basic ${Buffer.from('portal-bot@acme.test:dev-api-token').toString('base64')}`;
-    expect((await fetch(`${status.jsmEmulator}/rest/servicedeskapi/servicedesk`, { headers: { authorization: auth } })).status).to.equal(200);
+    expect(
+      (
+        await fetch(`${status.jsmEmulator}/rest/servicedeskapi/servicedesk`, {
+          headers: { authorization: auth },
+        })
+      ).status,
+    ).to.equal(200);
     expect((await fetch(`${status.broker}/saml/metadata`)).status).to.equal(200);
     expect((await fetch(`${status.portal}/saml/metadata`)).status).to.equal(200);
   });

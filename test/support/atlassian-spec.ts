@@ -188,6 +188,11 @@ for (const [template, ops] of [...Object.entries(spec.paths), ...Object.entries(
 // A literal segment beats a template one (`/request/{id}/approval` before `/request/{id}/{x}`).
 routes.sort((a, b) => b.literalSegments - a.literalSegments);
 
+/** Every operation the spec (and the platform additions) documents, as `METHOD /path/{template}`. */
+export function documentedOperations(): string[] {
+  return routes.map((r) => `${r.method} ${r.template}`);
+}
+
 /** Statuses Atlassian may answer on any operation (rate limiting, outages), documented site-wide. */
 const ANY_OPERATION_STATUSES = new Set(['429', '503']);
 
