@@ -436,7 +436,7 @@ export interface OrganizationMapping {
  */
 export interface RedisSpec {
   /**
-   * Secret key with the Redis address: redis:// or rediss:// URL, or for Sentinel/Cluster a comma-separated list as sentinel://host:port,...?name=master or cluster://host:port,...
+   * Secret key with the Redis address: redis://host:port[/db] or rediss:// (TLS); Sentinel as sentinel://host:port,host:port[/db]?name=MASTER (sentinels:// with TLS); Cluster as cluster://host:port,host:port (clusters:// with TLS).
    */
   urlSecretRef: {
     /**
