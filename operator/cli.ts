@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import { type OptionSpec, optionalPort, type ParsedOptions, parseCommand, UsageError } from '../cli/args.js';
+import { startManagementServer } from '../common/http/management.js';
+import { exitOnSignals, type RunningServer } from '../common/http/server.js';
+import { createLogger, type Logger } from '../common/log.js';
+import { createMetricsRegistry } from '../common/metrics.js';
+import { Controller } from './controller.js';
+import { KubeClient } from './kube/client.js';
+import { LeaderElector } from './leader.js';
+import type { OperatorSettings } from './resources/common.js';
+
+/** `jsm-sso operator`: flags are parsed here, at the edge, into OperatorConfig. */
+const OPTIONS: Record<string, OptionSpec> = {
+  kubeconfig: {
+    type: 'string',
+    value: 'FILE',
+    description: 'Kubeconfig file (default: in-cluster service account).',
+  },
+  'watch-namespaces': {
+    type: 'string',
+    value: 'A,B',
+    description: 'Watch only these namespaces (default: all).',
+  },
+  'management-port': {
+    type: 'string',
+    value: 'N',
+    description: 'Port for /metrics, /healthz, /readyz (default 9090).',
+  },
+  host: { type: 'string', value: 'ADDR', description: 'Address of the management server (default 0.0.0.0).' },
+  image: { type: 'string', value: 'IMAGE', description: 'Image of the broker and portal pods (required).' },
+  'image-pull-policy': {
+    type: 'string',
+    value: 'POLICY',
+    description: 'Always, IfNotPresent or Never (default: cluster default).',
+  },
+  'ingress-namespace-selector': {
+    type: 'string',
+    value: 'K=V,..',
+    description:
+      'Labels of the namespace allowed to reach the public ports (default kubernetes.io/metadata.name=ingress-nginx).',
+  },
+  'metrics-namespace-selector': {
+    type: 'string',
+    value: 'K=V,..',
+    description:
+      'Labels of the namespace allowed to reach the management ports (default kubernetes.io/metadata.name=monitoring).',
+  },
+  'leader-election-namespace': {
+    type: 'string',
+    value: 'NS',
+    description: 'Namespace of the leader Lease (default: own namespace).',
+  },
+  'leader-election-id': {
+    type: 'string',
+    value: 'NAME',
+    description: 'Name of the leader Lease (default jsm-sso-operator).',
+  },
+  'lease-duration-seconds': {
+    type: 'string',
+    value: 'N',
+    description: 'How long a lease lasts without renewal (default 15).',
+  },
+  'renew-deadline-seconds': {
+    type: 'string',
+    value: 'N',
+    description: 'A leader that cannot renew this long exits (default 10).',
+  },
+  'retry-period-seconds': {
+    type: 'string',
+    value: 'N',
+    description: 'Interval of lease attempts and renewals (default 2).',
+  },
+  'disable-leader-election': { type: 'boolean', description: 'Run without a lease (one replica only).' },
+  workers: { type: 'string', value: 'N', description: 'Concurrent reconciles (default 4).' },
+  'resync-seconds': {
+    type: 'string',
+    value: 'N',
+    description: 'Full relist and reconcile of every tenant (default 600).',
+  },
+};
+
+export interface OperatorConfig {
+  kubeConfig: KubeConfig;
+  settings: OperatorSettings;
+  namespaces?: string[];
+  managementPort: number;
+  host: string;
+  leaderElection?: {
+    namespace: string;
+    name: string;
+    leaseDurationSeconds: number;
+    renewDeadlineMs: number;
+    retryPeriodMs: number;
+  };
+  workers: number;
+  resyncMs: number;
+  identity: string;
+}
+
+export interface RunningOperator {
+  controller: Controller;
+  client: KubeClient;
+  management: RunningServer;
+  registry: Registry;
+  /** Resolves when this replica leads and reconciles (never, for a standby that stays one). */
+  leading: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const values = parseCommand(
+    { name: 'operator', summary: 'Reconcile JsmSsoTenant resources.', options: OPTIONS },
+    argv,
+  );
+  if (!values) return;
+  const config = parseConfig(values);
+  const logger = createLogger({ component: 'operator' });
+  const operator = await startOperator(config, logger, () => {
+    // Another replica may already act: stop at once and let Kubernetes restart us as a standby.
+    process.exit(1);
+  });
+  exitOnSignals(() => operator.stop(), logger);
+}
+
+/** Starts the management server, waits for the lease, then reconciles until `stop`. */
+export async function startOperator(
+  config: OperatorConfig,
+  logger: Logger,
+  onLeaseLost: () => void,
+): Promise<RunningOperator> {
+  const client = new KubeClient(config.kubeConfig);
+  const registry = createMetricsRegistry();
+  const controller = new Controller({
+    client,
+    settings: config.settings,
+    logger,
+    registry,
+    ...(config.namespaces ? { namespaces: config.namespaces } : {}),
+    workers: config.workers,
+    resyncMs: config.resyncMs,
+    instance: config.identity,
+  });
+  let leader = !config.leaderElection;
+  const management = await startManagementServer({
+    port: config.managementPort,
+    host: config.host,
+    registry,
+    logger,
+    // A standby is healthy; a leader is ready once its caches are synced.
+    ready: async () => {
+      if (leader && !controller.synced) throw new Error('caches not synced yet');
+    },
+  });
+  const elector = config.leaderElection
+    ? new LeaderElector({ client, identity: config.identity, logger, ...config.leaderElection })
+    : undefined;
+  let stopped = false;
+  const leading = (async () => {
+    if (elector) {
+      if (!(await elector.acquire()) || stopped) return;
+      leader = true;
+      elector.keepRenewing(() => {
+        void controller.stop();
+        onLeaseLost();
+      });
+    }
+    await controller.start();
+  })();
+  return {
+    controller,
+    client,
+    management,
+    registry,
+    leading,
+    async stop() {
+      stopped = true;
+      await controller.stop();
+      await elector?.release();
+      await management.close(2_000);
+      client.close();
+    },
+  };
+}
+
+function parseConfig(values: ParsedOptions): OperatorConfig {
+  const kubeConfig = new KubeConfig();
+  const file = stringFlag(values, 'kubeconfig');
+  if (file) kubeConfig.loadFromFile(file);
+  else kubeConfig.loadFromCluster();
+  const image = stringFlag(values, 'image');
+  if (!image) throw new UsageError('--image is required (the jsm-sso image the broker and portal pods run)');
+  const pullPolicy = stringFlag(values, 'image-pull-policy');
+  if (pullPolicy && !['Always', 'IfNotPresent', 'Never'].includes(pullPolicy)) {
+    throw new UsageError('--image-pull-policy must be Always, IfNotPresent or Never');
+  }
+  const namespaces = stringFlag(values, 'watch-namespaces')
+    ?.split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  const identity = `${process.env['POD_NAME'] ?? hostname()}_${randomUUID().slice(0, 8)}`;
+  return {
+    kubeConfig,
+    settings: {
+      image,
+      ...(pullPolicy ? { imagePullPolicy: pullPolicy as OperatorSettings['imagePullPolicy'] } : {}),
+      ingressNamespaceLabels: parseLabels(
+        values,
+        'ingress-namespace-selector',
+        'kubernetes.io/metadata.name=ingress-nginx',
+      ),
+      metricsNamespaceLabels: parseLabels(
+        values,
+        'metrics-namespace-selector',
+        'kubernetes.io/metadata.name=monitoring',
+      ),
+    },
+    ...(namespaces?.length ? { namespaces } : {}),
+    managementPort: optionalPort(values, 'management-port', 9090),
+    host: stringFlag(values, 'host') ?? '0.0.0.0',
+    ...(values['disable-leader-election']
+      ? {}
+      : {
+          leaderElection: {
+            namespace: stringFlag(values, 'leader-election-namespace') ?? ownNamespace(),
+            name: stringFlag(values, 'leader-election-id') ?? 'jsm-sso-operator',
+            leaseDurationSeconds: positiveInt(values, 'lease-duration-seconds', 15),
+            renewDeadlineMs: positiveInt(values, 'renew-deadline-seconds', 10) * 1000,
+            retryPeriodMs: positiveInt(values, 'retry-period-seconds', 2) * 1000,
+          },
+        }),
+    workers: positiveInt(values, 'workers', 4),
+    resyncMs: positiveInt(values, 'resync-seconds', 600) * 1000,
+    identity,
+  };
+}
+
+function stringFlag(values: ParsedOptions, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function positiveInt(values: ParsedOptions, name: string, fallback: number): number {
+  const raw = stringFlag(values, name);
+  if (raw === undefined) return fallback;
+  if (!/^[1-9]\d{0,6}$/.test(raw))
+    throw new UsageError(`--${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/** `k=v,k2=v2` into matchLabels. */
+export function parseLabels(values: ParsedOptions, name: string, fallback: string): Record<string, string> {
+  const raw = stringFlag(values, name) ?? fallback;
+  const labels: Record<string, string> = {};
+  for (const pair of raw.split(',')) {
+    const [key, value, ...rest] = pair.split('=');
+    if (!key || value === undefined || rest.length > 0)
+      throw new UsageError(`--${name}: expected key=value[,key=value], got ${JSON.stringify(raw)}`);
+    labels[key.trim()] = value.trim();
+  }
+  return labels;
+}
+
+function ownNamespace(): string {
+  try {
+    return readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim();
+  } catch {
+    return process.env['POD_NAMESPACE'] ?? 'default';
+  }
+}

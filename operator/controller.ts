@@ -1,0 +1,249 @@
+import type { Registry } from 'prom-client';
+import type { JsmSsoTenant } from '../common/config/load.js';
+import type { Logger } from '../common/log.js';
+import { EventRecorder } from './events.js';
+import { generateSigningKeyPair } from './keys.js';
+import type { KubeClient, KubeObject } from './kube/client.js';
+import { cacheKey, Informer, type InformerEventType } from './kube/informer.js';
+import { collectionPath, KINDS, OWNED_KINDS, type ResourceKind } from './kube/kinds.js';
+import { createOperatorMetrics, type OperatorMetrics } from './metrics.js';
+import { WorkQueue } from './queue.js';
+import { type ObjectCache, type ReconcilerDeps, reconcileTenant } from './reconciler.js';
+import { MANAGED_BY, type OperatorSettings } from './resources/common.js';
+import type { KeyPairPem } from './resources/signing-secret.js';
+import { type CachedSecret, toCachedSecret } from './secret-facts.js';
+
+/**
+ * Wires watches to the queue and the queue to reconcile workers. Tenants, the objects they own
+ * (labelled managed-by=jsm-sso-operator) and Secrets are cached by informers; every event becomes
+ * the key of the tenant concerned, never an object.
+ */
+export interface ControllerOptions {
+  client: KubeClient;
+  settings: OperatorSettings;
+  logger: Logger;
+  registry: Registry;
+  /** Watch only these namespaces; all when undefined. */
+  namespaces?: string[];
+  workers?: number;
+  resyncMs?: number;
+  watchTimeoutSeconds?: number;
+  /** Name reported in Events (the pod name). */
+  instance: string;
+  queue?: WorkQueue;
+  generateKeyPair?: (commonName: string) => Promise<KeyPairPem>;
+}
+
+export class Controller implements ObjectCache {
+  readonly queue: WorkQueue;
+  readonly metrics: OperatorMetrics;
+  private readonly options: ControllerOptions;
+  private readonly tenants: Informer<JsmSsoTenant & KubeObject>[] = [];
+  private readonly secrets: Informer<CachedSecret>[] = [];
+  private readonly owned = new Map<string, Informer[]>();
+  private readonly ownerIndex = new Map<string, Map<string, KubeObject>>();
+  private readonly secretReaders = new Map<string, Set<string>>();
+  private readonly tenantSecrets = new Map<string, string[]>();
+  private readonly deps: ReconcilerDeps;
+  private workers: Promise<void>[] = [];
+  private started = false;
+  private stopping = false;
+  private inFlight = 0;
+
+  constructor(options: ControllerOptions) {
+    this.options = options;
+    this.queue = options.queue ?? new WorkQueue();
+    this.metrics = createOperatorMetrics(options.registry, {
+      queueDepth: () => this.queue.depth,
+      conditions: () =>
+        this.tenants
+          .flatMap((i) => i.list())
+          .flatMap((t) => (t.status?.conditions ?? []).map(({ type, status }) => ({ type, status }))),
+    });
+    const previousOnWrite = options.client.onWrite;
+    options.client.onWrite = (method, path) => {
+      this.metrics.apiWrites.inc();
+      previousOnWrite?.(method, path);
+    };
+    this.deps = {
+      client: options.client,
+      settings: options.settings,
+      cache: this,
+      events: new EventRecorder(options.client, options.instance, options.logger),
+      logger: options.logger,
+      generateKeyPair: options.generateKeyPair ?? generateSigningKeyPair,
+      indexSecrets: (tenantKey, secretKeys) => this.indexSecrets(tenantKey, secretKeys),
+    };
+    const scopes: (string | undefined)[] = options.namespaces?.length ? options.namespaces : [undefined];
+    const common = {
+      client: options.client,
+      logger: options.logger,
+      resyncMs: options.resyncMs,
+      watchTimeoutSeconds: options.watchTimeoutSeconds,
+    };
+    for (const ns of scopes) {
+      this.tenants.push(
+        new Informer<JsmSsoTenant & KubeObject>({
+          ...common,
+          path: collectionPath(KINDS.tenant, ns),
+          // List items come without apiVersion and kind; the validator and status writes need them.
+          transform: (o) =>
+            ({ ...o, apiVersion: KINDS.tenant.apiVersion, kind: KINDS.tenant.kind }) as JsmSsoTenant &
+              KubeObject,
+          onEvent: (type, tenant) => this.onTenant(type, tenant),
+        }),
+      );
+      this.secrets.push(
+        new Informer<CachedSecret>({
+          ...common,
+          path: collectionPath(KINDS.secret, ns),
+          transform: toCachedSecret,
+          onEvent: (_type, secret) => this.onSecret(secret),
+        }),
+      );
+      for (const kind of OWNED_KINDS) {
+        const informer = new Informer({
+          ...common,
+          path: collectionPath(kind, ns),
+          labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`,
+          onEvent: (type, object) => this.onOwned(type, { ...object, kind: kind.kind }),
+        });
+        this.owned.set(kind.kind, [...(this.owned.get(kind.kind) ?? []), informer]);
+      }
+    }
+  }
+
+  private allInformers(): Informer<KubeObject>[] {
+    return [...this.tenants, ...this.secrets, ...[...this.owned.values()].flat()] as Informer<KubeObject>[];
+  }
+
+  /** True once every cache has listed (the operator's /readyz). */
+  get synced(): boolean {
+    return this.allInformers().every((i) => i.hasSynced);
+  }
+
+  /** Number of reconciles running now. */
+  get busy(): number {
+    return this.inFlight;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const informer of this.allInformers()) informer.start();
+    await Promise.all(this.allInformers().map((i) => i.whenSynced()));
+    this.options.logger.info({ event: 'operator.synced' }, 'caches synced; reconciling');
+    const workers = this.options.workers ?? 4;
+    this.workers = Array.from({ length: workers }, () => this.work());
+  }
+
+  /** Stops taking keys, lets running reconciles finish, and stops the watches. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.queue.shutdown();
+    await Promise.all(this.workers);
+    await Promise.all(this.allInformers().map((i) => i.stop()));
+  }
+
+  // ObjectCache, from the informers.
+  tenant(namespace: string, name: string): JsmSsoTenant | undefined {
+    return lookup(this.tenants, namespace, name);
+  }
+
+  secret(namespace: string, name: string): CachedSecret | undefined {
+    return lookup(this.secrets, namespace, name);
+  }
+
+  get(kind: ResourceKind, namespace: string, name: string): KubeObject | undefined {
+    return lookup(this.owned.get(kind.kind) ?? [], namespace, name);
+  }
+
+  ownedBy(uid: string): KubeObject[] {
+    return [...(this.ownerIndex.get(uid)?.values() ?? [])];
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      this.inFlight++;
+      const end = this.metrics.reconcileDuration.startTimer();
+      try {
+        const outcome = await reconcileTenant(this.deps, key);
+        this.queue.forget(key);
+        this.metrics.reconcileTotal.inc({ result: 'success' });
+        if (
+          outcome.applied.length + outcome.deleted.length + outcome.generated.length > 0 ||
+          outcome.statusWritten
+        ) {
+          this.options.logger.info({ event: 'operator.reconciled', tenant: key, ...outcome }, 'reconciled');
+        }
+      } catch (err) {
+        const reason = (err as { reason?: string }).reason ?? (err as Error).name ?? 'Error';
+        this.metrics.reconcileTotal.inc({ result: 'error' });
+        this.metrics.reconcileErrors.inc({ reason });
+        if (!this.stopping) {
+          const retryInMs = this.queue.addRateLimited(key);
+          this.options.logger.warn(
+            { event: 'operator.reconcile_failed', tenant: key, reason, err, retryInMs },
+            'reconcile failed',
+          );
+        }
+      } finally {
+        end();
+        this.inFlight--;
+        this.queue.done(key);
+      }
+    }
+  }
+
+  private onTenant(type: InformerEventType, tenant: KubeObject): void {
+    const key = cacheKey(tenant.metadata.namespace, tenant.metadata.name ?? '');
+    if (type === 'DELETED') {
+      this.indexSecrets(key, []);
+      return;
+    }
+    this.queue.add(key);
+  }
+
+  private onOwned(type: InformerEventType, object: KubeObject): void {
+    const owner = object.metadata.ownerReferences?.find((r) => r.controller && r.kind === KINDS.tenant.kind);
+    if (!owner) return;
+    const id = `${object.kind}/${object.metadata.name}`;
+    const index = this.ownerIndex.get(owner.uid) ?? new Map<string, KubeObject>();
+    if (type === 'DELETED') index.delete(id);
+    else index.set(id, object);
+    if (index.size === 0) this.ownerIndex.delete(owner.uid);
+    else this.ownerIndex.set(owner.uid, index);
+    // A resync of an unchanged object needs no reconcile: the tenant's own resync covers it.
+    if (type !== 'RESYNC') this.queue.add(cacheKey(object.metadata.namespace, owner.name));
+  }
+
+  private onSecret(secret: CachedSecret): void {
+    const readers = this.secretReaders.get(cacheKey(secret.metadata.namespace, secret.metadata.name ?? ''));
+    for (const key of readers ?? []) this.queue.add(key);
+  }
+
+  private indexSecrets(tenantKey: string, secretKeys: string[]): void {
+    for (const old of this.tenantSecrets.get(tenantKey) ?? []) this.secretReaders.get(old)?.delete(tenantKey);
+    for (const secretKey of secretKeys) {
+      const readers = this.secretReaders.get(secretKey) ?? new Set<string>();
+      readers.add(tenantKey);
+      this.secretReaders.set(secretKey, readers);
+    }
+    if (secretKeys.length > 0) this.tenantSecrets.set(tenantKey, secretKeys);
+    else this.tenantSecrets.delete(tenantKey);
+  }
+}
+
+function lookup<T extends KubeObject>(
+  informers: Informer<T>[],
+  namespace: string,
+  name: string,
+): T | undefined {
+  for (const informer of informers) {
+    const found = informer.get(namespace, name);
+    if (found) return found;
+  }
+  return undefined;
+}

@@ -1,0 +1,256 @@
+import type { IncomingMessage } from 'node:http';
+import { Agent, type RequestOptions, request } from 'node:https';
+import type { KubeConfig, V1ObjectMeta } from '@kubernetes/client-node';
+
+/**
+ * A small Kubernetes REST client over node:https, configured from client-node's KubeConfig (TLS,
+ * bearer tokens, exec plugins). client-node 1.x's generated API does not make server-side apply
+ * easy (the patch content type needs a middleware) and its informer stops on most errors, so the
+ * operator speaks REST directly: every write goes through `request`, which counts it.
+ */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: V1ObjectMeta;
+  [field: string]: unknown;
+}
+
+export interface KubeList<T = KubeObject> {
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export interface WatchEvent<T = KubeObject> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly reason: string;
+  constructor(status: number, reason: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+export interface RequestArgs {
+  body?: unknown;
+  contentType?: string;
+  query?: Record<string, string | undefined>;
+  signal?: AbortSignal;
+}
+
+export interface ApplyOptions {
+  fieldManager: string;
+  dryRun?: boolean;
+  force?: boolean;
+}
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const AUTH_REFRESH_MS = 60_000;
+
+export class KubeClient {
+  readonly server: string;
+  private readonly kubeConfig: KubeConfig;
+  private agent: Agent | undefined;
+  private authHeaders: Record<string, string> = {};
+  private authAt = 0;
+  /** API write calls made (POST/PUT/PATCH/DELETE), for metrics and tests. */
+  writes = 0;
+  /** Called for every write with its method and path (tests count these). */
+  onWrite?: (method: string, path: string) => void;
+
+  constructor(kubeConfig: KubeConfig) {
+    const cluster = kubeConfig.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    this.kubeConfig = kubeConfig;
+    this.server = cluster.server.replace(/\/+$/, '');
+  }
+
+  private async options(): Promise<{ agent: Agent; headers: Record<string, string> }> {
+    if (!this.agent || Date.now() - this.authAt > AUTH_REFRESH_MS) {
+      const opts: RequestOptions = {};
+      await this.kubeConfig.applyToHTTPSOptions(opts);
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
+      if (opts.auth) headers['Authorization'] = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+      this.authHeaders = headers;
+      this.authAt = Date.now();
+      if (!this.agent) {
+        this.agent = new Agent({
+          keepAlive: true,
+          maxSockets: 32,
+          ...(opts.ca ? { ca: opts.ca } : {}),
+          ...(opts.cert ? { cert: opts.cert } : {}),
+          ...(opts.key ? { key: opts.key } : {}),
+          ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+          ...(opts.servername ? { servername: opts.servername } : {}),
+        });
+      }
+    }
+    return { agent: this.agent, headers: this.authHeaders };
+  }
+
+  private url(path: string, query?: Record<string, string | undefined>): URL {
+    const url = new URL(this.server + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+    return url;
+  }
+
+  /** Opens a request and resolves with the response once headers arrive (status not checked). */
+  private async open(method: string, path: string, args: RequestArgs): Promise<IncomingMessage> {
+    const { agent, headers } = await this.options();
+    const body = args.body === undefined ? undefined : JSON.stringify(args.body);
+    const url = this.url(path, args.query);
+    if (WRITE_METHODS.has(method)) {
+      this.writes++;
+      this.onWrite?.(method, path);
+    }
+    return new Promise((resolve, reject) => {
+      const req = request(url, {
+        method,
+        agent,
+        headers: {
+          ...headers,
+          Accept: 'application/json',
+          ...(body !== undefined ? { 'Content-Type': args.contentType ?? 'application/json' } : {}),
+        },
+        ...(args.signal ? { signal: args.signal } : {}),
+      });
+      req.on('response', resolve);
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  async request<T>(method: string, path: string, args: RequestArgs = {}): Promise<T> {
+    const res = await this.open(method, path, args);
+    const text = await readAll(res);
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
+    throw apiErrorFrom(status, text, `${method} ${path}`);
+  }
+
+  /** The object, or undefined when it does not exist. */
+  async get<T = KubeObject>(path: string): Promise<T | undefined> {
+    try {
+      return await this.request<T>('GET', path);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
+  /** Every item of a collection, following `continue` tokens. */
+  async list<T = KubeObject>(
+    path: string,
+    query: Record<string, string | undefined> = {},
+  ): Promise<KubeList<T>> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const page = await this.request<KubeList<T>>('GET', path, {
+        query: { ...query, limit: '500', continue: cont },
+      });
+      items.push(...page.items);
+      cont = page.metadata.continue || undefined;
+      resourceVersion = page.metadata.resourceVersion;
+    } while (cont);
+    return { metadata: { resourceVersion }, items };
+  }
+
+  /** Server-side apply of `object` at `path` (the object's own URL, or its /status). */
+  apply<T = KubeObject>(path: string, object: unknown, options: ApplyOptions): Promise<T> {
+    return this.request<T>('PATCH', path, {
+      body: object,
+      contentType: 'application/apply-patch+yaml',
+      query: {
+        fieldManager: options.fieldManager,
+        force: options.force === false ? undefined : 'true',
+        dryRun: options.dryRun ? 'All' : undefined,
+      },
+    });
+  }
+
+  create<T = KubeObject>(
+    collection: string,
+    object: unknown,
+    query: Record<string, string> = {},
+  ): Promise<T> {
+    return this.request<T>('POST', collection, { body: object, query });
+  }
+
+  async delete(path: string, query: Record<string, string> = {}): Promise<void> {
+    try {
+      await this.request('DELETE', path, { query });
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return;
+      throw err;
+    }
+  }
+
+  /**
+   * Streams watch events until the server ends the watch, the signal aborts or the connection
+   * fails. Resolves on a clean end; rejects on HTTP errors (410 Gone included) and broken streams.
+   */
+  async watch<T = KubeObject>(
+    path: string,
+    query: Record<string, string | undefined>,
+    onEvent: (event: WatchEvent<T>) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const res = await this.open('GET', path, {
+      query: { ...query, watch: '1', allowWatchBookmarks: 'true' },
+      signal,
+    });
+    const status = res.statusCode ?? 0;
+    if (status !== 200) throw apiErrorFrom(status, await readAll(res), `watch ${path}`);
+    let buffered = '';
+    res.setEncoding('utf8');
+    for await (const chunk of res) {
+      buffered += chunk as string;
+      let newline = buffered.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffered.slice(0, newline).trim();
+        buffered = buffered.slice(newline + 1);
+        if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
+        newline = buffered.indexOf('\n');
+      }
+    }
+  }
+
+  close(): void {
+    this.agent?.destroy();
+  }
+}
+
+async function readAll(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function apiErrorFrom(status: number, text: string, what: string): ApiError {
+  let reason = 'Unknown';
+  let message = text.slice(0, 500);
+  try {
+    const parsed = JSON.parse(text) as { reason?: string; message?: string };
+    reason = parsed.reason ?? reason;
+    message = parsed.message ?? message;
+  } catch {
+    // not a Status object (e.g. a proxy's HTML page); keep the raw text
+  }
+  return new ApiError(status, reason, `${what}: ${status} ${reason}: ${message}`);
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 404;
+}
+
+export function isConflict(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 409;
+}

@@ -1,0 +1,208 @@
+import type { Logger } from '../../common/log.js';
+import { ApiError, type KubeClient, type KubeObject, type WatchEvent } from './client.js';
+
+/**
+ * A list-and-watch cache of one collection, like client-go's reflector, but one that never gives
+ * up: a failed list or watch restarts after an exponential backoff, 410 Gone (an expired
+ * resourceVersion) relists, a watch that stays silent past its deadline is dropped and reopened,
+ * and the whole collection is relisted every `resyncMs` so a missed event heals. A relist reports
+ * every object as RESYNC, which drives the controller's periodic reconcile.
+ */
+export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'RESYNC';
+
+export interface InformerOptions<T extends KubeObject> {
+  client: KubeClient;
+  /** Collection path, e.g. /apis/apps/v1/deployments or /api/v1/namespaces/a/secrets. */
+  path: string;
+  labelSelector?: string;
+  /** Shrinks what is cached (e.g. a Secret's data replaced by its hash). */
+  transform?: (object: KubeObject) => T;
+  onEvent: (type: InformerEventType, object: T) => void;
+  logger: Logger;
+  resyncMs?: number;
+  /** Server-side watch timeout; the client drops the watch if nothing arrives for 1.5x this. */
+  watchTimeoutSeconds?: number;
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+export class Informer<T extends KubeObject = KubeObject> {
+  private readonly cache = new Map<string, T>();
+  private readonly options: InformerOptions<T>;
+  private readonly abort = new AbortController();
+  private resourceVersion: string | undefined;
+  private synced = false;
+  private syncWaiters: (() => void)[] = [];
+  private failures = 0;
+  private lastListAt = 0;
+  private loop: Promise<void> | undefined;
+  /** Counts restarts of the list/watch loop after an error (for metrics and tests). */
+  restarts = 0;
+
+  constructor(options: InformerOptions<T>) {
+    this.options = options;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  whenSynced(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.cache.get(cacheKey(namespace, name));
+  }
+
+  list(): T[] {
+    return [...this.cache.values()];
+  }
+
+  private get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    const resyncMs = this.options.resyncMs ?? 10 * 60_000;
+    while (!this.stopped) {
+      try {
+        if (this.resourceVersion === undefined || Date.now() - this.lastListAt >= resyncMs)
+          await this.relist();
+        await this.watchOnce(resyncMs);
+        this.failures = 0;
+      } catch (err) {
+        if (this.stopped) break;
+        if (err instanceof ApiError && err.status === 410) {
+          // Our resourceVersion is older than etcd's compaction window: start over with a list.
+          this.resourceVersion = undefined;
+          this.options.logger.info(
+            { event: 'informer.expired', path: this.options.path },
+            'watch expired; relisting',
+          );
+          continue;
+        }
+        this.restarts++;
+        this.failures++;
+        const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+        const delay = Math.min(maxMs, initialMs * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4);
+        this.options.logger.warn(
+          { event: 'informer.failed', path: this.options.path, err, retryInMs: Math.round(delay) },
+          'list/watch failed; retrying',
+        );
+        await sleep(delay, this.abort.signal);
+      }
+    }
+  }
+
+  private async relist(): Promise<void> {
+    const { client, path, labelSelector, transform, onEvent } = this.options;
+    const list = await client.list(path, { labelSelector });
+    const seen = new Set<string>();
+    for (const raw of list.items) {
+      const object = transform ? transform(raw) : (raw as T);
+      const key = cacheKey(object.metadata.namespace, object.metadata.name ?? '');
+      seen.add(key);
+      const before = this.cache.get(key);
+      this.cache.set(key, object);
+      if (!before) onEvent('ADDED', object);
+      else if (before.metadata.resourceVersion !== object.metadata.resourceVersion)
+        onEvent('MODIFIED', object);
+      else onEvent('RESYNC', object);
+    }
+    for (const [key, object] of this.cache) {
+      if (seen.has(key)) continue;
+      this.cache.delete(key);
+      onEvent('DELETED', object);
+    }
+    this.resourceVersion = list.metadata.resourceVersion;
+    this.lastListAt = Date.now();
+    if (!this.synced) {
+      this.synced = true;
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** One watch from the current resourceVersion; returns when it ends or a relist is due. */
+  private async watchOnce(resyncMs: number): Promise<void> {
+    const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300;
+    const watchAbort = new AbortController();
+    const onStop = () => watchAbort.abort();
+    this.abort.signal.addEventListener('abort', onStop, { once: true });
+    let lastActivity = Date.now();
+    let silent = false;
+    // A watch can die without the TCP connection noticing; bookmarks and the server's own
+    // timeout guarantee activity, so prolonged silence means the watch is gone.
+    const watchdog = setInterval(
+      () => {
+        const dueForRelist = Date.now() - this.lastListAt >= resyncMs;
+        if (Date.now() - lastActivity > timeoutSeconds * 1500 || dueForRelist) {
+          silent = !dueForRelist;
+          watchAbort.abort();
+        }
+      },
+      Math.min(5_000, resyncMs, timeoutSeconds * 500),
+    );
+    try {
+      await this.options.client.watch<T>(
+        this.options.path,
+        {
+          labelSelector: this.options.labelSelector,
+          resourceVersion: this.resourceVersion,
+          timeoutSeconds: String(timeoutSeconds),
+        },
+        (event) => {
+          lastActivity = Date.now();
+          this.handle(event);
+        },
+        watchAbort.signal,
+      );
+    } catch (err) {
+      if (!watchAbort.signal.aborted || silent) throw silent ? new Error('watch was silent too long') : err;
+    } finally {
+      clearInterval(watchdog);
+      this.abort.signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  private handle(event: WatchEvent<T>): void {
+    if (event.type === 'ERROR') {
+      const status = event.object as unknown as { code?: number; reason?: string; message?: string };
+      throw new ApiError(status.code ?? 500, status.reason ?? 'WatchError', status.message ?? 'watch error');
+    }
+    const raw = event.object as KubeObject;
+    if (raw.metadata?.resourceVersion) this.resourceVersion = raw.metadata.resourceVersion;
+    if (event.type === 'BOOKMARK') return;
+    const object = this.options.transform ? this.options.transform(raw) : (raw as T);
+    const key = cacheKey(object.metadata.namespace, object.metadata.name ?? '');
+    if (event.type === 'DELETED') this.cache.delete(key);
+    else this.cache.set(key, object);
+    this.options.onEvent(event.type, object);
+  }
+}
+
+export function cacheKey(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * The API resources the operator touches, with their REST paths. One table, so that the client,
+ * the watches, RBAC (charts/jsm-sso/templates/rbac.yaml) and the tests agree on what is used.
+ */
+export interface ResourceKind {
+  apiVersion: string;
+  kind: string;
+  plural: string;
+  namespaced: boolean;
+}
+
+function kind(apiVersion: string, kindName: string, plural: string, namespaced = true): ResourceKind {
+  return { apiVersion, kind: kindName, plural, namespaced };
+}
+
+export const KINDS = {
+  tenant: kind('jsm-sso.io/v1alpha1', 'JsmSsoTenant', 'jsmssotenants'),
+  deployment: kind('apps/v1', 'Deployment', 'deployments'),
+  service: kind('v1', 'Service', 'services'),
+  configMap: kind('v1', 'ConfigMap', 'configmaps'),
+  secret: kind('v1', 'Secret', 'secrets'),
+  ingress: kind('networking.k8s.io/v1', 'Ingress', 'ingresses'),
+  networkPolicy: kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'),
+  podDisruptionBudget: kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
+  lease: kind('coordination.k8s.io/v1', 'Lease', 'leases'),
+  event: kind('events.k8s.io/v1', 'Event', 'events'),
+  crd: kind('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false),
+} as const;
+
+/** The kinds a tenant owns and the operator watches to undo drift. */
+export const OWNED_KINDS: readonly ResourceKind[] = [
+  KINDS.deployment,
+  KINDS.service,
+  KINDS.configMap,
+  KINDS.ingress,
+  KINDS.networkPolicy,
+  KINDS.podDisruptionBudget,
+];
+
+export function kindByName(kindName: string): ResourceKind | undefined {
+  return Object.values(KINDS).find((k) => k.kind === kindName);
+}
+
+function prefix(apiVersion: string): string {
+  return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+}
+
+/** `/apis/apps/v1/namespaces/ns/deployments`, or across namespaces without `namespace`. */
+export function collectionPath(resource: ResourceKind, namespace?: string): string {
+  const ns = resource.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${prefix(resource.apiVersion)}${ns}/${resource.plural}`;
+}
+
+export function objectPath(resource: ResourceKind, namespace: string | undefined, name: string): string {
+  return `${collectionPath(resource, namespace)}/${encodeURIComponent(name)}`;
+}

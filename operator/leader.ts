@@ -1,0 +1,155 @@
+import type { Logger } from '../common/log.js';
+import { ApiError, isConflict, type KubeClient } from './kube/client.js';
+import { sleep } from './kube/informer.js';
+import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
+
+/**
+ * Leader election on a coordination.k8s.io Lease, as client-go does it: the holder renews the
+ * lease every `retryPeriodMs`; others take it over once it is older than its duration. Updates
+ * carry the resourceVersion they read, so two candidates can never both win. A leader that cannot
+ * renew within `renewDeadlineMs` reports the loss; the operator then stops and exits, so that two
+ * replicas never reconcile at once.
+ */
+export interface LeaderElectionOptions {
+  client: KubeClient;
+  namespace: string;
+  name: string;
+  identity: string;
+  logger: Logger;
+  leaseDurationSeconds?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+}
+
+interface Lease {
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec: {
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    acquireTime?: string;
+    renewTime?: string;
+    leaseTransitions?: number;
+  };
+}
+
+export class LeaderElector {
+  private readonly options: Required<LeaderElectionOptions>;
+  private readonly abort = new AbortController();
+  private renewing: Promise<void> | undefined;
+
+  constructor(options: LeaderElectionOptions) {
+    this.options = { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...options };
+  }
+
+  /** Resolves once this process holds the lease (or the elector is stopped: then false). */
+  async acquire(): Promise<boolean> {
+    const { logger, retryPeriodMs, identity } = this.options;
+    logger.info({ event: 'leader.waiting', identity }, 'waiting for the leader lease');
+    while (!this.abort.signal.aborted) {
+      if (await this.tryAcquireOrRenew()) {
+        logger.info({ event: 'leader.acquired', identity }, 'became the leader');
+        return true;
+      }
+      await sleep(retryPeriodMs * (0.8 + Math.random() * 0.4), this.abort.signal);
+    }
+    return false;
+  }
+
+  /** Renews in the background; `onLost` runs once if a renewal deadline passes. */
+  keepRenewing(onLost: () => void): void {
+    const { retryPeriodMs, renewDeadlineMs, logger } = this.options;
+    this.renewing = (async () => {
+      let lastRenew = Date.now();
+      while (!this.abort.signal.aborted) {
+        await sleep(retryPeriodMs, this.abort.signal);
+        if (this.abort.signal.aborted) return;
+        if (await this.tryAcquireOrRenew()) {
+          lastRenew = Date.now();
+        } else if (Date.now() - lastRenew > renewDeadlineMs) {
+          logger.error({ event: 'leader.lost', identity: this.options.identity }, 'lost the leader lease');
+          onLost();
+          return;
+        }
+      }
+    })();
+  }
+
+  /** Stops renewing and, if still the holder, releases the lease so a standby takes over at once. */
+  async release(): Promise<void> {
+    this.abort.abort();
+    await this.renewing;
+    try {
+      const lease = await this.read();
+      if (lease?.spec.holderIdentity !== this.options.identity) return;
+      lease.spec = {
+        ...lease.spec,
+        holderIdentity: '',
+        leaseDurationSeconds: 1,
+        renewTime: microTime(new Date()),
+      };
+      await this.options.client.request('PUT', this.path(), { body: lease });
+    } catch (err) {
+      this.options.logger.warn({ event: 'leader.release_failed', err }, 'could not release the lease');
+    }
+  }
+
+  private path(): string {
+    return objectPath(KINDS.lease, this.options.namespace, this.options.name);
+  }
+
+  private read(): Promise<Lease | undefined> {
+    return this.options.client.get<Lease>(this.path());
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const { client, namespace, name, identity, leaseDurationSeconds } = this.options;
+    const now = new Date();
+    try {
+      const lease = await this.read();
+      if (!lease) {
+        await client.create(collectionPath(KINDS.lease, namespace), {
+          apiVersion: KINDS.lease.apiVersion,
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds,
+            acquireTime: microTime(now),
+            renewTime: microTime(now),
+            leaseTransitions: 0,
+          },
+        });
+        return true;
+      }
+      const holder = lease.spec.holderIdentity ?? '';
+      const renewedAt = Date.parse(lease.spec.renewTime ?? '') || 0;
+      const expired =
+        renewedAt + (lease.spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now.getTime();
+      if (holder !== identity && holder !== '' && !expired) return false;
+      const takeover = holder !== identity;
+      lease.spec = {
+        ...lease.spec,
+        holderIdentity: identity,
+        leaseDurationSeconds,
+        renewTime: microTime(now),
+        ...(takeover
+          ? { acquireTime: microTime(now), leaseTransitions: (lease.spec.leaseTransitions ?? 0) + 1 }
+          : {}),
+      };
+      await client.request('PUT', this.path(), { body: lease });
+      return true;
+    } catch (err) {
+      if (isConflict(err)) return false;
+      this.options.logger.warn(
+        { event: 'leader.renew_failed', err, status: err instanceof ApiError ? err.status : undefined },
+        'lease update failed',
+      );
+      return false;
+    }
+  }
+}
+
+/** metav1.MicroTime: RFC 3339 with microseconds. */
+export function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}

@@ -1,0 +1,60 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** The operator's Prometheus metrics, registered on the process registry. */
+export interface OperatorMetrics {
+  reconcileTotal: Counter<'result'>;
+  reconcileErrors: Counter<'reason'>;
+  reconcileDuration: Histogram;
+  queueDepth: Gauge;
+  tenantsByCondition: Gauge<'type' | 'status'>;
+  apiWrites: Counter;
+}
+
+export function createOperatorMetrics(
+  registry: Registry,
+  collectors: { queueDepth: () => number; conditions: () => { type: string; status: string }[] },
+): OperatorMetrics {
+  return {
+    reconcileTotal: new Counter({
+      name: 'jsm_sso_operator_reconcile_total',
+      help: 'Reconciles by result (success, error).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    reconcileErrors: new Counter({
+      name: 'jsm_sso_operator_reconcile_errors_total',
+      help: 'Failed reconciles by error reason.',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    reconcileDuration: new Histogram({
+      name: 'jsm_sso_operator_reconcile_duration_seconds',
+      help: 'Time one reconcile takes.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'jsm_sso_operator_queue_depth',
+      help: 'Tenant keys waiting to be reconciled.',
+      registers: [registry],
+      collect() {
+        this.set(collectors.queueDepth());
+      },
+    }),
+    tenantsByCondition: new Gauge({
+      name: 'jsm_sso_operator_tenants',
+      help: 'Tenants by condition type and status.',
+      labelNames: ['type', 'status'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { type, status } of collectors.conditions()) this.inc({ type, status });
+      },
+    }),
+    apiWrites: new Counter({
+      name: 'jsm_sso_operator_api_writes_total',
+      help: 'Write calls (POST, PUT, PATCH, DELETE) made to the Kubernetes API.',
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The reconcile queue, like client-go's rate-limited work queue: it holds keys (`namespace/name`),
+ * never objects, so a reconcile always reads the latest state. A key is queued at most once; a key
+ * being processed that is added again runs once more afterwards (never twice at the same time).
+ * Failures retry after a per-key exponential backoff; a global token bucket caps the rate of
+ * reconciles so that a storm of events cannot flood the API server.
+ */
+export interface QueueOptions {
+  /** Per-key backoff after the first failure, doubling up to `maxBackoffMs`. */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Global rate: sustained reconciles per second, and the burst allowed. */
+  ratePerSecond?: number;
+  burst?: number;
+  now?: () => number;
+}
+
+export class WorkQueue {
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly delayed = new Map<string, NodeJS.Timeout>();
+  private readonly waiters: ((key: string | undefined) => void)[] = [];
+  private readonly baseBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly ratePerSecond: number;
+  private readonly burst: number;
+  private readonly now: () => number;
+  private tokens: number;
+  private tokensAt: number;
+  private shutDown = false;
+
+  constructor(options: QueueOptions = {}) {
+    this.baseBackoffMs = options.baseBackoffMs ?? 500;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000;
+    this.ratePerSecond = options.ratePerSecond ?? 50;
+    this.burst = options.burst ?? 200;
+    this.now = options.now ?? Date.now;
+    this.tokens = this.burst;
+    this.tokensAt = this.now();
+  }
+
+  /** Keys waiting to run (not counting delayed retries or keys being processed). */
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  add(key: string): void {
+    if (this.shutDown) return;
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      this.processing.add(key);
+      waiter(key);
+      return;
+    }
+    this.queued.add(key);
+    this.queue.push(key);
+  }
+
+  /** Adds `key` after its backoff; the backoff doubles with each failure until `forget`. */
+  addRateLimited(key: string): number {
+    const failures = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, failures);
+    const delay = this.backoffFor(failures);
+    this.addAfter(key, delay);
+    return delay;
+  }
+
+  backoffFor(failures: number): number {
+    return Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** (failures - 1));
+  }
+
+  addAfter(key: string, delayMs: number): void {
+    if (this.shutDown) return;
+    const existing = this.delayed.get(key);
+    if (existing) clearTimeout(existing);
+    const timer = setTimeout(() => {
+      this.delayed.delete(key);
+      this.add(key);
+    }, delayMs);
+    timer.unref();
+    this.delayed.set(key, timer);
+  }
+
+  /** Resets the backoff of `key` after a success. */
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  failuresOf(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  /** Waits for the next key and for a rate token; undefined once the queue is shut down. */
+  async get(): Promise<string | undefined> {
+    await this.takeToken();
+    if (this.shutDown) return undefined;
+    const key = this.queue.shift();
+    if (key !== undefined) {
+      this.queued.delete(key);
+      this.processing.add(key);
+      return key;
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Marks `key` processed; if it was added meanwhile, it is queued again. */
+  done(key: string): void {
+    this.processing.delete(key);
+    if (this.dirty.delete(key)) this.add(key);
+  }
+
+  shutdown(): void {
+    this.shutDown = true;
+    for (const timer of this.delayed.values()) clearTimeout(timer);
+    this.delayed.clear();
+    for (const waiter of this.waiters.splice(0)) waiter(undefined);
+  }
+
+  private async takeToken(): Promise<void> {
+    for (;;) {
+      const now = this.now();
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.tokensAt) / 1000) * this.ratePerSecond);
+      this.tokensAt = now;
+      if (this.tokens >= 1 || this.shutDown) {
+        this.tokens -= 1;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, ((1 - this.tokens) / this.ratePerSecond) * 1000));
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import type { V1OwnerReference } from '@kubernetes/client-node';
+import type { JsmSsoTenant } from '../../common/config/load.js';
+
+/**
+ * What every dependent resource shares: names, labels, the owner reference and the inputs of
+ * desired state. Everything here is pure: the same tenant and observations give the same objects.
+ */
+export type Part = 'broker' | 'portal';
+export const PARTS: readonly Part[] = ['broker', 'portal'];
+
+export const FIELD_MANAGER = 'jsm-sso-operator';
+export const MANAGED_BY = 'jsm-sso-operator';
+/** Hash of the applied desired state, so a change of ours (even a removal) is seen without a diff. */
+export const APPLIED_HASH_ANNOTATION = 'jsm-sso.io/applied-hash';
+/** Hash of every Secret key and ConfigMap entry a pod reads; a change rolls the pods. */
+export const CONFIG_HASH_ANNOTATION = 'jsm-sso.io/config-hash';
+export const PUBLIC_PORT = 8080;
+export const MANAGEMENT_PORT = 9090;
+export const CONFIG_DIR = '/etc/jsm-sso';
+export const CONFIG_FILE = `${CONFIG_DIR}/tenant.yaml`;
+
+/** Operator-wide settings that shape every tenant's objects (from command-line flags). */
+export interface OperatorSettings {
+  image: string;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** matchLabels of the namespaces whose pods (the ingress controller) reach the public ports. */
+  ingressNamespaceLabels: Record<string, string>;
+  /** matchLabels of the namespaces whose pods (Prometheus) reach the management ports. */
+  metricsNamespaceLabels: Record<string, string>;
+}
+
+/** What is known about a Secret without holding its values: key hashes and public certificates. */
+export interface SecretFacts {
+  type?: string;
+  /** SHA-256 of each key's value. */
+  keyHashes: Record<string, string>;
+  /** tls.crt and next.crt in PEM, which are public. */
+  certificates: Record<string, string>;
+}
+
+/** The inputs of desired state: a validated tenant, settings, and the Secrets it references. */
+export interface DesiredContext {
+  tenant: JsmSsoTenant;
+  settings: OperatorSettings;
+  /** Referenced Secrets that exist, by name. */
+  secrets: Record<string, SecretFacts>;
+}
+
+export function tenantName(tenant: JsmSsoTenant): string {
+  return tenant.metadata!.name;
+}
+
+export function tenantNamespace(tenant: JsmSsoTenant): string {
+  return tenant.metadata!.namespace ?? 'default';
+}
+
+/** `<tenant>-<suffix>`, shortened with a hash when it would exceed a DNS label (63). */
+export function childName(tenant: JsmSsoTenant, suffix: string): string {
+  const name = `${tenantName(tenant)}-${suffix}`;
+  if (name.length <= 63) return name;
+  const hash = sha256(name).slice(0, 8);
+  return `${tenantName(tenant).slice(0, 63 - suffix.length - 10)}-${hash}-${suffix}`;
+}
+
+export function selectorLabels(tenant: JsmSsoTenant, component: string): Record<string, string> {
+  return {
+    'app.kubernetes.io/name': 'jsm-sso',
+    'app.kubernetes.io/instance': tenantName(tenant),
+    'app.kubernetes.io/component': component,
+  };
+}
+
+export function labels(tenant: JsmSsoTenant, component: string): Record<string, string> {
+  return {
+    ...selectorLabels(tenant, component),
+    'app.kubernetes.io/part-of': 'jsm-sso',
+    'app.kubernetes.io/managed-by': MANAGED_BY,
+  };
+}
+
+export function ownerReference(tenant: JsmSsoTenant): V1OwnerReference {
+  return {
+    apiVersion: tenant.apiVersion ?? 'jsm-sso.io/v1alpha1',
+    kind: tenant.kind ?? 'JsmSsoTenant',
+    name: tenantName(tenant),
+    uid: tenant.metadata!.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** Standard metadata of an owned object. */
+export function objectMeta(tenant: JsmSsoTenant, name: string, component: string) {
+  return {
+    name,
+    namespace: tenantNamespace(tenant),
+    labels: labels(tenant, component),
+    ownerReferences: [ownerReference(tenant)],
+  };
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** JSON with object keys sorted, so equal values always hash alike. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : v,
+  );
+}

@@ -1,0 +1,54 @@
+import type { V1ConfigMap } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import type { JsmSsoTenant } from '../../common/config/load.js';
+import {
+  childName,
+  type DesiredContext,
+  objectMeta,
+  type Part,
+  tenantName,
+  tenantNamespace,
+} from './common.js';
+import { signingSecretName } from './secret-refs.js';
+
+/**
+ * The tenant's non-secret configuration: the tenant document both parts load with `--config`, and
+ * the public signing certificates each side verifies the other with (never a private key).
+ */
+export const TENANT_KEY = 'tenant.yaml';
+
+export function configMapName(tenant: JsmSsoTenant): string {
+  return childName(tenant, 'config');
+}
+
+/** ConfigMap key holding the part's public certificate (`next` for a pending rollover). */
+export function certificateKey(part: Part, next = false): string {
+  return `${part}-signing${next ? '-next' : ''}.crt`;
+}
+
+/** The tenant as the parts load it: the applied document without status or server metadata. */
+export function tenantDocument(tenant: JsmSsoTenant): string {
+  const document = {
+    apiVersion: tenant.apiVersion ?? 'jsm-sso.io/v1alpha1',
+    kind: tenant.kind ?? 'JsmSsoTenant',
+    metadata: { name: tenantName(tenant), namespace: tenantNamespace(tenant) },
+    spec: tenant.spec,
+  };
+  return stringify(document, { sortMapEntries: true });
+}
+
+export function desiredConfigMap(context: DesiredContext): V1ConfigMap {
+  const { tenant, secrets } = context;
+  const data: Record<string, string> = { [TENANT_KEY]: tenantDocument(tenant) };
+  for (const part of ['broker', 'portal'] as const) {
+    const certificates = secrets[signingSecretName(tenant, part)]?.certificates ?? {};
+    if (certificates['tls.crt']) data[certificateKey(part)] = certificates['tls.crt'];
+    if (certificates['next.crt']) data[certificateKey(part, true)] = certificates['next.crt'];
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: objectMeta(tenant, configMapName(tenant), 'config'),
+    data,
+  };
+}

@@ -1,0 +1,193 @@
+import type { V1Deployment, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
+import {
+  CONFIG_DIR,
+  CONFIG_FILE,
+  CONFIG_HASH_ANNOTATION,
+  canonicalJson,
+  childName,
+  type DesiredContext,
+  labels,
+  MANAGEMENT_PORT,
+  objectMeta,
+  type Part,
+  PUBLIC_PORT,
+  selectorLabels,
+  sha256,
+} from './common.js';
+import { certificateKey, configMapName, desiredConfigMap, TENANT_KEY } from './configmap.js';
+import { type SecretKeyUse, secretKeysFor, signingSecretName } from './secret-refs.js';
+
+/**
+ * A part's Deployment. The pod reads only what its part needs (see secret-refs.ts), runs as a
+ * non-root user on a read-only root filesystem without capabilities or a service account token,
+ * and carries a hash of everything it reads so that a changed Secret or ConfigMap rolls it.
+ */
+export function deploymentName(context: DesiredContext, part: Part): string {
+  return childName(context.tenant, part);
+}
+
+const OTHER: Record<Part, Part> = { broker: 'portal', portal: 'broker' };
+const RUN_AS = 10001;
+
+/** The Secret keys actually mounted: optional keys only when the Secret has them. */
+export function mountedSecretKeys(context: DesiredContext, part: Part): SecretKeyUse[] {
+  return secretKeysFor(context.tenant, part).filter(
+    (use) => !use.optional || context.secrets[use.secret]?.keyHashes[use.key] !== undefined,
+  );
+}
+
+/** ConfigMap keys the part reads: the tenant document and the other side's public certificates. */
+function configMapItems(context: DesiredContext, part: Part): { key: string; path: string }[] {
+  const data = desiredConfigMap(context).data ?? {};
+  const other = OTHER[part];
+  const items = [{ key: TENANT_KEY, path: TENANT_KEY }];
+  for (const [next, file] of [
+    [false, 'tls.crt'],
+    [true, 'next.crt'],
+  ] as const) {
+    const key = certificateKey(other, next);
+    if (data[key] !== undefined) items.push({ key, path: file });
+  }
+  return items;
+}
+
+/** Hash of every byte the pod reads from Secrets and the ConfigMap. */
+export function configHash(context: DesiredContext, part: Part): string {
+  const data = desiredConfigMap(context).data ?? {};
+  const configEntries = Object.fromEntries(
+    configMapItems(context, part).map(({ key }) => [key, data[key] ?? '']),
+  );
+  const secretEntries = mountedSecretKeys(context, part).map((u) => [
+    u.secret,
+    u.key,
+    context.secrets[u.secret]?.keyHashes[u.key] ?? '',
+  ]);
+  return sha256(canonicalJson({ configEntries, secretEntries }));
+}
+
+function volumes(context: DesiredContext, part: Part): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const cmName = configMapName(context.tenant);
+  const items = configMapItems(context, part);
+  const volumes: V1Volume[] = [
+    { name: 'config', configMap: { name: cmName, items: items.filter((i) => i.key === TENANT_KEY) } },
+    { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+  ];
+  const mounts: V1VolumeMount[] = [
+    { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+    { name: 'tmp', mountPath: '/tmp' },
+  ];
+  // The other side's public certificate appears where SecretDirectory looks for it
+  // (<secrets-dir>/<its signing Secret>/tls.crt), but comes from the ConfigMap: no private key.
+  const otherSigning = signingSecretName(context.tenant, OTHER[part]);
+  const certItems = items.filter((i) => i.key !== TENANT_KEY);
+  if (certItems.length > 0 && otherSigning !== signingSecretName(context.tenant, part)) {
+    volumes.push({ name: 'peer-certificate', configMap: { name: cmName, items: certItems } });
+    mounts.push({
+      name: 'peer-certificate',
+      mountPath: `${POD_SECRETS_DIR}/${otherSigning}`,
+      readOnly: true,
+    });
+  }
+  const bySecret = new Map<string, string[]>();
+  for (const use of mountedSecretKeys(context, part)) {
+    bySecret.set(use.secret, [...(bySecret.get(use.secret) ?? []), use.key]);
+  }
+  [...bySecret.entries()].forEach(([secret, keys], i) => {
+    const name = `secret-${i}`;
+    volumes.push({ name, secret: { secretName: secret, items: keys.map((key) => ({ key, path: key })) } });
+    mounts.push({ name, mountPath: `${POD_SECRETS_DIR}/${secret}`, readOnly: true });
+  });
+  return { volumes, mounts };
+}
+
+function args(context: DesiredContext, part: Part): string[] {
+  const base = [
+    part,
+    '--config',
+    CONFIG_FILE,
+    '--secrets-dir',
+    POD_SECRETS_DIR,
+    '--port',
+    String(PUBLIC_PORT),
+    '--management-port',
+    String(MANAGEMENT_PORT),
+  ];
+  const tls =
+    part === 'broker' ? context.tenant.spec.broker.tlsSecretRef : context.tenant.spec.portal.tlsSecretRef;
+  if (tls) {
+    base.push(
+      '--tls-cert',
+      `${POD_SECRETS_DIR}/${tls.name}/tls.crt`,
+      '--tls-key',
+      `${POD_SECRETS_DIR}/${tls.name}/tls.key`,
+    );
+  }
+  return base;
+}
+
+export function desiredDeployment(context: DesiredContext, part: Part): V1Deployment {
+  const { tenant, settings } = context;
+  const replicas = part === 'broker' ? tenant.spec.broker.replicas : tenant.spec.portal.replicas;
+  const { volumes: podVolumes, mounts } = volumes(context, part);
+  const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
+    httpGet: { path, port: 'management' },
+    periodSeconds,
+    failureThreshold,
+    timeoutSeconds: 2,
+  });
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: objectMeta(tenant, deploymentName(context, part), part),
+    spec: {
+      replicas: replicas ?? 1,
+      revisionHistoryLimit: 3,
+      selector: { matchLabels: selectorLabels(tenant, part) },
+      template: {
+        metadata: {
+          labels: labels(tenant, part),
+          annotations: { [CONFIG_HASH_ANNOTATION]: configHash(context, part) },
+        },
+        spec: {
+          automountServiceAccountToken: false,
+          enableServiceLinks: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: RUN_AS,
+            runAsGroup: RUN_AS,
+            fsGroup: RUN_AS,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: part,
+              image: settings.image,
+              ...(settings.imagePullPolicy ? { imagePullPolicy: settings.imagePullPolicy } : {}),
+              args: args(context, part),
+              ports: [
+                { name: 'http', containerPort: PUBLIC_PORT, protocol: 'TCP' },
+                { name: 'management', containerPort: MANAGEMENT_PORT, protocol: 'TCP' },
+              ],
+              readinessProbe: probe('/readyz', 5, 3),
+              livenessProbe: probe('/healthz', 10, 6),
+              resources: {
+                requests: { cpu: '100m', memory: '128Mi' },
+                limits: { cpu: '1', memory: '512Mi' },
+              },
+              securityContext: {
+                runAsNonRoot: true,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+              volumeMounts: mounts,
+            },
+          ],
+          volumes: podVolumes,
+        },
+      },
+    },
+  };
+}

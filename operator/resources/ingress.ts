@@ -1,0 +1,62 @@
+import { isIP } from 'node:net';
+import type { V1HTTPIngressPath, V1Ingress, V1IngressRule } from '@kubernetes/client-node';
+import { childName, type DesiredContext, objectMeta, type Part } from './common.js';
+import { publicServicePort, serviceName } from './service.js';
+
+/**
+ * The optional Ingress (spec.ingress): portal.url and broker.url, host and path, each to its
+ * part's Service. Both URLs may share a host on different paths.
+ */
+export function ingressName(context: DesiredContext): string {
+  return childName(context.tenant, 'ingress');
+}
+
+export function desiredIngress(context: DesiredContext): V1Ingress | undefined {
+  const { tenant } = context;
+  const spec = tenant.spec.ingress;
+  if (!spec) return undefined;
+  const rules = new Map<string, V1HTTPIngressPath[]>();
+  // Longer paths first: a portal at / and a broker at /sso on one host both get their traffic.
+  const parts = (['portal', 'broker'] as Part[])
+    .map((part) => ({
+      part,
+      url: new URL(part === 'broker' ? tenant.spec.broker.url : tenant.spec.portal.url),
+    }))
+    .sort((a, b) => b.url.pathname.length - a.url.pathname.length);
+  for (const { part, url } of parts) {
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    rules.set(host, [
+      ...(rules.get(host) ?? []),
+      {
+        path: url.pathname === '' ? '/' : url.pathname,
+        pathType: 'Prefix',
+        backend: {
+          service: {
+            name: serviceName(context, part),
+            port: { name: publicServicePort(context, part).name },
+          },
+        },
+      },
+    ]);
+  }
+  // An Ingress host must be a DNS name; loopback IPs (development) become a host-less rule.
+  const ingressRules: V1IngressRule[] = [...rules.entries()].map(([host, paths]) =>
+    isIP(host) ? { http: { paths } } : { host, http: { paths } },
+  );
+  const dnsHosts = [...rules.keys()].filter((h) => !isIP(h));
+  const metadata = objectMeta(tenant, ingressName(context), 'ingress');
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: spec.annotations
+      ? { ...metadata, annotations: spec.annotations as Record<string, string> }
+      : metadata,
+    spec: {
+      ...(spec.className ? { ingressClassName: spec.className } : {}),
+      ...(spec.tlsSecretName && dnsHosts.length > 0
+        ? { tls: [{ hosts: dnsHosts, secretName: spec.tlsSecretName }] }
+        : {}),
+      rules: ingressRules,
+    },
+  };
+}

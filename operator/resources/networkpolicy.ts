@@ -1,0 +1,56 @@
+import type { V1LabelSelector, V1ObjectMeta } from '@kubernetes/client-node';
+import {
+  childName,
+  type DesiredContext,
+  MANAGEMENT_PORT,
+  objectMeta,
+  type Part,
+  PUBLIC_PORT,
+  selectorLabels,
+} from './common.js';
+
+/**
+ * Default-deny ingress for a part's pods, except the public port from the ingress controller's
+ * namespace and the management port from the metrics namespace (both operator flags).
+ */
+export function networkPolicyName(context: DesiredContext, part: Part): string {
+  return childName(context.tenant, part);
+}
+
+/** The wire shape (client-node's model renames `from` to `_from`, which the REST API does not know). */
+export interface NetworkPolicy {
+  apiVersion: 'networking.k8s.io/v1';
+  kind: 'NetworkPolicy';
+  metadata: V1ObjectMeta;
+  spec: {
+    podSelector: V1LabelSelector;
+    policyTypes: string[];
+    ingress: {
+      from: { namespaceSelector: V1LabelSelector }[];
+      ports: { port: number; protocol: string }[];
+    }[];
+  };
+}
+
+export function desiredNetworkPolicy(context: DesiredContext, part: Part): NetworkPolicy {
+  const { tenant, settings } = context;
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: objectMeta(tenant, networkPolicyName(context, part), part),
+    spec: {
+      podSelector: { matchLabels: selectorLabels(tenant, part) },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ namespaceSelector: { matchLabels: settings.ingressNamespaceLabels } }],
+          ports: [{ port: PUBLIC_PORT, protocol: 'TCP' }],
+        },
+        {
+          from: [{ namespaceSelector: { matchLabels: settings.metricsNamespaceLabels } }],
+          ports: [{ port: MANAGEMENT_PORT, protocol: 'TCP' }],
+        },
+      ],
+    },
+  };
+}

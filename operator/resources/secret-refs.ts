@@ -1,0 +1,100 @@
+import type { JsmSsoTenant } from '../../common/config/load.js';
+import { childName, type Part } from './common.js';
+
+/**
+ * Which Secret keys each part reads. This is the least-privilege rule in one place: the broker
+ * never sees the Atlassian credentials, the portal never sees the IdP client secrets, and neither
+ * sees the other's private key.
+ */
+export interface SecretKeyUse {
+  secret: string;
+  key: string;
+  /** Optional keys (next.crt/next.key) are mounted only when present. */
+  optional?: boolean;
+}
+
+/** The Secret holding the part's SAML signing key: the tenant's ref or a default the operator generates. */
+export function signingSecretName(tenant: JsmSsoTenant, part: Part): string {
+  const ref =
+    part === 'broker' ? tenant.spec.broker.signingSecretRef : tenant.spec.portal.samlSigningSecretRef;
+  return ref?.name ?? childName(tenant, `${part}-signing`);
+}
+
+function tlsPair(secret: string): SecretKeyUse[] {
+  return [
+    { secret, key: 'tls.crt' },
+    { secret, key: 'tls.key' },
+  ];
+}
+
+function redisKeys(tenant: JsmSsoTenant): SecretKeyUse[] {
+  const redis = tenant.spec.redis;
+  if (!redis) return [];
+  const uses: SecretKeyUse[] = [{ secret: redis.urlSecretRef.name, key: redis.urlSecretRef.key }];
+  if (redis.caBundleSecretRef)
+    uses.push({ secret: redis.caBundleSecretRef.name, key: redis.caBundleSecretRef.key });
+  if (redis.clientCertSecretRef) uses.push(...tlsPair(redis.clientCertSecretRef.name));
+  return uses;
+}
+
+function identityProviderKeys(tenant: JsmSsoTenant): SecretKeyUse[] {
+  const uses: SecretKeyUse[] = [];
+  for (const idp of tenant.spec.identityProviders) {
+    const refs = [
+      idp.oidc?.clientSecretRef,
+      idp.oidc?.privateKeySecretRef,
+      idp.oidc?.caBundleSecretRef,
+      idp.oauth2?.clientSecretRef,
+      idp.oauth2?.caBundleSecretRef,
+      idp.saml?.caBundleSecretRef,
+    ];
+    for (const ref of refs) if (ref) uses.push({ secret: ref.name, key: ref.key });
+  }
+  return uses;
+}
+
+/** Every Secret key the part's pods mount, deduplicated, in a stable order. */
+export function secretKeysFor(tenant: JsmSsoTenant, part: Part): SecretKeyUse[] {
+  const signing = signingSecretName(tenant, part);
+  const uses: SecretKeyUse[] = [
+    ...tlsPair(signing),
+    ...(part === 'broker'
+      ? [
+          { secret: signing, key: 'next.crt', optional: true },
+          { secret: signing, key: 'next.key', optional: true },
+        ]
+      : []),
+    ...(part === 'broker' ? identityProviderKeys(tenant) : atlassianKeys(tenant)),
+    ...redisKeys(tenant),
+  ];
+  const tls = part === 'broker' ? tenant.spec.broker.tlsSecretRef : tenant.spec.portal.tlsSecretRef;
+  if (tls) uses.push(...tlsPair(tls.name));
+  const seen = new Set<string>();
+  return uses
+    .filter((u) => {
+      const id = `${u.secret}/${u.key}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    })
+    .sort((a, b) => (a.secret === b.secret ? cmp(a.key, b.key) : cmp(a.secret, b.secret)));
+}
+
+function atlassianKeys(tenant: JsmSsoTenant): SecretKeyUse[] {
+  const { credentialsSecretRef, caBundleSecretRef } = tenant.spec.atlassian;
+  const uses: SecretKeyUse[] = [
+    { secret: credentialsSecretRef.name, key: 'email' },
+    { secret: credentialsSecretRef.name, key: 'apiToken' },
+  ];
+  if (caBundleSecretRef) uses.push({ secret: caBundleSecretRef.name, key: caBundleSecretRef.key });
+  return uses;
+}
+
+/** All Secret keys the tenant needs, for the ConfigValid check and the Secret-to-tenant index. */
+export function allSecretKeys(tenant: JsmSsoTenant): SecretKeyUse[] {
+  return [...secretKeysFor(tenant, 'broker'), ...secretKeysFor(tenant, 'portal')];
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,138 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { TenantCondition, TenantStatus } from '../common/config/tenant.generated.js';
+
+/**
+ * The tenant's status, computed from observations. Conditions follow the Kubernetes API
+ * conventions: a CamelCase reason, a message that says what to do, the generation they describe,
+ * and a lastTransitionTime that moves only when the status value changes.
+ */
+export type ConditionType = 'ConfigValid' | 'BrokerAvailable' | 'PortalAvailable' | 'Ready';
+export type ConditionInput = Pick<TenantCondition, 'status' | 'reason' | 'message'>;
+
+/** The broker's SAML IdP metadata path (served by the broker). */
+export const BROKER_METADATA_PATH = '/saml/metadata';
+
+export interface StatusObservations {
+  generation: number;
+  configValid: ConditionInput;
+  broker: ConditionInput;
+  portal: ConditionInput;
+  portalUrl?: string;
+  brokerUrl?: string;
+  identityProviderCount?: number;
+  signingCertificateFingerprint?: string;
+}
+
+/** Availability of a part from its Deployment (Unknown while it has not reported on this spec). */
+export function deploymentCondition(
+  part: 'Broker' | 'Portal',
+  deployment: V1Deployment | undefined,
+  hint: string,
+): ConditionInput {
+  if (!deployment) {
+    return {
+      status: 'Unknown',
+      reason: 'DeploymentMissing',
+      message: `the ${part.toLowerCase()} Deployment does not exist yet`,
+    };
+  }
+  const status = deployment.status ?? {};
+  const wanted = deployment.spec?.replicas ?? 1;
+  const ready = status.availableReplicas ?? 0;
+  if ((status.observedGeneration ?? 0) < (deployment.metadata?.generation ?? 0)) {
+    return {
+      status: 'Unknown',
+      reason: 'RolloutPending',
+      message: `the ${part.toLowerCase()} Deployment has not yet observed its latest spec`,
+    };
+  }
+  const available = status.conditions?.find((c) => c.type === 'Available');
+  if (available?.status === 'True' && ready >= 1) {
+    return {
+      status: 'True',
+      reason: 'MinimumReplicasAvailable',
+      message: `${ready}/${wanted} ${part.toLowerCase()} pods available`,
+    };
+  }
+  return {
+    status: 'False',
+    reason: 'PodsUnavailable',
+    message: `${ready}/${wanted} ${part.toLowerCase()} pods available; ${hint}`,
+  };
+}
+
+export function computeStatus(
+  previous: TenantStatus | undefined,
+  observed: StatusObservations,
+  now: Date,
+): TenantStatus {
+  const before = new Map((previous?.conditions ?? []).map((c) => [c.type, c]));
+  const ready: ConditionInput = [observed.configValid, observed.broker, observed.portal].every(
+    (c) => c.status === 'True',
+  )
+    ? { status: 'True', reason: 'AllComponentsReady', message: 'the portal and the broker are serving' }
+    : notReady(observed);
+  const inputs: [ConditionType, ConditionInput][] = [
+    ['ConfigValid', observed.configValid],
+    ['BrokerAvailable', observed.broker],
+    ['PortalAvailable', observed.portal],
+    ['Ready', ready],
+  ];
+  const conditions = inputs.map(([type, input]): TenantCondition => {
+    const prior = before.get(type);
+    return {
+      type,
+      status: input.status,
+      reason: input.reason,
+      message: input.message.slice(0, 32768),
+      observedGeneration: observed.generation,
+      lastTransitionTime:
+        prior && prior.status === input.status
+          ? prior.lastTransitionTime
+          : now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    };
+  });
+  const status: TenantStatus = { observedGeneration: observed.generation, conditions };
+  if (observed.portalUrl) status.portalUrl = observed.portalUrl;
+  if (observed.brokerUrl) status.brokerMetadataUrl = `${observed.brokerUrl}${BROKER_METADATA_PATH}`;
+  if (observed.identityProviderCount !== undefined)
+    status.identityProviderCount = observed.identityProviderCount;
+  if (observed.signingCertificateFingerprint)
+    status.signingCertificateFingerprint = observed.signingCertificateFingerprint;
+  return status;
+}
+
+function notReady(observed: StatusObservations): ConditionInput {
+  if (observed.configValid.status !== 'True') {
+    return { status: 'False', reason: 'ConfigInvalid', message: 'fix the configuration (see ConfigValid)' };
+  }
+  const waiting = [
+    observed.broker.status !== 'True' ? 'broker' : undefined,
+    observed.portal.status !== 'True' ? 'portal' : undefined,
+  ].filter(Boolean);
+  return {
+    status: 'False',
+    reason: 'ComponentsUnavailable',
+    message: `waiting for ${waiting.join(' and ')} (see their conditions)`,
+  };
+}
+
+/** Whether two statuses say the same (so writing `next` would change nothing). */
+export function sameStatus(a: TenantStatus | undefined, b: TenantStatus): boolean {
+  return JSON.stringify(normalise(a)) === JSON.stringify(normalise(b));
+}
+
+function normalise(status: TenantStatus | undefined): unknown {
+  if (!status) return {};
+  const conditions = [...(status.conditions ?? [])]
+    .sort((x, y) => (x.type < y.type ? -1 : 1))
+    .map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration, c.lastTransitionTime]);
+  return [
+    status.observedGeneration,
+    conditions,
+    status.portalUrl,
+    status.brokerMetadataUrl,
+    status.identityProviderCount,
+    status.signingCertificateFingerprint,
+  ];
+}

@@ -1,0 +1,130 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { parseAllDocuments } from 'yaml';
+import { CRD_PATH, packageRoot } from '../../common/paths.js';
+import { ApiError, type KubeObject } from '../../operator/kube/client.js';
+import { collectionPath, kindByName, objectPath } from '../../operator/kube/kinds.js';
+import { type Envtest, envtest, freshNamespace } from '../support/envtest.js';
+
+const CHART = join(packageRoot(), 'charts/jsm-sso');
+
+describe('Helm chart charts/jsm-sso', function () {
+  this.timeout(60_000);
+  let env: Envtest;
+  const helm = (...args: string[]) => execFileSync(join(env.toolsDir, 'helm'), args, { encoding: 'utf8' });
+
+  before(async () => {
+    env = await envtest();
+  });
+
+  it('ships the CRD identical to crds/jsmssotenant.yaml', () => {
+    expect(readFileSync(join(CHART, 'crds/jsmssotenant.yaml'), 'utf8')).to.equal(
+      readFileSync(CRD_PATH, 'utf8'),
+    );
+  });
+
+  it('passes helm lint --strict, cluster-wide and namespaced', () => {
+    helm('lint', '--strict', CHART);
+    helm(
+      'lint',
+      '--strict',
+      CHART,
+      '--set',
+      'watchNamespaces[0]=a',
+      '--set',
+      'metrics.serviceMonitor.enabled=true',
+    );
+  });
+
+  it('refuses values the schema does not know', () => {
+    expect(() => helm('template', 'x', CHART, '--set', 'replicas=2')).to.throw(
+      /additional properties|replicas/i,
+    );
+  });
+
+  async function dryRunApply(objects: KubeObject[], namespace: string): Promise<string[]> {
+    const applied: string[] = [];
+    for (const object of objects) {
+      if (object.kind === 'CustomResourceDefinition') continue; // installed by the test setup
+      const path = pathOf(object, namespace);
+      await env.client.apply(path, object, { fieldManager: 'helm-test', dryRun: true });
+      applied.push(`${object.kind}/${object.metadata.name}`);
+    }
+    return applied;
+  }
+
+  function render(namespace: string, ...set: string[]): KubeObject[] {
+    const out = helm(
+      'template',
+      'jsm-sso',
+      CHART,
+      '--namespace',
+      namespace,
+      ...set.flatMap((s) => ['--set', s]),
+    );
+    return parseAllDocuments(out)
+      .map((d) => d.toJS() as KubeObject | null)
+      .filter((d): d is KubeObject => d !== null);
+  }
+
+  it('renders objects the API server accepts (server-side dry run), with a ClusterRole by default', async () => {
+    const namespace = await freshNamespace(env.client, 'helm');
+    const applied = await dryRunApply(render(namespace), namespace);
+    expect(applied).to.include.members([
+      'ServiceAccount/jsm-sso',
+      'ClusterRole/jsm-sso',
+      'ClusterRoleBinding/jsm-sso',
+      'Role/jsm-sso-leader-election',
+      'Deployment/jsm-sso',
+      'Service/jsm-sso-metrics',
+    ]);
+  });
+
+  it('uses namespaced Roles when watchNamespaces is set, and no wildcard verbs', async () => {
+    const namespace = await freshNamespace(env.client, 'helm');
+    const watched = await freshNamespace(env.client, 'tenants');
+    const objects = render(namespace, `watchNamespaces[0]=${watched}`);
+    expect(objects.map((o) => o.kind)).to.not.include('ClusterRole');
+    const role = objects.find((o) => o.kind === 'Role' && o.metadata.namespace === watched);
+    expect(role, 'Role in the watched namespace').to.not.equal(undefined);
+    for (const o of objects.filter((x) => x.kind === 'Role' || x.kind === 'ClusterRole')) {
+      for (const rule of o['rules'] as { verbs: string[]; resources: string[] }[]) {
+        expect(rule.verbs).to.not.include('*');
+        expect(rule.resources).to.not.include('*');
+      }
+    }
+    await dryRunApply(objects, namespace);
+    const deployment = objects.find((o) => o.kind === 'Deployment') as KubeObject & {
+      spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } };
+    };
+    expect(deployment.spec.replicas).to.equal(2);
+    expect(deployment.spec.template.spec.containers[0]?.args).to.include(`--watch-namespaces=${watched}`);
+  });
+
+  it('has an example tenant the API server accepts', async () => {
+    const [example] = parseAllDocuments(readFileSync(join(CHART, 'examples/tenant.yaml'), 'utf8')).map(
+      (d) => d.toJS() as KubeObject,
+    );
+    const namespace = await freshNamespace(env.client, 'example');
+    example!.metadata.namespace = namespace;
+    await env.client.apply(pathOf(example!, namespace), example, { fieldManager: 'helm-test', dryRun: true });
+  });
+});
+
+function pathOf(object: KubeObject, namespace: string): string {
+  const known = kindByName(object.kind ?? '');
+  const rbac = ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
+  const plural = `${(object.kind ?? '').toLowerCase()}s`;
+  const ns = object.metadata.namespace ?? namespace;
+  if (known) return objectPath(known, ns, object.metadata.name!);
+  if (rbac.includes(object.kind ?? '')) {
+    const cluster = object.kind!.startsWith('Cluster');
+    const base = `/apis/rbac.authorization.k8s.io/v1${cluster ? '' : `/namespaces/${ns}`}/${plural}`;
+    return `${base}/${object.metadata.name}`;
+  }
+  if (object.kind === 'ServiceAccount')
+    return `/api/v1/namespaces/${ns}/serviceaccounts/${object.metadata.name}`;
+  throw new ApiError(0, 'UnknownKind', `no path for ${object.kind} (${collectionPath.name})`);
+}

@@ -1,0 +1,144 @@
+import { expect } from 'chai';
+import { checkTenant } from '../../common/config/load.js';
+import { ConfigError } from '../../common/errors.js';
+import { ApiError } from '../../operator/kube/client.js';
+import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
+import { type Envtest, envtest, freshNamespace } from '../support/envtest.js';
+import { tenantObject } from '../support/tenants.js';
+
+type Spec = Record<string, unknown>;
+
+/**
+ * The API server itself enforces the tenant contract: every CEL rule in crds/jsmssotenant.yaml has
+ * a tenant that breaks it here, and checkTenant (used by the operator and the standalone parts)
+ * must reach the same verdict.
+ */
+describe('JsmSsoTenant CRD on a real API server', function () {
+  this.timeout(60_000);
+  let env: Envtest;
+  let namespace: string;
+
+  before(async () => {
+    env = await envtest();
+    namespace = await freshNamespace(env.client, 'crd');
+  });
+
+  async function serverVerdict(spec: Spec): Promise<string | undefined> {
+    const tenant = tenantObject(namespace, 'acme', spec);
+    try {
+      await env.client.create(collectionPath(KINDS.tenant, namespace), tenant, { dryRun: 'All' });
+      return undefined;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 422) return err.message;
+      throw err;
+    }
+  }
+
+  function localVerdict(spec: Spec): string | undefined {
+    try {
+      checkTenant(structuredClone(tenantObject(namespace, 'acme', spec)));
+      return undefined;
+    } catch (err) {
+      if (err instanceof ConfigError) return err.message;
+      throw err;
+    }
+  }
+
+  async function expectRefused(spec: Spec, message: string): Promise<void> {
+    const server = await serverVerdict(spec);
+    expect(server, 'the API server accepted it').to.be.a('string');
+    expect(server).to.include(message);
+    expect(localVerdict(spec), 'checkTenant accepted it').to.include(message);
+  }
+
+  const idp = (extra: Spec) => ({ name: 'corporate', ...extra });
+  const oidc = { issuer: 'https://idp.example', clientId: 'c', clientSecretRef: { name: 'x' } };
+
+  it('accepts the valid tenant', async () => {
+    expect(await serverVerdict({})).to.equal(undefined);
+    expect(localVerdict({})).to.equal(undefined);
+  });
+
+  it('refuses more than one replica without redis', async () => {
+    await expectRefused({ portal: { url: 'https://help.example', replicas: 2 } }, 'without spec.redis');
+  });
+
+  it("refuses access mode 'groups' when an IdP maps no groups attribute", async () => {
+    await expectRefused(
+      { portal: { url: 'https://help.example', access: { mode: 'groups', groups: ['staff'] } } },
+      "needs a 'groups' entry",
+    );
+  });
+
+  it('refuses a plain http URL off loopback', async () => {
+    await expectRefused({ portal: { url: 'http://help.example' } }, 'must be an absolute https:// URL');
+  });
+
+  it('refuses a URL with a trailing slash', async () => {
+    await expectRefused({ broker: { url: 'https://sso.example/' } }, 'must not end with a slash');
+  });
+
+  it('refuses a logo URL that is neither https nor a path', async () => {
+    await expectRefused(
+      { portal: { url: 'https://help.example', branding: { logoUrl: 'http://cdn.example/logo.png' } } },
+      'must be an https:// URL or an absolute path',
+    );
+  });
+
+  it("refuses access mode 'groups' without groups", async () => {
+    await expectRefused(
+      { portal: { url: 'https://help.example', access: { mode: 'groups' } } },
+      'needs at least one group',
+    );
+  });
+
+  it('refuses two identity providers with one name', async () => {
+    await expectRefused({ identityProviders: [idp({ oidc }), idp({ oidc })] }, 'names must be unique');
+  });
+
+  it('refuses an identity provider with two protocols', async () => {
+    await expectRefused(
+      { identityProviders: [idp({ oidc, saml: { metadataUrl: 'https://idp.example/md' } })] },
+      'exactly one of oidc, oauth2 or saml',
+    );
+  });
+
+  it('refuses private_key_jwt without a private key', async () => {
+    await expectRefused(
+      { identityProviders: [idp({ oidc: { ...oidc, clientAuthMethod: 'private_key_jwt' } })] },
+      'private_key_jwt needs privateKeySecretRef',
+    );
+  });
+
+  it('refuses a SAML IdP with both metadataUrl and metadataXml', async () => {
+    await expectRefused(
+      { identityProviders: [idp({ saml: { metadataUrl: 'https://idp.example/md', metadataXml: '<x/>' } })] },
+      'exactly one of metadataUrl, metadataXml or entityId',
+    );
+  });
+
+  it('refuses a SAML entityId without ssoUrl and certificates', async () => {
+    await expectRefused(
+      { identityProviders: [idp({ saml: { entityId: 'https://idp.example' } })] },
+      'entityId needs ssoUrl and at least one certificate',
+    );
+  });
+
+  it('refuses an organization mapping with both emailDomain and idpGroup', async () => {
+    await expectRefused(
+      {
+        atlassian: {
+          siteUrl: 'https://acme.atlassian.net',
+          credentialsSecretRef: { name: 'a' },
+          organizationMappings: [{ organizationId: '1', emailDomain: 'acme.example', idpGroup: 'staff' }],
+        },
+      },
+      'exactly one of emailDomain or idpGroup',
+    );
+  });
+
+  it('refuses a schema violation (unknown replicas bound)', async () => {
+    const server = await serverVerdict({ broker: { url: 'https://sso.example', replicas: 0 } });
+    expect(server).to.include('spec.broker.replicas');
+  });
+});

@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { packageRoot } from '../../common/paths.js';
+import type { KubeObject } from '../../operator/kube/client.js';
+import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../support/envtest.js';
+import { createTenantSecrets, tenantObject } from '../support/tenants.js';
+
+/** Operator replicas as real processes (`jsm-sso operator`), killed with SIGKILL like a crashed pod. */
+describe('operator replicas and crashes', function () {
+  this.timeout(120_000);
+  let env: Envtest;
+  let namespace: string;
+  const processes: ChildProcess[] = [];
+
+  before(async () => {
+    env = await envtest();
+    namespace = await freshNamespace(env.client, 'ha');
+  });
+
+  after(() => {
+    for (const p of processes) if (p.exitCode === null) p.kill('SIGKILL');
+  });
+
+  function startReplica(name: string): ChildProcess {
+    const root = packageRoot();
+    const child = spawn(
+      process.execPath,
+      [
+        '--import=tsx',
+        join(root, 'cli/main.ts'),
+        'operator',
+        '--kubeconfig',
+        env.kubeconfigPath,
+        '--watch-namespaces',
+        namespace,
+        '--management-port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--image',
+        'jsm-sso:test',
+        '--leader-election-namespace',
+        namespace,
+        '--lease-duration-seconds',
+        '3',
+        '--renew-deadline-seconds',
+        '2',
+        '--retry-period-seconds',
+        '1',
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, POD_NAME: name, LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    processes.push(child);
+    return child;
+  }
+
+  async function holder(): Promise<string | undefined> {
+    const lease = await env.client.get<{ spec: { holderIdentity?: string } }>(
+      objectPath(KINDS.lease, namespace, 'jsm-sso-operator'),
+    );
+    return lease?.spec.holderIdentity || undefined;
+  }
+
+  async function converged(name: string): Promise<void> {
+    await eventually(
+      async () => {
+        const t = await env.client.get<
+          KubeObject & { status?: { conditions?: { type: string; status: string }[] } }
+        >(objectPath(KINDS.tenant, namespace, name));
+        const valid = t?.status?.conditions?.find((c) => c.type === 'ConfigValid')?.status === 'True';
+        return (
+          valid &&
+          (await env.client.get(objectPath(KINDS.deployment, namespace, `${name}-portal`))) !== undefined
+        );
+      },
+      `tenant ${name} to converge`,
+      60_000,
+    );
+  }
+
+  async function addTenant(name: string): Promise<void> {
+    await createTenantSecrets(env.client, namespace, name);
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, name));
+  }
+
+  it('elects one leader of two replicas and fails over when it dies', async () => {
+    const replicas = { a: startReplica('replica-a'), b: startReplica('replica-b') };
+    const first = await eventually(holder, 'a leader', 60_000);
+    expect(first).to.match(/^replica-[ab]_/);
+    await addTenant('one');
+    await converged('one');
+    const leader = first.startsWith('replica-a') ? replicas.a : replicas.b;
+    leader.kill('SIGKILL');
+    const second = await eventually(
+      async () => {
+        const h = await holder();
+        return h && h !== first ? h : undefined;
+      },
+      'the standby to take over',
+      30_000,
+    );
+    expect(second.split('_')[0]).to.not.equal(first.split('_')[0]);
+    await addTenant('two');
+    await converged('two');
+  });
+
+  it('converges without duplicates after being killed mid-reconcile', async () => {
+    const names = ['k1', 'k2', 'k3', 'k4', 'k5'];
+    for (const name of names) await addTenant(name);
+    // Kill every replica as soon as the first owned object of the batch appears.
+    await eventually(
+      async () => (await env.client.get(objectPath(KINDS.configMap, namespace, 'k1-config'))) !== undefined,
+      'a first write',
+    );
+    for (const p of processes) if (p.exitCode === null) p.kill('SIGKILL');
+    startReplica('replica-c');
+    for (const name of names) await converged(name);
+    const secrets = await env.client.list<KubeObject>(collectionPath(KINDS.secret, namespace));
+    for (const name of names) {
+      const signing = secrets.items.filter(
+        (s) => s.metadata.name?.startsWith(`${name}-`) && s.metadata.name.endsWith('-signing'),
+      );
+      expect(signing.map((s) => s.metadata.name).sort()).to.deep.equal([
+        `${name}-broker-signing`,
+        `${name}-portal-signing`,
+      ]);
+    }
+    const deployments = await env.client.list<KubeObject>(collectionPath(KINDS.deployment, namespace));
+    const ours = deployments.items.filter((d) => names.some((n) => d.metadata.name?.startsWith(`${n}-`)));
+    expect(ours).to.have.length(names.length * 2);
+    for (const d of ours) expect(d.metadata.ownerReferences).to.have.length(1);
+  });
+});

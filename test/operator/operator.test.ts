@@ -1,0 +1,238 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { createLogger } from '../../common/log.js';
+import { createMetricsRegistry } from '../../common/metrics.js';
+import { Controller } from '../../operator/controller.js';
+import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
+import { collectionPath, KINDS, OWNED_KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER } from '../../operator/resources/common.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../support/envtest.js';
+import { createTenantSecrets, secretObject, tenantObject } from '../support/tenants.js';
+
+const SETTINGS = {
+  image: 'jsm-sso:test',
+  ingressNamespaceLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' },
+  metricsNamespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
+};
+
+interface TenantLike extends KubeObject {
+  status?: {
+    conditions?: { type: string; status: string; reason: string; message: string }[];
+    signingCertificateFingerprint?: string;
+  };
+}
+
+describe('operator against a real API server', function () {
+  this.timeout(90_000);
+  let env: Envtest;
+  let client: KubeClient;
+  let controller: Controller;
+  let namespace: string;
+  const writes: string[] = [];
+
+  before(async () => {
+    env = await envtest();
+    namespace = await freshNamespace(env.client);
+    // The operator's own client, so its writes can be counted apart from the test's.
+    client = new KubeClient(env.kubeConfig);
+    client.onWrite = (method, path) => writes.push(`${method} ${path}`);
+    controller = new Controller({
+      client,
+      settings: SETTINGS,
+      logger: createLogger({ component: 'operator', level: 'warn' }),
+      registry: createMetricsRegistry(),
+      namespaces: [namespace],
+      workers: 2,
+      instance: 'test',
+    });
+    await controller.start();
+  });
+
+  after(async () => {
+    await controller?.stop();
+    client?.close();
+  });
+
+  async function tenant(name: string): Promise<TenantLike | undefined> {
+    return env.client.get<TenantLike>(objectPath(KINDS.tenant, namespace, name));
+  }
+
+  function condition(t: TenantLike | undefined, type: string) {
+    return t?.status?.conditions?.find((c) => c.type === type);
+  }
+
+  async function converged(name: string): Promise<TenantLike> {
+    return eventually(async () => {
+      const t = await tenant(name);
+      return condition(t, 'ConfigValid')?.status === 'True' && t?.status?.signingCertificateFingerprint
+        ? t
+        : undefined;
+    }, `tenant ${name} to converge`);
+  }
+
+  async function deployment(name: string): Promise<V1Deployment | undefined> {
+    return env.client.get<V1Deployment>(objectPath(KINDS.deployment, namespace, name));
+  }
+
+  /** Waits until the operator has been idle (no queued or running reconcile) for a moment. */
+  async function quiet(): Promise<void> {
+    let calm = 0;
+    await eventually(async () => {
+      calm = controller.queue.depth === 0 && controller.busy === 0 ? calm + 1 : 0;
+      return calm >= 10;
+    }, 'the operator to be idle');
+  }
+
+  it('creates exactly the expected objects for a valid tenant, each owned by it', async () => {
+    await createTenantSecrets(env.client, namespace, 'acme');
+    await env.client.create(
+      collectionPath(KINDS.tenant, namespace),
+      tenantObject(namespace, 'acme', {
+        ingress: { className: 'nginx', tlsSecretName: 'acme-tls' },
+      }),
+    );
+    const t = await converged('acme');
+    await quiet();
+    const owned: string[] = [];
+    for (const kind of OWNED_KINDS) {
+      const list = await env.client.list<KubeObject>(collectionPath(kind, namespace));
+      for (const item of list.items) {
+        owned.push(`${kind.kind}/${item.metadata.name}`);
+        const refs = item.metadata.ownerReferences ?? [];
+        expect(refs, `${kind.kind}/${item.metadata.name}`).to.deep.equal([
+          {
+            apiVersion: 'jsm-sso.io/v1alpha1',
+            kind: 'JsmSsoTenant',
+            name: 'acme',
+            uid: t.metadata.uid,
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ]);
+        expect(item.metadata.labels?.['app.kubernetes.io/managed-by']).to.equal('jsm-sso-operator');
+        expect(
+          item.metadata.managedFields?.some((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply'),
+        ).to.equal(true);
+      }
+    }
+    expect(owned.sort()).to.deep.equal(
+      [
+        'ConfigMap/acme-config',
+        'Deployment/acme-broker',
+        'Deployment/acme-portal',
+        'Ingress/acme-ingress',
+        'NetworkPolicy/acme-broker',
+        'NetworkPolicy/acme-portal',
+        'Service/acme-broker',
+        'Service/acme-portal',
+      ].sort(),
+    );
+    // Generated signing Secrets, owned too; the fingerprint matches the broker's certificate.
+    const signing = await env.client.get<KubeObject & { type: string }>(
+      objectPath(KINDS.secret, namespace, 'acme-broker-signing'),
+    );
+    expect(signing?.type).to.equal('kubernetes.io/tls');
+    expect(signing?.metadata.ownerReferences?.[0]?.uid).to.equal(t.metadata.uid);
+    expect(await env.client.get(objectPath(KINDS.secret, namespace, 'acme-portal-signing'))).to.not.equal(
+      undefined,
+    );
+    expect(t.status?.signingCertificateFingerprint).to.match(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    expect(condition(t, 'BrokerAvailable')?.status).to.not.equal('True'); // no kubelet here: pods never run
+    expect(condition(t, 'Ready')?.status).to.equal('False');
+  });
+
+  it('writes nothing during an idle resync', async () => {
+    await converged('acme');
+    await quiet();
+    const before = writes.length;
+    for (const key of [`${namespace}/acme`]) controller.queue.add(key);
+    await quiet();
+    expect(writes.slice(before)).to.deep.equal([]);
+  });
+
+  it('restores a Deployment that someone edited', async () => {
+    await converged('acme');
+    await quiet();
+    const path = objectPath(KINDS.deployment, namespace, 'acme-broker');
+    await env.client.request('PATCH', path, {
+      body: {
+        spec: { replicas: 7, template: { spec: { containers: [{ name: 'broker', image: 'evil:latest' }] } } },
+      },
+      contentType: 'application/strategic-merge-patch+json',
+    });
+    const restored = await eventually(async () => {
+      const d = await deployment('acme-broker');
+      return d?.spec?.replicas === 1 && d.spec.template.spec?.containers[0]?.image === 'jsm-sso:test'
+        ? d
+        : undefined;
+    }, 'the Deployment to be restored');
+    expect(restored.spec?.template.spec?.containers).to.have.length(1);
+  });
+
+  it('rolls the broker pods when a Secret it reads changes, and not the portal', async () => {
+    await converged('acme');
+    await quiet();
+    const brokerHash = (await deployment('acme-broker'))?.spec?.template.metadata?.annotations?.[
+      CONFIG_HASH_ANNOTATION
+    ];
+    const portalHash = (await deployment('acme-portal'))?.spec?.template.metadata?.annotations?.[
+      CONFIG_HASH_ANNOTATION
+    ];
+    expect(brokerHash).to.match(/^[0-9a-f]{64}$/);
+    await env.client.apply(
+      objectPath(KINDS.secret, namespace, 'acme-oidc'),
+      secretObject(namespace, 'acme-oidc', { clientSecret: 'rotated' }),
+      { fieldManager: 'tests' },
+    );
+    await eventually(async () => {
+      const h = (await deployment('acme-broker'))?.spec?.template.metadata?.annotations?.[
+        CONFIG_HASH_ANNOTATION
+      ];
+      return h !== brokerHash;
+    }, 'the broker pod template hash to change');
+    await quiet();
+    const portalAfter = (await deployment('acme-portal'))?.spec?.template.metadata?.annotations?.[
+      CONFIG_HASH_ANNOTATION
+    ];
+    expect(portalAfter).to.equal(portalHash);
+  });
+
+  it('mounts only what each part needs', async () => {
+    await converged('acme');
+    const secretsOf = async (name: string) =>
+      ((await deployment(name))?.spec?.template.spec?.volumes ?? [])
+        .filter((v) => v.secret)
+        .map((v) => v.secret!.secretName);
+    expect(await secretsOf('acme-broker')).to.have.members(['acme-broker-signing', 'acme-oidc']);
+    expect(await secretsOf('acme-portal')).to.have.members(['acme-portal-signing', 'acme-atlassian']);
+  });
+
+  it('reports a missing Secret in ConfigValid and keeps serving other tenants', async () => {
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'broken'));
+    await createTenantSecrets(env.client, namespace, 'fine');
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'fine'));
+    const broken = await eventually(async () => {
+      const t = await tenant('broken');
+      return condition(t, 'ConfigValid')?.status === 'False' ? t : undefined;
+    }, 'ConfigValid=False on the broken tenant');
+    expect(condition(broken, 'ConfigValid')?.reason).to.equal('SecretMissing');
+    expect(condition(broken, 'ConfigValid')?.message).to.include('broken-oidc');
+    await converged('fine');
+    expect(await deployment('broken-broker')).to.equal(undefined);
+    // Creating the Secrets heals it without any edit of the tenant.
+    await createTenantSecrets(env.client, namespace, 'broken');
+    await converged('broken');
+  });
+
+  it('removes the Ingress when spec.ingress is removed', async () => {
+    await converged('acme');
+    await env.client.request('PATCH', objectPath(KINDS.tenant, namespace, 'acme'), {
+      body: [{ op: 'remove', path: '/spec/ingress' }],
+      contentType: 'application/json-patch+json',
+    });
+    await eventually(
+      async () => (await env.client.get(objectPath(KINDS.ingress, namespace, 'acme-ingress'))) === undefined,
+      'the Ingress to be deleted',
+    );
+  });
+});

@@ -1,0 +1,257 @@
+import { expect } from 'chai';
+import { parse } from 'yaml';
+import { checkTenant, type JsmSsoTenant } from '../../common/config/load.js';
+import { contains, needsApply } from '../../operator/drift.js';
+import { WorkQueue } from '../../operator/queue.js';
+import { childName, type DesiredContext } from '../../operator/resources/common.js';
+import { configMapName, desiredConfigMap } from '../../operator/resources/configmap.js';
+import { configHash, desiredDeployment } from '../../operator/resources/deployment.js';
+import { desiredObjects } from '../../operator/resources/index.js';
+import { desiredIngress } from '../../operator/resources/ingress.js';
+import { desiredNetworkPolicy } from '../../operator/resources/networkpolicy.js';
+import { desiredPodDisruptionBudget } from '../../operator/resources/pdb.js';
+import { secretKeysFor, signingSecretName } from '../../operator/resources/secret-refs.js';
+import { desiredService } from '../../operator/resources/service.js';
+import { desiredSigningSecret } from '../../operator/resources/signing-secret.js';
+import { computeStatus, sameStatus } from '../../operator/status.js';
+import { tenantObject } from '../support/tenants.js';
+
+function context(spec: Partial<JsmSsoTenant['spec']> = {}): DesiredContext {
+  // checkTenant applies the CRD defaults, as the API server does before the operator sees a tenant.
+  const tenant = checkTenant(tenantObject('ns', 'acme', spec));
+  tenant.metadata!.uid = 'uid-1';
+  const facts = (keys: string[], certs: Record<string, string> = {}) => ({
+    keyHashes: Object.fromEntries(keys.map((k) => [k, `h-${k}`])),
+    certificates: certs,
+  });
+  return {
+    tenant,
+    settings: { image: 'img:1', ingressNamespaceLabels: { ing: 'x' }, metricsNamespaceLabels: { mon: 'y' } },
+    secrets: {
+      'acme-oidc': facts(['clientSecret']),
+      'acme-atlassian': facts(['email', 'apiToken']),
+      'acme-broker-signing': facts(['tls.crt', 'tls.key'], { 'tls.crt': 'BROKER-CERT' }),
+      'acme-portal-signing': facts(['tls.crt', 'tls.key'], { 'tls.crt': 'PORTAL-CERT' }),
+    },
+  };
+}
+
+describe('operator dependent resources (pure)', () => {
+  it('names children after the tenant and keeps them within a DNS label', () => {
+    const long = tenantObject('ns', 'a'.repeat(63));
+    expect(childName(long, 'broker')).to.have.length.at.most(63);
+    expect(childName(long, 'broker')).to.not.equal(
+      childName(tenantObject('ns', `${'a'.repeat(62)}b`), 'broker'),
+    );
+    expect(signingSecretName(context().tenant, 'broker')).to.equal('acme-broker-signing');
+    expect(
+      signingSecretName(
+        context({ broker: { url: 'https://x', signingSecretRef: { name: 'mine' } } } as never).tenant,
+        'broker',
+      ),
+    ).to.equal('mine');
+  });
+
+  it('puts the tenant document and only public certificates in the ConfigMap', () => {
+    const cm = desiredConfigMap(context());
+    expect(cm.metadata?.name).to.equal(configMapName(context().tenant));
+    expect(Object.keys(cm.data ?? {}).sort()).to.deep.equal([
+      'broker-signing.crt',
+      'portal-signing.crt',
+      'tenant.yaml',
+    ]);
+    const doc = parse(cm.data!['tenant.yaml']!);
+    expect(doc.metadata).to.deep.equal({ name: 'acme', namespace: 'ns' });
+    expect(doc.status).to.equal(undefined);
+  });
+
+  it('gives the broker the IdP secrets and the portal the Atlassian credentials, never the other way', () => {
+    const broker = secretKeysFor(context().tenant, 'broker').map((u) => `${u.secret}/${u.key}`);
+    const portal = secretKeysFor(context().tenant, 'portal').map((u) => `${u.secret}/${u.key}`);
+    expect(broker).to.include('acme-oidc/clientSecret').and.not.include('acme-atlassian/apiToken');
+    expect(broker).to.not.include('acme-portal-signing/tls.key');
+    expect(portal).to.include('acme-atlassian/apiToken').and.not.include('acme-oidc/clientSecret');
+    expect(portal).to.not.include('acme-broker-signing/tls.key');
+  });
+
+  it('runs pods locked down, with probes on the management port and the peer certificate from the ConfigMap', () => {
+    const d = desiredDeployment(context(), 'portal');
+    const pod = d.spec!.template.spec!;
+    const c = pod.containers[0]!;
+    expect(pod.automountServiceAccountToken).to.equal(false);
+    expect(pod.securityContext?.runAsNonRoot).to.equal(true);
+    expect(pod.securityContext?.seccompProfile?.type).to.equal('RuntimeDefault');
+    expect(c.securityContext).to.include({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(c.securityContext?.capabilities?.drop).to.deep.equal(['ALL']);
+    expect(c.args?.slice(0, 3)).to.deep.equal(['portal', '--config', '/etc/jsm-sso/tenant.yaml']);
+    expect(c.readinessProbe?.httpGet).to.deep.include({ path: '/readyz', port: 'management' });
+    expect(c.livenessProbe?.httpGet).to.deep.include({ path: '/healthz', port: 'management' });
+    expect(c.resources?.limits?.['memory']).to.be.a('string');
+    const peer = pod.volumes!.find((v) => v.name === 'peer-certificate');
+    expect(peer?.configMap?.items).to.deep.equal([{ key: 'broker-signing.crt', path: 'tls.crt' }]);
+    const mount = c.volumeMounts!.find((m) => m.name === 'peer-certificate');
+    expect(mount?.mountPath).to.equal('/var/run/jsm-sso/secrets/acme-broker-signing');
+  });
+
+  it('changes the pod hash when a mounted Secret changes, and only for the part that reads it', () => {
+    const before = context();
+    const after = context();
+    after.secrets['acme-oidc']!.keyHashes['clientSecret'] = 'changed';
+    expect(configHash(after, 'broker')).to.not.equal(configHash(before, 'broker'));
+    expect(configHash(after, 'portal')).to.equal(configHash(before, 'portal'));
+    expect(configHash(before, 'broker')).to.equal(configHash(context(), 'broker'));
+  });
+
+  it('exposes the public and management ports on the Service', () => {
+    const s = desiredService(context(), 'broker');
+    expect(s.spec?.ports?.map((p) => p.name)).to.deep.equal(['http', 'management']);
+  });
+
+  it('routes both hosts through the Ingress only when spec.ingress is set', () => {
+    expect(desiredIngress(context())).to.equal(undefined);
+    const ing = desiredIngress(
+      context({ ingress: { className: 'nginx', tlsSecretName: 't', annotations: { a: 'b' } } }),
+    )!;
+    expect(ing.spec?.ingressClassName).to.equal('nginx');
+    expect(ing.spec?.rules?.map((r) => r.host).sort()).to.deep.equal([
+      'help.acme.example',
+      'sso.acme.example',
+    ]);
+    expect(ing.spec?.tls?.[0]?.secretName).to.equal('t');
+    expect(ing.metadata?.annotations).to.deep.equal({ a: 'b' });
+  });
+
+  it('adds a PodDisruptionBudget only with more than one replica', () => {
+    expect(desiredPodDisruptionBudget(context(), 'broker')).to.equal(undefined);
+    const redis = { urlSecretRef: { name: 'r', key: 'url' } };
+    const pdb = desiredPodDisruptionBudget(
+      context({ broker: { url: 'https://x', replicas: 3 }, redis } as never),
+      'broker',
+    );
+    expect(pdb?.spec?.maxUnavailable).to.equal(1);
+  });
+
+  it('lets only the ingress namespace reach the public port and the metrics namespace the management port', () => {
+    const np = desiredNetworkPolicy(context(), 'broker');
+    expect(np.spec.ingress).to.deep.equal([
+      {
+        from: [{ namespaceSelector: { matchLabels: { ing: 'x' } } }],
+        ports: [{ port: 8080, protocol: 'TCP' }],
+      },
+      {
+        from: [{ namespaceSelector: { matchLabels: { mon: 'y' } } }],
+        ports: [{ port: 9090, protocol: 'TCP' }],
+      },
+    ]);
+  });
+
+  it('builds the generated signing Secret as kubernetes.io/tls owned by the tenant', () => {
+    const s = desiredSigningSecret(context().tenant, 'broker', { certificate: 'C', privateKey: 'K' });
+    expect(s.type).to.equal('kubernetes.io/tls');
+    expect(s.metadata?.ownerReferences?.[0]).to.include({
+      uid: 'uid-1',
+      controller: true,
+      blockOwnerDeletion: true,
+    });
+  });
+
+  it('labels and owns every desired object, and is deterministic', () => {
+    const a = desiredObjects(context());
+    expect(a).to.deep.equal(desiredObjects(context()));
+    for (const o of a) {
+      expect(o.metadata.labels?.['app.kubernetes.io/part-of']).to.equal('jsm-sso');
+      expect(o.metadata.ownerReferences?.[0]?.uid).to.equal('uid-1');
+    }
+  });
+});
+
+describe('operator drift detection', () => {
+  it('sees no drift when the live object only adds server defaults', () => {
+    const [desired] = desiredObjects(context());
+    const live = structuredClone(desired!);
+    live.metadata.resourceVersion = '5';
+    (live as Record<string, unknown>)['extra'] = { defaulted: true };
+    expect(needsApply(desired!, live)).to.equal(false);
+  });
+
+  it('sees drift when a field we set was changed or a list item removed', () => {
+    expect(contains({ a: [1, 2] }, { a: [1, 2] })).to.equal(true);
+    expect(contains({ a: [1] }, { a: [1, 2] })).to.equal(false);
+    expect(contains({ a: { b: 2 } }, { a: { b: 1 } })).to.equal(false);
+  });
+
+  it('re-applies when our own desired state changed', () => {
+    const [desired] = desiredObjects(context());
+    const live = structuredClone(desired!);
+    live.metadata.annotations = { ...live.metadata.annotations, 'jsm-sso.io/applied-hash': 'old' };
+    expect(needsApply(desired!, live)).to.equal(true);
+  });
+});
+
+describe('operator status', () => {
+  const ok = { status: 'True' as const, reason: 'Ok', message: 'ok' };
+  it('keeps lastTransitionTime while a condition keeps its status', () => {
+    const first = computeStatus(
+      undefined,
+      { generation: 1, configValid: ok, broker: ok, portal: ok },
+      new Date('2024-01-01T00:00:00Z'),
+    );
+    const second = computeStatus(
+      first,
+      { generation: 1, configValid: ok, broker: ok, portal: ok },
+      new Date('2024-02-01T00:00:00Z'),
+    );
+    expect(sameStatus(first, second)).to.equal(true);
+    expect(second.conditions?.find((c) => c.type === 'Ready')?.status).to.equal('True');
+  });
+});
+
+describe('operator work queue', () => {
+  it('holds a key once however often it is added', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    q.add('a');
+    q.add('b');
+    expect(q.depth).to.equal(2);
+    expect(await q.get()).to.equal('a');
+    expect(await q.get()).to.equal('b');
+  });
+
+  it('never hands out a key being processed; re-adds it once done', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    const key = await q.get();
+    q.add('a');
+    expect(q.depth).to.equal(0);
+    q.done(key!);
+    expect(q.depth).to.equal(1);
+  });
+
+  it('backs off exponentially per key up to the maximum, and forgets on success', () => {
+    const q = new WorkQueue({ baseBackoffMs: 100, maxBackoffMs: 1000 });
+    expect([1, 2, 3, 4, 5].map((n) => q.backoffFor(n))).to.deep.equal([100, 200, 400, 800, 1000]);
+    q.addRateLimited('a');
+    q.addRateLimited('a');
+    expect(q.failuresOf('a')).to.equal(2);
+    q.forget('a');
+    expect(q.failuresOf('a')).to.equal(0);
+    q.shutdown();
+  });
+
+  it('limits the global rate with a token bucket', async () => {
+    let now = 0;
+    const q = new WorkQueue({ ratePerSecond: 10, burst: 2, now: () => now });
+    for (const k of ['a', 'b', 'c']) q.add(k);
+    await q.get();
+    await q.get();
+    let third = false;
+    void q.get().then(() => {
+      third = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(third).to.equal(false);
+    now += 200;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(third).to.equal(true);
+  });
+});

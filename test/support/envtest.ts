@@ -1,0 +1,122 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import { CRD_PATH, packageRoot } from '../../common/paths.js';
+import { KubeClient } from '../../operator/kube/client.js';
+import { KINDS, objectPath } from '../../operator/kube/kinds.js';
+
+/**
+ * A real kube-apiserver + etcd for the operator tests, started once per mocha run by
+ * .ci/k8s-envtest.sh and stopped when the run ends. Missing binaries fail the tests (they never
+ * skip): .ci/k8s-tools.sh builds them.
+ */
+export interface Envtest {
+  kubeconfigPath: string;
+  kubeConfig: KubeConfig;
+  client: KubeClient;
+  toolsDir: string;
+}
+
+let started: Promise<Envtest> | undefined;
+let kubeconfigPath: string | undefined;
+
+export function envtest(): Promise<Envtest> {
+  started ??= start();
+  return started;
+}
+
+async function start(): Promise<Envtest> {
+  const root = packageRoot();
+  const toolsDir = execFileSync('bash', [join(root, '.ci/k8s-tools.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    // The controller-manager is not needed: ownerReferences are asserted, not garbage-collected.
+    env: { ...process.env, JSM_SSO_WITH_KCM: '0' },
+  })
+    .trim()
+    .split('\n')
+    .pop()!;
+  for (const binary of ['kube-apiserver', 'etcd', 'helm']) {
+    if (!existsSync(join(toolsDir, binary)))
+      throw new Error(`${binary} missing in ${toolsDir}: run bash .ci/k8s-tools.sh`);
+  }
+  kubeconfigPath = join(mkdtempSync(join(tmpdir(), 'jsm-sso-envtest-')), 'kubeconfig');
+  const result = spawnSync('bash', [join(root, '.ci/k8s-envtest.sh'), 'start', kubeconfigPath], {
+    encoding: 'utf8',
+    env: { ...process.env, JSM_SSO_TOOLS_DIR: toolsDir, K8S_ENVTEST_KCM: '0' },
+  });
+  if (result.status !== 0) throw new Error(`k8s-envtest.sh start failed:\n${result.stderr}`);
+  process.once('exit', stopSync);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfigPath);
+  const client = new KubeClient(kubeConfig);
+  await installCrd(client);
+  return { kubeconfigPath, kubeConfig, client, toolsDir };
+}
+
+function stopSync(): void {
+  if (!kubeconfigPath) return;
+  spawnSync('bash', [join(packageRoot(), '.ci/k8s-envtest.sh'), 'stop', kubeconfigPath], { stdio: 'ignore' });
+  kubeconfigPath = undefined;
+}
+
+// Root-level hook, registered once when the first test file imports this module (the bench
+// imports it outside mocha and relies on the exit handler instead).
+if (typeof after === 'function') after(() => stopSync());
+
+/** Stops the API server now (for the bench; tests stop it when the run ends). */
+export function stopEnvtest(): void {
+  stopSync();
+  started = undefined;
+}
+
+/** Applies the CRD and waits until the API server serves it. */
+export async function installCrd(client: KubeClient): Promise<void> {
+  const crd = parse(readFileSync(CRD_PATH, 'utf8'));
+  await client.apply(objectPath(KINDS.crd, undefined, crd.metadata.name), crd, {
+    fieldManager: 'jsm-sso-tests',
+  });
+  for (let i = 0; i < 200; i++) {
+    const live = await client.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
+      objectPath(KINDS.crd, undefined, crd.metadata.name),
+    );
+    if (live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) {
+      // Discovery of the new group can lag a moment behind Established.
+      if (await client.get('/apis/jsm-sso.io/v1alpha1')) return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the JsmSsoTenant CRD did not become Established');
+}
+
+let namespaceCounter = 0;
+
+/** A fresh namespace per test, so tests never see each other's objects. */
+export async function freshNamespace(client: KubeClient, prefix = 'op'): Promise<string> {
+  const name = `${prefix}-${process.pid}-${++namespaceCounter}`;
+  await client.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  return name;
+}
+
+/** Polls `check` until it returns a value (not undefined/false) or the deadline passes. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
