@@ -3,8 +3,15 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
 import type { PartContext } from '../common/runtime.js';
-import { MAX_CLOCK_SKEW_SECONDS } from '../common/saml/index.js';
-import { createOAuthBackend, type OAuthBackend, type PendingAuthorization } from './backends/oidc-backend.js';
+import { MAX_CLOCK_SKEW_SECONDS, SamlError } from '../common/saml/index.js';
+import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
+import {
+  createOAuthBackend,
+  IdpErrorResponse,
+  type OAuthBackend,
+  type PendingAuthorization,
+} from './backends/oidc-backend.js';
+import { createSamlBackend, type SamlBackend } from './backends/saml-backend.js';
 import { BrokerState, type LoginFlow, newToken } from './flows.js';
 import { clientIp, readCookie, readForm, single } from './http.js';
 import { type ClaimMapper, compileMapping } from './mapping.js';
@@ -17,7 +24,13 @@ import {
   type Binding,
   MAX_REQUEST_AGE_SECONDS,
 } from './saml/inbound.js';
-import { issueSignedResponse } from './saml/issue-response.js';
+import {
+  issueErrorResponse,
+  issueSignedResponse,
+  STATUS_AUTHN_FAILED,
+  STATUS_NO_PASSIVE,
+  STATUS_REQUEST_DENIED,
+} from './saml/issue-response.js';
 import { signedLogoutResponseUrl } from './saml/logout-response.js';
 import { type BrokerSettings, resolveBrokerSettings } from './settings.js';
 import type { AuthenticatedSubject } from './subject.js';
@@ -40,18 +53,25 @@ export interface BrokerApp {
   close: () => Promise<void>;
 }
 
-/** What the broker needs from the SAML backend (broker/backends/saml-backend.ts). */
-interface SamlLoginBackend {
-  startLogin(options: { flowId: string }): Promise<{ redirectUrl: string } & Record<string, unknown>>;
-  handleAcs(
-    samlResponse: string,
-    relayState: string | undefined,
-    flowState: Record<string, unknown>,
-  ): Promise<AuthenticatedSubject>;
-  spMetadataXml(): string;
-}
+type Backend = { kind: 'oauth'; backend: OAuthBackend } | { kind: 'saml'; backend: SamlBackend };
 
-type Backend = { kind: 'oauth'; backend: OAuthBackend } | { kind: 'saml'; backend: SamlLoginBackend };
+/**
+ * OAuth `error` codes meaning "the person would have had to interact" (OIDC Core 3.1.2.6): the
+ * answer to prompt=none, and so to a passive AuthnRequest.
+ */
+const INTERACTION_NEEDED = new Set([
+  'login_required',
+  'interaction_required',
+  'consent_required',
+  'account_selection_required',
+]);
+
+/** The second-level SAML status (under Responder) for an IdP's OAuth error. */
+function samlStatusForIdpError(error: string): string {
+  if (INTERACTION_NEEDED.has(error)) return STATUS_NO_PASSIVE;
+  if (error === 'access_denied') return STATUS_REQUEST_DENIED;
+  return STATUS_AUTHN_FAILED;
+}
 
 /** A request older than this may have been recorded; its ID stays marked as used that long. */
 const REQUEST_REPLAY_WINDOW_SECONDS = MAX_REQUEST_AGE_SECONDS + 2 * MAX_CLOCK_SKEW_SECONDS;
@@ -67,7 +87,8 @@ export async function createBrokerApp(
   const telemetry = createBrokerTelemetry(context.registry, logger, context.tenantId);
   const idps = tenant.spec.identityProviders;
   const mappers = new Map<string, ClaimMapper>(idps.map((idp) => [idp.name, compileMapping(idp)]));
-  const backends = await createBackends(idps, context, settings);
+  const outbound = new Map<string, TlsFetch>();
+  const backends = createBackends(idps, context, settings, outbound, now);
   const choices: IdpChoice[] = idps.map((idp) => ({
     name: idp.name,
     displayName: idp.displayName ?? idp.name,
@@ -104,14 +125,47 @@ export async function createBrokerApp(
     const flow: LoginFlow = {
       requestId: request.id,
       forceAuthn: request.forceAuthn,
+      isPassive: request.isPassive,
       csrf: newToken(),
       startedAt: Date.now(),
       ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
     };
+    // A passive request may not show the choice page, and cannot be a fresh authentication
+    // either (core 3.4.1): answer NoPassive at once instead of showing anything.
+    if (flow.isPassive && (idps.length > 1 || flow.forceAuthn)) {
+      telemetry.refusal('SAML_PASSIVE_NOT_POSSIBLE', 200);
+      return sendErrorResponse(res, flow, STATUS_NO_PASSIVE);
+    }
     const flowId = await state.startFlow(flow);
     setFlowCookie(res, flowId);
     if (idps.length === 1) return startAtIdp(res, flowId, flow, idps[0]!.name);
     sendChoicePage(res, { idps: choices, csrf: flow.csrf });
+  }
+
+  /**
+   * Tells the portal, with a signed Response to its ACS, that the login failed at the IdP side
+   * (profiles 4.1.4.2), so the portal can show its own page instead of a dead end at the broker.
+   */
+  function sendErrorResponse(res: ServerResponse, flow: LoginFlow, secondLevelStatus: string): void {
+    const response = issueErrorResponse(settings.signing, {
+      issuer: settings.entityId,
+      acsUrl: settings.sp.acsUrl,
+      inResponseTo: flow.requestId,
+      secondLevelStatus,
+      now: now(),
+    });
+    sendResponseToPortal(res, flow, response.xml);
+  }
+
+  function sendResponseToPortal(res: ServerResponse, flow: LoginFlow, xml: string): void {
+    setFlowCookie(res, undefined);
+    // RelayState goes back unchanged, and only to the registered ACS (never to a URL it names).
+    sendPostBindingPage(res, {
+      action: settings.sp.acsUrl,
+      field: 'SAMLResponse',
+      message: Buffer.from(xml, 'utf8').toString('base64'),
+      ...(flow.relayState === undefined ? {} : { relayState: flow.relayState }),
+    });
   }
 
   async function startAtIdp(
@@ -121,14 +175,15 @@ export async function createBrokerApp(
     idp: string,
   ): Promise<void> {
     const chosen = backends.get(idp)!;
+    const prompt = { forceAuthn: flow.forceAuthn, isPassive: flow.isPassive === true };
     if (chosen.kind === 'oauth') {
-      const { redirectUrl, pending } = await chosen.backend.startLogin({ forceAuthn: flow.forceAuthn });
+      const { redirectUrl, pending } = await chosen.backend.startLogin(prompt);
       await state.updateFlow(flowId, { ...flow, idp, pending });
       await state.indexState(pending.state, flowId);
       return redirect(res, redirectUrl);
     }
-    const { redirectUrl, ...flowState } = await chosen.backend.startLogin({ flowId });
-    await state.updateFlow(flowId, { ...flow, idp, pending: flowState });
+    const { redirectUrl, requestId } = await chosen.backend.startLogin({ flowId, ...prompt });
+    await state.updateFlow(flowId, { ...flow, idp, pending: { upstreamRequestId: requestId } });
     redirect(res, redirectUrl);
   }
 
@@ -209,7 +264,10 @@ export async function createBrokerApp(
       await completeLogin(req, res, flow, result.subject, result.idToken);
     } catch (err) {
       recordFailedLogin(req, pending.idp, err);
-      throw err;
+      // The IdP's own "no" (checked to come from it, for this flow) goes back to the portal.
+      if (!(err instanceof IdpErrorResponse)) throw err;
+      telemetry.refusal(err.code, err.status, pending.idp);
+      sendErrorResponse(res, flow, samlStatusForIdpError(err.idpError));
     }
   }
 
@@ -251,14 +309,7 @@ export async function createBrokerApp(
       clientIp: clientIp(req),
       startedAt: flow.startedAt,
     });
-    setFlowCookie(res, undefined);
-    // RelayState goes back unchanged, and only to the registered ACS (never to a URL it names).
-    sendPostBindingPage(res, {
-      action: settings.sp.acsUrl,
-      field: 'SAMLResponse',
-      message: Buffer.from(response.xml, 'utf8').toString('base64'),
-      ...(flow.relayState === undefined ? {} : { relayState: flow.relayState }),
-    });
+    sendResponseToPortal(res, flow, response.xml);
   }
 
   async function samlAcs(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -270,19 +321,19 @@ export async function createBrokerApp(
     // The upstream SAML IdP posts cross-site, so no cookie: RelayState is the flow's unguessable ID.
     const flow = await state.takeFlow(relayState);
     const chosen = flow?.idp ? backends.get(flow.idp) : undefined;
-    if (!flow || chosen?.kind !== 'saml' || !flow.pending) {
+    const pending = flow?.pending;
+    if (!flow || chosen?.kind !== 'saml' || !pending || !('upstreamRequestId' in pending)) {
       throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center');
     }
     try {
-      const subject = await chosen.backend.handleAcs(
-        samlResponse,
-        relayState,
-        flow.pending as Record<string, unknown>,
-      );
+      const subject = await chosen.backend.handleAcs(samlResponse, relayState, pending);
       await completeLogin(req, res, flow, subject);
     } catch (err) {
       recordFailedLogin(req, flow.idp!, err);
-      throw err;
+      // The upstream IdP's non-success status: the login failed there; the portal is told so.
+      if (!(err instanceof SamlError && err.code === 'SAML_STATUS_NOT_SUCCESS')) throw err;
+      telemetry.refusal(err.code, err.status, flow.idp);
+      sendErrorResponse(res, flow, STATUS_AUTHN_FAILED);
     }
   }
 
@@ -415,7 +466,9 @@ export async function createBrokerApp(
   return {
     handler,
     ready: () => store.ping(),
-    close: async () => {},
+    close: async () => {
+      await Promise.all([...outbound.values()].map((f) => f.close()));
+    },
   };
 }
 
@@ -426,47 +479,41 @@ function sendXml(res: ServerResponse, xml: string): void {
   res.end(xml);
 }
 
-async function createBackends(
+function createBackends(
   idps: readonly IdentityProviderSpec[],
   context: PartContext,
   settings: BrokerSettings,
-): Promise<Map<string, Backend>> {
+  outbound: Map<string, TlsFetch>,
+  now: () => Date,
+): Map<string, Backend> {
   const backends = new Map<string, Backend>();
   for (const idp of idps) {
+    const protocol = idp.oidc ?? idp.oauth2 ?? idp.saml;
+    // Every call to this IdP verifies TLS, trusting its private CA bundle on top of the public roots.
+    const fetch = createTlsFetch({ extraCaPem: caBundleFor(context.secrets, protocol?.caBundleSecretRef) });
+    outbound.set(idp.name, fetch);
     if (idp.saml) {
-      backends.set(idp.name, { kind: 'saml', backend: await createSamlLoginBackend(idp, context, settings) });
+      const backend = createSamlBackend({
+        idp,
+        brokerUrl: context.tenant.spec.broker.url,
+        spSigningKeyPem: settings.signingKeyPem,
+        spCertPem: settings.signingCertPem,
+        store: context.store,
+        flowTtlSeconds: settings.flowTtlSeconds,
+        fetch,
+        now,
+      });
+      backends.set(idp.name, { kind: 'saml', backend });
     } else {
       const backend = createOAuthBackend({
         idp,
         secrets: context.secrets,
         redirectUri: settings.callbackUrl,
         postLogoutRedirectUri: settings.logoutCallbackUrl,
+        fetch,
       });
       backends.set(idp.name, { kind: 'oauth', backend });
     }
   }
   return backends;
-}
-
-async function createSamlLoginBackend(
-  idp: IdentityProviderSpec,
-  context: PartContext,
-  settings: BrokerSettings,
-): Promise<SamlLoginBackend> {
-  // Loaded only for tenants with a SAML IdP; written by the SAML backend's owner.
-  const specifier = './backends/saml-backend.js';
-  const module = (await import(specifier)) as {
-    createSamlBackend: (options: Record<string, unknown>) => SamlLoginBackend;
-  };
-  const brokerUrl = context.tenant.spec.broker.url;
-  return module.createSamlBackend({
-    idp,
-    secrets: context.secrets,
-    store: context.store,
-    logger: context.logger,
-    entityId: `${brokerUrl}/saml/sp-metadata`,
-    acsUrl: `${brokerUrl}/saml/acs`,
-    signing: settings.signing,
-    signingKeyPem: settings.signingKeyPem,
-  });
 }

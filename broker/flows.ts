@@ -14,12 +14,13 @@ export interface LoginFlow {
   requestId: string;
   relayState?: string;
   forceAuthn: boolean;
+  isPassive?: boolean;
   /** Token of the IdP choice form. */
   csrf: string;
   startedAt: number;
   idp?: string;
-  /** Backend state once an IdP is chosen: OAuth authorization or the SAML backend's own. */
-  pending?: PendingAuthorization | Record<string, unknown>;
+  /** Backend state once an IdP is chosen: the OAuth authorization, or the upstream AuthnRequest ID. */
+  pending?: PendingAuthorization | { upstreamRequestId: string };
 }
 
 /** What SLO needs after the login: the IdP, and for OIDC the ID token for `id_token_hint`. */

@@ -19,6 +19,7 @@ export interface BrokerSettings {
   sp: TrustedSp;
   signing: SigningCredential;
   signingKeyPem: string;
+  signingCertPem: string;
   /** Base64 DER, active first then next. */
   metadataCertificates: string[];
   flowTtlSeconds: number;
@@ -60,6 +61,7 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretDirec
     },
     signing: loadSigningCredential(signingKeyPem, signingCertPem),
     signingKeyPem,
+    signingCertPem,
     metadataCertificates: [signingCertPem, ...(nextCertPem ? [nextCertPem] : [])].map(certificateBase64),
     flowTtlSeconds: broker.flowTtlSeconds ?? 600,
     assertionLifetimeSeconds: broker.assertionLifetimeSeconds ?? 300,

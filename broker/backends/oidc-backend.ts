@@ -36,14 +36,20 @@ export interface OidcLoginResult {
 export interface OAuthBackend {
   readonly idp: string;
   readonly protocol: 'oidc' | 'oauth2';
-  /** `forceAuthn` (SAML ForceAuthn) asks the IdP to authenticate again (`prompt=login`). */
-  startLogin(options: {
-    forceAuthn: boolean;
-  }): Promise<{ redirectUrl: string; pending: PendingAuthorization }>;
+  startLogin(options: LoginPrompt): Promise<{ redirectUrl: string; pending: PendingAuthorization }>;
   /** `callbackUrl` is the full redirect URI with the IdP's query parameters. */
   handleCallback(callbackUrl: URL, pending: PendingAuthorization): Promise<OidcLoginResult>;
   /** The IdP's RP-initiated logout URL, or undefined when the IdP has no end_session_endpoint. */
   endSessionUrl(idTokenHint: string, state: string): Promise<string | undefined>;
+}
+
+/**
+ * What the SAML AuthnRequest asked of the login: ForceAuthn becomes `prompt=login` (authenticate
+ * again), IsPassive `prompt=none` (show nothing; the IdP answers login_required instead).
+ */
+export interface LoginPrompt {
+  forceAuthn: boolean;
+  isPassive?: boolean;
 }
 
 export interface OAuthBackendOptions {
@@ -51,6 +57,23 @@ export interface OAuthBackendOptions {
   secrets: SecretDirectory;
   redirectUri: string;
   postLogoutRedirectUri: string;
+  /** Every call to the IdP (discovery, JWKS, token, userinfo) goes through it (common/tls). */
+  fetch: typeof globalThis.fetch;
+}
+
+/**
+ * The IdP answered the authorization request with an OAuth error (RFC 6749 4.1.2.1), after the
+ * answer's state and issuer were checked: the login failed at the IdP, and the SP is told so.
+ */
+export class IdpErrorResponse extends JsmSsoError {
+  constructor(
+    /** The OAuth `error` code, e.g. access_denied, login_required. */
+    readonly idpError: string,
+    cause: unknown,
+  ) {
+    super('OIDC_IDP_ERROR', 'the identity provider did not sign you in', { status: 403, cause });
+    this.name = 'IdpErrorResponse';
+  }
 }
 
 const LOOPBACK_HTTP = /^http:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/;
@@ -81,7 +104,7 @@ function oidcBackend(name: string, spec: OidcIdpSpec, options: OAuthBackendOptio
   return {
     idp: name,
     protocol: 'oidc',
-    async startLogin({ forceAuthn }) {
+    async startLogin(prompt) {
       const c = await config();
       const scopes = new Set(['openid', ...spec.scopes]);
       return authorizationRequest(
@@ -90,10 +113,7 @@ function oidcBackend(name: string, spec: OidcIdpSpec, options: OAuthBackendOptio
         options.redirectUri,
         [...scopes].join(' '),
         spec.extraAuthorizationParams,
-        {
-          withNonce: true,
-          forceAuthn,
-        },
+        { withNonce: true, ...prompt },
       );
     },
     async handleCallback(callbackUrl, pending) {
@@ -160,7 +180,7 @@ async function discover(spec: OidcIdpSpec, options: OAuthBackendOptions): Promis
     spec.clientId,
     { id_token_signed_response_alg: spec.idTokenSigningAlg, redirect_uris: [options.redirectUri] },
     auth,
-    { execute: insecureOnlyOnLoopback(spec.issuer) },
+    { execute: insecureOnlyOnLoopback(spec.issuer), [client.customFetch]: customFetch(options.fetch) },
   );
   // Verify ID token signatures against the JWKS even though they come over TLS: TLS alone would
   // leave the broker trusting whatever the token endpoint's network path says.
@@ -187,21 +207,19 @@ function oauth2Backend(name: string, spec: OAuth2IdpSpec, options: OAuthBackendO
     { redirect_uris: [options.redirectUri] },
     auth,
   );
+  c[client.customFetch] = customFetch(options.fetch);
   for (const step of insecureOnlyOnLoopback(spec.authorizationEndpoint)) step(c);
   return {
     idp: name,
     protocol: 'oauth2',
-    async startLogin({ forceAuthn }) {
+    async startLogin(prompt) {
       return authorizationRequest(
         c,
         name,
         options.redirectUri,
         (spec.scopes ?? []).join(' '),
         spec.extraAuthorizationParams,
-        {
-          withNonce: false,
-          forceAuthn,
-        },
+        { withNonce: false, ...prompt },
       );
     },
     async handleCallback(callbackUrl, pending) {
@@ -239,7 +257,7 @@ async function authorizationRequest(
   redirectUri: string,
   scope: string,
   extra: Record<string, string | undefined> | undefined,
-  { withNonce, forceAuthn }: { withNonce: boolean; forceAuthn: boolean },
+  { withNonce, forceAuthn, isPassive }: LoginPrompt & { withNonce: boolean },
 ): Promise<{ redirectUrl: string; pending: PendingAuthorization }> {
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
@@ -254,7 +272,7 @@ async function authorizationRequest(
     code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',
     ...(nonce ? { nonce } : {}),
-    ...(forceAuthn ? { prompt: 'login' } : {}),
+    ...(isPassive ? { prompt: 'none' } : forceAuthn ? { prompt: 'login' } : {}),
   });
   return {
     redirectUrl: client.buildAuthorizationUrl(c, parameters).toString(),
@@ -294,6 +312,11 @@ function ecAlg(curve: string | undefined): string | undefined {
   return { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' }[curve ?? ''];
 }
 
+/** openid-client's fetch hook: its request bodies (string, URLSearchParams) are fetch bodies. */
+function customFetch(fetchImpl: typeof globalThis.fetch): client.CustomFetch {
+  return (url, init) => fetchImpl(url, init as RequestInit);
+}
+
 function insecureOnlyOnLoopback(url: string): Array<(c: client.Configuration) => void> {
   return LOOPBACK_HTTP.test(url) ? [client.allowInsecureRequests] : [];
 }
@@ -329,12 +352,7 @@ function causeChain(err: unknown): string[] {
 
 function protocolRefusal(err: unknown): JsmSsoError {
   if (err instanceof JsmSsoError) return err;
-  if (err instanceof client.AuthorizationResponseError) {
-    return new JsmSsoError('OIDC_IDP_ERROR', 'the identity provider did not sign you in', {
-      status: 403,
-      cause: err,
-    });
-  }
+  if (err instanceof client.AuthorizationResponseError) return new IdpErrorResponse(err.error, err);
   // openid-client wraps oauth4webapi's precise error (the one naming the failed check) as `cause`.
   const message = causeChain(err).join('\n');
   const code = (err as { code?: unknown }).code;

@@ -51,6 +51,7 @@ export interface SamlBackend {
   startLogin(options: {
     flowId: string;
     forceAuthn?: boolean;
+    isPassive?: boolean;
   }): Promise<{ redirectUrl: string; requestId: string }>;
   /** `samlResponseBase64` is the POSTed SAMLResponse, `relayStateFlowId` the POSTed RelayState. */
   handleAcs(
@@ -97,14 +98,14 @@ export function createSamlBackend(options: SamlBackendOptions): SamlBackend {
     idp: options.idp.name,
     protocol: 'saml',
 
-    async startLogin({ flowId, forceAuthn }) {
+    async startLogin({ flowId, forceAuthn, isPassive }) {
       const idp = await metadata();
       const requestId = `_${randomBytes(20).toString('hex')}`;
       await options.store.put(authnRequestKey(flowId), requestId, flowTtl);
       const xml =
         `<samlp:AuthnRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="${requestId}" Version="2.0"` +
         ` IssueInstant="${instant(now())}" Destination="${escapeXml(idp.ssoUrl)}" AssertionConsumerServiceURL="${escapeXml(acsUrl)}"` +
-        ` ProtocolBinding="${BINDING_POST}"${forceAuthn ? ' ForceAuthn="true"' : ''}>` +
+        ` ProtocolBinding="${BINDING_POST}"${forceAuthn ? ' ForceAuthn="true"' : ''}${isPassive ? ' IsPassive="true"' : ''}>` +
         `<saml:Issuer>${escapeXml(entityId)}</saml:Issuer><samlp:NameIDPolicy AllowCreate="true"/></samlp:AuthnRequest>`;
       const query = signRedirectQuery('SAMLRequest', xml, {
         keyPem: options.spSigningKeyPem,

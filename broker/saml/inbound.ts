@@ -40,6 +40,8 @@ export interface InboundMessage {
 
 export interface AcceptedAuthnRequest extends InboundMessage {
   forceAuthn: boolean;
+  /** The SP asks that the person see nothing (core 3.4.1): no login page, no choice page. */
+  isPassive: boolean;
 }
 
 export interface AcceptedLogoutRequest extends InboundMessage {
@@ -150,7 +152,8 @@ export function acceptAuthnRequest(
     id,
     issueInstant,
     root,
-    forceAuthn: attribute(root, 'ForceAuthn') === 'true',
+    forceAuthn: isTrue(attribute(root, 'ForceAuthn')),
+    isPassive: isTrue(attribute(root, 'IsPassive')),
     ...(relayState === undefined ? {} : { relayState }),
   };
 }
@@ -170,4 +173,9 @@ export function acceptLogoutRequest(
       sessionIndexes.push(simpleText(e));
   }
   return { id, issueInstant, root, sessionIndexes, ...(relayState === undefined ? {} : { relayState }) };
+}
+
+/** xs:boolean: "true" or "1". */
+function isTrue(value: string | undefined): boolean {
+  return value === 'true' || value === '1';
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { BEARER, NS, STATUS_SUCCESS } from '../../common/saml/index.js';
 import {
   canonicalAttribute as attr,
   newSamlId,
@@ -14,11 +15,15 @@ import { envelopedSignature, type SigningCredential } from './signature.js';
  * computed over the very text that is sent. xmlsec1 and node-saml check this in the tests.
  */
 
-const SAMLP_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
-const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
-const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
+const SAMLP_NS = NS.protocol;
+const SAML_NS = NS.assertion;
 const BASIC_NAME_FORMAT = 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic';
-const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+/** Top-level status when the IdP side failed (SAML core 3.2.2.2). */
+export const STATUS_RESPONDER = 'urn:oasis:names:tc:SAML:2.0:status:Responder';
+/** Second-level statuses the broker sends (SAML core 3.2.2.2). */
+export const STATUS_AUTHN_FAILED = 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed';
+export const STATUS_REQUEST_DENIED = 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied';
+export const STATUS_NO_PASSIVE = 'urn:oasis:names:tc:SAML:2.0:status:NoPassive';
 export const UNSPECIFIED_AUTHN_CONTEXT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified';
 /** NotBefore is set this far back so an SP whose clock is slightly behind still accepts. */
 const NOT_BEFORE_SKEW_MS = 60_000;
@@ -79,15 +84,49 @@ export function issueSignedResponse(
   // Schema order: Issuer, Signature, then the rest (saml-schema-assertion-2.0 AssertionType).
   const assertion = assertionOpen + assertionIssuer + assertionSignature + assertionBody;
 
-  const responseOpen = `<samlp:Response xmlns:samlp="${SAMLP_NS}" Destination="${acs}" ID="${responseId}" InResponseTo="${inResponseTo}" IssueInstant="${issueInstant}" Version="2.0">`;
-  const responseIssuer = `<saml:Issuer xmlns:saml="${SAML_NS}">${issuer}</saml:Issuer>`;
-  const responseBody = `<samlp:Status><samlp:StatusCode Value="${SUCCESS}"></samlp:StatusCode></samlp:Status>${assertion}</samlp:Response>`;
-  const responseSignature = envelopedSignature(
-    credential,
-    responseId,
-    responseOpen + responseIssuer + responseBody,
-  );
-  return { xml: responseOpen + responseIssuer + responseSignature + responseBody, responseId, assertionId };
+  const status = `<samlp:Status><samlp:StatusCode Value="${STATUS_SUCCESS}"></samlp:StatusCode></samlp:Status>`;
+  const xml = signedResponseEnvelope(credential, responseId, content, status + assertion);
+  return { xml, responseId, assertionId };
+}
+
+export interface ErrorResponseContent {
+  issuer: string;
+  acsUrl: string;
+  inResponseTo: string;
+  /** Second-level status under Responder: AuthnFailed, RequestDenied or NoPassive. */
+  secondLevelStatus: string;
+  now: Date;
+}
+
+/**
+ * A signed Response without an assertion, telling the SP the login failed at the IdP side
+ * (profiles 4.1.4.2: the IdP answers with a non-success status rather than leaving the SP waiting).
+ */
+export function issueErrorResponse(
+  credential: SigningCredential,
+  content: ErrorResponseContent,
+  random: (size: number) => Buffer = randomBytes,
+): { xml: string; responseId: string } {
+  const responseId = newSamlId(random);
+  const status =
+    `<samlp:Status><samlp:StatusCode Value="${STATUS_RESPONDER}"><samlp:StatusCode Value="${attr(content.secondLevelStatus)}">` +
+    '</samlp:StatusCode></samlp:StatusCode></samlp:Status>';
+  return { xml: signedResponseEnvelope(credential, responseId, content, status), responseId };
+}
+
+/** The signed samlp:Response around `body` (Status, then the Assertion if any). */
+function signedResponseEnvelope(
+  credential: SigningCredential,
+  responseId: string,
+  content: { issuer: string; acsUrl: string; inResponseTo: string; now: Date },
+  body: string,
+): string {
+  const responseOpen = `<samlp:Response xmlns:samlp="${SAMLP_NS}" Destination="${attr(content.acsUrl)}" ID="${responseId}" InResponseTo="${attr(content.inResponseTo)}" IssueInstant="${samlInstant(content.now)}" Version="2.0">`;
+  const responseIssuer = `<saml:Issuer xmlns:saml="${SAML_NS}">${text(content.issuer)}</saml:Issuer>`;
+  const responseBody = `${body}</samlp:Response>`;
+  const signature = envelopedSignature(credential, responseId, responseOpen + responseIssuer + responseBody);
+  // Schema order: Issuer, Signature, Status (saml-schema-protocol-2.0 StatusResponseType).
+  return responseOpen + responseIssuer + signature + responseBody;
 }
 
 function attributeStatement(attributes: ResponseContent['attributes']): string {

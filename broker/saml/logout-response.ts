@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { signRedirectQuery } from '../../common/saml/index.js';
+import { NS, STATUS_SUCCESS, signRedirectQuery } from '../../common/saml/index.js';
 import {
   canonicalAttribute as attr,
   newSamlId,
@@ -7,9 +7,8 @@ import {
   canonicalText as text,
 } from './canonical-xml.js';
 
-const SAMLP_NS = 'urn:oasis:names:tc:SAML:2.0:protocol';
-const SAML_NS = 'urn:oasis:names:tc:SAML:2.0:assertion';
-export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+const SAMLP_NS = NS.protocol;
+const SAML_NS = NS.assertion;
 export const STATUS_PARTIAL_LOGOUT = 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout';
 
 export interface LogoutResponseContent {

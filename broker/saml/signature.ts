@@ -1,17 +1,18 @@
 import { createHash, createPrivateKey, type KeyObject, sign } from 'node:crypto';
-import { certificateBase64 } from '../../common/saml/index.js';
+import { ENVELOPED_SIGNATURE, EXC_C14N } from '../../common/saml/algorithms.js';
+import { certificateBase64, NS } from '../../common/saml/index.js';
 
 /**
- * Enveloped XML signatures (RSA-SHA256, exc-c14n, one Reference to the signed element's ID) over
- * content that is already canonical. The key is parsed once; signing is a digest, one string
- * template and one RSA operation.
+ * The broker's one signing helper: enveloped XML signatures (RSA-SHA256, exc-c14n, one Reference
+ * to the signed element's ID) over content that is already canonical. The key is parsed once;
+ * signing is a digest, one string template and one RSA operation. This is the fast path for
+ * Responses the broker writes itself; common/saml `signEnveloped` (xml-crypto, any XML) is the
+ * general one, and every verification goes through common/saml.
  */
 
-export const DS_NS = 'http://www.w3.org/2000/09/xmldsig#';
-export const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
-const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
-const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
 const SHA256 = 'http://www.w3.org/2001/04/xmlenc#sha256';
+const DS_NS = NS.dsig;
 
 export interface SigningCredential {
   key: KeyObject;
@@ -37,7 +38,7 @@ export function envelopedSignature(
   const signedInfoBody =
     `<ds:CanonicalizationMethod Algorithm="${EXC_C14N}"></ds:CanonicalizationMethod>` +
     `<ds:SignatureMethod Algorithm="${RSA_SHA256}"></ds:SignatureMethod>` +
-    `<ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="${ENVELOPED}"></ds:Transform>` +
+    `<ds:Reference URI="#${id}"><ds:Transforms><ds:Transform Algorithm="${ENVELOPED_SIGNATURE}"></ds:Transform>` +
     `<ds:Transform Algorithm="${EXC_C14N}"></ds:Transform></ds:Transforms>` +
     `<ds:DigestMethod Algorithm="${SHA256}"></ds:DigestMethod><ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`;
   const canonicalSignedInfo = `<ds:SignedInfo xmlns:ds="${DS_NS}">${signedInfoBody}</ds:SignedInfo>`;
@@ -47,9 +48,4 @@ export function envelopedSignature(
     `<ds:SignatureValue>${value}</ds:SignatureValue><ds:KeyInfo><ds:X509Data><ds:X509Certificate>` +
     `${credential.certificate}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></ds:Signature>`
   );
-}
-
-/** SAML HTTP-Redirect binding signature (bindings section 3.4.4.1) over the exact query bytes. */
-export function redirectSignature(credential: SigningCredential, query: string): string {
-  return sign('sha256', Buffer.from(query, 'utf8'), credential.key).toString('base64');
 }

@@ -16,6 +16,7 @@ import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { packageRoot } from '../../common/paths.js';
 import type { PartContext } from '../../common/runtime.js';
+import { NS, parseSamlXml, verifyEnvelopedSignature } from '../../common/saml/index.js';
 import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 
 /** Real parts for broker tests: keys from openssl, the dev IdP (oidc-provider), node-saml as the portal. */
@@ -80,7 +81,9 @@ export function createPki(): Pki {
 }
 
 export async function listenPlaceholder(): Promise<{ server: Server; url: string }> {
-  const server = createServer();
+  // Test steps can pause for seconds (samlify's schema validator loads lazily); a browser's pooled
+  // connection must not be closed under it meanwhile.
+  const server = createServer({ keepAliveTimeout: 60_000 });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
@@ -344,4 +347,14 @@ export async function loginThroughBroker(
   );
   const html = await page.text();
   return { page, fields: formFields(html), html, callbackUrl: afterLogin.location };
+}
+
+/**
+ * The status codes (top level first) of a Response the broker sent, read from the element as
+ * signed after common/saml verified its signature with the broker's certificate.
+ */
+export function signedStatusCodes(samlResponseBase64: string, brokerCertPem: string): Array<string | null> {
+  const doc = parseSamlXml(Buffer.from(samlResponseBase64, 'base64').toString('utf8'));
+  const signed = verifyEnvelopedSignature(doc, doc.documentElement!, [brokerCertPem]);
+  return [...signed.getElementsByTagNameNS(NS.protocol, 'StatusCode')].map((e) => e.getAttribute('Value'));
 }

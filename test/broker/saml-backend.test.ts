@@ -1,7 +1,4 @@
-import { createRequire } from 'node:module';
-import validator from '@authenio/samlify-node-xmllint';
 import { expect } from 'chai';
-import * as samlify from 'samlify';
 import { createSamlBackend, type SamlBackend } from '../../broker/backends/saml-backend.js';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
@@ -9,67 +6,18 @@ import { NS, SamlError, verifyRedirectSignature } from '../../common/saml/index.
 import { makeKeyPair } from '../support/keys.js';
 import { firstByName } from '../support/saml-fixtures.js';
 import { applyXsw, XSW_VARIANTS } from '../support/xsw.js';
+import {
+  answerAuthnRequest,
+  brokerAsSp,
+  UPSTREAM_SLO as IDP_SLO,
+  UPSTREAM_SSO as IDP_SSO,
+  UPSTREAM_ENTITY_ID,
+  type UpstreamIdp,
+  type UpstreamSp,
+  upstreamIdp,
+} from './upstream-saml.js';
 
 const BROKER = 'https://broker.example.test';
-const IDP_SSO = 'https://upstream-idp.example.test/sso';
-const IDP_SLO = 'https://upstream-idp.example.test/slo';
-
-samlify.setSchemaValidator(validator);
-// The template constant is not visible through the ESM namespace of this CommonJS package.
-const samlLib = (
-  createRequire(import.meta.url)('samlify') as {
-    SamlLib: { replaceTagsByValue(template: string, values: Record<string, string>): string };
-  }
-).SamlLib;
-
-/**
- * samlify leaves AuthnStatement empty unless the template is filled by the caller; the Web SSO
- * profile (4.1.4.2) requires one, so the test fills the template (samlify still signs it).
- */
-function withAuthnStatement(requestId: string) {
-  return (template: string) => {
-    const now = new Date();
-    const later = new Date(now.getTime() + 300_000).toISOString();
-    const id = `_resp${Date.now()}`;
-    const values: Record<string, string> = {
-      ID: id,
-      AssertionID: `_assert${Date.now()}`,
-      Destination: `${BROKER}/saml/acs`,
-      Audience: `${BROKER}/saml/sp-metadata`,
-      SubjectRecipient: `${BROKER}/saml/acs`,
-      Issuer: 'https://upstream-idp.example.test/metadata',
-      IssueInstant: now.toISOString(),
-      StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
-      ConditionsNotBefore: now.toISOString(),
-      ConditionsNotOnOrAfter: later,
-      SubjectConfirmationDataNotOnOrAfter: later,
-      NameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-      NameID: 'carol@example.test',
-      InResponseTo: requestId,
-    };
-    // Values are XML-escaped by replaceTagsByValue, so the element goes into the template itself.
-    const authnStatement = `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_session-9"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
-    values['AttributeStatement'] = '';
-    return {
-      id,
-      context: samlLib.replaceTagsByValue(template.replace('{AuthnStatement}', authnStatement), values),
-    };
-  };
-}
-
-/** samlify plays the tenant's upstream IdP: an independent SAML implementation with its own signing. */
-function upstreamIdp() {
-  const key = makeKeyPair('upstream-idp.example.test');
-  return samlify.IdentityProvider({
-    entityID: 'https://upstream-idp.example.test/metadata',
-    privateKey: key.keyPem,
-    signingCert: key.certPem,
-    wantAuthnRequestsSigned: true,
-    isAssertionEncrypted: false,
-    singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: IDP_SSO }],
-    singleLogoutService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: IDP_SLO }],
-  });
-}
 
 function idpSpec(metadataXml: string): IdentityProviderSpec {
   return { name: 'upstream', saml: { metadataXml }, attributeMapping: {} };
@@ -88,8 +36,8 @@ async function refusalCode(promise: Promise<unknown>): Promise<string> {
 describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
   let store: MemoryFlowStore;
   let backend: SamlBackend;
-  let idp: ReturnType<typeof upstreamIdp>;
-  let sp: ReturnType<typeof samlify.ServiceProvider>;
+  let idp: UpstreamIdp;
+  let sp: UpstreamSp;
   const spKey = () => makeKeyPair('broker-sp.example.test');
 
   beforeEach(() => {
@@ -102,7 +50,7 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
       spCertPem: spKey().certPem,
       store,
     });
-    sp = samlify.ServiceProvider({ metadata: backend.spMetadataXml() });
+    sp = brokerAsSp(backend.spMetadataXml());
   });
   afterEach(async () => {
     await store.close();
@@ -111,25 +59,9 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
   /** Runs startLogin, lets samlify (as the IdP) verify the AuthnRequest and answer it. */
   async function loginResponse(flowId = 'flow-1') {
     const { redirectUrl, requestId } = await backend.startLogin({ flowId });
-    const url = new URL(redirectUrl);
-    expect(`${url.origin}${url.pathname}`).to.equal(IDP_SSO);
-    const requestInfo = await idp.parseLoginRequest(sp, 'redirect', {
-      query: Object.fromEntries(url.searchParams),
-      octetString: url.search.slice(1).split('&Signature=')[0]!,
-    });
-    expect(requestInfo.extract.request?.id).to.equal(requestId);
-    const answer = (await idp.createLoginResponse(
-      sp,
-      requestInfo as unknown as Parameters<typeof idp.createLoginResponse>[1],
-      'post',
-      { email: 'carol@example.test' },
-      {
-        customTagReplacement: withAuthnStatement(requestId),
-      },
-    )) as {
-      context: string;
-    };
-    return { samlResponse: answer.context, requestId };
+    const answer = await answerAuthnRequest(idp, sp, redirectUrl, BROKER);
+    expect(answer.requestId).to.equal(requestId);
+    return { samlResponse: answer.samlResponse, requestId };
   }
 
   it('sends a signed AuthnRequest that samlify verifies, and accepts samlify-signed Response', async () => {
@@ -182,7 +114,7 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
       idp: {
         name: 'upstream',
         saml: {
-          entityId: 'https://upstream-idp.example.test/metadata',
+          entityId: UPSTREAM_ENTITY_ID,
           ssoUrl: IDP_SSO,
           certificates: [makeKeyPair('someone-else').certPem],
         },
@@ -251,7 +183,7 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
     const fetched = createSamlBackend({
       idp: {
         name: 'upstream',
-        saml: { metadataUrl: 'https://upstream-idp.example.test/metadata' },
+        saml: { metadataUrl: UPSTREAM_ENTITY_ID },
         attributeMapping: {},
       },
       brokerUrl: BROKER,

@@ -1,0 +1,232 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { exportJWK } from 'jose';
+import type { ClientMetadata } from 'oidc-provider';
+import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  createPki,
+  devClient,
+  formFields,
+  type IdpDoc,
+  listenPlaceholder,
+  loginThroughBroker,
+  oidcIdp,
+  type Pki,
+  portalSp,
+  serveBroker,
+  signedStatusCodes,
+  tenantFor,
+} from './harness.js';
+
+const RESPONDER = 'urn:oasis:names:tc:SAML:2.0:status:Responder';
+
+/** Client authentication methods, plain OAuth 2.0, prompts and IdP errors against oidc-provider. */
+describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
+  let pki: Pki;
+  let idp: DevIdp;
+  const brokers: Record<string, BrokerUnderTest> = {};
+  const placeholders: Record<string, Awaited<ReturnType<typeof listenPlaceholder>>> = {};
+  const kinds = ['basic', 'post', 'jwt', 'oauth2'] as const;
+
+  before(async () => {
+    pki = createPki();
+    // private_key_jwt: the broker signs with the PEM key in its Secret; the IdP knows the public JWK.
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    mkdirSync(join(pki.dir, 'idp-key'));
+    writeFileSync(
+      join(pki.dir, 'idp-key', 'private.pem'),
+      privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    );
+    const jwk = { ...(await exportJWK(publicKey)), use: 'sig', alg: 'RS256' };
+    for (const kind of kinds) placeholders[kind] = await listenPlaceholder();
+    const client = (kind: string, more: Partial<ClientMetadata>) =>
+      devClient(placeholders[kind]!.url, { client_id: `jsm-sso-${kind}`, ...more });
+    idp = await startDevIdp({
+      clients: [
+        client('basic', {}),
+        client('post', { token_endpoint_auth_method: 'client_secret_post' }),
+        client('jwt', {
+          client_secret: undefined,
+          token_endpoint_auth_method: 'private_key_jwt',
+          jwks: { keys: [jwk] },
+        }),
+        client('oauth2', {}),
+      ],
+    });
+    const specs: Record<(typeof kinds)[number], IdpDoc> = {
+      basic: oidcIdp('corporate', idp.issuer),
+      post: oidcIdp('corporate', idp.issuer),
+      jwt: oidcIdp('corporate', idp.issuer),
+      oauth2: {
+        name: 'plain',
+        oauth2: {
+          authorizationEndpoint: `${idp.issuer}/auth`,
+          tokenEndpoint: `${idp.issuer}/token`,
+          userinfoEndpoint: `${idp.issuer}/me`,
+          clientId: 'jsm-sso-oauth2',
+          clientSecretRef: { name: 'idp-client' },
+          // oidc-provider serves userinfo only to tokens with the openid scope; the broker still
+          // treats the IdP as plain OAuth 2.0 (no nonce, claims only from the userinfo endpoint).
+          scopes: ['openid', 'email', 'profile', 'groups'],
+        },
+        attributeMapping: { email: 'claims.email', displayName: 'claims.name', groups: 'claims.groups' },
+      },
+    };
+    specs.basic['oidc'].clientId = 'jsm-sso-basic';
+    specs.post['oidc'].clientId = 'jsm-sso-post';
+    specs.post['oidc'].clientAuthMethod = 'client_secret_post';
+    specs.jwt['oidc'].clientId = 'jsm-sso-jwt';
+    specs.jwt['oidc'].clientAuthMethod = 'private_key_jwt';
+    specs.jwt['oidc'].privateKeySecretRef = { name: 'idp-key' };
+    delete specs.jwt['oidc'].clientSecretRef;
+    for (const kind of kinds) {
+      const { server, url } = placeholders[kind]!;
+      brokers[kind] = await serveBroker(server, url, tenantFor(url, [specs[kind]]), pki);
+    }
+  });
+  after(async () => {
+    for (const broker of Object.values(brokers)) await broker.close();
+    await idp?.close();
+    pki.cleanup();
+  });
+
+  async function login(kind: (typeof kinds)[number]) {
+    const broker = brokers[kind]!;
+    const portal = portalSp(broker.url, pki);
+    const { page, fields } = await loginThroughBroker({ portal, brokerUrl: broker.url }, new Browser());
+    expect(page.status).to.equal(200);
+    return (await portal.validatePostResponseAsync(fields)).profile;
+  }
+
+  it('authenticates to the token endpoint with client_secret_post', async () => {
+    expect((await login('post'))?.nameID).to.equal('alice@acme.test');
+  });
+
+  it('authenticates to the token endpoint with private_key_jwt (PEM key from the Secret)', async () => {
+    expect((await login('jwt'))?.nameID).to.equal('alice@acme.test');
+  });
+
+  it('signs in through a plain OAuth 2.0 IdP with claims from its userinfo endpoint', async () => {
+    const profile = await login('oauth2');
+    expect(profile?.nameID).to.equal('alice@acme.test');
+    expect(profile?.['displayName']).to.equal('Alice Anders');
+    expect(profile?.['groups']).to.deep.equal(['jsm-customers', 'jsm-admins']);
+  });
+
+  it('does not ask a plain OAuth 2.0 IdP for a nonce', async () => {
+    const broker = brokers.oauth2!;
+    const sso = await new Browser().request(
+      await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
+    );
+    expect(new URL(sso.headers.get('location')!).searchParams.has('nonce')).to.equal(false);
+  });
+
+  it('turns ForceAuthn into prompt=login', async () => {
+    const broker = brokers.basic!;
+    const portal = portalSp(broker.url, pki);
+    portal.options.forceAuthn = true;
+    const sso = await new Browser().request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    expect(new URL(sso.headers.get('location')!).searchParams.get('prompt')).to.equal('login');
+  });
+
+  /** A passive AuthnRequest: the browser goes to the IdP and comes back without any page shown. */
+  async function passiveLogin(browser: Browser) {
+    const broker = brokers.basic!;
+    const portal = portalSp(broker.url, pki);
+    portal.options.passive = true;
+    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-p', undefined, {}));
+    const authorize = new URL(sso.headers.get('location')!);
+    expect(authorize.searchParams.get('prompt')).to.equal('none');
+    const back = await browser.follow(authorize.href, `${broker.url}/oidc/callback`);
+    expect(back.location, 'the IdP answers at once').to.be.a('string');
+    const page = await browser.request(back.location!);
+    expect(page.status).to.equal(200);
+    return { portal, fields: formFields(await page.text()) };
+  }
+
+  it('turns IsPassive into prompt=none and answers login_required with a signed Responder/NoPassive Response', async () => {
+    const { fields } = await passiveLogin(new Browser());
+    expect(fields['RelayState']).to.equal('rs-p');
+    expect(signedStatusCodes(fields['SAMLResponse']!, pki.brokerCert)).to.deep.equal([
+      RESPONDER,
+      'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
+    ]);
+    const audit = brokers.basic!.logs.findLast((l) => l['event'] === 'broker.login');
+    expect(audit).to.include({ result: 'refused', reason: 'OIDC_IDP_ERROR' });
+  });
+
+  it('signs in passively when the person already has a session at the IdP', async () => {
+    const browser = new Browser();
+    await loginThroughBroker(
+      { portal: portalSp(brokers.basic!.url, pki), brokerUrl: brokers.basic!.url },
+      browser,
+    );
+    const { portal, fields } = await passiveLogin(browser);
+    expect((await portal.validatePostResponseAsync(fields)).profile?.nameID).to.equal('alice@acme.test');
+  });
+
+  it("sends the IdP's access_denied back to the portal as a signed Responder/RequestDenied Response", async () => {
+    const broker = brokers.basic!;
+    const browser = new Browser();
+    const sso = await browser.request(
+      await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs-d', undefined, {}),
+    );
+    const state = new URL(sso.headers.get('location')!).searchParams.get('state')!;
+    // What the IdP redirects to when the person declines (RFC 6749 4.1.2.1, RFC 9207 iss).
+    const page = await browser.request(
+      `${broker.url}/oidc/callback?error=access_denied&state=${state}&iss=${encodeURIComponent(idp.issuer)}`,
+    );
+    expect(page.status).to.equal(200);
+    const fields = formFields(await page.text());
+    expect(fields['RelayState']).to.equal('rs-d');
+    expect(signedStatusCodes(fields['SAMLResponse']!, pki.brokerCert)).to.deep.equal([
+      RESPONDER,
+      'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
+    ]);
+  });
+
+  it('refuses an IdP error answer whose iss names another issuer (no Response is sent)', async () => {
+    const broker = brokers.basic!;
+    const browser = new Browser();
+    const sso = await browser.request(
+      await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
+    );
+    const state = new URL(sso.headers.get('location')!).searchParams.get('state')!;
+    const page = await browser.request(
+      `${broker.url}/oidc/callback?error=access_denied&state=${state}&iss=${encodeURIComponent('https://evil.example')}`,
+    );
+    expect(page.status).to.equal(400);
+    expect(await page.text()).to.contain('OIDC_ISSUER_MISMATCH');
+  });
+
+  it('answers NoPassive at once for a passive request that would need the IdP choice page', async () => {
+    const { server, url } = await listenPlaceholder();
+    const broker = await serveBroker(
+      server,
+      url,
+      tenantFor(url, [oidcIdp('one', idp.issuer), oidcIdp('two', idp.issuer)]),
+      pki,
+    );
+    try {
+      const portal = portalSp(url, pki);
+      portal.options.passive = true;
+      const page = await new Browser().request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+      expect(page.status).to.equal(200);
+      const fields = formFields(await page.text());
+      expect(signedStatusCodes(fields['SAMLResponse']!, pki.brokerCert)).to.deep.equal([
+        RESPONDER,
+        'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
+      ]);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('keeps client_secret_basic working (the default)', async () => {
+    expect((await login('basic'))?.nameID).to.equal('alice@acme.test');
+  });
+});

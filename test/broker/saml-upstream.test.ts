@@ -1,0 +1,133 @@
+import { expect } from 'chai';
+import {
+  type BrokerUnderTest,
+  Browser,
+  createPki,
+  formFields,
+  listenPlaceholder,
+  type Pki,
+  portalSp,
+  serveBroker,
+  signedStatusCodes,
+  tenantFor,
+} from './harness.js';
+import { answerAuthnRequest, brokerAsSp, type UpstreamIdp, upstreamIdp } from './upstream-saml.js';
+
+/** portal (node-saml) -> broker -> upstream SAML IdP (samlify) -> broker -> portal. */
+describe('broker: login through an upstream SAML IdP', () => {
+  let pki: Pki;
+  let idp: UpstreamIdp;
+  let broker: BrokerUnderTest;
+
+  before(async () => {
+    pki = createPki();
+    idp = upstreamIdp();
+    const { server, url } = await listenPlaceholder();
+    const tenant = tenantFor(url, [
+      {
+        name: 'upstream',
+        saml: { metadataXml: idp.getMetadata() },
+        attributeMapping: {
+          email: 'claims.email',
+          displayName: 'claims.displayName',
+          groups: 'claims.groups',
+        },
+      },
+    ]);
+    broker = await serveBroker(server, url, tenant, pki);
+  });
+  after(async () => {
+    await broker.close();
+    pki.cleanup();
+  });
+
+  const answer = {
+    nameId: 'carol@example.test',
+    attributes: {
+      email: ['carol@example.test'],
+      displayName: ['Carol Chen'],
+      groups: ['jsm-customers', 'jsm-agents'],
+    },
+  };
+
+  /** The portal's AuthnRequest reaches the broker, which sends the browser to the upstream IdP. */
+  async function startLogin(browser: Browser, relayState = 'rs-saml') {
+    const portal = portalSp(broker.url, pki);
+    const sso = await browser.request(await portal.getAuthorizeUrlAsync(relayState, undefined, {}));
+    expect(sso.status, await sso.clone().text()).to.equal(302);
+    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
+    return { portal, sp, redirectUrl: sso.headers.get('location')! };
+  }
+
+  const postToAcs = (browser: Browser, samlResponse: string, relayState: string) =>
+    browser.request(`${broker.url}/saml/acs`, {
+      form: { SAMLResponse: samlResponse, RelayState: relayState },
+    });
+
+  it('hands node-saml a valid signed Response with the mapped attributes', async () => {
+    const browser = new Browser();
+    const { portal, sp, redirectUrl } = await startLogin(browser);
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
+    const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    expect(page.status).to.equal(200);
+    const fields = formFields(await page.text());
+    expect(fields['RelayState']).to.equal('rs-saml');
+    const { profile } = await portal.validatePostResponseAsync(fields);
+    expect(profile?.nameID).to.equal('carol@example.test');
+    expect(profile?.['displayName']).to.equal('Carol Chen');
+    expect(profile?.['groups']).to.deep.equal(['jsm-customers', 'jsm-agents']);
+    const audit = broker.logs.findLast((l) => l['event'] === 'broker.login');
+    expect(audit).to.include({ idp: 'upstream', result: 'success' });
+  });
+
+  it('refuses the same upstream Response posted again (replay)', async () => {
+    const browser = new Browser();
+    const { sp, redirectUrl } = await startLogin(browser);
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
+    expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
+    const replay = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    expect(replay.status).to.equal(400);
+    expect(await replay.text()).to.contain('FLOW_UNKNOWN');
+  });
+
+  it('refuses an upstream Response posted for another flow (InResponseTo bound to the flow)', async () => {
+    const browser = new Browser();
+    const first = await startLogin(browser);
+    const upstream = await answerAuthnRequest(idp, first.sp, first.redirectUrl, broker.url, answer);
+    const other = await startLogin(new Browser());
+    const otherFlow = new URL(other.redirectUrl).searchParams.get('RelayState')!;
+    const refused = await postToAcs(browser, upstream.samlResponse, otherFlow);
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.contain('SAML_IN_RESPONSE_TO_MISMATCH');
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+      'SAML_IN_RESPONSE_TO_MISMATCH',
+    );
+  });
+
+  it('passes ForceAuthn on to the upstream AuthnRequest', async () => {
+    const browser = new Browser();
+    const portal = portalSp(broker.url, pki);
+    portal.options.forceAuthn = true;
+    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
+    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer);
+    expect(upstream.requestXml).to.contain('ForceAuthn="true"');
+  });
+
+  it('tells the portal with a signed Responder/AuthnFailed Response when the upstream IdP fails the login', async () => {
+    const browser = new Browser();
+    const { sp, redirectUrl } = await startLogin(browser);
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
+      ...answer,
+      status: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
+    });
+    const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    expect(page.status).to.equal(200);
+    const samlResponse = formFields(await page.text())['SAMLResponse']!;
+    expect(signedStatusCodes(samlResponse, pki.brokerCert)).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed',
+    ]);
+    expect(Buffer.from(samlResponse, 'base64').toString('utf8')).not.to.contain('Assertion');
+  });
+});

@@ -1,0 +1,129 @@
+import type { Element } from '@xmldom/xmldom';
+import { expect } from 'chai';
+import { NS, parseSamlXml, signRedirectQuery, verifyRedirectSignature } from '../../common/saml/index.js';
+import { Browser, loginThroughBroker, PORTAL_URL, type Stack, startStack } from './harness.js';
+
+/** Single Logout: the portal's signed LogoutRequest, RP-initiated logout at the IdP, LogoutResponse back. */
+describe('broker: Single Logout', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(async () => stack.close());
+
+  /** Verifies the broker's LogoutResponse (Redirect binding) with common/saml; returns it parsed. */
+  function verifiedLogoutResponse(location: string) {
+    expect(location.startsWith(`${PORTAL_URL}/saml/slo?`), location).to.equal(true);
+    const message = verifyRedirectSignature(new URL(location).search.slice(1), 'SAMLResponse', [
+      stack.pki.brokerCert,
+    ]);
+    const root = parseSamlXml(message.xml).documentElement as unknown as Element;
+    expect(root.localName).to.equal('LogoutResponse');
+    const codes = [...root.getElementsByTagNameNS(NS.protocol, 'StatusCode')].map((c) =>
+      c.getAttribute('Value'),
+    );
+    return { root, codes, relayState: message.relayState };
+  }
+
+  async function loggedIn(browser: Browser) {
+    const { fields } = await loginThroughBroker(
+      { portal: stack.portal, brokerUrl: stack.broker.url },
+      browser,
+    );
+    const { profile } = await stack.portal.validatePostResponseAsync(fields);
+    expect(profile?.sessionIndex).to.be.a('string');
+    return profile!;
+  }
+
+  it('signs the person out at the OIDC IdP and answers the portal with a signed Success LogoutResponse', async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(browser);
+    const logoutUrl = await stack.portal.getLogoutUrlAsync(profile, 'rs-out', {});
+    const toIdp = await browser.request(logoutUrl);
+    expect(toIdp.status).to.equal(302);
+    const endSession = new URL(toIdp.headers.get('location')!);
+    expect(endSession.origin).to.equal(stack.idp.issuer);
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).to.equal(
+      `${stack.broker.url}/oidc/logout-callback`,
+    );
+    expect(endSession.searchParams.get('id_token_hint')).to.be.a('string');
+    // oidc-provider asks the person to confirm; the browser confirms.
+    const confirmPage = await browser.request(endSession.href);
+    const html = await confirmPage.text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
+    const back = await browser.follow(new URL(action, endSession).href, PORTAL_URL, {
+      form: { xsrf, logout: 'yes' },
+    });
+    expect(back.location, 'the browser ends at the portal SLO endpoint').to.be.a('string');
+    const { root, codes, relayState } = verifiedLogoutResponse(back.location!);
+    expect(codes).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+    expect(relayState).to.equal('rs-out');
+    expect(root.getAttribute('Destination')).to.equal(`${PORTAL_URL}/saml/slo`);
+    const logoutRequestId = /ID="([^"]+)"/.exec(
+      parseSamlXml(
+        verifyRedirectSignature(new URL(logoutUrl).search.slice(1), 'SAMLRequest', [stack.pki.portalCert])
+          .xml,
+      ).documentElement!.toString(),
+    )![1];
+    expect(root.getAttribute('InResponseTo')).to.equal(logoutRequestId);
+  });
+
+  it('answers a LogoutRequest for an unknown session with a signed Success LogoutResponse', async () => {
+    const logoutUrl = await stack.portal.getLogoutUrlAsync(
+      {
+        issuer: 'x',
+        nameID: 'nobody@acme.test',
+        nameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+        sessionIndex: '_unknown',
+      },
+      'rs-u',
+      {},
+    );
+    const response = await new Browser().request(logoutUrl);
+    expect(response.status).to.equal(302);
+    const { codes, relayState } = verifiedLogoutResponse(response.headers.get('location')!);
+    expect(codes[0]).to.equal('urn:oasis:names:tc:SAML:2.0:status:Success');
+    expect(relayState).to.equal('rs-u');
+  });
+
+  const logoutRequest = (sessionIndex: string) =>
+    `<samlp:LogoutRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="_lr${Date.now()}${Math.random().toString(16).slice(2)}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${stack.broker.url}/saml/slo">` +
+    `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer><saml:NameID>alice@acme.test</saml:NameID><samlp:SessionIndex>${sessionIndex}</samlp:SessionIndex></samlp:LogoutRequest>`;
+
+  it('refuses an unsigned LogoutRequest', async () => {
+    const signed = signRedirectQuery('SAMLRequest', logoutRequest('_s'), { keyPem: stack.pki.portalKey });
+    const unsigned = signed.split('&SigAlg=')[0]!;
+    const response = await fetch(`${stack.broker.url}/saml/slo?${unsigned}`, { redirect: 'manual' });
+    expect(response.status).to.equal(400);
+    expect(await response.text()).to.contain('SAML_SIGNATURE_MISSING');
+  });
+
+  it('refuses a tampered LogoutRequest and does not end the session it names', async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(browser);
+    const forged = signRedirectQuery('SAMLRequest', logoutRequest(profile.sessionIndex!), {
+      keyPem: stack.pki.portalKey,
+      relayState: 'a',
+    }).replace('RelayState=a', 'RelayState=b');
+    const refused = await fetch(`${stack.broker.url}/saml/slo?${forged}`, { redirect: 'manual' });
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.contain('SAML_SIGNATURE_INVALID');
+    // The session is still there: the real LogoutRequest still goes to the IdP.
+    const real = await browser.request(await stack.portal.getLogoutUrlAsync(profile, 'r', {}));
+    expect(real.headers.get('location')!.startsWith(stack.idp.issuer)).to.equal(true);
+  });
+
+  it("refuses a LogoutRequest signed by a key other than the portal's", async () => {
+    const query = signRedirectQuery('SAMLRequest', logoutRequest('_s'), { keyPem: stack.pki.brokerKey });
+    const response = await fetch(`${stack.broker.url}/saml/slo?${query}`, { redirect: 'manual' });
+    expect(response.status).to.equal(400);
+    expect(await response.text()).to.contain('SAML_SIGNATURE_INVALID');
+  });
+
+  it('refuses a logout callback with an unknown state', async () => {
+    const response = await fetch(`${stack.broker.url}/oidc/logout-callback?state=forged`);
+    expect(response.status).to.equal(400);
+    expect(await response.text()).to.contain('LOGOUT_STATE_UNKNOWN');
+  });
+});

@@ -1,0 +1,126 @@
+// samlify plays a tenant's upstream SAML IdP: an independent SAML implementation with its own
+// signing, verifying the broker's AuthnRequest and answering it with a signed Response.
+import { createRequire } from 'node:module';
+import validator from '@authenio/samlify-node-xmllint';
+import { expect } from 'chai';
+import * as samlify from 'samlify';
+import { escapeXml } from '../../common/saml/index.js';
+import { makeKeyPair } from '../support/keys.js';
+
+export const UPSTREAM_ENTITY_ID = 'https://upstream-idp.example.test/metadata';
+export const UPSTREAM_SSO = 'https://upstream-idp.example.test/sso';
+export const UPSTREAM_SLO = 'https://upstream-idp.example.test/slo';
+export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+
+samlify.setSchemaValidator(validator);
+// The template constant is not visible through the ESM namespace of this CommonJS package.
+const samlLib = (
+  createRequire(import.meta.url)('samlify') as {
+    SamlLib: { replaceTagsByValue(template: string, values: Record<string, string>): string };
+  }
+).SamlLib;
+
+export type UpstreamIdp = ReturnType<typeof samlify.IdentityProvider>;
+export type UpstreamSp = ReturnType<typeof samlify.ServiceProvider>;
+
+export function upstreamIdp(): UpstreamIdp {
+  const key = makeKeyPair('upstream-idp.example.test');
+  return samlify.IdentityProvider({
+    entityID: UPSTREAM_ENTITY_ID,
+    privateKey: key.keyPem,
+    signingCert: key.certPem,
+    wantAuthnRequestsSigned: true,
+    isAssertionEncrypted: false,
+    singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: UPSTREAM_SSO }],
+    singleLogoutService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: UPSTREAM_SLO }],
+  });
+}
+
+/** The broker as samlify sees it, from the SP metadata the broker publishes. */
+export function brokerAsSp(spMetadataXml: string): UpstreamSp {
+  return samlify.ServiceProvider({ metadata: spMetadataXml });
+}
+
+export interface UpstreamAnswer {
+  nameId?: string;
+  /** Attribute name -> values, put in the signed Assertion. */
+  attributes?: Record<string, string[]>;
+  status?: string;
+}
+
+/**
+ * samlify leaves AuthnStatement empty unless the template is filled by the caller; the Web SSO
+ * profile (4.1.4.2) requires one, so the template is filled here (samlify still signs it).
+ */
+function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnswer) {
+  return (template: string) => {
+    const now = new Date();
+    const later = new Date(now.getTime() + 300_000).toISOString();
+    const id = `_resp${Date.now()}${Math.random().toString(16).slice(2)}`;
+    const values: Record<string, string> = {
+      ID: id,
+      AssertionID: `_assert${Date.now()}${Math.random().toString(16).slice(2)}`,
+      Destination: `${brokerUrl}/saml/acs`,
+      Audience: `${brokerUrl}/saml/sp-metadata`,
+      SubjectRecipient: `${brokerUrl}/saml/acs`,
+      Issuer: UPSTREAM_ENTITY_ID,
+      IssueInstant: now.toISOString(),
+      StatusCode: answer.status ?? STATUS_SUCCESS,
+      ConditionsNotBefore: now.toISOString(),
+      ConditionsNotOnOrAfter: later,
+      SubjectConfirmationDataNotOnOrAfter: later,
+      NameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      NameID: answer.nameId ?? 'carol@example.test',
+      InResponseTo: requestId,
+    };
+    // Values are XML-escaped by replaceTagsByValue, so elements go into the template itself.
+    const authnStatement = `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_session-9"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
+    const attributes = Object.entries(answer.attributes ?? {})
+      .map(
+        ([name, list]) =>
+          `<saml:Attribute Name="${escapeXml(name)}">${list.map((v) => `<saml:AttributeValue>${escapeXml(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`,
+      )
+      .join('');
+    values['AttributeStatement'] = '';
+    const filled = template
+      .replace('{AuthnStatement}', authnStatement)
+      .replace(
+        '{AttributeStatement}',
+        attributes ? `<saml:AttributeStatement>${attributes}</saml:AttributeStatement>` : '',
+      );
+    return { id, context: samlLib.replaceTagsByValue(filled, values) };
+  };
+}
+
+/**
+ * What the upstream IdP does with the broker's redirect: verifies the signed AuthnRequest (samlify)
+ * and answers it; returns the base64 SAMLResponse, the RelayState and the request's ID.
+ */
+export async function answerAuthnRequest(
+  idp: UpstreamIdp,
+  sp: UpstreamSp,
+  redirectUrl: string,
+  brokerUrl: string,
+  answer: UpstreamAnswer = {},
+): Promise<{ samlResponse: string; relayState: string; requestId: string; requestXml: string }> {
+  const url = new URL(redirectUrl);
+  expect(`${url.origin}${url.pathname}`).to.equal(UPSTREAM_SSO);
+  const requestInfo = await idp.parseLoginRequest(sp, 'redirect', {
+    query: Object.fromEntries(url.searchParams),
+    octetString: url.search.slice(1).split('&Signature=')[0]!,
+  });
+  const requestId = requestInfo.extract.request?.id as string;
+  const response = (await idp.createLoginResponse(
+    sp,
+    requestInfo as unknown as Parameters<UpstreamIdp['createLoginResponse']>[1],
+    'post',
+    { email: answer.nameId ?? 'carol@example.test' },
+    { customTagReplacement: fillTemplate(brokerUrl, requestId, answer) },
+  )) as { context: string };
+  return {
+    samlResponse: response.context,
+    relayState: url.searchParams.get('RelayState') ?? '',
+    requestId,
+    requestXml: requestInfo.samlContent,
+  };
+}
