@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +8,33 @@ import { SecretDirectory } from '../../common/config/secrets.js';
 import { parseRedisAddress } from '../../common/flowstore/index.js';
 import { createFlowStore } from '../../common/runtime.js';
 import { redisOptionsFor } from '../../common/tls/index.js';
+import { Browser, loginThroughBroker, startStack } from '../broker/harness.js';
 import { type LocalRedis, startLocalTlsRedis, startLocalTlsSentinel } from '../support/local-redis.js';
 import { makeTestCa, type TestCa } from '../support/pki.js';
+
+/** All keys in the TLS Redis, read with redis-cli over TLS using the test client certificate. */
+function redisKeys(port: number, root: string): string[] {
+  const result = spawnSync(
+    'redis-cli',
+    [
+      '--tls',
+      '--cacert',
+      join(root, 'redis-ca', 'ca.crt'),
+      '--cert',
+      join(root, 'redis-client', 'tls.crt'),
+      '--key',
+      join(root, 'redis-client', 'tls.key'),
+      '-h',
+      'localhost',
+      '-p',
+      String(port),
+      '--scan',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (result.status !== 0) throw new Error(`redis-cli failed: ${result.stderr}`);
+  return result.stdout.split('\n').filter(Boolean);
+}
 
 const LOCALHOST = ['localhost', '127.0.0.1'];
 
@@ -214,6 +240,32 @@ describe('flow store over Redis TLS (redis-server --tls-port, client certificate
         }),
         host,
       ).to.equal('state');
+    }
+  });
+
+  it('carries a full brokered login (AuthnRequest -> OIDC IdP -> signed Response) with its flow state', async () => {
+    const store = createFlowStore(
+      tenantWithRedis({
+        urlSecretRef: { name: 'url-localhost' },
+        caBundleSecretRef: { name: 'redis-ca' },
+        clientCertSecretRef: { name: 'redis-client' },
+      }),
+      secrets,
+    );
+    const stack = await startStack(store);
+    try {
+      const { fields } = await loginThroughBroker(
+        { portal: stack.portal, brokerUrl: stack.broker.url },
+        new Browser(),
+      );
+      const { profile } = await stack.portal.validatePostResponseAsync(fields);
+      expect(profile?.nameID).to.equal('alice@acme.test');
+      // The flow went through this Redis: its state was consumed, and the used state is remembered there.
+      const keys = await redisKeys(redis.port, root);
+      expect(keys.some((k) => k.startsWith('jsm-sso:acme:'))).to.equal(true);
+    } finally {
+      await stack.close();
+      await store.close();
     }
   });
 
