@@ -1,0 +1,202 @@
+/**
+ * The customer portal of one tenant: SAML sign-in through the broker, then the JSM customer portal
+ * pages rebuilt on the Atlassian REST API. The tenant is the process configuration — never a header
+ * or a parameter. Every page that shows a request goes through RequestService.visible first.
+ */
+import type { RequestListener } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { JsmSsoError } from '../common/errors.js';
+import type { PartContext } from '../common/runtime.js';
+import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
+import { ActivityLog } from './activity.js';
+import { AtlassianClient } from './atlassian/client.js';
+import { AtlassianError } from './atlassian/errors.js';
+import type { TransportOptions } from './atlassian/http.js';
+import { Catalogue } from './catalogue.js';
+import { cookiePolicy, parseCookies } from './cookies.js';
+import { securityHeaders } from './http/security.js';
+import { CustomerResolver } from './identity.js';
+import { messagePage } from './pages/account.js';
+import { NotVisibleError, RequestService } from './requests.js';
+import { mountAccountRoutes } from './routes/account.js';
+import { mountHelpCenterRoutes } from './routes/help-center.js';
+import { mountRequestRoutes } from './routes/requests.js';
+import { mountSamlRoutes } from './routes/saml.js';
+import {
+  type BrokerCertificateSource,
+  configuredBrokerCertificates,
+  metadataBrokerCertificates,
+} from './saml/broker-certificates.js';
+import { ServiceProvider } from './saml/sp.js';
+import type { PortalServices } from './services.js';
+import { SessionStore } from './session.js';
+import { createPortalTelemetry, type PortalTelemetry } from './telemetry.js';
+import { createWeb } from './web.js';
+
+export interface PortalOptions {
+  /** The broker's signing certificates; when absent, the secrets dir, then the broker's metadata. */
+  brokerCertificatesPem?: string[];
+  /** Overrides for the Atlassian transport (timeouts and retries in tests). */
+  atlassian?: Partial<Omit<TransportOptions, 'siteUrl' | 'email' | 'apiToken'>>;
+  /** Trust X-Forwarded-For from this many proxies for the client IP (default: none). */
+  trustedProxyHops?: number;
+  maxUploadBytes?: number;
+  catalogueTtlMs?: number;
+}
+
+export interface PortalApp {
+  handler: RequestListener;
+  ready: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+const DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024;
+
+export async function createPortalApp(context: PartContext, options: PortalOptions = {}): Promise<PortalApp> {
+  const telemetry = createPortalTelemetry(context.registry, context.tenantId);
+  // Verified TLS for every outbound call; the tenant's CA bundle is trusted for Atlassian only.
+  const atlassianFetch = createTlsFetch({
+    extraCaPem: caBundleFor(context.secrets, context.tenant.spec.atlassian.caBundleSecretRef),
+  });
+  const brokerFetch = createTlsFetch();
+  const services = buildServices(context, options, telemetry, atlassianFetch, brokerFetch);
+  const { spec, logger, cookies, sessions } = services;
+  const web = createWeb(spec, logger, telemetry);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', options.trustedProxyHops ?? false);
+  app.set('query parser', 'simple');
+  app.use(
+    securityHeaders({
+      brokerUrl: spec.broker.url,
+      logoUrl: spec.portal.branding?.logoUrl,
+      secure: cookies.secure,
+    }),
+  );
+  app.use(async (req, res, next) => {
+    try {
+      const session = await sessions.get(parseCookies(req.headers.cookie).get(cookies.session));
+      if (session) res.locals['session'] = session;
+      next();
+    } catch (err) {
+      next(err);
+    }
+  });
+  mountSamlRoutes(app, web, services);
+  mountHelpCenterRoutes(app, web, services);
+  mountRequestRoutes(app, web, services);
+  mountAccountRoutes(app, web, services);
+
+  const { pageContext, send, refuse } = web;
+  app.use((_req: Request, res: Response) => {
+    refuse(res, 404, 'PORTAL_NOT_FOUND', 'Not found', 'We could not find that page.');
+  });
+
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof NotVisibleError) {
+      refuse(res, 404, err.code, 'Not found', err.message);
+      return;
+    }
+    if (err instanceof AtlassianError) {
+      logger.warn(
+        { event: 'portal.atlassian_error', reason: err.code, upstreamStatus: err.upstreamStatus },
+        err.message,
+      );
+      send(
+        res,
+        messagePage(pageContext(res), 'Something went wrong', err.friendly),
+        err.status === 404 ? 404 : 502,
+      );
+      return;
+    }
+    if (err instanceof JsmSsoError) {
+      logger.warn({ event: 'portal.error', reason: err.code }, err.message);
+      send(
+        res,
+        messagePage(
+          pageContext(res),
+          'Something went wrong',
+          err.status < 500 ? err.message : 'Please try again later.',
+        ),
+        err.status,
+      );
+      return;
+    }
+    logger.error({ event: 'portal.error', reason: 'PORTAL_INTERNAL', err }, 'unexpected error');
+    send(res, messagePage(pageContext(res), 'Something went wrong', 'Please try again later.'), 500);
+  });
+
+  return {
+    handler: app as unknown as RequestListener,
+    // Ready means this process can serve; Atlassian being slow or down must not take every replica
+    // out of the load balancer (pages then show a friendly error instead).
+    ready: async () => {},
+    close: async () => {
+      await Promise.all([atlassianFetch.close(), brokerFetch.close()]);
+    },
+  };
+}
+
+/** Reads keys and credentials once, at the edge, and builds the portal's parts. */
+function buildServices(
+  context: PartContext,
+  options: PortalOptions,
+  telemetry: PortalTelemetry,
+  atlassianFetch: TlsFetch,
+  brokerFetch: TlsFetch,
+): PortalServices {
+  const { tenant, secrets, logger, store } = context;
+  const spec = tenant.spec;
+  const name = tenant.metadata?.name ?? 'tenant';
+  const cookies = cookiePolicy(spec.portal.url);
+  const signingSecret = spec.portal.samlSigningSecretRef?.name ?? `${name}-portal-signing`;
+  const signingKeyPem = secrets.read(signingSecret, 'tls.key');
+  const signingCertPem = secrets.read(signingSecret, 'tls.crt');
+  const brokerSecret = spec.broker.signingSecretRef?.name ?? `${name}-broker-signing`;
+  const brokerCertificates: BrokerCertificateSource = options.brokerCertificatesPem
+    ? { kind: 'configured', certificates: async () => options.brokerCertificatesPem! }
+    : (configuredBrokerCertificates(secrets, brokerSecret) ??
+      metadataBrokerCertificates(spec.broker.url, brokerFetch));
+  logger.info(
+    { event: 'portal.broker_certificates', source: brokerCertificates.kind },
+    'broker certificates source',
+  );
+  const credentials = spec.atlassian.credentialsSecretRef.name;
+  const client = new AtlassianClient({
+    fetch: atlassianFetch,
+    siteUrl: spec.atlassian.siteUrl,
+    email: secrets.read(credentials, 'email').trim(),
+    apiToken: secrets.read(credentials, 'apiToken').trim(),
+    onCall: (_method, _path, status) => telemetry.atlassianCall(status),
+    ...options.atlassian,
+  });
+  const cacheTtlMs = options.catalogueTtlMs ?? 60_000;
+  const catalogue = new Catalogue(client, spec.atlassian.serviceDeskIds, cacheTtlMs);
+  const timeouts = {
+    idleSeconds: spec.portal.session?.idleTimeoutSeconds ?? 1800,
+    absoluteSeconds: spec.portal.session?.absoluteTimeoutSeconds ?? 28800,
+  };
+  return {
+    spec,
+    logger,
+    cookies,
+    client,
+    catalogue,
+    requests: new RequestService(client, catalogue),
+    resolver: new CustomerResolver(client, spec.atlassian, spec.portal),
+    activity: new ActivityLog(store),
+    sessions: new SessionStore(store, timeouts, signingKeyPem),
+    sp: new ServiceProvider({
+      portalUrl: spec.portal.url,
+      brokerUrl: spec.broker.url,
+      signingKeyPem,
+      signingCertPem,
+      brokerCertificates,
+      replayStore: store,
+    }),
+    timeouts,
+    maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
+    cacheTtlMs,
+  };
+}

@@ -1,0 +1,304 @@
+import { AtlassianError } from './errors.js';
+import { AtlassianTransport, type TransportOptions } from './http.js';
+import type {
+  ApprovalDTO,
+  ArticleDTO,
+  AttachmentDTO,
+  CommentDTO,
+  CustomerRequestDTO,
+  JiraField,
+  JqlSearchResult,
+  OrganizationDTO,
+  PagedDTO,
+  RequestTypeDTO,
+  RequestTypeFieldsDTO,
+  RequestTypeGroupDTO,
+  ServiceDeskDTO,
+  SlaDTO,
+  StatusDTO,
+  TransitionDTO,
+  UserDTO,
+} from './types.js';
+
+const SD = '/rest/servicedeskapi';
+/** Operations Atlassian still flags experimental need this header. */
+const EXPERIMENTAL = { 'X-ExperimentalApi': 'opt-in' };
+const PAGE = 50;
+const MAX_PAGES = 20;
+
+const id = (value: string) => encodeURIComponent(value);
+
+/**
+ * One typed client for the JSM (`/rest/servicedeskapi`) and Jira platform (`/rest/api/3`) endpoints
+ * the portal uses, always as the service account. It does not decide visibility (portal/visibility.ts
+ * does); it only speaks the API.
+ */
+export class AtlassianClient {
+  readonly transport: AtlassianTransport;
+
+  constructor(options: TransportOptions) {
+    this.transport = new AtlassianTransport(options);
+  }
+
+  async #all<T>(
+    path: string,
+    query: Record<string, string | undefined> = {},
+    headers?: Record<string, string>,
+  ) {
+    const out: T[] = [];
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = await this.transport.call<PagedDTO<T>>(path, {
+        query: { ...query, start: page * PAGE, limit: PAGE },
+        ...(headers ? { headers } : {}),
+      });
+      out.push(...result.values);
+      if (result.isLastPage !== false || result.values.length === 0) break;
+    }
+    return out;
+  }
+
+  // Service desks and the request type catalogue
+  serviceDesks(): Promise<ServiceDeskDTO[]> {
+    return this.#all(`${SD}/servicedesk`);
+  }
+  requestTypeGroups(serviceDeskId: string): Promise<RequestTypeGroupDTO[]> {
+    return this.#all(`${SD}/servicedesk/${id(serviceDeskId)}/requesttypegroup`);
+  }
+  requestTypes(serviceDeskId: string): Promise<RequestTypeDTO[]> {
+    return this.#all(`${SD}/servicedesk/${id(serviceDeskId)}/requesttype`);
+  }
+  requestTypeFields(serviceDeskId: string, requestTypeId: string): Promise<RequestTypeFieldsDTO> {
+    return this.transport.call(
+      `${SD}/servicedesk/${id(serviceDeskId)}/requesttype/${id(requestTypeId)}/field`,
+    );
+  }
+  async knowledgeBase(query: string, serviceDeskId?: string): Promise<ArticleDTO[]> {
+    const path = serviceDeskId
+      ? `${SD}/servicedesk/${id(serviceDeskId)}/knowledgebase/article`
+      : `${SD}/knowledgebase/article`;
+    const page = await this.transport.call<PagedDTO<ArticleDTO>>(path, {
+      query: { query, highlight: false, limit: 20 },
+      headers: EXPERIMENTAL,
+    });
+    return page.values;
+  }
+
+  // Customers, users and organizations
+  async deskCustomers(serviceDeskId: string, query: string): Promise<UserDTO[]> {
+    const page = await this.transport.call<PagedDTO<UserDTO>>(
+      `${SD}/servicedesk/${id(serviceDeskId)}/customer`,
+      {
+        query: { query, limit: 50 },
+        headers: EXPERIMENTAL,
+      },
+    );
+    return page.values;
+  }
+  userSearch(query: string): Promise<UserDTO[]> {
+    return this.transport.call('/rest/api/3/user/search', { query: { query, maxResults: 50 } });
+  }
+  createCustomer(email: string, displayName: string): Promise<UserDTO> {
+    return this.transport.call(`${SD}/customer`, {
+      method: 'POST',
+      query: { strictConflictStatusCode: true },
+      json: { email, displayName },
+    });
+  }
+  addCustomersToDesk(serviceDeskId: string, accountIds: string[]): Promise<void> {
+    return this.transport.call(`${SD}/servicedesk/${id(serviceDeskId)}/customer`, {
+      method: 'POST',
+      json: { accountIds },
+      headers: EXPERIMENTAL,
+      // Adding a customer twice is harmless.
+      idempotent: true,
+    });
+  }
+  organizationsOf(accountId: string): Promise<OrganizationDTO[]> {
+    return this.#all(`${SD}/organization`, { accountId });
+  }
+  organizations(): Promise<OrganizationDTO[]> {
+    return this.#all(`${SD}/organization`);
+  }
+  organizationMembers(organizationId: string): Promise<UserDTO[]> {
+    return this.#all(`${SD}/organization/${id(organizationId)}/user`);
+  }
+  addToOrganization(organizationId: string, accountIds: string[]): Promise<void> {
+    return this.transport.call(`${SD}/organization/${id(organizationId)}/user`, {
+      method: 'POST',
+      json: { accountIds },
+      idempotent: true,
+    });
+  }
+  removeFromOrganization(organizationId: string, accountIds: string[]): Promise<void> {
+    return this.transport.call(`${SD}/organization/${id(organizationId)}/user`, {
+      method: 'DELETE',
+      json: { accountIds },
+    });
+  }
+
+  // Jira platform
+  fields(): Promise<JiraField[]> {
+    return this.transport.call('/rest/api/3/field');
+  }
+  searchJql(
+    jql: string,
+    fields: string[],
+    maxResults: number,
+    nextPageToken?: string,
+  ): Promise<JqlSearchResult> {
+    return this.transport.call('/rest/api/3/search/jql', {
+      method: 'POST',
+      json: { jql, fields, maxResults, ...(nextPageToken ? { nextPageToken } : {}) },
+      // A search changes nothing.
+      idempotent: true,
+    });
+  }
+
+  // Requests
+  /** One attempt, never retried here: see portal/requests.ts for reconciliation. */
+  createRequest(body: {
+    serviceDeskId: string;
+    requestTypeId: string;
+    requestFieldValues: Record<string, unknown>;
+    raiseOnBehalfOf: string;
+    requestParticipants?: string[];
+  }): Promise<CustomerRequestDTO> {
+    return this.transport.call(`${SD}/request`, { method: 'POST', json: body, idempotent: false });
+  }
+  request(issueKey: string): Promise<CustomerRequestDTO> {
+    return this.transport.call(`${SD}/request/${id(issueKey)}`, { query: { expand: 'participant,status' } });
+  }
+  statusHistory(issueKey: string): Promise<StatusDTO[]> {
+    return this.#all(`${SD}/request/${id(issueKey)}/status`);
+  }
+  publicComments(issueKey: string): Promise<CommentDTO[]> {
+    return this.#all(`${SD}/request/${id(issueKey)}/comment`, { public: 'true', internal: 'false' });
+  }
+  /** Internal comments with their attachments: what a customer must never be offered. */
+  internalComments(issueKey: string): Promise<CommentDTO[]> {
+    return this.#all(`${SD}/request/${id(issueKey)}/comment`, {
+      public: 'false',
+      internal: 'true',
+      expand: 'attachment',
+    });
+  }
+  addPublicComment(issueKey: string, body: string): Promise<CommentDTO> {
+    return this.transport.call(`${SD}/request/${id(issueKey)}/comment`, {
+      method: 'POST',
+      json: { body, public: true },
+      idempotent: false,
+    });
+  }
+  attachments(issueKey: string): Promise<AttachmentDTO[]> {
+    return this.#all(`${SD}/request/${id(issueKey)}/attachment`);
+  }
+  /**
+   * The request's attachments a customer may see: all of them except those added with an internal
+   * comment (the service account, an agent, is shown both).
+   */
+  async customerAttachments(issueKey: string): Promise<AttachmentDTO[]> {
+    const [all, internal] = await Promise.all([this.attachments(issueKey), this.internalComments(issueKey)]);
+    const hidden = new Set(
+      internal.flatMap((c) =>
+        (c.attachments?.values ?? []).map(attachmentId).filter((x): x is string => x !== undefined),
+      ),
+    );
+    return all.filter((a) => {
+      const attachment = attachmentId(a);
+      return attachment !== undefined && !hidden.has(attachment);
+    });
+  }
+  async attachTemporaryFile(
+    serviceDeskId: string,
+    filename: string,
+    data: Buffer,
+    mimeType: string,
+  ): Promise<string> {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(data)], { type: mimeType }), filename);
+    const result = await this.transport.call<{ temporaryAttachments?: { temporaryAttachmentId: string }[] }>(
+      `${SD}/servicedesk/${id(serviceDeskId)}/attachTemporaryFile`,
+      { method: 'POST', body: form, headers: { ...EXPERIMENTAL, 'X-Atlassian-Token': 'no-check' } },
+    );
+    const temporaryId = result.temporaryAttachments?.[0]?.temporaryAttachmentId;
+    if (!temporaryId)
+      throw new AtlassianError('ATLASSIAN_ERROR', 200, { message: 'no temporary attachment id' });
+    return temporaryId;
+  }
+  attachToRequest(issueKey: string, temporaryAttachmentIds: string[]): Promise<unknown> {
+    return this.transport.call(`${SD}/request/${id(issueKey)}/attachment`, {
+      method: 'POST',
+      json: { temporaryAttachmentIds, public: true },
+      headers: EXPERIMENTAL,
+    });
+  }
+  attachmentContent(issueKey: string, attachmentId: string): Promise<Response> {
+    return this.transport.call(`${SD}/request/${id(issueKey)}/attachment/${id(attachmentId)}`, {
+      raw: true,
+      headers: { ...EXPERIMENTAL, accept: '*/*' },
+    });
+  }
+  approvals(issueKey: string): Promise<ApprovalDTO[]> {
+    return this.#all(`${SD}/request/${id(issueKey)}/approval`);
+  }
+  answerApproval(
+    issueKey: string,
+    approvalId: string,
+    decision: 'approve' | 'decline',
+  ): Promise<ApprovalDTO> {
+    return this.transport.call(`${SD}/request/${id(issueKey)}/approval/${id(approvalId)}`, {
+      method: 'POST',
+      json: { decision },
+      // Answering twice gives the same decision.
+      idempotent: true,
+    });
+  }
+  participants(issueKey: string): Promise<UserDTO[]> {
+    return this.#all(`${SD}/request/${id(issueKey)}/participant`);
+  }
+  addParticipants(issueKey: string, accountIds: string[]): Promise<unknown> {
+    return this.transport.call(`${SD}/request/${id(issueKey)}/participant`, {
+      method: 'POST',
+      json: { accountIds },
+      idempotent: true,
+    });
+  }
+  removeParticipants(issueKey: string, accountIds: string[]): Promise<unknown> {
+    return this.transport.call(`${SD}/request/${id(issueKey)}/participant`, {
+      method: 'DELETE',
+      json: { accountIds },
+    });
+  }
+  transitions(issueKey: string): Promise<TransitionDTO[]> {
+    return this.#all(`${SD}/request/${id(issueKey)}/transition`);
+  }
+  performTransition(issueKey: string, transitionId: string): Promise<void> {
+    return this.transport.call(`${SD}/request/${id(issueKey)}/transition`, {
+      method: 'POST',
+      json: { id: transitionId },
+    });
+  }
+  async notification(issueKey: string): Promise<boolean> {
+    const r = await this.transport.call<{ subscribed: boolean }>(
+      `${SD}/request/${id(issueKey)}/notification`,
+    );
+    return r.subscribed;
+  }
+  setNotification(issueKey: string, on: boolean): Promise<void> {
+    return this.transport.call(`${SD}/request/${id(issueKey)}/notification`, {
+      method: on ? 'PUT' : 'DELETE',
+    });
+  }
+  sla(issueKey: string): Promise<SlaDTO[]> {
+    return this.#all(`${SD}/request/${id(issueKey)}/sla`);
+  }
+}
+
+/** The attachment id from an AttachmentDTO's links (the DTO has no id property of its own). */
+export function attachmentId(attachment: AttachmentDTO): string | undefined {
+  for (const link of [attachment._links?.content, attachment._links?.self, attachment._links?.jiraRest]) {
+    const match = link ? /\/attachment\/(?:content\/)?([0-9]{1,18})(?:[/?]|$)/.exec(link) : null;
+    if (match) return match[1];
+  }
+  return undefined;
+}

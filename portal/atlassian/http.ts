@@ -1,0 +1,164 @@
+import { AtlassianError, codeForStatus, parseErrorBody } from './errors.js';
+
+/**
+ * The transport under the Atlassian client: Basic auth with the service account, a timeout per
+ * attempt, and bounded retries on 429/503 honouring Retry-After, else exponential backoff with full
+ * jitter. Only calls marked `idempotent` are retried; a create is never repeated here (the caller
+ * reconciles first, see client.createRequest).
+ */
+export interface TransportOptions {
+  siteUrl: string;
+  email: string;
+  apiToken: string;
+  timeoutMs?: number;
+  maxRetries?: number;
+  /** Upper bound for one wait, whatever Retry-After says. */
+  maxDelayMs?: number;
+  baseDelayMs?: number;
+  /** Called once per HTTP attempt (metrics, bench). */
+  onCall?: (method: string, path: string, status: number | 'timeout' | 'network') => void;
+  /** The fetch to use: common/tls createTlsFetch in the portal (verified TLS, tenant CA bundle). */
+  fetch?: typeof globalThis.fetch;
+  /** Sees each completed JSON exchange (tests check them against Atlassian's spec). */
+  onExchange?: (exchange: Exchange) => void;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+export interface Exchange {
+  method: string;
+  path: string;
+  status: number;
+  requestBody?: unknown;
+  responseBody?: unknown;
+  requestHeaders: Record<string, string>;
+  responseHeaders: Record<string, string>;
+}
+
+export interface CallOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  query?: Record<string, string | number | boolean | undefined>;
+  json?: unknown;
+  body?: FormData;
+  idempotent?: boolean;
+  headers?: Record<string, string>;
+  /** Return the raw Response (downloads); the caller consumes the body. */
+  raw?: boolean;
+}
+
+const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function retryDelayMs(
+  attempt: number,
+  retryAfter: string | null,
+  options: { baseDelayMs: number; maxDelayMs: number; random: () => number; now?: number },
+): number {
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, options.maxDelayMs);
+    const date = Date.parse(retryAfter);
+    if (!Number.isNaN(date))
+      return Math.min(Math.max(0, date - (options.now ?? Date.now())), options.maxDelayMs);
+  }
+  return Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** attempt) * options.random();
+}
+
+function headerRecord(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers.forEach((value, key) => {
+    out[key] = value;
+  });
+  return out;
+}
+
+export class AtlassianTransport {
+  readonly #options: Required<Omit<TransportOptions, 'onCall' | 'onExchange' | 'fetch'>> &
+    Pick<TransportOptions, 'onCall' | 'onExchange' | 'fetch'>;
+  readonly #auth: string;
+
+  constructor(options: TransportOptions) {
+    this.#options = {
+      timeoutMs: 10_000,
+      maxRetries: 3,
+      maxDelayMs: 5_000,
+      baseDelayMs: 200,
+      sleep: sleepMs,
+      random: Math.random,
+      ...options,
+    };
+    this.#auth = 'Basic ' + Buffer.from(`${options.email}:${options.apiToken}`).toString('base64');
+  }
+
+  url(path: string, query?: CallOptions['query']): string {
+    const url = new URL(this.#options.siteUrl + path);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    return url.toString();
+  }
+
+  async call<T>(path: string, options: CallOptions = {}): Promise<T> {
+    const method = options.method ?? 'GET';
+    const idempotent = options.idempotent ?? (method === 'GET' || method === 'PUT' || method === 'DELETE');
+    const o = this.#options;
+    for (let attempt = 0; ; attempt++) {
+      const headers: Record<string, string> = {
+        authorization: this.#auth,
+        accept: 'application/json',
+        ...options.headers,
+      };
+      let body: string | FormData | undefined;
+      if (options.json !== undefined) {
+        headers['content-type'] = 'application/json';
+        body = JSON.stringify(options.json);
+      } else if (options.body) {
+        body = options.body;
+      }
+      let response: Response;
+      try {
+        response = await (o.fetch ?? globalThis.fetch)(this.url(path, options.query), {
+          method,
+          headers,
+          ...(body === undefined ? {} : { body }),
+          signal: AbortSignal.timeout(o.timeoutMs),
+          redirect: 'error',
+        });
+      } catch (err) {
+        const timedOut = (err as Error).name === 'TimeoutError';
+        o.onCall?.(method, path, timedOut ? 'timeout' : 'network');
+        if (idempotent && attempt < o.maxRetries) {
+          await o.sleep(retryDelayMs(attempt, null, o));
+          continue;
+        }
+        throw new AtlassianError(timedOut ? 'ATLASSIAN_TIMEOUT' : 'ATLASSIAN_UNREACHABLE', 0, { cause: err });
+      }
+      o.onCall?.(method, path, response.status);
+      if ((response.status === 429 || response.status === 503) && idempotent && attempt < o.maxRetries) {
+        await response.body?.cancel();
+        await o.sleep(retryDelayMs(attempt, response.headers.get('retry-after'), o));
+        continue;
+      }
+      if (options.raw && response.ok) return response as T;
+      const text = await response.text();
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      if (o.onExchange) {
+        const pathAndQuery = this.url(path, options.query).slice(o.siteUrl.length);
+        o.onExchange({
+          method,
+          path: pathAndQuery,
+          status: response.status,
+          ...(options.json !== undefined ? { requestBody: options.json } : {}),
+          ...(parsed !== undefined ? { responseBody: parsed } : {}),
+          requestHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
+          responseHeaders: headerRecord(response.headers),
+        });
+      }
+      if (!response.ok)
+        throw new AtlassianError(codeForStatus(response.status), response.status, parseErrorBody(parsed));
+      return parsed as T;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/** The subset of Atlassian's DTOs the portal reads (names as in the OpenAPI spec). */
+export interface PagedDTO<T> {
+  size?: number;
+  start?: number;
+  limit?: number;
+  isLastPage?: boolean;
+  values: T[];
+}
+
+export interface UserDTO {
+  accountId: string;
+  displayName?: string;
+  emailAddress?: string;
+  active?: boolean;
+}
+
+export interface DateDTO {
+  iso8601?: string;
+  friendly?: string;
+  epochMillis?: number;
+}
+
+export interface ServiceDeskDTO {
+  id: string;
+  projectId: string;
+  projectKey?: string;
+  projectName?: string;
+}
+
+export interface RequestTypeGroupDTO {
+  id: string;
+  name: string;
+}
+
+export interface RequestTypeDTO {
+  id: string;
+  name: string;
+  description?: string;
+  helpText?: string;
+  serviceDeskId?: string;
+  groupIds?: string[];
+}
+
+export interface FieldValueDTO {
+  value: string;
+  label: string;
+  children?: FieldValueDTO[];
+}
+
+export interface RequestTypeFieldDTO {
+  fieldId: string;
+  name: string;
+  description?: string;
+  required: boolean;
+  visible?: boolean;
+  validValues?: FieldValueDTO[];
+  defaultValues?: FieldValueDTO[];
+  jiraSchema?: { type?: string; items?: string; system?: string; custom?: string };
+}
+
+export interface RequestTypeFieldsDTO {
+  requestTypeFields: RequestTypeFieldDTO[];
+  canRaiseOnBehalfOf?: boolean;
+  canAddRequestParticipants?: boolean;
+}
+
+export interface StatusDTO {
+  status: string;
+  statusCategory?: string;
+  statusDate?: DateDTO;
+}
+
+export interface CustomerRequestDTO {
+  issueId: string;
+  issueKey: string;
+  requestTypeId: string;
+  serviceDeskId: string;
+  createdDate?: DateDTO;
+  reporter?: UserDTO;
+  currentStatus?: StatusDTO;
+  requestFieldValues?: { fieldId: string; label?: string; value?: unknown; renderedValue?: unknown }[];
+  participants?: PagedDTO<UserDTO>;
+}
+
+export interface CommentDTO {
+  id: string;
+  body?: string;
+  public: boolean;
+  attachments?: PagedDTO<AttachmentDTO>;
+  author?: UserDTO;
+  created?: DateDTO;
+}
+
+export interface AttachmentDTO {
+  filename: string;
+  mimeType?: string;
+  size?: number;
+  created?: DateDTO;
+  author?: UserDTO;
+  _links?: { content?: string; self?: string; jiraRest?: string };
+}
+
+export interface ApprovalDTO {
+  id: string;
+  name?: string;
+  finalDecision?: string;
+  canAnswerApproval?: boolean;
+  approvers?: { approver?: UserDTO; approverDecision?: string }[];
+}
+
+export interface TransitionDTO {
+  id: string;
+  name: string;
+}
+
+export interface SlaDTO {
+  id: string;
+  name: string;
+  ongoingCycle?: { breached?: boolean; remainingTime?: { friendly?: string }; breachTime?: DateDTO };
+  completedCycles?: { breached?: boolean; elapsedTime?: { friendly?: string } }[];
+}
+
+export interface OrganizationDTO {
+  id: string;
+  name: string;
+}
+
+export interface ArticleDTO {
+  title?: string;
+  excerpt?: string;
+  source?: { pageId?: string; spaceKey?: string; type?: string };
+  content?: { iframeSrc?: string };
+}
+
+export interface JiraField {
+  id: string;
+  name: string;
+  schema?: { custom?: string; type?: string };
+}
+
+export interface JqlIssue {
+  id: string;
+  key: string;
+  fields: Record<string, unknown>;
+}
+
+export interface JqlSearchResult {
+  issues: JqlIssue[];
+  nextPageToken?: string;
+  isLast?: boolean;
+}

@@ -1,0 +1,80 @@
+/**
+ * The tenant's service desks and request type catalogue, cached in-process with a short TTL (the
+ * catalogue changes rarely and every page needs it). Concurrent misses share one Atlassian call.
+ * Desks are limited to `spec.atlassian.serviceDeskIds` when set.
+ */
+import type { AtlassianClient } from './atlassian/client.js';
+import type {
+  RequestTypeDTO,
+  RequestTypeFieldsDTO,
+  RequestTypeGroupDTO,
+  ServiceDeskDTO,
+} from './atlassian/types.js';
+import type { DeskRef } from './visibility.js';
+
+export class TtlCache {
+  readonly #entries = new Map<string, { until: number; value: Promise<unknown> }>();
+  readonly #ttlMs: number;
+  readonly #max: number;
+  constructor(ttlMs: number, max = 1000) {
+    this.#ttlMs = ttlMs;
+    this.#max = max;
+  }
+  get<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.#entries.get(key);
+    if (hit && hit.until > now) return hit.value as Promise<T>;
+    if (this.#entries.size >= this.#max) this.#entries.clear();
+    const value = load();
+    this.#entries.set(key, { until: now + this.#ttlMs, value });
+    // A failed load is not cached.
+    value.catch(() => this.#entries.delete(key));
+    return value;
+  }
+}
+
+export interface Desk extends ServiceDeskDTO {
+  name: string;
+}
+
+export class Catalogue {
+  readonly #client: AtlassianClient;
+  readonly #cache: TtlCache;
+  readonly #deskIds: readonly string[] | undefined;
+
+  constructor(client: AtlassianClient, serviceDeskIds: readonly string[] | undefined, ttlMs = 60_000) {
+    this.#client = client;
+    this.#cache = new TtlCache(ttlMs);
+    this.#deskIds = serviceDeskIds && serviceDeskIds.length > 0 ? serviceDeskIds : undefined;
+  }
+
+  desks(): Promise<Desk[]> {
+    return this.#cache.get('desks', async () => {
+      const all = await this.#client.serviceDesks();
+      const allowed = this.#deskIds ? all.filter((d) => this.#deskIds!.includes(d.id)) : all;
+      return allowed.map((d) => ({ ...d, name: d.projectName ?? d.projectKey ?? d.id }));
+    });
+  }
+
+  async deskRefs(): Promise<DeskRef[]> {
+    return (await this.desks()).map((d) => ({ serviceDeskId: d.id, projectId: d.projectId }));
+  }
+
+  async desk(serviceDeskId: string): Promise<Desk | undefined> {
+    return (await this.desks()).find((d) => d.id === serviceDeskId);
+  }
+
+  groups(serviceDeskId: string): Promise<RequestTypeGroupDTO[]> {
+    return this.#cache.get(`groups:${serviceDeskId}`, () => this.#client.requestTypeGroups(serviceDeskId));
+  }
+
+  requestTypes(serviceDeskId: string): Promise<RequestTypeDTO[]> {
+    return this.#cache.get(`types:${serviceDeskId}`, () => this.#client.requestTypes(serviceDeskId));
+  }
+
+  fields(serviceDeskId: string, requestTypeId: string): Promise<RequestTypeFieldsDTO> {
+    return this.#cache.get(`fields:${serviceDeskId}:${requestTypeId}`, () =>
+      this.#client.requestTypeFields(serviceDeskId, requestTypeId),
+    );
+  }
+}

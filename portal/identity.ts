@@ -1,0 +1,156 @@
+/**
+ * From a validated SAML assertion to a portal customer: find the Atlassian account by e-mail,
+ * create it when the tenant provisions on first login, apply the portal's access rule and the
+ * organization mappings. The e-mail is used here and then dropped: the session keeps the accountId,
+ * display name, groups and organization ids only.
+ */
+
+import type { AtlassianSpec, PortalSpec } from '../common/config/tenant.generated.js';
+import { JsmSsoError } from '../common/errors.js';
+import type { AtlassianClient } from './atlassian/client.js';
+import { AtlassianError } from './atlassian/errors.js';
+import type { UserDTO } from './atlassian/types.js';
+import { type Customer, isAccountId } from './visibility.js';
+
+export interface AssertedPerson {
+  email: string;
+  displayName: string;
+  groups: string[];
+}
+
+const EMAIL_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
+
+/** Reads e-mail, display name and groups from the assertion (attribute first, emailAddress NameID second). */
+export function assertedPerson(assertion: {
+  nameId: string;
+  nameIdFormat?: string | undefined;
+  attributes: Record<string, string[]>;
+}): AssertedPerson {
+  const email = (
+    assertion.attributes['email']?.[0] ?? (assertion.nameIdFormat === EMAIL_FORMAT ? assertion.nameId : '')
+  )
+    .trim()
+    .toLowerCase();
+  if (!/^[^@\s]{1,64}@[^@\s]{1,253}$/.test(email)) {
+    throw new JsmSsoError('PORTAL_EMAIL_MISSING', 'the sign-in did not say who you are (no e-mail address)', {
+      status: 403,
+    });
+  }
+  const displayName = assertion.attributes['displayName']?.[0]?.trim() || email.split('@')[0]!;
+  return { email, displayName: displayName.slice(0, 255), groups: assertion.attributes['groups'] ?? [] };
+}
+
+/** `groups` mode: only members of the listed IdP groups; other modes let Atlassian decide. */
+export function accessAllowed(portal: Pick<PortalSpec, 'access'>, groups: readonly string[]): boolean {
+  const access = portal.access;
+  if (access?.mode !== 'groups') return true;
+  return (access.groups ?? []).some((g) => groups.includes(g));
+}
+
+/** Organizations the mappings want this person in, and all organizations the mappings manage. */
+export function mappedOrganizations(
+  mappings: AtlassianSpec['organizationMappings'],
+  person: Pick<AssertedPerson, 'email' | 'groups'>,
+): { wanted: Set<string>; managed: Set<string> } {
+  const domain = person.email.split('@')[1] ?? '';
+  const wanted = new Set<string>();
+  const managed = new Set<string>();
+  for (const m of mappings ?? []) {
+    managed.add(m.organizationId);
+    if ((m.emailDomain && m.emailDomain === domain) || (m.idpGroup && person.groups.includes(m.idpGroup))) {
+      wanted.add(m.organizationId);
+    }
+  }
+  return { wanted, managed };
+}
+
+const sameEmail = (user: UserDTO, email: string) =>
+  typeof user.emailAddress === 'string' &&
+  user.emailAddress.toLowerCase() === email &&
+  isAccountId(user.accountId);
+
+export class CustomerResolver {
+  readonly #client: AtlassianClient;
+  readonly #atlassian: AtlassianSpec;
+  readonly #portal: PortalSpec;
+
+  constructor(client: AtlassianClient, atlassian: AtlassianSpec, portal: PortalSpec) {
+    this.#client = client;
+    this.#atlassian = atlassian;
+    this.#portal = portal;
+  }
+
+  async #find(
+    email: string,
+    deskIds: readonly string[],
+  ): Promise<{ user: UserDTO; inDesk: boolean } | undefined> {
+    for (const deskId of deskIds) {
+      const hit = (await this.#client.deskCustomers(deskId, email)).find((u) => sameEmail(u, email));
+      if (hit) return { user: hit, inDesk: true };
+    }
+    const hit = (await this.#client.userSearch(email)).find((u) => sameEmail(u, email));
+    return hit ? { user: hit, inDesk: false } : undefined;
+  }
+
+  /** Signs a person in as a customer; throws JsmSsoError with a PORTAL_* code when refused. */
+  async resolve(person: AssertedPerson, deskIds: readonly string[]): Promise<Customer> {
+    if (!accessAllowed(this.#portal, person.groups)) {
+      throw new JsmSsoError(
+        'PORTAL_ACCESS_DENIED',
+        'your account is not in a group allowed to use this help center',
+        {
+          status: 403,
+        },
+      );
+    }
+    const provision = (this.#atlassian.customerProvisioning ?? 'createOnFirstLogin') === 'createOnFirstLogin';
+    let found = await this.#find(person.email, deskIds);
+    if (!found) {
+      if (!provision) {
+        throw new JsmSsoError('PORTAL_CUSTOMER_UNKNOWN', 'this help center does not know your account yet', {
+          status: 403,
+        });
+      }
+      try {
+        const created = await this.#client.createCustomer(person.email, person.displayName);
+        found = { user: created, inDesk: false };
+      } catch (err) {
+        // Someone (another replica, an agent) created it meanwhile: use theirs.
+        if (!(err instanceof AtlassianError && err.code === 'ATLASSIAN_CONFLICT')) throw err;
+        found = await this.#find(person.email, deskIds);
+        if (!found) throw err;
+      }
+    }
+    const { user } = found;
+    if (!isAccountId(user.accountId))
+      throw new JsmSsoError('PORTAL_ACCOUNT_INVALID', 'unexpected account id', { status: 502 });
+    if (!found.inDesk && provision) {
+      for (const deskId of deskIds) await this.#client.addCustomersToDesk(deskId, [user.accountId]);
+    }
+    const organizationIds = await this.#syncOrganizations(user.accountId, person);
+    return {
+      accountId: user.accountId,
+      displayName: user.displayName || person.displayName,
+      organizationIds,
+      groups: person.groups,
+    };
+  }
+
+  async #syncOrganizations(accountId: string, person: AssertedPerson): Promise<string[]> {
+    const current = new Set((await this.#client.organizationsOf(accountId)).map((o) => o.id));
+    const { wanted, managed } = mappedOrganizations(this.#atlassian.organizationMappings, person);
+    for (const id of wanted) {
+      if (!current.has(id)) {
+        await this.#client.addToOrganization(id, [accountId]);
+        current.add(id);
+      }
+    }
+    for (const id of managed) {
+      if (!wanted.has(id) && current.has(id)) {
+        await this.#client.removeFromOrganization(id, [accountId]);
+        current.delete(id);
+      }
+    }
+    return [...current].filter((id) => /^[0-9]{1,18}$/.test(id));
+  }
+}

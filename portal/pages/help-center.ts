@@ -1,0 +1,76 @@
+import type { ArticleDTO, RequestTypeDTO, RequestTypeGroupDTO } from '../atlassian/types.js';
+import type { Desk } from '../catalogue.js';
+import { html, type SafeHtml, seg } from '../html.js';
+import { layout, type PageContext } from './layout.js';
+
+export function homePage(
+  ctx: PageContext,
+  desks: Desk[],
+  kb: { query: string; articles: ArticleDTO[] } | undefined,
+): SafeHtml {
+  const hero = html`<section class="hero" aria-labelledby="welcome"><div>
+  <h1 id="welcome">Welcome to ${ctx.title}</h1>
+  <form role="search" method="get" action="/" aria-label="Search the knowledge base">
+    <label for="kb-q">What can we help you with?</label>
+    <input id="kb-q" type="search" name="q" value="${kb?.query ?? ''}" maxlength="200">
+    <button type="submit">Search</button>
+  </form></div></section>`;
+  const results = kb
+    ? html`<section class="card" aria-labelledby="kb-h"><h2 id="kb-h">Knowledge base results</h2>
+      ${
+        kb.articles.length === 0
+          ? html`<p class="muted">No articles match your search.</p>`
+          : html`<ul>${kb.articles.map((a) => html`<li><strong>${a.title ?? ''}</strong><br><span class="muted">${stripTags(a.excerpt ?? '')}</span></li>`)}</ul>`
+      }</section>`
+    : '';
+  return layout(
+    ctx,
+    'Help center',
+    html`${results}<h2>Service desks</h2>
+    ${desks.length === 0 ? html`<p>No service desks are available to you.</p>` : ''}
+    <div class="grid">${desks.map(
+      (d) =>
+        html`<a class="card" href="/desk/${seg(d.id)}"><strong>${d.name}</strong><br><span class="muted">Raise a request</span></a>`,
+    )}</div>`,
+    { hero },
+  );
+}
+
+/** Excerpts may carry highlight markup; the portal shows text only. */
+function stripTags(text: string): string {
+  return text.replace(/<[^>]*>/g, '');
+}
+
+export function deskPage(
+  ctx: PageContext,
+  desk: Desk,
+  groups: RequestTypeGroupDTO[],
+  types: RequestTypeDTO[],
+  search: string,
+): SafeHtml {
+  const matches = search
+    ? types.filter((t) => `${t.name} ${t.description ?? ''}`.toLowerCase().includes(search.toLowerCase()))
+    : types;
+  const grouped = groups
+    .map((g) => ({ group: g, types: matches.filter((t) => t.groupIds?.includes(g.id)) }))
+    .filter((g) => g.types.length > 0);
+  const ungrouped = matches.filter((t) => !t.groupIds?.some((id) => groups.some((g) => g.id === id)));
+  const list = (ts: RequestTypeDTO[]) =>
+    html`<ul class="grid" role="list">${ts.map(
+      (t) =>
+        html`<li class="card"><a href="/desk/${seg(desk.id)}/create/${seg(t.id)}"><strong>${t.name}</strong></a><br><span class="muted">${t.description ?? ''}</span></li>`,
+    )}</ul>`;
+  return layout(
+    ctx,
+    desk.name,
+    html`<nav aria-label="Breadcrumb"><a href="/">Help center</a> / ${desk.name}</nav>
+    <h1>${desk.name}</h1>
+    <form role="search" method="get" action="/desk/${seg(desk.id)}">
+      <label for="rt-q">Find a request type</label>
+      <input id="rt-q" type="search" name="q" value="${search}" maxlength="100"> <button type="submit">Search</button>
+    </form>
+    ${grouped.map((g) => html`<section aria-labelledby="g-${g.group.id}"><h2 id="g-${g.group.id}">${g.group.name}</h2>${list(g.types)}</section>`)}
+    ${ungrouped.length > 0 ? html`<section><h2>Other</h2>${list(ungrouped)}</section>` : ''}
+    ${matches.length === 0 ? html`<p>No request types match.</p>` : ''}`,
+  );
+}

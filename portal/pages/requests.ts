@@ -1,0 +1,205 @@
+import { attachmentId } from '../atlassian/client.js';
+import type {
+  ApprovalDTO,
+  AttachmentDTO,
+  CommentDTO,
+  CustomerRequestDTO,
+  SlaDTO,
+  StatusDTO,
+  TransitionDTO,
+  UserDTO,
+} from '../atlassian/types.js';
+import { html, type SafeHtml, seg } from '../html.js';
+import type { RequestSummary } from '../requests.js';
+import type { Ownership, StatusFilter } from '../visibility.js';
+import { csrfField, formatDate, layout, type PageContext, statusLozenge } from './layout.js';
+
+const OWNERSHIP_LABELS: Record<Ownership, string> = {
+  all: 'Any',
+  mine: 'Created by me',
+  shared: 'Shared with me',
+  organization: 'Shared with my organizations',
+};
+const STATUS_LABELS: Record<StatusFilter, string> = {
+  open: 'Open requests',
+  closed: 'Closed requests',
+  all: 'All requests',
+};
+
+export interface ListState {
+  ownership: Ownership;
+  status: StatusFilter;
+  search: string;
+  nextPageToken?: string | undefined;
+}
+
+function listQuery(state: ListState, extra: Record<string, string> = {}): string {
+  const params = new URLSearchParams({
+    status: state.status,
+    ownership: state.ownership,
+    ...(state.search ? { q: state.search } : {}),
+    ...extra,
+  });
+  return `/requests?${params.toString()}`;
+}
+
+export function requestsPage(ctx: PageContext, requests: RequestSummary[], state: ListState): SafeHtml {
+  const select = <T extends string>(name: string, label: string, labels: Record<T, string>, current: T) =>
+    html`<div><label for="flt-${name}">${label}</label><select id="flt-${name}" name="${name}">${(
+      Object.keys(labels) as T[]
+    ).map(
+      (k) => html`<option value="${k}"${k === current ? ' selected' : ''}>${labels[k]}</option>`,
+    )}</select></div>`;
+  return layout(
+    ctx,
+    'Requests',
+    html`<h1>Requests</h1>
+    <form class="filters card" method="get" action="/requests" role="search" aria-label="Filter requests">
+      ${select('status', 'Status', STATUS_LABELS, state.status)}
+      ${select('ownership', 'Requests', OWNERSHIP_LABELS, state.ownership)}
+      <div><label for="flt-q">Search</label><input id="flt-q" type="search" name="q" value="${state.search}" maxlength="100"></div>
+      <div><button type="submit">Filter</button></div>
+    </form>
+    ${
+      requests.length === 0
+        ? html`<p>No requests found.</p>`
+        : html`<table><caption class="muted">${STATUS_LABELS[state.status]}</caption>
+      <thead><tr><th scope="col">Reference</th><th scope="col">Summary</th><th scope="col">Status</th><th scope="col">Requester</th><th scope="col">Created</th></tr></thead>
+      <tbody>${requests.map(
+        (r) =>
+          html`<tr><td><a href="/requests/${seg(r.key)}">${r.key}</a></td><td><a href="/requests/${seg(r.key)}">${r.summary}</a></td><td>${statusLozenge(r.status, r.statusCategory)}</td><td>${r.reporterName}</td><td>${formatDate(r.created)}</td></tr>`,
+      )}</tbody></table>`
+    }
+    <nav aria-label="Pages">${state.nextPageToken ? html`<a class="button" href="${listQuery(state, { page: state.nextPageToken })}">Next page</a>` : ''}
+    ${state.nextPageToken !== undefined || requests.length > 0 ? html` <a href="${listQuery(state)}">First page</a>` : ''}</nav>`,
+  );
+}
+
+export interface DetailView {
+  summary: RequestSummary;
+  request: CustomerRequestDTO;
+  statusHistory: StatusDTO[];
+  comments: CommentDTO[];
+  attachments: AttachmentDTO[];
+  approvals: ApprovalDTO[];
+  participants: UserDTO[];
+  candidates: UserDTO[];
+  transitions: TransitionDTO[];
+  sla: SlaDTO[];
+  customerAccountId: string;
+  csrf: string;
+  notice?: string | undefined;
+  error?: string | undefined;
+}
+
+function fieldText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
+  if (Array.isArray(value)) return value.map(fieldText).join(', ');
+  if (typeof value === 'object') {
+    const o = value as { value?: unknown; name?: unknown; displayName?: unknown; child?: unknown };
+    const base = fieldText(o.value ?? o.displayName ?? o.name);
+    return o.child ? `${base} › ${fieldText(o.child)}` : base;
+  }
+  return '';
+}
+
+export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
+  const key = v.summary.key;
+  const action = (path: string) => `/requests/${seg(key)}/${path}`;
+  const pending = v.approvals.filter((a) => !a.finalDecision || a.finalDecision === 'pending');
+  return layout(
+    ctx,
+    `${key} ${v.summary.summary}`,
+    html`<nav aria-label="Breadcrumb"><a href="/requests">Requests</a> / ${key}</nav>
+    ${v.notice ? html`<p class="notice" role="status">${v.notice}</p>` : ''}
+    ${v.error ? html`<p class="alert" role="alert">${v.error}</p>` : ''}
+    <h1>${v.summary.summary}</h1>
+    <p class="muted">${key} · raised by ${v.summary.reporterName} · ${formatDate(v.summary.created)}</p>
+    <div class="layout-2">
+    <div>
+      <section class="card" aria-labelledby="details-h"><h2 id="details-h">Details</h2><dl>
+        ${(v.request.requestFieldValues ?? [])
+          .filter((f) => f.fieldId !== 'summary' && fieldText(f.value) !== '')
+          .map(
+            (f) =>
+              html`<dt><strong>${f.label ?? f.fieldId}</strong></dt><dd>${fieldText(f.value).replace(/\n*\(portal reference jsmsso[0-9a-f]+\)$/, '')}</dd>`,
+          )}
+      </dl></section>
+      ${
+        pending.length > 0
+          ? html`<section class="card" aria-labelledby="appr-h"><h2 id="appr-h">Approval</h2>${pending.map(
+              (
+                a,
+              ) => html`<p>${a.name ?? 'Approval'}: waiting for ${(a.approvers ?? []).map((x) => x.approver?.displayName ?? '').join(', ')}</p>
+              ${
+                (a.approvers ?? []).some((x) => x.approver?.accountId === v.customerAccountId)
+                  ? html`<form method="post" action="${action(`approval/${seg(a.id)}`)}" class="inline">${csrfField(v.csrf)}
+                    <button name="decision" value="approve">Approve</button> <button class="secondary" name="decision" value="decline">Decline</button></form>`
+                  : ''
+              }`,
+            )}</section>`
+          : ''
+      }
+      <section class="card" aria-labelledby="act-h"><h2 id="act-h">Activity</h2>
+        ${v.comments.map(
+          (c) =>
+            html`<article class="comment"><strong>${c.author?.displayName ?? ''}</strong> <span class="muted">${c.created?.friendly ?? formatDate(c.created?.iso8601)}</span><p>${c.body ?? ''}</p></article>`,
+        )}
+        <form method="post" action="${action('comment')}">${csrfField(v.csrf)}
+          <label for="comment-body">Add a comment</label>
+          <textarea id="comment-body" name="body" required maxlength="32000"></textarea>
+          <p><button type="submit">Comment</button></p>
+        </form>
+      </section>
+      <section class="card" aria-labelledby="att-h"><h2 id="att-h">Attachments</h2>
+        <ul>${v.attachments.map((a) => {
+          const id = attachmentId(a);
+          return id
+            ? html`<li><a href="${action(`attachment/${seg(id)}`)}">${a.filename}</a> <span class="muted">${a.size ?? ''} bytes</span></li>`
+            : '';
+        })}</ul>
+        <form method="post" action="${action('attachment')}" enctype="multipart/form-data">${csrfField(v.csrf)}
+          <label for="att-file">Attach a file (up to 10 MB)</label><input id="att-file" type="file" name="attachment" required>
+          <button type="submit">Upload</button>
+        </form>
+      </section>
+    </div>
+    <aside aria-label="Request status">
+      <section class="card"><h2>Status</h2><p>${statusLozenge(v.summary.status, v.summary.statusCategory)}</p>
+        ${v.transitions.map(
+          (t) =>
+            html`<form method="post" action="${action('transition')}" class="inline">${csrfField(v.csrf)}<input type="hidden" name="transition" value="${t.id}"><button class="secondary">${t.name}</button></form> `,
+        )}
+        <h3>History</h3><ol>${v.statusHistory.map((s) => html`<li>${s.status} <span class="muted">${s.statusDate?.friendly ?? formatDate(s.statusDate?.iso8601)}</span></li>`)}</ol>
+      </section>
+      ${
+        v.sla.length > 0
+          ? html`<section class="card"><h2>Service level</h2><ul>${v.sla.map(
+              (s) =>
+                html`<li>${s.name}: ${s.ongoingCycle ? html`${s.ongoingCycle.breached ? 'breached' : `${s.ongoingCycle.remainingTime?.friendly ?? ''} left`}` : 'met'}</li>`,
+            )}</ul></section>`
+          : ''
+      }
+      <section class="card"><h2>Notifications</h2>
+        <p class="muted">Atlassian e-mails you about this request. To stop them, use the unsubscribe link in those e-mails.</p>
+      </section>
+      <section class="card" aria-labelledby="share-h"><h2 id="share-h">Shared with</h2>
+        <ul>${v.participants.map(
+          (p) =>
+            html`<li>${p.displayName ?? ''} <form method="post" action="${action('participants/remove')}" class="inline">${csrfField(v.csrf)}<input type="hidden" name="accountId" value="${p.accountId}"><button class="secondary" aria-label="Remove ${p.displayName ?? ''}">Remove</button></form></li>`,
+        )}</ul>
+        ${
+          v.candidates.length > 0
+            ? html`<form method="post" action="${action('participants/add')}">${csrfField(v.csrf)}
+              <label for="share-with">Share with someone from your organization</label>
+              <select id="share-with" name="accountId">${v.candidates.map((c) => html`<option value="${c.accountId}">${c.displayName ?? ''}</option>`)}</select>
+              <button type="submit">Share</button></form>`
+            : ''
+        }
+      </section>
+    </aside>
+    </div>`,
+  );
+}

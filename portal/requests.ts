@@ -1,0 +1,217 @@
+/**
+ * Requests as a customer sees them: lists from JQL restricted by visibility.ts, detail pages that
+ * re-check visibility before anything else is fetched, and creation that never duplicates.
+ */
+import { randomBytes } from 'node:crypto';
+import { JsmSsoError } from '../common/errors.js';
+import type { AtlassianClient } from './atlassian/client.js';
+import { AtlassianError } from './atlassian/errors.js';
+import type { CustomerRequestDTO, JqlIssue } from './atlassian/types.js';
+import type { Catalogue } from './catalogue.js';
+import {
+  type Customer,
+  canSee,
+  createdRequestJql,
+  type DeskRef,
+  ISSUE_KEY,
+  organizationShareJql,
+  type RequestFacts,
+  type RequestFilters,
+  visibleRequestsJql,
+} from './visibility.js';
+
+export interface RequestSummary {
+  key: string;
+  summary: string;
+  status: string;
+  statusCategory: string;
+  created: string;
+  reporterName: string;
+  projectId: string;
+}
+
+const PAGE_SIZE = 20;
+const PAGE_TOKEN = /^[A-Za-z0-9_=+/.-]{1,1024}$/;
+const LIST_FIELDS = ['summary', 'status', 'created', 'reporter', 'project'];
+/** Bound on the organization re-check: requests of one reporter shared with the customer's organizations. */
+const ORG_CHECK_MAX = 100;
+
+export class NotVisibleError extends JsmSsoError {
+  constructor() {
+    // The same answer for "does not exist" and "not yours": nothing to probe.
+    super('PORTAL_REQUEST_NOT_FOUND', 'We could not find that request.', { status: 404 });
+  }
+}
+
+function summaryOf(issue: JqlIssue): RequestSummary {
+  const f = issue.fields;
+  const status = (f['status'] ?? {}) as { name?: string; statusCategory?: { key?: string } };
+  const reporter = (f['reporter'] ?? {}) as { displayName?: string };
+  const project = (f['project'] ?? {}) as { id?: string };
+  return {
+    key: issue.key,
+    summary: typeof f['summary'] === 'string' ? f['summary'] : '',
+    status: status.name ?? '',
+    statusCategory: status.statusCategory?.key ?? '',
+    created: typeof f['created'] === 'string' ? f['created'] : '',
+    reporterName: reporter.displayName ?? '',
+    projectId: String(project.id ?? ''),
+  };
+}
+
+export interface VisibleRequest {
+  request: CustomerRequestDTO;
+  facts: RequestFacts;
+  desk: DeskRef;
+}
+
+export class RequestService {
+  readonly #client: AtlassianClient;
+  readonly #catalogue: Catalogue;
+
+  readonly #reconcileDelaysMs: readonly number[];
+
+  /**
+   * `reconcileDelaysMs`: after a create whose outcome is unknown, when to look for it (a timed-out
+   * call may still be processed by Atlassian a moment later).
+   */
+  constructor(
+    client: AtlassianClient,
+    catalogue: Catalogue,
+    reconcileDelaysMs: readonly number[] = [500, 2000, 5000],
+  ) {
+    this.#client = client;
+    this.#catalogue = catalogue;
+    this.#reconcileDelaysMs = reconcileDelaysMs;
+  }
+
+  /** One page of the customer's requests (one Atlassian call on a warm catalogue cache). */
+  async list(
+    customer: Customer,
+    filters: RequestFilters,
+    pageToken?: string,
+  ): Promise<{ requests: RequestSummary[]; nextPageToken?: string }> {
+    const desks = await this.#catalogue.deskRefs();
+    const jql = visibleRequestsJql(customer, desks, filters);
+    if (!jql) return { requests: [] };
+    const token = pageToken && PAGE_TOKEN.test(pageToken) ? pageToken : undefined;
+    const result = await this.#client.searchJql(jql, LIST_FIELDS, PAGE_SIZE, token);
+    // Defence in depth: a row outside the portal's desks is never shown, whatever the search returned.
+    const requests = result.issues
+      .map(summaryOf)
+      .filter((r) => desks.some((d) => d.projectId === r.projectId));
+    return result.nextPageToken && result.isLast !== true
+      ? { requests, nextPageToken: result.nextPageToken }
+      : { requests };
+  }
+
+  /**
+   * The request if this customer may see it, else NotVisibleError (also for keys that do not
+   * exist). The facts are gathered from Atlassian and the decision is canSee's.
+   */
+  async visible(customer: Customer, issueKey: string): Promise<VisibleRequest> {
+    if (!ISSUE_KEY.test(issueKey)) throw new NotVisibleError();
+    const desks = await this.#catalogue.deskRefs();
+    let request: CustomerRequestDTO;
+    try {
+      request = await this.#client.request(issueKey);
+    } catch (err) {
+      if (err instanceof AtlassianError && err.code === 'ATLASSIAN_NOT_FOUND') throw new NotVisibleError();
+      throw err;
+    }
+    const desk = desks.find((d) => d.serviceDeskId === request.serviceDeskId);
+    // A request reached through a moved key answers with another key: treat as not found.
+    if (!desk || request.issueKey !== issueKey) throw new NotVisibleError();
+    const facts: RequestFacts = {
+      projectId: desk.projectId,
+      reporterAccountId: request.reporter?.accountId,
+      participantAccountIds: (request.participants?.values ?? []).map((u) => u.accountId),
+      approverAccountIds: [],
+      organizationIds: [],
+    };
+    if (canSee(customer, facts, desks)) return { request, facts, desk };
+    const approvals = await this.#client.approvals(issueKey);
+    facts.approverAccountIds = approvals.flatMap((a) =>
+      (a.approvers ?? []).flatMap((x) => (x.approver ? [x.approver.accountId] : [])),
+    );
+    if (!canSee(customer, facts, desks) && facts.reporterAccountId) {
+      facts.organizationIds = await this.#sharedOrganizations(
+        customer,
+        desk.projectId,
+        facts.reporterAccountId,
+        issueKey,
+      );
+    }
+    if (!canSee(customer, facts, desks)) throw new NotVisibleError();
+    return { request, facts, desk };
+  }
+
+  /** The customer's organizations the request is shared with (all of them, or none). */
+  async #sharedOrganizations(
+    customer: Customer,
+    projectId: string,
+    reporter: string,
+    issueKey: string,
+  ): Promise<string[]> {
+    const jql = organizationShareJql(customer, projectId, reporter);
+    if (!jql) return [];
+    let token: string | undefined;
+    for (let seen = 0; seen < ORG_CHECK_MAX; ) {
+      const page = await this.#client.searchJql(jql, ['project'], 50, token);
+      if (page.issues.some((i) => i.key === issueKey)) return [...customer.organizationIds];
+      seen += page.issues.length;
+      if (!page.nextPageToken || page.isLast === true || page.issues.length === 0) break;
+      token = page.nextPageToken;
+    }
+    return [];
+  }
+
+  /**
+   * Creates a request once. The description carries a client-made marker; if the call fails in a
+   * way that leaves its outcome unknown (timeout, 5xx, connection lost), the marker is searched for
+   * before one retry, so a slow Atlassian never yields two requests.
+   */
+  async create(
+    customer: Customer,
+    input: {
+      serviceDeskId: string;
+      requestTypeId: string;
+      values: Record<string, unknown>;
+      hasDescription: boolean;
+    },
+  ): Promise<string> {
+    const marker = `jsmsso${randomBytes(12).toString('hex')}`;
+    const values = { ...input.values };
+    if (input.hasDescription) {
+      const text = typeof values['description'] === 'string' ? values['description'] : '';
+      values['description'] = `${text}\n\n(portal reference ${marker})`.trimStart();
+    }
+    const body = {
+      serviceDeskId: input.serviceDeskId,
+      requestTypeId: input.requestTypeId,
+      requestFieldValues: values,
+      raiseOnBehalfOf: customer.accountId,
+    };
+    try {
+      return (await this.#client.createRequest(body)).issueKey;
+    } catch (err) {
+      // Without a marker there is no safe way to know; the customer is told to check their requests.
+      if (!(err instanceof AtlassianError) || !outcomeUnknown(err) || !input.hasDescription) throw err;
+      const desk = (await this.#catalogue.deskRefs()).find((d) => d.serviceDeskId === input.serviceDeskId);
+      if (!desk) throw err;
+      const jql = createdRequestJql(customer, desk.projectId, marker);
+      for (const delay of this.#reconcileDelaysMs) {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        const found = await this.#client.searchJql(jql, ['summary'], 1);
+        if (found.issues[0]) return found.issues[0].key;
+      }
+      return (await this.#client.createRequest(body)).issueKey;
+    }
+  }
+}
+
+/** A rejected call (4xx, or 429 which Atlassian did not process) is safe; anything else may have happened. */
+export function outcomeUnknown(err: AtlassianError): boolean {
+  if (err.code === 'ATLASSIAN_TIMEOUT' || err.code === 'ATLASSIAN_UNREACHABLE') return true;
+  return err.upstreamStatus >= 500;
+}

@@ -1,0 +1,153 @@
+// The help center: home with knowledge base search, a desk's request types, the raise-request form.
+import type { Express, Response } from 'express';
+import { JsmSsoError } from '../../common/errors.js';
+import { AtlassianError } from '../atlassian/errors.js';
+import { fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '../form.js';
+import { readMultipart } from '../http/multipart.js';
+import { createPage } from '../pages/create.js';
+import { deskPage, homePage } from '../pages/help-center.js';
+import type { PortalServices } from '../services.js';
+import type { PortalWeb } from '../web.js';
+
+/** Files a customer may attach to a new request at once. */
+const MAX_UPLOAD_FILES = 5;
+
+export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
+  const { logger, client, catalogue, requests, maxUploadBytes } = services;
+  const { pageContext, send, refuse, signedIn, session, csrfOk, originOk } = web;
+  app.get('/', signedIn, async (req, res, next) => {
+    try {
+      const desks = await catalogue.desks();
+      const q = typeof req.query['q'] === 'string' ? req.query['q'].trim().slice(0, 200) : '';
+      let kb: { query: string; articles: Awaited<ReturnType<typeof client.knowledgeBase>> } | undefined;
+      if (q) {
+        const lists = await Promise.all(desks.map((d) => client.knowledgeBase(q, d.id)));
+        kb = { query: q, articles: lists.flat().slice(0, 20) };
+      }
+      send(res, homePage(pageContext(res), desks, kb));
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  const deskOr404 = async (res: Response, serviceDeskId: unknown) => {
+    const desk = typeof serviceDeskId === 'string' ? await catalogue.desk(serviceDeskId) : undefined;
+    if (!desk) refuse(res, 404, 'PORTAL_DESK_NOT_FOUND', 'Not found', 'We could not find that service desk.');
+    return desk;
+  };
+
+  app.get('/desk/:deskId', signedIn, async (req, res, next) => {
+    try {
+      const desk = await deskOr404(res, req.params['deskId']);
+      if (!desk) return;
+      const [groups, types] = await Promise.all([catalogue.groups(desk.id), catalogue.requestTypes(desk.id)]);
+      const q = typeof req.query['q'] === 'string' ? req.query['q'].slice(0, 100) : '';
+      send(res, deskPage(pageContext(res), desk, groups, types, q));
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  const requestTypeOr404 = async (res: Response, deskId: unknown, typeId: unknown) => {
+    const desk = await deskOr404(res, deskId);
+    if (!desk) return undefined;
+    const type = (await catalogue.requestTypes(desk.id)).find((t) => t.id === typeId);
+    if (!type) {
+      refuse(res, 404, 'PORTAL_REQUEST_TYPE_NOT_FOUND', 'Not found', 'We could not find that request type.');
+      return undefined;
+    }
+    return { desk, type, fields: (await catalogue.fields(desk.id, type.id)).requestTypeFields };
+  };
+
+  app.get('/desk/:deskId/create/:typeId', signedIn, async (req, res, next) => {
+    try {
+      const found = await requestTypeOr404(res, req.params['deskId'], req.params['typeId']);
+      if (!found) return;
+      send(
+        res,
+        createPage(pageContext(res), found.desk, found.type, found.fields, {
+          submitted: {},
+          errors: {},
+          csrf: session(res).csrf,
+        }),
+      );
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.post('/desk/:deskId/create/:typeId', signedIn, async (req, res, next) => {
+    try {
+      const found = await requestTypeOr404(res, req.params['deskId'], req.params['typeId']);
+      if (!found) {
+        req.resume();
+        return;
+      }
+      const { desk, type, fields } = found;
+      const s = session(res);
+      if (!originOk(req, res)) {
+        req.resume();
+        return;
+      }
+      let form: Awaited<ReturnType<typeof readMultipart>>;
+      try {
+        form = await readMultipart(req, { maxFileBytes: maxUploadBytes, maxFiles: MAX_UPLOAD_FILES });
+      } catch (err) {
+        if (err instanceof JsmSsoError) {
+          refuse(res, err.status, err.code, 'Upload refused', err.message);
+          return;
+        }
+        throw err;
+      }
+      if (!csrfOk(req, res, form.fields['_csrf'])) return;
+      const submitted = form.fields as Submitted;
+      const parsed = parseRequestForm(fields, submitted, form.files.length);
+      const render = (errors: Record<string, string>, message: string, status: number) =>
+        send(
+          res,
+          createPage(pageContext(res), desk, type, fields, { submitted, errors, message, csrf: s.csrf }),
+          status,
+        );
+      if (Object.keys(parsed.errors).length > 0) {
+        render(parsed.errors, 'Some details need your attention.', 400);
+        return;
+      }
+      const attachmentField = fields.find((f) => fieldKind(f) === 'attachment' && f.visible !== false);
+      if (form.files.length > 0 && !attachmentField) {
+        render({}, 'This request type does not take attachments.', 400);
+        return;
+      }
+      try {
+        const temporary = [];
+        for (const file of form.files) {
+          temporary.push(await client.attachTemporaryFile(desk.id, file.filename, file.data, file.mimeType));
+        }
+        if (attachmentField && temporary.length > 0) parsed.values[attachmentField.fieldId] = temporary;
+        const key = await requests.create(s.customer, {
+          serviceDeskId: desk.id,
+          requestTypeId: type.id,
+          values: parsed.values,
+          hasDescription: fields.some((f) => f.fieldId === 'description' && f.visible !== false),
+        });
+        logger.info(
+          { event: 'portal.request_created', accountId: s.customer.accountId, issueKey: key },
+          'request created',
+        );
+        res.redirect(303, `/requests/${encodeURIComponent(key)}?created=1`);
+      } catch (err) {
+        if (err instanceof AtlassianError) {
+          logger.warn(
+            { event: 'portal.atlassian_error', reason: err.code, upstreamStatus: err.upstreamStatus },
+            'create refused',
+          );
+          const errors = err.code === 'ATLASSIAN_VALIDATION' ? fieldErrorsFrom(fields, err) : {};
+          render(errors, err.friendly, err.status);
+          return;
+        }
+        throw err;
+      }
+    } catch (err) {
+      next(err);
+    }
+  });
+}

@@ -1,0 +1,312 @@
+// My requests and request details, and every action on a request. Each handler re-checks
+// visibility through RequestService.visible before it reads or changes anything.
+import type { Express, NextFunction, Request, Response } from 'express';
+import { JsmSsoError } from '../../common/errors.js';
+import { attachmentId } from '../atlassian/client.js';
+import { AtlassianError } from '../atlassian/errors.js';
+import type { UserDTO } from '../atlassian/types.js';
+import { TtlCache } from '../catalogue.js';
+import { readMultipart } from '../http/multipart.js';
+import { type ListState, requestDetailPage, requestsPage } from '../pages/requests.js';
+import { NotVisibleError } from '../requests.js';
+import type { PortalServices } from '../services.js';
+import type { Session } from '../session.js';
+import { replaceControlCharacters } from '../text.js';
+import type { Ownership, StatusFilter } from '../visibility.js';
+import type { PortalWeb } from '../web.js';
+
+export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
+  const { logger, client, requests, maxUploadBytes, cacheTtlMs } = services;
+  const { forms, pageContext, send, refuse, signedIn, csrf, csrfOk, originOk, session } = web;
+  const OWNERSHIPS: readonly Ownership[] = ['all', 'mine', 'shared', 'organization'];
+  const STATUSES: readonly StatusFilter[] = ['open', 'closed', 'all'];
+  const pick = <T extends string>(value: unknown, allowed: readonly T[], fallback: T): T =>
+    allowed.includes(value as T) ? (value as T) : fallback;
+
+  app.get('/requests', signedIn, async (req, res, next) => {
+    try {
+      const state: ListState = {
+        ownership: pick(req.query['ownership'], OWNERSHIPS, 'all'),
+        status: pick(req.query['status'], STATUSES, 'open'),
+        search: typeof req.query['q'] === 'string' ? req.query['q'].slice(0, 100) : '',
+      };
+      const page = typeof req.query['page'] === 'string' ? req.query['page'] : undefined;
+      const result = await requests.list(
+        session(res).customer,
+        { ownership: state.ownership, status: state.status, search: state.search },
+        page,
+      );
+      state.nextPageToken = result.nextPageToken;
+      send(res, requestsPage(pageContext(res), result.requests, state));
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  /** People from the customer's organizations who may be added as participants. */
+  const memberCache = new TtlCache(cacheTtlMs);
+  const candidatesFor = async (
+    organizationIds: readonly string[],
+    exclude: Set<string>,
+  ): Promise<UserDTO[]> => {
+    const members = (
+      await Promise.all(
+        organizationIds.map((id) => memberCache.get(id, () => client.organizationMembers(id))),
+      )
+    ).flat();
+    const seen = new Set(exclude);
+    return members.filter((m) => !seen.has(m.accountId) && seen.add(m.accountId));
+  };
+
+  const NOTICES: Record<string, string> = {
+    created: 'Your request was sent.',
+    commented: 'Your comment was added.',
+    uploaded: 'Your file was attached.',
+    answered: 'Your answer was recorded.',
+    shared: 'Sharing was updated.',
+    moved: 'The request was updated.',
+  };
+
+  const renderDetail = async (
+    res: Response,
+    key: string,
+    extra: { notice?: string; error?: string; status?: number } = {},
+  ) => {
+    const s = session(res);
+    const { request } = await requests.visible(s.customer, key);
+    const [statusHistory, comments, attachments, approvals, transitions, sla] = await Promise.all([
+      client.statusHistory(key),
+      client.publicComments(key),
+      client.customerAttachments(key),
+      client.approvals(key),
+      client.transitions(key),
+      client.sla(key).catch(() => []),
+    ]);
+    const participants = request.participants?.values ?? [];
+    const candidates = await candidatesFor(
+      s.customer.organizationIds,
+      new Set([s.customer.accountId, ...participants.map((p) => p.accountId)]),
+    );
+    const fieldSummary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
+    const category = (request.currentStatus?.statusCategory ?? '').toUpperCase();
+    send(
+      res,
+      requestDetailPage(pageContext(res), {
+        summary: {
+          key,
+          summary: typeof fieldSummary === 'string' ? fieldSummary : key,
+          status: request.currentStatus?.status ?? '',
+          statusCategory: category === 'DONE' ? 'done' : category === 'NEW' ? 'new' : 'indeterminate',
+          created: request.createdDate?.iso8601 ?? '',
+          reporterName: request.reporter?.displayName ?? '',
+          projectId: '',
+        },
+        request,
+        statusHistory,
+        // Belt and braces: only public comments, whatever the API returned.
+        comments: comments.filter((c) => c.public === true),
+        attachments,
+        approvals,
+        participants,
+        candidates,
+        transitions,
+        sla,
+        customerAccountId: s.customer.accountId,
+        csrf: s.csrf,
+        notice: extra.notice,
+        error: extra.error,
+      }),
+      extra.status ?? 200,
+    );
+  };
+
+  app.get('/requests/:key', signedIn, async (req, res, next) => {
+    try {
+      const flag = Object.keys(NOTICES).find((k) => req.query[k] === '1');
+      await renderDetail(res, String(req.params['key']), flag ? { notice: NOTICES[flag]! } : {});
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  /** A state-changing action on a request: visibility first, then the action, then back to the page. */
+  const requestAction =
+    (
+      notice: string,
+      action: (
+        key: string,
+        body: Record<string, unknown>,
+        s: Session,
+        params: Record<string, string>,
+      ) => Promise<void>,
+    ) =>
+    async (req: Request, res: Response, next: NextFunction) => {
+      const key = String(req.params['key']);
+      try {
+        await requests.visible(session(res).customer, key);
+        await action(
+          key,
+          (req.body ?? {}) as Record<string, unknown>,
+          session(res),
+          req.params as Record<string, string>,
+        );
+        res.redirect(303, `/requests/${encodeURIComponent(key)}?${notice}=1`);
+      } catch (err) {
+        if (
+          err instanceof AtlassianError ||
+          (err instanceof JsmSsoError && err.code.startsWith('PORTAL_ACTION'))
+        ) {
+          logger.warn({ event: 'portal.action_refused', reason: err.code }, 'action refused');
+          try {
+            const message = err instanceof AtlassianError ? err.friendly : err.message;
+            await renderDetail(res, key, { error: message, status: err.status });
+          } catch (inner) {
+            next(inner);
+          }
+          return;
+        }
+        next(err);
+      }
+    };
+  const actionError = (message: string) => new JsmSsoError('PORTAL_ACTION_INVALID', message, { status: 400 });
+
+  app.post(
+    '/requests/:key/comment',
+    forms,
+    signedIn,
+    csrf,
+    requestAction('commented', async (key, body, s) => {
+      const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
+      if (!text || text.length > 32_000) throw actionError('Write a comment first.');
+      // The service account writes the comment; the customer's name keeps the thread readable.
+      await client.addPublicComment(key, `${s.customer.displayName}: ${text}`);
+    }),
+  );
+
+  app.post(
+    '/requests/:key/approval/:approvalId',
+    forms,
+    signedIn,
+    csrf,
+    requestAction('answered', async (key, body, s, params) => {
+      const decision = body['decision'];
+      if (decision !== 'approve' && decision !== 'decline') throw actionError('Choose approve or decline.');
+      const approval = (await client.approvals(key)).find((a) => a.id === params['approvalId']);
+      // Only an approver of this very approval may answer it.
+      if (
+        !approval ||
+        !(approval.approvers ?? []).some((x) => x.approver?.accountId === s.customer.accountId)
+      ) {
+        throw actionError('You are not an approver of this request.');
+      }
+      await client.answerApproval(key, approval.id, decision);
+    }),
+  );
+
+  app.post(
+    '/requests/:key/transition',
+    forms,
+    signedIn,
+    csrf,
+    requestAction('moved', async (key, body) => {
+      const id = body['transition'];
+      const allowed = await client.transitions(key);
+      if (typeof id !== 'string' || !allowed.some((t) => t.id === id))
+        throw actionError('That step is not available.');
+      await client.performTransition(key, id);
+    }),
+  );
+
+  app.post(
+    '/requests/:key/participants/add',
+    forms,
+    signedIn,
+    csrf,
+    requestAction('shared', async (key, body, s) => {
+      const accountId = body['accountId'];
+      const candidates = await candidatesFor(s.customer.organizationIds, new Set([s.customer.accountId]));
+      // Only people from the customer's own organizations: no probing the whole directory.
+      if (typeof accountId !== 'string' || !candidates.some((c) => c.accountId === accountId)) {
+        throw actionError('You can share requests with people from your organizations only.');
+      }
+      await client.addParticipants(key, [accountId]);
+    }),
+  );
+
+  app.post(
+    '/requests/:key/participants/remove',
+    forms,
+    signedIn,
+    csrf,
+    requestAction('shared', async (key, body) => {
+      const accountId = body['accountId'];
+      const participants = await client.participants(key);
+      if (typeof accountId !== 'string' || !participants.some((p) => p.accountId === accountId)) {
+        throw actionError('That person is not on this request.');
+      }
+      await client.removeParticipants(key, [accountId]);
+    }),
+  );
+
+  app.post('/requests/:key/attachment', signedIn, async (req, res, next) => {
+    const key = String(req.params['key']);
+    try {
+      const s = session(res);
+      const { desk } = await requests.visible(s.customer, key);
+      if (!originOk(req, res)) {
+        req.resume();
+        return;
+      }
+      let form: Awaited<ReturnType<typeof readMultipart>>;
+      try {
+        form = await readMultipart(req, { maxFileBytes: maxUploadBytes, maxFiles: 1 });
+      } catch (err) {
+        if (err instanceof JsmSsoError) {
+          refuse(res, err.status, err.code, 'Upload refused', err.message);
+          return;
+        }
+        throw err;
+      }
+      if (!csrfOk(req, res, form.fields['_csrf'])) return;
+      const file = form.files[0];
+      if (!file) {
+        await renderDetail(res, key, { error: 'Choose a file to attach.', status: 400 });
+        return;
+      }
+      const temporaryId = await client.attachTemporaryFile(
+        desk.serviceDeskId,
+        file.filename,
+        file.data,
+        file.mimeType,
+      );
+      await client.attachToRequest(key, [temporaryId]);
+      res.redirect(303, `/requests/${encodeURIComponent(key)}?uploaded=1`);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.get('/requests/:key/attachment/:attachmentId', signedIn, async (req, res, next) => {
+    try {
+      const key = String(req.params['key']);
+      const id = String(req.params['attachmentId']);
+      await requests.visible(session(res).customer, key);
+      // The id must be one of this request's attachments: no reading another request's files by id.
+      const attachment = (await client.customerAttachments(key)).find((a) => attachmentId(a) === id);
+      if (!attachment) throw new NotVisibleError();
+      const upstream = await client.attachmentContent(key, id);
+      const body = Buffer.from(await upstream.arrayBuffer());
+      const filename = replaceControlCharacters(attachment.filename, '_').replace(/["\\]/g, '_');
+      res.setHeader('Content-Type', 'application/octet-stream');
+      res.setHeader(
+        'Content-Disposition',
+        `attachment; filename="${filename.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+      );
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+      res.send(body);
+    } catch (err) {
+      next(err);
+    }
+  });
+}

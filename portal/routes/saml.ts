@@ -1,0 +1,140 @@
+// Sign-in and sign-out: the portal as SAML service provider toward the broker (see portal/saml/).
+import express, { type Express } from 'express';
+import { JsmSsoError } from '../../common/errors.js';
+import { SamlError } from '../../common/saml/errors.js';
+import { parseCookies, serializeCookie } from '../cookies.js';
+import { assertedPerson } from '../identity.js';
+import { messagePage, signingOutPage } from '../pages/account.js';
+import { safeReturnPath } from '../return-path.js';
+import type { PortalServices } from '../services.js';
+import type { PortalWeb } from '../web.js';
+
+export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
+  const { spec, logger, cookies, sp, sessions, resolver, catalogue, activity, timeouts } = services;
+  const { forms, pageContext, send, refuse, signedIn, csrf, session } = web;
+  const adminGroups = spec.portal.adminGroups ?? [];
+  const loginTtl = spec.broker.flowTtlSeconds ?? 600;
+
+  app.get('/saml/metadata', (_req, res) => {
+    res.type('application/samlmetadata+xml').send(sp.metadata());
+  });
+
+  app.get('/login', async (req, res, next) => {
+    try {
+      const returnPath = safeReturnPath(req.query['return']);
+      const { url, requestId } = sp.authnRedirect();
+      const flowId = await sessions.startLogin({ requestId, returnPath }, loginTtl);
+      res.append(
+        'Set-Cookie',
+        serializeCookie(cookies, cookies.login, flowId, { sameSite: 'None', maxAgeSeconds: loginTtl }),
+      );
+      res.redirect(303, url);
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  // A signed Response with its attributes is larger than a form; common/saml caps the XML at 256 KB.
+  const acsBody = express.urlencoded({ extended: false, limit: '400kb', parameterLimit: 10 });
+  app.post('/saml/acs', acsBody, async (req, res, next) => {
+    const clearLogin = serializeCookie(cookies, cookies.login, '', { sameSite: 'None', maxAgeSeconds: 0 });
+    res.append('Set-Cookie', clearLogin);
+    try {
+      const flow = await sessions.takeLogin(parseCookies(req.headers.cookie).get(cookies.login));
+      if (!flow) {
+        // No login started in this browser: an unsolicited or replayed Response, or an expired flow.
+        refuse(
+          res,
+          400,
+          'PORTAL_LOGIN_FLOW_MISSING',
+          'Sign-in expired',
+          'Your sign-in took too long or was not started here. Please sign in again.',
+        );
+        return;
+      }
+      const body = req.body as Record<string, unknown> | undefined;
+      const assertion = await sp.acs(body?.['SAMLResponse'], flow.requestId);
+      const person = assertedPerson(assertion);
+      const customer = await resolver.resolve(
+        person,
+        (await catalogue.desks()).map((d) => d.id),
+      );
+      const old = parseCookies(req.headers.cookie).get(cookies.session);
+      if (old) await sessions.destroy(old);
+      const session = await sessions.create({
+        customer,
+        isAdmin: customer.groups.some((g) => adminGroups.includes(g)),
+        subject: sessions.sealSubject({ nameId: assertion.nameId, nameIdFormat: assertion.nameIdFormat }),
+        ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),
+      });
+      await activity.record({
+        accountId: customer.accountId,
+        ip: req.ip ?? '',
+        lastLoginAt: new Date().toISOString(),
+      });
+      logger.info({ event: 'portal.login', accountId: customer.accountId }, 'customer signed in');
+      res.append(
+        'Set-Cookie',
+        serializeCookie(cookies, cookies.session, session.id, {
+          sameSite: 'Lax',
+          maxAgeSeconds: timeouts.absoluteSeconds,
+        }),
+      );
+      res.redirect(303, flow.returnPath);
+    } catch (err) {
+      if (err instanceof SamlError) {
+        refuse(res, 400, err.code, 'Sign-in failed', 'The sign-in could not be verified. Please try again.');
+        return;
+      }
+      if (err instanceof JsmSsoError && err.code.startsWith('PORTAL_')) {
+        refuse(res, err.status, err.code, 'Access refused', err.message);
+        return;
+      }
+      next(err);
+    }
+  });
+
+  app.get('/saml/slo', async (req, res, next) => {
+    try {
+      const rawQuery = req.originalUrl.split('?')[1] ?? '';
+      const message = await sp.sloMessage(rawQuery);
+      if (message.kind === 'response') {
+        send(res, messagePage(pageContext(res), 'Signed out', 'You have signed out.', { signIn: true }));
+        return;
+      }
+      for (const index of message.sessionIndexes) await sessions.destroyBySessionIndex(index);
+      logger.info({ event: 'portal.logout', initiator: 'broker' }, 'session ended by the broker');
+      res.redirect(303, message.redirect(message.id));
+    } catch (err) {
+      if (err instanceof SamlError) {
+        refuse(res, 400, err.code, 'Sign-out failed', 'The sign-out message could not be verified.');
+        return;
+      }
+      next(err);
+    }
+  });
+
+  app.post('/logout', forms, signedIn, csrf, async (_req, res, next) => {
+    try {
+      const s = session(res);
+      await sessions.destroy(s.id);
+      res.append(
+        'Set-Cookie',
+        serializeCookie(cookies, cookies.session, '', { sameSite: 'Lax', maxAgeSeconds: 0 }),
+      );
+      logger.info(
+        { event: 'portal.logout', initiator: 'portal', accountId: s.customer.accountId },
+        'customer signed out',
+      );
+      const subject = sessions.openSubject(s.subject);
+      // A page, not a redirect: CSP form-action would otherwise apply to the whole chain
+      // portal -> broker -> IdP, whose hosts the portal does not know.
+      send(
+        res,
+        signingOutPage(pageContext(res), sp.logoutRedirect({ ...subject, sessionIndex: s.sessionIndex })),
+      );
+    } catch (err) {
+      next(err);
+    }
+  });
+}

@@ -1,0 +1,27 @@
+import type { TenantSpec } from '../common/config/tenant.generated.js';
+import type { Logger } from '../common/log.js';
+import type { ActivityLog } from './activity.js';
+import type { AtlassianClient } from './atlassian/client.js';
+import type { Catalogue } from './catalogue.js';
+import type { CookiePolicy } from './cookies.js';
+import type { CustomerResolver } from './identity.js';
+import type { RequestService } from './requests.js';
+import type { ServiceProvider } from './saml/sp.js';
+import type { SessionStore, SessionTimeouts } from './session.js';
+
+/** The portal's parts, built once from the tenant in createPortalApp and shared by the routes. */
+export interface PortalServices {
+  spec: TenantSpec;
+  logger: Logger;
+  cookies: CookiePolicy;
+  client: AtlassianClient;
+  catalogue: Catalogue;
+  requests: RequestService;
+  resolver: CustomerResolver;
+  activity: ActivityLog;
+  sessions: SessionStore;
+  sp: ServiceProvider;
+  timeouts: SessionTimeouts;
+  maxUploadBytes: number;
+  cacheTtlMs: number;
+}

@@ -1,0 +1,141 @@
+/**
+ * Customer sessions and login flows in the shared flow store. A session ID is 256 random bits,
+ * issued fresh at every sign-in (no fixation) and stored only as a SHA-256 hash, so a store dump
+ * yields no usable cookie. Each session has an idle timeout (the entry's TTL, refreshed on use) and
+ * an absolute one (checked against its creation time). The SAML NameID needed for single logout is
+ * kept encrypted (AES-256-GCM) so the store never holds a customer's e-mail in the clear.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+import type { FlowStore } from '../common/flowstore/index.js';
+import type { Customer } from './visibility.js';
+
+export interface SessionRecord {
+  customer: Customer;
+  isAdmin: boolean;
+  csrf: string;
+  createdAt: number;
+  lastSeenAt: number;
+  /** Encrypted NameID + format + SessionIndex, for the LogoutRequest. */
+  subject: string;
+  sessionIndex?: string;
+}
+
+export interface Session extends SessionRecord {
+  id: string;
+}
+
+export interface LoginFlow {
+  requestId: string;
+  returnPath: string;
+}
+
+export interface SessionTimeouts {
+  idleSeconds: number;
+  absoluteSeconds: number;
+}
+
+const hash = (id: string) => createHash('sha256').update(id).digest('base64url');
+export const newToken = () => randomBytes(32).toString('base64url');
+const TOKEN = /^[A-Za-z0-9_-]{43}$/;
+/** Writes to refresh the idle TTL at most this often, to spare the store on busy pages. */
+const TOUCH_EVERY_MS = 30_000;
+
+export class SessionStore {
+  readonly #store: FlowStore;
+  readonly #timeouts: SessionTimeouts;
+  readonly #key: Buffer;
+
+  constructor(store: FlowStore, timeouts: SessionTimeouts, secretMaterial: string) {
+    this.#store = store;
+    this.#timeouts = timeouts;
+    this.#key = Buffer.from(hkdfSync('sha256', secretMaterial, 'jsm-sso-portal', 'session-subject', 32));
+  }
+
+  async create(
+    record: Omit<SessionRecord, 'csrf' | 'createdAt' | 'lastSeenAt'>,
+    now = Date.now(),
+  ): Promise<Session> {
+    const id = newToken();
+    const full: SessionRecord = { ...record, csrf: newToken(), createdAt: now, lastSeenAt: now };
+    await this.#store.put(`portal:session:${hash(id)}`, JSON.stringify(full), this.#timeouts.idleSeconds);
+    if (record.sessionIndex) {
+      await this.#store.put(
+        `portal:sessionindex:${hash(record.sessionIndex)}`,
+        hash(id),
+        this.#timeouts.absoluteSeconds,
+      );
+    }
+    return { id, ...full };
+  }
+
+  async get(id: string | undefined, now = Date.now()): Promise<Session | undefined> {
+    if (!id || !TOKEN.test(id)) return undefined;
+    const key = `portal:session:${hash(id)}`;
+    const raw = await this.#store.get(key);
+    if (!raw) return undefined;
+    const record = JSON.parse(raw) as SessionRecord;
+    const absoluteEnd = record.createdAt + this.#timeouts.absoluteSeconds * 1000;
+    if (now >= absoluteEnd || now - record.lastSeenAt >= this.#timeouts.idleSeconds * 1000) {
+      await this.#store.delete(key);
+      return undefined;
+    }
+    if (now - record.lastSeenAt >= TOUCH_EVERY_MS) {
+      record.lastSeenAt = now;
+      const ttl = Math.max(1, Math.min(this.#timeouts.idleSeconds, Math.ceil((absoluteEnd - now) / 1000)));
+      await this.#store.put(key, JSON.stringify(record), ttl);
+    }
+    return { id, ...record };
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#store.delete(`portal:session:${hash(id)}`);
+  }
+
+  /** Ends the session a broker-initiated LogoutRequest names by SessionIndex. */
+  async destroyBySessionIndex(sessionIndex: string): Promise<boolean> {
+    const hashed = await this.#store.take(`portal:sessionindex:${hash(sessionIndex)}`);
+    if (!hashed) return false;
+    await this.#store.delete(`portal:session:${hashed}`);
+    return true;
+  }
+
+  async startLogin(flow: LoginFlow, ttlSeconds: number): Promise<string> {
+    const id = newToken();
+    await this.#store.put(`portal:login:${hash(id)}`, JSON.stringify(flow), ttlSeconds);
+    return id;
+  }
+
+  /** One-time: the flow is consumed whether or not the Response then validates. */
+  async takeLogin(id: string | undefined): Promise<LoginFlow | undefined> {
+    if (!id || !TOKEN.test(id)) return undefined;
+    const raw = await this.#store.take(`portal:login:${hash(id)}`);
+    return raw ? (JSON.parse(raw) as LoginFlow) : undefined;
+  }
+
+  sealSubject(subject: { nameId: string; nameIdFormat?: string | undefined }): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    const data = Buffer.concat([cipher.update(JSON.stringify(subject), 'utf8'), cipher.final()]);
+    return Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64url');
+  }
+
+  openSubject(sealed: string): { nameId: string; nameIdFormat?: string } {
+    const raw = Buffer.from(sealed, 'base64url');
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, 12));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8'));
+  }
+}
+
+/** Synchronizer-token check, constant time. */
+export function csrfMatches(session: Session, submitted: unknown): boolean {
+  if (typeof submitted !== 'string' || submitted.length !== session.csrf.length) return false;
+  return timingSafeEqual(Buffer.from(submitted), Buffer.from(session.csrf));
+}

@@ -1,0 +1,100 @@
+/**
+ * What every route shares: rendering a page with the tenant's branding, refusing with a logged
+ * reason code, the session guard and the CSRF guard.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { TenantSpec } from '../common/config/tenant.generated.js';
+import type { Logger } from '../common/log.js';
+import type { SafeHtml } from './html.js';
+import { sameOrigin } from './http/security.js';
+import { messagePage } from './pages/account.js';
+import type { PageContext } from './pages/layout.js';
+import { safeReturnPath } from './return-path.js';
+import { csrfMatches, type Session } from './session.js';
+import type { PortalTelemetry } from './telemetry.js';
+
+export interface PortalWeb {
+  forms: ReturnType<typeof express.urlencoded>;
+  pageContext(res: Response): PageContext;
+  send(res: Response, page: SafeHtml, status?: number): void;
+  refuse(res: Response, status: number, reason: string, title: string, message: string): void;
+  /** The signed-in session (only after `signedIn`). */
+  session(res: Response): Session;
+  signedIn(req: Request, res: Response, next: NextFunction): void;
+  /** Url-encoded forms: Origin and the session's synchronizer token. */
+  csrf(req: Request, res: Response, next: NextFunction): void;
+  /** The same check for a form read by other means (multipart). */
+  csrfOk(req: Request, res: Response, token: unknown): boolean;
+  /** The Origin part alone, before reading a large body. */
+  originOk(req: Request, res: Response): boolean;
+}
+
+export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTelemetry): PortalWeb {
+  const portalOrigin = new URL(spec.portal.url).origin;
+  const pageContext = (res: Response): PageContext => {
+    const session = res.locals['session'] as Session | undefined;
+    return {
+      title: spec.portal.title ?? 'Help Center',
+      logoUrl: spec.portal.branding?.logoUrl,
+      primaryColor: spec.portal.branding?.primaryColor ?? '#0052cc',
+      nonce: res.locals['nonce'] as string,
+      user: session ? { displayName: session.customer.displayName, isAdmin: session.isAdmin } : undefined,
+    };
+  };
+  const send = (res: Response, page: SafeHtml, status = 200) => {
+    res.status(status).type('html').send(page.value);
+  };
+  const refuse = (res: Response, status: number, reason: string, title: string, message: string) => {
+    logger.warn({ event: 'portal.refused', reason, status }, title);
+    telemetry.refused(reason);
+    send(res, messagePage(pageContext(res), title, message), status);
+  };
+  const session = (res: Response) => res.locals['session'] as Session;
+  const csrfOk = (req: Request, res: Response, token: unknown) => {
+    if (sameOrigin(req, portalOrigin) && csrfMatches(session(res), token)) return true;
+    refuse(
+      res,
+      403,
+      'PORTAL_CSRF',
+      'Request refused',
+      'This form has expired. Go back, reload the page and try again.',
+    );
+    return false;
+  };
+  return {
+    forms: express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 }),
+    pageContext,
+    send,
+    refuse,
+    session,
+    signedIn(req, res, next) {
+      if (res.locals['session']) return next();
+      if (req.method === 'GET') {
+        res.redirect(303, `/login?return=${encodeURIComponent(safeReturnPath(req.originalUrl))}`);
+        return;
+      }
+      refuse(
+        res,
+        401,
+        'PORTAL_SESSION_MISSING',
+        'Signed out',
+        'Your session has ended. Please sign in again.',
+      );
+    },
+    csrf(req, res, next) {
+      if (csrfOk(req, res, (req.body as Record<string, unknown> | undefined)?.['_csrf'])) next();
+    },
+    csrfOk,
+    originOk(req, res) {
+      if (sameOrigin(req, portalOrigin)) return true;
+      refuse(
+        res,
+        403,
+        'PORTAL_CSRF',
+        'Request refused',
+        'This form has expired. Go back, reload the page and try again.',
+      );
+      return false;
+    },
+  };
+}

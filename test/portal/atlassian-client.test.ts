@@ -1,0 +1,134 @@
+import { expect } from 'chai';
+import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { AtlassianClient } from '../../portal/atlassian/client.js';
+import { AtlassianError } from '../../portal/atlassian/errors.js';
+import { type Exchange, retryDelayMs } from '../../portal/atlassian/http.js';
+import { Catalogue } from '../../portal/catalogue.js';
+import { fieldErrorsFrom } from '../../portal/form.js';
+import { RequestService } from '../../portal/requests.js';
+import type { Customer } from '../../portal/visibility.js';
+import { validateAgainstSpec } from '../support/atlassian-spec.js';
+
+describe('portal Atlassian client', () => {
+  let emulator: RunningJsmEmulator;
+  const exchanges: Exchange[] = [];
+  const sleeps: number[] = [];
+  const client = (timeoutMs = 5000) =>
+    new AtlassianClient({
+      siteUrl: emulator.url,
+      email: 'portal-bot@acme.test',
+      apiToken: 'dev-api-token',
+      timeoutMs,
+      onExchange: (e) => exchanges.push(e),
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    });
+  before(async () => {
+    emulator = await startJsmEmulator({});
+  });
+  afterEach(() => emulator.faults.clear());
+  after(async () => {
+    await emulator.close();
+  });
+
+  const alice = (): Customer => {
+    const user = [...emulator.state.users.values()].find((u) => u.email === 'alice@acme.test')!;
+    return { accountId: user.accountId, displayName: user.displayName, organizationIds: ['1'], groups: [] };
+  };
+  const countBySummary = (summary: string) =>
+    [...emulator.state.requests.values()].filter((r) => r.fieldValues['summary'] === summary).length;
+  const typeId = (name: string) => [...emulator.state.requestTypes.values()].find((t) => t.name === name)!.id;
+
+  it('waits as Retry-After says on 429, then succeeds', async () => {
+    emulator.faults.set({
+      status: 429,
+      retryAfterSeconds: 2,
+      pathPrefix: '/rest/servicedeskapi/servicedesk',
+      times: 1,
+    });
+    sleeps.length = 0;
+    const desks = await client().serviceDesks();
+    expect(desks.map((d) => d.projectKey)).to.deep.equal(['IT', 'HR']);
+    expect(sleeps).to.deep.equal([2000]);
+  });
+
+  it('backs off exponentially with jitter on 503, and gives up after a bounded number of tries', async () => {
+    emulator.faults.set({ status: 503, pathPrefix: '/rest/servicedeskapi/servicedesk' });
+    sleeps.length = 0;
+    const err = await client()
+      .serviceDesks()
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(AtlassianError);
+    expect((err as AtlassianError).code).to.equal('ATLASSIAN_UNAVAILABLE');
+    expect(emulator.faults.hits()).to.deep.equal([4]);
+    expect(sleeps).to.have.length(3);
+    expect(retryDelayMs(3, null, { baseDelayMs: 200, maxDelayMs: 5000, random: () => 1 })).to.equal(1600);
+    expect(retryDelayMs(10, null, { baseDelayMs: 200, maxDelayMs: 5000, random: () => 0.5 })).to.equal(2500);
+  });
+
+  it('never repeats a create blindly: a 503 on create is reconciled and yields one request', async () => {
+    emulator.faults.set({
+      status: 503,
+      pathPrefix: '/rest/servicedeskapi/request',
+      method: 'POST',
+      times: 1,
+    });
+    const c = client();
+    const service = new RequestService(c, new Catalogue(c, undefined), [10]);
+    const key = await service.create(alice(), {
+      serviceDeskId: '1',
+      requestTypeId: typeId('Get IT help'),
+      values: { summary: 'Reconcile after 503', description: 'x' },
+      hasDescription: true,
+    });
+    expect(key).to.match(/^IT-\d+$/);
+    expect(countBySummary('Reconcile after 503')).to.equal(1);
+  });
+
+  it('finds a timed-out create that Atlassian processed anyway instead of creating it twice', async () => {
+    emulator.faults.set({
+      delayMs: 400,
+      pathPrefix: '/rest/servicedeskapi/request',
+      method: 'POST',
+      times: 1,
+    });
+    const c = client(150);
+    const service = new RequestService(c, new Catalogue(c, undefined), [200, 400, 800]);
+    const key = await service.create(alice(), {
+      serviceDeskId: '1',
+      requestTypeId: typeId('Get IT help'),
+      values: { summary: 'Reconcile after timeout', description: 'slow' },
+      hasDescription: true,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(key).to.match(/^IT-\d+$/);
+    expect(countBySummary('Reconcile after timeout')).to.equal(1);
+  });
+
+  it('places Atlassian’s own field validation message beside the field it names', async () => {
+    const c = client();
+    const fields = (await c.requestTypeFields('1', typeId('Request new hardware'))).requestTypeFields;
+    const items = fields.find((f) => f.name === 'Items')!;
+    const err = await c
+      .createRequest({
+        serviceDeskId: '1',
+        requestTypeId: typeId('Request new hardware'),
+        requestFieldValues: { summary: 'x', [items.fieldId]: [{ id: '999999' }] },
+        raiseOnBehalfOf: alice().accountId,
+      })
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(AtlassianError);
+    expect((err as AtlassianError).code).to.equal('ATLASSIAN_VALIDATION');
+    const placed = fieldErrorsFrom(fields, err as AtlassianError);
+    expect(Object.keys(placed)).to.deep.equal([items.fieldId]);
+    expect(placed[items.fieldId]).to.match(/^Items: /);
+  });
+
+  it('sends only requests the Atlassian spec documents', () => {
+    const problems = exchanges
+      .filter((e) => e.path.startsWith('/rest/servicedeskapi/') && e.status < 500 && e.status !== 429)
+      .flatMap((e) => validateAgainstSpec(e).errors.map((err) => `${e.method} ${e.path}: ${err}`));
+    expect(problems).to.deep.equal([]);
+  });
+});

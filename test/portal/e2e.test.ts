@@ -1,0 +1,237 @@
+// The whole chain in a real browser: portal -> broker -> dev IdP (oidc-provider) login form ->
+// broker -> portal; then the customer raises a request with an attachment, finds it, comments, and
+// meets an approval. Screenshots of the main pages go to docs/screenshots/ for the README.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { stringify } from 'yaml';
+import { type BrokerApp, createBrokerApp } from '../../broker/app.js';
+import { parseTenant, tenantId } from '../../common/config/load.js';
+import { SecretDirectory } from '../../common/config/secrets.js';
+import { RedisFlowStore } from '../../common/flowstore/index.js';
+import { createLogger } from '../../common/log.js';
+import { createMetricsRegistry } from '../../common/metrics.js';
+import { packageRoot } from '../../common/paths.js';
+import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { createPortalApp, type PortalApp } from '../../portal/app.js';
+import { makeKeyPair } from '../support/keys.js';
+import { redisUrl } from '../support/redis.js';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+async function listen(): Promise<{ server: Server; url: string }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe('portal end to end in Chromium', function () {
+  this.timeout(120_000);
+  let emulator: RunningJsmEmulator;
+  let idp: DevIdp;
+  let broker: BrokerApp;
+  let portal: PortalApp;
+  let servers: Server[] = [];
+  let browser: Browser;
+  let page: Page;
+  let dir: string;
+  let portalUrl: string;
+  const stores: RedisFlowStore[] = [];
+  const consoleLines: string[] = [];
+  const shots = join(packageRoot(), 'docs', 'screenshots');
+
+  before(async () => {
+    emulator = await startJsmEmulator({});
+    const b = await listen();
+    const p = await listen();
+    servers = [b.server, p.server];
+    portalUrl = p.url;
+    const clientSecret = 'e2e-client-secret-0123456789';
+    idp = await startDevIdp({
+      clients: [
+        {
+          client_id: 'jsm-sso-broker',
+          client_secret: clientSecret,
+          redirect_uris: [`${b.url}/oidc/callback`],
+          grant_types: ['authorization_code'],
+          response_types: ['code'],
+        },
+      ],
+    });
+    dir = mkdtempSync(join(tmpdir(), 'portal-e2e-'));
+    const write = (secret: string, key: string, value: string) => {
+      mkdirSync(join(dir, secret), { recursive: true });
+      writeFileSync(join(dir, secret, key), value);
+    };
+    const brokerKey = makeKeyPair('e2e broker');
+    const portalKey = makeKeyPair('e2e portal');
+    write('acme-broker-signing', 'tls.crt', brokerKey.certPem);
+    write('acme-broker-signing', 'tls.key', brokerKey.keyPem);
+    write('acme-portal-signing', 'tls.crt', portalKey.certPem);
+    write('acme-portal-signing', 'tls.key', portalKey.keyPem);
+    write('acme-oidc', 'clientSecret', clientSecret);
+    write('acme-atlassian', 'email', 'portal-bot@acme.test');
+    write('acme-atlassian', 'apiToken', 'dev-api-token');
+    const tenant = parseTenant(
+      stringify({
+        apiVersion: 'jsm-sso.io/v1alpha1',
+        kind: 'JsmSsoTenant',
+        metadata: { name: 'acme' },
+        spec: {
+          portal: {
+            url: p.url,
+            title: 'Acme Help Center',
+            adminGroups: ['jsm-admins'],
+            branding: { primaryColor: '#0b5fff' },
+            samlSigningSecretRef: { name: 'acme-portal-signing' },
+          },
+          broker: { url: b.url, signingSecretRef: { name: 'acme-broker-signing' } },
+          identityProviders: [
+            {
+              name: 'acme-dev',
+              displayName: 'Acme (development IdP)',
+              emailDomains: ['acme.test'],
+              oidc: {
+                issuer: idp.issuer,
+                clientId: 'jsm-sso-broker',
+                clientSecretRef: { name: 'acme-oidc' },
+                scopes: ['openid', 'email', 'profile', 'groups'],
+              },
+              attributeMapping: {
+                email: 'claims.email',
+                displayName: 'claims.name',
+                groups: 'has(claims.groups) ? claims.groups : []',
+              },
+            },
+          ],
+          atlassian: {
+            siteUrl: emulator.url,
+            credentialsSecretRef: { name: 'acme-atlassian' },
+            organizationMappings: [{ organizationId: '1', emailDomain: 'acme.test' }],
+          },
+        },
+      }),
+    );
+    const context = (component: string) => {
+      const store = RedisFlowStore.connect(redisUrl(), `e2e-${component}-${Date.now()}`);
+      stores.push(store);
+      return {
+        tenant,
+        tenantId: tenantId(tenant),
+        secrets: new SecretDirectory(dir),
+        logger: createLogger({ component, level: 'warn' }),
+        registry: createMetricsRegistry(),
+        store,
+      };
+    };
+    broker = await createBrokerApp(context('broker'));
+    portal = await createPortalApp(context('portal'));
+    b.server.on('request', broker.handler);
+    p.server.on('request', portal.handler);
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (m) => consoleLines.push(m.text()));
+    // The dev IdP's login page says `form-action 'self'`, and Chromium applies that to the redirect
+    // chain after the POST (IdP -> broker callback), so it blocks its own login. Reported to the dev
+    // IdP's owner; until fixed, its pages (only) are served here without that header.
+    await page.route(`${idp.issuer}/interaction/**`, async (route) => {
+      const response = await route.fetch();
+      const headers = { ...response.headers() };
+      delete headers['content-security-policy'];
+      await route.fulfill({ response, headers });
+    });
+    mkdirSync(shots, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    for (const s of servers) {
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+    await portal?.close();
+    await broker?.close();
+    await idp?.close();
+    await emulator?.close();
+    for (const s of stores) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+  it('signs in through broker and IdP, raises a request with an attachment, finds it, comments, and meets an approval', async () => {
+    await page.goto(`${portalUrl}/requests`);
+    // The broker may show its IdP choice page; with one IdP it goes straight to the IdP.
+    if (page.url().includes('/saml/') && (await page.locator('button[name="idp"]').count()) > 0) {
+      await page.locator('button[name="idp"]').first().click();
+    }
+    await page.waitForSelector('input[name="email"][type="email"]');
+    await page.fill('input[name="email"]', 'alice@acme.test');
+    await page.fill('input[name="password"]', 'demo');
+    await page.click('button[type="submit"]');
+    await page.waitForURL(`${portalUrl}/requests**`).catch(async (err: Error) => {
+      throw new Error(
+        `${err.message}\nstuck at ${page.url()}: ${(await page.textContent('body'))?.slice(0, 300)}\nconsole: ${consoleLines.join('\n')}`,
+      );
+    });
+    expect(await page.textContent('h1')).to.equal('Requests');
+    expect(await page.textContent('body')).to.include('Printer on 3rd floor jams every morning');
+    await shot('my-requests');
+
+    await page.goto(`${portalUrl}/`);
+    await shot('help-center');
+    await page.click('text=IT Help');
+    await shot('service-desk');
+    await page.click('text=Get IT help');
+    await page.fill('#fld-summary', 'Docking station does not charge');
+    await page.fill('#fld-description', 'Since Monday the dock powers the screens but not the laptop.');
+    await page.check('text=High');
+    await page.setInputFiles('input[type="file"]', {
+      name: 'dock.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('dock log'),
+    });
+    await shot('raise-request');
+    await page.click('button:has-text("Send")');
+    await page.waitForURL(/\/requests\/IT-\d+\?created=1$/);
+    const key = /\/requests\/(IT-\d+)/.exec(page.url())![1]!;
+    expect(await page.textContent('body')).to.include('dock.txt');
+
+    await page.fill('#comment-body', 'It also gets warm.');
+    await page.click('button:has-text("Comment")');
+    await page.waitForURL(/commented=1$/);
+    expect(await page.textContent('body')).to.include('It also gets warm.');
+    await shot('request-detail');
+
+    await page.goto(`${portalUrl}/requests?status=open&ownership=mine&q=Docking`);
+    expect(await page.textContent('tbody')).to.include(key);
+
+    // Approvals: shown to the approver (mia); the answer itself is refused by Atlassian because the
+    // portal calls as its service account (see portal/README.md, "Known limitations").
+    const approvalKey = [...emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Second monitor for home office',
+    )!.key;
+    await page.goto(`${portalUrl}/requests/${approvalKey}`);
+    expect(await page.textContent('body')).to.include('Approval');
+
+    await page.goto(`${portalUrl}/profile`);
+    await shot('profile');
+    await page.goto(`${portalUrl}/activity`);
+    expect(await page.textContent('h1')).to.equal('Customer activity');
+    await shot('activity');
+  });
+});

@@ -1,0 +1,286 @@
+// A real portal on loopback, against the real JSM emulator and a real Redis, with a test key standing
+// in for the broker's signing key so tests can send the portal any SAML Response they like.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+import { parseTenant, tenantId } from '../../common/config/load.js';
+import { SecretDirectory } from '../../common/config/secrets.js';
+import { RedisFlowStore } from '../../common/flowstore/index.js';
+import { createLogger } from '../../common/log.js';
+import { createMetricsRegistry } from '../../common/metrics.js';
+import { inflateRedirectPayload } from '../../common/saml/deflate.js';
+import { signEnveloped } from '../../common/saml/index.js';
+import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { createPortalApp, type PortalApp } from '../../portal/app.js';
+import type { Exchange } from '../../portal/atlassian/http.js';
+import { type KeyPair, makeKeyPair } from '../support/keys.js';
+import { redisUrl } from '../support/redis.js';
+import { defaultParts, responseXml } from '../support/saml-fixtures.js';
+
+export const BROKER_URL = 'https://broker.acme.test';
+export const BROKER_ENTITY_ID = `${BROKER_URL}/saml/metadata`;
+
+export interface Harness {
+  url: string;
+  emulator: RunningJsmEmulator;
+  app: PortalApp;
+  brokerKey: KeyPair;
+  exchanges: Exchange[];
+  /** Log lines the portal wrote (JSON objects). */
+  logs: Record<string, unknown>[];
+  /** Every value the portal keeps in Redis for this tenant. */
+  storedValues(): Promise<string[]>;
+  /** The emulator's request with this summary. */
+  keyOf(summary: string): string;
+  close(): Promise<void>;
+}
+
+/** The `reason` codes logged since `from` (an index into h.logs). */
+export function reasons(h: Harness, from = 0): string[] {
+  return h.logs.slice(from).flatMap((l) => (typeof l['reason'] === 'string' ? [l['reason']] : []));
+}
+
+export interface HarnessOptions {
+  spec?: Record<string, unknown>;
+  portal?: Record<string, unknown>;
+  atlassian?: Record<string, unknown>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const emulator = await startJsmEmulator({});
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const name = `acme-${randomUUID().slice(0, 8)}`;
+  const doc = {
+    apiVersion: 'jsm-sso.io/v1alpha1',
+    kind: 'JsmSsoTenant',
+    metadata: { name },
+    spec: {
+      portal: {
+        url,
+        title: 'Acme Help Center',
+        adminGroups: ['portal-admins'],
+        ...(options.portal ?? {}),
+      },
+      broker: { url: BROKER_URL },
+      identityProviders: [
+        {
+          name: 'corp',
+          oidc: { issuer: 'https://idp.acme.test', clientId: 'x', clientSecretRef: { name: 'oidc' } },
+        },
+      ],
+      atlassian: {
+        siteUrl: emulator.url,
+        credentialsSecretRef: { name: 'atlassian' },
+        organizationMappings: [{ organizationId: '1', emailDomain: 'acme.test' }],
+        ...(options.atlassian ?? {}),
+      },
+      ...(options.spec ?? {}),
+    },
+  };
+  const tenant = parseTenant(stringify(doc));
+  const dir = mkdtempSync(join(tmpdir(), 'portal-secrets-'));
+  const write = (secret: string, key: string, value: string) => {
+    mkdirSync(join(dir, secret), { recursive: true });
+    writeFileSync(join(dir, secret, key), value);
+  };
+  const portalKey = makeKeyPair('portal.acme.test');
+  write(`${name}-portal-signing`, 'tls.crt', portalKey.certPem);
+  write(`${name}-portal-signing`, 'tls.key', portalKey.keyPem);
+  write('atlassian', 'email', 'portal-bot@acme.test');
+  write('atlassian', 'apiToken', 'dev-api-token');
+  const brokerKey = makeKeyPair('broker.acme.test');
+  const store = RedisFlowStore.connect(redisUrl(), `test-${name}`);
+  const exchanges: Exchange[] = [];
+  const logs: Record<string, unknown>[] = [];
+  const destination = { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) };
+  const redis = new Redis(redisUrl());
+  const app = await createPortalApp(
+    {
+      tenant,
+      tenantId: tenantId(tenant),
+      secrets: new SecretDirectory(dir),
+      logger: createLogger({ component: 'portal', level: 'info', destination }),
+      registry: createMetricsRegistry(),
+      store,
+    },
+    {
+      brokerCertificatesPem: [brokerKey.certPem],
+      atlassian: { onExchange: (e) => exchanges.push(e), baseDelayMs: 1 },
+    },
+  );
+  server.on('request', app.handler);
+  return {
+    url,
+    emulator,
+    app,
+    brokerKey,
+    exchanges,
+    logs,
+    async storedValues() {
+      const keys = await redis.keys(`jsm-sso:test-${name}:*`);
+      return keys.length === 0 ? [] : ((await redis.mget(...keys)).filter((v) => v !== null) as string[]);
+    },
+    keyOf(summary: string) {
+      const found = [...emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary);
+      if (!found) throw new Error(`no seeded request ${summary}`);
+      return found.key;
+    },
+    async close() {
+      redis.disconnect();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await app.close();
+      await store.close();
+      await emulator.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A minimal cookie jar and fetch without redirects, as a browser would send to one origin. */
+export class Browser {
+  readonly cookies = new Map<string, string>();
+  readonly base: string;
+  constructor(base: string) {
+    this.base = base;
+  }
+  async fetch(
+    path: string,
+    init: RequestInit & { headers?: Record<string, string> } = {},
+  ): Promise<Response> {
+    const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const res = await fetch(path.startsWith('http') ? path : this.base + path, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(cookie ? { cookie } : {}), ...(init.headers ?? {}) },
+    });
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ''] = line.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      if (value === '' || /Max-Age=0/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+  async text(path: string): Promise<{ status: number; body: string; res: Response }> {
+    const res = await this.fetch(path);
+    return { status: res.status, body: await res.text(), res };
+  }
+  /** POSTs an url-encoded form (with the same Origin a browser would send). */
+  async post(
+    path: string,
+    fields: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    return this.fetch(path, {
+      method: 'POST',
+      body: new URLSearchParams(fields).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: this.base, ...headers },
+    });
+  }
+}
+
+/** Starts a login in `browser` and returns the AuthnRequest's ID (from the redirect to the broker). */
+export async function startLogin(
+  browser: Browser,
+  returnPath = '/',
+): Promise<{ requestId: string; location: string }> {
+  const res = await browser.fetch(`/login?return=${encodeURIComponent(returnPath)}`);
+  const location = res.headers.get('location') ?? '';
+  const samlRequest = new URL(location).searchParams.get('SAMLRequest') ?? '';
+  const xml = inflateRedirectPayload(samlRequest);
+  const requestId = /ID="([^"]+)"/.exec(xml)?.[1] ?? '';
+  return { requestId, location };
+}
+
+export interface BrokerResponseOptions {
+  email: string;
+  displayName?: string;
+  groups?: string[];
+  inResponseTo: string;
+  audience?: string;
+  key?: KeyPair;
+  assertionId?: string;
+}
+
+const xmlText = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A Response as the broker would send it to this portal, signed with `key` (the broker's by default). */
+export function brokerResponse(h: Harness, o: BrokerResponseOptions): string {
+  return signedBrokerResponse(h.url, o.key ?? h.brokerKey, o);
+}
+
+/** A base64 SAMLResponse for the portal at `portalUrl`, signed with `key`. */
+export function signedBrokerResponse(portalUrl: string, key: KeyPair, o: BrokerResponseOptions): string {
+  const now = Date.now();
+  const attr = (name: string, values: string[]) =>
+    `<saml:Attribute Name="${name}">${values.map((v) => `<saml:AttributeValue>${xmlText(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`;
+  const parts = defaultParts({
+    issuer: BROKER_ENTITY_ID,
+    assertionIssuer: BROKER_ENTITY_ID,
+    destination: `${portalUrl}/saml/acs`,
+    recipient: `${portalUrl}/saml/acs`,
+    inResponseTo: o.inResponseTo,
+    confirmationInResponseTo: o.inResponseTo,
+    audience: o.audience ?? `${portalUrl}/saml/metadata`,
+    nameId: o.email,
+    notBefore: new Date(now - 60_000),
+    notOnOrAfter: new Date(now + 300_000),
+    confirmationNotOnOrAfter: new Date(now + 300_000),
+    ...(o.assertionId ? { assertionId: o.assertionId } : {}),
+    attributesXml:
+      attr('email', [o.email]) +
+      attr('displayName', [o.displayName ?? o.email.split('@')[0]!]) +
+      (o.groups && o.groups.length > 0 ? attr('groups', o.groups) : ''),
+  });
+  // The fixture stamps a fixed IssueInstant; ours must be now.
+  const xml = responseXml(parts).replace(
+    /IssueInstant="[^"]+"/g,
+    `IssueInstant="${new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z')}"`,
+  );
+  return Buffer.from(signEnveloped(xml, { id: parts.assertionId, ...key })).toString('base64');
+}
+
+/** Signs `email` in through a full SP-initiated flow (the broker's part played by the test). */
+export function signIn(
+  h: Harness,
+  email: string,
+  extra: Partial<BrokerResponseOptions> = {},
+): Promise<Browser> {
+  return signInAt(h.url, h.brokerKey, email, extra);
+}
+
+export async function signInAt(
+  portalUrl: string,
+  brokerKey: KeyPair,
+  email: string,
+  extra: Partial<BrokerResponseOptions> = {},
+): Promise<Browser> {
+  const browser = new Browser(portalUrl);
+  const { requestId } = await startLogin(browser);
+  const res = await browser.post(
+    '/saml/acs',
+    {
+      SAMLResponse: signedBrokerResponse(portalUrl, brokerKey, { email, inResponseTo: requestId, ...extra }),
+    },
+    { origin: 'null' },
+  );
+  if (res.status !== 303) throw new Error(`sign-in of ${email} failed: ${res.status} ${await res.text()}`);
+  return browser;
+}
+
+/** The CSRF token embedded in a page's forms. */
+export function csrfOf(html: string): string {
+  const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
+  if (!token) throw new Error('no CSRF token on the page');
+  return token;
+}

@@ -1,0 +1,124 @@
+import { expect } from 'chai';
+import { signRedirectQuery } from '../../common/saml/redirect-binding.js';
+import { accessAllowed, assertedPerson, mappedOrganizations } from '../../portal/identity.js';
+import { BROKER_ENTITY_ID, BROKER_URL, type Harness, reasons, signIn, startHarness } from './harness.js';
+
+describe('portal customer identity', () => {
+  it('adds mapped organizations on match and marks the others for removal', () => {
+    const mappings = [
+      { organizationId: '1', emailDomain: 'acme.test' },
+      { organizationId: '2', idpGroup: 'partners' },
+    ];
+    expect(mappedOrganizations(mappings, { email: 'a@acme.test', groups: [] })).to.deep.equal({
+      wanted: new Set(['1']),
+      managed: new Set(['1', '2']),
+    });
+    expect(
+      mappedOrganizations(mappings, { email: 'a@other.test', groups: ['partners'] }).wanted,
+    ).to.deep.equal(new Set(['2']));
+  });
+  it('lets only listed groups in when access mode is groups', () => {
+    const portal = { access: { mode: 'groups' as const, groups: ['jsm-customers'] } };
+    expect(accessAllowed(portal, ['jsm-customers'])).to.equal(true);
+    expect(accessAllowed(portal, ['staff'])).to.equal(false);
+    expect(accessAllowed({ access: { mode: 'jira' as const } }, [])).to.equal(true);
+  });
+  it('refuses an assertion that carries no e-mail', () => {
+    expect(() =>
+      assertedPerson({
+        nameId: 'opaque-id',
+        nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+        attributes: {},
+      }),
+    ).to.throw(/no e-mail/);
+  });
+});
+
+describe('portal access and provisioning over HTTP', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      portal: { access: { mode: 'groups', groups: ['jsm-customers'] } },
+      spec: {
+        identityProviders: [
+          {
+            name: 'corp',
+            attributeMapping: { email: 'claims.email', groups: 'claims.groups' },
+            oidc: { issuer: 'https://idp.acme.test', clientId: 'x', clientSecretRef: { name: 'oidc' } },
+          },
+        ],
+      },
+    });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('refuses a person outside the allowed groups', async () => {
+    const from = h.logs.length;
+    const err = await signIn(h, 'alice@acme.test', { groups: ['staff'] }).catch((e: Error) => e);
+    expect(String(err)).to.include('403');
+    expect(reasons(h, from)).to.include('PORTAL_ACCESS_DENIED');
+  });
+  it('lets a member of an allowed group in', async () => {
+    const browser = await signIn(h, 'alice@acme.test', { groups: ['jsm-customers'] });
+    expect((await browser.text('/')).status).to.equal(200);
+  });
+  it('ends the session the broker names in a signed LogoutRequest and answers with a signed LogoutResponse', async () => {
+    const browser = await signIn(h, 'bob@acme.test', { groups: ['jsm-customers'] });
+    expect((await browser.fetch('/profile')).status).to.equal(200);
+    const xml =
+      `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lr1" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${h.url}/saml/slo">` +
+      `<saml:Issuer>${BROKER_ENTITY_ID}</saml:Issuer><saml:NameID>bob@acme.test</saml:NameID><samlp:SessionIndex>_session-1</samlp:SessionIndex></samlp:LogoutRequest>`;
+    const query = signRedirectQuery('SAMLRequest', xml, { keyPem: h.brokerKey.keyPem });
+    const res = await fetch(`${h.url}/saml/slo?${query}`, { redirect: 'manual' });
+    expect(res.status).to.equal(303);
+    expect(res.headers.get('location')!.startsWith(`${BROKER_URL}/saml/slo?SAMLResponse=`)).to.equal(true);
+    expect((await browser.fetch('/profile')).status).to.equal(303);
+    const forged = signRedirectQuery('SAMLRequest', xml, {
+      keyPem: (await import('../support/keys.js')).makeKeyPair('attacker').keyPem,
+    });
+    expect((await fetch(`${h.url}/saml/slo?${forged}`, { redirect: 'manual' })).status).to.equal(400);
+  });
+});
+
+describe('portal with existingOnly provisioning', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      atlassian: {
+        customerProvisioning: 'existingOnly',
+        organizationMappings: [
+          { organizationId: '1', emailDomain: 'acme.test' },
+          { organizationId: '2', idpGroup: 'globex-partners' },
+        ],
+      },
+    });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('refuses a person Atlassian does not know, and creates nobody', async () => {
+    const from = h.logs.length;
+    const err = await signIn(h, 'carol@partner.test').catch((e: Error) => e);
+    expect(String(err)).to.include('403');
+    expect(reasons(h, from)).to.include('PORTAL_CUSTOMER_UNKNOWN');
+    expect([...h.emulator.state.users.values()].some((u) => u.email === 'carol@partner.test')).to.equal(
+      false,
+    );
+  });
+
+  it('adds a customer to a mapped organization on match and removes them when it no longer matches', async () => {
+    const bob = [...h.emulator.state.users.values()].find((u) => u.email === 'bob@acme.test')!;
+    const members = (id: string) => h.emulator.state.organizations.get(id)!.memberIds;
+    await signIn(h, 'bob@acme.test', { groups: ['globex-partners'] });
+    expect(members('2')).to.include(bob.accountId);
+    const browser = await signIn(h, 'bob@acme.test', { groups: [] });
+    expect(members('2')).to.not.include(bob.accountId);
+    expect(members('1')).to.include(bob.accountId);
+    expect((await browser.text('/profile')).body)
+      .to.include('Acme Corp')
+      .and.not.include('Globex');
+  });
+});

@@ -1,0 +1,253 @@
+import { expect } from 'chai';
+import { validateAgainstSpec } from '../support/atlassian-spec.js';
+import { type Browser, csrfOf, type Harness, reasons, signIn, startHarness } from './harness.js';
+
+describe('portal requests and visibility', () => {
+  let h: Harness;
+  let alice: Browser;
+  let dana: Browser;
+  before(async () => {
+    h = await startHarness();
+    alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
+    dana = await signIn(h, 'dana@globex.test');
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('lists the customer’s own, shared and organization requests, and nobody else’s', async () => {
+    const page = await alice.text('/requests?status=all&ownership=all');
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('Printer on 3rd floor jams every morning'); // reported by alice
+    expect(page.body).to.include('Shared printer queue for the Acme office'); // participant
+    expect(page.body).to.include('VPN access for travel'); // shared with Acme Corp
+    expect(page.body).to.not.include('Cannot reach the partner extranet'); // dana, Globex
+    expect(page.body).to.not.include('Wi-Fi drops in meeting room Nile'); // erik + bob only
+  });
+
+  it('filters by created by me, shared with me and organization', async () => {
+    const mine = await alice.text('/requests?status=all&ownership=mine');
+    expect(mine.body).to.include('Printer on 3rd floor').and.not.include('VPN access for travel');
+    const shared = await alice.text('/requests?status=all&ownership=shared');
+    expect(shared.body).to.include('Shared printer queue').and.not.include('Printer on 3rd floor');
+    const org = await alice.text('/requests?status=all&ownership=organization');
+    expect(org.body).to.include('VPN access for travel').and.not.include('Calendar invites arrive twice');
+    const closed = await alice.text('/requests?status=closed&ownership=mine');
+    expect(closed.body).to.include('GitHub organisation access').and.not.include('Printer on 3rd floor');
+  });
+
+  it('treats JQL injection in the search box as plain words', async () => {
+    const from = h.exchanges.length;
+    const res = await alice.text(
+      `/requests?status=all&ownership=mine&q=${encodeURIComponent('x" OR reporter != "nobody')}`,
+    );
+    expect(res.status).to.equal(200);
+    expect(res.body).to.not.include('Cannot reach the partner extranet');
+    const search = h.exchanges.slice(from).find((e) => e.path.startsWith('/rest/api/3/search/jql'))!;
+    expect((search.requestBody as { jql: string }).jql).to.include('text ~ "x OR reporter nobody"');
+  });
+
+  it('answers 404 with nothing leaked when customer A opens customer B’s request by key', async () => {
+    const key = h.keyOf('Cannot reach the partner extranet');
+    const res = await alice.text(`/requests/${key}`);
+    expect(res.status).to.equal(404);
+    expect(res.body).to.not.include('partner extranet');
+    expect(res.body).to.not.include('Which browser');
+    const missing = await alice.text('/requests/IT-99999');
+    expect(missing.status).to.equal(404);
+    const normal = (body: string) => body.replace(/nonce="[^"]+"/, '');
+    expect(normal(missing.body)).to.equal(normal(res.body));
+  });
+
+  it('shows a request shared through an organization to members only', async () => {
+    const key = h.keyOf('VPN access for travel');
+    expect((await alice.text(`/requests/${key}`)).status).to.equal(200);
+    expect((await dana.text(`/requests/${key}`)).status).to.equal(404);
+    const globex = h.keyOf('Need guest Wi-Fi for a visit');
+    expect((await dana.text(`/requests/${globex}`)).status).to.equal(200);
+    expect((await alice.text(`/requests/${globex}`)).status).to.equal(404);
+  });
+
+  it('shows public comments only', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const page = await alice.text(`/requests/${key}`);
+    expect(page.body).to.include('We ordered a new fuser unit.');
+    expect(page.body).to.not.include('vendor ticket #4471');
+  });
+
+  it('refuses another request’s attachment id through a visible request', async () => {
+    const own = h.keyOf('Laptop screen flickers');
+    const foreign = [...h.emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Phishing e-mail pretending to be payroll',
+    )!;
+    const foreignId = foreign.attachments[0]!.id;
+    expect((await alice.fetch(`/requests/${own}/attachment/${foreignId}`)).status).to.equal(404);
+    expect((await alice.fetch(`/requests/${foreign.key}/attachment/${foreignId}`)).status).to.equal(404);
+  });
+
+  it('downloads an attachment as a file, never rendered', async () => {
+    const request = [...h.emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Laptop screen flickers',
+    )!;
+    const res = await alice.fetch(`/requests/${request.key}/attachment/${request.attachments[0]!.id}`);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-disposition')).to.match(/^attachment; filename="flicker.txt"/);
+    expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
+    expect(res.headers.get('content-type')).to.equal('application/octet-stream');
+    expect(await res.text()).to.equal('Flickers at 60Hz when unplugged.');
+  });
+
+  it('ignores forged tenant and host headers', async () => {
+    const res = await alice.fetch('/requests?status=all', {
+      headers: { 'x-tenant': 'globex', 'x-forwarded-host': 'globex.example', 'x-jsm-sso-tenant': 'other' },
+    });
+    const body = await res.text();
+    expect(body).to.include('Acme Help Center');
+    expect(body).to.not.include('Cannot reach the partner extranet');
+  });
+
+  it('refuses a state-changing form without the CSRF token', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const from = h.logs.length;
+    const res = await alice.post(`/requests/${key}/comment`, { body: 'forged' });
+    expect(res.status).to.equal(403);
+    const wrongOrigin = await alice.post(
+      `/requests/${key}/comment`,
+      { body: 'forged', _csrf: csrfOf((await alice.text(`/requests/${key}`)).body) },
+      { origin: 'https://evil.test' },
+    );
+    expect(wrongOrigin.status).to.equal(403);
+    expect(reasons(h, from).filter((r) => r === 'PORTAL_CSRF')).to.have.length(2);
+    expect(
+      h.emulator.state.requests
+        .get([...h.emulator.state.requests.values()].find((r) => r.key === key)!.id)!
+        .comments.some((c) => c.body.includes('forged')),
+    ).to.equal(false);
+  });
+
+  it('adds a public comment as the customer', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const token = csrfOf((await alice.text(`/requests/${key}`)).body);
+    const res = await alice.post(`/requests/${key}/comment`, {
+      body: 'Still jamming <b>today</b>',
+      _csrf: token,
+    });
+    expect(res.status).to.equal(303);
+    const page = await alice.text(`/requests/${key}?commented=1`);
+    expect(page.body).to.include('Your comment was added.');
+    expect(page.body).to.include('Still jamming &lt;b&gt;today&lt;/b&gt;');
+  });
+
+  it('refuses to comment on a request the customer cannot see', async () => {
+    const key = h.keyOf('Cannot reach the partner extranet');
+    const token = csrfOf((await alice.text('/profile')).body);
+    const res = await alice.post(`/requests/${key}/comment`, { body: 'hello', _csrf: token });
+    expect(res.status).to.equal(404);
+  });
+
+  it('raises a request from the form, enforcing field rules before calling Atlassian', async () => {
+    const desk = (await alice.text('/desk/1')).body;
+    expect(desk).to.include('Report a broken laptop');
+    const typeId = /href="\/desk\/1\/create\/(\d+)"><strong>Report a broken laptop/.exec(desk)![1]!;
+    const form = await alice.text(`/desk/1/create/${typeId}`);
+    expect(form.body).to.include('MacBook Pro 14');
+    const token = csrfOf(form.body);
+    const post = (fields: Record<string, string>, file?: { name: string; data: Buffer }) => {
+      const body = new FormData();
+      for (const [k, v] of Object.entries(fields)) body.append(k, v);
+      if (file) body.append('attachment', new Blob([new Uint8Array(file.data)]), file.name);
+      return alice.fetch(`/desk/1/create/${typeId}`, { method: 'POST', body, headers: { origin: h.url } });
+    };
+    const from = h.exchanges.length;
+    const invalid = await post({ _csrf: token, f_summary: 'Broken', f_description: '' });
+    expect(invalid.status).to.equal(400);
+    const invalidBody = await invalid.text();
+    expect(invalidBody).to.include('What happened? is required.');
+    expect(
+      h.exchanges
+        .slice(from)
+        .some((e) => e.method === 'POST' && e.path.startsWith('/rest/servicedeskapi/request')),
+    ).to.equal(false);
+
+    const deviceField =
+      /name="(f_customfield_\d+)"[^>]*><option value="">Select...<\/option><optgroup label="Laptop">/.exec(
+        form.body,
+      )![1]!;
+    const choice = /<option value="(\d+:\d+)"[^>]*>Laptop › ThinkPad X1/.exec(form.body)![1]!;
+    const created = await post(
+      {
+        _csrf: token,
+        f_summary: 'Keyboard keys stick',
+        f_description: 'The E key sticks.',
+        [deviceField]: choice,
+      },
+      { name: 'photo.txt', data: Buffer.from('sticky') },
+    );
+    expect(created.status).to.equal(303);
+    const location = created.headers.get('location')!;
+    expect(location).to.match(/^\/requests\/IT-\d+\?created=1$/);
+    const page = await alice.text(location);
+    expect(page.body).to.include('Keyboard keys stick').and.include('photo.txt').and.include('ThinkPad X1');
+    const mine = await alice.text('/requests?status=open&ownership=mine');
+    expect(mine.body).to.include('Keyboard keys stick');
+  });
+
+  it('refuses uploads of a forbidden type or over the size limit', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const token = csrfOf((await alice.text(`/requests/${key}`)).body);
+    const upload = (name: string, size: number) => {
+      const body = new FormData();
+      body.append('_csrf', token);
+      body.append('attachment', new Blob([new Uint8Array(size)]), name);
+      return alice.fetch(`/requests/${key}/attachment`, { method: 'POST', body, headers: { origin: h.url } });
+    };
+    expect((await upload('run.exe', 10)).status).to.equal(415);
+    const body = new FormData();
+    body.append('_csrf', token);
+    body.append('attachment', new Blob([new Uint8Array(10)]), 'notes.txt');
+    const crossSite = await alice.fetch(`/requests/${key}/attachment`, {
+      method: 'POST',
+      body,
+      headers: { origin: 'https://evil.test' },
+    });
+    expect(crossSite.status).to.equal(403);
+    expect((await upload('huge.txt', 10 * 1024 * 1024 + 1)).status).to.equal(413);
+    expect((await upload('notes.txt', 100)).status).to.equal(303);
+  });
+
+  it('sets a strict CSP with a nonce, no-referrer and nosniff on pages', async () => {
+    const res = await alice.fetch('/');
+    const csp = res.headers.get('content-security-policy')!;
+    expect(csp)
+      .to.match(/default-src 'none'/)
+      .and.match(/style-src 'nonce-[^']+'/)
+      .and.match(/frame-ancestors 'none'/);
+    expect(csp).to.include("form-action 'self' https://broker.acme.test");
+    expect(res.headers.get('referrer-policy')).to.equal('no-referrer');
+    expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
+    const nonce = /'nonce-([^']+)'/.exec(csp)![1]!;
+    expect(await res.text()).to.include(`<style nonce="${nonce}">`);
+  });
+
+  it('searches the knowledge base from the help center home', async () => {
+    const page = await alice.text(`/?q=${encodeURIComponent('VPN')}`);
+    expect(page.body).to.include('Connect to the VPN');
+  });
+
+  it('needs at most 2 Atlassian calls for home and My requests on a warm cache', async () => {
+    await alice.text('/');
+    await alice.text('/requests');
+    for (const path of ['/', '/requests', '/requests?status=closed&ownership=organization']) {
+      const from = h.exchanges.length;
+      expect((await alice.text(path)).status).to.equal(200);
+      expect(h.exchanges.length - from, path).to.be.at.most(2);
+    }
+  });
+
+  it('speaks to Atlassian only in ways its spec documents', () => {
+    const problems = h.exchanges.flatMap((e) =>
+      validateAgainstSpec(e).errors.map((err) => `${e.method} ${e.path}: ${err}`),
+    );
+    expect(problems).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { cookiePolicy, parseCookies, serializeCookie } from '../../portal/cookies.js';
+import { csrfMatches, SessionStore } from '../../portal/session.js';
+
+const customer = { accountId: 'qm:alice', displayName: 'Alice', organizationIds: ['1'], groups: [] };
+
+describe('portal sessions', () => {
+  const store = new MemoryFlowStore();
+  const sessions = new SessionStore(store, { idleSeconds: 60, absoluteSeconds: 300 }, 'key material');
+  after(() => store.close());
+
+  it('ends a session left idle longer than the idle timeout', async () => {
+    const t0 = Date.now();
+    const s = await sessions.create(
+      { customer, isAdmin: false, subject: sessions.sealSubject({ nameId: 'n' }) },
+      t0,
+    );
+    expect(await sessions.get(s.id, t0 + 59_000)).to.not.equal(undefined);
+    const fresh = await sessions.create({ customer, isAdmin: false, subject: '' }, t0);
+    expect(await sessions.get(fresh.id, t0 + 61_000)).to.equal(undefined);
+  });
+
+  it('ends a session at the absolute timeout however active it is', async () => {
+    const t0 = Date.now();
+    const s = await sessions.create({ customer, isAdmin: false, subject: '' }, t0);
+    for (let t = t0; t < t0 + 300_000; t += 50_000)
+      expect(await sessions.get(s.id, t), `at +${t - t0}`).to.not.equal(undefined);
+    expect(await sessions.get(s.id, t0 + 300_000)).to.equal(undefined);
+  });
+
+  it('issues a different random id and CSRF token for every session', async () => {
+    const a = await sessions.create({ customer, isAdmin: false, subject: '' });
+    const b = await sessions.create({ customer, isAdmin: false, subject: '' });
+    expect(a.id).to.not.equal(b.id);
+    expect(a.csrf).to.not.equal(b.csrf);
+    expect(csrfMatches(a, a.csrf)).to.equal(true);
+    expect(csrfMatches(a, b.csrf)).to.equal(false);
+    expect(csrfMatches(a, undefined)).to.equal(false);
+  });
+
+  it('ignores a cookie value that is not one of its ids', async () => {
+    expect(await sessions.get('../../etc/passwd')).to.equal(undefined);
+  });
+
+  it('keeps the NameID for logout only encrypted, and refuses a tampered one', () => {
+    const sealed = sessions.sealSubject({ nameId: 'alice@acme.test', nameIdFormat: 'email' });
+    expect(sealed).to.not.include('alice');
+    expect(sessions.openSubject(sealed)).to.deep.equal({ nameId: 'alice@acme.test', nameIdFormat: 'email' });
+    const tampered = `${sealed.slice(0, -2)}${sealed.endsWith('A') ? 'B' : 'A'}A`;
+    expect(() => sessions.openSubject(tampered)).to.throw();
+  });
+
+  it('consumes a login flow once', async () => {
+    const id = await sessions.startLogin({ requestId: '_r', returnPath: '/' }, 60);
+    expect(await sessions.takeLogin(id)).to.deep.equal({ requestId: '_r', returnPath: '/' });
+    expect(await sessions.takeLogin(id)).to.equal(undefined);
+  });
+});
+
+describe('portal cookies', () => {
+  it('uses __Host- names with Secure over https', () => {
+    const policy = cookiePolicy('https://help.acme.example');
+    expect(policy.session).to.equal('__Host-jsmsso_session');
+    expect(serializeCookie(policy, policy.session, 'v', { sameSite: 'Lax' })).to.equal(
+      '__Host-jsmsso_session=v; Path=/; HttpOnly; Secure; SameSite=Lax',
+    );
+    expect(serializeCookie(policy, policy.login, 'v', { sameSite: 'None', maxAgeSeconds: 600 })).to.equal(
+      '__Host-jsmsso_login=v; Path=/; HttpOnly; Secure; SameSite=None; Max-Age=600',
+    );
+  });
+  it('drops Secure and the prefix only on loopback http', () => {
+    const policy = cookiePolicy('http://127.0.0.1:8080');
+    expect(serializeCookie(policy, policy.session, 'v', { sameSite: 'Lax' })).to.equal(
+      'jsmsso_session=v; Path=/; HttpOnly; SameSite=Lax',
+    );
+  });
+  it('reads the first of duplicated cookies', () => {
+    expect(parseCookies('a=1; a=2; b=3').get('a')).to.equal('1');
+  });
+});

@@ -1,0 +1,207 @@
+import { expect } from 'chai';
+import { inflateRedirectPayload } from '../../common/saml/deflate.js';
+import { verifyRedirectSignature } from '../../common/saml/redirect-binding.js';
+import { makeKeyPair } from '../support/keys.js';
+import {
+  BROKER_URL,
+  Browser,
+  brokerResponse,
+  type Harness,
+  reasons,
+  signIn,
+  startHarness,
+  startLogin,
+} from './harness.js';
+
+describe('portal SAML sign-in', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('publishes SP metadata with its entityID, POST ACS, Redirect SLO and signing certificate', async () => {
+    const res = await fetch(`${h.url}/saml/metadata`);
+    const xml = await res.text();
+    expect(xml).to.include(`entityID="${h.url}/saml/metadata"`);
+    expect(xml).to.include(
+      `Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${h.url}/saml/acs"`,
+    );
+    expect(xml).to.include(`Location="${h.url}/saml/slo"`);
+    expect(xml).to.include('<ds:X509Certificate>');
+  });
+
+  it('sends a signed AuthnRequest to the broker over HTTP-Redirect', async () => {
+    const browser = new Browser(h.url);
+    const { location } = await startLogin(browser);
+    expect(location.startsWith(`${BROKER_URL}/saml/sso?`)).to.equal(true);
+    const portalCert = (await (await fetch(`${h.url}/saml/metadata`)).text()).match(
+      /<ds:X509Certificate>([^<]+)</,
+    )![1]!;
+    const verified = verifyRedirectSignature(location.split('?')[1]!, 'SAMLRequest', [portalCert]);
+    expect(verified.xml).to.include(`AssertionConsumerServiceURL="${h.url}/saml/acs"`);
+    expect(verified.xml).to.include(`Destination="${BROKER_URL}/saml/sso"`);
+    expect(inflateRedirectPayload(new URL(location).searchParams.get('SAMLRequest')!)).to.include(
+      '<saml:Issuer>',
+    );
+  });
+
+  it('signs a known customer in with a fresh __Host-less loopback session cookie and no e-mail kept', async () => {
+    const browser = new Browser(h.url);
+    browser.cookies.set('jsmsso_session', 'attacker-chosen-session-id-aaaaaaaaaaaaaaaaaaa');
+    const { requestId } = await startLogin(browser, '/requests?status=all');
+    const res = await browser.post('/saml/acs', {
+      SAMLResponse: brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }),
+    });
+    expect(res.status).to.equal(303);
+    expect(res.headers.get('location')).to.equal('/requests?status=all');
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('jsmsso_session='))!;
+    expect(setCookie)
+      .to.match(/HttpOnly/)
+      .and.match(/SameSite=Lax/)
+      .and.match(/Path=\//);
+    expect(browser.cookies.get('jsmsso_session')).to.not.equal(
+      'attacker-chosen-session-id-aaaaaaaaaaaaaaaaaaa',
+    );
+    const home = await browser.text('/');
+    expect(home.status).to.equal(200);
+    expect(home.body).to.include('Alice Anders');
+    expect(home.body).to.include('IT Help');
+    const stored = (await h.storedValues()).join('\n');
+    expect(stored).to.include('Alice Anders');
+    expect(stored).to.not.include('alice@acme.test');
+  });
+
+  it('refuses an unsolicited Response (no login started in this browser)', async () => {
+    const browser = new Browser(h.url);
+    const from = h.logs.length;
+    const res = await browser.post('/saml/acs', {
+      SAMLResponse: brokerResponse(h, { email: 'alice@acme.test', inResponseTo: '_unsolicited' }),
+    });
+    expect(res.status).to.equal(400);
+    expect(reasons(h, from)).to.include('PORTAL_LOGIN_FLOW_MISSING');
+    expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+  });
+
+  it('refuses a Response for another browser’s login (InResponseTo bound to the login cookie)', async () => {
+    const victim = new Browser(h.url);
+    const { requestId } = await startLogin(victim);
+    const attacker = new Browser(h.url);
+    await startLogin(attacker);
+    const from = h.logs.length;
+    const res = await attacker.post('/saml/acs', {
+      SAMLResponse: brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }),
+    });
+    expect(res.status).to.equal(400);
+    expect(await res.text()).to.include('could not be verified');
+    expect(reasons(h, from)).to.include('SAML_IN_RESPONSE_TO_MISMATCH');
+  });
+
+  it('refuses a replayed assertion', async () => {
+    const first = new Browser(h.url);
+    const { requestId } = await startLogin(first);
+    const assertionId = `_replay${Date.now()}`;
+    const ok = await first.post('/saml/acs', {
+      SAMLResponse: brokerResponse(h, { email: 'bob@acme.test', inResponseTo: requestId, assertionId }),
+    });
+    expect(ok.status).to.equal(303);
+    // The same assertion ID again, in a new flow whose InResponseTo matches.
+    const second = new Browser(h.url);
+    const again = await startLogin(second);
+    const from = h.logs.length;
+    const res = await second.post('/saml/acs', {
+      SAMLResponse: brokerResponse(h, { email: 'bob@acme.test', inResponseTo: again.requestId, assertionId }),
+    });
+    expect(res.status).to.equal(400);
+    expect(second.cookies.has('jsmsso_session')).to.equal(false);
+    expect(reasons(h, from)).to.include('SAML_REPLAY');
+  });
+
+  it('refuses an assertion whose Audience is another SP', async () => {
+    const browser = new Browser(h.url);
+    const { requestId } = await startLogin(browser);
+    const from = h.logs.length;
+    const res = await browser.post('/saml/acs', {
+      SAMLResponse: brokerResponse(h, {
+        email: 'alice@acme.test',
+        inResponseTo: requestId,
+        audience: 'https://other-sp.test/saml/metadata',
+      }),
+    });
+    expect(res.status).to.equal(400);
+    expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+    expect(reasons(h, from)).to.include('SAML_AUDIENCE_MISMATCH');
+  });
+
+  it('refuses a Response signed by a key that is not the broker’s', async () => {
+    const browser = new Browser(h.url);
+    const { requestId } = await startLogin(browser);
+    const from = h.logs.length;
+    const res = await browser.post('/saml/acs', {
+      SAMLResponse: brokerResponse(h, {
+        email: 'alice@acme.test',
+        inResponseTo: requestId,
+        key: makeKeyPair('attacker.example.test'),
+      }),
+    });
+    expect(res.status).to.equal(400);
+    expect(reasons(h, from)).to.include('SAML_SIGNATURE_INVALID');
+  });
+
+  it('sends only a relative return path after sign-in (open redirect)', async () => {
+    const browser = new Browser(h.url);
+    const { requestId } = await startLogin(browser, '//evil.test/phish');
+    const res = await browser.post('/saml/acs', {
+      SAMLResponse: brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }),
+    });
+    expect(res.headers.get('location')).to.equal('/');
+  });
+
+  it('creates an unknown person as a customer on first sign-in and puts them in their domain’s organization', async () => {
+    const browser = await signIn(h, 'newcomer@acme.test', { displayName: 'New Comer' });
+    const profile = await browser.text('/profile');
+    expect(profile.body).to.include('New Comer');
+    expect(profile.body).to.include('Acme Corp');
+    const user = [...h.emulator.state.users.values()].find((u) => u.email === 'newcomer@acme.test');
+    expect(user, 'customer created in Atlassian').to.not.equal(undefined);
+  });
+
+  it('redirects a signed-out visitor to sign-in and keeps the page to come back to', async () => {
+    const res = await new Browser(h.url).fetch('/requests/IT-1');
+    expect(res.status).to.equal(303);
+    expect(res.headers.get('location')).to.equal('/login?return=%2Frequests%2FIT-1');
+  });
+
+  it('signs out through the broker with a signed LogoutRequest and ends the local session', async () => {
+    const browser = await signIn(h, 'alice@acme.test');
+    const profile = await browser.text('/profile');
+    const token = /name="_csrf" value="([^"]+)"/.exec(profile.body)![1]!;
+    const res = await browser.post('/logout', { _csrf: token });
+    expect(res.status).to.equal(200);
+    const target = /<a id="continue" href="([^"]+)"/
+      .exec(await res.text())![1]!
+      .replace(/&amp;/g, '&')
+      .replace(/&#61;/g, '=');
+    expect(target.startsWith(`${BROKER_URL}/saml/slo?SAMLRequest=`)).to.equal(true);
+    const portalCert = (await (await fetch(`${h.url}/saml/metadata`)).text()).match(
+      /<ds:X509Certificate>([^<]+)</,
+    )![1]!;
+    const logout = verifyRedirectSignature(target.split('?')[1]!, 'SAMLRequest', [portalCert]);
+    expect(logout.xml).to.include(
+      '<saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">alice@acme.test</saml:NameID>',
+    );
+    expect((await browser.fetch('/profile')).status).to.equal(303);
+  });
+
+  it('shows the activity page to tenant admins only, with accountIds and no e-mail', async () => {
+    const customer = await signIn(h, 'bob@acme.test');
+    expect((await customer.fetch('/activity')).status).to.equal(404);
+    const admin = await signIn(h, 'alice@acme.test', { groups: ['portal-admins'] });
+    const page = await admin.text('/activity');
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('127.0.0.1');
+    expect(page.body).to.not.include('@acme.test');
+  });
+});
