@@ -7,7 +7,8 @@
 #   bash .ci/k8s-envtest.sh start KUBECONFIG   start, wait for /readyz, write KUBECONFIG
 #   bash .ci/k8s-envtest.sh stop  KUBECONFIG   stop what `start` started, remove its files
 #   bash .ci/k8s-envtest.sh run   KUBECONFIG -- CMD ARGS...
-#                                              start, run CMD with KUBECONFIG exported, stop
+#                                              start, run CMD with KUBECONFIG (and
+#                                              JSM_SSO_TOOLS_DIR) exported, stop; CMD's exit code
 #   bash .ci/k8s-envtest.sh KUBECONFIG         same as `start`
 #
 # `start` prints the kubeconfig path on its last stdout line; progress and
@@ -42,28 +43,29 @@ case $KUBECONFIG_OUT in /*) ;; *) KUBECONFIG_OUT=$PWD/$KUBECONFIG_OUT ;; esac
 STATE_FILE=$KUBECONFIG_OUT.state
 
 # ---------------------------------------------------------------- stop ----
-# Kill a pid only if it still runs the binary we started (pids get reused).
-kill_if() { # pid name
-  local pid=$1 name=$2 i
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 0
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$name" || return 0
-  kill -TERM "$pid" 2>/dev/null || return 0
-  for i in $(seq 1 100); do
-    kill -0 "$pid" 2>/dev/null || return 0
-    sleep 0.1
+# Send SIGTERM to the pids that still run the binary we started (pids get
+# reused), then wait for them; SIGKILL after 10s.
+stop_procs() { # dir name...
+  local dir=$1 name pid pids=(); shift
+  for name in "$@"; do
+    pid=$(cat "$dir/$name.pid" 2>/dev/null) || continue
+    if ! tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | head -n1 | grep -q "/$name\$"; then continue; fi
+    kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
   done
-  log "$name ($pid) ignored SIGTERM for 10s; killing"
-  kill -KILL "$pid" 2>/dev/null || true
+  for pid in ${pids[@]+"${pids[@]}"}; do
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { log "pid $pid ignored SIGTERM for 10s; killing"; kill -KILL "$pid" 2>/dev/null || true; }
+  done
+  return 0
 }
 
 do_stop() {
   [ -f "$STATE_FILE" ] || { log "nothing to stop ($STATE_FILE missing)"; return 0; }
   local dir; dir=$(cat "$STATE_FILE")
   if [ -d "$dir" ]; then
-    # Reverse start order: clients of etcd first.
-    kill_if "$(cat "$dir/kube-controller-manager.pid" 2>/dev/null)" kube-controller-manager
-    kill_if "$(cat "$dir/kube-apiserver.pid" 2>/dev/null)" kube-apiserver
-    kill_if "$(cat "$dir/etcd.pid" 2>/dev/null)" etcd
+    # etcd's clients first, then etcd.
+    stop_procs "$dir" kube-controller-manager kube-apiserver
+    stop_procs "$dir" etcd
     [ -f "$dir/etcd-data.path" ] && rm -rf "$(cat "$dir/etcd-data.path")"
     rm -rf "$dir"
   fi
@@ -87,20 +89,26 @@ KCM=${K8S_ENVTEST_KCM:-auto}
 if [ "$KCM" = auto ]; then [ -x "$TOOLS/kube-controller-manager" ] && KCM=1 || KCM=0; fi
 TIMEOUT=${K8S_ENVTEST_TIMEOUT:-180}
 
+mkdir -p "$(dirname "$KUBECONFIG_OUT")"
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/k8s-envtest.XXXXXX")
 echo "$DIR" >"$STATE_FILE"
 # On any failure during start, tear down what was started.
 started=0
 on_exit() { [ "$started" = 1 ] || { log "start failed; logs were in $DIR"; tail -n 30 "$DIR"/*.log >&2 2>/dev/null || true; do_stop; }; }
 trap on_exit EXIT
+# Also clean up when killed (bash skips the EXIT trap on an untrapped signal).
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 # Free TCP port on 127.0.0.1: random pick, rejected if anything listens on it.
 # (Racy like envtest's own picker; another process could take it before us.)
+# 10000-31999 stays below Linux's ephemeral range (32768+), so outgoing
+# connections will not grab it in the meantime.
 used_ports=" "
 free_port() {
-  local p i
-  for i in $(seq 1 200); do
-    p=$((20000 + RANDOM % 30000))
+  local p
+  for _ in $(seq 1 200); do
+    p=$((10000 + RANDOM % 22000))
     case $used_ports in *" $p "*) continue ;; esac
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       used_ports+="$p "
@@ -177,8 +185,11 @@ EXTRA=(${K8S_ENVTEST_APISERVER_ARGS:-})
 API_ARGS=(
   --etcd-servers="$ETCD_URL"
   --bind-address=127.0.0.1 --secure-port="$API_PORT"
-  # advertised in the "kubernetes" Endpoints; the default is a host NIC address
+  # the address clients are told to use; the default is a host NIC address
   --advertise-address=127.0.0.1
+  # do not maintain the "kubernetes" Service's Endpoints: a loopback address
+  # is invalid there and the reconciler would log an error every 10s
+  --endpoint-reconciler-type=none
   # our own serving cert (clients verify it via the kubeconfig's CA); cert-dir
   # only so that nothing is ever written to the default /var/run/kubernetes
   --tls-cert-file="$DIR/pki/apiserver.crt" --tls-private-key-file="$DIR/pki/apiserver.key"
@@ -211,6 +222,13 @@ api_ok() {
 }
 wait_until kube-apiserver "$TIMEOUT" api_ok
 t_api=$(date +%s.%N)
+# /readyz can pass a moment before the system-namespaces controller has made
+# "default" (and kube-system); tests usually start by writing there.
+default_ns_ok() {
+  [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$DIR/pki/ca.crt" \
+    -H "Authorization: Bearer $TOKEN" "$API_URL/api/v1/namespaces/default")" = 200 ]
+}
+wait_until 'namespace "default"' "$TIMEOUT" default_ns_ok
 
 # ---- kubeconfig --------------------------------------------------------------
 write_kubeconfig() { # path
@@ -236,12 +254,12 @@ current-context: envtest
 EOF
   chmod 600 "$1"
 }
-mkdir -p "$(dirname "$KUBECONFIG_OUT")"
 write_kubeconfig "$KUBECONFIG_OUT"
 
 # ---- kube-controller-manager (optional) --------------------------------------
 if [ "$KCM" = 1 ]; then
   write_kubeconfig "$DIR/kcm.kubeconfig"
+  # shellcheck disable=SC2054 # --controllers takes a comma-separated list
   KCM_ARGS=(
     --kubeconfig="$DIR/kcm.kubeconfig"
     # only what a control plane without nodes needs: ownerReference cascading
@@ -269,8 +287,14 @@ if [ "$cmd" = run ]; then
   [ "${1:-}" = -- ] && shift
   [ $# -gt 0 ] || { do_stop; die "run: no command given"; }
   trap do_stop EXIT
+  # CMD runs in the background so that a signal to this script (e.g. from
+  # `timeout`) is handled at once: pass it on to CMD, then stop the cluster.
+  KUBECONFIG=$KUBECONFIG_OUT JSM_SSO_TOOLS_DIR=$TOOLS "$@" <&0 &
+  child=$!
+  trap 'kill -TERM "$child" 2>/dev/null || true' INT TERM HUP
   rc=0
-  KUBECONFIG=$KUBECONFIG_OUT "$@" || rc=$?
-  exit $rc
+  wait "$child" || rc=$?
+  while kill -0 "$child" 2>/dev/null; do rc=0; wait "$child" || rc=$?; done
+  exit "$rc"
 fi
 echo "$KUBECONFIG_OUT"

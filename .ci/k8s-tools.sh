@@ -10,7 +10,8 @@
 #
 # Sources (no binary downloads; only the Go module proxy and Debian apt):
 #   kube-apiserver, kube-controller-manager  built from module k8s.io/kubernetes
-#   etcd                                     Debian's etcd-server, else built from go.etcd.io/etcd
+#   etcd                                     Debian's etcd-server (symlinked), else
+#                                            built from go.etcd.io/etcd/server/v3
 #   helm                                     built from module helm.sh/helm/v3
 #
 # Environment:
@@ -28,6 +29,11 @@ set -euo pipefail
 K8S_VERSION=v1.32.13          # k8s.io/kubernetes; staging modules are v0.32.13
 HELM_VERSION=v3.20.2          # helm.sh/helm/v3 (supports k8s 1.32-1.35)
 ETCD_GO_VERSION=v3.5.21       # fallback only, when apt has no etcd-server
+# Staging modules pinned away from v0.<minor>.<patch>. The module proxy
+# reachable from these machines serves no zip for k8s.io/endpointslice
+# v0.32.13 (403 "This module version is not available"); v0.32.12 is the
+# nearest patch. Only kube-controller-manager imports it.
+STAGING_PINS="k8s.io/endpointslice=v0.32.12"
 # Bump when the build recipe itself changes in a way that needs a rebuild.
 RECIPE=1
 
@@ -41,9 +47,10 @@ die() { log "ERROR: $*"; exit 1; }
 # Stamp content for each tool; a binary is up to date iff its stamp matches.
 stamp_of() {
   case $1 in
-    kube-apiserver|kube-controller-manager) echo "$K8S_VERSION recipe=$RECIPE" ;;
+    kube-apiserver|kube-controller-manager) echo "$K8S_VERSION $STAGING_PINS recipe=$RECIPE" ;;
     helm) echo "$HELM_VERSION recipe=$RECIPE" ;;
-    etcd) echo "etcd recipe=$RECIPE" ;; # content checked by `etcd --version` below
+    etcd) echo "$ETCD_GO_VERSION recipe=$RECIPE" ;; # when built from source
+    etcd-debian) echo "debian recipe=$RECIPE" ;;    # symlink to Debian's /usr/bin/etcd
   esac
 }
 wanted_tools() {
@@ -54,7 +61,10 @@ wanted_tools() {
 up_to_date() { # tool
   local t=$1
   [ -f "$TOOLS_DIR/$t" ] && [ -x "$TOOLS_DIR/$t" ] || return 1
-  [ "$(cat "$TOOLS_DIR/.$t.stamp" 2>/dev/null)" = "$(stamp_of "$t")" ] || return 1
+  local have; have=$(cat "$TOOLS_DIR/.$t.stamp" 2>/dev/null) || return 1
+  [ "$have" = "$(stamp_of "$t")" ] && return 0
+  # Debian's etcd is fine too, unless a source build is asked for.
+  [ "$t" = etcd ] && [ "${JSM_SSO_ETCD_FROM_SOURCE:-0}" != 1 ] && [ "$have" = "$(stamp_of etcd-debian)" ]
 }
 all_up_to_date() {
   local t
@@ -93,8 +103,6 @@ export GOTOOLCHAIN=local          # use the installed Go; never download another
 export CGO_ENABLED=0              # static binaries, no C compiler needed
 export GOFLAGS="-mod=mod -buildvcs=false -trimpath"
 export GOMAXPROCS=$PROCS
-export GOPROXY=${GOPROXY:-https://proxy.golang.org,direct}
-export GOSUMDB=${GOSUMDB:-sum.golang.org}
 # nice: the lead machine runs npm builds concurrently; let them win.
 GOBUILD=(nice -n 10 go build -p "$PROCS")
 
@@ -147,7 +155,12 @@ build_kubernetes() {
     echo "require k8s.io/kubernetes $K8S_VERSION"
     echo
     echo "replace ("
-    for t in $staging; do echo "	$t => $t $staging_ver"; done
+    local v pin
+    for t in $staging; do
+      v=$staging_ver
+      for pin in $STAGING_PINS; do [ "${pin%%=*}" = "$t" ] && v=${pin#*=}; done
+      echo "	$t => $t $v"
+    done
     echo ")"
   } >"$mod/go.mod"
   log "wrapper go.mod: $(echo "$staging" | wc -l) staging replaces"
@@ -187,8 +200,9 @@ build_etcd() {
       fi
     fi
     if [ -x /usr/bin/etcd ]; then
-      ln -sfn /usr/bin/etcd "$TOOLS_DIR/etcd"
-      stamp_of etcd >"$TOOLS_DIR/.etcd.stamp"
+      rm -rf "${TOOLS_DIR:?}/etcd"
+      ln -s /usr/bin/etcd "$TOOLS_DIR/etcd"
+      stamp_of etcd-debian >"$TOOLS_DIR/.etcd.stamp"
       log "etcd: $(/usr/bin/etcd --version | head -n1) (Debian)"
       return 0
     fi
@@ -204,7 +218,6 @@ build_etcd() {
     echo "require go.etcd.io/etcd/server/v3 $ETCD_GO_VERSION"; } >"$mod/go.mod"
   (cd "$mod" && "${GOBUILD[@]}" -ldflags="-s -w" -o "$WORK/out/etcd" go.etcd.io/etcd/server/v3) ||
     die "go build of etcd failed"
-  rm -f "$TOOLS_DIR/etcd"
   install_bin "$WORK/out/etcd" etcd
   log "built etcd in $((SECONDS - s))s"
 }
