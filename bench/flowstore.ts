@@ -1,5 +1,5 @@
-import { MemoryFlowStore, RedisFlowStore } from '../common/flowstore/index.js';
 import type { FlowStore } from '../common/flowstore/index.js';
+import { MemoryFlowStore, RedisFlowStore } from '../common/flowstore/index.js';
 import { startLocalRedis } from '../test/support/local-redis.js';
 
 /** put+take round trips per second for each store (one flow step each), and their ratio. */
@@ -24,7 +24,11 @@ export async function benchFlowStore(): Promise<Record<string, number>> {
 }
 
 async function roundTrips(store: FlowStore, count: number): Promise<number> {
-  const value = JSON.stringify({ requestId: '_'.padEnd(40, 'x'), relayState: '/requests', verifier: 'v'.repeat(43) });
+  const value = JSON.stringify({
+    requestId: '_'.padEnd(40, 'x'),
+    relayState: '/requests',
+    verifier: 'v'.repeat(43),
+  });
   let next = 0;
   const started = process.hrtime.bigint();
   await Promise.all(

@@ -32,7 +32,10 @@ for (const name of names) {
     console.error(`  failed: ${(err as Error).stack ?? err}`);
   }
 }
-writeFileSync('bench-results.json', `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`);
+writeFileSync(
+  'bench-results.json',
+  `${JSON.stringify({ at: new Date().toISOString(), results }, null, 2)}\n`,
+);
 console.log('\nwrote bench-results.json');
 process.exit(failed ? 1 : 0);
 

@@ -7,7 +7,8 @@ class SpecWithSummary extends Mocha.reporters.Spec {
     super(runner, options);
     runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
       const file = process.env.JSM_SSO_TEST_SUMMARY;
-      if (file) writeFileSync(file, JSON.stringify({ passed: this.stats.passes, failed: this.stats.failures }));
+      if (file)
+        writeFileSync(file, JSON.stringify({ passed: this.stats.passes, failed: this.stats.failures }));
     });
   }
 }
