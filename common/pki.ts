@@ -14,25 +14,43 @@ export interface KeyPairPem {
   certPem: string;
 }
 
-export async function createSelfSignedCertificate(options: { commonName: string; days?: number }): Promise<KeyPairPem> {
-  const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+export async function createSelfSignedCertificate(options: {
+  commonName: string;
+  days?: number;
+}): Promise<KeyPairPem> {
+  const algorithm = {
+    name: 'RSASSA-PKCS1-v1_5',
+    hash: 'SHA-256',
+    publicExponent: new Uint8Array([1, 0, 1]),
+    modulusLength: 2048,
+  };
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(notBefore.getTime() + (options.days ?? 3650) * 86_400_000);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: webcrypto.getRandomValues(new Uint8Array(16)).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '7'),
+    serialNumber: positiveSerial(),
     name: `CN=${options.commonName.replace(/[,=+<>#;\\"]/g, '')}`,
     notBefore,
     notAfter,
     signingAlgorithm: algorithm,
     keys,
-    extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true)],
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    ],
   });
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
   return {
     keyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`,
     certPem: certificate.toString('pem') + '\n',
   };
+}
+
+/** 128 random bits as a DER INTEGER that stays positive (top bit clear), as RFC 5280 4.1.2.2 requires. */
+function positiveSerial(): string {
+  const serial = webcrypto.getRandomValues(new Uint8Array(16));
+  serial[0] = (serial[0] ?? 0) & 0x7f;
+  return Buffer.from(serial).toString('hex');
 }
 
 /** SHA-256 fingerprint of a PEM certificate as upper-case hex pairs (AA:BB:...), as openssl prints it. */

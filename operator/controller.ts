@@ -1,8 +1,8 @@
 import type { Registry } from 'prom-client';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { Logger } from '../common/log.js';
+import { createSelfSignedCertificate, type KeyPairPem } from '../common/pki.js';
 import { EventRecorder } from './events.js';
-import { generateSigningKeyPair } from './keys.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { cacheKey, Informer, type InformerEventType } from './kube/informer.js';
 import { collectionPath, KINDS, OWNED_KINDS, type ResourceKind } from './kube/kinds.js';
@@ -10,7 +10,6 @@ import { createOperatorMetrics, type OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { type ObjectCache, type ReconcilerDeps, reconcileTenant } from './reconciler.js';
 import { MANAGED_BY, type OperatorSettings } from './resources/common.js';
-import type { KeyPairPem } from './resources/signing-secret.js';
 import { type CachedSecret, toCachedSecret } from './secret-facts.js';
 
 /**
@@ -71,7 +70,8 @@ export class Controller implements ObjectCache {
       cache: this,
       events: new EventRecorder(options.client, options.instance, options.logger),
       logger: options.logger,
-      generateKeyPair: options.generateKeyPair ?? generateSigningKeyPair,
+      generateKeyPair:
+        options.generateKeyPair ?? ((commonName) => createSelfSignedCertificate({ commonName })),
       indexSecrets: (tenantKey, secretKeys) => this.indexSecrets(tenantKey, secretKeys),
     };
     const scopes: (string | undefined)[] = options.namespaces?.length ? options.namespaces : [undefined];
@@ -156,6 +156,15 @@ export class Controller implements ObjectCache {
 
   get(kind: ResourceKind, namespace: string, name: string): KubeObject | undefined {
     return lookup(this.owned.get(kind.kind) ?? [], namespace, name);
+  }
+
+  remember(kind: ResourceKind, object: KubeObject): void {
+    const namespace = object.metadata.namespace ?? '';
+    const informers: Informer<KubeObject>[] =
+      kind === KINDS.tenant
+        ? (this.tenants as unknown as Informer<KubeObject>[])
+        : (this.owned.get(kind.kind) ?? []);
+    informers.find((i) => i.covers(namespace))?.remember(object);
   }
 
   ownedBy(uid: string): KubeObject[] {

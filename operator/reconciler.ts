@@ -3,9 +3,9 @@ import { checkTenant, type JsmSsoTenant } from '../common/config/load.js';
 import type { TenantStatus } from '../common/config/tenant.generated.js';
 import { ConfigError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
+import { certificateFingerprint, type KeyPairPem } from '../common/pki.js';
 import { needsApply } from './drift.js';
 import type { EventRecorder } from './events.js';
-import { certificateFingerprint } from './keys.js';
 import { isConflict, type KubeClient, type KubeObject } from './kube/client.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import {
@@ -18,7 +18,7 @@ import {
 } from './resources/common.js';
 import { desiredObjects } from './resources/index.js';
 import { allSecretKeys, signingSecretName } from './resources/secret-refs.js';
-import { desiredSigningSecret, type KeyPairPem } from './resources/signing-secret.js';
+import { desiredSigningSecret } from './resources/signing-secret.js';
 import { type CachedSecret, toCachedSecret } from './secret-facts.js';
 import { type ConditionInput, computeStatus, deploymentCondition, sameStatus } from './status.js';
 
@@ -33,6 +33,8 @@ export interface ObjectCache {
   get(kind: ResourceKind, namespace: string, name: string): KubeObject | undefined;
   /** Objects of the owned kinds whose controller is the tenant with this uid. */
   ownedBy(uid: string): KubeObject[];
+  /** Records what an apply returned (owned kinds and the tenant's status) ahead of its watch event. */
+  remember(kind: ResourceKind, object: KubeObject): void;
 }
 
 export interface ReconcilerDeps {
@@ -246,10 +248,11 @@ async function applyOwned(
     const name = object.metadata.name!;
     wanted.add(`${object.kind}/${name}`);
     if (!needsApply(object, deps.cache.get(kind, namespace, name))) continue;
-    await deps.client.apply(objectPath(kind, namespace, name), object, {
+    const applied = await deps.client.apply<KubeObject>(objectPath(kind, namespace, name), object, {
       fieldManager: FIELD_MANAGER,
       force: true,
     });
+    deps.cache.remember(kind, { ...applied, kind: object.kind });
     outcome.applied.push(`${object.kind}/${name}`);
   }
   for (const object of deps.cache.ownedBy(context.tenant.metadata!.uid ?? '')) {
@@ -264,11 +267,12 @@ async function applyOwned(
 
 async function writeStatus(deps: ReconcilerDeps, tenant: JsmSsoTenant, status: TenantStatus): Promise<void> {
   const { name, namespace } = tenant.metadata!;
-  await deps.client.apply(
+  const written = await deps.client.apply<KubeObject>(
     `${objectPath(KINDS.tenant, namespace, name)}/status`,
     { apiVersion: tenant.apiVersion, kind: tenant.kind, metadata: { name, namespace }, status },
     { fieldManager: FIELD_MANAGER, force: true },
   );
+  deps.cache.remember(KINDS.tenant, { ...written, apiVersion: tenant.apiVersion, kind: tenant.kind });
 }
 
 /** A Warning Event for each condition that turned False, so `kubectl describe` shows why. */

@@ -15,7 +15,7 @@ export interface InformerOptions<T extends KubeObject> {
   /** Collection path, e.g. /apis/apps/v1/deployments or /api/v1/namespaces/a/secrets. */
   path: string;
   labelSelector?: string;
-  /** Shrinks what is cached (e.g. a Secret's data replaced by its hash). */
+  /** Shrinks what is cached (e.g. a Secret's data replaced by its hash); managedFields are always dropped. */
   transform?: (object: KubeObject) => T;
   onEvent: (type: InformerEventType, object: T) => void;
   logger: Logger;
@@ -64,6 +64,22 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.cache.get(cacheKey(namespace, name));
   }
 
+  /**
+   * Stores what a write returned, so the next reconcile sees it before the watch event arrives
+   * (without this, a busy operator re-applies objects whose events are still in flight).
+   */
+  remember(raw: KubeObject): void {
+    const object = this.shrink(raw);
+    this.cache.set(cacheKey(object.metadata.namespace, object.metadata.name ?? ''), object);
+  }
+
+  /** Whether this informer's collection holds objects of `namespace`. */
+  covers(namespace: string): boolean {
+    return (
+      !this.options.path.includes('/namespaces/') || this.options.path.includes(`/namespaces/${namespace}/`)
+    );
+  }
+
   list(): T[] {
     return [...this.cache.values()];
   }
@@ -105,11 +121,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private async relist(): Promise<void> {
-    const { client, path, labelSelector, transform, onEvent } = this.options;
+    const { client, path, labelSelector, onEvent } = this.options;
     const list = await client.list(path, { labelSelector });
     const seen = new Set<string>();
     for (const raw of list.items) {
-      const object = transform ? transform(raw) : (raw as T);
+      const object = this.shrink(raw);
       const key = cacheKey(object.metadata.namespace, object.metadata.name ?? '');
       seen.add(key);
       const before = this.cache.get(key);
@@ -174,6 +190,16 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
+  /**
+   * managedFields are often the largest part of an object and nothing the operator reads (drift is
+   * judged on the fields themselves): dropping them keeps thousands of cached objects small.
+   */
+  private shrink(raw: KubeObject): T {
+    const { managedFields: _dropped, ...metadata } = raw.metadata;
+    const object = { ...raw, metadata };
+    return this.options.transform ? this.options.transform(object) : (object as T);
+  }
+
   private handle(event: WatchEvent<T>): void {
     if (event.type === 'ERROR') {
       const status = event.object as unknown as { code?: number; reason?: string; message?: string };
@@ -182,7 +208,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const raw = event.object as KubeObject;
     if (raw.metadata?.resourceVersion) this.resourceVersion = raw.metadata.resourceVersion;
     if (event.type === 'BOOKMARK') return;
-    const object = this.options.transform ? this.options.transform(raw) : (raw as T);
+    const object = this.shrink(raw);
     const key = cacheKey(object.metadata.namespace, object.metadata.name ?? '');
     if (event.type === 'DELETED') this.cache.delete(key);
     else this.cache.set(key, object);

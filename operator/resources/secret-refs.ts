@@ -1,5 +1,5 @@
 import type { JsmSsoTenant } from '../../common/config/load.js';
-import { childName, type Part } from './common.js';
+import { type Part, tenantName } from './common.js';
 
 /**
  * Which Secret keys each part reads. This is the least-privilege rule in one place: the broker
@@ -13,11 +13,16 @@ export interface SecretKeyUse {
   optional?: boolean;
 }
 
-/** The Secret holding the part's SAML signing key: the tenant's ref or a default the operator generates. */
+/**
+ * The Secret holding the part's SAML signing key: the tenant's ref or a default the operator
+ * generates, `<tenant>-<part>-signing` exactly as the parts compute it (portal/app.ts). Secret names
+ * may be 253 characters long, so unlike childName this is never shortened: a shortened name would
+ * send the portal looking for the broker's certificate in a directory that does not exist.
+ */
 export function signingSecretName(tenant: JsmSsoTenant, part: Part): string {
   const ref =
     part === 'broker' ? tenant.spec.broker.signingSecretRef : tenant.spec.portal.samlSigningSecretRef;
-  return ref?.name ?? childName(tenant, `${part}-signing`);
+  return ref?.name ?? `${tenantName(tenant)}-${part}-signing`;
 }
 
 function tlsPair(secret: string): SecretKeyUse[] {

@@ -1,5 +1,6 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import type { JsmSsoTenant } from '../../common/config/load.js';
+import type { KeyPairPem } from '../../common/pki.js';
 import { objectMeta, type Part } from './common.js';
 import { signingSecretName } from './secret-refs.js';
 
@@ -7,11 +8,6 @@ import { signingSecretName } from './secret-refs.js';
  * The SAML signing key pair the operator generates when the tenant names no existing Secret.
  * It is created once and never overwritten: rotating it is the tenant owner's decision.
  */
-export interface KeyPairPem {
-  certificate: string;
-  privateKey: string;
-}
-
 export function desiredSigningSecret(tenant: JsmSsoTenant, part: Part, pair: KeyPairPem): V1Secret {
   return {
     apiVersion: 'v1',
@@ -19,8 +15,8 @@ export function desiredSigningSecret(tenant: JsmSsoTenant, part: Part, pair: Key
     metadata: objectMeta(tenant, signingSecretName(tenant, part), `${part}-signing`),
     type: 'kubernetes.io/tls',
     data: {
-      'tls.crt': Buffer.from(pair.certificate).toString('base64'),
-      'tls.key': Buffer.from(pair.privateKey).toString('base64'),
+      'tls.crt': Buffer.from(pair.certPem).toString('base64'),
+      'tls.key': Buffer.from(pair.keyPem).toString('base64'),
     },
   };
 }

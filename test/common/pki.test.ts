@@ -1,5 +1,8 @@
+// @peculiar/x509 (used here to read extensions) needs the Reflect metadata API first.
+import 'reflect-metadata';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
 import { expect } from 'chai';
-import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { certificateFingerprint, createSelfSignedCertificate } from '../../common/pki.js';
 
 describe('self-signed signing certificates', () => {
@@ -12,6 +15,18 @@ describe('self-signed signing certificates', () => {
     const days = (Date.parse(cert.validTo) - Date.now()) / 86_400_000;
     expect(days).to.be.within(29, 31);
     expect(Date.parse(cert.validFrom)).to.be.below(Date.now());
+  });
+
+  it('uses a positive 128-bit serial, digitalSignature key usage and no CA rights', async () => {
+    const pair = await createSelfSignedCertificate({ commonName: 'acme broker' });
+    const serial = new X509Certificate(pair.certPem).serialNumber;
+    // DER INTEGER, 16 bytes, top bit clear (a negative serial is refused by strict verifiers).
+    expect(serial).to.match(/^[0-7][0-9A-F]{31}$/);
+    const cert = new x509.X509Certificate(pair.certPem);
+    const usage = cert.getExtension(x509.KeyUsagesExtension);
+    expect(usage?.usages).to.equal(x509.KeyUsageFlags.digitalSignature);
+    expect(usage?.critical).to.equal(true);
+    expect(cert.getExtension(x509.BasicConstraintsExtension)?.ca).to.equal(false);
   });
 
   it('fingerprints like openssl (SHA-256, colon-separated hex)', async () => {

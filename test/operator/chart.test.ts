@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import { CRD_PATH, packageRoot } from '../../common/paths.js';
 import { ApiError, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, kindByName, objectPath } from '../../operator/kube/kinds.js';
+import { syncChartCrd } from '../../scripts/sync-chart-crd.js';
 import { type Envtest, envtest, freshNamespace } from '../support/envtest.js';
 
 const CHART = join(packageRoot(), 'charts/jsm-sso');
@@ -23,6 +25,24 @@ describe('Helm chart charts/jsm-sso', function () {
     expect(readFileSync(join(CHART, 'crds/jsmssotenant.yaml'), 'utf8')).to.equal(
       readFileSync(CRD_PATH, 'utf8'),
     );
+  });
+
+  it('gets the CRD copied by npm run gen (scripts/sync-chart-crd.ts), which reports a stale copy', () => {
+    expect(readFileSync(join(packageRoot(), 'package.json'), 'utf8')).to.include(
+      'tsx scripts/sync-chart-crd.ts',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-crd-'));
+    try {
+      const stale = join(dir, 'chart-crd.yaml');
+      writeFileSync(stale, 'old schema\n');
+      expect(syncChartCrd(true, CRD_PATH, stale)).to.equal(false);
+      expect(readFileSync(stale, 'utf8')).to.equal('old schema\n');
+      syncChartCrd(false, CRD_PATH, stale);
+      expect(readFileSync(stale, 'utf8')).to.equal(readFileSync(CRD_PATH, 'utf8'));
+      expect(syncChartCrd(true, CRD_PATH, stale)).to.equal(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('passes helm lint --strict, cluster-wide and namespaced', () => {

@@ -19,6 +19,7 @@ interface TenantLike extends KubeObject {
   status?: {
     conditions?: { type: string; status: string; reason: string; message: string }[];
     signingCertificateFingerprint?: string;
+    brokerMetadataUrl?: string;
   };
 }
 
@@ -137,6 +138,8 @@ describe('operator against a real API server', function () {
       undefined,
     );
     expect(t.status?.signingCertificateFingerprint).to.match(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    // The broker's IdP metadata, served at /saml/metadata (broker/app.ts).
+    expect(t.status?.brokerMetadataUrl).to.equal('https://sso.acme.example/saml/metadata');
     expect(condition(t, 'BrokerAvailable')?.status).to.not.equal('True'); // no kubelet here: pods never run
     expect(condition(t, 'Ready')?.status).to.equal('False');
   });
@@ -222,6 +225,46 @@ describe('operator against a real API server', function () {
     // Creating the Secrets heals it without any edit of the tenant.
     await createTenantSecrets(env.client, namespace, 'broken');
     await converged('broken');
+  });
+
+  it('records Kubernetes Events on the tenant for a configuration error and for the changes that fix it', async () => {
+    interface EventLike extends KubeObject {
+      type: string;
+      reason: string;
+      note: string;
+      reportingController: string;
+      regarding: { kind: string; name: string; uid: string };
+    }
+    const eventsFor = async (uid: string | undefined) =>
+      (await env.client.list<EventLike>(collectionPath(KINDS.event, namespace))).items.filter(
+        (e) => e.regarding.uid === uid,
+      );
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'evt'));
+    const uid = (await tenant('evt'))?.metadata.uid;
+    const warning = await eventually(
+      async () => (await eventsFor(uid)).find((e) => e.type === 'Warning'),
+      'a Warning Event',
+    );
+    expect(warning).to.include({ reason: 'SecretMissing', reportingController: 'jsm-sso.io/operator' });
+    expect(warning.note).to.include('ConfigValid').and.include('evt-oidc');
+    expect(warning.regarding).to.include({ kind: 'JsmSsoTenant', name: 'evt' });
+
+    await createTenantSecrets(env.client, namespace, 'evt');
+    await converged('evt');
+    const normal = await eventually(async () => {
+      const events = (await eventsFor(uid)).filter((e) => e.type === 'Normal');
+      return events.some((e) => e.reason === 'Applied') ? events : undefined;
+    }, 'Normal Events after the fix');
+    const byReason = (reason: string) => normal.find((e) => e.reason === reason)?.note ?? '';
+    expect(byReason('SigningKeyGenerated')).to.include('evt-broker-signing');
+    expect(byReason('Applied')).to.include('Deployment/evt-broker').and.include('ConfigMap/evt-config');
+    expect(byReason('Valid')).to.include('ConfigValid');
+    // An idle reconcile records nothing new.
+    await quiet();
+    const count = (await eventsFor(uid)).length;
+    controller.queue.add(`${namespace}/evt`);
+    await quiet();
+    expect(await eventsFor(uid)).to.have.length(count);
   });
 
   it('removes the Ingress when spec.ingress is removed', async () => {

@@ -146,7 +146,7 @@ describe('operator dependent resources (pure)', () => {
   });
 
   it('builds the generated signing Secret as kubernetes.io/tls owned by the tenant', () => {
-    const s = desiredSigningSecret(context().tenant, 'broker', { certificate: 'C', privateKey: 'K' });
+    const s = desiredSigningSecret(context().tenant, 'broker', { certPem: 'C', keyPem: 'K' });
     expect(s.type).to.equal('kubernetes.io/tls');
     expect(s.metadata?.ownerReferences?.[0]).to.include({
       uid: 'uid-1',

@@ -1,0 +1,24 @@
+// `npm run gen` step: the Helm chart ships crds/jsmssotenant.yaml byte for byte, so the chart can never
+// install a schema other than the one the types and the docs were generated from.
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CRD_PATH, packageRoot } from '../common/paths.js';
+
+export const CHART_CRD_PATH = join(packageRoot(), 'charts/jsm-sso/crds/jsmssotenant.yaml');
+
+/** Copies the CRD into the chart; with `check`, only reports whether the copy is current. */
+export function syncChartCrd(check: boolean, from = CRD_PATH, to = CHART_CRD_PATH): boolean {
+  const current = existsSync(to) && readFileSync(to, 'utf8') === readFileSync(from, 'utf8');
+  if (!check && !current) copyFileSync(from, to);
+  return current;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const check = process.argv.includes('--check');
+  const current = syncChartCrd(check);
+  if (check && !current) {
+    console.error(`${CHART_CRD_PATH} differs from ${CRD_PATH}: run npm run gen`);
+    process.exit(1);
+  }
+  console.log(current ? `${CHART_CRD_PATH} is current` : `wrote ${CHART_CRD_PATH}`);
+}

@@ -1,0 +1,296 @@
+import { expect } from 'chai';
+import type { Registry } from 'prom-client';
+import { createLogger } from '../../common/log.js';
+import { createMetricsRegistry } from '../../common/metrics.js';
+import { certificateFingerprint, createSelfSignedCertificate, type KeyPairPem } from '../../common/pki.js';
+import { Controller } from '../../operator/controller.js';
+import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
+import { Informer } from '../../operator/kube/informer.js';
+import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
+import { WorkQueue } from '../../operator/queue.js';
+import { eventually } from '../support/envtest.js';
+import { FakeApiServer, type FakeRequest } from '../support/fake-apiserver.js';
+import { secretObject, tenantObject } from '../support/tenants.js';
+
+/**
+ * Faults a real kube-apiserver does not produce on demand, injected by a small fake API server:
+ * the operator's informers and reconcile loop must heal from each without losing an event,
+ * without hammering the server, and without one tenant's failure touching another.
+ */
+const NS = 'faults';
+const logger = createLogger({ component: 'operator', level: 'silent' });
+const configMaps = collectionPath(KINDS.configMap, NS);
+const secrets = collectionPath(KINDS.secret, NS);
+const tenants = collectionPath(KINDS.tenant, NS);
+
+function configMap(name: string, value = '1'): KubeObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS }, data: { value } };
+}
+
+/** Time between consecutive matching requests, in order. */
+function gaps(requests: FakeRequest[]): number[] {
+  return requests.slice(1).map((r, i) => r.at - requests[i]!.at);
+}
+
+describe('informer against a faulty API server', function () {
+  this.timeout(30_000);
+  let fake: FakeApiServer;
+  let client: KubeClient;
+  let informer: Informer | undefined;
+  let seen: string[];
+
+  beforeEach(async () => {
+    fake = await FakeApiServer.start();
+    client = new KubeClient(fake.kubeConfig());
+    seen = [];
+  });
+
+  afterEach(async () => {
+    await informer?.stop();
+    informer = undefined;
+    client.close();
+    await fake.close();
+  });
+
+  function start(options: { backoffMs?: number; watchTimeoutSeconds?: number } = {}): Informer {
+    informer = new Informer({
+      client,
+      path: configMaps,
+      logger,
+      onEvent: (type, object) => seen.push(`${type} ${object.metadata.name}`),
+      backoff: { initialMs: options.backoffMs ?? 100, maxMs: 5_000 },
+      ...(options.watchTimeoutSeconds ? { watchTimeoutSeconds: options.watchTimeoutSeconds } : {}),
+    });
+    informer.start();
+    return informer;
+  }
+
+  const lists = () => fake.requests.filter((r) => r.method === 'GET' && !r.watch && !r.name);
+  const watches = () => fake.requests.filter((r) => r.watch);
+  const names = () =>
+    informer!
+      .list()
+      .map((o) => o.metadata.name)
+      .sort();
+
+  it('relists after a watch answered with ERROR 410 Gone, and loses no change made meanwhile', async () => {
+    fake.put(configMaps, configMap('a'));
+    fake.put(configMaps, configMap('b'));
+    await start().whenSynced();
+    await eventually(async () => watches().length === 1, 'the first watch');
+    // Changes the informer never sees as events, then history compacted past its resourceVersion.
+    fake.put(configMaps, configMap('c'), true);
+    fake.remove(configMaps, 'a', true);
+    fake.put(configMaps, configMap('b', '2'), true);
+    fake.compactAndCloseWatches();
+    await eventually(async () => lists().length === 2, 'a relist');
+    await eventually(async () => names().join() === 'b,c', 'the cache to heal');
+    expect(seen).to.include.members(['ADDED c', 'DELETED a', 'MODIFIED b']);
+    expect(informer!.get(NS, 'b')?.['data']).to.deep.equal({ value: '2' });
+    // 410 is not a failure: no backoff, no restart counted.
+    expect(informer!.restarts).to.equal(0);
+  });
+
+  it('caches objects without their managedFields', async () => {
+    const managedFields = [{ manager: 'someone', operation: 'Apply', fieldsV1: { 'f:data': {} } }];
+    fake.put(configMaps, { ...configMap('a'), metadata: { name: 'a', namespace: NS, managedFields } });
+    await start().whenSynced();
+    fake.put(configMaps, { ...configMap('b'), metadata: { name: 'b', namespace: NS, managedFields } });
+    await eventually(async () => informer!.get(NS, 'b'), 'the watched object');
+    for (const name of ['a', 'b']) {
+      expect(informer!.get(NS, name)?.metadata).to.include({ name }).and.not.have.property('managedFields');
+    }
+  });
+
+  it('relists after a watch answered with HTTP 410 Gone', async () => {
+    fake.put(configMaps, configMap('a'));
+    await start().whenSynced();
+    await eventually(async () => watches().length === 1, 'the first watch');
+    fake.inject({ match: (r) => r.watch, action: { kind: 'status', code: 410, reason: 'Gone' }, times: 1 });
+    fake.put(configMaps, configMap('b'), true);
+    fake.compactAndCloseWatches();
+    await eventually(async () => names().join() === 'a,b', 'the relisted cache');
+    expect(lists()).to.have.length(2);
+    expect(seen.filter((s) => s === 'ADDED b')).to.have.length(1);
+    expect(informer!.restarts).to.equal(0);
+  });
+
+  it('restarts a watch whose connection drops mid-stream, backing off exponentially, without losing or repeating events', async () => {
+    fake.put(configMaps, configMap('a'));
+    fake.inject({ match: (r) => r.watch, action: { kind: 'drop' }, times: 4 });
+    await start({ backoffMs: 100 }).whenSynced();
+    // Logged while the watches keep dropping: each dropped stream still carries the backlog.
+    fake.put(configMaps, configMap('b'), true);
+    await eventually(async () => watches().length >= 5, 'a fifth watch');
+    fake.put(configMaps, configMap('c'));
+    await eventually(async () => seen.includes('ADDED c'), 'an event on the healthy watch');
+    expect(informer!.restarts).to.equal(4);
+    expect(seen.filter((s) => s === 'ADDED b')).to.have.length(1);
+    expect(lists()).to.have.length(1); // a dropped connection resumes from its resourceVersion
+    // Backoff: 100, 200, 400, 800 ms (±20% jitter) between the restarts.
+    const between = gaps(watches().slice(0, 5));
+    for (const [i, gap] of between.entries()) expect(gap, `gap ${i + 1}`).to.be.at.least(0.8 * 100 * 2 ** i);
+  });
+
+  it('abandons a silent watch past its timeout and opens a new one after a backoff', async () => {
+    fake.put(configMaps, configMap('a'));
+    fake.inject({ match: (r) => r.watch, action: { kind: 'silent' }, times: 1 });
+    // The server ends healthy watches after 1 s; silence past 1.5 s means the watch is dead.
+    await start({ backoffMs: 200, watchTimeoutSeconds: 1 }).whenSynced();
+    fake.put(configMaps, configMap('b'));
+    await eventually(async () => seen.includes('ADDED b'), 'the event via a new watch');
+    expect(fake.closedWatches).to.be.at.least(1);
+    expect(informer!.restarts).to.equal(1);
+    const [silent, next] = watches();
+    expect(next!.at - silent!.at).to.be.at.least(1500 + 0.8 * 200);
+  });
+});
+
+describe('reconciler against a faulty API server', function () {
+  this.timeout(30_000);
+  let fake: FakeApiServer;
+  let client: KubeClient;
+  let controller: Controller | undefined;
+  let registry: Registry;
+  let pair: KeyPairPem;
+
+  before(async () => {
+    pair = await createSelfSignedCertificate({ commonName: 'faults', days: 1 });
+  });
+
+  beforeEach(async () => {
+    fake = await FakeApiServer.start();
+    client = new KubeClient(fake.kubeConfig());
+    registry = createMetricsRegistry();
+  });
+
+  afterEach(async () => {
+    await controller?.stop();
+    controller = undefined;
+    client.close();
+    await fake.close();
+  });
+
+  function addTenant(name: string, withSigningSecrets = true): void {
+    fake.put(secrets, secretObject(NS, `${name}-oidc`, { clientSecret: 's' }) as KubeObject);
+    fake.put(
+      secrets,
+      secretObject(NS, `${name}-atlassian`, { email: 'e@x.example', apiToken: 't' }) as KubeObject,
+    );
+    if (withSigningSecrets) {
+      for (const part of ['broker', 'portal']) {
+        fake.put(secrets, signingSecret(`${name}-${part}-signing`, pair.certPem));
+      }
+    }
+    fake.put(tenants, tenantObject(NS, name) as unknown as KubeObject);
+  }
+
+  function signingSecret(name: string, certPem: string): KubeObject {
+    const tls = { 'tls.crt': certPem, 'tls.key': pair.keyPem };
+    return { ...secretObject(NS, name, tls), type: 'kubernetes.io/tls' } as KubeObject;
+  }
+
+  async function startController(): Promise<Controller> {
+    controller = new Controller({
+      client,
+      settings: {
+        image: 'jsm-sso:test',
+        ingressNamespaceLabels: { a: 'b' },
+        metricsNamespaceLabels: { c: 'd' },
+      },
+      logger,
+      registry,
+      namespaces: [NS],
+      workers: 2,
+      instance: 'faults',
+      queue: new WorkQueue({ baseBackoffMs: 50, maxBackoffMs: 2_000 }),
+      generateKeyPair: async () => pair,
+    });
+    await controller.start();
+    return controller;
+  }
+
+  function configValid(name: string): string | undefined {
+    const tenant = fake.object(tenants, name) as {
+      status?: { conditions?: { type: string; status: string }[] };
+    };
+    return tenant?.status?.conditions?.find((c) => c.type === 'ConfigValid')?.status;
+  }
+
+  async function errors(reason: string): Promise<number> {
+    const metric = await registry.getSingleMetric('jsm_sso_operator_reconcile_errors_total')?.get();
+    return metric?.values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
+  }
+
+  const deployments = collectionPath(KINDS.deployment, NS);
+  const applies = (prefix: string) =>
+    fake.requests.filter((r) => r.method === 'PATCH' && r.name?.startsWith(prefix) && !r.subresource);
+
+  it('keeps the signing Secret someone else created when its create answers 409 AlreadyExists', async () => {
+    addTenant('acme', false);
+    const theirs = await createSelfSignedCertificate({ commonName: 'their broker key', days: 1 });
+    // Another writer (a second operator, the user) wins the race for both Secrets.
+    fake.inject({
+      match: (r) => r.method === 'POST' && r.plural === 'secrets',
+      action: {
+        kind: 'status',
+        code: 409,
+        reason: 'AlreadyExists',
+        before: (body) => fake.put(secrets, signingSecret(body!.metadata.name!, theirs.certPem)),
+      },
+    });
+    await startController();
+    await eventually(async () => configValid('acme') === 'True', 'ConfigValid=True');
+    const data = fake.object(secrets, 'acme-broker-signing')?.['data'] as Record<string, string>;
+    expect(Buffer.from(data['tls.crt']!, 'base64').toString()).to.equal(theirs.certPem);
+    const status = (fake.object(tenants, 'acme') as { status?: { signingCertificateFingerprint?: string } })
+      .status;
+    expect(status?.signingCertificateFingerprint).to.equal(certificateFingerprint(theirs.certPem));
+    // Exactly one create attempt per Secret, and no write to a Secret afterwards.
+    const secretWrites = fake.requests.filter((r) => r.plural === 'secrets' && r.method !== 'GET');
+    expect(secretWrites.map((r) => r.method)).to.deep.equal(['POST', 'POST']);
+    expect(fake.object(deployments, 'acme-broker')).to.not.equal(undefined);
+  });
+
+  it('retries an apply answered with 409 Conflict until it lands', async () => {
+    addTenant('acme');
+    fake.inject({
+      match: (r) => r.method === 'PATCH' && r.name === 'acme-broker' && r.plural === 'deployments',
+      action: { kind: 'status', code: 409, reason: 'Conflict' },
+      times: 2,
+    });
+    await startController();
+    await eventually(async () => fake.object(deployments, 'acme-broker'), 'the broker Deployment');
+    await eventually(async () => configValid('acme') === 'True', 'ConfigValid=True');
+    expect(await errors('Conflict')).to.equal(2);
+    await eventually(async () => controller!.queue.failuresOf(`${NS}/acme`) === 0, 'the backoff to reset');
+  });
+
+  it('backs off per tenant on 5xx from apply, counts the errors, and keeps other tenants converging', async () => {
+    addTenant('bad');
+    addTenant('good');
+    fake.inject({
+      match: (r) => r.method === 'PATCH' && !r.subresource && (r.name ?? '').startsWith('bad-'),
+      action: { kind: 'status', code: 503, reason: 'ServiceUnavailable' },
+    });
+    await startController();
+    await eventually(async () => configValid('good') === 'True', 'the good tenant to converge');
+    expect(fake.object(deployments, 'good-broker')).to.not.equal(undefined);
+    await eventually(
+      async () => (await errors('ServiceUnavailable')) >= 5,
+      'five failed reconciles of the bad tenant counted in reconcile_errors_total',
+    );
+    expect(applies('bad-')).to.have.length.at.least(5);
+    expect(controller!.queue.failuresOf(`${NS}/bad`)).to.be.at.least(4);
+    // One attempt per retry, 50, 100, 200, 400 ms apart (at least): exponential, per key.
+    for (const [i, gap] of gaps(applies('bad-').slice(0, 5)).entries())
+      expect(gap, `gap ${i + 1}`).to.be.at.least(50 * 2 ** i);
+    // The good tenant was reconciled once per change, never retried.
+    expect(controller!.queue.failuresOf(`${NS}/good`)).to.equal(0);
+    // The API server recovers: the bad tenant converges and its backoff is forgotten.
+    fake.clearFaults();
+    await eventually(async () => configValid('bad') === 'True', 'the bad tenant to converge');
+    await eventually(async () => controller!.queue.failuresOf(`${NS}/bad`) === 0, 'the backoff to reset');
+    expect(fake.object(deployments, 'bad-broker')).to.not.equal(undefined);
+  });
+});
