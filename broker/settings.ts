@@ -1,5 +1,6 @@
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { SecretDirectory } from '../common/config/secrets.js';
+import { signingSecretName } from '../common/config/signing-secrets.js';
 import { JsmSsoError } from '../common/errors.js';
 import { certificateBase64 } from '../common/saml/index.js';
 import type { TrustedSp } from './saml/inbound.js';
@@ -30,23 +31,12 @@ export interface BrokerSettings {
 
 export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretDirectory): BrokerSettings {
   const { broker, portal } = tenant.spec;
-  const signingRef = broker.signingSecretRef;
-  const portalRef = portal.samlSigningSecretRef;
-  if (!signingRef) {
-    throw new JsmSsoError(
-      'BROKER_SIGNING_KEY_MISSING',
-      'spec.broker.signingSecretRef is required to run the broker',
-    );
-  }
-  if (!portalRef) {
-    throw new JsmSsoError(
-      'PORTAL_CERTIFICATE_MISSING',
-      'spec.portal.samlSigningSecretRef is required: the broker only accepts signed requests',
-    );
-  }
-  const signingKeyPem = secrets.read(signingRef.name, 'tls.key');
-  const signingCertPem = secrets.read(signingRef.name, 'tls.crt');
-  const nextCertPem = secrets.readOptional(signingRef.name, 'next.crt');
+  // The operator generates both key pairs under these names when the tenant names none.
+  const signingSecret = signingSecretName(tenant, 'broker');
+  const portalSecret = signingSecretName(tenant, 'portal');
+  const signingKeyPem = secrets.read(signingSecret, 'tls.key');
+  const signingCertPem = secrets.read(signingSecret, 'tls.crt');
+  const nextCertPem = secrets.readOptional(signingSecret, 'next.crt');
   return {
     entityId: `${broker.url}/saml/metadata`,
     ssoUrl: `${broker.url}/saml/sso`,
@@ -57,7 +47,7 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretDirec
       entityId: `${portal.url}/saml/metadata`,
       acsUrl: `${portal.url}/saml/acs`,
       sloUrl: `${portal.url}/saml/slo`,
-      certificatesPem: [secrets.read(portalRef.name, 'tls.crt')],
+      certificatesPem: [secrets.read(portalSecret, 'tls.crt')],
     },
     signing: loadSigningCredential(signingKeyPem, signingCertPem),
     signingKeyPem,

@@ -8,8 +8,14 @@ const TOOLS: Record<string, { summary: string; load: () => Promise<Run> }> = {
     summary: 'A stateful emulator of an Atlassian JSM Cloud site',
     load: async () => (await import('./jsm-emulator/cli.js')).run,
   },
-  idp: { summary: 'A development OpenID Connect provider (oidc-provider)', load: async () => (await import('./idp/cli.js')).run },
-  start: { summary: 'The whole stack on loopback (what `npm start` runs)', load: async () => (await import('./start.js')).run },
+  idp: {
+    summary: 'A development OpenID Connect provider (oidc-provider)',
+    load: async () => (await import('./idp/cli.js')).run,
+  },
+  start: {
+    summary: 'The whole stack on loopback (what `npm start` runs)',
+    load: async () => (await import('./start.js')).run,
+  },
 };
 
 function usage(): string {

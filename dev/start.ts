@@ -30,11 +30,16 @@ export async function run(argv: string[]): Promise<void> {
   const values = parseCommand(
     {
       name: 'dev start',
-      summary: 'Start the JSM emulator, the dev IdP, the broker and the portal on loopback (Redis when REDIS_URL is set).',
+      summary:
+        'Start the JSM emulator, the dev IdP, the broker and the portal on loopback (Redis when REDIS_URL is set).',
       options: {
         'portal-port': { type: 'string', value: 'N', description: 'Portal port (default: a free one).' },
-        seed: { type: 'string', value: 'FILE', description: 'JSM emulator seed YAML (default: the built-in help center).' },
-        quiet: { type: 'boolean', description: 'Do not echo the children\'s log lines.' },
+        seed: {
+          type: 'string',
+          value: 'FILE',
+          description: 'JSM emulator seed YAML (default: the built-in help center).',
+        },
+        quiet: { type: 'boolean', description: "Do not echo the children's log lines." },
       },
     },
     argv,
@@ -98,7 +103,15 @@ export async function run(argv: string[]): Promise<void> {
 
   const secretsDir = join(dir, 'secrets');
   const seed = typeof values['seed'] === 'string' ? ['--seed', values['seed']] : [];
-  start('jsm-emulator', ['dev', 'jsm-emulator', '--port', String(ports.emulator), '--host', '127.0.0.1', ...seed]);
+  start('jsm-emulator', [
+    'dev',
+    'jsm-emulator',
+    '--port',
+    String(ports.emulator),
+    '--host',
+    '127.0.0.1',
+    ...seed,
+  ]);
   start('idp', [
     'dev',
     'idp',
@@ -135,7 +148,10 @@ export async function run(argv: string[]): Promise<void> {
     broker: `http://127.0.0.1:${ports.broker}`,
     idp: `http://127.0.0.1:${ports.idp}`,
     jsmEmulator: `http://127.0.0.1:${ports.emulator}`,
-    management: { broker: `http://127.0.0.1:${ports.brokerManagement}`, portal: `http://127.0.0.1:${ports.portalManagement}` },
+    management: {
+      broker: `http://127.0.0.1:${ports.brokerManagement}`,
+      portal: `http://127.0.0.1:${ports.portalManagement}`,
+    },
     flowStore: redisUrl ? 'redis' : 'memory',
   };
   console.log(
@@ -183,7 +199,10 @@ function tenantDocument(ports: Ports, withRedis: boolean) {
         samlSigningSecretRef: { name: `${TENANT}-portal-signing` },
         adminGroups: ['jsm-admins'],
       },
-      broker: { url: `http://127.0.0.1:${ports.broker}`, signingSecretRef: { name: `${TENANT}-broker-signing` } },
+      broker: {
+        url: `http://127.0.0.1:${ports.broker}`,
+        signingSecretRef: { name: `${TENANT}-broker-signing` },
+      },
       identityProviders: [
         {
           name: 'acme-dev',
@@ -198,7 +217,7 @@ function tenantDocument(ports: Ports, withRedis: boolean) {
           attributeMapping: {
             email: 'claims.email',
             displayName: 'claims.name',
-            groups: "has(claims.groups) ? claims.groups : []",
+            groups: 'has(claims.groups) ? claims.groups : []',
           },
         },
       ],
@@ -217,7 +236,10 @@ async function waitFor(url: string, name: string, timeoutMs = 60_000): Promise<v
   let last = '';
   while (Date.now() < deadline) {
     try {
-      const response = await fetch(url, { headers: { authorization: basicAuth() }, signal: AbortSignal.timeout(2000) });
+      const response = await fetch(url, {
+        headers: { authorization: basicAuth() },
+        signal: AbortSignal.timeout(2000),
+      });
       if (response.status < 500) return;
       last = `HTTP ${response.status}`;
     } catch (err) {

@@ -5,6 +5,7 @@
  */
 import type { RequestListener } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { signingSecretName } from '../common/config/signing-secrets.js';
 import { JsmSsoError } from '../common/errors.js';
 import type { PartContext } from '../common/runtime.js';
 import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
@@ -150,10 +151,10 @@ function buildServices(
   const spec = tenant.spec;
   const name = tenant.metadata?.name ?? 'tenant';
   const cookies = cookiePolicy(spec.portal.url);
-  const signingSecret = spec.portal.samlSigningSecretRef?.name ?? `${name}-portal-signing`;
+  const signingSecret = signingSecretName(tenant, 'portal');
   const signingKeyPem = secrets.read(signingSecret, 'tls.key');
   const signingCertPem = secrets.read(signingSecret, 'tls.crt');
-  const brokerSecret = spec.broker.signingSecretRef?.name ?? `${name}-broker-signing`;
+  const brokerSecret = signingSecretName(tenant, 'broker');
   const brokerCertificates: BrokerCertificateSource = options.brokerCertificatesPem
     ? { kind: 'configured', certificates: async () => options.brokerCertificatesPem! }
     : (configuredBrokerCertificates(secrets, brokerSecret) ??

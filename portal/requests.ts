@@ -10,6 +10,7 @@ import type { CustomerRequestDTO, JqlIssue } from './atlassian/types.js';
 import type { Catalogue } from './catalogue.js';
 import {
   type Customer,
+  canAct,
   canSee,
   createdRequestJql,
   type DeskRef,
@@ -63,6 +64,8 @@ export interface VisibleRequest {
   request: CustomerRequestDTO;
   facts: RequestFacts;
   desk: DeskRef;
+  /** canAct's answer: false for a customer who sees the request only as one of its approvers. */
+  mayAct: boolean;
 }
 
 export class RequestService {
@@ -129,21 +132,21 @@ export class RequestService {
       approverAccountIds: [],
       organizationIds: [],
     };
-    if (canSee(customer, facts, desks)) return { request, facts, desk };
-    const approvals = await this.#client.approvals(issueKey);
+    if (canAct(customer, facts, desks)) return { request, facts, desk, mayAct: true };
+    // Not decided by the request itself: the organization share decides whether they may act, the
+    // approvals whether an approver may at least see it.
+    const [approvals, organizationIds] = await Promise.all([
+      this.#client.approvals(issueKey),
+      facts.reporterAccountId
+        ? this.#sharedOrganizations(customer, desk.projectId, facts.reporterAccountId, issueKey)
+        : [],
+    ]);
     facts.approverAccountIds = approvals.flatMap((a) =>
       (a.approvers ?? []).flatMap((x) => (x.approver ? [x.approver.accountId] : [])),
     );
-    if (!canSee(customer, facts, desks) && facts.reporterAccountId) {
-      facts.organizationIds = await this.#sharedOrganizations(
-        customer,
-        desk.projectId,
-        facts.reporterAccountId,
-        issueKey,
-      );
-    }
+    facts.organizationIds = organizationIds;
     if (!canSee(customer, facts, desks)) throw new NotVisibleError();
-    return { request, facts, desk };
+    return { request, facts, desk, mayAct: canAct(customer, facts, desks) };
   }
 
   /** The customer's organizations the request is shared with (all of them, or none). */

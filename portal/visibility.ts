@@ -6,7 +6,8 @@
  * A customer sees a request when its service desk is one of the portal's desks AND they reported it
  * (which includes requests raised on their behalf), are a participant, are one of its approvers (as
  * in the native portal, where approvers open the request to answer), or it is shared with one of
- * their organizations.
+ * their organizations. The list JQL (`ownershipJql`) names the same four ties, so what is listed is
+ * what `canSee` lets open.
  */
 import { JsmSsoError } from '../common/errors.js';
 
@@ -35,7 +36,7 @@ export interface DeskRef {
   projectId: string;
 }
 
-export type Ownership = 'all' | 'mine' | 'shared' | 'organization';
+export type Ownership = 'all' | 'mine' | 'shared' | 'approvals' | 'organization';
 export type StatusFilter = 'open' | 'closed' | 'all';
 
 export interface RequestFilters {
@@ -63,12 +64,28 @@ export function canSeeDesk(desks: readonly DeskRef[], serviceDeskId: string): bo
 }
 
 export function canSee(customer: Customer, request: RequestFacts, desks: readonly DeskRef[]): boolean {
+  return canAct(customer, request, desks) || isApproverOf(customer, request, desks);
+}
+
+/**
+ * Whether the customer may change the request (move it through its workflow, share it, attach
+ * files): they reported it, take part in it or share it through an organization. Being asked to
+ * approve lets one read, comment and answer the approval, not cancel or re-share someone else's
+ * request.
+ */
+export function canAct(customer: Customer, request: RequestFacts, desks: readonly DeskRef[]): boolean {
   if (!desks.some((d) => d.projectId === request.projectId)) return false;
   if (request.reporterAccountId !== undefined && request.reporterAccountId === customer.accountId)
     return true;
   if (request.participantAccountIds.includes(customer.accountId)) return true;
-  if (request.approverAccountIds.includes(customer.accountId)) return true;
   return request.organizationIds.some((id) => customer.organizationIds.includes(id));
+}
+
+function isApproverOf(customer: Customer, request: RequestFacts, desks: readonly DeskRef[]): boolean {
+  return (
+    desks.some((d) => d.projectId === request.projectId) &&
+    request.approverAccountIds.includes(customer.accountId)
+  );
 }
 
 /**
@@ -102,16 +119,20 @@ export function ownershipJql(customer: Customer, ownership: Ownership): string |
   const orgs = customer.organizationIds.map((id) => quoted(id, isNumericId));
   const mine = `reporter = ${me}`;
   const shared = `"Request participants" = ${me}`;
+  // JSM's Approvers field: the people asked to approve (the native portal's "Approvals").
+  const approvals = `approvers = ${me}`;
   const organization = orgs.length > 0 ? `organizations in (${orgs.join(', ')})` : undefined;
   switch (ownership) {
     case 'mine':
       return mine;
     case 'shared':
       return shared;
+    case 'approvals':
+      return approvals;
     case 'organization':
       return organization;
     case 'all':
-      return `(${[mine, shared, organization].filter(Boolean).join(' OR ')})`;
+      return `(${[mine, shared, approvals, organization].filter(Boolean).join(' OR ')})`;
   }
 }
 

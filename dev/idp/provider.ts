@@ -43,12 +43,13 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const { port } = server.address() as AddressInfo;
   const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const provider = await createProvider(issuer, options.clients);
+  const formAction = loginFormAction(options.clients);
   const oidc = provider.callback();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const interaction = /^\/interaction\/([-\w]+)(\/login)?$/.exec(path);
     if (interaction) {
-      handleInteraction(provider, req, res, interaction[2] !== undefined).catch(() => {
+      handleInteraction(provider, req, res, interaction[2] !== undefined, formAction).catch(() => {
         if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
         res.end('this sign-in attempt has expired; start again\n');
       });
@@ -120,14 +121,32 @@ async function createProvider(issuer: string, clients: ClientMetadata[]): Promis
   return provider;
 }
 
+/**
+ * CSP `form-action` for the login page. Chromium applies it to every redirect that follows the
+ * form's POST, and a successful sign-in goes on (through /auth) to a client's redirect_uri: so the
+ * registered clients' redirect_uri origins must be allowed besides 'self', or the IdP blocks its own
+ * answer. Origins come from the registration (never from the request) and are serialized by URL.
+ */
+export function loginFormAction(clients: readonly ClientMetadata[]): string {
+  const origins = new Set<string>();
+  for (const client of clients) {
+    for (const uri of client.redirect_uris ?? []) {
+      const url = URL.canParse(uri) ? new URL(uri) : undefined;
+      if (url && (url.protocol === 'https:' || url.protocol === 'http:')) origins.add(url.origin);
+    }
+  }
+  return ["'self'", ...origins].join(' ');
+}
+
 async function handleInteraction(
   provider: Provider,
   req: IncomingMessage,
   res: ServerResponse,
   submitted: boolean,
+  formAction: string,
 ) {
   const details = await provider.interactionDetails(req, res);
-  if (!submitted) return renderLogin(res, details.uid, '');
+  if (!submitted) return renderLogin(res, details.uid, '', formAction);
   const form = new URLSearchParams(await readBody(req));
   const user = DEV_USERS.find((u) => u.email === (form.get('email') ?? '').trim().toLowerCase());
   const password = Buffer.from(form.get('password') ?? '');
@@ -136,7 +155,7 @@ async function handleInteraction(
     password.length !== DEV_PASSWORD.length ||
     !timingSafeEqual(password, Buffer.from(DEV_PASSWORD))
   ) {
-    return renderLogin(res, details.uid, 'Unknown e-mail or wrong password.');
+    return renderLogin(res, details.uid, 'Unknown e-mail or wrong password.', formAction);
   }
   await provider.interactionFinished(
     req,
@@ -146,7 +165,7 @@ async function handleInteraction(
   );
 }
 
-function renderLogin(res: ServerResponse, uid: string, error: string): void {
+function renderLogin(res: ServerResponse, uid: string, error: string, formAction: string): void {
   const nonce = cspNonce();
   const people = DEV_USERS.map((u) => `<li>${escapeHtml(u.email)}</li>`).join('');
   sendHtmlPage(
@@ -161,7 +180,7 @@ ${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button></form>
 <p>Seeded users (password <code>${DEV_PASSWORD}</code>):</p><ul>${people}</ul></body></html>`,
-    { nonce },
+    { nonce, formAction },
   );
 }
 

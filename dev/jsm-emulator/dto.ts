@@ -186,6 +186,9 @@ export function commentDTO(
     public: comment.public,
     ...(author ? { author: userDTO(ctx, author) } : {}),
     created: dateDTO(comment.created),
+    ...(expand.has('attachment')
+      ? { attachments: commentAttachmentsPage(ctx, state, request, comment, new URLSearchParams()) }
+      : {}),
     ...(expand.has('renderedBody')
       ? {
           renderedBody: {
@@ -195,6 +198,25 @@ export function commentDTO(
       : {}),
     _links: { self: `${ctx.base}/rest/servicedeskapi/request/${request.id}/comment/${comment.id}` },
   };
+}
+
+/** The files added with one comment, as a page (the comment's `attachment` expansion and its own resource). */
+export function commentAttachmentsPage(
+  ctx: LinkContext,
+  state: EmulatorState,
+  request: CustomerRequest,
+  comment: Comment,
+  query: URLSearchParams,
+  paging: PageRequest = { start: 0, limit: 50 },
+) {
+  return page(
+    ctx,
+    `/request/${request.id}/comment/${comment.id}/attachment`,
+    query,
+    request.attachments.filter((a) => comment.attachmentIds.includes(a.id)),
+    paging,
+    (a) => attachmentDTO(ctx, state, a),
+  );
 }
 
 export function attachmentDTO(ctx: LinkContext, state: EmulatorState, attachment: Attachment) {

@@ -6,8 +6,11 @@
 //   or      := and (OR and)*
 //   and     := primary (AND primary)*
 //   primary := '(' or ')' | clause
-//   clause  := reporter = V | "Request participants" = V | organizations (= V | in (V, ...))
+//   clause  := reporter = V | "Request participants" = V | approvers = V
+//            | organizations (= V | in (V, ...)) | (issuekey | key) (= V | in (V, ...))
 //            | project (= V | in (V, ...)) | statusCategory (= | !=) V | text ~ "..."
+//
+// `approvers` is JSM's Approvers field: the people asked to approve, whatever they decided.
 
 export class JqlError extends Error {}
 
@@ -69,7 +72,15 @@ function tokenize(jql: string): Token[] {
   return tokens;
 }
 
-export type JqlField = 'reporter' | 'participants' | 'organizations' | 'project' | 'statusCategory' | 'text';
+export type JqlField =
+  | 'reporter'
+  | 'participants'
+  | 'approvers'
+  | 'organizations'
+  | 'issueKey'
+  | 'project'
+  | 'statusCategory'
+  | 'text';
 export type JqlNode =
   | { kind: 'and' | 'or'; left: JqlNode; right: JqlNode }
   | { kind: 'clause'; field: JqlField; op: '=' | '!=' | 'in' | '~'; values: string[] };
@@ -81,13 +92,27 @@ export interface JqlQuery {
 const FIELDS: Record<string, { field: JqlField; ops: readonly string[] }> = {
   reporter: { field: 'reporter', ops: ['='] },
   'request participants': { field: 'participants', ops: ['='] },
+  approvers: { field: 'approvers', ops: ['='] },
+  issuekey: { field: 'issueKey', ops: ['=', 'in'] },
+  key: { field: 'issueKey', ops: ['=', 'in'] },
   organizations: { field: 'organizations', ops: ['=', 'in'] },
   project: { field: 'project', ops: ['=', 'in'] },
   statuscategory: { field: 'statusCategory', ops: ['=', '!='] },
   text: { field: 'text', ops: ['~'] },
 };
 const STATUS_CATEGORIES = new Set(['to do', 'in progress', 'done', 'new', 'indeterminate', '2', '3', '4']);
+const ISSUE_KEY_OR_ID = /^([A-Za-z][A-Za-z0-9_]*-[0-9]+|[0-9]+)$/;
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'was', 'changed', 'order', 'by', 'empty', 'null']);
+
+/** Values Jira refuses for the field itself, whatever the issues hold. */
+function checkValue(field: JqlField, name: string, v: string): void {
+  if (field === 'statusCategory' && !STATUS_CATEGORIES.has(v.toLowerCase())) {
+    throw new JqlError(`The value '${v}' does not exist for the field 'statusCategory'.`);
+  }
+  if (field === 'issueKey' && !ISSUE_KEY_OR_ID.test(v)) {
+    throw new JqlError(`The issue key '${v}' for field '${name}' is invalid.`);
+  }
+}
 
 export function parseJql(jql: string): JqlQuery {
   const tokens = tokenize(jql);
@@ -135,13 +160,12 @@ export function parseJql(jql: string): JqlQuery {
       }
       if (peek()?.kind !== 'rparen') fail("')' or ','");
       pos++;
+      for (const v of values) checkValue(spec.field, t.text, v);
       return { kind: 'clause', field: spec.field, op: 'in', values };
     }
     const v = value();
     if (peek()?.kind === 'lparen') throw new JqlError(`Function '${v}' is not supported.`);
-    if (spec.field === 'statusCategory' && !STATUS_CATEGORIES.has(v.toLowerCase())) {
-      throw new JqlError(`The value '${v}' does not exist for the field 'statusCategory'.`);
-    }
+    checkValue(spec.field, t.text, v);
     return { kind: 'clause', field: spec.field, op: op as '=' | '!=' | '~', values: [v] };
   };
   const primary = (): JqlNode => {
@@ -194,8 +218,11 @@ export function parseJql(jql: string): JqlQuery {
 
 /** What a JQL clause can look at on an issue. */
 export interface JqlIssue {
+  id: string;
+  key: string;
   reporterId: string;
   participantIds: readonly string[];
+  approverIds: readonly string[];
   organizations: readonly { id: string; name: string }[];
   project: { id: string; key: string };
   statusCategory: { id: number; key: string; name: string };
@@ -228,6 +255,10 @@ export function matchesJql(node: JqlNode | undefined, issue: JqlIssue): boolean 
       return any((v) => v === issue.reporterId);
     case 'participants':
       return any((v) => issue.participantIds.includes(v));
+    case 'approvers':
+      return any((v) => issue.approverIds.includes(v));
+    case 'issueKey':
+      return any((v) => same(issue.key, v) || issue.id === v);
     case 'organizations':
       return any((v) => issue.organizations.some((o) => o.id === v || same(o.name, v)));
     case 'project':

@@ -60,6 +60,8 @@ export interface SeedComment {
   body: string;
   public?: boolean;
   created?: string;
+  /** Files added with the comment (by its author); internal with an internal comment. */
+  attachments?: Omit<SeedAttachment, 'author'>[];
 }
 export interface SeedAttachment {
   filename: string;
@@ -103,6 +105,13 @@ export interface Seed {
 
 const str = { type: 'string', minLength: 1 } as const;
 const strList = { type: 'array', items: str } as const;
+const attachment = (properties: Record<string, unknown> = {}) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['filename', 'content'],
+    properties: { filename: str, mimeType: str, content: { type: 'string' }, ...properties },
+  }) as const;
 const option: Record<string, unknown> = {
   type: 'object',
   additionalProperties: false,
@@ -230,18 +239,11 @@ export const SEED_SCHEMA = {
                 body: str,
                 public: { type: 'boolean' },
                 created: { type: 'string', format: 'date-time' },
+                attachments: { type: 'array', items: attachment() },
               },
             },
           },
-          attachments: {
-            type: 'array',
-            items: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['filename', 'content'],
-              properties: { filename: str, mimeType: str, content: { type: 'string' }, author: str },
-            },
-          },
+          attachments: { type: 'array', items: attachment({ author: str }) },
           approvals: {
             type: 'array',
             items: {

@@ -11,7 +11,7 @@ import {
   parseFieldValue,
   type StoredValue,
 } from './fields.js';
-import type { Seed, SeedField, SeedOption } from './seed.js';
+import type { Seed, SeedAttachment, SeedField, SeedOption } from './seed.js';
 
 export interface User {
   accountId: string;
@@ -58,6 +58,8 @@ export interface Comment {
   body: string;
   public: boolean;
   created: number;
+  /** Attachments added with this comment (also in the request's attachments). */
+  attachmentIds: string[];
 }
 export interface Attachment {
   id: string;
@@ -352,16 +354,21 @@ export function buildState(seed: Seed, now = Date.now()): EmulatorState {
       approvals: [],
       subscriptions: new Map(),
     };
-    for (const [j, a] of (r.attachments ?? []).entries()) {
-      const authorId = a.author ? user(a.author, `${path}.attachments[${j}].author`) : reporterId;
-      request.attachments.push({
+    const attach = (a: SeedAttachment, authorId: string, created: number) => {
+      const attachment = {
         id: state.nextId('attachment', 10000),
         filename: a.filename,
         mimeType: a.mimeType ?? 'text/plain',
         content: Buffer.from(a.content, a.mimeType?.startsWith('text/') === false ? 'base64' : 'utf8'),
-        authorId: authorId ?? reporterId,
-        created: tick(),
-      });
+        authorId,
+        created,
+      };
+      request.attachments.push(attachment);
+      return attachment.id;
+    };
+    for (const [j, a] of (r.attachments ?? []).entries()) {
+      const authorId = a.author ? user(a.author, `${path}.attachments[${j}].author`) : reporterId;
+      attach(a, authorId ?? reporterId, tick());
     }
     for (const [j, a] of (r.approvals ?? []).entries()) {
       const approvers = a.approvers.flatMap((k, n) => {
@@ -387,14 +394,17 @@ export function buildState(seed: Seed, now = Date.now()): EmulatorState {
     }
     for (const [j, c] of (r.comments ?? []).entries()) {
       const authorId = user(c.author, `${path}.comments[${j}].author`);
-      if (authorId)
+      if (authorId) {
+        const created = c.created ? Date.parse(c.created) : tick();
         request.comments.push({
           id: state.nextId('comment', 10000),
           authorId,
           body: c.body,
           public: c.public ?? true,
-          created: c.created ? Date.parse(c.created) : tick(),
+          created,
+          attachmentIds: (c.attachments ?? []).map((a) => attach(a, authorId, created)),
         });
+      }
     }
     if (status !== 'Waiting for support') request.statusHistory.push({ status, date: tick() });
     request.updated = Math.max(clock, ...request.comments.map((c) => c.created));

@@ -40,6 +40,14 @@ export function canSeeComment(caller: User, comment: { public: boolean }): boole
   return caller.kind === 'agent' || comment.public;
 }
 
+/** A customer never sees a file that was added with an internal comment. */
+export function canSeeAttachment(caller: User, request: CustomerRequest, attachmentId: string): boolean {
+  return (
+    caller.kind === 'agent' ||
+    !request.comments.some((c) => !c.public && c.attachmentIds.includes(attachmentId))
+  );
+}
+
 /** Whether a request matches the requested ownership filters for this caller (any of them). */
 export function matchesOwnership(
   state: EmulatorState,

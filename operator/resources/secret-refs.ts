@@ -1,4 +1,8 @@
 import type { JsmSsoTenant } from '../../common/config/load.js';
+import { signingSecretName } from '../../common/config/signing-secrets.js';
+
+export { signingSecretName } from '../../common/config/signing-secrets.js';
+
 import { type Part, tenantName } from './common.js';
 
 /**
@@ -11,18 +15,6 @@ export interface SecretKeyUse {
   key: string;
   /** Optional keys (next.crt/next.key) are mounted only when present. */
   optional?: boolean;
-}
-
-/**
- * The Secret holding the part's SAML signing key: the tenant's ref or a default the operator
- * generates, `<tenant>-<part>-signing` exactly as the parts compute it (portal/app.ts). Secret names
- * may be 253 characters long, so unlike childName this is never shortened: a shortened name would
- * send the portal looking for the broker's certificate in a directory that does not exist.
- */
-export function signingSecretName(tenant: JsmSsoTenant, part: Part): string {
-  const ref =
-    part === 'broker' ? tenant.spec.broker.signingSecretRef : tenant.spec.portal.samlSigningSecretRef;
-  return ref?.name ?? `${tenantName(tenant)}-${part}-signing`;
 }
 
 function tlsPair(secret: string): SecretKeyUse[] {

@@ -18,6 +18,7 @@ const OWNERSHIP_LABELS: Record<Ownership, string> = {
   all: 'Any',
   mine: 'Created by me',
   shared: 'Shared with me',
+  approvals: 'Approvals (I am an approver)',
   organization: 'Shared with my organizations',
 };
 const STATUS_LABELS: Record<StatusFilter, string> = {
@@ -87,6 +88,8 @@ export interface DetailView {
   transitions: TransitionDTO[];
   sla: SlaDTO[];
   customerAccountId: string;
+  /** False for a customer who sees the request only as an approver: no workflow, sharing or upload. */
+  mayAct: boolean;
   csrf: string;
   notice?: string | undefined;
   error?: string | undefined;
@@ -160,15 +163,19 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
             ? html`<li><a href="${action(`attachment/${seg(id)}`)}">${a.filename}</a> <span class="muted">${a.size ?? ''} bytes</span></li>`
             : '';
         })}</ul>
-        <form method="post" action="${action('attachment')}" enctype="multipart/form-data">${csrfField(v.csrf)}
+        ${
+          v.mayAct
+            ? html`<form method="post" action="${action('attachment')}" enctype="multipart/form-data">${csrfField(v.csrf)}
           <label for="att-file">Attach a file (up to 10 MB)</label><input id="att-file" type="file" name="attachment" required>
           <button type="submit">Upload</button>
-        </form>
+        </form>`
+            : ''
+        }
       </section>
     </div>
     <aside aria-label="Request status">
       <section class="card"><h2>Status</h2><p>${statusLozenge(v.summary.status, v.summary.statusCategory)}</p>
-        ${v.transitions.map(
+        ${(v.mayAct ? v.transitions : []).map(
           (t) =>
             html`<form method="post" action="${action('transition')}" class="inline">${csrfField(v.csrf)}<input type="hidden" name="transition" value="${t.id}"><button class="secondary">${t.name}</button></form> `,
         )}
@@ -188,10 +195,14 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
       <section class="card" aria-labelledby="share-h"><h2 id="share-h">Shared with</h2>
         <ul>${v.participants.map(
           (p) =>
-            html`<li>${p.displayName ?? ''} <form method="post" action="${action('participants/remove')}" class="inline">${csrfField(v.csrf)}<input type="hidden" name="accountId" value="${p.accountId}"><button class="secondary" aria-label="Remove ${p.displayName ?? ''}">Remove</button></form></li>`,
+            html`<li>${p.displayName ?? ''} ${
+              v.mayAct
+                ? html`<form method="post" action="${action('participants/remove')}" class="inline">${csrfField(v.csrf)}<input type="hidden" name="accountId" value="${p.accountId}"><button class="secondary" aria-label="Remove ${p.displayName ?? ''}">Remove</button></form>`
+                : ''
+            }</li>`,
         )}</ul>
         ${
-          v.candidates.length > 0
+          v.mayAct && v.candidates.length > 0
             ? html`<form method="post" action="${action('participants/add')}">${csrfField(v.csrf)}
               <label for="share-with">Share with someone from your organization</label>
               <select id="share-with" name="accountId">${v.candidates.map((c) => html`<option value="${c.accountId}">${c.displayName ?? ''}</option>`)}</select>

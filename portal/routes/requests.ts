@@ -18,7 +18,7 @@ import type { PortalWeb } from '../web.js';
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, requests, maxUploadBytes, cacheTtlMs } = services;
   const { forms, pageContext, send, refuse, signedIn, csrf, csrfOk, originOk, session } = web;
-  const OWNERSHIPS: readonly Ownership[] = ['all', 'mine', 'shared', 'organization'];
+  const OWNERSHIPS: readonly Ownership[] = ['all', 'mine', 'shared', 'approvals', 'organization'];
   const STATUSES: readonly StatusFilter[] = ['open', 'closed', 'all'];
   const pick = <T extends string>(value: unknown, allowed: readonly T[], fallback: T): T =>
     allowed.includes(value as T) ? (value as T) : fallback;
@@ -73,7 +73,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     extra: { notice?: string; error?: string; status?: number } = {},
   ) => {
     const s = session(res);
-    const { request } = await requests.visible(s.customer, key);
+    const { request, mayAct } = await requests.visible(s.customer, key);
     const [statusHistory, comments, attachments, approvals, transitions, sla] = await Promise.all([
       client.statusHistory(key),
       client.publicComments(key),
@@ -112,6 +112,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         transitions,
         sla,
         customerAccountId: s.customer.accountId,
+        mayAct,
         csrf: s.csrf,
         notice: extra.notice,
         error: extra.error,
@@ -129,7 +130,10 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
   });
 
-  /** A state-changing action on a request: visibility first, then the action, then back to the page. */
+  /**
+   * A state-changing action on a request: visibility first (and, unless `approvers` allows it, the
+   * right to change the request: canAct), then the action, then back to the page.
+   */
   const requestAction =
     (
       notice: string,
@@ -139,11 +143,13 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         s: Session,
         params: Record<string, string>,
       ) => Promise<void>,
+      { approvers = false }: { approvers?: boolean } = {},
     ) =>
     async (req: Request, res: Response, next: NextFunction) => {
       const key = String(req.params['key']);
       try {
-        await requests.visible(session(res).customer, key);
+        const { mayAct } = await requests.visible(session(res).customer, key);
+        if (!mayAct && !approvers) throw approverOnly();
         await action(
           key,
           (req.body ?? {}) as Record<string, unknown>,
@@ -169,18 +175,36 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       }
     };
   const actionError = (message: string) => new JsmSsoError('PORTAL_ACTION_INVALID', message, { status: 400 });
+  const approverOnly = () =>
+    new JsmSsoError(
+      'PORTAL_ACTION_APPROVER_ONLY',
+      'As an approver of this request you can read it, comment and answer the approval; changing it is up to the people it belongs to.',
+      { status: 403 },
+    );
+  // Atlassian records an approval for the calling account only, and the portal calls as its service
+  // account: the answer cannot be given from here (portal/README.md, "Known limitations").
+  const approvalAsServiceAccount = () =>
+    new JsmSsoError(
+      'PORTAL_ACTION_APPROVAL_NOT_DELEGABLE',
+      'Your answer was not recorded, and nothing changed on the request. Jira Service Management accepts an approval only from the approver’s own Atlassian account, and this help center works through a shared service account. Please approve or decline from the e-mail Atlassian sent you about this request.',
+      { status: 403 },
+    );
 
   app.post(
     '/requests/:key/comment',
     forms,
     signedIn,
     csrf,
-    requestAction('commented', async (key, body, s) => {
-      const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
-      if (!text || text.length > 32_000) throw actionError('Write a comment first.');
-      // The service account writes the comment; the customer's name keeps the thread readable.
-      await client.addPublicComment(key, `${s.customer.displayName}: ${text}`);
-    }),
+    requestAction(
+      'commented',
+      async (key, body, s) => {
+        const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
+        if (!text || text.length > 32_000) throw actionError('Write a comment first.');
+        // The service account writes the comment; the customer's name keeps the thread readable.
+        await client.addPublicComment(key, `${s.customer.displayName}: ${text}`);
+      },
+      { approvers: true },
+    ),
   );
 
   app.post(
@@ -188,19 +212,29 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     forms,
     signedIn,
     csrf,
-    requestAction('answered', async (key, body, s, params) => {
-      const decision = body['decision'];
-      if (decision !== 'approve' && decision !== 'decline') throw actionError('Choose approve or decline.');
-      const approval = (await client.approvals(key)).find((a) => a.id === params['approvalId']);
-      // Only an approver of this very approval may answer it.
-      if (
-        !approval ||
-        !(approval.approvers ?? []).some((x) => x.approver?.accountId === s.customer.accountId)
-      ) {
-        throw actionError('You are not an approver of this request.');
-      }
-      await client.answerApproval(key, approval.id, decision);
-    }),
+    requestAction(
+      'answered',
+      async (key, body, s, params) => {
+        const decision = body['decision'];
+        if (decision !== 'approve' && decision !== 'decline') throw actionError('Choose approve or decline.');
+        const approval = (await client.approvals(key)).find((a) => a.id === params['approvalId']);
+        // Only an approver of this very approval may answer it.
+        if (
+          !approval ||
+          !(approval.approvers ?? []).some((x) => x.approver?.accountId === s.customer.accountId)
+        ) {
+          throw actionError('You are not an approver of this request.');
+        }
+        try {
+          await client.answerApproval(key, approval.id, decision);
+        } catch (err) {
+          if (err instanceof AtlassianError && err.code === 'ATLASSIAN_FORBIDDEN')
+            throw approvalAsServiceAccount();
+          throw err;
+        }
+      },
+      { approvers: true },
+    ),
   );
 
   app.post(
@@ -252,9 +286,15 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const key = String(req.params['key']);
     try {
       const s = session(res);
-      const { desk } = await requests.visible(s.customer, key);
+      const { desk, mayAct } = await requests.visible(s.customer, key);
       if (!originOk(req, res)) {
         req.resume();
+        return;
+      }
+      if (!mayAct) {
+        req.resume();
+        const err = approverOnly();
+        refuse(res, err.status, err.code, 'Upload refused', err.message);
         return;
       }
       let form: Awaited<ReturnType<typeof readMultipart>>;

@@ -2,8 +2,11 @@ import { expect } from 'chai';
 import { JqlError, type JqlIssue, matchesJql, parseJql, quoteJql } from '../../dev/jsm-emulator/jql.js';
 
 const issue: JqlIssue = {
+  id: '10042',
+  key: 'IT-7',
   reporterId: 'qm:alice',
   participantIds: ['qm:bob'],
+  approverIds: ['qm:mia'],
   organizations: [{ id: '1', name: 'Acme Corp' }],
   project: { id: '10001', key: 'IT' },
   statusCategory: { id: 3, key: 'done', name: 'Done' },
@@ -24,6 +27,34 @@ describe('JQL subset', () => {
       true,
     );
     expect(matches('reporter = "qm:zed" OR reporter = "qm:zoe"')).to.equal(false);
+  });
+  it('matches an issue by key or id with issuekey (and its alias key), = and in', () => {
+    expect(parseJql('issuekey = IT-7').where).to.deep.equal({
+      kind: 'clause',
+      field: 'issueKey',
+      op: '=',
+      values: ['IT-7'],
+    });
+    expect(matches('issuekey = IT-7')).to.equal(true);
+    expect(matches('issuekey = "it-7"')).to.equal(true);
+    expect(matches('issueKey = 10042')).to.equal(true);
+    expect(matches('key = IT-7')).to.equal(true);
+    expect(matches('issuekey = IT-8')).to.equal(false);
+    expect(matches('issuekey in (HR-1, IT-7)')).to.equal(true);
+    expect(matches('issuekey in (HR-1, IT-8)')).to.equal(false);
+    expect(matches('project = IT AND issuekey = IT-7')).to.equal(true);
+  });
+  it('matches JSM approvers by account id, whatever they decided', () => {
+    expect(parseJql('approvers = "qm:mia"').where).to.deep.equal({
+      kind: 'clause',
+      field: 'approvers',
+      op: '=',
+      values: ['qm:mia'],
+    });
+    expect(matches('approvers = "qm:mia"')).to.equal(true);
+    expect(matches('Approvers = "qm:mia"')).to.equal(true);
+    expect(matches('approvers = "qm:alice"')).to.equal(false);
+    expect(matches('reporter = "qm:zed" OR approvers = "qm:mia"')).to.equal(true);
   });
   it('binds AND tighter than OR', () => {
     expect(matches('reporter = "qm:alice" OR reporter = "x" AND project = HR')).to.equal(true);
@@ -56,6 +87,15 @@ describe('JQL subset', () => {
       'text ~ "open',
       'statusCategory = Bogus',
       'project ==',
+      'issuekey != IT-7',
+      'issuekey ~ IT',
+      'issuekey = "IT 7"',
+      'issuekey in (IT-7, "x" )',
+      'issuekey = IT-7 OR',
+      'approvers in ("qm:mia")',
+      'approvers != "qm:mia"',
+      'approvers = currentUser()',
+      'approver = "qm:mia"',
     ]) {
       expect(() => parseJql(jql), jql).to.throw(JqlError);
     }

@@ -12,7 +12,6 @@ const NOT_EMULATED = new Set<string>([
   'GET /rest/servicedeskapi/info',
   'GET /rest/servicedeskapi/assets/workspace',
   'GET /rest/servicedeskapi/insight/workspace',
-  'GET /rest/servicedeskapi/request/{issueIdOrKey}/comment/{commentId}/attachment',
   'GET /rest/servicedeskapi/request/{requestIdOrKey}/feedback',
   'POST /rest/servicedeskapi/request/{requestIdOrKey}/feedback',
   'DELETE /rest/servicedeskapi/request/{requestIdOrKey}/feedback',
@@ -536,6 +535,48 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi sp
     const thumbnail = await agent('GET', `/rest/api/3/attachment/thumbnail/${found!.id}?redirect=false`);
     expect(thumbnail.status, 'thumbnails exist for images only').to.equal(found!.image ? 200 : 404);
     expect((await agent('POST', '/rest/api/3/search')).status).to.equal(410);
+  });
+
+  it('gives the files added with a comment (expand=attachment and its own resource), internal ones to agents only', async () => {
+    const printer = [...emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Printer on 3rd floor jams every morning',
+    )!;
+    const key = printer.key;
+    const comments = (await agent('GET', `${SD}/request/${key}/comment?expand=attachment`)).body as Json;
+    const internal = comments.values.find((c: Json) => c.public === false && c.attachments.size > 0);
+    const shared = comments.values.find((c: Json) => c.public === true && c.attachments.size > 0);
+    expect(internal.attachments.values.map((a: Json) => a.filename)).to.deep.equal([
+      'vendor-ticket-4471.txt',
+    ]);
+    expect(shared.attachments.values.map((a: Json) => a.filename)).to.deep.equal(['fuser-order.txt']);
+    const plain = (await agent('GET', `${SD}/request/${key}/comment/${internal.id}`)).body as Json;
+    expect(plain).to.not.have.property('attachments');
+    const own = (
+      await agent('GET', `${SD}/request/${key}/comment/${internal.id}/attachment`, { headers: EXP })
+    ).body as Json;
+    expect(own.values.map((a: Json) => a.filename)).to.deep.equal(['vendor-ticket-4471.txt']);
+
+    const alice = specClient({
+      baseUrl: emulator.url,
+      email: 'alice@acme.test',
+      apiToken: 'alice-dev-token',
+      seen,
+    });
+    const files = (await alice('GET', `${SD}/request/${key}/attachment`)).body as Json;
+    expect(files.values.map((a: Json) => a.filename)).to.include('fuser-order.txt');
+    expect(files.values.map((a: Json) => a.filename)).to.not.include('vendor-ticket-4471.txt');
+    expect(
+      (await alice('GET', `${SD}/request/${key}/comment/${internal.id}/attachment`, { headers: EXP })).status,
+    ).to.equal(404);
+    const hiddenId = own.values[0]._links.content.split('/').pop();
+    expect((await alice('GET', `${SD}/request/${key}/attachment/${hiddenId}`)).status).to.equal(404);
+    expect((await alice('GET', `/rest/api/3/attachment/content/${hiddenId}?redirect=false`)).status).to.equal(
+      404,
+    );
+    const mine = (
+      await alice('GET', `${SD}/request/${key}/comment/${shared.id}/attachment`, { headers: EXP })
+    ).body as Json;
+    expect(mine.values.map((a: Json) => a.filename)).to.deep.equal(['fuser-order.txt']);
   });
 
   it('exercised every documented operation except the ones the emulator leaves out on purpose', () => {

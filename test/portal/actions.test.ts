@@ -94,7 +94,7 @@ describe('portal request actions', () => {
       _csrf: csrfOf(page.body),
     });
     expect(res.status).to.equal(403);
-    expect(await res.text()).to.include('The help center does not allow this action.');
+    expect(await res.text()).to.include('Your answer was not recorded, and nothing changed on the request.');
   });
 
   it('lets an approver open a request they did not report, but not other people’s requests', async () => {

@@ -36,6 +36,16 @@ describe('portal requests and visibility', () => {
     expect(closed.body).to.include('GitHub organisation access').and.not.include('Printer on 3rd floor');
   });
 
+  it('never offers a file added with an internal comment, not even by its id', async () => {
+    const r = [...h.emulator.state.requests.values()].find(
+      (x) => x.fieldValues['summary'] === 'Printer on 3rd floor jams every morning',
+    )!;
+    const hidden = r.attachments.find((a) => a.filename === 'vendor-ticket-4471.txt')!;
+    const page = await alice.text(`/requests/${r.key}`);
+    expect(page.body).to.include('fuser-order.txt').and.not.include('vendor-ticket-4471');
+    expect((await alice.text(`/requests/${r.key}/attachment/${hidden.id}`)).status).to.equal(404);
+  });
+
   it('treats JQL injection in the search box as plain words', async () => {
     const from = h.exchanges.length;
     const res = await alice.text(

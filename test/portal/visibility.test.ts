@@ -1,10 +1,13 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { matchesJql, parseJql } from '../../dev/jsm-emulator/jql.js';
 import {
   type Customer,
+  canAct,
   canSee,
   type DeskRef,
   organizationShareJql,
+  type RequestFacts,
   sanitizeSearchText,
   visibleRequestsJql,
 } from '../../portal/visibility.js';
@@ -27,6 +30,14 @@ describe('portal visibility', () => {
     expect(canSee(alice, { ...base, participantAccountIds: ['qm:alice'] }, desks)).to.equal(true);
     expect(canSee(alice, { ...base, approverAccountIds: ['qm:alice'] }, desks)).to.equal(true);
   });
+  it('lets an approver see but not change a request they have no other tie to', () => {
+    const approver = { ...base, approverAccountIds: ['qm:alice'] };
+    expect(canSee(alice, approver, desks)).to.equal(true);
+    expect(canAct(alice, approver, desks)).to.equal(false);
+    expect(canAct(alice, { ...approver, participantAccountIds: ['qm:alice'] }, desks)).to.equal(true);
+    expect(canAct(alice, { ...approver, organizationIds: ['1'] }, desks)).to.equal(true);
+    expect(canSee(alice, { ...approver, projectId: '99999' }, desks)).to.equal(false);
+  });
   it('shows a request shared with an organization to its members only', () => {
     expect(canSee(alice, { ...base, organizationIds: ['1'] }, desks)).to.equal(true);
     expect(canSee({ ...alice, organizationIds: ['2'] }, { ...base, organizationIds: ['1'] }, desks)).to.equal(
@@ -45,7 +56,52 @@ describe('portal visibility', () => {
   it('builds list JQL from quoted identifiers only', () => {
     const jql = visibleRequestsJql(alice, desks, { ownership: 'all', status: 'open' });
     expect(jql).to.equal(
-      'project in ("10001") AND (reporter = "qm:alice" OR "Request participants" = "qm:alice" OR organizations in ("1")) AND statusCategory != Done ORDER BY created DESC',
+      'project in ("10001") AND (reporter = "qm:alice" OR "Request participants" = "qm:alice" OR approvers = "qm:alice" OR organizations in ("1")) AND statusCategory != Done ORDER BY created DESC',
+    );
+  });
+  it('lists the requests the customer is asked to approve under Approvals, by their Approvers field', () => {
+    expect(visibleRequestsJql(alice, desks, { ownership: 'approvals', status: 'open' })).to.equal(
+      'project in ("10001") AND approvers = "qm:alice" AND statusCategory != Done ORDER BY created DESC',
+    );
+    expect(() =>
+      visibleRequestsJql({ ...alice, accountId: 'qm:alice" OR approvers != "x' }, desks, {
+        ownership: 'approvals',
+        status: 'all',
+      }),
+    ).to.throw(/invalid identifier/);
+  });
+  it('lists exactly what canSee lets the customer open (JQL evaluated as Jira would)', () => {
+    // The list JQL and the detail re-check are two expressions of one rule: run the JQL through the
+    // emulator's strict JQL evaluator and compare with canSee on random requests.
+    const people = fc.constantFrom('qm:alice', 'qm:bob', 'qm:mia');
+    const orgs = fc.constantFrom('1', '2', '3');
+    fc.assert(
+      fc.property(
+        fc.record({
+          projectId: fc.constantFrom('10001', '10002'),
+          reporterAccountId: people,
+          participantAccountIds: fc.uniqueArray(people),
+          approverAccountIds: fc.uniqueArray(people),
+          organizationIds: fc.uniqueArray(orgs),
+        }),
+        fc.uniqueArray(orgs),
+        (facts: RequestFacts, customerOrgs) => {
+          const customer = { ...alice, organizationIds: customerOrgs };
+          const jql = visibleRequestsJql(customer, desks, { ownership: 'all', status: 'all' })!;
+          const listed = matchesJql(parseJql(jql).where, {
+            id: '1',
+            key: 'IT-1',
+            reporterId: facts.reporterAccountId ?? '',
+            participantIds: facts.participantAccountIds,
+            approverIds: facts.approverAccountIds,
+            organizations: facts.organizationIds.map((id) => ({ id, name: `Org ${id}` })),
+            project: { id: facts.projectId, key: facts.projectId === '10001' ? 'IT' : 'HR' },
+            statusCategory: { id: 2, key: 'new', name: 'To Do' },
+            text: '',
+          });
+          return listed === canSee(customer, facts, desks);
+        },
+      ),
     );
   });
   it('matches nothing for the organization filter when the customer has no organization', () => {

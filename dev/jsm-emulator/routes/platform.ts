@@ -5,7 +5,7 @@ import { avatarUrls, jiraDateTime, type LinkContext } from '../dto.js';
 import { locals, PlatformError } from '../http.js';
 import { JqlError, type JqlIssue, matchesJql, parseJql } from '../jql.js';
 import type { CustomerRequest, EmulatorState, User } from '../state.js';
-import { canView } from '../visibility.js';
+import { canSeeAttachment, canView } from '../visibility.js';
 import { platformCategory, statusNamed } from '../workflow.js';
 import { sendAttachment } from './requests.js';
 
@@ -108,8 +108,11 @@ export function jqlIssue(state: EmulatorState, request: CustomerRequest): JqlIss
     .filter((t) => typeof t === 'string')
     .join('\n');
   return {
+    id: request.id,
+    key: request.key,
     reporterId: request.reporterId,
     participantIds: request.participantIds,
+    approverIds: request.approvals.flatMap((a) => a.approvers.map((x) => x.accountId)),
     organizations: request.organizationIds.flatMap((id) => state.organizations.get(id) ?? []),
     project: { id: desk?.projectId ?? '', key: desk?.projectKey ?? '' },
     statusCategory: platformCategory(statusNamed(request.status).category),
@@ -235,8 +238,9 @@ export function platformRoutes(state: EmulatorState): Router {
   const attachmentById = (req: Request, res: Response) => {
     const id = String(req.params['id']);
     for (const request of state.requests.values()) {
+      const caller = locals(res).caller;
       const a = request.attachments.find((x) => x.id === id);
-      if (a && canView(state, locals(res).caller, request)) return a;
+      if (a && canView(state, caller, request) && canSeeAttachment(caller, request, a.id)) return a;
     }
     throw new PlatformError(
       404,

@@ -3,6 +3,7 @@ import { type Request, type Response, Router } from 'express';
 import {
   approvalDTO,
   attachmentDTO,
+  commentAttachmentsPage,
   commentDTO,
   customerRequestDTO,
   page,
@@ -27,6 +28,7 @@ import {
 } from '../http.js';
 import { type Attachment, type CustomerRequest, decide, type EmulatorState, type User } from '../state.js';
 import {
+  canSeeAttachment,
   canSeeComment,
   canUseDesk,
   canView,
@@ -61,6 +63,7 @@ function addComment(
   author: User,
   body: string,
   isPublic: boolean,
+  attachmentIds: string[] = [],
 ) {
   const comment = {
     id: state.nextId('comment', 10000),
@@ -68,6 +71,7 @@ function addComment(
     body,
     public: isPublic,
     created: Date.now(),
+    attachmentIds,
   };
   request.comments.push(comment);
   touch(request);
@@ -367,24 +371,31 @@ export function requestRoutes(state: EmulatorState): Router {
     res.status(201).json(commentDTO(links, state, request, comment, new Set()));
   });
 
-  r.get('/request/:issueIdOrKey/comment/:commentId', (req, res) => {
-    const { caller, links } = locals(res);
+  const commentOf = (req: Request, res: Response) => {
     const request = visibleRequest(state, req, res);
     const comment = request.comments.find((c) => c.id === req.params['commentId']);
-    if (!comment || !canSeeComment(caller, comment))
+    if (!comment || !canSeeComment(locals(res).caller, comment))
       throw notFound('Comment', String(req.params['commentId']));
-    res.json(commentDTO(links, state, request, comment, new Set(multi(req, 'expand'))));
+    return { request, comment };
+  };
+  r.get('/request/:issueIdOrKey/comment/:commentId', (req, res) => {
+    const { request, comment } = commentOf(req, res);
+    res.json(commentDTO(locals(res).links, state, request, comment, new Set(multi(req, 'expand'))));
+  });
+  r.get('/request/:issueIdOrKey/comment/:commentId/attachment', (req, res) => {
+    const { request, comment } = commentOf(req, res);
+    res.json(commentAttachmentsPage(locals(res).links, state, request, comment, queryOf(req), paging(req)));
   });
 
   r.get('/request/:issueIdOrKey/attachment', (req, res) => {
-    const { links } = locals(res);
+    const { caller, links } = locals(res);
     const request = visibleRequest(state, req, res);
     res.json(
       page(
         links,
         `/request/${request.id}/attachment`,
         queryOf(req),
-        request.attachments,
+        request.attachments.filter((a) => canSeeAttachment(caller, request, a.id)),
         paging(req, 100),
         (a) => attachmentDTO(links, state, a),
       ),
@@ -412,6 +423,7 @@ export function requestRoutes(state: EmulatorState): Router {
       caller,
       typeof text === 'string' && text !== '' ? `${text}\n\n${names}` : names,
       isPublic,
+      attachments.map((a) => a.id),
     );
     const q = new URLSearchParams();
     res.status(201).json({
@@ -429,7 +441,9 @@ export function requestRoutes(state: EmulatorState): Router {
 
   const attachmentOf = (req: Request, res: Response) => {
     const request = visibleRequest(state, req, res);
-    const attachment = request.attachments.find((a) => a.id === req.params['attachmentId']);
+    const attachment = request.attachments.find(
+      (a) => a.id === req.params['attachmentId'] && canSeeAttachment(locals(res).caller, request, a.id),
+    );
     if (!attachment) throw notFound('Attachment', String(req.params['attachmentId']));
     return attachment;
   };
