@@ -2,10 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { issueSignedResponse } from '../broker/saml/issue-response.js';
 import { loadSigningCredential } from '../broker/saml/signature.js';
+import { packageRoot } from '../common/paths.js';
 import { startDevIdp } from '../dev/idp/provider.js';
 import {
   Browser,
@@ -32,6 +32,9 @@ export async function benchBroker(): Promise<Record<string, number | string>> {
     ...(await brokerTimeFigures()),
     ...(await processFigures()),
     ...(await memoryFigures()),
+    // V8's young generation grows to 2 x 16 MB under allocation pressure; capped, as a deployment
+    // could do with NODE_OPTIONS, the same 10,000 flows fit in far less RSS.
+    ...(await memoryFigures(['--max-semi-space-size=2'], '_semi_space_2mb')),
   };
 }
 
@@ -136,16 +139,22 @@ async function brokerTimeFigures(): Promise<Record<string, number>> {
   }
 }
 
-/** `jsm-sso broker` as a child process: dist/cli/main.js when built, else the TypeScript source via tsx. */
+/**
+ * `jsm-sso broker` as a child process, as deployed: the compiled dist/cli/main.js (`npm run build`),
+ * whether this bench runs from dist or from source under tsx. Only without a build does it fall back
+ * to the TypeScript source under tsx, whose compiler alone costs tens of MB of RSS.
+ */
+export const BROKER_ENTRY = existsSync(join(packageRoot(), 'dist', 'cli', 'main.js'))
+  ? { runtime: 'dist', args: [join(packageRoot(), 'dist', 'cli', 'main.js')] }
+  : { runtime: 'tsx', args: ['--import=tsx', join(packageRoot(), 'cli', 'main.ts')] };
+
 function spawnBroker(
   configFile: string,
   pki: Pki,
   publicUrlPort: number,
-): Promise<{ child: ChildProcess; url: string }> {
-  const built = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  const args = existsSync(built)
-    ? [built]
-    : ['--import=tsx', fileURLToPath(new URL('../cli/main.ts', import.meta.url))];
+  nodeFlags: string[] = [],
+): Promise<{ child: ChildProcess; url: string; managementUrl: string }> {
+  const args = [...nodeFlags, ...BROKER_ENTRY.args];
   const child = spawn(
     process.execPath,
     [
@@ -169,10 +178,11 @@ function spawnBroker(
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       const match = /"event":"server.listening","server":"broker","url":"([^"]+)"/.exec(buffered);
-      if (match) {
+      const management = /"event":"server.listening","server":"management","url":"([^"]+)"/.exec(buffered);
+      if (match && management) {
         child.stdout!.removeAllListeners('data');
         child.stdout!.resume();
-        resolve({ child, url: match[1]! });
+        resolve({ child, url: match[1]!, managementUrl: management[1]! });
       }
     });
     child.once('exit', (code) => reject(new Error(`broker process exited with ${code}`)));
@@ -238,17 +248,25 @@ async function processFigures(): Promise<Record<string, number>> {
  * RSS of a `jsm-sso broker` process (in-memory flow store) holding 10,000 logins in flight: each
  * a signed AuthnRequest accepted and sent on to the IdP, none completed.
  */
-async function memoryFigures(): Promise<Record<string, number>> {
+async function memoryFigures(
+  nodeFlags: string[] = [],
+  suffix = '',
+): Promise<Record<string, number | string>> {
   const pki = createPki();
   const publicUrl = await listenPlaceholder();
   publicUrl.server.close();
   const idp = await startDevIdp({ clients: [devClient(publicUrl.url)] });
   const configFile = join(pki.dir, 'tenant.yaml');
   writeFileSync(configFile, stringify(tenantFor(publicUrl.url, [oidcIdp('corporate', idp.issuer)])));
-  const broker = await spawnBroker(configFile, pki, 0);
+  const broker = await spawnBroker(configFile, pki, 0, nodeFlags);
   const rssMb = () => {
     const status = readFileSync(`/proc/${broker.child.pid}/status`, 'utf8');
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+  };
+  // The broker's own view of its V8 heap (prom-client default metrics on the management port).
+  const heapUsedMb = async () => {
+    const text = await (await fetch(`${broker.managementUrl}/metrics`)).text();
+    return Number(/^jsm_sso_nodejs_heap_size_used_bytes (\S+)/m.exec(text)![1]) / 1024 / 1024;
   };
   try {
     const portal = portalSp(publicUrl.url, pki);
@@ -260,6 +278,7 @@ async function memoryFigures(): Promise<Record<string, number>> {
     };
     await startFlow(); // discovery
     const idle = rssMb();
+    const heapIdle = await heapUsedMb();
     let started = 1;
     const worker = async () => {
       while (started < flows) {
@@ -268,9 +287,19 @@ async function memoryFigures(): Promise<Record<string, number>> {
       }
     };
     await Promise.all(Array.from({ length: 8 }, worker));
-    return {
-      'broker.process_rss_mb_10000_flows_in_flight': Math.round(rssMb()),
+    const loaded = rssMb();
+    const heapLoaded = await heapUsedMb();
+    const figures: Record<string, number> = {
       'broker.process_rss_mb_before': Math.round(idle),
+      'broker.process_rss_mb_10000_flows_in_flight': Math.round(loaded),
+      // RSS growth over the flows; the heap figures show how little of it is live flow state.
+      'broker.process_rss_bytes_per_flow': Math.round(((loaded - idle) * 1024 * 1024) / flows),
+      'broker.process_heap_used_mb_before': Number(heapIdle.toFixed(1)),
+      'broker.process_heap_used_mb_10000_flows_in_flight': Number(heapLoaded.toFixed(1)),
+    };
+    return {
+      ...(suffix ? {} : { 'broker.process_runtime': BROKER_ENTRY.runtime }),
+      ...Object.fromEntries(Object.entries(figures).map(([key, value]) => [`${key}${suffix}`, value])),
     };
   } finally {
     broker.child.kill('SIGTERM');

@@ -12,6 +12,7 @@ import {
   type PendingAuthorization,
 } from './backends/oidc-backend.js';
 import { createSamlBackend, type SamlBackend } from './backends/saml-backend.js';
+import { unverifiedIssuer } from './backends/saml-logout.js';
 import { BrokerState, type LoginFlow, newToken } from './flows.js';
 import { clientIp, readCookie, readForm, single } from './http.js';
 import { type ClaimMapper, compileMapping } from './mapping.js';
@@ -301,7 +302,11 @@ export async function createBrokerApp(
       lifetimeSeconds: settings.assertionLifetimeSeconds,
       ...(subject.authnContextClassRef ? { authnContextClassRef: subject.authnContextClassRef } : {}),
     });
-    await state.saveSession(sessionIndex, { idp: subject.idp, ...(idToken ? { idToken } : {}) });
+    await state.saveSession(sessionIndex, {
+      idp: subject.idp,
+      ...(idToken ? { idToken } : {}),
+      ...(subject.samlSession ? { saml: subject.samlSession } : {}),
+    });
     telemetry.login({
       idp: subject.idp,
       subject: subject.subject,
@@ -347,16 +352,95 @@ export async function createBrokerApp(
       ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
     };
     const chosen = session ? backends.get(session.idp) : undefined;
+    const logoutState = newToken();
     if (session?.idToken && chosen?.kind === 'oauth') {
-      const logoutState = newToken();
       const endSession = await chosen.backend.endSessionUrl(session.idToken, logoutState);
       if (endSession) {
         await state.savePendingLogout(logoutState, pendingLogout);
         return redirect(res, endSession);
       }
     }
+    if (session?.saml && chosen?.kind === 'saml') {
+      // The IdP's LogoutResponse comes back with this RelayState (bindings 3.4.3).
+      const upstream = await chosen.backend.logoutUrl(session.saml, logoutState);
+      if (upstream) {
+        await state.savePendingLogout(logoutState, {
+          ...pendingLogout,
+          upstream: { idp: session.idp, requestId: upstream.requestId },
+        });
+        return redirect(res, upstream.redirectUrl);
+      }
+    }
     // Without an IdP logout the person stays signed in there: say so (PartialLogout).
     redirect(res, logoutResponseUrl(pendingLogout, session !== undefined));
+  }
+
+  /**
+   * The upstream SAML IdP's LogoutResponse to the broker's LogoutRequest: verified with that IdP's
+   * certificates, then the portal gets Success, or PartialLogout when the IdP could not end it all.
+   */
+  async function upstreamLogoutResponse(res: ServerResponse, rawQuery: string): Promise<void> {
+    const logoutState = single(new URLSearchParams(rawQuery), 'RelayState');
+    const pending = logoutState ? await state.getPendingLogout(logoutState) : undefined;
+    const chosen = pending?.upstream ? backends.get(pending.upstream.idp) : undefined;
+    if (!logoutState || !pending?.upstream || chosen?.kind !== 'saml')
+      throw new JsmSsoError('LOGOUT_STATE_UNKNOWN', 'this sign-out has expired or was already completed');
+    const { success } = await chosen.backend.acceptLogoutResponse(rawQuery, pending.upstream.requestId);
+    // Consumed only once the answer checks out; a second (replayed) answer finds nothing.
+    if (!(await state.takePendingLogout(logoutState)))
+      throw new JsmSsoError('LOGOUT_STATE_UNKNOWN', 'this sign-out has expired or was already completed');
+    logger.info(
+      { event: 'broker.logout', idp: pending.upstream.idp, result: success ? 'success' : 'partial' },
+      'upstream logout answered',
+    );
+    redirect(res, logoutResponseUrl(pending, !success));
+  }
+
+  /**
+   * A LogoutRequest from an upstream SAML IdP (the person signed out there): ends the broker
+   * session it names and answers the IdP. The portal's own session is not ended from here; it
+   * ends by the portal's logout or its absolute timeout.
+   */
+  async function upstreamLogoutRequest(
+    res: ServerResponse,
+    rawQuery: string,
+    idp: SamlBackend,
+  ): Promise<void> {
+    const request = await idp.acceptLogoutRequest(rawQuery);
+    await state.useOnce(`logoutrequest:${idp.idp}`, request.id, 'SAML_REPLAY', REQUEST_REPLAY_WINDOW_SECONDS);
+    const ended = await state.endUpstreamSession(idp.idp, request.nameId, request.sessionIndexes);
+    logger.info(
+      { event: 'broker.logout', idp: idp.idp, initiator: 'idp', result: ended ? 'success' : 'no_session' },
+      'logout requested by the identity provider',
+    );
+    const answer = await idp.logoutResponseUrl(request.id, request.relayState);
+    if (answer) return redirect(res, answer);
+    sendMessagePage(res, 200, 'Signed out', 'You are signed out.');
+  }
+
+  /** The upstream SAML IdP a Redirect LogoutRequest claims to come from, if it names one. */
+  async function upstreamSender(rawQuery: string): Promise<SamlBackend | undefined> {
+    const issuer = unverifiedIssuer(rawQuery, 'SAMLRequest');
+    if (issuer === undefined || issuer === settings.sp.entityId) return undefined;
+    for (const candidate of backends.values()) {
+      if (candidate.kind === 'saml' && (await candidate.backend.isIssuer(issuer))) return candidate.backend;
+    }
+    return undefined;
+  }
+
+  /**
+   * `/saml/slo` is both the portal's SLO endpoint at the broker as IdP and the broker's own SLO
+   * endpoint as SP of upstream SAML IdPs: a SAMLResponse is an IdP's LogoutResponse; a SAMLRequest
+   * is the IdP's when its Issuer is one, else the portal's. The routing uses the unverified Issuer
+   * only to choose whose certificates verify the message; everything else is checked as usual.
+   */
+  async function sloEndpoint(res: ServerResponse, rawQuery: string): Promise<void> {
+    const params = new URLSearchParams(rawQuery);
+    if (params.has('SAMLResponse') && !params.has('SAMLRequest'))
+      return upstreamLogoutResponse(res, rawQuery);
+    const idp = await upstreamSender(rawQuery);
+    if (idp) return upstreamLogoutRequest(res, rawQuery, idp);
+    return singleLogout(res, rawQuery);
   }
 
   function logoutResponseUrl(logout: { requestId: string; relayState?: string }, partial: boolean): string {
@@ -408,7 +492,7 @@ export async function createBrokerApp(
     },
     '/saml/choose': { methods: ['POST'], handle: (req, res) => choose(req, res) },
     '/oidc/callback': { methods: ['GET'], handle: (req, res, rawQuery) => oidcCallback(req, res, rawQuery) },
-    '/saml/slo': { methods: ['GET'], handle: (_req, res, rawQuery) => singleLogout(res, rawQuery) },
+    '/saml/slo': { methods: ['GET'], handle: (_req, res, rawQuery) => sloEndpoint(res, rawQuery) },
     '/oidc/logout-callback': {
       methods: ['GET'],
       handle: (_req, res, rawQuery) => logoutCallback(res, rawQuery),

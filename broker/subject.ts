@@ -14,6 +14,13 @@ export interface AuthenticatedSubject {
   authnContextClassRef?: string;
   /** When the user authenticated at the IdP. */
   authTime?: Date;
-  /** The upstream session, for logout (SAML SessionIndex). */
+  /** What a SAML IdP needs to end this person's session there (Single Logout, profiles 4.4). */
+  samlSession?: UpstreamSamlSession;
+}
+
+/** The NameID and SessionIndex of an upstream SAML assertion, as a LogoutRequest must name them. */
+export interface UpstreamSamlSession {
+  nameId: string;
+  nameIdFormat: string;
   sessionIndex?: string;
 }

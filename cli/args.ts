@@ -73,3 +73,30 @@ export function optionalPort(values: ParsedOptions, name: string, fallback: numb
   }
   return port;
 }
+
+export type CommandRun = (argv: string[]) => Promise<void>;
+
+/** A subcommand, loaded lazily so a part never imports another part's dependencies. */
+export interface Subcommand {
+  summary: string;
+  load: () => Promise<CommandRun>;
+}
+
+/** Runs `<prefix> <name> ...` from a table of subcommands; no name or --help prints the table. */
+export async function runSubcommand(
+  prefix: string,
+  table: Record<string, Subcommand>,
+  argv: string[],
+): Promise<void> {
+  const usage = [`Usage: ${prefix} <command> [options]`, '', 'Commands:'];
+  for (const [name, { summary }] of Object.entries(table)) usage.push(`  ${name.padEnd(14)} ${summary}`);
+  usage.push('', `Run \`${prefix} <command> --help\` for its options.`);
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage.join('\n'));
+    return;
+  }
+  const command = table[name];
+  if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}\n\n${usage.join('\n')}`);
+  await (await command.load())(rest);
+}

@@ -2,11 +2,9 @@
 // The one executable: `jsm-sso operator|broker|portal|dev`. Each part loads lazily so that,
 // e.g., the broker image path never imports the operator's Kubernetes client.
 import { ConfigError } from '../common/errors.js';
-import { UsageError } from './args.js';
+import { runSubcommand, type Subcommand, UsageError } from './args.js';
 
-type Run = (argv: string[]) => Promise<void>;
-
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Run> }> = {
+const COMMANDS: Record<string, Subcommand> = {
   operator: {
     summary: 'Run the Kubernetes operator',
     load: async () => (await import('../operator/cli.js')).run,
@@ -25,25 +23,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Run> }> = 
   },
 };
 
-function usage(): string {
-  const lines = ['Usage: jsm-sso <command> [options]', '', 'Commands:'];
-  for (const [name, { summary }] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${summary}`);
-  lines.push('', 'Run `jsm-sso <command> --help` for the options of a command.');
-  return lines.join('\n');
-}
-
-async function main(argv: string[]): Promise<void> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
-    return;
-  }
-  const command = COMMANDS[name];
-  if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}\n\n${usage()}`);
-  await (await command.load())(rest);
-}
-
-main(process.argv.slice(2)).catch((err: unknown) => {
+runSubcommand('jsm-sso', COMMANDS, process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) {
     console.error(`jsm-sso: ${err.message}`);
     process.exit(2);

@@ -1,9 +1,7 @@
 // `jsm-sso dev <tool>`: the local stack used by `npm start` and by the tests.
-import { UsageError } from '../cli/args.js';
+import { runSubcommand, type Subcommand } from '../cli/args.js';
 
-type Run = (argv: string[]) => Promise<void>;
-
-const TOOLS: Record<string, { summary: string; load: () => Promise<Run> }> = {
+const TOOLS: Record<string, Subcommand> = {
   'jsm-emulator': {
     summary: 'A stateful emulator of an Atlassian JSM Cloud site',
     load: async () => (await import('./jsm-emulator/cli.js')).run,
@@ -18,19 +16,6 @@ const TOOLS: Record<string, { summary: string; load: () => Promise<Run> }> = {
   },
 };
 
-function usage(): string {
-  const lines = ['Usage: jsm-sso dev <tool> [options]', '', 'Tools:'];
-  for (const [name, { summary }] of Object.entries(TOOLS)) lines.push(`  ${name.padEnd(14)} ${summary}`);
-  return lines.join('\n');
-}
-
-export async function run(argv: string[]): Promise<void> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h') {
-    console.log(usage());
-    return;
-  }
-  const tool = TOOLS[name];
-  if (!tool) throw new UsageError(`unknown dev tool ${JSON.stringify(name)}\n\n${usage()}`);
-  await (await tool.load())(rest);
+export function run(argv: string[]): Promise<void> {
+  return runSubcommand('jsm-sso dev', TOOLS, argv);
 }

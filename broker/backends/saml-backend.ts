@@ -14,7 +14,14 @@ import {
   type ValidatedAssertion,
   validateSamlResponse,
 } from '../../common/saml/index.js';
-import type { AuthenticatedSubject } from '../subject.js';
+import { signedLogoutResponseUrl } from '../saml/logout-response.js';
+import type { AuthenticatedSubject, UpstreamSamlSession } from '../subject.js';
+import {
+  acceptLogoutRequest,
+  acceptLogoutResponse,
+  logoutRequestXml,
+  type UpstreamLogoutRequest,
+} from './saml-logout.js';
 
 /**
  * The broker as a SAML 2.0 service provider toward a tenant's upstream IdP (Web Browser SSO
@@ -37,13 +44,6 @@ export interface SamlBackendOptions {
   flowTtlSeconds?: number;
 }
 
-export interface SamlLogoutRequest {
-  nameId: string;
-  nameIdFormat: string;
-  sessionIndex?: string;
-  relayState?: string;
-}
-
 export interface SamlBackend {
   readonly idp: string;
   readonly protocol: 'saml';
@@ -60,8 +60,22 @@ export interface SamlBackend {
     flowState: { upstreamRequestId: string },
   ): Promise<AuthenticatedSubject>;
   spMetadataXml(): string;
-  /** Signed LogoutRequest URL (HTTP-Redirect), or undefined when the IdP has no SLO endpoint. */
-  logoutUrl(request: SamlLogoutRequest): Promise<string | undefined>;
+  /**
+   * Signed LogoutRequest (HTTP-Redirect) for the session, carrying `relayState`; undefined when
+   * the IdP has no SLO endpoint. Keep `requestId` to check the LogoutResponse against.
+   */
+  logoutUrl(
+    session: UpstreamSamlSession,
+    relayState: string,
+  ): Promise<{ redirectUrl: string; requestId: string } | undefined>;
+  /** Whether `issuer` is this IdP's entityID (to route a message before verifying it). */
+  isIssuer(issuer: string): Promise<boolean>;
+  /** Verifies and checks the IdP's LogoutResponse (raw query as received) to `requestId`. */
+  acceptLogoutResponse(rawQuery: string, requestId: string): Promise<{ success: boolean }>;
+  /** Verifies and checks a LogoutRequest from the IdP (raw query as received). */
+  acceptLogoutRequest(rawQuery: string): Promise<UpstreamLogoutRequest>;
+  /** Signed Success LogoutResponse URL to the IdP's SLO endpoint, or undefined when it has none. */
+  logoutResponseUrl(inResponseTo: string, relayState?: string): Promise<string | undefined>;
 }
 
 export const METADATA_REFRESH_MS = 60 * 60 * 1000;
@@ -143,23 +157,41 @@ export function createSamlBackend(options: SamlBackendOptions): SamlBackend {
       return buildSpMetadata({ entityId, acsUrl, sloUrl, signingCertPem: options.spCertPem });
     },
 
-    async logoutUrl(request) {
+    async logoutUrl(session, relayState) {
       const idp = await metadata();
       if (!idp.sloUrl) return undefined;
-      const xml =
-        `<samlp:LogoutRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="_${randomBytes(20).toString('hex')}"` +
-        ` Version="2.0" IssueInstant="${instant(now())}" Destination="${escapeXml(idp.sloUrl)}">` +
-        `<saml:Issuer>${escapeXml(entityId)}</saml:Issuer>` +
-        `<saml:NameID Format="${escapeXml(request.nameIdFormat)}">${escapeXml(request.nameId)}</saml:NameID>` +
-        (request.sessionIndex
-          ? `<samlp:SessionIndex>${escapeXml(request.sessionIndex)}</samlp:SessionIndex>`
-          : '') +
-        '</samlp:LogoutRequest>';
-      const query = signRedirectQuery('SAMLRequest', xml, {
-        keyPem: options.spSigningKeyPem,
-        ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
+      const requestId = `_${randomBytes(20).toString('hex')}`;
+      const xml = logoutRequestXml(
+        { id: requestId, issuer: entityId, destination: idp.sloUrl, now: now() },
+        session,
+      );
+      const query = signRedirectQuery('SAMLRequest', xml, { keyPem: options.spSigningKeyPem, relayState });
+      return { redirectUrl: withQuery(idp.sloUrl, query), requestId };
+    },
+
+    async isIssuer(issuer) {
+      return (await metadata()).entityId === issuer;
+    },
+
+    async acceptLogoutResponse(rawQuery, requestId) {
+      return acceptLogoutResponse(rawQuery, await metadata(), { url: sloUrl, now: now() }, requestId);
+    },
+
+    async acceptLogoutRequest(rawQuery) {
+      return acceptLogoutRequest(rawQuery, await metadata(), { url: sloUrl, now: now() });
+    },
+
+    async logoutResponseUrl(inResponseTo, relayState) {
+      const idp = await metadata();
+      if (!idp.sloUrl) return undefined;
+      return signedLogoutResponseUrl(options.spSigningKeyPem, {
+        issuer: entityId,
+        destination: idp.sloUrl,
+        inResponseTo,
+        partial: false,
+        now: now(),
+        ...(relayState === undefined ? {} : { relayState }),
       });
-      return withQuery(idp.sloUrl, query);
     },
   };
 }
@@ -184,7 +216,11 @@ export function subjectFrom(idp: string, assertion: ValidatedAssertion): Authent
   const subject: AuthenticatedSubject = { idp, subject: assertion.nameId, claims };
   if (assertion.authnContextClassRef) subject.authnContextClassRef = assertion.authnContextClassRef;
   if (assertion.authnInstant) subject.authTime = assertion.authnInstant;
-  if (assertion.sessionIndex) subject.sessionIndex = assertion.sessionIndex;
+  subject.samlSession = {
+    nameId: assertion.nameId,
+    nameIdFormat: assertion.nameIdFormat,
+    ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),
+  };
   return subject;
 }
 

@@ -10,7 +10,7 @@ import {
   verifyEnvelopedSignature,
   verifyRedirectSignature,
 } from '../../common/saml/index.js';
-import { attribute, optionalChild, simpleText } from '../../common/saml/xml.js';
+import { attribute, childElements, optionalChild, simpleText } from '../../common/saml/xml.js';
 
 /**
  * The broker's SAML frontend checks on what the portal sends (AuthnRequest, LogoutRequest): each
@@ -68,7 +68,7 @@ function verifiedRoot(binding: Binding, sp: TrustedSp): { root: Element; relaySt
   return { root: signed as unknown as Element, ...relayStateOf(binding.relayState) };
 }
 
-function relayStateOf(relayState: string | undefined): { relayState?: string } {
+export function relayStateOf(relayState: string | undefined): { relayState?: string } {
   if (relayState === undefined) return {};
   if (Buffer.byteLength(relayState, 'utf8') > MAX_RELAY_STATE_BYTES) {
     throw new JsmSsoError(
@@ -79,7 +79,17 @@ function relayStateOf(relayState: string | undefined): { relayState?: string } {
   return { relayState };
 }
 
-function checkMessage(root: Element, localName: string, sp: TrustedSp, destination: string, now: Date) {
+/**
+ * The checks every signed protocol message gets, whoever sent it: type, version, ID, Issuer (the
+ * party whose key verified it), Destination (this endpoint) and a fresh IssueInstant.
+ */
+export function checkMessage(
+  root: Element,
+  localName: string,
+  issuer: string,
+  destination: string,
+  now: Date,
+): { id: string; issueInstant: Date } {
   if (root.namespaceURI !== NS.protocol || root.localName !== localName) {
     throw new SamlError('SAML_MESSAGE_TYPE_UNEXPECTED', `expected a ${localName}`);
   }
@@ -87,15 +97,15 @@ function checkMessage(root: Element, localName: string, sp: TrustedSp, destinati
     throw new SamlError('SAML_VERSION_UNSUPPORTED', 'only SAML 2.0 is supported');
   const id = attribute(root, 'ID');
   if (!id || id.length > 256) throw new SamlError('SAML_XML_INVALID', `${localName} has no valid ID`);
-  checkIssuer(root, sp);
+  checkIssuer(root, issuer);
   checkDestination(root, destination);
   return { id, issueInstant: checkIssueInstant(root, now) };
 }
 
-function checkIssuer(root: Element, sp: TrustedSp): void {
+function checkIssuer(root: Element, expected: string): void {
   const issuer = optionalChild(root, NS.assertion, 'Issuer');
-  if (!issuer || simpleText(issuer) !== sp.entityId) {
-    throw new SamlError('SAML_ISSUER_MISMATCH', "the request does not come from this help center's portal");
+  if (!issuer || simpleText(issuer) !== expected) {
+    throw new SamlError('SAML_ISSUER_MISMATCH', 'the message does not come from the party that signed it');
   }
 }
 
@@ -146,7 +156,7 @@ export function acceptAuthnRequest(
   now: Date,
 ): AcceptedAuthnRequest {
   const { root, relayState } = verifiedRoot(binding, sp);
-  const { id, issueInstant } = checkMessage(root, 'AuthnRequest', sp, destination, now);
+  const { id, issueInstant } = checkMessage(root, 'AuthnRequest', sp.entityId, destination, now);
   checkAssertionConsumerService(root, sp);
   return {
     id,
@@ -165,14 +175,19 @@ export function acceptLogoutRequest(
   now: Date,
 ): AcceptedLogoutRequest {
   const { root, relayState } = verifiedRoot(binding, sp);
-  const { id, issueInstant } = checkMessage(root, 'LogoutRequest', sp, destination, now);
-  const sessionIndexes: string[] = [];
-  for (let n = root.firstChild; n; n = n.nextSibling) {
-    const e = n as Element;
-    if (e.nodeType === 1 && e.namespaceURI === NS.protocol && e.localName === 'SessionIndex')
-      sessionIndexes.push(simpleText(e));
-  }
-  return { id, issueInstant, root, sessionIndexes, ...(relayState === undefined ? {} : { relayState }) };
+  const { id, issueInstant } = checkMessage(root, 'LogoutRequest', sp.entityId, destination, now);
+  return {
+    id,
+    issueInstant,
+    root,
+    sessionIndexes: sessionIndexesOf(root),
+    ...(relayState === undefined ? {} : { relayState }),
+  };
+}
+
+/** The SessionIndex values of a LogoutRequest (core 3.7.1), in order. */
+export function sessionIndexesOf(root: Element): string[] {
+  return childElements(root, NS.protocol, 'SessionIndex').map((e) => simpleText(e));
 }
 
 /** xs:boolean: "true" or "1". */

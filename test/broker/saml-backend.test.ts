@@ -74,7 +74,7 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
     expect(subject.authnContextClassRef).to.equal(
       'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
     );
-    expect(subject.sessionIndex).to.equal('_session-9');
+    expect(subject.samlSession?.sessionIndex).to.equal('_session-9');
   });
 
   it('signs the AuthnRequest with the SP key over the raw query (our own verifier agrees)', async () => {
@@ -167,14 +167,21 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
   });
 
   it('builds a signed LogoutRequest to the IdP SLO endpoint', async () => {
-    const url = await backend.logoutUrl({
-      nameId: 'carol@example.test',
-      nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-      sessionIndex: '_s1',
-    });
-    expect(url).to.match(new RegExp(`^${IDP_SLO}\\?SAMLRequest=`));
-    const message = verifyRedirectSignature(new URL(url!).search.slice(1), 'SAMLRequest', [spKey().certPem]);
+    const logout = await backend.logoutUrl(
+      {
+        nameId: 'carol@example.test',
+        nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+        sessionIndex: '_s1',
+      },
+      'logout-state',
+    );
+    expect(logout?.redirectUrl).to.match(new RegExp(`^${IDP_SLO}\\?SAMLRequest=`));
+    const message = verifyRedirectSignature(new URL(logout!.redirectUrl).search.slice(1), 'SAMLRequest', [
+      spKey().certPem,
+    ]);
     expect(message.xml).to.include('<samlp:SessionIndex>_s1</samlp:SessionIndex>');
+    expect(message.xml).to.include(`ID="${logout!.requestId}"`);
+    expect(message.relayState).to.equal('logout-state');
   });
 
   it('fetches metadata from metadataUrl once per hour', async () => {

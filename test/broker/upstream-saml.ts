@@ -23,22 +23,104 @@ const samlLib = (
 export type UpstreamIdp = ReturnType<typeof samlify.IdentityProvider>;
 export type UpstreamSp = ReturnType<typeof samlify.ServiceProvider>;
 
-export function upstreamIdp(): UpstreamIdp {
+/** `slo: false`: an IdP whose metadata has no SingleLogoutService. */
+export function upstreamIdp(options: { slo?: boolean } = {}): UpstreamIdp {
   const key = makeKeyPair('upstream-idp.example.test');
+  const redirect = samlify.Constants.namespace.binding.redirect;
   return samlify.IdentityProvider({
     entityID: UPSTREAM_ENTITY_ID,
     privateKey: key.keyPem,
     signingCert: key.certPem,
     wantAuthnRequestsSigned: true,
+    // samlify verifies the broker's LogoutRequest signature itself.
+    wantLogoutRequestSigned: true,
     isAssertionEncrypted: false,
-    singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: UPSTREAM_SSO }],
-    singleLogoutService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: UPSTREAM_SLO }],
+    singleSignOnService: [{ Binding: redirect, Location: UPSTREAM_SSO }],
+    singleLogoutService: options.slo === false ? [] : [{ Binding: redirect, Location: UPSTREAM_SLO }],
   });
 }
 
-/** The broker as samlify sees it, from the SP metadata the broker publishes. */
+/**
+ * The broker as samlify sees it, from the SP metadata the broker publishes; the IdP signs the
+ * logout messages it sends there, and verifies the broker's LogoutResponse.
+ */
 export function brokerAsSp(spMetadataXml: string): UpstreamSp {
-  return samlify.ServiceProvider({ metadata: spMetadataXml });
+  return samlify.ServiceProvider({
+    metadata: spMetadataXml,
+    wantLogoutRequestSigned: true,
+    wantLogoutResponseSigned: true,
+  });
+}
+
+/** The query parameters samlify's redirect parsers take, from a URL as the browser received it. */
+export function redirectRequest(url: URL): { query: Record<string, string>; octetString: string } {
+  return {
+    query: Object.fromEntries(url.searchParams),
+    octetString: url.search.slice(1).split('&Signature=')[0]!,
+  };
+}
+
+/**
+ * What the upstream IdP does with the broker's LogoutRequest: verifies it (samlify) and answers
+ * with a signed LogoutResponse URL to the broker, with the given status and InResponseTo.
+ */
+export async function answerLogoutRequest(
+  idp: UpstreamIdp,
+  sp: UpstreamSp,
+  redirectUrl: string,
+  answer: { status?: string; inResponseTo?: string } = {},
+): Promise<{ url: string; request: Record<string, unknown>; relayState: string }> {
+  const url = new URL(redirectUrl);
+  expect(`${url.origin}${url.pathname}`).to.equal(UPSTREAM_SLO);
+  const info = await idp.parseLogoutRequest(sp, 'redirect', redirectRequest(url));
+  const request = info.extract.request as Record<string, unknown>;
+  const relayState = url.searchParams.get('RelayState') ?? '';
+  const inResponseTo = answer.inResponseTo ?? (request['id'] as string);
+  const response = idp.createLogoutResponse(
+    sp,
+    { extract: { request: { id: inResponseTo } } } as unknown as Parameters<
+      UpstreamIdp['createLogoutResponse']
+    >[1],
+    'redirect',
+    {
+      relayState,
+      customTagReplacement: (template: string) => {
+        const id = `_lresp${Date.now()}${Math.random().toString(16).slice(2)}`;
+        const values = {
+          ID: id,
+          Destination: brokerSloUrl(sp),
+          Issuer: UPSTREAM_ENTITY_ID,
+          EntityID: UPSTREAM_ENTITY_ID,
+          IssueInstant: new Date().toISOString(),
+          StatusCode: answer.status ?? STATUS_SUCCESS,
+          InResponseTo: inResponseTo,
+        };
+        return { id, context: samlLib.replaceTagsByValue(template, values) };
+      },
+    },
+  ) as { context: string };
+  return { url: response.context, request: { ...request, nameId: info.extract.nameID }, relayState };
+}
+
+/** The broker's SLO endpoint as its SP metadata publishes it. */
+function brokerSloUrl(sp: UpstreamSp): string {
+  return sp.entityMeta.getSingleLogoutService('redirect') as string;
+}
+
+/** An IdP-initiated LogoutRequest URL (signed by samlify) to the broker's SLO endpoint. */
+export function idpLogoutRequestUrl(
+  idp: UpstreamIdp,
+  sp: UpstreamSp,
+  user: { nameId: string; sessionIndex?: string },
+  relayState?: string,
+): { url: string; id: string } {
+  const request = idp.createLogoutRequest(
+    sp,
+    'redirect',
+    { logoutNameID: user.nameId, ...(user.sessionIndex ? { sessionIndex: user.sessionIndex } : {}) },
+    relayState === undefined ? {} : { relayState },
+  ) as { context: string; id: string };
+  return { url: request.context, id: request.id };
 }
 
 export interface UpstreamAnswer {

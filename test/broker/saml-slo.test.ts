@@ -1,0 +1,298 @@
+import type { SAML } from '@node-saml/node-saml';
+import type { Element } from '@xmldom/xmldom';
+import { expect } from 'chai';
+import {
+  deflateRedirectPayload,
+  inflateRedirectPayload,
+  NS,
+  parseSamlXml,
+  signRedirectQuery,
+  verifyRedirectSignature,
+} from '../../common/saml/index.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  createPki,
+  formFields,
+  listenPlaceholder,
+  type Pki,
+  PORTAL_URL,
+  portalSp,
+  serveBroker,
+  tenantFor,
+} from './harness.js';
+import {
+  answerAuthnRequest,
+  answerLogoutRequest,
+  brokerAsSp,
+  idpLogoutRequestUrl,
+  redirectRequest,
+  UPSTREAM_SLO,
+  type UpstreamIdp,
+  type UpstreamSp,
+  upstreamIdp,
+} from './upstream-saml.js';
+
+const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+const PARTIAL = 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout';
+const RESPONDER = 'urn:oasis:names:tc:SAML:2.0:status:Responder';
+
+interface Setup {
+  idp: UpstreamIdp;
+  broker: BrokerUnderTest;
+  portal: SAML;
+  sp: UpstreamSp;
+}
+
+/**
+ * Single Logout through an upstream SAML IdP (profiles 4.4, HTTP-Redirect): portal (node-saml) ->
+ * broker -> IdP (samlify) -> broker -> portal, and the IdP's own LogoutRequest to the broker.
+ */
+describe('broker: Single Logout with an upstream SAML IdP', () => {
+  let pki: Pki;
+  let withSlo: Setup;
+  let withoutSlo: Setup;
+
+  async function setUp(idp: UpstreamIdp): Promise<Setup> {
+    const { server, url } = await listenPlaceholder();
+    const tenant = tenantFor(url, [
+      {
+        name: 'upstream',
+        saml: { metadataXml: idp.getMetadata() },
+        attributeMapping: { email: 'claims.email' },
+      },
+    ]);
+    const broker = await serveBroker(server, url, tenant, pki);
+    const sp = brokerAsSp(await (await fetch(`${url}/saml/sp-metadata`)).text());
+    return { idp, broker, portal: portalSp(url, pki), sp };
+  }
+
+  before(async () => {
+    pki = createPki();
+    withSlo = await setUp(upstreamIdp());
+    withoutSlo = await setUp(upstreamIdp({ slo: false }));
+  });
+  after(async () => {
+    await withSlo.broker.close();
+    await withoutSlo.broker.close();
+    pki.cleanup();
+  });
+
+  /** A full login through the upstream IdP; returns the portal's view of the session. */
+  async function loggedIn(setup: Setup, browser: Browser) {
+    const sso = await browser.request(await setup.portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const upstream = await answerAuthnRequest(
+      setup.idp,
+      setup.sp,
+      sso.headers.get('location')!,
+      setup.broker.url,
+      { nameId: 'carol@example.test', attributes: { email: ['carol@example.test'] } },
+    );
+    const page = await browser.request(`${setup.broker.url}/saml/acs`, {
+      form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
+    });
+    const { profile } = await setup.portal.validatePostResponseAsync(formFields(await page.text()));
+    return profile!;
+  }
+
+  /** The portal's LogoutRequest for the session, sent by the browser; returns where it is sent next. */
+  async function portalLogout(setup: Setup, browser: Browser, profile: Awaited<ReturnType<typeof loggedIn>>) {
+    const logoutUrl = await setup.portal.getLogoutUrlAsync(profile, 'rs-out', {});
+    const response = await browser.request(logoutUrl);
+    expect(response.status, await response.clone().text()).to.equal(302);
+    const portalRequestId = /ID="([^"]+)"/.exec(
+      verifyRedirectSignature(new URL(logoutUrl).search.slice(1), 'SAMLRequest', [pki.portalCert]).xml,
+    )![1]!;
+    return { location: response.headers.get('location')!, portalRequestId };
+  }
+
+  /** The broker's LogoutResponse to the portal, verified with the broker's certificate. */
+  function portalAnswer(location: string) {
+    expect(location.startsWith(`${PORTAL_URL}/saml/slo?`), location).to.equal(true);
+    const message = verifyRedirectSignature(new URL(location).search.slice(1), 'SAMLResponse', [
+      pki.brokerCert,
+    ]);
+    const root = parseSamlXml(message.xml).documentElement as unknown as Element;
+    expect(root.localName).to.equal('LogoutResponse');
+    const codes = [...root.getElementsByTagNameNS(NS.protocol, 'StatusCode')].map((c) =>
+      c.getAttribute('Value'),
+    );
+    return { codes, inResponseTo: root.getAttribute('InResponseTo'), relayState: message.relayState };
+  }
+
+  async function refusal(url: string): Promise<{ status: number; text: string }> {
+    const response = await fetch(url, { redirect: 'manual' });
+    return { status: response.status, text: await response.text() };
+  }
+
+  it('sends a signed LogoutRequest with the upstream NameID and SessionIndex, and answers the portal Success after the IdP does', async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(withSlo, browser);
+    const { location, portalRequestId } = await portalLogout(withSlo, browser, profile);
+    // samlify (the IdP) verifies the broker's signature and reads the request.
+    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location);
+    expect(upstream.request['nameId']).to.equal('carol@example.test');
+    const requestXml = inflateRedirectPayload(new URL(location).searchParams.get('SAMLRequest')!);
+    expect(requestXml).to.contain('<samlp:SessionIndex>_session-9</samlp:SessionIndex>');
+    const back = await browser.request(upstream.url);
+    expect(back.status, await back.clone().text()).to.equal(302);
+    const answer = portalAnswer(back.headers.get('location')!);
+    expect(answer.codes).to.deep.equal([SUCCESS]);
+    expect(answer.inResponseTo).to.equal(portalRequestId);
+    expect(answer.relayState).to.equal('rs-out');
+    // The portal accepts it (node-saml checks signature, issuer, InResponseTo).
+    const portalUrl = new URL(back.headers.get('location')!);
+    const validated = await withSlo.portal.validateRedirectAsync(
+      Object.fromEntries(portalUrl.searchParams),
+      portalUrl.search.slice(1),
+    );
+    expect(validated.loggedOut).to.equal(true);
+    expect(withSlo.broker.logs.findLast((l) => l['event'] === 'broker.logout')).to.include({
+      idp: 'upstream',
+      result: 'success',
+    });
+  });
+
+  it('answers the portal PartialLogout when the upstream IdP answers a non-success status', async () => {
+    const browser = new Browser();
+    const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
+    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location, { status: RESPONDER });
+    const back = await browser.request(upstream.url);
+    expect(portalAnswer(back.headers.get('location')!).codes).to.deep.equal([SUCCESS, PARTIAL]);
+  });
+
+  it('refuses an unsigned upstream LogoutResponse, and the signed one still completes the logout', async () => {
+    const browser = new Browser();
+    const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
+    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location);
+    const unsigned = upstream.url.replace(/&SigAlg=[^&]*/, '').replace(/&Signature=[^&]*/, '');
+    const refused = await refusal(unsigned);
+    expect(refused.status).to.equal(400);
+    expect(refused.text).to.contain('SAML_SIGNATURE_MISSING');
+    const back = await browser.request(upstream.url);
+    expect(portalAnswer(back.headers.get('location')!).codes).to.deep.equal([SUCCESS]);
+  });
+
+  it('refuses an upstream LogoutResponse whose message was swapped under the signature', async () => {
+    const browser = new Browser();
+    const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
+    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location, { status: RESPONDER });
+    const url = new URL(upstream.url);
+    const xml = inflateRedirectPayload(url.searchParams.get('SAMLResponse')!).replace(RESPONDER, SUCCESS);
+    const tampered = upstream.url.replace(
+      /SAMLResponse=[^&]*/,
+      `SAMLResponse=${encodeURIComponent(deflateRedirectPayload(xml))}`,
+    );
+    const refused = await refusal(tampered);
+    expect(refused.status).to.equal(400);
+    expect(refused.text).to.contain('SAML_SIGNATURE_INVALID');
+  });
+
+  it("refuses an upstream LogoutResponse signed by a key other than the IdP's", async () => {
+    const browser = new Browser();
+    const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
+    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location);
+    const xml = inflateRedirectPayload(new URL(upstream.url).searchParams.get('SAMLResponse')!);
+    const forged = signRedirectQuery('SAMLResponse', xml, {
+      keyPem: pki.portalKey,
+      relayState: upstream.relayState,
+    });
+    const refused = await refusal(`${withSlo.broker.url}/saml/slo?${forged}`);
+    expect(refused.status).to.equal(400);
+    expect(refused.text).to.contain('SAML_SIGNATURE_INVALID');
+  });
+
+  it('refuses an upstream LogoutResponse that answers another LogoutRequest (InResponseTo)', async () => {
+    const browser = new Browser();
+    const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
+    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location, {
+      inResponseTo: '_another',
+    });
+    const refused = await refusal(upstream.url);
+    expect(refused.status).to.equal(400);
+    expect(refused.text).to.contain('SAML_IN_RESPONSE_TO_MISMATCH');
+    expect(withSlo.broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+      'SAML_IN_RESPONSE_TO_MISMATCH',
+    );
+  });
+
+  it('refuses the same upstream LogoutResponse a second time (replay)', async () => {
+    const browser = new Browser();
+    const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
+    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location);
+    expect((await browser.request(upstream.url)).status).to.equal(302);
+    const replay = await refusal(upstream.url);
+    expect(replay.status).to.equal(400);
+    expect(replay.text).to.contain('LOGOUT_STATE_UNKNOWN');
+  });
+
+  it('answers the portal PartialLogout at once when the upstream IdP has no SLO endpoint', async () => {
+    const browser = new Browser();
+    const { location } = await portalLogout(withoutSlo, browser, await loggedIn(withoutSlo, browser));
+    expect(portalAnswer(location).codes).to.deep.equal([SUCCESS, PARTIAL]);
+  });
+
+  it("ends the broker session on the IdP's signed LogoutRequest and answers the IdP with a signed Success LogoutResponse", async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(withSlo, browser);
+    const request = idpLogoutRequestUrl(
+      withSlo.idp,
+      withSlo.sp,
+      { nameId: 'carol@example.test', sessionIndex: '_session-9' },
+      'idp-rs',
+    );
+    const answer = await browser.request(request.url);
+    expect(answer.status, await answer.clone().text()).to.equal(302);
+    const toIdp = new URL(answer.headers.get('location')!);
+    expect(`${toIdp.origin}${toIdp.pathname}`).to.equal(UPSTREAM_SLO);
+    // samlify verifies the broker's LogoutResponse with the certificate in the broker's SP metadata.
+    const parsed = await withSlo.idp.parseLogoutResponse(withSlo.sp, 'redirect', redirectRequest(toIdp));
+    expect(parsed.extract.response?.inResponseTo).to.equal(request.id);
+    expect(toIdp.searchParams.get('RelayState')).to.equal('idp-rs');
+    expect(inflateRedirectPayload(toIdp.searchParams.get('SAMLResponse')!)).to.contain(`Value="${SUCCESS}"`);
+    // The broker session is gone: the portal's later LogoutRequest is answered without the IdP.
+    const { location } = await portalLogout(withSlo, browser, profile);
+    expect(portalAnswer(location).codes).to.deep.equal([SUCCESS]);
+  });
+
+  it("refuses an unsigned LogoutRequest from the IdP's entityID and keeps the session", async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(withSlo, browser);
+    const request = idpLogoutRequestUrl(withSlo.idp, withSlo.sp, {
+      nameId: 'carol@example.test',
+      sessionIndex: '_session-9',
+    });
+    const unsigned = request.url.replace(/&SigAlg=[^&]*/, '').replace(/&Signature=[^&]*/, '');
+    const refused = await refusal(unsigned);
+    expect(refused.status).to.equal(400);
+    expect(refused.text).to.contain('SAML_SIGNATURE_MISSING');
+    const { location } = await portalLogout(withSlo, browser, profile);
+    expect(location.startsWith(UPSTREAM_SLO), 'the session still leads to the IdP').to.equal(true);
+  });
+
+  it('refuses a LogoutRequest naming the IdP as Issuer but signed by another key', async () => {
+    const xml = inflateRedirectPayload(
+      new URL(
+        idpLogoutRequestUrl(withSlo.idp, withSlo.sp, {
+          nameId: 'carol@example.test',
+          sessionIndex: '_session-9',
+        }).url,
+      ).searchParams.get('SAMLRequest')!,
+    );
+    const forged = signRedirectQuery('SAMLRequest', xml, { keyPem: pki.portalKey });
+    const refused = await refusal(`${withSlo.broker.url}/saml/slo?${forged}`);
+    expect(refused.status).to.equal(400);
+    expect(refused.text).to.contain('SAML_SIGNATURE_INVALID');
+  });
+
+  it('refuses the same LogoutRequest from the IdP a second time (replay)', async () => {
+    const request = idpLogoutRequestUrl(withSlo.idp, withSlo.sp, {
+      nameId: 'nobody@example.test',
+      sessionIndex: '_x',
+    });
+    expect((await fetch(request.url, { redirect: 'manual' })).status).to.equal(302);
+    const replay = await refusal(request.url);
+    expect(replay.status).to.equal(400);
+    expect(replay.text).to.contain('SAML_REPLAY');
+  });
+});
