@@ -126,6 +126,8 @@ function args(context: DesiredContext, part: Part): string[] {
   return base;
 }
 
+export const NODE_OPTIONS = '--max-semi-space-size=2';
+
 export function desiredDeployment(context: DesiredContext, part: Part): V1Deployment {
   const { tenant, settings } = context;
   const replicas = part === 'broker' ? tenant.spec.broker.replicas : tenant.spec.portal.replicas;
@@ -165,6 +167,9 @@ export function desiredDeployment(context: DesiredContext, part: Part): V1Deploy
               image: settings.image,
               ...(settings.imagePullPolicy ? { imagePullPolicy: settings.imagePullPolicy } : {}),
               args: args(context, part),
+              // A 2 MB young generation keeps a broker with 10,000 logins in flight near 115 MB RSS
+              // instead of ~155 MB with Node's default (both measured by npm run bench -- broker).
+              env: [{ name: 'NODE_OPTIONS', value: NODE_OPTIONS }],
               ports: [
                 { name: 'http', containerPort: PUBLIC_PORT, protocol: 'TCP' },
                 { name: 'management', containerPort: MANAGEMENT_PORT, protocol: 'TCP' },
