@@ -1,7 +1,6 @@
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { SecretDirectory } from '../common/config/secrets.js';
 import { signingSecretName } from '../common/config/signing-secrets.js';
-import { JsmSsoError } from '../common/errors.js';
 import { certificateBase64 } from '../common/saml/index.js';
 import type { TrustedSp } from './saml/inbound.js';
 import { loadSigningCredential, type SigningCredential } from './saml/signature.js';

@@ -149,7 +149,6 @@ function buildServices(
 ): PortalServices {
   const { tenant, secrets, logger, store } = context;
   const spec = tenant.spec;
-  const name = tenant.metadata?.name ?? 'tenant';
   const cookies = cookiePolicy(spec.portal.url);
   const signingSecret = signingSecretName(tenant, 'portal');
   const signingKeyPem = secrets.read(signingSecret, 'tls.key');

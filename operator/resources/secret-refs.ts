@@ -3,7 +3,7 @@ import { signingSecretName } from '../../common/config/signing-secrets.js';
 
 export { signingSecretName } from '../../common/config/signing-secrets.js';
 
-import { type Part, tenantName } from './common.js';
+import type { Part } from './common.js';
 
 /**
  * Which Secret keys each part reads. This is the least-privilege rule in one place: the broker

@@ -5,7 +5,6 @@ import {
   MANAGEMENT_PORT,
   objectMeta,
   type Part,
-  PUBLIC_PORT,
   selectorLabels,
 } from './common.js';
 
