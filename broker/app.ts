@@ -147,8 +147,12 @@ export async function createBrokerApp(
    * Tells the portal, with a signed Response to its ACS, that the login failed at the IdP side
    * (profiles 4.1.4.2), so the portal can show its own page instead of a dead end at the broker.
    */
-  function sendErrorResponse(res: ServerResponse, flow: LoginFlow, secondLevelStatus: string): void {
-    const response = issueErrorResponse(settings.signing, {
+  async function sendErrorResponse(
+    res: ServerResponse,
+    flow: LoginFlow,
+    secondLevelStatus: string,
+  ): Promise<void> {
+    const response = await issueErrorResponse(settings.signing, {
       issuer: settings.entityId,
       acsUrl: settings.sp.acsUrl,
       inResponseTo: flow.requestId,
@@ -268,7 +272,7 @@ export async function createBrokerApp(
       // The IdP's own "no" (checked to come from it, for this flow) goes back to the portal.
       if (!(err instanceof IdpErrorResponse)) throw err;
       telemetry.refusal(err.code, err.status, pending.idp);
-      sendErrorResponse(res, flow, samlStatusForIdpError(err.idpError));
+      await sendErrorResponse(res, flow, samlStatusForIdpError(err.idpError));
     }
   }
 
@@ -288,7 +292,7 @@ export async function createBrokerApp(
     const mapped = mappers.get(subject.idp)!(subject);
     const sessionIndex = newSamlId(randomBytes);
     const issuedAt = now();
-    const response = issueSignedResponse(settings.signing, {
+    const response = await issueSignedResponse(settings.signing, {
       issuer: settings.entityId,
       audience: settings.sp.entityId,
       acsUrl: settings.sp.acsUrl,
@@ -338,7 +342,7 @@ export async function createBrokerApp(
       // The upstream IdP's non-success status: the login failed there; the portal is told so.
       if (!(err instanceof SamlError && err.code === 'SAML_STATUS_NOT_SUCCESS')) throw err;
       telemetry.refusal(err.code, err.status, flow.idp);
-      sendErrorResponse(res, flow, STATUS_AUTHN_FAILED);
+      await sendErrorResponse(res, flow, STATUS_AUTHN_FAILED);
     }
   }
 

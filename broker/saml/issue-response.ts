@@ -13,6 +13,8 @@ import { envelopedSignature, type SigningCredential } from './signature.js';
  * is written directly in exclusive-canonical form (attributes in c14n order, namespace
  * declarations where exc-c14n puts them, explicit end tags, c14n escaping), so each digest is
  * computed over the very text that is sent. xmlsec1 and node-saml check this in the tests.
+ * Signing is asynchronous (threadpool RSA): the Response signature covers the signed Assertion,
+ * so the two signatures of one Response are sequential; parallelism is across Responses.
  */
 
 const SAMLP_NS = NS.protocol;
@@ -53,11 +55,11 @@ export interface IssuedResponse {
   assertionId: string;
 }
 
-export function issueSignedResponse(
+export async function issueSignedResponse(
   credential: SigningCredential,
   content: ResponseContent,
   random: (size: number) => Buffer = randomBytes,
-): IssuedResponse {
+): Promise<IssuedResponse> {
   const responseId = newSamlId(random);
   const assertionId = newSamlId(random);
   const issueInstant = samlInstant(content.now);
@@ -76,7 +78,7 @@ export function issueSignedResponse(
     `<saml:AuthnStatement AuthnInstant="${samlInstant(content.authnInstant)}" SessionIndex="${attr(content.sessionIndex)}"><saml:AuthnContext><saml:AuthnContextClassRef>${text(content.authnContextClassRef ?? UNSPECIFIED_AUTHN_CONTEXT)}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     attributeStatement(content.attributes) +
     '</saml:Assertion>';
-  const assertionSignature = envelopedSignature(
+  const assertionSignature = await envelopedSignature(
     credential,
     assertionId,
     assertionOpen + assertionIssuer + assertionBody,
@@ -85,7 +87,7 @@ export function issueSignedResponse(
   const assertion = assertionOpen + assertionIssuer + assertionSignature + assertionBody;
 
   const status = `<samlp:Status><samlp:StatusCode Value="${STATUS_SUCCESS}"></samlp:StatusCode></samlp:Status>`;
-  const xml = signedResponseEnvelope(credential, responseId, content, status + assertion);
+  const xml = await signedResponseEnvelope(credential, responseId, content, status + assertion);
   return { xml, responseId, assertionId };
 }
 
@@ -102,29 +104,33 @@ export interface ErrorResponseContent {
  * A signed Response without an assertion, telling the SP the login failed at the IdP side
  * (profiles 4.1.4.2: the IdP answers with a non-success status rather than leaving the SP waiting).
  */
-export function issueErrorResponse(
+export async function issueErrorResponse(
   credential: SigningCredential,
   content: ErrorResponseContent,
   random: (size: number) => Buffer = randomBytes,
-): { xml: string; responseId: string } {
+): Promise<{ xml: string; responseId: string }> {
   const responseId = newSamlId(random);
   const status =
     `<samlp:Status><samlp:StatusCode Value="${STATUS_RESPONDER}"><samlp:StatusCode Value="${attr(content.secondLevelStatus)}">` +
     '</samlp:StatusCode></samlp:StatusCode></samlp:Status>';
-  return { xml: signedResponseEnvelope(credential, responseId, content, status), responseId };
+  return { xml: await signedResponseEnvelope(credential, responseId, content, status), responseId };
 }
 
 /** The signed samlp:Response around `body` (Status, then the Assertion if any). */
-function signedResponseEnvelope(
+async function signedResponseEnvelope(
   credential: SigningCredential,
   responseId: string,
   content: { issuer: string; acsUrl: string; inResponseTo: string; now: Date },
   body: string,
-): string {
+): Promise<string> {
   const responseOpen = `<samlp:Response xmlns:samlp="${SAMLP_NS}" Destination="${attr(content.acsUrl)}" ID="${responseId}" InResponseTo="${attr(content.inResponseTo)}" IssueInstant="${samlInstant(content.now)}" Version="2.0">`;
   const responseIssuer = `<saml:Issuer xmlns:saml="${SAML_NS}">${text(content.issuer)}</saml:Issuer>`;
   const responseBody = `${body}</samlp:Response>`;
-  const signature = envelopedSignature(credential, responseId, responseOpen + responseIssuer + responseBody);
+  const signature = await envelopedSignature(
+    credential,
+    responseId,
+    responseOpen + responseIssuer + responseBody,
+  );
   // Schema order: Issuer, Signature, Status (saml-schema-protocol-2.0 StatusResponseType).
   return responseOpen + responseIssuer + signature + responseBody;
 }

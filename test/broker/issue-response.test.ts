@@ -61,19 +61,32 @@ describe('broker: signed SAML Response', () => {
     );
   }
 
-  it('produces Response and Assertion signatures that xmlsec1 verifies, even with XML in claim values', () => {
-    const { xml } = issue(`Mallory ${HOSTILE}\r\n"'\t`);
+  it('produces Response and Assertion signatures that xmlsec1 verifies, even with XML in claim values', async () => {
+    const { xml } = await issue(`Mallory ${HOSTILE}\r\n"'\t`);
     expect(() => xmlsecVerify(xml, 'response')).not.to.throw();
     expect(() => xmlsecVerify(xml, 'assertion')).not.to.throw();
   });
 
-  it('fails xmlsec1 verification when one character of the assertion changes', () => {
-    const { xml } = issue('Alice');
+  it('fails xmlsec1 verification when one character of the assertion changes', async () => {
+    const { xml } = await issue('Alice');
     expect(() => xmlsecVerify(xml.replace('Alice', 'Alicf'), 'assertion')).to.throw();
   });
 
+  it('signs off the event loop: callbacks queued before issuing run before the Response is ready', async () => {
+    // Synchronous signing would finish the whole Response before the event loop turns once; the
+    // Response signature waits for the Assertion's, so at least one loop turn happens in between.
+    let immediateRan = false;
+    setImmediate(() => {
+      immediateRan = true;
+    });
+    const issuing = issue('Alice');
+    expect(immediateRan).to.equal(false);
+    await issuing;
+    expect(immediateRan).to.equal(true);
+  });
+
   it('keeps injected markup as text: node-saml reads the hostile name verbatim and no extra attribute', async () => {
-    const { xml } = issue(`Mallory ${HOSTILE}`);
+    const { xml } = await issue(`Mallory ${HOSTILE}`);
     const sp = new SAML({
       issuer: 'https://portal.test/saml/metadata',
       audience: 'https://portal.test/saml/metadata',
