@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import type { FlowStore } from '../../common/flowstore/index.js';
+import { isLoopbackHost } from '../../common/net.js';
 import {
   BINDING_POST,
   buildSpMetadata,
@@ -287,7 +288,9 @@ function metadataSource(
 }
 
 async function fetchMetadata(url: string, fetchImpl: typeof fetch): Promise<string> {
-  if (!url.startsWith('https://')) {
+  // The CRD admits plain http on loopback only (local development); everything else is https.
+  const { protocol, hostname } = new URL(url);
+  if (protocol !== 'https:' && !(protocol === 'http:' && isLoopbackHost(hostname))) {
     throw new SamlError('SAML_METADATA_UNAVAILABLE', 'metadata must be fetched over https', { status: 502 });
   }
   let response: Response;

@@ -323,27 +323,36 @@ export async function loginThroughBroker(
   const authorizeUrl = await stack.portal.getAuthorizeUrlAsync(options.relayState ?? 'rs-1', undefined, {});
   const sso = await browser.request(authorizeUrl, options.startVia ? { via: options.startVia } : {});
   if (sso.status !== 302) throw new Error(`broker answered ${sso.status}: ${await sso.text()}`);
-  const toLogin = await browser.follow(
-    new URL(sso.headers.get('location')!, authorizeUrl).href,
-    `${stack.brokerUrl}/oidc/callback`,
-  );
-  const loginPage = toLogin.response!;
+  return loginAtDevIdp(browser, new URL(sso.headers.get('location')!, authorizeUrl).href, {
+    brokerUrl: stack.brokerUrl,
+    ...(stack.callbackVia ? { callbackVia: stack.callbackVia } : {}),
+    ...(options.email ? { email: options.email } : {}),
+  });
+}
+
+/**
+ * The rest of a login once the broker has sent the browser to the dev IdP (`idpUrl`): its login
+ * form, the callback, up to the broker's auto-post page to the portal.
+ */
+export async function loginAtDevIdp(
+  browser: Browser,
+  idpUrl: string,
+  options: { brokerUrl: string; email?: string; callbackVia?: string },
+): Promise<{ page: Response; fields: Record<string, string>; html: string; callbackUrl: string }> {
+  const callback = `${options.brokerUrl}/oidc/callback`;
+  const loginPage = (await browser.follow(idpUrl, callback)).response!;
   const loginUrl = loginPage.url;
   const action = /action="([^"]+)"/.exec(await loginPage.text())![1]!;
-  const afterLogin = await browser.follow(
-    new URL(action, loginUrl).href,
-    `${stack.brokerUrl}/oidc/callback`,
-    {
-      form: { email: options.email ?? 'alice@acme.test', password: 'demo' },
-    },
-  );
+  const afterLogin = await browser.follow(new URL(action, loginUrl).href, callback, {
+    form: { email: options.email ?? 'alice@acme.test', password: 'demo' },
+  });
   if (!afterLogin.location)
     throw new Error(
       `IdP did not redirect back: ${afterLogin.response?.status} ${await afterLogin.response?.text()}`,
     );
   const page = await browser.request(
     afterLogin.location,
-    stack.callbackVia ? { via: stack.callbackVia } : {},
+    options.callbackVia ? { via: options.callbackVia } : {},
   );
   const html = await page.text();
   return { page, fields: formFields(html), html, callbackUrl: afterLogin.location };

@@ -211,19 +211,23 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
     expect(calls).to.equal(2);
   });
 
-  it('refuses metadata over plain http', async () => {
-    const insecure = createSamlBackend({
-      idp: {
-        name: 'upstream',
-        saml: { metadataUrl: 'http://upstream-idp.example.test/metadata' },
-        attributeMapping: {},
-      },
+  const backendWithMetadataAt = (metadataUrl: string) =>
+    createSamlBackend({
+      idp: { name: 'upstream', saml: { metadataUrl }, attributeMapping: {} },
       brokerUrl: BROKER,
       spSigningKeyPem: spKey().keyPem,
       spCertPem: spKey().certPem,
       store,
       fetch: async () => new Response(idp.getMetadata()),
     });
+
+  it('refuses metadata over plain http', async () => {
+    const insecure = backendWithMetadataAt('http://upstream-idp.example.test/metadata');
     expect(await refusalCode(insecure.startLogin({ flowId: 'x' }))).to.equal('SAML_METADATA_UNAVAILABLE');
+  });
+
+  it('accepts plain http metadata on loopback only, as the CRD does (local development)', async () => {
+    const local = backendWithMetadataAt('http://127.0.0.1:9/metadata');
+    expect((await local.startLogin({ flowId: 'y' })).redirectUrl).to.be.a('string');
   });
 });

@@ -1,0 +1,269 @@
+"""An independent SAML peer (pysaml2) for the interop tests, served over loopback HTTP.
+
+  peer.py sp  CONFIG_JSON   the portal's role: a pysaml2 SP (Saml2Client) toward the broker as IdP
+  peer.py idp CONFIG_JSON   a tenant's upstream IdP: a pysaml2 IdP (saml2.server.Server) toward the broker as SP
+
+CONFIG_JSON: {"brokerUrl", "keyFile", "certFile", "user": {"nameId", "attributes"} (idp only)}.
+The server binds 127.0.0.1:0 and prints one JSON line {"url": ...} once it listens. Every peer is
+strict: signatures required, unsolicited Responses refused, outstanding requests tracked. Failures are
+answered as HTTP 400 with JSON {"error": exception class, "message": ...} so tests can name them.
+"""
+
+import json
+import shutil
+import sys
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, xmldsig
+from saml2.client import Saml2Client
+from saml2.config import IdPConfig, SPConfig
+from saml2.metadata import create_metadata_string
+from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
+from saml2.server import Server
+from saml2.sigver import verify_redirect_signature
+
+SIGN_ALG = xmldsig.SIG_RSA_SHA256
+DIGEST_ALG = xmldsig.DIGEST_SHA256
+
+
+def common_config(options, metadata_path):
+    return {
+        "entityid": None,
+        "key_file": options["keyFile"],
+        "cert_file": options["certFile"],
+        "xmlsec_binary": shutil.which("xmlsec1"),
+        "metadata": {"remote": [{"url": options["brokerUrl"] + metadata_path}]},
+        "accepted_time_diff": 5,
+        "allow_unknown_attributes": True,
+    }
+
+
+def sp_config(url, options):
+    config = common_config(options, "/saml/metadata")
+    config["entityid"] = f"{url}/saml/metadata"
+    config["service"] = {
+        "sp": {
+            "endpoints": {
+                "assertion_consumer_service": [(f"{url}/saml/acs", BINDING_HTTP_POST)],
+                "single_logout_service": [(f"{url}/saml/slo", BINDING_HTTP_REDIRECT)],
+            },
+            "authn_requests_signed": True,
+            "logout_requests_signed": True,
+            "want_response_signed": True,
+            "want_assertions_signed": True,
+            "allow_unsolicited": False,
+            "signing_algorithm": SIGN_ALG,
+            "digest_algorithm": DIGEST_ALG,
+        }
+    }
+    return config
+
+
+def idp_config(url, options):
+    config = common_config(options, "/saml/sp-metadata")
+    config["entityid"] = f"{url}/metadata"
+    config["service"] = {
+        "idp": {
+            "endpoints": {
+                "single_sign_on_service": [(f"{url}/sso", BINDING_HTTP_REDIRECT)],
+                "single_logout_service": [(f"{url}/slo", BINDING_HTTP_REDIRECT)],
+            },
+            "want_authn_requests_signed": True,
+            "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
+            "signing_algorithm": SIGN_ALG,
+            "digest_algorithm": DIGEST_ALG,
+            "policy": {"default": {"lifetime": {"minutes": 5}, "name_form": "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"}},
+        }
+    }
+    return config
+
+
+class Peer:
+    """Builds the pysaml2 entity on first use: the broker serves its metadata only after we listen."""
+
+    def __init__(self, role, url, options):
+        self.role, self.url, self.options = role, url, options
+        self._entity = None
+        self.outstanding = {}
+        self.sessions = {}
+
+    @property
+    def entity(self):
+        if self._entity is None:
+            if self.role == "sp":
+                config = SPConfig()
+                config.load(sp_config(self.url, self.options))
+                self._entity = Saml2Client(config)
+            else:
+                config = IdPConfig()
+                config.load(idp_config(self.url, self.options))
+                self._entity = Server(config=config)
+        return self._entity
+
+    def broker_entity_id(self):
+        return self.options["brokerUrl"] + "/saml/metadata"
+
+    # -- SP (portal) role --------------------------------------------------------------------------
+
+    def sp_login(self, query):
+        binding = BINDING_HTTP_POST if query.get("binding") == "post" else BINDING_HTTP_REDIRECT
+        request_id, info = self.entity.prepare_for_authenticate(
+            entityid=self.broker_entity_id(),
+            relay_state=query.get("relayState", "py-rs"),
+            binding=binding,
+            sign=True,
+            sigalg=SIGN_ALG,
+            digest_alg=DIGEST_ALG,
+        )
+        self.outstanding[request_id] = f"{self.url}/login"
+        return info, {"requestId": request_id}
+
+    def sp_acs(self, form):
+        response = self.entity.parse_authn_request_response(form["SAMLResponse"], BINDING_HTTP_POST, self.outstanding)
+        if response is None:
+            raise ValueError("pysaml2 returned no response")
+        self.outstanding.pop(response.in_response_to, None)
+        name_id = response.assertion.subject.name_id
+        self.sessions[name_id.text] = name_id
+        return {
+            "nameId": name_id.text,
+            "nameIdFormat": name_id.format,
+            "issuer": response.issuer(),
+            "inResponseTo": response.in_response_to,
+            "sessionIndex": response.session_info().get("session_index"),
+            "attributes": response.ava,
+            "relayState": form.get("RelayState"),
+        }
+
+    def sp_logout(self, query):
+        name_id = self.sessions[query["nameId"]]
+        answers = self.entity.global_logout(name_id, sign=True, sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG)
+        (binding, info), = answers.values()
+        return info, {"binding": binding}
+
+    def sp_slo(self, raw_query):
+        query = {k: v[0] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
+        response = self.entity.parse_logout_request_response(query["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        if response is None:
+            raise ValueError("pysaml2 returned no LogoutResponse")
+        # pysaml2 leaves the Redirect signature of a LogoutResponse to the caller: checked here with
+        # the certificates of the broker's metadata, over the parameters as pysaml2 re-encodes them.
+        issuer = response.issuer()
+        certs = self.entity.metadata.certs(issuer, "any", "signing")
+        signed = any(verify_redirect_signature(query, self.entity.sec.sec_backend, cert) for _, cert in certs)
+        if not signed:
+            raise ValueError("LogoutResponse Redirect signature does not verify")
+        outcome = self.entity.handle_logout_response(response, sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG)
+        return {
+            "issuer": issuer,
+            "status": response.response.status.status_code.value,
+            "inResponseTo": response.in_response_to,
+            "outcome": str(outcome),
+        }
+
+    # -- IdP (upstream) role -----------------------------------------------------------------------
+
+    def idp_metadata(self):
+        config = IdPConfig()
+        config.load({**idp_config(self.url, self.options), "metadata": {}})
+        return create_metadata_string(None, config=config, sign=False).decode()
+
+    def idp_sso(self, raw_query):
+        query = {k: v[0] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
+        request = self.entity.parse_authn_request(
+            query["SAMLRequest"],
+            BINDING_HTTP_REDIRECT,
+            relay_state=query.get("RelayState"),
+            sigalg=query.get("SigAlg"),
+            signature=query.get("Signature"),
+        )
+        if request is None:
+            raise ValueError("pysaml2 refused the AuthnRequest")
+        response_args = self.entity.response_args(request.message, [BINDING_HTTP_POST])
+        user = self.options["user"]
+        response = self.entity.create_authn_response(
+            user["attributes"],
+            userid=user["nameId"],
+            name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=user["nameId"]),
+            authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"},
+            sign_assertion=True,
+            sign_response=False,
+            sign_alg=SIGN_ALG,
+            digest_alg=DIGEST_ALG,
+            **response_args,
+        )
+        info = self.entity.apply_binding(
+            BINDING_HTTP_POST, str(response), response_args["destination"], query.get("RelayState", ""), response=True
+        )
+        return info, {"requestId": request.message.id, "requestXml": request.xmlstr.decode() if isinstance(request.xmlstr, bytes) else request.xmlstr}
+
+
+def handler_for(peer):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args):
+            pass
+
+        def send(self, status, body, content_type="application/json", headers=()):
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("content-type", content_type)
+            self.send_header("content-length", str(len(data)))
+            for name, value in headers:
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def send_binding(self, info, extra):
+            """pysaml2's http_info: a redirect (Location header) or an auto-post HTML form."""
+            headers = [(k, v) for k, v in info["headers"] if k.lower() == "location"]
+            if headers:
+                self.send(302, json.dumps(extra), headers=[*headers, ("x-peer", json.dumps(extra))])
+            else:
+                self.send(200, info["data"], "text/html", headers=[("x-peer", json.dumps(extra))])
+
+        def route(self, method):
+            parts = urlsplit(self.path)
+            query = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+            try:
+                if method == "GET" and parts.path == "/login":
+                    self.send_binding(*peer.sp_login(query))
+                elif method == "POST" and parts.path == "/saml/acs":
+                    length = int(self.headers.get("content-length", "0"))
+                    form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                    self.send(200, json.dumps(peer.sp_acs(form)))
+                elif method == "GET" and parts.path == "/logout":
+                    self.send_binding(*peer.sp_logout(query))
+                elif method == "GET" and parts.path == "/saml/slo":
+                    self.send(200, json.dumps(peer.sp_slo(parts.query)))
+                elif method == "GET" and parts.path == "/metadata":
+                    self.send(200, peer.idp_metadata(), "application/samlmetadata+xml")
+                elif method == "GET" and parts.path == "/sso":
+                    self.send_binding(*peer.idp_sso(parts.query))
+                else:
+                    self.send(404, json.dumps({"error": "NotFound", "message": self.path}))
+            except Exception as exc:  # noqa: BLE001 - every refusal goes back to the test
+                traceback.print_exc(file=sys.stderr)
+                self.send(400, json.dumps({"error": type(exc).__name__, "message": str(exc)}))
+
+        def do_GET(self):
+            self.route("GET")
+
+        def do_POST(self):
+            self.route("POST")
+
+    return Handler
+
+
+def main():
+    role, options = sys.argv[1], json.loads(sys.argv[2])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), None)
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    server.RequestHandlerClass = handler_for(Peer(role, url, options))
+    print(json.dumps({"url": url}), flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import { inflateRedirectPayload } from '../../common/saml/deflate.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  createPki,
+  listenPlaceholder,
+  loginThroughBroker,
+  type Pki,
+  type Stack,
+  serveBroker,
+  startStack,
+  tenantFor,
+} from '../broker/harness.js';
+import { upstreamIdp } from '../broker/upstream-saml.js';
+import { Browser as PortalBrowser, startHarness, startLogin } from '../portal/harness.js';
+import { schemaErrors } from './schema.js';
+
+const text = async (url: string) => {
+  const response = await fetch(url);
+  expect(response.status, url).to.equal(200);
+  return response.text();
+};
+
+/** Each message the broker and the portal write, checked against the OASIS SAML 2.0 schemas. */
+describe('interop: broker and portal messages are valid against the SAML 2.0 XSDs', () => {
+  let stack: Stack;
+  let pki: Pki;
+  let samlBroker: BrokerUnderTest;
+
+  before(async () => {
+    stack = await startStack();
+    pki = createPki();
+    const { server, url } = await listenPlaceholder();
+    const tenant = tenantFor(url, [{ name: 'upstream', saml: { metadataXml: upstreamIdp().getMetadata() } }]);
+    samlBroker = await serveBroker(server, url, tenant, pki);
+  });
+  after(async () => {
+    await stack?.close();
+    await samlBroker?.close();
+    pki?.cleanup();
+  });
+
+  const expectValid = (xml: string) => expect(schemaErrors(xml), xml).to.deep.equal([]);
+
+  it('the broker IdP metadata', async () => {
+    expectValid(await text(`${stack.broker.url}/saml/metadata`));
+  });
+
+  it('the broker SP metadata (SAML backend)', async () => {
+    expectValid(await text(`${samlBroker.url}/saml/sp-metadata`));
+  });
+
+  it('a signed Response with its signed Assertion', async () => {
+    const { fields } = await loginThroughBroker(
+      { portal: stack.portal, brokerUrl: stack.broker.url },
+      new Browser(),
+    );
+    const xml = Buffer.from(fields['SAMLResponse']!, 'base64').toString('utf8');
+    expect(xml).to.contain('Assertion');
+    expectValid(xml);
+  });
+
+  it('a signed LogoutResponse', async () => {
+    const logoutUrl = await stack.portal.getLogoutUrlAsync(
+      {
+        issuer: 'x',
+        nameID: 'nobody@acme.test',
+        nameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+        sessionIndex: '_unknown',
+      },
+      'rs-u',
+      {},
+    );
+    const answer = await new Browser().request(logoutUrl);
+    expect(answer.status).to.equal(302);
+    const samlResponse = new URL(answer.headers.get('location')!).searchParams.get('SAMLResponse')!;
+    expectValid(inflateRedirectPayload(samlResponse));
+  });
+
+  it('the portal SP metadata and AuthnRequest', async () => {
+    const portal = await startHarness();
+    try {
+      expectValid(await text(`${portal.url}/saml/metadata`));
+      const { location } = await startLogin(new PortalBrowser(portal.url));
+      expectValid(inflateRedirectPayload(new URL(location).searchParams.get('SAMLRequest')!));
+    } finally {
+      await portal.close();
+    }
+  });
+
+  it('reports a schema error (a Response without its Status)', () => {
+    const errors = schemaErrors(
+      '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_a" Version="2.0" IssueInstant="2024-01-01T00:00:00Z"/>',
+    );
+    expect(errors.join('\n')).to.contain('Status');
+  });
+});
