@@ -86,10 +86,7 @@ export class Controller implements ObjectCache {
         new Informer<JsmSsoTenant & KubeObject>({
           ...common,
           path: collectionPath(KINDS.tenant, ns),
-          // List items come without apiVersion and kind; the validator and status writes need them.
-          transform: (o) =>
-            ({ ...o, apiVersion: KINDS.tenant.apiVersion, kind: KINDS.tenant.kind }) as JsmSsoTenant &
-              KubeObject,
+          kind: KINDS.tenant,
           onEvent: (type, tenant) => this.onTenant(type, tenant),
         }),
       );
@@ -97,16 +94,21 @@ export class Controller implements ObjectCache {
         new Informer<CachedSecret>({
           ...common,
           path: collectionPath(KINDS.secret, ns),
+          kind: KINDS.secret,
           transform: toCachedSecret,
-          onEvent: (_type, secret) => this.onSecret(secret),
+          // A resync of an unchanged Secret needs no reconcile: its readers' own resync covers it.
+          onEvent: (type, secret) => {
+            if (type !== 'RESYNC') this.onSecret(secret);
+          },
         }),
       );
       for (const kind of OWNED_KINDS) {
         const informer = new Informer({
           ...common,
           path: collectionPath(kind, ns),
+          kind,
           labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`,
-          onEvent: (type, object) => this.onOwned(type, { ...object, kind: kind.kind }),
+          onEvent: (type, object) => this.onOwned(type, object),
         });
         this.owned.set(kind.kind, [...(this.owned.get(kind.kind) ?? []), informer]);
       }

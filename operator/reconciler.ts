@@ -252,7 +252,7 @@ async function applyOwned(
       fieldManager: FIELD_MANAGER,
       force: true,
     });
-    deps.cache.remember(kind, { ...applied, kind: object.kind });
+    deps.cache.remember(kind, applied);
     outcome.applied.push(`${object.kind}/${name}`);
   }
   for (const object of deps.cache.ownedBy(context.tenant.metadata!.uid ?? '')) {
@@ -272,7 +272,7 @@ async function writeStatus(deps: ReconcilerDeps, tenant: JsmSsoTenant, status: T
     { apiVersion: tenant.apiVersion, kind: tenant.kind, metadata: { name, namespace }, status },
     { fieldManager: FIELD_MANAGER, force: true },
   );
-  deps.cache.remember(KINDS.tenant, { ...written, apiVersion: tenant.apiVersion, kind: tenant.kind });
+  deps.cache.remember(KINDS.tenant, written);
 }
 
 /** A Warning Event for each condition that turned False, so `kubectl describe` shows why. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../../common/log.js';
-import { ApiError, type KubeClient, type KubeObject, type WatchEvent } from './client.js';
+import { ApiError, type KubeClient, type KubeList, type KubeObject, type WatchEvent } from './client.js';
 
 /**
  * A list-and-watch cache of one collection, like client-go's reflector, but one that never gives
@@ -15,6 +15,12 @@ export interface InformerOptions<T extends KubeObject> {
   /** Collection path, e.g. /apis/apps/v1/deployments or /api/v1/namespaces/a/secrets. */
   path: string;
   labelSelector?: string;
+  /**
+   * The collection's apiVersion and kind. List items arrive without them (watch events carry
+   * them), so they are stamped on every cached object: otherwise an object's cached form would
+   * depend on whether it last came from a list or a watch, and every relist would look like drift.
+   */
+  kind?: { apiVersion: string; kind: string };
   /** Shrinks what is cached (e.g. a Secret's data replaced by its hash); managedFields are always dropped. */
   transform?: (object: KubeObject) => T;
   onEvent: (type: InformerEventType, object: T) => void;
@@ -34,6 +40,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private syncWaiters: (() => void)[] = [];
   private failures = 0;
   private lastListAt = 0;
+  /** Keys remembered while a list is in flight: newer than (or equal to) what the list returns. */
+  private rememberedDuringList: Set<string> | undefined;
   private loop: Promise<void> | undefined;
   /** Counts restarts of the list/watch loop after an error (for metrics and tests). */
   restarts = 0;
@@ -70,7 +78,9 @@ export class Informer<T extends KubeObject = KubeObject> {
    */
   remember(raw: KubeObject): void {
     const object = this.shrink(raw);
-    this.cache.set(cacheKey(object.metadata.namespace, object.metadata.name ?? ''), object);
+    const key = cacheKey(object.metadata.namespace, object.metadata.name ?? '');
+    this.cache.set(key, object);
+    this.rememberedDuringList?.add(key);
   }
 
   /** Whether this informer's collection holds objects of `namespace`. */
@@ -122,11 +132,22 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private async relist(): Promise<void> {
     const { client, path, labelSelector, onEvent } = this.options;
-    const list = await client.list(path, { labelSelector });
-    const seen = new Set<string>();
+    const remembered = new Set<string>();
+    this.rememberedDuringList = remembered;
+    let list: KubeList;
+    try {
+      list = await client.list(path, { labelSelector });
+    } finally {
+      this.rememberedDuringList = undefined;
+    }
+    // A write that landed while the list was in flight may be missing from it or older there:
+    // the remembered object stands (else the relist would report it deleted and it would be
+    // applied again), and the watch from the list's resourceVersion replays anything later.
+    const seen = new Set<string>(remembered);
     for (const raw of list.items) {
       const object = this.shrink(raw);
       const key = cacheKey(object.metadata.namespace, object.metadata.name ?? '');
+      if (remembered.has(key)) continue;
       seen.add(key);
       const before = this.cache.get(key);
       this.cache.set(key, object);
@@ -196,7 +217,10 @@ export class Informer<T extends KubeObject = KubeObject> {
    */
   private shrink(raw: KubeObject): T {
     const { managedFields: _dropped, ...metadata } = raw.metadata;
-    const object = { ...raw, metadata };
+    const kind = this.options.kind;
+    const object = kind
+      ? { ...raw, apiVersion: kind.apiVersion, kind: kind.kind, metadata }
+      : { ...raw, metadata };
     return this.options.transform ? this.options.transform(object) : (object as T);
   }
 
@@ -210,8 +234,15 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (event.type === 'BOOKMARK') return;
     const object = this.shrink(raw);
     const key = cacheKey(object.metadata.namespace, object.metadata.name ?? '');
-    if (event.type === 'DELETED') this.cache.delete(key);
-    else this.cache.set(key, object);
+    if (event.type === 'DELETED') {
+      this.cache.delete(key);
+    } else {
+      // The echo of our own write, already cached by `remember`: the writer knew this state, so
+      // reporting it would only requeue the tenant for a reconcile with nothing to do.
+      const known = this.cache.get(key)?.metadata.resourceVersion === object.metadata.resourceVersion;
+      this.cache.set(key, object);
+      if (known) return;
+    }
     this.options.onEvent(event.type, object);
   }
 }

@@ -102,6 +102,20 @@ describe('informer against a faulty API server', function () {
     }
   });
 
+  it('does not report the watch echo of a write it already remembered, and reports the next change', async () => {
+    await start().whenSynced();
+    await eventually(async () => watches().length === 1, 'the first watch');
+    // What an apply returned, remembered by the writer before its watch event arrives.
+    informer!.remember(await client.apply(`${configMaps}/a`, configMap('a'), { fieldManager: 'op' }));
+    // Events arrive in order, so once b's is seen, a's echo has been handled.
+    fake.put(configMaps, configMap('b'));
+    await eventually(async () => seen.includes('ADDED b'), 'the event of b');
+    fake.put(configMaps, configMap('a', '2'));
+    await eventually(async () => seen.includes('MODIFIED a'), 'the change of a by someone else');
+    expect(seen).to.deep.equal(['ADDED b', 'MODIFIED a']);
+    expect(informer!.get(NS, 'a')?.['data']).to.deep.equal({ value: '2' });
+  });
+
   it('relists after a watch answered with HTTP 410 Gone', async () => {
     fake.put(configMaps, configMap('a'));
     await start().whenSynced();

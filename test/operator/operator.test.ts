@@ -255,7 +255,12 @@ describe('operator against a real API server', function () {
       const events = (await eventsFor(uid)).filter((e) => e.type === 'Normal');
       return events.some((e) => e.reason === 'Applied') ? events : undefined;
     }, 'Normal Events after the fix');
-    const byReason = (reason: string) => normal.find((e) => e.reason === reason)?.note ?? '';
+    // Two SigningKeyGenerated Events (broker, portal), listed in the order of their random names.
+    const byReason = (reason: string) =>
+      normal
+        .filter((e) => e.reason === reason)
+        .map((e) => e.note)
+        .join('\n');
     expect(byReason('SigningKeyGenerated')).to.include('evt-broker-signing');
     expect(byReason('Applied')).to.include('Deployment/evt-broker').and.include('ConfigMap/evt-config');
     expect(byReason('Valid')).to.include('ConfigValid');

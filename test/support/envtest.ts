@@ -46,7 +46,18 @@ async function start(): Promise<Envtest> {
   kubeconfigPath = join(mkdtempSync(join(tmpdir(), 'jsm-sso-envtest-')), 'kubeconfig');
   const result = spawnSync('bash', [join(root, '.ci/k8s-envtest.sh'), 'start', kubeconfigPath], {
     encoding: 'utf8',
-    env: { ...process.env, JSM_SSO_TOOLS_DIR: toolsDir, K8S_ENVTEST_KCM: '0' },
+    env: {
+      ...process.env,
+      JSM_SSO_TOOLS_DIR: toolsDir,
+      K8S_ENVTEST_KCM: '0',
+      // The script's ClusterIP range is a /24: ~250 Services, i.e. 125 tenants (two Services each),
+      // after which every Service apply fails with "range is full". Clusters default to far larger
+      // ranges; a /16 lets the scale tests and the bench run thousands of tenants. Later flags win.
+      K8S_ENVTEST_APISERVER_ARGS: [
+        '--service-cluster-ip-range=10.96.0.0/16',
+        process.env['K8S_ENVTEST_APISERVER_ARGS'] ?? '',
+      ].join(' '),
+    },
   });
   if (result.status !== 0) throw new Error(`k8s-envtest.sh start failed:\n${result.stderr}`);
   process.once('exit', stopSync);
