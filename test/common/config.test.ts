@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { stringify } from 'yaml';
+import { type SchemaNode, tenantCrd } from '../../common/config/crd-schema.js';
 import { checkTenant, loadTenantFile, parseTenant } from '../../common/config/load.js';
 import { ConfigError } from '../../common/errors.js';
 import { CEL_RULE_CASES, validTenantDocument } from '../support/tenants.js';
@@ -150,5 +151,23 @@ describe('tenant configuration loader', () => {
   it('round-trips: a loaded tenant serialised back to YAML loads to the same object', () => {
     const tenant = loadTenantFile('test/fixtures/tenant-valid.yaml');
     expect(parseTenant(stringify(tenant))).to.deep.equal(tenant);
+  });
+});
+
+describe('the CRD schema', () => {
+  it('describes every property (the API server forbids a description on metadata only)', () => {
+    const undocumented: string[] = [];
+    const walk = (node: SchemaNode, path: string) => {
+      if (path && path !== 'metadata' && !node.description) undocumented.push(path);
+      for (const [name, child] of Object.entries(node.properties ?? {}))
+        walk(child, path ? `${path}.${name}` : name);
+      if (node.items)
+        walk({ ...node.items, description: node.items.description ?? node.description }, `${path}[]`);
+      if (node.additionalProperties && typeof node.additionalProperties === 'object') {
+        walk({ ...node.additionalProperties, description: node.description }, `${path}{}`);
+      }
+    };
+    walk(tenantCrd().schema, '');
+    expect(undocumented).to.deep.equal([]);
   });
 });
