@@ -1,9 +1,11 @@
 // The seed file: what an emulated Atlassian site holds at start. Parsed and checked once, at the
 // edge; every problem is reported with its YAML path (`requests[3].reporter: unknown user "zed"`).
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../../common/errors.js';
+import { packageRoot } from '../../common/paths.js';
 import { FIELD_KINDS, type FieldKind } from './fields.js';
 import { STATUSES } from './workflow.js';
 
@@ -330,7 +332,8 @@ export function loadSeedFile(file: string): Seed {
   return parseSeed(readFileSync(file, 'utf8'), file);
 }
 
-export const DEFAULT_SEED_FILE = new URL('./default-seed.yaml', import.meta.url);
+// Resolved from the package root: the compiled emulator in dist/ has no copy of the YAML beside it.
+export const DEFAULT_SEED_FILE = join(packageRoot(), 'dev', 'jsm-emulator', 'default-seed.yaml');
 
 export function loadDefaultSeed(): Seed {
   return parseSeed(readFileSync(DEFAULT_SEED_FILE, 'utf8'), 'default-seed.yaml');
