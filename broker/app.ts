@@ -2,6 +2,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
+import { clientIp } from '../common/http/client-ip.js';
 import type { PartContext } from '../common/runtime.js';
 import { MAX_CLOCK_SKEW_SECONDS, SamlError } from '../common/saml/index.js';
 import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
@@ -14,7 +15,7 @@ import {
 import { createSamlBackend, type SamlBackend } from './backends/saml-backend.js';
 import { unverifiedIssuer } from './backends/saml-logout.js';
 import { BrokerState, type LoginFlow, newToken } from './flows.js';
-import { clientIp, readCookie, readForm, single } from './http.js';
+import { readCookie, readForm, single } from './http.js';
 import { type ClaimMapper, compileMapping } from './mapping.js';
 import { type IdpChoice, sendChoicePage, sendMessagePage, sendPostBindingPage } from './pages.js';
 import { newSamlId } from './saml/canonical-xml.js';
@@ -279,7 +280,12 @@ export async function createBrokerApp(
   function recordFailedLogin(req: IncomingMessage, idp: string, err: unknown): void {
     const status = err instanceof JsmSsoError ? err.status : 500;
     const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
-    telemetry.login({ idp, result: status < 500 ? 'refused' : 'error', clientIp: clientIp(req), reason });
+    telemetry.login({
+      idp,
+      result: status < 500 ? 'refused' : 'error',
+      clientIp: clientIp(req, context.trustedProxyHops),
+      reason,
+    });
   }
 
   async function completeLogin(
@@ -315,7 +321,7 @@ export async function createBrokerApp(
       idp: subject.idp,
       subject: subject.subject,
       result: 'success',
-      clientIp: clientIp(req),
+      clientIp: clientIp(req, context.trustedProxyHops),
       startedAt: flow.startedAt,
     });
     sendResponseToPortal(res, flow, response.xml);

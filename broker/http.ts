@@ -41,7 +41,3 @@ export function readCookie(req: IncomingMessage, name: string): string | undefin
   }
   return undefined;
 }
-
-export function clientIp(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
-}

@@ -100,3 +100,13 @@ export async function runSubcommand(
   if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)}\n\n${usage.join('\n')}`);
   await (await command.load())(rest);
 }
+
+/** A small whole number flag (0 to 10), e.g. a count of proxies; `0` when absent. */
+export function optionalCount(values: ParsedOptions, name: string): number {
+  const raw = values[name];
+  if (raw === undefined) return 0;
+  if (typeof raw !== 'string' || !/^\d{1,2}$/.test(raw) || Number(raw) > 10) {
+    throw new UsageError(`--${name} must be a whole number from 0 to 10, got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}

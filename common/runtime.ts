@@ -2,6 +2,7 @@ import type { RequestListener } from 'node:http';
 import type { Registry } from 'prom-client';
 import {
   type OptionSpec,
+  optionalCount,
   optionalPort,
   type ParsedOptions,
   parseCommand,
@@ -36,6 +37,8 @@ export interface PartContext {
   logger: Logger;
   registry: Registry;
   store: FlowStore;
+  /** Reverse proxies in front of the part whose X-Forwarded-For is believed (0: none). */
+  trustedProxyHops?: number;
 }
 
 export interface PartInstance {
@@ -58,6 +61,11 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
   },
   port: { type: 'string', value: 'N', description: 'Public port (default 8080; 0 picks a free one).' },
   host: { type: 'string', value: 'ADDR', description: 'Address to listen on (default 0.0.0.0).' },
+  'trusted-proxy-hops': {
+    type: 'string',
+    value: 'N',
+    description: 'Reverse proxies (e.g. an Ingress) whose X-Forwarded-For gives the client IP (default 0).',
+  },
   'management-port': {
     type: 'string',
     value: 'N',
@@ -138,11 +146,12 @@ export async function runPart(
   // Every flag is checked before anything is built, so a typo is a usage error (exit 2).
   const port = optionalPort(values, 'port', 8080);
   const managementPort = optionalPort(values, 'management-port', 9090);
+  const trustedProxyHops = optionalCount(values, 'trusted-proxy-hops');
   const host = typeof values['host'] === 'string' ? values['host'] : '0.0.0.0';
   const tls = serverTlsFor(values, '', { secretRef: tenant.spec[name].tlsSecretRef, secrets });
   const managementTls = serverTlsFor(values, 'management-');
   const store = createFlowStore(tenant, secrets, logger);
-  const part = await build({ tenant, tenantId: id, secrets, logger, registry, store });
+  const part = await build({ tenant, tenantId: id, secrets, logger, registry, store, trustedProxyHops });
   const servers: RunningServer[] = [];
   const reloaders: { close(): void }[] = [];
   const serve = (server: RunningServer, source: FileServerTls | undefined) => {

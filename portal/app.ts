@@ -66,7 +66,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
 
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', options.trustedProxyHops ?? false);
+  app.set('trust proxy', options.trustedProxyHops ?? context.trustedProxyHops ?? false);
   app.set('query parser', 'simple');
   app.use(
     securityHeaders({

@@ -113,6 +113,9 @@ function args(context: DesiredContext, part: Part): string[] {
     '--management-port',
     String(MANAGEMENT_PORT),
   ];
+  // Behind the tenant's Ingress the socket peer is the ingress controller; its X-Forwarded-For names
+  // the customer (audit log, activity view).
+  if (context.tenant.spec.ingress) base.push('--trusted-proxy-hops', '1');
   const tls =
     part === 'broker' ? context.tenant.spec.broker.tlsSecretRef : context.tenant.spec.portal.tlsSecretRef;
   if (tls) {

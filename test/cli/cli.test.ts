@@ -27,6 +27,18 @@ describe('jsm-sso command line', () => {
       expect(result.stderr).to.include('--port must be a port number');
     });
 
+    it(`${part}: exits 2 on a bad proxy hop count`, async () => {
+      const result = await runCli([
+        part,
+        '--config',
+        'test/fixtures/tenant-valid.yaml',
+        '--trusted-proxy-hops',
+        'many',
+      ]);
+      expect(result.code).to.equal(2);
+      expect(result.stderr).to.include('--trusted-proxy-hops must be a whole number');
+    });
+
     it(`${part}: shows its options with --help`, async () => {
       const result = await runCli([part, '--help']);
       expect(result.code).to.equal(0);

@@ -47,4 +47,14 @@ describe('operator: pods that serve HTTPS themselves (spec.<part>.tlsSecretRef)'
     expect(configHash(context('renewed'), 'broker')).to.not.equal(configHash(context(), 'broker'));
     expect(configHash(context('renewed'), 'portal')).to.equal(configHash(context(), 'portal'));
   });
+
+  it('trusts one proxy hop for the client IP exactly when the tenant has an Ingress', () => {
+    const argsOf = (c: DesiredContext) =>
+      desiredDeployment(c, 'portal').spec!.template.spec!.containers[0]!.args!;
+    expect(argsOf(context())).to.not.include('--trusted-proxy-hops');
+    const withIngress = context();
+    withIngress.tenant.spec.ingress = { className: 'nginx' };
+    const args = argsOf(withIngress);
+    expect(args[args.indexOf('--trusted-proxy-hops') + 1]).to.equal('1');
+  });
 });
