@@ -167,6 +167,9 @@ export class Controller implements ObjectCache {
         ? (this.tenants as unknown as Informer<KubeObject>[])
         : (this.owned.get(kind.kind) ?? []);
     informers.find((i) => i.covers(namespace))?.remember(object);
+    // The watch echo of this write is ignored as already known, so the owner index learns of the
+    // object here; otherwise an object created by this apply could never be pruned later.
+    if (kind !== KINDS.tenant) this.indexOwned('ADDED', object);
   }
 
   ownedBy(uid: string): KubeObject[] {
@@ -218,16 +221,22 @@ export class Controller implements ObjectCache {
   }
 
   private onOwned(type: InformerEventType, object: KubeObject): void {
+    const owner = this.indexOwned(type, object);
+    // A resync of an unchanged object needs no reconcile: the tenant's own resync covers it.
+    if (owner && type !== 'RESYNC') this.queue.add(cacheKey(object.metadata.namespace, owner.name));
+  }
+
+  /** Keeps the tenant -> owned objects index that pruning reads; returns the owning tenant. */
+  private indexOwned(type: InformerEventType, object: KubeObject): { uid: string; name: string } | undefined {
     const owner = object.metadata.ownerReferences?.find((r) => r.controller && r.kind === KINDS.tenant.kind);
-    if (!owner) return;
+    if (!owner) return undefined;
     const id = `${object.kind}/${object.metadata.name}`;
     const index = this.ownerIndex.get(owner.uid) ?? new Map<string, KubeObject>();
     if (type === 'DELETED') index.delete(id);
     else index.set(id, object);
     if (index.size === 0) this.ownerIndex.delete(owner.uid);
     else this.ownerIndex.set(owner.uid, index);
-    // A resync of an unchanged object needs no reconcile: the tenant's own resync covers it.
-    if (type !== 'RESYNC') this.queue.add(cacheKey(object.metadata.namespace, owner.name));
+    return owner;
   }
 
   private onSecret(secret: CachedSecret): void {

@@ -6,7 +6,7 @@ import type { Logger } from '../common/log.js';
 import { certificateFingerprint, type KeyPairPem } from '../common/pki.js';
 import { needsApply } from './drift.js';
 import type { EventRecorder } from './events.js';
-import { isConflict, type KubeClient, type KubeObject } from './kube/client.js';
+import { ApiError, isConflict, type KubeClient, type KubeObject } from './kube/client.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import {
   childName,
@@ -20,7 +20,14 @@ import { desiredObjects } from './resources/index.js';
 import { allSecretKeys, signingSecretName } from './resources/secret-refs.js';
 import { desiredSigningSecret } from './resources/signing-secret.js';
 import { type CachedSecret, toCachedSecret } from './secret-facts.js';
-import { type ConditionInput, computeStatus, deploymentCondition, sameStatus } from './status.js';
+import {
+  type ApplyFailure,
+  appliedCondition,
+  type ConditionInput,
+  computeStatus,
+  deploymentCondition,
+  sameStatus,
+} from './status.js';
 
 /**
  * One level-triggered reconcile of one tenant: read the tenant and what it owns from the caches,
@@ -88,6 +95,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   let configValid: ConditionInput = validation.condition;
   let fingerprint = previous?.signingCertificateFingerprint;
   const tenant = validation.tenant;
+  let applyFailure: (ApplyFailure & { error: unknown }) | undefined;
 
   if (tenant) {
     const secrets = await ensureSigningSecrets(deps, tenant, outcome);
@@ -107,7 +115,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     // A broken configuration leaves the running pods as they are: better the last good state
     // than pods that cannot start.
     if (configValid.status === 'True') {
-      await applyOwned(deps, { tenant, settings: deps.settings, secrets }, outcome);
+      applyFailure = await applyOwned(deps, { tenant, settings: deps.settings, secrets }, outcome);
     }
   }
   outcome.configValid = configValid.status === 'True';
@@ -120,6 +128,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     {
       generation,
       configValid,
+      applied: appliedCondition(outcome.configValid, applyFailure),
       broker: deploymentCondition('Broker', deployment('broker'), hint),
       portal: deploymentCondition('Portal', deployment('portal'), hint),
       portalUrl: live.spec?.portal?.url,
@@ -140,6 +149,8 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     const changes = [...outcome.applied, ...outcome.deleted.map((d) => `deleted ${d}`)];
     await deps.events.record(live, 'Normal', 'Applied', `applied ${changes.join(', ')}`);
   }
+  // Failed after recording it: the queue retries this tenant with its per-key backoff.
+  if (applyFailure) throw applyFailure.error;
   return outcome;
 }
 
@@ -235,11 +246,15 @@ function secretsCondition(
   return undefined;
 }
 
+/**
+ * Applies what differs and deletes what is no longer wanted. The first apply that fails stops the
+ * pass and is returned (not thrown), so the tenant's status can say which object failed and why.
+ */
 async function applyOwned(
   deps: ReconcilerDeps,
   context: DesiredContext,
   outcome: ReconcileOutcome,
-): Promise<void> {
+): Promise<(ApplyFailure & { error: unknown }) | undefined> {
   const namespace = context.tenant.metadata!.namespace!;
   const desired = desiredObjects(context);
   const wanted = new Set<string>();
@@ -248,10 +263,15 @@ async function applyOwned(
     const name = object.metadata.name!;
     wanted.add(`${object.kind}/${name}`);
     if (!needsApply(object, deps.cache.get(kind, namespace, name))) continue;
-    const applied = await deps.client.apply<KubeObject>(objectPath(kind, namespace, name), object, {
-      fieldManager: FIELD_MANAGER,
-      force: true,
-    });
+    let applied: KubeObject;
+    try {
+      applied = await deps.client.apply<KubeObject>(objectPath(kind, namespace, name), object, {
+        fieldManager: FIELD_MANAGER,
+        force: true,
+      });
+    } catch (error) {
+      return { kind: object.kind ?? kind.kind, name, message: applyErrorMessage(error), error };
+    }
     deps.cache.remember(kind, applied);
     outcome.applied.push(`${object.kind}/${name}`);
   }
@@ -263,6 +283,21 @@ async function applyOwned(
     await deps.client.delete(objectPath(kind, namespace, object.metadata.name!));
     outcome.deleted.push(id);
   }
+  return undefined;
+}
+
+/**
+ * The API server's answer without the request line. Owned objects carry no Secret values (those
+ * stay in Secrets, which are never applied here), so the server cannot echo one back.
+ */
+function applyErrorMessage(error: unknown): string {
+  const text =
+    error instanceof ApiError
+      ? `${error.status} ${error.reason}: ${error.serverMessage}`
+      : error instanceof Error
+        ? error.message
+        : String(error);
+  return text.slice(0, 1000);
 }
 
 async function writeStatus(deps: ReconcilerDeps, tenant: JsmSsoTenant, status: TenantStatus): Promise<void> {

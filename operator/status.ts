@@ -6,7 +6,7 @@ import type { TenantCondition, TenantStatus } from '../common/config/tenant.gene
  * conventions: a CamelCase reason, a message that says what to do, the generation they describe,
  * and a lastTransitionTime that moves only when the status value changes.
  */
-export type ConditionType = 'ConfigValid' | 'BrokerAvailable' | 'PortalAvailable' | 'Ready';
+export type ConditionType = 'ConfigValid' | 'Applied' | 'BrokerAvailable' | 'PortalAvailable' | 'Ready';
 export type ConditionInput = Pick<TenantCondition, 'status' | 'reason' | 'message'>;
 
 /** The broker's SAML IdP metadata path (served by the broker). */
@@ -15,6 +15,8 @@ export const BROKER_METADATA_PATH = '/saml/metadata';
 export interface StatusObservations {
   generation: number;
   configValid: ConditionInput;
+  /** Whether every owned object was applied (see `appliedCondition`). */
+  applied: ConditionInput;
   broker: ConditionInput;
   portal: ConditionInput;
   portalUrl?: string;
@@ -61,19 +63,56 @@ export function deploymentCondition(
   };
 }
 
+/** What an apply of an owned object failed with: the object and the API server's words. */
+export interface ApplyFailure {
+  kind: string;
+  name: string;
+  message: string;
+}
+
+/**
+ * Whether the owned objects match desired state. Unknown while the configuration is invalid:
+ * nothing is applied then, and the objects last applied are kept.
+ */
+export function appliedCondition(configValid: boolean, failure: ApplyFailure | undefined): ConditionInput {
+  if (!configValid) {
+    return {
+      status: 'Unknown',
+      reason: 'ConfigInvalid',
+      message: 'nothing is applied until the configuration is valid; the last applied objects are kept',
+    };
+  }
+  if (failure) {
+    return {
+      status: 'False',
+      reason: 'ApplyFailed',
+      message: `${failure.kind} ${failure.name} could not be applied (retrying with backoff): ${failure.message}`,
+    };
+  }
+  return {
+    status: 'True',
+    reason: 'ObjectsApplied',
+    message: 'every owned object matches the desired state',
+  };
+}
+
 export function computeStatus(
   previous: TenantStatus | undefined,
   observed: StatusObservations,
   now: Date,
 ): TenantStatus {
   const before = new Map((previous?.conditions ?? []).map((c) => [c.type, c]));
-  const ready: ConditionInput = [observed.configValid, observed.broker, observed.portal].every(
-    (c) => c.status === 'True',
-  )
+  const ready: ConditionInput = [
+    observed.configValid,
+    observed.applied,
+    observed.broker,
+    observed.portal,
+  ].every((c) => c.status === 'True')
     ? { status: 'True', reason: 'AllComponentsReady', message: 'the portal and the broker are serving' }
     : notReady(observed);
   const inputs: [ConditionType, ConditionInput][] = [
     ['ConfigValid', observed.configValid],
+    ['Applied', observed.applied],
     ['BrokerAvailable', observed.broker],
     ['PortalAvailable', observed.portal],
     ['Ready', ready],
@@ -105,6 +144,9 @@ export function computeStatus(
 function notReady(observed: StatusObservations): ConditionInput {
   if (observed.configValid.status !== 'True') {
     return { status: 'False', reason: 'ConfigInvalid', message: 'fix the configuration (see ConfigValid)' };
+  }
+  if (observed.applied.status !== 'True') {
+    return { status: 'False', reason: 'ApplyFailed', message: observed.applied.message };
   }
   const waiting = [
     observed.broker.status !== 'True' ? 'broker' : undefined,

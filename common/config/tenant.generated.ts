@@ -499,7 +499,7 @@ export interface TenantStatus {
    */
   observedGeneration?: number;
   /**
-   * ConfigValid, BrokerAvailable, PortalAvailable and Ready.
+   * ConfigValid, Applied, BrokerAvailable, PortalAvailable and Ready.
    *
    * @maxItems 16
    */

@@ -28,11 +28,14 @@ export interface WatchEvent<T = KubeObject> {
 export class ApiError extends Error {
   readonly status: number;
   readonly reason: string;
-  constructor(status: number, reason: string, message: string) {
+  /** The API server's own message (without the request line), for conditions users read. */
+  readonly serverMessage: string;
+  constructor(status: number, reason: string, message: string, serverMessage = message) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.reason = reason;
+    this.serverMessage = serverMessage;
   }
 }
 
@@ -244,7 +247,7 @@ function apiErrorFrom(status: number, text: string, what: string): ApiError {
   } catch {
     // not a Status object (e.g. a proxy's HTML page); keep the raw text
   }
-  return new ApiError(status, reason, `${what}: ${status} ${reason}: ${message}`);
+  return new ApiError(status, reason, `${what}: ${status} ${reason}: ${message}`, message);
 }
 
 export function isNotFound(err: unknown): boolean {

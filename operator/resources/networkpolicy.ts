@@ -43,14 +43,22 @@ export function desiredNetworkPolicy(context: DesiredContext, part: Part): Netwo
       policyTypes: ['Ingress'],
       ingress: [
         {
-          from: [{ namespaceSelector: { matchLabels: settings.ingressNamespaceLabels } }],
+          from: [{ namespaceSelector: namespaceSelector(settings.ingressNamespaceLabels) }],
           ports: [{ port: PUBLIC_PORT, protocol: 'TCP' }],
         },
         {
-          from: [{ namespaceSelector: { matchLabels: settings.metricsNamespaceLabels } }],
+          from: [{ namespaceSelector: namespaceSelector(settings.metricsNamespaceLabels) }],
           ports: [{ port: MANAGEMENT_PORT, protocol: 'TCP' }],
         },
       ],
     },
   };
+}
+
+/**
+ * A selector in the form the API server stores: it drops an empty `matchLabels`, so emitting one
+ * would make the drift check see a difference on every resync. No labels selects every namespace.
+ */
+export function namespaceSelector(labels: Record<string, string>): V1LabelSelector {
+  return Object.keys(labels).length > 0 ? { matchLabels: labels } : {};
 }

@@ -280,6 +280,66 @@ describe('reconciler against a faulty API server', function () {
     await eventually(async () => controller!.queue.failuresOf(`${NS}/acme`) === 0, 'the backoff to reset');
   });
 
+  interface Condition {
+    type: string;
+    status: string;
+    reason: string;
+    message: string;
+  }
+  function conditionOf(name: string, type: string): Condition | undefined {
+    const tenant = fake.object(tenants, name) as { status?: { conditions?: Condition[] } } | undefined;
+    return tenant?.status?.conditions?.find((c) => c.type === type);
+  }
+  const tenantEvents = (name: string) =>
+    fake
+      .objects(collectionPath(KINDS.event, NS))
+      .map(
+        (e) => e as KubeObject & { type: string; reason: string; note: string; regarding: { name: string } },
+      )
+      .filter((e) => e.regarding.name === name);
+
+  it('records Applied=False and Ready=False with reason ApplyFailed while an owned object keeps failing to apply, and clears them once it lands', async () => {
+    addTenant('bad');
+    addTenant('good');
+    fake.inject({
+      match: (r) => r.method === 'PATCH' && r.plural === 'services' && r.name === 'bad-broker',
+      action: { kind: 'status', code: 422, reason: 'Invalid' },
+    });
+    await startController();
+    await eventually(
+      async () => controller!.queue.failuresOf(`${NS}/bad`) >= 4,
+      'four failed reconciles of the bad tenant',
+    );
+    for (const type of ['Applied', 'Ready']) {
+      const condition = conditionOf('bad', type);
+      expect(condition, type).to.include({ status: 'False', reason: 'ApplyFailed' });
+      // The object and the API server's own words, without the request line.
+      expect(condition!.message, type).to.include('Service bad-broker');
+      expect(condition!.message, type).to.include('422 Invalid: injected 422 Invalid');
+      expect(condition!.message, type).to.not.include('PATCH');
+    }
+    // One Warning however many retries (the fake bumps generation on /status writes, unlike a real
+    // API server, so "no status write while failing the same way" is proved in operator.test.ts).
+    const warnings = tenantEvents('bad').filter((e) => e.type === 'Warning');
+    expect(warnings.map((e) => e.reason)).to.deep.equal(['ApplyFailed']);
+    expect(warnings[0]!.note).to.include('Service bad-broker');
+    // The other tenant is untouched by it.
+    expect(controller!.queue.failuresOf(`${NS}/good`)).to.equal(0);
+    await eventually(async () => conditionOf('good', 'Applied')?.status === 'True', 'good Applied=True');
+    expect(conditionOf('good', 'Ready')?.reason).to.equal('ComponentsUnavailable');
+    expect(tenantEvents('good').filter((e) => e.type === 'Warning')).to.deep.equal([]);
+    // The API server accepts the object again: the tenant converges and the condition clears.
+    fake.clearFaults();
+    await eventually(async () => conditionOf('bad', 'Applied')?.status === 'True', 'bad Applied=True');
+    expect(conditionOf('bad', 'Applied')?.reason).to.equal('ObjectsApplied');
+    expect(conditionOf('bad', 'Ready')?.reason).to.equal('ComponentsUnavailable');
+    expect(fake.object(collectionPath(KINDS.service, NS), 'bad-broker')).to.not.equal(undefined);
+    await eventually(async () => controller!.queue.failuresOf(`${NS}/bad`) === 0, 'the backoff to reset');
+    expect(tenantEvents('bad').some((e) => e.type === 'Normal' && e.reason === 'ObjectsApplied')).to.equal(
+      true,
+    );
+  });
+
   it('backs off per tenant on 5xx from apply, counts the errors, and keeps other tenants converging', async () => {
     addTenant('bad');
     addTenant('good');

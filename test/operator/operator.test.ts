@@ -283,4 +283,50 @@ describe('operator against a real API server', function () {
       'the Ingress to be deleted',
     );
   });
+
+  it('reports an object the API server refuses as Applied=False/ApplyFailed, writes that status once, and clears it once fixed', async () => {
+    await createTenantSecrets(env.client, namespace, 'refused');
+    // Valid for the CRD, refused by the API server (422): an IngressClass name is a DNS subdomain.
+    await env.client.create(
+      collectionPath(KINDS.tenant, namespace),
+      tenantObject(namespace, 'refused', { ingress: { className: 'Not_A_Class' } }),
+    );
+    const failed = await eventually(async () => {
+      const t = await tenant('refused');
+      return condition(t, 'Applied')?.reason === 'ApplyFailed' ? t : undefined;
+    }, 'Applied=False');
+    for (const type of ['Applied', 'Ready']) {
+      const c = condition(failed, type);
+      expect(c, type).to.include({ status: 'False', reason: 'ApplyFailed' });
+      expect(c!.message, type).to.include('Ingress refused-ingress').and.include('422 Invalid');
+      expect(c!.message, type).to.include('spec.ingressClassName');
+    }
+    // Everything before the refused object was applied; the tenant keeps retrying with backoff.
+    expect(await deployment('refused-broker')).to.not.equal(undefined);
+    const statusWrites = () => writes.filter((w) => w.endsWith('/jsmssotenants/refused/status')).length;
+    const written = statusWrites();
+    const failures = controller.queue.failuresOf(`${namespace}/refused`);
+    await eventually(
+      async () => controller.queue.failuresOf(`${namespace}/refused`) >= failures + 2,
+      'two more failed retries',
+    );
+    expect(statusWrites(), 'status writes while failing the same way').to.equal(written);
+    // Fixed by the user: the tenant converges and the condition clears.
+    await env.client.request('PATCH', objectPath(KINDS.tenant, namespace, 'refused'), {
+      body: [{ op: 'replace', path: '/spec/ingress/className', value: 'nginx' }],
+      contentType: 'application/json-patch+json',
+    });
+    const fixed = await eventually(async () => {
+      const t = await tenant('refused');
+      return condition(t, 'Applied')?.status === 'True' ? t : undefined;
+    }, 'Applied=True');
+    expect(condition(fixed, 'Ready')?.reason).to.equal('ComponentsUnavailable'); // no kubelet: no pods
+    expect(await env.client.get(objectPath(KINDS.ingress, namespace, 'refused-ingress'))).to.not.equal(
+      undefined,
+    );
+    await eventually(
+      async () => controller.queue.failuresOf(`${namespace}/refused`) === 0,
+      'the backoff to reset',
+    );
+  });
 });

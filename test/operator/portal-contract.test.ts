@@ -93,7 +93,14 @@ describe('operator → portal contract', () => {
   it('reports status.brokerMetadataUrl as {broker.url}/saml/metadata, the URL the portal falls back to', () => {
     const status = computeStatus(
       undefined,
-      { generation: 1, configValid: ok, broker: ok, portal: ok, brokerUrl: 'https://sso.acme.example' },
+      {
+        generation: 1,
+        configValid: ok,
+        applied: ok,
+        broker: ok,
+        portal: ok,
+        brokerUrl: 'https://sso.acme.example',
+      },
       new Date(),
     );
     expect(status.brokerMetadataUrl).to.equal('https://sso.acme.example/saml/metadata');

@@ -145,6 +145,24 @@ describe('operator dependent resources (pure)', () => {
     ]);
   });
 
+  it('selects every namespace with an empty selector in the form the API server keeps, so drift sees none', () => {
+    const base = context();
+    const open = {
+      ...base,
+      settings: { ...base.settings, ingressNamespaceLabels: {}, metricsNamespaceLabels: {} },
+    };
+    const np = desiredObjects(open).find((o) => o.kind === 'NetworkPolicy')!;
+    const rules = (np['spec'] as { ingress: { from: unknown[] }[] }).ingress;
+    expect(rules.map((r) => r.from)).to.deep.equal([
+      [{ namespaceSelector: {} }],
+      [{ namespaceSelector: {} }],
+    ]);
+    // What the API server returns: our fields (an empty selector kept as {}), plus its own.
+    const live = structuredClone(np);
+    live.metadata = { ...live.metadata, uid: 'np-1', resourceVersion: '7', generation: 1 };
+    expect(needsApply(np, live)).to.equal(false);
+  });
+
   it('builds the generated signing Secret as kubernetes.io/tls owned by the tenant', () => {
     const s = desiredSigningSecret(context().tenant, 'broker', { certPem: 'C', keyPem: 'K' });
     expect(s.type).to.equal('kubernetes.io/tls');
@@ -193,12 +211,12 @@ describe('operator status', () => {
   it('keeps lastTransitionTime while a condition keeps its status', () => {
     const first = computeStatus(
       undefined,
-      { generation: 1, configValid: ok, broker: ok, portal: ok },
+      { generation: 1, configValid: ok, applied: ok, broker: ok, portal: ok },
       new Date('2024-01-01T00:00:00Z'),
     );
     const second = computeStatus(
       first,
-      { generation: 1, configValid: ok, broker: ok, portal: ok },
+      { generation: 1, configValid: ok, applied: ok, broker: ok, portal: ok },
       new Date('2024-02-01T00:00:00Z'),
     );
     expect(sameStatus(first, second)).to.equal(true);
