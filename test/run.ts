@@ -15,6 +15,8 @@ const args = [
   '--reporter',
   'test/reporter.cjs',
   ...process.argv.slice(2),
+  // The whole suite unless the caller named files (`npm test -- --spec 'test/broker/**/*.test.ts'`).
+  ...(process.argv.includes('--spec') ? [] : ['--spec', 'test/**/*.test.ts']),
 ];
 // A private Redis for the run unless the caller points at one; tests that need it fail without it.
 let redis: LocalRedis | undefined;
