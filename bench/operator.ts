@@ -5,11 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { freePort } from '../common/net.js';
 import { packageRoot } from '../common/paths.js';
-import { createSelfSignedCertificate } from '../common/pki.js';
 import type { KubeObject } from '../operator/kube/client.js';
 import { collectionPath, KINDS } from '../operator/kube/kinds.js';
 import { envtest, freshNamespace, stopEnvtest } from '../test/support/envtest.js';
-import { secretObject, tenantObject } from '../test/support/tenants.js';
+import { createSharedTenantSecrets, tenantOnSharedSecrets } from '../test/support/tenants.js';
 
 /**
  * The operator at scale against a real kube-apiserver + etcd, the operator running as its own
@@ -38,17 +37,7 @@ export async function benchOperator(): Promise<Record<string, number | string>> 
   try {
     const env = await envtest();
     const namespace = await freshNamespace(env.client, 'bench');
-    const secrets = collectionPath(KINDS.secret, namespace);
-    const pair = await createSelfSignedCertificate({ commonName: 'bench' });
-    await env.client.create(secrets, {
-      ...secretObject(namespace, 'signing', { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem }),
-      type: 'kubernetes.io/tls',
-    });
-    await env.client.create(secrets, secretObject(namespace, 'oidc', { clientSecret: 'x' }));
-    await env.client.create(
-      secrets,
-      secretObject(namespace, 'atlassian', { email: 'a@b.example', apiToken: 't' }),
-    );
+    await createSharedTenantSecrets(env.client, namespace);
 
     const port = await freePort();
     operator = startOperator(env.kubeconfigPath, namespace, port);
@@ -60,7 +49,9 @@ export async function benchOperator(): Promise<Record<string, number | string>> 
     const tenants = collectionPath(KINDS.tenant, namespace);
     for (let i = 0; i < names.length; i += 20) {
       await Promise.all(
-        names.slice(i, i + 20).map((name) => env.client.create(tenants, spec(namespace, name))),
+        names
+          .slice(i, i + 20)
+          .map((name) => env.client.create(tenants, tenantOnSharedSecrets(namespace, name))),
       );
     }
     const createSeconds = (Date.now() - started) / 1000;
@@ -175,20 +166,6 @@ function startOperator(kubeconfig: string, namespace: string, port: number): Chi
     env: { ...process.env, LOG_LEVEL: 'error', NODE_OPTIONS: chartNodeOptions() },
   });
   return child;
-}
-
-function spec(namespace: string, name: string) {
-  return tenantObject(namespace, name, {
-    portal: { url: `https://${name}.help.example`, samlSigningSecretRef: { name: 'signing' } },
-    broker: { url: `https://${name}.sso.example`, signingSecretRef: { name: 'signing' } },
-    identityProviders: [
-      {
-        name: 'corp',
-        oidc: { issuer: 'https://idp.example', clientId: 'c', clientSecretRef: { name: 'oidc' } },
-      },
-    ],
-    atlassian: { siteUrl: 'https://acme.atlassian.net', credentialsSecretRef: { name: 'atlassian' } },
-  } as never);
 }
 
 interface OperatorFigures {

@@ -174,3 +174,9 @@ export function errorHandler(err: unknown, req: Request, res: Response, _next: N
     i18nErrorMessage: { i18nKey: api.i18nKey, parameters: api.parameters },
   });
 }
+
+/** Agent-only operations (customers, organizations, SLAs): Atlassian answers a customer with 403. */
+export function requireAgent(res: Response): void {
+  if (locals(res).caller.kind !== 'agent')
+    throw forbidden('You do not have permission to perform this operation.');
+}

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
-import { createSelfSignedCertificate } from '../../common/pki.js';
 import { Controller } from '../../operator/controller.js';
 import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../support/envtest.js';
-import { secretObject, tenantObject } from '../support/tenants.js';
+import { createSharedTenantSecrets, tenantOnSharedSecrets } from '../support/tenants.js';
 
 /**
  * Many tenants against a real API server, judged by counts, never by time (speed is the bench's
@@ -35,18 +34,8 @@ describe('operator with many tenants against a real API server', function () {
   before(async () => {
     env = await envtest();
     namespace = await freshNamespace(env.client, 'scale');
-    const secrets = collectionPath(KINDS.secret, namespace);
-    // Shared signing Secrets: the test is about reconciling, not about 2N key generations.
-    const pair = await createSelfSignedCertificate({ commonName: 'scale' });
-    await env.client.create(secrets, {
-      ...secretObject(namespace, 'signing', { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem }),
-      type: 'kubernetes.io/tls',
-    });
-    await env.client.create(secrets, secretObject(namespace, 'oidc', { clientSecret: 'x' }));
-    await env.client.create(
-      secrets,
-      secretObject(namespace, 'atlassian', { email: 'svc@acme.example', apiToken: 't' }),
-    );
+    // Shared Secrets: the test is about reconciling, not about 2N key generations.
+    await createSharedTenantSecrets(env.client, namespace);
     client = new KubeClient(env.kubeConfig);
     client.onWrite = (method, path) => writes.push(`${method} ${path}`);
     controller = new Controller({
@@ -100,25 +89,9 @@ describe('operator with many tenants against a real API server', function () {
     const names = Array.from({ length: TENANTS }, (_, i) => `t${i}`);
     for (let i = 0; i < names.length; i += 20) {
       await Promise.all(
-        names.slice(i, i + 20).map((name) =>
-          env.client.create(
-            tenants(),
-            tenantObject(namespace, name, {
-              portal: { url: `https://${name}.help.example`, samlSigningSecretRef: { name: 'signing' } },
-              broker: { url: `https://${name}.sso.example`, signingSecretRef: { name: 'signing' } },
-              identityProviders: [
-                {
-                  name: 'corp',
-                  oidc: { issuer: 'https://idp.example', clientId: 'c', clientSecretRef: { name: 'oidc' } },
-                },
-              ],
-              atlassian: {
-                siteUrl: 'https://acme.atlassian.net',
-                credentialsSecretRef: { name: 'atlassian' },
-              },
-            } as never),
-          ),
-        ),
+        names
+          .slice(i, i + 20)
+          .map((name) => env.client.create(tenants(), tenantOnSharedSecrets(namespace, name))),
       );
     }
     await eventually(async () => (await convergedCount()) === TENANTS, `all ${TENANTS} tenants`, 200_000);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import { packageRoot } from '../../common/paths.js';
+import { createSelfSignedCertificate } from '../../common/pki.js';
 import type { KubeClient } from '../../operator/kube/client.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 
@@ -177,4 +178,37 @@ export async function createTenantSecrets(
     path,
     secretObject(namespace, `${name}-atlassian`, { email: 'svc@acme.example', apiToken: 'token' }),
   );
+}
+
+/**
+ * Secrets shared by many tenants (one signing pair, one IdP secret, one set of Atlassian credentials):
+ * scale tests and the operator bench measure reconciling, not N key generations.
+ */
+export async function createSharedTenantSecrets(client: KubeClient, namespace: string): Promise<void> {
+  const secrets = collectionPath(KINDS.secret, namespace);
+  const pair = await createSelfSignedCertificate({ commonName: `${namespace} shared signing` });
+  await client.create(secrets, {
+    ...secretObject(namespace, 'signing', { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem }),
+    type: 'kubernetes.io/tls',
+  });
+  await client.create(secrets, secretObject(namespace, 'oidc', { clientSecret: 'x' }));
+  await client.create(
+    secrets,
+    secretObject(namespace, 'atlassian', { email: 'svc@acme.example', apiToken: 't' }),
+  );
+}
+
+/** A tenant that reads only the Secrets of createSharedTenantSecrets. */
+export function tenantOnSharedSecrets(namespace: string, name: string): JsmSsoTenant {
+  return tenantObject(namespace, name, {
+    portal: { url: `https://${name}.help.example`, samlSigningSecretRef: { name: 'signing' } },
+    broker: { url: `https://${name}.sso.example`, signingSecretRef: { name: 'signing' } },
+    identityProviders: [
+      {
+        name: 'corp',
+        oidc: { issuer: 'https://idp.example', clientId: 'c', clientSecretRef: { name: 'oidc' } },
+      },
+    ],
+    atlassian: { siteUrl: 'https://acme.atlassian.net', credentialsSecretRef: { name: 'atlassian' } },
+  } as never);
 }

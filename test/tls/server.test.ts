@@ -209,24 +209,34 @@ describe('certificate rotation without restart', () => {
       handler: (_q, r) => r.end(),
     });
   }
+  /** Serves `source`, watches it, runs `body`, and always stops both. */
+  async function withWatchedServer(
+    source: FileServerTls,
+    body: (server: RunningServer, watcher: ReturnType<typeof watchOnce>) => Promise<void>,
+    options: Partial<TlsReloadOptions> = {},
+  ): Promise<void> {
+    const server = await serve(source);
+    const watcher = watchOnce(source, server, options);
+    try {
+      await body(server, watcher);
+    } finally {
+      watcher.close();
+      await server.close();
+    }
+  }
 
   it('serves a certificate rewritten in place to new connections', async () => {
     const first = ca.issue({ hosts: LOCALHOST });
     const files = writePair(dir, first);
     const source = fileServerTls(files.certFile, files.keyFile);
-    const server = await serve(source);
-    const watcher = watchOnce(source, server);
-    try {
+    await withWatchedServer(source, async (server, watcher) => {
       expect(await probeTls(server.port, { ca: ca.caPem })).to.include({ ok: true, serial: first.serial });
       const second = ca.issue({ hosts: LOCALHOST });
       const reloaded = watcher.next();
       writePair(dir, second);
       expect(await reloaded).to.deep.equal({ ok: true });
       expect(await probeTls(server.port, { ca: ca.caPem })).to.include({ ok: true, serial: second.serial });
-    } finally {
-      watcher.close();
-      await server.close();
-    }
+    });
   });
 
   it('serves a Kubernetes Secret update (the ..data symlink swap) to new connections', async () => {
@@ -244,28 +254,21 @@ describe('certificate rotation without restart', () => {
     symlinkSync('..data/tls.crt', join(secretDir, 'tls.crt'));
     symlinkSync('..data/tls.key', join(secretDir, 'tls.key'));
     const source = secretServerTls(new SecretDirectory(dir), 'broker-tls');
-    const server = await serve(source);
-    const watcher = watchOnce(source, server);
-    try {
+    await withWatchedServer(source, async (server, watcher) => {
       expect(await probeTls(server.port, { ca: ca.caPem })).to.include({ ok: true, serial: first.serial });
       const second = ca.issue({ hosts: LOCALHOST });
       const reloaded = watcher.next();
       version('..2026_01_02_00_00_00.2', second);
       expect(await reloaded).to.deep.equal({ ok: true });
       expect(await probeTls(server.port, { ca: ca.caPem })).to.include({ ok: true, serial: second.serial });
-    } finally {
-      watcher.close();
-      await server.close();
-    }
+    });
   });
 
   it('keeps serving the previous pair while a new certificate does not match the key, then takes the full pair', async () => {
     const first = ca.issue({ hosts: LOCALHOST });
     const files = writePair(dir, first);
     const source = fileServerTls(files.certFile, files.keyFile);
-    const server = await serve(source);
-    const watcher = watchOnce(source, server);
-    try {
+    await withWatchedServer(source, async (server, watcher) => {
       const second = ca.issue({ hosts: LOCALHOST });
       const failed = watcher.next();
       writeFileSync(files.certFile, second.certPem); // the key is still the old one
@@ -275,29 +278,25 @@ describe('certificate rotation without restart', () => {
       writeFileSync(files.keyFile, second.keyPem);
       expect(await reloaded).to.deep.equal({ ok: true });
       expect(await probeTls(server.port, { ca: ca.caPem })).to.include({ ok: true, serial: second.serial });
-    } finally {
-      watcher.close();
-      await server.close();
-    }
+    });
   });
 
   it('picks up a rotation by polling when the watch reports nothing', async () => {
     const first = ca.issue({ hosts: LOCALHOST });
     const files = writePair(dir, first);
     const source = fileServerTls(files.certFile, files.keyFile);
-    const server = await serve(source);
     // A debounce longer than the test means watch events never lead to a reload: only the poll can.
-    const watcher = watchOnce(source, server, { pollMs: 100, debounceMs: 600_000 });
-    try {
-      const second = ca.issue({ hosts: LOCALHOST });
-      const reloaded = watcher.next();
-      writePair(dir, second);
-      expect(await reloaded).to.deep.equal({ ok: true });
-      expect(await probeTls(server.port, { ca: ca.caPem })).to.include({ ok: true, serial: second.serial });
-    } finally {
-      watcher.close();
-      await server.close();
-    }
+    await withWatchedServer(
+      source,
+      async (server, watcher) => {
+        const second = ca.issue({ hosts: LOCALHOST });
+        const reloaded = watcher.next();
+        writePair(dir, second);
+        expect(await reloaded).to.deep.equal({ ok: true });
+        expect(await probeTls(server.port, { ca: ca.caPem })).to.include({ ok: true, serial: second.serial });
+      },
+      { pollMs: 100, debounceMs: 600_000 },
+    );
   });
 });
 

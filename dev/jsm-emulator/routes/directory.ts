@@ -5,22 +5,17 @@ import {
   ApiError,
   badRequest,
   experimental,
-  forbidden,
   jsonBody,
   locals,
   notFound,
   paging,
   queryOf,
+  requireAgent,
   single,
   stringList,
 } from '../http.js';
 import { accountIdFor, type EmulatorState } from '../state.js';
 import { searchArticles } from './knowledgebase.js';
-
-function requireAgent(res: Response): void {
-  if (locals(res).caller.kind !== 'agent')
-    throw forbidden('You do not have permission to perform this operation.');
-}
 
 export function directoryRoutes(state: EmulatorState): Router {
   const r = Router();

@@ -14,13 +14,13 @@ import {
   ApiError,
   badRequest,
   experimental,
-  forbidden,
   jsonBody,
   locals,
   multi,
   notFound,
   paging,
   queryOf,
+  requireAgent,
   single,
   stringList,
 } from '../http.js';
@@ -35,11 +35,6 @@ export function deskFor(state: EmulatorState, req: Request, res: Response): Serv
   const desk = state.serviceDeskByIdentifier(id);
   if (!desk || !canUseDesk(state, locals(res).caller, desk)) throw notFound('Service desk', id);
   return desk;
-}
-
-function requireAgent(res: Response): void {
-  if (locals(res).caller.kind !== 'agent')
-    throw forbidden('You do not have permission to perform this operation.');
 }
 
 export function serviceDeskRoutes(state: EmulatorState): Router {
