@@ -241,18 +241,6 @@ export class AtlassianClient {
   approvals(issueKey: string): Promise<ApprovalDTO[]> {
     return this.#all(`${SD}/request/${id(issueKey)}/approval`);
   }
-  answerApproval(
-    issueKey: string,
-    approvalId: string,
-    decision: 'approve' | 'decline',
-  ): Promise<ApprovalDTO> {
-    return this.transport.call(`${SD}/request/${id(issueKey)}/approval/${id(approvalId)}`, {
-      method: 'POST',
-      json: { decision },
-      // Answering twice gives the same decision.
-      idempotent: true,
-    });
-  }
   participants(issueKey: string): Promise<UserDTO[]> {
     return this.#all(`${SD}/request/${id(issueKey)}/participant`);
   }

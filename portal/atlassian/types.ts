@@ -103,10 +103,14 @@ export interface AttachmentDTO {
 export interface ApprovalDTO {
   id: string;
   name?: string;
-  finalDecision?: string;
+  finalDecision?: Decision;
   canAnswerApproval?: boolean;
-  approvers?: { approver?: UserDTO; approverDecision?: string }[];
+  approvers?: { approver?: UserDTO; approverDecision?: Decision }[];
+  createdDate?: DateDTO;
+  completedDate?: DateDTO;
 }
+
+export type Decision = 'approved' | 'declined' | 'pending';
 
 export interface TransitionDTO {
   id: string;

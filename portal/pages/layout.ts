@@ -29,7 +29,7 @@ button,.button{display:inline-block;background:var(--primary);color:#fff;border:
 button.secondary{background:#ebecf0;color:var(--text)}
 table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:8px;border-bottom:1px solid var(--line)}
 .lozenge{display:inline-block;font-size:12px;font-weight:700;text-transform:uppercase;padding:0 6px;border-radius:3px;background:#dfe1e6}
-.lozenge.done{background:#e3fcef;color:#006644}.lozenge.indeterminate{background:#deebff;color:#0747a6}
+.lozenge.done{background:#e3fcef;color:#006644}.lozenge.indeterminate{background:#deebff;color:#0747a6}.lozenge.declined{background:#ffebe6;color:#bf2600}
 .filters{display:flex;gap:12px;flex-wrap:wrap;align-items:end}.filters label{margin:0}
 .comment{border-top:1px solid var(--line);padding:12px 0}.inline{display:inline}
 .layout-2{display:grid;grid-template-columns:2fr 1fr;gap:16px}@media(max-width:760px){.layout-2{grid-template-columns:1fr}}

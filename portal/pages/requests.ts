@@ -12,6 +12,7 @@ import type {
 import { html, type SafeHtml, seg } from '../html.js';
 import type { RequestSummary } from '../requests.js';
 import type { Ownership, StatusFilter } from '../visibility.js';
+import { approvalsSection } from './approvals.js';
 import { csrfField, formatDate, layout, type PageContext, statusLozenge } from './layout.js';
 
 const OWNERSHIP_LABELS: Record<Ownership, string> = {
@@ -111,7 +112,6 @@ function fieldText(value: unknown): string {
 export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
   const key = v.summary.key;
   const action = (path: string) => `/requests/${seg(key)}/${path}`;
-  const pending = v.approvals.filter((a) => !a.finalDecision || a.finalDecision === 'pending');
   return layout(
     ctx,
     `${key} ${v.summary.summary}`,
@@ -130,21 +130,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
               html`<dt><strong>${f.label ?? f.fieldId}</strong></dt><dd>${fieldText(f.value).replace(/\n*\(portal reference jsmsso[0-9a-f]+\)$/, '')}</dd>`,
           )}
       </dl></section>
-      ${
-        pending.length > 0
-          ? html`<section class="card" aria-labelledby="appr-h"><h2 id="appr-h">Approval</h2>${pending.map(
-              (
-                a,
-              ) => html`<p>${a.name ?? 'Approval'}: waiting for ${(a.approvers ?? []).map((x) => x.approver?.displayName ?? '').join(', ')}</p>
-              ${
-                (a.approvers ?? []).some((x) => x.approver?.accountId === v.customerAccountId)
-                  ? html`<form method="post" action="${action(`approval/${seg(a.id)}`)}" class="inline">${csrfField(v.csrf)}
-                    <button name="decision" value="approve">Approve</button> <button class="secondary" name="decision" value="decline">Decline</button></form>`
-                  : ''
-              }`,
-            )}</section>`
-          : ''
-      }
+      ${approvalsSection(v.approvals, v.customerAccountId)}
       <section class="card" aria-labelledby="act-h"><h2 id="act-h">Activity</h2>
         ${v.comments.map(
           (c) =>
@@ -189,8 +175,8 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
             )}</ul></section>`
           : ''
       }
-      <section class="card"><h2>Notifications</h2>
-        <p class="muted">Atlassian e-mails you about this request. To stop them, use the unsubscribe link in those e-mails.</p>
+      <section class="card" aria-labelledby="notif-h"><h2 id="notif-h">Notifications</h2>
+        <p class="muted">Atlassian e-mails you about this request. To stop them, use the unsubscribe link in those e-mails. There is no switch here because this help center works through a shared service account: a switch would change that account’s notifications, not yours.</p>
       </section>
       <section class="card" aria-labelledby="share-h"><h2 id="share-h">Shared with</h2>
         <ul>${v.participants.map(

@@ -62,7 +62,6 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     created: 'Your request was sent.',
     commented: 'Your comment was added.',
     uploaded: 'Your file was attached.',
-    answered: 'Your answer was recorded.',
     shared: 'Sharing was updated.',
     moved: 'The request was updated.',
   };
@@ -178,18 +177,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   const approverOnly = () =>
     new JsmSsoError(
       'PORTAL_ACTION_APPROVER_ONLY',
-      'As an approver of this request you can read it, comment and answer the approval; changing it is up to the people it belongs to.',
+      'As an approver of this request you can read it and comment (your answer goes through Atlassian’s e-mail); changing it is up to the people it belongs to.',
       { status: 403 },
     );
-  // Atlassian records an approval for the calling account only, and the portal calls as its service
-  // account: the answer cannot be given from here (portal/README.md, "Known limitations").
-  const approvalAsServiceAccount = () =>
-    new JsmSsoError(
-      'PORTAL_ACTION_APPROVAL_NOT_DELEGABLE',
-      'Your answer was not recorded, and nothing changed on the request. Jira Service Management accepts an approval only from the approver’s own Atlassian account, and this help center works through a shared service account. Please approve or decline from the e-mail Atlassian sent you about this request.',
-      { status: 403 },
-    );
-
   app.post(
     '/requests/:key/comment',
     forms,
@@ -202,36 +192,6 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         if (!text || text.length > 32_000) throw actionError('Write a comment first.');
         // The service account writes the comment; the customer's name keeps the thread readable.
         await client.addPublicComment(key, `${s.customer.displayName}: ${text}`);
-      },
-      { approvers: true },
-    ),
-  );
-
-  app.post(
-    '/requests/:key/approval/:approvalId',
-    forms,
-    signedIn,
-    csrf,
-    requestAction(
-      'answered',
-      async (key, body, s, params) => {
-        const decision = body['decision'];
-        if (decision !== 'approve' && decision !== 'decline') throw actionError('Choose approve or decline.');
-        const approval = (await client.approvals(key)).find((a) => a.id === params['approvalId']);
-        // Only an approver of this very approval may answer it.
-        if (
-          !approval ||
-          !(approval.approvers ?? []).some((x) => x.approver?.accountId === s.customer.accountId)
-        ) {
-          throw actionError('You are not an approver of this request.');
-        }
-        try {
-          await client.answerApproval(key, approval.id, decision);
-        } catch (err) {
-          if (err instanceof AtlassianError && err.code === 'ATLASSIAN_FORBIDDEN')
-            throw approvalAsServiceAccount();
-          throw err;
-        }
       },
       { approvers: true },
     ),

@@ -68,33 +68,27 @@ describe('portal request actions', () => {
     expect(forged.status).to.equal(400);
   });
 
-  it('shows the approval to its approver and refuses an answer from anyone else', async () => {
-    const r = request('Second monitor for home office');
-    const page = await mia.text(`/requests/${r.key}`);
-    expect(page.status).to.equal(200);
-    expect(page.body).to.include('name="decision" value="approve"');
-    const approvalId = r.approvals[0]!.id;
-    const own = await alice.text(`/requests/${r.key}`);
-    expect(own.body).to.not.include('name="decision" value="approve"');
-    const res = await alice.post(`/requests/${r.key}/approval/${approvalId}`, {
-      decision: 'approve',
-      _csrf: csrfOf(own.body),
-    });
-    expect(res.status).to.equal(400);
-    expect(request('Second monitor for home office').approvals[0]!.finalDecision).to.equal('pending');
+  it('shows each approval with its approvers and their decisions, and no answer buttons', async () => {
+    const pending = await mia.text(`/requests/${request('Second monitor for home office').key}`);
+    expect(pending.status).to.equal(200);
+    expect(pending.body).to.include('Waiting for approval').and.include('Mia Meyer (you): Not answered yet');
+    expect(pending.body).to.include('Your approval is requested.');
+    const bob = await signIn(h, 'bob@acme.test');
+    const approved = await bob.text(`/requests/${request('JetBrains licence').key}`);
+    expect(approved.body).to.include('>Approved</span>').and.include('Mia Meyer: Approved');
+    expect(approved.body).to.not.include('Your approval is requested.');
+    const declined = await bob.text(`/requests/${request('Visio for process diagrams').key}`);
+    expect(declined.body).to.include('>Declined</span>').and.include('Mia Meyer: Declined');
+    for (const page of [pending, approved, declined]) {
+      expect(page.body).to.not.include('name="decision"').and.not.include('<button>Approve');
+    }
   });
 
-  it('tells the approver plainly when Atlassian refuses an answer sent by the service account', async () => {
-    // Known limitation: JSM records approvals for the calling account only, and the portal calls as
-    // its service account, which is not the approver. The customer gets a clear message, not a crash.
-    const r = request('Second monitor for home office');
-    const page = await mia.text(`/requests/${r.key}`);
-    const res = await mia.post(`/requests/${r.key}/approval/${r.approvals[0]!.id}`, {
-      decision: 'approve',
-      _csrf: csrfOf(page.body),
-    });
-    expect(res.status).to.equal(403);
-    expect(await res.text()).to.include('Your answer was not recorded, and nothing changed on the request.');
+  it('explains notifications instead of offering a switch that would change the service account’s', async () => {
+    const page = await alice.text(`/requests/${request('Printer on 3rd floor jams every morning').key}`);
+    expect(page.body).to.include('use the unsubscribe link in those e-mails');
+    expect(page.body).to.include('a switch would change that account’s notifications, not yours');
+    expect(page.body).to.not.include('/notification');
   });
 
   it('lets an approver open a request they did not report, but not other people’s requests', async () => {
