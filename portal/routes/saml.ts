@@ -5,7 +5,7 @@ import { SamlError } from '../../common/saml/errors.js';
 import { parseCookies, serializeCookie } from '../cookies.js';
 import { assertedPerson } from '../identity.js';
 import { messagePage, signingOutPage } from '../pages/account.js';
-import { safeReturnPath } from '../return-path.js';
+import { checkReturnPath } from '../return-path.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
 
@@ -21,9 +21,16 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
 
   app.get('/login', async (req, res, next) => {
     try {
-      const returnPath = safeReturnPath(req.query['return']);
+      const requested = req.query['return'];
+      const returnPath = checkReturnPath(requested);
+      if (requested !== undefined && returnPath === undefined) {
+        logger.warn(
+          { event: 'portal.return_path_refused', reason: 'PORTAL_RETURN_PATH_UNSAFE' },
+          'return path replaced by /',
+        );
+      }
       const { url, requestId } = sp.authnRedirect();
-      const flowId = await sessions.startLogin({ requestId, returnPath }, loginTtl);
+      const flowId = await sessions.startLogin({ requestId, returnPath: returnPath ?? '/' }, loginTtl);
       res.append(
         'Set-Cookie',
         serializeCookie(cookies, cookies.login, flowId, { sameSite: 'None', maxAgeSeconds: loginTtl }),

@@ -159,6 +159,30 @@ describe('portal SAML sign-in', () => {
     expect(res.headers.get('location')).to.equal('/');
   });
 
+  // As sent from outside, unencoded in the query: each ended in `Location: //evil.example/` once.
+  for (const query of [
+    '/.//evil.example/',
+    '/..//evil.example/',
+    '/x/..//evil.example/',
+    '/%2e//evil.example/',
+    '/%2E%2E//evil.example/',
+    '/%5C%5Cevil.example/',
+  ]) {
+    it(`lands on / after sign-in from /login?return=${query} (open redirect)`, async () => {
+      const browser = new Browser(h.url);
+      const from = h.logs.length;
+      const start = await browser.fetch(`/login?return=${query}`);
+      expect(reasons(h, from)).to.deep.equal(['PORTAL_RETURN_PATH_UNSAFE']);
+      const samlRequest = new URL(start.headers.get('location')!).searchParams.get('SAMLRequest')!;
+      const requestId = /ID="([^"]+)"/.exec(inflateRedirectPayload(samlRequest))![1]!;
+      const res = await browser.post('/saml/acs', {
+        SAMLResponse: brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }),
+      });
+      expect(res.status).to.equal(303);
+      expect(res.headers.get('location')).to.equal('/');
+    });
+  }
+
   it('creates an unknown person as a customer on first sign-in and puts them in their domain’s organization', async () => {
     const browser = await signIn(h, 'newcomer@acme.test', { displayName: 'New Comer' });
     const profile = await browser.text('/profile');
