@@ -8,16 +8,13 @@ WORKDIR /app
 # Dependencies first, so a source change does not reinstall them.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json ./
+# Only the runtime sources: the dev stack, tests and benchmarks are not built (tsconfig.build.json).
+COPY tsconfig.json tsconfig.build.json ./
 COPY cli ./cli
 COPY common ./common
 COPY broker ./broker
 COPY portal ./portal
 COPY operator ./operator
-COPY dev ./dev
-COPY scripts ./scripts
-COPY bench ./bench
-COPY test ./test
 COPY crds ./crds
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund

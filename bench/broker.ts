@@ -19,8 +19,8 @@ import {
   portalSp,
   startStack,
   tenantFor,
-} from '../test/broker/harness.js';
-import { startLocalRedis } from '../test/support/local-redis.js';
+} from '../testkit/broker-harness.js';
+import { startLocalRedis } from '../testkit/local-redis.js';
 
 /**
  * Broker figures for `npm run bench`: issuance speed against raw RSA (same run; sequential and

@@ -1,6 +1,6 @@
 import type { FlowStore } from '../common/flowstore/index.js';
 import { MemoryFlowStore, RedisFlowStore } from '../common/flowstore/index.js';
-import { startLocalRedis } from '../test/support/local-redis.js';
+import { startLocalRedis } from '../testkit/local-redis.js';
 
 /** put+take round trips per second for each store (one flow step each), and their ratio. */
 export async function benchFlowStore(): Promise<Record<string, number>> {

@@ -7,8 +7,8 @@ import { freePort } from '../common/net.js';
 import { packageRoot } from '../common/paths.js';
 import type { KubeObject } from '../operator/kube/client.js';
 import { collectionPath, KINDS } from '../operator/kube/kinds.js';
-import { envtest, freshNamespace, stopEnvtest } from '../test/support/envtest.js';
-import { createSharedTenantSecrets, tenantOnSharedSecrets } from '../test/support/tenants.js';
+import { envtest, freshNamespace, stopEnvtest } from '../testkit/envtest.js';
+import { createSharedTenantSecrets, tenantOnSharedSecrets } from '../testkit/tenants.js';
 
 /**
  * The operator at scale against a real kube-apiserver + etcd, the operator running as its own

@@ -18,9 +18,9 @@ import { createMetricsRegistry } from '../common/metrics.js';
 import { freePort } from '../common/net.js';
 import { startJsmEmulator } from '../dev/jsm-emulator/emulator.js';
 import { createPortalApp } from '../portal/app.js';
-import { BROKER_URL, type Browser, signInAt } from '../test/portal/harness.js';
-import { makeKeyPair } from '../test/support/keys.js';
-import { startLocalRedis } from '../test/support/local-redis.js';
+import { makeKeyPair } from '../testkit/keys.js';
+import { startLocalRedis } from '../testkit/local-redis.js';
+import { BROKER_URL, type Browser, signInAt } from '../testkit/portal-harness.js';
 
 const ATLASSIAN_DELAY_MS = 50;
 const SAMPLES = 60;

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The one executable: `jsm-sso operator|broker|portal|dev`. Each part loads lazily so that,
 // e.g., the broker image path never imports the operator's Kubernetes client.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type CommandRun, runSubcommand, type Subcommand, UsageError } from '../common/args.js';
 import { ConfigError } from '../common/errors.js';
-import { runSubcommand, type Subcommand, UsageError } from './args.js';
 
 const COMMANDS: Record<string, Subcommand> = {
   operator: {
@@ -17,11 +19,19 @@ const COMMANDS: Record<string, Subcommand> = {
     summary: "Run one tenant's customer portal",
     load: async () => (await import('../portal/cli.js')).run,
   },
-  dev: {
-    summary: 'Local stack: jsm-emulator, idp, start',
-    load: async () => (await import('../dev/cli.js')).run,
-  },
 };
+
+// The local stack (JSM emulator, dev IdP) is absent from the runtime build and the image, so its
+// command is too. The specifier is a URL so that tsc does not pull dev/ into the build; a source
+// checkout, run through tsx, has dev/cli.ts.
+const DEV_TOOLS = new URL('../dev/cli.js', import.meta.url);
+const devSource = fileURLToPath(DEV_TOOLS);
+if (existsSync(devSource) || existsSync(devSource.replace(/\.js$/, '.ts'))) {
+  COMMANDS['dev'] = {
+    summary: 'Local stack: jsm-emulator, idp, start',
+    load: async () => ((await import(DEV_TOOLS.href)) as { run: CommandRun }).run,
+  };
+}
 
 runSubcommand('jsm-sso', COMMANDS, process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) {

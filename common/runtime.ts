@@ -8,7 +8,7 @@ import {
   parseCommand,
   requireString,
   UsageError,
-} from '../cli/args.js';
+} from './args.js';
 import { type JsmSsoTenant, loadTenantFile, tenantId } from './config/load.js';
 import { POD_SECRETS_DIR, SecretDirectory } from './config/secrets.js';
 import { JsmSsoError } from './errors.js';

@@ -1,5 +1,5 @@
 // `jsm-sso dev <tool>`: the local stack used by `npm start` and by the tests.
-import { runSubcommand, type Subcommand } from '../cli/args.js';
+import { runSubcommand, type Subcommand } from '../common/args.js';
 
 const TOOLS: Record<string, Subcommand> = {
   'jsm-emulator': {

@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { prettyFactory } from 'pino-pretty';
 import { stringify } from 'yaml';
-import { optionalPort, parseCommand } from '../cli/args.js';
+import { optionalPort, parseCommand } from '../common/args.js';
 import { freePort } from '../common/net.js';
 import { createSelfSignedCertificate } from '../common/pki.js';
 
@@ -45,6 +46,10 @@ export async function run(argv: string[]): Promise<void> {
     argv,
   );
   if (!values) return;
+  const began = Date.now();
+  const progress = (message: string) =>
+    console.log(`[dev] ${message} (${((Date.now() - began) / 1000).toFixed(1)} s)`);
+  progress('starting the JSM emulator, the dev IdP, the broker and the portal from source');
   const ports: Ports = {
     emulator: await freePort(),
     idp: await freePort(),
@@ -80,6 +85,8 @@ export async function run(argv: string[]): Promise<void> {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
 
+  // JSON log lines are made readable in a terminal; piped output stays JSON for tools.
+  const format = process.stdout.isTTY ? readableLogLine() : (line: string) => line;
   const start = (name: string, args: string[]) => {
     const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -90,7 +97,7 @@ export async function run(argv: string[]): Promise<void> {
         buffered += chunk;
         const lines = buffered.split('\n');
         buffered = lines.pop() ?? '';
-        if (!values['quiet']) for (const line of lines) process.stdout.write(`[${name}] ${line}\n`);
+        if (!values['quiet']) for (const line of lines) process.stdout.write(`[${name}] ${format(line)}\n`);
       });
     }
     child.once('exit', (code, signal) => {
@@ -137,11 +144,15 @@ export async function run(argv: string[]): Promise<void> {
     String(management),
   ];
   await waitFor(`http://127.0.0.1:${ports.idp}/.well-known/openid-configuration`, 'idp');
+  progress('dev IdP ready');
   start('broker', ['broker', ...partArgs(ports.broker, ports.brokerManagement)]);
   await waitFor(`http://127.0.0.1:${ports.emulator}/rest/api/3/myself`, 'jsm-emulator');
+  progress('JSM emulator ready');
   start('portal', ['portal', ...partArgs(ports.portal, ports.portalManagement)]);
   await waitFor(`http://127.0.0.1:${ports.brokerManagement}/readyz`, 'broker');
+  progress('broker ready');
   await waitFor(`http://127.0.0.1:${ports.portalManagement}/readyz`, 'portal');
+  progress('portal ready');
 
   const status = {
     portal: `http://127.0.0.1:${ports.portal}`,
@@ -166,6 +177,18 @@ export async function run(argv: string[]): Promise<void> {
     ].join('\n'),
   );
   console.log(READY_LINE + JSON.stringify(status));
+}
+
+function readableLogLine(): (line: string) => string {
+  const pretty = prettyFactory({ colorize: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' });
+  return (line) => {
+    if (!line.startsWith('{')) return line;
+    try {
+      return pretty(JSON.parse(line)).trimEnd();
+    } catch {
+      return line;
+    }
+  };
 }
 
 async function writeSecrets(root: string, clientSecret: string, redisUrl: string | undefined): Promise<void> {

@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import { type OptionSpec, optionalPort, type ParsedOptions, parseCommand, UsageError } from '../cli/args.js';
+import {
+  type OptionSpec,
+  optionalPort,
+  type ParsedOptions,
+  parseCommand,
+  UsageError,
+} from '../common/args.js';
 import { startManagementServer } from '../common/http/management.js';
 import { exitOnSignals, type RunningServer } from '../common/http/server.js';
 import { createLogger, type Logger } from '../common/log.js';

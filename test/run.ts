@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type LocalRedis, startLocalRedis } from './support/local-redis.js';
+import { type LocalRedis, startLocalRedis } from '../testkit/local-redis.js';
 
 const summaryFile = join(tmpdir(), `jsm-sso-test-summary-${process.pid}.json`);
 const args = [

@@ -1,5 +1,5 @@
 // `jsm-sso dev idp`: the development OpenID Connect provider as a process.
-import { optionalPort, parseCommand } from '../../cli/args.js';
+import { optionalPort, parseCommand } from '../../common/args.js';
 import { startDevIdp } from './provider.js';
 import { DEV_USERS } from './users.js';
 
@@ -53,6 +53,8 @@ export async function run(argv: string[]): Promise<void> {
   console.log(
     `DEVELOPMENT IdP at ${idp.issuer} (users: ${DEV_USERS.map((u) => u.email).join(', ')}; password demo)`,
   );
+  // oidc-provider warns about its in-memory adapter on start; for this IdP that is the design.
+  console.log('(its "in-memory adapter" warning is expected: the dev IdP keeps its sessions in memory)');
   const stop = () => void idp.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

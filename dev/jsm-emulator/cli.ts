@@ -1,5 +1,5 @@
 // `jsm-sso dev jsm-emulator`: the emulated Atlassian site as a process, with the control API on.
-import { optionalPort, parseCommand } from '../../cli/args.js';
+import { optionalPort, parseCommand } from '../../common/args.js';
 import { exitOnSignals } from '../../common/http/server.js';
 import { createLogger } from '../../common/log.js';
 import { startJsmEmulator } from './emulator.js';

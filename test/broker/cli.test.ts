@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { packageRoot } from '../../common/paths.js';
-import { createPki, listenPlaceholder, oidcIdp, type Pki, portalSp, tenantFor } from './harness.js';
+import {
+  createPki,
+  listenPlaceholder,
+  oidcIdp,
+  type Pki,
+  portalSp,
+  tenantFor,
+} from '../../testkit/broker-harness.js';
 
 const MAIN = join(packageRoot(), 'cli/main.ts');
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { expect } from 'chai';
 import { signEnveloped, signRedirectQuery } from '../../common/saml/index.js';
-import { PORTAL_URL, type Stack, startStack } from './harness.js';
+import { PORTAL_URL, type Stack, startStack } from '../../testkit/broker-harness.js';
 
 /** Each attack on the SAML frontend is sent for real and must be refused with its reason code. */
 

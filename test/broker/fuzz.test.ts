@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { type Stack, startStack } from './harness.js';
+import { type Stack, startStack } from '../../testkit/broker-harness.js';
 
 describe('broker: fuzzing every public endpoint', () => {
   let stack: Stack;

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { compileMapping } from '../../broker/mapping.js';
 import { issueSignedResponse } from '../../broker/saml/issue-response.js';
 import { loadSigningCredential } from '../../broker/saml/signature.js';
-import { createPki, type Pki } from './harness.js';
+import { createPki, type Pki } from '../../testkit/broker-harness.js';
 
 const HOSTILE =
   '</saml:AttributeValue></saml:Attribute><saml:Attribute Name="admin"><saml:AttributeValue>yes';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Browser, loginThroughBroker, type Stack, startStack } from './harness.js';
+import { Browser, loginThroughBroker, type Stack, startStack } from '../../testkit/broker-harness.js';
 
 describe('broker: brokered login against oidc-provider', () => {
   let stack: Stack;

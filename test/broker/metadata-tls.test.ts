@@ -13,8 +13,6 @@ import {
   parseIdpMetadata,
   parseSamlXml,
 } from '../../common/saml/index.js';
-import { makeKeyPair } from '../support/keys.js';
-import { makeTestCa, type TestCa } from '../support/pki.js';
 import {
   type BrokerUnderTest,
   closeServer,
@@ -26,7 +24,9 @@ import {
   portalSp,
   serveBroker,
   tenantFor,
-} from './harness.js';
+} from '../../testkit/broker-harness.js';
+import { makeKeyPair } from '../../testkit/keys.js';
+import { makeTestCa, type TestCa } from '../../testkit/pki.js';
 import { upstreamIdp } from './upstream-saml.js';
 
 async function startBroker(pki: Pki, idps: IdpDoc[]): Promise<BrokerUnderTest> {

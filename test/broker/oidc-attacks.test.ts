@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { type FakeOidc, type Forgery, startFakeOidc } from './fake-oidc.js';
 import {
   type BrokerUnderTest,
   Browser,
@@ -11,7 +10,8 @@ import {
   portalSp,
   serveBroker,
   tenantFor,
-} from './harness.js';
+} from '../../testkit/broker-harness.js';
+import { type FakeOidc, type Forgery, startFakeOidc } from './fake-oidc.js';
 
 describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
   let pki: Pki;

@@ -20,7 +20,7 @@ import {
   serveBroker,
   signedStatusCodes,
   tenantFor,
-} from './harness.js';
+} from '../../testkit/broker-harness.js';
 
 const RESPONDER = 'urn:oasis:names:tc:SAML:2.0:status:Responder';
 

@@ -3,8 +3,6 @@ import { expect } from 'chai';
 import { RedisFlowStore } from '../../common/flowstore/index.js';
 import { managementHandler } from '../../common/http/management.js';
 import { startDevIdp } from '../../dev/idp/provider.js';
-import { startLocalRedis } from '../support/local-redis.js';
-import { redisUrl } from '../support/redis.js';
 import {
   Browser,
   createPki,
@@ -15,7 +13,9 @@ import {
   portalSp,
   serveBroker,
   tenantFor,
-} from './harness.js';
+} from '../../testkit/broker-harness.js';
+import { startLocalRedis } from '../../testkit/local-redis.js';
+import { redisUrl } from '../../testkit/redis.js';
 
 describe('broker: shared state in Redis', () => {
   it('completes on a second broker process a login started on the first, and refuses the replayed callback', async () => {

@@ -3,9 +3,9 @@ import { createSamlBackend, type SamlBackend } from '../../broker/backends/saml-
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { NS, SamlError, verifyRedirectSignature } from '../../common/saml/index.js';
-import { makeKeyPair } from '../support/keys.js';
-import { firstByName } from '../support/saml-fixtures.js';
-import { applyXsw, XSW_VARIANTS } from '../support/xsw.js';
+import { makeKeyPair } from '../../testkit/keys.js';
+import { firstByName } from '../../testkit/saml-fixtures.js';
+import { applyXsw, XSW_VARIANTS } from '../../testkit/xsw.js';
 import {
   answerAuthnRequest,
   brokerAsSp,

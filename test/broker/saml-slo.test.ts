@@ -20,7 +20,7 @@ import {
   portalSp,
   serveBroker,
   tenantFor,
-} from './harness.js';
+} from '../../testkit/broker-harness.js';
 import {
   answerAuthnRequest,
   answerLogoutRequest,

@@ -10,7 +10,7 @@ import {
   serveBroker,
   signedStatusCodes,
   tenantFor,
-} from './harness.js';
+} from '../../testkit/broker-harness.js';
 import { answerAuthnRequest, brokerAsSp, type UpstreamIdp, upstreamIdp } from './upstream-saml.js';
 
 /** portal (node-saml) -> broker -> upstream SAML IdP (samlify) -> broker -> portal. */

@@ -1,7 +1,13 @@
 import type { Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
 import { NS, parseSamlXml, signRedirectQuery, verifyRedirectSignature } from '../../common/saml/index.js';
-import { Browser, loginThroughBroker, PORTAL_URL, type Stack, startStack } from './harness.js';
+import {
+  Browser,
+  loginThroughBroker,
+  PORTAL_URL,
+  type Stack,
+  startStack,
+} from '../../testkit/broker-harness.js';
 
 /** Single Logout: the portal's signed LogoutRequest, RP-initiated logout at the IdP, LogoutResponse back. */
 describe('broker: Single Logout', () => {

@@ -5,7 +5,7 @@ import validator from '@authenio/samlify-node-xmllint';
 import { expect } from 'chai';
 import * as samlify from 'samlify';
 import { escapeXml } from '../../common/saml/index.js';
-import { makeKeyPair } from '../support/keys.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 
 export const UPSTREAM_ENTITY_ID = 'https://upstream-idp.example.test/metadata';
 export const UPSTREAM_SSO = 'https://upstream-idp.example.test/sso';

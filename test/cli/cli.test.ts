@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { runCli } from '../support/cli.js';
+import { runCli } from '../../testkit/cli.js';
 
 describe('jsm-sso command line', () => {
   it('lists its commands with --help and exits 0', async () => {

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { type SchemaNode, tenantCrd } from '../../common/config/crd-schema.js';
 import { checkTenant, loadTenantFile, parseTenant } from '../../common/config/load.js';
 import { ConfigError } from '../../common/errors.js';
-import { CEL_RULE_CASES, validTenantDocument } from '../support/tenants.js';
+import { CEL_RULE_CASES, validTenantDocument } from '../../testkit/tenants.js';
 
 function problemsOf(document: unknown): { path: string; message: string }[] {
   try {

@@ -6,8 +6,8 @@ import {
   MemoryFlowStore,
   RedisFlowStore,
 } from '../../common/flowstore/index.js';
-import { freePort } from '../support/local-redis.js';
-import { redisUrl } from '../support/redis.js';
+import { freePort } from '../../testkit/local-redis.js';
+import { redisUrl } from '../../testkit/redis.js';
 
 /** One contract, two implementations: what the broker and portal rely on must hold for both. */
 function flowStoreContract(

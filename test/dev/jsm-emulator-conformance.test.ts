@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
-import { documentedOperations, validateAgainstSpec } from '../support/atlassian-spec.js';
-import { specClient } from '../support/jsm-emulator-client.js';
+import { documentedOperations, validateAgainstSpec } from '../../testkit/atlassian-spec.js';
+import { specClient } from '../../testkit/jsm-emulator-client.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: replies are read loosely in assertions; chai checks the values and the spec validator checks the shapes
 type Json = Record<string, any>;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
-import { specClient } from '../support/jsm-emulator-client.js';
+import { specClient } from '../../testkit/jsm-emulator-client.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: replies are read loosely in assertions; chai checks the values and the spec validator checks the shapes
 type Json = Record<string, any>;

@@ -13,7 +13,7 @@ interface StackStatus {
   management: { broker: string; portal: string };
 }
 
-// Runs `npm start` itself (build, then the compiled CLI), as a newcomer would, in its own process
+// Runs `npm start` itself (the CLI from source through tsx), as a newcomer would, in its own process
 // group so that Ctrl-C reaches every process of the stack as it does in a terminal.
 describe('npm start', function () {
   this.timeout(180_000);
@@ -65,6 +65,21 @@ describe('npm start', function () {
     ).to.equal(200);
     expect((await fetch(`${status.broker}/saml/metadata`)).status).to.equal(200);
     expect((await fetch(`${status.portal}/saml/metadata`)).status).to.equal(200);
+  });
+
+  it('tells its progress part by part before the ready banner', () => {
+    const lines = output.split('\n');
+    const ready = lines.findIndex((l) => l.startsWith(READY_LINE));
+    for (const step of [
+      'starting the JSM emulator',
+      'dev IdP ready',
+      'JSM emulator ready',
+      'broker ready',
+      'portal ready',
+    ]) {
+      const at = lines.findIndex((l) => l.startsWith('[dev] ') && l.includes(step));
+      expect(at, step).to.be.within(0, ready - 1);
+    }
   });
 
   it('sends a visitor of the portal to sign in through the broker', async () => {

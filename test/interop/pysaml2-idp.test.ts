@@ -9,7 +9,7 @@ import {
   portalSp,
   serveBroker,
   tenantFor,
-} from '../broker/harness.js';
+} from '../../testkit/broker-harness.js';
 import { autoPostForm, type Peer, startPeer } from './peers.js';
 
 const DISPLAY_NAME_OID = 'urn:oid:2.16.840.1.113730.3.1.241';

@@ -12,7 +12,7 @@ import {
   type Pki,
   serveBroker,
   tenantFor,
-} from '../broker/harness.js';
+} from '../../testkit/broker-harness.js';
 import { autoPostForm, type Peer, startPeer } from './peers.js';
 
 interface Identity {

@@ -11,9 +11,9 @@ import {
   serveBroker,
   startStack,
   tenantFor,
-} from '../broker/harness.js';
+} from '../../testkit/broker-harness.js';
+import { Browser as PortalBrowser, startHarness, startLogin } from '../../testkit/portal-harness.js';
 import { upstreamIdp } from '../broker/upstream-saml.js';
-import { Browser as PortalBrowser, startHarness, startLogin } from '../portal/harness.js';
 import { schemaErrors } from './schema.js';
 
 const text = async (url: string) => {

@@ -8,7 +8,7 @@ import { CRD_PATH, packageRoot } from '../../common/paths.js';
 import { ApiError, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, kindByName, objectPath } from '../../operator/kube/kinds.js';
 import { syncChartCrd } from '../../scripts/sync-chart-crd.js';
-import { type Envtest, envtest, freshNamespace } from '../support/envtest.js';
+import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
 
 const CHART = join(packageRoot(), 'charts/jsm-sso');
 

@@ -3,8 +3,8 @@ import { checkTenant } from '../../common/config/load.js';
 import { ConfigError } from '../../common/errors.js';
 import { ApiError } from '../../operator/kube/client.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
-import { type Envtest, envtest, freshNamespace } from '../support/envtest.js';
-import { tenantObject } from '../support/tenants.js';
+import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
+import { tenantObject } from '../../testkit/tenants.js';
 
 type Spec = Record<string, unknown>;
 

@@ -8,9 +8,9 @@ import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
 import { Informer } from '../../operator/kube/informer.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 import { WorkQueue } from '../../operator/queue.js';
-import { eventually } from '../support/envtest.js';
-import { FakeApiServer, type FakeRequest } from '../support/fake-apiserver.js';
-import { secretObject, tenantObject } from '../support/tenants.js';
+import { eventually } from '../../testkit/envtest.js';
+import { FakeApiServer, type FakeRequest } from '../../testkit/fake-apiserver.js';
+import { secretObject, tenantObject } from '../../testkit/tenants.js';
 
 /**
  * Faults a real kube-apiserver does not produce on demand, injected by a small fake API server:

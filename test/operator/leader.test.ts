@@ -4,8 +4,8 @@ import { expect } from 'chai';
 import { packageRoot } from '../../common/paths.js';
 import type { KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
-import { type Envtest, envtest, eventually, freshNamespace } from '../support/envtest.js';
-import { createTenantSecrets, tenantObject } from '../support/tenants.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
 /** Operator replicas as real processes (`jsm-sso operator`), killed with SIGKILL like a crashed pod. */
 describe('operator replicas and crashes', function () {

@@ -5,8 +5,8 @@ import type { KubeObject } from '../../operator/kube/client.js';
 import { KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { FIELD_MANAGER } from '../../operator/resources/common.js';
 import { desiredObjects } from '../../operator/resources/index.js';
-import { type Envtest, envtest, freshNamespace } from '../support/envtest.js';
-import { tenantObject } from '../support/tenants.js';
+import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
+import { tenantObject } from '../../testkit/tenants.js';
 
 /**
  * The drift check against what a real API server stores for a NetworkPolicy whose namespace

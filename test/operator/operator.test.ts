@@ -6,8 +6,8 @@ import { Controller } from '../../operator/controller.js';
 import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, OWNED_KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER } from '../../operator/resources/common.js';
-import { type Envtest, envtest, eventually, freshNamespace } from '../support/envtest.js';
-import { createTenantSecrets, secretObject, tenantObject } from '../support/tenants.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
 
 const SETTINGS = {
   image: 'jsm-sso:test',

@@ -13,7 +13,7 @@ import {
   configuredBrokerCertificates,
   metadataBrokerCertificates,
 } from '../../portal/saml/broker-certificates.js';
-import { tenantObject } from '../support/tenants.js';
+import { tenantObject } from '../../testkit/tenants.js';
 
 /**
  * What the operator hands the portal must be what the portal reads: the broker's public

@@ -14,7 +14,7 @@ import { secretKeysFor, signingSecretName } from '../../operator/resources/secre
 import { desiredService } from '../../operator/resources/service.js';
 import { desiredSigningSecret } from '../../operator/resources/signing-secret.js';
 import { computeStatus, sameStatus } from '../../operator/status.js';
-import { tenantObject } from '../support/tenants.js';
+import { tenantObject } from '../../testkit/tenants.js';
 
 function context(spec: Partial<JsmSsoTenant['spec']> = {}): DesiredContext {
   // checkTenant applies the CRD defaults, as the API server does before the operator sees a tenant.

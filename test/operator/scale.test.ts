@@ -4,8 +4,8 @@ import { createMetricsRegistry } from '../../common/metrics.js';
 import { Controller } from '../../operator/controller.js';
 import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
-import { type Envtest, envtest, eventually, freshNamespace } from '../support/envtest.js';
-import { createSharedTenantSecrets, tenantOnSharedSecrets } from '../support/tenants.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { createSharedTenantSecrets, tenantOnSharedSecrets } from '../../testkit/tenants.js';
 
 /**
  * Many tenants against a real API server, judged by counts, never by time (speed is the bench's

@@ -3,7 +3,7 @@ import { checkTenant, type JsmSsoTenant } from '../../common/config/load.js';
 import type { DesiredContext } from '../../operator/resources/common.js';
 import { configHash, desiredDeployment } from '../../operator/resources/deployment.js';
 import { secretKeysFor } from '../../operator/resources/secret-refs.js';
-import { tenantObject } from '../support/tenants.js';
+import { tenantObject } from '../../testkit/tenants.js';
 
 /** A tenant whose broker pods serve HTTPS themselves from `acme-broker-tls` (issue: TLS on every hop). */
 function context(tlsCertHash = 'h-crt'): DesiredContext {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type Browser, csrfOf, type Harness, signIn, startHarness } from './harness.js';
+import { type Browser, csrfOf, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
 
 describe('portal request actions', () => {
   let h: Harness;

@@ -7,7 +7,7 @@ import { Catalogue } from '../../portal/catalogue.js';
 import { fieldErrorsFrom } from '../../portal/form.js';
 import { RequestService } from '../../portal/requests.js';
 import type { Customer } from '../../portal/visibility.js';
-import { validateAgainstSpec } from '../support/atlassian-spec.js';
+import { validateAgainstSpec } from '../../testkit/atlassian-spec.js';
 
 describe('portal Atlassian client', () => {
   let emulator: RunningJsmEmulator;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { certificateBase64 } from '../../common/saml/certificates.js';
 import { certificatesFromMetadata, isLoopbackHttp } from '../../portal/saml/broker-certificates.js';
-import { makeKeyPair } from '../support/keys.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 
 const ENTITY = 'https://broker.acme.test/saml/metadata';
 const metadata = (entityId: string, certs: { pem: string; use?: string }[]) =>

@@ -20,8 +20,8 @@ import { packageRoot } from '../../common/paths.js';
 import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { createPortalApp, type PortalApp } from '../../portal/app.js';
-import { makeKeyPair } from '../support/keys.js';
-import { redisUrl } from '../support/redis.js';
+import { makeKeyPair } from '../../testkit/keys.js';
+import { redisUrl } from '../../testkit/redis.js';
 
 const CHROMIUM_ARGS = [
   '--headless',

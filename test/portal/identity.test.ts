@@ -1,7 +1,14 @@
 import { expect } from 'chai';
 import { signRedirectQuery } from '../../common/saml/redirect-binding.js';
 import { accessAllowed, assertedPerson, mappedOrganizations } from '../../portal/identity.js';
-import { BROKER_ENTITY_ID, BROKER_URL, type Harness, reasons, signIn, startHarness } from './harness.js';
+import {
+  BROKER_ENTITY_ID,
+  BROKER_URL,
+  type Harness,
+  reasons,
+  signIn,
+  startHarness,
+} from '../../testkit/portal-harness.js';
 
 describe('portal customer identity', () => {
   it('adds mapped organizations on match and marks the others for removal', () => {
@@ -76,7 +83,7 @@ describe('portal access and provisioning over HTTP', () => {
     expect(res.headers.get('location')!.startsWith(`${BROKER_URL}/saml/slo?SAMLResponse=`)).to.equal(true);
     expect((await browser.fetch('/profile')).status).to.equal(303);
     const forged = signRedirectQuery('SAMLRequest', xml, {
-      keyPem: (await import('../support/keys.js')).makeKeyPair('attacker').keyPem,
+      keyPem: (await import('../../testkit/keys.js')).makeKeyPair('attacker').keyPem,
     });
     expect((await fetch(`${h.url}/saml/slo?${forged}`, { redirect: 'manual' })).status).to.equal(400);
   });

@@ -1,6 +1,13 @@
 import { expect } from 'chai';
-import { validateAgainstSpec } from '../support/atlassian-spec.js';
-import { type Browser, csrfOf, type Harness, reasons, signIn, startHarness } from './harness.js';
+import { validateAgainstSpec } from '../../testkit/atlassian-spec.js';
+import {
+  type Browser,
+  csrfOf,
+  type Harness,
+  reasons,
+  signIn,
+  startHarness,
+} from '../../testkit/portal-harness.js';
 
 describe('portal requests and visibility', () => {
   let h: Harness;

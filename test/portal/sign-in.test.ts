@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { inflateRedirectPayload } from '../../common/saml/deflate.js';
 import { verifyRedirectSignature } from '../../common/saml/redirect-binding.js';
-import { makeKeyPair } from '../support/keys.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 import {
   BROKER_URL,
   Browser,
@@ -11,7 +11,7 @@ import {
   signIn,
   startHarness,
   startLogin,
-} from './harness.js';
+} from '../../testkit/portal-harness.js';
 
 describe('portal SAML sign-in', () => {
   let h: Harness;

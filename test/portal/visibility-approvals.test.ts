@@ -3,7 +3,7 @@
 // native portal; nobody else does. The answer itself cannot be given here (Atlassian records approvals
 // for the calling account only): the page says where to answer and offers no button that would fail.
 import { expect } from 'chai';
-import { type Browser, csrfOf, type Harness, signIn, startHarness } from './harness.js';
+import { type Browser, csrfOf, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
 
 const APPROVAL_ONLY = 'Standing desk converter for the support team';
 

@@ -1,7 +1,7 @@
 import { createSign } from 'node:crypto';
 import { expect } from 'chai';
 import { SamlError, signRedirectQuery, verifyRedirectSignature } from '../../common/saml/index.js';
-import { makeKeyPair } from '../support/keys.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 
 const REQUEST =
   '<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r1" Version="2.0"/>';

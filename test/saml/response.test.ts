@@ -14,9 +14,9 @@ import {
   responseXml,
   SP_ENTITY_ID,
   signedResponse,
-} from '../support/saml-fixtures.js';
-import { signatureTemplate, xmlsecSign, xmlsecVerify } from '../support/xmlsec.js';
-import { applyXsw, XSW_VARIANTS, type XswVariant } from '../support/xsw.js';
+} from '../../testkit/saml-fixtures.js';
+import { signatureTemplate, xmlsecSign, xmlsecVerify } from '../../testkit/xmlsec.js';
+import { applyXsw, XSW_VARIANTS, type XswVariant } from '../../testkit/xsw.js';
 
 let store: MemoryFlowStore;
 beforeEach(() => {

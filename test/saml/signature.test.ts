@@ -7,10 +7,10 @@ import {
   signEnveloped,
   verifyEnvelopedSignature,
 } from '../../common/saml/index.js';
-import { makeKeyPair } from '../support/keys.js';
-import { editXml } from '../support/saml-fixtures.js';
-import { signatureTemplate, xmlsecSign, xmlsecVerify } from '../support/xmlsec.js';
-import { applyXsw, XSW_VARIANTS, type XswVariant } from '../support/xsw.js';
+import { makeKeyPair } from '../../testkit/keys.js';
+import { editXml } from '../../testkit/saml-fixtures.js';
+import { signatureTemplate, xmlsecSign, xmlsecVerify } from '../../testkit/xmlsec.js';
+import { applyXsw, XSW_VARIANTS, type XswVariant } from '../../testkit/xsw.js';
 
 const PORTAL_ACS = 'https://portal.example.test/saml/acs';
 const EVIL_ACS = 'https://evil.example.test/steal';

@@ -14,7 +14,7 @@ import {
   type TlsFetch,
   trustedCas,
 } from '../../common/tls/index.js';
-import { type IssuedCertificate, makeTestCa, type TestCa } from '../support/pki.js';
+import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
 
 const LOCALHOST = ['localhost', '127.0.0.1'];
 

@@ -8,9 +8,9 @@ import { SecretDirectory } from '../../common/config/secrets.js';
 import { parseRedisAddress } from '../../common/flowstore/index.js';
 import { createFlowStore } from '../../common/runtime.js';
 import { redisOptionsFor } from '../../common/tls/index.js';
-import { Browser, loginThroughBroker, startStack } from '../broker/harness.js';
-import { type LocalRedis, startLocalTlsRedis, startLocalTlsSentinel } from '../support/local-redis.js';
-import { makeTestCa, type TestCa } from '../support/pki.js';
+import { Browser, loginThroughBroker, startStack } from '../../testkit/broker-harness.js';
+import { type LocalRedis, startLocalTlsRedis, startLocalTlsSentinel } from '../../testkit/local-redis.js';
+import { makeTestCa, type TestCa } from '../../testkit/pki.js';
 
 /** All keys in the TLS Redis, read with redis-cli over TLS using the test client certificate. */
 function redisKeys(port: number, root: string): string[] {

@@ -18,8 +18,8 @@ import {
   type TlsReloadOptions,
   watchServerTls,
 } from '../../common/tls/index.js';
-import { type IssuedCertificate, makeTestCa, type TestCa } from '../support/pki.js';
-import { LEGACY_CLIENT, probeTls } from '../support/tls-probe.js';
+import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
+import { LEGACY_CLIENT, probeTls } from '../../testkit/tls-probe.js';
 
 const logger = createLogger({ component: 'test', level: 'silent' });
 const LOCALHOST = ['localhost', '127.0.0.1'];

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../common/net.js';
+import { freePort } from '../common/net.js';
 
-export { freePort } from '../../common/net.js';
+export { freePort } from '../common/net.js';
 
 export interface LocalRedis {
   url: string;

@@ -4,7 +4,7 @@
 // tampered copy E sits where a naive reader looks. When S is the document root, "next to S" means
 // "inside E".
 import { DOMParser, type Document, type Element, type Node, XMLSerializer } from '@xmldom/xmldom';
-import { NS } from '../../common/saml/index.js';
+import { NS } from '../common/saml/index.js';
 
 export type XswVariant = 'XSW1' | 'XSW2' | 'XSW3' | 'XSW4' | 'XSW5' | 'XSW6' | 'XSW7' | 'XSW8';
 export const XSW_VARIANTS: readonly XswVariant[] = [

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { CRD_PATH, packageRoot } from '../../common/paths.js';
-import { KubeClient } from '../../operator/kube/client.js';
-import { KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { CRD_PATH, packageRoot } from '../common/paths.js';
+import { KubeClient } from '../operator/kube/client.js';
+import { KINDS, objectPath } from '../operator/kube/kinds.js';
 
 /**
  * A real kube-apiserver + etcd for the operator tests, started once per mocha run by

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import type { JsmSsoTenant } from '../../common/config/load.js';
-import { packageRoot } from '../../common/paths.js';
-import { createSelfSignedCertificate } from '../../common/pki.js';
-import type { KubeClient } from '../../operator/kube/client.js';
-import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
+import type { JsmSsoTenant } from '../common/config/load.js';
+import { packageRoot } from '../common/paths.js';
+import { createSelfSignedCertificate } from '../common/pki.js';
+import type { KubeClient } from '../operator/kube/client.js';
+import { collectionPath, KINDS } from '../operator/kube/kinds.js';
 
 /** A fresh copy of test/fixtures/tenant-valid.yaml as a plain object, for tests to mutate. */
 // biome-ignore lint/suspicious/noExplicitAny: tests reach into the document freely to break it.

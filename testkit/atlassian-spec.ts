@@ -1,5 +1,5 @@
 // Validates Atlassian REST traffic against Atlassian's own OpenAPI spec for the servicedeskapi
-// (vendored in test/support/atlassian/, see SOURCE.txt there) plus hand-written schemas for the four
+// (vendored in testkit/atlassian/, see SOURCE.txt there) plus hand-written schemas for the four
 // Jira platform operations we use (not in that spec; written from the Jira Cloud platform REST
 // docs). Strict: the spec's schemas forbid unknown properties, so a wrong field name fails.
 import { readFileSync } from 'node:fs';

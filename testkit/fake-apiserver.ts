@@ -3,8 +3,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { createSelfSignedCertificate } from '../../common/pki.js';
-import type { KubeObject } from '../../operator/kube/client.js';
+import { createSelfSignedCertificate } from '../common/pki.js';
+import type { KubeObject } from '../operator/kube/client.js';
 
 /**
  * A tiny Kubernetes API server for fault injection only: the faults a real kube-apiserver will not

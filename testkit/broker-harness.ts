@@ -7,17 +7,17 @@ import { join } from 'node:path';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import type { ClientMetadata } from 'oidc-provider';
 import { parse } from 'yaml';
-import { type BrokerApp, type BrokerAppOptions, createBrokerApp } from '../../broker/app.js';
-import { checkTenant } from '../../common/config/load.js';
-import { SecretDirectory } from '../../common/config/secrets.js';
-import type { FlowStore } from '../../common/flowstore/index.js';
-import { MemoryFlowStore } from '../../common/flowstore/index.js';
-import { createLogger } from '../../common/log.js';
-import { createMetricsRegistry } from '../../common/metrics.js';
-import { packageRoot } from '../../common/paths.js';
-import type { PartContext } from '../../common/runtime.js';
-import { NS, parseSamlXml, verifyEnvelopedSignature } from '../../common/saml/index.js';
-import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import { type BrokerApp, type BrokerAppOptions, createBrokerApp } from '../broker/app.js';
+import { checkTenant } from '../common/config/load.js';
+import { SecretDirectory } from '../common/config/secrets.js';
+import type { FlowStore } from '../common/flowstore/index.js';
+import { MemoryFlowStore } from '../common/flowstore/index.js';
+import { createLogger } from '../common/log.js';
+import { createMetricsRegistry } from '../common/metrics.js';
+import { packageRoot } from '../common/paths.js';
+import type { PartContext } from '../common/runtime.js';
+import { NS, parseSamlXml, verifyEnvelopedSignature } from '../common/saml/index.js';
+import { type DevIdp, startDevIdp } from '../dev/idp/provider.js';
 
 /** Real parts for broker tests: keys from openssl, the dev IdP (oidc-provider), node-saml as the portal. */
 

@@ -2,7 +2,7 @@
 // can change, signed with real keys. Negative tests change one thing and assert the refusal code.
 import { randomUUID } from 'node:crypto';
 import { DOMParser, type Element, XMLSerializer } from '@xmldom/xmldom';
-import { NS, signEnveloped } from '../../common/saml/index.js';
+import { NS, signEnveloped } from '../common/saml/index.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
 
 export const IDP_ENTITY_ID = 'https://idp.example.test/saml/metadata';

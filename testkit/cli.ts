@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { packageRoot } from '../../common/paths.js';
+import { packageRoot } from '../common/paths.js';
 
 export interface CliResult {
   code: number | null;
