@@ -111,17 +111,13 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       );
       return;
     }
+    if (err instanceof JsmSsoError && err.status < 500) {
+      refuse(res, err.status, err.code, 'Something went wrong', err.message);
+      return;
+    }
     if (err instanceof JsmSsoError) {
       logger.warn({ event: 'portal.error', reason: err.code }, err.message);
-      send(
-        res,
-        messagePage(
-          pageContext(res),
-          'Something went wrong',
-          err.status < 500 ? err.message : 'Please try again later.',
-        ),
-        err.status,
-      );
+      send(res, messagePage(pageContext(res), 'Something went wrong', 'Please try again later.'), err.status);
       return;
     }
     logger.error({ event: 'portal.error', reason: 'PORTAL_INTERNAL', err }, 'unexpected error');

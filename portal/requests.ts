@@ -37,6 +37,20 @@ const LIST_FIELDS = ['summary', 'status', 'created', 'reporter', 'project'];
 /** Bound on the organization re-check: requests of one reporter shared with the customer's organizations. */
 const ORG_CHECK_MAX = 100;
 
+/** A `page=` token that is not one Atlassian gave us (malformed, tampered or expired). */
+export class PageTokenError extends JsmSsoError {
+  constructor(cause?: unknown) {
+    super(
+      'PORTAL_PAGE_TOKEN_INVALID',
+      'That page link is not valid any more. Start again from the first page.',
+      {
+        status: 400,
+        ...(cause === undefined ? {} : { cause }),
+      },
+    );
+  }
+}
+
 export class NotVisibleError extends JsmSsoError {
   constructor() {
     // The same answer for "does not exist" and "not yours": nothing to probe.
@@ -97,8 +111,16 @@ export class RequestService {
     const desks = await this.#catalogue.deskRefs();
     const jql = visibleRequestsJql(customer, desks, filters);
     if (!jql) return { requests: [] };
-    const token = pageToken && PAGE_TOKEN.test(pageToken) ? pageToken : undefined;
-    const result = await this.#client.searchJql(jql, LIST_FIELDS, PAGE_SIZE, token);
+    if (pageToken !== undefined && !PAGE_TOKEN.test(pageToken)) throw new PageTokenError();
+    let result: Awaited<ReturnType<AtlassianClient['searchJql']>>;
+    try {
+      result = await this.#client.searchJql(jql, LIST_FIELDS, PAGE_SIZE, pageToken);
+    } catch (err) {
+      // The JQL is ours and valid; a 400 on a page after the first is Atlassian refusing the token.
+      if (pageToken && err instanceof AtlassianError && err.code === 'ATLASSIAN_VALIDATION')
+        throw new PageTokenError(err);
+      throw err;
+    }
     // Defence in depth: a row outside the portal's desks is never shown, whatever the search returned.
     const requests = result.issues
       .map(summaryOf)

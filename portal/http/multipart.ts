@@ -55,6 +55,8 @@ export function readMultipart(
     try {
       parser = busboy({
         headers: req.headers,
+        // Browsers send file names as raw UTF-8; busboy would read them as latin1 (mojibake).
+        defParamCharset: 'utf8',
         limits: {
           fileSize: limits.maxFileBytes,
           files: limits.maxFiles,

@@ -30,7 +30,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         status: pick(req.query['status'], STATUSES, 'open'),
         search: typeof req.query['q'] === 'string' ? req.query['q'].slice(0, 100) : '',
       };
-      const page = typeof req.query['page'] === 'string' ? req.query['page'] : undefined;
+      const page =
+        typeof req.query['page'] === 'string' && req.query['page'] !== '' ? req.query['page'] : undefined;
       const result = await requests.list(
         session(res).customer,
         { ownership: state.ownership, status: state.status, search: state.search },

@@ -241,7 +241,12 @@ function readMultipartFiles(req: Request): Promise<UploadedFile[]> {
     const files: UploadedFile[] = [];
     let parser: busboy.Busboy;
     try {
-      parser = busboy({ headers: req.headers, limits: { fileSize: MAX_ATTACHMENT_BYTES, files: 20 } });
+      // File names are UTF-8, as browsers and Atlassian send them (busboy's default is latin1).
+      parser = busboy({
+        headers: req.headers,
+        defParamCharset: 'utf8',
+        limits: { fileSize: MAX_ATTACHMENT_BYTES, files: 20 },
+      });
     } catch {
       reject(badRequest('Malformed multipart request.', 'sd.attachment.upload.malformed'));
       return;
