@@ -45,7 +45,7 @@ export function createTlsFetch(options: TlsFetchOptions = {}): TlsFetch {
     const refusal = refusalFor(url.protocol, url.hostname, allowLoopbackHttp);
     if (refusal) throw refusal;
     try {
-      // Node's own fetch drives the undici Agent (same undici major as Node 20's built-in one).
+      // Node's own fetch drives the undici Agent (same undici major, 6, as Node 22's built-in one).
       return await fetch(input, { ...init, dispatcher: agent } as RequestInit);
     } catch (err) {
       // A refusal on a redirect hop surfaces as fetch's generic TypeError; give callers its code.
