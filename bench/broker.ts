@@ -250,6 +250,8 @@ function spawnBroker(
       String(publicUrlPort),
       '--management-port',
       '0',
+      '--drain-seconds',
+      '0',
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );

@@ -110,3 +110,16 @@ export function optionalCount(values: ParsedOptions, name: string): number {
   }
   return Number(raw);
 }
+
+/** A duration in seconds (decimals allowed, 0 to `max`); `fallback` when absent. */
+export function optionalSeconds(values: ParsedOptions, name: string, fallback: number, max = 300): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const seconds = Number(raw);
+  if (typeof raw !== 'string' || !/^\d{1,3}(\.\d{1,3})?$/.test(raw) || seconds > max) {
+    throw new UsageError(
+      `--${name} must be a number of seconds from 0 to ${max}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return seconds;
+}

@@ -4,6 +4,7 @@ import {
   type OptionSpec,
   optionalCount,
   optionalPort,
+  optionalSeconds,
   type ParsedOptions,
   parseCommand,
   requireString,
@@ -13,8 +14,10 @@ import { type JsmSsoTenant, loadTenantFile, tenantId } from './config/load.js';
 import { POD_SECRETS_DIR, SecretDirectory } from './config/secrets.js';
 import { JsmSsoError } from './errors.js';
 import { type FlowStore, MemoryFlowStore, RedisFlowStore } from './flowstore/index.js';
+import { HealthMonitor } from './http/health.js';
 import { startManagementServer } from './http/management.js';
 import { exitOnSignals, type RunningServer, startServer } from './http/server.js';
+import { DEFAULT_DRAIN_SECONDS, IN_FLIGHT_GRACE_SECONDS } from './http/shutdown.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
 import {
@@ -65,6 +68,12 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     value: 'N',
     description: 'Reverse proxies (e.g. an Ingress) whose X-Forwarded-For gives the client IP (default 0).',
+  },
+  'drain-seconds': {
+    type: 'string',
+    value: 'S',
+    description:
+      'On SIGTERM, /readyz answers 503 at once and the public port keeps serving this long (telling clients to close their connections) before it stops accepting, so load balancers can forget the pod first. Default: $JSM_SSO_DRAIN_SECONDS, else 5.',
   },
   'management-port': {
     type: 'string',
@@ -148,18 +157,32 @@ export async function runPart(
   const managementPort = optionalPort(values, 'management-port', 9090);
   const trustedProxyHops = optionalCount(values, 'trusted-proxy-hops');
   const host = typeof values['host'] === 'string' ? values['host'] : '0.0.0.0';
+  const drainSeconds = optionalSeconds(
+    { 'drain-seconds': values['drain-seconds'] ?? process.env['JSM_SSO_DRAIN_SECONDS'] },
+    'drain-seconds',
+    DEFAULT_DRAIN_SECONDS,
+  );
   const tls = serverTlsFor(values, '', { secretRef: tenant.spec[name].tlsSecretRef, secrets });
   const managementTls = serverTlsFor(values, 'management-');
   const store = createFlowStore(tenant, secrets, logger);
   const part = await build({ tenant, tenantId: id, secrets, logger, registry, store, trustedProxyHops });
-  const servers: RunningServer[] = [];
   const reloaders: { close(): void }[] = [];
-  const serve = (server: RunningServer, source: FileServerTls | undefined) => {
-    servers.push(server);
+  const watchTls = (server: RunningServer, source: FileServerTls | undefined) => {
     if (source)
       reloaders.push(watchServerTls(source, () => server.reloadTls(), { logger, name: server.name }));
+    return server;
   };
-  serve(
+  const health = new HealthMonitor({
+    check: async () => {
+      await store.ping();
+      await part.ready?.();
+    },
+    onChange: (ready, reason) =>
+      logger[ready ? 'info' : 'warn']({ event: 'process.readiness', ready, reason }, 'readiness changed'),
+  });
+  await health.start();
+  let draining = false;
+  const publicServer = watchTls(
     await startServer({
       name,
       handler: part.handler,
@@ -170,24 +193,32 @@ export async function runPart(
     }),
     tls,
   );
-  serve(
+  const managementServer = watchTls(
     await startManagementServer({
       port: managementPort,
       host,
       registry,
       logger,
+      // Never waits on a dependency: the answer comes from the background probe.
       ready: async () => {
-        await store.ping();
-        await part.ready?.();
+        if (draining) throw new Error('shutting down');
+        health.assertReady();
       },
       ...(managementTls ? { tls: managementTls } : {}),
     }),
     managementTls,
   );
   exitOnSignals(async () => {
+    // Unready at once, but serving on until the load balancers have had time to notice.
+    draining = true;
+    publicServer.drain();
+    logger.info({ event: 'process.draining', drainSeconds }, 'draining');
+    await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
     for (const reloader of reloaders) reloader.close();
-    await Promise.all(servers.map((s) => s.close()));
+    await publicServer.close(IN_FLIGHT_GRACE_SECONDS * 1000);
     await part.close?.();
+    health.stop();
+    await managementServer.close(1000);
     await store.close();
   }, logger);
 }

@@ -142,6 +142,9 @@ export async function run(argv: string[]): Promise<void> {
     String(port),
     '--management-port',
     String(management),
+    // No load balancer to wait for on loopback: Ctrl-C stops at once.
+    '--drain-seconds',
+    '0',
   ];
   await waitFor(`http://127.0.0.1:${ports.idp}/.well-known/openid-configuration`, 'idp');
   progress('dev IdP ready');

@@ -5,11 +5,26 @@ import type { RedisAddress } from './redis-address.js';
 
 /**
  * Flow store on Redis, shared by all replicas of a tenant. Every key gets a TTL and the tenant's
- * prefix. Commands fail fast while Redis is down (no offline queue), so callers answer 503 at once
- * instead of hanging; ioredis reconnects by itself and the store recovers when Redis returns.
+ * prefix. Every command has a deadline, so callers answer 503 within about a second instead of
+ * hanging: commands fail at once while Redis is disconnected (no offline queue), within
+ * READY_WAIT_MS while a connection is being made, and within COMMAND_TIMEOUT_MS when Redis is
+ * connected but answers nothing (a stalled or SIGSTOPped server). A connection silent for
+ * SOCKET_TIMEOUT_MS with commands pending is dropped and made again (half-open TCP). ioredis
+ * reconnects by itself and the store recovers when Redis returns.
  */
-const READY_WAIT_MS = 1500;
+const READY_WAIT_MS = 500;
+const COMMAND_TIMEOUT_MS = 500;
+const SOCKET_TIMEOUT_MS = 2000;
+const CONNECT_TIMEOUT_MS = 1000;
 const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
+
+/** The deadlines every connection gets: data nodes, sentinels and cluster nodes alike. */
+const DEADLINES = {
+  connectTimeout: CONNECT_TIMEOUT_MS,
+  commandTimeout: COMMAND_TIMEOUT_MS,
+  socketTimeout: SOCKET_TIMEOUT_MS,
+  maxRetriesPerRequest: 1,
+} satisfies RedisOptions;
 
 export class RedisFlowStore implements FlowStore {
   readonly #redis: Redis | Cluster;
@@ -31,8 +46,7 @@ export class RedisFlowStore implements FlowStore {
     const redis = new Redis(url, {
       keyPrefix: `jsm-sso:${tenant}:`,
       enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
+      ...DEADLINES,
       retryStrategy,
       lazyConnect: false,
       ...options,
@@ -56,7 +70,8 @@ export class RedisFlowStore implements FlowStore {
         keyPrefix: `jsm-sso:${tenant}:`,
         enableOfflineQueue: false,
         clusterRetryStrategy: retryStrategy,
-        redisOptions: { ...auth, ...tlsOption, connectTimeout: 2000, maxRetriesPerRequest: 1 },
+        slotsRefreshTimeout: COMMAND_TIMEOUT_MS,
+        redisOptions: { ...auth, ...tlsOption, ...DEADLINES },
       };
       return new RedisFlowStore(new Cluster(address.nodes, options));
     }
@@ -68,13 +83,14 @@ export class RedisFlowStore implements FlowStore {
             ...(address.name === undefined ? {} : { name: address.name }),
             ...(address.tls && tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
             sentinelRetryStrategy: retryStrategy,
+            // Asking a stalled sentinel for the master must not hold up a reconnect either.
+            sentinelCommandTimeout: COMMAND_TIMEOUT_MS,
           }
         : { host: first?.host ?? '127.0.0.1', port: first?.port ?? 6379 };
     const redis = new Redis({
       keyPrefix: `jsm-sso:${tenant}:`,
       enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
+      ...DEADLINES,
       retryStrategy,
       ...where,
       ...auth,

@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
@@ -27,6 +32,12 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly server: Server;
+  /**
+   * Keeps serving but tells every client to close its connection after the answer it is waiting
+   * for (`Connection: close`), so keep-alive clients reconnect elsewhere while the load balancer
+   * forgets this endpoint.
+   */
+  drain(): void;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes idle sockets. */
   close(graceMs?: number): Promise<void>;
   /**
@@ -38,9 +49,10 @@ export interface RunningServer {
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { tls } = options;
+  const drain = drainable(options.handler);
   const server: Server = tls
-    ? createHttpsServer({ ...tls.load(), minVersion: MIN_TLS_VERSION }, withHsts(options.handler))
-    : createHttpServer(options.handler);
+    ? createHttpsServer({ ...tls.load(), minVersion: MIN_TLS_VERSION }, withHsts(drain.handler))
+    : createHttpServer(drain.handler);
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 5_000;
@@ -69,6 +81,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     url,
     port,
     server,
+    drain: drain.start,
     reloadTls() {
       if (tls && 'setSecureContext' in server) {
         (server as unknown as { setSecureContext(o: SecureContextOptions): void }).setSecureContext({
@@ -78,6 +91,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       }
     },
     async close(graceMs = 10_000) {
+      drain.start();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const timer = setTimeout(() => {
@@ -86,6 +100,34 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       timer.unref();
       await closed;
       clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * Once draining, every answer (those being prepared included) carries `Connection: close`. Idle
+ * keep-alive sockets are left alone until the final close: closing one now would race a request the
+ * client is sending on it and reset that request.
+ */
+function drainable(handler: RequestListener): { handler: RequestListener; start: () => void } {
+  let draining = false;
+  const pending = new Set<ServerResponse>();
+  const closeAfter = (res: ServerResponse) => {
+    if (!res.headersSent) res.setHeader('Connection', 'close');
+  };
+  return {
+    handler(req, res) {
+      if (draining) closeAfter(res);
+      else {
+        pending.add(res);
+        res.once('close', () => pending.delete(res));
+      }
+      handler(req, res);
+    },
+    start() {
+      draining = true;
+      for (const res of pending) closeAfter(res);
+      pending.clear();
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { V1Deployment, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
+import { DEFAULT_DRAIN_SECONDS, terminationGraceSeconds } from '../../common/http/shutdown.js';
 import {
   CONFIG_DIR,
   CONFIG_FILE,
@@ -112,6 +113,9 @@ function args(context: DesiredContext, part: Part): string[] {
     String(PUBLIC_PORT),
     '--management-port',
     String(MANAGEMENT_PORT),
+    // Serving on after SIGTERM while Services and Ingresses forget the pod (common/http/shutdown.ts).
+    '--drain-seconds',
+    String(DEFAULT_DRAIN_SECONDS),
   ];
   // Behind the tenant's Ingress the socket peer is the ingress controller; its X-Forwarded-For names
   // the customer (audit log, activity view).
@@ -157,6 +161,8 @@ export function desiredDeployment(context: DesiredContext, part: Part): V1Deploy
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
+          // The drain, requests in flight and the stop, before the kubelet's SIGKILL.
+          terminationGracePeriodSeconds: terminationGraceSeconds(DEFAULT_DRAIN_SECONDS),
           securityContext: {
             runAsNonRoot: true,
             runAsUser: RUN_AS,

@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
-import { packageRoot } from '../../common/paths.js';
 import {
   createPki,
   listenPlaceholder,
@@ -12,41 +10,7 @@ import {
   portalSp,
   tenantFor,
 } from '../../testkit/broker-harness.js';
-
-const MAIN = join(packageRoot(), 'cli/main.ts');
-
-function jsmSso(args: string[]): ChildProcess {
-  return spawn(process.execPath, ['--import=tsx', MAIN, ...args], {
-    cwd: packageRoot(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** The URLs the process logs as `server.listening`, by server name, once both are up. */
-function listening(child: ChildProcess, names: string[]): Promise<Record<string, string>> {
-  return new Promise((resolve, reject) => {
-    const urls: Record<string, string> = {};
-    let buffered = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      for (const line of buffered.split('\n').slice(0, -1)) {
-        const entry = JSON.parse(line) as Record<string, string>;
-        if (entry['event'] === 'server.listening') urls[entry['server']!] = entry['url']!;
-      }
-      buffered = buffered.slice(buffered.lastIndexOf('\n') + 1);
-      if (names.every((n) => urls[n])) resolve(urls);
-    });
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
-}
+import { exited, jsmSso, listening } from '../../testkit/part-process.js';
 
 describe('jsm-sso broker and jsm-sso dev idp (command line)', () => {
   let pki: Pki;
@@ -74,6 +38,8 @@ describe('jsm-sso broker and jsm-sso dev idp (command line)', () => {
       '0',
       '--management-port',
       '0',
+      '--drain-seconds',
+      '0.2',
     ]);
     const done = exited(child);
     try {

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { expect } from 'chai';
+import { HealthMonitor } from '../../common/http/health.js';
 import { startManagementServer } from '../../common/http/management.js';
 import { startServer } from '../../common/http/server.js';
 import { createLogger } from '../../common/log.js';
@@ -34,6 +35,33 @@ describe('management server', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('background readiness (HealthMonitor)', () => {
+  it('turns unready when a probe hangs past its deadline, without anyone waiting on it, and ready again when it answers', async () => {
+    let hang = false;
+    const changes: boolean[] = [];
+    const monitor = new HealthMonitor({
+      check: () => (hang ? new Promise<void>(() => {}) : Promise.resolve()),
+      intervalMs: 20,
+      timeoutMs: 50,
+      onChange: (ready) => changes.push(ready),
+    });
+    expect(() => monitor.assertReady()).to.throw('starting');
+    await monitor.start();
+    monitor.assertReady();
+    hang = true;
+    const waitFor = async (ready: boolean) => {
+      for (let i = 0; i < 200 && changes.at(-1) !== ready; i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    await waitFor(false);
+    expect(() => monitor.assertReady()).to.throw('no answer within 50 ms');
+    hang = false;
+    await waitFor(true);
+    monitor.assertReady();
+    monitor.stop();
+    expect(changes).to.deep.equal([true, false, true]);
   });
 });
 

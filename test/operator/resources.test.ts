@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { checkTenant, type JsmSsoTenant } from '../../common/config/load.js';
+import { IN_FLIGHT_GRACE_SECONDS, terminationGraceSeconds } from '../../common/http/shutdown.js';
 import { contains, needsApply } from '../../operator/drift.js';
 import { WorkQueue } from '../../operator/queue.js';
 import { childName, type DesiredContext } from '../../operator/resources/common.js';
@@ -84,6 +85,12 @@ describe('operator dependent resources (pure)', () => {
     expect(c.securityContext).to.include({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
     expect(c.securityContext?.capabilities?.drop).to.deep.equal(['ALL']);
     expect(c.args?.slice(0, 3)).to.deep.equal(['portal', '--config', '/etc/jsm-sso/tenant.yaml']);
+    // Graceful stop: the process drains for --drain-seconds, then finishes requests in flight; the
+    // kubelet waits for all of it before SIGKILL.
+    const drain = Number(c.args![c.args!.indexOf('--drain-seconds') + 1]);
+    expect(drain).to.be.greaterThan(0);
+    expect(pod.terminationGracePeriodSeconds).to.equal(terminationGraceSeconds(drain));
+    expect(pod.terminationGracePeriodSeconds).to.be.greaterThan(drain + IN_FLIGHT_GRACE_SECONDS);
     expect(c.readinessProbe?.httpGet).to.deep.include({ path: '/readyz', port: 'management' });
     expect(c.livenessProbe?.httpGet).to.deep.include({ path: '/healthz', port: 'management' });
     expect(c.resources?.limits?.['memory']).to.be.a('string');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { checkTenant, type JsmSsoTenant, loadTenantFile } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
-import { parseRedisAddress } from '../../common/flowstore/index.js';
+import { FlowStoreUnavailableError, parseRedisAddress } from '../../common/flowstore/index.js';
 import { createFlowStore } from '../../common/runtime.js';
 import { redisOptionsFor } from '../../common/tls/index.js';
 import { Browser, loginThroughBroker, startStack } from '../../testkit/broker-harness.js';
@@ -316,13 +316,17 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
     ca.cleanup();
   });
 
-  async function roundTrip(url: string): Promise<string | undefined> {
+  function storeAt(url: string) {
     mkdirSync(join(root, 'url'), { recursive: true });
     writeFileSync(join(root, 'url', 'url'), url);
-    const store = createFlowStore(
+    return createFlowStore(
       tenantWithRedis({ urlSecretRef: { name: 'url' }, caBundleSecretRef: { name: 'redis-ca' } }),
       secrets,
     );
+  }
+
+  async function roundTrip(url: string): Promise<string | undefined> {
+    const store = storeAt(url);
     try {
       await store.put('flow:1', 'state', 60);
       return await store.take('flow:1');
@@ -343,5 +347,49 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
     const node = await startLocalTlsRedis({ ...tlsFiles, cluster: true });
     stops.push(() => node.stop());
     expect(await roundTrip(`clusters://127.0.0.1:${node.port}`)).to.equal('state');
+  });
+
+  /** The data node stops answering (SIGSTOP): commands fail within their deadline, then recover. */
+  async function stallAndRecover(url: string, dataNode: LocalRedis): Promise<void> {
+    const store = storeAt(url);
+    try {
+      await store.put('flow:stall', 'before', 60);
+      dataNode.process.kill('SIGSTOP');
+      const started = performance.now();
+      const failure = await store.put('flow:stall', 'during', 60).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).to.be.instanceOf(FlowStoreUnavailableError);
+      // Design bound: 0.5 s per command; the margin is for a loaded CI machine.
+      expect(performance.now() - started).to.be.lessThan(2500);
+      dataNode.process.kill('SIGCONT');
+      let value: string | undefined;
+      for (let i = 0; i < 50 && value !== 'after'; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        value = await store.put('flow:stall', 'after', 60).then(
+          () => store.get('flow:stall'),
+          () => undefined,
+        );
+      }
+      expect(value).to.equal('after');
+    } finally {
+      dataNode.process.kill('SIGCONT');
+      await store.close();
+    }
+  }
+
+  it('fails fast and recovers when the Sentinel-managed master stalls', async () => {
+    const master = await startLocalTlsRedis(tlsFiles);
+    stops.push(() => master.stop());
+    const sentinel = await startLocalTlsSentinel({ ...tlsFiles, masterPort: master.port, name: 'stalling' });
+    stops.push(() => sentinel.stop());
+    await stallAndRecover(`sentinels://localhost:${sentinel.port}?name=stalling`, master);
+  });
+
+  it('fails fast and recovers when a Cluster node stalls', async () => {
+    const node = await startLocalTlsRedis({ ...tlsFiles, cluster: true });
+    stops.push(() => node.stop());
+    await stallAndRecover(`clusters://127.0.0.1:${node.port}`, node);
   });
 });

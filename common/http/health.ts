@@ -1,0 +1,67 @@
+/**
+ * Readiness kept up to date in the background. /readyz must answer within a few hundred
+ * milliseconds even when a dependency hangs (a stalled Redis keeps its connection open and answers
+ * nothing), so the probe never runs on the request path: a timer runs it, bounded by a deadline, and
+ * /readyz reads the last outcome.
+ */
+export interface HealthMonitorOptions {
+  /** Resolves when every dependency answers. */
+  check: () => Promise<void>;
+  /** Time between the end of one probe and the start of the next. */
+  intervalMs?: number;
+  /** A probe that has not answered by then counts as a failure. */
+  timeoutMs?: number;
+  /** Called when the state flips (logged by the caller). */
+  onChange?: (ready: boolean, reason: string | undefined) => void;
+}
+
+export class HealthMonitor {
+  readonly #options: Required<Omit<HealthMonitorOptions, 'onChange'>> &
+    Pick<HealthMonitorOptions, 'onChange'>;
+  #reason: string | undefined = 'starting';
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+
+  constructor(options: HealthMonitorOptions) {
+    this.#options = { intervalMs: 1000, timeoutMs: 500, ...options };
+  }
+
+  /** Runs a first probe (so a healthy process is ready as soon as it starts), then keeps probing. */
+  async start(): Promise<void> {
+    await this.#probe();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  /** Throws the last probe's failure; never waits. */
+  assertReady(): void {
+    if (this.#reason !== undefined) throw new Error(this.#reason);
+  }
+
+  async #probe(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${this.#options.timeoutMs} ms`)),
+        this.#options.timeoutMs,
+      );
+    });
+    let reason: string | undefined;
+    try {
+      await Promise.race([this.#options.check(), deadline]);
+    } catch (err) {
+      reason = (err as Error).message;
+    } finally {
+      clearTimeout(timer);
+    }
+    if ((reason === undefined) !== (this.#reason === undefined))
+      this.#options.onChange?.(reason === undefined, reason);
+    this.#reason = reason;
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => void this.#probe(), this.#options.intervalMs);
+    this.#timer.unref();
+  }
+}

@@ -1,0 +1,93 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { startDevIdp } from '../../dev/idp/provider.js';
+import {
+  createPki,
+  devClient,
+  listenPlaceholder,
+  oidcIdp,
+  type Pki,
+  portalSp,
+  tenantFor,
+} from '../../testkit/broker-harness.js';
+import { exited, jsmSso, listening } from '../../testkit/part-process.js';
+
+export interface BrokerProcess {
+  child: ChildProcess;
+  /** Public and management URLs, as the process logged them. */
+  urls: { broker: string; management: string };
+  done: Promise<{ code: number | null; stderr: string }>;
+  /** A fresh signed AuthnRequest sent to the process: 302 to the IdP when all is well. */
+  signIn(init?: RequestInit): Promise<Response>;
+  /** The path and query of a fresh signed AuthnRequest (for clients other than fetch). */
+  signInPath(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real `jsm-sso broker` process (flow state in `redisUrl`) in front of an in-process dev IdP, as
+ * a load balancer would see it.
+ */
+export async function startBrokerProcess(options: {
+  redisUrl: string;
+  drainSeconds: number;
+}): Promise<BrokerProcess> {
+  const pki: Pki = createPki();
+  const placeholder = await listenPlaceholder();
+  placeholder.server.close();
+  const tenantUrl = placeholder.url;
+  const idp = await startDevIdp({ clients: [devClient(tenantUrl)] });
+  mkdirSync(join(pki.dir, 'redis'));
+  writeFileSync(join(pki.dir, 'redis', 'url'), options.redisUrl);
+  const tenant = tenantFor(tenantUrl, [oidcIdp('corporate', idp.issuer)], (spec) => {
+    spec.redis = { urlSecretRef: { name: 'redis', key: 'url' } };
+  });
+  const config = join(pki.dir, 'tenant.yaml');
+  writeFileSync(config, stringify(tenant));
+  const child = jsmSso([
+    'broker',
+    '--config',
+    config,
+    '--secrets-dir',
+    pki.dir,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--management-port',
+    '0',
+    '--drain-seconds',
+    String(options.drainSeconds),
+  ]);
+  const done = exited(child);
+  const cleanup = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await done;
+    await idp.close();
+    pki.cleanup();
+  };
+  let urls: Record<string, string>;
+  try {
+    urls = await listening(child, ['broker', 'management']);
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  const portal = portalSp(tenantUrl, pki);
+  const signInPath = async () => {
+    const authorize = new URL(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    return `/saml/sso${authorize.search}`;
+  };
+  return {
+    child,
+    urls: { broker: urls['broker']!, management: urls['management']! },
+    done,
+    signInPath,
+    async signIn(init = {}) {
+      return fetch(`${urls['broker']}${await signInPath()}`, { redirect: 'manual', ...init });
+    },
+    stop: cleanup,
+  };
+}

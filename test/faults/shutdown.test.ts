@@ -1,0 +1,79 @@
+import { Agent, type IncomingHttpHeaders, request } from 'node:http';
+import { expect } from 'chai';
+import { startLocalRedis } from '../../testkit/local-redis.js';
+import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+}
+
+/** One GET over a keep-alive agent, as a load balancer's pooled connections would send it. */
+function get(url: string, agent: Agent): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    request(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+describe('faults: SIGTERM under load (real broker process)', () => {
+  it('turns /readyz 503 at once, serves through the drain with Connection: close, loses no request and exits 0', async () => {
+    const redis = await startLocalRedis();
+    const drainSeconds = 1.5;
+    let broker: BrokerProcess | undefined;
+    const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+    try {
+      broker = await startBrokerProcess({ redisUrl: redis.url, drainSeconds });
+      const b = broker;
+      const readyz = () => get(`${b.urls.management}/readyz`, new Agent());
+      expect((await readyz()).status).to.equal(200);
+      const answers: Answer[] = [];
+      const failures: string[] = [];
+      const send = async () => {
+        try {
+          answers.push(await get(`${b.urls.broker}${await b.signInPath()}`, agent));
+        } catch (err) {
+          failures.push((err as NodeJS.ErrnoException).code ?? String(err));
+        }
+      };
+      // Steady load on pooled keep-alive connections until the "load balancer" notices the 503.
+      let balancerForgot = false;
+      const workers = Array.from({ length: 4 }, async () => {
+        while (!balancerForgot) await send();
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      const signalled = Date.now();
+      b.child.kill('SIGTERM');
+      // A burst 5 ms after the signal, as in the report that found connections reset.
+      await new Promise((r) => setTimeout(r, 5));
+      const burst = Array.from({ length: 20 }, () => send());
+      const firstProbe = await readyz();
+      const readyzAfterMs = Date.now() - signalled;
+      expect(firstProbe.status, 'readyz right after SIGTERM').to.equal(503);
+      // The balancer takes its time (here 0.5 s, less than the drain) to stop sending.
+      await new Promise((r) => setTimeout(r, 500));
+      expect((await readyz()).status).to.equal(503);
+      balancerForgot = true;
+      await Promise.all([...workers, ...burst]);
+      const { code, stderr } = await b.done;
+      const exitedAfterMs = Date.now() - signalled;
+
+      expect(failures, 'requests reset or refused').to.deep.equal([]);
+      expect(answers.length).to.be.greaterThan(20);
+      expect(answers.map((a) => a.status).filter((s) => s !== 302)).to.deep.equal([]);
+      // Keep-alive clients were told to go elsewhere once the drain began.
+      expect(answers.filter((a) => a.headers.connection === 'close').length).to.be.at.least(20);
+      expect(code, stderr).to.equal(0);
+      expect(readyzAfterMs).to.be.lessThan(drainSeconds * 1000);
+      expect(exitedAfterMs).to.be.at.least(drainSeconds * 1000);
+    } finally {
+      agent.destroy();
+      await broker?.stop();
+      await redis.stop();
+    }
+  });
+});

@@ -1,0 +1,46 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { packageRoot } from '../common/paths.js';
+
+const MAIN = join(packageRoot(), 'cli/main.ts');
+
+/** Starts `jsm-sso <args>` from source as a real process; stdout (JSON log lines) and stderr are piped. */
+export function jsmSso(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+  return spawn(process.execPath, ['--import=tsx', MAIN, ...args], {
+    cwd: packageRoot(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+}
+
+/** The URLs the process logs as `server.listening`, by server name, once all `names` are up. */
+export function listening(child: ChildProcess, names: string[]): Promise<Record<string, string>> {
+  return new Promise((resolve, reject) => {
+    const urls: Record<string, string> = {};
+    onLogLine(child, (entry) => {
+      if (entry['event'] === 'server.listening') urls[String(entry['server'])] = String(entry['url']);
+      if (names.every((n) => urls[n])) resolve(urls);
+    });
+    child.once('exit', (code) => reject(new Error(`exited with ${code} before listening`)));
+  });
+}
+
+/** Calls `each` with every JSON log line the process writes to stdout. */
+export function onLogLine(child: ChildProcess, each: (entry: Record<string, unknown>) => void): void {
+  let buffered = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) if (line.startsWith('{')) each(JSON.parse(line) as Record<string, unknown>);
+  });
+}
+
+/** Resolves with the exit code and everything written to stderr. */
+export function exited(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+}
