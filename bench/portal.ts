@@ -240,7 +240,16 @@ function startPortalProcess(
     '--secrets-dir',
     secretsDir,
   ];
-  args.push('--host', '127.0.0.1', '--port', String(port), '--management-port', String(managementPort), '--drain-seconds', '0');
+  args.push(
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--management-port',
+    String(managementPort),
+    '--drain-seconds',
+    '0',
+  );
   return spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
 }
 
