@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { type Browser, csrfOf, type Harness, reasons, signIn, startHarness } from './harness.js';
+import {
+  type Browser,
+  csrfOf,
+  type Harness,
+  reasons,
+  signIn,
+  startHarness,
+} from '../../testkit/portal-harness.js';
 
 describe('portal robustness: paging tokens and file names', () => {
   let h: Harness;
