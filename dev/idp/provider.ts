@@ -1,5 +1,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
@@ -35,17 +41,29 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       `the development IdP listens only on loopback (asked for ${host}); see --i-know-this-is-not-production`,
     );
   }
-  const server = createServer();
+  // The issuer names the port, so the server listens before the provider exists; a request that
+  // arrives in between is held until the handler is ready, never left unanswered.
+  let attach!: (handler: RequestListener) => void;
+  const handlerReady = new Promise<RequestListener>((resolve) => {
+    attach = resolve;
+  });
+  const server = createServer((req, res) => void handlerReady.then((handler) => handler(req, res)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  const provider = await createProvider(issuer, options.clients);
+  let provider: Provider;
+  try {
+    provider = await createProvider(issuer, options.clients);
+  } catch (err) {
+    await closeServer(server);
+    throw err;
+  }
   const formAction = loginFormAction(options.clients);
   const oidc = provider.callback();
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  attach((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const interaction = /^\/interaction\/([-\w]+)(\/login)?$/.exec(path);
     if (interaction) {

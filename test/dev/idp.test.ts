@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
+import { freePort } from '../../common/net.js';
 import { type DevIdp, loginFormAction, startDevIdp } from '../../dev/idp/provider.js';
+import { exited, jsmSso } from '../../testkit/part-process.js';
 
 const REDIRECT = 'http://127.0.0.1:45678/oidc/callback';
 
@@ -62,5 +64,34 @@ describe('dev IdP login page', () => {
         { client_id: 'c' },
       ]),
     ).to.equal("'self' https://broker.acme.test http://127.0.0.1:8080");
+  });
+});
+
+describe('dev IdP start', () => {
+  it('answers every request from the moment it accepts connections (none is left hanging while it starts)', async () => {
+    const port = await freePort();
+    const child = jsmSso(['dev', 'idp', '--port', String(port)]);
+    const done = exited(child);
+    const outcomes: string[] = [];
+    try {
+      // Knock as fast as possible from the moment of spawn: each attempt is refused or answered.
+      for (let i = 0; i < 2000 && !outcomes.includes('200'); i++) {
+        const outcome = await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`, {
+          signal: AbortSignal.timeout(10_000),
+        }).then(
+          (res) => String(res.status),
+          (err: Error) => {
+            const cause = (err.cause as NodeJS.ErrnoException | undefined)?.code;
+            return err.name === 'TimeoutError' ? 'hung' : (cause ?? err.name);
+          },
+        );
+        if (outcomes.at(-1) !== outcome) outcomes.push(outcome);
+        if (outcome === 'ECONNREFUSED') await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await done;
+    }
+    expect(outcomes.filter((o) => o !== 'ECONNREFUSED')).to.deep.equal(['200']);
   });
 });
