@@ -9,6 +9,7 @@ import { signingSecretName } from '../common/config/signing-secrets.js';
 import { JsmSsoError } from '../common/errors.js';
 import type { PartContext } from '../common/runtime.js';
 import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
+import { AccountGuard } from './account-guard.js';
 import { ActivityLog } from './activity.js';
 import { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
@@ -159,10 +160,11 @@ function buildServices(
     'broker certificates source',
   );
   const credentials = spec.atlassian.credentialsSecretRef.name;
+  const serviceAccountEmail = secrets.read(credentials, 'email').trim();
   const client = new AtlassianClient({
     fetch: atlassianFetch,
     siteUrl: spec.atlassian.siteUrl,
-    email: secrets.read(credentials, 'email').trim(),
+    email: serviceAccountEmail,
     apiToken: secrets.read(credentials, 'apiToken').trim(),
     onCall: (_method, _path, status) => telemetry.atlassianCall(status),
     ...options.atlassian,
@@ -180,7 +182,16 @@ function buildServices(
     client,
     catalogue,
     requests: new RequestService(client, catalogue),
-    resolver: new CustomerResolver(client, spec.atlassian, spec.portal),
+    resolver: new CustomerResolver(
+      client,
+      spec.atlassian,
+      spec.portal,
+      new AccountGuard(client, {
+        serviceAccountEmail,
+        allowLicensedUsers: spec.portal.access?.allowLicensedUsers ?? false,
+        logger,
+      }),
+    ),
     activity: new ActivityLog(store),
     sessions: new SessionStore(store, timeouts, signingKeyPem),
     sp: new ServiceProvider({

@@ -7,9 +7,10 @@
 
 import type { AtlassianSpec, PortalSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
+import type { AccountGuard } from './account-guard.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
-import type { UserDTO } from './atlassian/types.js';
+import type { PlatformUserDTO, UserDTO } from './atlassian/types.js';
 import { type Customer, isAccountId } from './visibility.js';
 
 export interface AssertedPerson {
@@ -73,17 +74,19 @@ export class CustomerResolver {
   readonly #client: AtlassianClient;
   readonly #atlassian: AtlassianSpec;
   readonly #portal: PortalSpec;
+  readonly #guard: AccountGuard;
 
-  constructor(client: AtlassianClient, atlassian: AtlassianSpec, portal: PortalSpec) {
+  constructor(client: AtlassianClient, atlassian: AtlassianSpec, portal: PortalSpec, guard: AccountGuard) {
     this.#client = client;
     this.#atlassian = atlassian;
     this.#portal = portal;
+    this.#guard = guard;
   }
 
   async #find(
     email: string,
     deskIds: readonly string[],
-  ): Promise<{ user: UserDTO; inDesk: boolean } | undefined> {
+  ): Promise<{ user: PlatformUserDTO; inDesk: boolean } | undefined> {
     for (const deskId of deskIds) {
       const hit = (await this.#client.deskCustomers(deskId, email)).find((u) => sameEmail(u, email));
       if (hit) return { user: hit, inDesk: true };
@@ -103,6 +106,7 @@ export class CustomerResolver {
         },
       );
     }
+    this.#guard.checkEmail(person.email);
     const provision = (this.#atlassian.customerProvisioning ?? 'createOnFirstLogin') === 'createOnFirstLogin';
     let found = await this.#find(person.email, deskIds);
     if (!found) {
@@ -124,6 +128,8 @@ export class CustomerResolver {
     const { user } = found;
     if (!isAccountId(user.accountId))
       throw new JsmSsoError('PORTAL_ACCOUNT_INVALID', 'unexpected account id', { status: 502 });
+    // Before anything is changed for this account (desks, organizations) or a session is made.
+    await this.#guard.check(user);
     if (!found.inDesk && provision) {
       for (const deskId of deskIds) await this.#client.addCustomersToDesk(deskId, [user.accountId]);
     }

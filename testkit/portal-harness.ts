@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import { parseTenant, tenantId } from '../common/config/load.js';
 import { SecretDirectory } from '../common/config/secrets.js';
@@ -33,6 +34,8 @@ export interface Harness {
   exchanges: Exchange[];
   /** Log lines the portal wrote (JSON objects). */
   logs: Record<string, unknown>[];
+  /** The portal's metrics. */
+  registry: Registry;
   /** Every value the portal keeps in Redis for this tenant. */
   storedValues(): Promise<string[]>;
   /** The emulator's request with this summary. */
@@ -101,13 +104,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logs: Record<string, unknown>[] = [];
   const destination = { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) };
   const redis = new Redis(redisUrl());
+  const registry = createMetricsRegistry();
   const app = await createPortalApp(
     {
       tenant,
       tenantId: tenantId(tenant),
       secrets: new SecretDirectory(dir),
       logger: createLogger({ component: 'portal', level: 'info', destination }),
-      registry: createMetricsRegistry(),
+      registry,
       store,
     },
     {
@@ -123,6 +127,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     brokerKey,
     exchanges,
     logs,
+    registry,
     async storedValues() {
       const keys = await redis.keys(`jsm-sso:test-${name}:*`);
       return keys.length === 0 ? [] : ((await redis.mget(...keys)).filter((v) => v !== null) as string[]);

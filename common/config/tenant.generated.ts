@@ -76,6 +76,10 @@ export interface PortalSpec {
      * @maxItems 100
      */
     groups?: string[];
+    /**
+     * Let licensed Atlassian users (accountType `atlassian`: agents, admins) sign in to the portal as themselves. Off by default: their accounts see internal work, and a portal session as one would let whoever controls a matching IdP account act in a place meant for customers. Decided from Atlassian's answer about the account. The portal's own service account, and system or app accounts (accountType `app`), are always refused.
+     */
+    allowLicensedUsers: boolean;
   };
   /**
    * IdP groups whose members see the portal's activity page (accountIds with last login and client IP).

@@ -10,6 +10,7 @@ import type {
   JqlSearchResult,
   OrganizationDTO,
   PagedDTO,
+  PlatformUserDTO,
   RequestTypeDTO,
   RequestTypeFieldsDTO,
   RequestTypeGroupDTO,
@@ -94,8 +95,15 @@ export class AtlassianClient {
     );
     return page.values;
   }
-  userSearch(query: string): Promise<UserDTO[]> {
+  userSearch(query: string): Promise<PlatformUserDTO[]> {
     return this.transport.call('/rest/api/3/user/search', { query: { query, maxResults: 50 } });
+  }
+  user(accountId: string): Promise<PlatformUserDTO> {
+    return this.transport.call('/rest/api/3/user', { query: { accountId } });
+  }
+  /** The service account this client calls as. */
+  myself(): Promise<PlatformUserDTO> {
+    return this.transport.call('/rest/api/3/myself');
   }
   createCustomer(email: string, displayName: string): Promise<UserDTO> {
     return this.transport.call(`${SD}/customer`, {

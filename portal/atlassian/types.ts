@@ -14,6 +14,12 @@ export interface UserDTO {
   active?: boolean;
 }
 
+/** A Jira platform user (`/rest/api/3/user`, `/user/search`, `/myself`): it also says what kind of account it is. */
+export interface PlatformUserDTO extends UserDTO {
+  /** `atlassian`: a licensed user (agent, admin); `app`: a system or service account; `customer`: portal-only. */
+  accountType?: 'atlassian' | 'app' | 'customer' | 'unknown';
+}
+
 export interface DateDTO {
   iso8601?: string;
   friendly?: string;

@@ -458,6 +458,22 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi sp
     expect(hr.values.map((a: Json) => a.title)).to.have.members(['Vacation policy', 'Expense policy']);
   });
 
+  it('gives accountType as Atlassian does: atlassian for licensed users (agents, the service account), customer for portal customers', async () => {
+    const me = (await agent('GET', '/rest/api/3/myself')).body as Json;
+    expect(me.accountType).to.equal('atlassian');
+    const typeOf = async (email: string) => {
+      const found = (await agent('GET', `/rest/api/3/user/search?query=${encodeURIComponent(email)}`))
+        .body as Json[];
+      const byId = (
+        await agent('GET', `/rest/api/3/user?accountId=${encodeURIComponent(found[0]!.accountId)}`)
+      ).body as Json;
+      expect(byId.accountType, email).to.equal(found[0]!.accountType);
+      return found[0]!.accountType as string;
+    };
+    expect(await typeOf('ian.it@acme.test')).to.equal('atlassian');
+    expect(await typeOf('alice@acme.test')).to.equal('customer');
+  });
+
   it('serves the Jira platform calls a portal needs and 410 on the removed /search', async () => {
     expect(((await agent('GET', '/rest/api/3/myself')).body as Json).emailAddress).to.equal(
       'portal-bot@acme.test',

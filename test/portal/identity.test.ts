@@ -25,10 +25,14 @@ describe('portal customer identity', () => {
     ).to.deep.equal(new Set(['2']));
   });
   it('lets only listed groups in when access mode is groups', () => {
-    const portal = { access: { mode: 'groups' as const, groups: ['jsm-customers'] } };
+    const portal = {
+      access: { mode: 'groups' as const, groups: ['jsm-customers'], allowLicensedUsers: false },
+    };
     expect(accessAllowed(portal, ['jsm-customers'])).to.equal(true);
     expect(accessAllowed(portal, ['staff'])).to.equal(false);
-    expect(accessAllowed({ access: { mode: 'jira' as const } }, [])).to.equal(true);
+    expect(accessAllowed({ access: { mode: 'jira' as const, allowLicensedUsers: false } }, [])).to.equal(
+      true,
+    );
   });
   it('refuses an assertion that carries no e-mail', () => {
     expect(() =>
