@@ -10,6 +10,8 @@ import {
   parseCommand,
   UsageError,
 } from '../common/args.js';
+import type { TenantPodSettings } from '../common/config/tenant.generated.js';
+import { validatePodSettings } from '../common/config/validate.js';
 import { startManagementServer } from '../common/http/management.js';
 import { exitOnSignals, type RunningServer } from '../common/http/server.js';
 import { createLogger, type Logger } from '../common/log.js';
@@ -54,6 +56,12 @@ const OPTIONS: Record<string, OptionSpec> = {
     value: 'K=V,..',
     description:
       'Labels of the namespace allowed to reach the management ports (default kubernetes.io/metadata.name=monitoring).',
+  },
+  'tenant-pod-defaults': {
+    type: 'string',
+    value: 'JSON',
+    description:
+      "Pod settings of every tenant's broker and portal unless the tenant sets them: a JSON object shaped like spec.<part>.pod (the chart passes tenantPodDefaults).",
   },
   'leader-election-namespace': {
     type: 'string',
@@ -223,6 +231,7 @@ function parseConfig(values: ParsedOptions): OperatorConfig {
         'metrics-namespace-selector',
         'kubernetes.io/metadata.name=monitoring',
       ),
+      ...parsePodDefaults(stringFlag(values, 'tenant-pod-defaults')),
     },
     ...(namespaces?.length ? { namespaces } : {}),
     managementPort: optionalPort(values, 'management-port', 9090),
@@ -268,6 +277,32 @@ export function parseLabels(values: ParsedOptions, name: string, fallback: strin
     labels[key.trim()] = value.trim();
   }
   return labels;
+}
+
+/** --tenant-pod-defaults, checked against the CRD's schema for spec.<part>.pod. */
+export function parsePodDefaults(raw: string | undefined): Pick<OperatorSettings, 'podDefaults'> {
+  if (raw === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new UsageError('--tenant-pod-defaults must be a JSON object');
+  }
+  // The chart lists every field, empty when unused; an empty field means no default.
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    value = Object.fromEntries(
+      Object.entries(value).filter(
+        ([, v]) => v !== '' && v !== null && !(typeof v === 'object' && Object.keys(v).length === 0),
+      ),
+    );
+  }
+  const problems = validatePodSettings(value, 'tenant-pod-defaults');
+  if (problems.length > 0) {
+    throw new UsageError(
+      `--tenant-pod-defaults: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    );
+  }
+  return { podDefaults: value as TenantPodSettings };
 }
 
 function ownNamespace(): string {

@@ -30,6 +30,8 @@ const NAMED_PARTS: [string[], string][] = [
   [['spec'], 'TenantSpec'],
   [['spec', 'portal'], 'PortalSpec'],
   [['spec', 'broker'], 'BrokerSpec'],
+  [['spec', 'portal', 'autoscaling'], 'AutoscalingSpec'],
+  [['spec', 'portal', 'pod'], 'TenantPodSettings'],
   [['spec', 'identityProviders', '[]'], 'IdentityProviderSpec'],
   [['spec', 'identityProviders', '[]', 'oidc'], 'OidcIdpSpec'],
   [['spec', 'identityProviders', '[]', 'oauth2'], 'OAuth2IdpSpec'],

@@ -123,6 +123,219 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     path: 'spec.atlassian.organizationMappings[0]',
     message: 'exactly one of emailDomain or idpGroup',
   },
+  {
+    rule: 'portal and broker never share a signing Secret',
+    mutate: (d) => {
+      d.spec.portal.samlSigningSecretRef = { name: 'acme-signing' };
+      d.spec.broker.signingSecretRef = { name: 'acme-signing' };
+    },
+    path: 'spec.portal.samlSigningSecretRef',
+    message: 'must not share a signing Secret',
+  },
+  {
+    rule: "the portal's signing Secret is not the broker's generated one",
+    mutate: (d) => (d.spec.portal.samlSigningSecretRef = { name: 'acme-broker-signing' }),
+    path: 'spec.portal.samlSigningSecretRef',
+    message: 'must not share a signing Secret',
+  },
+  {
+    rule: 'portal URL differs from broker URL',
+    mutate: (d) => (d.spec.broker.url = d.spec.portal.url),
+    path: 'spec.broker.url',
+    message: 'must differ',
+  },
+  {
+    rule: 'portal URL differs from broker URL, host case ignored',
+    mutate: (d) => {
+      d.spec.portal.url = 'https://SSO.acme.example';
+      d.spec.broker.url = 'https://sso.acme.example';
+    },
+    path: 'spec.broker.url',
+    message: 'must differ',
+  },
+  {
+    rule: 'SAML SSO URL has no fragment',
+    mutate: (d) =>
+      (d.spec.identityProviders[0] = { name: 'corp', saml: samlIdp('https://idp.example.com/sso#x') }),
+    path: 'spec.identityProviders[0].saml.ssoUrl',
+    message: 'without a fragment',
+  },
+  {
+    rule: 'SAML SLO URL has no fragment, even after a query',
+    mutate: (d) =>
+      (d.spec.identityProviders[0] = {
+        name: 'corp',
+        saml: { ...samlIdp('https://idp.example.com/sso'), sloUrl: 'https://idp.example.com/slo?a=1#b' },
+      }),
+    path: 'spec.identityProviders[0].saml.sloUrl',
+    message: 'without a fragment',
+  },
+  {
+    rule: 'OAuth 2.0 authorization endpoint has no fragment',
+    mutate: (d) =>
+      (d.spec.identityProviders[0] = {
+        name: 'corp',
+        oauth2: { ...oauth2Idp(), authorizationEndpoint: 'https://idp.example.com/authorize#frag' },
+      }),
+    path: 'spec.identityProviders[0].oauth2.authorizationEndpoint',
+    message: 'without a fragment',
+  },
+  {
+    rule: 'OIDC issuer has no query (OIDC Discovery 1.0, section 2)',
+    mutate: (d) => (d.spec.identityProviders[0].oidc.issuer = 'https://idp.example.com?tenant=1'),
+    path: 'spec.identityProviders[0].oidc.issuer',
+    message: 'without query or fragment',
+  },
+  {
+    rule: 'replicas or autoscaling, not both',
+    mutate: (d) => {
+      d.spec.redis = { urlSecretRef: { name: 'acme-redis' } };
+      d.spec.broker.replicas = 2;
+      d.spec.broker.autoscaling = { maxReplicas: 4 };
+    },
+    path: 'spec.broker.autoscaling',
+    message: 'give replicas or autoscaling, not both',
+  },
+  {
+    rule: 'autoscaling needs Redis',
+    mutate: (d) => (d.spec.portal.autoscaling = { minReplicas: 1, maxReplicas: 3 }),
+    path: 'spec.redis',
+    message: 'only one replica',
+  },
+  {
+    rule: 'autoscaling minReplicas at most maxReplicas',
+    mutate: (d) => {
+      d.spec.redis = { urlSecretRef: { name: 'acme-redis' } };
+      d.spec.portal.autoscaling = { minReplicas: 5, maxReplicas: 3 };
+    },
+    path: 'spec.portal.autoscaling.minReplicas',
+    message: 'must not exceed maxReplicas',
+  },
+  {
+    rule: 'pod labels never replace the labels the operator selects by',
+    mutate: (d) => (d.spec.broker.pod = { podLabels: { 'app.kubernetes.io/instance': 'other' } }),
+    path: 'spec.broker.pod.podLabels',
+    message: 'set by the operator',
+  },
+  {
+    rule: 'pod label keys are valid label keys',
+    mutate: (d) => (d.spec.portal.pod = { podLabels: { 'team/a/b': 'x' } }),
+    path: 'spec.portal.pod.podLabels',
+    message: 'label keys must be',
+  },
+  {
+    rule: 'pod annotations never set the operator annotations',
+    mutate: (d) => (d.spec.portal.pod = { podAnnotations: { 'jsm-sso.io/config-hash': 'pinned' } }),
+    path: 'spec.portal.pod.podAnnotations',
+    message: 'set by the operator',
+  },
+];
+
+function samlIdp(ssoUrl: string) {
+  return { entityId: 'https://idp.example.com', ssoUrl, certificates: ['-----BEGIN CERTIFICATE-----'] };
+}
+
+function oauth2Idp() {
+  return {
+    authorizationEndpoint: 'https://idp.example.com/authorize',
+    tokenEndpoint: 'https://idp.example.com/token',
+    userinfoEndpoint: 'https://idp.example.com/userinfo',
+    clientId: 'c',
+    clientSecretRef: { name: 'acme-oauth2' },
+  };
+}
+
+export interface ValidTenantCase {
+  /** What real configuration this admits, in words. */
+  shape: string;
+  mutate: (doc: ReturnType<typeof validTenantDocument>) => void;
+}
+
+/** Tenants that look unusual but match real IdPs; the API server and the loader both admit them. */
+export const ACCEPTED_TENANT_CASES: ValidTenantCase[] = [
+  {
+    shape: "Google Workspace's SAML SSO URL with its idpid query",
+    mutate: (d) =>
+      (d.spec.identityProviders[0] = {
+        name: 'google',
+        saml: samlIdp('https://accounts.google.com/o/saml2/idp?idpid=C01abc234'),
+      }),
+  },
+  {
+    shape: 'a SAML SLO URL with a query',
+    mutate: (d) =>
+      (d.spec.identityProviders[0] = {
+        name: 'corp',
+        saml: {
+          ...samlIdp('https://idp.example.com/sso'),
+          sloUrl: 'https://idp.example.com/slo?wa=wsignout1.0',
+        },
+      }),
+  },
+  {
+    shape: "Entra ID's federation metadata URL with its appid query",
+    mutate: (d) =>
+      (d.spec.identityProviders[0] = {
+        name: 'entra',
+        saml: {
+          metadataUrl:
+            'https://login.microsoftonline.com/contoso.onmicrosoft.com/federationmetadata/2007-06/federationmetadata.xml?appid=0000',
+        },
+      }),
+  },
+  {
+    shape: 'OAuth 2.0 endpoints with a query (RFC 6749 sections 3.1 and 3.2)',
+    mutate: (d) =>
+      (d.spec.identityProviders[0] = {
+        name: 'corp',
+        oauth2: {
+          ...oauth2Idp(),
+          authorizationEndpoint: 'https://idp.example.com/authorize?realm=customers',
+          tokenEndpoint: 'https://idp.example.com/token?realm=customers',
+        },
+      }),
+  },
+  {
+    shape: 'an autoscaled broker and a fixed portal, with Redis',
+    mutate: (d) => {
+      d.spec.redis = { urlSecretRef: { name: 'acme-redis' } };
+      d.spec.broker.autoscaling = { minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 60 };
+      d.spec.portal.replicas = 3;
+    },
+  },
+  {
+    shape: 'every pod setting on both parts',
+    mutate: (d) => {
+      const pod = {
+        imagePullSecrets: [{ name: 'registry' }],
+        resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: 2, memory: '1Gi' } },
+        nodeSelector: { 'kubernetes.io/os': 'linux' },
+        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'sso', effect: 'NoSchedule' }],
+        affinity: {
+          nodeAffinity: {
+            requiredDuringSchedulingIgnoredDuringExecution: {
+              nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['sso'] }] }],
+            },
+          },
+        },
+        topologySpreadConstraints: [
+          { maxSkew: 2, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' },
+        ],
+        podLabels: { 'team.example.com/owner': 'identity', 'app.kubernetes.io/version': '1' },
+        podAnnotations: { 'sidecar.istio.io/inject': 'true' },
+        priorityClassName: 'sso-critical',
+      };
+      d.spec.broker.pod = pod;
+      d.spec.portal.pod = structuredClone(pod);
+    },
+  },
+  {
+    shape: 'portal and broker with their own named signing Secrets',
+    mutate: (d) => {
+      d.spec.portal.samlSigningSecretRef = { name: 'acme-portal-key' };
+      d.spec.broker.signingSecretRef = { name: 'acme-broker-key' };
+    },
+  },
 ];
 
 /** A valid tenant for namespace `ns` (the shape of test/fixtures/tenant-valid.yaml). */
@@ -181,16 +394,18 @@ export async function createTenantSecrets(
 }
 
 /**
- * Secrets shared by many tenants (one signing pair, one IdP secret, one set of Atlassian credentials):
+ * Secrets shared by many tenants (one signing pair per part, one IdP secret, one set of Atlassian credentials):
  * scale tests and the operator bench measure reconciling, not N key generations.
  */
 export async function createSharedTenantSecrets(client: KubeClient, namespace: string): Promise<void> {
   const secrets = collectionPath(KINDS.secret, namespace);
-  const pair = await createSelfSignedCertificate({ commonName: `${namespace} shared signing` });
-  await client.create(secrets, {
-    ...secretObject(namespace, 'signing', { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem }),
-    type: 'kubernetes.io/tls',
-  });
+  for (const part of ['broker', 'portal']) {
+    const pair = await createSelfSignedCertificate({ commonName: `${namespace} shared ${part} signing` });
+    await client.create(secrets, {
+      ...secretObject(namespace, `${part}-signing`, { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem }),
+      type: 'kubernetes.io/tls',
+    });
+  }
   await client.create(secrets, secretObject(namespace, 'oidc', { clientSecret: 'x' }));
   await client.create(
     secrets,
@@ -201,8 +416,8 @@ export async function createSharedTenantSecrets(client: KubeClient, namespace: s
 /** A tenant that reads only the Secrets of createSharedTenantSecrets. */
 export function tenantOnSharedSecrets(namespace: string, name: string): JsmSsoTenant {
   return tenantObject(namespace, name, {
-    portal: { url: `https://${name}.help.example`, samlSigningSecretRef: { name: 'signing' } },
-    broker: { url: `https://${name}.sso.example`, signingSecretRef: { name: 'signing' } },
+    portal: { url: `https://${name}.help.example`, samlSigningSecretRef: { name: 'portal-signing' } },
+    broker: { url: `https://${name}.sso.example`, signingSecretRef: { name: 'broker-signing' } },
     identityProviders: [
       {
         name: 'corp',

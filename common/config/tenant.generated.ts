@@ -59,9 +59,11 @@ export interface PortalSpec {
     primaryColor: string;
   };
   /**
-   * Number of portal pods. More than one requires spec.redis.
+   * Number of portal pods when autoscaling is not set; 1 when neither is. More than one requires spec.redis.
    */
-  replicas: number;
+  replicas?: number;
+  autoscaling?: AutoscalingSpec;
+  pod?: TenantPodSettings;
   /**
    * Who may use the portal once signed in.
    */
@@ -112,6 +114,175 @@ export interface PortalSpec {
   };
 }
 /**
+ * Instead of replicas: a HorizontalPodAutoscaler (autoscaling/v2) made by the operator scales the part on CPU, and the operator leaves the Deployment's replica count to it. Requires spec.redis. Scaling on CPU needs a CPU request, which the default resources carry.
+ */
+export interface AutoscalingSpec {
+  /**
+   * Fewest pods.
+   */
+  minReplicas: number;
+  /**
+   * Most pods.
+   */
+  maxReplicas: number;
+  /**
+   * Average CPU use, as a percentage of the CPU request, that the autoscaler aims at.
+   */
+  targetCPUUtilizationPercentage: number;
+}
+/**
+ * Scheduling, sizing and metadata of this part's pods. Each field set here replaces the operator's default for that field (the chart's tenantPodDefaults); podLabels and podAnnotations are merged key by key, this tenant's value winning.
+ */
+export interface TenantPodSettings {
+  /**
+   * Secrets in the tenant's namespace used to pull the jsm-sso image from a private registry.
+   *
+   * @maxItems 10
+   *
+   * Items: A reference to a kubernetes.io/dockerconfigjson Secret.
+   */
+  imagePullSecrets?: {
+    /**
+     * Name of a Secret in the tenant's namespace.
+     */
+    name: string;
+  }[];
+  /**
+   * CPU and memory of the container (core/v1 ResourceRequirements without claims). Default: requests cpu 100m and memory 128Mi, limits cpu 1 and memory 512Mi.
+   */
+  resources?: {
+    /**
+     * Minimum resources the scheduler reserves, by resource name (cpu, memory, ephemeral-storage).
+     */
+    requests?: {
+      /**
+       * A Kubernetes quantity such as 250m, 1, 512Mi.
+       */
+      [k: string]: number | string | undefined;
+    };
+    /**
+     * Maximum resources the container may use, by resource name.
+     */
+    limits?: {
+      /**
+       * A Kubernetes quantity such as 250m, 1, 512Mi.
+       */
+      [k: string]: number | string | undefined;
+    };
+  };
+  /**
+   * Node labels a node must carry to run these pods.
+   */
+  nodeSelector?: {
+    [k: string]: string | undefined;
+  };
+  /**
+   * Taints these pods tolerate (core/v1 Toleration).
+   *
+   * @maxItems 20
+   *
+   * Items: One toleration.
+   */
+  tolerations?: {
+    /**
+     * Taint key; empty with operator Exists matches every taint.
+     */
+    key?: string;
+    /**
+     * Exists or Equal (the default).
+     */
+    operator?: 'Exists' | 'Equal';
+    /**
+     * Taint value for operator Equal.
+     */
+    value?: string;
+    /**
+     * Taint effect to match; empty matches all.
+     */
+    effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+    /**
+     * With effect NoExecute, how long the pod stays bound after the taint appears.
+     */
+    tolerationSeconds?: number;
+  }[];
+  /**
+   * Node and pod affinity (core/v1 Affinity). Checked by the API server when the operator applies the Deployment; a refusal shows in the Applied condition.
+   */
+  affinity?: {
+    /**
+     * core/v1 NodeAffinity.
+     */
+    nodeAffinity?: {};
+    /**
+     * core/v1 PodAffinity.
+     */
+    podAffinity?: {};
+    /**
+     * core/v1 PodAntiAffinity.
+     */
+    podAntiAffinity?: {};
+  };
+  /**
+   * How pods spread over topology domains (core/v1 TopologySpreadConstraint). A constraint without labelSelector applies to this part's pods. Default with two or more replicas or autoscaling: spread across nodes (kubernetes.io/hostname) and zones (topology.kubernetes.io/zone), maxSkew 1, ScheduleAnyway.
+   *
+   * @maxItems 8
+   *
+   * Items: One spread constraint.
+   */
+  topologySpreadConstraints?: {
+    /**
+     * Largest allowed difference in matching pods between two domains.
+     */
+    maxSkew: number;
+    /**
+     * Node label whose values are the domains, e.g. topology.kubernetes.io/zone.
+     */
+    topologyKey: string;
+    /**
+     * DoNotSchedule keeps a pod pending; ScheduleAnyway prefers balance.
+     */
+    whenUnsatisfiable: 'DoNotSchedule' | 'ScheduleAnyway';
+    /**
+     * Minimum number of eligible domains (only with DoNotSchedule).
+     */
+    minDomains?: number;
+    /**
+     * Whether the pod's nodeAffinity and nodeSelector limit the domains counted (Honor, the default) or not (Ignore).
+     */
+    nodeAffinityPolicy?: 'Honor' | 'Ignore';
+    /**
+     * Whether node taints limit the domains counted (Honor) or not (Ignore, the default).
+     */
+    nodeTaintsPolicy?: 'Honor' | 'Ignore';
+    /**
+     * Pod label keys whose values narrow the counted pods to this pod's (e.g. pod-template-hash, one rollout at a time).
+     *
+     * @maxItems 8
+     */
+    matchLabelKeys?: string[];
+    /**
+     * Pods counted for the spread (metav1 LabelSelector); default this part's pods.
+     */
+    labelSelector?: {};
+  }[];
+  /**
+   * Extra labels on the pods. The labels the operator selects and manages by (app.kubernetes.io/name, instance, component, part-of, managed-by) are reserved.
+   */
+  podLabels?: {
+    [k: string]: string | undefined;
+  };
+  /**
+   * Extra annotations on the pods (e.g. for a service mesh). Keys under jsm-sso.io/ are reserved for the operator.
+   */
+  podAnnotations?: {
+    [k: string]: string | undefined;
+  };
+  /**
+   * PriorityClass of the pods.
+   */
+  priorityClassName?: string;
+}
+/**
  * A kubernetes.io/tls Secret (keys tls.crt, tls.key) with the portal's SAML signing key. The operator generates it when it does not exist.
  */
 export interface SecretRef {
@@ -129,9 +300,11 @@ export interface BrokerSpec {
    */
   url: string;
   /**
-   * Number of broker pods. More than one requires spec.redis.
+   * Number of broker pods when autoscaling is not set; 1 when neither is. More than one requires spec.redis.
    */
-  replicas: number;
+  replicas?: number;
+  autoscaling?: AutoscalingSpec;
+  pod?: TenantPodSettings;
   /**
    * A kubernetes.io/tls Secret with the broker's SAML signing key (tls.crt, tls.key). Optional keys next.crt and next.key hold the next pair: its certificate is published in metadata ahead of a rollover. Generated by the operator when absent.
    */
@@ -281,7 +454,7 @@ export interface SecretKeyRef {
  */
 export interface OAuth2IdpSpec {
   /**
-   * Authorization endpoint URL.
+   * Authorization endpoint URL; it may carry a query, which is kept (RFC 6749 section 3.1), but no fragment.
    */
   authorizationEndpoint: string;
   /**
@@ -344,11 +517,11 @@ export interface SamlIdpSpec {
    */
   entityId?: string;
   /**
-   * The IdP's SingleSignOnService URL (HTTP-Redirect binding).
+   * The IdP's SingleSignOnService URL (HTTP-Redirect binding). It may carry a query, as Google Workspace's `…/idp?idpid=…` does; the broker appends its parameters to it.
    */
   ssoUrl?: string;
   /**
-   * The IdP's SingleLogoutService URL (HTTP-Redirect binding), if it supports logout.
+   * The IdP's SingleLogoutService URL (HTTP-Redirect binding), if it supports logout. It may carry a query.
    */
   sloUrl?: string;
   /**

@@ -15,15 +15,43 @@ import { type SchemaNode, tenantCrd } from './crd-schema.js';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 let validator: ValidateFunction | undefined;
+let podValidator: ValidateFunction | undefined;
+
+function compileStructural(schema: SchemaNode): ValidateFunction {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+  addFormats(ajv);
+  ajv.addFormat('int64', true);
+  return ajv.compile(closeObjects(structuredClone(schema)));
+}
 
 function structuralValidator(): ValidateFunction {
-  if (!validator) {
-    const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-    addFormats(ajv);
-    ajv.addFormat('int64', true);
-    validator = ajv.compile(closeObjects(structuredClone(tenantCrd().schema)));
-  }
+  validator ??= compileStructural(tenantCrd().schema);
   return validator;
+}
+
+/** The schema of spec.portal.pod, which spec.broker.pod shares. */
+function podSettingsSchema(): SchemaNode {
+  const pod = tenantCrd().schema.properties?.['spec']?.properties?.['portal']?.properties?.['pod'];
+  if (!pod) throw new Error('the CRD has no spec.portal.pod');
+  return pod;
+}
+
+/**
+ * Validates operator-wide pod defaults (the chart's tenantPodDefaults) against the same schema
+ * and rules as a tenant's spec.<part>.pod; problem paths start with `path`.
+ */
+export function validatePodSettings(value: unknown, path: string): ConfigProblem[] {
+  podValidator ??= compileStructural(podSettingsSchema());
+  const problems: ConfigProblem[] = [];
+  if (!podValidator(value))
+    problems.push(
+      ...(podValidator.errors ?? []).map(toProblem).map((p) => ({
+        ...p,
+        path: p.path === '(document)' ? path : join(path, p.path),
+      })),
+    );
+  problems.push(...celProblems(podSettingsSchema(), value, path));
+  return dedupe(problems);
 }
 
 /** Objects that declare properties refuse others, as the API server prunes or rejects them. */
@@ -98,7 +126,8 @@ function celProblems(schema: SchemaNode, value: unknown, path: string): ConfigPr
       continue;
     }
     if (ok !== true) {
-      const at = rule.fieldPath ? path + rule.fieldPath : path;
+      // fieldPath is relative and starts with a dot (`.redis`); at the root it names `.spec...`.
+      const at = rule.fieldPath ? join(path, rule.fieldPath.slice(1)) : path;
       problems.push({ path: at || '(document)', message: rule.message ?? `failed rule: ${rule.rule}` });
     }
   }

@@ -22,6 +22,7 @@ export const KINDS = {
   ingress: kind('networking.k8s.io/v1', 'Ingress', 'ingresses'),
   networkPolicy: kind('networking.k8s.io/v1', 'NetworkPolicy', 'networkpolicies'),
   podDisruptionBudget: kind('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
+  horizontalPodAutoscaler: kind('autoscaling/v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers'),
   lease: kind('coordination.k8s.io/v1', 'Lease', 'leases'),
   event: kind('events.k8s.io/v1', 'Event', 'events'),
   crd: kind('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false),
@@ -35,6 +36,7 @@ export const OWNED_KINDS: readonly ResourceKind[] = [
   KINDS.ingress,
   KINDS.networkPolicy,
   KINDS.podDisruptionBudget,
+  KINDS.horizontalPodAutoscaler,
 ];
 
 export function kindByName(kindName: string): ResourceKind | undefined {

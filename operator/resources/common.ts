@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import type { JsmSsoTenant } from '../../common/config/load.js';
+import type { TenantPodSettings } from '../../common/config/tenant.generated.js';
 
 /**
  * What every dependent resource shares: names, labels, the owner reference and the inputs of
@@ -28,6 +29,8 @@ export interface OperatorSettings {
   ingressNamespaceLabels: Record<string, string>;
   /** matchLabels of the namespaces whose pods (Prometheus) reach the management ports. */
   metricsNamespaceLabels: Record<string, string>;
+  /** Pod settings of every tenant's parts unless the tenant sets them (the chart's tenantPodDefaults). */
+  podDefaults?: TenantPodSettings;
 }
 
 /** What is known about a Secret without holding its values: key hashes and public certificates. */

@@ -17,6 +17,7 @@ import {
   sha256,
 } from './common.js';
 import { certificateKey, configMapName, desiredConfigMap, TENANT_KEY } from './configmap.js';
+import { effectivePodSettings, partScale, podPlacement, podResources } from './pod-settings.js';
 import { type SecretKeyUse, secretKeysFor, signingSecretName } from './secret-refs.js';
 
 /**
@@ -137,7 +138,8 @@ export const NODE_OPTIONS = '--max-semi-space-size=2';
 
 export function desiredDeployment(context: DesiredContext, part: Part): V1Deployment {
   const { tenant, settings } = context;
-  const replicas = part === 'broker' ? tenant.spec.broker.replicas : tenant.spec.portal.replicas;
+  const { replicas, autoscaling } = partScale(context, part);
+  const pod = effectivePodSettings(context, part);
   const { volumes: podVolumes, mounts } = volumes(context, part);
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: 'management' },
@@ -150,19 +152,21 @@ export function desiredDeployment(context: DesiredContext, part: Part): V1Deploy
     kind: 'Deployment',
     metadata: objectMeta(tenant, deploymentName(context, part), part),
     spec: {
-      replicas: replicas ?? 1,
+      // Under an autoscaler the field is left out of the apply: the autoscaler owns it.
+      ...(autoscaling ? {} : { replicas: replicas ?? 1 }),
       revisionHistoryLimit: 3,
       selector: { matchLabels: selectorLabels(tenant, part) },
       template: {
         metadata: {
-          labels: labels(tenant, part),
-          annotations: { [CONFIG_HASH_ANNOTATION]: configHash(context, part) },
+          labels: { ...pod.podLabels, ...labels(tenant, part) },
+          annotations: { ...pod.podAnnotations, [CONFIG_HASH_ANNOTATION]: configHash(context, part) },
         },
         spec: {
           automountServiceAccountToken: false,
           enableServiceLinks: false,
           // The drain, requests in flight and the stop, before the kubelet's SIGKILL.
           terminationGracePeriodSeconds: terminationGraceSeconds(DEFAULT_DRAIN_SECONDS),
+          ...podPlacement(context, part, pod),
           securityContext: {
             runAsNonRoot: true,
             runAsUser: RUN_AS,
@@ -185,10 +189,7 @@ export function desiredDeployment(context: DesiredContext, part: Part): V1Deploy
               ],
               readinessProbe: probe('/readyz', 5, 3),
               livenessProbe: probe('/healthz', 10, 6),
-              resources: {
-                requests: { cpu: '100m', memory: '128Mi' },
-                limits: { cpu: '1', memory: '512Mi' },
-              },
+              resources: podResources(pod),
               securityContext: {
                 runAsNonRoot: true,
                 allowPrivilegeEscalation: false,

@@ -2,6 +2,7 @@ import type { KubeObject } from '../kube/client.js';
 import { APPLIED_HASH_ANNOTATION, canonicalJson, type DesiredContext, PARTS, sha256 } from './common.js';
 import { desiredConfigMap } from './configmap.js';
 import { desiredDeployment } from './deployment.js';
+import { desiredHorizontalPodAutoscaler } from './hpa.js';
 import { desiredIngress } from './ingress.js';
 import { desiredNetworkPolicy } from './networkpolicy.js';
 import { desiredPodDisruptionBudget } from './pdb.js';
@@ -20,6 +21,7 @@ export function desiredObjects(context: DesiredContext): KubeObject[] {
       desiredService(context, part),
       desiredNetworkPolicy(context, part),
       desiredPodDisruptionBudget(context, part),
+      desiredHorizontalPodAutoscaler(context, part),
     );
   }
   objects.push(desiredIngress(context));

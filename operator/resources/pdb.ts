@@ -1,7 +1,8 @@
 import type { V1PodDisruptionBudget } from '@kubernetes/client-node';
 import { childName, type DesiredContext, objectMeta, type Part, selectorLabels } from './common.js';
+import { mayRunSeveral, partScale } from './pod-settings.js';
 
-/** With more than one replica, voluntary disruptions (node drains) keep at least one pod serving. */
+/** With more than one replica (or an autoscaler that may add them), voluntary disruptions (node drains) keep at least one pod serving. */
 export function pdbName(context: DesiredContext, part: Part): string {
   return childName(context.tenant, part);
 }
@@ -11,8 +12,7 @@ export function desiredPodDisruptionBudget(
   part: Part,
 ): V1PodDisruptionBudget | undefined {
   const { tenant } = context;
-  const replicas = (part === 'broker' ? tenant.spec.broker.replicas : tenant.spec.portal.replicas) ?? 1;
-  if (replicas <= 1) return undefined;
+  if (!mayRunSeveral(partScale(context, part))) return undefined;
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',

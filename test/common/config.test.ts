@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { type SchemaNode, tenantCrd } from '../../common/config/crd-schema.js';
 import { checkTenant, loadTenantFile, parseTenant } from '../../common/config/load.js';
 import { ConfigError } from '../../common/errors.js';
-import { CEL_RULE_CASES, validTenantDocument } from '../../testkit/tenants.js';
+import { ACCEPTED_TENANT_CASES, CEL_RULE_CASES, validTenantDocument } from '../../testkit/tenants.js';
 
 function problemsOf(document: unknown): { path: string; message: string }[] {
   try {
@@ -18,7 +18,8 @@ function problemsOf(document: unknown): { path: string; message: string }[] {
 describe('tenant configuration loader', () => {
   it('loads a valid tenant and applies the CRD defaults', () => {
     const tenant = loadTenantFile('test/fixtures/tenant-valid.yaml');
-    expect(tenant.spec.portal.replicas).to.equal(1);
+    // No default: a part has either replicas or autoscaling, and one pod when it has neither.
+    expect(tenant.spec.portal.replicas).to.equal(undefined);
     expect(tenant.spec.portal.title).to.equal('Acme Help Center');
     expect(tenant.spec.broker.assertionLifetimeSeconds).to.equal(300);
     expect(tenant.spec.broker.flowTtlSeconds).to.equal(600);
@@ -115,6 +116,14 @@ describe('tenant configuration loader', () => {
         const problems = problemsOf(doc);
         const match = problems.find((p) => p.path === testCase.path && p.message.includes(testCase.message));
         expect(match, JSON.stringify(problems)).to.not.equal(undefined);
+      });
+    }
+
+    for (const testCase of ACCEPTED_TENANT_CASES) {
+      it(`admits ${testCase.shape}`, () => {
+        const doc = validTenantDocument();
+        testCase.mutate(doc);
+        expect(problemsOf(doc)).to.deep.equal([]);
       });
     }
 

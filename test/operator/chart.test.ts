@@ -2,9 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { V1NetworkPolicySpec } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import { CRD_PATH, packageRoot } from '../../common/paths.js';
+import { parsePodDefaults } from '../../operator/cli.js';
 import { ApiError, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, kindByName, objectPath } from '../../operator/kube/kinds.js';
 import { syncChartCrd } from '../../scripts/sync-chart-crd.js';
@@ -99,7 +101,94 @@ describe('Helm chart charts/jsm-sso', function () {
       'Role/jsm-sso-leader-election',
       'Deployment/jsm-sso',
       'Service/jsm-sso-metrics',
+      'PodDisruptionBudget/jsm-sso',
+      'NetworkPolicy/jsm-sso',
     ]);
+  });
+
+  it('gives the operator a disruption budget and a NetworkPolicy (metrics in; DNS and the API server out), both optional', async () => {
+    const namespace = await freshNamespace(env.client, 'helm');
+    const objects = render(
+      namespace,
+      'replicaCount=3',
+      'operatorNetworkPolicy.apiServerCIDRs[0]=10.0.0.1/32',
+    );
+    const deployment = objects.find((o) => o.kind === 'Deployment') as KubeObject & {
+      spec: { template: { metadata: { labels: Record<string, string> } } };
+    };
+    const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget') as KubeObject & {
+      spec: { maxUnavailable: number; selector: { matchLabels: Record<string, string> } };
+    };
+    expect(pdb.spec.maxUnavailable).to.equal(1);
+    expect(deployment.spec.template.metadata.labels).to.include(pdb.spec.selector.matchLabels);
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy') as KubeObject & {
+      spec: V1NetworkPolicySpec;
+    };
+    expect(deployment.spec.template.metadata.labels).to.include(policy.spec.podSelector!.matchLabels);
+    expect(policy.spec.policyTypes).to.deep.equal(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).to.deep.equal([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+        ports: [{ port: 'management', protocol: 'TCP' }],
+      },
+    ]);
+    expect(policy.spec.egress).to.deep.equal([
+      {
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+      {
+        to: [{ ipBlock: { cidr: '10.0.0.1/32' } }],
+        ports: [
+          { port: 443, protocol: 'TCP' },
+          { port: 6443, protocol: 'TCP' },
+        ],
+      },
+    ]);
+    await dryRunApply(objects, namespace);
+    const kinds = render(
+      namespace,
+      'podDisruptionBudget.enabled=false',
+      'operatorNetworkPolicy.enabled=false',
+    ).map((o) => o.kind);
+    expect(kinds).to.not.include('PodDisruptionBudget').and.not.include('NetworkPolicy');
+  });
+
+  it('passes tenantPodDefaults to the operator as a flag it accepts, with its pull Secrets by default', () => {
+    const podDefaults = (objects: KubeObject[]) => {
+      const deployment = objects.find((o) => o.kind === 'Deployment') as KubeObject & {
+        spec: { template: { spec: { containers: { args: string[] }[] } } };
+      };
+      const flag = deployment.spec.template.spec.containers[0]!.args.find((a) =>
+        a.startsWith('--tenant-pod-defaults='),
+      );
+      return parsePodDefaults(flag?.slice('--tenant-pod-defaults='.length)).podDefaults;
+    };
+    expect(podDefaults(render('ops'))).to.deep.equal({
+      resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+    });
+    expect(podDefaults(render('ops', 'imagePullSecrets[0].name=registry'))?.imagePullSecrets).to.deep.equal([
+      { name: 'registry' },
+    ]);
+    const own = podDefaults(
+      render(
+        'ops',
+        'imagePullSecrets[0].name=registry',
+        'tenantPodDefaults.imagePullSecrets[0].name=tenant-registry',
+        'tenantPodDefaults.priorityClassName=sso',
+        'tenantPodDefaults.nodeSelector.pool=sso',
+      ),
+    );
+    expect(own).to.deep.include({
+      imagePullSecrets: [{ name: 'tenant-registry' }],
+      priorityClassName: 'sso',
+      nodeSelector: { pool: 'sso' },
+    });
+    expect(() =>
+      podDefaults(render('ops', 'tenantPodDefaults.podLabels.app\\.kubernetes\\.io/name=x')),
+    ).to.throw(/set by the operator/);
   });
 
   it('uses namespaced Roles when watchNamespaces is set, and no wildcard verbs', async () => {

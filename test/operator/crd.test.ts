@@ -4,7 +4,12 @@ import { ConfigError } from '../../common/errors.js';
 import { ApiError } from '../../operator/kube/client.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
-import { tenantObject } from '../../testkit/tenants.js';
+import {
+  ACCEPTED_TENANT_CASES,
+  CEL_RULE_CASES,
+  tenantObject,
+  validTenantDocument,
+} from '../../testkit/tenants.js';
 
 type Spec = Record<string, unknown>;
 
@@ -24,7 +29,10 @@ describe('JsmSsoTenant CRD on a real API server', function () {
   });
 
   async function serverVerdict(spec: Spec): Promise<string | undefined> {
-    const tenant = tenantObject(namespace, 'acme', spec);
+    return serverVerdictOn(tenantObject(namespace, 'acme', spec));
+  }
+
+  async function serverVerdictOn(tenant: unknown): Promise<string | undefined> {
     try {
       await env.client.create(collectionPath(KINDS.tenant, namespace), tenant, { dryRun: 'All' });
       return undefined;
@@ -135,6 +143,28 @@ describe('JsmSsoTenant CRD on a real API server', function () {
       },
       'exactly one of emailDomain or idpGroup',
     );
+  });
+
+  describe('the shared rule table (also run against the offline loader in test/common)', () => {
+    const tableDocument = (mutate: (doc: ReturnType<typeof validTenantDocument>) => void) => {
+      const doc = validTenantDocument();
+      mutate(doc);
+      return { ...doc, metadata: { ...(doc['metadata'] as object), namespace } };
+    };
+
+    for (const testCase of CEL_RULE_CASES) {
+      it(`refuses at admission: ${testCase.rule}`, async () => {
+        const server = await serverVerdictOn(tableDocument(testCase.mutate));
+        expect(server, 'the API server accepted it').to.be.a('string');
+        expect(server).to.include(`${testCase.path}:`).and.to.include(testCase.message);
+      });
+    }
+
+    for (const testCase of ACCEPTED_TENANT_CASES) {
+      it(`admits ${testCase.shape}`, async () => {
+        expect(await serverVerdictOn(tableDocument(testCase.mutate))).to.equal(undefined);
+      });
+    }
   });
 
   it('refuses a schema violation (unknown replicas bound)', async () => {

@@ -32,6 +32,15 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
 
+{{/* tenantPodDefaults as JSON; without their own pull Secrets, tenants use the operator's. */}}
+{{- define "jsm-sso.tenantPodDefaults" -}}
+{{- $defaults := deepCopy (.Values.tenantPodDefaults | default dict) -}}
+{{- if and (not $defaults.imagePullSecrets) .Values.imagePullSecrets -}}
+{{- $_ := set $defaults "imagePullSecrets" .Values.imagePullSecrets -}}
+{{- end -}}
+{{- toJson $defaults -}}
+{{- end -}}
+
 {{/* What the operator does to the objects tenants own; no wildcard verbs. */}}
 {{- define "jsm-sso.tenantRules" -}}
 - apiGroups: ["jsm-sso.io"]
@@ -55,6 +64,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: ["autoscaling"]
+  resources: ["horizontalpodautoscalers"]
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]

@@ -1,0 +1,222 @@
+import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { createLogger } from '../../common/log.js';
+import { createMetricsRegistry } from '../../common/metrics.js';
+import { Controller } from '../../operator/controller.js';
+import { KubeClient } from '../../operator/kube/client.js';
+import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { FIELD_MANAGER, type OperatorSettings } from '../../operator/resources/common.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
+
+/**
+ * Autoscaling, placement and pod settings as a real API server stores them: the operator's
+ * Deployment leaves replicas to a HorizontalPodAutoscaler (an autoscaler's change survives drift
+ * repair), spreads several replicas, and carries the chart's defaults under the tenant's settings.
+ */
+describe('autoscaling, placement and pod settings against a real API server', function () {
+  this.timeout(90_000);
+  let env: Envtest;
+  let client: KubeClient;
+  let controller: Controller;
+  let namespace: string;
+  const settings: OperatorSettings = {
+    image: 'jsm-sso:test',
+    ingressNamespaceLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' },
+    metricsNamespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
+    podDefaults: {
+      imagePullSecrets: [{ name: 'cluster-registry' }],
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'sso', effect: 'NoSchedule' }],
+      podLabels: { team: 'platform' },
+    },
+  };
+
+  before(async () => {
+    env = await envtest();
+    namespace = await freshNamespace(env.client, 'scale');
+    client = new KubeClient(env.kubeConfig);
+    controller = new Controller({
+      client,
+      settings,
+      logger: createLogger({ component: 'operator', level: 'warn' }),
+      registry: createMetricsRegistry(),
+      namespaces: [namespace],
+      workers: 2,
+      instance: 'scaling-test',
+    });
+    await controller.start();
+  });
+
+  after(async () => {
+    await controller?.stop();
+    client?.close();
+  });
+
+  async function createTenant(name: string, spec: Record<string, unknown>): Promise<void> {
+    await createTenantSecrets(env.client, namespace, name);
+    await env.client.create(
+      collectionPath(KINDS.secret, namespace),
+      secretObject(namespace, `${name}-redis`, { url: 'redis://redis.example:6379' }),
+    );
+    const base = tenantObject(namespace, name);
+    await env.client.create(
+      collectionPath(KINDS.tenant, namespace),
+      tenantObject(namespace, name, {
+        redis: { urlSecretRef: { name: `${name}-redis` } },
+        ...spec,
+        portal: { ...base.spec.portal, ...(spec['portal'] as object) },
+        broker: { ...base.spec.broker, ...(spec['broker'] as object) },
+      } as never),
+    );
+  }
+
+  const deploymentPath = (name: string) => objectPath(KINDS.deployment, namespace, name);
+  const hpaPath = (name: string) => objectPath(KINDS.horizontalPodAutoscaler, namespace, name);
+  const deployment = (name: string) => env.client.get<V1Deployment>(deploymentPath(name));
+
+  /** Whether the operator's apply of this Deployment claims spec.replicas. */
+  function operatorOwnsReplicas(d: V1Deployment): boolean {
+    return (d.metadata?.managedFields ?? []).some(
+      (f) =>
+        f.manager === FIELD_MANAGER &&
+        'f:replicas' in
+          (((f.fieldsV1 as Record<string, Record<string, unknown>>)?.['f:spec'] ?? {}) as object),
+    );
+  }
+
+  async function quiet(): Promise<void> {
+    let calm = 0;
+    await eventually(async () => {
+      calm = controller.queue.depth === 0 && controller.busy === 0 ? calm + 1 : 0;
+      return calm >= 10;
+    }, 'the operator to be idle');
+  }
+
+  it('gives an autoscaled part a HorizontalPodAutoscaler and never reverts the replica count it sets', async () => {
+    await createTenant('auto', { broker: { autoscaling: { minReplicas: 2, maxReplicas: 5 } } });
+    const hpa = await eventually(
+      () => env.client.get<V2HorizontalPodAutoscaler>(hpaPath('auto-broker')),
+      'the HorizontalPodAutoscaler',
+    );
+    expect(hpa.spec).to.deep.include({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'auto-broker' },
+      minReplicas: 2,
+      maxReplicas: 5,
+    });
+    expect(hpa.spec?.metrics?.[0]?.resource?.target).to.deep.equal({
+      type: 'Utilization',
+      averageUtilization: 70,
+    });
+    expect(hpa.metadata?.ownerReferences?.[0]?.kind).to.equal('JsmSsoTenant');
+    const created = await eventually(() => deployment('auto-broker'), 'the broker Deployment');
+    expect(operatorOwnsReplicas(created), 'the operator claims replicas').to.equal(false);
+    await quiet();
+
+    // What the autoscaler does: write the scale subresource under its own field manager.
+    await env.client.request('PATCH', `${deploymentPath('auto-broker')}/scale`, {
+      body: { spec: { replicas: 4 } },
+      contentType: 'application/merge-patch+json',
+      query: { fieldManager: 'horizontal-pod-autoscaler' },
+    });
+    // Drift elsewhere in the Deployment makes the operator apply it again.
+    await env.client.request('PATCH', deploymentPath('auto-broker'), {
+      body: { spec: { template: { spec: { containers: [{ name: 'broker', image: 'evil:latest' }] } } } },
+      contentType: 'application/strategic-merge-patch+json',
+    });
+    const repaired = await eventually(async () => {
+      const d = await deployment('auto-broker');
+      return d?.spec?.template.spec?.containers[0]?.image === 'jsm-sso:test' ? d : undefined;
+    }, 'the image edit to be reverted');
+    expect(repaired.spec?.replicas, 'the autoscaler’s count').to.equal(4);
+    await quiet();
+    expect((await deployment('auto-broker'))?.spec?.replicas).to.equal(4);
+
+    // The portal, with a fixed count, still has its replicas restored.
+    expect((await deployment('auto-portal'))?.spec?.replicas).to.equal(1);
+  });
+
+  it('removes the HorizontalPodAutoscaler and sets the count when the tenant goes back to replicas', async () => {
+    await eventually(() => env.client.get(hpaPath('auto-broker')), 'the HorizontalPodAutoscaler');
+    await env.client.request('PATCH', objectPath(KINDS.tenant, namespace, 'auto'), {
+      body: { spec: { broker: { autoscaling: null, replicas: 3 } } },
+      contentType: 'application/merge-patch+json',
+    });
+    await eventually(
+      async () => (await env.client.get(hpaPath('auto-broker'))) === undefined,
+      'the HorizontalPodAutoscaler to be deleted',
+    );
+    const d = await eventually(async () => {
+      const live = await deployment('auto-broker');
+      return live?.spec?.replicas === 3 ? live : undefined;
+    }, 'three broker replicas');
+    expect(operatorOwnsReplicas(d)).to.equal(true);
+  });
+
+  it('spreads two or more replicas across nodes and zones, and keeps one replica unconstrained', async () => {
+    await createTenant('spread', { portal: { replicas: 2 } });
+    const portal = await eventually(() => deployment('spread-portal'), 'the portal Deployment');
+    const spread = portal.spec?.template.spec?.topologySpreadConstraints ?? [];
+    expect(spread.map((c) => [c.topologyKey, c.whenUnsatisfiable, c.maxSkew])).to.deep.equal([
+      ['kubernetes.io/hostname', 'ScheduleAnyway', 1],
+      ['topology.kubernetes.io/zone', 'ScheduleAnyway', 1],
+    ]);
+    expect(spread[0]?.labelSelector?.matchLabels).to.deep.equal(portal.spec?.selector.matchLabels);
+    expect(spread[0]?.matchLabelKeys).to.deep.equal(['pod-template-hash']);
+    const broker = await eventually(() => deployment('spread-broker'), 'the broker Deployment');
+    expect(broker.spec?.template.spec?.topologySpreadConstraints).to.equal(undefined);
+    expect(
+      await env.client.get(objectPath(KINDS.podDisruptionBudget, namespace, 'spread-portal')),
+    ).to.not.equal(undefined);
+  });
+
+  it("stores the chart's pod defaults under the tenant's own pod settings, and applies them once", async () => {
+    await createTenant('pods', {
+      portal: {
+        pod: {
+          imagePullSecrets: [{ name: 'tenant-registry' }],
+          resources: { requests: { cpu: '250m', memory: '256Mi' }, limits: { memory: '1Gi' } },
+          nodeSelector: { 'kubernetes.io/os': 'linux' },
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['sso'] }] }],
+              },
+            },
+          },
+          podLabels: { team: 'helpdesk' },
+          podAnnotations: { 'sidecar.istio.io/inject': 'false' },
+          priorityClassName: 'sso-critical',
+        },
+      },
+    });
+    const portal = await eventually(() => deployment('pods-portal'), 'the portal Deployment');
+    const pod = portal.spec!.template.spec!;
+    expect(pod.imagePullSecrets).to.deep.equal([{ name: 'tenant-registry' }]);
+    expect(pod.containers[0]?.resources).to.deep.equal({
+      requests: { cpu: '250m', memory: '256Mi' },
+      limits: { memory: '1Gi' },
+    });
+    expect(pod.nodeSelector).to.deep.equal({ 'kubernetes.io/os': 'linux' });
+    expect(pod.tolerations).to.deep.equal(settings.podDefaults!.tolerations);
+    expect(
+      pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms,
+    ).to.have.length(1);
+    expect(pod.priorityClassName).to.equal('sso-critical');
+    expect(portal.spec?.template.metadata?.labels).to.include({
+      team: 'helpdesk',
+      'app.kubernetes.io/component': 'portal',
+    });
+    expect(portal.spec?.template.metadata?.annotations).to.include({ 'sidecar.istio.io/inject': 'false' });
+    const broker = (await eventually(() => deployment('pods-broker'), 'the broker Deployment')).spec!
+      .template;
+    expect(broker.spec?.imagePullSecrets).to.deep.equal([{ name: 'cluster-registry' }]);
+    expect(broker.metadata?.labels).to.include({ team: 'platform' });
+
+    // What the server stored matches what the operator wants: a resync writes nothing.
+    await quiet();
+    const writesBefore = client.writes;
+    controller.queue.add(`${namespace}/pods`);
+    await quiet();
+    expect(client.writes - writesBefore).to.equal(0);
+  });
+});
