@@ -17,8 +17,18 @@ const TENANT = 'acme';
 const SERVICE_ACCOUNT = { email: 'portal-bot@acme.test', apiToken: 'dev-api-token' };
 const DEMO_LOGINS = ['alice@acme.test (admin)', 'bob@acme.test', 'carol@partner.test (new customer)'];
 export const READY_LINE = 'jsm-sso dev stack ready: ';
+/** Desk ids fixed in dev/jsm-emulator/default-seed.yaml. */
+const DEFAULT_SEED_DESKS = { itHelp: '1', hr: '2' };
+/**
+ * Which desks a new customer joins: staff (acme.test) both, a partner (partner.test, carol) IT Help
+ * only, never HR. With another seed the desks are unknown, so there are no rules (every desk).
+ */
+const DEFAULT_SEED_PROVISIONING_RULES = [
+  { emailDomain: 'acme.test', serviceDeskIds: [DEFAULT_SEED_DESKS.itHelp, DEFAULT_SEED_DESKS.hr] },
+  { emailDomain: 'partner.test', serviceDeskIds: [DEFAULT_SEED_DESKS.itHelp] },
+];
 
-interface Ports {
+export interface Ports {
   emulator: number;
   idp: number;
   broker: number;
@@ -64,7 +74,12 @@ export async function run(argv: string[]): Promise<void> {
   const redisUrl = process.env['REDIS_URL'] || undefined;
   await writeSecrets(join(dir, 'secrets'), clientSecret, redisUrl);
   const configPath = join(dir, 'tenant.yaml');
-  writeFileSync(configPath, stringify(tenantDocument(ports, redisUrl !== undefined)));
+  writeFileSync(
+    configPath,
+    stringify(
+      tenantDocument(ports, { withRedis: redisUrl !== undefined, defaultSeed: values['seed'] === undefined }),
+    ),
+  );
 
   const children: { name: string; child: ChildProcess }[] = [];
   let stopping = false;
@@ -213,7 +228,8 @@ async function writeSecrets(root: string, clientSecret: string, redisUrl: string
   if (redisUrl) write(`${TENANT}-redis`, 'url', redisUrl);
 }
 
-function tenantDocument(ports: Ports, withRedis: boolean) {
+/** The dev stack's tenant (exported for the tests that hold it to its promises). */
+export function tenantDocument(ports: Ports, options: { withRedis: boolean; defaultSeed: boolean }) {
   return {
     apiVersion: 'jsm-sso.io/v1alpha1',
     kind: 'JsmSsoTenant',
@@ -251,8 +267,9 @@ function tenantDocument(ports: Ports, withRedis: boolean) {
         siteUrl: `http://127.0.0.1:${ports.emulator}`,
         credentialsSecretRef: { name: `${TENANT}-atlassian` },
         organizationMappings: [],
+        ...(options.defaultSeed ? { provisioningRules: DEFAULT_SEED_PROVISIONING_RULES } : {}),
       },
-      ...(withRedis ? { redis: { urlSecretRef: { name: `${TENANT}-redis` } } } : {}),
+      ...(options.withRedis ? { redis: { urlSecretRef: { name: `${TENANT}-redis` } } } : {}),
     },
   };
 }

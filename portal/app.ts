@@ -14,6 +14,7 @@ import { ActivityLog } from './activity.js';
 import { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import type { TransportOptions } from './atlassian/http.js';
+import { auditLog } from './audit.js';
 import { Catalogue } from './catalogue.js';
 import { cookiePolicy, parseCookies } from './cookies.js';
 import { securityHeaders } from './http/security.js';
@@ -191,6 +192,7 @@ function buildServices(
         allowLicensedUsers: spec.portal.access?.allowLicensedUsers ?? false,
         logger,
       }),
+      auditLog(logger),
     ),
     activity: new ActivityLog(store),
     sessions: new SessionStore(store, timeouts, signingKeyPem),

@@ -11,6 +11,7 @@ import type { AccountGuard } from './account-guard.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import type { PlatformUserDTO, UserDTO } from './atlassian/types.js';
+import type { Audit } from './audit.js';
 import { type Customer, isAccountId } from './visibility.js';
 
 export interface AssertedPerson {
@@ -65,6 +66,28 @@ export function mappedOrganizations(
   return { wanted, managed };
 }
 
+/**
+ * Desks a customer joins when the portal provisions it: those of every matching provisioning rule
+ * (a rule matches when each condition it sets matches), or every portal desk when there are no rules.
+ * Only the portal's own desks: a rule cannot reach a desk the portal does not serve.
+ */
+export function desksForNewCustomer(
+  rules: AtlassianSpec['provisioningRules'],
+  person: Pick<AssertedPerson, 'email' | 'groups'>,
+  portalDeskIds: readonly string[],
+): string[] {
+  if (rules === undefined) return [...portalDeskIds];
+  const domain = person.email.split('@')[1] ?? '';
+  const matching = rules.filter(
+    (r) =>
+      (r.emailDomain !== undefined || r.idpGroup !== undefined) &&
+      (r.emailDomain === undefined || r.emailDomain === domain) &&
+      (r.idpGroup === undefined || person.groups.includes(r.idpGroup)),
+  );
+  const wanted = new Set(matching.flatMap((r) => r.serviceDeskIds));
+  return portalDeskIds.filter((id) => wanted.has(id));
+}
+
 const sameEmail = (user: UserDTO, email: string) =>
   typeof user.emailAddress === 'string' &&
   user.emailAddress.toLowerCase() === email &&
@@ -75,12 +98,20 @@ export class CustomerResolver {
   readonly #atlassian: AtlassianSpec;
   readonly #portal: PortalSpec;
   readonly #guard: AccountGuard;
+  readonly #audit: Audit;
 
-  constructor(client: AtlassianClient, atlassian: AtlassianSpec, portal: PortalSpec, guard: AccountGuard) {
+  constructor(
+    client: AtlassianClient,
+    atlassian: AtlassianSpec,
+    portal: PortalSpec,
+    guard: AccountGuard,
+    audit: Audit,
+  ) {
     this.#client = client;
     this.#atlassian = atlassian;
     this.#portal = portal;
     this.#guard = guard;
+    this.#audit = audit;
   }
 
   async #find(
@@ -109,6 +140,7 @@ export class CustomerResolver {
     this.#guard.checkEmail(person.email);
     const provision = (this.#atlassian.customerProvisioning ?? 'createOnFirstLogin') === 'createOnFirstLogin';
     let found = await this.#find(person.email, deskIds);
+    let createdHere = false;
     if (!found) {
       if (!provision) {
         throw new JsmSsoError('PORTAL_CUSTOMER_UNKNOWN', 'this help center does not know your account yet', {
@@ -116,8 +148,8 @@ export class CustomerResolver {
         });
       }
       try {
-        const created = await this.#client.createCustomer(person.email, person.displayName);
-        found = { user: created, inDesk: false };
+        found = { user: await this.#client.createCustomer(person.email, person.displayName), inDesk: false };
+        createdHere = true;
       } catch (err) {
         // Someone (another replica, an agent) created it meanwhile: use theirs.
         if (!(err instanceof AtlassianError && err.code === 'ATLASSIAN_CONFLICT')) throw err;
@@ -128,10 +160,14 @@ export class CustomerResolver {
     const { user } = found;
     if (!isAccountId(user.accountId))
       throw new JsmSsoError('PORTAL_ACCOUNT_INVALID', 'unexpected account id', { status: 502 });
+    if (createdHere) this.#audit({ action: 'customer_created', accountId: user.accountId });
     // Before anything is changed for this account (desks, organizations) or a session is made.
     await this.#guard.check(user);
     if (!found.inDesk && provision) {
-      for (const deskId of deskIds) await this.#client.addCustomersToDesk(deskId, [user.accountId]);
+      const joining = desksForNewCustomer(this.#atlassian.provisioningRules, person, deskIds);
+      for (const deskId of joining) await this.#client.addCustomersToDesk(deskId, [user.accountId]);
+      if (joining.length > 0)
+        this.#audit({ action: 'desks_joined', accountId: user.accountId, serviceDeskIds: joining });
     }
     const organizationIds = await this.#syncOrganizations(user.accountId, person);
     return {
@@ -148,12 +184,14 @@ export class CustomerResolver {
     for (const id of wanted) {
       if (!current.has(id)) {
         await this.#client.addToOrganization(id, [accountId]);
+        this.#audit({ action: 'organization_joined', accountId, organizationId: id });
         current.add(id);
       }
     }
     for (const id of managed) {
       if (!wanted.has(id) && current.has(id)) {
         await this.#client.removeFromOrganization(id, [accountId]);
+        this.#audit({ action: 'organization_left', accountId, organizationId: id });
         current.delete(id);
       }
     }

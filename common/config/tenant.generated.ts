@@ -568,9 +568,33 @@ export interface AtlassianSpec {
    */
   serviceDeskIds?: string[];
   /**
-   * `createOnFirstLogin` creates the JSM customer on first sign-in and adds it to the service desks; `existingOnly` refuses people Atlassian does not know.
+   * `createOnFirstLogin` creates the JSM customer on first sign-in and adds it to service desks (all the portal's, or those `provisioningRules` give); `existingOnly` refuses people Atlassian does not know.
    */
   customerProvisioning: 'createOnFirstLogin' | 'existingOnly';
+  /**
+   * Which service desks a customer joins when the portal creates it (or finds an Atlassian account that is a customer of none of the portal's desks). A customer joins the desks of every rule that matches; when no rule matches, none (the customer can still sign in). Absent: every desk of the portal. Desks outside the portal's `serviceDeskIds` are ignored. Existing desk memberships are never changed.
+   *
+   * @maxItems 100
+   *
+   * Items: One rule; set emailDomain, idpGroup or both (both must then match).
+   */
+  provisioningRules?: {
+    /**
+     * E-mail domain (after the @, lower case) the customer's address must have.
+     */
+    emailDomain?: string;
+    /**
+     * IdP group (the `groups` SAML attribute) the customer must be in.
+     */
+    idpGroup?: string;
+    /**
+     * Service desks a matching customer joins.
+     *
+     * @minItems 1
+     * @maxItems 200
+     */
+    serviceDeskIds: [string, ...string[]];
+  }[];
   /**
    * Customers are added to (and removed from) JSM organizations by e-mail domain or IdP group.
    *

@@ -1,0 +1,16 @@
+// Audit lines for what the portal changes at Atlassian about a person (their account, desk and
+// organization memberships). One structured line each (`event: portal.audit`, a stable `action`),
+// naming the person by accountId only: never an e-mail or a display name.
+import type { Logger } from '../common/log.js';
+
+export type AuditEvent =
+  | { action: 'customer_created'; accountId: string }
+  | { action: 'desks_joined'; accountId: string; serviceDeskIds: string[] }
+  | { action: 'organization_joined'; accountId: string; organizationId: string }
+  | { action: 'organization_left'; accountId: string; organizationId: string };
+
+export type Audit = (event: AuditEvent) => void;
+
+export function auditLog(logger: Logger): Audit {
+  return (event) => logger.info({ event: 'portal.audit', ...event }, `audit: ${event.action}`);
+}
