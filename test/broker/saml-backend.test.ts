@@ -91,6 +91,35 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
       .and.include('ForceAuthn="true"');
   });
 
+  it("keeps the query of an SSO URL such as Google Workspace's ?idpid= and signs only the SAML parameters", async () => {
+    const ssoUrl = 'https://accounts.google.com/o/saml2/idp?idpid=C01abc234';
+    const google = createSamlBackend({
+      idp: {
+        name: 'google',
+        saml: {
+          entityId: 'https://accounts.google.com/o/saml2?idpid=C01abc234',
+          ssoUrl,
+          certificates: [spKey().certPem],
+        },
+        attributeMapping: {},
+      },
+      brokerUrl: BROKER,
+      spSigningKeyPem: spKey().keyPem,
+      spCertPem: spKey().certPem,
+      store,
+    });
+    const { redirectUrl, requestId } = await google.startLogin({ flowId: 'flow-g' });
+    expect(redirectUrl.startsWith(`${ssoUrl}&SAMLRequest=`), redirectUrl).to.equal(true);
+    expect(new URL(redirectUrl).searchParams.get('idpid')).to.equal('C01abc234');
+    const message = verifyRedirectSignature(new URL(redirectUrl).search.slice(1), 'SAMLRequest', [
+      spKey().certPem,
+    ]);
+    expect(message.relayState).to.equal('flow-g');
+    expect(message.xml)
+      .to.include(`ID="${requestId}"`)
+      .and.include(`Destination="${ssoUrl.replace('&', '&amp;')}"`);
+  });
+
   it('refuses a Response replayed to a second login', async () => {
     const { samlResponse, requestId } = await loginResponse();
     await backend.handleAcs(samlResponse, 'flow-1', { upstreamRequestId: requestId });
