@@ -1,0 +1,119 @@
+// The image `npm run image` builds (.ci/image.sh): production files only, labelled, with an SBOM,
+// and running as a non-root user on a read-only root filesystem.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { packageRoot } from '../../common/paths.js';
+import {
+  type ImageContents,
+  imageArchive,
+  readImage,
+  runContainer,
+  unpackBundle,
+} from '../../testkit/oci-image.js';
+
+const root = packageRoot();
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  version: string;
+  license: string;
+  repository: { url: string };
+};
+
+describe('the OCI image', function () {
+  this.timeout(900_000);
+  let archive: string;
+  let image: ImageContents & { close(): void };
+
+  before(async () => {
+    archive = await imageArchive();
+    image = await readImage(archive);
+  });
+  after(() => image?.close());
+
+  it('holds the runtime build and nothing of the dev stack, tests, benchmarks or scripts', () => {
+    const app = image.files.filter((f) => f.startsWith('app/'));
+    expect(app).to.include.members([
+      'app/dist/cli/main.js',
+      'app/dist/broker/cli.js',
+      'app/dist/portal/cli.js',
+    ]);
+    expect(app).to.include('app/dist/operator/cli.js');
+    expect(app).to.include('app/crds/jsmssotenant.yaml');
+    const own = app.filter((f) => !f.startsWith('app/node_modules/'));
+    const forbidden = own.filter((f) =>
+      /^app\/(dist\/)?(dev|test|testkit|bench|scripts)(\/|$)|\.test\.js$|\.ts$|\.map$/.test(f),
+    );
+    expect(forbidden).to.deep.equal([]);
+    expect(
+      own
+        .filter((f) => f.startsWith('app/dist/'))
+        .every((f) => /^app\/dist\/(cli|common|broker|portal|operator)(\/|$)/.test(f)),
+    ).to.equal(true);
+  });
+
+  it('holds no development dependency', () => {
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
+    const devOnly = Object.entries(lock.packages)
+      .filter(([path, entry]) => path && entry.dev)
+      .map(([path]) => `app/${path}`);
+    expect(devOnly).to.include.members([
+      'app/node_modules/mocha',
+      'app/node_modules/oidc-provider',
+      'app/node_modules/samlify',
+    ]);
+    const present = new Set(image.files);
+    expect(devOnly.filter((path) => present.has(path))).to.deep.equal([]);
+    expect(present.has('app/node_modules/express')).to.equal(true);
+  });
+
+  it('runs as the numeric non-root user 10001', () => {
+    expect(image.config.User).to.equal('10001:10001');
+    expect(image.config.Entrypoint).to.deep.equal(['/usr/local/bin/node', '/app/dist/cli/main.js']);
+  });
+
+  it('carries the OCI labels: version, revision, source, licence', () => {
+    const labels = image.config.Labels ?? {};
+    expect(labels['org.opencontainers.image.version']).to.equal(pkg.version);
+    expect(labels['org.opencontainers.image.source']).to.equal(pkg.repository.url);
+    expect(labels['org.opencontainers.image.licenses']).to.equal(pkg.license);
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    expect(labels['org.opencontainers.image.revision']).to.match(new RegExp(`^${head}(-dirty)?$`));
+  });
+
+  it('ships an SPDX SBOM of its npm packages, Debian packages and Node.js', async () => {
+    const sbom = JSON.parse(await image.readFile('app/sbom.spdx.json')) as {
+      spdxVersion: string;
+      packages: { name: string; versionInfo: string }[];
+    };
+    expect(sbom.spdxVersion).to.equal('SPDX-2.3');
+    const names = sbom.packages.map((p) => p.name);
+    expect(names).to.include.members(['express', 'libc6', 'libstdc++6', 'node']);
+    expect(names).to.not.include('mocha');
+    const node = sbom.packages.find((p) => p.name === 'node')!;
+    expect(node.versionInfo).to.match(/^22\./);
+  });
+
+  it('starts as uid 10001 on a read-only root filesystem and answers --help', async () => {
+    const bundle = await unpackBundle(archive);
+    try {
+      const probe = runContainer(bundle, {
+        args: [
+          '/usr/local/bin/node',
+          '-e',
+          "let w='writable';try{require('fs').writeFileSync('/app/x','')}catch(e){w=e.code}console.log(process.getuid(),process.getgid(),w)",
+        ],
+      });
+      expect(await probe.exited, probe.output()).to.equal(0);
+      expect(probe.output().trim()).to.equal('10001 10001 EROFS');
+      const help = runContainer(bundle, { args: ['/usr/local/bin/node', '/app/dist/cli/main.js', '--help'] });
+      expect(await help.exited, help.output()).to.equal(0);
+      expect(help.output()).to.match(/operator.*\n.*broker.*\n.*portal/);
+      expect(help.output()).to.not.include('dev ');
+    } finally {
+      bundle.remove();
+    }
+  });
+});

@@ -1,0 +1,166 @@
+// The jsm-sso OCI image for tests: built by `npm run image` (.ci/image.sh) unless JSM_SSO_IMAGE names
+// an oci-archive already, read layer by layer, and unpacked into runc bundles that run it as a
+// container runtime would (the image's user, a read-only root filesystem).
+import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { packageRoot } from '../common/paths.js';
+
+const run = promisify(execFile);
+
+export interface ImageConfig {
+  User?: string;
+  Entrypoint?: string[];
+  Cmd?: string[];
+  Env?: string[];
+  WorkingDir?: string;
+  Labels?: Record<string, string>;
+}
+
+export interface ImageContents {
+  config: ImageConfig;
+  /** Every path of every layer, without a leading `./` or `/`. */
+  files: string[];
+  /** Reads one file from the layer that last wrote it. */
+  readFile(path: string): Promise<string>;
+}
+
+let built: Promise<string> | undefined;
+
+/** The image's oci-archive: $JSM_SSO_IMAGE, else `npm run image` (cached layers make a rebuild quick). */
+export function imageArchive(): Promise<string> {
+  const given = process.env['JSM_SSO_IMAGE'];
+  if (given) return Promise.resolve(given);
+  built ??= run('bash', [join(packageRoot(), '.ci', 'image.sh')], {
+    cwd: packageRoot(),
+    maxBuffer: 64 * 1024 * 1024,
+  }).then(({ stdout }) => stdout.trim().split('\n').pop()!);
+  return built;
+}
+
+/** The image's configuration and file list, read from the archive's manifest and layer blobs. */
+export async function readImage(archive: string): Promise<ImageContents & { close(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-image-'));
+  await run('tar', ['-xf', archive, '-C', dir]);
+  const blob = (digest: string) => join(dir, 'blobs', ...digest.split(':'));
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as {
+    manifests: { digest: string }[];
+  };
+  const manifest = JSON.parse(readFileSync(blob(index.manifests[0]!.digest), 'utf8')) as {
+    config: { digest: string };
+    layers: { digest: string }[];
+  };
+  const config = (JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8')) as { config: ImageConfig })
+    .config;
+  const layerFiles: string[][] = [];
+  for (const layer of manifest.layers) {
+    const { stdout } = await run('tar', ['-tzf', blob(layer.digest)], { maxBuffer: 256 * 1024 * 1024 });
+    layerFiles.push(stdout.split('\n').filter(Boolean).map(normalise));
+  }
+  return {
+    config,
+    files: layerFiles.flat(),
+    async readFile(path: string) {
+      for (let i = manifest.layers.length - 1; i >= 0; i--) {
+        const member = layerFiles[i]!.includes(path) ? path : undefined;
+        if (!member) continue;
+        const { stdout } = await run('tar', ['-xzOf', blob(manifest.layers[i]!.digest), member], {
+          maxBuffer: 64 * 1024 * 1024,
+        });
+        return stdout;
+      }
+      throw new Error(`${path} is in no layer of the image`);
+    },
+    close: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+function normalise(path: string): string {
+  return path.replace(/^\.?\//, '').replace(/\/$/, '');
+}
+
+export interface Bundle {
+  dir: string;
+  remove(): void;
+}
+
+/** Unpacks the image into a runc bundle (rootfs + the runtime spec umoci derives from the image). */
+export async function unpackBundle(archive: string): Promise<Bundle> {
+  const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-bundle-'));
+  await run('skopeo', ['copy', '--quiet', `oci-archive:${archive}`, `oci:${join(dir, 'oci')}:image`]);
+  await run('umoci', ['unpack', '--image', `${join(dir, 'oci')}:image`, join(dir, 'bundle')]);
+  return { dir: join(dir, 'bundle'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface ContainerSpec {
+  /** The container's process: args replace the image's entrypoint + cmd when given. */
+  args?: string[];
+  env?: Record<string, string>;
+  /** Host folders bind-mounted read-only (as Secret and ConfigMap volumes are). */
+  readOnlyMounts?: { source: string; destination: string }[];
+  /** Writable scratch folders (emptyDir). */
+  tmpfs?: string[];
+  /** Share the host's network namespace, so its servers listen on the host's loopback. */
+  hostNetwork?: boolean;
+}
+
+export interface Container {
+  id: string;
+  output(): string;
+  exited: Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+let sequence = 0;
+
+/** Starts the bundle under runc with a read-only root filesystem, as the image's user. */
+export function runContainer(bundle: Bundle, spec: ContainerSpec): Container {
+  const path = join(bundle.dir, 'config.json');
+  const oci = JSON.parse(readFileSync(path, 'utf8')) as {
+    root: { readonly?: boolean };
+    process: { args: string[]; env: string[]; terminal: boolean };
+    mounts: { destination: string; type: string; source: string; options: string[] }[];
+    linux: { namespaces: { type: string }[] };
+  };
+  oci.root.readonly = true;
+  oci.process.terminal = false;
+  if (spec.args) oci.process.args = spec.args;
+  oci.process.env = [...oci.process.env, ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`)];
+  for (const mount of spec.readOnlyMounts ?? []) {
+    oci.mounts.push({
+      destination: mount.destination,
+      type: 'bind',
+      source: mount.source,
+      options: ['rbind', 'ro'],
+    });
+  }
+  for (const destination of spec.tmpfs ?? []) {
+    oci.mounts.push({
+      destination,
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'nodev', 'mode=1777'],
+    });
+  }
+  if (spec.hostNetwork) oci.linux.namespaces = oci.linux.namespaces.filter((ns) => ns.type !== 'network');
+  writeFileSync(path, JSON.stringify(oci));
+  const id = `jsm-sso-test-${process.pid}-${++sequence}`;
+  const child = spawn('runc', ['run', '--bundle', bundle.dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    id,
+    output: () => output,
+    exited,
+    async kill() {
+      if (child.exitCode !== null) return;
+      await run('runc', ['kill', id, 'KILL']).catch(() => undefined);
+      await exited;
+      await run('runc', ['delete', '--force', id]).catch(() => undefined);
+    },
+  };
+}
