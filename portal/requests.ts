@@ -133,17 +133,27 @@ export class RequestService {
   /**
    * The request if this customer may see it, else NotVisibleError (also for keys that do not
    * exist). The facts are gathered from Atlassian and the decision is canSee's.
+   *
+   * "Does not exist" and "exists but not yours" must not be told apart by timing: both take the
+   * same path at the same cost. The gate is one search restricted by ownership (the list's own JQL
+   * narrowed to this key), sent together with the request fetch, and both are awaited whatever
+   * their outcome before anything is decided. Only a request the gate lets through costs more.
    */
   async visible(customer: Customer, issueKey: string): Promise<VisibleRequest> {
     if (!ISSUE_KEY.test(issueKey)) throw new NotVisibleError();
     const desks = await this.#catalogue.deskRefs();
-    let request: CustomerRequestDTO;
-    try {
-      request = await this.#client.request(issueKey);
-    } catch (err) {
+    const [listed, fetched] = await Promise.allSettled([
+      this.#listedFor(customer, desks, issueKey),
+      this.#client.request(issueKey),
+    ]);
+    if (listed.status === 'rejected') throw listed.reason;
+    if (!listed.value) throw new NotVisibleError();
+    if (fetched.status === 'rejected') {
+      const err: unknown = fetched.reason;
       if (err instanceof AtlassianError && err.code === 'ATLASSIAN_NOT_FOUND') throw new NotVisibleError();
       throw err;
     }
+    const request = fetched.value;
     const desk = desks.find((d) => d.serviceDeskId === request.serviceDeskId);
     // A request reached through a moved key answers with another key: treat as not found.
     if (!desk || request.issueKey !== issueKey) throw new NotVisibleError();
@@ -169,6 +179,20 @@ export class RequestService {
     facts.organizationIds = organizationIds;
     if (!canSee(customer, facts, desks)) throw new NotVisibleError();
     return { request, facts, desk, mayAct: canAct(customer, facts, desks) };
+  }
+
+  /** Whether the list of requests this customer may see holds this key: the gate of `visible`. */
+  async #listedFor(customer: Customer, desks: readonly DeskRef[], issueKey: string): Promise<boolean> {
+    const jql = visibleRequestsJql(customer, desks, { ownership: 'all', status: 'all', issueKey });
+    if (!jql) return false;
+    try {
+      const found = await this.#client.searchJql(jql, ['project'], 1);
+      return found.issues.some((issue) => issue.key === issueKey);
+    } catch (err) {
+      // Jira answers 400 to JQL naming an issue key that does not exist: that is "not listed".
+      if (err instanceof AtlassianError && err.code === 'ATLASSIAN_VALIDATION') return false;
+      throw err;
+    }
   }
 
   /** The customer's organizations the request is shared with (all of them, or none). */

@@ -46,6 +46,8 @@ export interface RequestFilters {
   search?: string;
   /** Restrict to one of the portal's desks. */
   serviceDeskId?: string;
+  /** Restrict to one request (the detail pages' ownership check). */
+  issueKey?: string;
 }
 
 const ACCOUNT_ID = /^[A-Za-z0-9:_-]{1,128}$/;
@@ -157,6 +159,7 @@ export function visibleRequestsJql(
   if (filters.status === 'closed') clauses.push('statusCategory = Done');
   const text = sanitizeSearchText(filters.search);
   if (text) clauses.push(`text ~ "${text}"`);
+  if (filters.issueKey !== undefined) clauses.push(`issuekey = ${quoted(filters.issueKey, isIssueKey)}`);
   return `${clauses.join(' AND ')} ORDER BY created DESC`;
 }
 
@@ -183,3 +186,7 @@ export function createdRequestJql(customer: Customer, projectId: string, marker:
 }
 
 export const ISSUE_KEY = /^[A-Z][A-Z0-9_]{0,49}-[0-9]{1,18}$/;
+
+function isIssueKey(value: string): boolean {
+  return ISSUE_KEY.test(value);
+}

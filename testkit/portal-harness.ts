@@ -16,7 +16,11 @@ import { createLogger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { inflateRedirectPayload } from '../common/saml/deflate.js';
 import { signEnveloped } from '../common/saml/index.js';
-import { type RunningJsmEmulator, startJsmEmulator } from '../dev/jsm-emulator/emulator.js';
+import {
+  type JsmEmulatorOptions,
+  type RunningJsmEmulator,
+  startJsmEmulator,
+} from '../dev/jsm-emulator/emulator.js';
 import { createPortalApp, type PortalApp } from '../portal/app.js';
 import type { Exchange } from '../portal/atlassian/http.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
@@ -49,13 +53,14 @@ export function reasons(h: Harness, from = 0): string[] {
 }
 
 export interface HarnessOptions {
+  emulator?: JsmEmulatorOptions;
   spec?: Record<string, unknown>;
   portal?: Record<string, unknown>;
   atlassian?: Record<string, unknown>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const emulator = await startJsmEmulator({});
+  const emulator = await startJsmEmulator(options.emulator ?? {});
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

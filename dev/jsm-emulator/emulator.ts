@@ -20,6 +20,15 @@ export interface JsmEmulatorOptions {
   faults?: FaultRule[];
   /** Serve the HTTP control API under `/__emulator/` (dev mode only; never on by default). */
   devControl?: boolean;
+  /** Told of every API call once answered (tests count what a client asked). */
+  onCall?: (call: EmulatorCall) => void;
+}
+
+export interface EmulatorCall {
+  method: string;
+  /** Path without the query. */
+  path: string;
+  status: number;
 }
 
 export interface JsmEmulator {
@@ -53,6 +62,14 @@ export function createJsmEmulator(options: JsmEmulatorOptions = {}): JsmEmulator
 
   if (options.devControl) app.use('/__emulator', controlRoutes(emulator));
 
+  const { onCall } = options;
+  if (onCall) {
+    app.use((req, res, next) => {
+      const { method, path } = req;
+      res.on('finish', () => onCall({ method, path, status: res.statusCode }));
+      next();
+    });
+  }
   app.use(async (req, res, next) => {
     const rule = faults.take(req.method, req.path);
     if (rule && (await applyFault(rule, req, res))) return;
