@@ -18,6 +18,8 @@ export interface PortalWeb {
   pageContext(res: Response): PageContext;
   send(res: Response, page: SafeHtml, status?: number): void;
   refuse(res: Response, status: number, reason: string, title: string, message: string): void;
+  /** Logs and counts a refusal whose answer is a page of its own (a form shown again with errors). */
+  noteRefusal(status: number, reason: string, title: string): void;
   /** The signed-in session (only after `signedIn`). */
   session(res: Response): Session;
   signedIn(req: Request, res: Response, next: NextFunction): void;
@@ -44,9 +46,12 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
   const send = (res: Response, page: SafeHtml, status = 200) => {
     res.status(status).type('html').send(page.value);
   };
-  const refuse = (res: Response, status: number, reason: string, title: string, message: string) => {
+  const noteRefusal = (status: number, reason: string, title: string) => {
     logger.warn({ event: 'portal.refused', reason, status }, title);
     telemetry.refused(reason);
+  };
+  const refuse = (res: Response, status: number, reason: string, title: string, message: string) => {
+    noteRefusal(status, reason, title);
     send(res, messagePage(pageContext(res), title, message), status);
   };
   const session = (res: Response) => res.locals['session'] as Session;
@@ -66,6 +71,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
     pageContext,
     send,
     refuse,
+    noteRefusal,
     session,
     signedIn(req, res, next) {
       if (res.locals['session']) return next();

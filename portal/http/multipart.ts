@@ -42,14 +42,22 @@ export function cleanFilename(name: string): string {
   return replaceControlCharacters(base, '').replace(/"/g, '').slice(-180) || 'file';
 }
 
+export interface MultipartForm {
+  fields: Record<string, string | string[]>;
+  files: UploadedFile[];
+  /**
+   * Set when a file was too large, one too many, or of a type not on the list
+   * (PORTAL_UPLOAD_TOO_LARGE / _TOO_MANY / _TYPE). The fields are still all read, so the form can be
+   * shown again with everything the customer typed; `files` is then empty.
+   */
+  refused?: JsmSsoError;
+}
+
 /**
- * Reads a multipart/form-data body into fields and files, refusing files that are too large, too
- * many, or of a type not on the list (PORTAL_UPLOAD_TOO_LARGE / _TOO_MANY / _TYPE).
+ * Reads a multipart/form-data body into fields and files. A refused file does not end the reading
+ * (see `refused`); only a body that is not valid multipart does (PORTAL_FORM_INVALID).
  */
-export function readMultipart(
-  req: Request,
-  limits: MultipartLimits,
-): Promise<{ fields: Record<string, string | string[]>; files: UploadedFile[] }> {
+export function readMultipart(req: Request, limits: MultipartLimits): Promise<MultipartForm> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -123,7 +131,7 @@ export function readMultipart(
     parser.on('error', (cause) =>
       reject(new JsmSsoError('PORTAL_FORM_INVALID', 'the form could not be read', { cause })),
     );
-    parser.on('close', () => (failure ? reject(failure) : resolve({ fields, files })));
+    parser.on('close', () => resolve(failure ? { fields, files: [], refused: failure } : { fields, files }));
     req.pipe(parser);
   });
 }

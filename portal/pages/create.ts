@@ -3,8 +3,7 @@ import type { Desk } from '../catalogue.js';
 import { fieldKind, inputName, type Submitted } from '../form.js';
 import { html, type SafeHtml, seg } from '../html.js';
 import { csrfField, layout, type PageContext } from './layout.js';
-
-const ALLOWED_UPLOADS = '.png,.jpg,.jpeg,.gif,.pdf,.txt,.csv,.log,.json,.zip,.docx,.xlsx,.pptx';
+import { ACCEPTED_UPLOADS } from './uploads.js';
 
 function control(field: RequestTypeFieldDTO, submitted: Submitted, error: string | undefined): SafeHtml {
   const name = inputName(field);
@@ -76,7 +75,7 @@ function control(field: RequestTypeFieldDTO, submitted: Submitted, error: string
       input = html`<input type="text" id="${id}" name="${name}" value="${value}" placeholder="label-one label-two"${aria}>`;
       break;
     case 'attachment':
-      input = html`<input type="file" id="${id}" name="attachment" multiple accept="${ALLOWED_UPLOADS}"${aria}>`;
+      input = html`<input type="file" id="${id}" name="attachment" multiple accept="${ACCEPTED_UPLOADS}"${aria}>`;
       break;
     case 'unsupported':
       return html`<p class="muted">${field.name}: this field is filled in by the help desk.</p>`;

@@ -14,6 +14,7 @@ import type { RequestSummary } from '../requests.js';
 import type { Ownership, StatusFilter } from '../visibility.js';
 import { approvalsSection } from './approvals.js';
 import { csrfField, formatDate, layout, type PageContext, statusLozenge } from './layout.js';
+import { ACCEPTED_UPLOADS } from './uploads.js';
 
 const OWNERSHIP_LABELS: Record<Ownership, string> = {
   all: 'Any',
@@ -94,6 +95,8 @@ export interface DetailView {
   csrf: string;
   notice?: string | undefined;
   error?: string | undefined;
+  /** Shown beside the file input (a refused or missing file). */
+  uploadError?: string | undefined;
 }
 
 function fieldText(value: unknown): string {
@@ -152,7 +155,9 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
         ${
           v.mayAct
             ? html`<form method="post" action="${action('attachment')}" enctype="multipart/form-data">${csrfField(v.csrf)}
-          <label for="att-file">Attach a file (up to 10 MB)</label><input id="att-file" type="file" name="attachment" required>
+          <label for="att-file">Attach a file (up to 10 MB)</label>
+          ${v.uploadError ? html`<div id="att-file-err" class="error" role="alert">${v.uploadError}</div>` : ''}
+          <input id="att-file" type="file" name="attachment" required accept="${ACCEPTED_UPLOADS}"${v.uploadError ? html` aria-invalid="true" aria-describedby="att-file-err"` : ''}>
           <button type="submit">Upload</button>
         </form>`
             : ''

@@ -6,6 +6,7 @@ import { fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '..
 import { readMultipart } from '../http/multipart.js';
 import { createPage } from '../pages/create.js';
 import { deskPage, homePage } from '../pages/help-center.js';
+import { uploadRefusalText } from '../pages/uploads.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
 
@@ -14,7 +15,7 @@ const MAX_UPLOAD_FILES = 5;
 
 export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, catalogue, requests, maxUploadBytes } = services;
-  const { pageContext, send, refuse, signedIn, session, csrfOk, originOk } = web;
+  const { pageContext, send, refuse, noteRefusal, signedIn, session, csrfOk, originOk } = web;
   app.get('/', signedIn, async (req, res, next) => {
     try {
       const desks = await catalogue.desks();
@@ -108,11 +109,22 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
           createPage(pageContext(res), desk, type, fields, { submitted, errors, message, csrf: s.csrf }),
           status,
         );
+      const attachmentField = fields.find((f) => fieldKind(f) === 'attachment' && f.visible !== false);
+      if (form.refused) {
+        // The same form again, with every answer kept and the refusal beside the file input.
+        noteRefusal(form.refused.status, form.refused.code, 'Upload refused');
+        const text = uploadRefusalText(form.refused);
+        render(
+          { ...parsed.errors, [attachmentField?.fieldId ?? 'attachment']: text },
+          'Some details need your attention.',
+          form.refused.status,
+        );
+        return;
+      }
       if (Object.keys(parsed.errors).length > 0) {
         render(parsed.errors, 'Some details need your attention.', 400);
         return;
       }
-      const attachmentField = fields.find((f) => fieldKind(f) === 'attachment' && f.visible !== false);
       if (form.files.length > 0 && !attachmentField) {
         render({}, 'This request type does not take attachments.', 400);
         return;

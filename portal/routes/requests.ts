@@ -8,6 +8,7 @@ import type { UserDTO } from '../atlassian/types.js';
 import { TtlCache } from '../catalogue.js';
 import { readMultipart } from '../http/multipart.js';
 import { type ListState, requestDetailPage, requestsPage } from '../pages/requests.js';
+import { uploadRefusalText } from '../pages/uploads.js';
 import { NotVisibleError } from '../requests.js';
 import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
@@ -17,7 +18,7 @@ import type { PortalWeb } from '../web.js';
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, requests, maxUploadBytes, cacheTtlMs } = services;
-  const { forms, pageContext, send, refuse, signedIn, csrf, csrfOk, originOk, session } = web;
+  const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, originOk, session } = web;
   const OWNERSHIPS: readonly Ownership[] = ['all', 'mine', 'shared', 'approvals', 'organization'];
   const STATUSES: readonly StatusFilter[] = ['open', 'closed', 'all'];
   const pick = <T extends string>(value: unknown, allowed: readonly T[], fallback: T): T =>
@@ -70,7 +71,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   const renderDetail = async (
     res: Response,
     key: string,
-    extra: { notice?: string; error?: string; status?: number } = {},
+    extra: { notice?: string; error?: string; uploadError?: string; status?: number } = {},
   ) => {
     const s = session(res);
     const { request, mayAct } = await requests.visible(s.customer, key);
@@ -116,6 +117,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         csrf: s.csrf,
         notice: extra.notice,
         error: extra.error,
+        uploadError: extra.uploadError,
       }),
       extra.status ?? 200,
     );
@@ -269,9 +271,17 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         throw err;
       }
       if (!csrfOk(req, res, form.fields['_csrf'])) return;
+      if (form.refused) {
+        noteRefusal(form.refused.status, form.refused.code, 'Upload refused');
+        await renderDetail(res, key, {
+          uploadError: uploadRefusalText(form.refused),
+          status: form.refused.status,
+        });
+        return;
+      }
       const file = form.files[0];
       if (!file) {
-        await renderDetail(res, key, { error: 'Choose a file to attach.', status: 400 });
+        await renderDetail(res, key, { uploadError: 'Choose a file to attach.', status: 400 });
         return;
       }
       const temporaryId = await client.attachTemporaryFile(

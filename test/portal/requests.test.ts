@@ -209,6 +209,51 @@ describe('portal requests and visibility', () => {
     expect(mine.body).to.include('Keyboard keys stick');
   });
 
+  it('keeps every answer and explains a refused attachment beside the file input', async () => {
+    const desk = (await alice.text('/desk/1')).body;
+    const typeId = /href="\/desk\/1\/create\/(\d+)"><strong>Report a broken laptop/.exec(desk)![1]!;
+    const form = await alice.text(`/desk/1/create/${typeId}`);
+    const fileInput = /<input type="file" id="(fld-[^"]+)" name="attachment" multiple accept="([^"]+)"/.exec(
+      form.body,
+    );
+    expect(fileInput, 'a file input with an accept filter').to.not.equal(null);
+    expect(fileInput![2]!.split(',')).to.include.members(['.png', '.pdf', '.txt']).and.not.include('.exe');
+    const deviceField =
+      /name="(f_customfield_\d+)"[^>]*><option value="">Select...<\/option><optgroup label="Laptop">/.exec(
+        form.body,
+      )![1]!;
+    const choice = /<option value="(\d+:\d+)"[^>]*>Laptop › ThinkPad X1/.exec(form.body)![1]!;
+    const body = new FormData();
+    body.append('_csrf', csrfOf(form.body));
+    body.append('f_summary', 'Screen flickers <b>after</b> lunch');
+    body.append('f_description', 'Only on battery.\nSecond line.');
+    body.append(deviceField, choice);
+    body.append('attachment', new Blob([new Uint8Array(10)]), 'flicker.exe');
+    const from = h.exchanges.length;
+    const logFrom = h.logs.length;
+    const res = await alice.fetch(`/desk/1/create/${typeId}`, {
+      method: 'POST',
+      body,
+      headers: { origin: h.url },
+    });
+    expect(res.status).to.equal(415);
+    const page = await res.text();
+    expect(page).to.include('<h1>Report a broken laptop</h1>').and.not.include('Upload refused</h1>');
+    expect(page).to.include('value="Screen flickers &lt;b&gt;after&lt;/b&gt; lunch"');
+    expect(page).to.match(/>Only on battery\.\r?\nSecond line\.<\/textarea>/);
+    expect(page).to.match(new RegExp(`<option value="${choice}" selected>`));
+    const id = fileInput![1]!;
+    expect(page).to.include(
+      `<div id="${id}-err" class="error" role="alert">Files of this type cannot be attached (flicker.exe).`,
+    );
+    expect(page).to.include('Accepted types: PNG,').and.include('please choose your files again');
+    expect(page).to.match(
+      new RegExp(`<input type="file" id="${id}"[^>]* aria-describedby="${id}-err" aria-invalid="true"`),
+    );
+    expect(reasons(h, logFrom)).to.include('PORTAL_UPLOAD_TYPE');
+    expect(h.exchanges.slice(from).filter((e) => e.method === 'POST')).to.deep.equal([]);
+  });
+
   it('refuses uploads of a forbidden type or over the size limit', async () => {
     const key = h.keyOf('Printer on 3rd floor jams every morning');
     const token = csrfOf((await alice.text(`/requests/${key}`)).body);
@@ -218,7 +263,17 @@ describe('portal requests and visibility', () => {
       body.append('attachment', new Blob([new Uint8Array(size)]), name);
       return alice.fetch(`/requests/${key}/attachment`, { method: 'POST', body, headers: { origin: h.url } });
     };
-    expect((await upload('run.exe', 10)).status).to.equal(415);
+    const refused = await upload('run.exe', 10);
+    expect(refused.status).to.equal(415);
+    const refusedPage = await refused.text();
+    // The request page again, with the refusal beside the file input: no dead end.
+    expect(refusedPage).to.include(
+      '<div id="att-file-err" class="error" role="alert">Files of this type cannot be attached (run.exe).',
+    );
+    expect(refusedPage).to.include('Printer on 3rd floor jams every morning').and.include('id="att-file"');
+    expect(refusedPage).to.match(
+      /<input id="att-file" type="file" name="attachment" required accept="[^"]*\.pdf[^"]*" aria-invalid="true"/,
+    );
     const body = new FormData();
     body.append('_csrf', token);
     body.append('attachment', new Blob([new Uint8Array(10)]), 'notes.txt');
@@ -228,7 +283,9 @@ describe('portal requests and visibility', () => {
       headers: { origin: 'https://evil.test' },
     });
     expect(crossSite.status).to.equal(403);
-    expect((await upload('huge.txt', 10 * 1024 * 1024 + 1)).status).to.equal(413);
+    const huge = await upload('huge.txt', 10 * 1024 * 1024 + 1);
+    expect(huge.status).to.equal(413);
+    expect(await huge.text()).to.include('role="alert">Files can be at most 10 MB.');
     expect((await upload('notes.txt', 100)).status).to.equal(303);
   });
 
