@@ -1,10 +1,11 @@
-// `npm run gen` step: the Helm chart ships crds/jsmssotenant.yaml byte for byte, so the chart can never
-// install a schema other than the one the types and the docs were generated from.
+// `npm run gen` step: the Helm chart carries crds/jsmssotenant.yaml byte for byte (templates/crd.yaml
+// renders it when crds.enabled), so the chart can never install or upgrade to a schema other than the
+// one the types and the docs were generated from.
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CRD_PATH, packageRoot } from '../common/paths.js';
 
-export const CHART_CRD_PATH = join(packageRoot(), 'charts/jsm-sso/crds/jsmssotenant.yaml');
+export const CHART_CRD_PATH = join(packageRoot(), 'charts/jsm-sso/files/jsmssotenant.crd.yaml');
 
 /** Copies the CRD into the chart; with `check`, only reports whether the copy is current. */
 export function syncChartCrd(check: boolean, from = CRD_PATH, to = CHART_CRD_PATH): boolean {

@@ -24,7 +24,7 @@ describe('Helm chart charts/jsm-sso', function () {
   });
 
   it('ships the CRD identical to crds/jsmssotenant.yaml', () => {
-    expect(readFileSync(join(CHART, 'crds/jsmssotenant.yaml'), 'utf8')).to.equal(
+    expect(readFileSync(join(CHART, 'files/jsmssotenant.crd.yaml'), 'utf8')).to.equal(
       readFileSync(CRD_PATH, 'utf8'),
     );
   });
