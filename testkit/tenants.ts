@@ -212,6 +212,16 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     message: 'must not exceed maxReplicas',
   },
   {
+    rule: 'autoscaling on CPU has a CPU request',
+    mutate: (d) => {
+      d.spec.redis = { urlSecretRef: { name: 'acme-redis' } };
+      d.spec.broker.autoscaling = { maxReplicas: 4 };
+      d.spec.broker.pod = { resources: { requests: { memory: '256Mi' }, limits: { cpu: '2' } } };
+    },
+    path: 'spec.broker.pod.resources',
+    message: 'needs pod.resources.requests.cpu',
+  },
+  {
     rule: 'pod labels never replace the labels the operator selects by',
     mutate: (d) => (d.spec.broker.pod = { podLabels: { 'app.kubernetes.io/instance': 'other' } }),
     path: 'spec.broker.pod.podLabels',

@@ -219,4 +219,32 @@ describe('autoscaling, placement and pod settings against a real API server', fu
     await quiet();
     expect(client.writes - writesBefore).to.equal(0);
   });
+
+  it('reports an affinity the API server refuses in Applied, naming the Deployment and the field', async () => {
+    await createTenant('badaffinity', {
+      broker: {
+        pod: {
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'Sometimes' }] }],
+              },
+            },
+          },
+        },
+      },
+    });
+    const applied = await eventually(async () => {
+      const t = await env.client.get<{
+        status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+      }>(objectPath(KINDS.tenant, namespace, 'badaffinity'));
+      const c = t?.status?.conditions?.find((x) => x.type === 'Applied');
+      return c?.status === 'False' ? c : undefined;
+    }, 'Applied=False');
+    expect(applied.reason).to.equal('ApplyFailed');
+    expect(applied.message)
+      .to.include('Deployment badaffinity-broker')
+      .and.include('nodeAffinity')
+      .and.include('Sometimes');
+  });
 });
