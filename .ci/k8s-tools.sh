@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make kube-apiserver, kube-controller-manager, etcd and helm available for
+# Make kube-apiserver, kube-controller-manager, etcd and helm (and, on request,
+# kube-scheduler and kubelet) available for
 # integration tests, and print the directory holding them on the LAST stdout
 # line (progress goes to stderr):
 #
@@ -10,6 +11,7 @@
 #
 # Sources (no binary downloads; only the Go module proxy and Debian apt):
 #   kube-apiserver, kube-controller-manager  built from module k8s.io/kubernetes
+#   kube-scheduler, kubelet                  (JSM_SSO_WITH_NODE=1) the same way
 #   etcd                                     Debian's etcd-server (symlinked), else
 #                                            built from go.etcd.io/etcd/server/v3
 #   helm                                     built from module helm.sh/helm/v3
@@ -18,6 +20,8 @@
 #   JSM_SSO_TOOLS_DIR   where binaries live   (default /var/cache/jsm-sso/tools)
 #   JSM_SSO_WITH_KCM=0  skip kube-controller-manager (it gives garbage collection
 #                       and namespace deletion; costs a few extra build minutes)
+#   JSM_SSO_WITH_NODE=1 also kube-scheduler and kubelet (a single-node cluster with
+#                       containerd, runc and the CNI plugins from Debian)
 #   JSM_SSO_ETCD_FROM_SOURCE=1  build etcd from Go source even if apt has it
 #   JSM_SSO_GO_CACHE    persistent GOMODCACHE/GOCACHE parent dir; default is a
 #                       temp dir removed afterwards (binaries are what we cache)
@@ -39,6 +43,7 @@ RECIPE=1
 
 TOOLS_DIR=${JSM_SSO_TOOLS_DIR:-/var/cache/jsm-sso/tools}
 WITH_KCM=${JSM_SSO_WITH_KCM:-1}
+WITH_NODE=${JSM_SSO_WITH_NODE:-0}
 PROCS=${JSM_SSO_BUILD_PROCS:-2}
 
 log() { printf '[k8s-tools] %s\n' "$*" >&2; }
@@ -47,7 +52,7 @@ die() { log "ERROR: $*"; exit 1; }
 # Stamp content for each tool; a binary is up to date iff its stamp matches.
 stamp_of() {
   case $1 in
-    kube-apiserver|kube-controller-manager) echo "$K8S_VERSION $STAGING_PINS recipe=$RECIPE" ;;
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubelet) echo "$K8S_VERSION $STAGING_PINS recipe=$RECIPE" ;;
     helm) echo "$HELM_VERSION recipe=$RECIPE" ;;
     etcd) echo "$ETCD_GO_VERSION recipe=$RECIPE" ;; # when built from source
     etcd-debian) echo "debian recipe=$RECIPE" ;;    # symlink to Debian's /usr/bin/etcd
@@ -56,6 +61,7 @@ stamp_of() {
 wanted_tools() {
   echo kube-apiserver etcd helm
   [ "$WITH_KCM" = 1 ] && echo kube-controller-manager
+  [ "$WITH_NODE" = 1 ] && echo kube-scheduler kubelet
   return 0
 }
 up_to_date() { # tool
@@ -130,8 +136,9 @@ install_bin() { # built-file tool
 # ---- kube-apiserver / kube-controller-manager --------------------------------
 build_kubernetes() {
   local need=() t
-  for t in kube-apiserver kube-controller-manager; do
+  for t in kube-apiserver kube-controller-manager kube-scheduler kubelet; do
     [ "$t" = kube-controller-manager ] && [ "$WITH_KCM" != 1 ] && continue
+    { [ "$t" = kube-scheduler ] || [ "$t" = kubelet ]; } && [ "$WITH_NODE" != 1 ] && continue
     up_to_date "$t" || need+=("$t")
   done
   [ ${#need[@]} -gt 0 ] || return 0

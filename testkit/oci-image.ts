@@ -1,5 +1,5 @@
 // The jsm-sso OCI image for tests: built by `npm run image` (.ci/image.sh) unless JSM_SSO_IMAGE names
-// an oci-archive already, read layer by layer, and unpacked into runc bundles that run it as a
+// an oci-archive already, read layer by layer, and unpacked into a runc bundle that runs it as a
 // container runtime would (the image's user, a read-only root filesystem).
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -94,57 +94,23 @@ export async function unpackBundle(archive: string): Promise<Bundle> {
   return { dir: join(dir, 'bundle'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export interface ContainerSpec {
-  /** The container's process: args replace the image's entrypoint + cmd when given. */
-  args?: string[];
-  env?: Record<string, string>;
-  /** Host folders bind-mounted read-only (as Secret and ConfigMap volumes are). */
-  readOnlyMounts?: { source: string; destination: string }[];
-  /** Writable scratch folders (emptyDir). */
-  tmpfs?: string[];
-  /** Share the host's network namespace, so its servers listen on the host's loopback. */
-  hostNetwork?: boolean;
-}
-
-export interface Container {
-  id: string;
+export interface ContainerRun {
   output(): string;
   exited: Promise<number | null>;
-  kill(): Promise<void>;
 }
 
 let sequence = 0;
 
-/** Starts the bundle under runc with a read-only root filesystem, as the image's user. */
-export function runContainer(bundle: Bundle, spec: ContainerSpec): Container {
+/** Runs `args` in the bundle under runc, as the image's user, on a read-only root filesystem. */
+export function runContainer(bundle: Bundle, args: string[]): ContainerRun {
   const path = join(bundle.dir, 'config.json');
   const oci = JSON.parse(readFileSync(path, 'utf8')) as {
     root: { readonly?: boolean };
-    process: { args: string[]; env: string[]; terminal: boolean };
-    mounts: { destination: string; type: string; source: string; options: string[] }[];
-    linux: { namespaces: { type: string }[] };
+    process: { args: string[]; terminal: boolean };
   };
   oci.root.readonly = true;
   oci.process.terminal = false;
-  if (spec.args) oci.process.args = spec.args;
-  oci.process.env = [...oci.process.env, ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`)];
-  for (const mount of spec.readOnlyMounts ?? []) {
-    oci.mounts.push({
-      destination: mount.destination,
-      type: 'bind',
-      source: mount.source,
-      options: ['rbind', 'ro'],
-    });
-  }
-  for (const destination of spec.tmpfs ?? []) {
-    oci.mounts.push({
-      destination,
-      type: 'tmpfs',
-      source: 'tmpfs',
-      options: ['nosuid', 'nodev', 'mode=1777'],
-    });
-  }
-  if (spec.hostNetwork) oci.linux.namespaces = oci.linux.namespaces.filter((ns) => ns.type !== 'network');
+  oci.process.args = args;
   writeFileSync(path, JSON.stringify(oci));
   const id = `jsm-sso-test-${process.pid}-${++sequence}`;
   const child = spawn('runc', ['run', '--bundle', bundle.dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -152,15 +118,5 @@ export function runContainer(bundle: Bundle, spec: ContainerSpec): Container {
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    id,
-    output: () => output,
-    exited,
-    async kill() {
-      if (child.exitCode !== null) return;
-      await run('runc', ['kill', id, 'KILL']).catch(() => undefined);
-      await exited;
-      await run('runc', ['delete', '--force', id]).catch(() => undefined);
-    },
-  };
+  return { output: () => output, exited };
 }

@@ -99,16 +99,14 @@ describe('the OCI image', function () {
   it('starts as uid 10001 on a read-only root filesystem and answers --help', async () => {
     const bundle = await unpackBundle(archive);
     try {
-      const probe = runContainer(bundle, {
-        args: [
-          '/usr/local/bin/node',
-          '-e',
-          "let w='writable';try{require('fs').writeFileSync('/app/x','')}catch(e){w=e.code}console.log(process.getuid(),process.getgid(),w)",
-        ],
-      });
+      const probe = runContainer(bundle, [
+        '/usr/local/bin/node',
+        '-e',
+        "let w='writable';try{require('fs').writeFileSync('/app/x','')}catch(e){w=e.code}console.log(process.getuid(),process.getgid(),w)",
+      ]);
       expect(await probe.exited, probe.output()).to.equal(0);
       expect(probe.output().trim()).to.equal('10001 10001 EROFS');
-      const help = runContainer(bundle, { args: ['/usr/local/bin/node', '/app/dist/cli/main.js', '--help'] });
+      const help = runContainer(bundle, ['/usr/local/bin/node', '/app/dist/cli/main.js', '--help']);
       expect(await help.exited, help.output()).to.equal(0);
       expect(help.output()).to.match(/operator.*\n.*broker.*\n.*portal/);
       expect(help.output()).to.not.include('dev ');
