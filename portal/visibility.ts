@@ -41,6 +41,8 @@ export type StatusFilter = 'open' | 'closed' | 'all';
 
 export interface RequestFilters {
   ownership: Ownership;
+  /** With `organization`: one of the customer's organizations (as the native filter lists each). */
+  organizationId?: string | undefined;
   status: StatusFilter;
   /** Free text from the customer; reduced by `sanitizeSearchText` before it reaches JQL. */
   search?: string;
@@ -116,9 +118,20 @@ function quoted(value: string, valid: (v: string) => boolean): string {
  * The ownership clause: who is connected to the request. Undefined when nothing can match (the
  * organization filter for a customer without organizations), so no search is sent at all.
  */
-export function ownershipJql(customer: Customer, ownership: Ownership): string | undefined {
+export function ownershipJql(
+  customer: Customer,
+  ownership: Ownership,
+  organizationId?: string,
+): string | undefined {
   const me = quoted(customer.accountId, isAccountId);
   const orgs = customer.organizationIds.map((id) => quoted(id, isNumericId));
+  // One organization only if it is one of the customer's own: an id from the URL widens nothing.
+  const oneOrg =
+    organizationId === undefined
+      ? undefined
+      : customer.organizationIds.includes(organizationId)
+        ? `organizations = ${quoted(organizationId, isNumericId)}`
+        : undefined;
   const mine = `reporter = ${me}`;
   const shared = `"Request participants" = ${me}`;
   // JSM's Approvers field: the people asked to approve (the native portal's "Approvals").
@@ -132,7 +145,7 @@ export function ownershipJql(customer: Customer, ownership: Ownership): string |
     case 'approvals':
       return approvals;
     case 'organization':
-      return organization;
+      return organizationId === undefined ? organization : oneOrg;
     case 'all':
       return `(${[mine, shared, approvals, organization].filter(Boolean).join(' OR ')})`;
   }
@@ -151,7 +164,7 @@ export function visibleRequestsJql(
   const scoped = filters.serviceDeskId
     ? desks.filter((d) => d.serviceDeskId === filters.serviceDeskId)
     : desks;
-  const ownership = ownershipJql(customer, filters.ownership);
+  const ownership = ownershipJql(customer, filters.ownership, filters.organizationId);
   if (scoped.length === 0 || ownership === undefined) return undefined;
   const projects = scoped.map((d) => quoted(d.projectId, isNumericId));
   const clauses = [`project in (${projects.join(', ')})`, ownership];

@@ -4,24 +4,24 @@ import type {
   AttachmentDTO,
   CommentDTO,
   CustomerRequestDTO,
+  OrganizationDTO,
   SlaDTO,
   StatusDTO,
   TransitionDTO,
   UserDTO,
 } from '../atlassian/types.js';
-import { html, type SafeHtml, seg } from '../html.js';
+import { type HtmlValue, html, type SafeHtml, seg } from '../html.js';
 import type { RequestSummary } from '../requests.js';
 import type { Ownership, StatusFilter } from '../visibility.js';
 import { approvalsSection } from './approvals.js';
 import { csrfField, formatDate, layout, type PageContext, statusLozenge } from './layout.js';
 import { ACCEPTED_UPLOADS } from './uploads.js';
 
-const OWNERSHIP_LABELS: Record<Ownership, string> = {
+const OWNERSHIP_LABELS: Record<Exclude<Ownership, 'organization'>, string> = {
   all: 'Any',
   mine: 'Created by me',
   shared: 'Shared with me',
   approvals: 'Approvals (I am an approver)',
-  organization: 'Shared with my organizations',
 };
 const STATUS_LABELS: Record<StatusFilter, string> = {
   open: 'Open requests',
@@ -31,46 +31,68 @@ const STATUS_LABELS: Record<StatusFilter, string> = {
 
 export interface ListState {
   ownership: Ownership;
+  /** With `organization`: which one. */
+  organizationId?: string | undefined;
   status: StatusFilter;
   search: string;
   nextPageToken?: string | undefined;
 }
 
+/** The filter's value: one of the ownership choices, or `org-<id>` for one organization. */
+function ownershipValue(state: Pick<ListState, 'ownership' | 'organizationId'>): string {
+  return state.ownership === 'organization' && state.organizationId
+    ? `org-${state.organizationId}`
+    : state.ownership;
+}
+
 function listQuery(state: ListState, extra: Record<string, string> = {}): string {
   const params = new URLSearchParams({
     status: state.status,
-    ownership: state.ownership,
+    ownership: ownershipValue(state),
     ...(state.search ? { q: state.search } : {}),
     ...extra,
   });
   return `/requests?${params.toString()}`;
 }
 
-export function requestsPage(ctx: PageContext, requests: RequestSummary[], state: ListState): SafeHtml {
-  const select = <T extends string>(name: string, label: string, labels: Record<T, string>, current: T) =>
-    html`<div><label for="flt-${name}">${label}</label><select id="flt-${name}" name="${name}">${(
-      Object.keys(labels) as T[]
-    ).map(
-      (k) => html`<option value="${k}"${k === current ? ' selected' : ''}>${labels[k]}</option>`,
-    )}</select></div>`;
+export function requestsPage(
+  ctx: PageContext,
+  requests: RequestSummary[],
+  state: ListState,
+  organizations: readonly OrganizationDTO[],
+): SafeHtml {
+  const option = (value: string, label: string, current: string) =>
+    html`<option value="${value}"${value === current ? ' selected' : ''}>${label}</option>`;
+  const ownership = ownershipValue(state);
+  const cell = (label: string, content: HtmlValue) => html`<td data-label="${label}">${content}</td>`;
   return layout(
     ctx,
     'Requests',
     html`<h1>Requests</h1>
     <form class="filters card" method="get" action="/requests" role="search" aria-label="Filter requests">
-      ${select('status', 'Status', STATUS_LABELS, state.status)}
-      ${select('ownership', 'Requests', OWNERSHIP_LABELS, state.ownership)}
+      <div><label for="flt-status">Status</label><select id="flt-status" name="status">${(
+        Object.keys(STATUS_LABELS) as StatusFilter[]
+      ).map((k) => option(k, STATUS_LABELS[k], state.status))}</select></div>
+      <div><label for="flt-ownership">Requests</label><select id="flt-ownership" name="ownership">${Object.entries(
+        OWNERSHIP_LABELS,
+      ).map(([k, label]) => option(k, label, ownership))}${
+        organizations.length > 0
+          ? html`<optgroup label="Shared with my organization">${organizations.map((o) =>
+              option(`org-${o.id}`, o.name, ownership),
+            )}</optgroup>`
+          : ''
+      }</select></div>
       <div><label for="flt-q">Search</label><input id="flt-q" type="search" name="q" value="${state.search}" maxlength="100"></div>
       <div><button type="submit">Filter</button></div>
     </form>
     ${
       requests.length === 0
-        ? html`<p>No requests found.</p>`
-        : html`<table><caption class="muted">${STATUS_LABELS[state.status]}</caption>
+        ? html`<p class="empty">No requests found.</p>`
+        : html`<table class="cards"><caption class="muted">${STATUS_LABELS[state.status]}</caption>
       <thead><tr><th scope="col">Reference</th><th scope="col">Summary</th><th scope="col">Status</th><th scope="col">Requester</th><th scope="col">Created</th></tr></thead>
       <tbody>${requests.map(
         (r) =>
-          html`<tr><td><a href="/requests/${seg(r.key)}">${r.key}</a></td><td><a href="/requests/${seg(r.key)}">${r.summary}</a></td><td>${statusLozenge(r.status, r.statusCategory)}</td><td>${r.reporterName}</td><td>${formatDate(r.created)}</td></tr>`,
+          html`<tr>${cell('Reference', html`<a href="/requests/${seg(r.key)}">${r.key}</a>`)}${cell('Summary', html`<a href="/requests/${seg(r.key)}">${r.summary}</a>`)}${cell('Status', statusLozenge(r.status, r.statusCategory))}${cell('Requester', r.reporterName)}${cell('Created', formatDate(r.created))}</tr>`,
       )}</tbody></table>`
     }
     <nav aria-label="Pages">${state.nextPageToken ? html`<a class="button" href="${listQuery(state, { page: state.nextPageToken })}">Next page</a>` : ''}

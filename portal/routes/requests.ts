@@ -4,7 +4,7 @@ import type { Express, NextFunction, Request, Response } from 'express';
 import { JsmSsoError } from '../../common/errors.js';
 import { attachmentId } from '../atlassian/client.js';
 import { AtlassianError } from '../atlassian/errors.js';
-import type { UserDTO } from '../atlassian/types.js';
+import type { OrganizationDTO, UserDTO } from '../atlassian/types.js';
 import { TtlCache } from '../catalogue.js';
 import { readMultipart } from '../http/multipart.js';
 import { type ListState, requestDetailPage, requestsPage } from '../pages/requests.js';
@@ -13,37 +13,62 @@ import { NotVisibleError } from '../requests.js';
 import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
 import { replaceControlCharacters } from '../text.js';
-import type { Ownership, StatusFilter } from '../visibility.js';
+import type { Customer, Ownership, StatusFilter } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, requests, maxUploadBytes, cacheTtlMs } = services;
   const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, originOk, session } = web;
-  const OWNERSHIPS: readonly Ownership[] = ['all', 'mine', 'shared', 'approvals', 'organization'];
+  const OWNERSHIPS: readonly Ownership[] = ['all', 'mine', 'shared', 'approvals'];
+  /** The filter's value for one organization (the native portal lists each by name). */
+  const ORGANIZATION_CHOICE = /^org-([0-9]{1,18})$/;
   const STATUSES: readonly StatusFilter[] = ['open', 'closed', 'all'];
   const pick = <T extends string>(value: unknown, allowed: readonly T[], fallback: T): T =>
     allowed.includes(value as T) ? (value as T) : fallback;
 
   app.get('/requests', signedIn, async (req, res, next) => {
     try {
+      const { customer } = session(res);
+      const organizationId = ORGANIZATION_CHOICE.exec(String(req.query['ownership']))?.[1];
       const state: ListState = {
-        ownership: pick(req.query['ownership'], OWNERSHIPS, 'all'),
+        ownership: organizationId ? 'organization' : pick(req.query['ownership'], OWNERSHIPS, 'all'),
+        organizationId,
         status: pick(req.query['status'], STATUSES, 'open'),
         search: typeof req.query['q'] === 'string' ? req.query['q'].slice(0, 100) : '',
       };
       const page =
         typeof req.query['page'] === 'string' && req.query['page'] !== '' ? req.query['page'] : undefined;
-      const result = await requests.list(
-        session(res).customer,
-        { ownership: state.ownership, status: state.status, search: state.search },
-        page,
-      );
+      const [result, organizations] = await Promise.all([
+        requests.list(
+          customer,
+          {
+            ownership: state.ownership,
+            organizationId: state.organizationId,
+            status: state.status,
+            search: state.search,
+          },
+          page,
+        ),
+        organizationsOf(customer),
+      ]);
       state.nextPageToken = result.nextPageToken;
-      send(res, requestsPage(pageContext(res), result.requests, state));
+      send(res, requestsPage(pageContext(res), result.requests, state, organizations));
     } catch (err) {
       next(err);
     }
   });
+
+  /** The customer's organizations with their names, for the filter (only those the session holds). */
+  const organizationNames = new TtlCache(cacheTtlMs);
+  const organizationsOf = async (customer: Customer): Promise<OrganizationDTO[]> => {
+    if (customer.organizationIds.length === 0) return [];
+    const named = await organizationNames.get(customer.accountId, () =>
+      client.organizationsOf(customer.accountId),
+    );
+    return customer.organizationIds.map(
+      (id) => named.find((o) => o.id === id) ?? { id, name: `Organization ${id}` },
+    );
+  };
 
   /** People from the customer's organizations who may be added as participants. */
   const memberCache = new TtlCache(cacheTtlMs);

@@ -184,6 +184,20 @@ describe('portal end to end in Chromium', function () {
     expect(await page.textContent('body')).to.include('Printer on 3rd floor jams every morning');
     await shot('my-requests');
 
+    // On a phone (390 px) My requests is a list of cards: nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${portalUrl}/requests?status=all&ownership=all`);
+    const widths = await page.evaluate(() => ({
+      document: document.documentElement.scrollWidth,
+      viewport: document.documentElement.clientWidth,
+    }));
+    expect(widths.viewport).to.equal(390);
+    expect(widths.document, 'document scrollWidth at 390 px').to.be.at.most(390);
+    expect(await page.locator('table.cards thead').isVisible()).to.equal(true); // visually hidden, still read
+    expect(await page.locator('table.cards tr td[data-label="Status"]').first().isVisible()).to.equal(true);
+    await shot('my-requests-narrow');
+    await page.setViewportSize({ width: 1280, height: 900 });
+
     await page.goto(`${portalUrl}/`);
     await shot('help-center');
     await page.click('text=IT Help');

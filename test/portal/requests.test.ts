@@ -37,7 +37,7 @@ describe('portal requests and visibility', () => {
     expect(mine.body).to.include('Printer on 3rd floor').and.not.include('VPN access for travel');
     const shared = await alice.text('/requests?status=all&ownership=shared');
     expect(shared.body).to.include('Shared printer queue').and.not.include('Printer on 3rd floor');
-    const org = await alice.text('/requests?status=all&ownership=organization');
+    const org = await alice.text('/requests?status=all&ownership=org-1');
     expect(org.body).to.include('VPN access for travel').and.not.include('Calendar invites arrive twice');
     const closed = await alice.text('/requests?status=closed&ownership=mine');
     expect(closed.body).to.include('GitHub organisation access').and.not.include('Printer on 3rd floor');

@@ -39,7 +39,7 @@ describe('portal visibility for approvers', () => {
   });
 
   it('hides it from a customer of the same organization who is not an approver', async () => {
-    for (const ownership of ['all', 'approvals', 'organization']) {
+    for (const ownership of ['all', 'approvals', 'org-1']) {
       const page = await bob.text(`/requests?status=all&ownership=${ownership}`);
       expect(page.status).to.equal(200);
       expect(page.body, ownership).to.not.include(APPROVAL_ONLY);
