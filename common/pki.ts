@@ -28,7 +28,7 @@ export async function createSelfSignedCertificate(options: {
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(notBefore.getTime() + (options.days ?? 3650) * 86_400_000);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: positiveSerial(),
+    serialNumber: serialNumberHex(webcrypto.getRandomValues(new Uint8Array(16))),
     name: `CN=${options.commonName.replace(/[,=+<>#;\\"]/g, '')}`,
     notBefore,
     notAfter,
@@ -46,10 +46,16 @@ export async function createSelfSignedCertificate(options: {
   };
 }
 
-/** 128 random bits as a DER INTEGER that stays positive (top bit clear), as RFC 5280 4.1.2.2 requires. */
-function positiveSerial(): string {
-  const serial = webcrypto.getRandomValues(new Uint8Array(16));
-  serial[0] = (serial[0] ?? 0) & 0x7f;
+/**
+ * A certificate serial from 16 random bytes: a positive DER INTEGER (top bit clear, RFC 5280
+ * 4.1.2.2) that always takes exactly 16 bytes (second-highest bit set, so DER's minimal encoding
+ * never drops a leading zero byte and the serial never prints shorter). 126 random bits remain,
+ * well above the 64 the CA/Browser Forum asks for.
+ */
+export function serialNumberHex(random: Uint8Array): string {
+  if (random.length !== 16) throw new RangeError('a serial is made from exactly 16 random bytes');
+  const serial = Uint8Array.from(random);
+  serial[0] = ((serial[0] ?? 0) & 0x3f) | 0x40;
   return Buffer.from(serial).toString('hex');
 }
 
