@@ -1,13 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import type { ChildProcess } from 'node:child_process';
 import { freePort } from '../common/net.js';
-import { packageRoot } from '../common/paths.js';
 import type { KubeObject } from '../operator/kube/client.js';
 import { collectionPath, KINDS } from '../operator/kube/kinds.js';
 import { envtest, freshNamespace, stopEnvtest } from '../testkit/envtest.js';
+import { memoryOf, spawnOperator } from '../testkit/operator-process.js';
 import { createSharedTenantSecrets, tenantOnSharedSecrets } from '../testkit/tenants.js';
 
 /**
@@ -40,7 +36,12 @@ export async function benchOperator(): Promise<Record<string, number | string>> 
     await createSharedTenantSecrets(env.client, namespace);
 
     const port = await freePort();
-    operator = startOperator(env.kubeconfigPath, namespace, port);
+    operator = spawnOperator({
+      kubeconfig: env.kubeconfigPath,
+      namespace,
+      port,
+      args: ['--workers', '8', '--resync-seconds', String(RESYNC_SECONDS)],
+    });
     const metrics = async () => parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
     await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 60_000, 'operator ready');
 
@@ -95,7 +96,7 @@ export async function benchOperator(): Promise<Record<string, number | string>> 
       idleWrites = after.writes - before.writes;
     }
     const final = await metrics();
-    const rssMb = rssOf(operator.pid!) / 1024;
+    const { rssMb } = memoryOf(operator.pid!);
     return {
       'tenants (N)': n,
       'tenants converged (ConfigValid=True)': converged,
@@ -128,46 +129,6 @@ export async function benchOperator(): Promise<Record<string, number | string>> 
   }
 }
 
-function chartNodeOptions(): string {
-  const values = parseYaml(readFileSync(join(packageRoot(), 'charts', 'jsm-sso', 'values.yaml'), 'utf8')) as {
-    nodeOptions?: string;
-  };
-  if (!values.nodeOptions) throw new Error('charts/jsm-sso/values.yaml has no nodeOptions');
-  return values.nodeOptions;
-}
-
-function startOperator(kubeconfig: string, namespace: string, port: number): ChildProcess {
-  // From source under tsx (npx tsx bench/run.ts), from dist after `npm run bench`.
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(new URL(`../cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
-  const args = [
-    ...(fromSource ? ['--import', 'tsx'] : []),
-    entry,
-    'operator',
-    '--kubeconfig',
-    kubeconfig,
-    '--watch-namespaces',
-    namespace,
-    '--management-port',
-    String(port),
-    '--host',
-    '127.0.0.1',
-    '--image',
-    'jsm-sso:bench',
-    '--disable-leader-election',
-    '--workers',
-    '8',
-    '--resync-seconds',
-    String(RESYNC_SECONDS),
-  ];
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    // Measured as deployed: the same Node heap flags the Helm chart gives the operator.
-    env: { ...process.env, LOG_LEVEL: 'error', NODE_OPTIONS: chartNodeOptions() },
-  });
-  return child;
-}
-
 interface OperatorFigures {
   writes: number;
   reconcileCount: number;
@@ -196,13 +157,6 @@ function parseMetrics(text: string): OperatorFigures {
     p50: quantile(0.5),
     p99: quantile(0.99),
   };
-}
-
-function rssOf(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.match(/\d+/)?.[0] ?? Number.NaN);
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

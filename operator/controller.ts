@@ -9,8 +9,9 @@ import { collectionPath, KINDS, OWNED_KINDS, type ResourceKind } from './kube/ki
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.js';
 import { WorkQueue } from './queue.js';
 import { type ObjectCache, type ReconcilerDeps, reconcileTenant } from './reconciler.js';
+import type { SecretFacts } from './resources/common.js';
 import { MANAGED_BY, type OperatorSettings } from './resources/common.js';
-import { type CachedSecret, toCachedSecret } from './secret-facts.js';
+import { SecretReader, secretMetadata } from './secret-facts.js';
 
 /**
  * Wires watches to the queue and the queue to reconcile workers. Tenants, the objects they own
@@ -31,6 +32,8 @@ export interface ControllerOptions {
   instance: string;
   queue?: WorkQueue;
   generateKeyPair?: (commonName: string) => Promise<KeyPairPem>;
+  /** How often repeated Events' series counts are written (default 30 s). */
+  eventSeriesFlushMs?: number;
 }
 
 export class Controller implements ObjectCache {
@@ -38,12 +41,14 @@ export class Controller implements ObjectCache {
   readonly metrics: OperatorMetrics;
   private readonly options: ControllerOptions;
   private readonly tenants: Informer<JsmSsoTenant & KubeObject>[] = [];
-  private readonly secrets: Informer<CachedSecret>[] = [];
+  private readonly secrets: Informer[] = [];
+  private readonly secretReader: SecretReader;
   private readonly owned = new Map<string, Informer[]>();
   private readonly ownerIndex = new Map<string, Map<string, KubeObject>>();
   private readonly secretReaders = new Map<string, Set<string>>();
   private readonly tenantSecrets = new Map<string, string[]>();
   private readonly deps: ReconcilerDeps;
+  private readonly events: EventRecorder;
   private workers: Promise<void>[] = [];
   private started = false;
   private stopping = false;
@@ -64,16 +69,25 @@ export class Controller implements ObjectCache {
       this.metrics.apiWrites.inc();
       previousOnWrite?.(method, path);
     };
+    this.events = new EventRecorder({
+      client: options.client,
+      instance: options.instance,
+      logger: options.logger,
+      ...(options.eventSeriesFlushMs ? { seriesFlushMs: options.eventSeriesFlushMs } : {}),
+    });
     this.deps = {
       client: options.client,
       settings: options.settings,
       cache: this,
-      events: new EventRecorder(options.client, options.instance, options.logger),
+      events: this.events,
       logger: options.logger,
       generateKeyPair:
         options.generateKeyPair ?? ((commonName) => createSelfSignedCertificate({ commonName })),
       indexSecrets: (tenantKey, secretKeys) => this.indexSecrets(tenantKey, secretKeys),
     };
+    this.secretReader = new SecretReader(options.client, (namespace, name) =>
+      lookup(this.secrets, namespace, name),
+    );
     const scopes: (string | undefined)[] = options.namespaces?.length ? options.namespaces : [undefined];
     const common = {
       client: options.client,
@@ -91,14 +105,16 @@ export class Controller implements ObjectCache {
         }),
       );
       this.secrets.push(
-        new Informer<CachedSecret>({
+        new Informer({
           ...common,
           path: collectionPath(KINDS.secret, ns),
           kind: KINDS.secret,
-          transform: toCachedSecret,
+          // Metadata only: the data of the few Secrets tenants reference is read on demand.
+          metadataOnly: true,
+          transform: secretMetadata,
           // A resync of an unchanged Secret needs no reconcile: its readers' own resync covers it.
           onEvent: (type, secret) => {
-            if (type !== 'RESYNC') this.onSecret(secret);
+            if (type !== 'RESYNC') this.onSecret(type, secret);
           },
         }),
       );
@@ -144,6 +160,7 @@ export class Controller implements ObjectCache {
     this.stopping = true;
     this.queue.shutdown();
     await Promise.all(this.workers);
+    await this.events.flush();
     await Promise.all(this.allInformers().map((i) => i.stop()));
   }
 
@@ -152,8 +169,18 @@ export class Controller implements ObjectCache {
     return lookup(this.tenants, namespace, name);
   }
 
-  secret(namespace: string, name: string): CachedSecret | undefined {
-    return lookup(this.secrets, namespace, name);
+  secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined> {
+    return this.secretReader.read(namespace, name);
+  }
+
+  rememberSecret(secret: KubeObject): SecretFacts {
+    this.secrets.find((i) => i.covers(secret.metadata.namespace ?? ''))?.remember(secret);
+    return this.secretReader.remember(secret);
+  }
+
+  /** Secrets whose facts (never their values) are held: only those tenants reference. */
+  get secretsRead(): number {
+    return this.secretReader.size;
   }
 
   get(kind: ResourceKind, namespace: string, name: string): KubeObject | undefined {
@@ -239,13 +266,22 @@ export class Controller implements ObjectCache {
     return owner;
   }
 
-  private onSecret(secret: CachedSecret): void {
-    const readers = this.secretReaders.get(cacheKey(secret.metadata.namespace, secret.metadata.name ?? ''));
-    for (const key of readers ?? []) this.queue.add(key);
+  private onSecret(type: InformerEventType, secret: KubeObject): void {
+    const key = cacheKey(secret.metadata.namespace, secret.metadata.name ?? '');
+    if (type === 'DELETED') this.secretReader.forget(key);
+    for (const tenant of this.secretReaders.get(key) ?? []) this.queue.add(tenant);
   }
 
   private indexSecrets(tenantKey: string, secretKeys: string[]): void {
-    for (const old of this.tenantSecrets.get(tenantKey) ?? []) this.secretReaders.get(old)?.delete(tenantKey);
+    for (const old of this.tenantSecrets.get(tenantKey) ?? []) {
+      const readers = this.secretReaders.get(old);
+      readers?.delete(tenantKey);
+      // Read by no tenant any more: its facts go, so memory follows the references.
+      if (readers?.size === 0 && !secretKeys.includes(old)) {
+        this.secretReaders.delete(old);
+        this.secretReader.forget(old);
+      }
+    }
     for (const secretKey of secretKeys) {
       const readers = this.secretReaders.get(secretKey) ?? new Set<string>();
       readers.add(tenantKey);

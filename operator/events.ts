@@ -1,21 +1,47 @@
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { Logger } from '../common/log.js';
-import type { KubeClient } from './kube/client.js';
-import { collectionPath, KINDS } from './kube/kinds.js';
+import { isNotFound, type KubeClient, type KubeObject } from './kube/client.js';
+import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
+import { microTime } from './leader.js';
 
 /**
  * Kubernetes Events (events.k8s.io/v1) on a tenant, for `kubectl describe` and `kubectl events`.
- * Recording is best effort: a failed Event never fails a reconcile.
+ * Aggregated as client-go's events library does: an Event that repeats one seen within the last
+ * six minutes (same tenant, type, reason and note; the note is immutable on the server) becomes a
+ * series on the first Event instead of a new one. The first repeat is written at once (count 2),
+ * later ones are counted in memory and written at most every `seriesFlushMs`, so a storm of
+ * repeats costs a bounded number of writes. Recording is best effort: a failed Event never fails
+ * a reconcile.
  */
-export class EventRecorder {
-  private readonly client: KubeClient;
-  private readonly instance: string;
-  private readonly logger: Logger;
+export interface EventRecorderOptions {
+  client: KubeClient;
+  /** reportingInstance (the pod name). */
+  instance: string;
+  logger: Logger;
+  seriesFlushMs?: number;
+  now?: () => number;
+}
 
-  constructor(client: KubeClient, instance: string, logger: Logger) {
-    this.client = client;
-    this.instance = instance;
-    this.logger = logger;
+const SERIES_WINDOW_MS = 6 * 60_000;
+
+interface Series {
+  namespace: string;
+  name: string;
+  count: number;
+  /** Count last written to the server. */
+  written: number;
+  lastAt: number;
+  writtenAt: number;
+}
+
+export class EventRecorder {
+  private readonly options: Required<EventRecorderOptions>;
+  private readonly series = new Map<string, Series>();
+  private flushTimer: NodeJS.Timeout | undefined;
+  private sweptAt = 0;
+
+  constructor(options: EventRecorderOptions) {
+    this.options = { seriesFlushMs: 30_000, now: Date.now, ...options };
   }
 
   async record(
@@ -25,26 +51,102 @@ export class EventRecorder {
     note: string,
   ): Promise<void> {
     const { name, namespace, uid } = tenant.metadata!;
+    const text = note.slice(0, 1024);
+    const key = [uid, type, reason, text].join('\u0000');
+    const now = this.options.now();
+    this.sweep(now);
+    const seen = this.series.get(key);
+    if (seen && now - seen.lastAt < SERIES_WINDOW_MS) {
+      seen.count++;
+      seen.lastAt = now;
+      if (seen.written > 1 && now - seen.writtenAt < this.options.seriesFlushMs) {
+        this.scheduleFlush();
+        return;
+      }
+      // Gone (Events expire after an hour, or were deleted): this repeat starts a new Event.
+      if (await this.writeSeries(key, seen)) return;
+    }
     const event = {
       apiVersion: KINDS.event.apiVersion,
       kind: 'Event',
       metadata: { generateName: `${name}-`, namespace },
-      eventTime: new Date().toISOString().replace('Z', '000Z'),
+      eventTime: microTime(new Date(now)),
       reportingController: 'jsm-sso.io/operator',
-      reportingInstance: this.instance,
+      reportingInstance: this.options.instance,
       action: 'Reconcile',
       type,
       reason,
-      note: note.slice(0, 1024),
+      note: text,
       regarding: { apiVersion: tenant.apiVersion, kind: tenant.kind, name, namespace, uid },
     };
     try {
-      await this.client.create(collectionPath(KINDS.event, namespace), event);
+      const created = await this.options.client.create<KubeObject>(
+        collectionPath(KINDS.event, namespace),
+        event,
+      );
+      this.series.set(key, {
+        namespace: namespace ?? '',
+        name: created.metadata.name ?? '',
+        count: 1,
+        written: 1,
+        lastAt: now,
+        writtenAt: now,
+      });
     } catch (err) {
-      this.logger.warn(
+      this.options.logger.warn(
         { event: 'operator.event_failed', reason, err },
         'could not record a Kubernetes Event',
       );
+    }
+  }
+
+  /** Writes the series counts not yet written (at shutdown, so the last repeats are not lost). */
+  async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const [key, series] of this.series)
+      if (series.count > series.written) await this.writeSeries(key, series);
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, this.options.seriesFlushMs);
+    this.flushTimer.unref();
+  }
+
+  /** Writes the series count; false when the Event is gone (then the series is forgotten). */
+  private async writeSeries(key: string, series: Series): Promise<boolean> {
+    const count = series.count;
+    try {
+      await this.options.client.request('PATCH', objectPath(KINDS.event, series.namespace, series.name), {
+        body: { series: { count, lastObservedTime: microTime(new Date(series.lastAt)) } },
+        contentType: 'application/merge-patch+json',
+      });
+      series.written = count;
+      series.writtenAt = this.options.now();
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) {
+        this.series.delete(key);
+        return false;
+      }
+      this.options.logger.warn(
+        { event: 'operator.event_failed', err },
+        'could not update a Kubernetes Event series',
+      );
+      return true;
+    }
+  }
+
+  /** Forgets series idle past the window, so memory follows recent Events only. */
+  private sweep(now: number): void {
+    if (now - this.sweptAt < 60_000) return;
+    this.sweptAt = now;
+    for (const [key, series] of this.series) {
+      if (now - series.lastAt >= SERIES_WINDOW_MS && series.count === series.written) this.series.delete(key);
     }
   }
 }

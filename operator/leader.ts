@@ -5,10 +5,13 @@ import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
 
 /**
  * Leader election on a coordination.k8s.io Lease, as client-go does it: the holder renews the
- * lease every `retryPeriodMs`; others take it over once it is older than its duration. Updates
- * carry the resourceVersion they read, so two candidates can never both win. A leader that cannot
- * renew within `renewDeadlineMs` reports the loss; the operator then stops and exits, so that two
- * replicas never reconcile at once.
+ * lease every `retryPeriodMs`; others take it over once they have seen it unchanged for its
+ * duration. Expiry is measured on this process's own monotonic clock from the moment it observed
+ * the current record, never by comparing the holder's renewTime with the local wall clock: nodes'
+ * clocks differ, and a standby whose clock runs ahead would otherwise take a lease that is being
+ * renewed. Updates carry the resourceVersion they read, so two candidates can never both win. A
+ * leader that cannot renew within `renewDeadlineMs` (on the same monotonic clock) reports the
+ * loss; the operator then stops and exits, so that two replicas never reconcile at once.
  */
 export interface LeaderElectionOptions {
   client: KubeClient;
@@ -19,6 +22,10 @@ export interface LeaderElectionOptions {
   leaseDurationSeconds?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /** Wall clock written into renewTime/acquireTime, for people reading the Lease (tests skew it). */
+  wallClock?: () => Date;
+  /** Monotonic milliseconds that expiry and the renew deadline are measured on. */
+  monotonicMs?: () => number;
 }
 
 interface Lease {
@@ -36,9 +43,18 @@ export class LeaderElector {
   private readonly options: Required<LeaderElectionOptions>;
   private readonly abort = new AbortController();
   private renewing: Promise<void> | undefined;
+  /** The lease record as last read, and when (monotonic) it was first seen in that state. */
+  private observed: { record: string; atMs: number } | undefined;
 
   constructor(options: LeaderElectionOptions) {
-    this.options = { leaseDurationSeconds: 15, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, ...options };
+    this.options = {
+      leaseDurationSeconds: 15,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      wallClock: () => new Date(),
+      monotonicMs: () => performance.now(),
+      ...options,
+    };
   }
 
   /** Resolves once this process holds the lease (or the elector is stopped: then false). */
@@ -57,15 +73,15 @@ export class LeaderElector {
 
   /** Renews in the background; `onLost` runs once if a renewal deadline passes. */
   keepRenewing(onLost: () => void): void {
-    const { retryPeriodMs, renewDeadlineMs, logger } = this.options;
+    const { retryPeriodMs, renewDeadlineMs, logger, monotonicMs } = this.options;
     this.renewing = (async () => {
-      let lastRenew = Date.now();
+      let lastRenew = monotonicMs();
       while (!this.abort.signal.aborted) {
         await sleep(retryPeriodMs, this.abort.signal);
         if (this.abort.signal.aborted) return;
         if (await this.tryAcquireOrRenew()) {
-          lastRenew = Date.now();
-        } else if (Date.now() - lastRenew > renewDeadlineMs) {
+          lastRenew = monotonicMs();
+        } else if (monotonicMs() - lastRenew > renewDeadlineMs) {
           logger.error({ event: 'leader.lost', identity: this.options.identity }, 'lost the leader lease');
           onLost();
           return;
@@ -85,12 +101,29 @@ export class LeaderElector {
         ...lease.spec,
         holderIdentity: '',
         leaseDurationSeconds: 1,
-        renewTime: microTime(new Date()),
+        renewTime: microTime(this.options.wallClock()),
       };
       await this.options.client.request('PUT', this.path(), { body: lease });
     } catch (err) {
       this.options.logger.warn({ event: 'leader.release_failed', err }, 'could not release the lease');
     }
+  }
+
+  /**
+   * When (monotonic) the lease was first seen as it is now. Any change of the record (a renewal,
+   * a new holder) restarts the count, as client-go's observedTime does.
+   */
+  private observe(lease: Lease): number {
+    const { holderIdentity, renewTime, acquireTime, leaseDurationSeconds, leaseTransitions } = lease.spec;
+    const record = JSON.stringify([
+      holderIdentity,
+      renewTime,
+      acquireTime,
+      leaseDurationSeconds,
+      leaseTransitions,
+    ]);
+    if (this.observed?.record !== record) this.observed = { record, atMs: this.options.monotonicMs() };
+    return this.observed.atMs;
   }
 
   private path(): string {
@@ -102,8 +135,8 @@ export class LeaderElector {
   }
 
   private async tryAcquireOrRenew(): Promise<boolean> {
-    const { client, namespace, name, identity, leaseDurationSeconds } = this.options;
-    const now = new Date();
+    const { client, namespace, name, identity, leaseDurationSeconds, monotonicMs } = this.options;
+    const now = this.options.wallClock();
     try {
       const lease = await this.read();
       if (!lease) {
@@ -122,9 +155,9 @@ export class LeaderElector {
         return true;
       }
       const holder = lease.spec.holderIdentity ?? '';
-      const renewedAt = Date.parse(lease.spec.renewTime ?? '') || 0;
+      const observedAt = this.observe(lease);
       const expired =
-        renewedAt + (lease.spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000 < now.getTime();
+        monotonicMs() - observedAt > (lease.spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
       if (holder !== identity && holder !== '' && !expired) return false;
       const takeover = holder !== identity;
       lease.spec = {

@@ -5,9 +5,11 @@ import { ConfigError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { certificateFingerprint, type KeyPairPem } from '../common/pki.js';
 import { needsApply } from './drift.js';
+import { ReconcileError } from './errors.js';
 import type { EventRecorder } from './events.js';
 import { ApiError, isConflict, type KubeClient, type KubeObject } from './kube/client.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
+import { ownershipOf } from './ownership.js';
 import {
   childName,
   type DesiredContext,
@@ -19,7 +21,6 @@ import {
 import { desiredObjects } from './resources/index.js';
 import { allSecretKeys, signingSecretName } from './resources/secret-refs.js';
 import { desiredSigningSecret } from './resources/signing-secret.js';
-import { type CachedSecret, toCachedSecret } from './secret-facts.js';
 import {
   type ApplyFailure,
   appliedCondition,
@@ -36,7 +37,10 @@ import {
  */
 export interface ObjectCache {
   tenant(namespace: string, name: string): JsmSsoTenant | undefined;
-  secret(namespace: string, name: string): CachedSecret | undefined;
+  /** A Secret's facts (key hashes, public certificates), read on demand; undefined when it does not exist. */
+  secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined>;
+  /** Records a Secret the operator just created or read, ahead of its watch event. */
+  rememberSecret(secret: KubeObject): SecretFacts;
   get(kind: ResourceKind, namespace: string, name: string): KubeObject | undefined;
   /** Objects of the owned kinds whose controller is the tenant with this uid. */
   ownedBy(uid: string): KubeObject[];
@@ -94,28 +98,17 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   );
   let configValid: ConditionInput = validation.condition;
   let fingerprint = previous?.signingCertificateFingerprint;
-  const tenant = validation.tenant;
-  let applyFailure: (ApplyFailure & { error: unknown }) | undefined;
-
-  if (tenant) {
-    const secrets = await ensureSigningSecrets(deps, tenant, outcome);
-    configValid = secretsCondition(tenant, secrets) ?? configValid;
-    const brokerCert = secrets[signingSecretName(tenant, 'broker')]?.certificates['tls.crt'];
-    if (configValid.status === 'True' && brokerCert) {
-      try {
-        fingerprint = certificateFingerprint(brokerCert);
-      } catch {
-        configValid = {
-          status: 'False',
-          reason: 'SigningCertificateInvalid',
-          message: `Secret ${signingSecretName(tenant, 'broker')} key tls.crt is not a PEM X.509 certificate; replace it`,
-        };
-      }
-    }
-    // A broken configuration leaves the running pods as they are: better the last good state
-    // than pods that cannot start.
-    if (configValid.status === 'True') {
-      applyFailure = await applyOwned(deps, { tenant, settings: deps.settings, secrets }, outcome);
+  let failure: ApplyFailure | undefined;
+  if (validation.tenant) {
+    // Whatever fails from here on (a Secret the API server refuses, a lost connection, a bug)
+    // ends in the Applied condition and a Warning Event, never in a silent retry loop.
+    try {
+      const converged = await converge(deps, validation.tenant, outcome);
+      configValid = converged.configValid ?? configValid;
+      fingerprint = converged.fingerprint ?? fingerprint;
+      failure = converged.failure;
+    } catch (error) {
+      failure = unexpectedFailure(error);
     }
   }
   outcome.configValid = configValid.status === 'True';
@@ -128,7 +121,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     {
       generation,
       configValid,
-      applied: appliedCondition(outcome.configValid, applyFailure),
+      applied: appliedCondition(outcome.configValid, failure),
       broker: deploymentCondition('Broker', deployment('broker'), hint),
       portal: deploymentCondition('Portal', deployment('portal'), hint),
       portalUrl: live.spec?.portal?.url,
@@ -141,7 +134,18 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     (deps.now ?? (() => new Date()))(),
   );
   if (!sameStatus(previous, status)) {
-    await writeStatus(deps, live, status);
+    try {
+      await writeStatus(deps, live, status);
+    } catch (error) {
+      // The one failure a condition cannot carry: say it in an Event, then retry.
+      await deps.events.record(
+        live,
+        'Warning',
+        'StatusWriteFailed',
+        `status not written: ${apiErrorMessage(error)}`,
+      );
+      throw error;
+    }
     outcome.statusWritten = true;
     await recordTransitions(deps, live, previous, status);
   }
@@ -150,8 +154,53 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     await deps.events.record(live, 'Normal', 'Applied', `applied ${changes.join(', ')}`);
   }
   // Failed after recording it: the queue retries this tenant with its per-key backoff.
-  if (applyFailure) throw applyFailure.error;
+  if (failure) throw failure.error;
   return outcome;
+}
+
+/**
+ * Signing Secrets, the Secret checks and the owned objects of a valid tenant. Returns the
+ * ConfigValid verdict when the Secrets change it, the broker certificate's fingerprint, and what
+ * failed to apply.
+ */
+async function converge(
+  deps: ReconcilerDeps,
+  tenant: JsmSsoTenant,
+  outcome: ReconcileOutcome,
+): Promise<{ configValid?: ConditionInput; fingerprint?: string; failure?: ApplyFailure }> {
+  const secrets = await ensureSigningSecrets(deps, tenant, outcome);
+  const invalid = secretsCondition(tenant, secrets);
+  if (invalid) return { configValid: invalid };
+  const brokerSecret = signingSecretName(tenant, 'broker');
+  const brokerCert = secrets[brokerSecret]?.certificates['tls.crt'];
+  let fingerprint: string | undefined;
+  if (brokerCert) {
+    try {
+      fingerprint = certificateFingerprint(brokerCert);
+    } catch {
+      // A broken configuration leaves the running pods as they are: better the last good state
+      // than pods that cannot start.
+      return {
+        configValid: {
+          status: 'False',
+          reason: 'SigningCertificateInvalid',
+          message: `Secret ${brokerSecret} key tls.crt is not a PEM X.509 certificate; replace it`,
+        },
+      };
+    }
+  }
+  const failure = await applyOwned(deps, { tenant, settings: deps.settings, secrets }, outcome);
+  return { ...(fingerprint ? { fingerprint } : {}), ...(failure ? { failure } : {}) };
+}
+
+/** A failure nobody planned for, as a condition: the typed reason when there is one. */
+function unexpectedFailure(error: unknown): ApplyFailure {
+  if (error instanceof ReconcileError) return { reason: error.reason, message: error.message, error };
+  return {
+    reason: 'ReconcileFailed',
+    message: `reconcile failed (retrying with backoff): ${apiErrorMessage(error)}`,
+    error,
+  };
 }
 
 function validate(live: JsmSsoTenant): { tenant?: JsmSsoTenant; condition: ConditionInput } {
@@ -181,9 +230,9 @@ async function ensureSigningSecrets(
 ): Promise<Record<string, SecretFacts>> {
   const namespace = tenant.metadata!.namespace!;
   const secrets: Record<string, SecretFacts> = {};
-  for (const use of allSecretKeys(tenant)) {
-    const cached = deps.cache.secret(namespace, use.secret);
-    if (cached) secrets[use.secret] = cached.facts;
+  for (const name of new Set(allSecretKeys(tenant).map((use) => use.secret))) {
+    const facts = await deps.cache.secretFacts(namespace, name);
+    if (facts) secrets[name] = facts;
   }
   for (const part of PARTS) {
     const name = signingSecretName(tenant, part);
@@ -195,7 +244,7 @@ async function ensureSigningSecrets(
         desiredSigningSecret(tenant, part, pair),
         { fieldManager: FIELD_MANAGER },
       );
-      secrets[name] = toCachedSecret(created).facts;
+      secrets[name] = deps.cache.rememberSecret(created);
       outcome.generated.push(name);
       await deps.events.record(
         tenant,
@@ -205,11 +254,17 @@ async function ensureSigningSecrets(
       );
     } catch (err) {
       // Created meanwhile (another reconcile, a restart mid-way, or the user): keep theirs.
-      if (!isConflict(err)) throw err;
+      if (!isConflict(err)) {
+        throw new ReconcileError(
+          'SecretCreateFailed',
+          `Secret ${name} could not be created (retrying with backoff): ${apiErrorMessage(err)}`,
+          { cause: err },
+        );
+      }
       const existing = await deps.client.get<KubeObject>(
         `${collectionPath(KINDS.secret, namespace)}/${name}`,
       );
-      if (existing) secrets[name] = toCachedSecret(existing).facts;
+      if (existing) secrets[name] = deps.cache.rememberSecret(existing);
     }
   }
   return secrets;
@@ -246,36 +301,84 @@ function secretsCondition(
   return undefined;
 }
 
+/** A desired object with what is known of the live one of the same name. */
+interface Claim {
+  object: KubeObject;
+  kind: ResourceKind;
+  /** The live object when it exists and this tenant controls it; undefined when the name is free. */
+  live: KubeObject | undefined;
+}
+
 /**
- * Applies what differs and deletes what is no longer wanted. The first apply that fails stops the
- * pass and is returned (not thrown), so the tenant's status can say which object failed and why.
+ * Checks who holds each desired object's name. The cache holds only objects labelled as ours, so
+ * a name it does not know is read from the API server: an object someone else made is reported,
+ * never applied over. Any conflict stops the whole pass, because a tenant's pods applied next to
+ * another team's ConfigMap or Service would read that ConfigMap or take that Service's traffic.
+ */
+async function claimNames(
+  deps: ReconcilerDeps,
+  namespace: string,
+  uid: string,
+  desired: KubeObject[],
+): Promise<{ claims: Claim[]; conflicts: string[] }> {
+  const claims: Claim[] = [];
+  const conflicts: string[] = [];
+  for (const object of desired) {
+    const kind = kindByName(object.kind ?? '')!;
+    const name = object.metadata.name!;
+    const cached = deps.cache.get(kind, namespace, name);
+    const live =
+      cached && ownershipOf(cached, uid).ours
+        ? cached
+        : await deps.client.get<KubeObject>(objectPath(kind, namespace, name));
+    const ownership = live ? ownershipOf(live, uid) : undefined;
+    if (ownership && !ownership.ours) conflicts.push(`${kind.kind} ${name} (${ownership.owner})`);
+    else claims.push({ object, kind, live });
+  }
+  return { claims, conflicts };
+}
+
+/**
+ * Applies what differs and deletes what is no longer wanted. Force (taking fields from other
+ * field managers, which is how drift is undone) is used only on objects this tenant controls; a
+ * new object is applied without it. The first failure stops the pass and is returned (not
+ * thrown), so the tenant's status can say which object failed and why.
  */
 async function applyOwned(
   deps: ReconcilerDeps,
   context: DesiredContext,
   outcome: ReconcileOutcome,
-): Promise<(ApplyFailure & { error: unknown }) | undefined> {
+): Promise<ApplyFailure | undefined> {
   const namespace = context.tenant.metadata!.namespace!;
+  const uid = context.tenant.metadata!.uid ?? '';
   const desired = desiredObjects(context);
-  const wanted = new Set<string>();
-  for (const object of desired) {
-    const kind = kindByName(object.kind ?? '')!;
+  const { claims, conflicts } = await claimNames(deps, namespace, uid, desired);
+  if (conflicts.length > 0) {
+    const message = `${conflicts.join('; ')}: left untouched and nothing applied; delete or rename ${conflicts.length > 1 ? 'these objects' : 'this object'}, or rename the tenant`;
+    return { reason: 'ObjectConflict', message, error: new ReconcileError('ObjectConflict', message) };
+  }
+  for (const { object, kind, live } of claims) {
     const name = object.metadata.name!;
-    wanted.add(`${object.kind}/${name}`);
-    if (!needsApply(object, deps.cache.get(kind, namespace, name))) continue;
+    if (!needsApply(object, live)) continue;
     let applied: KubeObject;
     try {
       applied = await deps.client.apply<KubeObject>(objectPath(kind, namespace, name), object, {
         fieldManager: FIELD_MANAGER,
-        force: true,
+        force: live !== undefined,
       });
     } catch (error) {
-      return { kind: object.kind ?? kind.kind, name, message: applyErrorMessage(error), error };
+      const kindName = object.kind ?? kind.kind;
+      return {
+        reason: 'ApplyFailed',
+        message: `${kindName} ${name} could not be applied (retrying with backoff): ${apiErrorMessage(error)}`,
+        error,
+      };
     }
     deps.cache.remember(kind, applied);
     outcome.applied.push(`${object.kind}/${name}`);
   }
-  for (const object of deps.cache.ownedBy(context.tenant.metadata!.uid ?? '')) {
+  const wanted = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
+  for (const object of deps.cache.ownedBy(uid)) {
     const id = `${object.kind}/${object.metadata.name}`;
     if (wanted.has(id)) continue;
     const kind = kindByName(object.kind ?? '');
@@ -290,7 +393,7 @@ async function applyOwned(
  * The API server's answer without the request line. Owned objects carry no Secret values (those
  * stay in Secrets, which are never applied here), so the server cannot echo one back.
  */
-function applyErrorMessage(error: unknown): string {
+function apiErrorMessage(error: unknown): string {
   const text =
     error instanceof ApiError
       ? `${error.status} ${error.reason}: ${error.serverMessage}`

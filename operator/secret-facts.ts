@@ -1,17 +1,15 @@
-import type { KubeObject } from './kube/client.js';
+import type { KubeClient, KubeObject } from './kube/client.js';
+import { cacheKey } from './kube/informer.js';
+import { KINDS, objectPath } from './kube/kinds.js';
 import { type SecretFacts, sha256 } from './resources/common.js';
 
 /**
- * Secrets are cached without their values: the operator needs to know which keys exist, a hash of
- * each (to roll pods on change) and the public certificates, never the private material.
+ * What the operator knows of a Secret: which keys exist, a hash of each (to roll pods on change)
+ * and the public certificates, never the private material.
  */
-export interface CachedSecret extends KubeObject {
-  facts: SecretFacts;
-}
-
 const PUBLIC_KEYS = ['tls.crt', 'next.crt'];
 
-export function toCachedSecret(secret: KubeObject): CachedSecret {
+export function secretFacts(secret: KubeObject): SecretFacts {
   const data = (secret['data'] ?? {}) as Record<string, string>;
   const keyHashes: Record<string, string> = {};
   const certificates: Record<string, string> = {};
@@ -19,15 +17,62 @@ export function toCachedSecret(secret: KubeObject): CachedSecret {
     keyHashes[key] = sha256(base64);
     if (PUBLIC_KEYS.includes(key)) certificates[key] = Buffer.from(base64, 'base64').toString('utf8');
   }
-  const { name, namespace, resourceVersion, uid, ownerReferences } = secret.metadata;
   return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name, namespace, resourceVersion, uid, ownerReferences },
-    facts: {
-      ...(typeof secret['type'] === 'string' ? { type: secret['type'] } : {}),
-      keyHashes,
-      certificates,
-    },
+    ...(typeof secret['type'] === 'string' ? { type: secret['type'] } : {}),
+    keyHashes,
+    certificates,
   };
+}
+
+/** The metadata a Secret is cached with (from a PartialObjectMetadata list or watch). */
+export function secretMetadata(object: KubeObject): KubeObject {
+  const { name, namespace, resourceVersion, uid } = object.metadata;
+  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, resourceVersion, uid } };
+}
+
+/**
+ * Reads the data of just the Secrets tenants reference. Secrets are watched as metadata only, so
+ * unrelated Secrets (Helm release history, other teams' certificates) cost a few hundred bytes
+ * each, whatever their size; a referenced Secret is read with one GET when its resourceVersion
+ * changes, and only its facts are kept.
+ */
+export class SecretReader {
+  private readonly facts = new Map<string, { resourceVersion: string; facts: SecretFacts }>();
+  private readonly client: KubeClient;
+  private readonly metadata: (namespace: string, name: string) => KubeObject | undefined;
+
+  constructor(client: KubeClient, metadata: (namespace: string, name: string) => KubeObject | undefined) {
+    this.client = client;
+    this.metadata = metadata;
+  }
+
+  /** The facts of a Secret, or undefined when it does not exist. */
+  async read(namespace: string, name: string): Promise<SecretFacts | undefined> {
+    const meta = this.metadata(namespace, name);
+    if (!meta) return undefined;
+    const key = cacheKey(namespace, name);
+    const known = this.facts.get(key);
+    if (known && known.resourceVersion === meta.metadata.resourceVersion) return known.facts;
+    const secret = await this.client.get<KubeObject>(objectPath(KINDS.secret, namespace, name));
+    if (!secret) return undefined;
+    return this.remember(secret);
+  }
+
+  /** Keeps the facts of a Secret just read or written; returns them. */
+  remember(secret: KubeObject): SecretFacts {
+    const facts = secretFacts(secret);
+    const key = cacheKey(secret.metadata.namespace, secret.metadata.name ?? '');
+    this.facts.set(key, { resourceVersion: secret.metadata.resourceVersion ?? '', facts });
+    return facts;
+  }
+
+  /** Drops what is known of a Secret (deleted, or read by no tenant any more). */
+  forget(key: string): void {
+    this.facts.delete(key);
+  }
+
+  /** Number of Secrets whose facts are held (for tests: it must follow the references, not the cluster). */
+  get size(): number {
+    return this.facts.size;
+  }
 }

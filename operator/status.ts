@@ -1,5 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { TenantCondition, TenantStatus } from '../common/config/tenant.generated.js';
+import type { FailureReason } from './errors.js';
 
 /**
  * The tenant's status, computed from observations. Conditions follow the Kubernetes API
@@ -63,11 +64,12 @@ export function deploymentCondition(
   };
 }
 
-/** What an apply of an owned object failed with: the object and the API server's words. */
+/** Why the owned objects could not be brought to desired state, in words that name the object. */
 export interface ApplyFailure {
-  kind: string;
-  name: string;
+  reason: FailureReason;
   message: string;
+  /** What the reconcile throws afterwards, so the queue retries with backoff. */
+  error: unknown;
 }
 
 /**
@@ -82,13 +84,7 @@ export function appliedCondition(configValid: boolean, failure: ApplyFailure | u
       message: 'nothing is applied until the configuration is valid; the last applied objects are kept',
     };
   }
-  if (failure) {
-    return {
-      status: 'False',
-      reason: 'ApplyFailed',
-      message: `${failure.kind} ${failure.name} could not be applied (retrying with backoff): ${failure.message}`,
-    };
-  }
+  if (failure) return { status: 'False', reason: failure.reason, message: failure.message };
   return {
     status: 'True',
     reason: 'ObjectsApplied',
@@ -146,7 +142,7 @@ function notReady(observed: StatusObservations): ConditionInput {
     return { status: 'False', reason: 'ConfigInvalid', message: 'fix the configuration (see ConfigValid)' };
   }
   if (observed.applied.status !== 'True') {
-    return { status: 'False', reason: 'ApplyFailed', message: observed.applied.message };
+    return { status: 'False', reason: observed.applied.reason, message: observed.applied.message };
   }
   const waiting = [
     observed.broker.status !== 'True' ? 'broker' : undefined,

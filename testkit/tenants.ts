@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -436,4 +437,30 @@ export function tenantOnSharedSecrets(namespace: string, name: string): JsmSsoTe
     ],
     atlassian: { siteUrl: 'https://acme.atlassian.net', credentialsSecretRef: { name: 'atlassian' } },
   } as never);
+}
+
+/**
+ * Secrets no tenant reads, large like Helm release history (the operator must not cache their data).
+ * Random bytes, so nothing along the way compresses them away.
+ */
+export async function createUnrelatedSecrets(
+  client: KubeClient,
+  namespace: string,
+  count: number,
+  sizeKiB: number,
+): Promise<void> {
+  const path = collectionPath(KINDS.secret, namespace);
+  for (let i = 0; i < count; i += 8) {
+    await Promise.all(
+      Array.from({ length: Math.min(8, count - i) }, (_, j) =>
+        client.create(path, {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: `sh.helm.release.v1.unrelated.v${i + j + 1}`, namespace },
+          type: 'helm.sh/release.v1',
+          data: { release: randomBytes(sizeKiB * 1024).toString('base64') },
+        }),
+      ),
+    );
+  }
 }

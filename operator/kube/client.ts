@@ -41,6 +41,8 @@ export class ApiError extends Error {
 
 export interface RequestArgs {
   body?: unknown;
+  /** Accept header (default application/json), e.g. to ask for PartialObjectMetadata. */
+  accept?: string;
   contentType?: string;
   query?: Record<string, string | undefined>;
   signal?: AbortSignal;
@@ -53,6 +55,18 @@ export interface ApplyOptions {
 }
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Names the operator in the API server's audit log (how the README's write counts are measured). */
+export const USER_AGENT = 'jsm-sso-operator';
+
+/**
+ * Asks the API server for metadata only (PartialObjectMetadata, as client-go's metadata informers
+ * do): a Secret's list or watch then carries no data, so the cache size does not grow with the
+ * size of Secrets the operator never reads.
+ */
+export const METADATA_ONLY = {
+  list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
+  object: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json',
+} as const;
 const AUTH_REFRESH_MS = 60_000;
 
 export class KubeClient {
@@ -118,7 +132,8 @@ export class KubeClient {
         agent,
         headers: {
           ...headers,
-          Accept: 'application/json',
+          Accept: args.accept ?? 'application/json',
+          'User-Agent': USER_AGENT,
           ...(body !== undefined ? { 'Content-Type': args.contentType ?? 'application/json' } : {}),
         },
         ...(args.signal ? { signal: args.signal } : {}),
@@ -151,6 +166,7 @@ export class KubeClient {
   async list<T = KubeObject>(
     path: string,
     query: Record<string, string | undefined> = {},
+    accept?: string,
   ): Promise<KubeList<T>> {
     const items: T[] = [];
     let cont: string | undefined;
@@ -158,8 +174,10 @@ export class KubeClient {
     do {
       const page = await this.request<KubeList<T>>('GET', path, {
         query: { ...query, limit: '500', continue: cont },
+        ...(accept ? { accept } : {}),
       });
-      items.push(...page.items);
+      // A PartialObjectMetadataList with no items says `items: null`.
+      items.push(...(page.items ?? []));
       cont = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
     } while (cont);
@@ -205,10 +223,12 @@ export class KubeClient {
     query: Record<string, string | undefined>,
     onEvent: (event: WatchEvent<T>) => void,
     signal: AbortSignal,
+    accept?: string,
   ): Promise<void> {
     const res = await this.open('GET', path, {
       query: { ...query, watch: '1', allowWatchBookmarks: 'true' },
       signal,
+      ...(accept ? { accept } : {}),
     });
     const status = res.statusCode ?? 0;
     if (status !== 200) throw apiErrorFrom(status, await readAll(res), `watch ${path}`);

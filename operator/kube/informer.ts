@@ -1,5 +1,12 @@
 import type { Logger } from '../../common/log.js';
-import { ApiError, type KubeClient, type KubeList, type KubeObject, type WatchEvent } from './client.js';
+import {
+  ApiError,
+  type KubeClient,
+  type KubeList,
+  type KubeObject,
+  METADATA_ONLY,
+  type WatchEvent,
+} from './client.js';
 
 /**
  * A list-and-watch cache of one collection, like client-go's reflector, but one that never gives
@@ -15,6 +22,8 @@ export interface InformerOptions<T extends KubeObject> {
   /** Collection path, e.g. /apis/apps/v1/deployments or /api/v1/namespaces/a/secrets. */
   path: string;
   labelSelector?: string;
+  /** Cache metadata only (PartialObjectMetadata): for Secrets, whose data the cache never holds. */
+  metadataOnly?: boolean;
   /**
    * The collection's apiVersion and kind. List items arrive without them (watch events carry
    * them), so they are stamped on every cached object: otherwise an object's cached form would
@@ -136,7 +145,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.rememberedDuringList = remembered;
     let list: KubeList;
     try {
-      list = await client.list(path, { labelSelector });
+      list = await client.list(
+        path,
+        { labelSelector },
+        this.options.metadataOnly ? METADATA_ONLY.list : undefined,
+      );
     } finally {
       this.rememberedDuringList = undefined;
     }
@@ -202,6 +215,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           this.handle(event);
         },
         watchAbort.signal,
+        this.options.metadataOnly ? METADATA_ONLY.object : undefined,
       );
     } catch (err) {
       if (!watchAbort.signal.aborted || silent) throw silent ? new Error('watch was silent too long') : err;

@@ -272,6 +272,145 @@ describe('operator against a real API server', function () {
     expect(await eventsFor(uid)).to.have.length(count);
   });
 
+  it("leaves another team's ConfigMap, Service and Deployment of the same names untouched and reports Applied=False/ObjectConflict", async () => {
+    const other = { fieldManager: 'other-team' };
+    const foreign = [
+      {
+        kind: KINDS.configMap,
+        object: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'green-config', namespace },
+          data: { theirs: 'yes' },
+        },
+      },
+      {
+        kind: KINDS.service,
+        object: {
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'green-portal', namespace },
+          spec: { selector: { app: 'legacy-green' }, ports: [{ name: 'web', port: 80 }] },
+        },
+      },
+      {
+        kind: KINDS.deployment,
+        object: {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          metadata: { name: 'green-broker', namespace },
+          spec: {
+            selector: { matchLabels: { app: 'legacy-green' } },
+            template: {
+              metadata: { labels: { app: 'legacy-green' } },
+              spec: { containers: [{ name: 'legacy', image: 'legacy:1' }] },
+            },
+          },
+        },
+      },
+    ];
+    const before = new Map<string, KubeObject>();
+    for (const { kind, object } of foreign) {
+      const path = objectPath(kind, namespace, object.metadata.name);
+      before.set(path, await env.client.apply<KubeObject>(path, object, other));
+    }
+    await createTenantSecrets(env.client, namespace, 'green');
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'green'));
+    const refused = await eventually(async () => {
+      const t = await tenant('green');
+      return condition(t, 'Applied')?.reason === 'ObjectConflict' ? t : undefined;
+    }, 'Applied=False/ObjectConflict');
+    for (const type of ['Applied', 'Ready']) {
+      const c = condition(refused, type)!;
+      expect(c, type).to.include({ status: 'False', reason: 'ObjectConflict' });
+      for (const name of ['ConfigMap green-config', 'Service green-portal', 'Deployment green-broker'])
+        expect(c.message, type).to.include(name);
+      expect(c.message, type).to.include('other-team');
+    }
+    const warning = await eventually(async () => {
+      const events = await env.client.list<KubeObject & { type: string; reason: string; note: string }>(
+        collectionPath(KINDS.event, namespace),
+      );
+      return events.items.find((e) => e.reason === 'ObjectConflict' && e.type === 'Warning');
+    }, 'a Warning Event ObjectConflict');
+    expect(warning.note).to.include('Service green-portal');
+    // Let a few retries pass: the other team's objects are never written, and nothing else is applied.
+    const failures = controller.queue.failuresOf(`${namespace}/green`);
+    await eventually(
+      async () => controller.queue.failuresOf(`${namespace}/green`) >= failures + 1,
+      'another failed retry',
+    );
+    for (const [path, was] of before) {
+      const now = await env.client.get<KubeObject>(path);
+      expect(now?.metadata.resourceVersion, path).to.equal(was.metadata.resourceVersion);
+      expect(now?.metadata.ownerReferences, path).to.equal(undefined);
+    }
+    const service = await env.client.get<KubeObject & { spec: { selector: Record<string, string> } }>(
+      objectPath(KINDS.service, namespace, 'green-portal'),
+    );
+    expect(service?.spec.selector).to.deep.equal({ app: 'legacy-green' });
+    expect(await deployment('green-portal')).to.equal(undefined);
+    // Once the names are free, the tenant converges on its own retries.
+    for (const path of before.keys()) await env.client.delete(path);
+    await eventually(
+      async () => condition(await tenant('green'), 'Applied')?.status === 'True',
+      'Applied=True once the names are free',
+      90_000,
+    );
+    const portal = await env.client.get<KubeObject & { spec: { selector: Record<string, string> } }>(
+      objectPath(KINDS.service, namespace, 'green-portal'),
+    );
+    expect(portal?.spec.selector['app.kubernetes.io/instance']).to.equal('green');
+  });
+
+  it('reports a signing Secret the API server refuses to create as Applied=False/SecretCreateFailed with a Warning Event', async () => {
+    await createTenantSecrets(env.client, namespace, 'quota');
+    // A quota of zero Secrets (its status written here: no quota controller runs in these tests):
+    // the API server refuses the generated signing Secret before any owned object is applied.
+    const quota = `/api/v1/namespaces/${namespace}/resourcequotas/no-more-secrets`;
+    const hard = { 'count/secrets': '0' };
+    const quotaObject = {
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: 'no-more-secrets', namespace },
+      spec: { hard },
+    };
+    await env.client.apply(quota, quotaObject, { fieldManager: 'tests' });
+    await env.client.apply(
+      `${quota}/status`,
+      { ...quotaObject, status: { hard, used: { 'count/secrets': '0' } } },
+      { fieldManager: 'tests' },
+    );
+    try {
+      await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'quota'));
+      const failed = await eventually(async () => {
+        const t = await tenant('quota');
+        return condition(t, 'Applied')?.reason === 'SecretCreateFailed' ? t : undefined;
+      }, 'Applied=False/SecretCreateFailed');
+      expect(condition(failed, 'Applied')).to.include({ status: 'False' });
+      expect(condition(failed, 'Applied')!.message)
+        .to.include('Secret quota-broker-signing')
+        .and.include('403');
+      expect(condition(failed, 'Ready')?.reason).to.equal('SecretCreateFailed');
+      const uid = failed.metadata.uid;
+      await eventually(async () => {
+        const events = await env.client.list<
+          KubeObject & { type: string; reason: string; regarding: { uid: string } }
+        >(collectionPath(KINDS.event, namespace));
+        return events.items.some(
+          (e) => e.regarding.uid === uid && e.type === 'Warning' && e.reason === 'SecretCreateFailed',
+        );
+      }, 'a Warning Event SecretCreateFailed');
+    } finally {
+      await env.client.delete(quota);
+    }
+    await eventually(
+      async () => condition(await tenant('quota'), 'Applied')?.status === 'True',
+      'Applied=True once Secrets can be created',
+      90_000,
+    );
+  });
+
   it('removes the Ingress when spec.ingress is removed', async () => {
     await converged('acme');
     await env.client.request('PATCH', objectPath(KINDS.tenant, namespace, 'acme'), {

@@ -1,0 +1,62 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { packageRoot } from '../common/paths.js';
+
+/**
+ * `jsm-sso operator` as its own process, so its memory is its own, with the Node heap flags the
+ * Helm chart deploys it with: the memory test and the operator bench measure it as installed.
+ */
+export function chartNodeOptions(): string {
+  const values = parseYaml(readFileSync(join(packageRoot(), 'charts', 'jsm-sso', 'values.yaml'), 'utf8')) as {
+    nodeOptions?: string;
+  };
+  if (!values.nodeOptions) throw new Error('charts/jsm-sso/values.yaml has no nodeOptions');
+  return values.nodeOptions;
+}
+
+export interface OperatorProcessOptions {
+  kubeconfig: string;
+  namespace: string;
+  port: number;
+  /** Further flags (`--workers 8`...). */
+  args?: string[];
+  logLevel?: string;
+}
+
+export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
+  // From source under tsx (tests, npx tsx bench/run.ts), from dist after `npm run bench`.
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = fileURLToPath(new URL(`../cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  const args = [
+    ...(fromSource ? ['--import', 'tsx'] : []),
+    entry,
+    'operator',
+    '--kubeconfig',
+    options.kubeconfig,
+    '--watch-namespaces',
+    options.namespace,
+    '--management-port',
+    String(options.port),
+    '--host',
+    '127.0.0.1',
+    '--image',
+    'jsm-sso:test',
+    '--disable-leader-election',
+    ...(options.args ?? []),
+  ];
+  return spawn(process.execPath, args, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: options.logLevel ?? 'error', NODE_OPTIONS: chartNodeOptions() },
+  });
+}
+
+/** Resident set size now and at its peak (VmRSS, VmHWM), in MiB. */
+export function memoryOf(pid: number): { rssMb: number; peakRssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMb: kib('VmRSS') / 1024, peakRssMb: kib('VmHWM') / 1024 };
+}
