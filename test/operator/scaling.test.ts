@@ -92,6 +92,15 @@ describe('autoscaling, placement and pod settings against a real API server', fu
     }, 'the operator to be idle');
   }
 
+  /** What the server stored matches what the operator wants: a resync of the tenant writes nothing. */
+  async function expectIdleResync(name: string): Promise<void> {
+    await quiet();
+    const writesBefore = client.writes;
+    controller.queue.add(`${namespace}/${name}`);
+    await quiet();
+    expect(client.writes - writesBefore, `writes resyncing ${name}`).to.equal(0);
+  }
+
   it('gives an autoscaled part a HorizontalPodAutoscaler and never reverts the replica count it sets', async () => {
     await createTenant('auto', { broker: { autoscaling: { minReplicas: 2, maxReplicas: 5 } } });
     const hpa = await eventually(
@@ -128,7 +137,7 @@ describe('autoscaling, placement and pod settings against a real API server', fu
       return d?.spec?.template.spec?.containers[0]?.image === 'jsm-sso:test' ? d : undefined;
     }, 'the image edit to be reverted');
     expect(repaired.spec?.replicas, 'the autoscaler’s count').to.equal(4);
-    await quiet();
+    await expectIdleResync('auto');
     expect((await deployment('auto-broker'))?.spec?.replicas).to.equal(4);
 
     // The portal, with a fixed count, still has its replicas restored.
@@ -167,6 +176,7 @@ describe('autoscaling, placement and pod settings against a real API server', fu
     expect(
       await env.client.get(objectPath(KINDS.podDisruptionBudget, namespace, 'spread-portal')),
     ).to.not.equal(undefined);
+    await expectIdleResync('spread');
   });
 
   it("stores the chart's pod defaults under the tenant's own pod settings, and applies them once", async () => {
@@ -212,12 +222,7 @@ describe('autoscaling, placement and pod settings against a real API server', fu
     expect(broker.spec?.imagePullSecrets).to.deep.equal([{ name: 'cluster-registry' }]);
     expect(broker.metadata?.labels).to.include({ team: 'platform' });
 
-    // What the server stored matches what the operator wants: a resync writes nothing.
-    await quiet();
-    const writesBefore = client.writes;
-    controller.queue.add(`${namespace}/pods`);
-    await quiet();
-    expect(client.writes - writesBefore).to.equal(0);
+    await expectIdleResync('pods');
   });
 
   it('reports an affinity the API server refuses in Applied, naming the Deployment and the field', async () => {
