@@ -2,15 +2,11 @@
 // after a fixed 50 ms, the portal runs in-process for the latency figures (its outgoing calls are
 // timed to separate Atlassian's time from the portal's), then as two real processes sharing Redis
 // for throughput and memory.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
-import { parseTenant, tenantId } from '../common/config/load.js';
+import { loadTenantFile, tenantId } from '../common/config/load.js';
 import { SecretDirectory } from '../common/config/secrets.js';
 import { RedisFlowStore } from '../common/flowstore/index.js';
 import { createLogger } from '../common/log.js';
@@ -18,9 +14,14 @@ import { createMetricsRegistry } from '../common/metrics.js';
 import { freePort } from '../common/net.js';
 import { startJsmEmulator } from '../dev/jsm-emulator/emulator.js';
 import { createPortalApp } from '../portal/app.js';
-import { makeKeyPair } from '../testkit/keys.js';
 import { startLocalRedis } from '../testkit/local-redis.js';
-import { BROKER_URL, type Browser, signInAt } from '../testkit/portal-harness.js';
+import { type Browser, signInAt } from '../testkit/portal-harness.js';
+import {
+  type PortalFiles,
+  startPortalProcess,
+  waitReady,
+  writePortalFiles,
+} from '../testkit/portal-process.js';
 
 const ATLASSIAN_DELAY_MS = 50;
 const SAMPLES = 60;
@@ -53,42 +54,10 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 };
 
-function tenantYaml(portalUrl: string, siteUrl: string, withRedis: boolean): string {
-  return stringify({
-    apiVersion: 'jsm-sso.io/v1alpha1',
-    kind: 'JsmSsoTenant',
-    metadata: { name: 'bench' },
-    spec: {
-      portal: { url: portalUrl, title: 'Bench Help Center', ...(withRedis ? { replicas: 2 } : {}) },
-      broker: { url: BROKER_URL },
-      identityProviders: [
-        {
-          name: 'corp',
-          oidc: { issuer: 'https://idp.bench.test', clientId: 'x', clientSecretRef: { name: 'oidc' } },
-        },
-      ],
-      atlassian: { siteUrl, credentialsSecretRef: { name: 'bench-atlassian' } },
-      ...(withRedis ? { redis: { urlSecretRef: { name: 'bench-redis' } } } : {}),
-    },
-  });
-}
-
 export async function benchPortal(): Promise<Record<string, number | string>> {
   const emulator = await startJsmEmulator({ faults: [{ delayMs: ATLASSIAN_DELAY_MS }] });
   const redis = await startLocalRedis();
-  const dir = mkdtempSync(join(tmpdir(), 'portal-bench-'));
-  const write = (secret: string, key: string, value: string) => {
-    mkdirSync(join(dir, secret), { recursive: true });
-    writeFileSync(join(dir, secret, key), value);
-  };
-  const brokerKey = makeKeyPair('bench broker');
-  const portalKey = makeKeyPair('bench portal');
-  write('bench-broker-signing', 'tls.crt', brokerKey.certPem);
-  write('bench-portal-signing', 'tls.crt', portalKey.certPem);
-  write('bench-portal-signing', 'tls.key', portalKey.keyPem);
-  write('bench-atlassian', 'email', 'portal-bot@acme.test');
-  write('bench-atlassian', 'apiToken', 'dev-api-token');
-  write('bench-redis', 'url', redis.url);
+  const files: PortalFiles[] = [];
   const children: ChildProcess[] = [];
   let server: Server | undefined;
   const store = RedisFlowStore.connect(redis.url, 'bench-inprocess');
@@ -97,12 +66,15 @@ export async function benchPortal(): Promise<Record<string, number | string>> {
     server = createServer();
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const tenant = parseTenant(tenantYaml(url, emulator.url, false));
+    const inProcess = writePortalFiles({ name: 'bench', portalUrl: url, siteUrl: emulator.url });
+    files.push(inProcess);
+    const { brokerKey } = inProcess;
+    const tenant = loadTenantFile(inProcess.config);
     const calls: Interval[] = [];
     const app = await createPortalApp({
       tenant,
       tenantId: tenantId(tenant),
-      secrets: new SecretDirectory(dir),
+      secrets: new SecretDirectory(inProcess.dir),
       logger: createLogger({ component: 'portal', level: 'silent' }),
       registry: createMetricsRegistry(),
       store,
@@ -161,12 +133,18 @@ export async function benchPortal(): Promise<Record<string, number | string>> {
 
     // --- throughput and memory, two processes sharing Redis ---------------------------------
     const ports = [await freePort(), await freePort()];
-    const config = join(dir, 'tenant.yaml');
     // One public URL for both replicas, as behind a load balancer; sessions live in Redis.
-    writeFileSync(config, tenantYaml(`http://127.0.0.1:${ports[0]}`, emulator.url, true));
-    for (const port of ports) children.push(startPortalProcess(config, dir, port, await freePort()));
+    const shared = writePortalFiles({
+      name: 'bench',
+      portalUrl: `http://127.0.0.1:${ports[0]}`,
+      siteUrl: emulator.url,
+      redisUrl: redis.url,
+      replicas: 2,
+    });
+    files.push(shared);
+    for (const port of ports) children.push(startPortalProcess(shared, port, await freePort()));
     await Promise.all(ports.map((p) => waitReady(`http://127.0.0.1:${p}/saml/metadata`)));
-    const session = await signInAt(`http://127.0.0.1:${ports[0]}`, brokerKey, 'alice@acme.test');
+    const session = await signInAt(`http://127.0.0.1:${ports[0]}`, shared.brokerKey, 'alice@acme.test');
     const cookie = [...session.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const loadPaths = ['/', '/requests?status=all&ownership=all'];
     let done = 0;
@@ -209,7 +187,7 @@ export async function benchPortal(): Promise<Record<string, number | string>> {
     await store.close();
     await emulator.close();
     await redis.stop();
-    rmSync(dir, { recursive: true, force: true });
+    for (const f of files) f.cleanup();
   }
 }
 
@@ -220,50 +198,6 @@ async function timePage(browser: Browser, path: string): Promise<{ start: number
   const end = performance.now();
   if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
   return { start, end };
-}
-
-function startPortalProcess(
-  config: string,
-  secretsDir: string,
-  port: number,
-  managementPort: number,
-): ChildProcess {
-  // From source (tsx) run cli/main.ts through tsx; from dist run the compiled CLI.
-  const fromSource = import.meta.url.endsWith('.ts');
-  const main = fileURLToPath(new URL(`../cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
-  const args = [
-    ...(fromSource ? ['--import', 'tsx'] : []),
-    main,
-    'portal',
-    '--config',
-    config,
-    '--secrets-dir',
-    secretsDir,
-  ];
-  args.push(
-    '--host',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--management-port',
-    String(managementPort),
-    '--drain-seconds',
-    '0',
-  );
-  return spawn(process.execPath, args, { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
-}
-
-async function waitReady(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} did not come up`);
 }
 
 function rssOf(pid: number | undefined): number {

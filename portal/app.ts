@@ -20,7 +20,7 @@ import { cookiePolicy, parseCookies } from './cookies.js';
 import { securityHeaders } from './http/security.js';
 import { CustomerResolver } from './identity.js';
 import { messagePage } from './pages/account.js';
-import { NotVisibleError, RequestService } from './requests.js';
+import { NotVisibleError, RequestService, type WriteSettings } from './requests.js';
 import { mountAccountRoutes } from './routes/account.js';
 import { mountHelpCenterRoutes } from './routes/help-center.js';
 import { mountRequestRoutes } from './routes/requests.js';
@@ -41,6 +41,8 @@ export interface PortalOptions {
   brokerCertificatesPem?: string[];
   /** Overrides for the Atlassian transport (timeouts and retries in tests). */
   atlassian?: Partial<Omit<TransportOptions, 'siteUrl' | 'email' | 'apiToken'>>;
+  /** How writes are retried (tests shorten the waits). */
+  writes?: Partial<WriteSettings>;
   /** Trust X-Forwarded-For from this many proxies for the client IP (default: none). */
   trustedProxyHops?: number;
   maxUploadBytes?: number;
@@ -168,6 +170,7 @@ function buildServices(
     email: serviceAccountEmail,
     apiToken: secrets.read(credentials, 'apiToken').trim(),
     onCall: (_method, _path, status) => telemetry.atlassianCall(status),
+    onRetry: (reason) => telemetry.atlassianRetry('read', reason),
     ...options.atlassian,
   });
   const cacheTtlMs = options.catalogueTtlMs ?? 60_000;
@@ -182,7 +185,10 @@ function buildServices(
     cookies,
     client,
     catalogue,
-    requests: new RequestService(client, catalogue),
+    requests: new RequestService(client, catalogue, {
+      onRetry: (reason) => telemetry.atlassianRetry('write', reason),
+      ...options.writes,
+    }),
     resolver: new CustomerResolver(
       client,
       spec.atlassian,

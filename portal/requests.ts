@@ -2,7 +2,6 @@
  * Requests as a customer sees them: lists from JQL restricted by visibility.ts, detail pages that
  * re-check visibility before anything else is fetched, and creation that never duplicates.
  */
-import { randomBytes } from 'node:crypto';
 import { JsmSsoError } from '../common/errors.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
@@ -20,6 +19,7 @@ import {
   type RequestFilters,
   visibleRequestsJql,
 } from './visibility.js';
+import { type WriteOnceOptions, type WriteOutcome, withWriteKey, writeOnce } from './write-once.js';
 
 export interface RequestSummary {
   key: string;
@@ -82,24 +82,28 @@ export interface VisibleRequest {
   mayAct: boolean;
 }
 
+/** How writes are retried (portal/write-once.ts); tests shorten the waits. */
+export type WriteSettings = Pick<
+  WriteOnceOptions<unknown>,
+  'budgetMs' | 'reconcileDelaysMs' | 'sleep' | 'onRetry'
+>;
+
+/**
+ * A timed-out create may still be processed by Atlassian a moment later: it is looked for after
+ * 0.5 s, 2 s and 5 s before it is written again. 20 s in all, within the browser's patience.
+ */
+const DEFAULT_WRITE_SETTINGS: WriteSettings = { budgetMs: 20_000, reconcileDelaysMs: [500, 2000, 5000] };
+
 export class RequestService {
   readonly #client: AtlassianClient;
   readonly #catalogue: Catalogue;
 
-  readonly #reconcileDelaysMs: readonly number[];
+  readonly #writes: WriteSettings;
 
-  /**
-   * `reconcileDelaysMs`: after a create whose outcome is unknown, when to look for it (a timed-out
-   * call may still be processed by Atlassian a moment later).
-   */
-  constructor(
-    client: AtlassianClient,
-    catalogue: Catalogue,
-    reconcileDelaysMs: readonly number[] = [500, 2000, 5000],
-  ) {
+  constructor(client: AtlassianClient, catalogue: Catalogue, writes: Partial<WriteSettings> = {}) {
     this.#client = client;
     this.#catalogue = catalogue;
-    this.#reconcileDelaysMs = reconcileDelaysMs;
+    this.#writes = { ...DEFAULT_WRITE_SETTINGS, ...writes };
   }
 
   /** One page of the customer's requests (one Atlassian call on a warm catalogue cache). */
@@ -215,52 +219,104 @@ export class RequestService {
     return [];
   }
 
+  /** The request this customer raised under `writeKey` on this desk, if any. */
+  async findCreated(
+    customer: Customer,
+    serviceDeskId: string,
+    writeKey: string,
+  ): Promise<string | undefined> {
+    const desk = (await this.#catalogue.deskRefs()).find((d) => d.serviceDeskId === serviceDeskId);
+    if (!desk) return undefined;
+    const found = await this.#client.searchJql(
+      createdRequestJql(customer, desk.projectId, writeKey),
+      ['summary'],
+      1,
+    );
+    return found.issues[0]?.key;
+  }
+
   /**
-   * Creates a request once. The description carries a client-made marker; if the call fails in a
-   * way that leaves its outcome unknown (timeout, 5xx, connection lost), the marker is searched for
-   * before one retry, so a slow Atlassian never yields two requests.
+   * Creates a request once per write key (portal/write-once.ts): the description carries the key,
+   * so a resubmitted form, a write whose outcome is unknown and a throttled write all end with one
+   * request. A request type without a description field cannot carry it: its create is repeated
+   * only after a 429.
    */
-  async create(
+  create(
     customer: Customer,
     input: {
       serviceDeskId: string;
       requestTypeId: string;
       values: Record<string, unknown>;
       hasDescription: boolean;
+      writeKey: string;
+      /** Values made per attempt, after the key was looked for (e.g. uploaded temporary attachments). */
+      attempt?: () => Promise<Record<string, unknown>>;
     },
-  ): Promise<string> {
-    const marker = `jsmsso${randomBytes(12).toString('hex')}`;
+  ): Promise<WriteOutcome<string>> {
     const values = { ...input.values };
     if (input.hasDescription) {
       const text = typeof values['description'] === 'string' ? values['description'] : '';
-      values['description'] = `${text}\n\n(portal reference ${marker})`.trimStart();
+      values['description'] = withWriteKey(text, input.writeKey);
     }
-    const body = {
-      serviceDeskId: input.serviceDeskId,
-      requestTypeId: input.requestTypeId,
-      requestFieldValues: values,
-      raiseOnBehalfOf: customer.accountId,
-    };
-    try {
-      return (await this.#client.createRequest(body)).issueKey;
-    } catch (err) {
-      // Without a marker there is no safe way to know; the customer is told to check their requests.
-      if (!(err instanceof AtlassianError) || !outcomeUnknown(err) || !input.hasDescription) throw err;
-      const desk = (await this.#catalogue.deskRefs()).find((d) => d.serviceDeskId === input.serviceDeskId);
-      if (!desk) throw err;
-      const jql = createdRequestJql(customer, desk.projectId, marker);
-      for (const delay of this.#reconcileDelaysMs) {
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        const found = await this.#client.searchJql(jql, ['summary'], 1);
-        if (found.issues[0]) return found.issues[0].key;
-      }
-      return (await this.#client.createRequest(body)).issueKey;
-    }
+    return writeOnce({
+      ...this.#writes,
+      ...(input.hasDescription
+        ? { find: () => this.findCreated(customer, input.serviceDeskId, input.writeKey) }
+        : {}),
+      write: async () => {
+        const created = await this.#client.createRequest({
+          serviceDeskId: input.serviceDeskId,
+          requestTypeId: input.requestTypeId,
+          requestFieldValues: { ...values, ...(await input.attempt?.()) },
+          raiseOnBehalfOf: customer.accountId,
+        });
+        return created.issueKey;
+      },
+    });
   }
-}
 
-/** A rejected call (4xx, or 429 which Atlassian did not process) is safe; anything else may have happened. */
-export function outcomeUnknown(err: AtlassianError): boolean {
-  if (err.code === 'ATLASSIAN_TIMEOUT' || err.code === 'ATLASSIAN_UNREACHABLE') return true;
-  return err.upstreamStatus >= 500;
+  /** The public comment written under `writeKey`, if any (comments and attachments carry the key). */
+  async #findComment(issueKey: string, writeKey: string): Promise<true | undefined> {
+    const comments = await this.#client.publicComments(issueKey);
+    return comments.some((c) => (c.body ?? '').includes(`(portal reference ${writeKey})`)) || undefined;
+  }
+
+  /** Adds a public comment once per write key. */
+  async comment(issueKey: string, text: string, writeKey: string): Promise<WriteOutcome<true>> {
+    return writeOnce({
+      ...this.#writes,
+      find: () => this.#findComment(issueKey, writeKey),
+      write: async () => {
+        await this.#client.addPublicComment(issueKey, withWriteKey(text, writeKey));
+        return true as const;
+      },
+    });
+  }
+
+  /**
+   * Attaches a file once per write key: Atlassian adds a comment with every attachment, and that
+   * comment carries the key.
+   */
+  async attach(
+    issueKey: string,
+    serviceDeskId: string,
+    file: { filename: string; data: Buffer; mimeType: string },
+    note: string,
+    writeKey: string,
+  ): Promise<WriteOutcome<true>> {
+    return writeOnce({
+      ...this.#writes,
+      find: () => this.#findComment(issueKey, writeKey),
+      write: async () => {
+        const temporaryId = await this.#client.attachTemporaryFile(
+          serviceDeskId,
+          file.filename,
+          file.data,
+          file.mimeType,
+        );
+        await this.#client.attachToRequest(issueKey, [temporaryId], withWriteKey(note, writeKey));
+        return true as const;
+      },
+    });
+  }
 }

@@ -4,6 +4,8 @@ import { Counter, type Registry } from 'prom-client';
 export interface PortalTelemetry {
   refused(reason: string): void;
   atlassianCall(status: number | 'timeout' | 'network'): void;
+  /** A call repeated: `read` by the transport, `write` under its write key (portal/write-once.ts). */
+  atlassianRetry(kind: 'read' | 'write', reason: string): void;
 }
 
 export function createPortalTelemetry(registry: Registry, tenant: string): PortalTelemetry {
@@ -19,7 +21,14 @@ export function createPortalTelemetry(registry: Registry, tenant: string): Porta
     labelNames: ['tenant', 'status'],
     registers: [registry],
   });
+  const retries = new Counter({
+    name: 'jsm_sso_portal_atlassian_retries_total',
+    help: 'Atlassian calls repeated after 429, 503, a timeout or a lost connection: reads by the transport, writes under their write key.',
+    labelNames: ['tenant', 'kind', 'reason'],
+    registers: [registry],
+  });
   return {
+    atlassianRetry: (kind, reason) => retries.inc({ tenant, kind, reason }),
     refused: (reason) => refusals.inc({ tenant, reason }),
     atlassianCall: (status) => calls.inc({ tenant, status: String(status) }),
   };

@@ -23,12 +23,24 @@ import {
 } from '../dev/jsm-emulator/emulator.js';
 import { createPortalApp, type PortalApp } from '../portal/app.js';
 import type { Exchange } from '../portal/atlassian/http.js';
+import type { WriteSettings } from '../portal/requests.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
 import { redisUrl } from './redis.js';
 import { defaultParts, responseXml } from './saml-fixtures.js';
 
 export const BROKER_URL = 'https://broker.acme.test';
 export const BROKER_ENTITY_ID = `${BROKER_URL}/saml/metadata`;
+
+/** What a portal-only tenant needs besides the portal: the broker (played by the test) and one IdP. */
+export const PORTAL_ONLY_SPEC = {
+  broker: { url: BROKER_URL },
+  identityProviders: [
+    {
+      name: 'corp',
+      oidc: { issuer: 'https://idp.acme.test', clientId: 'x', clientSecretRef: { name: 'oidc' } },
+    },
+  ],
+};
 
 export interface Harness {
   url: string;
@@ -57,6 +69,8 @@ export interface HarnessOptions {
   spec?: Record<string, unknown>;
   portal?: Record<string, unknown>;
   atlassian?: Record<string, unknown>;
+  /** How the portal retries writes (portal/write-once.ts). */
+  writes?: Partial<WriteSettings>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -76,13 +90,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         adminGroups: ['portal-admins'],
         ...(options.portal ?? {}),
       },
-      broker: { url: BROKER_URL },
-      identityProviders: [
-        {
-          name: 'corp',
-          oidc: { issuer: 'https://idp.acme.test', clientId: 'x', clientSecretRef: { name: 'oidc' } },
-        },
-      ],
+      ...PORTAL_ONLY_SPEC,
       atlassian: {
         siteUrl: emulator.url,
         credentialsSecretRef: { name: 'atlassian' },
@@ -122,6 +130,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     {
       brokerCertificatesPem: [brokerKey.certPem],
       atlassian: { onExchange: (e) => exchanges.push(e), baseDelayMs: 1 },
+      ...(options.writes ? { writes: options.writes } : {}),
     },
   );
   server.on('request', app.handler);

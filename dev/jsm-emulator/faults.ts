@@ -9,6 +9,11 @@ export interface FaultRule {
   retryAfterSeconds?: number;
   /** Wait this long before answering (alone: a slow but otherwise normal response). */
   delayMs?: number;
+  /**
+   * Handle the request normally but hold the answer this long: Atlassian has done the work and the
+   * caller has not heard (a client that crashes or times out meanwhile never learns of it).
+   */
+  holdAnswerMs?: number;
   /** Destroy the socket without answering. */
   dropConnection?: boolean;
   /** Only requests whose path starts with this (e.g. `/rest/servicedeskapi/request`). */
@@ -90,6 +95,13 @@ export async function applyFault(
   res: ServerResponse,
 ): Promise<boolean> {
   if (rule.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
+  if (rule.holdAnswerMs) {
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      setTimeout(() => end(...args), rule.holdAnswerMs);
+      return res;
+    }) as typeof res.end;
+  }
   if (rule.dropConnection) {
     req.socket.destroy();
     return true;

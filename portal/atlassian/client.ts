@@ -163,7 +163,7 @@ export class AtlassianClient {
   }
 
   // Requests
-  /** One attempt, never retried here: see portal/requests.ts for reconciliation. */
+  /** One attempt, never retried here: see portal/write-once.ts. */
   createRequest(body: {
     serviceDeskId: string;
     requestTypeId: string;
@@ -233,10 +233,14 @@ export class AtlassianClient {
       throw new AtlassianError('ATLASSIAN_ERROR', 200, { message: 'no temporary attachment id' });
     return temporaryId;
   }
-  attachToRequest(issueKey: string, temporaryAttachmentIds: string[]): Promise<unknown> {
+  attachToRequest(issueKey: string, temporaryAttachmentIds: string[], comment?: string): Promise<unknown> {
     return this.transport.call(`${SD}/request/${id(issueKey)}/attachment`, {
       method: 'POST',
-      json: { temporaryAttachmentIds, public: true },
+      json: {
+        temporaryAttachmentIds,
+        public: true,
+        ...(comment === undefined ? {} : { additionalComment: { body: comment } }),
+      },
       headers: EXPERIMENTAL,
     });
   }

@@ -11,6 +11,8 @@ export class AtlassianError extends JsmSsoError {
   /** `i18nErrorMessage.parameters` of a JSM error (often names the field). */
   readonly parameters: string[];
   readonly friendly: string;
+  /** On 429/503: how long Atlassian asked us to wait (Retry-After, capped), if it said. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(
     code: string,
@@ -20,6 +22,7 @@ export class AtlassianError extends JsmSsoError {
       fieldErrors?: Record<string, string>;
       parameters?: string[];
       cause?: unknown;
+      retryAfterMs?: number;
     } = {},
   ) {
     const friendly =
@@ -30,6 +33,7 @@ export class AtlassianError extends JsmSsoError {
     this.fieldErrors = detail.fieldErrors ?? {};
     this.parameters = detail.parameters ?? [];
     this.friendly = friendly;
+    this.retryAfterMs = detail.retryAfterMs;
   }
 }
 

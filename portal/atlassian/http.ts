@@ -15,6 +15,8 @@ export interface TransportOptions {
   /** Upper bound for one wait, whatever Retry-After says. */
   maxDelayMs?: number;
   baseDelayMs?: number;
+  /** Called before each repeated attempt, with the reason (metrics). */
+  onRetry?: (reason: string) => void;
   /** Called once per HTTP attempt (metrics, bench). */
   onCall?: (method: string, path: string, status: number | 'timeout' | 'network') => void;
   /** The fetch to use: common/tls createTlsFetch in the portal (verified TLS, tenant CA bundle). */
@@ -72,8 +74,8 @@ function headerRecord(headers: Headers): Record<string, string> {
 }
 
 export class AtlassianTransport {
-  readonly #options: Required<Omit<TransportOptions, 'onCall' | 'onExchange' | 'fetch'>> &
-    Pick<TransportOptions, 'onCall' | 'onExchange' | 'fetch'>;
+  readonly #options: Required<Omit<TransportOptions, 'onCall' | 'onRetry' | 'onExchange' | 'fetch'>> &
+    Pick<TransportOptions, 'onCall' | 'onRetry' | 'onExchange' | 'fetch'>;
   readonly #auth: string;
 
   constructor(options: TransportOptions) {
@@ -126,14 +128,17 @@ export class AtlassianTransport {
         o.onCall?.(method, path, timedOut ? 'timeout' : 'network');
         if (idempotent && attempt < o.maxRetries) {
           await o.sleep(retryDelayMs(attempt, null, o));
+          o.onRetry?.(timedOut ? 'timeout' : 'network');
           continue;
         }
         throw new AtlassianError(timedOut ? 'ATLASSIAN_TIMEOUT' : 'ATLASSIAN_UNREACHABLE', 0, { cause: err });
       }
       o.onCall?.(method, path, response.status);
-      if ((response.status === 429 || response.status === 503) && idempotent && attempt < o.maxRetries) {
+      const throttled = response.status === 429 || response.status === 503;
+      if (throttled && idempotent && attempt < o.maxRetries) {
         await response.body?.cancel();
         await o.sleep(retryDelayMs(attempt, response.headers.get('retry-after'), o));
+        o.onRetry?.(String(response.status));
         continue;
       }
       if (options.raw && response.ok) return response as T;
@@ -156,8 +161,14 @@ export class AtlassianTransport {
           responseHeaders: headerRecord(response.headers),
         });
       }
-      if (!response.ok)
-        throw new AtlassianError(codeForStatus(response.status), response.status, parseErrorBody(parsed));
+      if (!response.ok) {
+        // A write is retried above this layer, under its write key (portal/write-once.ts).
+        const retryAfter = response.headers.get('retry-after');
+        throw new AtlassianError(codeForStatus(response.status), response.status, {
+          ...parseErrorBody(parsed),
+          ...(throttled && retryAfter ? { retryAfterMs: retryDelayMs(attempt, retryAfter, o) } : {}),
+        });
+      }
       return parsed as T;
     }
   }

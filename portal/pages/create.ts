@@ -2,7 +2,7 @@ import type { RequestTypeDTO, RequestTypeFieldDTO } from '../atlassian/types.js'
 import type { Desk } from '../catalogue.js';
 import { fieldKind, inputName, type Submitted } from '../form.js';
 import { html, type SafeHtml, seg } from '../html.js';
-import { csrfField, layout, type PageContext } from './layout.js';
+import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
 import { ACCEPTED_UPLOADS } from './uploads.js';
 
 function control(field: RequestTypeFieldDTO, submitted: Submitted, error: string | undefined): SafeHtml {
@@ -90,7 +90,15 @@ export function createPage(
   desk: Desk,
   type: RequestTypeDTO,
   fields: RequestTypeFieldDTO[],
-  state: { submitted: Submitted; errors: Record<string, string>; message?: string; csrf: string },
+  state: {
+    submitted: Submitted;
+    errors: Record<string, string>;
+    message?: string;
+    csrf: string;
+    writeKey: string;
+    /** After a failed write: point to My requests, where a request that exists would be. */
+    linkMyRequests?: boolean;
+  },
 ): SafeHtml {
   const visible = fields.filter((f) => f.visible !== false);
   const general = Object.entries(state.errors).filter(([k]) => !visible.some((f) => f.fieldId === k));
@@ -100,9 +108,9 @@ export function createPage(
     html`<nav aria-label="Breadcrumb"><a href="/">Help center</a> / <a href="/desk/${seg(desk.id)}">${desk.name}</a></nav>
     <h1>${type.name}</h1>
     ${type.helpText ? html`<p>${type.helpText}</p>` : ''}
-    ${state.message || general.length > 0 ? html`<div class="alert" role="alert">${state.message ?? ''} ${general.map(([, m]) => html`<div>${m}</div>`)}</div>` : ''}
+    ${state.message || general.length > 0 ? html`<div class="alert" role="alert">${state.message ?? ''} ${general.map(([, m]) => html`<div>${m}</div>`)}${state.linkMyRequests ? html` <a href="/requests">My requests</a>` : ''}</div>` : ''}
     <form class="card" method="post" action="/desk/${seg(desk.id)}/create/${seg(type.id)}" enctype="multipart/form-data" novalidate>
-      ${csrfField(state.csrf)}
+      ${csrfField(state.csrf)}${writeKeyField(state.writeKey)}
       ${visible.map((f) => control(f, state.submitted, state.errors[f.fieldId]))}
       <p><button type="submit">Send</button> <a href="/desk/${seg(desk.id)}">Cancel</a></p>
     </form>`,

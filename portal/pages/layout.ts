@@ -1,4 +1,5 @@
 import { type HtmlValue, html, SafeHtml } from '../html.js';
+import { WRITE_KEY_FIELD } from '../write-once.js';
 
 /** What every page needs: the tenant's branding, the CSP nonce, and who is signed in. */
 export interface PageContext {
@@ -82,6 +83,11 @@ function rawCss(css: string): SafeHtml {
 
 export function csrfField(token: string): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${token}">`;
+}
+
+/** The write key of a form that creates something (portal/write-once.ts). */
+export function writeKeyField(key: string): SafeHtml {
+  return html`<input type="hidden" name="${WRITE_KEY_FIELD}" value="${key}">`;
 }
 
 export function statusLozenge(status: string, category: string): SafeHtml {

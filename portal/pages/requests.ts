@@ -13,8 +13,9 @@ import type {
 import { type HtmlValue, html, type SafeHtml, seg } from '../html.js';
 import type { RequestSummary } from '../requests.js';
 import type { Ownership, StatusFilter } from '../visibility.js';
+import { withoutWriteKey } from '../write-once.js';
 import { approvalsSection } from './approvals.js';
-import { csrfField, formatDate, layout, type PageContext, statusLozenge } from './layout.js';
+import { csrfField, formatDate, layout, type PageContext, statusLozenge, writeKeyField } from './layout.js';
 import { ACCEPTED_UPLOADS } from './uploads.js';
 
 const OWNERSHIP_LABELS: Record<Exclude<Ownership, 'organization'>, string> = {
@@ -115,6 +116,10 @@ export interface DetailView {
   /** False for a customer who sees the request only as an approver: no workflow, sharing or upload. */
   mayAct: boolean;
   csrf: string;
+  /** Write keys of the comment and attachment forms (portal/write-once.ts). */
+  writeKeys: { comment: string; attachment: string };
+  /** The comment text to put back after a failed write, so nothing typed is lost. */
+  commentDraft?: string | undefined;
   notice?: string | undefined;
   error?: string | undefined;
   /** Shown beside the file input (a refused or missing file). */
@@ -152,18 +157,18 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
           .filter((f) => f.fieldId !== 'summary' && fieldText(f.value) !== '')
           .map(
             (f) =>
-              html`<dt><strong>${f.label ?? f.fieldId}</strong></dt><dd>${fieldText(f.value).replace(/\n*\(portal reference jsmsso[0-9a-f]+\)$/, '')}</dd>`,
+              html`<dt><strong>${f.label ?? f.fieldId}</strong></dt><dd>${withoutWriteKey(fieldText(f.value))}</dd>`,
           )}
       </dl></section>
       ${approvalsSection(v.approvals, v.customerAccountId)}
       <section class="card" aria-labelledby="act-h"><h2 id="act-h">Activity</h2>
         ${v.comments.map(
           (c) =>
-            html`<article class="comment"><strong>${c.author?.displayName ?? ''}</strong> <span class="muted">${c.created?.friendly ?? formatDate(c.created?.iso8601)}</span><p>${c.body ?? ''}</p></article>`,
+            html`<article class="comment"><strong>${c.author?.displayName ?? ''}</strong> <span class="muted">${c.created?.friendly ?? formatDate(c.created?.iso8601)}</span><p>${withoutWriteKey(c.body ?? '')}</p></article>`,
         )}
-        <form method="post" action="${action('comment')}">${csrfField(v.csrf)}
+        <form method="post" action="${action('comment')}">${csrfField(v.csrf)}${writeKeyField(v.writeKeys.comment)}
           <label for="comment-body">Add a comment</label>
-          <textarea id="comment-body" name="body" required maxlength="32000"></textarea>
+          <textarea id="comment-body" name="body" required maxlength="32000">${v.commentDraft ?? ''}</textarea>
           <p><button type="submit">Comment</button></p>
         </form>
       </section>
@@ -176,7 +181,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
         })}</ul>
         ${
           v.mayAct
-            ? html`<form method="post" action="${action('attachment')}" enctype="multipart/form-data">${csrfField(v.csrf)}
+            ? html`<form method="post" action="${action('attachment')}" enctype="multipart/form-data">${csrfField(v.csrf)}${writeKeyField(v.writeKeys.attachment)}
           <label for="att-file">Attach a file (up to 10 MB)</label>
           ${v.uploadError ? html`<div id="att-file-err" class="error" role="alert">${v.uploadError}</div>` : ''}
           <input id="att-file" type="file" name="attachment" required accept="${ACCEPTED_UPLOADS}"${v.uploadError ? html` aria-invalid="true" aria-describedby="att-file-err"` : ''}>

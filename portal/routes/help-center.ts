@@ -9,6 +9,17 @@ import { deskPage, homePage } from '../pages/help-center.js';
 import { uploadRefusalText } from '../pages/uploads.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
+import { newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
+
+/**
+ * Said after a failed create: the write key was looked for, so the request does not exist, and the
+ * same form can be sent again safely.
+ */
+const CREATE_NOT_DONE =
+  'Your request was not created. Your details are kept below: send the form again when you are ready (it will not create a second request), or check My requests.';
+
+const CREATE_UNKNOWN =
+  'We could not confirm whether your request was created. Please check My requests before sending it again.';
 
 /** Files a customer may attach to a new request at once. */
 const MAX_UPLOAD_FILES = 5;
@@ -70,6 +81,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
           submitted: {},
           errors: {},
           csrf: session(res).csrf,
+          writeKey: newWriteKey(),
         }),
       );
     } catch (err) {
@@ -102,11 +114,25 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       }
       if (!csrfOk(req, res, form.fields['_csrf'])) return;
       const submitted = form.fields as Submitted;
+      // The same key on every re-render: however often this form comes back, it raises one request.
+      const writeKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
       const parsed = parseRequestForm(fields, submitted, form.files.length);
-      const render = (errors: Record<string, string>, message: string, status: number) =>
+      const render = (
+        errors: Record<string, string>,
+        message: string,
+        status: number,
+        linkMyRequests = false,
+      ) =>
         send(
           res,
-          createPage(pageContext(res), desk, type, fields, { submitted, errors, message, csrf: s.csrf }),
+          createPage(pageContext(res), desk, type, fields, {
+            submitted,
+            errors,
+            message,
+            csrf: s.csrf,
+            writeKey,
+            linkMyRequests,
+          }),
           status,
         );
       const attachmentField = fields.find((f) => fieldKind(f) === 'attachment' && f.visible !== false);
@@ -129,21 +155,32 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         render({}, 'This request type does not take attachments.', 400);
         return;
       }
+      const hasDescription = fields.some((f) => f.fieldId === 'description' && f.visible !== false);
       try {
-        const temporary = [];
-        for (const file of form.files) {
-          temporary.push(await client.attachTemporaryFile(desk.id, file.filename, file.data, file.mimeType));
-        }
-        if (attachmentField && temporary.length > 0) parsed.values[attachmentField.fieldId] = temporary;
-        const key = await requests.create(s.customer, {
+        const uploadFiles = async () => {
+          const temporary = [];
+          for (const file of form.files) {
+            temporary.push(
+              await client.attachTemporaryFile(desk.id, file.filename, file.data, file.mimeType),
+            );
+          }
+          return attachmentField && temporary.length > 0 ? { [attachmentField.fieldId]: temporary } : {};
+        };
+        const { value: key, existed } = await requests.create(s.customer, {
           serviceDeskId: desk.id,
           requestTypeId: type.id,
           values: parsed.values,
-          hasDescription: fields.some((f) => f.fieldId === 'description' && f.visible !== false),
+          hasDescription,
+          writeKey,
+          attempt: uploadFiles,
         });
         logger.info(
-          { event: 'portal.request_created', accountId: s.customer.accountId, issueKey: key },
-          'request created',
+          {
+            event: existed ? 'portal.request_resubmitted' : 'portal.request_created',
+            accountId: s.customer.accountId,
+            issueKey: key,
+          },
+          existed ? 'form sent again: the request already exists' : 'request created',
         );
         res.redirect(303, `/requests/${encodeURIComponent(key)}?created=1`);
       } catch (err) {
@@ -153,7 +190,9 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
             'create refused',
           );
           const errors = err.code === 'ATLASSIAN_VALIDATION' ? fieldErrorsFrom(fields, err) : {};
-          render(errors, err.friendly, err.status);
+          // Without a description the key has nowhere to go, and a lost answer leaves it unknown.
+          const outcome = hasDescription || !outcomeUnknown(err) ? CREATE_NOT_DONE : CREATE_UNKNOWN;
+          render(errors, `${err.friendly} ${outcome}`, err.status, true);
           return;
         }
         throw err;

@@ -15,6 +15,7 @@ import type { Session } from '../session.js';
 import { replaceControlCharacters } from '../text.js';
 import type { Customer, Ownership, StatusFilter } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
+import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, requests, maxUploadBytes, cacheTtlMs } = services;
@@ -96,7 +97,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   const renderDetail = async (
     res: Response,
     key: string,
-    extra: { notice?: string; error?: string; uploadError?: string; status?: number } = {},
+    extra: {
+      notice?: string;
+      error?: string;
+      uploadError?: string;
+      status?: number;
+      /** After a failed comment: its text and key, so sending it again writes it once. */
+      commentDraft?: { text: string; writeKey: string };
+    } = {},
   ) => {
     const s = session(res);
     const { request, mayAct } = await requests.visible(s.customer, key);
@@ -140,6 +148,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         customerAccountId: s.customer.accountId,
         mayAct,
         csrf: s.csrf,
+        writeKeys: { comment: extra.commentDraft?.writeKey ?? newWriteKey(), attachment: newWriteKey() },
+        commentDraft: extra.commentDraft?.text,
         notice: extra.notice,
         error: extra.error,
         uploadError: extra.uploadError,
@@ -170,7 +180,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         s: Session,
         params: Record<string, string>,
       ) => Promise<void>,
-      { approvers = false }: { approvers?: boolean } = {},
+      {
+        approvers = false,
+        notDone = '',
+      }: {
+        approvers?: boolean;
+        /** Said after a failed write: what did not happen and what to do. */
+        notDone?: string;
+      } = {},
     ) =>
     async (req: Request, res: Response, next: NextFunction) => {
       const key = String(req.params['key']);
@@ -191,8 +208,16 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         ) {
           logger.warn({ event: 'portal.action_refused', reason: err.code }, 'action refused');
           try {
-            const message = err instanceof AtlassianError ? err.friendly : err.message;
-            await renderDetail(res, key, { error: message, status: err.status });
+            const message = err instanceof AtlassianError ? `${err.friendly} ${notDone}`.trim() : err.message;
+            const body = (req.body ?? {}) as Record<string, unknown>;
+            const text = typeof body['body'] === 'string' ? body['body'] : undefined;
+            await renderDetail(res, key, {
+              error: message,
+              status: err.status,
+              ...(text === undefined
+                ? {}
+                : { commentDraft: { text, writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]) } }),
+            });
           } catch (inner) {
             next(inner);
           }
@@ -219,9 +244,17 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
         if (!text || text.length > 32_000) throw actionError('Write a comment first.');
         // The service account writes the comment; the customer's name keeps the thread readable.
-        await client.addPublicComment(key, `${s.customer.displayName}: ${text}`);
+        await requests.comment(
+          key,
+          `${s.customer.displayName}: ${text}`,
+          writeKeyFrom(body[WRITE_KEY_FIELD]),
+        );
       },
-      { approvers: true },
+      {
+        approvers: true,
+        notDone:
+          'Your comment was not added. It is kept below: send it again when you are ready (it will not be added twice).',
+      },
     ),
   );
 
@@ -309,13 +342,23 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         await renderDetail(res, key, { uploadError: 'Choose a file to attach.', status: 400 });
         return;
       }
-      const temporaryId = await client.attachTemporaryFile(
-        desk.serviceDeskId,
-        file.filename,
-        file.data,
-        file.mimeType,
-      );
-      await client.attachToRequest(key, [temporaryId]);
+      try {
+        await requests.attach(
+          key,
+          desk.serviceDeskId,
+          file,
+          `${s.customer.displayName} attached ${file.filename}.`,
+          writeKeyFrom(form.fields[WRITE_KEY_FIELD]),
+        );
+      } catch (err) {
+        if (!(err instanceof AtlassianError)) throw err;
+        logger.warn({ event: 'portal.action_refused', reason: err.code }, 'upload refused');
+        await renderDetail(res, key, {
+          uploadError: `${err.friendly} Your file was not attached; please choose it and upload it again.`,
+          status: err.status,
+        });
+        return;
+      }
       res.redirect(303, `/requests/${encodeURIComponent(key)}?uploaded=1`);
     } catch (err) {
       next(err);

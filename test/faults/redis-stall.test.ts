@@ -18,7 +18,9 @@ async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }
   return { value, ms: performance.now() - started };
 }
 
-describe('faults: Redis stalls (SIGSTOP on a real redis-server)', () => {
+describe('faults: Redis stalls (SIGSTOP on a real redis-server)', function () {
+  // Real processes (started from source) on a shared machine.
+  this.timeout(90_000);
   it('answers pages with 503 within about a second and /readyz at once, and recovers by itself after SIGCONT', async () => {
     const redis = await startLocalRedis();
     let broker: BrokerProcess | undefined;

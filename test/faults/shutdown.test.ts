@@ -20,7 +20,9 @@ function get(url: string, agent: Agent): Promise<Answer> {
   });
 }
 
-describe('faults: SIGTERM under load (real broker process)', () => {
+describe('faults: SIGTERM under load (real broker process)', function () {
+  // Real processes (started from source) on a shared machine.
+  this.timeout(90_000);
   it('turns /readyz 503 at once, serves through the drain with Connection: close, loses no request and exits 0', async () => {
     const redis = await startLocalRedis();
     const drainSeconds = 1.5;

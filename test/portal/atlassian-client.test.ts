@@ -7,6 +7,7 @@ import { Catalogue } from '../../portal/catalogue.js';
 import { fieldErrorsFrom } from '../../portal/form.js';
 import { RequestService } from '../../portal/requests.js';
 import type { Customer } from '../../portal/visibility.js';
+import { newWriteKey } from '../../portal/write-once.js';
 import { validateAgainstSpec } from '../../testkit/atlassian-spec.js';
 
 describe('portal Atlassian client', () => {
@@ -75,12 +76,13 @@ describe('portal Atlassian client', () => {
       times: 1,
     });
     const c = client();
-    const service = new RequestService(c, new Catalogue(c, undefined), [10]);
-    const key = await service.create(alice(), {
+    const service = new RequestService(c, new Catalogue(c, undefined), { reconcileDelaysMs: [10] });
+    const { value: key } = await service.create(alice(), {
       serviceDeskId: '1',
       requestTypeId: typeId('Get IT help'),
       values: { summary: 'Reconcile after 503', description: 'x' },
       hasDescription: true,
+      writeKey: newWriteKey(),
     });
     expect(key).to.match(/^IT-\d+$/);
     expect(countBySummary('Reconcile after 503')).to.equal(1);
@@ -94,16 +96,92 @@ describe('portal Atlassian client', () => {
       times: 1,
     });
     const c = client(150);
-    const service = new RequestService(c, new Catalogue(c, undefined), [200, 400, 800]);
-    const key = await service.create(alice(), {
+    const service = new RequestService(c, new Catalogue(c, undefined), {
+      reconcileDelaysMs: [200, 400, 800],
+    });
+    const { value: key } = await service.create(alice(), {
       serviceDeskId: '1',
       requestTypeId: typeId('Get IT help'),
       values: { summary: 'Reconcile after timeout', description: 'slow' },
       hasDescription: true,
+      writeKey: newWriteKey(),
     });
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(key).to.match(/^IT-\d+$/);
     expect(countBySummary('Reconcile after timeout')).to.equal(1);
+  });
+
+  it('retries a create, a comment and an attachment refused with 429 after Retry-After, counting each retry, and writes each once', async () => {
+    const c = client();
+    const retries: string[] = [];
+    const waits: number[] = [];
+    const service = new RequestService(c, new Catalogue(c, undefined), {
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+      onRetry: (reason) => retries.push(reason),
+    });
+    // Every write answered 429 twice before it goes through.
+    const throttle = (pathPrefix: string) => ({
+      status: 429,
+      retryAfterSeconds: 2,
+      pathPrefix,
+      method: 'POST',
+      times: 2,
+    });
+    emulator.faults.set(throttle('/rest/servicedeskapi/request'));
+    const { value: key, existed } = await service.create(alice(), {
+      serviceDeskId: '1',
+      requestTypeId: typeId('Get IT help'),
+      values: { summary: 'Throttled create', description: 'x' },
+      hasDescription: true,
+      writeKey: newWriteKey(),
+    });
+    expect(existed).to.equal(false);
+    expect(countBySummary('Throttled create')).to.equal(1);
+    emulator.faults.set(throttle(`/rest/servicedeskapi/request/${key}/comment`));
+    const commentKey = newWriteKey();
+    await service.comment(key, 'Alice: throttled comment', commentKey);
+    emulator.faults.set(throttle(`/rest/servicedeskapi/request/${key}/attachment`));
+    await service.attach(
+      key,
+      '1',
+      { filename: 'log.txt', data: Buffer.from('log'), mimeType: 'text/plain' },
+      'Alice attached log.txt.',
+      newWriteKey(),
+    );
+    expect(retries).to.deep.equal(['429', '429', '429', '429', '429', '429']);
+    expect(waits).to.deep.equal([2000, 2000, 2000, 2000, 2000, 2000]);
+    const request = [...emulator.state.requests.values()].find((r) => r.key === key)!;
+    expect(request.comments.filter((x) => x.body.includes('throttled comment'))).to.have.length(1);
+    expect(request.attachments.map((a) => a.filename)).to.deep.equal(['log.txt']);
+    // The same comment form sent again (back button, a lost answer) adds nothing.
+    const again = await service.comment(key, 'Alice: throttled comment', commentKey);
+    expect(again.existed).to.equal(true);
+    expect(request.comments.filter((x) => x.body.includes('throttled comment'))).to.have.length(1);
+  });
+
+  it('gives up on a write still throttled when its budget is spent, having written nothing', async () => {
+    const c = client();
+    const service = new RequestService(c, new Catalogue(c, undefined), { budgetMs: 50 });
+    emulator.faults.set({
+      status: 429,
+      retryAfterSeconds: 1,
+      pathPrefix: '/rest/servicedeskapi/request',
+      method: 'POST',
+    });
+    const err = await service
+      .create(alice(), {
+        serviceDeskId: '1',
+        requestTypeId: typeId('Get IT help'),
+        values: { summary: 'Throttled for good', description: 'x' },
+        hasDescription: true,
+        writeKey: newWriteKey(),
+      })
+      .catch((e: unknown) => e);
+    expect((err as AtlassianError).code).to.equal('ATLASSIAN_RATE_LIMITED');
+    expect((err as AtlassianError).retryAfterMs).to.equal(1000);
+    expect(countBySummary('Throttled for good')).to.equal(0);
   });
 
   it('places Atlassian’s own field validation message beside the field it names', async () => {

@@ -1,0 +1,105 @@
+/**
+ * Exactly-once writes from the customer's point of view. Every form that creates something in
+ * Atlassian (a request, a comment, an attachment) carries a write key made when the form was
+ * rendered. The key travels inside what is written (the request's description, the comment's body)
+ * as a "portal reference", so the portal can ask Atlassian whether a write already happened: before
+ * writing, after a write whose outcome is unknown, and when the same form comes back (a resubmission
+ * after a crash, a 502, a timeout or the back button). Whatever happens, one form yields one write.
+ */
+import { randomBytes } from 'node:crypto';
+import { AtlassianError } from './atlassian/errors.js';
+
+export const WRITE_KEY = /^jsmsso[0-9a-f]{24}$/;
+/** The form field that carries the key. */
+export const WRITE_KEY_FIELD = '_write';
+
+export function newWriteKey(): string {
+  return `jsmsso${randomBytes(12).toString('hex')}`;
+}
+
+/** The submitted key when well-formed; else a fresh one (an old page without a key still writes once). */
+export function writeKeyFrom(submitted: unknown): string {
+  return typeof submitted === 'string' && WRITE_KEY.test(submitted) ? submitted : newWriteKey();
+}
+
+export function withWriteKey(text: string, key: string): string {
+  return `${text}\n\n(portal reference ${key})`.trimStart();
+}
+
+/** The text as the customer wrote it: the portal reference is for the portal, not for reading. */
+export function withoutWriteKey(text: string): string {
+  return text.replace(/\s*\(portal reference jsmsso[0-9a-f]{24}\)/g, '');
+}
+
+export interface WriteOnceOptions<T> {
+  /**
+   * Looks in Atlassian for what this key wrote; undefined when nothing was. Absent when the write
+   * cannot carry the key: then only a refused write (429) is repeated, never one whose outcome is
+   * unknown.
+   */
+  find?: () => Promise<T | undefined>;
+  write: () => Promise<T>;
+  /** Total time this may spend waiting before it gives up with the last error. */
+  budgetMs: number;
+  /**
+   * After a timeout or a lost connection (the write may still be under way at Atlassian): when to
+   * look for it before writing again.
+   */
+  reconcileDelaysMs: readonly number[];
+  sleep?: (ms: number) => Promise<void>;
+  /** Called before each new attempt, with why (for the retry metric). */
+  onRetry?: (reason: string) => void;
+}
+
+export interface WriteOutcome<T> {
+  value: T;
+  /** True when the key had already been written (a resubmission): nothing new was written. */
+  existed: boolean;
+}
+
+const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Writes once under a key: looks first, then writes; a 429 (Atlassian refused before doing
+ * anything) is retried after Retry-After; a 5xx, timeout or lost connection is looked for before it
+ * is written again. Gives up with the last error when the next wait would exceed the budget.
+ */
+export async function writeOnce<T>(options: WriteOnceOptions<T>): Promise<WriteOutcome<T>> {
+  const sleep = options.sleep ?? sleepMs;
+  const find = options.find;
+  const existing = await find?.();
+  if (existing !== undefined) return { value: existing, existed: true };
+  const deadline = Date.now() + options.budgetMs;
+  const fits = (ms: number) => Date.now() + ms <= deadline;
+  for (;;) {
+    try {
+      return { value: await options.write(), existed: false };
+    } catch (err) {
+      if (!(err instanceof AtlassianError)) throw err;
+      if (err.upstreamStatus === 429) {
+        const wait = Math.max(100, err.retryAfterMs ?? 1000);
+        if (!fits(wait)) throw err;
+        await sleep(wait);
+        options.onRetry?.('429');
+        continue;
+      }
+      if (!outcomeUnknown(err) || !find) throw err;
+      // A 5xx is Atlassian's last word on that call: one look after Retry-After is enough. A
+      // timeout may still be processed, so it is looked for more than once before writing again.
+      const delays = err.upstreamStatus >= 500 ? [err.retryAfterMs ?? 500] : options.reconcileDelaysMs;
+      for (const delay of delays) {
+        if (!fits(delay)) throw err;
+        await sleep(delay);
+        const found = await find();
+        if (found !== undefined) return { value: found, existed: false };
+      }
+      options.onRetry?.(err.upstreamStatus >= 500 ? String(err.upstreamStatus) : err.code);
+    }
+  }
+}
+
+/** A rejected call (4xx, or 429 which Atlassian did not process) is safe; anything else may have happened. */
+export function outcomeUnknown(err: AtlassianError): boolean {
+  if (err.code === 'ATLASSIAN_TIMEOUT' || err.code === 'ATLASSIAN_UNREACHABLE') return true;
+  return err.upstreamStatus >= 500;
+}

@@ -1,0 +1,68 @@
+import { expect } from 'chai';
+import { type Browser, csrfOf, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
+
+describe('portal: a write Atlassian keeps refusing leaves no dead end', () => {
+  let h: Harness;
+  let alice: Browser;
+  before(async () => {
+    // A short budget: a throttled write gives up after one retry.
+    h = await startHarness({ writes: { budgetMs: 1500 } });
+    alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
+  });
+  afterEach(() => h.emulator.faults.clear());
+  after(() => h.close());
+
+  const throttleWrites = (pathPrefix: string) =>
+    h.emulator.faults.set({ status: 429, retryAfterSeconds: 1, pathPrefix, method: 'POST' });
+  const writeKeyOf = (html: string, action: string) =>
+    new RegExp(`action="${action}"[^>]*>.*?name="_write" value="(jsmsso[0-9a-f]{24})"`, 's').exec(html)?.[1];
+
+  it('says the request was not created, links to My requests, and keeps the text and the write key', async () => {
+    const desk = (await alice.text('/desk/1')).body;
+    const typeId = /href="\/desk\/1\/create\/(\d+)"><strong>Get IT help/.exec(desk)![1]!;
+    const action = `/desk/1/create/${typeId}`;
+    const form = (await alice.text(action)).body;
+    const writeKey = writeKeyOf(form, action);
+    expect(writeKey).to.be.a('string');
+    throttleWrites('/rest/servicedeskapi/request');
+    const body = new FormData();
+    for (const [k, v] of Object.entries({
+      _csrf: csrfOf(form),
+      _write: writeKey!,
+      f_summary: 'Throttled until the budget ends',
+      f_description: 'Every word of this is kept.',
+    }))
+      body.append(k, v);
+    const res = await alice.fetch(action, { method: 'POST', body, headers: { origin: h.url } });
+    expect(res.status).to.equal(503);
+    const page = await res.text();
+    expect(page).to.contain('Your request was not created.');
+    expect(page).to.contain('<a href="/requests">My requests</a>');
+    expect(page).to.contain('Every word of this is kept.');
+    // Sending the page again is the same write: it cannot create a second request.
+    expect(writeKeyOf(page, action)).to.equal(writeKey);
+    expect(
+      [...h.emulator.state.requests.values()].filter(
+        (r) => r.fieldValues['summary'] === 'Throttled until the budget ends',
+      ),
+    ).to.have.length(0);
+  });
+
+  it('says a comment was not added and gives its text back under the same write key', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const detail = (await alice.text(`/requests/${key}`)).body;
+    const action = `/requests/${key}/comment`;
+    const writeKey = writeKeyOf(detail, action);
+    throttleWrites(`/rest/servicedeskapi/request/${key}/comment`);
+    const res = await alice.post(action, {
+      _csrf: csrfOf(detail),
+      _write: writeKey!,
+      body: 'Please keep this comment.',
+    });
+    expect(res.status).to.equal(503);
+    const page = await res.text();
+    expect(page).to.contain('Your comment was not added.');
+    expect(page).to.contain('>Please keep this comment.</textarea>');
+    expect(writeKeyOf(page, action)).to.equal(writeKey);
+  });
+});

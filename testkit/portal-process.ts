@@ -1,0 +1,111 @@
+// Real portal processes for tests and benches: the tenant YAML and secrets they read, and the
+// processes themselves (from source through tsx, or from dist when the caller was built).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { type KeyPair, makeKeyPair } from './keys.js';
+import { PORTAL_ONLY_SPEC } from './portal-harness.js';
+
+export interface PortalFiles {
+  dir: string;
+  config: string;
+  /** The broker's signing key: sign-ins are signed with it (signInAt). */
+  brokerKey: KeyPair;
+  cleanup(): void;
+}
+
+/**
+ * A tenant whose portal is at `portalUrl` (one public URL for every replica, as behind a load
+ * balancer) on the Atlassian site `siteUrl`, with sessions in `redisUrl` when given.
+ */
+export function writePortalFiles(options: {
+  name: string;
+  portalUrl: string;
+  siteUrl: string;
+  redisUrl?: string;
+  replicas?: number;
+}): PortalFiles {
+  const dir = mkdtempSync(join(tmpdir(), `${options.name}-portal-`));
+  const write = (secret: string, key: string, value: string) => {
+    mkdirSync(join(dir, secret), { recursive: true });
+    writeFileSync(join(dir, secret, key), value);
+  };
+  const brokerKey = makeKeyPair(`${options.name} broker`);
+  const portalKey = makeKeyPair(`${options.name} portal`);
+  write(`${options.name}-broker-signing`, 'tls.crt', brokerKey.certPem);
+  write(`${options.name}-portal-signing`, 'tls.crt', portalKey.certPem);
+  write(`${options.name}-portal-signing`, 'tls.key', portalKey.keyPem);
+  write(`${options.name}-atlassian`, 'email', 'portal-bot@acme.test');
+  write(`${options.name}-atlassian`, 'apiToken', 'dev-api-token');
+  if (options.redisUrl) write(`${options.name}-redis`, 'url', options.redisUrl);
+  const config = join(dir, 'tenant.yaml');
+  writeFileSync(
+    config,
+    stringify({
+      apiVersion: 'jsm-sso.io/v1alpha1',
+      kind: 'JsmSsoTenant',
+      metadata: { name: options.name },
+      spec: {
+        portal: {
+          url: options.portalUrl,
+          title: 'Acme Help Center',
+          ...(options.replicas ? { replicas: options.replicas } : {}),
+        },
+        ...PORTAL_ONLY_SPEC,
+        atlassian: {
+          siteUrl: options.siteUrl,
+          credentialsSecretRef: { name: `${options.name}-atlassian` },
+          organizationMappings: [{ organizationId: '1', emailDomain: 'acme.test' }],
+        },
+        ...(options.redisUrl ? { redis: { urlSecretRef: { name: `${options.name}-redis` } } } : {}),
+      },
+    }),
+  );
+  return { dir, config, brokerKey, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** `jsm-sso portal` on 127.0.0.1:`port` reading `files`, with no drain on SIGTERM. */
+export function startPortalProcess(
+  files: Pick<PortalFiles, 'config' | 'dir'>,
+  port: number,
+  managementPort: number,
+  stdio: 'ignore' | 'pipe' = 'ignore',
+): ChildProcess {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const main = fileURLToPath(new URL(`../cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  const args = [
+    ...(fromSource ? ['--import', 'tsx'] : []),
+    main,
+    'portal',
+    '--config',
+    files.config,
+    '--secrets-dir',
+    files.dir,
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--management-port',
+    String(managementPort),
+    '--drain-seconds',
+    '0',
+  ];
+  return spawn(process.execPath, args, { stdio, env: { ...process.env, LOG_LEVEL: 'warn' } });
+}
+
+/** Resolves once `url` answers 2xx (30 s at most). */
+export async function waitReady(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not come up`);
+}
