@@ -1,31 +1,28 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
 import { clientIp } from '../common/http/client-ip.js';
 import type { PartContext } from '../common/runtime.js';
-import { MAX_CLOCK_SKEW_SECONDS, SamlError } from '../common/saml/index.js';
-import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
+import { newSamlId } from '../common/saml/canonical-xml.js';
+import { MAX_CLOCK_SKEW_SECONDS } from '../common/saml/index.js';
+import { signedLogoutResponseUrl } from '../common/saml/logout-response.js';
+import { MAX_REQUEST_AGE_SECONDS } from '../common/saml/protocol-message.js';
+import { createSealer } from '../common/sealer.js';
+import { homeRealmFor } from './authority.js';
 import {
-  createOAuthBackend,
-  IdpErrorResponse,
-  type OAuthBackend,
-  type PendingAuthorization,
-} from './backends/oidc-backend.js';
-import { createSamlBackend, type SamlBackend } from './backends/saml-backend.js';
-import { unverifiedIssuer } from './backends/saml-logout.js';
+  type Backend,
+  type EndpointRequest,
+  IdpRefusal,
+  type IdpRefusalKind,
+  type LoginCallback,
+  OneTimeMarkers,
+} from './backends/backend.js';
+import { createBackends } from './backends/factory.js';
 import { BrokerState, type LoginFlow, newToken } from './flows.js';
-import { readCookie, readForm, single } from './http.js';
-import { type ClaimMapper, compileMapping } from './mapping.js';
+import { MAX_FORM_BYTES, readCookie, readForm, single } from './http.js';
 import { type IdpChoice, sendChoicePage, sendMessagePage, sendPostBindingPage } from './pages.js';
-import { newSamlId } from './saml/canonical-xml.js';
 import { buildIdpMetadata } from './saml/idp-metadata.js';
-import {
-  acceptAuthnRequest,
-  acceptLogoutRequest,
-  type Binding,
-  MAX_REQUEST_AGE_SECONDS,
-} from './saml/inbound.js';
+import { acceptAuthnRequest, acceptLogoutRequest, type Binding } from './saml/inbound.js';
 import {
   issueErrorResponse,
   issueSignedResponse,
@@ -33,15 +30,15 @@ import {
   STATUS_NO_PASSIVE,
   STATUS_REQUEST_DENIED,
 } from './saml/issue-response.js';
-import { signedLogoutResponseUrl } from './saml/logout-response.js';
-import { type BrokerSettings, resolveBrokerSettings } from './settings.js';
+import { resolveBrokerSettings } from './settings.js';
+import { afterAuthenticationSteps, runSteps } from './steps/index.js';
 import type { AuthenticatedSubject } from './subject.js';
 import { createBrokerTelemetry } from './telemetry.js';
 
 /**
- * The broker for one tenant: SAML IdP toward the portal (frontend), OIDC / OAuth 2.0 / SAML
- * client toward the tenant's IdPs (backends), the neutral AuthenticatedSubject in between and
- * the tenant's claim mapping on the way out. All state is in the flow store.
+ * The broker for one tenant: the SAML IdP toward the portal (this file, the frontend) wired to
+ * one backend per tenant IdP (broker/backends, behind one interface) and the after-authentication
+ * steps (broker/steps) between them. The frontend never knows which protocol a backend speaks.
  */
 
 export interface BrokerAppOptions {
@@ -55,28 +52,23 @@ export interface BrokerApp {
   close: () => Promise<void>;
 }
 
-type Backend = { kind: 'oauth'; backend: OAuthBackend } | { kind: 'saml'; backend: SamlBackend };
-
-/**
- * OAuth `error` codes meaning "the person would have had to interact" (OIDC Core 3.1.2.6): the
- * answer to prompt=none, and so to a passive AuthnRequest.
- */
-const INTERACTION_NEEDED = new Set([
-  'login_required',
-  'interaction_required',
-  'consent_required',
-  'account_selection_required',
-]);
-
-/** The second-level SAML status (under Responder) for an IdP's OAuth error. */
-function samlStatusForIdpError(error: string): string {
-  if (INTERACTION_NEEDED.has(error)) return STATUS_NO_PASSIVE;
-  if (error === 'access_denied') return STATUS_REQUEST_DENIED;
-  return STATUS_AUTHN_FAILED;
-}
+/** The second-level SAML status (under Responder) telling the portal why the IdP said no. */
+const SAML_STATUS_FOR_REFUSAL: Record<IdpRefusalKind, string> = {
+  interaction_required: STATUS_NO_PASSIVE,
+  access_denied: STATUS_REQUEST_DENIED,
+  failed: STATUS_AUTHN_FAILED,
+};
 
 /** A request older than this may have been recorded; its ID stays marked as used that long. */
 const REQUEST_REPLAY_WINDOW_SECONDS = MAX_REQUEST_AGE_SECONDS + 2 * MAX_CLOCK_SKEW_SECONDS;
+
+/** One party that may answer a request on a path: a backend's endpoint, or the frontend's. */
+interface Candidate {
+  method: string;
+  formLimit?: number;
+  claims(request: EndpointRequest): boolean | Promise<boolean>;
+  handle(req: IncomingMessage, res: ServerResponse, request: EndpointRequest): Promise<void> | void;
+}
 
 export async function createBrokerApp(
   context: PartContext,
@@ -86,11 +78,17 @@ export async function createBrokerApp(
   const { tenant, store, logger } = context;
   const settings = resolveBrokerSettings(tenant, context.secrets);
   const state = new BrokerState(store, settings.flowTtlSeconds, settings.sessionTtlSeconds);
+  const markers = new OneTimeMarkers(store, settings.flowTtlSeconds);
   const telemetry = createBrokerTelemetry(context.registry, logger, context.tenantId);
   const idps = tenant.spec.identityProviders;
-  const mappers = new Map<string, ClaimMapper>(idps.map((idp) => [idp.name, compileMapping(idp)]));
-  const outbound = new Map<string, TlsFetch>();
-  const backends = createBackends(idps, context, settings, outbound, now);
+  const steps = afterAuthenticationSteps(idps, (problem) => telemetry.mappingProblem(problem));
+  const { backends, outbound } = createBackends(
+    idps,
+    context,
+    settings,
+    { store, markers, sessions: state.sessions, flowTtlSeconds: settings.flowTtlSeconds, now, logger },
+    createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'logout-handle'),
+  );
   const choices: IdpChoice[] = idps.map((idp) => ({
     name: idp.name,
     displayName: idp.displayName ?? idp.name,
@@ -123,7 +121,7 @@ export async function createBrokerApp(
 
   async function receiveAuthnRequest(res: ServerResponse, binding: Binding): Promise<void> {
     const request = acceptAuthnRequest(binding, settings.sp, settings.ssoUrl, now());
-    await state.useOnce('authnrequest', request.id, 'SAML_REPLAY', REQUEST_REPLAY_WINDOW_SECONDS);
+    await markers.useOnce('authnrequest', request.id, 'SAML_REPLAY', REQUEST_REPLAY_WINDOW_SECONDS);
     const flow: LoginFlow = {
       requestId: request.id,
       forceAuthn: request.forceAuthn,
@@ -180,21 +178,14 @@ export async function createBrokerApp(
     flow: LoginFlow,
     idp: string,
   ): Promise<void> {
-    const chosen = backends.get(idp)!;
-    const prompt = { forceAuthn: flow.forceAuthn, isPassive: flow.isPassive === true };
-    if (chosen.kind === 'oauth') {
-      const { redirectUrl, pending } = await chosen.backend.startLogin(prompt);
-      await state.updateFlow(flowId, { ...flow, idp, pending });
-      await state.indexState(pending.state, flowId);
-      return redirect(res, redirectUrl);
-    }
-    const { redirectUrl, requestId } = await chosen.backend.startLogin({ flowId, ...prompt });
-    await state.updateFlow(flowId, { ...flow, idp, pending: { upstreamRequestId: requestId } });
+    const { redirectUrl, state: backendState } = await backends
+      .get(idp)!
+      .startLogin(flowId, { forceAuthn: flow.forceAuthn, isPassive: flow.isPassive === true });
+    await state.updateFlow(flowId, { ...flow, idp, backendState });
     redirect(res, redirectUrl);
   }
 
-  async function choose(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const form = await readForm(req, 16 * 1024);
+  async function choose(req: IncomingMessage, res: ServerResponse, form: URLSearchParams): Promise<void> {
     const flowId = readCookie(req, cookieName);
     const flow = flowId ? await state.getFlow(flowId) : undefined;
     if (!flowId || !flow)
@@ -212,7 +203,7 @@ export async function createBrokerApp(
       idpName !== undefined
         ? idps.find((i) => i.name === idpName)
         : email !== undefined
-          ? idpForEmail(email)
+          ? homeRealmFor(idps, email)
           : undefined;
     if (idpName !== undefined && !idp)
       throw new JsmSsoError('IDP_UNKNOWN', 'there is no such sign-in method');
@@ -226,54 +217,42 @@ export async function createBrokerApp(
     await startAtIdp(res, flowId, flow, idp.name);
   }
 
-  function idpForEmail(email: string): IdentityProviderSpec | undefined {
-    const domain = email.trim().toLowerCase().split('@').pop() ?? '';
-    return idps.find((idp) => idp.emailDomains?.includes(domain));
-  }
-
-  async function oidcCallback(req: IncomingMessage, res: ServerResponse, rawQuery: string): Promise<void> {
-    const params = new URLSearchParams(rawQuery);
-    const stateValue = single(params, 'state');
-    if (!stateValue)
-      throw new JsmSsoError('OIDC_STATE_MISSING', "the identity provider's answer has no state");
-    const flowId = await state.takeStateFlowId(stateValue);
-    if (!flowId) {
-      const replayed = await state.wasUsed('state', stateValue);
-      throw new JsmSsoError(
-        replayed ? 'OIDC_STATE_REPLAYED' : 'OIDC_STATE_UNKNOWN',
-        'this sign-in has expired or was already completed; start again from the help center',
-      );
-    }
-    await state.useOnce('state', stateValue, 'OIDC_STATE_REPLAYED');
+  /**
+   * The IdP's answer to a login, on the path of the backend that started it: the backend finds
+   * the flow by its own one-time index, the flow names the backend that may judge the answer
+   * (mix-up defence, RFC 9700 4.4), and nothing but that backend reads it.
+   */
+  async function loginCallback(
+    req: IncomingMessage,
+    res: ServerResponse,
+    request: EndpointRequest,
+    callback: LoginCallback,
+  ): Promise<void> {
+    const flowId = await callback.flowOf(request);
     const flow = await state.takeFlow(flowId);
-    const pending = flow?.pending as PendingAuthorization | undefined;
-    if (!flow || !pending || pending.state !== stateValue || pending.idp !== flow.idp) {
-      throw new JsmSsoError(
-        'OIDC_STATE_UNKNOWN',
-        'this sign-in has expired; start again from the help center',
-      );
+    const backend = flow?.idp === undefined ? undefined : backends.get(flow.idp);
+    if (
+      !flow ||
+      !backend ||
+      flow.backendState === undefined ||
+      backend.loginCallback.path !== callback.path
+    ) {
+      throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center');
     }
-    const chosen = backends.get(pending.idp);
     try {
-      if (readCookie(req, cookieName) !== flowId) {
+      if (callback.browserBound && readCookie(req, cookieName) !== flowId) {
         throw new JsmSsoError('FLOW_BROWSER_MISMATCH', 'this sign-in was started in another browser', {
           status: 403,
         });
       }
-      if (chosen?.kind !== 'oauth') throw new JsmSsoError('OIDC_STATE_UNKNOWN', 'this sign-in has expired');
-      // The callback is judged only by the IdP this flow was sent to (mix-up defence, RFC 9700 4.4).
-      const result = await chosen.backend.handleCallback(
-        new URL(`${settings.callbackUrl}?${rawQuery}`),
-        pending,
-      );
-      if (pending.nonce) await state.useOnce('nonce', pending.nonce, 'OIDC_NONCE_REPLAYED');
-      await completeLogin(req, res, flow, result.subject, result.idToken);
+      const completion = await backend.finishLogin(request, flow.backendState);
+      await completeLogin(req, res, flow, completion.subject, completion);
     } catch (err) {
-      recordFailedLogin(req, pending.idp, err);
+      recordFailedLogin(req, backend.idp, err);
       // The IdP's own "no" (checked to come from it, for this flow) goes back to the portal.
-      if (!(err instanceof IdpErrorResponse)) throw err;
-      telemetry.refusal(err.code, err.status, pending.idp);
-      await sendErrorResponse(res, flow, samlStatusForIdpError(err.idpError));
+      if (!(err instanceof IdpRefusal)) throw err;
+      telemetry.refusal(err.code, err.status, backend.idp);
+      await sendErrorResponse(res, flow, SAML_STATUS_FOR_REFUSAL[err.kind]);
     }
   }
 
@@ -293,9 +272,9 @@ export async function createBrokerApp(
     res: ServerResponse,
     flow: LoginFlow,
     subject: AuthenticatedSubject,
-    idToken?: string,
+    logout: { logoutHandle?: string; upstreamSessionKey?: string },
   ): Promise<void> {
-    const mapped = mappers.get(subject.idp)!(subject);
+    const mapped = runSteps(steps, subject);
     const sessionIndex = newSamlId(randomBytes);
     const issuedAt = now();
     const response = await issueSignedResponse(settings.signing, {
@@ -312,11 +291,14 @@ export async function createBrokerApp(
       lifetimeSeconds: settings.assertionLifetimeSeconds,
       ...(subject.authnContextClassRef ? { authnContextClassRef: subject.authnContextClassRef } : {}),
     });
-    await state.saveSession(sessionIndex, {
-      idp: subject.idp,
-      ...(idToken ? { idToken } : {}),
-      ...(subject.samlSession ? { saml: subject.samlSession } : {}),
-    });
+    await state.saveSession(
+      sessionIndex,
+      {
+        idp: subject.idp,
+        ...(logout.logoutHandle === undefined ? {} : { logoutHandle: logout.logoutHandle }),
+      },
+      logout.upstreamSessionKey,
+    );
     telemetry.login({
       idp: subject.idp,
       subject: subject.subject,
@@ -327,130 +309,51 @@ export async function createBrokerApp(
     sendResponseToPortal(res, flow, response.xml);
   }
 
-  async function samlAcs(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const form = await readForm(req);
-    const samlResponse = single(form, 'SAMLResponse');
-    const relayState = single(form, 'RelayState');
-    if (!samlResponse || !relayState)
-      throw new JsmSsoError('SAML_BINDING_INVALID', "the identity provider's answer is incomplete");
-    // The upstream SAML IdP posts cross-site, so no cookie: RelayState is the flow's unguessable ID.
-    const flow = await state.takeFlow(relayState);
-    const chosen = flow?.idp ? backends.get(flow.idp) : undefined;
-    const pending = flow?.pending;
-    if (!flow || chosen?.kind !== 'saml' || !pending || !('upstreamRequestId' in pending)) {
-      throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center');
-    }
-    try {
-      const subject = await chosen.backend.handleAcs(samlResponse, relayState, pending);
-      await completeLogin(req, res, flow, subject);
-    } catch (err) {
-      recordFailedLogin(req, flow.idp!, err);
-      // The upstream IdP's non-success status: the login failed there; the portal is told so.
-      if (!(err instanceof SamlError && err.code === 'SAML_STATUS_NOT_SUCCESS')) throw err;
-      telemetry.refusal(err.code, err.status, flow.idp);
-      await sendErrorResponse(res, flow, STATUS_AUTHN_FAILED);
-    }
-  }
-
+  /** The portal's LogoutRequest: ends the broker session, then the IdP's when its backend can. */
   async function singleLogout(res: ServerResponse, rawQuery: string): Promise<void> {
     const request = acceptLogoutRequest({ kind: 'redirect', rawQuery }, settings.sp, settings.sloUrl, now());
-    await state.useOnce('logoutrequest', request.id, 'SAML_REPLAY', REQUEST_REPLAY_WINDOW_SECONDS);
+    await markers.useOnce('logoutrequest', request.id, 'SAML_REPLAY', REQUEST_REPLAY_WINDOW_SECONDS);
     const sessions = await Promise.all(request.sessionIndexes.map((index) => state.takeSession(index)));
     const session = sessions.find((s) => s !== undefined);
-    const pendingLogout = {
+    const portalLogout = {
       requestId: request.id,
       ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
     };
-    const chosen = session ? backends.get(session.idp) : undefined;
-    const logoutState = newToken();
-    if (session?.idToken && chosen?.kind === 'oauth') {
-      const endSession = await chosen.backend.endSessionUrl(session.idToken, logoutState);
-      if (endSession) {
-        await state.savePendingLogout(logoutState, pendingLogout);
-        return redirect(res, endSession);
-      }
-    }
-    if (session?.saml && chosen?.kind === 'saml') {
-      // The IdP's LogoutResponse comes back with this RelayState (bindings 3.4.3).
-      const upstream = await chosen.backend.logoutUrl(session.saml, logoutState);
+    const backend = session ? backends.get(session.idp) : undefined;
+    if (session && backend) {
+      const logoutId = newToken();
+      const upstream = await backend.startLogout(session.logoutHandle, logoutId);
       if (upstream) {
-        await state.savePendingLogout(logoutState, {
-          ...pendingLogout,
-          upstream: { idp: session.idp, requestId: upstream.requestId },
+        await state.savePendingLogout(logoutId, {
+          ...portalLogout,
+          idp: session.idp,
+          backendState: upstream.state,
         });
         return redirect(res, upstream.redirectUrl);
       }
     }
     // Without an IdP logout the person stays signed in there: say so (PartialLogout).
-    redirect(res, logoutResponseUrl(pendingLogout, session !== undefined));
+    redirect(res, logoutResponseUrl(portalLogout, session !== undefined));
   }
 
   /**
-   * The upstream SAML IdP's LogoutResponse to the broker's LogoutRequest: verified with that IdP's
-   * certificates, then the portal gets Success, or PartialLogout when the IdP could not end it all.
+   * The IdP's answer to the logout a backend started: checked by that backend, then the portal
+   * gets Success, or PartialLogout when the IdP could not end it all.
    */
-  async function upstreamLogoutResponse(res: ServerResponse, rawQuery: string): Promise<void> {
-    const logoutState = single(new URLSearchParams(rawQuery), 'RelayState');
-    const pending = logoutState ? await state.getPendingLogout(logoutState) : undefined;
-    const chosen = pending?.upstream ? backends.get(pending.upstream.idp) : undefined;
-    if (!logoutState || !pending?.upstream || chosen?.kind !== 'saml')
+  async function logoutCallback(res: ServerResponse, request: EndpointRequest, logoutId: string | undefined) {
+    const pending = logoutId ? await state.getPendingLogout(logoutId) : undefined;
+    const backend = pending ? backends.get(pending.idp) : undefined;
+    if (!logoutId || !pending || !backend)
       throw new JsmSsoError('LOGOUT_STATE_UNKNOWN', 'this sign-out has expired or was already completed');
-    const { success } = await chosen.backend.acceptLogoutResponse(rawQuery, pending.upstream.requestId);
+    const { success } = await backend.finishLogout(request, pending.backendState);
     // Consumed only once the answer checks out; a second (replayed) answer finds nothing.
-    if (!(await state.takePendingLogout(logoutState)))
+    if (!(await state.takePendingLogout(logoutId)))
       throw new JsmSsoError('LOGOUT_STATE_UNKNOWN', 'this sign-out has expired or was already completed');
     logger.info(
-      { event: 'broker.logout', idp: pending.upstream.idp, result: success ? 'success' : 'partial' },
+      { event: 'broker.logout', idp: pending.idp, result: success ? 'success' : 'partial' },
       'upstream logout answered',
     );
     redirect(res, logoutResponseUrl(pending, !success));
-  }
-
-  /**
-   * A LogoutRequest from an upstream SAML IdP (the person signed out there): ends the broker
-   * session it names and answers the IdP. The portal's own session is not ended from here; it
-   * ends by the portal's logout or its absolute timeout.
-   */
-  async function upstreamLogoutRequest(
-    res: ServerResponse,
-    rawQuery: string,
-    idp: SamlBackend,
-  ): Promise<void> {
-    const request = await idp.acceptLogoutRequest(rawQuery);
-    await state.useOnce(`logoutrequest:${idp.idp}`, request.id, 'SAML_REPLAY', REQUEST_REPLAY_WINDOW_SECONDS);
-    const ended = await state.endUpstreamSession(idp.idp, request.nameId, request.sessionIndexes);
-    logger.info(
-      { event: 'broker.logout', idp: idp.idp, initiator: 'idp', result: ended ? 'success' : 'no_session' },
-      'logout requested by the identity provider',
-    );
-    const answer = await idp.logoutResponseUrl(request.id, request.relayState);
-    if (answer) return redirect(res, answer);
-    sendMessagePage(res, 200, 'Signed out', 'You are signed out.');
-  }
-
-  /** The upstream SAML IdP a Redirect LogoutRequest claims to come from, if it names one. */
-  async function upstreamSender(rawQuery: string): Promise<SamlBackend | undefined> {
-    const issuer = unverifiedIssuer(rawQuery, 'SAMLRequest');
-    if (issuer === undefined || issuer === settings.sp.entityId) return undefined;
-    for (const candidate of backends.values()) {
-      if (candidate.kind === 'saml' && (await candidate.backend.isIssuer(issuer))) return candidate.backend;
-    }
-    return undefined;
-  }
-
-  /**
-   * `/saml/slo` is both the portal's SLO endpoint at the broker as IdP and the broker's own SLO
-   * endpoint as SP of upstream SAML IdPs: a SAMLResponse is an IdP's LogoutResponse; a SAMLRequest
-   * is the IdP's when its Issuer is one, else the portal's. The routing uses the unverified Issuer
-   * only to choose whose certificates verify the message; everything else is checked as usual.
-   */
-  async function sloEndpoint(res: ServerResponse, rawQuery: string): Promise<void> {
-    const params = new URLSearchParams(rawQuery);
-    if (params.has('SAMLResponse') && !params.has('SAMLRequest'))
-      return upstreamLogoutResponse(res, rawQuery);
-    const idp = await upstreamSender(rawQuery);
-    if (idp) return upstreamLogoutRequest(res, rawQuery, idp);
-    return singleLogout(res, rawQuery);
   }
 
   function logoutResponseUrl(logout: { requestId: string; relayState?: string }, partial: boolean): string {
@@ -464,52 +367,81 @@ export async function createBrokerApp(
     });
   }
 
-  async function logoutCallback(res: ServerResponse, rawQuery: string): Promise<void> {
-    const logoutState = single(new URLSearchParams(rawQuery), 'state');
-    const pending = logoutState ? await state.takePendingLogout(logoutState) : undefined;
-    if (!pending)
-      throw new JsmSsoError('LOGOUT_STATE_UNKNOWN', 'this sign-out has expired or was already completed');
-    redirect(res, logoutResponseUrl(pending, false));
-  }
-
-  function samlSpMetadata(res: ServerResponse): void {
-    const saml = [...backends.values()].find((b) => b.kind === 'saml');
-    if (saml?.kind !== 'saml')
-      throw new JsmSsoError('NOT_FOUND', 'no SAML identity provider is configured', { status: 404 });
-    sendXml(res, saml.backend.spMetadataXml());
-  }
-
-  type Route = {
-    methods: string[];
-    handle: (req: IncomingMessage, res: ServerResponse, rawQuery: string) => Promise<void> | void;
-  };
-  const routes: Record<string, Route> = {
-    '/saml/metadata': { methods: ['GET'], handle: (_req, res) => sendXml(res, metadata) },
-    '/saml/sso': {
-      methods: ['GET', 'POST'],
-      handle: async (req, res, rawQuery) => {
-        if (req.method === 'GET') return receiveAuthnRequest(res, { kind: 'redirect', rawQuery });
-        const form = await readForm(req);
-        const message = single(form, 'SAMLRequest');
-        const relayState = single(form, 'RelayState');
-        if (!message) throw new JsmSsoError('SAML_BINDING_INVALID', 'the form carries no SAMLRequest');
-        return receiveAuthnRequest(res, {
-          kind: 'post',
-          message,
-          ...(relayState === undefined ? {} : { relayState }),
-        });
+  const table = routeTable(backends, {
+    loginCallback,
+    logoutCallback,
+    serve: async (res, answer) => {
+      if (answer.kind === 'redirect') return redirect(res, answer.location);
+      if (answer.kind === 'metadata') return sendXml(res, answer.xml);
+      sendMessagePage(res, 200, answer.title, answer.message);
+    },
+  });
+  const frontend: Record<string, Candidate[]> = {
+    '/saml/metadata': [{ method: 'GET', claims: () => true, handle: (_req, res) => sendXml(res, metadata) }],
+    '/saml/sso': [
+      {
+        method: 'GET',
+        claims: () => true,
+        handle: (_req, res, request) =>
+          receiveAuthnRequest(res, { kind: 'redirect', rawQuery: request.rawQuery }),
       },
-    },
-    '/saml/choose': { methods: ['POST'], handle: (req, res) => choose(req, res) },
-    '/oidc/callback': { methods: ['GET'], handle: (req, res, rawQuery) => oidcCallback(req, res, rawQuery) },
-    '/saml/slo': { methods: ['GET'], handle: (_req, res, rawQuery) => sloEndpoint(res, rawQuery) },
-    '/oidc/logout-callback': {
-      methods: ['GET'],
-      handle: (_req, res, rawQuery) => logoutCallback(res, rawQuery),
-    },
-    '/saml/acs': { methods: ['POST'], handle: (req, res) => samlAcs(req, res) },
-    '/saml/sp-metadata': { methods: ['GET'], handle: (_req, res) => samlSpMetadata(res) },
+      {
+        method: 'POST',
+        claims: () => true,
+        handle: (_req, res, { form }) => {
+          const message = single(form!, 'SAMLRequest');
+          const relayState = single(form!, 'RelayState');
+          if (!message) throw new JsmSsoError('SAML_BINDING_INVALID', 'the form carries no SAMLRequest');
+          return receiveAuthnRequest(res, {
+            kind: 'post',
+            message,
+            ...(relayState === undefined ? {} : { relayState }),
+          });
+        },
+      },
+    ],
+    '/saml/choose': [
+      {
+        method: 'POST',
+        formLimit: 16 * 1024,
+        claims: () => true,
+        handle: (req, res, { form }) => choose(req, res, form!),
+      },
+    ],
+    // Shared with the backends' logout endpoints: what none of them claims is the portal's.
+    '/saml/slo': [
+      {
+        method: 'GET',
+        claims: () => true,
+        handle: (_req, res, request) => singleLogout(res, request.rawQuery),
+      },
+    ],
   };
+  for (const [path, candidates] of Object.entries(frontend))
+    table.set(path, [...(table.get(path) ?? []), ...candidates]);
+
+  async function dispatch(
+    req: IncomingMessage,
+    res: ServerResponse,
+    candidates: Candidate[],
+    rawQuery: string,
+  ) {
+    const method = req.method ?? '';
+    const eligible = candidates.filter((c) => c.method === method);
+    if (eligible.length === 0) {
+      res.setHeader('allow', [...new Set(candidates.map((c) => c.method))].join(', '));
+      throw new JsmSsoError('METHOD_NOT_ALLOWED', 'this address does not accept that kind of request', {
+        status: 405,
+      });
+    }
+    const request: EndpointRequest = { rawQuery };
+    if (method === 'POST')
+      request.form = await readForm(req, Math.min(...eligible.map((c) => c.formLimit ?? MAX_FORM_BYTES)));
+    for (const candidate of eligible) {
+      if (await candidate.claims(request)) return candidate.handle(req, res, request);
+    }
+    throw new JsmSsoError('NOT_FOUND', 'there is nothing here', { status: 404 });
+  }
 
   function fail(res: ServerResponse, err: unknown): void {
     if (err instanceof JsmSsoError && err.status < 500) {
@@ -539,19 +471,13 @@ export async function createBrokerApp(
     const mark = target.indexOf('?');
     const path = mark < 0 ? target : target.slice(0, mark);
     const rawQuery = mark < 0 ? '' : target.slice(mark + 1);
-    const route = Object.hasOwn(routes, path) ? routes[path] : undefined;
+    const candidates = table.get(path);
     const done = () =>
-      telemetry.observeRequest(route ? path : 'other', Number(process.hrtime.bigint() - started) / 1e9);
+      telemetry.observeRequest(candidates ? path : 'other', Number(process.hrtime.bigint() - started) / 1e9);
     Promise.resolve()
       .then(() => {
-        if (!route) throw new JsmSsoError('NOT_FOUND', 'there is nothing here', { status: 404 });
-        if (!route.methods.includes(req.method ?? '')) {
-          res.setHeader('allow', route.methods.join(', '));
-          throw new JsmSsoError('METHOD_NOT_ALLOWED', 'this address does not accept that kind of request', {
-            status: 405,
-          });
-        }
-        return route.handle(req, res, rawQuery);
+        if (!candidates) throw new JsmSsoError('NOT_FOUND', 'there is nothing here', { status: 404 });
+        return dispatch(req, res, candidates, rawQuery);
       })
       .catch((err: unknown) => fail(res, err))
       .finally(done);
@@ -561,9 +487,73 @@ export async function createBrokerApp(
     handler,
     ready: () => store.ping(),
     close: async () => {
-      await Promise.all([...outbound.values()].map((f) => f.close()));
+      await Promise.all(outbound.map((f) => f.close()));
     },
   };
+}
+
+/**
+ * The backends' endpoints by path: one login callback per path (backends of one kind share it and
+ * find their flow the same way), then logout answers and the IdPs' own endpoints, each asked in
+ * turn whether a request is theirs.
+ */
+function routeTable(
+  backends: Map<string, Backend>,
+  frontend: {
+    loginCallback: (
+      req: IncomingMessage,
+      res: ServerResponse,
+      request: EndpointRequest,
+      callback: LoginCallback,
+    ) => Promise<void>;
+    logoutCallback: (
+      res: ServerResponse,
+      request: EndpointRequest,
+      logoutId: string | undefined,
+    ) => Promise<void>;
+    serve: (
+      res: ServerResponse,
+      answer: Awaited<ReturnType<Backend['services'][number]['serve']>>,
+    ) => Promise<void>;
+  },
+): Map<string, Candidate[]> {
+  const table = new Map<string, Candidate[]>();
+  const add = (path: string, candidate: Candidate) =>
+    table.set(path, [...(table.get(path) ?? []), candidate]);
+  const loginPaths = new Set<string>();
+  const logoutPaths = new Set<string>();
+  const servicePaths = new Set<string>();
+  for (const backend of backends.values()) {
+    const login = backend.loginCallback;
+    if (!loginPaths.has(login.path)) {
+      loginPaths.add(login.path);
+      add(login.path, {
+        method: login.method,
+        claims: () => true,
+        handle: (req, res, request) => frontend.loginCallback(req, res, request, login),
+      });
+    }
+    const logout = backend.logoutCallback;
+    if (logout && !logoutPaths.has(logout.path)) {
+      logoutPaths.add(logout.path);
+      add(logout.path, {
+        method: 'GET',
+        claims: (request) => logout.claims(request),
+        handle: (_req, res, request) => frontend.logoutCallback(res, request, logout.logoutOf(request)),
+      });
+    }
+    for (const service of backend.services) {
+      const key = `${service.method} ${service.path}`;
+      if (service.samePerKind && servicePaths.has(key)) continue;
+      servicePaths.add(key);
+      add(service.path, {
+        method: service.method,
+        claims: (request) => service.claims(request),
+        handle: async (_req, res, request) => frontend.serve(res, await service.serve(request)),
+      });
+    }
+  }
+  return table;
 }
 
 function sendXml(res: ServerResponse, xml: string): void {
@@ -571,43 +561,4 @@ function sendXml(res: ServerResponse, xml: string): void {
   res.setHeader('content-type', 'application/samlmetadata+xml; charset=utf-8');
   res.setHeader('cache-control', 'public, max-age=300');
   res.end(xml);
-}
-
-function createBackends(
-  idps: readonly IdentityProviderSpec[],
-  context: PartContext,
-  settings: BrokerSettings,
-  outbound: Map<string, TlsFetch>,
-  now: () => Date,
-): Map<string, Backend> {
-  const backends = new Map<string, Backend>();
-  for (const idp of idps) {
-    const protocol = idp.oidc ?? idp.oauth2 ?? idp.saml;
-    // Every call to this IdP verifies TLS, trusting its private CA bundle on top of the public roots.
-    const fetch = createTlsFetch({ extraCaPem: caBundleFor(context.secrets, protocol?.caBundleSecretRef) });
-    outbound.set(idp.name, fetch);
-    if (idp.saml) {
-      const backend = createSamlBackend({
-        idp,
-        brokerUrl: context.tenant.spec.broker.url,
-        spSigningKeyPem: settings.signingKeyPem,
-        spCertPem: settings.signingCertPem,
-        store: context.store,
-        flowTtlSeconds: settings.flowTtlSeconds,
-        fetch,
-        now,
-      });
-      backends.set(idp.name, { kind: 'saml', backend });
-    } else {
-      const backend = createOAuthBackend({
-        idp,
-        secrets: context.secrets,
-        redirectUri: settings.callbackUrl,
-        postLogoutRedirectUri: settings.logoutCallbackUrl,
-        fetch,
-      });
-      backends.set(idp.name, { kind: 'oauth', backend });
-    }
-  }
-  return backends;
 }

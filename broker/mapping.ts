@@ -1,15 +1,24 @@
-import { CelCompileError, compileCel } from '../common/cel.js';
+import { CelCompileError } from '../common/cel.js';
+import {
+  type CompiledRule,
+  compileClaimExpression,
+  DEFAULT_NAMEID_FORMAT,
+  evaluateRule,
+  type MappingProblemKind,
+} from '../common/claim-expression.js';
 import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
 import type { AuthenticatedSubject } from './subject.js';
 
 /**
  * Claim mapping: the tenant's CEL expressions turn an AuthenticatedSubject into the NameID and
- * the attributes of the assertion sent to the portal. Pure; compiled once per IdP at start-up.
+ * the attributes of the assertion sent to the portal. Compiled once per IdP at start-up. An
+ * expression that fails at sign-in yields no value for its attribute, and the failure is reported
+ * (never the value): a claim the IdP did not send is told apart from a wrong type.
  */
 
-export const DEFAULT_NAMEID_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
-const DEFAULT_ATTRIBUTE_MAPPING: Record<string, string> = {
+export { DEFAULT_NAMEID_FORMAT };
+export const DEFAULT_ATTRIBUTE_MAPPING: Record<string, string> = {
   email: 'claims.email',
   displayName: 'has(claims.name) ? claims.name : claims.email',
 };
@@ -21,76 +30,65 @@ export interface MappedIdentity {
   attributes: Array<{ name: string; values: string[] }>;
 }
 
+export interface MappingProblem {
+  idp: string;
+  /** The attribute name, or `NameID`. */
+  attribute: string;
+  problem: MappingProblemKind;
+}
+
+export type MappingObserver = (problem: MappingProblem) => void;
+
 export type ClaimMapper = (subject: AuthenticatedSubject) => MappedIdentity;
 
 export function compileMapping(
   idp: Pick<IdentityProviderSpec, 'name' | 'attributeMapping' | 'nameId'>,
+  observe: MappingObserver = () => {},
 ): ClaimMapper {
   const attributes = Object.entries(idp.attributeMapping ?? DEFAULT_ATTRIBUTE_MAPPING).flatMap(
     ([name, source]) =>
-      source === undefined
-        ? []
-        : [{ name, evaluate: compileOrThrow(source, `${idp.name}.attributeMapping.${name}`) }],
+      source === undefined ? [] : [compileRule(name, source, `${idp.name}.attributeMapping.${name}`)],
   );
-  const nameId = compileOrThrow(idp.nameId?.expression ?? 'claims.email', `${idp.name}.nameId.expression`);
+  const nameId = compileRule(
+    'NameID',
+    idp.nameId?.expression ?? 'claims.email',
+    `${idp.name}.nameId.expression`,
+  );
   const nameIdFormat = idp.nameId?.format ?? DEFAULT_NAMEID_FORMAT;
+  const run = (rule: CompiledRule, claims: Record<string, unknown>): string[] => {
+    const outcome = evaluateRule(rule, claims);
+    if ('problem' in outcome) {
+      observe({ idp: idp.name, attribute: rule.name, problem: outcome.problem });
+      return [];
+    }
+    return outcome.values;
+  };
   return (subject) => {
-    const bindings = { claims: subject.claims };
-    const nameIdValues = evaluate(nameId, bindings, 'NameID');
+    const nameIdValues = run(nameId, subject.claims);
     if (nameIdValues.length !== 1 || nameIdValues[0] === '') {
       throw new JsmSsoError(
         'MAPPING_NAMEID_EMPTY',
         'the identity provider did not provide a value for the NameID',
-        {
-          status: 403,
-        },
+        { status: 403 },
       );
     }
     return {
       nameId: nameIdValues[0]!,
       nameIdFormat,
       attributes: attributes
-        .map((a) => ({ name: a.name, values: evaluate(a.evaluate, bindings, a.name) }))
+        .map((a) => ({ name: a.name, values: run(a, subject.claims) }))
         .filter((a) => a.values.length > 0),
     };
   };
 }
 
-function compileOrThrow(source: string, where: string) {
+function compileRule(name: string, source: string, where: string): CompiledRule {
   try {
-    return compileCel(source);
+    return compileClaimExpression(name, source);
   } catch (err) {
     if (err instanceof CelCompileError) {
       throw new JsmSsoError('MAPPING_INVALID', `${where}: ${err.message}`);
     }
     throw err;
   }
-}
-
-/**
- * A missing claim (CEL "no such key") yields no value rather than failing the login: IdPs omit
- * claims routinely. Lists become several values; null and empty lists become none.
- */
-function evaluate(
-  expression: ReturnType<typeof compileCel>,
-  bindings: Record<string, unknown>,
-  name: string,
-): string[] {
-  let result: unknown;
-  try {
-    result = expression(bindings);
-  } catch {
-    return [];
-  }
-  return (Array.isArray(result) ? result : [result]).flatMap((v) => scalarToString(v, name));
-}
-
-function scalarToString(value: unknown, name: string): string[] {
-  if (value === null || value === undefined) return [];
-  if (typeof value === 'string') return [value];
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
-    return [String(value)];
-  throw new JsmSsoError('MAPPING_VALUE_NOT_SCALAR', `the mapping for ${name} produced a structured value`, {
-    status: 500,
-  });
 }

@@ -14,13 +14,4 @@ export interface AuthenticatedSubject {
   authnContextClassRef?: string;
   /** When the user authenticated at the IdP. */
   authTime?: Date;
-  /** What a SAML IdP needs to end this person's session there (Single Logout, profiles 4.4). */
-  samlSession?: UpstreamSamlSession;
-}
-
-/** The NameID and SessionIndex of an upstream SAML assertion, as a LogoutRequest must name them. */
-export interface UpstreamSamlSession {
-  nameId: string;
-  nameIdFormat: string;
-  sessionIndex?: string;
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../common/log.js';
+import type { MappingProblem } from './mapping.js';
 
 /**
  * The broker's metrics and audit lines. Labels are bounded (tenant, IdP name, reason code,
@@ -18,6 +19,8 @@ export interface BrokerTelemetry {
     reason?: string;
   }): void;
   observeRequest(route: string, seconds: number): void;
+  /** A mapping expression gave no value at sign-in (never logs the value). */
+  mappingProblem(problem: MappingProblem): void;
 }
 
 export function createBrokerTelemetry(registry: Registry, logger: Logger, tenant: string): BrokerTelemetry {
@@ -53,6 +56,12 @@ export function createBrokerTelemetry(registry: Registry, logger: Logger, tenant
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const mappingProblems = new Counter({
+    name: 'jsm_sso_broker_mapping_problems_total',
+    help: 'Claim-mapping expressions that gave no value at sign-in, by IdP, attribute and problem (missing_claim, type_error)',
+    labelNames: ['tenant', 'idp', 'attribute', 'problem'],
+    registers: [registry],
+  });
   return {
     refusal(reason, status, idp) {
       refusals.inc({ tenant, reason });
@@ -80,6 +89,16 @@ export function createBrokerTelemetry(registry: Registry, logger: Logger, tenant
     },
     observeRequest(route, seconds) {
       requestDuration.observe({ tenant, route }, seconds);
+    },
+    mappingProblem({ idp, attribute, problem }) {
+      mappingProblems.inc({ tenant, idp, attribute, problem });
+      // A missing claim is routine (IdPs omit claims); a type error is the tenant's expression.
+      logger[problem === 'type_error' ? 'warn' : 'info'](
+        { event: 'broker.mapping_problem', idp, attribute, problem },
+        problem === 'type_error'
+          ? 'a claim-mapping expression failed on the claims it got; the attribute was left out'
+          : 'a claim-mapping expression reads a claim the IdP did not send; the attribute was left out',
+      );
     },
   };
 }

@@ -37,6 +37,42 @@ export function compileCel(source: string): CompiledExpression {
   };
 }
 
+/**
+ * The fields of `variable` an expression reads directly (`claims.email`, `claims['email']`,
+ * `has(claims.email)`), from its syntax tree: lets a caller tell "a claim it reads is absent" from
+ * "the values it got have the wrong type" without reading the evaluator's messages.
+ */
+export function fieldsRead(source: string, variable: string): string[] {
+  const fields = new Set<string>();
+  const isVariable = (node: unknown) => {
+    const kind = (node as AstNode | undefined)?.exprKind;
+    return kind?.case === 'identExpr' && (kind.value as { name?: string }).name === variable;
+  };
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    const kind = (node as AstNode).exprKind;
+    if (kind?.case === 'selectExpr') {
+      const select = kind.value as { operand?: unknown; field?: string };
+      if (isVariable(select.operand) && select.field) fields.add(select.field);
+    }
+    if (kind?.case === 'callExpr') {
+      const call = kind.value as { function?: string; args?: AstNode[] };
+      const key = call.args?.[1]?.exprKind;
+      if (call.function === '_[_]' && isVariable(call.args?.[0]) && key?.case === 'constExpr') {
+        const constant = (key.value as { constantKind?: { case?: string; value?: unknown } }).constantKind;
+        if (constant?.case === 'stringValue') fields.add(String(constant.value));
+      }
+    }
+    for (const child of Object.values(node)) visit(child);
+  };
+  visit(parse(source).expr);
+  return [...fields];
+}
+
+interface AstNode {
+  exprKind?: { case?: string; value?: unknown };
+}
+
 function firstLine(err: unknown): string {
   return String(err instanceof Error ? err.message : err).split('\n')[0] ?? 'invalid expression';
 }

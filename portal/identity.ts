@@ -5,9 +5,16 @@
  * display name, groups and organization ids only.
  */
 
-import type { AtlassianSpec, PortalSpec } from '../common/config/tenant.generated.js';
+import type { AtlassianSpec, IdentityProviderSpec, PortalSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
 import type { AccountGuard } from './account-guard.js';
+import {
+  DISPLAY_NAME_ATTRIBUTE,
+  EMAIL_ATTRIBUTE,
+  EMAIL_NAMEID_FORMAT,
+  GROUPS_ATTRIBUTE,
+  IDP_ATTRIBUTE,
+} from '../common/portal-attributes.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import type { PlatformUserDTO, UserDTO } from './atlassian/types.js';
@@ -17,19 +24,44 @@ import { type Customer, isAccountId } from './visibility.js';
 export interface AssertedPerson {
   email: string;
   displayName: string;
+  /** Only groups from an IdP the tenant trusts for groups; empty otherwise. */
   groups: string[];
+  /** The IdP that signed the person in (the broker's signed attribute). */
+  idp: string;
 }
 
-const EMAIL_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
+/**
+ * The IdPs whose groups count (adminGroups, access mode groups, organization mappings by group):
+ * those with `trustGroups: true`, or the tenant's only IdP unless it says `trustGroups: false`.
+ */
+export function groupTrust(
+  idps: readonly Pick<IdentityProviderSpec, 'name' | 'trustGroups'>[],
+): ReadonlySet<string> {
+  return new Set(idps.filter((idp) => idp.trustGroups ?? idps.length === 1).map((idp) => idp.name));
+}
 
-/** Reads e-mail, display name and groups from the assertion (attribute first, emailAddress NameID second). */
-export function assertedPerson(assertion: {
-  nameId: string;
-  nameIdFormat?: string | undefined;
-  attributes: Record<string, string[]>;
-}): AssertedPerson {
+/**
+ * Reads e-mail, display name and groups from the assertion (attribute first, emailAddress NameID
+ * second), and the IdP that signed the person in, which must be one of the tenant's: its groups
+ * are kept only when the tenant trusts that IdP for groups.
+ */
+export function assertedPerson(
+  assertion: {
+    nameId: string;
+    nameIdFormat?: string | undefined;
+    attributes: Record<string, string[]>;
+  },
+  idps: readonly Pick<IdentityProviderSpec, 'name' | 'trustGroups'>[],
+): AssertedPerson {
+  const idp = assertion.attributes[IDP_ATTRIBUTE];
+  if (idp?.length !== 1 || !idps.some((i) => i.name === idp[0])) {
+    throw new JsmSsoError('PORTAL_IDP_UNKNOWN', 'the sign-in did not say which sign-in method was used', {
+      status: 403,
+    });
+  }
   const email = (
-    assertion.attributes['email']?.[0] ?? (assertion.nameIdFormat === EMAIL_FORMAT ? assertion.nameId : '')
+    assertion.attributes[EMAIL_ATTRIBUTE]?.[0] ??
+    (assertion.nameIdFormat === EMAIL_NAMEID_FORMAT ? assertion.nameId : '')
   )
     .trim()
     .toLowerCase();
@@ -38,8 +70,9 @@ export function assertedPerson(assertion: {
       status: 403,
     });
   }
-  const displayName = assertion.attributes['displayName']?.[0]?.trim() || email.split('@')[0]!;
-  return { email, displayName: displayName.slice(0, 255), groups: assertion.attributes['groups'] ?? [] };
+  const displayName = assertion.attributes[DISPLAY_NAME_ATTRIBUTE]?.[0]?.trim() || email.split('@')[0]!;
+  const groups = groupTrust(idps).has(idp[0]!) ? (assertion.attributes[GROUPS_ATTRIBUTE] ?? []) : [];
+  return { email, displayName: displayName.slice(0, 255), groups, idp: idp[0]! };
 }
 
 /** `groups` mode: only members of the listed IdP groups; other modes let Atlassian decide. */

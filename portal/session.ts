@@ -5,15 +5,9 @@
  * an absolute one (checked against its creation time). The SAML NameID needed for single logout is
  * kept encrypted (AES-256-GCM) so the store never holds a customer's e-mail in the clear.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  hkdfSync,
-  randomBytes,
-  timingSafeEqual,
-} from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FlowStore } from '../common/flowstore/index.js';
+import { createSealer, type Sealer } from '../common/sealer.js';
 import type { Customer } from './visibility.js';
 
 export interface SessionRecord {
@@ -50,12 +44,12 @@ const TOUCH_EVERY_MS = 30_000;
 export class SessionStore {
   readonly #store: FlowStore;
   readonly #timeouts: SessionTimeouts;
-  readonly #key: Buffer;
+  readonly #sealer: Sealer;
 
   constructor(store: FlowStore, timeouts: SessionTimeouts, secretMaterial: string) {
     this.#store = store;
     this.#timeouts = timeouts;
-    this.#key = Buffer.from(hkdfSync('sha256', secretMaterial, 'jsm-sso-portal', 'session-subject', 32));
+    this.#sealer = createSealer(secretMaterial, 'jsm-sso-portal', 'session-subject');
   }
 
   async create(
@@ -120,17 +114,11 @@ export class SessionStore {
   }
 
   sealSubject(subject: { nameId: string; nameIdFormat?: string | undefined }): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
-    const data = Buffer.concat([cipher.update(JSON.stringify(subject), 'utf8'), cipher.final()]);
-    return Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64url');
+    return this.#sealer.seal(JSON.stringify(subject));
   }
 
   openSubject(sealed: string): { nameId: string; nameIdFormat?: string } {
-    const raw = Buffer.from(sealed, 'base64url');
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, raw.subarray(0, 12));
-    decipher.setAuthTag(raw.subarray(12, 28));
-    return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8'));
+    return JSON.parse(this.#sealer.open(sealed));
   }
 }
 

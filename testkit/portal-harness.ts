@@ -1,5 +1,6 @@
 // A real portal on loopback, against the real JSM emulator and a real Redis, with a test key standing
 // in for the broker's signing key so tests can send the portal any SAML Response they like.
+
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -14,6 +15,7 @@ import { SecretDirectory } from '../common/config/secrets.js';
 import { RedisFlowStore } from '../common/flowstore/index.js';
 import { createLogger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
+import { IDP_ATTRIBUTE } from '../common/portal-attributes.js';
 import { inflateRedirectPayload } from '../common/saml/deflate.js';
 import { signEnveloped } from '../common/saml/index.js';
 import {
@@ -229,6 +231,8 @@ export interface BrokerResponseOptions {
   audience?: string;
   key?: KeyPair;
   assertionId?: string;
+  /** The broker's signed IdP attribute; the harness tenant's `corp` by default, null for none. */
+  idp?: string | null;
 }
 
 const xmlText = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -259,7 +263,8 @@ export function signedBrokerResponse(portalUrl: string, key: KeyPair, o: BrokerR
     attributesXml:
       attr('email', [o.email]) +
       attr('displayName', [o.displayName ?? o.email.split('@')[0]!]) +
-      (o.groups && o.groups.length > 0 ? attr('groups', o.groups) : ''),
+      (o.groups && o.groups.length > 0 ? attr('groups', o.groups) : '') +
+      (o.idp === null ? '' : attr(IDP_ATTRIBUTE, [o.idp ?? 'corp'])),
   });
   // The fixture stamps a fixed IssueInstant; ours must be now.
   const xml = responseXml(parts).replace(

@@ -8,7 +8,17 @@ import type {
   OidcIdpSpec,
 } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
+import { single } from '../http.js';
 import type { AuthenticatedSubject } from '../subject.js';
+import {
+  type Backend,
+  type BackendContext,
+  decodeState,
+  encodeState,
+  IdpRefusal,
+  type IdpRefusalKind,
+  type LoginPrompt,
+} from './backend.js';
 
 /**
  * The broker as an OpenID Connect relying party (or plain OAuth 2.0 client) toward one of the
@@ -17,9 +27,8 @@ import type { AuthenticatedSubject } from '../subject.js';
  * ID token signature checked against the IdP's JWKS with only the registered algorithm.
  */
 
-/** What must survive between the redirect to the IdP and its callback; kept in the flow store. */
-export interface PendingAuthorization {
-  idp: string;
+/** What must survive between the redirect to the IdP and its callback: this backend's opaque state. */
+interface PendingAuthorization {
   /** The issuer this authorization was sent to; the callback must come from the same one. */
   issuer: string;
   state: string;
@@ -27,29 +36,10 @@ export interface PendingAuthorization {
   codeVerifier: string;
 }
 
-export interface OidcLoginResult {
-  subject: AuthenticatedSubject;
-  /** Kept only for RP-initiated logout (`id_token_hint`). */
-  idToken?: string;
-}
-
-export interface OAuthBackend {
-  readonly idp: string;
-  readonly protocol: 'oidc' | 'oauth2';
-  startLogin(options: LoginPrompt): Promise<{ redirectUrl: string; pending: PendingAuthorization }>;
-  /** `callbackUrl` is the full redirect URI with the IdP's query parameters. */
-  handleCallback(callbackUrl: URL, pending: PendingAuthorization): Promise<OidcLoginResult>;
-  /** The IdP's RP-initiated logout URL, or undefined when the IdP has no end_session_endpoint. */
-  endSessionUrl(idTokenHint: string, state: string): Promise<string | undefined>;
-}
-
-/**
- * What the SAML AuthnRequest asked of the login: ForceAuthn becomes `prompt=login` (authenticate
- * again), IsPassive `prompt=none` (show nothing; the IdP answers login_required instead).
- */
-export interface LoginPrompt {
-  forceAuthn: boolean;
-  isPassive?: boolean;
+/** What RP-initiated logout needs later: no token, no personal data (only an opaque hint). */
+interface OidcLogoutHandle {
+  /** The ID token's `login_hint` claim (an opaque value some IdPs, e.g. Entra ID, issue for this). */
+  logoutHint?: string;
 }
 
 export interface OAuthBackendOptions {
@@ -59,65 +49,131 @@ export interface OAuthBackendOptions {
   postLogoutRedirectUri: string;
   /** Every call to the IdP (discovery, JWKS, token, userinfo) goes through it (common/tls). */
   fetch: typeof globalThis.fetch;
+  context: BackendContext;
 }
 
-/**
- * The IdP answered the authorization request with an OAuth error (RFC 6749 4.1.2.1), after the
- * answer's state and issuer were checked: the login failed at the IdP, and the SP is told so.
- */
-export class IdpErrorResponse extends JsmSsoError {
-  constructor(
-    /** The OAuth `error` code, e.g. access_denied, login_required. */
-    readonly idpError: string,
-    cause: unknown,
-  ) {
-    super('OIDC_IDP_ERROR', 'the identity provider did not sign you in', { status: 403, cause });
-    this.name = 'IdpErrorResponse';
-  }
+/** The protocol-specific half: how to reach the IdP and what its tokens say about the person. */
+interface OAuthProtocol {
+  configuration(): Promise<client.Configuration>;
+  scope: string;
+  extraAuthorizationParams: Record<string, string | undefined> | undefined;
+  withNonce: boolean;
+  identify(
+    c: client.Configuration,
+    callbackUrl: URL,
+    pending: PendingAuthorization,
+  ): Promise<{ subject: AuthenticatedSubject; logout?: OidcLogoutHandle }>;
+  /** Whether the IdP offers RP-initiated logout. */
+  endSessionEndpoint(c: client.Configuration): boolean;
 }
 
 const LOOPBACK_HTTP = /^http:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/;
 
-export function createOAuthBackend(options: OAuthBackendOptions): OAuthBackend {
+export function createOAuthBackend(options: OAuthBackendOptions): Backend {
   const { idp } = options;
-  if (idp.oidc) return oidcBackend(idp.name, idp.oidc, options);
-  if (idp.oauth2) return oauth2Backend(idp.name, idp.oauth2, options);
+  if (idp.oidc) return oauthBackend(idp.name, oidcProtocol(idp.name, idp.oidc, options), options);
+  if (idp.oauth2) return oauthBackend(idp.name, oauth2Protocol(idp.name, idp.oauth2, options), options);
   throw new JsmSsoError(
     'BACKEND_UNSUPPORTED',
     `identity provider ${idp.name} is not an OIDC or OAuth 2.0 provider`,
   );
 }
 
-function oidcBackend(name: string, spec: OidcIdpSpec, options: OAuthBackendOptions): OAuthBackend {
-  let configuration: Promise<client.Configuration> | undefined;
-  // Discovery is cached once it succeeds; a failure is retried on the next login.
-  const config = () => {
-    configuration ??= discover(spec, options).catch((err: unknown) => {
-      configuration = undefined;
-      throw new JsmSsoError('OIDC_DISCOVERY_FAILED', `the identity provider ${name} cannot be reached`, {
-        status: 502,
-        cause: err,
-      });
-    });
-    return configuration;
-  };
+/**
+ * The backend shared by OIDC and plain OAuth 2.0: the `state` indexes the flow (consumed by the
+ * first callback, then marked used so a replay is told apart from a forgery), the nonce is marked
+ * used once its ID token is accepted, and the callback is judged only against this IdP's issuer.
+ */
+function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBackendOptions): Backend {
+  const { markers, store, flowTtlSeconds } = options.context;
+  const stateKey = (state: string) => `state:${state}`;
   return {
     idp: name,
-    protocol: 'oidc',
-    async startLogin(prompt) {
-      const c = await config();
-      const scopes = new Set(['openid', ...spec.scopes]);
-      return authorizationRequest(
-        c,
-        name,
-        options.redirectUri,
-        [...scopes].join(' '),
-        spec.extraAuthorizationParams,
-        { withNonce: true, ...prompt },
-      );
+    loginCallback: {
+      path: new URL(options.redirectUri).pathname,
+      method: 'GET',
+      browserBound: true,
+      async flowOf(request) {
+        const state = single(new URLSearchParams(request.rawQuery), 'state');
+        if (!state)
+          throw new JsmSsoError('OIDC_STATE_MISSING', "the identity provider's answer has no state");
+        const flowId = await store.take(stateKey(state));
+        if (!flowId) {
+          const replayed = await markers.wasUsed('state', state);
+          throw new JsmSsoError(
+            replayed ? 'OIDC_STATE_REPLAYED' : 'OIDC_STATE_UNKNOWN',
+            'this sign-in has expired or was already completed; start again from the help center',
+          );
+        }
+        await markers.useOnce('state', state, 'OIDC_STATE_REPLAYED');
+        return flowId;
+      },
     },
-    async handleCallback(callbackUrl, pending) {
-      const c = await config();
+    logoutCallback: {
+      path: new URL(options.postLogoutRedirectUri).pathname,
+      claims: () => true,
+      logoutOf: (request) => single(new URLSearchParams(request.rawQuery), 'state'),
+    },
+    services: [],
+    async startLogin(flowId, prompt) {
+      const c = await protocol.configuration();
+      const { redirectUrl, pending } = await authorizationRequest(
+        c,
+        options.redirectUri,
+        protocol.scope,
+        protocol.extraAuthorizationParams,
+        { withNonce: protocol.withNonce, ...prompt },
+      );
+      await store.put(stateKey(pending.state), flowId, flowTtlSeconds);
+      return { redirectUrl, state: encodeState(pending) };
+    },
+    async finishLogin(request, state) {
+      const pending = decodeState<PendingAuthorization>(state);
+      const c = await protocol.configuration();
+      const callbackUrl = new URL(`${options.redirectUri}?${request.rawQuery}`);
+      const { subject, logout } = await protocol.identify(c, callbackUrl, pending);
+      if (pending.nonce) await markers.useOnce('nonce', pending.nonce, 'OIDC_NONCE_REPLAYED');
+      return { subject, ...(logout ? { logoutHandle: encodeState(logout) } : {}) };
+    },
+    async startLogout(logoutHandle, logoutId) {
+      const c = await protocol.configuration();
+      if (!protocol.endSessionEndpoint(c)) return undefined;
+      const handle = logoutHandle ? decodeState<OidcLogoutHandle>(logoutHandle) : {};
+      // RP-Initiated Logout 1.0 section 2: client_id names the RP when no id_token_hint is sent; the
+      // broker keeps no ID token, so nothing from the IdP rests in its session store.
+      const url = client.buildEndSessionUrl(c, {
+        client_id: c.clientMetadata().client_id,
+        post_logout_redirect_uri: options.postLogoutRedirectUri,
+        state: logoutId,
+        ...(handle.logoutHint ? { logout_hint: handle.logoutHint } : {}),
+      });
+      return { redirectUrl: url.toString(), state: '' };
+    },
+    async finishLogout() {
+      // The OP's redirect carries only our state: nothing more to check than that it is ours.
+      return { success: true };
+    },
+  };
+}
+
+function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOptions): OAuthProtocol {
+  let configuration: Promise<client.Configuration> | undefined;
+  return {
+    // Discovery is cached once it succeeds; a failure is retried on the next login.
+    configuration() {
+      configuration ??= discover(spec, options).catch((err: unknown) => {
+        configuration = undefined;
+        throw new JsmSsoError('OIDC_DISCOVERY_FAILED', `the identity provider ${name} cannot be reached`, {
+          status: 502,
+          cause: err,
+        });
+      });
+      return configuration;
+    },
+    scope: [...new Set(['openid', ...spec.scopes])].join(' '),
+    extraAuthorizationParams: spec.extraAuthorizationParams,
+    withNonce: true,
+    async identify(c, callbackUrl, pending) {
       const tokens = await guardProtocol(() =>
         client.authorizationCodeGrant(c, callbackUrl, {
           pkceCodeVerifier: pending.codeVerifier,
@@ -133,20 +189,8 @@ function oidcBackend(name: string, spec: OidcIdpSpec, options: OAuthBackendOptio
         const userinfo = await guardProtocol(() => client.fetchUserInfo(c, tokens.access_token, idToken.sub));
         claims = { ...userinfo, ...claims };
       }
-      for (const protocolClaim of [
-        'aud',
-        'azp',
-        'nonce',
-        'at_hash',
-        'c_hash',
-        'sid',
-        'exp',
-        'iat',
-        'nbf',
-        'jti',
-      ]) {
-        delete claims[protocolClaim];
-      }
+      for (const protocolClaim of PROTOCOL_CLAIMS) delete claims[protocolClaim];
+      const loginHint = idToken['login_hint'];
       return {
         subject: {
           idp: name,
@@ -155,22 +199,27 @@ function oidcBackend(name: string, spec: OidcIdpSpec, options: OAuthBackendOptio
           ...(typeof idToken.acr === 'string' ? { authnContextClassRef: idToken.acr } : {}),
           ...(typeof idToken.auth_time === 'number' ? { authTime: new Date(idToken.auth_time * 1000) } : {}),
         },
-        ...(tokens.id_token ? { idToken: tokens.id_token } : {}),
+        logout: typeof loginHint === 'string' ? { logoutHint: loginHint } : {},
       };
     },
-    async endSessionUrl(idTokenHint, state) {
-      const c = await config();
-      if (!c.serverMetadata().end_session_endpoint) return undefined;
-      return client
-        .buildEndSessionUrl(c, {
-          id_token_hint: idTokenHint,
-          post_logout_redirect_uri: options.postLogoutRedirectUri,
-          state,
-        })
-        .toString();
-    },
+    endSessionEndpoint: (c) => c.serverMetadata().end_session_endpoint !== undefined,
   };
 }
+
+/** Claims about the token, not the person: never passed to the mapping. */
+const PROTOCOL_CLAIMS = [
+  'aud',
+  'azp',
+  'nonce',
+  'at_hash',
+  'c_hash',
+  'sid',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'login_hint',
+];
 
 async function discover(spec: OidcIdpSpec, options: OAuthBackendOptions): Promise<client.Configuration> {
   const auth = await clientAuthentication(spec, options.secrets);
@@ -188,7 +237,7 @@ async function discover(spec: OidcIdpSpec, options: OAuthBackendOptions): Promis
   return c;
 }
 
-function oauth2Backend(name: string, spec: OAuth2IdpSpec, options: OAuthBackendOptions): OAuthBackend {
+function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackendOptions): OAuthProtocol {
   const secret = options.secrets.read(spec.clientSecretRef.name, spec.clientSecretRef.key).trim();
   const auth =
     spec.clientAuthMethod === 'client_secret_post'
@@ -210,19 +259,11 @@ function oauth2Backend(name: string, spec: OAuth2IdpSpec, options: OAuthBackendO
   c[client.customFetch] = customFetch(options.fetch);
   for (const step of insecureOnlyOnLoopback(spec.authorizationEndpoint)) step(c);
   return {
-    idp: name,
-    protocol: 'oauth2',
-    async startLogin(prompt) {
-      return authorizationRequest(
-        c,
-        name,
-        options.redirectUri,
-        (spec.scopes ?? []).join(' '),
-        spec.extraAuthorizationParams,
-        { withNonce: false, ...prompt },
-      );
-    },
-    async handleCallback(callbackUrl, pending) {
+    configuration: async () => c,
+    scope: (spec.scopes ?? []).join(' '),
+    extraAuthorizationParams: spec.extraAuthorizationParams,
+    withNonce: false,
+    async identify(c, callbackUrl, pending) {
       const tokens = await guardProtocol(() =>
         client.authorizationCodeGrant(c, callbackUrl, {
           pkceCodeVerifier: pending.codeVerifier,
@@ -245,15 +286,12 @@ function oauth2Backend(name: string, spec: OAuth2IdpSpec, options: OAuthBackendO
       }
       return { subject: { idp: name, subject: String(subject), claims } };
     },
-    async endSessionUrl() {
-      return undefined;
-    },
+    endSessionEndpoint: () => false,
   };
 }
 
 async function authorizationRequest(
   c: client.Configuration,
-  idp: string,
   redirectUri: string,
   scope: string,
   extra: Record<string, string | undefined> | undefined,
@@ -276,7 +314,7 @@ async function authorizationRequest(
   });
   return {
     redirectUrl: client.buildAuthorizationUrl(c, parameters).toString(),
-    pending: { idp, issuer: c.serverMetadata().issuer, state, codeVerifier, ...(nonce ? { nonce } : {}) },
+    pending: { issuer: c.serverMetadata().issuer, state, codeVerifier, ...(nonce ? { nonce } : {}) },
   };
 }
 
@@ -344,6 +382,22 @@ const REFUSALS: Array<[RegExp, string]> = [
   [/"sub"/, 'OIDC_USERINFO_SUBJECT_MISMATCH'],
 ];
 
+/**
+ * OAuth `error` codes meaning "the person would have had to interact" (OIDC Core 3.1.2.6): the
+ * answer to prompt=none, and so to a passive AuthnRequest.
+ */
+const INTERACTION_NEEDED = new Set([
+  'login_required',
+  'interaction_required',
+  'consent_required',
+  'account_selection_required',
+]);
+
+function refusalKind(error: string): IdpRefusalKind {
+  if (INTERACTION_NEEDED.has(error)) return 'interaction_required';
+  return error === 'access_denied' ? 'access_denied' : 'failed';
+}
+
 function causeChain(err: unknown): string[] {
   const messages: string[] = [];
   for (let e = err; e instanceof Error && messages.length < 5; e = e.cause) messages.push(e.message);
@@ -352,7 +406,15 @@ function causeChain(err: unknown): string[] {
 
 function protocolRefusal(err: unknown): JsmSsoError {
   if (err instanceof JsmSsoError) return err;
-  if (err instanceof client.AuthorizationResponseError) return new IdpErrorResponse(err.error, err);
+  if (err instanceof client.AuthorizationResponseError)
+    return new IdpRefusal('OIDC_IDP_ERROR', refusalKind(err.error), err);
+  // The token endpoint's invalid_grant: a code already used, expired, or issued for another login
+  // (RFC 6749 5.2). The person's fault or an attacker's, never the IdP being down.
+  if (err instanceof client.ResponseBodyError && err.error === 'invalid_grant')
+    return new JsmSsoError('OIDC_CODE_INVALID', 'this sign-in was already completed or has expired', {
+      status: 400,
+      cause: err,
+    });
   // openid-client wraps oauth4webapi's precise error (the one naming the failed check) as `cause`.
   const message = causeChain(err).join('\n');
   const code = (err as { code?: unknown }).code;

@@ -1,13 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
-import type { FlowStore } from '../../common/flowstore/index.js';
+import { JsmSsoError } from '../../common/errors.js';
 import { isLoopbackHost } from '../../common/net.js';
+import { newSamlId, samlInstant } from '../../common/saml/canonical-xml.js';
 import {
   BINDING_POST,
   buildSpMetadata,
   DEFAULT_MAX_MESSAGE_BYTES,
   escapeXml,
   type IdpMetadata,
+  MAX_CLOCK_SKEW_SECONDS,
   NS,
   parseIdpMetadata,
   SamlError,
@@ -15,13 +17,25 @@ import {
   type ValidatedAssertion,
   validateSamlResponse,
 } from '../../common/saml/index.js';
-import { signedLogoutResponseUrl } from '../saml/logout-response.js';
-import type { AuthenticatedSubject, UpstreamSamlSession } from '../subject.js';
+import { signedLogoutResponseUrl } from '../../common/saml/logout-response.js';
+import { MAX_REQUEST_AGE_SECONDS } from '../../common/saml/protocol-message.js';
+import type { Sealer } from '../../common/sealer.js';
+import { single } from '../http.js';
+import type { AuthenticatedSubject } from '../subject.js';
+import {
+  type Backend,
+  type BackendContext,
+  decodeState,
+  encodeState,
+  IdpRefusal,
+  type ServiceEndpoint,
+} from './backend.js';
 import {
   acceptLogoutRequest,
   acceptLogoutResponse,
   logoutRequestXml,
-  type UpstreamLogoutRequest,
+  type UpstreamSamlSession,
+  unverifiedIssuer,
 } from './saml-logout.js';
 
 /**
@@ -37,47 +51,20 @@ export interface SamlBackendOptions {
   brokerUrl: string;
   spSigningKeyPem: string;
   spCertPem: string;
-  store: FlowStore;
   /** For metadataUrl; must verify TLS (the default fetch does). */
   fetch?: typeof fetch;
-  now?: () => Date;
-  /** How long a started login may wait for the IdP's answer. Default 600. */
-  flowTtlSeconds?: number;
+  context: BackendContext;
+  /** Seals the logout handle: the upstream NameID is often an e-mail and must not rest in clear. */
+  sealer: Sealer;
 }
 
-export interface SamlBackend {
-  readonly idp: string;
-  readonly protocol: 'saml';
-  /** `requestId` is the AuthnRequest ID, also stored bound to `flowId`; keep it in the flow state. */
-  startLogin(options: {
-    flowId: string;
-    forceAuthn?: boolean;
-    isPassive?: boolean;
-  }): Promise<{ redirectUrl: string; requestId: string }>;
-  /** `samlResponseBase64` is the POSTed SAMLResponse, `relayStateFlowId` the POSTed RelayState. */
-  handleAcs(
-    samlResponseBase64: string,
-    relayStateFlowId: string,
-    flowState: { upstreamRequestId: string },
-  ): Promise<AuthenticatedSubject>;
-  spMetadataXml(): string;
-  /**
-   * Signed LogoutRequest (HTTP-Redirect) for the session, carrying `relayState`; undefined when
-   * the IdP has no SLO endpoint. Keep `requestId` to check the LogoutResponse against.
-   */
-  logoutUrl(
-    session: UpstreamSamlSession,
-    relayState: string,
-  ): Promise<{ redirectUrl: string; requestId: string } | undefined>;
-  /** Whether `issuer` is this IdP's entityID (to route a message before verifying it). */
-  isIssuer(issuer: string): Promise<boolean>;
-  /** Verifies and checks the IdP's LogoutResponse (raw query as received) to `requestId`. */
-  acceptLogoutResponse(rawQuery: string, requestId: string): Promise<{ success: boolean }>;
-  /** Verifies and checks a LogoutRequest from the IdP (raw query as received). */
-  acceptLogoutRequest(rawQuery: string): Promise<UpstreamLogoutRequest>;
-  /** Signed Success LogoutResponse URL to the IdP's SLO endpoint, or undefined when it has none. */
-  logoutResponseUrl(inResponseTo: string, relayState?: string): Promise<string | undefined>;
+/** This backend's state across the redirect: the ID of the AuthnRequest sent upstream, kept once. */
+interface PendingAuthnRequest {
+  requestId: string;
 }
+
+/** A request older than this may have been recorded; its ID stays marked as used that long. */
+const REQUEST_REPLAY_WINDOW_SECONDS = MAX_REQUEST_AGE_SECONDS + 2 * MAX_CLOCK_SKEW_SECONDS;
 
 export const METADATA_REFRESH_MS = 60 * 60 * 1000;
 // A stale copy keeps logins working through a short outage of the metadata endpoint.
@@ -94,7 +81,7 @@ const EMAIL_ATTRIBUTES = [
 ];
 const EMAIL_NAMEID = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 
-export function createSamlBackend(options: SamlBackendOptions): SamlBackend {
+export function createSamlBackend(options: SamlBackendOptions): Backend {
   const spec = options.idp.saml;
   if (!spec)
     throw new SamlError(
@@ -102,99 +89,187 @@ export function createSamlBackend(options: SamlBackendOptions): SamlBackend {
       `identity provider ${options.idp.name} is not a SAML provider`,
       { status: 500 },
     );
-  const now = options.now ?? (() => new Date());
+  const { now, markers, sessions } = options.context;
+  const name = options.idp.name;
   const entityId = `${options.brokerUrl}/saml/sp-metadata`;
   const acsUrl = `${options.brokerUrl}/saml/acs`;
   const sloUrl = `${options.brokerUrl}/saml/slo`;
-  const flowTtl = options.flowTtlSeconds ?? 600;
+  const sloPath = new URL(sloUrl).pathname;
   const metadata = metadataSource(spec, options.fetch ?? fetch, now);
+  const sealedSession = (handle: string | undefined) =>
+    handle === undefined ? undefined : decodeState<UpstreamSamlSession>(options.sealer.open(handle));
+
+  async function logoutResponseUrl(inResponseTo: string, relayState?: string): Promise<string | undefined> {
+    const idp = await metadata();
+    if (!idp.sloUrl) return undefined;
+    return signedLogoutResponseUrl(options.spSigningKeyPem, {
+      issuer: entityId,
+      destination: idp.sloUrl,
+      inResponseTo,
+      partial: false,
+      now: now(),
+      ...(relayState === undefined ? {} : { relayState }),
+    });
+  }
+
+  /**
+   * The IdP's own LogoutRequest (the person signed out there): ends the broker session it names
+   * and answers the IdP. The portal's session ends by its own logout or its absolute timeout.
+   */
+  const idpLogout: ServiceEndpoint = {
+    path: sloPath,
+    method: 'GET',
+    // Routed by the unverified Issuer only to choose whose certificates verify the message.
+    async claims(request) {
+      const issuer = unverifiedIssuer(request.rawQuery, 'SAMLRequest');
+      return issuer !== undefined && (await metadata()).entityId === issuer;
+    },
+    async serve(request) {
+      const message = acceptLogoutRequest(request.rawQuery, await metadata(), { url: sloUrl, now: now() });
+      await markers.useOnce(
+        `logoutrequest:${name}`,
+        message.id,
+        'SAML_REPLAY',
+        REQUEST_REPLAY_WINDOW_SECONDS,
+      );
+      const ended = await sessions.endUpstreamSession(
+        name,
+        upstreamSessionKey(name, message.nameId),
+        (handle) => {
+          const session = sealedSession(handle);
+          return (
+            session?.nameId === message.nameId &&
+            (message.sessionIndexes.length === 0 ||
+              (session.sessionIndex !== undefined && message.sessionIndexes.includes(session.sessionIndex)))
+          );
+        },
+      );
+      options.context.logger.info(
+        { event: 'broker.logout', idp: name, initiator: 'idp', result: ended ? 'success' : 'no_session' },
+        'logout requested by the identity provider',
+      );
+      const answer = await logoutResponseUrl(message.id, message.relayState);
+      return answer
+        ? { kind: 'redirect', location: answer }
+        : { kind: 'page', title: 'Signed out', message: 'You are signed out.' };
+    },
+  };
 
   return {
-    idp: options.idp.name,
-    protocol: 'saml',
+    idp: name,
+    loginCallback: {
+      path: new URL(acsUrl).pathname,
+      method: 'POST',
+      // The upstream IdP posts cross-site, so no cookie: RelayState is the flow's unguessable ID.
+      browserBound: false,
+      async flowOf(request) {
+        const form = request.form ?? new URLSearchParams();
+        const relayState = single(form, 'RelayState');
+        if (!single(form, 'SAMLResponse') || !relayState)
+          throw new JsmSsoError('SAML_BINDING_INVALID', "the identity provider's answer is incomplete");
+        return relayState;
+      },
+    },
+    logoutCallback: {
+      path: sloPath,
+      claims: (request) => {
+        const params = new URLSearchParams(request.rawQuery);
+        return params.has('SAMLResponse') && !params.has('SAMLRequest');
+      },
+      logoutOf: (request) => single(new URLSearchParams(request.rawQuery), 'RelayState'),
+    },
+    services: [
+      {
+        path: '/saml/sp-metadata',
+        method: 'GET',
+        samePerKind: true,
+        claims: async () => true,
+        serve: async () => ({
+          kind: 'metadata',
+          xml: buildSpMetadata({ entityId, acsUrl, sloUrl, signingCertPem: options.spCertPem }),
+        }),
+      },
+      idpLogout,
+    ],
 
-    async startLogin({ flowId, forceAuthn, isPassive }) {
+    async startLogin(flowId, { forceAuthn, isPassive }) {
       const idp = await metadata();
-      const requestId = `_${randomBytes(20).toString('hex')}`;
-      await options.store.put(authnRequestKey(flowId), requestId, flowTtl);
+      const requestId = newSamlId(randomBytes);
       const xml =
         `<samlp:AuthnRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="${requestId}" Version="2.0"` +
-        ` IssueInstant="${instant(now())}" Destination="${escapeXml(idp.ssoUrl)}" AssertionConsumerServiceURL="${escapeXml(acsUrl)}"` +
+        ` IssueInstant="${samlInstant(now())}" Destination="${escapeXml(idp.ssoUrl)}" AssertionConsumerServiceURL="${escapeXml(acsUrl)}"` +
         ` ProtocolBinding="${BINDING_POST}"${forceAuthn ? ' ForceAuthn="true"' : ''}${isPassive ? ' IsPassive="true"' : ''}>` +
         `<saml:Issuer>${escapeXml(entityId)}</saml:Issuer><samlp:NameIDPolicy AllowCreate="true"/></samlp:AuthnRequest>`;
       const query = signRedirectQuery('SAMLRequest', xml, {
         keyPem: options.spSigningKeyPem,
         relayState: flowId,
       });
-      return { redirectUrl: withQuery(idp.ssoUrl, query), requestId };
+      const pending: PendingAuthnRequest = { requestId };
+      return { redirectUrl: withQuery(idp.ssoUrl, query), state: encodeState(pending) };
     },
 
-    async handleAcs(samlResponseBase64, relayStateFlowId, flowState) {
-      // The request ID is consumed once: a second Response for the same flow finds nothing.
-      const stored = await options.store.take(authnRequestKey(relayStateFlowId));
-      if (!stored || stored !== flowState.upstreamRequestId) {
-        throw new SamlError(
-          'SAML_IN_RESPONSE_TO_MISMATCH',
-          'the Response does not belong to a login in progress',
+    async finishLogin(request, state) {
+      // The request ID lives only in the flow, which the frontend consumed: a second Response for
+      // the same flow finds no flow, and the Assertion ID is marked used by validateSamlResponse.
+      const { requestId } = decodeState<PendingAuthnRequest>(state);
+      const idp = await metadata();
+      try {
+        const assertion = await validateSamlResponse(
+          decodePostedResponse(request.form?.get('SAMLResponse') ?? ''),
+          {
+            idpEntityId: idp.entityId,
+            idpCertificatesPem: idp.signingCertificatesPem,
+            spEntityId: entityId,
+            acsUrl,
+            inResponseTo: requestId,
+            now: now(),
+          },
+          options.context.store,
         );
+        const session: UpstreamSamlSession = {
+          nameId: assertion.nameId,
+          nameIdFormat: assertion.nameIdFormat,
+          ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),
+        };
+        return {
+          subject: subjectFrom(name, assertion),
+          logoutHandle: options.sealer.seal(encodeState(session)),
+          upstreamSessionKey: upstreamSessionKey(name, assertion.nameId),
+        };
+      } catch (err) {
+        // The upstream IdP's non-success status: the login failed there; the portal is told so.
+        if (err instanceof SamlError && err.code === 'SAML_STATUS_NOT_SUCCESS')
+          throw new IdpRefusal(err.code, 'failed', err);
+        throw err;
       }
-      const idp = await metadata();
-      const assertion = await validateSamlResponse(
-        decodePostedResponse(samlResponseBase64),
-        {
-          idpEntityId: idp.entityId,
-          idpCertificatesPem: idp.signingCertificatesPem,
-          spEntityId: entityId,
-          acsUrl,
-          inResponseTo: stored,
-          now: now(),
-        },
-        options.store,
-      );
-      return subjectFrom(options.idp.name, assertion);
     },
 
-    spMetadataXml() {
-      return buildSpMetadata({ entityId, acsUrl, sloUrl, signingCertPem: options.spCertPem });
-    },
-
-    async logoutUrl(session, relayState) {
+    async startLogout(handle, logoutId) {
+      const session = sealedSession(handle);
       const idp = await metadata();
-      if (!idp.sloUrl) return undefined;
-      const requestId = `_${randomBytes(20).toString('hex')}`;
+      if (!session || !idp.sloUrl) return undefined;
+      const requestId = newSamlId(randomBytes);
       const xml = logoutRequestXml(
         { id: requestId, issuer: entityId, destination: idp.sloUrl, now: now() },
         session,
       );
-      const query = signRedirectQuery('SAMLRequest', xml, { keyPem: options.spSigningKeyPem, relayState });
-      return { redirectUrl: withQuery(idp.sloUrl, query), requestId };
-    },
-
-    async isIssuer(issuer) {
-      return (await metadata()).entityId === issuer;
-    },
-
-    async acceptLogoutResponse(rawQuery, requestId) {
-      return acceptLogoutResponse(rawQuery, await metadata(), { url: sloUrl, now: now() }, requestId);
-    },
-
-    async acceptLogoutRequest(rawQuery) {
-      return acceptLogoutRequest(rawQuery, await metadata(), { url: sloUrl, now: now() });
-    },
-
-    async logoutResponseUrl(inResponseTo, relayState) {
-      const idp = await metadata();
-      if (!idp.sloUrl) return undefined;
-      return signedLogoutResponseUrl(options.spSigningKeyPem, {
-        issuer: entityId,
-        destination: idp.sloUrl,
-        inResponseTo,
-        partial: false,
-        now: now(),
-        ...(relayState === undefined ? {} : { relayState }),
+      // The IdP's LogoutResponse comes back with this RelayState (bindings 3.4.3).
+      const query = signRedirectQuery('SAMLRequest', xml, {
+        keyPem: options.spSigningKeyPem,
+        relayState: logoutId,
       });
+      return { redirectUrl: withQuery(idp.sloUrl, query), state: requestId };
+    },
+
+    async finishLogout(request, requestId) {
+      return acceptLogoutResponse(request.rawQuery, await metadata(), { url: sloUrl, now: now() }, requestId);
     },
   };
+}
+
+/** How the IdP's LogoutRequest finds the session: a hash, so the NameID (often an e-mail) is no key. */
+function upstreamSessionKey(idp: string, nameId: string): string {
+  return createHash('sha256').update(`${idp}\0${nameId}`).digest('base64url');
 }
 
 /**
@@ -217,16 +292,7 @@ export function subjectFrom(idp: string, assertion: ValidatedAssertion): Authent
   const subject: AuthenticatedSubject = { idp, subject: assertion.nameId, claims };
   if (assertion.authnContextClassRef) subject.authnContextClassRef = assertion.authnContextClassRef;
   if (assertion.authnInstant) subject.authTime = assertion.authnInstant;
-  subject.samlSession = {
-    nameId: assertion.nameId,
-    nameIdFormat: assertion.nameIdFormat,
-    ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),
-  };
   return subject;
-}
-
-function authnRequestKey(flowId: string): string {
-  return `saml-authn-request:${flowId}`;
 }
 
 function decodePostedResponse(base64: string): string {
@@ -316,8 +382,4 @@ async function fetchMetadata(url: string, fetchImpl: typeof fetch): Promise<stri
 
 function withQuery(url: string, query: string): string {
   return `${url}${url.includes('?') ? '&' : '?'}${query}`;
-}
-
-function instant(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -1,4 +1,5 @@
 import type { Element } from '@xmldom/xmldom';
+import { samlInstant } from '../../common/saml/canonical-xml.js';
 import {
   escapeXml,
   type IdpMetadata,
@@ -10,10 +11,14 @@ import {
   STATUS_SUCCESS,
   verifyRedirectSignature,
 } from '../../common/saml/index.js';
+import { STATUS_PARTIAL_LOGOUT } from '../../common/saml/logout-response.js';
+import {
+  checkMessage,
+  MAX_REQUEST_BYTES,
+  relayStateOf,
+  sessionIndexesOf,
+} from '../../common/saml/protocol-message.js';
 import { attribute, optionalChild, requiredChild, simpleText } from '../../common/saml/xml.js';
-import { samlInstant } from '../saml/canonical-xml.js';
-import { checkMessage, MAX_REQUEST_BYTES, relayStateOf, sessionIndexesOf } from '../saml/inbound.js';
-import type { UpstreamSamlSession } from '../subject.js';
 
 /**
  * Single Logout messages between the broker (as SP) and an upstream SAML IdP, HTTP-Redirect
@@ -22,7 +27,12 @@ import type { UpstreamSamlSession } from '../subject.js';
  * configured certificates before anything in it is read.
  */
 
-const STATUS_PARTIAL_LOGOUT = 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout';
+/** What a LogoutRequest to the IdP must name (core 3.7.1): the NameID and SessionIndex of its assertion. */
+export interface UpstreamSamlSession {
+  nameId: string;
+  nameIdFormat: string;
+  sessionIndex?: string;
+}
 
 export interface UpstreamLogoutRequest {
   id: string;

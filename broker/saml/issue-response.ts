@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { BEARER, NS, STATUS_SUCCESS } from '../../common/saml/index.js';
 import {
   canonicalAttribute as attr,
   newSamlId,
   samlInstant,
   canonicalText as text,
-} from './canonical-xml.js';
+} from '../../common/saml/canonical-xml.js';
+import { BEARER, NS, STATUS_SUCCESS } from '../../common/saml/index.js';
 import { envelopedSignature, type SigningCredential } from './signature.js';
 
 /**

@@ -345,11 +345,23 @@ export interface IdentityProviderSpec {
    */
   displayName?: string;
   /**
-   * E-mail domains routed to this IdP by home-realm discovery.
+   * The e-mail domains this IdP is authoritative for: it may assert only addresses in them, and home-realm discovery sends them to it. `example.com` is that domain exactly; `*.example.com` is every subdomain of example.com (not example.com itself; list both for both). Lower case, IDNs in punycode (xn--...). A tenant's only IdP may leave this empty: it is then authoritative for every domain. With several IdPs each must list its domains (except the catchAll), and no domain may belong to two.
    *
-   * @maxItems 100
+   * @maxItems 50
    */
   emailDomains?: string[];
+  /**
+   * `domains` (when unset): authoritative only for its emailDomains. `catchAll`: also for every domain no other IdP lists (a social or partner login for everyone else); never for a domain another IdP lists. At most one IdP may be the catchAll.
+   */
+  authority?: 'domains' | 'catchAll';
+  /**
+   * Whether the e-mail address this IdP asserts is trusted as verified. `verifiedClaim`: only when the claim email_verified is the JSON boolean true (OIDC Core 5.1); a sign-in without it is refused. `asserted`: the IdP vouches for every address it asserts (a company directory that owns its domains, e.g. Entra ID or Google Workspace, or a SAML IdP: SAML has no verification attribute). Default for OIDC: verifiedClaim. OAuth 2.0 and SAML IdPs must state it.
+   */
+  emailTrust?: 'verifiedClaim' | 'asserted';
+  /**
+   * Whether the groups this IdP asserts count for portal.adminGroups, portal.access mode groups and organization mappings by idpGroup. Groups from an IdP not trusted are ignored (a partner IdP must not make its users admins). Unset: trusted when it is the tenant's only IdP, not trusted otherwise.
+   */
+  trustGroups?: boolean;
   oidc?: OidcIdpSpec;
   oauth2?: OAuth2IdpSpec;
   saml?: SamlIdpSpec;

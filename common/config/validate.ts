@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { compileCel } from '../cel.js';
+import { typicalClaimsProblem } from '../claim-expression.js';
 import type { ConfigProblem } from '../errors.js';
 import { type SchemaNode, tenantCrd } from './crd-schema.js';
 
@@ -150,7 +151,10 @@ interface TenantLike {
   };
 }
 
-/** The IdPs' claim expressions must compile, as the operator's ConfigValid condition also checks. */
+/**
+ * The IdPs' claim expressions must compile, as the operator's ConfigValid condition also checks,
+ * and must not fail on claims of their usual types (a type error found before any sign-in).
+ */
 function attributeMappingProblems(document: TenantLike): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const idps = document?.spec?.identityProviders;
@@ -165,14 +169,15 @@ function attributeMappingProblems(document: TenantLike): ConfigProblem[] {
     ];
     for (const [field, source] of expressions) {
       if (typeof source !== 'string') continue;
+      const path = `spec.identityProviders[${i}].${field}`;
       try {
         compileCel(source);
       } catch (err) {
-        problems.push({
-          path: `spec.identityProviders[${i}].${field}`,
-          message: `invalid CEL: ${(err as Error).message}`,
-        });
+        problems.push({ path, message: `invalid CEL: ${(err as Error).message}` });
+        continue;
       }
+      const typeProblem = typicalClaimsProblem(source);
+      if (typeProblem) problems.push({ path, message: typeProblem });
     }
   });
   return problems;

@@ -61,7 +61,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       }
       const body = req.body as Record<string, unknown> | undefined;
       const assertion = await sp.acs(body?.['SAMLResponse'], flow.requestId);
-      const person = assertedPerson(assertion);
+      const person = assertedPerson(assertion, spec.identityProviders);
       const customer = await resolver.resolve(
         person,
         (await catalogue.desks()).map((d) => d.id),
@@ -70,6 +70,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       if (old) await sessions.destroy(old);
       const session = await sessions.create({
         customer,
+        // Groups here came from an IdP the tenant trusts for groups (assertedPerson drops the rest).
         isAdmin: customer.groups.some((g) => adminGroups.includes(g)),
         subject: sessions.sealSubject({ nameId: assertion.nameId, nameIdFormat: assertion.nameIdFormat }),
         ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),

@@ -44,6 +44,7 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
       aud: fake.forgery === 'wrong-aud' ? 'someone-else' : clientId,
       sub: 'forged-user',
       email: 'mallory@acme.test',
+      email_verified: true,
       nonce: fake.forgery === 'wrong-nonce' ? 'not-the-nonce' : fake.lastNonce,
       iat: now,
       exp: now + 300,

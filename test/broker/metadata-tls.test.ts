@@ -148,6 +148,7 @@ describe('broker: TLS to IdPs (caBundleSecretRef)', () => {
   const samlWith = (more: IdpDoc) => ({
     name: 'upstream',
     saml: { metadataUrl: `${issuer}/saml-metadata`, ...more },
+    emailTrust: 'asserted',
   });
 
   it('trusts an OIDC IdP certificate issued by the tenant CA bundle', async () => {

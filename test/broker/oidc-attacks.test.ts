@@ -26,7 +26,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     const { server, url } = await listenPlaceholder();
     const tenant = tenantFor(url, [
       oidcIdp('alpha', idpA.issuer, { emailDomains: ['acme.test'] }),
-      oidcIdp('beta', idpB.issuer),
+      oidcIdp('beta', idpB.issuer, { emailDomains: ['beta.test'] }),
     ]);
     broker = await serveBroker(server, url, tenant, pki);
   });

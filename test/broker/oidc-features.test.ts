@@ -74,6 +74,7 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
           scopes: ['openid', 'email', 'profile', 'groups'],
         },
         attributeMapping: { email: 'claims.email', displayName: 'claims.name', groups: 'claims.groups' },
+        emailTrust: 'verifiedClaim',
       },
     };
     specs.basic['oidc'].clientId = 'jsm-sso-basic';
@@ -208,7 +209,10 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     const broker = await serveBroker(
       server,
       url,
-      tenantFor(url, [oidcIdp('one', idp.issuer), oidcIdp('two', idp.issuer)]),
+      tenantFor(url, [
+        oidcIdp('one', idp.issuer, { emailDomains: ['acme.test'] }),
+        oidcIdp('two', idp.issuer, { authority: 'catchAll' }),
+      ]),
       pki,
     );
     try {

@@ -1,8 +1,11 @@
 import { expect } from 'chai';
-import { createSamlBackend, type SamlBackend } from '../../broker/backends/saml-backend.js';
+import { type Backend, OneTimeMarkers } from '../../broker/backends/backend.js';
+import { createSamlBackend, type SamlBackendOptions } from '../../broker/backends/saml-backend.js';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { createLogger } from '../../common/log.js';
 import { NS, SamlError, verifyRedirectSignature } from '../../common/saml/index.js';
+import { createSealer } from '../../common/sealer.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { firstByName } from '../../testkit/saml-fixtures.js';
 import { applyXsw, XSW_VARIANTS } from '../../testkit/xsw.js';
@@ -20,8 +23,40 @@ import {
 const BROKER = 'https://broker.example.test';
 
 function idpSpec(metadataXml: string): IdentityProviderSpec {
-  return { name: 'upstream', saml: { metadataXml }, attributeMapping: {} };
+  return { name: 'upstream', saml: { metadataXml }, attributeMapping: {}, emailTrust: 'asserted' };
 }
+
+const sealer = createSealer('test key material', 'test', 'logout-handle');
+
+function backendFor(
+  idp: IdentityProviderSpec,
+  store: MemoryFlowStore,
+  more: Partial<SamlBackendOptions> & { now?: () => Date } = {},
+): Backend {
+  const { now = () => new Date(), ...rest } = more;
+  return createSamlBackend({
+    idp,
+    brokerUrl: BROKER,
+    spSigningKeyPem: makeKeyPair('broker-sp.example.test').keyPem,
+    spCertPem: makeKeyPair('broker-sp.example.test').certPem,
+    context: {
+      store,
+      markers: new OneTimeMarkers(store, 600),
+      sessions: { endUpstreamSession: async () => false },
+      flowTtlSeconds: 600,
+      now,
+      logger: createLogger({ component: 'test', level: 'silent' }),
+    },
+    sealer,
+    ...rest,
+  });
+}
+
+const PROMPT = { forceAuthn: false, isPassive: false };
+const posted = (samlResponse: string) => ({
+  rawQuery: '',
+  form: new URLSearchParams({ SAMLResponse: samlResponse }),
+});
 
 async function refusalCode(promise: Promise<unknown>): Promise<string> {
   try {
@@ -35,22 +70,16 @@ async function refusalCode(promise: Promise<unknown>): Promise<string> {
 
 describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
   let store: MemoryFlowStore;
-  let backend: SamlBackend;
+  let backend: Backend;
   let idp: UpstreamIdp;
   let sp: UpstreamSp;
   const spKey = () => makeKeyPair('broker-sp.example.test');
 
-  beforeEach(() => {
+  beforeEach(async () => {
     store = new MemoryFlowStore();
     idp = upstreamIdp();
-    backend = createSamlBackend({
-      idp: idpSpec(idp.getMetadata()),
-      brokerUrl: BROKER,
-      spSigningKeyPem: spKey().keyPem,
-      spCertPem: spKey().certPem,
-      store,
-    });
-    sp = brokerAsSp(backend.spMetadataXml());
+    backend = backendFor(idpSpec(idp.getMetadata()), store);
+    sp = brokerAsSp(await spMetadataXml());
   });
   afterEach(async () => {
     await store.close();
@@ -60,17 +89,28 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
   const signedAuthnRequest = (redirectUrl: string) =>
     verifyRedirectSignature(new URL(redirectUrl).search.slice(1), 'SAMLRequest', [spKey().certPem]);
 
+  async function spMetadataXml(): Promise<string> {
+    const answer = await backend.services
+      .find((s) => s.path === '/saml/sp-metadata')!
+      .serve({ rawQuery: '' });
+    if (answer.kind !== 'metadata') throw new Error('no metadata');
+    return answer.xml;
+  }
+
   /** Runs startLogin, lets samlify (as the IdP) verify the AuthnRequest and answer it. */
   async function loginResponse(flowId = 'flow-1') {
-    const { redirectUrl, requestId } = await backend.startLogin({ flowId });
+    const { redirectUrl, state } = await backend.startLogin(flowId, PROMPT);
     const answer = await answerAuthnRequest(idp, sp, redirectUrl, BROKER);
-    expect(answer.requestId).to.equal(requestId);
-    return { samlResponse: answer.samlResponse, requestId };
+    expect(answer.requestId).to.equal(JSON.parse(state).requestId);
+    return { samlResponse: answer.samlResponse, state };
   }
 
   it('sends a signed AuthnRequest that samlify verifies, and accepts samlify-signed Response', async () => {
-    const { samlResponse, requestId } = await loginResponse();
-    const subject = await backend.handleAcs(samlResponse, 'flow-1', { upstreamRequestId: requestId });
+    const { samlResponse, state } = await loginResponse();
+    const { subject, logoutHandle, upstreamSessionKey } = await backend.finishLogin(
+      posted(samlResponse),
+      state,
+    );
     expect(subject.idp).to.equal('upstream');
     expect(subject.subject).to.equal('carol@example.test');
     expect(subject.claims['nameId']).to.equal('carol@example.test');
@@ -78,15 +118,18 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
     expect(subject.authnContextClassRef).to.equal(
       'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
     );
-    expect(subject.samlSession?.sessionIndex).to.equal('_session-9');
+    expect(JSON.parse(sealer.open(logoutHandle!)).sessionIndex).to.equal('_session-9');
+    // Sealed and hashed: the NameID (an e-mail here) is in neither in clear.
+    expect(logoutHandle).to.not.include('carol');
+    expect(upstreamSessionKey).to.not.include('carol');
   });
 
   it('signs the AuthnRequest with the SP key over the raw query (our own verifier agrees)', async () => {
-    const { redirectUrl, requestId } = await backend.startLogin({ flowId: 'flow-2', forceAuthn: true });
+    const { redirectUrl, state } = await backend.startLogin('flow-2', { forceAuthn: true, isPassive: false });
     const message = signedAuthnRequest(redirectUrl);
     expect(message.relayState).to.equal('flow-2');
     expect(message.xml)
-      .to.include(`ID="${requestId}"`)
+      .to.include(`ID="${JSON.parse(state).requestId}"`)
       .and.include(`AssertionConsumerServiceURL="${BROKER}/saml/acs"`);
     expect(message.xml)
       .to.include(`<saml:Issuer>${BROKER}/saml/sp-metadata</saml:Issuer>`)
@@ -95,8 +138,8 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
 
   it("keeps the query of an SSO URL such as Google Workspace's ?idpid= and signs only the SAML parameters", async () => {
     const ssoUrl = 'https://accounts.google.com/o/saml2/idp?idpid=C01abc234';
-    const google = createSamlBackend({
-      idp: {
+    const google = backendFor(
+      {
         name: 'google',
         saml: {
           entityId: 'https://accounts.google.com/o/saml2?idpid=C01abc234',
@@ -104,41 +147,37 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
           certificates: [spKey().certPem],
         },
         attributeMapping: {},
+        emailTrust: 'asserted',
       },
-      brokerUrl: BROKER,
-      spSigningKeyPem: spKey().keyPem,
-      spCertPem: spKey().certPem,
       store,
-    });
-    const { redirectUrl, requestId } = await google.startLogin({ flowId: 'flow-g' });
+    );
+    const { redirectUrl, state } = await google.startLogin('flow-g', PROMPT);
     expect(redirectUrl.startsWith(`${ssoUrl}&SAMLRequest=`), redirectUrl).to.equal(true);
     expect(new URL(redirectUrl).searchParams.get('idpid')).to.equal('C01abc234');
     const message = signedAuthnRequest(redirectUrl);
     expect(message.relayState).to.equal('flow-g');
-    expect(message.xml).to.include(`ID="${requestId}"`).and.include(`Destination="${ssoUrl}"`);
+    expect(message.xml)
+      .to.include(`ID="${JSON.parse(state).requestId}"`)
+      .and.include(`Destination="${ssoUrl}"`);
   });
 
-  it('refuses a Response replayed to a second login', async () => {
-    const { samlResponse, requestId } = await loginResponse();
-    await backend.handleAcs(samlResponse, 'flow-1', { upstreamRequestId: requestId });
-    expect(
-      await refusalCode(backend.handleAcs(samlResponse, 'flow-1', { upstreamRequestId: requestId })),
-    ).to.equal('SAML_IN_RESPONSE_TO_MISMATCH');
+  it('refuses a Response replayed with the same login state (assertion ID used once)', async () => {
+    const { samlResponse, state } = await loginResponse();
+    await backend.finishLogin(posted(samlResponse), state);
+    expect(await refusalCode(backend.finishLogin(posted(samlResponse), state))).to.equal('SAML_REPLAY');
   });
 
   it('refuses a Response for another flow (InResponseTo bound to the flow)', async () => {
     const first = await loginResponse('flow-a');
-    const second = await backend.startLogin({ flowId: 'flow-b' });
-    expect(
-      await refusalCode(
-        backend.handleAcs(first.samlResponse, 'flow-b', { upstreamRequestId: second.requestId }),
-      ),
-    ).to.equal('SAML_IN_RESPONSE_TO_MISMATCH');
+    const second = await backend.startLogin('flow-b', PROMPT);
+    expect(await refusalCode(backend.finishLogin(posted(first.samlResponse), second.state))).to.equal(
+      'SAML_IN_RESPONSE_TO_MISMATCH',
+    );
   });
 
   it('refuses a Response signed by another key than the metadata names', async () => {
-    const other = createSamlBackend({
-      idp: {
+    const other = backendFor(
+      {
         name: 'upstream',
         saml: {
           entityId: UPSTREAM_ENTITY_ID,
@@ -146,24 +185,20 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
           certificates: [makeKeyPair('someone-else').certPem],
         },
         attributeMapping: {},
+        emailTrust: 'asserted',
       },
-      brokerUrl: BROKER,
-      spSigningKeyPem: spKey().keyPem,
-      spCertPem: spKey().certPem,
       store,
-    });
-    const { samlResponse } = await loginResponse('flow-c');
-    const { requestId } = await other.startLogin({ flowId: 'flow-c' });
-    // samlify's Response answers the first request; bind the flow to it to reach the signature check.
-    await store.put('saml-authn-request:flow-c', requestId, 60);
-    expect(
-      await refusalCode(other.handleAcs(samlResponse, 'flow-c', { upstreamRequestId: requestId })),
-    ).to.be.oneOf(['SAML_SIGNATURE_INVALID', 'SAML_IN_RESPONSE_TO_MISMATCH']);
+    );
+    // samlify's Response answers the first request; the state names it to reach the signature check.
+    const { samlResponse, state } = await loginResponse('flow-c');
+    expect(await refusalCode(other.finishLogin(posted(samlResponse), state))).to.equal(
+      'SAML_SIGNATURE_INVALID',
+    );
   });
 
   for (const variant of XSW_VARIANTS) {
     it(`refuses ${variant} on a samlify-signed Response`, async () => {
-      const { samlResponse, requestId } = await loginResponse(`flow-${variant}`);
+      const { samlResponse, state } = await loginResponse(`flow-${variant}`);
       const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
       // samlify signs the Assertion only, so every variant wraps the signed Assertion.
       const attack = applyXsw(xml, variant, {
@@ -173,9 +208,7 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
         },
       });
       const code = await refusalCode(
-        backend.handleAcs(Buffer.from(attack).toString('base64'), `flow-${variant}`, {
-          upstreamRequestId: requestId,
-        }),
+        backend.finishLogin(posted(Buffer.from(attack).toString('base64')), state),
       );
       expect(code).to.be.oneOf([
         'SAML_ASSERTION_COUNT',
@@ -185,76 +218,84 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
     });
   }
 
-  it('publishes SP metadata with the signing certificate and the ACS', () => {
-    const xml = backend.spMetadataXml();
+  it('publishes SP metadata with the signing certificate and the ACS', async () => {
+    const xml = await spMetadataXml();
     expect(xml)
       .to.include(`entityID="${BROKER}/saml/sp-metadata"`)
       .and.include(`Location="${BROKER}/saml/acs"`);
     expect(xml).to.include('AuthnRequestsSigned="true"');
   });
 
-  it('builds a signed LogoutRequest to the IdP SLO endpoint', async () => {
-    const logout = await backend.logoutUrl(
-      {
+  it('builds a signed LogoutRequest to the IdP SLO endpoint from the sealed logout handle', async () => {
+    const handle = sealer.seal(
+      JSON.stringify({
         nameId: 'carol@example.test',
         nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
         sessionIndex: '_s1',
-      },
-      'logout-state',
+      }),
     );
+    const logout = await backend.startLogout(handle, 'logout-state');
     expect(logout?.redirectUrl).to.match(new RegExp(`^${IDP_SLO}\\?SAMLRequest=`));
     const message = verifyRedirectSignature(new URL(logout!.redirectUrl).search.slice(1), 'SAMLRequest', [
       spKey().certPem,
     ]);
     expect(message.xml).to.include('<samlp:SessionIndex>_s1</samlp:SessionIndex>');
-    expect(message.xml).to.include(`ID="${logout!.requestId}"`);
+    expect(message.xml).to.include(`ID="${logout!.state}"`);
     expect(message.relayState).to.equal('logout-state');
+  });
+
+  it('refuses a logout handle not sealed by the broker (no LogoutRequest from forged state)', async () => {
+    const forged = Buffer.from('{"nameId":"victim@example.test"}').toString('base64url');
+    let failed = false;
+    await backend.startLogout(forged, 'logout-state').catch(() => {
+      failed = true;
+    });
+    expect(failed).to.equal(true);
   });
 
   it('fetches metadata from metadataUrl once per hour', async () => {
     let calls = 0;
     let clock = Date.parse('2030-01-01T00:00:00Z');
-    const fetched = createSamlBackend({
-      idp: {
+    const fetched = backendFor(
+      {
         name: 'upstream',
         saml: { metadataUrl: UPSTREAM_ENTITY_ID },
         attributeMapping: {},
+        emailTrust: 'asserted',
       },
-      brokerUrl: BROKER,
-      spSigningKeyPem: spKey().keyPem,
-      spCertPem: spKey().certPem,
       store,
-      now: () => new Date(clock),
-      fetch: async () => {
-        calls += 1;
-        return new Response(idp.getMetadata(), { status: 200 });
+      {
+        now: () => new Date(clock),
+        fetch: async () => {
+          calls += 1;
+          return new Response(idp.getMetadata(), { status: 200 });
+        },
       },
-    });
-    await fetched.startLogin({ flowId: 'm1' });
-    await fetched.startLogin({ flowId: 'm2' });
+    );
+    await fetched.startLogin('m1', PROMPT);
+    await fetched.startLogin('m2', PROMPT);
     expect(calls).to.equal(1);
     clock += 61 * 60 * 1000;
-    await fetched.startLogin({ flowId: 'm3' });
+    await fetched.startLogin('m3', PROMPT);
     expect(calls).to.equal(2);
   });
 
   const backendWithMetadataAt = (metadataUrl: string) =>
-    createSamlBackend({
-      idp: { name: 'upstream', saml: { metadataUrl }, attributeMapping: {} },
-      brokerUrl: BROKER,
-      spSigningKeyPem: spKey().keyPem,
-      spCertPem: spKey().certPem,
+    backendFor(
+      { name: 'upstream', saml: { metadataUrl }, attributeMapping: {}, emailTrust: 'asserted' },
       store,
-      fetch: async () => new Response(idp.getMetadata()),
-    });
+      {
+        fetch: async () => new Response(idp.getMetadata()),
+      },
+    );
 
   it('refuses metadata over plain http', async () => {
     const insecure = backendWithMetadataAt('http://upstream-idp.example.test/metadata');
-    expect(await refusalCode(insecure.startLogin({ flowId: 'x' }))).to.equal('SAML_METADATA_UNAVAILABLE');
+    expect(await refusalCode(insecure.startLogin('x', PROMPT))).to.equal('SAML_METADATA_UNAVAILABLE');
   });
 
   it('accepts plain http metadata on loopback only, as the CRD does (local development)', async () => {
     const local = backendWithMetadataAt('http://127.0.0.1:9/metadata');
-    expect((await local.startLogin({ flowId: 'y' })).redirectUrl).to.be.a('string');
+    expect((await local.startLogin('y', PROMPT)).redirectUrl).to.be.a('string');
   });
 });

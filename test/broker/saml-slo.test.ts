@@ -59,6 +59,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
       {
         name: 'upstream',
         saml: { metadataXml: idp.getMetadata() },
+        emailTrust: 'asserted',
         attributeMapping: { email: 'claims.email' },
       },
     ]);

@@ -27,6 +27,7 @@ describe('broker: login through an upstream SAML IdP', () => {
       {
         name: 'upstream',
         saml: { metadataXml: idp.getMetadata() },
+        emailTrust: 'asserted',
         attributeMapping: {
           email: 'claims.email',
           displayName: 'claims.displayName',

@@ -52,7 +52,9 @@ describe('broker: Single Logout', () => {
     expect(endSession.searchParams.get('post_logout_redirect_uri')).to.equal(
       `${stack.broker.url}/oidc/logout-callback`,
     );
-    expect(endSession.searchParams.get('id_token_hint')).to.be.a('string');
+    // RP-Initiated Logout by client_id: the broker keeps no ID token to send as id_token_hint.
+    expect(endSession.searchParams.get('client_id')).to.equal('jsm-sso');
+    expect(endSession.searchParams.has('id_token_hint')).to.equal(false);
     // oidc-provider asks the person to confirm; the browser confirms.
     const confirmPage = await browser.request(endSession.href);
     const html = await confirmPage.text();

@@ -43,6 +43,7 @@ describe('interop: pysaml2 as an upstream SAML IdP toward the broker SAML backen
         name: 'pysaml2',
         // The broker fetches metadataUrl over https only; pysaml2's metadata goes in inline.
         saml: { metadataXml: await (await fetch(`${idp.url}/metadata`)).text() },
+        emailTrust: 'asserted',
         // pysaml2 names attributes by OID (urn format); e-mail is found under its OID by the broker.
         attributeMapping: {
           email: 'claims.email',

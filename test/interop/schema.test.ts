@@ -32,7 +32,9 @@ describe('interop: broker and portal messages are valid against the SAML 2.0 XSD
     stack = await startStack();
     pki = createPki();
     const { server, url } = await listenPlaceholder();
-    const tenant = tenantFor(url, [{ name: 'upstream', saml: { metadataXml: upstreamIdp().getMetadata() } }]);
+    const tenant = tenantFor(url, [
+      { name: 'upstream', saml: { metadataXml: upstreamIdp().getMetadata() }, emailTrust: 'asserted' },
+    ]);
     samlBroker = await serveBroker(server, url, tenant, pki);
   });
   after(async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { IDP_ATTRIBUTE } from '../../common/portal-attributes.js';
 import { signRedirectQuery } from '../../common/saml/redirect-binding.js';
 import { accessAllowed, assertedPerson, mappedOrganizations } from '../../portal/identity.js';
 import {
@@ -36,11 +37,14 @@ describe('portal customer identity', () => {
   });
   it('refuses an assertion that carries no e-mail', () => {
     expect(() =>
-      assertedPerson({
-        nameId: 'opaque-id',
-        nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
-        attributes: {},
-      }),
+      assertedPerson(
+        {
+          nameId: 'opaque-id',
+          nameIdFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+          attributes: { [IDP_ATTRIBUTE]: ['corp'] },
+        },
+        [{ name: 'corp' }],
+      ),
     ).to.throw(/no e-mail/);
   });
 });

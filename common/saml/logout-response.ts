@@ -1,14 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { NS, STATUS_SUCCESS, signRedirectQuery } from '../../common/saml/index.js';
-import {
-  canonicalAttribute as attr,
-  newSamlId,
-  samlInstant,
-  canonicalText as text,
-} from './canonical-xml.js';
+import * as c14n from './canonical-xml.js';
+import { NS, STATUS_SUCCESS } from './namespaces.js';
+import { signRedirectQuery } from './redirect-binding.js';
 
-const SAMLP_NS = NS.protocol;
-const SAML_NS = NS.assertion;
 export const STATUS_PARTIAL_LOGOUT = 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout';
 
 export interface LogoutResponseContent {
@@ -27,8 +21,8 @@ export function signedLogoutResponseUrl(keyPem: string, content: LogoutResponseC
     ? `<samlp:StatusCode Value="${STATUS_SUCCESS}"><samlp:StatusCode Value="${STATUS_PARTIAL_LOGOUT}"></samlp:StatusCode></samlp:StatusCode>`
     : `<samlp:StatusCode Value="${STATUS_SUCCESS}"></samlp:StatusCode>`;
   const xml =
-    `<samlp:LogoutResponse xmlns:samlp="${SAMLP_NS}" Destination="${attr(content.destination)}" ID="${newSamlId(randomBytes)}" InResponseTo="${attr(content.inResponseTo)}" IssueInstant="${samlInstant(content.now)}" Version="2.0">` +
-    `<saml:Issuer xmlns:saml="${SAML_NS}">${text(content.issuer)}</saml:Issuer><samlp:Status>${status}</samlp:Status></samlp:LogoutResponse>`;
+    `<samlp:LogoutResponse xmlns:samlp="${NS.protocol}" Destination="${c14n.canonicalAttribute(content.destination)}" ID="${c14n.newSamlId(randomBytes)}" InResponseTo="${c14n.canonicalAttribute(content.inResponseTo)}" IssueInstant="${c14n.samlInstant(content.now)}" Version="2.0">` +
+    `<saml:Issuer xmlns:saml="${NS.assertion}">${c14n.canonicalText(content.issuer)}</saml:Issuer><samlp:Status>${status}</samlp:Status></samlp:LogoutResponse>`;
   const query = signRedirectQuery('SAMLResponse', xml, {
     keyPem,
     ...(content.relayState === undefined ? {} : { relayState: content.relayState }),

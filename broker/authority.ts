@@ -1,0 +1,58 @@
+import { domainToASCII } from 'node:url';
+import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
+
+/**
+ * Which IdP may assert which e-mail addresses. An IdP is authoritative for the domains in its
+ * `emailDomains`: an entry `example.com` is that domain exactly; `*.example.com` is every subdomain
+ * of it (not example.com itself). No domain belongs to two IdPs (the CRD refuses it). The IdP with
+ * `authority: catchAll` is also authoritative for every domain no IdP lists; a tenant's only IdP
+ * with no `emailDomains` is authoritative for all.
+ */
+
+type Idp = Pick<IdentityProviderSpec, 'name' | 'emailDomains' | 'authority'>;
+
+/**
+ * The domain of an e-mail address in the one form domains are compared in: lower case, IDN as
+ * punycode (`domainToASCII`, UTS #46), no trailing dot. Undefined when it is no usable domain.
+ */
+export function emailDomain(email: string): string | undefined {
+  const at = email.lastIndexOf('@');
+  if (at <= 0) return undefined;
+  const raw = email
+    .slice(at + 1)
+    .trim()
+    .replace(/\.$/, '');
+  if (raw === '' || raw.endsWith('.')) return undefined;
+  const ascii = domainToASCII(raw);
+  return ascii === '' ? undefined : ascii;
+}
+
+/** The e-mail address in canonical form: local part as sent (trimmed), domain per emailDomain. */
+export function normalizeEmail(email: string): string | undefined {
+  const trimmed = email.trim();
+  const domain = emailDomain(trimmed);
+  if (domain === undefined) return undefined;
+  return `${trimmed.slice(0, trimmed.lastIndexOf('@')).toLowerCase()}@${domain}`;
+}
+
+/** Whether `domain` (canonical) is covered by one `emailDomains` entry. */
+export function domainMatches(entry: string, domain: string): boolean {
+  if (entry.startsWith('*.')) return domain.endsWith(entry.slice(1));
+  return entry === domain;
+}
+
+/** The IdP authoritative for `domain` (canonical), if any. */
+export function authorityFor<T extends Idp>(idps: readonly T[], domain: string): T | undefined {
+  const owner = idps.find((idp) => (idp.emailDomains ?? []).some((entry) => domainMatches(entry, domain)));
+  if (owner) return owner;
+  const catchAll = idps.find((idp) => idp.authority === 'catchAll');
+  if (catchAll) return catchAll;
+  const only = idps.length === 1 ? idps[0] : undefined;
+  return only && (only.emailDomains ?? []).length === 0 ? only : undefined;
+}
+
+/** Home-realm discovery on the choice page: the IdP that may sign in this e-mail address. */
+export function homeRealmFor<T extends Idp>(idps: readonly T[], email: string): T | undefined {
+  const domain = emailDomain(email);
+  return domain === undefined ? undefined : authorityFor(idps, domain);
+}

@@ -1,0 +1,185 @@
+import { JsmSsoError } from '../../common/errors.js';
+import type { FlowStore } from '../../common/flowstore/index.js';
+import type { Logger } from '../../common/log.js';
+import type { AuthenticatedSubject } from '../subject.js';
+
+/**
+ * The one interface every backend (OIDC, OAuth 2.0, SAML) implements, in the spirit of SATOSA's
+ * backend modules: the frontend starts a login, hands the IdP's answer back to the backend that
+ * started it, and receives a neutral AuthenticatedSubject. Whatever a backend needs across the
+ * redirect is an opaque string it encodes and decodes itself; the frontend only keeps it.
+ */
+
+/** What the portal's AuthnRequest asked of the login (ForceAuthn, IsPassive). */
+export interface LoginPrompt {
+  forceAuthn: boolean;
+  isPassive: boolean;
+}
+
+/** An HTTP request at a backend's endpoint, as the frontend read it. */
+export interface EndpointRequest {
+  /** The raw query string (signatures of the HTTP-Redirect binding are over it). */
+  rawQuery: string;
+  /** The POSTed form (POST endpoints only). */
+  form?: URLSearchParams;
+}
+
+export interface LoginStart {
+  redirectUrl: string;
+  /** The backend's own state for this login, opaque to everyone else. */
+  state: string;
+}
+
+export interface LoginCompletion {
+  subject: AuthenticatedSubject;
+  /** What this backend needs to end the session at the IdP later; opaque, and never the IdP's tokens. */
+  logoutHandle?: string;
+  /**
+   * How the IdP will name this session in its own logout request, already hashed by the backend
+   * (never a NameID or e-mail in clear); absent when the IdP cannot end sessions at the broker.
+   */
+  upstreamSessionKey?: string;
+}
+
+/** Why the IdP itself said no (checked to be its answer for this login), in neutral terms. */
+export type IdpRefusalKind = 'interaction_required' | 'access_denied' | 'failed';
+
+/** The IdP answered the login with a refusal of its own: the portal is told the login failed. */
+export class IdpRefusal extends JsmSsoError {
+  constructor(
+    code: string,
+    readonly kind: IdpRefusalKind,
+    cause?: unknown,
+  ) {
+    super(code, 'the identity provider did not sign you in', { status: 403, cause });
+    this.name = 'IdpRefusal';
+  }
+}
+
+/** Where the IdP sends the browser back after login; one path may serve several IdPs of a kind. */
+export interface LoginCallback {
+  path: string;
+  method: 'GET' | 'POST';
+  /**
+   * The login flow this answer continues, found by the backend's own one-time index and consumed:
+   * a second answer for the same login finds nothing and is refused with a reason code.
+   */
+  flowOf(request: EndpointRequest): Promise<string>;
+  /**
+   * Whether the browser's flow cookie comes along (a top-level GET redirect carries SameSite=Lax
+   * cookies; a cross-site POST does not), so the flow can be bound to the browser that started it.
+   */
+  browserBound: boolean;
+}
+
+/** Where the IdP sends the browser back after logout. */
+export interface LogoutCallback {
+  path: string;
+  /** Whether this request is this backend's (several parties may answer on one path). */
+  claims(request: EndpointRequest): boolean;
+  /** The logout this answer continues (read, not consumed: a forged answer must not cancel it). */
+  logoutOf(request: EndpointRequest): string | undefined;
+}
+
+/** What a backend's own endpoint (metadata, IdP-initiated logout) answers. */
+export type ServiceAnswer =
+  | { kind: 'redirect'; location: string }
+  | { kind: 'metadata'; xml: string }
+  | { kind: 'page'; title: string; message: string };
+
+/** An endpoint the IdP itself calls that is neither a login nor a logout answer. */
+export interface ServiceEndpoint {
+  path: string;
+  method: 'GET' | 'POST';
+  /** The same answer from every backend of the kind (e.g. SP metadata): served by the first. */
+  samePerKind?: boolean;
+  /** Whether this request is this backend's (several parties may share a path). */
+  claims(request: EndpointRequest): Promise<boolean>;
+  serve(request: EndpointRequest): Promise<ServiceAnswer>;
+}
+
+export interface Backend {
+  /** Name of the IdP in the tenant. */
+  readonly idp: string;
+  readonly loginCallback: LoginCallback;
+  readonly logoutCallback?: LogoutCallback;
+  readonly services: readonly ServiceEndpoint[];
+  /** Sends the person to the IdP for the flow `flowId`. */
+  startLogin(flowId: string, prompt: LoginPrompt): Promise<LoginStart>;
+  /** Checks the IdP's answer against the state `startLogin` returned; throws IdpRefusal for the IdP's own "no". */
+  finishLogin(request: EndpointRequest, state: string): Promise<LoginCompletion>;
+  /**
+   * Ends the session at the IdP: where to send the browser (carrying `logoutId` back) and the
+   * backend's state for the answer; undefined when the IdP cannot end sessions.
+   */
+  startLogout(
+    logoutHandle: string | undefined,
+    logoutId: string,
+  ): Promise<{ redirectUrl: string; state: string } | undefined>;
+  /** Checks the IdP's logout answer; `success` false when the IdP could not end every session. */
+  finishLogout(request: EndpointRequest, state: string): Promise<{ success: boolean }>;
+}
+
+/** The broker sessions an IdP-initiated logout may end (the frontend's, offered to backends). */
+export interface SessionDirectory {
+  /** Ends the broker session the IdP names by `upstreamSessionKey`; true when one was ended. */
+  endUpstreamSession(
+    idp: string,
+    upstreamSessionKey: string,
+    matches: (logoutHandle: string | undefined) => boolean,
+  ): Promise<boolean>;
+}
+
+/** What every backend gets from the broker. */
+export interface BackendContext {
+  store: FlowStore;
+  /** One-time markers shared by all replicas (states, nonces, request IDs). */
+  markers: OneTimeMarkers;
+  sessions: SessionDirectory;
+  flowTtlSeconds: number;
+  now: () => Date;
+  logger: Logger;
+}
+
+/**
+ * One-time values marked as used until they would expire anyway, shared by all replicas through
+ * the store. Each backend marks what it made (its state, its nonce); the frontend marks the portal's
+ * request IDs.
+ */
+export class OneTimeMarkers {
+  constructor(
+    private readonly store: FlowStore,
+    private readonly defaultTtlSeconds: number,
+  ) {}
+
+  /** Marks `value`; throws `code` (a 400) when it was marked before. */
+  async useOnce(
+    kind: string,
+    value: string,
+    code: string,
+    ttlSeconds = this.defaultTtlSeconds,
+  ): Promise<void> {
+    if (!(await this.store.putIfAbsent(`used:${kind}:${value}`, '1', ttlSeconds))) {
+      throw new JsmSsoError(code, 'this sign-in step was already used; start again from the help center');
+    }
+  }
+
+  async wasUsed(kind: string, value: string): Promise<boolean> {
+    return (await this.store.get(`used:${kind}:${value}`)) !== undefined;
+  }
+}
+
+/** A backend's state across the redirect, as JSON; a value that does not parse is an expired flow. */
+export function encodeState(value: object): string {
+  return JSON.stringify(value);
+}
+
+export function decodeState<T>(state: string): T {
+  try {
+    return JSON.parse(state) as T;
+  } catch (cause) {
+    throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center', {
+      cause,
+    });
+  }
+}

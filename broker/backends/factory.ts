@@ -1,0 +1,49 @@
+import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
+import type { PartContext } from '../../common/runtime.js';
+import type { Sealer } from '../../common/sealer.js';
+import { caBundleFor, createTlsFetch, type TlsFetch } from '../../common/tls/index.js';
+import type { BrokerSettings } from '../settings.js';
+import type { Backend, BackendContext } from './backend.js';
+import { createOAuthBackend } from './oidc-backend.js';
+import { createSamlBackend } from './saml-backend.js';
+
+/**
+ * The only place that knows which protocol an IdP speaks: one backend per IdP of the tenant.
+ * Adding an IdP kind means a backend file, a branch here, the schema and tests.
+ */
+export function createBackends(
+  idps: readonly IdentityProviderSpec[],
+  part: PartContext,
+  settings: BrokerSettings,
+  context: BackendContext,
+  sealer: Sealer,
+): { backends: Map<string, Backend>; outbound: TlsFetch[] } {
+  const backends = new Map<string, Backend>();
+  const outbound: TlsFetch[] = [];
+  for (const idp of idps) {
+    const protocol = idp.oidc ?? idp.oauth2 ?? idp.saml;
+    // Every call to this IdP verifies TLS, trusting its private CA bundle on top of the public roots.
+    const fetch = createTlsFetch({ extraCaPem: caBundleFor(part.secrets, protocol?.caBundleSecretRef) });
+    outbound.push(fetch);
+    const backend = idp.saml
+      ? createSamlBackend({
+          idp,
+          brokerUrl: part.tenant.spec.broker.url,
+          spSigningKeyPem: settings.signingKeyPem,
+          spCertPem: settings.signingCertPem,
+          fetch,
+          context,
+          sealer,
+        })
+      : createOAuthBackend({
+          idp,
+          secrets: part.secrets,
+          redirectUri: settings.callbackUrl,
+          postLogoutRedirectUri: settings.logoutCallbackUrl,
+          fetch,
+          context,
+        });
+    backends.set(idp.name, backend);
+  }
+  return { backends, outbound };
+}

@@ -1,0 +1,91 @@
+import { type CompiledExpression, compileCel, fieldsRead } from './cel.js';
+
+/**
+ * How one claim-mapping expression (an IdP's attributeMapping or nameId.expression) is evaluated
+ * and how its failures are classified, shared by the broker at sign-in and by offline validation.
+ */
+
+export const DEFAULT_NAMEID_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
+
+/**
+ * Why an expression gave no value: `missing_claim` when a claim it reads was not sent (IdPs omit
+ * claims routinely), `type_error` when the claims it got do not fit it (the tenant's mistake).
+ */
+export type MappingProblemKind = 'missing_claim' | 'type_error';
+
+export interface CompiledRule {
+  name: string;
+  evaluate: CompiledExpression;
+  /** The claims the expression reads directly. */
+  reads: string[];
+}
+
+/** Throws CelCompileError. */
+export function compileClaimExpression(name: string, source: string): CompiledRule {
+  return { name, evaluate: compileCel(source), reads: fieldsRead(source, 'claims') };
+}
+
+/** Lists become several values; null and empty lists none; a map is a type error. */
+export function evaluateRule(
+  rule: CompiledRule,
+  claims: Record<string, unknown>,
+): { values: string[] } | { problem: MappingProblemKind } {
+  let result: unknown;
+  try {
+    result = rule.evaluate({ claims });
+  } catch {
+    const missing = rule.reads.some((claim) => claims[claim] === undefined);
+    return { problem: missing ? 'missing_claim' : 'type_error' };
+  }
+  const values: string[] = [];
+  for (const value of Array.isArray(result) ? result : [result]) {
+    if (value === null || value === undefined) continue;
+    if (typeof value === 'object') return { problem: 'type_error' };
+    values.push(String(value));
+  }
+  return { values };
+}
+
+/**
+ * Claims as the common IdPs send them (OIDC Core 5.1 types, groups as a list of strings): offline
+ * validation evaluates each expression against them, so a type error over a standard claim is
+ * found before the tenant is deployed. Claims not listed here can only be judged at sign-in.
+ */
+const TYPICAL_CLAIMS: Record<string, unknown> = {
+  sub: '248289761001',
+  email: 'jane.doe@example.com',
+  email_verified: true,
+  name: 'Jane Doe',
+  given_name: 'Jane',
+  family_name: 'Doe',
+  middle_name: 'Q',
+  nickname: 'jd',
+  preferred_username: 'jane.doe',
+  locale: 'en-GB',
+  zoneinfo: 'Europe/London',
+  phone_number: '+44 20 7946 0000',
+  phone_number_verified: false,
+  updated_at: 1_700_000_000,
+  groups: ['staff', 'jsm-admins'],
+  roles: ['reader'],
+  nameId: 'jane.doe@example.com',
+  nameIdFormat: DEFAULT_NAMEID_FORMAT,
+};
+
+/**
+ * The type problem an expression has over the typical claims, if any (for offline validation and
+ * the operator's ConfigValid condition); compile errors are reported by the caller.
+ */
+export function typicalClaimsProblem(source: string): string | undefined {
+  let rule: CompiledRule;
+  try {
+    rule = compileClaimExpression('check', source);
+  } catch {
+    return undefined;
+  }
+  const outcome = evaluateRule(rule, TYPICAL_CLAIMS);
+  if ('problem' in outcome && outcome.problem === 'type_error') {
+    return 'type error: the expression fails or gives a map over claims of their usual types (e.g. email a string, groups a list of strings)';
+  }
+  return undefined;
+}

@@ -1,0 +1,31 @@
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+
+/**
+ * Authenticated encryption (AES-256-GCM) for the little personal data a session must keep to end
+ * itself later (an upstream NameID, often an e-mail): the store holds only ciphertext. The key is
+ * derived (HKDF) from secret material every replica already has, so any replica can open it.
+ */
+export interface Sealer {
+  seal(plain: string): string;
+  /** Throws when the value was not sealed with this key or was altered. */
+  open(sealed: string): string;
+}
+
+/** `salt` and `info` (HKDF, RFC 5869) keep the keys of different purposes apart. */
+export function createSealer(secretMaterial: string, salt: string, info: string): Sealer {
+  const key = Buffer.from(hkdfSync('sha256', secretMaterial, salt, info, 32));
+  return {
+    seal(plain) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+      return Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64url');
+    },
+    open(sealed) {
+      const raw = Buffer.from(sealed, 'base64url');
+      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+      decipher.setAuthTag(raw.subarray(12, 28));
+      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+    },
+  };
+}
