@@ -347,7 +347,7 @@ export interface IdentityProviderSpec {
   /**
    * The e-mail domains this IdP is authoritative for: it may assert only addresses in them, and home-realm discovery sends them to it. `example.com` is that domain exactly; `*.example.com` is every subdomain of example.com (not example.com itself; list both for both). Lower case, IDNs in punycode (xn--...). A tenant's only IdP may leave this empty: it is then authoritative for every domain. With several IdPs each must list its domains (except the catchAll), and no domain may belong to two.
    *
-   * @maxItems 50
+   * @maxItems 30
    */
   emailDomains?: string[];
   /**

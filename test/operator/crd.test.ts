@@ -167,6 +167,68 @@ describe('JsmSsoTenant CRD on a real API server', function () {
     }
   });
 
+  describe('IdP authority (each IdP speaks only for its own e-mail domains)', () => {
+    const acme = { name: 'acme', emailDomains: ['acme.test', '*.acme.test'], oidc };
+    const partner = { name: 'partner', emailDomains: ['partner.test'], oidc };
+    const social = { name: 'social', authority: 'catchAll', oidc };
+
+    it('accepts IdPs with disjoint domains and one catchAll, on the server and offline', async () => {
+      const spec = { identityProviders: [acme, partner, social] };
+      expect(await serverVerdict(spec)).to.equal(undefined);
+      expect(localVerdict(spec)).to.equal(undefined);
+    });
+
+    it('refuses several IdPs when one lists no emailDomains', async () => {
+      await expectRefused(
+        { identityProviders: [acme, { name: 'partner', oidc }] },
+        'each one except the catchAll must list the emailDomains',
+      );
+    });
+
+    it('refuses one domain listed by two IdPs', async () => {
+      await expectRefused(
+        { identityProviders: [acme, { ...partner, emailDomains: ['partner.test', 'acme.test'] }] },
+        'an e-mail domain may belong to one identity provider only',
+      );
+    });
+
+    it("refuses a subdomain of another IdP's *.domain", async () => {
+      await expectRefused(
+        { identityProviders: [acme, { ...partner, emailDomains: ['eu.acme.test'] }] },
+        'an e-mail domain may belong to one identity provider only',
+      );
+    });
+
+    it('refuses two catchAll IdPs', async () => {
+      await expectRefused(
+        { identityProviders: [acme, social, { ...social, name: 'social-two' }] },
+        'at most one identity provider may have authority catchAll',
+      );
+    });
+
+    it('refuses an emailDomains entry that is not a lower-case domain or *.domain', async () => {
+      await expectRefused({ identityProviders: [{ ...acme, emailDomains: ['*acme.test'] }] }, 'emailDomains');
+    });
+
+    it('refuses an OAuth 2.0 or SAML IdP that does not state emailTrust', async () => {
+      await expectRefused(
+        { identityProviders: [{ name: 'corp', saml: { metadataUrl: 'https://idp.example/md' } }] },
+        'must state emailTrust',
+      );
+    });
+
+    it('refuses adminGroups with several IdPs of which none is trusted for groups', async () => {
+      const portal = { url: 'https://help.example', adminGroups: ['jsm-admins'] };
+      await expectRefused(
+        { portal, identityProviders: [acme, partner] },
+        'need an identity provider with trustGroups',
+      );
+      const trusted = { portal, identityProviders: [{ ...acme, trustGroups: true }, partner] };
+      expect(await serverVerdict(trusted)).to.equal(undefined);
+      expect(localVerdict(trusted)).to.equal(undefined);
+    });
+  });
+
   it('refuses a schema violation (unknown replicas bound)', async () => {
     const server = await serverVerdict({ broker: { url: 'https://sso.example', replicas: 0 } });
     expect(server).to.include('spec.broker.replicas');
