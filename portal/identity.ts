@@ -7,7 +7,6 @@
 
 import type { AtlassianSpec, IdentityProviderSpec, PortalSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
-import type { AccountGuard } from './account-guard.js';
 import {
   DISPLAY_NAME_ATTRIBUTE,
   EMAIL_ATTRIBUTE,
@@ -15,6 +14,7 @@ import {
   GROUPS_ATTRIBUTE,
   IDP_ATTRIBUTE,
 } from '../common/portal-attributes.js';
+import type { AccountGuard } from './account-guard.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import type { PlatformUserDTO, UserDTO } from './atlassian/types.js';
