@@ -269,6 +269,7 @@ export const ACCEPTED_TENANT_CASES: ValidTenantCase[] = [
     mutate: (d) =>
       (d.spec.identityProviders[0] = {
         name: 'google',
+        emailTrust: 'asserted',
         saml: samlIdp('https://accounts.google.com/o/saml2/idp?idpid=C01abc234'),
       }),
   },
@@ -277,6 +278,7 @@ export const ACCEPTED_TENANT_CASES: ValidTenantCase[] = [
     mutate: (d) =>
       (d.spec.identityProviders[0] = {
         name: 'corp',
+        emailTrust: 'asserted',
         saml: {
           ...samlIdp('https://idp.example.com/sso'),
           sloUrl: 'https://idp.example.com/slo?wa=wsignout1.0',
@@ -288,6 +290,7 @@ export const ACCEPTED_TENANT_CASES: ValidTenantCase[] = [
     mutate: (d) =>
       (d.spec.identityProviders[0] = {
         name: 'entra',
+        emailTrust: 'asserted',
         saml: {
           metadataUrl:
             'https://login.microsoftonline.com/contoso.onmicrosoft.com/federationmetadata/2007-06/federationmetadata.xml?appid=0000',
@@ -299,6 +302,7 @@ export const ACCEPTED_TENANT_CASES: ValidTenantCase[] = [
     mutate: (d) =>
       (d.spec.identityProviders[0] = {
         name: 'corp',
+        emailTrust: 'asserted',
         oauth2: {
           ...oauth2Idp(),
           authorizationEndpoint: 'https://idp.example.com/authorize?realm=customers',
