@@ -73,6 +73,28 @@ export class AtlassianClient {
       `${SD}/servicedesk/${id(serviceDeskId)}/requesttype/${id(requestTypeId)}/field`,
     );
   }
+  /**
+   * The HTML behind an article's `content.iframeSrc`, read with the service account. Only from the
+   * Atlassian site itself: a link elsewhere is never fetched with the site's credentials.
+   */
+  async articleBody(iframeSrc: string): Promise<string> {
+    const site = new URL(this.transport.url('')).origin;
+    let url: URL;
+    try {
+      url = new URL(iframeSrc);
+    } catch {
+      url = new URL('invalid:');
+    }
+    if (url.origin !== site)
+      throw new AtlassianError('ATLASSIAN_NOT_FOUND', 404, {
+        message: 'article content is not on the Atlassian site',
+      });
+    const response = await this.transport.call<Response>(`${url.pathname}${url.search}`, {
+      raw: true,
+      headers: { accept: 'text/html' },
+    });
+    return response.text();
+  }
   async knowledgeBase(query: string, serviceDeskId?: string): Promise<ArticleDTO[]> {
     const path = serviceDeskId
       ? `${SD}/servicedesk/${id(serviceDeskId)}/knowledgebase/article`

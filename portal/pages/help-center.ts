@@ -1,12 +1,13 @@
-import type { ArticleDTO, RequestTypeDTO, RequestTypeGroupDTO } from '../atlassian/types.js';
+import type { RequestTypeDTO, RequestTypeGroupDTO } from '../atlassian/types.js';
 import type { Desk } from '../catalogue.js';
 import { html, type SafeHtml, seg } from '../html.js';
+import type { Article, ArticleHit } from '../knowledge-base.js';
 import { layout, type PageContext } from './layout.js';
 
 export function homePage(
   ctx: PageContext,
   desks: Desk[],
-  kb: { query: string; articles: ArticleDTO[] } | undefined,
+  kb: { query: string; articles: ArticleHit[] } | undefined,
 ): SafeHtml {
   const hero = html`<section class="hero" aria-labelledby="welcome"><div>
   <h1 id="welcome">Welcome to ${ctx.title}</h1>
@@ -20,7 +21,7 @@ export function homePage(
       ${
         kb.articles.length === 0
           ? html`<p class="muted">No articles match your search.</p>`
-          : html`<ul>${kb.articles.map((a) => html`<li><strong>${a.title ?? ''}</strong><br><span class="muted">${stripTags(a.excerpt ?? '')}</span></li>`)}</ul>`
+          : html`<ul>${kb.articles.map((a) => html`<li><a href="${articlePath(a)}"><strong>${a.title}</strong></a><br><span class="muted">${a.excerpt}</span></li>`)}</ul>`
       }</section>`
     : '';
   return layout(
@@ -36,9 +37,19 @@ export function homePage(
   );
 }
 
-/** Excerpts may carry highlight markup; the portal shows text only. */
-function stripTags(text: string): string {
-  return text.replace(/<[^>]*>/g, '');
+/** An article's page: found again by its desk, page id and title (portal/knowledge-base.ts). */
+export function articlePath(a: Pick<ArticleHit, 'serviceDeskId' | 'pageId' | 'title'>): string {
+  return `/desk/${seg(a.serviceDeskId)}/article/${seg(a.pageId)}?${new URLSearchParams({ title: a.title }).toString()}`;
+}
+
+export function articlePage(ctx: PageContext, desk: Desk, article: Article): SafeHtml {
+  return layout(
+    ctx,
+    article.title,
+    html`<nav aria-label="Breadcrumb"><a href="/">Help center</a> / <a href="/desk/${seg(desk.id)}">${desk.name}</a></nav>
+    <article class="card kb-article" aria-labelledby="article-h"><h1 id="article-h">${article.title}</h1>${article.body}</article>
+    <p class="muted">Still need help? <a href="/desk/${seg(desk.id)}">Raise a request with ${desk.name}</a>.</p>`,
+  );
 }
 
 export function deskPage(

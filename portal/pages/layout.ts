@@ -35,7 +35,7 @@ table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;
 .comment{border-top:1px solid var(--line);padding:12px 0}.inline{display:inline}
 .layout-2{display:grid;grid-template-columns:2fr 1fr;gap:16px}@media(max-width:760px){.layout-2{grid-template-columns:1fr}}
 footer{text-align:center;color:var(--muted);padding:24px}
-td{overflow-wrap:anywhere}
+td{overflow-wrap:anywhere}.kb-article{overflow-wrap:anywhere}.kb-article table{width:auto}
 @media(max-width:600px){table.cards,table.cards tbody,table.cards tr,table.cards td{display:block}table.cards{background:none}
 table.cards caption{display:block;text-align:left}table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
 table.cards tr{background:#fff;border:1px solid var(--line);border-radius:6px;margin-bottom:12px;padding:8px 12px}

@@ -4,8 +4,9 @@ import { JsmSsoError } from '../../common/errors.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import { fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '../form.js';
 import { readMultipart } from '../http/multipart.js';
+import { KnowledgeBase } from '../knowledge-base.js';
 import { createPage } from '../pages/create.js';
-import { deskPage, homePage } from '../pages/help-center.js';
+import { articlePage, deskPage, homePage } from '../pages/help-center.js';
 import { uploadRefusalText } from '../pages/uploads.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
@@ -26,16 +27,13 @@ const MAX_UPLOAD_FILES = 5;
 
 export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, catalogue, requests, maxUploadBytes } = services;
+  const knowledgeBase = new KnowledgeBase(client, catalogue);
   const { pageContext, send, refuse, noteRefusal, signedIn, session, csrfOk, originOk } = web;
   app.get('/', signedIn, async (req, res, next) => {
     try {
       const desks = await catalogue.desks();
       const q = typeof req.query['q'] === 'string' ? req.query['q'].trim().slice(0, 200) : '';
-      let kb: { query: string; articles: Awaited<ReturnType<typeof client.knowledgeBase>> } | undefined;
-      if (q) {
-        const lists = await Promise.all(desks.map((d) => client.knowledgeBase(q, d.id)));
-        kb = { query: q, articles: lists.flat().slice(0, 20) };
-      }
+      const kb = q ? { query: q, articles: await knowledgeBase.search(q) } : undefined;
       send(res, homePage(pageContext(res), desks, kb));
     } catch (err) {
       next(err);
@@ -55,6 +53,22 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       const [groups, types] = await Promise.all([catalogue.groups(desk.id), catalogue.requestTypes(desk.id)]);
       const q = typeof req.query['q'] === 'string' ? req.query['q'].slice(0, 100) : '';
       send(res, deskPage(pageContext(res), desk, groups, types, q));
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  app.get('/desk/:deskId/article/:pageId', signedIn, async (req, res, next) => {
+    try {
+      const desk = await deskOr404(res, req.params['deskId']);
+      if (!desk) return;
+      const title = typeof req.query['title'] === 'string' ? req.query['title'].slice(0, 255) : '';
+      const article = await knowledgeBase.article(desk.id, String(req.params['pageId']), title);
+      if (!article) {
+        refuse(res, 404, 'PORTAL_ARTICLE_NOT_FOUND', 'Not found', 'We could not find that article.');
+        return;
+      }
+      send(res, articlePage(pageContext(res), desk, article));
     } catch (err) {
       next(err);
     }

@@ -452,6 +452,15 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi sp
     expect((await agent('GET', `${SD}/knowledgebase/article?query=vpn`)).status).to.equal(412);
     const all = (await agent('GET', `${SD}/knowledgebase/article?query=vpn`, { headers: EXP })).body as Json;
     expect(all.values[0].title).to.equal('Connect to the VPN');
+    // content.iframeSrc is a link, not a documented operation: the article's body as HTML.
+    const src = String(all.values[0].content.iframeSrc);
+    expect(src.startsWith(`${emulator.url}/`)).to.equal(true);
+    const basic = `Basic ${Buffer.from('portal-bot@acme.test:dev-api-token').toString('base64')}`;
+    const view = await fetch(src, { headers: { authorization: basic } });
+    expect(view.status).to.equal(200);
+    expect(view.headers.get('content-type')).to.match(/^text\/html/);
+    expect(await view.text()).to.include('<li>Open <strong>Settings › VPN</strong>.</li>');
+    expect((await fetch(src)).status).to.equal(401);
     const hr = (
       await agent('GET', `${SD}/servicedesk/2/knowledgebase/article?query=policy`, { headers: EXP })
     ).body as Json;

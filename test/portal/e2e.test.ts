@@ -200,6 +200,15 @@ describe('portal end to end in Chromium', function () {
 
     await page.goto(`${portalUrl}/`);
     await shot('help-center');
+    // A knowledge base result opens the article, its content cleaned by the portal.
+    await page.fill('#kb-q', 'VPN');
+    await page.click('form[role="search"] button');
+    await page.click('a:has-text("Connect to the VPN")');
+    await page.waitForURL(/\/desk\/\d+\/article\//);
+    expect(await page.textContent('h1')).to.equal('Connect to the VPN');
+    expect(await page.textContent('article')).to.include('Choose Acme VPN and sign in');
+    await shot('kb-article');
+    await page.goto(`${portalUrl}/`);
     await page.click('text=IT Help');
     await shot('service-desk');
     await page.click('text=Get IT help');

@@ -15,7 +15,7 @@ import {
   stringList,
 } from '../http.js';
 import { accountIdFor, type EmulatorState } from '../state.js';
-import { searchArticles } from './knowledgebase.js';
+import { articleView, searchArticles } from './knowledgebase.js';
 
 export function directoryRoutes(state: EmulatorState): Router {
   const r = Router();
@@ -141,6 +141,9 @@ export function directoryRoutes(state: EmulatorState): Router {
 
   r.get('/knowledgebase/article', experimental, (req, res) => {
     searchArticles(state, req, res, '/knowledgebase/article');
+  });
+  r.get('/knowledgebase/article/view/:articleId', (req, res) => {
+    articleView(state, req, res);
   });
 
   return r;

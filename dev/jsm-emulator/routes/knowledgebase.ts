@@ -1,7 +1,7 @@
 // Knowledge base article search (experimental in the servicedeskapi, hence the opt-in header).
 import type { Request, Response } from 'express';
 import { page } from '../dto.js';
-import { badRequest, locals, paging, queryOf, single } from '../http.js';
+import { badRequest, locals, notFound, paging, queryOf, single } from '../http.js';
 import type { EmulatorState } from '../state.js';
 import { canUseDesk } from '../visibility.js';
 
@@ -51,4 +51,17 @@ export function searchArticles(
       content: { iframeSrc: `${links.base}/rest/servicedeskapi/knowledgebase/article/view/${a.id}` },
     })),
   );
+}
+
+/**
+ * The article body behind `content.iframeSrc` ("the body of the article (without title), suitable
+ * for rendering in an iframe"): Confluence's rendered HTML, for a caller who may use the desk.
+ */
+export function articleView(state: EmulatorState, req: Request, res: Response): void {
+  const { caller } = locals(res);
+  const id = String(req.params['articleId']);
+  const article = state.articles.find((a) => a.id === id);
+  const desk = article ? state.serviceDesks.get(article.serviceDeskId) : undefined;
+  if (!article || !desk || !canUseDesk(state, caller, desk)) throw notFound('article', id);
+  res.type('text/html; charset=utf-8').send(`<div class="wiki-content">${article.body}</div>`);
 }
