@@ -10,6 +10,7 @@ import type { EventRecorder } from './events.js';
 import { ApiError, isConflict, type KubeClient, type KubeObject } from './kube/client.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { ownershipOf } from './ownership.js';
+import { handOverReplicas, needsReplicaHandover } from './replica-handover.js';
 import {
   childName,
   type DesiredContext,
@@ -362,6 +363,10 @@ async function applyOwned(
     if (!needsApply(object, live)) continue;
     let applied: KubeObject;
     try {
+      // A part's autoscaler has the name of its Deployment.
+      const autoscaler = deps.cache.get(KINDS.horizontalPodAutoscaler, namespace, name);
+      if (needsReplicaHandover(object, live, autoscaler !== undefined))
+        await handOverReplicas(deps.client, objectPath(kind, namespace, name), live!);
       applied = await deps.client.apply<KubeObject>(objectPath(kind, namespace, name), object, {
         fieldManager: FIELD_MANAGER,
         force: live !== undefined,

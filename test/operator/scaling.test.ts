@@ -3,8 +3,9 @@ import { expect } from 'chai';
 import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { Controller } from '../../operator/controller.js';
-import { KubeClient } from '../../operator/kube/client.js';
+import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { appliesReplicas, HANDOVER_MANAGER } from '../../operator/replica-handover.js';
 import { FIELD_MANAGER, type OperatorSettings } from '../../operator/resources/common.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
@@ -74,15 +75,7 @@ describe('autoscaling, placement and pod settings against a real API server', fu
   const hpaPath = (name: string) => objectPath(KINDS.horizontalPodAutoscaler, namespace, name);
   const deployment = (name: string) => env.client.get<V1Deployment>(deploymentPath(name));
 
-  /** Whether the operator's apply of this Deployment claims spec.replicas. */
-  function operatorOwnsReplicas(d: V1Deployment): boolean {
-    return (d.metadata?.managedFields ?? []).some(
-      (f) =>
-        f.manager === FIELD_MANAGER &&
-        'f:replicas' in
-          (((f.fieldsV1 as Record<string, Record<string, unknown>>)?.['f:spec'] ?? {}) as object),
-    );
-  }
+  const operatorOwnsReplicas = (d: V1Deployment) => appliesReplicas(d as KubeObject, FIELD_MANAGER);
 
   async function quiet(): Promise<void> {
     let calm = 0;
@@ -161,6 +154,27 @@ describe('autoscaling, placement and pod settings against a real API server', fu
     expect(operatorOwnsReplicas(d)).to.equal(true);
   });
 
+  it('hands the live replica count over when a part moves to autoscaling, so no pod is lost', async () => {
+    await createTenant('handover', { broker: { replicas: 3 } });
+    await eventually(async () => {
+      const d = await deployment('handover-broker');
+      return d?.spec?.replicas === 3 && operatorOwnsReplicas(d);
+    }, 'three broker replicas applied by the operator');
+    await env.client.request('PATCH', objectPath(KINDS.tenant, namespace, 'handover'), {
+      body: { spec: { broker: { replicas: null, autoscaling: { minReplicas: 2, maxReplicas: 6 } } } },
+      contentType: 'application/merge-patch+json',
+    });
+    await eventually(() => env.client.get(hpaPath('handover-broker')), 'the HorizontalPodAutoscaler');
+    const moved = await eventually(async () => {
+      const d = await deployment('handover-broker');
+      return d && !operatorOwnsReplicas(d) ? d : undefined;
+    }, 'the operator to release replicas');
+    // Without the hand-over the API server would have reset the count to 1 (no autoscaler runs here).
+    expect(moved.spec?.replicas).to.equal(3);
+    expect(appliesReplicas(moved as KubeObject, HANDOVER_MANAGER)).to.equal(true);
+    await expectIdleResync('handover');
+  });
+
   it('spreads two or more replicas across nodes and zones, and keeps one replica unconstrained', async () => {
     await createTenant('spread', { portal: { replicas: 2 } });
     const portal = await eventually(() => deployment('spread-portal'), 'the portal Deployment');
@@ -173,9 +187,10 @@ describe('autoscaling, placement and pod settings against a real API server', fu
     expect(spread[0]?.matchLabelKeys).to.deep.equal(['pod-template-hash']);
     const broker = await eventually(() => deployment('spread-broker'), 'the broker Deployment');
     expect(broker.spec?.template.spec?.topologySpreadConstraints).to.equal(undefined);
-    expect(
-      await env.client.get(objectPath(KINDS.podDisruptionBudget, namespace, 'spread-portal')),
-    ).to.not.equal(undefined);
+    await eventually(
+      () => env.client.get(objectPath(KINDS.podDisruptionBudget, namespace, 'spread-portal')),
+      'the portal PodDisruptionBudget',
+    );
     await expectIdleResync('spread');
   });
 
