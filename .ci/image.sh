@@ -57,6 +57,9 @@ if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then REV
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}
 CREATED=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 mkdir -p "$CACHE" "$OUT"
+# One build at a time per cache: the cached layers are filled in place.
+exec 9>"$CACHE/.lock"
+flock 9
 WORK=$(mktemp -d "$CACHE/work.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
