@@ -106,11 +106,13 @@ else
 fi
 
 # ---- 4. the application -----------------------------------------------------------------------
-log "app: runtime build (tsconfig.build.json)"
+log "app: runtime build (npm run build: incremental, a no-op after .ci/run's build)"
 APP=$WORK/layers/app/app
-mkdir -p "$APP"
-# A fresh build, not dist/: a working tree's dist/ can hold files of sources since deleted.
-npx tsc -p tsconfig.build.json --outDir "$APP/dist" --incremental false --sourceMap false
+npm run --silent build >&2
+# The .js of each runtime source only: dist/ may also hold outputs of sources since deleted.
+find cli common broker portal operator -name '*.ts' ! -name '*.d.ts' | while IFS= read -r source; do
+  install -D -m 0644 "dist/${source%.ts}.js" "$APP/dist/${source%.ts}.js"
+done
 cp package.json "$APP/"
 cp -r crds "$APP/crds"
 if [ -f LICENSE ]; then cp LICENSE "$APP/LICENSE"; fi
@@ -123,28 +125,43 @@ node --import tsx scripts/image-sbom.ts --npm "$WORK/npm.spdx.json" --dpkg-statu
   --created "$CREATED" >"$APP/sbom.spdx.json"
 
 # ---- assemble ---------------------------------------------------------------------------------
-log "oci: assembling with umoci"
-LAYOUT=$WORK/oci
+# Each layer is a GNU tar of a folder (sorted, numeric owners, the commit's time: reproducible)
+# added with `umoci raw add-layer`. The three lower layers change rarely and their compression is
+# the slow part, so they are kept as a cached base image, keyed by what went into them.
 TAG=$VERSION
-umoci init --layout "$LAYOUT"
-umoci new --image "$LAYOUT:$TAG"
-BUNDLE=$WORK/bundle
-umoci unpack --image "$LAYOUT:$TAG" "$BUNDLE" >/dev/null
-# One layer per step, each the difference umoci repack finds (`umoci insert` writes layers without
-# the tar end-of-archive blocks, which GNU tar refuses). The bundle is refreshed between steps.
-layer() {
-  umoci repack --refresh-bundle --image "$LAYOUT:$TAG" --history.created="$CREATED" \
-    --history.created_by="npm run image" --history.comment="$1" "$BUNDLE"
+add_layer() { # image folder comment
+  tar --create --file "$WORK/layer.tar" --directory "$2" --sort=name --numeric-owner \
+    --mtime="@$SOURCE_DATE_EPOCH" --pax-option=delete=atime,delete=ctime .
+  umoci raw add-layer --image "$1" --history.created="$CREATED" --history.created_by="npm run image" \
+    --history.comment="$3" "$WORK/layer.tar"
+  rm -f "$WORK/layer.tar"
 }
-cp -a "$ROOTFS"/. "$BUNDLE/rootfs/"
-layer "Debian $SUITE: $DEB_PACKAGES"
-install -D -m 0755 "$NODE_BIN_DIR/node" "$BUNDLE/rootfs/usr/local/bin/node"
-layer "Node.js $NODE_VERSION"
-mkdir -p "$BUNDLE/rootfs/app"
-cp -a "$MODULES" "$BUNDLE/rootfs/app/node_modules"
-layer "production node_modules"
-cp -a "$APP"/. "$BUNDLE/rootfs/app/"
-layer "jsm-sso $VERSION ($REVISION)"
+base_key=$(printf '%s\n' "$rootfs_key" "$NODE_VERSION" "$DEB_ARCH" "$modules_key" | sha256sum | cut -c1-16)
+BASE=$CACHE/base-$base_key
+if [ ! -d "$BASE" ]; then
+  log "oci: base layers (Debian, Node, node_modules)"
+  umoci init --layout "$WORK/base"
+  umoci new --image "$WORK/base:base"
+  add_layer "$WORK/base:base" "$ROOTFS" "Debian $SUITE: $DEB_PACKAGES"
+  install -D -m 0755 "$NODE_BIN_DIR/node" "$WORK/layers/node/usr/local/bin/node"
+  add_layer "$WORK/base:base" "$WORK/layers/node" "Node.js $NODE_VERSION"
+  mkdir -p "$WORK/layers/modules/app"
+  cp -al "$MODULES" "$WORK/layers/modules/app/node_modules"
+  add_layer "$WORK/base:base" "$WORK/layers/modules" "production node_modules"
+  umoci gc --layout "$WORK/base"
+  mv "$WORK/base" "$BASE"
+else
+  log "oci: base layers cached ($BASE)"
+fi
+LAYOUT=$WORK/oci
+# Blobs are immutable: hard links are enough. The index is rewritten, so it is copied.
+mkdir -p "$LAYOUT"
+cp -al "$BASE/blobs" "$LAYOUT/blobs"
+cp "$BASE/index.json" "$BASE/oci-layout" "$LAYOUT/"
+umoci tag --image "$LAYOUT:base" "$TAG"
+umoci rm --image "$LAYOUT:base"
+log "oci: application layer"
+add_layer "$LAYOUT:$TAG" "$WORK/layers/app" "jsm-sso $VERSION ($REVISION)"
 labels=(
   "org.opencontainers.image.title=jsm-sso"
   "org.opencontainers.image.description=$(node -p "require('./package.json').description")"

@@ -54,17 +54,25 @@ export async function readImage(archive: string): Promise<ImageContents & { clos
   };
   const config = (JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8')) as { config: ImageConfig })
     .config;
-  const layerFiles: string[][] = [];
+  // Per layer: each member's normalised path -> its name in the tar (`./app/x` or `app/x`).
+  const layerFiles: Map<string, string>[] = [];
   for (const layer of manifest.layers) {
     const { stdout } = await run('tar', ['-tzf', blob(layer.digest)], { maxBuffer: 256 * 1024 * 1024 });
-    layerFiles.push(stdout.split('\n').filter(Boolean).map(normalise));
+    layerFiles.push(
+      new Map(
+        stdout
+          .split('\n')
+          .filter(Boolean)
+          .map((member) => [normalise(member), member]),
+      ),
+    );
   }
   return {
     config,
-    files: layerFiles.flat(),
+    files: layerFiles.flatMap((members) => [...members.keys()]),
     async readFile(path: string) {
       for (let i = manifest.layers.length - 1; i >= 0; i--) {
-        const member = layerFiles[i]!.includes(path) ? path : undefined;
+        const member = layerFiles[i]!.get(path);
         if (!member) continue;
         const { stdout } = await run('tar', ['-xzOf', blob(manifest.layers[i]!.digest), member], {
           maxBuffer: 64 * 1024 * 1024,
