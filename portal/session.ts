@@ -58,14 +58,9 @@ export class SessionStore {
   ): Promise<Session> {
     const id = newToken();
     const full: SessionRecord = { ...record, csrf: newToken(), createdAt: now, lastSeenAt: now };
+    // One key per session, removed at sign-out: nothing else is indexed by session
+    // (docs/decisions/0050-no-broker-initiated-logout-at-the-portal.md).
     await this.#store.put(`portal:session:${hash(id)}`, JSON.stringify(full), this.#timeouts.idleSeconds);
-    if (record.sessionIndex) {
-      await this.#store.put(
-        `portal:sessionindex:${hash(record.sessionIndex)}`,
-        hash(id),
-        this.#timeouts.absoluteSeconds,
-      );
-    }
     return { id, ...full };
   }
 
@@ -90,14 +85,6 @@ export class SessionStore {
 
   async destroy(id: string): Promise<void> {
     await this.#store.delete(`portal:session:${hash(id)}`);
-  }
-
-  /** Ends the session a broker-initiated LogoutRequest names by SessionIndex. */
-  async destroyBySessionIndex(sessionIndex: string): Promise<boolean> {
-    const hashed = await this.#store.take(`portal:sessionindex:${hash(sessionIndex)}`);
-    if (!hashed) return false;
-    await this.#store.delete(`portal:session:${hashed}`);
-    return true;
   }
 
   async startLogin(flow: LoginFlow, ttlSeconds: number): Promise<string> {

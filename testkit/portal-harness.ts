@@ -56,6 +56,8 @@ export interface Harness {
   registry: Registry;
   /** Every value the portal keeps in Redis for this tenant. */
   storedValues(): Promise<string[]>;
+  /** Every key the portal keeps in Redis for this tenant (without the tenant prefix), with its TTL in seconds. */
+  storedKeys(): Promise<{ key: string; ttl: number }[]>;
   /** The emulator's request with this summary. */
   keyOf(summary: string): string;
   close(): Promise<void>;
@@ -147,6 +149,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async storedValues() {
       const keys = await redis.keys(`jsm-sso:test-${name}:*`);
       return keys.length === 0 ? [] : ((await redis.mget(...keys)).filter((v) => v !== null) as string[]);
+    },
+    async storedKeys() {
+      const prefix = `jsm-sso:test-${name}:`;
+      const keys = await redis.keys(`${prefix}*`);
+      return Promise.all(
+        keys.map(async (key) => ({ key: key.slice(prefix.length), ttl: await redis.ttl(key) })),
+      );
     },
     keyOf(summary: string) {
       const found = [...emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary);

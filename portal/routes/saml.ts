@@ -105,14 +105,8 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
   app.get('/saml/slo', async (req, res, next) => {
     try {
       const rawQuery = req.originalUrl.split('?')[1] ?? '';
-      const message = await sp.sloMessage(rawQuery);
-      if (message.kind === 'response') {
-        send(res, messagePage(pageContext(res), 'Signed out', 'You have signed out.', { signIn: true }));
-        return;
-      }
-      for (const index of message.sessionIndexes) await sessions.destroyBySessionIndex(index);
-      logger.info({ event: 'portal.logout', initiator: 'broker' }, 'session ended by the broker');
-      res.redirect(303, message.redirect(message.id));
+      await sp.sloResponse(rawQuery);
+      send(res, messagePage(pageContext(res), 'Signed out', 'You have signed out.', { signIn: true }));
     } catch (err) {
       if (err instanceof SamlError) {
         refuse(res, 400, err.code, 'Sign-out failed', 'The sign-out message could not be verified.');

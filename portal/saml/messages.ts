@@ -7,7 +7,6 @@ import { BINDING_POST } from '../../common/saml/namespaces.js';
 
 const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
-const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
 export interface SpEndpoints {
   entityId: string;
@@ -68,21 +67,5 @@ export function logoutRequestXml(
       ? `<samlp:SessionIndex>${xmlEscape(subject.sessionIndex)}</samlp:SessionIndex>`
       : '') +
     `</samlp:LogoutRequest>`
-  );
-}
-
-export function logoutResponseXml(
-  sp: SpEndpoints,
-  destination: string,
-  id: string,
-  inResponseTo: string,
-  now = new Date(),
-) {
-  return (
-    `<samlp:LogoutResponse xmlns:samlp="${PROTOCOL}" xmlns:saml="${ASSERTION}" ID="${id}" Version="2.0" ` +
-    `IssueInstant="${instant(now)}" Destination="${xmlEscape(destination)}" InResponseTo="${xmlEscape(inResponseTo)}">` +
-    `<saml:Issuer>${xmlEscape(sp.entityId)}</saml:Issuer>` +
-    `<samlp:Status><samlp:StatusCode Value="${SUCCESS}"/></samlp:Status>` +
-    `</samlp:LogoutResponse>`
   );
 }

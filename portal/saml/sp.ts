@@ -17,7 +17,6 @@ import type { BrokerCertificateSource } from './broker-certificates.js';
 import {
   authnRequestXml,
   logoutRequestXml,
-  logoutResponseXml,
   newMessageId,
   type SessionSubject,
   type SpEndpoints,
@@ -89,28 +88,19 @@ export class ServiceProvider {
   }
 
   /**
-   * A message the broker sent to our SLO endpoint: either its LogoutResponse (to our request) or
-   * a LogoutRequest (the customer signed out elsewhere). Signature with the broker's keys only,
-   * issuer and destination checked.
+   * The broker's LogoutResponse to our LogoutRequest: signature with the broker's keys only, issuer
+   * and destination checked. The broker never sends the portal a LogoutRequest, so one is refused
+   * (docs/decisions/0050-no-broker-initiated-logout-at-the-portal.md).
    */
-  async sloMessage(
-    rawQuery: string,
-  ): Promise<
-    | { kind: 'response'; relayState?: string | undefined }
-    | { kind: 'request'; id: string; sessionIndexes: string[]; redirect: (inResponseTo: string) => string }
-  > {
+  async sloResponse(rawQuery: string): Promise<{ relayState?: string | undefined }> {
+    if (/(^|&)SAMLRequest=/.test(rawQuery)) {
+      throw new SamlError('SAML_MESSAGE_TYPE_UNEXPECTED', 'the portal accepts only LogoutResponses');
+    }
     const certificates = await this.#o.brokerCertificates.certificates();
-    const isRequest = /(^|&)SAMLRequest=/.test(rawQuery);
-    const verified = verifyRedirectSignature(
-      rawQuery,
-      isRequest ? 'SAMLRequest' : 'SAMLResponse',
-      certificates,
-    );
-    const doc = parseSamlXml(verified.xml);
-    const root = doc.documentElement!;
-    const expected = isRequest ? 'LogoutRequest' : 'LogoutResponse';
-    if (root.namespaceURI !== NS.protocol || root.localName !== expected) {
-      throw new SamlError('SAML_MESSAGE_TYPE_UNEXPECTED', `expected a ${expected}`);
+    const verified = verifyRedirectSignature(rawQuery, 'SAMLResponse', certificates);
+    const root = parseSamlXml(verified.xml).documentElement!;
+    if (root.namespaceURI !== NS.protocol || root.localName !== 'LogoutResponse') {
+      throw new SamlError('SAML_MESSAGE_TYPE_UNEXPECTED', 'expected a LogoutResponse');
     }
     const issuer = childElements(root as never, NS.assertion, 'Issuer')[0];
     if (!issuer || simpleText(issuer) !== this.brokerEntityId)
@@ -119,23 +109,6 @@ export class ServiceProvider {
     if (destination !== undefined && destination !== this.endpoints.sloUrl) {
       throw new SamlError('SAML_DESTINATION_MISMATCH', 'the logout message is for another endpoint');
     }
-    if (!isRequest) return { kind: 'response', relayState: verified.relayState };
-    const id = attribute(root as never, 'ID') ?? '';
-    const sessionIndexes = childElements(root as never, NS.protocol, 'SessionIndex').map((e) =>
-      simpleText(e),
-    );
-    return {
-      kind: 'request',
-      id,
-      sessionIndexes,
-      redirect: (inResponseTo) => {
-        const destinationUrl = `${this.#o.brokerUrl}/saml/slo`;
-        const xml = logoutResponseXml(this.endpoints, destinationUrl, newMessageId(), inResponseTo);
-        return `${destinationUrl}?${signRedirectQuery('SAMLResponse', xml, {
-          keyPem: this.#o.signingKeyPem,
-          ...(verified.relayState ? { relayState: verified.relayState } : {}),
-        })}`;
-      },
-    };
+    return { relayState: verified.relayState };
   }
 }
