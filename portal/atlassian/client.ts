@@ -294,10 +294,10 @@ export class AtlassianClient {
   transitions(issueKey: string): Promise<TransitionDTO[]> {
     return this.#all(`${SD}/request/${id(issueKey)}/transition`);
   }
-  performTransition(issueKey: string, transitionId: string): Promise<void> {
+  performTransition(issueKey: string, transitionId: string, comment?: string): Promise<void> {
     return this.transport.call(`${SD}/request/${id(issueKey)}/transition`, {
       method: 'POST',
-      json: { id: transitionId },
+      json: { id: transitionId, ...(comment === undefined ? {} : { additionalComment: { body: comment } }) },
     });
   }
   async notification(issueKey: string): Promise<boolean> {

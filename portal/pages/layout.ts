@@ -27,7 +27,7 @@ label{display:block;font-weight:600;margin:12px 0 4px}.field-help{font-size:13px
 input[type=text],input[type=search],input[type=url],input[type=number],input[type=date],input[type=datetime-local],select,textarea{width:100%;max-width:640px;padding:8px;border:2px solid var(--line);border-radius:4px;font:inherit;background:#fafbfc}
 textarea{min-height:120px}fieldset{border:0;padding:0;margin:12px 0}legend{font-weight:600}
 button,.button{display:inline-block;background:var(--primary);color:#fff;border:0;border-radius:4px;padding:8px 14px;font:inherit;font-weight:600;cursor:pointer;text-decoration:none}
-button.secondary{background:#ebecf0;color:var(--text)}
+button.secondary,.button.secondary{background:#ebecf0;color:var(--text)}
 table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;padding:8px;border-bottom:1px solid var(--line)}
 .lozenge{display:inline-block;font-size:12px;font-weight:700;text-transform:uppercase;padding:0 6px;border-radius:3px;background:#dfe1e6}
 .lozenge.done{background:#e3fcef;color:#006644}.lozenge.indeterminate{background:#deebff;color:#0747a6}.lozenge.declined{background:#ffebe6;color:#bf2600}
@@ -55,6 +55,7 @@ export function layout(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 ${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}">` : ''}
 <title>${pageTitle} - ${ctx.title}</title>
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <style nonce="${ctx.nonce}">${rawCss(STYLE(/^#[0-9a-fA-F]{6}$/.test(ctx.primaryColor) ? ctx.primaryColor : '#0052cc'))}</style>
 </head>
 <body>
@@ -74,6 +75,12 @@ ${body}
 <footer role="contentinfo">Powered by Jira Service Management</footer>
 </body>
 </html>`;
+}
+
+/** The tab icon: a speech bubble in the tenant's colour (validated #rrggbb, else Atlassian blue). */
+export function faviconSvg(primaryColor: string): string {
+  const fill = /^#[0-9a-fA-F]{6}$/.test(primaryColor) ? primaryColor : '#0052cc';
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="${fill}"/><path d="M8 9h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2h-9l-5 4v-4H8a2 2 0 0 1-2-2v-9a2 2 0 0 1 2-2z" fill="#fff"/></svg>`;
 }
 
 /** The stylesheet is our own constant (the colour is validated as #rrggbb by the CRD). */

@@ -162,6 +162,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
       </dl></section>
       ${approvalsSection(v.approvals, v.customerAccountId)}
       <section class="card" aria-labelledby="act-h"><h2 id="act-h">Activity</h2>
+        ${v.comments.length === 0 ? html`<p class="muted empty">No comments yet. Add one below; the help desk sees it.</p>` : ''}
         ${v.comments.map(
           (c) =>
             html`<article class="comment"><strong>${c.author?.displayName ?? ''}</strong> <span class="muted">${c.created?.friendly ?? formatDate(c.created?.iso8601)}</span><p>${withoutWriteKey(c.body ?? '')}</p></article>`,
@@ -173,6 +174,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
         </form>
       </section>
       <section class="card" aria-labelledby="att-h"><h2 id="att-h">Attachments</h2>
+        ${v.attachments.length === 0 ? html`<p class="muted empty">No files attached.</p>` : ''}
         <ul>${v.attachments.map((a) => {
           const id = attachmentId(a);
           return id
@@ -194,8 +196,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
     <aside aria-label="Request status">
       <section class="card"><h2>Status</h2><p>${statusLozenge(v.summary.status, v.summary.statusCategory)}</p>
         ${(v.mayAct ? v.transitions : []).map(
-          (t) =>
-            html`<form method="post" action="${action('transition')}" class="inline">${csrfField(v.csrf)}<input type="hidden" name="transition" value="${t.id}"><button class="secondary">${t.name}</button></form> `,
+          (t) => html`<a class="button secondary" href="${action(`transition/${seg(t.id)}`)}">${t.name}</a> `,
         )}
         <h3>History</h3><ol>${v.statusHistory.map((s) => html`<li>${s.status} <span class="muted">${s.statusDate?.friendly ?? formatDate(s.statusDate?.iso8601)}</span></li>`)}</ol>
       </section>
@@ -211,6 +212,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
         <p class="muted">Atlassian e-mails you about this request. To stop them, use the unsubscribe link in those e-mails. There is no switch here because this help center works through a shared service account: a switch would change that account’s notifications, not yours.</p>
       </section>
       <section class="card" aria-labelledby="share-h"><h2 id="share-h">Shared with</h2>
+        ${v.participants.length === 0 ? html`<p class="muted empty">Not shared with anyone yet.</p>` : ''}
         <ul>${v.participants.map(
           (p) =>
             html`<li>${p.displayName ?? ''} ${
@@ -230,5 +232,26 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
       </section>
     </aside>
     </div>`,
+  );
+}
+
+/** Asks before a transition (Resolve, Cancel request, ...), with an optional comment sent along. */
+export function transitionConfirmPage(
+  ctx: PageContext,
+  v: { key: string; summary: string; transition: TransitionDTO; csrf: string },
+): SafeHtml {
+  const back = `/requests/${seg(v.key)}`;
+  return layout(
+    ctx,
+    `${v.transition.name}: ${v.key}`,
+    html`<nav aria-label="Breadcrumb"><a href="/requests">Requests</a> / <a href="${back}">${v.key}</a></nav>
+    <h1>${v.transition.name}?</h1>
+    <form class="card" method="post" action="${back}/transition">${csrfField(v.csrf)}
+      <input type="hidden" name="transition" value="${v.transition.id}">
+      <p><strong>${v.key}</strong> ${v.summary} will be updated with “${v.transition.name}”. The help desk sees this change.</p>
+      <label for="transition-comment">Add a comment (optional)</label>
+      <textarea id="transition-comment" name="body" maxlength="32000"></textarea>
+      <p><button type="submit">${v.transition.name}</button> <a href="${back}">Keep the request as it is</a></p>
+    </form>`,
   );
 }

@@ -7,6 +7,7 @@ import { readMultipart } from '../http/multipart.js';
 import { KnowledgeBase } from '../knowledge-base.js';
 import { createPage } from '../pages/create.js';
 import { articlePage, deskPage, homePage } from '../pages/help-center.js';
+import { faviconSvg } from '../pages/layout.js';
 import { uploadRefusalText } from '../pages/uploads.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
@@ -29,6 +30,13 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
   const { logger, client, catalogue, requests, maxUploadBytes } = services;
   const knowledgeBase = new KnowledgeBase(client, catalogue);
   const { pageContext, send, refuse, noteRefusal, signedIn, session, csrfOk, originOk } = web;
+  // Browsers ask for /favicon.ico by themselves; both names get the same SVG, no sign-in needed.
+  const favicon = faviconSvg(services.spec.portal.branding?.primaryColor ?? '');
+  app.get(['/favicon.svg', '/favicon.ico'], (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=86400');
+    res.type('image/svg+xml').send(favicon);
+  });
+
   app.get('/', signedIn, async (req, res, next) => {
     try {
       const desks = await catalogue.desks();

@@ -7,7 +7,7 @@ import { AtlassianError } from '../atlassian/errors.js';
 import type { OrganizationDTO, UserDTO } from '../atlassian/types.js';
 import { TtlCache } from '../catalogue.js';
 import { readMultipart } from '../http/multipart.js';
-import { type ListState, requestDetailPage, requestsPage } from '../pages/requests.js';
+import { type ListState, requestDetailPage, requestsPage, transitionConfirmPage } from '../pages/requests.js';
 import { uploadRefusalText } from '../pages/uploads.js';
 import { NotVisibleError } from '../requests.js';
 import type { PortalServices } from '../services.js';
@@ -263,14 +263,55 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     forms,
     signedIn,
     csrf,
-    requestAction('moved', async (key, body) => {
+    requestAction('moved', async (key, body, s) => {
       const id = body['transition'];
       const allowed = await client.transitions(key);
       if (typeof id !== 'string' || !allowed.some((t) => t.id === id))
         throw actionError('That step is not available.');
-      await client.performTransition(key, id);
+      const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
+      if (text.length > 32_000) throw actionError('The comment is too long.');
+      // The optional comment goes with the transition (one call), written as for a comment.
+      await client.performTransition(key, id, text ? `${s.customer.displayName}: ${text}` : undefined);
     }),
   );
+
+  // A transition is confirmed on a page of its own (the portal uses no script): the step's name,
+  // what it does to the request, and an optional comment.
+  app.get('/requests/:key/transition/:transitionId', signedIn, async (req, res, next) => {
+    const key = String(req.params['key']);
+    try {
+      const s = session(res);
+      const { request, mayAct } = await requests.visible(s.customer, key);
+      if (!mayAct) {
+        const err = approverOnly();
+        refuse(res, err.status, err.code, 'Not available', err.message);
+        return;
+      }
+      const transition = (await client.transitions(key)).find((t) => t.id === req.params['transitionId']);
+      if (!transition) {
+        refuse(
+          res,
+          404,
+          'PORTAL_ACTION_INVALID',
+          'Not available',
+          'That step is not available for this request.',
+        );
+        return;
+      }
+      const summary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
+      send(
+        res,
+        transitionConfirmPage(pageContext(res), {
+          key,
+          summary: typeof summary === 'string' ? summary : key,
+          transition,
+          csrf: s.csrf,
+        }),
+      );
+    } catch (err) {
+      next(err);
+    }
+  });
 
   app.post(
     '/requests/:key/participants/add',

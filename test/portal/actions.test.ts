@@ -50,22 +50,63 @@ describe('portal request actions', () => {
     expect(request('Printer on 3rd floor jams every morning').participantIds).to.not.include(dana);
   });
 
-  it('offers only the transitions Atlassian allows the customer, and performs one', async () => {
+  it('asks before a transition, then performs it with the optional comment', async () => {
     const r = request('Calendar invites arrive twice');
     const page = await alice.text(`/requests/${r.key}`);
-    const transition = /name="transition" value="([^"]+)"><button class="secondary">([^<]+)</.exec(page.body);
-    expect(transition, 'a transition button').to.not.equal(null);
+    const link = new RegExp(
+      `<a class="button secondary" href="(/requests/${r.key}/transition/([^"]+))">([^<]+)</a>`,
+    ).exec(page.body);
+    expect(link, 'a transition link').to.not.equal(null);
+    const [, href, id, name] = link!;
+    // Following the link changes nothing: it asks first.
+    const confirm = await alice.text(href!);
+    expect(confirm.status).to.equal(200);
+    expect(confirm.body).to.include(`<h1>${name}?</h1>`).and.include('Add a comment (optional)');
+    expect(confirm.body).to.include(`<input type="hidden" name="transition" value="${id}">`);
+    expect(confirm.body).to.include(`<a href="/requests/${r.key}">Keep the request as it is</a>`);
+    expect(request('Calendar invites arrive twice').status).to.equal('Waiting for support');
     const res = await alice.post(`/requests/${r.key}/transition`, {
-      transition: transition![1]!,
-      _csrf: csrfOf(page.body),
+      transition: id!,
+      body: 'Solved after the update.',
+      _csrf: csrfOf(confirm.body),
     });
     expect(res.status).to.equal(303);
-    expect(request('Calendar invites arrive twice').status).to.not.equal('Waiting for support');
+    const after = request('Calendar invites arrive twice');
+    expect(after.status).to.not.equal('Waiting for support');
+    expect(after.comments.map((c) => c.body)).to.include('Alice Anders: Solved after the update.');
     const forged = await alice.post(`/requests/${r.key}/transition`, {
       transition: '999',
       _csrf: csrfOf(page.body),
     });
     expect(forged.status).to.equal(400);
+    expect((await alice.text(`/requests/${r.key}/transition/999`)).status).to.equal(404);
+  });
+
+  it('says so when a request has no comments, files or people yet', async () => {
+    const aliceId = accountOf('alice@acme.test');
+    const bare = [...h.emulator.state.requests.values()].find(
+      (r) =>
+        r.reporterId === aliceId &&
+        r.comments.length === 0 &&
+        r.attachments.length === 0 &&
+        r.participantIds.length === 0,
+    );
+    expect(bare, 'a seeded request of alice with nothing on it').to.not.equal(undefined);
+    const page = await alice.text(`/requests/${bare!.key}`);
+    expect(page.body)
+      .to.include('No comments yet.')
+      .and.include('No files attached.')
+      .and.include('Not shared with anyone yet.');
+  });
+
+  it('serves a favicon in the tenant’s colour without sign-in, and every page links it', async () => {
+    const res = await fetch(`${h.url}/favicon.ico`);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.match(/^image\/svg\+xml/);
+    expect(await res.text()).to.match(/^<svg [^>]*>.*fill="#[0-9a-fA-F]{6}"/);
+    expect((await alice.text('/')).body).to.include(
+      '<link rel="icon" href="/favicon.svg" type="image/svg+xml">',
+    );
   });
 
   it('shows each approval with its approvers and their decisions, and no answer buttons', async () => {

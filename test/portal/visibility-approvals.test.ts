@@ -64,7 +64,8 @@ describe('portal visibility for approvers', () => {
   it('refuses an approver-only viewer the changes that belong to the request’s people', async () => {
     const r = request();
     const page = await alice.text(`/requests/${r.key}`);
-    expect(page.body).to.not.include('name="transition"').and.not.include('participants/add');
+    expect(page.body).to.not.include('/transition').and.not.include('participants/add');
+    expect((await alice.text(`/requests/${r.key}/transition/801`)).status).to.equal(403);
     expect(page.body).to.not.include('type="file"');
     const csrf = csrfOf(page.body);
     const cancel = await alice.post(`/requests/${r.key}/transition`, { transition: '801', _csrf: csrf });
