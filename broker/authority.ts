@@ -18,13 +18,14 @@ type Idp = Pick<IdentityProviderSpec, 'name' | 'emailDomains' | 'authority'>;
 export function emailDomain(email: string): string | undefined {
   const at = email.lastIndexOf('@');
   if (at <= 0) return undefined;
-  const raw = email
-    .slice(at + 1)
-    .trim()
-    .replace(/\.$/, '');
-  if (raw === '' || raw.endsWith('.')) return undefined;
-  const ascii = domainToASCII(raw);
-  return ascii === '' ? undefined : ascii;
+  const ascii = domainToASCII(
+    email
+      .slice(at + 1)
+      .trim()
+      .replace(/\.$/, ''),
+  );
+  // domainToASCII refuses what UTS #46 refuses (answering '') but lets empty labels through.
+  return ascii === '' || ascii.split('.').includes('') ? undefined : ascii;
 }
 
 /** The e-mail address in canonical form: local part as sent (trimmed), domain per emailDomain. */

@@ -15,6 +15,8 @@ export interface FakeOidc {
   forgery: Forgery;
   /** The nonce of the last authorization request, as the IdP saw it. */
   lastNonce?: string;
+  /** Claims about the person the next ID tokens carry (e-mail, email_verified, groups). */
+  person: Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
   const fake: FakeOidc = {
     issuer,
     forgery: 'valid',
+    person: { email: 'mallory@acme.test', email_verified: true },
     close: () =>
       new Promise((r) => {
         server.close(() => r());
@@ -43,8 +46,7 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
       iss: fake.forgery === 'wrong-iss' ? 'http://127.0.0.1:1' : issuer,
       aud: fake.forgery === 'wrong-aud' ? 'someone-else' : clientId,
       sub: 'forged-user',
-      email: 'mallory@acme.test',
-      email_verified: true,
+      ...fake.person,
       nonce: fake.forgery === 'wrong-nonce' ? 'not-the-nonce' : fake.lastNonce,
       iat: now,
       exp: now + 300,

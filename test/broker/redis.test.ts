@@ -1,8 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import { RedisFlowStore } from '../../common/flowstore/index.js';
 import { managementHandler } from '../../common/http/management.js';
 import { startDevIdp } from '../../dev/idp/provider.js';
+import { DEV_USERS } from '../../dev/idp/users.js';
 import {
   Browser,
   createPki,
@@ -12,12 +14,73 @@ import {
   oidcIdp,
   portalSp,
   serveBroker,
+  startStack,
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { startLocalRedis } from '../../testkit/local-redis.js';
 import { redisUrl } from '../../testkit/redis.js';
 
 describe('broker: shared state in Redis', () => {
+  it('keeps nothing from the IdP at rest: no token, e-mail or name in Redis after sign-ins', async () => {
+    const prefix = `broker-rest-${Date.now()}`;
+    const store = RedisFlowStore.connect(redisUrl(), prefix);
+    const stack = await startStack(store);
+    const { portal } = stack;
+    const url = stack.broker.url;
+    const redis = new Redis(redisUrl());
+    try {
+      for (const email of ['alice@acme.test', 'bob@acme.test']) {
+        const { fields } = await loginThroughBroker({ portal, brokerUrl: url }, new Browser(), { email });
+        const { profile } = await portal.validatePostResponseAsync(fields);
+        expect(profile?.nameID).to.equal(email);
+      }
+      // A third sign-in left half-way (at the IdP's login page) keeps its flow in the store too.
+      await new Browser().request(await portal.getAuthorizeUrlAsync('rs-open', undefined, {}));
+      const keys = await redis.keys(`*${prefix}*`);
+      expect(keys.length, 'the broker kept its sessions and markers in Redis').to.be.greaterThan(3);
+      const stored = [...keys, ...((await redis.mget(...keys)).filter((v) => v !== null) as string[])].join(
+        '\n',
+      );
+      for (const person of DEV_USERS) {
+        // Whole values only: a 3-letter given name could turn up by chance inside a random token.
+        for (const value of [person.email, `${person.givenName} ${person.familyName}`]) {
+          expect(stored, `found ${value} at rest`).to.not.include(value);
+        }
+      }
+      // No JWT (ID token) and no OAuth token field names.
+      expect(stored).to.not.match(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/);
+      expect(stored).to.not.match(/id_?token|access_?token|refresh_?token/i);
+    } finally {
+      redis.disconnect();
+      await stack.close();
+      await store.close();
+    }
+  });
+
+  it("answers 400 OIDC_CODE_INVALID, not 502, for a used code presented with another flow's state", async () => {
+    const stack = await startStack();
+    const { portal, idp, broker } = stack;
+    const url = broker.url;
+    try {
+      const first = await loginThroughBroker({ portal, brokerUrl: url }, new Browser());
+      const usedCode = new URL(first.callbackUrl).searchParams.get('code')!;
+      const browser = new Browser();
+      const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-2', undefined, {}));
+      const otherState = new URL(sso.headers.get('location')!).searchParams.get('state')!;
+      const response = await browser.request(
+        `${url}/oidc/callback?code=${usedCode}&state=${otherState}&iss=${encodeURIComponent(idp.issuer)}`,
+      );
+      expect(response.status).to.equal(400);
+      expect(await response.text()).to.contain('OIDC_CODE_INVALID');
+      expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+        result: 'refused',
+        reason: 'OIDC_CODE_INVALID',
+      });
+    } finally {
+      await stack.close();
+    }
+  });
+
   it('completes on a second broker process a login started on the first, and refuses the replayed callback', async () => {
     const pki = createPki();
     const a = await listenPlaceholder();

@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { authorityFor, emailDomain, homeRealmFor, normalizeEmail } from '../../broker/authority.js';
+
+describe('broker: e-mail authority rules', () => {
+  const acme = { name: 'acme', emailDomains: ['acme.test', '*.corp.acme.test'] };
+  const partner = { name: 'partner', emailDomains: ['partner.test'] };
+  const social = { name: 'social', authority: 'catchAll' as const };
+
+  it('normalises case, a trailing dot and IDNs (UTS #46, punycode) before comparing', () => {
+    expect(normalizeEmail(' Alice@ACME.Test. ')).to.equal('alice@acme.test');
+    expect(normalizeEmail('x@BÜCHER.example')).to.equal('x@xn--bcher-kva.example');
+    expect(normalizeEmail('x@xn--bcher-kva.example')).to.equal('x@xn--bcher-kva.example');
+    expect(emailDomain('x@münchen.test')).to.equal('xn--mnchen-3ya.test');
+  });
+
+  it('finds no domain in what is not an address', () => {
+    for (const bad of ['no-at-sign', '@acme.test', 'x@', 'x@.', 'x@acme..test.', 'x@exa mple.test']) {
+      expect(normalizeEmail(bad), bad).to.equal(undefined);
+    }
+  });
+
+  it('matches an entry exactly, and *.domain only for subdomains', () => {
+    expect(authorityFor([acme, partner], 'acme.test')?.name).to.equal('acme');
+    expect(authorityFor([acme, partner], 'eu.acme.test')).to.equal(undefined);
+    expect(authorityFor([acme, partner], 'hr.corp.acme.test')?.name).to.equal('acme');
+    expect(authorityFor([acme, partner], 'corp.acme.test')).to.equal(undefined);
+    // A look-alike suffix is not a subdomain.
+    expect(authorityFor([acme, partner], 'evilcorp.acme.test')).to.equal(undefined);
+  });
+
+  it('gives the catchAll only the domains no other IdP lists', () => {
+    expect(authorityFor([acme, partner, social], 'gmail.test')?.name).to.equal('social');
+    expect(authorityFor([acme, partner, social], 'partner.test')?.name).to.equal('partner');
+  });
+
+  it("makes a tenant's only IdP without domains authoritative for all, and one with domains for those only", () => {
+    expect(authorityFor([{ name: 'only' }], 'anything.test')?.name).to.equal('only');
+    expect(authorityFor([{ name: 'only', emailDomains: ['acme.test'] }], 'other.test')).to.equal(undefined);
+  });
+
+  it('routes the chooser by the same rule (home-realm discovery)', () => {
+    expect(homeRealmFor([acme, partner, social], 'Carol@Partner.test')?.name).to.equal('partner');
+    expect(homeRealmFor([acme, partner], 'zoe@gmail.test')).to.equal(undefined);
+  });
+});

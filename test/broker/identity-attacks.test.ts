@@ -1,0 +1,159 @@
+import type { SAML } from '@node-saml/node-saml';
+import { expect } from 'chai';
+import { IDP_ATTRIBUTE } from '../../common/portal-attributes.js';
+import * as harness from '../../testkit/broker-harness.js';
+import { type FakeOidc, startFakeOidc } from './fake-oidc.js';
+
+type IdpName = 'acme' | 'partner' | 'social';
+
+/**
+ * An attacker holds a normal account at one of the tenant's IdPs (or runs the partner IdP) and
+ * asserts identities it is not authoritative for, or e-mails it never verified. Each IdP here is
+ * a fake OIDC provider whose ID tokens say whatever the test wants; the broker must refuse before
+ * anything reaches the portal (and so before any Atlassian call).
+ */
+describe('broker: each IdP speaks only for its own people (authority, verified e-mail)', () => {
+  let pki: harness.Pki;
+  const fakes = {} as Record<IdpName, FakeOidc>;
+  let broker: harness.BrokerUnderTest;
+
+  before(async () => {
+    pki = harness.createPki();
+    for (const name of ['acme', 'partner', 'social'] as const) fakes[name] = await startFakeOidc('jsm-sso');
+    const { server, url } = await harness.listenPlaceholder();
+    const tenant = harness.tenantFor(url, [
+      harness.oidcIdp('acme', fakes.acme.issuer, {
+        emailDomains: ['acme.test', 'xn--bcher-kva.example', '*.corp.acme.test'],
+        trustGroups: true,
+      }),
+      harness.oidcIdp('partner', fakes.partner.issuer, {
+        emailDomains: ['partner.test'],
+        // Reads another claim first: only the verified `email` may reach the portal.
+        attributeMapping: { email: 'has(claims.upn) ? claims.upn : claims.email', groups: 'claims.groups' },
+      }),
+      harness.oidcIdp('social', fakes.social.issuer, {
+        authority: 'catchAll',
+        attributeMapping: {
+          email: 'claims.email',
+          groups: 'claims.groups',
+          // A mapping cannot name the signing IdP: the broker sets that attribute itself.
+          [IDP_ATTRIBUTE]: "'acme'",
+        },
+      }),
+    ]);
+    broker = await harness.serveBroker(server, url, tenant, pki);
+  });
+  after(async () => {
+    await broker.close();
+    for (const fake of Object.values(fakes)) await fake.close();
+    pki.cleanup();
+  });
+
+  /** A whole login at `idp`, whose ID token carries `person`; the broker's answer to the callback. */
+  async function loginAt(idp: IdpName, person: Record<string, unknown>) {
+    const portal = harness.portalSp(broker.url, pki);
+    const browser = new harness.Browser();
+    const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const { csrf } = harness.formFields(await choice.text());
+    const toIdp = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, idp } });
+    const authorize = new URL(toIdp.headers.get('location')!);
+    await fetch(authorize);
+    fakes[idp].person = { groups: [], ...person };
+    const state = authorize.searchParams.get('state')!;
+    const response = await browser.request(
+      `${broker.url}/oidc/callback?code=c1&state=${state}&iss=${encodeURIComponent(fakes[idp].issuer)}`,
+    );
+    return { response, portal };
+  }
+
+  async function signedIn(portal: SAML, response: Response) {
+    expect(response.status).to.equal(200);
+    const { profile } = await portal.validatePostResponseAsync(harness.formFields(await response.text()));
+    return profile!;
+  }
+
+  async function expectRefused(response: Response, reason: string): Promise<void> {
+    const body = await response.text();
+    expect(response.status, body).to.equal(403);
+    expect(/<code>([A-Z_]+)<\/code>/.exec(body)?.[1]).to.equal(reason);
+    expect(body).to.not.include('SAMLResponse');
+    const audit = broker.logs.findLast((l) => l['event'] === 'broker.login');
+    expect(audit).to.include({ result: 'refused', reason });
+    const metric = await broker.context.registry.getSingleMetricAsString('jsm_sso_broker_refusals_total');
+    expect(metric).to.include(`reason="${reason}"`);
+  }
+
+  it('refuses the partner IdP asserting an acme.test address (account takeover across IdPs)', async () => {
+    const { response } = await loginAt('partner', { email: 'alice@acme.test', email_verified: true });
+    await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
+  });
+
+  it('refuses the catchAll IdP asserting a domain another IdP lists', async () => {
+    const { response } = await loginAt('social', { email: 'bob@acme.test', email_verified: true });
+    await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
+  });
+
+  it('refuses the upper-case, trailing-dot and IDN spellings of a domain the asserting IdP does not own', async () => {
+    for (const email of ['alice@ACME.TEST', 'alice@acme.test.', 'x@BÜCHER.example']) {
+      const { response } = await loginAt('partner', { email, email_verified: true });
+      await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
+    }
+  });
+
+  it('refuses a subdomain the IdP lists only as the exact domain (no implicit subdomains)', async () => {
+    const { response } = await loginAt('acme', { email: 'eve@eu.acme.test', email_verified: true });
+    await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
+  });
+
+  it('accepts subdomains of a *.domain entry, and the bare domain only when listed', async () => {
+    const { response, portal } = await loginAt('acme', {
+      email: 'ann@hr.corp.acme.test',
+      email_verified: true,
+    });
+    expect((await signedIn(portal, response)).nameID).to.equal('ann@hr.corp.acme.test');
+    const bare = await loginAt('acme', { email: 'ann@corp.acme.test', email_verified: true });
+    await expectRefused(bare.response, 'IDP_NOT_AUTHORITATIVE');
+  });
+
+  it('signs in its own people with the e-mail in canonical form (case, trailing dot, IDN as punycode)', async () => {
+    const upper = await loginAt('acme', { email: ' Alice@ACME.test. ', email_verified: true });
+    const profile = await signedIn(upper.portal, upper.response);
+    expect(profile.nameID).to.equal('alice@acme.test');
+    expect(profile['email']).to.equal('alice@acme.test');
+    const idn = await loginAt('acme', { email: 'x@bücher.example', email_verified: true });
+    expect((await signedIn(idn.portal, idn.response)).nameID).to.equal('x@xn--bcher-kva.example');
+  });
+
+  it('lets the catchAll IdP sign in domains no IdP lists, naming itself in the signed IdP attribute', async () => {
+    const { response, portal } = await loginAt('social', { email: 'zoe@gmail.test', email_verified: true });
+    const profile = await signedIn(portal, response);
+    expect(profile.nameID).to.equal('zoe@gmail.test');
+    // The tenant's mapping tried to set the IdP attribute to 'acme'; the broker's own value wins.
+    expect(profile[IDP_ATTRIBUTE]).to.equal('social');
+  });
+
+  it('refuses email_verified false, a missing email_verified, and the string "true"', async () => {
+    for (const verified of [false, undefined, 'true']) {
+      const { response } = await loginAt('acme', { email: 'bob@acme.test', email_verified: verified });
+      await expectRefused(response, 'IDP_EMAIL_UNVERIFIED');
+    }
+  });
+
+  it('refuses an address the mapping took from a claim other than the verified email', async () => {
+    const { response } = await loginAt('partner', {
+      email: 'pat@partner.test',
+      email_verified: true,
+      upn: 'ceo@partner.test',
+    });
+    await expectRefused(response, 'IDP_EMAIL_UNVERIFIED');
+    const own = await loginAt('partner', { email: 'pat@partner.test', email_verified: true });
+    expect((await signedIn(own.portal, own.response)).nameID).to.equal('pat@partner.test');
+  });
+
+  it('never writes an asserted e-mail into its logs', () => {
+    const lines = JSON.stringify(broker.logs);
+    for (const email of ['alice@acme.test', 'bob@acme.test', 'zoe@gmail.test', 'ann@hr.corp.acme.test']) {
+      expect(lines).to.not.include(email);
+    }
+  });
+});
