@@ -232,6 +232,17 @@ describe('portal end to end in Chromium', function () {
     expect(await page.textContent('body')).to.include('It also gets warm.');
     await shot('request-detail');
 
+    // A transition asks first; backing out changes nothing.
+    const status = await page.textContent('aside .lozenge');
+    await page.click('aside a.button.secondary >> nth=0');
+    await page.waitForURL(new RegExp(`/requests/${key}/transition/`));
+    expect(await page.textContent('h1')).to.match(/\?$/);
+    expect(await page.isVisible('#transition-comment')).to.equal(true);
+    await shot('transition-confirm');
+    await page.click('text=Keep the request as it is');
+    await page.waitForURL(`${portalUrl}/requests/${key}`);
+    expect(await page.textContent('aside .lozenge')).to.equal(status);
+
     await page.goto(`${portalUrl}/requests?status=open&ownership=mine&q=Docking`);
     expect(await page.textContent('tbody')).to.include(key);
 
