@@ -33,13 +33,13 @@ async function start(): Promise<Envtest> {
   const toolsDir = execFileSync('bash', [join(root, '.ci/k8s-tools.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
-    // The controller-manager is not needed: ownerReferences are asserted, not garbage-collected.
-    env: { ...process.env, JSM_SSO_WITH_KCM: '0' },
   })
     .trim()
     .split('\n')
     .pop()!;
-  for (const binary of ['kube-apiserver', 'etcd', 'helm']) {
+  // kube-controller-manager runs the garbage collector: what a tenant owns is deleted with it, what
+  // it does not own must survive (test/operator/ownership.test.ts waits for the real thing).
+  for (const binary of ['kube-apiserver', 'etcd', 'helm', 'kube-controller-manager']) {
     if (!existsSync(join(toolsDir, binary)))
       throw new Error(`${binary} missing in ${toolsDir}: run bash .ci/k8s-tools.sh`);
   }
@@ -49,7 +49,7 @@ async function start(): Promise<Envtest> {
     env: {
       ...process.env,
       JSM_SSO_TOOLS_DIR: toolsDir,
-      K8S_ENVTEST_KCM: '0',
+      K8S_ENVTEST_KCM: '1',
       // The script's ClusterIP range is a /24: ~250 Services, i.e. 125 tenants (two Services each),
       // after which every Service apply fails with "range is full". Clusters default to far larger
       // ranges; a /16 lets the scale tests and the bench run thousands of tenants. Later flags win.

@@ -32,6 +32,10 @@ export interface TenantSpec {
   atlassian: AtlassianSpec;
   redis?: RedisSpec;
   ingress?: IngressSpec;
+  /**
+   * What happens to the signing Secrets the operator generated (<name>-broker-signing, <name>-portal-signing) when the tenant is deleted. Retain (the default, as cert-manager keeps Certificate Secrets) leaves them without an owner reference, so a tenant deleted and created again signs with the same keys and the IdPs that pinned the broker's certificate keep working. Delete gives them an owner reference to the tenant, so they are garbage-collected with it. Read when a Secret is generated; the operator never modifies an existing Secret.
+   */
+  signingSecretDeletionPolicy: 'Retain' | 'Delete';
 }
 /**
  * The customer portal that replaces the native JSM portal for this help center.

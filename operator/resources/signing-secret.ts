@@ -6,13 +6,21 @@ import { signingSecretName } from './secret-refs.js';
 
 /**
  * The SAML signing key pair the operator generates when the tenant names no existing Secret.
- * It is created once and never overwritten: rotating it is the tenant owner's decision.
+ * It is created once and never overwritten: rotating it is the tenant owner's decision. It outlives
+ * the tenant unless spec.signingSecretDeletionPolicy is Delete: upstream IdPs pin the broker's
+ * certificate, so a tenant deleted and created again must find the same keys.
  */
 export function desiredSigningSecret(tenant: JsmSsoTenant, part: Part, pair: KeyPairPem): V1Secret {
+  const { ownerReferences, ...retained } = objectMeta(
+    tenant,
+    signingSecretName(tenant, part),
+    `${part}-signing`,
+  );
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: objectMeta(tenant, signingSecretName(tenant, part), `${part}-signing`),
+    metadata:
+      tenant.spec.signingSecretDeletionPolicy === 'Delete' ? { ...retained, ownerReferences } : retained,
     type: 'kubernetes.io/tls',
     data: {
       'tls.crt': Buffer.from(pair.certPem).toString('base64'),

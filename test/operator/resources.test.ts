@@ -170,10 +170,17 @@ describe('operator dependent resources (pure)', () => {
     expect(needsApply(np, live)).to.equal(false);
   });
 
-  it('builds the generated signing Secret as kubernetes.io/tls owned by the tenant', () => {
-    const s = desiredSigningSecret(context().tenant, 'broker', { certPem: 'C', keyPem: 'K' });
-    expect(s.type).to.equal('kubernetes.io/tls');
-    expect(s.metadata?.ownerReferences?.[0]).to.include({
+  it('builds the generated signing Secret as kubernetes.io/tls, owned by the tenant only when it asks for deletion', () => {
+    const kept = desiredSigningSecret(context().tenant, 'broker', { certPem: 'C', keyPem: 'K' });
+    expect(kept.type).to.equal('kubernetes.io/tls');
+    expect(kept.metadata?.labels?.['app.kubernetes.io/instance']).to.equal('acme');
+    expect(kept.metadata).to.not.have.property('ownerReferences');
+    const owned = desiredSigningSecret(
+      context({ signingSecretDeletionPolicy: 'Delete' } as never).tenant,
+      'broker',
+      { certPem: 'C', keyPem: 'K' },
+    );
+    expect(owned.metadata?.ownerReferences?.[0]).to.include({
       uid: 'uid-1',
       controller: true,
       blockOwnerDeletion: true,
