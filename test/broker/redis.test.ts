@@ -18,7 +18,7 @@ import {
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { startLocalRedis } from '../../testkit/local-redis.js';
-import { redisUrl } from '../../testkit/redis.js';
+import { connectedFlowStore } from '../../testkit/redis.js';
 
 describe('broker: shared state in Redis', () => {
   it('keeps nothing from the IdP at rest: no token, e-mail or name in Redis after sign-ins', async () => {
@@ -88,8 +88,8 @@ describe('broker: shared state in Redis', () => {
     const idp = await startDevIdp({ clients: [devClient(a.url)] });
     const tenant = tenantFor(a.url, [oidcIdp('corporate', idp.issuer)]);
     const prefix = `broker-test-${Date.now()}`;
-    const storeA = RedisFlowStore.connect(redisUrl(), prefix);
-    const storeB = RedisFlowStore.connect(redisUrl(), prefix);
+    const storeA = await connectedFlowStore(prefix);
+    const storeB = await connectedFlowStore(prefix);
     const brokerA = await serveBroker(a.server, a.url, tenant, pki, storeA);
     const brokerB = await serveBroker(b.server, b.url, tenant, pki, storeB);
     try {

@@ -7,7 +7,7 @@ import {
   RedisFlowStore,
 } from '../../common/flowstore/index.js';
 import { freePort } from '../../testkit/local-redis.js';
-import { redisUrl } from '../../testkit/redis.js';
+import { connectedFlowStore, redisUrl } from '../../testkit/redis.js';
 
 /** One contract, two implementations: what the broker and portal rely on must hold for both. */
 function flowStoreContract(
@@ -86,14 +86,13 @@ flowStoreContract('memory', async () => {
 
 flowStoreContract('redis', async () => {
   const tenant = `contract-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const store = RedisFlowStore.connect(redisUrl(), tenant);
-  await store.ping();
+  const store = await connectedFlowStore(tenant);
   return { store, expire: (seconds) => new Promise((r) => setTimeout(r, seconds * 1000 + 200)) };
 });
 
 describe('redis flow store', () => {
   it('prefixes every key with the tenant and sets a TTL on it', async () => {
-    const store = RedisFlowStore.connect(redisUrl(), 'tenant-x');
+    const store = await connectedFlowStore('tenant-x');
     const raw = new Redis(redisUrl());
     try {
       await store.put('flow:1', 'v', 120);
