@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
 import { CRD_PATH, packageRoot } from '../common/paths.js';
@@ -22,6 +22,45 @@ export interface Envtest {
 
 let started: Promise<Envtest> | undefined;
 let kubeconfigPath: string | undefined;
+let auditLogPath: string | undefined;
+
+/**
+ * Makes the API server write an audit log of every write (call before `envtest()`), so the bench
+ * counts the operator's writes as the API server saw them, not as the operator reports them.
+ */
+export function enableAuditLog(): string {
+  if (started) throw new Error('enableAuditLog() must come before envtest()');
+  const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-audit-'));
+  const policy = join(dir, 'policy.yaml');
+  writeFileSync(
+    policy,
+    [
+      'apiVersion: audit.k8s.io/v1',
+      'kind: Policy',
+      'omitStages: [RequestReceived]',
+      'rules:',
+      '  - level: Metadata',
+      '    verbs: [create, update, patch, delete, deletecollection]',
+      '  - level: None',
+      '',
+    ].join('\n'),
+  );
+  auditLogPath = join(dir, 'audit.log');
+  return auditLogPath;
+}
+
+/** Writes in the audit log (enableAuditLog) made with this User-Agent, by verb. */
+export function auditedWrites(userAgent: string): Record<string, number> {
+  if (!auditLogPath) throw new Error('enableAuditLog() was not called');
+  const counts: Record<string, number> = {};
+  for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
+    if (!line) continue;
+    const event = JSON.parse(line) as { userAgent?: string; verb: string; stage: string };
+    if (event.stage !== 'ResponseComplete' || event.userAgent !== userAgent) continue;
+    counts[event.verb] = (counts[event.verb] ?? 0) + 1;
+  }
+  return counts;
+}
 
 export function envtest(): Promise<Envtest> {
   started ??= start();
@@ -55,6 +94,12 @@ async function start(): Promise<Envtest> {
       // ranges; a /16 lets the scale tests and the bench run thousands of tenants. Later flags win.
       K8S_ENVTEST_APISERVER_ARGS: [
         '--service-cluster-ip-range=10.96.0.0/16',
+        ...(auditLogPath
+          ? [
+              `--audit-policy-file=${join(dirname(auditLogPath), 'policy.yaml')}`,
+              `--audit-log-path=${auditLogPath}`,
+            ]
+          : []),
         process.env['K8S_ENVTEST_APISERVER_ARGS'] ?? '',
       ].join(' '),
     },
