@@ -13,6 +13,14 @@ export const UPSTREAM_SLO = 'https://upstream-idp.example.test/slo';
 export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
 samlify.setSchemaValidator(validator);
+// The validator is libxml2 compiled to WebAssembly: its first call compiles the module, 15 s on a
+// loaded 2-core machine, which would land inside the timeout of whichever test validates first.
+// A root hook pays that once, before any test, for every file that imports this one.
+const schemaValidatorReady = validator.validate('<warm-up/>').catch(() => undefined);
+before(function () {
+  this.timeout(120_000);
+  return schemaValidatorReady;
+});
 // The template constant is not visible through the ESM namespace of this CommonJS package.
 const samlLib = (
   createRequire(import.meta.url)('samlify') as {
