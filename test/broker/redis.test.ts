@@ -18,12 +18,12 @@ import {
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { startLocalRedis } from '../../testkit/local-redis.js';
-import { connectedFlowStore } from '../../testkit/redis.js';
+import { connectedFlowStore, redisUrl } from '../../testkit/redis.js';
 
 describe('broker: shared state in Redis', () => {
   it('keeps nothing from the IdP at rest: no token, e-mail or name in Redis after sign-ins', async () => {
     const prefix = `broker-rest-${Date.now()}`;
-    const store = RedisFlowStore.connect(redisUrl(), prefix);
+    const store = await connectedFlowStore(prefix);
     const stack = await startStack(store);
     const { portal } = stack;
     const url = stack.broker.url;
