@@ -7,8 +7,10 @@ import type { RequestListener } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { signingSecretName } from '../common/config/signing-secrets.js';
 import { JsmSsoError } from '../common/errors.js';
+import { RedisFlowStore } from '../common/flowstore/index.js';
 import type { PartContext } from '../common/runtime.js';
 import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
+import { AbuseLimits, RateLimitedError } from './abuse-limits.js';
 import { AccountGuard } from './account-guard.js';
 import { ActivityLog } from './activity.js';
 import { AtlassianClient } from './atlassian/client.js';
@@ -17,7 +19,9 @@ import type { TransportOptions } from './atlassian/http.js';
 import { auditLog } from './audit.js';
 import { Catalogue } from './catalogue.js';
 import { cookiePolicy, parseCookies } from './cookies.js';
+import { bodyRefusal } from './http/body-errors.js';
 import { securityHeaders } from './http/security.js';
+import { UploadSpool } from './http/upload-spool.js';
 import { CustomerResolver } from './identity.js';
 import { messagePage } from './pages/account.js';
 import { NotVisibleError, RequestService, type WriteSettings } from './requests.js';
@@ -51,11 +55,11 @@ export interface PortalOptions {
 
 export interface PortalApp {
   handler: RequestListener;
+  /** Where uploads are spooled, and how many are in flight (tests, operations). */
+  uploads: Pick<UploadSpool, 'folder' | 'stats'>;
   ready: () => Promise<void>;
   close: () => Promise<void>;
 }
-
-const DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024;
 
 export async function createPortalApp(context: PartContext, options: PortalOptions = {}): Promise<PortalApp> {
   const telemetry = createPortalTelemetry(context.registry, context.tenantId);
@@ -64,7 +68,16 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     extraCaPem: caBundleFor(context.secrets, context.tenant.spec.atlassian.caBundleSecretRef),
   });
   const brokerFetch = createTlsFetch();
-  const services = buildServices(context, options, telemetry, atlassianFetch, brokerFetch);
+  const limits = context.tenant.spec.portal.limits;
+  const uploads = await UploadSpool.create(limits.maxConcurrentUploads);
+  const abuseLimits = new AbuseLimits(
+    limits,
+    context.store instanceof RedisFlowStore ? context.store.client : undefined,
+  );
+  const services = buildServices(context, options, telemetry, atlassianFetch, brokerFetch, {
+    uploads,
+    limits: abuseLimits,
+  });
   const { spec, logger, cookies, sessions } = services;
   const web = createWeb(spec, logger, telemetry);
 
@@ -99,6 +112,20 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   });
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof RateLimitedError) {
+      logger.warn(
+        { event: 'portal.rate_limited', reason: err.code, action: err.action, scope: err.scope },
+        'rate limit reached',
+      );
+      res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      refuse(res, 429, err.code, 'Please slow down', err.message);
+      return;
+    }
+    const body = bodyRefusal(err);
+    if (body) {
+      refuse(res, body.status, body.code, 'Request refused', body.message);
+      return;
+    }
     if (err instanceof NotVisibleError) {
       refuse(res, 404, err.code, 'Not found', err.message);
       return;
@@ -130,11 +157,12 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
 
   return {
     handler: app as unknown as RequestListener,
+    uploads,
     // Ready means this process can serve; Atlassian being slow or down must not take every replica
     // out of the load balancer (pages then show a friendly error instead).
     ready: async () => {},
     close: async () => {
-      await Promise.all([atlassianFetch.close(), brokerFetch.close()]);
+      await Promise.all([atlassianFetch.close(), brokerFetch.close(), uploads.close()]);
     },
   };
 }
@@ -146,6 +174,7 @@ function buildServices(
   telemetry: PortalTelemetry,
   atlassianFetch: TlsFetch,
   brokerFetch: TlsFetch,
+  guards: Pick<PortalServices, 'uploads' | 'limits'>,
 ): PortalServices {
   const { tenant, secrets, logger, store } = context;
   const spec = tenant.spec;
@@ -211,7 +240,8 @@ function buildServices(
       replayStore: store,
     }),
     timeouts,
-    maxUploadBytes: options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD,
+    maxUploadBytes: options.maxUploadBytes ?? spec.portal.limits.maxUploadBytes,
+    ...guards,
     cacheTtlMs,
   };
 }

@@ -300,7 +300,7 @@ export class RequestService {
   async attach(
     issueKey: string,
     serviceDeskId: string,
-    file: { filename: string; data: Buffer; mimeType: string },
+    file: { filename: string; path: string; mimeType: string },
     note: string,
     writeKey: string,
   ): Promise<WriteOutcome<true>> {
@@ -308,12 +308,7 @@ export class RequestService {
       ...this.#writes,
       find: () => this.#findComment(issueKey, writeKey),
       write: async () => {
-        const temporaryId = await this.#client.attachTemporaryFile(
-          serviceDeskId,
-          file.filename,
-          file.data,
-          file.mimeType,
-        );
+        const temporaryId = await this.#client.attachTemporaryFile(serviceDeskId, file);
         await this.#client.attachToRequest(issueKey, [temporaryId], withWriteKey(note, writeKey));
         return true as const;
       },

@@ -1,9 +1,11 @@
 import type { TenantSpec } from '../common/config/tenant.generated.js';
 import type { Logger } from '../common/log.js';
+import type { AbuseLimits } from './abuse-limits.js';
 import type { ActivityLog } from './activity.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import type { Catalogue } from './catalogue.js';
 import type { CookiePolicy } from './cookies.js';
+import type { UploadSpool } from './http/upload-spool.js';
 import type { CustomerResolver } from './identity.js';
 import type { RequestService } from './requests.js';
 import type { ServiceProvider } from './saml/sp.js';
@@ -23,5 +25,7 @@ export interface PortalServices {
   sp: ServiceProvider;
   timeouts: SessionTimeouts;
   maxUploadBytes: number;
+  uploads: UploadSpool;
+  limits: AbuseLimits;
   cacheTtlMs: number;
 }

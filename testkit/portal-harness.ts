@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import { parseTenant, tenantId } from '../common/config/load.js';
 import { SecretDirectory } from '../common/config/secrets.js';
-import { RedisFlowStore } from '../common/flowstore/index.js';
+import { type FlowStore, RedisFlowStore } from '../common/flowstore/index.js';
 import { createLogger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { IDP_ATTRIBUTE } from '../common/portal-attributes.js';
@@ -60,7 +60,15 @@ export interface Harness {
   storedKeys(): Promise<{ key: string; ttl: number }[]>;
   /** The emulator's request with this summary. */
   keyOf(summary: string): string;
+  /** A second portal process of the same tenant, sharing the Redis flow store (own metrics). */
+  startReplica(): Promise<{ url: string; close(): Promise<void> }>;
   close(): Promise<void>;
+}
+
+/** How often the portal refused with `reason` (its jsm_sso_portal_refusals_total counter). */
+export async function refusalCount(h: Harness, reason: string): Promise<number> {
+  const metric = await h.registry.getSingleMetric('jsm_sso_portal_refusals_total')?.get();
+  return metric?.values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
 }
 
 /** The `reason` codes logged since `from` (an index into h.logs). */
@@ -68,7 +76,18 @@ export function reasons(h: Harness, from = 0): string[] {
   return h.logs.slice(from).flatMap((l) => (typeof l['reason'] === 'string' ? [l['reason']] : []));
 }
 
+const GENEROUS = { perIp: 100_000, perAccount: 100_000 };
+const GENEROUS_LIMITS = {
+  signInStarts: { perIp: 100_000 },
+  acsPosts: GENEROUS,
+  requestCreations: GENEROUS,
+  comments: GENEROUS,
+  uploads: GENEROUS,
+};
+
 export interface HarnessOptions {
+  /** The flow store (default: the test Redis, under a prefix of this tenant's own). */
+  store?: FlowStore;
   emulator?: JsmEmulatorOptions;
   spec?: Record<string, unknown>;
   portal?: Record<string, unknown>;
@@ -92,6 +111,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         url,
         title: 'Acme Help Center',
         adminGroups: ['portal-admins'],
+        // Suites sign in far more often than a person would; the abuse-limit tests set their own.
+        limits: GENEROUS_LIMITS,
         ...(options.portal ?? {}),
       },
       ...PORTAL_ONLY_SPEC,
@@ -116,27 +137,25 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   write('atlassian', 'email', 'portal-bot@acme.test');
   write('atlassian', 'apiToken', 'dev-api-token');
   const brokerKey = makeKeyPair('broker.acme.test');
-  const store = RedisFlowStore.connect(redisUrl(), `test-${name}`);
+  const store = options.store ?? RedisFlowStore.connect(redisUrl(), `test-${name}`);
   const exchanges: Exchange[] = [];
   const logs: Record<string, unknown>[] = [];
   const destination = { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) };
   const redis = new Redis(redisUrl());
   const registry = createMetricsRegistry();
-  const app = await createPortalApp(
-    {
-      tenant,
-      tenantId: tenantId(tenant),
-      secrets: new SecretDirectory(dir),
-      logger: createLogger({ component: 'portal', level: 'info', destination }),
-      registry,
-      store,
-    },
-    {
-      brokerCertificatesPem: [brokerKey.certPem],
-      atlassian: { onExchange: (e) => exchanges.push(e), baseDelayMs: 1 },
-      ...(options.writes ? { writes: options.writes } : {}),
-    },
-  );
+  const context = {
+    tenant,
+    tenantId: tenantId(tenant),
+    secrets: new SecretDirectory(dir),
+    logger: createLogger({ component: 'portal', level: 'info', destination }),
+    registry,
+  };
+  const portalOptions = {
+    brokerCertificatesPem: [brokerKey.certPem],
+    atlassian: { onExchange: (e: Exchange) => exchanges.push(e), baseDelayMs: 1 },
+    ...(options.writes ? { writes: options.writes } : {}),
+  };
+  const app = await createPortalApp({ ...context, store }, portalOptions);
   server.on('request', app.handler);
   return {
     url,
@@ -156,6 +175,24 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return Promise.all(
         keys.map(async (key) => ({ key: key.slice(prefix.length), ttl: await redis.ttl(key) })),
       );
+    },
+    async startReplica() {
+      const replicaStore = RedisFlowStore.connect(redisUrl(), `test-${name}`);
+      const replica = await createPortalApp(
+        { ...context, registry: createMetricsRegistry(), store: replicaStore },
+        portalOptions,
+      );
+      const replicaServer = createServer(replica.handler);
+      await new Promise<void>((resolve) => replicaServer.listen(0, '127.0.0.1', resolve));
+      return {
+        url: `http://127.0.0.1:${(replicaServer.address() as AddressInfo).port}`,
+        async close() {
+          replicaServer.closeAllConnections();
+          await new Promise<void>((resolve) => replicaServer.close(() => resolve()));
+          await replica.close();
+          await replicaStore.close();
+        },
+      };
     },
     keyOf(summary: string) {
       const found = [...emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary);

@@ -104,6 +104,84 @@ export interface PortalSpec {
     name: string;
   };
   /**
+   * Abuse limits. Rate limits count per client IP and per account over a window; with spec.redis they are kept in Redis, so all portal replicas count together, otherwise in the process. A request over a limit is refused with 429, a Retry-After header and a page saying when to try again (reason PORTAL_RATE_LIMITED).
+   */
+  limits: {
+    /**
+     * Length of the window every rate limit counts over.
+     */
+    windowSeconds: number;
+    /**
+     * Sign-ins started (`GET /login`); the account is not known yet, so per client IP only.
+     */
+    signInStarts: {
+      /**
+       * At most this many per client IP in one window.
+       */
+      perIp: number;
+    };
+    /**
+     * SAML Responses posted to `/saml/acs`; per account is counted once the Response is verified.
+     */
+    acsPosts: {
+      /**
+       * At most this many per client IP in one window.
+       */
+      perIp: number;
+      /**
+       * At most this many per account in one window.
+       */
+      perAccount: number;
+    };
+    /**
+     * Requests raised from the portal.
+     */
+    requestCreations: {
+      /**
+       * At most this many per client IP in one window.
+       */
+      perIp: number;
+      /**
+       * At most this many per account in one window.
+       */
+      perAccount: number;
+    };
+    /**
+     * Comments added.
+     */
+    comments: {
+      /**
+       * At most this many per client IP in one window.
+       */
+      perIp: number;
+      /**
+       * At most this many per account in one window.
+       */
+      perAccount: number;
+    };
+    /**
+     * Attachments uploaded to an existing request (files sent with a new request count as that request's creation).
+     */
+    uploads: {
+      /**
+       * At most this many per client IP in one window.
+       */
+      perIp: number;
+      /**
+       * At most this many per account in one window.
+       */
+      perAccount: number;
+    };
+    /**
+     * Largest file a customer may attach, in bytes (Atlassian's own limit may be lower).
+     */
+    maxUploadBytes: number;
+    /**
+     * Uploads one portal process reads at once. Files are spooled to a temporary folder, never held in memory, so disk use is at most this many requests of at most 5 files of maxUploadBytes; more at once are refused with 503 and Retry-After (PORTAL_UPLOADS_BUSY).
+     */
+    maxConcurrentUploads: number;
+  };
+  /**
    * Customer session lifetime.
    */
   session?: {

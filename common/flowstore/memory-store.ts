@@ -1,30 +1,56 @@
+import { JsmSsoError } from '../errors.js';
 import { assertTtl, type FlowStore } from './flow-store.js';
+
+/** Entries a memory store holds at most unless told otherwise: a few hundred bytes to a few KB each. */
+export const DEFAULT_MEMORY_STORE_MAX_ENTRIES = 20_000;
+
+/**
+ * The memory store is full: new flows are refused (503) rather than letting anonymous sign-in
+ * starts grow the process without bound. Entries already there (sessions, flows in progress) stay.
+ */
+export class FlowStoreFullError extends JsmSsoError {
+  constructor(maxEntries: number) {
+    super('FLOW_STORE_FULL', `the in-memory flow store holds its maximum of ${maxEntries} entries`, {
+      status: 503,
+    });
+    this.name = 'FlowStoreFullError';
+  }
+}
 
 interface Entry {
   value: string;
   expiresAt: number;
 }
 
-/** Single-process flow store. Expired entries are invisible at once and swept every few seconds. */
+/**
+ * Single-process flow store. Expired entries are invisible at once and swept every few seconds. It
+ * holds at most `maxEntries`: a new key beyond that is refused with FlowStoreFullError (after expired
+ * entries are swept), so memory stays bounded whatever arrives.
+ */
 export class MemoryFlowStore implements FlowStore {
   readonly #entries = new Map<string, Entry>();
   readonly #sweeper: NodeJS.Timeout;
   readonly #now: () => number;
+  readonly #maxEntries: number;
+  #lastSweep = 0;
 
-  constructor(options: { now?: () => number; sweepIntervalMs?: number } = {}) {
+  constructor(options: { now?: () => number; sweepIntervalMs?: number; maxEntries?: number } = {}) {
     this.#now = options.now ?? Date.now;
+    this.#maxEntries = options.maxEntries ?? DEFAULT_MEMORY_STORE_MAX_ENTRIES;
     this.#sweeper = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 5000);
     this.#sweeper.unref();
   }
 
   async put(key: string, value: string, ttlSeconds: number): Promise<void> {
     assertTtl(ttlSeconds);
+    this.#makeRoomFor(key);
     this.#entries.set(key, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
   }
 
   async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     assertTtl(ttlSeconds);
     if (this.#live(key)) return false;
+    this.#makeRoomFor(key);
     this.#entries.set(key, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
     return true;
   }
@@ -65,8 +91,17 @@ export class MemoryFlowStore implements FlowStore {
     return entry;
   }
 
+  /** Replacing a key never needs room; a new one does, once the expired entries are gone. */
+  #makeRoomFor(key: string): void {
+    if (this.#entries.has(key) || this.#entries.size < this.#maxEntries) return;
+    // At most one full sweep a second: a flood of refused puts must not cost a scan each.
+    if (this.#now() - this.#lastSweep >= 1000) this.#sweep();
+    if (this.#entries.size >= this.#maxEntries) throw new FlowStoreFullError(this.#maxEntries);
+  }
+
   #sweep(): void {
     const now = this.#now();
+    this.#lastSweep = now;
     for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
   }
 }

@@ -100,6 +100,11 @@ export class RedisFlowStore implements FlowStore {
     return new RedisFlowStore(redis);
   }
 
+  /** The connection, for counters that live beside the flows (the portal's rate limits). */
+  get client(): Redis | Cluster {
+    return this.#redis;
+  }
+
   async put(key: string, value: string, ttlSeconds: number): Promise<void> {
     assertTtl(ttlSeconds);
     await this.#call(() => this.#redis.set(key, value, 'EX', ttlSeconds));

@@ -1,3 +1,4 @@
+import { openAsBlob } from 'node:fs';
 import { AtlassianError } from './errors.js';
 import { AtlassianTransport, type TransportOptions } from './http.js';
 import type {
@@ -238,14 +239,13 @@ export class AtlassianClient {
       return attachment !== undefined && !hidden.has(attachment);
     });
   }
+  /** Sends a spooled file; the body is streamed from disk, never read into memory whole. */
   async attachTemporaryFile(
     serviceDeskId: string,
-    filename: string,
-    data: Buffer,
-    mimeType: string,
+    file: { filename: string; mimeType: string; path: string },
   ): Promise<string> {
     const form = new FormData();
-    form.append('file', new Blob([new Uint8Array(data)], { type: mimeType }), filename);
+    form.append('file', await openAsBlob(file.path, { type: file.mimeType }), file.filename);
     const result = await this.transport.call<{ temporaryAttachments?: { temporaryAttachmentId: string }[] }>(
       `${SD}/servicedesk/${id(serviceDeskId)}/attachTemporaryFile`,
       { method: 'POST', body: form, headers: { ...EXPERIMENTAL, 'X-Atlassian-Token': 'no-check' } },

@@ -1,13 +1,22 @@
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
 import { JsmSsoError } from '../../common/errors.js';
 import { replaceControlCharacters } from '../text.js';
+import type { SpoolSlot } from './upload-spool.js';
 
+/** A file spooled to disk (see upload-spool.ts). */
 export interface UploadedFile {
   filename: string;
   mimeType: string;
-  data: Buffer;
+  path: string;
+  size: number;
 }
+
+/** Form fields besides files: the raise-request form has a few dozen at most. */
+const MAX_FIELDS = 200;
+const MAX_FIELD_BYTES = 64 * 1024;
 
 export interface MultipartLimits {
   maxFileBytes: number;
@@ -54,10 +63,16 @@ export interface MultipartForm {
 }
 
 /**
- * Reads a multipart/form-data body into fields and files. A refused file does not end the reading
- * (see `refused`); only a body that is not valid multipart does (PORTAL_FORM_INVALID).
+ * Reads a multipart/form-data body into fields and files. Files go to the upload spool slot, never
+ * to memory (the write stream's backpressure paces the upload); the caller releases the slot. A
+ * refused file does not end the reading (see `refused`). A body that is not valid multipart
+ * (PORTAL_FORM_INVALID, 400) or has too many or too large fields (PORTAL_FORM_TOO_LARGE, 413) does.
  */
-export function readMultipart(req: Request, limits: MultipartLimits): Promise<MultipartForm> {
+export function readMultipart(
+  req: Request,
+  limits: MultipartLimits,
+  slot: SpoolSlot,
+): Promise<MultipartForm> {
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy;
     try {
@@ -68,9 +83,9 @@ export function readMultipart(req: Request, limits: MultipartLimits): Promise<Mu
         limits: {
           fileSize: limits.maxFileBytes,
           files: limits.maxFiles,
-          fields: 200,
-          fieldSize: 64 * 1024,
-          parts: 300,
+          fields: MAX_FIELDS,
+          fieldSize: MAX_FIELD_BYTES,
+          parts: MAX_FIELDS + limits.maxFiles,
         },
       });
     } catch (cause) {
@@ -79,17 +94,19 @@ export function readMultipart(req: Request, limits: MultipartLimits): Promise<Mu
     }
     const fields: Record<string, string | string[]> = {};
     const files: UploadedFile[] = [];
+    const written: Promise<void>[] = [];
     let failure: JsmSsoError | undefined;
+    let formTooLarge = false;
     const fail = (err: JsmSsoError) => {
       failure ??= err;
     };
-    parser.on('field', (name, value) => {
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) formTooLarge = true;
       const prev = fields[name];
       fields[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
     });
     parser.on('file', (_name, stream, info) => {
       const filename = cleanFilename(info.filename ?? '');
-      const chunks: Buffer[] = [];
       if (!info.filename) {
         stream.resume();
         return;
@@ -104,7 +121,11 @@ export function readMultipart(req: Request, limits: MultipartLimits): Promise<Mu
         stream.resume();
         return;
       }
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      const path = slot.nextPath();
+      let size = 0;
+      stream.on('data', (c: Buffer) => {
+        size += c.length;
+      });
       stream.on('limit', () =>
         fail(
           new JsmSsoError(
@@ -114,10 +135,11 @@ export function readMultipart(req: Request, limits: MultipartLimits): Promise<Mu
           ),
         ),
       );
-      stream.on('end', () => {
-        const data = Buffer.concat(chunks);
-        if (data.length > 0) files.push({ filename, mimeType: type, data });
-      });
+      written.push(
+        pipeline(stream, createWriteStream(path, { mode: 0o600 })).then(() => {
+          if (size > 0) files.push({ filename, mimeType: type, path, size });
+        }),
+      );
     });
     parser.on('filesLimit', () =>
       fail(
@@ -128,10 +150,30 @@ export function readMultipart(req: Request, limits: MultipartLimits): Promise<Mu
         ),
       ),
     );
+    parser.on('fieldsLimit', () => {
+      formTooLarge = true;
+    });
+    parser.on('partsLimit', () => {
+      formTooLarge = true;
+    });
     parser.on('error', (cause) =>
       reject(new JsmSsoError('PORTAL_FORM_INVALID', 'the form could not be read', { cause })),
     );
-    parser.on('close', () => resolve(failure ? { fields, files: [], refused: failure } : { fields, files }));
+    parser.on('close', () => {
+      Promise.all(written).then(
+        () => {
+          if (formTooLarge)
+            reject(
+              new JsmSsoError('PORTAL_FORM_TOO_LARGE', 'the form has too many or too large fields', {
+                status: 413,
+              }),
+            );
+          else resolve(failure ? { fields, files: [], refused: failure } : { fields, files });
+        },
+        (cause: unknown) =>
+          reject(new JsmSsoError('PORTAL_FORM_INVALID', 'the form could not be read', { cause })),
+      );
+    });
     req.pipe(parser);
   });
 }

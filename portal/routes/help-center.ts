@@ -1,9 +1,7 @@
 // The help center: home with knowledge base search, a desk's request types, the raise-request form.
 import type { Express, Response } from 'express';
-import { JsmSsoError } from '../../common/errors.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import { fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '../form.js';
-import { readMultipart } from '../http/multipart.js';
 import { KnowledgeBase } from '../knowledge-base.js';
 import { createPage } from '../pages/create.js';
 import { articlePage, deskPage, homePage } from '../pages/help-center.js';
@@ -12,6 +10,7 @@ import { uploadRefusalText } from '../pages/uploads.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
 import { newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
+import { readUploadForm } from './upload-form.js';
 
 /**
  * Said after a failed create: the write key was looked for, so the request does not exist, and the
@@ -27,9 +26,9 @@ const CREATE_UNKNOWN =
 const MAX_UPLOAD_FILES = 5;
 
 export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { logger, client, catalogue, requests, maxUploadBytes } = services;
+  const { logger, client, catalogue, requests, limits } = services;
   const knowledgeBase = new KnowledgeBase(client, catalogue);
-  const { pageContext, send, refuse, noteRefusal, signedIn, session, csrfOk, originOk } = web;
+  const { pageContext, send, refuse, noteRefusal, signedIn, session, csrfOk } = web;
   // Browsers ask for /favicon.ico by themselves; both names get the same SVG, no sign-in needed.
   const favicon = faviconSvg(services.spec.portal.branding?.primaryColor ?? '');
   app.get(['/favicon.svg', '/favicon.ico'], (_req, res) => {
@@ -111,116 +110,107 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     }
   });
 
-  app.post('/desk/:deskId/create/:typeId', signedIn, async (req, res, next) => {
-    try {
-      const found = await requestTypeOr404(res, req.params['deskId'], req.params['typeId']);
-      if (!found) {
-        req.resume();
-        return;
-      }
-      const { desk, type, fields } = found;
-      const s = session(res);
-      if (!originOk(req, res)) {
-        req.resume();
-        return;
-      }
-      let form: Awaited<ReturnType<typeof readMultipart>>;
+  app.post(
+    '/desk/:deskId/create/:typeId',
+    signedIn,
+    limits.limit('requestCreations'),
+    async (req, res, next) => {
       try {
-        form = await readMultipart(req, { maxFileBytes: maxUploadBytes, maxFiles: MAX_UPLOAD_FILES });
-      } catch (err) {
-        if (err instanceof JsmSsoError) {
-          refuse(res, err.status, err.code, 'Upload refused', err.message);
+        const found = await requestTypeOr404(res, req.params['deskId'], req.params['typeId']);
+        if (!found) {
+          req.resume();
           return;
         }
-        throw err;
-      }
-      if (!csrfOk(req, res, form.fields['_csrf'])) return;
-      const submitted = form.fields as Submitted;
-      // The same key on every re-render: however often this form comes back, it raises one request.
-      const writeKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
-      const parsed = parseRequestForm(fields, submitted, form.files.length);
-      const render = (
-        errors: Record<string, string>,
-        message: string,
-        status: number,
-        linkMyRequests = false,
-      ) =>
-        send(
-          res,
-          createPage(pageContext(res), desk, type, fields, {
-            submitted,
-            errors,
-            message,
-            csrf: s.csrf,
-            writeKey,
-            linkMyRequests,
-          }),
-          status,
-        );
-      const attachmentField = fields.find((f) => fieldKind(f) === 'attachment' && f.visible !== false);
-      if (form.refused) {
-        // The same form again, with every answer kept and the refusal beside the file input.
-        noteRefusal(form.refused.status, form.refused.code, 'Upload refused');
-        const text = uploadRefusalText(form.refused);
-        render(
-          { ...parsed.errors, [attachmentField?.fieldId ?? 'attachment']: text },
-          'Some details need your attention.',
-          form.refused.status,
-        );
-        return;
-      }
-      if (Object.keys(parsed.errors).length > 0) {
-        render(parsed.errors, 'Some details need your attention.', 400);
-        return;
-      }
-      if (form.files.length > 0 && !attachmentField) {
-        render({}, 'This request type does not take attachments.', 400);
-        return;
-      }
-      const hasDescription = fields.some((f) => f.fieldId === 'description' && f.visible !== false);
-      try {
-        const uploadFiles = async () => {
-          const temporary = [];
-          for (const file of form.files) {
-            temporary.push(
-              await client.attachTemporaryFile(desk.id, file.filename, file.data, file.mimeType),
-            );
-          }
-          return attachmentField && temporary.length > 0 ? { [attachmentField.fieldId]: temporary } : {};
-        };
-        const { value: key, existed } = await requests.create(s.customer, {
-          serviceDeskId: desk.id,
-          requestTypeId: type.id,
-          values: parsed.values,
-          hasDescription,
-          writeKey,
-          attempt: uploadFiles,
-        });
-        logger.info(
-          {
-            event: existed ? 'portal.request_resubmitted' : 'portal.request_created',
-            accountId: s.customer.accountId,
-            issueKey: key,
-          },
-          existed ? 'form sent again: the request already exists' : 'request created',
-        );
-        res.redirect(303, `/requests/${encodeURIComponent(key)}?created=1`);
-      } catch (err) {
-        if (err instanceof AtlassianError) {
-          logger.warn(
-            { event: 'portal.atlassian_error', reason: err.code, upstreamStatus: err.upstreamStatus },
-            'create refused',
+        const { desk, type, fields } = found;
+        const s = session(res);
+        const form = await readUploadForm(web, services, req, res, MAX_UPLOAD_FILES);
+        if (!form) return;
+        if (!csrfOk(req, res, form.fields['_csrf'])) return;
+        const submitted = form.fields as Submitted;
+        // The same key on every re-render: however often this form comes back, it raises one request.
+        const writeKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
+        const parsed = parseRequestForm(fields, submitted, form.files.length);
+        const render = (
+          errors: Record<string, string>,
+          message: string,
+          status: number,
+          linkMyRequests = false,
+        ) =>
+          send(
+            res,
+            createPage(pageContext(res), desk, type, fields, {
+              submitted,
+              errors,
+              message,
+              csrf: s.csrf,
+              writeKey,
+              linkMyRequests,
+            }),
+            status,
           );
-          const errors = err.code === 'ATLASSIAN_VALIDATION' ? fieldErrorsFrom(fields, err) : {};
-          // Without a description the key has nowhere to go, and a lost answer leaves it unknown.
-          const outcome = hasDescription || !outcomeUnknown(err) ? CREATE_NOT_DONE : CREATE_UNKNOWN;
-          render(errors, `${err.friendly} ${outcome}`, err.status, true);
+        const attachmentField = fields.find((f) => fieldKind(f) === 'attachment' && f.visible !== false);
+        if (form.refused) {
+          // The same form again, with every answer kept and the refusal beside the file input.
+          noteRefusal(form.refused.status, form.refused.code, 'Upload refused');
+          const text = uploadRefusalText(form.refused);
+          render(
+            { ...parsed.errors, [attachmentField?.fieldId ?? 'attachment']: text },
+            'Some details need your attention.',
+            form.refused.status,
+          );
           return;
         }
-        throw err;
+        if (Object.keys(parsed.errors).length > 0) {
+          render(parsed.errors, 'Some details need your attention.', 400);
+          return;
+        }
+        if (form.files.length > 0 && !attachmentField) {
+          render({}, 'This request type does not take attachments.', 400);
+          return;
+        }
+        const hasDescription = fields.some((f) => f.fieldId === 'description' && f.visible !== false);
+        try {
+          const uploadFiles = async () => {
+            const temporary = [];
+            for (const file of form.files) {
+              temporary.push(await client.attachTemporaryFile(desk.id, file));
+            }
+            return attachmentField && temporary.length > 0 ? { [attachmentField.fieldId]: temporary } : {};
+          };
+          const { value: key, existed } = await requests.create(s.customer, {
+            serviceDeskId: desk.id,
+            requestTypeId: type.id,
+            values: parsed.values,
+            hasDescription,
+            writeKey,
+            attempt: uploadFiles,
+          });
+          logger.info(
+            {
+              event: existed ? 'portal.request_resubmitted' : 'portal.request_created',
+              accountId: s.customer.accountId,
+              issueKey: key,
+            },
+            existed ? 'form sent again: the request already exists' : 'request created',
+          );
+          res.redirect(303, `/requests/${encodeURIComponent(key)}?created=1`);
+        } catch (err) {
+          if (err instanceof AtlassianError) {
+            logger.warn(
+              { event: 'portal.atlassian_error', reason: err.code, upstreamStatus: err.upstreamStatus },
+              'create refused',
+            );
+            const errors = err.code === 'ATLASSIAN_VALIDATION' ? fieldErrorsFrom(fields, err) : {};
+            // Without a description the key has nowhere to go, and a lost answer leaves it unknown.
+            const outcome = hasDescription || !outcomeUnknown(err) ? CREATE_NOT_DONE : CREATE_UNKNOWN;
+            render(errors, `${err.friendly} ${outcome}`, err.status, true);
+            return;
+          }
+          throw err;
+        }
+      } catch (err) {
+        next(err);
       }
-    } catch (err) {
-      next(err);
-    }
-  });
+    },
+  );
 }

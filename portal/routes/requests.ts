@@ -6,7 +6,6 @@ import { attachmentId } from '../atlassian/client.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import type { OrganizationDTO, UserDTO } from '../atlassian/types.js';
 import { TtlCache } from '../catalogue.js';
-import { readMultipart } from '../http/multipart.js';
 import { type ListState, requestDetailPage, requestsPage, transitionConfirmPage } from '../pages/requests.js';
 import { uploadRefusalText } from '../pages/uploads.js';
 import { NotVisibleError } from '../requests.js';
@@ -16,10 +15,11 @@ import { replaceControlCharacters } from '../text.js';
 import type { Customer, Ownership, StatusFilter } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
+import { readUploadForm } from './upload-form.js';
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { logger, client, requests, maxUploadBytes, cacheTtlMs } = services;
-  const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, originOk, session } = web;
+  const { logger, client, requests, cacheTtlMs, limits } = services;
+  const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, session } = web;
   const OWNERSHIPS: readonly Ownership[] = ['all', 'mine', 'shared', 'approvals'];
   /** The filter's value for one organization (the native portal lists each by name). */
   const ORGANIZATION_CHOICE = /^org-([0-9]{1,18})$/;
@@ -235,8 +235,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     );
   app.post(
     '/requests/:key/comment',
-    forms,
     signedIn,
+    limits.limit('comments'),
+    forms,
     csrf,
     requestAction(
       'commented',
@@ -344,31 +345,19 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }),
   );
 
-  app.post('/requests/:key/attachment', signedIn, async (req, res, next) => {
+  app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), async (req, res, next) => {
     const key = String(req.params['key']);
     try {
       const s = session(res);
       const { desk, mayAct } = await requests.visible(s.customer, key);
-      if (!originOk(req, res)) {
-        req.resume();
-        return;
-      }
       if (!mayAct) {
         req.resume();
         const err = approverOnly();
         refuse(res, err.status, err.code, 'Upload refused', err.message);
         return;
       }
-      let form: Awaited<ReturnType<typeof readMultipart>>;
-      try {
-        form = await readMultipart(req, { maxFileBytes: maxUploadBytes, maxFiles: 1 });
-      } catch (err) {
-        if (err instanceof JsmSsoError) {
-          refuse(res, err.status, err.code, 'Upload refused', err.message);
-          return;
-        }
-        throw err;
-      }
+      const form = await readUploadForm(web, services, req, res, 1);
+      if (!form) return;
       if (!csrfOk(req, res, form.fields['_csrf'])) return;
       if (form.refused) {
         noteRefusal(form.refused.status, form.refused.code, 'Upload refused');

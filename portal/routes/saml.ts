@@ -2,6 +2,7 @@
 import express, { type Express } from 'express';
 import { JsmSsoError } from '../../common/errors.js';
 import { SamlError } from '../../common/saml/errors.js';
+import { RateLimitedError } from '../abuse-limits.js';
 import { parseCookies, serializeCookie } from '../cookies.js';
 import { assertedPerson } from '../identity.js';
 import { messagePage, signingOutPage } from '../pages/account.js';
@@ -10,7 +11,7 @@ import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
 
 export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { spec, logger, cookies, sp, sessions, resolver, catalogue, activity, timeouts } = services;
+  const { spec, logger, cookies, sp, sessions, resolver, catalogue, activity, timeouts, limits } = services;
   const { forms, pageContext, send, refuse, signedIn, csrf, session } = web;
   const adminGroups = spec.portal.adminGroups ?? [];
   const loginTtl = spec.broker.flowTtlSeconds ?? 600;
@@ -19,7 +20,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     res.type('application/samlmetadata+xml').send(sp.metadata());
   });
 
-  app.get('/login', async (req, res, next) => {
+  app.get('/login', limits.limit('signInStarts'), async (req, res, next) => {
     try {
       const requested = req.query['return'];
       const returnPath = checkReturnPath(requested);
@@ -43,7 +44,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
 
   // A signed Response with its attributes is larger than a form; common/saml caps the XML at 256 KB.
   const acsBody = express.urlencoded({ extended: false, limit: '400kb', parameterLimit: 10 });
-  app.post('/saml/acs', acsBody, async (req, res, next) => {
+  app.post('/saml/acs', limits.limit('acsPosts'), acsBody, async (req, res, next) => {
     const clearLogin = serializeCookie(cookies, cookies.login, '', { sameSite: 'None', maxAgeSeconds: 0 });
     res.append('Set-Cookie', clearLogin);
     try {
@@ -62,6 +63,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       const body = req.body as Record<string, unknown> | undefined;
       const assertion = await sp.acs(body?.['SAMLResponse'], flow.requestId);
       const person = assertedPerson(assertion, spec.identityProviders);
+      await limits.consume('acsPosts', 'account', person.email);
       const customer = await resolver.resolve(
         person,
         (await catalogue.desks()).map((d) => d.id),
@@ -90,6 +92,10 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       );
       res.redirect(303, flow.returnPath);
     } catch (err) {
+      if (err instanceof RateLimitedError) {
+        next(err);
+        return;
+      }
       if (err instanceof SamlError) {
         refuse(res, 400, err.code, 'Sign-in failed', 'The sign-in could not be verified. Please try again.');
         return;

@@ -7,6 +7,7 @@ import {
   brokerResponse,
   type Harness,
   reasons,
+  refusalCount,
   signIn,
   startHarness,
   startLogin,
@@ -36,11 +37,6 @@ function guardAt(h: Harness, serviceAccountEmail: string) {
   };
 }
 
-async function refusals(h: Harness, reason: string): Promise<number> {
-  const metric = await h.registry.getSingleMetric('jsm_sso_portal_refusals_total')?.get();
-  return metric?.values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
-}
-
 describe('portal: accounts it must never become', () => {
   let h: Harness;
   before(async () => {
@@ -59,7 +55,7 @@ describe('portal: accounts it must never become', () => {
     expect(reasons(h, from)).to.include('PORTAL_ACCOUNT_SERVICE');
     expect(h.logs.slice(from).some((l) => l['event'] === 'portal.account_refused')).to.equal(true);
     expect(lookups, 'no user or customer lookup').to.deep.equal([]);
-    expect(await refusals(h, 'PORTAL_ACCOUNT_SERVICE')).to.be.at.least(1);
+    expect(await refusalCount(h, 'PORTAL_ACCOUNT_SERVICE')).to.be.at.least(1);
   });
 
   it('refuses the service account also in another spelling of its e-mail', async () => {
@@ -78,7 +74,7 @@ describe('portal: accounts it must never become', () => {
     expect(audit['accountId']).to.equal(ian.accountId);
     expect(JSON.stringify(h.logs.slice(from))).to.not.include('ian.it@acme.test');
     expect(changes(h, calls), 'no desk, organization or customer change').to.deep.equal([]);
-    expect(await refusals(h, 'PORTAL_ACCOUNT_LICENSED')).to.be.at.least(1);
+    expect(await refusalCount(h, 'PORTAL_ACCOUNT_LICENSED')).to.be.at.least(1);
   });
 
   it('still signs a customer in (accountType customer, asked of Atlassian when the desk search omits it)', async () => {

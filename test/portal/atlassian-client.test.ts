@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
@@ -143,10 +146,13 @@ describe('portal Atlassian client', () => {
     const commentKey = newWriteKey();
     await service.comment(key, 'Alice: throttled comment', commentKey);
     emulator.faults.set(throttle(`/rest/servicedeskapi/request/${key}/attachment`));
+    // Uploads reach the client spooled to disk (portal/http/upload-spool.ts).
+    const spooled = join(mkdtempSync(join(tmpdir(), 'portal-attach-')), 'log.txt');
+    writeFileSync(spooled, 'log');
     await service.attach(
       key,
       '1',
-      { filename: 'log.txt', data: Buffer.from('log'), mimeType: 'text/plain' },
+      { filename: 'log.txt', path: spooled, mimeType: 'text/plain' },
       'Alice attached log.txt.',
       newWriteKey(),
     );

@@ -1,0 +1,114 @@
+/**
+ * Rate limits on what an anonymous visitor or one account can make the portal do: sign-in starts,
+ * ACS posts, request creation, comments and uploads, each counted per client IP and (where the
+ * account is known) per account over one window (`spec.portal.limits`). Counting is
+ * rate-limiter-flexible's: in Redis when the tenant has one, so replicas count together, with an
+ * in-process limiter as insurance while Redis is unreachable; in memory otherwise. Keys are hashes:
+ * neither client IPs nor e-mail addresses are written to the store.
+ */
+import { createHash } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Cluster, Redis } from 'ioredis';
+import {
+  type RateLimiterAbstract,
+  RateLimiterMemory,
+  RateLimiterRedis,
+  RateLimiterRes,
+} from 'rate-limiter-flexible';
+import type { PortalSpec } from '../common/config/tenant.generated.js';
+import { JsmSsoError } from '../common/errors.js';
+
+export type PortalLimits = PortalSpec['limits'];
+export type LimitedAction = 'signInStarts' | 'acsPosts' | 'requestCreations' | 'comments' | 'uploads';
+export type LimitScope = 'ip' | 'account';
+
+export class RateLimitedError extends JsmSsoError {
+  readonly retryAfterSeconds: number;
+  readonly action: LimitedAction;
+  readonly scope: LimitScope;
+  constructor(action: LimitedAction, scope: LimitScope, retryAfterSeconds: number) {
+    super(
+      'PORTAL_RATE_LIMITED',
+      `Too many attempts in a short time. Please wait ${retryAfterSeconds} seconds and try again.`,
+      { status: 429 },
+    );
+    this.name = 'RateLimitedError';
+    this.action = action;
+    this.scope = scope;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+const ACTIONS: readonly LimitedAction[] = [
+  'signInStarts',
+  'acsPosts',
+  'requestCreations',
+  'comments',
+  'uploads',
+];
+
+export class AbuseLimits {
+  readonly #limiters = new Map<string, RateLimiterAbstract>();
+
+  constructor(limits: PortalLimits, redis?: Redis | Cluster) {
+    for (const action of ACTIONS) {
+      const perAction = limits[action] as { perIp: number; perAccount?: number };
+      const scopes: [LimitScope, number | undefined][] = [
+        ['ip', perAction.perIp],
+        ['account', perAction.perAccount],
+      ];
+      for (const [scope, points] of scopes) {
+        if (points === undefined) continue;
+        const options = {
+          points,
+          duration: limits.windowSeconds,
+          keyPrefix: `portal:rate:${action}:${scope}`,
+        };
+        const memory = new RateLimiterMemory(options);
+        this.#limiters.set(
+          `${action}:${scope}`,
+          redis
+            ? new RateLimiterRedis({
+                ...options,
+                storeClient: redis,
+                rejectIfRedisNotReady: true,
+                // While Redis is away each process still counts on its own.
+                insuranceLimiter: memory,
+              })
+            : memory,
+        );
+      }
+    }
+  }
+
+  /** Counts one `action` for `who`; throws RateLimitedError once over the limit. */
+  async consume(action: LimitedAction, scope: LimitScope, who: string): Promise<void> {
+    const limiter = this.#limiters.get(`${action}:${scope}`);
+    if (!limiter) return;
+    try {
+      await limiter.consume(keyFor(who));
+    } catch (outcome) {
+      if (!(outcome instanceof RateLimiterRes)) throw outcome;
+      throw new RateLimitedError(action, scope, Math.max(1, Math.ceil(outcome.msBeforeNext / 1000)));
+    }
+  }
+
+  /**
+   * Express middleware: counts the request by client IP and, when signed in, by account, before
+   * its body is read. Refusals go to the error handler (429, Retry-After, a page).
+   */
+  limit(action: LimitedAction) {
+    return (req: Request, res: Response, next: NextFunction) => {
+      const accountId = (res.locals['session'] as { customer?: { accountId?: string } } | undefined)?.customer
+        ?.accountId;
+      this.consume(action, 'ip', req.ip ?? '')
+        .then(() => (accountId ? this.consume(action, 'account', accountId) : undefined))
+        .then(() => next(), next);
+    };
+  }
+}
+
+/** A store key that names nobody: client IPs and e-mails are hashed. */
+function keyFor(who: string): string {
+  return createHash('sha256').update(who).digest('base64url').slice(0, 32);
+}

@@ -1,0 +1,53 @@
+// Reading an upload form, shared by the raise-request form and the attachment form.
+import type { Request, Response } from 'express';
+import { JsmSsoError } from '../../common/errors.js';
+import { readMultipart } from '../http/multipart.js';
+import type { PortalServices } from '../services.js';
+import type { PortalWeb } from '../web.js';
+
+export type UploadForm = Awaited<ReturnType<typeof readMultipart>>;
+
+/** How long a customer is asked to wait when every upload slot is taken. */
+const BUSY_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * Checks the Origin, takes an upload spool slot and reads the multipart form into it. The slot and
+ * its files are released when the response ends, whatever happens in between. Answers the request
+ * itself and returns undefined when it refuses: cross-site (403), every slot taken (503 with
+ * Retry-After, PORTAL_UPLOADS_BUSY), a refused form (413/415).
+ */
+export async function readUploadForm(
+  web: PortalWeb,
+  services: Pick<PortalServices, 'uploads' | 'maxUploadBytes'>,
+  req: Request,
+  res: Response,
+  maxFiles: number,
+): Promise<UploadForm | undefined> {
+  if (!web.originOk(req, res)) {
+    req.resume();
+    return undefined;
+  }
+  const slot = services.uploads.tryAcquire();
+  if (!slot) {
+    req.resume();
+    res.setHeader('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
+    web.refuse(
+      res,
+      503,
+      'PORTAL_UPLOADS_BUSY',
+      'Please try again',
+      `Many files are being uploaded right now. Please try again in ${BUSY_RETRY_AFTER_SECONDS} seconds.`,
+    );
+    return undefined;
+  }
+  res.once('close', () => void slot.release());
+  try {
+    return await readMultipart(req, { maxFileBytes: services.maxUploadBytes, maxFiles }, slot);
+  } catch (err) {
+    if (err instanceof JsmSsoError) {
+      web.refuse(res, err.status, err.code, 'Upload refused', err.message);
+      return undefined;
+    }
+    throw err;
+  }
+}

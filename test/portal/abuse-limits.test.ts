@@ -1,0 +1,298 @@
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { FlowStoreFullError, MemoryFlowStore } from '../../common/flowstore/index.js';
+import {
+  csrfOf,
+  type Harness,
+  reasons,
+  refusalCount,
+  signIn,
+  startHarness,
+} from '../../testkit/portal-harness.js';
+
+const twoPerAccount = { perIp: 1000, perAccount: 2 };
+const TWO_PER_ACCOUNT = {
+  acsPosts: twoPerAccount,
+  requestCreations: twoPerAccount,
+  comments: twoPerAccount,
+  uploads: twoPerAccount,
+};
+
+/** Asserts a friendly 429 with Retry-After and the reason in the log. */
+async function expectLimited(h: Harness, res: Response, from: number): Promise<void> {
+  expect(res.status).to.equal(429);
+  expect(Number(res.headers.get('retry-after'))).to.be.within(1, 60);
+  expect(await res.text()).to.include('Please wait');
+  expect(reasons(h, from)).to.include('PORTAL_RATE_LIMITED');
+}
+
+describe('portal abuse limits: body limits answer 413, never 500', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  const post = (path: string, body: string) =>
+    fetch(`${h.url}${path}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: h.url },
+    });
+
+  it('answers 413 to a 600 KB body at /saml/acs', async () => {
+    const from = h.logs.length;
+    const res = await post('/saml/acs', `SAMLResponse=${'A'.repeat(600 * 1024)}`);
+    expect(res.status).to.equal(413);
+    expect(reasons(h, from)).to.deep.equal(['PORTAL_BODY_TOO_LARGE']);
+  });
+
+  it('answers 413 to a 5,000-parameter body at /saml/acs', async () => {
+    const from = h.logs.length;
+    const res = await post('/saml/acs', Array.from({ length: 5000 }, (_, i) => `p${i}=x`).join('&'));
+    expect(res.status).to.equal(413);
+    expect(reasons(h, from)).to.deep.equal(['PORTAL_BODY_TOO_MANY_PARAMETERS']);
+    expect(h.logs.some((l) => l['reason'] === 'PORTAL_INTERNAL')).to.equal(false);
+  });
+
+  it('answers 413 to an oversized comment form', async () => {
+    const alice = await signIn(h, 'alice@acme.test');
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const token = csrfOf((await alice.text(`/requests/${key}`)).body);
+    const res = await alice.post(`/requests/${key}/comment`, { _csrf: token, body: 'x'.repeat(200 * 1024) });
+    expect(res.status).to.equal(413);
+  });
+
+  it('answers 413 to a multipart form with too many fields', async () => {
+    const alice = await signIn(h, 'alice@acme.test');
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const body = new FormData();
+    for (let i = 0; i < 500; i++) body.append(`f${i}`, 'x');
+    const res = await alice.fetch(`/requests/${key}/attachment`, {
+      method: 'POST',
+      body,
+      headers: { origin: h.url },
+    });
+    expect(res.status).to.equal(413);
+  });
+});
+
+describe('portal abuse limits: rate limits (Redis, replicas count together)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      portal: {
+        limits: { windowSeconds: 60, signInStarts: { perIp: 4 }, ...TWO_PER_ACCOUNT },
+      },
+    });
+  });
+  after(() => h.close());
+
+  it('refuses sign-in starts from one IP beyond the limit, counted across two replicas', async () => {
+    const replica = await h.startReplica();
+    try {
+      const start = (base: string) => fetch(`${base}/login`, { redirect: 'manual' });
+      expect((await start(h.url)).status).to.equal(303);
+      expect((await start(replica.url)).status).to.equal(303);
+      expect((await start(h.url)).status).to.equal(303);
+      expect((await start(replica.url)).status).to.equal(303);
+      const from = h.logs.length;
+      await expectLimited(h, await start(h.url), from);
+      expect((await start(replica.url)).status).to.equal(429);
+      expect(await refusalCount(h, 'PORTAL_RATE_LIMITED')).to.be.at.least(1);
+      expect(
+        h.logs
+          .slice(from)
+          .some((l) => l['event'] === 'portal.rate_limited' && l['action'] === 'signInStarts'),
+      ).to.equal(true);
+    } finally {
+      await replica.close();
+    }
+  });
+
+  it('keeps no client IP or e-mail in the store for counting', async () => {
+    const stored = (await h.storedValues()).join('\n');
+    expect(stored).to.not.include('127.0.0.1');
+  });
+});
+
+describe('portal abuse limits: per account', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      portal: {
+        limits: TWO_PER_ACCOUNT,
+      },
+    });
+  });
+  after(() => h.close());
+
+  it('refuses a third sign-in of one account within the window (ACS posts by account)', async () => {
+    await signIn(h, 'bob@acme.test');
+    await signIn(h, 'bob@acme.test');
+    const from = h.logs.length;
+    const third = await signIn(h, 'bob@acme.test').then(
+      () => 'signed in',
+      (err: Error) => err.message,
+    );
+    expect(third).to.match(/failed: 429/);
+    expect(reasons(h, from)).to.include('PORTAL_RATE_LIMITED');
+    await signIn(h, 'alice@acme.test'); // another account is not affected
+  });
+
+  it('refuses a third comment, a third request creation and a third upload by one account', async () => {
+    const alice = await signIn(h, 'alice@acme.test');
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const token = csrfOf((await alice.text(`/requests/${key}`)).body);
+    const comment = () => alice.post(`/requests/${key}/comment`, { _csrf: token, body: 'hello' });
+    expect((await comment()).status).to.equal(303);
+    expect((await comment()).status).to.equal(303);
+    let from = h.logs.length;
+    await expectLimited(h, await comment(), from);
+
+    const upload = () => {
+      const body = new FormData();
+      body.append('_csrf', token);
+      body.append('attachment', new Blob(['notes']), 'notes.txt');
+      return alice.fetch(`/requests/${key}/attachment`, { method: 'POST', body, headers: { origin: h.url } });
+    };
+    expect((await upload()).status).to.equal(303);
+    expect((await upload()).status).to.equal(303);
+    from = h.logs.length;
+    await expectLimited(h, await upload(), from);
+
+    const create = () => {
+      const body = new FormData();
+      body.append('_csrf', token);
+      body.append('f_summary', 'Too many');
+      return alice.fetch('/desk/1/create/1', { method: 'POST', body, headers: { origin: h.url } });
+    };
+    expect((await create()).status).to.not.equal(429);
+    expect((await create()).status).to.not.equal(429);
+    from = h.logs.length;
+    await expectLimited(h, await create(), from);
+  });
+});
+
+describe('portal abuse limits: memory mode', () => {
+  it('limits in the process when there is no Redis', async () => {
+    const h = await startHarness({
+      store: new MemoryFlowStore(),
+      portal: { limits: { signInStarts: { perIp: 2 } } },
+    });
+    try {
+      const start = () => fetch(`${h.url}/login`, { redirect: 'manual' });
+      expect((await start()).status).to.equal(303);
+      expect((await start()).status).to.equal(303);
+      const from = h.logs.length;
+      await expectLimited(h, await start(), from);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('caps the memory flow store: a new flow beyond the cap is refused, existing ones stay', async () => {
+    let now = 1_000_000;
+    const store = new MemoryFlowStore({ maxEntries: 3, now: () => now });
+    try {
+      await store.put('a', '1', 60);
+      await store.put('b', '1', 60);
+      await store.put('c', '1', 600);
+      const err = await store.put('d', '1', 60).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(FlowStoreFullError);
+      expect((err as FlowStoreFullError).code).to.equal('FLOW_STORE_FULL');
+      expect(
+        await store.putIfAbsent('d', '1', 60).catch((e: unknown) => (e as FlowStoreFullError).code),
+      ).to.equal('FLOW_STORE_FULL');
+      await store.put('a', '2', 60); // replacing a key needs no room
+      expect(await store.get('c')).to.equal('1');
+      now += 61_000; // a and b expire
+      await store.put('d', '1', 60);
+      expect(await store.get('d')).to.equal('1');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('answers 503 FLOW_STORE_FULL (not 500) when sign-in starts fill the memory store', async () => {
+    const h = await startHarness({ store: new MemoryFlowStore({ maxEntries: 5 }) });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 8; i++)
+        statuses.push((await fetch(`${h.url}/login`, { redirect: 'manual' })).status);
+      expect(statuses.slice(0, 5)).to.deep.equal([303, 303, 303, 303, 303]);
+      expect(statuses.slice(5)).to.deep.equal([503, 503, 503]);
+      expect(reasons(h)).to.include('FLOW_STORE_FULL');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('portal abuse limits: uploads are spooled, bounded and limited in concurrency', () => {
+  let h: Harness;
+  before(async () => {
+    // A memory flow store: what is measured here is the upload path, and 36 MB crossing one test
+    // process must not trip the Redis command deadline of the session lookup.
+    h = await startHarness({ store: new MemoryFlowStore(), portal: { limits: { maxConcurrentUploads: 2 } } });
+  });
+  after(() => h.close());
+
+  const spooledBytes = (): number => {
+    let total = 0;
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else total += statSync(path).size;
+      }
+    };
+    walk(h.app.uploads.folder);
+    return total;
+  };
+
+  it('spools parallel 9 MB uploads to disk, refuses those beyond the concurrency limit, and cleans up', async () => {
+    const alice = await signIn(h, 'alice@acme.test');
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const token = csrfOf((await alice.text(`/requests/${key}`)).body);
+    // Atlassian takes its time with the files, so the uploads overlap for certain.
+    h.emulator.faults.set({ pathPrefix: '/rest/servicedeskapi/servicedesk/', method: 'POST', delayMs: 1500 });
+    const size = 9 * 1024 * 1024;
+    const upload = (i: number) => {
+      const body = new FormData();
+      body.append('_csrf', token);
+      body.append('attachment', new Blob([new Uint8Array(size).fill(65 + i)]), `big-${i}.txt`);
+      return alice.fetch(`/requests/${key}/attachment`, { method: 'POST', body, headers: { origin: h.url } });
+    };
+    const heapBefore = process.memoryUsage().heapUsed;
+    let peakSpooled = 0;
+    const watching = setInterval(() => {
+      peakSpooled = Math.max(peakSpooled, spooledBytes());
+    }, 50);
+    const from = h.logs.length;
+    const responses = await Promise.all([0, 1, 2, 3].map(upload));
+    clearInterval(watching);
+    h.emulator.faults.clear();
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).to.deep.equal([303, 303, 503, 503]);
+    for (const busy of responses.filter((r) => r.status === 503)) {
+      expect(busy.headers.get('retry-after')).to.equal('5');
+      expect(await busy.text()).to.include('Many files are being uploaded');
+    }
+    expect(reasons(h, from)).to.include('PORTAL_UPLOADS_BUSY');
+    expect(h.app.uploads.stats.peakActive).to.equal(2);
+    expect(peakSpooled, 'files waited on disk').to.be.at.least(size);
+    // Slots are released as each response ends, just after the browser has it.
+    for (let i = 0; i < 100 && (h.app.uploads.stats.active > 0 || spooledBytes() > 0); i++)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(spooledBytes(), 'nothing left behind').to.equal(0);
+    expect(h.app.uploads.stats.active).to.equal(0);
+    const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
+    expect(
+      request.attachments.filter((a) => a.filename.startsWith('big-')).map((a) => a.content.length),
+    ).to.deep.equal([size, size]);
+    // Not a strict bound (the emulator in this process keeps the files), just no gross buffering.
+    expect(process.memoryUsage().heapUsed - heapBefore).to.be.below(200 * 1024 * 1024);
+  });
+});
