@@ -3,10 +3,11 @@
  * ACS posts, request creation, comments and uploads, each counted per client IP and (where the
  * account is known) per account over one window (`spec.portal.limits`). Counting is
  * rate-limiter-flexible's: in Redis when the tenant has one, so replicas count together, with an
- * in-process limiter as insurance while Redis is unreachable; in memory otherwise. Keys are hashes:
- * neither client IPs nor e-mail addresses are written to the store.
+ * in-process limiter as insurance while Redis is unreachable; in memory otherwise. Keys are keyed
+ * hashes (HMAC with a key derived from the portal's signing key, the same in every replica): neither
+ * client IPs nor e-mail addresses are written to the store, nor anything a dictionary could reverse.
  */
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Cluster, Redis } from 'ioredis';
 import {
@@ -49,8 +50,11 @@ const ACTIONS: readonly LimitedAction[] = [
 
 export class AbuseLimits {
   readonly #limiters = new Map<string, RateLimiterAbstract>();
+  readonly #hashKey: Buffer;
 
-  constructor(limits: PortalLimits, redis?: Redis | Cluster) {
+  /** `keyMaterial`: secret material every replica shares (the portal's signing key). */
+  constructor(limits: PortalLimits, keyMaterial: string, redis?: Redis | Cluster) {
+    this.#hashKey = Buffer.from(hkdfSync('sha256', keyMaterial, 'jsm-sso-portal', 'rate-limit-keys', 32));
     for (const action of ACTIONS) {
       const perAction = limits[action] as { perIp: number; perAccount?: number };
       const scopes: [LimitScope, number | undefined][] = [
@@ -86,7 +90,7 @@ export class AbuseLimits {
     const limiter = this.#limiters.get(`${action}:${scope}`);
     if (!limiter) return;
     try {
-      await limiter.consume(keyFor(who));
+      await limiter.consume(createHmac('sha256', this.#hashKey).update(who).digest('base64url').slice(0, 32));
     } catch (outcome) {
       if (!(outcome instanceof RateLimiterRes)) throw outcome;
       throw new RateLimitedError(action, scope, Math.max(1, Math.ceil(outcome.msBeforeNext / 1000)));
@@ -106,9 +110,4 @@ export class AbuseLimits {
         .then(() => next(), next);
     };
   }
-}
-
-/** A store key that names nobody: client IPs and e-mails are hashed. */
-function keyFor(who: string): string {
-  return createHash('sha256').update(who).digest('base64url').slice(0, 32);
 }

@@ -72,6 +72,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   const uploads = await UploadSpool.create(limits.maxConcurrentUploads);
   const abuseLimits = new AbuseLimits(
     limits,
+    context.secrets.read(signingSecretName(context.tenant, 'portal'), 'tls.key'),
     context.store instanceof RedisFlowStore ? context.store.client : undefined,
   );
   const services = buildServices(context, options, telemetry, atlassianFetch, brokerFetch, {
