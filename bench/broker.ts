@@ -348,7 +348,7 @@ async function memoryFigures(
   // The broker's own view of its V8 heap (prom-client default metrics on the management port).
   const heapUsedMb = async () => {
     const text = await (await fetch(`${broker.managementUrl}/metrics`)).text();
-    return Number(/^jsm_sso_nodejs_heap_size_used_bytes (\S+)/m.exec(text)![1]) / 1024 / 1024;
+    return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)![1]) / 1024 / 1024;
   };
   try {
     const portal = portalSp(publicUrl.url, pki);

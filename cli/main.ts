@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The one executable: `jsm-sso operator|broker|portal|dev`. Each part loads lazily so that,
+// The one executable: `jsm-sso operator|broker|portal|validate|keys|version|dev`. Each part loads lazily so that,
 // e.g., the broker image path never imports the operator's Kubernetes client.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type CommandRun, runSubcommand, type Subcommand, UsageError } from '../common/args.js';
-import { ConfigError } from '../common/errors.js';
+import { ConfigError, JsmSsoError } from '../common/errors.js';
 
 const COMMANDS: Record<string, Subcommand> = {
   operator: {
@@ -18,6 +18,18 @@ const COMMANDS: Record<string, Subcommand> = {
   portal: {
     summary: "Run one tenant's customer portal",
     load: async () => (await import('../portal/cli.js')).run,
+  },
+  validate: {
+    summary: 'Check tenant YAML files against the CRD schema and CEL rules, offline',
+    load: async () => (await import('./validate.js')).run,
+  },
+  keys: {
+    summary: 'Generate the SAML signing keys a standalone broker and portal read',
+    load: async () => (await import('./keys.js')).run,
+  },
+  version: {
+    summary: 'Print the version (also --version)',
+    load: async () => (await import('./version.js')).run,
   },
 };
 
@@ -33,7 +45,10 @@ if (existsSync(devSource) || existsSync(devSource.replace(/\.js$/, '.ts'))) {
   };
 }
 
-runSubcommand('jsm-sso', COMMANDS, process.argv.slice(2)).catch((err: unknown) => {
+const argv = process.argv.slice(2);
+if (argv[0] === '--version' || argv[0] === '-V') argv[0] = 'version';
+
+runSubcommand('jsm-sso', COMMANDS, argv).catch((err: unknown) => {
   if (err instanceof UsageError) {
     console.error(`jsm-sso: ${err.message}`);
     process.exit(2);
@@ -41,6 +56,11 @@ runSubcommand('jsm-sso', COMMANDS, process.argv.slice(2)).catch((err: unknown) =
   if (err instanceof ConfigError) {
     console.error('jsm-sso: the tenant configuration is invalid:');
     for (const problem of err.problems) console.error(`  - ${problem.path}: ${problem.message}`);
+    process.exit(1);
+  }
+  // A known failure (a missing or unreadable file, a bad key): one line with its code, no stack.
+  if (err instanceof JsmSsoError) {
+    console.error(`jsm-sso: ${err.message} [${err.code}]`);
     process.exit(1);
   }
   console.error(`jsm-sso: ${(err as Error).stack ?? String(err)}`);

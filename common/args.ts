@@ -20,10 +20,13 @@ export interface CommandSpec {
   name: string;
   summary: string;
   options: Record<string, OptionSpec>;
+  /** Positional arguments as shown in help, e.g. `FILE...`; without it none are accepted. */
+  positionals?: string;
 }
 
 export function helpText(command: CommandSpec): string {
-  const lines = [`Usage: jsm-sso ${command.name} [options]`, '', command.summary, '', 'Options:'];
+  const usage = `Usage: jsm-sso ${command.name} [options]${command.positionals ? ` ${command.positionals}` : ''}`;
+  const lines = [usage, '', command.summary, '', 'Options:'];
   const all: Record<string, OptionSpec> = {
     ...command.options,
     help: { type: 'boolean', description: 'Show this help.' },
@@ -39,23 +42,31 @@ export type ParsedOptions = Record<string, string | boolean | (string | boolean)
 
 /** Parses argv strictly: unknown flags and missing values are UsageErrors. Returns undefined for --help. */
 export function parseCommand(command: CommandSpec, argv: string[]): ParsedOptions | undefined {
+  return parseCommandLine(command, argv)?.values;
+}
+
+/** Like parseCommand, with the positional arguments of a command that declares `positionals`. */
+export function parseCommandLine(
+  command: CommandSpec,
+  argv: string[],
+): { values: ParsedOptions; positionals: string[] } | undefined {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
     help: { type: 'boolean' },
   };
   for (const [name, spec] of Object.entries(command.options)) {
     options[name] = spec.multiple ? { type: spec.type, multiple: true } : { type: spec.type };
   }
-  let values: ParsedOptions;
+  let parsed: { values: ParsedOptions; positionals: string[] };
   try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: Boolean(command.positionals) });
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0] ?? 'invalid arguments');
   }
-  if (values['help']) {
+  if (parsed.values['help']) {
     console.log(helpText(command));
     return undefined;
   }
-  return values;
+  return parsed;
 }
 
 export function requireString(values: ParsedOptions, name: string): string {

@@ -1,8 +1,20 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { buildInfo } from './build-info.js';
 
-/** One registry per process part, with Node's default process metrics under the `jsm_sso_` prefix. */
+/**
+ * One registry per process part. Node's default process metrics keep their standard names
+ * (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`, ...) so that stock Node.js dashboards
+ * and alerts work unchanged; jsm-sso's own metrics are prefixed `jsm_sso_`.
+ */
 export function createMetricsRegistry(): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'jsm_sso_' });
+  collectDefaultMetrics({ register: registry });
+  const { version, revision } = buildInfo();
+  new Gauge({
+    name: 'jsm_sso_build_info',
+    help: 'Always 1; the labels say which release and source revision this process runs.',
+    labelNames: ['version', 'revision'],
+    registers: [registry],
+  }).set({ version, revision }, 1);
   return registry;
 }

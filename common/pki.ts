@@ -63,3 +63,13 @@ export function serialNumberHex(random: Uint8Array): string {
 export function certificateFingerprint(certPem: string): string {
   return new NodeX509Certificate(certPem).fingerprint256;
 }
+
+/** notAfter of a PEM certificate, or undefined when there is none or it does not parse. */
+export function certificateNotAfter(certPem: string | undefined): Date | undefined {
+  if (certPem === undefined) return undefined;
+  try {
+    return new Date(new NodeX509Certificate(certPem).validTo);
+  } catch {
+    return undefined;
+  }
+}

@@ -20,6 +20,7 @@ import { exitOnSignals, type RunningServer, startServer } from './http/server.js
 import { DEFAULT_DRAIN_SECONDS, IN_FLIGHT_GRACE_SECONDS } from './http/shutdown.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
+import { registerSigningCertificateExpiry } from './signing-certificate-metrics.js';
 import {
   chooseServerTls,
   type FileServerTls,
@@ -166,6 +167,7 @@ export async function runPart(
   const managementTls = serverTlsFor(values, 'management-');
   const store = createFlowStore(tenant, secrets, logger);
   const part = await build({ tenant, tenantId: id, secrets, logger, registry, store, trustedProxyHops });
+  registerSigningCertificateExpiry(registry, { tenant, tenantId: id, part: name, secrets });
   const reloaders: { close(): void }[] = [];
   const watchTls = (server: RunningServer, source: FileServerTls | undefined) => {
     if (source)

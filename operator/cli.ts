@@ -49,13 +49,13 @@ const OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     value: 'K=V,..',
     description:
-      'Labels of the namespace allowed to reach the public ports (default kubernetes.io/metadata.name=ingress-nginx).',
+      'Labels of the namespaces allowed to reach the public ports; empty (the default): every namespace, so any ingress controller works.',
   },
   'metrics-namespace-selector': {
     type: 'string',
     value: 'K=V,..',
     description:
-      'Labels of the namespace allowed to reach the management ports (default kubernetes.io/metadata.name=monitoring).',
+      'Labels of the namespaces allowed to reach the management ports (default kubernetes.io/metadata.name=monitoring; empty: every namespace).',
   },
   'tenant-pod-defaults': {
     type: 'string',
@@ -221,11 +221,7 @@ function parseConfig(values: ParsedOptions): OperatorConfig {
     settings: {
       image,
       ...(pullPolicy ? { imagePullPolicy: pullPolicy as OperatorSettings['imagePullPolicy'] } : {}),
-      ingressNamespaceLabels: parseLabels(
-        values,
-        'ingress-namespace-selector',
-        'kubernetes.io/metadata.name=ingress-nginx',
-      ),
+      ingressNamespaceLabels: parseLabels(values, 'ingress-namespace-selector', ''),
       metricsNamespaceLabels: parseLabels(
         values,
         'metrics-namespace-selector',
@@ -267,9 +263,12 @@ function positiveInt(values: ParsedOptions, name: string, fallback: number): num
 }
 
 /** `k=v,k2=v2` into matchLabels. */
+/** `key=value[,key=value]`; an empty value (given or by default) selects every namespace. */
 export function parseLabels(values: ParsedOptions, name: string, fallback: string): Record<string, string> {
-  const raw = stringFlag(values, name) ?? fallback;
+  const given = values[name];
+  const raw = typeof given === 'string' ? given : fallback;
   const labels: Record<string, string> = {};
+  if (raw.trim() === '') return labels;
   for (const pair of raw.split(',')) {
     const [key, value, ...rest] = pair.split('=');
     if (!key || value === undefined || rest.length > 0)

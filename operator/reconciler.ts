@@ -1,5 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { checkTenant, type JsmSsoTenant } from '../common/config/load.js';
+import { signingCertificateCommonName } from '../common/config/signing-secrets.js';
 import type { TenantStatus } from '../common/config/tenant.generated.js';
 import { ConfigError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
@@ -22,6 +23,7 @@ import {
 import { desiredObjects } from './resources/index.js';
 import { allSecretKeys, signingSecretName } from './resources/secret-refs.js';
 import { desiredSigningSecret } from './resources/signing-secret.js';
+import { signingCertificateCondition } from './signing-certificate-condition.js';
 import {
   type ApplyFailure,
   appliedCondition,
@@ -100,6 +102,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   let configValid: ConditionInput = validation.condition;
   let fingerprint = previous?.signingCertificateFingerprint;
   let failure: ApplyFailure | undefined;
+  let signingSecrets: Record<string, SecretFacts> = {};
   if (validation.tenant) {
     // Whatever fails from here on (a Secret the API server refuses, a lost connection, a bug)
     // ends in the Applied condition and a Warning Event, never in a silent retry loop.
@@ -107,6 +110,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
       const converged = await converge(deps, validation.tenant, outcome);
       configValid = converged.configValid ?? configValid;
       fingerprint = converged.fingerprint ?? fingerprint;
+      signingSecrets = converged.secrets;
       failure = converged.failure;
     } catch (error) {
       failure = unexpectedFailure(error);
@@ -117,6 +121,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   const hint = `see \`kubectl -n ${namespace} describe deployment\` and the pods' logs`;
   const deployment = (part: 'broker' | 'portal') =>
     deps.cache.get(KINDS.deployment, namespace, childName(live, part)) as V1Deployment | undefined;
+  const now = (deps.now ?? (() => new Date()))();
   const status = computeStatus(
     previous,
     {
@@ -125,6 +130,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
       applied: appliedCondition(outcome.configValid, failure),
       broker: deploymentCondition('Broker', deployment('broker'), hint),
       portal: deploymentCondition('Portal', deployment('portal'), hint),
+      signingCertificate: signingCertificateCondition(validation.tenant, signingSecrets, now),
       portalUrl: live.spec?.portal?.url,
       brokerUrl: live.spec?.broker?.url,
       identityProviderCount: Array.isArray(live.spec?.identityProviders)
@@ -132,7 +138,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
         : undefined,
       signingCertificateFingerprint: fingerprint,
     },
-    (deps.now ?? (() => new Date()))(),
+    now,
   );
   if (!sameStatus(previous, status)) {
     try {
@@ -168,10 +174,15 @@ async function converge(
   deps: ReconcilerDeps,
   tenant: JsmSsoTenant,
   outcome: ReconcileOutcome,
-): Promise<{ configValid?: ConditionInput; fingerprint?: string; failure?: ApplyFailure }> {
+): Promise<{
+  secrets: Record<string, SecretFacts>;
+  configValid?: ConditionInput;
+  fingerprint?: string;
+  failure?: ApplyFailure;
+}> {
   const secrets = await ensureSigningSecrets(deps, tenant, outcome);
   const invalid = secretsCondition(tenant, secrets);
-  if (invalid) return { configValid: invalid };
+  if (invalid) return { secrets, configValid: invalid };
   const brokerSecret = signingSecretName(tenant, 'broker');
   const brokerCert = secrets[brokerSecret]?.certificates['tls.crt'];
   let fingerprint: string | undefined;
@@ -182,6 +193,7 @@ async function converge(
       // A broken configuration leaves the running pods as they are: better the last good state
       // than pods that cannot start.
       return {
+        secrets,
         configValid: {
           status: 'False',
           reason: 'SigningCertificateInvalid',
@@ -191,7 +203,7 @@ async function converge(
     }
   }
   const failure = await applyOwned(deps, { tenant, settings: deps.settings, secrets }, outcome);
-  return { ...(fingerprint ? { fingerprint } : {}), ...(failure ? { failure } : {}) };
+  return { secrets, ...(fingerprint ? { fingerprint } : {}), ...(failure ? { failure } : {}) };
 }
 
 /** A failure nobody planned for, as a condition: the typed reason when there is one. */
@@ -238,7 +250,7 @@ async function ensureSigningSecrets(
   for (const part of PARTS) {
     const name = signingSecretName(tenant, part);
     if (secrets[name]) continue;
-    const pair = await deps.generateKeyPair(`${tenant.metadata!.name} ${part} SAML signing`);
+    const pair = await deps.generateKeyPair(signingCertificateCommonName(tenant, part));
     try {
       const created = await deps.client.create<KubeObject>(
         collectionPath(KINDS.secret, namespace),

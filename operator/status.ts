@@ -7,7 +7,13 @@ import type { FailureReason } from './errors.js';
  * conventions: a CamelCase reason, a message that says what to do, the generation they describe,
  * and a lastTransitionTime that moves only when the status value changes.
  */
-export type ConditionType = 'ConfigValid' | 'Applied' | 'BrokerAvailable' | 'PortalAvailable' | 'Ready';
+export type ConditionType =
+  | 'ConfigValid'
+  | 'Applied'
+  | 'BrokerAvailable'
+  | 'PortalAvailable'
+  | 'SigningCertificateValid'
+  | 'Ready';
 export type ConditionInput = Pick<TenantCondition, 'status' | 'reason' | 'message'>;
 
 /** The broker's SAML IdP metadata path (served by the broker). */
@@ -20,6 +26,8 @@ export interface StatusObservations {
   applied: ConditionInput;
   broker: ConditionInput;
   portal: ConditionInput;
+  /** Expiry of the signing certificates (signing-certificate-condition.ts); not part of Ready. */
+  signingCertificate?: ConditionInput;
   portalUrl?: string;
   brokerUrl?: string;
   identityProviderCount?: number;
@@ -111,6 +119,9 @@ export function computeStatus(
     ['Applied', observed.applied],
     ['BrokerAvailable', observed.broker],
     ['PortalAvailable', observed.portal],
+    ...(observed.signingCertificate
+      ? [['SigningCertificateValid', observed.signingCertificate] as [ConditionType, ConditionInput]]
+      : []),
     ['Ready', ready],
   ];
   const conditions = inputs.map(([type, input]): TenantCondition => {

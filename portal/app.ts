@@ -86,6 +86,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustedProxyHops ?? context.trustedProxyHops ?? false);
   app.set('query parser', 'simple');
+  app.use(telemetry.timePages);
   app.use(
     securityHeaders({
       brokerUrl: spec.broker.url,
@@ -199,7 +200,7 @@ function buildServices(
     siteUrl: spec.atlassian.siteUrl,
     email: serviceAccountEmail,
     apiToken: secrets.read(credentials, 'apiToken').trim(),
-    onCall: (_method, _path, status) => telemetry.atlassianCall(status),
+    onCall: (method, _path, status, seconds) => telemetry.atlassianCall(method, status, seconds),
     onRetry: (reason) => telemetry.atlassianRetry('read', reason),
     ...options.atlassian,
   });

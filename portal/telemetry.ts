@@ -1,12 +1,24 @@
-import { Counter, type Registry } from 'prom-client';
+import type { NextFunction, Request, Response } from 'express';
+import { Counter, Histogram, type Registry } from 'prom-client';
 
-/** Portal metrics: refusals by reason code and Atlassian calls by outcome. */
+/**
+ * Portal metrics: refusals by reason code, Atlassian calls by outcome and latency, and page
+ * latency by route. Labels stay bounded: the route is Express's pattern (`/requests/:key`), never
+ * the address asked for, and an Atlassian call is labelled by method only (its path holds ids).
+ */
 export interface PortalTelemetry {
   refused(reason: string): void;
-  atlassianCall(status: number | 'timeout' | 'network'): void;
+  atlassianCall(method: string, status: number | 'timeout' | 'network', seconds: number): void;
+  /** Express middleware: observes each response's time under its matched route. */
+  timePages(req: Request, res: Response, next: NextFunction): void;
   /** A call repeated: `read` by the transport, `write` under its write key (portal/write-once.ts). */
   atlassianRetry(kind: 'read' | 'write', reason: string): void;
 }
+
+/** Page times from a cached page (~1 ms) to one waiting on several slow Atlassian calls. */
+const PAGE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Atlassian answers in tens to hundreds of ms; the transport gives up at its timeout (10 s). */
+const ATLASSIAN_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export function createPortalTelemetry(registry: Registry, tenant: string): PortalTelemetry {
   const refusals = new Counter({
@@ -27,9 +39,38 @@ export function createPortalTelemetry(registry: Registry, tenant: string): Porta
     labelNames: ['tenant', 'kind', 'reason'],
     registers: [registry],
   });
+  const callDuration = new Histogram({
+    name: 'jsm_sso_portal_atlassian_call_duration_seconds',
+    help: 'Time from sending one HTTP attempt to Atlassian to its answer (or giving up), by method.',
+    labelNames: ['tenant', 'method'],
+    buckets: ATLASSIAN_BUCKETS,
+    registers: [registry],
+  });
+  const pageDuration = new Histogram({
+    name: 'jsm_sso_portal_page_duration_seconds',
+    help: 'Time the portal takes to answer one request, by method and route pattern.',
+    labelNames: ['tenant', 'method', 'route'],
+    buckets: PAGE_BUCKETS,
+    registers: [registry],
+  });
   return {
     atlassianRetry: (kind, reason) => retries.inc({ tenant, kind, reason }),
     refused: (reason) => refusals.inc({ tenant, reason }),
-    atlassianCall: (status) => calls.inc({ tenant, status: String(status) }),
+    atlassianCall: (method, status, seconds) => {
+      calls.inc({ tenant, status: String(status) });
+      callDuration.observe({ tenant, method }, seconds);
+    },
+    timePages: (req, res, next) => {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        // req.route is set once a route matched; everything else (404s, assets) is one series.
+        const route = typeof req.route?.path === 'string' ? req.route.path : 'other';
+        pageDuration.observe(
+          { tenant, method: req.method, route },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
+      });
+      next();
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { ConfigError } from '../errors.js';
+import { ConfigError, JsmSsoError } from '../errors.js';
 import { API_GROUP, API_VERSION, KIND } from './crd-schema.js';
 import type { JsmSsoTenant } from './tenant.generated.js';
 import { validateTenantDocument } from './validate.js';
@@ -10,16 +10,19 @@ export type { JsmSsoTenant } from './tenant.generated.js';
 /**
  * Reads a JsmSsoTenant YAML file (the same document a user would `kubectl apply`), validates it as
  * the API server would and returns it with defaults applied. Throws ConfigError listing every
- * problem with its field path; nothing is started on a bad file.
+ * problem with its field path, or CONFIG_FILE_UNREADABLE naming the file; nothing is started on a
+ * bad file.
  */
 export function loadTenantFile(path: string): JsmSsoTenant {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError([
-      { path: '(file)', message: `cannot read ${path}: ${(err as NodeJS.ErrnoException).code}` },
-    ]);
+    throw new JsmSsoError(
+      'CONFIG_FILE_UNREADABLE',
+      `cannot read the tenant file ${path} (${(err as NodeJS.ErrnoException).code})`,
+      { cause: err },
+    );
   }
   return parseTenant(text);
 }

@@ -26,16 +26,15 @@ export class SecretDirectory {
   }
 
   read(secretName: string, key: string): string {
+    const file = this.path(secretName, key);
     try {
-      return readFileSync(this.path(secretName, key), 'utf8');
+      return readFileSync(file, 'utf8');
     } catch (err) {
-      if (err instanceof JsmSsoError) throw err;
+      // One line that names the file: what a person starting a part by hand needs to fix it.
       throw new JsmSsoError(
         'SECRET_MISSING',
-        `secret ${secretName} has no readable key ${key} under ${this.root}`,
-        {
-          cause: err,
-        },
+        `cannot read ${file} (Secret ${secretName}, key ${key}: ${(err as NodeJS.ErrnoException).code})`,
+        { cause: err },
       );
     }
   }

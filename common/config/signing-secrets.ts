@@ -13,3 +13,8 @@ export function signingSecretName(tenant: JsmSsoTenant, part: SigningPart): stri
     part === 'broker' ? tenant.spec.broker.signingSecretRef : tenant.spec.portal.samlSigningSecretRef;
   return ref?.name ?? `${tenant.metadata?.name ?? 'tenant'}-${part}-signing`;
 }
+
+/** Subject CN of a generated signing certificate: the same whether the operator or `jsm-sso keys` made it. */
+export function signingCertificateCommonName(tenant: JsmSsoTenant, part: SigningPart): string {
+  return `${tenant.metadata?.name ?? 'tenant'} ${part} SAML signing`;
+}

@@ -794,7 +794,7 @@ export interface TenantStatus {
    */
   observedGeneration?: number;
   /**
-   * ConfigValid, Applied, BrokerAvailable, PortalAvailable and Ready.
+   * ConfigValid, Applied, BrokerAvailable, PortalAvailable, SigningCertificateValid and Ready.
    *
    * @maxItems 16
    */

@@ -17,8 +17,8 @@ export interface TransportOptions {
   baseDelayMs?: number;
   /** Called before each repeated attempt, with the reason (metrics). */
   onRetry?: (reason: string) => void;
-  /** Called once per HTTP attempt (metrics, bench). */
-  onCall?: (method: string, path: string, status: number | 'timeout' | 'network') => void;
+  /** Called once per HTTP attempt (metrics, bench), with the seconds until the answer's headers. */
+  onCall?: (method: string, path: string, status: number | 'timeout' | 'network', seconds: number) => void;
   /** The fetch to use: common/tls createTlsFetch in the portal (verified TLS, tenant CA bundle). */
   fetch?: typeof globalThis.fetch;
   /** Sees each completed JSON exchange (tests check them against Atlassian's spec). */
@@ -115,6 +115,8 @@ export class AtlassianTransport {
         body = options.body;
       }
       let response: Response;
+      const started = process.hrtime.bigint();
+      const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
       try {
         response = await (o.fetch ?? globalThis.fetch)(this.url(path, options.query), {
           method,
@@ -125,7 +127,7 @@ export class AtlassianTransport {
         });
       } catch (err) {
         const timedOut = (err as Error).name === 'TimeoutError';
-        o.onCall?.(method, path, timedOut ? 'timeout' : 'network');
+        o.onCall?.(method, path, timedOut ? 'timeout' : 'network', elapsed());
         if (idempotent && attempt < o.maxRetries) {
           await o.sleep(retryDelayMs(attempt, null, o));
           o.onRetry?.(timedOut ? 'timeout' : 'network');
@@ -133,7 +135,7 @@ export class AtlassianTransport {
         }
         throw new AtlassianError(timedOut ? 'ATLASSIAN_TIMEOUT' : 'ATLASSIAN_UNREACHABLE', 0, { cause: err });
       }
-      o.onCall?.(method, path, response.status);
+      o.onCall?.(method, path, response.status, elapsed());
       const throttled = response.status === 429 || response.status === 503;
       if (throttled && idempotent && attempt < o.maxRetries) {
         await response.body?.cancel();

@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
+import { tenantId } from '../../common/config/load.js';
+import { certificateNotAfter } from '../../common/pki.js';
 import {
   createPki,
   listenPlaceholder,
@@ -45,6 +47,13 @@ describe('jsm-sso broker and jsm-sso dev idp (command line)', () => {
     try {
       const urls = await listening(child, ['broker', 'management']);
       expect((await fetch(`${urls['management']}/readyz`)).status).to.equal(200);
+      // Its own signing certificate's notAfter, and standard process metric names.
+      const metrics = await (await fetch(`${urls['management']}/metrics`)).text();
+      const notAfter = certificateNotAfter(pki.brokerCert)!.getTime() / 1000;
+      expect(metrics).to.include(
+        `jsm_sso_signing_certificate_expiry_timestamp_seconds{tenant="${tenantId(tenant)}",part="broker",slot="current"} ${notAfter}`,
+      );
+      expect(metrics).to.match(/^process_cpu_seconds_total /m);
       const metadata = await fetch(`${urls['broker']}/saml/metadata`);
       expect(await metadata.text()).to.contain(`entityID="${url}/saml/metadata"`);
       // A real signed AuthnRequest is accepted by the process (it then needs the IdP: 502 here).

@@ -24,7 +24,10 @@ describe('management server', () => {
       expect((await fetch(`${server.url}/healthz`)).status).to.equal(200);
       expect((await fetch(`${server.url}/readyz`)).status).to.equal(200);
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
-      expect(metrics).to.include('jsm_sso_process_resident_memory_bytes');
+      expect(metrics).to.match(/^process_resident_memory_bytes /m);
+      expect(metrics).to.match(/^nodejs_heap_size_used_bytes /m);
+      expect(metrics).to.not.include('jsm_sso_process_');
+      expect(metrics).to.match(/^jsm_sso_build_info\{version="\d+\.\d+\.\d+[^"]*",revision="[^"]+"\} 1$/m);
       healthy = false;
       const notReady = await fetch(`${server.url}/readyz`);
       expect(notReady.status).to.equal(503);

@@ -172,7 +172,7 @@ describe('reconciler against a faulty API server', function () {
   let pair: KeyPairPem;
 
   before(async () => {
-    pair = await createSelfSignedCertificate({ commonName: 'faults', days: 1 });
+    pair = await createSelfSignedCertificate({ commonName: 'faults', days: 365 });
   });
 
   beforeEach(async () => {

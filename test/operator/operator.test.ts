@@ -139,6 +139,14 @@ describe('operator against a real API server', function () {
       undefined,
     );
     expect(t.status?.signingCertificateFingerprint).to.match(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    // The generated certificates are far from expiry; the condition says until when.
+    expect(condition(t, 'SigningCertificateValid')).to.include({
+      status: 'True',
+      reason: 'CertificatesValid',
+    });
+    expect(condition(t, 'SigningCertificateValid')?.message).to.match(
+      /broker certificate valid until 20\d\d-/,
+    );
     // The broker's IdP metadata, served at /saml/metadata (broker/app.ts).
     expect(t.status?.brokerMetadataUrl).to.equal('https://sso.acme.example/saml/metadata');
     expect(condition(t, 'BrokerAvailable')?.status).to.not.equal('True'); // no kubelet here: pods never run

@@ -1,0 +1,85 @@
+{{/*
+The alert rules, as the `groups` of a Prometheus rule file. test/monitoring/alerts.test.ts renders
+them and runs `promtool test rules` with test/monitoring/alerts.promtest.yaml; docs/monitoring.md
+explains each alert and what to do.
+*/}}
+{{- define "jsm-sso.alertRules" -}}
+{{- $r := .Values.metrics.prometheusRule -}}
+groups:
+  - name: jsm-sso.operator
+    rules:
+      - alert: JsmSsoTenantNotReady
+        # Summed over the condition's non-True statuses per operator pod, then the largest pod's
+        # count: only the leader reconciles, and a standby may report nothing.
+        expr: |
+          max by (namespace) (
+            sum by (namespace, pod) (jsm_sso_operator_tenants{type="Ready", status!="True"})
+          ) > 0
+        for: 15m
+        labels:
+          severity: warning
+        annotations:
+          summary: "{{ "{{" }} $value {{ "}}" }} JsmSsoTenant(s) not Ready for 15 minutes"
+          description: "Run `kubectl get jsmssotenants -A`; the Ready condition's reason and the ConfigValid, Applied, BrokerAvailable and PortalAvailable conditions say what to fix."
+      - alert: JsmSsoReconcileErrors
+        expr: |
+          sum by (namespace, reason) (rate(jsm_sso_operator_reconcile_errors_total[5m])) > 0
+        for: 15m
+        labels:
+          severity: warning
+        annotations:
+          summary: "jsm-sso operator reconciles keep failing ({{ "{{" }} $labels.reason {{ "}}" }})"
+          description: "Reconciles have failed with reason {{ "{{" }} $labels.reason {{ "}}" }} for 15 minutes; see the operator's log lines with that reason and the tenants' Applied condition."
+  - name: jsm-sso.tenants
+    rules:
+      - alert: JsmSsoSignInsRefused
+        expr: |
+          (
+            sum by (tenant) (rate(jsm_sso_broker_logins_total{result="refused"}[15m]))
+            /
+            sum by (tenant) (rate(jsm_sso_broker_logins_total[15m]))
+          ) > {{ $r.refusedSignInRatio }}
+          and
+          sum by (tenant) (increase(jsm_sso_broker_logins_total[15m])) >= 10
+        for: 5m
+        labels:
+          severity: warning
+        annotations:
+          summary: "{{ "{{" }} $value | humanizePercentage {{ "}}" }} of sign-ins for {{ "{{" }} $labels.tenant {{ "}}" }} are refused"
+          description: "More than {{ mulf $r.refusedSignInRatio 100 }}% of brokered sign-ins were refused over 15 minutes. jsm_sso_broker_refusals_total by reason and the broker's broker.refusal log lines name the check that refuses (an IdP certificate or issuer change, a clock skew, an attack)."
+      - alert: JsmSsoAtlassianErrors
+        expr: |
+          (
+            sum by (tenant) (rate(jsm_sso_portal_atlassian_calls_total{status=~"429|5..|timeout|network"}[10m]))
+            /
+            sum by (tenant) (rate(jsm_sso_portal_atlassian_calls_total[10m]))
+          ) > {{ $r.atlassianErrorRatio }}
+          and
+          sum by (tenant) (increase(jsm_sso_portal_atlassian_calls_total[10m])) >= 20
+        for: 10m
+        labels:
+          severity: warning
+        annotations:
+          summary: "{{ "{{" }} $value | humanizePercentage {{ "}}" }} of Atlassian calls for {{ "{{" }} $labels.tenant {{ "}}" }} fail (429/5xx/timeout)"
+          description: "Atlassian answers 429 (rate limited) or 5xx, or does not answer, for more than {{ mulf $r.atlassianErrorRatio 100 }}% of the portal's calls. Check https://status.atlassian.com and the service account's API token; portal pages show a friendly error meanwhile."
+      - alert: JsmSsoSigningCertificateExpiring
+        expr: |
+          min by (tenant, part) (jsm_sso_signing_certificate_expiry_timestamp_seconds{slot="current"}) - time()
+            < {{ $r.certificateExpiryWarningDays }} * 86400
+        for: 1h
+        labels:
+          severity: warning
+        annotations:
+          summary: "The {{ "{{" }} $labels.part {{ "}}" }} SAML signing certificate of {{ "{{" }} $labels.tenant {{ "}}" }} expires in {{ "{{" }} $value | humanizeDuration {{ "}}" }}"
+          description: "Rotate it before it expires: docs/production.md, signing-key rotation runbook."
+      - alert: JsmSsoSigningCertificateExpiring
+        expr: |
+          min by (tenant, part) (jsm_sso_signing_certificate_expiry_timestamp_seconds{slot="current"}) - time()
+            < {{ $r.certificateExpiryCriticalDays }} * 86400
+        for: 1h
+        labels:
+          severity: critical
+        annotations:
+          summary: "The {{ "{{" }} $labels.part {{ "}}" }} SAML signing certificate of {{ "{{" }} $labels.tenant {{ "}}" }} expires in {{ "{{" }} $value | humanizeDuration {{ "}}" }}"
+          description: "Sign-ins stop being accepted by peers that check certificate validity once it expires. Rotate it now: docs/production.md, signing-key rotation runbook."
+{{- end -}}

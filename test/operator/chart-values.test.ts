@@ -1,0 +1,214 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { parse, parseAllDocuments } from 'yaml';
+import { checkTenant } from '../../common/config/load.js';
+import { packageRoot } from '../../common/paths.js';
+import type { KubeObject } from '../../operator/kube/client.js';
+import { labels, MANAGEMENT_PORT, selectorLabels } from '../../operator/resources/common.js';
+import { desiredDeployment } from '../../operator/resources/deployment.js';
+import { envtest } from '../../testkit/envtest.js';
+import { tenantObject } from '../../testkit/tenants.js';
+import { helmPath } from '../../testkit/tools.js';
+
+const CHART = join(packageRoot(), 'charts/jsm-sso');
+
+type Schema = {
+  type?: string;
+  description?: string;
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  additionalProperties?: boolean | Schema;
+};
+
+/** Paths of schema properties without a description. */
+function undescribed(schema: Schema, path = ''): string[] {
+  const missing: string[] = [];
+  for (const [name, child] of Object.entries(schema.properties ?? {})) {
+    const here = path ? `${path}.${name}` : name;
+    if (!child.description) missing.push(here);
+    missing.push(...undescribed(child, here));
+    if (child.items) missing.push(...undescribed(child.items, `${here}[]`));
+  }
+  return missing;
+}
+
+/** Every leaf path of a values document (objects descended, arrays and scalars are leaves). */
+function leafPaths(value: unknown, path = ''): string[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [path];
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) return [path];
+  return entries.flatMap(([k, v]) => leafPaths(v, path ? `${path}.${k}` : k));
+}
+
+describe('Helm chart values and templates', function () {
+  this.timeout(60_000);
+  const helm = (...args: string[]) =>
+    execFileSync(helmPath(), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const render = (...set: string[]): KubeObject[] =>
+    parseAllDocuments(
+      helm('template', 'rel', CHART, '--namespace', 'ops', ...set.flatMap((s) => ['--set', s])),
+    )
+      .map((d) => d.toJS() as KubeObject | null)
+      .filter((d): d is KubeObject => d !== null);
+  const operatorDeployment = (objects: KubeObject[]) =>
+    objects.find((o) => o.kind === 'Deployment') as KubeObject & {
+      spec: {
+        template: {
+          metadata: { labels: Record<string, string> };
+          spec: Record<string, unknown> & { containers: { args: string[]; env: { name: string }[] }[] };
+        };
+      };
+    };
+
+  it('describes every field of values.schema.json, and every default in values.yaml is in the schema', () => {
+    const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as Schema;
+    expect(undescribed(schema)).to.deep.equal([]);
+    const values = parse(readFileSync(join(CHART, 'values.yaml'), 'utf8')) as unknown;
+    for (const leaf of leafPaths(values)) {
+      let node: Schema | undefined = schema;
+      for (const part of leaf.split('.')) {
+        // A free-form object (resources, affinity) takes any key below it.
+        if (node && !node.properties && node.additionalProperties === undefined) break;
+        const additional: Schema['additionalProperties'] = node?.additionalProperties;
+        node = node?.properties?.[part] ?? (typeof additional === 'object' ? additional : undefined);
+      }
+      expect(node, `values.yaml ${leaf} has no schema`).to.not.equal(undefined);
+    }
+  });
+
+  it('accepts the usual overrides and wires each into the operator Deployment', () => {
+    const objects = render(
+      'nameOverride=sso',
+      'fullnameOverride=corp-sso',
+      'commonLabels.team=identity',
+      'podLabels.cost-centre=c42',
+      'podAnnotations.example\\.com/scrape=no',
+      'priorityClassName=platform-critical',
+      'topologySpreadConstraints[0].maxSkew=1',
+      'topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone',
+      'topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway',
+      'extraEnv[0].name=HTTPS_PROXY',
+      'extraEnv[0].value=http://proxy.corp:3128',
+    );
+    const deployment = operatorDeployment(objects);
+    expect(deployment.metadata.name).to.equal('corp-sso');
+    expect(deployment.metadata.labels).to.include({ 'app.kubernetes.io/name': 'sso', team: 'identity' });
+    const pod = deployment.spec.template;
+    expect(pod.metadata.labels).to.include({ 'cost-centre': 'c42', team: 'identity' });
+    expect(pod.spec['priorityClassName']).to.equal('platform-critical');
+    expect(pod.spec['topologySpreadConstraints']).to.deep.equal([
+      {
+        labelSelector: {
+          matchLabels: {
+            'app.kubernetes.io/name': 'sso',
+            'app.kubernetes.io/instance': 'rel',
+            'app.kubernetes.io/component': 'operator',
+          },
+        },
+        maxSkew: 1,
+        topologyKey: 'topology.kubernetes.io/zone',
+        whenUnsatisfiable: 'ScheduleAnyway',
+      },
+    ]);
+    expect(pod.spec.containers[0]!.env).to.deep.include({
+      name: 'HTTPS_PROXY',
+      value: 'http://proxy.corp:3128',
+    });
+    for (const o of objects) expect(o.metadata.labels, `${o.kind} labels`).to.include({ team: 'identity' });
+    helm('lint', '--strict', CHART, '--set', 'nameOverride=sso', '--set', 'podLabels.a=b');
+  });
+
+  it('still refuses a misspelt value', () => {
+    expect(() => helm('template', 'x', CHART, '--set', 'podLabel.a=b')).to.throw(
+      /additional properties|podLabel/i,
+    );
+    expect(() =>
+      helm('template', 'x', CHART, '--set', 'networkPolicy.ingressNamespaceSelector=nginx'),
+    ).to.throw(/ingressNamespaceSelector/);
+  });
+
+  it('admits every namespace to the tenants’ public ports by default, and the one named when set', () => {
+    const args = (...set: string[]) =>
+      operatorDeployment(render(...set)).spec.template.spec.containers[0]!.args;
+    expect(args()).to.include('--ingress-namespace-selector=');
+    expect(args('networkPolicy.ingressNamespaceSelector=kubernetes.io/metadata.name=gateways')).to.include(
+      '--ingress-namespace-selector=kubernetes.io/metadata.name=gateways',
+    );
+  });
+
+  it('scrapes tenant pods by the labels and port the operator gives them', () => {
+    const monitor = render('metrics.tenantPodMonitor.enabled=true', 'watchNamespaces[0]=acme').find(
+      (o) => o.kind === 'PodMonitor',
+    ) as KubeObject & {
+      spec: {
+        namespaceSelector: { matchNames: string[] };
+        selector: {
+          matchLabels: Record<string, string>;
+          matchExpressions: { key: string; values: string[] }[];
+        };
+        podMetricsEndpoints: { port: string; path: string }[];
+      };
+    };
+    expect(monitor.spec.namespaceSelector).to.deep.equal({ matchNames: ['acme'] });
+    const tenant = checkTenant(tenantObject('acme', 'acme'));
+    for (const part of ['broker', 'portal'] as const) {
+      const podLabels = labels(tenant, part);
+      expect(podLabels).to.include(monitor.spec.selector.matchLabels);
+      const [expression] = monitor.spec.selector.matchExpressions;
+      expect(expression!.values).to.include(podLabels[expression!.key]);
+      const settings = { image: 'img:1', ingressNamespaceLabels: {}, metricsNamespaceLabels: {} };
+      const container = desiredDeployment({ tenant, settings, secrets: {} }, part).spec!.template.spec!
+        .containers[0]!;
+      const port = container.ports!.find((p) => p.name === monitor.spec.podMetricsEndpoints[0]!.port);
+      expect(port?.containerPort).to.equal(MANAGEMENT_PORT);
+    }
+    // The operator's own pods are not tenant pods.
+    const operatorPod = operatorDeployment(render()).spec.template.metadata.labels;
+    expect(
+      Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => operatorPod[k] === v),
+    ).to.equal(false);
+    expect(selectorLabels(tenant, 'broker')['app.kubernetes.io/name']).to.equal('jsm-sso');
+    expect(
+      render('metrics.tenantPodMonitor.enabled=true').find((o) => o.kind === 'PodMonitor')!['spec'],
+    ).to.deep.include({
+      namespaceSelector: { any: true },
+    });
+  });
+
+  it('ships the Grafana dashboard in a ConfigMap for the sidecar when asked', () => {
+    expect(render().map((o) => o.kind)).to.not.include('ConfigMap');
+    const configMap = render('metrics.grafanaDashboard.enabled=true').find((o) => o.kind === 'ConfigMap')!;
+    expect(configMap.metadata.labels).to.include({ grafana_dashboard: '1' });
+    const dashboard = JSON.parse((configMap['data'] as Record<string, string>)['jsm-sso.json']!) as {
+      uid: string;
+    };
+    expect(dashboard.uid).to.equal('jsm-sso');
+  });
+
+  it('has no icon it cannot show, and NOTES that apply the example shipped in the chart, not a URL', async () => {
+    const chart = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
+    expect(chart['icon']).to.equal(undefined);
+    const env = await envtest();
+    // NOTES render only on install; a release of its own, without the CRD other tests installed.
+    const notes = helm(
+      'install',
+      `notes-${process.pid}`,
+      CHART,
+      '--dry-run=client',
+      '--namespace',
+      'ops',
+      '--set',
+      'crds.enabled=false',
+      '--kubeconfig',
+      env.kubeconfigPath,
+    );
+    const body = notes.slice(notes.indexOf('NOTES:'));
+    expect(body).to.not.match(/https?:\/\/raw\.githubusercontent/);
+    expect(body).to.include('may read every Secret in the cluster');
+    const heredoc = /<<'YAML'\n([\s\S]*?)\n\s*YAML\n/.exec(body)?.[1];
+    expect(heredoc, 'the tenant heredoc').to.be.a('string');
+    expect(parse(heredoc!)).to.deep.equal(parse(readFileSync(join(CHART, 'examples/tenant.yaml'), 'utf8')));
+  });
+});
