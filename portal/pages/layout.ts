@@ -17,10 +17,12 @@ a{color:var(--primary)}a:focus,button:focus,input:focus,select:focus,textarea:fo
 .skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:#fff;padding:8px;z-index:9}
 header.banner{background:var(--primary);color:#fff}header.banner .bar{max-width:1040px;margin:0 auto;display:flex;gap:16px;align-items:center;padding:12px 16px;flex-wrap:wrap}
 header.banner a{color:#fff;text-decoration:none;font-weight:600}header.banner img{height:32px}header.banner nav{margin-left:auto;display:flex;gap:16px;flex-wrap:wrap}
-.hero{background:var(--primary);color:#fff;padding:24px 16px 40px}.hero>div{max-width:1040px;margin:0 auto}
+.hero{background:var(--primary);color:#fff;padding:24px 16px 40px}.hero>div{max-width:1040px;margin:0 auto;padding:0 16px}
+.hero form{display:flex;flex-wrap:wrap;gap:8px;align-items:center}.hero label{flex-basis:100%}.hero input[type=search]{flex:1 1 240px;margin:0}
+.hero button{background:#fff;color:var(--primary);border:2px solid #fff}
 main{max-width:1040px;margin:0 auto;padding:24px 16px}
 .card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:16px;margin-bottom:16px}
-.grid{display:grid;gap:16px;grid-template-columns:repeat(auto-fill,minmax(240px,1fr))}
+.grid{display:grid;gap:16px;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));list-style:none;padding:0}
 .muted{color:var(--muted)}.error{color:var(--danger)}.notice{border-left:4px solid var(--ok);padding:8px 12px;background:#e3fcef}
 .alert{border-left:4px solid var(--danger);padding:8px 12px;background:#ffebe6}
 label{display:block;font-weight:600;margin:12px 0 4px}.field-help{font-size:13px;color:var(--muted)}

@@ -199,6 +199,18 @@ describe('portal end to end in Chromium', function () {
     await page.setViewportSize({ width: 1280, height: 900 });
 
     await page.goto(`${portalUrl}/`);
+    // The hero's search button stands out from the hero behind it.
+    const [hero, button] = await page.evaluate(() =>
+      ['.hero', '.hero button'].map((sel) => getComputedStyle(document.querySelector(sel)!).backgroundColor),
+    );
+    expect(button).to.not.equal(hero);
+    // ... and lines up with the header above it.
+    const lefts = await page.evaluate(() =>
+      ['header.banner .bar > a', '.hero h1', 'main h2'].map(
+        (sel) => document.querySelector(sel)!.getBoundingClientRect().left,
+      ),
+    );
+    expect(new Set(lefts).size, `left edges ${lefts.join(', ')}`).to.equal(1);
     await shot('help-center');
     // A knowledge base result opens the article, its content cleaned by the portal.
     await page.fill('#kb-q', 'VPN');
@@ -210,6 +222,10 @@ describe('portal end to end in Chromium', function () {
     await shot('kb-article');
     await page.goto(`${portalUrl}/`);
     await page.click('text=IT Help');
+    // Request types are cards without list bullets.
+    expect(
+      await page.evaluate(() => getComputedStyle(document.querySelector('ul.grid')!).listStyleType),
+    ).to.equal('none');
     await shot('service-desk');
     await page.click('text=Get IT help');
     await page.fill('#fld-summary', 'Docking station does not charge');
