@@ -81,6 +81,8 @@ export async function createBrokerApp(
   const markers = new OneTimeMarkers(store, settings.flowTtlSeconds);
   const telemetry = createBrokerTelemetry(context.registry, logger, context.tenantId);
   const idps = tenant.spec.identityProviders;
+  /** Where a person who hit a refusal starts again (linked from every message page). */
+  const helpCenterUrl = tenant.spec.portal.url;
   const steps = afterAuthenticationSteps(idps, (problem) => telemetry.mappingProblem(problem));
   const { backends, outbound } = createBackends(
     idps,
@@ -373,7 +375,7 @@ export async function createBrokerApp(
     serve: async (res, answer) => {
       if (answer.kind === 'redirect') return redirect(res, answer.location);
       if (answer.kind === 'metadata') return sendXml(res, answer.xml);
-      sendMessagePage(res, 200, answer.title, answer.message);
+      sendMessagePage(res, 200, { title: answer.title, message: answer.message, helpCenterUrl });
     },
   });
   const frontend: Record<string, Candidate[]> = {
@@ -446,7 +448,13 @@ export async function createBrokerApp(
   function fail(res: ServerResponse, err: unknown): void {
     if (err instanceof JsmSsoError && err.status < 500) {
       telemetry.refusal(err.code, err.status);
-      if (!res.headersSent) sendMessagePage(res, err.status, 'Sign-in refused', err.message, err.code);
+      if (!res.headersSent)
+        sendMessagePage(res, err.status, {
+          title: 'Sign-in refused',
+          message: err.message,
+          helpCenterUrl,
+          reason: err.code,
+        });
       return;
     }
     const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
@@ -455,13 +463,12 @@ export async function createBrokerApp(
     if (reason === 'BROKER_INTERNAL')
       logger.error({ event: 'broker.internal_error', errorType: (err as Error)?.name }, 'internal error');
     if (!res.headersSent) {
-      sendMessagePage(
-        res,
-        status,
-        'Sign-in is temporarily unavailable',
-        'Please try again in a few moments.',
+      sendMessagePage(res, status, {
+        title: 'Sign-in is temporarily unavailable',
+        message: 'Please try again in a few moments.',
+        helpCenterUrl,
         reason,
-      );
+      });
     }
   }
 

@@ -9,19 +9,28 @@ function layout(nonce: string, title: string, body: string): string {
 <body>${body}</body></html>`;
 }
 
+/**
+ * A message, and the way back: every page the broker shows links to the tenant's help center
+ * (`helpCenterUrl`, the portal), where signing in starts again. No page is a dead end.
+ */
 export function sendMessagePage(
   res: ServerResponse,
   status: number,
-  title: string,
-  message: string,
-  reason?: string,
+  page: { title: string; message: string; helpCenterUrl: string; reason?: string },
 ): void {
   const nonce = cspNonce();
-  const detail = reason ? `<p><small>Reference: <code>${escapeHtml(reason)}</code></small></p>` : '';
+  const detail = page.reason
+    ? `<p><small>Reference: <code>${escapeHtml(page.reason)}</code></small></p>`
+    : '';
+  const back = `<p><a href="${escapeHtml(page.helpCenterUrl)}/">Back to the help center</a></p>`;
   sendHtmlPage(
     res,
     status,
-    layout(nonce, title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${detail}`),
+    layout(
+      nonce,
+      page.title,
+      `<h1>${escapeHtml(page.title)}</h1><p>${escapeHtml(page.message)}</p>${back}${detail}`,
+    ),
     { nonce },
   );
 }

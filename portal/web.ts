@@ -31,6 +31,13 @@ export interface PortalWeb {
   originOk(req: Request, res: Response): boolean;
 }
 
+/** The page that shows the form posted to `path`: a request's actions live on the request's page. */
+function formPageOf(path: string): string {
+  const request = /^\/requests\/([^/]+)\//.exec(path);
+  if (request) return safeReturnPath(`/requests/${request[1]}`);
+  return /^\/desk\/[^/]+\/create\/[^/]+$/.test(path) ? safeReturnPath(path) : '/';
+}
+
 export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTelemetry): PortalWeb {
   const portalOrigin = new URL(spec.portal.url).origin;
   const pageContext = (res: Response): PageContext => {
@@ -79,12 +86,18 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
         res.redirect(303, `/login?return=${encodeURIComponent(safeReturnPath(req.originalUrl))}`);
         return;
       }
-      refuse(
+      // A form sent after the session ended: sign in again and come back to that form, where the
+      // browser kept what was typed (pages/drafts.ts).
+      noteRefusal(401, 'PORTAL_SESSION_MISSING', 'Signed out');
+      send(
         res,
+        messagePage(
+          pageContext(res),
+          'Signed out',
+          'Your session ended before your form was sent, so nothing was saved. Sign in again: you will come back to the form with what you wrote.',
+          { signIn: true, returnTo: formPageOf(req.path) },
+        ),
         401,
-        'PORTAL_SESSION_MISSING',
-        'Signed out',
-        'Your session has ended. Please sign in again.',
       );
     },
     csrf(req, res, next) {

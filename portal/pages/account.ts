@@ -37,12 +37,13 @@ export function messagePage(
   ctx: PageContext,
   title: string,
   message: string,
-  options: { signIn?: boolean } = {},
+  /** `signIn`: offer to sign in, coming back to `returnTo` (a same-origin path) afterwards. */
+  options: { signIn?: boolean; returnTo?: string } = {},
 ): SafeHtml {
   return layout(
     ctx,
     title,
-    html`<h1>${title}</h1><p>${message}</p>${options.signIn ? html`<p><a class="button" href="/login">Sign in</a></p>` : html`<p><a href="/">Back to the help center</a></p>`}`,
+    html`<h1>${title}</h1><p>${message}</p>${options.signIn ? html`<p><a class="button" href="/login${options.returnTo ? `?return=${encodeURIComponent(options.returnTo)}` : ''}">Sign in</a></p>` : html`<p><a href="/">Back to the help center</a></p>`}`,
   );
 }
 

@@ -109,7 +109,7 @@ export function createPage(
     <h1>${type.name}</h1>
     ${type.helpText ? html`<p>${type.helpText}</p>` : ''}
     ${state.message || general.length > 0 ? html`<div class="alert" role="alert">${state.message ?? ''} ${general.map(([, m]) => html`<div>${m}</div>`)}${state.linkMyRequests ? html` <a href="/requests">My requests</a>` : ''}</div>` : ''}
-    <form class="card" method="post" action="/desk/${seg(desk.id)}/create/${seg(type.id)}" enctype="multipart/form-data" novalidate>
+    <form class="card" method="post" action="/desk/${seg(desk.id)}/create/${seg(type.id)}" enctype="multipart/form-data" novalidate data-draft>
       ${csrfField(state.csrf)}${writeKeyField(state.writeKey)}
       ${visible.map((f) => control(f, state.submitted, state.errors[f.fieldId]))}
       <p><button type="submit">Send</button> <a href="/desk/${seg(desk.id)}">Cancel</a></p>

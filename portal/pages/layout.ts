@@ -1,5 +1,6 @@
 import { type HtmlValue, html, SafeHtml } from '../html.js';
 import { WRITE_KEY_FIELD } from '../write-once.js';
+import { draftScript } from './drafts.js';
 
 /** What every page needs: the tenant's branding, the CSP nonce, and who is signed in. */
 export interface PageContext {
@@ -75,6 +76,7 @@ ${options.hero ?? ''}
 ${body}
 </main>
 <footer role="contentinfo">Powered by Jira Service Management</footer>
+${draftScript(ctx.nonce)}
 </body>
 </html>`;
 }

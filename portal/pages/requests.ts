@@ -146,7 +146,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
     ctx,
     `${key} ${v.summary.summary}`,
     html`<nav aria-label="Breadcrumb"><a href="/requests">Requests</a> / ${key}</nav>
-    ${v.notice ? html`<p class="notice" role="status">${v.notice}</p>` : ''}
+    ${v.notice ? html`<p class="notice" role="status" data-written>${v.notice}</p>` : ''}
     ${v.error ? html`<p class="alert" role="alert">${v.error}</p>` : ''}
     <h1>${v.summary.summary}</h1>
     <p class="muted">${key} · raised by ${v.summary.reporterName} · ${formatDate(v.summary.created)}</p>
@@ -167,7 +167,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
           (c) =>
             html`<article class="comment"><strong>${c.author?.displayName ?? ''}</strong> <span class="muted">${c.created?.friendly ?? formatDate(c.created?.iso8601)}</span><p>${withoutWriteKey(c.body ?? '')}</p></article>`,
         )}
-        <form method="post" action="${action('comment')}">${csrfField(v.csrf)}${writeKeyField(v.writeKeys.comment)}
+        <form method="post" action="${action('comment')}" data-draft>${csrfField(v.csrf)}${writeKeyField(v.writeKeys.comment)}
           <label for="comment-body">Add a comment</label>
           <textarea id="comment-body" name="body" required maxlength="32000">${v.commentDraft ?? ''}</textarea>
           <p><button type="submit">Comment</button></p>

@@ -12,6 +12,7 @@ import {
   listenPlaceholder,
   loginThroughBroker,
   oidcIdp,
+  PORTAL_URL,
   portalSp,
   serveBroker,
   startStack,
@@ -109,7 +110,10 @@ describe('broker: shared state in Redis', () => {
       // Replaying the IdP's callback (same state and code) on the other replica is refused.
       const replay = await browser.request(callbackUrl);
       expect(replay.status).to.equal(400);
-      expect(await replay.text()).to.contain('OIDC_STATE_REPLAYED');
+      const refusal = await replay.text();
+      expect(refusal).to.contain('OIDC_STATE_REPLAYED');
+      // No dead end: the refusal links back to the help center, where signing in starts again.
+      expect(refusal).to.contain(`<a href="${PORTAL_URL}/">Back to the help center</a>`);
       expect(brokerA.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
         'OIDC_STATE_REPLAYED',
       );

@@ -163,10 +163,8 @@ describe('portal end to end in Chromium', function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-
-  it('signs in through broker and IdP, raises a request with an attachment, finds it, comments, and sees how to answer an approval', async () => {
-    await page.goto(`${portalUrl}/requests`);
+  /** From the broker on: the IdP's login form as alice, then back to the portal at `landing`. */
+  const signInAtIdp = async (landing: string) => {
     // The broker may show its IdP choice page; with one IdP it goes straight to the IdP.
     if (page.url().includes('/saml/') && (await page.locator('button[name="idp"]').count()) > 0) {
       await page.locator('button[name="idp"]').first().click();
@@ -175,11 +173,18 @@ describe('portal end to end in Chromium', function () {
     await page.fill('input[name="email"]', 'alice@acme.test');
     await page.fill('input[name="password"]', 'demo');
     await page.click('button[type="submit"]');
-    await page.waitForURL(`${portalUrl}/requests**`).catch(async (err: Error) => {
+    await page.waitForURL(landing).catch(async (err: Error) => {
       throw new Error(
         `${err.message}\nstuck at ${page.url()}: ${(await page.textContent('body'))?.slice(0, 300)}\nconsole: ${consoleLines.join('\n')}`,
       );
     });
+  };
+
+  const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+  it('signs in through broker and IdP, raises a request with an attachment, finds it, comments, and sees how to answer an approval', async () => {
+    await page.goto(`${portalUrl}/requests`);
+    await signInAtIdp(`${portalUrl}/requests**`);
     expect(await page.textContent('h1')).to.equal('Requests');
     expect(await page.textContent('body')).to.include('Printer on 3rd floor jams every morning');
     await shot('my-requests');
@@ -288,5 +293,30 @@ describe('portal end to end in Chromium', function () {
     await page.goto(`${portalUrl}/activity`);
     expect(await page.textContent('h1')).to.equal('Customer activity');
     await shot('activity');
+  });
+
+  it('gives a comment back after the session ended mid-submit (kept in the browser tab), and sends it once', async () => {
+    const target = [...emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Printer on 3rd floor jams every morning',
+    )!;
+    const requestUrl = `${portalUrl}/requests/${target.key}`;
+    await page.goto(requestUrl);
+    const text = 'Typed while my session ran out.';
+    await page.fill('#comment-body', text);
+    // The session ends while the customer writes (its cookie is gone, as after an idle timeout).
+    await page.context().clearCookies();
+    await page.click('button:has-text("Comment")');
+    expect(await page.textContent('h1')).to.equal('Signed out');
+    expect(target.comments.some((c) => c.body.includes(text))).to.equal(false);
+    await page.click('a:has-text("Sign in")');
+    await signInAtIdp(requestUrl);
+    expect(await page.inputValue('#comment-body')).to.equal(text);
+    await page.click('button:has-text("Comment")');
+    await page.waitForURL(/commented=1$/);
+    expect(target.comments.filter((c) => c.body.includes(text))).to.have.length(1);
+    // Written: the tab forgets the draft.
+    await page.goto(requestUrl);
+    expect(await page.inputValue('#comment-body')).to.equal('');
+    expect(consoleLines.filter((l) => /Content Security Policy|Refused/i.test(l))).to.deep.equal([]);
   });
 });

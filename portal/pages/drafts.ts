@@ -1,0 +1,42 @@
+import { SafeHtml } from '../html.js';
+
+/**
+ * Keeps what a customer types in a create or comment form in the browser tab (sessionStorage),
+ * never on the server: if the session ended while they wrote (idle timeout, Redis restarted), the
+ * form post is refused, they sign in again and come back to the same form with their text in it.
+ * The draft keeps the form's write key too, so sending it again can never write twice
+ * (portal/write-once.ts). A page that confirms a write (`data-written`) forgets the tab's drafts.
+ * The CSRF token is never kept: the new session has its own. Files cannot be kept.
+ */
+const SCRIPT = `(() => {
+  const store = window.sessionStorage;
+  const prefix = 'jsmsso-draft:';
+  if (document.querySelector('[data-written]')) {
+    for (const key of Object.keys(store)) if (key.startsWith(prefix)) store.removeItem(key);
+  }
+  for (const form of document.querySelectorAll('form[data-draft]')) {
+    const key = prefix + form.getAttribute('action');
+    form.addEventListener('submit', () => {
+      const values = {};
+      for (const [name, value] of new FormData(form)) {
+        if (name === '_csrf' || typeof value !== 'string') continue;
+        (values[name] = values[name] || []).push(value);
+      }
+      store.setItem(key, JSON.stringify(values));
+    });
+    const saved = store.getItem(key);
+    if (!saved) continue;
+    const values = JSON.parse(saved);
+    for (const field of form.elements) {
+      const kept = values[field.name];
+      if (!kept || field.name === '_csrf' || field.type === 'file') continue;
+      if (field.type === 'checkbox' || field.type === 'radio') field.checked = kept.includes(field.value);
+      else if (field.multiple) for (const o of field.options) o.selected = kept.includes(o.value);
+      else if (field.type === 'hidden' || field.value === '') field.value = kept[0];
+    }
+  }
+})();`;
+
+export function draftScript(nonce: string): SafeHtml {
+  return new SafeHtml(`<script nonce="${nonce.replace(/[^A-Za-z0-9_-]/g, '')}">${SCRIPT}</script>`);
+}
