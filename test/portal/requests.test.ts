@@ -72,7 +72,7 @@ describe('portal requests and visibility', () => {
     expect(res.body).to.not.include('Which browser');
     const missing = await alice.text('/requests/IT-99999');
     expect(missing.status).to.equal(404);
-    const normal = (body: string) => body.replace(/nonce="[^"]+"/, '');
+    const normal = (body: string) => body.replace(/nonce="[^"]+"/g, '');
     expect(normal(missing.body)).to.equal(normal(res.body));
   });
 
