@@ -1,5 +1,8 @@
 // My requests and request details, and every action on a request. Each handler re-checks
 // visibility through RequestService.visible before it reads or changes anything.
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { JsmSsoError } from '../../common/errors.js';
 import { attachmentId } from '../atlassian/client.js';
@@ -404,7 +407,6 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       const attachment = (await client.customerAttachments(key)).find((a) => attachmentId(a) === id);
       if (!attachment) throw new NotVisibleError();
       const upstream = await client.attachmentContent(key, id);
-      const body = Buffer.from(await upstream.arrayBuffer());
       const filename = replaceControlCharacters(attachment.filename, '_').replace(/["\\]/g, '_');
       res.setHeader('Content-Type', 'application/octet-stream');
       res.setHeader(
@@ -413,8 +415,17 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       );
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-      res.send(body);
+      const length = upstream.headers.get('content-length');
+      if (length && /^[0-9]{1,12}$/.test(length)) res.setHeader('Content-Length', length);
+      // Streamed through, so a large file never sits whole in the portal's memory.
+      if (upstream.body) await pipeline(Readable.fromWeb(upstream.body as WebReadableStream), res);
+      else res.end();
     } catch (err) {
+      // Cut off mid-file: the browser sees an incomplete download, not a page glued to it.
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
       next(err);
     }
   });
