@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   broker: async () => (await import('./broker.js')).benchBroker,
   portal: async () => (await import('./portal.js')).benchPortal,
   operator: async () => (await import('./operator.js')).benchOperator,
+  faults: async () => (await import('./faults.js')).benchFaults,
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
