@@ -16,7 +16,10 @@ COPY common ./common
 COPY broker ./broker
 COPY portal ./portal
 COPY operator ./operator
+ARG REVISION=unknown
+# What `jsm-sso --version` and jsm_sso_build_info report (as scripts/build-info.ts writes it).
 RUN npx tsc -p tsconfig.build.json --incremental false --sourceMap false \
+ && printf '{"revision":"%s"}\n' "${REVISION}" > dist/common/build-info.json \
  && rm -rf node_modules \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 

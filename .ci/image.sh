@@ -108,11 +108,13 @@ fi
 # ---- 4. the application -----------------------------------------------------------------------
 log "app: runtime build (npm run build: incremental, a no-op after .ci/run's build)"
 APP=$WORK/layers/app/app
-npm run --silent build >&2
+JSM_SSO_REVISION=$REVISION npm run --silent build >&2
 # The .js of each runtime source only: dist/ may also hold outputs of sources since deleted.
 find cli common broker portal operator -name '*.ts' ! -name '*.d.ts' | while IFS= read -r source; do
   install -D -m 0644 "dist/${source%.ts}.js" "$APP/dist/${source%.ts}.js"
 done
+# What `jsm-sso --version` and jsm_sso_build_info report (scripts/build-info.ts).
+install -D -m 0644 dist/common/build-info.json "$APP/dist/common/build-info.json"
 cp package.json "$APP/"
 cp -r crds "$APP/crds"
 if [ -f LICENSE ]; then cp LICENSE "$APP/LICENSE"; fi

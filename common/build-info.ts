@@ -5,7 +5,7 @@ import { packageRoot } from './paths.js';
 
 /**
  * What this build is: the package version and the source revision it was built from. The revision
- * comes from `dist/build-info.json`, written by `npm run build` (scripts/build-info.ts:
+ * comes from `dist/common/build-info.json`, written by `npm run build` (scripts/build-info.ts:
  * $JSM_SSO_REVISION, else `git rev-parse HEAD`) and looked up next to the compiled code, so a
  * run from source with tsx never shows a stale stamp: there it is `unknown`.
  */
@@ -33,5 +33,5 @@ export function buildInfo(): BuildInfo {
   return cached;
 }
 
-/** dist/build-info.json when this module runs from dist/common/. */
-const BUILD_INFO_URL = new URL('../build-info.json', import.meta.url);
+/** Next to this module: dist/common/build-info.json in a build (and in the image). */
+const BUILD_INFO_URL = new URL('./build-info.json', import.meta.url);

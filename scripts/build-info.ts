@@ -1,4 +1,4 @@
-// `npm run build` (postbuild): stamp dist/build-info.json with the source revision, which
+// `npm run build` (postbuild): stamp dist/common/build-info.json with the source revision, which
 // jsm_sso_build_info and `jsm-sso --version` report. An image build without .git passes it in
 // $JSM_SSO_REVISION.
 import { execFileSync } from 'node:child_process';
@@ -18,4 +18,4 @@ function gitRevision(root: string): string | undefined {
 
 const root = packageRoot();
 const revision = process.env['JSM_SSO_REVISION'] || gitRevision(root) || 'unknown';
-writeFileSync(join(root, 'dist', 'build-info.json'), `${JSON.stringify({ revision })}\n`);
+writeFileSync(join(root, 'dist', 'common', 'build-info.json'), `${JSON.stringify({ revision })}\n`);
