@@ -83,6 +83,20 @@ describe('the OCI image', function () {
     expect(labels['org.opencontainers.image.revision']).to.match(new RegExp(`^${head}(-dirty)?$`));
   });
 
+  it('stamps the labelled revision where jsm-sso --version and jsm_sso_build_info read it', async () => {
+    const labels = image.config.Labels ?? {};
+    const stamp = JSON.parse(await image.readFile('app/dist/common/build-info.json')) as { revision: string };
+    expect(stamp.revision).to.equal(labels['org.opencontainers.image.revision']);
+    const bundle = await unpackBundle(archive);
+    try {
+      const version = runContainer(bundle, ['/usr/local/bin/node', '/app/dist/cli/main.js', '--version']);
+      expect(await version.exited, version.output()).to.equal(0);
+      expect(version.output()).to.include(`jsm-sso ${pkg.version} (revision ${stamp.revision},`);
+    } finally {
+      bundle.remove();
+    }
+  });
+
   it('ships an SPDX SBOM of its npm packages, Debian packages and Node.js', async () => {
     const sbom = JSON.parse(await image.readFile('app/sbom.spdx.json')) as {
       spdxVersion: string;
