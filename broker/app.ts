@@ -141,7 +141,7 @@ export async function createBrokerApp(
     const flowId = await state.startFlow(flow);
     setFlowCookie(res, flowId);
     if (idps.length === 1) return startAtIdp(res, flowId, flow, idps[0]!.name);
-    sendChoicePage(res, { idps: choices, csrf: flow.csrf });
+    sendChoicePage(res, { idps: choices, csrf: flow.csrf, formAction: await choiceFormAction() });
   }
 
   /**
@@ -187,6 +187,12 @@ export async function createBrokerApp(
     redirect(res, redirectUrl);
   }
 
+  /** The choice form posts here and is answered by a redirect to one of the IdPs. */
+  async function choiceFormAction(): Promise<string> {
+    const origins = await Promise.all([...backends.values()].map((b) => b.loginOrigin()));
+    return ["'self'", ...new Set(origins.filter((o) => o !== undefined))].join(' ');
+  }
+
   async function choose(req: IncomingMessage, res: ServerResponse, form: URLSearchParams): Promise<void> {
     const flowId = readCookie(req, cookieName);
     const flow = flowId ? await state.getFlow(flowId) : undefined;
@@ -213,6 +219,7 @@ export async function createBrokerApp(
       return sendChoicePage(res, {
         idps: choices,
         csrf: flow.csrf,
+        formAction: await choiceFormAction(),
         notice: 'No sign-in method is set up for that e-mail domain. Choose one below.',
       });
     }

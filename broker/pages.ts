@@ -42,7 +42,7 @@ export interface IdpChoice {
 
 export function sendChoicePage(
   res: ServerResponse,
-  options: { idps: readonly IdpChoice[]; csrf: string; notice?: string },
+  options: { idps: readonly IdpChoice[]; csrf: string; notice?: string; formAction: string },
 ): void {
   const nonce = cspNonce();
   const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(options.csrf)}">`;
@@ -57,7 +57,7 @@ export function sendChoicePage(
     `<h1>Sign in</h1>${notice}<form method="post" action="/saml/choose">${csrf}` +
     '<label>Work e-mail <input type="email" name="email" autocomplete="email" required></label> <button type="submit">Continue</button></form>' +
     `<p>or choose where you sign in:</p><form method="post" action="/saml/choose">${csrf}${buttons}</form>`;
-  sendHtmlPage(res, 200, layout(nonce, 'Sign in', body), { nonce });
+  sendHtmlPage(res, 200, layout(nonce, 'Sign in', body), { nonce, formAction: options.formAction });
 }
 
 /** The HTTP-POST binding: an auto-submitting form to the SP's endpoint (bindings 3.5.4). */

@@ -15,7 +15,12 @@ import { createSelfSignedCertificate } from '../common/pki.js';
 
 const TENANT = 'acme';
 const SERVICE_ACCOUNT = { email: 'portal-bot@acme.test', apiToken: 'dev-api-token' };
-const DEMO_LOGINS = ['alice@acme.test (admin)', 'bob@acme.test', 'carol@partner.test (new customer)'];
+const DEMO_LOGINS = [
+  'alice@acme.test (admin)',
+  'bob@acme.test',
+  'carol@partner.test (new customer, partner IdP)',
+  'mallory@acme.test at the partner IdP (refused: not its domain)',
+];
 export const READY_LINE = 'jsm-sso dev stack ready: ';
 /** Desk ids fixed in dev/jsm-emulator/default-seed.yaml. */
 const DEFAULT_SEED_DESKS = { itHelp: '1', hr: '2' };
@@ -31,6 +36,8 @@ const DEFAULT_SEED_PROVISIONING_RULES = [
 export interface Ports {
   emulator: number;
   idp: number;
+  /** The second dev IdP: a partner organisation's, authoritative for partner.test only. */
+  partnerIdp: number;
   broker: number;
   brokerManagement: number;
   portal: number;
@@ -63,6 +70,7 @@ export async function run(argv: string[]): Promise<void> {
   const ports: Ports = {
     emulator: await freePort(),
     idp: await freePort(),
+    partnerIdp: await freePort(),
     broker: await freePort(),
     brokerManagement: await freePort(),
     portal: optionalPort(values, 'portal-port', 0) || (await freePort()),
@@ -134,18 +142,25 @@ export async function run(argv: string[]): Promise<void> {
     '127.0.0.1',
     ...seed,
   ]);
-  start('idp', [
-    'dev',
-    'idp',
-    '--port',
-    String(ports.idp),
-    '--client-id',
-    'jsm-sso-broker',
-    '--client-secret',
-    clientSecret,
-    '--redirect-uri',
-    `http://127.0.0.1:${ports.broker}/oidc/callback`,
-  ]);
+  for (const [name, realm, port] of [
+    ['idp', 'acme', ports.idp],
+    ['partner-idp', 'partner', ports.partnerIdp],
+  ] as const) {
+    start(name, [
+      'dev',
+      'idp',
+      '--realm',
+      realm,
+      '--port',
+      String(port),
+      '--client-id',
+      'jsm-sso-broker',
+      '--client-secret',
+      clientSecret,
+      '--redirect-uri',
+      `http://127.0.0.1:${ports.broker}/oidc/callback`,
+    ]);
+  }
   const partArgs = (port: number, management: number) => [
     '--config',
     configPath,
@@ -162,7 +177,8 @@ export async function run(argv: string[]): Promise<void> {
     '0',
   ];
   await waitFor(`http://127.0.0.1:${ports.idp}/.well-known/openid-configuration`, 'idp');
-  progress('dev IdP ready');
+  await waitFor(`http://127.0.0.1:${ports.partnerIdp}/.well-known/openid-configuration`, 'partner-idp');
+  progress('dev IdP ready (acme and partner)');
   start('broker', ['broker', ...partArgs(ports.broker, ports.brokerManagement)]);
   await waitFor(`http://127.0.0.1:${ports.emulator}/rest/api/3/myself`, 'jsm-emulator');
   progress('JSM emulator ready');
@@ -176,6 +192,7 @@ export async function run(argv: string[]): Promise<void> {
     portal: `http://127.0.0.1:${ports.portal}`,
     broker: `http://127.0.0.1:${ports.broker}`,
     idp: `http://127.0.0.1:${ports.idp}`,
+    partnerIdp: `http://127.0.0.1:${ports.partnerIdp}`,
     jsmEmulator: `http://127.0.0.1:${ports.emulator}`,
     management: {
       broker: `http://127.0.0.1:${ports.brokerManagement}`,
@@ -188,7 +205,7 @@ export async function run(argv: string[]): Promise<void> {
       '',
       `  jsm-sso is running. Open the portal: ${status.portal}`,
       `  Demo logins (password "demo"): ${DEMO_LOGINS.join(', ')}`,
-      `  Broker ${status.broker}  ·  dev IdP ${status.idp}  ·  JSM emulator ${status.jsmEmulator}  ·  flow store: ${status.flowStore}`,
+      `  Broker ${status.broker}  ·  dev IdPs ${status.idp} (acme), ${status.partnerIdp} (partner)  ·  JSM emulator ${status.jsmEmulator}  ·  flow store: ${status.flowStore}`,
       `  Tenant YAML: ${configPath}`,
       '  Ctrl-C stops everything.',
       '',
@@ -228,6 +245,21 @@ async function writeSecrets(root: string, clientSecret: string, redisUrl: string
   if (redisUrl) write(`${TENANT}-redis`, 'url', redisUrl);
 }
 
+const DEV_ATTRIBUTE_MAPPING = {
+  email: 'claims.email',
+  displayName: 'claims.name',
+  groups: 'has(claims.groups) ? claims.groups : []',
+};
+
+function devOidc(port: number) {
+  return {
+    issuer: `http://127.0.0.1:${port}`,
+    clientId: 'jsm-sso-broker',
+    clientSecretRef: { name: `${TENANT}-oidc` },
+    scopes: ['openid', 'email', 'profile', 'groups'],
+  };
+}
+
 /** The dev stack's tenant (exported for the tests that hold it to its promises). */
 export function tenantDocument(ports: Ports, options: { withRedis: boolean; defaultSeed: boolean }) {
   return {
@@ -249,18 +281,18 @@ export function tenantDocument(ports: Ports, options: { withRedis: boolean; defa
         {
           name: 'acme-dev',
           displayName: 'Acme (development IdP)',
-          emailDomains: ['acme.test', 'partner.test'],
-          oidc: {
-            issuer: `http://127.0.0.1:${ports.idp}`,
-            clientId: 'jsm-sso-broker',
-            clientSecretRef: { name: `${TENANT}-oidc` },
-            scopes: ['openid', 'email', 'profile', 'groups'],
-          },
-          attributeMapping: {
-            email: 'claims.email',
-            displayName: 'claims.name',
-            groups: 'has(claims.groups) ? claims.groups : []',
-          },
+          emailDomains: ['acme.test'],
+          // The company's own directory: its groups (jsm-admins) count.
+          trustGroups: true,
+          oidc: devOidc(ports.idp),
+          attributeMapping: DEV_ATTRIBUTE_MAPPING,
+        },
+        {
+          name: 'partner-dev',
+          displayName: 'Partner (development IdP)',
+          emailDomains: ['partner.test'],
+          oidc: devOidc(ports.partnerIdp),
+          attributeMapping: DEV_ATTRIBUTE_MAPPING,
         },
       ],
       atlassian: {

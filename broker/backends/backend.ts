@@ -104,6 +104,12 @@ export interface Backend {
   readonly loginCallback: LoginCallback;
   readonly logoutCallback?: LogoutCallback;
   readonly services: readonly ServiceEndpoint[];
+  /**
+   * The origin `startLogin` sends the browser to, when it can be known (undefined while the IdP is
+   * unreachable): the choice page's CSP form-action must allow it, because Chromium also checks the
+   * redirect that answers a form post.
+   */
+  loginOrigin(): Promise<string | undefined>;
   /** Sends the person to the IdP for the flow `flowId`. */
   startLogin(flowId: string, prompt: LoginPrompt): Promise<LoginStart>;
   /** Checks the IdP's answer against the state `startLogin` returned; throws IdpRefusal for the IdP's own "no". */

@@ -115,6 +115,11 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       logoutOf: (request) => single(new URLSearchParams(request.rawQuery), 'state'),
     },
     services: [],
+    async loginOrigin() {
+      const c = await protocol.configuration().catch(() => undefined);
+      const endpoint = c?.serverMetadata().authorization_endpoint;
+      return endpoint ? new URL(endpoint).origin : undefined;
+    },
     async startLogin(flowId, prompt) {
       const c = await protocol.configuration();
       const { redirectUrl, pending } = await authorizationRequest(

@@ -96,8 +96,15 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   const sloUrl = `${options.brokerUrl}/saml/slo`;
   const sloPath = new URL(sloUrl).pathname;
   const metadata = metadataSource(spec, options.fetch ?? fetch, now);
-  const sealedSession = (handle: string | undefined) =>
-    handle === undefined ? undefined : decodeState<UpstreamSamlSession>(options.sealer.open(handle));
+  /** The sealed NameID and SessionIndex; undefined when it does not open (e.g. the key rotated since). */
+  const sealedSession = (handle: string | undefined): UpstreamSamlSession | undefined => {
+    if (handle === undefined) return undefined;
+    try {
+      return decodeState<UpstreamSamlSession>(options.sealer.open(handle));
+    } catch {
+      return undefined;
+    }
+  };
 
   async function logoutResponseUrl(inResponseTo: string, relayState?: string): Promise<string | undefined> {
     const idp = await metadata();
@@ -191,6 +198,13 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       },
       idpLogout,
     ],
+
+    async loginOrigin() {
+      return metadata().then(
+        (idp) => new URL(idp.ssoUrl).origin,
+        () => undefined,
+      );
+    },
 
     async startLogin(flowId, { forceAuthn, isPassive }) {
       const idp = await metadata();

@@ -1,7 +1,7 @@
 // `jsm-sso dev idp`: the development OpenID Connect provider as a process.
 import { optionalPort, parseCommand } from '../../common/args.js';
 import { startDevIdp } from './provider.js';
-import { DEV_USERS } from './users.js';
+import { DEV_REALMS, type DevRealm } from './users.js';
 
 export async function run(argv: string[]): Promise<void> {
   const values = parseCommand(
@@ -22,6 +22,11 @@ export async function run(argv: string[]): Promise<void> {
           description: 'Register a confidential client (default jsm-sso).',
         },
         'client-secret': { type: 'string', value: 'SECRET', description: 'Its secret (default dev-secret).' },
+        realm: {
+          type: 'string',
+          value: 'NAME',
+          description: 'Whose people it knows: acme, partner, or all (default all).',
+        },
         'redirect-uri': {
           type: 'string',
           value: 'URL',
@@ -36,7 +41,12 @@ export async function run(argv: string[]): Promise<void> {
     typeof values['redirect-uri'] === 'string'
       ? values['redirect-uri']
       : 'http://127.0.0.1:8081/oidc/callback';
+  const realm = typeof values['realm'] === 'string' ? values['realm'] : 'all';
+  if (!Object.hasOwn(DEV_REALMS, realm))
+    throw new Error(`unknown realm ${realm}; known: ${Object.keys(DEV_REALMS).join(', ')}`);
+  const users = DEV_REALMS[realm as DevRealm];
   const idp = await startDevIdp({
+    users,
     port: optionalPort(values, 'port', 8082),
     host: typeof values['host'] === 'string' ? values['host'] : '127.0.0.1',
     allowNonLoopback: values['i-know-this-is-not-production'] === true,
@@ -51,7 +61,7 @@ export async function run(argv: string[]): Promise<void> {
     ],
   });
   console.log(
-    `DEVELOPMENT IdP at ${idp.issuer} (users: ${DEV_USERS.map((u) => u.email).join(', ')}; password demo)`,
+    `DEVELOPMENT IdP at ${idp.issuer} (${realm}; users: ${users.map((u) => u.email).join(', ')}; password demo)`,
   );
   // oidc-provider warns about its in-memory adapter on start; for this IdP that is the design.
   console.log('(its "in-memory adapter" warning is expected: the dev IdP keeps its sessions in memory)');

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
 import { cspNonce, escapeHtml, sendHtmlPage } from '../../common/http/html.js';
-import { claimsOf, DEV_PASSWORD, DEV_USERS } from './users.js';
+import { claimsOf, DEV_PASSWORD, DEV_USERS, type DevUser } from './users.js';
 
 /**
  * A development OpenID Connect provider: panva's oidc-provider with a plain login page and the
@@ -26,6 +26,8 @@ export interface DevIdpOptions {
   clients: ClientMetadata[];
   /** Required to listen on a non-loopback address. */
   allowNonLoopback?: boolean;
+  /** The people this IdP knows (default: every seeded user). */
+  users?: readonly DevUser[];
 }
 
 export interface DevIdp {
@@ -36,6 +38,7 @@ export interface DevIdp {
 
 export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const host = options.host ?? '127.0.0.1';
+  const users = options.users ?? DEV_USERS;
   if (!LOOPBACK.test(host) && !options.allowNonLoopback) {
     throw new Error(
       `the development IdP listens only on loopback (asked for ${host}); see --i-know-this-is-not-production`,
@@ -56,7 +59,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let provider: Provider;
   try {
-    provider = await createProvider(issuer, options.clients);
+    provider = await createProvider(issuer, options.clients, users);
   } catch (err) {
     await closeServer(server);
     throw err;
@@ -67,7 +70,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const interaction = /^\/interaction\/([-\w]+)(\/login)?$/.exec(path);
     if (interaction) {
-      handleInteraction(provider, req, res, interaction[2] !== undefined, formAction).catch(() => {
+      handleInteraction(provider, req, res, interaction[2] !== undefined, formAction, users).catch(() => {
         if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
         res.end('this sign-in attempt has expired; start again\n');
       });
@@ -78,7 +81,11 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   return { issuer, provider, close: () => closeServer(server) };
 }
 
-async function createProvider(issuer: string, clients: ClientMetadata[]): Promise<Provider> {
+async function createProvider(
+  issuer: string,
+  clients: ClientMetadata[],
+  users: readonly DevUser[],
+): Promise<Provider> {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = {
     ...(await exportJWK(privateKey)),
@@ -113,7 +120,7 @@ async function createProvider(issuer: string, clients: ClientMetadata[]): Promis
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount: (_ctx, id) => {
-      const user = DEV_USERS.find((u) => u.sub === id);
+      const user = users.find((u) => u.sub === id);
       return user ? { accountId: id, claims: () => claimsOf(user) as { sub: string } } : undefined;
     },
     // Every registered client is first-party here: consent is implied for the scopes it asks for.
@@ -162,18 +169,19 @@ async function handleInteraction(
   res: ServerResponse,
   submitted: boolean,
   formAction: string,
+  users: readonly DevUser[],
 ) {
   const details = await provider.interactionDetails(req, res);
-  if (!submitted) return renderLogin(res, details.uid, '', formAction);
+  if (!submitted) return renderLogin(res, details.uid, '', formAction, users);
   const form = new URLSearchParams(await readBody(req));
-  const user = DEV_USERS.find((u) => u.email === (form.get('email') ?? '').trim().toLowerCase());
+  const user = users.find((u) => u.email === (form.get('email') ?? '').trim().toLowerCase());
   const password = Buffer.from(form.get('password') ?? '');
   if (
     !user ||
     password.length !== DEV_PASSWORD.length ||
     !timingSafeEqual(password, Buffer.from(DEV_PASSWORD))
   ) {
-    return renderLogin(res, details.uid, 'Unknown e-mail or wrong password.', formAction);
+    return renderLogin(res, details.uid, 'Unknown e-mail or wrong password.', formAction, users);
   }
   await provider.interactionFinished(
     req,
@@ -183,9 +191,15 @@ async function handleInteraction(
   );
 }
 
-function renderLogin(res: ServerResponse, uid: string, error: string, formAction: string): void {
+function renderLogin(
+  res: ServerResponse,
+  uid: string,
+  error: string,
+  formAction: string,
+  users: readonly DevUser[],
+): void {
   const nonce = cspNonce();
-  const people = DEV_USERS.map((u) => `<li>${escapeHtml(u.email)}</li>`).join('');
+  const people = users.map((u) => `<li>${escapeHtml(u.email)}</li>`).join('');
   sendHtmlPage(
     res,
     error ? 401 : 200,

@@ -21,6 +21,31 @@ export const DEV_USERS: readonly DevUser[] = [
   { sub: 'carol', email: 'carol@partner.test', givenName: 'Carol', familyName: 'Chen', groups: [] },
 ];
 
+/**
+ * The partner IdP's own rogue account: it asserts an acme.test address (and the admin group) it
+ * has no authority for, so a newcomer can watch the broker refuse it (IDP_NOT_AUTHORITATIVE).
+ */
+const ROGUE_PARTNER_USER: DevUser = {
+  sub: 'mallory',
+  email: 'mallory@acme.test',
+  givenName: 'Mallory',
+  familyName: 'Partner',
+  groups: ['jsm-admins'],
+};
+
+/**
+ * `npm start` runs the dev IdP twice: `acme` (the company's IdP, acme.test people) and `partner`
+ * (a partner organisation's IdP, partner.test people, plus its rogue account). `all` is one IdP
+ * with every seeded person, for tests that need only one.
+ */
+export const DEV_REALMS = {
+  all: DEV_USERS,
+  acme: DEV_USERS.filter((u) => u.email.endsWith('@acme.test')),
+  partner: [...DEV_USERS.filter((u) => u.email.endsWith('@partner.test')), ROGUE_PARTNER_USER],
+} as const satisfies Record<string, readonly DevUser[]>;
+
+export type DevRealm = keyof typeof DEV_REALMS;
+
 export function claimsOf(user: DevUser): Record<string, unknown> {
   return {
     sub: user.sub,

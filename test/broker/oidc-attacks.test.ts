@@ -112,6 +112,10 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
       await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
     );
     expect(choice.headers.get('content-security-policy')).to.match(/nonce-/);
+    // Chromium applies form-action to the redirect that answers the choice: the IdPs must be allowed.
+    expect(choice.headers.get('content-security-policy')).to.include(
+      `form-action 'self' ${idpA.issuer} ${idpB.issuer};`,
+    );
     const { csrf } = formFields(await choice.text());
     const response = await browser.request(`${broker.url}/saml/choose`, {
       form: { csrf: csrf!, email: 'x@acme.test' },

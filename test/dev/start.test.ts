@@ -9,6 +9,7 @@ interface StackStatus {
   portal: string;
   broker: string;
   idp: string;
+  partnerIdp: string;
   jsmEmulator: string;
   management: { broker: string; portal: string };
 }
@@ -86,9 +87,17 @@ describe('npm start', function () {
     const login = await fetch(`${status.portal}/login`, { redirect: 'manual' });
     expect(login.status).to.be.within(300, 399);
     expect(login.headers.get('location')).to.match(new RegExp(`^${status.broker}/saml/sso\\?SAMLRequest=`));
+    // Two IdPs (acme and partner): the broker asks where the visitor signs in.
     const sso = await fetch(login.headers.get('location')!, { redirect: 'manual' });
-    expect(sso.status).to.be.within(300, 399);
-    expect(sso.headers.get('location')).to.match(new RegExp(`^${status.idp}/`));
+    expect(sso.status).to.equal(200);
+    const chooser = await sso.text();
+    expect(chooser).to.include('Acme (development IdP)').and.include('Partner (development IdP)');
+    for (const issuer of [status.idp, status.partnerIdp]) {
+      const discovery = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as {
+        issuer: string;
+      };
+      expect(discovery.issuer).to.equal(issuer);
+    }
   });
 
   it('stops everything on Ctrl-C and removes its temporary folder', async () => {

@@ -18,6 +18,7 @@ import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { packageRoot } from '../../common/paths.js';
 import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import { DEV_REALMS } from '../../dev/idp/users.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { createPortalApp, type PortalApp } from '../../portal/app.js';
 import { makeKeyPair } from '../../testkit/keys.js';
@@ -40,10 +41,31 @@ async function listen(): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
+/** One of the two dev IdPs (acme, partner) as the tenant lists it. */
+function devIdp(name: string, displayName: string, issuer: string, more: Record<string, unknown>) {
+  return {
+    name,
+    displayName,
+    oidc: {
+      issuer,
+      clientId: 'jsm-sso-broker',
+      clientSecretRef: { name: 'acme-oidc' },
+      scopes: ['openid', 'email', 'profile', 'groups'],
+    },
+    attributeMapping: {
+      email: 'claims.email',
+      displayName: 'claims.name',
+      groups: 'has(claims.groups) ? claims.groups : []',
+    },
+    ...more,
+  };
+}
+
 describe('portal end to end in Chromium', function () {
   this.timeout(120_000);
   let emulator: RunningJsmEmulator;
   let idp: DevIdp;
+  let partnerIdp: DevIdp;
   let broker: BrokerApp;
   let portal: PortalApp;
   let servers: Server[] = [];
@@ -62,17 +84,17 @@ describe('portal end to end in Chromium', function () {
     servers = [b.server, p.server];
     portalUrl = p.url;
     const clientSecret = 'e2e-client-secret-0123456789';
-    idp = await startDevIdp({
-      clients: [
-        {
-          client_id: 'jsm-sso-broker',
-          client_secret: clientSecret,
-          redirect_uris: [`${b.url}/oidc/callback`],
-          grant_types: ['authorization_code'],
-          response_types: ['code'],
-        },
-      ],
-    });
+    const clients = [
+      {
+        client_id: 'jsm-sso-broker',
+        client_secret: clientSecret,
+        redirect_uris: [`${b.url}/oidc/callback`],
+        grant_types: ['authorization_code'],
+        response_types: ['code' as const],
+      },
+    ];
+    idp = await startDevIdp({ clients, users: DEV_REALMS.acme });
+    partnerIdp = await startDevIdp({ clients, users: DEV_REALMS.partner });
     dir = mkdtempSync(join(tmpdir(), 'portal-e2e-'));
     const write = (secret: string, key: string, value: string) => {
       mkdirSync(join(dir, secret), { recursive: true });
@@ -102,22 +124,13 @@ describe('portal end to end in Chromium', function () {
           },
           broker: { url: b.url, signingSecretRef: { name: 'acme-broker-signing' } },
           identityProviders: [
-            {
-              name: 'acme-dev',
-              displayName: 'Acme (development IdP)',
+            devIdp('acme-dev', 'Acme (development IdP)', idp.issuer, {
               emailDomains: ['acme.test'],
-              oidc: {
-                issuer: idp.issuer,
-                clientId: 'jsm-sso-broker',
-                clientSecretRef: { name: 'acme-oidc' },
-                scopes: ['openid', 'email', 'profile', 'groups'],
-              },
-              attributeMapping: {
-                email: 'claims.email',
-                displayName: 'claims.name',
-                groups: 'has(claims.groups) ? claims.groups : []',
-              },
-            },
+              trustGroups: true,
+            }),
+            devIdp('partner-dev', 'Partner (development IdP)', partnerIdp.issuer, {
+              emailDomains: ['partner.test'],
+            }),
           ],
           atlassian: {
             siteUrl: emulator.url,
@@ -158,6 +171,7 @@ describe('portal end to end in Chromium', function () {
     await portal?.close();
     await broker?.close();
     await idp?.close();
+    await partnerIdp?.close();
     await emulator?.close();
     for (const s of stores) await s.close();
     rmSync(dir, { recursive: true, force: true });
@@ -165,9 +179,11 @@ describe('portal end to end in Chromium', function () {
 
   /** From the broker on: the IdP's login form as alice, then back to the portal at `landing`. */
   const signInAtIdp = async (landing: string) => {
-    // The broker may show its IdP choice page; with one IdP it goes straight to the IdP.
+    // Two IdPs: the broker's choice page finds alice's by her e-mail domain (home-realm discovery).
     if (page.url().includes('/saml/') && (await page.locator('button[name="idp"]').count()) > 0) {
-      await page.locator('button[name="idp"]').first().click();
+      await page.fill('form:has(input[name="email"]) input[name="email"]', 'alice@acme.test');
+      await page.click('button:has-text("Continue")');
+      await page.waitForURL(`${idp.issuer}/**`);
     }
     await page.waitForSelector('input[name="email"][type="email"]');
     await page.fill('input[name="email"]', 'alice@acme.test');
@@ -181,6 +197,40 @@ describe('portal end to end in Chromium', function () {
   };
 
   const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+
+  it('sends carol to the partner IdP by her domain, and refuses the partner IdP asserting an acme.test address', async () => {
+    const context = await browser.newContext();
+    const fresh = await context.newPage();
+    try {
+      const signInAt = async (chooser: (p: typeof fresh) => Promise<void>, email: string) => {
+        await fresh.goto(`${portalUrl}/requests`);
+        await fresh.waitForSelector('button[name="idp"]');
+        await chooser(fresh);
+        await fresh.waitForURL(`${partnerIdp.issuer}/**`);
+        await fresh.fill('input[name="email"]', email);
+        await fresh.fill('input[name="password"]', 'demo');
+        await fresh.click('button[type="submit"]');
+      };
+      // Home-realm discovery: partner.test belongs to the partner IdP.
+      await signInAt(async (p) => {
+        await p.fill('form:has(input[name="email"]) input[name="email"]', 'carol@partner.test');
+        await p.click('button:has-text("Continue")');
+      }, 'carol@partner.test');
+      await fresh.waitForURL(`${portalUrl}/requests**`);
+      expect(await fresh.textContent('h1')).to.equal('Requests');
+
+      // The partner IdP's rogue account claims mallory@acme.test: the broker refuses it before the
+      // portal (and Atlassian) hear of it.
+      await context.clearCookies();
+      await signInAt((p) => p.click('button:has-text("Partner (development IdP)")'), 'mallory@acme.test');
+      await fresh.waitForSelector('text=IDP_NOT_AUTHORITATIVE');
+      expect(fresh.url().startsWith(`${partnerIdp.issuer}`)).to.equal(false);
+      expect(fresh.url().startsWith(portalUrl)).to.equal(false);
+      expect(await fresh.textContent('h1')).to.equal('Sign-in refused');
+    } finally {
+      await context.close();
+    }
+  });
 
   it('signs in through broker and IdP, raises a request with an attachment, finds it, comments, and sees how to answer an approval', async () => {
     await page.goto(`${portalUrl}/requests`);

@@ -8,7 +8,15 @@ import { desksForNewCustomer } from '../../portal/identity.js';
 import { type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
 
 type Rules = NonNullable<AtlassianSpec['provisioningRules']>;
-const DEV_PORTS = { emulator: 1, idp: 2, broker: 3, brokerManagement: 4, portal: 5, portalManagement: 6 };
+const DEV_PORTS = {
+  emulator: 1,
+  idp: 2,
+  partnerIdp: 7,
+  broker: 3,
+  brokerManagement: 4,
+  portal: 5,
+  portalManagement: 6,
+};
 const devTenant = () => tenantDocument(DEV_PORTS, { withRedis: false, defaultSeed: true });
 
 describe('portal provisioning rules', () => {
