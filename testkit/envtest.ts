@@ -108,7 +108,8 @@ async function start(): Promise<Envtest> {
   process.once('exit', stopSync);
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
-  const client = new KubeClient(kubeConfig);
+  // Its own User-Agent, so the audit log tells the tests' writes from the operator's.
+  const client = new KubeClient(kubeConfig, { userAgent: 'jsm-sso-tests' });
   await installCrd(client);
   return { kubeconfigPath, kubeConfig, client, toolsDir };
 }

@@ -19,6 +19,7 @@ export function chartNodeOptions(): string {
 
 export interface OperatorProcessOptions {
   kubeconfig: string;
+  /** Namespaces to watch, comma-separated. */
   namespace: string;
   port: number;
   /** Further flags (`--workers 8`...). */

@@ -80,10 +80,13 @@ export class KubeClient {
   /** Called for every write with its method and path (tests count these). */
   onWrite?: (method: string, path: string) => void;
 
-  constructor(kubeConfig: KubeConfig) {
+  private readonly userAgent: string;
+
+  constructor(kubeConfig: KubeConfig, options: { userAgent?: string } = {}) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.kubeConfig = kubeConfig;
+    this.userAgent = options.userAgent ?? USER_AGENT;
     this.server = cluster.server.replace(/\/+$/, '');
   }
 
@@ -133,7 +136,7 @@ export class KubeClient {
         headers: {
           ...headers,
           Accept: args.accept ?? 'application/json',
-          'User-Agent': USER_AGENT,
+          'User-Agent': this.userAgent,
           ...(body !== undefined ? { 'Content-Type': args.contentType ?? 'application/json' } : {}),
         },
         ...(args.signal ? { signal: args.signal } : {}),
