@@ -132,7 +132,7 @@ export async function benchOperator(): Promise<Record<string, number | string>> 
       'converge time per tenant (ms)': (convergeSeconds * 1000) / Math.max(1, converged),
       'API writes per tenant, shared Secrets (API server audit log)': audited / Math.max(1, converged),
       'API writes per tenant, shared Secrets (operator metric)':
-        atConvergence.writes / Math.max(1, converged),
+        (atConvergence.writes - writesBefore) / Math.max(1, converged),
       [`API writes per tenant, generated signing keys (audit log, ${GENERATED_TENANTS} tenants)`]: generated,
       [`unrelated Secrets present (${UNRELATED_SECRET_KIB} KiB each)`]: UNRELATED_SECRETS,
       'operator RSS with the unrelated Secrets, before tenants (MB, target < 200)': withSecretsOnly,
