@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import { parseTenant, tenantId } from '../common/config/load.js';
 import { SecretDirectory } from '../common/config/secrets.js';
-import { type FlowStore, RedisFlowStore } from '../common/flowstore/index.js';
+import type { FlowStore } from '../common/flowstore/index.js';
 import { createLogger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { IDP_ATTRIBUTE } from '../common/portal-attributes.js';
@@ -27,7 +27,7 @@ import { createPortalApp, type PortalApp } from '../portal/app.js';
 import type { Exchange } from '../portal/atlassian/http.js';
 import type { WriteSettings } from '../portal/requests.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
-import { redisUrl } from './redis.js';
+import { connectedFlowStore, redisUrl } from './redis.js';
 import { defaultParts, responseXml } from './saml-fixtures.js';
 
 export const BROKER_URL = 'https://broker.acme.test';
@@ -137,7 +137,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   write('atlassian', 'email', 'portal-bot@acme.test');
   write('atlassian', 'apiToken', 'dev-api-token');
   const brokerKey = makeKeyPair('broker.acme.test');
-  const store = options.store ?? RedisFlowStore.connect(redisUrl(), `test-${name}`);
+  const store = options.store ?? (await connectedFlowStore(`test-${name}`));
   const exchanges: Exchange[] = [];
   const logs: Record<string, unknown>[] = [];
   const destination = { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) };
@@ -177,7 +177,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       );
     },
     async startReplica() {
-      const replicaStore = RedisFlowStore.connect(redisUrl(), `test-${name}`);
+      const replicaStore = await connectedFlowStore(`test-${name}`);
       const replica = await createPortalApp(
         { ...context, registry: createMetricsRegistry(), store: replicaStore },
         portalOptions,

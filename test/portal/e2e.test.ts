@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { type BrokerApp, createBrokerApp } from '../../broker/app.js';
 import { parseTenant, tenantId } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
-import { RedisFlowStore } from '../../common/flowstore/index.js';
+import type { RedisFlowStore } from '../../common/flowstore/index.js';
 import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { packageRoot } from '../../common/paths.js';
@@ -22,7 +22,7 @@ import { DEV_REALMS } from '../../dev/idp/users.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { createPortalApp, type PortalApp } from '../../portal/app.js';
 import { makeKeyPair } from '../../testkit/keys.js';
-import { redisUrl } from '../../testkit/redis.js';
+import { connectedFlowStore } from '../../testkit/redis.js';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -140,8 +140,8 @@ describe('portal end to end in Chromium', function () {
         },
       }),
     );
-    const context = (component: string) => {
-      const store = RedisFlowStore.connect(redisUrl(), `e2e-${component}-${Date.now()}`);
+    const context = async (component: string) => {
+      const store = await connectedFlowStore(`e2e-${component}-${Date.now()}`);
       stores.push(store);
       return {
         tenant,
@@ -152,8 +152,8 @@ describe('portal end to end in Chromium', function () {
         store,
       };
     };
-    broker = await createBrokerApp(context('broker'));
-    portal = await createPortalApp(context('portal'));
+    broker = await createBrokerApp(await context('broker'));
+    portal = await createPortalApp(await context('portal'));
     b.server.on('request', broker.handler);
     p.server.on('request', portal.handler);
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
