@@ -44,16 +44,7 @@ export function imageArchive(): Promise<string> {
 export async function readImage(archive: string): Promise<ImageContents & { close(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-image-'));
   await run('tar', ['-xf', archive, '-C', dir]);
-  const blob = (digest: string) => join(dir, 'blobs', ...digest.split(':'));
-  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as {
-    manifests: { digest: string }[];
-  };
-  const manifest = JSON.parse(readFileSync(blob(index.manifests[0]!.digest), 'utf8')) as {
-    config: { digest: string };
-    layers: { digest: string }[];
-  };
-  const config = (JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8')) as { config: ImageConfig })
-    .config;
+  const { blob, manifest, config } = readLayout(dir);
   // Per layer: each member's normalised path -> its name in the tar (`./app/x` or `app/x`).
   const layerFiles: Map<string, string>[] = [];
   for (const layer of manifest.layers) {
@@ -85,12 +76,29 @@ export async function readImage(archive: string): Promise<ImageContents & { clos
   };
 }
 
+/** The first manifest of an OCI image layout folder and the image configuration it names. */
+function readLayout(dir: string) {
+  const blob = (digest: string) => join(dir, 'blobs', ...digest.split(':'));
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as {
+    manifests: { digest: string }[];
+  };
+  const manifest = JSON.parse(readFileSync(blob(index.manifests[0]!.digest), 'utf8')) as {
+    config: { digest: string };
+    layers: { digest: string }[];
+  };
+  const config = (JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8')) as { config: ImageConfig })
+    .config;
+  return { blob, manifest, config };
+}
+
 function normalise(path: string): string {
   return path.replace(/^\.?\//, '').replace(/\/$/, '');
 }
 
 export interface Bundle {
   dir: string;
+  /** The image's configuration (entrypoint, command, environment, user). */
+  config: ImageConfig;
   remove(): void;
 }
 
@@ -99,7 +107,11 @@ export async function unpackBundle(archive: string): Promise<Bundle> {
   const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-bundle-'));
   await run('skopeo', ['copy', '--quiet', `oci-archive:${archive}`, `oci:${join(dir, 'oci')}:image`]);
   await run('umoci', ['unpack', '--image', `${join(dir, 'oci')}:image`, join(dir, 'bundle')]);
-  return { dir: join(dir, 'bundle'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir: join(dir, 'bundle'),
+    config: readLayout(join(dir, 'oci')).config,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export interface ContainerRun {

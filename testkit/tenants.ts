@@ -468,3 +468,34 @@ export async function createUnrelatedSecrets(
     );
   }
 }
+
+/**
+ * A dev IdP (dev/idp) as a tenant lists it in the browser tests: client `jsm-sso-broker` with its
+ * secret in `acme-oidc`, the groups claim mapped. `more` adds entry fields (emailDomains...), `oidc`
+ * adds OIDC fields (e.g. caBundleSecretRef for an IdP on a test CA).
+ */
+export function devIdp(
+  name: string,
+  displayName: string,
+  issuer: string,
+  more: Record<string, unknown>,
+  oidc: Record<string, unknown> = {},
+) {
+  return {
+    name,
+    displayName,
+    oidc: {
+      issuer,
+      clientId: 'jsm-sso-broker',
+      clientSecretRef: { name: 'acme-oidc' },
+      scopes: ['openid', 'email', 'profile', 'groups'],
+      ...oidc,
+    },
+    attributeMapping: {
+      email: 'claims.email',
+      displayName: 'claims.name',
+      groups: 'has(claims.groups) ? claims.groups : []',
+    },
+    ...more,
+  };
+}

@@ -6,6 +6,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
@@ -28,6 +29,8 @@ export interface DevIdpOptions {
   allowNonLoopback?: boolean;
   /** The people this IdP knows (default: every seeded user). */
   users?: readonly DevUser[];
+  /** Serve HTTPS with this PEM key and certificate (the issuer is then https://). */
+  tls?: { key: string; cert: string };
 }
 
 export interface DevIdp {
@@ -50,13 +53,14 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const handlerReady = new Promise<RequestListener>((resolve) => {
     attach = resolve;
   });
-  const server = createServer((req, res) => void handlerReady.then((handler) => handler(req, res)));
+  const handle: RequestListener = (req, res) => void handlerReady.then((handler) => handler(req, res));
+  const server: Server = options.tls ? createHttpsServer(options.tls, handle) : createServer(handle);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const issuer = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const issuer = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let provider: Provider;
   try {
     provider = await createProvider(issuer, options.clients, users);

@@ -2,7 +2,7 @@
 // `startJsmEmulator` for a listening server. Tests and `npm start` embed it; the CLI wraps it.
 import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
-import { startServer } from '../../common/http/server.js';
+import { type ServerTls, startServer } from '../../common/http/server.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import { applyFault, type FaultControl, type FaultRule, Faults } from './faults.js';
 import { ApiError, authenticate, errorHandler, jsonBody } from './http.js';
@@ -146,10 +146,12 @@ export interface StartJsmEmulatorOptions extends JsmEmulatorOptions {
   port?: number;
   host?: string;
   logger?: Logger;
+  /** Serve HTTPS (an Atlassian site behind a private CA, for the tenant's caBundleSecretRef). */
+  tls?: ServerTls;
 }
 
 export interface RunningJsmEmulator extends JsmEmulator {
-  /** `http://127.0.0.1:PORT`: the "Atlassian site URL" to configure clients with. */
+  /** `http://127.0.0.1:PORT` (https with `tls`): the "Atlassian site URL" to configure clients with. */
   url: string;
   port: number;
   close(): Promise<void>;
@@ -164,6 +166,7 @@ export async function startJsmEmulator(options: StartJsmEmulatorOptions = {}): P
     port: options.port ?? 0,
     host: options.host ?? '127.0.0.1',
     logger,
+    ...(options.tls ? { tls: options.tls } : {}),
   });
   return {
     handler: emulator.handler,

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { stringify } from 'yaml';
 import { type BrokerApp, createBrokerApp } from '../../broker/app.js';
 import { parseTenant, tenantId } from '../../common/config/load.js';
@@ -21,44 +21,15 @@ import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import { DEV_REALMS } from '../../dev/idp/users.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { createPortalApp, type PortalApp } from '../../portal/app.js';
+import { launchChromium } from '../../testkit/chromium.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+import { devIdp } from '../../testkit/tenants.js';
 
 async function listen(): Promise<{ server: Server; url: string }> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-/** One of the two dev IdPs (acme, partner) as the tenant lists it. */
-function devIdp(name: string, displayName: string, issuer: string, more: Record<string, unknown>) {
-  return {
-    name,
-    displayName,
-    oidc: {
-      issuer,
-      clientId: 'jsm-sso-broker',
-      clientSecretRef: { name: 'acme-oidc' },
-      scopes: ['openid', 'email', 'profile', 'groups'],
-    },
-    attributeMapping: {
-      email: 'claims.email',
-      displayName: 'claims.name',
-      groups: 'has(claims.groups) ? claims.groups : []',
-    },
-    ...more,
-  };
 }
 
 describe('portal end to end in Chromium', function () {
@@ -156,7 +127,7 @@ describe('portal end to end in Chromium', function () {
     portal = await createPortalApp(await context('portal'));
     b.server.on('request', broker.handler);
     p.server.on('request', portal.handler);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (m) => consoleLines.push(m.text()));
     mkdirSync(shots, { recursive: true });
