@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../common/log.js';
+import { tenantMetrics } from '../common/metrics.js';
 import type { MappingProblem } from './mapping.js';
 
 /**
@@ -24,44 +25,39 @@ export interface BrokerTelemetry {
 }
 
 export function createBrokerTelemetry(registry: Registry, logger: Logger, tenant: string): BrokerTelemetry {
-  const refusals = new Counter({
-    name: 'jsm_sso_broker_refusals_total',
-    help: 'Requests refused by the broker, by stable reason code',
-    labelNames: ['tenant', 'reason'],
-    registers: [registry],
-  });
-  const errors = new Counter({
-    name: 'jsm_sso_broker_errors_total',
-    help: 'Requests the broker could not serve (dependency down, IdP unreachable), by reason code',
-    labelNames: ['tenant', 'reason'],
-    registers: [registry],
-  });
-  const logins = new Counter({
-    name: 'jsm_sso_broker_logins_total',
-    help: 'Brokered logins that ended, by IdP and result',
-    labelNames: ['tenant', 'idp', 'result'],
-    registers: [registry],
-  });
-  const loginDuration = new Histogram({
-    name: 'jsm_sso_broker_login_duration_seconds',
-    help: 'Time from the AuthnRequest to the signed Response (includes the person at the IdP)',
-    labelNames: ['tenant', 'idp'],
-    buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
-    registers: [registry],
-  });
-  const requestDuration = new Histogram({
-    name: 'jsm_sso_broker_request_duration_seconds',
-    help: 'Time the broker spends on one request, by route',
-    labelNames: ['tenant', 'route'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
-  const mappingProblems = new Counter({
-    name: 'jsm_sso_broker_mapping_problems_total',
-    help: 'Claim-mapping expressions that gave no value at sign-in, by IdP, attribute and problem (missing_claim, type_error)',
-    labelNames: ['tenant', 'idp', 'attribute', 'problem'],
-    registers: [registry],
-  });
+  const metrics = tenantMetrics(registry);
+  const refusals = metrics.counter(
+    'jsm_sso_broker_refusals_total',
+    'Requests refused by the broker, by stable reason code',
+    ['reason'],
+  );
+  const errors = metrics.counter(
+    'jsm_sso_broker_errors_total',
+    'Requests the broker could not serve (dependency down, IdP unreachable), by reason code',
+    ['reason'],
+  );
+  const logins = metrics.counter(
+    'jsm_sso_broker_logins_total',
+    'Brokered logins that ended, by IdP and result',
+    ['idp', 'result'],
+  );
+  const loginDuration = metrics.histogram(
+    'jsm_sso_broker_login_duration_seconds',
+    'Time from the AuthnRequest to the signed Response (includes the person at the IdP)',
+    ['idp'],
+    [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
+  );
+  const requestDuration = metrics.histogram(
+    'jsm_sso_broker_request_duration_seconds',
+    'Time the broker spends on one request, by route',
+    ['route'],
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  );
+  const mappingProblems = metrics.counter(
+    'jsm_sso_broker_mapping_problems_total',
+    'Claim-mapping expressions that gave no value at sign-in, by IdP, attribute and problem (missing_claim, type_error)',
+    ['idp', 'attribute', 'problem'],
+  );
   return {
     refusal(reason, status, idp) {
       refusals.inc({ tenant, reason });

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { buildInfo } from './build-info.js';
 
 /**
@@ -17,4 +17,24 @@ export function createMetricsRegistry(): Registry {
     registers: [registry],
   }).set({ version, revision }, 1);
   return registry;
+}
+
+/**
+ * Declares one part's own metrics in `registry`, each labelled first by tenant, so that the
+ * portal and the broker name and label their series the same way.
+ */
+export function tenantMetrics(registry: Registry) {
+  return {
+    counter<L extends string>(name: string, help: string, labels: L[] = []): Counter<'tenant' | L> {
+      return new Counter({ name, help, labelNames: ['tenant', ...labels], registers: [registry] });
+    },
+    histogram<L extends string>(
+      name: string,
+      help: string,
+      labels: L[],
+      buckets: number[],
+    ): Histogram<'tenant' | L> {
+      return new Histogram({ name, help, labelNames: ['tenant', ...labels], buckets, registers: [registry] });
+    },
+  };
 }

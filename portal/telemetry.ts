@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { tenantMetrics } from '../common/metrics.js';
 
 /**
  * Portal metrics: refusals by reason code, Atlassian calls by outcome and latency, and page
@@ -21,38 +22,34 @@ const PAGE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const ATLASSIAN_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export function createPortalTelemetry(registry: Registry, tenant: string): PortalTelemetry {
-  const refusals = new Counter({
-    name: 'jsm_sso_portal_refusals_total',
-    help: 'Requests the portal refused, by reason code.',
-    labelNames: ['tenant', 'reason'],
-    registers: [registry],
-  });
-  const calls = new Counter({
-    name: 'jsm_sso_portal_atlassian_calls_total',
-    help: 'HTTP attempts to Atlassian, by status (or timeout/network).',
-    labelNames: ['tenant', 'status'],
-    registers: [registry],
-  });
-  const retries = new Counter({
-    name: 'jsm_sso_portal_atlassian_retries_total',
-    help: 'Atlassian calls repeated after 429, 503, a timeout or a lost connection: reads by the transport, writes under their write key.',
-    labelNames: ['tenant', 'kind', 'reason'],
-    registers: [registry],
-  });
-  const callDuration = new Histogram({
-    name: 'jsm_sso_portal_atlassian_call_duration_seconds',
-    help: 'Time from sending one HTTP attempt to Atlassian to its answer (or giving up), by method.',
-    labelNames: ['tenant', 'method'],
-    buckets: ATLASSIAN_BUCKETS,
-    registers: [registry],
-  });
-  const pageDuration = new Histogram({
-    name: 'jsm_sso_portal_page_duration_seconds',
-    help: 'Time the portal takes to answer one request, by method and route pattern.',
-    labelNames: ['tenant', 'method', 'route'],
-    buckets: PAGE_BUCKETS,
-    registers: [registry],
-  });
+  const metrics = tenantMetrics(registry);
+  const refusals = metrics.counter(
+    'jsm_sso_portal_refusals_total',
+    'Requests the portal refused, by reason code.',
+    ['reason'],
+  );
+  const calls = metrics.counter(
+    'jsm_sso_portal_atlassian_calls_total',
+    'HTTP attempts to Atlassian, by status (or timeout/network).',
+    ['status'],
+  );
+  const retries = metrics.counter(
+    'jsm_sso_portal_atlassian_retries_total',
+    'Atlassian calls repeated after 429, 503, a timeout or a lost connection: reads by the transport, writes under their write key.',
+    ['kind', 'reason'],
+  );
+  const callDuration = metrics.histogram(
+    'jsm_sso_portal_atlassian_call_duration_seconds',
+    'Time from sending one HTTP attempt to Atlassian to its answer (or giving up), by method.',
+    ['method'],
+    ATLASSIAN_BUCKETS,
+  );
+  const pageDuration = metrics.histogram(
+    'jsm_sso_portal_page_duration_seconds',
+    'Time the portal takes to answer one request, by method and route pattern.',
+    ['method', 'route'],
+    PAGE_BUCKETS,
+  );
   return {
     atlassianRetry: (kind, reason) => retries.inc({ tenant, kind, reason }),
     refused: (reason) => refusals.inc({ tenant, reason }),

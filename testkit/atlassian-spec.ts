@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import type { Exchange as ClientExchange } from '../portal/atlassian/http.js';
 
 type Json = Record<string, unknown>;
 const spec = JSON.parse(
@@ -216,16 +217,12 @@ function rewriteRefs(node: unknown): unknown {
 const jsonSchemaOf = (content: unknown): Json | undefined =>
   ((content as Json | undefined)?.['application/json'] as Json | undefined)?.['schema'] as Json | undefined;
 
-export interface Exchange {
-  method: string;
-  /** Path with or without the query string, e.g. `/rest/servicedeskapi/request?start=0`. */
-  path: string;
-  status: number;
-  requestBody?: unknown;
-  responseBody?: unknown;
-  requestHeaders?: Record<string, string | undefined>;
-  responseHeaders?: Record<string, string | undefined>;
-}
+/**
+ * One call to check: as the portal's client saw it, or written by hand without headers. The path
+ * may carry the query string, e.g. `/rest/servicedeskapi/request?start=0`.
+ */
+export type Exchange = Omit<ClientExchange, 'requestHeaders' | 'responseHeaders'> &
+  Partial<Pick<ClientExchange, 'requestHeaders' | 'responseHeaders'>>;
 
 export interface SpecVerdict {
   /** `GET /rest/servicedeskapi/request/{issueIdOrKey}`, or undefined when no operation matched. */

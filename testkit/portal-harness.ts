@@ -96,6 +96,24 @@ export interface HarnessOptions {
   writes?: Partial<WriteSettings>;
 }
 
+/**
+ * One harness for the enclosing describe block: started before its tests and closed after them.
+ * `started` hands it to the suite (and may sign customers in) before the first test runs.
+ */
+export function useHarness(
+  started: (h: Harness) => void | Promise<void>,
+  options: HarnessOptions = {},
+): void {
+  let harness: Harness | undefined;
+  before(async () => {
+    harness = await startHarness(options);
+    await started(harness);
+  });
+  after(async () => {
+    await harness?.close();
+  });
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const emulator = await startJsmEmulator(options.emulator ?? {});
   const server: Server = createServer();

@@ -1,71 +1,35 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { stringify } from 'yaml';
 import { tenantId } from '../../common/config/load.js';
 import { certificateNotAfter } from '../../common/pki.js';
-import {
-  createPki,
-  listenPlaceholder,
-  oidcIdp,
-  type Pki,
-  portalSp,
-  tenantFor,
-} from '../../testkit/broker-harness.js';
-import { exited, jsmSso, listening } from '../../testkit/part-process.js';
+import { startBrokerProcess } from '../../testkit/broker-process.js';
+import { exited, jsmSso } from '../../testkit/part-process.js';
 
 describe('jsm-sso broker and jsm-sso dev idp (command line)', () => {
-  let pki: Pki;
-  before(() => {
-    pki = createPki();
-  });
-  after(() => pki.cleanup());
-
   it('serves a tenant from its YAML and secrets, is ready on the management port, and exits 0 on SIGTERM', async () => {
-    // The public URL the tenant names; the process listens on a free port of its own.
-    const { server, url } = await listenPlaceholder();
-    server.close();
-    const tenant = tenantFor(url, [oidcIdp('corporate', 'http://127.0.0.1:9')]);
-    const config = join(pki.dir, 'tenant.yaml');
-    writeFileSync(config, stringify(tenant));
-    const child = jsmSso([
-      'broker',
-      '--config',
-      config,
-      '--secrets-dir',
-      pki.dir,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--management-port',
-      '0',
-      '--drain-seconds',
-      '0.2',
-    ]);
-    const done = exited(child);
+    // The IdP is unreachable on purpose: the process must still start and refuse sign-ins clearly.
+    const broker = await startBrokerProcess({ drainSeconds: 0.2, idpIssuer: 'http://127.0.0.1:9' });
+    const { pki, tenant, urls } = broker;
     try {
-      const urls = await listening(child, ['broker', 'management']);
-      expect((await fetch(`${urls['management']}/readyz`)).status).to.equal(200);
+      expect((await fetch(`${urls.management}/readyz`)).status).to.equal(200);
       // Its own signing certificate's notAfter, and standard process metric names.
-      const metrics = await (await fetch(`${urls['management']}/metrics`)).text();
+      const metrics = await (await fetch(`${urls.management}/metrics`)).text();
       const notAfter = certificateNotAfter(pki.brokerCert)!.getTime() / 1000;
       expect(metrics).to.include(
         `jsm_sso_signing_certificate_expiry_timestamp_seconds{tenant="${tenantId(tenant)}",part="broker",slot="current"} ${notAfter}`,
       );
       expect(metrics).to.match(/^process_cpu_seconds_total /m);
-      const metadata = await fetch(`${urls['broker']}/saml/metadata`);
-      expect(await metadata.text()).to.contain(`entityID="${url}/saml/metadata"`);
+      const metadata = await fetch(`${urls.broker}/saml/metadata`);
+      expect(await metadata.text()).to.contain(`entityID="${tenant.spec.broker.url}/saml/metadata"`);
       // A real signed AuthnRequest is accepted by the process (it then needs the IdP: 502 here).
-      const authorize = new URL(await portalSp(url, pki).getAuthorizeUrlAsync('rs', undefined, {}));
-      const sso = await fetch(`${urls['broker']}/saml/sso${authorize.search}`, { redirect: 'manual' });
+      const sso = await broker.signIn();
       expect(await sso.text()).to.contain('OIDC_DISCOVERY_FAILED');
     } finally {
       const stopped = Date.now();
-      child.kill('SIGTERM');
-      const { code, stderr } = await done;
+      broker.child.kill('SIGTERM');
+      const { code, stderr } = await broker.done;
       expect(code, stderr).to.equal(0);
       expect(Date.now() - stopped).to.be.lessThan(5000);
+      await broker.stop();
     }
   });
 

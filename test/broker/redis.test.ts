@@ -129,17 +129,9 @@ describe('broker: shared state in Redis', () => {
 
   it('answers 503 with a readable page while Redis is down, fails /readyz, and recovers by itself', async () => {
     const redis = await startLocalRedis();
-    const pki = createPki();
-    const { server, url } = await listenPlaceholder();
-    const idp = await startDevIdp({ clients: [devClient(url)] });
     const store = RedisFlowStore.connect(redis.url, 'broker-down');
-    const broker = await serveBroker(
-      server,
-      url,
-      tenantFor(url, [oidcIdp('corporate', idp.issuer)]),
-      pki,
-      store,
-    );
+    const stack = await startStack(store);
+    const { broker, portal } = stack;
     const readyz = async () => {
       let status = 0;
       const res = {
@@ -156,7 +148,6 @@ describe('broker: shared state in Redis', () => {
       );
       return status;
     };
-    const portal = portalSp(url, pki);
     try {
       expect(await readyz()).to.equal(200);
       await redis.stop();
@@ -181,10 +172,8 @@ describe('broker: shared state in Redis', () => {
         await again.stop();
       }
     } finally {
-      await broker.close();
+      await stack.close();
       await store.close();
-      await idp.close();
-      pki.cleanup();
     }
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
+import { type BrokerProcess, startBrokerProcess } from '../../testkit/broker-process.js';
 import { startLocalRedis } from '../../testkit/local-redis.js';
-import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 
 /** Polls `probe` until it returns true (at most `ms`). */
 async function until(probe: () => Promise<boolean>, ms: number): Promise<boolean> {

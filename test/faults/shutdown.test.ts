@@ -1,7 +1,7 @@
 import { Agent, type IncomingHttpHeaders, request } from 'node:http';
 import { expect } from 'chai';
+import { type BrokerProcess, startBrokerProcess } from '../../testkit/broker-process.js';
 import { startLocalRedis } from '../../testkit/local-redis.js';
-import { type BrokerProcess, startBrokerProcess } from './broker-process.js';
 
 interface Answer {
   status: number;

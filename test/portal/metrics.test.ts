@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
+import { type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
 
 /** The sample count of a histogram series whose labels include all of `labels`. */
 async function histogramCount(h: Harness, name: string, labels: Record<string, string>): Promise<number> {
@@ -14,11 +14,8 @@ async function histogramCount(h: Harness, name: string, labels: Record<string, s
 
 describe('portal metrics', () => {
   let h: Harness;
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h.close();
+  useHarness((started) => {
+    h = started;
   });
 
   it('times pages by route pattern, never by the address asked for', async () => {

@@ -9,17 +9,14 @@ import {
   type Harness,
   reasons,
   signIn,
-  startHarness,
   startLogin,
+  useHarness,
 } from '../../testkit/portal-harness.js';
 
 describe('portal SAML sign-in', () => {
   let h: Harness;
-  before(async () => {
-    h = await startHarness();
-  });
-  after(async () => {
-    await h.close();
+  useHarness((started) => {
+    h = started;
   });
 
   it('publishes SP metadata with its entityID, POST ACS, Redirect SLO and signing certificate', async () => {

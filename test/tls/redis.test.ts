@@ -335,18 +335,30 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
     }
   }
 
-  it('finds the master through a TLS Sentinel (sentinels://…?name=) and talks TLS to it', async () => {
+  /** A TLS master behind a TLS Sentinel that names it `name`, and the URL that finds it. */
+  async function sentinelManaged(name: string): Promise<{ master: LocalRedis; url: string }> {
     const master = await startLocalTlsRedis(tlsFiles);
     stops.push(() => master.stop());
-    const sentinel = await startLocalTlsSentinel({ ...tlsFiles, masterPort: master.port, name: 'mymaster' });
+    const sentinel = await startLocalTlsSentinel({ ...tlsFiles, masterPort: master.port, name });
     stops.push(() => sentinel.stop());
-    expect(await roundTrip(`sentinels://localhost:${sentinel.port}?name=mymaster`)).to.equal('state');
+    return { master, url: `sentinels://localhost:${sentinel.port}?name=${name}` };
+  }
+
+  /** A one-node TLS Redis Cluster, and its URL. */
+  async function tlsClusterNode(): Promise<{ node: LocalRedis; url: string }> {
+    const node = await startLocalTlsRedis({ ...tlsFiles, cluster: true });
+    stops.push(() => node.stop());
+    return { node, url: `clusters://127.0.0.1:${node.port}` };
+  }
+
+  it('finds the master through a TLS Sentinel (sentinels://…?name=) and talks TLS to it', async () => {
+    const { url } = await sentinelManaged('mymaster');
+    expect(await roundTrip(url)).to.equal('state');
   });
 
   it('works with a TLS Redis Cluster (clusters://)', async () => {
-    const node = await startLocalTlsRedis({ ...tlsFiles, cluster: true });
-    stops.push(() => node.stop());
-    expect(await roundTrip(`clusters://127.0.0.1:${node.port}`)).to.equal('state');
+    const { url } = await tlsClusterNode();
+    expect(await roundTrip(url)).to.equal('state');
   });
 
   /** The data node stops answering (SIGSTOP): commands fail within their deadline, then recover. */
@@ -380,16 +392,12 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
   }
 
   it('fails fast and recovers when the Sentinel-managed master stalls', async () => {
-    const master = await startLocalTlsRedis(tlsFiles);
-    stops.push(() => master.stop());
-    const sentinel = await startLocalTlsSentinel({ ...tlsFiles, masterPort: master.port, name: 'stalling' });
-    stops.push(() => sentinel.stop());
-    await stallAndRecover(`sentinels://localhost:${sentinel.port}?name=stalling`, master);
+    const { master, url } = await sentinelManaged('stalling');
+    await stallAndRecover(url, master);
   });
 
   it('fails fast and recovers when a Cluster node stalls', async () => {
-    const node = await startLocalTlsRedis({ ...tlsFiles, cluster: true });
-    stops.push(() => node.stop());
-    await stallAndRecover(`clusters://127.0.0.1:${node.port}`, node);
+    const { node, url } = await tlsClusterNode();
+    await stallAndRecover(url, node);
   });
 });

@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { startDevIdp } from '../../dev/idp/provider.js';
+import type { JsmSsoTenant } from '../common/config/tenant.generated.js';
+import { startDevIdp } from '../dev/idp/provider.js';
 import {
   createPki,
   devClient,
@@ -11,11 +12,15 @@ import {
   type Pki,
   portalSp,
   tenantFor,
-} from '../../testkit/broker-harness.js';
-import { exited, jsmSso, listening } from '../../testkit/part-process.js';
+} from './broker-harness.js';
+import { exited, jsmSso, listening } from './part-process.js';
 
 export interface BrokerProcess {
   child: ChildProcess;
+  /** The keys and certificates the process reads from its secrets directory. */
+  pki: Pki;
+  /** The tenant the process serves, as written to its `--config` file. */
+  tenant: JsmSsoTenant;
   /** Public and management URLs, as the process logged them. */
   urls: { broker: string; management: string };
   done: Promise<{ code: number | null; stderr: string }>;
@@ -27,22 +32,27 @@ export interface BrokerProcess {
 }
 
 /**
- * A real `jsm-sso broker` process (flow state in `redisUrl`) in front of an in-process dev IdP, as
- * a load balancer would see it.
+ * A real `jsm-sso broker` process, as a load balancer would see it: flow state in `redisUrl` (in
+ * memory without it), in front of an in-process dev IdP, or of `idpIssuer` when one is given.
  */
 export async function startBrokerProcess(options: {
-  redisUrl: string;
+  redisUrl?: string;
   drainSeconds: number;
+  idpIssuer?: string;
 }): Promise<BrokerProcess> {
   const pki: Pki = createPki();
   const placeholder = await listenPlaceholder();
   placeholder.server.close();
   const tenantUrl = placeholder.url;
-  const idp = await startDevIdp({ clients: [devClient(tenantUrl)] });
-  mkdirSync(join(pki.dir, 'redis'));
-  writeFileSync(join(pki.dir, 'redis', 'url'), options.redisUrl);
-  const tenant = tenantFor(tenantUrl, [oidcIdp('corporate', idp.issuer)], (spec) => {
-    spec.redis = { urlSecretRef: { name: 'redis', key: 'url' } };
+  const idp = options.idpIssuer ? undefined : await startDevIdp({ clients: [devClient(tenantUrl)] });
+  const { redisUrl } = options;
+  if (redisUrl) {
+    mkdirSync(join(pki.dir, 'redis'));
+    writeFileSync(join(pki.dir, 'redis', 'url'), redisUrl);
+  }
+  const issuer = options.idpIssuer ?? idp!.issuer;
+  const tenant = tenantFor(tenantUrl, [oidcIdp('corporate', issuer)], (spec) => {
+    if (redisUrl) spec.redis = { urlSecretRef: { name: 'redis', key: 'url' } };
   });
   const config = join(pki.dir, 'tenant.yaml');
   writeFileSync(config, stringify(tenant));
@@ -65,7 +75,7 @@ export async function startBrokerProcess(options: {
   const cleanup = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await done;
-    await idp.close();
+    await idp?.close();
     pki.cleanup();
   };
   let urls: Record<string, string>;
@@ -82,6 +92,8 @@ export async function startBrokerProcess(options: {
   };
   return {
     child,
+    pki,
+    tenant,
     urls: { broker: urls['broker']!, management: urls['management']! },
     done,
     signInPath,
