@@ -28,12 +28,19 @@ export function emailDomain(email: string): string | undefined {
   return ascii === '' || ascii.split('.').includes('') ? undefined : ascii;
 }
 
-/** The e-mail address in canonical form: local part as sent (trimmed), domain per emailDomain. */
+/**
+ * The e-mail address in canonical form: local part as sent (trimmed), domain per emailDomain.
+ * Undefined when the domain is unusable or the local part holds another `@` (`alice@@acme.test`):
+ * a quoted local part may carry one (RFC 5321), but Atlassian's customer accounts take no such
+ * address, and an address whose parts depend on which `@` one splits at is refused, not guessed.
+ */
 export function normalizeEmail(email: string): string | undefined {
   const trimmed = email.trim();
   const domain = emailDomain(trimmed);
   if (domain === undefined) return undefined;
-  return `${trimmed.slice(0, trimmed.lastIndexOf('@')).toLowerCase()}@${domain}`;
+  const local = trimmed.slice(0, trimmed.lastIndexOf('@'));
+  if (local.includes('@')) return undefined;
+  return `${local.toLowerCase()}@${domain}`;
 }
 
 /** Whether `domain` (canonical) is covered by one `emailDomains` entry. */

@@ -14,7 +14,16 @@ describe('broker: e-mail authority rules', () => {
   });
 
   it('finds no domain in what is not an address', () => {
-    for (const bad of ['no-at-sign', '@acme.test', 'x@', 'x@.', 'x@acme..test.', 'x@exa mple.test']) {
+    for (const bad of [
+      'no-at-sign',
+      '@acme.test',
+      'x@',
+      'x@.',
+      'x@acme..test.',
+      'x@exa mple.test',
+      'x@@acme.test',
+      '"x@y"@acme.test',
+    ]) {
       expect(normalizeEmail(bad), bad).to.equal(undefined);
     }
   });

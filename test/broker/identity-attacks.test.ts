@@ -150,9 +150,34 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
     expect((await signedIn(own.portal, own.response)).nameID).to.equal('pat@partner.test');
   });
 
+  const MALFORMED = ['alice@@acme.test', 'alice@acme..test', '@acme.test', '  @acme.test'];
+
+  it('refuses a malformed e-mail (doubled @, empty domain label, empty local part) before anything is signed', async () => {
+    const successes = () =>
+      broker.logs.filter((l) => l['event'] === 'broker.login' && l['result'] === 'success').length;
+    const before = successes();
+    // The IdP authoritative for acme.test, and the catch-all one that would take any other domain.
+    for (const idp of ['acme', 'social'] as const) {
+      for (const email of MALFORMED) {
+        const { response } = await loginAt(idp, { email, email_verified: true });
+        const body = await response.clone().text();
+        await expectRefused(response, 'IDP_EMAIL_INVALID');
+        expect(body, `${idp} ${email}`).to.not.include(email.trim());
+      }
+    }
+    // No signed Response left the broker, so nothing reached the portal or Atlassian.
+    expect(successes()).to.equal(before);
+  });
+
   it('never writes an asserted e-mail into its logs', () => {
     const lines = JSON.stringify(broker.logs);
-    for (const email of ['alice@acme.test', 'bob@acme.test', 'zoe@gmail.test', 'ann@hr.corp.acme.test']) {
+    for (const email of [
+      'alice@acme.test',
+      'bob@acme.test',
+      'zoe@gmail.test',
+      'ann@hr.corp.acme.test',
+      ...MALFORMED.map((m) => m.trim()),
+    ]) {
       expect(lines).to.not.include(email);
     }
   });
