@@ -1,12 +1,17 @@
+import type { ErrorCode } from './error-codes.js';
+
+export type { ErrorCode } from './error-codes.js';
+
 /**
  * Errors with a stable `code` that tests assert, logs carry and metrics count. The message is for
  * people; the code is the contract. `status` is the HTTP status a public endpoint answers with.
  */
 export class JsmSsoError extends Error {
-  readonly code: string;
+  /** One of the closed sets in error-codes.ts; subclasses narrow it to their own set. */
+  readonly code: ErrorCode;
   readonly status: number;
 
-  constructor(code: string, message: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'JsmSsoError';
     this.code = code;

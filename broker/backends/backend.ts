@@ -1,4 +1,4 @@
-import { JsmSsoError } from '../../common/errors.js';
+import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
 import type { FlowStore } from '../../common/flowstore/index.js';
 import type { Logger } from '../../common/log.js';
 import type { AuthenticatedSubject } from '../subject.js';
@@ -47,7 +47,7 @@ export type IdpRefusalKind = 'interaction_required' | 'access_denied' | 'failed'
 /** The IdP answered the login with a refusal of its own: the portal is told the login failed. */
 export class IdpRefusal extends JsmSsoError {
   constructor(
-    code: string,
+    code: ErrorCode,
     readonly kind: IdpRefusalKind,
     cause?: unknown,
   ) {
@@ -162,7 +162,7 @@ export class OneTimeMarkers {
   async useOnce(
     kind: string,
     value: string,
-    code: string,
+    code: ErrorCode,
     ttlSeconds = this.defaultTtlSeconds,
   ): Promise<void> {
     if (!(await this.store.putIfAbsent(`used:${kind}:${value}`, '1', ttlSeconds))) {

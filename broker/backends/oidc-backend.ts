@@ -10,15 +10,8 @@ import type {
 import { JsmSsoError } from '../../common/errors.js';
 import { single } from '../http.js';
 import type { AuthenticatedSubject } from '../subject.js';
-import {
-  type Backend,
-  type BackendContext,
-  decodeState,
-  encodeState,
-  IdpRefusal,
-  type IdpRefusalKind,
-  type LoginPrompt,
-} from './backend.js';
+import { type Backend, type BackendContext, decodeState, encodeState, type LoginPrompt } from './backend.js';
+import { protocolRefusal } from './oidc-refusals.js';
 
 /**
  * The broker as an OpenID Connect relying party (or plain OAuth 2.0 client) toward one of the
@@ -179,7 +172,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
     extraAuthorizationParams: spec.extraAuthorizationParams,
     withNonce: true,
     async identify(c, callbackUrl, pending) {
-      const tokens = await guardProtocol(() =>
+      const tokens = await guardProtocol(c, () =>
         client.authorizationCodeGrant(c, callbackUrl, {
           pkceCodeVerifier: pending.codeVerifier,
           expectedState: pending.state,
@@ -191,7 +184,9 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
       let claims: Record<string, unknown> = { ...idToken };
       if (c.serverMetadata().userinfo_endpoint) {
         // fetchUserInfo refuses a userinfo `sub` that differs from the ID token's (OIDC Core 5.3.2).
-        const userinfo = await guardProtocol(() => client.fetchUserInfo(c, tokens.access_token, idToken.sub));
+        const userinfo = await guardProtocol(c, () =>
+          client.fetchUserInfo(c, tokens.access_token, idToken.sub),
+        );
         claims = { ...userinfo, ...claims };
       }
       for (const protocolClaim of PROTOCOL_CLAIMS) delete claims[protocolClaim];
@@ -269,13 +264,13 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
     extraAuthorizationParams: spec.extraAuthorizationParams,
     withNonce: false,
     async identify(c, callbackUrl, pending) {
-      const tokens = await guardProtocol(() =>
+      const tokens = await guardProtocol(c, () =>
         client.authorizationCodeGrant(c, callbackUrl, {
           pkceCodeVerifier: pending.codeVerifier,
           expectedState: pending.state,
         }),
       );
-      const response = await guardProtocol(() =>
+      const response = await guardProtocol(c, () =>
         client.fetchProtectedResource(c, tokens.access_token, new URL(spec.userinfoEndpoint), 'GET'),
       );
       const claims = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
@@ -364,81 +359,11 @@ function insecureOnlyOnLoopback(url: string): Array<(c: client.Configuration) =>
   return LOOPBACK_HTTP.test(url) ? [client.allowInsecureRequests] : [];
 }
 
-/**
- * openid-client's refusals become broker refusals with a stable reason; the IdP's own error
- * response (e.g. access_denied) is a refusal too. Anything else (network) is a 502.
- */
-async function guardProtocol<T>(operation: () => Promise<T>): Promise<T> {
+/** Runs an openid-client call; its refusals become broker refusals (oidc-refusals.ts). */
+async function guardProtocol<T>(c: client.Configuration, operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (err) {
-    throw protocolRefusal(err);
+    throw protocolRefusal(err, c.serverMetadata().issuer);
   }
-}
-
-const REFUSALS: Array<[RegExp, string]> = [
-  [/"iss" \(issuer\) response parameter|response parameter "iss"/, 'OIDC_ISSUER_MISMATCH'],
-  [/"state" response parameter|response parameter "state"/, 'OIDC_STATE_MISMATCH'],
-  [/"iss" \(issuer\) claim/, 'OIDC_ID_TOKEN_ISSUER_MISMATCH'],
-  [/"aud" \(audience\) claim|untrusted audiences|"azp"/, 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH'],
-  [/"nonce" claim/, 'OIDC_ID_TOKEN_NONCE_MISMATCH'],
-  [/"alg" header|algorithm/i, 'OIDC_ID_TOKEN_ALG_FORBIDDEN'],
-  [/signature verification failed/, 'OIDC_ID_TOKEN_SIGNATURE_INVALID'],
-  [/"sub"/, 'OIDC_USERINFO_SUBJECT_MISMATCH'],
-];
-
-/**
- * OAuth `error` codes meaning "the person would have had to interact" (OIDC Core 3.1.2.6): the
- * answer to prompt=none, and so to a passive AuthnRequest.
- */
-const INTERACTION_NEEDED = new Set([
-  'login_required',
-  'interaction_required',
-  'consent_required',
-  'account_selection_required',
-]);
-
-function refusalKind(error: string): IdpRefusalKind {
-  if (INTERACTION_NEEDED.has(error)) return 'interaction_required';
-  return error === 'access_denied' ? 'access_denied' : 'failed';
-}
-
-function causeChain(err: unknown): string[] {
-  const messages: string[] = [];
-  for (let e = err; e instanceof Error && messages.length < 5; e = e.cause) messages.push(e.message);
-  return messages;
-}
-
-function protocolRefusal(err: unknown): JsmSsoError {
-  if (err instanceof JsmSsoError) return err;
-  if (err instanceof client.AuthorizationResponseError)
-    return new IdpRefusal('OIDC_IDP_ERROR', refusalKind(err.error), err);
-  // The token endpoint's invalid_grant: a code already used, expired, or issued for another login
-  // (RFC 6749 5.2). The person's fault or an attacker's, never the IdP being down.
-  if (err instanceof client.ResponseBodyError && err.error === 'invalid_grant')
-    return new JsmSsoError('OIDC_CODE_INVALID', 'this sign-in was already completed or has expired', {
-      status: 400,
-      cause: err,
-    });
-  // openid-client wraps oauth4webapi's precise error (the one naming the failed check) as `cause`.
-  const message = causeChain(err).join('\n');
-  const code = (err as { code?: unknown }).code;
-  for (const [pattern, reason] of REFUSALS) {
-    if (pattern.test(message))
-      return new JsmSsoError(reason, "the identity provider's answer failed a security check", {
-        status: 400,
-        cause: err,
-      });
-  }
-  if (typeof code === 'string' && code.startsWith('OAUTH_') && code !== 'OAUTH_RESPONSE_BODY_ERROR') {
-    return new JsmSsoError(
-      'OIDC_RESPONSE_INVALID',
-      "the identity provider's answer failed a security check",
-      { status: 400, cause: err },
-    );
-  }
-  return new JsmSsoError('OIDC_IDP_UNAVAILABLE', 'the identity provider could not complete the sign-in', {
-    status: 502,
-    cause: err,
-  });
 }

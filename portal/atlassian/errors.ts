@@ -1,3 +1,4 @@
+import type { AtlassianErrorCode } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
 
 /**
@@ -6,6 +7,7 @@ import { JsmSsoError } from '../../common/errors.js';
  * Atlassian's own message, for showing beside that field on a form.
  */
 export class AtlassianError extends JsmSsoError {
+  declare readonly code: AtlassianErrorCode;
   readonly upstreamStatus: number;
   readonly fieldErrors: Record<string, string>;
   /** `i18nErrorMessage.parameters` of a JSM error (often names the field). */
@@ -15,7 +17,7 @@ export class AtlassianError extends JsmSsoError {
   readonly retryAfterMs: number | undefined;
 
   constructor(
-    code: string,
+    code: AtlassianErrorCode,
     upstreamStatus: number,
     detail: {
       message?: string;
@@ -37,7 +39,7 @@ export class AtlassianError extends JsmSsoError {
   }
 }
 
-const FRIENDLY: Record<string, string> = {
+const FRIENDLY: Partial<Record<AtlassianErrorCode, string>> = {
   ATLASSIAN_NOT_FOUND: 'We could not find that.',
   ATLASSIAN_VALIDATION: 'Some details need your attention.',
   ATLASSIAN_CONFLICT: 'That already exists.',
@@ -49,7 +51,7 @@ const FRIENDLY: Record<string, string> = {
   ATLASSIAN_UNAUTHORIZED: 'The help center is not configured correctly. Please tell your administrator.',
 };
 
-function statusFor(code: string): number {
+function statusFor(code: AtlassianErrorCode): number {
   switch (code) {
     case 'ATLASSIAN_NOT_FOUND':
       return 404;
@@ -66,7 +68,7 @@ function statusFor(code: string): number {
   }
 }
 
-export function codeForStatus(status: number): string {
+export function codeForStatus(status: number): AtlassianErrorCode {
   if (status === 400) return 'ATLASSIAN_VALIDATION';
   if (status === 401) return 'ATLASSIAN_UNAUTHORIZED';
   if (status === 403) return 'ATLASSIAN_FORBIDDEN';

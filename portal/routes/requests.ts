@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Express, NextFunction, Request, Response } from 'express';
-import { JsmSsoError } from '../../common/errors.js';
+import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
 import { attachmentId } from '../atlassian/client.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import type { OrganizationDTO, UserDTO } from '../atlassian/types.js';
@@ -19,6 +19,12 @@ import type { Customer, Ownership, StatusFilter } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { readUploadForm } from './upload-form.js';
+
+/** The refusals of a request action the detail page shows beside the form, keeping the draft. */
+const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
+  'PORTAL_ACTION_INVALID',
+  'PORTAL_ACTION_APPROVER_ONLY',
+]);
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, requests, cacheTtlMs, limits } = services;
@@ -205,10 +211,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         );
         res.redirect(303, `/requests/${encodeURIComponent(key)}?${notice}=1`);
       } catch (err) {
-        if (
-          err instanceof AtlassianError ||
-          (err instanceof JsmSsoError && err.code.startsWith('PORTAL_ACTION'))
-        ) {
+        if (err instanceof AtlassianError || (err instanceof JsmSsoError && ACTION_REFUSALS.has(err.code))) {
           logger.warn({ event: 'portal.action_refused', reason: err.code }, 'action refused');
           try {
             const message = err instanceof AtlassianError ? `${err.friendly} ${notDone}`.trim() : err.message;

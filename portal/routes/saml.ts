@@ -1,5 +1,6 @@
 // Sign-in and sign-out: the portal as SAML service provider toward the broker (see portal/saml/).
 import express, { type Express } from 'express';
+import { isPortalRefusal } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
 import { SamlError } from '../../common/saml/errors.js';
 import { RateLimitedError } from '../abuse-limits.js';
@@ -100,7 +101,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         refuse(res, 400, err.code, 'Sign-in failed', 'The sign-in could not be verified. Please try again.');
         return;
       }
-      if (err instanceof JsmSsoError && err.code.startsWith('PORTAL_')) {
+      if (err instanceof JsmSsoError && isPortalRefusal(err.code)) {
         refuse(res, err.status, err.code, 'Access refused', err.message);
         return;
       }

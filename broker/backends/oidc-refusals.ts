@@ -1,0 +1,130 @@
+import * as client from 'openid-client';
+import type { BrokerErrorCode } from '../../common/error-codes.js';
+import { JsmSsoError } from '../../common/errors.js';
+import { IdpRefusal, type IdpRefusalKind } from './backend.js';
+
+/**
+ * openid-client's refusals become broker refusals with a stable reason, read from the library's
+ * error codes and the structured `cause` oauth4webapi attaches (which claim, which parameter, which
+ * header), never from message text: a library upgrade that rewords a message cannot move a
+ * reason code in metrics and audit logs.
+ */
+
+/**
+ * OAuth `error` codes meaning "the person would have had to interact" (OIDC Core 3.1.2.6): the
+ * answer to prompt=none, and so to a passive AuthnRequest.
+ */
+const INTERACTION_NEEDED = new Set([
+  'login_required',
+  'interaction_required',
+  'consent_required',
+  'account_selection_required',
+]);
+
+/** ID token claims whose failed comparison has its own reason (OIDC Core 3.1.3.7). */
+const CLAIM_REASONS: Readonly<Record<string, BrokerErrorCode>> = {
+  iss: 'OIDC_ID_TOKEN_ISSUER_MISMATCH',
+  aud: 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH',
+  azp: 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH',
+  nonce: 'OIDC_ID_TOKEN_NONCE_MISMATCH',
+};
+
+/**
+ * oauth4webapi's error codes (carried by openid-client's errors) for an answer that failed a check
+ * or a request the broker refused to make: a 400, never the IdP being down. Its other codes,
+ * OAUTH_RESPONSE_BODY_ERROR (an error status with a body) and OAUTH_AUTHORIZATION_RESPONSE_ERROR
+ * (handled first), are not here.
+ */
+const CHECK_FAILED = new Set<string>([
+  'OAUTH_WWW_AUTHENTICATE_CHALLENGE',
+  'OAUTH_INVALID_REQUEST',
+  'OAUTH_HTTP_REQUEST_FORBIDDEN',
+  'OAUTH_REQUEST_PROTOCOL_FORBIDDEN',
+  'OAUTH_MISSING_SERVER_METADATA',
+  'OAUTH_INVALID_SERVER_METADATA',
+  'OAUTH_INVALID_RESPONSE',
+  'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+  'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
+  'OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
+  'OAUTH_KEY_SELECTION_FAILED',
+  'OAUTH_PARSE_ERROR',
+  'OAUTH_JWT_USERINFO_EXPECTED',
+  'OAUTH_RESPONSE_IS_NOT_JSON',
+  'OAUTH_RESPONSE_IS_NOT_CONFORM',
+  'OAUTH_UNSUPPORTED_OPERATION',
+]);
+
+function refusalKind(error: string): IdpRefusalKind {
+  if (INTERACTION_NEEDED.has(error)) return 'interaction_required';
+  return error === 'access_denied' ? 'access_denied' : 'failed';
+}
+
+type Details = Record<string, unknown>;
+
+/** The failed check's code and oauth4webapi's details, from openid-client's wrapper or the error itself. */
+function failedCheck(err: unknown): { code: string; details: Details } | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    const details = e.cause;
+    if (
+      typeof code === 'string' &&
+      details !== null &&
+      typeof details === 'object' &&
+      !(details instanceof Error)
+    )
+      return { code, details: details as Details };
+  }
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? { code, details: {} } : undefined;
+}
+
+/** Which check failed, from the code and details of oauth4webapi's error. */
+function checkReason(
+  code: string,
+  details: Details,
+  issuer: string | undefined,
+): BrokerErrorCode | undefined {
+  if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' && typeof details['claim'] === 'string')
+    return CLAIM_REASONS[details['claim']];
+  if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' && details['attribute'] === 'sub')
+    return 'OIDC_USERINFO_SUBJECT_MISMATCH';
+  if (code !== 'OAUTH_INVALID_RESPONSE') return undefined;
+  // The ID token's signing algorithm is not the one allowed (the failure names where the rule came from).
+  if ('header' in details && 'reason' in details) return 'OIDC_ID_TOKEN_ALG_FORBIDDEN';
+  if ('signature' in details && 'key' in details) return 'OIDC_ID_TOKEN_SIGNATURE_INVALID';
+  const parameters = details['parameters'];
+  if (parameters instanceof URLSearchParams && !parameters.has('response')) {
+    // The authorization response's `iss` (RFC 9207) is checked before its `state`: missing when
+    // required (no expected value recorded), or not the issuer.
+    const iss = parameters.get('iss');
+    if (!('expected' in details) || (iss !== null && iss !== issuer)) return 'OIDC_ISSUER_MISMATCH';
+    return 'OIDC_STATE_MISMATCH';
+  }
+  return undefined;
+}
+
+/** The broker refusal for an error of openid-client; `issuer` is the IdP's, from its metadata. */
+export function protocolRefusal(err: unknown, issuer: string | undefined): JsmSsoError {
+  if (err instanceof JsmSsoError) return err;
+  if (err instanceof client.AuthorizationResponseError)
+    return new IdpRefusal('OIDC_IDP_ERROR', refusalKind(err.error), err);
+  // The token endpoint's invalid_grant: a code already used, expired, or issued for another login
+  // (RFC 6749 5.2). The person's fault or an attacker's, never the IdP being down.
+  if (err instanceof client.ResponseBodyError && err.error === 'invalid_grant')
+    return new JsmSsoError('OIDC_CODE_INVALID', 'this sign-in was already completed or has expired', {
+      status: 400,
+      cause: err,
+    });
+  const check = failedCheck(err);
+  if (check && CHECK_FAILED.has(check.code)) {
+    const reason = checkReason(check.code, check.details, issuer) ?? 'OIDC_RESPONSE_INVALID';
+    return new JsmSsoError(reason, "the identity provider's answer failed a security check", {
+      status: 400,
+      cause: err,
+    });
+  }
+  return new JsmSsoError('OIDC_IDP_UNAVAILABLE', 'the identity provider could not complete the sign-in', {
+    status: 502,
+    cause: err,
+  });
+}

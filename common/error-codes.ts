@@ -1,0 +1,181 @@
+/**
+ * Every reason code the product emits, as closed sets per part. The code is the contract: tests,
+ * logs, metrics and the external suites assert these strings, so a code is never renamed. Each
+ * set maps its codes to the one-line meaning that `npm run gen` writes into the part's README
+ * (scripts/gen-error-docs.ts); adding a code means adding its meaning here.
+ */
+
+/** Shared by broker and portal: configuration, TLS, Redis and the flow store. */
+export const COMMON_CODES = {
+  CONFIG_INVALID: 'The configuration breaks the schema or a cross-field rule; each bad field is named',
+  CONFIG_FILE_UNREADABLE: 'The configuration file cannot be read or parsed',
+  SECRET_REF_INVALID: 'A secret reference is malformed',
+  SECRET_MISSING: 'A referenced secret file or variable is absent or empty',
+  TLS_FILES_INCOMPLETE: 'Only one of the TLS certificate and key is configured',
+  TLS_FILE_UNREADABLE: 'A TLS certificate or key file cannot be read',
+  TLS_CA_BUNDLE_INVALID: 'A CA bundle holds no usable certificate',
+  TLS_RELOAD_FAILED: 'Rotated TLS files could not be loaded; the previous ones stay in use',
+  TLS_PLAINTEXT_FORBIDDEN: 'An outbound call to a plain http:// URL where https is required',
+  REDIS_URL_INVALID: 'The Redis address is malformed',
+  REDIS_PLAINTEXT: 'Redis without TLS outside dev mode',
+  REDIS_TLS_MISMATCH: 'TLS settings given for a redis:// (plaintext) address, or the reverse',
+  FLOW_STORE_UNAVAILABLE: 'The flow store (Redis) did not answer in time (503)',
+  FLOW_STORE_FULL: 'The in-memory flow store reached its entry limit (503)',
+} as const satisfies Record<string, string>;
+
+/** SAML message checks in common/saml (the broker's upstream SAML IdPs and the portal's ACS). */
+export const SAML_CODES = {
+  SAML_XML_INVALID:
+    'Not well-formed, several roots, processing instruction, bad time value, missing required element',
+  SAML_DOCTYPE_FORBIDDEN: 'DTD / ENTITY present (XXE, billion laughs)',
+  SAML_MESSAGE_TOO_LARGE: 'Message larger than the limit (256 KiB default)',
+  SAML_DEFLATE_LIMIT: 'Redirect payload inflates beyond the limit (deflate bomb)',
+  SAML_ENCODING_INVALID: 'Bad base64, DEFLATE, percent-encoding or UTF-8',
+  SAML_BINDING_INVALID: 'Redirect query: parameter repeated, missing, or both SAMLRequest and SAMLResponse',
+  SAML_SIGNATURE_MISSING: 'Required signature absent (stripped)',
+  SAML_SIGNATURE_INVALID:
+    'Signature does not verify with a configured certificate; malformed Signature (several SignedInfo, comments inside)',
+  SAML_SIGNATURE_ALGORITHM_FORBIDDEN: 'Algorithm / transform / c14n not on the allow-list',
+  SAML_SIGNATURE_REFERENCE_INVALID:
+    'Not exactly one Reference to `#ID` of the element; several Signatures; signature covers another element',
+  SAML_ID_NOT_UNIQUE: 'An ID/Id/id value appears twice in the document (XSW)',
+  SAML_CERTIFICATE_INVALID: 'Configured certificate missing or unparsable (500)',
+  SAML_MESSAGE_TYPE_UNEXPECTED: 'Root element is not the expected message',
+  SAML_VERSION_UNSUPPORTED: 'Version is not 2.0',
+  SAML_ISSUER_MISMATCH: 'Response or Assertion Issuer is not the IdP',
+  SAML_AUDIENCE_MISMATCH: 'No Conditions/AudienceRestriction, or one that does not name us',
+  SAML_DESTINATION_MISMATCH: 'Destination is not our ACS (or missing on a signed Response)',
+  SAML_RECIPIENT_MISMATCH: 'Bearer Recipient is not our ACS',
+  SAML_IN_RESPONSE_TO_MISMATCH: 'Answers another request, or is unsolicited',
+  SAML_SUBJECT_CONFIRMATION_INVALID: 'No bearer confirmation, or its data / NotOnOrAfter missing',
+  SAML_EXPIRED:
+    'NotOnOrAfter (Conditions, confirmation, SessionNotOnOrAfter) or IssueInstant passed beyond the skew',
+  SAML_NOT_YET_VALID: 'NotBefore in the future beyond the skew',
+  SAML_REPLAY: 'Assertion or message ID already used (kept until it expires)',
+  SAML_STATUS_NOT_SUCCESS: 'IdP answered a non-Success status',
+  SAML_ASSERTION_COUNT:
+    'Not exactly one Assertion in the whole document, as a direct child of Response (XSW)',
+  SAML_ENCRYPTED_ASSERTION_UNSUPPORTED: 'EncryptedAssertion present',
+  SAML_NAMEID_INVALID: 'NameID missing, empty, too long, or with element content',
+  SAML_AUTHN_STATEMENT_MISSING: 'No AuthnStatement (profiles 4.1.4.2)',
+  SAML_METADATA_INVALID: 'IdP metadata unusable (502)',
+  SAML_METADATA_UNAVAILABLE: 'IdP metadata cannot be fetched, or not over https (502)',
+} as const satisfies Record<string, string>;
+
+/** The broker: its SAML frontend, the login flow, the OIDC/OAuth 2.0 backends and identity checks. */
+export const BROKER_CODES = {
+  SAML_ACS_UNREGISTERED: "The AuthnRequest's AssertionConsumerServiceURL is not the portal's registered ACS",
+  SAML_BINDING_UNSUPPORTED: 'The AuthnRequest asks for a response binding other than HTTP-POST',
+  SAML_RELAY_STATE_TOO_LONG: 'RelayState longer than 80 bytes (bindings 3.4.3)',
+  SAML_PASSIVE_NOT_POSSIBLE:
+    'IsPassive with several IdPs (choice page needed) or with ForceAuthn; answered as NoPassive',
+  FLOW_UNKNOWN: 'The login flow is unknown: expired, already finished, or forged',
+  FLOW_BROWSER_MISMATCH: 'The login flow was started in another browser (flow cookie missing or different)',
+  CSRF_TOKEN_INVALID: "The IdP choice form's CSRF token is missing or wrong",
+  IDP_UNKNOWN: 'The chosen IdP is not configured for this tenant',
+  LOGOUT_STATE_UNKNOWN:
+    'A LogoutResponse or logout callback for no pending logout: expired, replayed or forged',
+  HTTP_BODY_TOO_LARGE: 'The request body exceeds the limit (413)',
+  HTTP_FORM_EXPECTED: 'A POST endpoint got a body that is not a URL-encoded form (415)',
+  HTTP_PARAMETER_REPEATED: 'A query or form parameter appears more than once',
+  METHOD_NOT_ALLOWED: 'The endpoint does not accept this HTTP method (405)',
+  NOT_FOUND: 'No such endpoint (404)',
+  BROKER_INTERNAL: 'An unexpected error (500); the log line has the details',
+  BACKEND_UNSUPPORTED: 'The IdP kind has no backend',
+  OIDC_STATE_MISSING: "The IdP's answer has no state",
+  OIDC_STATE_UNKNOWN: "The IdP's answer names no pending login (expired or forged state)",
+  OIDC_STATE_REPLAYED: 'The state was already used by a completed answer',
+  OIDC_NONCE_REPLAYED: 'The nonce was already used by a completed answer',
+  OIDC_ISSUER_MISMATCH: 'The `iss` response parameter is not the IdP (RFC 9207, mix-up)',
+  OIDC_STATE_MISMATCH: 'The `state` response parameter is not the one sent',
+  OIDC_ID_TOKEN_ISSUER_MISMATCH: 'The ID token `iss` claim is not the IdP',
+  OIDC_ID_TOKEN_AUDIENCE_MISMATCH: 'The ID token `aud` / `azp` does not name the broker alone',
+  OIDC_ID_TOKEN_NONCE_MISMATCH: 'The ID token `nonce` is not the one sent',
+  OIDC_ID_TOKEN_ALG_FORBIDDEN: 'The ID token is signed with an algorithm that is not allowed',
+  OIDC_ID_TOKEN_SIGNATURE_INVALID: "The ID token signature does not verify with the IdP's keys",
+  OIDC_USERINFO_SUBJECT_MISMATCH: 'The UserInfo `sub` is not the ID token `sub`',
+  OIDC_RESPONSE_INVALID: "Any other failed check of the IdP's answer",
+  OIDC_CODE_INVALID: "The token endpoint's `invalid_grant`: a used or expired code, or one of another flow",
+  OIDC_IDP_ERROR: 'The IdP answered with an OAuth error; answered to the portal as a Responder status',
+  OIDC_DISCOVERY_FAILED: "The IdP's discovery document cannot be fetched or is invalid (502)",
+  OIDC_IDP_UNAVAILABLE: 'The IdP could not complete the sign-in: unreachable or a server error (502)',
+  OIDC_CLIENT_KEY_UNSUPPORTED: 'The private_key_jwt key type is not supported',
+  OAUTH2_USERINFO_INVALID: "The OAuth 2.0 IdP's user endpoint answered something unusable (502)",
+  IDP_NOT_AUTHORITATIVE: "The e-mail is outside the asserting IdP's domains (403)",
+  IDP_EMAIL_UNVERIFIED: 'No `email_verified: true`, or the e-mail is not the verified `email` claim (403)',
+  IDP_EMAIL_INVALID: 'The e-mail has no usable domain (403)',
+  MAPPING_INVALID: 'An attribute mapping expression does not compile',
+  MAPPING_NAMEID_EMPTY: 'The mapping produced an empty NameID (403)',
+} as const satisfies Record<string, string>;
+
+/** A failed Atlassian API call, as the portal logs it (the person sees a friendly message). */
+export const ATLASSIAN_CODES = {
+  ATLASSIAN_VALIDATION: 'Atlassian answered 400: some fields need attention',
+  ATLASSIAN_UNAUTHORIZED: 'Atlassian answered 401: the API credentials are wrong (502)',
+  ATLASSIAN_FORBIDDEN: 'Atlassian answered 403',
+  ATLASSIAN_NOT_FOUND: 'Atlassian answered 404',
+  ATLASSIAN_CONFLICT: 'Atlassian answered 409',
+  ATLASSIAN_RATE_LIMITED: 'Atlassian answered 429 (503 to the person)',
+  ATLASSIAN_UNAVAILABLE: 'Atlassian answered 502, 503 or 504 (503 to the person)',
+  ATLASSIAN_TIMEOUT: 'Atlassian did not answer in time (502)',
+  ATLASSIAN_UNREACHABLE: 'Atlassian cannot be reached (502)',
+  ATLASSIAN_ERROR: 'Any other Atlassian error status (502)',
+} as const satisfies Record<string, string>;
+
+/** The portal's own refusals: its pages, forms and sign-in. */
+export const PORTAL_CODES = {
+  PORTAL_ACCESS_DENIED: "The person is not allowed by the tenant's portal access rule (403)",
+  PORTAL_ACCOUNT_INVALID: 'Atlassian answered an unexpected account id (502)',
+  PORTAL_ACCOUNT_SERVICE: 'The account is a service account (the integration itself) (403)',
+  PORTAL_ACCOUNT_LICENSED: 'The account is a licensed Atlassian user and allowLicensedUsers is off (403)',
+  PORTAL_ACCOUNT_TYPE: 'The account type is `app` or unknown (403)',
+  PORTAL_ACTION_APPROVER_ONLY: 'Only an approver of the request may take this action (403)',
+  PORTAL_ACTION_INVALID: 'The action form is invalid (400)',
+  PORTAL_ARTICLE_NOT_FOUND: 'The article is not offered by a portal desk (404)',
+  PORTAL_BODY_ENCODING: 'The request body has an unsupported encoding (415)',
+  PORTAL_BODY_INVALID: 'The request body cannot be read (400)',
+  PORTAL_BODY_TOO_LARGE: 'The form is larger than 64 KB (413)',
+  PORTAL_BODY_TOO_MANY_PARAMETERS: 'The form has more than 100 fields (413)',
+  PORTAL_CSRF: 'A form without the right CSRF token or from another origin (403)',
+  PORTAL_CUSTOMER_UNKNOWN: 'The help center does not know the account and may not create it (403)',
+  PORTAL_DESK_NOT_FOUND: 'No such service desk in the portal (404)',
+  PORTAL_EMAIL_MISSING: 'The sign-in did not carry an e-mail address',
+  PORTAL_FORM_INVALID: 'The multipart form cannot be read (400)',
+  PORTAL_FORM_TOO_LARGE: 'The multipart form has too many or too large fields (413)',
+  PORTAL_IDP_UNKNOWN: 'The sign-in did not say which IdP was used',
+  PORTAL_INTERNAL: 'An unexpected error (500); the log line has the details',
+  PORTAL_INVALID_IDENTIFIER: 'Refused to build JQL from an invalid identifier',
+  PORTAL_LOGIN_FLOW_MISSING: 'A SAML Response without the flow cookie of the login that asked for it',
+  PORTAL_NOT_ADMIN: 'An admin page for someone who is not a portal admin (404)',
+  PORTAL_NOT_FOUND: 'No such page (404)',
+  PORTAL_PAGE_TOKEN_INVALID: 'A paging token that is expired or for another list (400)',
+  PORTAL_RATE_LIMITED: 'Too many actions from this person or address (429)',
+  PORTAL_REQUEST_NOT_FOUND: 'No such request, or not visible to this person (404)',
+  PORTAL_REQUEST_TYPE_NOT_FOUND: 'No such request type in this desk (404)',
+  PORTAL_RETURN_PATH_UNSAFE: 'A return path that is not a local path; the person lands on the home page',
+  PORTAL_SESSION_MISSING: 'No session: signed out or expired (401)',
+  PORTAL_UPLOADS_BUSY: 'Too many uploads in progress (503, Retry-After: 5)',
+  PORTAL_UPLOAD_TOO_LARGE: 'An attached file is too large (413)',
+  PORTAL_UPLOAD_TOO_MANY: 'Too many attached files (413)',
+  PORTAL_UPLOAD_TYPE: 'A file type not on the allow-list (415)',
+} as const satisfies Record<string, string>;
+
+export type CommonErrorCode = keyof typeof COMMON_CODES;
+export type SamlErrorCode = keyof typeof SAML_CODES;
+export type BrokerErrorCode = keyof typeof BROKER_CODES;
+export type AtlassianErrorCode = keyof typeof ATLASSIAN_CODES;
+export type PortalErrorCode = keyof typeof PORTAL_CODES | AtlassianErrorCode;
+export type ErrorCode = CommonErrorCode | SamlErrorCode | BrokerErrorCode | PortalErrorCode;
+
+/** Each part's codes with their meanings, for the generated README tables and the coverage test. */
+export const ERROR_CODE_TABLES = {
+  common: COMMON_CODES,
+  saml: SAML_CODES,
+  broker: BROKER_CODES,
+  portal: { ...PORTAL_CODES, ...ATLASSIAN_CODES },
+} as const;
+
+/** Whether `code` is one of the portal's own refusals (not an Atlassian or shared failure). */
+export function isPortalRefusal(code: string): code is keyof typeof PORTAL_CODES {
+  return Object.hasOwn(PORTAL_CODES, code);
+}
