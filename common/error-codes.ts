@@ -17,8 +17,8 @@ export const COMMON_CODES = {
   TLS_RELOAD_FAILED: 'Rotated TLS files could not be loaded; the previous ones stay in use',
   TLS_PLAINTEXT_FORBIDDEN: 'An outbound call to a plain http:// URL where https is required',
   REDIS_URL_INVALID: 'The Redis address is malformed',
-  REDIS_PLAINTEXT: 'Redis without TLS outside dev mode',
-  REDIS_TLS_MISMATCH: 'TLS settings given for a redis:// (plaintext) address, or the reverse',
+  REDIS_PLAINTEXT: 'A warning, not a refusal: Redis is reached without TLS',
+  REDIS_TLS_MISMATCH: 'A CA bundle or client certificate for a Redis URL that is not a TLS one',
   FLOW_STORE_UNAVAILABLE: 'The flow store (Redis) did not answer in time (503)',
   FLOW_STORE_FULL: 'The in-memory flow store reached its entry limit (503)',
 } as const satisfies Record<string, string>;
@@ -66,7 +66,7 @@ export const SAML_CODES = {
 export const BROKER_CODES = {
   SAML_ACS_UNREGISTERED: "The AuthnRequest's AssertionConsumerServiceURL is not the portal's registered ACS",
   SAML_BINDING_UNSUPPORTED: 'The AuthnRequest asks for a response binding other than HTTP-POST',
-  SAML_RELAY_STATE_TOO_LONG: 'RelayState longer than 80 bytes (bindings 3.4.3)',
+  SAML_RELAY_STATE_TOO_LONG: 'RelayState longer than the 80 bytes the bindings allow (3.4.3)',
   SAML_PASSIVE_NOT_POSSIBLE:
     'IsPassive with several IdPs (choice page needed) or with ForceAuthn; answered as NoPassive',
   FLOW_UNKNOWN: 'The login flow is unknown: expired, already finished, or forged',
@@ -103,7 +103,7 @@ export const BROKER_CODES = {
   OAUTH2_USERINFO_INVALID: "The OAuth 2.0 IdP's user endpoint answered something unusable (502)",
   IDP_NOT_AUTHORITATIVE: "The e-mail is outside the asserting IdP's domains (403)",
   IDP_EMAIL_UNVERIFIED: 'No `email_verified: true`, or the e-mail is not the verified `email` claim (403)',
-  IDP_EMAIL_INVALID: 'The e-mail has no usable domain (403)',
+  IDP_EMAIL_INVALID: 'The e-mail has no usable domain, an empty local part, or a second `@` (403)',
   MAPPING_INVALID: 'An attribute mapping expression does not compile',
   MAPPING_NAMEID_EMPTY: 'The mapping produced an empty NameID (403)',
 } as const satisfies Record<string, string>;

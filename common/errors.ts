@@ -34,4 +34,6 @@ export interface ConfigProblem {
   /** Field path in the document, e.g. `spec.identityProviders[0].oidc.issuer`. */
   path: string;
   message: string;
+  /** Set when the problem has its own reason (a CEL expression that does not compile: MAPPING_INVALID). */
+  code?: ErrorCode;
 }

@@ -224,7 +224,7 @@ function validate(live: JsmSsoTenant): { tenant?: JsmSsoTenant; condition: Condi
     return { tenant, condition: { status: 'True', reason: 'Valid', message: 'the configuration is valid' } };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    const cel = err.problems.some((p) => p.message.startsWith('invalid CEL'));
+    const cel = err.problems.some((p) => p.code === 'MAPPING_INVALID');
     return {
       condition: {
         status: 'False',

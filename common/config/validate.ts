@@ -173,7 +173,7 @@ function attributeMappingProblems(document: TenantLike): ConfigProblem[] {
       try {
         compileCel(source);
       } catch (err) {
-        problems.push({ path, message: `invalid CEL: ${(err as Error).message}` });
+        problems.push({ path, message: `invalid CEL: ${(err as Error).message}`, code: 'MAPPING_INVALID' });
         continue;
       }
       const typeProblem = typicalClaimsProblem(source);

@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { type SchemaNode, tenantCrd } from '../../common/config/crd-schema.js';
 import { checkTenant, loadTenantFile, parseTenant } from '../../common/config/load.js';
-import { ConfigError } from '../../common/errors.js';
+import { ConfigError, type ConfigProblem } from '../../common/errors.js';
 import { ACCEPTED_TENANT_CASES, CEL_RULE_CASES, validTenantDocument } from '../../testkit/tenants.js';
 
-function problemsOf(document: unknown): { path: string; message: string }[] {
+function problemsOf(document: unknown): ConfigProblem[] {
   try {
     checkTenant(document);
   } catch (err) {
@@ -88,6 +88,8 @@ describe('tenant configuration loader', () => {
     expect(problems).to.have.length(1);
     expect(problems[0]!.path).to.equal('spec.identityProviders[0].attributeMapping.groups');
     expect(problems[0]!.message).to.match(/^invalid CEL/);
+    // The operator's MappingInvalid condition reason comes from this code, not the message text.
+    expect(problems[0]!.code).to.equal('MAPPING_INVALID');
   });
 
   it('refuses YAML with several documents or syntax errors', () => {
