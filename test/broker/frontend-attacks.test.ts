@@ -186,6 +186,33 @@ describe('broker: SAML frontend refuses attacks', () => {
     await expectRefusal(await post({ SAMLRequest: 'A'.repeat(300 * 1024) }), 413, 'HTTP_BODY_TOO_LARGE');
   });
 
+  it('refuses a POST that is not a form', async () => {
+    const response = await fetch(`${stack.broker.url}/saml/sso`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    await expectRefusal(response, 415, 'HTTP_FORM_EXPECTED');
+  });
+
+  it('refuses a method the endpoint does not accept, naming the ones it does', async () => {
+    const response = await fetch(`${stack.broker.url}/saml/sso`, { method: 'DELETE' });
+    await expectRefusal(response, 405, 'METHOD_NOT_ALLOWED');
+    expect(response.headers.get('allow')).to.contain('GET');
+  });
+
+  it('answers an unknown address with a 404', async () => {
+    await expectRefusal(await fetch(`${stack.broker.url}/nothing-here`), 404, 'NOT_FOUND');
+  });
+
+  it('refuses a repeated callback parameter instead of picking one', async () => {
+    await expectRefusal(
+      await fetch(`${stack.broker.url}/oidc/callback?code=x&state=a&state=b`),
+      400,
+      'HTTP_PARAMETER_REPEATED',
+    );
+  });
+
   it('refuses a RelayState longer than 80 bytes', async () => {
     await expectRefusal(
       await redirect(authnRequest(stack.broker.url), 'x'.repeat(81)),

@@ -26,10 +26,6 @@ const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   // broker
   'SAML_PASSIVE_NOT_POSSIBLE',
   'IDP_UNKNOWN',
-  'HTTP_FORM_EXPECTED',
-  'HTTP_PARAMETER_REPEATED',
-  'METHOD_NOT_ALLOWED',
-  'NOT_FOUND',
   'BROKER_INTERNAL',
   'BACKEND_UNSUPPORTED', // the schema admits no kind without a backend
   'OIDC_STATE_MISSING',
