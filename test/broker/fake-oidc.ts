@@ -5,10 +5,19 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 
 /**
  * Fault injection only: an OIDC provider that answers the token request with an ID token forged
- * the way a test asks (wrong iss/aud/nonce, alg none, HS256 keyed with the public key). A real
+ * the way a test asks (wrong iss/aud/nonce, alg none, HS256 keyed with the public key, signed by
+ * another key, expired). A real
  * provider cannot be made to produce these.
  */
-export type Forgery = 'valid' | 'wrong-iss' | 'wrong-aud' | 'wrong-nonce' | 'alg-none' | 'hs256-public-key';
+export type Forgery =
+  | 'valid'
+  | 'wrong-iss'
+  | 'wrong-aud'
+  | 'wrong-nonce'
+  | 'alg-none'
+  | 'hs256-public-key'
+  | 'foreign-key'
+  | 'expired';
 
 export interface FakeOidc {
   issuer: string;
@@ -24,6 +33,7 @@ const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('
 
 export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
+  const foreignKey = (await generateKeyPair('RS256')).privateKey;
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
   const publicPem = await exportSPKI(publicKey);
   const server: Server = createServer();
@@ -48,15 +58,17 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
       sub: 'forged-user',
       ...fake.person,
       nonce: fake.forgery === 'wrong-nonce' ? 'not-the-nonce' : fake.lastNonce,
-      iat: now,
-      exp: now + 300,
+      iat: fake.forgery === 'expired' ? now - 3600 : now,
+      exp: fake.forgery === 'expired' ? now - 1800 : now + 300,
     };
     if (fake.forgery === 'alg-none') return `${b64url({ alg: 'none' })}.${b64url(claims)}.`;
     if (fake.forgery === 'hs256-public-key') {
       const input = `${b64url({ alg: 'HS256', kid: 'k1' })}.${b64url(claims)}`;
       return `${input}.${createHmac('sha256', publicPem).update(input).digest('base64url')}`;
     }
-    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(privateKey);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .sign(fake.forgery === 'foreign-key' ? foreignKey : privateKey);
   }
 
   server.on('request', (req, res) => {

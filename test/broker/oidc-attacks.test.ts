@@ -83,6 +83,10 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expectRefused(await callbackWith('alg-none'), 'OIDC_ID_TOKEN_ALG_FORBIDDEN'));
   it('refuses an HS256 ID token keyed with the IdP public key', async () =>
     expectRefused(await callbackWith('hs256-public-key'), 'OIDC_ID_TOKEN_ALG_FORBIDDEN'));
+  it("refuses an ID token signed by a key that is not the IdP's (same kid)", async () =>
+    expectRefused(await callbackWith('foreign-key'), 'OIDC_ID_TOKEN_SIGNATURE_INVALID'));
+  it('refuses an expired ID token as an invalid answer', async () =>
+    expectRefused(await callbackWith('expired'), 'OIDC_RESPONSE_INVALID'));
   it('refuses a callback whose iss names the other IdP (mix-up)', async () =>
     expectRefused(await callbackWith('valid', idpB.issuer), 'OIDC_ISSUER_MISMATCH'));
 

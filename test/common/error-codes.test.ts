@@ -31,9 +31,7 @@ const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   'OIDC_STATE_MISSING',
   'OIDC_NONCE_REPLAYED',
   'OIDC_STATE_MISMATCH', // the flow is found by its state, so a different state finds no flow first
-  'OIDC_ID_TOKEN_SIGNATURE_INVALID',
   'OIDC_USERINFO_SUBJECT_MISMATCH',
-  'OIDC_RESPONSE_INVALID',
   'OIDC_IDP_UNAVAILABLE',
   'OIDC_CLIENT_KEY_UNSUPPORTED',
   'OAUTH2_USERINFO_INVALID',
