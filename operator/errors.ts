@@ -1,17 +1,31 @@
 /**
  * Why a reconcile failed, as the `reason` of the tenant's Applied condition, its Warning Event and
  * the `jsm_sso_operator_reconcile_errors_total{reason}` metric. A closed set: tests and alerts
- * match on these.
+ * match on these. Each reason's meaning and remedy are the operator README's table (`npm run gen`).
  */
-export type FailureReason =
-  /** The API server refused an owned object (422, quota, 5xx...). */
-  | 'ApplyFailed'
-  /** An object with an owned object's name exists and belongs to someone else. */
-  | 'ObjectConflict'
-  /** A generated signing Secret could not be created. */
-  | 'SecretCreateFailed'
-  /** Anything else (a lost connection, an unexpected answer). */
-  | 'ReconcileFailed';
+export const FAILURE_REASONS = {
+  ObjectConflict: {
+    meaning:
+      "An object with the name of one the tenant owns (`<tenant>-config`, `<tenant>-broker`...) exists and is not controlled by this tenant (its controller ownerReference is missing or names another uid). The message names each such object and its owner (controller, or the field managers that wrote it). Nothing is applied: the other team's object is left untouched, and the tenant's pods are not started next to a ConfigMap or Service that is not theirs.",
+    action: 'Delete or rename the other object, or rename the tenant.',
+  },
+  ApplyFailed: {
+    meaning:
+      "The API server refused an owned object (422 invalid, quota, `failed to allocate a serviceIP`, 5xx...). The message names the object (`Service acme-broker`) and repeats the API server's answer. The objects applied before it stay applied, the ones after it wait.",
+    action: 'Fix what the message names.',
+  },
+  SecretCreateFailed: {
+    meaning:
+      'A generated signing Secret could not be created (quota, admission policy...), before any owned object is applied.',
+    action: 'Fix what the message names, or create the Secret yourself.',
+  },
+  ReconcileFailed: {
+    meaning: 'Anything else (a lost connection, an unexpected answer).',
+    action: "Read the message and the operator's log (`operator.reconcile_failed`).",
+  },
+} as const satisfies Record<string, { meaning: string; action: string }>;
+
+export type FailureReason = keyof typeof FAILURE_REASONS;
 
 export class ReconcileError extends Error {
   readonly reason: FailureReason;
