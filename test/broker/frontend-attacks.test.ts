@@ -221,6 +221,10 @@ describe('broker: SAML frontend refuses attacks', () => {
     );
   });
 
+  it('refuses an OIDC callback without a state', async () => {
+    await expectRefusal(await fetch(`${stack.broker.url}/oidc/callback?code=x`), 400, 'OIDC_STATE_MISSING');
+  });
+
   it('refuses an OIDC callback with an unknown state', async () => {
     await expectRefusal(
       await fetch(`${stack.broker.url}/oidc/callback?code=x&state=nope`),

@@ -33,7 +33,6 @@ const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   'IDP_UNKNOWN',
   'BROKER_INTERNAL',
   'BACKEND_UNSUPPORTED', // the schema admits no kind without a backend
-  'OIDC_STATE_MISSING',
   'OIDC_NONCE_REPLAYED',
   'OIDC_STATE_MISMATCH', // the flow is found by its state, so a different state finds no flow first
   'OIDC_USERINFO_SUBJECT_MISMATCH',
@@ -49,7 +48,6 @@ const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   'PORTAL_BODY_INVALID',
   'PORTAL_EMAIL_MISSING',
   'PORTAL_FORM_INVALID',
-  'PORTAL_FORM_TOO_LARGE',
   'PORTAL_INVALID_IDENTIFIER',
   'PORTAL_NOT_ADMIN',
   'PORTAL_REQUEST_NOT_FOUND',

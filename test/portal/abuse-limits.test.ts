@@ -69,12 +69,14 @@ describe('portal abuse limits: body limits answer 413, never 500', () => {
     const key = h.keyOf('Printer on 3rd floor jams every morning');
     const body = new FormData();
     for (let i = 0; i < 500; i++) body.append(`f${i}`, 'x');
+    const from = h.logs.length;
     const res = await alice.fetch(`/requests/${key}/attachment`, {
       method: 'POST',
       body,
       headers: { origin: h.url },
     });
     expect(res.status).to.equal(413);
+    expect(reasons(h, from)).to.include('PORTAL_FORM_TOO_LARGE');
   });
 });
 
