@@ -100,6 +100,20 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expect(await response.text()).to.contain('FLOW_BROWSER_MISMATCH');
   });
 
+  it('refuses a choice form naming an IdP the tenant does not have', async () => {
+    const browser = new Browser();
+    const choice = await browser.request(
+      await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
+    );
+    const { csrf } = formFields(await choice.text());
+    const response = await browser.request(`${broker.url}/saml/choose`, {
+      form: { csrf: csrf!, idp: 'gamma' },
+    });
+    expect(response.status).to.equal(400);
+    expect(await response.text()).to.contain('IDP_UNKNOWN');
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal('IDP_UNKNOWN');
+  });
+
   it("refuses a choice form without the page's CSRF token", async () => {
     const browser = new Browser();
     await browser.request(await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}));

@@ -30,7 +30,6 @@ const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   'SAML_METADATA_INVALID',
   // broker
   'SAML_PASSIVE_NOT_POSSIBLE',
-  'IDP_UNKNOWN',
   'BROKER_INTERNAL',
   'BACKEND_UNSUPPORTED', // the schema admits no kind without a backend
   'OIDC_NONCE_REPLAYED',
