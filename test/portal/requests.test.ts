@@ -280,9 +280,11 @@ describe('portal requests and visibility', () => {
       headers: { origin: 'https://evil.test' },
     });
     expect(crossSite.status).to.equal(403);
+    const hugeFrom = h.logs.length;
     const huge = await upload('huge.txt', 10 * 1024 * 1024 + 1);
     expect(huge.status).to.equal(413);
     expect(await huge.text()).to.include('role="alert">Files can be at most 10 MB.');
+    expect(reasons(h, hugeFrom)).to.include('PORTAL_UPLOAD_TOO_LARGE');
     expect((await upload('notes.txt', 100)).status).to.equal(303);
   });
 
