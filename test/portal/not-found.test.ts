@@ -28,6 +28,13 @@ describe('portal: unknown pages and signed-out forms', () => {
     expect(reasons(h, from)).to.include('PORTAL_REQUEST_TYPE_NOT_FOUND');
   });
 
+  it('answers 404 PORTAL_REQUEST_NOT_FOUND for a request key that does not exist', async () => {
+    const from = h.logs.length;
+    const page = await alice.text('/requests/NOPE-999999');
+    expect(page.status).to.equal(404);
+    expect(reasons(h, from)).to.include('PORTAL_REQUEST_NOT_FOUND');
+  });
+
   it('answers 401 PORTAL_SESSION_MISSING to a form sent without a session', async () => {
     const from = h.logs.length;
     const stranger = new Browser(alice.base);
