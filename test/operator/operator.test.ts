@@ -1,12 +1,11 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { createLogger } from '../../common/log.js';
-import { createMetricsRegistry } from '../../common/metrics.js';
-import { Controller } from '../../operator/controller.js';
-import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
+import type { Controller } from '../../operator/controller.js';
+import type { KubeClient, KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, OWNED_KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER } from '../../operator/resources/common.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { startTestController } from '../../testkit/operator-controller.js';
 import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
 
 const SETTINGS = {
@@ -35,18 +34,12 @@ describe('operator against a real API server', function () {
     env = await envtest();
     namespace = await freshNamespace(env.client);
     // The operator's own client, so its writes can be counted apart from the test's.
-    client = new KubeClient(env.kubeConfig);
-    client.onWrite = (method, path) => writes.push(`${method} ${path}`);
-    controller = new Controller({
-      client,
+    ({ client, controller } = await startTestController(env, {
+      namespace,
       settings: SETTINGS,
-      logger: createLogger({ component: 'operator', level: 'warn' }),
-      registry: createMetricsRegistry(),
-      namespaces: [namespace],
-      workers: 2,
       instance: 'test',
-    });
-    await controller.start();
+      onWrite: (method, path) => writes.push(`${method} ${path}`),
+    }));
   });
 
   after(async () => {

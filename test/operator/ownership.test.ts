@@ -1,10 +1,9 @@
 import { expect } from 'chai';
-import { createLogger } from '../../common/log.js';
-import { createMetricsRegistry } from '../../common/metrics.js';
-import { Controller } from '../../operator/controller.js';
-import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
+import type { Controller } from '../../operator/controller.js';
+import type { KubeClient, KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { startTestController } from '../../testkit/operator-controller.js';
 import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
 /**
@@ -29,21 +28,16 @@ describe('ownership and garbage collection against a real control plane', functi
   before(async () => {
     env = await envtest();
     namespace = await freshNamespace(env.client, 'gc');
-    client = new KubeClient(env.kubeConfig);
-    controller = new Controller({
-      client,
+    ({ client, controller } = await startTestController(env, {
+      namespace,
       settings: {
         image: 'jsm-sso:test',
         ingressNamespaceLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' },
         metricsNamespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
       },
-      logger: createLogger({ component: 'operator', level: 'silent' }),
-      registry: createMetricsRegistry(),
-      namespaces: [namespace],
-      workers: 2,
       instance: 'gc-test',
-    });
-    await controller.start();
+      level: 'silent',
+    }));
   });
 
   after(async () => {

@@ -1,13 +1,12 @@
 import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { createLogger } from '../../common/log.js';
-import { createMetricsRegistry } from '../../common/metrics.js';
-import { Controller } from '../../operator/controller.js';
-import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
+import type { Controller } from '../../operator/controller.js';
+import type { KubeClient, KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { appliesReplicas, HANDOVER_MANAGER } from '../../operator/replica-handover.js';
 import { FIELD_MANAGER, type OperatorSettings } from '../../operator/resources/common.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { startTestController } from '../../testkit/operator-controller.js';
 import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
 
 /**
@@ -35,17 +34,11 @@ describe('autoscaling, placement and pod settings against a real API server', fu
   before(async () => {
     env = await envtest();
     namespace = await freshNamespace(env.client, 'scale');
-    client = new KubeClient(env.kubeConfig);
-    controller = new Controller({
-      client,
+    ({ client, controller } = await startTestController(env, {
+      namespace,
       settings,
-      logger: createLogger({ component: 'operator', level: 'warn' }),
-      registry: createMetricsRegistry(),
-      namespaces: [namespace],
-      workers: 2,
       instance: 'scaling-test',
-    });
-    await controller.start();
+    }));
   });
 
   after(async () => {

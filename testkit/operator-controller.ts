@@ -1,0 +1,40 @@
+import { createLogger } from '../common/log.js';
+import { createMetricsRegistry } from '../common/metrics.js';
+import { Controller } from '../operator/controller.js';
+import { KubeClient } from '../operator/kube/client.js';
+import type { OperatorSettings } from '../operator/resources/common.js';
+import type { Envtest } from './envtest.js';
+
+export interface TestController {
+  client: KubeClient;
+  controller: Controller;
+}
+
+/**
+ * The operator's controller in process, watching one test namespace through a client of its own
+ * (so a test can count the operator's writes apart from its own).
+ */
+export async function startTestController(
+  env: Envtest,
+  options: {
+    namespace: string;
+    settings: OperatorSettings;
+    instance: string;
+    level?: string;
+    onWrite?: (method: string, path: string) => void;
+  },
+): Promise<TestController> {
+  const client = new KubeClient(env.kubeConfig);
+  if (options.onWrite) client.onWrite = options.onWrite;
+  const controller = new Controller({
+    client,
+    settings: options.settings,
+    logger: createLogger({ component: 'operator', level: options.level ?? 'warn' }),
+    registry: createMetricsRegistry(),
+    namespaces: [options.namespace],
+    workers: 2,
+    instance: options.instance,
+  });
+  await controller.start();
+  return { client, controller };
+}
