@@ -1,39 +1,40 @@
 // Pages that do not exist, and forms sent without a session, answer with their own reason code,
 // logged and counted, never a 500 or a silent redirect of the form.
 import { expect } from 'chai';
-import { Browser, type Harness, reasons, signIn, startHarness } from '../../testkit/portal-harness.js';
+import { Browser, type Harness, reasons, signIn, useHarness } from '../../testkit/portal-harness.js';
 
 describe('portal: unknown pages and signed-out forms', () => {
   let h: Harness;
   let alice: Browser;
-  before(async () => {
-    h = await startHarness({ atlassian: { serviceDeskIds: ['1'] } });
-    alice = await signIn(h, 'alice@acme.test');
-  });
-  after(async () => {
-    await h.close();
-  });
+  useHarness(
+    async (started) => {
+      h = started;
+      alice = await signIn(h, 'alice@acme.test');
+    },
+    { atlassian: { serviceDeskIds: ['1'] } },
+  );
 
-  it('answers 404 PORTAL_NOT_FOUND for an address no route serves', async () => {
-    const from = h.logs.length;
-    const page = await alice.text('/no-such-page');
-    expect(page.status).to.equal(404);
-    expect(reasons(h, from)).to.include('PORTAL_NOT_FOUND');
-  });
-
-  it('answers 404 PORTAL_REQUEST_TYPE_NOT_FOUND for a request type the desk does not have', async () => {
-    const from = h.logs.length;
-    const page = await alice.text('/desk/1/create/999999');
-    expect(page.status).to.equal(404);
-    expect(reasons(h, from)).to.include('PORTAL_REQUEST_TYPE_NOT_FOUND');
-  });
-
-  it('answers 404 PORTAL_REQUEST_NOT_FOUND for a request key that does not exist', async () => {
-    const from = h.logs.length;
-    const page = await alice.text('/requests/NOPE-999999');
-    expect(page.status).to.equal(404);
-    expect(reasons(h, from)).to.include('PORTAL_REQUEST_NOT_FOUND');
-  });
+  const notFound = [
+    { path: '/no-such-page', code: 'PORTAL_NOT_FOUND', what: 'an address no route serves' },
+    {
+      path: '/desk/1/create/999999',
+      code: 'PORTAL_REQUEST_TYPE_NOT_FOUND',
+      what: 'a request type the desk does not have',
+    },
+    {
+      path: '/requests/NOPE-999999',
+      code: 'PORTAL_REQUEST_NOT_FOUND',
+      what: 'a request key that does not exist',
+    },
+  ];
+  for (const { path, code, what } of notFound) {
+    it(`answers 404 ${code} for ${what}`, async () => {
+      const from = h.logs.length;
+      const page = await alice.text(path);
+      expect(page.status).to.equal(404);
+      expect(reasons(h, from)).to.include(code);
+    });
+  }
 
   it('answers 401 PORTAL_SESSION_MISSING to a form sent without a session', async () => {
     const from = h.logs.length;
