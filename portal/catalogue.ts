@@ -10,7 +10,7 @@ import type {
   RequestTypeGroupDTO,
   ServiceDeskDTO,
 } from './atlassian/types.js';
-import type { DeskRef } from './visibility.js';
+import type { Customer, DeskRef } from './visibility.js';
 
 export class TtlCache {
   readonly #entries = new Map<string, { until: number; value: Promise<unknown> }>();
@@ -54,6 +54,11 @@ export class Catalogue {
       const allowed = this.#deskIds ? all.filter((d) => this.#deskIds!.includes(d.id)) : all;
       return allowed.map((d) => ({ ...d, name: d.projectName ?? d.projectKey ?? d.id }));
     });
+  }
+
+  /** The portal desks this customer may use (decided at sign-in), in the portal's order. */
+  async desksFor(customer: Pick<Customer, 'serviceDeskIds'>): Promise<Desk[]> {
+    return (await this.desks()).filter((d) => customer.serviceDeskIds.includes(d.id));
   }
 
   async deskRefs(): Promise<DeskRef[]> {

@@ -196,8 +196,9 @@ export class CustomerResolver {
     if (createdHere) this.#audit({ action: 'customer_created', accountId: user.accountId });
     // Before anything is changed for this account (desks, organizations) or a session is made.
     await this.#guard.check(user);
+    let joining: string[] = [];
     if (!found.inDesk && provision) {
-      const joining = desksForNewCustomer(this.#atlassian.provisioningRules, person, deskIds);
+      joining = desksForNewCustomer(this.#atlassian.provisioningRules, person, deskIds);
       for (const deskId of joining) await this.#client.addCustomersToDesk(deskId, [user.accountId]);
       if (joining.length > 0)
         this.#audit({ action: 'desks_joined', accountId: user.accountId, serviceDeskIds: joining });
@@ -208,7 +209,30 @@ export class CustomerResolver {
       displayName: user.displayName || person.displayName,
       organizationIds,
       groups: person.groups,
+      serviceDeskIds: await this.#usableDesks(person.email, organizationIds, deskIds, joining),
     };
+  }
+
+  /**
+   * The portal desks the customer may use, as Atlassian decides for its own portal: a customer of
+   * the desk, or a member of an organization added to it. The desk customer list can be searched
+   * by e-mail only, which is why this is decided here, while the e-mail is at hand.
+   */
+  async #usableDesks(
+    email: string,
+    organizationIds: readonly string[],
+    deskIds: readonly string[],
+    joined: readonly string[],
+  ): Promise<string[]> {
+    const usable = await Promise.all(
+      deskIds.map(async (deskId) => {
+        if (joined.includes(deskId)) return true;
+        const organizations = await this.#client.deskOrganizations(deskId);
+        if (organizations.some((o) => organizationIds.includes(o.id))) return true;
+        return (await this.#client.deskCustomers(deskId, email)).some((u) => sameEmail(u, email));
+      }),
+    );
+    return deskIds.filter((_, i) => usable[i]);
   }
 
   async #syncOrganizations(accountId: string, person: AssertedPerson): Promise<string[]> {

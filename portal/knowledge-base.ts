@@ -1,12 +1,12 @@
 /**
- * The knowledge base as a customer sees it: search through the portal's desks, and article pages
+ * The knowledge base as a customer sees it: search through the desks they may use, and article pages
  * whose content is the article's own HTML (`content.iframeSrc`) read through the API and sanitised.
  * There is no "get article by id" in JSM's API, so an article is found again by searching its desk
  * for its title and matching the page id: only an article a portal desk offers can be opened.
  */
 import type { AtlassianClient } from './atlassian/client.js';
 import type { ArticleDTO } from './atlassian/types.js';
-import type { Catalogue } from './catalogue.js';
+import type { Catalogue, Desk } from './catalogue.js';
 import type { SafeHtml } from './html.js';
 import { sanitizeAtlassianHtml } from './sanitize.js';
 
@@ -42,8 +42,8 @@ export class KnowledgeBase {
     this.#catalogue = catalogue;
   }
 
-  async search(query: string): Promise<ArticleHit[]> {
-    const desks = await this.#catalogue.desks();
+  /** Articles of the given desks (the customer's: portal/catalogue.ts `desksFor`). */
+  async search(query: string, desks: readonly Desk[]): Promise<ArticleHit[]> {
     const lists = await Promise.all(
       desks.map(async (d) =>
         (await this.#client.knowledgeBase(query, d.id)).flatMap((a): ArticleHit[] => {

@@ -70,6 +70,11 @@ export class SessionStore {
     const raw = await this.#store.get(key);
     if (!raw) return undefined;
     const record = JSON.parse(raw) as SessionRecord;
+    // A session from before desk access was kept would show no desk: sign in again to learn them.
+    if (!Array.isArray(record.customer?.serviceDeskIds)) {
+      await this.#store.delete(key);
+      return undefined;
+    }
     const absoluteEnd = record.createdAt + this.#timeouts.absoluteSeconds * 1000;
     if (now >= absoluteEnd || now - record.lastSeenAt >= this.#timeouts.idleSeconds * 1000) {
       await this.#store.delete(key);

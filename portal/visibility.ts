@@ -18,6 +18,12 @@ export interface Customer {
   organizationIds: readonly string[];
   /** IdP groups from the `groups` SAML attribute. */
   groups: readonly string[];
+  /**
+   * The portal desks this customer may raise requests in and browse, as native JSM shows a customer
+   * only the portals they can use: a customer of the desk, or of one of its organizations. Decided
+   * at sign-in (portal/identity.ts `usableDesks`).
+   */
+  serviceDeskIds: readonly string[];
 }
 
 /** What the portal knows about a request from Atlassian, reduced to what visibility needs. */

@@ -144,6 +144,10 @@ export class AtlassianClient {
       idempotent: true,
     });
   }
+  /** The organizations added to a desk: their members are the desk's customers too. */
+  deskOrganizations(serviceDeskId: string): Promise<OrganizationDTO[]> {
+    return this.#all(`${SD}/servicedesk/${id(serviceDeskId)}/organization`);
+  }
   organizationsOf(accountId: string): Promise<OrganizationDTO[]> {
     return this.#all(`${SD}/organization`, { accountId });
   }

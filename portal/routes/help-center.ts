@@ -38,17 +38,18 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
 
   app.get('/', signedIn, async (req, res, next) => {
     try {
-      const desks = await catalogue.desks();
+      const desks = await catalogue.desksFor(session(res).customer);
       const q = typeof req.query['q'] === 'string' ? req.query['q'].trim().slice(0, 200) : '';
-      const kb = q ? { query: q, articles: await knowledgeBase.search(q) } : undefined;
+      const kb = q ? { query: q, articles: await knowledgeBase.search(q, desks) } : undefined;
       send(res, homePage(pageContext(res), desks, kb));
     } catch (err) {
       next(err);
     }
   });
 
+  // A desk the customer may not use answers as one that does not exist, as in the native portal.
   const deskOr404 = async (res: Response, serviceDeskId: unknown) => {
-    const desk = typeof serviceDeskId === 'string' ? await catalogue.desk(serviceDeskId) : undefined;
+    const desk = (await catalogue.desksFor(session(res).customer)).find((d) => d.id === serviceDeskId);
     if (!desk) refuse(res, 404, 'PORTAL_DESK_NOT_FOUND', 'Not found', 'We could not find that service desk.');
     return desk;
   };

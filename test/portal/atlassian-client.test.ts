@@ -38,7 +38,13 @@ describe('portal Atlassian client', () => {
 
   const alice = (): Customer => {
     const user = [...emulator.state.users.values()].find((u) => u.email === 'alice@acme.test')!;
-    return { accountId: user.accountId, displayName: user.displayName, organizationIds: ['1'], groups: [] };
+    return {
+      accountId: user.accountId,
+      displayName: user.displayName,
+      organizationIds: ['1'],
+      groups: [],
+      serviceDeskIds: ['1'],
+    };
   };
   const countBySummary = (summary: string) =>
     [...emulator.state.requests.values()].filter((r) => r.fieldValues['summary'] === summary).length;

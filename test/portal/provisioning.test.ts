@@ -5,7 +5,7 @@ import { parseTenant } from '../../common/config/load.js';
 import type { AtlassianSpec } from '../../common/config/tenant.generated.js';
 import { tenantDocument } from '../../dev/start.js';
 import { desksForNewCustomer } from '../../portal/identity.js';
-import { type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
+import { csrfOf, type Harness, reasons, signIn, startHarness } from '../../testkit/portal-harness.js';
 
 type Rules = NonNullable<AtlassianSpec['provisioningRules']>;
 const DEV_PORTS = {
@@ -101,6 +101,48 @@ describe('portal provisioning with the dev stack’s rules', () => {
     ]);
     const written = JSON.stringify(h.logs.slice(from));
     expect(written).to.not.include('carol@').and.not.include('Carol');
+  });
+
+  it('shows her only the desk she may use: HR is neither listed nor reachable, and nothing is raised there', async () => {
+    const carol = await signIn(h, 'carol@partner.test');
+    const home = await carol.text('/');
+    expect(home.body).to.include(`href="/desk/${desk('IT Help').id}"`);
+    expect(home.body).to.not.include(`href="/desk/${desk('HR').id}"`);
+    const hr = desk('HR');
+    const type = [...h.emulator.state.requestTypes.values()].find((t) => t.serviceDeskId === hr.id)!;
+    const from = h.logs.length;
+    for (const path of [`/desk/${hr.id}`, `/desk/${hr.id}/create/${type.id}`]) {
+      const page = await carol.text(path);
+      expect(page.status, path).to.equal(404);
+      expect(page.body).to.not.include(hr.projectName);
+    }
+    // The attack: the create form of another desk, posted directly with a valid CSRF token.
+    const itType = [...h.emulator.state.requestTypes.values()].find(
+      (t) => t.serviceDeskId === desk('IT Help').id,
+    )!;
+    const csrf = csrfOf((await carol.text(`/desk/${desk('IT Help').id}/create/${itType.id}`)).body);
+    const before = h.emulator.state.requests.size;
+    const form = new FormData();
+    form.set('_csrf', csrf);
+    form.set('f_summary', 'Let me into HR');
+    const res = await carol.fetch(`/desk/${hr.id}/create/${type.id}`, {
+      method: 'POST',
+      body: form,
+      headers: { origin: carol.base },
+    });
+    expect(res.status).to.equal(404);
+    expect(h.emulator.state.requests.size).to.equal(before);
+    expect(reasons(h, from)).to.include('PORTAL_DESK_NOT_FOUND');
+  });
+
+  it('shows a customer every desk one of their organizations was added to', async () => {
+    const alice = await signIn(h, 'alice@acme.test');
+    const home = (await alice.text('/')).body;
+    for (const name of ['IT Help', 'HR']) expect(home).to.include(`href="/desk/${desk(name).id}"`);
+    // Dana is in Globex Partners (kept by the harness's mapping for that group), which IT Help has.
+    const dana = await signIn(h, 'dana@globex.test', { groups: ['globex-partners'] });
+    expect((await dana.text(`/desk/${desk('HR').id}`)).status).to.equal(404);
+    expect((await dana.text(`/desk/${desk('IT Help').id}`)).status).to.equal(200);
   });
 
   it('does not add her to more desks on her next sign-in', async () => {

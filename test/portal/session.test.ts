@@ -3,7 +3,13 @@ import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { cookiePolicy, parseCookies, serializeCookie } from '../../portal/cookies.js';
 import { csrfMatches, SessionStore } from '../../portal/session.js';
 
-const customer = { accountId: 'qm:alice', displayName: 'Alice', organizationIds: ['1'], groups: [] };
+const customer = {
+  accountId: 'qm:alice',
+  displayName: 'Alice',
+  organizationIds: ['1'],
+  groups: [],
+  serviceDeskIds: ['1'],
+};
 
 describe('portal sessions', () => {
   const store = new MemoryFlowStore();
@@ -19,6 +25,14 @@ describe('portal sessions', () => {
     expect(await sessions.get(s.id, t0 + 59_000)).to.not.equal(undefined);
     const fresh = await sessions.create({ customer, isAdmin: false, subject: '' }, t0);
     expect(await sessions.get(fresh.id, t0 + 61_000)).to.equal(undefined);
+  });
+
+  it('ends a session kept before desk access was recorded, so the next sign-in learns the desks', async () => {
+    const { serviceDeskIds: _, ...older } = customer;
+    const s = await sessions.create({ customer: older as typeof customer, isAdmin: false, subject: '' });
+    expect(await sessions.get(s.id)).to.equal(undefined);
+    const current = await sessions.create({ customer, isAdmin: false, subject: '' });
+    expect((await sessions.get(current.id))?.customer.serviceDeskIds).to.deep.equal(['1']);
   });
 
   it('ends a session at the absolute timeout however active it is', async () => {

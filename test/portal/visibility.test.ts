@@ -13,7 +13,13 @@ import {
 } from '../../portal/visibility.js';
 
 const desks: DeskRef[] = [{ serviceDeskId: '1', projectId: '10001' }];
-const alice: Customer = { accountId: 'qm:alice', displayName: 'Alice', organizationIds: ['1'], groups: [] };
+const alice: Customer = {
+  accountId: 'qm:alice',
+  displayName: 'Alice',
+  organizationIds: ['1'],
+  groups: [],
+  serviceDeskIds: ['1'],
+};
 const base = {
   projectId: '10001',
   reporterAccountId: 'qm:bob',
