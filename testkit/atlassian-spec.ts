@@ -1,18 +1,47 @@
-// Validates Atlassian REST traffic against Atlassian's own OpenAPI spec for the servicedeskapi
-// (vendored in testkit/atlassian/, see SOURCE.txt there) plus schemas for the four Jira platform
-// operations we use (users from an excerpt of the platform spec, the rest written from its docs). Strict: the spec's schemas forbid unknown properties, so a wrong field name fails.
+// Validates Atlassian REST traffic against Atlassian's own OpenAPI specs, vendored unchanged in
+// testkit/atlassian/ (see SOURCE.txt there): the Service Management API for `/rest/servicedeskapi`
+// and the Jira Cloud platform API for `/rest/api/3`. No schema here is written by hand: a wrong field
+// name, a wrong type, an undeclared query parameter or an undocumented status fails.
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { Exchange as ClientExchange } from '../portal/atlassian/http.js';
 
 type Json = Record<string, unknown>;
-const spec = JSON.parse(
-  readFileSync(new URL('./atlassian/jsm-cloud-servicedeskapi.openapi.json', import.meta.url), 'utf8'),
-) as {
-  paths: Record<string, Record<string, Json>>;
-  components: { schemas: Record<string, Json> };
+type Operation = {
+  parameters?: Json[];
+  requestBody?: Json;
+  responses: Record<string, Json>;
+  'x-experimental'?: boolean;
 };
+interface OpenApi {
+  paths: Record<string, Record<string, Operation | Json[]>>;
+  components: { schemas: Record<string, Json> };
+}
+/** One vendored spec: its id in ajv, the paths it owns and how it writes an error body. */
+interface Api {
+  id: 'servicedeskapi' | 'platform';
+  spec: OpenApi;
+  prefix: string;
+  /** Atlassian's error schema for this API, used where an operation documents a status but no body. */
+  errorSchema: string;
+}
+const load = (file: string) =>
+  JSON.parse(readFileSync(new URL(`./atlassian/${file}`, import.meta.url), 'utf8')) as OpenApi;
+const APIS: Api[] = [
+  {
+    id: 'servicedeskapi',
+    spec: load('jsm-cloud-servicedeskapi.openapi.json'),
+    prefix: '/rest/servicedeskapi/',
+    errorSchema: 'ErrorResponse',
+  },
+  {
+    id: 'platform',
+    spec: load('jira-cloud-platform.openapi.json'),
+    prefix: '/rest/api/3/',
+    errorSchema: 'ErrorCollection',
+  },
+];
 
 /** OpenAPI 3.0 schema -> JSON Schema: `nullable`, and the annotation keywords ajv does not know. */
 function convert(node: unknown): unknown {
@@ -35,130 +64,31 @@ function convert(node: unknown): unknown {
   return out;
 }
 
+/** Local `#/components/...` references point into the spec's own ajv schema. */
+function rewriteRefs(node: unknown, id: string): unknown {
+  if (Array.isArray(node)) return node.map((n) => rewriteRefs(n, id));
+  if (!node || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node as Json).map(([k, v]) => [
+      k,
+      k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${id}${v}` : rewriteRefs(v, id),
+    ]),
+  );
+}
+
 const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: true });
 addFormats.default(ajv);
-ajv.addSchema({ $id: 'atlassian', components: { schemas: convert(spec.components.schemas) } });
+for (const api of APIS)
+  ajv.addSchema({ $id: api.id, components: { schemas: convert(api.spec.components.schemas) } });
 
-// Jira platform shapes (GET /myself, /user, /user/search; POST /search/jql). Users follow the
-// platform spec's own `User` schema (an excerpt of Atlassian's Jira Cloud platform OpenAPI, vendored
-// in testkit/atlassian/, see SOURCE.txt), which Atlassian fills with accountType on every answer.
-const platformSchemas = JSON.parse(
-  readFileSync(new URL('./atlassian/jira-cloud-platform.user-schemas.json', import.meta.url), 'utf8'),
-) as { components: { schemas: Record<string, Json> } };
-ajv.addSchema({
-  $id: 'atlassian-platform',
-  components: { schemas: convert(platformSchemas.components.schemas) },
-});
-const platformUser = {
-  allOf: [
-    { $ref: 'atlassian-platform#/components/schemas/User' },
-    { required: ['accountId', 'accountType', 'displayName', 'active'] },
-  ],
-};
-const errorCollection = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['errorMessages'],
-  properties: {
-    errorMessages: { type: 'array', items: { type: 'string' } },
-    errors: { type: 'object', additionalProperties: { type: 'string' } },
-    status: { type: 'integer' },
-  },
-};
-const searchJqlRequest = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    jql: { type: 'string' },
-    nextPageToken: { type: 'string' },
-    maxResults: { type: 'integer', minimum: 0 },
-    fields: { type: 'array', items: { type: 'string' } },
-    expand: { type: 'string' },
-    properties: { type: 'array', items: { type: 'string' } },
-    fieldsByKeys: { type: 'boolean' },
-    failFast: { type: 'boolean' },
-    reconcileIssues: { type: 'array', items: { type: 'integer' } },
-  },
-};
-const searchJqlResponse = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['issues', 'isLast'],
-  properties: {
-    issues: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['id'],
-        properties: {
-          id: { type: 'string' },
-          key: { type: 'string' },
-          self: { type: 'string', format: 'uri' },
-          fields: { type: 'object' },
-          expand: { type: 'string' },
-        },
-      },
-    },
-    nextPageToken: { type: 'string' },
-    isLast: { type: 'boolean' },
-  },
-};
-type Operation = {
-  parameters?: Json[];
-  requestBody?: Json;
-  responses: Record<string, Json>;
-  'x-experimental'?: boolean;
-};
-const param = (name: string, schema: Json, required = false) => ({ name, in: 'query', required, schema });
-const json = (schema: Json) => ({ content: { 'application/json': { schema } } });
-const errors = { '400': json(errorCollection), '401': json(errorCollection), '404': json(errorCollection) };
-const PLATFORM: Record<string, Record<string, Operation>> = {
-  '/rest/api/3/myself': {
-    get: {
-      parameters: [param('expand', { type: 'string' })],
-      responses: { '200': json(platformUser), '401': json(errorCollection) },
-    },
-  },
-  '/rest/api/3/user': {
-    get: {
-      parameters: [param('accountId', { type: 'string' }, true), param('expand', { type: 'string' })],
-      responses: { '200': json(platformUser), ...errors },
-    },
-  },
-  '/rest/api/3/user/search': {
-    get: {
-      parameters: [
-        param('query', { type: 'string' }),
-        param('accountId', { type: 'string' }),
-        param('startAt', { type: 'integer' }),
-        param('maxResults', { type: 'integer' }),
-      ],
-      responses: { '200': json({ type: 'array', items: platformUser }), ...errors },
-    },
-  },
-  '/rest/api/3/search/jql': {
-    post: { requestBody: json(searchJqlRequest), responses: { '200': json(searchJqlResponse), ...errors } },
-  },
-  '/rest/api/3/search': {
-    get: { parameters: [param('jql', { type: 'string' })], responses: { '410': json(errorCollection) } },
-    post: { responses: { '410': json(errorCollection) } },
-  },
-  '/rest/api/3/attachment/content/{id}': {
-    get: {
-      parameters: [param('redirect', { type: 'boolean' })],
-      responses: { '200': {}, '303': {}, ...errors },
-    },
-  },
-  '/rest/api/3/attachment/thumbnail/{id}': {
-    get: {
-      parameters: [param('redirect', { type: 'boolean' })],
-      responses: { '200': {}, '303': {}, ...errors },
-    },
-  },
-};
+/**
+ * Operations the platform spec still lists (marked deprecated) that Atlassian has removed: they
+ * answer 410 with an ErrorCollection (https://developer.atlassian.com/changelog/#CHANGE-2046).
+ */
+const REMOVED = new Set(['GET /rest/api/3/search', 'POST /rest/api/3/search']);
 
 interface Route {
+  api: Api;
   template: string;
   method: string;
   operation: Operation;
@@ -166,56 +96,49 @@ interface Route {
   literalSegments: number;
 }
 const routes: Route[] = [];
-for (const [template, ops] of [...Object.entries(spec.paths), ...Object.entries(PLATFORM)] as [
-  string,
-  Record<string, Operation>,
-][]) {
-  for (const [method, operation] of Object.entries(ops)) {
-    if (!operation || typeof operation !== 'object' || !('responses' in operation)) continue;
-    const pattern = new RegExp(
-      `^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`,
-    );
-    routes.push({
-      template,
-      method: method.toUpperCase(),
-      operation,
-      pattern,
-      literalSegments: template.split('/').filter((s) => !s.startsWith('{')).length,
-    });
+for (const api of APIS) {
+  for (const [template, item] of Object.entries(api.spec.paths)) {
+    // Parameters may be declared once for every operation of a path.
+    const shared = (Array.isArray(item['parameters']) ? item['parameters'] : []) as Json[];
+    for (const [method, operation] of Object.entries(item)) {
+      if (!operation || Array.isArray(operation) || !('responses' in operation)) continue;
+      const pattern = new RegExp(
+        `^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`,
+      );
+      routes.push({
+        api,
+        template,
+        method: method.toUpperCase(),
+        operation: { ...operation, parameters: [...shared, ...(operation.parameters ?? [])] },
+        pattern,
+        literalSegments: template.split('/').filter((s) => !s.startsWith('{')).length,
+      });
+    }
   }
 }
 // A literal segment beats a template one (`/request/{id}/approval` before `/request/{id}/{x}`).
 routes.sort((a, b) => b.literalSegments - a.literalSegments);
 
-/** Every operation the spec (and the platform additions) documents, as `METHOD /path/{template}`. */
-export function documentedOperations(): string[] {
-  return routes.map((r) => `${r.method} ${r.template}`);
+/** Every operation a spec documents, as `METHOD /path/{template}`. */
+export function documentedOperations(api: Api['id']): string[] {
+  return routes.filter((r) => r.api.id === api).map((r) => `${r.method} ${r.template}`);
 }
 
 /** Statuses Atlassian may answer on any operation (rate limiting, outages), documented site-wide. */
 const ANY_OPERATION_STATUSES = new Set(['429', '503']);
 
 const validators = new Map<unknown, ValidateFunction>();
-function validatorFor(schema: Json): ValidateFunction {
+function validatorFor(schema: Json, api: Api): ValidateFunction {
   let v = validators.get(schema);
   if (!v) {
-    v = ajv.compile(rewriteRefs(convert(schema)) as Json);
+    v = ajv.compile(rewriteRefs(convert(schema), api.id) as Json);
     validators.set(schema, v);
   }
   return v;
 }
-function rewriteRefs(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(rewriteRefs);
-  if (!node || typeof node !== 'object') return node;
-  return Object.fromEntries(
-    Object.entries(node as Json).map(([k, v]) => [
-      k,
-      k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `atlassian${v}` : rewriteRefs(v),
-    ]),
-  );
-}
 const jsonSchemaOf = (content: unknown): Json | undefined =>
   ((content as Json | undefined)?.['application/json'] as Json | undefined)?.['schema'] as Json | undefined;
+const errorSchemas = new Map(APIS.map((api) => [api, { $ref: `#/components/schemas/${api.errorSchema}` }]));
 
 /**
  * One call to check: as the portal's client saw it, or written by hand without headers. The path
@@ -263,13 +186,16 @@ export function validateAgainstSpec(exchange: Exchange): SpecVerdict {
   const [pathOnly = '', queryText = ''] = exchange.path.split('?', 2);
   const method = exchange.method.toUpperCase();
   const route = routes.find((r) => r.method === method && r.pattern.test(pathOnly));
-  if (!route) return { errors: [`no operation ${method} ${pathOnly} in the Atlassian spec`] };
+  if (!route) return { errors: [`no operation ${method} ${pathOnly} in the Atlassian specs`] };
   const errors: string[] = [];
   const { operation } = route;
   checkQuery(operation, new URLSearchParams(queryText), errors);
+  // The opt-in header is the servicedeskapi's rule (its x-atlassian-narrative); the platform spec
+  // flags operations experimental without asking for any header.
+  const needsOptIn = operation['x-experimental'] === true && route.api.id === 'servicedeskapi';
   if (
     exchange.requestHeaders &&
-    operation['x-experimental'] &&
+    needsOptIn &&
     exchange.requestHeaders['x-experimentalapi']?.toLowerCase() !== 'opt-in' &&
     exchange.status !== 412
   ) {
@@ -277,7 +203,7 @@ export function validateAgainstSpec(exchange: Exchange): SpecVerdict {
   }
   const requestSchema = jsonSchemaOf((operation.requestBody as Json | undefined)?.['content']);
   if (exchange.requestBody !== undefined && requestSchema) {
-    const v = validatorFor(requestSchema);
+    const v = validatorFor(requestSchema, route.api);
     if (!v(exchange.requestBody))
       errors.push(
         ...(v.errors ?? []).map(
@@ -288,26 +214,21 @@ export function validateAgainstSpec(exchange: Exchange): SpecVerdict {
     errors.push('request body sent to an operation that takes none');
   }
   const status = String(exchange.status);
-  const experimental412 = status === '412' && operation['x-experimental'] === true;
+  const experimental412 = status === '412' && needsOptIn;
+  const removed410 = status === '410' && REMOVED.has(`${method} ${route.template}`);
   const response = operation.responses[status];
-  if (!response && !ANY_OPERATION_STATUSES.has(status) && !experimental412) {
+  if (!response && !ANY_OPERATION_STATUSES.has(status) && !experimental412 && !removed410) {
     errors.push(
       `status ${status} is not a documented response (documented: ${Object.keys(operation.responses).join(', ')})`,
     );
   }
   if (status === '429' && exchange.responseHeaders && !exchange.responseHeaders['retry-after'])
     errors.push('429 without Retry-After');
-  const schema = response
-    ? jsonSchemaOf(response['content'])
-    : route.template.startsWith('/rest/api/')
-      ? errorCollection
-      : spec.components.schemas['ErrorResponse'];
+  // A documented body, else for an error Atlassian's own error schema of that API.
+  const schema =
+    jsonSchemaOf(response?.['content']) ?? (exchange.status >= 400 ? errorSchemas.get(route.api) : undefined);
   if (schema && Object.keys(schema).length > 0 && exchange.responseBody !== undefined) {
-    const v = validatorFor(
-      schema === spec.components.schemas['ErrorResponse']
-        ? { $ref: '#/components/schemas/ErrorResponse' }
-        : schema,
-    );
+    const v = validatorFor(schema, route.api);
     if (!v(exchange.responseBody))
       errors.push(
         ...(v.errors ?? []).map(
@@ -315,7 +236,7 @@ export function validateAgainstSpec(exchange: Exchange): SpecVerdict {
         ),
       );
   }
-  if (exchange.status >= 400 && route.template.startsWith('/rest/servicedeskapi/')) {
+  if (exchange.status >= 400 && route.api.id === 'servicedeskapi') {
     const body = exchange.responseBody as
       | { errorMessage?: unknown; i18nErrorMessage?: { i18nKey?: unknown } }
       | undefined;
@@ -324,7 +245,7 @@ export function validateAgainstSpec(exchange: Exchange): SpecVerdict {
   }
   if (
     exchange.status === 200 &&
-    route.template.startsWith('/rest/servicedeskapi/') &&
+    route.api.id === 'servicedeskapi' &&
     exchange.responseBody &&
     typeof exchange.responseBody === 'object' &&
     'values' in (exchange.responseBody as Json)

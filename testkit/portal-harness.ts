@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { stringify } from 'yaml';
@@ -26,6 +27,7 @@ import {
 import { createPortalApp, type PortalApp } from '../portal/app.js';
 import type { Exchange } from '../portal/atlassian/http.js';
 import type { WriteSettings } from '../portal/requests.js';
+import { validateAgainstSpec } from './atlassian-spec.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
 import { connectedFlowStore, redisUrl } from './redis.js';
 import { defaultParts, responseXml } from './saml-fixtures.js';
@@ -225,6 +227,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await store.close();
       await emulator.close();
       rmSync(dir, { recursive: true, force: true });
+      // Whatever a suite did, the portal and the emulator spoke as Atlassian's specs document.
+      const offSpec = exchanges.flatMap((e) =>
+        validateAgainstSpec(e).errors.map((err) => `${e.method} ${e.path} -> ${e.status}: ${err}`),
+      );
+      expect(offSpec, 'exchanges off the Atlassian specs').to.deep.equal([]);
     },
   };
 }

@@ -32,7 +32,20 @@ const NOT_EMULATED = new Set<string>([
 ]);
 const EXP = { 'X-ExperimentalApi': 'opt-in' };
 
-describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi spec", () => {
+/** The Jira platform operations the emulator serves: the ones a customer portal needs. */
+const EMULATED_PLATFORM = new Set<string>([
+  'GET /rest/api/3/myself',
+  'GET /rest/api/3/user',
+  'GET /rest/api/3/user/search',
+  'GET /rest/api/3/user/bulk',
+  'POST /rest/api/3/search/jql',
+  'GET /rest/api/3/search',
+  'POST /rest/api/3/search',
+  'GET /rest/api/3/attachment/content/{id}',
+  'GET /rest/api/3/attachment/thumbnail/{id}',
+]);
+
+describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi and Jira platform specs", () => {
   let emulator: RunningJsmEmulator;
   const seen = new Set<string>();
   let agent: ReturnType<typeof specClient>;
@@ -496,6 +509,15 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi sp
       ).displayName,
     ).to.equal('Alice Anders');
     expect((await agent('GET', '/rest/api/3/user?accountId=nobody')).status).to.equal(404);
+    const bob = ((await agent('GET', '/rest/api/3/user/search?query=bob@acme.test')).body as Json[])[0]!;
+    const bulk = (
+      await agent(
+        'GET',
+        `/rest/api/3/user/bulk?accountId=${encodeURIComponent(found[0]!.accountId)}&accountId=nobody&accountId=${encodeURIComponent(bob.accountId)}&maxResults=1`,
+      )
+    ).body as Json;
+    expect(bulk.values.map((u: Json) => u.displayName)).to.deep.equal(['Alice Anders']);
+    expect(bulk).to.include({ total: 2, isLast: false, startAt: 0 });
     expect((await agent('GET', '/rest/api/3/search?jql=project=IT')).status).to.equal(410);
     const page1 = (
       await agent('POST', '/rest/api/3/search/jql', {
@@ -604,11 +626,24 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi sp
     expect(mine.values.map((a: Json) => a.filename)).to.deep.equal(['fuser-order.txt']);
   });
 
-  it('exercised every documented operation except the ones the emulator leaves out on purpose', () => {
-    const missing = documentedOperations().filter((op) => !seen.has(op) && !NOT_EMULATED.has(op));
+  it('exercised every documented servicedeskapi operation except the ones the emulator leaves out on purpose', () => {
+    const missing = documentedOperations('servicedeskapi').filter(
+      (op) => !seen.has(op) && !NOT_EMULATED.has(op),
+    );
     expect(missing).to.deep.equal([]);
     for (const op of NOT_EMULATED)
       expect(seen.has(op), `${op} is listed as not emulated but was used`).to.equal(false);
+  });
+
+  it('exercised every Jira platform operation it serves, each one documented by the platform spec', () => {
+    const platform = documentedOperations('platform');
+    for (const op of EMULATED_PLATFORM) {
+      expect(platform, op).to.include(op);
+      expect(seen.has(op), `${op} was never exercised`).to.equal(true);
+    }
+    expect(
+      [...seen].filter((op) => op.includes(' /rest/api/3/') && !EMULATED_PLATFORM.has(op)),
+    ).to.deep.equal([]);
   });
 });
 
@@ -649,6 +684,56 @@ describe('Atlassian spec validator', () => {
         responseBody: { size: 0, start: 0, limit: 50, isLastPage: true, values: [], _links: {} },
       }).errors.join(),
     ).to.match(/ownership/);
+  });
+  it('fails Jira platform exchanges that are off its spec: a wrong field, a wrong body, a missing parameter', () => {
+    const user = { accountId: 'a1', accountType: 'customer', active: true, displayName: 'A' };
+    expect(
+      validateAgainstSpec({ method: 'GET', path: '/rest/api/3/myself', status: 200, responseBody: user })
+        .errors,
+    ).to.deep.equal([]);
+    expect(
+      validateAgainstSpec({
+        method: 'GET',
+        path: '/rest/api/3/myself',
+        status: 200,
+        responseBody: { ...user, accountID: 'a1' },
+      }).errors.join(),
+    ).to.match(/additionalProperty.*accountID/);
+    const search = validateAgainstSpec({
+      method: 'POST',
+      path: '/rest/api/3/search/jql',
+      status: 200,
+      requestBody: { jqlQuery: 'project = IT' },
+      responseBody: { issues: [{ id: '1', key: 'IT-1', fieldz: {} }], isLast: true },
+    }).errors;
+    expect(search.filter((e) => /^request body.*jqlQuery/.test(e))).to.have.length(1);
+    expect(search.filter((e) => /^response body\/issues\/0.*fieldz/.test(e))).to.have.length(1);
+    expect(
+      validateAgainstSpec({ method: 'GET', path: '/rest/api/3/user/bulk', status: 400 }).errors.join(),
+    ).to.match(/required query parameter "accountId"/);
+    expect(
+      validateAgainstSpec({
+        method: 'GET',
+        path: '/rest/api/3/user/bulk?accountId=a1',
+        status: 200,
+        responseBody: { values: [user], total: '1' },
+      }).errors.join(),
+    ).to.match(/total must be integer/);
+    expect(
+      validateAgainstSpec({
+        method: 'GET',
+        path: '/rest/api/3/user?accountId=a1',
+        status: 404,
+        responseBody: { message: 'nope' },
+      }).errors.join(),
+    ).to.match(/additionalProperty.*message/);
+    expect(
+      validateAgainstSpec({
+        method: 'GET',
+        path: '/rest/api/3/issue/IT-1/transitionz',
+        status: 200,
+      }).errors.join(),
+    ).to.match(/no operation/);
   });
   it("fails an error body that is not Atlassian's ErrorResponse", () => {
     expect(

@@ -1,4 +1,5 @@
-// The few Jira platform endpoints (/rest/api/3) a portal needs: who am I, user lookup, JQL search
+// The few Jira platform endpoints (/rest/api/3) a portal needs: who am I, user lookup (one, by
+// search, in bulk), JQL search
 // (the enhanced /search/jql; the old /search answers 410 as on Atlassian Cloud) and attachment bytes.
 import { type Request, type Response, Router } from 'express';
 import { avatarUrls, jiraDateTime, type LinkContext } from '../dto.js';
@@ -24,6 +25,7 @@ export function platformUser(ctx: LinkContext, user: User) {
 }
 
 const SEARCH_MAX_RESULTS = 100;
+const BULK_MAX_RESULTS = 200;
 const NAVIGABLE = [
   'summary',
   'status',
@@ -174,6 +176,29 @@ export function platformRoutes(state: EmulatorState): Router {
         u.displayName.toLowerCase().startsWith(q),
     );
     res.json(found.slice(startAt, startAt + maxResults).map((u) => platformUser(locals(res).links, u)));
+  });
+
+  // Users by accountId, a page at a time; ids Jira does not know are left out, not refused.
+  r.get('/user/bulk', (req, res) => {
+    const raw = req.query['accountId'];
+    const ids = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
+      (id): id is string => typeof id === 'string' && id !== '',
+    );
+    if (ids.length === 0) throw new PlatformError(400, 'The accountId query parameter needs to be provided.');
+    const { caller, links } = locals(res);
+    const startAt = Math.max(0, Number(req.query['startAt'] ?? 0) || 0);
+    const maxResults = Math.min(BULK_MAX_RESULTS, Number(req.query['maxResults'] ?? 10) || 10);
+    // Customers have no Jira access: like the user search, they find nobody.
+    const found = caller.kind === 'agent' ? ids.flatMap((id) => state.users.get(id) ?? []) : [];
+    const page = found.slice(startAt, startAt + maxResults);
+    res.json({
+      self: `${links.base}${req.originalUrl}`,
+      maxResults,
+      startAt,
+      total: found.length,
+      isLast: startAt + page.length >= found.length,
+      values: page.map((u) => platformUser(links, u)),
+    });
   });
 
   const gone = (_req: Request, _res: Response) => {
