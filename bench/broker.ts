@@ -4,9 +4,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { issueSignedResponse } from '../broker/saml/issue-response.js';
-import { loadSigningCredential } from '../broker/saml/signature.js';
 import { packageRoot } from '../common/paths.js';
+import { issueSignedResponse, loadSigningCredential } from '../common/saml/index.js';
 import { startDevIdp } from '../dev/idp/provider.js';
 import {
   Browser,

@@ -4,9 +4,17 @@ import { JsmSsoError } from '../common/errors.js';
 import { clientIp } from '../common/http/client-ip.js';
 import type { PartContext } from '../common/runtime.js';
 import { newSamlId } from '../common/saml/canonical-xml.js';
-import { MAX_CLOCK_SKEW_SECONDS } from '../common/saml/index.js';
-import { signedLogoutResponseUrl } from '../common/saml/logout-response.js';
-import { MAX_REQUEST_AGE_SECONDS } from '../common/saml/protocol-message.js';
+import {
+  issueErrorResponse,
+  issueSignedResponse,
+  logoutResponse,
+  type MessageBinding,
+  NAMEID_EMAIL,
+  STATUS_AUTHN_FAILED,
+  STATUS_NO_PASSIVE,
+  STATUS_REQUEST_DENIED,
+  signedRedirectUrl,
+} from '../common/saml/index.js';
 import { createSealer } from '../common/sealer.js';
 import { homeRealmFor } from './authority.js';
 import {
@@ -22,14 +30,7 @@ import { BrokerState, type LoginFlow, newToken } from './flows.js';
 import { MAX_FORM_BYTES, readCookie, readForm, single } from './http.js';
 import { type IdpChoice, sendChoicePage, sendMessagePage, sendPostBindingPage } from './pages.js';
 import { buildIdpMetadata } from './saml/idp-metadata.js';
-import { acceptAuthnRequest, acceptLogoutRequest, type Binding } from './saml/inbound.js';
-import {
-  issueErrorResponse,
-  issueSignedResponse,
-  STATUS_AUTHN_FAILED,
-  STATUS_NO_PASSIVE,
-  STATUS_REQUEST_DENIED,
-} from './saml/issue-response.js';
+import { acceptAuthnRequest, acceptLogoutRequest } from './saml/inbound.js';
 import { resolveBrokerSettings } from './settings.js';
 import { afterAuthenticationSteps, runSteps } from './steps/index.js';
 import type { AuthenticatedSubject } from './subject.js';
@@ -58,9 +59,6 @@ const SAML_STATUS_FOR_REFUSAL: Record<IdpRefusalKind, string> = {
   access_denied: STATUS_REQUEST_DENIED,
   failed: STATUS_AUTHN_FAILED,
 };
-
-/** A request older than this may have been recorded; its ID stays marked as used that long. */
-const REQUEST_REPLAY_WINDOW_SECONDS = MAX_REQUEST_AGE_SECONDS + 2 * MAX_CLOCK_SKEW_SECONDS;
 
 /** One party that may answer a request on a path: a backend's endpoint, or the frontend's. */
 interface Candidate {
@@ -100,9 +98,7 @@ export async function createBrokerApp(
     ssoUrl: settings.ssoUrl,
     sloUrl: settings.sloUrl,
     signingCertificates: settings.metadataCertificates,
-    nameIdFormats: idps.map(
-      (idp) => idp.nameId?.format ?? 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-    ),
+    nameIdFormats: idps.map((idp) => idp.nameId?.format ?? NAMEID_EMAIL),
   });
   const cookieName = settings.secureCookies ? '__Host-jsm_sso_flow' : 'jsm_sso_flow';
 
@@ -121,9 +117,12 @@ export async function createBrokerApp(
     res.end();
   }
 
-  async function receiveAuthnRequest(res: ServerResponse, binding: Binding): Promise<void> {
-    const request = acceptAuthnRequest(binding, settings.sp, settings.ssoUrl, now());
-    await markers.useOnce('authnrequest', request.id, 'SAML_REPLAY', REQUEST_REPLAY_WINDOW_SECONDS);
+  async function receiveAuthnRequest(res: ServerResponse, binding: MessageBinding): Promise<void> {
+    const request = await acceptAuthnRequest(binding, settings.sp, {
+      url: settings.ssoUrl,
+      now: now(),
+      replay: store,
+    });
     const flow: LoginFlow = {
       requestId: request.id,
       forceAuthn: request.forceAuthn,
@@ -320,8 +319,11 @@ export async function createBrokerApp(
 
   /** The portal's LogoutRequest: ends the broker session, then the IdP's when its backend can. */
   async function singleLogout(res: ServerResponse, rawQuery: string): Promise<void> {
-    const request = acceptLogoutRequest({ kind: 'redirect', rawQuery }, settings.sp, settings.sloUrl, now());
-    await markers.useOnce('logoutrequest', request.id, 'SAML_REPLAY', REQUEST_REPLAY_WINDOW_SECONDS);
+    const request = await acceptLogoutRequest({ kind: 'redirect', rawQuery }, settings.sp, {
+      url: settings.sloUrl,
+      now: now(),
+      replay: store,
+    });
     const sessions = await Promise.all(request.sessionIndexes.map((index) => state.takeSession(index)));
     const session = sessions.find((s) => s !== undefined);
     const portalLogout = {
@@ -366,13 +368,17 @@ export async function createBrokerApp(
   }
 
   function logoutResponseUrl(logout: { requestId: string; relayState?: string }, partial: boolean): string {
-    return signedLogoutResponseUrl(settings.signingKeyPem, {
+    const destination = settings.sp.sloUrl;
+    const message = logoutResponse({
       issuer: settings.entityId,
-      destination: settings.sp.sloUrl,
+      destination,
       inResponseTo: logout.requestId,
       partial,
       now: now(),
-      ...(logout.relayState === undefined ? {} : { relayState: logout.relayState }),
+    });
+    return signedRedirectUrl('SAMLResponse', destination, message, {
+      keyPem: settings.signingKeyPem,
+      relayState: logout.relayState,
     });
   }
 

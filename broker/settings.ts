@@ -1,9 +1,8 @@
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { SecretDirectory } from '../common/config/secrets.js';
 import { signingSecretName } from '../common/config/signing-secrets.js';
-import { certificateBase64 } from '../common/saml/index.js';
+import { certificateBase64, loadSigningCredential, type SigningCredential } from '../common/saml/index.js';
 import type { TrustedSp } from './saml/inbound.js';
-import { loadSigningCredential, type SigningCredential } from './saml/signature.js';
 
 /**
  * The broker's view of its tenant, resolved once at start-up: its own URLs, the one SP it trusts

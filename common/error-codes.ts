@@ -23,7 +23,7 @@ export const COMMON_CODES = {
   FLOW_STORE_FULL: 'The in-memory flow store reached its entry limit (503)',
 } as const satisfies Record<string, string>;
 
-/** SAML message checks in common/saml (the broker's upstream SAML IdPs and the portal's ACS). */
+/** SAML message checks in common/saml: every message the broker and the portal receive. */
 export const SAML_CODES = {
   SAML_XML_INVALID:
     'Not well-formed, several roots, processing instruction, bad time value, missing required element',
@@ -32,6 +32,7 @@ export const SAML_CODES = {
   SAML_DEFLATE_LIMIT: 'Redirect payload inflates beyond the limit (deflate bomb)',
   SAML_ENCODING_INVALID: 'Bad base64, DEFLATE, percent-encoding or UTF-8',
   SAML_BINDING_INVALID: 'Redirect query: parameter repeated, missing, or both SAMLRequest and SAMLResponse',
+  SAML_RELAY_STATE_TOO_LONG: 'RelayState longer than the 80 bytes the bindings allow (3.4.3)',
   SAML_SIGNATURE_MISSING: 'Required signature absent (stripped)',
   SAML_SIGNATURE_INVALID:
     'Signature does not verify with a configured certificate; malformed Signature (several SignedInfo, comments inside)',
@@ -42,16 +43,21 @@ export const SAML_CODES = {
   SAML_CERTIFICATE_INVALID: 'Configured certificate missing or unparsable (500)',
   SAML_MESSAGE_TYPE_UNEXPECTED: 'Root element is not the expected message',
   SAML_VERSION_UNSUPPORTED: 'Version is not 2.0',
-  SAML_ISSUER_MISMATCH: 'Response or Assertion Issuer is not the IdP',
+  SAML_ISSUER_MISMATCH:
+    'Issuer of the message or Assertion missing (where required) or not the expected party',
   SAML_AUDIENCE_MISMATCH: 'No Conditions/AudienceRestriction, or one that does not name us',
-  SAML_DESTINATION_MISMATCH: 'Destination is not our ACS (or missing on a signed Response)',
+  SAML_DESTINATION_MISMATCH:
+    'Destination is not this endpoint, or missing (on a request, logout message or signed Response)',
   SAML_RECIPIENT_MISMATCH: 'Bearer Recipient is not our ACS',
-  SAML_IN_RESPONSE_TO_MISMATCH: 'Answers another request, or is unsolicited',
+  SAML_IN_RESPONSE_TO_MISMATCH:
+    'A Response or LogoutResponse answers another request, or none we are waiting for (unsolicited)',
   SAML_SUBJECT_CONFIRMATION_INVALID: 'No bearer confirmation, or its data / NotOnOrAfter missing',
   SAML_EXPIRED:
-    'NotOnOrAfter (Conditions, confirmation, SessionNotOnOrAfter) or IssueInstant passed beyond the skew',
-  SAML_NOT_YET_VALID: 'NotBefore in the future beyond the skew',
-  SAML_REPLAY: 'Assertion or message ID already used (kept until it expires)',
+    'NotOnOrAfter (Conditions, confirmation, SessionNotOnOrAfter, LogoutRequest) passed, or a request or logout message older than 5 min, beyond the 3 min skew',
+  SAML_NOT_YET_VALID:
+    'NotBefore, or the IssueInstant of a request or logout message, in the future beyond the skew',
+  SAML_REPLAY:
+    'Assertion or message ID already used (remembered in the flow store until its time checks would refuse it)',
   SAML_STATUS_NOT_SUCCESS: 'IdP answered a non-Success status',
   SAML_ASSERTION_COUNT:
     'Not exactly one Assertion in the whole document, as a direct child of Response (XSW)',
@@ -66,7 +72,6 @@ export const SAML_CODES = {
 export const BROKER_CODES = {
   SAML_ACS_UNREGISTERED: "The AuthnRequest's AssertionConsumerServiceURL is not the portal's registered ACS",
   SAML_BINDING_UNSUPPORTED: 'The AuthnRequest asks for a response binding other than HTTP-POST',
-  SAML_RELAY_STATE_TOO_LONG: 'RelayState longer than the 80 bytes the bindings allow (3.4.3)',
   SAML_PASSIVE_NOT_POSSIBLE:
     'IsPassive with several IdPs (choice page needed) or with ForceAuthn; answered as NoPassive',
   FLOW_UNKNOWN: 'The login flow is unknown: expired, already finished, or forged',

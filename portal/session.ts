@@ -105,6 +105,24 @@ export class SessionStore {
     return raw ? (JSON.parse(raw) as LoginFlow) : undefined;
   }
 
+  /**
+   * A sign-out waiting for the broker's LogoutResponse: the ID of the LogoutRequest it must answer,
+   * under a random token (newToken) that travels as RelayState. Kept for `ttlSeconds` at most.
+   */
+  async startLogout(token: string, requestId: string, ttlSeconds: number): Promise<void> {
+    await this.#store.put(`portal:logout:${hash(token)}`, requestId, ttlSeconds);
+  }
+
+  /** The LogoutRequest ID a sign-out waits an answer for; read, not consumed (a forgery must not cancel it). */
+  async pendingLogout(token: string | undefined): Promise<string | undefined> {
+    if (!token || !TOKEN.test(token)) return undefined;
+    return this.#store.get(`portal:logout:${hash(token)}`);
+  }
+
+  async endLogout(token: string): Promise<void> {
+    await this.#store.delete(`portal:logout:${hash(token)}`);
+  }
+
   sealSubject(subject: { nameId: string; nameIdFormat?: string | undefined }): string {
     return this.#sealer.seal(JSON.stringify(subject));
   }

@@ -17,8 +17,9 @@ import type { FlowStore } from '../common/flowstore/index.js';
 import { createLogger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { IDP_ATTRIBUTE } from '../common/portal-attributes.js';
+import { canonicalText } from '../common/saml/canonical-xml.js';
 import { inflateRedirectPayload } from '../common/saml/deflate.js';
-import { signEnveloped } from '../common/saml/index.js';
+import { logoutResponse, signEnveloped, signedRedirectUrl } from '../common/saml/index.js';
 import {
   type JsmEmulatorOptions,
   type RunningJsmEmulator,
@@ -306,8 +307,6 @@ export interface BrokerResponseOptions {
   idp?: string | null;
 }
 
-const xmlText = (s: string) => s.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
-
 /** A Response as the broker would send it to this portal, signed with `key` (the broker's by default). */
 export function brokerResponse(h: Harness, o: BrokerResponseOptions): string {
   return signedBrokerResponse(h.url, o.key ?? h.brokerKey, o);
@@ -317,7 +316,7 @@ export function brokerResponse(h: Harness, o: BrokerResponseOptions): string {
 export function signedBrokerResponse(portalUrl: string, key: KeyPair, o: BrokerResponseOptions): string {
   const now = Date.now();
   const attr = (name: string, values: string[]) =>
-    `<saml:Attribute Name="${name}">${values.map((v) => `<saml:AttributeValue>${xmlText(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`;
+    `<saml:Attribute Name="${name}">${values.map((v) => `<saml:AttributeValue>${canonicalText(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`;
   const parts = defaultParts({
     issuer: BROKER_ENTITY_ID,
     assertionIssuer: BROKER_ENTITY_ID,
@@ -378,4 +377,45 @@ export function csrfOf(html: string): string {
   const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
   if (!token) throw new Error('no CSRF token on the page');
   return token;
+}
+
+/** Signs `browser` out (POST /logout): the broker URL it is sent on to, its LogoutRequest's ID and RelayState. */
+export async function signOut(
+  browser: Browser,
+): Promise<{ url: string; requestId: string; relayState: string }> {
+  const res = await browser.post('/logout', { _csrf: csrfOf((await browser.text('/profile')).body) });
+  if (res.status !== 200) throw new Error(`sign-out failed: ${res.status}`);
+  const href = /<a id="continue" href="([^"]+)"/.exec(await res.text())?.[1] ?? '';
+  const url = href.replace(/&#(\d+);/g, (_, c) => String.fromCharCode(Number(c))).replace(/&amp;/g, '&');
+  const params = new URL(url).searchParams;
+  const requestId = /ID="([^"]+)"/.exec(inflateRedirectPayload(params.get('SAMLRequest') ?? ''))?.[1] ?? '';
+  return { url, requestId, relayState: params.get('RelayState') ?? '' };
+}
+
+export interface BrokerLogoutResponseOptions {
+  inResponseTo: string;
+  relayState?: string;
+  partial?: boolean;
+  /** The broker's key by default. */
+  key?: KeyPair;
+  /** Changes the XML before it is signed (an attack the signature does not catch). */
+  mutate?: (xml: string) => string;
+}
+
+/** The broker's LogoutResponse to the portal's LogoutRequest, over HTTP-Redirect, signed with `key`. */
+export function brokerLogoutResponseUrl(h: Harness, o: BrokerLogoutResponseOptions): string {
+  const destination = `${h.url}/saml/slo`;
+  const message = logoutResponse({
+    issuer: BROKER_ENTITY_ID,
+    destination,
+    inResponseTo: o.inResponseTo,
+    partial: o.partial ?? false,
+    now: new Date(),
+  });
+  return signedRedirectUrl(
+    'SAMLResponse',
+    destination,
+    { id: message.id, xml: o.mutate ? o.mutate(message.xml) : message.xml },
+    { keyPem: (o.key ?? h.brokerKey).keyPem, relayState: o.relayState },
+  );
 }

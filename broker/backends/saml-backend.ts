@@ -1,24 +1,21 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
 import { isLoopbackHost } from '../../common/net.js';
-import { newSamlId, samlInstant } from '../../common/saml/canonical-xml.js';
 import {
-  BINDING_POST,
+  authnRequest,
   buildSpMetadata,
   DEFAULT_MAX_MESSAGE_BYTES,
-  escapeXml,
   type IdpMetadata,
-  MAX_CLOCK_SKEW_SECONDS,
-  NS,
+  logoutRequest,
+  logoutResponse,
+  NAMEID_EMAIL,
   parseIdpMetadata,
   SamlError,
-  signRedirectQuery,
+  signedRedirectUrl,
   type ValidatedAssertion,
   validateSamlResponse,
 } from '../../common/saml/index.js';
-import { signedLogoutResponseUrl } from '../../common/saml/logout-response.js';
-import { MAX_REQUEST_AGE_SECONDS } from '../../common/saml/protocol-message.js';
 import type { Sealer } from '../../common/sealer.js';
 import { single } from '../http.js';
 import type { AuthenticatedSubject } from '../subject.js';
@@ -33,7 +30,7 @@ import {
 import {
   acceptLogoutRequest,
   acceptLogoutResponse,
-  logoutRequestXml,
+  type SloEndpoint,
   type UpstreamSamlSession,
   unverifiedIssuer,
 } from './saml-logout.js';
@@ -63,9 +60,6 @@ interface PendingAuthnRequest {
   requestId: string;
 }
 
-/** A request older than this may have been recorded; its ID stays marked as used that long. */
-const REQUEST_REPLAY_WINDOW_SECONDS = MAX_REQUEST_AGE_SECONDS + 2 * MAX_CLOCK_SKEW_SECONDS;
-
 export const METADATA_REFRESH_MS = 60 * 60 * 1000;
 // A stale copy keeps logins working through a short outage of the metadata endpoint.
 const METADATA_MAX_STALE_MS = 24 * METADATA_REFRESH_MS;
@@ -79,7 +73,6 @@ const EMAIL_ATTRIBUTES = [
   'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
   'emailAddress',
 ];
-const EMAIL_NAMEID = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 
 export function createSamlBackend(options: SamlBackendOptions): Backend {
   const spec = options.idp.saml;
@@ -89,12 +82,13 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       `identity provider ${options.idp.name} is not a SAML provider`,
       { status: 500 },
     );
-  const { now, markers, sessions } = options.context;
+  const { now, sessions } = options.context;
   const name = options.idp.name;
   const entityId = `${options.brokerUrl}/saml/sp-metadata`;
   const acsUrl = `${options.brokerUrl}/saml/acs`;
   const sloUrl = `${options.brokerUrl}/saml/slo`;
   const sloPath = new URL(sloUrl).pathname;
+  const sloEndpoint = (): SloEndpoint => ({ url: sloUrl, now: now(), replay: options.context.store });
   const metadata = metadataSource(spec, options.fetch ?? fetch, now);
   /** The sealed NameID and SessionIndex; undefined when it does not open (e.g. the key rotated since). */
   const sealedSession = (handle: string | undefined): UpstreamSamlSession | undefined => {
@@ -109,13 +103,16 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   async function logoutResponseUrl(inResponseTo: string, relayState?: string): Promise<string | undefined> {
     const idp = await metadata();
     if (!idp.sloUrl) return undefined;
-    return signedLogoutResponseUrl(options.spSigningKeyPem, {
+    const message = logoutResponse({
       issuer: entityId,
       destination: idp.sloUrl,
       inResponseTo,
       partial: false,
       now: now(),
-      ...(relayState === undefined ? {} : { relayState }),
+    });
+    return signedRedirectUrl('SAMLResponse', idp.sloUrl, message, {
+      keyPem: options.spSigningKeyPem,
+      relayState,
     });
   }
 
@@ -132,13 +129,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       return issuer !== undefined && (await metadata()).entityId === issuer;
     },
     async serve(request) {
-      const message = acceptLogoutRequest(request.rawQuery, await metadata(), { url: sloUrl, now: now() });
-      await markers.useOnce(
-        `logoutrequest:${name}`,
-        message.id,
-        'SAML_REPLAY',
-        REQUEST_REPLAY_WINDOW_SECONDS,
-      );
+      const message = await acceptLogoutRequest(request.rawQuery, await metadata(), sloEndpoint());
       const ended = await sessions.endUpstreamSession(
         name,
         upstreamSessionKey(name, message.nameId),
@@ -208,18 +199,20 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
 
     async startLogin(flowId, { forceAuthn, isPassive }) {
       const idp = await metadata();
-      const requestId = newSamlId(randomBytes);
-      const xml =
-        `<samlp:AuthnRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="${requestId}" Version="2.0"` +
-        ` IssueInstant="${samlInstant(now())}" Destination="${escapeXml(idp.ssoUrl)}" AssertionConsumerServiceURL="${escapeXml(acsUrl)}"` +
-        ` ProtocolBinding="${BINDING_POST}"${forceAuthn ? ' ForceAuthn="true"' : ''}${isPassive ? ' IsPassive="true"' : ''}>` +
-        `<saml:Issuer>${escapeXml(entityId)}</saml:Issuer><samlp:NameIDPolicy AllowCreate="true"/></samlp:AuthnRequest>`;
-      const query = signRedirectQuery('SAMLRequest', xml, {
+      const message = authnRequest({
+        issuer: entityId,
+        destination: idp.ssoUrl,
+        now: now(),
+        acsUrl,
+        forceAuthn,
+        isPassive,
+      });
+      const redirectUrl = signedRedirectUrl('SAMLRequest', idp.ssoUrl, message, {
         keyPem: options.spSigningKeyPem,
         relayState: flowId,
       });
-      const pending: PendingAuthnRequest = { requestId };
-      return { redirectUrl: withQuery(idp.ssoUrl, query), state: encodeState(pending) };
+      const pending: PendingAuthnRequest = { requestId: message.id };
+      return { redirectUrl, state: encodeState(pending) };
     },
 
     async finishLogin(request, state) {
@@ -262,21 +255,17 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       const session = sealedSession(handle);
       const idp = await metadata();
       if (!session || !idp.sloUrl) return undefined;
-      const requestId = newSamlId(randomBytes);
-      const xml = logoutRequestXml(
-        { id: requestId, issuer: entityId, destination: idp.sloUrl, now: now() },
-        session,
-      );
+      const message = logoutRequest({ issuer: entityId, destination: idp.sloUrl, now: now(), ...session });
       // The IdP's LogoutResponse comes back with this RelayState (bindings 3.4.3).
-      const query = signRedirectQuery('SAMLRequest', xml, {
+      const redirectUrl = signedRedirectUrl('SAMLRequest', idp.sloUrl, message, {
         keyPem: options.spSigningKeyPem,
         relayState: logoutId,
       });
-      return { redirectUrl: withQuery(idp.sloUrl, query), state: requestId };
+      return { redirectUrl, state: message.id };
     },
 
     async finishLogout(request, requestId) {
-      return acceptLogoutResponse(request.rawQuery, await metadata(), { url: sloUrl, now: now() }, requestId);
+      return acceptLogoutResponse(request.rawQuery, await metadata(), sloEndpoint(), requestId);
     },
   };
 }
@@ -300,7 +289,7 @@ export function subjectFrom(idp: string, assertion: ValidatedAssertion): Authent
   claims['nameIdFormat'] = assertion.nameIdFormat;
   if (claims['email'] === undefined) {
     const source = EMAIL_ATTRIBUTES.map((n) => assertion.attributes[n]?.[0]).find((v) => v !== undefined);
-    const email = source ?? (assertion.nameIdFormat === EMAIL_NAMEID ? assertion.nameId : undefined);
+    const email = source ?? (assertion.nameIdFormat === NAMEID_EMAIL ? assertion.nameId : undefined);
     if (email !== undefined) claims['email'] = email;
   }
   const subject: AuthenticatedSubject = { idp, subject: assertion.nameId, claims };
@@ -392,8 +381,4 @@ async function fetchMetadata(url: string, fetchImpl: typeof fetch): Promise<stri
     throw new SamlError('SAML_METADATA_INVALID', 'the IdP metadata is too large', { status: 502 });
   }
   return text;
-}
-
-function withQuery(url: string, query: string): string {
-  return `${url}${url.includes('?') ? '&' : '?'}${query}`;
 }

@@ -1,4 +1,5 @@
-import { BINDING_POST, BINDING_REDIRECT, escapeXml, NS } from '../../common/saml/index.js';
+import { canonicalAttribute as attr, canonicalText as text } from '../../common/saml/canonical-xml.js';
+import { BINDING_POST, BINDING_REDIRECT, NS } from '../../common/saml/index.js';
 
 /**
  * The broker's SAML IdP metadata for the portal: SSO over Redirect and POST, SLO over Redirect,
@@ -21,14 +22,14 @@ export function buildIdpMetadata(options: IdpMetadataOptions): string {
         `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="${NS.dsig}"><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
     )
     .join('');
-  const sso = escapeXml(options.ssoUrl);
+  const sso = attr(options.ssoUrl);
   const formats = [...new Set(options.nameIdFormats)]
-    .map((f) => `<md:NameIDFormat>${escapeXml(f)}</md:NameIDFormat>`)
+    .map((f) => `<md:NameIDFormat>${text(f)}</md:NameIDFormat>`)
     .join('');
   return (
-    `<?xml version="1.0" encoding="UTF-8"?>\n<md:EntityDescriptor xmlns:md="${NS.metadata}" entityID="${escapeXml(options.entityId)}">` +
+    `<?xml version="1.0" encoding="UTF-8"?>\n<md:EntityDescriptor xmlns:md="${NS.metadata}" entityID="${attr(options.entityId)}">` +
     `<md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="${NS.protocol}">${keys}` +
-    `<md:SingleLogoutService Binding="${BINDING_REDIRECT}" Location="${escapeXml(options.sloUrl)}"/>${formats}` +
+    `<md:SingleLogoutService Binding="${BINDING_REDIRECT}" Location="${attr(options.sloUrl)}"/>${formats}` +
     `<md:SingleSignOnService Binding="${BINDING_REDIRECT}" Location="${sso}"/>` +
     `<md:SingleSignOnService Binding="${BINDING_POST}" Location="${sso}"/>` +
     '</md:IDPSSODescriptor></md:EntityDescriptor>\n'

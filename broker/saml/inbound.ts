@@ -1,24 +1,20 @@
 import type { Element } from '@xmldom/xmldom';
 import { JsmSsoError } from '../../common/errors.js';
-import { decodeBase64 } from '../../common/saml/deflate.js';
+import type { FlowStore } from '../../common/flowstore/index.js';
 import {
+  type AcceptedMessage,
+  acceptProtocolMessage,
   BINDING_POST,
-  parseSamlXml,
-  SamlError,
-  verifyEnvelopedSignature,
-  verifyRedirectSignature,
+  logoutRequestSubject,
+  type MessageBinding,
 } from '../../common/saml/index.js';
-import {
-  checkMessage,
-  MAX_REQUEST_BYTES,
-  relayStateOf,
-  sessionIndexesOf,
-} from '../../common/saml/protocol-message.js';
 import { attribute } from '../../common/saml/xml.js';
 
 /**
- * The broker's SAML frontend checks on what the portal sends (AuthnRequest, LogoutRequest): each
- * check a named function with its own reason code. The portal is the only SP a tenant has.
+ * What the broker's SAML frontend accepts from the portal (AuthnRequest, LogoutRequest): every
+ * protocol check of common/saml acceptProtocolMessage (signature with the portal's keys, Version,
+ * Issuer, exact Destination, fresh IssueInstant, one-time ID), then the frontend's own rules on
+ * where the Response may go. The portal is the only SP a tenant has.
  */
 
 export interface TrustedSp {
@@ -28,41 +24,35 @@ export interface TrustedSp {
   certificatesPem: string[];
 }
 
-export interface InboundMessage {
-  id: string;
-  issueInstant: Date;
-  relayState?: string;
-  root: Element;
+/** Where and when the message was received, and where its ID is remembered. */
+export interface Reception {
+  /** This endpoint's URL (the Destination the message must carry). */
+  url: string;
+  now: Date;
+  replay: FlowStore;
 }
 
-export interface AcceptedAuthnRequest extends InboundMessage {
+export interface AcceptedAuthnRequest extends AcceptedMessage {
   forceAuthn: boolean;
   /** The SP asks that the person see nothing (core 3.4.1): no login page, no choice page. */
   isPassive: boolean;
 }
 
-export interface AcceptedLogoutRequest extends InboundMessage {
+export interface AcceptedLogoutRequest extends AcceptedMessage {
   sessionIndexes: string[];
 }
 
-export type Binding =
-  | { kind: 'redirect'; rawQuery: string }
-  | { kind: 'post'; message: string; relayState?: string };
-
-/** Verifies the binding's signature and returns the signed root element and RelayState. */
-function verifiedRoot(binding: Binding, sp: TrustedSp): { root: Element; relayState?: string } {
-  if (binding.kind === 'redirect') {
-    const verified = verifyRedirectSignature(binding.rawQuery, 'SAMLRequest', sp.certificatesPem);
-    const doc = parseSamlXml(verified.xml, { maxBytes: MAX_REQUEST_BYTES });
-    return { root: doc.documentElement as unknown as Element, ...relayStateOf(verified.relayState) };
-  }
-  const xml = decodeBase64(binding.message);
-  if (xml.length > MAX_REQUEST_BYTES)
-    throw new SamlError('SAML_MESSAGE_TOO_LARGE', 'the SAML request is too large');
-  const doc = parseSamlXml(xml.toString('utf8'), { maxBytes: MAX_REQUEST_BYTES });
-  // verifyEnvelopedSignature insists on exactly one Reference, to the root's own ID.
-  const signed = verifyEnvelopedSignature(doc, doc.documentElement!, sp.certificatesPem);
-  return { root: signed as unknown as Element, ...relayStateOf(binding.relayState) };
+function acceptFromPortal(
+  type: 'AuthnRequest' | 'LogoutRequest',
+  binding: MessageBinding,
+  sp: TrustedSp,
+  at: Reception,
+): Promise<AcceptedMessage> {
+  return acceptProtocolMessage(
+    binding,
+    { type, issuer: sp.entityId, certificatesPem: sp.certificatesPem, destination: at.url, now: at.now },
+    at.replay,
+  );
 }
 
 /** The Response goes only to the registered ACS over HTTP-POST; the request may name nothing else. */
@@ -84,40 +74,27 @@ function checkAssertionConsumerService(root: Element, sp: TrustedSp): void {
   }
 }
 
-export function acceptAuthnRequest(
-  binding: Binding,
+export async function acceptAuthnRequest(
+  binding: MessageBinding,
   sp: TrustedSp,
-  destination: string,
-  now: Date,
-): AcceptedAuthnRequest {
-  const { root, relayState } = verifiedRoot(binding, sp);
-  const { id, issueInstant } = checkMessage(root, 'AuthnRequest', sp.entityId, destination, now);
-  checkAssertionConsumerService(root, sp);
+  at: Reception,
+): Promise<AcceptedAuthnRequest> {
+  const message = await acceptFromPortal('AuthnRequest', binding, sp, at);
+  checkAssertionConsumerService(message.root, sp);
   return {
-    id,
-    issueInstant,
-    root,
-    forceAuthn: isTrue(attribute(root, 'ForceAuthn')),
-    isPassive: isTrue(attribute(root, 'IsPassive')),
-    ...(relayState === undefined ? {} : { relayState }),
+    ...message,
+    forceAuthn: isTrue(attribute(message.root, 'ForceAuthn')),
+    isPassive: isTrue(attribute(message.root, 'IsPassive')),
   };
 }
 
-export function acceptLogoutRequest(
-  binding: Binding,
+export async function acceptLogoutRequest(
+  binding: MessageBinding,
   sp: TrustedSp,
-  destination: string,
-  now: Date,
-): AcceptedLogoutRequest {
-  const { root, relayState } = verifiedRoot(binding, sp);
-  const { id, issueInstant } = checkMessage(root, 'LogoutRequest', sp.entityId, destination, now);
-  return {
-    id,
-    issueInstant,
-    root,
-    sessionIndexes: sessionIndexesOf(root),
-    ...(relayState === undefined ? {} : { relayState }),
-  };
+  at: Reception,
+): Promise<AcceptedLogoutRequest> {
+  const message = await acceptFromPortal('LogoutRequest', binding, sp, at);
+  return { ...message, sessionIndexes: logoutRequestSubject(message.root).sessionIndexes };
 }
 
 /** xs:boolean: "true" or "1". */

@@ -5,35 +5,50 @@ export {
   SIGNATURE_ALGORITHMS,
   type SignatureAlgorithmUri,
 } from './algorithms.js';
+export { envelopedSignature, loadSigningCredential, type SigningCredential } from './canonical-signature.js';
 export { certificateBase64, toCertificatePem } from './certificates.js';
+export { MAX_CLOCK_SKEW_SECONDS } from './checks.js';
 export { deflateRedirectPayload, inflateRedirectPayload } from './deflate.js';
 export { SamlError, type SamlErrorCode } from './errors.js';
 export {
+  type ErrorResponseContent,
+  type IssuedResponse,
+  issueErrorResponse,
+  issueSignedResponse,
+  type ResponseContent,
+} from './issue-response.js';
+export {
+  authnRequest,
+  type BuiltMessage,
+  logoutRequest,
+  logoutResponse,
+  type MessageHeader,
+  signedRedirectUrl,
+} from './messages.js';
+export {
   buildSpMetadata,
-  escapeXml,
   type IdpMetadata,
   parseIdpMetadata,
   type SpMetadataOptions,
 } from './metadata.js';
+export * from './namespaces.js';
 export {
-  BEARER,
-  BINDING_POST,
-  BINDING_REDIRECT,
-  NAMEID_UNSPECIFIED,
-  NS,
-  STATUS_SUCCESS,
-} from './namespaces.js';
+  type AcceptedMessage,
+  acceptProtocolMessage,
+  type ExpectedMessage,
+  logoutRequestSubject,
+  logoutSucceeded,
+  MAX_REQUEST_AGE_SECONDS,
+  MAX_REQUEST_BYTES,
+  MESSAGE_REPLAY_WINDOW_SECONDS,
+  type MessageBinding,
+} from './protocol-message.js';
 export {
   type RedirectMessageParam,
   signRedirectQuery,
   type VerifiedRedirectMessage,
   verifyRedirectSignature,
 } from './redirect-binding.js';
-export {
-  type ExpectedResponse,
-  MAX_CLOCK_SKEW_SECONDS,
-  type ValidatedAssertion,
-  validateSamlResponse,
-} from './response.js';
+export { type ExpectedResponse, type ValidatedAssertion, validateSamlResponse } from './response.js';
 export { type SignEnvelopedOptions, signEnveloped, verifyEnvelopedSignature } from './signature.js';
 export { DEFAULT_MAX_MESSAGE_BYTES, parseSamlXml, serializeXml } from './xml.js';

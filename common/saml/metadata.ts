@@ -1,4 +1,5 @@
 import type { Element } from '@xmldom/xmldom';
+import { canonicalAttribute as attr } from './canonical-xml.js';
 import { certificateBase64 } from './certificates.js';
 import { SamlError } from './errors.js';
 import { BINDING_POST, BINDING_REDIRECT, NS } from './namespaces.js';
@@ -91,21 +92,14 @@ export function buildSpMetadata(options: SpMetadataOptions): string {
     )
     .join('');
   const slo = options.sloUrl
-    ? `<md:SingleLogoutService Binding="${BINDING_REDIRECT}" Location="${escapeXml(options.sloUrl)}"/>`
+    ? `<md:SingleLogoutService Binding="${BINDING_REDIRECT}" Location="${attr(options.sloUrl)}"/>`
     : '';
   return (
-    `<md:EntityDescriptor xmlns:md="${NS.metadata}" entityID="${escapeXml(options.entityId)}">` +
+    `<md:EntityDescriptor xmlns:md="${NS.metadata}" entityID="${attr(options.entityId)}">` +
     `<md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="${options.wantAssertionsSigned !== false}" protocolSupportEnumeration="${NS.protocol}">` +
     keys +
     slo +
-    `<md:AssertionConsumerService Binding="${BINDING_POST}" Location="${escapeXml(options.acsUrl)}" index="0" isDefault="true"/>` +
+    `<md:AssertionConsumerService Binding="${BINDING_POST}" Location="${attr(options.acsUrl)}" index="0" isDefault="true"/>` +
     '</md:SPSSODescriptor></md:EntityDescriptor>'
-  );
-}
-
-export function escapeXml(value: string): string {
-  return value.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!,
   );
 }

@@ -1,27 +1,113 @@
 import type { Element } from '@xmldom/xmldom';
-import { JsmSsoError } from '../errors.js';
+import type { FlowStore } from '../flowstore/index.js';
+import { checkIssuer, MAX_CLOCK_SKEW_SECONDS, statusOf, useOnce } from './checks.js';
+import { decodeBase64 } from './deflate.js';
 import { SamlError } from './errors.js';
-import { NS } from './namespaces.js';
-import { MAX_CLOCK_SKEW_SECONDS } from './response.js';
-import { attribute, childElements, optionalChild, simpleText } from './xml.js';
+import { NS, STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS } from './namespaces.js';
+import { verifyRedirectSignature } from './redirect-binding.js';
+import { verifyEnvelopedSignature } from './signature.js';
+import { attribute, childElements, optionalChild, parseSamlXml, requiredChild, simpleText } from './xml.js';
 
 /**
- * The checks every signed SAML protocol request or logout message gets, whoever sent it and
- * whoever receives it (the broker as IdP or as SP): type, version, ID, Issuer, Destination and a
- * fresh IssueInstant, plus the binding limits on RelayState and message size.
+ * The checks every SAML protocol request and logout message gets (AuthnRequest, LogoutRequest,
+ * LogoutResponse), whoever sent it and whoever receives it: the portal from the broker, the broker
+ * from the portal, the broker from an upstream IdP. Each check is a named function, run in order;
+ * the first failure is a SamlError with its reason code. Values are read only from the message as
+ * its signature verified it. The Response has its own list in response.ts; what both need is in
+ * checks.ts.
  */
 
-/** A request older than this (plus clock skew) is stale: it cannot be a live browser redirect. */
+/** A message older than this (plus clock skew) is stale: it cannot be a live browser redirect. */
 export const MAX_REQUEST_AGE_SECONDS = 300;
+/** How long a message ID is remembered: after that its IssueInstant refuses it anyway. */
+export const MESSAGE_REPLAY_WINDOW_SECONDS = MAX_REQUEST_AGE_SECONDS + 2 * MAX_CLOCK_SKEW_SECONDS;
 /** SAML bindings 3.4.3 / 3.5.3: RelayState MUST NOT exceed 80 bytes. */
 export const MAX_RELAY_STATE_BYTES = 80;
 /** A request or logout message is a few kilobytes; anything much larger is an attack. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
-export function relayStateOf(relayState: string | undefined): { relayState?: string } {
+export type ProtocolMessageType = 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse';
+
+/** How the message arrived: a Redirect query (signed over the query) or a POST form (enveloped signature). */
+export type MessageBinding =
+  | { kind: 'redirect'; rawQuery: string }
+  | { kind: 'post'; message: string; relayState?: string };
+
+interface Expectation {
+  /** The sender's entityID: the message's Issuer. */
+  issuer: string;
+  /** The sender's signing certificates: the message is signed with one of them, or refused. */
+  certificatesPem: readonly string[];
+  /** This endpoint's URL: Destination is required and must be exactly this (bindings 3.4.5.2, 3.5.5.2). */
+  destination: string;
+  now: Date;
+}
+
+export type ExpectedMessage = Expectation &
+  (
+    | { type: 'AuthnRequest' | 'LogoutRequest' }
+    /**
+     * A LogoutResponse answers the LogoutRequest we sent, whose ID is `inResponseTo`; undefined
+     * when we are waiting for none, so that any LogoutResponse is unsolicited.
+     */
+    | { type: 'LogoutResponse'; inResponseTo: string | undefined }
+  );
+
+export interface AcceptedMessage {
+  id: string;
+  issueInstant: Date;
+  relayState?: string;
+  /** The root element as signed. */
+  root: Element;
+}
+
+/**
+ * Verifies the signature, then type, Version, ID, Issuer, Destination, IssueInstant, InResponseTo
+ * (LogoutResponse) and NotOnOrAfter (LogoutRequest); last, the message ID is marked used in
+ * `replay`, so the same message is accepted once.
+ */
+export async function acceptProtocolMessage(
+  binding: MessageBinding,
+  expected: ExpectedMessage,
+  replay: FlowStore,
+): Promise<AcceptedMessage> {
+  const { root, relayState } = verifiedRoot(binding, expected);
+  checkMessageType(root, expected.type);
+  checkVersion(root);
+  const id = messageId(root);
+  checkIssuer(optionalChild(root, NS.assertion, 'Issuer'), expected.issuer);
+  checkDestination(root, expected.destination);
+  const issueInstant = checkIssueInstant(root, expected.now);
+  if (expected.type === 'LogoutResponse') checkInResponseTo(root, expected.inResponseTo);
+  if (expected.type === 'LogoutRequest') checkNotOnOrAfter(root, expected.now);
+  await useOnce(replay, 'message', expected.issuer, id, MESSAGE_REPLAY_WINDOW_SECONDS);
+  return { id, issueInstant, root, ...relayStateOf(relayState) };
+}
+
+/** The message as its signature covers it, and its RelayState; nothing unsigned is read. */
+function verifiedRoot(
+  binding: MessageBinding,
+  expected: ExpectedMessage,
+): { root: Element; relayState?: string | undefined } {
+  const param = expected.type === 'LogoutResponse' ? 'SAMLResponse' : 'SAMLRequest';
+  if (binding.kind === 'redirect') {
+    const verified = verifyRedirectSignature(binding.rawQuery, param, expected.certificatesPem);
+    const doc = parseSamlXml(verified.xml, { maxBytes: MAX_REQUEST_BYTES });
+    return { root: doc.documentElement!, relayState: verified.relayState };
+  }
+  const xml = decodeBase64(binding.message);
+  if (xml.length > MAX_REQUEST_BYTES)
+    throw new SamlError('SAML_MESSAGE_TOO_LARGE', 'the SAML message is too large');
+  const doc = parseSamlXml(xml.toString('utf8'), { maxBytes: MAX_REQUEST_BYTES });
+  // verifyEnvelopedSignature insists on exactly one Reference, to the root's own ID (no wrapping).
+  const signed = verifyEnvelopedSignature(doc, doc.documentElement!, expected.certificatesPem);
+  return { root: signed, relayState: binding.relayState };
+}
+
+function relayStateOf(relayState: string | undefined): { relayState?: string } {
   if (relayState === undefined) return {};
   if (Buffer.byteLength(relayState, 'utf8') > MAX_RELAY_STATE_BYTES) {
-    throw new JsmSsoError(
+    throw new SamlError(
       'SAML_RELAY_STATE_TOO_LONG',
       `RelayState is longer than ${MAX_RELAY_STATE_BYTES} bytes`,
     );
@@ -29,58 +115,86 @@ export function relayStateOf(relayState: string | undefined): { relayState?: str
   return { relayState };
 }
 
-/**
- * Type, version, ID, Issuer (the party whose key verified it), Destination (this endpoint) and a
- * fresh IssueInstant.
- */
-export function checkMessage(
-  root: Element,
-  localName: string,
-  issuer: string,
-  destination: string,
-  now: Date,
-): { id: string; issueInstant: Date } {
-  if (root.namespaceURI !== NS.protocol || root.localName !== localName) {
-    throw new SamlError('SAML_MESSAGE_TYPE_UNEXPECTED', `expected a ${localName}`);
+function checkMessageType(root: Element, type: ProtocolMessageType): void {
+  if (root.namespaceURI !== NS.protocol || root.localName !== type) {
+    throw new SamlError('SAML_MESSAGE_TYPE_UNEXPECTED', `expected a ${type}`);
   }
+}
+
+function checkVersion(root: Element): void {
   if (attribute(root, 'Version') !== '2.0')
     throw new SamlError('SAML_VERSION_UNSUPPORTED', 'only SAML 2.0 is supported');
+}
+
+function messageId(root: Element): string {
   const id = attribute(root, 'ID');
-  if (!id || id.length > 256) throw new SamlError('SAML_XML_INVALID', `${localName} has no valid ID`);
-  checkIssuer(root, issuer);
-  checkDestination(root, destination);
-  return { id, issueInstant: checkIssueInstant(root, now) };
+  if (!id || id.length > 256) throw new SamlError('SAML_XML_INVALID', `${root.localName} has no valid ID`);
+  return id;
 }
 
-function checkIssuer(root: Element, expected: string): void {
-  const issuer = optionalChild(root, NS.assertion, 'Issuer');
-  if (!issuer || simpleText(issuer) !== expected) {
-    throw new SamlError('SAML_ISSUER_MISMATCH', 'the message does not come from the party that signed it');
-  }
-}
-
-/** Bindings 3.4.5.2 / 3.5.5.2: a signed message MUST name the URL it was sent to. */
+/** Bindings 3.4.5.2 / 3.5.5.2: a signed message MUST name the URL it was sent to; we require it always. */
 function checkDestination(root: Element, destination: string): void {
   if (attribute(root, 'Destination') !== destination) {
-    throw new SamlError('SAML_DESTINATION_MISMATCH', 'the request was addressed to another endpoint');
+    throw new SamlError(
+      'SAML_DESTINATION_MISMATCH',
+      'the message is addressed to another endpoint, or to none',
+    );
   }
 }
 
 function checkIssueInstant(root: Element, now: Date): Date {
-  const raw = attribute(root, 'IssueInstant') ?? '';
-  const instant = new Date(raw);
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(raw) || Number.isNaN(instant.getTime())) {
-    throw new SamlError('SAML_XML_INVALID', 'IssueInstant is not a UTC xs:dateTime');
-  }
+  const instant = utcInstant(root, 'IssueInstant');
+  if (instant === undefined) throw new SamlError('SAML_XML_INVALID', 'the message has no IssueInstant');
   const ageSeconds = (now.getTime() - instant.getTime()) / 1000;
   if (ageSeconds > MAX_REQUEST_AGE_SECONDS + MAX_CLOCK_SKEW_SECONDS)
-    throw new SamlError('SAML_EXPIRED', 'the request is stale');
+    throw new SamlError('SAML_EXPIRED', 'the message is stale');
   if (ageSeconds < -MAX_CLOCK_SKEW_SECONDS)
-    throw new SamlError('SAML_NOT_YET_VALID', 'the request is dated in the future');
+    throw new SamlError('SAML_NOT_YET_VALID', 'the message is dated in the future');
   return instant;
 }
 
-/** The SessionIndex values of a LogoutRequest (core 3.7.1), in order. */
-export function sessionIndexesOf(root: Element): string[] {
-  return childElements(root, NS.protocol, 'SessionIndex').map((e) => simpleText(e));
+/** A LogoutResponse answers our LogoutRequest; an unsolicited one or one for another request is refused. */
+function checkInResponseTo(root: Element, inResponseTo: string | undefined): void {
+  if (inResponseTo === undefined || attribute(root, 'InResponseTo') !== inResponseTo) {
+    throw new SamlError('SAML_IN_RESPONSE_TO_MISMATCH', `the ${root.localName} answers another request`);
+  }
+}
+
+/** Core 3.7.1: a LogoutRequest past its NotOnOrAfter (plus skew) is no longer to be acted on. */
+function checkNotOnOrAfter(root: Element, now: Date): void {
+  const notOnOrAfter = utcInstant(root, 'NotOnOrAfter');
+  if (notOnOrAfter !== undefined && notOnOrAfter.getTime() + MAX_CLOCK_SKEW_SECONDS * 1000 <= now.getTime()) {
+    throw new SamlError('SAML_EXPIRED', `the ${root.localName} has expired`);
+  }
+}
+
+/** Core 1.3.3: SAML times are xs:dateTime in UTC, without a time zone other than Z. */
+function utcInstant(element: Element, name: string): Date | undefined {
+  const raw = attribute(element, name);
+  if (raw === undefined) return undefined;
+  const instant = new Date(raw);
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(raw) || Number.isNaN(instant.getTime())) {
+    throw new SamlError('SAML_XML_INVALID', `${name} is not a UTC xs:dateTime`);
+  }
+  return instant;
+}
+
+/** Whom a verified LogoutRequest signs out (core 3.7.1): a NameID and its SessionIndex values. */
+export function logoutRequestSubject(root: Element): { nameId: string; sessionIndexes: string[] } {
+  // An EncryptedID is not supported: jsm-sso never asks for encryption.
+  const nameId = simpleText(requiredChild(root, NS.assertion, 'NameID'), 'SAML_NAMEID_INVALID');
+  if (!nameId) throw new SamlError('SAML_NAMEID_INVALID', 'the LogoutRequest names nobody');
+  return {
+    nameId,
+    sessionIndexes: childElements(root, NS.protocol, 'SessionIndex').map((e) => simpleText(e)),
+  };
+}
+
+/**
+ * Whether a verified LogoutResponse says every session ended: Success without PartialLogout.
+ * Any other status is an answer, not a refusal: the sender could not end everything.
+ */
+export function logoutSucceeded(root: Element): boolean {
+  const { code, second } = statusOf(root);
+  return code === STATUS_SUCCESS && second !== STATUS_PARTIAL_LOGOUT;
 }

@@ -9,6 +9,7 @@ import { assertedPerson } from '../identity.js';
 import { messagePage, signingOutPage } from '../pages/account.js';
 import { checkReturnPath } from '../return-path.js';
 import type { PortalServices } from '../services.js';
+import { newToken } from '../session.js';
 import type { PortalWeb } from '../web.js';
 
 export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
@@ -109,11 +110,22 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     }
   });
 
+  // The broker's LogoutResponse to the sign-out below: checked, bound to its LogoutRequest, once.
   app.get('/saml/slo', async (req, res, next) => {
     try {
       const rawQuery = req.originalUrl.split('?')[1] ?? '';
-      await sp.sloResponse(rawQuery);
-      send(res, messagePage(pageContext(res), 'Signed out', 'You have signed out.', { signIn: true }));
+      const relayState = req.query['RelayState'];
+      const token = typeof relayState === 'string' ? relayState : undefined;
+      const { success } = await sp.logoutResponse(rawQuery, await sessions.pendingLogout(token));
+      await sessions.endLogout(token!);
+      logger.info(
+        { event: 'portal.logout_answered', result: success ? 'success' : 'partial' },
+        'the broker answered the sign-out',
+      );
+      const message = success
+        ? 'You have signed out.'
+        : "You have signed out of the help center, but your organization's sign-in may still be open. Close the browser to end it.";
+      send(res, messagePage(pageContext(res), 'Signed out', message, { signIn: true }));
     } catch (err) {
       if (err instanceof SamlError) {
         refuse(res, 400, err.code, 'Sign-out failed', 'The sign-out message could not be verified.');
@@ -136,12 +148,13 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         'customer signed out',
       );
       const subject = sessions.openSubject(s.subject);
+      // RelayState names the pending sign-out, so the broker's answer is checked against this request.
+      const relayState = newToken();
+      const { url, requestId } = sp.logoutRedirect({ ...subject, sessionIndex: s.sessionIndex }, relayState);
+      await sessions.startLogout(relayState, requestId, loginTtl);
       // A page, not a redirect: CSP form-action would otherwise apply to the whole chain
       // portal -> broker -> IdP, whose hosts the portal does not know.
-      send(
-        res,
-        signingOutPage(pageContext(res), sp.logoutRedirect({ ...subject, sessionIndex: s.sessionIndex })),
-      );
+      send(res, signingOutPage(pageContext(res), url));
     } catch (err) {
       next(err);
     }

@@ -1,27 +1,25 @@
 /**
  * The portal as a SAML service provider toward the broker: SP-initiated SSO (signed AuthnRequest
  * over HTTP-Redirect), the ACS (every check in common/saml validateSamlResponse), and single logout
- * both ways over HTTP-Redirect. Message building is in messages.ts; this module holds the keys and
- * the expectations.
+ * started by the portal (signed LogoutRequest, the broker's LogoutResponse checked by common/saml
+ * acceptProtocolMessage). Messages are built and checked in common/saml; this module holds the
+ * keys and the expectations.
  */
 
 import type { FlowStore } from '../../common/flowstore/index.js';
 import { decodeBase64 } from '../../common/saml/deflate.js';
-import { SamlError } from '../../common/saml/errors.js';
-import { buildSpMetadata } from '../../common/saml/metadata.js';
-import { NS } from '../../common/saml/namespaces.js';
-import { signRedirectQuery, verifyRedirectSignature } from '../../common/saml/redirect-binding.js';
-import { type ValidatedAssertion, validateSamlResponse } from '../../common/saml/response.js';
-import { attribute, childElements, parseSamlXml, simpleText } from '../../common/saml/xml.js';
-import type { BrokerCertificateSource } from './broker-certificates.js';
 import {
-  authnRequestXml,
-  logoutRequestXml,
-  newMessageId,
-  type SessionSubject,
-  type SpEndpoints,
-  spEndpoints,
-} from './messages.js';
+  acceptProtocolMessage,
+  authnRequest,
+  buildSpMetadata,
+  logoutRequest,
+  logoutSucceeded,
+  SamlError,
+  signedRedirectUrl,
+  type ValidatedAssertion,
+  validateSamlResponse,
+} from '../../common/saml/index.js';
+import type { BrokerCertificateSource } from './broker-certificates.js';
 
 export interface ServiceProviderOptions {
   portalUrl: string;
@@ -32,6 +30,25 @@ export interface ServiceProviderOptions {
   replayStore: FlowStore;
 }
 
+export interface SpEndpoints {
+  entityId: string;
+  acsUrl: string;
+  sloUrl: string;
+}
+
+/** Whom the portal's LogoutRequest signs out at the broker: the NameID and SessionIndex it was given. */
+export interface SessionSubject {
+  nameId: string;
+  nameIdFormat?: string | undefined;
+  sessionIndex?: string | undefined;
+}
+
+/** A message sent to the broker: where the browser goes, and the ID the broker's answer must name. */
+export interface SentMessage {
+  url: string;
+  requestId: string;
+}
+
 export class ServiceProvider {
   readonly endpoints: SpEndpoints;
   readonly brokerEntityId: string;
@@ -39,7 +56,11 @@ export class ServiceProvider {
 
   constructor(options: ServiceProviderOptions) {
     this.#o = options;
-    this.endpoints = spEndpoints(options.portalUrl);
+    this.endpoints = {
+      entityId: `${options.portalUrl}/saml/metadata`,
+      acsUrl: `${options.portalUrl}/saml/acs`,
+      sloUrl: `${options.portalUrl}/saml/slo`,
+    };
     this.brokerEntityId = `${options.brokerUrl}/saml/metadata`;
   }
 
@@ -52,14 +73,19 @@ export class ServiceProvider {
     });
   }
 
-  /** The redirect URL of a signed AuthnRequest, and its ID to bind to the browser's login flow. */
-  authnRedirect(): { url: string; requestId: string } {
-    const requestId = newMessageId();
+  /** A signed AuthnRequest; its ID is bound to the browser's login flow. */
+  authnRedirect(): SentMessage {
     const destination = `${this.#o.brokerUrl}/saml/sso`;
-    const query = signRedirectQuery('SAMLRequest', authnRequestXml(this.endpoints, destination, requestId), {
-      keyPem: this.#o.signingKeyPem,
+    const message = authnRequest({
+      issuer: this.endpoints.entityId,
+      destination,
+      now: new Date(),
+      acsUrl: this.endpoints.acsUrl,
     });
-    return { url: `${destination}?${query}`, requestId };
+    return {
+      url: signedRedirectUrl('SAMLRequest', destination, message, { keyPem: this.#o.signingKeyPem }),
+      requestId: message.id,
+    };
   }
 
   /** Validates a base64 SAMLResponse posted to the ACS for the AuthnRequest `inResponseTo`. */
@@ -81,34 +107,46 @@ export class ServiceProvider {
     );
   }
 
-  logoutRedirect(subject: SessionSubject, relayState?: string): string {
+  /** A signed LogoutRequest; the broker's LogoutResponse must answer its ID, and brings `relayState` back. */
+  logoutRedirect(subject: SessionSubject, relayState: string): SentMessage {
     const destination = `${this.#o.brokerUrl}/saml/slo`;
-    const xml = logoutRequestXml(this.endpoints, destination, newMessageId(), subject);
-    return `${destination}?${signRedirectQuery('SAMLRequest', xml, { keyPem: this.#o.signingKeyPem, ...(relayState ? { relayState } : {}) })}`;
+    const message = logoutRequest({
+      issuer: this.endpoints.entityId,
+      destination,
+      now: new Date(),
+      ...subject,
+    });
+    return {
+      url: signedRedirectUrl('SAMLRequest', destination, message, {
+        keyPem: this.#o.signingKeyPem,
+        relayState,
+      }),
+      requestId: message.id,
+    };
   }
 
   /**
-   * The broker's LogoutResponse to our LogoutRequest: signature with the broker's keys only, issuer
-   * and destination checked. The broker never sends the portal a LogoutRequest, so one is refused
+   * The broker's LogoutResponse to our LogoutRequest `inResponseTo` (undefined: we are waiting for
+   * none, so any is unsolicited). `success` is false when the broker could not end the session at
+   * the IdP (PartialLogout). The broker never sends the portal a LogoutRequest, so one is refused
    * (docs/decisions/0050-no-broker-initiated-logout-at-the-portal.md).
    */
-  async sloResponse(rawQuery: string): Promise<{ relayState?: string | undefined }> {
+  async logoutResponse(rawQuery: string, inResponseTo: string | undefined): Promise<{ success: boolean }> {
     if (/(^|&)SAMLRequest=/.test(rawQuery)) {
       throw new SamlError('SAML_MESSAGE_TYPE_UNEXPECTED', 'the portal accepts only LogoutResponses');
     }
-    const certificates = await this.#o.brokerCertificates.certificates();
-    const verified = verifyRedirectSignature(rawQuery, 'SAMLResponse', certificates);
-    const root = parseSamlXml(verified.xml).documentElement!;
-    if (root.namespaceURI !== NS.protocol || root.localName !== 'LogoutResponse') {
-      throw new SamlError('SAML_MESSAGE_TYPE_UNEXPECTED', 'expected a LogoutResponse');
-    }
-    const issuer = childElements(root as never, NS.assertion, 'Issuer')[0];
-    if (!issuer || simpleText(issuer) !== this.brokerEntityId)
-      throw new SamlError('SAML_ISSUER_MISMATCH', 'not from the broker');
-    const destination = attribute(root as never, 'Destination');
-    if (destination !== undefined && destination !== this.endpoints.sloUrl) {
-      throw new SamlError('SAML_DESTINATION_MISMATCH', 'the logout message is for another endpoint');
-    }
-    return { relayState: verified.relayState };
+    const { root } = await acceptProtocolMessage(
+      { kind: 'redirect', rawQuery },
+      {
+        type: 'LogoutResponse',
+        inResponseTo,
+        issuer: this.brokerEntityId,
+        certificatesPem: await this.#o.brokerCertificates.certificates(),
+        destination: this.endpoints.sloUrl,
+        now: new Date(),
+      },
+      this.#o.replayStore,
+    );
+    return { success: logoutSucceeded(root) };
   }
 }

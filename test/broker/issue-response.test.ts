@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import { expect } from 'chai';
 import { compileMapping } from '../../broker/mapping.js';
-import { issueSignedResponse } from '../../broker/saml/issue-response.js';
-import { loadSigningCredential } from '../../broker/saml/signature.js';
+import { issueSignedResponse, loadSigningCredential } from '../../common/saml/index.js';
 import { createPki, type Pki } from '../../testkit/broker-harness.js';
 
 const HOSTILE =

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import validator from '@authenio/samlify-node-xmllint';
 import { expect } from 'chai';
 import * as samlify from 'samlify';
-import { escapeXml } from '../../common/saml/index.js';
+import { canonicalAttribute, canonicalText } from '../../common/saml/canonical-xml.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 
 export const UPSTREAM_ENTITY_ID = 'https://upstream-idp.example.test/metadata';
@@ -168,7 +168,7 @@ function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnsw
     const attributes = Object.entries(answer.attributes ?? {})
       .map(
         ([name, list]) =>
-          `<saml:Attribute Name="${escapeXml(name)}">${list.map((v) => `<saml:AttributeValue>${escapeXml(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`,
+          `<saml:Attribute Name="${canonicalAttribute(name)}">${list.map((v) => `<saml:AttributeValue>${canonicalText(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`,
       )
       .join('');
     values['AttributeStatement'] = '';

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
-import { MAX_CLOCK_SKEW_SECONDS } from '../../common/saml/response.js';
-import { csrfOf, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
+import { MAX_CLOCK_SKEW_SECONDS, MESSAGE_REPLAY_WINDOW_SECONDS } from '../../common/saml/index.js';
+import {
+  brokerLogoutResponseUrl,
+  type Harness,
+  signIn,
+  signOut,
+  startHarness,
+} from '../../testkit/portal-harness.js';
 
 describe('portal: keys in Redis after signing in and out', () => {
   let h: Harness;
@@ -9,18 +15,20 @@ describe('portal: keys in Redis after signing in and out', () => {
   });
   after(() => h.close());
 
+  /** Signs in, out, and back from the broker with its LogoutResponse, as a browser does. */
   const signInAndOut = async () => {
     const browser = await signIn(h, 'alice@acme.test');
-    const res = await browser.post('/logout', { _csrf: csrfOf((await browser.text('/profile')).body) });
-    expect(res.status).to.equal(200);
+    const { requestId, relayState } = await signOut(browser);
+    const answered = await browser.fetch(brokerLogoutResponseUrl(h, { inResponseTo: requestId, relayState }));
+    expect(answered.status).to.equal(200);
   };
-  const REPLAY_MARKER = /^saml-assertion:/;
+  const REPLAY_MARKER = /^saml-(assertion|message):/;
   /** Abuse-limit counters (portal/abuse-limits.ts): hashed keys that live one window at most. */
   const RATE_COUNTER = /^portal:rate:[A-Za-z]+:(ip|account):[A-Za-z0-9_-]+$/;
   const lasting = (keys: { key: string }[]) =>
     keys.filter((k) => !REPLAY_MARKER.test(k.key) && !RATE_COUNTER.test(k.key)).map((k) => k.key);
 
-  it('leaves only the replay markers behind, each expiring with its assertion', async () => {
+  it('leaves only the replay markers behind, each expiring with its assertion or message', async () => {
     // The first sign-in creates the tenant-wide activity list; that is the baseline.
     await signInAndOut();
     const baseline = lasting(await h.storedKeys());
@@ -32,10 +40,14 @@ describe('portal: keys in Redis after signing in and out', () => {
     const counters = keys.filter((k) => RATE_COUNTER.test(k.key));
     expect(counters.length, 'sign-ins are counted').to.be.greaterThan(0);
     for (const counter of counters) expect(counter.ttl).to.be.within(1, 60);
-    const markers = keys.filter((k) => REPLAY_MARKER.test(k.key));
-    expect(markers).to.have.length(rounds + 1);
+    const assertions = keys.filter((k) => k.key.startsWith('saml-assertion:'));
+    expect(assertions).to.have.length(rounds + 1);
     // A marker must outlive its assertion (NotOnOrAfter, 5 min in these tests, plus clock skew) and
     // no longer: every one has a TTL, none longer than that.
-    for (const marker of markers) expect(marker.ttl).to.be.within(1, 300 + MAX_CLOCK_SKEW_SECONDS);
+    for (const marker of assertions) expect(marker.ttl).to.be.within(1, 300 + MAX_CLOCK_SKEW_SECONDS);
+    // The broker's LogoutResponse IDs: remembered as long as their IssueInstant would pass, no longer.
+    const messages = keys.filter((k) => k.key.startsWith('saml-message:'));
+    expect(messages).to.have.length(rounds + 1);
+    for (const marker of messages) expect(marker.ttl).to.be.within(1, MESSAGE_REPLAY_WINDOW_SECONDS);
   });
 });

@@ -1,15 +1,22 @@
 import { randomBytes } from 'node:crypto';
+import { envelopedSignature, type SigningCredential } from './canonical-signature.js';
 import {
   canonicalAttribute as attr,
   newSamlId,
   samlInstant,
   canonicalText as text,
-} from '../../common/saml/canonical-xml.js';
-import { BEARER, NS, STATUS_SUCCESS } from '../../common/saml/index.js';
-import { envelopedSignature, type SigningCredential } from './signature.js';
+} from './canonical-xml.js';
+import {
+  ATTRNAME_FORMAT_BASIC,
+  AUTHN_CONTEXT_UNSPECIFIED,
+  BEARER,
+  NS,
+  STATUS_RESPONDER,
+  STATUS_SUCCESS,
+} from './namespaces.js';
 
 /**
- * The SAML Response the broker sends to the portal: Response and Assertion both signed. The XML
+ * The SAML Response the broker (as IdP) sends to the portal: Response and Assertion both signed. The XML
  * is written directly in exclusive-canonical form (attributes in c14n order, namespace
  * declarations where exc-c14n puts them, explicit end tags, c14n escaping), so each digest is
  * computed over the very text that is sent. xmlsec1 and node-saml check this in the tests.
@@ -19,14 +26,6 @@ import { envelopedSignature, type SigningCredential } from './signature.js';
 
 const SAMLP_NS = NS.protocol;
 const SAML_NS = NS.assertion;
-const BASIC_NAME_FORMAT = 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic';
-/** Top-level status when the IdP side failed (SAML core 3.2.2.2). */
-export const STATUS_RESPONDER = 'urn:oasis:names:tc:SAML:2.0:status:Responder';
-/** Second-level statuses the broker sends (SAML core 3.2.2.2). */
-export const STATUS_AUTHN_FAILED = 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed';
-export const STATUS_REQUEST_DENIED = 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied';
-export const STATUS_NO_PASSIVE = 'urn:oasis:names:tc:SAML:2.0:status:NoPassive';
-export const UNSPECIFIED_AUTHN_CONTEXT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified';
 /** NotBefore is set this far back so an SP whose clock is slightly behind still accepts. */
 const NOT_BEFORE_SKEW_MS = 60_000;
 
@@ -75,7 +74,7 @@ export async function issueSignedResponse(
     `<saml:Subject><saml:NameID Format="${attr(content.nameIdFormat)}">${text(content.nameId)}</saml:NameID>` +
     `<saml:SubjectConfirmation Method="${BEARER}"><saml:SubjectConfirmationData InResponseTo="${inResponseTo}" NotOnOrAfter="${notOnOrAfter}" Recipient="${acs}"></saml:SubjectConfirmationData></saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${text(content.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
-    `<saml:AuthnStatement AuthnInstant="${samlInstant(content.authnInstant)}" SessionIndex="${attr(content.sessionIndex)}"><saml:AuthnContext><saml:AuthnContextClassRef>${text(content.authnContextClassRef ?? UNSPECIFIED_AUTHN_CONTEXT)}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+    `<saml:AuthnStatement AuthnInstant="${samlInstant(content.authnInstant)}" SessionIndex="${attr(content.sessionIndex)}"><saml:AuthnContext><saml:AuthnContextClassRef>${text(content.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED)}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     attributeStatement(content.attributes) +
     '</saml:Assertion>';
   const assertionSignature = await envelopedSignature(
@@ -139,7 +138,7 @@ function attributeStatement(attributes: ResponseContent['attributes']): string {
   if (attributes.length === 0) return '';
   let out = '<saml:AttributeStatement>';
   for (const { name, values } of attributes) {
-    out += `<saml:Attribute Name="${attr(name)}" NameFormat="${BASIC_NAME_FORMAT}">`;
+    out += `<saml:Attribute Name="${attr(name)}" NameFormat="${ATTRNAME_FORMAT_BASIC}">`;
     for (const value of values) out += `<saml:AttributeValue>${text(value)}</saml:AttributeValue>`;
     out += '</saml:Attribute>';
   }

@@ -1,16 +1,17 @@
 import { createHash, createPrivateKey, type KeyObject, sign } from 'node:crypto';
 import { promisify } from 'node:util';
-import { ENVELOPED_SIGNATURE, EXC_C14N } from '../../common/saml/algorithms.js';
-import { certificateBase64, NS } from '../../common/saml/index.js';
+import { ENVELOPED_SIGNATURE, EXC_C14N } from './algorithms.js';
+import { certificateBase64 } from './certificates.js';
+import { NS } from './namespaces.js';
 
 /**
- * The broker's one signing helper: enveloped XML signatures (RSA-SHA256, exc-c14n, one Reference
+ * The broker's fast signing path: enveloped XML signatures (RSA-SHA256, exc-c14n, one Reference
  * to the signed element's ID) over content that is already canonical. The key is parsed once;
  * signing is a digest, one string template and one RSA operation. The RSA operation runs on the
  * libuv threadpool (async `crypto.sign`), so the 1–3 ms it takes never blocks the event loop and
  * concurrent logins sign in parallel on several cores. This is the fast path for
- * Responses the broker writes itself; common/saml `signEnveloped` (xml-crypto, any XML) is the
- * general one, and every verification goes through common/saml.
+ * Responses the broker writes itself (issue-response.ts); `signEnveloped` (signature.ts, xml-crypto,
+ * any XML) is the general one, and every verification goes through signature.ts.
  */
 
 const RSA_SHA256 = 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';

@@ -1,0 +1,49 @@
+import { createHash } from 'node:crypto';
+import type { Element } from '@xmldom/xmldom';
+import type { FlowStore } from '../flowstore/index.js';
+import { SamlError } from './errors.js';
+import { NAMEID_ENTITY, NS } from './namespaces.js';
+import { attribute, optionalChild, requiredChild, simpleText } from './xml.js';
+
+/**
+ * The named checks that Responses (response.ts) and protocol requests and logout messages
+ * (protocol-message.ts) share, so each is written, and judged, once.
+ */
+
+/** How far apart our clock and a peer's may be; every time window is widened by it, never more. */
+export const MAX_CLOCK_SKEW_SECONDS = 180;
+
+/** Issuer names `expected`, with the entity format or none (core 2.2.5, 3.2.2, 8.3.6). */
+export function checkIssuer(issuer: Element | undefined, expected: string): string {
+  const format = issuer ? attribute(issuer, 'Format') : undefined;
+  const value = issuer ? simpleText(issuer) : undefined;
+  if (value === undefined || (format !== undefined && format !== NAMEID_ENTITY) || value !== expected) {
+    throw new SamlError('SAML_ISSUER_MISMATCH', 'the message was issued by another entity');
+  }
+  return value;
+}
+
+/** The top-level and, if any, second-level StatusCode of a Response or LogoutResponse. */
+export function statusOf(message: Element): { code: string | undefined; second: string | undefined } {
+  const code = requiredChild(requiredChild(message, NS.protocol, 'Status'), NS.protocol, 'StatusCode');
+  const second = optionalChild(code, NS.protocol, 'StatusCode');
+  return { code: attribute(code, 'Value'), second: second ? attribute(second, 'Value') : undefined };
+}
+
+/**
+ * One-time use of an assertion or message ID (profiles 4.1.4.5): remembered in the flow store,
+ * shared by all replicas, for `ttlSeconds`, the time after which the time checks refuse it anyway.
+ * The key is a hash of the issuer and the ID, so nothing the peer chose is stored as is.
+ */
+export async function useOnce(
+  store: FlowStore,
+  kind: 'assertion' | 'message',
+  issuer: string,
+  id: string,
+  ttlSeconds: number,
+): Promise<void> {
+  const key = `saml-${kind}:${createHash('sha256').update(`${issuer}\n${id}`).digest('base64url')}`;
+  if (!(await store.putIfAbsent(key, '1', Math.max(1, Math.ceil(ttlSeconds))))) {
+    throw new SamlError('SAML_REPLAY', `the ${kind} has already been used`);
+  }
+}

@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import { DOMImplementation, type Document, type Element } from '@xmldom/xmldom';
+import { newSamlId, samlInstant } from './canonical-xml.js';
+import { BINDING_POST, NS, STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS } from './namespaces.js';
+import { type RedirectMessageParam, signRedirectQuery } from './redirect-binding.js';
+import { serializeXml } from './xml.js';
+
+/**
+ * The SAML protocol requests and logout messages jsm-sso writes (core 3.4.1, 3.7.1, 3.7.2), for
+ * the portal toward the broker and the broker toward an upstream IdP alike. Built as a DOM with
+ * xmldom, so every value is escaped by the serializer; the ID, the IssueInstant and the namespaces
+ * come from here only. These messages travel over HTTP-Redirect, whose signature is over the query
+ * (redirect-binding.ts), so no canonical form is needed; the signed Response, digested as written,
+ * is built in canonical form by issue-response.ts.
+ */
+
+/** What every protocol message carries (core 3.2.1). */
+export interface MessageHeader {
+  /** Our entityID. */
+  issuer: string;
+  /** The endpoint the message is sent to; the receiver checks it. */
+  destination: string;
+  now: Date;
+}
+
+export interface BuiltMessage {
+  id: string;
+  xml: string;
+}
+
+export interface AuthnRequestContent extends MessageHeader {
+  /** Where the Response is to be posted (HTTP-POST binding). */
+  acsUrl: string;
+  forceAuthn?: boolean;
+  isPassive?: boolean;
+}
+
+export interface LogoutRequestContent extends MessageHeader {
+  nameId: string;
+  nameIdFormat?: string | undefined;
+  sessionIndex?: string | undefined;
+}
+
+export interface LogoutResponseContent extends MessageHeader {
+  inResponseTo: string;
+  /** Success, or Success with PartialLogout as second-level code when not every session ended. */
+  partial: boolean;
+}
+
+export function authnRequest(content: AuthnRequestContent): BuiltMessage {
+  const { doc, root, id } = protocolMessage('AuthnRequest', content);
+  root.setAttribute('AssertionConsumerServiceURL', content.acsUrl);
+  root.setAttribute('ProtocolBinding', BINDING_POST);
+  if (content.forceAuthn) root.setAttribute('ForceAuthn', 'true');
+  if (content.isPassive) root.setAttribute('IsPassive', 'true');
+  const policy = child(root, NS.protocol, 'samlp:NameIDPolicy');
+  policy.setAttribute('AllowCreate', 'true');
+  return { id, xml: serializeXml(doc) };
+}
+
+export function logoutRequest(content: LogoutRequestContent): BuiltMessage {
+  const { doc, root, id } = protocolMessage('LogoutRequest', content);
+  const nameId = child(root, NS.assertion, 'saml:NameID', content.nameId);
+  if (content.nameIdFormat) nameId.setAttribute('Format', content.nameIdFormat);
+  if (content.sessionIndex) child(root, NS.protocol, 'samlp:SessionIndex', content.sessionIndex);
+  return { id, xml: serializeXml(doc) };
+}
+
+export function logoutResponse(content: LogoutResponseContent): BuiltMessage {
+  const { doc, root, id } = protocolMessage('LogoutResponse', content);
+  root.setAttribute('InResponseTo', content.inResponseTo);
+  const code = child(child(root, NS.protocol, 'samlp:Status'), NS.protocol, 'samlp:StatusCode');
+  code.setAttribute('Value', STATUS_SUCCESS);
+  if (content.partial)
+    child(code, NS.protocol, 'samlp:StatusCode').setAttribute('Value', STATUS_PARTIAL_LOGOUT);
+  return { id, xml: serializeXml(doc) };
+}
+
+/**
+ * The URL that carries `message`, signed with `keyPem`, to its Destination over HTTP-Redirect
+ * (bindings 3.4.4.1). RelayState comes back unchanged with the answer.
+ */
+export function signedRedirectUrl(
+  param: RedirectMessageParam,
+  destination: string,
+  message: BuiltMessage,
+  options: { keyPem: string; relayState?: string | undefined },
+): string {
+  const query = signRedirectQuery(param, message.xml, {
+    keyPem: options.keyPem,
+    ...(options.relayState === undefined ? {} : { relayState: options.relayState }),
+  });
+  return `${destination}${destination.includes('?') ? '&' : '?'}${query}`;
+}
+
+/** The root element with ID, Version, IssueInstant, Destination and Issuer, in schema order. */
+function protocolMessage(
+  type: 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse',
+  header: MessageHeader,
+): { doc: Document; root: Element; id: string } {
+  const doc = new DOMImplementation().createDocument(NS.protocol, `samlp:${type}`, null);
+  const root = doc.documentElement!;
+  root.setAttributeNS('http://www.w3.org/2000/xmlns/', 'xmlns:saml', NS.assertion);
+  const id = newSamlId(randomBytes);
+  root.setAttribute('ID', id);
+  root.setAttribute('Version', '2.0');
+  root.setAttribute('IssueInstant', samlInstant(header.now));
+  root.setAttribute('Destination', header.destination);
+  child(root, NS.assertion, 'saml:Issuer', header.issuer);
+  return { doc, root, id };
+}
+
+function child(parent: Element, ns: string, qualifiedName: string, text?: string): Element {
+  const element = parent.ownerDocument!.createElementNS(ns, qualifiedName);
+  if (text !== undefined) element.appendChild(parent.ownerDocument!.createTextNode(text));
+  parent.appendChild(element);
+  return element;
+}
