@@ -18,6 +18,7 @@ import { AtlassianError } from './atlassian/errors.js';
 import type { TransportOptions } from './atlassian/http.js';
 import { auditLog } from './audit.js';
 import { Catalogue } from './catalogue.js';
+import { Colleagues } from './colleagues.js';
 import { cookiePolicy, parseCookies } from './cookies.js';
 import { bodyRefusal } from './http/body-errors.js';
 import { securityHeaders } from './http/security.js';
@@ -216,6 +217,7 @@ function buildServices(
     cookies,
     client,
     catalogue,
+    colleagues: new Colleagues(client, cacheTtlMs),
     requests: new RequestService(client, catalogue, {
       onRetry: (reason) => telemetry.atlassianRetry('write', reason),
       ...options.writes,

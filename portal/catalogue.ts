@@ -12,6 +12,9 @@ import type {
 } from './atlassian/types.js';
 import type { Customer, DeskRef } from './visibility.js';
 
+/** The custom field type of JSM's Organizations field. */
+const ORGANIZATIONS_FIELD_TYPE = 'com.atlassian.servicedesk:sd-customer-organizations';
+
 export class TtlCache {
   readonly #entries = new Map<string, { until: number; value: Promise<unknown> }>();
   readonly #ttlMs: number;
@@ -75,6 +78,14 @@ export class Catalogue {
 
   requestTypes(serviceDeskId: string): Promise<RequestTypeDTO[]> {
     return this.#cache.get(`types:${serviceDeskId}`, () => this.#client.requestTypes(serviceDeskId));
+  }
+
+  /** The id of JSM's Organizations field (sharing a request with organizations), if the site has one. */
+  organizationsField(): Promise<string | undefined> {
+    return this.#cache.get('organizations-field', async () => {
+      const fields = await this.#client.fields();
+      return fields.find((f) => f.schema?.custom === ORGANIZATIONS_FIELD_TYPE)?.id;
+    });
   }
 
   fields(serviceDeskId: string, requestTypeId: string): Promise<RequestTypeFieldsDTO> {

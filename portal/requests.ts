@@ -6,6 +6,7 @@ import { JsmSsoError } from '../common/errors.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import type { CustomerRequestDTO, JqlIssue } from './atlassian/types.js';
+import type { Audience } from './audience.js';
 import type { Catalogue } from './catalogue.js';
 import {
   type Customer,
@@ -219,16 +220,16 @@ export class RequestService {
     return [];
   }
 
-  /** The request this customer raised under `writeKey` on this desk, if any. */
+  /** The request raised for `reporterAccountId` under `writeKey` on this desk, if any. */
   async findCreated(
-    customer: Customer,
+    reporterAccountId: string,
     serviceDeskId: string,
     writeKey: string,
   ): Promise<string | undefined> {
     const desk = (await this.#catalogue.deskRefs()).find((d) => d.serviceDeskId === serviceDeskId);
     if (!desk) return undefined;
     const found = await this.#client.searchJql(
-      createdRequestJql(customer, desk.projectId, writeKey),
+      createdRequestJql(reporterAccountId, desk.projectId, writeKey),
       ['summary'],
       1,
     );
@@ -241,18 +242,17 @@ export class RequestService {
    * request. A request type without a description field cannot carry it: its create is repeated
    * only after a 429.
    */
-  create(
-    customer: Customer,
-    input: {
-      serviceDeskId: string;
-      requestTypeId: string;
-      values: Record<string, unknown>;
-      hasDescription: boolean;
-      writeKey: string;
-      /** Values made per attempt, after the key was looked for (e.g. uploaded temporary attachments). */
-      attempt?: () => Promise<Record<string, unknown>>;
-    },
-  ): Promise<WriteOutcome<string>> {
+  create(input: {
+    serviceDeskId: string;
+    requestTypeId: string;
+    values: Record<string, unknown>;
+    hasDescription: boolean;
+    writeKey: string;
+    /** Whom it is for and whom it is shared with (portal/audience.ts checked them). */
+    audience: Pick<Audience, 'reporterAccountId' | 'participantAccountIds'>;
+    /** Values made per attempt, after the key was looked for (e.g. uploaded temporary attachments). */
+    attempt?: () => Promise<Record<string, unknown>>;
+  }): Promise<WriteOutcome<string>> {
     const values = { ...input.values };
     if (input.hasDescription) {
       const text = typeof values['description'] === 'string' ? values['description'] : '';
@@ -261,18 +261,36 @@ export class RequestService {
     return writeOnce({
       ...this.#writes,
       ...(input.hasDescription
-        ? { find: () => this.findCreated(customer, input.serviceDeskId, input.writeKey) }
+        ? {
+            find: () =>
+              this.findCreated(input.audience.reporterAccountId, input.serviceDeskId, input.writeKey),
+          }
         : {}),
       write: async () => {
         const created = await this.#client.createRequest({
           serviceDeskId: input.serviceDeskId,
           requestTypeId: input.requestTypeId,
           requestFieldValues: { ...values, ...(await input.attempt?.()) },
-          raiseOnBehalfOf: customer.accountId,
+          raiseOnBehalfOf: input.audience.reporterAccountId,
+          ...(input.audience.participantAccountIds.length > 0
+            ? { requestParticipants: input.audience.participantAccountIds }
+            : {}),
         });
         return created.issueKey;
       },
     });
+  }
+
+  /**
+   * Shares a request with organizations through JSM's Organizations field (the servicedeskapi has
+   * no call for it; the platform's issue edit sets the field). Setting the same value again is
+   * harmless, so it is retried like a read. False when the site has no such field.
+   */
+  async shareWithOrganizations(issueKey: string, organizationIds: readonly string[]): Promise<boolean> {
+    const fieldId = await this.#catalogue.organizationsField();
+    if (!fieldId) return false;
+    await this.#client.setOrganizations(issueKey, fieldId, organizationIds);
+    return true;
   }
 
   /** The public comment written under `writeKey`, if any (comments and attachments carry the key). */

@@ -4,6 +4,7 @@ import type { AbuseLimits } from './abuse-limits.js';
 import type { ActivityLog } from './activity.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import type { Catalogue } from './catalogue.js';
+import type { Colleagues } from './colleagues.js';
 import type { CookiePolicy } from './cookies.js';
 import type { UploadSpool } from './http/upload-spool.js';
 import type { CustomerResolver } from './identity.js';
@@ -18,6 +19,7 @@ export interface PortalServices {
   cookies: CookiePolicy;
   client: AtlassianClient;
   catalogue: Catalogue;
+  colleagues: Colleagues;
   requests: RequestService;
   resolver: CustomerResolver;
   activity: ActivityLog;

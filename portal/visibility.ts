@@ -198,10 +198,10 @@ export function organizationShareJql(
 }
 
 /** JQL finding a request this portal created, by the marker it put in the description. */
-export function createdRequestJql(customer: Customer, projectId: string, marker: string): string {
+export function createdRequestJql(reporterAccountId: string, projectId: string, marker: string): string {
   if (!/^jsmsso[0-9a-f]{24}$/.test(marker))
     throw new JsmSsoError('PORTAL_INVALID_IDENTIFIER', 'invalid marker');
-  return `project = ${quoted(projectId, isNumericId)} AND reporter = ${quoted(customer.accountId, isAccountId)} AND text ~ "${marker}" ORDER BY created DESC`;
+  return `project = ${quoted(projectId, isNumericId)} AND reporter = ${quoted(reporterAccountId, isAccountId)} AND text ~ "${marker}" ORDER BY created DESC`;
 }
 
 export const ISSUE_KEY = /^[A-Z][A-Z0-9_]{0,49}-[0-9]{1,18}$/;

@@ -189,6 +189,14 @@ export class AtlassianClient {
     });
   }
 
+  /** Sets JSM's Organizations field of a request (the ids of the organizations it is shared with). */
+  setOrganizations(issueKey: string, fieldId: string, organizationIds: readonly string[]): Promise<void> {
+    return this.transport.call(`/rest/api/3/issue/${id(issueKey)}`, {
+      method: 'PUT',
+      json: { fields: { [fieldId]: organizationIds.map(Number) } },
+    });
+  }
+
   // Requests
   /** One attempt, never retried here: see portal/write-once.ts. */
   createRequest(body: {

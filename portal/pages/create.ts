@@ -1,40 +1,51 @@
-import type { RequestTypeDTO, RequestTypeFieldDTO } from '../atlassian/types.js';
+import type { OrganizationDTO, RequestTypeDTO, RequestTypeFieldDTO, UserDTO } from '../atlassian/types.js';
+import { ON_BEHALF_FIELD, SHARE_ORGANIZATIONS_FIELD, SHARE_PEOPLE_FIELD } from '../audience.js';
 import type { Desk } from '../catalogue.js';
-import { fieldKind, inputName, type Submitted } from '../form.js';
+import { type FieldKind, fieldKind, inputName, type Submitted } from '../form.js';
 import { html, type SafeHtml, seg } from '../html.js';
 import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
-import { ACCEPTED_UPLOADS } from './uploads.js';
+import { ACCEPTED_LIST, ACCEPTED_UPLOADS, MAX_CREATE_FILES } from './uploads.js';
+
+/** What each kind of field takes, said under every field (after Atlassian's own description). */
+const KIND_HINTS: Record<FieldKind, string> = {
+  text: 'One line, up to 255 characters.',
+  paragraph: 'As much detail as you like; line breaks are kept.',
+  select: 'Choose one.',
+  multiSelect: 'Choose all that apply.',
+  cascadingSelect: 'Choose one; pick the more precise choice when there is one.',
+  checkboxes: 'Choose all that apply.',
+  radio: 'Choose one.',
+  date: 'A date, for example 2030-01-31.',
+  dateTime: 'A date and time, in UTC.',
+  number: 'A number, for example 42 or 3.5.',
+  url: 'A web address starting with https://.',
+  labels: 'Words separated by spaces, for example travel vpn.',
+  attachment: `Up to ${MAX_CREATE_FILES} files. Accepted types: ${ACCEPTED_LIST}.`,
+  unsupported: '',
+};
 
 function control(field: RequestTypeFieldDTO, submitted: Submitted, error: string | undefined): SafeHtml {
   const name = inputName(field);
   const id = `fld-${field.fieldId}`;
-  const describedBy = [field.description ? `${id}-help` : '', error ? `${id}-err` : '']
-    .filter(Boolean)
-    .join(' ');
+  const kind = fieldKind(field);
+  const hint = [field.description ?? '', KIND_HINTS[kind]].filter(Boolean).join(' ');
+  const describedBy = [hint ? `${id}-help` : '', error ? `${id}-err` : ''].filter(Boolean).join(' ');
   const aria = html`${describedBy ? html` aria-describedby="${describedBy}"` : ''}${error ? html` aria-invalid="true"` : ''}${field.required ? html` required aria-required="true"` : ''}`;
   const raw = submitted[name];
   const values =
     raw === undefined ? (field.defaultValues ?? []).map((v) => v.value) : Array.isArray(raw) ? raw : [raw];
   const value = values[0] ?? '';
   const label = html`<label for="${id}">${field.name}${field.required ? html` <span aria-hidden="true">*</span>` : ''}</label>`;
-  const help = field.description
-    ? html`<div id="${id}-help" class="field-help">${field.description}</div>`
-    : '';
+  const help = hint ? html`<div id="${id}-help" class="field-help">${hint}</div>` : '';
   const err = error ? html`<div id="${id}-err" class="error" role="alert">${error}</div>` : '';
   const options = field.validValues ?? [];
   let input: SafeHtml;
-  switch (fieldKind(field)) {
+  switch (kind) {
     case 'paragraph':
       input = html`<textarea id="${id}" name="${name}"${aria}>${value}</textarea>`;
       break;
     case 'select':
       input = html`<select id="${id}" name="${name}"${aria}><option value="">Select...</option>${options.map(
-        (o) =>
-          html`<option value="${o.value}"${values.includes(o.value) ? ' selected' : ''}>${o.label}</option>`,
-      )}</select>`;
-      break;
-    case 'multiSelect':
-      input = html`<select id="${id}" name="${name}" multiple${aria}>${options.map(
         (o) =>
           html`<option value="${o.value}"${values.includes(o.value) ? ' selected' : ''}>${o.label}</option>`,
       )}</select>`;
@@ -51,9 +62,12 @@ function control(field: RequestTypeFieldDTO, submitted: Submitted, error: string
           )}</optgroup>`,
       )}</select>`;
       break;
+    // A multi-select is a group of checkboxes, as for checkboxes: usable with the keyboard and
+    // without a script, each choice with its own label (a bare <select multiple> is neither).
+    case 'multiSelect':
     case 'checkboxes':
     case 'radio': {
-      const type = fieldKind(field) === 'radio' ? 'radio' : 'checkbox';
+      const type = kind === 'radio' ? 'radio' : 'checkbox';
       return html`<fieldset id="${id}"${describedBy ? html` aria-describedby="${describedBy}"` : ''}><legend>${field.name}${field.required ? ' *' : ''}</legend>${help}${options.map(
         (o, i) =>
           html`<div><input type="${type}" id="${id}-${i}" name="${name}" value="${o.value}"${values.includes(o.value) ? ' checked' : ''}> <label class="inline" for="${id}-${i}">${o.label}</label></div>`,
@@ -85,6 +99,48 @@ function control(field: RequestTypeFieldDTO, submitted: Submitted, error: string
   return html`<div class="form-field">${label}${help}${input}${err}</div>`;
 }
 
+/** Whom the customer may raise the request for and share it with: their organizations' people. */
+export interface AudienceChoices {
+  people: readonly UserDTO[];
+  /** Empty when the site cannot share with organizations (no Organizations field). */
+  organizations: readonly OrganizationDTO[];
+}
+
+function audienceSection(
+  choices: AudienceChoices,
+  submitted: Submitted,
+  errors: Record<string, string>,
+): SafeHtml | '' {
+  if (choices.people.length === 0 && choices.organizations.length === 0) return '';
+  const chosen = (name: string) => {
+    const v = submitted[name];
+    return v === undefined ? [] : Array.isArray(v) ? v : [v];
+  };
+  const onBehalf = chosen(ON_BEHALF_FIELD)[0] ?? '';
+  const shared = [...chosen(SHARE_PEOPLE_FIELD), ...chosen(SHARE_ORGANIZATIONS_FIELD)];
+  const behalfError = errors[ON_BEHALF_FIELD];
+  const shareError = errors[SHARE_PEOPLE_FIELD];
+  const box = (name: string, value: string, label: string, i: number) =>
+    html`<div><input type="checkbox" id="share-${name}-${i}" name="${name}" value="${value}"${shared.includes(value) ? ' checked' : ''}> <label class="inline" for="share-${name}-${i}">${label}</label></div>`;
+  return html`<fieldset class="audience"><legend>Who is this request for?</legend>
+    ${
+      choices.people.length > 0
+        ? html`<div class="form-field"><label for="on-behalf">Raise this on behalf of</label>
+      <div id="on-behalf-help" class="field-help">Someone from your organizations. You follow the request too.</div>
+      <select id="on-behalf" name="${ON_BEHALF_FIELD}" aria-describedby="on-behalf-help${behalfError ? ' on-behalf-err' : ''}"${behalfError ? html` aria-invalid="true"` : ''}><option value="">Myself</option>${choices.people.map(
+        (p) =>
+          html`<option value="${p.accountId}"${p.accountId === onBehalf ? ' selected' : ''}>${p.displayName ?? p.accountId}</option>`,
+      )}</select>${behalfError ? html`<div id="on-behalf-err" class="error" role="alert">${behalfError}</div>` : ''}</div>`
+        : ''
+    }
+    <fieldset id="share" aria-describedby="share-help${shareError ? ' share-err' : ''}"><legend>Share with</legend>
+      <div id="share-help" class="field-help">They can see the request and follow its updates.</div>
+      ${choices.organizations.map((o, i) => box(SHARE_ORGANIZATIONS_FIELD, o.id, `Everyone in ${o.name}`, i))}
+      ${choices.people.map((p, i) => box(SHARE_PEOPLE_FIELD, p.accountId, p.displayName ?? p.accountId, i))}
+      ${shareError ? html`<div id="share-err" class="error" role="alert">${shareError}</div>` : ''}
+    </fieldset></fieldset>`;
+}
+
 export function createPage(
   ctx: PageContext,
   desk: Desk,
@@ -98,10 +154,13 @@ export function createPage(
     writeKey: string;
     /** After a failed write: point to My requests, where a request that exists would be. */
     linkMyRequests?: boolean;
+    audience: AudienceChoices;
   },
 ): SafeHtml {
   const visible = fields.filter((f) => f.visible !== false);
-  const general = Object.entries(state.errors).filter(([k]) => !visible.some((f) => f.fieldId === k));
+  const general = Object.entries(state.errors).filter(
+    ([k]) => !visible.some((f) => f.fieldId === k) && k !== ON_BEHALF_FIELD && k !== SHARE_PEOPLE_FIELD,
+  );
   return layout(
     ctx,
     type.name,
@@ -112,6 +171,7 @@ export function createPage(
     <form class="card" method="post" action="/desk/${seg(desk.id)}/create/${seg(type.id)}" enctype="multipart/form-data" novalidate data-draft>
       ${csrfField(state.csrf)}${writeKeyField(state.writeKey)}
       ${visible.map((f) => control(f, state.submitted, state.errors[f.fieldId]))}
+      ${audienceSection(state.audience, state.submitted, state.errors)}
       <p><button type="submit">Send</button> <a href="/desk/${seg(desk.id)}">Cancel</a></p>
     </form>`,
   );

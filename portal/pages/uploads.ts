@@ -8,7 +8,11 @@ export const ACCEPTED_UPLOADS = Object.keys(UPLOAD_TYPES)
   .map((ext) => `.${ext}`)
   .join(',');
 
-const ACCEPTED_LIST = Object.keys(UPLOAD_TYPES)
+/** Files a customer may attach to a new request at once. */
+export const MAX_CREATE_FILES = 5;
+
+/** The accepted types as a customer reads them (PNG, PDF, …). */
+export const ACCEPTED_LIST = Object.keys(UPLOAD_TYPES)
   .map((ext) => ext.toUpperCase())
   .join(', ');
 

@@ -1,12 +1,13 @@
 // The help center: home with knowledge base search, a desk's request types, the raise-request form.
 import type { Express, Response } from 'express';
 import { AtlassianError } from '../atlassian/errors.js';
+import { audienceFrom } from '../audience.js';
 import { fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '../form.js';
 import { KnowledgeBase } from '../knowledge-base.js';
-import { createPage } from '../pages/create.js';
+import { type AudienceChoices, createPage } from '../pages/create.js';
 import { articlePage, deskPage, homePage } from '../pages/help-center.js';
 import { faviconSvg } from '../pages/layout.js';
-import { uploadRefusalText } from '../pages/uploads.js';
+import { MAX_CREATE_FILES, uploadRefusalText } from '../pages/uploads.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
 import { newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
@@ -22,11 +23,8 @@ const CREATE_NOT_DONE =
 const CREATE_UNKNOWN =
   'We could not confirm whether your request was created. Please check My requests before sending it again.';
 
-/** Files a customer may attach to a new request at once. */
-const MAX_UPLOAD_FILES = 5;
-
 export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { logger, client, catalogue, requests, limits } = services;
+  const { logger, client, catalogue, requests, limits, colleagues } = services;
   const knowledgeBase = new KnowledgeBase(client, catalogue);
   const { pageContext, send, refuse, noteRefusal, signedIn, session, csrfOk } = web;
   // Browsers ask for /favicon.ico by themselves; both names get the same SVG, no sign-in needed.
@@ -93,6 +91,18 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     return { desk, type, fields: (await catalogue.fields(desk.id, type.id)).requestTypeFields };
   };
 
+  /** The customer's colleagues and organizations, as the form offers them. */
+  const audienceChoices = async (res: Response) => {
+    const [mine, canShare] = await Promise.all([
+      colleagues.of(session(res).customer),
+      catalogue.organizationsField(),
+    ]);
+    return {
+      colleagues: mine,
+      offered: { people: mine.people, organizations: canShare ? mine.organizations : [] } as AudienceChoices,
+    };
+  };
+
   app.get('/desk/:deskId/create/:typeId', signedIn, async (req, res, next) => {
     try {
       const found = await requestTypeOr404(res, req.params['deskId'], req.params['typeId']);
@@ -104,12 +114,36 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
           errors: {},
           csrf: session(res).csrf,
           writeKey: newWriteKey(),
+          audience: (await audienceChoices(res)).offered,
         }),
       );
     } catch (err) {
       next(err);
     }
   });
+
+  /**
+   * Shares a request just raised with the organizations chosen on the form. The request exists
+   * whatever happens here, so a failure is said on its page instead of losing the form.
+   */
+  const shareWithOrganizations = async (key: string, organizationIds: readonly string[]) => {
+    if (organizationIds.length === 0) return true;
+    try {
+      return await requests.shareWithOrganizations(key, organizationIds);
+    } catch (err) {
+      if (!(err instanceof AtlassianError)) throw err;
+      logger.warn(
+        {
+          event: 'portal.atlassian_error',
+          reason: err.code,
+          upstreamStatus: err.upstreamStatus,
+          issueKey: key,
+        },
+        'sharing with organizations refused',
+      );
+      return false;
+    }
+  };
 
   app.post(
     '/desk/:deskId/create/:typeId',
@@ -124,13 +158,15 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         }
         const { desk, type, fields } = found;
         const s = session(res);
-        const form = await readUploadForm(web, services, req, res, MAX_UPLOAD_FILES);
+        const form = await readUploadForm(web, services, req, res, MAX_CREATE_FILES);
         if (!form) return;
         if (!csrfOk(req, res, form.fields['_csrf'])) return;
         const submitted = form.fields as Submitted;
         // The same key on every re-render: however often this form comes back, it raises one request.
         const writeKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
         const parsed = parseRequestForm(fields, submitted, form.files.length);
+        const choices = await audienceChoices(res);
+        const { audience, errors: audienceErrors } = audienceFrom(submitted, s.customer, choices.colleagues);
         const render = (
           errors: Record<string, string>,
           message: string,
@@ -146,6 +182,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
               csrf: s.csrf,
               writeKey,
               linkMyRequests,
+              audience: choices.offered,
             }),
             status,
           );
@@ -161,8 +198,12 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
           );
           return;
         }
-        if (Object.keys(parsed.errors).length > 0) {
-          render(parsed.errors, 'Some details need your attention.', 400);
+        if (Object.keys(audienceErrors).length > 0) {
+          // Someone outside the customer's organizations: never sent to Atlassian.
+          noteRefusal(400, 'PORTAL_COLLEAGUE_INVALID', 'Colleague refused');
+        }
+        if (Object.keys(parsed.errors).length > 0 || Object.keys(audienceErrors).length > 0) {
+          render({ ...parsed.errors, ...audienceErrors }, 'Some details need your attention.', 400);
           return;
         }
         if (form.files.length > 0 && !attachmentField) {
@@ -178,23 +219,28 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
             }
             return attachmentField && temporary.length > 0 ? { [attachmentField.fieldId]: temporary } : {};
           };
-          const { value: key, existed } = await requests.create(s.customer, {
+          const { value: key, existed } = await requests.create({
             serviceDeskId: desk.id,
             requestTypeId: type.id,
             values: parsed.values,
             hasDescription,
             writeKey,
+            audience,
             attempt: uploadFiles,
           });
           logger.info(
             {
               event: existed ? 'portal.request_resubmitted' : 'portal.request_created',
               accountId: s.customer.accountId,
+              ...(audience.reporterAccountId === s.customer.accountId
+                ? {}
+                : { onBehalfOf: audience.reporterAccountId }),
               issueKey: key,
             },
             existed ? 'form sent again: the request already exists' : 'request created',
           );
-          res.redirect(303, `/requests/${encodeURIComponent(key)}?created=1`);
+          const shared = await shareWithOrganizations(key, audience.organizationIds);
+          res.redirect(303, `/requests/${encodeURIComponent(key)}?${shared ? 'created' : 'unshared'}=1`);
         } catch (err) {
           if (err instanceof AtlassianError) {
             logger.warn(

@@ -7,15 +7,13 @@ import type { Express, NextFunction, Request, Response } from 'express';
 import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
 import { attachmentId } from '../atlassian/client.js';
 import { AtlassianError } from '../atlassian/errors.js';
-import type { OrganizationDTO, UserDTO } from '../atlassian/types.js';
-import { TtlCache } from '../catalogue.js';
 import { type ListState, requestDetailPage, requestsPage, transitionConfirmPage } from '../pages/requests.js';
 import { uploadRefusalText } from '../pages/uploads.js';
 import { NotVisibleError } from '../requests.js';
 import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
 import { replaceControlCharacters } from '../text.js';
-import type { Customer, Ownership, StatusFilter } from '../visibility.js';
+import type { Ownership, StatusFilter } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { readUploadForm } from './upload-form.js';
@@ -27,7 +25,7 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
 ]);
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { logger, client, requests, cacheTtlMs, limits } = services;
+  const { logger, client, requests, colleagues, limits } = services;
   const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, session } = web;
   const OWNERSHIPS: readonly Ownership[] = ['all', 'mine', 'shared', 'approvals'];
   /** The filter's value for one organization (the native portal lists each by name). */
@@ -59,7 +57,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
           },
           page,
         ),
-        organizationsOf(customer),
+        colleagues.organizations(customer),
       ]);
       state.nextPageToken = result.nextPageToken;
       send(res, requestsPage(pageContext(res), result.requests, state, organizations));
@@ -68,35 +66,10 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
   });
 
-  /** The customer's organizations with their names, for the filter (only those the session holds). */
-  const organizationNames = new TtlCache(cacheTtlMs);
-  const organizationsOf = async (customer: Customer): Promise<OrganizationDTO[]> => {
-    if (customer.organizationIds.length === 0) return [];
-    const named = await organizationNames.get(customer.accountId, () =>
-      client.organizationsOf(customer.accountId),
-    );
-    return customer.organizationIds.map(
-      (id) => named.find((o) => o.id === id) ?? { id, name: `Organization ${id}` },
-    );
-  };
-
-  /** People from the customer's organizations who may be added as participants. */
-  const memberCache = new TtlCache(cacheTtlMs);
-  const candidatesFor = async (
-    organizationIds: readonly string[],
-    exclude: Set<string>,
-  ): Promise<UserDTO[]> => {
-    const members = (
-      await Promise.all(
-        organizationIds.map((id) => memberCache.get(id, () => client.organizationMembers(id))),
-      )
-    ).flat();
-    const seen = new Set(exclude);
-    return members.filter((m) => !seen.has(m.accountId) && seen.add(m.accountId));
-  };
-
   const NOTICES: Record<string, string> = {
     created: 'Your request was sent.',
+    unshared:
+      'Your request was sent, but it could not be shared with your organization. Ask the help desk to share it, or share it with people below.',
     commented: 'Your comment was added.',
     uploaded: 'Your file was attached.',
     shared: 'Sharing was updated.',
@@ -126,7 +99,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       client.sla(key).catch(() => []),
     ]);
     const participants = request.participants?.values ?? [];
-    const candidates = await candidatesFor(
+    const candidates = await colleagues.people(
       s.customer.organizationIds,
       new Set([s.customer.accountId, ...participants.map((p) => p.accountId)]),
     );
@@ -327,7 +300,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     csrf,
     requestAction('shared', async (key, body, s) => {
       const accountId = body['accountId'];
-      const candidates = await candidatesFor(s.customer.organizationIds, new Set([s.customer.accountId]));
+      const candidates = await colleagues.people(s.customer.organizationIds, new Set([s.customer.accountId]));
       // Only people from the customer's own organizations: no probing the whole directory.
       if (typeof accountId !== 'string' || !candidates.some((c) => c.accountId === accountId)) {
         throw actionError('You can share requests with people from your organizations only.');

@@ -546,6 +546,50 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
     ).to.equal(400);
   });
 
+  it('lists the Organizations field and shares a request with an organization of its desk by editing it', async () => {
+    const fields = (await agent('GET', '/rest/api/3/field')).body as Json[];
+    const organizations = fields.find(
+      (f) => f.schema?.custom === 'com.atlassian.servicedesk:sd-customer-organizations',
+    )!;
+    expect(organizations.name).to.equal('Organizations');
+    const request = [...emulator.state.requests.values()].find(
+      (r) => r.serviceDeskId === '2' && r.organizationIds.length === 0,
+    )!;
+    const acme = [...emulator.state.organizations.values()].find((o) => o.name === 'Acme Corp')!;
+    const globex = [...emulator.state.organizations.values()].find((o) => o.name === 'Globex Partners')!;
+    const edit = (client: typeof agent, value: unknown, field = organizations.id) =>
+      client('PUT', `/rest/api/3/issue/${request.key}`, { json: { fields: { [field]: value } } });
+    const count = async () =>
+      (
+        (
+          await agent('POST', '/rest/api/3/search/approximate-count', {
+            json: { jql: `organizations = ${acme.id} AND project = HR` },
+          })
+        ).body as Json
+      ).count as number;
+    const before = await count();
+    expect((await edit(agent, [Number(acme.id)])).status).to.equal(204);
+    expect(request.organizationIds).to.deep.equal([acme.id]);
+    expect(await count()).to.equal(before + 1);
+    // HR does not have Globex; another field is not editable here; a customer may not edit at all.
+    expect((await edit(agent, [Number(globex.id)])).status).to.equal(400);
+    expect((await edit(agent, 'x', 'summary')).status).to.equal(400);
+    const bob = specClient({
+      baseUrl: emulator.url,
+      email: 'bob@acme.test',
+      apiToken: 'bob-dev-token',
+      seen,
+    });
+    const mine = [...emulator.state.requests.values()].find(
+      (r) => r.reporterId === emulator.state.userByEmail('bob@acme.test')!.accountId,
+    )!;
+    expect(
+      (await bob('PUT', `/rest/api/3/issue/${mine.key}`, { json: { fields: { [organizations.id]: [] } } }))
+        .status,
+    ).to.equal(403);
+    expect(request.organizationIds).to.deep.equal([acme.id]);
+  });
+
   it('answers 401 without valid Basic credentials', async () => {
     const stranger = specClient({
       baseUrl: emulator.url,

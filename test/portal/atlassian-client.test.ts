@@ -46,6 +46,7 @@ describe('portal Atlassian client', () => {
       serviceDeskIds: ['1'],
     };
   };
+  const forAlice = () => ({ reporterAccountId: alice().accountId, participantAccountIds: [] });
   const countBySummary = (summary: string) =>
     [...emulator.state.requests.values()].filter((r) => r.fieldValues['summary'] === summary).length;
   const typeId = (name: string) => [...emulator.state.requestTypes.values()].find((t) => t.name === name)!.id;
@@ -86,7 +87,8 @@ describe('portal Atlassian client', () => {
     });
     const c = client();
     const service = new RequestService(c, new Catalogue(c, undefined), { reconcileDelaysMs: [10] });
-    const { value: key } = await service.create(alice(), {
+    const { value: key } = await service.create({
+      audience: forAlice(),
       serviceDeskId: '1',
       requestTypeId: typeId('Get IT help'),
       values: { summary: 'Reconcile after 503', description: 'x' },
@@ -108,7 +110,8 @@ describe('portal Atlassian client', () => {
     const service = new RequestService(c, new Catalogue(c, undefined), {
       reconcileDelaysMs: [200, 400, 800],
     });
-    const { value: key } = await service.create(alice(), {
+    const { value: key } = await service.create({
+      audience: forAlice(),
       serviceDeskId: '1',
       requestTypeId: typeId('Get IT help'),
       values: { summary: 'Reconcile after timeout', description: 'slow' },
@@ -139,7 +142,8 @@ describe('portal Atlassian client', () => {
       times: 2,
     });
     emulator.faults.set(throttle('/rest/servicedeskapi/request'));
-    const { value: key, existed } = await service.create(alice(), {
+    const { value: key, existed } = await service.create({
+      audience: forAlice(),
       serviceDeskId: '1',
       requestTypeId: typeId('Get IT help'),
       values: { summary: 'Throttled create', description: 'x' },
@@ -183,7 +187,8 @@ describe('portal Atlassian client', () => {
       method: 'POST',
     });
     const err = await service
-      .create(alice(), {
+      .create({
+        audience: forAlice(),
         serviceDeskId: '1',
         requestTypeId: typeId('Get IT help'),
         values: { summary: 'Throttled for good', description: 'x' },

@@ -245,7 +245,9 @@ describe('portal requests and visibility', () => {
     );
     expect(page).to.include('Accepted types: PNG,').and.include('please choose your files again');
     expect(page).to.match(
-      new RegExp(`<input type="file" id="${id}"[^>]* aria-describedby="${id}-err" aria-invalid="true"`),
+      new RegExp(
+        `<input type="file" id="${id}"[^>]* aria-describedby="${id}-help ${id}-err" aria-invalid="true"`,
+      ),
     );
     expect(reasons(h, logFrom)).to.include('PORTAL_UPLOAD_TYPE');
     expect(h.exchanges.slice(from).filter((e) => e.method === 'POST')).to.deep.equal([]);

@@ -24,6 +24,21 @@ export function platformUser(ctx: LinkContext, user: User) {
   };
 }
 
+/** JSM's Organizations field; its id differs per site, the portal finds it by type (GET /field). */
+export const ORGANIZATIONS_FIELD_ID = 'customfield_10002';
+
+const systemField = (id: string, name: string, type: string) => ({
+  id,
+  key: id,
+  name,
+  custom: false,
+  orderable: true,
+  navigable: true,
+  searchable: true,
+  clauseNames: [id],
+  schema: { type, system: id },
+});
+
 const SEARCH_MAX_RESULTS = 100;
 const BULK_MAX_RESULTS = 200;
 const NAVIGABLE = [
@@ -140,6 +155,60 @@ function decodeToken(token: unknown): number {
 export function platformRoutes(state: EmulatorState): Router {
   const r = Router();
 
+  // The fields Jira lists; the portal looks for JSM's Organizations field among them by its type.
+  r.get('/field', (_req, res) => {
+    res.json([
+      systemField('summary', 'Summary', 'string'),
+      systemField('description', 'Description', 'string'),
+      {
+        id: ORGANIZATIONS_FIELD_ID,
+        key: ORGANIZATIONS_FIELD_ID,
+        name: 'Organizations',
+        custom: true,
+        orderable: true,
+        navigable: true,
+        searchable: true,
+        clauseNames: ['Organizations', 'organizations', 'cf[10002]'],
+        schema: {
+          type: 'array',
+          items: 'sd-customerorganization',
+          custom: 'com.atlassian.servicedesk:sd-customer-organizations',
+          customId: 10002,
+        },
+      },
+    ]);
+  });
+
+  // Editing an issue, as far as a portal needs: JSM's Organizations field (organization ids), which
+  // shares a request with those organizations. Agents only; an organization must be one of the
+  // request's desk (Jira refuses others).
+  r.put('/issue/:issueIdOrKey', (req, res) => {
+    const { caller } = locals(res);
+    const request = state.requestByIdOrKey(String(req.params['issueIdOrKey']));
+    if (!request || !canView(state, caller, request))
+      throw new PlatformError(404, 'Issue does not exist or you do not have permission to see it.');
+    if (caller.kind !== 'agent')
+      throw new PlatformError(403, 'You do not have permission to edit issues in this project.');
+    const fields = (req.body as { fields?: unknown } | undefined)?.fields;
+    if (!fields || typeof fields !== 'object' || Array.isArray(fields))
+      throw new PlatformError(400, 'The request body must have a fields object.');
+    const desk = state.serviceDesks.get(request.serviceDeskId);
+    for (const [fieldId, value] of Object.entries(fields as Record<string, unknown>)) {
+      if (fieldId !== ORGANIZATIONS_FIELD_ID)
+        throw new PlatformError(400, '', {
+          [fieldId]: `Field '${fieldId}' cannot be set. It is not on the appropriate screen, or unknown.`,
+        });
+      const ids = Array.isArray(value) ? value.map((v) => String(v)) : [];
+      if (!Array.isArray(value) || ids.some((id) => !desk?.organizationIds.includes(id)))
+        throw new PlatformError(400, '', {
+          [fieldId]: 'Organizations must be ids of organizations associated with this service desk.',
+        });
+      request.organizationIds = [...new Set(ids)];
+      request.updated = Date.now();
+    }
+    res.status(204).end();
+  });
+
   r.get('/myself', (_req, res) => {
     res.json(platformUser(locals(res).links, locals(res).caller));
   });
@@ -210,21 +279,13 @@ export function platformRoutes(state: EmulatorState): Router {
   r.get('/search', gone);
   r.post('/search', gone);
 
-  r.post('/search/jql', (req, res) => {
-    const { caller, links } = locals(res);
-    const body: unknown = req.body;
-    if (!body || typeof body !== 'object' || Array.isArray(body))
-      throw new PlatformError(400, 'The request body must be a JSON object.');
-    const { jql, fields = ['id'], maxResults = 50, nextPageToken } = body as Record<string, unknown>;
+  /** The requests the caller may see that match a bounded JQL query, in its order. */
+  const search = (caller: User, jql: unknown) => {
     if (typeof jql !== 'string' || jql.trim() === '')
       throw new PlatformError(
         400,
         'Unbounded JQL queries are not allowed here. Please add a search restriction to your query.',
       );
-    if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string'))
-      throw new PlatformError(400, 'fields must be an array of field names.');
-    if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 0)
-      throw new PlatformError(400, 'maxResults must be a non-negative integer.');
     let query: ReturnType<typeof parseJql>;
     try {
       query = parseJql(jql);
@@ -237,12 +298,34 @@ export function platformRoutes(state: EmulatorState): Router {
         400,
         'Unbounded JQL queries are not allowed here. Please add a search restriction to your query.',
       );
+    const where = query.where;
+    const sign = query.orderBy.direction === 'ASC' ? 1 : -1;
+    return [...state.requests.values()]
+      .filter((r) => canView(state, caller, r) && matchesJql(where, jqlIssue(state, r)))
+      .sort((a, b) => sign * (a.created - b.created) || sign * (Number(a.id) - Number(b.id)));
+  };
+
+  // Atlassian's estimate of a search's size (exact here: the emulator indexes at once).
+  r.post('/search/approximate-count', (req, res) => {
+    const body: unknown = req.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new PlatformError(400, 'The request body must be a JSON object.');
+    res.json({ count: search(locals(res).caller, (body as Record<string, unknown>)['jql']).length });
+  });
+
+  r.post('/search/jql', (req, res) => {
+    const { caller, links } = locals(res);
+    const body: unknown = req.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new PlatformError(400, 'The request body must be a JSON object.');
+    const { jql, fields = ['id'], maxResults = 50, nextPageToken } = body as Record<string, unknown>;
+    if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string'))
+      throw new PlatformError(400, 'fields must be an array of field names.');
+    if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 0)
+      throw new PlatformError(400, 'maxResults must be a non-negative integer.');
+    const hits = search(caller, jql);
     const offset = decodeToken(nextPageToken);
     const limit = Math.min(SEARCH_MAX_RESULTS, maxResults);
-    const sign = query.orderBy.direction === 'ASC' ? 1 : -1;
-    const hits = [...state.requests.values()]
-      .filter((r) => canView(state, caller, r) && matchesJql(query.where, jqlIssue(state, r)))
-      .sort((a, b) => sign * (a.created - b.created) || sign * (Number(a.id) - Number(b.id)));
     const slice = hits.slice(offset, offset + limit);
     const isLast = offset + slice.length >= hits.length;
     const wanted = fields as string[];

@@ -1,0 +1,52 @@
+/**
+ * A customer's colleagues: the people in their own JSM organizations, and those organizations. They
+ * are whom a customer may raise a request for and share one with, on the raise-request form and on
+ * a request's page; nobody else in the site's directory is ever offered or accepted.
+ */
+import type { AtlassianClient } from './atlassian/client.js';
+import type { OrganizationDTO, UserDTO } from './atlassian/types.js';
+import { TtlCache } from './catalogue.js';
+import type { Customer } from './visibility.js';
+
+export class Colleagues {
+  readonly #client: AtlassianClient;
+  readonly #members: TtlCache;
+  readonly #names: TtlCache;
+
+  constructor(client: AtlassianClient, ttlMs: number) {
+    this.#client = client;
+    this.#members = new TtlCache(ttlMs);
+    this.#names = new TtlCache(ttlMs);
+  }
+
+  /** The customer's organizations with their names (only those the session holds). */
+  async organizations(customer: Customer): Promise<OrganizationDTO[]> {
+    if (customer.organizationIds.length === 0) return [];
+    const named = await this.#names.get(customer.accountId, () =>
+      this.#client.organizationsOf(customer.accountId),
+    );
+    return customer.organizationIds.map(
+      (id) => named.find((o) => o.id === id) ?? { id, name: `Organization ${id}` },
+    );
+  }
+
+  /** People from the given organizations, each once, without those in `exclude`. */
+  async people(organizationIds: readonly string[], exclude: ReadonlySet<string>): Promise<UserDTO[]> {
+    const members = (
+      await Promise.all(
+        organizationIds.map((id) => this.#members.get(id, () => this.#client.organizationMembers(id))),
+      )
+    ).flat();
+    const seen = new Set(exclude);
+    return members.filter((m) => !seen.has(m.accountId) && seen.add(m.accountId));
+  }
+
+  /** The customer's colleagues (not the customer), with the organizations they share. */
+  async of(customer: Customer): Promise<{ people: UserDTO[]; organizations: OrganizationDTO[] }> {
+    const [people, organizations] = await Promise.all([
+      this.people(customer.organizationIds, new Set([customer.accountId])),
+      this.organizations(customer),
+    ]);
+    return { people, organizations };
+  }
+}

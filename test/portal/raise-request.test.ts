@@ -1,0 +1,150 @@
+// The raise-request form as native: a multi-select that is a checkbox group, a hint under every
+// field, "Raise this on behalf of" and "Share with" limited to the customer's own organizations.
+import { expect } from 'chai';
+import {
+  type Browser,
+  csrfOf,
+  type Harness,
+  reasons,
+  signIn,
+  useHarness,
+} from '../../testkit/portal-harness.js';
+
+describe('portal raise a request: on behalf of, share with, multi-select and hints', () => {
+  let h: Harness;
+  let alice: Browser;
+  useHarness(async (started) => {
+    h = started;
+    alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
+  });
+  const user = (email: string) => h.emulator.state.userByEmail(email)!;
+  const organization = (name: string) =>
+    [...h.emulator.state.organizations.values()].find((o) => o.name === name)!;
+  const typeId = (name: string) =>
+    [...h.emulator.state.requestTypes.values()].find((t) => t.name === name)!.id;
+  const created = (summary: string) =>
+    [...h.emulator.state.requests.values()].filter((r) => r.fieldValues['summary'] === summary);
+
+  /** Posts the create form of a request type as alice, with the form's CSRF token. */
+  const raise = async (type: string, fields: [string, string][]) => {
+    const path = `/desk/1/create/${typeId(type)}`;
+    const body = new FormData();
+    body.append('_csrf', csrfOf((await alice.text(path)).body));
+    for (const [k, v] of fields) body.append(k, v);
+    return alice.fetch(path, { method: 'POST', body, headers: { origin: h.url } });
+  };
+
+  it('offers the colleagues of her organizations only, and Acme Corp to share with', async () => {
+    const form = (await alice.text(`/desk/1/create/${typeId('Get IT help')}`)).body;
+    expect(form).to.include('<label for="on-behalf">Raise this on behalf of</label>');
+    for (const email of ['bob@acme.test', 'mia.manager@acme.test'])
+      expect(form).to.include(`value="${user(email).accountId}"`);
+    for (const email of ['dana@globex.test', 'erik@acme.test', 'ian.it@acme.test', 'alice@acme.test'])
+      expect(form, email).to.not.include(`value="${user(email).accountId}"`);
+    expect(form).to.include(
+      `name="shareOrganization" value="${organization('Acme Corp').id}"> <label class="inline" for="share-shareOrganization-0">Everyone in Acme Corp</label>`,
+    );
+    expect(form).to.not.include('Globex Partners');
+  });
+
+  it('raises a request on behalf of a colleague, shared with another and with Acme Corp', async () => {
+    const bob = user('bob@acme.test');
+    const mia = user('mia.manager@acme.test');
+    const acme = organization('Acme Corp');
+    const res = await raise('Get IT help', [
+      ['f_summary', 'Bob cannot print'],
+      ['onBehalfOf', bob.accountId],
+      ['shareWith', mia.accountId],
+      ['shareOrganization', acme.id],
+    ]);
+    expect(res.status).to.equal(303);
+    expect(res.headers.get('location')).to.match(/^\/requests\/IT-\d+\?created=1$/);
+    const [request] = created('Bob cannot print');
+    expect(request!.reporterId).to.equal(bob.accountId);
+    // Alice raised it, so she follows it as a participant, as does Mia.
+    expect(request!.participantIds).to.have.members([user('alice@acme.test').accountId, mia.accountId]);
+    expect(request!.organizationIds).to.deep.equal([acme.id]);
+    const page = await alice.text(res.headers.get('location')!);
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('Your request was sent.');
+  });
+
+  const attacks: [string, [string, string][]][] = [
+    ['on behalf of someone from another organization (Dana, Globex)', [['onBehalfOf', 'dana']]],
+    ['on behalf of an agent', [['onBehalfOf', 'ian']]],
+    ['on behalf of a customer in no organization of hers (Erik)', [['onBehalfOf', 'erik']]],
+    [
+      'on behalf of two people at once',
+      [
+        ['onBehalfOf', 'bob'],
+        ['onBehalfOf', 'mia'],
+      ],
+    ],
+    ['shared with someone from another organization', [['shareWith', 'dana']]],
+    ['shared with an organization she is not in (Globex)', [['shareOrganization', 'globex']]],
+    ['shared with an organization that does not exist', [['shareOrganization', '999']]],
+  ];
+  const resolve = (v: string) =>
+    ({
+      dana: user('dana@globex.test').accountId,
+      ian: user('ian.it@acme.test').accountId,
+      erik: user('erik@acme.test').accountId,
+      bob: user('bob@acme.test').accountId,
+      mia: user('mia.manager@acme.test').accountId,
+      globex: organization('Globex Partners').id,
+    })[v] ?? v;
+  for (const [name, fields] of attacks) {
+    it(`refuses a request ${name} with 400 PORTAL_COLLEAGUE_INVALID and keeps the form`, async () => {
+      const summary = `Attack: ${name}`;
+      const from = h.exchanges.length;
+      const logFrom = h.logs.length;
+      const res = await raise('Get IT help', [
+        ['f_summary', summary],
+        ...fields.map(([k, v]): [string, string] => [k, resolve(v)]),
+      ]);
+      expect(res.status).to.equal(400);
+      const page = await res.text();
+      expect(page).to.include(`value="${summary}"`);
+      expect(page).to.match(/class="error" role="alert">You can (raise|share) a request/);
+      expect(reasons(h, logFrom)).to.include('PORTAL_COLLEAGUE_INVALID');
+      expect(created(summary)).to.deep.equal([]);
+      expect(
+        h.exchanges.slice(from).filter((e) => e.method !== 'GET' && !e.path.includes('/search/')),
+      ).to.deep.equal([]);
+    });
+  }
+
+  it('shows a multi-select as a group of checkboxes, never a bare <select multiple>', async () => {
+    const form = (await alice.text(`/desk/1/create/${typeId('Request new hardware')}`)).body;
+    expect(form).to.not.match(/<select[^>]*multiple/);
+    const group = /<fieldset id="(fld-customfield_\d+)"[^>]*><legend>Items \*<\/legend>/.exec(form);
+    expect(group, 'Items is a fieldset with a legend').to.not.equal(null);
+    const name = /<input type="checkbox" id="fld-customfield_\d+-0" name="(f_customfield_\d+)"/.exec(
+      form,
+    )![1]!;
+    const options = [...form.matchAll(new RegExp(`name="${name}" value="(\\d+)"`, 'g'))].map((m) => m[1]!);
+    expect(options).to.have.length(5);
+    const res = await raise('Request new hardware', [
+      ['f_summary', 'Dock and headset'],
+      [name, options[1]!],
+      [name, options[4]!],
+    ]);
+    expect(res.status).to.equal(303);
+    const field = created('Dock and headset')[0]!.fieldValues[name.slice(2)] as { value: string }[];
+    expect(field.map((o) => o.value)).to.deep.equal(['Dock', 'Headset']);
+  });
+
+  it('gives every field a hint tied to its control', async () => {
+    for (const type of ['Request new hardware', 'Request access', 'Report a security incident']) {
+      const form = (await alice.text(`/desk/1/create/${typeId(type)}`)).body;
+      const controls = [...form.matchAll(/<(?:input|textarea|select|fieldset) [^>]*id="(fld-[^"]+?)"/g)]
+        .map((m) => m[1]!)
+        .filter((id) => !/-\d+$/.test(id));
+      expect(controls.length, type).to.be.greaterThan(2);
+      for (const id of controls) {
+        expect(form, `${type} ${id}`).to.match(new RegExp(`id="${id}-help" class="field-help">[^<]+<`));
+        expect(form, `${type} ${id}`).to.match(new RegExp(`id="${id}"[^>]*aria-describedby="${id}-help`));
+      }
+    }
+  });
+});
