@@ -227,7 +227,7 @@ export const BROKER_ENTRY = existsSync(join(packageRoot(), 'dist', 'cli', 'main.
   ? { runtime: 'dist', args: [join(packageRoot(), 'dist', 'cli', 'main.js')] }
   : { runtime: 'tsx', args: ['--import=tsx', join(packageRoot(), 'cli', 'main.ts')] };
 
-function spawnBroker(
+export function spawnBroker(
   configFile: string,
   pki: Pki,
   publicUrlPort: number,

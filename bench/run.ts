@@ -7,6 +7,7 @@ type Bench = () => Promise<Record<string, number | string>>;
 const BENCHES: Record<string, () => Promise<Bench>> = {
   flowstore: async () => (await import('./flowstore.js')).benchFlowStore,
   broker: async () => (await import('./broker.js')).benchBroker,
+  signin: async () => (await import('./signin-cost.js')).benchSigninCost,
   portal: async () => (await import('./portal.js')).benchPortal,
   operator: async () => (await import('./operator.js')).benchOperator,
   faults: async () => (await import('./faults.js')).benchFaults,

@@ -18,6 +18,7 @@ import { packageRoot } from '../common/paths.js';
 import type { PartContext } from '../common/runtime.js';
 import { NS, parseSamlXml, verifyEnvelopedSignature } from '../common/saml/index.js';
 import { type DevIdp, startDevIdp } from '../dev/idp/provider.js';
+import type { KeyPair } from './keys.js';
 
 /** Real parts for broker tests: keys from openssl, the dev IdP (oidc-provider), node-saml as the portal. */
 
@@ -78,6 +79,18 @@ export function createPki(): Pki {
     portalCert: portal.cert,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Replaces the broker's or the portal's signing pair of `pki` (files and fields), e.g. with a P-256
+ * pair from testkit/keys.ts for ecdsa-sha256.
+ */
+export function useSigningKey(pki: Pki, part: 'broker' | 'portal', pair: KeyPair): void {
+  const folder = join(pki.dir, part === 'broker' ? 'broker-signing' : 'portal-saml');
+  writeFileSync(join(folder, 'tls.key'), pair.keyPem);
+  writeFileSync(join(folder, 'tls.crt'), pair.certPem);
+  if (part === 'broker') Object.assign(pki, { brokerKey: pair.keyPem, brokerCert: pair.certPem });
+  else Object.assign(pki, { portalKey: pair.keyPem, portalCert: pair.certPem });
 }
 
 export async function listenPlaceholder(): Promise<{ server: Server; url: string }> {

@@ -36,6 +36,8 @@ export interface DevIdpOptions {
 export interface DevIdp {
   issuer: string;
   provider: Provider;
+  /** The listening server (tests count its connections). */
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -82,7 +84,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     }
     oidc(req, res);
   });
-  return { issuer, provider, close: () => closeServer(server) };
+  return { issuer, provider, server, close: () => closeServer(server) };
 }
 
 async function createProvider(

@@ -22,7 +22,8 @@ const LOCALHOST = ['localhost', '127.0.0.1'];
 async function startHttps(
   pair: IssuedCertificate,
   extra: { maxVersion?: 'TLSv1.1' } = {},
-): Promise<{ url: string; close(): Promise<void> }> {
+): Promise<{ url: string; connections(): number; close(): Promise<void> }> {
+  let connections = 0;
   const server: Server = createServer(
     {
       cert: pair.certPem,
@@ -44,10 +45,12 @@ async function startHttps(
       );
     },
   );
+  server.on('secureConnection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `https://localhost:${port}`,
+    connections: () => connections,
     close: () => {
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
@@ -112,6 +115,19 @@ describe('outbound TLS client (createTlsFetch)', () => {
       body: 'grant_type=authorization_code&code=abc',
       type: 'application/x-www-form-urlencoded;charset=UTF-8',
     });
+  });
+
+  it('keeps its TLS connections alive: 20 calls one after another use at most 2, 4 at a time at most 8 for 40', async () => {
+    const server = await serve(ca.issue({ hosts: LOCALHOST }));
+    for (let i = 0; i < 20; i++) await (await tlsFetch(`${server.url}/token`, { method: 'POST' })).json();
+    // undici returns a socket to the pool a tick after its body ends, so a call made in that very
+    // tick opens a second connection once; from then on the two are reused, never a new one per call.
+    expect(server.connections()).to.be.within(1, 2);
+    for (let round = 0; round < 5; round++) {
+      await Promise.all(Array.from({ length: 4 }, async () => (await tlsFetch(`${server.url}/me`)).json()));
+    }
+    // At most one per call in flight plus the late-release case above for each: never one per call (40).
+    expect(server.connections()).to.be.within(1, 8);
   });
 
   it('refuses a server certificate from an unknown CA', async () => {
