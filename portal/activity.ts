@@ -34,3 +34,53 @@ export class ActivityLog {
     await this.#store.put(KEY, JSON.stringify(recordLogin(await this.list(), entry)), ACTIVITY_TTL_SECONDS);
   }
 }
+
+/** How far back the activity page looks. */
+export const ACTIVITY_PERIODS = { all: undefined, day: 86_400_000, week: 7 * 86_400_000 } as const;
+export type ActivityPeriod = keyof typeof ACTIVITY_PERIODS;
+export const ACTIVITY_PAGE_SIZE = 50;
+
+export interface ActivityFilter {
+  /** Free text: part of an accountId or client IP, or a name or e-mail Atlassian finds. */
+  query: string;
+  period: ActivityPeriod;
+  page: number;
+}
+
+/** The filter from the page's query string; anything unexpected falls back to "everything". */
+export function parseActivityFilter(query: Record<string, unknown>): ActivityFilter {
+  const text = typeof query['q'] === 'string' ? query['q'].trim().slice(0, 100) : '';
+  const period = query['since'];
+  const page =
+    typeof query['page'] === 'string' && /^[1-9]\d{0,3}$/.test(query['page']) ? Number(query['page']) : 1;
+  return {
+    query: text,
+    period:
+      typeof period === 'string' && Object.hasOwn(ACTIVITY_PERIODS, period)
+        ? (period as ActivityPeriod)
+        : 'all',
+    page,
+  };
+}
+
+/**
+ * The entries the filter keeps: signed in within the period and, with a query, whose accountId or
+ * client IP contains it or whose account Atlassian found by name or e-mail (`foundAccountIds`).
+ */
+export function filterActivity(
+  entries: readonly ActivityEntry[],
+  filter: ActivityFilter,
+  foundAccountIds: ReadonlySet<string>,
+  now = Date.now(),
+): ActivityEntry[] {
+  const window = ACTIVITY_PERIODS[filter.period];
+  const needle = filter.query.toLowerCase();
+  return entries.filter(
+    (e) =>
+      (window === undefined || now - Date.parse(e.lastLoginAt) <= window) &&
+      (needle === '' ||
+        e.accountId.toLowerCase().includes(needle) ||
+        e.ip.includes(needle) ||
+        foundAccountIds.has(e.accountId)),
+  );
+}

@@ -211,8 +211,10 @@ function buildServices(
     idleSeconds: spec.portal.session?.idleTimeoutSeconds ?? 1800,
     absoluteSeconds: spec.portal.session?.absoluteTimeoutSeconds ?? 28800,
   };
+  const audit = auditLog(logger);
   return {
     spec,
+    audit,
     logger,
     cookies,
     client,
@@ -231,7 +233,7 @@ function buildServices(
         allowLicensedUsers: spec.portal.access?.allowLicensedUsers ?? false,
         logger,
       }),
-      auditLog(logger),
+      audit,
     ),
     activity: new ActivityLog(store),
     sessions: new SessionStore(store, timeouts, signingKeyPem),

@@ -1,5 +1,5 @@
-// Audit lines for what the portal changes at Atlassian about a person (their account, desk and
-// organization memberships). One structured line each (`event: portal.audit`, a stable `action`),
+// Audit lines for what the portal changes about a person: at Atlassian (their account, desk and
+// organization memberships) and here (an admin ending their sessions). One structured line each (`event: portal.audit`, a stable `action`),
 // naming the person by accountId only: never an e-mail or a display name.
 import type { Logger } from '../common/log.js';
 
@@ -7,7 +7,9 @@ export type AuditEvent =
   | { action: 'customer_created'; accountId: string }
   | { action: 'desks_joined'; accountId: string; serviceDeskIds: string[] }
   | { action: 'organization_joined'; accountId: string; organizationId: string }
-  | { action: 'organization_left'; accountId: string; organizationId: string };
+  | { action: 'organization_left'; accountId: string; organizationId: string }
+  /** A portal admin (`by`) ended every portal session of `accountId`. */
+  | { action: 'sessions_revoked'; accountId: string; by: string };
 
 export type Audit = (event: AuditEvent) => void;
 

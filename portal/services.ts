@@ -3,6 +3,7 @@ import type { Logger } from '../common/log.js';
 import type { AbuseLimits } from './abuse-limits.js';
 import type { ActivityLog } from './activity.js';
 import type { AtlassianClient } from './atlassian/client.js';
+import type { Audit } from './audit.js';
 import type { Catalogue } from './catalogue.js';
 import type { Colleagues } from './colleagues.js';
 import type { CookiePolicy } from './cookies.js';
@@ -16,6 +17,7 @@ import type { SessionStore, SessionTimeouts } from './session.js';
 export interface PortalServices {
   spec: TenantSpec;
   logger: Logger;
+  audit: Audit;
   cookies: CookiePolicy;
   client: AtlassianClient;
   catalogue: Catalogue;

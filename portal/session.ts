@@ -3,7 +3,8 @@
  * issued fresh at every sign-in (no fixation) and stored only as a SHA-256 hash, so a store dump
  * yields no usable cookie. Each session has an idle timeout (the entry's TTL, refreshed on use) and
  * an absolute one (checked against its creation time). The SAML NameID needed for single logout is
- * kept encrypted (AES-256-GCM) so the store never holds a customer's e-mail in the clear.
+ * kept encrypted (AES-256-GCM) so the store never holds a customer's e-mail in the clear. An admin
+ * can end all sessions of one account (`revokeAccount`).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FlowStore } from '../common/flowstore/index.js';
@@ -36,6 +37,7 @@ export interface SessionTimeouts {
 }
 
 const hash = (id: string) => createHash('sha256').update(id).digest('base64url');
+const revokedKey = (accountId: string) => `portal:revoked:${hash(accountId)}`;
 export const newToken = () => randomBytes(32).toString('base64url');
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** Writes to refresh the idle TTL at most this often, to spare the store on busy pages. */
@@ -76,7 +78,11 @@ export class SessionStore {
       return undefined;
     }
     const absoluteEnd = record.createdAt + this.#timeouts.absoluteSeconds * 1000;
-    if (now >= absoluteEnd || now - record.lastSeenAt >= this.#timeouts.idleSeconds * 1000) {
+    if (
+      now >= absoluteEnd ||
+      now - record.lastSeenAt >= this.#timeouts.idleSeconds * 1000 ||
+      (await this.#revokedSince(record))
+    ) {
       await this.#store.delete(key);
       return undefined;
     }
@@ -86,6 +92,26 @@ export class SessionStore {
       await this.#store.put(key, JSON.stringify(record), ttl);
     }
     return { id, ...record };
+  }
+
+  /**
+   * Ends every session of this account that exists now, on every replica: sessions are not indexed
+   * by account (one key each, ADR 0050), so a marker records when, and a session made up to then is
+   * refused and removed the next time it is used. The marker lives as long as a session can.
+   */
+  async revokeAccount(accountId: string, now = Date.now()): Promise<void> {
+    await this.#store.put(revokedKey(accountId), String(now), this.#timeouts.absoluteSeconds);
+  }
+
+  /** When the account's sessions were last revoked, while that still matters. */
+  async revokedAt(accountId: string): Promise<number | undefined> {
+    const at = await this.#store.get(revokedKey(accountId));
+    return at === undefined ? undefined : Number(at);
+  }
+
+  async #revokedSince(record: SessionRecord): Promise<boolean> {
+    const revokedAt = await this.revokedAt(record.customer.accountId);
+    return revokedAt !== undefined && record.createdAt <= revokedAt;
   }
 
   async destroy(id: string): Promise<void> {

@@ -125,11 +125,16 @@ export async function applyFault(
         : 'Emulated failure';
   res.statusCode = rule.status;
   res.setHeader('Content-Type', 'application/json;charset=UTF-8');
+  // Each API writes errors its own way: the platform an ErrorCollection, the servicedeskapi an ErrorResponse.
   res.end(
-    JSON.stringify({
-      errorMessage: message,
-      i18nErrorMessage: { i18nKey: `emulator.fault.${rule.status}`, parameters: [] },
-    }),
+    JSON.stringify(
+      req.url?.startsWith('/rest/api/')
+        ? { errorMessages: [message], errors: {} }
+        : {
+            errorMessage: message,
+            i18nErrorMessage: { i18nKey: `emulator.fault.${rule.status}`, parameters: [] },
+          },
+    ),
   );
   return true;
 }

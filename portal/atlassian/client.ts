@@ -27,6 +27,7 @@ const SD = '/rest/servicedeskapi';
 const EXPERIMENTAL = { 'X-ExperimentalApi': 'opt-in' };
 const PAGE = 50;
 const MAX_PAGES = 20;
+const USERS_PER_LOOKUP = 50;
 
 const id = (value: string) => encodeURIComponent(value);
 
@@ -123,6 +124,23 @@ export class AtlassianClient {
   }
   user(accountId: string): Promise<PlatformUserDTO> {
     return this.transport.call('/rest/api/3/user', { query: { accountId } });
+  }
+  /**
+   * Users by accountId, `USERS_PER_LOOKUP` a call (kept short so the query string stays small);
+   * ids Atlassian does not know are left out.
+   */
+  async usersByAccountId(accountIds: readonly string[]): Promise<PlatformUserDTO[]> {
+    const chunks: string[][] = [];
+    for (let i = 0; i < accountIds.length; i += USERS_PER_LOOKUP)
+      chunks.push(accountIds.slice(i, i + USERS_PER_LOOKUP));
+    const pages = await Promise.all(
+      chunks.map((chunk) =>
+        this.transport.call<{ values: PlatformUserDTO[] }>('/rest/api/3/user/bulk', {
+          query: { accountId: chunk, maxResults: chunk.length },
+        }),
+      ),
+    );
+    return pages.flatMap((p) => p.values);
   }
   /** The service account this client calls as. */
   myself(): Promise<PlatformUserDTO> {

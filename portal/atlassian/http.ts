@@ -39,7 +39,8 @@ export interface Exchange {
 
 export interface CallOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  query?: Record<string, string | number | boolean | undefined>;
+  /** An array repeats the parameter (`accountId=a&accountId=b`). */
+  query?: Record<string, string | number | boolean | readonly string[] | undefined>;
   json?: unknown;
   body?: FormData;
   idempotent?: boolean;
@@ -93,7 +94,10 @@ export class AtlassianTransport {
 
   url(path: string, query?: CallOptions['query']): string {
     const url = new URL(this.#options.siteUrl + path);
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, item);
+      else if (v !== undefined) url.searchParams.set(k, String(v));
+    }
     return url.toString();
   }
 

@@ -1,7 +1,6 @@
-import type { ActivityEntry } from '../activity.js';
 import { html, type SafeHtml } from '../html.js';
 import type { Customer } from '../visibility.js';
-import { csrfField, formatDate, layout, type PageContext } from './layout.js';
+import { csrfField, layout, type PageContext } from './layout.js';
 
 export function profilePage(
   ctx: PageContext,
@@ -19,17 +18,6 @@ export function profilePage(
     </dl>
     <p class="muted">Your name and e-mail address are managed by your organization's sign-in.</p>
     <form method="post" action="/logout">${csrfField(csrf)}<button type="submit">Sign out</button></form></section>`,
-  );
-}
-
-export function activityPage(ctx: PageContext, entries: ActivityEntry[]): SafeHtml {
-  return layout(
-    ctx,
-    'Activity',
-    html`<h1>Customer activity</h1>
-    <p class="muted">The most recent sign-ins (up to 500, kept 30 days). Only Atlassian account IDs are kept.</p>
-    <table><thead><tr><th scope="col">Account ID</th><th scope="col">Last sign-in</th><th scope="col">Client IP</th></tr></thead>
-    <tbody>${entries.map((e) => html`<tr><td><code>${e.accountId}</code></td><td>${formatDate(e.lastLoginAt)}</td><td>${e.ip}</td></tr>`)}</tbody></table>`,
   );
 }
 

@@ -249,10 +249,10 @@ export function platformRoutes(state: EmulatorState): Router {
 
   // Users by accountId, a page at a time; ids Jira does not know are left out, not refused.
   r.get('/user/bulk', (req, res) => {
-    const raw = req.query['accountId'];
-    const ids = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).filter(
-      (id): id is string => typeof id === 'string' && id !== '',
-    );
+    // Read from the raw query: the extended parser turns more than 20 repeats into an object.
+    const ids = new URLSearchParams(req.originalUrl.split('?')[1] ?? '')
+      .getAll('accountId')
+      .filter((id) => id !== '');
     if (ids.length === 0) throw new PlatformError(400, 'The accountId query parameter needs to be provided.');
     const { caller, links } = locals(res);
     const startAt = Math.max(0, Number(req.query['startAt'] ?? 0) || 0);
