@@ -72,6 +72,7 @@ export async function acceptProtocolMessage(
   replay: FlowStore,
 ): Promise<AcceptedMessage> {
   const { root, relayState } = verifiedRoot(binding, expected);
+  const checkedRelayState = relayStateOf(relayState);
   checkMessageType(root, expected.type);
   checkVersion(root);
   const id = messageId(root);
@@ -81,7 +82,7 @@ export async function acceptProtocolMessage(
   if (expected.type === 'LogoutResponse') checkInResponseTo(root, expected.inResponseTo);
   if (expected.type === 'LogoutRequest') checkNotOnOrAfter(root, expected.now);
   await useOnce(replay, 'message', expected.issuer, id, MESSAGE_REPLAY_WINDOW_SECONDS);
-  return { id, issueInstant, root, ...relayStateOf(relayState) };
+  return { id, issueInstant, root, ...checkedRelayState };
 }
 
 /** The message as its signature covers it, and its RelayState; nothing unsigned is read. */

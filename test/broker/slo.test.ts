@@ -8,6 +8,7 @@ import {
   type Stack,
   startStack,
 } from '../../testkit/broker-harness.js';
+import { LOGOUT_REQUEST_ATTACKS } from '../saml/message-attacks.js';
 
 /** Single Logout: the portal's signed LogoutRequest, RP-initiated logout at the IdP, LogoutResponse back. */
 describe('broker: Single Logout', () => {
@@ -127,6 +128,38 @@ describe('broker: Single Logout', () => {
     const response = await fetch(`${stack.broker.url}/saml/slo?${query}`, { redirect: 'manual' });
     expect(response.status).to.equal(400);
     expect(await response.text()).to.contain('SAML_SIGNATURE_INVALID');
+  });
+
+  async function expectRefusal(query: string, reason: string) {
+    const response = await fetch(`${stack.broker.url}/saml/slo?${query}`, { redirect: 'manual' });
+    expect(response.status, reason).to.equal(400);
+    expect(await response.text()).to.contain(reason);
+    expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(reason);
+  }
+
+  for (const attack of LOGOUT_REQUEST_ATTACKS) {
+    it(`refuses a portal LogoutRequest ${attack.sends}, and the session stays: ${attack.reason}`, async () => {
+      const browser = new Browser();
+      const profile = await loggedIn(browser);
+      const xml = attack.mutate(logoutRequest(profile.sessionIndex!));
+      await expectRefusal(
+        signRedirectQuery('SAMLRequest', xml, { keyPem: stack.pki.portalKey }),
+        attack.reason,
+      );
+      const real = await browser.request(await stack.portal.getLogoutUrlAsync(profile, 'r', {}));
+      expect(
+        real.headers.get('location')!.startsWith(stack.idp.issuer),
+        'the session still leads to the IdP',
+      ).to.equal(true);
+    });
+  }
+
+  it('refuses the same portal LogoutRequest a second time: SAML_REPLAY', async () => {
+    const query = signRedirectQuery('SAMLRequest', logoutRequest('_s'), { keyPem: stack.pki.portalKey });
+    expect((await fetch(`${stack.broker.url}/saml/slo?${query}`, { redirect: 'manual' })).status).to.equal(
+      302,
+    );
+    await expectRefusal(query, 'SAML_REPLAY');
   });
 
   it('refuses a logout callback with an unknown state', async () => {

@@ -5,6 +5,7 @@ import validator from '@authenio/samlify-node-xmllint';
 import { expect } from 'chai';
 import * as samlify from 'samlify';
 import { canonicalAttribute, canonicalText } from '../../common/saml/canonical-xml.js';
+import { inflateRedirectPayload, signRedirectQuery } from '../../common/saml/index.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 
 export const UPSTREAM_ENTITY_ID = 'https://upstream-idp.example.test/metadata';
@@ -129,6 +130,22 @@ export function idpLogoutRequestUrl(
     relayState === undefined ? {} : { relayState },
   ) as { context: string; id: string };
   return { url: request.context, id: request.id };
+}
+
+/**
+ * A Redirect-binding message the IdP signed, changed by `mutate` and signed again with the IdP's own
+ * key: what a check other than the signature must refuse.
+ */
+export function resignedByIdp(idp: UpstreamIdp, signedUrl: string, mutate: (xml: string) => string): string {
+  const url = new URL(signedUrl);
+  const param = url.searchParams.has('SAMLRequest') ? 'SAMLRequest' : 'SAMLResponse';
+  const xml = mutate(inflateRedirectPayload(url.searchParams.get(param)!));
+  const relayState = url.searchParams.get('RelayState');
+  const query = signRedirectQuery(param, xml, {
+    keyPem: (idp.entitySetting as { privateKey: string }).privateKey,
+    ...(relayState === null ? {} : { relayState }),
+  });
+  return `${url.origin}${url.pathname}?${query}`;
 }
 
 export interface UpstreamAnswer {

@@ -25,7 +25,6 @@ const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   'REDIS_PLAINTEXT', // a warning's reason, not a refusal
   // common/saml
   'SAML_CERTIFICATE_INVALID',
-  'SAML_VERSION_UNSUPPORTED',
   'SAML_AUTHN_STATEMENT_MISSING',
   'SAML_METADATA_INVALID',
   // broker
