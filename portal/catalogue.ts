@@ -88,6 +88,17 @@ export class Catalogue {
     });
   }
 
+  /**
+   * A request type's icon (the 48 px one, else any size Atlassian lists), or undefined when the type
+   * has none. Cached like the rest of the catalogue: every desk page shows every icon.
+   */
+  icon(type: RequestTypeDTO): Promise<{ contentType: string; body: Buffer } | undefined> {
+    const urls = type.icon?._links?.iconUrls ?? {};
+    const url = urls['48x48'] ?? Object.values(urls)[0];
+    if (!url) return Promise.resolve(undefined);
+    return this.#cache.get(`icon:${url}`, () => this.#client.requestTypeIcon(url));
+  }
+
   fields(serviceDeskId: string, requestTypeId: string): Promise<RequestTypeFieldsDTO> {
     return this.#cache.get(`fields:${serviceDeskId}:${requestTypeId}`, () =>
       this.#client.requestTypeFields(serviceDeskId, requestTypeId),

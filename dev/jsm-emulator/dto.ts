@@ -1,5 +1,7 @@
 // State -> the JSON shapes of Atlassian's servicedeskapi (component schemas of the OpenAPI spec).
+
 import { jiraSchema, presentFieldValue } from './fields.js';
+import { REQUEST_TYPE_ICON_IDS } from './routes/avatars.js';
 import type {
   Approval,
   Attachment,
@@ -135,6 +137,21 @@ export function requestTypeFieldsDTO(requestType: RequestType, caller: User) {
   };
 }
 
+/** A request type's icon links, served by routes/avatars.ts. */
+function requestTypeIcon(ctx: LinkContext, iconId: number) {
+  return {
+    id: String(iconId),
+    _links: {
+      iconUrls: Object.fromEntries(
+        ['48x48', '24x24', '16x16', '32x32'].map((s) => [
+          s,
+          `${ctx.base}/rest/api/2/universal_avatar/view/type/SD_REQTYPE/avatar/${iconId}?size=${s}`,
+        ]),
+      ),
+    },
+  };
+}
+
 export function requestTypeDTO(ctx: LinkContext, rt: RequestType, caller: User, expand: Set<string>) {
   return {
     _expands: ['field'],
@@ -147,17 +164,7 @@ export function requestTypeDTO(ctx: LinkContext, rt: RequestType, caller: User, 
     serviceDeskId: rt.serviceDeskId,
     portalId: rt.serviceDeskId,
     groupIds: rt.groupIds,
-    icon: {
-      id: String(10500 + (Number(rt.id) % 20)),
-      _links: {
-        iconUrls: Object.fromEntries(
-          ['48x48', '24x24', '16x16', '32x32'].map((s) => [
-            s,
-            `${ctx.base}/rest/api/2/universal_avatar/view/type/SD_REQTYPE/avatar/${10500 + (Number(rt.id) % 20)}?size=${s}`,
-          ]),
-        ),
-      },
-    },
+    icon: requestTypeIcon(ctx, REQUEST_TYPE_ICON_IDS.first + (Number(rt.id) % REQUEST_TYPE_ICON_IDS.count)),
     ...(expand.has('field') ? { fields: requestTypeFieldsDTO(rt, caller) } : {}),
   };
 }

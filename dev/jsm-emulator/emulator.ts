@@ -6,6 +6,7 @@ import { type ServerTls, startServer } from '../../common/http/server.js';
 import { createLogger, type Logger } from '../../common/log.js';
 import { applyFault, type FaultControl, type FaultRule, Faults } from './faults.js';
 import { ApiError, authenticate, errorHandler, jsonBody } from './http.js';
+import { avatarRoutes } from './routes/avatars.js';
 import { directoryRoutes } from './routes/directory.js';
 import { platformRoutes } from './routes/platform.js';
 import { requestRoutes } from './routes/requests.js';
@@ -87,6 +88,7 @@ export function createJsmEmulator(options: JsmEmulatorOptions = {}): JsmEmulator
     authenticate(state)(req, res, () => {
       if (req.path.startsWith('/rest/servicedeskapi/')) routers.servicedesk(req, res, next);
       else if (req.path.startsWith('/rest/api/3/')) routers.platform(req, res, next);
+      else if (req.path.startsWith('/rest/api/2/universal_avatar/')) routers.avatars(req, res, next);
       else next();
     });
   });
@@ -111,7 +113,9 @@ function routesFor(state: EmulatorState) {
   );
   const platform = express.Router();
   platform.use('/rest/api/3', platformRoutes(state));
-  return { servicedesk, platform };
+  const avatars = express.Router();
+  avatars.use('/rest/api/2', avatarRoutes());
+  return { servicedesk, platform, avatars };
 }
 
 /** `/__emulator/faults` (GET list, PUT replace with a rule or an array, DELETE clear) and `/__emulator/reset`. */

@@ -31,6 +31,12 @@ const USERS_PER_LOOKUP = 50;
 
 const id = (value: string) => encodeURIComponent(value);
 
+/** Jira's avatar viewer for request type icons (the path Atlassian puts in `iconUrls`). */
+const REQUEST_TYPE_ICON_PATH =
+  /^\/rest\/api\/[23]\/universal_avatar\/view\/type\/SD_REQTYPE\/avatar\/[0-9]{1,18}$/;
+const ICON_TYPES = new Set(['image/svg+xml', 'image/png', 'image/gif', 'image/jpeg']);
+const MAX_ICON_BYTES = 256 * 1024;
+
 /**
  * One typed client for the JSM (`/rest/servicedeskapi`) and Jira platform (`/rest/api/3`) endpoints
  * the portal uses, always as the service account. It does not decide visibility (portal/visibility.ts
@@ -80,22 +86,47 @@ export class AtlassianClient {
    * Atlassian site itself: a link elsewhere is never fetched with the site's credentials.
    */
   async articleBody(iframeSrc: string): Promise<string> {
-    const site = new URL(this.transport.url('')).origin;
-    let url: URL;
-    try {
-      url = new URL(iframeSrc);
-    } catch {
-      url = new URL('invalid:');
-    }
-    if (url.origin !== site)
-      throw new AtlassianError('ATLASSIAN_NOT_FOUND', 404, {
-        message: 'article content is not on the Atlassian site',
-      });
+    const url = this.#onSite(iframeSrc, 'article content');
     const response = await this.transport.call<Response>(`${url.pathname}${url.search}`, {
       raw: true,
       headers: { accept: 'text/html' },
     });
     return response.text();
+  }
+
+  /**
+   * A request type's icon image, from one of the URLs in its `icon._links.iconUrls`: Jira's avatar
+   * viewer for request types on the Atlassian site, nothing else (the service account's credentials
+   * go with it, so this is no general fetch of the site).
+   */
+  async requestTypeIcon(iconUrl: string): Promise<{ contentType: string; body: Buffer }> {
+    const url = this.#onSite(iconUrl, 'request type icon');
+    if (!REQUEST_TYPE_ICON_PATH.test(url.pathname))
+      throw new AtlassianError('ATLASSIAN_NOT_FOUND', 404, { message: 'not a request type icon' });
+    const response = await this.transport.call<Response>(`${url.pathname}${url.search}`, {
+      raw: true,
+      headers: { accept: 'image/svg+xml,image/png,image/*' },
+    });
+    const contentType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+    const body = Buffer.from(await response.arrayBuffer());
+    if (!ICON_TYPES.has(contentType) || body.length > MAX_ICON_BYTES)
+      throw new AtlassianError('ATLASSIAN_ERROR', 502, { message: 'not an icon image' });
+    return { contentType, body };
+  }
+
+  /** A URL Atlassian gave us, accepted only on the Atlassian site itself. */
+  #onSite(link: string, what: string): URL {
+    let url: URL;
+    try {
+      url = new URL(link);
+    } catch {
+      url = new URL('invalid:');
+    }
+    if (url.origin !== new URL(this.transport.url('')).origin)
+      throw new AtlassianError('ATLASSIAN_NOT_FOUND', 404, {
+        message: `${what} is not on the Atlassian site`,
+      });
+    return url;
   }
   async knowledgeBase(query: string, serviceDeskId?: string): Promise<ArticleDTO[]> {
     const path = serviceDeskId

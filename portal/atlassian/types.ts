@@ -45,6 +45,8 @@ export interface RequestTypeDTO {
   helpText?: string;
   serviceDeskId?: string;
   groupIds?: string[];
+  /** Links to the icon in several sizes (`48x48`, `24x24`, …), on the Atlassian site. */
+  icon?: { id?: string; _links?: { iconUrls?: Record<string, string> } };
 }
 
 export interface FieldValueDTO {

@@ -165,7 +165,8 @@ export function createPage(
     ctx,
     type.name,
     html`<nav aria-label="Breadcrumb"><a href="/">Help center</a> / <a href="/desk/${seg(desk.id)}">${desk.name}</a></nav>
-    <h1>${type.name}</h1>
+    <h1 class="type-title"><img src="/desk/${seg(desk.id)}/icon/${seg(type.id)}" alt="" width="32" height="32"> ${type.name}</h1>
+    ${type.description ? html`<p class="muted">${type.description}</p>` : ''}
     ${type.helpText ? html`<p>${type.helpText}</p>` : ''}
     ${state.message || general.length > 0 ? html`<div class="alert" role="alert">${state.message ?? ''} ${general.map(([, m]) => html`<div>${m}</div>`)}${state.linkMyRequests ? html` <a href="/requests">My requests</a>` : ''}</div>` : ''}
     <form class="card" method="post" action="/desk/${seg(desk.id)}/create/${seg(type.id)}" enctype="multipart/form-data" novalidate data-draft>

@@ -52,36 +52,60 @@ export function articlePage(ctx: PageContext, desk: Desk, article: Article): Saf
   );
 }
 
+/** The pseudo-group of request types that are in none of the desk's groups. */
+const OTHER_GROUP = 'other';
+
+/**
+ * A desk as native shows it: its groups as a left-hand navigation (links, no script), the chosen
+ * group's request types with their icons and descriptions, and a search across all of them.
+ */
 export function deskPage(
   ctx: PageContext,
   desk: Desk,
   groups: RequestTypeGroupDTO[],
   types: RequestTypeDTO[],
   search: string,
+  chosenGroupId: string | undefined,
 ): SafeHtml {
-  const matches = search
+  const inGroup = (g: string) =>
+    g === OTHER_GROUP
+      ? types.filter((t) => !t.groupIds?.some((id) => groups.some((x) => x.id === id)))
+      : types.filter((t) => t.groupIds?.includes(g));
+  const navigation = [
+    ...groups.map((g) => ({ id: g.id, name: g.name })),
+    { id: OTHER_GROUP, name: 'Other' },
+  ].filter((g) => inGroup(g.id).length > 0);
+  const chosen = search ? undefined : (navigation.find((g) => g.id === chosenGroupId) ?? navigation[0]);
+  const shown = search
     ? types.filter((t) => `${t.name} ${t.description ?? ''}`.toLowerCase().includes(search.toLowerCase()))
-    : types;
-  const grouped = groups
-    .map((g) => ({ group: g, types: matches.filter((t) => t.groupIds?.includes(g.id)) }))
-    .filter((g) => g.types.length > 0);
-  const ungrouped = matches.filter((t) => !t.groupIds?.some((id) => groups.some((g) => g.id === id)));
-  const list = (ts: RequestTypeDTO[]) =>
-    html`<ul class="grid" role="list">${ts.map(
-      (t) =>
-        html`<li class="card"><a href="/desk/${seg(desk.id)}/create/${seg(t.id)}"><strong>${t.name}</strong></a><br><span class="muted">${t.description ?? ''}</span></li>`,
-    )}</ul>`;
+    : chosen
+      ? inGroup(chosen.id)
+      : [];
+  const deskPath = `/desk/${seg(desk.id)}`;
   return layout(
     ctx,
     desk.name,
     html`<nav aria-label="Breadcrumb"><a href="/">Help center</a> / ${desk.name}</nav>
     <h1>${desk.name}</h1>
-    <form role="search" method="get" action="/desk/${seg(desk.id)}">
+    <form role="search" method="get" action="${deskPath}">
       <label for="rt-q">Find a request type</label>
       <input id="rt-q" type="search" name="q" value="${search}" maxlength="100"> <button type="submit">Search</button>
     </form>
-    ${grouped.map((g) => html`<section aria-labelledby="g-${g.group.id}"><h2 id="g-${g.group.id}">${g.group.name}</h2>${list(g.types)}</section>`)}
-    ${ungrouped.length > 0 ? html`<section><h2>Other</h2>${list(ungrouped)}</section>` : ''}
-    ${matches.length === 0 ? html`<p>No request types match.</p>` : ''}`,
+    <div class="desk-layout">
+      <nav class="groups" aria-label="Request type groups"><ul>${navigation.map(
+        (g) =>
+          html`<li><a href="${deskPath}?${new URLSearchParams({ group: g.id }).toString()}"${g.id === chosen?.id ? html` aria-current="page"` : ''}>${g.name}</a></li>`,
+      )}</ul></nav>
+      <section aria-labelledby="types-h"><h2 id="types-h">${search ? `Request types matching “${search}”` : (chosen?.name ?? 'Request types')}</h2>
+      ${
+        shown.length === 0
+          ? html`<p class="empty">No request types match.</p>`
+          : html`<ul class="types" role="list">${shown.map(
+              (t) =>
+                html`<li class="card type"><img src="${deskPath}/icon/${seg(t.id)}" alt="" width="32" height="32"><div><a href="${deskPath}/create/${seg(t.id)}"><strong>${t.name}</strong></a><br><span class="muted">${t.description ?? ''}</span></div></li>`,
+            )}</ul>`
+      }
+      </section>
+    </div>`,
   );
 }

@@ -36,6 +36,11 @@ table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;
 .lozenge.done{background:#e3fcef;color:#006644}.lozenge.indeterminate{background:#deebff;color:#0747a6}.lozenge.declined{background:#ffebe6;color:#bf2600}
 .filters{display:flex;gap:12px;flex-wrap:wrap;align-items:end}.filters label{margin:0}
 .comment{border-top:1px solid var(--line);padding:12px 0}.inline{display:inline}
+.desk-layout{display:grid;grid-template-columns:minmax(160px,220px) 1fr;gap:24px;align-items:start}
+.groups ul,.types{list-style:none;padding:0;margin:0}.groups a{display:block;padding:8px 12px;border-radius:4px;text-decoration:none;color:var(--text)}
+.groups a[aria-current=page]{background:#fff;font-weight:700;border-inline-start:4px solid var(--primary)}
+.type-title img{vertical-align:middle;border-radius:4px}.type{display:flex;gap:12px;align-items:flex-start}.type img{flex:0 0 32px;border-radius:4px}
+@media(max-width:760px){.desk-layout{grid-template-columns:1fr}.groups ul{display:flex;flex-wrap:wrap;gap:4px}}
 .layout-2{display:grid;grid-template-columns:2fr 1fr;gap:16px}@media(max-width:760px){.layout-2{grid-template-columns:1fr}}
 footer{text-align:center;color:var(--muted);padding:24px}
 td{overflow-wrap:anywhere}.kb-article{overflow-wrap:anywhere}.kb-article table{width:auto}

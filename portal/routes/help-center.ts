@@ -58,7 +58,8 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       if (!desk) return;
       const [groups, types] = await Promise.all([catalogue.groups(desk.id), catalogue.requestTypes(desk.id)]);
       const q = typeof req.query['q'] === 'string' ? req.query['q'].slice(0, 100) : '';
-      send(res, deskPage(pageContext(res), desk, groups, types, q));
+      const group = typeof req.query['group'] === 'string' ? req.query['group'] : undefined;
+      send(res, deskPage(pageContext(res), desk, groups, types, q, group));
     } catch (err) {
       next(err);
     }
@@ -80,7 +81,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     }
   });
 
-  const requestTypeOr404 = async (res: Response, deskId: unknown, typeId: unknown) => {
+  const typeOr404 = async (res: Response, deskId: unknown, typeId: unknown) => {
     const desk = await deskOr404(res, deskId);
     if (!desk) return undefined;
     const type = (await catalogue.requestTypes(desk.id)).find((t) => t.id === typeId);
@@ -88,8 +89,35 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       refuse(res, 404, 'PORTAL_REQUEST_TYPE_NOT_FOUND', 'Not found', 'We could not find that request type.');
       return undefined;
     }
-    return { desk, type, fields: (await catalogue.fields(desk.id, type.id)).requestTypeFields };
+    return { desk, type };
   };
+  const requestTypeOr404 = async (res: Response, deskId: unknown, typeId: unknown) => {
+    const found = await typeOr404(res, deskId, typeId);
+    if (!found) return undefined;
+    return { ...found, fields: (await catalogue.fields(found.desk.id, found.type.id)).requestTypeFields };
+  };
+
+  // A request type's icon, read through the portal: the image on the Atlassian site needs the
+  // site's credentials, which the browser does not have. Only for a desk this customer may use.
+  app.get('/desk/:deskId/icon/:typeId', signedIn, async (req, res, next) => {
+    try {
+      const found = await typeOr404(res, req.params['deskId'], req.params['typeId']);
+      if (!found) return;
+      const icon = await catalogue.icon(found.type);
+      if (!icon) {
+        refuse(res, 404, 'PORTAL_NOT_FOUND', 'Not found', 'This request type has no icon.');
+        return;
+      }
+      res.setHeader('Content-Type', icon.contentType);
+      res.setHeader('Cache-Control', 'private, max-age=3600');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      // An SVG opened on its own must not run anything.
+      res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+      res.end(icon.body);
+    } catch (err) {
+      next(err);
+    }
+  });
 
   /** The customer's colleagues and organizations, as the form offers them. */
   const audienceChoices = async (res: Response) => {
