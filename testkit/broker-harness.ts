@@ -380,3 +380,18 @@ export function signedStatusCodes(samlResponseBase64: string, brokerCertPem: str
   const signed = verifyEnvelopedSignature(doc, doc.documentElement!, [brokerCertPem]);
   return [...signed.getElementsByTagNameNS(NS.protocol, 'StatusCode')].map((e) => e.getAttribute('Value'));
 }
+
+/** The portal (node-saml) signs out of a session the broker does not know; the broker's answer. */
+export async function logoutOfUnknownSession(stack: Stack, relayState: string): Promise<Response> {
+  const logoutUrl = await stack.portal.getLogoutUrlAsync(
+    {
+      issuer: 'x',
+      nameID: 'nobody@acme.test',
+      nameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      sessionIndex: '_unknown',
+    },
+    relayState,
+    {},
+  );
+  return new Browser().request(logoutUrl);
+}

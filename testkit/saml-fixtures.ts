@@ -2,7 +2,8 @@
 // can change, signed with real keys. Negative tests change one thing and assert the refusal code.
 import { randomUUID } from 'node:crypto';
 import { DOMParser, type Element, XMLSerializer } from '@xmldom/xmldom';
-import { NS, signEnveloped } from '../common/saml/index.js';
+import { expect } from 'chai';
+import { NS, SamlError, signEnveloped } from '../common/saml/index.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
 
 export const IDP_ENTITY_ID = 'https://idp.example.test/saml/metadata';
@@ -126,4 +127,15 @@ export function firstByName(root: Element, ns: string, localName: string): Eleme
   const found = root.getElementsByTagNameNS(ns, localName)[0];
   if (!found) throw new Error(`fixture has no ${localName}`);
   return found;
+}
+
+/** The SamlError code `fn` refuses with; fails the test when it does not refuse. */
+export function refusalCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).to.be.instanceOf(SamlError);
+    return (err as SamlError).code;
+  }
+  throw new Error('expected a refusal');
 }

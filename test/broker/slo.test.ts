@@ -4,6 +4,7 @@ import { NS, parseSamlXml, signRedirectQuery, verifyRedirectSignature } from '..
 import {
   Browser,
   loginThroughBroker,
+  logoutOfUnknownSession,
   PORTAL_URL,
   type Stack,
   startStack,
@@ -79,17 +80,7 @@ describe('broker: Single Logout', () => {
   });
 
   it('answers a LogoutRequest for an unknown session with a signed Success LogoutResponse', async () => {
-    const logoutUrl = await stack.portal.getLogoutUrlAsync(
-      {
-        issuer: 'x',
-        nameID: 'nobody@acme.test',
-        nameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-        sessionIndex: '_unknown',
-      },
-      'rs-u',
-      {},
-    );
-    const response = await new Browser().request(logoutUrl);
+    const response = await logoutOfUnknownSession(stack, 'rs-u');
     expect(response.status).to.equal(302);
     const { codes, relayState } = verifiedLogoutResponse(response.headers.get('location')!);
     expect(codes[0]).to.equal('urn:oasis:names:tc:SAML:2.0:status:Success');

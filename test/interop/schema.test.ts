@@ -6,13 +6,21 @@ import {
   createPki,
   listenPlaceholder,
   loginThroughBroker,
+  logoutOfUnknownSession,
   type Pki,
+  portalSp,
   type Stack,
   serveBroker,
   startStack,
   tenantFor,
 } from '../../testkit/broker-harness.js';
-import { Browser as PortalBrowser, startHarness, startLogin } from '../../testkit/portal-harness.js';
+import {
+  Browser as PortalBrowser,
+  signIn,
+  signOut,
+  startHarness,
+  startLogin,
+} from '../../testkit/portal-harness.js';
 import { upstreamIdp } from '../broker/upstream-saml.js';
 import { schemaErrors } from './schema.js';
 
@@ -64,28 +72,29 @@ describe('interop: broker and portal messages are valid against the SAML 2.0 XSD
   });
 
   it('a signed LogoutResponse', async () => {
-    const logoutUrl = await stack.portal.getLogoutUrlAsync(
-      {
-        issuer: 'x',
-        nameID: 'nobody@acme.test',
-        nameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-        sessionIndex: '_unknown',
-      },
-      'rs-u',
-      {},
-    );
-    const answer = await new Browser().request(logoutUrl);
+    const answer = await logoutOfUnknownSession(stack, 'rs-u');
     expect(answer.status).to.equal(302);
     const samlResponse = new URL(answer.headers.get('location')!).searchParams.get('SAMLResponse')!;
     expectValid(inflateRedirectPayload(samlResponse));
   });
 
-  it('the portal SP metadata and AuthnRequest', async () => {
+  it('the broker AuthnRequest to an upstream SAML IdP', async () => {
+    const sso = await new Browser().request(
+      await portalSp(samlBroker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
+    );
+    expectValid(
+      inflateRedirectPayload(new URL(sso.headers.get('location')!).searchParams.get('SAMLRequest')!),
+    );
+  });
+
+  it('the portal SP metadata, AuthnRequest and LogoutRequest', async () => {
     const portal = await startHarness();
     try {
       expectValid(await text(`${portal.url}/saml/metadata`));
       const { location } = await startLogin(new PortalBrowser(portal.url));
       expectValid(inflateRedirectPayload(new URL(location).searchParams.get('SAMLRequest')!));
+      const { url } = await signOut(await signIn(portal, 'alice@acme.test'));
+      expectValid(inflateRedirectPayload(new URL(url).searchParams.get('SAMLRequest')!));
     } finally {
       await portal.close();
     }

@@ -1,6 +1,6 @@
-import { DOMParser, type Element, XMLSerializer } from '@xmldom/xmldom';
 import type { SamlErrorCode } from '../../common/saml/index.js';
 import { NS } from '../../common/saml/index.js';
+import { editXml } from '../../testkit/saml-fixtures.js';
 
 /**
  * The attacks on a SAML request or logout message that its signature cannot catch, because the
@@ -80,7 +80,7 @@ export const LOGOUT_RESPONSE_ATTACKS: readonly MessageAttack[] = [
 /** Sets (or, with undefined, removes) an attribute of the message's root. */
 export function withRootAttribute(name: string, value: string | undefined): (xml: string) => string {
   return (xml) =>
-    edit(xml, (root) => {
+    editXml(xml, (root) => {
       if (value === undefined) root.removeAttribute(name);
       else root.setAttribute(name, value);
     });
@@ -89,15 +89,9 @@ export function withRootAttribute(name: string, value: string | undefined): (xml
 /** Gives the message's Issuer another value (or, with undefined, removes it). */
 function withIssuer(value: string | undefined): (xml: string) => string {
   return (xml) =>
-    edit(xml, (root) => {
+    editXml(xml, (root) => {
       const issuer = root.getElementsByTagNameNS(NS.assertion, 'Issuer')[0]!;
       if (value === undefined) root.removeChild(issuer);
       else issuer.textContent = value;
     });
-}
-
-function edit(xml: string, change: (root: Element) => void): string {
-  const doc = new DOMParser().parseFromString(xml, 'text/xml');
-  change(doc.documentElement!);
-  return new XMLSerializer().serializeToString(doc);
 }

@@ -1,21 +1,12 @@
 import { createSign } from 'node:crypto';
 import { expect } from 'chai';
-import { SamlError, signRedirectQuery, verifyRedirectSignature } from '../../common/saml/index.js';
+import { signRedirectQuery, verifyRedirectSignature } from '../../common/saml/index.js';
 import { makeKeyPair } from '../../testkit/keys.js';
+import { refusalCode } from '../../testkit/saml-fixtures.js';
 
 const REQUEST =
   '<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_r1" Version="2.0"/>';
 const sp = () => makeKeyPair('portal.example.test');
-
-function refusalCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(SamlError);
-    return (err as SamlError).code;
-  }
-  throw new Error('expected a refusal');
-}
 
 function query(relayState?: string): string {
   return signRedirectQuery('SAMLRequest', REQUEST, {

@@ -2,13 +2,12 @@ import { expect } from 'chai';
 import {
   NS,
   parseSamlXml,
-  SamlError,
   serializeXml,
   signEnveloped,
   verifyEnvelopedSignature,
 } from '../../common/saml/index.js';
 import { makeKeyPair } from '../../testkit/keys.js';
-import { editXml } from '../../testkit/saml-fixtures.js';
+import { editXml, refusalCode } from '../../testkit/saml-fixtures.js';
 import { signatureTemplate, xmlsecSign, xmlsecVerify } from '../../testkit/xmlsec.js';
 import { applyXsw, XSW_VARIANTS, type XswVariant } from '../../testkit/xsw.js';
 
@@ -33,16 +32,6 @@ function signedRequest(options: Partial<Parameters<typeof signEnveloped>[1]> = {
 function verifyRoot(xml: string, certs = [portal().certPem]) {
   const doc = parseSamlXml(xml);
   return verifyEnvelopedSignature(doc, doc.documentElement!, certs);
-}
-
-function refusalCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).to.be.instanceOf(SamlError);
-    return (err as SamlError).code;
-  }
-  throw new Error('expected a refusal');
 }
 
 describe('verifyEnvelopedSignature', () => {
