@@ -38,7 +38,6 @@ export interface AccountGuardOptions {
 export class AccountGuard {
   readonly #client: AtlassianClient;
   readonly #options: AccountGuardOptions;
-  #serviceAccountId: Promise<string> | undefined;
 
   constructor(client: AtlassianClient, options: AccountGuardOptions) {
     this.#client = client;
@@ -56,7 +55,7 @@ export class AccountGuard {
    * service desk customer search carries no accountType; the platform user record is asked then.
    */
   async check(user: PlatformUserDTO): Promise<void> {
-    if (user.accountId === (await this.#serviceAccount()))
+    if (user.accountId === (await this.#client.serviceAccountId()))
       this.#refuse('PORTAL_ACCOUNT_SERVICE', user.accountId);
     const accountType = user.accountType ?? (await this.#client.user(user.accountId)).accountType;
     if (accountType === 'customer') return;
@@ -65,18 +64,6 @@ export class AccountGuard {
       this.#refuse('PORTAL_ACCOUNT_LICENSED', user.accountId);
     }
     this.#refuse('PORTAL_ACCOUNT_TYPE', user.accountId);
-  }
-
-  /** The service account's accountId, asked once per process (again after a failure). */
-  #serviceAccount(): Promise<string> {
-    this.#serviceAccountId ??= this.#client.myself().then(
-      (me) => me.accountId,
-      (err: unknown) => {
-        this.#serviceAccountId = undefined;
-        throw err;
-      },
-    );
-    return this.#serviceAccountId;
   }
 
   #refuse(code: AccountRefusalCode, accountId: string | undefined): never {

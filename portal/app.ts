@@ -220,10 +220,15 @@ function buildServices(
     client,
     catalogue,
     colleagues: new Colleagues(client, cacheTtlMs),
-    requests: new RequestService(client, catalogue, {
-      onRetry: (reason) => telemetry.atlassianRetry('write', reason),
-      ...options.writes,
-    }),
+    requests: new RequestService(
+      client,
+      catalogue,
+      {
+        onRetry: (reason) => telemetry.atlassianRetry('write', reason),
+        ...options.writes,
+      },
+      cacheTtlMs,
+    ),
     resolver: new CustomerResolver(
       client,
       spec.atlassian,

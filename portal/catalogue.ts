@@ -15,6 +15,7 @@ import type { Customer, DeskRef } from './visibility.js';
 /** The custom field type of JSM's Organizations field. */
 const ORGANIZATIONS_FIELD_TYPE = 'com.atlassian.servicedesk:sd-customer-organizations';
 
+/** At most `max` entries, each for `ttlMs`; when full, the oldest entry makes room. */
 export class TtlCache {
   readonly #entries = new Map<string, { until: number; value: Promise<unknown> }>();
   readonly #ttlMs: number;
@@ -27,7 +28,9 @@ export class TtlCache {
     const now = Date.now();
     const hit = this.#entries.get(key);
     if (hit && hit.until > now) return hit.value as Promise<T>;
-    if (this.#entries.size >= this.#max) this.#entries.clear();
+    this.#entries.delete(key);
+    // A Map iterates in insertion order: the first key is the oldest.
+    while (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
     const value = load();
     this.#entries.set(key, { until: now + this.#ttlMs, value });
     // A failed load is not cached.

@@ -5,9 +5,9 @@
 import { JsmSsoError } from '../common/errors.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
-import type { CustomerRequestDTO, JqlIssue } from './atlassian/types.js';
+import type { ApprovalDTO, CustomerRequestDTO, JqlIssue, TransitionDTO } from './atlassian/types.js';
 import type { Audience } from './audience.js';
-import type { Catalogue } from './catalogue.js';
+import { type Catalogue, TtlCache } from './catalogue.js';
 import {
   type Customer,
   canAct,
@@ -81,6 +81,17 @@ export interface VisibleRequest {
   desk: DeskRef;
   /** canAct's answer: false for a customer who sees the request only as one of its approvers. */
   mayAct: boolean;
+  /**
+   * Jira's `updated` of the request when the visibility gate ran: it changes with every change to
+   * the request (comment, transition, approval answer, field), so it versions what is cached per
+   * request. Undefined when Atlassian did not say.
+   */
+  version: string | undefined;
+}
+
+/** What `visible` fetches with the request: the basics, or everything the detail page shows. */
+export interface VisibleOptions {
+  detail?: boolean;
 }
 
 /** How writes are retried (portal/write-once.ts); tests shorten the waits. */
@@ -95,16 +106,46 @@ export type WriteSettings = Pick<
  */
 const DEFAULT_WRITE_SETTINGS: WriteSettings = { budgetMs: 20_000, reconcileDelaysMs: [500, 2000, 5000] };
 
+/** Bound on the per-request cache (approvals and transitions of recently viewed requests). */
+const VERSIONED_MAX = 500;
+
 export class RequestService {
   readonly #client: AtlassianClient;
   readonly #catalogue: Catalogue;
+  /**
+   * A request's approvals and customer transitions, keyed by request and version (Jira's `updated`),
+   * so any change to the request is a miss. Both are what the service account reads and the same
+   * for every customer who may see the request: who may see it is decided on every view, never
+   * cached. The TTL bounds what a change that leaves `updated` alone (a workflow edit) can hide.
+   */
+  readonly #versioned: TtlCache;
 
   readonly #writes: WriteSettings;
 
-  constructor(client: AtlassianClient, catalogue: Catalogue, writes: Partial<WriteSettings> = {}) {
+  constructor(
+    client: AtlassianClient,
+    catalogue: Catalogue,
+    writes: Partial<WriteSettings> = {},
+    cacheTtlMs = 60_000,
+  ) {
     this.#client = client;
     this.#catalogue = catalogue;
     this.#writes = { ...DEFAULT_WRITE_SETTINGS, ...writes };
+    this.#versioned = new TtlCache(cacheTtlMs, VERSIONED_MAX);
+  }
+
+  /** The request's approvals; from the cache when `version` is known and unchanged. */
+  approvals(issueKey: string, version: string | undefined): Promise<ApprovalDTO[]> {
+    return version === undefined
+      ? this.#client.approvals(issueKey)
+      : this.#versioned.get(`${issueKey}@${version}:approvals`, () => this.#client.approvals(issueKey));
+  }
+
+  /** The transitions Atlassian offers on the request; from the cache when `version` is known and unchanged. */
+  transitions(issueKey: string, version: string | undefined): Promise<TransitionDTO[]> {
+    return version === undefined
+      ? this.#client.transitions(issueKey)
+      : this.#versioned.get(`${issueKey}@${version}:transitions`, () => this.#client.transitions(issueKey));
   }
 
   /** One page of the customer's requests (one Atlassian call on a warm catalogue cache). */
@@ -144,15 +185,20 @@ export class RequestService {
    * narrowed to this key), sent together with the request fetch, and both are awaited whatever
    * their outcome before anything is decided. Only a request the gate lets through costs more.
    */
-  async visible(customer: Customer, issueKey: string): Promise<VisibleRequest> {
+  async visible(
+    customer: Customer,
+    issueKey: string,
+    { detail = false }: VisibleOptions = {},
+  ): Promise<VisibleRequest> {
     if (!ISSUE_KEY.test(issueKey)) throw new NotVisibleError();
     const desks = await this.#catalogue.deskRefs();
     const [listed, fetched] = await Promise.allSettled([
       this.#listedFor(customer, desks, issueKey),
-      this.#client.request(issueKey),
+      detail ? this.#client.requestDetail(issueKey) : this.#client.request(issueKey),
     ]);
     if (listed.status === 'rejected') throw listed.reason;
-    if (!listed.value) throw new NotVisibleError();
+    if (!listed.value.listed) throw new NotVisibleError();
+    const { version } = listed.value;
     if (fetched.status === 'rejected') {
       const err: unknown = fetched.reason;
       if (err instanceof AtlassianError && err.code === 'ATLASSIAN_NOT_FOUND') throw new NotVisibleError();
@@ -169,11 +215,11 @@ export class RequestService {
       approverAccountIds: [],
       organizationIds: [],
     };
-    if (canAct(customer, facts, desks)) return { request, facts, desk, mayAct: true };
+    if (canAct(customer, facts, desks)) return { request, facts, desk, mayAct: true, version };
     // Not decided by the request itself: the organization share decides whether they may act, the
     // approvals whether an approver may at least see it.
     const [approvals, organizationIds] = await Promise.all([
-      this.#client.approvals(issueKey),
+      this.approvals(issueKey, version),
       facts.reporterAccountId
         ? this.#sharedOrganizations(customer, desk.projectId, facts.reporterAccountId, issueKey)
         : [],
@@ -183,19 +229,31 @@ export class RequestService {
     );
     facts.organizationIds = organizationIds;
     if (!canSee(customer, facts, desks)) throw new NotVisibleError();
-    return { request, facts, desk, mayAct: canAct(customer, facts, desks) };
+    return { request, facts, desk, mayAct: canAct(customer, facts, desks), version };
   }
 
-  /** Whether the list of requests this customer may see holds this key: the gate of `visible`. */
-  async #listedFor(customer: Customer, desks: readonly DeskRef[], issueKey: string): Promise<boolean> {
+  /**
+   * Whether the list of requests this customer may see holds this key (the gate of `visible`), and
+   * the request's `updated` when it does.
+   */
+  async #listedFor(
+    customer: Customer,
+    desks: readonly DeskRef[],
+    issueKey: string,
+  ): Promise<{ listed: boolean; version?: string }> {
     const jql = visibleRequestsJql(customer, desks, { ownership: 'all', status: 'all', issueKey });
-    if (!jql) return false;
+    if (!jql) return { listed: false };
     try {
-      const found = await this.#client.searchJql(jql, ['project'], 1);
-      return found.issues.some((issue) => issue.key === issueKey);
+      const found = await this.#client.searchJql(jql, ['project', 'updated'], 1);
+      const issue = found.issues.find((i) => i.key === issueKey);
+      if (!issue) return { listed: false };
+      const updated = issue.fields['updated'];
+      return typeof updated === 'string' && updated !== ''
+        ? { listed: true, version: updated }
+        : { listed: true };
     } catch (err) {
       // Jira answers 400 to JQL naming an issue key that does not exist: that is "not listed".
-      if (err instanceof AtlassianError && err.code === 'ATLASSIAN_VALIDATION') return false;
+      if (err instanceof AtlassianError && err.code === 'ATLASSIAN_VALIDATION') return { listed: false };
       throw err;
     }
   }

@@ -1,6 +1,9 @@
-// HTML that comes from Atlassian (knowledge base articles) is cleaned here, with sanitize-html, before
-// it is put on a page: formatting, lists, tables, headings and links only. No script, style, form,
-// frame, image or event attribute survives; links keep http(s)/mailto and never open a new context.
+// HTML that comes from Atlassian (knowledge base articles, rendered comment bodies) is cleaned here,
+// with sanitize-html, before it is put on a page: formatting, lists, tables, headings and links only.
+// No script, style, form, frame, event attribute or data: URL survives; links keep http(s)/mailto and
+// never open a new context. In comments, links and images that point at the Atlassian site are
+// rewritten to the portal's own routes for the request's files, or dropped: a customer never gets
+// a link to the site (which they cannot open) or to a file they may not see.
 import sanitizeHtml from 'sanitize-html';
 import { SafeHtml } from './html.js';
 
@@ -61,4 +64,96 @@ const OPTIONS: sanitizeHtml.IOptions = {
 /** Atlassian's rendered HTML made safe to embed in a portal page. */
 export function sanitizeAtlassianHtml(dirty: string): SafeHtml {
   return new SafeHtml(sanitizeHtml(dirty, OPTIONS));
+}
+
+/** A file of the request, as the portal serves it to this customer. */
+export interface PortalFile {
+  name: string;
+  /** The portal's download route. */
+  href: string;
+  /** The portal's thumbnail route (images only). */
+  thumbnail?: string | undefined;
+}
+
+export interface CommentLinks {
+  /** The Atlassian site's origin: links and images there are the site's own. */
+  siteOrigin: string;
+  /** The file with this attachment id, when the customer may open it. */
+  file(attachmentId: string): PortalFile | undefined;
+}
+
+/** Where Jira's renderer and REST API put an attachment's bytes and thumbnail, on the site. */
+const SITE_ATTACHMENT_PATHS = [
+  /^\/secure\/(?:attachment|thumbnail)\/([0-9]{1,18})(?:\/|$)/,
+  /^\/rest\/api\/[23]\/attachment\/(?:content|thumbnail)\/([0-9]{1,18})$/,
+  /^\/rest\/servicedeskapi\/request\/[^/]+\/attachment\/([0-9]{1,18})(?:\/thumbnail)?$/,
+];
+
+/** The URL when it is on the Atlassian site (relative URLs are), else undefined. */
+function onSite(url: string | undefined, siteOrigin: string): URL | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const parsed = new URL(url, siteOrigin);
+    return parsed.origin === siteOrigin ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function fileAt(url: URL, links: CommentLinks): PortalFile | undefined {
+  for (const pattern of SITE_ATTACHMENT_PATHS) {
+    const id = pattern.exec(url.pathname)?.[1];
+    if (id) return links.file(id);
+  }
+  return undefined;
+}
+
+function commentOptions(links: CommentLinks): sanitizeHtml.IOptions {
+  const heading = sanitizeHtml.simpleTransform('p', {});
+  return {
+    ...OPTIONS,
+    allowedTags: [...(OPTIONS.allowedTags || []).filter((t) => !/^h[1-6]$/.test(t)), 'img'],
+    allowedAttributes: { ...OPTIONS.allowedAttributes, img: ['src', 'alt'] },
+    transformTags: {
+      // A comment sits inside the activity stream: its headings are paragraphs there.
+      h1: heading,
+      h2: heading,
+      h3: heading,
+      h4: heading,
+      h5: heading,
+      h6: heading,
+      tt: 'code',
+      a: (_tag, attribs): sanitizeHtml.Tag => {
+        const site = onSite(attribs['href'], links.siteOrigin);
+        if (!site)
+          return {
+            tagName: 'a',
+            attribs: {
+              ...(attribs['href'] === undefined ? {} : { href: attribs['href'] }),
+              ...(attribs['title'] === undefined ? {} : { title: attribs['title'] }),
+              rel: 'noopener noreferrer nofollow',
+            },
+          };
+        const file = fileAt(site, links);
+        return file ? { tagName: 'a', attribs: { href: file.href } } : { tagName: 'span', attribs: {} };
+      },
+      img: (_tag, attribs): sanitizeHtml.Tag => {
+        const site = onSite(attribs['src'], links.siteOrigin);
+        const file = site ? fileAt(site, links) : undefined;
+        // Without a source the image is dropped (exclusiveFilter below).
+        return file?.thumbnail
+          ? { tagName: 'img', attribs: { src: file.thumbnail, alt: file.name } }
+          : { tagName: 'img', attribs: {} };
+      },
+    },
+    exclusiveFilter: (frame) => frame.tag === 'img' && !frame.attribs['src'],
+  };
+}
+
+/**
+ * A comment's rendered HTML (`renderedBody.html`) made safe to embed, with its links to the
+ * request's files pointing at the portal (only for files `links.file` offers).
+ */
+export function sanitizeCommentHtml(dirty: string, links: CommentLinks): SafeHtml {
+  return new SafeHtml(sanitizeHtml(dirty, commentOptions(links)));
 }

@@ -13,7 +13,8 @@ import type {
   ServiceDesk,
   User,
 } from './state.js';
-import { canSeeComment } from './visibility.js';
+import { canSeeAttachment, canSeeComment } from './visibility.js';
+import { renderWiki } from './wiki.js';
 import { statusNamed } from './workflow.js';
 
 /** Where links point: the site's base URL (`http://127.0.0.1:PORT`). */
@@ -199,7 +200,13 @@ export function commentDTO(
     ...(expand.has('renderedBody')
       ? {
           renderedBody: {
-            html: `<p>${comment.body.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</p>`,
+            html:
+              comment.renderedHtml ??
+              renderWiki(comment.body, {
+                base: ctx.base,
+                issueKey: request.key,
+                attachments: request.attachments,
+              }),
           },
         }
       : {}),
@@ -349,6 +356,10 @@ export function customerRequestDTO(
   const users = (ids: string[]) => ids.flatMap((id) => state.users.get(id) ?? []);
   const comments = request.comments.filter((c) => canSeeComment(caller, c));
   const lastStatus = request.statusHistory.at(-1);
+  // `comment.attachment` and `comment.renderedBody` expand each comment of the `comment` expansion.
+  const commentExpands = new Set(
+    [...expand].flatMap((e) => (e.startsWith('comment.') ? [e.slice('comment.'.length)] : [])),
+  );
   return {
     _expands: REQUEST_EXPANDS,
     issueId: request.id,
@@ -407,7 +418,7 @@ export function customerRequestDTO(
             ctx,
             `/request/${request.id}/attachment`,
             q,
-            request.attachments,
+            request.attachments.filter((a) => canSeeAttachment(caller, request, a.id)),
             everything(),
             (a) => attachmentDTO(ctx, state, a),
           ),
@@ -416,7 +427,7 @@ export function customerRequestDTO(
     ...(expand.has('comment')
       ? {
           comments: page(ctx, `/request/${request.id}/comment`, q, comments, everything(), (c) =>
-            commentDTO(ctx, state, request, c, new Set()),
+            commentDTO(ctx, state, request, c, commentExpands),
           ),
         }
       : {}),

@@ -60,6 +60,8 @@ export interface Comment {
   created: number;
   /** Attachments added with this comment (also in the request's attachments). */
   attachmentIds: string[];
+  /** What the renderer answers instead of rendering `body` (set by tests: hostile rendered HTML). */
+  renderedHtml?: string;
 }
 export interface Attachment {
   id: string;

@@ -38,6 +38,21 @@ const ICON_TYPES = new Set(['image/svg+xml', 'image/png', 'image/gif', 'image/jp
 const MAX_ICON_BYTES = 256 * 1024;
 
 /**
+ * What the request detail page reads from the request itself, in one call: participants, status
+ * history, SLAs, attachments and every comment (public and internal: the internal ones tell which
+ * files a customer must not be offered) with its files and Atlassian's rendered HTML.
+ */
+const DETAIL_EXPANDS = [
+  'participant',
+  'status',
+  'sla',
+  'attachment',
+  'comment',
+  'comment.attachment',
+  'comment.renderedBody',
+].join(',');
+
+/**
  * One typed client for the JSM (`/rest/servicedeskapi`) and Jira platform (`/rest/api/3`) endpoints
  * the portal uses, always as the service account. It does not decide visibility (portal/visibility.ts
  * does); it only speaks the API.
@@ -177,6 +192,18 @@ export class AtlassianClient {
   myself(): Promise<PlatformUserDTO> {
     return this.transport.call('/rest/api/3/myself');
   }
+  #serviceAccountId: Promise<string> | undefined;
+  /** The service account's accountId, asked once per client (again after a failure). */
+  serviceAccountId(): Promise<string> {
+    this.#serviceAccountId ??= this.myself().then(
+      (me) => me.accountId,
+      (err: unknown) => {
+        this.#serviceAccountId = undefined;
+        throw err;
+      },
+    );
+    return this.#serviceAccountId;
+  }
   createCustomer(email: string, displayName: string): Promise<UserDTO> {
     return this.transport.call(`${SD}/customer`, {
       method: 'POST',
@@ -260,19 +287,22 @@ export class AtlassianClient {
   request(issueKey: string): Promise<CustomerRequestDTO> {
     return this.transport.call(`${SD}/request/${id(issueKey)}`, { query: { expand: 'participant,status' } });
   }
+  /** The request with everything the detail page shows (DETAIL_EXPANDS); lists may be first pages only. */
+  requestDetail(issueKey: string): Promise<CustomerRequestDTO> {
+    return this.transport.call(`${SD}/request/${id(issueKey)}`, { query: { expand: DETAIL_EXPANDS } });
+  }
   statusHistory(issueKey: string): Promise<StatusDTO[]> {
     return this.#all(`${SD}/request/${id(issueKey)}/status`);
   }
   publicComments(issueKey: string): Promise<CommentDTO[]> {
     return this.#all(`${SD}/request/${id(issueKey)}/comment`, { public: 'true', internal: 'false' });
   }
-  /** Internal comments with their attachments: what a customer must never be offered. */
-  internalComments(issueKey: string): Promise<CommentDTO[]> {
-    return this.#all(`${SD}/request/${id(issueKey)}/comment`, {
-      public: 'false',
-      internal: 'true',
-      expand: 'attachment',
-    });
+  /** Every comment, public and internal, with its files and rendered HTML. */
+  allComments(issueKey: string): Promise<CommentDTO[]> {
+    return this.#all(`${SD}/request/${id(issueKey)}/comment`, { expand: 'attachment,renderedBody' });
+  }
+  commentAttachments(issueKey: string, commentId: string): Promise<AttachmentDTO[]> {
+    return this.#all(`${SD}/request/${id(issueKey)}/comment/${id(commentId)}/attachment`, {}, EXPERIMENTAL);
   }
   addPublicComment(issueKey: string, body: string): Promise<CommentDTO> {
     return this.transport.call(`${SD}/request/${id(issueKey)}/comment`, {
@@ -283,22 +313,6 @@ export class AtlassianClient {
   }
   attachments(issueKey: string): Promise<AttachmentDTO[]> {
     return this.#all(`${SD}/request/${id(issueKey)}/attachment`);
-  }
-  /**
-   * The request's attachments a customer may see: all of them except those added with an internal
-   * comment (the service account, an agent, is shown both).
-   */
-  async customerAttachments(issueKey: string): Promise<AttachmentDTO[]> {
-    const [all, internal] = await Promise.all([this.attachments(issueKey), this.internalComments(issueKey)]);
-    const hidden = new Set(
-      internal.flatMap((c) =>
-        (c.attachments?.values ?? []).map(attachmentId).filter((x): x is string => x !== undefined),
-      ),
-    );
-    return all.filter((a) => {
-      const attachment = attachmentId(a);
-      return attachment !== undefined && !hidden.has(attachment);
-    });
   }
   /** Sends a spooled file; the body is streamed from disk, never read into memory whole. */
   async attachTemporaryFile(
@@ -331,6 +345,12 @@ export class AtlassianClient {
     return this.transport.call(`${SD}/request/${id(issueKey)}/attachment/${id(attachmentId)}`, {
       raw: true,
       headers: { ...EXPERIMENTAL, accept: '*/*' },
+    });
+  }
+  attachmentThumbnail(issueKey: string, attachmentId: string): Promise<Response> {
+    return this.transport.call(`${SD}/request/${id(issueKey)}/attachment/${id(attachmentId)}/thumbnail`, {
+      raw: true,
+      headers: { accept: 'image/*' },
     });
   }
   approvals(issueKey: string): Promise<ApprovalDTO[]> {

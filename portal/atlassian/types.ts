@@ -88,6 +88,11 @@ export interface CustomerRequestDTO {
   currentStatus?: StatusDTO;
   requestFieldValues?: { fieldId: string; label?: string; value?: unknown; renderedValue?: unknown }[];
   participants?: PagedDTO<UserDTO>;
+  /** Expansions (`expand=status,sla,attachment,comment,...`): first pages of the request's lists. */
+  status?: PagedDTO<StatusDTO>;
+  sla?: PagedDTO<SlaDTO>;
+  attachments?: PagedDTO<AttachmentDTO>;
+  comments?: PagedDTO<CommentDTO>;
 }
 
 export interface CommentDTO {
@@ -97,6 +102,8 @@ export interface CommentDTO {
   attachments?: PagedDTO<AttachmentDTO>;
   author?: UserDTO;
   created?: DateDTO;
+  /** With `renderedBody` (or the request's `comment.renderedBody`): the body as Atlassian renders it. */
+  renderedBody?: { html?: string };
 }
 
 export interface AttachmentDTO {
@@ -105,7 +112,7 @@ export interface AttachmentDTO {
   size?: number;
   created?: DateDTO;
   author?: UserDTO;
-  _links?: { content?: string; self?: string; jiraRest?: string };
+  _links?: { content?: string; self?: string; jiraRest?: string; thumbnail?: string };
 }
 
 export interface ApprovalDTO {

@@ -41,6 +41,9 @@ table{width:100%;border-collapse:collapse;background:#fff}th,td{text-align:left;
 .groups a[aria-current=page]{background:#fff;font-weight:700;border-inline-start:4px solid var(--primary)}
 .type-title img{vertical-align:middle;border-radius:4px}.type{display:flex;gap:12px;align-items:flex-start}.type img{flex:0 0 32px;border-radius:4px}
 @media(max-width:760px){.desk-layout{grid-template-columns:1fr}.groups ul{display:flex;flex-wrap:wrap;gap:4px}}
+.activity{list-style:none;padding:0;margin:0}.activity>li{border-top:1px solid var(--line);padding:10px 0}.activity>li:first-child{border-top:0}.activity-head{margin:0}
+.comment-body{overflow-wrap:anywhere}.comment-body img{max-width:100%;height:auto}.comment-body pre{white-space:pre-wrap}
+.files{list-style:none;padding:0;display:flex;flex-wrap:wrap;align-items:flex-start;gap:8px}.files li{border:1px solid var(--line);border-radius:4px;padding:6px 8px;max-width:100%;overflow-wrap:anywhere}.files img{display:block;width:120px;height:80px;object-fit:cover;margin-bottom:4px;background:var(--bg)}
 .layout-2{display:grid;grid-template-columns:2fr 1fr;gap:16px}@media(max-width:760px){.layout-2{grid-template-columns:1fr}}
 footer{text-align:center;color:var(--muted);padding:24px}
 td{overflow-wrap:anywhere}.kb-article{overflow-wrap:anywhere}.kb-article table{width:auto}

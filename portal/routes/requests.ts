@@ -5,10 +5,14 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Express, NextFunction, Request, Response } from 'express';
 import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
-import { attachmentId } from '../atlassian/client.js';
 import { AtlassianError } from '../atlassian/errors.js';
-import { type ListState, requestDetailPage, requestsPage, transitionConfirmPage } from '../pages/requests.js';
+import { authoredBody } from '../comment-author.js';
+import { fileView, THUMBNAIL_TYPES } from '../files.js';
+import { requestDetailPage } from '../pages/request-detail.js';
+import { type ListState, requestsPage, transitionConfirmPage } from '../pages/requests.js';
 import { uploadRefusalText } from '../pages/uploads.js';
+import { RequestDetails } from '../request-detail.js';
+import { requestTimeline } from '../request-timeline.js';
 import { NotVisibleError } from '../requests.js';
 import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
@@ -25,7 +29,7 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
 ]);
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { logger, client, requests, colleagues, limits } = services;
+  const { logger, client, requests, catalogue, colleagues, limits } = services;
   const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, session } = web;
   const OWNERSHIPS: readonly Ownership[] = ['all', 'mine', 'shared', 'approvals'];
   /** The filter's value for one organization (the native portal lists each by name). */
@@ -76,6 +80,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     moved: 'The request was updated.',
   };
 
+  const details = new RequestDetails(client, requests);
+  const siteOrigin = new URL(services.spec.atlassian.siteUrl).origin;
+
   const renderDetail = async (
     res: Response,
     key: string,
@@ -89,20 +96,16 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     } = {},
   ) => {
     const s = session(res);
-    const { request, mayAct } = await requests.visible(s.customer, key);
-    const [statusHistory, comments, attachments, approvals, transitions, sla] = await Promise.all([
-      client.statusHistory(key),
-      client.publicComments(key),
-      client.customerAttachments(key),
-      client.approvals(key),
-      client.transitions(key),
-      client.sla(key).catch(() => []),
+    const detail = await details.read(s.customer, key);
+    const { request, participants } = detail;
+    const [candidates, requestTypes] = await Promise.all([
+      colleagues.people(
+        s.customer.organizationIds,
+        new Set([s.customer.accountId, ...participants.map((p) => p.accountId)]),
+      ),
+      // The type's name is a nicety: the page does without it.
+      catalogue.requestTypes(request.serviceDeskId).catch(() => []),
     ]);
-    const participants = request.participants?.values ?? [];
-    const candidates = await colleagues.people(
-      s.customer.organizationIds,
-      new Set([s.customer.accountId, ...participants.map((p) => p.accountId)]),
-    );
     const fieldSummary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
     const category = (request.currentStatus?.statusCategory ?? '').toUpperCase();
     send(
@@ -117,18 +120,17 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
           reporterName: request.reporter?.displayName ?? '',
           projectId: '',
         },
+        requestTypeName: requestTypes.find((t) => t.id === request.requestTypeId)?.name,
         request,
-        statusHistory,
-        // Belt and braces: only public comments, whatever the API returned.
-        comments: comments.filter((c) => c.public === true),
-        attachments,
-        approvals,
+        timeline: requestTimeline(detail, { siteOrigin }),
+        files: detail.attachments.flatMap((a) => fileView(key, a) ?? []),
+        approvals: detail.approvals,
         participants,
         candidates,
-        transitions,
-        sla,
+        transitions: detail.transitions,
+        sla: detail.sla,
         customerAccountId: s.customer.accountId,
-        mayAct,
+        mayAct: detail.mayAct,
         csrf: s.csrf,
         writeKeys: { comment: extra.commentDraft?.writeKey ?? newWriteKey(), attachment: newWriteKey() },
         commentDraft: extra.commentDraft?.text,
@@ -223,10 +225,10 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       async (key, body, s) => {
         const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
         if (!text || text.length > 32_000) throw actionError('Write a comment first.');
-        // The service account writes the comment; the customer's name keeps the thread readable.
+        // The service account writes the comment, opened by the customer's name (comment-author.ts).
         await requests.comment(
           key,
-          `${s.customer.displayName}: ${text}`,
+          authoredBody(s.customer.displayName, text),
           writeKeyFrom(body[WRITE_KEY_FIELD]),
         );
       },
@@ -251,7 +253,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
       if (text.length > 32_000) throw actionError('The comment is too long.');
       // The optional comment goes with the transition (one call), written as for a comment.
-      await client.performTransition(key, id, text ? `${s.customer.displayName}: ${text}` : undefined);
+      await client.performTransition(key, id, text ? authoredBody(s.customer.displayName, text) : undefined);
     }),
   );
 
@@ -356,7 +358,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
           key,
           desk.serviceDeskId,
           file,
-          `${s.customer.displayName} attached ${file.filename}.`,
+          // Atlassian adds a link to the file below the note: agents read who attached it.
+          authoredBody(s.customer.displayName, ''),
           writeKeyFrom(form.fields[WRITE_KEY_FIELD]),
         );
       } catch (err) {
@@ -374,23 +377,35 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
   });
 
-  app.get('/requests/:key/attachment/:attachmentId', signedIn, async (req, res, next) => {
+  /**
+   * A file of the request, streamed through: the id must be one of the files this customer may
+   * open on this request. Downloads are always attachments; a thumbnail is served inline only as
+   * a raster image type (never SVG, which can carry script), in a sandbox.
+   */
+  const serveFile = (thumbnail: boolean) => async (req: Request, res: Response, next: NextFunction) => {
     try {
       const key = String(req.params['key']);
       const id = String(req.params['attachmentId']);
-      await requests.visible(session(res).customer, key);
-      // The id must be one of this request's attachments: no reading another request's files by id.
-      const attachment = (await client.customerAttachments(key)).find((a) => attachmentId(a) === id);
-      if (!attachment) throw new NotVisibleError();
-      const upstream = await client.attachmentContent(key, id);
+      const attachment = await details.file(session(res).customer, key, id);
+      if (thumbnail && !fileView(key, attachment)?.thumbnail) throw new NotVisibleError();
+      const upstream = await (thumbnail
+        ? client.attachmentThumbnail(key, id)
+        : client.attachmentContent(key, id));
+      const imageType = upstream.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
+      if (thumbnail && !THUMBNAIL_TYPES.has(imageType)) {
+        await upstream.body?.cancel();
+        throw new NotVisibleError();
+      }
       const filename = replaceControlCharacters(attachment.filename, '_').replace(/["\\]/g, '_');
-      res.setHeader('Content-Type', 'application/octet-stream');
+      res.setHeader('Content-Type', thumbnail ? imageType : 'application/octet-stream');
       res.setHeader(
         'Content-Disposition',
-        `attachment; filename="${filename.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+        `${thumbnail ? 'inline' : 'attachment'}; filename="${filename.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
       );
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+      // A file's bytes never change under its id; only this browser may keep them.
+      if (thumbnail) res.setHeader('Cache-Control', 'private, max-age=3600');
       const length = upstream.headers.get('content-length');
       if (length && /^[0-9]{1,12}$/.test(length)) res.setHeader('Content-Length', length);
       // Streamed through, so a large file never sits whole in the portal's memory.
@@ -404,5 +419,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       }
       next(err);
     }
-  });
+  };
+  app.get('/requests/:key/attachment/:attachmentId', signedIn, serveFile(false));
+  app.get('/requests/:key/attachment/:attachmentId/thumbnail', signedIn, serveFile(true));
 }

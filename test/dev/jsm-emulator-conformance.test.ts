@@ -673,6 +673,47 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
     expect(mine.values.map((a: Json) => a.filename)).to.deep.equal(['fuser-order.txt']);
   });
 
+  it('renders comment bodies as Atlassian does (renderedBody, and comment.renderedBody / comment.attachment on the request)', async () => {
+    const printer = [...emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Printer on 3rd floor jams every morning',
+    )!;
+    const fuser = printer.attachments.find((a) => a.filename === 'fuser-order.txt')!;
+    const detail = (
+      await agent(
+        'GET',
+        `${SD}/request/${printer.key}?expand=comment,comment.attachment,comment.renderedBody,attachment`,
+      )
+    ).body as Json;
+    const ordered = detail.comments.values.find((c: Json) => c.body.startsWith('We ordered'));
+    expect(ordered.renderedBody.html).to.equal(
+      `<p>We ordered a new fuser unit. <b>Delivery on Thursday</b>, order: <span class="nobr"><a href="${emulator.url}/secure/attachment/${fuser.id}/fuser-order.txt" title="fuser-order.txt attached to ${printer.key}">fuser-order.txt<sup><img class="rendericon" src="${emulator.url}/images/icons/link_attachment_7.gif" height="7" width="7" align="absmiddle" alt="" border="0"/></sup></a></span></p>`,
+    );
+    expect(ordered.attachments.values.map((a: Json) => a.filename)).to.deep.equal(['fuser-order.txt']);
+    const plain = (await agent('GET', `${SD}/request/${printer.key}?expand=comment`)).body as Json;
+    expect(plain.comments.values[0]).to.not.have.property('renderedBody');
+    expect(plain.comments.values[0]).to.not.have.property('attachments');
+
+    // Markup is escaped, paragraphs and line breaks kept, images embedded as thumbnails.
+    const laptop = [...emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Laptop screen flickers',
+    )!;
+    const png = laptop.attachments.find((a) => a.filename === 'screen.png')!;
+    const created = (
+      await agent('POST', `${SD}/request/${laptop.key}/comment`, {
+        json: {
+          body: 'See <b>this</b>:\n!screen.png|thumbnail!\n\n_Thanks_ https://example.test/x',
+          public: true,
+        },
+      })
+    ).body as Json;
+    const rendered = (
+      await agent('GET', `${SD}/request/${laptop.key}/comment/${created.id}?expand=renderedBody`)
+    ).body as Json;
+    expect(rendered.renderedBody.html).to.equal(
+      `<p>See &lt;b&gt;this&lt;/b&gt;:<br/>\n<span class="image-wrap" style=""><a id="${png.id}_thumb" href="${emulator.url}/secure/attachment/${png.id}/screen.png" title="screen.png" file-preview-type="image" file-preview-id="${png.id}" file-preview-title="screen.png"><img src="${emulator.url}/secure/thumbnail/${png.id}/screen.png" style="border: 0px solid black" /></a></span></p>\n\n<p><em>Thanks</em> <a href="https://example.test/x" class="external-link" target="_blank" rel="nofollow noopener">https://example.test/x</a></p>`,
+    );
+  });
+
   it('exercised every documented servicedeskapi operation except the ones the emulator leaves out on purpose', () => {
     const missing = documentedOperations('servicedeskapi').filter(
       (op) => !seen.has(op) && !NOT_EMULATED.has(op),

@@ -168,6 +168,9 @@ describe('portal end to end in Chromium', function () {
   };
 
   const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  /** The emulator's request with this summary. */
+  const seeded = (summary: string) =>
+    [...emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
 
   it('sends carol to the partner IdP by her domain, and refuses the partner IdP asserting an acme.test address', async () => {
     const context = await browser.newContext();
@@ -272,7 +275,6 @@ describe('portal end to end in Chromium', function () {
     await page.click('button:has-text("Comment")');
     await page.waitForURL(/commented=1$/);
     expect(await page.textContent('body')).to.include('It also gets warm.');
-    await shot('request-detail');
 
     // A transition asks first; backing out changes nothing.
     const status = await page.textContent('aside .lozenge');
@@ -316,10 +318,57 @@ describe('portal end to end in Chromium', function () {
     await shot('activity');
   });
 
+  it('shows a request as native: her name on her comments, rendered bodies, thumbnails and one stream, at desktop and 390 px', async () => {
+    const laptop = seeded('Laptop screen flickers');
+    const requestUrl = `${portalUrl}/requests/${laptop.key}`;
+    await page.goto(requestUrl);
+    await page.fill('#comment-body', 'It flickers *only* on battery.');
+    await page.click('button:has-text("Comment")');
+    await page.waitForURL(/commented=1$/);
+    const last = page.locator('ol.activity > li').last();
+    expect(await last.locator('.activity-head strong').textContent()).to.equal('Alice Anders');
+    expect(await last.locator('.comment-body b').textContent()).to.equal('only');
+    // An upload: the customer attached a file, shown as a thumbnail served by the portal.
+    const png = laptop.attachments.find((a) => a.filename === 'screen.png')!.content;
+    await page.setInputFiles('#att-file', { name: 'photo.png', mimeType: 'image/png', buffer: png });
+    await page.click('button:has-text("Upload")');
+    await page.waitForURL(/uploaded=1$/);
+    const upload = page.locator('ol.activity > li').last();
+    expect((await upload.textContent())?.replace(/\s+/g, ' ')).to.match(/^ ?Alice Anders attached a file /);
+    const main = (await page.textContent('main')) ?? '';
+    expect(main).to.not.include('[^').and.not.include('Portal Bot').and.not.include('via the help center');
+    const thumbnails = await page.evaluate(() =>
+      Array.from(document.querySelectorAll<HTMLImageElement>('img[src$="/thumbnail"]')).map((img) => ({
+        src: new URL(img.src).pathname,
+        loaded: img.complete && img.naturalWidth > 0,
+      })),
+    );
+    expect(thumbnails.length, 'screen.png and photo.png, in the stream and the file list').to.be.at.least(2);
+    for (const t of thumbnails) expect(t.loaded, t.src).to.equal(true);
+    const times = await page.$$eval('ol.activity time', (els) => els.map((e) => e.getAttribute('datetime')));
+    expect(times.length).to.be.at.least(3);
+    await shot('request-detail');
+
+    // On a phone the page is one column and nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(requestUrl);
+      const widths = await page.evaluate(() => ({
+        document: document.documentElement.scrollWidth,
+        viewport: document.documentElement.clientWidth,
+      }));
+      expect(widths.document, 'document scrollWidth at 390 px').to.be.at.most(widths.viewport);
+      const stream = await page.locator('ol.activity').boundingBox();
+      expect(stream!.width, 'the stream fits the screen').to.be.at.most(390);
+      await shot('request-detail-narrow');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+    expect(consoleLines.filter((l) => /Content Security Policy|Refused/i.test(l))).to.deep.equal([]);
+  });
+
   it('gives a comment back after the session ended mid-submit (kept in the browser tab), and sends it once', async () => {
-    const target = [...emulator.state.requests.values()].find(
-      (r) => r.fieldValues['summary'] === 'Printer on 3rd floor jams every morning',
-    )!;
+    const target = seeded('Printer on 3rd floor jams every morning');
     const requestUrl = `${portalUrl}/requests/${target.key}`;
     await page.goto(requestUrl);
     const text = 'Typed while my session ran out.';

@@ -99,7 +99,9 @@ describe('portal visibility for approvers', () => {
     });
     expect(res.status).to.equal(303);
     // In Atlassian the comment carries the form's write key (portal/write-once.ts).
-    expect(request().comments.map((c) => withoutWriteKey(c.body))).to.include('Alice Anders: Which model?');
+    expect(request().comments.map((c) => withoutWriteKey(c.body))).to.include(
+      'Alice Anders (via the help center):\n\nWhich model?',
+    );
   });
 
   it('has no endpoint that takes an answer, so a forged one changes nothing at Atlassian', async () => {

@@ -1,0 +1,67 @@
+// Jira wiki markup -> the HTML Atlassian's renderer answers in a comment's `renderedBody` (the
+// `renderedBody` / `comment.renderedBody` expansions), for the markup comments use: paragraphs and
+// line breaks, *bold*, _italic_, {{monospace}}, links and bare URLs, attachment links `[^file]`
+// (Atlassian adds one per file to the comment of an upload) and embedded images `!file!`,
+// `!file|thumbnail!`. Attachments are linked where Jira links them: `/secure/attachment/{id}/{name}`
+// and `/secure/thumbnail/{id}/{name}` on the site.
+import type { Attachment } from './state.js';
+
+export interface WikiContext {
+  /** The site's base URL. */
+  base: string;
+  issueKey: string;
+  /** The request's attachments: `[^name]` names the latest one with that file name. */
+  attachments: readonly Pick<Attachment, 'id' | 'filename' | 'mimeType'>[];
+}
+
+const escaped = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? '&#39;');
+
+const INLINE =
+  /\[\^([^\]\n]+)\]|!([^!\s|][^!\n|]*)(?:\|([^!\n]*))?!|\[([^\]|\n]+)\|(https?:\/\/[^\]\s]+)\]|\[(https?:\/\/[^\]\s]+)\]|(https?:\/\/[^\s<>"\]]+)|\*([^*\n]+)\*|(?<![\w])_([^_\n]+)_(?![\w])|\{\{([^}\n]+)\}\}/g;
+
+function inline(text: string, ctx: WikiContext): string {
+  const file = (name: string) => ctx.attachments.findLast((a) => a.filename === name);
+  const fileUrl = (a: { id: string; filename: string }, kind: 'attachment' | 'thumbnail') =>
+    `${ctx.base}/secure/${kind}/${a.id}/${encodeURIComponent(a.filename)}`;
+  const external = (href: string, label: string) =>
+    `<a href="${escaped(href)}" class="external-link" target="_blank" rel="nofollow noopener">${escaped(label)}</a>`;
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(INLINE)) {
+    out += escaped(text.slice(last, m.index));
+    last = m.index + m[0].length;
+    const [, attachment, image, imageOptions, label, labelled, bracketed, bare, bold, italic, mono] = m;
+    if (attachment !== undefined) {
+      const a = file(attachment);
+      out += a
+        ? `<span class="nobr"><a href="${escaped(fileUrl(a, 'attachment'))}" title="${escaped(`${a.filename} attached to ${ctx.issueKey}`)}">${escaped(a.filename)}<sup><img class="rendericon" src="${ctx.base}/images/icons/link_attachment_7.gif" height="7" width="7" align="absmiddle" alt="" border="0"/></sup></a></span>`
+        : `<span class="error">&#91;^${escaped(attachment)}&#93;</span>`;
+    } else if (image !== undefined) {
+      const a = file(image);
+      if (!a)
+        out += `<span class="error">Unable to render embedded object: File (${escaped(image)}) not found.</span>`;
+      else if (imageOptions?.split(',').includes('thumbnail'))
+        out += `<span class="image-wrap" style=""><a id="${a.id}_thumb" href="${escaped(fileUrl(a, 'attachment'))}" title="${escaped(a.filename)}" file-preview-type="image" file-preview-id="${a.id}" file-preview-title="${escaped(a.filename)}"><img src="${escaped(fileUrl(a, 'thumbnail'))}" style="border: 0px solid black" /></a></span>`;
+      else
+        out += `<span class="image-wrap" style=""><img src="${escaped(fileUrl(a, 'attachment'))}" style="border: 0px solid black" /></span>`;
+    } else if (label !== undefined && labelled !== undefined) out += external(labelled, label);
+    else if (bracketed !== undefined) out += external(bracketed, bracketed);
+    else if (bare !== undefined) out += external(bare, bare);
+    else if (bold !== undefined) out += `<b>${escaped(bold)}</b>`;
+    else if (italic !== undefined) out += `<em>${escaped(italic)}</em>`;
+    else if (mono !== undefined) out += `<tt>${escaped(mono)}</tt>`;
+  }
+  return (out + escaped(text.slice(last))).replace(/\n/g, '<br/>\n');
+}
+
+/** The HTML Jira renders for a comment body written in wiki markup. */
+export function renderWiki(body: string, ctx: WikiContext): string {
+  return body
+    .replace(/\r\n?/g, '\n')
+    .split(/\n[ \t]*\n/)
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+    .map((p) => `<p>${inline(p, ctx)}</p>`)
+    .join('\n\n');
+}

@@ -1,0 +1,172 @@
+// The request detail page, laid out as the native portal's: the request's fields, its approvals,
+// one activity stream (oldest first) with the comment form, its files with the upload form, and
+// beside them status and its steps, service levels, notifications and sharing.
+import type { ApprovalDTO, CustomerRequestDTO, SlaDTO, TransitionDTO, UserDTO } from '../atlassian/types.js';
+import { type FileView, formatBytes } from '../files.js';
+import { html, type SafeHtml, seg } from '../html.js';
+import type { TimelineEntry } from '../request-timeline.js';
+import type { RequestSummary } from '../requests.js';
+import { withoutWriteKey } from '../write-once.js';
+import { approvalsSection } from './approvals.js';
+import { csrfField, formatDate, layout, type PageContext, statusLozenge, writeKeyField } from './layout.js';
+import { ACCEPTED_UPLOADS } from './uploads.js';
+
+export interface DetailView {
+  summary: RequestSummary;
+  /** The request type's name, when the catalogue knows it. */
+  requestTypeName?: string | undefined;
+  request: CustomerRequestDTO;
+  timeline: TimelineEntry[];
+  files: FileView[];
+  approvals: ApprovalDTO[];
+  participants: UserDTO[];
+  candidates: UserDTO[];
+  transitions: TransitionDTO[];
+  sla: SlaDTO[];
+  customerAccountId: string;
+  /** False for a customer who sees the request only as an approver: no workflow, sharing or upload. */
+  mayAct: boolean;
+  csrf: string;
+  /** Write keys of the comment and attachment forms (portal/write-once.ts). */
+  writeKeys: { comment: string; attachment: string };
+  /** The comment text to put back after a failed write, so nothing typed is lost. */
+  commentDraft?: string | undefined;
+  notice?: string | undefined;
+  error?: string | undefined;
+  /** Shown beside the file input (a refused or missing file). */
+  uploadError?: string | undefined;
+}
+
+function fieldText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
+  if (Array.isArray(value)) return value.map(fieldText).join(', ');
+  if (typeof value === 'object') {
+    const o = value as { value?: unknown; name?: unknown; displayName?: unknown; child?: unknown };
+    const base = fieldText(o.value ?? o.displayName ?? o.name);
+    return o.child ? `${base} › ${fieldText(o.child)}` : base;
+  }
+  return '';
+}
+
+/** One date format on the whole page. */
+const when = (iso: string) => html`<time datetime="${iso}">${formatDate(iso)}</time>`;
+
+/** Files as cards: a thumbnail for images, the name (a download through the portal) and the size. */
+export function fileList(files: readonly FileView[]): SafeHtml {
+  if (files.length === 0) return html``;
+  return html`<ul class="files">${files.map(
+    (f) =>
+      html`<li><a href="${f.href}">${f.thumbnail ? html`<img src="${f.thumbnail}" alt="" loading="lazy">` : ''}<span>${f.name}</span></a> <span class="muted">${formatBytes(f.size)}</span></li>`,
+  )}</ul>`;
+}
+
+const count = (n: number, one: string, many: string) => (n === 1 ? one : `${n} ${many}`);
+
+function timelineItem(entry: TimelineEntry): SafeHtml {
+  switch (entry.kind) {
+    case 'raised':
+      return html`<li><p class="activity-head"><strong>${entry.author}</strong> raised this request ${when(entry.at)}</p></li>`;
+    case 'comment':
+      return html`<li class="comment"><p class="activity-head"><strong>${entry.author}</strong> ${when(entry.at)}</p>
+        <div class="comment-body">${entry.body}</div>${fileList(entry.files)}</li>`;
+    case 'files':
+      return html`<li><p class="activity-head"><strong>${entry.author}</strong> attached ${count(entry.files.length, 'a file', 'files')} ${when(entry.at)}</p>${fileList(entry.files)}</li>`;
+    case 'status':
+      return html`<li><p class="activity-head">Status changed to ${statusLozenge(entry.status, entry.statusCategory)} ${when(entry.at)}</p></li>`;
+    case 'approval':
+      return html`<li><p class="activity-head">${entry.name}: <span class="lozenge ${entry.decision === 'approved' ? 'done' : 'declined'}">${entry.decision === 'approved' ? 'Approved' : 'Declined'}</span> ${when(entry.at)}</p></li>`;
+  }
+}
+
+export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
+  const key = v.summary.key;
+  const action = (path: string) => `/requests/${seg(key)}/${path}`;
+  const fields = (v.request.requestFieldValues ?? []).filter(
+    (f) => f.fieldId !== 'summary' && fieldText(f.value) !== '',
+  );
+  return layout(
+    ctx,
+    `${key} ${v.summary.summary}`,
+    html`<nav aria-label="Breadcrumb"><a href="/requests">Requests</a> / ${key}</nav>
+    ${v.notice ? html`<p class="notice" role="status" data-written>${v.notice}</p>` : ''}
+    ${v.error ? html`<p class="alert" role="alert">${v.error}</p>` : ''}
+    <h1>${v.summary.summary}</h1>
+    <p class="muted">${key}${v.requestTypeName ? html` · ${v.requestTypeName}` : ''} · raised by ${v.summary.reporterName} · ${when(v.summary.created)}</p>
+    <div class="layout-2">
+    <div>
+      <section class="card" aria-labelledby="details-h"><h2 id="details-h">Details</h2>
+        ${
+          fields.length === 0
+            ? html`<p class="muted empty">No details were given.</p>`
+            : html`<dl>${fields.map(
+                (f) =>
+                  html`<dt><strong>${f.label ?? f.fieldId}</strong></dt><dd>${withoutWriteKey(fieldText(f.value))}</dd>`,
+              )}</dl>`
+        }
+      </section>
+      ${approvalsSection(v.approvals, v.customerAccountId)}
+      <section class="card" aria-labelledby="act-h"><h2 id="act-h">Activity</h2>
+        <ol class="activity">${v.timeline.map(timelineItem)}</ol>
+        ${v.timeline.every((e) => e.kind !== 'comment') ? html`<p class="muted empty">No comments yet. Add one below; the help desk sees it.</p>` : ''}
+        <form method="post" action="${action('comment')}" data-draft>${csrfField(v.csrf)}${writeKeyField(v.writeKeys.comment)}
+          <label for="comment-body">Add a comment</label>
+          <textarea id="comment-body" name="body" required maxlength="32000">${v.commentDraft ?? ''}</textarea>
+          <p><button type="submit">Comment</button></p>
+        </form>
+      </section>
+      <section class="card" aria-labelledby="att-h"><h2 id="att-h">Attachments</h2>
+        ${v.files.length === 0 ? html`<p class="muted empty">No files attached.</p>` : fileList(v.files)}
+        ${
+          v.mayAct
+            ? html`<form method="post" action="${action('attachment')}" enctype="multipart/form-data">${csrfField(v.csrf)}${writeKeyField(v.writeKeys.attachment)}
+          <label for="att-file">Attach a file (up to 10 MB)</label>
+          ${v.uploadError ? html`<div id="att-file-err" class="error" role="alert">${v.uploadError}</div>` : ''}
+          <input id="att-file" type="file" name="attachment" required accept="${ACCEPTED_UPLOADS}"${v.uploadError ? html` aria-invalid="true" aria-describedby="att-file-err"` : ''}>
+          <button type="submit">Upload</button>
+        </form>`
+            : ''
+        }
+      </section>
+    </div>
+    <aside aria-label="Request status">
+      <section class="card" aria-labelledby="status-h"><h2 id="status-h">Status</h2><p>${statusLozenge(v.summary.status, v.summary.statusCategory)}</p>
+        ${(v.mayAct ? v.transitions : []).map(
+          (t) => html`<a class="button secondary" href="${action(`transition/${seg(t.id)}`)}">${t.name}</a> `,
+        )}
+      </section>
+      ${
+        v.sla.length > 0
+          ? html`<section class="card" aria-labelledby="sla-h"><h2 id="sla-h">Service level</h2><ul>${v.sla.map(
+              (s) =>
+                html`<li>${s.name}: ${s.ongoingCycle ? html`${s.ongoingCycle.breached ? 'breached' : `${s.ongoingCycle.remainingTime?.friendly ?? ''} left`}` : 'met'}</li>`,
+            )}</ul></section>`
+          : ''
+      }
+      <section class="card" aria-labelledby="notif-h"><h2 id="notif-h">Notifications</h2>
+        <p class="muted">Atlassian e-mails you about this request. To stop them, use the unsubscribe link in those e-mails. There is no switch here because this help center works through a shared service account: a switch would change that account’s notifications, not yours.</p>
+      </section>
+      <section class="card" aria-labelledby="share-h"><h2 id="share-h">Shared with</h2>
+        ${v.participants.length === 0 ? html`<p class="muted empty">Not shared with anyone yet.</p>` : ''}
+        <ul>${v.participants.map(
+          (p) =>
+            html`<li>${p.displayName ?? ''} ${
+              v.mayAct
+                ? html`<form method="post" action="${action('participants/remove')}" class="inline">${csrfField(v.csrf)}<input type="hidden" name="accountId" value="${p.accountId}"><button class="secondary" aria-label="Remove ${p.displayName ?? ''}">Remove</button></form>`
+                : ''
+            }</li>`,
+        )}</ul>
+        ${
+          v.mayAct && v.candidates.length > 0
+            ? html`<form method="post" action="${action('participants/add')}">${csrfField(v.csrf)}
+              <label for="share-with">Share with someone from your organization</label>
+              <select id="share-with" name="accountId">${v.candidates.map((c) => html`<option value="${c.accountId}">${c.displayName ?? ''}</option>`)}</select>
+              <button type="submit">Share</button></form>`
+            : ''
+        }
+      </section>
+    </aside>
+    </div>`,
+  );
+}

