@@ -3,7 +3,7 @@
  * body it writes opens with a paragraph naming the customer: `Alice Anders (via the help center):`.
  * Agents read that line in Jira and in Atlassian's notification e-mails; the portal reads it back,
  * shows the customer as the author and leaves the line out of the body it shows
- * (docs/decisions/0063-comment-authors-named-in-the-body.md).
+ * (docs/decisions/0080-comment-authors-named-in-the-body.md).
  *
  * The line is believed only on comments the service account wrote: every one of those was written
  * by the portal with the line in front, so what a customer types can never stand in for it, and a
