@@ -314,6 +314,46 @@ describe('portal request detail', () => {
       ]);
     });
 
+    it('reads a list Atlassian cut short from its own resource: past the first page, internal files stay hidden', async () => {
+      const r = request('Password expired while on holiday');
+      const ian = [...h.emulator.state.users.values()].find((u) => u.email === 'ian.it@acme.test')!;
+      const start = r.created + 60_000;
+      // More comments than the request's expansion holds (a first page of 100).
+      for (let i = 1; i <= 120; i++)
+        r.comments.push({
+          id: String(98000 + i),
+          authorId: ian.accountId,
+          body: `Note ${i}`,
+          public: true,
+          created: start + i,
+          attachmentIds: [],
+        });
+      r.attachments.push({
+        id: '98500',
+        filename: 'internal-audit.txt',
+        mimeType: 'text/plain',
+        content: Buffer.from('internal'),
+        authorId: ian.accountId,
+        created: start + 200,
+      });
+      r.comments.push({
+        id: '98200',
+        authorId: ian.accountId,
+        body: 'Audit trail [^internal-audit.txt]',
+        public: false,
+        created: start + 200,
+        attachmentIds: ['98500'],
+      });
+      const from = calls.length;
+      const page = (await alice.text(`/requests/${r.key}`)).body;
+      const made = calls.slice(from).map((c) => `${c.method} ${c.path}`);
+      expect(made, 'the comments read whole').to.include(`GET /rest/servicedeskapi/request/${r.key}/comment`);
+      const items = activity(page);
+      expect(items.filter((i) => /^Ian Ito \(IT\) .* UTC Note \d+$/.test(i))).to.have.length(120);
+      expect(page).to.not.include('internal-audit').and.not.include('Audit trail');
+      expect((await alice.fetch(`/requests/${r.key}/attachment/98500`)).status).to.equal(404);
+    });
+
     it('asks who may see the request on every view: a participant removed at Atlassian gets 404 at once', async () => {
       const r = request('Wi-Fi drops in meeting room Nile');
       expect((await bob.text(`/requests/${r.key}`)).status).to.equal(200);
