@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import type { EmulatorCall } from '../../dev/jsm-emulator/emulator.js';
 import type { CustomerRequest } from '../../dev/jsm-emulator/state.js';
+import { validateAgainstSpec } from '../../testkit/atlassian-spec.js';
 import { type Browser, csrfOf, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
 
 /** The figure of issue 16: Atlassian calls per warm request-detail view. */
@@ -391,6 +392,17 @@ describe('portal request detail', () => {
       expect(made).to.include('POST /rest/api/3/search/jql');
       const dana = await signIn(h, 'dana@globex.test');
       expect((await dana.text(`/requests/${key}`)).status).to.equal(404);
+    });
+  });
+
+  // Last (Mocha runs nested suites in order): every exchange the tests above caused.
+  describe('Atlassian’s spec', () => {
+    it('is followed by every JSON exchange of the detail page (file bytes are not JSON)', () => {
+      expect(h.exchanges.some((e) => e.path.includes('comment.renderedBody'))).to.equal(true);
+      const problems = h.exchanges.flatMap((e) =>
+        validateAgainstSpec(e).errors.map((err) => `${e.method} ${e.path}: ${err}`),
+      );
+      expect(problems).to.deep.equal([]);
     });
   });
 });
