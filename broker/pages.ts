@@ -6,7 +6,7 @@ import { cspNonce, escapeHtml, sendHtmlPage } from '../common/http/html.js';
 function layout(nonce: string, title: string, body: string): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>
 <style nonce="${nonce}">body{font-family:system-ui,sans-serif;max-width:32em;margin:3em auto;padding:0 1em;color:#172b4d}button{padding:.5em 1em;margin:.25em 0}input{padding:.4em}</style></head>
-<body>${body}</body></html>`;
+<body><main>${body}</main></body></html>`;
 }
 
 /**

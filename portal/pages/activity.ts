@@ -82,7 +82,7 @@ export function activityPage(ctx: PageContext, view: ActivityView): SafeHtml {
       const name = nameOf(e.accountId);
       return html`<tr>${cell('Name', name ?? html`<span class="muted">Unknown</span>`)}${cell('Account ID', html`<code>${e.accountId}</code>`)}${cell('Last sign-in', formatDate(e.lastLoginAt))}${cell('Client IP', e.ip)}${cell(
         'Sessions',
-        html`<form method="post" action="/activity/revoke" class="inline">${csrfField(view.csrf)}<input type="hidden" name="accountId" value="${e.accountId}"><button type="submit" class="secondary" aria-label="End every session of ${name ?? e.accountId}">End sessions</button></form>`,
+        html`<form method="post" action="/activity/revoke" class="inline">${csrfField(view.csrf)}<input type="hidden" name="accountId" value="${e.accountId}"><button type="submit" class="secondary" aria-label="End sessions of ${name ?? e.accountId}">End sessions</button></form>`,
       )}</tr>`;
     })}</tbody></table>`
     }

@@ -1,7 +1,8 @@
 // The whole chain in a real browser: portal -> broker -> dev IdP (oidc-provider) login form ->
 // broker -> portal; then the customer raises a request with an attachment, finds it, comments, and
 // finds an approval asked of her and where to answer it. No header of any page is altered: the CSPs are the real ones.
-// Screenshots of the main pages go to docs/screenshots/ for the README.
+// Every page shown on the portal and the broker is checked by axe-core at desktop width and at 390 px
+// (0 violations); screenshots of the main pages at both widths go to docs/screenshots/ for the README.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +24,7 @@ import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulato
 import { createPortalApp, type PortalApp } from '../../portal/app.js';
 import { launchChromium } from '../../testkit/chromium.js';
 import { makeKeyPair } from '../../testkit/keys.js';
+import { DESKTOP, PageAudit } from '../../testkit/page-audit.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
 import { devIdp } from '../../testkit/tenants.js';
 
@@ -33,7 +35,8 @@ async function listen(): Promise<{ server: Server; url: string }> {
 }
 
 describe('portal end to end in Chromium', function () {
-  this.timeout(120_000);
+  // Two axe runs per page, on a loaded machine.
+  this.timeout(300_000);
   let emulator: RunningJsmEmulator;
   let idp: DevIdp;
   let partnerIdp: DevIdp;
@@ -44,6 +47,7 @@ describe('portal end to end in Chromium', function () {
   let page: Page;
   let dir: string;
   let portalUrl: string;
+  let audit: PageAudit;
   const stores: RedisFlowStore[] = [];
   const consoleLines: string[] = [];
   const shots = join(packageRoot(), 'docs', 'screenshots');
@@ -128,7 +132,9 @@ describe('portal end to end in Chromium', function () {
     b.server.on('request', broker.handler);
     p.server.on('request', portal.handler);
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    audit = new PageAudit({ portal: p.url, broker: b.url }, shots);
+    page = await browser.newPage({ viewport: DESKTOP });
+    audit.watch(page);
     page.on('console', (m) => consoleLines.push(m.text()));
     mkdirSync(shots, { recursive: true });
   });
@@ -167,18 +173,21 @@ describe('portal end to end in Chromium', function () {
     });
   };
 
-  const shot = (name: string) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  /** axe at both widths on the page shown now, and its screenshots at both widths for the README. */
+  const shot = (name: string) => audit.check(page, name);
   /** The emulator's request with this summary. */
   const seeded = (summary: string) =>
     [...emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
 
   it('sends carol to the partner IdP by her domain, and refuses the partner IdP asserting an acme.test address', async () => {
-    const context = await browser.newContext();
+    const context = await browser.newContext({ viewport: DESKTOP });
     const fresh = await context.newPage();
+    audit.watch(fresh);
     try {
       const signInAt = async (chooser: (p: typeof fresh) => Promise<void>, email: string) => {
         await fresh.goto(`${portalUrl}/requests`);
         await fresh.waitForSelector('button[name="idp"]');
+        await audit.check(fresh);
         await chooser(fresh);
         await fresh.waitForURL(`${partnerIdp.issuer}/**`);
         await fresh.fill('input[name="email"]', email);
@@ -192,6 +201,7 @@ describe('portal end to end in Chromium', function () {
       }, 'carol@partner.test');
       await fresh.waitForURL(`${portalUrl}/requests**`);
       expect(await fresh.textContent('h1')).to.equal('Requests');
+      await audit.check(fresh);
 
       // The partner IdP's rogue account claims mallory@acme.test: the broker refuses it before the
       // portal (and Atlassian) hear of it.
@@ -201,6 +211,7 @@ describe('portal end to end in Chromium', function () {
       expect(fresh.url().startsWith(`${partnerIdp.issuer}`)).to.equal(false);
       expect(fresh.url().startsWith(portalUrl)).to.equal(false);
       expect(await fresh.textContent('h1')).to.equal('Sign-in refused');
+      await audit.check(fresh);
     } finally {
       await context.close();
     }
@@ -224,8 +235,7 @@ describe('portal end to end in Chromium', function () {
     expect(widths.document, 'document scrollWidth at 390 px').to.be.at.most(390);
     expect(await page.locator('table.cards thead').isVisible()).to.equal(true); // visually hidden, still read
     expect(await page.locator('table.cards tr td[data-label="Status"]').first().isVisible()).to.equal(true);
-    await shot('my-requests-narrow');
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.setViewportSize(DESKTOP);
 
     await page.goto(`${portalUrl}/`);
     // The hero's search button stands out from the hero behind it.
@@ -244,6 +254,7 @@ describe('portal end to end in Chromium', function () {
     // A knowledge base result opens the article, its content cleaned by the portal.
     await page.fill('#kb-q', 'VPN');
     await page.click('form[role="search"] button');
+    await audit.check(page);
     await page.click('a:has-text("Connect to the VPN")');
     await page.waitForURL(/\/desk\/\d+\/article\//);
     expect(await page.textContent('h1')).to.equal('Connect to the VPN');
@@ -269,6 +280,7 @@ describe('portal end to end in Chromium', function () {
     await page.click('button:has-text("Send")');
     await page.waitForURL(/\/requests\/IT-\d+\?created=1$/);
     const key = /\/requests\/(IT-\d+)/.exec(page.url())![1]!;
+    await audit.check(page);
     expect(await page.textContent('body')).to.include('dock.txt');
 
     await page.fill('#comment-body', 'It also gets warm.');
@@ -360,7 +372,6 @@ describe('portal end to end in Chromium', function () {
       expect(widths.document, 'document scrollWidth at 390 px').to.be.at.most(widths.viewport);
       const stream = await page.locator('ol.activity').boundingBox();
       expect(stream!.width, 'the stream fits the screen').to.be.at.most(390);
-      await shot('request-detail-narrow');
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });
     }
@@ -377,6 +388,7 @@ describe('portal end to end in Chromium', function () {
     await page.context().clearCookies();
     await page.click('button:has-text("Comment")');
     expect(await page.textContent('h1')).to.equal('Signed out');
+    await audit.check(page);
     expect(target.comments.some((c) => c.body.includes(text))).to.equal(false);
     await page.click('a:has-text("Sign in")');
     await signInAtIdp(requestUrl);
@@ -388,5 +400,10 @@ describe('portal end to end in Chromium', function () {
     await page.goto(requestUrl);
     expect(await page.inputValue('#comment-body')).to.equal('');
     expect(consoleLines.filter((l) => /Content Security Policy|Refused/i.test(l))).to.deep.equal([]);
+  });
+
+  it('checked every page the journeys showed, on the portal and the broker, with axe at both widths', () => {
+    // The broker's OIDC callback is a form that posts itself to the portal at once.
+    expect(audit.unchecked(['broker /oidc/callback'])).to.deep.equal([]);
   });
 });
