@@ -264,7 +264,7 @@ describe('portal end to end in Chromium', function () {
     await page.click('text=IT Help');
     // Request types are cards without list bullets.
     expect(
-      await page.evaluate(() => getComputedStyle(document.querySelector('ul.grid')!).listStyleType),
+      await page.evaluate(() => getComputedStyle(document.querySelector('ul.types')!).listStyleType),
     ).to.equal('none');
     await shot('service-desk');
     await page.click('text=Get IT help');
