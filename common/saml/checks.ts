@@ -12,6 +12,32 @@ import { attribute, optionalChild, requiredChild, simpleText } from './xml.js';
 
 /** How far apart our clock and a peer's may be; every time window is widened by it, never more. */
 export const MAX_CLOCK_SKEW_SECONDS = 180;
+/** A message older than this (plus clock skew) is stale: it cannot be a live browser redirect or post. */
+export const MAX_MESSAGE_AGE_SECONDS = 300;
+
+/** An xs:dateTime attribute with its time zone (core 1.3.3), as epoch milliseconds; undefined when absent. */
+export function timeAttribute(element: Element, name: string): number | undefined {
+  const value = attribute(element, name);
+  if (value === undefined) return undefined;
+  const time = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value)
+    ? Date.parse(value)
+    : Number.NaN;
+  if (Number.isNaN(time))
+    throw new SamlError('SAML_XML_INVALID', `${element.localName}/@${name} is not a valid time`);
+  return time;
+}
+
+/** The message's IssueInstant, no older than MAX_MESSAGE_AGE_SECONDS and not ahead, each beyond `skewMs`. */
+export function checkIssueInstant(message: Element, now: number, skewMs: number): Date {
+  const issued = timeAttribute(message, 'IssueInstant');
+  if (issued === undefined)
+    throw new SamlError('SAML_XML_INVALID', `the ${message.localName} has no IssueInstant`);
+  if (now - issued > MAX_MESSAGE_AGE_SECONDS * 1000 + skewMs)
+    throw new SamlError('SAML_EXPIRED', `the ${message.localName} is stale`);
+  if (issued - now > skewMs)
+    throw new SamlError('SAML_NOT_YET_VALID', `the ${message.localName} is dated in the future`);
+  return new Date(issued);
+}
 
 /** Issuer names `expected`, with the entity format or none (core 2.2.5, 3.2.2, 8.3.6). */
 export function checkIssuer(issuer: Element | undefined, expected: string): string {

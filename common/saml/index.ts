@@ -7,7 +7,7 @@ export {
 } from './algorithms.js';
 export { envelopedSignature, loadSigningCredential, type SigningCredential } from './canonical-signature.js';
 export { certificateBase64, toCertificatePem } from './certificates.js';
-export { MAX_CLOCK_SKEW_SECONDS } from './checks.js';
+export { MAX_CLOCK_SKEW_SECONDS, MAX_MESSAGE_AGE_SECONDS } from './checks.js';
 export { deflateRedirectPayload, inflateRedirectPayload } from './deflate.js';
 export { SamlError, type SamlErrorCode } from './errors.js';
 export {
@@ -38,7 +38,6 @@ export {
   type ExpectedMessage,
   logoutRequestSubject,
   logoutSucceeded,
-  MAX_REQUEST_AGE_SECONDS,
   MAX_REQUEST_BYTES,
   MESSAGE_REPLAY_WINDOW_SECONDS,
   type MessageBinding,

@@ -1,6 +1,14 @@
 import type { Element } from '@xmldom/xmldom';
 import type { FlowStore } from '../flowstore/index.js';
-import { checkIssuer, MAX_CLOCK_SKEW_SECONDS, statusOf, useOnce } from './checks.js';
+import {
+  checkIssueInstant,
+  checkIssuer,
+  MAX_CLOCK_SKEW_SECONDS,
+  MAX_MESSAGE_AGE_SECONDS,
+  statusOf,
+  timeAttribute,
+  useOnce,
+} from './checks.js';
 import { decodeBase64 } from './deflate.js';
 import { SamlError } from './errors.js';
 import { NS, STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS } from './namespaces.js';
@@ -17,10 +25,9 @@ import { attribute, childElements, optionalChild, parseSamlXml, requiredChild, s
  * checks.ts.
  */
 
-/** A message older than this (plus clock skew) is stale: it cannot be a live browser redirect. */
-export const MAX_REQUEST_AGE_SECONDS = 300;
 /** How long a message ID is remembered: after that its IssueInstant refuses it anyway. */
-export const MESSAGE_REPLAY_WINDOW_SECONDS = MAX_REQUEST_AGE_SECONDS + 2 * MAX_CLOCK_SKEW_SECONDS;
+export const MESSAGE_REPLAY_WINDOW_SECONDS = MAX_MESSAGE_AGE_SECONDS + 2 * MAX_CLOCK_SKEW_SECONDS;
+const SKEW_MS = MAX_CLOCK_SKEW_SECONDS * 1000;
 /** SAML bindings 3.4.3 / 3.5.3: RelayState MUST NOT exceed 80 bytes. */
 export const MAX_RELAY_STATE_BYTES = 80;
 /** A request or logout message is a few kilobytes; anything much larger is an attack. */
@@ -78,7 +85,7 @@ export async function acceptProtocolMessage(
   const id = messageId(root);
   checkIssuer(optionalChild(root, NS.assertion, 'Issuer'), expected.issuer);
   checkDestination(root, expected.destination);
-  const issueInstant = checkIssueInstant(root, expected.now);
+  const issueInstant = checkIssueInstant(root, expected.now.getTime(), SKEW_MS);
   if (expected.type === 'LogoutResponse') checkInResponseTo(root, expected.inResponseTo);
   if (expected.type === 'LogoutRequest') checkNotOnOrAfter(root, expected.now);
   await useOnce(replay, 'message', expected.issuer, id, MESSAGE_REPLAY_WINDOW_SECONDS);
@@ -143,17 +150,6 @@ function checkDestination(root: Element, destination: string): void {
   }
 }
 
-function checkIssueInstant(root: Element, now: Date): Date {
-  const instant = utcInstant(root, 'IssueInstant');
-  if (instant === undefined) throw new SamlError('SAML_XML_INVALID', 'the message has no IssueInstant');
-  const ageSeconds = (now.getTime() - instant.getTime()) / 1000;
-  if (ageSeconds > MAX_REQUEST_AGE_SECONDS + MAX_CLOCK_SKEW_SECONDS)
-    throw new SamlError('SAML_EXPIRED', 'the message is stale');
-  if (ageSeconds < -MAX_CLOCK_SKEW_SECONDS)
-    throw new SamlError('SAML_NOT_YET_VALID', 'the message is dated in the future');
-  return instant;
-}
-
 /** A LogoutResponse answers our LogoutRequest; an unsolicited one or one for another request is refused. */
 function checkInResponseTo(root: Element, inResponseTo: string | undefined): void {
   if (inResponseTo === undefined || attribute(root, 'InResponseTo') !== inResponseTo) {
@@ -163,21 +159,10 @@ function checkInResponseTo(root: Element, inResponseTo: string | undefined): voi
 
 /** Core 3.7.1: a LogoutRequest past its NotOnOrAfter (plus skew) is no longer to be acted on. */
 function checkNotOnOrAfter(root: Element, now: Date): void {
-  const notOnOrAfter = utcInstant(root, 'NotOnOrAfter');
-  if (notOnOrAfter !== undefined && notOnOrAfter.getTime() + MAX_CLOCK_SKEW_SECONDS * 1000 <= now.getTime()) {
+  const notOnOrAfter = timeAttribute(root, 'NotOnOrAfter');
+  if (notOnOrAfter !== undefined && notOnOrAfter + SKEW_MS <= now.getTime()) {
     throw new SamlError('SAML_EXPIRED', `the ${root.localName} has expired`);
   }
-}
-
-/** Core 1.3.3: SAML times are xs:dateTime in UTC, without a time zone other than Z. */
-function utcInstant(element: Element, name: string): Date | undefined {
-  const raw = attribute(element, name);
-  if (raw === undefined) return undefined;
-  const instant = new Date(raw);
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(raw) || Number.isNaN(instant.getTime())) {
-    throw new SamlError('SAML_XML_INVALID', `${name} is not a UTC xs:dateTime`);
-  }
-  return instant;
 }
 
 /** Whom a verified LogoutRequest signs out (core 3.7.1): a NameID and its SessionIndex values. */

@@ -1,6 +1,13 @@
 import type { Document, Element } from '@xmldom/xmldom';
 import type { FlowStore } from '../flowstore/index.js';
-import { checkIssuer, MAX_CLOCK_SKEW_SECONDS, statusOf, useOnce } from './checks.js';
+import {
+  checkIssueInstant,
+  checkIssuer,
+  timeAttribute as instant,
+  MAX_CLOCK_SKEW_SECONDS,
+  statusOf,
+  useOnce,
+} from './checks.js';
 import { SamlError } from './errors.js';
 import { BEARER, NAMEID_UNSPECIFIED, NS, STATUS_SUCCESS } from './namespaces.js';
 import { verifyEnvelopedSignature } from './signature.js';
@@ -72,6 +79,7 @@ export async function validateSamlResponse(
   const original = checkResponseElement(doc);
   const response = verifyResponseSignatureIfPresent(doc, original, ctx);
   checkStatusSuccess(response);
+  checkIssueInstant(response, ctx.now, ctx.skewMs);
   checkDestination(response, ctx, response !== original);
   checkResponseInResponseTo(response, ctx);
   checkResponseIssuer(response, ctx);
@@ -318,15 +326,4 @@ async function checkOneTimeUse(
     assertionId,
     (notOnOrAfter.getTime() + ctx.skewMs - ctx.now) / 1000,
   );
-}
-
-function instant(element: Element, name: string): number | undefined {
-  const value = attribute(element, name);
-  if (value === undefined) return undefined;
-  const time = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value)
-    ? Date.parse(value)
-    : Number.NaN;
-  if (Number.isNaN(time))
-    throw new SamlError('SAML_XML_INVALID', `${element.localName}/@${name} is not a valid time`);
-  return time;
 }

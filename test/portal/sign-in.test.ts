@@ -12,6 +12,7 @@ import {
   startLogin,
   useHarness,
 } from '../../testkit/portal-harness.js';
+import { editXml } from '../../testkit/saml-fixtures.js';
 
 describe('portal SAML sign-in', () => {
   let h: Harness;
@@ -115,6 +116,28 @@ describe('portal SAML sign-in', () => {
     expect(second.cookies.has('jsmsso_session')).to.equal(false);
     expect(reasons(h, from)).to.include('SAML_REPLAY');
   });
+
+  for (const [when, minutes, reason] of [
+    ['issued 20 minutes ago', -20, 'SAML_EXPIRED'],
+    ['dated 20 minutes in the future', 20, 'SAML_NOT_YET_VALID'],
+  ] as const) {
+    it(`refuses a Response ${when} (IssueInstant beyond the clock skew): ${reason}`, async () => {
+      const browser = new Browser(h.url);
+      const { requestId } = await startLogin(browser);
+      // The Response envelope is not signed here (the Assertion is), so its IssueInstant can be set.
+      const xml = editXml(
+        Buffer.from(
+          brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }),
+          'base64',
+        ).toString(),
+        (root) => root.setAttribute('IssueInstant', new Date(Date.now() + minutes * 60_000).toISOString()),
+      );
+      const from = h.logs.length;
+      const res = await browser.post('/saml/acs', { SAMLResponse: Buffer.from(xml).toString('base64') });
+      expect(res.status).to.equal(400);
+      expect(reasons(h, from)).to.include(reason);
+    });
+  }
 
   it('refuses an assertion whose Audience is another SP', async () => {
     const browser = new Browser(h.url);

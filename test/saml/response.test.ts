@@ -172,6 +172,22 @@ describe('validateSamlResponse', () => {
     expect(error).to.be.instanceOf(RangeError);
   });
 
+  it('refuses a Response issued more than 5 minutes (plus skew) ago, or dated ahead beyond the skew', async () => {
+    const lasting = {
+      notOnOrAfter: new Date(NOW.getTime() + 3_600_000),
+      confirmationNotOnOrAfter: new Date(NOW.getTime() + 3_600_000),
+    };
+    expect(await refusalCode(withParts(lasting), { now: new Date(NOW.getTime() + 481_000) })).to.equal(
+      'SAML_EXPIRED',
+    );
+    expect(await refusalCode(withParts(lasting), { now: new Date(NOW.getTime() - 181_000) })).to.equal(
+      'SAML_NOT_YET_VALID',
+    );
+    expect((await validate(withParts(lasting), { now: new Date(NOW.getTime() + 470_000) })).nameId).to.equal(
+      'alice@example.test',
+    );
+  });
+
   it('refuses a not-yet-valid assertion', async () => {
     expect(await refusalCode(withParts({ notBefore: new Date(NOW.getTime() + 181_000) }))).to.equal(
       'SAML_NOT_YET_VALID',
