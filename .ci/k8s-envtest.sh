@@ -23,13 +23,21 @@
 #   K8S_ENVTEST_KCM=0|1      run kube-controller-manager (default 1 when the binary exists)
 #   K8S_ENVTEST_APISERVER_ARGS  extra kube-apiserver flags (word-split)
 #   K8S_ENVTEST_TIMEOUT      seconds to wait for readiness (default 180)
+#   K8S_ENVTEST_NODE=1       a single-node cluster instead (.ci/k8s-node.sh): also kube-scheduler,
+#                            containerd and a kubelet whose node is Ready; the API server listens
+#                            at the "kubernetes" Service's ClusterIP:443. Needs root.
+#   K8S_ENVTEST_IMAGES       with a node: NAME=OCI_ARCHIVE words, imported into containerd before
+#                            kubelet starts (pods use them with imagePullPolicy IfNotPresent)
 set -euo pipefail
 
 log() { printf '[k8s-envtest] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 usage() { sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d' >&2; exit 2; }
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=k8s-node.sh
+. "$HERE/k8s-node.sh"
 
 cmd=${1:-}
 case $cmd in
@@ -63,7 +71,8 @@ do_stop() {
   [ -f "$STATE_FILE" ] || { log "nothing to stop ($STATE_FILE missing)"; return 0; }
   local dir; dir=$(cat "$STATE_FILE")
   if [ -d "$dir" ]; then
-    # etcd's clients first, then etcd.
+    # The node first (kubelet would restart what is stopped), etcd's clients, then etcd.
+    stop_node "$dir"
     stop_procs "$dir" kube-controller-manager kube-apiserver
     stop_procs "$dir" etcd
     [ -f "$dir/etcd-data.path" ] && rm -rf "$(cat "$dir/etcd-data.path")"
@@ -88,6 +97,9 @@ for b in openssl curl base64; do command -v $b >/dev/null || die "$b is required
 KCM=${K8S_ENVTEST_KCM:-auto}
 if [ "$KCM" = auto ]; then [ -x "$TOOLS/kube-controller-manager" ] && KCM=1 || KCM=0; fi
 TIMEOUT=${K8S_ENVTEST_TIMEOUT:-180}
+NODE=${K8S_ENVTEST_NODE:-0}
+# A node needs Deployments, ReplicaSets and ServiceAccounts made: kube-controller-manager.
+[ "$NODE" = 1 ] && KCM=1
 
 mkdir -p "$(dirname "$KUBECONFIG_OUT")"
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/k8s-envtest.XXXXXX")
@@ -118,6 +130,7 @@ free_port() {
   done
   die "no free port found"
 }
+[ "$NODE" = 1 ] && node_prepare
 ETCD_CLIENT_PORT=$(free_port); used_ports+="$ETCD_CLIENT_PORT "
 ETCD_PEER_PORT=$(free_port); used_ports+="$ETCD_PEER_PORT "
 API_PORT=$(free_port)
@@ -132,7 +145,8 @@ mkdir -p "$DIR/pki"
     -keyout ca.key -out ca.crt 2>/dev/null
   openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
     -keyout apiserver.key -out apiserver.csr 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' >ext.cnf
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc%s\nextendedKeyUsage=serverAuth\n' \
+    "$([ "$NODE" = 1 ] && node_cert_sans)" >ext.cnf
   openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
     -days 7 -extfile ext.cnf -out apiserver.crt 2>/dev/null
   # Key pair the apiserver signs/verifies ServiceAccount tokens with.
@@ -144,6 +158,7 @@ mkdir -p "$DIR/pki"
   echo "$TOKEN" >admin.token
 )
 chmod 600 "$DIR/pki/"*.key "$DIR/pki/tokens.csv" "$DIR/pki/admin.token"
+[ "$NODE" = 1 ] && node_pki
 TOKEN=$(cat "$DIR/pki/admin.token")
 
 # ---- etcd ------------------------------------------------------------------
@@ -182,40 +197,49 @@ t_etcd=$(date +%s.%N)
 # ---- kube-apiserver ----------------------------------------------------------
 # shellcheck disable=SC2206
 EXTRA=(${K8S_ENVTEST_APISERVER_ARGS:-})
+if [ "$NODE" = 1 ]; then
+  node_apiserver_args
+  MODE_ARGS=("${NODE_API_ARGS[@]}")
+  API_URL=https://$SVC_IP:443
+else
+  MODE_ARGS=(
+    --bind-address=127.0.0.1 --secure-port="$API_PORT"
+    # the address clients are told to use; the default is a host NIC address
+    --advertise-address=127.0.0.1
+    # do not maintain the "kubernetes" Service's Endpoints: a loopback address
+    # is invalid there and the reconciler would log an error every 10s
+    --endpoint-reconciler-type=none
+    # ClusterIP allocation range (addresses are only stored: no kube-proxy here)
+    --service-cluster-ip-range=10.0.0.0/24
+    --authorization-mode=RBAC
+    # no kubelet here, so skip the ServiceAccount admission plugin: it only adds
+    # token volumes and rejects pods until the namespace's "default"
+    # ServiceAccount exists (made by the controller-manager, if at all)
+    --disable-admission-plugins=ServiceAccount
+  )
+  API_URL=https://127.0.0.1:$API_PORT
+fi
 API_ARGS=(
   --etcd-servers="$ETCD_URL"
-  --bind-address=127.0.0.1 --secure-port="$API_PORT"
-  # the address clients are told to use; the default is a host NIC address
-  --advertise-address=127.0.0.1
-  # do not maintain the "kubernetes" Service's Endpoints: a loopback address
-  # is invalid there and the reconciler would log an error every 10s
-  --endpoint-reconciler-type=none
+  "${MODE_ARGS[@]}"
   # our own serving cert (clients verify it via the kubeconfig's CA); cert-dir
   # only so that nothing is ever written to the default /var/run/kubernetes
   --tls-cert-file="$DIR/pki/apiserver.crt" --tls-private-key-file="$DIR/pki/apiserver.key"
   --cert-dir="$DIR/apiserver-certs"
   # bearer-token auth for the admin kubeconfig; no anonymous requests
   --token-auth-file="$DIR/pki/tokens.csv" --anonymous-auth=false
-  # real RBAC, so charts' Roles/Bindings are enforced as on a cluster
-  --authorization-mode=RBAC
+  # real RBAC (MODE_ARGS), so charts' Roles/Bindings are enforced as on a cluster
   # ServiceAccount token issuing/verification (TokenRequest API); required flags
   --service-account-issuer=https://kubernetes.default.svc.cluster.local
   --service-account-key-file="$DIR/pki/sa.pub"
   --service-account-signing-key-file="$DIR/pki/sa.key"
-  # ClusterIP allocation range (addresses are only stored: no kube-proxy here)
-  --service-cluster-ip-range=10.0.0.0/24
   # accept privileged pod specs, as envtest does
   --allow-privileged=true
-  # no kubelet here, so skip the ServiceAccount admission plugin: it only adds
-  # token volumes and rejects pods until the namespace's "default"
-  # ServiceAccount exists (made by the controller-manager, if at all)
-  --disable-admission-plugins=ServiceAccount
   "${EXTRA[@]}"
 )
 setsid "$TOOLS/kube-apiserver" "${API_ARGS[@]}" </dev/null >"$DIR/kube-apiserver.log" 2>&1 &
 echo $! >"$DIR/kube-apiserver.pid"
 
-API_URL=https://127.0.0.1:$API_PORT
 api_ok() {
   alive kube-apiserver
   [ "$(curl -s --cacert "$DIR/pki/ca.crt" -H "Authorization: Bearer $TOKEN" "$API_URL/readyz")" = ok ]
@@ -270,6 +294,8 @@ if [ "$KCM" = 1 ]; then
     # no HTTPS endpoint (healthz/metrics) of its own
     --secure-port=0
   )
+  # With a node, every default controller ('*' joins the list above).
+  [ "$NODE" = 1 ] && node_kcm_args && KCM_ARGS+=("${NODE_KCM_ARGS[@]}")
   setsid "$TOOLS/kube-controller-manager" "${KCM_ARGS[@]}" \
     </dev/null >"$DIR/kube-controller-manager.log" 2>&1 &
   echo $! >"$DIR/kube-controller-manager.pid"
@@ -277,9 +303,9 @@ if [ "$KCM" = 1 ]; then
   alive kube-controller-manager
 fi
 
+[ "$NODE" = 1 ] && start_node
 started=1
 trap - EXIT
-secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.1f", b-a}'; }
 log "etcd ready $(secs "$t0" "$t_etcd")s after start, kube-apiserver $(secs "$t_etcd" "$t_api")s after etcd ($API_URL, etcd $ETCD_URL, kcm=$KCM)"
 log "logs: $DIR/*.log; stop with: bash $0 stop $KUBECONFIG_OUT"
 

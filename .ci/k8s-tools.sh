@@ -11,7 +11,9 @@
 #
 # Sources (no binary downloads; only the Go module proxy and Debian apt):
 #   kube-apiserver, kube-controller-manager  built from module k8s.io/kubernetes
-#   kube-scheduler, kubelet                  (JSM_SSO_WITH_NODE=1) the same way
+#   kube-scheduler, kubelet, kubectl         (JSM_SSO_WITH_NODE=1) the same way
+#   pause, pause.oci.tar                     (JSM_SSO_WITH_NODE=1) the pod sandbox image, from
+#                                            .ci/pause/main.go, packed with umoci and skopeo
 #   etcd                                     Debian's etcd-server (symlinked), else
 #                                            built from go.etcd.io/etcd/server/v3
 #   helm                                     built from module helm.sh/helm/v3
@@ -20,8 +22,9 @@
 #   JSM_SSO_TOOLS_DIR   where binaries live   (default /var/cache/jsm-sso/tools)
 #   JSM_SSO_WITH_KCM=0  skip kube-controller-manager (it gives garbage collection
 #                       and namespace deletion; costs a few extra build minutes)
-#   JSM_SSO_WITH_NODE=1 also kube-scheduler and kubelet (a single-node cluster with
-#                       containerd, runc and the CNI plugins from Debian)
+#   JSM_SSO_WITH_NODE=1 also kube-scheduler, kubelet and kubectl (a single-node cluster
+#                       with containerd, runc and the CNI plugins from Debian:
+#                       testkit/node-cluster.ts; kubectl runs the README's quick start)
 #   JSM_SSO_ETCD_FROM_SOURCE=1  build etcd from Go source even if apt has it
 #   JSM_SSO_GO_CACHE    persistent GOMODCACHE/GOCACHE parent dir; default is a
 #                       temp dir removed afterwards (binaries are what we cache)
@@ -42,6 +45,7 @@ STAGING_PINS="k8s.io/endpointslice=v0.32.12"
 RECIPE=1
 
 TOOLS_DIR=${JSM_SSO_TOOLS_DIR:-/var/cache/jsm-sso/tools}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WITH_KCM=${JSM_SSO_WITH_KCM:-1}
 WITH_NODE=${JSM_SSO_WITH_NODE:-0}
 PROCS=${JSM_SSO_BUILD_PROCS:-2}
@@ -52,21 +56,23 @@ die() { log "ERROR: $*"; exit 1; }
 # Stamp content for each tool; a binary is up to date iff its stamp matches.
 stamp_of() {
   case $1 in
-    kube-apiserver|kube-controller-manager|kube-scheduler|kubelet) echo "$K8S_VERSION $STAGING_PINS recipe=$RECIPE" ;;
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kubectl) echo "$K8S_VERSION $STAGING_PINS recipe=$RECIPE" ;;
     helm) echo "$HELM_VERSION recipe=$RECIPE" ;;
     etcd) echo "$ETCD_GO_VERSION recipe=$RECIPE" ;; # when built from source
     etcd-debian) echo "debian recipe=$RECIPE" ;;    # symlink to Debian's /usr/bin/etcd
+    pause) echo "$(sha256sum <"$HERE/pause/main.go" | cut -c1-16) recipe=$RECIPE" ;;
   esac
 }
 wanted_tools() {
   echo kube-apiserver etcd helm
   [ "$WITH_KCM" = 1 ] && echo kube-controller-manager
-  [ "$WITH_NODE" = 1 ] && echo kube-scheduler kubelet
+  [ "$WITH_NODE" = 1 ] && echo kube-scheduler kubelet kubectl pause
   return 0
 }
 up_to_date() { # tool
   local t=$1
   [ -f "$TOOLS_DIR/$t" ] && [ -x "$TOOLS_DIR/$t" ] || return 1
+  [ "$t" = pause ] && ! [ -f "$TOOLS_DIR/pause.oci.tar" ] && return 1
   local have; have=$(cat "$TOOLS_DIR/.$t.stamp" 2>/dev/null) || return 1
   [ "$have" = "$(stamp_of "$t")" ] && return 0
   # Debian's etcd is fine too, unless a source build is asked for.
@@ -136,9 +142,9 @@ install_bin() { # built-file tool
 # ---- kube-apiserver / kube-controller-manager --------------------------------
 build_kubernetes() {
   local need=() t
-  for t in kube-apiserver kube-controller-manager kube-scheduler kubelet; do
+  for t in kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl; do
     [ "$t" = kube-controller-manager ] && [ "$WITH_KCM" != 1 ] && continue
-    { [ "$t" = kube-scheduler ] || [ "$t" = kubelet ]; } && [ "$WITH_NODE" != 1 ] && continue
+    case $t in kube-scheduler|kubelet|kubectl) [ "$WITH_NODE" = 1 ] || continue ;; esac
     up_to_date "$t" || need+=("$t")
   done
   [ ${#need[@]} -gt 0 ] || return 0
@@ -258,10 +264,31 @@ build_helm() {
   log "built helm in $((SECONDS - s))s"
 }
 
+# ---- pause: the pod sandbox image (the CRI's sandbox_image) ---------------------
+build_pause() {
+  [ "$WITH_NODE" = 1 ] || return 0
+  up_to_date pause && return 0
+  log "building the pause image from .ci/pause/main.go"
+  (cd "$WORK" && "${GOBUILD[@]}" -ldflags="-s -w" -o "$WORK/out/pause" "$HERE/pause/main.go") ||
+    die "go build of pause failed"
+  local layout=$WORK/pause-oci bundle=$WORK/pause-bundle
+  { umoci init --layout "$layout" &&
+    umoci new --image "$layout:pause" &&
+    umoci unpack --image "$layout:pause" "$bundle" &&
+    install -m 0755 "$WORK/out/pause" "$bundle/rootfs/pause" &&
+    umoci repack --image "$layout:pause" "$bundle" &&
+    umoci config --image "$layout:pause" --config.entrypoint=/pause --config.user=65535:65535 &&
+    skopeo copy --quiet "oci:$layout:pause" "oci-archive:$WORK/out/pause.oci.tar:pause"; } >&2 ||
+    die "packing the pause image failed (umoci, skopeo)"
+  mv -f "$WORK/out/pause.oci.tar" "$TOOLS_DIR/pause.oci.tar"
+  install_bin "$WORK/out/pause" pause
+}
+
 start=$SECONDS
 build_etcd
 build_helm
 build_kubernetes
+build_pause
 log "tools ready in $TOOLS_DIR ($((SECONDS - start))s)"
 for t in $(wanted_tools); do log "  $t: $(cat "$TOOLS_DIR/.$t.stamp")"; done
 echo "$TOOLS_DIR"

@@ -16,8 +16,8 @@ const args = [
   'test/reporter.cjs',
   ...process.argv.slice(2),
   // The whole suite unless the caller named files (`npm test -- --spec 'test/broker/**/*.test.ts'`).
-  // test/pods runs the image's pods under runc as root: its own CI stage (`npm run test:pods`).
-  ...(process.argv.includes('--spec') ? [] : ['--spec', 'test/**/*.test.ts', '--ignore', 'test/pods/**']),
+  // test/cluster runs a single-node cluster as root: its own CI stage (`npm run test:cluster`).
+  ...(process.argv.includes('--spec') ? [] : ['--spec', 'test/**/*.test.ts', '--ignore', 'test/cluster/**']),
 ];
 // A private Redis for the run unless the caller points at one; tests that need it fail without it.
 let redis: LocalRedis | undefined;

@@ -67,15 +67,24 @@ export function envtest(): Promise<Envtest> {
   return started;
 }
 
-async function start(): Promise<Envtest> {
-  const root = packageRoot();
-  const toolsDir = execFileSync('bash', [join(root, '.ci/k8s-tools.sh')], {
+/**
+ * The directory .ci/k8s-tools.sh fills (building what is missing or stale; instant when cached),
+ * with kube-scheduler, kubelet, kubectl and the pause image too when `withNode`.
+ */
+export function k8sToolsDir(withNode = false): string {
+  return execFileSync('bash', [join(packageRoot(), '.ci/k8s-tools.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...(withNode ? { JSM_SSO_WITH_NODE: '1' } : {}) },
   })
     .trim()
     .split('\n')
     .pop()!;
+}
+
+async function start(): Promise<Envtest> {
+  const root = packageRoot();
+  const toolsDir = k8sToolsDir();
   // kube-controller-manager runs the garbage collector: what a tenant owns is deleted with it, what
   // it does not own must survive (test/operator/ownership.test.ts waits for the real thing).
   for (const binary of ['kube-apiserver', 'etcd', 'helm', 'kube-controller-manager']) {
@@ -106,12 +115,17 @@ async function start(): Promise<Envtest> {
   });
   if (result.status !== 0) throw new Error(`k8s-envtest.sh start failed:\n${result.stderr}`);
   process.once('exit', stopSync);
+  const { kubeConfig, client } = clientFor(kubeconfigPath);
+  await installCrd(client);
+  return { kubeconfigPath, kubeConfig, client, toolsDir };
+}
+
+/** A kubeconfig file's config and a client with the tests' own User-Agent. */
+export function clientFor(kubeconfigPath: string): { kubeConfig: KubeConfig; client: KubeClient } {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
   // Its own User-Agent, so the audit log tells the tests' writes from the operator's.
-  const client = new KubeClient(kubeConfig, { userAgent: 'jsm-sso-tests' });
-  await installCrd(client);
-  return { kubeconfigPath, kubeConfig, client, toolsDir };
+  return { kubeConfig, client: new KubeClient(kubeConfig, { userAgent: 'jsm-sso-tests' }) };
 }
 
 function stopSync(): void {

@@ -1,0 +1,291 @@
+# shellcheck shell=bash
+# The node half of a single-node cluster, sourced by k8s-envtest.sh when K8S_ENVTEST_NODE=1:
+# containerd (Debian) with runc and the CNI plugins, kubelet and kube-scheduler (built by
+# k8s-tools.sh with JSM_SSO_WITH_NODE=1), and the network that joins them. Every file, socket and
+# log lives under the start's temp dir ($DIR); what lives outside it (the bridge, the pods' network
+# namespaces, mounts, container processes) is recorded there so `stop` removes exactly that.
+# docs/decisions/0063-a-single-node-cluster-in-ci.md says why each setting is what it is.
+#
+# There is no kube-proxy: Services get ClusterIPs that route nowhere. The one Service pods need,
+# "kubernetes" (the operator's in-cluster API access), gets the first address of the Service range,
+# and that address is put on the node's bridge with kube-apiserver listening on it at 443: the
+# ClusterIP and port that kubelet tells pods (KUBERNETES_SERVICE_HOST/PORT) reach the API server
+# itself. Tests reach pods at their pod IPs, which the host routes to over the bridge.
+
+NODE_NAME=jsm-sso-node
+SANDBOX_IMAGE=jsm-sso.local/pause:1
+
+# Called by k8s-envtest.sh before anything starts: checks, addresses, the bridge.
+node_prepare() {
+  [ "$(id -u)" = 0 ] || die "a node (kubelet, containerd) needs root"
+  local b
+  for b in containerd containerd-shim-runc-v2 ctr runc ip; do
+    command -v "$b" >/dev/null || die "$b is not installed (.ci/run installs containerd, runc, iproute2)"
+  done
+  for b in bridge host-local portmap loopback; do
+    [ -x "/usr/lib/cni/$b" ] || die "/usr/lib/cni/$b missing (apt-get install containernetworking-plugins)"
+  done
+  for b in kubelet kube-scheduler pause; do
+    [ -x "$TOOLS/$b" ] || die "$TOOLS/$b missing: run JSM_SSO_WITH_NODE=1 bash .ci/k8s-tools.sh"
+  done
+  [ -f "$TOOLS/pause.oci.tar" ] || die "$TOOLS/pause.oci.tar missing: run JSM_SSO_WITH_NODE=1 bash .ci/k8s-tools.sh"
+
+  # Two /24s no interface uses: the Service range and the pod range (random, so that a leftover
+  # from a killed run never collides with the next one).
+  local used a b3 tries=0
+  used=$(ip -4 -o addr show)
+  while :; do
+    tries=$((tries + 1)); [ $tries -lt 100 ] || die "no free 10.x.y.0/23 for the node network"
+    a=$((96 + RANDOM % 100)); b3=$(((RANDOM % 127) * 2))
+    case $used in *" 10.$a.$b3."* | *" 10.$a.$((b3 + 1))."*) continue ;; esac
+    break
+  done
+  SVC_NET=10.$a.$b3.0/24
+  SVC_IP=10.$a.$b3.1            # the "kubernetes" Service's ClusterIP
+  POD_NET=10.$a.$((b3 + 1)).0/24
+  POD_GW=10.$a.$((b3 + 1)).1    # the node's address on the bridge: pods reach the host here
+  BRIDGE=jsn$(openssl rand -hex 4)
+  printf 'SVC_NET=%s\nSVC_IP=%s\nPOD_NET=%s\nPOD_GW=%s\nBRIDGE=%s\n' \
+    "$SVC_NET" "$SVC_IP" "$POD_NET" "$POD_GW" "$BRIDGE" >"$DIR/node.env"
+  # The network namespaces that exist now are not ours to remove at stop.
+  ls /var/run/netns 2>/dev/null >"$DIR/netns.before" || true
+
+  ip link add "$BRIDGE" type bridge
+  ip addr add "$POD_GW/24" dev "$BRIDGE"
+  ip addr add "$SVC_IP/32" dev "$BRIDGE"
+  ip link set "$BRIDGE" up
+  log "node network: bridge $BRIDGE, pods $POD_NET (node $POD_GW), Services $SVC_NET (API server at $SVC_IP:443)"
+}
+
+# Client certificates (kubelet as its node, kube-apiserver to kubelets), signed by the test CA.
+node_pki() {
+  client_cert kubelet "system:node:$NODE_NAME" system:nodes
+  client_cert apiserver-kubelet-client kube-apiserver-kubelet-client system:masters
+}
+client_cert() { # file common-name organisation
+  (
+    cd "$DIR/pki"
+    openssl req -newkey rsa:2048 -nodes -subj "/O=$3/CN=$2" -keyout "$1.key" -out "$1.csr" 2>/dev/null
+    printf 'extendedKeyUsage=clientAuth\n' >"$1.ext"
+    openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 7 \
+      -extfile "$1.ext" -out "$1.crt" 2>/dev/null
+  )
+  chmod 600 "$DIR/pki/$1.key"
+}
+
+# kube-apiserver flags that make it the API server of a cluster with a node (later flags win).
+node_apiserver_args() {
+  NODE_API_ARGS=(
+    --bind-address="$SVC_IP" --secure-port=443 --advertise-address="$SVC_IP"
+    --endpoint-reconciler-type=lease
+    --service-cluster-ip-range="$SVC_NET"
+    --client-ca-file="$DIR/pki/ca.crt"
+    --authorization-mode=Node,RBAC
+    --enable-admission-plugins=NodeRestriction
+    --disable-admission-plugins=
+    --kubelet-client-certificate="$DIR/pki/apiserver-kubelet-client.crt"
+    --kubelet-client-key="$DIR/pki/apiserver-kubelet-client.key"
+    --kubelet-preferred-address-types=InternalIP
+  )
+}
+
+node_kcm_args() {
+  NODE_KCM_ARGS=(
+    # Deployments, ReplicaSets, EndpointSlices, ServiceAccounts, garbage collection... as a cluster.
+    --controllers='*'
+    # kube-root-ca.crt in every namespace: the CA pods verify the API server with.
+    --root-ca-file="$DIR/pki/ca.crt"
+    --service-account-private-key-file="$DIR/pki/sa.key"
+  )
+}
+
+node_cert_sans() { printf ',IP:%s,IP:%s' "$SVC_IP" "$POD_GW"; }
+
+write_containerd_config() {
+  local c=$DIR/containerd
+  mkdir -p "$c" "$DIR/cni/net.d"
+  cat >"$c/config.toml" <<EOF
+version = 2
+root = "$c/root"
+state = "$c/state"
+[grpc]
+  address = "$c/containerd.sock"
+[ttrpc]
+  address = "$c/containerd.sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$c/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$SANDBOX_IMAGE"
+  # This machine may not lower oom_score_adj (runc would fail every container that asks).
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$DIR/cni/net.d"
+EOF
+  cat >"$DIR/cni/net.d/10-jsm-sso.conflist" <<EOF
+{
+  "cniVersion": "1.0.0",
+  "name": "jsm-sso",
+  "plugins": [
+    {
+      "type": "bridge", "bridge": "$BRIDGE", "isGateway": true, "ipMasq": false, "hairpinMode": true,
+      "ipam": {
+        "type": "host-local",
+        "ranges": [[{ "subnet": "$POD_NET", "gateway": "$POD_GW" }]],
+        "routes": [{ "dst": "0.0.0.0/0" }],
+        "dataDir": "$DIR/cni/ipam"
+      }
+    },
+    { "type": "portmap", "capabilities": { "portMappings": true } }
+  ]
+}
+EOF
+}
+
+ctr_sock() { echo "$DIR/containerd/containerd.sock"; }
+ctr_k8s() { ctr --address "$(ctr_sock)" --namespace k8s.io "$@"; }
+
+start_containerd() {
+  setsid "$(command -v containerd)" --config "$DIR/containerd/config.toml" </dev/null >>"$DIR/containerd.log" 2>&1 &
+  echo $! >"$DIR/containerd.pid"
+  containerd_ok() { alive containerd; ctr_k8s version; }
+  wait_until containerd "$TIMEOUT" containerd_ok
+}
+
+stop_containerd() { stop_procs "$DIR" containerd; }
+
+# Imports oci-archives as NAME=PATH words: the pause image, then $K8S_ENVTEST_IMAGES.
+import_images() {
+  local spec name path
+  for spec in "$SANDBOX_IMAGE=$TOOLS/pause.oci.tar" ${K8S_ENVTEST_IMAGES:-}; do
+    name=${spec%%=*}; path=${spec#*=}
+    [ -f "$path" ] || die "image archive $path (for $name) not found"
+    ctr_k8s images import --index-name "$name" "$path" >>"$DIR/containerd.log" 2>&1 ||
+      die "ctr images import $path as $name failed"
+    log "image $name loaded from $path"
+  done
+  # Import also names each image import-<date>@<digest>; with those, the CRI finds the sandbox image
+  # under the wrong name. Remove them, and restart containerd so that the CRI reads the names again.
+  local ref
+  for ref in $(ctr_k8s images ls -q | grep '^import-' || true); do ctr_k8s images rm "$ref" >/dev/null; done
+  stop_containerd
+  start_containerd
+}
+
+write_kubelet_config() {
+  KUBELET_PORT=$(free_port); used_ports+="$KUBELET_PORT "
+  KUBELET_HEALTHZ_PORT=$(free_port); used_ports+="$KUBELET_HEALTHZ_PORT "
+  mkdir -p "$DIR/kubelet" "$DIR/pod-logs"
+  cat >"$DIR/kubelet.yaml" <<EOF
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: $POD_GW
+port: $KUBELET_PORT
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: $KUBELET_HEALTHZ_PORT
+authentication:
+  anonymous: { enabled: false }
+  webhook: { enabled: true }
+  x509: { clientCAFile: $DIR/pki/ca.crt }
+authorization: { mode: Webhook }
+containerRuntimeEndpoint: unix://$(ctr_sock)
+podLogsDir: $DIR/pod-logs
+resolvConf: /etc/resolv.conf
+# This machine: cgroup v1 without systemd, swap allowed, no QoS cgroup tree, no node allocatable
+# enforcement, no local-storage accounting, and evictions only when truly out of room.
+cgroupDriver: cgroupfs
+failSwapOn: false
+cgroupsPerQOS: false
+enforceNodeAllocatable: []
+localStorageCapacityIsolation: false
+evictionHard: { memory.available: 1Mi, nodefs.available: 1%, nodefs.inodesFree: 1%, imagefs.available: 1% }
+# The imported images cannot be pulled again: never garbage-collect them.
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+serializeImagePulls: false
+EOF
+  write_client_kubeconfig "$DIR/kubelet.kubeconfig" kubelet
+}
+
+# A kubeconfig that authenticates with a client certificate of $DIR/pki.
+write_client_kubeconfig() { # path pki-name
+  cat >"$1" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: node
+  cluster: { server: $API_URL, certificate-authority: $DIR/pki/ca.crt }
+users:
+- name: $2
+  user: { client-certificate: $DIR/pki/$2.crt, client-key: $DIR/pki/$2.key }
+contexts:
+- name: node
+  context: { cluster: node, user: $2 }
+current-context: node
+EOF
+  chmod 600 "$1"
+}
+
+start_node() {
+  local t
+  t=$(date +%s.%N)
+  write_kubeconfig "$DIR/scheduler.kubeconfig"
+  setsid "$TOOLS/kube-scheduler" --kubeconfig="$DIR/scheduler.kubeconfig" --leader-elect=false \
+    --secure-port=0 </dev/null >"$DIR/kube-scheduler.log" 2>&1 &
+  echo $! >"$DIR/kube-scheduler.pid"
+
+  write_containerd_config
+  start_containerd
+  import_images
+  log "containerd ready with images $(secs "$t" "$(date +%s.%N)")s after the control plane"
+
+  write_kubelet_config
+  setsid "$TOOLS/kubelet" --config="$DIR/kubelet.yaml" --kubeconfig="$DIR/kubelet.kubeconfig" \
+    --root-dir="$DIR/kubelet" --cert-dir="$DIR/kubelet/pki" --hostname-override="$NODE_NAME" \
+    --node-ip="$POD_GW" </dev/null >"$DIR/kubelet.log" 2>&1 &
+  echo $! >"$DIR/kubelet.pid"
+  node_ready() {
+    alive kubelet; alive kube-scheduler; alive containerd
+    curl -sf -A k8s-envtest --cacert "$DIR/pki/ca.crt" -H "Authorization: Bearer $TOKEN" \
+      "$API_URL/api/v1/nodes/$NODE_NAME" | grep -q '"type":"Ready","status":"True"'
+  }
+  wait_until "node $NODE_NAME Ready" "$TIMEOUT" node_ready
+  log "node $NODE_NAME Ready $(secs "$t" "$(date +%s.%N)")s after the control plane"
+}
+
+# Everything the node made, in reverse: kubelet (so nothing restarts), the containers, containerd,
+# then what outlives processes (mounts, network namespaces, the bridge).
+stop_node() { # dir
+  local dir=$1
+  [ -f "$dir/node.env" ] || return 0
+  # shellcheck disable=SC1091
+  . "$dir/node.env"
+  stop_procs "$dir" kubelet kube-scheduler
+  local sock=$dir/containerd/containerd.sock id
+  if [ -S "$sock" ]; then
+    for id in $(ctr --address "$sock" -n k8s.io tasks ls -q 2>/dev/null); do
+      ctr --address "$sock" -n k8s.io tasks kill -s SIGKILL "$id" >/dev/null 2>&1 || true
+    done
+    for id in $(ctr --address "$sock" -n k8s.io tasks ls -q 2>/dev/null); do
+      for _ in $(seq 1 50); do ctr --address "$sock" -n k8s.io tasks delete "$id" >/dev/null 2>&1 && break; sleep 0.1; done
+    done
+  fi
+  stop_procs "$dir" containerd
+  # Shims whose container could not be deleted (their command line names our socket).
+  local pid
+  for pid in $(grep -lsF -- "$sock" /proc/[0-9]*/cmdline | cut -d/ -f3); do kill -KILL "$pid" 2>/dev/null || true; done
+  local ns
+  for ns in $(ls /var/run/netns 2>/dev/null | grep '^cni-' || true); do
+    grep -qxF "$ns" "$dir/netns.before" 2>/dev/null || ip netns delete "$ns" 2>/dev/null || true
+  done
+  # Deepest mounts first (secret volumes, rootfs overlays, shm).
+  awk -v d="$dir/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  ip link delete "$BRIDGE" 2>/dev/null || true
+}

@@ -1,0 +1,347 @@
+// The product on a real single-node Kubernetes: kube-apiserver, etcd, kube-controller-manager,
+// kube-scheduler, containerd and a kubelet (testkit/node-cluster.ts). The image `npm run image`
+// builds is loaded into containerd under the name the README's quick start uses; the quick start's
+// commands run exactly as the README writes them (helm install, kubectl, the example tenant). Then
+// the operator pods that helm installed reconcile a second tenant whose broker and portal pods sign
+// a customer in with Chromium, against the dev IdP and the JSM emulator on the host over HTTPS. The
+// IdP client Secret is rotated (the broker rolls out), a pod is deleted (it comes back), and
+// `helm upgrade` brings a chart whose CRD changed. Its own CI stage: `npm run test:cluster` (root).
+// docs/decisions/0063-a-single-node-cluster-in-ci.md.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { Browser } from 'playwright-core';
+import { parse, stringify } from 'yaml';
+import { packageRoot } from '../../common/paths.js';
+import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { CONFIG_HASH_ANNOTATION, PUBLIC_PORT } from '../../operator/resources/common.js';
+import { launchChromium } from '../../testkit/chromium.js';
+import { eventually } from '../../testkit/envtest.js';
+import { type NodeCluster, startNodeCluster } from '../../testkit/node-cluster.js';
+import { imageArchive } from '../../testkit/oci-image.js';
+import { forwardToPods, type PodForward, readyPodIp } from '../../testkit/pod-forward.js';
+import {
+  opaqueSecret,
+  signInAtPortal,
+  startTenantServices,
+  TENANT,
+  type TenantServices,
+  tenantResource,
+  tlsSecret,
+} from '../../testkit/tenant-services.js';
+
+const README_SECTION = '## Kubernetes: install and create a first tenant';
+const RELEASE = { name: 'jsm-sso', namespace: 'jsm-sso-system' };
+const CRD_NAME = 'jsmssotenants.jsm-sso.io';
+
+/** The README's quick-start commands (its first sh block under README_SECTION) and the image they name. */
+function readmeQuickStart(readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8')) {
+  const section = readme.indexOf(README_SECTION);
+  if (section < 0) throw new Error(`README.md has no "${README_SECTION}" section`);
+  const block = /```sh\n([\s\S]*?)```/.exec(readme.slice(section));
+  if (!block) throw new Error(`README.md's "${README_SECTION}" has no sh block`);
+  const script = block[1]!;
+  const repository = /--set image\.repository=(\S+)/.exec(script)?.[1];
+  const tag = /--set image\.tag=(\S+)/.exec(script)?.[1];
+  if (!repository || !tag) throw new Error('the README quick start sets no image.repository and image.tag');
+  return { script, image: `${repository}:${tag}` };
+}
+
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+interface TenantObject {
+  metadata: { generation: number };
+  status?: { conditions?: (Condition & { observedGeneration?: number })[] };
+}
+interface DeploymentObject {
+  metadata: { generation: number };
+  spec: { replicas: number; template: { metadata: { annotations?: Record<string, string> } } };
+  status?: {
+    observedGeneration?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    replicas?: number;
+  };
+}
+interface PodObject {
+  metadata: { name: string; uid: string; annotations?: Record<string, string>; deletionTimestamp?: string };
+  spec: { nodeName?: string; containers: { image: string }[] };
+  status?: { podIP?: string; conditions?: Condition[] };
+}
+
+const isReady = (conditions: Condition[] | undefined) =>
+  conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+describe('a single-node cluster: helm install, a tenant, a sign-in through its pods', function () {
+  this.timeout(900_000);
+  const quickStart = readmeQuickStart();
+  let cluster: NodeCluster;
+
+  /** The state to print when a wait fails: the pods' logs and the node's recent complaints. */
+  const diagnostics = (namespace: string) => () =>
+    [
+      cluster.podLogs(namespace),
+      cluster.podLogs(RELEASE.namespace, 15),
+      `--- kubelet\n${cluster.logTail('kubelet', 15)}`,
+    ].join('\n');
+
+  const tenantReady = async (namespace: string) => {
+    const tenant = await cluster.client.get<TenantObject>(objectPath(KINDS.tenant, namespace, TENANT));
+    const ready = tenant?.status?.conditions?.find((c) => c.type === 'Ready');
+    return ready?.status === 'True' && ready.observedGeneration === tenant!.metadata.generation;
+  };
+
+  /** Every pod of the part is Ready and runs the Deployment's current template: the rollout is done. */
+  const rolledOut = async (namespace: string, part: 'broker' | 'portal') => {
+    const deployment = await cluster.client.get<DeploymentObject>(
+      objectPath(KINDS.deployment, namespace, `${TENANT}-${part}`),
+    );
+    if (!deployment?.status || deployment.status.observedGeneration !== deployment.metadata.generation)
+      return false;
+    const { replicas } = deployment.spec;
+    const s = deployment.status;
+    if (s.updatedReplicas !== replicas || s.readyReplicas !== replicas || s.replicas !== replicas)
+      return false;
+    return deployment;
+  };
+
+  const podsOf = async (namespace: string, part: 'broker' | 'portal') =>
+    (
+      await cluster.client.list<PodObject>(`/api/v1/namespaces/${namespace}/pods`, {
+        labelSelector: `app.kubernetes.io/instance=${TENANT},app.kubernetes.io/component=${part}`,
+      })
+    ).items;
+
+  before(async () => {
+    const archive = await imageArchive();
+    cluster = await startNodeCluster({ [quickStart.image]: archive });
+  });
+
+  after(() => cluster?.stop());
+
+  describe("the README's Kubernetes quick start, run as written", () => {
+    it('installs the operator with helm, and the example tenant gets its Deployments and a Ready status', async () => {
+      const run = spawnSync('bash', ['-euo', 'pipefail', '-x', '-c', quickStart.script], {
+        cwd: packageRoot(),
+        env: cluster.env,
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+      expect(run.status, `the quick start failed:\n${run.stdout}\n${run.stderr}`).to.equal(0);
+      // Step 4: the tenant is Ready and the listing names what the operator made for it.
+      expect(run.stdout).to.match(/^acme\s+True\s+https:\/\/help\.acme\.example/m);
+      expect(run.stdout).to.match(/deployment\.apps\/acme-broker\s+1\/1/);
+      expect(run.stdout).to.match(/deployment\.apps\/acme-portal\s+1\/1/);
+
+      const operator = await eventually(
+        async () => {
+          const d = await cluster.client.get<DeploymentObject>(
+            objectPath(KINDS.deployment, RELEASE.namespace, RELEASE.name),
+          );
+          return d?.status?.readyReplicas === 2 && d;
+        },
+        'the two operator replicas helm installed to be Ready',
+        240_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${diagnostics(RELEASE.namespace)()}`);
+      });
+      expect(operator.spec.replicas).to.equal(2);
+      for (const pod of await cluster.client
+        .list<PodObject>(`/api/v1/namespaces/${RELEASE.namespace}/pods`)
+        .then((l) => l.items)) {
+        expect(pod.spec.nodeName).to.equal('jsm-sso-node');
+        expect(pod.spec.containers[0]!.image).to.equal(quickStart.image);
+      }
+      await eventually(() => tenantReady('acme'), 'the example tenant to be Ready', 240_000).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}\n${diagnostics('acme')()}`);
+        },
+      );
+      const describe = execFileSync('kubectl', ['-n', 'acme', 'describe', 'jsmssotenant', 'acme'], {
+        env: cluster.env,
+        encoding: 'utf8',
+      });
+      expect(describe).to.match(/Signing Certificate Fingerprint:/);
+    });
+  });
+
+  describe('a tenant whose pods sign a customer in', () => {
+    const namespace = 'signin';
+    let services: TenantServices | undefined;
+    const forwards: Partial<Record<'broker' | 'portal', PodForward>> = {};
+    let browser: Browser | undefined;
+    const logs = () => diagnostics(namespace)();
+
+    before(async () => {
+      const selector = (part: string) =>
+        `app.kubernetes.io/instance=${TENANT},app.kubernetes.io/component=${part}`;
+      // The pods serve TLS themselves (tlsSecretRef) with a certificate for the loopback address the
+      // browser reaches them at, as behind a TLS-passthrough ingress.
+      for (const part of ['broker', 'portal'] as const) {
+        forwards[part] = await forwardToPods(cluster.client, namespace, selector(part), PUBLIC_PORT, 'https');
+      }
+      services = await startTenantServices(cluster.nodeAddress, forwards.broker!.url);
+      const podPair = services.ca.issue({ hosts: ['127.0.0.1'] });
+      await cluster.client.create('/api/v1/namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: namespace },
+      });
+      for (const secret of [...services.secrets(), tlsSecret('acme-pods-tls', podPair)]) {
+        await cluster.client.create(collectionPath(KINDS.secret, namespace), secret);
+      }
+      // Reconciled by the operator pods the quick start installed (it watches every namespace).
+      await cluster.client.create(
+        collectionPath(KINDS.tenant, namespace),
+        tenantResource(
+          services,
+          { portal: forwards.portal!.url, broker: forwards.broker!.url },
+          {
+            portal: { tlsSecretRef: { name: 'acme-pods-tls' } },
+            broker: { tlsSecretRef: { name: 'acme-pods-tls' } },
+          },
+        ),
+      );
+      browser = await launchChromium([services.hostPair.certPem, podPair.certPem]);
+    });
+
+    after(async () => {
+      await browser?.close().catch(() => undefined);
+      for (const forward of Object.values(forwards)) await forward?.close();
+      await services?.close();
+    });
+
+    it('gets a Ready broker and portal pod from the image on the node, and the tenant Ready', async () => {
+      await eventually(() => tenantReady(namespace), 'the tenant to be Ready', 300_000).catch(
+        (err: Error) => {
+          throw new Error(`${err.message}\n${logs()}`);
+        },
+      );
+      for (const part of ['broker', 'portal'] as const) {
+        await eventually(() => rolledOut(namespace, part), `the ${part} pods`, 120_000);
+        const [pod] = await podsOf(namespace, part);
+        expect(pod!.spec.nodeName).to.equal('jsm-sso-node');
+        expect(pod!.spec.containers[0]!.image).to.equal(quickStart.image);
+        expect(isReady(pod!.status?.conditions)).to.equal(true);
+      }
+    });
+
+    it('signs a customer in with a browser through the portal and broker pods', async () => {
+      await signInAtPortal(browser!, forwards.portal!.url, services!.idp.issuer, logs);
+    });
+
+    it('rolls the broker out when the IdP client Secret rotates, and signs in with the new secret', async () => {
+      const before = (await rolledOut(namespace, 'broker')) as DeploymentObject;
+      const oldHash = before.spec.template.metadata.annotations?.[CONFIG_HASH_ANNOTATION];
+      const oldPods = new Set((await podsOf(namespace, 'broker')).map((p) => p.metadata.uid));
+      const clientSecret = await services!.rotateClientSecret();
+      await cluster.client.apply(
+        objectPath(KINDS.secret, namespace, 'acme-oidc'),
+        opaqueSecret('acme-oidc', { clientSecret }),
+        { fieldManager: 'jsm-sso-tests' },
+      );
+      const after = await eventually(
+        async () => {
+          const d = await rolledOut(namespace, 'broker');
+          if (!d || d.spec.template.metadata.annotations?.[CONFIG_HASH_ANNOTATION] === oldHash) return false;
+          const pods = await podsOf(namespace, 'broker');
+          // The old pods are gone, not only outnumbered.
+          return pods.every((p) => !oldPods.has(p.metadata.uid)) && d;
+        },
+        'the broker Deployment to roll out a new template',
+        240_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${logs()}`);
+      });
+      expect(after.spec.template.metadata.annotations?.[CONFIG_HASH_ANNOTATION]).to.not.equal(oldHash);
+      await signInAtPortal(browser!, forwards.portal!.url, services!.idp.issuer, logs);
+    });
+
+    it('brings a deleted portal pod back, and signs in through the new one', async () => {
+      const [old] = await podsOf(namespace, 'portal');
+      await cluster.client.delete(`/api/v1/namespaces/${namespace}/pods/${old!.metadata.name}`);
+      const replacement = await eventually(
+        async () => {
+          const pods = await podsOf(namespace, 'portal');
+          const fresh = pods.find(
+            (p) => p.metadata.uid !== old!.metadata.uid && isReady(p.status?.conditions),
+          );
+          return pods.every((p) => p.metadata.uid !== old!.metadata.uid) && fresh;
+        },
+        'a new Ready portal pod in place of the deleted one',
+        180_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${logs()}`);
+      });
+      expect(replacement.metadata.name).to.not.equal(old!.metadata.name);
+      expect(
+        await readyPodIp(
+          cluster.client,
+          namespace,
+          `app.kubernetes.io/instance=${TENANT},app.kubernetes.io/component=portal`,
+        ),
+      ).to.equal(replacement.status!.podIP);
+      await signInAtPortal(browser!, forwards.portal!.url, services!.idp.issuer, logs);
+    });
+
+    it('upgrades the CRD with helm upgrade to a chart whose CRD changed; the tenants stay Ready', async () => {
+      const chart = join(mkdtempSync(join(tmpdir(), 'jsm-sso-chart-')), 'jsm-sso');
+      try {
+        cpSync(join(packageRoot(), 'charts/jsm-sso'), chart, { recursive: true });
+        const meta = parse(readFileSync(join(chart, 'Chart.yaml'), 'utf8')) as { version: string };
+        meta.version = `${meta.version}-crd-upgrade`;
+        writeFileSync(join(chart, 'Chart.yaml'), stringify(meta));
+        const crdFile = join(chart, 'files/jsmssotenant.crd.yaml');
+        const crd = parse(readFileSync(crdFile, 'utf8'));
+        crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.upgradeProbe = {
+          type: 'string',
+          description: 'An optional field only the upgrade test adds.',
+        };
+        writeFileSync(crdFile, stringify(crd));
+
+        execFileSync(
+          'helm',
+          [
+            'upgrade',
+            RELEASE.name,
+            chart,
+            '--namespace',
+            RELEASE.namespace,
+            '--reuse-values',
+            '--wait',
+            '--timeout',
+            '4m',
+          ],
+          { env: cluster.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        const live = await cluster.client.get<typeof crd>(objectPath(KINDS.crd, undefined, CRD_NAME));
+        expect(
+          live.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties,
+          'the upgraded CRD has the new field',
+        ).to.have.property('upgradeProbe');
+        const history = execFileSync(
+          'helm',
+          ['history', RELEASE.name, '-n', RELEASE.namespace, '-o', 'json'],
+          {
+            env: cluster.env,
+            encoding: 'utf8',
+          },
+        );
+        expect((JSON.parse(history) as { status: string }[]).at(-1)!.status).to.equal('deployed');
+        for (const ns of ['acme', namespace]) {
+          await eventually(() => tenantReady(ns), `the tenant in ${ns} to stay Ready`, 120_000);
+        }
+        await signInAtPortal(browser!, forwards.portal!.url, services!.idp.issuer, logs);
+      } finally {
+        rmSync(join(chart, '..'), { recursive: true, force: true });
+      }
+    });
+  });
+});
