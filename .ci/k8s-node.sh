@@ -4,7 +4,7 @@
 # k8s-tools.sh with JSM_SSO_WITH_NODE=1), and the network that joins them. Every file, socket and
 # log lives under the start's temp dir ($DIR); what lives outside it (the bridge, the pods' network
 # namespaces, mounts, container processes) is recorded there so `stop` removes exactly that.
-# docs/decisions/0063-a-single-node-cluster-in-ci.md says why each setting is what it is.
+# docs/decisions/0070-a-single-node-cluster-in-ci.md says why each setting is what it is.
 #
 # There is no kube-proxy: Services get ClusterIPs that route nowhere. The one Service pods need,
 # "kubernetes" (the operator's in-cluster API access), gets the first address of the Service range,

@@ -3,7 +3,7 @@
 // runc and a CNI bridge, and a kubelet whose node is Ready. Started by .ci/k8s-envtest.sh with
 // K8S_ENVTEST_NODE=1 (the node half is .ci/k8s-node.sh); OCI archives given at start are in
 // containerd under the names given, so pods run them with imagePullPolicy IfNotPresent.
-// docs/decisions/0063-a-single-node-cluster-in-ci.md.
+// docs/decisions/0070-a-single-node-cluster-in-ci.md.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -6,7 +6,7 @@
 // a customer in with Chromium, against the dev IdP and the JSM emulator on the host over HTTPS. The
 // IdP client Secret is rotated (the broker rolls out), a pod is deleted (it comes back), and
 // `helm upgrade` brings a chart whose CRD changed. Its own CI stage: `npm run test:cluster` (root).
-// docs/decisions/0063-a-single-node-cluster-in-ci.md.
+// docs/decisions/0070-a-single-node-cluster-in-ci.md.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
