@@ -154,6 +154,7 @@ export const PORTAL_CODES = {
   PORTAL_IDP_UNKNOWN: 'The sign-in did not say which IdP was used',
   PORTAL_INTERNAL: 'An unexpected error (500); the log line has the details',
   PORTAL_INVALID_IDENTIFIER: 'Refused to build JQL from an invalid identifier',
+  PORTAL_LOCALE_UNKNOWN: 'The language switcher named a locale the portal does not offer (400)',
   PORTAL_LOGIN_FLOW_MISSING: 'A SAML Response without the flow cookie of the login that asked for it',
   PORTAL_NOT_ADMIN: 'An admin page for someone who is not a portal admin (404)',
   PORTAL_NOT_FOUND: 'No such page (404)',

@@ -23,6 +23,7 @@ import { cookiePolicy, parseCookies } from './cookies.js';
 import { bodyRefusal } from './http/body-errors.js';
 import { securityHeaders } from './http/security.js';
 import { UploadSpool } from './http/upload-spool.js';
+import { chooseLanguage, mountLocaleRoute } from './i18n.js';
 import { CustomerResolver } from './identity.js';
 import { messagePage } from './pages/account.js';
 import { NotVisibleError, RequestService, type WriteSettings } from './requests.js';
@@ -52,6 +53,8 @@ export interface PortalOptions {
   trustedProxyHops?: number;
   maxUploadBytes?: number;
   catalogueTtlMs?: number;
+  /** Offer the pseudo-locales en-XA and ar-XB in the switcher (layout tests). */
+  pseudoLocales?: boolean;
 }
 
 export interface PortalApp {
@@ -95,6 +98,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       secure: cookies.secure,
     }),
   );
+  app.use(chooseLanguage(cookies, options.pseudoLocales ?? false));
   app.use(async (req, res, next) => {
     try {
       const session = await sessions.get(parseCookies(req.headers.cookie).get(cookies.session));
@@ -104,6 +108,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       next(err);
     }
   });
+  mountLocaleRoute(app, web, cookies);
   mountSamlRoutes(app, web, services);
   mountHelpCenterRoutes(app, web, services);
   mountRequestRoutes(app, web, services);

@@ -7,12 +7,22 @@ export interface CookiePolicy {
   secure: boolean;
   session: string;
   login: string;
+  /** The locale the customer chose with the switcher (a locale tag, nothing personal). */
+  locale: string;
+  /** The browser's IANA time zone, set by the page script (pages/local-time.ts), never HttpOnly. */
+  timeZone: string;
 }
 
 export function cookiePolicy(portalUrl: string): CookiePolicy {
   const secure = portalUrl.startsWith('https://');
   const prefix = secure ? '__Host-' : '';
-  return { secure, session: `${prefix}jsmsso_session`, login: `${prefix}jsmsso_login` };
+  return {
+    secure,
+    session: `${prefix}jsmsso_session`,
+    login: `${prefix}jsmsso_login`,
+    locale: `${prefix}jsmsso_locale`,
+    timeZone: `${prefix}jsmsso_tz`,
+  };
 }
 
 export function parseCookies(header: string | undefined): Map<string, string> {

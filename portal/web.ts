@@ -4,9 +4,12 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { TenantSpec } from '../common/config/tenant.generated.js';
+import { LOCALES, type Locale } from '../common/i18n/index.js';
 import type { Logger } from '../common/log.js';
+import { cookiePolicy } from './cookies.js';
 import type { SafeHtml } from './html.js';
 import { sameOrigin } from './http/security.js';
+import { translatorOf } from './i18n.js';
 import { messagePage } from './pages/account.js';
 import type { PageContext } from './pages/layout.js';
 import { safeReturnPath } from './return-path.js';
@@ -31,8 +34,12 @@ export interface PortalWeb {
   originOk(req: Request, res: Response): boolean;
 }
 
-/** The page that shows the form posted to `path`: a request's actions live on the request's page. */
-function formPageOf(path: string): string {
+/**
+ * The page that shows the form posted to `path`: a request's actions live on the request's page.
+ * A GET page is its own (the language switcher comes back to it).
+ */
+function formPageOf(path: string, method = 'POST'): string {
+  if (method === 'GET') return safeReturnPath(path);
   const request = /^\/requests\/([^/]+)\//.exec(path);
   if (request) return safeReturnPath(`/requests/${request[1]}`);
   return /^\/desk\/[^/]+\/create\/[^/]+$/.test(path) ? safeReturnPath(path) : '/';
@@ -40,6 +47,7 @@ function formPageOf(path: string): string {
 
 export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTelemetry): PortalWeb {
   const portalOrigin = new URL(spec.portal.url).origin;
+  const timeZoneCookie = cookiePolicy(spec.portal.url).timeZone;
   const pageContext = (res: Response): PageContext => {
     const session = res.locals['session'] as Session | undefined;
     return {
@@ -48,6 +56,10 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       primaryColor: spec.portal.branding?.primaryColor ?? '#0052cc',
       nonce: res.locals['nonce'] as string,
       user: session ? { displayName: session.customer.displayName, isAdmin: session.isAdmin } : undefined,
+      i18n: translatorOf(res),
+      locales: (res.locals['locales'] as readonly Locale[] | undefined) ?? LOCALES,
+      returnPath: formPageOf(res.req.method === 'GET' ? res.req.originalUrl : res.req.path, res.req.method),
+      timeZoneCookie,
     };
   };
   const send = (res: Response, page: SafeHtml, status = 200) => {

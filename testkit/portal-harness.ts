@@ -175,6 +175,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     brokerCertificatesPem: [brokerKey.certPem],
     atlassian: { onExchange: (e: Exchange) => exchanges.push(e), baseDelayMs: 1 },
     ...(options.writes ? { writes: options.writes } : {}),
+    pseudoLocales: true,
   };
   const app = await createPortalApp({ ...context, store }, portalOptions);
   server.on('request', app.handler);

@@ -7,7 +7,8 @@ import {
   type ActivityPeriod,
 } from '../activity.js';
 import { type HtmlValue, html, type SafeHtml } from '../html.js';
-import { csrfField, formatDate, layout, type PageContext } from './layout.js';
+import { csrfField, layout, type PageContext } from './layout.js';
+import { dateTime } from './local-time.js';
 
 export interface ActivityView {
   filter: ActivityFilter;
@@ -80,7 +81,7 @@ export function activityPage(ctx: PageContext, view: ActivityView): SafeHtml {
     <thead><tr><th scope="col">Name</th><th scope="col">Account ID</th><th scope="col">Last sign-in</th><th scope="col">Client IP</th><th scope="col">Sessions</th></tr></thead>
     <tbody>${view.entries.map((e) => {
       const name = nameOf(e.accountId);
-      return html`<tr>${cell('Name', name ?? html`<span class="muted">Unknown</span>`)}${cell('Account ID', html`<code>${e.accountId}</code>`)}${cell('Last sign-in', formatDate(e.lastLoginAt))}${cell('Client IP', e.ip)}${cell(
+      return html`<tr>${cell('Name', name ?? html`<span class="muted">Unknown</span>`)}${cell('Account ID', html`<code>${e.accountId}</code>`)}${cell('Last sign-in', dateTime(ctx.i18n, e.lastLoginAt))}${cell('Client IP', e.ip)}${cell(
         'Sessions',
         html`<form method="post" action="/activity/revoke" class="inline">${csrfField(view.csrf)}<input type="hidden" name="accountId" value="${e.accountId}"><button type="submit" class="secondary" aria-label="End sessions of ${name ?? e.accountId}">End sessions</button></form>`,
       )}</tr>`;

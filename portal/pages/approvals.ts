@@ -2,9 +2,11 @@
 // approvers and what each decided. There is no Approve/Decline here: Atlassian records an answer
 // for the calling account only, and the portal calls as its service account
 // (docs/decisions/0001-no-actions-on-the-customers-behalf.md). An approver is told where to answer.
+
+import type { Translator } from '../../common/i18n/index.js';
 import type { ApprovalDTO, Decision } from '../atlassian/types.js';
 import { html, type SafeHtml } from '../html.js';
-import { formatDate } from './layout.js';
+import { relativeTime } from './local-time.js';
 
 const OUTCOME: Record<Decision, string> = {
   pending: 'Waiting for approval',
@@ -35,7 +37,11 @@ export function awaitsAnswerFrom(approval: ApprovalDTO, accountId: string): bool
   );
 }
 
-export function approvalsSection(approvals: readonly ApprovalDTO[], customerAccountId: string): SafeHtml {
+export function approvalsSection(
+  i18n: Translator,
+  approvals: readonly ApprovalDTO[],
+  customerAccountId: string,
+): SafeHtml {
   if (approvals.length === 0) return html``;
   const owed = approvals.some((a) => awaitsAnswerFrom(a, customerAccountId));
   return html`<section class="card" aria-labelledby="appr-h"><h2 id="appr-h">Approvals</h2>
@@ -47,7 +53,7 @@ export function approvalsSection(approvals: readonly ApprovalDTO[], customerAcco
     }
     ${approvals.map((a) => {
       const outcome = decisionOf(a.finalDecision);
-      const decided = outcome === 'pending' ? '' : formatDate(a.completedDate?.iso8601);
+      const decided = outcome === 'pending' ? '' : relativeTime(i18n, a.completedDate?.iso8601);
       return html`<div class="approval"><h3>${a.name || 'Approval'}</h3>
       <p><span class="lozenge ${LOZENGE[outcome]}">${OUTCOME[outcome]}</span>${decided ? html` <span class="muted">${decided}</span>` : ''}</p>
       <ul class="approvers">${(a.approvers ?? []).map(

@@ -3,35 +3,37 @@ import type { Desk } from '../catalogue.js';
 import { html, type SafeHtml, seg } from '../html.js';
 import type { Article, ArticleHit } from '../knowledge-base.js';
 import { layout, type PageContext } from './layout.js';
+import { richText } from './rich-text.js';
 
 export function homePage(
   ctx: PageContext,
   desks: Desk[],
   kb: { query: string; articles: ArticleHit[] } | undefined,
 ): SafeHtml {
+  const { t } = ctx.i18n;
   const hero = html`<section class="hero" aria-labelledby="welcome"><div>
-  <h1 id="welcome">Welcome to ${ctx.title}</h1>
-  <form role="search" method="get" action="/" aria-label="Search the knowledge base">
-    <label for="kb-q">What can we help you with?</label>
+  <h1 id="welcome">${t('home.welcome', { site: ctx.title })}</h1>
+  <form role="search" method="get" action="/" aria-label="${t('home.searchLabel')}">
+    <label for="kb-q">${t('home.searchPrompt')}</label>
     <input id="kb-q" type="search" name="q" value="${kb?.query ?? ''}" maxlength="200">
-    <button type="submit">Search</button>
+    <button type="submit">${t('home.search')}</button>
   </form></div></section>`;
   const results = kb
-    ? html`<section class="card" aria-labelledby="kb-h"><h2 id="kb-h">Knowledge base results</h2>
+    ? html`<section class="card" aria-labelledby="kb-h"><h2 id="kb-h">${t('home.kbResults')}</h2>
       ${
         kb.articles.length === 0
-          ? html`<p class="muted">No articles match your search.</p>`
+          ? html`<p class="muted">${t('home.kbNoResults')}</p>`
           : html`<ul>${kb.articles.map((a) => html`<li><a href="${articlePath(a)}"><strong>${a.title}</strong></a><br><span class="muted">${a.excerpt}</span></li>`)}</ul>`
       }</section>`
     : '';
   return layout(
     ctx,
-    'Help center',
-    html`${results}<h2>Service desks</h2>
-    ${desks.length === 0 ? html`<p>No service desks are available to you.</p>` : ''}
+    t('home.title'),
+    html`${results}<h2>${t('home.desks')}</h2>
+    ${desks.length === 0 ? html`<p>${t('home.noDesks')}</p>` : ''}
     <div class="grid">${desks.map(
       (d) =>
-        html`<a class="card" href="/desk/${seg(d.id)}"><strong>${d.name}</strong><br><span class="muted">Raise a request</span></a>`,
+        html`<a class="card" href="/desk/${seg(d.id)}"><strong>${d.name}</strong><br><span class="muted">${t('home.raiseRequest')}</span></a>`,
     )}</div>`,
     { hero },
   );
@@ -43,12 +45,14 @@ export function articlePath(a: Pick<ArticleHit, 'serviceDeskId' | 'pageId' | 'ti
 }
 
 export function articlePage(ctx: PageContext, desk: Desk, article: Article): SafeHtml {
+  const { t } = ctx.i18n;
+  const deskLink = (text: SafeHtml) => html`<a href="/desk/${seg(desk.id)}">${text}</a>`;
   return layout(
     ctx,
     article.title,
-    html`<nav aria-label="Breadcrumb"><a href="/">Help center</a> / <a href="/desk/${seg(desk.id)}">${desk.name}</a></nav>
+    html`<nav aria-label="${t('layout.breadcrumb')}"><a href="/">${t('home.title')}</a> / ${deskLink(html`${desk.name}`)}</nav>
     <article class="card kb-article" aria-labelledby="article-h"><h1 id="article-h">${article.title}</h1>${article.body}</article>
-    <p class="muted">Still need help? <a href="/desk/${seg(desk.id)}">Raise a request with ${desk.name}</a>.</p>`,
+    <p class="muted">${richText(ctx.i18n, 'article.stillNeedHelp', { link: deskLink }, { desk: desk.name })}</p>`,
   );
 }
 
@@ -67,13 +71,14 @@ export function deskPage(
   search: string,
   chosenGroupId: string | undefined,
 ): SafeHtml {
+  const { t } = ctx.i18n;
   const inGroup = (g: string) =>
     g === OTHER_GROUP
       ? types.filter((t) => !t.groupIds?.some((id) => groups.some((x) => x.id === id)))
       : types.filter((t) => t.groupIds?.includes(g));
   const navigation = [
     ...groups.map((g) => ({ id: g.id, name: g.name })),
-    { id: OTHER_GROUP, name: 'Other' },
+    { id: OTHER_GROUP, name: t('desk.otherGroup') },
   ].filter((g) => inGroup(g.id).length > 0);
   const chosen = search ? undefined : (navigation.find((g) => g.id === chosenGroupId) ?? navigation[0]);
   const shown = search
@@ -85,21 +90,21 @@ export function deskPage(
   return layout(
     ctx,
     desk.name,
-    html`<nav aria-label="Breadcrumb"><a href="/">Help center</a> / ${desk.name}</nav>
+    html`<nav aria-label="${t('layout.breadcrumb')}"><a href="/">${t('home.title')}</a> / ${desk.name}</nav>
     <h1>${desk.name}</h1>
     <form role="search" method="get" action="${deskPath}">
-      <label for="rt-q">Find a request type</label>
-      <input id="rt-q" type="search" name="q" value="${search}" maxlength="100"> <button type="submit">Search</button>
+      <label for="rt-q">${t('desk.findRequestType')}</label>
+      <input id="rt-q" type="search" name="q" value="${search}" maxlength="100"> <button type="submit">${t('home.search')}</button>
     </form>
     <div class="desk-layout">
-      <nav class="groups" aria-label="Request type groups"><ul>${navigation.map(
+      <nav class="groups" aria-label="${t('desk.groupsNav')}"><ul>${navigation.map(
         (g) =>
           html`<li><a href="${deskPath}?${new URLSearchParams({ group: g.id }).toString()}"${g.id === chosen?.id ? html` aria-current="page"` : ''}>${g.name}</a></li>`,
       )}</ul></nav>
-      <section aria-labelledby="types-h"><h2 id="types-h">${search ? `Request types matching “${search}”` : (chosen?.name ?? 'Request types')}</h2>
+      <section aria-labelledby="types-h"><h2 id="types-h">${search ? t('desk.matching', { search }) : (chosen?.name ?? t('desk.requestTypes'))}</h2>
       ${
         shown.length === 0
-          ? html`<p class="empty">No request types match.</p>`
+          ? html`<p class="empty">${t('desk.noMatches')}</p>`
           : html`<ul class="types" role="list">${shown.map(
               (t) =>
                 html`<li class="card type"><img src="${deskPath}/icon/${seg(t.id)}" alt="" width="32" height="32"><div><a href="${deskPath}/create/${seg(t.id)}"><strong>${t.name}</strong></a><br><span class="muted">${t.description ?? ''}</span></div></li>`,

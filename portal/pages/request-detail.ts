@@ -1,6 +1,8 @@
 // The request detail page, laid out as the native portal's: the request's fields, its approvals,
 // one activity stream (oldest first) with the comment form, its files with the upload form, and
 // beside them status and its steps, service levels, notifications and sharing.
+
+import type { Translator } from '../../common/i18n/index.js';
 import type { ApprovalDTO, CustomerRequestDTO, SlaDTO, TransitionDTO, UserDTO } from '../atlassian/types.js';
 import { type FileView, formatBytes } from '../files.js';
 import { html, type SafeHtml, seg } from '../html.js';
@@ -8,7 +10,8 @@ import type { TimelineEntry } from '../request-timeline.js';
 import type { RequestSummary } from '../requests.js';
 import { withoutWriteKey } from '../write-once.js';
 import { approvalsSection } from './approvals.js';
-import { csrfField, formatDate, layout, type PageContext, statusLozenge, writeKeyField } from './layout.js';
+import { csrfField, layout, type PageContext, statusLozenge, writeKeyField } from './layout.js';
+import { relativeTime } from './local-time.js';
 import { ACCEPTED_UPLOADS } from './uploads.js';
 
 export interface DetailView {
@@ -50,8 +53,8 @@ function fieldText(value: unknown): string {
   return '';
 }
 
-/** One date format on the whole page. */
-const when = (iso: string) => html`<time datetime="${iso}">${formatDate(iso)}</time>`;
+/** One date format on the whole page: how long ago, in the customer's language (full date as title). */
+const when = (i18n: Translator, iso: string) => relativeTime(i18n, iso);
 
 /** Files as cards: a thumbnail for images, the name (a download through the portal) and the size. */
 export function fileList(files: readonly FileView[]): SafeHtml {
@@ -64,19 +67,19 @@ export function fileList(files: readonly FileView[]): SafeHtml {
 
 const count = (n: number, one: string, many: string) => (n === 1 ? one : `${n} ${many}`);
 
-function timelineItem(entry: TimelineEntry): SafeHtml {
+function timelineItem(i18n: Translator, entry: TimelineEntry): SafeHtml {
   switch (entry.kind) {
     case 'raised':
-      return html`<li><p class="activity-head"><strong>${entry.author}</strong> raised this request ${when(entry.at)}</p></li>`;
+      return html`<li><p class="activity-head"><strong>${entry.author}</strong> raised this request ${when(i18n, entry.at)}</p></li>`;
     case 'comment':
-      return html`<li class="comment"><p class="activity-head"><strong>${entry.author}</strong> ${when(entry.at)}</p>
+      return html`<li class="comment"><p class="activity-head"><strong>${entry.author}</strong> ${when(i18n, entry.at)}</p>
         <div class="comment-body">${entry.body}</div>${fileList(entry.files)}</li>`;
     case 'files':
-      return html`<li><p class="activity-head"><strong>${entry.author}</strong> attached ${count(entry.files.length, 'a file', 'files')} ${when(entry.at)}</p>${fileList(entry.files)}</li>`;
+      return html`<li><p class="activity-head"><strong>${entry.author}</strong> attached ${count(entry.files.length, 'a file', 'files')} ${when(i18n, entry.at)}</p>${fileList(entry.files)}</li>`;
     case 'status':
-      return html`<li><p class="activity-head">Status changed to ${statusLozenge(entry.status, entry.statusCategory)} ${when(entry.at)}</p></li>`;
+      return html`<li><p class="activity-head">Status changed to ${statusLozenge(entry.status, entry.statusCategory)} ${when(i18n, entry.at)}</p></li>`;
     case 'approval':
-      return html`<li><p class="activity-head">${entry.name}: <span class="lozenge ${entry.decision === 'approved' ? 'done' : 'declined'}">${entry.decision === 'approved' ? 'Approved' : 'Declined'}</span> ${when(entry.at)}</p></li>`;
+      return html`<li><p class="activity-head">${entry.name}: <span class="lozenge ${entry.decision === 'approved' ? 'done' : 'declined'}">${entry.decision === 'approved' ? 'Approved' : 'Declined'}</span> ${when(i18n, entry.at)}</p></li>`;
   }
 }
 
@@ -93,7 +96,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
     ${v.notice ? html`<p class="notice" role="status" data-written>${v.notice}</p>` : ''}
     ${v.error ? html`<p class="alert" role="alert">${v.error}</p>` : ''}
     <h1>${v.summary.summary}</h1>
-    <p class="muted">${key}${v.requestTypeName ? html` · ${v.requestTypeName}` : ''} · raised by ${v.summary.reporterName} · ${when(v.summary.created)}</p>
+    <p class="muted">${key}${v.requestTypeName ? html` · ${v.requestTypeName}` : ''} · raised by ${v.summary.reporterName} · ${when(ctx.i18n, v.summary.created)}</p>
     <div class="layout-2">
     <div>
       <section class="card" aria-labelledby="details-h"><h2 id="details-h">Details</h2>
@@ -106,9 +109,9 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
               )}</dl>`
         }
       </section>
-      ${approvalsSection(v.approvals, v.customerAccountId)}
+      ${approvalsSection(ctx.i18n, v.approvals, v.customerAccountId)}
       <section class="card" aria-labelledby="act-h"><h2 id="act-h">Activity</h2>
-        <ol class="activity">${v.timeline.map(timelineItem)}</ol>
+        <ol class="activity">${v.timeline.map((entry) => timelineItem(ctx.i18n, entry))}</ol>
         ${v.timeline.every((e) => e.kind !== 'comment') ? html`<p class="muted empty">No comments yet. Add one below; the help desk sees it.</p>` : ''}
         <form method="post" action="${action('comment')}" data-draft>${csrfField(v.csrf)}${writeKeyField(v.writeKeys.comment)}
           <label for="comment-body">Add a comment</label>

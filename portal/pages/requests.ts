@@ -2,7 +2,8 @@ import type { OrganizationDTO, TransitionDTO } from '../atlassian/types.js';
 import { type HtmlValue, html, type SafeHtml, seg } from '../html.js';
 import type { RequestSummary } from '../requests.js';
 import type { Ownership, StatusFilter } from '../visibility.js';
-import { csrfField, formatDate, layout, type PageContext, statusLozenge } from './layout.js';
+import { csrfField, layout, type PageContext, statusLozenge } from './layout.js';
+import { dateTime } from './local-time.js';
 
 const OWNERSHIP_LABELS: Record<Exclude<Ownership, 'organization'>, string> = {
   all: 'Any',
@@ -79,7 +80,7 @@ export function requestsPage(
       <thead><tr><th scope="col">Reference</th><th scope="col">Summary</th><th scope="col">Status</th><th scope="col">Requester</th><th scope="col">Created</th></tr></thead>
       <tbody>${requests.map(
         (r) =>
-          html`<tr>${cell('Reference', html`<a href="/requests/${seg(r.key)}">${r.key}</a>`)}${cell('Summary', html`<a href="/requests/${seg(r.key)}">${r.summary}</a>`)}${cell('Status', statusLozenge(r.status, r.statusCategory))}${cell('Requester', r.reporterName)}${cell('Created', formatDate(r.created))}</tr>`,
+          html`<tr>${cell('Reference', html`<a href="/requests/${seg(r.key)}">${r.key}</a>`)}${cell('Summary', html`<a href="/requests/${seg(r.key)}">${r.summary}</a>`)}${cell('Status', statusLozenge(r.status, r.statusCategory))}${cell('Requester', r.reporterName)}${cell('Created', dateTime(ctx.i18n, r.created))}</tr>`,
       )}</tbody></table>`
     }
     <nav aria-label="Pages">${state.nextPageToken ? html`<a class="button" href="${listQuery(state, { page: state.nextPageToken })}">Next page</a>` : ''}

@@ -68,7 +68,7 @@ describe('portal request detail', () => {
       );
       const page = (await alice.text(`/requests/${key}`)).body;
       const item = activity(page).at(-1)!;
-      expect(item).to.match(/^Alice Anders \d{4}-\d\d-\d\d \d\d:\d\d UTC It flickers more since Monday\.$/);
+      expect(item).to.match(/^Alice Anders (now|\d+ seconds? ago) It flickers more since Monday\.$/);
       expect(page).to.include('<p>It flickers <b>more</b> since Monday.</p>');
       expect(page)
         .to.not.include('Portal Bot')
@@ -80,7 +80,7 @@ describe('portal request detail', () => {
       const key = h.keyOf('Laptop screen flickers');
       await comment(alice, key, 'Bob Brown (via the help center):\n\nI am Bob.');
       const item = activity((await alice.text(`/requests/${key}`)).body).at(-1)!;
-      expect(item).to.match(/^Alice Anders .* UTC Bob Brown \(via the help center\): I am Bob\.$/);
+      expect(item).to.match(/^Alice Anders (now|.* ago) Bob Brown \(via the help center\): I am Bob\.$/);
     });
 
     it('believes an author line only from the service account: an agent’s comment stays the agent’s', async () => {
@@ -95,7 +95,9 @@ describe('portal request detail', () => {
         attachmentIds: [],
       });
       const item = activity((await alice.text(`/requests/${r.key}`)).body).at(-1)!;
-      expect(item).to.match(/^Ian Ito \(IT\) .* UTC Alice Anders \(via the help center\): Please ignore\.$/);
+      expect(item).to.match(
+        /^Ian Ito \(IT\) (now|.* ago) Alice Anders \(via the help center\): Please ignore\.$/,
+      );
     });
 
     it('shows an upload as the customer attaching a file, never as wiki markup, with a readable size', async () => {
@@ -104,7 +106,9 @@ describe('portal request detail', () => {
       const stored = request('Laptop screen flickers').attachments.find((a) => a.filename === 'report.txt')!;
       const page = (await alice.text(`/requests/${key}`)).body;
       expect(page).to.not.include('[^report.txt]');
-      expect(activity(page).at(-1)).to.match(/^Alice Anders attached a file .* UTC report\.txt 1\.5 kB$/);
+      expect(activity(page).at(-1)).to.match(
+        /^Alice Anders attached a file (now|.* ago) report\.txt 1\.5 kB$/,
+      );
       expect(page).to.include(
         `<a href="/requests/${key}/attachment/${stored.id}"><span>report.txt</span></a>`,
       );
@@ -281,9 +285,18 @@ describe('portal request detail', () => {
     it('writes every date on the page in one format', async () => {
       for (const summary of ['Printer on 3rd floor jams every morning', 'Second monitor for home office']) {
         const page = (await alice.text(`/requests/${h.keyOf(summary)}`)).body;
-        const shown = [...page.matchAll(/<time datetime="[^"]+">([^<]*)<\/time>/g)].map((m) => m[1]);
-        expect(shown.length, summary).to.be.greaterThan(1);
-        for (const date of shown) expect(date).to.match(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
+        // How long ago, in the customer's language, with the date and time in their zone as the title.
+        const times = [...page.matchAll(/<time [^>]*>/g)].map((m) => m[0]);
+        const shown = [
+          ...page.matchAll(/<time datetime="[^"]+" title="([^"]+)" data-dt-title>([^<]*)<\/time>/g),
+        ];
+        expect(shown.length, summary).to.be.greaterThan(1).and.equal(times.length);
+        for (const [, title, text] of shown) {
+          expect(title).to.match(/^[A-Z][a-z]{2} \d{1,2}, \d{4}, \d\d:\d\d [AP]M UTC$/);
+          expect(text).to.match(
+            /^(now|yesterday|last (week|month|year)|\d+ (second|minute|hour|day|week|month|year)s? ago)$/,
+          );
+        }
         expect(page, 'no second (Atlassian "friendly") format').to.not.match(/\d\d\/[A-Z][a-z]{2}\/\d\d/);
       }
     });
@@ -350,7 +363,7 @@ describe('portal request detail', () => {
       const made = calls.slice(from).map((c) => `${c.method} ${c.path}`);
       expect(made, 'the comments read whole').to.include(`GET /rest/servicedeskapi/request/${r.key}/comment`);
       const items = activity(page);
-      expect(items.filter((i) => /^Ian Ito \(IT\) .* UTC Note \d+$/.test(i))).to.have.length(120);
+      expect(items.filter((i) => /^Ian Ito \(IT\) (now|.* ago) Note \d+$/.test(i))).to.have.length(120);
       expect(page).to.not.include('internal-audit').and.not.include('Audit trail');
       expect((await alice.fetch(`/requests/${r.key}/attachment/98500`)).status).to.equal(404);
     });

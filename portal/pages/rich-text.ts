@@ -1,0 +1,22 @@
+import type { MessageKey, MessageValues, Translator } from '../../common/i18n/index.js';
+import { html, type SafeHtml } from '../html.js';
+
+/**
+ * A catalogue message with markup around parts of it: `'Still need help? <link>Raise a request</link>.'`
+ * with `{ link: (text) => html`<a href="...">${text}</a>` }`. The translated text is escaped like any
+ * other value; only the page's own templates add markup.
+ */
+export function richText(
+  i18n: Translator,
+  key: MessageKey,
+  tags: Record<string, (text: SafeHtml) => SafeHtml>,
+  values: MessageValues = {},
+): SafeHtml {
+  const wrapped = Object.fromEntries(
+    Object.entries(tags).map(([name, wrap]) => [
+      name,
+      (chunks: (string | SafeHtml)[]) => wrap(html`${chunks}`),
+    ]),
+  );
+  return html`${i18n.rich<SafeHtml>(key, values, wrapped)}`;
+}

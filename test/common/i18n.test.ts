@@ -1,0 +1,185 @@
+// The message catalogues and the formatting every page uses (common/i18n).
+import { type MessageFormatElement, parse, TYPE } from '@formatjs/icu-messageformat-parser';
+import { expect } from 'chai';
+import {
+  catalogueOf,
+  createTranslator,
+  LOCALES,
+  negotiateLocale,
+  PSEUDO_LOCALES,
+  validTimeZone,
+} from '../../common/i18n/index.js';
+import { en } from '../../common/i18n/messages/en.js';
+
+/** The argument names and tag names a message uses: a translation must use the same ones. */
+function placeholders(elements: MessageFormatElement[], into = new Set<string>()): Set<string> {
+  for (const e of elements) {
+    if (e.type === TYPE.literal || e.type === TYPE.pound) continue;
+    into.add(e.type === TYPE.tag ? `<${e.value}>` : `{${e.value}}`);
+    if (e.type === TYPE.tag) placeholders(e.children, into);
+    if (e.type === TYPE.plural || e.type === TYPE.select)
+      for (const option of Object.values(e.options)) placeholders(option.value, into);
+  }
+  return into;
+}
+
+describe('i18n: message catalogues', () => {
+  const englishKeys = Object.keys(en).sort();
+
+  for (const locale of LOCALES) {
+    it(`${locale} has every English key and no other`, () => {
+      const keys = Object.keys(catalogueOf(locale)).sort();
+      expect(
+        englishKeys.filter((k) => !keys.includes(k)),
+        'missing',
+      ).to.deep.equal([]);
+      expect(
+        keys.filter((k) => !englishKeys.includes(k)),
+        'unknown',
+      ).to.deep.equal([]);
+    });
+
+    it(`${locale}: every message is valid ICU with the English arguments and tags`, () => {
+      const catalogue = catalogueOf(locale);
+      for (const key of englishKeys) {
+        const text = catalogue[key as keyof typeof en];
+        expect(text, key).to.be.a('string').and.not.equal('');
+        const mine = [...placeholders(parse(text))].sort();
+        const english = [...placeholders(parse(en[key as keyof typeof en]))].sort();
+        expect(mine, key).to.deep.equal(english);
+      }
+    });
+  }
+
+  it('translations are not English left in place (beyond names and shared words)', () => {
+    const same = (locale: (typeof LOCALES)[number]) =>
+      englishKeys.filter((k) => {
+        const text = en[k as keyof typeof en];
+        return (
+          /[a-z]{4}/i.test(text.replace(/\{[^}]*\}|<\/?\w+>/g, '')) &&
+          catalogueOf(locale)[k as keyof typeof en] === text
+        );
+      });
+    // Product names read the same in every language.
+    const shared = ['layout.poweredBy'];
+    for (const locale of ['de', 'fr', 'ja'] as const) {
+      expect(
+        same(locale).filter((k) => !shared.includes(k)),
+        locale,
+      ).to.deep.equal([]);
+    }
+  });
+
+  it('the pseudo-locales keep every argument, plural and tag of English', () => {
+    for (const locale of PSEUDO_LOCALES) {
+      const catalogue = catalogueOf(locale);
+      for (const key of englishKeys) {
+        const mine = [...placeholders(parse(catalogue[key as keyof typeof en]))].sort();
+        expect(mine, `${locale} ${key}`).to.deep.equal(
+          [...placeholders(parse(en[key as keyof typeof en]))].sort(),
+        );
+      }
+    }
+    expect(catalogueOf('en-XA')['layout.requests']).to.match(/^\[Ŕéǫûéšţš /);
+    expect(catalogueOf('ar-XB')['layout.requests']).to.equal('\u202eRequests\u202c');
+  });
+});
+
+describe('i18n: choosing the locale', () => {
+  const available = [...LOCALES, ...PSEUDO_LOCALES];
+  const cases: [string | undefined, string | undefined, string][] = [
+    [undefined, 'de-AT,de;q=0.9,en;q=0.8', 'de'],
+    [undefined, 'fr-CA', 'fr'],
+    [undefined, 'ja-JP,ja;q=0.9', 'ja'],
+    [undefined, 'es-ES,es;q=0.9', 'en'],
+    [undefined, 'es, fr;q=0.5, de;q=0.7', 'de'],
+    [undefined, undefined, 'en'],
+    [undefined, 'de;q=0, en', 'en'],
+    [undefined, 'ar-XB', 'en'],
+    ['fr', 'de', 'fr'],
+    ['ar-XB', 'de', 'ar-XB'],
+    ['xx', 'de', 'de'],
+    ['../../etc', 'ja', 'ja'],
+  ];
+  for (const [chosen, acceptLanguage, expected] of cases) {
+    it(`cookie ${chosen ?? '-'}, Accept-Language ${acceptLanguage ?? '-'} → ${expected}`, () => {
+      expect(negotiateLocale({ chosen, acceptLanguage, available })).to.equal(expected);
+    });
+  }
+
+  it('offers a pseudo-locale only where it is enabled', () => {
+    expect(negotiateLocale({ chosen: 'en-XA', acceptLanguage: 'de', available: LOCALES })).to.equal('de');
+  });
+
+  it('takes an IANA time zone the runtime knows, and UTC for anything else', () => {
+    expect(validTimeZone('Europe/Berlin')).to.equal('Europe/Berlin');
+    expect(validTimeZone('Asia/Tokyo')).to.equal('Asia/Tokyo');
+    for (const bad of [undefined, '', 'Mars/Olympus', 'Europe/Berlin; Path=/', 'x'.repeat(100)]) {
+      expect(validTimeZone(bad), String(bad)).to.equal('UTC');
+    }
+  });
+});
+
+describe('i18n: dates, times and sizes in the customer locale and zone', () => {
+  const at = '2026-12-02T09:30:00.000Z';
+  const now = () => Date.parse('2026-12-02T12:30:00.000Z');
+
+  it('formats an instant in the locale and time zone, naming the zone', () => {
+    expect(createTranslator({ locale: 'en', timeZone: 'UTC' }).dateTime(at)).to.equal(
+      'Dec 2, 2026, 09:30 AM UTC',
+    );
+    expect(createTranslator({ locale: 'de', timeZone: 'Europe/Berlin' }).dateTime(at)).to.equal(
+      '2. Dez. 2026, 10:30 MEZ',
+    );
+    expect(createTranslator({ locale: 'fr', timeZone: 'Europe/Paris' }).dateTime(at)).to.equal(
+      '2 déc. 2026, 10:30 UTC+1',
+    );
+    expect(createTranslator({ locale: 'ja', timeZone: 'Asia/Tokyo' }).dateTime(at)).to.equal(
+      '2026年12月2日 18:30 JST',
+    );
+  });
+
+  it('says how long ago, in words of the locale', () => {
+    const of = (locale: 'en' | 'de' | 'fr' | 'ja') => createTranslator({ locale, timeZone: 'UTC', now });
+    expect(of('en').relative(at)).to.equal('3 hours ago');
+    expect(of('de').relative(at)).to.equal('vor 3 Stunden');
+    expect(of('fr').relative(at)).to.equal('il y a 3 heures');
+    expect(of('ja').relative(at)).to.equal('3 時間前');
+    expect(of('en').relative('2026-12-01T12:00:00.000Z')).to.equal('yesterday');
+    expect(of('de').relative('2026-11-20T12:00:00.000Z')).to.equal('vor 2 Wochen');
+    expect(of('en').relative('2026-12-02T12:29:50.000Z')).to.equal('10 seconds ago');
+  });
+
+  it('shows an all-day date as the same calendar day in every zone', () => {
+    expect(createTranslator({ locale: 'en', timeZone: 'America/Los_Angeles' }).date('2026-12-24')).to.equal(
+      'Dec 24, 2026',
+    );
+    expect(createTranslator({ locale: 'de', timeZone: 'Pacific/Kiritimati' }).date('2026-12-24')).to.equal(
+      '24.12.2026',
+    );
+  });
+
+  it('renders nothing for a missing or invalid date, never "Invalid Date"', () => {
+    const t = createTranslator({ locale: 'en', timeZone: 'UTC' });
+    expect([t.dateTime(undefined), t.dateTime('not a date'), t.relative(''), t.date('x')]).to.deep.equal([
+      '',
+      '',
+      '',
+      '',
+    ]);
+  });
+
+  it('writes file sizes in the locale units', () => {
+    expect(createTranslator({ locale: 'en', timeZone: 'UTC' }).fileSize(532)).to.equal('532 bytes');
+    expect(createTranslator({ locale: 'en', timeZone: 'UTC' }).fileSize(2_345_678)).to.equal('2.3 MB');
+    expect(createTranslator({ locale: 'de', timeZone: 'UTC' }).fileSize(2_345_678)).to.equal('2,3 MB');
+    expect(createTranslator({ locale: 'fr', timeZone: 'UTC' }).fileSize(12_000)).to.equal('12\u202fko');
+  });
+
+  it('fills a message with tags from the page, and arguments with plural rules', () => {
+    const t = createTranslator({ locale: 'de', timeZone: 'UTC' });
+    expect(t.t('layout.pageTitle', { page: 'Anfragen', site: 'Acme' })).to.equal('Anfragen - Acme');
+    expect(t.dir).to.equal('ltr');
+    expect(createTranslator({ locale: 'ar-XB', timeZone: 'UTC' }).dir).to.equal('rtl');
+  });
+});
