@@ -5,6 +5,7 @@ import { clientIp } from '../common/http/client-ip.js';
 import type { PartContext } from '../common/runtime.js';
 import { newSamlId } from '../common/saml/canonical-xml.js';
 import {
+  buildIdpMetadata,
   issueErrorResponse,
   issueSignedResponse,
   logoutResponse,
@@ -29,7 +30,6 @@ import { createBackends } from './backends/factory.js';
 import { BrokerState, type LoginFlow, newToken } from './flows.js';
 import { MAX_FORM_BYTES, readCookie, readForm, single } from './http.js';
 import { type IdpChoice, sendChoicePage, sendMessagePage, sendPostBindingPage } from './pages.js';
-import { buildIdpMetadata } from './saml/idp-metadata.js';
 import { acceptAuthnRequest, acceptLogoutRequest } from './saml/inbound.js';
 import { resolveBrokerSettings } from './settings.js';
 import { afterAuthenticationSteps, runSteps } from './steps/index.js';

@@ -2,12 +2,12 @@ import { CelCompileError } from '../common/cel.js';
 import {
   type CompiledRule,
   compileClaimExpression,
-  DEFAULT_NAMEID_FORMAT,
   evaluateRule,
   type MappingProblemKind,
 } from '../common/claim-expression.js';
 import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
+import { NAMEID_EMAIL } from '../common/saml/namespaces.js';
 import type { AuthenticatedSubject } from './subject.js';
 
 /**
@@ -17,7 +17,6 @@ import type { AuthenticatedSubject } from './subject.js';
  * (never the value): a claim the IdP did not send is told apart from a wrong type.
  */
 
-export { DEFAULT_NAMEID_FORMAT };
 export const DEFAULT_ATTRIBUTE_MAPPING: Record<string, string> = {
   email: 'claims.email',
   displayName: 'has(claims.name) ? claims.name : claims.email',
@@ -54,7 +53,7 @@ export function compileMapping(
     idp.nameId?.expression ?? 'claims.email',
     `${idp.name}.nameId.expression`,
   );
-  const nameIdFormat = idp.nameId?.format ?? DEFAULT_NAMEID_FORMAT;
+  const nameIdFormat = idp.nameId?.format ?? NAMEID_EMAIL;
   const run = (rule: CompiledRule, claims: Record<string, unknown>): string[] => {
     const outcome = evaluateRule(rule, claims);
     if ('problem' in outcome) {

@@ -1,11 +1,10 @@
 import { type CompiledExpression, compileCel, fieldsRead } from './cel.js';
+import { NAMEID_EMAIL } from './saml/namespaces.js';
 
 /**
  * How one claim-mapping expression (an IdP's attributeMapping or nameId.expression) is evaluated
  * and how its failures are classified, shared by the broker at sign-in and by offline validation.
  */
-
-export const DEFAULT_NAMEID_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 
 /**
  * Why an expression gave no value: `missing_claim` when a claim it reads was not sent (IdPs omit
@@ -69,7 +68,7 @@ const TYPICAL_CLAIMS: Record<string, unknown> = {
   groups: ['staff', 'jsm-admins'],
   roles: ['reader'],
   nameId: 'jane.doe@example.com',
-  nameIdFormat: DEFAULT_NAMEID_FORMAT,
+  nameIdFormat: NAMEID_EMAIL,
 };
 
 /**

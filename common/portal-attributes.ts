@@ -6,7 +6,6 @@
 export const EMAIL_ATTRIBUTE = 'email';
 export const DISPLAY_NAME_ATTRIBUTE = 'displayName';
 export const GROUPS_ATTRIBUTE = 'groups';
-export const EMAIL_NAMEID_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 
 /**
  * The name (`spec.identityProviders[].name`) of the IdP that signed the person in, added by the

@@ -10,10 +10,10 @@ import { JsmSsoError } from '../common/errors.js';
 import {
   DISPLAY_NAME_ATTRIBUTE,
   EMAIL_ATTRIBUTE,
-  EMAIL_NAMEID_FORMAT,
   GROUPS_ATTRIBUTE,
   IDP_ATTRIBUTE,
 } from '../common/portal-attributes.js';
+import { NAMEID_EMAIL } from '../common/saml/namespaces.js';
 import type { AccountGuard } from './account-guard.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
@@ -61,7 +61,7 @@ export function assertedPerson(
   }
   const email = (
     assertion.attributes[EMAIL_ATTRIBUTE]?.[0] ??
-    (assertion.nameIdFormat === EMAIL_NAMEID_FORMAT ? assertion.nameId : '')
+    (assertion.nameIdFormat === NAMEID_EMAIL ? assertion.nameId : '')
   )
     .trim()
     .toLowerCase();

@@ -1,6 +1,7 @@
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
-import { EMAIL_ATTRIBUTE, EMAIL_NAMEID_FORMAT } from '../../common/portal-attributes.js';
+import { EMAIL_ATTRIBUTE } from '../../common/portal-attributes.js';
+import { NAMEID_EMAIL } from '../../common/saml/namespaces.js';
 import { authorityFor, emailDomain, normalizeEmail } from '../authority.js';
 import type { MappedIdentity } from '../mapping.js';
 import type { AfterAuthenticationStep } from './step.js';
@@ -45,7 +46,7 @@ export function authorityStep(idps: readonly IdentityProviderSpec[]): AfterAuthe
 export function mapAssertedEmails(identity: MappedIdentity, f: (email: string) => string): MappedIdentity {
   return {
     ...identity,
-    nameId: identity.nameIdFormat === EMAIL_NAMEID_FORMAT ? f(identity.nameId) : identity.nameId,
+    nameId: identity.nameIdFormat === NAMEID_EMAIL ? f(identity.nameId) : identity.nameId,
     attributes: identity.attributes.map((a) =>
       a.name === EMAIL_ATTRIBUTE ? { ...a, values: a.values.map(f) } : a,
     ),

@@ -26,8 +26,10 @@ export {
   signedRedirectUrl,
 } from './messages.js';
 export {
+  buildIdpMetadata,
   buildSpMetadata,
   type IdpMetadata,
+  type IdpMetadataOptions,
   parseIdpMetadata,
   type SpMetadataOptions,
 } from './metadata.js';

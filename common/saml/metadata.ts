@@ -1,5 +1,5 @@
 import type { Element } from '@xmldom/xmldom';
-import { canonicalAttribute as attr } from './canonical-xml.js';
+import { canonicalAttribute as attr, canonicalText as text } from './canonical-xml.js';
 import { certificateBase64 } from './certificates.js';
 import { SamlError } from './errors.js';
 import { BINDING_POST, BINDING_REDIRECT, NS } from './namespaces.js';
@@ -84,13 +84,11 @@ export interface SpMetadataOptions {
 
 /** SP metadata (HTTP-POST ACS, Redirect SLO), AuthnRequests signed. */
 export function buildSpMetadata(options: SpMetadataOptions): string {
-  const keys = [options.signingCertPem, options.nextSigningCertPem]
-    .filter((c): c is string => c !== undefined)
-    .map(
-      (cert) =>
-        `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="${NS.dsig}"><ds:X509Data><ds:X509Certificate>${certificateBase64(cert)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
-    )
-    .join('');
+  const keys = signingKeyDescriptors(
+    [options.signingCertPem, options.nextSigningCertPem]
+      .filter((c): c is string => c !== undefined)
+      .map((cert) => certificateBase64(cert)),
+  );
   const slo = options.sloUrl
     ? `<md:SingleLogoutService Binding="${BINDING_REDIRECT}" Location="${attr(options.sloUrl)}"/>`
     : '';
@@ -102,4 +100,43 @@ export function buildSpMetadata(options: SpMetadataOptions): string {
     `<md:AssertionConsumerService Binding="${BINDING_POST}" Location="${attr(options.acsUrl)}" index="0" isDefault="true"/>` +
     '</md:SPSSODescriptor></md:EntityDescriptor>'
   );
+}
+
+export interface IdpMetadataOptions {
+  entityId: string;
+  ssoUrl: string;
+  sloUrl: string;
+  /** Base64 DER certificates, active first. */
+  signingCertificates: readonly string[];
+  nameIdFormats: readonly string[];
+}
+
+/**
+ * The broker's IdP metadata for the portal: SSO over Redirect and POST, SLO over Redirect, and a
+ * signing KeyDescriptor per certificate (the active one, and the next one ahead of a rollover, so
+ * the portal trusts both before the switch).
+ */
+export function buildIdpMetadata(options: IdpMetadataOptions): string {
+  const sso = attr(options.ssoUrl);
+  const formats = [...new Set(options.nameIdFormats)]
+    .map((f) => `<md:NameIDFormat>${text(f)}</md:NameIDFormat>`)
+    .join('');
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<md:EntityDescriptor xmlns:md="${NS.metadata}" entityID="${attr(options.entityId)}">` +
+    `<md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="${NS.protocol}">${signingKeyDescriptors(options.signingCertificates)}` +
+    `<md:SingleLogoutService Binding="${BINDING_REDIRECT}" Location="${attr(options.sloUrl)}"/>${formats}` +
+    `<md:SingleSignOnService Binding="${BINDING_REDIRECT}" Location="${sso}"/>` +
+    `<md:SingleSignOnService Binding="${BINDING_POST}" Location="${sso}"/>` +
+    '</md:IDPSSODescriptor></md:EntityDescriptor>\n'
+  );
+}
+
+/** One signing KeyDescriptor per base64 DER certificate. */
+function signingKeyDescriptors(certificates: readonly string[]): string {
+  return certificates
+    .map(
+      (cert) =>
+        `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="${NS.dsig}"><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
+    )
+    .join('');
 }

@@ -9,10 +9,9 @@
 import type { SecretDirectory } from '../../common/config/secrets.js';
 import { toCertificatePem } from '../../common/saml/certificates.js';
 import { SamlError } from '../../common/saml/errors.js';
+import { NS } from '../../common/saml/namespaces.js';
 import { attribute, descendants, parseSamlXml, simpleText } from '../../common/saml/xml.js';
 
-const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
-const DS = 'http://www.w3.org/2000/09/xmldsig#';
 const METADATA_TTL_MS = 3600_000;
 
 export interface BrokerCertificateSource {
@@ -48,17 +47,18 @@ export function certificatesFromMetadata(xml: string, entityId: string): string[
   const root = doc.documentElement;
   if (
     root?.localName !== 'EntityDescriptor' ||
-    root.namespaceURI !== MD ||
+    root.namespaceURI !== NS.metadata ||
     attribute(root, 'entityID') !== entityId
   ) {
     throw new SamlError('SAML_METADATA_INVALID', 'the broker metadata does not describe the expected entity');
   }
   const out: string[] = [];
-  for (const idp of descendants(root, MD, 'IDPSSODescriptor')) {
-    for (const kd of descendants(idp, MD, 'KeyDescriptor')) {
+  for (const idp of descendants(root, NS.metadata, 'IDPSSODescriptor')) {
+    for (const kd of descendants(idp, NS.metadata, 'KeyDescriptor')) {
       const use = attribute(kd, 'use');
       if (use !== undefined && use !== 'signing') continue;
-      for (const cert of descendants(kd, DS, 'X509Certificate')) out.push(toCertificatePem(simpleText(cert)));
+      for (const cert of descendants(kd, NS.dsig, 'X509Certificate'))
+        out.push(toCertificatePem(simpleText(cert)));
     }
   }
   if (out.length === 0)
