@@ -60,13 +60,15 @@ describe('i18n: message catalogues', () => {
           catalogueOf(locale)[k as keyof typeof en] === text
         );
       });
-    // Product names read the same in every language.
-    const shared = ['layout.poweredBy'];
+    // Words that are the same in that language (checked by hand); product names in every language.
+    const shared: Record<'de' | 'fr' | 'ja', string[]> = {
+      de: ['requests.status', 'requests.column.status'],
+      fr: ['requests.pages'],
+      ja: [],
+    };
     for (const locale of ['de', 'fr', 'ja'] as const) {
-      expect(
-        same(locale).filter((k) => !shared.includes(k)),
-        locale,
-      ).to.deep.equal([]);
+      const left = same(locale).filter((k) => k !== 'layout.poweredBy' && !shared[locale].includes(k));
+      expect(left, locale).to.deep.equal([]);
     }
   });
 

@@ -39,6 +39,37 @@ export const en = {
   'desk.groupsNav': 'Request type groups',
   'desk.requestTypes': 'Request types',
   'desk.matching': 'Request types matching “{search}”',
+
+  'requests.title': 'Requests',
+  'requests.filterLabel': 'Filter requests',
+  'requests.status': 'Status',
+  'requests.ownership': 'Requests',
+  'requests.ownership.all': 'Any',
+  'requests.ownership.mine': 'Created by me',
+  'requests.ownership.shared': 'Shared with me',
+  'requests.ownership.approvals': 'Approvals (I am an approver)',
+  'requests.ownership.organizations': 'Shared with my organization',
+  'requests.status.open': 'Open requests',
+  'requests.status.closed': 'Closed requests',
+  'requests.status.all': 'All requests',
+  'requests.search': 'Search',
+  'requests.filter': 'Filter',
+  'requests.empty': 'No requests found.',
+  'requests.column.reference': 'Reference',
+  'requests.column.summary': 'Summary',
+  'requests.column.status': 'Status',
+  'requests.column.requester': 'Requester',
+  'requests.column.created': 'Created',
+  'requests.pages': 'Pages',
+  'requests.nextPage': 'Next page',
+  'requests.firstPage': 'First page',
+
+  'transition.title': '{transition}: {key}',
+  'transition.question': '{transition}?',
+  'transition.explain':
+    '<strong>{key}</strong> {summary} will be updated with “{transition}”. The help desk sees this change.',
+  'transition.comment': 'Add a comment (optional)',
+  'transition.keep': 'Keep the request as it is',
 } as const;
 
 export type MessageKey = keyof typeof en;
