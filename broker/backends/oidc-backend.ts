@@ -1,4 +1,4 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { importPKCS8 } from 'jose';
 import * as client from 'openid-client';
 import type { SecretDirectory } from '../../common/config/secrets.js';
@@ -110,7 +110,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
     services: [],
     async loginOrigin() {
       const c = await protocol.configuration().catch(() => undefined);
-      const endpoint = c?.serverMetadata().authorization_endpoint;
+      const endpoint = (c ? metadataOf(c) : undefined)?.authorization_endpoint;
       return endpoint ? new URL(endpoint).origin : undefined;
     },
     async startLogin(flowId, prompt) {
@@ -182,7 +182,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
       );
       const idToken = tokens.claims()!;
       let claims: Record<string, unknown> = { ...idToken };
-      if (c.serverMetadata().userinfo_endpoint) {
+      if (metadataOf(c).userinfo_endpoint) {
         // fetchUserInfo refuses a userinfo `sub` that differs from the ID token's (OIDC Core 5.3.2).
         const userinfo = await guardProtocol(c, () =>
           client.fetchUserInfo(c, tokens.access_token, idToken.sub),
@@ -202,7 +202,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
         logout: typeof loginHint === 'string' ? { logoutHint: loginHint } : {},
       };
     },
-    endSessionEndpoint: (c) => c.serverMetadata().end_session_endpoint !== undefined,
+    endSessionEndpoint: (c) => metadataOf(c).end_session_endpoint !== undefined,
   };
 }
 
@@ -307,14 +307,14 @@ async function authorizationRequest(
     response_type: 'code',
     scope,
     state,
-    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge: pkceS256Challenge(codeVerifier),
     code_challenge_method: 'S256',
     ...(nonce ? { nonce } : {}),
     ...(isPassive ? { prompt: 'none' } : forceAuthn ? { prompt: 'login' } : {}),
   });
   return {
     redirectUrl: client.buildAuthorizationUrl(c, parameters).toString(),
-    pending: { issuer: c.serverMetadata().issuer, state, codeVerifier, ...(nonce ? { nonce } : {}) },
+    pending: { issuer: metadataOf(c).issuer, state, codeVerifier, ...(nonce ? { nonce } : {}) },
   };
 }
 
@@ -350,6 +350,29 @@ function ecAlg(curve: string | undefined): string | undefined {
   return { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' }[curve ?? ''];
 }
 
+/**
+ * The IdP's metadata, read once per configuration. openid-client's `serverMetadata()` returns a
+ * fresh structured clone on every call; the metadata never changes after discovery, and the
+ * broker read it up to three times per sign-in.
+ */
+const metadataCache = new WeakMap<client.Configuration, client.ServerMetadata>();
+function metadataOf(c: client.Configuration): client.ServerMetadata {
+  let metadata = metadataCache.get(c);
+  if (!metadata) {
+    metadata = c.serverMetadata();
+    metadataCache.set(c, metadata);
+  }
+  return metadata;
+}
+
+/**
+ * RFC 7636 section 4.2 S256: BASE64URL(SHA-256(ASCII(code_verifier))). Hashed here with a one-shot
+ * node:crypto digest: openid-client's WebCrypto digest is a threadpool job per sign-in for 43 octets.
+ */
+export function pkceS256Challenge(codeVerifier: string): string {
+  return createHash('sha256').update(codeVerifier, 'ascii').digest('base64url');
+}
+
 /** openid-client's fetch hook: its request bodies (string, URLSearchParams) are fetch bodies. */
 function customFetch(fetchImpl: typeof globalThis.fetch): client.CustomFetch {
   return (url, init) => fetchImpl(url, init as RequestInit);
@@ -364,6 +387,6 @@ async function guardProtocol<T>(c: client.Configuration, operation: () => Promis
   try {
     return await operation();
   } catch (err) {
-    throw protocolRefusal(err, c.serverMetadata().issuer);
+    throw protocolRefusal(err, metadataOf(c).issuer);
   }
 }

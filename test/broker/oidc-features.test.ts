@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { exportJWK } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
+import * as client from 'openid-client';
+import { pkceS256Challenge } from '../../broker/backends/oidc-backend.js';
 import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import {
   type BrokerUnderTest,
@@ -232,5 +234,17 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
 
   it('keeps client_secret_basic working (the default)', async () => {
     expect((await login('basic'))?.nameID).to.equal('alice@acme.test');
+  });
+});
+
+describe('broker: PKCE S256 challenge', () => {
+  it('is BASE64URL(SHA-256(verifier)): the RFC 7636 appendix B example, and openid-client agrees', async () => {
+    expect(pkceS256Challenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).to.equal(
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    );
+    for (let i = 0; i < 20; i++) {
+      const verifier = client.randomPKCECodeVerifier();
+      expect(pkceS256Challenge(verifier)).to.equal(await client.calculatePKCECodeChallenge(verifier));
+    }
   });
 });

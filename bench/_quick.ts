@@ -1,0 +1,20 @@
+import { Agent, setGlobalDispatcher } from 'undici';
+import { makeTestCa } from '../testkit/pki.js';
+import { startScenario, signIns } from './signin-cost.js';
+const ca = makeTestCa('x');
+const tls = ca.issue({ hosts: ['127.0.0.1'] });
+setGlobalDispatcher(new Agent({ connect: { ca: [ca.caPem] } }));
+const idps: any[] = [];
+const keyType = (process.argv[2] ?? 'rsa') as 'rsa' | 'ec';
+const transport = (process.argv[3] ?? 'http') as 'http' | 'https';
+const flags = process.argv[4] ? [process.argv[4]] : [];
+const s = await startScenario(keyType, transport, tls, ca.caPem, (i) => idps.push(i), flags);
+const cpu = async () => Number(/^process_cpu_seconds_total (\S+)/m.exec(await (await fetch(`${s.managementUrl}/metrics`)).text())![1]) * 1000;
+await signIns(s, 30);
+const results = [];
+for (let r = 0; r < 4; r++) { const a = await cpu(); await signIns(s, 40); results.push(((await cpu()) - a) / 40); }
+console.log(keyType, transport, 'cpu ms/sign-in per round', results.map((x) => x.toFixed(2)).join(' '), 'min', Math.min(...results).toFixed(2));
+await s.stop();
+for (const i of idps) await i.close();
+ca.cleanup();
+process.exit(0);
