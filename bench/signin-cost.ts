@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { stringify } from 'yaml';
 import { MemoryFlowStore } from '../common/flowstore/index.js';
+import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { type DevIdp, startDevIdp } from '../dev/idp/provider.js';
 import { ServiceProvider } from '../portal/saml/sp.js';
 import {
@@ -128,9 +129,12 @@ export async function startScenario(
   keepIdp(idp);
   mkdirSync(join(pki.dir, 'idp-ca'));
   writeFileSync(join(pki.dir, 'idp-ca', 'ca.crt'), caPem);
+  const algorithm: HopSignatureAlgorithm = keyType === 'rsa' ? 'rsa-sha256' : 'ecdsa-sha256';
   const idpDoc = oidcIdp('corporate', idp.issuer);
   if (transport === 'https') idpDoc['oidc'].caBundleSecretRef = { name: 'idp-ca' };
-  const tenant = tenantFor(publicUrl.url, [idpDoc]);
+  const tenant = tenantFor(publicUrl.url, [idpDoc], (spec) => {
+    spec.signatureAlgorithm = algorithm;
+  });
   const configFile = join(pki.dir, 'tenant.yaml');
   writeFileSync(configFile, stringify(tenant));
   // The broker serves on the port the placeholder held, so its public URL is its address.
@@ -139,7 +143,7 @@ export async function startScenario(
     name: `${keyType === 'rsa' ? 'rsa2048' : 'ecdsa_p256'}_${transport}_idp`,
     brokerUrl: broker.url,
     managementUrl: broker.managementUrl,
-    portal: portalOf(publicUrl.url, pki),
+    portal: portalOf(publicUrl.url, pki, algorithm),
     stop: async () => {
       broker.child.kill('SIGTERM');
       await new Promise((resolve) => broker.child.once('exit', resolve));
@@ -149,7 +153,7 @@ export async function startScenario(
 }
 
 /** The real portal's SAML code: signs the AuthnRequest and checks every Response. */
-function portalOf(brokerUrl: string, pki: Pki): ServiceProvider {
+function portalOf(brokerUrl: string, pki: Pki, signatureAlgorithm: HopSignatureAlgorithm): ServiceProvider {
   return new ServiceProvider({
     portalUrl: PORTAL_URL,
     brokerUrl,
@@ -157,6 +161,7 @@ function portalOf(brokerUrl: string, pki: Pki): ServiceProvider {
     signingCertPem: pki.portalCert,
     brokerCertificates: { kind: 'configured', certificates: async () => [pki.brokerCert] },
     replayStore: new MemoryFlowStore(),
+    signatureAlgorithm,
   });
 }
 

@@ -1,7 +1,12 @@
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { SecretDirectory } from '../common/config/secrets.js';
 import { signingSecretName } from '../common/config/signing-secrets.js';
-import { certificateBase64, loadSigningCredential, type SigningCredential } from '../common/saml/index.js';
+import {
+  certificateBase64,
+  HOP_SIGNATURE_ALGORITHMS,
+  loadSigningCredential,
+  type SigningCredential,
+} from '../common/saml/index.js';
 import type { TrustedSp } from './saml/inbound.js';
 
 /**
@@ -46,8 +51,9 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretDirec
       acsUrl: `${portal.url}/saml/acs`,
       sloUrl: `${portal.url}/saml/slo`,
       certificatesPem: [secrets.read(portalSecret, 'tls.crt')],
+      signatureAlgorithm: HOP_SIGNATURE_ALGORITHMS[tenant.spec.signatureAlgorithm],
     },
-    signing: loadSigningCredential(signingKeyPem, signingCertPem),
+    signing: loadSigningCredential(signingKeyPem, signingCertPem, tenant.spec.signatureAlgorithm),
     signingKeyPem,
     signingCertPem,
     metadataCertificates: [signingCertPem, ...(nextCertPem ? [nextCertPem] : [])].map(certificateBase64),

@@ -14,7 +14,7 @@ import { createSelfSignedCertificate } from '../common/pki.js';
 const SPEC = {
   name: 'keys',
   summary:
-    "Generate the broker's and the portal's SAML signing key pairs for --config into --secrets-dir. An existing pair is kept, never overwritten.",
+    "Generate the broker's and the portal's SAML signing key pairs for --config into --secrets-dir: RSA-2048, or P-256 when its spec.signatureAlgorithm is ecdsa-sha256. An existing pair is kept, never overwritten.",
   options: {
     config: {
       type: 'string' as const,
@@ -67,11 +67,14 @@ export async function run(argv: string[]): Promise<void> {
     const pair = await createSelfSignedCertificate({
       commonName: signingCertificateCommonName(tenant, part),
       days,
+      algorithm: tenant.spec.signatureAlgorithm,
     });
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     // The key first and private to the owner; `wx` refuses to replace a file that appeared meanwhile.
     writeFileSync(keyFile, pair.keyPem, { mode: 0o600, flag: 'wx' });
     writeFileSync(certFile, pair.certPem, { mode: 0o644, flag: 'wx' });
-    console.log(`wrote ${certFile} and ${keyKey} (${part}, valid ${days} days)`);
+    console.log(
+      `wrote ${certFile} and ${keyKey} (${part}, ${tenant.spec.signatureAlgorithm}, valid ${days} days)`,
+    );
   }
 }

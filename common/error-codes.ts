@@ -18,6 +18,8 @@ export const COMMON_CODES = {
   TLS_PLAINTEXT_FORBIDDEN: 'An outbound call to a plain http:// URL where https is required',
   SIGNING_KEY_UNSUPPORTED:
     'A SAML signing key is neither RSA of 2048 bits or more nor EC P-256 (at start-up)',
+  SIGNING_KEY_ALGORITHM_MISMATCH:
+    'A signing key does not fit spec.signatureAlgorithm (RSA for rsa-sha256, P-256 for ecdsa-sha256; at start-up)',
   REDIS_URL_INVALID: 'The Redis address is malformed',
   REDIS_PLAINTEXT: 'A warning, not a refusal: Redis is reached without TLS',
   REDIS_TLS_MISMATCH: 'A CA bundle or client certificate for a Redis URL that is not a TLS one',

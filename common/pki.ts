@@ -5,7 +5,8 @@ import * as x509 from '@peculiar/x509';
 
 /**
  * Self-signed signing certificates for SAML keys that nobody provided: the operator makes them once
- * per tenant, `npm start` for the local stack. RSA-2048 with SHA-256, as SAML peers expect.
+ * per tenant, `jsm-sso keys` and `npm start` for standalone parts. RSA-2048 with SHA-256 by default,
+ * as SAML peers expect; EC P-256 for a tenant whose spec.signatureAlgorithm is ecdsa-sha256.
  */
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -14,17 +15,30 @@ export interface KeyPairPem {
   certPem: string;
 }
 
+const KEY_ALGORITHMS = {
+  'rsa-sha256': {
+    key: {
+      name: 'RSASSA-PKCS1-v1_5',
+      hash: 'SHA-256',
+      publicExponent: new Uint8Array([1, 0, 1]),
+      modulusLength: 2048,
+    },
+    signing: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  },
+  'ecdsa-sha256': {
+    key: { name: 'ECDSA', namedCurve: 'P-256' },
+    signing: { name: 'ECDSA', hash: 'SHA-256' },
+  },
+} as const;
+
 export async function createSelfSignedCertificate(options: {
   commonName: string;
   days?: number;
+  /** The tenant's spec.signatureAlgorithm: RSA-2048 (default) or P-256 keys. */
+  algorithm?: keyof typeof KEY_ALGORITHMS;
 }): Promise<KeyPairPem> {
-  const algorithm = {
-    name: 'RSASSA-PKCS1-v1_5',
-    hash: 'SHA-256',
-    publicExponent: new Uint8Array([1, 0, 1]),
-    modulusLength: 2048,
-  };
-  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const algorithm = KEY_ALGORITHMS[options.algorithm ?? 'rsa-sha256'];
+  const keys = (await webcrypto.subtle.generateKey(algorithm.key, true, ['sign', 'verify'])) as CryptoKeyPair;
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(notBefore.getTime() + (options.days ?? 3650) * 86_400_000);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
@@ -32,7 +46,7 @@ export async function createSelfSignedCertificate(options: {
     name: `CN=${options.commonName.replace(/[,=+<>#;\\"]/g, '')}`,
     notBefore,
     notAfter,
-    signingAlgorithm: algorithm,
+    signingAlgorithm: algorithm.signing,
     keys,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),

@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { Logger } from '../common/log.js';
 import { createSelfSignedCertificate, type KeyPairPem } from '../common/pki.js';
+import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { EventRecorder } from './events.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { cacheKey, Informer, type InformerEventType } from './kube/informer.js';
@@ -31,7 +32,7 @@ export interface ControllerOptions {
   /** Name reported in Events (the pod name). */
   instance: string;
   queue?: WorkQueue;
-  generateKeyPair?: (commonName: string) => Promise<KeyPairPem>;
+  generateKeyPair?: (commonName: string, algorithm: HopSignatureAlgorithm) => Promise<KeyPairPem>;
   /** How often repeated Events' series counts are written (default 30 s). */
   eventSeriesFlushMs?: number;
 }
@@ -82,7 +83,8 @@ export class Controller implements ObjectCache {
       events: this.events,
       logger: options.logger,
       generateKeyPair:
-        options.generateKeyPair ?? ((commonName) => createSelfSignedCertificate({ commonName })),
+        options.generateKeyPair ??
+        ((commonName, algorithm) => createSelfSignedCertificate({ commonName, algorithm })),
       indexSecrets: (tenantKey, secretKeys) => this.indexSecrets(tenantKey, secretKeys),
     };
     this.secretReader = new SecretReader(options.client, (namespace, name) =>

@@ -5,6 +5,7 @@ import type { TenantStatus } from '../common/config/tenant.generated.js';
 import { ConfigError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { certificateFingerprint, type KeyPairPem } from '../common/pki.js';
+import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { needsApply } from './drift.js';
 import { ReconcileError } from './errors.js';
 import type { EventRecorder } from './events.js';
@@ -57,7 +58,8 @@ export interface ReconcilerDeps {
   cache: ObjectCache;
   events: EventRecorder;
   logger: Logger;
-  generateKeyPair: (commonName: string) => Promise<KeyPairPem>;
+  /** A key pair of the kind the tenant's spec.signatureAlgorithm needs. */
+  generateKeyPair: (commonName: string, algorithm: HopSignatureAlgorithm) => Promise<KeyPairPem>;
   /** Records which Secrets a tenant reads, so a Secret change requeues it. */
   indexSecrets: (tenantKey: string, secretKeys: string[]) => void;
   now?: () => Date;
@@ -250,7 +252,10 @@ async function ensureSigningSecrets(
   for (const part of PARTS) {
     const name = signingSecretName(tenant, part);
     if (secrets[name]) continue;
-    const pair = await deps.generateKeyPair(signingCertificateCommonName(tenant, part));
+    const pair = await deps.generateKeyPair(
+      signingCertificateCommonName(tenant, part),
+      tenant.spec.signatureAlgorithm,
+    );
     try {
       const created = await deps.client.create<KubeObject>(
         collectionPath(KINDS.secret, namespace),

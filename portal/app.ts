@@ -254,6 +254,7 @@ function buildServices(
       signingCertPem,
       brokerCertificates,
       replayStore: store,
+      signatureAlgorithm: spec.signatureAlgorithm,
     }),
     timeouts,
     maxUploadBytes: options.maxUploadBytes ?? spec.portal.limits.maxUploadBytes,

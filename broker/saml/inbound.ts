@@ -7,6 +7,7 @@ import {
   BINDING_POST,
   logoutRequestSubject,
   type MessageBinding,
+  type SignatureAlgorithmUri,
 } from '../../common/saml/index.js';
 import { attribute } from '../../common/saml/xml.js';
 
@@ -22,6 +23,8 @@ export interface TrustedSp {
   acsUrl: string;
   sloUrl: string;
   certificatesPem: string[];
+  /** The one algorithm the portal signs with (`spec.signatureAlgorithm`); any other is refused. */
+  signatureAlgorithm: SignatureAlgorithmUri;
 }
 
 /** Where and when the message was received, and where its ID is remembered. */
@@ -50,7 +53,14 @@ function acceptFromPortal(
 ): Promise<AcceptedMessage> {
   return acceptProtocolMessage(
     binding,
-    { type, issuer: sp.entityId, certificatesPem: sp.certificatesPem, destination: at.url, now: at.now },
+    {
+      type,
+      issuer: sp.entityId,
+      certificatesPem: sp.certificatesPem,
+      signatureAlgorithm: sp.signatureAlgorithm,
+      destination: at.url,
+      now: at.now,
+    },
     at.replay,
   );
 }

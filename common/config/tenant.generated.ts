@@ -33,6 +33,10 @@ export interface TenantSpec {
   redis?: RedisSpec;
   ingress?: IngressSpec;
   /**
+   * The one XML Signature algorithm of the SAML messages between the portal and the broker, both ways: the broker's Responses and LogoutResponses, the portal's AuthnRequests and LogoutRequests. rsa-sha256 (the default) needs RSA keys of 2048 bits or more, ecdsa-sha256 (xmldsig-more, r||s values) EC P-256 keys; the operator generates missing signing Secrets of that kind. Each end accepts exactly this algorithm from the other and refuses any other (SAML_SIGNATURE_ALGORITHM_FORBIDDEN), and a part whose own key does not fit it does not start (SIGNING_KEY_ALGORITHM_MISMATCH). ecdsa-sha256 signs several times cheaper, but node-saml and pysaml2's Redirect binding cannot verify it (docs/decisions/0063-ecdsa-for-the-broker-portal-hop.md). The broker's key also signs its requests to upstream SAML IdPs, which must then accept ecdsa-sha256. Changing it on a running tenant needs new signing keys of the other kind.
+   */
+  signatureAlgorithm: 'rsa-sha256' | 'ecdsa-sha256';
+  /**
    * What happens to the signing Secrets the operator generated (<name>-broker-signing, <name>-portal-signing) when the tenant is deleted. Retain (the default, as cert-manager keeps Certificate Secrets) leaves them without an owner reference, so a tenant deleted and created again signs with the same keys and the IdPs that pinned the broker's certificate keep working. Delete gives them an owner reference to the tenant, so they are garbage-collected with it. Read when a Secret is generated; the operator never modifies an existing Secret.
    */
   signingSecretDeletionPolicy: 'Retain' | 'Delete';

@@ -9,6 +9,7 @@ import {
   verify,
 } from 'node:crypto';
 import type { HashAlgorithm, SignatureAlgorithm } from 'xml-crypto';
+import { JsmSsoError } from '../errors.js';
 
 /**
  * The only algorithms jsm-sso accepts or produces. SHA-1 (rsa-sha1, dsa-sha1, sha1 digests) is
@@ -61,6 +62,42 @@ export function signatureAlgorithmFor(key: KeyObject): SignatureAlgorithmUri {
   return key.asymmetricKeyType === 'ec'
     ? 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256'
     : 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256';
+}
+
+/** The algorithms a tenant may choose for the portal–broker hop (`spec.signatureAlgorithm`). */
+export const HOP_SIGNATURE_ALGORITHMS = {
+  'rsa-sha256': 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+  'ecdsa-sha256': 'http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
+} as const satisfies Record<string, SignatureAlgorithmUri>;
+export type HopSignatureAlgorithm = keyof typeof HOP_SIGNATURE_ALGORITHMS;
+
+/**
+ * The one algorithm a portal or broker key signs the hop with, checked against the tenant's
+ * choice when given. Only RSA keys of 2048 bits or more (rsa-sha256) and P-256 keys (ecdsa-sha256)
+ * qualify: each end verifies exactly one algorithm, and ECDSA on another curve would want another
+ * hash (P-384 pairs with SHA-384).
+ */
+export function hopSigningAlgorithm(
+  key: KeyObject,
+  configured?: HopSignatureAlgorithm,
+): SignatureAlgorithmUri {
+  const rsa = key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
+  const p256 = key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  if (!rsa && !p256) {
+    throw new JsmSsoError(
+      'SIGNING_KEY_UNSUPPORTED',
+      `the SAML signing key must be RSA (2048 bits or more) or EC P-256, got ${key.asymmetricKeyType}`,
+    );
+  }
+  const algorithm = HOP_SIGNATURE_ALGORITHMS[rsa ? 'rsa-sha256' : 'ecdsa-sha256'];
+  if (configured !== undefined && HOP_SIGNATURE_ALGORITHMS[configured] !== algorithm) {
+    throw new JsmSsoError(
+      'SIGNING_KEY_ALGORITHM_MISMATCH',
+      `spec.signatureAlgorithm is ${configured}, but the SAML signing key is ${rsa ? 'RSA' : 'EC P-256'}: ` +
+        `provide a ${configured === 'rsa-sha256' ? 'RSA' : 'P-256'} key or change the setting`,
+    );
+  }
+  return algorithm;
 }
 
 /**

@@ -1,11 +1,11 @@
 import { createHash, createPrivateKey, type KeyObject, sign } from 'node:crypto';
 import { promisify } from 'node:util';
-import { JsmSsoError } from '../errors.js';
 import {
   ENVELOPED_SIGNATURE,
   EXC_C14N,
+  type HopSignatureAlgorithm,
+  hopSigningAlgorithm,
   type SignatureAlgorithmUri,
-  signatureAlgorithmFor,
 } from './algorithms.js';
 import { certificateBase64 } from './certificates.js';
 import { NS } from './namespaces.js';
@@ -35,26 +35,14 @@ export interface SigningCredential {
   certificate: string;
 }
 
-export function loadSigningCredential(keyPem: string, certPem: string): SigningCredential {
+/** The broker's key and certificate; `configured` is the tenant's `spec.signatureAlgorithm`. */
+export function loadSigningCredential(
+  keyPem: string,
+  certPem: string,
+  configured?: HopSignatureAlgorithm,
+): SigningCredential {
   const key = createPrivateKey(keyPem);
-  return { key, algorithm: brokerSignatureAlgorithm(key), certificate: certificateBase64(certPem) };
-}
-
-/**
- * The one algorithm a broker key signs with. Only RSA (2048 bits or more) and P-256 keys are
- * accepted: the portal verifies exactly one algorithm, and ECDSA on another curve would need
- * another hash (RFC 5656 pairs P-384 with SHA-384).
- */
-export function brokerSignatureAlgorithm(key: KeyObject): SignatureAlgorithmUri {
-  const rsa = key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
-  const p256 = key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
-  if (!rsa && !p256) {
-    throw new JsmSsoError(
-      'SIGNING_KEY_UNSUPPORTED',
-      `the SAML signing key must be RSA (2048 bits or more) or EC P-256, got ${key.asymmetricKeyType}`,
-    );
-  }
-  return signatureAlgorithmFor(key);
+  return { key, algorithm: hopSigningAlgorithm(key, configured), certificate: certificateBase64(certPem) };
 }
 
 /** SignatureValue octets: PKCS#1 v1.5 for RSA, r||s for ECDSA (RFC 4051 section 3.3, not DER). */

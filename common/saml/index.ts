@@ -2,6 +2,9 @@ export {
   CANONICALIZATION_ALGORITHMS,
   DIGEST_ALGORITHMS,
   type DigestAlgorithmUri,
+  HOP_SIGNATURE_ALGORITHMS,
+  type HopSignatureAlgorithm,
+  hopSigningAlgorithm,
   SIGNATURE_ALGORITHMS,
   type SignatureAlgorithmUri,
 } from './algorithms.js';

@@ -1,5 +1,6 @@
 import type { Element } from '@xmldom/xmldom';
 import type { FlowStore } from '../flowstore/index.js';
+import type { SignatureAlgorithmUri } from './algorithms.js';
 import {
   checkIssueInstant,
   checkIssuer,
@@ -45,6 +46,8 @@ interface Expectation {
   issuer: string;
   /** The sender's signing certificates: the message is signed with one of them, or refused. */
   certificatesPem: readonly string[];
+  /** When set, the one signature algorithm accepted (the portal–broker hop's `spec.signatureAlgorithm`). */
+  signatureAlgorithm?: SignatureAlgorithmUri;
   /** This endpoint's URL: Destination is required and must be exactly this (bindings 3.4.5.2, 3.5.5.2). */
   destination: string;
   now: Date;
@@ -99,7 +102,12 @@ function verifiedRoot(
 ): { root: Element; relayState?: string | undefined } {
   const param = expected.type === 'LogoutResponse' ? 'SAMLResponse' : 'SAMLRequest';
   if (binding.kind === 'redirect') {
-    const verified = verifyRedirectSignature(binding.rawQuery, param, expected.certificatesPem);
+    const verified = verifyRedirectSignature(
+      binding.rawQuery,
+      param,
+      expected.certificatesPem,
+      expected.signatureAlgorithm,
+    );
     const doc = parseSamlXml(verified.xml, { maxBytes: MAX_REQUEST_BYTES });
     return { root: doc.documentElement!, relayState: verified.relayState };
   }
@@ -108,7 +116,12 @@ function verifiedRoot(
     throw new SamlError('SAML_MESSAGE_TOO_LARGE', 'the SAML message is too large');
   const doc = parseSamlXml(xml.toString('utf8'), { maxBytes: MAX_REQUEST_BYTES });
   // verifyEnvelopedSignature insists on exactly one Reference, to the root's own ID (no wrapping).
-  const signed = verifyEnvelopedSignature(doc, doc.documentElement!, expected.certificatesPem);
+  const signed = verifyEnvelopedSignature(
+    doc,
+    doc.documentElement!,
+    expected.certificatesPem,
+    expected.signatureAlgorithm,
+  );
   return { root: signed, relayState: binding.relayState };
 }
 

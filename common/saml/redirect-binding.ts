@@ -49,12 +49,14 @@ function formDecode(raw: string): string {
  * Verifies an HTTP-Redirect binding signature (SAML bindings 3.4.4.1) and returns the inflated
  * message. The signed octets are the query parameters exactly as received — SAMLRequest or
  * SAMLResponse, then RelayState if present, then SigAlg — never re-encoded, because senders differ
- * in how they percent-encode. Only configured certificates are tried.
+ * in how they percent-encode. Only configured certificates are tried; `onlyAlgorithm`, when given,
+ * is the one SigAlg accepted.
  */
 export function verifyRedirectSignature(
   rawQuery: string,
   param: RedirectMessageParam,
   certificatesPem: readonly string[],
+  onlyAlgorithm?: SignatureAlgorithmUri,
 ): VerifiedRedirectMessage {
   const keys = trustedKeys(certificatesPem);
   const params = rawParams(rawQuery);
@@ -69,7 +71,7 @@ export function verifyRedirectSignature(
     throw new SamlError('SAML_SIGNATURE_MISSING', 'the Redirect binding message is not signed');
   }
   const sigAlg = formDecode(rawSigAlg);
-  if (!isSignatureAlgorithm(sigAlg)) {
+  if (!isSignatureAlgorithm(sigAlg) || (onlyAlgorithm !== undefined && sigAlg !== onlyAlgorithm)) {
     throw new SamlError(
       'SAML_SIGNATURE_ALGORITHM_FORBIDDEN',
       `signature algorithm ${sigAlg} is not accepted`,

@@ -1,5 +1,6 @@
 import type { Document, Element } from '@xmldom/xmldom';
 import type { FlowStore } from '../flowstore/index.js';
+import type { SignatureAlgorithmUri } from './algorithms.js';
 import {
   checkIssueInstant,
   checkIssuer,
@@ -26,6 +27,8 @@ export { MAX_CLOCK_SKEW_SECONDS };
 export interface ExpectedResponse {
   idpEntityId: string;
   idpCertificatesPem: readonly string[];
+  /** When set, the one signature algorithm accepted from the IdP (the portal's `spec.signatureAlgorithm`). */
+  idpSignatureAlgorithm?: SignatureAlgorithmUri;
   /** Our entityID: must appear in every AudienceRestriction. */
   spEntityId: string;
   /** Our Assertion Consumer Service URL: the Response Destination and the bearer Recipient. */
@@ -125,7 +128,12 @@ function verifyResponseSignatureIfPresent(doc: Document, response: Element, ctx:
     }
     return response;
   }
-  return verifyEnvelopedSignature(doc, response, ctx.expected.idpCertificatesPem);
+  return verifyEnvelopedSignature(
+    doc,
+    response,
+    ctx.expected.idpCertificatesPem,
+    ctx.expected.idpSignatureAlgorithm,
+  );
 }
 
 function checkStatusSuccess(response: Element): void {
@@ -176,7 +184,12 @@ function verifiedSingleAssertion(doc: Document, original: Element, response: Ele
   const assertion = direct[0]!;
   const signed = childElements(assertion, NS.dsig, 'Signature').length > 0;
   if (signed || ctx.expected.requireSignedAssertion !== false) {
-    return verifyEnvelopedSignature(doc, assertion, ctx.expected.idpCertificatesPem);
+    return verifyEnvelopedSignature(
+      doc,
+      assertion,
+      ctx.expected.idpCertificatesPem,
+      ctx.expected.idpSignatureAlgorithm,
+    );
   }
   // Unsigned assertion allowed: read it from the verified Response.
   return requiredChild(response, NS.assertion, 'Assertion');

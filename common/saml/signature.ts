@@ -38,11 +38,15 @@ const ID_ATTRIBUTE_NAMES = new Set(['ID', 'Id', 'id']);
  *   enveloped-signature and exc-c14n (SAML_SIGNATURE_ALGORITHM_FORBIDDEN);
  * - exactly one Reference, whose URI is `#` + the element's ID (SAML_SIGNATURE_REFERENCE_INVALID);
  * - the signature verifies with one of `certificatesPem`; KeyInfo is ignored (SAML_SIGNATURE_INVALID).
+ *
+ * `onlyAlgorithm`, when given, is the one signature algorithm accepted (a peer configured for
+ * ecdsa-sha256 accepts no RSA signature, even from a trusted RSA certificate, and vice versa).
  */
 export function verifyEnvelopedSignature(
   doc: Document,
   element: Element,
   certificatesPem: readonly string[],
+  onlyAlgorithm?: SignatureAlgorithmUri,
 ): Element {
   const keys = trustedKeys(certificatesPem);
   assertUniqueIds(doc);
@@ -59,7 +63,7 @@ export function verifyEnvelopedSignature(
   }
   const signature = signatures[0]!;
   assertPlainSignature(signature);
-  assertSignedInfo(requiredSignaturePart(signature, 'SignedInfo'), id);
+  assertSignedInfo(requiredSignaturePart(signature, 'SignedInfo'), id, onlyAlgorithm);
 
   const xml = serializeXml(doc);
   for (const key of keys) {
@@ -123,11 +127,17 @@ function requiredSignaturePart(parent: Element, localName: string): Element {
   return found[0]!;
 }
 
-function assertSignedInfo(signedInfo: Element, id: string): void {
+function assertSignedInfo(
+  signedInfo: Element,
+  id: string,
+  onlyAlgorithm: SignatureAlgorithmUri | undefined,
+): void {
   const c14n = attribute(requiredSignaturePart(signedInfo, 'CanonicalizationMethod'), 'Algorithm');
   if (!c14n || !CANONICALIZATION_ALGORITHMS.includes(c14n)) forbidden('canonicalization', c14n);
   const signatureMethod = attribute(requiredSignaturePart(signedInfo, 'SignatureMethod'), 'Algorithm');
   if (!isSignatureAlgorithm(signatureMethod)) forbidden('signature', signatureMethod);
+  if (onlyAlgorithm !== undefined && signatureMethod !== onlyAlgorithm)
+    forbidden('signature', signatureMethod);
   const references = childElements(signedInfo, NS.dsig, 'Reference');
   if (references.length !== 1) {
     throw new SamlError('SAML_SIGNATURE_REFERENCE_INVALID', 'the signature must have exactly one Reference');

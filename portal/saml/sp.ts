@@ -6,15 +6,19 @@
  * keys and the expectations.
  */
 
+import { createPrivateKey } from 'node:crypto';
 import type { FlowStore } from '../../common/flowstore/index.js';
 import { decodeBase64 } from '../../common/saml/deflate.js';
 import {
   acceptProtocolMessage,
   authnRequest,
   buildSpMetadata,
+  type HopSignatureAlgorithm,
+  hopSigningAlgorithm,
   logoutRequest,
   logoutSucceeded,
   SamlError,
+  type SignatureAlgorithmUri,
   signedRedirectUrl,
   type ValidatedAssertion,
   validateSamlResponse,
@@ -28,6 +32,11 @@ export interface ServiceProviderOptions {
   signingCertPem: string;
   brokerCertificates: BrokerCertificateSource;
   replayStore: FlowStore;
+  /**
+   * The hop's one algorithm (`spec.signatureAlgorithm`): the portal's key must fit it (checked here,
+   * at start-up), and the broker's messages are accepted signed with it only.
+   */
+  signatureAlgorithm: HopSignatureAlgorithm;
 }
 
 export interface SpEndpoints {
@@ -53,9 +62,15 @@ export class ServiceProvider {
   readonly endpoints: SpEndpoints;
   readonly brokerEntityId: string;
   readonly #o: ServiceProviderOptions;
+  /** The URI of the hop's algorithm: what the portal signs with and all it accepts. */
+  readonly #algorithm: SignatureAlgorithmUri;
 
   constructor(options: ServiceProviderOptions) {
     this.#o = options;
+    this.#algorithm = hopSigningAlgorithm(
+      createPrivateKey(options.signingKeyPem),
+      options.signatureAlgorithm,
+    );
     this.endpoints = {
       entityId: `${options.portalUrl}/saml/metadata`,
       acsUrl: `${options.portalUrl}/saml/acs`,
@@ -99,6 +114,7 @@ export class ServiceProvider {
       {
         idpEntityId: this.brokerEntityId,
         idpCertificatesPem: await this.#o.brokerCertificates.certificates(),
+        idpSignatureAlgorithm: this.#algorithm,
         spEntityId: this.endpoints.entityId,
         acsUrl: this.endpoints.acsUrl,
         inResponseTo,
@@ -142,6 +158,7 @@ export class ServiceProvider {
         inResponseTo,
         issuer: this.brokerEntityId,
         certificatesPem: await this.#o.brokerCertificates.certificates(),
+        signatureAlgorithm: this.#algorithm,
         destination: this.endpoints.sloUrl,
         now: new Date(),
       },

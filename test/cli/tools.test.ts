@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { parse, stringify } from 'yaml';
 import { resolveBrokerSettings } from '../../broker/settings.js';
 import { loadTenantFile } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
@@ -73,6 +74,24 @@ describe('jsm-sso --version, validate and keys', function () {
     // The broker starts its signing on them (the portal's certificate is the broker's peer).
     const settings = resolveBrokerSettings(loadTenantFile(VALID), new SecretDirectory(dir));
     expect(settings.signingCertPem).to.equal(readFileSync(join(dir, 'acme-broker-signing/tls.crt'), 'utf8'));
+  });
+
+  it('keys: writes P-256 pairs for a tenant whose spec.signatureAlgorithm is ecdsa-sha256, and the parts start on them', async () => {
+    const config = join(dir, 'ecdsa-tenant.yaml');
+    const tenant = parse(readFileSync(VALID, 'utf8'));
+    tenant.spec.signatureAlgorithm = 'ecdsa-sha256';
+    writeFileSync(config, stringify(tenant));
+    const result = await cli(['keys', '--config', config, '--secrets-dir', dir]);
+    expect(result.code, result.stderr).to.equal(0);
+    for (const secret of ['acme-broker-signing', 'acme-portal-signing']) {
+      const key = createPrivateKey(readFileSync(join(dir, secret, 'tls.key')));
+      expect(key.asymmetricKeyDetails?.namedCurve).to.equal('prime256v1');
+      expect(new X509Certificate(readFileSync(join(dir, secret, 'tls.crt'))).checkPrivateKey(key)).to.equal(
+        true,
+      );
+    }
+    const settings = resolveBrokerSettings(loadTenantFile(config), new SecretDirectory(dir));
+    expect(settings.signing.algorithm).to.equal('http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256');
   });
 
   it('keys: keeps a pair that exists, and adds only the broker’s next pair with --next', async () => {

@@ -27,6 +27,8 @@ export interface PeerOptions {
   brokerUrl: string;
   keyFile: string;
   certFile: string;
+  /** The SP role's signature algorithm (the tenant's spec.signatureAlgorithm); default rsa-sha256. */
+  signAlg?: 'rsa-sha256' | 'ecdsa-sha256';
   /** The IdP role's one user: NameID (e-mail format) and attribute values. */
   user?: { nameId: string; attributes: Record<string, string[]> };
 }

@@ -27,150 +27,173 @@ interface Identity {
   relayState: string;
 }
 
-/**
- * pysaml2's Saml2Client plays the portal: broker (IdP) -> dev OIDC IdP -> broker -> pysaml2; once
- * with an RSA-2048 broker key (rsa-sha256) and once with a P-256 one (ecdsa-sha256, r||s values).
- */
-for (const keyType of ['rsa', 'ec'] as const)
-  describe(`interop: pysaml2 as the portal (SP) against the broker (IdP), ${keyType === 'rsa' ? 'rsa-sha256' : 'ecdsa-sha256'}`, () => {
-    let pki: Pki;
-    let idp: DevIdp;
-    let sp: Peer;
-    let broker: BrokerUnderTest;
+/** pysaml2's Saml2Client plays the portal: broker (IdP) -> dev OIDC IdP -> broker -> pysaml2. */
+describe('interop: pysaml2 as the portal (SP) against the broker (IdP)', () => {
+  let pki: Pki;
+  let idp: DevIdp;
+  let sp: Peer;
+  let broker: BrokerUnderTest;
 
-    before(async () => {
-      pki = createPki();
-      if (keyType === 'ec') useSigningKey(pki, 'broker', makeKeyPair('pysaml2 broker', 'ec'));
-      const { server, url } = await listenPlaceholder();
-      sp = await startPeer('sp', {
-        brokerUrl: url,
-        keyFile: join(pki.dir, 'portal-saml', 'tls.key'),
-        certFile: join(pki.dir, 'portal-saml', 'tls.crt'),
-      });
-      idp = await startDevIdp({ clients: [devClient(url)] });
-      const tenant = tenantFor(url, [oidcIdp('corporate', idp.issuer)], (spec) => {
-        spec.portal.url = sp.url;
-      });
-      broker = await serveBroker(server, url, tenant, pki);
+  before(async () => {
+    pki = createPki();
+    const { server, url } = await listenPlaceholder();
+    sp = await startPeer('sp', {
+      brokerUrl: url,
+      keyFile: join(pki.dir, 'portal-saml', 'tls.key'),
+      certFile: join(pki.dir, 'portal-saml', 'tls.crt'),
     });
-    after(async () => {
-      await broker?.close();
-      await idp?.close();
-      await sp?.close();
-      pki?.cleanup();
+    idp = await startDevIdp({ clients: [devClient(url)] });
+    const tenant = tenantFor(url, [oidcIdp('corporate', idp.issuer)], (spec) => {
+      spec.portal.url = sp.url;
     });
+    broker = await serveBroker(server, url, tenant, pki);
+  });
+  after(async () => {
+    await broker?.close();
+    await idp?.close();
+    await sp?.close();
+    pki?.cleanup();
+  });
 
-    /** pysaml2's signed AuthnRequest (Redirect or POST binding) to the broker, then the dev IdP's login. */
-    async function loginAt(browser: Browser, binding: 'redirect' | 'post') {
-      const start = await browser.request(`${sp.url}/login?binding=${binding}&relayState=rs-py`);
-      let sso: Response;
-      if (binding === 'redirect') {
-        expect(start.status, await start.clone().text()).to.equal(302);
-        const location = start.headers.get('location')!;
-        expect(location.startsWith(`${broker.url}/saml/sso?`), location).to.equal(true);
-        sso = await browser.request(location);
-      } else {
-        expect(start.status, await start.clone().text()).to.equal(200);
-        const form = autoPostForm(await start.text());
-        expect(form.action).to.equal(`${broker.url}/saml/sso`);
-        sso = await browser.request(form.action, { form: form.fields });
-      }
-      expect(sso.status, `${await sso.clone().text()}`).to.equal(302);
-      const { html } = await loginAtDevIdp(browser, new URL(sso.headers.get('location')!, broker.url).href, {
-        brokerUrl: broker.url,
-      });
-      const form = autoPostForm(html);
-      expect(form.action).to.equal(`${sp.url}/saml/acs`);
-      return form.fields;
-    }
-
-    async function postToSp(browser: Browser, fields: Record<string, string>) {
-      const acs = await browser.request(`${sp.url}/saml/acs`, { form: fields });
-      return { status: acs.status, body: (await acs.json()) as Identity & { error?: string } };
-    }
-
-    async function expectAccepted(browser: Browser, fields: Record<string, string>): Promise<Identity> {
-      const { status, body } = await postToSp(browser, fields);
-      expect(status, `${JSON.stringify(body)}\n${sp.stderr()}`).to.equal(200);
-      expect(body.issuer).to.equal(`${broker.url}/saml/metadata`);
-      expect(body.nameId).to.equal('alice@acme.test');
-      expect(body.relayState).to.equal('rs-py');
-      expect(body.sessionIndex).to.be.a('string');
-      expect(body.attributes['email']).to.deep.equal(['alice@acme.test']);
-      expect(body.attributes['groups']).to.deep.equal(['jsm-customers', 'jsm-admins']);
-      return body;
-    }
-
-    it('accepts the broker Response to a signed HTTP-Redirect AuthnRequest (signature, audience, InResponseTo, conditions)', async () => {
-      await expectAccepted(new Browser(), await loginAt(new Browser(), 'redirect'));
-    });
-
-    it('accepts the broker Response to a signed HTTP-POST AuthnRequest', async () => {
-      await expectAccepted(new Browser(), await loginAt(new Browser(), 'post'));
-    });
-
-    it('is strict: pysaml2 refuses the same broker Response a second time (no outstanding request)', async () => {
-      const browser = new Browser();
-      const fields = await loginAt(browser, 'redirect');
-      await expectAccepted(browser, fields);
-      const again = await postToSp(browser, fields);
-      expect(again.status).to.equal(400);
-      expect(again.body.error).to.equal('UnsolicitedResponse');
-    });
-
-    it('is strict: pysaml2 refuses a broker Response whose NameID was changed after signing', async () => {
-      const browser = new Browser();
-      const fields = await loginAt(browser, 'redirect');
-      const xml = Buffer.from(fields['SAMLResponse']!, 'base64').toString('utf8');
-      const forged = xml.replace('>alice@acme.test</saml:NameID>', '>mallory@acme.test</saml:NameID>');
-      expect(forged).not.to.equal(xml);
-      const refused = await postToSp(browser, {
-        ...fields,
-        SAMLResponse: Buffer.from(forged).toString('base64'),
-      });
-      expect(refused.status).to.equal(400);
-      expect(refused.body.error).to.equal('SignatureError');
-    });
-
-    /** Logs in and out at pysaml2; returns its answer to the broker's signed Redirect LogoutResponse. */
-    async function logoutAtSp(): Promise<{ slo: Response; body: Record<string, string> }> {
-      const browser = new Browser();
-      await expectAccepted(browser, await loginAt(browser, 'redirect'));
-      const start = await browser.request(`${sp.url}/logout?nameId=${encodeURIComponent('alice@acme.test')}`);
+  /** pysaml2's signed AuthnRequest (Redirect or POST binding) to the broker, then the dev IdP's login. */
+  async function loginAt(browser: Browser, binding: 'redirect' | 'post') {
+    const start = await browser.request(`${sp.url}/login?binding=${binding}&relayState=rs-py`);
+    let sso: Response;
+    if (binding === 'redirect') {
       expect(start.status, await start.clone().text()).to.equal(302);
-      const toBroker = start.headers.get('location')!;
-      expect(toBroker.startsWith(`${broker.url}/saml/slo?`), toBroker).to.equal(true);
-      const toIdp = await browser.request(toBroker);
-      expect(toIdp.status, await toIdp.clone().text()).to.equal(302);
-      const endSession = new URL(toIdp.headers.get('location')!);
-      expect(endSession.origin).to.equal(idp.issuer);
-      // oidc-provider asks the person to confirm; the browser confirms.
-      const confirm = autoPostForm(await (await browser.request(endSession.href)).text());
-      const back = await browser.follow(new URL(confirm.action, endSession).href, `${sp.url}/saml/slo`, {
-        form: { ...confirm.fields, logout: 'yes' },
-      });
-      expect(back.location, 'the browser ends at the SP SLO endpoint').to.be.a('string');
-      const slo = await browser.request(back.location!);
-      return { slo, body: (await slo.json()) as Record<string, string> };
-    }
-
-    if (keyType === 'rsa') {
-      it('ends the session with a signed LogoutRequest and accepts the broker LogoutResponse', async () => {
-        const { slo, body } = await logoutAtSp();
-        expect(slo.status, `${JSON.stringify(body)}\n${sp.stderr()}`).to.equal(200);
-        expect(body['status']).to.equal('urn:oasis:names:tc:SAML:2.0:status:Success');
-        expect(body['issuer']).to.equal(`${broker.url}/saml/metadata`);
-      });
+      const location = start.headers.get('location')!;
+      expect(location.startsWith(`${broker.url}/saml/sso?`), location).to.equal(true);
+      sso = await browser.request(location);
     } else {
-      // An interop result, not a wish: pysaml2 checks Redirect-binding signatures with its own table
-      // of RSA algorithms only (saml2.sigver SIGNER_ALGS). One reason ecdsa-sha256 is opt-in and not
-      // the default (docs/decisions/0063-ecdsa-for-the-broker-portal-hop.md); when this starts
-      // passing, revisit that decision.
-      it('pysaml2 refuses the broker ecdsa-sha256 Redirect LogoutResponse (its Redirect check is RSA only)', async () => {
-        const { slo, body } = await logoutAtSp();
-        expect(slo.status).to.equal(400);
-        expect(sp.stderr()).to.contain('LogoutResponse Redirect signature does not verify');
-        expect(body['error']).to.equal('ValueError');
-      });
+      expect(start.status, await start.clone().text()).to.equal(200);
+      const form = autoPostForm(await start.text());
+      expect(form.action).to.equal(`${broker.url}/saml/sso`);
+      sso = await browser.request(form.action, { form: form.fields });
+    }
+    expect(sso.status, `${await sso.clone().text()}`).to.equal(302);
+    const { html } = await loginAtDevIdp(browser, new URL(sso.headers.get('location')!, broker.url).href, {
+      brokerUrl: broker.url,
+    });
+    const form = autoPostForm(html);
+    expect(form.action).to.equal(`${sp.url}/saml/acs`);
+    return form.fields;
+  }
+
+  async function postToSp(browser: Browser, fields: Record<string, string>) {
+    const acs = await browser.request(`${sp.url}/saml/acs`, { form: fields });
+    return { status: acs.status, body: (await acs.json()) as Identity & { error?: string } };
+  }
+
+  async function expectAccepted(browser: Browser, fields: Record<string, string>): Promise<Identity> {
+    const { status, body } = await postToSp(browser, fields);
+    expect(status, `${JSON.stringify(body)}\n${sp.stderr()}`).to.equal(200);
+    expect(body.issuer).to.equal(`${broker.url}/saml/metadata`);
+    expect(body.nameId).to.equal('alice@acme.test');
+    expect(body.relayState).to.equal('rs-py');
+    expect(body.sessionIndex).to.be.a('string');
+    expect(body.attributes['email']).to.deep.equal(['alice@acme.test']);
+    expect(body.attributes['groups']).to.deep.equal(['jsm-customers', 'jsm-admins']);
+    return body;
+  }
+
+  it('accepts the broker Response to a signed HTTP-Redirect AuthnRequest (signature, audience, InResponseTo, conditions)', async () => {
+    await expectAccepted(new Browser(), await loginAt(new Browser(), 'redirect'));
+  });
+
+  it('accepts the broker Response to a signed HTTP-POST AuthnRequest', async () => {
+    await expectAccepted(new Browser(), await loginAt(new Browser(), 'post'));
+  });
+
+  it('is strict: pysaml2 refuses the same broker Response a second time (no outstanding request)', async () => {
+    const browser = new Browser();
+    const fields = await loginAt(browser, 'redirect');
+    await expectAccepted(browser, fields);
+    const again = await postToSp(browser, fields);
+    expect(again.status).to.equal(400);
+    expect(again.body.error).to.equal('UnsolicitedResponse');
+  });
+
+  it('is strict: pysaml2 refuses a broker Response whose NameID was changed after signing', async () => {
+    const browser = new Browser();
+    const fields = await loginAt(browser, 'redirect');
+    const xml = Buffer.from(fields['SAMLResponse']!, 'base64').toString('utf8');
+    const forged = xml.replace('>alice@acme.test</saml:NameID>', '>mallory@acme.test</saml:NameID>');
+    expect(forged).not.to.equal(xml);
+    const refused = await postToSp(browser, {
+      ...fields,
+      SAMLResponse: Buffer.from(forged).toString('base64'),
+    });
+    expect(refused.status).to.equal(400);
+    expect(refused.body.error).to.equal('SignatureError');
+  });
+
+  it('ends the session with a signed LogoutRequest and accepts the broker LogoutResponse', async () => {
+    const browser = new Browser();
+    await expectAccepted(browser, await loginAt(browser, 'redirect'));
+    const start = await browser.request(`${sp.url}/logout?nameId=${encodeURIComponent('alice@acme.test')}`);
+    expect(start.status, await start.clone().text()).to.equal(302);
+    const toBroker = start.headers.get('location')!;
+    expect(toBroker.startsWith(`${broker.url}/saml/slo?`), toBroker).to.equal(true);
+    const toIdp = await browser.request(toBroker);
+    expect(toIdp.status, await toIdp.clone().text()).to.equal(302);
+    const endSession = new URL(toIdp.headers.get('location')!);
+    expect(endSession.origin).to.equal(idp.issuer);
+    // oidc-provider asks the person to confirm; the browser confirms.
+    const confirm = autoPostForm(await (await browser.request(endSession.href)).text());
+    const back = await browser.follow(new URL(confirm.action, endSession).href, `${sp.url}/saml/slo`, {
+      form: { ...confirm.fields, logout: 'yes' },
+    });
+    expect(back.location, 'the browser ends at the SP SLO endpoint').to.be.a('string');
+    const slo = await browser.request(back.location!);
+    const body = (await slo.json()) as Record<string, string>;
+    expect(slo.status, `${JSON.stringify(body)}\n${sp.stderr()}`).to.equal(200);
+    expect(body['status']).to.equal('urn:oasis:names:tc:SAML:2.0:status:Success');
+    expect(body['issuer']).to.equal(`${broker.url}/saml/metadata`);
+  });
+});
+
+/**
+ * An interop result, not a wish: pysaml2 signs nothing with ECDSA (entity.py and pack.py check a
+ * fixed SIG_ALLOWED_ALG list of RSA algorithms), so it cannot be the portal of a tenant whose
+ * spec.signatureAlgorithm is ecdsa-sha256. One reason ecdsa-sha256 is opt-in and not the default
+ * (docs/decisions/0063-ecdsa-for-the-broker-portal-hop.md); when this fails, revisit it.
+ */
+describe('interop: pysaml2 as the portal of an ecdsa-sha256 tenant', () => {
+  let pki: Pki;
+  let sp: Peer;
+  let broker: BrokerUnderTest;
+
+  before(async () => {
+    pki = createPki();
+    useSigningKey(pki, 'broker', makeKeyPair('pysaml2 broker', 'ec'));
+    useSigningKey(pki, 'portal', makeKeyPair('pysaml2 portal', 'ec'));
+    const { server, url } = await listenPlaceholder();
+    sp = await startPeer('sp', {
+      brokerUrl: url,
+      keyFile: join(pki.dir, 'portal-saml', 'tls.key'),
+      certFile: join(pki.dir, 'portal-saml', 'tls.crt'),
+      signAlg: 'ecdsa-sha256',
+    });
+    const tenant = tenantFor(url, [oidcIdp('corporate', 'http://127.0.0.1:1')], (spec) => {
+      spec.portal.url = sp.url;
+      spec.signatureAlgorithm = 'ecdsa-sha256';
+    });
+    broker = await serveBroker(server, url, tenant, pki);
+  });
+  after(async () => {
+    await broker?.close();
+    await sp?.close();
+    pki?.cleanup();
+  });
+
+  it('cannot sign an ecdsa-sha256 AuthnRequest in either binding', async () => {
+    for (const binding of ['redirect', 'post']) {
+      const start = await new Browser().request(`${sp.url}/login?binding=${binding}&relayState=rs-py`);
+      const body = (await start.json()) as { message?: string };
+      expect(start.status).to.equal(400);
+      expect(body.message).to.equal(
+        'Signature algo not in allowed list: http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256',
+      );
     }
   });
+});

@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { expect } from 'chai';
 import type { Registry } from 'prom-client';
 import { createLogger } from '../../common/log.js';
@@ -188,7 +189,11 @@ describe('reconciler against a faulty API server', function () {
     await fake.close();
   });
 
-  function addTenant(name: string, withSigningSecrets = true): void {
+  function addTenant(
+    name: string,
+    withSigningSecrets = true,
+    spec: Parameters<typeof tenantObject>[2] = {},
+  ): void {
     fake.put(secrets, secretObject(NS, `${name}-oidc`, { clientSecret: 's' }) as KubeObject);
     fake.put(
       secrets,
@@ -199,7 +204,7 @@ describe('reconciler against a faulty API server', function () {
         fake.put(secrets, signingSecret(`${name}-${part}-signing`, pair.certPem));
       }
     }
-    fake.put(tenants, tenantObject(NS, name) as unknown as KubeObject);
+    fake.put(tenants, tenantObject(NS, name, spec) as unknown as KubeObject);
   }
 
   function signingSecret(name: string, certPem: string): KubeObject {
@@ -207,7 +212,8 @@ describe('reconciler against a faulty API server', function () {
     return { ...secretObject(NS, name, tls), type: 'kubernetes.io/tls' } as KubeObject;
   }
 
-  async function startController(): Promise<Controller> {
+  /** `realKeyGeneration`: the operator's own generator (common/pki) instead of the fixed pair. */
+  async function startController(realKeyGeneration = false): Promise<Controller> {
     controller = new Controller({
       client,
       settings: {
@@ -221,7 +227,7 @@ describe('reconciler against a faulty API server', function () {
       workers: 2,
       instance: 'faults',
       queue: new WorkQueue({ baseBackoffMs: 50, maxBackoffMs: 2_000 }),
-      generateKeyPair: async () => pair,
+      ...(realKeyGeneration ? {} : { generateKeyPair: async () => pair }),
     });
     await controller.start();
     return controller;
@@ -267,6 +273,20 @@ describe('reconciler against a faulty API server', function () {
     const secretWrites = fake.requests.filter((r) => r.plural === 'secrets' && r.method !== 'GET');
     expect(secretWrites.map((r) => r.method)).to.deep.equal(['POST', 'POST']);
     expect(fake.object(deployments, 'acme-broker')).to.not.equal(undefined);
+  });
+
+  it('generates P-256 signing keys for a tenant whose spec.signatureAlgorithm is ecdsa-sha256', async () => {
+    addTenant('acme', false, { signatureAlgorithm: 'ecdsa-sha256' });
+    await startController(true);
+    for (const part of ['broker', 'portal']) {
+      await eventually(
+        async () => fake.object(secrets, `acme-${part}-signing`) !== undefined,
+        `${part} Secret`,
+      );
+      const data = fake.object(secrets, `acme-${part}-signing`)?.['data'] as Record<string, string>;
+      const key = createPrivateKey(Buffer.from(data['tls.key']!, 'base64').toString());
+      expect(key.asymmetricKeyDetails?.namedCurve, part).to.equal('prime256v1');
+    }
   });
 
   it('retries an apply answered with 409 Conflict until it lands', async () => {

@@ -3,7 +3,8 @@
   peer.py sp  CONFIG_JSON   the portal's role: a pysaml2 SP (Saml2Client) toward the broker as IdP
   peer.py idp CONFIG_JSON   a tenant's upstream IdP: a pysaml2 IdP (saml2.server.Server) toward the broker as SP
 
-CONFIG_JSON: {"brokerUrl", "keyFile", "certFile", "user": {"nameId", "attributes"} (idp only)}.
+CONFIG_JSON: {"brokerUrl", "keyFile", "certFile", "signAlg" (sp only: rsa-sha256 or ecdsa-sha256),
+"user": {"nameId", "attributes"} (idp only)}.
 The server binds 127.0.0.1:0 and prints one JSON line {"url": ...} once it listens. Every peer is
 strict: signatures required, unsolicited Responses refused, outstanding requests tracked. Failures are
 answered as HTTP 400 with JSON {"error": exception class, "message": ...} so tests can name them.
@@ -26,6 +27,12 @@ from saml2.sigver import verify_redirect_signature
 
 SIGN_ALG = xmldsig.SIG_RSA_SHA256
 DIGEST_ALG = xmldsig.DIGEST_SHA256
+SP_SIGN_ALGS = {"rsa-sha256": xmldsig.SIG_RSA_SHA256, "ecdsa-sha256": xmldsig.SIG_ECDSA_SHA256}
+
+
+def sp_sign_alg(options):
+    """The SP role signs with the tenant's spec.signatureAlgorithm (CONFIG_JSON "signAlg", default rsa-sha256)."""
+    return SP_SIGN_ALGS[options.get("signAlg", "rsa-sha256")]
 
 
 def common_config(options, metadata_path):
@@ -54,7 +61,7 @@ def sp_config(url, options):
             "want_response_signed": True,
             "want_assertions_signed": True,
             "allow_unsolicited": False,
-            "signing_algorithm": SIGN_ALG,
+            "signing_algorithm": sp_sign_alg(options),
             "digest_algorithm": DIGEST_ALG,
         }
     }
@@ -114,7 +121,7 @@ class Peer:
             relay_state=query.get("relayState", "py-rs"),
             binding=binding,
             sign=True,
-            sigalg=SIGN_ALG,
+            sigalg=sp_sign_alg(self.options),
             digest_alg=DIGEST_ALG,
         )
         self.outstanding[request_id] = f"{self.url}/login"
@@ -139,7 +146,9 @@ class Peer:
 
     def sp_logout(self, query):
         name_id = self.sessions[query["nameId"]]
-        answers = self.entity.global_logout(name_id, sign=True, sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG)
+        answers = self.entity.global_logout(
+            name_id, sign=True, sign_alg=sp_sign_alg(self.options), digest_alg=DIGEST_ALG
+        )
         (binding, info), = answers.values()
         return info, {"binding": binding}
 
@@ -155,7 +164,9 @@ class Peer:
         signed = any(verify_redirect_signature(query, self.entity.sec.sec_backend, cert) for _, cert in certs)
         if not signed:
             raise ValueError("LogoutResponse Redirect signature does not verify")
-        outcome = self.entity.handle_logout_response(response, sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG)
+        outcome = self.entity.handle_logout_response(
+            response, sign_alg=sp_sign_alg(self.options), digest_alg=DIGEST_ALG
+        )
         return {
             "issuer": issuer,
             "status": response.response.status.status_code.value,
