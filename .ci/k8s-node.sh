@@ -53,9 +53,6 @@ node_prepare() {
   fi
   printf 'SVC_NET=%s\nSVC_IP=%s\nPOD_NET=%s\nPOD_GW=%s\nBRIDGE=%s\nCONTAINERD_ROOT=%s\n' \
     "$SVC_NET" "$SVC_IP" "$POD_NET" "$POD_GW" "$BRIDGE" "$CONTAINERD_ROOT" >"$DIR/node.env"
-  # The network namespaces that exist now are not ours to remove at stop.
-  ls /var/run/netns 2>/dev/null >"$DIR/netns.before" || true
-
   ip link add "$BRIDGE" type bridge
   ip addr add "$POD_GW/24" dev "$BRIDGE"
   ip addr add "$SVC_IP/32" dev "$BRIDGE"
@@ -273,8 +270,12 @@ stop_node() { # dir
   # shellcheck disable=SC1091
   . "$dir/node.env"
   stop_procs "$dir" kubelet kube-scheduler
-  local sock=$dir/containerd/containerd.sock id
+  local sock=$dir/containerd/containerd.sock id netns=""
   if [ -S "$sock" ]; then
+    # The network namespaces of our pod sandboxes (their specs name them), before they go.
+    for id in $(ctr --address "$sock" -n k8s.io containers ls -q 2>/dev/null); do
+      netns+=" $(ctr --address "$sock" -n k8s.io containers info "$id" 2>/dev/null | grep -o '/var/run/netns/cni-[0-9a-f-]*' || true)"
+    done
     for id in $(ctr --address "$sock" -n k8s.io tasks ls -q 2>/dev/null); do
       ctr --address "$sock" -n k8s.io tasks delete --force "$id" >/dev/null 2>&1 || true
     done
@@ -284,9 +285,7 @@ stop_node() { # dir
   local pid
   for pid in $(grep -lsF -- "$sock" /proc/[0-9]*/cmdline | cut -d/ -f3); do kill -KILL "$pid" 2>/dev/null || true; done
   local ns
-  for ns in $(ls /var/run/netns 2>/dev/null | grep '^cni-' || true); do
-    grep -qxF "$ns" "$dir/netns.before" 2>/dev/null || ip netns delete "$ns" 2>/dev/null || true
-  done
+  for ns in $(printf '%s\n' $netns | sort -u); do ip netns delete "${ns##*/}" 2>/dev/null || true; done
   # Deepest mounts first (secret volumes, rootfs overlays, shm).
   awk -v d="$dir/" -v r="$CONTAINERD_ROOT/" 'index($5, d) == 1 || index($5, r) == 1 { print $5 }' \
     /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
