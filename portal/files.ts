@@ -51,22 +51,3 @@ export function filesById(issueKey: string, attachments: readonly AttachmentDTO[
     }),
   );
 }
-
-const UNITS = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
-
-/** A size people read: "512 bytes", "1.5 kB", "10 MB" (decimal units, as Atlassian shows them). */
-export function formatBytes(bytes: number | undefined, locale = 'en'): string {
-  if (bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '';
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return new Intl.NumberFormat(locale, {
-    style: 'unit',
-    unit: UNITS[unit],
-    unitDisplay: unit === 0 ? 'long' : 'short',
-    maximumFractionDigits: unit === 0 || value >= 10 ? 0 : 1,
-  }).format(value);
-}

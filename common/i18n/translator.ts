@@ -31,8 +31,8 @@ export interface Translator {
   /** Relative to now: `3 hours ago`, `yesterday`, `in 2 days`; empty for a missing value. */
   relative(value: string | Date | undefined): string;
   number(value: number): string;
-  /** A file size in the locale's units: `12 kB`, `3.4 MB`. */
-  fileSize(bytes: number): string;
+  /** A file size in the locale's decimal units, as Atlassian shows them: `512 bytes`, `1.5 kB`, `10 MB`. */
+  fileSize(bytes: number | undefined): string;
 }
 
 /** The options the browser script reuses, so the page reads the same before and after it runs. */
@@ -125,6 +125,7 @@ export function createTranslator(options: {
     },
     number: (value) => intl.formatNumber(value),
     fileSize: (bytes) => {
+      if (bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '';
       const units = ['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const;
       let size = bytes;
       let unit = 0;
@@ -136,7 +137,7 @@ export function createTranslator(options: {
         style: 'unit',
         unit: units[unit]!,
         unitDisplay: unit === 0 ? 'long' : 'short',
-        maximumFractionDigits: unit === 0 ? 0 : 1,
+        maximumFractionDigits: unit === 0 || size >= 10 ? 0 : 1,
       });
     },
   };

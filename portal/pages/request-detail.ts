@@ -4,7 +4,7 @@
 
 import type { Translator } from '../../common/i18n/index.js';
 import type { ApprovalDTO, CustomerRequestDTO, SlaDTO, TransitionDTO, UserDTO } from '../atlassian/types.js';
-import { type FileView, formatBytes } from '../files.js';
+import type { FileView } from '../files.js';
 import { html, type SafeHtml, seg } from '../html.js';
 import type { TimelineEntry } from '../request-timeline.js';
 import type { RequestSummary } from '../requests.js';
@@ -12,6 +12,7 @@ import { withoutWriteKey } from '../write-once.js';
 import { approvalsSection } from './approvals.js';
 import { csrfField, layout, type PageContext, statusLozenge, writeKeyField } from './layout.js';
 import { relativeTime } from './local-time.js';
+import { richText } from './rich-text.js';
 import { ACCEPTED_UPLOADS } from './uploads.js';
 
 export interface DetailView {
@@ -57,30 +58,41 @@ function fieldText(value: unknown): string {
 const when = (i18n: Translator, iso: string) => relativeTime(i18n, iso);
 
 /** Files as cards: a thumbnail for images, the name (a download through the portal) and the size. */
-export function fileList(files: readonly FileView[]): SafeHtml {
+export function fileList(i18n: Translator, files: readonly FileView[]): SafeHtml {
   if (files.length === 0) return html``;
   return html`<ul class="files">${files.map(
     (f) =>
-      html`<li><a href="${f.href}">${f.thumbnail ? html`<img src="${f.thumbnail}" alt="" loading="lazy">` : ''}<span>${f.name}</span></a> <span class="muted">${formatBytes(f.size)}</span></li>`,
+      html`<li><a href="${f.href}">${f.thumbnail ? html`<img src="${f.thumbnail}" alt="" loading="lazy">` : ''}<span>${f.name}</span></a> <span class="muted">${i18n.fileSize(f.size)}</span></li>`,
   )}</ul>`;
 }
 
-const count = (n: number, one: string, many: string) => (n === 1 ? one : `${n} ${many}`);
+const strong = { strong: (text: SafeHtml) => html`<strong>${text}</strong>` };
 
 function timelineItem(i18n: Translator, entry: TimelineEntry): SafeHtml {
   switch (entry.kind) {
     case 'raised':
-      return html`<li><p class="activity-head"><strong>${entry.author}</strong> raised this request ${when(i18n, entry.at)}</p></li>`;
+      return html`<li><p class="activity-head">${richText(i18n, 'request.timeline.raised', strong, { author: entry.author, when: when(i18n, entry.at) })}</p></li>`;
     case 'comment':
       return html`<li class="comment"><p class="activity-head"><strong>${entry.author}</strong> ${when(i18n, entry.at)}</p>
-        <div class="comment-body">${entry.body}</div>${fileList(entry.files)}</li>`;
+        <div class="comment-body">${entry.body}</div>${fileList(i18n, entry.files)}</li>`;
     case 'files':
-      return html`<li><p class="activity-head"><strong>${entry.author}</strong> attached ${count(entry.files.length, 'a file', 'files')} ${when(i18n, entry.at)}</p>${fileList(entry.files)}</li>`;
+      return html`<li><p class="activity-head">${richText(i18n, 'request.timeline.files', strong, { author: entry.author, count: entry.files.length, when: when(i18n, entry.at) })}</p>${fileList(i18n, entry.files)}</li>`;
     case 'status':
-      return html`<li><p class="activity-head">Status changed to ${statusLozenge(entry.status, entry.statusCategory)} ${when(i18n, entry.at)}</p></li>`;
+      return html`<li><p class="activity-head">${richText(i18n, 'request.timeline.status', {}, { status: statusLozenge(entry.status, entry.statusCategory), when: when(i18n, entry.at) })}</p></li>`;
     case 'approval':
-      return html`<li><p class="activity-head">${entry.name}: <span class="lozenge ${entry.decision === 'approved' ? 'done' : 'declined'}">${entry.decision === 'approved' ? 'Approved' : 'Declined'}</span> ${when(i18n, entry.at)}</p></li>`;
+      return html`<li><p class="activity-head">${entry.name}: <span class="lozenge ${entry.decision === 'approved' ? 'done' : 'declined'}">${i18n.t(entry.decision === 'approved' ? 'request.decision.approved' : 'request.decision.declined')}</span> ${when(i18n, entry.at)}</p></li>`;
   }
+}
+
+/** A service level: breached, met, or when it falls due (Atlassian's time, in the customer's words). */
+function slaLine(i18n: Translator, s: SlaDTO): string {
+  const cycle = s.ongoingCycle;
+  if (!cycle) return i18n.t('request.sla.met', { name: s.name });
+  if (cycle.breached) return i18n.t('request.sla.breached', { name: s.name });
+  const due = i18n.relative(cycle.breachTime?.iso8601);
+  return due
+    ? i18n.t('request.sla.due', { name: s.name, when: due })
+    : i18n.t('request.sla.remaining', { name: s.name, remaining: cycle.remainingTime?.friendly ?? '' });
 }
 
 export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
@@ -89,20 +101,21 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
   const fields = (v.request.requestFieldValues ?? []).filter(
     (f) => f.fieldId !== 'summary' && fieldText(f.value) !== '',
   );
+  const { t } = ctx.i18n;
   return layout(
     ctx,
     `${key} ${v.summary.summary}`,
-    html`<nav aria-label="Breadcrumb"><a href="/requests">Requests</a> / ${key}</nav>
+    html`<nav aria-label="${t('layout.breadcrumb')}"><a href="/requests">${t('requests.title')}</a> / ${key}</nav>
     ${v.notice ? html`<p class="notice" role="status" data-written>${v.notice}</p>` : ''}
     ${v.error ? html`<p class="alert" role="alert">${v.error}</p>` : ''}
     <h1>${v.summary.summary}</h1>
-    <p class="muted">${key}${v.requestTypeName ? html` · ${v.requestTypeName}` : ''} · raised by ${v.summary.reporterName} · ${when(ctx.i18n, v.summary.created)}</p>
+    <p class="muted">${key}${v.requestTypeName ? html` · ${v.requestTypeName}` : ''} · ${t('request.raisedBy', { name: v.summary.reporterName })} · ${when(ctx.i18n, v.summary.created)}</p>
     <div class="layout-2">
     <div>
-      <section class="card" aria-labelledby="details-h"><h2 id="details-h">Details</h2>
+      <section class="card" aria-labelledby="details-h"><h2 id="details-h">${t('request.details')}</h2>
         ${
           fields.length === 0
-            ? html`<p class="muted empty">No details were given.</p>`
+            ? html`<p class="muted empty">${t('request.noDetails')}</p>`
             : html`<dl>${fields.map(
                 (f) =>
                   html`<dt><strong>${f.label ?? f.fieldId}</strong></dt><dd>${withoutWriteKey(fieldText(f.value))}</dd>`,
@@ -110,62 +123,62 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
         }
       </section>
       ${approvalsSection(ctx.i18n, v.approvals, v.customerAccountId)}
-      <section class="card" aria-labelledby="act-h"><h2 id="act-h">Activity</h2>
+      <section class="card" aria-labelledby="act-h"><h2 id="act-h">${t('request.activity')}</h2>
         <ol class="activity">${v.timeline.map((entry) => timelineItem(ctx.i18n, entry))}</ol>
-        ${v.timeline.every((e) => e.kind !== 'comment') ? html`<p class="muted empty">No comments yet. Add one below; the help desk sees it.</p>` : ''}
+        ${v.timeline.every((e) => e.kind !== 'comment') ? html`<p class="muted empty">${t('request.noComments')}</p>` : ''}
         <form method="post" action="${action('comment')}" data-draft>${csrfField(v.csrf)}${writeKeyField(v.writeKeys.comment)}
-          <label for="comment-body">Add a comment</label>
+          <label for="comment-body">${t('request.addComment')}</label>
           <textarea id="comment-body" name="body" required maxlength="32000">${v.commentDraft ?? ''}</textarea>
-          <p><button type="submit">Comment</button></p>
+          <p><button type="submit">${t('request.comment')}</button></p>
         </form>
       </section>
-      <section class="card" aria-labelledby="att-h"><h2 id="att-h">Attachments</h2>
-        ${v.files.length === 0 ? html`<p class="muted empty">No files attached.</p>` : fileList(v.files)}
+      <section class="card" aria-labelledby="att-h"><h2 id="att-h">${t('request.attachments')}</h2>
+        ${v.files.length === 0 ? html`<p class="muted empty">${t('request.noFiles')}</p>` : fileList(ctx.i18n, v.files)}
         ${
           v.mayAct
             ? html`<form method="post" action="${action('attachment')}" enctype="multipart/form-data">${csrfField(v.csrf)}${writeKeyField(v.writeKeys.attachment)}
-          <label for="att-file">Attach a file (up to 10 MB)</label>
+          <label for="att-file">${t('request.attachFile', { size: ctx.i18n.fileSize(10_000_000) })}</label>
           ${v.uploadError ? html`<div id="att-file-err" class="error" role="alert">${v.uploadError}</div>` : ''}
           <input id="att-file" type="file" name="attachment" required accept="${ACCEPTED_UPLOADS}"${v.uploadError ? html` aria-invalid="true" aria-describedby="att-file-err"` : ''}>
-          <button type="submit">Upload</button>
+          <button type="submit">${t('request.upload')}</button>
         </form>`
             : ''
         }
       </section>
     </div>
-    <aside aria-label="Request status">
-      <section class="card" aria-labelledby="status-h"><h2 id="status-h">Status</h2><p>${statusLozenge(v.summary.status, v.summary.statusCategory)}</p>
+    <aside aria-label="${t('request.statusAside')}">
+      <section class="card" aria-labelledby="status-h"><h2 id="status-h">${t('request.status')}</h2><p>${statusLozenge(v.summary.status, v.summary.statusCategory)}</p>
         ${(v.mayAct ? v.transitions : []).map(
-          (t) => html`<a class="button secondary" href="${action(`transition/${seg(t.id)}`)}">${t.name}</a> `,
+          (tr) =>
+            html`<a class="button secondary" href="${action(`transition/${seg(tr.id)}`)}">${tr.name}</a> `,
         )}
       </section>
       ${
         v.sla.length > 0
-          ? html`<section class="card" aria-labelledby="sla-h"><h2 id="sla-h">Service level</h2><ul>${v.sla.map(
-              (s) =>
-                html`<li>${s.name}: ${s.ongoingCycle ? html`${s.ongoingCycle.breached ? 'breached' : `${s.ongoingCycle.remainingTime?.friendly ?? ''} left`}` : 'met'}</li>`,
+          ? html`<section class="card" aria-labelledby="sla-h"><h2 id="sla-h">${t('request.serviceLevel')}</h2><ul>${v.sla.map(
+              (s) => html`<li>${slaLine(ctx.i18n, s)}</li>`,
             )}</ul></section>`
           : ''
       }
-      <section class="card" aria-labelledby="notif-h"><h2 id="notif-h">Notifications</h2>
-        <p class="muted">Atlassian e-mails you about this request. To stop them, use the unsubscribe link in those e-mails. There is no switch here because this help center works through a shared service account: a switch would change that account’s notifications, not yours.</p>
+      <section class="card" aria-labelledby="notif-h"><h2 id="notif-h">${t('request.notifications')}</h2>
+        <p class="muted">${t('request.notificationsExplain')}</p>
       </section>
-      <section class="card" aria-labelledby="share-h"><h2 id="share-h">Shared with</h2>
-        ${v.participants.length === 0 ? html`<p class="muted empty">Not shared with anyone yet.</p>` : ''}
+      <section class="card" aria-labelledby="share-h"><h2 id="share-h">${t('request.sharedWith')}</h2>
+        ${v.participants.length === 0 ? html`<p class="muted empty">${t('request.notShared')}</p>` : ''}
         <ul>${v.participants.map(
           (p) =>
             html`<li>${p.displayName ?? ''} ${
               v.mayAct
-                ? html`<form method="post" action="${action('participants/remove')}" class="inline">${csrfField(v.csrf)}<input type="hidden" name="accountId" value="${p.accountId}"><button class="secondary" aria-label="Remove ${p.displayName ?? ''}">Remove</button></form>`
+                ? html`<form method="post" action="${action('participants/remove')}" class="inline">${csrfField(v.csrf)}<input type="hidden" name="accountId" value="${p.accountId}"><button class="secondary" aria-label="${t('request.removeParticipant', { name: p.displayName ?? '' })}">${t('request.remove')}</button></form>`
                 : ''
             }</li>`,
         )}</ul>
         ${
           v.mayAct && v.candidates.length > 0
             ? html`<form method="post" action="${action('participants/add')}">${csrfField(v.csrf)}
-              <label for="share-with">Share with someone from your organization</label>
+              <label for="share-with">${t('request.shareWithLabel')}</label>
               <select id="share-with" name="accountId">${v.candidates.map((c) => html`<option value="${c.accountId}">${c.displayName ?? ''}</option>`)}</select>
-              <button type="submit">Share</button></form>`
+              <button type="submit">${t('request.share')}</button></form>`
             : ''
         }
       </section>

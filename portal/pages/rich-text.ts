@@ -10,7 +10,8 @@ export function richText(
   i18n: Translator,
   key: MessageKey,
   tags: Record<string, (text: SafeHtml) => SafeHtml>,
-  values: MessageValues = {},
+  /** Arguments; markup of the page's own (a `<time>`, a lozenge) goes in unescaped. */
+  values: Record<string, MessageValues[string] | SafeHtml> = {},
 ): SafeHtml {
   const wrapped = Object.fromEntries(
     Object.entries(tags).map(([name, wrap]) => [
@@ -18,5 +19,5 @@ export function richText(
       (chunks: (string | SafeHtml)[]) => wrap(html`${chunks}`),
     ]),
   );
-  return html`${i18n.rich<SafeHtml>(key, values, wrapped)}`;
+  return html`${i18n.rich<SafeHtml>(key, values as MessageValues, wrapped)}`;
 }

@@ -1,8 +1,8 @@
 // The author line the portal writes before a customer's comment, read back only from the service
 // account's comments (ADR 0080), and the sizes people read.
 import { expect } from 'chai';
+import { createTranslator } from '../../common/i18n/index.js';
 import { authoredBody, commentAuthor, withoutAuthorParagraph } from '../../portal/comment-author.js';
-import { formatBytes } from '../../portal/files.js';
 
 const BOT = 'bot-account';
 const byBot = (body: string) => ({ body, author: { accountId: BOT, displayName: 'Portal Bot' } });
@@ -50,6 +50,8 @@ describe('portal comment authors', () => {
 });
 
 describe('portal file sizes', () => {
+  const formatBytes = (bytes: number | undefined, locale: 'en' | 'de' = 'en') =>
+    createTranslator({ locale, timeZone: 'UTC' }).fileSize(bytes);
   it('reads like Atlassian’s: bytes, then kB, MB, GB with at most one decimal', () => {
     expect([0, 1, 999, 1500, 12_345, 10 * 1024 * 1024, 3e9].map((n) => formatBytes(n))).to.deep.equal([
       '0 bytes',

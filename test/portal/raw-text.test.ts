@@ -13,7 +13,6 @@ const NOT_YET_CONVERTED: Record<string, number> = {
   'portal/pages/activity.ts': 30,
   'portal/pages/approvals.ts': 15,
   'portal/pages/create.ts': 21,
-  'portal/pages/request-detail.ts': 29,
   'portal/routes/account.ts': 4,
   'portal/routes/help-center.ts': 13,
   'portal/routes/requests.ts': 16,
