@@ -1,6 +1,6 @@
 /**
  * Rate limits on what an anonymous visitor or one account can make the portal do: sign-in starts,
- * ACS posts, request creation, comments and uploads, each counted per client IP and (where the
+ * ACS posts, request creation, comments, uploads and pages read without signing in, each counted per client IP and (where the
  * account is known) per account over one window (`spec.portal.limits`). Counting is
  * rate-limiter-flexible's: in Redis when the tenant has one, so replicas count together, with an
  * in-process limiter as insurance while Redis is unreachable; in memory otherwise. Keys are keyed
@@ -20,7 +20,13 @@ import type { PortalSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
 
 export type PortalLimits = PortalSpec['limits'];
-export type LimitedAction = 'signInStarts' | 'acsPosts' | 'requestCreations' | 'comments' | 'uploads';
+export type LimitedAction =
+  | 'signInStarts'
+  | 'acsPosts'
+  | 'requestCreations'
+  | 'comments'
+  | 'uploads'
+  | 'anonymousPages';
 export type LimitScope = 'ip' | 'account';
 
 export class RateLimitedError extends JsmSsoError {
@@ -46,6 +52,7 @@ const ACTIONS: readonly LimitedAction[] = [
   'requestCreations',
   'comments',
   'uploads',
+  'anonymousPages',
 ];
 
 export class AbuseLimits {

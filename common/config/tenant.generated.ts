@@ -97,6 +97,18 @@ export interface PortalSpec {
    * @maxItems 20
    */
   adminGroups?: string[];
+  /**
+   * Lets visitors who are not signed in read the help center home, the knowledge base of these service desks and its articles, as JSM's "anyone can view" knowledge base does. They never see requests, request types or anything about a customer: raising a request, My requests and every other page still send them to sign in. Absent: every page needs sign-in.
+   */
+  anonymousAccess?: {
+    /**
+     * The service desks whose name and knowledge base anonymous visitors may see (desks outside the portal's atlassian.serviceDeskIds are ignored).
+     *
+     * @minItems 1
+     * @maxItems 200
+     */
+    serviceDeskIds: [string, ...string[]];
+  };
   samlSigningSecretRef?: SecretRef;
   /**
    * When set, portal pods serve HTTPS themselves with this kubernetes.io/tls Secret (for meshes without an ingress that terminates TLS).
@@ -175,6 +187,15 @@ export interface PortalSpec {
        * At most this many per account in one window.
        */
       perAccount: number;
+    };
+    /**
+     * Pages anonymous visitors open when portal.anonymousAccess is set (home, knowledge base searches, articles; each may call Atlassian as the service account); per client IP only.
+     */
+    anonymousPages: {
+      /**
+       * At most this many per client IP in one window.
+       */
+      perIp: number;
     };
     /**
      * Largest file a customer may attach, in bytes (Atlassian's own limit may be lower).

@@ -1,41 +1,105 @@
+import type { MessageKey } from '../../common/i18n/index.js';
 import type { RequestTypeDTO, RequestTypeGroupDTO } from '../atlassian/types.js';
 import type { Desk } from '../catalogue.js';
+import type { HelpResults } from '../help-search.js';
 import { html, type SafeHtml, seg } from '../html.js';
 import type { Article, ArticleHit } from '../knowledge-base.js';
 import { layout, type PageContext } from './layout.js';
 import { richText } from './rich-text.js';
 
+/** Who is looking: a signed-in customer, or an anonymous reader of the knowledge base. */
+export type Visitor = 'customer' | 'anonymous';
+
+const signInPrompt = (ctx: PageContext) =>
+  html`<p>${richText(ctx.i18n, 'home.signInPrompt', { link: (text) => html`<a class="button" href="/login">${text}</a>` })}</p>`;
+
+function articleList(ctx: PageContext, articles: readonly ArticleHit[]): SafeHtml {
+  return articles.length === 0
+    ? html`<p class="empty">${ctx.i18n.t('home.kbNoResults')}</p>`
+    : html`<ul class="articles">${articles.map((a) => html`<li><a href="${articlePath(a)}"><strong>${a.title}</strong></a><br><span class="muted">${a.excerpt}</span></li>`)}</ul>`;
+}
+
+/** A knowledge base section: the articles found, or how to find some. */
+function knowledgeSection(
+  ctx: PageContext,
+  desks: readonly Desk[],
+  articles: readonly ArticleHit[] | undefined,
+): SafeHtml {
+  const { t } = ctx.i18n;
+  return html`<section class="card" aria-labelledby="kb-h"><h2 id="kb-h">${t('home.knowledgeBase')}</h2>
+    ${
+      articles
+        ? articleList(ctx, articles)
+        : html`<p class="muted">${desks.length === 0 ? t('home.kbNone') : t('home.kbHint', { desks: desks.map((d) => d.name).join(', ') })}</p>`
+    }</section>`;
+}
+
 export function homePage(
   ctx: PageContext,
   desks: Desk[],
-  kb: { query: string; articles: ArticleHit[] } | undefined,
+  search: HelpResults | undefined,
+  visitor: Visitor = 'customer',
 ): SafeHtml {
   const { t } = ctx.i18n;
   const hero = html`<section class="hero" aria-labelledby="welcome"><div>
   <h1 id="welcome">${t('home.welcome', { site: ctx.title })}</h1>
   <form role="search" method="get" action="/" aria-label="${t('home.searchLabel')}">
     <label for="kb-q">${t('home.searchPrompt')}</label>
-    <input id="kb-q" type="search" name="q" value="${kb?.query ?? ''}" maxlength="200">
+    <input id="kb-q" type="search" name="q" value="${search?.query ?? ''}" maxlength="200">
     <button type="submit">${t('home.search')}</button>
   </form></div></section>`;
-  const results = kb
-    ? html`<section class="card" aria-labelledby="kb-h"><h2 id="kb-h">${t('home.kbResults')}</h2>
+  const requestTypes = search?.requestTypes
+    ? html`<section class="card" aria-labelledby="rt-h"><h2 id="rt-h">${t('home.requestTypes')}</h2>
       ${
-        kb.articles.length === 0
-          ? html`<p class="muted">${t('home.kbNoResults')}</p>`
-          : html`<ul>${kb.articles.map((a) => html`<li><a href="${articlePath(a)}"><strong>${a.title}</strong></a><br><span class="muted">${a.excerpt}</span></li>`)}</ul>`
+        search.requestTypes.length === 0
+          ? html`<p class="empty">${t('home.requestTypesNoResults')}</p>`
+          : html`<ul class="articles">${search.requestTypes.map((hit) => html`<li><a href="/desk/${seg(hit.desk.id)}/create/${seg(hit.type.id)}"><strong>${hit.type.name}</strong></a> <span class="muted">(${hit.desk.name})</span><br><span class="muted">${hit.type.description ?? ''}</span></li>`)}</ul>`
       }</section>`
     : '';
   return layout(
     ctx,
     t('home.title'),
-    html`${results}<h2>${t('home.desks')}</h2>
-    ${desks.length === 0 ? html`<p>${t('home.noDesks')}</p>` : ''}
+    html`${requestTypes}${search ? knowledgeSection(ctx, desks, search.articles) : ''}<h2>${t('home.desks')}</h2>
+    ${desks.length === 0 ? html`<p class="empty">${t('home.noDesks')}</p>` : ''}
     <div class="grid">${desks.map(
       (d) =>
-        html`<a class="card" href="/desk/${seg(d.id)}"><strong>${d.name}</strong><br><span class="muted">${t('home.raiseRequest')}</span></a>`,
-    )}</div>`,
+        html`<a class="card" href="/desk/${seg(d.id)}"><strong>${d.name}</strong><br><span class="muted">${visitor === 'anonymous' ? t('home.knowledgeBase') : t('home.raiseRequest')}</span></a>`,
+    )}</div>
+    ${search ? '' : knowledgeSection(ctx, desks, undefined)}
+    ${visitor === 'anonymous' ? signInPrompt(ctx) : ''}`,
     { hero },
+  );
+}
+
+/** A desk page's breadcrumb, title and search form. */
+function deskHeading(
+  ctx: PageContext,
+  desk: Desk,
+  search: string,
+  field: { id: string; label: MessageKey },
+): SafeHtml {
+  const { t } = ctx.i18n;
+  return html`<nav aria-label="${t('layout.breadcrumb')}"><a href="/">${t('home.title')}</a> / ${desk.name}</nav>
+    <h1>${desk.name}</h1>
+    <form role="search" method="get" action="/desk/${seg(desk.id)}">
+      <label for="${field.id}">${t(field.label)}</label>
+      <input id="${field.id}" type="search" name="q" value="${search}" maxlength="100"> <button type="submit">${t('home.search')}</button>
+    </form>`;
+}
+
+/** A desk as an anonymous visitor sees it: its knowledge base only, and the way to sign in. */
+export function publicDeskPage(
+  ctx: PageContext,
+  desk: Desk,
+  search: string,
+  articles: ArticleHit[] | undefined,
+): SafeHtml {
+  return layout(
+    ctx,
+    desk.name,
+    html`${deskHeading(ctx, desk, search, { id: 'kb-desk-q', label: 'desk.searchKnowledgeBase' })}
+    ${knowledgeSection(ctx, [desk], articles)}
+    ${signInPrompt(ctx)}`,
   );
 }
 
@@ -70,6 +134,8 @@ export function deskPage(
   types: RequestTypeDTO[],
   search: string,
   chosenGroupId: string | undefined,
+  /** The desk's articles matching `search` (none searched without one). */
+  articles?: ArticleHit[],
 ): SafeHtml {
   const { t } = ctx.i18n;
   const inGroup = (g: string) =>
@@ -90,12 +156,7 @@ export function deskPage(
   return layout(
     ctx,
     desk.name,
-    html`<nav aria-label="${t('layout.breadcrumb')}"><a href="/">${t('home.title')}</a> / ${desk.name}</nav>
-    <h1>${desk.name}</h1>
-    <form role="search" method="get" action="${deskPath}">
-      <label for="rt-q">${t('desk.findRequestType')}</label>
-      <input id="rt-q" type="search" name="q" value="${search}" maxlength="100"> <button type="submit">${t('home.search')}</button>
-    </form>
+    html`${deskHeading(ctx, desk, search, { id: 'rt-q', label: 'desk.searchAll' })}
     <div class="desk-layout">
       <nav class="groups" aria-label="${t('desk.groupsNav')}"><ul>${navigation.map(
         (g) =>
@@ -111,6 +172,7 @@ export function deskPage(
             )}</ul>`
       }
       </section>
-    </div>`,
+    </div>
+    ${knowledgeSection(ctx, [desk], search ? (articles ?? []) : undefined)}`,
   );
 }

@@ -1,11 +1,14 @@
-// The help center: home with knowledge base search, a desk's request types, the raise-request form.
-import type { Express, Response } from 'express';
+// The help center: home with one search over request types and articles, a desk's request types and
+// knowledge base, articles, the raise-request form. Home, desks and articles may be open to anonymous
+// readers of the knowledge base (spec.portal.anonymousAccess).
+import type { Express, NextFunction, Request, Response } from 'express';
 import { AtlassianError } from '../atlassian/errors.js';
 import { audienceFrom } from '../audience.js';
 import { fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '../form.js';
+import { searchHelp } from '../help-search.js';
 import { KnowledgeBase } from '../knowledge-base.js';
 import { type AudienceChoices, createPage } from '../pages/create.js';
-import { articlePage, deskPage, homePage } from '../pages/help-center.js';
+import { articlePage, deskPage, homePage, publicDeskPage } from '../pages/help-center.js';
 import { faviconSvg } from '../pages/layout.js';
 import { MAX_CREATE_FILES, uploadRefusalText } from '../pages/uploads.js';
 import type { PortalServices } from '../services.js';
@@ -34,38 +37,60 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     res.type('image/svg+xml').send(favicon);
   });
 
-  app.get('/', signedIn, async (req, res, next) => {
+  // With spec.portal.anonymousAccess, the home page, the knowledge base of the desks it names and
+  // their articles are open to visitors who have not signed in; nothing else is.
+  const publicDeskIds = services.spec.portal.anonymousAccess?.serviceDeskIds;
+  const isAnonymous = (res: Response) => !res.locals['session'];
+  const anonymousPages = limits.limit('anonymousPages');
+  const signedInOrReader = (req: Request, res: Response, next: NextFunction) => {
+    // Each anonymous page may call Atlassian as the service account: counted per client IP.
+    if (isAnonymous(res) && publicDeskIds) anonymousPages(req, res, next);
+    else signedIn(req, res, next);
+  };
+  /** The desks this visitor may use: the customer's, or for an anonymous reader the public ones. */
+  const desksOf = (res: Response) =>
+    catalogue.desksFor(isAnonymous(res) ? { serviceDeskIds: publicDeskIds ?? [] } : session(res).customer);
+
+  app.get('/', signedInOrReader, async (req, res, next) => {
     try {
-      const desks = await catalogue.desksFor(session(res).customer);
+      const desks = await desksOf(res);
       const q = typeof req.query['q'] === 'string' ? req.query['q'].trim().slice(0, 200) : '';
-      const kb = q ? { query: q, articles: await knowledgeBase.search(q, desks) } : undefined;
-      send(res, homePage(pageContext(res), desks, kb));
+      const anonymous = isAnonymous(res);
+      const search = q
+        ? await searchHelp(q, desks, { catalogue, knowledgeBase }, { requestTypes: !anonymous })
+        : undefined;
+      send(res, homePage(pageContext(res), desks, search, anonymous ? 'anonymous' : 'customer'));
     } catch (err) {
       next(err);
     }
   });
 
-  // A desk the customer may not use answers as one that does not exist, as in the native portal.
+  // A desk the visitor may not use answers as one that does not exist, as in the native portal.
   const deskOr404 = async (res: Response, serviceDeskId: unknown) => {
-    const desk = (await catalogue.desksFor(session(res).customer)).find((d) => d.id === serviceDeskId);
+    const desk = (await desksOf(res)).find((d) => d.id === serviceDeskId);
     if (!desk) refuse(res, 404, 'PORTAL_DESK_NOT_FOUND', 'Not found', 'We could not find that service desk.');
     return desk;
   };
 
-  app.get('/desk/:deskId', signedIn, async (req, res, next) => {
+  app.get('/desk/:deskId', signedInOrReader, async (req, res, next) => {
     try {
       const desk = await deskOr404(res, req.params['deskId']);
       if (!desk) return;
+      const q = typeof req.query['q'] === 'string' ? req.query['q'].trim().slice(0, 100) : '';
+      const articles = q ? await knowledgeBase.search(q, [desk]) : undefined;
+      if (isAnonymous(res)) {
+        send(res, publicDeskPage(pageContext(res), desk, q, articles));
+        return;
+      }
       const [groups, types] = await Promise.all([catalogue.groups(desk.id), catalogue.requestTypes(desk.id)]);
-      const q = typeof req.query['q'] === 'string' ? req.query['q'].slice(0, 100) : '';
       const group = typeof req.query['group'] === 'string' ? req.query['group'] : undefined;
-      send(res, deskPage(pageContext(res), desk, groups, types, q, group));
+      send(res, deskPage(pageContext(res), desk, groups, types, q, group, articles));
     } catch (err) {
       next(err);
     }
   });
 
-  app.get('/desk/:deskId/article/:pageId', signedIn, async (req, res, next) => {
+  app.get('/desk/:deskId/article/:pageId', signedInOrReader, async (req, res, next) => {
     try {
       const desk = await deskOr404(res, req.params['deskId']);
       if (!desk) return;
