@@ -1,6 +1,17 @@
 import type { Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
-import { NS, parseSamlXml, signRedirectQuery, verifyRedirectSignature } from '../../common/saml/index.js';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import {
+  acceptProtocolMessage,
+  logoutRequest as buildLogoutRequest,
+  logoutSucceeded,
+  NAMEID_EMAIL,
+  NS,
+  parseSamlXml,
+  signedRedirectUrl,
+  signRedirectQuery,
+  verifyRedirectSignature,
+} from '../../common/saml/index.js';
 import {
   Browser,
   loginThroughBroker,
@@ -77,6 +88,39 @@ describe('broker: Single Logout', () => {
       ).documentElement!.toString(),
     )![1];
     expect(root.getAttribute('InResponseTo')).to.equal(logoutRequestId);
+  });
+
+  it("accepts the LogoutRequest common/saml builds for the portal, and its answer passes the portal's own checks", async () => {
+    const destination = `${stack.broker.url}/saml/slo`;
+    const message = buildLogoutRequest({
+      issuer: `${PORTAL_URL}/saml/metadata`,
+      destination,
+      now: new Date(),
+      nameId: 'nobody@acme.test',
+      nameIdFormat: NAMEID_EMAIL,
+      sessionIndex: '_unknown',
+    });
+    const response = await new Browser().request(
+      signedRedirectUrl('SAMLRequest', destination, message, {
+        keyPem: stack.pki.portalKey,
+        relayState: 'rs-c',
+      }),
+    );
+    expect(response.status).to.equal(302);
+    const answer = await acceptProtocolMessage(
+      { kind: 'redirect', rawQuery: new URL(response.headers.get('location')!).search.slice(1) },
+      {
+        type: 'LogoutResponse',
+        inResponseTo: message.id,
+        issuer: `${stack.broker.url}/saml/metadata`,
+        certificatesPem: [stack.pki.brokerCert],
+        destination: `${PORTAL_URL}/saml/slo`,
+        now: new Date(),
+      },
+      new MemoryFlowStore(),
+    );
+    expect(logoutSucceeded(answer.root)).to.equal(true);
+    expect(answer.relayState).to.equal('rs-c');
   });
 
   it('answers a LogoutRequest for an unknown session with a signed Success LogoutResponse', async () => {
