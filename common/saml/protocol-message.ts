@@ -30,11 +30,11 @@ import { attribute, childElements, optionalChild, parseSamlXml, requiredChild, s
 export const MESSAGE_REPLAY_WINDOW_SECONDS = MAX_MESSAGE_AGE_SECONDS + 2 * MAX_CLOCK_SKEW_SECONDS;
 const SKEW_MS = MAX_CLOCK_SKEW_SECONDS * 1000;
 /** SAML bindings 3.4.3 / 3.5.3: RelayState MUST NOT exceed 80 bytes. */
-export const MAX_RELAY_STATE_BYTES = 80;
+const MAX_RELAY_STATE_BYTES = 80;
 /** A request or logout message is a few kilobytes; anything much larger is an attack. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 
-export type ProtocolMessageType = 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse';
+type ProtocolMessageType = 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse';
 
 /** How the message arrived: a Redirect query (signed over the query) or a POST form (enveloped signature). */
 export type MessageBinding =

@@ -22,8 +22,6 @@ import {
   simpleText,
 } from './xml.js';
 
-export { MAX_CLOCK_SKEW_SECONDS };
-
 export interface ExpectedResponse {
   idpEntityId: string;
   idpCertificatesPem: readonly string[];
