@@ -282,6 +282,17 @@ describe('portal request detail', () => {
       expect(times).to.deep.equal([...times].sort((a, b) => a - b));
     });
 
+    it('speaks the customer’s language: German from Accept-Language', async () => {
+      const key = h.keyOf('Printer on 3rd floor jams every morning');
+      const res = await alice.fetch(`/requests/${key}`, { headers: { 'accept-language': 'de-DE,de;q=0.9' } });
+      const page = await res.text();
+      const items = activity(page);
+      expect(items[0]).to.match(/^Alice Anders hat diese Anfrage .+ erstellt$/);
+      expect(items.some((i) => /^Status geändert in In progress /.test(i))).to.equal(true);
+      expect(page).to.include('>Aktivität</h2>').and.include('>Kommentar hinzufügen</label>');
+      expect(page).to.match(/fuser-order\.txt<\/span><\/a> <span class="muted">38 Byte<\/span>/);
+    });
+
     it('writes every date on the page in one format', async () => {
       for (const summary of ['Printer on 3rd floor jams every morning', 'Second monitor for home office']) {
         const page = (await alice.text(`/requests/${h.keyOf(summary)}`)).body;
