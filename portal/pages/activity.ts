@@ -1,5 +1,7 @@
 // The tenant admins' activity page: who signed in lately, with names asked of Atlassian for this
 // view only, a filter, and a button per person that ends all of their portal sessions.
+
+import type { MessageKey } from '../../common/i18n/index.js';
 import {
   ACTIVITY_PERIODS,
   type ActivityEntry,
@@ -9,6 +11,15 @@ import {
 import { type HtmlValue, html, type SafeHtml } from '../html.js';
 import { csrfField, layout, type PageContext } from './layout.js';
 import { dateTime } from './local-time.js';
+
+/** The table's columns, also the labels of each card's lines on a phone. */
+const COLUMNS: readonly MessageKey[] = [
+  'activity.name',
+  'activity.accountId',
+  'activity.lastSignIn',
+  'activity.clientIp',
+  'activity.sessions',
+];
 
 export interface ActivityView {
   filter: ActivityFilter;
@@ -24,12 +35,6 @@ export interface ActivityView {
   revoked?: string | undefined;
 }
 
-const PERIOD_LABELS: Record<ActivityPeriod, string> = {
-  all: 'Last 30 days',
-  day: 'Last 24 hours',
-  week: 'Last 7 days',
-};
-
 function activityLink(filter: ActivityFilter, page: number): string {
   const params = new URLSearchParams({
     ...(filter.query ? { q: filter.query } : {}),
@@ -42,48 +47,49 @@ function activityLink(filter: ActivityFilter, page: number): string {
 
 export function activityPage(ctx: PageContext, view: ActivityView): SafeHtml {
   const { filter, names } = view;
-  const cell = (label: string, content: HtmlValue) => html`<td data-label="${label}">${content}</td>`;
+  const { t } = ctx.i18n;
+  const cell = (label: MessageKey, content: HtmlValue) => html`<td data-label="${t(label)}">${content}</td>`;
   const nameOf = (accountId: string) => names?.get(accountId);
   const pager =
     view.pageCount > 1
-      ? html`<nav aria-label="Pages" class="pager">${
+      ? html`<nav aria-label="${t('requests.pages')}" class="pager">${
           filter.page > 1
-            ? html`<a class="button secondary" href="${activityLink(filter, filter.page - 1)}">Previous page</a>`
+            ? html`<a class="button secondary" href="${activityLink(filter, filter.page - 1)}">${t('activity.previousPage')}</a>`
             : ''
-        } <span>Page ${String(filter.page)} of ${String(view.pageCount)}</span> ${
+        } <span>${t('activity.pageOf', { page: filter.page, count: view.pageCount })}</span> ${
           filter.page < view.pageCount
-            ? html`<a class="button secondary" href="${activityLink(filter, filter.page + 1)}">Next page</a>`
+            ? html`<a class="button secondary" href="${activityLink(filter, filter.page + 1)}">${t('requests.nextPage')}</a>`
             : ''
         }</nav>`
       : '';
   return layout(
     ctx,
-    'Activity',
-    html`<h1>Customer activity</h1>
-    <p class="muted">The most recent sign-ins (up to 500, kept 30 days). The portal keeps only Atlassian account IDs, client IPs and sign-in times; names are asked of Atlassian each time this page is shown and are not kept.</p>
-    ${view.revoked ? html`<p class="notice" role="status">Every portal session of ${view.revoked} has ended. They must sign in again.</p>` : ''}
-    ${names ? '' : html`<p class="alert" role="status">Names cannot be fetched from Atlassian right now; people are shown by account ID.</p>`}
-    <form class="filters card" method="get" action="/activity" role="search" aria-label="Filter activity">
-      <div><label for="act-q">Name, e-mail, account ID or IP</label><input id="act-q" type="search" name="q" value="${filter.query}" maxlength="100"></div>
-      <div><label for="act-since">Signed in</label><select id="act-since" name="since">${(
+    t('activity.title'),
+    html`<h1>${t('activity.heading')}</h1>
+    <p class="muted">${t('activity.intro')}</p>
+    ${view.revoked ? html`<p class="notice" role="status">${t('activity.revoked', { name: view.revoked })}</p>` : ''}
+    ${names ? '' : html`<p class="alert" role="status">${t('activity.namesUnavailable')}</p>`}
+    <form class="filters card" method="get" action="/activity" role="search" aria-label="${t('activity.filter')}">
+      <div><label for="act-q">${t('activity.query')}</label><input id="act-q" type="search" name="q" value="${filter.query}" maxlength="100"></div>
+      <div><label for="act-since">${t('activity.period')}</label><select id="act-since" name="since">${(
         Object.keys(ACTIVITY_PERIODS) as ActivityPeriod[]
       ).map(
         (p) =>
-          html`<option value="${p}"${p === filter.period ? ' selected' : ''}>${PERIOD_LABELS[p]}</option>`,
+          html`<option value="${p}"${p === filter.period ? ' selected' : ''}>${t(`activity.period.${p}`)}</option>`,
       )}</select></div>
-      <div><button type="submit">Filter</button></div>
+      <div><button type="submit">${t('activity.filterButton')}</button></div>
     </form>
-    <p class="muted" id="act-count">${String(view.total)} ${view.total === 1 ? 'person' : 'people'}</p>
+    <p class="muted" id="act-count">${t('activity.count', { count: view.total })}</p>
     ${
       view.entries.length === 0
-        ? html`<p class="empty">No sign-ins match.</p>`
-        : html`<table class="cards"><caption class="muted">Sign-ins, newest first</caption>
-    <thead><tr><th scope="col">Name</th><th scope="col">Account ID</th><th scope="col">Last sign-in</th><th scope="col">Client IP</th><th scope="col">Sessions</th></tr></thead>
+        ? html`<p class="empty">${t('activity.empty')}</p>`
+        : html`<table class="cards"><caption class="muted">${t('activity.caption')}</caption>
+    <thead><tr>${COLUMNS.map((c) => html`<th scope="col">${t(c)}</th>`)}</tr></thead>
     <tbody>${view.entries.map((e) => {
       const name = nameOf(e.accountId);
-      return html`<tr>${cell('Name', name ?? html`<span class="muted">Unknown</span>`)}${cell('Account ID', html`<code>${e.accountId}</code>`)}${cell('Last sign-in', dateTime(ctx.i18n, e.lastLoginAt))}${cell('Client IP', e.ip)}${cell(
-        'Sessions',
-        html`<form method="post" action="/activity/revoke" class="inline">${csrfField(view.csrf)}<input type="hidden" name="accountId" value="${e.accountId}"><button type="submit" class="secondary" aria-label="End sessions of ${name ?? e.accountId}">End sessions</button></form>`,
+      return html`<tr>${cell('activity.name', name ?? html`<span class="muted">${t('activity.unknownName')}</span>`)}${cell('activity.accountId', html`<code>${e.accountId}</code>`)}${cell('activity.lastSignIn', dateTime(ctx.i18n, e.lastLoginAt))}${cell('activity.clientIp', e.ip)}${cell(
+        'activity.sessions',
+        html`<form method="post" action="/activity/revoke" class="inline">${csrfField(view.csrf)}<input type="hidden" name="accountId" value="${e.accountId}"><button type="submit" class="secondary" aria-label="${t('activity.endSessionsOf', { name: name ?? e.accountId })}">${t('activity.endSessions')}</button></form>`,
       )}</tr>`;
     })}</tbody></table>`
     }

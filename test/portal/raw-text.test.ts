@@ -10,7 +10,6 @@ import { rawTextIn } from '../../testkit/raw-text.js';
 
 const NOT_YET_CONVERTED: Record<string, number> = {
   'portal/pages/account.ts': 13,
-  'portal/pages/activity.ts': 30,
   'portal/pages/approvals.ts': 15,
   'portal/pages/create.ts': 21,
   'portal/routes/account.ts': 4,

@@ -110,6 +110,33 @@ export const en = {
   'request.timeline.status': 'Status changed to {status} {when}',
   'request.decision.approved': 'Approved',
   'request.decision.declined': 'Declined',
+  'activity.title': 'Activity',
+  'activity.heading': 'Customer activity',
+  'activity.intro':
+    'The most recent sign-ins (up to 500, kept 30 days). The portal keeps only Atlassian account IDs, client IPs and sign-in times; names are asked of Atlassian each time this page is shown and are not kept.',
+  'activity.revoked': 'Every portal session of {name} has ended. They must sign in again.',
+  'activity.namesUnavailable':
+    'Names cannot be fetched from Atlassian right now; people are shown by account ID.',
+  'activity.filter': 'Filter activity',
+  'activity.query': 'Name, e-mail, account ID or IP',
+  'activity.period': 'Signed in',
+  'activity.period.all': 'Last 30 days',
+  'activity.period.day': 'Last 24 hours',
+  'activity.period.week': 'Last 7 days',
+  'activity.filterButton': 'Filter',
+  'activity.count': '{count, plural, one {# person} other {# people}}',
+  'activity.empty': 'No sign-ins match.',
+  'activity.caption': 'Sign-ins, newest first',
+  'activity.name': 'Name',
+  'activity.accountId': 'Account ID',
+  'activity.lastSignIn': 'Last sign-in',
+  'activity.clientIp': 'Client IP',
+  'activity.sessions': 'Sessions',
+  'activity.unknownName': 'Unknown',
+  'activity.endSessions': 'End sessions',
+  'activity.endSessionsOf': 'End sessions of {name}',
+  'activity.previousPage': 'Previous page',
+  'activity.pageOf': 'Page {page} of {count}',
 } as const;
 
 export type MessageKey = keyof typeof en;
