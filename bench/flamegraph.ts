@@ -37,7 +37,8 @@ function workStacks(profile: CpuProfile): CallFrame[][] {
   const stacks: CallFrame[][] = [];
   for (const id of profile.samples) {
     const stack: CallFrame[] = [];
-    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) stack.push(byId.get(at)!.callFrame);
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at))
+      stack.push(byId.get(at)!.callFrame);
     stack.reverse().shift(); // (root)
     const leaf = stack.at(-1)?.functionName;
     if (leaf === '(idle)' || leaf === '(program)') continue;
@@ -81,9 +82,12 @@ export function flameGraphSvg(profile: CpuProfile, title: string): string {
     const width = (box.samples / root.samples) * WIDTH;
     if (width < 1) return;
     const share = ((100 * box.samples) / root.samples).toFixed(1);
-    const text = width > 60 ? `<text x="${x + 3}" y="${level * ROW + 12}">${escape(clip(box.label, width))}</text>` : '';
+    const text =
+      width > 60
+        ? `<text x="${x + 3}" y="${level * ROW + 12}">${escapeXml(clip(box.label, width))}</text>`
+        : '';
     rects.push(
-      `<g><title>${escape(box.label)} (${share}% of samples)</title><rect x="${x.toFixed(1)}" y="${level * ROW}" width="${width.toFixed(1)}" height="${ROW - 1}" fill="${colour(box.label)}"/>${text}</g>`,
+      `<g><title>${escapeXml(box.label)} (${share}% of samples)</title><rect x="${x.toFixed(1)}" y="${level * ROW}" width="${width.toFixed(1)}" height="${ROW - 1}" fill="${colour(box.label)}"/>${text}</g>`,
     );
     let childX = x;
     for (const child of [...box.children.values()].sort((a, b) => b.samples - a.samples)) {
@@ -95,7 +99,7 @@ export function flameGraphSvg(profile: CpuProfile, title: string): string {
   const height = (depth + 2) * ROW;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" font-family="monospace" font-size="11">`,
-    `<text x="3" y="12">${escape(title)} — ${root.samples} samples</text>`,
+    `<text x="3" y="12">${escapeXml(title)} — ${root.samples} samples</text>`,
     ...rects,
     '</svg>\n',
   ].join('\n');
@@ -119,7 +123,7 @@ function clip(label: string, width: number): string {
   return label.length <= chars ? label : `${label.slice(0, Math.max(0, chars - 1))}…`;
 }
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 

@@ -46,7 +46,8 @@ try {
     'logging (pino)': /pino\//,
     'metrics (prom-client)': /prom-client\//,
   });
-  for (const [name, share] of Object.entries(shares)) console.log(`  ${(share * 100).toFixed(1).padStart(5)}%  ${name}`);
+  for (const [name, share] of Object.entries(shares))
+    console.log(`  ${(share * 100).toFixed(1).padStart(5)}%  ${name}`);
 } finally {
   for (const idp of idps) await idp.close();
   ca.cleanup();
