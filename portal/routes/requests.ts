@@ -404,8 +404,6 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       );
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-      // A file's bytes never change under its id; only this browser may keep them.
-      if (thumbnail) res.setHeader('Cache-Control', 'private, max-age=3600');
       const length = upstream.headers.get('content-length');
       if (length && /^[0-9]{1,12}$/.test(length)) res.setHeader('Content-Length', length);
       // Streamed through, so a large file never sits whole in the portal's memory.

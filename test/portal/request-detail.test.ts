@@ -141,6 +141,9 @@ describe('portal request detail', () => {
       expect(res.headers.get('content-type')).to.equal('image/png');
       expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
       expect(res.headers.get('content-security-policy')).to.equal("default-src 'none'; sandbox");
+      expect(res.headers.get('cache-control'), 'a shared computer keeps no customer’s files').to.equal(
+        'no-store',
+      );
       expect(Buffer.from(await res.arrayBuffer()).equals(png.content)).to.equal(true);
       expect((await alice.fetch(`/requests/${r.key}/attachment/${txt.id}/thumbnail`)).status).to.equal(404);
     });
