@@ -47,6 +47,7 @@ describe('portal end to end in Chromium', function () {
   let page: Page;
   let dir: string;
   let portalUrl: string;
+  let brokerUrl: string;
   let audit: PageAudit;
   const stores: RedisFlowStore[] = [];
   const consoleLines: string[] = [];
@@ -58,6 +59,7 @@ describe('portal end to end in Chromium', function () {
     const p = await listen();
     servers = [b.server, p.server];
     portalUrl = p.url;
+    brokerUrl = b.url;
     const clientSecret = 'e2e-client-secret-0123456789';
     const clients = [
       {
@@ -94,6 +96,8 @@ describe('portal end to end in Chromium', function () {
             url: p.url,
             title: 'Acme Help Center',
             adminGroups: ['jsm-admins'],
+            // IT Help's knowledge base is open to visitors who have not signed in.
+            anonymousAccess: { serviceDeskIds: ['1'] },
             branding: { primaryColor: '#0b5fff' },
             samlSigningSecretRef: { name: 'acme-portal-signing' },
           },
@@ -217,6 +221,37 @@ describe('portal end to end in Chromium', function () {
     }
   });
 
+  it('lets a visitor who has not signed in read the open knowledge base, and nothing else', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const visitor = await context.newPage();
+    audit.watch(visitor);
+    try {
+      await visitor.goto(`${portalUrl}/`);
+      expect(await visitor.textContent('#kb-h')).to.equal('Knowledge base');
+      expect(await visitor.textContent('main'))
+        .to.include('IT Help')
+        .and.not.include('Raise a request');
+      await audit.check(visitor, 'help-center-anonymous');
+      await visitor.fill('#kb-q', 'VPN');
+      await visitor.click('form[role="search"] button');
+      expect(await visitor.locator('#rt-h').count(), 'no request types for anonymous visitors').to.equal(0);
+      await audit.check(visitor);
+      await visitor.click('a:has-text("Connect to the VPN")');
+      await visitor.waitForURL(/\/desk\/1\/article\//);
+      expect(await visitor.textContent('article')).to.include('Choose Acme VPN and sign in');
+      await audit.check(visitor);
+      await visitor.click('nav[aria-label="Breadcrumb"] a:has-text("IT Help")');
+      await visitor.waitForURL(`${portalUrl}/desk/1`);
+      expect(await visitor.locator('a[href*="/create/"]').count()).to.equal(0);
+      await audit.check(visitor);
+      // Requests still need sign-in: the broker asks who it is.
+      await visitor.goto(`${portalUrl}/requests`);
+      await visitor.waitForURL(`${brokerUrl}/**`);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('signs in through broker and IdP, raises a request with an attachment, finds it, comments, and sees how to answer an approval', async () => {
     await page.goto(`${portalUrl}/requests`);
     await signInAtIdp(`${portalUrl}/requests**`);
@@ -251,6 +286,15 @@ describe('portal end to end in Chromium', function () {
     );
     expect(new Set(lefts).size, `left edges ${lefts.join(', ')}`).to.equal(1);
     await shot('help-center');
+    // "How can we help?" finds request types (leading to their forms) and articles in one search.
+    await page.fill('#kb-q', 'laptop');
+    await page.click('form[role="search"] button');
+    expect(await page.textContent('section[aria-labelledby="rt-h"]')).to.include('Report a broken laptop');
+    expect(await page.getAttribute('section[aria-labelledby="rt-h"] a', 'href')).to.match(
+      /^\/desk\/1\/create\//,
+    );
+    expect(await page.isVisible('#kb-h')).to.equal(true);
+    await shot('help-search');
     // A knowledge base result opens the article, its content cleaned by the portal.
     await page.fill('#kb-q', 'VPN');
     await page.click('form[role="search"] button');
@@ -327,7 +371,14 @@ describe('portal end to end in Chromium', function () {
     await shot('profile');
     await page.goto(`${portalUrl}/activity`);
     expect(await page.textContent('h1')).to.equal('Customer activity');
+    // Names come from Atlassian; the filter finds a person by name.
+    expect(await page.textContent('table.cards tbody')).to.include('Alice Anders');
     await shot('activity');
+    await page.fill('#act-q', 'Alice');
+    await page.click('form[aria-label="Filter activity"] button');
+    await page.waitForURL(/\/activity\?q=Alice/);
+    expect(await page.locator('table.cards tbody tr').count()).to.equal(1);
+    await audit.check(page);
   });
 
   it('shows a request as native: her name on her comments, rendered bodies, thumbnails and one stream, at desktop and 390 px', async () => {
