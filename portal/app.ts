@@ -29,6 +29,7 @@ import { messagePage } from './pages/account.js';
 import { NotVisibleError, RequestService, type WriteSettings } from './requests.js';
 import { mountAccountRoutes } from './routes/account.js';
 import { mountHelpCenterRoutes } from './routes/help-center.js';
+import { mountMyRequestsRoutes } from './routes/my-requests.js';
 import { mountRequestRoutes } from './routes/requests.js';
 import { mountSamlRoutes } from './routes/saml.js';
 import {
@@ -111,6 +112,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   mountLocaleRoute(app, web, cookies);
   mountSamlRoutes(app, web, services);
   mountHelpCenterRoutes(app, web, services);
+  mountMyRequestsRoutes(app, web, services);
   mountRequestRoutes(app, web, services);
   mountAccountRoutes(app, web, services);
 

@@ -5,6 +5,7 @@
  */
 import type { AtlassianClient } from './atlassian/client.js';
 import type {
+  JiraField,
   RequestTypeDTO,
   RequestTypeFieldsDTO,
   RequestTypeGroupDTO,
@@ -12,8 +13,9 @@ import type {
 } from './atlassian/types.js';
 import type { Customer, DeskRef } from './visibility.js';
 
-/** The custom field type of JSM's Organizations field. */
+/** The custom field types of JSM's Organizations and Request Type fields (their ids differ per site). */
 const ORGANIZATIONS_FIELD_TYPE = 'com.atlassian.servicedesk:sd-customer-organizations';
+const REQUEST_TYPE_FIELD_TYPE = 'com.atlassian.servicedesk:vp-origin';
 
 /** At most `max` entries, each for `ttlMs`; when full, the oldest entry makes room. */
 export class TtlCache {
@@ -84,11 +86,17 @@ export class Catalogue {
   }
 
   /** The id of JSM's Organizations field (sharing a request with organizations), if the site has one. */
-  organizationsField(): Promise<string | undefined> {
-    return this.#cache.get('organizations-field', async () => {
-      const fields = await this.#client.fields();
-      return fields.find((f) => f.schema?.custom === ORGANIZATIONS_FIELD_TYPE)?.id;
-    });
+  async organizationsField(): Promise<string | undefined> {
+    return (await this.#jiraFields()).find((f) => f.schema?.custom === ORGANIZATIONS_FIELD_TYPE)?.id;
+  }
+
+  /** The id of JSM's Request Type field (a request's type in a JQL search), if the site has one. */
+  async requestTypeField(): Promise<string | undefined> {
+    return (await this.#jiraFields()).find((f) => f.schema?.custom === REQUEST_TYPE_FIELD_TYPE)?.id;
+  }
+
+  #jiraFields(): Promise<JiraField[]> {
+    return this.#cache.get('jira-fields', () => this.#client.fields());
   }
 
   /**

@@ -28,13 +28,65 @@ export interface RequestSummary {
   status: string;
   statusCategory: string;
   created: string;
+  updated?: string;
   reporterName: string;
   projectId: string;
+  /** From JSM's Request Type field, when the site has it. */
+  requestType?: { id: string; name: string } | undefined;
 }
 
-const PAGE_SIZE = 20;
+/** One page of My requests. */
+export interface RequestPage {
+  requests: RequestSummary[];
+  nextPageToken?: string;
+  /** Atlassian's estimate of the whole list (approximate-count), when it gave one. */
+  total?: number;
+}
+
+export const PAGE_SIZE = 20;
 const PAGE_TOKEN = /^[A-Za-z0-9_=+/.-]{1,1024}$/;
-const LIST_FIELDS = ['summary', 'status', 'created', 'reporter', 'project'];
+/** Pages remembered for "Previous" (tokens in the URL; older ones are dropped). */
+const MAX_TRAIL = 10;
+const MAX_START = 1_000_000;
+const LIST_FIELDS = ['summary', 'status', 'created', 'updated', 'reporter', 'project'];
+
+/**
+ * Where a list page is: the paging tokens that led to it (Atlassian's `nextPageToken`s, oldest
+ * first, at most MAX_TRAIL), and the position of its first row. Jira's search pages forward only,
+ * so "Previous" is the trail without its last token.
+ */
+export interface PagePosition {
+  trail: string[];
+  start: number;
+}
+
+export function pagePosition(page: unknown, start: unknown): PagePosition {
+  const trail = typeof page === 'string' && page !== '' ? page.split('~') : [];
+  const at = typeof start === 'string' && start !== '' ? Number(start) : trail.length * PAGE_SIZE;
+  if (
+    trail.length > MAX_TRAIL ||
+    trail.some((t) => !PAGE_TOKEN.test(t)) ||
+    !Number.isInteger(at) ||
+    at < 0 ||
+    at > MAX_START ||
+    at % PAGE_SIZE !== 0 ||
+    (trail.length === 0) !== (at === 0)
+  )
+    throw new PageTokenError();
+  return { trail, start: at };
+}
+
+/** The position of the next page, given the token Atlassian answered for it. */
+export function nextPosition(at: PagePosition, token: string): PagePosition {
+  return { trail: [...at.trail, token].slice(-MAX_TRAIL), start: at.start + PAGE_SIZE };
+}
+
+/** The position of the previous page, or undefined when it is no longer remembered. */
+export function previousPosition(at: PagePosition): PagePosition | undefined {
+  if (at.start === 0) return undefined;
+  if (at.start === PAGE_SIZE) return { trail: [], start: 0 };
+  return at.trail.length >= 2 ? { trail: at.trail.slice(0, -1), start: at.start - PAGE_SIZE } : undefined;
+}
 /** Bound on the organization re-check: requests of one reporter shared with the customer's organizations. */
 const ORG_CHECK_MAX = 100;
 
@@ -59,19 +111,27 @@ export class NotVisibleError extends JsmSsoError {
   }
 }
 
-function summaryOf(issue: JqlIssue): RequestSummary {
+function summaryOf(issue: JqlIssue, requestTypeField: string | undefined): RequestSummary {
   const f = issue.fields;
   const status = (f['status'] ?? {}) as { name?: string; statusCategory?: { key?: string } };
   const reporter = (f['reporter'] ?? {}) as { displayName?: string };
   const project = (f['project'] ?? {}) as { id?: string };
+  const type = requestTypeField
+    ? ((f[requestTypeField] ?? {}) as { requestType?: { id?: unknown; name?: unknown } }).requestType
+    : undefined;
   return {
     key: issue.key,
     summary: typeof f['summary'] === 'string' ? f['summary'] : '',
     status: status.name ?? '',
     statusCategory: status.statusCategory?.key ?? '',
     created: typeof f['created'] === 'string' ? f['created'] : '',
+    updated: typeof f['updated'] === 'string' ? f['updated'] : '',
     reporterName: reporter.displayName ?? '',
     projectId: String(project.id ?? ''),
+    requestType:
+      typeof type?.id === 'string' && typeof type.name === 'string'
+        ? { id: type.id, name: type.name }
+        : undefined,
   };
 }
 
@@ -148,32 +208,41 @@ export class RequestService {
       : this.#versioned.get(`${issueKey}@${version}:transitions`, () => this.#client.transitions(issueKey));
   }
 
-  /** One page of the customer's requests (one Atlassian call on a warm catalogue cache). */
-  async list(
-    customer: Customer,
-    filters: RequestFilters,
-    pageToken?: string,
-  ): Promise<{ requests: RequestSummary[]; nextPageToken?: string }> {
-    const desks = await this.#catalogue.deskRefs();
+  /**
+   * One page of the customer's requests: the search and Atlassian's count of the whole list, in
+   * parallel (two Atlassian calls on a warm catalogue cache). The count is an estimate Atlassian
+   * may lag on, and only a label: when it fails the page is shown without it.
+   */
+  async list(customer: Customer, filters: RequestFilters, pageToken?: string): Promise<RequestPage> {
+    const [desks, requestTypeField] = await Promise.all([
+      this.#catalogue.deskRefs(),
+      this.#catalogue.requestTypeField(),
+    ]);
     const jql = visibleRequestsJql(customer, desks, filters);
-    if (!jql) return { requests: [] };
+    if (!jql) return { requests: [], total: 0 };
     if (pageToken !== undefined && !PAGE_TOKEN.test(pageToken)) throw new PageTokenError();
-    let result: Awaited<ReturnType<AtlassianClient['searchJql']>>;
-    try {
-      result = await this.#client.searchJql(jql, LIST_FIELDS, PAGE_SIZE, pageToken);
-    } catch (err) {
+    const fields = requestTypeField ? [...LIST_FIELDS, requestTypeField] : LIST_FIELDS;
+    const [searched, counted] = await Promise.allSettled([
+      this.#client.searchJql(jql, fields, PAGE_SIZE, pageToken),
+      this.#client.approximateCount(jql.replace(/ ORDER BY .*$/, '')),
+    ]);
+    if (searched.status === 'rejected') {
+      const err: unknown = searched.reason;
       // The JQL is ours and valid; a 400 on a page after the first is Atlassian refusing the token.
       if (pageToken && err instanceof AtlassianError && err.code === 'ATLASSIAN_VALIDATION')
         throw new PageTokenError(err);
       throw err;
     }
+    const result = searched.value;
     // Defence in depth: a row outside the portal's desks is never shown, whatever the search returned.
     const requests = result.issues
-      .map(summaryOf)
+      .map((issue) => summaryOf(issue, requestTypeField))
       .filter((r) => desks.some((d) => d.projectId === r.projectId));
-    return result.nextPageToken && result.isLast !== true
-      ? { requests, nextPageToken: result.nextPageToken }
-      : { requests };
+    return {
+      requests,
+      ...(result.nextPageToken && result.isLast !== true ? { nextPageToken: result.nextPageToken } : {}),
+      ...(counted.status === 'fulfilled' ? { total: counted.value } : {}),
+    };
   }
 
   /**

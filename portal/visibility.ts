@@ -44,6 +44,13 @@ export interface DeskRef {
 
 export type Ownership = 'all' | 'mine' | 'shared' | 'approvals' | 'organization';
 export type StatusFilter = 'open' | 'closed' | 'all';
+export type RequestSort = 'created-desc' | 'created-asc' | 'updated-desc' | 'updated-asc';
+export const REQUEST_SORTS: readonly RequestSort[] = [
+  'created-desc',
+  'created-asc',
+  'updated-desc',
+  'updated-asc',
+];
 
 export interface RequestFilters {
   ownership: Ownership;
@@ -53,7 +60,11 @@ export interface RequestFilters {
   /** Free text from the customer; reduced by `sanitizeSearchText` before it reaches JQL. */
   search?: string;
   /** Restrict to one of the portal's desks. */
-  serviceDeskId?: string;
+  serviceDeskId?: string | undefined;
+  /** Restrict to one request type, by its name (as JQL's "Request Type" takes it) from the catalogue. */
+  requestTypeName?: string | undefined;
+  /** The order: newest or oldest first, by creation or last update. Newest created by default. */
+  sort?: RequestSort | undefined;
   /** Restrict to one request (the detail pages' ownership check). */
   issueKey?: string;
 }
@@ -179,7 +190,15 @@ export function visibleRequestsJql(
   const text = sanitizeSearchText(filters.search);
   if (text) clauses.push(`text ~ "${text}"`);
   if (filters.issueKey !== undefined) clauses.push(`issuekey = ${quoted(filters.issueKey, isIssueKey)}`);
-  return `${clauses.join(' AND ')} ORDER BY created DESC`;
+  if (filters.requestTypeName !== undefined)
+    clauses.push(`"Request Type" = ${jqlString(filters.requestTypeName)}`);
+  const [field, direction] = (filters.sort ?? 'created-desc').split('-') as [string, string];
+  return `${clauses.join(' AND ')} ORDER BY ${field} ${direction.toUpperCase()}`;
+}
+
+/** A JQL string literal for a name Atlassian gave us (a request type's): quotes and backslashes escaped. */
+function jqlString(value: string): string {
+  return `"${value.replace(/[\\"]/g, '\\$&').replace(/[\r\n]+/g, ' ')}"`;
 }
 
 /**

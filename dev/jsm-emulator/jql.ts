@@ -2,13 +2,14 @@
 // (Jira answers 400 with `errorMessages`), so a client that builds JQL by string concatenation
 // without quoting is caught instead of silently widening a search.
 //
-//   query   := [or] [ORDER BY created (ASC|DESC)]
+//   query   := [or] [ORDER BY (created | updated) (ASC|DESC)]
 //   or      := and (OR and)*
 //   and     := primary (AND primary)*
 //   primary := '(' or ')' | clause
 //   clause  := reporter = V | "Request participants" = V | approvers = V
 //            | organizations (= V | in (V, ...)) | (issuekey | key) (= V | in (V, ...))
 //            | project (= V | in (V, ...)) | statusCategory (= | !=) V | text ~ "..."
+//            | ("Request Type" | "Customer Request Type") (= V | in (V, ...))   (by name)
 //
 // `approvers` is JSM's Approvers field: the people asked to approve, whatever they decided.
 
@@ -80,13 +81,14 @@ export type JqlField =
   | 'issueKey'
   | 'project'
   | 'statusCategory'
+  | 'requestType'
   | 'text';
 export type JqlNode =
   | { kind: 'and' | 'or'; left: JqlNode; right: JqlNode }
   | { kind: 'clause'; field: JqlField; op: '=' | '!=' | 'in' | '~'; values: string[] };
 export interface JqlQuery {
   where?: JqlNode;
-  orderBy: { field: 'created'; direction: 'ASC' | 'DESC' };
+  orderBy: { field: 'created' | 'updated'; direction: 'ASC' | 'DESC' };
 }
 
 const FIELDS: Record<string, { field: JqlField; ops: readonly string[] }> = {
@@ -99,6 +101,8 @@ const FIELDS: Record<string, { field: JqlField; ops: readonly string[] }> = {
   project: { field: 'project', ops: ['=', 'in'] },
   statuscategory: { field: 'statusCategory', ops: ['=', '!='] },
   text: { field: 'text', ops: ['~'] },
+  'request type': { field: 'requestType', ops: ['=', 'in'] },
+  'customer request type': { field: 'requestType', ops: ['=', 'in'] },
 };
 const STATUS_CATEGORIES = new Set(['to do', 'in progress', 'done', 'new', 'indeterminate', '2', '3', '4']);
 const ISSUE_KEY_OR_ID = /^([A-Za-z][A-Za-z0-9_]*-[0-9]+|[0-9]+)$/;
@@ -197,12 +201,16 @@ export function parseJql(jql: string): JqlQuery {
 
   const where = tokens.length === 0 || isWord(peek(), 'order') ? undefined : or();
   let direction: 'ASC' | 'DESC' = 'DESC';
+  let field: 'created' | 'updated' = 'created';
   if (isWord(peek(), 'order')) {
     pos++;
     if (!isWord(peek(), 'by')) fail("'by'");
     pos++;
-    if (!isWord(peek(), 'created'))
-      throw new JqlError(`Ordering by ${describe(peek())} is not supported; only 'created' is.`);
+    if (!isWord(peek(), 'created') && !isWord(peek(), 'updated'))
+      throw new JqlError(
+        `Ordering by ${describe(peek())} is not supported; only 'created' and 'updated' are.`,
+      );
+    field = (peek() as Token).text.toLowerCase() as 'created' | 'updated';
     pos++;
     const d = peek();
     if (isWord(d, 'asc') || isWord(d, 'desc')) {
@@ -211,9 +219,7 @@ export function parseJql(jql: string): JqlQuery {
     }
   }
   if (pos < tokens.length) fail("'AND', 'OR' or 'ORDER BY'");
-  return where
-    ? { where, orderBy: { field: 'created', direction } }
-    : { orderBy: { field: 'created', direction } };
+  return where ? { where, orderBy: { field, direction } } : { orderBy: { field, direction } };
 }
 
 /** What a JQL clause can look at on an issue. */
@@ -226,6 +232,7 @@ export interface JqlIssue {
   organizations: readonly { id: string; name: string }[];
   project: { id: string; key: string };
   statusCategory: { id: number; key: string; name: string };
+  requestType: { id: string; name: string };
   text: string;
 }
 
@@ -268,6 +275,8 @@ export function matchesJql(node: JqlNode | undefined, issue: JqlIssue): boolean 
       const hit = any((v) => same(c.name, v) || same(c.key, v) || String(c.id) === v);
       return node.op === '!=' ? !hit : hit;
     }
+    case 'requestType':
+      return any((v) => same(issue.requestType.name, v));
     case 'text':
       return any((v) => textMatches(issue.text, v));
   }

@@ -273,6 +273,17 @@ export class AtlassianClient {
     });
   }
 
+  /** Atlassian's estimate of how many issues a JQL search finds (recent changes may be missing). */
+  async approximateCount(jql: string): Promise<number> {
+    const result = await this.transport.call<{ count?: number }>('/rest/api/3/search/approximate-count', {
+      method: 'POST',
+      json: { jql },
+      // A count changes nothing.
+      idempotent: true,
+    });
+    return result.count ?? 0;
+  }
+
   // Requests
   /** One attempt, never retried here: see portal/write-once.ts. */
   createRequest(body: {

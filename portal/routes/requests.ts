@@ -1,4 +1,4 @@
-// My requests and request details, and every action on a request. Each handler re-checks
+// Request details and every action on a request (My requests: routes/my-requests.ts). Each handler re-checks
 // visibility through RequestService.visible before it reads or changes anything.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -9,7 +9,7 @@ import { AtlassianError } from '../atlassian/errors.js';
 import { authoredBody } from '../comment-author.js';
 import { fileView, THUMBNAIL_TYPES } from '../files.js';
 import { requestDetailPage } from '../pages/request-detail.js';
-import { type ListState, requestsPage, transitionConfirmPage } from '../pages/requests.js';
+import { transitionConfirmPage } from '../pages/requests.js';
 import { uploadRefusalText } from '../pages/uploads.js';
 import { RequestDetails } from '../request-detail.js';
 import { requestTimeline } from '../request-timeline.js';
@@ -17,7 +17,6 @@ import { NotVisibleError } from '../requests.js';
 import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
 import { replaceControlCharacters } from '../text.js';
-import type { Ownership, StatusFilter } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { readUploadForm } from './upload-form.js';
@@ -31,45 +30,6 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, requests, catalogue, colleagues, limits } = services;
   const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, session } = web;
-  const OWNERSHIPS: readonly Ownership[] = ['all', 'mine', 'shared', 'approvals'];
-  /** The filter's value for one organization (the native portal lists each by name). */
-  const ORGANIZATION_CHOICE = /^org-([0-9]{1,18})$/;
-  const STATUSES: readonly StatusFilter[] = ['open', 'closed', 'all'];
-  const pick = <T extends string>(value: unknown, allowed: readonly T[], fallback: T): T =>
-    allowed.includes(value as T) ? (value as T) : fallback;
-
-  app.get('/requests', signedIn, async (req, res, next) => {
-    try {
-      const { customer } = session(res);
-      const organizationId = ORGANIZATION_CHOICE.exec(String(req.query['ownership']))?.[1];
-      const state: ListState = {
-        ownership: organizationId ? 'organization' : pick(req.query['ownership'], OWNERSHIPS, 'all'),
-        organizationId,
-        status: pick(req.query['status'], STATUSES, 'open'),
-        search: typeof req.query['q'] === 'string' ? req.query['q'].slice(0, 100) : '',
-      };
-      const page =
-        typeof req.query['page'] === 'string' && req.query['page'] !== '' ? req.query['page'] : undefined;
-      const [result, organizations] = await Promise.all([
-        requests.list(
-          customer,
-          {
-            ownership: state.ownership,
-            organizationId: state.organizationId,
-            status: state.status,
-            search: state.search,
-          },
-          page,
-        ),
-        colleagues.organizations(customer),
-      ]);
-      state.nextPageToken = result.nextPageToken;
-      send(res, requestsPage(pageContext(res), result.requests, state, organizations));
-    } catch (err) {
-      next(err);
-    }
-  });
-
   const NOTICES: Record<string, string> = {
     created: 'Your request was sent.',
     unshared:

@@ -10,11 +10,30 @@ const issue: JqlIssue = {
   organizations: [{ id: '1', name: 'Acme Corp' }],
   project: { id: '10001', key: 'IT' },
   statusCategory: { id: 3, key: 'done', name: 'Done' },
+  requestType: { id: '12', name: 'Get IT help' },
   text: 'Printer jams every morning',
 };
 const matches = (jql: string) => matchesJql(parseJql(jql).where, issue);
 
 describe('JQL subset', () => {
+  it('matches the request type by name, as "Request Type" or "Customer Request Type"', () => {
+    expect(matches('"Request Type" = "get it help"')).to.equal(true);
+    expect(matches('"Customer Request Type" in ("Other", "Get IT help")')).to.equal(true);
+    expect(matches('"Request Type" = "Report a broken laptop"')).to.equal(false);
+  });
+
+  it('orders by created or updated, in either direction, and by nothing else', () => {
+    expect(parseJql('project = IT ORDER BY updated ASC').orderBy).to.deep.equal({
+      field: 'updated',
+      direction: 'ASC',
+    });
+    expect(parseJql('project = IT ORDER BY created').orderBy).to.deep.equal({
+      field: 'created',
+      direction: 'DESC',
+    });
+    expect(() => parseJql('project = IT ORDER BY summary')).to.throw(JqlError);
+  });
+
   it('matches reporter, participants, organizations, project, statusCategory and text', () => {
     expect(matches('reporter = "qm:alice"')).to.equal(true);
     expect(matches('"Request participants" = "qm:bob"')).to.equal(true);
@@ -82,7 +101,7 @@ describe('JQL subset', () => {
       'reporter = currentUser()',
       'reporter in (a, b)',
       'NOT project = IT',
-      'project = IT ORDER BY updated',
+      'project = IT ORDER BY priority',
       'project = IT )',
       'text ~ "open',
       'statusCategory = Bogus',

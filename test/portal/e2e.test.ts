@@ -429,6 +429,75 @@ describe('portal end to end in Chromium', function () {
     expect(consoleLines.filter((l) => /Content Security Policy|Refused/i.test(l))).to.deep.equal([]);
   });
 
+  it('browses desk groups with icons, raises on behalf of a colleague with a keyboard multi-select, and filters My requests, at desktop and at 390 px', async () => {
+    const wide = async (width: number, what: string) => {
+      const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+      expect(scroll, `${what}: document scrollWidth at ${width} px`).to.be.at.most(width);
+    };
+    const hardware = [...emulator.state.requestTypes.values()].find(
+      (t) => t.name === 'Request new hardware',
+    )!;
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      // Item 5: groups on the left (above on a phone), icons loaded through the portal.
+      await page.goto(`${portalUrl}/desk/1`);
+      await page.click('nav.groups a:has-text("Hardware & software")');
+      await page.waitForURL(/\?group=/);
+      expect(
+        await page.getAttribute('nav.groups a:has-text("Hardware & software")', 'aria-current'),
+      ).to.equal('page');
+      const icons = await page.$$eval('ul.types img', (imgs) =>
+        imgs.map((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0),
+      );
+      expect(icons.length).to.equal(3);
+      expect(icons.every(Boolean), 'every icon loaded').to.equal(true);
+      await wide(width, 'desk page');
+      // axe at both widths (the viewport is put back).
+      if (width === 1280) await audit.check(page);
+
+      // Item 6: a multi-select answered with the keyboard, on behalf of Bob, shared with Acme Corp.
+      await page.click('a:has-text("Request new hardware")');
+      const summary = `Monitor for Bob (${width} px)`;
+      await page.fill('#fld-summary', summary);
+      const items = page.locator('fieldset:has(legend:has-text("Items")) input[type="checkbox"]');
+      await items.nth(0).focus();
+      await page.keyboard.press('Space');
+      await page.keyboard.press('Tab');
+      await page.keyboard.press('Space');
+      await page.selectOption('#on-behalf', { label: 'Bob Brown' });
+      await page.check('label:has-text("Everyone in Acme Corp")');
+      await wide(width, 'raise form');
+      if (width === 1280) await shot('raise-on-behalf');
+      await page.click('button:has-text("Send")');
+      await page.waitForURL(/\/requests\/IT-\d+\?created=1$/);
+      const raised = [...emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
+      expect(emulator.state.users.get(raised.reporterId)!.displayName).to.equal('Bob Brown');
+      expect(raised.organizationIds).to.have.length(1);
+      expect(
+        (
+          raised.fieldValues[hardware.fields.find((f) => f.name === 'Items')!.fieldId] as { value: string }[]
+        ).map((o) => o.value),
+      ).to.deep.equal(['Monitor', 'Dock']);
+
+      // Item 7: filter by desk and request type, oldest first; the desk and type are columns.
+      await page.goto(`${portalUrl}/requests?status=all`);
+      await page.selectOption('#flt-type', `1:${hardware.id}`);
+      await page.selectOption('#flt-sort', 'created-asc');
+      await page.click('button:has-text("Filter")');
+      await page.waitForURL(/sort=created-asc/);
+      const types = await page.$$eval('td[data-label="Request type"]', (tds) =>
+        tds.map((td) => td.textContent),
+      );
+      expect(types.length).to.be.greaterThan(1);
+      expect(new Set(types)).to.deep.equal(new Set(['Request new hardware']));
+      expect(await page.textContent('tbody tr:last-child')).to.include(summary);
+      expect(await page.textContent('nav.paging')).to.match(/Requests 1–\d+ of \d+/);
+      await wide(width, 'My requests with filters');
+      if (width === 1280) await shot('my-requests-filtered');
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   it('gives a comment back after the session ended mid-submit (kept in the browser tab), and sends it once', async () => {
     const target = seeded('Printer on 3rd floor jams every morning');
     const requestUrl = `${portalUrl}/requests/${target.key}`;

@@ -50,3 +50,94 @@ describe('portal My requests filter by organization', () => {
     );
   });
 });
+
+describe('portal My requests: desk and request type columns and filters, sorting, paging with counts', () => {
+  let h: Harness;
+  let alice: Browser;
+  before(async () => {
+    h = await startHarness();
+    alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
+  });
+  after(async () => {
+    await h.close();
+  });
+  const keysOf = (page: string) =>
+    [...page.matchAll(/<td data-label="Reference"><a href="\/requests\/([A-Z]+-\d+)">/g)].map((m) => m[1]!);
+  const rowOf = (page: string, summary: string) =>
+    /<tr>(?:(?!<\/tr>).)*<\/tr>/gs.exec(page.slice(page.lastIndexOf('<tr>', page.indexOf(summary))))?.[0] ??
+    '';
+  const typeId = (name: string) =>
+    [...h.emulator.state.requestTypes.values()].find((t) => t.name === name)!.id;
+
+  it('shows each request’s service desk and request type', async () => {
+    const page = (await alice.text('/requests?status=all')).body;
+    const row = rowOf(page, 'Summer vacation');
+    expect(row).to.include('<td data-label="Service desk">HR</td>');
+    expect(row).to.include('<td data-label="Request type">Request time off</td>');
+    expect(rowOf(page, 'Printer on 3rd floor jams every morning')).to.include(
+      '<td data-label="Service desk">IT Help</td><td data-label="Request type">Get IT help</td>',
+    );
+  });
+
+  it('filters by service desk and by request type, and ignores a desk or type that is not hers', async () => {
+    const hr = (await alice.text('/requests?status=all&desk=2')).body;
+    expect(hr).to.include('Summer vacation').and.not.include('Printer on 3rd floor');
+    expect(hr).to.include('<option value="2" selected>HR</option>');
+    const software = (await alice.text(`/requests?status=all&type=1:${typeId('Request software')}`)).body;
+    expect(software).to.include('Adobe Creative Cloud for the brochure');
+    for (const other of ['Printer on 3rd floor', 'Summer vacation', 'Laptop screen flickers'])
+      expect(software).to.not.include(other);
+    // A type of another desk under this desk's id, or a desk that does not exist: the whole list.
+    const forged = (await alice.text(`/requests?status=all&type=1:${typeId('Request time off')}&desk=999`))
+      .body;
+    expect(forged).to.include('Summer vacation').and.include('Printer on 3rd floor');
+  });
+
+  it('sorts by creation or last update, either way', async () => {
+    const newest = keysOf((await alice.text('/requests?status=all')).body);
+    const oldest = keysOf((await alice.text('/requests?status=all&sort=created-asc')).body);
+    expect(newest.length).to.be.greaterThan(3);
+    expect(oldest).to.deep.equal([...newest].reverse());
+    // Touch the oldest request: it leads "Recently updated".
+    const touched = [...h.emulator.state.requests.values()].find((r) => r.key === oldest[0])!;
+    touched.updated = Date.now() + 60_000;
+    const updated = keysOf((await alice.text('/requests?status=all&sort=updated-desc')).body);
+    expect(updated[0]).to.equal(oldest[0]);
+    expect((await alice.text('/requests?status=all&sort=bogus')).body).to.include(
+      '<option value="created-desc" selected>',
+    );
+  });
+
+  it('pages forward and back with Atlassian’s count', async () => {
+    const accountId = h.emulator.state.userByEmail('alice@acme.test')!.accountId;
+    const auth = `Basic ${Buffer.from('portal-bot@acme.test:dev-api-token').toString('base64')}`;
+    for (let i = 0; i < 25; i++) {
+      const res = await fetch(`${h.emulator.url}/rest/servicedeskapi/request`, {
+        method: 'POST',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          serviceDeskId: '1',
+          requestTypeId: typeId('Get IT help'),
+          raiseOnBehalfOf: accountId,
+          requestFieldValues: { summary: `Paging request ${i}` },
+        }),
+      });
+      expect(res.status).to.equal(201);
+    }
+    const total = [...h.emulator.state.requests.values()].filter((r) => r.reporterId === accountId).length;
+    const first = (await alice.text('/requests?status=all&ownership=mine')).body;
+    expect(first).to.include(`Requests 1–20 of about ${total}`);
+    expect(first).to.not.include('rel="prev"');
+    const next = /<a class="button" href="([^"]+)" rel="next">Next page<\/a>/
+      .exec(first)![1]!
+      .replace(/&amp;/g, '&');
+    const second = (await alice.text(next.replace(/&#61;/g, '='))).body;
+    expect(second).to.include(`Requests 21–${Math.min(40, total)} of`);
+    expect(keysOf(second)).to.not.include.members(keysOf(first).slice(0, 1));
+    const previous = /<a class="button secondary" href="([^"]+)" rel="prev">Previous<\/a>/.exec(second)![1]!;
+    const back = (await alice.text(previous.replace(/&amp;/g, '&').replace(/&#61;/g, '='))).body;
+    expect(keysOf(back)).to.deep.equal(keysOf(first));
+    // A start that does not fit the trail is a bad paging link.
+    expect((await alice.text('/requests?status=all&start=7')).status).to.equal(400);
+  });
+});

@@ -103,6 +103,7 @@ describe('portal visibility', () => {
             organizations: facts.organizationIds.map((id) => ({ id, name: `Org ${id}` })),
             project: { id: facts.projectId, key: facts.projectId === '10001' ? 'IT' : 'HR' },
             statusCategory: { id: 2, key: 'new', name: 'To Do' },
+            requestType: { id: '1', name: 'Get IT help' },
             text: '',
           });
           return listed === canSee(customer, facts, desks);

@@ -26,6 +26,8 @@ export function platformUser(ctx: LinkContext, user: User) {
 
 /** JSM's Organizations field; its id differs per site, the portal finds it by type (GET /field). */
 export const ORGANIZATIONS_FIELD_ID = 'customfield_10002';
+/** JSM's Request Type field (type `vp-origin`), found the same way. */
+export const REQUEST_TYPE_FIELD_ID = 'customfield_10010';
 
 const systemField = (id: string, name: string, type: string) => ({
   id,
@@ -99,6 +101,16 @@ function issueFields(
         name: desk.projectName,
         projectTypeKey: 'service_desk',
       };
+    else if (name === REQUEST_TYPE_FIELD_ID && rt)
+      out[name] = {
+        _links: { self: `${ctx.base}/rest/servicedeskapi/request/${request.id}` },
+        requestType: {
+          id: rt.id,
+          name: rt.name,
+          description: rt.description,
+          serviceDeskId: rt.serviceDeskId,
+        },
+      };
     else if (name === 'issuetype' && rt)
       out[name] = {
         self: `${ctx.base}/rest/api/3/issuetype/${rt.issueTypeId}`,
@@ -133,6 +145,10 @@ export function jqlIssue(state: EmulatorState, request: CustomerRequest): JqlIss
     organizations: request.organizationIds.flatMap((id) => state.organizations.get(id) ?? []),
     project: { id: desk?.projectId ?? '', key: desk?.projectKey ?? '' },
     statusCategory: platformCategory(statusNamed(request.status).category),
+    requestType: {
+      id: request.requestTypeId,
+      name: state.requestTypes.get(request.requestTypeId)?.name ?? '',
+    },
     text: text as string,
   };
 }
@@ -160,6 +176,21 @@ export function platformRoutes(state: EmulatorState): Router {
     res.json([
       systemField('summary', 'Summary', 'string'),
       systemField('description', 'Description', 'string'),
+      {
+        id: REQUEST_TYPE_FIELD_ID,
+        key: REQUEST_TYPE_FIELD_ID,
+        name: 'Request Type',
+        custom: true,
+        orderable: true,
+        navigable: true,
+        searchable: true,
+        clauseNames: ['Customer Request Type', 'Request Type', 'cf[10010]'],
+        schema: {
+          type: 'sd-customerrequesttype',
+          custom: 'com.atlassian.servicedesk:vp-origin',
+          customId: 10010,
+        },
+      },
       {
         id: ORGANIZATIONS_FIELD_ID,
         key: ORGANIZATIONS_FIELD_ID,
@@ -299,10 +330,11 @@ export function platformRoutes(state: EmulatorState): Router {
         'Unbounded JQL queries are not allowed here. Please add a search restriction to your query.',
       );
     const where = query.where;
-    const sign = query.orderBy.direction === 'ASC' ? 1 : -1;
+    const { field, direction } = query.orderBy;
+    const sign = direction === 'ASC' ? 1 : -1;
     return [...state.requests.values()]
       .filter((r) => canView(state, caller, r) && matchesJql(where, jqlIssue(state, r)))
-      .sort((a, b) => sign * (a.created - b.created) || sign * (Number(a.id) - Number(b.id)));
+      .sort((a, b) => sign * (a[field] - b[field]) || sign * (Number(a.id) - Number(b.id)));
   };
 
   // Atlassian's estimate of a search's size (exact here: the emulator indexes at once).

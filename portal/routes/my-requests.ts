@@ -1,0 +1,67 @@
+// My requests: the list of requests this customer may see, filtered, sorted and paged.
+import type { Express } from 'express';
+import { type DeskChoice, type ListState, requestsPage } from '../pages/my-requests.js';
+import { pagePosition } from '../requests.js';
+import type { PortalServices } from '../services.js';
+import { type Ownership, REQUEST_SORTS, type StatusFilter } from '../visibility.js';
+import type { PortalWeb } from '../web.js';
+
+const OWNERSHIPS: readonly Ownership[] = ['all', 'mine', 'shared', 'approvals'];
+/** The filter's value for one organization (the native portal lists each by name). */
+const ORGANIZATION_CHOICE = /^org-([0-9]{1,18})$/;
+const STATUSES: readonly StatusFilter[] = ['open', 'closed', 'all'];
+const pick = <T extends string>(value: unknown, allowed: readonly T[], fallback: T): T =>
+  allowed.includes(value as T) ? (value as T) : fallback;
+
+export function mountMyRequestsRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
+  const { requests, colleagues, catalogue } = services;
+  const { pageContext, send, signedIn, session } = web;
+
+  app.get('/requests', signedIn, async (req, res, next) => {
+    try {
+      const { customer } = session(res);
+      const position = pagePosition(req.query['page'], req.query['start']);
+      const [mine, all] = await Promise.all([catalogue.desksFor(customer), catalogue.desks()]);
+      const desks: DeskChoice[] = await Promise.all(
+        mine.map(async (desk) => ({ desk, types: await catalogue.requestTypes(desk.id) })),
+      );
+      // Only the customer's desks and their request types: anything else in the URL means "any".
+      const desk = desks.find((d) => d.desk.id === req.query['desk']);
+      const [typeDeskId, typeId] = String(req.query['type'] ?? '').split(':');
+      const typeDesk = desks.find((d) => d.desk.id === typeDeskId);
+      const type = typeDesk?.types.find((t) => t.id === typeId);
+      const organizationId = ORGANIZATION_CHOICE.exec(String(req.query['ownership']))?.[1];
+      const state: ListState = {
+        ownership: organizationId ? 'organization' : pick(req.query['ownership'], OWNERSHIPS, 'all'),
+        organizationId,
+        status: pick(req.query['status'], STATUSES, 'open'),
+        search: typeof req.query['q'] === 'string' ? req.query['q'].slice(0, 100) : '',
+        // A request type belongs to one desk: choosing it chooses the desk.
+        serviceDeskId: type ? typeDesk?.desk.id : desk?.desk.id,
+        requestType: type ? `${typeDesk?.desk.id}:${type.id}` : undefined,
+        sort: pick(req.query['sort'], REQUEST_SORTS, 'created-desc'),
+        position,
+      };
+      const [page, organizations] = await Promise.all([
+        requests.list(
+          customer,
+          {
+            ownership: state.ownership,
+            organizationId: state.organizationId,
+            status: state.status,
+            search: state.search,
+            serviceDeskId: state.serviceDeskId,
+            requestTypeName: type?.name,
+            sort: state.sort,
+          },
+          position.trail.at(-1),
+        ),
+        colleagues.organizations(customer),
+      ]);
+      const deskNames = new Map(all.map((d) => [d.projectId, d.name]));
+      send(res, requestsPage(pageContext(res), page, state, organizations, desks, deskNames));
+    } catch (err) {
+      next(err);
+    }
+  });
+}
