@@ -446,11 +446,13 @@ describe('portal end to end in Chromium', function () {
       expect(
         await page.getAttribute('nav.groups a:has-text("Hardware & software")', 'aria-current'),
       ).to.equal('page');
-      const icons = await page.$$eval('ul.types img', (imgs) =>
-        imgs.map((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 0),
+      expect(await page.locator('ul.types img').count()).to.equal(3);
+      // Every icon loads (waited for: images load after the page under a busy machine).
+      await page.waitForFunction(() =>
+        Array.from(document.querySelectorAll<HTMLImageElement>('ul.types img')).every(
+          (i) => i.complete && i.naturalWidth > 0,
+        ),
       );
-      expect(icons.length).to.equal(3);
-      expect(icons.every(Boolean), 'every icon loaded').to.equal(true);
       await wide(width, 'desk page');
       // axe at both widths (the viewport is put back).
       if (width === 1280) await audit.check(page);
