@@ -60,7 +60,8 @@ td{overflow-wrap:anywhere}.kb-article{overflow-wrap:anywhere}.kb-article table{w
 @media(max-width:600px){table.cards,table.cards tbody,table.cards tr,table.cards td{display:block}table.cards{background:none}
 table.cards caption{display:block;text-align:start}table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
 table.cards tr{background:#fff;border:1px solid var(--line);border-radius:6px;margin-bottom:12px;padding:8px 12px}
-table.cards td{border:0;padding:4px 0;display:flex;gap:12px}table.cards td::before{content:attr(data-label);flex:0 0 96px;font-weight:600;color:var(--muted)}}
+table.cards td{border:0;padding:4px 0;display:flex;gap:12px}table.cards td::before{content:attr(data-label);flex:0 0 96px;font-weight:600;color:var(--muted);overflow-wrap:normal}
+:lang(de) table.cards td::before{flex-basis:9.5em}}
 `;
 
 export function layout(

@@ -24,7 +24,7 @@ import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulato
 import { createPortalApp, type PortalApp } from '../../portal/app.js';
 import { launchChromium } from '../../testkit/chromium.js';
 import { makeKeyPair } from '../../testkit/keys.js';
-import { DESKTOP, PageAudit } from '../../testkit/page-audit.js';
+import { DESKTOP, PageAudit, PHONE } from '../../testkit/page-audit.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
 import { devIdp } from '../../testkit/tenants.js';
 
@@ -132,7 +132,8 @@ describe('portal end to end in Chromium', function () {
       };
     };
     broker = await createBrokerApp(await context('broker'));
-    portal = await createPortalApp(await context('portal'));
+    // The pseudo-locales en-XA (long) and ar-XB (right to left) test the layout below.
+    portal = await createPortalApp(await context('portal'), { pseudoLocales: true });
     b.server.on('request', broker.handler);
     p.server.on('request', portal.handler);
     browser = await launchChromium();
@@ -522,6 +523,99 @@ describe('portal end to end in Chromium', function () {
     await page.goto(requestUrl);
     expect(await page.inputValue('#comment-body')).to.equal('');
     expect(consoleLines.filter((l) => /Content Security Policy|Refused/i.test(l))).to.deep.equal([]);
+  });
+
+  it('speaks German to a German browser in its own time zone, switches language, and lays out long words and right-to-left at 390 px', async () => {
+    // A second browser profile: German, in Berlin, signed in as alice (her session cookie).
+    const context = await browser.newContext({
+      locale: 'de-DE',
+      timezoneId: 'Europe/Berlin',
+      viewport: DESKTOP,
+    });
+    const de = await context.newPage();
+    audit.watch(de);
+    const lines: string[] = [];
+    de.on('console', (m) => lines.push(m.text()));
+    try {
+      await context.addCookies(await page.context().cookies());
+      const laptop = seeded('Laptop screen flickers');
+      /** Nothing scrolls sideways at 390 px. */
+      const fitsPhone = async (what: string) => {
+        await de.setViewportSize(PHONE);
+        const widths = await de.evaluate(() => ({
+          document: document.documentElement.scrollWidth,
+          viewport: document.documentElement.clientWidth,
+        }));
+        await de.setViewportSize(DESKTOP);
+        expect(widths.document, `${what}: scrollWidth at 390 px`).to.be.at.most(widths.viewport);
+      };
+      const root = () => de.evaluate(() => [document.documentElement.lang, document.documentElement.dir]);
+
+      await de.goto(`${portalUrl}/`);
+      expect(await root()).to.deep.equal(['de', 'ltr']);
+      expect(await de.textContent('.hero h1')).to.equal('Willkommen bei Acme Help Center');
+      await audit.check(de, 'help-center-de');
+      await de.click('text=IT Help');
+      expect(await de.textContent('label[for="rt-q"]')).to.equal('Anfragetyp suchen');
+      await audit.check(de);
+
+      await de.goto(`${portalUrl}/requests?status=all&ownership=all`);
+      expect(await de.textContent('h1')).to.equal('Anfragen');
+      expect(await de.locator('table.cards td[data-label="Erstellt"]').count()).to.be.greaterThan(0);
+      await audit.check(de, 'my-requests-de');
+      await fitsPhone('My requests in German');
+
+      // The request in German, its times in the browser's zone (the script told the portal: MEZ).
+      const longWord = 'Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenaufbewahrungsschachtel';
+      await de.goto(`${portalUrl}/requests/${laptop.key}`);
+      await de.fill('#comment-body', `Betrifft: ${longWord}`);
+      await de.click('button:has-text("Kommentieren")');
+      await de.waitForURL(/commented=1$/);
+      expect(await de.textContent('#act-h')).to.equal('Aktivität');
+      expect(await de.getAttribute('html', 'data-time-zone')).to.equal('Europe/Berlin');
+      const titles = await de.$$eval('ol.activity time', (els) =>
+        els.map((e) => e.getAttribute('title') ?? ''),
+      );
+      expect(titles.length).to.be.at.least(2);
+      for (const title of titles) expect(title).to.match(/^\d{1,2}\. \S+ \d{4}, \d\d:\d\d MEZ$/);
+      expect(await de.textContent('ol.activity > li:last-child time')).to.match(
+        /^(jetzt|vor \d+ Sekunden?)$/,
+      );
+      await audit.check(de, 'request-detail-de');
+      await fitsPhone('request detail with a long German word');
+
+      // The switcher: French, back on the same page.
+      await de.click('footer a[hreflang="fr"]');
+      await de.waitForURL(`${portalUrl}/requests/${laptop.key}**`);
+      expect(await root()).to.deep.equal(['fr', 'ltr']);
+      expect(await de.textContent('#act-h')).to.equal('Activité');
+
+      // Pseudo-locales: 40 % longer accented text, and right to left. No page scrolls sideways.
+      for (const [locale, dir] of [
+        ['en-XA', 'ltr'],
+        ['ar-XB', 'rtl'],
+      ] as const) {
+        await de.goto(`${portalUrl}/requests/${laptop.key}`);
+        await de.click(`footer a[hreflang="${locale}"]`);
+        await de.waitForURL(`${portalUrl}/requests/${laptop.key}`);
+        expect(await root()).to.deep.equal([locale, dir]);
+        for (const path of [
+          '/',
+          '/requests?status=all&ownership=all',
+          `/requests/${laptop.key}`,
+          '/profile',
+        ]) {
+          await de.goto(`${portalUrl}${path}`);
+          await fitsPhone(`${locale} ${path}`);
+        }
+      }
+      await de.goto(`${portalUrl}/requests/${laptop.key}`);
+      await de.setViewportSize(PHONE);
+      await de.screenshot({ path: join(shots, 'request-detail-rtl-narrow.png'), fullPage: true });
+      expect(lines.filter((l) => /Content Security Policy|Refused/i.test(l))).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
   });
 
   it('checked every page the journeys showed, on the portal and the broker, with axe at both widths', () => {
