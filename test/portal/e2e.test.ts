@@ -15,6 +15,7 @@ import { type BrokerApp, createBrokerApp } from '../../broker/app.js';
 import { parseTenant, tenantId } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
 import type { RedisFlowStore } from '../../common/flowstore/index.js';
+import { catalogueOf } from '../../common/i18n/index.js';
 import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { packageRoot } from '../../common/paths.js';
@@ -556,7 +557,7 @@ describe('portal end to end in Chromium', function () {
       expect(await de.textContent('.hero h1')).to.equal('Willkommen bei Acme Help Center');
       await audit.check(de, 'help-center-de');
       await de.click('text=IT Help');
-      expect(await de.textContent('label[for="rt-q"]')).to.equal('Anfragetyp suchen');
+      expect(await de.textContent('label[for="rt-q"]')).to.equal(catalogueOf('de')['desk.searchAll']);
       await audit.check(de);
 
       await de.goto(`${portalUrl}/requests?status=all&ownership=all`);
