@@ -37,8 +37,10 @@ const SCRIPT = () => join(packageRoot(), '.ci/k8s-envtest.sh');
  * goes to stderr as it happens; a step that fails throws with the script's message and the tail of
  * each component's log.
  */
-export async function startNodeCluster(images: Record<string, string>): Promise<NodeCluster> {
-  const toolsDir = k8sToolsDir(true);
+export async function startNodeCluster(
+  images: Record<string, string>,
+  toolsDir = k8sToolsDir(true),
+): Promise<NodeCluster> {
   const kubeconfigPath = join(mkdtempSync(join(tmpdir(), 'jsm-sso-cluster-')), 'kubeconfig');
   const started = Date.now();
   const stderr = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
@@ -64,8 +66,12 @@ export async function startNodeCluster(images: Record<string, string>): Promise<
     child.once('exit', (code) => resolve({ code, text }));
   });
   if (stderr.code !== 0) {
+    // The script's own lines (which step failed and why), then the last 30 lines of each log.
+    const lines = stderr.text.split('\n');
+    const steps = lines.filter((line) => line.startsWith('[k8s-envtest]')).join('\n');
+    const logs = lines.filter((line) => !line.startsWith('[k8s-envtest]')).join('\n');
     throw new Error(
-      `the single-node cluster did not start (.ci/k8s-envtest.sh, K8S_ENVTEST_NODE=1):\n${stderr.text.slice(-12_000)}`,
+      `the single-node cluster did not start (.ci/k8s-envtest.sh, K8S_ENVTEST_NODE=1):\n${steps}\n--- the last lines of each component's log:\n${logs}`,
     );
   }
   console.error(`      cluster up in ${((Date.now() - started) / 1000).toFixed(1)}s`);

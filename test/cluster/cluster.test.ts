@@ -9,7 +9,7 @@
 // docs/decisions/0070-a-single-node-cluster-in-ci.md.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -19,7 +19,7 @@ import { packageRoot } from '../../common/paths.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { CONFIG_HASH_ANNOTATION, PUBLIC_PORT } from '../../operator/resources/common.js';
 import { launchChromium } from '../../testkit/chromium.js';
-import { eventually } from '../../testkit/envtest.js';
+import { eventually, k8sToolsDir } from '../../testkit/envtest.js';
 import { type NodeCluster, startNodeCluster } from '../../testkit/node-cluster.js';
 import { imageArchive } from '../../testkit/oci-image.js';
 import { forwardToPods, type PodForward, readyPodIp } from '../../testkit/pod-forward.js';
@@ -78,6 +78,54 @@ interface PodObject {
 
 const isReady = (conditions: Condition[] | undefined) =>
   conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+describe('the single-node cluster start', () => {
+  it('stops with the missing tool named and how to build it, and leaves no bridge behind', async function () {
+    this.timeout(120_000);
+    const tools = k8sToolsDir(true);
+    const partial = mkdtempSync(join(tmpdir(), 'jsm-sso-tools-'));
+    const links = () => execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' });
+    const bridgesBefore = links();
+    try {
+      for (const tool of [
+        'kube-apiserver',
+        'etcd',
+        'kube-controller-manager',
+        'kube-scheduler',
+        'pause',
+        'pause.oci.tar',
+      ]) {
+        symlinkSync(join(tools, tool), join(partial, tool));
+      }
+      const failure = await startNodeCluster({}, partial).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      expect(failure?.message).to.match(/kubelet missing: run JSM_SSO_WITH_NODE=1 bash \.ci\/k8s-tools\.sh/);
+      expect(links()).to.equal(bridgesBefore);
+    } finally {
+      rmSync(partial, { recursive: true, force: true });
+    }
+  });
+
+  it('stops on a step that fails half way with its message and the logs, and removes what it made', async function () {
+    this.timeout(300_000);
+    const links = () => execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' });
+    const bridgesBefore = links();
+    // The control plane and containerd are up and the bridge exists when the image import fails.
+    const failure = await startNodeCluster({
+      'registry.example/missing:1': '/nonexistent/missing.oci.tar',
+    }).then(
+      () => undefined,
+      (err: Error) => err,
+    );
+    expect(failure?.message).to.include(
+      'image archive /nonexistent/missing.oci.tar (for registry.example/missing:1) not found',
+    );
+    expect(failure?.message).to.match(/==> \S+\/containerd\.log <==/);
+    expect(links()).to.equal(bridgesBefore);
+  });
+});
 
 describe('a single-node cluster: helm install, a tenant, a sign-in through its pods', function () {
   this.timeout(900_000);
