@@ -23,7 +23,7 @@ import { cookiePolicy, parseCookies } from './cookies.js';
 import { bodyRefusal } from './http/body-errors.js';
 import { securityHeaders } from './http/security.js';
 import { UploadSpool } from './http/upload-spool.js';
-import { chooseLanguage, mountLocaleRoute } from './i18n.js';
+import { chooseLanguage, mountLocaleRoute, translatorOf } from './i18n.js';
 import { CustomerResolver } from './identity.js';
 import { messagePage } from './pages/account.js';
 import { NotVisibleError, RequestService, type WriteSettings } from './requests.js';
@@ -118,26 +118,34 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
 
   const { pageContext, send, refuse } = web;
   app.use((_req: Request, res: Response) => {
-    refuse(res, 404, 'PORTAL_NOT_FOUND', 'Not found', 'We could not find that page.');
+    const { t } = translatorOf(res);
+    refuse(res, 404, 'PORTAL_NOT_FOUND', t('error.notFound.title'), t('error.notFound.page'));
   });
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const { t } = translatorOf(res);
     if (err instanceof RateLimitedError) {
       logger.warn(
         { event: 'portal.rate_limited', reason: err.code, action: err.action, scope: err.scope },
         'rate limit reached',
       );
       res.setHeader('Retry-After', String(err.retryAfterSeconds));
-      refuse(res, 429, err.code, 'Please slow down', err.message);
+      refuse(
+        res,
+        429,
+        err.code,
+        t('error.slowDown.title'),
+        t('error.slowDown', { seconds: err.retryAfterSeconds }),
+      );
       return;
     }
     const body = bodyRefusal(err);
     if (body) {
-      refuse(res, body.status, body.code, 'Request refused', body.message);
+      refuse(res, body.status, body.code, t('error.requestRefused.title'), body.message);
       return;
     }
     if (err instanceof NotVisibleError) {
-      refuse(res, 404, err.code, 'Not found', err.message);
+      refuse(res, 404, err.code, t('error.notFound.title'), t('error.requestNotFound'));
       return;
     }
     if (err instanceof AtlassianError) {
@@ -147,22 +155,22 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       );
       send(
         res,
-        messagePage(pageContext(res), 'Something went wrong', err.friendly),
+        messagePage(pageContext(res), t('error.failed.title'), err.friendly),
         err.status === 404 ? 404 : 502,
       );
       return;
     }
     if (err instanceof JsmSsoError && err.status < 500) {
-      refuse(res, err.status, err.code, 'Something went wrong', err.message);
+      refuse(res, err.status, err.code, t('error.failed.title'), err.message);
       return;
     }
     if (err instanceof JsmSsoError) {
       logger.warn({ event: 'portal.error', reason: err.code }, err.message);
-      send(res, messagePage(pageContext(res), 'Something went wrong', 'Please try again later.'), err.status);
+      send(res, messagePage(pageContext(res), t('error.failed.title'), t('error.tryLater')), err.status);
       return;
     }
     logger.error({ event: 'portal.error', reason: 'PORTAL_INTERNAL', err }, 'unexpected error');
-    send(res, messagePage(pageContext(res), 'Something went wrong', 'Please try again later.'), 500);
+    send(res, messagePage(pageContext(res), t('error.failed.title'), t('error.tryLater')), 500);
   });
 
   return {

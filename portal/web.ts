@@ -51,7 +51,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
   const pageContext = (res: Response): PageContext => {
     const session = res.locals['session'] as Session | undefined;
     return {
-      title: spec.portal.title ?? 'Help Center',
+      title: spec.portal.title ?? translatorOf(res).t('home.title'),
       logoUrl: spec.portal.branding?.logoUrl,
       primaryColor: spec.portal.branding?.primaryColor ?? '#0052cc',
       nonce: res.locals['nonce'] as string,
@@ -74,15 +74,13 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
     send(res, messagePage(pageContext(res), title, message), status);
   };
   const session = (res: Response) => res.locals['session'] as Session;
+  const formExpired = (res: Response) => {
+    const { t } = translatorOf(res);
+    refuse(res, 403, 'PORTAL_CSRF', t('error.requestRefused.title'), t('error.formExpired'));
+  };
   const csrfOk = (req: Request, res: Response, token: unknown) => {
     if (sameOrigin(req, portalOrigin) && csrfMatches(session(res), token)) return true;
-    refuse(
-      res,
-      403,
-      'PORTAL_CSRF',
-      'Request refused',
-      'This form has expired. Go back, reload the page and try again.',
-    );
+    formExpired(res);
     return false;
   };
   return {
@@ -100,15 +98,14 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       }
       // A form sent after the session ended: sign in again and come back to that form, where the
       // browser kept what was typed (pages/drafts.ts).
-      noteRefusal(401, 'PORTAL_SESSION_MISSING', 'Signed out');
+      const { t } = translatorOf(res);
+      noteRefusal(401, 'PORTAL_SESSION_MISSING', 'signed out');
       send(
         res,
-        messagePage(
-          pageContext(res),
-          'Signed out',
-          'Your session ended before your form was sent, so nothing was saved. Sign in again: you will come back to the form with what you wrote.',
-          { signIn: true, returnTo: formPageOf(req.path) },
-        ),
+        messagePage(pageContext(res), t('error.signedOut.title'), t('error.sessionEnded'), {
+          signIn: true,
+          returnTo: formPageOf(req.path),
+        }),
         401,
       );
     },
@@ -118,13 +115,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
     csrfOk,
     originOk(req, res) {
       if (sameOrigin(req, portalOrigin)) return true;
-      refuse(
-        res,
-        403,
-        'PORTAL_CSRF',
-        'Request refused',
-        'This form has expired. Go back, reload the page and try again.',
-      );
+      formExpired(res);
       return false;
     },
   };

@@ -17,8 +17,6 @@ const NOT_YET_CONVERTED: Record<string, number> = {
   'portal/routes/requests.ts': 16,
   'portal/routes/saml.ts': 7,
   'portal/routes/upload-form.ts': 2,
-  'portal/web.ts': 5,
-  'portal/app.ts': 11,
 };
 
 describe('portal: no raw English in pages and routes', () => {

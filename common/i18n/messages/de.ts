@@ -147,4 +147,19 @@ export const de: Catalogue = {
   'activity.endSessionsOf': 'Sitzungen beenden von {name}',
   'activity.previousPage': 'Vorherige Seite',
   'activity.pageOf': 'Seite {page} von {count}',
+
+  'error.requestRefused.title': 'Anfrage abgelehnt',
+  'error.formExpired':
+    'Dieses Formular ist abgelaufen. Gehen Sie zurück, laden Sie die Seite neu und versuchen Sie es noch einmal.',
+  'error.signedOut.title': 'Abgemeldet',
+  'error.sessionEnded':
+    'Ihre Sitzung ist abgelaufen, bevor Ihr Formular gesendet wurde; es wurde nichts gespeichert. Melden Sie sich erneut an: Sie kommen mit Ihrem Text zum Formular zurück.',
+  'error.notFound.title': 'Nicht gefunden',
+  'error.notFound.page': 'Diese Seite wurde nicht gefunden.',
+  'error.slowDown.title': 'Bitte etwas langsamer',
+  'error.slowDown':
+    'Sie haben das zu oft getan. Bitte warten Sie {seconds, plural, one {# Sekunde} other {# Sekunden}} und versuchen Sie es erneut.',
+  'error.failed.title': 'Etwas ist schiefgelaufen',
+  'error.tryLater': 'Bitte versuchen Sie es später noch einmal.',
+  'error.requestNotFound': 'Diese Anfrage wurde nicht gefunden.',
 };

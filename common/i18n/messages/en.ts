@@ -151,6 +151,20 @@ export const en = {
   'activity.endSessionsOf': 'End sessions of {name}',
   'activity.previousPage': 'Previous page',
   'activity.pageOf': 'Page {page} of {count}',
+
+  'error.requestRefused.title': 'Request refused',
+  'error.formExpired': 'This form has expired. Go back, reload the page and try again.',
+  'error.signedOut.title': 'Signed out',
+  'error.sessionEnded':
+    'Your session ended before your form was sent, so nothing was saved. Sign in again: you will come back to the form with what you wrote.',
+  'error.notFound.title': 'Not found',
+  'error.notFound.page': 'We could not find that page.',
+  'error.slowDown.title': 'Please slow down',
+  'error.slowDown':
+    'You have done this too often. Please wait {seconds, plural, one {# second} other {# seconds}} and try again.',
+  'error.failed.title': 'Something went wrong',
+  'error.tryLater': 'Please try again later.',
+  'error.requestNotFound': 'We could not find that request.',
 } as const;
 
 export type MessageKey = keyof typeof en;

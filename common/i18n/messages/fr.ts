@@ -147,4 +147,18 @@ export const fr: Catalogue = {
   'activity.endSessionsOf': 'Terminer les sessions de {name}',
   'activity.previousPage': 'Page précédente',
   'activity.pageOf': 'Page {page} sur {count}',
+
+  'error.requestRefused.title': 'Requête refusée',
+  'error.formExpired': 'Ce formulaire a expiré. Revenez en arrière, rechargez la page et réessayez.',
+  'error.signedOut.title': 'Déconnecté',
+  'error.sessionEnded':
+    'Votre session a expiré avant l’envoi du formulaire ; rien n’a été enregistré. Reconnectez-vous : vous retrouverez le formulaire avec ce que vous avez écrit.',
+  'error.notFound.title': 'Introuvable',
+  'error.notFound.page': 'Cette page est introuvable.',
+  'error.slowDown.title': 'Veuillez ralentir',
+  'error.slowDown':
+    'Vous avez fait cela trop souvent. Veuillez attendre {seconds, plural, one {# seconde} other {# secondes}} puis réessayer.',
+  'error.failed.title': 'Une erreur s’est produite',
+  'error.tryLater': 'Veuillez réessayer plus tard.',
+  'error.requestNotFound': 'Cette demande est introuvable.',
 };

@@ -144,4 +144,18 @@ export const ja: Catalogue = {
   'activity.endSessionsOf': '{name} のセッションを終了',
   'activity.previousPage': '前のページ',
   'activity.pageOf': '{page} / {count} ページ',
+
+  'error.requestRefused.title': 'リクエストが拒否されました',
+  'error.formExpired':
+    'このフォームは期限切れです。前のページに戻り、再読み込みしてからもう一度お試しください。',
+  'error.signedOut.title': 'サインアウトしました',
+  'error.sessionEnded':
+    'フォームの送信前にセッションが終了したため、何も保存されていません。もう一度サインインすると、入力した内容が残ったフォームに戻ります。',
+  'error.notFound.title': '見つかりません',
+  'error.notFound.page': 'そのページは見つかりませんでした。',
+  'error.slowDown.title': 'しばらくお待ちください',
+  'error.slowDown': 'この操作の回数が多すぎます。{seconds} 秒待ってからもう一度お試しください。',
+  'error.failed.title': '問題が発生しました',
+  'error.tryLater': 'しばらくしてからもう一度お試しください。',
+  'error.requestNotFound': 'そのリクエストは見つかりませんでした。',
 };
