@@ -103,6 +103,14 @@ function checkReason(
   return undefined;
 }
 
+/**
+ * A 5xx without an OAuth error body (say its proxy's HTML error page) is the IdP failing, though
+ * oauth4webapi reports it as a non-conforming response whose `cause` is the Response.
+ */
+function idpFailed(details: Details): boolean {
+  return details instanceof Response && details.status >= 500;
+}
+
 /** The broker refusal for an error of openid-client; `issuer` is the IdP's, from its metadata. */
 export function protocolRefusal(err: unknown, issuer: string | undefined): JsmSsoError {
   if (err instanceof JsmSsoError) return err;
@@ -116,7 +124,7 @@ export function protocolRefusal(err: unknown, issuer: string | undefined): JsmSs
       cause: err,
     });
   const check = failedCheck(err);
-  if (check && CHECK_FAILED.has(check.code)) {
+  if (check && CHECK_FAILED.has(check.code) && !idpFailed(check.details)) {
     const reason = checkReason(check.code, check.details, issuer) ?? 'OIDC_RESPONSE_INVALID';
     return new JsmSsoError(reason, "the identity provider's answer failed a security check", {
       status: 400,

@@ -41,8 +41,10 @@ export class SecretDirectory {
 
   /** Like read, but undefined when the key does not exist (optional keys such as next.crt). */
   readOptional(secretName: string, key: string): string | undefined {
+    // A malformed reference is refused, not mistaken for an absent key.
+    const file = this.path(secretName, key);
     try {
-      return readFileSync(this.path(secretName, key), 'utf8');
+      return readFileSync(file, 'utf8');
     } catch {
       return undefined;
     }

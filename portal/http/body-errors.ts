@@ -29,7 +29,16 @@ const BODY_REFUSALS: Record<string, { status: number; code: string; message: str
   },
 };
 
+/**
+ * A Content-Encoding body that does not inflate reaches us as zlib's own error, with no parser
+ * `type`; zlib's stable codes for corrupt and truncated input tell it apart from a server fault.
+ */
+const UNREADABLE_COMPRESSION = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_NEED_DICT']);
+
 export function bodyRefusal(err: unknown): { status: number; code: string; message: string } | undefined {
-  const type = (err as { type?: unknown } | null)?.type;
-  return typeof type === 'string' ? BODY_REFUSALS[type] : undefined;
+  const { type, code } = (err ?? {}) as { type?: unknown; code?: unknown };
+  if (typeof type === 'string') return BODY_REFUSALS[type];
+  return typeof code === 'string' && UNREADABLE_COMPRESSION.has(code)
+    ? BODY_REFUSALS['entity.parse.failed']
+    : undefined;
 }

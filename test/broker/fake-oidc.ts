@@ -6,8 +6,8 @@ import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 /**
  * Fault injection only: an OIDC provider that answers the token request with an ID token forged
  * the way a test asks (wrong iss/aud/nonce, alg none, HS256 keyed with the public key, signed by
- * another key, expired). A real
- * provider cannot be made to produce these.
+ * another key, expired), a userinfo answer about someone else, or a token endpoint that fails.
+ * A real provider cannot be made to produce these.
  */
 export type Forgery =
   | 'valid'
@@ -17,7 +17,9 @@ export type Forgery =
   | 'alg-none'
   | 'hs256-public-key'
   | 'foreign-key'
-  | 'expired';
+  | 'expired'
+  | 'userinfo-other-sub'
+  | 'token-endpoint-down';
 
 export interface FakeOidc {
   issuer: string;
@@ -28,6 +30,8 @@ export interface FakeOidc {
   person: Record<string, unknown>;
   close(): Promise<void>;
 }
+
+const SUBJECT = 'forged-user';
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -55,7 +59,7 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
     const claims = {
       iss: fake.forgery === 'wrong-iss' ? 'http://127.0.0.1:1' : issuer,
       aud: fake.forgery === 'wrong-aud' ? 'someone-else' : clientId,
-      sub: 'forged-user',
+      sub: SUBJECT,
       ...fake.person,
       nonce: fake.forgery === 'wrong-nonce' ? 'not-the-nonce' : fake.lastNonce,
       iat: fake.forgery === 'expired' ? now - 3600 : now,
@@ -83,6 +87,7 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
         authorization_endpoint: `${issuer}/authorize`,
         token_endpoint: `${issuer}/token`,
         jwks_uri: `${issuer}/jwks`,
+        userinfo_endpoint: `${issuer}/userinfo`,
         response_types_supported: ['code'],
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: ['RS256'],
@@ -94,6 +99,15 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
       fake.lastNonce = url.searchParams.get('nonce') ?? undefined;
       res.statusCode = 204;
       return res.end();
+    }
+    if (url.pathname === '/userinfo') {
+      return json({ ...fake.person, sub: fake.forgery === 'userinfo-other-sub' ? 'someone-else' : SUBJECT });
+    }
+    if (url.pathname === '/token' && fake.forgery === 'token-endpoint-down') {
+      req.resume();
+      res.statusCode = 503;
+      res.setHeader('content-type', 'text/html');
+      return res.end('<h1>Service Unavailable</h1>');
     }
     if (url.pathname === '/token') {
       req.resume();

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { compileMapping, type MappingProblem } from '../../broker/mapping.js';
 import { createBrokerTelemetry } from '../../broker/telemetry.js';
 import { validateTenantDocument } from '../../common/config/validate.js';
+import { JsmSsoError } from '../../common/errors.js';
 import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { validTenantDocument } from '../../testkit/tenants.js';
@@ -37,6 +38,26 @@ describe('broker: claim mapping errors are visible', () => {
       { idp: 'corp', attribute: 'groups', problem: 'type_error' },
     ]);
   });
+
+  for (const [what, claims] of [
+    ['sent no claim for it', { given_name: 'Ann' }],
+    ['sent it empty', { email: '' }],
+    ['sent several values', { email: ['a@acme.test', 'b@acme.test'] }],
+  ] as const) {
+    it(`refuses the sign-in with 403 MAPPING_NAMEID_EMPTY when the IdP ${what} (no NameID, no assertion)`, () => {
+      let refused: unknown;
+      try {
+        run(claims);
+      } catch (err) {
+        refused = err;
+      }
+      expect(refused).to.be.instanceOf(JsmSsoError);
+      expect([(refused as JsmSsoError).code, (refused as JsmSsoError).status]).to.deep.equal([
+        'MAPPING_NAMEID_EMPTY',
+        403,
+      ]);
+    });
+  }
 
   it('reports a structured result (a map) as a type error, not a crash', () => {
     const problems: MappingProblem[] = [];

@@ -9,6 +9,7 @@ import {
   type Pki,
   portalSp,
   serveBroker,
+  signedStatusCodes,
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { type FakeOidc, type Forgery, startFakeOidc } from './fake-oidc.js';
@@ -90,6 +91,19 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
   it('refuses a callback whose iss names the other IdP (mix-up)', async () =>
     expectRefused(await callbackWith('valid', idpB.issuer), 'OIDC_ISSUER_MISMATCH'));
 
+  it('refuses a userinfo answer about another subject than the ID token (OIDC Core 5.3.2)', async () =>
+    expectRefused(await callbackWith('userinfo-other-sub'), 'OIDC_USERINFO_SUBJECT_MISMATCH'));
+
+  it('answers 502 OIDC_IDP_UNAVAILABLE when the token endpoint fails, blaming the IdP, not the person', async () => {
+    const response = await callbackWith('token-endpoint-down');
+    const body = await response.text();
+    expect(response.status, body).to.equal(502);
+    expect(/<code>([A-Z_]+)<\/code>/.exec(body)?.[1]).to.equal('OIDC_IDP_UNAVAILABLE');
+    expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
+      'OIDC_IDP_UNAVAILABLE',
+    );
+  });
+
   it('refuses a callback arriving in a browser that did not start the flow', async () => {
     const state = await startAt(new Browser(), 'alpha');
     idpA.forgery = 'valid';
@@ -98,6 +112,22 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     );
     expect(response.status).to.equal(403);
     expect(await response.text()).to.contain('FLOW_BROWSER_MISMATCH');
+  });
+
+  it('answers a passive request it cannot honour (two IdPs: the choice page would show) with a signed NoPassive Response at once', async () => {
+    const portal = portalSp(broker.url, pki);
+    portal.options.passive = true;
+    const page = await new Browser().request(await portal.getAuthorizeUrlAsync('rs-p', undefined, {}));
+    expect(page.status).to.equal(200);
+    const fields = formFields(await page.text());
+    expect(fields['RelayState']).to.equal('rs-p');
+    expect(signedStatusCodes(fields['SAMLResponse']!, pki.brokerCert)).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
+    ]);
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+      'SAML_PASSIVE_NOT_POSSIBLE',
+    );
   });
 
   it('refuses a choice form naming an IdP the tenant does not have', async () => {

@@ -40,6 +40,7 @@ describe('tenant configuration loader', () => {
       error = err;
     }
     expect(error).to.be.instanceOf(ConfigError);
+    expect((error as ConfigError).code).to.equal('CONFIG_INVALID');
     const paths = (error as ConfigError).problems.map((p) => p.path);
     expect(paths).to.include.members([
       'spec.portal.colour',

@@ -19,40 +19,21 @@ const PARTS = Object.keys(ERROR_CODE_READMES) as DocumentedPart[];
  */
 const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   // common
-  'CONFIG_INVALID', // asserted through ConfigError's class and its problems, never by code
-  'SECRET_REF_INVALID',
   'TLS_RELOAD_FAILED',
   'REDIS_PLAINTEXT', // a warning's reason, not a refusal
   // common/saml
   'SAML_CERTIFICATE_INVALID',
-  'SAML_AUTHN_STATEMENT_MISSING',
   'SAML_METADATA_INVALID',
   // broker
-  'SAML_PASSIVE_NOT_POSSIBLE',
   'BROKER_INTERNAL',
   'BACKEND_UNSUPPORTED', // the schema admits no kind without a backend
   'OIDC_NONCE_REPLAYED',
   'OIDC_STATE_MISMATCH', // the flow is found by its state, so a different state finds no flow first
-  'OIDC_USERINFO_SUBJECT_MISMATCH',
-  'OIDC_IDP_UNAVAILABLE',
   'OIDC_CLIENT_KEY_UNSUPPORTED',
   'OAUTH2_USERINFO_INVALID',
-  'MAPPING_NAMEID_EMPTY',
   // portal
   'PORTAL_ACCOUNT_INVALID',
-  'PORTAL_ACTION_APPROVER_ONLY',
-  'PORTAL_BODY_ENCODING',
-  'PORTAL_BODY_INVALID',
-  'PORTAL_EMAIL_MISSING',
-  'PORTAL_FORM_INVALID',
   'PORTAL_INVALID_IDENTIFIER',
-  'PORTAL_UPLOAD_TOO_MANY',
-  'ATLASSIAN_UNAUTHORIZED',
-  'ATLASSIAN_FORBIDDEN',
-  'ATLASSIAN_CONFLICT',
-  'ATLASSIAN_TIMEOUT',
-  'ATLASSIAN_UNREACHABLE',
-  'ATLASSIAN_ERROR',
   // operator failure reasons
   'ReconcileFailed',
 ]);

@@ -1,5 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { FlowStoreFullError, MemoryFlowStore } from '../../common/flowstore/index.js';
 import {
@@ -56,6 +57,39 @@ describe('portal abuse limits: body limits answer 413, never 500', () => {
     expect(h.logs.some((l) => l['reason'] === 'PORTAL_INTERNAL')).to.equal(false);
   });
 
+  const postEncoded = (headers: Record<string, string>, body: string | Uint8Array) =>
+    fetch(`${h.url}/saml/acs`, {
+      method: 'POST',
+      body: typeof body === 'string' ? body : new Uint8Array(body),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: h.url, ...headers },
+    });
+
+  for (const [what, headers] of [
+    ['a content encoding it cannot decode', { 'content-encoding': 'compress' }],
+    ['a charset other than UTF-8', { 'content-type': 'application/x-www-form-urlencoded; charset=koi8-r' }],
+  ] as const) {
+    it(`answers 415 PORTAL_BODY_ENCODING to a form in ${what}`, async () => {
+      const from = h.logs.length;
+      const res = await postEncoded(headers, 'SAMLResponse=x');
+      expect(res.status).to.equal(415);
+      expect(await res.text()).to.include('The form’s encoding is not supported.');
+      expect(reasons(h, from)).to.deep.equal(['PORTAL_BODY_ENCODING']);
+    });
+  }
+
+  for (const [what, body] of [
+    ['is not gzip at all', new TextEncoder().encode('SAMLResponse=x')],
+    ['is cut short', gzipSync('SAMLResponse=x').subarray(0, 12)],
+  ] as const) {
+    it(`answers 400 PORTAL_BODY_INVALID, not 500, to a gzip form that ${what}`, async () => {
+      const from = h.logs.length;
+      const res = await postEncoded({ 'content-encoding': 'gzip' }, body);
+      expect(res.status).to.equal(400);
+      expect(await res.text()).to.include('The form could not be read.');
+      expect(reasons(h, from)).to.deep.equal(['PORTAL_BODY_INVALID']);
+    });
+  }
+
   it('answers 413 to an oversized comment form', async () => {
     const alice = await signIn(h, 'alice@acme.test');
     const key = h.keyOf('Printer on 3rd floor jams every morning');
@@ -64,20 +98,69 @@ describe('portal abuse limits: body limits answer 413, never 500', () => {
     expect(res.status).to.equal(413);
   });
 
-  it('answers 413 to a multipart form with too many fields', async () => {
+  const PRINTER = 'Printer on 3rd floor jams every morning';
+  /** Alice posts `body` to her request's attachment form; the reasons logged meanwhile come back. */
+  async function postAttachment(
+    body: FormData | string | ((csrf: string) => FormData),
+    contentType?: string,
+  ) {
     const alice = await signIn(h, 'alice@acme.test');
-    const key = h.keyOf('Printer on 3rd floor jams every morning');
-    const body = new FormData();
-    for (let i = 0; i < 500; i++) body.append(`f${i}`, 'x');
+    const key = h.keyOf(PRINTER);
+    const form =
+      typeof body === 'function' ? body(csrfOf((await alice.text(`/requests/${key}`)).body)) : body;
     const from = h.logs.length;
     const res = await alice.fetch(`/requests/${key}/attachment`, {
       method: 'POST',
-      body,
-      headers: { origin: h.url },
+      body: form,
+      headers: { origin: h.url, ...(contentType ? { 'content-type': contentType } : {}) },
+    });
+    return { res, text: await res.text(), reasons: reasons(h, from) };
+  }
+
+  it('answers 413 to a multipart form with too many fields', async () => {
+    const body = new FormData();
+    for (let i = 0; i < 500; i++) body.append(`f${i}`, 'x');
+    const { res, reasons: logged } = await postAttachment(body);
+    expect(res.status).to.equal(413);
+    expect(logged).to.include('PORTAL_FORM_TOO_LARGE');
+  });
+
+  it('answers 413 PORTAL_UPLOAD_TOO_MANY to more files than the form takes, and attaches none', async () => {
+    const request = () =>
+      [...h.emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === PRINTER)!;
+    const attached = request().attachments.length;
+    const {
+      res,
+      text,
+      reasons: logged,
+    } = await postAttachment((csrf) => {
+      const body = new FormData();
+      body.append('_csrf', csrf);
+      body.append('attachment', new Blob(['one'], { type: 'text/plain' }), 'one.txt');
+      body.append('attachment', new Blob(['two'], { type: 'text/plain' }), 'two.txt');
+      return body;
     });
     expect(res.status).to.equal(413);
-    expect(reasons(h, from)).to.include('PORTAL_FORM_TOO_LARGE');
+    expect(text).to.include('At most 1 files can be attached at once. Nothing was sent');
+    expect(logged).to.deep.equal(['PORTAL_UPLOAD_TOO_MANY']);
+    expect(request().attachments).to.have.length(attached);
   });
+
+  for (const [what, contentType, body] of [
+    ['without a boundary', 'multipart/form-data', '--x\r\n'],
+    [
+      'cut off mid-part',
+      'multipart/form-data; boundary=x',
+      '--x\r\nContent-Disposition: form-data; name="attachment"; filename="a.txt"\r\n\r\nhal',
+    ],
+  ] as const) {
+    it(`answers 400 PORTAL_FORM_INVALID, not 500, to a multipart form ${what}`, async () => {
+      const { res, text, reasons: logged } = await postAttachment(body, contentType);
+      expect(res.status).to.equal(400);
+      expect(text).to.include('the form could not be read');
+      expect(logged).to.deep.equal(['PORTAL_FORM_INVALID']);
+    });
+  }
 });
 
 describe('portal abuse limits: rate limits (Redis, replicas count together)', () => {

@@ -220,6 +220,76 @@ describe('portal Atlassian client', () => {
     expect(placed[items.fieldId]).to.match(/^Items: /);
   });
 
+  // Each refusal Atlassian can give a read maps to its own stable code and to the status the
+  // portal answers with; the customer reads the friendly text, never Atlassian's.
+  const refusal = (call: Promise<unknown>): Promise<AtlassianError> =>
+    call.then(
+      () => {
+        throw new Error('expected Atlassian to refuse');
+      },
+      (e: unknown) => e as AtlassianError,
+    );
+  const failedRead = (c: AtlassianClient) => refusal(c.serviceDesks());
+
+  it('names a rejected API token ATLASSIAN_UNAUTHORIZED and answers 502', async () => {
+    const err = await failedRead(
+      new AtlassianClient({
+        siteUrl: emulator.url,
+        email: 'portal-bot@acme.test',
+        apiToken: 'revoked-token',
+      }),
+    );
+    expect(err).to.be.instanceOf(AtlassianError);
+    expect([err.code, err.upstreamStatus, err.status]).to.deep.equal(['ATLASSIAN_UNAUTHORIZED', 401, 502]);
+    expect(err.friendly).to.match(/not configured correctly/);
+  });
+
+  it('names a customer Atlassian already has ATLASSIAN_CONFLICT (409) and answers 400', async () => {
+    const err = await refusal(client().createCustomer('alice@acme.test', 'Alice again'));
+    expect([err.code, err.upstreamStatus, err.status]).to.deep.equal(['ATLASSIAN_CONFLICT', 409, 400]);
+  });
+
+  it('names a refused customer creation ATLASSIAN_FORBIDDEN (403) and answers 403, without retrying', async () => {
+    emulator.faults.set({ status: 403, method: 'POST', pathPrefix: '/rest/servicedeskapi/customer' });
+    const users = emulator.state.users.size;
+    const err = await refusal(client().createCustomer('dora@acme.test', 'Dora'));
+    expect([err.code, err.upstreamStatus, err.status]).to.deep.equal(['ATLASSIAN_FORBIDDEN', 403, 403]);
+    expect(err.friendly).to.equal('The help center does not allow this action.');
+    expect(emulator.faults.hits()).to.deep.equal([1]);
+    expect(emulator.state.users.size).to.equal(users);
+  });
+
+  it('names an Atlassian 500 ATLASSIAN_ERROR and answers 502, without retrying', async () => {
+    emulator.faults.set({ status: 500, pathPrefix: '/rest/servicedeskapi/servicedesk' });
+    const err = await failedRead(client());
+    expect([err.code, err.upstreamStatus, err.status]).to.deep.equal(['ATLASSIAN_ERROR', 500, 502]);
+    expect(emulator.faults.hits()).to.deep.equal([1]);
+  });
+
+  it('names an answer slower than the timeout ATLASSIAN_TIMEOUT, after bounded retries', async () => {
+    emulator.faults.set({ delayMs: 3000, pathPrefix: '/rest/servicedeskapi/servicedesk' });
+    sleeps.length = 0;
+    const err = await failedRead(client(150));
+    expect([err.code, err.upstreamStatus, err.status]).to.deep.equal(['ATLASSIAN_TIMEOUT', 0, 502]);
+    expect(sleeps).to.have.length(3);
+  });
+
+  it('names a site that refuses connections ATLASSIAN_UNREACHABLE', async () => {
+    const closed = await startJsmEmulator({});
+    const url = closed.url;
+    await closed.close();
+    const err = await failedRead(
+      new AtlassianClient({
+        siteUrl: url,
+        email: 'portal-bot@acme.test',
+        apiToken: 'dev-api-token',
+        sleep: async () => {},
+      }),
+    );
+    expect([err.code, err.upstreamStatus, err.status]).to.deep.equal(['ATLASSIAN_UNREACHABLE', 0, 502]);
+    expect(err.friendly).to.match(/cannot be reached/);
+  });
+
   it('sends only requests the Atlassian spec documents', () => {
     const problems = exchanges
       .filter((e) => e.path.startsWith('/rest/servicedeskapi/') && e.status < 500 && e.status !== 429)

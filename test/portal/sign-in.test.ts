@@ -155,6 +155,21 @@ describe('portal SAML sign-in', () => {
     expect(reasons(h, from)).to.include('SAML_AUDIENCE_MISMATCH');
   });
 
+  it('refuses a signed assertion that names no e-mail address: 403 PORTAL_EMAIL_MISSING, no session, nobody created', async () => {
+    const browser = new Browser(h.url);
+    const { requestId } = await startLogin(browser);
+    const users = h.emulator.state.users.size;
+    const from = h.logs.length;
+    const res = await browser.post('/saml/acs', {
+      SAMLResponse: brokerResponse(h, { email: 'opaque-subject-4711', inResponseTo: requestId }),
+    });
+    expect(res.status).to.equal(403);
+    expect(await res.text()).to.include('no e-mail address');
+    expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+    expect(reasons(h, from)).to.include('PORTAL_EMAIL_MISSING');
+    expect(h.emulator.state.users.size).to.equal(users);
+  });
+
   it('refuses a Response signed by a key that is not the broker’s', async () => {
     const browser = new Browser(h.url);
     const { requestId } = await startLogin(browser);

@@ -5,7 +5,14 @@
 // for the calling account only): the page says where to answer and offers no button that would fail.
 import { expect } from 'chai';
 import { withoutWriteKey } from '../../portal/write-once.js';
-import { type Browser, csrfOf, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
+import {
+  type Browser,
+  csrfOf,
+  type Harness,
+  reasons,
+  signIn,
+  startHarness,
+} from '../../testkit/portal-harness.js';
 
 const APPROVAL_ONLY = 'Standing desk converter for the support team';
 
@@ -68,6 +75,7 @@ describe('portal visibility for approvers', () => {
     expect((await alice.text(`/requests/${r.key}/transition/801`)).status).to.equal(403);
     expect(page.body).to.not.include('type="file"');
     const csrf = csrfOf(page.body);
+    const from = h.logs.length;
     const cancel = await alice.post(`/requests/${r.key}/transition`, { transition: '801', _csrf: csrf });
     const share = await alice.post(`/requests/${r.key}/participants/add`, {
       accountId: [...h.emulator.state.users.values()].find((u) => u.email === 'bob@acme.test')!.accountId,
@@ -85,6 +93,7 @@ describe('portal visibility for approvers', () => {
       expect(res.status).to.equal(403);
       expect(await res.text()).to.include('As an approver of this request you can read it');
     }
+    expect(reasons(h, from)).to.deep.equal(Array(3).fill('PORTAL_ACTION_APPROVER_ONLY'));
     expect(request().status).to.equal('Waiting for approval');
     expect(request().participantIds).to.deep.equal([]);
     expect(request().attachments).to.deep.equal([]);

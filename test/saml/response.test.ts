@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
-import { NS, SamlError, validateSamlResponse } from '../../common/saml/index.js';
+import { NS, SamlError, signEnveloped, validateSamlResponse } from '../../common/saml/index.js';
 import {
   ACS_URL,
   attackerKey,
@@ -272,6 +272,16 @@ describe('validateSamlResponse', () => {
       root.removeChild(firstByName(root, NS.assertion, 'Assertion'));
     });
     expect(await refusalCode(none)).to.equal('SAML_ASSERTION_COUNT');
+  });
+
+  it('refuses a signed Assertion that has no AuthnStatement (it says who, not that they signed in)', async () => {
+    const parts = defaultParts();
+    const statementless = editXml(responseXml(parts), (root) => {
+      const statement = firstByName(root, NS.assertion, 'AuthnStatement');
+      statement.parentNode!.removeChild(statement);
+    });
+    const signed = signEnveloped(statementless, { id: parts.assertionId, ...idpKey() });
+    expect(await refusalCode(signed)).to.equal('SAML_AUTHN_STATEMENT_MISSING');
   });
 
   it('refuses an EncryptedAssertion', async () => {
