@@ -402,14 +402,28 @@ describe('portal end to end in Chromium', function () {
     expect((await upload.textContent())?.replace(/\s+/g, ' ')).to.match(/^ ?Alice Anders attached a file /);
     const main = (await page.textContent('main')) ?? '';
     expect(main).to.not.include('[^').and.not.include('Portal Bot').and.not.include('via the help center');
-    const thumbnails = await page.evaluate(() =>
-      Array.from(document.querySelectorAll<HTMLImageElement>('img[src$="/thumbnail"]')).map((img) => ({
+    // The thumbnails load lazily: bring each into view and wait for its load to settle before
+    // judging it (checking at once failed under load with an image still in flight).
+    const images = page.locator('img[src$="/thumbnail"]');
+    expect(await images.count(), 'screen.png and photo.png, in the stream and the file list').to.be.at.least(
+      2,
+    );
+    for (const image of await images.all()) {
+      await image.scrollIntoViewIfNeeded();
+      await image.evaluate((img: HTMLImageElement) =>
+        img.complete
+          ? undefined
+          : new Promise((settled) => {
+              img.addEventListener('load', settled, { once: true });
+              img.addEventListener('error', settled, { once: true });
+            }),
+      );
+      const t = await image.evaluate((img: HTMLImageElement) => ({
         src: new URL(img.src).pathname,
         loaded: img.complete && img.naturalWidth > 0,
-      })),
-    );
-    expect(thumbnails.length, 'screen.png and photo.png, in the stream and the file list').to.be.at.least(2);
-    for (const t of thumbnails) expect(t.loaded, t.src).to.equal(true);
+      }));
+      expect(t.loaded, t.src).to.equal(true);
+    }
     const times = await page.$$eval('ol.activity time', (els) => els.map((e) => e.getAttribute('datetime')));
     expect(times.length).to.be.at.least(3);
     await shot('request-detail');
