@@ -1,6 +1,7 @@
 import { html, type SafeHtml } from '../html.js';
 import type { Customer } from '../visibility.js';
 import { csrfField, layout, type PageContext } from './layout.js';
+import { richText } from './rich-text.js';
 
 export function profilePage(
   ctx: PageContext,
@@ -8,16 +9,17 @@ export function profilePage(
   organizationNames: string[],
   csrf: string,
 ): SafeHtml {
+  const { t } = ctx.i18n;
   return layout(
     ctx,
-    'Profile',
-    html`<h1>Profile</h1>
+    t('profile.title'),
+    html`<h1>${t('profile.title')}</h1>
     <section class="card"><dl>
-      <dt><strong>Name</strong></dt><dd>${customer.displayName}</dd>
-      <dt><strong>Organizations</strong></dt><dd>${organizationNames.length > 0 ? organizationNames.join(', ') : 'None'}</dd>
+      <dt><strong>${t('profile.name')}</strong></dt><dd>${customer.displayName}</dd>
+      <dt><strong>${t('profile.organizations')}</strong></dt><dd>${organizationNames.length > 0 ? organizationNames.join(', ') : t('profile.none')}</dd>
     </dl>
-    <p class="muted">Your name and e-mail address are managed by your organization's sign-in.</p>
-    <form method="post" action="/logout">${csrfField(csrf)}<button type="submit">Sign out</button></form></section>`,
+    <p class="muted">${t('profile.managed')}</p>
+    <form method="post" action="/logout">${csrfField(csrf)}<button type="submit">${t('profile.signOut')}</button></form></section>`,
   );
 }
 
@@ -31,7 +33,7 @@ export function messagePage(
   return layout(
     ctx,
     title,
-    html`<h1>${title}</h1><p>${message}</p>${options.signIn ? html`<p><a class="button" href="/login${options.returnTo ? `?return=${encodeURIComponent(options.returnTo)}` : ''}">Sign in</a></p>` : html`<p><a href="/">Back to the help center</a></p>`}`,
+    html`<h1>${title}</h1><p>${message}</p>${options.signIn ? html`<p><a class="button" href="/login${options.returnTo ? `?return=${encodeURIComponent(options.returnTo)}` : ''}">${ctx.i18n.t('message.signIn')}</a></p>` : html`<p><a href="/">${ctx.i18n.t('message.backHome')}</a></p>`}`,
   );
 }
 
@@ -39,8 +41,8 @@ export function messagePage(
 export function signingOutPage(ctx: PageContext, brokerLogoutUrl: string): SafeHtml {
   return layout(
     { ...ctx, user: undefined },
-    'Signing out',
-    html`<h1>Signing out</h1><p>You are signed out of the help center. <a id="continue" href="${brokerLogoutUrl}">Continue</a> to sign out of your organization's sign-in too.</p>`,
+    ctx.i18n.t('signingOut.title'),
+    html`<h1>${ctx.i18n.t('signingOut.title')}</h1><p>${richText(ctx.i18n, 'signingOut.message', { link: (text) => html`<a id="continue" href="${brokerLogoutUrl}">${text}</a>` })}</p>`,
     { refreshTo: brokerLogoutUrl },
   );
 }

@@ -3,20 +3,21 @@
 // for the calling account only, and the portal calls as its service account
 // (docs/decisions/0001-no-actions-on-the-customers-behalf.md). An approver is told where to answer.
 
-import type { Translator } from '../../common/i18n/index.js';
+import type { MessageKey, Translator } from '../../common/i18n/index.js';
 import type { ApprovalDTO, Decision } from '../atlassian/types.js';
 import { html, type SafeHtml } from '../html.js';
 import { relativeTime } from './local-time.js';
+import { richText } from './rich-text.js';
 
-const OUTCOME: Record<Decision, string> = {
-  pending: 'Waiting for approval',
-  approved: 'Approved',
-  declined: 'Declined',
+const OUTCOME: Record<Decision, MessageKey> = {
+  pending: 'approvals.outcome.pending',
+  approved: 'request.decision.approved',
+  declined: 'request.decision.declined',
 };
-const ANSWER: Record<Decision, string> = {
-  pending: 'Not answered yet',
-  approved: 'Approved',
-  declined: 'Declined',
+const ANSWER: Record<Decision, MessageKey> = {
+  pending: 'approvals.answer.pending',
+  approved: 'request.decision.approved',
+  declined: 'request.decision.declined',
 };
 const LOZENGE: Record<Decision, string> = {
   pending: 'indeterminate',
@@ -44,21 +45,25 @@ export function approvalsSection(
 ): SafeHtml {
   if (approvals.length === 0) return html``;
   const owed = approvals.some((a) => awaitsAnswerFrom(a, customerAccountId));
-  return html`<section class="card" aria-labelledby="appr-h"><h2 id="appr-h">Approvals</h2>
+  return html`<section class="card" aria-labelledby="appr-h"><h2 id="appr-h">${i18n.t('approvals.title')}</h2>
     ${
       owed
-        ? html`<div class="notice" id="appr-how"><p><strong>Your approval is requested.</strong> Atlassian has sent you an e-mail about this request: answer with the <em>Approve</em> or <em>Decline</em> button in that e-mail.</p>
-      <p class="muted">This help center cannot record your answer: Jira Service Management accepts an approval only from the approver’s own Atlassian account, and the help center works through a shared service account. If you cannot find the e-mail, say so in a comment below and the help desk will follow up.</p></div>`
+        ? html`<div class="notice" id="appr-how"><p>${richText(i18n, 'approvals.requested', { strong: (text) => html`<strong>${text}</strong>`, em: (text) => html`<em>${text}</em>` })}</p>
+      <p class="muted">${i18n.t('approvals.whyNotHere')}</p></div>`
         : ''
     }
     ${approvals.map((a) => {
       const outcome = decisionOf(a.finalDecision);
       const decided = outcome === 'pending' ? '' : relativeTime(i18n, a.completedDate?.iso8601);
-      return html`<div class="approval"><h3>${a.name || 'Approval'}</h3>
-      <p><span class="lozenge ${LOZENGE[outcome]}">${OUTCOME[outcome]}</span>${decided ? html` <span class="muted">${decided}</span>` : ''}</p>
+      return html`<div class="approval"><h3>${a.name || i18n.t('approvals.approval')}</h3>
+      <p><span class="lozenge ${LOZENGE[outcome]}">${i18n.t(OUTCOME[outcome])}</span>${decided ? html` <span class="muted">${decided}</span>` : ''}</p>
       <ul class="approvers">${(a.approvers ?? []).map(
         (x) =>
-          html`<li>${x.approver?.displayName ?? ''}${x.approver?.accountId === customerAccountId ? ' (you)' : ''}: ${ANSWER[decisionOf(x.approverDecision)]}</li>`,
+          html`<li>${i18n.t('approvals.approver', {
+            name: x.approver?.displayName ?? '',
+            you: x.approver?.accountId === customerAccountId ? 'yes' : 'no',
+            answer: i18n.t(ANSWER[decisionOf(x.approverDecision)]),
+          })}</li>`,
       )}</ul></div>`;
     })}
   </section>`;

@@ -162,4 +162,28 @@ export const de: Catalogue = {
   'error.failed.title': 'Etwas ist schiefgelaufen',
   'error.tryLater': 'Bitte versuchen Sie es später noch einmal.',
   'error.requestNotFound': 'Diese Anfrage wurde nicht gefunden.',
+
+  'approvals.title': 'Genehmigungen',
+  'approvals.requested':
+    '<strong>Ihre Genehmigung wird angefragt.</strong> Atlassian hat Ihnen eine E-Mail zu dieser Anfrage geschickt: Antworten Sie mit der Schaltfläche <em>Genehmigen</em> oder <em>Ablehnen</em> in dieser E-Mail.',
+  'approvals.whyNotHere':
+    'Dieses Help Center kann Ihre Antwort nicht erfassen: Jira Service Management nimmt eine Genehmigung nur vom eigenen Atlassian-Konto der genehmigenden Person an, und das Help Center arbeitet über ein gemeinsames Dienstkonto. Wenn Sie die E-Mail nicht finden, schreiben Sie das unten in einen Kommentar; der Helpdesk kümmert sich darum.',
+  'approvals.approval': 'Genehmigung',
+  'approvals.outcome.pending': 'Wartet auf Genehmigung',
+  'approvals.answer.pending': 'Noch nicht beantwortet',
+  'approvals.approver': '{name}{you, select, yes { (Sie)} other {}}: {answer}',
+
+  'profile.title': 'Profil',
+  'profile.name': 'Name',
+  'profile.organizations': 'Organisationen',
+  'profile.none': 'Keine',
+  'profile.managed':
+    'Ihr Name und Ihre E-Mail-Adresse werden von der Anmeldung Ihrer Organisation verwaltet.',
+  'profile.signOut': 'Abmelden',
+
+  'message.signIn': 'Anmelden',
+  'message.backHome': 'Zurück zum Help Center',
+  'signingOut.title': 'Abmeldung',
+  'signingOut.message':
+    'Sie sind vom Help Center abgemeldet. <link>Weiter</link>, um sich auch bei der Anmeldung Ihrer Organisation abzumelden.',
 };

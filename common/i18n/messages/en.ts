@@ -165,6 +165,29 @@ export const en = {
   'error.failed.title': 'Something went wrong',
   'error.tryLater': 'Please try again later.',
   'error.requestNotFound': 'We could not find that request.',
+
+  'approvals.title': 'Approvals',
+  'approvals.requested':
+    '<strong>Your approval is requested.</strong> Atlassian has sent you an e-mail about this request: answer with the <em>Approve</em> or <em>Decline</em> button in that e-mail.',
+  'approvals.whyNotHere':
+    'This help center cannot record your answer: Jira Service Management accepts an approval only from the approver’s own Atlassian account, and the help center works through a shared service account. If you cannot find the e-mail, say so in a comment below and the help desk will follow up.',
+  'approvals.approval': 'Approval',
+  'approvals.outcome.pending': 'Waiting for approval',
+  'approvals.answer.pending': 'Not answered yet',
+  'approvals.approver': '{name}{you, select, yes { (you)} other {}}: {answer}',
+
+  'profile.title': 'Profile',
+  'profile.name': 'Name',
+  'profile.organizations': 'Organizations',
+  'profile.none': 'None',
+  'profile.managed': 'Your name and e-mail address are managed by your organization’s sign-in.',
+  'profile.signOut': 'Sign out',
+
+  'message.signIn': 'Sign in',
+  'message.backHome': 'Back to the help center',
+  'signingOut.title': 'Signing out',
+  'signingOut.message':
+    'You are signed out of the help center. <link>Continue</link> to sign out of your organization’s sign-in too.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -161,4 +161,27 @@ export const fr: Catalogue = {
   'error.failed.title': 'Une erreur s’est produite',
   'error.tryLater': 'Veuillez réessayer plus tard.',
   'error.requestNotFound': 'Cette demande est introuvable.',
+
+  'approvals.title': 'Approbations',
+  'approvals.requested':
+    '<strong>Votre approbation est demandée.</strong> Atlassian vous a envoyé un e-mail au sujet de cette demande : répondez avec le bouton <em>Approuver</em> ou <em>Refuser</em> de cet e-mail.',
+  'approvals.whyNotHere':
+    'Ce centre d’aide ne peut pas enregistrer votre réponse : Jira Service Management n’accepte une approbation que depuis le compte Atlassian de l’approbateur, et le centre d’aide passe par un compte de service partagé. Si vous ne trouvez pas l’e-mail, indiquez-le dans un commentaire ci-dessous et le support fera le suivi.',
+  'approvals.approval': 'Approbation',
+  'approvals.outcome.pending': 'En attente d’approbation',
+  'approvals.answer.pending': 'Pas encore de réponse',
+  'approvals.approver': '{name}{you, select, yes { (vous)} other {}} : {answer}',
+
+  'profile.title': 'Profil',
+  'profile.name': 'Nom',
+  'profile.organizations': 'Organisations',
+  'profile.none': 'Aucune',
+  'profile.managed': 'Votre nom et votre adresse e-mail sont gérés par la connexion de votre organisation.',
+  'profile.signOut': 'Se déconnecter',
+
+  'message.signIn': 'Se connecter',
+  'message.backHome': 'Retour au centre d’aide',
+  'signingOut.title': 'Déconnexion',
+  'signingOut.message':
+    'Vous êtes déconnecté du centre d’aide. <link>Continuez</link> pour vous déconnecter aussi de la connexion de votre organisation.',
 };

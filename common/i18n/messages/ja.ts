@@ -158,4 +158,27 @@ export const ja: Catalogue = {
   'error.failed.title': '問題が発生しました',
   'error.tryLater': 'しばらくしてからもう一度お試しください。',
   'error.requestNotFound': 'そのリクエストは見つかりませんでした。',
+
+  'approvals.title': '承認',
+  'approvals.requested':
+    '<strong>承認が求められています。</strong> このリクエストについて Atlassian からメールが届いています。そのメールの <em>承認</em> または <em>却下</em> ボタンで回答してください。',
+  'approvals.whyNotHere':
+    'このヘルプセンターではあなたの回答を記録できません。Jira Service Management は承認者本人の Atlassian アカウントからの承認のみを受け付け、ヘルプセンターは共有サービスアカウントで動作しているためです。メールが見つからない場合は、下のコメントでお知らせください。ヘルプデスクが対応します。',
+  'approvals.approval': '承認',
+  'approvals.outcome.pending': '承認待ち',
+  'approvals.answer.pending': '未回答',
+  'approvals.approver': '{name}{you, select, yes { (あなた)} other {}}: {answer}',
+
+  'profile.title': 'プロフィール',
+  'profile.name': '名前',
+  'profile.organizations': '組織',
+  'profile.none': 'なし',
+  'profile.managed': '名前とメールアドレスは組織のサインインで管理されています。',
+  'profile.signOut': 'サインアウト',
+
+  'message.signIn': 'サインイン',
+  'message.backHome': 'ヘルプセンターに戻る',
+  'signingOut.title': 'サインアウト中',
+  'signingOut.message':
+    'ヘルプセンターからサインアウトしました。組織のサインインからもサインアウトするには<link>続行</link>してください。',
 };
