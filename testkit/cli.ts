@@ -8,7 +8,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `jsm-sso <args>` from source (tsx) and collects its output and exit code. */
+/**
+ * Runs `jsm-sso <args>` from source (tsx) and collects its output and exit code. The deadline only
+ * catches a command that never exits: tsx compiles the CLI's import graph on each start, which took
+ * more than 15 s on a loaded 2-core machine, so it is generous.
+ */
 export function runCli(args: string[], options: { timeoutMs?: number } = {}): Promise<CliResult> {
   const root = packageRoot();
   return new Promise((resolve, reject) => {
@@ -23,7 +27,7 @@ export function runCli(args: string[], options: { timeoutMs?: number } = {}): Pr
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`jsm-sso ${args.join(' ')} did not exit; stderr: ${stderr}`));
-    }, options.timeoutMs ?? 15_000);
+    }, options.timeoutMs ?? 45_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });

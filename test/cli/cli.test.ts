@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { runCli } from '../../testkit/cli.js';
 
-describe('jsm-sso command line', () => {
+describe('jsm-sso command line', function () {
+  // Each case starts the CLI from source; see runCli's deadline.
+  this.timeout(60_000);
   it('lists its commands with --help and exits 0', async () => {
     const result = await runCli(['--help']);
     expect(result.code).to.equal(0);
