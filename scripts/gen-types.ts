@@ -60,26 +60,18 @@ export async function generateTenantTypes(): Promise<string> {
   nameParts(schema);
   schema.properties = { ...schema.properties, metadata: { type: 'object', tsType: 'TenantMetadata' } };
   const body = await compile(schema as never, 'JsmSsoTenant', {
-    bannerComment:
-      '// Generated from crds/jsmssotenant.yaml by `npm run gen`. Do not edit: change the CRD and regenerate.',
+    bannerComment: '',
     additionalProperties: false,
     strictIndexSignatures: true,
     format: true,
     maxItems: -1,
     style: { singleQuote: true },
   });
-  return `${body}
-export interface TenantMetadata {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  [key: string]: unknown;
-}
-`;
+  return `// Generated from crds/jsmssotenant.yaml by \`npm run gen\`. Do not edit: change the CRD and regenerate.
+
+import type { TenantMetadata } from './tenant-metadata.js';
+
+${body}`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

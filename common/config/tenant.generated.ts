@@ -1,5 +1,7 @@
 // Generated from crds/jsmssotenant.yaml by `npm run gen`. Do not edit: change the CRD and regenerate.
 
+import type { TenantMetadata } from './tenant-metadata.js';
+
 /**
  * One help center (tenant) whose Jira Service Management customers sign in through jsm-sso.
  */
@@ -869,15 +871,4 @@ export interface TenantCondition {
    * When the status last changed.
    */
   lastTransitionTime: string;
-}
-
-export interface TenantMetadata {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  [key: string]: unknown;
 }

@@ -1,7 +1,7 @@
 // What every emulated endpoint shares: Basic authentication, Atlassian's error bodies, paging and
 // expand parameters, and the experimental-API header check.
 import type { NextFunction, Request, Response } from 'express';
-import type { LinkContext, PageRequest } from './dto.js';
+import { type LinkContext, type PageRequest, page } from './dto.js';
 import type { EmulatorState, User } from './state.js';
 
 /** A servicedeskapi error: `{errorMessage, i18nErrorMessage}`. */
@@ -101,6 +101,18 @@ export function paging(req: Request, maxLimit = 50): PageRequest {
     start: integer(req, 'start', 0, 0),
     limit: Math.min(maxLimit, integer(req, 'limit', maxLimit, 1)),
   };
+}
+
+/** The paging envelope answering this request: its links keep the query, its window is its start/limit. */
+export function pageOf<T, R>(
+  req: Request,
+  res: Response,
+  path: string,
+  items: readonly T[],
+  map: (item: T) => R,
+  maxLimit?: number,
+) {
+  return page(locals(res).links, path, queryOf(req), items, paging(req, maxLimit), map);
 }
 
 /** Multi-valued query parameter, repeated or comma-separated (`expand=a&expand=b` or `expand=a,b`). */

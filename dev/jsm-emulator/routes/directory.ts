@@ -1,6 +1,6 @@
 // Customers, organizations and the site-wide knowledge base search.
 import { type Request, type Response, Router } from 'express';
-import { organizationDTO, page, userDTO } from '../dto.js';
+import { organizationDTO, userDTO } from '../dto.js';
 import {
   ApiError,
   badRequest,
@@ -8,8 +8,7 @@ import {
   jsonBody,
   locals,
   notFound,
-  paging,
-  queryOf,
+  pageOf,
   requireAgent,
   single,
   stringList,
@@ -58,7 +57,7 @@ export function directoryRoutes(state: EmulatorState): Router {
     const orgs = [...state.organizations.values()].filter(
       (o) => member === undefined || o.memberIds.includes(member),
     );
-    res.json(page(links, '/organization', queryOf(req), orgs, paging(req), (o) => organizationDTO(links, o)));
+    res.json(pageOf(req, res, '/organization', orgs, (o) => organizationDTO(links, o)));
   });
 
   r.post('/organization', (req, res) => {
@@ -107,11 +106,7 @@ export function directoryRoutes(state: EmulatorState): Router {
     const { links } = locals(res);
     const org = orgFor(req, res);
     const members = org.memberIds.flatMap((id) => state.users.get(id) ?? []);
-    res.json(
-      page(links, `/organization/${org.id}/user`, queryOf(req), members, paging(req), (u) =>
-        userDTO(links, u),
-      ),
-    );
+    res.json(pageOf(req, res, `/organization/${org.id}/user`, members, (u) => userDTO(links, u)));
   });
   const members = (req: Request, res: Response) => {
     requireAgent(res);

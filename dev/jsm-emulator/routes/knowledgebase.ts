@@ -1,7 +1,6 @@
 // Knowledge base article search (experimental in the servicedeskapi, hence the opt-in header).
 import type { Request, Response } from 'express';
-import { page } from '../dto.js';
-import { badRequest, locals, notFound, paging, queryOf, single } from '../http.js';
+import { badRequest, locals, notFound, pageOf, single } from '../http.js';
 import type { EmulatorState } from '../state.js';
 import { canUseDesk } from '../visibility.js';
 
@@ -44,7 +43,7 @@ export function searchArticles(
         )
       : text;
   res.json(
-    page(links, path, queryOf(req), found, paging(req), (a) => ({
+    pageOf(req, res, path, found, (a) => ({
       title: mark(a.title),
       excerpt: mark(a.excerpt),
       source: { type: 'confluence' as const, pageId: a.id, spaceKey: 'KB' },

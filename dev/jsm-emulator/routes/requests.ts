@@ -21,6 +21,7 @@ import {
   locals,
   multi,
   notFound,
+  pageOf,
   paging,
   queryOf,
   single,
@@ -238,7 +239,7 @@ export function requestRoutes(state: EmulatorState): Router {
   });
 
   r.get('/request', (req, res) => {
-    const { caller, links } = locals(res);
+    const { caller } = locals(res);
     // The spec documents no 400 here: unknown filter values are ignored rather than refused.
     const ownership = multi(req, 'requestOwnership').filter((o): o is Ownership =>
       OWNERSHIPS.includes(o as Ownership),
@@ -286,7 +287,7 @@ export function requestRoutes(state: EmulatorState): Router {
       })
       .sort((a, b) => b.updated - a.updated);
     const expand = new Set(multi(req, 'expand'));
-    res.json({ ...page(links, '/request', queryOf(req), found, paging(req), (x) => dto(res, x, expand)) });
+    res.json({ ...pageOf(req, res, '/request', found, (x) => dto(res, x, expand)) });
   });
 
   r.get('/request/:issueIdOrKey', (req, res) => {
@@ -296,13 +297,8 @@ export function requestRoutes(state: EmulatorState): Router {
   r.get('/request/:issueIdOrKey/status', (req, res) => {
     const request = visibleRequest(state, req, res);
     res.json(
-      page(
-        locals(res).links,
-        `/request/${request.id}/status`,
-        queryOf(req),
-        [...request.statusHistory].reverse(),
-        paging(req),
-        (s) => statusDTO(s.status, s.date),
+      pageOf(req, res, `/request/${request.id}/status`, [...request.statusHistory].reverse(), (s) =>
+        statusDTO(s.status, s.date),
       ),
     );
   });
@@ -310,14 +306,7 @@ export function requestRoutes(state: EmulatorState): Router {
   r.get('/request/:issueIdOrKey/transition', (req, res) => {
     const request = visibleRequest(state, req, res);
     res.json(
-      page(
-        locals(res).links,
-        `/request/${request.id}/transition`,
-        queryOf(req),
-        transitionsFrom(request.status),
-        paging(req),
-        transitionDTO,
-      ),
+      pageOf(req, res, `/request/${request.id}/transition`, transitionsFrom(request.status), transitionDTO),
     );
   });
 
@@ -351,8 +340,13 @@ export function requestRoutes(state: EmulatorState): Router {
     );
     const expand = new Set(multi(req, 'expand'));
     res.json(
-      page(links, `/request/${request.id}/comment`, queryOf(req), comments, paging(req, 100), (c) =>
-        commentDTO(links, state, request, c, expand),
+      pageOf(
+        req,
+        res,
+        `/request/${request.id}/comment`,
+        comments,
+        (c) => commentDTO(links, state, request, c, expand),
+        100,
       ),
     );
   });
@@ -391,13 +385,13 @@ export function requestRoutes(state: EmulatorState): Router {
     const { caller, links } = locals(res);
     const request = visibleRequest(state, req, res);
     res.json(
-      page(
-        links,
+      pageOf(
+        req,
+        res,
         `/request/${request.id}/attachment`,
-        queryOf(req),
         request.attachments.filter((a) => canSeeAttachment(caller, request, a.id)),
-        paging(req, 100),
         (a) => attachmentDTO(links, state, a),
+        100,
       ),
     );
   });
@@ -458,7 +452,7 @@ export function requestRoutes(state: EmulatorState): Router {
     const { caller, links } = locals(res);
     const request = visibleRequest(state, req, res);
     res.json(
-      page(links, `/request/${request.id}/approval`, queryOf(req), request.approvals, paging(req), (a) =>
+      pageOf(req, res, `/request/${request.id}/approval`, request.approvals, (a) =>
         approvalDTO(links, state, request, a, caller),
       ),
     );
@@ -500,9 +494,7 @@ export function requestRoutes(state: EmulatorState): Router {
   const participantsPage = (req: Request, res: Response, request: CustomerRequest) => {
     const { links } = locals(res);
     const users = request.participantIds.flatMap((id) => state.users.get(id) ?? []);
-    return page(links, `/request/${request.id}/participant`, queryOf(req), users, paging(req), (u) =>
-      userDTO(links, u),
-    );
+    return pageOf(req, res, `/request/${request.id}/participant`, users, (u) => userDTO(links, u));
   };
   r.get('/request/:issueIdOrKey/participant', (req, res) => {
     res.json(participantsPage(req, res, visibleRequest(state, req, res)));
@@ -551,7 +543,7 @@ export function requestRoutes(state: EmulatorState): Router {
   };
   r.get('/request/:issueIdOrKey/sla', (req, res) => {
     const { request, slas: all } = slas(req, res);
-    res.json(page(locals(res).links, `/request/${request.id}/sla`, queryOf(req), all, paging(req), (s) => s));
+    res.json(pageOf(req, res, `/request/${request.id}/sla`, all, (s) => s));
   });
   r.get('/request/:issueIdOrKey/sla/:slaMetricId', (req, res) => {
     const sla = slas(req, res).slas.find((s) => s.id === req.params['slaMetricId']);

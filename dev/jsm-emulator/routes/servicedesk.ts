@@ -2,14 +2,7 @@
 // temporary attachments, and a desk's customers, organizations and knowledge base.
 import busboy from 'busboy';
 import { type Request, type Response, Router } from 'express';
-import {
-  organizationDTO,
-  page,
-  requestTypeDTO,
-  requestTypeFieldsDTO,
-  serviceDeskDTO,
-  userDTO,
-} from '../dto.js';
+import { organizationDTO, requestTypeDTO, requestTypeFieldsDTO, serviceDeskDTO, userDTO } from '../dto.js';
 import {
   ApiError,
   badRequest,
@@ -18,8 +11,7 @@ import {
   locals,
   multi,
   notFound,
-  paging,
-  queryOf,
+  pageOf,
   requireAgent,
   single,
   stringList,
@@ -43,7 +35,7 @@ export function serviceDeskRoutes(state: EmulatorState): Router {
   r.get('/servicedesk', (req, res) => {
     const { caller, links } = locals(res);
     const desks = [...state.serviceDesks.values()].filter((d) => canUseDesk(state, caller, d));
-    res.json(page(links, '/servicedesk', queryOf(req), desks, paging(req), (d) => serviceDeskDTO(links, d)));
+    res.json(pageOf(req, res, '/servicedesk', desks, (d) => serviceDeskDTO(links, d)));
   });
 
   r.get('/requesttype', experimental, (req, res) => {
@@ -58,8 +50,13 @@ export function serviceDeskRoutes(state: EmulatorState): Router {
       );
     });
     res.json(
-      page(links, '/requesttype', queryOf(req), types, paging(req, 100), (t) =>
-        requestTypeDTO(links, t, caller, new Set(multi(req, 'expand'))),
+      pageOf(
+        req,
+        res,
+        '/requesttype',
+        types,
+        (t) => requestTypeDTO(links, t, caller, new Set(multi(req, 'expand'))),
+        100,
       ),
     );
   });
@@ -71,14 +68,10 @@ export function serviceDeskRoutes(state: EmulatorState): Router {
   r.get('/servicedesk/:serviceDeskId/requesttypegroup', (req, res) => {
     const desk = deskFor(state, req, res);
     res.json(
-      page(
-        locals(res).links,
-        `/servicedesk/${desk.id}/requesttypegroup`,
-        queryOf(req),
-        desk.groups,
-        paging(req),
-        (g) => ({ id: g.id, name: g.name }),
-      ),
+      pageOf(req, res, `/servicedesk/${desk.id}/requesttypegroup`, desk.groups, (g) => ({
+        id: g.id,
+        name: g.name,
+      })),
     );
   });
 
@@ -97,8 +90,13 @@ export function serviceDeskRoutes(state: EmulatorState): Router {
     );
     const expand = new Set(multi(req, 'expand'));
     res.json(
-      page(links, `/servicedesk/${desk.id}/requesttype`, queryOf(req), types, paging(req, 100), (t) =>
-        requestTypeDTO(links, t, caller, expand),
+      pageOf(
+        req,
+        res,
+        `/servicedesk/${desk.id}/requesttype`,
+        types,
+        (t) => requestTypeDTO(links, t, caller, expand),
+        100,
       ),
     );
   });
@@ -158,11 +156,7 @@ export function serviceDeskRoutes(state: EmulatorState): Router {
       .filter(
         (u) => !query || u.displayName.toLowerCase().includes(query) || u.email.toLowerCase().includes(query),
       );
-    res.json(
-      page(links, `/servicedesk/${desk.id}/customer`, queryOf(req), customers, paging(req), (u) =>
-        userDTO(links, u),
-      ),
-    );
+    res.json(pageOf(req, res, `/servicedesk/${desk.id}/customer`, customers, (u) => userDTO(links, u)));
   });
 
   r.post('/servicedesk/:serviceDeskId/customer', (req, res) => {
@@ -189,9 +183,7 @@ export function serviceDeskRoutes(state: EmulatorState): Router {
     const { links } = locals(res);
     const orgs = desk.organizationIds.flatMap((id) => state.organizations.get(id) ?? []);
     res.json(
-      page(links, `/servicedesk/${desk.id}/organization`, queryOf(req), orgs, paging(req), (o) =>
-        organizationDTO(links, o),
-      ),
+      pageOf(req, res, `/servicedesk/${desk.id}/organization`, orgs, (o) => organizationDTO(links, o)),
     );
   });
 
