@@ -167,6 +167,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         next(err);
       }
     };
+  /** A plain action form (signed in, CSRF-checked) posted to `path`; see requestAction. */
+  const postRequestAction = (path: string, notice: string, action: Parameters<typeof requestAction>[1]) =>
+    app.post(path, forms, signedIn, csrf, requestAction(notice, action));
   const actionError = (message: string) => new JsmSsoError('PORTAL_ACTION_INVALID', message, { status: 400 });
   const approverOnly = () =>
     new JsmSsoError(
@@ -200,22 +203,16 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     ),
   );
 
-  app.post(
-    '/requests/:key/transition',
-    forms,
-    signedIn,
-    csrf,
-    requestAction('moved', async (key, body, s) => {
-      const id = body['transition'];
-      const allowed = await client.transitions(key);
-      if (typeof id !== 'string' || !allowed.some((t) => t.id === id))
-        throw actionError('That step is not available.');
-      const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
-      if (text.length > 32_000) throw actionError('The comment is too long.');
-      // The optional comment goes with the transition (one call), written as for a comment.
-      await client.performTransition(key, id, text ? authoredBody(s.customer.displayName, text) : undefined);
-    }),
-  );
+  postRequestAction('/requests/:key/transition', 'moved', async (key, body, s) => {
+    const id = body['transition'];
+    const allowed = await client.transitions(key);
+    if (typeof id !== 'string' || !allowed.some((t) => t.id === id))
+      throw actionError('That step is not available.');
+    const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
+    if (text.length > 32_000) throw actionError('The comment is too long.');
+    // The optional comment goes with the transition (one call), written as for a comment.
+    await client.performTransition(key, id, text ? authoredBody(s.customer.displayName, text) : undefined);
+  });
 
   // A transition is confirmed on a page of its own (the portal uses no script): the step's name,
   // what it does to the request, and an optional comment.
@@ -255,36 +252,24 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
   });
 
-  app.post(
-    '/requests/:key/participants/add',
-    forms,
-    signedIn,
-    csrf,
-    requestAction('shared', async (key, body, s) => {
-      const accountId = body['accountId'];
-      const candidates = await colleagues.people(s.customer.organizationIds, new Set([s.customer.accountId]));
-      // Only people from the customer's own organizations: no probing the whole directory.
-      if (typeof accountId !== 'string' || !candidates.some((c) => c.accountId === accountId)) {
-        throw actionError('You can share requests with people from your organizations only.');
-      }
-      await client.addParticipants(key, [accountId]);
-    }),
-  );
+  postRequestAction('/requests/:key/participants/add', 'shared', async (key, body, s) => {
+    const accountId = body['accountId'];
+    const candidates = await colleagues.people(s.customer.organizationIds, new Set([s.customer.accountId]));
+    // Only people from the customer's own organizations: no probing the whole directory.
+    if (typeof accountId !== 'string' || !candidates.some((c) => c.accountId === accountId)) {
+      throw actionError('You can share requests with people from your organizations only.');
+    }
+    await client.addParticipants(key, [accountId]);
+  });
 
-  app.post(
-    '/requests/:key/participants/remove',
-    forms,
-    signedIn,
-    csrf,
-    requestAction('shared', async (key, body) => {
-      const accountId = body['accountId'];
-      const participants = await client.participants(key);
-      if (typeof accountId !== 'string' || !participants.some((p) => p.accountId === accountId)) {
-        throw actionError('That person is not on this request.');
-      }
-      await client.removeParticipants(key, [accountId]);
-    }),
-  );
+  postRequestAction('/requests/:key/participants/remove', 'shared', async (key, body) => {
+    const accountId = body['accountId'];
+    const participants = await client.participants(key);
+    if (typeof accountId !== 'string' || !participants.some((p) => p.accountId === accountId)) {
+      throw actionError('That person is not on this request.');
+    }
+    await client.removeParticipants(key, [accountId]);
+  });
 
   app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), async (req, res, next) => {
     const key = String(req.params['key']);
