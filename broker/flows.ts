@@ -43,37 +43,62 @@ export function newToken(): string {
   return randomBytes(24).toString('base64url');
 }
 
-export class BrokerState {
+/** One kind of record in the flow store: JSON under `kind:id`, kept for a fixed TTL. */
+class Records<T> {
   constructor(
     private readonly store: FlowStore,
-    private readonly flowTtlSeconds: number,
-    private readonly sessionTtlSeconds: number,
+    private readonly kind: string,
+    private readonly ttlSeconds: number,
   ) {}
+
+  key(id: string): string {
+    return `${this.kind}:${id}`;
+  }
+
+  async put(id: string, value: T): Promise<void> {
+    await this.store.put(this.key(id), JSON.stringify(value), this.ttlSeconds);
+  }
+
+  async get(id: string): Promise<T | undefined> {
+    return jsonValue<T>(await this.store.get(this.key(id)));
+  }
+
+  async take(id: string): Promise<T | undefined> {
+    return jsonValue<T>(await this.store.take(this.key(id)));
+  }
+}
+
+export class BrokerState {
+  readonly #flows: Records<LoginFlow>;
+  readonly #sessions: Records<LoginSession>;
+  readonly #logouts: Records<PendingLogout>;
+
+  constructor(
+    private readonly store: FlowStore,
+    flowTtlSeconds: number,
+    private readonly sessionTtlSeconds: number,
+  ) {
+    this.#flows = new Records(store, 'flow', flowTtlSeconds);
+    this.#sessions = new Records(store, 'session', sessionTtlSeconds);
+    this.#logouts = new Records(store, 'logout', flowTtlSeconds);
+  }
 
   async startFlow(flow: LoginFlow): Promise<string> {
     const flowId = newToken();
-    await this.store.put(`flow:${flowId}`, JSON.stringify(flow), this.flowTtlSeconds);
+    await this.#flows.put(flowId, flow);
     return flowId;
   }
 
-  async getFlow(flowId: string): Promise<LoginFlow | undefined> {
-    return jsonValue<LoginFlow>(await this.store.get(`flow:${flowId}`));
-  }
-
-  async updateFlow(flowId: string, flow: LoginFlow): Promise<void> {
-    await this.store.put(`flow:${flowId}`, JSON.stringify(flow), this.flowTtlSeconds);
-  }
-
-  async takeFlow(flowId: string): Promise<LoginFlow | undefined> {
-    return jsonValue<LoginFlow>(await this.store.take(`flow:${flowId}`));
-  }
+  getFlow = (flowId: string) => this.#flows.get(flowId);
+  updateFlow = (flowId: string, flow: LoginFlow) => this.#flows.put(flowId, flow);
+  takeFlow = (flowId: string) => this.#flows.take(flowId);
 
   /**
    * `upstreamSessionKey` (a hash the backend made) finds the session again from the IdP's own
    * logout request; the latest login under one key wins the index.
    */
   async saveSession(sessionIndex: string, session: LoginSession, upstreamSessionKey?: string): Promise<void> {
-    await this.store.put(`session:${sessionIndex}`, JSON.stringify(session), this.sessionTtlSeconds);
+    await this.#sessions.put(sessionIndex, session);
     if (upstreamSessionKey !== undefined) {
       await this.store.put(
         upstreamKey(session.idp, upstreamSessionKey),
@@ -88,29 +113,18 @@ export class BrokerState {
       const key = upstreamKey(idp, upstreamSessionKey);
       const sessionIndex = await this.store.get(key);
       if (sessionIndex === undefined) return false;
-      const session = jsonValue<LoginSession>(await this.store.get(`session:${sessionIndex}`));
+      const session = await this.#sessions.get(sessionIndex);
       if (session?.idp !== idp || !matches(session.logoutHandle)) return false;
       await this.store.delete(key);
-      return (await this.store.take(`session:${sessionIndex}`)) !== undefined;
+      return (await this.store.take(this.#sessions.key(sessionIndex))) !== undefined;
     },
   };
 
-  async takeSession(sessionIndex: string): Promise<LoginSession | undefined> {
-    return jsonValue<LoginSession>(await this.store.take(`session:${sessionIndex}`));
-  }
-
-  async savePendingLogout(state: string, logout: PendingLogout): Promise<void> {
-    await this.store.put(`logout:${state}`, JSON.stringify(logout), this.flowTtlSeconds);
-  }
-
+  takeSession = (sessionIndex: string) => this.#sessions.take(sessionIndex);
+  savePendingLogout = (state: string, logout: PendingLogout) => this.#logouts.put(state, logout);
   /** Read without consuming it: a forged answer must not cancel the real one's logout. */
-  async getPendingLogout(state: string): Promise<PendingLogout | undefined> {
-    return jsonValue<PendingLogout>(await this.store.get(`logout:${state}`));
-  }
-
-  async takePendingLogout(state: string): Promise<PendingLogout | undefined> {
-    return jsonValue<PendingLogout>(await this.store.take(`logout:${state}`));
-  }
+  getPendingLogout = (state: string) => this.#logouts.get(state);
+  takePendingLogout = (state: string) => this.#logouts.take(state);
 }
 
 function upstreamKey(idp: string, upstreamSessionKey: string): string {
