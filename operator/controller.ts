@@ -54,6 +54,8 @@ export class Controller implements ObjectCache {
   private started = false;
   private stopping = false;
   private inFlight = 0;
+  /** Tenant key -> the generation whose ignored fields were last logged. */
+  private readonly ignoredFieldsReported = new Map<string, number>();
 
   constructor(options: ControllerOptions) {
     this.options = options;
@@ -86,6 +88,8 @@ export class Controller implements ObjectCache {
         options.generateKeyPair ??
         ((commonName, algorithm) => createSelfSignedCertificate({ commonName, algorithm })),
       indexSecrets: (tenantKey, secretKeys) => this.indexSecrets(tenantKey, secretKeys),
+      reportIgnoredFields: (tenantKey, generation, fields) =>
+        this.reportIgnoredFields(tenantKey, generation, fields),
     };
     this.secretReader = new SecretReader(options.client, (namespace, name) =>
       lookup(this.secrets, namespace, name),
@@ -244,9 +248,27 @@ export class Controller implements ObjectCache {
     const key = cacheKey(tenant.metadata.namespace, tenant.metadata.name ?? '');
     if (type === 'DELETED') {
       this.indexSecrets(key, []);
+      this.ignoredFieldsReported.delete(key);
       return;
     }
     this.queue.add(key);
+  }
+
+  /** Logs and counts ignored unknown fields once per tenant generation, not on every reconcile. */
+  private reportIgnoredFields(tenantKey: string, generation: number, fields: string[]): void {
+    if (this.ignoredFieldsReported.get(tenantKey) === generation) return;
+    this.ignoredFieldsReported.set(tenantKey, generation);
+    this.metrics.unknownFieldsIgnored.inc();
+    this.options.logger.warn(
+      {
+        event: 'operator.unknown_fields_ignored',
+        reason: 'UnknownFieldsIgnored',
+        tenant: tenantKey,
+        generation,
+        fields,
+      },
+      'ignored tenant fields this operator version does not know (CRD newer than the operator)',
+    );
   }
 
   private onOwned(type: InformerEventType, object: KubeObject): void {

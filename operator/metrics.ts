@@ -8,6 +8,7 @@ export interface OperatorMetrics {
   queueDepth: Gauge;
   tenantsByCondition: Gauge<'type' | 'status'>;
   apiWrites: Counter;
+  unknownFieldsIgnored: Counter;
 }
 
 export function createOperatorMetrics(
@@ -54,6 +55,11 @@ export function createOperatorMetrics(
     apiWrites: new Counter({
       name: 'jsm_sso_operator_api_writes_total',
       help: 'Write calls (POST, PUT, PATCH, DELETE) made to the Kubernetes API.',
+      registers: [registry],
+    }),
+    unknownFieldsIgnored: new Counter({
+      name: 'jsm_sso_operator_unknown_fields_ignored_total',
+      help: 'Tenant generations with fields this operator version does not know (a newer CRD), ignored.',
       registers: [registry],
     }),
   };

@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { checkTenant, type JsmSsoTenant } from '../common/config/load.js';
+import { checkStoredTenant, type JsmSsoTenant } from '../common/config/load.js';
 import { signingCertificateCommonName } from '../common/config/signing-secrets.js';
 import type { TenantStatus } from '../common/config/tenant.generated.js';
 import { ConfigError } from '../common/errors.js';
@@ -62,6 +62,11 @@ export interface ReconcilerDeps {
   generateKeyPair: (commonName: string, algorithm: HopSignatureAlgorithm) => Promise<KeyPairPem>;
   /** Records which Secrets a tenant reads, so a Secret change requeues it. */
   indexSecrets: (tenantKey: string, secretKeys: string[]) => void;
+  /**
+   * Told of the fields of a tenant's generation this version's schema does not know (a newer CRD
+   * applied ahead of this operator); they were ignored, not refused.
+   */
+  reportIgnoredFields: (tenantKey: string, generation: number, fields: string[]) => void;
   now?: () => Date;
 }
 
@@ -97,6 +102,8 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   const previous = live.status;
 
   const validation = validate(live);
+  if (validation.ignoredFields.length > 0)
+    deps.reportIgnoredFields(key, generation, validation.ignoredFields);
   deps.indexSecrets(
     key,
     validation.tenant ? allSecretKeys(validation.tenant).map((u) => `${namespace}/${u.secret}`) : [],
@@ -218,16 +225,29 @@ function unexpectedFailure(error: unknown): ApplyFailure {
   };
 }
 
-function validate(live: JsmSsoTenant): { tenant?: JsmSsoTenant; condition: ConditionInput } {
+function validate(live: JsmSsoTenant): {
+  tenant?: JsmSsoTenant;
+  ignoredFields: string[];
+  condition: ConditionInput;
+} {
   const { status: _status, ...document } = structuredClone(live);
   const { managedFields: _managed, ...metadata } = document.metadata ?? { name: '' };
   try {
-    const tenant = checkTenant({ ...document, metadata });
-    return { tenant, condition: { status: 'True', reason: 'Valid', message: 'the configuration is valid' } };
+    const { tenant, ignoredFields } = checkStoredTenant({ ...document, metadata });
+    // Not a problem of the tenant: the installed CRD knows these fields, this operator does not yet.
+    const ignored = ignoredFields.length
+      ? `; ignored fields this operator version does not know (UnknownFieldsIgnored; a newer CRD than operator, as during an upgrade): ${ignoredFields.join(', ')}`
+      : '';
+    return {
+      tenant,
+      ignoredFields,
+      condition: { status: 'True', reason: 'Valid', message: `the configuration is valid${ignored}` },
+    };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     const cel = err.problems.some((p) => p.code === 'MAPPING_INVALID');
     return {
+      ignoredFields: [],
       condition: {
         status: 'False',
         reason: cel ? 'MappingInvalid' : 'SchemaInvalid',

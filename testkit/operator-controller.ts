@@ -1,3 +1,4 @@
+import type { DestinationStream } from 'pino';
 import { createLogger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { Controller } from '../operator/controller.js';
@@ -21,6 +22,8 @@ export async function startTestController(
     settings: OperatorSettings;
     instance: string;
     level?: string;
+    /** Where the operator's log lines go (a test reading them); stdout otherwise. */
+    logDestination?: DestinationStream;
     onWrite?: (method: string, path: string) => void;
   },
 ): Promise<TestController> {
@@ -29,7 +32,11 @@ export async function startTestController(
   const controller = new Controller({
     client,
     settings: options.settings,
-    logger: createLogger({ component: 'operator', level: options.level ?? 'warn' }),
+    logger: createLogger({
+      component: 'operator',
+      level: options.level ?? 'warn',
+      ...(options.logDestination ? { destination: options.logDestination } : {}),
+    }),
     registry: createMetricsRegistry(),
     namespaces: [options.namespace],
     workers: 2,

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { ConfigError, JsmSsoError } from '../errors.js';
+import { ConfigError, type ConfigProblem, JsmSsoError } from '../errors.js';
 import { API_GROUP, API_VERSION, KIND } from './crd-schema.js';
 import type { JsmSsoTenant } from './tenant.generated.js';
-import { validateTenantDocument } from './validate.js';
+import { validateStoredTenant, validateTenantDocument } from './validate.js';
 
 export type { JsmSsoTenant } from './tenant.generated.js';
 
@@ -43,15 +43,30 @@ export function parseTenant(text: string): JsmSsoTenant {
 
 /** Validates an already-parsed document (from YAML or from the API server). */
 export function checkTenant(value: unknown): JsmSsoTenant {
-  const problems = [];
+  const problems = [...typeProblems(value), ...validateTenantDocument(value)];
+  if (problems.length > 0) throw new ConfigError(problems);
+  return value as JsmSsoTenant;
+}
+
+/**
+ * checkTenant for an object read from the API server: fields this version does not know (a newer
+ * CRD installed ahead of this operator) are pruned and returned, not refused; see validateStoredTenant.
+ */
+export function checkStoredTenant(value: unknown): { tenant: JsmSsoTenant; ignoredFields: string[] } {
+  const { problems, ignoredFields } = validateStoredTenant(value);
+  const all = [...typeProblems(value), ...problems];
+  if (all.length > 0) throw new ConfigError(all);
+  return { tenant: value as JsmSsoTenant, ignoredFields };
+}
+
+function typeProblems(value: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
   const doc = value as { apiVersion?: unknown; kind?: unknown } | null;
   if (doc?.apiVersion !== `${API_GROUP}/${API_VERSION}`) {
     problems.push({ path: 'apiVersion', message: `must be ${API_GROUP}/${API_VERSION}` });
   }
   if (doc?.kind !== KIND) problems.push({ path: 'kind', message: `must be ${KIND}` });
-  problems.push(...validateTenantDocument(value));
-  if (problems.length > 0) throw new ConfigError(problems);
-  return value as JsmSsoTenant;
+  return problems;
 }
 
 /** A stable identifier for logs, metrics and state keys: `namespace/name`, or `name` standalone. */

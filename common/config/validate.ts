@@ -16,10 +16,11 @@ import { type SchemaNode, tenantCrd } from './crd-schema.js';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 let validator: ValidateFunction | undefined;
+let pruner: ValidateFunction | undefined;
 let podValidator: ValidateFunction | undefined;
 
-function compileStructural(schema: SchemaNode): ValidateFunction {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+function compileStructural(schema: SchemaNode, removeUnknown = false): ValidateFunction {
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, removeAdditional: removeUnknown });
   addFormats(ajv);
   ajv.addFormat('int64', true);
   return ajv.compile(closeObjects(structuredClone(schema)));
@@ -69,6 +70,32 @@ function closeObjects(node: SchemaNode): SchemaNode {
   if (node.additionalProperties && typeof node.additionalProperties === 'object')
     closeObjects(node.additionalProperties);
   return node;
+}
+
+export interface StoredTenantValidation {
+  problems: ConfigProblem[];
+  /** Paths of the fields this version's schema does not know, now removed from the document. */
+  ignoredFields: string[];
+}
+
+/**
+ * Validates an object read from the API server. Its fields are ones the installed CRD knows (the API
+ * server prunes the rest), so a field this version's schema lacks comes from a newer CRD applied
+ * ahead of this code (version skew during an upgrade): it is pruned and named, as the API server
+ * would with this version's CRD, instead of refused. Every known field is checked as strictly as in
+ * validateTenantDocument.
+ */
+export function validateStoredTenant(document: unknown): StoredTenantValidation {
+  const strict = structuralValidator();
+  strict(structuredClone(document));
+  const ignoredFields = (strict.errors ?? [])
+    .filter((error) => error.keyword === 'additionalProperties')
+    .map((error) => toProblem(error).path);
+  if (ignoredFields.length > 0) {
+    pruner ??= compileStructural(tenantCrd().schema, true);
+    pruner(document);
+  }
+  return { problems: validateTenantDocument(document), ignoredFields };
 }
 
 /** Validates and defaults `document` in place. An empty result means it is valid. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { type SchemaNode, tenantCrd } from '../../common/config/crd-schema.js';
-import { checkTenant, loadTenantFile, parseTenant } from '../../common/config/load.js';
+import { checkStoredTenant, checkTenant, loadTenantFile, parseTenant } from '../../common/config/load.js';
 import { ConfigError, type ConfigProblem } from '../../common/errors.js';
 import { ACCEPTED_TENANT_CASES, CEL_RULE_CASES, validTenantDocument } from '../../testkit/tenants.js';
 
@@ -64,6 +64,41 @@ describe('tenant configuration loader', () => {
       { path: 'spec.identityProviders[0].oidc.clientSecret', message: 'unknown field' },
       { path: 'spec.extra', message: 'unknown field' },
     ]);
+  });
+
+  it('ignores and prunes unknown fields of a stored object (newer CRD, older code), naming them', () => {
+    const doc = validTenantDocument();
+    doc.spec.signatureAlgorithmNext = 'rsa-sha512';
+    doc.spec.identityProviders[0].oidc.futureOption = { enabled: true };
+    const { tenant, ignoredFields } = checkStoredTenant(doc);
+    expect(ignoredFields).to.have.members([
+      'spec.signatureAlgorithmNext',
+      'spec.identityProviders[0].oidc.futureOption',
+    ]);
+    expect(tenant.spec).to.not.have.property('signatureAlgorithmNext');
+    expect(tenant.spec.identityProviders[0]!.oidc).to.not.have.property('futureOption');
+    // The known fields are still checked and defaulted.
+    expect(tenant.spec.broker.assertionLifetimeSeconds).to.equal(300);
+  });
+
+  it('still refuses type errors and invalid values of known fields in a stored object', () => {
+    const doc = validTenantDocument();
+    doc.spec.futureField = 1;
+    doc.spec.broker.assertionLifetimeSeconds = 'long';
+    doc.spec.atlassian.customerProvisioning = 'sometimes';
+    let error: unknown;
+    try {
+      checkStoredTenant(doc);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).to.be.instanceOf(ConfigError);
+    const paths = (error as ConfigError).problems.map((p) => p.path);
+    expect(paths).to.include.members([
+      'spec.broker.assertionLifetimeSeconds',
+      'spec.atlassian.customerProvisioning',
+    ]);
+    expect(paths).to.not.include('spec.futureField');
   });
 
   it('refuses a document of another kind or version', () => {
