@@ -11,7 +11,6 @@ import type {
   CommentDTO,
   CustomerRequestDTO,
   PagedDTO,
-  SlaDTO,
   StatusDTO,
   TransitionDTO,
   UserDTO,
@@ -22,7 +21,6 @@ import type { Customer } from './visibility.js';
 export interface RequestDetail extends VisibleRequest {
   participants: UserDTO[];
   statusHistory: StatusDTO[];
-  sla: SlaDTO[];
   /** Public comments only, each with its files and rendered HTML. */
   comments: CommentDTO[];
   /** The files the customer may open: every attachment except those added with an internal comment. */
@@ -70,23 +68,21 @@ export class RequestDetails {
   async read(customer: Customer, issueKey: string): Promise<RequestDetail> {
     const visible = await this.#requests.visible(customer, issueKey, { detail: true });
     const { request, version, mayAct } = visible;
-    const [files, participants, statusHistory, sla, approvals, transitions, serviceAccountId] =
-      await Promise.all([
-        this.#files(issueKey, request),
-        whole(request.participants, () => this.#client.participants(issueKey)),
-        whole(request.status, () => this.#client.statusHistory(issueKey)),
-        // SLAs are shown when Atlassian gives them; the page does without.
-        whole(request.sla, () => this.#client.sla(issueKey)).catch(() => []),
-        this.#requests.approvals(issueKey, version),
-        mayAct ? this.#requests.transitions(issueKey, version) : [],
-        this.#client.serviceAccountId(),
-      ]);
+    // No SLAs: Atlassian gives them to agents only, and the native portal never shows them to a
+    // customer; the service account could read them, which would leak the desk's internal goals.
+    const [files, participants, statusHistory, approvals, transitions, serviceAccountId] = await Promise.all([
+      this.#files(issueKey, request),
+      whole(request.participants, () => this.#client.participants(issueKey)),
+      whole(request.status, () => this.#client.statusHistory(issueKey)),
+      this.#requests.approvals(issueKey, version),
+      mayAct ? this.#requests.transitions(issueKey, version) : [],
+      this.#client.serviceAccountId(),
+    ]);
     return {
       ...visible,
       ...files,
       participants,
       statusHistory,
-      sla,
       approvals,
       transitions,
       serviceAccountId,

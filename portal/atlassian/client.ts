@@ -16,7 +16,6 @@ import type {
   RequestTypeFieldsDTO,
   RequestTypeGroupDTO,
   ServiceDeskDTO,
-  SlaDTO,
   StatusDTO,
   TransitionDTO,
   UserDTO,
@@ -39,13 +38,12 @@ const MAX_ICON_BYTES = 256 * 1024;
 
 /**
  * What the request detail page reads from the request itself, in one call: participants, status
- * history, SLAs, attachments and every comment (public and internal: the internal ones tell which
+ * history, attachments and every comment (public and internal: the internal ones tell which
  * files a customer must not be offered) with its files and Atlassian's rendered HTML.
  */
 const DETAIL_EXPANDS = [
   'participant',
   'status',
-  'sla',
   'attachment',
   'comment',
   'comment.attachment',
@@ -397,14 +395,6 @@ export class AtlassianClient {
       `${SD}/request/${id(issueKey)}/notification`,
     );
     return r.subscribed;
-  }
-  setNotification(issueKey: string, on: boolean): Promise<void> {
-    return this.transport.call(`${SD}/request/${id(issueKey)}/notification`, {
-      method: on ? 'PUT' : 'DELETE',
-    });
-  }
-  sla(issueKey: string): Promise<SlaDTO[]> {
-    return this.#all(`${SD}/request/${id(issueKey)}/sla`);
   }
 }
 

@@ -3,7 +3,7 @@
 // beside them status and its steps, service levels, notifications and sharing.
 
 import type { Translator } from '../../common/i18n/index.js';
-import type { ApprovalDTO, CustomerRequestDTO, SlaDTO, TransitionDTO, UserDTO } from '../atlassian/types.js';
+import type { ApprovalDTO, CustomerRequestDTO, TransitionDTO, UserDTO } from '../atlassian/types.js';
 import type { FileView } from '../files.js';
 import { html, type SafeHtml, seg } from '../html.js';
 import type { TimelineEntry } from '../request-timeline.js';
@@ -26,7 +26,6 @@ export interface DetailView {
   participants: UserDTO[];
   candidates: UserDTO[];
   transitions: TransitionDTO[];
-  sla: SlaDTO[];
   customerAccountId: string;
   /** False for a customer who sees the request only as an approver: no workflow, sharing or upload. */
   mayAct: boolean;
@@ -82,17 +81,6 @@ function timelineItem(i18n: Translator, entry: TimelineEntry): SafeHtml {
     case 'approval':
       return html`<li><p class="activity-head">${entry.name}: <span class="lozenge ${entry.decision === 'approved' ? 'done' : 'declined'}">${i18n.t(entry.decision === 'approved' ? 'request.decision.approved' : 'request.decision.declined')}</span> ${when(i18n, entry.at)}</p></li>`;
   }
-}
-
-/** A service level: breached, met, or when it falls due (Atlassian's time, in the customer's words). */
-function slaLine(i18n: Translator, s: SlaDTO): string {
-  const cycle = s.ongoingCycle;
-  if (!cycle) return i18n.t('request.sla.met', { name: s.name });
-  if (cycle.breached) return i18n.t('request.sla.breached', { name: s.name });
-  const due = i18n.relative(cycle.breachTime?.iso8601);
-  return due
-    ? i18n.t('request.sla.due', { name: s.name, when: due })
-    : i18n.t('request.sla.remaining', { name: s.name, remaining: cycle.remainingTime?.friendly ?? '' });
 }
 
 export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
@@ -153,13 +141,6 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
             html`<a class="button secondary" href="${action(`transition/${seg(tr.id)}`)}">${tr.name}</a> `,
         )}
       </section>
-      ${
-        v.sla.length > 0
-          ? html`<section class="card" aria-labelledby="sla-h"><h2 id="sla-h">${t('request.serviceLevel')}</h2><ul>${v.sla.map(
-              (s) => html`<li>${slaLine(ctx.i18n, s)}</li>`,
-            )}</ul></section>`
-          : ''
-      }
       <section class="card" aria-labelledby="notif-h"><h2 id="notif-h">${t('request.notifications')}</h2>
         <p class="muted">${t('request.notificationsExplain')}</p>
       </section>

@@ -88,7 +88,6 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         participants,
         candidates,
         transitions: detail.transitions,
-        sla: detail.sla,
         customerAccountId: s.customer.accountId,
         mayAct: detail.mayAct,
         csrf: s.csrf,

@@ -342,6 +342,23 @@ describe('portal request detail', () => {
       ]);
     });
 
+    it('never reads or shows SLAs, which Atlassian gives agents only (the service account could read them)', async () => {
+      const key = h.keyOf('Laptop screen flickers');
+      const from = calls.length;
+      const page = await alice.text(`/requests/${key}`);
+      expect(page.status).to.equal(200);
+      expect(page.body).to.not.include('Time to first response').and.not.include('Time to resolution');
+      expect(calls.slice(from).map((c) => c.path)).to.not.include(`/rest/servicedeskapi/request/${key}/sla`);
+      // The agent-only data is there to leak: the service account (an agent) reads it at Atlassian.
+      const agent = await fetch(`${h.emulator.url}/rest/servicedeskapi/request/${key}/sla`, {
+        headers: {
+          authorization: `Basic ${Buffer.from('portal-bot@acme.test:dev-api-token').toString('base64')}`,
+        },
+      });
+      expect(agent.status).to.equal(200);
+      expect(await agent.text()).to.include('Time to first response');
+    });
+
     it('reads a list Atlassian cut short from its own resource: past the first page, internal files stay hidden', async () => {
       const r = request('Password expired while on holiday');
       const ian = [...h.emulator.state.users.values()].find((u) => u.email === 'ian.it@acme.test')!;

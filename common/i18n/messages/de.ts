@@ -100,11 +100,6 @@ export const de: Catalogue = {
   'request.upload': 'Hochladen',
   'request.statusAside': 'Status der Anfrage',
   'request.status': 'Status',
-  'request.serviceLevel': 'Service-Level',
-  'request.sla.breached': '{name}: verletzt',
-  'request.sla.remaining': '{name}: noch {remaining}',
-  'request.sla.due': '{name}: fällig {when}',
-  'request.sla.met': '{name}: eingehalten',
   'request.notifications': 'Benachrichtigungen',
   'request.notificationsExplain':
     'Atlassian schickt Ihnen E-Mails zu dieser Anfrage. Um sie abzubestellen, nutzen Sie den Abmeldelink in diesen E-Mails. Hier gibt es keinen Schalter, weil dieses Help Center über ein gemeinsames Dienstkonto arbeitet: Ein Schalter würde die Benachrichtigungen dieses Kontos ändern, nicht Ihre.',

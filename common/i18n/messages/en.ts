@@ -104,11 +104,6 @@ export const en = {
   'request.upload': 'Upload',
   'request.statusAside': 'Request status',
   'request.status': 'Status',
-  'request.serviceLevel': 'Service level',
-  'request.sla.breached': '{name}: breached',
-  'request.sla.remaining': '{name}: {remaining} left',
-  'request.sla.due': '{name}: due {when}',
-  'request.sla.met': '{name}: met',
   'request.notifications': 'Notifications',
   'request.notificationsExplain':
     'Atlassian e-mails you about this request. To stop them, use the unsubscribe link in those e-mails. There is no switch here because this help center works through a shared service account: a switch would change that account’s notifications, not yours.',

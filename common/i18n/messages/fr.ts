@@ -99,11 +99,6 @@ export const fr: Catalogue = {
   'request.upload': 'Téléverser',
   'request.statusAside': 'Statut de la demande',
   'request.status': 'Statut',
-  'request.serviceLevel': 'Niveau de service',
-  'request.sla.breached': '{name} : dépassé',
-  'request.sla.remaining': '{name} : {remaining} restant',
-  'request.sla.due': '{name} : échéance {when}',
-  'request.sla.met': '{name} : respecté',
   'request.notifications': 'Notifications',
   'request.notificationsExplain':
     'Atlassian vous envoie des e-mails sur cette demande. Pour les arrêter, utilisez le lien de désabonnement de ces e-mails. Il n’y a pas d’interrupteur ici, car ce centre d’aide passe par un compte de service partagé : un interrupteur modifierait les notifications de ce compte, pas les vôtres.',

@@ -99,11 +99,6 @@ export const ja: Catalogue = {
   'request.upload': 'アップロード',
   'request.statusAside': 'リクエストのステータス',
   'request.status': 'ステータス',
-  'request.serviceLevel': 'サービスレベル',
-  'request.sla.breached': '{name}: 違反',
-  'request.sla.remaining': '{name}: 残り {remaining}',
-  'request.sla.due': '{name}: 期限 {when}',
-  'request.sla.met': '{name}: 達成',
   'request.notifications': '通知',
   'request.notificationsExplain':
     'このリクエストについて Atlassian からメールが届きます。停止するには、そのメールの配信停止リンクを使用してください。このヘルプセンターは共有サービスアカウントで動作しているため、ここには切り替えがありません。切り替えるとそのアカウントの通知が変わり、あなたの通知は変わりません。',
