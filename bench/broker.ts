@@ -227,13 +227,21 @@ export const BROKER_ENTRY = existsSync(join(packageRoot(), 'dist', 'cli', 'main.
   ? { runtime: 'dist', args: [join(packageRoot(), 'dist', 'cli', 'main.js')] }
   : { runtime: 'tsx', args: ['--import=tsx', join(packageRoot(), 'cli', 'main.ts')] };
 
+/**
+ * Another build of the broker to compare the CPU figure with, in the same run (its
+ * `dist/cli/main.js`, e.g. of a worktree at the commit before a change): rounds alternate between
+ * the two processes, so both meet the same load.
+ */
+const BASELINE_ENTRY = process.env['JSM_SSO_BENCH_BASELINE_BROKER'];
+
 export function spawnBroker(
   configFile: string,
   pki: Pki,
   publicUrlPort: number,
   nodeFlags: string[] = [],
+  entry: string[] = BROKER_ENTRY.args,
 ): Promise<{ child: ChildProcess; url: string; managementUrl: string }> {
-  const args = [...nodeFlags, ...BROKER_ENTRY.args];
+  const args = [...nodeFlags, ...entry];
   const child = spawn(
     process.execPath,
     [
@@ -290,6 +298,7 @@ async function processFigures(): Promise<Record<string, number>> {
   writeFileSync(configFile, stringify(tenant));
   const a = await spawnBroker(configFile, pki, 0);
   const b = await spawnBroker(configFile, pki, 0);
+  const spawned = [a, b];
   const portal = portalSp(publicUrl.url, pki);
   const run = async (startVia: string, callbackVia: string, seconds: number) => {
     const end = Date.now() + seconds * 1000;
@@ -310,13 +319,27 @@ async function processFigures(): Promise<Record<string, number>> {
     await run(a.url, b.url, 1); // warm-up: discovery in both processes
     const one = await run(a.url, a.url, 8);
     const two = await run(a.url, b.url, 8);
+    // Fresh processes for the CPU figure, started and warmed alike, so neither carries more history.
+    const measured = [
+      await spawnBroker(configFile, pki, 0),
+      ...(BASELINE_ENTRY ? [await spawnBroker(configFile, pki, 0, [], [BASELINE_ENTRY])] : []),
+    ];
+    spawned.push(...measured);
+    for (const broker of measured) await run(broker.url, broker.url, 2);
+    const cpu = await cpuPerLogin(measured, (url) => run(url, url, 2));
     return {
       'broker.full_logins_per_s_1_process_8_concurrent': Number(one.perSecond.toFixed(1)),
       'broker.full_logins_per_s_2_processes_redis_8_concurrent': Number(two.perSecond.toFixed(1)),
-      'broker.process_cpu_ms_per_login_p50': await cpuPerLogin(a.managementUrl, () => run(a.url, a.url, 2)),
+      'broker.process_cpu_ms_per_login_p50': cpu[0]!,
+      ...(cpu[1] === undefined
+        ? {}
+        : {
+            'broker.process_cpu_ms_per_login_p50_baseline': cpu[1],
+            'broker.ratio_cpu_per_login_to_baseline': Number((cpu[0]! / cpu[1]).toFixed(3)),
+          }),
     };
   } finally {
-    for (const { child } of [a, b]) {
+    for (const { child } of spawned) {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
     }
@@ -328,23 +351,38 @@ async function processFigures(): Promise<Record<string, number>> {
 
 /**
  * The broker process's own CPU time (user + system, from its `process_cpu_seconds_total`) per full
- * login: the median of 7 rounds of 2 s, each round's CPU over its logins. CPU time, unlike wall
+ * login: the median of 9 rounds of 2 s, each round's CPU over its logins. CPU time, unlike wall
  * time or logins per second, barely moves with the load of other processes on a shared machine, so
- * this is the figure to compare two builds of the broker by (the HTTP stack ADR, docs/decisions).
+ * this is the figure to compare two builds of the broker by (ADR 0066). With several processes the
+ * rounds alternate between them.
  */
-async function cpuPerLogin(managementUrl: string, round: () => Promise<{ done: number }>): Promise<number> {
-  const cpuSeconds = async () => {
+async function cpuPerLogin(
+  brokers: ReadonlyArray<{ url: string; managementUrl: string }>,
+  round: (url: string) => Promise<{ done: number }>,
+): Promise<number[]> {
+  const cpuSeconds = async (managementUrl: string) => {
     const text = await (await fetch(`${managementUrl}/metrics`)).text();
     return Number(/^process_cpu_seconds_total (\S+)/m.exec(text)![1]);
   };
-  const perLogin: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    const before = await cpuSeconds();
-    const { done } = await round();
-    perLogin.push((((await cpuSeconds()) - before) * 1000) / done);
+  const perLogin = brokers.map((): number[] => []);
+  for (let i = 0; i < 9; i++) {
+    // Each round in the other order, so that neither build always runs first.
+    const order = [...brokers.entries()];
+    if (i % 2 === 1) order.reverse();
+    for (const [n, broker] of order) {
+      const before = await cpuSeconds(broker.managementUrl);
+      const { done } = await round(broker.url);
+      perLogin[n]!.push((((await cpuSeconds(broker.managementUrl)) - before) * 1000) / done);
+    }
   }
-  perLogin.sort((x, y) => x - y);
-  return Number(percentile(perLogin, 50).toFixed(3));
+  return perLogin.map((list) =>
+    Number(
+      percentile(
+        [...list].sort((x, y) => x - y),
+        50,
+      ).toFixed(3),
+    ),
+  );
 }
 
 /**

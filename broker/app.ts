@@ -2,6 +2,8 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { JsmSsoError } from '../common/errors.js';
 import { clientIp } from '../common/http/client-ip.js';
+import { parseCookies, serializeCookie } from '../common/http/cookies.js';
+import { securityHeaderSetter } from '../common/http/security-headers.js';
 import type { PartContext } from '../common/runtime.js';
 import { newSamlId } from '../common/saml/canonical-xml.js';
 import {
@@ -28,8 +30,8 @@ import {
 } from './backends/backend.js';
 import { createBackends } from './backends/factory.js';
 import { BrokerState, type LoginFlow, newToken } from './flows.js';
-import { MAX_FORM_BYTES, readCookie, readForm, single } from './http.js';
-import { type IdpChoice, sendChoicePage, sendMessagePage, sendPostBindingPage } from './pages.js';
+import { MAX_FORM_BYTES, readForm, single } from './http.js';
+import { brandingOf, type IdpChoice, sendChoicePage, sendMessagePage, sendPostBindingPage } from './pages.js';
 import { acceptAuthnRequest, acceptLogoutRequest } from './saml/inbound.js';
 import { resolveBrokerSettings } from './settings.js';
 import { afterAuthenticationSteps, runSteps } from './steps/index.js';
@@ -79,8 +81,9 @@ export async function createBrokerApp(
   const markers = new OneTimeMarkers(store, settings.flowTtlSeconds);
   const telemetry = createBrokerTelemetry(context.registry, logger, context.tenantId);
   const idps = tenant.spec.identityProviders;
-  /** Where a person who hit a refusal starts again (linked from every message page). */
-  const helpCenterUrl = tenant.spec.portal.url;
+  /** The help center's look, and the way back to it, on every page the broker shows. */
+  const brand = brandingOf(tenant.spec);
+  const setSecurityHeaders = securityHeaderSetter({ logoUrl: brand.logoUrl, secure: settings.secureCookies });
   const steps = afterAuthenticationSteps(idps, (problem) => telemetry.mappingProblem(problem));
   const { backends, outbound } = createBackends(
     idps,
@@ -102,18 +105,21 @@ export async function createBrokerApp(
   });
   const cookieName = settings.secureCookies ? '__Host-jsm_sso_flow' : 'jsm_sso_flow';
 
+  const readFlowCookie = (req: IncomingMessage) => parseCookies(req.headers.cookie).get(cookieName);
+
   function setFlowCookie(res: ServerResponse, flowId: string | undefined): void {
-    const lifetime = flowId ? `Max-Age=${settings.flowTtlSeconds}` : 'Max-Age=0';
     res.setHeader(
       'set-cookie',
-      `${cookieName}=${flowId ?? ''}; Path=/; HttpOnly; SameSite=Lax; ${lifetime}${settings.secureCookies ? '; Secure' : ''}`,
+      serializeCookie({ secure: settings.secureCookies }, cookieName, flowId ?? '', {
+        sameSite: 'Lax',
+        maxAgeSeconds: flowId ? settings.flowTtlSeconds : 0,
+      }),
     );
   }
 
   function redirect(res: ServerResponse, location: string): void {
     res.statusCode = 302;
     res.setHeader('location', location);
-    res.setHeader('cache-control', 'no-store');
     res.end();
   }
 
@@ -140,7 +146,7 @@ export async function createBrokerApp(
     const flowId = await state.startFlow(flow);
     setFlowCookie(res, flowId);
     if (idps.length === 1) return startAtIdp(res, flowId, flow, idps[0]!.name);
-    sendChoicePage(res, { idps: choices, csrf: flow.csrf, formAction: await choiceFormAction() });
+    sendChoicePage(res, brand, { idps: choices, csrf: flow.csrf, idpOrigins: await idpOrigins() });
   }
 
   /**
@@ -165,7 +171,7 @@ export async function createBrokerApp(
   function sendResponseToPortal(res: ServerResponse, flow: LoginFlow, xml: string): void {
     setFlowCookie(res, undefined);
     // RelayState goes back unchanged, and only to the registered ACS (never to a URL it names).
-    sendPostBindingPage(res, {
+    sendPostBindingPage(res, brand, {
       action: settings.sp.acsUrl,
       field: 'SAMLResponse',
       message: Buffer.from(xml, 'utf8').toString('base64'),
@@ -186,14 +192,14 @@ export async function createBrokerApp(
     redirect(res, redirectUrl);
   }
 
-  /** The choice form posts here and is answered by a redirect to one of the IdPs. */
-  async function choiceFormAction(): Promise<string> {
+  /** The choice form posts to the broker, which answers with a redirect to one of these. */
+  async function idpOrigins(): Promise<string[]> {
     const origins = await Promise.all([...backends.values()].map((b) => b.loginOrigin()));
-    return ["'self'", ...new Set(origins.filter((o) => o !== undefined))].join(' ');
+    return [...new Set(origins.filter((o) => o !== undefined))];
   }
 
   async function choose(req: IncomingMessage, res: ServerResponse, form: URLSearchParams): Promise<void> {
-    const flowId = readCookie(req, cookieName);
+    const flowId = readFlowCookie(req);
     const flow = flowId ? await state.getFlow(flowId) : undefined;
     if (!flowId || !flow)
       throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center');
@@ -215,10 +221,10 @@ export async function createBrokerApp(
     if (idpName !== undefined && !idp)
       throw new JsmSsoError('IDP_UNKNOWN', 'there is no such sign-in method');
     if (!idp) {
-      return sendChoicePage(res, {
+      return sendChoicePage(res, brand, {
         idps: choices,
         csrf: flow.csrf,
-        formAction: await choiceFormAction(),
+        idpOrigins: await idpOrigins(),
         notice: 'No sign-in method is set up for that e-mail domain. Choose one below.',
       });
     }
@@ -248,7 +254,7 @@ export async function createBrokerApp(
       throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center');
     }
     try {
-      if (callback.browserBound && readCookie(req, cookieName) !== flowId) {
+      if (callback.browserBound && readFlowCookie(req) !== flowId) {
         throw new JsmSsoError('FLOW_BROWSER_MISMATCH', 'this sign-in was started in another browser', {
           status: 403,
         });
@@ -388,7 +394,7 @@ export async function createBrokerApp(
     serve: async (res, answer) => {
       if (answer.kind === 'redirect') return redirect(res, answer.location);
       if (answer.kind === 'metadata') return sendXml(res, answer.xml);
-      sendMessagePage(res, 200, { title: answer.title, message: answer.message, helpCenterUrl });
+      sendMessagePage(res, brand, 200, { title: answer.title, message: answer.message });
     },
   });
   const frontend: Record<string, Candidate[]> = {
@@ -462,10 +468,9 @@ export async function createBrokerApp(
     if (err instanceof JsmSsoError && err.status < 500) {
       telemetry.refusal(err.code, err.status);
       if (!res.headersSent)
-        sendMessagePage(res, err.status, {
+        sendMessagePage(res, brand, err.status, {
           title: 'Sign-in refused',
           message: err.message,
-          helpCenterUrl,
           reason: err.code,
         });
       return;
@@ -476,10 +481,9 @@ export async function createBrokerApp(
     if (reason === 'BROKER_INTERNAL')
       logger.error({ event: 'broker.internal_error', errorType: (err as Error)?.name }, 'internal error');
     if (!res.headersSent) {
-      sendMessagePage(res, status, {
+      sendMessagePage(res, brand, status, {
         title: 'Sign-in is temporarily unavailable',
         message: 'Please try again in a few moments.',
-        helpCenterUrl,
         reason,
       });
     }
@@ -487,6 +491,7 @@ export async function createBrokerApp(
 
   const handler: RequestListener = (req, res) => {
     const started = process.hrtime.bigint();
+    setSecurityHeaders(res);
     const target = req.url ?? '/';
     const mark = target.indexOf('?');
     const path = mark < 0 ? target : target.slice(0, mark);

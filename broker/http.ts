@@ -33,11 +33,3 @@ export function single(params: URLSearchParams, name: string): string | undefine
     throw new JsmSsoError('HTTP_PARAMETER_REPEATED', `the parameter ${name} is repeated`);
   return values[0];
 }
-
-export function readCookie(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}

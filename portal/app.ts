@@ -8,6 +8,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { signingSecretName } from '../common/config/signing-secrets.js';
 import { JsmSsoError } from '../common/errors.js';
 import { RedisFlowStore } from '../common/flowstore/index.js';
+import { parseCookies } from '../common/http/cookies.js';
+import { securityHeaders } from '../common/http/security-headers.js';
 import type { PartContext } from '../common/runtime.js';
 import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
 import { AbuseLimits, RateLimitedError } from './abuse-limits.js';
@@ -19,9 +21,8 @@ import type { TransportOptions } from './atlassian/http.js';
 import { auditLog } from './audit.js';
 import { Catalogue } from './catalogue.js';
 import { Colleagues } from './colleagues.js';
-import { cookiePolicy, parseCookies } from './cookies.js';
+import { cookiePolicy } from './cookies.js';
 import { bodyRefusal } from './http/body-errors.js';
-import { securityHeaders } from './http/security.js';
 import { UploadSpool } from './http/upload-spool.js';
 import { chooseLanguage, mountLocaleRoute, translatorOf } from './i18n.js';
 import { CustomerResolver } from './identity.js';
@@ -94,20 +95,16 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   app.use(telemetry.timePages);
   app.use(
     securityHeaders({
-      brokerUrl: spec.broker.url,
+      formAction: [spec.broker.url],
       logoUrl: spec.portal.branding?.logoUrl,
       secure: cookies.secure,
     }),
   );
   app.use(chooseLanguage(cookies, options.pseudoLocales ?? false));
   app.use(async (req, res, next) => {
-    try {
-      const session = await sessions.get(parseCookies(req.headers.cookie).get(cookies.session));
-      if (session) res.locals['session'] = session;
-      next();
-    } catch (err) {
-      next(err);
-    }
+    const session = await sessions.get(parseCookies(req.headers.cookie).get(cookies.session));
+    if (session) res.locals['session'] = session;
+    next();
   });
   mountLocaleRoute(app, web, cookies);
   mountSamlRoutes(app, web, services);

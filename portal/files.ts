@@ -2,9 +2,10 @@
  * A request's files as the portal serves them: each through its own routes (download, and a
  * thumbnail for raster images), which re-check visibility; never a link to the Atlassian site.
  */
+
+import { seg } from '../common/http/html.js';
 import { attachmentId } from './atlassian/client.js';
 import type { AttachmentDTO } from './atlassian/types.js';
-import { seg } from './html.js';
 import type { PortalFile } from './sanitize.js';
 
 /** Image types a thumbnail may be served as: raster only (an SVG can carry script). */

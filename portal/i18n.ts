@@ -4,7 +4,9 @@
  * the browser reported (a cookie set by pages/local-time.ts), else UTC. Neither names the person
  * and neither is stored on the server.
  */
+
 import type { Express, NextFunction, Request, Response } from 'express';
+import { parseCookies, serializeCookie } from '../common/http/cookies.js';
 import {
   availableLocales,
   createTranslator,
@@ -13,7 +15,7 @@ import {
   type Translator,
   validTimeZone,
 } from '../common/i18n/index.js';
-import { type CookiePolicy, parseCookies, serializeCookie } from './cookies.js';
+import type { CookiePolicy } from './cookies.js';
 import { safeReturnPath } from './return-path.js';
 import type { PortalWeb } from './web.js';
 

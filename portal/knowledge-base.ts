@@ -4,10 +4,11 @@
  * There is no "get article by id" in JSM's API, so an article is found again by searching its desk
  * for its title and matching the page id: only an article a portal desk offers can be opened.
  */
+
+import type { SafeHtml } from '../common/http/html.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import type { ArticleDTO } from './atlassian/types.js';
 import type { Catalogue, Desk } from './catalogue.js';
-import type { SafeHtml } from './html.js';
 import { sanitizeAtlassianHtml } from './sanitize.js';
 
 export interface ArticleHit {

@@ -3,11 +3,12 @@
  * raised, comments (with the files added with them), files added on their own, status changes and
  * approval decisions. Pure: the detail read in, entries out.
  */
+
+import { html, SafeHtml } from '../common/http/html.js';
 import { attachmentId } from './atlassian/client.js';
 import type { ApprovalDTO, CommentDTO, DateDTO, StatusDTO } from './atlassian/types.js';
 import { type CommentAuthor, commentAuthor, withoutAuthorParagraph } from './comment-author.js';
 import { type FileView, filesById } from './files.js';
-import { html, SafeHtml } from './html.js';
 import type { RequestDetail } from './request-detail.js';
 import { sanitizeCommentHtml } from './sanitize.js';
 import { withoutWriteKey } from './write-once.js';

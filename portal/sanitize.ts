@@ -5,7 +5,7 @@
 // rewritten to the portal's own routes for the request's files, or dropped: a customer never gets
 // a link to the site (which they cannot open) or to a file they may not see.
 import sanitizeHtml from 'sanitize-html';
-import { SafeHtml } from './html.js';
+import { SafeHtml } from '../common/http/html.js';
 
 const OPTIONS: sanitizeHtml.IOptions = {
   allowedTags: [

@@ -4,10 +4,11 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { TenantSpec } from '../common/config/tenant.generated.js';
+import type { SafeHtml } from '../common/http/html.js';
+import { pageNonce } from '../common/http/security-headers.js';
 import { LOCALES, type Locale } from '../common/i18n/index.js';
 import type { Logger } from '../common/log.js';
 import { cookiePolicy } from './cookies.js';
-import type { SafeHtml } from './html.js';
 import { sameOrigin } from './http/security.js';
 import { translatorOf } from './i18n.js';
 import { messagePage } from './pages/account.js';
@@ -54,7 +55,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       title: spec.portal.title ?? translatorOf(res).t('home.title'),
       logoUrl: spec.portal.branding?.logoUrl,
       primaryColor: spec.portal.branding?.primaryColor ?? '#0052cc',
-      nonce: res.locals['nonce'] as string,
+      nonce: pageNonce(res),
       user: session ? { displayName: session.customer.displayName, isAdmin: session.isAdmin } : undefined,
       i18n: translatorOf(res),
       locales: (res.locals['locales'] as readonly Locale[] | undefined) ?? LOCALES,

@@ -10,7 +10,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
-import { cspNonce, escapeHtml, sendHtmlPage } from '../../common/http/html.js';
+import { html } from '../../common/http/html.js';
+import { allowFormAction, pageNonce, setSecurityHeaders } from '../../common/http/security-headers.js';
 import { claimsOf, DEV_PASSWORD, DEV_USERS, type DevUser } from './users.js';
 
 /**
@@ -158,7 +159,7 @@ async function createProvider(
  * registered clients' redirect_uri origins must be allowed besides 'self', or the IdP blocks its own
  * answer. Origins come from the registration (never from the request) and are serialized by URL.
  */
-export function loginFormAction(clients: readonly ClientMetadata[]): string {
+export function loginFormAction(clients: readonly ClientMetadata[]): string[] {
   const origins = new Set<string>();
   for (const client of clients) {
     for (const uri of client.redirect_uris ?? []) {
@@ -166,7 +167,7 @@ export function loginFormAction(clients: readonly ClientMetadata[]): string {
       if (url && (url.protocol === 'https:' || url.protocol === 'http:')) origins.add(url.origin);
     }
   }
-  return ["'self'", ...origins].join(' ');
+  return [...origins];
 }
 
 async function handleInteraction(
@@ -174,7 +175,7 @@ async function handleInteraction(
   req: IncomingMessage,
   res: ServerResponse,
   submitted: boolean,
-  formAction: string,
+  formAction: readonly string[],
   users: readonly DevUser[],
 ) {
   const details = await provider.interactionDetails(req, res);
@@ -201,24 +202,25 @@ function renderLogin(
   res: ServerResponse,
   uid: string,
   error: string,
-  formAction: string,
+  formAction: readonly string[],
   users: readonly DevUser[],
 ): void {
-  const nonce = cspNonce();
-  const people = users.map((u) => `<li>${escapeHtml(u.email)}</li>`).join('');
-  sendHtmlPage(
-    res,
-    error ? 401 : 200,
-    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>DEVELOPMENT IdP - sign in</title>
+  setSecurityHeaders(res, { secure: false });
+  allowFormAction(res, formAction);
+  const nonce = pageNonce(res);
+  res.statusCode = error ? 401 : 200;
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.end(
+    html`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>DEVELOPMENT IdP - sign in</title>
 <style nonce="${nonce}">body{font-family:sans-serif;max-width:28em;margin:2em auto}.banner{background:#b00;color:#fff;padding:.5em;font-weight:bold}label{display:block;margin:.5em 0}</style></head>
 <body><p class="banner">DEVELOPMENT IdP - not for production use</p><h1>Sign in</h1>
-${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}
-<form method="post" action="/interaction/${escapeHtml(uid)}/login">
+${error ? html`<p role="alert">${error}</p>` : ''}
+<form method="post" action="/interaction/${uid}/login">
 <label>E-mail <input name="email" type="email" autocomplete="username" required autofocus></label>
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button></form>
-<p>Seeded users (password <code>${DEV_PASSWORD}</code>):</p><ul>${people}</ul></body></html>`,
-    { nonce, formAction },
+<p>Seeded users (password <code>${DEV_PASSWORD}</code>):</p><ul>${users.map((u) => html`<li>${u.email}</li>`)}</ul></body></html>`
+      .value,
   );
 }
 

@@ -1,6 +1,8 @@
 // Request type fields: their Jira schema, the values a create request may send for them (the
 // "Field input formats" of the servicedeskapi), and how a stored value is shown back.
 
+import { escapeHtml } from '../../common/http/html.js';
+
 export const FIELD_KINDS = [
   'text',
   'paragraph',
@@ -194,8 +196,6 @@ export function parseFieldValue(field: FieldDef, raw: unknown): StoredValue {
 export function isEmptyValue(raw: unknown): boolean {
   return raw === undefined || raw === null || raw === '' || (Array.isArray(raw) && raw.length === 0);
 }
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The `value` Jira returns for a stored field value, and the `renderedValue` for text. */
 export function presentFieldValue(

@@ -1,42 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
-
-/**
- * Headers on every portal response: a strict CSP with a per-response nonce (no inline code without
- * it, nothing loaded from elsewhere except the configured logo origin), no framing, no referrer,
- * no MIME sniffing, and no caching of customer pages.
- */
-export function securityHeaders(options: {
-  brokerUrl: string;
-  logoUrl?: string | undefined;
-  secure: boolean;
-}) {
-  const logoOrigin = options.logoUrl?.startsWith('https://') ? ` ${new URL(options.logoUrl).origin}` : '';
-  return (_req: Request, res: Response, next: NextFunction) => {
-    const nonce = randomBytes(16).toString('base64url');
-    res.locals['nonce'] = nonce;
-    res.setHeader(
-      'Content-Security-Policy',
-      [
-        "default-src 'none'",
-        `style-src 'nonce-${nonce}'`,
-        `script-src 'nonce-${nonce}'`,
-        `img-src 'self'${logoOrigin}`,
-        `form-action 'self' ${options.brokerUrl}`,
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-      ].join('; '),
-    );
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    res.setHeader('Cache-Control', 'no-store');
-    if (options.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-    next();
-  };
-}
+import type { Request } from 'express';
 
 /**
  * A state-changing request must come from our own pages: when the browser says where it comes

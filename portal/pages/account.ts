@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from '../html.js';
+import { html, type SafeHtml } from '../../common/http/html.js';
 import type { Customer } from '../visibility.js';
 import { csrfField, layout, type PageContext } from './layout.js';
 import { richText } from './rich-text.js';

@@ -1,6 +1,7 @@
 // The tenant admins' activity page: who signed in lately, with names asked of Atlassian for this
 // view only, a filter, and a button per person that ends all of their portal sessions.
 
+import { type HtmlValue, html, type SafeHtml } from '../../common/http/html.js';
 import type { MessageKey } from '../../common/i18n/index.js';
 import {
   ACTIVITY_PERIODS,
@@ -8,7 +9,6 @@ import {
   type ActivityFilter,
   type ActivityPeriod,
 } from '../activity.js';
-import { type HtmlValue, html, type SafeHtml } from '../html.js';
 import { csrfField, layout, type PageContext } from './layout.js';
 import { dateTime } from './local-time.js';
 

@@ -3,9 +3,9 @@
 // for the calling account only, and the portal calls as its service account
 // (docs/decisions/0001-no-actions-on-the-customers-behalf.md). An approver is told where to answer.
 
+import { html, type SafeHtml } from '../../common/http/html.js';
 import type { MessageKey, Translator } from '../../common/i18n/index.js';
 import type { ApprovalDTO, Decision } from '../atlassian/types.js';
-import { html, type SafeHtml } from '../html.js';
 import { relativeTime } from './local-time.js';
 import { richText } from './rich-text.js';
 

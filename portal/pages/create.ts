@@ -1,8 +1,8 @@
+import { html, type SafeHtml, seg } from '../../common/http/html.js';
 import type { OrganizationDTO, RequestTypeDTO, RequestTypeFieldDTO, UserDTO } from '../atlassian/types.js';
 import { ON_BEHALF_FIELD, SHARE_ORGANIZATIONS_FIELD, SHARE_PEOPLE_FIELD } from '../audience.js';
 import type { Desk } from '../catalogue.js';
 import { type FieldKind, fieldKind, inputName, type Submitted } from '../form.js';
-import { html, type SafeHtml, seg } from '../html.js';
 import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
 import { ACCEPTED_LIST, ACCEPTED_UPLOADS, MAX_CREATE_FILES } from './uploads.js';
 

@@ -1,4 +1,4 @@
-import { SafeHtml } from '../html.js';
+import { SafeHtml } from '../../common/http/html.js';
 
 /**
  * Keeps what a customer types in a create or comment form in the browser tab (sessionStorage),

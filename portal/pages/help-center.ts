@@ -1,8 +1,8 @@
+import { html, type SafeHtml, seg } from '../../common/http/html.js';
 import type { MessageKey } from '../../common/i18n/index.js';
 import type { RequestTypeDTO, RequestTypeGroupDTO } from '../atlassian/types.js';
 import type { Desk } from '../catalogue.js';
 import type { HelpResults } from '../help-search.js';
-import { html, type SafeHtml, seg } from '../html.js';
 import type { Article, ArticleHit } from '../knowledge-base.js';
 import { layout, type PageContext } from './layout.js';
 import { richText } from './rich-text.js';

@@ -1,5 +1,5 @@
+import { type HtmlValue, html, type SafeHtml, trustedCss } from '../../common/http/html.js';
 import { catalogueOf, type Locale, PSEUDO_LOCALES, type Translator } from '../../common/i18n/index.js';
-import { type HtmlValue, html, SafeHtml } from '../html.js';
 import { WRITE_KEY_FIELD } from '../write-once.js';
 import { draftScript } from './drafts.js';
 import { localTimeScript } from './local-time.js';
@@ -79,7 +79,7 @@ export function layout(
 ${options.refreshTo ? html`<meta http-equiv="refresh" content="0;url=${options.refreshTo}">` : ''}
 <title>${t('layout.pageTitle', { page: pageTitle, site: ctx.title })}</title>
 <link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<style nonce="${ctx.nonce}">${rawCss(STYLE(/^#[0-9a-fA-F]{6}$/.test(ctx.primaryColor) ? ctx.primaryColor : '#0052cc'))}</style>
+<style nonce="${ctx.nonce}">${trustedCss(STYLE(/^#[0-9a-fA-F]{6}$/.test(ctx.primaryColor) ? ctx.primaryColor : '#0052cc'))}</style>
 </head>
 <body>
 <a class="skip" href="#main">${t('layout.skipToContent')}</a>
@@ -118,11 +118,6 @@ function languageSwitcher(ctx: PageContext): SafeHtml {
 export function faviconSvg(primaryColor: string): string {
   const fill = /^#[0-9a-fA-F]{6}$/.test(primaryColor) ? primaryColor : '#0052cc';
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="7" fill="${fill}"/><path d="M8 9h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2h-9l-5 4v-4H8a2 2 0 0 1-2-2v-9a2 2 0 0 1 2-2z" fill="#fff"/></svg>`;
-}
-
-/** The stylesheet is our own constant (the colour is validated as #rrggbb by the CRD). */
-function rawCss(css: string): SafeHtml {
-  return new SafeHtml(css.replace(/<\//g, '<\\/'));
 }
 
 export function csrfField(token: string): SafeHtml {

@@ -1,5 +1,5 @@
+import { html, SafeHtml } from '../../common/http/html.js';
 import { DATE_TIME_OPTIONS, type Translator } from '../../common/i18n/index.js';
-import { html, SafeHtml } from '../html.js';
 
 /**
  * Dates show in the customer's own time zone. The server knows it only from a cookie this script

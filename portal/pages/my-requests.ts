@@ -1,10 +1,10 @@
 // My requests: filters (status, whose, desk, request type, words), sorting, the list (a table that
 // becomes cards on narrow screens) and paging with Atlassian's count.
 
+import { type HtmlValue, html, type SafeHtml, seg } from '../../common/http/html.js';
 import type { MessageKey } from '../../common/i18n/index.js';
 import type { OrganizationDTO, RequestTypeDTO } from '../atlassian/types.js';
 import type { Desk } from '../catalogue.js';
-import { type HtmlValue, html, type SafeHtml, seg } from '../html.js';
 import { nextPosition, type PagePosition, previousPosition, type RequestSummary } from '../requests.js';
 import { type Ownership, REQUEST_SORTS, type RequestSort, type StatusFilter } from '../visibility.js';
 import { layout, type PageContext, statusLozenge } from './layout.js';

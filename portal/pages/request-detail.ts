@@ -2,10 +2,10 @@
 // one activity stream (oldest first) with the comment form, its files with the upload form, and
 // beside them status and its steps, service levels, notifications and sharing.
 
+import { html, type SafeHtml, seg } from '../../common/http/html.js';
 import type { Translator } from '../../common/i18n/index.js';
 import type { ApprovalDTO, CustomerRequestDTO, TransitionDTO, UserDTO } from '../atlassian/types.js';
 import type { FileView } from '../files.js';
-import { html, type SafeHtml, seg } from '../html.js';
 import type { TimelineEntry } from '../request-timeline.js';
 import type { RequestSummary } from '../requests.js';
 import { withoutWriteKey } from '../write-once.js';

@@ -1,5 +1,5 @@
+import { html, type SafeHtml, seg } from '../../common/http/html.js';
 import type { TransitionDTO } from '../atlassian/types.js';
-import { html, type SafeHtml, seg } from '../html.js';
 import { csrfField, layout, type PageContext } from './layout.js';
 import { richText } from './rich-text.js';
 

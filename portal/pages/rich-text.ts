@@ -1,5 +1,5 @@
+import { html, type SafeHtml } from '../../common/http/html.js';
 import type { MessageKey, MessageValues, Translator } from '../../common/i18n/index.js';
-import { html, type SafeHtml } from '../html.js';
 
 /**
  * A catalogue message with markup around parts of it: `'Still need help? <link>Raise a request</link>.'`

@@ -13,22 +13,18 @@ const ACCOUNT_ID = /^[A-Za-z0-9:_-]{1,128}$/;
 export function mountAccountRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { client, activity, sessions, audit, logger } = services;
   const { pageContext, send, refuse, signedIn, session, forms, csrf } = web;
-  app.get('/profile', signedIn, async (_req, res, next) => {
-    try {
-      const s = session(res);
-      const orgs = await client.organizationsOf(s.customer.accountId).catch(() => []);
-      send(
-        res,
-        profilePage(
-          pageContext(res),
-          s.customer,
-          orgs.map((o) => o.name),
-          s.csrf,
-        ),
-      );
-    } catch (err) {
-      next(err);
-    }
+  app.get('/profile', signedIn, async (_req, res) => {
+    const s = session(res);
+    const orgs = await client.organizationsOf(s.customer.accountId).catch(() => []);
+    send(
+      res,
+      profilePage(
+        pageContext(res),
+        s.customer,
+        orgs.map((o) => o.name),
+        s.csrf,
+      ),
+    );
   });
 
   // Admin pages answer 404 to everyone else, as if they did not exist.
@@ -37,61 +33,52 @@ export function mountAccountRoutes(app: Express, web: PortalWeb, services: Porta
     else refuse(res, 404, 'PORTAL_NOT_ADMIN', 'Not found', 'We could not find that page.');
   };
 
-  app.get('/activity', signedIn, adminOnly, async (req, res, next) => {
-    try {
-      const filter = parseActivityFilter(req.query);
-      // A query may name a person: Atlassian's user search finds their accountIds (never kept).
-      const found = filter.query ? await lookUp(() => client.userSearch(filter.query)) : [];
-      const kept = filterActivity(
-        await activity.list(),
-        filter,
-        new Set((found ?? []).map((u) => u.accountId)),
-      );
-      const pageCount = Math.max(1, Math.ceil(kept.length / ACTIVITY_PAGE_SIZE));
-      const page = { ...filter, page: Math.min(filter.page, pageCount) };
-      const entries = kept.slice((page.page - 1) * ACTIVITY_PAGE_SIZE, page.page * ACTIVITY_PAGE_SIZE);
-      // Said only when it is true: the link alone cannot make the page claim a revocation.
-      const asked = req.query['revoked'];
-      const revoked =
-        typeof asked === 'string' && ACCOUNT_ID.test(asked) && (await sessions.revokedAt(asked)) !== undefined
-          ? asked
-          : undefined;
-      // One lookup for the names on this page (and the person just signed out, wherever listed).
-      const wanted = [...new Set([...entries.map((e) => e.accountId), ...(revoked ? [revoked] : [])])];
-      const users = wanted.length > 0 ? await lookUp(() => client.usersByAccountId(wanted)) : [];
-      const names =
-        users &&
-        new Map(users.flatMap((u) => (u.displayName ? [[u.accountId, u.displayName] as const] : [])));
-      send(
-        res,
-        activityPage(pageContext(res), {
-          filter: page,
-          entries,
-          names,
-          total: kept.length,
-          pageCount,
-          csrf: session(res).csrf,
-          revoked: revoked && (names?.get(revoked) ?? revoked),
-        }),
-      );
-    } catch (err) {
-      next(err);
-    }
+  app.get('/activity', signedIn, adminOnly, async (req, res) => {
+    const filter = parseActivityFilter(req.query);
+    // A query may name a person: Atlassian's user search finds their accountIds (never kept).
+    const found = filter.query ? await lookUp(() => client.userSearch(filter.query)) : [];
+    const kept = filterActivity(
+      await activity.list(),
+      filter,
+      new Set((found ?? []).map((u) => u.accountId)),
+    );
+    const pageCount = Math.max(1, Math.ceil(kept.length / ACTIVITY_PAGE_SIZE));
+    const page = { ...filter, page: Math.min(filter.page, pageCount) };
+    const entries = kept.slice((page.page - 1) * ACTIVITY_PAGE_SIZE, page.page * ACTIVITY_PAGE_SIZE);
+    // Said only when it is true: the link alone cannot make the page claim a revocation.
+    const asked = req.query['revoked'];
+    const revoked =
+      typeof asked === 'string' && ACCOUNT_ID.test(asked) && (await sessions.revokedAt(asked)) !== undefined
+        ? asked
+        : undefined;
+    // One lookup for the names on this page (and the person just signed out, wherever listed).
+    const wanted = [...new Set([...entries.map((e) => e.accountId), ...(revoked ? [revoked] : [])])];
+    const users = wanted.length > 0 ? await lookUp(() => client.usersByAccountId(wanted)) : [];
+    const names =
+      users && new Map(users.flatMap((u) => (u.displayName ? [[u.accountId, u.displayName] as const] : [])));
+    send(
+      res,
+      activityPage(pageContext(res), {
+        filter: page,
+        entries,
+        names,
+        total: kept.length,
+        pageCount,
+        csrf: session(res).csrf,
+        revoked: revoked && (names?.get(revoked) ?? revoked),
+      }),
+    );
   });
 
-  app.post('/activity/revoke', signedIn, adminOnly, forms, csrf, async (req, res, next) => {
-    try {
-      const accountId = (req.body as Record<string, unknown>)['accountId'];
-      if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) {
-        refuse(res, 400, 'PORTAL_ACTION_INVALID', 'Request refused', 'That account cannot be found.');
-        return;
-      }
-      await sessions.revokeAccount(accountId);
-      audit({ action: 'sessions_revoked', accountId, by: session(res).customer.accountId });
-      res.redirect(303, `/activity?revoked=${encodeURIComponent(accountId)}`);
-    } catch (err) {
-      next(err);
+  app.post('/activity/revoke', signedIn, adminOnly, forms, csrf, async (req, res) => {
+    const accountId = (req.body as Record<string, unknown>)['accountId'];
+    if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) {
+      refuse(res, 400, 'PORTAL_ACTION_INVALID', 'Request refused', 'That account cannot be found.');
+      return;
     }
+    await sessions.revokeAccount(accountId);
+    audit({ action: 'sessions_revoked', accountId, by: session(res).customer.accountId });
+    res.redirect(303, `/activity?revoked=${encodeURIComponent(accountId)}`);
   });
 
   /** Names are a courtesy: when Atlassian cannot answer, the page shows accountIds instead. */

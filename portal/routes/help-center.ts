@@ -51,18 +51,14 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
   const desksOf = (res: Response) =>
     catalogue.desksFor(isAnonymous(res) ? { serviceDeskIds: publicDeskIds ?? [] } : session(res).customer);
 
-  app.get('/', signedInOrReader, async (req, res, next) => {
-    try {
-      const desks = await desksOf(res);
-      const q = typeof req.query['q'] === 'string' ? req.query['q'].trim().slice(0, 200) : '';
-      const anonymous = isAnonymous(res);
-      const search = q
-        ? await searchHelp(q, desks, { catalogue, knowledgeBase }, { requestTypes: !anonymous })
-        : undefined;
-      send(res, homePage(pageContext(res), desks, search, anonymous ? 'anonymous' : 'customer'));
-    } catch (err) {
-      next(err);
-    }
+  app.get('/', signedInOrReader, async (req, res) => {
+    const desks = await desksOf(res);
+    const q = typeof req.query['q'] === 'string' ? req.query['q'].trim().slice(0, 200) : '';
+    const anonymous = isAnonymous(res);
+    const search = q
+      ? await searchHelp(q, desks, { catalogue, knowledgeBase }, { requestTypes: !anonymous })
+      : undefined;
+    send(res, homePage(pageContext(res), desks, search, anonymous ? 'anonymous' : 'customer'));
   });
 
   // A desk the visitor may not use answers as one that does not exist, as in the native portal.
@@ -72,38 +68,30 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     return desk;
   };
 
-  app.get('/desk/:deskId', signedInOrReader, async (req, res, next) => {
-    try {
-      const desk = await deskOr404(res, req.params['deskId']);
-      if (!desk) return;
-      const q = typeof req.query['q'] === 'string' ? req.query['q'].trim().slice(0, 100) : '';
-      const articles = q ? await knowledgeBase.search(q, [desk]) : undefined;
-      if (isAnonymous(res)) {
-        send(res, publicDeskPage(pageContext(res), desk, q, articles));
-        return;
-      }
-      const [groups, types] = await Promise.all([catalogue.groups(desk.id), catalogue.requestTypes(desk.id)]);
-      const group = typeof req.query['group'] === 'string' ? req.query['group'] : undefined;
-      send(res, deskPage(pageContext(res), desk, groups, types, q, group, articles));
-    } catch (err) {
-      next(err);
+  app.get('/desk/:deskId', signedInOrReader, async (req, res) => {
+    const desk = await deskOr404(res, req.params['deskId']);
+    if (!desk) return;
+    const q = typeof req.query['q'] === 'string' ? req.query['q'].trim().slice(0, 100) : '';
+    const articles = q ? await knowledgeBase.search(q, [desk]) : undefined;
+    if (isAnonymous(res)) {
+      send(res, publicDeskPage(pageContext(res), desk, q, articles));
+      return;
     }
+    const [groups, types] = await Promise.all([catalogue.groups(desk.id), catalogue.requestTypes(desk.id)]);
+    const group = typeof req.query['group'] === 'string' ? req.query['group'] : undefined;
+    send(res, deskPage(pageContext(res), desk, groups, types, q, group, articles));
   });
 
-  app.get('/desk/:deskId/article/:pageId', signedInOrReader, async (req, res, next) => {
-    try {
-      const desk = await deskOr404(res, req.params['deskId']);
-      if (!desk) return;
-      const title = typeof req.query['title'] === 'string' ? req.query['title'].slice(0, 255) : '';
-      const article = await knowledgeBase.article(desk.id, String(req.params['pageId']), title);
-      if (!article) {
-        refuse(res, 404, 'PORTAL_ARTICLE_NOT_FOUND', 'Not found', 'We could not find that article.');
-        return;
-      }
-      send(res, articlePage(pageContext(res), desk, article));
-    } catch (err) {
-      next(err);
+  app.get('/desk/:deskId/article/:pageId', signedInOrReader, async (req, res) => {
+    const desk = await deskOr404(res, req.params['deskId']);
+    if (!desk) return;
+    const title = typeof req.query['title'] === 'string' ? req.query['title'].slice(0, 255) : '';
+    const article = await knowledgeBase.article(desk.id, String(req.params['pageId']), title);
+    if (!article) {
+      refuse(res, 404, 'PORTAL_ARTICLE_NOT_FOUND', 'Not found', 'We could not find that article.');
+      return;
     }
+    send(res, articlePage(pageContext(res), desk, article));
   });
 
   const typeOr404 = async (res: Response, deskId: unknown, typeId: unknown) => {
@@ -124,24 +112,20 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
 
   // A request type's icon, read through the portal: the image on the Atlassian site needs the
   // site's credentials, which the browser does not have. Only for a desk this customer may use.
-  app.get('/desk/:deskId/icon/:typeId', signedIn, async (req, res, next) => {
-    try {
-      const found = await typeOr404(res, req.params['deskId'], req.params['typeId']);
-      if (!found) return;
-      const icon = await catalogue.icon(found.type);
-      if (!icon) {
-        refuse(res, 404, 'PORTAL_NOT_FOUND', 'Not found', 'This request type has no icon.');
-        return;
-      }
-      res.setHeader('Content-Type', icon.contentType);
-      res.setHeader('Cache-Control', 'private, max-age=3600');
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-      // An SVG opened on its own must not run anything.
-      res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox");
-      res.end(icon.body);
-    } catch (err) {
-      next(err);
+  app.get('/desk/:deskId/icon/:typeId', signedIn, async (req, res) => {
+    const found = await typeOr404(res, req.params['deskId'], req.params['typeId']);
+    if (!found) return;
+    const icon = await catalogue.icon(found.type);
+    if (!icon) {
+      refuse(res, 404, 'PORTAL_NOT_FOUND', 'Not found', 'This request type has no icon.');
+      return;
     }
+    res.setHeader('Content-Type', icon.contentType);
+    res.setHeader('Cache-Control', 'private, max-age=3600');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    // An SVG opened on its own must not run anything.
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+    res.end(icon.body);
   });
 
   /** The customer's colleagues and organizations, as the form offers them. */
@@ -156,23 +140,19 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     };
   };
 
-  app.get('/desk/:deskId/create/:typeId', signedIn, async (req, res, next) => {
-    try {
-      const found = await requestTypeOr404(res, req.params['deskId'], req.params['typeId']);
-      if (!found) return;
-      send(
-        res,
-        createPage(pageContext(res), found.desk, found.type, found.fields, {
-          submitted: {},
-          errors: {},
-          csrf: session(res).csrf,
-          writeKey: newWriteKey(),
-          audience: (await audienceChoices(res)).offered,
-        }),
-      );
-    } catch (err) {
-      next(err);
-    }
+  app.get('/desk/:deskId/create/:typeId', signedIn, async (req, res) => {
+    const found = await requestTypeOr404(res, req.params['deskId'], req.params['typeId']);
+    if (!found) return;
+    send(
+      res,
+      createPage(pageContext(res), found.desk, found.type, found.fields, {
+        submitted: {},
+        errors: {},
+        csrf: session(res).csrf,
+        writeKey: newWriteKey(),
+        audience: (await audienceChoices(res)).offered,
+      }),
+    );
   });
 
   /**
@@ -198,119 +178,110 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     }
   };
 
-  app.post(
-    '/desk/:deskId/create/:typeId',
-    signedIn,
-    limits.limit('requestCreations'),
-    async (req, res, next) => {
-      try {
-        const found = await requestTypeOr404(res, req.params['deskId'], req.params['typeId']);
-        if (!found) {
-          req.resume();
-          return;
+  app.post('/desk/:deskId/create/:typeId', signedIn, limits.limit('requestCreations'), async (req, res) => {
+    const found = await requestTypeOr404(res, req.params['deskId'], req.params['typeId']);
+    if (!found) {
+      req.resume();
+      return;
+    }
+    const { desk, type, fields } = found;
+    const s = session(res);
+    const form = await readUploadForm(web, services, req, res, MAX_CREATE_FILES);
+    if (!form) return;
+    if (!csrfOk(req, res, form.fields['_csrf'])) return;
+    const submitted = form.fields as Submitted;
+    // The same key on every re-render: however often this form comes back, it raises one request.
+    const writeKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
+    const parsed = parseRequestForm(fields, submitted, form.files.length);
+    const choices = await audienceChoices(res);
+    const { audience, errors: audienceErrors } = audienceFrom(submitted, s.customer, choices.colleagues);
+    const render = (
+      errors: Record<string, string>,
+      message: string,
+      status: number,
+      linkMyRequests = false,
+    ) =>
+      send(
+        res,
+        createPage(pageContext(res), desk, type, fields, {
+          submitted,
+          errors,
+          message,
+          csrf: s.csrf,
+          writeKey,
+          linkMyRequests,
+          audience: choices.offered,
+        }),
+        status,
+      );
+    const attachmentField = fields.find((f) => fieldKind(f) === 'attachment' && f.visible !== false);
+    if (form.refused) {
+      // The same form again, with every answer kept and the refusal beside the file input.
+      noteRefusal(form.refused.status, form.refused.code, 'Upload refused');
+      const text = uploadRefusalText(form.refused);
+      render(
+        { ...parsed.errors, [attachmentField?.fieldId ?? 'attachment']: text },
+        'Some details need your attention.',
+        form.refused.status,
+      );
+      return;
+    }
+    if (Object.keys(audienceErrors).length > 0) {
+      // Someone outside the customer's organizations: never sent to Atlassian.
+      noteRefusal(400, 'PORTAL_COLLEAGUE_INVALID', 'Colleague refused');
+    }
+    if (Object.keys(parsed.errors).length > 0 || Object.keys(audienceErrors).length > 0) {
+      render({ ...parsed.errors, ...audienceErrors }, 'Some details need your attention.', 400);
+      return;
+    }
+    if (form.files.length > 0 && !attachmentField) {
+      render({}, 'This request type does not take attachments.', 400);
+      return;
+    }
+    const hasDescription = fields.some((f) => f.fieldId === 'description' && f.visible !== false);
+    try {
+      const uploadFiles = async () => {
+        const temporary = [];
+        for (const file of form.files) {
+          temporary.push(await client.attachTemporaryFile(desk.id, file));
         }
-        const { desk, type, fields } = found;
-        const s = session(res);
-        const form = await readUploadForm(web, services, req, res, MAX_CREATE_FILES);
-        if (!form) return;
-        if (!csrfOk(req, res, form.fields['_csrf'])) return;
-        const submitted = form.fields as Submitted;
-        // The same key on every re-render: however often this form comes back, it raises one request.
-        const writeKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
-        const parsed = parseRequestForm(fields, submitted, form.files.length);
-        const choices = await audienceChoices(res);
-        const { audience, errors: audienceErrors } = audienceFrom(submitted, s.customer, choices.colleagues);
-        const render = (
-          errors: Record<string, string>,
-          message: string,
-          status: number,
-          linkMyRequests = false,
-        ) =>
-          send(
-            res,
-            createPage(pageContext(res), desk, type, fields, {
-              submitted,
-              errors,
-              message,
-              csrf: s.csrf,
-              writeKey,
-              linkMyRequests,
-              audience: choices.offered,
-            }),
-            status,
-          );
-        const attachmentField = fields.find((f) => fieldKind(f) === 'attachment' && f.visible !== false);
-        if (form.refused) {
-          // The same form again, with every answer kept and the refusal beside the file input.
-          noteRefusal(form.refused.status, form.refused.code, 'Upload refused');
-          const text = uploadRefusalText(form.refused);
-          render(
-            { ...parsed.errors, [attachmentField?.fieldId ?? 'attachment']: text },
-            'Some details need your attention.',
-            form.refused.status,
-          );
-          return;
-        }
-        if (Object.keys(audienceErrors).length > 0) {
-          // Someone outside the customer's organizations: never sent to Atlassian.
-          noteRefusal(400, 'PORTAL_COLLEAGUE_INVALID', 'Colleague refused');
-        }
-        if (Object.keys(parsed.errors).length > 0 || Object.keys(audienceErrors).length > 0) {
-          render({ ...parsed.errors, ...audienceErrors }, 'Some details need your attention.', 400);
-          return;
-        }
-        if (form.files.length > 0 && !attachmentField) {
-          render({}, 'This request type does not take attachments.', 400);
-          return;
-        }
-        const hasDescription = fields.some((f) => f.fieldId === 'description' && f.visible !== false);
-        try {
-          const uploadFiles = async () => {
-            const temporary = [];
-            for (const file of form.files) {
-              temporary.push(await client.attachTemporaryFile(desk.id, file));
-            }
-            return attachmentField && temporary.length > 0 ? { [attachmentField.fieldId]: temporary } : {};
-          };
-          const { value: key, existed } = await requests.create({
-            serviceDeskId: desk.id,
-            requestTypeId: type.id,
-            values: parsed.values,
-            hasDescription,
-            writeKey,
-            audience,
-            attempt: uploadFiles,
-          });
-          logger.info(
-            {
-              event: existed ? 'portal.request_resubmitted' : 'portal.request_created',
-              accountId: s.customer.accountId,
-              ...(audience.reporterAccountId === s.customer.accountId
-                ? {}
-                : { onBehalfOf: audience.reporterAccountId }),
-              issueKey: key,
-            },
-            existed ? 'form sent again: the request already exists' : 'request created',
-          );
-          const shared = await shareWithOrganizations(key, audience.organizationIds);
-          res.redirect(303, `/requests/${encodeURIComponent(key)}?${shared ? 'created' : 'unshared'}=1`);
-        } catch (err) {
-          if (err instanceof AtlassianError) {
-            logger.warn(
-              { event: 'portal.atlassian_error', reason: err.code, upstreamStatus: err.upstreamStatus },
-              'create refused',
-            );
-            const errors = err.code === 'ATLASSIAN_VALIDATION' ? fieldErrorsFrom(fields, err) : {};
-            // Without a description the key has nowhere to go, and a lost answer leaves it unknown.
-            const outcome = hasDescription || !outcomeUnknown(err) ? CREATE_NOT_DONE : CREATE_UNKNOWN;
-            render(errors, `${err.friendly} ${outcome}`, err.status, true);
-            return;
-          }
-          throw err;
-        }
-      } catch (err) {
-        next(err);
+        return attachmentField && temporary.length > 0 ? { [attachmentField.fieldId]: temporary } : {};
+      };
+      const { value: key, existed } = await requests.create({
+        serviceDeskId: desk.id,
+        requestTypeId: type.id,
+        values: parsed.values,
+        hasDescription,
+        writeKey,
+        audience,
+        attempt: uploadFiles,
+      });
+      logger.info(
+        {
+          event: existed ? 'portal.request_resubmitted' : 'portal.request_created',
+          accountId: s.customer.accountId,
+          ...(audience.reporterAccountId === s.customer.accountId
+            ? {}
+            : { onBehalfOf: audience.reporterAccountId }),
+          issueKey: key,
+        },
+        existed ? 'form sent again: the request already exists' : 'request created',
+      );
+      const shared = await shareWithOrganizations(key, audience.organizationIds);
+      res.redirect(303, `/requests/${encodeURIComponent(key)}?${shared ? 'created' : 'unshared'}=1`);
+    } catch (err) {
+      if (err instanceof AtlassianError) {
+        logger.warn(
+          { event: 'portal.atlassian_error', reason: err.code, upstreamStatus: err.upstreamStatus },
+          'create refused',
+        );
+        const errors = err.code === 'ATLASSIAN_VALIDATION' ? fieldErrorsFrom(fields, err) : {};
+        // Without a description the key has nowhere to go, and a lost answer leaves it unknown.
+        const outcome = hasDescription || !outcomeUnknown(err) ? CREATE_NOT_DONE : CREATE_UNKNOWN;
+        render(errors, `${err.friendly} ${outcome}`, err.status, true);
+        return;
       }
-    },
-  );
+      throw err;
+    }
+  });
 }

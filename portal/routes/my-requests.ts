@@ -17,51 +17,47 @@ export function mountMyRequestsRoutes(app: Express, web: PortalWeb, services: Po
   const { requests, colleagues, catalogue } = services;
   const { pageContext, send, signedIn, session } = web;
 
-  app.get('/requests', signedIn, async (req, res, next) => {
-    try {
-      const { customer } = session(res);
-      const position = pagePosition(req.query['page'], req.query['start']);
-      const [mine, all] = await Promise.all([catalogue.desksFor(customer), catalogue.desks()]);
-      const desks: DeskChoice[] = await Promise.all(
-        mine.map(async (desk) => ({ desk, types: await catalogue.requestTypes(desk.id) })),
-      );
-      // Only the customer's desks and their request types: anything else in the URL means "any".
-      const desk = desks.find((d) => d.desk.id === req.query['desk']);
-      const [typeDeskId, typeId] = String(req.query['type'] ?? '').split(':');
-      const typeDesk = desks.find((d) => d.desk.id === typeDeskId);
-      const type = typeDesk?.types.find((t) => t.id === typeId);
-      const organizationId = ORGANIZATION_CHOICE.exec(String(req.query['ownership']))?.[1];
-      const state: ListState = {
-        ownership: organizationId ? 'organization' : pick(req.query['ownership'], OWNERSHIPS, 'all'),
-        organizationId,
-        status: pick(req.query['status'], STATUSES, 'open'),
-        search: typeof req.query['q'] === 'string' ? req.query['q'].slice(0, 100) : '',
-        // A request type belongs to one desk: choosing it chooses the desk.
-        serviceDeskId: type ? typeDesk?.desk.id : desk?.desk.id,
-        requestType: type ? `${typeDesk?.desk.id}:${type.id}` : undefined,
-        sort: pick(req.query['sort'], REQUEST_SORTS, 'created-desc'),
-        position,
-      };
-      const [page, organizations] = await Promise.all([
-        requests.list(
-          customer,
-          {
-            ownership: state.ownership,
-            organizationId: state.organizationId,
-            status: state.status,
-            search: state.search,
-            serviceDeskId: state.serviceDeskId,
-            requestTypeName: type?.name,
-            sort: state.sort,
-          },
-          position.trail.at(-1),
-        ),
-        colleagues.organizations(customer),
-      ]);
-      const deskNames = new Map(all.map((d) => [d.projectId, d.name]));
-      send(res, requestsPage(pageContext(res), page, state, organizations, desks, deskNames));
-    } catch (err) {
-      next(err);
-    }
+  app.get('/requests', signedIn, async (req, res) => {
+    const { customer } = session(res);
+    const position = pagePosition(req.query['page'], req.query['start']);
+    const [mine, all] = await Promise.all([catalogue.desksFor(customer), catalogue.desks()]);
+    const desks: DeskChoice[] = await Promise.all(
+      mine.map(async (desk) => ({ desk, types: await catalogue.requestTypes(desk.id) })),
+    );
+    // Only the customer's desks and their request types: anything else in the URL means "any".
+    const desk = desks.find((d) => d.desk.id === req.query['desk']);
+    const [typeDeskId, typeId] = String(req.query['type'] ?? '').split(':');
+    const typeDesk = desks.find((d) => d.desk.id === typeDeskId);
+    const type = typeDesk?.types.find((t) => t.id === typeId);
+    const organizationId = ORGANIZATION_CHOICE.exec(String(req.query['ownership']))?.[1];
+    const state: ListState = {
+      ownership: organizationId ? 'organization' : pick(req.query['ownership'], OWNERSHIPS, 'all'),
+      organizationId,
+      status: pick(req.query['status'], STATUSES, 'open'),
+      search: typeof req.query['q'] === 'string' ? req.query['q'].slice(0, 100) : '',
+      // A request type belongs to one desk: choosing it chooses the desk.
+      serviceDeskId: type ? typeDesk?.desk.id : desk?.desk.id,
+      requestType: type ? `${typeDesk?.desk.id}:${type.id}` : undefined,
+      sort: pick(req.query['sort'], REQUEST_SORTS, 'created-desc'),
+      position,
+    };
+    const [page, organizations] = await Promise.all([
+      requests.list(
+        customer,
+        {
+          ownership: state.ownership,
+          organizationId: state.organizationId,
+          status: state.status,
+          search: state.search,
+          serviceDeskId: state.serviceDeskId,
+          requestTypeName: type?.name,
+          sort: state.sort,
+        },
+        position.trail.at(-1),
+      ),
+      colleagues.organizations(customer),
+    ]);
+    const deskNames = new Map(all.map((d) => [d.projectId, d.name]));
+    send(res, requestsPage(pageContext(res), page, state, organizations, desks, deskNames));
   });
 }

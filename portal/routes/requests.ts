@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import type { Express, NextFunction, Request, Response } from 'express';
+import type { Express, Request, Response } from 'express';
 import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import { authoredBody } from '../comment-author.js';
@@ -101,13 +101,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     );
   };
 
-  app.get('/requests/:key', signedIn, async (req, res, next) => {
-    try {
-      const flag = Object.keys(NOTICES).find((k) => req.query[k] === '1');
-      await renderDetail(res, String(req.params['key']), flag ? { notice: NOTICES[flag]! } : {});
-    } catch (err) {
-      next(err);
-    }
+  app.get('/requests/:key', signedIn, async (req, res) => {
+    const flag = Object.keys(NOTICES).find((k) => req.query[k] === '1');
+    await renderDetail(res, String(req.params['key']), flag ? { notice: NOTICES[flag]! } : {});
   });
 
   /**
@@ -132,7 +128,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         notDone?: string;
       } = {},
     ) =>
-    async (req: Request, res: Response, next: NextFunction) => {
+    async (req: Request, res: Response) => {
       const key = String(req.params['key']);
       try {
         const { mayAct } = await requests.visible(session(res).customer, key);
@@ -147,23 +143,19 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       } catch (err) {
         if (err instanceof AtlassianError || (err instanceof JsmSsoError && ACTION_REFUSALS.has(err.code))) {
           logger.warn({ event: 'portal.action_refused', reason: err.code }, 'action refused');
-          try {
-            const message = err instanceof AtlassianError ? `${err.friendly} ${notDone}`.trim() : err.message;
-            const body = (req.body ?? {}) as Record<string, unknown>;
-            const text = typeof body['body'] === 'string' ? body['body'] : undefined;
-            await renderDetail(res, key, {
-              error: message,
-              status: err.status,
-              ...(text === undefined
-                ? {}
-                : { commentDraft: { text, writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]) } }),
-            });
-          } catch (inner) {
-            next(inner);
-          }
+          const message = err instanceof AtlassianError ? `${err.friendly} ${notDone}`.trim() : err.message;
+          const body = (req.body ?? {}) as Record<string, unknown>;
+          const text = typeof body['body'] === 'string' ? body['body'] : undefined;
+          await renderDetail(res, key, {
+            error: message,
+            status: err.status,
+            ...(text === undefined
+              ? {}
+              : { commentDraft: { text, writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]) } }),
+          });
           return;
         }
-        next(err);
+        throw err;
       }
     };
   /** A plain action form (signed in, CSRF-checked) posted to `path`; see requestAction. */
@@ -215,40 +207,36 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
 
   // A transition is confirmed on a page of its own (the portal uses no script): the step's name,
   // what it does to the request, and an optional comment.
-  app.get('/requests/:key/transition/:transitionId', signedIn, async (req, res, next) => {
+  app.get('/requests/:key/transition/:transitionId', signedIn, async (req, res) => {
     const key = String(req.params['key']);
-    try {
-      const s = session(res);
-      const { request, mayAct } = await requests.visible(s.customer, key);
-      if (!mayAct) {
-        const err = approverOnly();
-        refuse(res, err.status, err.code, 'Not available', err.message);
-        return;
-      }
-      const transition = (await client.transitions(key)).find((t) => t.id === req.params['transitionId']);
-      if (!transition) {
-        refuse(
-          res,
-          404,
-          'PORTAL_ACTION_INVALID',
-          'Not available',
-          'That step is not available for this request.',
-        );
-        return;
-      }
-      const summary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
-      send(
-        res,
-        transitionConfirmPage(pageContext(res), {
-          key,
-          summary: typeof summary === 'string' ? summary : key,
-          transition,
-          csrf: s.csrf,
-        }),
-      );
-    } catch (err) {
-      next(err);
+    const s = session(res);
+    const { request, mayAct } = await requests.visible(s.customer, key);
+    if (!mayAct) {
+      const err = approverOnly();
+      refuse(res, err.status, err.code, 'Not available', err.message);
+      return;
     }
+    const transition = (await client.transitions(key)).find((t) => t.id === req.params['transitionId']);
+    if (!transition) {
+      refuse(
+        res,
+        404,
+        'PORTAL_ACTION_INVALID',
+        'Not available',
+        'That step is not available for this request.',
+      );
+      return;
+    }
+    const summary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
+    send(
+      res,
+      transitionConfirmPage(pageContext(res), {
+        key,
+        summary: typeof summary === 'string' ? summary : key,
+        transition,
+        csrf: s.csrf,
+      }),
+    );
   });
 
   postRequestAction('/requests/:key/participants/add', 'shared', async (key, body, s) => {
@@ -270,55 +258,51 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     await client.removeParticipants(key, [accountId]);
   });
 
-  app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), async (req, res, next) => {
+  app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), async (req, res) => {
     const key = String(req.params['key']);
-    try {
-      const s = session(res);
-      const { desk, mayAct } = await requests.visible(s.customer, key);
-      if (!mayAct) {
-        req.resume();
-        const err = approverOnly();
-        refuse(res, err.status, err.code, 'Upload refused', err.message);
-        return;
-      }
-      const form = await readUploadForm(web, services, req, res, 1);
-      if (!form) return;
-      if (!csrfOk(req, res, form.fields['_csrf'])) return;
-      if (form.refused) {
-        noteRefusal(form.refused.status, form.refused.code, 'Upload refused');
-        await renderDetail(res, key, {
-          uploadError: uploadRefusalText(form.refused),
-          status: form.refused.status,
-        });
-        return;
-      }
-      const file = form.files[0];
-      if (!file) {
-        await renderDetail(res, key, { uploadError: 'Choose a file to attach.', status: 400 });
-        return;
-      }
-      try {
-        await requests.attach(
-          key,
-          desk.serviceDeskId,
-          file,
-          // Atlassian adds a link to the file below the note: agents read who attached it.
-          authoredBody(s.customer.displayName, ''),
-          writeKeyFrom(form.fields[WRITE_KEY_FIELD]),
-        );
-      } catch (err) {
-        if (!(err instanceof AtlassianError)) throw err;
-        logger.warn({ event: 'portal.action_refused', reason: err.code }, 'upload refused');
-        await renderDetail(res, key, {
-          uploadError: `${err.friendly} Your file was not attached; please choose it and upload it again.`,
-          status: err.status,
-        });
-        return;
-      }
-      res.redirect(303, `/requests/${encodeURIComponent(key)}?uploaded=1`);
-    } catch (err) {
-      next(err);
+    const s = session(res);
+    const { desk, mayAct } = await requests.visible(s.customer, key);
+    if (!mayAct) {
+      req.resume();
+      const err = approverOnly();
+      refuse(res, err.status, err.code, 'Upload refused', err.message);
+      return;
     }
+    const form = await readUploadForm(web, services, req, res, 1);
+    if (!form) return;
+    if (!csrfOk(req, res, form.fields['_csrf'])) return;
+    if (form.refused) {
+      noteRefusal(form.refused.status, form.refused.code, 'Upload refused');
+      await renderDetail(res, key, {
+        uploadError: uploadRefusalText(form.refused),
+        status: form.refused.status,
+      });
+      return;
+    }
+    const file = form.files[0];
+    if (!file) {
+      await renderDetail(res, key, { uploadError: 'Choose a file to attach.', status: 400 });
+      return;
+    }
+    try {
+      await requests.attach(
+        key,
+        desk.serviceDeskId,
+        file,
+        // Atlassian adds a link to the file below the note: agents read who attached it.
+        authoredBody(s.customer.displayName, ''),
+        writeKeyFrom(form.fields[WRITE_KEY_FIELD]),
+      );
+    } catch (err) {
+      if (!(err instanceof AtlassianError)) throw err;
+      logger.warn({ event: 'portal.action_refused', reason: err.code }, 'upload refused');
+      await renderDetail(res, key, {
+        uploadError: `${err.friendly} Your file was not attached; please choose it and upload it again.`,
+        status: err.status,
+      });
+      return;
+    }
+    res.redirect(303, `/requests/${encodeURIComponent(key)}?uploaded=1`);
   });
 
   /**
@@ -326,7 +310,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
    * open on this request. Downloads are always attachments; a thumbnail is served inline only as
    * a raster image type (never SVG, which can carry script), in a sandbox.
    */
-  const serveFile = (thumbnail: boolean) => async (req: Request, res: Response, next: NextFunction) => {
+  const serveFile = (thumbnail: boolean) => async (req: Request, res: Response) => {
     try {
       const key = String(req.params['key']);
       const id = String(req.params['attachmentId']);
@@ -359,7 +343,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         res.destroy();
         return;
       }
-      next(err);
+      throw err;
     }
   };
   app.get('/requests/:key/attachment/:attachmentId', signedIn, serveFile(false));

@@ -2,9 +2,9 @@
 import express, { type Express } from 'express';
 import { isPortalRefusal } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
+import { parseCookies, serializeCookie } from '../../common/http/cookies.js';
 import { SamlError } from '../../common/saml/errors.js';
 import { RateLimitedError } from '../abuse-limits.js';
-import { parseCookies, serializeCookie } from '../cookies.js';
 import { assertedPerson } from '../identity.js';
 import { messagePage, signingOutPage } from '../pages/account.js';
 import { checkReturnPath } from '../return-path.js';
@@ -22,31 +22,27 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     res.type('application/samlmetadata+xml').send(sp.metadata());
   });
 
-  app.get('/login', limits.limit('signInStarts'), async (req, res, next) => {
-    try {
-      const requested = req.query['return'];
-      const returnPath = checkReturnPath(requested);
-      if (requested !== undefined && returnPath === undefined) {
-        logger.warn(
-          { event: 'portal.return_path_refused', reason: 'PORTAL_RETURN_PATH_UNSAFE' },
-          'return path replaced by /',
-        );
-      }
-      const { url, requestId } = sp.authnRedirect();
-      const flowId = await sessions.startLogin({ requestId, returnPath: returnPath ?? '/' }, loginTtl);
-      res.append(
-        'Set-Cookie',
-        serializeCookie(cookies, cookies.login, flowId, { sameSite: 'None', maxAgeSeconds: loginTtl }),
+  app.get('/login', limits.limit('signInStarts'), async (req, res) => {
+    const requested = req.query['return'];
+    const returnPath = checkReturnPath(requested);
+    if (requested !== undefined && returnPath === undefined) {
+      logger.warn(
+        { event: 'portal.return_path_refused', reason: 'PORTAL_RETURN_PATH_UNSAFE' },
+        'return path replaced by /',
       );
-      res.redirect(303, url);
-    } catch (err) {
-      next(err);
     }
+    const { url, requestId } = sp.authnRedirect();
+    const flowId = await sessions.startLogin({ requestId, returnPath: returnPath ?? '/' }, loginTtl);
+    res.append(
+      'Set-Cookie',
+      serializeCookie(cookies, cookies.login, flowId, { sameSite: 'None', maxAgeSeconds: loginTtl }),
+    );
+    res.redirect(303, url);
   });
 
   // A signed Response with its attributes is larger than a form; common/saml caps the XML at 256 KB.
   const acsBody = express.urlencoded({ extended: false, limit: '400kb', parameterLimit: 10 });
-  app.post('/saml/acs', limits.limit('acsPosts'), acsBody, async (req, res, next) => {
+  app.post('/saml/acs', limits.limit('acsPosts'), acsBody, async (req, res) => {
     const clearLogin = serializeCookie(cookies, cookies.login, '', { sameSite: 'None', maxAgeSeconds: 0 });
     res.append('Set-Cookie', clearLogin);
     try {
@@ -94,10 +90,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       );
       res.redirect(303, flow.returnPath);
     } catch (err) {
-      if (err instanceof RateLimitedError) {
-        next(err);
-        return;
-      }
+      if (err instanceof RateLimitedError) throw err;
       if (err instanceof SamlError) {
         refuse(res, 400, err.code, 'Sign-in failed', 'The sign-in could not be verified. Please try again.');
         return;
@@ -106,12 +99,12 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         refuse(res, err.status, err.code, 'Access refused', err.message);
         return;
       }
-      next(err);
+      throw err;
     }
   });
 
   // The broker's LogoutResponse to the sign-out below: checked, bound to its LogoutRequest, once.
-  app.get('/saml/slo', async (req, res, next) => {
+  app.get('/saml/slo', async (req, res) => {
     try {
       const rawQuery = req.originalUrl.split('?')[1] ?? '';
       const relayState = req.query['RelayState'];
@@ -131,32 +124,28 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         refuse(res, 400, err.code, 'Sign-out failed', 'The sign-out message could not be verified.');
         return;
       }
-      next(err);
+      throw err;
     }
   });
 
-  app.post('/logout', forms, signedIn, csrf, async (_req, res, next) => {
-    try {
-      const s = session(res);
-      await sessions.destroy(s.id);
-      res.append(
-        'Set-Cookie',
-        serializeCookie(cookies, cookies.session, '', { sameSite: 'Lax', maxAgeSeconds: 0 }),
-      );
-      logger.info(
-        { event: 'portal.logout', initiator: 'portal', accountId: s.customer.accountId },
-        'customer signed out',
-      );
-      const subject = sessions.openSubject(s.subject);
-      // RelayState names the pending sign-out, so the broker's answer is checked against this request.
-      const relayState = newToken();
-      const { url, requestId } = sp.logoutRedirect({ ...subject, sessionIndex: s.sessionIndex }, relayState);
-      await sessions.startLogout(relayState, requestId, loginTtl);
-      // A page, not a redirect: CSP form-action would otherwise apply to the whole chain
-      // portal -> broker -> IdP, whose hosts the portal does not know.
-      send(res, signingOutPage(pageContext(res), url));
-    } catch (err) {
-      next(err);
-    }
+  app.post('/logout', forms, signedIn, csrf, async (_req, res) => {
+    const s = session(res);
+    await sessions.destroy(s.id);
+    res.append(
+      'Set-Cookie',
+      serializeCookie(cookies, cookies.session, '', { sameSite: 'Lax', maxAgeSeconds: 0 }),
+    );
+    logger.info(
+      { event: 'portal.logout', initiator: 'portal', accountId: s.customer.accountId },
+      'customer signed out',
+    );
+    const subject = sessions.openSubject(s.subject);
+    // RelayState names the pending sign-out, so the broker's answer is checked against this request.
+    const relayState = newToken();
+    const { url, requestId } = sp.logoutRedirect({ ...subject, sessionIndex: s.sessionIndex }, relayState);
+    await sessions.startLogout(relayState, requestId, loginTtl);
+    // A page, not a redirect: CSP form-action would otherwise apply to the whole chain
+    // portal -> broker -> IdP, whose hosts the portal does not know.
+    send(res, signingOutPage(pageContext(res), url));
   });
 }

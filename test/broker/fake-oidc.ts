@@ -2,6 +2,16 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import {
+  type BrokerUnderTest,
+  createPki,
+  type IdpDoc,
+  listenPlaceholder,
+  oidcIdp,
+  type Pki,
+  serveBroker,
+  tenantFor,
+} from '../../testkit/broker-harness.js';
 
 /**
  * Fault injection only: an OIDC provider that answers the token request with an ID token forged
@@ -124,4 +134,47 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
     res.end();
   });
   return fake;
+}
+
+/**
+ * A broker with two fake OIDC IdPs, `alpha` (acme.test) and `beta` (beta.test), so that every login
+ * goes through the choice page; `extra` adjusts the tenant's spec.
+ */
+export interface TwoIdpBroker {
+  pki: Pki;
+  idpA: FakeOidc;
+  idpB: FakeOidc;
+  broker: BrokerUnderTest;
+  close(): Promise<void>;
+}
+
+export async function startTwoIdpBroker(
+  idpMore: { alpha?: IdpDoc; beta?: IdpDoc } = {},
+  extra?: (spec: IdpDoc) => void,
+): Promise<TwoIdpBroker> {
+  const pki = createPki();
+  const idpA = await startFakeOidc('jsm-sso');
+  const idpB = await startFakeOidc('jsm-sso');
+  const { server, url } = await listenPlaceholder();
+  const tenant = tenantFor(
+    url,
+    [
+      oidcIdp('alpha', idpA.issuer, { emailDomains: ['acme.test'], ...idpMore.alpha }),
+      oidcIdp('beta', idpB.issuer, { emailDomains: ['beta.test'], ...idpMore.beta }),
+    ],
+    extra,
+  );
+  const broker = await serveBroker(server, url, tenant, pki);
+  return {
+    pki,
+    idpA,
+    idpB,
+    broker,
+    close: async () => {
+      await broker.close();
+      await idpA.close();
+      await idpB.close();
+      pki.cleanup();
+    },
+  };
 }

@@ -2,41 +2,25 @@ import { expect } from 'chai';
 import {
   type BrokerUnderTest,
   Browser,
-  createPki,
   formFields,
-  listenPlaceholder,
-  oidcIdp,
   type Pki,
   portalSp,
-  serveBroker,
   signedStatusCodes,
-  tenantFor,
 } from '../../testkit/broker-harness.js';
-import { type FakeOidc, type Forgery, startFakeOidc } from './fake-oidc.js';
+import { type FakeOidc, type Forgery, startTwoIdpBroker, type TwoIdpBroker } from './fake-oidc.js';
 
 describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
   let pki: Pki;
   let idpA: FakeOidc;
   let idpB: FakeOidc;
   let broker: BrokerUnderTest;
+  let stack: TwoIdpBroker;
 
   before(async () => {
-    pki = createPki();
-    idpA = await startFakeOidc('jsm-sso');
-    idpB = await startFakeOidc('jsm-sso');
-    const { server, url } = await listenPlaceholder();
-    const tenant = tenantFor(url, [
-      oidcIdp('alpha', idpA.issuer, { emailDomains: ['acme.test'] }),
-      oidcIdp('beta', idpB.issuer, { emailDomains: ['beta.test'] }),
-    ]);
-    broker = await serveBroker(server, url, tenant, pki);
+    stack = await startTwoIdpBroker();
+    ({ pki, idpA, idpB, broker } = stack);
   });
-  after(async () => {
-    await broker.close();
-    await idpA.close();
-    await idpB.close();
-    pki.cleanup();
-  });
+  after(async () => stack.close());
 
   /** Starts a login, picks `idp` on the choice page, returns the state sent to the IdP. */
   async function startAt(browser: Browser, idp: 'alpha' | 'beta'): Promise<string> {

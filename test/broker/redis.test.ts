@@ -113,7 +113,7 @@ describe('broker: shared state in Redis', () => {
       const refusal = await replay.text();
       expect(refusal).to.contain('OIDC_STATE_REPLAYED');
       // No dead end: the refusal links back to the help center, where signing in starts again.
-      expect(refusal).to.contain(`<a href="${PORTAL_URL}/">Back to the help center</a>`);
+      expect(refusal).to.contain(`<a href="${PORTAL_URL}/">Back to Acme Help Center</a>`);
       expect(brokerA.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
         'OIDC_STATE_REPLAYED',
       );

@@ -63,7 +63,7 @@ describe('dev IdP login page', () => {
         },
         { client_id: 'c' },
       ]),
-    ).to.equal("'self' https://broker.acme.test http://127.0.0.1:8080");
+    ).to.deep.equal(['https://broker.acme.test', 'http://127.0.0.1:8080']);
   });
 });
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { html } from '../../portal/html.js';
+import { html } from '../../common/http/html.js';
 
 describe('portal HTML templates', () => {
   it('escapes every interpolated value by default', () => {

@@ -1,8 +1,8 @@
 // The portal speaks the customer's language: chosen from Accept-Language, changed with the
 // switcher (a cookie with a locale tag only), with lang and dir on every page.
 import { expect } from 'chai';
+import { html, type SafeHtml } from '../../common/http/html.js';
 import { createTranslator } from '../../common/i18n/index.js';
-import { html, type SafeHtml } from '../../portal/html.js';
 import { richText } from '../../portal/pages/rich-text.js';
 import { Browser, type Harness, reasons, signIn, useHarness } from '../../testkit/portal-harness.js';
 

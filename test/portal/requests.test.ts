@@ -8,6 +8,7 @@ import {
   signIn,
   useHarness,
 } from '../../testkit/portal-harness.js';
+import { expectPageSecurityHeaders } from '../../testkit/security-headers.js';
 
 describe('portal requests and visibility', () => {
   let h: Harness;
@@ -293,17 +294,12 @@ describe('portal requests and visibility', () => {
     expect((await upload('notes.txt', 100)).status).to.equal(303);
   });
 
-  it('sets a strict CSP with a nonce, no-referrer and nosniff on pages', async () => {
+  it('sets the shared security headers on pages (strict CSP with a nonce, no framing, no referrer)', async () => {
     const res = await alice.fetch('/');
-    const csp = res.headers.get('content-security-policy')!;
-    expect(csp)
-      .to.match(/default-src 'none'/)
-      .and.match(/style-src 'nonce-[^']+'/)
-      .and.match(/frame-ancestors 'none'/);
-    expect(csp).to.include("form-action 'self' https://broker.acme.test");
-    expect(res.headers.get('referrer-policy')).to.equal('no-referrer');
-    expect(res.headers.get('x-content-type-options')).to.equal('nosniff');
-    const nonce = /'nonce-([^']+)'/.exec(csp)![1]!;
+    const nonce = expectPageSecurityHeaders(res, {
+      formAction: "'self' https://broker.acme.test",
+      https: false,
+    });
     expect(await res.text()).to.include(`<style nonce="${nonce}">`);
   });
 

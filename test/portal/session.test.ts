@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
-import { cookiePolicy, parseCookies, serializeCookie } from '../../portal/cookies.js';
+import { parseCookies, serializeCookie } from '../../common/http/cookies.js';
+import { cookiePolicy } from '../../portal/cookies.js';
 import { csrfMatches, SessionStore } from '../../portal/session.js';
 
 const customer = {
