@@ -32,7 +32,7 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
   let idp: DevIdp;
   const brokers: Record<string, BrokerUnderTest> = {};
   const placeholders: Record<string, Awaited<ReturnType<typeof listenPlaceholder>>> = {};
-  const kinds = ['basic', 'post', 'jwt', 'oauth2'] as const;
+  const kinds = ['basic', 'post', 'jwt', 'oauth2', 'oauth2NoSubject'] as const;
 
   before(async () => {
     pki = createPki();
@@ -57,26 +57,37 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
           jwks: { keys: [jwk] },
         }),
         client('oauth2', {}),
+        client('oauth2NoSubject', {}),
       ],
     });
+    const plain: IdpDoc = {
+      name: 'plain',
+      oauth2: {
+        authorizationEndpoint: `${idp.issuer}/auth`,
+        tokenEndpoint: `${idp.issuer}/token`,
+        userinfoEndpoint: `${idp.issuer}/me`,
+        clientId: 'jsm-sso-oauth2',
+        clientSecretRef: { name: 'idp-client' },
+        // oidc-provider serves userinfo only to tokens with the openid scope; the broker still
+        // treats the IdP as plain OAuth 2.0 (no nonce, claims only from the userinfo endpoint).
+        scopes: ['openid', 'email', 'profile', 'groups'],
+      },
+      attributeMapping: { email: 'claims.email', displayName: 'claims.name', groups: 'claims.groups' },
+      emailTrust: 'verifiedClaim',
+    };
     const specs: Record<(typeof kinds)[number], IdpDoc> = {
       basic: oidcIdp('corporate', idp.issuer),
       post: oidcIdp('corporate', idp.issuer),
       jwt: oidcIdp('corporate', idp.issuer),
-      oauth2: {
-        name: 'plain',
+      oauth2: plain,
+      // A user endpoint configured wrong: the IdP's key set answers 200 JSON that names nobody.
+      oauth2NoSubject: {
+        ...plain,
         oauth2: {
-          authorizationEndpoint: `${idp.issuer}/auth`,
-          tokenEndpoint: `${idp.issuer}/token`,
-          userinfoEndpoint: `${idp.issuer}/me`,
-          clientId: 'jsm-sso-oauth2',
-          clientSecretRef: { name: 'idp-client' },
-          // oidc-provider serves userinfo only to tokens with the openid scope; the broker still
-          // treats the IdP as plain OAuth 2.0 (no nonce, claims only from the userinfo endpoint).
-          scopes: ['openid', 'email', 'profile', 'groups'],
+          ...plain['oauth2'],
+          clientId: 'jsm-sso-oauth2NoSubject',
+          userinfoEndpoint: `${idp.issuer}/jwks`,
         },
-        attributeMapping: { email: 'claims.email', displayName: 'claims.name', groups: 'claims.groups' },
-        emailTrust: 'verifiedClaim',
       },
     };
     specs.basic['oidc'].clientId = 'jsm-sso-basic';
@@ -118,6 +129,19 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     expect(profile?.nameID).to.equal('alice@acme.test');
     expect(profile?.['displayName']).to.equal('Alice Anders');
     expect(profile?.['groups']).to.deep.equal(['jsm-customers', 'jsm-admins']);
+  });
+
+  it('answers 502 OAUTH2_USERINFO_INVALID when the OAuth 2.0 user endpoint names no sub or id', async () => {
+    const broker = brokers.oauth2NoSubject!;
+    const { page, html } = await loginThroughBroker(
+      { portal: portalSp(broker.url, pki), brokerUrl: broker.url },
+      new Browser(),
+    );
+    expect(page.status, html).to.equal(502);
+    expect(/<code>([A-Z0-9_]+)<\/code>/.exec(html)?.[1]).to.equal('OAUTH2_USERINFO_INVALID');
+    expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
+      'OAUTH2_USERINFO_INVALID',
+    );
   });
 
   it('does not ask a plain OAuth 2.0 IdP for a nonce', async () => {

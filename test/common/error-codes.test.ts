@@ -30,7 +30,6 @@ const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   'OIDC_NONCE_REPLAYED',
   'OIDC_STATE_MISMATCH', // the flow is found by its state, so a different state finds no flow first
   'OIDC_CLIENT_KEY_UNSUPPORTED',
-  'OAUTH2_USERINFO_INVALID',
   // portal
   'PORTAL_ACCOUNT_INVALID',
   'PORTAL_INVALID_IDENTIFIER',
