@@ -1,4 +1,5 @@
 import { html, type SafeHtml, seg } from '../../common/http/html.js';
+import type { MessageKey } from '../../common/i18n/index.js';
 import type { OrganizationDTO, RequestTypeDTO, RequestTypeFieldDTO, UserDTO } from '../atlassian/types.js';
 import { ON_BEHALF_FIELD, SHARE_ORGANIZATIONS_FIELD, SHARE_PEOPLE_FIELD } from '../audience.js';
 import type { Desk } from '../catalogue.js';
@@ -7,30 +8,42 @@ import { csrfField, layout, type PageContext, writeKeyField } from './layout.js'
 import { ACCEPTED_LIST, ACCEPTED_UPLOADS, MAX_CREATE_FILES } from './uploads.js';
 
 /** What each kind of field takes, said under every field (after Atlassian's own description). */
-const KIND_HINTS: Record<FieldKind, string> = {
-  text: 'One line, up to 255 characters.',
-  paragraph: 'As much detail as you like; line breaks are kept.',
-  select: 'Choose one.',
-  multiSelect: 'Choose all that apply.',
-  cascadingSelect: 'Choose one; pick the more precise choice when there is one.',
-  checkboxes: 'Choose all that apply.',
-  radio: 'Choose one.',
-  date: 'A date, for example 2030-01-31.',
-  dateTime: 'A date and time, in UTC.',
-  number: 'A number, for example 42 or 3.5.',
-  url: 'A web address starting with https://.',
-  labels: 'Words separated by spaces, for example travel vpn.',
-  attachment: `Up to ${MAX_CREATE_FILES} files. Accepted types: ${ACCEPTED_LIST}.`,
-  unsupported: '',
+const KIND_HINTS: Record<FieldKind, MessageKey | undefined> = {
+  text: 'create.hint.text',
+  paragraph: 'create.hint.paragraph',
+  select: 'create.hint.chooseOne',
+  multiSelect: 'create.hint.chooseAll',
+  cascadingSelect: 'create.hint.cascadingSelect',
+  checkboxes: 'create.hint.chooseAll',
+  radio: 'create.hint.chooseOne',
+  date: 'create.hint.date',
+  dateTime: 'create.hint.dateTime',
+  number: 'create.hint.number',
+  url: 'create.hint.url',
+  labels: 'create.hint.labels',
+  attachment: 'create.hint.attachment',
+  unsupported: undefined,
 };
 
-function control(field: RequestTypeFieldDTO, submitted: Submitted, error: string | undefined): SafeHtml {
+function control(
+  ctx: PageContext,
+  field: RequestTypeFieldDTO,
+  submitted: Submitted,
+  error: string | undefined,
+): SafeHtml {
+  const { t } = ctx.i18n;
   const name = inputName(field);
   const id = `fld-${field.fieldId}`;
   const kind = fieldKind(field);
-  const hint = [field.description ?? '', KIND_HINTS[kind]].filter(Boolean).join(' ');
+  const kindHint = KIND_HINTS[kind];
+  const hint = [
+    field.description ?? '',
+    kindHint ? t(kindHint, { max: MAX_CREATE_FILES, types: ACCEPTED_LIST }) : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   const describedBy = [hint ? `${id}-help` : '', error ? `${id}-err` : ''].filter(Boolean).join(' ');
-  const aria = html`${describedBy ? html` aria-describedby="${describedBy}"` : ''}${error ? html` aria-invalid="true"` : ''}${field.required ? html` required aria-required="true"` : ''}`;
+  const aria = html`${describedBy ? html` aria-describedby="${describedBy}"` : ''}${error ? html` aria-invalid="true"` : ''}${field.required ? html` required="" aria-required="true"` : ''}`;
   const raw = submitted[name];
   const values =
     raw === undefined ? (field.defaultValues ?? []).map((v) => v.value) : Array.isArray(raw) ? raw : [raw];
@@ -45,14 +58,14 @@ function control(field: RequestTypeFieldDTO, submitted: Submitted, error: string
       input = html`<textarea id="${id}" name="${name}"${aria}>${value}</textarea>`;
       break;
     case 'select':
-      input = html`<select id="${id}" name="${name}"${aria}><option value="">Select...</option>${options.map(
+      input = html`<select id="${id}" name="${name}"${aria}><option value="">${t('create.select')}</option>${options.map(
         (o) =>
           html`<option value="${o.value}"${values.includes(o.value) ? ' selected' : ''}>${o.label}</option>`,
       )}</select>`;
       break;
     case 'cascadingSelect':
       // Without scripts: one list of "Parent" and "Parent › Child" choices.
-      input = html`<select id="${id}" name="${name}"${aria}><option value="">Select...</option>${options.map(
+      input = html`<select id="${id}" name="${name}"${aria}><option value="">${t('create.select')}</option>${options.map(
         (o) =>
           html`<optgroup label="${o.label}"><option value="${o.value}"${values.includes(o.value) ? ' selected' : ''}>${o.label}</option>${(
             o.children ?? []
@@ -86,13 +99,13 @@ function control(field: RequestTypeFieldDTO, submitted: Submitted, error: string
       input = html`<input type="url" id="${id}" name="${name}" value="${value}"${aria}>`;
       break;
     case 'labels':
-      input = html`<input type="text" id="${id}" name="${name}" value="${value}" placeholder="label-one label-two"${aria}>`;
+      input = html`<input type="text" id="${id}" name="${name}" value="${value}" placeholder="${t('create.labelsExample')}"${aria}>`;
       break;
     case 'attachment':
       input = html`<input type="file" id="${id}" name="attachment" multiple accept="${ACCEPTED_UPLOADS}"${aria}>`;
       break;
     case 'unsupported':
-      return html`<p class="muted">${field.name}: this field is filled in by the help desk.</p>`;
+      return html`<p class="muted">${t('create.filledByDesk', { field: field.name })}</p>`;
     default:
       input = html`<input type="text" id="${id}" name="${name}" value="${value}" maxlength="255"${aria}>`;
   }
@@ -107,11 +120,13 @@ export interface AudienceChoices {
 }
 
 function audienceSection(
+  ctx: PageContext,
   choices: AudienceChoices,
   submitted: Submitted,
   errors: Record<string, string>,
 ): SafeHtml | '' {
   if (choices.people.length === 0 && choices.organizations.length === 0) return '';
+  const { t } = ctx.i18n;
   const chosen = (name: string) => {
     const v = submitted[name];
     return v === undefined ? [] : Array.isArray(v) ? v : [v];
@@ -122,20 +137,20 @@ function audienceSection(
   const shareError = errors[SHARE_PEOPLE_FIELD];
   const box = (name: string, value: string, label: string, i: number) =>
     html`<div><input type="checkbox" id="share-${name}-${i}" name="${name}" value="${value}"${shared.includes(value) ? ' checked' : ''}> <label class="inline" for="share-${name}-${i}">${label}</label></div>`;
-  return html`<fieldset class="audience"><legend>Who is this request for?</legend>
+  return html`<fieldset class="audience"><legend>${t('create.audience')}</legend>
     ${
       choices.people.length > 0
-        ? html`<div class="form-field"><label for="on-behalf">Raise this on behalf of</label>
-      <div id="on-behalf-help" class="field-help">Someone from your organizations. You follow the request too.</div>
-      <select id="on-behalf" name="${ON_BEHALF_FIELD}" aria-describedby="on-behalf-help${behalfError ? ' on-behalf-err' : ''}"${behalfError ? html` aria-invalid="true"` : ''}><option value="">Myself</option>${choices.people.map(
+        ? html`<div class="form-field"><label for="on-behalf">${t('create.onBehalf')}</label>
+      <div id="on-behalf-help" class="field-help">${t('create.onBehalfHelp')}</div>
+      <select id="on-behalf" name="${ON_BEHALF_FIELD}" aria-describedby="on-behalf-help${behalfError ? ' on-behalf-err' : ''}"${behalfError ? html` aria-invalid="true"` : ''}><option value="">${t('create.myself')}</option>${choices.people.map(
         (p) =>
           html`<option value="${p.accountId}"${p.accountId === onBehalf ? ' selected' : ''}>${p.displayName ?? p.accountId}</option>`,
       )}</select>${behalfError ? html`<div id="on-behalf-err" class="error" role="alert">${behalfError}</div>` : ''}</div>`
         : ''
     }
-    <fieldset id="share" aria-describedby="share-help${shareError ? ' share-err' : ''}"><legend>Share with</legend>
-      <div id="share-help" class="field-help">They can see the request and follow its updates.</div>
-      ${choices.organizations.map((o, i) => box(SHARE_ORGANIZATIONS_FIELD, o.id, `Everyone in ${o.name}`, i))}
+    <fieldset id="share" aria-describedby="share-help${shareError ? ' share-err' : ''}"><legend>${t('create.shareWith')}</legend>
+      <div id="share-help" class="field-help">${t('create.shareHelp')}</div>
+      ${choices.organizations.map((o, i) => box(SHARE_ORGANIZATIONS_FIELD, o.id, t('create.everyoneIn', { organization: o.name }), i))}
       ${choices.people.map((p, i) => box(SHARE_PEOPLE_FIELD, p.accountId, p.displayName ?? p.accountId, i))}
       ${shareError ? html`<div id="share-err" class="error" role="alert">${shareError}</div>` : ''}
     </fieldset></fieldset>`;
@@ -161,19 +176,20 @@ export function createPage(
   const general = Object.entries(state.errors).filter(
     ([k]) => !visible.some((f) => f.fieldId === k) && k !== ON_BEHALF_FIELD && k !== SHARE_PEOPLE_FIELD,
   );
+  const { t } = ctx.i18n;
   return layout(
     ctx,
     type.name,
-    html`<nav aria-label="Breadcrumb"><a href="/">Help center</a> / <a href="/desk/${seg(desk.id)}">${desk.name}</a></nav>
+    html`<nav aria-label="${t('layout.breadcrumb')}"><a href="/">${t('home.title')}</a> / <a href="/desk/${seg(desk.id)}">${desk.name}</a></nav>
     <h1 class="type-title"><img src="/desk/${seg(desk.id)}/icon/${seg(type.id)}" alt="" width="32" height="32"> ${type.name}</h1>
     ${type.description ? html`<p class="muted">${type.description}</p>` : ''}
     ${type.helpText ? html`<p>${type.helpText}</p>` : ''}
-    ${state.message || general.length > 0 ? html`<div class="alert" role="alert">${state.message ?? ''} ${general.map(([, m]) => html`<div>${m}</div>`)}${state.linkMyRequests ? html` <a href="/requests">My requests</a>` : ''}</div>` : ''}
+    ${state.message || general.length > 0 ? html`<div class="alert" role="alert">${state.message ?? ''} ${general.map(([, m]) => html`<div>${m}</div>`)}${state.linkMyRequests ? html` <a href="/requests">${t('create.myRequests')}</a>` : ''}</div>` : ''}
     <form class="card" method="post" action="/desk/${seg(desk.id)}/create/${seg(type.id)}" enctype="multipart/form-data" novalidate data-draft>
       ${csrfField(state.csrf)}${writeKeyField(state.writeKey)}
-      ${visible.map((f) => control(f, state.submitted, state.errors[f.fieldId]))}
-      ${audienceSection(state.audience, state.submitted, state.errors)}
-      <p><button type="submit">Send</button> <a href="/desk/${seg(desk.id)}">Cancel</a></p>
+      ${visible.map((f) => control(ctx, f, state.submitted, state.errors[f.fieldId]))}
+      ${audienceSection(ctx, state.audience, state.submitted, state.errors)}
+      <p><button type="submit">${t('create.send')}</button> <a href="/desk/${seg(desk.id)}">${t('create.cancel')}</a></p>
     </form>`,
   );
 }
