@@ -108,7 +108,7 @@ export const BROKER_CODES = {
   OIDC_IDP_ERROR: 'The IdP answered with an OAuth error; answered to the portal as a Responder status',
   OIDC_DISCOVERY_FAILED: "The IdP's discovery document cannot be fetched or is invalid (502)",
   OIDC_IDP_UNAVAILABLE: 'The IdP could not complete the sign-in: unreachable or a server error (502)',
-  OIDC_CLIENT_KEY_UNSUPPORTED: 'The private_key_jwt key type is not supported',
+  OIDC_CLIENT_KEY_UNSUPPORTED: 'The private_key_jwt key type is not supported (500)',
   OAUTH2_USERINFO_INVALID: "The OAuth 2.0 IdP's user endpoint answered something unusable (502)",
   IDP_NOT_AUTHORITATIVE: "The e-mail is outside the asserting IdP's domains (403)",
   IDP_EMAIL_UNVERIFIED: 'No `email_verified: true`, or the e-mail is not the verified `email` claim (403)',

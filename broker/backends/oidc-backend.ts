@@ -161,6 +161,9 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
     configuration() {
       configuration ??= discover(spec, options).catch((err: unknown) => {
         configuration = undefined;
+        // A fault of the broker's own configuration (its client key type) is reported as itself,
+        // not as the IdP being unreachable.
+        if (err instanceof JsmSsoError && err.status >= 500) throw err;
         throw new JsmSsoError('OIDC_DISCOVERY_FAILED', `the identity provider ${name} cannot be reached`, {
           status: 502,
           cause: err,
@@ -342,7 +345,10 @@ function importClientKey(key: KeyObject) {
           ? ecAlg(key.asymmetricKeyDetails?.namedCurve)
           : undefined;
   if (!alg)
-    throw new JsmSsoError('OIDC_CLIENT_KEY_UNSUPPORTED', `private_key_jwt key type ${type} is not supported`);
+    throw new JsmSsoError('OIDC_CLIENT_KEY_UNSUPPORTED', `private_key_jwt key type ${type} is not supported`, {
+      // The tenant's configuration is at fault, neither the person nor the IdP.
+      status: 500,
+    });
   return importPKCS8(pkcs8, alg);
 }
 

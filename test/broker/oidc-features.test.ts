@@ -256,6 +256,34 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     }
   });
 
+  it('answers 500 OIDC_CLIENT_KEY_UNSUPPORTED for a private_key_jwt key of a type it cannot sign with (Ed448)', async () => {
+    const secret = join(pki.dir, 'idp-key-ed448');
+    mkdirSync(secret);
+    writeFileSync(
+      join(secret, 'private.pem'),
+      generateKeyPairSync('ed448').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    );
+    const spec = oidcIdp('corporate', idp.issuer);
+    spec['oidc'].clientAuthMethod = 'private_key_jwt';
+    spec['oidc'].privateKeySecretRef = { name: 'idp-key-ed448' };
+    delete spec['oidc'].clientSecretRef;
+    const { server, url } = await listenPlaceholder();
+    const broker = await serveBroker(server, url, tenantFor(url, [spec]), pki);
+    try {
+      const page = await new Browser().request(
+        await portalSp(url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
+      );
+      const html = await page.text();
+      expect(page.status, html).to.equal(500);
+      expect(/<code>([A-Z0-9_]+)<\/code>/.exec(html)?.[1]).to.equal('OIDC_CLIENT_KEY_UNSUPPORTED');
+      expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
+        'OIDC_CLIENT_KEY_UNSUPPORTED',
+      );
+    } finally {
+      await broker.close();
+    }
+  });
+
   it('keeps client_secret_basic working (the default)', async () => {
     expect((await login('basic'))?.nameID).to.equal('alice@acme.test');
   });
