@@ -345,10 +345,14 @@ function importClientKey(key: KeyObject) {
           ? ecAlg(key.asymmetricKeyDetails?.namedCurve)
           : undefined;
   if (!alg)
-    throw new JsmSsoError('OIDC_CLIENT_KEY_UNSUPPORTED', `private_key_jwt key type ${type} is not supported`, {
-      // The tenant's configuration is at fault, neither the person nor the IdP.
-      status: 500,
-    });
+    throw new JsmSsoError(
+      'OIDC_CLIENT_KEY_UNSUPPORTED',
+      `private_key_jwt key type ${type} is not supported`,
+      {
+        // The tenant's configuration is at fault, neither the person nor the IdP.
+        status: 500,
+      },
+    );
   return importPKCS8(pkcs8, alg);
 }
 
