@@ -6,6 +6,7 @@ import { AtlassianError } from '../atlassian/errors.js';
 import { audienceFrom } from '../audience.js';
 import { fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '../form.js';
 import { searchHelp } from '../help-search.js';
+import { translatorOf } from '../i18n.js';
 import { KnowledgeBase } from '../knowledge-base.js';
 import { type AudienceChoices, createPage } from '../pages/create.js';
 import { articlePage, deskPage, homePage, publicDeskPage } from '../pages/help-center.js';
@@ -64,7 +65,10 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
   // A desk the visitor may not use answers as one that does not exist, as in the native portal.
   const deskOr404 = async (res: Response, serviceDeskId: unknown) => {
     const desk = (await desksOf(res)).find((d) => d.id === serviceDeskId);
-    if (!desk) refuse(res, 404, 'PORTAL_DESK_NOT_FOUND', 'Not found', 'We could not find that service desk.');
+    if (!desk) {
+      const { t } = translatorOf(res);
+      refuse(res, 404, 'PORTAL_DESK_NOT_FOUND', t('error.notFound.title'), t('error.deskNotFound'));
+    }
     return desk;
   };
 
@@ -88,7 +92,8 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     const title = typeof req.query['title'] === 'string' ? req.query['title'].slice(0, 255) : '';
     const article = await knowledgeBase.article(desk.id, String(req.params['pageId']), title);
     if (!article) {
-      refuse(res, 404, 'PORTAL_ARTICLE_NOT_FOUND', 'Not found', 'We could not find that article.');
+      const { t } = translatorOf(res);
+      refuse(res, 404, 'PORTAL_ARTICLE_NOT_FOUND', t('error.notFound.title'), t('error.articleNotFound'));
       return;
     }
     send(res, articlePage(pageContext(res), desk, article));
@@ -99,7 +104,14 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     if (!desk) return undefined;
     const type = (await catalogue.requestTypes(desk.id)).find((t) => t.id === typeId);
     if (!type) {
-      refuse(res, 404, 'PORTAL_REQUEST_TYPE_NOT_FOUND', 'Not found', 'We could not find that request type.');
+      const { t } = translatorOf(res);
+      refuse(
+        res,
+        404,
+        'PORTAL_REQUEST_TYPE_NOT_FOUND',
+        t('error.notFound.title'),
+        t('error.requestTypeNotFound'),
+      );
       return undefined;
     }
     return { desk, type };
@@ -117,7 +129,8 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     if (!found) return;
     const icon = await catalogue.icon(found.type);
     if (!icon) {
-      refuse(res, 404, 'PORTAL_NOT_FOUND', 'Not found', 'This request type has no icon.');
+      const { t } = translatorOf(res);
+      refuse(res, 404, 'PORTAL_NOT_FOUND', t('error.notFound.title'), t('error.noIcon'));
       return;
     }
     res.setHeader('Content-Type', icon.contentType);
@@ -185,6 +198,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       return;
     }
     const { desk, type, fields } = found;
+    const { t } = translatorOf(res);
     const s = session(res);
     const form = await readUploadForm(web, services, req, res, MAX_CREATE_FILES);
     if (!form) return;
@@ -217,25 +231,25 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     const attachmentField = fields.find((f) => fieldKind(f) === 'attachment' && f.visible !== false);
     if (form.refused) {
       // The same form again, with every answer kept and the refusal beside the file input.
-      noteRefusal(form.refused.status, form.refused.code, 'Upload refused');
+      noteRefusal(form.refused.status, form.refused.code, 'upload refused');
       const text = uploadRefusalText(form.refused);
       render(
         { ...parsed.errors, [attachmentField?.fieldId ?? 'attachment']: text },
-        'Some details need your attention.',
+        t('create.needsAttention'),
         form.refused.status,
       );
       return;
     }
     if (Object.keys(audienceErrors).length > 0) {
       // Someone outside the customer's organizations: never sent to Atlassian.
-      noteRefusal(400, 'PORTAL_COLLEAGUE_INVALID', 'Colleague refused');
+      noteRefusal(400, 'PORTAL_COLLEAGUE_INVALID', 'colleague refused');
     }
     if (Object.keys(parsed.errors).length > 0 || Object.keys(audienceErrors).length > 0) {
-      render({ ...parsed.errors, ...audienceErrors }, 'Some details need your attention.', 400);
+      render({ ...parsed.errors, ...audienceErrors }, t('create.needsAttention'), 400);
       return;
     }
     if (form.files.length > 0 && !attachmentField) {
-      render({}, 'This request type does not take attachments.', 400);
+      render({}, t('create.noAttachments'), 400);
       return;
     }
     const hasDescription = fields.some((f) => f.fieldId === 'description' && f.visible !== false);

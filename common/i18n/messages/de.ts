@@ -106,6 +106,13 @@ export const de: Catalogue = {
   'create.send': 'Senden',
   'create.cancel': 'Abbrechen',
 
+  'error.deskNotFound': 'Dieser Service-Desk wurde nicht gefunden.',
+  'error.articleNotFound': 'Dieser Artikel wurde nicht gefunden.',
+  'error.requestTypeNotFound': 'Dieser Anfragetyp wurde nicht gefunden.',
+  'error.noIcon': 'Dieser Anfragetyp hat kein Symbol.',
+  'create.needsAttention': 'Einige Angaben müssen Sie noch prüfen.',
+  'create.noAttachments': 'Dieser Anfragetyp nimmt keine Anhänge an.',
+
   'transition.title': '{transition}: {key}',
   'transition.question': '{transition}?',
   'transition.explain':

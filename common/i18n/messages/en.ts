@@ -109,6 +109,13 @@ export const en = {
   'create.send': 'Send',
   'create.cancel': 'Cancel',
 
+  'error.deskNotFound': 'We could not find that service desk.',
+  'error.articleNotFound': 'We could not find that article.',
+  'error.requestTypeNotFound': 'We could not find that request type.',
+  'error.noIcon': 'This request type has no icon.',
+  'create.needsAttention': 'Some details need your attention.',
+  'create.noAttachments': 'This request type does not take attachments.',
+
   'transition.title': '{transition}: {key}',
   'transition.question': '{transition}?',
   'transition.explain':

@@ -105,6 +105,13 @@ export const fr: Catalogue = {
   'create.send': 'Envoyer',
   'create.cancel': 'Annuler',
 
+  'error.deskNotFound': 'Nous n’avons pas trouvé ce centre de services.',
+  'error.articleNotFound': 'Nous n’avons pas trouvé cet article.',
+  'error.requestTypeNotFound': 'Nous n’avons pas trouvé ce type de demande.',
+  'error.noIcon': 'Ce type de demande n’a pas d’icône.',
+  'create.needsAttention': 'Certaines informations demandent votre attention.',
+  'create.noAttachments': 'Ce type de demande n’accepte pas de pièces jointes.',
+
   'transition.title': '{transition} : {key}',
   'transition.question': '{transition} ?',
   'transition.explain':

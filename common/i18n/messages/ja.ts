@@ -104,6 +104,13 @@ export const ja: Catalogue = {
   'create.send': '送信',
   'create.cancel': 'キャンセル',
 
+  'error.deskNotFound': 'そのサービスデスクは見つかりませんでした。',
+  'error.articleNotFound': 'その記事は見つかりませんでした。',
+  'error.requestTypeNotFound': 'そのリクエストタイプは見つかりませんでした。',
+  'error.noIcon': 'このリクエストタイプにはアイコンがありません。',
+  'create.needsAttention': 'いくつかの項目を確認してください。',
+  'create.noAttachments': 'このリクエストタイプには添付ファイルを追加できません。',
+
   'transition.title': '{transition}: {key}',
   'transition.question': '{transition} しますか?',
   'transition.explain':
