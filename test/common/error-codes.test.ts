@@ -31,7 +31,6 @@ const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   'OIDC_STATE_MISMATCH', // the flow is found by its state, so a different state finds no flow first
   // portal
   'PORTAL_ACCOUNT_INVALID',
-  'PORTAL_INVALID_IDENTIFIER',
   // operator failure reasons
   'ReconcileFailed',
 ]);

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { JsmSsoError } from '../../common/errors.js';
 import { matchesJql, parseJql } from '../../dev/jsm-emulator/jql.js';
 import {
   type Customer,
   canAct,
   canSee,
+  createdRequestJql,
   type DeskRef,
   organizationShareJql,
   type RequestFacts,
@@ -125,8 +127,25 @@ describe('portal visibility', () => {
         ownership: 'mine',
         status: 'all',
       }),
-    ).to.throw(/invalid identifier/);
-    expect(() => organizationShareJql(alice, '10001', 'a" OR reporter != "b')).to.throw(/invalid identifier/);
+    )
+      .to.throw(/invalid identifier/)
+      .with.property('code', 'PORTAL_INVALID_IDENTIFIER');
+    expect(() => organizationShareJql(alice, '10001', 'a" OR reporter != "b'))
+      .to.throw(/invalid identifier/)
+      .with.property('code', 'PORTAL_INVALID_IDENTIFIER');
+  });
+  it('refuses to build JQL from an organization, project or marker that is not an identifier', () => {
+    const refusals = [
+      () => organizationShareJql({ ...alice, organizationIds: ['1") OR ("1'] }, '10001', 'qm:bob'),
+      () => organizationShareJql(alice, '10001 OR project != 1', 'qm:bob'),
+      () => createdRequestJql('qm:bob', '10001', 'jsmsso" OR text ~ "x'),
+      () => createdRequestJql('qm:bob', '1" OR project = "2', `jsmsso${'a'.repeat(24)}`),
+    ];
+    for (const refusal of refusals)
+      expect(refusal).to.throw(JsmSsoError).with.property('code', 'PORTAL_INVALID_IDENTIFIER');
+    expect(createdRequestJql('qm:bob', '10001', `jsmsso${'a'.repeat(24)}`)).to.contain(
+      `text ~ "jsmsso${'a'.repeat(24)}"`,
+    );
   });
 
   it('reduces search text to letters, digits and spaces (JQL injection)', () => {
