@@ -19,7 +19,6 @@ const PARTS = Object.keys(ERROR_CODE_READMES) as DocumentedPart[];
  */
 const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   // common
-  'TLS_RELOAD_FAILED',
   'REDIS_PLAINTEXT', // a warning's reason, not a refusal
   // common/saml
   'SAML_CERTIFICATE_INVALID',

@@ -268,17 +268,30 @@ describe('certificate rotation without restart', () => {
     const first = ca.issue({ hosts: LOCALHOST });
     const files = writePair(dir, first);
     const source = fileServerTls(files.certFile, files.keyFile);
-    await withWatchedServer(source, async (server, watcher) => {
-      const second = ca.issue({ hosts: LOCALHOST });
-      const failed = watcher.next();
-      writeFileSync(files.certFile, second.certPem); // the key is still the old one
-      expect(await failed).to.deep.include({ ok: false });
-      expect(await probeTls(server.port, { ca: ca.caPem })).to.include({ ok: true, serial: first.serial });
-      const reloaded = watcher.next();
-      writeFileSync(files.keyFile, second.keyPem);
-      expect(await reloaded).to.deep.equal({ ok: true });
-      expect(await probeTls(server.port, { ca: ca.caPem })).to.include({ ok: true, serial: second.serial });
+    const logs: Array<Record<string, unknown>> = [];
+    const capturing = createLogger({
+      component: 'test',
+      level: 'info',
+      destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
     });
+    await withWatchedServer(
+      source,
+      async (server, watcher) => {
+        const second = ca.issue({ hosts: LOCALHOST });
+        const failed = watcher.next();
+        writeFileSync(files.certFile, second.certPem); // the key is still the old one
+        expect(await failed).to.deep.include({ ok: false });
+        expect(logs.find((l) => l['event'] === 'tls.reload_failed')?.['reason']).to.equal(
+          'TLS_RELOAD_FAILED',
+        );
+        expect(await probeTls(server.port, { ca: ca.caPem })).to.include({ ok: true, serial: first.serial });
+        const reloaded = watcher.next();
+        writeFileSync(files.keyFile, second.keyPem);
+        expect(await reloaded).to.deep.equal({ ok: true });
+        expect(await probeTls(server.port, { ca: ca.caPem })).to.include({ ok: true, serial: second.serial });
+      },
+      { logger: capturing },
+    );
   });
 
   it('picks up a rotation by polling when the watch reports nothing', async () => {
