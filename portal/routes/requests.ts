@@ -5,9 +5,12 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Express, Request, Response } from 'express';
 import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
+import type { MessageKey } from '../../common/i18n/index.js';
+import { en } from '../../common/i18n/messages/en.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import { authoredBody } from '../comment-author.js';
 import { fileView, THUMBNAIL_TYPES } from '../files.js';
+import { translatorOf } from '../i18n.js';
 import { requestDetailPage } from '../pages/request-detail.js';
 import { transitionConfirmPage } from '../pages/requests.js';
 import { uploadRefusalText } from '../pages/uploads.js';
@@ -21,6 +24,20 @@ import type { PortalWeb } from '../web.js';
 import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { readUploadForm } from './upload-form.js';
 
+/**
+ * A refused request action, said to the customer in their language: the message is a catalogue
+ * key (the English text is the error's message, for code that reads it).
+ */
+class ActionRefusal extends JsmSsoError {
+  constructor(
+    code: ErrorCode,
+    readonly messageKey: MessageKey,
+    status: number,
+  ) {
+    super(code, en[messageKey], { status });
+  }
+}
+
 /** The refusals of a request action the detail page shows beside the form, keeping the draft. */
 const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
   'PORTAL_ACTION_INVALID',
@@ -30,14 +47,13 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, requests, catalogue, colleagues, limits } = services;
   const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, session } = web;
-  const NOTICES: Record<string, string> = {
-    created: 'Your request was sent.',
-    unshared:
-      'Your request was sent, but it could not be shared with your organization. Ask the help desk to share it, or share it with people below.',
-    commented: 'Your comment was added.',
-    uploaded: 'Your file was attached.',
-    shared: 'Sharing was updated.',
-    moved: 'The request was updated.',
+  const NOTICES: Record<string, MessageKey> = {
+    created: 'request.notice.created',
+    unshared: 'request.notice.unshared',
+    commented: 'request.notice.commented',
+    uploaded: 'request.notice.uploaded',
+    shared: 'request.notice.shared',
+    moved: 'request.notice.moved',
   };
 
   const details = new RequestDetails(client, requests);
@@ -103,7 +119,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
 
   app.get('/requests/:key', signedIn, async (req, res) => {
     const flag = Object.keys(NOTICES).find((k) => req.query[k] === '1');
-    await renderDetail(res, String(req.params['key']), flag ? { notice: NOTICES[flag]! } : {});
+    const { t } = translatorOf(res);
+    await renderDetail(res, String(req.params['key']), flag ? { notice: t(NOTICES[flag]!) } : {});
   });
 
   /**
@@ -121,11 +138,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       ) => Promise<void>,
       {
         approvers = false,
-        notDone = '',
+        notDone,
       }: {
         approvers?: boolean;
         /** Said after a failed write: what did not happen and what to do. */
-        notDone?: string;
+        notDone?: MessageKey;
       } = {},
     ) =>
     async (req: Request, res: Response) => {
@@ -143,7 +160,13 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       } catch (err) {
         if (err instanceof AtlassianError || (err instanceof JsmSsoError && ACTION_REFUSALS.has(err.code))) {
           logger.warn({ event: 'portal.action_refused', reason: err.code }, 'action refused');
-          const message = err instanceof AtlassianError ? `${err.friendly} ${notDone}`.trim() : err.message;
+          const { t } = translatorOf(res);
+          const message =
+            err instanceof AtlassianError
+              ? `${err.friendly} ${notDone ? t(notDone) : ''}`.trim()
+              : err instanceof ActionRefusal
+                ? t(err.messageKey)
+                : err.message;
           const body = (req.body ?? {}) as Record<string, unknown>;
           const text = typeof body['body'] === 'string' ? body['body'] : undefined;
           await renderDetail(res, key, {
@@ -161,13 +184,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   /** A plain action form (signed in, CSRF-checked) posted to `path`; see requestAction. */
   const postRequestAction = (path: string, notice: string, action: Parameters<typeof requestAction>[1]) =>
     app.post(path, forms, signedIn, csrf, requestAction(notice, action));
-  const actionError = (message: string) => new JsmSsoError('PORTAL_ACTION_INVALID', message, { status: 400 });
+  const actionError = (messageKey: MessageKey) => new ActionRefusal('PORTAL_ACTION_INVALID', messageKey, 400);
   const approverOnly = () =>
-    new JsmSsoError(
-      'PORTAL_ACTION_APPROVER_ONLY',
-      'As an approver of this request you can read it and comment (your answer goes through Atlassian’s e-mail); changing it is up to the people it belongs to.',
-      { status: 403 },
-    );
+    new ActionRefusal('PORTAL_ACTION_APPROVER_ONLY', 'request.refused.approverOnly', 403);
   app.post(
     '/requests/:key/comment',
     signedIn,
@@ -178,7 +197,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       'commented',
       async (key, body, s) => {
         const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
-        if (!text || text.length > 32_000) throw actionError('Write a comment first.');
+        if (!text || text.length > 32_000) throw actionError('request.refused.commentEmpty');
         // The service account writes the comment, opened by the customer's name (comment-author.ts).
         await requests.comment(
           key,
@@ -188,8 +207,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       },
       {
         approvers: true,
-        notDone:
-          'Your comment was not added. It is kept below: send it again when you are ready (it will not be added twice).',
+        notDone: 'request.refused.commentNotAdded',
       },
     ),
   );
@@ -198,9 +216,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const id = body['transition'];
     const allowed = await client.transitions(key);
     if (typeof id !== 'string' || !allowed.some((t) => t.id === id))
-      throw actionError('That step is not available.');
+      throw actionError('request.refused.stepUnavailable');
     const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
-    if (text.length > 32_000) throw actionError('The comment is too long.');
+    if (text.length > 32_000) throw actionError('request.refused.commentTooLong');
     // The optional comment goes with the transition (one call), written as for a comment.
     await client.performTransition(key, id, text ? authoredBody(s.customer.displayName, text) : undefined);
   });
@@ -212,18 +230,20 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const s = session(res);
     const { request, mayAct } = await requests.visible(s.customer, key);
     if (!mayAct) {
+      const { t } = translatorOf(res);
       const err = approverOnly();
-      refuse(res, err.status, err.code, 'Not available', err.message);
+      refuse(res, err.status, err.code, t('request.refused.notAvailable'), t(err.messageKey));
       return;
     }
     const transition = (await client.transitions(key)).find((t) => t.id === req.params['transitionId']);
     if (!transition) {
+      const { t } = translatorOf(res);
       refuse(
         res,
         404,
         'PORTAL_ACTION_INVALID',
-        'Not available',
-        'That step is not available for this request.',
+        t('request.refused.notAvailable'),
+        t('request.refused.stepUnavailableHere'),
       );
       return;
     }
@@ -244,7 +264,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const candidates = await colleagues.people(s.customer.organizationIds, new Set([s.customer.accountId]));
     // Only people from the customer's own organizations: no probing the whole directory.
     if (typeof accountId !== 'string' || !candidates.some((c) => c.accountId === accountId)) {
-      throw actionError('You can share requests with people from your organizations only.');
+      throw actionError('request.refused.shareOrganizationsOnly');
     }
     await client.addParticipants(key, [accountId]);
   });
@@ -253,7 +273,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const accountId = body['accountId'];
     const participants = await client.participants(key);
     if (typeof accountId !== 'string' || !participants.some((p) => p.accountId === accountId)) {
-      throw actionError('That person is not on this request.');
+      throw actionError('request.refused.notParticipant');
     }
     await client.removeParticipants(key, [accountId]);
   });
@@ -264,15 +284,16 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const { desk, mayAct } = await requests.visible(s.customer, key);
     if (!mayAct) {
       req.resume();
+      const { t } = translatorOf(res);
       const err = approverOnly();
-      refuse(res, err.status, err.code, 'Upload refused', err.message);
+      refuse(res, err.status, err.code, t('error.uploadRefused.title'), t(err.messageKey));
       return;
     }
     const form = await readUploadForm(web, services, req, res, 1);
     if (!form) return;
     if (!csrfOk(req, res, form.fields['_csrf'])) return;
     if (form.refused) {
-      noteRefusal(form.refused.status, form.refused.code, 'Upload refused');
+      noteRefusal(form.refused.status, form.refused.code, 'upload refused');
       await renderDetail(res, key, {
         uploadError: uploadRefusalText(form.refused),
         status: form.refused.status,
@@ -281,7 +302,10 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
     const file = form.files[0];
     if (!file) {
-      await renderDetail(res, key, { uploadError: 'Choose a file to attach.', status: 400 });
+      await renderDetail(res, key, {
+        uploadError: translatorOf(res).t('request.refused.noFile'),
+        status: 400,
+      });
       return;
     }
     try {

@@ -10,7 +10,6 @@ import { rawTextIn } from '../../testkit/raw-text.js';
 
 const NOT_YET_CONVERTED: Record<string, number> = {
   'portal/routes/account.ts': 4,
-  'portal/routes/requests.ts': 16,
   'portal/routes/saml.ts': 7,
   'portal/routes/upload-form.ts': 2,
 };

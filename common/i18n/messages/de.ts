@@ -113,6 +113,28 @@ export const de: Catalogue = {
   'create.needsAttention': 'Einige Angaben müssen Sie noch prüfen.',
   'create.noAttachments': 'Dieser Anfragetyp nimmt keine Anhänge an.',
 
+  'request.notice.created': 'Ihre Anfrage wurde gesendet.',
+  'request.notice.unshared':
+    'Ihre Anfrage wurde gesendet, konnte aber nicht mit Ihrer Organisation geteilt werden. Bitten Sie den Helpdesk, sie zu teilen, oder teilen Sie sie unten mit einzelnen Personen.',
+  'request.notice.commented': 'Ihr Kommentar wurde hinzugefügt.',
+  'request.notice.uploaded': 'Ihre Datei wurde angehängt.',
+  'request.notice.shared': 'Die Freigabe wurde aktualisiert.',
+  'request.notice.moved': 'Die Anfrage wurde aktualisiert.',
+  'request.refused.notAvailable': 'Nicht verfügbar',
+  'request.refused.approverOnly':
+    'Als genehmigende Person dieser Anfrage können Sie sie lesen und kommentieren (Ihre Antwort läuft über die E-Mail von Atlassian); Änderungen sind Sache der Personen, denen sie gehört.',
+  'request.refused.commentEmpty': 'Schreiben Sie zuerst einen Kommentar.',
+  'request.refused.commentNotAdded':
+    'Ihr Kommentar wurde nicht hinzugefügt. Er ist unten erhalten: Senden Sie ihn erneut, wenn Sie bereit sind (er wird nicht doppelt hinzugefügt).',
+  'request.refused.stepUnavailable': 'Dieser Schritt ist nicht verfügbar.',
+  'request.refused.stepUnavailableHere': 'Dieser Schritt ist für diese Anfrage nicht verfügbar.',
+  'request.refused.commentTooLong': 'Der Kommentar ist zu lang.',
+  'request.refused.shareOrganizationsOnly':
+    'Sie können Anfragen nur mit Personen aus Ihren Organisationen teilen.',
+  'request.refused.notParticipant': 'Diese Person ist nicht an dieser Anfrage beteiligt.',
+  'request.refused.noFile': 'Wählen Sie eine Datei zum Anhängen.',
+  'error.uploadRefused.title': 'Hochladen abgelehnt',
+
   'transition.title': '{transition}: {key}',
   'transition.question': '{transition}?',
   'transition.explain':

@@ -116,6 +116,28 @@ export const en = {
   'create.needsAttention': 'Some details need your attention.',
   'create.noAttachments': 'This request type does not take attachments.',
 
+  'request.notice.created': 'Your request was sent.',
+  'request.notice.unshared':
+    'Your request was sent, but it could not be shared with your organization. Ask the help desk to share it, or share it with people below.',
+  'request.notice.commented': 'Your comment was added.',
+  'request.notice.uploaded': 'Your file was attached.',
+  'request.notice.shared': 'Sharing was updated.',
+  'request.notice.moved': 'The request was updated.',
+  'request.refused.notAvailable': 'Not available',
+  'request.refused.approverOnly':
+    'As an approver of this request you can read it and comment (your answer goes through Atlassian’s e-mail); changing it is up to the people it belongs to.',
+  'request.refused.commentEmpty': 'Write a comment first.',
+  'request.refused.commentNotAdded':
+    'Your comment was not added. It is kept below: send it again when you are ready (it will not be added twice).',
+  'request.refused.stepUnavailable': 'That step is not available.',
+  'request.refused.stepUnavailableHere': 'That step is not available for this request.',
+  'request.refused.commentTooLong': 'The comment is too long.',
+  'request.refused.shareOrganizationsOnly':
+    'You can share requests with people from your organizations only.',
+  'request.refused.notParticipant': 'That person is not on this request.',
+  'request.refused.noFile': 'Choose a file to attach.',
+  'error.uploadRefused.title': 'Upload refused',
+
   'transition.title': '{transition}: {key}',
   'transition.question': '{transition}?',
   'transition.explain':

@@ -112,6 +112,28 @@ export const fr: Catalogue = {
   'create.needsAttention': 'Certaines informations demandent votre attention.',
   'create.noAttachments': 'Ce type de demande n’accepte pas de pièces jointes.',
 
+  'request.notice.created': 'Votre demande a été envoyée.',
+  'request.notice.unshared':
+    'Votre demande a été envoyée, mais elle n’a pas pu être partagée avec votre organisation. Demandez au support de la partager, ou partagez-la ci-dessous avec des personnes.',
+  'request.notice.commented': 'Votre commentaire a été ajouté.',
+  'request.notice.uploaded': 'Votre fichier a été joint.',
+  'request.notice.shared': 'Le partage a été mis à jour.',
+  'request.notice.moved': 'La demande a été mise à jour.',
+  'request.refused.notAvailable': 'Non disponible',
+  'request.refused.approverOnly':
+    'En tant qu’approbateur de cette demande, vous pouvez la lire et la commenter (votre réponse passe par l’e-mail d’Atlassian) ; la modifier revient aux personnes à qui elle appartient.',
+  'request.refused.commentEmpty': 'Écrivez d’abord un commentaire.',
+  'request.refused.commentNotAdded':
+    'Votre commentaire n’a pas été ajouté. Il est conservé ci-dessous : renvoyez-le quand vous êtes prêt (il ne sera pas ajouté deux fois).',
+  'request.refused.stepUnavailable': 'Cette étape n’est pas disponible.',
+  'request.refused.stepUnavailableHere': 'Cette étape n’est pas disponible pour cette demande.',
+  'request.refused.commentTooLong': 'Le commentaire est trop long.',
+  'request.refused.shareOrganizationsOnly':
+    'Vous ne pouvez partager des demandes qu’avec des personnes de vos organisations.',
+  'request.refused.notParticipant': 'Cette personne ne participe pas à cette demande.',
+  'request.refused.noFile': 'Choisissez un fichier à joindre.',
+  'error.uploadRefused.title': 'Envoi refusé',
+
   'transition.title': '{transition} : {key}',
   'transition.question': '{transition} ?',
   'transition.explain':

@@ -111,6 +111,27 @@ export const ja: Catalogue = {
   'create.needsAttention': 'いくつかの項目を確認してください。',
   'create.noAttachments': 'このリクエストタイプには添付ファイルを追加できません。',
 
+  'request.notice.created': 'リクエストを送信しました。',
+  'request.notice.unshared':
+    'リクエストを送信しましたが、組織と共有できませんでした。ヘルプデスクに共有を依頼するか、下で個別のユーザーと共有してください。',
+  'request.notice.commented': 'コメントを追加しました。',
+  'request.notice.uploaded': 'ファイルを添付しました。',
+  'request.notice.shared': '共有設定を更新しました。',
+  'request.notice.moved': 'リクエストを更新しました。',
+  'request.refused.notAvailable': '利用できません',
+  'request.refused.approverOnly':
+    'このリクエストの承認者として、閲覧とコメントができます (回答は Atlassian からのメールで行います)。リクエストの変更はリクエストの所有者が行います。',
+  'request.refused.commentEmpty': '先にコメントを入力してください。',
+  'request.refused.commentNotAdded':
+    'コメントは追加されませんでした。下に残してあります。準備ができたら再送信してください (二重に追加されることはありません)。',
+  'request.refused.stepUnavailable': 'その操作は利用できません。',
+  'request.refused.stepUnavailableHere': 'このリクエストではその操作は利用できません。',
+  'request.refused.commentTooLong': 'コメントが長すぎます。',
+  'request.refused.shareOrganizationsOnly': 'リクエストは所属組織のメンバーとのみ共有できます。',
+  'request.refused.notParticipant': 'そのユーザーはこのリクエストの参加者ではありません。',
+  'request.refused.noFile': '添付するファイルを選択してください。',
+  'error.uploadRefused.title': 'アップロードが拒否されました',
+
   'transition.title': '{transition}: {key}',
   'transition.question': '{transition} しますか?',
   'transition.explain':
