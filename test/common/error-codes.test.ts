@@ -21,8 +21,6 @@ const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   // common
   'REDIS_PLAINTEXT', // a warning's reason, not a refusal
   // common/saml
-  'SAML_CERTIFICATE_INVALID',
-  'SAML_METADATA_INVALID',
   // broker
   'BROKER_INTERNAL',
   'BACKEND_UNSUPPORTED', // the schema admits no kind without a backend

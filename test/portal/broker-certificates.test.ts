@@ -26,14 +26,16 @@ describe('portal broker certificates from metadata', () => {
     expect(found.map(certificateBase64)).to.deep.equal([certificateBase64(current), certificateBase64(next)]);
   });
   it('ignores encryption keys', () => {
-    expect(() =>
-      certificatesFromMetadata(metadata(ENTITY, [{ pem: current, use: 'encryption' }]), ENTITY),
-    ).to.throw(/no signing certificate/);
+    expect(() => certificatesFromMetadata(metadata(ENTITY, [{ pem: current, use: 'encryption' }]), ENTITY))
+      .to.throw(/no signing certificate/)
+      .with.property('code', 'SAML_METADATA_INVALID');
   });
   it('refuses metadata of another entity', () => {
     expect(() =>
       certificatesFromMetadata(metadata('https://evil.test/saml/metadata', [{ pem: current }]), ENTITY),
-    ).to.throw(/expected entity/);
+    )
+      .to.throw(/expected entity/)
+      .with.property('code', 'SAML_METADATA_INVALID');
   });
   it('fetches metadata over plain http only on loopback', () => {
     expect(isLoopbackHttp('http://127.0.0.1:8081/saml/metadata')).to.equal(true);

@@ -53,6 +53,18 @@ describe('verifyEnvelopedSignature', () => {
     );
   });
 
+  it('reports a missing or unparsable configured certificate as SAML_CERTIFICATE_INVALID (500), not as a bad message', () => {
+    for (const certs of [
+      [],
+      ['-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n'],
+    ]) {
+      expect(refusalCode(() => verifyRoot(signedRequest(), certs))).to.equal('SAML_CERTIFICATE_INVALID');
+      expect(() => verifyRoot(signedRequest(), certs))
+        .to.throw()
+        .with.property('status', 500);
+    }
+  });
+
   it('produces signatures that xmlsec1 verifies independently', () => {
     const result = xmlsecVerify(signedRequest(), portal().certPem, AUTHN_REQUEST_NODE);
     expect(result.ok, result.output).to.equal(true);
