@@ -2,6 +2,7 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import { ACTIVITY_PAGE_SIZE, filterActivity, parseActivityFilter } from '../activity.js';
 import { AtlassianError } from '../atlassian/errors.js';
+import { translatorOf } from '../i18n.js';
 import { profilePage } from '../pages/account.js';
 import { activityPage } from '../pages/activity.js';
 import type { PortalServices } from '../services.js';
@@ -30,7 +31,10 @@ export function mountAccountRoutes(app: Express, web: PortalWeb, services: Porta
   // Admin pages answer 404 to everyone else, as if they did not exist.
   const adminOnly = (_req: Request, res: Response, next: NextFunction) => {
     if (session(res).isAdmin) next();
-    else refuse(res, 404, 'PORTAL_NOT_ADMIN', 'Not found', 'We could not find that page.');
+    else {
+      const { t } = translatorOf(res);
+      refuse(res, 404, 'PORTAL_NOT_ADMIN', t('error.notFound.title'), t('error.notFound.page'));
+    }
   };
 
   app.get('/activity', signedIn, adminOnly, async (req, res) => {
@@ -73,7 +77,14 @@ export function mountAccountRoutes(app: Express, web: PortalWeb, services: Porta
   app.post('/activity/revoke', signedIn, adminOnly, forms, csrf, async (req, res) => {
     const accountId = (req.body as Record<string, unknown>)['accountId'];
     if (typeof accountId !== 'string' || !ACCOUNT_ID.test(accountId)) {
-      refuse(res, 400, 'PORTAL_ACTION_INVALID', 'Request refused', 'That account cannot be found.');
+      const { t } = translatorOf(res);
+      refuse(
+        res,
+        400,
+        'PORTAL_ACTION_INVALID',
+        t('error.requestRefused.title'),
+        t('activity.accountNotFound'),
+      );
       return;
     }
     await sessions.revokeAccount(accountId);

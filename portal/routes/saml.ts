@@ -5,6 +5,7 @@ import { JsmSsoError } from '../../common/errors.js';
 import { parseCookies, serializeCookie } from '../../common/http/cookies.js';
 import { SamlError } from '../../common/saml/errors.js';
 import { RateLimitedError } from '../abuse-limits.js';
+import { translatorOf } from '../i18n.js';
 import { assertedPerson } from '../identity.js';
 import { messagePage, signingOutPage } from '../pages/account.js';
 import { checkReturnPath } from '../return-path.js';
@@ -45,17 +46,12 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
   app.post('/saml/acs', limits.limit('acsPosts'), acsBody, async (req, res) => {
     const clearLogin = serializeCookie(cookies, cookies.login, '', { sameSite: 'None', maxAgeSeconds: 0 });
     res.append('Set-Cookie', clearLogin);
+    const { t } = translatorOf(res);
     try {
       const flow = await sessions.takeLogin(parseCookies(req.headers.cookie).get(cookies.login));
       if (!flow) {
         // No login started in this browser: an unsolicited or replayed Response, or an expired flow.
-        refuse(
-          res,
-          400,
-          'PORTAL_LOGIN_FLOW_MISSING',
-          'Sign-in expired',
-          'Your sign-in took too long or was not started here. Please sign in again.',
-        );
+        refuse(res, 400, 'PORTAL_LOGIN_FLOW_MISSING', t('signIn.expired.title'), t('signIn.expired'));
         return;
       }
       const body = req.body as Record<string, unknown> | undefined;
@@ -92,11 +88,11 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     } catch (err) {
       if (err instanceof RateLimitedError) throw err;
       if (err instanceof SamlError) {
-        refuse(res, 400, err.code, 'Sign-in failed', 'The sign-in could not be verified. Please try again.');
+        refuse(res, 400, err.code, t('signIn.failed.title'), t('signIn.failed'));
         return;
       }
       if (err instanceof JsmSsoError && isPortalRefusal(err.code)) {
-        refuse(res, err.status, err.code, 'Access refused', err.message);
+        refuse(res, err.status, err.code, t('signIn.refused.title'), err.message);
         return;
       }
       throw err;
@@ -105,6 +101,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
 
   // The broker's LogoutResponse to the sign-out below: checked, bound to its LogoutRequest, once.
   app.get('/saml/slo', async (req, res) => {
+    const { t } = translatorOf(res);
     try {
       const rawQuery = req.originalUrl.split('?')[1] ?? '';
       const relayState = req.query['RelayState'];
@@ -115,13 +112,11 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         { event: 'portal.logout_answered', result: success ? 'success' : 'partial' },
         'the broker answered the sign-out',
       );
-      const message = success
-        ? 'You have signed out.'
-        : "You have signed out of the help center, but your organization's sign-in may still be open. Close the browser to end it.";
-      send(res, messagePage(pageContext(res), 'Signed out', message, { signIn: true }));
+      const message = t(success ? 'signOut.done' : 'signOut.partial');
+      send(res, messagePage(pageContext(res), t('error.signedOut.title'), message, { signIn: true }));
     } catch (err) {
       if (err instanceof SamlError) {
-        refuse(res, 400, err.code, 'Sign-out failed', 'The sign-out message could not be verified.');
+        refuse(res, 400, err.code, t('signOut.failed.title'), t('signOut.failed'));
         return;
       }
       throw err;

@@ -2,6 +2,7 @@
 import type { Request, Response } from 'express';
 import { JsmSsoError } from '../../common/errors.js';
 import { readMultipart } from '../http/multipart.js';
+import { translatorOf } from '../i18n.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
 
@@ -31,12 +32,13 @@ export async function readUploadForm(
   if (!slot) {
     req.resume();
     res.setHeader('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
+    const { t } = translatorOf(res);
     web.refuse(
       res,
       503,
       'PORTAL_UPLOADS_BUSY',
-      'Please try again',
-      `Many files are being uploaded right now. Please try again in ${BUSY_RETRY_AFTER_SECONDS} seconds.`,
+      t('error.uploadsBusy.title'),
+      t('error.uploadsBusy', { seconds: BUSY_RETRY_AFTER_SECONDS }),
     );
     return undefined;
   }
@@ -45,7 +47,7 @@ export async function readUploadForm(
     return await readMultipart(req, { maxFileBytes: services.maxUploadBytes, maxFiles }, slot);
   } catch (err) {
     if (err instanceof JsmSsoError) {
-      web.refuse(res, err.status, err.code, 'Upload refused', err.message);
+      web.refuse(res, err.status, err.code, translatorOf(res).t('error.uploadRefused.title'), err.message);
       return undefined;
     }
     throw err;

@@ -1,18 +1,10 @@
 // Every string a customer reads comes from the message catalogue (common/i18n): no English written
-// into the portal's pages and routes. Files not converted yet are listed with how many raw strings
-// they still have; the list only shrinks (a new raw string, or a conversion without lowering its
-// count, fails).
+// into the portal's pages and routes.
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { expect } from 'chai';
 import { packageRoot } from '../../common/paths.js';
 import { rawTextIn } from '../../testkit/raw-text.js';
-
-const NOT_YET_CONVERTED: Record<string, number> = {
-  'portal/routes/account.ts': 4,
-  'portal/routes/saml.ts': 7,
-  'portal/routes/upload-form.ts': 2,
-};
 
 describe('portal: no raw English in pages and routes', () => {
   const root = packageRoot();
@@ -24,10 +16,7 @@ describe('portal: no raw English in pages and routes', () => {
   for (const file of files) {
     it(`${file} takes its text from the catalogue`, () => {
       const found = rawTextIn(join(root, file)).map((r) => `${relative(root, r.file)}:${r.line} ${r.text}`);
-      const allowed = NOT_YET_CONVERTED[file] ?? 0;
-      if (found.length > allowed)
-        expect(found, 'raw text: use ctx.i18n.t (see common/i18n/README.md)').to.have.length(allowed);
-      expect(found.length, `${file} has fewer raw strings now: lower NOT_YET_CONVERTED`).to.equal(allowed);
+      expect(found, 'raw text: use ctx.i18n.t (see common/i18n/README.md)').to.deep.equal([]);
     });
   }
 

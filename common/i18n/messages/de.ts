@@ -135,6 +135,22 @@ export const de: Catalogue = {
   'request.refused.noFile': 'Wählen Sie eine Datei zum Anhängen.',
   'error.uploadRefused.title': 'Hochladen abgelehnt',
 
+  'activity.accountNotFound': 'Dieses Konto wurde nicht gefunden.',
+  'signIn.expired.title': 'Anmeldung abgelaufen',
+  'signIn.expired':
+    'Ihre Anmeldung hat zu lange gedauert oder wurde nicht hier begonnen. Bitte melden Sie sich erneut an.',
+  'signIn.failed.title': 'Anmeldung fehlgeschlagen',
+  'signIn.failed': 'Die Anmeldung konnte nicht überprüft werden. Bitte versuchen Sie es erneut.',
+  'signIn.refused.title': 'Zugriff verweigert',
+  'signOut.done': 'Sie sind abgemeldet.',
+  'signOut.partial':
+    'Sie sind vom Help Center abgemeldet, die Anmeldung Ihrer Organisation ist aber möglicherweise noch aktiv. Schließen Sie den Browser, um sie zu beenden.',
+  'signOut.failed.title': 'Abmeldung fehlgeschlagen',
+  'signOut.failed': 'Die Abmeldenachricht konnte nicht überprüft werden.',
+  'error.uploadsBusy.title': 'Bitte versuchen Sie es erneut',
+  'error.uploadsBusy':
+    'Gerade werden viele Dateien hochgeladen. Bitte versuchen Sie es in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut.',
+
   'transition.title': '{transition}: {key}',
   'transition.question': '{transition}?',
   'transition.explain':

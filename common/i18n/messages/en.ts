@@ -138,6 +138,21 @@ export const en = {
   'request.refused.noFile': 'Choose a file to attach.',
   'error.uploadRefused.title': 'Upload refused',
 
+  'activity.accountNotFound': 'That account cannot be found.',
+  'signIn.expired.title': 'Sign-in expired',
+  'signIn.expired': 'Your sign-in took too long or was not started here. Please sign in again.',
+  'signIn.failed.title': 'Sign-in failed',
+  'signIn.failed': 'The sign-in could not be verified. Please try again.',
+  'signIn.refused.title': 'Access refused',
+  'signOut.done': 'You have signed out.',
+  'signOut.partial':
+    'You have signed out of the help center, but your organization’s sign-in may still be open. Close the browser to end it.',
+  'signOut.failed.title': 'Sign-out failed',
+  'signOut.failed': 'The sign-out message could not be verified.',
+  'error.uploadsBusy.title': 'Please try again',
+  'error.uploadsBusy':
+    'Many files are being uploaded right now. Please try again in {seconds, plural, one {# second} other {# seconds}}.',
+
   'transition.title': '{transition}: {key}',
   'transition.question': '{transition}?',
   'transition.explain':

@@ -134,6 +134,22 @@ export const fr: Catalogue = {
   'request.refused.noFile': 'Choisissez un fichier à joindre.',
   'error.uploadRefused.title': 'Envoi refusé',
 
+  'activity.accountNotFound': 'Ce compte est introuvable.',
+  'signIn.expired.title': 'Connexion expirée',
+  'signIn.expired':
+    'Votre connexion a pris trop de temps ou n’a pas commencé ici. Veuillez vous reconnecter.',
+  'signIn.failed.title': 'Échec de la connexion',
+  'signIn.failed': 'La connexion n’a pas pu être vérifiée. Veuillez réessayer.',
+  'signIn.refused.title': 'Accès refusé',
+  'signOut.done': 'Vous êtes déconnecté.',
+  'signOut.partial':
+    'Vous êtes déconnecté du centre d’aide, mais la connexion de votre organisation est peut-être encore ouverte. Fermez le navigateur pour y mettre fin.',
+  'signOut.failed.title': 'Échec de la déconnexion',
+  'signOut.failed': 'Le message de déconnexion n’a pas pu être vérifié.',
+  'error.uploadsBusy.title': 'Veuillez réessayer',
+  'error.uploadsBusy':
+    'De nombreux fichiers sont en cours d’envoi. Veuillez réessayer dans {seconds, plural, one {# seconde} other {# secondes}}.',
+
   'transition.title': '{transition} : {key}',
   'transition.question': '{transition} ?',
   'transition.explain':

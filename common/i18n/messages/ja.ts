@@ -132,6 +132,22 @@ export const ja: Catalogue = {
   'request.refused.noFile': '添付するファイルを選択してください。',
   'error.uploadRefused.title': 'アップロードが拒否されました',
 
+  'activity.accountNotFound': 'そのアカウントは見つかりません。',
+  'signIn.expired.title': 'サインインの期限切れ',
+  'signIn.expired':
+    'サインインに時間がかかりすぎたか、ここで開始されていません。もう一度サインインしてください。',
+  'signIn.failed.title': 'サインインに失敗しました',
+  'signIn.failed': 'サインインを検証できませんでした。もう一度お試しください。',
+  'signIn.refused.title': 'アクセスが拒否されました',
+  'signOut.done': 'サインアウトしました。',
+  'signOut.partial':
+    'ヘルプセンターからサインアウトしましたが、組織のサインインはまだ有効な可能性があります。終了するにはブラウザーを閉じてください。',
+  'signOut.failed.title': 'サインアウトに失敗しました',
+  'signOut.failed': 'サインアウトのメッセージを検証できませんでした。',
+  'error.uploadsBusy.title': 'もう一度お試しください',
+  'error.uploadsBusy':
+    '現在多くのファイルがアップロードされています。{seconds} 秒後にもう一度お試しください。',
+
   'transition.title': '{transition}: {key}',
   'transition.question': '{transition} しますか?',
   'transition.explain':
