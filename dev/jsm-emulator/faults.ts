@@ -14,6 +14,11 @@ export interface FaultRule {
    * caller has not heard (a client that crashes or times out meanwhile never learns of it).
    */
   holdAnswerMs?: number;
+  /**
+   * Handle the request normally but send this rewrite of its JSON answer: a site answering what
+   * Atlassian documents differently (say, a malformed account id). In-process tests only.
+   */
+  rewriteJson?: (body: unknown) => unknown;
   /** Destroy the socket without answering. */
   dropConnection?: boolean;
   /** Only requests whose path starts with this (e.g. `/rest/servicedeskapi/request`). */
@@ -100,6 +105,16 @@ export async function applyFault(
     res.end = ((...args: unknown[]) => {
       setTimeout(() => end(...args), rule.holdAnswerMs);
       return res;
+    }) as typeof res.end;
+  }
+  if (rule.rewriteJson) {
+    const rewrite = rule.rewriteJson;
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+      if (chunk === undefined || typeof chunk === 'function') return end(chunk, ...rest);
+      const body = JSON.stringify(rewrite(JSON.parse(String(chunk))));
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      return end(body, ...rest);
     }) as typeof res.end;
   }
   if (rule.dropConnection) {

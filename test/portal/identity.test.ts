@@ -74,6 +74,23 @@ describe('portal access and provisioning over HTTP', () => {
     expect(String(err)).to.include('403');
     expect(reasons(h, from)).to.include('PORTAL_ACCESS_DENIED');
   });
+  it('answers 502 PORTAL_ACCOUNT_INVALID when Atlassian creates a customer with a malformed account id', async () => {
+    h.emulator.faults.set({
+      pathPrefix: '/rest/servicedeskapi/customer',
+      method: 'POST',
+      times: 1,
+      rewriteJson: (body) => ({ ...(body as object), accountId: 'not an account id' }),
+    });
+    const from = h.logs.length;
+    try {
+      const err = await signIn(h, 'erin@acme.test', { groups: ['jsm-customers'] }).catch((e: Error) => e);
+      expect(String(err)).to.include('502');
+      expect(reasons(h, from)).to.include('PORTAL_ACCOUNT_INVALID');
+      expect(h.emulator.faults.hits()).to.deep.equal([1]);
+    } finally {
+      h.emulator.faults.clear();
+    }
+  });
   it('lets a member of an allowed group in', async () => {
     const browser = await signIn(h, 'alice@acme.test', { groups: ['jsm-customers'] });
     expect((await browser.text('/')).status).to.equal(200);
