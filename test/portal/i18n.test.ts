@@ -45,6 +45,17 @@ describe('portal: language and time zone', () => {
     }
   });
 
+  it('speaks the customer’s language on the raise-a-request form and in refusals, reason codes unchanged', async () => {
+    const form = await page(alice, '/desk/1/create/1', { 'accept-language': 'de' });
+    expect(form.res.status).to.equal(200);
+    expect(form.body).to.contain('>Senden</button>').and.contain('>Abbrechen</a>');
+    const from = h.logs.length;
+    const missing = await page(alice, '/desk/1/create/999999', { 'accept-language': 'fr' });
+    expect(missing.res.status).to.equal(404);
+    expect(missing.body).to.contain('Nous n’avons pas trouvé ce type de demande.');
+    expect(reasons(h, from)).to.include('PORTAL_REQUEST_TYPE_NOT_FOUND');
+  });
+
   it('keeps the switcher choice in a locale-only cookie and returns to the page', async () => {
     const browser = new Browser(h.url);
     for (const [k, v] of alice.cookies) browser.cookies.set(k, v);
