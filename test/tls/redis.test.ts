@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { checkTenant, type JsmSsoTenant, loadTenantFile } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
 import { FlowStoreUnavailableError, parseRedisAddress } from '../../common/flowstore/index.js';
+import { createLogger } from '../../common/log.js';
 import { createFlowStore } from '../../common/runtime.js';
 import { redisOptionsFor } from '../../common/tls/index.js';
 import { Browser, loginThroughBroker, startStack } from '../../testkit/broker-harness.js';
@@ -399,5 +400,29 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
   it('fails fast and recovers when a Cluster node stalls', async () => {
     const { node, url } = await tlsClusterNode();
     await stallAndRecover(url, node);
+  });
+});
+
+describe('flow store over plain redis://', () => {
+  it('warns REDIS_PLAINTEXT at start when Redis is off loopback, and not when it is on loopback', async () => {
+    const { secrets, root } = secretsDir({
+      'remote/url': 'redis://redis.acme.test:6379',
+      'local/url': 'redis://127.0.0.1:6379',
+    });
+    const logs: Array<Record<string, unknown>> = [];
+    const logger = createLogger({
+      component: 'test',
+      level: 'info',
+      destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
+    });
+    try {
+      for (const name of ['remote', 'local'])
+        await createFlowStore(tenantWithRedis({ urlSecretRef: { name } }), secrets, logger).close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+    expect(logs.map((l) => [l['event'], l['reason'], l['mode']])).to.deep.equal([
+      ['redis.plaintext', 'REDIS_PLAINTEXT', 'standalone'],
+    ]);
   });
 });
