@@ -19,7 +19,6 @@ const PARTS = Object.keys(ERROR_CODE_READMES) as DocumentedPart[];
  */
 const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   // broker
-  'BROKER_INTERNAL',
   'BACKEND_UNSUPPORTED', // the schema admits no kind without a backend
   'OIDC_NONCE_REPLAYED',
   'OIDC_STATE_MISMATCH', // the flow is found by its state, so a different state finds no flow first
