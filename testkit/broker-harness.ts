@@ -395,3 +395,8 @@ export async function logoutOfUnknownSession(stack: Stack, relayState: string): 
   );
   return new Browser().request(logoutUrl);
 }
+
+/** The reason code a broker message page shows as its reference. */
+export function pageReason(html: string): string | undefined {
+  return /<code>([A-Z0-9_]+)<\/code>/.exec(html)?.[1];
+}

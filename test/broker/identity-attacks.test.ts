@@ -75,7 +75,7 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
   async function expectRefused(response: Response, reason: string): Promise<void> {
     const body = await response.text();
     expect(response.status, body).to.equal(403);
-    expect(/<code>([A-Z_]+)<\/code>/.exec(body)?.[1]).to.equal(reason);
+    expect(harness.pageReason(body)).to.equal(reason);
     expect(body).to.not.include('SAMLResponse');
     const audit = broker.logs.findLast((l) => l['event'] === 'broker.login');
     expect(audit).to.include({ result: 'refused', reason });

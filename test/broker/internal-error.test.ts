@@ -5,6 +5,7 @@ import {
   createPki,
   listenPlaceholder,
   oidcIdp,
+  pageReason,
   portalSp,
   serveBroker,
   tenantFor,
@@ -36,7 +37,7 @@ describe('broker: an unexpected error', () => {
       );
       const html = await page.text();
       expect(page.status, html).to.equal(500);
-      expect(/<code>([A-Z0-9_]+)<\/code>/.exec(html)?.[1]).to.equal('BROKER_INTERNAL');
+      expect(pageReason(html)).to.equal('BROKER_INTERNAL');
       expect(html).to.not.contain('secret detail');
       expect(broker.logs.find((l) => l['event'] === 'broker.unavailable')?.['reason']).to.equal(
         'BROKER_INTERNAL',

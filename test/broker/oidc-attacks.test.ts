@@ -4,6 +4,7 @@ import {
   Browser,
   formFields,
   type Pki,
+  pageReason,
   portalSp,
   signedStatusCodes,
 } from '../../testkit/broker-harness.js';
@@ -48,7 +49,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
   async function expectRefused(response: Response, reason: string): Promise<void> {
     const body = await response.text();
     expect(response.status, body).to.equal(400);
-    expect(/<code>([A-Z_]+)<\/code>/.exec(body)?.[1]).to.equal(reason);
+    expect(pageReason(body)).to.equal(reason);
     expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(reason);
   }
 
@@ -82,7 +83,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     const response = await callbackWith('token-endpoint-down');
     const body = await response.text();
     expect(response.status, body).to.equal(502);
-    expect(/<code>([A-Z_]+)<\/code>/.exec(body)?.[1]).to.equal('OIDC_IDP_UNAVAILABLE');
+    expect(pageReason(body)).to.equal('OIDC_IDP_UNAVAILABLE');
     expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
       'OIDC_IDP_UNAVAILABLE',
     );

@@ -18,6 +18,7 @@ import {
   loginThroughBroker,
   oidcIdp,
   type Pki,
+  pageReason,
   portalSp,
   serveBroker,
   signedStatusCodes,
@@ -138,7 +139,7 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
       new Browser(),
     );
     expect(page.status, html).to.equal(502);
-    expect(/<code>([A-Z0-9_]+)<\/code>/.exec(html)?.[1]).to.equal('OAUTH2_USERINFO_INVALID');
+    expect(pageReason(html)).to.equal('OAUTH2_USERINFO_INVALID');
     expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
       'OAUTH2_USERINFO_INVALID',
     );
@@ -275,7 +276,7 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
       );
       const html = await page.text();
       expect(page.status, html).to.equal(500);
-      expect(/<code>([A-Z0-9_]+)<\/code>/.exec(html)?.[1]).to.equal('OIDC_CLIENT_KEY_UNSUPPORTED');
+      expect(pageReason(html)).to.equal('OIDC_CLIENT_KEY_UNSUPPORTED');
       expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
         'OIDC_CLIENT_KEY_UNSUPPORTED',
       );
