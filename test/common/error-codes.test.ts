@@ -22,7 +22,6 @@ const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
   'BACKEND_UNSUPPORTED', // the schema admits no kind without a backend
   'OIDC_NONCE_REPLAYED',
   'OIDC_STATE_MISMATCH', // the flow is found by its state, so a different state finds no flow first
-  // portal
   // operator failure reasons
   'ReconcileFailed',
 ]);
