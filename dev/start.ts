@@ -155,8 +155,9 @@ export async function run(argv: string[]): Promise<void> {
       String(port),
       '--client-id',
       'jsm-sso-broker',
-      '--client-secret',
-      clientSecret,
+      // One argument: a random base64url secret starts with '-' one time in 64, and a separate value
+      // that looks like an option is refused by the argument parser ("argument is ambiguous").
+      `--client-secret=${clientSecret}`,
       '--redirect-uri',
       `http://127.0.0.1:${ports.broker}/oidc/callback`,
     ]);

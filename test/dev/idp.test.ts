@@ -94,4 +94,24 @@ describe('dev IdP start', () => {
     }
     expect(outcomes.filter((o) => o !== 'ECONNREFUSED')).to.deep.equal(['200']);
   });
+
+  it("takes a client secret that starts with '-' (npm start's random base64url secret does one time in 64)", async () => {
+    const port = await freePort();
+    const child = jsmSso(['dev', 'idp', '--port', String(port), '--client-secret=-Zx9_random-secret']);
+    const done = exited(child);
+    try {
+      let status = 'none';
+      for (let i = 0; i < 400 && status !== '200'; i++) {
+        status = await fetch(`http://127.0.0.1:${port}/.well-known/openid-configuration`).then(
+          (res) => String(res.status),
+          () => 'refused',
+        );
+        if (status !== '200') await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(status, 'the IdP started and serves its discovery document').to.equal('200');
+    } finally {
+      child.kill('SIGTERM');
+      await done;
+    }
+  });
 });
