@@ -1,6 +1,6 @@
 import type { JsmSsoTenant } from '../common/config/load.js';
-import type { SecretDirectory } from '../common/config/secrets.js';
 import { signingSecretName } from '../common/config/signing-secrets.js';
+import type { SecretReader } from '../common/pool/source.js';
 import {
   certificateBase64,
   HOP_SIGNATURE_ALGORITHMS,
@@ -32,7 +32,7 @@ export interface BrokerSettings {
   secureCookies: boolean;
 }
 
-export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretDirectory): BrokerSettings {
+export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReader): BrokerSettings {
   const { broker, portal } = tenant.spec;
   // The operator generates both key pairs under these names when the tenant names none.
   const signingSecret = signingSecretName(tenant, 'broker');

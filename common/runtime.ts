@@ -20,6 +20,7 @@ import { exitOnSignals, type RunningServer, startServer } from './http/server.js
 import { DEFAULT_DRAIN_SECONDS, IN_FLIGHT_GRACE_SECONDS } from './http/shutdown.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
+import type { SecretReader } from './pool/source.js';
 import { registerSigningCertificateExpiry } from './signing-certificate-metrics.js';
 import {
   chooseServerTls,
@@ -37,7 +38,7 @@ import {
 export interface PartContext {
   tenant: JsmSsoTenant;
   tenantId: string;
-  secrets: SecretDirectory;
+  secrets: SecretReader;
   logger: Logger;
   registry: Registry;
   store: FlowStore;
@@ -100,7 +101,7 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
   },
 };
 
-export function createFlowStore(tenant: JsmSsoTenant, secrets: SecretDirectory, logger?: Logger): FlowStore {
+export function createFlowStore(tenant: JsmSsoTenant, secrets: SecretReader, logger?: Logger): FlowStore {
   const connection = redisOptionsFor(tenant, secrets);
   if (!connection) return new MemoryFlowStore();
   const { address } = connection;

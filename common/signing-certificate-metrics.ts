@@ -1,8 +1,8 @@
 import { Gauge, type Registry } from 'prom-client';
-import type { SecretDirectory } from './config/secrets.js';
 import { type SigningPart, signingSecretName } from './config/signing-secrets.js';
 import type { JsmSsoTenant } from './config/tenant.generated.js';
 import { certificateNotAfter } from './pki.js';
+import type { SecretReader } from './pool/source.js';
 
 /** Certificate keys of a signing Secret: the pair in use and, during a rollover, the next one. */
 const SLOTS = [
@@ -17,7 +17,7 @@ const SLOTS = [
  */
 export function registerSigningCertificateExpiry(
   registry: Registry,
-  options: { tenant: JsmSsoTenant; tenantId: string; part: SigningPart; secrets: SecretDirectory },
+  options: { tenant: JsmSsoTenant; tenantId: string; part: SigningPart; secrets: SecretReader },
 ): void {
   const secretName = signingSecretName(options.tenant, options.part);
   new Gauge({

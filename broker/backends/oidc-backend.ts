@@ -1,13 +1,13 @@
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { importPKCS8 } from 'jose';
 import * as client from 'openid-client';
-import type { SecretDirectory } from '../../common/config/secrets.js';
 import type {
   IdentityProviderSpec,
   OAuth2IdpSpec,
   OidcIdpSpec,
 } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
+import type { SecretReader } from '../../common/pool/source.js';
 import { single } from '../http.js';
 import type { AuthenticatedSubject } from '../subject.js';
 import { type Backend, type BackendContext, decodeState, encodeState, type LoginPrompt } from './backend.js';
@@ -37,7 +37,7 @@ interface OidcLogoutHandle {
 
 export interface OAuthBackendOptions {
   idp: IdentityProviderSpec;
-  secrets: SecretDirectory;
+  secrets: SecretReader;
   redirectUri: string;
   postLogoutRedirectUri: string;
   /** Every call to the IdP (discovery, JWKS, token, userinfo) goes through it (common/tls). */
@@ -321,7 +321,7 @@ async function authorizationRequest(
   };
 }
 
-async function clientAuthentication(spec: OidcIdpSpec, secrets: SecretDirectory): Promise<client.ClientAuth> {
+async function clientAuthentication(spec: OidcIdpSpec, secrets: SecretReader): Promise<client.ClientAuth> {
   if (spec.clientAuthMethod === 'private_key_jwt') {
     const ref = spec.privateKeySecretRef!;
     return client.PrivateKeyJwt(await importClientKey(createPrivateKey(secrets.read(ref.name, ref.key))));

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsmSsoError } from '../errors.js';
+import type { SecretReader } from '../pool/source.js';
 
 /**
  * Secret references resolve the same way everywhere: `<dir>/<secretName>/<key>`. In a pod the
  * operator mounts each referenced Secret there; standalone, `--secrets-dir` points at a folder with
  * the same layout. Files are read on every call so a rotated Secret is picked up without restart.
  */
-export class SecretDirectory {
+export class SecretDirectory implements SecretReader {
   readonly root: string;
 
   constructor(root: string) {

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import type { SecretDirectory } from '../config/secrets.js';
 import { JsmSsoError } from '../errors.js';
+import type { SecretReader } from '../pool/source.js';
 
 /** A `caBundleSecretRef` from the tenant: a Secret key holding extra PEM CA certificates. */
 export interface CaBundleRef {
@@ -33,7 +33,7 @@ export function parseCaBundle(pem: string, source = 'CA bundle'): string[] {
 }
 
 /** Reads and checks the PEM bundle a `caBundleSecretRef` points at; undefined when there is no ref. */
-export function caBundleFor(secrets: SecretDirectory, ref: CaBundleRef | undefined): string | undefined {
+export function caBundleFor(secrets: SecretReader, ref: CaBundleRef | undefined): string | undefined {
   if (!ref) return undefined;
   const key = ref.key ?? 'ca.crt';
   const pem = secrets.read(ref.name, key);

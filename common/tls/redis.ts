@@ -1,8 +1,8 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { JsmSsoTenant } from '../config/load.js';
-import type { SecretDirectory } from '../config/secrets.js';
 import { JsmSsoError } from '../errors.js';
 import { parseRedisAddress, type RedisAddress } from '../flowstore/redis-address.js';
+import type { SecretReader } from '../pool/source.js';
 import { caBundleFor, trustedCas } from './ca-bundle.js';
 import { MIN_TLS_VERSION } from './versions.js';
 
@@ -35,7 +35,7 @@ export function redisTlsOptions(input: RedisTlsInput): ConnectionOptions {
  * Redis. A CA bundle or client certificate with a plain URL is refused rather than ignored: the
  * operator meant TLS.
  */
-export function redisOptionsFor(tenant: JsmSsoTenant, secrets: SecretDirectory): RedisConnection | undefined {
+export function redisOptionsFor(tenant: JsmSsoTenant, secrets: SecretReader): RedisConnection | undefined {
   const redis = tenant.spec.redis;
   if (!redis) return undefined;
   const address = parseRedisAddress(secrets.read(redis.urlSecretRef.name, redis.urlSecretRef.key));

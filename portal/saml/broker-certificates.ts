@@ -6,7 +6,7 @@
  * metadata fetched, over verified TLS (plain http only on loopback), and cached for an hour.
  */
 
-import type { SecretDirectory } from '../../common/config/secrets.js';
+import type { SecretReader } from '../../common/pool/source.js';
 import { toCertificatePem } from '../../common/saml/certificates.js';
 import { SamlError } from '../../common/saml/errors.js';
 import { NS } from '../../common/saml/namespaces.js';
@@ -21,7 +21,7 @@ export interface BrokerCertificateSource {
 }
 
 export function configuredBrokerCertificates(
-  secrets: SecretDirectory,
+  secrets: SecretReader,
   secretName: string,
 ): BrokerCertificateSource | undefined {
   if (secrets.readOptional(secretName, 'tls.crt') === undefined) return undefined;

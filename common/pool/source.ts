@@ -1,0 +1,37 @@
+import type { JsmSsoTenant } from '../config/load.js';
+import type { JsmSsoError } from '../errors.js';
+
+/**
+ * The contract between a pool process (one broker or portal serving many tenants) and whatever
+ * delivers its tenants: a watched folder (directory-source.ts) or the operator's projection Secrets
+ * (kube-source.ts). The pool reads tenants from nowhere else, so the sources are interchangeable in
+ * tests, the bench and a cluster.
+ */
+
+/** What a part needs to read a tenant's secrets: files in a pod, a map in a pool. */
+export interface SecretReader {
+  /** Throws JsmSsoError SECRET_MISSING (SECRET_REF_INVALID for a malformed reference). */
+  read(secretName: string, key: string): string;
+  readOptional(secretName: string, key: string): string | undefined;
+}
+
+/** One tenant as a pool sees it. `key` is stable per tenant (e.g. "<namespace>/<name>"). */
+export interface TenantBundle {
+  key: string;
+  tenant: JsmSsoTenant;
+  secrets: SecretReader;
+}
+
+export interface TenantSourceListener {
+  /** Added or changed (called again on every change). */
+  upsert(bundle: TenantBundle): void;
+  remove(key: string): void;
+  /** A bundle that cannot be used (bad YAML, schema): logged with a reason code; the old version, if any, stays. */
+  invalid(key: string, error: JsmSsoError): void;
+}
+
+export interface TenantSource {
+  /** Resolves once the initial set has been delivered. */
+  start(listener: TenantSourceListener): Promise<void>;
+  close(): Promise<void>;
+}
