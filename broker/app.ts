@@ -477,7 +477,7 @@ export async function createBrokerApp(
     }
     const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
     const status = err instanceof JsmSsoError ? err.status : 500;
-    telemetry.unavailable(reason, status);
+    telemetry.unavailable(reason, status, err instanceof JsmSsoError ? err.where : undefined);
     if (reason === 'BROKER_INTERNAL')
       logger.error({ event: 'broker.internal_error', errorType: (err as Error)?.name }, 'internal error');
     if (!res.headersSent) {

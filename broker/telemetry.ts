@@ -10,7 +10,8 @@ import type { MappingProblem } from './mapping.js';
  */
 export interface BrokerTelemetry {
   refusal(reason: string, status: number, idp?: string): void;
-  unavailable(reason: string, status: number): void;
+  /** `where` names the faulty part of the configuration (JsmSsoError.where: names, no values). */
+  unavailable(reason: string, status: number, where?: Readonly<Record<string, string>>): void;
   login(event: {
     idp: string;
     subject?: string;
@@ -63,9 +64,9 @@ export function createBrokerTelemetry(registry: Registry, logger: Logger, tenant
       refusals.inc({ tenant, reason });
       logger.warn({ event: 'broker.refusal', reason, status, ...(idp ? { idp } : {}) }, 'request refused');
     },
-    unavailable(reason, status) {
+    unavailable(reason, status, where) {
       errors.inc({ tenant, reason });
-      logger.error({ event: 'broker.unavailable', reason, status }, 'request could not be served');
+      logger.error({ event: 'broker.unavailable', reason, status, ...where }, 'request could not be served');
     },
     login({ idp, subject, result, clientIp, startedAt, reason }) {
       logins.inc({ tenant, idp, result });

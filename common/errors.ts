@@ -10,12 +10,22 @@ export class JsmSsoError extends Error {
   /** One of the closed sets in error-codes.ts; subclasses narrow it to their own set. */
   readonly code: ErrorCode;
   readonly status: number;
+  /**
+   * Where the fault is, for the log line an operator reads: names only (a Secret and its key, a
+   * field), never a value, so it may be logged as it is.
+   */
+  readonly where: Readonly<Record<string, string>> | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { status?: number; cause?: unknown; where?: Record<string, string> } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'JsmSsoError';
     this.code = code;
     this.status = options.status ?? 400;
+    this.where = options.where;
   }
 }
 

@@ -139,7 +139,7 @@ export interface SessionDirectory {
 /** What every backend gets from the broker. */
 export interface BackendContext {
   store: FlowStore;
-  /** One-time markers shared by all replicas (states, nonces). */
+  /** One-time markers shared by all replicas (the OIDC backend's states). */
   markers: OneTimeMarkers;
   sessions: SessionDirectory;
   flowTtlSeconds: number;
@@ -149,7 +149,7 @@ export interface BackendContext {
 
 /**
  * One-time values marked as used until they would expire anyway, shared by all replicas through
- * the store. Each backend marks what it made (its state, its nonce); SAML message IDs are marked by
+ * the store. Each backend marks what it made (the OIDC backend its state); SAML message IDs are marked by
  * common/saml acceptProtocolMessage.
  */
 export class OneTimeMarkers {

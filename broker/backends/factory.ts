@@ -4,7 +4,7 @@ import type { Sealer } from '../../common/sealer.js';
 import { caBundleFor, createTlsFetch, type TlsFetch } from '../../common/tls/index.js';
 import type { BrokerSettings } from '../settings.js';
 import type { Backend, BackendContext } from './backend.js';
-import { createOAuthBackend } from './oidc-backend.js';
+import { createOAuth2Backend, createOidcBackend } from './oidc-backend.js';
 import { createSamlBackend } from './saml-backend.js';
 
 /**
@@ -25,6 +25,16 @@ export function createBackends(
     // Every call to this IdP verifies TLS, trusting its private CA bundle on top of the public roots.
     const fetch = createTlsFetch({ extraCaPem: caBundleFor(part.secrets, protocol?.caBundleSecretRef) });
     outbound.push(fetch);
+    const oauth = {
+      secrets: part.secrets,
+      redirectUri: settings.callbackUrl,
+      postLogoutRedirectUri: settings.logoutCallbackUrl,
+      fetch,
+      context,
+    };
+    // The schema's rule "exactly one of oidc, oauth2 or saml" holds here: the configuration is
+    // checked against the CRD's CEL rules before the broker starts (common/config), so an IdP that
+    // is neither SAML nor OIDC is OAuth 2.0 (ADR 0092).
     const backend = idp.saml
       ? createSamlBackend({
           idp,
@@ -35,14 +45,9 @@ export function createBackends(
           context,
           sealer,
         })
-      : createOAuthBackend({
-          idp,
-          secrets: part.secrets,
-          redirectUri: settings.callbackUrl,
-          postLogoutRedirectUri: settings.logoutCallbackUrl,
-          fetch,
-          context,
-        });
+      : idp.oidc
+        ? createOidcBackend(idp.name, idp.oidc, oauth)
+        : createOAuth2Backend(idp.name, idp.oauth2!, oauth);
     backends.set(idp.name, backend);
   }
   return { backends, outbound };

@@ -1,11 +1,7 @@
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { importPKCS8 } from 'jose';
 import * as client from 'openid-client';
-import type {
-  IdentityProviderSpec,
-  OAuth2IdpSpec,
-  OidcIdpSpec,
-} from '../../common/config/tenant.generated.js';
+import type { OAuth2IdpSpec, OidcIdpSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
 import type { SecretReader } from '../../common/pool/source.js';
 import { single } from '../http.js';
@@ -36,7 +32,6 @@ interface OidcLogoutHandle {
 }
 
 export interface OAuthBackendOptions {
-  idp: IdentityProviderSpec;
   secrets: SecretReader;
   redirectUri: string;
   postLogoutRedirectUri: string;
@@ -62,20 +57,23 @@ interface OAuthProtocol {
 
 const LOOPBACK_HTTP = /^http:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/;
 
-export function createOAuthBackend(options: OAuthBackendOptions): Backend {
-  const { idp } = options;
-  if (idp.oidc) return oauthBackend(idp.name, oidcProtocol(idp.name, idp.oidc, options), options);
-  if (idp.oauth2) return oauthBackend(idp.name, oauth2Protocol(idp.name, idp.oauth2, options), options);
-  throw new JsmSsoError(
-    'BACKEND_UNSUPPORTED',
-    `identity provider ${idp.name} is not an OIDC or OAuth 2.0 provider`,
-  );
+export function createOidcBackend(name: string, spec: OidcIdpSpec, options: OAuthBackendOptions): Backend {
+  return oauthBackend(name, oidcProtocol(name, spec, options), options);
+}
+
+export function createOAuth2Backend(
+  name: string,
+  spec: OAuth2IdpSpec,
+  options: OAuthBackendOptions,
+): Backend {
+  return oauthBackend(name, oauth2Protocol(name, spec, options), options);
 }
 
 /**
  * The backend shared by OIDC and plain OAuth 2.0: the `state` indexes the flow (consumed by the
- * first callback, then marked used so a replay is told apart from a forgery), the nonce is marked
- * used once its ID token is accepted, and the callback is judged only against this IdP's issuer.
+ * first callback, then marked used so a replay is told apart from a forgery), and the callback is
+ * judged only against this IdP's issuer. The nonce needs no marker of its own: it lives only in the
+ * flow that its state finds, and that flow is taken once (ADR 0092).
  */
 function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBackendOptions): Backend {
   const { markers, store, flowTtlSeconds } = options.context;
@@ -130,7 +128,6 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       const c = await protocol.configuration();
       const callbackUrl = new URL(`${options.redirectUri}?${request.rawQuery}`);
       const { subject, logout } = await protocol.identify(c, callbackUrl, pending);
-      if (pending.nonce) await markers.useOnce('nonce', pending.nonce, 'OIDC_NONCE_REPLAYED');
       return { subject, ...(logout ? { logoutHandle: encodeState(logout) } : {}) };
     },
     async startLogout(logoutHandle, logoutId) {
@@ -324,7 +321,7 @@ async function authorizationRequest(
 async function clientAuthentication(spec: OidcIdpSpec, secrets: SecretReader): Promise<client.ClientAuth> {
   if (spec.clientAuthMethod === 'private_key_jwt') {
     const ref = spec.privateKeySecretRef!;
-    return client.PrivateKeyJwt(await importClientKey(createPrivateKey(secrets.read(ref.name, ref.key))));
+    return client.PrivateKeyJwt(await importClientKey(secrets.read(ref.name, ref.key), ref));
   }
   const ref = spec.clientSecretRef!;
   const secret = secrets.read(ref.name, ref.key).trim();
@@ -333,8 +330,23 @@ async function clientAuthentication(spec: OidcIdpSpec, secrets: SecretReader): P
     : client.ClientSecretBasic(secret);
 }
 
-function importClientKey(key: KeyObject) {
-  const pkcs8 = key.export({ type: 'pkcs8', format: 'pem' }).toString();
+/**
+ * The private_key_jwt key from its Secret. A key that does not parse or is of a type the broker
+ * cannot sign with is the tenant's configuration at fault, neither the person nor the IdP (500);
+ * the log line names the Secret and key, never the key.
+ */
+function importClientKey(pem: string, ref: { name: string; key: string }) {
+  const unsupported = (what: string) =>
+    new JsmSsoError('OIDC_CLIENT_KEY_UNSUPPORTED', `private_key_jwt key ${what}`, {
+      status: 500,
+      where: { secretName: ref.name, secretKeyName: ref.key },
+    });
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw unsupported('is not a PEM private key');
+  }
   const type = key.asymmetricKeyType;
   const alg =
     type === 'rsa'
@@ -344,16 +356,8 @@ function importClientKey(key: KeyObject) {
         : type === 'ec'
           ? ecAlg(key.asymmetricKeyDetails?.namedCurve)
           : undefined;
-  if (!alg)
-    throw new JsmSsoError(
-      'OIDC_CLIENT_KEY_UNSUPPORTED',
-      `private_key_jwt key type ${type} is not supported`,
-      {
-        // The tenant's configuration is at fault, neither the person nor the IdP.
-        status: 500,
-      },
-    );
-  return importPKCS8(pkcs8, alg);
+  if (!alg) throw unsupported(`type ${type} is not supported`);
+  return importPKCS8(key.export({ type: 'pkcs8', format: 'pem' }).toString(), alg);
 }
 
 function ecAlg(curve: string | undefined): string | undefined {

@@ -10,7 +10,10 @@ import type { JsmSsoError } from '../errors.js';
 
 /** What a part needs to read a tenant's secrets: files in a pod, a map in a pool. */
 export interface SecretReader {
-  /** Throws JsmSsoError SECRET_MISSING (SECRET_REF_INVALID for a malformed reference). */
+  /**
+   * Throws JsmSsoError SECRET_MISSING (status 500, `where` naming the Secret and key; never the
+   * value), or SECRET_REF_INVALID for a malformed reference.
+   */
   read(secretName: string, key: string): string;
   readOptional(secretName: string, key: string): string | undefined;
 }

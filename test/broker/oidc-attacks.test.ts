@@ -89,6 +89,34 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     );
   });
 
+  it('refuses the answer to a superseded choice of the same flow as OIDC_STATE_MISMATCH (the flow waits for the later state)', async () => {
+    // The person picks the IdP, goes back and picks it again: one flow, two authorization
+    // requests. Only the later one may complete it; the earlier answer still finds the flow by its
+    // state, and is refused by the state check against the flow's own, not signed into it.
+    const browser = new Browser();
+    const choice = await browser.request(
+      await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
+    );
+    const { csrf } = formFields(await choice.text());
+    const stateOf = async () => {
+      const toIdp = await browser.request(`${broker.url}/saml/choose`, {
+        form: { csrf: csrf!, idp: 'alpha' },
+      });
+      expect(toIdp.status).to.equal(302);
+      return new URL(toIdp.headers.get('location')!).searchParams.get('state')!;
+    };
+    const first = await stateOf();
+    const second = await stateOf();
+    expect(second).to.not.equal(first);
+    idpA.forgery = 'valid';
+    await expectRefused(
+      await browser.request(
+        `${broker.url}/oidc/callback?code=c1&state=${first}&iss=${encodeURIComponent(idpA.issuer)}`,
+      ),
+      'OIDC_STATE_MISMATCH',
+    );
+  });
+
   it('refuses a callback arriving in a browser that did not start the flow', async () => {
     const state = await startAt(new Browser(), 'alpha');
     idpA.forgery = 'valid';

@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { exportJWK } from 'jose';
@@ -257,32 +257,75 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     }
   });
 
-  it('answers 500 OIDC_CLIENT_KEY_UNSUPPORTED for a private_key_jwt key of a type it cannot sign with (Ed448)', async () => {
-    const secret = join(pki.dir, 'idp-key-ed448');
-    mkdirSync(secret);
-    writeFileSync(
-      join(secret, 'private.pem'),
-      generateKeyPairSync('ed448').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    );
+  /**
+   * A broker whose one IdP authenticates with private_key_jwt from Secret `secretName`, key
+   * private.pem holding `pem`; `beforeLogin` may break the Secret after start-up. Returns the
+   * sign-in page's status and reason and the broker's log lines.
+   */
+  async function privateKeyJwtSignIn(
+    secretName: string,
+    pem: string,
+    beforeLogin: (keyFile: string) => void = () => {},
+  ): Promise<{ status: number; reason: string | undefined; logs: Record<string, unknown>[] }> {
+    const keyFile = join(pki.dir, secretName, 'private.pem');
+    mkdirSync(join(pki.dir, secretName));
+    writeFileSync(keyFile, pem);
     const spec = oidcIdp('corporate', idp.issuer);
     spec['oidc'].clientAuthMethod = 'private_key_jwt';
-    spec['oidc'].privateKeySecretRef = { name: 'idp-key-ed448' };
+    spec['oidc'].privateKeySecretRef = { name: secretName };
     delete spec['oidc'].clientSecretRef;
     const { server, url } = await listenPlaceholder();
     const broker = await serveBroker(server, url, tenantFor(url, [spec]), pki);
     try {
+      beforeLogin(keyFile);
       const page = await new Browser().request(
         await portalSp(url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
       );
       const html = await page.text();
-      expect(page.status, html).to.equal(500);
-      expect(pageReason(html)).to.equal('OIDC_CLIENT_KEY_UNSUPPORTED');
-      expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
-        'OIDC_CLIENT_KEY_UNSUPPORTED',
-      );
+      return { status: page.status, reason: pageReason(html), logs: broker.logs };
     } finally {
       await broker.close();
     }
+  }
+
+  /** The one log line of the failed sign-in: reason, status, the Secret and key, and no key material. */
+  function expectConfigurationFault(
+    logs: Record<string, unknown>[],
+    reason: string,
+    secretName: string,
+  ): void {
+    const line = logs.findLast((l) => l['event'] === 'broker.unavailable');
+    expect(line).to.include({ reason, status: 500, secretName, secretKeyName: 'private.pem' });
+    expect(JSON.stringify(logs)).to.not.include('PRIVATE KEY');
+  }
+
+  it('answers 500 OIDC_CLIENT_KEY_UNSUPPORTED for a private_key_jwt key of a type it cannot sign with (Ed448)', async () => {
+    const ed448 = generateKeyPairSync('ed448').privateKey.export({ type: 'pkcs8', format: 'pem' });
+    const { status, reason, logs } = await privateKeyJwtSignIn('idp-key-ed448', ed448.toString());
+    expect(status).to.equal(500);
+    expect(reason).to.equal('OIDC_CLIENT_KEY_UNSUPPORTED');
+    expectConfigurationFault(logs, 'OIDC_CLIENT_KEY_UNSUPPORTED', 'idp-key-ed448');
+  });
+
+  it('answers 500 OIDC_CLIENT_KEY_UNSUPPORTED for a private_key_jwt Secret that holds no PEM private key', async () => {
+    const garbage = '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n';
+    const { status, reason, logs } = await privateKeyJwtSignIn('idp-key-garbage', garbage);
+    expect(status).to.equal(500);
+    expect(reason).to.equal('OIDC_CLIENT_KEY_UNSUPPORTED');
+    expectConfigurationFault(logs, 'OIDC_CLIENT_KEY_UNSUPPORTED', 'idp-key-garbage');
+  });
+
+  it('answers 500 SECRET_MISSING, not OIDC_DISCOVERY_FAILED, when the private_key_jwt key file is gone, naming the Secret and key in the log', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const { status, reason, logs } = await privateKeyJwtSignIn(
+      'idp-key-gone',
+      rsa.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      (keyFile) => rmSync(keyFile),
+    );
+    expect(status).to.equal(500);
+    expect(reason).to.equal('SECRET_MISSING');
+    expectConfigurationFault(logs, 'SECRET_MISSING', 'idp-key-gone');
+    expect(logs.some((l) => l['reason'] === 'OIDC_DISCOVERY_FAILED')).to.equal(false);
   });
 
   it('keeps client_secret_basic working (the default)', async () => {
