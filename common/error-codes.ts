@@ -129,6 +129,8 @@ export const ATLASSIAN_CODES = {
   ATLASSIAN_TIMEOUT: 'Atlassian did not answer in time (502)',
   ATLASSIAN_UNREACHABLE: 'Atlassian cannot be reached (502)',
   ATLASSIAN_ERROR: 'Any other Atlassian error status (502)',
+  ATLASSIAN_BUSY:
+    "The tenant's Atlassian bulkhead is full: no call slot within the wait bound, nothing sent (503, Retry-After: 5)",
 } as const satisfies Record<string, string>;
 
 /** The portal's own refusals: its pages, forms and sign-in. */

@@ -15,6 +15,7 @@ import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.
 import { AbuseLimits, RateLimitedError } from './abuse-limits.js';
 import { AccountGuard } from './account-guard.js';
 import { ActivityLog } from './activity.js';
+import { BUSY_RETRY_AFTER_MS } from './atlassian/bulkhead.js';
 import { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import type { TransportOptions } from './atlassian/http.js';
@@ -47,7 +48,10 @@ import { createWeb } from './web.js';
 export interface PortalOptions {
   /** The broker's signing certificates; when absent, the secrets dir, then the broker's metadata. */
   brokerCertificatesPem?: string[];
-  /** Overrides for the Atlassian transport (timeouts and retries in tests). */
+  /**
+   * Overrides for the Atlassian transport: timeouts and retries in tests; `limits` over the
+   * tenant's spec.atlassian.limits (the wait bound, maxWaitMs, is only set here).
+   */
   atlassian?: Partial<Omit<TransportOptions, 'siteUrl' | 'email' | 'apiToken'>>;
   /** How writes are retried (tests shorten the waits). */
   writes?: Partial<WriteSettings>;
@@ -145,6 +149,14 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       refuse(res, 404, err.code, t('error.notFound.title'), t('error.requestNotFound'));
       return;
     }
+    if (err instanceof AtlassianError && err.code === 'ATLASSIAN_BUSY') {
+      // This tenant's share of Atlassian is in use (its site is slow, or it is very busy): answer
+      // now with a time to come back rather than queue the customer behind a stalled site.
+      const seconds = Math.ceil((err.retryAfterMs ?? BUSY_RETRY_AFTER_MS) / 1000);
+      res.setHeader('Retry-After', String(seconds));
+      refuse(res, 503, err.code, t('error.atlassianBusy.title'), t('error.atlassianBusy', { seconds }));
+      return;
+    }
     if (err instanceof AtlassianError) {
       logger.warn(
         { event: 'portal.atlassian_error', reason: err.code, upstreamStatus: err.upstreamStatus },
@@ -216,6 +228,11 @@ function buildServices(
     onCall: (method, _path, status, seconds) => telemetry.atlassianCall(method, status, seconds),
     onRetry: (reason) => telemetry.atlassianRetry('read', reason),
     ...options.atlassian,
+    limits: {
+      maxConcurrent: spec.atlassian.limits.maxConcurrentCalls,
+      perSecond: spec.atlassian.limits.callsPerSecond,
+      ...options.atlassian?.limits,
+    },
   });
   const cacheTtlMs = options.catalogueTtlMs ?? 60_000;
   const catalogue = new Catalogue(client, spec.atlassian.serviceDeskIds, cacheTtlMs);

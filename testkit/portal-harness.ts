@@ -25,7 +25,7 @@ import {
   type RunningJsmEmulator,
   startJsmEmulator,
 } from '../dev/jsm-emulator/emulator.js';
-import { createPortalApp, type PortalApp } from '../portal/app.js';
+import { createPortalApp, type PortalApp, type PortalOptions } from '../portal/app.js';
 import type { Exchange } from '../portal/atlassian/http.js';
 import type { WriteSettings } from '../portal/requests.js';
 import { validateAgainstSpec } from './atlassian-spec.js';
@@ -97,6 +97,8 @@ export interface HarnessOptions {
   atlassian?: Record<string, unknown>;
   /** How the portal retries writes (portal/write-once.ts). */
   writes?: Partial<WriteSettings>;
+  /** Overrides for the portal's Atlassian transport (timeouts, retries, the bulkhead's wait bound). */
+  transport?: PortalOptions['atlassian'];
 }
 
 /**
@@ -173,7 +175,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
   const portalOptions = {
     brokerCertificatesPem: [brokerKey.certPem],
-    atlassian: { onExchange: (e: Exchange) => exchanges.push(e), baseDelayMs: 1 },
+    atlassian: { onExchange: (e: Exchange) => exchanges.push(e), baseDelayMs: 1, ...options.transport },
     ...(options.writes ? { writes: options.writes } : {}),
     pseudoLocales: true,
   };

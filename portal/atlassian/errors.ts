@@ -13,7 +13,7 @@ export class AtlassianError extends JsmSsoError {
   /** `i18nErrorMessage.parameters` of a JSM error (often names the field). */
   readonly parameters: string[];
   readonly friendly: string;
-  /** On 429/503: how long Atlassian asked us to wait (Retry-After, capped), if it said. */
+  /** On 429/503: how long Atlassian asked us to wait (Retry-After, capped), if it said; on ATLASSIAN_BUSY, ours. */
   readonly retryAfterMs: number | undefined;
 
   constructor(
@@ -49,6 +49,7 @@ const FRIENDLY: Partial<Record<AtlassianErrorCode, string>> = {
   ATLASSIAN_TIMEOUT: 'The help center took too long to answer. Please try again.',
   ATLASSIAN_UNREACHABLE: 'The help center cannot be reached right now. Please try again in a minute.',
   ATLASSIAN_UNAUTHORIZED: 'The help center is not configured correctly. Please tell your administrator.',
+  ATLASSIAN_BUSY: 'The help center is busy right now. Please try again in a few seconds.',
 };
 
 function statusFor(code: AtlassianErrorCode): number {
@@ -62,6 +63,7 @@ function statusFor(code: AtlassianErrorCode): number {
       return 403;
     case 'ATLASSIAN_RATE_LIMITED':
     case 'ATLASSIAN_UNAVAILABLE':
+    case 'ATLASSIAN_BUSY':
       return 503;
     default:
       return 502;

@@ -1,9 +1,11 @@
+import { AtlassianBulkhead, type BulkheadLimits, DEFAULT_BULKHEAD_LIMITS } from './bulkhead.js';
 import { AtlassianError, codeForStatus, parseErrorBody } from './errors.js';
 
 /**
- * The transport under the Atlassian client: Basic auth with the service account, a timeout per
- * attempt, and bounded retries on 429/503 honouring Retry-After, else exponential backoff with full
- * jitter. Only calls marked `idempotent` are retried; a create is never repeated here (the caller
+ * The transport under the Atlassian client: Basic auth with the service account, a bulkhead (a
+ * concurrency and a rate limit of this tenant's own, with a bounded wait), a timeout per attempt,
+ * and bounded retries on 429/503 honouring Retry-After, else exponential backoff with full jitter.
+ * Only calls marked `idempotent` are retried; a create is never repeated here (the caller
  * reconciles first, see client.createRequest).
  */
 export interface TransportOptions {
@@ -12,6 +14,8 @@ export interface TransportOptions {
   apiToken: string;
   timeoutMs?: number;
   maxRetries?: number;
+  /** This tenant's share of Atlassian (portal/atlassian/bulkhead.ts); each attempt takes a slot. */
+  limits?: Partial<BulkheadLimits>;
   /** Upper bound for one wait, whatever Retry-After says. */
   maxDelayMs?: number;
   baseDelayMs?: number;
@@ -75,9 +79,12 @@ function headerRecord(headers: Headers): Record<string, string> {
 }
 
 export class AtlassianTransport {
-  readonly #options: Required<Omit<TransportOptions, 'onCall' | 'onRetry' | 'onExchange' | 'fetch'>> &
+  readonly #options: Required<
+    Omit<TransportOptions, 'onCall' | 'onRetry' | 'onExchange' | 'fetch' | 'limits'>
+  > &
     Pick<TransportOptions, 'onCall' | 'onRetry' | 'onExchange' | 'fetch'>;
   readonly #auth: string;
+  readonly bulkhead: AtlassianBulkhead;
 
   constructor(options: TransportOptions) {
     this.#options = {
@@ -90,6 +97,7 @@ export class AtlassianTransport {
       ...options,
     };
     this.#auth = 'Basic ' + Buffer.from(`${options.email}:${options.apiToken}`).toString('base64');
+    this.bulkhead = new AtlassianBulkhead({ ...DEFAULT_BULKHEAD_LIMITS, ...options.limits });
   }
 
   url(path: string, query?: CallOptions['query']): string {
@@ -118,37 +126,29 @@ export class AtlassianTransport {
       } else if (options.body) {
         body = options.body;
       }
-      let response: Response;
-      const started = process.hrtime.bigint();
-      const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
-      try {
-        response = await (o.fetch ?? globalThis.fetch)(this.url(path, options.query), {
-          method,
-          headers,
-          ...(body === undefined ? {} : { body }),
-          signal: AbortSignal.timeout(o.timeoutMs),
-          redirect: 'error',
-        });
-      } catch (err) {
-        const timedOut = (err as Error).name === 'TimeoutError';
-        o.onCall?.(method, path, timedOut ? 'timeout' : 'network', elapsed());
+      // The slot is held for one attempt (until its body is read), never across a retry's wait.
+      const outcome = await this.bulkhead.run(() =>
+        this.#attempt(method, path, this.url(path, options.query), headers, body, options.raw === true),
+      );
+      if (outcome.failure) {
+        const timedOut = outcome.failure === 'timeout';
         if (idempotent && attempt < o.maxRetries) {
           await o.sleep(retryDelayMs(attempt, null, o));
-          o.onRetry?.(timedOut ? 'timeout' : 'network');
+          o.onRetry?.(outcome.failure);
           continue;
         }
-        throw new AtlassianError(timedOut ? 'ATLASSIAN_TIMEOUT' : 'ATLASSIAN_UNREACHABLE', 0, { cause: err });
+        throw new AtlassianError(timedOut ? 'ATLASSIAN_TIMEOUT' : 'ATLASSIAN_UNREACHABLE', 0, {
+          cause: outcome.cause,
+        });
       }
-      o.onCall?.(method, path, response.status, elapsed());
+      const { response, text } = outcome;
       const throttled = response.status === 429 || response.status === 503;
       if (throttled && idempotent && attempt < o.maxRetries) {
-        await response.body?.cancel();
         await o.sleep(retryDelayMs(attempt, response.headers.get('retry-after'), o));
         o.onRetry?.(String(response.status));
         continue;
       }
-      if (options.raw && response.ok) return response as T;
-      const text = await response.text();
+      if (text === undefined) return response as T;
       let parsed: unknown;
       try {
         parsed = text ? JSON.parse(text) : undefined;
@@ -176,6 +176,49 @@ export class AtlassianTransport {
         });
       }
       return parsed as T;
+    }
+  }
+
+  /**
+   * One HTTP attempt, inside a bulkhead slot: the answer with its body read (`text`), or the
+   * headers only for a successful raw call (the caller streams the body), or why there was none.
+   */
+  async #attempt(
+    method: string,
+    path: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string | FormData | undefined,
+    raw: boolean,
+  ): Promise<
+    | { failure?: undefined; response: Response; text: string | undefined }
+    | { failure: 'timeout' | 'network'; cause: unknown }
+  > {
+    const o = this.#options;
+    const started = process.hrtime.bigint();
+    const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+    let response: Response;
+    try {
+      response = await (o.fetch ?? globalThis.fetch)(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        signal: AbortSignal.timeout(o.timeoutMs),
+        redirect: 'error',
+      });
+    } catch (err) {
+      const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
+      o.onCall?.(method, path, failure, elapsed());
+      return { failure, cause: err };
+    }
+    o.onCall?.(method, path, response.status, elapsed());
+    if (raw && response.ok) return { response, text: undefined };
+    try {
+      return { response, text: await response.text() };
+    } catch (err) {
+      // The headers came within the timeout but the body did not (or the connection broke).
+      const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
+      return { failure, cause: err };
     }
   }
 }

@@ -147,6 +147,9 @@ export const de: Catalogue = {
     'Sie sind vom Help Center abgemeldet, die Anmeldung Ihrer Organisation ist aber möglicherweise noch aktiv. Schließen Sie den Browser, um sie zu beenden.',
   'signOut.failed.title': 'Abmeldung fehlgeschlagen',
   'signOut.failed': 'Die Abmeldenachricht konnte nicht überprüft werden.',
+  'error.atlassianBusy.title': 'Das Hilfe-Center ist ausgelastet',
+  'error.atlassianBusy':
+    'Das Hilfe-Center ist gerade ausgelastet. Bitte versuchen Sie es in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut.',
   'error.uploadsBusy.title': 'Bitte versuchen Sie es erneut',
   'error.uploadsBusy':
     'Gerade werden viele Dateien hochgeladen. Bitte versuchen Sie es in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut.',

@@ -149,6 +149,9 @@ export const en = {
     'You have signed out of the help center, but your organization’s sign-in may still be open. Close the browser to end it.',
   'signOut.failed.title': 'Sign-out failed',
   'signOut.failed': 'The sign-out message could not be verified.',
+  'error.atlassianBusy.title': 'The help center is busy',
+  'error.atlassianBusy':
+    'The help center is busy right now. Please try again in {seconds, plural, one {# second} other {# seconds}}.',
   'error.uploadsBusy.title': 'Please try again',
   'error.uploadsBusy':
     'Many files are being uploaded right now. Please try again in {seconds, plural, one {# second} other {# seconds}}.',

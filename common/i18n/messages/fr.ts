@@ -146,6 +146,9 @@ export const fr: Catalogue = {
     'Vous êtes déconnecté du centre d’aide, mais la connexion de votre organisation est peut-être encore ouverte. Fermez le navigateur pour y mettre fin.',
   'signOut.failed.title': 'Échec de la déconnexion',
   'signOut.failed': 'Le message de déconnexion n’a pas pu être vérifié.',
+  'error.atlassianBusy.title': 'Le centre d’aide est occupé',
+  'error.atlassianBusy':
+    'Le centre d’aide est occupé pour le moment. Veuillez réessayer dans {seconds, plural, one {# seconde} other {# secondes}}.',
   'error.uploadsBusy.title': 'Veuillez réessayer',
   'error.uploadsBusy':
     'De nombreux fichiers sont en cours d’envoi. Veuillez réessayer dans {seconds, plural, one {# seconde} other {# secondes}}.',

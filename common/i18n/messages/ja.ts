@@ -144,6 +144,8 @@ export const ja: Catalogue = {
     'ヘルプセンターからサインアウトしましたが、組織のサインインはまだ有効な可能性があります。終了するにはブラウザーを閉じてください。',
   'signOut.failed.title': 'サインアウトに失敗しました',
   'signOut.failed': 'サインアウトのメッセージを検証できませんでした。',
+  'error.atlassianBusy.title': 'ヘルプセンターが混み合っています',
+  'error.atlassianBusy': 'ただいまヘルプセンターが混み合っています。{seconds} 秒後にもう一度お試しください。',
   'error.uploadsBusy.title': 'もう一度お試しください',
   'error.uploadsBusy':
     '現在多くのファイルがアップロードされています。{seconds} 秒後にもう一度お試しください。',
