@@ -232,7 +232,7 @@ export const BROKER_ENTRY = existsSync(join(packageRoot(), 'dist', 'cli', 'main.
  * `dist/cli/main.js`, e.g. of a worktree at the commit before a change): rounds alternate between
  * the two processes, so both meet the same load.
  */
-const BASELINE_ENTRY = process.env['JSM_SSO_BENCH_BASELINE_BROKER'];
+export const BASELINE_ENTRY = process.env['JSM_SSO_BENCH_BASELINE_BROKER'];
 
 export function spawnBroker(
   configFile: string,

@@ -21,7 +21,7 @@ import {
 } from '../testkit/broker-harness.js';
 import { makeKeyPair } from '../testkit/keys.js';
 import { makeTestCa } from '../testkit/pki.js';
-import { spawnBroker } from './broker.js';
+import { BASELINE_ENTRY, BROKER_ENTRY, spawnBroker } from './broker.js';
 
 /**
  * Broker CPU per full sign-in, as a multiple of one raw RSA-2048 `crypto.sign`, both measured as
@@ -32,7 +32,9 @@ import { spawnBroker } from './broker.js';
  * own /metrics (process.cpuUsage); the browsers, the dev IdP and the portal's Response check run
  * in this process and cost the broker nothing. Four brokers run side by side — RSA-2048 or ECDSA
  * P-256 signing keys, against the dev IdP over loopback http or over HTTPS — and are measured in
- * interleaved rounds, so machine load shifts every figure alike.
+ * interleaved rounds, so machine load shifts every figure alike. With JSM_SSO_BENCH_BASELINE_BROKER
+ * (another build's `dist/cli/main.js`) each scenario runs a second broker of that build in the same
+ * rounds, and the figures add the ratio of this build's CPU per sign-in to the baseline's.
  */
 
 interface Scenario {
@@ -57,9 +59,24 @@ export async function benchSigninCost(): Promise<Record<string, number | string>
   const scenarios: Scenario[] = [];
   const idps: DevIdp[] = [];
   try {
+    const builds = [
+      { suffix: '', entry: BROKER_ENTRY.args },
+      ...(BASELINE_ENTRY ? [{ suffix: '_baseline', entry: [BASELINE_ENTRY] }] : []),
+    ];
     for (const keyType of ['rsa', 'ec'] as const) {
       for (const transport of ['http', 'https'] as const) {
-        scenarios.push(await startScenario(keyType, transport, idpTls, ca.caPem, (idp) => idps.push(idp)));
+        for (const { suffix, entry } of builds) {
+          const scenario = await startScenario(
+            keyType,
+            transport,
+            idpTls,
+            ca.caPem,
+            (idp) => idps.push(idp),
+            [],
+            entry,
+          );
+          scenarios.push({ ...scenario, name: `${scenario.name}${suffix}` });
+        }
       }
     }
     for (const scenario of scenarios) await signIns(scenario, CONCURRENCY); // discovery, JIT warm-up
@@ -93,6 +110,14 @@ export async function benchSigninCost(): Promise<Record<string, number | string>
         perSignIn / rawMs,
       );
     }
+    if (BASELINE_ENTRY) {
+      for (const scenario of scenarios.filter((s) => !s.name.endsWith('_baseline'))) {
+        const perSignIn = (name: string) => cpuMs.get(name)! / count.get(name)!;
+        figures[`signin.ratio_to_baseline_${scenario.name}`] = round3(
+          perSignIn(scenario.name) / perSignIn(`${scenario.name}_baseline`),
+        );
+      }
+    }
     return figures;
   } finally {
     for (const scenario of scenarios) await scenario.stop();
@@ -114,6 +139,7 @@ export async function startScenario(
   caPem: string,
   keepIdp: (idp: DevIdp) => void,
   nodeFlags: string[] = [],
+  entry: string[] = BROKER_ENTRY.args,
 ): Promise<Scenario> {
   const pki = createPki();
   if (keyType === 'ec') {
@@ -138,7 +164,7 @@ export async function startScenario(
   const configFile = join(pki.dir, 'tenant.yaml');
   writeFileSync(configFile, stringify(tenant));
   // The broker serves on the port the placeholder held, so its public URL is its address.
-  const broker = await spawnBroker(configFile, pki, Number(new URL(publicUrl.url).port), nodeFlags);
+  const broker = await spawnBroker(configFile, pki, Number(new URL(publicUrl.url).port), nodeFlags, entry);
   return {
     name: `${keyType === 'rsa' ? 'rsa2048' : 'ecdsa_p256'}_${transport}_idp`,
     brokerUrl: broker.url,

@@ -23,18 +23,40 @@ export function trustedKeys(certificatesPem: readonly string[]): KeyObject[] {
   if (certificatesPem.length === 0) {
     throw new SamlError('SAML_CERTIFICATE_INVALID', 'no trusted certificate is configured', { status: 500 });
   }
-  return certificatesPem.map((pem) => {
-    try {
-      return new X509Certificate(toCertificatePem(pem)).publicKey;
-    } catch (cause) {
-      throw new SamlError(
-        'SAML_CERTIFICATE_INVALID',
-        'a configured certificate is not a valid X.509 certificate',
-        {
-          status: 500,
-          cause,
-        },
-      );
-    }
-  });
+  return certificatesPem.map(publicKeyOf);
+}
+
+/**
+ * Parsed keys by certificate text. Callers hand over the configured PEM on every message (the portal
+ * re-reads its mounted Secret per login so a rotation needs no restart); parsing an X.509
+ * certificate costs more CPU than the RSA verification it serves. Keyed by the text itself, a rotated
+ * certificate is a new entry and the old one ages out. Certificates are public: nothing secret is kept.
+ */
+const PARSED_KEYS_MAX = 1024;
+const parsedKeys = new Map<string, KeyObject>();
+
+function publicKeyOf(pem: string): KeyObject {
+  const cached = parsedKeys.get(pem);
+  if (cached) {
+    // Re-inserted so the Map's insertion order stays least recently used first.
+    parsedKeys.delete(pem);
+    parsedKeys.set(pem, cached);
+    return cached;
+  }
+  let key: KeyObject;
+  try {
+    key = new X509Certificate(toCertificatePem(pem)).publicKey;
+  } catch (cause) {
+    throw new SamlError(
+      'SAML_CERTIFICATE_INVALID',
+      'a configured certificate is not a valid X.509 certificate',
+      {
+        status: 500,
+        cause,
+      },
+    );
+  }
+  if (parsedKeys.size >= PARSED_KEYS_MAX) parsedKeys.delete(parsedKeys.keys().next().value!);
+  parsedKeys.set(pem, key);
+  return key;
 }

@@ -1,5 +1,6 @@
 import { createSign } from 'node:crypto';
 import { expect } from 'chai';
+import { trustedKeys } from '../../common/saml/certificates.js';
 import { signRedirectQuery, verifyRedirectSignature } from '../../common/saml/index.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { refusalCode } from '../../testkit/saml-fixtures.js';
@@ -116,5 +117,35 @@ describe('verifyRedirectSignature (HTTP-Redirect binding)', () => {
     expect(refusalCode(() => verifyRedirectSignature(bomb, 'SAMLRequest', [sp().certPem]))).to.equal(
       'SAML_DEFLATE_LIMIT',
     );
+  });
+});
+
+describe('trusted certificates across messages', () => {
+  it('parses a configured certificate once, not per message', () => {
+    const pem = sp().certPem;
+    expect(trustedKeys([pem])[0]).to.equal(trustedKeys([`${pem}`])[0]);
+  });
+
+  it('after a rotation trusts only the new certificate: the old key is refused at once', () => {
+    const before = makeKeyPair('rotation-before.example.test');
+    const after = makeKeyPair('rotation-after.example.test');
+    const signedBy = (keyPem: string) => signRedirectQuery('SAMLRequest', REQUEST, { keyPem });
+    expect(verifyRedirectSignature(signedBy(before.keyPem), 'SAMLRequest', [before.certPem]).xml).to.equal(
+      REQUEST,
+    );
+    expect(
+      refusalCode(() => verifyRedirectSignature(signedBy(before.keyPem), 'SAMLRequest', [after.certPem])),
+    ).to.equal('SAML_SIGNATURE_INVALID');
+    expect(verifyRedirectSignature(signedBy(after.keyPem), 'SAMLRequest', [after.certPem]).xml).to.equal(
+      REQUEST,
+    );
+  });
+
+  it('refuses an unparsable certificate on every message, not only the first', () => {
+    const broken = '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n';
+    for (let attempt = 0; attempt < 2; attempt++)
+      expect(refusalCode(() => verifyRedirectSignature(query(), 'SAMLRequest', [broken]))).to.equal(
+        'SAML_CERTIFICATE_INVALID',
+      );
   });
 });
