@@ -4,6 +4,7 @@ import { JsmSsoError } from '../common/errors.js';
 import { clientIp } from '../common/http/client-ip.js';
 import { parseCookies, serializeCookie } from '../common/http/cookies.js';
 import { securityHeaderSetter } from '../common/http/security-headers.js';
+import type { SupportedLocale } from '../common/i18n/index.js';
 import type { PartContext } from '../common/runtime.js';
 import { newSamlId } from '../common/saml/canonical-xml.js';
 import {
@@ -31,7 +32,16 @@ import {
 import { createBackends } from './backends/factory.js';
 import { BrokerState, type LoginFlow, newToken } from './flows.js';
 import { MAX_FORM_BYTES, readForm, single } from './http.js';
-import { brandingOf, type IdpChoice, sendChoicePage, sendMessagePage, sendPostBindingPage } from './pages.js';
+import { offeredLocale, pageLanguage } from './language.js';
+import {
+  brandingOf,
+  type IdpChoice,
+  type PageContext,
+  sendChoicePage,
+  sendMessagePage,
+  sendPostBindingPage,
+} from './pages.js';
+import { refusalText } from './refusal-text.js';
 import { acceptAuthnRequest, acceptLogoutRequest } from './saml/inbound.js';
 import { resolveBrokerSettings } from './settings.js';
 import { afterAuthenticationSteps, runSteps } from './steps/index.js';
@@ -84,6 +94,16 @@ export async function createBrokerApp(
   /** The help center's look, and the way back to it, on every page the broker shows. */
   const brand = brandingOf(tenant.spec);
   const setSecurityHeaders = securityHeaderSetter({ logoUrl: brand.logoUrl, secure: settings.secureCookies });
+  /** The language of the flow a request continues, kept for any page it ends in (a refusal too). */
+  const flowLanguage = new WeakMap<IncomingMessage, SupportedLocale>();
+  const useFlowLanguage = (req: IncomingMessage, flow: LoginFlow) => {
+    if (flow.locale) flowLanguage.set(req, flow.locale);
+  };
+  /** A page for this request: in its flow's language when it has one, else the browser's. */
+  const pageFor = (req: IncomingMessage): PageContext => ({
+    brand,
+    i18n: pageLanguage(req.headers['accept-language'], flowLanguage.get(req)),
+  });
   const steps = afterAuthenticationSteps(idps, (problem) => telemetry.mappingProblem(problem));
   const { backends, outbound } = createBackends(
     idps,
@@ -123,12 +143,17 @@ export async function createBrokerApp(
     res.end();
   }
 
-  async function receiveAuthnRequest(res: ServerResponse, binding: MessageBinding): Promise<void> {
+  async function receiveAuthnRequest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    binding: MessageBinding,
+  ): Promise<void> {
     const request = await acceptAuthnRequest(binding, settings.sp, {
       url: settings.ssoUrl,
       now: now(),
       replay: store,
     });
+    const locale = offeredLocale(request.uiLocales);
     const flow: LoginFlow = {
       requestId: request.id,
       forceAuthn: request.forceAuthn,
@@ -136,17 +161,24 @@ export async function createBrokerApp(
       csrf: newToken(),
       startedAt: Date.now(),
       ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
+      ...(locale === undefined ? {} : { locale }),
     };
     // A passive request may not show the choice page, and cannot be a fresh authentication
     // either (core 3.4.1): answer NoPassive at once instead of showing anything.
     if (flow.isPassive && (idps.length > 1 || flow.forceAuthn)) {
+      useFlowLanguage(req, flow);
       telemetry.refusal('SAML_PASSIVE_NOT_POSSIBLE', 200);
-      return sendErrorResponse(res, flow, STATUS_NO_PASSIVE);
+      return sendErrorResponse(req, res, flow, STATUS_NO_PASSIVE);
     }
+    useFlowLanguage(req, flow);
     const flowId = await state.startFlow(flow);
     setFlowCookie(res, flowId);
     if (idps.length === 1) return startAtIdp(res, flowId, flow, idps[0]!.name);
-    sendChoicePage(res, brand, { idps: choices, csrf: flow.csrf, idpOrigins: await idpOrigins() });
+    sendChoicePage(res, pageFor(req), {
+      idps: choices,
+      csrf: flow.csrf,
+      idpOrigins: await idpOrigins(),
+    });
   }
 
   /**
@@ -154,6 +186,7 @@ export async function createBrokerApp(
    * (profiles 4.1.4.2), so the portal can show its own page instead of a dead end at the broker.
    */
   async function sendErrorResponse(
+    req: IncomingMessage,
     res: ServerResponse,
     flow: LoginFlow,
     secondLevelStatus: string,
@@ -165,13 +198,18 @@ export async function createBrokerApp(
       secondLevelStatus,
       now: now(),
     });
-    sendResponseToPortal(res, flow, response.xml);
+    sendResponseToPortal(req, res, flow, response.xml);
   }
 
-  function sendResponseToPortal(res: ServerResponse, flow: LoginFlow, xml: string): void {
+  function sendResponseToPortal(
+    req: IncomingMessage,
+    res: ServerResponse,
+    flow: LoginFlow,
+    xml: string,
+  ): void {
     setFlowCookie(res, undefined);
     // RelayState goes back unchanged, and only to the registered ACS (never to a URL it names).
-    sendPostBindingPage(res, brand, {
+    sendPostBindingPage(res, pageFor(req), {
       action: settings.sp.acsUrl,
       field: 'SAMLResponse',
       message: Buffer.from(xml, 'utf8').toString('base64'),
@@ -203,6 +241,7 @@ export async function createBrokerApp(
     const flow = flowId ? await state.getFlow(flowId) : undefined;
     if (!flowId || !flow)
       throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center');
+    useFlowLanguage(req, flow);
     const csrf = Buffer.from(single(form, 'csrf') ?? '');
     const expected = Buffer.from(flow.csrf);
     if (csrf.length !== expected.length || !timingSafeEqual(csrf, expected)) {
@@ -221,11 +260,11 @@ export async function createBrokerApp(
     if (idpName !== undefined && !idp)
       throw new JsmSsoError('IDP_UNKNOWN', 'there is no such sign-in method');
     if (!idp) {
-      return sendChoicePage(res, brand, {
+      return sendChoicePage(res, pageFor(req), {
         idps: choices,
         csrf: flow.csrf,
         idpOrigins: await idpOrigins(),
-        notice: 'No sign-in method is set up for that e-mail domain. Choose one below.',
+        unknownDomain: true,
       });
     }
     await startAtIdp(res, flowId, flow, idp.name);
@@ -244,6 +283,7 @@ export async function createBrokerApp(
   ): Promise<void> {
     const flowId = await callback.flowOf(request);
     const flow = await state.takeFlow(flowId);
+    if (flow) useFlowLanguage(req, flow);
     const backend = flow?.idp === undefined ? undefined : backends.get(flow.idp);
     if (
       !flow ||
@@ -266,7 +306,7 @@ export async function createBrokerApp(
       // The IdP's own "no" (checked to come from it, for this flow) goes back to the portal.
       if (!(err instanceof IdpRefusal)) throw err;
       telemetry.refusal(err.code, err.status, backend.idp);
-      await sendErrorResponse(res, flow, SAML_STATUS_FOR_REFUSAL[err.kind]);
+      await sendErrorResponse(req, res, flow, SAML_STATUS_FOR_REFUSAL[err.kind]);
     }
   }
 
@@ -320,7 +360,7 @@ export async function createBrokerApp(
       clientIp: clientIp(req, context.trustedProxyHops),
       startedAt: flow.startedAt,
     });
-    sendResponseToPortal(res, flow, response.xml);
+    sendResponseToPortal(req, res, flow, response.xml);
   }
 
   /** The portal's LogoutRequest: ends the broker session, then the IdP's when its backend can. */
@@ -391,10 +431,13 @@ export async function createBrokerApp(
   const table = routeTable(backends, {
     loginCallback,
     logoutCallback,
-    serve: async (res, answer) => {
+    serve: async (req, res, answer) => {
       if (answer.kind === 'redirect') return redirect(res, answer.location);
       if (answer.kind === 'metadata') return sendXml(res, answer.xml);
-      sendMessagePage(res, brand, 200, { title: answer.title, message: answer.message });
+      sendMessagePage(res, pageFor(req), 200, {
+        title: 'broker.signedOut.title',
+        message: 'broker.signedOut.message',
+      });
     },
   });
   const frontend: Record<string, Candidate[]> = {
@@ -403,17 +446,17 @@ export async function createBrokerApp(
       {
         method: 'GET',
         claims: () => true,
-        handle: (_req, res, request) =>
-          receiveAuthnRequest(res, { kind: 'redirect', rawQuery: request.rawQuery }),
+        handle: (req, res, request) =>
+          receiveAuthnRequest(req, res, { kind: 'redirect', rawQuery: request.rawQuery }),
       },
       {
         method: 'POST',
         claims: () => true,
-        handle: (_req, res, { form }) => {
+        handle: (req, res, { form }) => {
           const message = single(form!, 'SAMLRequest');
           const relayState = single(form!, 'RelayState');
           if (!message) throw new JsmSsoError('SAML_BINDING_INVALID', 'the form carries no SAMLRequest');
-          return receiveAuthnRequest(res, {
+          return receiveAuthnRequest(req, res, {
             kind: 'post',
             message,
             ...(relayState === undefined ? {} : { relayState }),
@@ -464,15 +507,11 @@ export async function createBrokerApp(
     throw new JsmSsoError('NOT_FOUND', 'there is nothing here', { status: 404 });
   }
 
-  function fail(res: ServerResponse, err: unknown): void {
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
     if (err instanceof JsmSsoError && err.status < 500) {
       telemetry.refusal(err.code, err.status);
       if (!res.headersSent)
-        sendMessagePage(res, brand, err.status, {
-          title: 'Sign-in refused',
-          message: err.message,
-          reason: err.code,
-        });
+        sendMessagePage(res, pageFor(req), err.status, { ...refusalText(err.code), reason: err.code });
       return;
     }
     const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
@@ -481,9 +520,9 @@ export async function createBrokerApp(
     if (reason === 'BROKER_INTERNAL')
       logger.error({ event: 'broker.internal_error', errorType: (err as Error)?.name }, 'internal error');
     if (!res.headersSent) {
-      sendMessagePage(res, brand, status, {
-        title: 'Sign-in is temporarily unavailable',
-        message: 'Please try again in a few moments.',
+      sendMessagePage(res, pageFor(req), status, {
+        title: 'broker.unavailable.title',
+        message: 'broker.unavailable.message',
         reason,
       });
     }
@@ -504,7 +543,7 @@ export async function createBrokerApp(
         if (!candidates) throw new JsmSsoError('NOT_FOUND', 'there is nothing here', { status: 404 });
         return dispatch(req, res, candidates, rawQuery);
       })
-      .catch((err: unknown) => fail(res, err))
+      .catch((err: unknown) => fail(req, res, err))
       .finally(done);
   };
 
@@ -537,6 +576,7 @@ function routeTable(
       logoutId: string | undefined,
     ) => Promise<void>;
     serve: (
+      req: IncomingMessage,
       res: ServerResponse,
       answer: Awaited<ReturnType<Backend['services'][number]['serve']>>,
     ) => Promise<void>;
@@ -574,7 +614,7 @@ function routeTable(
       add(service.path, {
         method: service.method,
         claims: (request) => service.claims(request),
-        handle: async (_req, res, request) => frontend.serve(res, await service.serve(request)),
+        handle: async (req, res, request) => frontend.serve(req, res, await service.serve(request)),
       });
     }
   }

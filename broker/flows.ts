@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type FlowStore, jsonValue } from '../common/flowstore/index.js';
+import type { SupportedLocale } from '../common/i18n/index.js';
 import type { SessionDirectory } from './backends/backend.js';
 
 /**
@@ -18,6 +19,8 @@ export interface LoginFlow {
   /** Token of the IdP choice form. */
   csrf: string;
   startedAt: number;
+  /** The language the portal's pages were in (its AuthnRequest's hint), for the broker's pages. */
+  locale?: SupportedLocale;
   idp?: string;
   /** The chosen backend's own state across the redirect (opaque here). */
   backendState?: string;

@@ -2,15 +2,17 @@ import type { ServerResponse } from 'node:http';
 import type { TenantSpec } from '../common/config/tenant.generated.js';
 import { type HtmlValue, html, trustedCss } from '../common/http/html.js';
 import { allowFormAction, pageNonce } from '../common/http/security-headers.js';
+import type { MessageKey, Translator } from '../common/i18n/index.js';
 
 /**
  * The few pages a person sees at the broker, in the tenant's colours, under its help center's name
  * and logo, each with a link back to the help center (the portal), where signing in starts again:
- * no page is a dead end. Rendered with `html`, so every value is escaped; scripts carry the nonce.
+ * no page is a dead end. Every word comes from the message catalogue (common/i18n) in the page's
+ * language (broker/language.ts). Rendered with `html`, so every value is escaped; scripts carry the nonce.
  */
 export interface Branding {
-  /** The help center's name (spec.portal.title). */
-  title: string;
+  /** The help center's name (spec.portal.title); unset, the catalogue's name for a help center. */
+  title?: string;
   /** The help center's address, where every page links back to. */
   helpCenterUrl: string;
   /** Absolute (a logo path on the portal is resolved against the portal's URL). */
@@ -25,7 +27,7 @@ export function brandingOf(spec: TenantSpec): Branding {
   const { title, branding, url } = spec.portal;
   const colour = branding?.primaryColor;
   return {
-    title: title ?? 'Help Center',
+    ...(title ? { title } : {}),
     helpCenterUrl: url,
     ...(branding?.logoUrl ? { logoUrl: new URL(branding.logoUrl, `${url}/`).href } : {}),
     primaryColor: colour && /^#[0-9a-fA-F]{6}$/.test(colour) ? colour : DEFAULT_COLOUR,
@@ -41,45 +43,60 @@ const STYLE = (primary: string) =>
   'button{background:var(--primary);color:#fff;border:0;border-radius:4px;padding:.5em 1em;margin:.25em 0;font:inherit;font-weight:600;cursor:pointer}' +
   'input{padding:.4em;font:inherit}';
 
-function layout(res: ServerResponse, brand: Branding, title: string, body: HtmlValue): string {
+/** What every page needs: the tenant's look and the language of this response. */
+export interface PageContext {
+  brand: Branding;
+  i18n: Translator;
+}
+
+/** The help center's name as this page says it. */
+const siteName = ({ brand, i18n }: PageContext) => brand.title ?? i18n.t('home.title');
+
+function layout(res: ServerResponse, page: PageContext, title: string, body: HtmlValue): string {
+  const { brand, i18n } = page;
+  const site = siteName(page);
   const nonce = pageNonce(res);
-  return html`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} - ${brand.title}</title>
+  return html`<!DOCTYPE html><html lang="${i18n.locale}" dir="${i18n.dir}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${i18n.t('layout.pageTitle', { page: title, site })}</title>
 <style nonce="${nonce}">${trustedCss(STYLE(brand.primaryColor))}</style></head>
-<body><header><a href="${brand.helpCenterUrl}/">${brand.logoUrl ? html`<img src="${brand.logoUrl}" alt="">` : ''} ${brand.title}</a></header>
+<body><header><a href="${brand.helpCenterUrl}/">${brand.logoUrl ? html`<img src="${brand.logoUrl}" alt="">` : ''} ${site}</a></header>
 <main>${body}</main></body></html>`.value;
 }
 
 /** The way back: the help center, where signing in starts again. */
-const backLink = (brand: Branding) =>
-  html`<p><a href="${brand.helpCenterUrl}/">Back to ${brand.title}</a></p>`;
+const backLink = (page: PageContext) =>
+  html`<p><a href="${page.brand.helpCenterUrl}/">${page.i18n.t('broker.backTo', { site: siteName(page) })}</a></p>`;
 
 function sendPage(
   res: ServerResponse,
-  brand: Branding,
+  page: PageContext,
   status: number,
   title: string,
   body: HtmlValue,
 ): void {
   res.statusCode = status;
   res.setHeader('content-type', 'text/html; charset=utf-8');
-  res.end(layout(res, brand, title, body));
+  res.setHeader('content-language', page.i18n.locale);
+  res.setHeader('vary', 'Accept-Language');
+  res.end(layout(res, page, title, body));
 }
 
-/** A message, and the way back to the help center. */
+/** A message, and the way back to the help center; a refusal shows its reason code untranslated. */
 export function sendMessagePage(
   res: ServerResponse,
-  brand: Branding,
+  page: PageContext,
   status: number,
-  page: { title: string; message: string; reason?: string },
+  content: { title: MessageKey; message: MessageKey; reason?: string },
 ): void {
+  const { t } = page.i18n;
+  const title = t(content.title);
   sendPage(
     res,
-    brand,
+    page,
     status,
-    page.title,
-    html`<h1>${page.title}</h1><p>${page.message}</p>
-${backLink(brand)}
-${page.reason ? html`<p><small>Reference: <code>${page.reason}</code></small></p>` : ''}`,
+    title,
+    html`<h1>${title}</h1><p>${t(content.message)}</p>
+${backLink(page)}
+${content.reason ? html`<p><small>${t('broker.reference')} <code>${content.reason}</code></small></p>` : ''}`,
   );
 }
 
@@ -91,42 +108,50 @@ export interface IdpChoice {
 /** The IdP chooser: home-realm discovery by e-mail, or a button per IdP; posts to the broker. */
 export function sendChoicePage(
   res: ServerResponse,
-  brand: Branding,
-  options: { idps: readonly IdpChoice[]; csrf: string; notice?: string; idpOrigins: readonly string[] },
+  page: PageContext,
+  options: {
+    idps: readonly IdpChoice[];
+    csrf: string;
+    /** The e-mail given has a domain no IdP speaks for: say so above the choice. */
+    unknownDomain?: boolean;
+    idpOrigins: readonly string[];
+  },
 ): void {
+  const { t } = page.i18n;
   const csrf = html`<input type="hidden" name="csrf" value="${options.csrf}">`;
   allowFormAction(res, options.idpOrigins);
   sendPage(
     res,
-    brand,
+    page,
     200,
-    'Sign in',
-    html`<h1>Sign in to ${brand.title}</h1>${options.notice ? html`<p role="alert">${options.notice}</p>` : ''}
-<form method="post" action="/saml/choose">${csrf}<label>Work e-mail <input type="email" name="email" autocomplete="email" required></label> <button type="submit">Continue</button></form>
-<p>or choose where you sign in:</p><form method="post" action="/saml/choose">${csrf}${options.idps.map(
+    t('broker.choose.title'),
+    html`<h1>${t('broker.choose.heading', { site: siteName(page) })}</h1>${options.unknownDomain ? html`<p role="alert">${t('broker.choose.noMethodForDomain')}</p>` : ''}
+<form method="post" action="/saml/choose">${csrf}<label>${t('broker.choose.email')} <input type="email" name="email" autocomplete="email" required></label> <button type="submit">${t('broker.continue')}</button></form>
+<p>${t('broker.choose.or')}</p><form method="post" action="/saml/choose">${csrf}${options.idps.map(
       (idp) => html`<button type="submit" name="idp" value="${idp.name}">${idp.displayName}</button><br>`,
     )}</form>
-${backLink(brand)}`,
+${backLink(page)}`,
   );
 }
 
 /** The HTTP-POST binding: an auto-submitting form to the SP's endpoint (bindings 3.5.4). */
 export function sendPostBindingPage(
   res: ServerResponse,
-  brand: Branding,
+  page: PageContext,
   options: { action: string; field: 'SAMLResponse' | 'SAMLRequest'; message: string; relayState?: string },
 ): void {
+  const { t } = page.i18n;
   allowFormAction(res, [new URL(options.action).origin]);
   sendPage(
     res,
-    brand,
+    page,
     200,
-    'Signing you in',
+    t('broker.post.title'),
     html`<form id="saml" method="post" action="${options.action}"><input type="hidden" name="${options.field}" value="${options.message}">${
       options.relayState === undefined
         ? ''
         : html`<input type="hidden" name="RelayState" value="${options.relayState}">`
-    }<noscript><p>Your browser does not run scripts; press Continue.</p></noscript><button type="submit">Continue</button></form>
+    }<noscript><p>${t('broker.post.noScript')}</p></noscript><button type="submit">${t('broker.continue')}</button></form>
 <script nonce="${pageNonce(res)}">document.getElementById('saml').submit();</script>`,
   );
 }

@@ -258,6 +258,12 @@ export function portalSp(brokerUrl: string, pki: Pki): SAML {
 /** A browser stand-in: fetch without following redirects, with a cookie jar per host. */
 export class Browser {
   readonly cookies = new Map<string, Map<string, string>>();
+  /** Sent with every request, as a browser sends its Accept-Language. */
+  readonly #headers: Record<string, string>;
+
+  constructor(headers: Record<string, string> = {}) {
+    this.#headers = headers;
+  }
 
   async request(
     url: string,
@@ -268,7 +274,7 @@ export class Browser {
     const actual = init.via ? new URL(target.pathname + target.search, init.via) : target;
     const jar = this.cookies.get(target.hostname) ?? new Map<string, string>();
     this.cookies.set(target.hostname, jar);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...this.#headers };
     if (jar.size > 0) headers['cookie'] = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
     let body: string | undefined;
     if (init.form) {

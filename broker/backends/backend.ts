@@ -85,7 +85,8 @@ export interface LogoutCallback {
 export type ServiceAnswer =
   | { kind: 'redirect'; location: string }
   | { kind: 'metadata'; xml: string }
-  | { kind: 'page'; title: string; message: string };
+  /** The person is signed out and there is nowhere to send them: the broker says so. */
+  | { kind: 'signedOut' };
 
 /** An endpoint the IdP itself calls that is neither a login nor a logout answer. */
 export interface ServiceEndpoint {

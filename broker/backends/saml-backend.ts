@@ -147,9 +147,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         'logout requested by the identity provider',
       );
       const answer = await logoutResponseUrl(message.id, message.relayState);
-      return answer
-        ? { kind: 'redirect', location: answer }
-        : { kind: 'page', title: 'Signed out', message: 'You are signed out.' };
+      return answer ? { kind: 'redirect', location: answer } : { kind: 'signedOut' };
     },
   };
 

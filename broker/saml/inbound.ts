@@ -7,9 +7,10 @@ import {
   BINDING_POST,
   logoutRequestSubject,
   type MessageBinding,
+  NS,
   type SignatureAlgorithmUri,
 } from '../../common/saml/index.js';
-import { attribute } from '../../common/saml/xml.js';
+import { attribute, optionalChild } from '../../common/saml/xml.js';
 
 /**
  * What the broker's SAML frontend accepts from the portal (AuthnRequest, LogoutRequest): every
@@ -39,6 +40,8 @@ export interface AcceptedAuthnRequest extends AcceptedMessage {
   forceAuthn: boolean;
   /** The SP asks that the person see nothing (core 3.4.1): no login page, no choice page. */
   isPassive: boolean;
+  /** The languages the portal's pages were in, most preferred first (its `jsmsso:UILocales`). */
+  uiLocales: string[];
 }
 
 export interface AcceptedLogoutRequest extends AcceptedMessage {
@@ -95,7 +98,26 @@ export async function acceptAuthnRequest(
     ...message,
     forceAuthn: isTrue(attribute(message.root, 'ForceAuthn')),
     isPassive: isTrue(attribute(message.root, 'IsPassive')),
+    uiLocales: uiLocalesOf(message.root),
   };
+}
+
+/** A BCP 47 language tag, as far as choosing among the broker's languages needs. */
+const LANGUAGE_TAG = /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/;
+
+/**
+ * The portal's language hint (ADR 0097): a space-separated list of tags in `jsmsso:UILocales`
+ * under Extensions. Only a hint: a tag that is not well-formed is left out, and the broker keeps
+ * the first one it offers (broker/language.ts).
+ */
+function uiLocalesOf(root: Element): string[] {
+  const extensions = optionalChild(root, NS.protocol, 'Extensions');
+  const locales = extensions && optionalChild(extensions, NS.jsmsso, 'UILocales');
+  const text = locales?.textContent ?? '';
+  return text
+    .split(/\s+/)
+    .filter((tag) => LANGUAGE_TAG.test(tag))
+    .slice(0, 8);
 }
 
 export async function acceptLogoutRequest(

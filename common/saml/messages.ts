@@ -33,6 +33,11 @@ export interface AuthnRequestContent extends MessageHeader {
   acsUrl: string;
   forceAuthn?: boolean;
   isPassive?: boolean;
+  /**
+   * The languages the person reads, most preferred first (BCP 47 tags, as OIDC's `ui_locales`):
+   * sent as a `jsmsso:UILocales` extension, which jsm-sso's broker reads for its pages.
+   */
+  uiLocales?: readonly string[];
 }
 
 export interface LogoutRequestContent extends MessageHeader {
@@ -53,6 +58,12 @@ export function authnRequest(content: AuthnRequestContent): BuiltMessage {
   root.setAttribute('ProtocolBinding', BINDING_POST);
   if (content.forceAuthn) root.setAttribute('ForceAuthn', 'true');
   if (content.isPassive) root.setAttribute('IsPassive', 'true');
+  // Schema order: Issuer, Signature (none in the Redirect binding), Extensions, ..., NameIDPolicy.
+  if (content.uiLocales?.length) {
+    const extensions = child(root, NS.protocol, 'samlp:Extensions');
+    const locales = child(extensions, NS.jsmsso, 'jsmsso:UILocales', content.uiLocales.join(' '));
+    locales.setAttributeNS('http://www.w3.org/2000/xmlns/', 'xmlns:jsmsso', NS.jsmsso);
+  }
   const policy = child(root, NS.protocol, 'samlp:NameIDPolicy');
   policy.setAttribute('AllowCreate', 'true');
   return { id, xml: serializeXml(doc) };

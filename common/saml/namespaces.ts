@@ -5,6 +5,8 @@ export const NS = {
   metadata: 'urn:oasis:names:tc:SAML:2.0:metadata',
   dsig: 'http://www.w3.org/2000/09/xmldsig#',
   xsi: 'http://www.w3.org/2001/XMLSchema-instance',
+  /** jsm-sso's own protocol extensions, agreed between its portal and broker (core 3.2.1 Extensions). */
+  jsmsso: 'urn:jsm-sso:saml:extensions',
 } as const;
 
 /** Top-level status codes (core 3.2.2.2). */

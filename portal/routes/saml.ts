@@ -32,7 +32,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         'return path replaced by /',
       );
     }
-    const { url, requestId } = sp.authnRedirect();
+    const { url, requestId } = sp.authnRedirect([translatorOf(res).locale]);
     const flowId = await sessions.startLogin({ requestId, returnPath: returnPath ?? '/' }, loginTtl);
     res.append(
       'Set-Cookie',

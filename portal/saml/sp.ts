@@ -88,14 +88,18 @@ export class ServiceProvider {
     });
   }
 
-  /** A signed AuthnRequest; its ID is bound to the browser's login flow. */
-  authnRedirect(): SentMessage {
+  /**
+   * A signed AuthnRequest; its ID is bound to the browser's login flow. `uiLocales`: the language
+   * of the portal's pages, so that the broker's pages speak it too (ADR 0097).
+   */
+  authnRedirect(uiLocales: readonly string[] = []): SentMessage {
     const destination = `${this.#o.brokerUrl}/saml/sso`;
     const message = authnRequest({
       issuer: this.endpoints.entityId,
       destination,
       now: new Date(),
       acsUrl: this.endpoints.acsUrl,
+      uiLocales,
     });
     return {
       url: signedRedirectUrl('SAMLRequest', destination, message, { keyPem: this.#o.signingKeyPem }),

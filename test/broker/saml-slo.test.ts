@@ -1,6 +1,7 @@
 import type { SAML } from '@node-saml/node-saml';
 import type { Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
+import { catalogueOf } from '../../common/i18n/index.js';
 import {
   deflateRedirectPayload,
   inflateRedirectPayload,
@@ -21,6 +22,7 @@ import {
   serveBroker,
   tenantFor,
 } from '../../testkit/broker-harness.js';
+import { readableText, wordsOutsideCatalogue } from '../../testkit/spoken-language.js';
 import { LOGOUT_REQUEST_ATTACKS, LOGOUT_RESPONSE_ATTACKS } from '../saml/message-attacks.js';
 import {
   answerAuthnRequest,
@@ -236,6 +238,28 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     // The broker session is gone: the portal's later LogoutRequest is answered without the IdP.
     const { location } = await portalLogout(withSlo, browser, profile);
     expect(portalAnswer(location).codes).to.deep.equal([SUCCESS]);
+  });
+
+  it('tells the person they are signed out, in their language, when the IdP that asked has no SLO endpoint to answer', async () => {
+    for (const [locale, title] of [
+      ['de', 'Abgemeldet'],
+      ['ja', 'サインアウトしました'],
+    ] as const) {
+      const browser = new Browser({ 'accept-language': locale });
+      await loggedIn(withoutSlo, browser);
+      const request = idpLogoutRequestUrl(
+        withoutSlo.idp,
+        withoutSlo.sp,
+        { nameId: 'carol@example.test' },
+        'rs',
+      );
+      const page = await browser.request(request.url);
+      expect(page.status).to.equal(200);
+      expect(page.headers.get('content-language')).to.equal(locale);
+      const text = readableText(await page.text());
+      expect(text).to.include(`${title} `).and.include(catalogueOf(locale)['broker.signedOut.message']);
+      expect(wordsOutsideCatalogue(text.split('Acme Help Center').join(' '), locale)).to.deep.equal([]);
+    }
   });
 
   it("refuses an unsigned LogoutRequest from the IdP's entityID and keeps the session", async () => {

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { html, type SafeHtml } from '../../common/http/html.js';
 import { createTranslator } from '../../common/i18n/index.js';
+import { inflateRedirectPayload } from '../../common/saml/deflate.js';
 import { richText } from '../../portal/pages/rich-text.js';
 import { Browser, type Harness, reasons, signIn, useHarness } from '../../testkit/portal-harness.js';
 
@@ -66,6 +67,19 @@ describe('portal: language and time zone', () => {
     expect(cookie).to.match(/^jsmsso_locale=ja; Path=\/; HttpOnly; SameSite=Lax; Max-Age=31536000$/);
     const { body } = await page(browser, '/profile', { 'accept-language': 'de' });
     expect(body).to.contain('<html lang="ja"');
+  });
+
+  it('tells the broker the language of its pages in the signed AuthnRequest, so the sign-in speaks it too', async () => {
+    const browser = new Browser(h.url);
+    browser.cookies.set('jsmsso_locale', 'ja');
+    const res = await browser.fetch('/login', { headers: { 'accept-language': 'de' } });
+    expect(res.status).to.equal(303);
+    const xml = inflateRedirectPayload(
+      new URL(res.headers.get('location')!).searchParams.get('SAMLRequest')!,
+    );
+    expect(xml).to.contain(
+      '<samlp:Extensions><jsmsso:UILocales xmlns:jsmsso="urn:jsm-sso:saml:extensions">ja</jsmsso:UILocales></samlp:Extensions>',
+    );
   });
 
   it('offers every language in its own name, marking the current one, linking back to this page', async () => {

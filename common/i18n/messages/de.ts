@@ -255,4 +255,39 @@ export const de: Catalogue = {
   'signingOut.title': 'Abmeldung',
   'signingOut.message':
     'Sie sind vom Help Center abgemeldet. <link>Weiter</link>, um sich auch bei der Anmeldung Ihrer Organisation abzumelden.',
+
+  'broker.backTo': 'Zurück zu {site}',
+  'broker.reference': 'Referenz:',
+  'broker.continue': 'Weiter',
+  'broker.choose.title': 'Anmelden',
+  'broker.choose.heading': 'Bei {site} anmelden',
+  'broker.choose.email': 'Geschäftliche E-Mail-Adresse',
+  'broker.choose.or': 'oder wählen Sie, wo Sie sich anmelden:',
+  'broker.choose.noMethodForDomain':
+    'Für diese E-Mail-Domain ist keine Anmeldemethode eingerichtet. Wählen Sie unten eine aus.',
+  'broker.post.title': 'Sie werden angemeldet',
+  'broker.post.noScript': 'Ihr Browser führt keine Skripte aus; klicken Sie auf „Weiter“.',
+  'broker.signedOut.title': 'Abgemeldet',
+  'broker.signedOut.message': 'Sie sind abgemeldet.',
+  'broker.refused.title': 'Anmeldung abgelehnt',
+  'broker.refused.signOutTitle': 'Abmeldung nicht abgeschlossen',
+  'broker.refused.expired':
+    'Diese Anmeldung ist abgelaufen oder wurde bereits abgeschlossen. Beginnen Sie erneut im Help Center.',
+  'broker.refused.otherBrowser':
+    'Diese Anmeldung wurde in einem anderen Browser begonnen. Beginnen Sie in diesem Browser erneut im Help Center.',
+  'broker.refused.form':
+    'Dieses Formular wurde nicht von der Anmeldeseite gesendet. Beginnen Sie erneut im Help Center.',
+  'broker.refused.unknownMethod': 'Diese Anmeldemethode gibt es nicht.',
+  'broker.refused.notAccepted':
+    'Die Anmeldung Ihrer Organisation hat keine E-Mail-Adresse bestätigt, die dieses Help Center von ihr annimmt.',
+  'broker.refused.idpAnswer':
+    'Die Antwort der Anmeldung Ihrer Organisation ließ sich nicht prüfen. Beginnen Sie erneut im Help Center.',
+  'broker.refused.message':
+    'Eine Anmeldenachricht hat die Sicherheitsprüfungen nicht bestanden. Beginnen Sie erneut im Help Center.',
+  'broker.refused.signOutExpired': 'Diese Abmeldung ist abgelaufen oder wurde bereits abgeschlossen.',
+  'broker.refused.notFound': 'Hier gibt es nichts.',
+  'broker.refused.other':
+    'Diese Anmeldung konnte nicht abgeschlossen werden. Beginnen Sie erneut im Help Center.',
+  'broker.unavailable.title': 'Die Anmeldung ist vorübergehend nicht verfügbar',
+  'broker.unavailable.message': 'Bitte versuchen Sie es in wenigen Augenblicken erneut.',
 };

@@ -255,6 +255,40 @@ export const en = {
   'signingOut.title': 'Signing out',
   'signingOut.message':
     'You are signed out of the help center. <link>Continue</link> to sign out of your organization’s sign-in too.',
+
+  // The broker's pages (IdP chooser, auto-post form, sign-out, refusals): broker/pages.ts. A refusal
+  // shows the message of its reason's kind (broker/refusal-text.ts), never the error's own text.
+  'broker.backTo': 'Back to {site}',
+  'broker.reference': 'Reference:',
+  'broker.continue': 'Continue',
+  'broker.choose.title': 'Sign in',
+  'broker.choose.heading': 'Sign in to {site}',
+  'broker.choose.email': 'Work e-mail',
+  'broker.choose.or': 'or choose where you sign in:',
+  'broker.choose.noMethodForDomain': 'No sign-in method is set up for that e-mail domain. Choose one below.',
+  'broker.post.title': 'Signing you in',
+  'broker.post.noScript': 'Your browser does not run scripts; press Continue.',
+  'broker.signedOut.title': 'Signed out',
+  'broker.signedOut.message': 'You are signed out.',
+  'broker.refused.title': 'Sign-in refused',
+  'broker.refused.signOutTitle': 'Sign-out not completed',
+  'broker.refused.expired':
+    'This sign-in has expired or was already completed. Start again from the help center.',
+  'broker.refused.otherBrowser':
+    'This sign-in was started in another browser. Start again from the help center in this one.',
+  'broker.refused.form': 'This form was not sent from the sign-in page. Start again from the help center.',
+  'broker.refused.unknownMethod': 'There is no such sign-in method.',
+  'broker.refused.notAccepted':
+    'Your organization’s sign-in did not confirm an e-mail address that this help center accepts from it.',
+  'broker.refused.idpAnswer':
+    'The answer from your organization’s sign-in could not be verified. Start again from the help center.',
+  'broker.refused.message':
+    'A sign-in message did not pass the security checks. Start again from the help center.',
+  'broker.refused.signOutExpired': 'This sign-out has expired or was already completed.',
+  'broker.refused.notFound': 'There is nothing here.',
+  'broker.refused.other': 'This sign-in could not be completed. Start again from the help center.',
+  'broker.unavailable.title': 'Sign-in is temporarily unavailable',
+  'broker.unavailable.message': 'Please try again in a few moments.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -253,4 +253,38 @@ export const fr: Catalogue = {
   'signingOut.title': 'Déconnexion',
   'signingOut.message':
     'Vous êtes déconnecté du centre d’aide. <link>Continuez</link> pour vous déconnecter aussi de la connexion de votre organisation.',
+
+  'broker.backTo': 'Retour à {site}',
+  'broker.reference': 'Référence :',
+  'broker.continue': 'Continuer',
+  'broker.choose.title': 'Se connecter',
+  'broker.choose.heading': 'Se connecter à {site}',
+  'broker.choose.email': 'Adresse e-mail professionnelle',
+  'broker.choose.or': 'ou choisissez où vous vous connectez :',
+  'broker.choose.noMethodForDomain':
+    'Aucune méthode de connexion n’est configurée pour ce domaine de messagerie. Choisissez-en une ci-dessous.',
+  'broker.post.title': 'Connexion en cours',
+  'broker.post.noScript': 'Votre navigateur n’exécute pas de scripts ; appuyez sur « Continuer ».',
+  'broker.signedOut.title': 'Déconnecté',
+  'broker.signedOut.message': 'Vous êtes déconnecté.',
+  'broker.refused.title': 'Connexion refusée',
+  'broker.refused.signOutTitle': 'Déconnexion non terminée',
+  'broker.refused.expired':
+    'Cette connexion a expiré ou est déjà terminée. Recommencez depuis le centre d’aide.',
+  'broker.refused.otherBrowser':
+    'Cette connexion a été commencée dans un autre navigateur. Recommencez depuis le centre d’aide dans celui-ci.',
+  'broker.refused.form':
+    'Ce formulaire n’a pas été envoyé depuis la page de connexion. Recommencez depuis le centre d’aide.',
+  'broker.refused.unknownMethod': 'Cette méthode de connexion n’existe pas.',
+  'broker.refused.notAccepted':
+    'La connexion de votre organisation n’a pas confirmé d’adresse e-mail que ce centre d’aide accepte de sa part.',
+  'broker.refused.idpAnswer':
+    'La réponse de la connexion de votre organisation n’a pas pu être vérifiée. Recommencez depuis le centre d’aide.',
+  'broker.refused.message':
+    'Un message de connexion n’a pas passé les contrôles de sécurité. Recommencez depuis le centre d’aide.',
+  'broker.refused.signOutExpired': 'Cette déconnexion a expiré ou est déjà terminée.',
+  'broker.refused.notFound': 'Il n’y a rien ici.',
+  'broker.refused.other': 'Cette connexion n’a pas pu aboutir. Recommencez depuis le centre d’aide.',
+  'broker.unavailable.title': 'La connexion est temporairement indisponible',
+  'broker.unavailable.message': 'Veuillez réessayer dans quelques instants.',
 };

@@ -247,4 +247,38 @@ export const ja: Catalogue = {
   'signingOut.title': 'サインアウト中',
   'signingOut.message':
     'ヘルプセンターからサインアウトしました。組織のサインインからもサインアウトするには<link>続行</link>してください。',
+
+  'broker.backTo': '{site} に戻る',
+  'broker.reference': '参照コード：',
+  'broker.continue': '続行',
+  'broker.choose.title': 'サインイン',
+  'broker.choose.heading': '{site} にサインイン',
+  'broker.choose.email': '勤務先のメールアドレス',
+  'broker.choose.or': 'またはサインイン先を選択してください：',
+  'broker.choose.noMethodForDomain':
+    'このメールドメインにはサインイン方法が設定されていません。下から選択してください。',
+  'broker.post.title': 'サインインしています',
+  'broker.post.noScript': 'お使いのブラウザーではスクリプトが実行されません。「続行」を押してください。',
+  'broker.signedOut.title': 'サインアウトしました',
+  'broker.signedOut.message': 'サインアウトしました。',
+  'broker.refused.title': 'サインインが拒否されました',
+  'broker.refused.signOutTitle': 'サインアウトを完了できませんでした',
+  'broker.refused.expired':
+    'このサインインは期限切れか、すでに完了しています。ヘルプセンターからやり直してください。',
+  'broker.refused.otherBrowser':
+    'このサインインは別のブラウザーで開始されました。このブラウザーでヘルプセンターからやり直してください。',
+  'broker.refused.form':
+    'このフォームはサインインページから送信されたものではありません。ヘルプセンターからやり直してください。',
+  'broker.refused.unknownMethod': 'そのサインイン方法はありません。',
+  'broker.refused.notAccepted':
+    '組織のサインインで、このヘルプセンターが受け付けるメールアドレスが確認されませんでした。',
+  'broker.refused.idpAnswer':
+    '組織のサインインからの応答を検証できませんでした。ヘルプセンターからやり直してください。',
+  'broker.refused.message':
+    'サインインのメッセージがセキュリティチェックに合格しませんでした。ヘルプセンターからやり直してください。',
+  'broker.refused.signOutExpired': 'このサインアウトは期限切れか、すでに完了しています。',
+  'broker.refused.notFound': 'ここには何もありません。',
+  'broker.refused.other': 'サインインを完了できませんでした。ヘルプセンターからやり直してください。',
+  'broker.unavailable.title': 'サインインは一時的に利用できません',
+  'broker.unavailable.message': 'しばらくしてからもう一度お試しください。',
 };

@@ -1,0 +1,73 @@
+import { type BrokerErrorCode, SAML_CODES } from '../common/error-codes.js';
+import type { MessageKey } from '../common/i18n/index.js';
+
+/**
+ * What a person reads on a refusal page, by reason code: one sentence per kind of refusal, in the
+ * page's language (common/i18n). The error's own message is English for logs and is never shown;
+ * the reason code is shown as it is (ADR 0090). Every broker code has its kind here, so a new code
+ * cannot reach a page without one; the SAML message checks share one.
+ */
+export interface RefusalText {
+  title: MessageKey;
+  message: MessageKey;
+}
+
+const EXPIRED: MessageKey = 'broker.refused.expired';
+const IDP_ANSWER: MessageKey = 'broker.refused.idpAnswer';
+const NOT_ACCEPTED: MessageKey = 'broker.refused.notAccepted';
+const REQUEST: MessageKey = 'broker.refused.message';
+const NOT_FOUND: MessageKey = 'broker.refused.notFound';
+const OTHER: MessageKey = 'broker.refused.other';
+
+const MESSAGE_OF: Record<BrokerErrorCode, MessageKey> = {
+  SAML_ACS_UNREGISTERED: REQUEST,
+  SAML_BINDING_UNSUPPORTED: REQUEST,
+  SAML_PASSIVE_NOT_POSSIBLE: REQUEST,
+  FLOW_UNKNOWN: EXPIRED,
+  FLOW_BROWSER_MISMATCH: 'broker.refused.otherBrowser',
+  CSRF_TOKEN_INVALID: 'broker.refused.form',
+  IDP_UNKNOWN: 'broker.refused.unknownMethod',
+  LOGOUT_STATE_UNKNOWN: 'broker.refused.signOutExpired',
+  HTTP_BODY_TOO_LARGE: REQUEST,
+  HTTP_FORM_EXPECTED: REQUEST,
+  HTTP_PARAMETER_REPEATED: REQUEST,
+  METHOD_NOT_ALLOWED: NOT_FOUND,
+  NOT_FOUND: NOT_FOUND,
+  BROKER_INTERNAL: OTHER,
+  // A state or code already used or unknown: the person came back late, or twice.
+  OIDC_STATE_MISSING: EXPIRED,
+  OIDC_STATE_UNKNOWN: EXPIRED,
+  OIDC_STATE_REPLAYED: EXPIRED,
+  OIDC_CODE_INVALID: EXPIRED,
+  OIDC_ISSUER_MISMATCH: IDP_ANSWER,
+  OIDC_STATE_MISMATCH: IDP_ANSWER,
+  OIDC_ID_TOKEN_ISSUER_MISMATCH: IDP_ANSWER,
+  OIDC_ID_TOKEN_AUDIENCE_MISMATCH: IDP_ANSWER,
+  OIDC_ID_TOKEN_NONCE_MISMATCH: IDP_ANSWER,
+  OIDC_ID_TOKEN_ALG_FORBIDDEN: IDP_ANSWER,
+  OIDC_ID_TOKEN_SIGNATURE_INVALID: IDP_ANSWER,
+  OIDC_USERINFO_SUBJECT_MISMATCH: IDP_ANSWER,
+  OIDC_RESPONSE_INVALID: IDP_ANSWER,
+  OIDC_IDP_ERROR: IDP_ANSWER,
+  OIDC_DISCOVERY_FAILED: IDP_ANSWER,
+  OIDC_IDP_UNAVAILABLE: IDP_ANSWER,
+  OIDC_CLIENT_KEY_UNSUPPORTED: OTHER,
+  OAUTH2_USERINFO_INVALID: IDP_ANSWER,
+  IDP_NOT_AUTHORITATIVE: NOT_ACCEPTED,
+  IDP_EMAIL_UNVERIFIED: NOT_ACCEPTED,
+  IDP_EMAIL_INVALID: NOT_ACCEPTED,
+  MAPPING_INVALID: OTHER,
+  MAPPING_NAMEID_EMPTY: NOT_ACCEPTED,
+};
+
+export function refusalText(code: string): RefusalText {
+  const message = Object.hasOwn(MESSAGE_OF, code)
+    ? MESSAGE_OF[code as BrokerErrorCode]
+    : Object.hasOwn(SAML_CODES, code)
+      ? REQUEST
+      : OTHER;
+  return {
+    title: code === 'LOGOUT_STATE_UNKNOWN' ? 'broker.refused.signOutTitle' : 'broker.refused.title',
+    message,
+  };
+}
