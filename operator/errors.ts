@@ -20,7 +20,8 @@ export const FAILURE_REASONS = {
     action: 'Fix what the message names, or create the Secret yourself.',
   },
   ReconcileFailed: {
-    meaning: 'Anything else (a lost connection, an unexpected answer).',
+    meaning:
+      'Anything else: an owned object no longer wanted that the API server refuses to delete (an admission policy), a lost connection, an unexpected answer.',
     action: "Read the message and the operator's log (`operator.reconcile_failed`).",
   },
 } as const satisfies Record<string, { meaning: string; action: string }>;

@@ -169,8 +169,13 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     const changes = [...outcome.applied, ...outcome.deleted.map((d) => `deleted ${d}`)];
     await deps.events.record(live, 'Normal', 'Applied', `applied ${changes.join(', ')}`);
   }
-  // Failed after recording it: the queue retries this tenant with its per-key backoff.
-  if (failure) throw failure.error;
+  // Failed after recording it: the queue retries this tenant with its per-key backoff. Thrown with
+  // the condition's reason, so the metric and the log line count the same closed set.
+  if (failure) {
+    throw failure.error instanceof ReconcileError
+      ? failure.error
+      : new ReconcileError(failure.reason, failure.message, { cause: failure.error });
+  }
   return outcome;
 }
 

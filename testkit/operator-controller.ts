@@ -1,4 +1,5 @@
 import type { DestinationStream } from 'pino';
+import type { Registry } from 'prom-client';
 import { createLogger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { Controller } from '../operator/controller.js';
@@ -9,6 +10,8 @@ import type { Envtest } from './envtest.js';
 export interface TestController {
   client: KubeClient;
   controller: Controller;
+  /** The operator's metrics. */
+  registry: Registry;
 }
 
 /**
@@ -29,6 +32,7 @@ export async function startTestController(
 ): Promise<TestController> {
   const client = new KubeClient(env.kubeConfig);
   if (options.onWrite) client.onWrite = options.onWrite;
+  const registry = createMetricsRegistry();
   const controller = new Controller({
     client,
     settings: options.settings,
@@ -37,11 +41,11 @@ export async function startTestController(
       level: options.level ?? 'warn',
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     }),
-    registry: createMetricsRegistry(),
+    registry,
     namespaces: [options.namespace],
     workers: 2,
     instance: options.instance,
   });
   await controller.start();
-  return { client, controller };
+  return { client, controller, registry };
 }

@@ -12,16 +12,6 @@ import {
 
 const PARTS = Object.keys(ERROR_CODE_READMES) as DocumentedPart[];
 
-/**
- * Codes no test under test/ names yet, each a debt to pay by a test that provokes it and asserts
- * the code (then remove it here: the test below fails while a listed code is asserted somewhere,
- * so the list only shrinks). Listed when the closed sets were introduced (issue 10 item 3).
- */
-const NOT_YET_ASSERTED: ReadonlySet<string> = new Set([
-  // operator failure reasons
-  'ReconcileFailed',
-]);
-
 function testSources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -40,21 +30,13 @@ describe('reason codes', () => {
     }
   });
 
-  it('are each asserted by a test under test/, or listed as not yet asserted', () => {
+  it('are each asserted by a test under test/ (ADR 0092: no exceptions)', () => {
     const tests = testSources(join(packageRoot(), 'test')).map((path) => readFileSync(path, 'utf8'));
     const named = (code: string) => tests.some((text) => new RegExp(`\\b${code}\\b`).test(text));
     const all = PARTS.flatMap((part) => documentedCodes(part));
     expect(
-      all.filter((code) => !named(code) && !NOT_YET_ASSERTED.has(code)),
+      all.filter((code) => !named(code)),
       'codes no test asserts',
-    ).to.deep.equal([]);
-    expect(
-      [...NOT_YET_ASSERTED].filter((code) => named(code)),
-      'asserted now: remove from NOT_YET_ASSERTED',
-    ).to.deep.equal([]);
-    expect(
-      [...NOT_YET_ASSERTED].filter((code) => !all.includes(code)),
-      'not a code any more',
     ).to.deep.equal([]);
   });
 });

@@ -1,5 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { expect } from 'chai';
+import type { Registry } from 'prom-client';
 import type { Controller } from '../../operator/controller.js';
 import type { KubeClient, KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, OWNED_KINDS, objectPath } from '../../operator/kube/kinds.js';
@@ -28,17 +29,20 @@ describe('operator against a real API server', function () {
   let client: KubeClient;
   let controller: Controller;
   let namespace: string;
+  let registry: Registry;
   const writes: string[] = [];
+  const logs: Record<string, unknown>[] = [];
 
   before(async () => {
     env = await envtest();
     namespace = await freshNamespace(env.client);
     // The operator's own client, so its writes can be counted apart from the test's.
-    ({ client, controller } = await startTestController(env, {
+    ({ client, controller, registry } = await startTestController(env, {
       namespace,
       settings: SETTINGS,
       instance: 'test',
       onWrite: (method, path) => writes.push(`${method} ${path}`),
+      logDestination: { write: (line: string) => void logs.push(JSON.parse(line)) },
     }));
   });
 
@@ -75,6 +79,28 @@ describe('operator against a real API server', function () {
       calm = controller.queue.depth === 0 && controller.busy === 0 ? calm + 1 : 0;
       return calm >= 10;
     }, 'the operator to be idle');
+  }
+
+  /** Waits for Applied=False with `reason`, and checks Ready says the same; returns the tenant. */
+  async function failedWith(name: string, reason: string): Promise<TenantLike> {
+    const failed = await eventually(async () => {
+      const t = await tenant(name);
+      return condition(t, 'Applied')?.reason === reason ? t : undefined;
+    }, `Applied=False/${reason}`);
+    for (const type of ['Applied', 'Ready'])
+      expect(condition(failed, type), type).to.include({ status: 'False', reason });
+    return failed;
+  }
+
+  /** Waits for a Warning Event with `reason` on the tenant. */
+  async function warningEvent(failed: TenantLike, reason: string): Promise<void> {
+    const uid = failed.metadata.uid;
+    await eventually(async () => {
+      const events = await env.client.list<
+        KubeObject & { type: string; reason: string; regarding: { uid: string } }
+      >(collectionPath(KINDS.event, namespace));
+      return events.items.some((e) => e.regarding.uid === uid && e.type === 'Warning' && e.reason === reason);
+    }, `a Warning Event ${reason}`);
   }
 
   it('creates exactly the expected objects for a valid tenant, each owned by it', async () => {
@@ -385,24 +411,11 @@ describe('operator against a real API server', function () {
     );
     try {
       await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'quota'));
-      const failed = await eventually(async () => {
-        const t = await tenant('quota');
-        return condition(t, 'Applied')?.reason === 'SecretCreateFailed' ? t : undefined;
-      }, 'Applied=False/SecretCreateFailed');
-      expect(condition(failed, 'Applied')).to.include({ status: 'False' });
+      const failed = await failedWith('quota', 'SecretCreateFailed');
       expect(condition(failed, 'Applied')!.message)
         .to.include('Secret quota-broker-signing')
         .and.include('403');
-      expect(condition(failed, 'Ready')?.reason).to.equal('SecretCreateFailed');
-      const uid = failed.metadata.uid;
-      await eventually(async () => {
-        const events = await env.client.list<
-          KubeObject & { type: string; reason: string; regarding: { uid: string } }
-        >(collectionPath(KINDS.event, namespace));
-        return events.items.some(
-          (e) => e.regarding.uid === uid && e.type === 'Warning' && e.reason === 'SecretCreateFailed',
-        );
-      }, 'a Warning Event SecretCreateFailed');
+      await warningEvent(failed, 'SecretCreateFailed');
     } finally {
       await env.client.delete(quota);
     }
@@ -425,6 +438,98 @@ describe('operator against a real API server', function () {
     );
   });
 
+  it('reports a failure outside apply (a prune an admission policy refuses) as Applied=False/ReconcileFailed, logs and counts it, and clears it once allowed', async () => {
+    await createTenantSecrets(env.client, namespace, 'prune');
+    await env.client.create(
+      collectionPath(KINDS.tenant, namespace),
+      tenantObject(namespace, 'prune', { ingress: { className: 'nginx' } }),
+    );
+    await converged('prune');
+    const ingress = objectPath(KINDS.ingress, namespace, 'prune-ingress');
+    expect(await env.client.get(ingress)).to.not.equal(undefined);
+    // A cluster policy (a real ValidatingAdmissionPolicy, evaluated by the API server) that keeps
+    // this Ingress: the operator's prune of it is refused, which no apply step covers.
+    const policies = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';
+    const bindings = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings';
+    const policyName = `${namespace}-keep-ingress`;
+    await env.client.create(policies, {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: policyName },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          resourceRules: [
+            {
+              apiGroups: ['networking.k8s.io'],
+              apiVersions: ['v1'],
+              operations: ['DELETE'],
+              resources: ['ingresses'],
+            },
+          ],
+        },
+        validations: [
+          {
+            expression: "oldObject.metadata.name != 'prune-ingress'",
+            message: 'prune-ingress is kept by policy',
+          },
+        ],
+      },
+    });
+    try {
+      await env.client.create(bindings, {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicyBinding',
+        metadata: { name: policyName },
+        spec: {
+          policyName,
+          validationActions: ['Deny'],
+          matchResources: {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+          },
+        },
+      });
+      // The API server loads policies asynchronously: wait until a dry-run delete is refused.
+      await eventually(
+        async () =>
+          env.client.delete(ingress, { dryRun: 'All' }).then(
+            () => false,
+            () => true,
+          ),
+        'the policy to refuse deleting the Ingress',
+      );
+      await env.client.request('PATCH', objectPath(KINDS.tenant, namespace, 'prune'), {
+        body: [{ op: 'remove', path: '/spec/ingress' }],
+        contentType: 'application/json-patch+json',
+      });
+      const failed = await failedWith('prune', 'ReconcileFailed');
+      for (const type of ['Applied', 'Ready']) {
+        // The API server's own words, naming the object and the policy's message.
+        expect(condition(failed, type)!.message, type)
+          .to.include('prune-ingress')
+          .and.include('prune-ingress is kept by policy');
+      }
+      const line = logs.findLast(
+        (l) => l['event'] === 'operator.reconcile_failed' && l['tenant'] === `${namespace}/prune`,
+      );
+      expect(line?.['reason']).to.equal('ReconcileFailed');
+      const metric = await registry.getSingleMetric('jsm_sso_operator_reconcile_errors_total')?.get();
+      expect(metric?.values.find((v) => v.labels['reason'] === 'ReconcileFailed')?.value).to.be.at.least(1);
+      await warningEvent(failed, 'ReconcileFailed');
+      expect(await env.client.get(ingress), 'the refused Ingress is still there').to.not.equal(undefined);
+    } finally {
+      await env.client.delete(`${bindings}/${policyName}`);
+      await env.client.delete(`${policies}/${policyName}`);
+    }
+    // Allowed again: the retry prunes the Ingress and the condition clears.
+    await eventually(
+      async () => condition(await tenant('prune'), 'Applied')?.status === 'True',
+      'Applied=True once the prune is allowed',
+      60_000,
+    );
+    expect(await env.client.get(ingress)).to.equal(undefined);
+  });
+
   it('reports an object the API server refuses as Applied=False/ApplyFailed, writes that status once, and clears it once fixed', async () => {
     await createTenantSecrets(env.client, namespace, 'refused');
     // Valid for the CRD, refused by the API server (422): an IngressClass name is a DNS subdomain.
@@ -432,13 +537,9 @@ describe('operator against a real API server', function () {
       collectionPath(KINDS.tenant, namespace),
       tenantObject(namespace, 'refused', { ingress: { className: 'Not_A_Class' } }),
     );
-    const failed = await eventually(async () => {
-      const t = await tenant('refused');
-      return condition(t, 'Applied')?.reason === 'ApplyFailed' ? t : undefined;
-    }, 'Applied=False');
+    const failed = await failedWith('refused', 'ApplyFailed');
     for (const type of ['Applied', 'Ready']) {
       const c = condition(failed, type);
-      expect(c, type).to.include({ status: 'False', reason: 'ApplyFailed' });
       expect(c!.message, type).to.include('Ingress refused-ingress').and.include('422 Invalid');
       expect(c!.message, type).to.include('spec.ingressClassName');
     }
