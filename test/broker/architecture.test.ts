@@ -1,0 +1,77 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { expect } from 'chai';
+import ts from 'typescript';
+import { packageRoot } from '../../common/paths.js';
+
+/**
+ * The broker's shape (issue 10 item 1, ADR 0092): the backend factory is the only place that asks
+ * which protocol an IdP speaks, and no backend imports the SAML frontend or the wiring around it.
+ */
+const BROKER = join(packageRoot(), 'broker');
+const FACTORY = 'broker/backends/factory.ts';
+/** An IdP spec's protocol members: reading one is asking which kind the IdP is. */
+const PROTOCOL_MEMBERS = new Set(['oidc', 'oauth2', 'saml']);
+/** The frontend and the wiring: the SAML IdP side, its pages, the flow records and the steps. */
+const FRONTEND = /^broker\/(app|pages|flows|language|refusal-text)\.ts$|^broker\/(saml|steps)\//;
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sources(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function parse(path: string): ts.SourceFile {
+  return ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest, true);
+}
+
+function nodes(source: ts.SourceFile): ts.Node[] {
+  const all: ts.Node[] = [];
+  const visit = (node: ts.Node): void => {
+    all.push(node);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return all;
+}
+
+const relativePath = (path: string) => relative(packageRoot(), path).split('\\').join('/');
+
+describe('broker architecture', () => {
+  const files = sources(BROKER).map((path) => ({ path: relativePath(path), source: parse(path) }));
+
+  it('asks which protocol an IdP speaks only in the backend factory and the backends themselves', () => {
+    const asked = files
+      .filter(({ path }) => !path.startsWith('broker/backends/'))
+      .flatMap(({ path, source }) =>
+        nodes(source)
+          .filter(
+            (node) =>
+              (ts.isPropertyAccessExpression(node) && PROTOCOL_MEMBERS.has(node.name.text)) ||
+              (ts.isElementAccessExpression(node) &&
+                ts.isStringLiteral(node.argumentExpression) &&
+                PROTOCOL_MEMBERS.has(node.argumentExpression.text)),
+          )
+          .map((node) => `${path}: ${node.getText(source)}`),
+      );
+    expect(files.some(({ path }) => path === FACTORY)).to.equal(true);
+    expect(asked).to.deep.equal([]);
+  });
+
+  it('has no backend that imports the frontend', () => {
+    const imports = files
+      .filter(({ path }) => path.startsWith('broker/backends/'))
+      .flatMap(({ path, source }) =>
+        source.statements
+          .filter(ts.isImportDeclaration)
+          .map((statement) => (statement.moduleSpecifier as ts.StringLiteral).text)
+          .filter((specifier) => specifier.startsWith('.'))
+          .map((specifier) => join(path, '..', specifier).split('\\').join('/').replace(/\.js$/, '.ts'))
+          .filter((target) => FRONTEND.test(target))
+          .map((target) => `${path} imports ${target}`),
+      );
+    expect(imports).to.deep.equal([]);
+  });
+});
