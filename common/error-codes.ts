@@ -193,3 +193,10 @@ export const ERROR_CODE_TABLES = {
 export function isPortalRefusal(code: string): code is keyof typeof PORTAL_CODES {
   return Object.hasOwn(PORTAL_CODES, code);
 }
+
+/** The English meaning of a code, for log lines (pages say the catalogue's text instead). */
+export function meaningOf(code: string): string | undefined {
+  for (const table of Object.values(ERROR_CODE_TABLES) as Record<string, string>[])
+    if (Object.hasOwn(table, code)) return table[code];
+  return undefined;
+}

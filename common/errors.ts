@@ -3,8 +3,10 @@ import type { ErrorCode } from './error-codes.js';
 export type { ErrorCode } from './error-codes.js';
 
 /**
- * Errors with a stable `code` that tests assert, logs carry and metrics count. The message is for
- * people; the code is the contract. `status` is the HTTP status a public endpoint answers with.
+ * Errors with a stable `code` that tests assert, logs carry and metrics count. The message is
+ * English, for operators and logs; the code is the contract. A page shows a person the catalogue's
+ * text for the code (common/i18n), filled with `params`: never the message. `status` is the HTTP
+ * status a public endpoint answers with.
  */
 export class JsmSsoError extends Error {
   /** One of the closed sets in error-codes.ts; subclasses narrow it to their own set. */
@@ -15,17 +17,25 @@ export class JsmSsoError extends Error {
    * field), never a value, so it may be logged as it is.
    */
   readonly where: Readonly<Record<string, string>> | undefined;
+  /** What the person's message about this error needs (a limit, their file's name): shown, never logged. */
+  readonly params: Readonly<Record<string, string | number>>;
 
   constructor(
     code: ErrorCode,
     message: string,
-    options: { status?: number; cause?: unknown; where?: Record<string, string> } = {},
+    options: {
+      status?: number;
+      cause?: unknown;
+      where?: Record<string, string>;
+      params?: Record<string, string | number>;
+    } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'JsmSsoError';
     this.code = code;
     this.status = options.status ?? 400;
     this.where = options.where;
+    this.params = options.params ?? {};
   }
 }
 

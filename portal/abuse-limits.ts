@@ -36,8 +36,8 @@ export class RateLimitedError extends JsmSsoError {
   constructor(action: LimitedAction, scope: LimitScope, retryAfterSeconds: number) {
     super(
       'PORTAL_RATE_LIMITED',
-      `Too many attempts in a short time. Please wait ${retryAfterSeconds} seconds and try again.`,
-      { status: 429 },
+      `too many ${action} from this ${scope === 'ip' ? 'address' : 'account'}; retry after ${retryAfterSeconds} s`,
+      { status: 429, params: { seconds: retryAfterSeconds } },
     );
     this.name = 'RateLimitedError';
     this.action = action;

@@ -21,9 +21,8 @@ export type AccountRefusalCode = 'PORTAL_ACCOUNT_SERVICE' | 'PORTAL_ACCOUNT_LICE
 export class AccountRefusedError extends JsmSsoError {
   declare readonly code: AccountRefusalCode;
   constructor(code: AccountRefusalCode) {
-    super(code, 'This account cannot sign in to the help center. Please use your customer account.', {
-      status: 403,
-    });
+    // English for the log; the customer reads the catalogue's text for the code.
+    super(code, 'not a customer account', { status: 403 });
     this.name = 'AccountRefusedError';
   }
 }

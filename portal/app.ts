@@ -28,6 +28,7 @@ import { UploadSpool } from './http/upload-spool.js';
 import { chooseLanguage, mountLocaleRoute, translatorOf } from './i18n.js';
 import { CustomerResolver } from './identity.js';
 import { messagePage } from './pages/account.js';
+import { problemText } from './pages/refusals.js';
 import { NotVisibleError, RequestService, type WriteSettings } from './requests.js';
 import { mountAccountRoutes } from './routes/account.js';
 import { mountHelpCenterRoutes } from './routes/help-center.js';
@@ -124,7 +125,8 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   });
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const { t } = translatorOf(res);
+    const i18n = translatorOf(res);
+    const { t } = i18n;
     if (err instanceof RateLimitedError) {
       logger.warn(
         { event: 'portal.rate_limited', reason: err.code, action: err.action, scope: err.scope },
@@ -142,7 +144,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     }
     const body = bodyRefusal(err);
     if (body) {
-      refuse(res, body.status, body.code, t('error.requestRefused.title'), body.message);
+      refuse(res, body.status, body.code, t('error.requestRefused.title'), problemText(i18n, body));
       return;
     }
     if (err instanceof NotVisibleError) {
@@ -164,13 +166,13 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       );
       send(
         res,
-        messagePage(pageContext(res), t('error.failed.title'), err.friendly),
+        messagePage(pageContext(res), t('error.failed.title'), problemText(i18n, err)),
         err.status === 404 ? 404 : 502,
       );
       return;
     }
     if (err instanceof JsmSsoError && err.status < 500) {
-      refuse(res, err.status, err.code, t('error.failed.title'), err.message);
+      refuse(res, err.status, err.code, t('error.failed.title'), problemText(i18n, err));
       return;
     }
     if (err instanceof JsmSsoError) {

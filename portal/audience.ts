@@ -6,7 +6,7 @@
  * the site, so everything outside that circle is refused here, whatever the form says.
  */
 import type { OrganizationDTO, UserDTO } from './atlassian/types.js';
-import type { Submitted } from './form.js';
+import type { FieldProblems, Submitted } from './form.js';
 import type { Customer } from './visibility.js';
 
 export const ON_BEHALF_FIELD = 'onBehalfOf';
@@ -27,19 +27,19 @@ const list = (v: string | string[] | undefined): string[] =>
 
 /**
  * The audience, or the fields naming someone outside the customer's organizations (field id →
- * message, shown beside the control). An empty form is the customer alone, shared with nobody.
+ * problem, said beside the control). An empty form is the customer alone, shared with nobody.
  */
 export function audienceFrom(
   submitted: Submitted,
   customer: Customer,
   colleagues: { people: readonly UserDTO[]; organizations: readonly OrganizationDTO[] },
-): { audience: Audience; errors: Record<string, string> } {
-  const errors: Record<string, string> = {};
+): { audience: Audience; errors: FieldProblems } {
+  const errors: FieldProblems = {};
   const isColleague = (id: string) => colleagues.people.some((p) => p.accountId === id);
   const onBehalf = list(submitted[ON_BEHALF_FIELD]);
   let reporter = customer.accountId;
   if (onBehalf.length > 1 || (onBehalf[0] !== undefined && !isColleague(onBehalf[0]))) {
-    errors[ON_BEHALF_FIELD] = 'You can raise a request for someone from your organizations only.';
+    errors[ON_BEHALF_FIELD] = { code: 'FIELD_NOT_A_COLLEAGUE', params: {} };
   } else if (onBehalf[0] !== undefined) {
     reporter = onBehalf[0];
   }
@@ -49,8 +49,7 @@ export function audienceFrom(
     !people.every(isColleague) ||
     !organizations.every((id) => colleagues.organizations.some((o) => o.id === id))
   ) {
-    errors[SHARE_PEOPLE_FIELD] =
-      'You can share a request with your organizations and the people in them only.';
+    errors[SHARE_PEOPLE_FIELD] = { code: 'FIELD_SHARE_OUTSIDE_ORGANIZATIONS', params: {} };
   }
   // The customer who raises a request for someone else keeps it in their list, as a participant.
   const participants = new Set([...people, ...(reporter === customer.accountId ? [] : [customer.accountId])]);

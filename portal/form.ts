@@ -2,7 +2,8 @@
  * The raise-request form: which control each request type field gets, and the submitted form turned
  * into `requestFieldValues` (Atlassian's field input formats). Field rules — required, valid values,
  * formats — are checked here first so most mistakes never reach Atlassian; what Atlassian still
- * refuses comes back per field and is shown beside it.
+ * refuses comes back per field and is shown beside it. A refusal is a code with its values
+ * (`FieldProblem`), never a sentence: pages/create.ts says it in the customer's language.
  */
 import type { FieldValueDTO, RequestTypeFieldDTO } from './atlassian/types.js';
 
@@ -71,9 +72,35 @@ const all = (v: string | string[] | undefined): string[] =>
   v === undefined ? [] : Array.isArray(v) ? v : [v];
 const one = (v: string | string[] | undefined): string => (all(v)[0] ?? '').trim();
 
+/** Why the value of one field (or of the form as a whole, `_form`) was refused. */
+export type FieldProblemCode =
+  | 'FIELD_REQUIRED'
+  | 'FIELD_TOO_LONG'
+  | 'FIELD_CHOICE_INVALID'
+  | 'FIELD_CHOICES_INVALID'
+  | 'FIELD_DATE_INVALID'
+  | 'FIELD_DATE_TIME_INVALID'
+  | 'FIELD_NUMBER_INVALID'
+  | 'FIELD_URL_INVALID'
+  | 'FIELD_LABEL_TOO_LONG'
+  | 'FIELD_UNSUPPORTED'
+  /** Atlassian refused the value; `detail` is Atlassian's own message, in the site's language. */
+  | 'FIELD_REFUSED_BY_ATLASSIAN'
+  /** "Raise on behalf of" or "Share with" named someone outside the customer's organizations. */
+  | 'FIELD_NOT_A_COLLEAGUE'
+  | 'FIELD_SHARE_OUTSIDE_ORGANIZATIONS';
+
+export interface FieldProblem {
+  code: FieldProblemCode;
+  /** The field's name as Atlassian gives it, a limit, Atlassian's message. */
+  params: Readonly<Record<string, string | number>>;
+}
+
+export type FieldProblems = Record<string, FieldProblem>;
+
 export interface ParsedForm {
   values: Record<string, unknown>;
-  errors: Record<string, string>;
+  errors: FieldProblems;
 }
 
 function option(valid: FieldValueDTO[] | undefined, id: string): FieldValueDTO | undefined {
@@ -93,47 +120,47 @@ export function parseRequestForm(
   attachmentCount = 0,
 ): ParsedForm {
   const values: Record<string, unknown> = {};
-  const errors: Record<string, string> = {};
+  const errors: FieldProblems = {};
   for (const field of fields) {
     if (field.visible === false) continue;
     const kind = fieldKind(field);
     const raw = submitted[inputName(field)];
-    const fail = (message: string) => {
-      errors[field.fieldId] = message;
+    const fail = (code: FieldProblemCode, params: Record<string, number> = {}) => {
+      errors[field.fieldId] = { code, params: { field: field.name, ...params } };
     };
     if (kind === 'attachment') {
-      if (field.required && attachmentCount === 0) fail(`${field.name} is required.`);
+      if (field.required && attachmentCount === 0) fail('FIELD_REQUIRED');
       continue;
     }
     const empty = all(raw).every((v) => v.trim() === '');
     if (empty) {
-      if (field.required) fail(`${field.name} is required.`);
+      if (field.required) fail('FIELD_REQUIRED');
       continue;
     }
     switch (kind) {
       case 'text': {
         const text = one(raw);
-        if (text.length > 255) fail(`${field.name} must be 255 characters or fewer.`);
+        if (text.length > 255) fail('FIELD_TOO_LONG', { max: 255 });
         else values[field.fieldId] = text.replace(/[\r\n]+/g, ' ');
         break;
       }
       case 'paragraph': {
         const text = all(raw)[0] ?? '';
-        if (text.length > 32_000) fail(`${field.name} is too long.`);
+        if (text.length > 32_000) fail('FIELD_TOO_LONG', { max: 32_000 });
         else values[field.fieldId] = text.replace(/\r\n/g, '\n');
         break;
       }
       case 'select':
       case 'radio': {
         const id = one(raw);
-        if (!option(field.validValues, id)) fail(`Choose a valid value for ${field.name}.`);
+        if (!option(field.validValues, id)) fail('FIELD_CHOICE_INVALID');
         else values[field.fieldId] = { id };
         break;
       }
       case 'multiSelect':
       case 'checkboxes': {
         const ids = all(raw).filter((v) => v !== '');
-        if (ids.some((id) => !option(field.validValues, id))) fail(`Choose valid values for ${field.name}.`);
+        if (ids.some((id) => !option(field.validValues, id))) fail('FIELD_CHOICES_INVALID');
         else values[field.fieldId] = ids.map((id) => ({ id }));
         break;
       }
@@ -141,7 +168,7 @@ export function parseRequestForm(
         const [parentId = '', childId] = one(raw).split(':');
         const parent = option(field.validValues, parentId);
         if (!parent || (childId !== undefined && !option(parent.children, childId))) {
-          fail(`Choose a valid value for ${field.name}.`);
+          fail('FIELD_CHOICE_INVALID');
         } else {
           values[field.fieldId] =
             childId === undefined ? { id: parentId } : { id: parentId, child: { id: childId } };
@@ -150,7 +177,7 @@ export function parseRequestForm(
       }
       case 'date': {
         const text = one(raw);
-        if (!validDate(text)) fail(`${field.name} must be a date (YYYY-MM-DD).`);
+        if (!validDate(text)) fail('FIELD_DATE_INVALID');
         else values[field.fieldId] = text;
         break;
       }
@@ -158,14 +185,14 @@ export function parseRequestForm(
         // <input type="datetime-local"> gives local time without zone; the portal treats it as UTC.
         const text = one(raw);
         const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2})?$/.exec(text);
-        if (!m || !validDate(m[1]!)) fail(`${field.name} must be a date and time.`);
+        if (!m || !validDate(m[1]!)) fail('FIELD_DATE_TIME_INVALID');
         else values[field.fieldId] = `${m[1]}T${m[2]}${m[3] ?? ':00'}.000+0000`;
         break;
       }
       case 'number': {
         const text = one(raw);
         const n = Number(text);
-        if (!/^-?\d+(\.\d+)?$/.test(text) || !Number.isFinite(n)) fail(`${field.name} must be a number.`);
+        if (!/^-?\d+(\.\d+)?$/.test(text) || !Number.isFinite(n)) fail('FIELD_NUMBER_INVALID');
         else values[field.fieldId] = n;
         break;
       }
@@ -178,7 +205,7 @@ export function parseRequestForm(
         } catch {
           ok = false;
         }
-        if (!ok) fail(`${field.name} must be a web address starting with https:// or http://.`);
+        if (!ok) fail('FIELD_URL_INVALID');
         else values[field.fieldId] = text;
         break;
       }
@@ -186,13 +213,12 @@ export function parseRequestForm(
         const labels = one(raw)
           .split(/[\s,]+/)
           .filter(Boolean);
-        if (labels.some((l) => l.length > 255))
-          fail(`Labels in ${field.name} must be 255 characters or fewer.`);
+        if (labels.some((l) => l.length > 255)) fail('FIELD_LABEL_TOO_LONG', { max: 255 });
         else values[field.fieldId] = labels;
         break;
       }
       case 'unsupported':
-        if (field.required) fail(`${field.name} cannot be filled in here; please contact the help desk.`);
+        if (field.required) fail('FIELD_UNSUPPORTED');
         break;
     }
   }
@@ -202,18 +228,23 @@ export function parseRequestForm(
 /**
  * Atlassian's refusal of a create, placed beside the field it is about: Jira's `errors` map by
  * field id, else a JSM error naming the field in its i18n parameters or as a `Name:` prefix.
+ * Atlassian's words are kept as `detail`: they are in the site's language, not the customer's.
  */
 export function fieldErrorsFrom(
   fields: RequestTypeFieldDTO[],
-  error: { fieldErrors: Record<string, string>; parameters: string[]; message: string },
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [id, message] of Object.entries(error.fieldErrors)) out[id] = message;
+  error: { fieldErrors: Record<string, string>; parameters: string[]; upstreamMessage?: string | undefined },
+): FieldProblems {
+  const refused = (detail: string): FieldProblem => ({
+    code: 'FIELD_REFUSED_BY_ATLASSIAN',
+    params: { detail },
+  });
+  const out: FieldProblems = {};
+  for (const [id, message] of Object.entries(error.fieldErrors)) out[id] = refused(message);
   if (Object.keys(out).length > 0) return out;
+  const message = error.upstreamMessage;
+  if (message === undefined) return out;
   const byParameter = fields.find((f) => error.parameters.includes(f.fieldId));
-  const byName = fields.find((f) => error.message.startsWith(`${f.name}:`));
-  const field = byParameter ?? byName;
-  if (field) out[field.fieldId] = error.message;
-  else out['_form'] = error.message;
+  const byName = fields.find((f) => message.startsWith(`${f.name}:`));
+  out[(byParameter ?? byName)?.fieldId ?? '_form'] = refused(message);
   return out;
 }

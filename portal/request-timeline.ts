@@ -138,5 +138,5 @@ function statusEntry(s: StatusDTO): TimelineEntry {
 }
 
 function approvalEntry(a: ApprovalDTO, decision: 'approved' | 'declined'): TimelineEntry {
-  return { kind: 'approval', at: a.completedDate?.iso8601 ?? '', name: a.name || 'Approval', decision };
+  return { kind: 'approval', at: a.completedDate?.iso8601 ?? '', name: a.name ?? '', decision };
 }

@@ -93,21 +93,17 @@ const ORG_CHECK_MAX = 100;
 /** A `page=` token that is not one Atlassian gave us (malformed, tampered or expired). */
 export class PageTokenError extends JsmSsoError {
   constructor(cause?: unknown) {
-    super(
-      'PORTAL_PAGE_TOKEN_INVALID',
-      'That page link is not valid any more. Start again from the first page.',
-      {
-        status: 400,
-        ...(cause === undefined ? {} : { cause }),
-      },
-    );
+    super('PORTAL_PAGE_TOKEN_INVALID', 'a page token that is malformed, tampered with or expired', {
+      status: 400,
+      ...(cause === undefined ? {} : { cause }),
+    });
   }
 }
 
 export class NotVisibleError extends JsmSsoError {
   constructor() {
     // The same answer for "does not exist" and "not yours": nothing to probe.
-    super('PORTAL_REQUEST_NOT_FOUND', 'We could not find that request.', { status: 404 });
+    super('PORTAL_REQUEST_NOT_FOUND', 'no such request, or not visible to this customer', { status: 404 });
   }
 }
 

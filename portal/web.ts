@@ -4,6 +4,7 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { TenantSpec } from '../common/config/tenant.generated.js';
+import { meaningOf } from '../common/error-codes.js';
 import type { SafeHtml } from '../common/http/html.js';
 import { pageNonce } from '../common/http/security-headers.js';
 import { LOCALES, type Locale } from '../common/i18n/index.js';
@@ -71,7 +72,8 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
     telemetry.refused(reason);
   };
   const refuse = (res: Response, status: number, reason: string, title: string, message: string) => {
-    noteRefusal(status, reason, title);
+    // The title is in the customer's language; the log line says the reason in English.
+    noteRefusal(status, reason, meaningOf(reason) ?? reason);
     send(res, messagePage(pageContext(res), title, message), status);
   };
   const session = (res: Response) => res.locals['session'] as Session;

@@ -1,10 +1,11 @@
-import type { AtlassianErrorCode } from '../../common/error-codes.js';
+import { ATLASSIAN_CODES, type AtlassianErrorCode } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
 
 /**
  * A failed Atlassian call. `code` is stable (`ATLASSIAN_NOT_FOUND`, `ATLASSIAN_RATE_LIMITED`, ...)
- * and goes to the log; `friendly` is what a customer may read; `fieldErrors` maps a field id to
- * Atlassian's own message, for showing beside that field on a form.
+ * and goes to the log with the English `message`; a customer reads the catalogue's text for the
+ * code (portal/pages/refusals.ts), never Atlassian's own words except beside a form field:
+ * `fieldErrors` maps a field id to Atlassian's message, for showing beside that field.
  */
 export class AtlassianError extends JsmSsoError {
   declare readonly code: AtlassianErrorCode;
@@ -12,7 +13,8 @@ export class AtlassianError extends JsmSsoError {
   readonly fieldErrors: Record<string, string>;
   /** `i18nErrorMessage.parameters` of a JSM error (often names the field). */
   readonly parameters: string[];
-  readonly friendly: string;
+  /** Atlassian's own message, when it gave one: in the site's language, not the customer's. */
+  readonly upstreamMessage: string | undefined;
   /** On 429/503: how long Atlassian asked us to wait (Retry-After, capped), if it said; on ATLASSIAN_BUSY, ours. */
   readonly retryAfterMs: number | undefined;
 
@@ -20,37 +22,27 @@ export class AtlassianError extends JsmSsoError {
     code: AtlassianErrorCode,
     upstreamStatus: number,
     detail: {
+      /** English, for the log; else Atlassian's message, else the code's meaning. */
       message?: string;
+      upstreamMessage?: string;
       fieldErrors?: Record<string, string>;
       parameters?: string[];
       cause?: unknown;
       retryAfterMs?: number;
     } = {},
   ) {
-    const friendly =
-      FRIENDLY[code] ?? 'Something went wrong while talking to the help center. Please try again.';
-    super(code, detail.message ?? friendly, { status: statusFor(code), cause: detail.cause });
+    super(code, detail.message ?? detail.upstreamMessage ?? ATLASSIAN_CODES[code], {
+      status: statusFor(code),
+      cause: detail.cause,
+    });
     this.name = 'AtlassianError';
     this.upstreamStatus = upstreamStatus;
     this.fieldErrors = detail.fieldErrors ?? {};
     this.parameters = detail.parameters ?? [];
-    this.friendly = friendly;
+    this.upstreamMessage = detail.upstreamMessage;
     this.retryAfterMs = detail.retryAfterMs;
   }
 }
-
-const FRIENDLY: Partial<Record<AtlassianErrorCode, string>> = {
-  ATLASSIAN_NOT_FOUND: 'We could not find that.',
-  ATLASSIAN_VALIDATION: 'Some details need your attention.',
-  ATLASSIAN_CONFLICT: 'That already exists.',
-  ATLASSIAN_FORBIDDEN: 'The help center does not allow this action.',
-  ATLASSIAN_RATE_LIMITED: 'The help center is busy right now. Please try again in a minute.',
-  ATLASSIAN_UNAVAILABLE: 'The help center is temporarily unavailable. Please try again in a minute.',
-  ATLASSIAN_TIMEOUT: 'The help center took too long to answer. Please try again.',
-  ATLASSIAN_UNREACHABLE: 'The help center cannot be reached right now. Please try again in a minute.',
-  ATLASSIAN_UNAUTHORIZED: 'The help center is not configured correctly. Please tell your administrator.',
-  ATLASSIAN_BUSY: 'The help center is busy right now. Please try again in a few seconds.',
-};
 
 function statusFor(code: AtlassianErrorCode): number {
   switch (code) {
@@ -83,7 +75,7 @@ export function codeForStatus(status: number): AtlassianErrorCode {
 
 /** Reads both error shapes: JSM `{errorMessage}` and Jira `{errorMessages: [], errors: {field: msg}}`. */
 export function parseErrorBody(body: unknown): {
-  message?: string;
+  upstreamMessage?: string;
   fieldErrors: Record<string, string>;
   parameters: string[];
 } {
@@ -106,6 +98,6 @@ export function parseErrorBody(body: unknown): {
   if (Array.isArray(b.errorMessages))
     messages.push(...b.errorMessages.filter((m): m is string => typeof m === 'string'));
   return messages.length > 0
-    ? { message: messages.join(' '), fieldErrors, parameters }
+    ? { upstreamMessage: messages.join(' '), fieldErrors, parameters }
     : { fieldErrors, parameters };
 }

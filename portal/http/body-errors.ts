@@ -1,32 +1,26 @@
 /**
  * Body parser (express.urlencoded) refusals as clear client errors: a body over the size or
  * parameter limit is 413, never a 500 with PORTAL_INTERNAL in the error log. Classified by the
- * parser's stable `type`, not by its message.
+ * parser's stable `type`, not by its message. The page says the code's message from the catalogue.
  */
-const BODY_REFUSALS: Record<string, { status: number; code: string; message: string }> = {
-  'entity.too.large': { status: 413, code: 'PORTAL_BODY_TOO_LARGE', message: 'The form sent is too large.' },
-  'parameters.too.many': {
-    status: 413,
-    code: 'PORTAL_BODY_TOO_MANY_PARAMETERS',
-    message: 'The form sent has too many fields.',
-  },
-  'request.size.invalid': {
-    status: 400,
-    code: 'PORTAL_BODY_INVALID',
-    message: 'The form could not be read.',
-  },
-  'request.aborted': { status: 400, code: 'PORTAL_BODY_INVALID', message: 'The form could not be read.' },
-  'entity.parse.failed': { status: 400, code: 'PORTAL_BODY_INVALID', message: 'The form could not be read.' },
-  'encoding.unsupported': {
-    status: 415,
-    code: 'PORTAL_BODY_ENCODING',
-    message: 'The form’s encoding is not supported.',
-  },
-  'charset.unsupported': {
-    status: 415,
-    code: 'PORTAL_BODY_ENCODING',
-    message: 'The form’s encoding is not supported.',
-  },
+import type { PortalErrorCode } from '../../common/error-codes.js';
+
+export interface BodyRefusal {
+  status: number;
+  code: PortalErrorCode;
+  params: Record<string, never>;
+}
+
+const refusal = (status: number, code: PortalErrorCode): BodyRefusal => ({ status, code, params: {} });
+
+const BODY_REFUSALS: Record<string, BodyRefusal> = {
+  'entity.too.large': refusal(413, 'PORTAL_BODY_TOO_LARGE'),
+  'parameters.too.many': refusal(413, 'PORTAL_BODY_TOO_MANY_PARAMETERS'),
+  'request.size.invalid': refusal(400, 'PORTAL_BODY_INVALID'),
+  'request.aborted': refusal(400, 'PORTAL_BODY_INVALID'),
+  'entity.parse.failed': refusal(400, 'PORTAL_BODY_INVALID'),
+  'encoding.unsupported': refusal(415, 'PORTAL_BODY_ENCODING'),
+  'charset.unsupported': refusal(415, 'PORTAL_BODY_ENCODING'),
 };
 
 /**
@@ -35,7 +29,7 @@ const BODY_REFUSALS: Record<string, { status: number; code: string; message: str
  */
 const UNREADABLE_COMPRESSION = new Set(['Z_DATA_ERROR', 'Z_BUF_ERROR', 'Z_NEED_DICT']);
 
-export function bodyRefusal(err: unknown): { status: number; code: string; message: string } | undefined {
+export function bodyRefusal(err: unknown): BodyRefusal | undefined {
   const { type, code } = (err ?? {}) as { type?: unknown; code?: unknown };
   if (typeof type === 'string') return BODY_REFUSALS[type];
   return typeof code === 'string' && UNREADABLE_COMPRESSION.has(code)

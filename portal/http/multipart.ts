@@ -114,8 +114,9 @@ export function readMultipart(
       const type = uploadType(filename);
       if (!type) {
         fail(
-          new JsmSsoError('PORTAL_UPLOAD_TYPE', `files of this type cannot be attached (${filename})`, {
+          new JsmSsoError('PORTAL_UPLOAD_TYPE', 'a file type not on the allow-list', {
             status: 415,
+            params: { filename },
           }),
         );
         stream.resume();
@@ -128,11 +129,10 @@ export function readMultipart(
       });
       stream.on('limit', () =>
         fail(
-          new JsmSsoError(
-            'PORTAL_UPLOAD_TOO_LARGE',
-            `files can be at most ${limits.maxFileBytes / 1048576} MB`,
-            { status: 413 },
-          ),
+          new JsmSsoError('PORTAL_UPLOAD_TOO_LARGE', `a file over ${limits.maxFileBytes} bytes`, {
+            status: 413,
+            params: { maxBytes: limits.maxFileBytes },
+          }),
         ),
       );
       written.push(
@@ -143,11 +143,10 @@ export function readMultipart(
     });
     parser.on('filesLimit', () =>
       fail(
-        new JsmSsoError(
-          'PORTAL_UPLOAD_TOO_MANY',
-          `at most ${limits.maxFiles} files can be attached at once`,
-          { status: 413 },
-        ),
+        new JsmSsoError('PORTAL_UPLOAD_TOO_MANY', `more than ${limits.maxFiles} files`, {
+          status: 413,
+          params: { max: limits.maxFiles },
+        }),
       ),
     );
     parser.on('fieldsLimit', () => {

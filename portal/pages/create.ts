@@ -3,9 +3,10 @@ import type { MessageKey } from '../../common/i18n/index.js';
 import type { OrganizationDTO, RequestTypeDTO, RequestTypeFieldDTO, UserDTO } from '../atlassian/types.js';
 import { ON_BEHALF_FIELD, SHARE_ORGANIZATIONS_FIELD, SHARE_PEOPLE_FIELD } from '../audience.js';
 import type { Desk } from '../catalogue.js';
-import { type FieldKind, fieldKind, inputName, type Submitted } from '../form.js';
+import { type FieldKind, type FieldProblems, fieldKind, inputName, type Submitted } from '../form.js';
 import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
-import { ACCEPTED_LIST, ACCEPTED_UPLOADS, MAX_CREATE_FILES } from './uploads.js';
+import { type Problem, problemText } from './refusals.js';
+import { ACCEPTED_LIST, ACCEPTED_UPLOADS, MAX_CREATE_FILES, uploadRefusalText } from './uploads.js';
 
 /** What each kind of field takes, said under every field (after Atlassian's own description). */
 const KIND_HINTS: Record<FieldKind, MessageKey | undefined> = {
@@ -163,7 +164,10 @@ export function createPage(
   fields: RequestTypeFieldDTO[],
   state: {
     submitted: Submitted;
-    errors: Record<string, string>;
+    /** What the checks refused, by field id (`_form`: the form as a whole). */
+    errors: FieldProblems;
+    /** A refused file: said beside the file input, or above the form when there is none. */
+    uploadRefusal?: Problem;
     message?: string;
     csrf: string;
     writeKey: string;
@@ -173,7 +177,14 @@ export function createPage(
   },
 ): SafeHtml {
   const visible = fields.filter((f) => f.visible !== false);
-  const general = Object.entries(state.errors).filter(
+  const errors: Record<string, string> = Object.fromEntries(
+    Object.entries(state.errors).map(([id, problem]) => [id, problemText(ctx.i18n, problem)]),
+  );
+  if (state.uploadRefusal) {
+    const fileInput = visible.find((f) => fieldKind(f) === 'attachment');
+    errors[fileInput?.fieldId ?? 'attachment'] = uploadRefusalText(ctx.i18n, state.uploadRefusal);
+  }
+  const general = Object.entries(errors).filter(
     ([k]) => !visible.some((f) => f.fieldId === k) && k !== ON_BEHALF_FIELD && k !== SHARE_PEOPLE_FIELD,
   );
   const { t } = ctx.i18n;
@@ -187,8 +198,8 @@ export function createPage(
     ${state.message || general.length > 0 ? html`<div class="alert" role="alert">${state.message ?? ''} ${general.map(([, m]) => html`<div>${m}</div>`)}${state.linkMyRequests ? html` <a href="/requests">${t('create.myRequests')}</a>` : ''}</div>` : ''}
     <form class="card" method="post" action="/desk/${seg(desk.id)}/create/${seg(type.id)}" enctype="multipart/form-data" novalidate data-draft>
       ${csrfField(state.csrf)}${writeKeyField(state.writeKey)}
-      ${visible.map((f) => control(ctx, f, state.submitted, state.errors[f.fieldId]))}
-      ${audienceSection(ctx, state.audience, state.submitted, state.errors)}
+      ${visible.map((f) => control(ctx, f, state.submitted, errors[f.fieldId]))}
+      ${audienceSection(ctx, state.audience, state.submitted, errors)}
       <p><button type="submit">${t('create.send')}</button> <a href="/desk/${seg(desk.id)}">${t('create.cancel')}</a></p>
     </form>`,
   );

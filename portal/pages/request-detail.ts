@@ -38,6 +38,8 @@ export interface DetailView {
   error?: string | undefined;
   /** Shown beside the file input (a refused or missing file). */
   uploadError?: string | undefined;
+  /** The largest file the portal takes (spec.portal.limits.maxUploadBytes), said by the file input. */
+  maxUploadBytes: number;
 }
 
 function fieldText(value: unknown): string {
@@ -79,7 +81,7 @@ function timelineItem(i18n: Translator, entry: TimelineEntry): SafeHtml {
     case 'status':
       return html`<li><p class="activity-head">${richText(i18n, 'request.timeline.status', {}, { status: statusLozenge(entry.status, entry.statusCategory), when: when(i18n, entry.at) })}</p></li>`;
     case 'approval':
-      return html`<li><p class="activity-head">${entry.name}: <span class="lozenge ${entry.decision === 'approved' ? 'done' : 'declined'}">${i18n.t(entry.decision === 'approved' ? 'request.decision.approved' : 'request.decision.declined')}</span> ${when(i18n, entry.at)}</p></li>`;
+      return html`<li><p class="activity-head">${entry.name || i18n.t('approvals.approval')}: <span class="lozenge ${entry.decision === 'approved' ? 'done' : 'declined'}">${i18n.t(entry.decision === 'approved' ? 'request.decision.approved' : 'request.decision.declined')}</span> ${when(i18n, entry.at)}</p></li>`;
   }
 }
 
@@ -125,7 +127,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
         ${
           v.mayAct
             ? html`<form method="post" action="${action('attachment')}" enctype="multipart/form-data">${csrfField(v.csrf)}${writeKeyField(v.writeKeys.attachment)}
-          <label for="att-file">${t('request.attachFile', { size: ctx.i18n.fileSize(10_000_000) })}</label>
+          <label for="att-file">${t('request.attachFile', { size: ctx.i18n.fileSize(v.maxUploadBytes) })}</label>
           ${v.uploadError ? html`<div id="att-file-err" class="error" role="alert">${v.uploadError}</div>` : ''}
           <input id="att-file" type="file" name="attachment" required accept="${ACCEPTED_UPLOADS}"${v.uploadError ? html` aria-invalid="true" aria-describedby="att-file-err"` : ''}>
           <button type="submit">${t('request.upload')}</button>

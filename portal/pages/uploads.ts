@@ -1,7 +1,8 @@
 // What the file inputs accept and how a refused file is explained next to them: one list of types
 // (the server's allow-list, portal/http/multipart.ts) for the browser's filter and for the check.
-import type { JsmSsoError } from '../../common/errors.js';
+import type { Translator } from '../../common/i18n/index.js';
 import { UPLOAD_TYPES } from '../http/multipart.js';
+import { type Problem, problemText } from './refusals.js';
 
 /** The `accept` attribute of every file input: the extensions the server takes. */
 export const ACCEPTED_UPLOADS = Object.keys(UPLOAD_TYPES)
@@ -17,8 +18,12 @@ export const ACCEPTED_LIST = Object.keys(UPLOAD_TYPES)
   .join(', ');
 
 /** The inline error for a refused file; the rest of the form is kept, the files must be chosen again. */
-export function uploadRefusalText(err: JsmSsoError): string {
-  const sentence = `${err.message.charAt(0).toUpperCase()}${err.message.slice(1)}.`;
-  const allowed = err.code === 'PORTAL_UPLOAD_TYPE' ? ` Accepted types: ${ACCEPTED_LIST}.` : '';
-  return `${sentence}${allowed} Nothing was sent; please choose your files again.`;
+export function uploadRefusalText(i18n: Translator, refused: Problem): string {
+  return [
+    problemText(i18n, refused),
+    refused.code === 'PORTAL_UPLOAD_TYPE' ? i18n.t('upload.acceptedTypes', { types: ACCEPTED_LIST }) : '',
+    i18n.t('upload.chooseAgain'),
+  ]
+    .filter(Boolean)
+    .join(' ');
 }

@@ -2,30 +2,22 @@
 // knowledge base, articles, the raise-request form. Home, desks and articles may be open to anonymous
 // readers of the knowledge base (spec.portal.anonymousAccess).
 import type { Express, NextFunction, Request, Response } from 'express';
+import type { JsmSsoError } from '../../common/errors.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import { audienceFrom } from '../audience.js';
-import { fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '../form.js';
+import { type FieldProblems, fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '../form.js';
 import { searchHelp } from '../help-search.js';
 import { translatorOf } from '../i18n.js';
 import { KnowledgeBase } from '../knowledge-base.js';
 import { type AudienceChoices, createPage } from '../pages/create.js';
 import { articlePage, deskPage, homePage, publicDeskPage } from '../pages/help-center.js';
 import { faviconSvg } from '../pages/layout.js';
-import { MAX_CREATE_FILES, uploadRefusalText } from '../pages/uploads.js';
+import { problemText } from '../pages/refusals.js';
+import { MAX_CREATE_FILES } from '../pages/uploads.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
 import { newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { readUploadForm } from './upload-form.js';
-
-/**
- * Said after a failed create: the write key was looked for, so the request does not exist, and the
- * same form can be sent again safely.
- */
-const CREATE_NOT_DONE =
-  'Your request was not created. Your details are kept below: send the form again when you are ready (it will not create a second request), or check My requests.';
-
-const CREATE_UNKNOWN =
-  'We could not confirm whether your request was created. Please check My requests before sending it again.';
 
 export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, catalogue, requests, limits, colleagues } = services;
@@ -198,7 +190,8 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       return;
     }
     const { desk, type, fields } = found;
-    const { t } = translatorOf(res);
+    const i18n = translatorOf(res);
+    const { t } = i18n;
     const s = session(res);
     const form = await readUploadForm(web, services, req, res, MAX_CREATE_FILES);
     if (!form) return;
@@ -210,10 +203,10 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     const choices = await audienceChoices(res);
     const { audience, errors: audienceErrors } = audienceFrom(submitted, s.customer, choices.colleagues);
     const render = (
-      errors: Record<string, string>,
+      errors: FieldProblems,
       message: string,
       status: number,
-      linkMyRequests = false,
+      more: { linkMyRequests?: boolean; uploadRefusal?: JsmSsoError } = {},
     ) =>
       send(
         res,
@@ -221,9 +214,9 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
           submitted,
           errors,
           message,
+          ...more,
           csrf: s.csrf,
           writeKey,
-          linkMyRequests,
           audience: choices.offered,
         }),
         status,
@@ -232,12 +225,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     if (form.refused) {
       // The same form again, with every answer kept and the refusal beside the file input.
       noteRefusal(form.refused.status, form.refused.code, 'upload refused');
-      const text = uploadRefusalText(form.refused);
-      render(
-        { ...parsed.errors, [attachmentField?.fieldId ?? 'attachment']: text },
-        t('create.needsAttention'),
-        form.refused.status,
-      );
+      render(parsed.errors, t('create.needsAttention'), form.refused.status, { uploadRefusal: form.refused });
       return;
     }
     if (Object.keys(audienceErrors).length > 0) {
@@ -290,9 +278,12 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
           'create refused',
         );
         const errors = err.code === 'ATLASSIAN_VALIDATION' ? fieldErrorsFrom(fields, err) : {};
-        // Without a description the key has nowhere to go, and a lost answer leaves it unknown.
-        const outcome = hasDescription || !outcomeUnknown(err) ? CREATE_NOT_DONE : CREATE_UNKNOWN;
-        render(errors, `${err.friendly} ${outcome}`, err.status, true);
+        // Said after a failed create: the write key was looked for, so the request does not exist
+        // and the same form can be sent again safely. Without a description the key has nowhere
+        // to go, and a lost answer leaves it unknown.
+        const outcome =
+          hasDescription || !outcomeUnknown(err) ? 'create.notCreated' : 'create.outcomeUnknown';
+        render(errors, `${problemText(i18n, err)} ${t(outcome)}`, err.status, { linkMyRequests: true });
         return;
       }
       throw err;

@@ -11,6 +11,7 @@ import { AtlassianError } from '../atlassian/errors.js';
 import { authoredBody } from '../comment-author.js';
 import { fileView, THUMBNAIL_TYPES } from '../files.js';
 import { translatorOf } from '../i18n.js';
+import { problemText } from '../pages/refusals.js';
 import { requestDetailPage } from '../pages/request-detail.js';
 import { transitionConfirmPage } from '../pages/requests.js';
 import { uploadRefusalText } from '../pages/uploads.js';
@@ -112,6 +113,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         notice: extra.notice,
         error: extra.error,
         uploadError: extra.uploadError,
+        maxUploadBytes: services.maxUploadBytes,
       }),
       extra.status ?? 200,
     );
@@ -160,13 +162,13 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       } catch (err) {
         if (err instanceof AtlassianError || (err instanceof JsmSsoError && ACTION_REFUSALS.has(err.code))) {
           logger.warn({ event: 'portal.action_refused', reason: err.code }, 'action refused');
-          const { t } = translatorOf(res);
+          const i18n = translatorOf(res);
           const message =
             err instanceof AtlassianError
-              ? `${err.friendly} ${notDone ? t(notDone) : ''}`.trim()
+              ? `${problemText(i18n, err)} ${notDone ? i18n.t(notDone) : ''}`.trim()
               : err instanceof ActionRefusal
-                ? t(err.messageKey)
-                : err.message;
+                ? i18n.t(err.messageKey)
+                : problemText(i18n, err);
           const body = (req.body ?? {}) as Record<string, unknown>;
           const text = typeof body['body'] === 'string' ? body['body'] : undefined;
           await renderDetail(res, key, {
@@ -295,7 +297,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     if (form.refused) {
       noteRefusal(form.refused.status, form.refused.code, 'upload refused');
       await renderDetail(res, key, {
-        uploadError: uploadRefusalText(form.refused),
+        uploadError: uploadRefusalText(translatorOf(res), form.refused),
         status: form.refused.status,
       });
       return;
@@ -320,8 +322,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     } catch (err) {
       if (!(err instanceof AtlassianError)) throw err;
       logger.warn({ event: 'portal.action_refused', reason: err.code }, 'upload refused');
+      const i18n = translatorOf(res);
       await renderDetail(res, key, {
-        uploadError: `${err.friendly} Your file was not attached; please choose it and upload it again.`,
+        uploadError: `${problemText(i18n, err)} ${i18n.t('request.refused.fileNotAttached')}`,
         status: err.status,
       });
       return;

@@ -8,6 +8,7 @@ import { RateLimitedError } from '../abuse-limits.js';
 import { translatorOf } from '../i18n.js';
 import { assertedPerson } from '../identity.js';
 import { messagePage, signingOutPage } from '../pages/account.js';
+import { problemText } from '../pages/refusals.js';
 import { checkReturnPath } from '../return-path.js';
 import type { PortalServices } from '../services.js';
 import { newToken } from '../session.js';
@@ -92,7 +93,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         return;
       }
       if (err instanceof JsmSsoError && isPortalRefusal(err.code)) {
-        refuse(res, err.status, err.code, t('signIn.refused.title'), err.message);
+        refuse(res, err.status, err.code, t('signIn.refused.title'), problemText(translatorOf(res), err));
         return;
       }
       throw err;

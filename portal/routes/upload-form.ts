@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { JsmSsoError } from '../../common/errors.js';
 import { readMultipart } from '../http/multipart.js';
 import { translatorOf } from '../i18n.js';
+import { problemText } from '../pages/refusals.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
 
@@ -47,7 +48,8 @@ export async function readUploadForm(
     return await readMultipart(req, { maxFileBytes: services.maxUploadBytes, maxFiles }, slot);
   } catch (err) {
     if (err instanceof JsmSsoError) {
-      web.refuse(res, err.status, err.code, translatorOf(res).t('error.uploadRefused.title'), err.message);
+      const i18n = translatorOf(res);
+      web.refuse(res, err.status, err.code, i18n.t('error.uploadRefused.title'), problemText(i18n, err));
       return undefined;
     }
     throw err;

@@ -141,7 +141,7 @@ describe('portal abuse limits: body limits answer 413, never 500', () => {
       return body;
     });
     expect(res.status).to.equal(413);
-    expect(text).to.include('At most 1 files can be attached at once. Nothing was sent');
+    expect(text).to.include('At most 1 file can be attached at once. Nothing was sent');
     expect(logged).to.deep.equal(['PORTAL_UPLOAD_TOO_MANY']);
     expect(request().attachments).to.have.length(attached);
   });
@@ -157,7 +157,7 @@ describe('portal abuse limits: body limits answer 413, never 500', () => {
     it(`answers 400 PORTAL_FORM_INVALID, not 500, to a multipart form ${what}`, async () => {
       const { res, text, reasons: logged } = await postAttachment(body, contentType);
       expect(res.status).to.equal(400);
-      expect(text).to.include('the form could not be read');
+      expect(text).to.include('The form could not be read.');
       expect(logged).to.deep.equal(['PORTAL_FORM_INVALID']);
     });
   }

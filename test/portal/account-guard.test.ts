@@ -50,7 +50,7 @@ describe('portal: accounts it must never become', () => {
     const res = await attemptSignIn(h, 'portal-bot@acme.test');
     const lookups = h.exchanges.slice(calls).filter((e) => /customer|\/user/.test(e.path));
     expect(res.status).to.equal(403);
-    expect(await res.text()).to.include('cannot sign in to the help center');
+    expect(await res.text()).to.include('own service account, which cannot sign in here');
     expect(res.headers.getSetCookie().some((c) => c.startsWith('jsmsso_session='))).to.equal(false);
     expect(reasons(h, from)).to.include('PORTAL_ACCOUNT_SERVICE');
     expect(h.logs.slice(from).some((l) => l['event'] === 'portal.account_refused')).to.equal(true);

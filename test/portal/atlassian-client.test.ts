@@ -2,12 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { createTranslator } from '../../common/i18n/index.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import { AtlassianError } from '../../portal/atlassian/errors.js';
 import { type Exchange, retryDelayMs } from '../../portal/atlassian/http.js';
 import { Catalogue } from '../../portal/catalogue.js';
 import { fieldErrorsFrom } from '../../portal/form.js';
+import { problemText } from '../../portal/pages/refusals.js';
 import { RequestService } from '../../portal/requests.js';
 import type { Customer } from '../../portal/visibility.js';
 import { newWriteKey } from '../../portal/write-once.js';
@@ -217,11 +219,12 @@ describe('portal Atlassian client', () => {
     expect((err as AtlassianError).code).to.equal('ATLASSIAN_VALIDATION');
     const placed = fieldErrorsFrom(fields, err as AtlassianError);
     expect(Object.keys(placed)).to.deep.equal([items.fieldId]);
-    expect(placed[items.fieldId]).to.match(/^Items: /);
+    expect(placed[items.fieldId]?.code).to.equal('FIELD_REFUSED_BY_ATLASSIAN');
+    expect(placed[items.fieldId]?.params['detail']).to.match(/^Items: /);
   });
 
   // Each refusal Atlassian can give a read maps to its own stable code and to the status the
-  // portal answers with; the customer reads the friendly text, never Atlassian's.
+  // portal answers with; the customer reads the catalogue's text for the code, never Atlassian's.
   const refusal = (call: Promise<unknown>): Promise<AtlassianError> =>
     call.then(
       () => {
@@ -230,6 +233,7 @@ describe('portal Atlassian client', () => {
       (e: unknown) => e as AtlassianError,
     );
   const failedRead = (c: AtlassianClient) => refusal(c.serviceDesks());
+  const english = createTranslator({ locale: 'en', timeZone: 'UTC' });
 
   it('names a rejected API token ATLASSIAN_UNAUTHORIZED and answers 502', async () => {
     const err = await failedRead(
@@ -241,7 +245,7 @@ describe('portal Atlassian client', () => {
     );
     expect(err).to.be.instanceOf(AtlassianError);
     expect([err.code, err.upstreamStatus, err.status]).to.deep.equal(['ATLASSIAN_UNAUTHORIZED', 401, 502]);
-    expect(err.friendly).to.match(/not configured correctly/);
+    expect(problemText(english, err)).to.match(/not configured correctly/);
   });
 
   it('names a customer Atlassian already has ATLASSIAN_CONFLICT (409) and answers 400', async () => {
@@ -254,7 +258,7 @@ describe('portal Atlassian client', () => {
     const users = emulator.state.users.size;
     const err = await refusal(client().createCustomer('dora@acme.test', 'Dora'));
     expect([err.code, err.upstreamStatus, err.status]).to.deep.equal(['ATLASSIAN_FORBIDDEN', 403, 403]);
-    expect(err.friendly).to.equal('The help center does not allow this action.');
+    expect(problemText(english, err)).to.equal('The help center does not allow this action.');
     expect(emulator.faults.hits()).to.deep.equal([1]);
     expect(emulator.state.users.size).to.equal(users);
   });
@@ -287,7 +291,7 @@ describe('portal Atlassian client', () => {
       }),
     );
     expect([err.code, err.upstreamStatus, err.status]).to.deep.equal(['ATLASSIAN_UNREACHABLE', 0, 502]);
-    expect(err.friendly).to.match(/cannot be reached/);
+    expect(problemText(english, err)).to.match(/cannot be reached/);
   });
 
   it('sends only requests the Atlassian spec documents', () => {

@@ -164,7 +164,7 @@ describe('portal SAML sign-in', () => {
       SAMLResponse: brokerResponse(h, { email: 'opaque-subject-4711', inResponseTo: requestId }),
     });
     expect(res.status).to.equal(403);
-    expect(await res.text()).to.include('no e-mail address');
+    expect(await res.text()).to.include('did not give your e-mail address');
     expect(browser.cookies.has('jsmsso_session')).to.equal(false);
     expect(reasons(h, from)).to.include('PORTAL_EMAIL_MISSING');
     expect(h.emulator.state.users.size).to.equal(users);

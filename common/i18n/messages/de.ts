@@ -112,6 +112,26 @@ export const de: Catalogue = {
   'error.noIcon': 'Dieser Anfragetyp hat kein Symbol.',
   'create.needsAttention': 'Einige Angaben müssen Sie noch prüfen.',
   'create.noAttachments': 'Dieser Anfragetyp nimmt keine Anhänge an.',
+  'create.problem.required': '{field} ist ein Pflichtfeld.',
+  'create.problem.tooLong': '{field} darf höchstens {max, number} Zeichen lang sein.',
+  'create.problem.choiceInvalid': 'Wählen Sie einen gültigen Wert für {field}.',
+  'create.problem.choicesInvalid': 'Wählen Sie gültige Werte für {field}.',
+  'create.problem.dateInvalid': '{field} muss ein Datum sein, zum Beispiel 2030-01-31.',
+  'create.problem.dateTimeInvalid': '{field} muss ein Datum mit Uhrzeit sein.',
+  'create.problem.numberInvalid': '{field} muss eine Zahl sein.',
+  'create.problem.urlInvalid': '{field} muss eine Webadresse sein, die mit https:// oder http:// beginnt.',
+  'create.problem.labelTooLong': 'Jedes Stichwort in {field} darf höchstens {max, number} Zeichen lang sein.',
+  'create.problem.unsupported':
+    '{field} kann hier nicht ausgefüllt werden; bitte wenden Sie sich an den Helpdesk.',
+  'create.problem.refusedByDesk': 'Der Helpdesk hat diesen Wert nicht angenommen: {detail}',
+  'create.problem.notAColleague':
+    'Sie können Anfragen nur im Namen von Personen aus Ihren Organisationen stellen.',
+  'create.problem.shareOutside':
+    'Sie können eine Anfrage nur mit Ihren Organisationen und deren Mitgliedern teilen.',
+  'create.notCreated':
+    'Ihre Anfrage wurde nicht erstellt. Ihre Angaben sind unten erhalten: Senden Sie das Formular erneut, wenn Sie bereit sind (es entsteht keine zweite Anfrage), oder sehen Sie unter „Meine Anfragen“ nach.',
+  'create.outcomeUnknown':
+    'Wir konnten nicht bestätigen, ob Ihre Anfrage erstellt wurde. Bitte sehen Sie unter „Meine Anfragen“ nach, bevor Sie sie erneut senden.',
 
   'request.notice.created': 'Ihre Anfrage wurde gesendet.',
   'request.notice.unshared':
@@ -134,6 +154,54 @@ export const de: Catalogue = {
   'request.refused.notParticipant': 'Diese Person ist nicht an dieser Anfrage beteiligt.',
   'request.refused.noFile': 'Wählen Sie eine Datei zum Anhängen.',
   'error.uploadRefused.title': 'Hochladen abgelehnt',
+  'request.refused.fileNotAttached':
+    'Ihre Datei wurde nicht angehängt; bitte wählen Sie sie aus und laden Sie sie erneut hoch.',
+  'upload.acceptedTypes': 'Erlaubte Typen: {types}.',
+  'upload.chooseAgain': 'Es wurde nichts gesendet; bitte wählen Sie Ihre Dateien erneut aus.',
+  'refusal.uploadType': 'Dateien dieses Typs können nicht angehängt werden ({filename}).',
+  'refusal.uploadTooLarge': 'Dateien dürfen höchstens {size} groß sein.',
+  'refusal.uploadTooMany':
+    'Es können höchstens {max, plural, one {# Datei} other {# Dateien}} auf einmal angehängt werden.',
+  'refusal.formUnreadable': 'Das Formular konnte nicht gelesen werden.',
+  'refusal.formTooLarge': 'Das gesendete Formular ist zu groß.',
+  'refusal.formTooManyFields': 'Das gesendete Formular hat zu viele Felder.',
+  'refusal.formEncoding': 'Die Codierung des Formulars wird nicht unterstützt.',
+  'refusal.pageLinkExpired':
+    'Dieser Seitenlink ist nicht mehr gültig. Beginnen Sie wieder auf der ersten Seite.',
+  'refusal.actionInvalid': 'Diese Aktion ist für diese Anfrage nicht möglich.',
+  'refusal.accessDenied':
+    'Ihr Konto gehört keiner Gruppe an, die dieses Help Center nutzen darf. Bitten Sie Ihren Administrator um Zugriff.',
+  'refusal.accountService':
+    'Dies ist das Dienstkonto des Help Centers selbst; es kann sich hier nicht anmelden. Bitte melden Sie sich mit Ihrem eigenen Kundenkonto an.',
+  'refusal.accountLicensed':
+    'Mit Agenten- und Administratorkonten können Sie sich bei diesem Help Center nicht anmelden. Bitte melden Sie sich mit Ihrem Kundenkonto an.',
+  'refusal.accountType':
+    'Mit App- und Systemkonten können Sie sich bei diesem Help Center nicht anmelden. Bitte melden Sie sich mit Ihrem Kundenkonto an.',
+  'refusal.accountUnchecked':
+    'Ihr Konto konnte nicht überprüft werden. Bitte versuchen Sie es später noch einmal.',
+  'refusal.customerUnknown':
+    'Dieses Help Center kennt Ihr Konto noch nicht. Bitten Sie den Helpdesk, Sie als Kunden hinzuzufügen.',
+  'refusal.emailMissing':
+    'Die Anmeldung Ihrer Organisation hat Ihre E-Mail-Adresse nicht übermittelt, daher kann Ihr Konto nicht gefunden werden. Bitte wenden Sie sich an Ihren Administrator.',
+  'refusal.idpUnknown':
+    'Die Anmeldung hat nicht angegeben, welche Anmeldemethode verwendet wurde. Bitte melden Sie sich erneut über das Help Center an.',
+  'refusal.atlassianNotFound': 'Das wurde nicht gefunden.',
+  'refusal.atlassianConflict': 'Das gibt es bereits.',
+  'refusal.atlassianForbidden': 'Das Help Center erlaubt diese Aktion nicht.',
+  'refusal.atlassianBusy':
+    'Das Help Center ist gerade ausgelastet. Bitte versuchen Sie es in einer Minute erneut.',
+  'refusal.atlassianBusyShortly':
+    'Das Help Center ist gerade ausgelastet. Bitte versuchen Sie es in ein paar Sekunden erneut.',
+  'refusal.atlassianUnavailable':
+    'Das Help Center ist vorübergehend nicht verfügbar. Bitte versuchen Sie es in einer Minute erneut.',
+  'refusal.atlassianTimeout':
+    'Das Help Center hat zu lange für die Antwort gebraucht. Bitte versuchen Sie es erneut.',
+  'refusal.atlassianUnreachable':
+    'Das Help Center ist gerade nicht erreichbar. Bitte versuchen Sie es in einer Minute erneut.',
+  'refusal.atlassianMisconfigured':
+    'Das Help Center ist nicht richtig eingerichtet. Bitte wenden Sie sich an Ihren Administrator.',
+  'refusal.atlassianError':
+    'Bei der Verbindung mit dem Help Center ist etwas schiefgelaufen. Bitte versuchen Sie es erneut.',
 
   'activity.accountNotFound': 'Dieses Konto wurde nicht gefunden.',
   'signIn.expired.title': 'Anmeldung abgelaufen',

@@ -115,6 +115,24 @@ export const en = {
   'error.noIcon': 'This request type has no icon.',
   'create.needsAttention': 'Some details need your attention.',
   'create.noAttachments': 'This request type does not take attachments.',
+  'create.problem.required': '{field} is required.',
+  'create.problem.tooLong': '{field} must be {max, number} characters or fewer.',
+  'create.problem.choiceInvalid': 'Choose a valid value for {field}.',
+  'create.problem.choicesInvalid': 'Choose valid values for {field}.',
+  'create.problem.dateInvalid': '{field} must be a date, for example 2030-01-31.',
+  'create.problem.dateTimeInvalid': '{field} must be a date and time.',
+  'create.problem.numberInvalid': '{field} must be a number.',
+  'create.problem.urlInvalid': '{field} must be a web address starting with https:// or http://.',
+  'create.problem.labelTooLong': 'Each label in {field} must be {max, number} characters or fewer.',
+  'create.problem.unsupported': '{field} cannot be filled in here; please contact the help desk.',
+  'create.problem.refusedByDesk': 'The help desk did not accept this value: {detail}',
+  'create.problem.notAColleague': 'You can raise a request for someone from your organizations only.',
+  'create.problem.shareOutside':
+    'You can share a request with your organizations and the people in them only.',
+  'create.notCreated':
+    'Your request was not created. Your details are kept below: send the form again when you are ready (it will not create a second request), or check My requests.',
+  'create.outcomeUnknown':
+    'We could not confirm whether your request was created. Please check My requests before sending it again.',
 
   'request.notice.created': 'Your request was sent.',
   'request.notice.unshared':
@@ -137,6 +155,45 @@ export const en = {
   'request.refused.notParticipant': 'That person is not on this request.',
   'request.refused.noFile': 'Choose a file to attach.',
   'error.uploadRefused.title': 'Upload refused',
+  'request.refused.fileNotAttached': 'Your file was not attached; please choose it and upload it again.',
+  'upload.acceptedTypes': 'Accepted types: {types}.',
+  'upload.chooseAgain': 'Nothing was sent; please choose your files again.',
+  'refusal.uploadType': 'Files of this type cannot be attached ({filename}).',
+  'refusal.uploadTooLarge': 'Files can be at most {size}.',
+  'refusal.uploadTooMany': 'At most {max, plural, one {# file} other {# files}} can be attached at once.',
+  'refusal.formUnreadable': 'The form could not be read.',
+  'refusal.formTooLarge': 'The form sent is too large.',
+  'refusal.formTooManyFields': 'The form sent has too many fields.',
+  'refusal.formEncoding': 'The form’s encoding is not supported.',
+  'refusal.pageLinkExpired': 'That page link is not valid any more. Start again from the first page.',
+  'refusal.actionInvalid': 'That action is not possible on this request.',
+  'refusal.accessDenied':
+    'Your account is not in a group that may use this help center. Ask your administrator for access.',
+  'refusal.accountService':
+    'This is the help center’s own service account, which cannot sign in here. Please sign in with your own customer account.',
+  'refusal.accountLicensed':
+    'Agent and administrator accounts cannot sign in to this help center. Please sign in with your customer account.',
+  'refusal.accountType':
+    'App and system accounts cannot sign in to this help center. Please sign in with your customer account.',
+  'refusal.accountUnchecked': 'Your account could not be checked. Please try again later.',
+  'refusal.customerUnknown':
+    'This help center does not know your account yet. Ask the help desk to add you as a customer.',
+  'refusal.emailMissing':
+    'Your organization’s sign-in did not give your e-mail address, so your account cannot be found. Please tell your administrator.',
+  'refusal.idpUnknown':
+    'The sign-in did not say which sign-in method was used. Please sign in again from the help center.',
+  'refusal.atlassianNotFound': 'We could not find that.',
+  'refusal.atlassianConflict': 'That already exists.',
+  'refusal.atlassianForbidden': 'The help center does not allow this action.',
+  'refusal.atlassianBusy': 'The help center is busy right now. Please try again in a minute.',
+  'refusal.atlassianBusyShortly': 'The help center is busy right now. Please try again in a few seconds.',
+  'refusal.atlassianUnavailable': 'The help center is temporarily unavailable. Please try again in a minute.',
+  'refusal.atlassianTimeout': 'The help center took too long to answer. Please try again.',
+  'refusal.atlassianUnreachable':
+    'The help center cannot be reached right now. Please try again in a minute.',
+  'refusal.atlassianMisconfigured':
+    'The help center is not configured correctly. Please tell your administrator.',
+  'refusal.atlassianError': 'Something went wrong while talking to the help center. Please try again.',
 
   'activity.accountNotFound': 'That account cannot be found.',
   'signIn.expired.title': 'Sign-in expired',

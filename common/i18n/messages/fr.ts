@@ -111,6 +111,28 @@ export const fr: Catalogue = {
   'error.noIcon': 'Ce type de demande n’a pas d’icône.',
   'create.needsAttention': 'Certaines informations demandent votre attention.',
   'create.noAttachments': 'Ce type de demande n’accepte pas de pièces jointes.',
+  'create.problem.required': 'Le champ {field} est obligatoire.',
+  'create.problem.tooLong': 'Le champ {field} ne doit pas dépasser {max, number} caractères.',
+  'create.problem.choiceInvalid': 'Choisissez une valeur valide pour {field}.',
+  'create.problem.choicesInvalid': 'Choisissez des valeurs valides pour {field}.',
+  'create.problem.dateInvalid': 'Le champ {field} doit contenir une date, par exemple 2030-01-31.',
+  'create.problem.dateTimeInvalid': 'Le champ {field} doit contenir une date et une heure.',
+  'create.problem.numberInvalid': 'Le champ {field} doit contenir un nombre.',
+  'create.problem.urlInvalid':
+    'Le champ {field} doit contenir une adresse web commençant par https:// ou http://.',
+  'create.problem.labelTooLong':
+    'Chaque étiquette du champ {field} ne doit pas dépasser {max, number} caractères.',
+  'create.problem.unsupported':
+    'Le champ {field} ne peut pas être rempli ici ; veuillez contacter le support.',
+  'create.problem.refusedByDesk': 'Le support n’a pas accepté cette valeur : {detail}',
+  'create.problem.notAColleague':
+    'Vous ne pouvez créer une demande qu’au nom d’une personne de vos organisations.',
+  'create.problem.shareOutside':
+    'Vous ne pouvez partager une demande qu’avec vos organisations et leurs membres.',
+  'create.notCreated':
+    'Votre demande n’a pas été créée. Vos informations sont conservées ci-dessous : renvoyez le formulaire quand vous êtes prêt (cela ne créera pas de seconde demande), ou consultez Mes demandes.',
+  'create.outcomeUnknown':
+    'Nous n’avons pas pu vérifier si votre demande a été créée. Consultez Mes demandes avant de la renvoyer.',
 
   'request.notice.created': 'Votre demande a été envoyée.',
   'request.notice.unshared':
@@ -133,6 +155,51 @@ export const fr: Catalogue = {
   'request.refused.notParticipant': 'Cette personne ne participe pas à cette demande.',
   'request.refused.noFile': 'Choisissez un fichier à joindre.',
   'error.uploadRefused.title': 'Envoi refusé',
+  'request.refused.fileNotAttached':
+    'Votre fichier n’a pas été joint ; choisissez-le et envoyez-le à nouveau.',
+  'upload.acceptedTypes': 'Types acceptés : {types}.',
+  'upload.chooseAgain': 'Rien n’a été envoyé ; veuillez choisir à nouveau vos fichiers.',
+  'refusal.uploadType': 'Les fichiers de ce type ne peuvent pas être joints ({filename}).',
+  'refusal.uploadTooLarge': 'Les fichiers ne doivent pas dépasser {size}.',
+  'refusal.uploadTooMany':
+    'Vous pouvez joindre au plus {max, plural, one {# fichier} other {# fichiers}} à la fois.',
+  'refusal.formUnreadable': 'Le formulaire n’a pas pu être lu.',
+  'refusal.formTooLarge': 'Le formulaire envoyé est trop volumineux.',
+  'refusal.formTooManyFields': 'Le formulaire envoyé contient trop de champs.',
+  'refusal.formEncoding': 'L’encodage du formulaire n’est pas pris en charge.',
+  'refusal.pageLinkExpired': 'Ce lien de page n’est plus valide. Recommencez à partir de la première page.',
+  'refusal.actionInvalid': 'Cette action n’est pas possible sur cette demande.',
+  'refusal.accessDenied':
+    'Votre compte ne fait partie d’aucun groupe autorisé à utiliser ce centre d’aide. Demandez l’accès à votre administrateur.',
+  'refusal.accountService':
+    'Il s’agit du compte de service du centre d’aide lui-même, qui ne peut pas se connecter ici. Veuillez vous connecter avec votre propre compte client.',
+  'refusal.accountLicensed':
+    'Les comptes d’agent et d’administrateur ne peuvent pas se connecter à ce centre d’aide. Veuillez vous connecter avec votre compte client.',
+  'refusal.accountType':
+    'Les comptes d’application et les comptes système ne peuvent pas se connecter à ce centre d’aide. Veuillez vous connecter avec votre compte client.',
+  'refusal.accountUnchecked': 'Votre compte n’a pas pu être vérifié. Veuillez réessayer plus tard.',
+  'refusal.customerUnknown':
+    'Ce centre d’aide ne connaît pas encore votre compte. Demandez au support de vous ajouter comme client.',
+  'refusal.emailMissing':
+    'La connexion de votre organisation n’a pas transmis votre adresse e-mail : votre compte est introuvable. Veuillez en informer votre administrateur.',
+  'refusal.idpUnknown':
+    'La connexion n’a pas indiqué quelle méthode de connexion a été utilisée. Veuillez vous reconnecter depuis le centre d’aide.',
+  'refusal.atlassianNotFound': 'Nous ne l’avons pas trouvé.',
+  'refusal.atlassianConflict': 'Cet élément existe déjà.',
+  'refusal.atlassianForbidden': 'Le centre d’aide n’autorise pas cette action.',
+  'refusal.atlassianBusy':
+    'Le centre d’aide est très sollicité en ce moment. Veuillez réessayer dans une minute.',
+  'refusal.atlassianBusyShortly':
+    'Le centre d’aide est très sollicité en ce moment. Veuillez réessayer dans quelques secondes.',
+  'refusal.atlassianUnavailable':
+    'Le centre d’aide est temporairement indisponible. Veuillez réessayer dans une minute.',
+  'refusal.atlassianTimeout': 'Le centre d’aide a mis trop de temps à répondre. Veuillez réessayer.',
+  'refusal.atlassianUnreachable':
+    'Le centre d’aide est injoignable pour le moment. Veuillez réessayer dans une minute.',
+  'refusal.atlassianMisconfigured':
+    'Le centre d’aide n’est pas configuré correctement. Veuillez en informer votre administrateur.',
+  'refusal.atlassianError':
+    'Une erreur s’est produite lors de l’échange avec le centre d’aide. Veuillez réessayer.',
 
   'activity.accountNotFound': 'Ce compte est introuvable.',
   'signIn.expired.title': 'Connexion expirée',

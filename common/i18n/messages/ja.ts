@@ -110,6 +110,24 @@ export const ja: Catalogue = {
   'error.noIcon': 'このリクエストタイプにはアイコンがありません。',
   'create.needsAttention': 'いくつかの項目を確認してください。',
   'create.noAttachments': 'このリクエストタイプには添付ファイルを追加できません。',
+  'create.problem.required': '{field} は必須です。',
+  'create.problem.tooLong': '{field} は {max, number} 文字以内で入力してください。',
+  'create.problem.choiceInvalid': '{field} には有効な値を選択してください。',
+  'create.problem.choicesInvalid': '{field} には有効な値のみを選択してください。',
+  'create.problem.dateInvalid': '{field} には日付を入力してください (例: 2030-01-31)。',
+  'create.problem.dateTimeInvalid': '{field} には日付と時刻を入力してください。',
+  'create.problem.numberInvalid': '{field} には数値を入力してください。',
+  'create.problem.urlInvalid':
+    '{field} には https:// または http:// で始まるウェブアドレスを入力してください。',
+  'create.problem.labelTooLong': '{field} の各ラベルは {max, number} 文字以内で入力してください。',
+  'create.problem.unsupported': '{field} はここでは入力できません。ヘルプデスクにお問い合わせください。',
+  'create.problem.refusedByDesk': 'ヘルプデスクがこの値を受け付けませんでした: {detail}',
+  'create.problem.notAColleague': '代理でリクエストを作成できるのは、所属組織のメンバーのみです。',
+  'create.problem.shareOutside': 'リクエストを共有できるのは、所属組織とそのメンバーのみです。',
+  'create.notCreated':
+    'リクエストは作成されませんでした。入力内容は下に残してあります。準備ができたらフォームを再送信してください (リクエストが二重に作成されることはありません)。または「マイリクエスト」を確認してください。',
+  'create.outcomeUnknown':
+    'リクエストが作成されたかどうかを確認できませんでした。再送信する前に「マイリクエスト」を確認してください。',
 
   'request.notice.created': 'リクエストを送信しました。',
   'request.notice.unshared':
@@ -131,6 +149,46 @@ export const ja: Catalogue = {
   'request.refused.notParticipant': 'そのユーザーはこのリクエストの参加者ではありません。',
   'request.refused.noFile': '添付するファイルを選択してください。',
   'error.uploadRefused.title': 'アップロードが拒否されました',
+  'request.refused.fileNotAttached':
+    'ファイルは添付されませんでした。もう一度ファイルを選択してアップロードしてください。',
+  'upload.acceptedTypes': '使用できる形式: {types}。',
+  'upload.chooseAgain': '何も送信されていません。ファイルをもう一度選択してください。',
+  'refusal.uploadType': 'この形式のファイルは添付できません ({filename})。',
+  'refusal.uploadTooLarge': 'ファイルサイズの上限は {size} です。',
+  'refusal.uploadTooMany': '一度に添付できるファイルは {max} 個までです。',
+  'refusal.formUnreadable': 'フォームを読み取れませんでした。',
+  'refusal.formTooLarge': '送信されたフォームが大きすぎます。',
+  'refusal.formTooManyFields': '送信されたフォームの項目が多すぎます。',
+  'refusal.formEncoding': 'フォームのエンコードには対応していません。',
+  'refusal.pageLinkExpired': 'このページのリンクは無効になりました。最初のページからやり直してください。',
+  'refusal.actionInvalid': 'このリクエストではその操作を行えません。',
+  'refusal.accessDenied':
+    'お使いのアカウントは、このヘルプセンターを利用できるグループに所属していません。管理者にアクセス権を依頼してください。',
+  'refusal.accountService':
+    'これはヘルプセンター自体のサービスアカウントのため、ここではサインインできません。ご自身のカスタマーアカウントでサインインしてください。',
+  'refusal.accountLicensed':
+    'エージェントや管理者のアカウントでは、このヘルプセンターにサインインできません。カスタマーアカウントでサインインしてください。',
+  'refusal.accountType':
+    'アプリやシステムのアカウントでは、このヘルプセンターにサインインできません。カスタマーアカウントでサインインしてください。',
+  'refusal.accountUnchecked': 'アカウントを確認できませんでした。しばらくしてからもう一度お試しください。',
+  'refusal.customerUnknown':
+    'このヘルプセンターにはまだお客様のアカウントが登録されていません。ヘルプデスクにカスタマーとしての追加を依頼してください。',
+  'refusal.emailMissing':
+    '組織のサインインからメールアドレスが提供されなかったため、アカウントが見つかりません。管理者にお知らせください。',
+  'refusal.idpUnknown':
+    'どのサインイン方法が使われたかがサインイン情報に含まれていませんでした。ヘルプセンターからもう一度サインインしてください。',
+  'refusal.atlassianNotFound': '見つかりませんでした。',
+  'refusal.atlassianConflict': 'すでに存在します。',
+  'refusal.atlassianForbidden': 'ヘルプセンターではこの操作は許可されていません。',
+  'refusal.atlassianBusy': 'ヘルプセンターは現在混み合っています。1 分ほどしてからもう一度お試しください。',
+  'refusal.atlassianBusyShortly': 'ヘルプセンターは現在混み合っています。数秒後にもう一度お試しください。',
+  'refusal.atlassianUnavailable':
+    'ヘルプセンターは一時的に利用できません。1 分ほどしてからもう一度お試しください。',
+  'refusal.atlassianTimeout': 'ヘルプセンターの応答に時間がかかりすぎました。もう一度お試しください。',
+  'refusal.atlassianUnreachable':
+    '現在ヘルプセンターに接続できません。1 分ほどしてからもう一度お試しください。',
+  'refusal.atlassianMisconfigured': 'ヘルプセンターが正しく設定されていません。管理者にお知らせください。',
+  'refusal.atlassianError': 'ヘルプセンターとの通信中に問題が発生しました。もう一度お試しください。',
 
   'activity.accountNotFound': 'そのアカウントは見つかりません。',
   'signIn.expired.title': 'サインインの期限切れ',

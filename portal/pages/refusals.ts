@@ -1,0 +1,96 @@
+// What a customer reads about a refusal: the catalogue's text for its stable code, filled with the
+// error's parameters, in the customer's language (ADR 0095). Errors never carry that text: their
+// English message is for the log.
+import type { PortalErrorCode } from '../../common/error-codes.js';
+import type { MessageKey, MessageValues, Translator } from '../../common/i18n/index.js';
+import type { FieldProblemCode } from '../form.js';
+
+/** A refusal as errors and form checks give it: a code and the values its message needs. */
+export interface Problem {
+  readonly code: string;
+  readonly params: Readonly<Record<string, string | number>>;
+}
+
+/**
+ * Every code a customer can meet, with its message. Total: a new reason code or field problem
+ * fails `tsc` until it has text in the catalogue. Codes of other parts (a flow store outage, SAML)
+ * get the general "try again later".
+ */
+const TEXT: Record<PortalErrorCode | FieldProblemCode, MessageKey> = {
+  FIELD_REQUIRED: 'create.problem.required',
+  FIELD_TOO_LONG: 'create.problem.tooLong',
+  FIELD_CHOICE_INVALID: 'create.problem.choiceInvalid',
+  FIELD_CHOICES_INVALID: 'create.problem.choicesInvalid',
+  FIELD_DATE_INVALID: 'create.problem.dateInvalid',
+  FIELD_DATE_TIME_INVALID: 'create.problem.dateTimeInvalid',
+  FIELD_NUMBER_INVALID: 'create.problem.numberInvalid',
+  FIELD_URL_INVALID: 'create.problem.urlInvalid',
+  FIELD_LABEL_TOO_LONG: 'create.problem.labelTooLong',
+  FIELD_UNSUPPORTED: 'create.problem.unsupported',
+  FIELD_REFUSED_BY_ATLASSIAN: 'create.problem.refusedByDesk',
+  FIELD_NOT_A_COLLEAGUE: 'create.problem.notAColleague',
+  FIELD_SHARE_OUTSIDE_ORGANIZATIONS: 'create.problem.shareOutside',
+
+  PORTAL_ACCESS_DENIED: 'refusal.accessDenied',
+  PORTAL_ACCOUNT_INVALID: 'refusal.accountUnchecked',
+  PORTAL_ACCOUNT_SERVICE: 'refusal.accountService',
+  PORTAL_ACCOUNT_LICENSED: 'refusal.accountLicensed',
+  PORTAL_ACCOUNT_TYPE: 'refusal.accountType',
+  PORTAL_ACTION_APPROVER_ONLY: 'request.refused.approverOnly',
+  PORTAL_ACTION_INVALID: 'refusal.actionInvalid',
+  PORTAL_ARTICLE_NOT_FOUND: 'error.articleNotFound',
+  PORTAL_BODY_ENCODING: 'refusal.formEncoding',
+  PORTAL_BODY_INVALID: 'refusal.formUnreadable',
+  PORTAL_BODY_TOO_LARGE: 'refusal.formTooLarge',
+  PORTAL_BODY_TOO_MANY_PARAMETERS: 'refusal.formTooManyFields',
+  PORTAL_COLLEAGUE_INVALID: 'request.refused.shareOrganizationsOnly',
+  PORTAL_CSRF: 'error.formExpired',
+  PORTAL_CUSTOMER_UNKNOWN: 'refusal.customerUnknown',
+  PORTAL_DESK_NOT_FOUND: 'error.deskNotFound',
+  PORTAL_EMAIL_MISSING: 'refusal.emailMissing',
+  PORTAL_FORM_INVALID: 'refusal.formUnreadable',
+  PORTAL_FORM_TOO_LARGE: 'refusal.formTooLarge',
+  PORTAL_IDP_UNKNOWN: 'refusal.idpUnknown',
+  PORTAL_INTERNAL: 'error.tryLater',
+  PORTAL_INVALID_IDENTIFIER: 'error.tryLater',
+  PORTAL_LOCALE_UNKNOWN: 'error.localeUnknown.message',
+  PORTAL_LOGIN_FLOW_MISSING: 'signIn.expired',
+  PORTAL_NOT_ADMIN: 'error.notFound.page',
+  PORTAL_NOT_FOUND: 'error.notFound.page',
+  PORTAL_PAGE_TOKEN_INVALID: 'refusal.pageLinkExpired',
+  PORTAL_RATE_LIMITED: 'error.slowDown',
+  PORTAL_REQUEST_NOT_FOUND: 'error.requestNotFound',
+  PORTAL_REQUEST_TYPE_NOT_FOUND: 'error.requestTypeNotFound',
+  // Never a page of its own: the person lands on the home page.
+  PORTAL_RETURN_PATH_UNSAFE: 'error.tryLater',
+  PORTAL_SESSION_MISSING: 'error.sessionEnded',
+  PORTAL_UPLOADS_BUSY: 'error.uploadsBusy',
+  PORTAL_UPLOAD_TOO_LARGE: 'refusal.uploadTooLarge',
+  PORTAL_UPLOAD_TOO_MANY: 'refusal.uploadTooMany',
+  PORTAL_UPLOAD_TYPE: 'refusal.uploadType',
+
+  ATLASSIAN_VALIDATION: 'create.needsAttention',
+  ATLASSIAN_UNAUTHORIZED: 'refusal.atlassianMisconfigured',
+  ATLASSIAN_FORBIDDEN: 'refusal.atlassianForbidden',
+  ATLASSIAN_NOT_FOUND: 'refusal.atlassianNotFound',
+  ATLASSIAN_CONFLICT: 'refusal.atlassianConflict',
+  ATLASSIAN_RATE_LIMITED: 'refusal.atlassianBusy',
+  ATLASSIAN_BUSY: 'refusal.atlassianBusyShortly',
+  ATLASSIAN_UNAVAILABLE: 'refusal.atlassianUnavailable',
+  ATLASSIAN_TIMEOUT: 'refusal.atlassianTimeout',
+  ATLASSIAN_UNREACHABLE: 'refusal.atlassianUnreachable',
+  ATLASSIAN_ERROR: 'refusal.atlassianError',
+};
+
+/** The message key a code is shown with. */
+export function problemKey(code: string): MessageKey {
+  return Object.hasOwn(TEXT, code) ? TEXT[code as keyof typeof TEXT] : 'error.tryLater';
+}
+
+/** The refusal in the customer's words. A `maxBytes` parameter is shown as a size (`{size}`: 10 MB). */
+export function problemText(i18n: Translator, problem: Problem): string {
+  const { maxBytes, ...values } = problem.params;
+  const filled: MessageValues =
+    typeof maxBytes === 'number' ? { ...values, size: i18n.fileSize(maxBytes) } : values;
+  return i18n.t(problemKey(problem.code), filled);
+}
