@@ -45,11 +45,12 @@ interface OAuthProtocol {
   configuration(): Promise<client.Configuration>;
   scope: string;
   extraAuthorizationParams: Record<string, string | undefined> | undefined;
+  /** OIDC: a nonce is sent, and the token response must carry an ID token bound to it. */
   withNonce: boolean;
+  /** Who the person is, from the token response the code grant checked (oauthBackend.finishLogin). */
   identify(
     c: client.Configuration,
-    callbackUrl: URL,
-    pending: PendingAuthorization,
+    tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
   ): Promise<{ subject: AuthenticatedSubject; logout?: OidcLogoutHandle }>;
   /** Whether the IdP offers RP-initiated logout. */
   endSessionEndpoint(c: client.Configuration): boolean;
@@ -127,7 +128,16 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       const pending = decodeState<PendingAuthorization>(state);
       const c = await protocol.configuration();
       const callbackUrl = new URL(`${options.redirectUri}?${request.rawQuery}`);
-      const { subject, logout } = await protocol.identify(c, callbackUrl, pending);
+      // The code grant with every check of the answer: state, PKCE, and for OIDC the ID token
+      // (signature, iss, aud, nonce); openid-client's refusals become reason codes (guardProtocol).
+      const tokens = await guardProtocol(c, () =>
+        client.authorizationCodeGrant(c, callbackUrl, {
+          pkceCodeVerifier: pending.codeVerifier,
+          expectedState: pending.state,
+          ...(protocol.withNonce ? { expectedNonce: pending.nonce, idTokenExpected: true } : {}),
+        }),
+      );
+      const { subject, logout } = await protocol.identify(c, tokens);
       return { subject, ...(logout ? { logoutHandle: encodeState(logout) } : {}) };
     },
     async startLogout(logoutHandle, logoutId) {
@@ -171,15 +181,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
     scope: [...new Set(['openid', ...spec.scopes])].join(' '),
     extraAuthorizationParams: spec.extraAuthorizationParams,
     withNonce: true,
-    async identify(c, callbackUrl, pending) {
-      const tokens = await guardProtocol(c, () =>
-        client.authorizationCodeGrant(c, callbackUrl, {
-          pkceCodeVerifier: pending.codeVerifier,
-          expectedState: pending.state,
-          expectedNonce: pending.nonce,
-          idTokenExpected: true,
-        }),
-      );
+    async identify(c, tokens) {
       const idToken = tokens.claims()!;
       let claims: Record<string, unknown> = { ...idToken };
       if (metadataOf(c).userinfo_endpoint) {
@@ -263,13 +265,7 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
     scope: (spec.scopes ?? []).join(' '),
     extraAuthorizationParams: spec.extraAuthorizationParams,
     withNonce: false,
-    async identify(c, callbackUrl, pending) {
-      const tokens = await guardProtocol(c, () =>
-        client.authorizationCodeGrant(c, callbackUrl, {
-          pkceCodeVerifier: pending.codeVerifier,
-          expectedState: pending.state,
-        }),
-      );
+    async identify(c, tokens) {
       const response = await guardProtocol(c, () =>
         client.fetchProtectedResource(c, tokens.access_token, new URL(spec.userinfoEndpoint), 'GET'),
       );

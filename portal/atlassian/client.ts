@@ -79,6 +79,15 @@ export class AtlassianClient {
     return out;
   }
 
+  /**
+   * Adds (POST) or removes (DELETE) accounts of a member list: an organization's users, a
+   * request's participants. Either may be repeated safely: adding a member twice, or removing one
+   * already gone, leaves the same list.
+   */
+  #changeMembers(path: string, method: 'POST' | 'DELETE', accountIds: string[]): Promise<void> {
+    return this.transport.call(path, { method, json: { accountIds }, idempotent: true });
+  }
+
   // Service desks and the request type catalogue
   serviceDesks(): Promise<ServiceDeskDTO[]> {
     return this.#all(`${SD}/servicedesk`);
@@ -232,17 +241,10 @@ export class AtlassianClient {
     return this.#all(`${SD}/organization/${id(organizationId)}/user`);
   }
   addToOrganization(organizationId: string, accountIds: string[]): Promise<void> {
-    return this.transport.call(`${SD}/organization/${id(organizationId)}/user`, {
-      method: 'POST',
-      json: { accountIds },
-      idempotent: true,
-    });
+    return this.#changeMembers(`${SD}/organization/${id(organizationId)}/user`, 'POST', accountIds);
   }
   removeFromOrganization(organizationId: string, accountIds: string[]): Promise<void> {
-    return this.transport.call(`${SD}/organization/${id(organizationId)}/user`, {
-      method: 'DELETE',
-      json: { accountIds },
-    });
+    return this.#changeMembers(`${SD}/organization/${id(organizationId)}/user`, 'DELETE', accountIds);
   }
 
   // Jira platform
@@ -369,17 +371,10 @@ export class AtlassianClient {
     return this.#all(`${SD}/request/${id(issueKey)}/participant`);
   }
   addParticipants(issueKey: string, accountIds: string[]): Promise<unknown> {
-    return this.transport.call(`${SD}/request/${id(issueKey)}/participant`, {
-      method: 'POST',
-      json: { accountIds },
-      idempotent: true,
-    });
+    return this.#changeMembers(`${SD}/request/${id(issueKey)}/participant`, 'POST', accountIds);
   }
   removeParticipants(issueKey: string, accountIds: string[]): Promise<unknown> {
-    return this.transport.call(`${SD}/request/${id(issueKey)}/participant`, {
-      method: 'DELETE',
-      json: { accountIds },
-    });
+    return this.#changeMembers(`${SD}/request/${id(issueKey)}/participant`, 'DELETE', accountIds);
   }
   transitions(issueKey: string): Promise<TransitionDTO[]> {
     return this.#all(`${SD}/request/${id(issueKey)}/transition`);
