@@ -86,6 +86,8 @@ export type FieldProblemCode =
   | 'FIELD_UNSUPPORTED'
   /** Atlassian refused the value; `detail` is Atlassian's own message, in the site's language. */
   | 'FIELD_REFUSED_BY_ATLASSIAN'
+  /** Atlassian refused the request without naming a field (`_form`); `detail` as above. */
+  | 'FORM_REFUSED_BY_ATLASSIAN'
   /** "Raise on behalf of" or "Share with" named someone outside the customer's organizations. */
   | 'FIELD_NOT_A_COLLEAGUE'
   | 'FIELD_SHARE_OUTSIDE_ORGANIZATIONS';
@@ -234,8 +236,8 @@ export function fieldErrorsFrom(
   fields: RequestTypeFieldDTO[],
   error: { fieldErrors: Record<string, string>; parameters: string[]; upstreamMessage?: string | undefined },
 ): FieldProblems {
-  const refused = (detail: string): FieldProblem => ({
-    code: 'FIELD_REFUSED_BY_ATLASSIAN',
+  const refused = (detail: string, code: FieldProblemCode = 'FIELD_REFUSED_BY_ATLASSIAN'): FieldProblem => ({
+    code,
     params: { detail },
   });
   const out: FieldProblems = {};
@@ -245,6 +247,8 @@ export function fieldErrorsFrom(
   if (message === undefined) return out;
   const byParameter = fields.find((f) => error.parameters.includes(f.fieldId));
   const byName = fields.find((f) => message.startsWith(`${f.name}:`));
-  out[(byParameter ?? byName)?.fieldId ?? '_form'] = refused(message);
+  const field = byParameter ?? byName;
+  if (field) out[field.fieldId] = refused(message);
+  else out['_form'] = refused(message, 'FORM_REFUSED_BY_ATLASSIAN');
   return out;
 }

@@ -28,6 +28,7 @@ const TEXT: Record<PortalErrorCode | FieldProblemCode, MessageKey> = {
   FIELD_LABEL_TOO_LONG: 'create.problem.labelTooLong',
   FIELD_UNSUPPORTED: 'create.problem.unsupported',
   FIELD_REFUSED_BY_ATLASSIAN: 'create.problem.refusedByDesk',
+  FORM_REFUSED_BY_ATLASSIAN: 'create.problem.requestRefusedByDesk',
   FIELD_NOT_A_COLLEAGUE: 'create.problem.notAColleague',
   FIELD_SHARE_OUTSIDE_ORGANIZATIONS: 'create.problem.shareOutside',
 

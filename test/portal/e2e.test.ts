@@ -23,6 +23,7 @@ import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import { DEV_REALMS } from '../../dev/idp/users.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { createPortalApp, type PortalApp } from '../../portal/app.js';
+import { englishIn } from '../../testkit/catalogue-text.js';
 import { launchChromium } from '../../testkit/chromium.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { DESKTOP, PageAudit, PHONE } from '../../testkit/page-audit.js';
@@ -579,6 +580,23 @@ describe('portal end to end in Chromium', function () {
       expect(await de.locator('table.cards td[data-label="Erstellt"]').count()).to.be.greaterThan(0);
       await audit.check(de, 'my-requests-de');
       await fitsPhone('My requests in German');
+
+      // A raise form sent with its problems: each said in German beside its field, nothing English.
+      await de.goto(`${portalUrl}/desk/1?q=hardware`);
+      await de.click('text=Request new hardware');
+      await de.fill('input[type="number"]', '12');
+      await de.fill('input[type="url"]', 'ftp://files.acme.test/angebot.pdf');
+      await de.click('button:has-text("Senden")');
+      await de.waitForSelector('.form-field .error');
+      const problems = await de.$$eval('.error[role="alert"]', (els) => els.map((e) => e.textContent ?? ''));
+      expect(problems).to.include.members([
+        'Summary ist ein Pflichtfeld.',
+        'Items ist ein Pflichtfeld.',
+        'Product link muss eine Webadresse sein, die mit https:// oder http:// beginnt.',
+      ]);
+      expect(englishIn(await de.content(), 'de')).to.deep.equal([]);
+      await audit.check(de);
+      await fitsPhone('a refused raise form in German');
 
       // The request in German, its times in the browser's zone (the script told the portal: MEZ).
       const longWord = 'Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenaufbewahrungsschachtel';

@@ -180,28 +180,36 @@ describe('portal: refusals in the customer’s language', () => {
     expect(String(line?.['msg'])).to.not.contain('Help Center');
   });
 
-  it('says a create Atlassian refused in German and keeps the form', async () => {
+  it('says a create Atlassian refused in German and keeps the form, Atlassian’s own words as a value', async () => {
     const { path, page: form } = await openForm('software', 'Request software', 'de');
     const software = fieldIdOf(form, 'Software');
     const visio = /<option value="(\d+)"[^>]*>Microsoft Visio/.exec(form)![1]!;
-    h.emulator.faults.set({ status: 403, method: 'POST', pathPrefix: '/rest/servicedeskapi/request' });
-    const res = await send(
-      path,
-      'de',
-      formData([
-        ['_csrf', csrfOf(form)],
-        ['f_summary', 'Visio für das Netzwerkdiagramm'],
-        [`f_${software}`, visio],
-      ]),
-    );
-    expect(res.status).to.equal(403);
-    const page = await res.text();
-    expect(page).to.contain(
+    const refusedWith = async (status: number) => {
+      h.emulator.faults.set({ status, method: 'POST', pathPrefix: '/rest/servicedeskapi/request' });
+      const res = await send(
+        path,
+        'de',
+        formData([
+          ['_csrf', csrfOf(form)],
+          ['f_summary', 'Visio für das Netzwerkdiagramm'],
+          [`f_${software}`, visio],
+        ]),
+      );
+      expect(res.status).to.equal(status);
+      const page = await res.text();
+      expect(page).to.contain('value="Visio für das Netzwerkdiagramm"');
+      expect(englishIn(page, 'de')).to.deep.equal([]);
+      return page;
+    };
+    const forbidden = await refusedWith(403);
+    expect(forbidden).to.contain(
       'Das Help Center erlaubt diese Aktion nicht. Ihre Anfrage wurde nicht erstellt. Ihre Angaben sind unten erhalten',
     );
-    expect(page).to.contain('value="Visio für das Netzwerkdiagramm"');
-    for (const english of ['does not allow', 'was not created']) expect(page).to.not.contain(english);
-    expect(englishIn(page, 'de')).to.deep.equal([]);
+    for (const english of ['does not allow', 'was not created']) expect(forbidden).to.not.contain(english);
+    // Atlassian's message is in the site's language (here the emulator's English), shown as a value.
+    const invalid = await refusedWith(400);
+    expect(invalid).to.contain('Einige Angaben müssen Sie noch prüfen. Ihre Anfrage wurde nicht erstellt.');
+    expect(invalid).to.contain('<div>Der Helpdesk hat die Anfrage nicht angenommen: Emulated failure</div>');
   });
 
   it('says a form the body parser refuses and an expired page link in German', async () => {

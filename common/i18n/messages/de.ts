@@ -124,6 +124,7 @@ export const de: Catalogue = {
   'create.problem.unsupported':
     '{field} kann hier nicht ausgefüllt werden; bitte wenden Sie sich an den Helpdesk.',
   'create.problem.refusedByDesk': 'Der Helpdesk hat diesen Wert nicht angenommen: {detail}',
+  'create.problem.requestRefusedByDesk': 'Der Helpdesk hat die Anfrage nicht angenommen: {detail}',
   'create.problem.notAColleague':
     'Sie können Anfragen nur im Namen von Personen aus Ihren Organisationen stellen.',
   'create.problem.shareOutside':

@@ -126,6 +126,7 @@ export const en = {
   'create.problem.labelTooLong': 'Each label in {field} must be {max, number} characters or fewer.',
   'create.problem.unsupported': '{field} cannot be filled in here; please contact the help desk.',
   'create.problem.refusedByDesk': 'The help desk did not accept this value: {detail}',
+  'create.problem.requestRefusedByDesk': 'The help desk did not accept the request: {detail}',
   'create.problem.notAColleague': 'You can raise a request for someone from your organizations only.',
   'create.problem.shareOutside':
     'You can share a request with your organizations and the people in them only.',

@@ -125,6 +125,7 @@ export const fr: Catalogue = {
   'create.problem.unsupported':
     'Le champ {field} ne peut pas être rempli ici ; veuillez contacter le support.',
   'create.problem.refusedByDesk': 'Le support n’a pas accepté cette valeur : {detail}',
+  'create.problem.requestRefusedByDesk': 'Le support n’a pas accepté la demande : {detail}',
   'create.problem.notAColleague':
     'Vous ne pouvez créer une demande qu’au nom d’une personne de vos organisations.',
   'create.problem.shareOutside':

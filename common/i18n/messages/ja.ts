@@ -122,6 +122,7 @@ export const ja: Catalogue = {
   'create.problem.labelTooLong': '{field} の各ラベルは {max, number} 文字以内で入力してください。',
   'create.problem.unsupported': '{field} はここでは入力できません。ヘルプデスクにお問い合わせください。',
   'create.problem.refusedByDesk': 'ヘルプデスクがこの値を受け付けませんでした: {detail}',
+  'create.problem.requestRefusedByDesk': 'ヘルプデスクがリクエストを受け付けませんでした: {detail}',
   'create.problem.notAColleague': '代理でリクエストを作成できるのは、所属組織のメンバーのみです。',
   'create.problem.shareOutside': 'リクエストを共有できるのは、所属組織とそのメンバーのみです。',
   'create.notCreated':
