@@ -5,6 +5,7 @@ import { clientIp } from '../common/http/client-ip.js';
 import { parseCookies, serializeCookie } from '../common/http/cookies.js';
 import { securityHeaderSetter } from '../common/http/security-headers.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
+import { tenantLabels } from '../common/metrics.js';
 import type { PartContext } from '../common/runtime.js';
 import { newSamlId } from '../common/saml/canonical-xml.js';
 import {
@@ -89,7 +90,11 @@ export async function createBrokerApp(
   const settings = resolveBrokerSettings(tenant, context.secrets);
   const state = new BrokerState(store, settings.flowTtlSeconds, settings.sessionTtlSeconds);
   const markers = new OneTimeMarkers(store, settings.flowTtlSeconds);
-  const telemetry = createBrokerTelemetry(context.registry, logger, context.tenantId);
+  const telemetry = createBrokerTelemetry(
+    context.registry,
+    logger,
+    tenantLabels(context.tenantId, context.pooled),
+  );
   const idps = tenant.spec.identityProviders;
   /** The help center's look, and the way back to it, on every page the broker shows. */
   const brand = brandingOf(tenant.spec);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/log.js';
-import { tenantMetrics } from '../common/metrics.js';
+import { type TenantLabels, tenantLabels, tenantMetrics } from '../common/metrics.js';
 import type { MappingProblem } from './mapping.js';
 
 /**
@@ -25,7 +25,13 @@ export interface BrokerTelemetry {
   mappingProblem(problem: MappingProblem): void;
 }
 
-export function createBrokerTelemetry(registry: Registry, logger: Logger, tenant: string): BrokerTelemetry {
+/** `tenant`: a dedicated part's tenant id, or both label values (a pooled tenant's, see common/metrics.ts). */
+export function createBrokerTelemetry(
+  registry: Registry,
+  logger: Logger,
+  tenant: string | TenantLabels,
+): BrokerTelemetry {
+  const { perTenant, aggregated } = typeof tenant === 'string' ? tenantLabels(tenant) : tenant;
   const metrics = tenantMetrics(registry);
   const refusals = metrics.counter(
     'jsm_sso_broker_refusals_total',
@@ -61,17 +67,17 @@ export function createBrokerTelemetry(registry: Registry, logger: Logger, tenant
   );
   return {
     refusal(reason, status, idp) {
-      refusals.inc({ tenant, reason });
+      refusals.inc({ tenant: aggregated, reason });
       logger.warn({ event: 'broker.refusal', reason, status, ...(idp ? { idp } : {}) }, 'request refused');
     },
     unavailable(reason, status, where) {
-      errors.inc({ tenant, reason });
+      errors.inc({ tenant: aggregated, reason });
       logger.error({ event: 'broker.unavailable', reason, status, ...where }, 'request could not be served');
     },
     login({ idp, subject, result, clientIp, startedAt, reason }) {
-      logins.inc({ tenant, idp, result });
+      logins.inc({ tenant: perTenant, idp, result });
       if (startedAt !== undefined && result === 'success')
-        loginDuration.observe({ tenant, idp }, (Date.now() - startedAt) / 1000);
+        loginDuration.observe({ tenant: aggregated, idp }, (Date.now() - startedAt) / 1000);
       logger.info(
         {
           event: 'broker.login',
@@ -85,10 +91,10 @@ export function createBrokerTelemetry(registry: Registry, logger: Logger, tenant
       );
     },
     observeRequest(route, seconds) {
-      requestDuration.observe({ tenant, route }, seconds);
+      requestDuration.observe({ tenant: aggregated, route }, seconds);
     },
     mappingProblem({ idp, attribute, problem }) {
-      mappingProblems.inc({ tenant, idp, attribute, problem });
+      mappingProblems.inc({ tenant: aggregated, idp, attribute, problem });
       // A missing claim is routine (IdPs omit claims); a type error is the tenant's expression.
       logger[problem === 'type_error' ? 'warn' : 'info'](
         { event: 'broker.mapping_problem', idp, attribute, problem },

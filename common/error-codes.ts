@@ -26,6 +26,12 @@ export const COMMON_CODES = {
   REDIS_TLS_MISMATCH: 'A CA bundle or client certificate for a Redis URL that is not a TLS one',
   FLOW_STORE_UNAVAILABLE: 'The flow store (Redis) did not answer in time (503)',
   FLOW_STORE_FULL: 'The in-memory flow store reached its entry limit (503)',
+  POOL_TENANT_UNKNOWN:
+    "No tenant of this pool is served at the request's Host (404; never another tenant's page)",
+  POOL_TENANT_UNAVAILABLE:
+    "A pooled tenant's part cannot be built (a secret missing or unusable): its requests answer 503 until its bundle changes",
+  POOL_TENANT_CONFLICT:
+    'A tenant bundle claims the host or the name of a tenant the pool serves already; it is refused, the other keeps serving',
 } as const satisfies Record<string, string>;
 
 /** SAML message checks in common/saml: every message the broker and the portal receive. */

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
 import type { Registry } from 'prom-client';
 import {
@@ -13,22 +14,19 @@ import {
 import { type JsmSsoTenant, loadTenantFile, tenantId } from './config/load.js';
 import { POD_SECRETS_DIR, SecretDirectory } from './config/secrets.js';
 import { JsmSsoError } from './errors.js';
-import { type FlowStore, MemoryFlowStore, RedisFlowStore } from './flowstore/index.js';
+import type { FlowStore } from './flowstore/index.js';
+import { createFlowStore, createPoolFlowStore, type PoolRedis } from './flowstore/open.js';
 import { HealthMonitor } from './http/health.js';
 import { startManagementServer } from './http/management.js';
 import { exitOnSignals, type RunningServer, startServer } from './http/server.js';
 import { DEFAULT_DRAIN_SECONDS, IN_FLIGHT_GRACE_SECONDS } from './http/shutdown.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
+import { DirectoryTenantSource } from './pool/directory-source.js';
 import type { SecretReader } from './pool/source.js';
+import { startPool } from './pool/start.js';
 import { registerSigningCertificateExpiry } from './signing-certificate-metrics.js';
-import {
-  chooseServerTls,
-  type FileServerTls,
-  isLoopbackHost,
-  redisOptionsFor,
-  watchServerTls,
-} from './tls/index.js';
+import { chooseServerTls, type FileServerTls, watchServerTls } from './tls/index.js';
 
 /**
  * What the broker and the portal share when run as a process: the tenant loaded and validated at
@@ -44,7 +42,12 @@ export interface PartContext {
   store: FlowStore;
   /** Reverse proxies in front of the part whose X-Forwarded-For is believed (0: none). */
   trustedProxyHops?: number;
+  /** Served by a pool process: most metric series are the pool's, not the tenant's (common/metrics.ts). */
+  pooled?: boolean;
 }
+
+export type PartName = 'broker' | 'portal';
+export type BuildPart = (context: PartContext) => Promise<PartInstance>;
 
 export interface PartInstance {
   handler: RequestListener;
@@ -57,12 +60,29 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
   config: {
     type: 'string',
     value: 'FILE',
-    description: 'JsmSsoTenant YAML (the document you would kubectl apply).',
+    description: 'JsmSsoTenant YAML (the document you would kubectl apply). One of --config, --pool-dir.',
   },
   'secrets-dir': {
     type: 'string',
     value: 'DIR',
-    description: `Secrets as DIR/<secretName>/<key> (default ${POD_SECRETS_DIR}).`,
+    description: `With --config: secrets as DIR/<secretName>/<key> (default ${POD_SECRETS_DIR}).`,
+  },
+  'pool-dir': {
+    type: 'string',
+    value: 'DIR',
+    description:
+      'Serve every tenant in DIR as a pool, routed by Host: DIR/<bundle>/tenant.yaml and DIR/<bundle>/secrets/<secretName>/<key>, watched (tenants added, changed or removed take effect without restart).',
+  },
+  'redis-url-file': {
+    type: 'string',
+    value: 'FILE',
+    description:
+      "Pool only: a file holding the pool's Redis URL (redis[s]://, sentinel[s]://, cluster[s]://); default $REDIS_URL, else memory. Tenants' spec.redis is ignored in a pool.",
+  },
+  'redis-ca-file': {
+    type: 'string',
+    value: 'FILE',
+    description: "Pool only: PEM CA certificates trusted for the pool's Redis, besides the public roots.",
   },
   port: { type: 'string', value: 'N', description: 'Public port (default 8080; 0 picks a free one).' },
   host: { type: 'string', value: 'ADDR', description: 'Address to listen on (default 0.0.0.0).' },
@@ -101,20 +121,6 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
   },
 };
 
-export function createFlowStore(tenant: JsmSsoTenant, secrets: SecretReader, logger?: Logger): FlowStore {
-  const connection = redisOptionsFor(tenant, secrets);
-  if (!connection) return new MemoryFlowStore();
-  const { address } = connection;
-  if (!address.tls && !address.nodes.every((node) => isLoopbackHost(node.host))) {
-    // Allowed for meshes that encrypt pod traffic themselves, but worth a line at every start.
-    logger?.warn(
-      { event: 'redis.plaintext', reason: 'REDIS_PLAINTEXT', mode: address.mode },
-      'Redis is reached without TLS; use rediss://, sentinels:// or clusters:// unless the network encrypts it',
-    );
-  }
-  return RedisFlowStore.open(address, tenantId(tenant), connection.tls);
-}
-
 /** TLS for one server from its two flags, else (public port only) from the tenant's Secret. */
 function serverTlsFor(
   values: ParsedOptions,
@@ -138,37 +144,174 @@ function serverTlsFor(
   }
 }
 
-/** Parses the part's flags, loads the tenant, starts the servers and waits for SIGTERM. */
+/**
+ * What the process serves on its public port, whether one tenant or a pool: the handler, the
+ * readiness check besides the flow store, and what to close after the servers have stopped.
+ */
+interface Served {
+  logger: Logger;
+  handler: RequestListener;
+  store: FlowStore;
+  ready: () => Promise<void>;
+  close: () => Promise<void>;
+  tls: FileServerTls | undefined;
+}
+
+/** Everything a part's process is given besides its tenants, checked before anything is built. */
+interface ProcessSettings {
+  port: number;
+  managementPort: number;
+  host: string;
+  trustedProxyHops: number;
+  drainSeconds: number;
+  managementTls: FileServerTls | undefined;
+}
+
+function processSettings(values: ParsedOptions): ProcessSettings {
+  return {
+    port: optionalPort(values, 'port', 8080),
+    managementPort: optionalPort(values, 'management-port', 9090),
+    trustedProxyHops: optionalCount(values, 'trusted-proxy-hops'),
+    host: typeof values['host'] === 'string' ? values['host'] : '0.0.0.0',
+    drainSeconds: optionalSeconds(
+      { 'drain-seconds': values['drain-seconds'] ?? process.env['JSM_SSO_DRAIN_SECONDS'] },
+      'drain-seconds',
+      DEFAULT_DRAIN_SECONDS,
+    ),
+    managementTls: serverTlsFor(values, 'management-'),
+  };
+}
+
+const PLACEMENT_FLAGS = ['config', 'pool-dir'] as const;
+const POOL_ONLY_FLAGS = ['redis-url-file', 'redis-ca-file'] as const;
+
+/** Exactly one of --config and --pool-dir; the flags of the other placement are refused, not ignored. */
+function placementOf(values: ParsedOptions): (typeof PLACEMENT_FLAGS)[number] {
+  const given = PLACEMENT_FLAGS.filter((flag) => values[flag] !== undefined);
+  if (given.length !== 1)
+    throw new UsageError(`exactly one of ${PLACEMENT_FLAGS.map((f) => `--${f}`).join(', ')} is required`);
+  const placement = given[0]!;
+  const misplaced =
+    placement === 'config'
+      ? POOL_ONLY_FLAGS.filter((flag) => values[flag] !== undefined)
+      : (['secrets-dir'] as const).filter((flag) => values[flag] !== undefined);
+  if (misplaced.length > 0) throw new UsageError(`--${misplaced[0]} does not go with --${placement}`);
+  requireString(values, placement);
+  return placement;
+}
+
+/** Parses the part's flags, loads its tenant (or its pool of tenants), serves until SIGTERM. */
 export async function runPart(
-  name: 'broker' | 'portal',
+  name: PartName,
   summary: string,
   argv: string[],
-  build: (context: PartContext) => Promise<PartInstance>,
+  build: BuildPart,
 ): Promise<void> {
   const values = parseCommand({ name, summary, options: PART_OPTIONS }, argv);
   if (!values) return;
+  const placement = placementOf(values);
+  // Every flag is checked before anything is built, so a typo is a usage error (exit 2).
+  const settings = processSettings(values);
+  const registry = createMetricsRegistry();
+  const served =
+    placement === 'config'
+      ? await serveOneTenant(name, values, build, registry, settings)
+      : await servePool(name, values, build, registry, settings);
+  await serveUntilStopped(name, served, registry, settings);
+}
+
+/** A dedicated part: one tenant from --config, its secrets from --secrets-dir, its own flow store. */
+async function serveOneTenant(
+  name: PartName,
+  values: ParsedOptions,
+  build: BuildPart,
+  registry: Registry,
+  settings: ProcessSettings,
+): Promise<Served> {
   const tenant = loadTenantFile(requireString(values, 'config'));
   const secrets = new SecretDirectory(
     typeof values['secrets-dir'] === 'string' ? values['secrets-dir'] : POD_SECRETS_DIR,
   );
   const id = tenantId(tenant);
   const logger = createLogger({ component: name, tenant: id });
-  const registry = createMetricsRegistry();
-  // Every flag is checked before anything is built, so a typo is a usage error (exit 2).
-  const port = optionalPort(values, 'port', 8080);
-  const managementPort = optionalPort(values, 'management-port', 9090);
-  const trustedProxyHops = optionalCount(values, 'trusted-proxy-hops');
-  const host = typeof values['host'] === 'string' ? values['host'] : '0.0.0.0';
-  const drainSeconds = optionalSeconds(
-    { 'drain-seconds': values['drain-seconds'] ?? process.env['JSM_SSO_DRAIN_SECONDS'] },
-    'drain-seconds',
-    DEFAULT_DRAIN_SECONDS,
-  );
   const tls = serverTlsFor(values, '', { secretRef: tenant.spec[name].tlsSecretRef, secrets });
-  const managementTls = serverTlsFor(values, 'management-');
   const store = createFlowStore(tenant, secrets, logger);
-  const part = await build({ tenant, tenantId: id, secrets, logger, registry, store, trustedProxyHops });
-  registerSigningCertificateExpiry(registry, { tenant, tenantId: id, part: name, secrets });
+  const part = await build({
+    tenant,
+    tenantId: id,
+    secrets,
+    logger,
+    registry,
+    store,
+    trustedProxyHops: settings.trustedProxyHops,
+  });
+  registerSigningCertificateExpiry(registry, name, () => [{ tenant, tenantId: id, secrets }]);
+  return {
+    logger,
+    handler: part.handler,
+    store,
+    tls,
+    ready: async () => part.ready?.(),
+    close: async () => part.close?.(),
+  };
+}
+
+/** A pool: every tenant of --pool-dir, routed by Host, on one flow-store connection. */
+async function servePool(
+  name: PartName,
+  values: ParsedOptions,
+  build: BuildPart,
+  registry: Registry,
+  settings: ProcessSettings,
+): Promise<Served> {
+  const logger = createLogger({ component: name });
+  const tls = serverTlsFor(values, '');
+  const store = createPoolFlowStore(poolRedisFrom(values), logger);
+  const pool = await startPool({
+    part: name,
+    build,
+    source: new DirectoryTenantSource(requireString(values, 'pool-dir')),
+    store,
+    registry,
+    logger,
+    trustedProxyHops: settings.trustedProxyHops,
+  });
+  return { logger, handler: pool.handler, store, tls, ready: async () => {}, close: () => pool.close() };
+}
+
+/** The pool's Redis: --redis-url-file, else $REDIS_URL (local runs), else none (memory). */
+function poolRedisFrom(values: ParsedOptions): PoolRedis | undefined {
+  const file = typeof values['redis-url-file'] === 'string' ? values['redis-url-file'] : undefined;
+  const caFile = typeof values['redis-ca-file'] === 'string' ? values['redis-ca-file'] : undefined;
+  const url = file === undefined ? process.env['REDIS_URL'] : readSettingFile(file, 'Redis URL').trim();
+  if (url === undefined || url === '') {
+    if (caFile !== undefined) throw new UsageError('--redis-ca-file needs a Redis URL');
+    return undefined;
+  }
+  return { url, ...(caFile === undefined ? {} : { caPem: readSettingFile(caFile, 'Redis CA bundle') }) };
+}
+
+function readSettingFile(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new JsmSsoError(
+      'SECRET_MISSING',
+      `cannot read the ${what} file ${file} (${(err as NodeJS.ErrnoException).code})`,
+      { cause: err },
+    );
+  }
+}
+
+/** The public and management servers, readiness, and the graceful stop on SIGTERM. */
+async function serveUntilStopped(
+  name: PartName,
+  served: Served,
+  registry: Registry,
+  settings: ProcessSettings,
+): Promise<void> {
+  const { logger, store, tls } = served;
+  const { managementTls, drainSeconds } = settings;
   const reloaders: { close(): void }[] = [];
   const watchTls = (server: RunningServer, source: FileServerTls | undefined) => {
     if (source)
@@ -178,7 +321,7 @@ export async function runPart(
   const health = new HealthMonitor({
     check: async () => {
       await store.ping();
-      await part.ready?.();
+      await served.ready();
     },
     onChange: (ready, reason) =>
       logger[ready ? 'info' : 'warn']({ event: 'process.readiness', ready, reason }, 'readiness changed'),
@@ -188,9 +331,9 @@ export async function runPart(
   const publicServer = watchTls(
     await startServer({
       name,
-      handler: part.handler,
-      port,
-      host,
+      handler: served.handler,
+      port: settings.port,
+      host: settings.host,
       logger,
       ...(tls ? { tls } : {}),
     }),
@@ -198,8 +341,8 @@ export async function runPart(
   );
   const managementServer = watchTls(
     await startManagementServer({
-      port: managementPort,
-      host,
+      port: settings.managementPort,
+      host: settings.host,
       registry,
       logger,
       // Never waits on a dependency: the answer comes from the background probe.
@@ -219,7 +362,7 @@ export async function runPart(
     await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
     for (const reloader of reloaders) reloader.close();
     await publicServer.close(IN_FLIGHT_GRACE_SECONDS * 1000);
-    await part.close?.();
+    await served.close();
     health.stop();
     await managementServer.close(1000);
     await store.close();

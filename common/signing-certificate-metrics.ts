@@ -10,16 +10,24 @@ const SLOTS = [
   ['next', 'next.crt'],
 ] as const;
 
+/** One tenant whose signing certificate a part reports. */
+export interface SigningTenant {
+  tenant: JsmSsoTenant;
+  tenantId: string;
+  secrets: SecretReader;
+}
+
 /**
  * `jsm_sso_signing_certificate_expiry_timestamp_seconds{tenant,part,slot}`: the notAfter of the
- * part's own SAML signing certificate, read from the secrets dir at every scrape so a rotated Secret
- * shows at once. A certificate that does not parse is left out (the part would not have started).
+ * part's own SAML signing certificate, read from the secrets at every scrape so a rotated Secret
+ * shows at once, for each tenant the process serves (one, or a pool's). A certificate that does not
+ * parse is left out (the part would not have started).
  */
 export function registerSigningCertificateExpiry(
   registry: Registry,
-  options: { tenant: JsmSsoTenant; tenantId: string; part: SigningPart; secrets: SecretReader },
+  part: SigningPart,
+  tenants: () => Iterable<SigningTenant>,
 ): void {
-  const secretName = signingSecretName(options.tenant, options.part);
   new Gauge({
     name: 'jsm_sso_signing_certificate_expiry_timestamp_seconds',
     help: "notAfter of this part's SAML signing certificate (slot current: tls.crt, next: next.crt), as Unix time.",
@@ -27,10 +35,11 @@ export function registerSigningCertificateExpiry(
     registers: [registry],
     collect() {
       this.reset();
-      for (const [slot, key] of SLOTS) {
-        const notAfter = certificateNotAfter(options.secrets.readOptional(secretName, key));
-        if (notAfter !== undefined) {
-          this.set({ tenant: options.tenantId, part: options.part, slot }, notAfter.getTime() / 1000);
+      for (const { tenant, tenantId, secrets } of tenants()) {
+        const secretName = signingSecretName(tenant, part);
+        for (const [slot, key] of SLOTS) {
+          const notAfter = certificateNotAfter(secrets.readOptional(secretName, key));
+          if (notAfter !== undefined) this.set({ tenant: tenantId, part, slot }, notAfter.getTime() / 1000);
         }
       }
     },

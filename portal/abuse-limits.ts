@@ -60,7 +60,11 @@ export class AbuseLimits {
   readonly #hashKey: Buffer;
 
   /** `keyMaterial`: secret material every replica shares (the portal's signing key). */
-  constructor(limits: PortalLimits, keyMaterial: string, redis?: Redis | Cluster) {
+  constructor(
+    limits: PortalLimits,
+    keyMaterial: string,
+    redis?: { client: Redis | Cluster; keyPrefix: string },
+  ) {
     this.#hashKey = Buffer.from(hkdfSync('sha256', keyMaterial, 'jsm-sso-portal', 'rate-limit-keys', 32));
     for (const action of ACTIONS) {
       const perAction = limits[action] as { perIp: number; perAccount?: number };
@@ -73,7 +77,7 @@ export class AbuseLimits {
         const options = {
           points,
           duration: limits.windowSeconds,
-          keyPrefix: `portal:rate:${action}:${scope}`,
+          keyPrefix: `${redis?.keyPrefix ?? ''}portal:rate:${action}:${scope}`,
         };
         const memory = new RateLimiterMemory(options);
         this.#limiters.set(
@@ -81,7 +85,7 @@ export class AbuseLimits {
           redis
             ? new RateLimiterRedis({
                 ...options,
-                storeClient: redis,
+                storeClient: redis.client,
                 rejectIfRedisNotReady: true,
                 // While Redis is away each process still counts on its own.
                 insuranceLimiter: memory,

@@ -10,6 +10,7 @@ import { JsmSsoError } from '../common/errors.js';
 import { RedisFlowStore } from '../common/flowstore/index.js';
 import { parseCookies } from '../common/http/cookies.js';
 import { securityHeaders } from '../common/http/security-headers.js';
+import { tenantLabels } from '../common/metrics.js';
 import type { PartContext } from '../common/runtime.js';
 import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
 import { AbuseLimits, RateLimitedError } from './abuse-limits.js';
@@ -73,7 +74,7 @@ export interface PortalApp {
 }
 
 export async function createPortalApp(context: PartContext, options: PortalOptions = {}): Promise<PortalApp> {
-  const telemetry = createPortalTelemetry(context.registry, context.tenantId);
+  const telemetry = createPortalTelemetry(context.registry, tenantLabels(context.tenantId, context.pooled));
   // Verified TLS for every outbound call; the tenant's CA bundle is trusted for Atlassian only.
   const atlassianFetch = createTlsFetch({
     extraCaPem: caBundleFor(context.secrets, context.tenant.spec.atlassian.caBundleSecretRef),
@@ -84,7 +85,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   const abuseLimits = new AbuseLimits(
     limits,
     context.secrets.read(signingSecretName(context.tenant, 'portal'), 'tls.key'),
-    context.store instanceof RedisFlowStore ? context.store.client : undefined,
+    context.store instanceof RedisFlowStore ? context.store : undefined,
   );
   const services = buildServices(context, options, telemetry, atlassianFetch, brokerFetch, {
     uploads,

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Registry } from 'prom-client';
-import { tenantMetrics } from '../common/metrics.js';
+import { type TenantLabels, tenantLabels, tenantMetrics } from '../common/metrics.js';
 
 /**
  * Portal metrics: refusals by reason code, Atlassian calls by outcome and latency, and page
@@ -21,7 +21,9 @@ const PAGE_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** Atlassian answers in tens to hundreds of ms; the transport gives up at its timeout (10 s). */
 const ATLASSIAN_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export function createPortalTelemetry(registry: Registry, tenant: string): PortalTelemetry {
+/** `tenant`: a dedicated part's tenant id, or both label values (a pooled tenant's, see common/metrics.ts). */
+export function createPortalTelemetry(registry: Registry, tenant: string | TenantLabels): PortalTelemetry {
+  const { perTenant, aggregated } = typeof tenant === 'string' ? tenantLabels(tenant) : tenant;
   const metrics = tenantMetrics(registry);
   const refusals = metrics.counter(
     'jsm_sso_portal_refusals_total',
@@ -51,11 +53,11 @@ export function createPortalTelemetry(registry: Registry, tenant: string): Porta
     PAGE_BUCKETS,
   );
   return {
-    atlassianRetry: (kind, reason) => retries.inc({ tenant, kind, reason }),
-    refused: (reason) => refusals.inc({ tenant, reason }),
+    atlassianRetry: (kind, reason) => retries.inc({ tenant: aggregated, kind, reason }),
+    refused: (reason) => refusals.inc({ tenant: aggregated, reason }),
     atlassianCall: (method, status, seconds) => {
-      calls.inc({ tenant, status: String(status) });
-      callDuration.observe({ tenant, method }, seconds);
+      calls.inc({ tenant: perTenant, status: String(status) });
+      callDuration.observe({ tenant: aggregated, method }, seconds);
     },
     timePages: (req, res, next) => {
       const started = process.hrtime.bigint();
@@ -63,7 +65,7 @@ export function createPortalTelemetry(registry: Registry, tenant: string): Porta
         // req.route is set once a route matched; everything else (404s, assets) is one series.
         const route = typeof req.route?.path === 'string' ? req.route.path : 'other';
         pageDuration.observe(
-          { tenant, method: req.method, route },
+          { tenant: aggregated, method: req.method, route },
           Number(process.hrtime.bigint() - started) / 1e9,
         );
       });

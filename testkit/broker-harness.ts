@@ -19,6 +19,7 @@ import type { PartContext } from '../common/runtime.js';
 import { NS, parseSamlXml, verifyEnvelopedSignature } from '../common/saml/index.js';
 import { type DevIdp, startDevIdp } from '../dev/idp/provider.js';
 import type { KeyPair } from './keys.js';
+import { harnessPool, TEST_PLACEMENT } from './pool.js';
 
 /** Real parts for broker tests: keys from openssl, the dev IdP (oidc-provider), node-saml as the portal. */
 
@@ -179,14 +180,32 @@ export async function serveBroker(
     level: 'info',
     destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
   });
-  const context: PartContext = {
-    tenant,
-    tenantId: 'acme',
-    secrets: pki.secrets,
-    logger,
-    registry: createMetricsRegistry(),
-    store,
-  };
+  const registry = createMetricsRegistry();
+  if (TEST_PLACEMENT === 'pool') {
+    // The same broker, one of three tenants of a pool process (testkit/pool.ts).
+    const pooled = await harnessPool({
+      server,
+      part: 'broker',
+      tenant,
+      secrets: pki.secrets,
+      build: (context) => createBrokerApp(context, options),
+      store,
+      registry,
+      logger,
+    });
+    return {
+      app: pooled.part,
+      url,
+      server,
+      context: pooled.context,
+      logs,
+      close: async () => {
+        await pooled.close();
+        await closeServer(server);
+      },
+    };
+  }
+  const context: PartContext = { tenant, tenantId: 'acme', secrets: pki.secrets, logger, registry, store };
   const app = await createBrokerApp(context, options);
   server.removeAllListeners('request');
   server.on('request', app.handler);

@@ -30,6 +30,7 @@ import type { Exchange } from '../portal/atlassian/http.js';
 import type { WriteSettings } from '../portal/requests.js';
 import { validateAgainstSpec } from './atlassian-spec.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
+import { harnessPool, TEST_PLACEMENT } from './pool.js';
 import { connectedFlowStore, redisUrl } from './redis.js';
 import { defaultParts, responseXml } from './saml-fixtures.js';
 
@@ -179,8 +180,24 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.writes ? { writes: options.writes } : {}),
     pseudoLocales: true,
   };
-  const app = await createPortalApp({ ...context, store }, portalOptions);
-  server.on('request', app.handler);
+  // In pool placement the same portal is one of three tenants of a pool process (testkit/pool.ts),
+  // on the store's view for the tenant: its keys are under `jsm-sso:<name>:`.
+  const pooled =
+    TEST_PLACEMENT === 'pool'
+      ? await harnessPool({
+          server,
+          part: 'portal',
+          tenant,
+          secrets: context.secrets,
+          build: (built) => createPortalApp(built, portalOptions),
+          store,
+          registry,
+          logger: context.logger,
+        })
+      : undefined;
+  const app = pooled?.part ?? (await createPortalApp({ ...context, store }, portalOptions));
+  const keyPrefix = pooled ? `jsm-sso:${name}:` : `jsm-sso:test-${name}:`;
+  if (!pooled) server.on('request', app.handler);
   return {
     url,
     emulator,
@@ -190,14 +207,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logs,
     registry,
     async storedValues() {
-      const keys = await redis.keys(`jsm-sso:test-${name}:*`);
+      const keys = await redis.keys(`${keyPrefix}*`);
       return keys.length === 0 ? [] : ((await redis.mget(...keys)).filter((v) => v !== null) as string[]);
     },
     async storedKeys() {
-      const prefix = `jsm-sso:test-${name}:`;
-      const keys = await redis.keys(`${prefix}*`);
+      const keys = await redis.keys(`${keyPrefix}*`);
       return Promise.all(
-        keys.map(async (key) => ({ key: key.slice(prefix.length), ttl: await redis.ttl(key) })),
+        keys.map(async (key) => ({ key: key.slice(keyPrefix.length), ttl: await redis.ttl(key) })),
       );
     },
     async startReplica() {
@@ -227,7 +243,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       redis.disconnect();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await app.close();
+      await (pooled ?? app).close();
       await store.close();
       await emulator.close();
       rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 import { JsmSsoError } from '../errors.js';
 import { assertTtl, type FlowStore } from './flow-store.js';
+import { TenantFlowStoreView } from './tenant-view.js';
 
 /** Entries a memory store holds at most unless told otherwise: a few hundred bytes to a few KB each. */
 export const DEFAULT_MEMORY_STORE_MAX_ENTRIES = 20_000;
@@ -70,6 +71,11 @@ export class MemoryFlowStore implements FlowStore {
   }
 
   async ping(): Promise<void> {}
+
+  /** One tenant's keys in a pool's memory store (the cap is the pool's, shared). */
+  view(tenant: string): FlowStore {
+    return new TenantFlowStoreView(this, tenant);
+  }
 
   async close(): Promise<void> {
     clearInterval(this.#sweeper);

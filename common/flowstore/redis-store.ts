@@ -4,11 +4,11 @@ import { assertTtl, type FlowStore, FlowStoreUnavailableError } from './flow-sto
 import type { RedisAddress } from './redis-address.js';
 
 /**
- * Flow store on Redis, shared by all replicas of a tenant. Every key gets a TTL and the tenant's
- * prefix. Every command has a deadline, so callers answer 503 within about a second instead of
- * hanging: commands fail at once while Redis is disconnected (no offline queue), within
- * READY_WAIT_MS while a connection is being made, and within COMMAND_TIMEOUT_MS when Redis is
- * connected but answers nothing (a stalled or SIGSTOPped server). A connection silent for
+ * Flow store on Redis, shared by all replicas of a tenant (or of a pool: its tenants are views over
+ * one connection). Every key gets a TTL and the tenant's prefix. Every command has a deadline, so
+ * callers answer 503 within about a second instead of hanging: commands fail at once while Redis
+ * is disconnected (no offline queue), within READY_WAIT_MS while a connection is being made, and
+ * within COMMAND_TIMEOUT_MS when Redis is connected but answers nothing (a stalled or SIGSTOPped server). A connection silent for
  * SOCKET_TIMEOUT_MS with commands pending is dropped and made again (half-open TCP). ioredis
  * reconnects by itself and the store recovers when Redis returns.
  */
@@ -16,6 +16,8 @@ const READY_WAIT_MS = 500;
 const COMMAND_TIMEOUT_MS = 500;
 const SOCKET_TIMEOUT_MS = 2000;
 const CONNECT_TIMEOUT_MS = 1000;
+/** A pool's own connection: its tenants' views add `<tenant>:`. */
+const POOL_KEY_PREFIX = 'jsm-sso:';
 const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
 
 /** The deadlines every connection gets: data nodes, sentinels and cluster nodes alike. */
@@ -26,40 +28,68 @@ const DEADLINES = {
   maxRetriesPerRequest: 1,
 } satisfies RedisOptions;
 
-export class RedisFlowStore implements FlowStore {
-  readonly #redis: Redis | Cluster;
-  /** Why the last connection attempt failed (e.g. a certificate error), as the cause of "not connected". */
-  #lastError: Error | undefined;
+/** Why a connection's last attempt failed (e.g. a certificate error), shared by every view over it. */
+interface ConnectionState {
+  lastError: Error | undefined;
+}
+const connectionStates = new WeakMap<Redis | Cluster, ConnectionState>();
 
-  constructor(redis: Redis | Cluster) {
-    this.#redis = redis;
+function stateOf(redis: Redis | Cluster): ConnectionState {
+  let state = connectionStates.get(redis);
+  if (!state) {
+    const created: ConnectionState = { lastError: undefined };
     // Connection errors are reported through ping()/readiness; ioredis would otherwise print them.
     redis.on('error', (err: Error) => {
-      this.#lastError = err;
+      created.lastError = err;
     });
     redis.on('ready', () => {
-      this.#lastError = undefined;
+      created.lastError = undefined;
     });
+    connectionStates.set(redis, created);
+    state = created;
+  }
+  return state;
+}
+
+/** Every key of a tenant starts with this, on a dedicated part's connection and in a pool's view alike. */
+export function tenantKeyPrefix(tenant: string): string {
+  return `jsm-sso:${tenant}:`;
+}
+
+export class RedisFlowStore implements FlowStore {
+  readonly #redis: Redis | Cluster;
+  readonly #state: ConnectionState;
+  /** Prepended to every key (ioredis's own keyPrefix is per connection; a pool shares one). */
+  readonly keyPrefix: string;
+  /** A view over a pool's connection does not end it on close(). */
+  readonly #ownsConnection: boolean;
+
+  constructor(redis: Redis | Cluster, keyPrefix: string, ownsConnection = true) {
+    this.#redis = redis;
+    this.#state = stateOf(redis);
+    this.keyPrefix = keyPrefix;
+    this.#ownsConnection = ownsConnection;
   }
 
   static connect(url: string, tenant: string, options: RedisOptions = {}): RedisFlowStore {
     const redis = new Redis(url, {
-      keyPrefix: `jsm-sso:${tenant}:`,
       enableOfflineQueue: false,
       ...DEADLINES,
       retryStrategy,
       lazyConnect: false,
       ...options,
     });
-    return new RedisFlowStore(redis);
+    return new RedisFlowStore(redis, tenantKeyPrefix(tenant));
   }
 
   /**
    * Connects to a standalone, Sentinel-managed or Cluster Redis. `tls` (required when the address
-   * says TLS) applies to every connection: data nodes, and sentinels too.
+   * says TLS) applies to every connection: data nodes, and sentinels too. `tenant` undefined opens
+   * a pool's connection, whose tenants each get a view().
    */
-  static open(address: RedisAddress, tenant: string, tls?: ConnectionOptions): RedisFlowStore {
+  static open(address: RedisAddress, tenant: string | undefined, tls?: ConnectionOptions): RedisFlowStore {
     if (address.tls && !tls) throw new Error('a TLS Redis address needs TLS options');
+    const prefix = tenant === undefined ? POOL_KEY_PREFIX : tenantKeyPrefix(tenant);
     const auth = {
       ...(address.username === undefined ? {} : { username: address.username }),
       ...(address.password === undefined ? {} : { password: address.password }),
@@ -67,13 +97,12 @@ export class RedisFlowStore implements FlowStore {
     const tlsOption = address.tls && tls ? { tls } : {};
     if (address.mode === 'cluster') {
       const options: ClusterOptions = {
-        keyPrefix: `jsm-sso:${tenant}:`,
         enableOfflineQueue: false,
         clusterRetryStrategy: retryStrategy,
         slotsRefreshTimeout: COMMAND_TIMEOUT_MS,
         redisOptions: { ...auth, ...tlsOption, ...DEADLINES },
       };
-      return new RedisFlowStore(new Cluster(address.nodes, options));
+      return new RedisFlowStore(new Cluster(address.nodes, options), prefix);
     }
     const [first] = address.nodes;
     const where: RedisOptions =
@@ -88,7 +117,6 @@ export class RedisFlowStore implements FlowStore {
           }
         : { host: first?.host ?? '127.0.0.1', port: first?.port ?? 6379 };
     const redis = new Redis({
-      keyPrefix: `jsm-sso:${tenant}:`,
       enableOfflineQueue: false,
       ...DEADLINES,
       retryStrategy,
@@ -97,59 +125,70 @@ export class RedisFlowStore implements FlowStore {
       ...tlsOption,
       ...(address.db === undefined ? {} : { db: address.db }),
     });
-    return new RedisFlowStore(redis);
+    return new RedisFlowStore(redis, prefix);
   }
 
-  /** The connection, for counters that live beside the flows (the portal's rate limits). */
+  /**
+   * One tenant's store over this (a pool's) connection: the same keys a dedicated part of that
+   * tenant would write, `jsm-sso:<tenant>:...`, and closing it leaves the connection up.
+   */
+  view(tenant: string): RedisFlowStore {
+    return new RedisFlowStore(this.#redis, tenantKeyPrefix(tenant), false);
+  }
+
+  /** The connection, for counters that live beside the flows (the portal's rate limits, under keyPrefix). */
   get client(): Redis | Cluster {
     return this.#redis;
   }
 
   async put(key: string, value: string, ttlSeconds: number): Promise<void> {
     assertTtl(ttlSeconds);
-    await this.#call(() => this.#redis.set(key, value, 'EX', ttlSeconds));
+    await this.#call(() => this.client.set(this.keyPrefix + key, value, 'EX', ttlSeconds));
   }
 
   async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     assertTtl(ttlSeconds);
-    return (await this.#call(() => this.#redis.set(key, value, 'EX', ttlSeconds, 'NX'))) === 'OK';
+    return (
+      (await this.#call(() => this.client.set(this.keyPrefix + key, value, 'EX', ttlSeconds, 'NX'))) === 'OK'
+    );
   }
 
   async get(key: string): Promise<string | undefined> {
-    return (await this.#call(() => this.#redis.get(key))) ?? undefined;
+    return (await this.#call(() => this.client.get(this.keyPrefix + key))) ?? undefined;
   }
 
   async take(key: string): Promise<string | undefined> {
-    return (await this.#call(() => this.#redis.getdel(key))) ?? undefined;
+    return (await this.#call(() => this.client.getdel(this.keyPrefix + key))) ?? undefined;
   }
 
   async delete(key: string): Promise<void> {
-    await this.#call(() => this.#redis.del(key));
+    await this.#call(() => this.client.del(this.keyPrefix + key));
   }
 
   async ping(): Promise<void> {
-    await this.#call(() => this.#redis.ping());
+    await this.#call(() => this.client.ping());
   }
 
   async close(): Promise<void> {
-    this.#redis.disconnect();
+    if (this.#ownsConnection) this.client.disconnect();
   }
 
   /** Waits briefly for a connection that is being (re)established; a down Redis fails within this bound. */
   async #ready(): Promise<void> {
-    if (this.#redis.status === 'ready') return;
-    if (this.#redis.status === 'end') throw new Error('connection closed');
+    const redis = this.client;
+    if (redis.status === 'ready') return;
+    if (redis.status === 'end') throw new Error('connection closed');
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.#redis.off('ready', onReady);
-        const cause = this.#lastError;
-        reject(new Error(`not connected (${this.#redis.status})`, cause ? { cause } : undefined));
+        redis.off('ready', onReady);
+        const cause = this.#state.lastError;
+        reject(new Error(`not connected (${redis.status})`, cause ? { cause } : undefined));
       }, READY_WAIT_MS);
       const onReady = () => {
         clearTimeout(timer);
         resolve();
       };
-      this.#redis.once('ready', onReady);
+      redis.once('ready', onReady);
     });
   }
 

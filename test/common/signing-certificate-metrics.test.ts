@@ -22,12 +22,9 @@ describe('signing certificate expiry metric', () => {
   it("reports the part's current and next certificate, read again at every scrape", async () => {
     const tenant = loadTenantFile('test/fixtures/tenant-valid.yaml');
     const registry = new Registry();
-    registerSigningCertificateExpiry(registry, {
-      tenant,
-      tenantId: 'acme',
-      part: 'portal',
-      secrets: new SecretDirectory(root),
-    });
+    registerSigningCertificateExpiry(registry, 'portal', () => [
+      { tenant, tenantId: 'acme', secrets: new SecretDirectory(root) },
+    ]);
     const write = (key: string, pem: string) => writeFileSync(join(root, 'acme-portal-signing', key), pem);
     const series = async () =>
       Object.fromEntries(

@@ -74,12 +74,13 @@ async function exposedSeriesNames(): Promise<Set<string>> {
   createBrokerTelemetry(registry, logger, 't');
   createPortalTelemetry(registry, 't');
   createOperatorMetrics(registry, { queueDepth: () => 0, conditions: () => [] });
-  registerSigningCertificateExpiry(registry, {
-    tenant: loadTenantFile('test/fixtures/tenant-valid.yaml'),
-    tenantId: 't',
-    part: 'broker',
-    secrets: new SecretDirectory(tmpdir()),
-  });
+  registerSigningCertificateExpiry(registry, 'broker', () => [
+    {
+      tenant: loadTenantFile('test/fixtures/tenant-valid.yaml'),
+      tenantId: 't',
+      secrets: new SecretDirectory(tmpdir()),
+    },
+  ]);
   const names = new Set<string>();
   for (const metric of await registry.getMetricsAsJSON()) {
     names.add(metric.name);

@@ -1,0 +1,42 @@
+import type { FlowStore } from './flow-store.js';
+
+/**
+ * One tenant's keys inside a store a pool shares: every key gets `<tenant>:` in front, and closing
+ * the view leaves the shared store open (the pool closes it once). Used over the pool's memory
+ * store; a Redis store makes its own views (RedisFlowStore.view) so the rate limiter sees the prefix.
+ */
+export class TenantFlowStoreView implements FlowStore {
+  readonly #store: FlowStore;
+  readonly #prefix: string;
+
+  constructor(store: FlowStore, tenant: string) {
+    this.#store = store;
+    this.#prefix = `${tenant}:`;
+  }
+
+  put(key: string, value: string, ttlSeconds: number): Promise<void> {
+    return this.#store.put(this.#prefix + key, value, ttlSeconds);
+  }
+
+  putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    return this.#store.putIfAbsent(this.#prefix + key, value, ttlSeconds);
+  }
+
+  get(key: string): Promise<string | undefined> {
+    return this.#store.get(this.#prefix + key);
+  }
+
+  take(key: string): Promise<string | undefined> {
+    return this.#store.take(this.#prefix + key);
+  }
+
+  delete(key: string): Promise<void> {
+    return this.#store.delete(this.#prefix + key);
+  }
+
+  ping(): Promise<void> {
+    return this.#store.ping();
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,50 @@
+import type { Registry } from 'prom-client';
+import type { Logger } from '../log.js';
+import type { BuildPart, PartName } from '../runtime.js';
+import { registerSigningCertificateExpiry } from '../signing-certificate-metrics.js';
+import type { TenantSource } from './source.js';
+import { type PoolFlowStore, TenantPool } from './tenant-pool.js';
+
+export interface StartPoolOptions {
+  part: PartName;
+  /** The part's builder, the same a dedicated process uses (createBrokerApp, createPortalApp). */
+  build: BuildPart;
+  source: TenantSource;
+  /** The pool's flow store (createPoolFlowStore, or a MemoryFlowStore); the caller closes it. */
+  store: PoolFlowStore;
+  registry: Registry;
+  logger: Logger;
+  trustedProxyHops?: number;
+  /** How long a replaced or removed tenant's part may finish requests in flight (default 10 s). */
+  retireAfterMs?: number;
+}
+
+export interface RunningPool {
+  /** The one request handler for every tenant: mount it on a server (runtime.ts, a test, the bench). */
+  handler: TenantPool['handler'];
+  pool: TenantPool;
+  /** Stops the source and closes every tenant's part (not the store). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a pool in-process: its tenants from `source`, delivered before this resolves, served by
+ * `handler`. What `jsm-sso broker|portal --pool-dir` runs, and what tests and the bench start:
+ *
+ *   const pool = await startPool({ part: 'broker', build: createBrokerApp, source, store, registry, logger });
+ *   server.on('request', pool.handler);
+ */
+export async function startPool(options: StartPoolOptions): Promise<RunningPool> {
+  const pool = new TenantPool(options);
+  registerSigningCertificateExpiry(options.registry, options.part, () => pool.signingTenants());
+  await options.source.start(pool);
+  options.logger.info({ event: 'pool.started', tenants: pool.size }, 'pool started');
+  return {
+    handler: pool.handler,
+    pool,
+    close: async () => {
+      await options.source.close();
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,240 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import { tenantId as idOf } from '../config/load.js';
+import { type ErrorCode, JsmSsoError } from '../errors.js';
+import type { FlowStore } from '../flowstore/index.js';
+import { IN_FLIGHT_GRACE_SECONDS } from '../http/shutdown.js';
+import type { Logger } from '../log.js';
+import type { BuildPart, PartInstance, PartName } from '../runtime.js';
+import type { SigningTenant } from '../signing-certificate-metrics.js';
+import { requestHostKey, urlHostKey } from './host-routing.js';
+import type { TenantBundle, TenantSourceListener } from './source.js';
+
+/** The store a pool shares: one connection, one view per tenant (the same keys a dedicated part uses). */
+export interface PoolFlowStore extends FlowStore {
+  view(tenant: string): FlowStore;
+}
+
+export interface TenantPoolOptions {
+  part: PartName;
+  build: BuildPart;
+  store: PoolFlowStore;
+  registry: Registry;
+  /** The pool's logger; each tenant's part logs through a child carrying `tenant`. */
+  logger: Logger;
+  trustedProxyHops?: number;
+  /** How long a replaced or removed tenant's part may finish requests in flight before it is closed. */
+  retireAfterMs?: number;
+}
+
+/** One tenant as the pool holds it: its parsed bundle, and its part once a request has needed it. */
+interface Member {
+  bundle: TenantBundle;
+  id: string;
+  host: string;
+  part?: Promise<PartInstance>;
+}
+
+/**
+ * The tenants of one pool process and the handler that serves them all (ADR 0100). Tenants are data:
+ * a member costs its parsed bundle until its first request builds its part (the same broker or
+ * portal a dedicated process runs, on a view of the pool's flow store and with the pool's metrics
+ * registry); a changed bundle is built afresh on its next request, and a removed tenant answers 404
+ * at once. Replaced parts are closed after the requests they were serving have had time to finish.
+ */
+export class TenantPool implements TenantSourceListener {
+  readonly #options: TenantPoolOptions;
+  readonly #byKey = new Map<string, Member>();
+  readonly #byHost = new Map<string, Member>();
+  readonly #byId = new Map<string, Member>();
+  /** Parts of replaced or removed tenants, each closed when its timer fires (or at close()). */
+  readonly #retiring = new Map<NodeJS.Timeout, Promise<PartInstance>>();
+
+  constructor(options: TenantPoolOptions) {
+    this.#options = options;
+  }
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  /** The tenants served, for the signing-certificate expiry gauge. */
+  *signingTenants(): Iterable<SigningTenant> {
+    for (const { bundle, id } of this.#byKey.values())
+      yield { tenant: bundle.tenant, tenantId: id, secrets: bundle.secrets };
+  }
+
+  upsert(bundle: TenantBundle): void {
+    const { logger, part } = this.#options;
+    const id = idOf(bundle.tenant);
+    const host = urlHostKey(bundle.tenant.spec[part].url);
+    // Two bundles of one name would share flow-store keys and metric series; two of one host, requests.
+    const conflict = [this.#byHost.get(host), this.#byId.get(id)].find(
+      (holder) => holder && holder.bundle.key !== bundle.key,
+    );
+    if (conflict) {
+      this.invalid(
+        bundle.key,
+        new JsmSsoError(
+          'POOL_TENANT_CONFLICT',
+          `tenant ${id} at ${host} collides with tenant ${conflict.id} at ${conflict.host}, served already`,
+          { status: 409 },
+        ),
+      );
+      return;
+    }
+    const previous = this.#byKey.get(bundle.key);
+    if (previous) this.#forget(previous);
+    const member: Member = { bundle, id, host };
+    this.#byKey.set(bundle.key, member);
+    this.#byHost.set(host, member);
+    this.#byId.set(id, member);
+    logger.info(
+      { event: previous ? 'pool.tenant_changed' : 'pool.tenant_added', tenant: id, host },
+      previous ? 'tenant changed' : 'tenant added',
+    );
+  }
+
+  remove(key: string): void {
+    const member = this.#byKey.get(key);
+    if (!member) return;
+    this.#forget(member);
+    this.#options.logger.info({ event: 'pool.tenant_removed', tenant: member.id }, 'tenant removed');
+  }
+
+  invalid(key: string, error: JsmSsoError): void {
+    const kept = this.#byKey.get(key);
+    this.#options.logger.error(
+      {
+        event: 'pool.tenant_invalid',
+        reason: error.code,
+        bundle: key,
+        ...(kept ? { tenant: kept.id } : {}),
+        kept: kept !== undefined,
+        err: error,
+      },
+      kept ? 'tenant bundle refused; its previous version keeps serving' : 'tenant bundle refused',
+    );
+  }
+
+  readonly handler: RequestListener = (req, res) => {
+    const host = requestHostKey(req.headers.host);
+    const member = host === undefined ? undefined : this.#byHost.get(host);
+    if (!member) {
+      this.#refuse(req, res, 404, 'POOL_TENANT_UNKNOWN', 'no tenant is served at this address');
+      return;
+    }
+    this.#partOf(member).then(
+      (part) => part.handler(req, res),
+      (err: unknown) =>
+        this.#refuse(req, res, 503, 'POOL_TENANT_UNAVAILABLE', 'this help center cannot be served', {
+          tenant: member.id,
+          cause: err instanceof JsmSsoError ? err.code : 'unexpected',
+        }),
+    );
+  };
+
+  /** Tenant `key`'s part, built now if no request has built it yet (warm-up, tests); undefined if not served. */
+  partOf(key: string): Promise<PartInstance> | undefined {
+    const member = this.#byKey.get(key);
+    return member && this.#partOf(member);
+  }
+
+  #partOf(member: Member): Promise<PartInstance> {
+    member.part ??= this.#build(member);
+    return member.part;
+  }
+
+  /** Closes every part built, at once (the process is stopping). */
+  async close(): Promise<void> {
+    const parts = [...this.#byKey.values()].map((member) => member.part);
+    for (const [timer, part] of this.#retiring) {
+      clearTimeout(timer);
+      parts.push(part);
+    }
+    this.#retiring.clear();
+    this.#byKey.clear();
+    this.#byHost.clear();
+    this.#byId.clear();
+    await Promise.all(parts.map((part) => closePart(part)));
+  }
+
+  #build(member: Member): Promise<PartInstance> {
+    const { build, store, registry, logger, trustedProxyHops } = this.#options;
+    const started = Date.now();
+    const built = build({
+      tenant: member.bundle.tenant,
+      tenantId: member.id,
+      secrets: member.bundle.secrets,
+      logger: logger.child({ tenant: member.id }),
+      registry,
+      store: store.view(member.id),
+      pooled: true,
+      ...(trustedProxyHops === undefined ? {} : { trustedProxyHops }),
+    });
+    built.then(
+      () =>
+        logger.info(
+          { event: 'pool.tenant_built', tenant: member.id, ms: Date.now() - started },
+          'tenant ready',
+        ),
+      (err: unknown) =>
+        logger.error(
+          {
+            event: 'pool.tenant_build_failed',
+            tenant: member.id,
+            reason: err instanceof JsmSsoError ? err.code : 'POOL_TENANT_UNAVAILABLE',
+            err,
+          },
+          "the tenant's part cannot be built; its requests answer 503 until its bundle changes",
+        ),
+    );
+    return built;
+  }
+
+  /** Stops routing to `member` now; its part, if built, is closed once in-flight requests are done. */
+  #forget(member: Member): void {
+    this.#byKey.delete(member.bundle.key);
+    if (this.#byHost.get(member.host) === member) this.#byHost.delete(member.host);
+    if (this.#byId.get(member.id) === member) this.#byId.delete(member.id);
+    const { part } = member;
+    if (!part) return;
+    const timer = setTimeout(
+      () => {
+        this.#retiring.delete(timer);
+        void closePart(part);
+      },
+      this.#options.retireAfterMs ?? IN_FLIGHT_GRACE_SECONDS * 1000,
+    );
+    timer.unref();
+    this.#retiring.set(timer, part);
+  }
+
+  #refuse(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    reason: ErrorCode,
+    message: string,
+    detail: Record<string, unknown> = {},
+  ): void {
+    this.#options.logger.warn(
+      { event: 'pool.refusal', reason, status, method: req.method, ...detail },
+      'request refused by the pool',
+    );
+    res.statusCode = status;
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.end(`${message} (${reason})\n`);
+  }
+}
+
+async function closePart(part: Promise<PartInstance> | undefined): Promise<void> {
+  if (!part) return;
+  try {
+    await (await part).close?.();
+  } catch {
+    // A part that failed to build has nothing to close.
+  }
+}

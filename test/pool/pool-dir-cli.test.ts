@@ -1,0 +1,150 @@
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { stringify } from 'yaml';
+import type { JsmSsoTenant } from '../../common/config/load.js';
+import { freePort } from '../../common/net.js';
+import { createPki, oidcIdp, type Pki, tenantFor } from '../../testkit/broker-harness.js';
+import { exited, jsmSso, listening, onLogLine } from '../../testkit/part-process.js';
+import { tenantAt, withHost } from '../../testkit/pool.js';
+
+/** Polls `check` until it holds (a file-system watch reacts in milliseconds, a poll within seconds). */
+async function within<T>(ms: number, check: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bundles)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  const pkis: Pki[] = [];
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'jsm-sso-pool-'));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    for (const pki of pkis) pki.cleanup();
+  });
+
+  /** Writes DIR/<bundle>/tenant.yaml and DIR/<bundle>/secrets/... for a broker tenant at `url`. */
+  function writeBundle(bundle: string, name: string, url: string): JsmSsoTenant {
+    const pki = createPki();
+    pkis.push(pki);
+    const tenant = tenantAt(
+      tenantFor(url, [oidcIdp('corporate', 'http://127.0.0.1:9')]),
+      'broker',
+      name,
+      url,
+    );
+    mkdirSync(join(dir, bundle), { recursive: true });
+    cpSync(pki.dir, join(dir, bundle, 'secrets'), { recursive: true });
+    writeFileSync(join(dir, bundle, 'tenant.yaml'), stringify(tenant));
+    return tenant;
+  }
+
+  it('refuses --config together with --pool-dir, and a pool flag without --pool-dir (usage, exit 2)', async () => {
+    for (const args of [
+      ['--config', 'x.yaml', '--pool-dir', dir],
+      ['--config', 'x.yaml', '--redis-url-file', 'url'],
+      ['--pool-dir', dir, '--secrets-dir', dir],
+      [],
+    ]) {
+      const { code, stderr } = await exited(jsmSso(['broker', ...args]));
+      expect(code, args.join(' ')).to.equal(2);
+      expect(stderr).to.match(/exactly one of --config, --pool-dir|does not go with/);
+    }
+  });
+
+  it('serves the bundles of the folder by Host; added, changed, broken and removed bundles take effect without restart', async () => {
+    const port = await freePort();
+    const first = writeBundle('first', 'dir-first', `http://127.0.0.1:${port}`);
+    const child = jsmSso([
+      'broker',
+      '--pool-dir',
+      dir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--management-port',
+      '0',
+      '--drain-seconds',
+      '0.2',
+    ]);
+    const logs: Array<Record<string, unknown>> = [];
+    onLogLine(child, (line) => logs.push(line));
+    const done = exited(child);
+    try {
+      const urls = await listening(child, ['broker', 'management']);
+      const base = urls['broker']!;
+      const metadata = (host: string) => withHost(base, host, '/saml/metadata');
+      expect((await metadata(`127.0.0.1:${port}`)).body).to.contain(
+        `entityID="${first.spec.broker.url}/saml/metadata"`,
+      );
+      expect((await metadata(`localhost:${port}`)).body).to.contain('POOL_TENANT_UNKNOWN');
+
+      // Added: served once the folder holds its tenant.yaml.
+      const second = writeBundle('second', 'dir-second', `http://localhost:${port}`);
+      const added = Date.now();
+      const served = await within(5000, async () => {
+        const answer = await metadata(`localhost:${port}`);
+        return answer.status === 200 ? answer.body : undefined;
+      });
+      console.log(`      tenant added -> served in ${Date.now() - added} ms`);
+      expect(served).to.contain(`entityID="${second.spec.broker.url}/saml/metadata"`);
+
+      // Broken: refused with the loader's reason; the previous version keeps serving.
+      writeFileSync(
+        join(dir, 'second', 'tenant.yaml'),
+        'apiVersion: jsm-sso.io/v1alpha1\nkind: JsmSsoTenant\nspec: {}\n',
+      );
+      const refused = await within(5000, async () =>
+        logs.find((l) => l['event'] === 'pool.tenant_invalid' && l['bundle'] === 'second'),
+      );
+      expect(refused).to.include({ reason: 'CONFIG_INVALID', kept: true, tenant: 'dir-second' });
+      expect((await metadata(`localhost:${port}`)).status).to.equal(200);
+
+      // Changed: mended, and with a rotated signing key (secret files), it serves the new key at once.
+      const rotated = createPki();
+      pkis.push(rotated);
+      writeFileSync(join(dir, 'second', 'tenant.yaml'), stringify(second));
+      cpSync(join(rotated.dir, 'broker-signing'), join(dir, 'second', 'secrets', 'broker-signing'), {
+        recursive: true,
+      });
+      const der = (pem: string) => pem.replace(/-----[A-Z ]+-----|\s/g, '');
+      await within(5000, async () => {
+        const answer = await metadata(`localhost:${port}`);
+        return answer.body.replace(/\s/g, '').includes(der(rotated.brokerCert)) ? true : undefined;
+      });
+
+      // Metrics: one registry for the pool, each tenant's signing certificate under its name.
+      const metrics = await (await fetch(`${urls['management']}/metrics`)).text();
+      for (const name of ['dir-first', 'dir-second'])
+        expect(metrics).to.contain(
+          `jsm_sso_signing_certificate_expiry_timestamp_seconds{tenant="${name}",part="broker"`,
+        );
+
+      // Removed: 404 as soon as the source has seen it.
+      rmSync(join(dir, 'first'), { recursive: true, force: true });
+      await within(5000, async () => {
+        const answer = await metadata(`127.0.0.1:${port}`);
+        return answer.status === 404 && answer.body.includes('POOL_TENANT_UNKNOWN') ? true : undefined;
+      });
+      expect(logs.some((l) => l['event'] === 'pool.tenant_removed' && l['tenant'] === 'dir-first')).to.equal(
+        true,
+      );
+      expect((await metadata(`localhost:${port}`)).status).to.equal(200);
+    } finally {
+      child.kill('SIGTERM');
+      const { code, stderr } = await done;
+      expect(code, stderr).to.equal(0);
+    }
+  });
+});

@@ -1,0 +1,184 @@
+// Pools in tests: an in-memory tenant source, one HTTP server answering on several loopback
+// addresses (the "hosts" of a pool's tenants), and the switch that runs the broker and portal
+// harnesses' suites against a pool instead of a dedicated part (JSM_SSO_TEST_PLACEMENT=pool).
+
+import { createServer, type RequestListener, request, type Server } from 'node:http';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { Registry } from 'prom-client';
+import { checkTenant, type JsmSsoTenant, tenantId } from '../common/config/load.js';
+import type { JsmSsoError } from '../common/errors.js';
+import { type FlowStore, MemoryFlowStore } from '../common/flowstore/index.js';
+import type { Logger } from '../common/log.js';
+import type { TenantBundle, TenantSource, TenantSourceListener } from '../common/pool/source.js';
+import { type RunningPool, startPool } from '../common/pool/start.js';
+import type { PoolFlowStore } from '../common/pool/tenant-pool.js';
+import type { PartContext, PartInstance, PartName } from '../common/runtime.js';
+
+/** `dedicated` (default) or `pool`: how the broker and portal harnesses serve the tenant under test. */
+export const TEST_PLACEMENT: 'dedicated' | 'pool' =
+  process.env['JSM_SSO_TEST_PLACEMENT'] === 'pool' ? 'pool' : 'dedicated';
+
+/** Tenants handed over in memory, changed at will: what the bench and tests feed a pool. */
+export class MemoryTenantSource implements TenantSource {
+  readonly #bundles = new Map<string, TenantBundle>();
+  #listener: TenantSourceListener | undefined;
+
+  constructor(bundles: TenantBundle[] = []) {
+    for (const bundle of bundles) this.#bundles.set(bundle.key, bundle);
+  }
+
+  async start(listener: TenantSourceListener): Promise<void> {
+    this.#listener = listener;
+    for (const bundle of this.#bundles.values()) listener.upsert(bundle);
+  }
+
+  upsert(bundle: TenantBundle): void {
+    this.#bundles.set(bundle.key, bundle);
+    this.#listener?.upsert(bundle);
+  }
+
+  remove(key: string): void {
+    this.#bundles.delete(key);
+    this.#listener?.remove(key);
+  }
+
+  invalid(key: string, error: JsmSsoError): void {
+    this.#listener?.invalid(key, error);
+  }
+
+  async close(): Promise<void> {
+    this.#listener = undefined;
+  }
+}
+
+/** A memory flow store shaped for a pool, or a test's own store handed to every tenant as is. */
+export function poolStoreFor(store: FlowStore | undefined): PoolFlowStore {
+  if (store === undefined) return new MemoryFlowStore();
+  if ('view' in store && typeof store.view === 'function') return store as PoolFlowStore;
+  // A fault-injecting store of one test: the decoys of harnessPool never use it.
+  return Object.assign(Object.create(store) as FlowStore, { view: () => store }) as PoolFlowStore;
+}
+
+/**
+ * One HTTP server reachable on the same port at 127.0.0.1, 127.0.0.2, ...: distinct loopback hosts
+ * (plain http:// is allowed only to loopback) in front of one handler, as an ingress puts many
+ * host names in front of one pool Service.
+ */
+export async function listenOnLoopbacks(
+  handler: RequestListener,
+  count: number,
+): Promise<{ server: Server; urls: string[]; close(): Promise<void> }> {
+  const server = createServer({ keepAliveTimeout: 60_000 }, handler);
+  const sockets = new Set<Socket>();
+  for (let attempt = 0; ; attempt++) {
+    const listeners: NetServer[] = [];
+    try {
+      let port = 0;
+      for (let i = 1; i <= count; i++) {
+        const listener = createNetServer((socket) => {
+          sockets.add(socket);
+          socket.once('close', () => sockets.delete(socket));
+          server.emit('connection', socket);
+        });
+        listeners.push(listener);
+        await new Promise<void>((resolve, reject) => {
+          listener.once('error', reject);
+          listener.listen(port, `127.0.0.${i}`, () => resolve());
+        });
+        port = (listener.address() as { port: number }).port;
+      }
+      return {
+        server,
+        urls: listeners.map((_l, i) => `http://127.0.0.${i + 1}:${port}`),
+        close: async () => {
+          for (const socket of sockets) socket.destroy();
+          await Promise.all(listeners.map((l) => new Promise((resolve) => l.close(resolve))));
+        },
+      };
+    } catch (err) {
+      await Promise.all(listeners.map((l) => new Promise((resolve) => l.close(resolve))));
+      // Another process may hold the port on 127.0.0.2; pick another.
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw err;
+    }
+  }
+}
+
+/** A copy of `tenant` named `name`, at `url` for `part`: another tenant of the same pool. */
+export function tenantAt(tenant: JsmSsoTenant, part: PartName, name: string, url: string): JsmSsoTenant {
+  const copy = structuredClone(tenant);
+  copy.metadata = { ...copy.metadata, name };
+  copy.spec[part].url = url;
+  return checkTenant(copy);
+}
+
+export interface HarnessPool<T extends PartInstance> {
+  /** The part of the tenant under test, built by the pool (as its first request would). */
+  part: T;
+  /** Its context as the pool built it (view of the store, child logger, the pool's registry). */
+  context: PartContext;
+  running: RunningPool;
+  close(): Promise<void>;
+}
+
+/**
+ * What a harness runs in pool placement: the tenant under test and two other tenants (copies of it
+ * at 127.0.0.2 and .3 on the same port, never asked) in one pool, served on `server`.
+ */
+export async function harnessPool<T extends PartInstance>(options: {
+  server: Server;
+  part: PartName;
+  tenant: JsmSsoTenant;
+  secrets: TenantBundle['secrets'];
+  build: (context: PartContext) => Promise<T>;
+  store?: FlowStore;
+  registry: Registry;
+  logger: Logger;
+}): Promise<HarnessPool<T>> {
+  const { tenant, part, secrets } = options;
+  const url = new URL(tenant.spec[part].url);
+  const others = [2, 3].map((n) => {
+    const name = `${tenant.metadata!.name}-other-${n}`;
+    return { key: name, tenant: tenantAt(tenant, part, name, `http://127.0.0.${n}:${url.port}`), secrets };
+  });
+  const source = new MemoryTenantSource([{ key: 'under-test', tenant, secrets }, ...others]);
+  const store = poolStoreFor(options.store);
+  let context: PartContext | undefined;
+  const running = await startPool({
+    part,
+    build: (built) => {
+      if (built.tenantId === tenantId(tenant)) context = built;
+      return options.build(built);
+    },
+    source,
+    store,
+    registry: options.registry,
+    logger: options.logger,
+  });
+  options.server.removeAllListeners('request');
+  options.server.on('request', running.handler);
+  const built = (await running.pool.partOf('under-test')) as T;
+  return {
+    part: built,
+    context: context!,
+    running,
+    close: async () => {
+      await running.close();
+      if (options.store === undefined) await store.close();
+    },
+  };
+}
+
+/** A GET with any Host header (fetch always sends the URL's) to the server at `url`. */
+export function withHost(url: string, host: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, url), { headers: { host } }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
