@@ -1,7 +1,9 @@
 // Refusals carried by errors (form checks, uploads, sign-in, Atlassian's failures) are said in the
 // customer's language, through the real routes; the log keeps the reason code and English.
 import { expect } from 'chai';
-import { meaningOf } from '../../common/error-codes.js';
+import { ATLASSIAN_CODES, meaningOf, PORTAL_CODES } from '../../common/error-codes.js';
+import { createTranslator, LOCALES } from '../../common/i18n/index.js';
+import { PROBLEM_TEXT, problemKey, problemText } from '../../portal/pages/refusals.js';
 import { englishIn } from '../../testkit/catalogue-text.js';
 import {
   attemptSignIn,
@@ -354,6 +356,39 @@ describe('portal: the tenant’s own upload limits, said in German', () => {
     );
     expect(englishIn(page, 'de')).to.deep.equal([]);
     expect((await first).status, 'the held upload completes').to.equal(303);
+  });
+});
+
+describe('portal: the text of every code a customer can meet', () => {
+  // The parameters the portal's errors and form checks carry (JsmSsoError.params, FieldProblem).
+  const params = {
+    field: 'Budget (EUR)',
+    max: 5,
+    maxBytes: 10_485_760,
+    filename: 'run.exe',
+    seconds: 5,
+    detail: 'Summary: required',
+  };
+  it('is a whole sentence in every language, each argument filled', () => {
+    expect(Object.keys(PROBLEM_TEXT)).to.include.members([
+      ...Object.keys(PORTAL_CODES),
+      ...Object.keys(ATLASSIAN_CODES),
+    ]);
+    for (const locale of LOCALES) {
+      const i18n = createTranslator({ locale, timeZone: 'UTC' });
+      for (const code of Object.keys(PROBLEM_TEXT)) {
+        const text = problemText(i18n, { code, params });
+        expect(text, `${locale} ${code}`).to.not.match(/[{}]|^$/);
+        expect(text, `${locale} ${code}`).to.not.equal(problemKey(code));
+      }
+    }
+  });
+
+  it('says the general “try again later” for a code of another part', () => {
+    const de = createTranslator({ locale: 'de', timeZone: 'UTC' });
+    expect(problemText(de, { code: 'FLOW_STORE_UNAVAILABLE', params: {} })).to.equal(
+      'Bitte versuchen Sie es später noch einmal.',
+    );
   });
 });
 
