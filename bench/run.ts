@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   portal: async () => (await import('./portal.js')).benchPortal,
   operator: async () => (await import('./operator.js')).benchOperator,
   faults: async () => (await import('./faults.js')).benchFaults,
+  pool: async () => (await import('./pool.js')).benchPool,
 };
 
 const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,109 +1,233 @@
-// Two tenants' portals in one process, sharing nothing but the event loop (as in a pool), each
-// against its own real JSM emulator. Tenant A's Atlassian site stalls: A's customers get a quick,
-// stable answer (ATLASSIAN_BUSY or ATLASSIAN_TIMEOUT), A's site never sees more than A's limit of
-// calls at once, and tenant B goes on being served meanwhile.
+// Portals of several tenants in one process, each against its own real JSM emulator: first two
+// dedicated portals sharing nothing but the event loop, then a pool of three tenants behind one
+// handler. Tenant A's Atlassian site stalls: A's customers get a quick, stable answer
+// (ATLASSIAN_BUSY or ATLASSIAN_TIMEOUT), A's site never sees more than A's limit of calls at once,
+// and the other tenants go on being served meanwhile.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { RequestListener } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import { stringify } from 'yaml';
+import { parseTenant } from '../../common/config/load.js';
+import { SecretDirectory } from '../../common/config/secrets.js';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { createLogger } from '../../common/log.js';
+import { createMetricsRegistry } from '../../common/metrics.js';
+import { type RunningPool, startPool } from '../../common/pool/start.js';
+import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { createPortalApp } from '../../portal/app.js';
+import { makeKeyPair } from '../../testkit/keys.js';
+import { listenOnLoopbacks, MemoryTenantSource } from '../../testkit/pool.js';
 import {
   type Browser,
   type Harness,
+  PORTAL_ONLY_SPEC,
   reasons,
-  refusalCount,
   signIn,
+  signInAt,
   startHarness,
 } from '../../testkit/portal-harness.js';
 
 const LIMITS = { maxConcurrentCalls: 2, callsPerSecond: 100 };
 const STALLED_TIMEOUT_MS = 4_000;
 const WAIT_BOUND_MS = 300;
+// No retry after a timeout here, so each stalled customer request ends after one timeout.
+const TRANSPORT = { timeoutMs: STALLED_TIMEOUT_MS, maxRetries: 0, limits: { maxWaitMs: WAIT_BOUND_MS } };
 const PAGE = '/requests?status=all';
+const STALLED_REQUESTS = 8;
 
-describe('portal bulkheads: one tenant’s stalled Atlassian site does not hold up another tenant', () => {
-  let a: Harness;
-  let b: Harness;
-  let aliceAtA: Browser;
-  let aliceAtB: Browser;
-  before(async () => {
-    const options = {
-      atlassian: { limits: LIMITS },
-      // No retry after a timeout here, so each stalled customer request ends after one timeout.
-      transport: { timeoutMs: STALLED_TIMEOUT_MS, maxRetries: 0, limits: { maxWaitMs: WAIT_BOUND_MS } },
+/** One tenant as the scenario sees it: its site, a signed-in customer, and the reasons it logged. */
+interface TenantUnderTest {
+  emulator: RunningJsmEmulator;
+  alice: Browser;
+  logged(): Record<string, unknown>[];
+}
+
+/**
+ * Stalls `stalled`'s site, sends its customer STALLED_REQUESTS pages at once, and checks that
+ * `others` are served meanwhile and that every stalled request ends with a stable reason.
+ */
+async function stalledSiteScenario(stalled: TenantUnderTest, others: TenantUnderTest[]): Promise<void> {
+  const from = stalled.logged().length;
+  const othersFrom = others.map((o) => o.logged().length);
+  // Longer than the timeout: A's site accepts each call and never answers in time.
+  stalled.emulator.faults.set({ delayMs: STALLED_TIMEOUT_MS * 2 });
+  const requests = Array.from({ length: STALLED_REQUESTS }, async () => {
+    const started = performance.now();
+    const res = await stalled.alice.fetch(PAGE);
+    return {
+      status: res.status,
+      retryAfter: res.headers.get('retry-after'),
+      body: await res.text(),
+      ms: performance.now() - started,
     };
-    [a, b] = await Promise.all([startHarness(options), startHarness(options)]);
-    [aliceAtA, aliceAtB] = await Promise.all([signIn(a, 'alice@acme.test'), signIn(b, 'alice@acme.test')]);
-    // Warm both (the catalogue is cached), so each page below needs only its per-customer calls.
-    for (const browser of [aliceAtA, aliceAtB]) expect((await browser.fetch(PAGE)).status).to.equal(200);
   });
-  after(async () => {
-    a?.emulator.faults.clear();
-    await Promise.all([a?.close(), b?.close()]);
-  });
+  let settled = 0;
+  for (const p of requests) void p.then(() => settled++);
+  // A page may hold both of A's slots (it searches and counts at once), so one or two customer
+  // requests wait on A's site; every other one is answered once the wait bound passes.
+  const mostAnswered = async () => {
+    while (settled < STALLED_REQUESTS - LIMITS.maxConcurrentCalls)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    return 'answered';
+  };
+  const early = await Promise.race([
+    mostAnswered(),
+    new Promise((resolve) => setTimeout(resolve, STALLED_TIMEOUT_MS - 500, 'still waiting')),
+  ]);
+  expect(early, 'customers beyond A’s limit answered before A’s timeout').to.equal('answered');
+  expect(stalled.emulator.faults.hits(), 'calls that reached A’s site: exactly its limit').to.deep.equal([
+    LIMITS.maxConcurrentCalls,
+  ]);
 
-  it('answers the stalled tenant’s customers with 503 ATLASSIAN_BUSY or ATLASSIAN_TIMEOUT while the other tenant serves', async () => {
-    const from = a.logs.length;
-    // Longer than the timeout: A's site accepts each call and never answers in time.
-    a.emulator.faults.set({ delayMs: STALLED_TIMEOUT_MS * 2 });
-    const stalled = Array.from({ length: 8 }, async () => {
-      const started = performance.now();
-      const res = await aliceAtA.fetch(PAGE);
-      return {
-        status: res.status,
-        retryAfter: res.headers.get('retry-after'),
-        body: await res.text(),
-        ms: performance.now() - started,
-      };
-    });
-    let stalledSettled = 0;
-    for (const p of stalled) void p.then(() => stalledSettled++);
-    // A page may hold both of A's slots (it searches and counts at once), so one or two customer
-    // requests wait on A's site; every other one is answered once the wait bound passes.
-    const mostAnswered = async () => {
-      while (stalledSettled < 8 - LIMITS.maxConcurrentCalls)
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      return 'answered';
-    };
-    const early = await Promise.race([
-      mostAnswered(),
-      new Promise((resolve) => setTimeout(resolve, STALLED_TIMEOUT_MS - 500, 'still waiting')),
-    ]);
-    expect(early, 'customers beyond A’s limit answered before A’s timeout').to.equal('answered');
-    expect(a.emulator.faults.hits(), 'calls that reached A’s site: exactly its limit').to.deep.equal([
-      LIMITS.maxConcurrentCalls,
-    ]);
-
-    // Tenant B is served meanwhile, at its own pace, while A's calls still hang.
-    for (let i = 0; i < 5; i++) {
-      const res = await aliceAtB.fetch(PAGE);
+  // The other tenants are served meanwhile, at their own pace, while A's calls still hang.
+  for (let i = 0; i < 3; i++) {
+    for (const other of others) {
+      const res = await other.alice.fetch(PAGE);
       expect(res.status).to.equal(200);
       expect(await res.text()).to.include('Laptop screen flickers');
     }
-    expect(stalledSettled, 'A’s requests holding its slots are still waiting on A’s site').to.be.below(8);
+  }
+  expect(settled, 'A’s requests holding its slots are still waiting on A’s site').to.be.below(
+    STALLED_REQUESTS,
+  );
 
-    const answers = await Promise.all(stalled);
-    const busy = answers.filter((r) => r.status === 503);
-    const timedOut = answers.filter((r) => r.status === 502);
-    expect(busy.length + timedOut.length, JSON.stringify(answers.map((r) => r.status))).to.equal(8);
-    expect(timedOut.length).to.be.within(1, LIMITS.maxConcurrentCalls);
-    for (const r of busy) {
-      expect(r.retryAfter).to.equal('5');
-      expect(r.body).to.include('The help center is busy right now. Please try again in 5 seconds.');
-      expect(r.ms, 'a busy answer comes soon after the wait bound').to.be.below(STALLED_TIMEOUT_MS);
-    }
-    for (const r of timedOut) {
-      expect(r.body).to.include('took too long');
-      expect(r.ms).to.be.at.least(STALLED_TIMEOUT_MS - 50);
-    }
-    // Each answer logged with its stable reason, and counted.
-    const logged = reasons(a, from);
-    expect(logged.filter((r) => r === 'ATLASSIAN_BUSY')).to.have.length(busy.length);
-    expect(logged.filter((r) => r === 'ATLASSIAN_TIMEOUT')).to.have.length(timedOut.length);
-    expect(await refusalCount(a, 'ATLASSIAN_BUSY')).to.equal(busy.length);
-    expect(await refusalCount(b, 'ATLASSIAN_BUSY')).to.equal(0);
-    expect(reasons(b)).to.not.include('ATLASSIAN_BUSY');
+  const answers = await Promise.all(requests);
+  const busy = answers.filter((r) => r.status === 503);
+  const timedOut = answers.filter((r) => r.status === 502);
+  expect(busy.length + timedOut.length, JSON.stringify(answers.map((r) => r.status))).to.equal(
+    STALLED_REQUESTS,
+  );
+  expect(timedOut.length).to.be.within(1, LIMITS.maxConcurrentCalls);
+  for (const r of busy) {
+    expect(r.retryAfter).to.equal('5');
+    expect(r.body).to.include('The help center is busy right now. Please try again in 5 seconds.');
+    expect(r.ms, 'a busy answer comes soon after the wait bound').to.be.below(STALLED_TIMEOUT_MS);
+  }
+  for (const r of timedOut) {
+    expect(r.body).to.include('took too long');
+    expect(r.ms).to.be.at.least(STALLED_TIMEOUT_MS - 50);
+  }
+  // Each answer logged with its stable reason; nothing of it in the other tenants' logs.
+  const logged = reasonsIn(stalled.logged().slice(from));
+  expect(logged.filter((r) => r === 'ATLASSIAN_BUSY')).to.have.length(busy.length);
+  expect(logged.filter((r) => r === 'ATLASSIAN_TIMEOUT')).to.have.length(timedOut.length);
+  others.forEach((other, i) => {
+    expect(reasonsIn(other.logged().slice(othersFrom[i]))).to.deep.equal([]);
+  });
+  stalled.emulator.faults.clear();
+  // And the stalled tenant is served again as soon as its site answers.
+  expect((await stalled.alice.fetch(PAGE)).status).to.equal(200);
+}
+
+const reasonsIn = (lines: Record<string, unknown>[]) =>
+  lines.flatMap((l) => (typeof l['reason'] === 'string' ? [l['reason']] : []));
+
+describe('portal bulkheads: one tenant’s stalled Atlassian site does not hold up another tenant', () => {
+  describe('two dedicated portals in one process', () => {
+    let a: Harness;
+    let b: Harness;
+    const underTest = async (h: Harness): Promise<TenantUnderTest> => {
+      const alice = await signIn(h, 'alice@acme.test');
+      // Warm: the catalogue is cached, so each page below needs only its per-customer calls.
+      expect((await alice.fetch(PAGE)).status).to.equal(200);
+      return { emulator: h.emulator, alice, logged: () => h.logs };
+    };
+    before(async () => {
+      const options = { atlassian: { limits: LIMITS }, transport: TRANSPORT };
+      [a, b] = await Promise.all([startHarness(options), startHarness(options)]);
+    });
+    after(async () => {
+      await Promise.all([a?.close(), b?.close()]);
+    });
+
+    it('answers the stalled tenant’s customers with ATLASSIAN_BUSY or ATLASSIAN_TIMEOUT while the other is served', async () => {
+      await stalledSiteScenario(await underTest(a), [await underTest(b)]);
+      expect(reasons(b)).to.not.include('ATLASSIAN_BUSY');
+    });
   });
 
-  it('serves the stalled tenant again as soon as its site answers', async () => {
-    a.emulator.faults.clear();
-    const res = await aliceAtA.fetch(PAGE);
-    expect(res.status).to.equal(200);
+  describe('a pool of three tenants behind one handler', () => {
+    const logs: Record<string, unknown>[] = [];
+    const dirs: string[] = [];
+    const emulators: RunningJsmEmulator[] = [];
+    let front: Awaited<ReturnType<typeof listenOnLoopbacks>>;
+    let running: RunningPool;
+    const store = new MemoryFlowStore();
+    const brokerKey = makeKeyPair('broker.acme.test');
+
+    before(async () => {
+      let handler: RequestListener = (_req, res) => res.writeHead(503).end();
+      front = await listenOnLoopbacks((req, res) => handler(req, res), 3);
+      emulators.push(...(await Promise.all(front.urls.map(() => startJsmEmulator({})))));
+      const portalKey = makeKeyPair('portal.acme.test');
+      const bundles = front.urls.map((url, i) => {
+        const name = `pooled-${i}`;
+        const dir = mkdtempSync(join(tmpdir(), 'pool-bulkhead-'));
+        dirs.push(dir);
+        const write = (secret: string, key: string, value: string) => {
+          mkdirSync(join(dir, secret), { recursive: true });
+          writeFileSync(join(dir, secret, key), value);
+        };
+        write(`${name}-portal-signing`, 'tls.crt', portalKey.certPem);
+        write(`${name}-portal-signing`, 'tls.key', portalKey.keyPem);
+        write('atlassian', 'email', 'portal-bot@acme.test');
+        write('atlassian', 'apiToken', 'dev-api-token');
+        const tenant = parseTenant(
+          stringify({
+            apiVersion: 'jsm-sso.io/v1alpha1',
+            kind: 'JsmSsoTenant',
+            metadata: { name },
+            spec: {
+              portal: { url, title: `Help Center ${i}` },
+              ...PORTAL_ONLY_SPEC,
+              atlassian: {
+                siteUrl: emulators[i]!.url,
+                credentialsSecretRef: { name: 'atlassian' },
+                organizationMappings: [{ organizationId: '1', emailDomain: 'acme.test' }],
+                limits: LIMITS,
+              },
+            },
+          }),
+        );
+        return { key: name, tenant, secrets: new SecretDirectory(dir) };
+      });
+      running = await startPool({
+        part: 'portal',
+        build: (context) =>
+          createPortalApp(context, { brokerCertificatesPem: [brokerKey.certPem], atlassian: TRANSPORT }),
+        source: new MemoryTenantSource(bundles),
+        store,
+        registry: createMetricsRegistry(),
+        logger: createLogger({
+          component: 'portal',
+          level: 'info',
+          destination: {
+            write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>),
+          },
+        }),
+      });
+      handler = running.handler;
+    });
+    after(async () => {
+      await running?.close();
+      await front?.close();
+      await store.close();
+      await Promise.all(emulators.map((e) => e.close()));
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('answers the stalled tenant’s customers with ATLASSIAN_BUSY or ATLASSIAN_TIMEOUT while the two others are served', async () => {
+      const tenants = await Promise.all(
+        front.urls.map(async (url, i): Promise<TenantUnderTest> => {
+          const alice = await signInAt(url, brokerKey, 'alice@acme.test');
+          expect((await alice.fetch(PAGE)).status).to.equal(200);
+          const tenant = `pooled-${i}`;
+          return { emulator: emulators[i]!, alice, logged: () => logs.filter((l) => l['tenant'] === tenant) };
+        }),
+      );
+      await stalledSiteScenario(tenants[0]!, tenants.slice(1));
+    });
   });
 });

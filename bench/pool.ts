@@ -1,0 +1,300 @@
+// Issue 16's pool figures, from real `jsm-sso broker|portal --pool-dir` processes reading one folder
+// of tenant bundles: RSS with 1, 100, 1,000 and 10,000 idle tenants and the marginal memory per
+// tenant; how long a tenant added to the running pools takes to be served by both; and sign-ins per
+// second of broker CPU spread over 100 tenants against the same at one tenant, in the same process
+// and in interleaved rounds (the ratio is only meaningful measured side by side).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
+import { MemoryFlowStore } from '../common/flowstore/index.js';
+import { freePort } from '../common/net.js';
+import { createSelfSignedCertificate } from '../common/pki.js';
+import { startDevIdp } from '../dev/idp/provider.js';
+import { ServiceProvider } from '../portal/saml/sp.js';
+import { Browser, CLIENT_SECRET, loginAtDevIdp } from '../testkit/broker-harness.js';
+import { memoryOf } from '../testkit/operator-process.js';
+import { BROKER_ENTRY } from './broker.js';
+import { type BundleKeys, brokerUrlOf, PoolBundles, type PoolPorts, portalUrlOf } from './pool-bundles.js';
+
+/** Idle tenant counts measured; `JSM_SSO_BENCH_POOL_TENANTS` caps them for a quick run. */
+const IDLE_STEPS = [1, 100, 1_000, 10_000];
+const MAX_TENANTS = Number(process.env['JSM_SSO_BENCH_POOL_TENANTS'] ?? 10_000);
+/** Tenants sign-ins are spread over, each with its own keys. */
+const ACTIVE_TENANTS = 100;
+const ROUNDS = 10;
+const SIGN_INS_PER_ROUND = 40;
+const CONCURRENCY = 4;
+/** Let a pool settle (lazy work, GC) before its RSS is read. */
+const SETTLE_MS = 3_000;
+
+const TARGETS = {
+  perTenantMb: 2,
+  addedMs: 5_000,
+  spreadRatio: 0.9,
+};
+
+export async function benchPool(): Promise<Record<string, number | string>> {
+  const root = mkdtempSync(join(tmpdir(), 'jsm-sso-pool-bench-'));
+  const ports: PoolPorts = { broker: await freePort(), portal: await freePort() };
+  const activeCount = Math.min(ACTIVE_TENANTS, MAX_TENANTS);
+  const idp = await startDevIdp({
+    clients: [
+      {
+        client_id: 'jsm-sso',
+        client_secret: CLIENT_SECRET,
+        redirect_uris: Array.from(
+          { length: activeCount },
+          (_, i) => `${brokerUrlOf(i, ports)}/oidc/callback`,
+        ),
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+  });
+  // Every tenant host is reached at the pools' port on 127.0.0.1, as DNS and an ingress would do.
+  const previousDispatcher = getGlobalDispatcher();
+  const ingress = loopbackIngress();
+  setGlobalDispatcher(ingress);
+  const pools: PoolProcess[] = [];
+  try {
+    // The site is never called: the figures need the portal's sign-in pages, not Atlassian.
+    const bundles = new PoolBundles(root, ports, idp.issuer, 'http://127.0.0.1:9');
+    const shared = await keysFor('shared');
+    const active = await Promise.all(Array.from({ length: activeCount }, (_, i) => keysFor(`bench-${i}`)));
+    const keysOf = (index: number) => active[index] ?? shared;
+    const figures: Record<string, number | string> = {};
+
+    // --- RSS with idle tenants ---------------------------------------------------------------
+    bundles.add(0, keysOf(0));
+    const broker = startPoolProcess('broker', bundles.dir, ports.broker);
+    const portal = startPoolProcess('portal', bundles.dir, ports.portal);
+    pools.push(broker, portal);
+    await Promise.all(pools.map((p) => p.listening));
+    let added = 1;
+    const rss: Record<number, number> = {};
+    for (const step of IDLE_STEPS.filter((n) => n <= MAX_TENANTS)) {
+      for (; added < step; added++) bundles.add(added, keysOf(added));
+      await Promise.all(pools.map((p) => p.waitForTenants(step)));
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+      const brokerMb = memoryOf(broker.pid).rssMb;
+      const portalMb = memoryOf(portal.pid).rssMb;
+      rss[step] = brokerMb + portalMb;
+      figures[`pool.rss_mb_${step}_idle_tenants (broker + portal)`] =
+        `${round1(rss[step])} (broker ${round1(brokerMb)}, portal ${round1(portalMb)})`;
+    }
+    const most = Math.max(...Object.keys(rss).map(Number));
+    const perTenantMb = most > 1 ? (rss[most]! - rss[1]!) / (most - 1) : Number.NaN;
+    figures[
+      `pool.marginal_mb_per_idle_tenant (1 to ${most}, broker + portal; target <= ${TARGETS.perTenantMb})`
+    ] = verdict(perTenantMb, perTenantMb <= TARGETS.perTenantMb, 4);
+
+    // --- a tenant added to the running pools, until both serve it ---------------------------
+    const started = performance.now();
+    bundles.add(added, keysOf(added));
+    await Promise.all([
+      untilServed(`${brokerUrlOf(added, ports)}/saml/metadata`),
+      untilServed(`${portalUrlOf(added, ports)}/saml/metadata`),
+    ]);
+    const addedMs = performance.now() - started;
+    figures[`pool.tenant_added_to_served_ms (pools of ${added}; target <= ${TARGETS.addedMs})`] = verdict(
+      addedMs,
+      addedMs <= TARGETS.addedMs,
+      0,
+    );
+
+    // --- sign-ins per second of broker CPU: 100 tenants against 1 ----------------------------
+    const sps = Array.from(
+      { length: activeCount },
+      (_, i) =>
+        new ServiceProvider({
+          portalUrl: portalUrlOf(i, ports),
+          brokerUrl: brokerUrlOf(i, ports),
+          signingKeyPem: keysOf(i).portal.keyPem,
+          signingCertPem: keysOf(i).portal.certPem,
+          brokerCertificates: { kind: 'configured', certificates: async () => [keysOf(i).broker.certPem] },
+          replayStore: new MemoryFlowStore(),
+          signatureAlgorithm: bundles.tenant(i).spec.signatureAlgorithm,
+        }),
+    );
+    let next = 0;
+    const spread = () => next++ % activeCount;
+    // Warm-up: each active tenant's broker is built and has read its IdP's discovery.
+    await signIns(sps, ports, activeCount, spread);
+    const cpu = { one: 0, spread: 0 };
+    const roundRatios: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const round = { one: 0, spread: 0 };
+      // Each goes first in half the rounds, so a drift in the machine's load favours neither.
+      for (const kind of r % 2 === 0 ? (['one', 'spread'] as const) : (['spread', 'one'] as const)) {
+        const before = cpuMsOf(broker.pid);
+        await signIns(sps, ports, SIGN_INS_PER_ROUND, kind === 'one' ? () => 0 : spread);
+        round[kind] = cpuMsOf(broker.pid) - before;
+        cpu[kind] += round[kind];
+      }
+      // The same number of sign-ins each way: the ratio of sign-ins per CPU second is that of CPU.
+      roundRatios.push(round.one / round.spread);
+    }
+    const signInsEach = ROUNDS * SIGN_INS_PER_ROUND;
+    figures['pool.sign_ins_per_broker_cpu_s_1_tenant'] = round1((signInsEach * 1000) / cpu.one);
+    figures[`pool.sign_ins_per_broker_cpu_s_spread_over_${activeCount}_tenants`] = round1(
+      (signInsEach * 1000) / cpu.spread,
+    );
+    const ratio = cpu.one / cpu.spread;
+    roundRatios.sort((x, y) => x - y);
+    figures[`pool.ratio_sign_ins_per_core_${activeCount}_tenants_to_1 (target >= ${TARGETS.spreadRatio})`] =
+      `${verdict(ratio, ratio >= TARGETS.spreadRatio, 3)}; per round ${roundRatios[0]!.toFixed(2)}-${roundRatios.at(-1)!.toFixed(2)}`;
+    return figures;
+  } finally {
+    await Promise.all(pools.map((p) => p.stop()));
+    setGlobalDispatcher(previousDispatcher);
+    await ingress.close();
+    await idp.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** A figure beside whether it meets its target: the bench says so where a target is missed. */
+function verdict(value: number, met: boolean, digits: number): string {
+  return `${value.toFixed(digits)} (${met ? 'met' : 'MISSED'})`;
+}
+
+function round1(value: number): number {
+  return Number(value.toFixed(1));
+}
+
+async function keysFor(label: string): Promise<BundleKeys> {
+  const [broker, portal] = await Promise.all([
+    createSelfSignedCertificate({ commonName: `${label} broker` }),
+    createSelfSignedCertificate({ commonName: `${label} portal` }),
+  ]);
+  return { broker, portal };
+}
+
+/** An HTTP client dispatcher that connects every host to 127.0.0.1 at the URL's port (Host unchanged). */
+function loopbackIngress(): Agent {
+  return new Agent({
+    connect: (options, callback) => {
+      const socket = connect({ host: '127.0.0.1', port: Number(options.port) });
+      socket.once('connect', () => callback(null, socket));
+      socket.once('error', (err) => callback(err, null));
+    },
+  });
+}
+
+interface PoolProcess {
+  pid: number;
+  listening: Promise<void>;
+  waitForTenants(count: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** `jsm-sso <part> --pool-dir DIR` on 127.0.0.1:`port`, counting the tenants it logs as added. */
+function startPoolProcess(part: 'broker' | 'portal', dir: string, port: number): PoolProcess {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      ...BROKER_ENTRY.args,
+      part,
+      '--pool-dir',
+      dir,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--management-port',
+      '0',
+      '--drain-seconds',
+      '0',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let tenants = 0;
+  let onChange = () => {};
+  let buffered = '';
+  let listeningResolve!: () => void;
+  const listening = new Promise<void>((resolve, reject) => {
+    listeningResolve = resolve;
+    child.once('exit', (code) => reject(new Error(`${part} pool exited with ${code}`)));
+  });
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.includes('"event":"pool.tenant_added"')) tenants++;
+      else if (line.includes('"event":"server.listening"') && line.includes(`"server":"${part}"`))
+        listeningResolve();
+    }
+    onChange();
+  });
+  return {
+    pid: child.pid!,
+    listening,
+    waitForTenants: (count) =>
+      new Promise<void>((resolve, reject) => {
+        const exited = () => reject(new Error(`${part} pool exited with ${tenants} of ${count} tenants`));
+        child.once('exit', exited);
+        onChange = () => {
+          if (tenants < count) return;
+          child.off('exit', exited);
+          resolve();
+        };
+        onChange();
+      }),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/** Polls `url` until it answers 200 (a tenant the pool has not taken yet answers 404). */
+async function untilServed(url: string, withinMs = 60_000): Promise<void> {
+  const deadline = performance.now() + withinMs;
+  while (performance.now() < deadline) {
+    const res = await fetch(url).catch(() => undefined);
+    await res?.arrayBuffer();
+    if (res?.status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`${url} not served within ${withinMs} ms`);
+}
+
+/** `total` full sign-ins, `CONCURRENCY` at a time, at the tenants `pick` names; each Response checked. */
+async function signIns(
+  sps: ServiceProvider[],
+  ports: PoolPorts,
+  total: number,
+  pick: () => number,
+): Promise<void> {
+  let started = 0;
+  const worker = async () => {
+    while (started < total) {
+      started++;
+      const tenant = pick();
+      const sp = sps[tenant]!;
+      const browser = new Browser();
+      const { url, requestId } = sp.authnRedirect();
+      const sso = await browser.request(url);
+      if (sso.status !== 302) throw new Error(`broker answered ${sso.status}: ${await sso.text()}`);
+      const { fields } = await loginAtDevIdp(browser, new URL(sso.headers.get('location')!, url).href, {
+        brokerUrl: brokerUrlOf(tenant, ports),
+      });
+      await sp.acs(fields['SAMLResponse'], requestId);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/** CPU (user + system) a process has used, in milliseconds (/proc/PID/stat, clock ticks). */
+function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces), from field 3 on: utime is 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
