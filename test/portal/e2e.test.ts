@@ -3,6 +3,8 @@
 // finds an approval asked of her and where to answer it. No header of any page is altered: the CSPs are the real ones.
 // Every page shown on the portal and the broker is checked by axe-core at desktop width and at 390 px
 // (0 violations); screenshots of the main pages at both widths go to docs/screenshots/ for the README.
+// The journeys run in English, German and Japanese (the broker's pages too).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +17,7 @@ import { type BrokerApp, createBrokerApp } from '../../broker/app.js';
 import { parseTenant, tenantId } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
 import type { RedisFlowStore } from '../../common/flowstore/index.js';
-import { catalogueOf } from '../../common/i18n/index.js';
+import { catalogueOf, createTranslator } from '../../common/i18n/index.js';
 import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { packageRoot } from '../../common/paths.js';
@@ -162,20 +164,21 @@ describe('portal end to end in Chromium', function () {
   });
 
   /** From the broker on: the IdP's login form as alice, then back to the portal at `landing`. */
-  const signInAtIdp = async (landing: string) => {
+  const signInAtIdp = async (landing: string, on: Page = page) => {
     // Two IdPs: the broker's choice page finds alice's by her e-mail domain (home-realm discovery).
-    if (page.url().includes('/saml/') && (await page.locator('button[name="idp"]').count()) > 0) {
-      await page.fill('form:has(input[name="email"]) input[name="email"]', 'alice@acme.test');
-      await page.click('button:has-text("Continue")');
-      await page.waitForURL(`${idp.issuer}/**`);
+    if (on.url().includes('/saml/') && (await on.locator('button[name="idp"]').count()) > 0) {
+      const discovery = on.locator('form:has(input[name="email"])');
+      await discovery.locator('input[name="email"]').fill('alice@acme.test');
+      await discovery.locator('button[type="submit"]').click();
+      await on.waitForURL(`${idp.issuer}/**`);
     }
-    await page.waitForSelector('input[name="email"][type="email"]');
-    await page.fill('input[name="email"]', 'alice@acme.test');
-    await page.fill('input[name="password"]', 'demo');
-    await page.click('button[type="submit"]');
-    await page.waitForURL(landing).catch(async (err: Error) => {
+    await on.waitForSelector('input[name="email"][type="email"]');
+    await on.fill('input[name="email"]', 'alice@acme.test');
+    await on.fill('input[name="password"]', 'demo');
+    await on.click('button[type="submit"]');
+    await on.waitForURL(landing).catch(async (err: Error) => {
       throw new Error(
-        `${err.message}\nstuck at ${page.url()}: ${(await page.textContent('body'))?.slice(0, 300)}\nconsole: ${consoleLines.join('\n')}`,
+        `${err.message}\nstuck at ${on.url()}: ${(await on.textContent('body'))?.slice(0, 300)}\nconsole: ${consoleLines.join('\n')}`,
       );
     });
   };
@@ -646,6 +649,32 @@ describe('portal end to end in Chromium', function () {
       await de.setViewportSize(PHONE);
       await de.screenshot({ path: join(shots, 'request-detail-rtl-narrow.png'), fullPage: true });
       expect(lines.filter((l) => /Content Security Policy|Refused/i.test(l))).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('speaks Japanese, in a CJK font, on the portal and at the broker, which follows the portal’s switcher over the browser’s language', async () => {
+    // Without a CJK font Chromium draws boxes; .ci/run installs fonts-noto-cjk.
+    const fonts = spawnSync('fc-list', [':lang=ja', 'family'], { encoding: 'utf8' }).stdout ?? '';
+    expect(fonts.trim(), 'a Japanese font (Debian: fonts-noto-cjk)').to.not.equal('');
+    // An English browser whose customer chose Japanese on the portal.
+    const context = await browser.newContext({ locale: 'en-US', viewport: DESKTOP });
+    const ja = await context.newPage();
+    audit.watch(ja);
+    const { t } = createTranslator({ locale: 'ja', timeZone: 'UTC' });
+    try {
+      await ja.goto(`${portalUrl}/`);
+      await ja.click('footer a[hreflang="ja"]');
+      await ja.waitForFunction(() => document.documentElement.lang === 'ja');
+      expect(await ja.textContent('.hero h1')).to.equal(t('home.welcome', { site: 'Acme Help Center' }));
+      await audit.check(ja, 'help-center-ja');
+      // The portal's AuthnRequest carries its language: the broker's chooser is Japanese too.
+      await ja.goto(`${portalUrl}/requests`);
+      await ja.waitForSelector('button[name="idp"]');
+      expect(await ja.evaluate(() => document.documentElement.lang)).to.equal('ja');
+      expect(await ja.textContent('h1')).to.equal(t('broker.choose.heading', { site: 'Acme Help Center' }));
+      await audit.check(ja, 'broker-sign-in-ja');
     } finally {
       await context.close();
     }
