@@ -30,6 +30,7 @@ import { launchChromium } from '../../testkit/chromium.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { DESKTOP, PageAudit, PHONE } from '../../testkit/page-audit.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
+import { wordsOutsideCatalogue } from '../../testkit/spoken-language.js';
 import { devIdp } from '../../testkit/tenants.js';
 
 async function listen(): Promise<{ server: Server; url: string }> {
@@ -103,6 +104,8 @@ describe('portal end to end in Chromium', function () {
             // IT Help's knowledge base is open to visitors who have not signed in.
             anonymousAccess: { serviceDeskIds: ['1'] },
             branding: { primaryColor: '#0b5fff' },
+            // alice raises more requests in these journeys than the default 5 a minute per account.
+            limits: { requestCreations: { perAccount: 50 } },
             samlSigningSecretRef: { name: 'acme-portal-signing' },
           },
           broker: { url: b.url, signingSecretRef: { name: 'acme-broker-signing' } },
@@ -648,6 +651,97 @@ describe('portal end to end in Chromium', function () {
       await de.goto(`${portalUrl}/requests/${laptop.key}`);
       await de.setViewportSize(PHONE);
       await de.screenshot({ path: join(shots, 'request-detail-rtl-narrow.png'), fullPage: true });
+      expect(lines.filter((l) => /Content Security Policy|Refused/i.test(l))).to.deep.equal([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('signs in and raises a request entirely in German, with a validation error on the way, at desktop and at 390 px', async () => {
+    // A German browser with no session: every page from the broker's chooser to My requests speaks German.
+    const context = await browser.newContext({
+      locale: 'de-DE',
+      timezoneId: 'Europe/Berlin',
+      viewport: DESKTOP,
+    });
+    const de = await context.newPage();
+    audit.watch(de);
+    const lines: string[] = [];
+    de.on('console', (m) => lines.push(m.text()));
+    const { t } = createTranslator({ locale: 'de', timeZone: 'Europe/Berlin' });
+    const site = 'Acme Help Center';
+    /** The page is German, and what `selector` shows is the catalogue's German for it. */
+    const expectGerman = async (selector: string, text: string) => {
+      expect(await de.evaluate(() => document.documentElement.lang), de.url()).to.equal('de');
+      expect((await de.textContent(selector))?.trim(), selector).to.equal(text);
+    };
+    /** Nothing scrolls sideways at the width the page is shown at. */
+    const fits = async (what: string) => {
+      const widths = await de.evaluate(() => ({
+        document: document.documentElement.scrollWidth,
+        viewport: document.documentElement.clientWidth,
+      }));
+      expect(widths.document, `${what}: scrollWidth`).to.be.at.most(widths.viewport);
+    };
+    try {
+      await de.goto(`${portalUrl}/requests`);
+      await de.waitForSelector('button[name="idp"]');
+      await expectGerman('h1', t('broker.choose.heading', { site }));
+      expect(await de.textContent('form:has(input[name="email"]) button')).to.equal(t('broker.continue'));
+      await audit.check(de);
+      await signInAtIdp(`${portalUrl}/requests**`, de);
+      await expectGerman('h1', t('requests.title'));
+      await audit.check(de);
+
+      for (const viewport of [DESKTOP, PHONE]) {
+        await de.setViewportSize(viewport);
+        const at = `${viewport.width} px`;
+        await de.goto(`${portalUrl}/`);
+        await expectGerman('.hero h1', t('home.welcome', { site }));
+        await fits(`help center at ${at}`);
+        if (viewport === DESKTOP) await audit.check(de);
+        await de.click('main a:has-text("IT Help")');
+        await de.waitForURL(`${portalUrl}/desk/1`);
+        await expectGerman('label[for="rt-q"]', t('desk.searchAll'));
+        await fits(`desk at ${at}`);
+        if (viewport === DESKTOP) await audit.check(de);
+
+        // The raise form, sent with its summary empty (as a browser that does not check `required`
+        // would): the portal answers with the form again, its errors in German.
+        await de.click('a:has-text("Get IT help")');
+        await de.waitForURL(/\/desk\/1\/create\//);
+        await expectGerman('form button[type="submit"]', t('create.send'));
+        const description = `Seit Montag lädt die Dockingstation den Laptop nicht (${at}).`;
+        await de.fill('#fld-description', description);
+        await de.$eval('form:has(#fld-summary)', (form: HTMLFormElement) => {
+          form.noValidate = true;
+        });
+        await de.click('form button[type="submit"]');
+        await de.waitForSelector('#fld-summary-err');
+        await expectGerman('.alert[role="alert"]', t('create.needsAttention'));
+        const error = (await de.textContent('#fld-summary-err')) ?? '';
+        expect(error).to.not.equal('');
+        expect(wordsOutsideCatalogue(error, 'de'), `German field error: ${error}`).to.deep.equal([]);
+        expect(await de.inputValue('#fld-description'), 'kept').to.equal(description);
+        await fits(`raise form with an error at ${at}`);
+        if (viewport === DESKTOP) await audit.check(de);
+
+        const summary = `Dockingstation lädt nicht (${at})`;
+        await de.fill('#fld-summary', summary);
+        await de.click('form button[type="submit"]');
+        await de.waitForURL(/\/requests\/IT-\d+\?created=1$/);
+        await expectGerman('p.notice', t('request.notice.created'));
+        await expectGerman('#act-h', t('request.activity'));
+        expect(await de.textContent('h1')).to.equal(summary);
+        await fits(`request detail at ${at}`);
+        if (viewport === DESKTOP) await audit.check(de);
+
+        await de.goto(`${portalUrl}/requests`);
+        await expectGerman('h1', t('requests.title'));
+        expect(await de.textContent('main')).to.include(summary);
+        await fits(`My requests at ${at}`);
+        if (viewport === DESKTOP) await audit.check(de);
+      }
       expect(lines.filter((l) => /Content Security Policy|Refused/i.test(l))).to.deep.equal([]);
     } finally {
       await context.close();
