@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { stringify } from 'yaml';
 import { type BrokerApp, createBrokerApp } from '../../broker/app.js';
 import { parseTenant, tenantId } from '../../common/config/load.js';
@@ -186,6 +186,16 @@ describe('portal end to end in Chromium', function () {
     });
   };
 
+  /** Another browser profile (its own cookies, language, zone), watched by the audit, its console kept. */
+  const profile = async (options: BrowserContextOptions) => {
+    const context = await browser.newContext({ viewport: DESKTOP, ...options });
+    const opened = await context.newPage();
+    audit.watch(opened);
+    const lines: string[] = [];
+    opened.on('console', (m) => lines.push(m.text()));
+    return { context, page: opened, lines };
+  };
+
   /** axe at both widths on the page shown now, and its screenshots at both widths for the README. */
   const shot = (name: string) => audit.check(page, name);
   /** The emulator's request with this summary. */
@@ -193,9 +203,7 @@ describe('portal end to end in Chromium', function () {
     [...emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
 
   it('sends carol to the partner IdP by her domain, and refuses the partner IdP asserting an acme.test address', async () => {
-    const context = await browser.newContext({ viewport: DESKTOP });
-    const fresh = await context.newPage();
-    audit.watch(fresh);
+    const { context, page: fresh } = await profile({});
     try {
       const signInAt = async (chooser: (p: typeof fresh) => Promise<void>, email: string) => {
         await fresh.goto(`${portalUrl}/requests`);
@@ -231,9 +239,7 @@ describe('portal end to end in Chromium', function () {
   });
 
   it('lets a visitor who has not signed in read the open knowledge base, and nothing else', async () => {
-    const context = await browser.newContext({ viewport: DESKTOP });
-    const visitor = await context.newPage();
-    audit.watch(visitor);
+    const { context, page: visitor } = await profile({});
     try {
       await visitor.goto(`${portalUrl}/`);
       expect(await visitor.textContent('#kb-h')).to.equal('Knowledge base');
@@ -549,15 +555,7 @@ describe('portal end to end in Chromium', function () {
 
   it('speaks German to a German browser in its own time zone, switches language, and lays out long words and right-to-left at 390 px', async () => {
     // A second browser profile: German, in Berlin, signed in as alice (her session cookie).
-    const context = await browser.newContext({
-      locale: 'de-DE',
-      timezoneId: 'Europe/Berlin',
-      viewport: DESKTOP,
-    });
-    const de = await context.newPage();
-    audit.watch(de);
-    const lines: string[] = [];
-    de.on('console', (m) => lines.push(m.text()));
+    const { context, page: de, lines } = await profile({ locale: 'de-DE', timezoneId: 'Europe/Berlin' });
     try {
       await context.addCookies(await page.context().cookies());
       const laptop = seeded('Laptop screen flickers');
@@ -659,15 +657,7 @@ describe('portal end to end in Chromium', function () {
 
   it('signs in and raises a request entirely in German, with a validation error on the way, at desktop and at 390 px', async () => {
     // A German browser with no session: every page from the broker's chooser to My requests speaks German.
-    const context = await browser.newContext({
-      locale: 'de-DE',
-      timezoneId: 'Europe/Berlin',
-      viewport: DESKTOP,
-    });
-    const de = await context.newPage();
-    audit.watch(de);
-    const lines: string[] = [];
-    de.on('console', (m) => lines.push(m.text()));
+    const { context, page: de, lines } = await profile({ locale: 'de-DE', timezoneId: 'Europe/Berlin' });
     const { t } = createTranslator({ locale: 'de', timeZone: 'Europe/Berlin' });
     const site = 'Acme Help Center';
     /** The page is German, and what `selector` shows is the catalogue's German for it. */
@@ -753,9 +743,7 @@ describe('portal end to end in Chromium', function () {
     const fonts = spawnSync('fc-list', [':lang=ja', 'family'], { encoding: 'utf8' }).stdout ?? '';
     expect(fonts.trim(), 'a Japanese font (Debian: fonts-noto-cjk)').to.not.equal('');
     // An English browser whose customer chose Japanese on the portal.
-    const context = await browser.newContext({ locale: 'en-US', viewport: DESKTOP });
-    const ja = await context.newPage();
-    audit.watch(ja);
+    const { context, page: ja } = await profile({ locale: 'en-US' });
     const { t } = createTranslator({ locale: 'ja', timeZone: 'UTC' });
     try {
       await ja.goto(`${portalUrl}/`);
