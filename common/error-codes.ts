@@ -32,6 +32,8 @@ export const COMMON_CODES = {
     "A pooled tenant's part cannot be built (a secret missing or unusable): its requests answer 503 until its bundle changes",
   POOL_TENANT_CONFLICT:
     'A tenant bundle claims the host or the name of a tenant the pool serves already; it is refused, the other keeps serving',
+  POOL_TENANT_WATCH_FAILED:
+    "A warning: listing or watching the pool's projection Secrets failed (RBAC, API server); retried with backoff, the tenants already known keep serving",
 } as const satisfies Record<string, string>;
 
 /** SAML message checks in common/saml: every message the broker and the portal receive. */

@@ -14,3 +14,4 @@ export function packageRoot(): string {
 }
 
 export const CRD_PATH = join(packageRoot(), 'crds', 'jsmssotenant.yaml');
+export const POOL_CRD_PATH = join(packageRoot(), 'crds', 'jsmssopool.yaml');

@@ -1,24 +1,34 @@
 import type { Registry } from 'prom-client';
 import type { JsmSsoTenant } from '../common/config/load.js';
+import type { JsmSsoPool } from '../common/config/pool.generated.js';
 import type { Logger } from '../common/log.js';
 import { createSelfSignedCertificate, type KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { EventRecorder } from './events.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { cacheKey, Informer, type InformerEventType } from './kube/informer.js';
-import { collectionPath, KINDS, OWNED_KINDS, type ResourceKind } from './kube/kinds.js';
+import { collectionPath, KINDS, MANAGED_KINDS, type ResourceKind } from './kube/kinds.js';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.js';
+import { type PoolCache, type PoolReconcilerDeps, reconcilePool } from './pool-reconciler.js';
 import { WorkQueue } from './queue.js';
 import { type ObjectCache, type ReconcilerDeps, reconcileTenant } from './reconciler.js';
 import type { SecretFacts } from './resources/common.js';
 import { MANAGED_BY, type OperatorSettings } from './resources/common.js';
+import {
+  POOL_LABEL,
+  TENANT_NAME_LABEL,
+  TENANT_NAMESPACE_LABEL,
+  TENANT_UID_LABEL,
+} from './resources/projection.js';
 import { SecretReader, secretMetadata } from './secret-facts.js';
 
 /**
- * Wires watches to the queue and the queue to reconcile workers. Tenants, the objects they own
- * (labelled managed-by=jsm-sso-operator) and Secrets are cached by informers; every event becomes
- * the key of the tenant concerned, never an object.
+ * Wires watches to the queue and the queue to reconcile workers. Tenants, pools, the objects they
+ * own (labelled managed-by=jsm-sso-operator) and Secrets are cached by informers; every event
+ * becomes the key of the tenant (`<namespace>/<name>`) or pool (`pool:<namespace>/<name>`)
+ * concerned, never an object.
  */
+export const POOL_KEY_PREFIX = 'pool:';
 export interface ControllerOptions {
   client: KubeClient;
   settings: OperatorSettings;
@@ -37,11 +47,20 @@ export interface ControllerOptions {
   eventSeriesFlushMs?: number;
 }
 
-export class Controller implements ObjectCache {
+export class Controller implements ObjectCache, PoolCache {
   readonly queue: WorkQueue;
   readonly metrics: OperatorMetrics;
   private readonly options: ControllerOptions;
   private readonly tenants: Informer<JsmSsoTenant & KubeObject>[] = [];
+  private readonly pools: Informer<JsmSsoPool & KubeObject>[] = [];
+  /** Tenant uid -> the projections and Ingresses placed for it in pools' namespaces. */
+  private readonly placedIndex = new Map<string, Map<string, KubeObject>>();
+  /** Pool `<namespace>/<name>` -> the projections and Ingresses placed in it. */
+  private readonly poolIndex = new Map<string, Map<string, KubeObject>>();
+  /** Pool `<namespace>/<name>` -> keys of the tenants whose spec places them there. */
+  private readonly placements = new Map<string, Set<string>>();
+  private readonly tenantPlacement = new Map<string, string>();
+  private readonly poolDeps: PoolReconcilerDeps;
   private readonly secrets: Informer[] = [];
   private readonly secretReader: SecretReader;
   private readonly owned = new Map<string, Informer[]>();
@@ -88,8 +107,16 @@ export class Controller implements ObjectCache {
         options.generateKeyPair ??
         ((commonName, algorithm) => createSelfSignedCertificate({ commonName, algorithm })),
       indexSecrets: (tenantKey, secretKeys) => this.indexSecrets(tenantKey, secretKeys),
+      indexPlacement: (tenantKey, poolKey) => this.indexPlacement(tenantKey, poolKey),
       reportIgnoredFields: (tenantKey, generation, fields) =>
         this.reportIgnoredFields(tenantKey, generation, fields),
+    };
+    this.poolDeps = {
+      client: options.client,
+      settings: options.settings,
+      cache: this,
+      events: this.events,
+      indexSecrets: (poolKey, secretKeys) => this.indexSecrets(poolKey, secretKeys),
     };
     this.secretReader = new SecretReader(options.client, (namespace, name) =>
       lookup(this.secrets, namespace, name),
@@ -110,6 +137,14 @@ export class Controller implements ObjectCache {
           onEvent: (type, tenant) => this.onTenant(type, tenant),
         }),
       );
+      this.pools.push(
+        new Informer<JsmSsoPool & KubeObject>({
+          ...common,
+          path: collectionPath(KINDS.pool, ns),
+          kind: KINDS.pool,
+          onEvent: (type, pool) => this.onPool(type, pool),
+        }),
+      );
       this.secrets.push(
         new Informer({
           ...common,
@@ -120,11 +155,12 @@ export class Controller implements ObjectCache {
           transform: secretMetadata,
           // A resync of an unchanged Secret needs no reconcile: its readers' own resync covers it.
           onEvent: (type, secret) => {
+            this.indexPlaced(type, secret);
             if (type !== 'RESYNC') this.onSecret(type, secret);
           },
         }),
       );
-      for (const kind of OWNED_KINDS) {
+      for (const kind of MANAGED_KINDS) {
         const informer = new Informer({
           ...common,
           path: collectionPath(kind, ns),
@@ -138,7 +174,12 @@ export class Controller implements ObjectCache {
   }
 
   private allInformers(): Informer<KubeObject>[] {
-    return [...this.tenants, ...this.secrets, ...[...this.owned.values()].flat()] as Informer<KubeObject>[];
+    return [
+      ...this.tenants,
+      ...this.pools,
+      ...this.secrets,
+      ...[...this.owned.values()].flat(),
+    ] as Informer<KubeObject>[];
   }
 
   /** True once every cache has listed (the operator's /readyz). */
@@ -180,8 +221,35 @@ export class Controller implements ObjectCache {
   }
 
   rememberSecret(secret: KubeObject): SecretFacts {
-    this.secrets.find((i) => i.covers(secret.metadata.namespace ?? ''))?.remember(secret);
+    const informer = this.secrets.find((i) => i.covers(secret.metadata.namespace ?? ''));
+    informer?.remember(secret);
+    const cached = informer?.get(secret.metadata.namespace, secret.metadata.name ?? '');
+    if (cached) this.indexPlaced('ADDED', cached);
     return this.secretReader.remember(secret);
+  }
+
+  pool(namespace: string, name: string): (JsmSsoPool & KubeObject) | undefined {
+    return lookup(this.pools, namespace, name);
+  }
+
+  secretMeta(namespace: string, name: string): KubeObject | undefined {
+    return lookup(this.secrets, namespace, name);
+  }
+
+  placedBy(uid: string): KubeObject[] {
+    return [...(this.placedIndex.get(uid)?.values() ?? [])];
+  }
+
+  placedIn(poolKey: string): KubeObject[] {
+    return [...(this.poolIndex.get(poolKey)?.values() ?? [])];
+  }
+
+  tenantUid(namespace: string, name: string): string | undefined {
+    return this.tenant(namespace, name)?.metadata?.uid;
+  }
+
+  watches(namespace: string): boolean {
+    return this.tenants.some((i) => i.covers(namespace));
   }
 
   /** Secrets whose facts (never their values) are held: only those tenants reference. */
@@ -198,11 +266,16 @@ export class Controller implements ObjectCache {
     const informers: Informer<KubeObject>[] =
       kind === KINDS.tenant
         ? (this.tenants as unknown as Informer<KubeObject>[])
-        : (this.owned.get(kind.kind) ?? []);
+        : kind === KINDS.pool
+          ? (this.pools as unknown as Informer<KubeObject>[])
+          : (this.owned.get(kind.kind) ?? []);
     informers.find((i) => i.covers(namespace))?.remember(object);
     // The watch echo of this write is ignored as already known, so the owner index learns of the
     // object here; otherwise an object created by this apply could never be pruned later.
-    if (kind !== KINDS.tenant) this.indexOwned('ADDED', object);
+    if (kind !== KINDS.tenant && kind !== KINDS.pool) {
+      this.indexOwned('ADDED', object);
+      this.indexPlaced('ADDED', object);
+    }
   }
 
   ownedBy(uid: string): KubeObject[] {
@@ -216,11 +289,18 @@ export class Controller implements ObjectCache {
       this.inFlight++;
       const end = this.metrics.reconcileDuration.startTimer();
       try {
-        const outcome = await reconcileTenant(this.deps, key);
+        const outcome: {
+          applied: string[];
+          deleted: string[];
+          generated?: string[];
+          statusWritten: boolean;
+        } = key.startsWith(POOL_KEY_PREFIX)
+          ? await this.reconcilePoolKey(key.slice(POOL_KEY_PREFIX.length))
+          : await reconcileTenant(this.deps, key);
         this.queue.forget(key);
         this.metrics.reconcileTotal.inc({ result: 'success' });
         if (
-          outcome.applied.length + outcome.deleted.length + outcome.generated.length > 0 ||
+          outcome.applied.length + outcome.deleted.length + (outcome.generated?.length ?? 0) > 0 ||
           outcome.statusWritten
         ) {
           this.options.logger.info({ event: 'operator.reconciled', tenant: key, ...outcome }, 'reconciled');
@@ -249,9 +329,82 @@ export class Controller implements ObjectCache {
     if (type === 'DELETED') {
       this.indexSecrets(key, []);
       this.ignoredFieldsReported.delete(key);
+      // Its pool removes what it may have left (a finalizer removed by hand).
+      const pool = this.tenantPlacement.get(key);
+      this.indexPlacement(key, undefined);
+      if (pool) this.queue.add(`${POOL_KEY_PREFIX}${pool}`);
       return;
     }
     this.queue.add(key);
+  }
+
+  /**
+   * A pool's own reconcile; when its status changed, its tenants are requeued, since their
+   * PoolReady condition reads it (the watch echo of our own write is not reported).
+   */
+  private async reconcilePoolKey(poolKey: string) {
+    const outcome = await reconcilePool(this.poolDeps, poolKey);
+    if (outcome.statusWritten)
+      for (const tenant of this.placements.get(poolKey) ?? []) this.queue.add(tenant);
+    return outcome;
+  }
+
+  private onPool(type: InformerEventType, pool: KubeObject): void {
+    const key = cacheKey(pool.metadata.namespace, pool.metadata.name ?? '');
+    if (type === 'DELETED') this.indexSecrets(`${POOL_KEY_PREFIX}${key}`, []);
+    else this.queue.add(`${POOL_KEY_PREFIX}${key}`);
+    // A resync reaches the tenants through their own; a change or a deletion is news to them.
+    if (type !== 'RESYNC') for (const tenant of this.placements.get(key) ?? []) this.queue.add(tenant);
+  }
+
+  private indexPlacement(tenantKey: string, poolKey: string | undefined): void {
+    const before = this.tenantPlacement.get(tenantKey);
+    if (before === poolKey) return;
+    if (before) {
+      const tenants = this.placements.get(before);
+      tenants?.delete(tenantKey);
+      if (tenants?.size === 0) this.placements.delete(before);
+    }
+    if (poolKey) {
+      this.tenantPlacement.set(tenantKey, poolKey);
+      this.placements.set(poolKey, (this.placements.get(poolKey) ?? new Set()).add(tenantKey));
+    } else {
+      this.tenantPlacement.delete(tenantKey);
+    }
+  }
+
+  /**
+   * Keeps the indexes of what tenants placed in pools' namespaces (projections, Ingresses), found
+   * by their labels since no ownerReference can reach across namespaces. Returns the tenant and
+   * pool concerned.
+   */
+  private indexPlaced(
+    type: InformerEventType,
+    object: KubeObject,
+  ): { tenant: string; pool: string } | undefined {
+    const labels = object.metadata.labels ?? {};
+    const uid = labels[TENANT_UID_LABEL];
+    const pool = labels[POOL_LABEL];
+    if (!uid || !pool || labels['app.kubernetes.io/managed-by'] !== MANAGED_BY) return undefined;
+    const id = `${object.kind}/${object.metadata.namespace}/${object.metadata.name}`;
+    const poolKey = cacheKey(object.metadata.namespace, pool);
+    const countedBefore = this.poolIndex.get(poolKey)?.has(id) ?? false;
+    for (const [index, key] of [
+      [this.placedIndex, uid],
+      [this.poolIndex, poolKey],
+    ] as const) {
+      const entries = index.get(key) ?? new Map<string, KubeObject>();
+      if (type === 'DELETED') entries.delete(id);
+      else entries.set(id, object);
+      if (entries.size === 0) index.delete(key);
+      else index.set(key, entries);
+    }
+    // Placed or removed (by a watch event or our own write): the pool's tenant count changed.
+    if (countedBefore !== (type !== 'DELETED')) this.queue.add(`${POOL_KEY_PREFIX}${poolKey}`);
+    return {
+      tenant: cacheKey(labels[TENANT_NAMESPACE_LABEL], labels[TENANT_NAME_LABEL] ?? ''),
+      pool: poolKey,
+    };
   }
 
   /** Logs and counts ignored unknown fields once per tenant generation, not on every reconcile. */
@@ -273,13 +426,24 @@ export class Controller implements ObjectCache {
 
   private onOwned(type: InformerEventType, object: KubeObject): void {
     const owner = this.indexOwned(type, object);
-    // A resync of an unchanged object needs no reconcile: the tenant's own resync covers it.
-    if (owner && type !== 'RESYNC') this.queue.add(cacheKey(object.metadata.namespace, owner.name));
+    const placed = this.indexPlaced(type, object);
+    // A resync of an unchanged object needs no reconcile: the owner's own resync covers it.
+    if (type === 'RESYNC') return;
+    if (owner) {
+      const key = cacheKey(object.metadata.namespace, owner.name);
+      this.queue.add(owner.kind === KINDS.pool.kind ? `${POOL_KEY_PREFIX}${key}` : key);
+    }
+    if (placed) this.queue.add(placed.tenant);
   }
 
-  /** Keeps the tenant -> owned objects index that pruning reads; returns the owning tenant. */
-  private indexOwned(type: InformerEventType, object: KubeObject): { uid: string; name: string } | undefined {
-    const owner = object.metadata.ownerReferences?.find((r) => r.controller && r.kind === KINDS.tenant.kind);
+  /** Keeps the owner (tenant or pool) -> owned objects index that pruning reads; returns the owner. */
+  private indexOwned(
+    type: InformerEventType,
+    object: KubeObject,
+  ): { uid: string; name: string; kind: string } | undefined {
+    const owner = object.metadata.ownerReferences?.find(
+      (r) => r.controller && (r.kind === KINDS.tenant.kind || r.kind === KINDS.pool.kind),
+    );
     if (!owner) return undefined;
     const id = `${object.kind}/${object.metadata.name}`;
     const index = this.ownerIndex.get(owner.uid) ?? new Map<string, KubeObject>();
@@ -293,7 +457,7 @@ export class Controller implements ObjectCache {
   private onSecret(type: InformerEventType, secret: KubeObject): void {
     const key = cacheKey(secret.metadata.namespace, secret.metadata.name ?? '');
     if (type === 'DELETED') this.secretReader.forget(key);
-    for (const tenant of this.secretReaders.get(key) ?? []) this.queue.add(tenant);
+    for (const reader of this.secretReaders.get(key) ?? []) this.queue.add(reader);
   }
 
   private indexSecrets(tenantKey: string, secretKeys: string[]): void {

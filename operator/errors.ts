@@ -19,6 +19,11 @@ export const FAILURE_REASONS = {
       'A generated signing Secret could not be created (quota, admission policy...), before any owned object is applied.',
     action: 'Fix what the message names, or create the Secret yourself.',
   },
+  SecretMissing: {
+    meaning:
+      "A Secret a JsmSsoPool references (`spec.redis`) does not exist in the pool's namespace, or lacks the key. Nothing of the pool is applied, so its pods are not started without their Redis.",
+    action: "Create the Secret in the pool's namespace, or fix the reference.",
+  },
   ReconcileFailed: {
     meaning:
       'Anything else: an owned object no longer wanted that the API server refuses to delete (an admission policy), a lost connection, an unexpected answer.',

@@ -1,8 +1,8 @@
-import type { JsmSsoTenant } from '../common/config/load.js';
 import type { Logger } from '../common/log.js';
 import { isNotFound, type KubeClient, type KubeObject } from './kube/client.js';
 import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
 import { microTime } from './leader.js';
+import type { WorkloadOwner } from './resources/common.js';
 
 /**
  * Kubernetes Events (events.k8s.io/v1) on a tenant, for `kubectl describe` and `kubectl events`.
@@ -45,7 +45,7 @@ export class EventRecorder {
   }
 
   async record(
-    tenant: JsmSsoTenant,
+    tenant: WorkloadOwner,
     type: 'Normal' | 'Warning',
     reason: string,
     note: string,

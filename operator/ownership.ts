@@ -10,15 +10,14 @@ import { KINDS } from './kube/kinds.js';
  */
 export type Ownership = { ours: true } | { ours: false; owner: string };
 
-export function ownershipOf(live: KubeObject, tenantUid: string): Ownership {
+export function ownershipOf(live: KubeObject, tenantUid: string, ownerKind = KINDS.tenant.kind): Ownership {
   const controller = live.metadata.ownerReferences?.find((r) => r.controller);
-  if (controller && controller.uid === tenantUid && controller.kind === KINDS.tenant.kind)
-    return { ours: true };
+  if (controller && controller.uid === tenantUid && controller.kind === ownerKind) return { ours: true };
   return { ours: false, owner: describeOwner(live) };
 }
 
 /** The owner in words for a condition message: its controller, else who wrote its fields. */
-function describeOwner(live: KubeObject): string {
+export function describeOwner(live: KubeObject): string {
   const controller = live.metadata.ownerReferences?.find((r) => r.controller);
   if (controller) return `controlled by ${controller.kind} ${controller.name} (uid ${controller.uid})`;
   const managers = [...new Set((live.metadata.managedFields ?? []).map((f) => f.manager).filter(Boolean))];

@@ -6,22 +6,29 @@ import { ConfigError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
 import { certificateFingerprint, type KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
-import { needsApply } from './drift.js';
+import { type ApplyCache, apiErrorMessage, applyObjects, failureError } from './apply.js';
 import { ReconcileError } from './errors.js';
 import type { EventRecorder } from './events.js';
-import { ApiError, isConflict, type KubeClient, type KubeObject } from './kube/client.js';
-import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
-import { ownershipOf } from './ownership.js';
-import { handOverReplicas, needsReplicaHandover } from './replica-handover.js';
+import { isConflict, type KubeClient, type KubeObject } from './kube/client.js';
+import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
+import {
+  hasFinalizer,
+  type Placement,
+  type PlacementCache,
+  placementOf,
+  placementText,
+  reconcilePooled,
+  releasePlacement,
+} from './placement.js';
 import {
   childName,
-  type DesiredContext,
   FIELD_MANAGER,
   type OperatorSettings,
   PARTS,
   type SecretFacts,
 } from './resources/common.js';
 import { desiredObjects } from './resources/index.js';
+import { placedName } from './resources/projection.js';
 import { allSecretKeys, signingSecretName } from './resources/secret-refs.js';
 import { desiredSigningSecret } from './resources/signing-secret.js';
 import { signingCertificateCondition } from './signing-certificate-condition.js';
@@ -39,17 +46,12 @@ import {
  * compute desired state, apply only what differs, delete what is no longer wanted, and write the
  * status only when it changed. An idle tenant costs no API write.
  */
-export interface ObjectCache {
+export interface ObjectCache extends ApplyCache, PlacementCache {
   tenant(namespace: string, name: string): JsmSsoTenant | undefined;
   /** A Secret's facts (key hashes, public certificates), read on demand; undefined when it does not exist. */
   secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined>;
   /** Records a Secret the operator just created or read, ahead of its watch event. */
   rememberSecret(secret: KubeObject): SecretFacts;
-  get(kind: ResourceKind, namespace: string, name: string): KubeObject | undefined;
-  /** Objects of the owned kinds whose controller is the tenant with this uid. */
-  ownedBy(uid: string): KubeObject[];
-  /** Records what an apply returned (owned kinds and the tenant's status) ahead of its watch event. */
-  remember(kind: ResourceKind, object: KubeObject): void;
 }
 
 export interface ReconcilerDeps {
@@ -62,6 +64,8 @@ export interface ReconcilerDeps {
   generateKeyPair: (commonName: string, algorithm: HopSignatureAlgorithm) => Promise<KeyPairPem>;
   /** Records which Secrets a tenant reads, so a Secret change requeues it. */
   indexSecrets: (tenantKey: string, secretKeys: string[]) => void;
+  /** Records the pool (`<namespace>/<name>`) a tenant is placed in, so a pool's change requeues it. */
+  indexPlacement: (tenantKey: string, poolKey: string | undefined) => void;
   /**
    * Told of the fields of a tenant's generation this version's schema does not know (a newer CRD
    * applied ahead of this operator); they were ignored, not refused.
@@ -89,8 +93,7 @@ const NO_OUTCOME: ReconcileOutcome = {
 export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promise<ReconcileOutcome> {
   const [namespace, name] = key.split('/') as [string, string];
   const live = deps.cache.tenant(namespace, name);
-  // Deleted: the garbage collector removes what the tenant owned via ownerReferences.
-  if (!live || live.metadata?.['deletionTimestamp']) return NO_OUTCOME;
+  if (!live) return NO_OUTCOME;
   const outcome: ReconcileOutcome = {
     applied: [],
     deleted: [],
@@ -98,33 +101,56 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     statusWritten: false,
     configValid: true,
   };
+  // Deleted: the garbage collector removes what the tenant owned via ownerReferences; what it
+  // placed in a pool's namespace (no ownerReference can reach it) is removed here first.
+  if (live.metadata?.['deletionTimestamp']) {
+    deps.indexPlacement(key, undefined);
+    if (!hasFinalizer(live)) return NO_OUTCOME;
+    const failure = await releasePlacement(deps, live, outcome);
+    if (failure) throw failureError(failure);
+    return outcome;
+  }
   const generation = (live.metadata?.generation as number | undefined) ?? 0;
   const previous = live.status;
 
   const validation = validate(live);
   if (validation.ignoredFields.length > 0)
     deps.reportIgnoredFields(key, generation, validation.ignoredFields);
-  deps.indexSecrets(
-    key,
-    validation.tenant ? allSecretKeys(validation.tenant).map((u) => `${namespace}/${u.secret}`) : [],
-  );
+  const placement = validation.tenant ? placementOf(validation.tenant) : undefined;
+  const poolKey = placement?.mode === 'pool' ? `${placement.namespace}/${placement.name}` : undefined;
+  deps.indexPlacement(key, poolKey);
+  deps.indexSecrets(key, [
+    ...(validation.tenant ? allSecretKeys(validation.tenant).map((u) => `${namespace}/${u.secret}`) : []),
+    // Its projection, so an edit or a deletion there requeues the tenant and is undone.
+    ...(validation.tenant && placement?.mode === 'pool'
+      ? [`${placement.namespace}/${placedName(validation.tenant)}`]
+      : []),
+  ]);
   let configValid: ConditionInput = validation.condition;
   let fingerprint = previous?.signingCertificateFingerprint;
   let failure: ApplyFailure | undefined;
   let signingSecrets: Record<string, SecretFacts> = {};
-  if (validation.tenant) {
+  let pool: ConditionInput | undefined;
+  if (validation.tenant && placement) {
     // Whatever fails from here on (a Secret the API server refuses, a lost connection, a bug)
     // ends in the Applied condition and a Warning Event, never in a silent retry loop.
     try {
-      const converged = await converge(deps, validation.tenant, outcome);
+      const converged = await converge(deps, validation.tenant, placement, outcome);
       configValid = converged.configValid ?? configValid;
       fingerprint = converged.fingerprint ?? fingerprint;
       signingSecrets = converged.secrets;
       failure = converged.failure;
+      pool = converged.pool;
     } catch (error) {
       failure = unexpectedFailure(error);
     }
   }
+  if (placement?.mode === 'pool')
+    pool ??= {
+      status: 'Unknown',
+      reason: 'PoolNotChecked',
+      message: 'the pool is checked once the tenant is valid',
+    };
   outcome.configValid = configValid.status === 'True';
 
   const hint = `see \`kubectl -n ${namespace} describe deployment\` and the pods' logs`;
@@ -146,6 +172,8 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
         ? live.spec.identityProviders.length
         : undefined,
       signingCertificateFingerprint: fingerprint,
+      ...(pool ? { pool } : {}),
+      ...(placement ? { placement: placementText(placement) } : {}),
     },
     now,
   );
@@ -171,11 +199,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   }
   // Failed after recording it: the queue retries this tenant with its per-key backoff. Thrown with
   // the condition's reason, so the metric and the log line count the same closed set.
-  if (failure) {
-    throw failure.error instanceof ReconcileError
-      ? failure.error
-      : new ReconcileError(failure.reason, failure.message, { cause: failure.error });
-  }
+  if (failure) throw failureError(failure);
   return outcome;
 }
 
@@ -187,12 +211,14 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
 async function converge(
   deps: ReconcilerDeps,
   tenant: JsmSsoTenant,
+  placement: Placement,
   outcome: ReconcileOutcome,
 ): Promise<{
   secrets: Record<string, SecretFacts>;
   configValid?: ConditionInput;
   fingerprint?: string;
   failure?: ApplyFailure;
+  pool?: ConditionInput;
 }> {
   const secrets = await ensureSigningSecrets(deps, tenant, outcome);
   const invalid = secretsCondition(tenant, secrets);
@@ -216,8 +242,23 @@ async function converge(
       };
     }
   }
-  const failure = await applyOwned(deps, { tenant, settings: deps.settings, secrets }, outcome);
-  return { secrets, ...(fingerprint ? { fingerprint } : {}), ...(failure ? { failure } : {}) };
+  const owner = {
+    namespace: tenant.metadata!.namespace!,
+    uid: tenant.metadata!.uid ?? '',
+    kind: KINDS.tenant.kind,
+  };
+  const found = { secrets, ...(fingerprint ? { fingerprint } : {}) };
+  if (placement.mode === 'pool') {
+    // No dedicated objects: the ones a dedicated past left are pruned.
+    const failure = await applyObjects(deps, owner, [], outcome);
+    if (failure) return { ...found, failure };
+    const pooled = await reconcilePooled(deps, tenant, placement, secrets, outcome);
+    return { ...found, ...pooled };
+  }
+  const desired = desiredObjects({ tenant, settings: deps.settings, secrets });
+  const failure =
+    (await applyObjects(deps, owner, desired, outcome)) ?? (await releasePlacement(deps, tenant, outcome));
+  return { ...found, ...(failure ? { failure } : {}) };
 }
 
 /** A failure nobody planned for, as a condition: the typed reason when there is one. */
@@ -342,112 +383,6 @@ function secretsCondition(
     };
   }
   return undefined;
-}
-
-/** A desired object with what is known of the live one of the same name. */
-interface Claim {
-  object: KubeObject;
-  kind: ResourceKind;
-  /** The live object when it exists and this tenant controls it; undefined when the name is free. */
-  live: KubeObject | undefined;
-}
-
-/**
- * Checks who holds each desired object's name. The cache holds only objects labelled as ours, so
- * a name it does not know is read from the API server: an object someone else made is reported,
- * never applied over. Any conflict stops the whole pass, because a tenant's pods applied next to
- * another team's ConfigMap or Service would read that ConfigMap or take that Service's traffic.
- */
-async function claimNames(
-  deps: ReconcilerDeps,
-  namespace: string,
-  uid: string,
-  desired: KubeObject[],
-): Promise<{ claims: Claim[]; conflicts: string[] }> {
-  const claims: Claim[] = [];
-  const conflicts: string[] = [];
-  for (const object of desired) {
-    const kind = kindByName(object.kind ?? '')!;
-    const name = object.metadata.name!;
-    const cached = deps.cache.get(kind, namespace, name);
-    const live =
-      cached && ownershipOf(cached, uid).ours
-        ? cached
-        : await deps.client.get<KubeObject>(objectPath(kind, namespace, name));
-    const ownership = live ? ownershipOf(live, uid) : undefined;
-    if (ownership && !ownership.ours) conflicts.push(`${kind.kind} ${name} (${ownership.owner})`);
-    else claims.push({ object, kind, live });
-  }
-  return { claims, conflicts };
-}
-
-/**
- * Applies what differs and deletes what is no longer wanted. Force (taking fields from other
- * field managers, which is how drift is undone) is used only on objects this tenant controls; a
- * new object is applied without it. The first failure stops the pass and is returned (not
- * thrown), so the tenant's status can say which object failed and why.
- */
-async function applyOwned(
-  deps: ReconcilerDeps,
-  context: DesiredContext,
-  outcome: ReconcileOutcome,
-): Promise<ApplyFailure | undefined> {
-  const namespace = context.tenant.metadata!.namespace!;
-  const uid = context.tenant.metadata!.uid ?? '';
-  const desired = desiredObjects(context);
-  const { claims, conflicts } = await claimNames(deps, namespace, uid, desired);
-  if (conflicts.length > 0) {
-    const message = `${conflicts.join('; ')}: left untouched and nothing applied; delete or rename ${conflicts.length > 1 ? 'these objects' : 'this object'}, or rename the tenant`;
-    return { reason: 'ObjectConflict', message, error: new ReconcileError('ObjectConflict', message) };
-  }
-  for (const { object, kind, live } of claims) {
-    const name = object.metadata.name!;
-    if (!needsApply(object, live)) continue;
-    let applied: KubeObject;
-    try {
-      // A part's autoscaler has the name of its Deployment.
-      const autoscaler = deps.cache.get(KINDS.horizontalPodAutoscaler, namespace, name);
-      if (needsReplicaHandover(object, live, autoscaler !== undefined))
-        await handOverReplicas(deps.client, objectPath(kind, namespace, name), live!);
-      applied = await deps.client.apply<KubeObject>(objectPath(kind, namespace, name), object, {
-        fieldManager: FIELD_MANAGER,
-        force: live !== undefined,
-      });
-    } catch (error) {
-      const kindName = object.kind ?? kind.kind;
-      return {
-        reason: 'ApplyFailed',
-        message: `${kindName} ${name} could not be applied (retrying with backoff): ${apiErrorMessage(error)}`,
-        error,
-      };
-    }
-    deps.cache.remember(kind, applied);
-    outcome.applied.push(`${object.kind}/${name}`);
-  }
-  const wanted = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
-  for (const object of deps.cache.ownedBy(uid)) {
-    const id = `${object.kind}/${object.metadata.name}`;
-    if (wanted.has(id)) continue;
-    const kind = kindByName(object.kind ?? '');
-    if (!kind) continue;
-    await deps.client.delete(objectPath(kind, namespace, object.metadata.name!));
-    outcome.deleted.push(id);
-  }
-  return undefined;
-}
-
-/**
- * The API server's answer without the request line. Owned objects carry no Secret values (those
- * stay in Secrets, which are never applied here), so the server cannot echo one back.
- */
-function apiErrorMessage(error: unknown): string {
-  const text =
-    error instanceof ApiError
-      ? `${error.status} ${error.reason}: ${error.serverMessage}`
-      : error instanceof Error
-        ? error.message
-        : String(error);
-  return text.slice(0, 1000);
 }
 
 async function writeStatus(deps: ReconcilerDeps, tenant: JsmSsoTenant, status: TenantStatus): Promise<void> {

@@ -1,7 +1,7 @@
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { cacheKey } from './kube/informer.js';
 import { KINDS, objectPath } from './kube/kinds.js';
-import { type SecretFacts, sha256 } from './resources/common.js';
+import { MANAGED_BY, type SecretFacts, sha256 } from './resources/common.js';
 
 /**
  * What the operator knows of a Secret: which keys exist, a hash of each (to roll pods on change)
@@ -24,10 +24,24 @@ export function secretFacts(secret: KubeObject): SecretFacts {
   };
 }
 
-/** The metadata a Secret is cached with (from a PartialObjectMetadata list or watch). */
+/**
+ * The metadata a Secret is cached with (from a PartialObjectMetadata list or watch). The labels
+ * are kept only on the operator's own Secrets (pooled tenants' projections), which its cleanup finds by them.
+ */
 export function secretMetadata(object: KubeObject): KubeObject {
-  const { name, namespace, resourceVersion, uid } = object.metadata;
-  return { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace, resourceVersion, uid } };
+  const { name, namespace, resourceVersion, uid, labels, annotations, ownerReferences } = object.metadata;
+  const ours = labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY;
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name,
+      namespace,
+      resourceVersion,
+      uid,
+      ...(ours ? { labels, annotations, ownerReferences } : {}),
+    },
+  };
 }
 
 /**

@@ -13,6 +13,7 @@ export type ConditionType =
   | 'BrokerAvailable'
   | 'PortalAvailable'
   | 'SigningCertificateValid'
+  | 'PoolReady'
   | 'Ready';
 export type ConditionInput = Pick<TenantCondition, 'status' | 'reason' | 'message'>;
 
@@ -32,6 +33,13 @@ export interface StatusObservations {
   brokerUrl?: string;
   identityProviderCount?: number;
   signingCertificateFingerprint?: string;
+  /**
+   * A pooled tenant's pool (exists and is Ready): it stands for BrokerAvailable and
+   * PortalAvailable, since the tenant has no Deployments of its own.
+   */
+  pool?: ConditionInput;
+  /** status.placement: `dedicated` or `pool <namespace>/<name>`. */
+  placement?: string;
 }
 
 /** Availability of a part from its Deployment (Unknown while it has not reported on this spec). */
@@ -105,39 +113,27 @@ export function computeStatus(
   observed: StatusObservations,
   now: Date,
 ): TenantStatus {
-  const before = new Map((previous?.conditions ?? []).map((c) => [c.type, c]));
-  const ready: ConditionInput = [
-    observed.configValid,
-    observed.applied,
-    observed.broker,
-    observed.portal,
-  ].every((c) => c.status === 'True')
+  const serving: [ConditionType, ConditionInput][] = observed.pool
+    ? [['PoolReady', observed.pool]]
+    : [
+        ['BrokerAvailable', observed.broker],
+        ['PortalAvailable', observed.portal],
+      ];
+  const ready: ConditionInput = [observed.configValid, observed.applied, ...serving.map(([, c]) => c)].every(
+    (c) => c.status === 'True',
+  )
     ? { status: 'True', reason: 'AllComponentsReady', message: 'the portal and the broker are serving' }
     : notReady(observed);
   const inputs: [ConditionType, ConditionInput][] = [
     ['ConfigValid', observed.configValid],
     ['Applied', observed.applied],
-    ['BrokerAvailable', observed.broker],
-    ['PortalAvailable', observed.portal],
+    ...serving,
     ...(observed.signingCertificate
       ? [['SigningCertificateValid', observed.signingCertificate] as [ConditionType, ConditionInput]]
       : []),
     ['Ready', ready],
   ];
-  const conditions = inputs.map(([type, input]): TenantCondition => {
-    const prior = before.get(type);
-    return {
-      type,
-      status: input.status,
-      reason: input.reason,
-      message: input.message.slice(0, 32768),
-      observedGeneration: observed.generation,
-      lastTransitionTime:
-        prior && prior.status === input.status
-          ? prior.lastTransitionTime
-          : now.toISOString().replace(/\.\d+Z$/, 'Z'),
-    };
-  });
+  const conditions = toConditions(previous?.conditions, inputs, observed.generation, now);
   const status: TenantStatus = { observedGeneration: observed.generation, conditions };
   if (observed.portalUrl) status.portalUrl = observed.portalUrl;
   if (observed.brokerUrl) status.brokerMetadataUrl = `${observed.brokerUrl}${BROKER_METADATA_PATH}`;
@@ -145,7 +141,32 @@ export function computeStatus(
     status.identityProviderCount = observed.identityProviderCount;
   if (observed.signingCertificateFingerprint)
     status.signingCertificateFingerprint = observed.signingCertificateFingerprint;
+  if (observed.placement) status.placement = observed.placement;
   return status;
+}
+
+/** Conditions as the API conventions want them: lastTransitionTime moves only when the status does. */
+export function toConditions(
+  previous: TenantCondition[] | undefined,
+  inputs: [string, ConditionInput][],
+  generation: number,
+  now: Date,
+): TenantCondition[] {
+  const before = new Map((previous ?? []).map((c) => [c.type, c]));
+  return inputs.map(([type, input]): TenantCondition => {
+    const prior = before.get(type);
+    return {
+      type,
+      status: input.status,
+      reason: input.reason,
+      message: input.message.slice(0, 32768),
+      observedGeneration: generation,
+      lastTransitionTime:
+        prior && prior.status === input.status
+          ? prior.lastTransitionTime
+          : now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    };
+  });
 }
 
 function notReady(observed: StatusObservations): ConditionInput {
@@ -155,6 +176,7 @@ function notReady(observed: StatusObservations): ConditionInput {
   if (observed.applied.status !== 'True') {
     return { status: 'False', reason: observed.applied.reason, message: observed.applied.message };
   }
+  if (observed.pool) return { status: 'False', reason: observed.pool.reason, message: observed.pool.message };
   const waiting = [
     observed.broker.status !== 'True' ? 'broker' : undefined,
     observed.portal.status !== 'True' ? 'portal' : undefined,
@@ -171,11 +193,16 @@ export function sameStatus(a: TenantStatus | undefined, b: TenantStatus): boolea
   return JSON.stringify(normalise(a)) === JSON.stringify(normalise(b));
 }
 
-function normalise(status: TenantStatus | undefined): unknown {
-  if (!status) return {};
-  const conditions = [...(status.conditions ?? [])]
+/** Conditions in a comparable form: sorted by type, only what the operator writes. */
+export function comparableConditions(conditions: TenantCondition[] | undefined): unknown[] {
+  return [...(conditions ?? [])]
     .sort((x, y) => (x.type < y.type ? -1 : 1))
     .map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration, c.lastTransitionTime]);
+}
+
+function normalise(status: TenantStatus | undefined): unknown {
+  if (!status) return {};
+  const conditions = comparableConditions(status.conditions);
   return [
     status.observedGeneration,
     conditions,
@@ -183,5 +210,6 @@ function normalise(status: TenantStatus | undefined): unknown {
     status.brokerMetadataUrl,
     status.identityProviderCount,
     status.signingCertificateFingerprint,
+    status.placement,
   ];
 }

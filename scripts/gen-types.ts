@@ -1,14 +1,16 @@
-// Generates common/config/tenant.generated.ts from the CRD schema, the single source of truth.
+// Generates common/config/tenant.generated.ts and pool.generated.ts from the CRD schemas, the single
+// source of truth.
 // Fields with a schema default are made required in the types: the loader and the API server both
 // apply defaults, so code that reads a tenant always sees them. `--check` fails when the committed
 // file is stale (a test runs it).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile } from 'json-schema-to-typescript';
-import { type SchemaNode, tenantCrd } from '../common/config/crd-schema.js';
+import { poolCrd, type SchemaNode, tenantCrd } from '../common/config/crd-schema.js';
 import { packageRoot } from '../common/paths.js';
 
 export const GENERATED_TYPES_PATH = join(packageRoot(), 'common', 'config', 'tenant.generated.ts');
+export const GENERATED_POOL_TYPES_PATH = join(packageRoot(), 'common', 'config', 'pool.generated.ts');
 
 function requireDefaulted(node: SchemaNode): SchemaNode {
   if (node.properties) {
@@ -42,31 +44,62 @@ const NAMED_PARTS: [string[], string][] = [
   [['spec', 'atlassian', 'organizationMappings', '[]'], 'OrganizationMapping'],
   [['spec', 'redis'], 'RedisSpec'],
   [['spec', 'ingress'], 'IngressSpec'],
+  [['spec', 'placement'], 'PlacementSpec'],
   [['status'], 'TenantStatus'],
   [['status', 'conditions', '[]'], 'TenantCondition'],
 ];
 
-function nameParts(schema: SchemaNode): void {
-  for (const [path, title] of NAMED_PARTS) {
-    let node: SchemaNode | undefined = schema;
-    for (const seg of path) node = seg === '[]' ? node?.items : node?.properties?.[seg];
-    if (!node) throw new Error(`schema has no ${path.join('.')}`);
-    node['title'] = title;
+/**
+ * The pool's names; the parts it shares with the tenant (scripts/sync-pool-crd.ts copies them) are
+ * the tenant's types, imported rather than generated twice.
+ */
+const POOL_NAMED_PARTS: [string[], string][] = [
+  [['spec'], 'PoolSpec'],
+  [['spec', 'portal'], 'PoolPartSpec'],
+  [['status'], 'PoolStatus'],
+];
+const POOL_SHARED_TYPES: [string[], string][] = [
+  [['spec', 'redis'], 'RedisSpec'],
+  [['spec', 'portal', 'autoscaling'], 'AutoscalingSpec'],
+  [['spec', 'portal', 'pod'], 'TenantPodSettings'],
+  [['status', 'conditions', '[]'], 'TenantCondition'],
+];
+/** The broker's settings have the portal's shape. */
+const POOL_ALIASES: [string[], string][] = [[['spec', 'broker'], 'PoolPartSpec']];
+
+/** Makes a node a reference to a type declared elsewhere, keeping its description. */
+function referTo(node: SchemaNode, type: string): void {
+  for (const key of Object.keys(node)) if (key !== 'description') delete node[key];
+  node['tsType'] = type;
+}
+
+function nodeAt(schema: SchemaNode, path: string[]): SchemaNode {
+  let node: SchemaNode | undefined = schema;
+  for (const seg of path) node = seg === '[]' ? node?.items : node?.properties?.[seg];
+  if (!node) throw new Error(`schema has no ${path.join('.')}`);
+  return node;
+}
+
+function nameParts(schema: SchemaNode, named: [string[], string][] = NAMED_PARTS): void {
+  for (const [path, title] of named) {
+    nodeAt(schema, path)['title'] = title;
   }
 }
+
+const COMPILE_OPTIONS = {
+  bannerComment: '',
+  additionalProperties: false,
+  strictIndexSignatures: true,
+  format: true,
+  maxItems: -1,
+  style: { singleQuote: true },
+};
 
 export async function generateTenantTypes(): Promise<string> {
   const schema = requireDefaulted(structuredClone(tenantCrd().schema));
   nameParts(schema);
   schema.properties = { ...schema.properties, metadata: { type: 'object', tsType: 'TenantMetadata' } };
-  const body = await compile(schema as never, 'JsmSsoTenant', {
-    bannerComment: '',
-    additionalProperties: false,
-    strictIndexSignatures: true,
-    format: true,
-    maxItems: -1,
-    style: { singleQuote: true },
-  });
+  const body = await compile(schema as never, 'JsmSsoTenant', COMPILE_OPTIONS);
   return `// Generated from crds/jsmssotenant.yaml by \`npm run gen\`. Do not edit: change the CRD and regenerate.
 
 import type { TenantMetadata } from './tenant-metadata.js';
@@ -74,15 +107,35 @@ import type { TenantMetadata } from './tenant-metadata.js';
 ${body}`;
 }
 
+export async function generatePoolTypes(): Promise<string> {
+  const schema = requireDefaulted(structuredClone(poolCrd().schema));
+  nameParts(schema, POOL_NAMED_PARTS);
+  const shared = [...new Set(POOL_SHARED_TYPES.map(([, type]) => type))].sort();
+  for (const [path, type] of [...POOL_SHARED_TYPES, ...POOL_ALIASES]) referTo(nodeAt(schema, path), type);
+  schema.properties = { ...schema.properties, metadata: { type: 'object', tsType: 'TenantMetadata' } };
+  const body = await compile(schema as never, 'JsmSsoPool', COMPILE_OPTIONS);
+  return `// Generated from crds/jsmssopool.yaml by \`npm run gen\`. Do not edit: change the CRD and regenerate.
+
+import type { TenantMetadata } from './tenant-metadata.js';
+import type { ${shared.join(', ')} } from './tenant.generated.js';
+
+${body}`;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const generated = await generateTenantTypes();
-  if (process.argv.includes('--check')) {
-    if (readFileSync(GENERATED_TYPES_PATH, 'utf8') !== generated) {
-      console.error(`${GENERATED_TYPES_PATH} is stale: run npm run gen`);
-      process.exit(1);
+  for (const [path, generate] of [
+    [GENERATED_TYPES_PATH, generateTenantTypes],
+    [GENERATED_POOL_TYPES_PATH, generatePoolTypes],
+  ] as const) {
+    const generated = await generate();
+    if (process.argv.includes('--check')) {
+      if (readFileSync(path, 'utf8') !== generated) {
+        console.error(`${path} is stale: run npm run gen`);
+        process.exit(1);
+      }
+    } else {
+      writeFileSync(path, generated);
+      console.log(`wrote ${path}`);
     }
-  } else {
-    writeFileSync(GENERATED_TYPES_PATH, generated);
-    console.log(`wrote ${GENERATED_TYPES_PATH}`);
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
-import { CRD_PATH, packageRoot } from '../common/paths.js';
+import { CRD_PATH, POOL_CRD_PATH, packageRoot } from '../common/paths.js';
 import { KubeClient } from '../operator/kube/client.js';
 import { KINDS, objectPath } from '../operator/kube/kinds.js';
 
@@ -144,23 +144,30 @@ export function stopEnvtest(): void {
   started = undefined;
 }
 
-/** Applies the CRD and waits until the API server serves it. */
+/** Applies the CRDs (JsmSsoTenant, JsmSsoPool) and waits until the API server serves them. */
 export async function installCrd(client: KubeClient): Promise<void> {
-  const crd = parse(readFileSync(CRD_PATH, 'utf8'));
-  await client.apply(objectPath(KINDS.crd, undefined, crd.metadata.name), crd, {
-    fieldManager: 'jsm-sso-tests',
-  });
+  for (const path of [CRD_PATH, POOL_CRD_PATH]) {
+    const crd = parse(readFileSync(path, 'utf8'));
+    await client.apply(objectPath(KINDS.crd, undefined, crd.metadata.name), crd, {
+      fieldManager: 'jsm-sso-tests',
+    });
+    await established(client, crd.metadata.name, crd.spec.names.plural);
+  }
+}
+
+async function established(client: KubeClient, name: string, plural: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     const live = await client.get<{ status?: { conditions?: { type: string; status: string }[] } }>(
-      objectPath(KINDS.crd, undefined, crd.metadata.name),
+      objectPath(KINDS.crd, undefined, name),
     );
     if (live?.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) {
-      // Discovery of the new group can lag a moment behind Established.
-      if (await client.get('/apis/jsm-sso.io/v1alpha1')) return;
+      // Discovery of the new resource can lag a moment behind Established.
+      const discovery = await client.get<{ resources?: { name: string }[] }>('/apis/jsm-sso.io/v1alpha1');
+      if (discovery?.resources?.some((r) => r.name === plural)) return;
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('the JsmSsoTenant CRD did not become Established');
+  throw new Error(`the CRD ${name} did not become Established`);
 }
 
 let namespaceCounter = 0;

@@ -5,7 +5,7 @@ import { createMetricsRegistry } from '../common/metrics.js';
 import { Controller } from '../operator/controller.js';
 import { KubeClient } from '../operator/kube/client.js';
 import type { OperatorSettings } from '../operator/resources/common.js';
-import type { Envtest } from './envtest.js';
+import { type Envtest, eventually } from './envtest.js';
 
 export interface TestController {
   client: KubeClient;
@@ -22,6 +22,8 @@ export async function startTestController(
   env: Envtest,
   options: {
     namespace: string;
+    /** More namespaces to watch besides `namespace` (a pool's). */
+    moreNamespaces?: string[];
     settings: OperatorSettings;
     instance: string;
     level?: string;
@@ -42,10 +44,30 @@ export async function startTestController(
       ...(options.logDestination ? { destination: options.logDestination } : {}),
     }),
     registry,
-    namespaces: [options.namespace],
+    namespaces: [options.namespace, ...(options.moreNamespaces ?? [])],
     workers: 2,
     instance: options.instance,
   });
   await controller.start();
   return { client, controller, registry };
+}
+
+/** The settings the operator tests run with (an image no kubelet pulls; ingress and metrics namespaces). */
+export const TEST_OPERATOR_SETTINGS: OperatorSettings = {
+  image: 'jsm-sso:test',
+  ingressNamespaceLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' },
+  metricsNamespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
+};
+
+/** Waits until the controller has been idle (no queued or running reconcile) for ten polls in a row. */
+export async function operatorIdle(controller: Controller, timeoutMs?: number): Promise<void> {
+  let calm = 0;
+  await eventually(
+    async () => {
+      calm = controller.queue.depth === 0 && controller.busy === 0 ? calm + 1 : 0;
+      return calm >= 10;
+    },
+    'the operator to be idle',
+    timeoutMs,
+  );
 }

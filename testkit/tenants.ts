@@ -240,6 +240,36 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     path: 'spec.portal.pod.podAnnotations',
     message: 'set by the operator',
   },
+  {
+    rule: 'a pooled tenant uses the pool Redis, not its own',
+    mutate: (d) => {
+      d.spec.placement = { mode: 'pool', pool: { name: 'shared' } };
+      d.spec.redis = { urlSecretRef: { name: 'acme-redis' } };
+    },
+    path: 'spec.redis',
+    message: "uses the pool's Redis",
+  },
+  {
+    rule: 'a pooled tenant has no replicas, autoscaling, pod settings or listener TLS of its own',
+    mutate: (d) => {
+      d.spec.placement = { mode: 'pool', pool: { name: 'shared' } };
+      d.spec.broker.pod = { priorityClassName: 'high' };
+    },
+    path: 'spec.placement',
+    message: "runs in the pool's pods",
+  },
+  {
+    rule: 'placement mode pool names its pool',
+    mutate: (d) => (d.spec.placement = { mode: 'pool' }),
+    path: 'spec.placement.pool',
+    message: 'needs placement.pool.name',
+  },
+  {
+    rule: 'placement.pool only with mode pool',
+    mutate: (d) => (d.spec.placement = { mode: 'dedicated', pool: { name: 'shared' } }),
+    path: 'spec.placement.pool',
+    message: 'only read with placement.mode pool',
+  },
 ];
 
 function samlIdp(ssoUrl: string) {
@@ -309,6 +339,10 @@ export const ACCEPTED_TENANT_CASES: ValidTenantCase[] = [
           tokenEndpoint: 'https://idp.example.com/token?realm=customers',
         },
       }),
+  },
+  {
+    shape: 'a tenant placed in a pool of another namespace',
+    mutate: (d) => (d.spec.placement = { mode: 'pool', pool: { name: 'shared', namespace: 'jsm-pools' } }),
   },
   {
     shape: 'an autoscaled broker and a fixed portal, with Redis',

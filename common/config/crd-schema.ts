@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { CRD_PATH } from '../paths.js';
+import { CRD_PATH, POOL_CRD_PATH } from '../paths.js';
 
 /** A node of a Kubernetes structural schema (OpenAPI v3 subset plus x-kubernetes-* extensions). */
 export interface SchemaNode {
@@ -35,18 +35,38 @@ export const API_VERSION = 'v1alpha1';
 export const KIND = 'JsmSsoTenant';
 export const PLURAL = 'jsmssotenants';
 
-let cached: { document: Record<string, unknown>; schema: SchemaNode } | undefined;
+export const POOL_KIND = 'JsmSsoPool';
+export const POOL_PLURAL = 'jsmssopools';
 
-/** The CRD document and its v1alpha1 schema, read once from crds/jsmssotenant.yaml. */
-export function tenantCrd(): { document: Record<string, unknown>; schema: SchemaNode } {
-  if (!cached) {
-    const document = parse(readFileSync(CRD_PATH, 'utf8')) as { spec: { versions: CrdVersion[] } };
+export interface LoadedCrd {
+  document: Record<string, unknown>;
+  schema: SchemaNode;
+}
+
+const cached = new Map<string, LoadedCrd>();
+
+/** A CRD document and its v1alpha1 schema, read once. */
+export function loadCrd(path: string): LoadedCrd {
+  let loaded = cached.get(path);
+  if (!loaded) {
+    const document = parse(readFileSync(path, 'utf8')) as { spec: { versions: CrdVersion[] } };
     const version = document.spec.versions.find((v) => v.name === API_VERSION);
-    if (!version) throw new Error(`${CRD_PATH} has no version ${API_VERSION}`);
-    cached = {
+    if (!version) throw new Error(`${path} has no version ${API_VERSION}`);
+    loaded = {
       document: document as unknown as Record<string, unknown>,
       schema: version.schema.openAPIV3Schema,
     };
+    cached.set(path, loaded);
   }
-  return cached;
+  return loaded;
+}
+
+/** The JsmSsoTenant CRD (crds/jsmssotenant.yaml). */
+export function tenantCrd(): LoadedCrd {
+  return loadCrd(CRD_PATH);
+}
+
+/** The JsmSsoPool CRD (crds/jsmssopool.yaml). */
+export function poolCrd(): LoadedCrd {
+  return loadCrd(POOL_CRD_PATH);
 }

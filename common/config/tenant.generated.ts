@@ -34,6 +34,7 @@ export interface TenantSpec {
   atlassian: AtlassianSpec;
   redis?: RedisSpec;
   ingress?: IngressSpec;
+  placement?: PlacementSpec;
   /**
    * The one XML Signature algorithm of the SAML messages between the portal and the broker, both ways: the broker's Responses and LogoutResponses, the portal's AuthnRequests and LogoutRequests. rsa-sha256 (the default) needs RSA keys of 2048 bits or more, ecdsa-sha256 (xmldsig-more, r||s values) EC P-256 keys; the operator generates missing signing Secrets of that kind. Each end accepts exactly this algorithm from the other and refuses any other (SAML_SIGNATURE_ALGORITHM_FORBIDDEN), and a part whose own key does not fit it does not start (SIGNING_KEY_ALGORITHM_MISMATCH). ecdsa-sha256 signs several times cheaper, but node-saml and pysaml2's Redirect binding cannot verify it (docs/decisions/0063-ecdsa-for-the-broker-portal-hop.md). The broker's key also signs its requests to upstream SAML IdPs, which must then accept ecdsa-sha256. Changing it on a running tenant needs new signing keys of the other kind.
    */
@@ -826,6 +827,28 @@ export interface IngressSpec {
   };
 }
 /**
+ * Where the tenant's broker and portal run. dedicated (the default) gives the tenant Deployments of its own in its namespace; pool places it in a shared JsmSsoPool, whose pods serve many tenants and tell them apart by the Host of portal.url and broker.url. The operator then copies only the Secret keys this tenant references (and its signing keys) into one Secret in the pool's namespace, and makes the tenant's Ingress there. Choosing between them: docs/placement.md.
+ */
+export interface PlacementSpec {
+  /**
+   * dedicated (Deployments of this tenant's own) or pool (the JsmSsoPool named by placement.pool).
+   */
+  mode: 'dedicated' | 'pool';
+  /**
+   * The JsmSsoPool this tenant runs in, with placement.mode pool.
+   */
+  pool?: {
+    /**
+     * Name of the JsmSsoPool.
+     */
+    name: string;
+    /**
+     * Namespace of the JsmSsoPool; the tenant's own namespace when unset.
+     */
+    namespace?: string;
+  };
+}
+/**
  * Observed state, written by the operator.
  */
 export interface TenantStatus {
@@ -834,7 +857,7 @@ export interface TenantStatus {
    */
   observedGeneration?: number;
   /**
-   * ConfigValid, Applied, BrokerAvailable, PortalAvailable, SigningCertificateValid and Ready.
+   * ConfigValid, Applied, BrokerAvailable, PortalAvailable, SigningCertificateValid and Ready; PoolReady for a tenant placed in a pool (whether its JsmSsoPool exists and is Ready), which then stands for BrokerAvailable and PortalAvailable.
    *
    * @maxItems 16
    */
@@ -855,6 +878,10 @@ export interface TenantStatus {
    * Number of configured identity providers.
    */
   identityProviderCount?: number;
+  /**
+   * Where the tenant runs, as the operator placed it - dedicated, or pool <namespace>/<name>.
+   */
+  placement?: string;
 }
 /**
  * One condition.

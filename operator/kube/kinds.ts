@@ -15,6 +15,10 @@ function kind(apiVersion: string, kindName: string, plural: string, namespaced =
 
 export const KINDS = {
   tenant: kind('jsm-sso.io/v1alpha1', 'JsmSsoTenant', 'jsmssotenants'),
+  pool: kind('jsm-sso.io/v1alpha1', 'JsmSsoPool', 'jsmssopools'),
+  serviceAccount: kind('v1', 'ServiceAccount', 'serviceaccounts'),
+  role: kind('rbac.authorization.k8s.io/v1', 'Role', 'roles'),
+  roleBinding: kind('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings'),
   deployment: kind('apps/v1', 'Deployment', 'deployments'),
   service: kind('v1', 'Service', 'services'),
   configMap: kind('v1', 'ConfigMap', 'configmaps'),
@@ -38,6 +42,12 @@ export const OWNED_KINDS: readonly ResourceKind[] = [
   KINDS.podDisruptionBudget,
   KINDS.horizontalPodAutoscaler,
 ];
+
+/** The kinds only a pool owns: its pods' ServiceAccount and the Role that lets it read its namespace's Secrets. */
+export const POOL_ONLY_KINDS: readonly ResourceKind[] = [KINDS.serviceAccount, KINDS.role, KINDS.roleBinding];
+
+/** Every kind the operator makes for tenants and pools, watched (by the managed-by label) to undo drift. */
+export const MANAGED_KINDS: readonly ResourceKind[] = [...OWNED_KINDS, ...POOL_ONLY_KINDS];
 
 export function kindByName(kindName: string): ResourceKind | undefined {
   return Object.values(KINDS).find((k) => k.kind === kindName);

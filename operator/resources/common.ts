@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { V1OwnerReference } from '@kubernetes/client-node';
+import { POOL_KIND } from '../../common/config/crd-schema.js';
 import type { JsmSsoTenant } from '../../common/config/load.js';
-import type { TenantPodSettings } from '../../common/config/tenant.generated.js';
+import type { AutoscalingSpec, TenantPodSettings } from '../../common/config/tenant.generated.js';
 
 /**
  * What every dependent resource shares: names, labels, the owner reference and the inputs of
@@ -50,31 +51,65 @@ export interface DesiredContext {
   secrets: Record<string, SecretFacts>;
 }
 
-export function tenantName(tenant: JsmSsoTenant): string {
+/**
+ * What runs a broker and a portal: a dedicated tenant, or a pool serving many tenants. Both are
+ * namespaced custom resources, so the same builders name, label and own their objects.
+ */
+export interface WorkloadOwner {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name: string; namespace?: string; uid?: string };
+}
+
+/** How many pods of a part run and how they are scheduled (spec.<part> of a tenant or a pool). */
+export interface PartSettings {
+  replicas?: number;
+  autoscaling?: AutoscalingSpec;
+  pod?: TenantPodSettings;
+}
+
+/** The inputs the part builders share, whoever owns the parts. */
+export interface WorkloadContext {
+  owner: WorkloadOwner;
+  parts: Record<Part, PartSettings>;
+  settings: OperatorSettings;
+}
+
+/** A dedicated tenant's context or a pool's. */
+export type AnyContext = DesiredContext | WorkloadContext;
+
+export function workloadOf(context: AnyContext): WorkloadContext {
+  return 'owner' in context
+    ? context
+    : { owner: context.tenant, parts: context.tenant.spec, settings: context.settings };
+}
+
+export function tenantName(tenant: WorkloadOwner): string {
   return tenant.metadata!.name;
 }
 
-export function tenantNamespace(tenant: JsmSsoTenant): string {
+export function tenantNamespace(tenant: WorkloadOwner): string {
   return tenant.metadata!.namespace ?? 'default';
 }
 
-/** `<tenant>-<suffix>`, shortened with a hash when it would exceed a DNS label (63). */
-export function childName(tenant: JsmSsoTenant, suffix: string): string {
+/** `<owner>-<suffix>`, shortened with a hash when it would exceed a DNS label (63). */
+export function childName(tenant: WorkloadOwner, suffix: string): string {
   const name = `${tenantName(tenant)}-${suffix}`;
   if (name.length <= 63) return name;
   const hash = sha256(name).slice(0, 8);
   return `${tenantName(tenant).slice(0, 63 - suffix.length - 10)}-${hash}-${suffix}`;
 }
 
-export function selectorLabels(tenant: JsmSsoTenant, component: string): Record<string, string> {
+/** A pool's pods carry another app name, so a tenant and a pool of the same name never select each other's pods. */
+export function selectorLabels(tenant: WorkloadOwner, component: string): Record<string, string> {
   return {
-    'app.kubernetes.io/name': 'jsm-sso',
+    'app.kubernetes.io/name': tenant.kind === POOL_KIND ? 'jsm-sso-pool' : 'jsm-sso',
     'app.kubernetes.io/instance': tenantName(tenant),
     'app.kubernetes.io/component': component,
   };
 }
 
-export function labels(tenant: JsmSsoTenant, component: string): Record<string, string> {
+export function labels(tenant: WorkloadOwner, component: string): Record<string, string> {
   return {
     ...selectorLabels(tenant, component),
     'app.kubernetes.io/part-of': 'jsm-sso',
@@ -82,7 +117,7 @@ export function labels(tenant: JsmSsoTenant, component: string): Record<string, 
   };
 }
 
-export function ownerReference(tenant: JsmSsoTenant): V1OwnerReference {
+export function ownerReference(tenant: WorkloadOwner): V1OwnerReference {
   return {
     apiVersion: tenant.apiVersion ?? 'jsm-sso.io/v1alpha1',
     kind: tenant.kind ?? 'JsmSsoTenant',
@@ -94,7 +129,7 @@ export function ownerReference(tenant: JsmSsoTenant): V1OwnerReference {
 }
 
 /** Standard metadata of an owned object. */
-export function objectMeta(tenant: JsmSsoTenant, name: string, component: string) {
+export function objectMeta(tenant: WorkloadOwner, name: string, component: string) {
   return {
     name,
     namespace: tenantNamespace(tenant),

@@ -2,6 +2,7 @@ import type { V1Deployment, V1Volume, V1VolumeMount } from '@kubernetes/client-n
 import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
 import { DEFAULT_DRAIN_SECONDS, terminationGraceSeconds } from '../../common/http/shutdown.js';
 import {
+  type AnyContext,
   CONFIG_DIR,
   CONFIG_FILE,
   CONFIG_HASH_ANNOTATION,
@@ -13,8 +14,10 @@ import {
   objectMeta,
   type Part,
   PUBLIC_PORT,
+  type SecretFacts,
   selectorLabels,
   sha256,
+  workloadOf,
 } from './common.js';
 import { certificateKey, configMapName, desiredConfigMap, TENANT_KEY } from './configmap.js';
 import { effectivePodSettings, partScale, podPlacement, podResources } from './pod-settings.js';
@@ -25,8 +28,8 @@ import { type SecretKeyUse, secretKeysFor, signingSecretName } from './secret-re
  * non-root user on a read-only root filesystem without capabilities or a service account token,
  * and carries a hash of everything it reads so that a changed Secret or ConfigMap rolls it.
  */
-export function deploymentName(context: DesiredContext, part: Part): string {
-  return childName(context.tenant, part);
+export function deploymentName(context: AnyContext, part: Part): string {
+  return childName(workloadOf(context).owner, part);
 }
 
 const OTHER: Record<Part, Part> = { broker: 'portal', portal: 'broker' };
@@ -34,9 +37,34 @@ const RUN_AS = 10001;
 
 /** The Secret keys actually mounted: optional keys only when the Secret has them. */
 export function mountedSecretKeys(context: DesiredContext, part: Part): SecretKeyUse[] {
-  return secretKeysFor(context.tenant, part).filter(
-    (use) => !use.optional || context.secrets[use.secret]?.keyHashes[use.key] !== undefined,
-  );
+  return presentKeys(secretKeysFor(context.tenant, part), context.secrets);
+}
+
+/** The uses whose key exists, or must exist (optional keys drop out when absent). */
+export function presentKeys(uses: SecretKeyUse[], secrets: Record<string, SecretFacts>): SecretKeyUse[] {
+  return uses.filter((use) => !use.optional || secrets[use.secret]?.keyHashes[use.key] !== undefined);
+}
+
+/** One volume per Secret with only the keys used, at `<secrets dir>/<secret>/<key>`. */
+export function secretVolumes(
+  uses: SecretKeyUse[],
+  first = 0,
+): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  const volumes: V1Volume[] = [];
+  const mounts: V1VolumeMount[] = [];
+  const bySecret = new Map<string, string[]>();
+  for (const use of uses) bySecret.set(use.secret, [...(bySecret.get(use.secret) ?? []), use.key]);
+  [...bySecret.entries()].forEach(([secret, keys], i) => {
+    const name = `secret-${first + i}`;
+    volumes.push({ name, secret: { secretName: secret, items: keys.map((key) => ({ key, path: key })) } });
+    mounts.push({ name, mountPath: `${POD_SECRETS_DIR}/${secret}`, readOnly: true });
+  });
+  return { volumes, mounts };
+}
+
+/** Hash of each mounted Secret key's value hash, for the pod template annotation. */
+export function secretEntries(uses: SecretKeyUse[], secrets: Record<string, SecretFacts>): string[][] {
+  return uses.map((u) => [u.secret, u.key, secrets[u.secret]?.keyHashes[u.key] ?? '']);
 }
 
 /** ConfigMap keys the part reads: the tenant document and the other side's public certificates. */
@@ -60,12 +88,12 @@ export function configHash(context: DesiredContext, part: Part): string {
   const configEntries = Object.fromEntries(
     configMapItems(context, part).map(({ key }) => [key, data[key] ?? '']),
   );
-  const secretEntries = mountedSecretKeys(context, part).map((u) => [
-    u.secret,
-    u.key,
-    context.secrets[u.secret]?.keyHashes[u.key] ?? '',
-  ]);
-  return sha256(canonicalJson({ configEntries, secretEntries }));
+  return sha256(
+    canonicalJson({
+      configEntries,
+      secretEntries: secretEntries(mountedSecretKeys(context, part), context.secrets),
+    }),
+  );
 }
 
 function volumes(context: DesiredContext, part: Part): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
@@ -91,25 +119,13 @@ function volumes(context: DesiredContext, part: Part): { volumes: V1Volume[]; mo
       readOnly: true,
     });
   }
-  const bySecret = new Map<string, string[]>();
-  for (const use of mountedSecretKeys(context, part)) {
-    bySecret.set(use.secret, [...(bySecret.get(use.secret) ?? []), use.key]);
-  }
-  [...bySecret.entries()].forEach(([secret, keys], i) => {
-    const name = `secret-${i}`;
-    volumes.push({ name, secret: { secretName: secret, items: keys.map((key) => ({ key, path: key })) } });
-    mounts.push({ name, mountPath: `${POD_SECRETS_DIR}/${secret}`, readOnly: true });
-  });
-  return { volumes, mounts };
+  const secret = secretVolumes(mountedSecretKeys(context, part));
+  return { volumes: [...volumes, ...secret.volumes], mounts: [...mounts, ...secret.mounts] };
 }
 
-function args(context: DesiredContext, part: Part): string[] {
-  const base = [
-    part,
-    '--config',
-    CONFIG_FILE,
-    '--secrets-dir',
-    POD_SECRETS_DIR,
+/** The listener flags every part's process takes, dedicated or pooled. */
+export function serverArgs(): string[] {
+  return [
     '--port',
     String(PUBLIC_PORT),
     '--management-port',
@@ -118,6 +134,10 @@ function args(context: DesiredContext, part: Part): string[] {
     '--drain-seconds',
     String(DEFAULT_DRAIN_SECONDS),
   ];
+}
+
+function args(context: DesiredContext, part: Part): string[] {
+  const base = [part, '--config', CONFIG_FILE, '--secrets-dir', POD_SECRETS_DIR, ...serverArgs()];
   // Behind the tenant's Ingress the socket peer is the ingress controller; its X-Forwarded-For names
   // the customer (audit log, activity view).
   if (context.tenant.spec.ingress) base.push('--trusted-proxy-hops', '1');
@@ -137,10 +157,31 @@ function args(context: DesiredContext, part: Part): string[] {
 export const NODE_OPTIONS = '--max-semi-space-size=2';
 
 export function desiredDeployment(context: DesiredContext, part: Part): V1Deployment {
-  const { tenant, settings } = context;
+  const { volumes: podVolumes, mounts } = volumes(context, part);
+  return partDeployment(context, part, {
+    args: args(context, part),
+    volumes: podVolumes,
+    mounts,
+    configHash: configHash(context, part),
+  });
+}
+
+/** What a part's pod reads and runs, which differs between a dedicated tenant and a pool. */
+export interface PartPod {
+  args: string[];
+  volumes: V1Volume[];
+  mounts: V1VolumeMount[];
+  /** Hash of everything the pod reads at start; a change rolls the pods. */
+  configHash: string;
+  /** A pool's pods call the API server with this ServiceAccount; a tenant's pods get no token. */
+  serviceAccountName?: string;
+}
+
+/** A part's Deployment around what its pod reads and runs; the hardening is the same for every owner. */
+export function partDeployment(context: AnyContext, part: Part, partPod: PartPod): V1Deployment {
+  const { owner, settings } = workloadOf(context);
   const { replicas, autoscaling } = partScale(context, part);
   const pod = effectivePodSettings(context, part);
-  const { volumes: podVolumes, mounts } = volumes(context, part);
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: 'management' },
     periodSeconds,
@@ -150,19 +191,21 @@ export function desiredDeployment(context: DesiredContext, part: Part): V1Deploy
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: objectMeta(tenant, deploymentName(context, part), part),
+    metadata: objectMeta(owner, deploymentName(context, part), part),
     spec: {
       // Under an autoscaler the field is left out of the apply: the autoscaler owns it.
       ...(autoscaling ? {} : { replicas: replicas ?? 1 }),
       revisionHistoryLimit: 3,
-      selector: { matchLabels: selectorLabels(tenant, part) },
+      selector: { matchLabels: selectorLabels(owner, part) },
       template: {
         metadata: {
-          labels: { ...pod.podLabels, ...labels(tenant, part) },
-          annotations: { ...pod.podAnnotations, [CONFIG_HASH_ANNOTATION]: configHash(context, part) },
+          labels: { ...pod.podLabels, ...labels(owner, part) },
+          annotations: { ...pod.podAnnotations, [CONFIG_HASH_ANNOTATION]: partPod.configHash },
         },
         spec: {
-          automountServiceAccountToken: false,
+          ...(partPod.serviceAccountName
+            ? { serviceAccountName: partPod.serviceAccountName, automountServiceAccountToken: true }
+            : { automountServiceAccountToken: false }),
           enableServiceLinks: false,
           // The drain, requests in flight and the stop, before the kubelet's SIGKILL.
           terminationGracePeriodSeconds: terminationGraceSeconds(DEFAULT_DRAIN_SECONDS),
@@ -179,7 +222,7 @@ export function desiredDeployment(context: DesiredContext, part: Part): V1Deploy
               name: part,
               image: settings.image,
               ...(settings.imagePullPolicy ? { imagePullPolicy: settings.imagePullPolicy } : {}),
-              args: args(context, part),
+              args: partPod.args,
               // A 2 MB young generation keeps a broker with 10,000 logins in flight near 115 MB RSS
               // instead of ~155 MB with Node's default (both measured by npm run bench -- broker).
               env: [{ name: 'NODE_OPTIONS', value: NODE_OPTIONS }],
@@ -197,10 +240,10 @@ export function desiredDeployment(context: DesiredContext, part: Part): V1Deploy
                 capabilities: { drop: ['ALL'] },
                 seccompProfile: { type: 'RuntimeDefault' },
               },
-              volumeMounts: mounts,
+              volumeMounts: partPod.mounts,
             },
           ],
-          volumes: podVolumes,
+          volumes: partPod.volumes,
         },
       },
     },

@@ -1,5 +1,5 @@
 import type { V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
-import { childName, type DesiredContext, objectMeta, type Part } from './common.js';
+import { type AnyContext, childName, objectMeta, type Part, workloadOf } from './common.js';
 import { deploymentName } from './deployment.js';
 import { partScale } from './pod-settings.js';
 
@@ -8,12 +8,12 @@ import { partScale } from './pod-settings.js';
  * Deployment is then applied without replicas, so the autoscaler alone owns that field and drift
  * repair never reverts it.
  */
-export function hpaName(context: DesiredContext, part: Part): string {
-  return childName(context.tenant, part);
+export function hpaName(context: AnyContext, part: Part): string {
+  return childName(workloadOf(context).owner, part);
 }
 
 export function desiredHorizontalPodAutoscaler(
-  context: DesiredContext,
+  context: AnyContext,
   part: Part,
 ): V2HorizontalPodAutoscaler | undefined {
   const { autoscaling } = partScale(context, part);
@@ -21,7 +21,7 @@ export function desiredHorizontalPodAutoscaler(
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
-    metadata: objectMeta(context.tenant, hpaName(context, part), part),
+    metadata: objectMeta(workloadOf(context).owner, hpaName(context, part), part),
     spec: {
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deploymentName(context, part) },
       minReplicas: autoscaling.minReplicas,

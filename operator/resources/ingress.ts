@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
-import type { V1HTTPIngressPath, V1Ingress, V1IngressRule } from '@kubernetes/client-node';
-import { childName, type DesiredContext, objectMeta, type Part } from './common.js';
+import type { V1HTTPIngressPath, V1Ingress, V1IngressRule, V1ObjectMeta } from '@kubernetes/client-node';
+import type { JsmSsoTenant } from '../../common/config/load.js';
+import { type AnyContext, childName, type DesiredContext, objectMeta, type Part } from './common.js';
 import { publicServicePort, serviceName } from './service.js';
 
 /**
@@ -12,7 +13,18 @@ export function ingressName(context: DesiredContext): string {
 }
 
 export function desiredIngress(context: DesiredContext): V1Ingress | undefined {
-  const { tenant } = context;
+  return tenantIngress(context.tenant, objectMeta(context.tenant, ingressName(context), 'ingress'), context);
+}
+
+/**
+ * The tenant's Ingress with the given metadata, routing to the parts' Services of `backends`: the
+ * tenant's own (dedicated), or its pool's, in the pool's namespace.
+ */
+export function tenantIngress(
+  tenant: JsmSsoTenant,
+  metadata: V1ObjectMeta,
+  backends: AnyContext,
+): V1Ingress | undefined {
   const spec = tenant.spec.ingress;
   if (!spec) return undefined;
   const rules = new Map<string, V1HTTPIngressPath[]>();
@@ -32,8 +44,8 @@ export function desiredIngress(context: DesiredContext): V1Ingress | undefined {
         pathType: 'Prefix',
         backend: {
           service: {
-            name: serviceName(context, part),
-            port: { name: publicServicePort(context, part).name },
+            name: serviceName(backends, part),
+            port: { name: publicServicePort(backends, part).name },
           },
         },
       },
@@ -44,7 +56,6 @@ export function desiredIngress(context: DesiredContext): V1Ingress | undefined {
     isIP(host) ? { http: { paths } } : { host, http: { paths } },
   );
   const dnsHosts = [...rules.keys()].filter((h) => !isIP(h));
-  const metadata = objectMeta(tenant, ingressName(context), 'ingress');
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'Ingress',

@@ -1,20 +1,21 @@
 import type { V1LabelSelector, V1ObjectMeta } from '@kubernetes/client-node';
 import {
+  type AnyContext,
   childName,
-  type DesiredContext,
   MANAGEMENT_PORT,
   objectMeta,
   type Part,
   PUBLIC_PORT,
   selectorLabels,
+  workloadOf,
 } from './common.js';
 
 /**
  * Default-deny ingress for a part's pods, except the public port from the ingress controller's
  * namespace and the management port from the metrics namespace (both operator flags).
  */
-export function networkPolicyName(context: DesiredContext, part: Part): string {
-  return childName(context.tenant, part);
+export function networkPolicyName(context: AnyContext, part: Part): string {
+  return childName(workloadOf(context).owner, part);
 }
 
 /** The wire shape (client-node's model renames `from` to `_from`, which the REST API does not know). */
@@ -32,14 +33,14 @@ export interface NetworkPolicy {
   };
 }
 
-export function desiredNetworkPolicy(context: DesiredContext, part: Part): NetworkPolicy {
-  const { tenant, settings } = context;
+export function desiredNetworkPolicy(context: AnyContext, part: Part): NetworkPolicy {
+  const { owner, settings } = workloadOf(context);
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
-    metadata: objectMeta(tenant, networkPolicyName(context, part), part),
+    metadata: objectMeta(owner, networkPolicyName(context, part), part),
     spec: {
-      podSelector: { matchLabels: selectorLabels(tenant, part) },
+      podSelector: { matchLabels: selectorLabels(owner, part) },
       policyTypes: ['Ingress'],
       ingress: [
         {

@@ -1,7 +1,6 @@
 import type { V1PodSpec, V1ResourceRequirements, V1TopologySpreadConstraint } from '@kubernetes/client-node';
 import type { AutoscalingSpec, TenantPodSettings } from '../../common/config/tenant.generated.js';
-import type { DesiredContext, Part } from './common.js';
-import { selectorLabels } from './common.js';
+import { type AnyContext, type Part, selectorLabels, workloadOf } from './common.js';
 
 /**
  * A part's pod settings: the operator-wide defaults (the chart's tenantPodDefaults, passed as
@@ -20,8 +19,8 @@ export interface PartScale {
   autoscaling?: AutoscalingSpec;
 }
 
-export function partScale(context: DesiredContext, part: Part): PartScale {
-  const { replicas, autoscaling } = context.tenant.spec[part];
+export function partScale(context: AnyContext, part: Part): PartScale {
+  const { replicas, autoscaling } = workloadOf(context).parts[part];
   return { ...(replicas !== undefined ? { replicas } : {}), ...(autoscaling ? { autoscaling } : {}) };
 }
 
@@ -40,9 +39,9 @@ export interface PodSettings
   nodeSelector?: StringMap;
 }
 
-export function effectivePodSettings(context: DesiredContext, part: Part): PodSettings {
+export function effectivePodSettings(context: AnyContext, part: Part): PodSettings {
   const defaults = context.settings.podDefaults ?? {};
-  const own = context.tenant.spec[part].pod ?? {};
+  const own = workloadOf(context).parts[part].pod ?? {};
   return {
     ...(defaults as PodSettings),
     ...(own as PodSettings),
@@ -64,7 +63,7 @@ function defaultSpread(): V1TopologySpreadConstraint[] {
 
 /** Scheduling fields of the pod spec, with the part's own pods as the default spread selector. */
 export function podPlacement(
-  context: DesiredContext,
+  context: AnyContext,
   part: Part,
   settings: PodSettings,
 ): Pick<
@@ -81,7 +80,7 @@ export function podPlacement(
     : mayRunSeveral(partScale(context, part))
       ? defaultSpread()
       : undefined;
-  const selector = { matchLabels: selectorLabels(context.tenant, part) };
+  const selector = { matchLabels: selectorLabels(workloadOf(context).owner, part) };
   return {
     ...(nonEmpty(settings.imagePullSecrets) ? { imagePullSecrets: settings.imagePullSecrets } : {}),
     ...(nonEmpty(settings.nodeSelector) ? { nodeSelector: settings.nodeSelector } : {}),

@@ -1,5 +1,6 @@
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import { signingSecretName } from '../../common/config/signing-secrets.js';
+import type { RedisSpec } from '../../common/config/tenant.generated.js';
 
 export { signingSecretName } from '../../common/config/signing-secrets.js';
 
@@ -24,8 +25,8 @@ function tlsPair(secret: string): SecretKeyUse[] {
   ];
 }
 
-function redisKeys(tenant: JsmSsoTenant): SecretKeyUse[] {
-  const redis = tenant.spec.redis;
+/** The keys of a Redis connection (a tenant's spec.redis, or a pool's). */
+export function redisKeys(redis: RedisSpec | undefined): SecretKeyUse[] {
   if (!redis) return [];
   const uses: SecretKeyUse[] = [{ secret: redis.urlSecretRef.name, key: redis.urlSecretRef.key }];
   if (redis.caBundleSecretRef)
@@ -62,7 +63,7 @@ export function secretKeysFor(tenant: JsmSsoTenant, part: Part): SecretKeyUse[] 
         ]
       : []),
     ...(part === 'broker' ? identityProviderKeys(tenant) : atlassianKeys(tenant)),
-    ...redisKeys(tenant),
+    ...redisKeys(tenant.spec.redis),
   ];
   const tls = part === 'broker' ? tenant.spec.broker.tlsSecretRef : tenant.spec.portal.tlsSecretRef;
   if (tls) uses.push(...tlsPair(tls.name));

@@ -1,27 +1,30 @@
 import type { V1Service } from '@kubernetes/client-node';
 import {
+  type AnyContext,
   childName,
-  type DesiredContext,
   MANAGEMENT_PORT,
   objectMeta,
   type Part,
   selectorLabels,
+  workloadOf,
 } from './common.js';
 
 /** A part's ClusterIP Service: the public port for the Ingress, the management port for scraping. */
-export function serviceName(context: DesiredContext, part: Part): string {
-  return childName(context.tenant, part);
+export function serviceName(context: AnyContext, part: Part): string {
+  return childName(workloadOf(context).owner, part);
 }
 
-/** The Service port the Ingress routes to: `https` when the pods terminate TLS themselves. */
-export function publicServicePort(context: DesiredContext, part: Part): { name: string; port: number } {
-  const tls =
-    part === 'broker' ? context.tenant.spec.broker.tlsSecretRef : context.tenant.spec.portal.tlsSecretRef;
+/**
+ * The Service port the Ingress routes to: `https` when a dedicated tenant's pods terminate TLS
+ * themselves; a pool's pods serve plain HTTP behind the tenants' Ingresses.
+ */
+export function publicServicePort(context: AnyContext, part: Part): { name: string; port: number } {
+  const tls = 'tenant' in context ? context.tenant.spec[part].tlsSecretRef : undefined;
   return tls ? { name: 'https', port: 443 } : { name: 'http', port: 80 };
 }
 
-export function desiredService(context: DesiredContext, part: Part): V1Service {
-  const { tenant } = context;
+export function desiredService(context: AnyContext, part: Part): V1Service {
+  const { owner: tenant } = workloadOf(context);
   const publicPort = publicServicePort(context, part);
   return {
     apiVersion: 'v1',

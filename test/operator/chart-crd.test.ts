@@ -1,4 +1,4 @@
-// The chart installs and upgrades the JsmSsoTenant CRD (crds.enabled) and keeps it on uninstall
+// The chart installs and upgrades the JsmSsoTenant and JsmSsoPool CRDs (crds.enabled) and keeps them on uninstall
 // (crds.keep), as cert-manager's chart does: Helm's crds/ folder is installed once and never upgraded.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { CRD_PATH, packageRoot } from '../../common/paths.js';
+import { CRD_PATH, POOL_CRD_PATH, packageRoot } from '../../common/paths.js';
 import type { KubeObject } from '../../operator/kube/client.js';
 import { KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
@@ -16,6 +16,7 @@ const SOURCE = parse(readFileSync(CRD_PATH, 'utf8')) as KubeObject & {
   spec: { versions: { name: string }[] };
 };
 const CRD_NAME = SOURCE.metadata.name!;
+const POOL_SOURCE = parse(readFileSync(POOL_CRD_PATH, 'utf8')) as KubeObject & { spec: unknown };
 const KEEP = 'helm.sh/resource-policy';
 
 interface Crd extends KubeObject {
@@ -39,14 +40,19 @@ describe('Helm chart: the CRD through install, upgrade and uninstall', function 
     env = await envtest();
   });
 
-  it('renders crds/jsmssotenant.yaml unchanged, marked keep; unmarked with crds.keep=false; absent with crds.enabled=false', () => {
-    const [crd, ...more] = renderedCrds();
+  it('renders crds/jsmssotenant.yaml and crds/jsmssopool.yaml unchanged, marked keep; unmarked with crds.keep=false; absent with crds.enabled=false', () => {
+    const [crd, pool, ...more] = renderedCrds();
     expect(more).to.have.length(0);
     expect((crd as Crd).spec).to.deep.equal(SOURCE.spec);
     expect(crd!.metadata.name).to.equal(CRD_NAME);
-    expect(crd!.metadata.annotations?.[KEEP]).to.equal('keep');
-    expect(crd!.metadata.labels?.['app.kubernetes.io/managed-by']).to.equal('Helm');
-    expect(renderedCrds('crds.keep=false')[0]!.metadata.annotations?.[KEEP]).to.equal(undefined);
+    expect((pool as Crd).spec).to.deep.equal(POOL_SOURCE.spec);
+    expect(pool!.metadata.name).to.equal(POOL_SOURCE.metadata.name);
+    for (const each of [crd!, pool!]) {
+      expect(each.metadata.annotations?.[KEEP]).to.equal('keep');
+      expect(each.metadata.labels?.['app.kubernetes.io/managed-by']).to.equal('Helm');
+    }
+    for (const each of renderedCrds('crds.keep=false'))
+      expect(each.metadata.annotations?.[KEEP]).to.equal(undefined);
     expect(renderedCrds('crds.enabled=false')).to.have.length(0);
   });
 
@@ -55,19 +61,24 @@ describe('Helm chart: the CRD through install, upgrade and uninstall', function 
     const release = `crd-${process.pid}`;
     // The test cluster already serves the CRD (other suites need it): hand it to the release the way
     // Helm adopts an existing object, by its ownership label and annotations.
-    await env.client.apply(
-      objectPath(KINDS.crd, undefined, CRD_NAME),
-      {
-        apiVersion: 'apiextensions.k8s.io/v1',
-        kind: 'CustomResourceDefinition',
-        metadata: {
-          name: CRD_NAME,
-          labels: { 'app.kubernetes.io/managed-by': 'Helm' },
-          annotations: { 'meta.helm.sh/release-name': release, 'meta.helm.sh/release-namespace': namespace },
+    for (const name of [CRD_NAME, POOL_SOURCE.metadata.name!]) {
+      await env.client.apply(
+        objectPath(KINDS.crd, undefined, name),
+        {
+          apiVersion: 'apiextensions.k8s.io/v1',
+          kind: 'CustomResourceDefinition',
+          metadata: {
+            name,
+            labels: { 'app.kubernetes.io/managed-by': 'Helm' },
+            annotations: {
+              'meta.helm.sh/release-name': release,
+              'meta.helm.sh/release-namespace': namespace,
+            },
+          },
         },
-      },
-      { fieldManager: 'chart-crd-test', force: true },
-    );
+        { fieldManager: 'chart-crd-test', force: true },
+      );
+    }
     const newer = mkdtempSync(join(tmpdir(), 'jsm-sso-chart-'));
     try {
       helm('install', release, CHART, '--namespace', namespace);

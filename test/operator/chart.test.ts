@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { V1NetworkPolicySpec } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
-import { CRD_PATH, packageRoot } from '../../common/paths.js';
+import { CRD_PATH, POOL_CRD_PATH, packageRoot } from '../../common/paths.js';
 import { parsePodDefaults } from '../../operator/cli.js';
 import { ApiError, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, kindByName, objectPath } from '../../operator/kube/kinds.js';
@@ -23,9 +23,12 @@ describe('Helm chart charts/jsm-sso', function () {
     env = await envtest();
   });
 
-  it('ships the CRD identical to crds/jsmssotenant.yaml', () => {
+  it('ships the CRDs identical to crds/jsmssotenant.yaml and crds/jsmssopool.yaml', () => {
     expect(readFileSync(join(CHART, 'files/jsmssotenant.crd.yaml'), 'utf8')).to.equal(
       readFileSync(CRD_PATH, 'utf8'),
+    );
+    expect(readFileSync(join(CHART, 'files/jsmssopool.crd.yaml'), 'utf8')).to.equal(
+      readFileSync(POOL_CRD_PATH, 'utf8'),
     );
   });
 

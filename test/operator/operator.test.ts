@@ -6,14 +6,14 @@ import type { KubeClient, KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, OWNED_KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER } from '../../operator/resources/common.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
-import { startTestController } from '../../testkit/operator-controller.js';
+import {
+  operatorIdle,
+  startTestController,
+  TEST_OPERATOR_SETTINGS,
+} from '../../testkit/operator-controller.js';
 import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
 
-const SETTINGS = {
-  image: 'jsm-sso:test',
-  ingressNamespaceLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' },
-  metricsNamespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
-};
+const SETTINGS = TEST_OPERATOR_SETTINGS;
 
 interface TenantLike extends KubeObject {
   status?: {
@@ -72,14 +72,7 @@ describe('operator against a real API server', function () {
     return env.client.get<V1Deployment>(objectPath(KINDS.deployment, namespace, name));
   }
 
-  /** Waits until the operator has been idle (no queued or running reconcile) for a moment. */
-  async function quiet(): Promise<void> {
-    let calm = 0;
-    await eventually(async () => {
-      calm = controller.queue.depth === 0 && controller.busy === 0 ? calm + 1 : 0;
-      return calm >= 10;
-    }, 'the operator to be idle');
-  }
+  const quiet = () => operatorIdle(controller);
 
   /** Waits for Applied=False with `reason`, and checks Ready says the same; returns the tenant. */
   async function failedWith(name: string, reason: string): Promise<TenantLike> {
@@ -509,10 +502,15 @@ describe('operator against a real API server', function () {
           .to.include('prune-ingress')
           .and.include('prune-ingress is kept by policy');
       }
-      const line = logs.findLast(
-        (l) => l['event'] === 'operator.reconcile_failed' && l['tenant'] === `${namespace}/prune`,
+      // The status is written before the worker logs the failure: wait for the line, do not race it.
+      const line = await eventually(
+        async () =>
+          logs.findLast(
+            (l) => l['event'] === 'operator.reconcile_failed' && l['tenant'] === `${namespace}/prune`,
+          ),
+        'the reconcile_failed log line',
       );
-      expect(line?.['reason']).to.equal('ReconcileFailed');
+      expect(line['reason']).to.equal('ReconcileFailed');
       const metric = await registry.getSingleMetric('jsm_sso_operator_reconcile_errors_total')?.get();
       expect(metric?.values.find((v) => v.labels['reason'] === 'ReconcileFailed')?.value).to.be.at.least(1);
       await warningEvent(failed, 'ReconcileFailed');

@@ -5,6 +5,7 @@ import { Controller } from '../../operator/controller.js';
 import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { operatorIdle, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
 import { createSharedTenantSecrets, tenantOnSharedSecrets } from '../../testkit/tenants.js';
 
 /**
@@ -17,11 +18,7 @@ const TENANTS = 200;
 const OWNED_PER_TENANT = 7;
 const WRITES_PER_TENANT = OWNED_PER_TENANT + 2;
 
-const SETTINGS = {
-  image: 'jsm-sso:test',
-  ingressNamespaceLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' },
-  metricsNamespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
-};
+const SETTINGS = TEST_OPERATOR_SETTINGS;
 
 describe('operator with many tenants against a real API server', function () {
   this.timeout(240_000);
@@ -73,17 +70,7 @@ describe('operator with many tenants against a real API server', function () {
     return metric.values.reduce((sum, v) => sum + v.value, 0);
   }
 
-  async function quiet(): Promise<void> {
-    let calm = 0;
-    await eventually(
-      async () => {
-        calm = controller.queue.depth === 0 && controller.busy === 0 ? calm + 1 : 0;
-        return calm >= 10;
-      },
-      'the operator to be idle',
-      60_000,
-    );
-  }
+  const quiet = () => operatorIdle(controller, 60_000);
 
   it(`converges ${TENANTS} tenants (${2 * TENANTS} Services) with one apply per owned object, one status write and one Event each`, async () => {
     const names = Array.from({ length: TENANTS }, (_, i) => `t${i}`);

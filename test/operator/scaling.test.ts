@@ -6,7 +6,7 @@ import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js'
 import { appliesReplicas, HANDOVER_MANAGER } from '../../operator/replica-handover.js';
 import { FIELD_MANAGER, type OperatorSettings } from '../../operator/resources/common.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
-import { startTestController } from '../../testkit/operator-controller.js';
+import { operatorIdle, startTestController } from '../../testkit/operator-controller.js';
 import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
 
 /**
@@ -70,13 +70,7 @@ describe('autoscaling, placement and pod settings against a real API server', fu
 
   const operatorOwnsReplicas = (d: V1Deployment) => appliesReplicas(d as KubeObject, FIELD_MANAGER);
 
-  async function quiet(): Promise<void> {
-    let calm = 0;
-    await eventually(async () => {
-      calm = controller.queue.depth === 0 && controller.busy === 0 ? calm + 1 : 0;
-      return calm >= 10;
-    }, 'the operator to be idle');
-  }
+  const quiet = () => operatorIdle(controller);
 
   /** What the server stored matches what the operator wants: a resync of the tenant writes nothing. */
   async function expectIdleResync(name: string): Promise<void> {

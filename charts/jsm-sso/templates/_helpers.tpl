@@ -55,11 +55,15 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 
 {{/* What the operator does to the objects tenants own; no wildcard verbs. */}}
 {{- define "jsm-sso.tenantRules" -}}
+# patch on tenants only for the operator's finalizer on pooled tenants (cleanup in the pool's namespace).
 - apiGroups: ["jsm-sso.io"]
   resources: ["jsmssotenants"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: ["jsm-sso.io"]
+  resources: ["jsmssopools"]
   verbs: ["get", "list", "watch"]
 - apiGroups: ["jsm-sso.io"]
-  resources: ["jsmssotenants/status"]
+  resources: ["jsmssotenants/status", "jsmssopools/status"]
   verbs: ["get", "patch", "update"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
@@ -67,10 +71,20 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - apiGroups: [""]
   resources: ["services", "configmaps"]
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
-# Secrets are read, and created only for generated signing keys: never updated or deleted.
+# Secrets are read, and created for generated signing keys (never updated or deleted). update and
+# delete only for the projections of pooled tenants in a pool's namespace: the operator rewrites and
+# removes only Secrets carrying its labels and the tenant's uid, never another (docs/decisions/0105).
 - apiGroups: [""]
   resources: ["secrets"]
-  verbs: ["get", "list", "watch", "create"]
+  verbs: ["get", "list", "watch", "create", "update", "delete"]
+# A pool's ServiceAccount and the Role that lets it read Secrets in its own namespace. Granting that
+# Role needs the same Secret permissions above (Kubernetes refuses escalation).
+- apiGroups: [""]
+  resources: ["serviceaccounts"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: ["rbac.authorization.k8s.io"]
+  resources: ["roles", "rolebindings"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["ingresses", "networkpolicies"]
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]

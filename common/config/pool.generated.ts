@@ -1,0 +1,77 @@
+// Generated from crds/jsmssopool.yaml by `npm run gen`. Do not edit: change the CRD and regenerate.
+
+import type { TenantMetadata } from './tenant-metadata.js';
+import type { AutoscalingSpec, RedisSpec, TenantCondition, TenantPodSettings } from './tenant.generated.js';
+
+/**
+ * A shared broker and portal that serve many JsmSsoTenants (those with spec.placement.mode pool naming this pool), routed by the Host of each tenant's portal.url and broker.url. The operator runs one broker and one portal Deployment, their Services, disruption budgets, autoscalers and network policies, and a ServiceAccount that may read Secrets in this namespace only: keep nothing secret here but the pool's own Secrets and the tenants' projections the operator writes.
+ */
+export interface JsmSsoPool {
+  /**
+   * APIVersion defines the versioned schema of this representation of an object.
+   */
+  apiVersion?: string;
+  /**
+   * Kind is a string value representing the REST resource this object represents.
+   */
+  kind?: string;
+  metadata?: TenantMetadata;
+  spec: PoolSpec;
+  status?: PoolStatus;
+}
+/**
+ * Desired state of the pool.
+ */
+export interface PoolSpec {
+  /**
+   * The pool's broker pods, shared by every tenant placed in the pool.
+   */
+  broker?: PoolPartSpec;
+  portal?: PoolPartSpec;
+  /**
+   * Shared flow and session state. Absent means in-memory state in each process, allowed only with one replica of each part.
+   */
+  redis?: RedisSpec;
+  /**
+   * Reverse proxies in front of the pool's pods whose X-Forwarded-For names the client (the ingress controller of the tenants' Ingresses: 1). 0 when clients reach the pods directly.
+   */
+  trustedProxyHops: number;
+}
+/**
+ * The pool's portal pods, shared by every tenant placed in the pool.
+ */
+export interface PoolPartSpec {
+  /**
+   * Number of portal pods when autoscaling is not set; 1 when neither is. More than one requires spec.redis.
+   */
+  replicas?: number;
+  /**
+   * Instead of replicas: a HorizontalPodAutoscaler (autoscaling/v2) made by the operator scales the part on CPU, and the operator leaves the Deployment's replica count to it. Requires spec.redis. Scaling on CPU needs a CPU request, which the default resources carry.
+   */
+  autoscaling?: AutoscalingSpec;
+  /**
+   * Scheduling, sizing and metadata of this part's pods. Each field set here replaces the operator's default for that field (the chart's tenantPodDefaults); podLabels and podAnnotations are merged key by key, this pool's value winning.
+   */
+  pod?: TenantPodSettings;
+}
+/**
+ * Observed state, written by the operator.
+ */
+export interface PoolStatus {
+  /**
+   * The metadata.generation this status describes.
+   */
+  observedGeneration?: number;
+  /**
+   * Applied (the pool's objects match the desired state), BrokerAvailable, PortalAvailable and Ready (all three True).
+   *
+   * @maxItems 16
+   *
+   * Items: One condition.
+   */
+  conditions?: TenantCondition[];
+  /**
+   * Number of JsmSsoTenants placed in this pool whose projection the operator wrote.
+   */
+  tenantCount?: number;
+}

@@ -1,0 +1,290 @@
+import type { JsmSsoTenant } from '../common/config/load.js';
+import type { JsmSsoPool } from '../common/config/pool.generated.js';
+import { type ApplyOutcome, apiErrorMessage, applyFailure, conflictFailure } from './apply.js';
+import { needsApply } from './drift.js';
+import type { KubeClient, KubeObject } from './kube/client.js';
+import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
+import { describeOwner } from './ownership.js';
+import {
+  APPLIED_HASH_ANNOTATION,
+  FIELD_MANAGER,
+  type OperatorSettings,
+  type SecretFacts,
+} from './resources/common.js';
+import { withAppliedHash } from './resources/index.js';
+import {
+  desiredPooledIngress,
+  desiredProjection,
+  POOL_FINALIZER,
+  placedFor,
+  placedName,
+  projectionKeyHashes,
+  projectionMeta,
+} from './resources/projection.js';
+import { allSecretKeys, type SecretKeyUse } from './resources/secret-refs.js';
+import type { ApplyFailure, ConditionInput } from './status.js';
+
+/**
+ * A pooled tenant's side of the pool: its projection Secret and Ingress in the pool's namespace,
+ * the finalizer that guarantees their removal, and their cleanup when the tenant leaves the pool
+ * or goes away. Cross-namespace objects cannot be owned by the tenant, so ownership is the tenant's
+ * uid label (projection.ts): an object of the same name without it is never written or deleted.
+ */
+export type Placement = { mode: 'dedicated' } | { mode: 'pool'; namespace: string; name: string };
+
+export function placementOf(tenant: JsmSsoTenant): Placement {
+  const placement = tenant.spec.placement;
+  if (placement?.mode !== 'pool' || !placement.pool) return { mode: 'dedicated' };
+  return {
+    mode: 'pool',
+    name: placement.pool.name,
+    namespace: placement.pool.namespace ?? tenant.metadata!.namespace ?? 'default',
+  };
+}
+
+/** How status.placement reads. */
+export function placementText(placement: Placement): string {
+  return placement.mode === 'pool' ? `pool ${placement.namespace}/${placement.name}` : 'dedicated';
+}
+
+export interface PlacementCache {
+  pool(namespace: string, name: string): (JsmSsoPool & KubeObject) | undefined;
+  /** Projections and Ingresses placed for the tenant with this uid, in any namespace. */
+  placedBy(uid: string): KubeObject[];
+  /** A Secret's cached metadata (labels and annotations kept for the operator's own). */
+  secretMeta(namespace: string, name: string): KubeObject | undefined;
+  secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined>;
+  rememberSecret(secret: KubeObject): SecretFacts;
+  get(kind: ResourceKind, namespace: string, name: string): KubeObject | undefined;
+  remember(kind: ResourceKind, object: KubeObject): void;
+}
+
+export interface PlacementDeps {
+  client: KubeClient;
+  cache: PlacementCache;
+  settings: OperatorSettings;
+}
+
+export const FINALIZER_MANAGER = 'jsm-sso-operator-placement';
+
+/**
+ * Writes what the pooled tenant needs in its pool's namespace and removes what it left elsewhere
+ * (another pool). Returns the PoolReady condition and the failure, if any.
+ */
+export async function reconcilePooled(
+  deps: PlacementDeps,
+  tenant: JsmSsoTenant,
+  placement: Extract<Placement, { mode: 'pool' }>,
+  secrets: Record<string, SecretFacts>,
+  outcome: ApplyOutcome,
+): Promise<{ pool: ConditionInput; failure?: ApplyFailure }> {
+  const uid = tenant.metadata!.uid ?? '';
+  const pool = deps.cache.pool(placement.namespace, placement.name);
+  if (!pool) {
+    const failure = await removePlaced(deps, uid, new Set(), outcome);
+    return {
+      pool: {
+        status: 'False',
+        reason: 'PoolNotFound',
+        message: `JsmSsoPool ${placement.namespace}/${placement.name} does not exist; create it or fix spec.placement.pool`,
+      },
+      ...(failure ? { failure } : {}),
+    };
+  }
+  await ensureFinalizer(deps, tenant);
+  const keep = new Set<string>();
+  const failure =
+    (await applyProjection(deps, tenant, pool, secrets, outcome, keep)) ??
+    (await applyPooledIngress(deps, tenant, pool, outcome, keep)) ??
+    (await removePlaced(deps, uid, keep, outcome));
+  return { pool: poolCondition(pool), ...(failure ? { failure } : {}) };
+}
+
+/**
+ * A dedicated (or deleted) tenant: everything it placed in a pool's namespace goes, then the
+ * finalizer. A failure keeps the finalizer, so the tenant is not forgotten with objects left.
+ */
+export async function releasePlacement(
+  deps: PlacementDeps,
+  tenant: JsmSsoTenant,
+  outcome: ApplyOutcome,
+): Promise<ApplyFailure | undefined> {
+  const failure = await removePlaced(deps, tenant.metadata!.uid ?? '', new Set(), outcome);
+  if (failure) return failure;
+  if (hasFinalizer(tenant)) await writeFinalizer(deps, tenant, false);
+  return undefined;
+}
+
+export function hasFinalizer(tenant: JsmSsoTenant): boolean {
+  return ((tenant.metadata?.['finalizers'] as string[] | undefined) ?? []).includes(POOL_FINALIZER);
+}
+
+function poolCondition(pool: JsmSsoPool & KubeObject): ConditionInput {
+  const ready = pool.status?.conditions?.find((c) => c.type === 'Ready');
+  const name = `${pool.metadata.namespace}/${pool.metadata.name}`;
+  if (ready?.status === 'True')
+    return { status: 'True', reason: 'PoolReady', message: `JsmSsoPool ${name} is Ready` };
+  return {
+    status: ready?.status === 'False' ? 'False' : 'Unknown',
+    reason: 'PoolNotReady',
+    message: `JsmSsoPool ${name} is not Ready${ready ? `: ${ready.message}` : ' yet'}`,
+  };
+}
+
+async function ensureFinalizer(deps: PlacementDeps, tenant: JsmSsoTenant): Promise<void> {
+  if (!hasFinalizer(tenant)) await writeFinalizer(deps, tenant, true);
+}
+
+/**
+ * The finalizer as the only field of a field manager of its own: applying it adds it, applying
+ * nothing removes it, and other controllers' finalizers are never touched.
+ */
+async function writeFinalizer(deps: PlacementDeps, tenant: JsmSsoTenant, present: boolean): Promise<void> {
+  const { name, namespace } = tenant.metadata!;
+  const written = await deps.client.apply<KubeObject>(
+    objectPath(KINDS.tenant, namespace, name),
+    {
+      apiVersion: tenant.apiVersion ?? KINDS.tenant.apiVersion,
+      kind: KINDS.tenant.kind,
+      metadata: { name, namespace, ...(present ? { finalizers: [POOL_FINALIZER] } : {}) },
+    },
+    { fieldManager: FINALIZER_MANAGER, force: false },
+  );
+  deps.cache.remember(KINDS.tenant, written);
+}
+
+/** Labels, owner and every data key's hash must match; the values themselves are read only to write. */
+async function applyProjection(
+  deps: PlacementDeps,
+  tenant: JsmSsoTenant,
+  pool: JsmSsoPool & KubeObject,
+  secrets: Record<string, SecretFacts>,
+  outcome: ApplyOutcome,
+  keep: Set<string>,
+): Promise<ApplyFailure | undefined> {
+  const namespace = pool.metadata.namespace!;
+  const name = placedName(tenant);
+  const uid = tenant.metadata!.uid ?? '';
+  keep.add(placedId('Secret', namespace, name));
+  const cached = deps.cache.secretMeta(namespace, name);
+  // The cache may lag behind a Secret someone just made: a name not cached as ours is read first.
+  const live =
+    cached && placedFor(cached, uid)
+      ? cached
+      : await deps.client.get<KubeObject>(objectPath(KINDS.secret, namespace, name));
+  if (live && !placedFor(live, uid))
+    return conflictFailure([`Secret ${namespace}/${name} (${describeOwner(live)})`], 'rename the tenant');
+  const metadata = projectionMeta(tenant, pool, secrets);
+  if (
+    live &&
+    live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] === metadata.annotations?.[APPLIED_HASH_ANNOTATION]
+  ) {
+    const facts = await deps.cache.secretFacts(namespace, name);
+    if (facts && sameHashes(facts.keyHashes, projectionKeyHashes(tenant, secrets))) return undefined;
+  }
+  try {
+    const projection = desiredProjection(tenant, pool, secrets, await readValues(deps, tenant));
+    // Replaced whole, not applied: a key someone added to the projection must go too (apply
+    // leaves other managers' fields), and the resourceVersion makes a concurrent edit a 409 retry.
+    const written = live
+      ? await deps.client.request<KubeObject>('PUT', objectPath(KINDS.secret, namespace, name), {
+          body: {
+            ...projection,
+            metadata: { ...projection.metadata, resourceVersion: live.metadata.resourceVersion },
+          },
+          query: { fieldManager: FIELD_MANAGER },
+        })
+      : await deps.client.create<KubeObject>(collectionPath(KINDS.secret, namespace), projection, {
+          fieldManager: FIELD_MANAGER,
+        });
+    deps.cache.rememberSecret(written);
+  } catch (error) {
+    return applyFailure(`Secret ${namespace}/${name}`, error);
+  }
+  outcome.applied.push(`Secret/${namespace}/${name}`);
+  return undefined;
+}
+
+function sameHashes(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(b);
+  return Object.keys(a).length === keys.length && keys.every((k) => a[k] === b[k]);
+}
+
+/** Reads the tenant's referenced Secrets once each, for the write only; nothing is kept. */
+async function readValues(deps: PlacementDeps, tenant: JsmSsoTenant): Promise<(use: SecretKeyUse) => string> {
+  const namespace = tenant.metadata!.namespace!;
+  const data = new Map<string, Record<string, string>>();
+  for (const secret of new Set(allSecretKeys(tenant).map((u) => u.secret))) {
+    const live = await deps.client.get<KubeObject & { data?: Record<string, string> }>(
+      objectPath(KINDS.secret, namespace, secret),
+    );
+    if (live) data.set(secret, live.data ?? {});
+  }
+  return (use) => data.get(use.secret)?.[use.key] ?? '';
+}
+
+async function applyPooledIngress(
+  deps: PlacementDeps,
+  tenant: JsmSsoTenant,
+  pool: JsmSsoPool & KubeObject,
+  outcome: ApplyOutcome,
+  keep: Set<string>,
+): Promise<ApplyFailure | undefined> {
+  const ingress = desiredPooledIngress(tenant, pool, deps.settings);
+  if (!ingress) return undefined;
+  const desired = withAppliedHash(ingress as KubeObject);
+  const namespace = pool.metadata.namespace!;
+  const name = desired.metadata.name!;
+  const uid = tenant.metadata!.uid ?? '';
+  keep.add(placedId('Ingress', namespace, name));
+  const cached = deps.cache.get(KINDS.ingress, namespace, name);
+  const live =
+    cached && placedFor(cached, uid)
+      ? cached
+      : await deps.client.get<KubeObject>(objectPath(KINDS.ingress, namespace, name));
+  if (live && !placedFor(live, uid))
+    return conflictFailure([`Ingress ${namespace}/${name} (${describeOwner(live)})`], 'rename the tenant');
+  if (!needsApply(desired, live)) return undefined;
+  try {
+    const applied = await deps.client.apply<KubeObject>(objectPath(KINDS.ingress, namespace, name), desired, {
+      fieldManager: FIELD_MANAGER,
+      force: live !== undefined,
+    });
+    deps.cache.remember(KINDS.ingress, applied);
+  } catch (error) {
+    return applyFailure(`Ingress ${namespace}/${name}`, error);
+  }
+  outcome.applied.push(`Ingress/${namespace}/${name}`);
+  return undefined;
+}
+
+function placedId(kind: string, namespace: string | undefined, name: string | undefined): string {
+  return `${kind}/${namespace}/${name}`;
+}
+
+/** Deletes what the tenant placed that `keep` does not name (only objects carrying its uid label). */
+async function removePlaced(
+  deps: PlacementDeps,
+  uid: string,
+  keep: Set<string>,
+  outcome: ApplyOutcome,
+): Promise<ApplyFailure | undefined> {
+  for (const object of deps.cache.placedBy(uid)) {
+    const { namespace, name } = object.metadata;
+    const id = placedId(object.kind ?? '', namespace, name);
+    if (keep.has(id)) continue;
+    const kind = kindByName(object.kind ?? '');
+    if (!kind) continue;
+    try {
+      await deps.client.delete(objectPath(kind, namespace, name!));
+    } catch (error) {
+      return {
+        reason: 'ReconcileFailed',
+        message: `${object.kind} ${namespace}/${name} could not be deleted (retrying with backoff): ${apiErrorMessage(error)}`,
+        error,
+      };
+    }
+    outcome.deleted.push(id);
+  }
+  return undefined;
+}

@@ -1,0 +1,177 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import type { JsmSsoPool, PoolStatus } from '../common/config/pool.generated.js';
+import { type ApplyCache, type ApplyOutcome, apiErrorMessage, applyObjects, failureError } from './apply.js';
+import { ReconcileError } from './errors.js';
+import type { EventRecorder } from './events.js';
+import type { KubeClient, KubeObject } from './kube/client.js';
+import { KINDS, objectPath } from './kube/kinds.js';
+import { childName, FIELD_MANAGER, type OperatorSettings, type SecretFacts } from './resources/common.js';
+import { desiredPoolObjects, poolContext, poolSecretKeys } from './resources/pool.js';
+import {
+  POOL_LABEL,
+  placedFor,
+  TENANT_NAME_LABEL,
+  TENANT_NAMESPACE_LABEL,
+  TENANT_UID_LABEL,
+} from './resources/projection.js';
+import {
+  type ApplyFailure,
+  appliedCondition,
+  type ConditionInput,
+  comparableConditions,
+  deploymentCondition,
+  toConditions,
+} from './status.js';
+
+/**
+ * One level-triggered reconcile of one JsmSsoPool: its Deployments, Services and the rest through
+ * the same apply path as a tenant's objects, the removal of projections whose tenant is gone (a
+ * finalizer removed by hand, a tenant namespace deleted while the operator was down), and a status
+ * written only when it changed.
+ */
+export interface PoolCache extends ApplyCache {
+  pool(namespace: string, name: string): (JsmSsoPool & KubeObject) | undefined;
+  tenantUid(namespace: string, name: string): string | undefined;
+  /** Whether the operator watches this namespace (else a tenant there cannot be judged gone). */
+  watches(namespace: string): boolean;
+  /** Projections (metadata) and Ingresses placed in this pool, by its `<namespace>/<name>`. */
+  placedIn(poolKey: string): KubeObject[];
+  secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined>;
+}
+
+export interface PoolReconcilerDeps {
+  client: KubeClient;
+  settings: OperatorSettings;
+  cache: PoolCache;
+  events: EventRecorder;
+  /** Records which Secrets a pool reads (its Redis), so a change requeues it. */
+  indexSecrets: (key: string, secretKeys: string[]) => void;
+  now?: () => Date;
+}
+
+export interface PoolOutcome extends ApplyOutcome {
+  statusWritten: boolean;
+}
+
+export async function reconcilePool(deps: PoolReconcilerDeps, key: string): Promise<PoolOutcome> {
+  const [namespace, name] = key.split('/') as [string, string];
+  const outcome: PoolOutcome = { applied: [], deleted: [], statusWritten: false };
+  const pool = deps.cache.pool(namespace, name);
+  // Deleted: the garbage collector removes its objects and the projections (owner references).
+  if (!pool || pool.metadata.deletionTimestamp) return outcome;
+  deps.indexSecrets(
+    `pool:${key}`,
+    poolSecretKeys(pool).map((u) => `${namespace}/${u.secret}`),
+  );
+  let failure: ApplyFailure | undefined;
+  try {
+    failure = (await applyPool(deps, pool, outcome)) ?? (await removeOrphans(deps, key, outcome));
+  } catch (error) {
+    failure = {
+      reason: error instanceof ReconcileError ? error.reason : 'ReconcileFailed',
+      message: `reconcile failed (retrying with backoff): ${apiErrorMessage(error)}`,
+      error,
+    };
+  }
+  const status = poolStatus(deps, pool, failure);
+  if (JSON.stringify(comparable(pool.status)) !== JSON.stringify(comparable(status))) {
+    const written = await deps.client.apply<KubeObject>(
+      `${objectPath(KINDS.pool, namespace, name)}/status`,
+      { apiVersion: KINDS.pool.apiVersion, kind: KINDS.pool.kind, metadata: { name, namespace }, status },
+      { fieldManager: FIELD_MANAGER, force: true },
+    );
+    deps.cache.remember(KINDS.pool, written);
+    outcome.statusWritten = true;
+    const ready = status.conditions?.find((c) => c.type === 'Applied');
+    if (ready?.status === 'False')
+      await deps.events.record(pool, 'Warning', ready.reason, `Applied: ${ready.message}`);
+  }
+  if (failure) throw failureError(failure);
+  return outcome;
+}
+
+async function applyPool(
+  deps: PoolReconcilerDeps,
+  pool: JsmSsoPool & KubeObject,
+  outcome: ApplyOutcome,
+): Promise<ApplyFailure | undefined> {
+  const namespace = pool.metadata.namespace!;
+  const secrets: Record<string, SecretFacts> = {};
+  const missing: string[] = [];
+  for (const use of poolSecretKeys(pool)) {
+    const facts = secrets[use.secret] ?? (await deps.cache.secretFacts(namespace, use.secret));
+    if (facts) secrets[use.secret] = facts;
+    if (!use.optional && facts?.keyHashes[use.key] === undefined)
+      missing.push(`${use.secret} (key ${use.key})`);
+  }
+  if (missing.length > 0) {
+    const message = `create or complete Secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in namespace ${namespace}; nothing of the pool is applied until then`;
+    return { reason: 'SecretMissing', message, error: new ReconcileError('SecretMissing', message) };
+  }
+  const owner = { namespace, uid: pool.metadata.uid ?? '', kind: KINDS.pool.kind };
+  return applyObjects(deps, owner, desiredPoolObjects(poolContext(pool, deps.settings, secrets)), outcome);
+}
+
+/**
+ * A projection (and Ingress) whose tenant no longer exists, or is another tenant of the same name
+ * now: removed. A tenant in a namespace this operator does not watch cannot be judged, so its
+ * objects stay.
+ */
+async function removeOrphans(
+  deps: PoolReconcilerDeps,
+  poolKey: string,
+  outcome: ApplyOutcome,
+): Promise<ApplyFailure | undefined> {
+  for (const object of deps.cache.placedIn(poolKey)) {
+    const labels = object.metadata.labels ?? {};
+    const tenantNamespace = labels[TENANT_NAMESPACE_LABEL] ?? '';
+    const uid = labels[TENANT_UID_LABEL] ?? '';
+    if (!deps.cache.watches(tenantNamespace) || !placedFor(object, uid)) continue;
+    if (deps.cache.tenantUid(tenantNamespace, labels[TENANT_NAME_LABEL] ?? '') === uid) continue;
+    const kind = object.kind === KINDS.ingress.kind ? KINDS.ingress : KINDS.secret;
+    await deps.client.delete(objectPath(kind, object.metadata.namespace, object.metadata.name!));
+    outcome.deleted.push(`${object.kind}/${object.metadata.namespace}/${object.metadata.name}`);
+  }
+  return undefined;
+}
+
+function poolStatus(
+  deps: PoolReconcilerDeps,
+  pool: JsmSsoPool & KubeObject,
+  failure: ApplyFailure | undefined,
+): PoolStatus {
+  const namespace = pool.metadata.namespace!;
+  const hint = `see \`kubectl -n ${namespace} describe deployment\` and the pods' logs`;
+  const deployment = (part: 'broker' | 'portal') =>
+    deps.cache.get(KINDS.deployment, namespace, childName(pool, part)) as V1Deployment | undefined;
+  const applied = appliedCondition(true, failure);
+  const broker = deploymentCondition('Broker', deployment('broker'), hint);
+  const portal = deploymentCondition('Portal', deployment('portal'), hint);
+  const waiting = [applied, broker, portal].find((c) => c.status !== 'True');
+  const ready: ConditionInput = waiting
+    ? { status: 'False', reason: waiting.reason, message: waiting.message }
+    : { status: 'True', reason: 'AllComponentsReady', message: 'the pool portal and broker are serving' };
+  const generation = pool.metadata.generation ?? 0;
+  const poolKey = `${namespace}/${pool.metadata.name}`;
+  return {
+    observedGeneration: generation,
+    conditions: toConditions(
+      pool.status?.conditions,
+      [
+        ['Applied', applied],
+        ['BrokerAvailable', broker],
+        ['PortalAvailable', portal],
+        ['Ready', ready],
+      ],
+      generation,
+      (deps.now ?? (() => new Date()))(),
+    ),
+    tenantCount: deps.cache
+      .placedIn(poolKey)
+      .filter((o) => o.kind === KINDS.secret.kind && o.metadata.labels?.[POOL_LABEL]).length,
+  };
+}
+
+function comparable(status: PoolStatus | undefined): unknown {
+  return [status?.observedGeneration, comparableConditions(status?.conditions), status?.tenantCount];
+}

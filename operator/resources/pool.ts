@@ -1,0 +1,158 @@
+import type {
+  V1Role,
+  V1RoleBinding,
+  V1ServiceAccount,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import type { JsmSsoPool } from '../../common/config/pool.generated.js';
+import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
+import type { KubeObject } from '../kube/client.js';
+import {
+  canonicalJson,
+  childName,
+  type OperatorSettings,
+  objectMeta,
+  PARTS,
+  type Part,
+  type SecretFacts,
+  sha256,
+  type WorkloadContext,
+} from './common.js';
+import { partDeployment, presentKeys, secretEntries, secretVolumes, serverArgs } from './deployment.js';
+import { desiredHorizontalPodAutoscaler } from './hpa.js';
+import { withAppliedHash } from './index.js';
+import { desiredNetworkPolicy } from './networkpolicy.js';
+import { desiredPodDisruptionBudget } from './pdb.js';
+import { redisKeys, type SecretKeyUse } from './secret-refs.js';
+import { desiredService } from './service.js';
+
+/**
+ * A JsmSsoPool's objects: the same broker and portal Deployments, Services, network policies,
+ * disruption budgets and autoscalers a dedicated tenant gets (the same builders), plus the
+ * ServiceAccount its pods read the tenants' projections with. Its Role grants get, list and watch
+ * on Secrets in the pool's own namespace and nothing else: the projections there hold only the
+ * keys each pooled tenant references (projection.ts), so the pool never reads a tenant's namespace.
+ */
+export interface PoolContext extends WorkloadContext {
+  pool: JsmSsoPool & KubeObject;
+  /** The pool's own referenced Secrets (its Redis) that exist, by name. */
+  secrets: Record<string, SecretFacts>;
+}
+
+export function poolContext(
+  pool: JsmSsoPool & KubeObject,
+  settings: OperatorSettings,
+  secrets: Record<string, SecretFacts>,
+): PoolContext {
+  return {
+    pool,
+    owner: pool,
+    parts: { broker: pool.spec.broker ?? {}, portal: pool.spec.portal ?? {} },
+    settings,
+    secrets,
+  };
+}
+
+/** The ServiceAccount, Role and RoleBinding share one name. */
+export function poolReaderName(pool: JsmSsoPool): string {
+  return childName(pool, 'pool');
+}
+
+/** The Secret keys every pool pod mounts: its Redis connection. */
+export function poolSecretKeys(pool: JsmSsoPool): SecretKeyUse[] {
+  return redisKeys(pool.spec.redis);
+}
+
+function redisArgs(pool: JsmSsoPool): string[] {
+  const redis = pool.spec.redis;
+  if (!redis) return [];
+  const file = (secret: string, key: string) => `${POD_SECRETS_DIR}/${secret}/${key}`;
+  return [
+    '--redis-url-file',
+    file(redis.urlSecretRef.name, redis.urlSecretRef.key),
+    ...(redis.caBundleSecretRef
+      ? ['--redis-ca-file', file(redis.caBundleSecretRef.name, redis.caBundleSecretRef.key)]
+      : []),
+    ...(redis.clientCertSecretRef
+      ? [
+          '--redis-client-cert',
+          file(redis.clientCertSecretRef.name, 'tls.crt'),
+          '--redis-client-key',
+          file(redis.clientCertSecretRef.name, 'tls.key'),
+        ]
+      : []),
+  ];
+}
+
+export function desiredPoolDeployment(context: PoolContext, part: Part): KubeObject {
+  const { pool, secrets } = context;
+  const uses = presentKeys(poolSecretKeys(pool), secrets);
+  const mounted = secretVolumes(uses);
+  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...mounted.volumes];
+  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }, ...mounted.mounts];
+  return partDeployment(context, part, {
+    args: [
+      part,
+      '--pool',
+      pool.metadata.name!,
+      '--pool-namespace',
+      pool.metadata.namespace!,
+      ...serverArgs(),
+      '--trusted-proxy-hops',
+      String(pool.spec.trustedProxyHops ?? 1),
+      ...redisArgs(pool),
+    ],
+    volumes,
+    mounts,
+    // Tenants are data the pods watch, not configuration they start with: only the pool's own
+    // Secrets roll them.
+    configHash: sha256(canonicalJson({ secretEntries: secretEntries(uses, secrets) })),
+    serviceAccountName: poolReaderName(pool),
+  }) as KubeObject;
+}
+
+function serviceAccount(context: PoolContext): V1ServiceAccount {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: objectMeta(context.pool, poolReaderName(context.pool), 'pool'),
+    // Only the pool's pods ask for the token (their pod spec mounts it); nothing else in the namespace.
+    automountServiceAccountToken: false,
+  };
+}
+
+function role(context: PoolContext): V1Role {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: objectMeta(context.pool, poolReaderName(context.pool), 'pool'),
+    rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }],
+  };
+}
+
+function roleBinding(context: PoolContext): V1RoleBinding {
+  const name = poolReaderName(context.pool);
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: objectMeta(context.pool, name, 'pool'),
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ kind: 'ServiceAccount', name, namespace: context.pool.metadata.namespace! }],
+  };
+}
+
+/** Every object a pool owns, each with the hash of its desired state (as a tenant's objects). */
+export function desiredPoolObjects(context: PoolContext): KubeObject[] {
+  const objects: unknown[] = [serviceAccount(context), role(context), roleBinding(context)];
+  for (const part of PARTS) {
+    objects.push(
+      desiredPoolDeployment(context, part),
+      desiredService(context, part),
+      desiredNetworkPolicy(context, part),
+      desiredPodDisruptionBudget(context, part),
+      desiredHorizontalPodAutoscaler(context, part),
+    );
+  }
+  return objects.filter((o): o is KubeObject => o !== undefined).map(withAppliedHash);
+}

@@ -1,0 +1,140 @@
+import type { V1Ingress, V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
+import type { JsmSsoTenant } from '../../common/config/load.js';
+import type { JsmSsoPool } from '../../common/config/pool.generated.js';
+import type { KubeObject } from '../kube/client.js';
+import {
+  APPLIED_HASH_ANNOTATION,
+  canonicalJson,
+  MANAGED_BY,
+  ownerReference,
+  type SecretFacts,
+  sha256,
+  tenantName,
+  tenantNamespace,
+} from './common.js';
+import { TENANT_KEY, tenantDocument } from './configmap.js';
+import { presentKeys } from './deployment.js';
+import { tenantIngress } from './ingress.js';
+import { poolContext } from './pool.js';
+import { allSecretKeys, type SecretKeyUse } from './secret-refs.js';
+
+/**
+ * What a pooled tenant puts in its pool's namespace (the format of docs/placement.md and
+ * /work/coord/POOL.md): one Secret holding the tenant document and only the Secret keys its spec
+ * references (its signing keys included), and its Ingress to the pool's Services. ownerReferences
+ * cannot point across namespaces, so these carry the tenant's identity in labels (the uid decides
+ * ownership) and a non-controller ownerReference to the pool, whose deletion takes them along.
+ */
+export const POOL_LABEL = 'jsm-sso.io/pool';
+export const TENANT_NAMESPACE_LABEL = 'jsm-sso.io/tenant-namespace';
+export const TENANT_NAME_LABEL = 'jsm-sso.io/tenant-name';
+export const TENANT_UID_LABEL = 'jsm-sso.io/tenant-uid';
+/** On a pooled tenant until its objects in the pool's namespace are gone. */
+export const POOL_FINALIZER = 'jsm-sso.io/pool-placement';
+
+const MAX_NAME = 253;
+
+/** `jsmsso-<tenantNamespace>-<tenantName>`, shortened with a hash suffix past 253 characters. */
+export function placedName(tenant: JsmSsoTenant): string {
+  const name = `jsmsso-${tenantNamespace(tenant)}-${tenantName(tenant)}`;
+  if (name.length <= MAX_NAME) return name;
+  return `${name.slice(0, MAX_NAME - 9)}-${sha256(name).slice(0, 8)}`;
+}
+
+/** `<secretName>_<key>`: a Secret name never holds `_`, so the first one splits. */
+export function projectedKey(use: Pick<SecretKeyUse, 'secret' | 'key'>): string {
+  return `${use.secret}_${use.key}`;
+}
+
+/** The keys copied: every key both parts read, optional ones (next.crt/next.key) when present. */
+export function projectedUses(tenant: JsmSsoTenant, secrets: Record<string, SecretFacts>): SecretKeyUse[] {
+  return presentKeys(allSecretKeys(tenant), secrets);
+}
+
+/** Labels and owner of an object the tenant places in its pool's namespace. */
+function placedMeta(tenant: JsmSsoTenant, pool: JsmSsoPool & KubeObject, component: string): V1ObjectMeta {
+  return {
+    name: placedName(tenant),
+    namespace: pool.metadata.namespace!,
+    labels: {
+      'app.kubernetes.io/name': 'jsm-sso-pool',
+      'app.kubernetes.io/instance': pool.metadata.name!,
+      'app.kubernetes.io/component': component,
+      'app.kubernetes.io/part-of': 'jsm-sso',
+      'app.kubernetes.io/managed-by': MANAGED_BY,
+      [POOL_LABEL]: pool.metadata.name!,
+      [TENANT_NAMESPACE_LABEL]: tenantNamespace(tenant),
+      [TENANT_NAME_LABEL]: tenantName(tenant),
+      [TENANT_UID_LABEL]: tenant.metadata!.uid ?? '',
+    },
+    // Not the controller: the tenant is, by the uid label. The pool's deletion collects it.
+    ownerReferences: [{ ...ownerReference(pool), controller: false, blockOwnerDeletion: false }],
+  };
+}
+
+/**
+ * The hash of each data key of the projection, computed from the source Secrets' facts (the
+ * projected values are the source's bytes, so their hashes are the source's): whether the live
+ * projection is current is known without reading any value.
+ */
+export function projectionKeyHashes(
+  tenant: JsmSsoTenant,
+  secrets: Record<string, SecretFacts>,
+): Record<string, string> {
+  const hashes: Record<string, string> = {
+    [TENANT_KEY]: sha256(Buffer.from(tenantDocument(tenant)).toString('base64')),
+  };
+  for (const use of projectedUses(tenant, secrets)) {
+    hashes[projectedKey(use)] = secrets[use.secret]?.keyHashes[use.key] ?? '';
+  }
+  return hashes;
+}
+
+/** The projection's metadata, with the hash of its labels, owner and data keys' hashes. */
+export function projectionMeta(
+  tenant: JsmSsoTenant,
+  pool: JsmSsoPool & KubeObject,
+  secrets: Record<string, SecretFacts>,
+): V1ObjectMeta {
+  const metadata = placedMeta(tenant, pool, 'tenant');
+  const hash = sha256(canonicalJson({ metadata, data: projectionKeyHashes(tenant, secrets) })).slice(0, 32);
+  return { ...metadata, annotations: { [APPLIED_HASH_ANNOTATION]: hash } };
+}
+
+/**
+ * The projection Secret itself. `values` holds the base64 value of every projected key, read from
+ * the tenant's Secrets just before the write and never kept.
+ */
+export function desiredProjection(
+  tenant: JsmSsoTenant,
+  pool: JsmSsoPool & KubeObject,
+  secrets: Record<string, SecretFacts>,
+  values: (use: SecretKeyUse) => string,
+): V1Secret {
+  const data: Record<string, string> = {
+    [TENANT_KEY]: Buffer.from(tenantDocument(tenant)).toString('base64'),
+  };
+  for (const use of projectedUses(tenant, secrets)) data[projectedKey(use)] = values(use);
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: projectionMeta(tenant, pool, secrets),
+    type: 'Opaque',
+    data,
+  };
+}
+
+/** The tenant's Ingress in the pool's namespace, to the pool's Services (with spec.ingress). */
+export function desiredPooledIngress(
+  tenant: JsmSsoTenant,
+  pool: JsmSsoPool & KubeObject,
+  settings: Parameters<typeof poolContext>[1],
+): V1Ingress | undefined {
+  return tenantIngress(tenant, placedMeta(tenant, pool, 'ingress'), poolContext(pool, settings, {}));
+}
+
+/** Whether the operator placed `object` for the tenant with this uid (never another's, never a stranger's). */
+export function placedFor(object: KubeObject, tenantUid: string): boolean {
+  const labels = object.metadata.labels ?? {};
+  return labels['app.kubernetes.io/managed-by'] === MANAGED_BY && labels[TENANT_UID_LABEL] === tenantUid;
+}

@@ -1,0 +1,68 @@
+// `npm run gen` step: the JsmSsoPool CRD takes spec.redis and each part's autoscaling and pod schema
+// from the JsmSsoTenant CRD, so a pool and a dedicated tenant are sized, scheduled and reach Redis in
+// the same words (only "tenant" becomes "pool" in their descriptions). `--check` fails when stale.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { type SchemaNode, tenantCrd } from '../common/config/crd-schema.js';
+import { POOL_CRD_PATH } from '../common/paths.js';
+
+const SCHEMA = ['spec', 'versions', 0, 'schema', 'openAPIV3Schema', 'properties', 'spec', 'properties'];
+
+/** Pool path under spec -> tenant path under spec. */
+const SHARED: [(string | number)[], string[]][] = [
+  [['redis'], ['redis']],
+  [
+    ['broker', 'properties', 'autoscaling'],
+    ['portal', 'autoscaling'],
+  ],
+  [
+    ['broker', 'properties', 'pod'],
+    ['portal', 'pod'],
+  ],
+  [
+    ['portal', 'properties', 'autoscaling'],
+    ['portal', 'autoscaling'],
+  ],
+  [
+    ['portal', 'properties', 'pod'],
+    ['portal', 'pod'],
+  ],
+];
+
+function tenantSpecNode(path: string[]): SchemaNode {
+  let node: SchemaNode | undefined = tenantCrd().schema.properties?.['spec'];
+  for (const segment of path) node = node?.properties?.[segment];
+  if (!node) throw new Error(`the tenant CRD has no spec.${path.join('.')}`);
+  return node;
+}
+
+/** The tenant's words made the pool's: its namespace, its value. */
+function forPool(node: SchemaNode): SchemaNode {
+  return JSON.parse(
+    JSON.stringify(node)
+      .replace(/\btenant's\b/g, "pool's")
+      .replace(/\bthis tenant\b/g, 'this pool'),
+  ) as SchemaNode;
+}
+
+export function renderPoolCrd(current: string): string {
+  const document = parseDocument(current);
+  for (const [poolPath, tenantPath] of SHARED) {
+    document.setIn([...SCHEMA, ...poolPath], document.createNode(forPool(tenantSpecNode(tenantPath))));
+  }
+  return document.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const current = readFileSync(POOL_CRD_PATH, 'utf8');
+  const rendered = renderPoolCrd(current);
+  if (process.argv.includes('--check')) {
+    if (rendered !== current) {
+      console.error(`${POOL_CRD_PATH} is stale: run npm run gen`);
+      process.exit(1);
+    }
+  } else {
+    writeFileSync(POOL_CRD_PATH, rendered);
+    console.log(`wrote ${POOL_CRD_PATH}`);
+  }
+}

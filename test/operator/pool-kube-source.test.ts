@@ -1,0 +1,212 @@
+import { Writable } from 'node:stream';
+import { KubeConfig } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import type { JsmSsoError } from '../../common/errors.js';
+import { createLogger } from '../../common/log.js';
+import { KubeTenantSource } from '../../common/pool/kube-source.js';
+import type { TenantBundle, TenantSourceListener } from '../../common/pool/source.js';
+import type { Controller } from '../../operator/controller.js';
+import type { KubeClient } from '../../operator/kube/client.js';
+import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
+import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
+
+/**
+ * The pool process's side of the projection format (common/pool/kube-source.ts) against a real
+ * API server, reading as the pool's own ServiceAccount (impersonated) what the operator wrote.
+ */
+class Recorder implements TenantSourceListener {
+  readonly bundles = new Map<string, TenantBundle>();
+  readonly removed: string[] = [];
+  readonly invalids = new Map<string, JsmSsoError>();
+  upsert(bundle: TenantBundle): void {
+    this.bundles.set(bundle.key, bundle);
+  }
+  remove(key: string): void {
+    this.bundles.delete(key);
+    this.removed.push(key);
+  }
+  invalid(key: string, error: JsmSsoError): void {
+    this.invalids.set(key, error);
+  }
+}
+
+describe('pool Kubernetes tenant source against a real API server', function () {
+  this.timeout(120_000);
+  let env: Envtest;
+  let client: KubeClient;
+  let controller: Controller;
+  let tenants: string;
+  let pools: string;
+  const sources: KubeTenantSource[] = [];
+
+  /** A kubeconfig acting as `user` (the API server's impersonation), so RBAC applies as in a pod. */
+  function actingAs(user: string): KubeConfig {
+    const config = new KubeConfig();
+    config.loadFromFile(env.kubeconfigPath);
+    const current = config.getCurrentUser()!;
+    config.users = config.users.map((u) => (u.name === current.name ? { ...u, impersonateUser: user } : u));
+    return config;
+  }
+
+  function source(user: string, pool = 'shared', logs?: string[]): KubeTenantSource {
+    const made = new KubeTenantSource({
+      kubeConfig: actingAs(user),
+      namespace: pools,
+      pool,
+      backoff: { initialMs: 100, maxMs: 500 },
+      ...(logs
+        ? {
+            logger: createLogger({
+              component: 'pool',
+              level: 'warn',
+              destination: new Writable({
+                write(chunk, _encoding, done) {
+                  logs.push(String(chunk));
+                  done();
+                },
+              }),
+            }),
+          }
+        : {}),
+    });
+    sources.push(made);
+    return made;
+  }
+
+  before(async () => {
+    env = await envtest();
+    tenants = await freshNamespace(env.client, 'kst');
+    pools = await freshNamespace(env.client, 'ksp');
+    ({ client, controller } = await startTestController(env, {
+      namespace: tenants,
+      moreNamespaces: [pools],
+      settings: TEST_OPERATOR_SETTINGS,
+      instance: 'kube-source-test',
+      level: 'silent',
+    }));
+    await env.client.create(collectionPath(KINDS.pool, pools), {
+      apiVersion: 'jsm-sso.io/v1alpha1',
+      kind: 'JsmSsoPool',
+      metadata: { name: 'shared', namespace: pools },
+      spec: {},
+    });
+    for (const name of ['acme', 'globex']) {
+      await createTenantSecrets(env.client, tenants, name);
+      await env.client.create(
+        collectionPath(KINDS.tenant, tenants),
+        tenantObject(tenants, name, {
+          placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } },
+        }),
+      );
+      await eventually(
+        async () => env.client.get(objectPath(KINDS.secret, pools, `jsmsso-${tenants}-${name}`)),
+        `the projection of ${name}`,
+      );
+    }
+  });
+
+  after(async () => {
+    for (const each of sources) await each.close();
+    await controller?.stop();
+    client?.close();
+  });
+
+  it("delivers every projection of its pool, read as the pool's ServiceAccount, before start resolves", async () => {
+    const recorder = new Recorder();
+    await source(`system:serviceaccount:${pools}:shared-pool`).start(recorder);
+    expect([...recorder.bundles.keys()].sort()).to.deep.equal([`${tenants}/acme`, `${tenants}/globex`]);
+    const acme = recorder.bundles.get(`${tenants}/acme`)!;
+    expect(acme.tenant.spec.portal.url).to.equal('https://help.acme.example');
+    expect(acme.tenant.spec.placement?.mode).to.equal('pool');
+    expect(acme.secrets.read('acme-oidc', 'clientSecret')).to.equal('s3cret');
+    expect(acme.secrets.read('acme-atlassian', 'apiToken')).to.equal('token');
+    expect(acme.secrets.read('acme-broker-signing', 'tls.key')).to.include('PRIVATE KEY');
+    // Another tenant's keys are not in this tenant's reader, whatever name is asked for.
+    expect(() => acme.secrets.read('globex-oidc', 'clientSecret'))
+      .to.throw()
+      .with.property('code', 'SECRET_MISSING');
+    expect(acme.secrets.readOptional('acme-broker-signing', 'next.key')).to.equal(undefined);
+    expect(() => acme.secrets.read('acme_oidc', 'x'))
+      .to.throw()
+      .with.property('code', 'SECRET_REF_INVALID');
+    expect(recorder.invalids.size).to.equal(0);
+  });
+
+  it('delivers a rotated key as an upsert and a deleted tenant as a removal, without a restart', async () => {
+    const recorder = new Recorder();
+    await source(`system:serviceaccount:${pools}:shared-pool`).start(recorder);
+    await env.client.apply(
+      objectPath(KINDS.secret, tenants, 'globex-oidc'),
+      secretObject(tenants, 'globex-oidc', { clientSecret: 'rotated' }),
+      { fieldManager: 'tests' },
+    );
+    await eventually(
+      async () =>
+        recorder.bundles.get(`${tenants}/globex`)?.secrets.read('globex-oidc', 'clientSecret') === 'rotated',
+      'the rotated secret in the pool',
+    );
+    await env.client.delete(objectPath(KINDS.tenant, tenants, 'globex'));
+    await eventually(async () => recorder.removed.includes(`${tenants}/globex`), 'the tenant removed');
+    expect(recorder.bundles.has(`${tenants}/acme`)).to.equal(true);
+  });
+
+  it('reports a projection with a broken tenant.yaml, or one naming another tenant, as invalid and keeps the others', async () => {
+    const recorder = new Recorder();
+    await source(`system:serviceaccount:${pools}:shared-pool`).start(recorder);
+    const forged = (name: string, document: string) => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name,
+        namespace: pools,
+        labels: {
+          'jsm-sso.io/pool': 'shared',
+          'jsm-sso.io/tenant-namespace': tenants,
+          'jsm-sso.io/tenant-name': name,
+        },
+      },
+      stringData: { 'tenant.yaml': document },
+    });
+    await env.client.create(collectionPath(KINDS.secret, pools), forged('broken', 'spec: [unclosed'));
+    const impostor = {
+      ...tenantObject(tenants, 'acme'),
+      spec: { ...tenantObject(tenants, 'acme').spec, portal: { url: 'https://evil.example' } },
+    };
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      forged('impostor', JSON.stringify(impostor)),
+    );
+    await eventually(async () => recorder.invalids.size === 2, 'both reported invalid');
+    expect(recorder.invalids.get(`${tenants}/broken`)?.code).to.equal('CONFIG_INVALID');
+    expect(recorder.invalids.get(`${tenants}/impostor`)?.message).to.include(`names ${tenants}/acme`);
+    expect(recorder.bundles.get(`${tenants}/acme`)?.tenant.spec.portal.url).to.equal(
+      'https://help.acme.example',
+    );
+    expect(recorder.bundles.has(`${tenants}/impostor`)).to.equal(false);
+  });
+
+  it('retries a refused list with backoff (POOL_TENANT_WATCH_FAILED) and delivers once RBAC allows it', async () => {
+    const logs: string[] = [];
+    const recorder = new Recorder();
+    let started = false;
+    const starting = source(`system:serviceaccount:${pools}:latecomer`, 'shared', logs)
+      .start(recorder)
+      .then(() => {
+        started = true;
+      });
+    await eventually(async () => logs.some((l) => l.includes('POOL_TENANT_WATCH_FAILED')), 'the warning');
+    expect(started).to.equal(false);
+    expect(logs.join('')).to.not.include('s3cret');
+    await env.client.create(collectionPath(KINDS.roleBinding, pools), {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'latecomer', namespace: pools },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'shared-pool' },
+      subjects: [{ kind: 'ServiceAccount', name: 'latecomer', namespace: pools }],
+    });
+    await starting;
+    expect(recorder.bundles.has(`${tenants}/acme`)).to.equal(true);
+  });
+});

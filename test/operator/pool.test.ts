@@ -1,0 +1,476 @@
+import type { V1Deployment, V1Ingress, V1Role } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { parse } from 'yaml';
+import type { Controller } from '../../operator/controller.js';
+import type { KubeClient, KubeObject } from '../../operator/kube/client.js';
+import { collectionPath, KINDS, MANAGED_KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { POOL_FINALIZER } from '../../operator/resources/projection.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import {
+  operatorIdle,
+  startTestController,
+  TEST_OPERATOR_SETTINGS,
+} from '../../testkit/operator-controller.js';
+import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
+
+/**
+ * JsmSsoPool and pooled tenants against a real kube-apiserver, etcd and garbage collector: the
+ * pool's objects, the projection of only the referenced keys into the pool's namespace, rotation,
+ * moving between placements, cleanup across namespaces, ownership, and idle resyncs.
+ */
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+interface Status extends KubeObject {
+  status?: {
+    conditions?: Condition[];
+    placement?: string;
+    tenantCount?: number;
+    observedGeneration?: number;
+  };
+}
+interface SecretLike extends KubeObject {
+  data?: Record<string, string>;
+}
+
+const SETTINGS = TEST_OPERATOR_SETTINGS;
+
+describe('JsmSsoPool and pooled tenants against a real API server', function () {
+  this.timeout(120_000);
+  let env: Envtest;
+  let client: KubeClient;
+  let controller: Controller;
+  let tenants: string;
+  let pools: string;
+  const writes: string[] = [];
+
+  before(async () => {
+    env = await envtest();
+    tenants = await freshNamespace(env.client, 'pt');
+    pools = await freshNamespace(env.client, 'pp');
+    ({ client, controller } = await startTestController(env, {
+      namespace: tenants,
+      moreNamespaces: [pools],
+      settings: SETTINGS,
+      instance: 'pool-test',
+      onWrite: (method, path) => writes.push(`${method} ${path}`),
+    }));
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      secretObject(pools, 'shared-redis', { url: 'rediss://redis.pools.svc:6379' }),
+    );
+    await env.client.create(collectionPath(KINDS.pool, pools), {
+      apiVersion: 'jsm-sso.io/v1alpha1',
+      kind: 'JsmSsoPool',
+      metadata: { name: 'shared', namespace: pools },
+      spec: {
+        broker: { autoscaling: { minReplicas: 2, maxReplicas: 4 } },
+        portal: { replicas: 2 },
+        redis: { urlSecretRef: { name: 'shared-redis' } },
+      },
+    });
+  });
+
+  after(async () => {
+    await controller?.stop();
+    client?.close();
+  });
+
+  const get = <T = KubeObject>(kind: (typeof KINDS)[keyof typeof KINDS], ns: string, name: string) =>
+    env.client.get<T>(objectPath(kind, ns, name));
+  const condition = (o: Status | undefined, type: string) =>
+    o?.status?.conditions?.find((c) => c.type === type);
+  const decoded = (secret: SecretLike | undefined) =>
+    Object.fromEntries(
+      Object.entries(secret?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+    );
+
+  const quiet = () => operatorIdle(controller);
+
+  async function pooledTenant(name: string, spec: Record<string, unknown> = {}): Promise<Status> {
+    await createTenantSecrets(env.client, tenants, name);
+    await env.client.create(
+      collectionPath(KINDS.tenant, tenants),
+      tenantObject(tenants, name, {
+        placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } },
+        ...spec,
+      }),
+    );
+    return eventually(async () => {
+      const t = await get<Status>(KINDS.tenant, tenants, name);
+      return condition(t, 'Applied')?.status === 'True' && condition(t, 'PoolReady') ? t : undefined;
+    }, `tenant ${name} placed in the pool`);
+  }
+
+  it('reconciles a pool into broker and portal Deployments, Services, disruption budgets, an autoscaler and a ServiceAccount that reads Secrets of its namespace only', async () => {
+    const pool = await eventually(async () => {
+      const p = await get<Status>(KINDS.pool, pools, 'shared');
+      return condition(p, 'Applied')?.status === 'True' ? p : undefined;
+    }, 'the pool to be applied');
+    expect(pool.status?.tenantCount).to.equal(0);
+    expect(pool.status?.observedGeneration).to.equal(pool.metadata.generation);
+    expect(condition(pool, 'Ready')?.status).to.equal('False'); // no kubelet here: pods never run
+    const made: string[] = [];
+    for (const kind of MANAGED_KINDS) {
+      for (const item of (await env.client.list<KubeObject>(collectionPath(kind, pools))).items) {
+        if (item.metadata.labels?.['app.kubernetes.io/managed-by'] !== 'jsm-sso-operator') continue;
+        made.push(`${kind.kind}/${item.metadata.name}`);
+        expect(item.metadata.ownerReferences?.[0]).to.include({
+          kind: 'JsmSsoPool',
+          uid: pool.metadata.uid,
+          controller: true,
+        });
+      }
+    }
+    expect(made.sort()).to.deep.equal(
+      [
+        'Deployment/shared-broker',
+        'Deployment/shared-portal',
+        'HorizontalPodAutoscaler/shared-broker',
+        'NetworkPolicy/shared-broker',
+        'NetworkPolicy/shared-portal',
+        'PodDisruptionBudget/shared-broker',
+        'PodDisruptionBudget/shared-portal',
+        'Role/shared-pool',
+        'RoleBinding/shared-pool',
+        'Service/shared-broker',
+        'Service/shared-portal',
+        'ServiceAccount/shared-pool',
+      ].sort(),
+    );
+    const broker = await get<V1Deployment>(KINDS.deployment, pools, 'shared-broker');
+    const pod = broker!.spec!.template.spec!;
+    expect(broker!.spec!.replicas).to.equal(1); // the autoscaler's, not ours: applied without replicas
+    expect(pod.serviceAccountName).to.equal('shared-pool');
+    expect(pod.automountServiceAccountToken).to.equal(true);
+    expect(pod.containers[0]!.args).to.include.ordered.members([
+      'broker',
+      '--pool',
+      'shared',
+      '--pool-namespace',
+      pools,
+    ]);
+    expect(pod.containers[0]!.args).to.include('--redis-url-file');
+    expect(pod.volumes?.filter((v) => v.secret).map((v) => v.secret!.secretName)).to.deep.equal([
+      'shared-redis',
+    ]);
+    expect((await get<V1Deployment>(KINDS.deployment, pools, 'shared-portal'))!.spec!.replicas).to.equal(2);
+    const role = await get<V1Role>(KINDS.role, pools, 'shared-pool');
+    expect(role!.rules).to.deep.equal([
+      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+    ]);
+
+    // What the API server's RBAC actually grants the pool's ServiceAccount.
+    const may = async (namespace: string, verb: string, resource: string) => {
+      const review = await env.client.create<{ status: { allowed: boolean } }>(
+        '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+        {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SubjectAccessReview',
+          spec: {
+            user: `system:serviceaccount:${pools}:shared-pool`,
+            groups: ['system:serviceaccounts', `system:serviceaccounts:${pools}`, 'system:authenticated'],
+            resourceAttributes: { namespace, verb, resource },
+          },
+        },
+      );
+      return review.status.allowed;
+    };
+    expect(await may(pools, 'watch', 'secrets')).to.equal(true);
+    expect(await may(pools, 'list', 'secrets')).to.equal(true);
+    expect(await may(tenants, 'get', 'secrets')).to.equal(false);
+    expect(await may(pools, 'update', 'secrets')).to.equal(false);
+    expect(await may(pools, 'list', 'configmaps')).to.equal(false);
+  });
+
+  it("projects only the keys a pooled tenant's spec references into the pool's namespace, with its Ingress to the pool's Services", async () => {
+    // A key and a Secret nobody references: they must stay where they are.
+    await env.client.create(
+      collectionPath(KINDS.secret, tenants),
+      secretObject(tenants, 'unrelated', { password: 'not-for-the-pool' }),
+    );
+    await env.client.create(
+      collectionPath(KINDS.secret, tenants),
+      secretObject(tenants, 'acme-oidc', { clientSecret: 'oidc-secret', extra: 'not-referenced' }),
+    );
+    await env.client.create(
+      collectionPath(KINDS.secret, tenants),
+      secretObject(tenants, 'acme-atlassian', { email: 'svc@acme.example', apiToken: 'token' }),
+    );
+    await env.client.create(
+      collectionPath(KINDS.tenant, tenants),
+      tenantObject(tenants, 'acme', {
+        placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } },
+        ingress: { className: 'nginx' },
+      }),
+    );
+    const tenant = await eventually(async () => {
+      const t = await get<Status>(KINDS.tenant, tenants, 'acme');
+      return condition(t, 'Applied')?.status === 'True' && condition(t, 'PoolReady') ? t : undefined;
+    }, 'tenant acme placed in the pool');
+    expect(tenant.status?.placement).to.equal(`pool ${pools}/shared`);
+    expect(condition(tenant, 'PoolReady')).to.include({ status: 'False', reason: 'PoolNotReady' });
+    expect(condition(tenant, 'BrokerAvailable')).to.equal(undefined);
+    expect(tenant.metadata.finalizers).to.include(POOL_FINALIZER);
+
+    const projection = await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-acme`);
+    const data = decoded(projection);
+    expect(Object.keys(data).sort()).to.deep.equal(
+      [
+        'tenant.yaml',
+        'acme-oidc_clientSecret',
+        'acme-atlassian_email',
+        'acme-atlassian_apiToken',
+        'acme-broker-signing_tls.crt',
+        'acme-broker-signing_tls.key',
+        'acme-portal-signing_tls.crt',
+        'acme-portal-signing_tls.key',
+      ].sort(),
+    );
+    expect(data['acme-oidc_clientSecret']).to.equal('oidc-secret');
+    expect(JSON.stringify(data)).to.not.include('not-referenced').and.not.include('not-for-the-pool');
+    const signing = decoded(await get<SecretLike>(KINDS.secret, tenants, 'acme-broker-signing'));
+    expect(data['acme-broker-signing_tls.key']).to.equal(signing['tls.key']);
+    const document = parse(data['tenant.yaml']!);
+    expect(document.metadata).to.deep.equal({ name: 'acme', namespace: tenants });
+    expect(document.spec.portal.url).to.equal('https://help.acme.example');
+    expect(projection!.metadata.labels).to.include({
+      'jsm-sso.io/pool': 'shared',
+      'jsm-sso.io/tenant-namespace': tenants,
+      'jsm-sso.io/tenant-name': 'acme',
+      'jsm-sso.io/tenant-uid': tenant.metadata.uid,
+    });
+
+    const ingress = await get<V1Ingress>(KINDS.ingress, pools, `jsmsso-${tenants}-acme`);
+    const backends = ingress!.spec!.rules!.map((r) => [r.host, r.http!.paths[0]!.backend.service!.name]);
+    expect(backends).to.deep.equal([
+      ['help.acme.example', 'shared-portal'],
+      ['sso.acme.example', 'shared-broker'],
+    ]);
+    // No workloads of its own.
+    for (const kind of [KINDS.deployment, KINDS.service, KINDS.configMap, KINDS.ingress]) {
+      const own = (await env.client.list<KubeObject>(collectionPath(kind, tenants))).items;
+      expect(
+        own.map((o) => o.metadata.name),
+        kind.kind,
+      ).to.deep.equal([]);
+    }
+    await eventually(
+      async () => (await get<Status>(KINDS.pool, pools, 'shared'))?.status?.tenantCount === 1,
+      'the pool to count its tenant',
+    );
+  });
+
+  it('updates the projection when a referenced Secret is rotated', async () => {
+    await env.client.apply(
+      objectPath(KINDS.secret, tenants, 'acme-atlassian'),
+      secretObject(tenants, 'acme-atlassian', { email: 'svc@acme.example', apiToken: 'rotated-token' }),
+      { fieldManager: 'tests' },
+    );
+    await eventually(
+      async () =>
+        decoded(await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-acme`))[
+          'acme-atlassian_apiToken'
+        ] === 'rotated-token',
+      'the projection to carry the rotated token',
+    );
+  });
+
+  it('undoes an edit of the projection', async () => {
+    await quiet();
+    await env.client.request('PATCH', objectPath(KINDS.secret, pools, `jsmsso-${tenants}-acme`), {
+      body: { stringData: { 'acme-oidc_clientSecret': 'tampered', injected: 'x' } },
+      contentType: 'application/merge-patch+json',
+    });
+    await eventually(async () => {
+      const data = decoded(await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-acme`));
+      return data['acme-oidc_clientSecret'] === 'oidc-secret' && data['injected'] === undefined;
+    }, 'the projection to be restored');
+  });
+
+  it('writes nothing during an idle resync of pools and pooled tenants', async () => {
+    await quiet();
+    const before = writes.length;
+    controller.queue.add(`${tenants}/acme`);
+    controller.queue.add(`pool:${pools}/shared`);
+    await quiet();
+    expect(writes.slice(before)).to.deep.equal([]);
+  });
+
+  it("never takes over a Secret of the projection's name that it did not make", async () => {
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      secretObject(pools, `jsmsso-${tenants}-squatter`, { owner: 'another-team' }),
+    );
+    await createTenantSecrets(env.client, tenants, 'squatter');
+    await env.client.create(
+      collectionPath(KINDS.tenant, tenants),
+      tenantObject(tenants, 'squatter', {
+        placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } },
+      }),
+    );
+    const tenant = await eventually(async () => {
+      const t = await get<Status>(KINDS.tenant, tenants, 'squatter');
+      return condition(t, 'Applied')?.status === 'False' ? t : undefined;
+    }, 'Applied=False on the squatted tenant');
+    expect(condition(tenant, 'Applied')?.reason).to.equal('ObjectConflict');
+    expect(condition(tenant, 'Applied')?.message).to.include(`Secret ${pools}/jsmsso-${tenants}-squatter`);
+    const theirs = await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-squatter`);
+    expect(decoded(theirs)).to.deep.equal({ owner: 'another-team' });
+    expect(theirs!.metadata.labels).to.equal(undefined);
+    // Deleting the tenant leaves the other team's Secret alone.
+    await env.client.delete(objectPath(KINDS.tenant, tenants, 'squatter'));
+    await eventually(async () => !(await get(KINDS.tenant, tenants, 'squatter')), 'the tenant to go');
+    expect(decoded(await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-squatter`))).to.deep.equal({
+      owner: 'another-team',
+    });
+  });
+
+  it("moves a tenant from dedicated to pool and back, removing the other placement's objects each time", async () => {
+    await createTenantSecrets(env.client, tenants, 'mover');
+    await env.client.create(
+      collectionPath(KINDS.tenant, tenants),
+      tenantObject(tenants, 'mover', { ingress: { className: 'nginx' } }),
+    );
+    await eventually(async () => get(KINDS.deployment, tenants, 'mover-broker'), 'dedicated Deployments');
+    const moved = async (placement: Record<string, unknown>) => {
+      const live = await get<KubeObject & { spec: Record<string, unknown> }>(KINDS.tenant, tenants, 'mover');
+      await env.client.request('PUT', objectPath(KINDS.tenant, tenants, 'mover'), {
+        body: { ...live, spec: { ...live!.spec, placement } },
+      });
+    };
+    await moved({ mode: 'pool', pool: { name: 'shared', namespace: pools } });
+    await eventually(async () => get(KINDS.secret, pools, `jsmsso-${tenants}-mover`), 'the projection');
+    await eventually(async () => {
+      for (const [kind, name] of [
+        [KINDS.deployment, 'mover-broker'],
+        [KINDS.deployment, 'mover-portal'],
+        [KINDS.service, 'mover-portal'],
+        [KINDS.configMap, 'mover-config'],
+        [KINDS.ingress, 'mover-ingress'],
+      ] as const)
+        if (await get(kind, tenants, name)) return false;
+      return true;
+    }, 'the dedicated workloads to be removed');
+    expect(await get(KINDS.ingress, pools, `jsmsso-${tenants}-mover`)).to.not.equal(undefined);
+
+    await moved({ mode: 'dedicated' });
+    await eventually(
+      async () => get(KINDS.deployment, tenants, 'mover-broker'),
+      'dedicated Deployments again',
+    );
+    await eventually(
+      async () =>
+        !(await get(KINDS.secret, pools, `jsmsso-${tenants}-mover`)) &&
+        !(await get(KINDS.ingress, pools, `jsmsso-${tenants}-mover`)),
+      "the pool namespace's objects of the tenant to be removed",
+    );
+    const tenant = await eventually(async () => {
+      const t = await get<Status>(KINDS.tenant, tenants, 'mover');
+      return t?.status?.placement === 'dedicated' && !t.metadata.finalizers?.length ? t : undefined;
+    }, 'status dedicated and the finalizer released');
+    expect(condition(tenant, 'PoolReady')).to.equal(undefined);
+  });
+
+  it("removes a deleted pooled tenant's projection and Ingress from the pool's namespace (finalizer)", async () => {
+    await pooledTenant('gone', { ingress: { className: 'nginx' } });
+    await eventually(async () => get(KINDS.ingress, pools, `jsmsso-${tenants}-gone`), 'the Ingress');
+    await env.client.delete(objectPath(KINDS.tenant, tenants, 'gone'));
+    await eventually(async () => !(await get(KINDS.tenant, tenants, 'gone')), 'the tenant to be deleted');
+    expect(await get(KINDS.secret, pools, `jsmsso-${tenants}-gone`)).to.equal(undefined);
+    expect(await get(KINDS.ingress, pools, `jsmsso-${tenants}-gone`)).to.equal(undefined);
+  });
+
+  it('removes projections whose tenant is gone without its finalizer (removed by hand)', async () => {
+    await pooledTenant('forced');
+    await quiet();
+    await env.client.request('PATCH', objectPath(KINDS.tenant, tenants, 'forced'), {
+      body: [{ op: 'remove', path: '/metadata/finalizers' }],
+      contentType: 'application/json-patch+json',
+    });
+    await env.client.delete(objectPath(KINDS.tenant, tenants, 'forced'));
+    await eventually(
+      async () => !(await get(KINDS.secret, pools, `jsmsso-${tenants}-forced`)),
+      'the orphaned projection to be removed by the pool',
+    );
+  });
+
+  it('refuses at admission a pool of several replicas without Redis, and documents both kinds for kubectl explain', async () => {
+    const refusal = await env.client
+      .create(
+        collectionPath(KINDS.pool, pools),
+        {
+          apiVersion: 'jsm-sso.io/v1alpha1',
+          kind: 'JsmSsoPool',
+          metadata: { name: 'memory', namespace: pools },
+          spec: { portal: { replicas: 2 } },
+        },
+        { dryRun: 'All' },
+      )
+      .then(
+        () => 'admitted',
+        (error: Error) => error.message,
+      );
+    expect(refusal).to.include('spec.redis').and.include('only one replica');
+    // What kubectl explain reads: the published OpenAPI v3 schema with its descriptions.
+    const published = await env.client.get<{
+      components: {
+        schemas: Record<
+          string,
+          {
+            properties?: Record<
+              string,
+              { description?: string; properties?: Record<string, { description?: string }> }
+            >;
+          }
+        >;
+      };
+    }>('/openapi/v3/apis/jsm-sso.io/v1alpha1');
+    const schemas = published!.components.schemas;
+    const pool = Object.entries(schemas).find(([name]) => name.endsWith('.JsmSsoPool'))![1];
+    expect(pool.properties!['spec']!.properties!['redis']!.description).to.include('flow and session state');
+    const tenant = Object.entries(schemas).find(([name]) => name.endsWith('.JsmSsoTenant'))![1];
+    expect(tenant.properties!['spec']!.properties!['placement']!.description).to.include('dedicated');
+  });
+
+  it('applies nothing of a pool whose Redis Secret is missing, and says so (SecretMissing)', async () => {
+    await env.client.create(collectionPath(KINDS.pool, pools), {
+      apiVersion: 'jsm-sso.io/v1alpha1',
+      kind: 'JsmSsoPool',
+      metadata: { name: 'unready', namespace: pools },
+      spec: { redis: { urlSecretRef: { name: 'unready-redis' } } },
+    });
+    const pool = await eventually(async () => {
+      const p = await get<Status>(KINDS.pool, pools, 'unready');
+      return condition(p, 'Applied')?.status === 'False' ? p : undefined;
+    }, 'Applied=False on the pool');
+    expect(condition(pool, 'Applied')).to.include({ reason: 'SecretMissing' });
+    expect(condition(pool, 'Applied')?.message).to.include('unready-redis (key url)');
+    expect(await get(KINDS.deployment, pools, 'unready-broker')).to.equal(undefined);
+    // Creating the Secret heals it without an edit of the pool.
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      secretObject(pools, 'unready-redis', { url: 'rediss://redis.pools.svc:6379' }),
+    );
+    await eventually(async () => get(KINDS.deployment, pools, 'unready-broker'), 'the pool to be applied');
+  });
+
+  it('says PoolNotFound for a tenant placed in a pool that does not exist, and writes nothing there', async () => {
+    await createTenantSecrets(env.client, tenants, 'lost');
+    await env.client.create(
+      collectionPath(KINDS.tenant, tenants),
+      tenantObject(tenants, 'lost', {
+        placement: { mode: 'pool', pool: { name: 'nowhere', namespace: pools } },
+      }),
+    );
+    const tenant = await eventually(async () => {
+      const t = await get<Status>(KINDS.tenant, tenants, 'lost');
+      return condition(t, 'PoolReady')?.reason === 'PoolNotFound' ? t : undefined;
+    }, 'PoolNotFound');
+    expect(condition(tenant, 'Ready')).to.include({ status: 'False', reason: 'PoolNotFound' });
+    expect(await get(KINDS.secret, pools, `jsmsso-${tenants}-lost`)).to.equal(undefined);
+  });
+});
