@@ -74,14 +74,7 @@ function redisArgs(pool: JsmSsoPool): string[] {
     ...(redis.caBundleSecretRef
       ? ['--redis-ca-file', file(redis.caBundleSecretRef.name, redis.caBundleSecretRef.key)]
       : []),
-    ...(redis.clientCertSecretRef
-      ? [
-          '--redis-client-cert',
-          file(redis.clientCertSecretRef.name, 'tls.crt'),
-          '--redis-client-key',
-          file(redis.clientCertSecretRef.name, 'tls.key'),
-        ]
-      : []),
+    // No client certificate: the CRD refuses one for pools (the pool processes take none yet).
   ];
 }
 

@@ -415,6 +415,24 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
         (error: Error) => error.message,
       );
     expect(refusal).to.include('spec.redis').and.include('only one replica');
+    const clientCertificate = await env.client
+      .create(
+        collectionPath(KINDS.pool, pools),
+        {
+          apiVersion: 'jsm-sso.io/v1alpha1',
+          kind: 'JsmSsoPool',
+          metadata: { name: 'mtls', namespace: pools },
+          spec: { redis: { urlSecretRef: { name: 'r' }, clientCertSecretRef: { name: 'c' } } },
+        },
+        { dryRun: 'All' },
+      )
+      .then(
+        () => 'admitted',
+        (error: Error) => error.message,
+      );
+    expect(clientCertificate)
+      .to.include('spec.redis.clientCertSecretRef')
+      .and.include('not supported for pools');
     // What kubectl explain reads: the published OpenAPI v3 schema with its descriptions.
     const published = await env.client.get<{
       components: {
