@@ -33,6 +33,15 @@ async function startHttps(
         : {}),
     },
     (req, res) => {
+      if (req.url === '/stall') return; // never answers
+      if (req.url === '/empty') {
+        res.writeHead(204, [
+          ['set-cookie', 'a=1'],
+          ['set-cookie', 'b=2'],
+        ]);
+        res.end();
+        return;
+      }
       if (req.url?.startsWith('/redirect')) {
         res.writeHead(302, { location: new URL(req.url, 'http://x').searchParams.get('to') ?? '/' });
         res.end();
@@ -57,6 +66,12 @@ async function startHttps(
     },
   };
 }
+
+/**
+ * Both ways a call goes out: through Node's fetch, and as a single exchange on the same Agent (a
+ * call with `redirect: 'manual'`, as openid-client makes every call). Every TLS rule holds for both.
+ */
+const BOTH_PATHS: (RequestInit | undefined)[] = [undefined, { redirect: 'manual' }];
 
 /** The error code fetch failed with: a TLS error's code on the cause, or a JsmSsoError's code. */
 async function failureCode(promise: Promise<unknown>): Promise<string> {
@@ -130,16 +145,46 @@ describe('outbound TLS client (createTlsFetch)', () => {
     expect(server.connections()).to.be.within(1, 8);
   });
 
+  it("answers a redirect: 'manual' call with the redirect itself and follows nothing", async () => {
+    const server = await serve(ca.issue({ hosts: LOCALHOST }));
+    const to = encodeURIComponent('http://10.255.255.1:8080/jwks');
+    const res = await tlsFetch(`${server.url}/redirect?to=${to}`, { redirect: 'manual' });
+    expect(res.status).to.equal(302);
+    expect(res.headers.get('location')).to.equal('http://10.255.255.1:8080/jwks');
+  });
+
+  it("gives a single exchange's answer as fetch would: every header, no body for a 204", async () => {
+    const server = await serve(ca.issue({ hosts: LOCALHOST }));
+    const res = await tlsFetch(`${server.url}/empty`, { redirect: 'manual' });
+    expect(res.status).to.equal(204);
+    expect(res.headers.getSetCookie()).to.deep.equal(['a=1', 'b=2']);
+    expect(res.body).to.equal(null);
+  });
+
+  it("gives up on a server that does not answer when the caller's signal fires, on both paths", async () => {
+    const server = await serve(ca.issue({ hosts: LOCALHOST }));
+    for (const init of BOTH_PATHS) {
+      const err = await tlsFetch(`${server.url}/stall`, { ...init, signal: AbortSignal.timeout(200) }).catch(
+        (e: unknown) => e,
+      );
+      expect(err).to.have.property('name', 'TimeoutError');
+    }
+  });
+
   it('refuses a server certificate from an unknown CA', async () => {
     const server = await serve(otherCa.issue({ hosts: LOCALHOST }));
-    expect(await failureCode(tlsFetch(`${server.url}/`))).to.equal('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+    for (const init of BOTH_PATHS)
+      expect(await failureCode(tlsFetch(`${server.url}/`, init))).to.equal('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
   });
 
   it('refuses a private-CA server when no extra CA is configured (public roots only)', async () => {
     const server = await serve(ca.issue({ hosts: LOCALHOST }));
     const publicOnly = createTlsFetch();
     try {
-      expect(await failureCode(publicOnly(`${server.url}/`))).to.equal('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+      for (const init of BOTH_PATHS)
+        expect(await failureCode(publicOnly(`${server.url}/`, init))).to.equal(
+          'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+        );
     } finally {
       await publicOnly.close();
     }
@@ -147,7 +192,8 @@ describe('outbound TLS client (createTlsFetch)', () => {
 
   it('refuses a certificate issued for another host name', async () => {
     const server = await serve(ca.issue({ hosts: ['idp.other.example'] }));
-    expect(await failureCode(tlsFetch(`${server.url}/`))).to.equal('ERR_TLS_CERT_ALTNAME_INVALID');
+    for (const init of BOTH_PATHS)
+      expect(await failureCode(tlsFetch(`${server.url}/`, init))).to.equal('ERR_TLS_CERT_ALTNAME_INVALID');
   });
 
   it('refuses an expired certificate', async () => {
@@ -157,27 +203,32 @@ describe('outbound TLS client (createTlsFetch)', () => {
       notAfter: new Date(Date.now() - 86_400_000),
     });
     const server = await serve(expired);
-    expect(await failureCode(tlsFetch(`${server.url}/`))).to.equal('CERT_HAS_EXPIRED');
+    for (const init of BOTH_PATHS)
+      expect(await failureCode(tlsFetch(`${server.url}/`, init))).to.equal('CERT_HAS_EXPIRED');
   });
 
   it('refuses a certificate that is not valid yet', async () => {
     const future = ca.issue({ hosts: LOCALHOST, notBefore: new Date(Date.now() + 86_400_000), days: 3 });
     const server = await serve(future);
-    expect(await failureCode(tlsFetch(`${server.url}/`))).to.equal('CERT_NOT_YET_VALID');
+    for (const init of BOTH_PATHS)
+      expect(await failureCode(tlsFetch(`${server.url}/`, init))).to.equal('CERT_NOT_YET_VALID');
   });
 
   it('refuses a server that only speaks TLS 1.1', async () => {
     const server = await serve(ca.issue({ hosts: LOCALHOST }), { maxVersion: 'TLSv1.1' });
-    expect(await failureCode(tlsFetch(`${server.url}/`))).to.match(
-      /^ERR_SSL_(TLSV1_ALERT_PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL)$/,
-    );
+    for (const init of BOTH_PATHS)
+      expect(await failureCode(tlsFetch(`${server.url}/`, init))).to.match(
+        /^ERR_SSL_(TLSV1_ALERT_PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL)$/,
+      );
   });
 
   it('refuses plain http:// to a non-loopback host before connecting', async () => {
-    const err = await tlsFetch('http://idp.example.invalid/.well-known/openid-configuration').catch(
-      (e: unknown) => e,
-    );
-    expect(err).to.include({ code: 'TLS_PLAINTEXT_FORBIDDEN', status: 502 });
+    for (const init of BOTH_PATHS) {
+      const err = await tlsFetch('http://idp.example.invalid/.well-known/openid-configuration', init).catch(
+        (e: unknown) => e,
+      );
+      expect(err).to.include({ code: 'TLS_PLAINTEXT_FORBIDDEN', status: 502 });
+    }
   });
 
   it('refuses a redirect from https:// to plain http:// on a non-loopback host', async () => {
@@ -195,8 +246,10 @@ describe('outbound TLS client (createTlsFetch)', () => {
     expect(res.status).to.equal(200);
     const strict = createTlsFetch({ allowLoopbackHttp: false });
     try {
-      const err = await strict(`http://127.0.0.1:${port}/`).catch((e: unknown) => e);
-      expect(err).to.include({ code: 'TLS_PLAINTEXT_FORBIDDEN' });
+      for (const init of BOTH_PATHS) {
+        const err = await strict(`http://127.0.0.1:${port}/`, init).catch((e: unknown) => e);
+        expect(err).to.include({ code: 'TLS_PLAINTEXT_FORBIDDEN' });
+      }
     } finally {
       await strict.close();
     }
