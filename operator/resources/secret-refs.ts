@@ -35,20 +35,29 @@ export function redisKeys(redis: RedisSpec | undefined): SecretKeyUse[] {
   return uses;
 }
 
+/**
+ * Every Secret an IdP's protocol block names (`clientSecretRef`, `privateKeySecretRef`,
+ * `caBundleSecretRef`...), found by the schema's naming rule for Secret references, so that an IdP
+ * kind added to the schema needs no change here (issue 10 item 1).
+ */
 function identityProviderKeys(tenant: JsmSsoTenant): SecretKeyUse[] {
-  const uses: SecretKeyUse[] = [];
-  for (const idp of tenant.spec.identityProviders) {
-    const refs = [
-      idp.oidc?.clientSecretRef,
-      idp.oidc?.privateKeySecretRef,
-      idp.oidc?.caBundleSecretRef,
-      idp.oauth2?.clientSecretRef,
-      idp.oauth2?.caBundleSecretRef,
-      idp.saml?.caBundleSecretRef,
-    ];
-    for (const ref of refs) if (ref) uses.push({ secret: ref.name, key: ref.key });
-  }
-  return uses;
+  return tenant.spec.identityProviders.flatMap((idp) =>
+    Object.values(idp)
+      .filter((block): block is Record<string, unknown> => typeof block === 'object' && block !== null)
+      .flatMap((block) =>
+        Object.entries(block)
+          .filter(([field, ref]) => field.endsWith('SecretRef') && isSecretKeyRef(ref))
+          .map(([, ref]) => {
+            const { name, key } = ref as { name: string; key: string };
+            return { secret: name, key };
+          }),
+      ),
+  );
+}
+
+function isSecretKeyRef(value: unknown): boolean {
+  const ref = value as { name?: unknown; key?: unknown } | null;
+  return typeof ref?.name === 'string' && typeof ref.key === 'string';
 }
 
 /** Every Secret key the part's pods mount, deduplicated, in a stable order. */

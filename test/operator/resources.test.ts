@@ -75,6 +75,56 @@ describe('operator dependent resources (pure)', () => {
     expect(portal).to.not.include('acme-broker-signing/tls.key');
   });
 
+  it('gives the broker every Secret each kind of IdP names (client secrets, private_key_jwt key, CA bundles), found by the SecretRef naming rule', () => {
+    const tenant = context({
+      identityProviders: [
+        {
+          name: 'corporate',
+          emailDomains: ['acme.test'],
+          oidc: {
+            issuer: 'https://idp.example',
+            clientId: 'jsm-sso',
+            clientAuthMethod: 'private_key_jwt',
+            privateKeySecretRef: { name: 'oidc-key' },
+            caBundleSecretRef: { name: 'oidc-ca' },
+          },
+        },
+        {
+          name: 'social',
+          emailDomains: ['social.test'],
+          emailTrust: 'asserted',
+          oauth2: {
+            authorizationEndpoint: 'https://social.example/authorize',
+            tokenEndpoint: 'https://social.example/token',
+            userinfoEndpoint: 'https://social.example/me',
+            clientId: 'jsm-sso',
+            clientSecretRef: { name: 'social-client', key: 'secret' },
+            caBundleSecretRef: { name: 'social-ca', key: 'bundle.pem' },
+          },
+        },
+        {
+          name: 'partner',
+          emailDomains: ['partner.test'],
+          emailTrust: 'asserted',
+          saml: {
+            metadataUrl: 'https://partner.example/metadata',
+            caBundleSecretRef: { name: 'partner-ca' },
+          },
+        },
+      ] as unknown as JsmSsoTenant['spec']['identityProviders'],
+    }).tenant;
+    const broker = secretKeysFor(tenant, 'broker').map((u) => `${u.secret}/${u.key}`);
+    expect(broker).to.include.members([
+      'oidc-key/private.pem',
+      'oidc-ca/ca.crt',
+      'social-client/secret',
+      'social-ca/bundle.pem',
+      'partner-ca/ca.crt',
+    ]);
+    const portal = secretKeysFor(tenant, 'portal').map((u) => u.secret);
+    expect(portal).to.not.include.members(['oidc-key', 'social-client']);
+  });
+
   it('runs pods locked down, with probes on the management port and the peer certificate from the ConfigMap', () => {
     const d = desiredDeployment(context(), 'portal');
     const pod = d.spec!.template.spec!;
