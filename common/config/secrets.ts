@@ -32,7 +32,7 @@ export class SecretDirectory implements SecretReader {
       return readFileSync(file, 'utf8');
     } catch (err) {
       // One line that names the file: what a person starting a part by hand needs to fix it. A
-      // fault of the deployment, never of whoever sent the request that needed the Secret (500).
+      // fault of the deployment, never of whoever sent the request that needed the Secret (500, ADR 0093).
       throw new JsmSsoError(
         'SECRET_MISSING',
         `cannot read ${file} (Secret ${secretName}, key ${key}: ${(err as NodeJS.ErrnoException).code})`,
