@@ -9,7 +9,8 @@ import { type TenantLabels, tenantLabels, tenantMetrics } from '../common/metric
  */
 export interface PortalTelemetry {
   refused(reason: string): void;
-  atlassianCall(method: string, status: number | 'timeout' | 'network', seconds: number): void;
+  /** An HTTP attempt to Atlassian, or (`busy`) a call the tenant's bulkhead did not send. */
+  atlassianCall(method: string, status: number | 'timeout' | 'network' | 'busy', seconds: number): void;
   /** Express middleware: observes each response's time under its matched route. */
   timePages(req: Request, res: Response, next: NextFunction): void;
   /** A call repeated: `read` by the transport, `write` under its write key (portal/write-once.ts). */
@@ -32,7 +33,7 @@ export function createPortalTelemetry(registry: Registry, tenant: string | Tenan
   );
   const calls = metrics.counter(
     'jsm_sso_portal_atlassian_calls_total',
-    'HTTP attempts to Atlassian, by status (or timeout/network).',
+    "HTTP attempts to Atlassian, by status (or timeout/network); busy: a call not sent because the tenant's bulkhead had no slot in time.",
     ['status'],
   );
   const retries = metrics.counter(
@@ -57,7 +58,8 @@ export function createPortalTelemetry(registry: Registry, tenant: string | Tenan
     refused: (reason) => refusals.inc({ tenant: aggregated, reason }),
     atlassianCall: (method, status, seconds) => {
       calls.inc({ tenant: perTenant, status: String(status) });
-      callDuration.observe({ tenant: aggregated, method }, seconds);
+      // A busy call never reached Atlassian: its wait is no answer time.
+      if (status !== 'busy') callDuration.observe({ tenant: aggregated, method }, seconds);
     },
     timePages: (req, res, next) => {
       const started = process.hrtime.bigint();

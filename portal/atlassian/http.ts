@@ -21,8 +21,16 @@ export interface TransportOptions {
   baseDelayMs?: number;
   /** Called before each repeated attempt, with the reason (metrics). */
   onRetry?: (reason: string) => void;
-  /** Called once per HTTP attempt (metrics, bench), with the seconds until the answer's headers. */
-  onCall?: (method: string, path: string, status: number | 'timeout' | 'network', seconds: number) => void;
+  /**
+   * Called once per HTTP attempt (metrics, bench), with the seconds until the answer's headers; and
+   * with `busy` for a call not sent because the bulkhead had no slot in time (the seconds it waited).
+   */
+  onCall?: (
+    method: string,
+    path: string,
+    status: number | 'timeout' | 'network' | 'busy',
+    seconds: number,
+  ) => void;
   /** The fetch to use: common/tls createTlsFetch in the portal (verified TLS, tenant CA bundle). */
   fetch?: typeof globalThis.fetch;
   /** Sees each completed JSON exchange (tests check them against Atlassian's spec). */
@@ -127,9 +135,16 @@ export class AtlassianTransport {
         body = options.body;
       }
       // The slot is held for one attempt (until its body is read), never across a retry's wait.
-      const outcome = await this.bulkhead.run(() =>
-        this.#attempt(method, path, this.url(path, options.query), headers, body, options.raw === true),
-      );
+      const waiting = process.hrtime.bigint();
+      const outcome = await this.bulkhead
+        .run(() =>
+          this.#attempt(method, path, this.url(path, options.query), headers, body, options.raw === true),
+        )
+        .catch((err: unknown) => {
+          if (err instanceof AtlassianError && err.code === 'ATLASSIAN_BUSY')
+            o.onCall?.(method, path, 'busy', Number(process.hrtime.bigint() - waiting) / 1e9);
+          throw err;
+        });
       if (outcome.failure) {
         const timedOut = outcome.failure === 'timeout';
         if (idempotent && attempt < o.maxRetries) {

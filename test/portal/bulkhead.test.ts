@@ -8,6 +8,7 @@ import type { RequestListener } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import type { Registry } from 'prom-client';
 import { stringify } from 'yaml';
 import { parseTenant } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
@@ -37,8 +38,10 @@ const TRANSPORT = { timeoutMs: STALLED_TIMEOUT_MS, maxRetries: 0, limits: { maxW
 const PAGE = '/requests?status=all';
 const STALLED_REQUESTS = 8;
 
-/** One tenant as the scenario sees it: its site, a signed-in customer, and the reasons it logged. */
+/** One tenant as the scenario sees it: its site, a signed-in customer, its logs and its metrics. */
 interface TenantUnderTest {
+  /** Its calls counted as `busy` in jsm_sso_portal_atlassian_calls_total (a per-tenant series, pooled too). */
+  busyCalls(): Promise<number>;
   emulator: RunningJsmEmulator;
   alice: Browser;
   logged(): Record<string, unknown>[];
@@ -51,6 +54,7 @@ interface TenantUnderTest {
 async function stalledSiteScenario(stalled: TenantUnderTest, others: TenantUnderTest[]): Promise<void> {
   const from = stalled.logged().length;
   const othersFrom = others.map((o) => o.logged().length);
+  const busyBefore = await stalled.busyCalls();
   // Longer than the timeout: A's site accepts each call and never answers in time.
   stalled.emulator.faults.set({ delayMs: STALLED_TIMEOUT_MS * 2 });
   const requests = Array.from({ length: STALLED_REQUESTS }, async () => {
@@ -116,9 +120,20 @@ async function stalledSiteScenario(stalled: TenantUnderTest, others: TenantUnder
   others.forEach((other, i) => {
     expect(reasonsIn(other.logged().slice(othersFrom[i]))).to.deep.equal([]);
   });
+  // Counted under A alone: every busy page, and any busy call a page could do without.
+  expect((await stalled.busyCalls()) - busyBefore).to.be.at.least(busy.length);
+  for (const other of others) expect(await other.busyCalls()).to.equal(0);
   stalled.emulator.faults.clear();
   // And the stalled tenant is served again as soon as its site answers.
   expect((await stalled.alice.fetch(PAGE)).status).to.equal(200);
+}
+
+/** Busy calls counted in `registry`, for `tenant` or for every tenant in it. */
+async function busyCallsOf(registry: Registry, tenant?: string): Promise<number> {
+  const metric = await registry.getSingleMetric('jsm_sso_portal_atlassian_calls_total')?.get();
+  return (metric?.values ?? [])
+    .filter((v) => v.labels['status'] === 'busy' && (tenant === undefined || v.labels['tenant'] === tenant))
+    .reduce((sum, v) => sum + v.value, 0);
 }
 
 const reasonsIn = (lines: Record<string, unknown>[]) =>
@@ -132,7 +147,13 @@ describe('portal bulkheads: one tenant’s stalled Atlassian site does not hold 
       const alice = await signIn(h, 'alice@acme.test');
       // Warm: the catalogue is cached, so each page below needs only its per-customer calls.
       expect((await alice.fetch(PAGE)).status).to.equal(200);
-      return { emulator: h.emulator, alice, logged: () => h.logs };
+      return {
+        emulator: h.emulator,
+        alice,
+        logged: () => h.logs,
+        // Each harness has a registry of its own.
+        busyCalls: () => busyCallsOf(h.registry),
+      };
     };
     before(async () => {
       const options = { atlassian: { limits: LIMITS }, transport: TRANSPORT };
@@ -155,6 +176,7 @@ describe('portal bulkheads: one tenant’s stalled Atlassian site does not hold 
     let front: Awaited<ReturnType<typeof listenOnLoopbacks>>;
     let running: RunningPool;
     const store = new MemoryFlowStore();
+    const registry = createMetricsRegistry();
     const brokerKey = makeKeyPair('broker.acme.test');
 
     before(async () => {
@@ -199,7 +221,7 @@ describe('portal bulkheads: one tenant’s stalled Atlassian site does not hold 
           createPortalApp(context, { brokerCertificatesPem: [brokerKey.certPem], atlassian: TRANSPORT }),
         source: new MemoryTenantSource(bundles),
         store,
-        registry: createMetricsRegistry(),
+        registry,
         logger: createLogger({
           component: 'portal',
           level: 'info',
@@ -224,7 +246,12 @@ describe('portal bulkheads: one tenant’s stalled Atlassian site does not hold 
           const alice = await signInAt(url, brokerKey, 'alice@acme.test');
           expect((await alice.fetch(PAGE)).status).to.equal(200);
           const tenant = `pooled-${i}`;
-          return { emulator: emulators[i]!, alice, logged: () => logs.filter((l) => l['tenant'] === tenant) };
+          return {
+            emulator: emulators[i]!,
+            alice,
+            logged: () => logs.filter((l) => l['tenant'] === tenant),
+            busyCalls: () => busyCallsOf(registry, tenant),
+          };
         }),
       );
       await stalledSiteScenario(tenants[0]!, tenants.slice(1));

@@ -50,7 +50,7 @@ groups:
       - alert: JsmSsoAtlassianErrors
         expr: |
           (
-            sum by (tenant) (rate(jsm_sso_portal_atlassian_calls_total{status=~"429|5..|timeout|network"}[10m]))
+            sum by (tenant) (rate(jsm_sso_portal_atlassian_calls_total{status=~"429|5..|timeout|network|busy"}[10m]))
             /
             sum by (tenant) (rate(jsm_sso_portal_atlassian_calls_total[10m]))
           ) > {{ $r.atlassianErrorRatio }}
@@ -60,8 +60,8 @@ groups:
         labels:
           severity: warning
         annotations:
-          summary: "{{ "{{" }} $value | humanizePercentage {{ "}}" }} of Atlassian calls for {{ "{{" }} $labels.tenant {{ "}}" }} fail (429/5xx/timeout)"
-          description: "Atlassian answers 429 (rate limited) or 5xx, or does not answer, for more than {{ mulf $r.atlassianErrorRatio 100 }}% of the portal's calls. Check https://status.atlassian.com and the service account's API token; portal pages show a friendly error meanwhile."
+          summary: "{{ "{{" }} $value | humanizePercentage {{ "}}" }} of Atlassian calls for {{ "{{" }} $labels.tenant {{ "}}" }} fail (429/5xx/timeout/busy)"
+          description: "Atlassian answers 429 (rate limited) or 5xx, or does not answer, or the tenant's bulkhead is full (busy: the site is slow, or spec.atlassian.limits is too low), for more than {{ mulf $r.atlassianErrorRatio 100 }}% of the portal's calls. Check https://status.atlassian.com and the service account's API token; portal pages show a friendly error meanwhile."
       - alert: JsmSsoSigningCertificateExpiring
         expr: |
           min by (tenant, part) (jsm_sso_signing_certificate_expiry_timestamp_seconds{slot="current"}) - time()
