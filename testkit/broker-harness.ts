@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
 import type { ClientMetadata } from 'oidc-provider';
+import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import { parse } from 'yaml';
 import { type BrokerApp, type BrokerAppOptions, createBrokerApp } from '../broker/app.js';
 import { checkTenant } from '../common/config/load.js';
@@ -274,6 +275,22 @@ export function portalSp(brokerUrl: string, pki: Pki): SAML {
   });
 }
 
+/**
+ * Another replica behind the same public URL, as a load balancer reaches it: the connection goes to
+ * `via` while the URL and Host stay the public ones (a pool process routes by Host).
+ */
+const replicas = new Map<string, Agent>();
+function replicaAt(via: string): Agent {
+  let agent = replicas.get(via);
+  if (!agent) {
+    const { hostname, port } = new URL(via);
+    const connect = buildConnector({});
+    agent = new Agent({ connect: (options, callback) => connect({ ...options, hostname, port }, callback) });
+    replicas.set(via, agent);
+  }
+  return agent;
+}
+
 /** A browser stand-in: fetch without following redirects, with a cookie jar per host. */
 export class Browser {
   readonly cookies = new Map<string, Map<string, string>>();
@@ -289,8 +306,6 @@ export class Browser {
     init: { method?: string; form?: Record<string, string>; via?: string } = {},
   ): Promise<Response> {
     const target = new URL(url);
-    // `via` sends the request to another replica behind the same public URL (a load balancer).
-    const actual = init.via ? new URL(target.pathname + target.search, init.via) : target;
     const jar = this.cookies.get(target.hostname) ?? new Map<string, string>();
     this.cookies.set(target.hostname, jar);
     const headers: Record<string, string> = { ...this.#headers };
@@ -300,12 +315,13 @@ export class Browser {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
-    const response = await fetch(actual, {
+    const response = (await undiciFetch(target, {
       method: init.method ?? (init.form ? 'POST' : 'GET'),
       headers,
       body,
       redirect: 'manual',
-    });
+      ...(init.via ? { dispatcher: replicaAt(init.via) } : {}),
+    })) as unknown as Response;
     for (const cookie of response.headers.getSetCookie()) {
       const [pair] = cookie.split(';');
       const eq = pair!.indexOf('=');
@@ -375,7 +391,13 @@ export async function loginThroughBroker(
 export async function loginAtDevIdp(
   browser: Browser,
   idpUrl: string,
-  options: { brokerUrl: string; email?: string; callbackVia?: string },
+  options: {
+    brokerUrl: string;
+    email?: string;
+    callbackVia?: string;
+    /** Sends the callback, with the cookies of `brokerUrl`, to another broker's URL instead (an attack). */
+    callbackAt?: string;
+  },
 ): Promise<{ page: Response; fields: Record<string, string>; html: string; callbackUrl: string }> {
   const callback = `${options.brokerUrl}/oidc/callback`;
   const loginPage = (await browser.follow(idpUrl, callback)).response!;
@@ -388,10 +410,13 @@ export async function loginAtDevIdp(
     throw new Error(
       `IdP did not redirect back: ${afterLogin.response?.status} ${await afterLogin.response?.text()}`,
     );
-  const page = await browser.request(
-    afterLogin.location,
-    options.callbackVia ? { via: options.callbackVia } : {},
-  );
+  let callbackUrl = afterLogin.location;
+  if (options.callbackAt) {
+    const jar = browser.cookies.get(new URL(options.brokerUrl).hostname);
+    browser.cookies.set(new URL(options.callbackAt).hostname, new Map(jar));
+    callbackUrl = callbackUrl.replace(options.brokerUrl, options.callbackAt);
+  }
+  const page = await browser.request(callbackUrl, options.callbackVia ? { via: options.callbackVia } : {});
   const html = await page.text();
   return { page, fields: formFields(html), html, callbackUrl: afterLogin.location };
 }

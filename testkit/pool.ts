@@ -2,7 +2,13 @@
 // addresses (the "hosts" of a pool's tenants), and the switch that runs the broker and portal
 // harnesses' suites against a pool instead of a dedicated part (JSM_SSO_TEST_PLACEMENT=pool).
 
-import { createServer, type RequestListener, request, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type RequestListener,
+  request,
+  type Server,
+} from 'node:http';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { checkTenant, type JsmSsoTenant, tenantId } from '../common/config/load.js';
@@ -51,12 +57,20 @@ export class MemoryTenantSource implements TenantSource {
   }
 }
 
-/** A memory flow store shaped for a pool, or a test's own store handed to every tenant as is. */
-export function poolStoreFor(store: FlowStore | undefined): PoolFlowStore {
-  if (store === undefined) return new MemoryFlowStore();
-  if ('view' in store && typeof store.view === 'function') return store as PoolFlowStore;
-  // A fault-injecting store of one test: the decoys of harnessPool never use it.
-  return Object.assign(Object.create(store) as FlowStore, { view: () => store }) as PoolFlowStore;
+/**
+ * The pool store of a harness: the tenant under test gets the test's own store (a test reads its keys
+ * under the prefix it chose, or injects faults), the others a view of it (or of memory).
+ */
+function harnessStore(
+  store: FlowStore | undefined,
+  underTest: string,
+): PoolFlowStore & { close(): Promise<void> } {
+  const shared = store && 'view' in store ? (store as FlowStore & PoolFlowStore) : new MemoryFlowStore();
+  return {
+    view: (tenant) => (tenant === underTest && store ? store : shared.view(tenant)),
+    // The test closes its own store.
+    close: async () => (shared === store ? undefined : shared.close()),
+  };
 }
 
 /**
@@ -138,10 +152,14 @@ export async function harnessPool<T extends PartInstance>(options: {
   const url = new URL(tenant.spec[part].url);
   const others = [2, 3].map((n) => {
     const name = `${tenant.metadata!.name}-other-${n}`;
-    return { key: name, tenant: tenantAt(tenant, part, name, `http://127.0.0.${n}:${url.port}`), secrets };
+    return {
+      key: name,
+      tenant: tenantAt(tenant, part, name, `${url.protocol}//127.0.0.${n}${url.port ? `:${url.port}` : ''}`),
+      secrets,
+    };
   });
   const source = new MemoryTenantSource([{ key: 'under-test', tenant, secrets }, ...others]);
-  const store = poolStoreFor(options.store);
+  const store = harnessStore(options.store, tenantId(tenant));
   let context: PartContext | undefined;
   const running = await startPool({
     part,
@@ -163,20 +181,24 @@ export async function harnessPool<T extends PartInstance>(options: {
     running,
     close: async () => {
       await running.close();
-      if (options.store === undefined) await store.close();
+      await store.close();
     },
   };
 }
 
 /** A GET with any Host header (fetch always sends the URL's) to the server at `url`. */
-export function withHost(url: string, host: string, path: string): Promise<{ status: number; body: string }> {
+export function withHost(
+  url: string,
+  host: string,
+  path: string,
+): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     const req = request(new URL(path, url), { headers: { host } }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => {
         body += chunk.toString('utf8');
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.on('error', reject);
     req.end();

@@ -180,8 +180,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...(options.writes ? { writes: options.writes } : {}),
     pseudoLocales: true,
   };
-  // In pool placement the same portal is one of three tenants of a pool process (testkit/pool.ts),
-  // on the store's view for the tenant: its keys are under `jsm-sso:<name>:`.
+  // In pool placement the same portal is one of three tenants of a pool process (testkit/pool.ts).
   const pooled =
     TEST_PLACEMENT === 'pool'
       ? await harnessPool({
@@ -196,7 +195,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         })
       : undefined;
   const app = pooled?.part ?? (await createPortalApp({ ...context, store }, portalOptions));
-  const keyPrefix = pooled ? `jsm-sso:${name}:` : `jsm-sso:test-${name}:`;
+  const keyPrefix = `jsm-sso:test-${name}:`;
   if (!pooled) server.on('request', app.handler);
   return {
     url,

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { tenantId as idOf } from '../config/load.js';
 import { type ErrorCode, JsmSsoError } from '../errors.js';
 import type { FlowStore } from '../flowstore/index.js';
+import { setSecurityHeaders } from '../http/security-headers.js';
 import { IN_FLIGHT_GRACE_SECONDS } from '../http/shutdown.js';
 import type { Logger } from '../log.js';
 import type { BuildPart, PartInstance, PartName } from '../runtime.js';
@@ -11,7 +12,7 @@ import { requestHostKey, urlHostKey } from './host-routing.js';
 import type { TenantBundle, TenantSourceListener } from './source.js';
 
 /** The store a pool shares: one connection, one view per tenant (the same keys a dedicated part uses). */
-export interface PoolFlowStore extends FlowStore {
+export interface PoolFlowStore {
   view(tenant: string): FlowStore;
 }
 
@@ -223,9 +224,9 @@ export class TenantPool implements TenantSourceListener {
       'request refused by the pool',
     );
     res.statusCode = status;
+    // No tenant, so no scheme to judge HSTS by: a TLS listener adds it itself (common/http/server.ts).
+    setSecurityHeaders(res, { secure: false });
     res.setHeader('content-type', 'text/plain; charset=utf-8');
-    res.setHeader('cache-control', 'no-store');
-    res.setHeader('x-content-type-options', 'nosniff');
     res.end(`${message} (${reason})\n`);
   }
 }

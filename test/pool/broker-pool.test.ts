@@ -111,6 +111,8 @@ describe('broker pool: three tenants on one broker process, routed by Host', fun
       expect(answer.status, host).to.equal(404);
       expect(answer.body).to.contain('POOL_TENANT_UNKNOWN');
       expect(answer.body).not.to.contain('EntityDescriptor');
+      expect(answer.headers['content-security-policy']).to.contain("default-src 'none'");
+      expect(answer.headers['x-content-type-options']).to.equal('nosniff');
     }
     expect(logs.some((l) => l['event'] === 'pool.refusal' && l['reason'] === 'POOL_TENANT_UNKNOWN')).to.equal(
       true,
@@ -141,7 +143,7 @@ describe('broker pool: three tenants on one broker process, routed by Host', fun
     const sso = await browser.request(authorizeUrl);
     expect(sso.status).to.equal(302);
     const idpUrl = new URL(sso.headers.get('location')!, authorizeUrl).href;
-    const atB = await loginAtDevIdp(browser, idpUrl, { brokerUrl: a().url, callbackVia: b().url });
+    const atB = await loginAtDevIdp(browser, idpUrl, { brokerUrl: a().url, callbackAt: b().url });
     expect(atB.page.status).to.be.within(400, 499);
     expect(pageReason(atB.html)).to.equal('OIDC_STATE_UNKNOWN');
     expect(atB.fields['SAMLResponse']).to.equal(undefined);

@@ -1,0 +1,221 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+import { type JsmSsoTenant, parseTenant } from '../../common/config/load.js';
+import { SecretDirectory } from '../../common/config/secrets.js';
+import type { RedisFlowStore } from '../../common/flowstore/index.js';
+import { createLogger } from '../../common/log.js';
+import { createMetricsRegistry } from '../../common/metrics.js';
+import { type RunningPool, startPool } from '../../common/pool/start.js';
+import { inflateRedirectPayload } from '../../common/saml/deflate.js';
+import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { createPortalApp } from '../../portal/app.js';
+import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
+import { listenOnLoopbacks, MemoryTenantSource } from '../../testkit/pool.js';
+import {
+  Browser,
+  PORTAL_ONLY_SPEC,
+  signedBrokerResponse,
+  signInAt,
+  startLogin,
+} from '../../testkit/portal-harness.js';
+import { connectedFlowStore, redisUrl } from '../../testkit/redis.js';
+
+interface PortalTenant {
+  name: string;
+  url: string;
+  tenant: JsmSsoTenant;
+  brokerKey: KeyPair;
+  secretsDir: string;
+}
+
+describe('portal pool: three help centers on one portal process, routed by Host', function () {
+  this.timeout(60_000);
+  const run = randomUUID().slice(0, 8);
+  const logs: Array<Record<string, unknown>> = [];
+  const registry = createMetricsRegistry();
+  const logger = createLogger({
+    component: 'portal',
+    level: 'info',
+    destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
+  });
+  let servers: Awaited<ReturnType<typeof listenOnLoopbacks>>;
+  let emulator: RunningJsmEmulator;
+  let store: RedisFlowStore;
+  let redis: Redis;
+  let running: RunningPool;
+  let tenants: PortalTenant[];
+  const a = () => tenants[0]!;
+  const b = () => tenants[1]!;
+  const c = () => tenants[2]!;
+  const reasonsSince = (from: number, tenant: string) =>
+    logs
+      .slice(from)
+      .flatMap((l) => (l['tenant'] === tenant && typeof l['reason'] === 'string' ? [l['reason']] : []));
+
+  before(async () => {
+    servers = await listenOnLoopbacks((req, res) => running.handler(req, res), 3);
+    emulator = await startJsmEmulator({});
+    tenants = servers.urls.map((url, i) => {
+      const name = `portal-${'abc'[i]}-${run}`;
+      const tenant = parseTenant(
+        stringify({
+          apiVersion: 'jsm-sso.io/v1alpha1',
+          kind: 'JsmSsoTenant',
+          metadata: { name },
+          spec: {
+            portal: { url, title: `Help Center ${'ABC'[i]}` },
+            ...PORTAL_ONLY_SPEC,
+            atlassian: {
+              siteUrl: emulator.url,
+              credentialsSecretRef: { name: 'atlassian' },
+              organizationMappings: [{ organizationId: '1', emailDomain: 'acme.test' }],
+            },
+          },
+        }),
+      );
+      const secretsDir = mkdtempSync(join(tmpdir(), 'portal-pool-secrets-'));
+      const write = (secret: string, key: string, value: string) => {
+        mkdirSync(join(secretsDir, secret), { recursive: true });
+        writeFileSync(join(secretsDir, secret, key), value);
+      };
+      const portalKey = makeKeyPair(`portal-${i}.acme.test`);
+      write(`${name}-portal-signing`, 'tls.crt', portalKey.certPem);
+      write(`${name}-portal-signing`, 'tls.key', portalKey.keyPem);
+      write('atlassian', 'email', 'portal-bot@acme.test');
+      write('atlassian', 'apiToken', 'dev-api-token');
+      return { name, url, tenant, brokerKey: makeKeyPair(`broker-${i}.acme.test`), secretsDir };
+    });
+    store = await connectedFlowStore(`portal-pool-${run}`);
+    redis = new Redis(redisUrl());
+    const brokerCertificates = new Map(tenants.map((t) => [t.name, [t.brokerKey.certPem]]));
+    running = await startPool({
+      part: 'portal',
+      // Each tenant trusts its own broker's key only, as each would from its own broker's metadata.
+      build: (context) =>
+        createPortalApp(context, { brokerCertificatesPem: brokerCertificates.get(context.tenantId)! }),
+      source: new MemoryTenantSource(
+        tenants.map((t) => ({ key: t.name, tenant: t.tenant, secrets: new SecretDirectory(t.secretsDir) })),
+      ),
+      store,
+      registry,
+      logger,
+      retireAfterMs: 100,
+    });
+  });
+
+  after(async () => {
+    await running?.close();
+    await servers?.close();
+    await store?.close();
+    redis?.disconnect();
+    await emulator?.close();
+    for (const t of tenants ?? []) rmSync(t.secretsDir, { recursive: true, force: true });
+  });
+
+  it('serves each help center at its own host: its own SP metadata and AuthnRequests', async () => {
+    for (const t of [a(), b()]) {
+      const metadata = await (await fetch(`${t.url}/saml/metadata`)).text();
+      expect(metadata).to.contain(`entityID="${t.url}/saml/metadata"`);
+      const { location } = await startLogin(new Browser(t.url));
+      const xml = inflateRedirectPayload(new URL(location).searchParams.get('SAMLRequest') ?? '');
+      expect(xml).to.contain(`${t.url}/saml/metadata</saml:Issuer>`);
+      for (const other of tenants.filter((o) => o !== t)) expect(xml + metadata).not.to.contain(other.url);
+    }
+  });
+
+  it("binds the session cookie to its tenant's host: A's session sent to B is no session at B", async () => {
+    const atA = await signInAt(a().url, a().brokerKey, 'bob@acme.test');
+    const setCookie = atA.cookies.get('jsmsso_session');
+    expect(setCookie).to.be.a('string');
+    expect((await atA.fetch('/profile')).status).to.equal(200);
+    // The same cookie, sent by a client to B's host (a browser never would: host-only cookie).
+    const atB = new Browser(b().url);
+    for (const [name, value] of atA.cookies) atB.cookies.set(name, value);
+    const profile = await atB.fetch('/profile');
+    expect(profile.status).to.be.within(300, 399);
+    expect(profile.headers.get('location')).to.match(/\/login/);
+    // A's session is untouched by the attempt.
+    expect((await atA.fetch('/profile')).status).to.equal(200);
+  });
+
+  it("refuses at B a Response A's broker issued for A, and one signed with A's broker key for B", async () => {
+    const browser = new Browser(b().url);
+    const { requestId } = await startLogin(browser);
+    let from = logs.length;
+    const forA = await browser.post(
+      '/saml/acs',
+      {
+        SAMLResponse: signedBrokerResponse(a().url, a().brokerKey, {
+          email: 'bob@acme.test',
+          inResponseTo: requestId,
+        }),
+      },
+      { origin: 'null' },
+    );
+    expect(forA.status).to.equal(400);
+    expect(reasonsSince(from, b().name)).to.include.oneOf([
+      'SAML_DESTINATION_MISMATCH',
+      'SAML_AUDIENCE_MISMATCH',
+    ]);
+    const again = await startLogin(browser);
+    from = logs.length;
+    const signedByA = await browser.post(
+      '/saml/acs',
+      {
+        SAMLResponse: signedBrokerResponse(b().url, a().brokerKey, {
+          email: 'bob@acme.test',
+          inResponseTo: again.requestId,
+        }),
+      },
+      { origin: 'null' },
+    );
+    expect(signedByA.status).to.equal(400);
+    expect(reasonsSince(from, b().name)).to.include('SAML_SIGNATURE_INVALID');
+    expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+  });
+
+  it("keeps replay markers per tenant: an assertion ID used at A is refused again at A, and is not A's to spend at B", async () => {
+    const assertionId = `_pool-replay-${run}`;
+    await signInAt(a().url, a().brokerKey, 'bob@acme.test', { assertionId });
+    const replay = new Browser(a().url);
+    const { requestId } = await startLogin(replay);
+    const from = logs.length;
+    const refused = await replay.post(
+      '/saml/acs',
+      {
+        SAMLResponse: signedBrokerResponse(a().url, a().brokerKey, {
+          email: 'bob@acme.test',
+          inResponseTo: requestId,
+          assertionId,
+        }),
+      },
+      { origin: 'null' },
+    );
+    expect(refused.status).to.equal(400);
+    expect(reasonsSince(from, a().name)).to.include('SAML_REPLAY');
+    // B's broker may issue an assertion with the same ID: B's markers are B's own.
+    await signInAt(b().url, b().brokerKey, 'bob@acme.test', { assertionId });
+    const keys = await redis.keys(`jsm-sso:*${run}*`);
+    expect(keys.filter((k) => !tenants.some((t) => k.startsWith(`jsm-sso:${t.name}:`)))).to.deep.equal([]);
+    expect(await redis.keys(`jsm-sso:${c().name}:*`)).to.deep.equal([]);
+  });
+
+  it('labels Atlassian call outcomes and sign-in logs by tenant; refusals are the pool\'s (tenant="*")', async () => {
+    const text = await registry.metrics();
+    expect(text).to.match(
+      new RegExp(`jsm_sso_portal_atlassian_calls_total\\{tenant="${a().name}",status="200"\\} \\d+`),
+    );
+    expect(text).not.to.contain(`tenant="${c().name}",status=`);
+    expect(text).to.match(/jsm_sso_portal_refusals_total\{tenant="\*",reason="SAML_REPLAY"\} 1/);
+    expect(text).to.match(
+      /jsm_sso_portal_page_duration_seconds_count\{tenant="\*",method="GET",route="[^"]+"\} \d+/,
+    );
+    const signIns = logs.filter((l) => l['event'] === 'portal.login');
+    expect(signIns.map((l) => l['tenant'])).to.include.members([a().name, b().name]);
+  });
+});
