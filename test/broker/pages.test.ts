@@ -81,7 +81,8 @@ describe('broker: pages are branded per tenant and carry the security headers', 
       stack.pki,
     );
     try {
-      const response = await fetch(`${url}/nothing-here`);
+      // With the tenant's host name, as its Ingress sends it (a pool process routes by Host).
+      const response = await new Browser().request('http://broker.acme.test/nothing-here', { via: url });
       expect(response.status).to.equal(404);
       expectPageSecurityHeaders(response, { formAction: "'self'", https: true });
       // The fixture tenant has no branding: its title and Atlassian blue.
