@@ -49,6 +49,8 @@ export function placementText(placement: Placement): string {
 
 export interface PlacementCache {
   pool(namespace: string, name: string): (JsmSsoPool & KubeObject) | undefined;
+  /** Whether the operator watches this namespace (a pool outside it is never seen). */
+  watches(namespace: string): boolean;
   /** Projections and Ingresses placed for the tenant with this uid, in any namespace. */
   placedBy(uid: string): KubeObject[];
   /** A Secret's cached metadata (labels and annotations kept for the operator's own). */
@@ -86,7 +88,9 @@ export async function reconcilePooled(
       pool: {
         status: 'False',
         reason: 'PoolNotFound',
-        message: `JsmSsoPool ${placement.namespace}/${placement.name} does not exist; create it or fix spec.placement.pool`,
+        message: deps.cache.watches(placement.namespace)
+          ? `JsmSsoPool ${placement.namespace}/${placement.name} does not exist; create it or fix spec.placement.pool`
+          : `the operator does not watch namespace ${placement.namespace}, so JsmSsoPool ${placement.namespace}/${placement.name} cannot be found; add the namespace to the chart's watchNamespaces`,
       },
       ...(failure ? { failure } : {}),
     };

@@ -489,6 +489,25 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       return condition(t, 'PoolReady')?.reason === 'PoolNotFound' ? t : undefined;
     }, 'PoolNotFound');
     expect(condition(tenant, 'Ready')).to.include({ status: 'False', reason: 'PoolNotFound' });
+    expect(condition(tenant, 'PoolReady')?.message).to.include('does not exist');
     expect(await get(KINDS.secret, pools, `jsmsso-${tenants}-lost`)).to.equal(undefined);
+    // A pool in a namespace the operator does not watch: the message says so, not "does not exist".
+    const live = await get<KubeObject & { spec: Record<string, unknown> }>(KINDS.tenant, tenants, 'lost');
+    await env.client.request('PUT', objectPath(KINDS.tenant, tenants, 'lost'), {
+      body: {
+        ...live,
+        spec: {
+          ...live!.spec,
+          placement: { mode: 'pool', pool: { name: 'shared', namespace: 'unwatched' } },
+        },
+      },
+    });
+    await eventually(
+      async () =>
+        condition(await get<Status>(KINDS.tenant, tenants, 'lost'), 'PoolReady')?.message.includes(
+          'does not watch namespace unwatched',
+        ),
+      'the unwatched namespace named',
+    );
   });
 });
