@@ -126,6 +126,16 @@ describe('broker: pages speak the language of the help center the person came fr
         );
       });
 
+      it('says a sign-out that is no longer pending could not be completed', async () => {
+        const late = await fetch(`${stack.broker.url}/oidc/logout-callback?state=long-gone`, { headers });
+        expect(late.status).to.equal(400);
+        const page = await expectSpoken(late, locale, [
+          'broker.refused.signOutTitle',
+          'broker.refused.signOutExpired',
+        ]);
+        expect(pageReason(page)).to.equal('LOGOUT_STATE_UNKNOWN');
+      });
+
       it('says sign-in is unavailable when the chosen IdP cannot be reached', async () => {
         const browser = new Browser(headers);
         const page = await (await browser.request(authnRequestUrl())).text();
