@@ -228,9 +228,11 @@ export async function createBrokerApp(
     flow: LoginFlow,
     idp: string,
   ): Promise<void> {
-    const { redirectUrl, state: backendState } = await backends
-      .get(idp)!
-      .startLogin(flowId, { forceAuthn: flow.forceAuthn, isPassive: flow.isPassive === true });
+    const { redirectUrl, state: backendState } = await backends.get(idp)!.startLogin(flowId, {
+      forceAuthn: flow.forceAuthn,
+      isPassive: flow.isPassive === true,
+      ...(flow.locale === undefined ? {} : { locale: flow.locale }),
+    });
     await state.updateFlow(flowId, { ...flow, idp, backendState });
     redirect(res, redirectUrl);
   }

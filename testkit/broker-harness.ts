@@ -17,7 +17,13 @@ import { createLogger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { packageRoot } from '../common/paths.js';
 import type { PartContext } from '../common/runtime.js';
-import { NS, parseSamlXml, verifyEnvelopedSignature } from '../common/saml/index.js';
+import {
+  authnRequest,
+  NS,
+  parseSamlXml,
+  signedRedirectUrl,
+  verifyEnvelopedSignature,
+} from '../common/saml/index.js';
 import { type DevIdp, startDevIdp } from '../dev/idp/provider.js';
 import type { KeyPair } from './keys.js';
 import { harnessPool, TEST_PLACEMENT } from './pool.js';
@@ -289,6 +295,26 @@ function replicaAt(via: string): Agent {
     replicas.set(via, agent);
   }
   return agent;
+}
+
+/**
+ * The portal's signed AuthnRequest over HTTP-Redirect, written by common/saml as the portal writes
+ * it, with what node-saml cannot send (the portal's language hint, ADR 0097).
+ */
+export function portalAuthnRequestUrl(
+  brokerUrl: string,
+  pki: Pki,
+  options: { uiLocales?: string[]; isPassive?: boolean } = {},
+): string {
+  const destination = `${brokerUrl}/saml/sso`;
+  const message = authnRequest({
+    issuer: `${PORTAL_URL}/saml/metadata`,
+    destination,
+    acsUrl: `${PORTAL_URL}/saml/acs`,
+    now: new Date(),
+    ...options,
+  });
+  return signedRedirectUrl('SAMLRequest', destination, message, { keyPem: pki.portalKey });
 }
 
 /** A browser stand-in: fetch without following redirects, with a cookie jar per host. */

@@ -1,5 +1,6 @@
 import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
 import type { FlowStore } from '../../common/flowstore/index.js';
+import type { SupportedLocale } from '../../common/i18n/index.js';
 import type { Logger } from '../../common/log.js';
 import type { AuthenticatedSubject } from '../subject.js';
 
@@ -10,10 +11,12 @@ import type { AuthenticatedSubject } from '../subject.js';
  * redirect is an opaque string it encodes and decodes itself; the frontend only keeps it.
  */
 
-/** What the portal's AuthnRequest asked of the login (ForceAuthn, IsPassive). */
+/** What the portal's AuthnRequest asked of the login (ForceAuthn, IsPassive, its language). */
 export interface LoginPrompt {
   forceAuthn: boolean;
   isPassive: boolean;
+  /** The language of the portal's pages (ADR 0097), for an IdP that can show its own in it. */
+  locale?: SupportedLocale;
 }
 
 /** An HTTP request at a backend's endpoint, as the frontend read it. */

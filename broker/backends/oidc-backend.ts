@@ -47,6 +47,8 @@ interface OAuthProtocol {
   extraAuthorizationParams: Record<string, string | undefined> | undefined;
   /** OIDC: a nonce is sent, and the token response must carry an ID token bound to it. */
   withNonce: boolean;
+  /** OIDC: the person's language goes as `ui_locales` (Core 3.1.2.1); OAuth 2.0 defines none. */
+  sendsUiLocales: boolean;
   /** Who the person is, from the token response the code grant checked (oauthBackend.finishLogin). */
   identify(
     c: client.Configuration,
@@ -119,7 +121,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
         options.redirectUri,
         protocol.scope,
         protocol.extraAuthorizationParams,
-        { withNonce: protocol.withNonce, ...prompt },
+        { withNonce: protocol.withNonce, sendsUiLocales: protocol.sendsUiLocales, ...prompt },
       );
       await store.put(stateKey(pending.state), flowId, flowTtlSeconds);
       return { redirectUrl, state: encodeState(pending) };
@@ -181,6 +183,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
     scope: [...new Set(['openid', ...spec.scopes])].join(' '),
     extraAuthorizationParams: spec.extraAuthorizationParams,
     withNonce: true,
+    sendsUiLocales: true,
     async identify(c, tokens) {
       const idToken = tokens.claims()!;
       let claims: Record<string, unknown> = { ...idToken };
@@ -265,6 +268,7 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
     scope: (spec.scopes ?? []).join(' '),
     extraAuthorizationParams: spec.extraAuthorizationParams,
     withNonce: false,
+    sendsUiLocales: false,
     async identify(c, tokens) {
       const response = await guardProtocol(c, () =>
         client.fetchProtectedResource(c, tokens.access_token, new URL(spec.userinfoEndpoint), 'GET'),
@@ -291,13 +295,21 @@ async function authorizationRequest(
   redirectUri: string,
   scope: string,
   extra: Record<string, string | undefined> | undefined,
-  { withNonce, forceAuthn, isPassive }: LoginPrompt & { withNonce: boolean },
+  {
+    withNonce,
+    sendsUiLocales,
+    forceAuthn,
+    isPassive,
+    locale,
+  }: LoginPrompt & { withNonce: boolean; sendsUiLocales: boolean },
 ): Promise<{ redirectUrl: string; pending: PendingAuthorization }> {
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = withNonce ? client.randomNonce() : undefined;
   const parameters: Record<string, string> = {};
   for (const [key, value] of Object.entries(extra ?? {})) if (value !== undefined) parameters[key] = value;
+  // The tenant's own ui_locales (extraAuthorizationParams), if it set one, stays.
+  if (sendsUiLocales && locale && parameters['ui_locales'] === undefined) parameters['ui_locales'] = locale;
   Object.assign(parameters, {
     redirect_uri: redirectUri,
     response_type: 'code',

@@ -19,6 +19,7 @@ import {
   oidcIdp,
   type Pki,
   pageReason,
+  portalAuthnRequestUrl,
   portalSp,
   serveBroker,
   signedStatusCodes,
@@ -151,6 +152,19 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
       await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
     );
     expect(new URL(sso.headers.get('location')!).searchParams.has('nonce')).to.equal(false);
+  });
+
+  it('passes the language of the portal’s pages to an OIDC IdP as ui_locales, and nothing to a plain OAuth 2.0 IdP', async () => {
+    const authorize = async (broker: BrokerUnderTest, uiLocales?: string[]) => {
+      const sso = await new Browser().request(
+        portalAuthnRequestUrl(broker.url, pki, uiLocales ? { uiLocales } : {}),
+      );
+      expect(sso.status).to.equal(302);
+      return new URL(sso.headers.get('location')!).searchParams;
+    };
+    expect((await authorize(brokers.basic!, ['de-CH'])).get('ui_locales')).to.equal('de');
+    expect((await authorize(brokers.basic!)).has('ui_locales'), 'no hint, none sent').to.equal(false);
+    expect((await authorize(brokers.oauth2!, ['ja'])).has('ui_locales'), 'OAuth 2.0').to.equal(false);
   });
 
   it('turns ForceAuthn into prompt=login', async () => {

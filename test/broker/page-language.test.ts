@@ -7,8 +7,7 @@ import {
   type SupportedLocale,
 } from '../../common/i18n/index.js';
 import { packageRoot } from '../../common/paths.js';
-import { authnRequest, signedRedirectUrl } from '../../common/saml/index.js';
-import { Browser, PORTAL_URL, pageReason } from '../../testkit/broker-harness.js';
+import { Browser, pageReason, portalAuthnRequestUrl } from '../../testkit/broker-harness.js';
 import { rawTextIn } from '../../testkit/raw-text.js';
 import { readableText, wordsOutsideCatalogue } from '../../testkit/spoken-language.js';
 import { startTwoIdpBroker, type TwoIdpBroker } from './fake-oidc.js';
@@ -32,17 +31,8 @@ describe('broker: pages speak the language of the help center the person came fr
   after(async () => stack.close());
 
   /** A signed AuthnRequest from the portal, with its language hint when given. */
-  function authnRequestUrl(options: { uiLocales?: string[]; isPassive?: boolean } = {}): string {
-    const destination = `${stack.broker.url}/saml/sso`;
-    const message = authnRequest({
-      issuer: `${PORTAL_URL}/saml/metadata`,
-      destination,
-      acsUrl: `${PORTAL_URL}/saml/acs`,
-      now: new Date(),
-      ...options,
-    });
-    return signedRedirectUrl('SAMLRequest', destination, message, { keyPem: stack.pki.portalKey });
-  }
+  const authnRequestUrl = (options: { uiLocales?: string[]; isPassive?: boolean } = {}) =>
+    portalAuthnRequestUrl(stack.broker.url, stack.pki, options);
 
   /** The page is in `locale` from its lang attribute to its last word, and says what `expected` says. */
   async function expectSpoken(
