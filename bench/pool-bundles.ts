@@ -42,8 +42,8 @@ export class PoolBundles {
   constructor(root: string, ports: PoolPorts, idpIssuer: string, siteUrl: string) {
     this.dir = join(root, 'pool');
     this.#staging = join(root, 'staging');
-    mkdirSync(this.dir);
-    mkdirSync(this.#staging);
+    mkdirSync(this.dir, { recursive: true });
+    mkdirSync(this.#staging, { recursive: true });
     this.#ports = ports;
     // Validated once here; the pool validates each bundle again as it loads it.
     this.#template = tenantFor(brokerUrlOf(0, ports), [oidcIdp('corporate', idpIssuer)], (spec) => {
