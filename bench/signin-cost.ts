@@ -22,6 +22,7 @@ import {
 import { makeKeyPair } from '../testkit/keys.js';
 import { makeTestCa } from '../testkit/pki.js';
 import { BASELINE_ENTRY, BROKER_ENTRY, spawnBroker } from './broker.js';
+import { type FloorBroker, startFloorBroker } from './signin-floor.js';
 
 /**
  * Broker CPU per full sign-in, as a multiple of one raw RSA-2048 `crypto.sign`, both measured as
@@ -34,7 +35,9 @@ import { BASELINE_ENTRY, BROKER_ENTRY, spawnBroker } from './broker.js';
  * P-256 signing keys, against the dev IdP over loopback http or over HTTPS — and are measured in
  * interleaved rounds, so machine load shifts every figure alike. With JSM_SSO_BENCH_BASELINE_BROKER
  * (another build's `dist/cli/main.js`) each scenario runs a second broker of that build in the same
- * rounds, and the figures add the ratio of this build's CPU per sign-in to the baseline's.
+ * rounds, and the figures add the ratio of this build's CPU per sign-in to the baseline's. The floor
+ * (bench/signin-floor.ts: the same exchanges and key operations with no other work) runs in the
+ * same rounds, so its ratio says how far any Node broker could go.
  */
 
 interface Scenario {
@@ -58,6 +61,7 @@ export async function benchSigninCost(): Promise<Record<string, number | string>
   setGlobalDispatcher(browserAgent);
   const scenarios: Scenario[] = [];
   const idps: DevIdp[] = [];
+  let floor: FloorBroker | undefined;
   try {
     const builds = [
       { suffix: '', entry: BROKER_ENTRY.args },
@@ -79,7 +83,10 @@ export async function benchSigninCost(): Promise<Record<string, number | string>
         }
       }
     }
+    floor = await startFloorBroker(ca.caPem, idpTls);
     for (const scenario of scenarios) await signIns(scenario, CONCURRENCY); // discovery, JIT warm-up
+    await floor.signIns(SIGN_INS_PER_ROUND, CONCURRENCY);
+    let floorCpuMs = 0;
     const cpuMs = new Map<string, number>(scenarios.map((s) => [s.name, 0]));
     const count = new Map<string, number>(scenarios.map((s) => [s.name, 0]));
     let rawCpuMs = 0;
@@ -98,10 +105,16 @@ export async function benchSigninCost(): Promise<Record<string, number | string>
         cpuMs.set(scenario.name, cpuMs.get(scenario.name)! + (await brokerCpuMs(scenario)) - start);
         count.set(scenario.name, count.get(scenario.name)! + SIGN_INS_PER_ROUND);
       }
+      const floorStart = await floor.cpuMs();
+      await floor.signIns(SIGN_INS_PER_ROUND, CONCURRENCY);
+      floorCpuMs += (await floor.cpuMs()) - floorStart;
     }
     const rawMs = rawCpuMs / rawSigns;
+    const floorPerSignIn = floorCpuMs / (ROUNDS * SIGN_INS_PER_ROUND);
     const figures: Record<string, number> = {
       'signin.raw_rsa2048_sign_cpu_ms': round3(rawMs),
+      'signin.floor_cpu_ms_per_sign_in_rsa2048_https_idp': round3(floorPerSignIn),
+      'signin.ratio_floor_cpu_per_sign_in_to_raw_rsa2048_sign': round3(floorPerSignIn / rawMs),
     };
     for (const scenario of scenarios) {
       const perSignIn = cpuMs.get(scenario.name)! / count.get(scenario.name)!;
@@ -121,6 +134,7 @@ export async function benchSigninCost(): Promise<Record<string, number | string>
     return figures;
   } finally {
     for (const scenario of scenarios) await scenario.stop();
+    await floor?.stop();
     for (const idp of idps) await idp.close();
     setGlobalDispatcher(previousDispatcher);
     await browserAgent.close();
