@@ -757,6 +757,13 @@ describe('portal end to end in Chromium', function () {
       expect(await ja.evaluate(() => document.documentElement.lang)).to.equal('ja');
       expect(await ja.textContent('h1')).to.equal(t('broker.choose.heading', { site: 'Acme Help Center' }));
       await audit.check(ja, 'broker-sign-in-ja');
+      // An address no IdP speaks for: the chooser again, its notice in Japanese (the flow keeps the language).
+      const discovery = ja.locator('form:has(input[name="email"])');
+      await discovery.locator('input[name="email"]').fill('someone@elsewhere.test');
+      await discovery.locator('button[type="submit"]').click();
+      await ja.waitForURL(`${brokerUrl}/saml/choose`);
+      expect(await ja.textContent('p[role="alert"]')).to.equal(t('broker.choose.noMethodForDomain'));
+      await audit.check(ja);
     } finally {
       await context.close();
     }
