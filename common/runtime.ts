@@ -23,7 +23,7 @@ import { DEFAULT_DRAIN_SECONDS, IN_FLIGHT_GRACE_SECONDS } from './http/shutdown.
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
 import { DirectoryTenantSource } from './pool/directory-source.js';
-import type { SecretReader } from './pool/source.js';
+import type { SecretReader, TenantSource } from './pool/source.js';
 import { startPool } from './pool/start.js';
 import { registerSigningCertificateExpiry } from './signing-certificate-metrics.js';
 import { chooseServerTls, type FileServerTls, watchServerTls } from './tls/index.js';
@@ -60,7 +60,8 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
   config: {
     type: 'string',
     value: 'FILE',
-    description: 'JsmSsoTenant YAML (the document you would kubectl apply). One of --config, --pool-dir.',
+    description:
+      'JsmSsoTenant YAML (the document you would kubectl apply). Exactly one of --config, --pool-dir, --pool.',
   },
   'secrets-dir': {
     type: 'string',
@@ -72,6 +73,17 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
     value: 'DIR',
     description:
       'Serve every tenant in DIR as a pool, routed by Host: DIR/<bundle>/tenant.yaml and DIR/<bundle>/secrets/<secretName>/<key>, watched (tenants added, changed or removed take effect without restart).',
+  },
+  pool: {
+    type: 'string',
+    value: 'NAME',
+    description:
+      'Serve the tenants the operator placed in JsmSsoPool NAME (its projection Secrets, watched), routed by Host.',
+  },
+  'pool-namespace': {
+    type: 'string',
+    value: 'NS',
+    description: "With --pool: the pool's namespace (default: the pod's own).",
   },
   'redis-url-file': {
     type: 'string',
@@ -182,19 +194,22 @@ function processSettings(values: ParsedOptions): ProcessSettings {
   };
 }
 
-const PLACEMENT_FLAGS = ['config', 'pool-dir'] as const;
-const POOL_ONLY_FLAGS = ['redis-url-file', 'redis-ca-file'] as const;
+const PLACEMENT_FLAGS = ['config', 'pool-dir', 'pool'] as const;
+type Placement = (typeof PLACEMENT_FLAGS)[number];
+/** The flags each placement refuses: they belong to another (a mix-up is refused, never ignored). */
+const NOT_WITH: Record<Placement, readonly string[]> = {
+  config: ['redis-url-file', 'redis-ca-file', 'pool-namespace'],
+  'pool-dir': ['secrets-dir', 'pool-namespace'],
+  pool: ['secrets-dir'],
+};
 
-/** Exactly one of --config and --pool-dir; the flags of the other placement are refused, not ignored. */
-function placementOf(values: ParsedOptions): (typeof PLACEMENT_FLAGS)[number] {
+/** Exactly one of --config, --pool-dir and --pool. */
+function placementOf(values: ParsedOptions): Placement {
   const given = PLACEMENT_FLAGS.filter((flag) => values[flag] !== undefined);
   if (given.length !== 1)
     throw new UsageError(`exactly one of ${PLACEMENT_FLAGS.map((f) => `--${f}`).join(', ')} is required`);
   const placement = given[0]!;
-  const misplaced =
-    placement === 'config'
-      ? POOL_ONLY_FLAGS.filter((flag) => values[flag] !== undefined)
-      : (['secrets-dir'] as const).filter((flag) => values[flag] !== undefined);
+  const misplaced = NOT_WITH[placement].filter((flag) => values[flag] !== undefined);
   if (misplaced.length > 0) throw new UsageError(`--${misplaced[0]} does not go with --${placement}`);
   requireString(values, placement);
   return placement;
@@ -216,7 +231,7 @@ export async function runPart(
   const served =
     placement === 'config'
       ? await serveOneTenant(name, values, build, registry, settings)
-      : await servePool(name, values, build, registry, settings);
+      : await servePool(name, placement, values, build, registry, settings);
   await serveUntilStopped(name, served, registry, settings);
 }
 
@@ -256,9 +271,10 @@ async function serveOneTenant(
   };
 }
 
-/** A pool: every tenant of --pool-dir, routed by Host, on one flow-store connection. */
+/** A pool: every tenant of --pool-dir or --pool, routed by Host, on one flow-store connection. */
 async function servePool(
   name: PartName,
+  placement: 'pool-dir' | 'pool',
   values: ParsedOptions,
   build: BuildPart,
   registry: Registry,
@@ -270,7 +286,10 @@ async function servePool(
   const pool = await startPool({
     part: name,
     build,
-    source: new DirectoryTenantSource(requireString(values, 'pool-dir')),
+    source:
+      placement === 'pool-dir'
+        ? new DirectoryTenantSource(requireString(values, 'pool-dir'))
+        : await kubeTenantSource(values, logger),
     store,
     registry,
     logger,
@@ -278,6 +297,37 @@ async function servePool(
   });
   return { logger, handler: pool.handler, store, tls, ready: async () => {}, close: () => pool.close() };
 }
+
+/**
+ * The operator's projection Secrets of pool --pool in --pool-namespace (default: the pod's own), read
+ * with the pod's ServiceAccount (or $KUBECONFIG, ~/.kube/config outside a cluster). Loaded only
+ * here, so a dedicated part never loads the Kubernetes client.
+ */
+async function kubeTenantSource(values: ParsedOptions, logger: Logger): Promise<TenantSource> {
+  const [{ KubeConfig }, { KubeTenantSource }] = await Promise.all([
+    import('@kubernetes/client-node'),
+    import('./pool/kube-source.js'),
+  ]);
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  return new KubeTenantSource({
+    kubeConfig,
+    namespace: poolNamespace(values),
+    pool: requireString(values, 'pool'),
+    logger,
+  });
+}
+
+function poolNamespace(values: ParsedOptions): string {
+  if (typeof values['pool-namespace'] === 'string') return values['pool-namespace'];
+  try {
+    return readFileSync(SERVICE_ACCOUNT_NAMESPACE_FILE, 'utf8').trim();
+  } catch {
+    throw new UsageError('--pool-namespace is required outside a pod (no service-account namespace file)');
+  }
+}
+
+const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 /** The pool's Redis: --redis-url-file, else $REDIS_URL (local runs), else none (memory). */
 function poolRedisFrom(values: ParsedOptions): PoolRedis | undefined {

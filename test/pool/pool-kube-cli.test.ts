@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { stringify } from 'yaml';
+import { freePort } from '../../common/net.js';
+import {
+  POOL_LABEL,
+  TENANT_DOCUMENT_KEY,
+  TENANT_NAME_LABEL,
+  TENANT_NAMESPACE_LABEL,
+} from '../../common/pool/kube-source.js';
+import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { createPki, oidcIdp, type Pki, tenantFor } from '../../testkit/broker-harness.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { exited, jsmSso, listening, onLogLine } from '../../testkit/part-process.js';
+import { tenantAt, withHost } from '../../testkit/pool.js';
+
+describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSsoPool, from a real API server)', function () {
+  this.timeout(120_000);
+  let env: Envtest;
+  let pools: string;
+  let pki: Pki;
+
+  before(async () => {
+    env = await envtest();
+    pools = await freshNamespace(env.client, 'kpool');
+    pki = createPki();
+  });
+  after(() => pki?.cleanup());
+
+  /** A projection Secret as the operator writes it (POOL.md): the tenant document and its keys. */
+  function projection(name: string, url: string) {
+    const tenant = tenantAt(
+      tenantFor(url, [oidcIdp('corporate', 'http://127.0.0.1:9')]),
+      'broker',
+      name,
+      url,
+    );
+    tenant.metadata = { name, namespace: 'tenants' };
+    const file = (secret: string, key: string) => readFileSync(join(pki.dir, secret, key)).toString('base64');
+    return {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: {
+        name: `jsmsso-tenants-${name}`,
+        namespace: pools,
+        labels: { [POOL_LABEL]: 'shared', [TENANT_NAMESPACE_LABEL]: 'tenants', [TENANT_NAME_LABEL]: name },
+      },
+      data: {
+        [TENANT_DOCUMENT_KEY]: Buffer.from(stringify(tenant)).toString('base64'),
+        'broker-signing_tls.key': file('broker-signing', 'tls.key'),
+        'broker-signing_tls.crt': file('broker-signing', 'tls.crt'),
+        'portal-saml_tls.crt': file('portal-saml', 'tls.crt'),
+        'idp-client_clientSecret': file('idp-client', 'clientSecret'),
+      },
+    };
+  }
+
+  it('serves the projected tenants by Host, and takes a deleted projection out without restart', async () => {
+    const port = await freePort();
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      projection('acme', `http://127.0.0.1:${port}`),
+    );
+    const child = jsmSso(
+      [
+        'broker',
+        '--pool',
+        'shared',
+        '--pool-namespace',
+        pools,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--management-port',
+        '0',
+        '--drain-seconds',
+        '0.2',
+      ],
+      { KUBECONFIG: env.kubeconfigPath },
+    );
+    const logs: Array<Record<string, unknown>> = [];
+    onLogLine(child, (line) => logs.push(line));
+    const done = exited(child);
+    try {
+      const urls = await listening(child, ['broker', 'management']);
+      const metadata = (host: string) => withHost(urls['broker']!, host, '/saml/metadata');
+      const acme = await metadata(`127.0.0.1:${port}`);
+      expect(acme.status).to.equal(200);
+      expect(acme.body).to.contain(`entityID="http://127.0.0.1:${port}/saml/metadata"`);
+      const built = await eventually(
+        async () => logs.find((l) => l['event'] === 'pool.tenant_built'),
+        'the build logged',
+      );
+      expect(built).to.include({ tenant: 'tenants/acme', component: 'broker' });
+
+      await env.client.create(
+        collectionPath(KINDS.secret, pools),
+        projection('globex', `http://localhost:${port}`),
+      );
+      await eventually(
+        async () => ((await metadata(`localhost:${port}`)).status === 200 ? true : undefined),
+        'globex served',
+      );
+
+      await env.client.delete(objectPath(KINDS.secret, pools, 'jsmsso-tenants-acme'));
+      await eventually(async () => {
+        const answer = await metadata(`127.0.0.1:${port}`);
+        return answer.status === 404 && answer.body.includes('POOL_TENANT_UNKNOWN') ? true : undefined;
+      }, 'acme gone');
+      expect((await metadata(`localhost:${port}`)).status).to.equal(200);
+    } finally {
+      child.kill('SIGTERM');
+      const { code, stderr } = await done;
+      expect(code, stderr).to.equal(0);
+    }
+  });
+});
