@@ -19,6 +19,7 @@ import type { TenantBundle, TenantSource, TenantSourceListener } from '../common
 import { type RunningPool, startPool } from '../common/pool/start.js';
 import type { PoolFlowStore } from '../common/pool/tenant-pool.js';
 import type { PartContext, PartInstance, PartName } from '../common/runtime.js';
+import { exited, jsmSso, listening, onLogLine } from './part-process.js';
 
 /** `dedicated` (default) or `pool`: how the broker and portal harnesses serve the tenant under test. */
 export const TEST_PLACEMENT: 'dedicated' | 'pool' =
@@ -203,4 +204,34 @@ export function withHost(
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * `jsm-sso <part> <placement>` (`--pool-dir DIR` or `--pool NAME ...`) as a process from source on
+ * 127.0.0.1:`port`, its JSON log lines collected; `urls` resolves once both servers listen.
+ */
+export function startPoolProcess(
+  part: PartName,
+  placement: string[],
+  port: number,
+  env: NodeJS.ProcessEnv = {},
+) {
+  const child = jsmSso(
+    [
+      part,
+      ...placement,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--management-port',
+      '0',
+      '--drain-seconds',
+      '0.2',
+    ],
+    env,
+  );
+  const logs: Array<Record<string, unknown>> = [];
+  onLogLine(child, (line) => logs.push(line));
+  return { child, logs, done: exited(child), urls: listening(child, [part, 'management']) };
 }

@@ -6,8 +6,8 @@ import { stringify } from 'yaml';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import { freePort } from '../../common/net.js';
 import { createPki, oidcIdp, type Pki, tenantFor } from '../../testkit/broker-harness.js';
-import { exited, jsmSso, listening, onLogLine } from '../../testkit/part-process.js';
-import { tenantAt, withHost } from '../../testkit/pool.js';
+import { exited, jsmSso } from '../../testkit/part-process.js';
+import { startPoolProcess, tenantAt, withHost } from '../../testkit/pool.js';
 
 /** Polls `check` until it holds (a file-system watch reacts in milliseconds, a poll within seconds). */
 async function within<T>(ms: number, check: () => Promise<T | undefined>): Promise<T> {
@@ -65,24 +65,9 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
   it('serves the bundles of the folder by Host; added, changed, broken and removed bundles take effect without restart', async () => {
     const port = await freePort();
     const first = writeBundle('first', 'dir-first', `http://127.0.0.1:${port}`);
-    const child = jsmSso([
-      'broker',
-      '--pool-dir',
-      dir,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--management-port',
-      '0',
-      '--drain-seconds',
-      '0.2',
-    ]);
-    const logs: Array<Record<string, unknown>> = [];
-    onLogLine(child, (line) => logs.push(line));
-    const done = exited(child);
+    const { child, logs, done, urls: listeningAt } = startPoolProcess('broker', ['--pool-dir', dir], port);
     try {
-      const urls = await listening(child, ['broker', 'management']);
+      const urls = await listeningAt;
       const base = urls['broker']!;
       const metadata = (host: string) => withHost(base, host, '/saml/metadata');
       expect((await metadata(`127.0.0.1:${port}`)).body).to.contain(

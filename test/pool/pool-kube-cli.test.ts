@@ -12,8 +12,7 @@ import {
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { createPki, oidcIdp, type Pki, tenantFor } from '../../testkit/broker-harness.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
-import { exited, jsmSso, listening, onLogLine } from '../../testkit/part-process.js';
-import { tenantAt, withHost } from '../../testkit/pool.js';
+import { startPoolProcess, tenantAt, withHost } from '../../testkit/pool.js';
 
 describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSsoPool, from a real API server)', function () {
   this.timeout(120_000);
@@ -62,29 +61,16 @@ describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSso
       collectionPath(KINDS.secret, pools),
       projection('acme', `http://127.0.0.1:${port}`),
     );
-    const child = jsmSso(
-      [
-        'broker',
-        '--pool',
-        'shared',
-        '--pool-namespace',
-        pools,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(port),
-        '--management-port',
-        '0',
-        '--drain-seconds',
-        '0.2',
-      ],
-      { KUBECONFIG: env.kubeconfigPath },
-    );
-    const logs: Array<Record<string, unknown>> = [];
-    onLogLine(child, (line) => logs.push(line));
-    const done = exited(child);
+    const {
+      child,
+      logs,
+      done,
+      urls: listeningAt,
+    } = startPoolProcess('broker', ['--pool', 'shared', '--pool-namespace', pools], port, {
+      KUBECONFIG: env.kubeconfigPath,
+    });
     try {
-      const urls = await listening(child, ['broker', 'management']);
+      const urls = await listeningAt;
       const metadata = (host: string) => withHost(urls['broker']!, host, '/saml/metadata');
       const acme = await metadata(`127.0.0.1:${port}`);
       expect(acme.status).to.equal(200);
