@@ -674,6 +674,12 @@ describe('portal end to end in Chromium', function () {
       expect(widths.document, `${what}: scrollWidth`).to.be.at.most(widths.viewport);
     };
     try {
+      // A refusal at the broker (a sign-in address opened without the portal's request) is German too.
+      const refused = await de.goto(`${brokerUrl}/saml/sso`);
+      expect(refused?.status()).to.equal(400);
+      await expectGerman('h1', t('broker.refused.title'));
+      expect(await de.textContent('main code')).to.equal('SAML_BINDING_INVALID');
+      await audit.check(de);
       await de.goto(`${portalUrl}/requests`);
       await de.waitForSelector('button[name="idp"]');
       await expectGerman('h1', t('broker.choose.heading', { site }));
