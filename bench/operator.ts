@@ -1,9 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
-import { freePort } from '../common/net.js';
 import { type KubeClient, type KubeObject, USER_AGENT } from '../operator/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../operator/kube/kinds.js';
-import { auditedWrites, enableAuditLog, envtest, freshNamespace, stopEnvtest } from '../testkit/envtest.js';
-import { memoryOf, spawnOperator } from '../testkit/operator-process.js';
+import { auditedWrites, freshNamespace } from '../testkit/envtest.js';
 import {
   createSharedTenantSecrets,
   createTenantSecrets,
@@ -11,6 +8,7 @@ import {
   tenantObject,
   tenantOnSharedSecrets,
 } from '../testkit/tenants.js';
+import { createInBatches, sleep, total, until, withOperatorBench } from './operator-kit.js';
 
 /**
  * The operator at scale against a real kube-apiserver + etcd, the operator running as its own
@@ -20,7 +18,7 @@ import {
  * operator's own jsm_sso_operator_api_writes_total, the same for 20 tenants with generated signing
  * keys, API writes during one idle resync (target 0), operator RSS now and at its peak (target
  * < 200 MB) and reconcile p99. Tenants share one pair of signing Secrets so the main figure measures
- * reconciling, not 2N RSA key generations. N: BENCH_OPERATOR_TENANTS (default 1000). When N does not
+ * reconciling, not 2N RSA key generations. N: `--tenants N` or BENCH_OPERATOR_TENANTS (default 1000). When N does not
  * converge within BENCH_OPERATOR_BUDGET_S (default 170 s), the figures say how many did, per tenant,
  * so the extrapolation is explicit. Every process it starts (the operator, etcd, kube-apiserver,
  * kube-controller-manager) is stopped in `finally`, on failure too.
@@ -31,20 +29,12 @@ const UNRELATED_SECRETS = Number(process.env['BENCH_OPERATOR_UNRELATED_SECRETS']
 const UNRELATED_SECRET_KIB = 700;
 const GENERATED_TENANTS = 20;
 
-export async function benchOperator(): Promise<Record<string, number | string>> {
-  const n = Number(process.env['BENCH_OPERATOR_TENANTS'] ?? 1000);
+export async function benchOperator(
+  options: { tenants?: number } = {},
+): Promise<Record<string, number | string>> {
+  const n = options.tenants ?? Number(process.env['BENCH_OPERATOR_TENANTS'] ?? 1000);
   const budgetMs = Number(process.env['BENCH_OPERATOR_BUDGET_S'] ?? 170) * 1000;
-  let operator: ChildProcess | undefined;
-  const killOperator = () => operator?.kill('SIGKILL');
-  // Ctrl-C or a timeout's SIGTERM must not leave the operator, etcd and kube-apiserver behind:
-  // exiting runs the 'exit' handlers (this one and envtest's stop).
-  const exitOnSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
-  process.once('exit', killOperator);
-  process.once('SIGINT', exitOnSignal);
-  process.once('SIGTERM', exitOnSignal);
-  try {
-    enableAuditLog();
-    const env = await envtest();
+  return withOperatorBench(async ({ env, startOperator }) => {
     const namespace = await freshNamespace(env.client, 'bench');
     await createSharedTenantSecrets(env.client, namespace);
     // Present before the operator starts, as Helm release history is: it must not cost memory.
@@ -53,31 +43,23 @@ export async function benchOperator(): Promise<Record<string, number | string>> 
     // Tenants with generated signing keys get their own namespace, measured before the N tenants
     // keep the operator busy with resyncs.
     const keysNamespace = await freshNamespace(env.client, 'bench-keys');
-    const port = await freePort();
-    operator = spawnOperator({
-      kubeconfig: env.kubeconfigPath,
-      namespace: `${namespace},${keysNamespace}`,
-      port,
-      args: ['--workers', '8', '--resync-seconds', String(RESYNC_SECONDS)],
-    });
-    const metrics = async () => parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-    await until(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, 60_000, 'operator ready');
+    const operator = await startOperator(
+      [namespace, keysNamespace],
+      ['--workers', '8', '--resync-seconds', String(RESYNC_SECONDS)],
+    );
     // Every Secret listed (as metadata), before any tenant: what the unrelated Secrets cost.
-    const withSecretsOnly = memoryOf(operator.pid!).rssMb;
+    const withSecretsOnly = operator.memory().rssMb;
     const generated = await writesWithGeneratedKeys(env.client, keysNamespace);
     const auditedBefore = total(auditedWrites(USER_AGENT));
-    const writesBefore = (await metrics()).writes;
+    const writesBefore = (await operator.metrics()).writes;
 
     const started = Date.now();
-    const names = Array.from({ length: n }, (_, i) => `t${i}`);
     const tenants = collectionPath(KINDS.tenant, namespace);
-    for (let i = 0; i < names.length; i += 20) {
-      await Promise.all(
-        names
-          .slice(i, i + 20)
-          .map((name) => env.client.create(tenants, tenantOnSharedSecrets(namespace, name))),
-      );
-    }
+    await createInBatches(
+      env.client,
+      tenants,
+      Array.from({ length: n }, (_, i) => tenantOnSharedSecrets(namespace, `t${i}`)),
+    );
     const createSeconds = (Date.now() - started) / 1000;
     const convergedCount = async () =>
       (await env.client.list<KubeObject>(tenants)).items.filter((t) =>
@@ -94,33 +76,23 @@ export async function benchOperator(): Promise<Record<string, number | string>> 
     const convergeSeconds = (Date.now() - started) / 1000;
     const complete = converged === n;
     // Writes are counted now: the idle resync below writes (or should not) on top of these.
-    const atConvergence = await metrics();
+    const atConvergence = await operator.metrics();
     const audited = total(auditedWrites(USER_AGENT)) - auditedBefore;
 
     // Idle resync: wait until the operator is quiet, then for one full relist of every tenant.
-    const quiet = async () => {
-      let last = -1;
-      for (;;) {
-        const m = await metrics();
-        const count = m.reconcileCount;
-        if (count === last && m.queueDepth === 0) return m;
-        last = count;
-        await sleep(2000);
-      }
-    };
     let idleWrites: number | string = 'not measured (did not converge)';
     if (complete) {
-      const before = await quiet();
+      const before = await operator.quiet();
       await until(
-        async () => (await metrics()).reconcileCount >= before.reconcileCount + n,
+        async () => (await operator.metrics()).reconcileCount >= before.reconcileCount + n,
         (RESYNC_SECONDS + 60) * 1000,
         'an idle resync of every tenant',
       );
-      const after = await quiet();
+      const after = await operator.quiet();
       idleWrites = after.writes - before.writes;
     }
-    const final = await metrics();
-    const { rssMb, peakRssMb } = memoryOf(operator.pid!);
+    const final = await operator.metrics();
+    const { rssMb, peakRssMb } = operator.memory();
     return {
       'tenants (N)': n,
       'tenants converged (ConfigValid=True)': converged,
@@ -145,22 +117,7 @@ export async function benchOperator(): Promise<Record<string, number | string>> 
       reconciles: final.reconcileCount,
       command: 'npm run bench -- operator',
     };
-  } finally {
-    if (operator && operator.exitCode === null) {
-      const exited = new Promise((resolve) => operator!.once('exit', resolve));
-      operator.kill('SIGTERM');
-      await Promise.race([exited, sleep(10_000)]);
-      killOperator();
-    }
-    process.removeListener('exit', killOperator);
-    process.removeListener('SIGINT', exitOnSignal);
-    process.removeListener('SIGTERM', exitOnSignal);
-    stopEnvtest();
-  }
-}
-
-function total(counts: Record<string, number>): number {
-  return Object.values(counts).reduce((sum, n) => sum + n, 0);
+  });
 }
 
 /**
@@ -188,47 +145,4 @@ async function writesWithGeneratedKeys(client: KubeClient, namespace: string): P
   // Let the last Events land: they follow the status write.
   await sleep(2000);
   return (total(auditedWrites(USER_AGENT)) - before) / GENERATED_TENANTS;
-}
-
-interface OperatorFigures {
-  writes: number;
-  reconcileCount: number;
-  queueDepth: number;
-  p50: string;
-  p99: string;
-}
-
-/** The few figures the bench needs from the Prometheus text format. */
-function parseMetrics(text: string): OperatorFigures {
-  const value = (name: string) =>
-    text
-      .split('\n')
-      .filter((l) => l.startsWith(name))
-      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-  const buckets = text
-    .split('\n')
-    .filter((l) => l.startsWith('jsm_sso_operator_reconcile_duration_seconds_bucket'))
-    .map((l) => ({ le: /le="([^"]+)"/.exec(l)?.[1] ?? '', count: Number(l.split(' ').pop()) }));
-  const count = value('jsm_sso_operator_reconcile_duration_seconds_count');
-  const quantile = (q: number) => buckets.find((b) => b.count >= count * q)?.le ?? 'n/a';
-  return {
-    writes: value('jsm_sso_operator_api_writes_total'),
-    reconcileCount: count,
-    queueDepth: value('jsm_sso_operator_queue_depth'),
-    p50: quantile(0.5),
-    p99: quantile(0.99),
-  };
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check().catch(() => false)) return;
-    await sleep(500);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

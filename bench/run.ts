@@ -1,8 +1,13 @@
 // `npm run bench`: every benchmark in one run, so ratios compare figures measured side by side on the
-// same (shared, noisy) machine. Select some with `npm run bench -- broker portal`.
+// same (shared, noisy) machine. Select some with `npm run bench -- broker portal`; `--tenants N`
+// sets how many tenants the operator benches create (a quicker run than their defaults).
 import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 
-type Bench = () => Promise<Record<string, number | string>>;
+export interface BenchOptions {
+  tenants?: number;
+}
+type Bench = (options: BenchOptions) => Promise<Record<string, number | string>>;
 
 const BENCHES: Record<string, () => Promise<Bench>> = {
   flowstore: async () => (await import('./flowstore.js')).benchFlowStore,
@@ -14,7 +19,18 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   pool: async () => (await import('./pool.js')).benchPool,
 };
 
-const selected = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const { values, positionals: selected } = parseArgs({
+  options: { tenants: { type: 'string' } },
+  allowPositionals: true,
+});
+const options: BenchOptions = {};
+if (values.tenants !== undefined) {
+  options.tenants = Number(values.tenants);
+  if (!Number.isInteger(options.tenants) || options.tenants < 1) {
+    console.error(`--tenants takes a positive whole number, not ${values.tenants}`);
+    process.exit(2);
+  }
+}
 const names = selected.length > 0 ? selected : Object.keys(BENCHES);
 const results: Record<string, Record<string, number | string>> = {};
 let failed = false;
@@ -26,7 +42,7 @@ for (const name of names) {
   }
   console.log(`\n## ${name}`);
   try {
-    results[name] = await (await load())();
+    results[name] = await (await load())(options);
     for (const [key, value] of Object.entries(results[name])) {
       console.log(`  ${key.padEnd(48)} ${typeof value === 'number' ? formatNumber(value) : value}`);
     }

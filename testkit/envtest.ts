@@ -49,15 +49,28 @@ export function enableAuditLog(): string {
   return auditLogPath;
 }
 
-/** Writes in the audit log (enableAuditLog) made with this User-Agent, by verb. */
-export function auditedWrites(userAgent: string): Record<string, number> {
+/**
+ * Writes in the audit log (enableAuditLog) made with this User-Agent, by verb, or by verb and
+ * resource (`patch tenants/status`) to tell which objects a write storm hits.
+ */
+export function auditedWrites(userAgent: string, by: 'verb' | 'resource' = 'verb'): Record<string, number> {
   if (!auditLogPath) throw new Error('enableAuditLog() was not called');
   const counts: Record<string, number> = {};
   for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
     if (!line) continue;
-    const event = JSON.parse(line) as { userAgent?: string; verb: string; stage: string };
+    const event = JSON.parse(line) as {
+      userAgent?: string;
+      verb: string;
+      stage: string;
+      objectRef?: { resource?: string; subresource?: string };
+    };
     if (event.stage !== 'ResponseComplete' || event.userAgent !== userAgent) continue;
-    counts[event.verb] = (counts[event.verb] ?? 0) + 1;
+    const ref = event.objectRef;
+    const key =
+      by === 'verb'
+        ? event.verb
+        : `${event.verb} ${ref?.resource ?? '?'}${ref?.subresource ? `/${ref.subresource}` : ''}`;
+    counts[key] = (counts[key] ?? 0) + 1;
   }
   return counts;
 }

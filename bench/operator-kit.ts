@@ -1,0 +1,139 @@
+import type { ChildProcess } from 'node:child_process';
+import { freePort } from '../common/net.js';
+import type { KubeClient } from '../operator/kube/client.js';
+import { type Envtest, enableAuditLog, envtest, stopEnvtest } from '../testkit/envtest.js';
+import { memoryOf, spawnOperator } from '../testkit/operator-process.js';
+
+/**
+ * What the operator benches share: a real kube-apiserver + etcd with an audit log, the operator as
+ * its own process (`jsm-sso operator`, so its RSS is its own), its figures from /metrics, and the
+ * guarantee that every process started (the operator, etcd, kube-apiserver,
+ * kube-controller-manager) is stopped, on failure and on Ctrl-C too.
+ */
+export interface OperatorFigures {
+  writes: number;
+  reconcileCount: number;
+  queueDepth: number;
+  p50: string;
+  p99: string;
+}
+
+export interface BenchOperator {
+  readonly pid: number;
+  metrics(): Promise<OperatorFigures>;
+  memory(): { rssMb: number; peakRssMb: number };
+  /** Waits until the queue is empty and no reconcile ran for two samples in a row. */
+  quiet(): Promise<OperatorFigures>;
+}
+
+export interface OperatorBenchContext {
+  env: Envtest;
+  startOperator(namespaces: string[], args: string[]): Promise<BenchOperator>;
+}
+
+export async function withOperatorBench<T>(body: (context: OperatorBenchContext) => Promise<T>): Promise<T> {
+  let operator: ChildProcess | undefined;
+  const killOperator = () => operator?.kill('SIGKILL');
+  // Ctrl-C or a timeout's SIGTERM must not leave the operator, etcd and kube-apiserver behind:
+  // exiting runs the 'exit' handlers (this one and envtest's stop).
+  const exitOnSignal = (signal: NodeJS.Signals) => process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.once('exit', killOperator);
+  process.once('SIGINT', exitOnSignal);
+  process.once('SIGTERM', exitOnSignal);
+  try {
+    enableAuditLog();
+    const env = await envtest();
+    return await body({
+      env,
+      startOperator: async (namespaces, args) => {
+        if (operator) throw new Error('one operator per bench');
+        const port = await freePort();
+        const started = spawnOperator({
+          kubeconfig: env.kubeconfigPath,
+          namespace: namespaces.join(','),
+          port,
+          args,
+        });
+        operator = started;
+        const metrics = async () =>
+          parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+        await until(
+          async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok,
+          60_000,
+          'operator ready',
+        );
+        return {
+          pid: started.pid!,
+          metrics,
+          memory: () => memoryOf(started.pid!),
+          quiet: async () => {
+            let last = -1;
+            for (;;) {
+              const m = await metrics();
+              if (m.reconcileCount === last && m.queueDepth === 0) return m;
+              last = m.reconcileCount;
+              await sleep(2000);
+            }
+          },
+        };
+      },
+    });
+  } finally {
+    if (operator && operator.exitCode === null) {
+      const exited = new Promise((resolve) => operator!.once('exit', resolve));
+      operator.kill('SIGTERM');
+      await Promise.race([exited, sleep(10_000)]);
+      killOperator();
+    }
+    process.removeListener('exit', killOperator);
+    process.removeListener('SIGINT', exitOnSignal);
+    process.removeListener('SIGTERM', exitOnSignal);
+    stopEnvtest();
+  }
+}
+
+/** Creates the objects 20 at a time, as a client applying a batch of manifests would. */
+export async function createInBatches(client: KubeClient, path: string, objects: unknown[]): Promise<void> {
+  for (let i = 0; i < objects.length; i += 20) {
+    await Promise.all(objects.slice(i, i + 20).map((object) => client.create(path, object)));
+  }
+}
+
+export function total(counts: Record<string, number>): number {
+  return Object.values(counts).reduce((sum, n) => sum + n, 0);
+}
+
+/** The few figures the benches need from the Prometheus text format. */
+export function parseMetrics(text: string): OperatorFigures {
+  const value = (name: string) =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith(name))
+      .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+  const buckets = text
+    .split('\n')
+    .filter((l) => l.startsWith('jsm_sso_operator_reconcile_duration_seconds_bucket'))
+    .map((l) => ({ le: /le="([^"]+)"/.exec(l)?.[1] ?? '', count: Number(l.split(' ').pop()) }));
+  const count = value('jsm_sso_operator_reconcile_duration_seconds_count');
+  const quantile = (q: number) => buckets.find((b) => b.count >= count * q)?.le ?? 'n/a';
+  return {
+    writes: value('jsm_sso_operator_api_writes_total'),
+    reconcileCount: count,
+    queueDepth: value('jsm_sso_operator_queue_depth'),
+    p50: quantile(0.5),
+    p99: quantile(0.99),
+  };
+}
+
+export async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await check().catch(() => false)) return;
+    await sleep(500);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
