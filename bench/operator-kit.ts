@@ -92,6 +92,24 @@ export async function withOperatorBench<T>(body: (context: OperatorBenchContext)
   }
 }
 
+/**
+ * API writes the operator makes while it reconciles `keys` more keys than `settled` (a quiet()
+ * result) counted, i.e. during one idle resync of every tenant (target 0), by its own metric.
+ */
+export async function idleResyncWrites(
+  operator: BenchOperator,
+  settled: OperatorFigures,
+  keys: number,
+  timeoutMs: number,
+): Promise<number> {
+  await until(
+    async () => (await operator.metrics()).reconcileCount >= settled.reconcileCount + keys,
+    timeoutMs,
+    'an idle resync of every tenant',
+  );
+  return (await operator.quiet()).writes - settled.writes;
+}
+
 /** Creates the objects 20 at a time, as a client applying a batch of manifests would. */
 export async function createInBatches(client: KubeClient, path: string, objects: unknown[]): Promise<void> {
   for (let i = 0; i < objects.length; i += 20) {

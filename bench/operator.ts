@@ -8,7 +8,7 @@ import {
   tenantObject,
   tenantOnSharedSecrets,
 } from '../testkit/tenants.js';
-import { createInBatches, sleep, total, until, withOperatorBench } from './operator-kit.js';
+import { createInBatches, idleResyncWrites, sleep, total, until, withOperatorBench } from './operator-kit.js';
 
 /**
  * The operator at scale against a real kube-apiserver + etcd, the operator running as its own
@@ -82,14 +82,7 @@ export async function benchOperator(
     // Idle resync: wait until the operator is quiet, then for one full relist of every tenant.
     let idleWrites: number | string = 'not measured (did not converge)';
     if (complete) {
-      const before = await operator.quiet();
-      await until(
-        async () => (await operator.metrics()).reconcileCount >= before.reconcileCount + n,
-        (RESYNC_SECONDS + 60) * 1000,
-        'an idle resync of every tenant',
-      );
-      const after = await operator.quiet();
-      idleWrites = after.writes - before.writes;
+      idleWrites = await idleResyncWrites(operator, await operator.quiet(), n, (RESYNC_SECONDS + 60) * 1000);
     }
     const final = await operator.metrics();
     const { rssMb, peakRssMb } = operator.memory();

@@ -15,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   signin: async () => (await import('./signin-cost.js')).benchSigninCost,
   portal: async () => (await import('./portal.js')).benchPortal,
   operator: async () => (await import('./operator.js')).benchOperator,
+  'operator-pool': async () => (await import('./operator-pool.js')).benchOperatorPool,
   faults: async () => (await import('./faults.js')).benchFaults,
   pool: async () => (await import('./pool.js')).benchPool,
 };

@@ -9,6 +9,7 @@ import type { KubeClient, KubeObject } from './kube/client.js';
 import { cacheKey, Informer, type InformerEventType } from './kube/informer.js';
 import { collectionPath, KINDS, MANAGED_KINDS, type ResourceKind } from './kube/kinds.js';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.js';
+import { poolCondition } from './placement.js';
 import { type PoolCache, type PoolReconcilerDeps, reconcilePool } from './pool-reconciler.js';
 import { WorkQueue } from './queue.js';
 import { type ObjectCache, type ReconcilerDeps, reconcileTenant } from './reconciler.js';
@@ -142,7 +143,7 @@ export class Controller implements ObjectCache, PoolCache {
           ...common,
           path: collectionPath(KINDS.pool, ns),
           kind: KINDS.pool,
-          onEvent: (type, pool) => this.onPool(type, pool),
+          onEvent: (type, pool, previous) => this.onPool(type, pool, previous),
         }),
       );
       this.secrets.push(
@@ -339,22 +340,29 @@ export class Controller implements ObjectCache, PoolCache {
   }
 
   /**
-   * A pool's own reconcile; when its status changed, its tenants are requeued, since their
-   * PoolReady condition reads it (the watch echo of our own write is not reported).
+   * A pool's own reconcile; when what its tenants read of it changed, they are requeued (the
+   * watch echo of our own write is not reported, or reported with this change: see onPool).
    */
   private async reconcilePoolKey(poolKey: string) {
+    const [namespace, name] = poolKey.split('/') as [string, string];
+    const before = this.pool(namespace, name);
     const outcome = await reconcilePool(this.poolDeps, poolKey);
-    if (outcome.statusWritten)
+    if (outcome.statusWritten && newsToTenants(before, this.pool(namespace, name)))
       for (const tenant of this.placements.get(poolKey) ?? []) this.queue.add(tenant);
     return outcome;
   }
 
-  private onPool(type: InformerEventType, pool: KubeObject): void {
+  private onPool(
+    type: InformerEventType,
+    pool: JsmSsoPool & KubeObject,
+    previous: (JsmSsoPool & KubeObject) | undefined,
+  ): void {
     const key = cacheKey(pool.metadata.namespace, pool.metadata.name ?? '');
     if (type === 'DELETED') this.indexSecrets(`${POOL_KEY_PREFIX}${key}`, []);
     else this.queue.add(`${POOL_KEY_PREFIX}${key}`);
-    // A resync reaches the tenants through their own; a change or a deletion is news to them.
-    if (type !== 'RESYNC') for (const tenant of this.placements.get(key) ?? []) this.queue.add(tenant);
+    // A resync reaches the tenants through their own; a change they read or a deletion is news.
+    if (type === 'RESYNC' || (type === 'MODIFIED' && !newsToTenants(previous, pool))) return;
+    for (const tenant of this.placements.get(key) ?? []) this.queue.add(tenant);
   }
 
   private indexPlacement(tenantKey: string, poolKey: string | undefined): void {
@@ -478,6 +486,21 @@ export class Controller implements ObjectCache, PoolCache {
     if (secretKeys.length > 0) this.tenantSecrets.set(tenantKey, secretKeys);
     else this.tenantSecrets.delete(tenantKey);
   }
+}
+
+/**
+ * Whether a pool's change concerns its tenants: its spec (their Ingresses point at its Services),
+ * its identity, or its readiness (their PoolReady). Its tenantCount moves with every placement and
+ * concerns none of them: requeueing the whole pool for it made placing N tenants cost N^2
+ * reconciles.
+ */
+function newsToTenants(
+  before: (JsmSsoPool & KubeObject) | undefined,
+  after: (JsmSsoPool & KubeObject) | undefined,
+): boolean {
+  const view = (pool: (JsmSsoPool & KubeObject) | undefined) =>
+    pool && JSON.stringify([pool.metadata.uid, pool.metadata.generation, poolCondition(pool)]);
+  return view(before) !== view(after);
 }
 
 function lookup<T extends KubeObject>(

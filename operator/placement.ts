@@ -123,7 +123,8 @@ export function hasFinalizer(tenant: JsmSsoTenant): boolean {
   return ((tenant.metadata?.['finalizers'] as string[] | undefined) ?? []).includes(POOL_FINALIZER);
 }
 
-function poolCondition(pool: JsmSsoPool & KubeObject): ConditionInput {
+/** A pooled tenant's PoolReady: all a tenant reads of its pool's status. */
+export function poolCondition(pool: JsmSsoPool & KubeObject): ConditionInput {
   const ready = pool.status?.conditions?.find((c) => c.type === 'Ready');
   const name = `${pool.metadata.namespace}/${pool.metadata.name}`;
   if (ready?.status === 'True')

@@ -477,6 +477,37 @@ export function tenantOnSharedSecrets(namespace: string, name: string): JsmSsoTe
   } as never);
 }
 
+/** tenantOnSharedSecrets placed in the pool `poolNamespace/pool`. */
+export function pooledOnSharedSecrets(
+  namespace: string,
+  name: string,
+  poolNamespace: string,
+  pool: string,
+): JsmSsoTenant {
+  const tenant = tenantOnSharedSecrets(namespace, name);
+  tenant.spec.placement = { mode: 'pool', pool: { name: pool, namespace: poolNamespace } };
+  return tenant;
+}
+
+/** A JsmSsoPool on Redis (URL in the Secret `<name>-redis`, created here too), so it may scale. */
+export async function createPool(
+  client: KubeClient,
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown> = {},
+): Promise<void> {
+  await client.create(
+    collectionPath(KINDS.secret, namespace),
+    secretObject(namespace, `${name}-redis`, { url: 'rediss://redis.pools.svc:6379' }),
+  );
+  await client.create(collectionPath(KINDS.pool, namespace), {
+    apiVersion: 'jsm-sso.io/v1alpha1',
+    kind: 'JsmSsoPool',
+    metadata: { name, namespace },
+    spec: { redis: { urlSecretRef: { name: `${name}-redis` } }, ...spec },
+  });
+}
+
 /**
  * Secrets no tenant reads, large like Helm release history (the operator must not cache their data).
  * Random bytes, so nothing along the way compresses them away.

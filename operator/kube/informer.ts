@@ -32,7 +32,12 @@ export interface InformerOptions<T extends KubeObject> {
   kind?: { apiVersion: string; kind: string };
   /** Shrinks what is cached (e.g. a Secret's data replaced by its hash); managedFields are always dropped. */
   transform?: (object: KubeObject) => T;
-  onEvent: (type: InformerEventType, object: T) => void;
+  /**
+   * `previous` is the cached object a MODIFIED event replaces: a handler reacting only to some
+   * fields compares them, since the echo of the operator's own write can arrive before the write's
+   * response has been remembered (and is then reported, not ignored as known).
+   */
+  onEvent: (type: InformerEventType, object: T, previous?: T) => void;
   logger: Logger;
   resyncMs?: number;
   /** Server-side watch timeout; the client drops the watch if nothing arrives for 1.5x this. */
@@ -166,7 +171,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       this.cache.set(key, object);
       if (!before) onEvent('ADDED', object);
       else if (before.metadata.resourceVersion !== object.metadata.resourceVersion)
-        onEvent('MODIFIED', object);
+        onEvent('MODIFIED', object, before);
       else onEvent('RESYNC', object);
     }
     for (const [key, object] of this.cache) {
@@ -253,9 +258,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     } else {
       // The echo of our own write, already cached by `remember`: the writer knew this state, so
       // reporting it would only requeue the tenant for a reconcile with nothing to do.
-      const known = this.cache.get(key)?.metadata.resourceVersion === object.metadata.resourceVersion;
+      const previous = this.cache.get(key);
       this.cache.set(key, object);
-      if (known) return;
+      if (previous?.metadata.resourceVersion === object.metadata.resourceVersion) return;
+      this.options.onEvent(event.type, object, previous);
+      return;
     }
     this.options.onEvent(event.type, object);
   }

@@ -1,0 +1,159 @@
+import { createLogger } from '../common/log.js';
+import { type KubeObject, USER_AGENT } from '../operator/kube/client.js';
+import { Informer } from '../operator/kube/informer.js';
+import { collectionPath, KINDS, objectPath } from '../operator/kube/kinds.js';
+import { auditedWrites, freshNamespace } from '../testkit/envtest.js';
+import { createPool, createSharedTenantSecrets, pooledOnSharedSecrets } from '../testkit/tenants.js';
+import { createInBatches, idleResyncWrites, sleep, total, withOperatorBench } from './operator-kit.js';
+
+/**
+ * Issue 16's operator figure: N tenants placed in one JsmSsoPool (default 10,000), against a real
+ * kube-apiserver + etcd, the operator as its own process. Measured: time from the first create
+ * until every tenant reports its placement (Applied=True, a PoolReady condition and
+ * status.placement naming the pool, for its current generation), API writes per tenant during
+ * convergence (the API server's audit log, by resource, next to the operator's own metric),
+ * reconciles per tenant (a pool that requeued all its tenants on every count change would show
+ * here as O(N)), API writes during one idle resync of every tenant (target 0) and the operator's
+ * peak RSS (target < 500 MB). The pool has no kubelet behind it, so its Ready stays False and
+ * every tenant's PoolReady is False/PoolNotReady: the placement, not the pods, is measured.
+ * N: `npm run bench -- operator-pool --tenants N` or BENCH_OPERATOR_POOL_TENANTS.
+ */
+const POOL = 'shared';
+const WORKERS = 8;
+/** The operator's work queue runs at most 50 reconciles a second (operator/queue.ts). */
+const QUEUE_RATE = 50;
+const RSS_TARGET_MB = 500;
+
+interface TenantStatus {
+  observedGeneration?: number;
+  placement?: string;
+  conditions?: { type: string; status: string }[];
+}
+
+export async function benchOperatorPool(
+  options: { tenants?: number } = {},
+): Promise<Record<string, number | string>> {
+  const n = options.tenants ?? Number(process.env['BENCH_OPERATOR_POOL_TENANTS'] ?? 10_000);
+  const budgetMs = Number(process.env['BENCH_OPERATOR_POOL_BUDGET_S'] ?? 1800) * 1000;
+  // One resync of every tenant takes N / 50 s of the queue: the period leaves the operator idle
+  // between resyncs, so the idle writes are those of a full resync and nothing else.
+  const resyncSeconds = Math.max(60, Math.ceil((n / QUEUE_RATE) * 1.5));
+  return withOperatorBench(async ({ env, startOperator }) => {
+    const tenantNs = await freshNamespace(env.client, 'bench-pt');
+    const poolNs = await freshNamespace(env.client, 'bench-pp');
+    await createSharedTenantSecrets(env.client, tenantNs);
+    await createPool(env.client, poolNs, POOL, {
+      broker: { autoscaling: { minReplicas: 2, maxReplicas: 8 } },
+      portal: { autoscaling: { minReplicas: 2, maxReplicas: 8 } },
+    });
+    const operator = await startOperator(
+      [tenantNs, poolNs],
+      ['--workers', String(WORKERS), '--resync-seconds', String(resyncSeconds)],
+    );
+    const idleRssMb = operator.memory().rssMb;
+    await operator.quiet();
+
+    // Placement watched, not polled: listing 10,000 tenants every few seconds would load the API
+    // server the operator is measured against.
+    const placement = `pool ${poolNs}/${POOL}`;
+    const placed = new Set<string>();
+    const watcher = new Informer<KubeObject>({
+      client: env.client,
+      path: collectionPath(KINDS.tenant, tenantNs),
+      logger: createLogger({ component: 'bench', level: 'error' }),
+      onEvent: (type, tenant) => {
+        const name = tenant.metadata.name ?? '';
+        const status = tenant['status'] as TenantStatus | undefined;
+        const done =
+          type !== 'DELETED' &&
+          status?.observedGeneration === tenant.metadata.generation &&
+          status?.placement === placement &&
+          status.conditions?.some((c) => c.type === 'Applied' && c.status === 'True') === true &&
+          status.conditions.some((c) => c.type === 'PoolReady');
+        if (done) placed.add(name);
+        else placed.delete(name);
+      },
+    });
+    watcher.start();
+    await watcher.whenSynced();
+
+    const auditedBefore = auditedWrites(USER_AGENT, 'resource');
+    const before = await operator.metrics();
+    const started = Date.now();
+    await createInBatches(
+      env.client,
+      collectionPath(KINDS.tenant, tenantNs),
+      Array.from({ length: n }, (_, i) => pooledOnSharedSecrets(tenantNs, `t${i}`, poolNs, POOL)),
+    );
+    const createSeconds = (Date.now() - started) / 1000;
+    let peakQueue = 0;
+    while (placed.size < n && Date.now() - started < budgetMs) {
+      peakQueue = Math.max(peakQueue, (await operator.metrics()).queueDepth);
+      await sleep(1000);
+    }
+    const convergeSeconds = (Date.now() - started) / 1000;
+    const converged = placed.size;
+    const complete = converged === n;
+    await watcher.stop();
+    // Settled: the pool's count and the last Events land after the tenants' status.
+    const settled = await operator.quiet();
+    const settleSeconds = (Date.now() - started) / 1000;
+    const writes = difference(auditedWrites(USER_AGENT, 'resource'), auditedBefore);
+    const pool = await env.client.get<KubeObject & { status?: { tenantCount?: number } }>(
+      objectPath(KINDS.pool, poolNs, POOL),
+    );
+
+    let idleWrites: number | string = 'not measured (did not converge)';
+    let idleAudited: number | string = idleWrites;
+    if (complete) {
+      const auditedIdle = total(auditedWrites(USER_AGENT));
+      idleWrites = await idleResyncWrites(
+        operator,
+        settled,
+        n,
+        (resyncSeconds + n / QUEUE_RATE + 120) * 1000,
+      );
+      idleAudited = total(auditedWrites(USER_AGENT)) - auditedIdle;
+    }
+    const { rssMb, peakRssMb } = operator.memory();
+    const per = (count: number) => count / Math.max(1, converged);
+    return {
+      'pooled tenants (N)': n,
+      'tenants placed (Applied=True, PoolReady, status.placement)': converged,
+      result: complete
+        ? `all ${n} placed`
+        : `only ${converged} of ${n} placed within the ${budgetMs / 1000} s budget`,
+      'create N tenants (s, bench client)': createSeconds,
+      'converge time (s, from first create; target: report)': convergeSeconds,
+      'settled, queue empty (s, from first create)': settleSeconds,
+      'converge time per tenant (ms)': per(convergeSeconds * 1000),
+      [`floor set by the queue's ${QUEUE_RATE} reconciles/s (s)`]: n / QUEUE_RATE,
+      'API writes per tenant, convergence (audit log)': per(total(writes)),
+      'API writes per tenant, convergence (operator metric)': per(settled.writes - before.writes),
+      'API writes by resource, convergence (audit log)': Object.entries(writes)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', '),
+      'reconciles per tenant, convergence': per(settled.reconcileCount - before.reconcileCount),
+      'peak queue depth': peakQueue,
+      'pool status.tenantCount': pool?.status?.tenantCount ?? 'none',
+      'API writes per idle resync (operator metric; target 0)': idleWrites,
+      'API writes per idle resync (audit log; target 0)': idleAudited,
+      'operator RSS before tenants (MB)': idleRssMb,
+      [`operator peak RSS (MB, target < ${RSS_TARGET_MB})`]: peakRssMb,
+      'operator RSS at N tenants (MB)': rssMb,
+      'operator RSS per tenant (KB)': ((rssMb - idleRssMb) * 1024) / n,
+      'reconcile p99 (s, histogram bucket bound)': settled.p99,
+      [`resync period (s, ${WORKERS} workers)`]: resyncSeconds,
+      command: `npm run bench -- operator-pool --tenants ${n}`,
+    };
+  });
+}
+
+function difference(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([key, count]) => [key, count - (before[key] ?? 0)] as const)
+      .filter(([, count]) => count > 0),
+  );
+}
