@@ -8,6 +8,14 @@ import { csrfField, layout, type PageContext, writeKeyField } from './layout.js'
 import { type Problem, problemText } from './refusals.js';
 import { ACCEPTED_LIST, ACCEPTED_UPLOADS, MAX_CREATE_FILES, uploadRefusalText } from './uploads.js';
 
+/** Field kinds the browser's own input of that type checks and helps with (a date picker, a number pad). */
+const NATIVE_INPUT_TYPES = {
+  date: 'date',
+  dateTime: 'datetime-local',
+  number: 'number',
+  url: 'url',
+} as const satisfies Partial<Record<FieldKind, string>>;
+
 /** What each kind of field takes, said under every field (after Atlassian's own description). */
 const KIND_HINTS: Record<FieldKind, MessageKey | undefined> = {
   text: 'create.hint.text',
@@ -88,16 +96,10 @@ function control(
       )}${err}</fieldset>`;
     }
     case 'date':
-      input = html`<input type="date" id="${id}" name="${name}" value="${value}"${aria}>`;
-      break;
     case 'dateTime':
-      input = html`<input type="datetime-local" id="${id}" name="${name}" value="${value}"${aria}>`;
-      break;
     case 'number':
-      input = html`<input type="number" step="any" id="${id}" name="${name}" value="${value}"${aria}>`;
-      break;
     case 'url':
-      input = html`<input type="url" id="${id}" name="${name}" value="${value}"${aria}>`;
+      input = html`<input type="${NATIVE_INPUT_TYPES[kind]}"${kind === 'number' ? html` step="any"` : ''} id="${id}" name="${name}" value="${value}"${aria}>`;
       break;
     case 'labels':
       input = html`<input type="text" id="${id}" name="${name}" value="${value}" placeholder="${t('create.labelsExample')}"${aria}>`;

@@ -271,16 +271,25 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     }
   });
 
+  interface SignInAttempt {
+    status: number;
+    reason: string | undefined;
+    location: string | null;
+  }
+
   /**
-   * A broker whose one IdP authenticates with private_key_jwt from Secret `secretName`, key
-   * private.pem holding `pem`; `beforeLogin` may break the Secret after start-up. Returns the
-   * sign-in page's status and reason and the broker's log lines.
+   * Runs `steps` against a broker whose one IdP authenticates with private_key_jwt from Secret
+   * `secretName`, key private.pem, first holding `pem`; `signIn` starts a sign-in at the broker.
    */
-  async function privateKeyJwtSignIn(
+  async function withPrivateKeyJwtBroker(
     secretName: string,
     pem: string,
-    beforeLogin: (keyFile: string) => void = () => {},
-  ): Promise<{ status: number; reason: string | undefined; logs: Record<string, unknown>[] }> {
+    steps: (broker: {
+      keyFile: string;
+      signIn: () => Promise<SignInAttempt>;
+      logs: Record<string, unknown>[];
+    }) => Promise<void>,
+  ): Promise<void> {
     const keyFile = join(pki.dir, secretName, 'private.pem');
     mkdirSync(join(pki.dir, secretName));
     writeFileSync(keyFile, pem);
@@ -290,13 +299,15 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     delete spec['oidc'].clientSecretRef;
     const { server, url } = await listenPlaceholder();
     const broker = await serveBroker(server, url, tenantFor(url, [spec]), pki);
-    try {
-      beforeLogin(keyFile);
+    const signIn = async (): Promise<SignInAttempt> => {
       const page = await new Browser().request(
         await portalSp(url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
       );
       const html = await page.text();
-      return { status: page.status, reason: pageReason(html), logs: broker.logs };
+      return { status: page.status, reason: pageReason(html), location: page.headers.get('location') };
+    };
+    try {
+      await steps({ keyFile, signIn, logs: broker.logs });
     } finally {
       await broker.close();
     }
@@ -315,31 +326,34 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
 
   it('answers 500 OIDC_CLIENT_KEY_UNSUPPORTED for a private_key_jwt key of a type it cannot sign with (Ed448)', async () => {
     const ed448 = generateKeyPairSync('ed448').privateKey.export({ type: 'pkcs8', format: 'pem' });
-    const { status, reason, logs } = await privateKeyJwtSignIn('idp-key-ed448', ed448.toString());
-    expect(status).to.equal(500);
-    expect(reason).to.equal('OIDC_CLIENT_KEY_UNSUPPORTED');
-    expectConfigurationFault(logs, 'OIDC_CLIENT_KEY_UNSUPPORTED', 'idp-key-ed448');
+    await withPrivateKeyJwtBroker('idp-key-ed448', ed448.toString(), async ({ signIn, logs }) => {
+      expect(await signIn()).to.include({ status: 500, reason: 'OIDC_CLIENT_KEY_UNSUPPORTED' });
+      expectConfigurationFault(logs, 'OIDC_CLIENT_KEY_UNSUPPORTED', 'idp-key-ed448');
+    });
   });
 
   it('answers 500 OIDC_CLIENT_KEY_UNSUPPORTED for a private_key_jwt Secret that holds no PEM private key', async () => {
     const garbage = '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n';
-    const { status, reason, logs } = await privateKeyJwtSignIn('idp-key-garbage', garbage);
-    expect(status).to.equal(500);
-    expect(reason).to.equal('OIDC_CLIENT_KEY_UNSUPPORTED');
-    expectConfigurationFault(logs, 'OIDC_CLIENT_KEY_UNSUPPORTED', 'idp-key-garbage');
+    await withPrivateKeyJwtBroker('idp-key-garbage', garbage, async ({ signIn, logs }) => {
+      expect(await signIn()).to.include({ status: 500, reason: 'OIDC_CLIENT_KEY_UNSUPPORTED' });
+      expectConfigurationFault(logs, 'OIDC_CLIENT_KEY_UNSUPPORTED', 'idp-key-garbage');
+    });
   });
 
-  it('answers 500 SECRET_MISSING, not OIDC_DISCOVERY_FAILED, when the private_key_jwt key file is gone, naming the Secret and key in the log', async () => {
+  it('answers 500 SECRET_MISSING, not OIDC_DISCOVERY_FAILED, when the private_key_jwt key file is gone, naming the Secret and key in the log, and signs in again once it is back', async () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    const { status, reason, logs } = await privateKeyJwtSignIn(
-      'idp-key-gone',
-      rsa.export({ type: 'pkcs8', format: 'pem' }).toString(),
-      (keyFile) => rmSync(keyFile),
-    );
-    expect(status).to.equal(500);
-    expect(reason).to.equal('SECRET_MISSING');
-    expectConfigurationFault(logs, 'SECRET_MISSING', 'idp-key-gone');
-    expect(logs.some((l) => l['reason'] === 'OIDC_DISCOVERY_FAILED')).to.equal(false);
+    const pem = rsa.export({ type: 'pkcs8', format: 'pem' }).toString();
+    await withPrivateKeyJwtBroker('idp-key-gone', pem, async ({ keyFile, signIn, logs }) => {
+      rmSync(keyFile);
+      expect(await signIn()).to.include({ status: 500, reason: 'SECRET_MISSING' });
+      expectConfigurationFault(logs, 'SECRET_MISSING', 'idp-key-gone');
+      expect(logs.some((l) => l['reason'] === 'OIDC_DISCOVERY_FAILED')).to.equal(false);
+      // The Secret is mounted again: the next sign-in reads it, without a restart.
+      writeFileSync(keyFile, pem);
+      const again = await signIn();
+      expect(again.status).to.equal(302);
+      expect(again.location).to.match(new RegExp(`^${idp.issuer}/`));
+    });
   });
 
   it('keeps client_secret_basic working (the default)', async () => {

@@ -134,6 +134,19 @@ describe('portal raise a request: on behalf of, share with, multi-select and hin
     expect(field.map((o) => o.value)).to.deep.equal(['Dock', 'Headset']);
   });
 
+  it("renders dates, times, numbers and links as the browser's own inputs of that type", async () => {
+    const hardware = (await alice.text(`/desk/1/create/${typeId('Request new hardware')}`)).body;
+    const access = (await alice.text(`/desk/1/create/${typeId('Request access')}`)).body;
+    const inputOf = (form: string, label: string) => {
+      const id = new RegExp(`<label for="(fld-[^"]+)">${label}<`).exec(form)?.[1];
+      return new RegExp(`<input [^>]*id="${id}"[^>]*>`).exec(form)?.[0] ?? `no input for ${label}`;
+    };
+    expect(inputOf(hardware, 'Needed by')).to.match(/^<input type="date" id=/);
+    expect(inputOf(hardware, 'Budget \\(EUR\\)')).to.match(/^<input type="number" step="any" id=/);
+    expect(inputOf(hardware, 'Product link')).to.match(/^<input type="url" id=/);
+    expect(inputOf(access, 'Access from')).to.match(/^<input type="datetime-local" id=/);
+  });
+
   it('gives every field a hint tied to its control', async () => {
     for (const type of ['Request new hardware', 'Request access', 'Report a security incident']) {
       const form = (await alice.text(`/desk/1/create/${typeId(type)}`)).body;
