@@ -5,7 +5,8 @@
 // the operator pods that helm installed reconcile a second tenant whose broker and portal pods sign
 // a customer in with Chromium, against the dev IdP and the JSM emulator on the host over HTTPS. The
 // IdP client Secret is rotated (the broker rolls out), a pod is deleted (it comes back), and
-// `helm upgrade` brings a chart whose CRD changed. Its own CI stage: `npm run test:cluster` (root).
+// `helm upgrade` brings a chart whose CRD changed. Last, a JsmSsoPool serves two tenants from one
+// broker and one portal pod, each signing a customer in. Its own CI stage: `npm run test:cluster` (root).
 // docs/decisions/0070-a-single-node-cluster-in-ci.md.
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -398,6 +399,97 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
         await signInAtPortal(browser!, forwards.portal!.url, services!.idp.issuer, logs);
       } finally {
         rmSync(join(chart, '..'), { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('a pool whose shared pods sign in the customers of several tenants', () => {
+    const pools = 'pools';
+    const poolSelector = (part: string) =>
+      `app.kubernetes.io/name=jsm-sso-pool,app.kubernetes.io/instance=shared,app.kubernetes.io/component=${part}`;
+    /** Each tenant in a namespace of its own, reached through forwards of its own (its Host). */
+    const placed: {
+      namespace: string;
+      services: TenantServices;
+      forwards: Record<'broker' | 'portal', PodForward>;
+    }[] = [];
+    let browser: Browser | undefined;
+    const logs = () =>
+      [diagnostics(pools)(), ...placed.map((t) => cluster.podLogs(t.namespace, 10))].join('\n');
+
+    before(async () => {
+      await cluster.client.create('/api/v1/namespaces', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: pools },
+      });
+      await cluster.client.create(collectionPath(KINDS.pool, pools), {
+        apiVersion: 'jsm-sso.io/v1alpha1',
+        kind: 'JsmSsoPool',
+        metadata: { name: 'shared', namespace: pools },
+        spec: {},
+      });
+      for (const namespace of ['pool-a', 'pool-b']) {
+        // Two forwards per tenant to the same pool pods: the pool tells the tenants apart by Host.
+        const forwards = {
+          broker: await forwardToPods(cluster.client, pools, poolSelector('broker'), PUBLIC_PORT),
+          portal: await forwardToPods(cluster.client, pools, poolSelector('portal'), PUBLIC_PORT),
+        };
+        const services = await startTenantServices(cluster.nodeAddress, forwards.broker.url);
+        placed.push({ namespace, services, forwards });
+        await cluster.client.create('/api/v1/namespaces', {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name: namespace },
+        });
+        for (const secret of services.secrets())
+          await cluster.client.create(collectionPath(KINDS.secret, namespace), secret);
+        const tenant = tenantResource(services, { portal: forwards.portal.url, broker: forwards.broker.url });
+        await cluster.client.create(collectionPath(KINDS.tenant, namespace), {
+          ...tenant,
+          spec: { ...tenant.spec, placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } } },
+        });
+      }
+      browser = await launchChromium(placed.map((t) => t.services.hostPair.certPem));
+    });
+
+    after(async () => {
+      await browser?.close().catch(() => undefined);
+      for (const tenant of placed) {
+        for (const forward of Object.values(tenant.forwards)) await forward.close();
+        await tenant.services.close();
+      }
+    });
+
+    it('runs one broker and one portal pod for the pool, and every tenant placed in it is Ready', async () => {
+      for (const tenant of placed) {
+        await eventually(
+          () => tenantReady(tenant.namespace),
+          `the tenant in ${tenant.namespace}`,
+          300_000,
+        ).catch((err: Error) => {
+          throw new Error(`${err.message}\n${logs()}`);
+        });
+        const own = await cluster.client.list(collectionPath(KINDS.deployment, tenant.namespace));
+        expect(own.items, `Deployments in ${tenant.namespace}`).to.have.length(0);
+      }
+      const pool = await cluster.client.get<{ status?: { tenantCount?: number; conditions?: Condition[] } }>(
+        objectPath(KINDS.pool, pools, 'shared'),
+      );
+      expect(pool?.status?.tenantCount).to.equal(2);
+      expect(isReady(pool?.status?.conditions)).to.equal(true);
+      for (const part of ['broker', 'portal'] as const) {
+        const pods = await cluster.client.list<PodObject>(`/api/v1/namespaces/${pools}/pods`, {
+          labelSelector: poolSelector(part),
+        });
+        expect(pods.items, `${part} pods`).to.have.length(1);
+        expect(pods.items[0]!.spec.containers[0]!.image).to.equal(quickStart.image);
+      }
+    });
+
+    it('signs a customer of each tenant in through the shared pods', async () => {
+      for (const tenant of placed) {
+        await signInAtPortal(browser!, tenant.forwards.portal.url, tenant.services.idp.issuer, logs);
       }
     });
   });
