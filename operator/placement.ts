@@ -158,6 +158,28 @@ async function writeFinalizer(deps: PlacementDeps, tenant: JsmSsoTenant, present
   deps.cache.remember(KINDS.tenant, written);
 }
 
+/**
+ * Who holds a name this tenant places in the pool's namespace: the live object when it is free or
+ * this tenant's, a conflict when someone else's. The cache may lag behind an object someone just
+ * made, so a name not cached as this tenant's is read from the API server first.
+ */
+async function claimPlacedName(
+  deps: PlacementDeps,
+  kind: ResourceKind,
+  cached: KubeObject | undefined,
+  { namespace, name, uid }: { namespace: string; name: string; uid: string },
+): Promise<{ live: KubeObject | undefined } | { conflict: ApplyFailure }> {
+  const live =
+    cached && placedFor(cached, uid)
+      ? cached
+      : await deps.client.get<KubeObject>(objectPath(kind, namespace, name));
+  if (live && !placedFor(live, uid)) {
+    const holder = `${kind.kind} ${namespace}/${name} (${describeOwner(live)})`;
+    return { conflict: conflictFailure([holder], 'rename the tenant') };
+  }
+  return { live };
+}
+
 /** Labels, owner and every data key's hash must match; the values themselves are read only to write. */
 async function applyProjection(
   deps: PlacementDeps,
@@ -171,14 +193,13 @@ async function applyProjection(
   const name = placedName(tenant);
   const uid = tenant.metadata!.uid ?? '';
   keep.add(placedId('Secret', namespace, name));
-  const cached = deps.cache.secretMeta(namespace, name);
-  // The cache may lag behind a Secret someone just made: a name not cached as ours is read first.
-  const live =
-    cached && placedFor(cached, uid)
-      ? cached
-      : await deps.client.get<KubeObject>(objectPath(KINDS.secret, namespace, name));
-  if (live && !placedFor(live, uid))
-    return conflictFailure([`Secret ${namespace}/${name} (${describeOwner(live)})`], 'rename the tenant');
+  const claim = await claimPlacedName(deps, KINDS.secret, deps.cache.secretMeta(namespace, name), {
+    namespace,
+    name,
+    uid,
+  });
+  if ('conflict' in claim) return claim.conflict;
+  const { live } = claim;
   const metadata = projectionMeta(tenant, pool, secrets);
   if (
     live &&
@@ -242,13 +263,13 @@ async function applyPooledIngress(
   const name = desired.metadata.name!;
   const uid = tenant.metadata!.uid ?? '';
   keep.add(placedId('Ingress', namespace, name));
-  const cached = deps.cache.get(KINDS.ingress, namespace, name);
-  const live =
-    cached && placedFor(cached, uid)
-      ? cached
-      : await deps.client.get<KubeObject>(objectPath(KINDS.ingress, namespace, name));
-  if (live && !placedFor(live, uid))
-    return conflictFailure([`Ingress ${namespace}/${name} (${describeOwner(live)})`], 'rename the tenant');
+  const claim = await claimPlacedName(deps, KINDS.ingress, deps.cache.get(KINDS.ingress, namespace, name), {
+    namespace,
+    name,
+    uid,
+  });
+  if ('conflict' in claim) return claim.conflict;
+  const { live } = claim;
   if (!needsApply(desired, live)) return undefined;
   try {
     const applied = await deps.client.apply<KubeObject>(objectPath(KINDS.ingress, namespace, name), desired, {
