@@ -20,6 +20,8 @@ export interface OperatorFigures {
 
 export interface BenchOperator {
   readonly pid: number;
+  /** The exit code or signal once the process has exited (e.g. out of heap). */
+  exited(): string | undefined;
   metrics(): Promise<OperatorFigures>;
   memory(): { rssMb: number; peakRssMb: number };
   /** Waits until the queue is empty and no reconcile ran for two samples in a row. */
@@ -28,7 +30,7 @@ export interface BenchOperator {
 
 export interface OperatorBenchContext {
   env: Envtest;
-  startOperator(namespaces: string[], args: string[]): Promise<BenchOperator>;
+  startOperator(namespaces: string[], args: string[], nodeOptions?: string): Promise<BenchOperator>;
 }
 
 export async function withOperatorBench<T>(body: (context: OperatorBenchContext) => Promise<T>): Promise<T> {
@@ -45,7 +47,7 @@ export async function withOperatorBench<T>(body: (context: OperatorBenchContext)
     const env = await envtest();
     return await body({
       env,
-      startOperator: async (namespaces, args) => {
+      startOperator: async (namespaces, args, nodeOptions) => {
         if (operator) throw new Error('one operator per bench');
         const port = await freePort();
         const started = spawnOperator({
@@ -53,6 +55,7 @@ export async function withOperatorBench<T>(body: (context: OperatorBenchContext)
           namespace: namespaces.join(','),
           port,
           args,
+          ...(nodeOptions ? { nodeOptions } : {}),
         });
         operator = started;
         const metrics = async () =>
@@ -64,6 +67,10 @@ export async function withOperatorBench<T>(body: (context: OperatorBenchContext)
         );
         return {
           pid: started.pid!,
+          exited: () =>
+            started.exitCode !== null || started.signalCode !== null
+              ? String(started.exitCode ?? started.signalCode)
+              : undefined,
           metrics,
           memory: () => memoryOf(started.pid!),
           quiet: async () => {

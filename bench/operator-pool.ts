@@ -3,6 +3,7 @@ import { type KubeObject, USER_AGENT } from '../operator/kube/client.js';
 import { Informer } from '../operator/kube/informer.js';
 import { collectionPath, KINDS, objectPath } from '../operator/kube/kinds.js';
 import { auditedWrites, freshNamespace } from '../testkit/envtest.js';
+import { chartNodeOptions } from '../testkit/operator-process.js';
 import { createPool, createSharedTenantSecrets, pooledOnSharedSecrets } from '../testkit/tenants.js';
 import { createInBatches, idleResyncWrites, sleep, total, withOperatorBench } from './operator-kit.js';
 
@@ -38,7 +39,7 @@ export async function benchOperatorPool(
   // One resync of every tenant takes N / 50 s of the queue: the period leaves the operator idle
   // between resyncs, so the idle writes are those of a full resync and nothing else.
   const resyncSeconds = Math.max(60, Math.ceil((n / QUEUE_RATE) * 1.5));
-  return withOperatorBench(async ({ env, startOperator }) => {
+  return withOperatorBench(async ({ env, startOperator }): Promise<Record<string, number | string>> => {
     const tenantNs = await freshNamespace(env.client, 'bench-pt');
     const poolNs = await freshNamespace(env.client, 'bench-pp');
     await createSharedTenantSecrets(env.client, tenantNs);
@@ -46,9 +47,13 @@ export async function benchOperatorPool(
       broker: { autoscaling: { minReplicas: 2, maxReplicas: 8 } },
       portal: { autoscaling: { minReplicas: 2, maxReplicas: 8 } },
     });
+    // The chart's heap (128 MB old space) is sized for 1,000 tenants; its values say to raise it
+    // with the tenant count, and BENCH_OPERATOR_NODE_OPTIONS does so here.
+    const nodeOptions = process.env['BENCH_OPERATOR_NODE_OPTIONS'];
     const operator = await startOperator(
       [tenantNs, poolNs],
       ['--workers', String(WORKERS), '--resync-seconds', String(resyncSeconds)],
+      nodeOptions,
     );
     const idleRssMb = operator.memory().rssMb;
     await operator.quiet();
@@ -87,9 +92,18 @@ export async function benchOperatorPool(
     );
     const createSeconds = (Date.now() - started) / 1000;
     let peakQueue = 0;
-    while (placed.size < n && Date.now() - started < budgetMs) {
-      peakQueue = Math.max(peakQueue, (await operator.metrics()).queueDepth);
+    while (placed.size < n && Date.now() - started < budgetMs && !operator.exited()) {
+      peakQueue = Math.max(peakQueue, (await operator.metrics().catch(() => undefined))?.queueDepth ?? 0);
       await sleep(1000);
+    }
+    const died = operator.exited();
+    if (died) {
+      return {
+        'pooled tenants (N)': n,
+        result: `the operator exited (${died}) after ${(Date.now() - started) / 1000} s with ${placed.size} tenants placed`,
+        'operator Node flags': nodeOptions ?? chartNodeOptions(),
+        command: `npm run bench -- operator-pool --tenants ${n}`,
+      };
     }
     const convergeSeconds = (Date.now() - started) / 1000;
     const converged = placed.size;
@@ -144,6 +158,7 @@ export async function benchOperatorPool(
       'operator RSS at N tenants (MB)': rssMb,
       'operator RSS per tenant (KB)': ((rssMb - idleRssMb) * 1024) / n,
       'reconcile p99 (s, histogram bucket bound)': settled.p99,
+      'operator Node flags': nodeOptions ?? chartNodeOptions(),
       [`resync period (s, ${WORKERS} workers)`]: resyncSeconds,
       command: `npm run bench -- operator-pool --tenants ${n}`,
     };

@@ -25,6 +25,8 @@ export interface OperatorProcessOptions {
   /** Further flags (`--workers 8`...). */
   args?: string[];
   logLevel?: string;
+  /** Node flags instead of the chart's (a bench measuring a larger heap). */
+  nodeOptions?: string;
 }
 
 export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
@@ -50,7 +52,11 @@ export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
   ];
   return spawn(process.execPath, args, {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, LOG_LEVEL: options.logLevel ?? 'error', NODE_OPTIONS: chartNodeOptions() },
+    env: {
+      ...process.env,
+      LOG_LEVEL: options.logLevel ?? 'error',
+      NODE_OPTIONS: options.nodeOptions ?? chartNodeOptions(),
+    },
   });
 }
 
