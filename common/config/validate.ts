@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { compileCel } from '../cel.js';
+import { type CompiledExpression, compileCel } from '../cel.js';
 import { typicalClaimsProblem } from '../claim-expression.js';
 import type { ConfigProblem } from '../errors.js';
 import { type SchemaNode, tenantCrd } from './crd-schema.js';
@@ -142,6 +142,20 @@ function join(path: string, field: string): string {
   return path ? `${path}.${field}` : field;
 }
 
+/**
+ * The CRD's rules, each parsed and planned once per process: a pool validates every tenant it is
+ * given (thousands at start), and planning was most of a validation's cost.
+ */
+const compiledRules = new Map<string, CompiledExpression>();
+function compiledRule(source: string): CompiledExpression {
+  let compiled = compiledRules.get(source);
+  if (!compiled) {
+    compiled = compileCel(source);
+    compiledRules.set(source, compiled);
+  }
+  return compiled;
+}
+
 /** Walks schema and value together and evaluates each CEL rule with `self` bound to its node. */
 function celProblems(schema: SchemaNode, value: unknown, path: string): ConfigProblem[] {
   if (value === undefined || value === null) return [];
@@ -149,7 +163,7 @@ function celProblems(schema: SchemaNode, value: unknown, path: string): ConfigPr
   for (const rule of schema['x-kubernetes-validations'] ?? []) {
     let ok: unknown;
     try {
-      ok = compileCel(rule.rule)({ self: value });
+      ok = compiledRule(rule.rule)({ self: value });
     } catch {
       // A rule over a structurally broken value cannot be judged; the structural problem is reported.
       continue;
