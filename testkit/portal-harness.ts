@@ -390,6 +390,25 @@ export async function signInAt(
   return browser;
 }
 
+/**
+ * A sign-in of `email` that may be refused: the portal's answer to the broker's Response, from a
+ * fresh browser sending `headers` (an Accept-Language, say).
+ */
+export async function attemptSignIn(
+  h: Harness,
+  email: string,
+  extra: Partial<BrokerResponseOptions> = {},
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  const browser = new Browser(h.url);
+  const { requestId } = await startLogin(browser);
+  return browser.post(
+    '/saml/acs',
+    { SAMLResponse: brokerResponse(h, { email, inResponseTo: requestId, ...extra }) },
+    { origin: 'null', ...headers },
+  );
+}
+
 /** The CSRF token embedded in a page's forms. */
 export function csrfOf(html: string): string {
   const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];

@@ -16,7 +16,7 @@ export interface Problem {
  * fails `tsc` until it has text in the catalogue. Codes of other parts (a flow store outage, SAML)
  * get the general "try again later".
  */
-const TEXT: Record<PortalErrorCode | FieldProblemCode, MessageKey> = {
+export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, MessageKey>> = {
   FIELD_REQUIRED: 'create.problem.required',
   FIELD_TOO_LONG: 'create.problem.tooLong',
   FIELD_CHOICE_INVALID: 'create.problem.choiceInvalid',
@@ -85,7 +85,9 @@ const TEXT: Record<PortalErrorCode | FieldProblemCode, MessageKey> = {
 
 /** The message key a code is shown with. */
 export function problemKey(code: string): MessageKey {
-  return Object.hasOwn(TEXT, code) ? TEXT[code as keyof typeof TEXT] : 'error.tryLater';
+  return Object.hasOwn(PROBLEM_TEXT, code)
+    ? PROBLEM_TEXT[code as keyof typeof PROBLEM_TEXT]
+    : 'error.tryLater';
 }
 
 /** The refusal in the customer's words. A `maxBytes` parameter is shown as a size (`{size}`: 10 MB). */

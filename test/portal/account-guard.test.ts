@@ -3,22 +3,13 @@ import { createLogger } from '../../common/log.js';
 import { AccountGuard, AccountRefusedError } from '../../portal/account-guard.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import {
-  Browser,
-  brokerResponse,
+  attemptSignIn,
   type Harness,
   reasons,
   refusalCount,
   signIn,
   startHarness,
-  startLogin,
 } from '../../testkit/portal-harness.js';
-
-/** Posts a broker Response for `email` after a login started in a fresh browser. */
-async function attemptSignIn(h: Harness, email: string): Promise<Response> {
-  const browser = new Browser(h.url);
-  const { requestId } = await startLogin(browser);
-  return browser.post('/saml/acs', { SAMLResponse: brokerResponse(h, { email, inResponseTo: requestId }) });
-}
 
 const changes = (h: Harness, from: number) =>
   h.exchanges.slice(from).filter((e) => e.method !== 'GET' && e.path !== '/rest/api/3/search/jql');

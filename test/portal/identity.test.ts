@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { IDP_ATTRIBUTE } from '../../common/portal-attributes.js';
 import { signRedirectQuery } from '../../common/saml/redirect-binding.js';
 import { accessAllowed, assertedPerson, mappedOrganizations } from '../../portal/identity.js';
+import { englishIn } from '../../testkit/catalogue-text.js';
 import {
+  attemptSignIn,
   BROKER_ENTITY_ID,
   type Harness,
   reasons,
@@ -68,10 +70,15 @@ describe('portal access and provisioning over HTTP', () => {
     await h.close();
   });
 
-  it('refuses a person outside the allowed groups', async () => {
+  it('refuses a person outside the allowed groups, saying so in French', async () => {
     const from = h.logs.length;
-    const err = await signIn(h, 'alice@acme.test', { groups: ['staff'] }).catch((e: Error) => e);
-    expect(String(err)).to.include('403');
+    const res = await attemptSignIn(h, 'alice@acme.test', { groups: ['staff'] }, { 'accept-language': 'fr' });
+    expect(res.status).to.equal(403);
+    const page = await res.text();
+    expect(page).to.contain(
+      'Votre compte ne fait partie d’aucun groupe autorisé à utiliser ce centre d’aide.',
+    );
+    expect(englishIn(page, 'fr')).to.deep.equal([]);
     expect(reasons(h, from)).to.include('PORTAL_ACCESS_DENIED');
   });
   it('answers 502 PORTAL_ACCOUNT_INVALID when Atlassian creates a customer with a malformed account id', async () => {
@@ -127,10 +134,13 @@ describe('portal with existingOnly provisioning', () => {
     await h.close();
   });
 
-  it('refuses a person Atlassian does not know, and creates nobody', async () => {
+  it('refuses a person Atlassian does not know, in German, and creates nobody', async () => {
     const from = h.logs.length;
-    const err = await signIn(h, 'carol@partner.test').catch((e: Error) => e);
-    expect(String(err)).to.include('403');
+    const res = await attemptSignIn(h, 'carol@partner.test', {}, { 'accept-language': 'de' });
+    expect(res.status).to.equal(403);
+    const page = await res.text();
+    expect(page).to.contain('Dieses Help Center kennt Ihr Konto noch nicht.');
+    expect(englishIn(page, 'de')).to.deep.equal([]);
     expect(reasons(h, from)).to.include('PORTAL_CUSTOMER_UNKNOWN');
     expect([...h.emulator.state.users.values()].some((u) => u.email === 'carol@partner.test')).to.equal(
       false,

@@ -1,16 +1,17 @@
 // Refusals carried by errors (form checks, uploads, sign-in, Atlassian's failures) are said in the
 // customer's language, through the real routes; the log keeps the reason code and English.
 import { expect } from 'chai';
-import { meaningOf } from '../../common/error-codes.js';
+import { ATLASSIAN_CODES, meaningOf, PORTAL_CODES } from '../../common/error-codes.js';
+import { createTranslator, LOCALES } from '../../common/i18n/index.js';
+import { PROBLEM_TEXT, problemKey, problemText } from '../../portal/pages/refusals.js';
 import { englishIn } from '../../testkit/catalogue-text.js';
 import {
-  Browser,
-  brokerResponse,
+  attemptSignIn,
+  type Browser,
   csrfOf,
   type Harness,
   reasons,
   signIn,
-  startLogin,
   useHarness,
 } from '../../testkit/portal-harness.js';
 
@@ -233,22 +234,6 @@ describe('portal: refusals in the customer’s language', () => {
   });
 
   describe('sign-in refusals in Japanese', () => {
-    /** A sign-in as `email` from a Japanese browser, the broker's part played by the test. */
-    const attempt = async (email: string, idp?: null) => {
-      const browser = new Browser(h.url);
-      const { requestId } = await startLogin(browser);
-      return browser.post(
-        '/saml/acs',
-        {
-          SAMLResponse: brokerResponse(h, {
-            email,
-            inResponseTo: requestId,
-            ...(idp === null ? { idp } : {}),
-          }),
-        },
-        { origin: 'null', 'accept-language': 'ja,en;q=0.5' },
-      );
-    };
     const cases = [
       {
         who: 'the service account',
@@ -273,7 +258,9 @@ describe('portal: refusals in the customer’s language', () => {
     for (const c of cases) {
       it(`refuses ${c.who} in Japanese, logging ${c.reason} in English`, async () => {
         const logs = h.logs.length;
-        const res = await attempt(c.email, 'idp' in c ? c.idp : undefined);
+        const res = await attemptSignIn(h, c.email, 'idp' in c ? { idp: c.idp } : {}, {
+          'accept-language': 'ja,en;q=0.5',
+        });
         expect(res.status).to.equal(403);
         const page = await res.text();
         expect(page)
@@ -290,7 +277,7 @@ describe('portal: refusals in the customer’s language', () => {
   });
 });
 
-describe('portal: the tenant’s own upload limit, said in German', () => {
+describe('portal: the tenant’s own upload limits, said in German', () => {
   let h: Harness;
   let alice: Browser;
   useHarness(
@@ -298,7 +285,7 @@ describe('portal: the tenant’s own upload limit, said in German', () => {
       h = started;
       alice = await signIn(h, 'alice@acme.test');
     },
-    { portal: { limits: { maxUploadBytes: 2_000_000 } } },
+    { portal: { limits: { maxUploadBytes: 2_000_000, maxConcurrentUploads: 1 } } },
   );
 
   it('names the limit beside the file input and in the refusal of a larger file', async () => {
@@ -318,6 +305,90 @@ describe('portal: the tenant’s own upload limit, said in German', () => {
     const refused = await res.text();
     expect(refused).to.contain('role="alert">Dateien dürfen höchstens 2 MB groß sein.');
     expect(englishIn(refused, 'de')).to.deep.equal([]);
+  });
+
+  it('says in German that every upload slot is taken, while another upload holds the only one', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const path = `/requests/${key}/attachment`;
+    const token = csrfOf((await alice.text(`/requests/${key}`)).body);
+    // An upload whose body the test ends: it holds the tenant's one slot until then.
+    const boundary = 'held-upload';
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    let finish = () => {};
+    const held = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(
+          bytes(
+            `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${token}\r\n` +
+              `--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="slow.txt"\r\n` +
+              'Content-Type: text/plain\r\n\r\nthe first bytes',
+          ),
+        );
+        finish = () => {
+          controller.enqueue(bytes(`\r\n--${boundary}--\r\n`));
+          controller.close();
+        };
+      },
+    });
+    const first = alice.fetch(path, {
+      method: 'POST',
+      body: held,
+      duplex: 'half',
+      headers: { origin: h.url, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    } as RequestInit & { headers: Record<string, string> });
+    for (let i = 0; i < 200 && h.app.uploads.stats.active < 1; i++)
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    expect(h.app.uploads.stats.active, 'the held upload has the slot').to.equal(1);
+    const body = new FormData();
+    body.append('_csrf', token);
+    body.append('attachment', new Blob(['second']), 'second.txt');
+    const busy = await alice.fetch(path, {
+      method: 'POST',
+      body,
+      headers: { origin: h.url, 'accept-language': 'de' },
+    });
+    finish();
+    expect(busy.status).to.equal(503);
+    expect(busy.headers.get('retry-after')).to.equal('5');
+    const page = await busy.text();
+    expect(page).to.contain(
+      'Gerade werden viele Dateien hochgeladen. Bitte versuchen Sie es in 5 Sekunden erneut.',
+    );
+    expect(englishIn(page, 'de')).to.deep.equal([]);
+    expect((await first).status, 'the held upload completes').to.equal(303);
+  });
+});
+
+describe('portal: the text of every code a customer can meet', () => {
+  // The parameters the portal's errors and form checks carry (JsmSsoError.params, FieldProblem).
+  const params = {
+    field: 'Budget (EUR)',
+    max: 5,
+    maxBytes: 10_485_760,
+    filename: 'run.exe',
+    seconds: 5,
+    detail: 'Summary: required',
+  };
+  it('is a whole sentence in every language, each argument filled', () => {
+    expect(Object.keys(PROBLEM_TEXT)).to.include.members([
+      ...Object.keys(PORTAL_CODES),
+      ...Object.keys(ATLASSIAN_CODES),
+    ]);
+    for (const locale of LOCALES) {
+      const i18n = createTranslator({ locale, timeZone: 'UTC' });
+      for (const code of Object.keys(PROBLEM_TEXT)) {
+        const text = problemText(i18n, { code, params });
+        expect(text, `${locale} ${code}`).to.not.match(/[{}]|^$/);
+        expect(text, `${locale} ${code}`).to.not.equal(problemKey(code));
+      }
+    }
+  });
+
+  it('says the general “try again later” for a code of another part', () => {
+    const de = createTranslator({ locale: 'de', timeZone: 'UTC' });
+    expect(problemText(de, { code: 'FLOW_STORE_UNAVAILABLE', params: {} })).to.equal(
+      'Bitte versuchen Sie es später noch einmal.',
+    );
   });
 });
 

@@ -186,8 +186,8 @@ export const de: Catalogue = {
     'Die Anmeldung Ihrer Organisation hat Ihre E-Mail-Adresse nicht übermittelt, daher kann Ihr Konto nicht gefunden werden. Bitte wenden Sie sich an Ihren Administrator.',
   'refusal.idpUnknown':
     'Die Anmeldung hat nicht angegeben, welche Anmeldemethode verwendet wurde. Bitte melden Sie sich erneut über das Help Center an.',
-  'refusal.atlassianNotFound': 'Das wurde nicht gefunden.',
-  'refusal.atlassianConflict': 'Das gibt es bereits.',
+  'refusal.atlassianNotFound': 'Der gesuchte Eintrag wurde nicht gefunden.',
+  'refusal.atlassianConflict': 'Dieser Eintrag ist bereits vorhanden.',
   'refusal.atlassianForbidden': 'Das Help Center erlaubt diese Aktion nicht.',
   'refusal.atlassianBusy':
     'Das Help Center ist gerade ausgelastet. Bitte versuchen Sie es in einer Minute erneut.',

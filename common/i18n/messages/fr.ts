@@ -185,7 +185,7 @@ export const fr: Catalogue = {
     'La connexion de votre organisation n’a pas transmis votre adresse e-mail : votre compte est introuvable. Veuillez en informer votre administrateur.',
   'refusal.idpUnknown':
     'La connexion n’a pas indiqué quelle méthode de connexion a été utilisée. Veuillez vous reconnecter depuis le centre d’aide.',
-  'refusal.atlassianNotFound': 'Nous ne l’avons pas trouvé.',
+  'refusal.atlassianNotFound': 'Nous n’avons pas trouvé cet élément.',
   'refusal.atlassianConflict': 'Cet élément existe déjà.',
   'refusal.atlassianForbidden': 'Le centre d’aide n’autorise pas cette action.',
   'refusal.atlassianBusy':
