@@ -287,5 +287,6 @@ function buildServices(
     maxUploadBytes: options.maxUploadBytes ?? spec.portal.limits.maxUploadBytes,
     ...guards,
     cacheTtlMs,
+    telemetry,
   };
 }

@@ -12,6 +12,7 @@ import type { CustomerResolver } from './identity.js';
 import type { RequestService } from './requests.js';
 import type { ServiceProvider } from './saml/sp.js';
 import type { SessionStore, SessionTimeouts } from './session.js';
+import type { PortalTelemetry } from './telemetry.js';
 
 /** The portal's parts, built once from the tenant in createPortalApp and shared by the routes. */
 export interface PortalServices {
@@ -32,4 +33,5 @@ export interface PortalServices {
   uploads: UploadSpool;
   limits: AbuseLimits;
   cacheTtlMs: number;
+  telemetry: PortalTelemetry;
 }

@@ -15,6 +15,8 @@ export interface PortalTelemetry {
   timePages(req: Request, res: Response, next: NextFunction): void;
   /** A call repeated: `read` by the transport, `write` under its write key (portal/write-once.ts). */
   atlassianRetry(kind: 'read' | 'write', reason: string): void;
+  /** A file or thumbnail whose download the client abandoned mid-way (not an error). */
+  clientAborted(): void;
 }
 
 /** Page times from a cached page (~1 ms) to one waiting on several slow Atlassian calls. */
@@ -41,6 +43,10 @@ export function createPortalTelemetry(registry: Registry, tenant: string | Tenan
     'Atlassian calls repeated after 429, 503, a timeout or a lost connection: reads by the transport, writes under their write key.',
     ['kind', 'reason'],
   );
+  const clientAborts = metrics.counter(
+    'jsm_sso_portal_client_aborts_total',
+    'Downloads (files, thumbnails) the client closed before their end; no error: the browser moved on.',
+  );
   const callDuration = metrics.histogram(
     'jsm_sso_portal_atlassian_call_duration_seconds',
     'Time from sending one HTTP attempt to Atlassian to its answer (or giving up), by method.',
@@ -56,6 +62,7 @@ export function createPortalTelemetry(registry: Registry, tenant: string | Tenan
   return {
     atlassianRetry: (kind, reason) => retries.inc({ tenant: aggregated, kind, reason }),
     refused: (reason) => refusals.inc({ tenant: aggregated, reason }),
+    clientAborted: () => clientAborts.inc({ tenant: aggregated }),
     atlassianCall: (method, status, seconds) => {
       calls.inc({ tenant: perTenant, status: String(status) });
       // A busy call never reached Atlassian: its wait is no answer time.

@@ -19,6 +19,17 @@ export interface FaultRule {
    * Atlassian documents differently (say, a malformed account id). In-process tests only.
    */
   rewriteJson?: (body: unknown) => unknown;
+  /**
+   * Handle the request normally but send its body slowly, `sliceBytes` every `intervalMs` (a large
+   * file on a slow link); with `dropAfterBytes`, destroy the socket once that much went out (the
+   * site dying mid-body). `onClose` (in-process tests only) learns how the answer ended.
+   */
+  trickle?: {
+    sliceBytes: number;
+    intervalMs: number;
+    dropAfterBytes?: number;
+    onClose?: (end: { sentBytes: number; finished: boolean }) => void;
+  };
   /** Destroy the socket without answering. */
   dropConnection?: boolean;
   /** Only requests whose path starts with this (e.g. `/rest/servicedeskapi/request`). */
@@ -117,6 +128,7 @@ export async function applyFault(
       return end(body, ...rest);
     }) as typeof res.end;
   }
+  if (rule.trickle) trickleBody(rule.trickle, req, res);
   if (rule.dropConnection) {
     req.socket.destroy();
     return true;
@@ -152,4 +164,36 @@ export async function applyFault(
     ),
   );
   return true;
+}
+
+/** Replaces `res.end(body)` with the body written slice by slice (see FaultRule.trickle). */
+function trickleBody(
+  trickle: NonNullable<FaultRule['trickle']>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  const { sliceBytes, intervalMs, dropAfterBytes, onClose } = trickle;
+  let sent = 0;
+  res.once('close', () => onClose?.({ sentBytes: sent, finished: res.writableFinished }));
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (!Buffer.isBuffer(chunk)) return end(chunk, ...rest);
+    const next = () => {
+      if (res.destroyed) return;
+      if (dropAfterBytes !== undefined && sent >= dropAfterBytes) {
+        req.socket.destroy();
+        return;
+      }
+      const slice = chunk.subarray(sent, sent + sliceBytes);
+      sent += slice.length;
+      if (sent >= chunk.length) {
+        end(slice);
+        return;
+      }
+      res.write(slice);
+      setTimeout(next, intervalMs);
+    };
+    next();
+    return res;
+  }) as typeof res.end;
 }

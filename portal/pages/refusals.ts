@@ -44,6 +44,8 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_BODY_INVALID: 'refusal.formUnreadable',
   PORTAL_BODY_TOO_LARGE: 'refusal.formTooLarge',
   PORTAL_BODY_TOO_MANY_PARAMETERS: 'refusal.formTooManyFields',
+  // Never shown: the client that would read it is gone.
+  PORTAL_CLIENT_ABORTED: 'error.tryLater',
   PORTAL_COLLEAGUE_INVALID: 'request.refused.shareOrganizationsOnly',
   PORTAL_CSRF: 'error.formExpired',
   PORTAL_CUSTOMER_UNKNOWN: 'refusal.customerUnknown',

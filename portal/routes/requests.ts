@@ -1,8 +1,5 @@
 // Request details and every action on a request (My requests: routes/my-requests.ts). Each handler re-checks
 // visibility through RequestService.visible before it reads or changes anything.
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { Express, Request, Response } from 'express';
 import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
 import type { MessageKey } from '../../common/i18n/index.js';
@@ -10,6 +7,7 @@ import { en } from '../../common/i18n/messages/en.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import { authoredBody } from '../comment-author.js';
 import { fileView, THUMBNAIL_TYPES } from '../files.js';
+import { streamThrough } from '../http/stream-through.js';
 import { translatorOf } from '../i18n.js';
 import { problemText } from '../pages/refusals.js';
 import { requestDetailPage } from '../pages/request-detail.js';
@@ -46,7 +44,7 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
 ]);
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { logger, client, requests, catalogue, colleagues, limits } = services;
+  const { logger, client, requests, catalogue, colleagues, limits, telemetry } = services;
   const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, session } = web;
   const NOTICES: Record<string, MessageKey> = {
     created: 'request.notice.created',
@@ -362,8 +360,24 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       const length = upstream.headers.get('content-length');
       if (length && /^[0-9]{1,12}$/.test(length)) res.setHeader('Content-Length', length);
       // Streamed through, so a large file never sits whole in the portal's memory.
-      if (upstream.body) await pipeline(Readable.fromWeb(upstream.body as WebReadableStream), res);
-      else res.end();
+      const end = await streamThrough(upstream.body, res);
+      if (end.outcome === 'client-aborted') {
+        // The browser moved on (or the customer cancelled): no fault, so no error and no alert.
+        telemetry.clientAborted();
+        logger.info(
+          { event: 'portal.client_aborted', reason: 'PORTAL_CLIENT_ABORTED' },
+          'download abandoned by the client',
+        );
+      } else if (end.outcome === 'upstream-failed') {
+        const failure = upstreamBodyFailure(end.cause);
+        // Before any byte went out the customer still gets the error page; after, the download is cut.
+        if (!res.headersSent) throw failure;
+        logger.warn(
+          { event: 'portal.atlassian_error', reason: failure.code },
+          'Atlassian broke off a download',
+        );
+        res.destroy();
+      }
     } catch (err) {
       // Cut off mid-file: the browser sees an incomplete download, not a page glued to it.
       if (res.headersSent) {
@@ -375,4 +389,10 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   };
   app.get('/requests/:key/attachment/:attachmentId', signedIn, serveFile(false));
   app.get('/requests/:key/attachment/:attachmentId/thumbnail', signedIn, serveFile(true));
+}
+
+/** Atlassian's body broke off: timed out (the transport's deadline covers the body) or lost. */
+function upstreamBodyFailure(cause: unknown): AtlassianError {
+  const timedOut = (cause as Error | undefined)?.name === 'TimeoutError';
+  return new AtlassianError(timedOut ? 'ATLASSIAN_TIMEOUT' : 'ATLASSIAN_UNREACHABLE', 0, { cause });
 }

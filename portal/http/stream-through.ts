@@ -1,0 +1,54 @@
+// Streams a body from Atlassian (a file, a thumbnail) to the customer, and says how it ended. The two
+// early ends are different faults: the customer hanging up (they navigated on: no fault of ours, and
+// the Atlassian download must stop at once so no socket is held), and Atlassian breaking off mid-body
+// (an upstream failure, logged with its code; the customer's download is cut, since a page can no
+// longer follow the bytes already sent).
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+
+export type StreamEnd =
+  | { outcome: 'complete' }
+  | { outcome: 'client-aborted' }
+  | { outcome: 'upstream-failed'; cause: unknown };
+
+/**
+ * Pipes `body` into `res`. Cancelling the body (which pipeline does on any early end) aborts the
+ * fetch underneath, which closes its connection to Atlassian.
+ */
+export async function streamThrough(
+  body: ReadableStream<Uint8Array> | null,
+  res: ServerResponse,
+): Promise<StreamEnd> {
+  if (res.destroyed) {
+    // Gone while Atlassian's headers were on their way.
+    await body?.cancel().catch(() => {});
+    return { outcome: 'client-aborted' };
+  }
+  if (!body) {
+    res.end();
+    return { outcome: 'complete' };
+  }
+  const source = Readable.fromWeb(body as WebReadableStream<Uint8Array>);
+  // Whichever side stopped first is the cause: pipeline then tears down the other, so its error
+  // alone cannot tell (a client hang-up also surfaces as an error on the source).
+  let first: 'client' | 'upstream' | undefined;
+  const onClose = () => {
+    if (!res.writableFinished) first ??= 'client';
+  };
+  const onSourceError = () => {
+    first ??= 'upstream';
+  };
+  res.once('close', onClose);
+  source.once('error', onSourceError);
+  try {
+    await pipeline(source, res);
+    return { outcome: 'complete' };
+  } catch (cause) {
+    return first === 'upstream' ? { outcome: 'upstream-failed', cause } : { outcome: 'client-aborted' };
+  } finally {
+    res.off('close', onClose);
+    source.off('error', onSourceError);
+  }
+}
