@@ -1,3 +1,4 @@
+import type { FlowStore } from '../common/flowstore/flow-store.js';
 import { RedisFlowStore } from '../common/flowstore/redis-store.js';
 /**
  * The Redis server tests use. `npm test` (test/run.ts) starts a private redis-server and exports
@@ -14,13 +15,12 @@ export function redisUrl(): string {
 }
 
 /**
- * A flow store connected to the test Redis, returned once a ping succeeds. A store answers
- * "unavailable" when its connection is not up within half a second (by design: a down Redis must
- * fail fast), and on a loaded machine a first connection can take longer, so tests wait for it
- * rather than race it.
+ * `store` once a ping succeeds. A store waits for a connection attempt under way only up to that
+ * attempt's deadlines (by design: a down Redis must fail fast), and on a loaded machine a first
+ * attempt can miss them and be retried, so tests that need the store up wait for it rather than
+ * race it. A store that never answers (a wrong certificate, a wrong address) fails with its cause.
  */
-export async function connectedFlowStore(tenant: string, url = redisUrl()): Promise<RedisFlowStore> {
-  const store = RedisFlowStore.connect(url, tenant);
+export async function answering<S extends FlowStore>(store: S): Promise<S> {
   const end = Date.now() + 15_000;
   for (;;) {
     try {
@@ -31,6 +31,13 @@ export async function connectedFlowStore(tenant: string, url = redisUrl()): Prom
         await store.close();
         throw err;
       }
+      // A refused attempt fails at once: poll, do not spin.
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** A flow store connected to the test Redis, returned once it answers. */
+export function connectedFlowStore(tenant: string, url = redisUrl()): Promise<RedisFlowStore> {
+  return answering(RedisFlowStore.connect(url, tenant));
 }

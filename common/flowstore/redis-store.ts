@@ -6,9 +6,10 @@ import type { RedisAddress } from './redis-address.js';
 /**
  * Flow store on Redis, shared by all replicas of a tenant (or of a pool: its tenants are views over
  * one connection). Every key gets a TTL and the tenant's prefix. Every command has a deadline, so
- * callers answer 503 within about a second instead of hanging: commands fail at once while Redis
- * is disconnected (no offline queue), within READY_WAIT_MS while a connection is being made, and
- * within COMMAND_TIMEOUT_MS when Redis is connected but answers nothing (a stalled or SIGSTOPped server). A connection silent for
+ * callers answer 503 within about a second instead of hanging: commands are never queued while
+ * Redis is disconnected (no offline queue); they wait READY_WAIT_MS between connection attempts, an
+ * attempt under way to its own end (it succeeds, fails, or hits its deadlines: see #ready), and
+ * COMMAND_TIMEOUT_MS when Redis is connected but answers nothing (a stalled or SIGSTOPped server). A connection silent for
  * SOCKET_TIMEOUT_MS with commands pending is dropped and made again (half-open TCP). ioredis
  * reconnects by itself and the store recovers when Redis returns.
  */
@@ -16,6 +17,14 @@ const READY_WAIT_MS = 500;
 const COMMAND_TIMEOUT_MS = 500;
 const SOCKET_TIMEOUT_MS = 2000;
 const CONNECT_TIMEOUT_MS = 1000;
+/**
+ * The longest one connection attempt may take under its own options: connecting (TCP and TLS)
+ * within connectTimeout, then the ready check (a command) within commandTimeout.
+ */
+function attemptDeadlineMs(redis: Redis | Cluster): number {
+  const options: RedisOptions = redis instanceof Cluster ? (redis.options.redisOptions ?? {}) : redis.options;
+  return (options.connectTimeout ?? CONNECT_TIMEOUT_MS) + (options.commandTimeout ?? COMMAND_TIMEOUT_MS);
+}
 /** A pool's own connection: its tenants' views add `<tenant>:`. */
 const POOL_KEY_PREFIX = 'jsm-sso:';
 const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
@@ -173,22 +182,35 @@ export class RedisFlowStore implements FlowStore {
     if (this.#ownsConnection) this.client.disconnect();
   }
 
-  /** Waits briefly for a connection that is being (re)established; a down Redis fails within this bound. */
+  /**
+   * Waits for the connection before a command. An attempt under way (TCP, TLS, AUTH and the ready
+   * check) is waited for until it succeeds or fails, at most its own deadlines: a slow but healthy
+   * handshake (a loaded node at pod start, the new master's TLS handshake after a failover) must not
+   * cost a customer's sign-in, while a refused or untrusted Redis still fails as soon as the attempt
+   * does. Between attempts (Redis lost, the next try not yet started) it waits READY_WAIT_MS only.
+   */
   async #ready(): Promise<void> {
     const redis = this.client;
     if (redis.status === 'ready') return;
     if (redis.status === 'end') throw new Error('connection closed');
+    const attempting = redis.status === 'connecting' || redis.status === 'connect';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        redis.off('ready', onReady);
-        const cause = this.#state.lastError;
-        reject(new Error(`not connected (${redis.status})`, cause ? { cause } : undefined));
-      }, READY_WAIT_MS);
-      const onReady = () => {
+      const settle = (err?: Error) => {
         clearTimeout(timer);
-        resolve();
+        redis.off('ready', onReady);
+        redis.off('close', fail);
+        redis.off('end', fail);
+        if (err) reject(err);
+        else resolve();
       };
+      const fail = () => {
+        const cause = this.#state.lastError;
+        settle(new Error(`not connected (${redis.status})`, cause ? { cause } : undefined));
+      };
+      const onReady = () => settle();
+      const timer = setTimeout(fail, attempting ? attemptDeadlineMs(redis) : READY_WAIT_MS);
       redis.once('ready', onReady);
+      if (attempting) redis.once('close', fail).once('end', fail);
     });
   }
 

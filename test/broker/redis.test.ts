@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { RedisFlowStore } from '../../common/flowstore/index.js';
 import { managementHandler } from '../../common/http/management.js';
 import { startDevIdp } from '../../dev/idp/provider.js';
 import { DEV_USERS } from '../../dev/idp/users.js';
@@ -129,7 +128,7 @@ describe('broker: shared state in Redis', () => {
 
   it('answers 503 with a readable page while Redis is down, fails /readyz, and recovers by itself', async () => {
     const redis = await startLocalRedis();
-    const store = RedisFlowStore.connect(redis.url, 'broker-down');
+    const store = await connectedFlowStore('broker-down', redis.url);
     const stack = await startStack(store);
     const { broker, portal } = stack;
     const readyz = async () => {

@@ -6,7 +6,7 @@ import {
   MemoryFlowStore,
   RedisFlowStore,
 } from '../../common/flowstore/index.js';
-import { freePort } from '../../testkit/local-redis.js';
+import { freePort, startLocalRedis } from '../../testkit/local-redis.js';
 import { connectedFlowStore, redisUrl } from '../../testkit/redis.js';
 
 /** One contract, two implementations: what the broker and portal rely on must hold for both. */
@@ -110,13 +110,40 @@ describe('redis flow store', () => {
   it('fails fast with FLOW_STORE_UNAVAILABLE when Redis cannot be reached', async () => {
     const store = RedisFlowStore.connect(`redis://127.0.0.1:${await freePort()}`, 't');
     try {
+      const started = performance.now();
       let error: unknown;
       await store.get('k').catch((err) => (error = err));
       expect(error).to.be.instanceOf(FlowStoreUnavailableError);
       expect((error as FlowStoreUnavailableError).code).to.equal('FLOW_STORE_UNAVAILABLE');
       expect((error as FlowStoreUnavailableError).status).to.equal(503);
+      // The refused attempt ends the wait: no waiting out a deadline for a Redis that is not there.
+      expect((error as { cause?: { cause?: { code?: string } } }).cause?.cause?.code).to.equal(
+        'ECONNREFUSED',
+      );
+      // Design: as soon as the attempt is refused; the margin is for a loaded CI machine.
+      expect(performance.now() - started).to.be.lessThan(2500);
     } finally {
       await store.close();
+    }
+  });
+
+  it('waits for a connection attempt under way rather than failing a command while it completes', async () => {
+    const redis = await startLocalRedis();
+    // Stopped: the kernel accepts the connection, the ready check stays unanswered until SIGCONT.
+    redis.process.kill('SIGSTOP');
+    // The attempt's deadlines raised well past the stall, so a loaded machine cannot make it miss them.
+    const store = RedisFlowStore.connect(redis.url, 't', { commandTimeout: 10_000, socketTimeout: 10_000 });
+    try {
+      const put = store.put('flow:1', 'state', 60);
+      // Longer than a wait between attempts (0.5 s): the command must still be waiting for this one.
+      await new Promise((r) => setTimeout(r, 1500));
+      redis.process.kill('SIGCONT');
+      await put;
+      expect(await store.take('flow:1')).to.equal('state');
+    } finally {
+      redis.process.kill('SIGCONT');
+      await store.close();
+      await redis.stop();
     }
   });
 });

@@ -12,6 +12,7 @@ import { redisOptionsFor } from '../../common/tls/index.js';
 import { Browser, loginThroughBroker, startStack } from '../../testkit/broker-harness.js';
 import { type LocalRedis, startLocalTlsRedis, startLocalTlsSentinel } from '../../testkit/local-redis.js';
 import { makeTestCa, type TestCa } from '../../testkit/pki.js';
+import { answering } from '../../testkit/redis.js';
 
 /** All keys in the TLS Redis, read with redis-cli over TLS using the test client certificate. */
 function redisKeys(port: number, root: string): string[] {
@@ -233,25 +234,35 @@ describe('flow store over Redis TLS (redis-server --tls-port, client certificate
 
   it('stores and takes flow state with the CA bundle and the client certificate', async () => {
     for (const host of ['localhost', '127.0.0.1']) {
-      expect(
-        await attempt({
-          urlSecretRef: { name: `url-${host}` },
-          caBundleSecretRef: { name: 'redis-ca' },
-          clientCertSecretRef: { name: 'redis-client' },
-        }),
-        host,
-      ).to.equal('state');
+      const store = await answering(
+        createFlowStore(
+          tenantWithRedis({
+            urlSecretRef: { name: `url-${host}` },
+            caBundleSecretRef: { name: 'redis-ca' },
+            clientCertSecretRef: { name: 'redis-client' },
+          }),
+          secrets,
+        ),
+      );
+      try {
+        await store.put('flow:1', 'state', 60);
+        expect(await store.take('flow:1'), host).to.equal('state');
+      } finally {
+        await store.close();
+      }
     }
   });
 
   it('carries a full brokered login (AuthnRequest -> OIDC IdP -> signed Response) with its flow state', async () => {
-    const store = createFlowStore(
-      tenantWithRedis({
-        urlSecretRef: { name: 'url-localhost' },
-        caBundleSecretRef: { name: 'redis-ca' },
-        clientCertSecretRef: { name: 'redis-client' },
-      }),
-      secrets,
+    const store = await answering(
+      createFlowStore(
+        tenantWithRedis({
+          urlSecretRef: { name: 'url-localhost' },
+          caBundleSecretRef: { name: 'redis-ca' },
+          clientCertSecretRef: { name: 'redis-client' },
+        }),
+        secrets,
+      ),
     );
     const stack = await startStack(store);
     try {
@@ -327,7 +338,7 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
   }
 
   async function roundTrip(url: string): Promise<string | undefined> {
-    const store = storeAt(url);
+    const store = await answering(storeAt(url));
     try {
       await store.put('flow:1', 'state', 60);
       return await store.take('flow:1');
@@ -364,7 +375,7 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
 
   /** The data node stops answering (SIGSTOP): commands fail within their deadline, then recover. */
   async function stallAndRecover(url: string, dataNode: LocalRedis): Promise<void> {
-    const store = storeAt(url);
+    const store = await answering(storeAt(url));
     try {
       await store.put('flow:stall', 'before', 60);
       dataNode.process.kill('SIGSTOP');
