@@ -1,23 +1,23 @@
 // samlify plays a tenant's upstream SAML IdP: an independent SAML implementation with its own
 // signing, verifying the broker's AuthnRequest and answering it with a signed Response.
 import { createRequire } from 'node:module';
-import validator from '@authenio/samlify-node-xmllint';
 import { expect } from 'chai';
 import * as samlify from 'samlify';
 import { canonicalAttribute, canonicalText } from '../../common/saml/canonical-xml.js';
 import { inflateRedirectPayload, signRedirectQuery } from '../../common/saml/index.js';
 import { makeKeyPair } from '../../testkit/keys.js';
+import { schemaValidator } from '../../testkit/samlify-schema-validator.js';
 
 export const UPSTREAM_ENTITY_ID = 'https://upstream-idp.example.test/metadata';
 export const UPSTREAM_SSO = 'https://upstream-idp.example.test/sso';
 export const UPSTREAM_SLO = 'https://upstream-idp.example.test/slo';
 export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
-samlify.setSchemaValidator(validator);
+samlify.setSchemaValidator(schemaValidator);
 // The validator is libxml2 compiled to WebAssembly: its first call compiles the module, 15 s on a
 // loaded 2-core machine, which would land inside the timeout of whichever test validates first.
 // A root hook pays that once, before any test, for every file that imports this one.
-const schemaValidatorReady = validator.validate('<warm-up/>').catch(() => undefined);
+const schemaValidatorReady = schemaValidator.validate('<warm-up/>').catch(() => undefined);
 before(function () {
   this.timeout(120_000);
   return schemaValidatorReady;
