@@ -54,6 +54,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private syncWaiters: (() => void)[] = [];
   private failures = 0;
   private lastListAt = 0;
+  /** Keys the watch reported deleted since the last list, with the deletion's resourceVersion. */
+  private readonly deletedAt = new Map<string, string>();
   /** Keys remembered while a list is in flight: newer than (or equal to) what the list returns. */
   private rememberedDuringList: Set<string> | undefined;
   private loop: Promise<void> | undefined;
@@ -93,6 +95,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   remember(raw: KubeObject): void {
     const object = this.shrink(raw);
     const key = cacheKey(object.metadata.namespace, object.metadata.name ?? '');
+    // The watch can deliver a later change (or the deletion) before the write's response is
+    // handled: remembering the response then would put back an older state, or a deleted object,
+    // until the next relist (a tenant deleted meanwhile looked alive, so its pool kept its objects).
+    const newer = this.cache.get(key)?.metadata.resourceVersion ?? this.deletedAt.get(key);
+    if (isOlder(object.metadata.resourceVersion, newer)) return;
     this.cache.set(key, object);
     this.rememberedDuringList?.add(key);
   }
@@ -181,6 +188,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
     this.resourceVersion = list.metadata.resourceVersion;
     this.lastListAt = Date.now();
+    // A list is the whole truth: deletions it confirms need no tombstone, and memory stays bounded.
+    this.deletedAt.clear();
     if (!this.synced) {
       this.synced = true;
       for (const resolve of this.syncWaiters.splice(0)) resolve();
@@ -255,6 +264,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const key = cacheKey(object.metadata.namespace, object.metadata.name ?? '');
     if (event.type === 'DELETED') {
       this.cache.delete(key);
+      if (object.metadata.resourceVersion) this.deletedAt.set(key, object.metadata.resourceVersion);
     } else {
       // The echo of our own write, already cached by `remember`: the writer knew this state, so
       // reporting it would only requeue the tenant for a reconcile with nothing to do.
@@ -266,6 +276,16 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
     this.options.onEvent(event.type, object);
   }
+}
+
+/**
+ * Whether `candidate` is an older resourceVersion than `known`. Kubernetes asks clients to treat
+ * resourceVersions as opaque; only when both are the decimal etcd revisions kube-apiserver issues
+ * are they compared, and anything else counts as not older (the write is remembered, as before).
+ */
+function isOlder(candidate: string | undefined, known: string | undefined): boolean {
+  if (!candidate || !known || !/^\d+$/.test(candidate) || !/^\d+$/.test(known)) return false;
+  return BigInt(candidate) < BigInt(known);
 }
 
 export function cacheKey(namespace: string | undefined, name: string): string {

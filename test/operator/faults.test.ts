@@ -117,6 +117,24 @@ describe('informer against a faulty API server', function () {
     expect(informer!.get(NS, 'a')?.['data']).to.deep.equal({ value: '2' });
   });
 
+  it('does not let a write response handled after a later watch event put back an older state or a deleted object', async () => {
+    await start().whenSynced();
+    const written = fake.put(configMaps, configMap('a'));
+    await eventually(async () => seen.includes('ADDED a'), 'the event of a');
+    // The watch delivers a later change, then the deletion, before the write's response is handled.
+    fake.put(configMaps, configMap('a', '2'));
+    await eventually(async () => seen.includes('MODIFIED a'), 'the change of a');
+    informer!.remember(written);
+    expect(informer!.get(NS, 'a')?.['data']).to.deep.equal({ value: '2' });
+    fake.remove(configMaps, 'a');
+    await eventually(async () => seen.includes('DELETED a'), 'the deletion of a');
+    informer!.remember(written);
+    expect(informer!.get(NS, 'a')).to.equal(undefined);
+    // A newer write (the object made again) is remembered.
+    informer!.remember(fake.put(configMaps, configMap('a', '3'), true));
+    expect(informer!.get(NS, 'a')?.['data']).to.deep.equal({ value: '3' });
+  });
+
   it('relists after a watch answered with HTTP 410 Gone', async () => {
     fake.put(configMaps, configMap('a'));
     await start().whenSynced();
