@@ -10,7 +10,14 @@ import { strings } from '@bufbuild/cel/ext';
 const ENV = celEnv({ funcs: strings });
 
 export type CelBindings = Record<string, unknown>;
-export type CompiledExpression = (bindings: CelBindings) => unknown;
+export interface CompiledExpression {
+  (bindings: CelBindings): unknown;
+  /**
+   * The same evaluation over bindings toCel has already converted: a caller that evaluates many
+   * expressions over one value (the CRD's rules over a tenant) converts it once, not per expression.
+   */
+  onCelValues(celBindings: CelBindings): unknown;
+}
 
 export class CelCompileError extends Error {
   constructor(message: string) {
@@ -28,13 +35,17 @@ export function compileCel(source: string): CompiledExpression {
   } catch (err) {
     throw new CelCompileError(firstLine(err));
   }
-  return (bindings) => {
-    const celBindings: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(bindings)) celBindings[name] = toCel(value);
+  const onCelValues = (celBindings: CelBindings) => {
     const result = evaluate(celBindings);
     if (isCelError(result)) throw new Error(firstLine(result));
     return fromCel(result);
   };
+  const compiled = (bindings: CelBindings) => {
+    const celBindings: CelBindings = {};
+    for (const [name, value] of Object.entries(bindings)) celBindings[name] = toCel(value);
+    return onCelValues(celBindings);
+  };
+  return Object.assign(compiled, { onCelValues });
 }
 
 /**

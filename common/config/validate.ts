@@ -1,6 +1,6 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { type CompiledExpression, compileCel } from '../cel.js';
+import { type CompiledExpression, compileCel, toCel } from '../cel.js';
 import { typicalClaimsProblem } from '../claim-expression.js';
 import type { ConfigProblem } from '../errors.js';
 import { type SchemaNode, tenantCrd } from './crd-schema.js';
@@ -156,14 +156,23 @@ function compiledRule(source: string): CompiledExpression {
   return compiled;
 }
 
-/** Walks schema and value together and evaluates each CEL rule with `self` bound to its node. */
+/**
+ * Walks schema and value together and evaluates each CEL rule with `self` bound to its node. The
+ * value is converted to CEL once, and each node's rules get the matching node of that conversion:
+ * converting per rule copied the whole tenant dozens of times and was most of a validation's cost.
+ */
 function celProblems(schema: SchemaNode, value: unknown, path: string): ConfigProblem[] {
+  return celProblemsOf(schema, value, toCel(value), path);
+}
+
+/** `celValue` is toCel(value), the node's own part of the one conversion. */
+function celProblemsOf(schema: SchemaNode, value: unknown, celValue: unknown, path: string): ConfigProblem[] {
   if (value === undefined || value === null) return [];
   const problems: ConfigProblem[] = [];
   for (const rule of schema['x-kubernetes-validations'] ?? []) {
     let ok: unknown;
     try {
-      ok = compiledRule(rule.rule)({ self: value });
+      ok = compiledRule(rule.rule).onCelValues({ self: celValue });
     } catch {
       // A rule over a structurally broken value cannot be judged; the structural problem is reported.
       continue;
@@ -176,12 +185,16 @@ function celProblems(schema: SchemaNode, value: unknown, path: string): ConfigPr
   }
   if (schema.properties && typeof value === 'object' && !Array.isArray(value)) {
     for (const [key, child] of Object.entries(schema.properties)) {
-      problems.push(...celProblems(child, (value as Record<string, unknown>)[key], join(path, key)));
+      const childValue = (value as Record<string, unknown>)[key];
+      // toCel turns an object into a Map of its entries; anything else it kept as it was.
+      const childCel = celValue instanceof Map ? celValue.get(key) : toCel(childValue);
+      problems.push(...celProblemsOf(child, childValue, childCel, join(path, key)));
     }
   }
   if (schema.items && Array.isArray(value)) {
+    const celItems = celValue as unknown[];
     for (const [i, item] of value.entries())
-      problems.push(...celProblems(schema.items, item, `${path}[${i}]`));
+      problems.push(...celProblemsOf(schema.items, item, celItems[i], `${path}[${i}]`));
   }
   return problems;
 }
