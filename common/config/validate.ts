@@ -224,17 +224,43 @@ function attributeMappingProblems(document: TenantLike): ConfigProblem[] {
     for (const [field, source] of expressions) {
       if (typeof source !== 'string') continue;
       const path = `spec.identityProviders[${i}].${field}`;
-      try {
-        compileCel(source);
-      } catch (err) {
-        problems.push({ path, message: `invalid CEL: ${(err as Error).message}`, code: 'MAPPING_INVALID' });
-        continue;
+      const verdict = mappingVerdict(source);
+      if (verdict.compileError !== undefined) {
+        problems.push({ path, message: `invalid CEL: ${verdict.compileError}`, code: 'MAPPING_INVALID' });
+      } else if (verdict.typeProblem !== undefined) {
+        problems.push({ path, message: verdict.typeProblem });
       }
-      const typeProblem = typicalClaimsProblem(source);
-      if (typeProblem) problems.push({ path, message: typeProblem });
     }
   });
   return problems;
+}
+
+interface MappingVerdict {
+  compileError?: string;
+  typeProblem?: string;
+}
+
+/**
+ * What is wrong with one claim expression, remembered by its source: the verdict depends on nothing
+ * else, and a pool's tenants mostly share their mappings, so thousands of tenants compile each
+ * expression once. Bounded, oldest forgotten first, since tenants choose the sources.
+ */
+const MAPPING_VERDICTS_KEPT = 10_000;
+const mappingVerdicts = new Map<string, MappingVerdict>();
+function mappingVerdict(source: string): MappingVerdict {
+  let verdict = mappingVerdicts.get(source);
+  if (verdict) return verdict;
+  try {
+    compileCel(source);
+    verdict = { typeProblem: typicalClaimsProblem(source) };
+  } catch (err) {
+    verdict = { compileError: (err as Error).message };
+  }
+  if (mappingVerdicts.size >= MAPPING_VERDICTS_KEPT) {
+    mappingVerdicts.delete(mappingVerdicts.keys().next().value as string);
+  }
+  mappingVerdicts.set(source, verdict);
+  return verdict;
 }
 
 function dedupe(problems: ConfigProblem[]): ConfigProblem[] {

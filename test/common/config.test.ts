@@ -128,6 +128,19 @@ describe('tenant configuration loader', () => {
     expect(problems[0]!.code).to.equal('MAPPING_INVALID');
   });
 
+  it('judges a mapping expression the same each time, in every tenant and place that uses it', () => {
+    // Verdicts are remembered by expression source: a repeat must be refused just like the first.
+    const source = 'claims.groups.filter(g, g.startsWith("jsm-")';
+    for (const field of ['groups', 'roles']) {
+      const doc = validTenantDocument();
+      doc.spec.identityProviders[0].attributeMapping = { email: 'claims.email', [field]: source };
+      const problems = problemsOf(doc);
+      expect(problems.map((p) => [p.path, p.code])).to.deep.equal([
+        [`spec.identityProviders[0].attributeMapping.${field}`, 'MAPPING_INVALID'],
+      ]);
+    }
+  });
+
   it('refuses YAML with several documents or syntax errors', () => {
     expect(() => parseTenant('a: 1\n---\nb: 2\n')).to.throw(ConfigError, /exactly one YAML document/);
     expect(() => parseTenant('a: [1, 2\n')).to.throw(ConfigError);
