@@ -47,6 +47,9 @@ import { SessionStore } from './session.js';
 import { createPortalTelemetry, type PortalTelemetry } from './telemetry.js';
 import { createWeb } from './web.js';
 
+/** When Atlassian gave no Retry-After: long enough for a site outage or throttling to pass, short enough to retry by hand. */
+const UNAVAILABLE_RETRY_AFTER_MS = 30_000;
+
 export interface PortalOptions {
   /** The broker's signing certificates; when absent, the secrets dir, then the broker's metadata. */
   brokerCertificatesPem?: string[];
@@ -165,10 +168,20 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
         { event: 'portal.atlassian_error', reason: err.code, upstreamStatus: err.upstreamStatus },
         err.message,
       );
+      // Atlassian said "not now" (429, or 502/503/504 after the retries): the help center is
+      // temporarily unavailable, so 503 with a time to come back, as error-codes.ts documents;
+      // anything else it answered is a bad gateway.
+      const temporary = err.code === 'ATLASSIAN_RATE_LIMITED' || err.code === 'ATLASSIAN_UNAVAILABLE';
+      if (temporary)
+        res.setHeader(
+          'Retry-After',
+          // At least a second: a Retry-After of 0 was already waited out by the client's retries.
+          String(Math.max(1, Math.ceil((err.retryAfterMs ?? UNAVAILABLE_RETRY_AFTER_MS) / 1000))),
+        );
       send(
         res,
         messagePage(pageContext(res), t('error.failed.title'), problemText(i18n, err)),
-        err.status === 404 ? 404 : 502,
+        err.status === 404 ? 404 : temporary ? 503 : 502,
       );
       return;
     }

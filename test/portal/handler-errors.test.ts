@@ -32,11 +32,12 @@ describe('portal: a failing Atlassian call in any page handler reaches the error
     { path: () => `/requests/${requestKey}/transition/1`, what: 'a transition to confirm' },
   ];
   for (const { path, what } of pages) {
-    it(`answers ${what} with the friendly 502 page and a logged reason when Atlassian fails`, async () => {
+    it(`answers ${what} with the friendly 503 page, a Retry-After and a logged reason when Atlassian is unavailable`, async () => {
       const from = h.logs.length;
       failAtlassian();
       const res = await alice.fetch(path());
-      expect(res.status).to.equal(502);
+      expect(res.status).to.equal(503);
+      expect(res.headers.get('retry-after')).to.match(/^[1-9][0-9]*$/);
       expect(await res.text()).to.include('Something went wrong');
       const line = h.logs.slice(from).find((l) => l['event'] === 'portal.atlassian_error');
       expect(line?.['reason'], JSON.stringify(h.logs.slice(from))).to.be.a('string');
@@ -50,7 +51,7 @@ describe('portal: a failing Atlassian call in any page handler reaches the error
     // and reading the request for that page fails too: that second failure reaches the error handler.
     failAtlassian();
     const res = await alice.post(`/requests/${requestKey}/comment`, { body: 'hello', _csrf: token });
-    expect(res.status).to.equal(502);
+    expect(res.status).to.equal(503);
     expect(await res.text()).to.include('Something went wrong');
     const events = h.logs.slice(from).map((l) => l['event']);
     expect(events).to.include('portal.action_refused');

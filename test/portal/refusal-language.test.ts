@@ -171,7 +171,9 @@ describe('portal: refusals in the customer’s language', () => {
     h.emulator.faults.set({ status: 503, retryAfterSeconds: 0, pathPrefix: '/rest/servicedeskapi/' });
     const logs = h.logs.length;
     const res = await alice.fetch(`/requests/${key}`, { headers: { 'accept-language': 'de' } });
-    expect(res.status).to.equal(502);
+    // Temporarily unavailable, with a time to come back (error-codes.ts: 503 to the person).
+    expect(res.status).to.equal(503);
+    expect(res.headers.get('retry-after')).to.match(/^[1-9][0-9]*$/);
     const page = await res.text();
     expect(page).to.contain('Das Help Center ist vorübergehend nicht verfügbar.');
     expect(page).to.not.contain('temporarily unavailable');
