@@ -32,52 +32,22 @@ export function createBrokerTelemetry(
   tenant: string | TenantLabels,
 ): BrokerTelemetry {
   const { perTenant, aggregated } = typeof tenant === 'string' ? tenantLabels(tenant) : tenant;
-  const metrics = tenantMetrics(registry);
-  const refusals = metrics.counter(
-    'jsm_sso_broker_refusals_total',
-    'Requests refused by the broker, by stable reason code',
-    ['reason'],
-  );
-  const errors = metrics.counter(
-    'jsm_sso_broker_errors_total',
-    'Requests the broker could not serve (dependency down, IdP unreachable), by reason code',
-    ['reason'],
-  );
-  const logins = metrics.counter(
-    'jsm_sso_broker_logins_total',
-    'Brokered logins that ended, by IdP and result',
-    ['idp', 'result'],
-  );
-  const loginDuration = metrics.histogram(
-    'jsm_sso_broker_login_duration_seconds',
-    'Time from the AuthnRequest to the signed Response (includes the person at the IdP)',
-    ['idp'],
-    [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300],
-  );
-  const requestDuration = metrics.histogram(
-    'jsm_sso_broker_request_duration_seconds',
-    'Time the broker spends on one request, by route',
-    ['route'],
-    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  );
-  const mappingProblems = metrics.counter(
-    'jsm_sso_broker_mapping_problems_total',
-    'Claim-mapping expressions that gave no value at sign-in, by IdP, attribute and problem (missing_claim, type_error)',
-    ['idp', 'attribute', 'problem'],
-  );
+  const metrics = tenantMetrics(registry, 'broker');
   return {
     refusal(reason, status, idp) {
-      refusals.inc({ tenant: aggregated, reason });
+      metrics.counter('jsm_sso_broker_refusals_total').inc({ tenant: aggregated, reason });
       logger.warn({ event: 'broker.refusal', reason, status, ...(idp ? { idp } : {}) }, 'request refused');
     },
     unavailable(reason, status, where) {
-      errors.inc({ tenant: aggregated, reason });
+      metrics.counter('jsm_sso_broker_errors_total').inc({ tenant: aggregated, reason });
       logger.error({ event: 'broker.unavailable', reason, status, ...where }, 'request could not be served');
     },
     login({ idp, subject, result, clientIp, startedAt, reason }) {
-      logins.inc({ tenant: perTenant, idp, result });
+      metrics.counter('jsm_sso_broker_logins_total').inc({ tenant: perTenant, idp, result });
       if (startedAt !== undefined && result === 'success')
-        loginDuration.observe({ tenant: aggregated, idp }, (Date.now() - startedAt) / 1000);
+        metrics
+          .histogram('jsm_sso_broker_login_duration_seconds')
+          .observe({ tenant: aggregated, idp }, (Date.now() - startedAt) / 1000);
       logger.info(
         {
           event: 'broker.login',
@@ -91,10 +61,14 @@ export function createBrokerTelemetry(
       );
     },
     observeRequest(route, seconds) {
-      requestDuration.observe({ tenant: aggregated, route }, seconds);
+      metrics
+        .histogram('jsm_sso_broker_request_duration_seconds')
+        .observe({ tenant: aggregated, route }, seconds);
     },
     mappingProblem({ idp, attribute, problem }) {
-      mappingProblems.inc({ tenant: aggregated, idp, attribute, problem });
+      metrics
+        .counter('jsm_sso_broker_mapping_problems_total')
+        .inc({ tenant: aggregated, idp, attribute, problem });
       // A missing claim is routine (IdPs omit claims); a type error is the tenant's expression.
       logger[problem === 'type_error' ? 'warn' : 'info'](
         { event: 'broker.mapping_problem', idp, attribute, problem },

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { buildInfo } from './build-info.js';
+import catalogue from './metrics-catalogue.json' with { type: 'json' };
 
 /**
  * One registry per process part. Node's default process metrics keep their standard names
@@ -39,26 +40,70 @@ export function tenantLabels(tenantId: string, pooled = false): TenantLabels {
 }
 
 /**
- * Declares one part's own metrics in `registry`, each labelled first by tenant, so that the
- * portal and the broker name and label their series the same way. A metric already declared (by
- * another tenant of the same pool) is returned as it is: one set of metric objects per process.
+ * What the broker and the portal export, by name (common/metrics-catalogue.json): the one place
+ * that says each metric's type, help, labels and buckets, so that docs/monitoring.md, the alert
+ * rules and the code read the same list (test/common/metrics-catalogue.test.ts holds them together).
  */
-export function tenantMetrics(registry: Registry) {
+export type CataloguedMetric = keyof typeof catalogue;
+
+export interface MetricSpec {
+  /** The part that declares it: its telemetry declares all of its part's metrics at once. */
+  part: 'broker' | 'portal';
+  type: 'counter' | 'histogram';
+  help: string;
+  /** Label names after `tenant`, which every catalogued metric has first. */
+  labels: readonly string[];
+  /** Histograms only: upper bounds in seconds. */
+  buckets?: readonly number[];
+  /** Why the buckets are where they are (JSON has no comments); not exported. */
+  note?: string;
+}
+
+/** The catalogue, checked once at load: a malformed entry stops the process before it serves. */
+export const METRIC_CATALOGUE: Readonly<Record<CataloguedMetric, MetricSpec>> = checkCatalogue(catalogue);
+
+function checkCatalogue(
+  raw: Record<string, { part: string; type: string; help: string; labels: string[]; buckets?: number[] }>,
+) {
+  for (const [name, spec] of Object.entries(raw)) {
+    const valid =
+      (spec.type === 'counter' && spec.buckets === undefined) ||
+      (spec.type === 'histogram' && Array.isArray(spec.buckets) && spec.buckets.length > 0);
+    if (
+      !valid ||
+      !name.startsWith(`jsm_sso_${spec.part}_`) ||
+      !['broker', 'portal'].includes(spec.part) ||
+      spec.help === ''
+    )
+      throw new Error(
+        `common/metrics-catalogue.json: ${name} is not a valid broker or portal counter or histogram`,
+      );
+  }
+  return raw as Record<CataloguedMetric, MetricSpec>;
+}
+
+/**
+ * Declares every metric the catalogue gives `part` in `registry`, each labelled first by tenant,
+ * so that the portal and the broker name and label their series the same way and a scrape lists
+ * them all before the first event; the part's telemetry then reaches them by name. A metric
+ * already declared (by another tenant of the same pool) is kept as it is: one set of metric
+ * objects per process.
+ */
+export function tenantMetrics(registry: Registry, part: MetricSpec['part']) {
+  const declare = (name: CataloguedMetric, type: MetricSpec['type']) => {
+    const spec = METRIC_CATALOGUE[name];
+    if (spec?.type !== type) throw new Error(`${name} is not a ${type} in common/metrics-catalogue.json`);
+    const existing = registry.getSingleMetric(name);
+    if (existing) return existing;
+    const common = { name, help: spec.help, labelNames: ['tenant', ...spec.labels], registers: [registry] };
+    return type === 'counter'
+      ? new Counter(common)
+      : new Histogram({ ...common, buckets: [...(spec.buckets ?? [])] });
+  };
+  for (const name of Object.keys(METRIC_CATALOGUE) as CataloguedMetric[])
+    if (METRIC_CATALOGUE[name].part === part) declare(name, METRIC_CATALOGUE[name].type);
   return {
-    counter<L extends string>(name: string, help: string, labels: L[] = []): Counter<'tenant' | L> {
-      const existing = registry.getSingleMetric(name);
-      if (existing) return existing as Counter<'tenant' | L>;
-      return new Counter({ name, help, labelNames: ['tenant', ...labels], registers: [registry] });
-    },
-    histogram<L extends string>(
-      name: string,
-      help: string,
-      labels: L[],
-      buckets: number[],
-    ): Histogram<'tenant' | L> {
-      const existing = registry.getSingleMetric(name);
-      if (existing) return existing as Histogram<'tenant' | L>;
-      return new Histogram({ name, help, labelNames: ['tenant', ...labels], buckets, registers: [registry] });
-    },
+    counter: (name: CataloguedMetric) => declare(name, 'counter') as Counter,
+    histogram: (name: CataloguedMetric) => declare(name, 'histogram') as Histogram,
   };
 }
