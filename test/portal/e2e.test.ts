@@ -3,7 +3,9 @@
 // finds an approval asked of her and where to answer it. No header of any page is altered: the CSPs are the real ones.
 // Every page shown on the portal and the broker is checked by axe-core at desktop width and at 390 px
 // (0 violations); screenshots of the main pages at both widths go to docs/screenshots/ for the README.
-// The journeys run in English, German and Japanese (the broker's pages too).
+// The journeys run in English, German and Japanese (the broker's pages too); the German one walks every
+// page the English ones do (the knowledge base, the activity stream, approvals, transitions, My requests'
+// filters, the admins' activity page) at both widths, with no English phrase of the catalogue on any.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -24,6 +26,7 @@ import { packageRoot } from '../../common/paths.js';
 import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import { DEV_REALMS } from '../../dev/idp/users.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { STATUSES } from '../../dev/jsm-emulator/workflow.js';
 import { createPortalApp, type PortalApp } from '../../portal/app.js';
 import { englishIn } from '../../testkit/catalogue-text.js';
 import { launchChromium } from '../../testkit/chromium.js';
@@ -655,7 +658,7 @@ describe('portal end to end in Chromium', function () {
     }
   });
 
-  it('signs in and raises a request entirely in German, with a validation error on the way, at desktop and at 390 px', async () => {
+  it('signs in, searches the knowledge base, raises, comments, attaches, confirms a transition, filters My requests, answers where approvals go and ends sessions, entirely in German, at desktop and at 390 px', async () => {
     // A German browser with no session: every page from the broker's chooser to My requests speaks German.
     const { context, page: de, lines } = await profile({ locale: 'de-DE', timezoneId: 'Europe/Berlin' });
     const { t } = createTranslator({ locale: 'de', timeZone: 'Europe/Berlin' });
@@ -673,6 +676,28 @@ describe('portal end to end in Chromium', function () {
       }));
       expect(widths.document, `${what}: scrollWidth`).to.be.at.most(widths.viewport);
     };
+    /**
+     * The page without the workflow's status names: Jira's own words (as native shows them), which may
+     * match a catalogue phrase ("Waiting for approval") without being a leak. Approval outcomes stay.
+     */
+    const withoutStatusNames = () =>
+      de.evaluate(
+        (names) => {
+          const copy = document.documentElement.cloneNode(true) as HTMLElement;
+          for (const lozenge of Array.from(copy.querySelectorAll('.lozenge')))
+            if (!lozenge.closest('.approval') && names.includes(lozenge.textContent?.trim() ?? ''))
+              lozenge.remove();
+          return copy.outerHTML;
+        },
+        STATUSES.map((s) => s.name),
+      );
+    /** At the width shown: it fits, no English phrase of the catalogue; axe (at both widths) on the desktop pass. */
+    const settled = async (what: string) => {
+      await fits(what);
+      expect(englishIn(await withoutStatusNames(), 'de'), `English on ${what}`).to.deep.equal([]);
+      if (de.viewportSize()?.width === DESKTOP.width) await audit.check(de);
+    };
+    const approvalOnly = seeded('Standing desk converter for the support team');
     try {
       // A refusal at the broker (a sign-in address opened without the portal's request) is German too.
       const refused = await de.goto(`${brokerUrl}/saml/sso`);
@@ -694,13 +719,11 @@ describe('portal end to end in Chromium', function () {
         const at = `${viewport.width} px`;
         await de.goto(`${portalUrl}/`);
         await expectGerman('.hero h1', t('home.welcome', { site }));
-        await fits(`help center at ${at}`);
-        if (viewport === DESKTOP) await audit.check(de);
+        await settled(`help center at ${at}`);
         await de.click('main a:has-text("IT Help")');
         await de.waitForURL(`${portalUrl}/desk/1`);
         await expectGerman('label[for="rt-q"]', t('desk.searchAll'));
-        await fits(`desk at ${at}`);
-        if (viewport === DESKTOP) await audit.check(de);
+        await settled(`desk at ${at}`);
 
         // The raise form, sent with its summary empty (as a browser that does not check `required`
         // would): the portal answers with the form again, its errors in German.
@@ -719,8 +742,7 @@ describe('portal end to end in Chromium', function () {
         expect(error).to.not.equal('');
         expect(wordsOutsideCatalogue(error, 'de'), `German field error: ${error}`).to.deep.equal([]);
         expect(await de.inputValue('#fld-description'), 'kept').to.equal(description);
-        await fits(`raise form with an error at ${at}`);
-        if (viewport === DESKTOP) await audit.check(de);
+        await settled(`raise form with an error at ${at}`);
 
         const summary = `Dockingstation lädt nicht (${at})`;
         await de.fill('#fld-summary', summary);
@@ -729,14 +751,104 @@ describe('portal end to end in Chromium', function () {
         await expectGerman('p.notice', t('request.notice.created'));
         await expectGerman('#act-h', t('request.activity'));
         expect(await de.textContent('h1')).to.equal(summary);
-        await fits(`request detail at ${at}`);
-        if (viewport === DESKTOP) await audit.check(de);
+        await settled(`request detail at ${at}`);
+        const key = /\/requests\/(IT-\d+)/.exec(de.url())![1]!;
 
-        await de.goto(`${portalUrl}/requests`);
+        // The activity stream: her comment and her upload, in German, under her name.
+        const comment = `Der Bildschirm bleibt auch dunkel (${at}).`;
+        await de.fill('#comment-body', comment);
+        await de.click(`button:has-text("${t('request.comment')}")`);
+        await de.waitForURL(/commented=1$/);
+        await expectGerman('p.notice', t('request.notice.commented'));
+        expect(await de.textContent('ol.activity > li:last-child')).to.include(comment);
+        await de.setInputFiles('#att-file', {
+          name: 'protokoll.txt',
+          mimeType: 'text/plain',
+          buffer: Buffer.from('Ladeprotokoll'),
+        });
+        await de.click(`button:has-text("${t('request.upload')}")`);
+        await de.waitForURL(/uploaded=1$/);
+        await expectGerman('p.notice', t('request.notice.uploaded'));
+        expect((await de.textContent('ol.activity > li:last-child'))?.replace(/\s+/g, ' ')).to.match(
+          /^ ?Alice Anders hat eine Datei angehängt /,
+        );
+        expect(await de.textContent('main')).to.include('protokoll.txt');
+        await settled(`request detail with a comment and a file at ${at}`);
+
+        // A transition asks first, in German, with an optional comment that goes with it.
+        const transition = (await de.textContent('aside a.button.secondary >> nth=0'))!.trim();
+        await de.click('aside a.button.secondary >> nth=0');
+        await de.waitForURL(new RegExp(`/requests/${key}/transition/`));
+        await expectGerman('h1', t('transition.question', { transition }));
+        await expectGerman('label[for="transition-comment"]', t('transition.comment'));
+        await expectGerman(`form a[href="/requests/${key}"]`, t('transition.keep'));
+        await settled(`transition confirmation at ${at}`);
+        const why = `Erledigt mit neuem Netzteil (${at}).`;
+        await de.fill('#transition-comment', why);
+        await de.click('form button[type="submit"]');
+        await de.waitForURL(/moved=1$/);
+        await expectGerman('p.notice', t('request.notice.moved'));
+        expect(await de.textContent('ol.activity')).to.include(why);
+        await settled(`request detail after "${transition}" at ${at}`);
+
+        // Resolved or cancelled now, so among all her requests rather than the open ones.
+        await de.goto(`${portalUrl}/requests?status=all`);
         await expectGerman('h1', t('requests.title'));
         expect(await de.textContent('main')).to.include(summary);
-        await fits(`My requests at ${at}`);
-        if (viewport === DESKTOP) await audit.check(de);
+        await settled(`My requests at ${at}`);
+
+        // My requests' filters, sorting and paging: the approvals asked of her, oldest first.
+        await de.selectOption('#flt-ownership', 'approvals');
+        await de.selectOption('#flt-sort', 'created-asc');
+        await de.click(`form button:has-text("${t('requests.filter')}")`);
+        await de.waitForURL(/ownership=approvals/);
+        expect(de.url()).to.include('sort=created-asc');
+        await expectGerman('label[for="flt-sort"]', t('requests.sortBy'));
+        expect(await de.getAttribute('nav.paging', 'aria-label')).to.equal(t('requests.pages'));
+        expect(await de.textContent('nav.paging p')).to.match(/^Anfragen 1–\d+( von (etwa )?\d+)?$/);
+        await settled(`My requests filtered at ${at}`);
+
+        // The approval: its status, its approvers and how to answer, in German, with no button.
+        await de.click(`text=${approvalOnly.fieldValues['summary']}`);
+        await de.waitForURL(`${portalUrl}/requests/${approvalOnly.key}`);
+        await expectGerman('#appr-h', t('approvals.title'));
+        await expectGerman('.approval .lozenge', t('approvals.outcome.pending'));
+        expect(await de.textContent('ul.approvers')).to.include(
+          t('approvals.approver', {
+            name: 'Alice Anders',
+            you: 'yes',
+            answer: t('approvals.answer.pending'),
+          }),
+        );
+        expect(await de.textContent('#appr-how')).to.include('E-Mail');
+        expect(await de.locator('.approval button').count()).to.equal(0);
+        await settled(`approval at ${at}`);
+
+        // The one "How can we help?" search finds an article, which opens with German around it.
+        await de.goto(`${portalUrl}/`);
+        await de.fill('#kb-q', 'VPN');
+        await de.click('form[role="search"] button');
+        await de.waitForURL(/\?q=VPN$/);
+        await expectGerman('#kb-h', t('home.knowledgeBase'));
+        await settled(`help center search at ${at}`);
+        await de.click('a:has-text("Connect to the VPN")');
+        await de.waitForURL(/\/desk\/1\/article\//);
+        expect(await de.textContent('article')).to.include('Choose Acme VPN and sign in');
+        await settled(`knowledge base article at ${at}`);
+
+        // Admins (alice is one): names from Atlassian, a filter, and ending a customer's sessions.
+        await de.goto(`${portalUrl}/activity`);
+        await expectGerman('h1', t('activity.heading'));
+        await settled(`activity at ${at}`);
+        await de.fill('#act-q', 'Carol');
+        await de.click(`form[aria-label="${t('activity.filter')}"] button`);
+        await de.waitForURL(/\/activity\?q=Carol/);
+        expect(await de.locator('table.cards tbody tr').count()).to.equal(1);
+        expect(await de.textContent('table.cards tbody')).to.include('Carol Chen');
+        await de.click(`button[aria-label="${t('activity.endSessionsOf', { name: 'Carol Chen' })}"]`);
+        await de.waitForURL(/\/activity\?revoked=/);
+        await expectGerman('p.notice', t('activity.revoked', { name: 'Carol Chen' }));
+        await settled(`activity after ending sessions at ${at}`);
       }
       expect(lines.filter((l) => /Content Security Policy|Refused/i.test(l))).to.deep.equal([]);
     } finally {
