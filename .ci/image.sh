@@ -113,6 +113,10 @@ JSM_SSO_REVISION=$REVISION npm run --silent build >&2
 find cli common broker portal operator -name '*.ts' ! -name '*.d.ts' | while IFS= read -r source; do
   install -D -m 0644 "dist/${source%.ts}.js" "$APP/dist/${source%.ts}.js"
 done
+# JSON the sources import (tsc copies it into dist/): the metric catalogue (common/metrics.ts).
+find cli common broker portal operator -name '*.json' | while IFS= read -r source; do
+  install -D -m 0644 "dist/$source" "$APP/dist/$source"
+done
 # What `jsm-sso --version` and jsm_sso_build_info report (scripts/build-info.ts).
 install -D -m 0644 dist/common/build-info.json "$APP/dist/common/build-info.json"
 cp package.json "$APP/"

@@ -40,6 +40,8 @@ describe('the OCI image', function () {
     ]);
     expect(app).to.include('app/dist/operator/cli.js');
     expect(app).to.include('app/crds/jsmssotenant.yaml');
+    // Imported JSON the runtime reads at load: without it no part starts.
+    expect(app).to.include('app/dist/common/metrics-catalogue.json');
     const own = app.filter((f) => !f.startsWith('app/node_modules/'));
     const forbidden = own.filter((f) =>
       /^app\/(dist\/)?(dev|test|testkit|bench|scripts)(\/|$)|\.test\.js$|\.ts$|\.map$/.test(f),
