@@ -374,7 +374,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         if (!res.headersSent) throw failure;
         logger.warn(
           { event: 'portal.atlassian_error', reason: failure.code },
-          'Atlassian broke off a download',
+          'download broken off by Atlassian',
         );
         res.destroy();
       }
