@@ -3,7 +3,7 @@
 // tenant; how long a tenant added to the running pools takes to be served by both; and sign-ins per
 // second of broker CPU spread over 100 tenants against the same at one tenant, in the same process
 // and in interleaved rounds (the ratio is only meaningful measured side by side).
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,8 @@ import { startDevIdp } from '../dev/idp/provider.js';
 import { ServiceProvider } from '../portal/saml/sp.js';
 import { Browser, CLIENT_SECRET, loginAtDevIdp } from '../testkit/broker-harness.js';
 import { memoryOf } from '../testkit/operator-process.js';
+import { onLogLine } from '../testkit/part-process.js';
+import { startPoolProcess } from '../testkit/pool.js';
 import { BROKER_ENTRY } from './broker.js';
 import { type BundleKeys, brokerUrlOf, PoolBundles, type PoolPorts, portalUrlOf } from './pool-bundles.js';
 
@@ -68,8 +70,8 @@ export async function benchPool(): Promise<Record<string, number | string>> {
 
     // --- RSS with idle tenants ---------------------------------------------------------------
     bundles.add(0, keysOf(0));
-    const broker = startPoolProcess('broker', bundles.dir, ports.broker);
-    const portal = startPoolProcess('portal', bundles.dir, ports.portal);
+    const broker = startBenchPool('broker', bundles.dir, ports.broker);
+    const portal = startBenchPool('portal', bundles.dir, ports.portal);
     pools.push(broker, portal);
     await Promise.all(pools.map((p) => p.listening));
     let added = 1;
@@ -114,7 +116,7 @@ export async function benchPool(): Promise<Record<string, number | string>> {
     await Promise.all(pools.map((p) => p.stop()));
     const activeBundles = new PoolBundles(join(root, 'active'), ports, idp.issuer, 'http://127.0.0.1:9');
     for (let i = 0; i < activeCount; i++) activeBundles.add(i, keysOf(i));
-    const signInBroker = startPoolProcess('broker', activeBundles.dir, ports.broker);
+    const signInBroker = startBenchPool('broker', activeBundles.dir, ports.broker);
     pools.push(signInBroker);
     await signInBroker.listening;
     await signInBroker.waitForTenants(activeCount);
@@ -203,63 +205,30 @@ interface PoolProcess {
   stop(): Promise<void>;
 }
 
-/** `jsm-sso <part> --pool-dir DIR` on 127.0.0.1:`port`, counting the tenants it logs as added. */
-function startPoolProcess(part: 'broker' | 'portal', dir: string, port: number): PoolProcess {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      ...BROKER_ENTRY.args,
-      part,
-      '--pool-dir',
-      dir,
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--management-port',
-      '0',
-      '--drain-seconds',
-      '0',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+/** `jsm-sso <part> --pool-dir DIR` as deployed (BROKER_ENTRY) on 127.0.0.1:`port`, counting the tenants it logs as added. */
+function startBenchPool(part: 'broker' | 'portal', dir: string, port: number): PoolProcess {
+  const { child, done, urls } = startPoolProcess(part, ['--pool-dir', dir], port, {}, BROKER_ENTRY.args);
   let tenants = 0;
   let onChange = () => {};
-  let buffered = '';
-  let listeningResolve!: () => void;
-  const listening = new Promise<void>((resolve, reject) => {
-    listeningResolve = resolve;
-    child.once('exit', (code) => reject(new Error(`${part} pool exited with ${code}`)));
-  });
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) {
-      if (line.includes('"event":"pool.tenant_added"')) tenants++;
-      else if (line.includes('"event":"server.listening"') && line.includes(`"server":"${part}"`))
-        listeningResolve();
-    }
+  onLogLine(child, (line) => {
+    if (line['event'] !== 'pool.tenant_added') return;
+    tenants++;
     onChange();
   });
   return {
     pid: child.pid!,
-    listening,
+    listening: urls.then(() => undefined),
     waitForTenants: (count) =>
       new Promise<void>((resolve, reject) => {
-        const exited = () => reject(new Error(`${part} pool exited with ${tenants} of ${count} tenants`));
-        child.once('exit', exited);
+        void done.then(() => reject(new Error(`${part} pool exited with ${tenants} of ${count} tenants`)));
         onChange = () => {
-          if (tenants < count) return;
-          child.off('exit', exited);
-          resolve();
+          if (tenants >= count) resolve();
         };
         onChange();
       }),
     stop: async () => {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await done;
     },
   };
 }

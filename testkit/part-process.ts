@@ -2,11 +2,19 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../common/paths.js';
 
-const MAIN = join(packageRoot(), 'cli/main.ts');
+/** The source entry point under tsx: what tests run. */
+export const SOURCE_ENTRY = ['--import=tsx', join(packageRoot(), 'cli/main.ts')];
 
-/** Starts `jsm-sso <args>` from source as a real process; stdout (JSON log lines) and stderr are piped. */
-export function jsmSso(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, ['--import=tsx', MAIN, ...args], {
+/**
+ * Starts `jsm-sso <args>` as a real process, from source unless `entry` names another (the bench's
+ * compiled dist/cli/main.js); stdout (JSON log lines) and stderr are piped.
+ */
+export function jsmSso(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  entry: string[] = SOURCE_ENTRY,
+): ChildProcess {
+  return spawn(process.execPath, [...entry, ...args], {
     cwd: packageRoot(),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },

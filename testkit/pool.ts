@@ -207,14 +207,16 @@ export function withHost(
 }
 
 /**
- * `jsm-sso <part> <placement>` (`--pool-dir DIR` or `--pool NAME ...`) as a process from source on
- * 127.0.0.1:`port`, its JSON log lines collected; `urls` resolves once both servers listen.
+ * `jsm-sso <part> <placement>` (`--pool-dir DIR` or `--pool NAME ...`) as a process (from source
+ * unless `entry` says otherwise) on 127.0.0.1:`port`, its JSON log lines collected; `urls` resolves
+ * once both servers listen.
  */
 export function startPoolProcess(
   part: PartName,
   placement: string[],
   port: number,
   env: NodeJS.ProcessEnv = {},
+  entry?: string[],
 ) {
   const child = jsmSso(
     [
@@ -230,6 +232,7 @@ export function startPoolProcess(
       '0.2',
     ],
     env,
+    entry,
   );
   const logs: Array<Record<string, unknown>> = [];
   onLogLine(child, (line) => logs.push(line));
