@@ -13,7 +13,6 @@ import { checkTenant } from '../common/config/load.js';
 import { SecretDirectory } from '../common/config/secrets.js';
 import type { FlowStore } from '../common/flowstore/index.js';
 import { MemoryFlowStore } from '../common/flowstore/index.js';
-import { createLogger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { packageRoot } from '../common/paths.js';
 import type { PartContext } from '../common/runtime.js';
@@ -25,6 +24,7 @@ import {
   verifyEnvelopedSignature,
 } from '../common/saml/index.js';
 import { type DevIdp, startDevIdp } from '../dev/idp/provider.js';
+import { capturedLogger } from './captured-logs.js';
 import type { KeyPair } from './keys.js';
 import { harnessPool, TEST_PLACEMENT } from './pool.js';
 
@@ -180,13 +180,7 @@ export async function serveBroker(
   store: FlowStore = new MemoryFlowStore(),
   options: BrokerAppOptions = {},
 ): Promise<BrokerUnderTest> {
-  const logs: Array<Record<string, unknown>> = [];
-  const logger = createLogger({
-    component: 'broker',
-    tenant: 'acme',
-    level: 'info',
-    destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
-  });
+  const { logger, logs } = capturedLogger({ component: 'broker', tenant: 'acme' });
   const registry = createMetricsRegistry();
   if (TEST_PLACEMENT === 'pool') {
     // The same broker, one of three tenants of a pool process (testkit/pool.ts).

@@ -6,7 +6,6 @@ import { createBrokerApp } from '../../broker/app.js';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import { JsmSsoError } from '../../common/errors.js';
 import type { RedisFlowStore } from '../../common/flowstore/index.js';
-import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import type { RunningPool } from '../../common/pool/start.js';
 import { startPool } from '../../common/pool/start.js';
@@ -24,6 +23,7 @@ import {
   portalSp,
   tenantFor,
 } from '../../testkit/broker-harness.js';
+import { capturedLogger } from '../../testkit/captured-logs.js';
 import { listenOnLoopbacks, MemoryTenantSource, tenantAt, withHost } from '../../testkit/pool.js';
 import { connectedFlowStore, redisUrl } from '../../testkit/redis.js';
 
@@ -39,13 +39,8 @@ interface PooledTenant {
 describe('broker pool: three tenants on one broker process, routed by Host', function () {
   this.timeout(60_000);
   const run = randomUUID().slice(0, 8);
-  const logs: Array<Record<string, unknown>> = [];
   const registry = createMetricsRegistry();
-  const logger = createLogger({
-    component: 'broker',
-    level: 'info',
-    destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
-  });
+  const { logger, logs } = capturedLogger({ component: 'broker' });
   let servers: Awaited<ReturnType<typeof listenOnLoopbacks>>;
   let idp: DevIdp;
   let store: RedisFlowStore;

@@ -8,12 +8,12 @@ import { stringify } from 'yaml';
 import { type JsmSsoTenant, parseTenant } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
 import type { RedisFlowStore } from '../../common/flowstore/index.js';
-import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { inflateRedirectPayload } from '../../common/saml/deflate.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { createPortalApp } from '../../portal/app.js';
+import { capturedLogger } from '../../testkit/captured-logs.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import { listenOnLoopbacks, MemoryTenantSource } from '../../testkit/pool.js';
 import {
@@ -36,13 +36,8 @@ interface PortalTenant {
 describe('portal pool: three help centers on one portal process, routed by Host', function () {
   this.timeout(60_000);
   const run = randomUUID().slice(0, 8);
-  const logs: Array<Record<string, unknown>> = [];
   const registry = createMetricsRegistry();
-  const logger = createLogger({
-    component: 'portal',
-    level: 'info',
-    destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
-  });
+  const { logger, logs } = capturedLogger({ component: 'portal' });
   let servers: Awaited<ReturnType<typeof listenOnLoopbacks>>;
   let emulator: RunningJsmEmulator;
   let store: RedisFlowStore;

@@ -7,9 +7,9 @@ import { checkTenant, type JsmSsoTenant, loadTenantFile } from '../../common/con
 import { SecretDirectory } from '../../common/config/secrets.js';
 import { FlowStoreUnavailableError, parseRedisAddress } from '../../common/flowstore/index.js';
 import { createFlowStore } from '../../common/flowstore/open.js';
-import { createLogger } from '../../common/log.js';
 import { redisOptionsFor } from '../../common/tls/index.js';
 import { Browser, loginThroughBroker, startStack } from '../../testkit/broker-harness.js';
+import { capturedLogger } from '../../testkit/captured-logs.js';
 import { type LocalRedis, startLocalTlsRedis, startLocalTlsSentinel } from '../../testkit/local-redis.js';
 import { makeTestCa, type TestCa } from '../../testkit/pki.js';
 import { answering } from '../../testkit/redis.js';
@@ -420,12 +420,7 @@ describe('flow store over plain redis://', () => {
       'remote/url': 'redis://redis.acme.test:6379',
       'local/url': 'redis://127.0.0.1:6379',
     });
-    const logs: Array<Record<string, unknown>> = [];
-    const logger = createLogger({
-      component: 'test',
-      level: 'info',
-      destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
-    });
+    const { logger, logs } = capturedLogger({ component: 'test' });
     try {
       for (const name of ['remote', 'local'])
         await createFlowStore(tenantWithRedis({ urlSecretRef: { name } }), secrets, logger).close();

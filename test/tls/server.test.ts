@@ -18,6 +18,7 @@ import {
   type TlsReloadOptions,
   watchServerTls,
 } from '../../common/tls/index.js';
+import { capturedLogger } from '../../testkit/captured-logs.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
 import { LEGACY_CLIENT, probeTls } from '../../testkit/tls-probe.js';
 
@@ -268,12 +269,7 @@ describe('certificate rotation without restart', () => {
     const first = ca.issue({ hosts: LOCALHOST });
     const files = writePair(dir, first);
     const source = fileServerTls(files.certFile, files.keyFile);
-    const logs: Array<Record<string, unknown>> = [];
-    const capturing = createLogger({
-      component: 'test',
-      level: 'info',
-      destination: { write: (line: string) => void logs.push(JSON.parse(line)) },
-    });
+    const { logger: capturing, logs } = capturedLogger({ component: 'test' });
     await withWatchedServer(
       source,
       async (server, watcher) => {
