@@ -11,7 +11,7 @@ import {
   startTestController,
   TEST_OPERATOR_SETTINGS,
 } from '../../testkit/operator-controller.js';
-import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
+import { createPool, createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
 
 /**
  * JsmSsoPool and pooled tenants against a real kube-apiserver, etcd and garbage collector: the
@@ -58,19 +58,9 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       instance: 'pool-test',
       onWrite: (method, path) => writes.push(`${method} ${path}`),
     }));
-    await env.client.create(
-      collectionPath(KINDS.secret, pools),
-      secretObject(pools, 'shared-redis', { url: 'rediss://redis.pools.svc:6379' }),
-    );
-    await env.client.create(collectionPath(KINDS.pool, pools), {
-      apiVersion: 'jsm-sso.io/v1alpha1',
-      kind: 'JsmSsoPool',
-      metadata: { name: 'shared', namespace: pools },
-      spec: {
-        broker: { autoscaling: { minReplicas: 2, maxReplicas: 4 } },
-        portal: { replicas: 2 },
-        redis: { urlSecretRef: { name: 'shared-redis' } },
-      },
+    await createPool(env.client, pools, 'shared', {
+      broker: { autoscaling: { minReplicas: 2, maxReplicas: 4 } },
+      portal: { replicas: 2 },
     });
   });
 
