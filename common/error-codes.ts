@@ -24,6 +24,8 @@ export const COMMON_CODES = {
   REDIS_URL_INVALID: 'The Redis address is malformed',
   REDIS_PLAINTEXT: 'A warning, not a refusal: Redis is reached without TLS',
   REDIS_TLS_MISMATCH: 'A CA bundle or client certificate for a Redis URL that is not a TLS one',
+  REDIS_CLIENT_CERT_INVALID:
+    "The Redis client certificate or key does not load, or the key is not the certificate's (at start-up)",
   FLOW_STORE_UNAVAILABLE: 'The flow store (Redis) did not answer in time (503)',
   FLOW_STORE_FULL: 'The in-memory flow store reached its entry limit (503)',
   POOL_TENANT_UNKNOWN:

@@ -96,6 +96,17 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
     value: 'FILE',
     description: "Pool only: PEM CA certificates trusted for the pool's Redis, besides the public roots.",
   },
+  'redis-client-cert-file': {
+    type: 'string',
+    value: 'FILE',
+    description:
+      "Pool only: PEM client certificate chain for the pool's Redis over TLS (a server with tls-auth-clients); with --redis-client-key-file.",
+  },
+  'redis-client-key-file': {
+    type: 'string',
+    value: 'FILE',
+    description: 'Pool only: PEM private key for --redis-client-cert-file.',
+  },
   port: { type: 'string', value: 'N', description: 'Public port (default 8080; 0 picks a free one).' },
   host: { type: 'string', value: 'ADDR', description: 'Address to listen on (default 0.0.0.0).' },
   'trusted-proxy-hops': {
@@ -198,7 +209,13 @@ const PLACEMENT_FLAGS = ['config', 'pool-dir', 'pool'] as const;
 type Placement = (typeof PLACEMENT_FLAGS)[number];
 /** The flags each placement refuses: they belong to another (a mix-up is refused, never ignored). */
 const NOT_WITH: Record<Placement, readonly string[]> = {
-  config: ['redis-url-file', 'redis-ca-file', 'pool-namespace'],
+  config: [
+    'redis-url-file',
+    'redis-ca-file',
+    'redis-client-cert-file',
+    'redis-client-key-file',
+    'pool-namespace',
+  ],
   'pool-dir': ['secrets-dir', 'pool-namespace'],
   pool: ['secrets-dir'],
 };
@@ -331,14 +348,32 @@ const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceac
 
 /** The pool's Redis: --redis-url-file, else $REDIS_URL (local runs), else none (memory). */
 function poolRedisFrom(values: ParsedOptions): PoolRedis | undefined {
-  const file = typeof values['redis-url-file'] === 'string' ? values['redis-url-file'] : undefined;
-  const caFile = typeof values['redis-ca-file'] === 'string' ? values['redis-ca-file'] : undefined;
+  const flag = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const file = flag('redis-url-file');
+  const caFile = flag('redis-ca-file');
+  const certFile = flag('redis-client-cert-file');
+  const keyFile = flag('redis-client-key-file');
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new UsageError('--redis-client-cert-file and --redis-client-key-file go together');
   const url = file === undefined ? process.env['REDIS_URL'] : readSettingFile(file, 'Redis URL').trim();
   if (url === undefined || url === '') {
-    if (caFile !== undefined) throw new UsageError('--redis-ca-file needs a Redis URL');
+    const tlsFlag =
+      caFile !== undefined ? 'redis-ca-file' : certFile !== undefined ? 'redis-client-cert-file' : '';
+    if (tlsFlag !== '') throw new UsageError(`--${tlsFlag} needs a Redis URL`);
     return undefined;
   }
-  return { url, ...(caFile === undefined ? {} : { caPem: readSettingFile(caFile, 'Redis CA bundle') }) };
+  return {
+    url,
+    ...(caFile === undefined ? {} : { caPem: readSettingFile(caFile, 'Redis CA bundle') }),
+    ...(certFile === undefined || keyFile === undefined
+      ? {}
+      : {
+          clientCert: {
+            cert: readSettingFile(certFile, 'Redis client certificate'),
+            key: readSettingFile(keyFile, 'Redis client key'),
+          },
+        }),
+  };
 }
 
 function readSettingFile(file: string, what: string): string {

@@ -21,8 +21,13 @@ export const FAILURE_REASONS = {
   },
   SecretMissing: {
     meaning:
-      "A Secret a JsmSsoPool references (`spec.redis`) does not exist in the pool's namespace, or lacks the key. Nothing of the pool is applied, so its pods are not started without their Redis.",
+      "A Secret a JsmSsoPool references (`spec.redis`: URL, CA bundle, client certificate) does not exist in the pool's namespace. Nothing of the pool is applied, so its pods are not started without their Redis.",
     action: "Create the Secret in the pool's namespace, or fix the reference.",
+  },
+  SecretKeyMissing: {
+    meaning:
+      'A Secret a JsmSsoPool references exists but lacks the key (`url`, `ca.crt`, or `tls.crt`/`tls.key` of a client certificate). Nothing of the pool is applied.',
+    action: 'Add the key to the Secret, or fix the reference.',
   },
   ReconcileFailed: {
     meaning:

@@ -5,6 +5,7 @@ import { ReconcileError } from './errors.js';
 import type { EventRecorder } from './events.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { KINDS, objectPath } from './kube/kinds.js';
+import { missingSecrets } from './missing-secrets.js';
 import { childName, FIELD_MANAGER, type OperatorSettings, type SecretFacts } from './resources/common.js';
 import { desiredPoolObjects, poolContext, poolSecretKeys } from './resources/pool.js';
 import {
@@ -97,16 +98,16 @@ async function applyPool(
 ): Promise<ApplyFailure | undefined> {
   const namespace = pool.metadata.namespace!;
   const secrets: Record<string, SecretFacts> = {};
-  const missing: string[] = [];
   for (const use of poolSecretKeys(pool)) {
     const facts = secrets[use.secret] ?? (await deps.cache.secretFacts(namespace, use.secret));
     if (facts) secrets[use.secret] = facts;
-    if (!use.optional && facts?.keyHashes[use.key] === undefined)
-      missing.push(`${use.secret} (key ${use.key})`);
   }
-  if (missing.length > 0) {
-    const message = `create or complete Secret${missing.length > 1 ? 's' : ''} ${missing.join(', ')} in namespace ${namespace}; nothing of the pool is applied until then`;
-    return { reason: 'SecretMissing', message, error: new ReconcileError('SecretMissing', message) };
+  // Judged as a dedicated tenant's Secrets are, but as an apply failure: nothing of the pool is
+  // applied, so its pods never start without their Redis.
+  const missing = missingSecrets(poolSecretKeys(pool), secrets, namespace);
+  if (missing) {
+    const message = `${missing.message}; nothing of the pool is applied until then`;
+    return { reason: missing.reason, message, error: new ReconcileError(missing.reason, message) };
   }
   const owner = { namespace, uid: pool.metadata.uid ?? '', kind: KINDS.pool.kind };
   return applyObjects(deps, owner, desiredPoolObjects(poolContext(pool, deps.settings, secrets)), outcome);

@@ -11,6 +11,7 @@ import { ReconcileError } from './errors.js';
 import type { EventRecorder } from './events.js';
 import { isConflict, type KubeClient, type KubeObject } from './kube/client.js';
 import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
+import { missingSecrets } from './missing-secrets.js';
 import {
   hasFinalizer,
   type Placement,
@@ -358,31 +359,8 @@ function secretsCondition(
   tenant: JsmSsoTenant,
   secrets: Record<string, SecretFacts>,
 ): ConditionInput | undefined {
-  const namespace = tenant.metadata!.namespace!;
-  const missing: string[] = [];
-  const missingKeys: string[] = [];
-  for (const use of allSecretKeys(tenant)) {
-    if (use.optional) continue;
-    const facts = secrets[use.secret];
-    if (!facts) missing.push(use.secret);
-    else if (facts.keyHashes[use.key] === undefined) missingKeys.push(`${use.secret} has no key ${use.key}`);
-  }
-  if (missing.length > 0) {
-    const names = [...new Set(missing)];
-    return {
-      status: 'False',
-      reason: 'SecretMissing',
-      message: `create Secret${names.length > 1 ? 's' : ''} ${names.join(', ')} in namespace ${namespace}`,
-    };
-  }
-  if (missingKeys.length > 0) {
-    return {
-      status: 'False',
-      reason: 'SecretKeyMissing',
-      message: `add the missing keys: ${missingKeys.join('; ')}`,
-    };
-  }
-  return undefined;
+  const missing = missingSecrets(allSecretKeys(tenant), secrets, tenant.metadata!.namespace!);
+  return missing && { status: 'False', ...missing };
 }
 
 async function writeStatus(deps: ReconcilerDeps, tenant: JsmSsoTenant, status: TenantStatus): Promise<void> {

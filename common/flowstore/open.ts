@@ -1,11 +1,9 @@
 import type { JsmSsoTenant } from '../config/load.js';
 import { tenantId } from '../config/load.js';
-import { JsmSsoError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { SecretReader } from '../pool/source.js';
-import { isLoopbackHost, type RedisConnection, redisOptionsFor, redisTlsOptions } from '../tls/index.js';
+import { isLoopbackHost, type RedisConnection, redisConnection, redisOptionsFor } from '../tls/index.js';
 import { MemoryFlowStore } from './memory-store.js';
-import { parseRedisAddress } from './redis-address.js';
 import { RedisFlowStore } from './redis-store.js';
 
 /** A dedicated part's flow store: the tenant's spec.redis, else memory. */
@@ -23,6 +21,8 @@ export interface PoolRedis {
   url: string;
   /** Extra PEM CA certificates for a TLS URL. */
   caPem?: string;
+  /** Client certificate chain and key, for a Redis that requires one (`tls-auth-clients yes`). */
+  clientCert?: { cert: string; key: string };
 }
 
 /** A pool's one flow store (memory without Redis); each tenant gets a view() of it. */
@@ -31,17 +31,12 @@ export function createPoolFlowStore(
   logger?: Logger,
 ): RedisFlowStore | MemoryFlowStore {
   if (!redis) return new MemoryFlowStore();
-  const address = parseRedisAddress(redis.url);
-  if (redis.caPem !== undefined && !address.tls)
-    throw new JsmSsoError(
-      'REDIS_TLS_MISMATCH',
-      "a CA bundle for the pool's Redis, whose URL is not a TLS one",
-    );
-  return openRedis(
-    { address, ...(address.tls ? { tls: redisTlsOptions({ extraCaPem: redis.caPem }) } : {}) },
-    undefined,
-    logger,
+  const connection = redisConnection(
+    redis.url,
+    { extraCaPem: redis.caPem, clientCert: redis.clientCert },
+    "the pool's Redis",
   );
+  return openRedis(connection, undefined, logger);
 }
 
 /** `tenant` undefined: a pool's connection, whose tenants are views. */

@@ -1,7 +1,13 @@
 export { type CaBundleRef, caBundleFor, parseCaBundle, trustedCas } from './ca-bundle.js';
 export { createTlsFetch, type TlsFetch, type TlsFetchOptions } from './client.js';
 export { isLoopbackHost } from './loopback.js';
-export { type RedisConnection, type RedisTlsInput, redisOptionsFor, redisTlsOptions } from './redis.js';
+export {
+  type RedisConnection,
+  type RedisTlsInput,
+  redisConnection,
+  redisOptionsFor,
+  redisTlsOptions,
+} from './redis.js';
 export { type TlsReloader, type TlsReloadOptions, watchServerTls } from './reload.js';
 export {
   chooseServerTls,

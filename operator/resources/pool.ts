@@ -59,7 +59,7 @@ export function poolReaderName(pool: JsmSsoPool): string {
   return childName(pool, 'pool');
 }
 
-/** The Secret keys every pool pod mounts: its Redis connection. */
+/** The Secret keys every pool pod mounts: its Redis connection (URL, CA bundle, client certificate). */
 export function poolSecretKeys(pool: JsmSsoPool): SecretKeyUse[] {
   return redisKeys(pool.spec.redis);
 }
@@ -74,7 +74,14 @@ function redisArgs(pool: JsmSsoPool): string[] {
     ...(redis.caBundleSecretRef
       ? ['--redis-ca-file', file(redis.caBundleSecretRef.name, redis.caBundleSecretRef.key)]
       : []),
-    // No client certificate: the CRD refuses one for pools (the pool processes take none yet).
+    ...(redis.clientCertSecretRef
+      ? [
+          '--redis-client-cert-file',
+          file(redis.clientCertSecretRef.name, 'tls.crt'),
+          '--redis-client-key-file',
+          file(redis.clientCertSecretRef.name, 'tls.key'),
+        ]
+      : []),
   ];
 }
 

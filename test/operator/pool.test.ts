@@ -405,24 +405,6 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
         (error: Error) => error.message,
       );
     expect(refusal).to.include('spec.redis').and.include('only one replica');
-    const clientCertificate = await env.client
-      .create(
-        collectionPath(KINDS.pool, pools),
-        {
-          apiVersion: 'jsm-sso.io/v1alpha1',
-          kind: 'JsmSsoPool',
-          metadata: { name: 'mtls', namespace: pools },
-          spec: { redis: { urlSecretRef: { name: 'r' }, clientCertSecretRef: { name: 'c' } } },
-        },
-        { dryRun: 'All' },
-      )
-      .then(
-        () => 'admitted',
-        (error: Error) => error.message,
-      );
-    expect(clientCertificate)
-      .to.include('spec.redis.clientCertSecretRef')
-      .and.include('not supported for pools');
     // What kubectl explain reads: the published OpenAPI v3 schema with its descriptions.
     const published = await env.client.get<{
       components: {
@@ -456,7 +438,9 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       return condition(p, 'Applied')?.status === 'False' ? p : undefined;
     }, 'Applied=False on the pool');
     expect(condition(pool, 'Applied')).to.include({ reason: 'SecretMissing' });
-    expect(condition(pool, 'Applied')?.message).to.include('unready-redis (key url)');
+    expect(condition(pool, 'Applied')?.message).to.include(
+      `create Secret unready-redis in namespace ${pools}`,
+    );
     expect(await get(KINDS.deployment, pools, 'unready-broker')).to.equal(undefined);
     // Creating the Secret heals it without an edit of the pool.
     await env.client.create(
@@ -464,6 +448,71 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       secretObject(pools, 'unready-redis', { url: 'rediss://redis.pools.svc:6379' }),
     );
     await eventually(async () => get(KINDS.deployment, pools, 'unready-broker'), 'the pool to be applied');
+  });
+
+  it("mounts the pool's Redis client certificate into both Deployments, and says SecretMissing / SecretKeyMissing as for a dedicated tenant until it is complete", async () => {
+    await env.client.create(collectionPath(KINDS.pool, pools), {
+      apiVersion: 'jsm-sso.io/v1alpha1',
+      kind: 'JsmSsoPool',
+      metadata: { name: 'mtls', namespace: pools },
+      spec: {
+        redis: {
+          urlSecretRef: { name: 'mtls-redis' },
+          caBundleSecretRef: { name: 'mtls-redis-ca' },
+          clientCertSecretRef: { name: 'mtls-redis-client' },
+        },
+      },
+    });
+    // The pool's Applied condition once it says `reason` with `words` in its message.
+    const applied = async (reason: string, words: string) =>
+      eventually(async () => {
+        const c = condition(await get<Status>(KINDS.pool, pools, 'mtls'), 'Applied');
+        return c?.reason === reason && c.message.includes(words) ? c : undefined;
+      }, `Applied reason ${reason} saying ${words}`);
+    const secrets = collectionPath(KINDS.secret, pools);
+    await env.client.create(
+      secrets,
+      secretObject(pools, 'mtls-redis', { url: 'rediss://redis.pools.svc:6380' }),
+    );
+    await env.client.create(secrets, secretObject(pools, 'mtls-redis-ca', { 'ca.crt': 'CA' }));
+    await applied('SecretMissing', `create Secret mtls-redis-client in namespace ${pools}`);
+    // A client certificate Secret without its key: the key is named, nothing is applied.
+    await env.client.create(secrets, secretObject(pools, 'mtls-redis-client', { 'tls.crt': 'CERT' }));
+    await applied('SecretKeyMissing', 'mtls-redis-client has no key tls.key');
+    expect(await get(KINDS.deployment, pools, 'mtls-broker')).to.equal(undefined);
+
+    await env.client.request('PATCH', objectPath(KINDS.secret, pools, 'mtls-redis-client'), {
+      body: { stringData: { 'tls.key': 'KEY' } },
+      contentType: 'application/merge-patch+json',
+    });
+    const file = (secret: string, key: string) => `/var/run/jsm-sso/secrets/${secret}/${key}`;
+    for (const part of ['broker', 'portal']) {
+      const deployment = await eventually(
+        async () => get<V1Deployment>(KINDS.deployment, pools, `mtls-${part}`),
+        `the pool's ${part} Deployment`,
+      );
+      const pod = deployment.spec!.template.spec!;
+      const container = pod.containers[0]!;
+      const args = container.args ?? [];
+      const at = args.indexOf('--redis-client-cert-file');
+      expect(args.slice(at, at + 4), part).to.deep.equal([
+        '--redis-client-cert-file',
+        file('mtls-redis-client', 'tls.crt'),
+        '--redis-client-key-file',
+        file('mtls-redis-client', 'tls.key'),
+      ]);
+      const volume = pod.volumes?.find((v) => v.secret?.secretName === 'mtls-redis-client');
+      expect(volume?.secret?.items?.map((item) => item.key).sort(), part).to.deep.equal([
+        'tls.crt',
+        'tls.key',
+      ]);
+      const mount = container.volumeMounts?.find((m) => m.name === volume?.name);
+      expect(mount, part).to.include({
+        mountPath: '/var/run/jsm-sso/secrets/mtls-redis-client',
+        readOnly: true,
+      });
+    }
+    await applied('ObjectsApplied', 'every owned object');
   });
 
   it('says PoolNotFound for a tenant placed in a pool that does not exist, and writes nothing there', async () => {

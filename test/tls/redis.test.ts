@@ -1,17 +1,24 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { checkTenant, type JsmSsoTenant, loadTenantFile } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
 import { FlowStoreUnavailableError, parseRedisAddress } from '../../common/flowstore/index.js';
-import { createFlowStore } from '../../common/flowstore/open.js';
+import { createFlowStore, createPoolFlowStore, type PoolRedis } from '../../common/flowstore/open.js';
 import { redisOptionsFor } from '../../common/tls/index.js';
 import { Browser, loginThroughBroker, startStack } from '../../testkit/broker-harness.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
-import { type LocalRedis, startLocalTlsRedis, startLocalTlsSentinel } from '../../testkit/local-redis.js';
+import {
+  freePort,
+  type LocalRedis,
+  startLocalTlsRedis,
+  startLocalTlsSentinel,
+} from '../../testkit/local-redis.js';
+import { exited, jsmSso } from '../../testkit/part-process.js';
 import { makeTestCa, type TestCa } from '../../testkit/pki.js';
+import { startPoolProcess } from '../../testkit/pool.js';
 import { answering } from '../../testkit/redis.js';
 
 /** All keys in the TLS Redis, read with redis-cli over TLS using the test client certificate. */
@@ -177,6 +184,35 @@ describe('Redis TLS settings from the tenant', () => {
   });
 });
 
+/**
+ * A redis-server over TLS that requires client certificates (`tls-auth-clients yes`), and a secrets
+ * folder with its CA (`redis-ca`), a client pair (`redis-client`) and the `extra` files.
+ */
+async function mutualTlsRedis(
+  ca: TestCa,
+  extra: Record<string, string> = {},
+): Promise<{ redis: LocalRedis; root: string; secrets: SecretDirectory }> {
+  const server = ca.issue({ hosts: LOCALHOST });
+  const client = ca.issue({ hosts: ['jsm-sso-broker'], client: true });
+  const { secrets, root } = secretsDir({
+    'redis-server/tls.crt': server.certPem,
+    'redis-server/tls.key': server.keyPem,
+    'redis-ca/ca.crt': ca.caPem,
+    'redis-client/tls.crt': client.certPem,
+    'redis-client/tls.key': client.keyPem,
+    ...extra,
+  });
+  const file = (secret: string, key: string) => join(root, secret, key);
+  const redis = await startLocalTlsRedis({
+    certFile: file('redis-server', 'tls.crt'),
+    keyFile: file('redis-server', 'tls.key'),
+    caFile: file('redis-ca', 'ca.crt'),
+    authClients: 'yes',
+    client: { certFile: file('redis-client', 'tls.crt'), keyFile: file('redis-client', 'tls.key') },
+  });
+  return { redis, root, secrets };
+}
+
 /** The code (or message) at the bottom of an error's cause chain. */
 function rootCause(err: unknown): string {
   let current = err as { code?: string; message?: string; cause?: unknown };
@@ -192,23 +228,7 @@ describe('flow store over Redis TLS (redis-server --tls-port, client certificate
 
   before(async () => {
     ca = makeTestCa();
-    const server = ca.issue({ hosts: LOCALHOST });
-    const client = ca.issue({ hosts: ['jsm-sso-broker'], client: true });
-    ({ secrets, root } = secretsDir({
-      'redis-server/tls.crt': server.certPem,
-      'redis-server/tls.key': server.keyPem,
-      'redis-ca/ca.crt': ca.caPem,
-      'redis-client/tls.crt': client.certPem,
-      'redis-client/tls.key': client.keyPem,
-    }));
-    const file = (secret: string, key: string) => join(root, secret, key);
-    redis = await startLocalTlsRedis({
-      certFile: file('redis-server', 'tls.crt'),
-      keyFile: file('redis-server', 'tls.key'),
-      caFile: file('redis-ca', 'ca.crt'),
-      authClients: 'yes',
-      client: { certFile: file('redis-client', 'tls.crt'), keyFile: file('redis-client', 'tls.key') },
-    });
+    ({ redis, root, secrets } = await mutualTlsRedis(ca));
     for (const host of ['localhost', '127.0.0.1']) {
       mkdirSync(join(root, `url-${host}`));
       writeFileSync(join(root, `url-${host}`, 'url'), `rediss://${host}:${redis.port}`);
@@ -297,6 +317,148 @@ describe('flow store over Redis TLS (redis-server --tls-port, client certificate
     ).to.match(
       /^FLOW_STORE_UNAVAILABLE (ECONNRESET|ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED|ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE)$/,
     );
+  });
+});
+
+describe("a pool's flow store over Redis TLS with a client certificate (JsmSsoPool spec.redis.clientCertSecretRef)", function () {
+  this.timeout(60_000);
+  let ca: TestCa;
+  let redis: LocalRedis;
+  let root: string;
+  const file = (secret: string, key: string) => join(root, secret, key);
+  const read = (secret: string, key: string) => readFileSync(file(secret, key), 'utf8');
+
+  before(async () => {
+    ca = makeTestCa();
+    const other = ca.issue({ hosts: ['other'], client: true });
+    ({ redis, root } = await mutualTlsRedis(ca, {
+      'other-client/tls.key': other.keyPem,
+      'plain/url': 'redis://localhost:6379',
+    }));
+    mkdirSync(join(root, 'url'));
+    writeFileSync(file('url', 'url'), `rediss://localhost:${redis.port}`);
+  });
+  after(async () => {
+    await redis?.stop();
+    rmSync(root, { recursive: true, force: true });
+    ca.cleanup();
+  });
+
+  const poolRedis = (clientCert: boolean): PoolRedis => ({
+    url: read('url', 'url'),
+    caPem: read('redis-ca', 'ca.crt'),
+    ...(clientCert
+      ? { clientCert: { cert: read('redis-client', 'tls.crt'), key: read('redis-client', 'tls.key') } }
+      : {}),
+  });
+
+  it("stores each tenant's flow state under its own prefix through the pool's one mutually authenticated connection", async () => {
+    const store = await answering(createPoolFlowStore(poolRedis(true)));
+    try {
+      await store.view('pool-a').put('flow:1', 'state-a', 60);
+      await store.view('pool-b').put('flow:1', 'state-b', 60);
+      expect(await store.view('pool-a').take('flow:1')).to.equal('state-a');
+      expect(redisKeys(redis.port, root)).to.include('jsm-sso:pool-b:flow:1');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('cannot connect without the client certificate when Redis requires one', async () => {
+    const store = createPoolFlowStore(poolRedis(false));
+    try {
+      const failure = await store.put('flow:1', 'state', 60).then(
+        () => 'stored',
+        (err: unknown) => `${(err as { code?: string }).code} ${rootCause(err)}`,
+      );
+      expect(failure).to.match(
+        /^FLOW_STORE_UNAVAILABLE (ECONNRESET|ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED|ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE)$/,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("refuses at start a client key that is not the certificate's, for a pool as for a dedicated tenant (REDIS_CLIENT_CERT_INVALID)", () => {
+    const mismatched = { cert: read('redis-client', 'tls.crt'), key: read('other-client', 'tls.key') };
+    const poolError = (() => {
+      try {
+        createPoolFlowStore({ ...poolRedis(false), clientCert: mismatched });
+      } catch (err) {
+        return err as Error & { code?: string };
+      }
+      return undefined;
+    })();
+    expect(poolError?.code).to.equal('REDIS_CLIENT_CERT_INVALID');
+    expect(poolError?.message).not.to.include('PRIVATE KEY');
+    mkdirSync(join(root, 'mismatched'), { recursive: true });
+    writeFileSync(file('mismatched', 'tls.crt'), mismatched.cert);
+    writeFileSync(file('mismatched', 'tls.key'), mismatched.key);
+    const tenant = tenantWithRedis({
+      urlSecretRef: { name: 'url' },
+      caBundleSecretRef: { name: 'redis-ca' },
+      clientCertSecretRef: { name: 'mismatched' },
+    });
+    expect(() => createFlowStore(tenant, new SecretDirectory(root)))
+      .to.throw()
+      .with.property('code', 'REDIS_CLIENT_CERT_INVALID');
+  });
+
+  it('refuses a client certificate for a plain redis:// pool URL (REDIS_TLS_MISMATCH)', () => {
+    expect(() => createPoolFlowStore({ url: read('plain', 'url'), clientCert: poolRedis(true).clientCert! }))
+      .to.throw()
+      .with.property('code', 'REDIS_TLS_MISMATCH');
+  });
+
+  it('a pool process started as the operator starts it (--redis-client-cert-file/--redis-client-key-file) becomes ready on that Redis', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-pool-'));
+    const redisFlags = [
+      '--redis-url-file',
+      file('url', 'url'),
+      '--redis-ca-file',
+      file('redis-ca', 'ca.crt'),
+      '--redis-client-cert-file',
+      file('redis-client', 'tls.crt'),
+      '--redis-client-key-file',
+      file('redis-client', 'tls.key'),
+    ];
+    const { child, done, urls } = startPoolProcess(
+      'broker',
+      ['--pool-dir', dir, ...redisFlags],
+      await freePort(),
+    );
+    try {
+      const management = (await urls)['management']!;
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 200; i++) {
+        status = (await fetch(`${management}/readyz`)).status;
+        if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(status).to.equal(200);
+    } finally {
+      child.kill('SIGTERM');
+      expect((await done).code).to.equal(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses half a client certificate, or one without a Redis URL or with --config (usage, exit 2)', async () => {
+    for (const args of [
+      [
+        '--pool-dir',
+        root,
+        '--redis-url-file',
+        file('url', 'url'),
+        '--redis-client-cert-file',
+        file('redis-client', 'tls.crt'),
+      ],
+      ['--pool-dir', root, '--redis-client-cert-file', 'c', '--redis-client-key-file', 'k'],
+      ['--config', 'x.yaml', '--redis-client-cert-file', 'c', '--redis-client-key-file', 'k'],
+    ]) {
+      const { code, stderr } = await exited(jsmSso(['broker', ...args], { REDIS_URL: '' }));
+      expect(code, args.join(' ')).to.equal(2);
+      expect(stderr, args.join(' ')).to.match(/go together|needs a Redis URL|does not go with/);
+    }
   });
 });
 
