@@ -49,7 +49,7 @@ export interface TenantSpec {
  */
 export interface PortalSpec {
   /**
-   * Public base URL of the portal, without a trailing slash. Must be https:// unless the host is loopback (localhost, 127.0.0.0/8, [::1]).
+   * Public base URL of the portal, without a trailing slash. Must be https:// unless the host is loopback (localhost, a name under .localhost such as acme.localhost, 127.0.0.0/8, [::1]).
    */
   url: string;
   /**
@@ -406,7 +406,7 @@ export interface SecretRef {
  */
 export interface BrokerSpec {
   /**
-   * Public base URL of the broker, without a trailing slash. Must be https:// unless the host is loopback.
+   * Public base URL of the broker, without a trailing slash. Must be https:// unless the host is loopback (as for portal.url, a name under .localhost counts).
    */
   url: string;
   /**

@@ -30,17 +30,17 @@ export async function run(argv: string[]): Promise<void> {
         'redirect-uri': {
           type: 'string',
           value: 'URL',
-          description: 'Its redirect URI (default http://127.0.0.1:8081/oidc/callback).',
+          multiple: true,
+          description:
+            'Its redirect URI (default http://127.0.0.1:8081/oidc/callback); repeat it for several brokers (a local pool).',
         },
       },
     },
     argv,
   );
   if (!values) return;
-  const redirectUri =
-    typeof values['redirect-uri'] === 'string'
-      ? values['redirect-uri']
-      : 'http://127.0.0.1:8081/oidc/callback';
+  const given = (values['redirect-uri'] ?? []) as string[];
+  const redirectUris = given.length > 0 ? given : ['http://127.0.0.1:8081/oidc/callback'];
   const realm = typeof values['realm'] === 'string' ? values['realm'] : 'all';
   if (!Object.hasOwn(DEV_REALMS, realm))
     throw new Error(`unknown realm ${realm}; known: ${Object.keys(DEV_REALMS).join(', ')}`);
@@ -54,8 +54,8 @@ export async function run(argv: string[]): Promise<void> {
       {
         client_id: typeof values['client-id'] === 'string' ? values['client-id'] : 'jsm-sso',
         client_secret: typeof values['client-secret'] === 'string' ? values['client-secret'] : 'dev-secret',
-        redirect_uris: [redirectUri],
-        post_logout_redirect_uris: [new URL('/oidc/logout-callback', redirectUri).href],
+        redirect_uris: redirectUris,
+        post_logout_redirect_uris: redirectUris.map((uri) => new URL('/oidc/logout-callback', uri).href),
         token_endpoint_auth_method: 'client_secret_basic',
       },
     ],

@@ -187,13 +187,26 @@ describe('tenant configuration loader', () => {
     });
 
     it('accepts plain http only on loopback hosts', () => {
-      for (const url of ['http://localhost:8080', 'http://127.0.0.1', 'http://[::1]:1/base']) {
+      for (const url of [
+        'http://localhost:8080',
+        'http://127.0.0.1',
+        'http://[::1]:1/base',
+        'http://acme.localhost:8080',
+        'http://portal.Acme-2.localhost',
+      ]) {
         const doc = validTenantDocument();
         doc.spec.portal.url = url;
+        doc.spec.broker.url = `${url}/broker`;
         expect(problemsOf(doc), url).to.deep.equal([]);
       }
       for (const url of [
         'http://localhost.evil.com',
+        'http://acme.localhost.evil.com',
+        'http://evil.com/.localhost',
+        'http://evil.com#.localhost',
+        'http://user@acme.localhost',
+        'http://-acme.localhost',
+        'http://.localhost',
         'http://127.0.0.1.nip.io',
         'https://x.test?q=1',
         'ftp://x.test',
@@ -205,6 +218,17 @@ describe('tenant configuration loader', () => {
           url,
         ).to.include('spec.portal.url');
       }
+    });
+
+    it('accepts a .localhost name only for the URLs browsers open, not for the ones the product fetches', () => {
+      // A server resolves a .localhost name through its own resolver, which may ask DNS: plain http
+      // to such a name could leave the machine, so an issuer or an Atlassian site may not use it.
+      const issuer = validTenantDocument();
+      issuer.spec.identityProviders[0]!.oidc!.issuer = 'http://idp.localhost:8082';
+      expect(problemsOf(issuer).map((p) => p.path)).to.include('spec.identityProviders[0].oidc.issuer');
+      const site = validTenantDocument();
+      site.spec.atlassian.siteUrl = 'http://site.localhost:8090';
+      expect(problemsOf(site).map((p) => p.path)).to.include('spec.atlassian.siteUrl');
     });
   });
 

@@ -1,9 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { expect } from 'chai';
-import { packageRoot } from '../../common/paths.js';
-import { READY_LINE } from '../../dev/start.js';
+import {
+  expectCtrlCStopsEverything,
+  expectProgressBeforeReady,
+  folderNamedIn,
+  killDevStack,
+  type RunningDevStack,
+  startDevStack,
+} from '../../testkit/dev-stack.js';
 
 interface StackStatus {
   portal: string;
@@ -14,37 +17,18 @@ interface StackStatus {
   management: { broker: string; portal: string };
 }
 
-// Runs `npm start` itself (the CLI from source through tsx), as a newcomer would, in its own process
-// group so that Ctrl-C reaches every process of the stack as it does in a terminal.
+// Runs `npm start` itself (the CLI from source through tsx), as a newcomer would.
 describe('npm start', function () {
   this.timeout(180_000);
-  let child: ChildProcess;
+  let stack: RunningDevStack<StackStatus>;
   let status: StackStatus;
-  let output = '';
 
   before(async () => {
-    const root = packageRoot();
-    child = spawn('npm', ['start'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, REDIS_URL: '' },
-      detached: true,
-    });
-    status = await new Promise<StackStatus>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk;
-        const line = output.split('\n').find((l) => l.startsWith(READY_LINE));
-        if (line) resolve(JSON.parse(line.slice(READY_LINE.length)));
-      };
-      child.stdout?.on('data', onData);
-      child.stderr?.on('data', (chunk: Buffer) => (output += chunk));
-      child.once('exit', (code) => reject(new Error(`dev start exited ${code}:\n${output.slice(-3000)}`)));
-    });
+    stack = await startDevStack<StackStatus>();
+    status = stack.status;
   });
 
-  after(() => {
-    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
-  });
+  after(() => killDevStack(stack));
 
   it('brings up every component on loopback, each healthy', async () => {
     for (const url of [status.portal, status.broker, status.idp, status.jsmEmulator]) {
@@ -69,18 +53,13 @@ describe('npm start', function () {
   });
 
   it('tells its progress part by part before the ready banner', () => {
-    const lines = output.split('\n');
-    const ready = lines.findIndex((l) => l.startsWith(READY_LINE));
-    for (const step of [
+    expectProgressBeforeReady(stack.output(), [
       'starting the JSM emulator',
       'dev IdP ready',
       'JSM emulator ready',
       'broker ready',
       'portal ready',
-    ]) {
-      const at = lines.findIndex((l) => l.startsWith('[dev] ') && l.includes(step));
-      expect(at, step).to.be.within(0, ready - 1);
-    }
+    ]);
   });
 
   it('sends a visitor of the portal to sign in through the broker', async () => {
@@ -101,30 +80,11 @@ describe('npm start', function () {
   });
 
   it('stops everything on Ctrl-C and removes its temporary folder', async () => {
-    const tenantLine = output.split('\n').find((l) => l.includes('Tenant YAML: '))!;
-    const folder = dirname(tenantLine.split('Tenant YAML: ')[1]!.trim());
-    expect(existsSync(folder)).to.equal(true);
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-    process.kill(-child.pid!, 'SIGINT');
-    // npm itself ends by the signal, as in a terminal; the stack under it must have cleaned up.
-    const { code, signal } = await exited;
-    expect(code === 0 || signal === 'SIGINT', `exit ${code} ${signal}`).to.equal(true);
-    await waitUntil(() => !existsSync(folder));
-    expect(existsSync(folder)).to.equal(false);
-    for (const url of [status.portal, status.broker, status.idp, status.jsmEmulator]) {
-      let refused = false;
-      await fetch(url).catch(() => (refused = true));
-      expect(refused, url).to.equal(true);
-    }
+    await expectCtrlCStopsEverything(stack, (output) => folderNamedIn(output, 'Tenant YAML: '), [
+      status.portal,
+      status.broker,
+      status.idp,
+      status.jsmEmulator,
+    ]);
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

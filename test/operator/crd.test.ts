@@ -82,6 +82,26 @@ describe('JsmSsoTenant CRD on a real API server', function () {
     await expectRefused({ portal: { url: 'http://help.example' } }, 'must be an absolute https:// URL');
   });
 
+  it('accepts plain http to a .localhost name for the portal and broker URLs, on the server and offline', async () => {
+    const spec = {
+      portal: { url: 'http://acme.localhost:8080' },
+      broker: { url: 'http://acme.localhost:8081' },
+    };
+    expect(await serverVerdict(spec)).to.equal(undefined);
+    expect(localVerdict(spec)).to.equal(undefined);
+  });
+
+  it('refuses a name that only starts like .localhost, and a .localhost issuer the broker would fetch', async () => {
+    await expectRefused(
+      { portal: { url: 'http://acme.localhost.evil.example' } },
+      'must be an absolute https:// URL',
+    );
+    await expectRefused(
+      { identityProviders: [idp({ oidc: { ...oidc, issuer: 'http://idp.localhost:8082' } })] },
+      'must be an absolute https:// URL',
+    );
+  });
+
   it('refuses a URL with a trailing slash', async () => {
     await expectRefused({ broker: { url: 'https://sso.example/' } }, 'must not end with a slash');
   });
