@@ -35,7 +35,7 @@ export const COMMON_CODES = {
   POOL_TENANT_CONFLICT:
     'A tenant bundle claims the host or the name of a tenant the pool serves already; it is refused, the other keeps serving',
   POOL_TENANT_WATCH_FAILED:
-    "A warning: listing or watching the pool's projection Secrets failed (RBAC, API server); retried with backoff, the tenants already known keep serving",
+    "A warning: listing or watching the pool's tenants failed: its projection Secrets (RBAC, API server; retried with backoff) or a folder of --pool-dir (the inotify watch limit; its changes wait for the rescan every 10 s). The tenants already known keep serving",
 } as const satisfies Record<string, string>;
 
 /** SAML message checks in common/saml: every message the broker and the portal receive. */

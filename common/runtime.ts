@@ -305,7 +305,7 @@ async function servePool(
     build,
     source:
       placement === 'pool-dir'
-        ? new DirectoryTenantSource(requireString(values, 'pool-dir'))
+        ? new DirectoryTenantSource(requireString(values, 'pool-dir'), { logger })
         : await kubeTenantSource(values, logger),
     store,
     registry,

@@ -1,0 +1,167 @@
+import { cpSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { stringify } from 'yaml';
+import type { JsmSsoError } from '../../common/errors.js';
+import { DirectoryTenantSource } from '../../common/pool/directory-source.js';
+import type { TenantBundle, TenantSourceListener } from '../../common/pool/source.js';
+import { createPki, oidcIdp, type Pki, tenantFor } from '../../testkit/broker-harness.js';
+import { tenantAt } from '../../testkit/pool.js';
+
+/** What a source told its listener, in order. */
+class Recorder implements TenantSourceListener {
+  readonly calls: Array<{ call: 'upsert' | 'remove' | 'invalid'; key: string; bundle?: TenantBundle }> = [];
+  upsert(bundle: TenantBundle): void {
+    this.calls.push({ call: 'upsert', key: bundle.key, bundle });
+  }
+  remove(key: string): void {
+    this.calls.push({ call: 'remove', key });
+  }
+  invalid(key: string, _error: JsmSsoError): void {
+    this.calls.push({ call: 'invalid', key });
+  }
+  /** The calls after the first `from`. */
+  since(from: number) {
+    return this.calls.slice(from).map(({ call, key }) => `${call} ${key}`);
+  }
+}
+
+/** Polls until `check` holds. */
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Longer than any test: what these sources deliver, their watches delivered. */
+const NO_RESCAN_MS = 3_600_000;
+
+describe('DirectoryTenantSource (tenants from a watched folder)', function () {
+  this.timeout(30_000);
+  let root: string;
+  let pool: string;
+  let pki: Pki;
+  const sources: DirectoryTenantSource[] = [];
+
+  before(() => {
+    pki = createPki();
+  });
+  after(() => pki.cleanup());
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'jsm-sso-dir-source-'));
+    pool = join(root, 'pool');
+    mkdirSync(pool);
+  });
+  afterEach(async () => {
+    await Promise.all(sources.splice(0).map((source) => source.close()));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  /** Bundle `name` written aside and renamed into `folder` whole, as the bench and an atomic copy do. */
+  function addBundle(folder: string, name: string): void {
+    const aside = join(root, `aside-${name}`);
+    mkdirSync(aside);
+    cpSync(pki.dir, join(aside, 'secrets'), { recursive: true });
+    writeFileSync(join(aside, 'tenant.yaml'), tenantYaml(name));
+    renameSync(aside, join(folder, name));
+  }
+
+  function tenantYaml(name: string, url = `https://${name}.example`): string {
+    return stringify(
+      tenantAt(tenantFor(url, [oidcIdp('corporate', 'https://idp.example')]), 'broker', name, url),
+    );
+  }
+
+  async function started(pollMs: number): Promise<Recorder> {
+    const source = new DirectoryTenantSource(pool, { pollMs });
+    sources.push(source);
+    const recorder = new Recorder();
+    await source.start(recorder);
+    return recorder;
+  }
+
+  it('delivers the bundles present at start, each once', async () => {
+    for (const name of ['a', 'b', 'c']) addBundle(pool, name);
+    const recorder = await started(NO_RESCAN_MS);
+    expect(recorder.since(0).sort()).to.deep.equal(['upsert a', 'upsert b', 'upsert c']);
+  });
+
+  it('delivers an added, a changed (document and secret file) and a removed bundle by its events alone, and no other bundle', async () => {
+    for (const name of ['a', 'b', 'c']) addBundle(pool, name);
+    const recorder = await started(NO_RESCAN_MS);
+    let from = recorder.calls.length;
+
+    addBundle(pool, 'd');
+    await until(() => recorder.since(from).length > 0);
+    expect(recorder.since(from)).to.deep.equal(['upsert d']);
+
+    from = recorder.calls.length;
+    writeFileSync(join(pool, 'b', 'tenant.yaml'), tenantYaml('b', 'https://b-moved.example'));
+    await until(() => recorder.since(from).length > 0);
+    expect(recorder.since(from)).to.deep.equal(['upsert b']);
+    expect(recorder.calls.at(-1)!.bundle!.tenant.spec.broker.url).to.equal('https://b-moved.example');
+
+    from = recorder.calls.length;
+    writeFileSync(join(pool, 'c', 'secrets', 'broker-signing', 'tls.crt'), pki.portalCert);
+    await until(() => recorder.since(from).length > 0);
+    expect(recorder.since(from)).to.deep.equal(['upsert c']);
+
+    from = recorder.calls.length;
+    writeFileSync(join(pool, 'a', 'tenant.yaml'), 'kind: JsmSsoTenant\nspec: {}\n');
+    await until(() => recorder.since(from).length > 0);
+    expect(recorder.since(from)).to.deep.equal(['invalid a']);
+
+    from = recorder.calls.length;
+    rmSync(join(pool, 'd'), { recursive: true });
+    await until(() => recorder.since(from).length > 0);
+    expect(recorder.since(from)).to.deep.equal(['remove d']);
+  });
+
+  it('watches a bundle replaced under its name, and one whose tenant.yaml arrives after its folder', async () => {
+    addBundle(pool, 'a');
+    const recorder = await started(NO_RESCAN_MS);
+    let from = recorder.calls.length;
+
+    // Replaced whole: the new folder (another inode) is watched, so its later edits arrive too.
+    renameSync(join(pool, 'a'), join(root, 'old-a'));
+    addBundle(root, 'new-a');
+    renameSync(join(root, 'new-a'), join(pool, 'a'));
+    await until(() => recorder.since(from).includes('upsert a'));
+    from = recorder.calls.length;
+    writeFileSync(join(pool, 'a', 'secrets', 'broker-signing', 'tls.crt'), pki.portalCert);
+    await until(() => recorder.since(from).length > 0);
+    expect(recorder.since(from)).to.deep.equal(['upsert a']);
+
+    // Copied in file by file: counted once its tenant.yaml is there.
+    from = recorder.calls.length;
+    mkdirSync(join(pool, 'e'));
+    cpSync(pki.dir, join(pool, 'e', 'secrets'), { recursive: true });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(recorder.since(from)).to.deep.equal([]);
+    writeFileSync(join(pool, 'e', 'tenant.yaml'), tenantYaml('e'));
+    await until(() => recorder.since(from).length > 0);
+    expect(recorder.since(from)).to.deep.equal(['upsert e']);
+  });
+
+  it('reads only the bundles events name; a change whose event never came (made through a hard link outside the folder) waits for the periodic rescan', async () => {
+    addBundle(pool, 'a');
+    addBundle(pool, 'b');
+    // A file changed through another link reaches no watch on the pool's folders, as with NFS.
+    const outside = join(root, 'outside-tls.crt');
+    linkSync(join(pool, 'a', 'secrets', 'broker-signing', 'tls.crt'), outside);
+    const watchedOnly = await started(NO_RESCAN_MS);
+    const rescanned = await started(300);
+    const from = { watchedOnly: watchedOnly.calls.length, rescanned: rescanned.calls.length };
+
+    writeFileSync(outside, `${pki.brokerCert}\n`);
+    writeFileSync(join(pool, 'b', 'tenant.yaml'), tenantYaml('b', 'https://b-moved.example'));
+    await until(() => rescanned.since(from.rescanned).includes('upsert a'));
+    await until(() => watchedOnly.since(from.watchedOnly).length > 0);
+    // b's event brought b alone: a's change was missed by the watches and not found by a rescan.
+    expect(watchedOnly.since(from.watchedOnly)).to.deep.equal(['upsert b']);
+    expect(rescanned.since(from.rescanned).sort()).to.deep.equal(['upsert a', 'upsert b']);
+  });
+});
