@@ -25,7 +25,10 @@ import { createMetricsRegistry } from './metrics.js';
 import { DirectoryTenantSource } from './pool/directory-source.js';
 import type { SecretReader, TenantSource } from './pool/source.js';
 import { startPool } from './pool/start.js';
-import { registerSigningCertificateExpiry } from './signing-certificate-metrics.js';
+import {
+  readSigningCertificateExpiry,
+  registerSigningCertificateExpiry,
+} from './signing-certificate-metrics.js';
 import { chooseServerTls, type FileServerTls, watchServerTls } from './tls/index.js';
 
 /**
@@ -277,7 +280,9 @@ async function serveOneTenant(
     store,
     trustedProxyHops: settings.trustedProxyHops,
   });
-  registerSigningCertificateExpiry(registry, name, () => [{ tenant, tenantId: id, secrets }]);
+  registerSigningCertificateExpiry(registry, name, () => [
+    { tenantId: id, expiry: readSigningCertificateExpiry(name, tenant, secrets) },
+  ]);
   return {
     logger,
     handler: part.handler,

@@ -10,18 +10,36 @@ const SLOTS = [
   ['next', 'next.crt'],
 ] as const;
 
+/** The notAfter, as Unix seconds, of each slot whose certificate is there and parses. */
+export type SigningCertificateExpiry = Partial<Record<(typeof SLOTS)[number][0], number>>;
+
 /** One tenant whose signing certificate a part reports. */
 export interface SigningTenant {
-  tenant: JsmSsoTenant;
   tenantId: string;
-  secrets: SecretReader;
+  expiry: SigningCertificateExpiry;
+}
+
+/** Reads and parses `part`'s signing certificates of `tenant` (a certificate that does not parse is left out). */
+export function readSigningCertificateExpiry(
+  part: SigningPart,
+  tenant: JsmSsoTenant,
+  secrets: SecretReader,
+): SigningCertificateExpiry {
+  const secretName = signingSecretName(tenant, part);
+  const expiry: SigningCertificateExpiry = {};
+  for (const [slot, key] of SLOTS) {
+    const notAfter = certificateNotAfter(secrets.readOptional(secretName, key));
+    if (notAfter !== undefined) expiry[slot] = notAfter.getTime() / 1000;
+  }
+  return expiry;
 }
 
 /**
  * `jsm_sso_signing_certificate_expiry_timestamp_seconds{tenant,part,slot}`: the notAfter of the
- * part's own SAML signing certificate, read from the secrets at every scrape so a rotated Secret
- * shows at once, for each tenant the process serves (one, or a pool's). A certificate that does not
- * parse is left out (the part would not have started).
+ * part's own SAML signing certificate for each tenant the process serves, as `tenants` gives them at
+ * every scrape. A dedicated part reads its Secret at every scrape, so a rotated Secret shows at once;
+ * a pool parses each tenant's certificates once per bundle (a rotation arrives as a changed bundle),
+ * so a scrape of 10,000 tenants parses none (ADR 0122).
  */
 export function registerSigningCertificateExpiry(
   registry: Registry,
@@ -35,13 +53,11 @@ export function registerSigningCertificateExpiry(
     registers: [registry],
     collect() {
       this.reset();
-      for (const { tenant, tenantId, secrets } of tenants()) {
-        const secretName = signingSecretName(tenant, part);
-        for (const [slot, key] of SLOTS) {
-          const notAfter = certificateNotAfter(secrets.readOptional(secretName, key));
-          if (notAfter !== undefined) this.set({ tenant: tenantId, part, slot }, notAfter.getTime() / 1000);
+      for (const { tenantId, expiry } of tenants())
+        for (const [slot] of SLOTS) {
+          const notAfter = expiry[slot];
+          if (notAfter !== undefined) this.set({ tenant: tenantId, part, slot }, notAfter);
         }
-      }
     },
   });
 }

@@ -36,7 +36,7 @@ export interface RunningPool {
  */
 export async function startPool(options: StartPoolOptions): Promise<RunningPool> {
   const pool = new TenantPool(options);
-  registerSigningCertificateExpiry(options.registry, options.part, () => pool.signingTenants());
+  registerSigningCertificateExpiry(options.registry, options.part, () => pool.signingCertificates());
   await options.source.start(pool);
   options.logger.info({ event: 'pool.started', tenants: pool.size }, 'pool started');
   return {

@@ -7,7 +7,11 @@ import { setSecurityHeaders } from '../http/security-headers.js';
 import { IN_FLIGHT_GRACE_SECONDS } from '../http/shutdown.js';
 import type { Logger } from '../log.js';
 import type { BuildPart, PartInstance, PartName } from '../runtime.js';
-import type { SigningTenant } from '../signing-certificate-metrics.js';
+import {
+  readSigningCertificateExpiry,
+  type SigningCertificateExpiry,
+  type SigningTenant,
+} from '../signing-certificate-metrics.js';
 import { requestHostKey, urlHostKey } from './host-routing.js';
 import type { TenantBundle, TenantSourceListener } from './source.js';
 
@@ -34,6 +38,8 @@ interface Member {
   id: string;
   host: string;
   part?: Promise<PartInstance>;
+  /** Its signing certificates' notAfter, parsed at the first scrape after the bundle arrived. */
+  signingExpiry?: SigningCertificateExpiry;
 }
 
 /**
@@ -59,10 +65,20 @@ export class TenantPool implements TenantSourceListener {
     return this.#byKey.size;
   }
 
-  /** The tenants served, for the signing-certificate expiry gauge. */
-  *signingTenants(): Iterable<SigningTenant> {
-    for (const { bundle, id } of this.#byKey.values())
-      yield { tenant: bundle.tenant, tenantId: id, secrets: bundle.secrets };
+  /**
+   * Each tenant's signing-certificate expiry, for the gauge: read and parsed once per bundle, since
+   * a rotated certificate arrives as a changed bundle (a new member).
+   */
+  *signingCertificates(): Iterable<SigningTenant> {
+    const { part } = this.#options;
+    for (const member of this.#byKey.values()) {
+      member.signingExpiry ??= readSigningCertificateExpiry(
+        part,
+        member.bundle.tenant,
+        member.bundle.secrets,
+      );
+      yield { tenantId: member.id, expiry: member.signingExpiry };
+    }
   }
 
   upsert(bundle: TenantBundle): void {

@@ -6,7 +6,10 @@ import { Registry } from 'prom-client';
 import { loadTenantFile } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
 import { certificateNotAfter, createSelfSignedCertificate } from '../../common/pki.js';
-import { registerSigningCertificateExpiry } from '../../common/signing-certificate-metrics.js';
+import {
+  readSigningCertificateExpiry,
+  registerSigningCertificateExpiry,
+} from '../../common/signing-certificate-metrics.js';
 
 const NAME = 'jsm_sso_signing_certificate_expiry_timestamp_seconds';
 const notAfterSeconds = (pem: string) => certificateNotAfter(pem)!.getTime() / 1000;
@@ -22,8 +25,10 @@ describe('signing certificate expiry metric', () => {
   it("reports the part's current and next certificate, read again at every scrape", async () => {
     const tenant = loadTenantFile('test/fixtures/tenant-valid.yaml');
     const registry = new Registry();
+    const secrets = new SecretDirectory(root);
+    // As a dedicated part registers it (common/runtime.ts): the Secret read at every scrape.
     registerSigningCertificateExpiry(registry, 'portal', () => [
-      { tenant, tenantId: 'acme', secrets: new SecretDirectory(root) },
+      { tenantId: 'acme', expiry: readSigningCertificateExpiry('portal', tenant, secrets) },
     ]);
     const write = (key: string, pem: string) => writeFileSync(join(root, 'acme-portal-signing', key), pem);
     const series = async () =>

@@ -7,6 +7,8 @@ import type { JsmSsoTenant } from '../../common/config/load.js';
 import { JsmSsoError } from '../../common/errors.js';
 import type { RedisFlowStore } from '../../common/flowstore/index.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
+import { certificateNotAfter, createSelfSignedCertificate } from '../../common/pki.js';
+import type { SecretReader } from '../../common/pool/source.js';
 import type { RunningPool } from '../../common/pool/start.js';
 import { startPool } from '../../common/pool/start.js';
 import type { DevIdp } from '../../dev/idp/provider.js';
@@ -233,5 +235,45 @@ describe('broker pool: three tenants on one broker process, routed by Host', fun
     expect((await fetch(`${a().url}/saml/metadata`)).status).to.equal(200);
     source.upsert({ key: c().key, tenant: c().tenant, secrets: c().pki.secrets });
     expect((await fetch(`${c().url}/saml/metadata`)).status).to.equal(200);
+  });
+
+  it("parses each tenant's signing certificate once per bundle: a scrape reads no Secret, a changed bundle's certificate shows at the next", async () => {
+    const reads: string[] = [];
+    /** `pki`'s Secrets, counting every read, with some keys replaced. */
+    const counted = (pki: Pki, replaced: Record<string, string> = {}): SecretReader => ({
+      read: (name, key) => {
+        reads.push(`${name}/${key}`);
+        return replaced[`${name}/${key}`] ?? pki.secrets.read(name, key);
+      },
+      readOptional: (name, key) => {
+        reads.push(`${name}/${key}`);
+        return replaced[`${name}/${key}`] ?? pki.secrets.readOptional(name, key);
+      },
+    });
+    const expiryOfB = async () => {
+      const gauge = registry.getSingleMetric('jsm_sso_signing_certificate_expiry_timestamp_seconds')!;
+      const series = (await gauge.get()).values.find(
+        (v) => v.labels['tenant'] === b().name && v.labels['slot'] === 'current',
+      );
+      return series?.value;
+    };
+    const seconds = (pem: string) => certificateNotAfter(pem)!.getTime() / 1000;
+
+    source.upsert({ key: b().key, tenant: b().tenant, secrets: counted(b().pki) });
+    expect(await expiryOfB()).to.equal(seconds(b().pki.brokerCert));
+    const firstScrape = reads.length;
+    expect(firstScrape).to.be.greaterThan(0);
+    await registry.metrics();
+    expect(await expiryOfB()).to.equal(seconds(b().pki.brokerCert));
+    expect(reads.length, 'scrapes after the first read no Secret').to.equal(firstScrape);
+
+    const rotated = await createSelfSignedCertificate({ commonName: 'rotated', days: 30 });
+    source.upsert({
+      key: b().key,
+      tenant: b().tenant,
+      secrets: counted(b().pki, { 'broker-signing/tls.crt': rotated.certPem }),
+    });
+    expect(await expiryOfB()).to.equal(seconds(rotated.certPem));
+    source.upsert({ key: b().key, tenant: b().tenant, secrets: b().pki.secrets });
   });
 });
