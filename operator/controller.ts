@@ -22,6 +22,7 @@ import {
   TENANT_UID_LABEL,
 } from './resources/projection.js';
 import { SecretReader, secretMetadata } from './secret-facts.js';
+import { TenantVerdicts } from './tenant-verdicts.js';
 
 /**
  * Wires watches to the queue and the queue to reconcile workers. Tenants, pools, the objects they
@@ -69,6 +70,8 @@ export class Controller implements ObjectCache, PoolCache {
   private readonly secretReaders = new Map<string, Set<string>>();
   private readonly tenantSecrets = new Map<string, string[]>();
   private readonly deps: ReconcilerDeps;
+  /** Validation verdicts per tenant generation (public for tests: they must follow the tenants). */
+  readonly verdicts = new TenantVerdicts();
   private readonly events: EventRecorder;
   private workers: Promise<void>[] = [];
   private started = false;
@@ -82,10 +85,7 @@ export class Controller implements ObjectCache, PoolCache {
     this.queue = options.queue ?? new WorkQueue();
     this.metrics = createOperatorMetrics(options.registry, {
       queueDepth: () => this.queue.depth,
-      conditions: () =>
-        this.tenants
-          .flatMap((i) => i.list())
-          .flatMap((t) => (t.status?.conditions ?? []).map(({ type, status }) => ({ type, status }))),
+      conditions: () => this.tenants.flatMap((i) => i.list()).flatMap((t) => t.status?.conditions ?? []),
     });
     const previousOnWrite = options.client.onWrite;
     options.client.onWrite = (method, path) => {
@@ -107,6 +107,7 @@ export class Controller implements ObjectCache, PoolCache {
       generateKeyPair:
         options.generateKeyPair ??
         ((commonName, algorithm) => createSelfSignedCertificate({ commonName, algorithm })),
+      verdicts: this.verdicts,
       indexSecrets: (tenantKey, secretKeys) => this.indexSecrets(tenantKey, secretKeys),
       indexPlacement: (tenantKey, poolKey) => this.indexPlacement(tenantKey, poolKey),
       reportIgnoredFields: (tenantKey, generation, fields) =>
@@ -135,7 +136,7 @@ export class Controller implements ObjectCache, PoolCache {
           ...common,
           path: collectionPath(KINDS.tenant, ns),
           kind: KINDS.tenant,
-          onEvent: (type, tenant) => this.onTenant(type, tenant),
+          onEvent: (type, tenant, previous) => this.onTenant(type, tenant, previous),
         }),
       );
       this.pools.push(
@@ -325,9 +326,10 @@ export class Controller implements ObjectCache, PoolCache {
     }
   }
 
-  private onTenant(type: InformerEventType, tenant: KubeObject): void {
+  private onTenant(type: InformerEventType, tenant: KubeObject, previous: KubeObject | undefined): void {
     const key = cacheKey(tenant.metadata.namespace, tenant.metadata.name ?? '');
     if (type === 'DELETED') {
+      this.verdicts.forget(tenant.metadata.uid ?? '');
       this.indexSecrets(key, []);
       this.ignoredFieldsReported.delete(key);
       // Its pool removes what it may have left (a finalizer removed by hand).
@@ -336,6 +338,7 @@ export class Controller implements ObjectCache, PoolCache {
       if (pool) this.queue.add(`${POOL_KEY_PREFIX}${pool}`);
       return;
     }
+    if (type === 'MODIFIED' && previous && !newsToReconcile(previous, tenant)) return;
     this.queue.add(key);
   }
 
@@ -500,6 +503,27 @@ function newsToTenants(
 ): boolean {
   const view = (pool: (JsmSsoPool & KubeObject) | undefined) =>
     pool && JSON.stringify([pool.metadata.uid, pool.metadata.generation, poolCondition(pool)]);
+  return view(before) !== view(after);
+}
+
+/**
+ * Whether a tenant's change is one its reconcile acts on: its spec (the generation), its identity,
+ * its labels, annotations, finalizers or deletion. A change of the status alone is, nearly always,
+ * the echo of the operator's own status write arriving before the write's response was remembered;
+ * reconciling it again found nothing to do, and at 10,000 tenants doubled the reconciles of a
+ * convergence. controller-runtime's GenerationChangedPredicate makes the same cut; the periodic
+ * resync still reconciles every tenant, so a status someone else overwrote is put right there.
+ */
+function newsToReconcile(before: KubeObject, after: KubeObject): boolean {
+  const view = ({ metadata }: KubeObject) =>
+    JSON.stringify([
+      metadata.uid,
+      metadata.generation,
+      metadata.labels,
+      metadata.annotations,
+      metadata.finalizers,
+      metadata.deletionTimestamp,
+    ]);
   return view(before) !== view(after);
 }
 

@@ -150,3 +150,34 @@ export class EventRecorder {
     }
   }
 }
+
+/**
+ * An Event for each condition `recorded` names that changed status or reason: a Warning when it
+ * turned False, Normal when it turned True again, so `kubectl describe` shows why and when.
+ */
+export async function recordTransitions(
+  events: EventRecorder,
+  owner: WorkloadOwner,
+  previous: Condition[] | undefined,
+  next: Condition[] | undefined,
+  recorded: (type: string) => boolean,
+): Promise<void> {
+  for (const condition of next ?? []) {
+    if (!recorded(condition.type)) continue;
+    const prior = previous?.find((c) => c.type === condition.type);
+    const changed = !prior || prior.status !== condition.status || prior.reason !== condition.reason;
+    if (!changed) continue;
+    if (condition.status === 'False') {
+      await events.record(owner, 'Warning', condition.reason, `${condition.type}: ${condition.message}`);
+    } else if (condition.status === 'True' && prior) {
+      await events.record(owner, 'Normal', condition.reason, `${condition.type}: ${condition.message}`);
+    }
+  }
+}
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}

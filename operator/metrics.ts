@@ -48,8 +48,17 @@ export function createOperatorMetrics(
       labelNames: ['type', 'status'],
       registers: [registry],
       collect() {
+        // Counted first, then set once per series: a label lookup per condition of 10,000 tenants
+        // made each scrape cost a tenth of a second of the operator's CPU.
+        const counts = new Map<string, { type: string; status: string; count: number }>();
+        for (const { type, status } of collectors.conditions()) {
+          const key = `${type}\u0000${status}`;
+          const entry = counts.get(key) ?? { type, status, count: 0 };
+          entry.count++;
+          counts.set(key, entry);
+        }
         this.reset();
-        for (const { type, status } of collectors.conditions()) this.inc({ type, status });
+        for (const { type, status, count } of counts.values()) this.set({ type, status }, count);
       },
     }),
     apiWrites: new Counter({

@@ -16,6 +16,7 @@ import {
   desiredPooledIngress,
   desiredProjection,
   POOL_FINALIZER,
+  type ProjectionSources,
   placedFor,
   placedName,
   projectionKeyHashes,
@@ -79,6 +80,7 @@ export async function reconcilePooled(
   placement: Extract<Placement, { mode: 'pool' }>,
   secrets: Record<string, SecretFacts>,
   outcome: ApplyOutcome,
+  document: Pick<ProjectionSources, 'document' | 'documentHash'>,
 ): Promise<{ pool: ConditionInput; failure?: ApplyFailure }> {
   const uid = tenant.metadata!.uid ?? '';
   const pool = deps.cache.pool(placement.namespace, placement.name);
@@ -98,7 +100,7 @@ export async function reconcilePooled(
   await ensureFinalizer(deps, tenant);
   const keep = new Set<string>();
   const failure =
-    (await applyProjection(deps, tenant, pool, secrets, outcome, keep)) ??
+    (await applyProjection(deps, tenant, pool, { secrets, ...document }, outcome, keep)) ??
     (await applyPooledIngress(deps, tenant, pool, outcome, keep)) ??
     (await removePlaced(deps, uid, keep, outcome));
   return { pool: poolCondition(pool), ...(failure ? { failure } : {}) };
@@ -123,16 +125,23 @@ export function hasFinalizer(tenant: JsmSsoTenant): boolean {
   return ((tenant.metadata?.['finalizers'] as string[] | undefined) ?? []).includes(POOL_FINALIZER);
 }
 
-/** A pooled tenant's PoolReady: all a tenant reads of its pool's status. */
+/**
+ * A pooled tenant's PoolReady: all a tenant reads of its pool's status. It names the pool's Ready
+ * reason, never the pool's message: that message counts pods ("3/4 broker pods available"), so
+ * repeating it made every scaling step of the pool one status write per tenant, 10,000 in a pool of
+ * 10,000. The pool's own conditions and Events carry the details.
+ */
 export function poolCondition(pool: JsmSsoPool & KubeObject): ConditionInput {
   const ready = pool.status?.conditions?.find((c) => c.type === 'Ready');
-  const name = `${pool.metadata.namespace}/${pool.metadata.name}`;
+  const { namespace, name } = pool.metadata;
   if (ready?.status === 'True')
-    return { status: 'True', reason: 'PoolReady', message: `JsmSsoPool ${name} is Ready` };
+    return { status: 'True', reason: 'PoolReady', message: `JsmSsoPool ${namespace}/${name} is Ready` };
   return {
     status: ready?.status === 'False' ? 'False' : 'Unknown',
     reason: 'PoolNotReady',
-    message: `JsmSsoPool ${name} is not Ready${ready ? `: ${ready.message}` : ' yet'}`,
+    message: ready
+      ? `JsmSsoPool ${namespace}/${name} is not Ready (${ready.reason}); \`kubectl -n ${namespace} describe jsmssopool ${name}\` says why`
+      : `JsmSsoPool ${namespace}/${name} has not reported Ready yet`,
   };
 }
 
@@ -185,7 +194,7 @@ async function applyProjection(
   deps: PlacementDeps,
   tenant: JsmSsoTenant,
   pool: JsmSsoPool & KubeObject,
-  secrets: Record<string, SecretFacts>,
+  sources: ProjectionSources,
   outcome: ApplyOutcome,
   keep: Set<string>,
 ): Promise<ApplyFailure | undefined> {
@@ -200,16 +209,16 @@ async function applyProjection(
   });
   if ('conflict' in claim) return claim.conflict;
   const { live } = claim;
-  const metadata = projectionMeta(tenant, pool, secrets);
+  const metadata = projectionMeta(tenant, pool, sources);
   if (
     live &&
     live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] === metadata.annotations?.[APPLIED_HASH_ANNOTATION]
   ) {
     const facts = await deps.cache.secretFacts(namespace, name);
-    if (facts && sameHashes(facts.keyHashes, projectionKeyHashes(tenant, secrets))) return undefined;
+    if (facts && sameHashes(facts.keyHashes, projectionKeyHashes(tenant, sources))) return undefined;
   }
   try {
-    const projection = desiredProjection(tenant, pool, secrets, await readValues(deps, tenant));
+    const projection = desiredProjection(tenant, pool, sources, await readValues(deps, tenant));
     // Replaced whole, not applied: a key someone added to the projection must go too (apply
     // leaves other managers' fields), and the resourceVersion makes a concurrent edit a 409 retry.
     const written = live

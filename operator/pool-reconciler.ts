@@ -2,7 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { JsmSsoPool, PoolStatus } from '../common/config/pool.generated.js';
 import { type ApplyCache, type ApplyOutcome, apiErrorMessage, applyObjects, failureError } from './apply.js';
 import { ReconcileError } from './errors.js';
-import type { EventRecorder } from './events.js';
+import { type EventRecorder, recordTransitions } from './events.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { KINDS, objectPath } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
@@ -39,6 +39,9 @@ export interface PoolCache extends ApplyCache {
   placedIn(poolKey: string): KubeObject[];
   secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined>;
 }
+
+/** Applied has its Warning of its own (every failed apply); Ready's transitions are Events too. */
+const POOL_EVENT_CONDITIONS = (type: string) => type === 'Ready';
 
 export interface PoolReconcilerDeps {
   client: KubeClient;
@@ -83,9 +86,17 @@ export async function reconcilePool(deps: PoolReconcilerDeps, key: string): Prom
     );
     deps.cache.remember(KINDS.pool, written);
     outcome.statusWritten = true;
-    const ready = status.conditions?.find((c) => c.type === 'Applied');
-    if (ready?.status === 'False')
-      await deps.events.record(pool, 'Warning', ready.reason, `Applied: ${ready.message}`);
+    const applied = status.conditions?.find((c) => c.type === 'Applied');
+    if (applied?.status === 'False')
+      await deps.events.record(pool, 'Warning', applied.reason, `Applied: ${applied.message}`);
+    // Its tenants' PoolReady names only the reason and points here: the pool tells the rest.
+    await recordTransitions(
+      deps.events,
+      pool,
+      pool.status?.conditions,
+      status.conditions,
+      POOL_EVENT_CONDITIONS,
+    );
   }
   if (failure) throw failureError(failure);
   return outcome;

@@ -1,14 +1,13 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { checkStoredTenant, type JsmSsoTenant } from '../common/config/load.js';
+import type { JsmSsoTenant } from '../common/config/load.js';
 import { signingCertificateCommonName } from '../common/config/signing-secrets.js';
 import type { TenantStatus } from '../common/config/tenant.generated.js';
-import { ConfigError } from '../common/errors.js';
 import type { Logger } from '../common/log.js';
-import { certificateFingerprint, type KeyPairPem } from '../common/pki.js';
+import type { KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { type ApplyCache, apiErrorMessage, applyObjects, failureError } from './apply.js';
 import { ReconcileError } from './errors.js';
-import type { EventRecorder } from './events.js';
+import { type EventRecorder, recordTransitions } from './events.js';
 import { isConflict, type KubeClient, type KubeObject } from './kube/client.js';
 import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
@@ -32,6 +31,7 @@ import { desiredObjects } from './resources/index.js';
 import { placedName } from './resources/projection.js';
 import { allSecretKeys, signingSecretName } from './resources/secret-refs.js';
 import { desiredSigningSecret } from './resources/signing-secret.js';
+import { parsedCertificate } from './secret-facts.js';
 import { signingCertificateCondition } from './signing-certificate-condition.js';
 import {
   type ApplyFailure,
@@ -41,6 +41,7 @@ import {
   deploymentCondition,
   sameStatus,
 } from './status.js';
+import type { TenantVerdicts, Validation } from './tenant-verdicts.js';
 
 /**
  * One level-triggered reconcile of one tenant: read the tenant and what it owns from the caches,
@@ -63,6 +64,8 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** A key pair of the kind the tenant's spec.signatureAlgorithm needs. */
   generateKeyPair: (commonName: string, algorithm: HopSignatureAlgorithm) => Promise<KeyPairPem>;
+  /** Validation verdicts remembered per tenant generation. */
+  verdicts: TenantVerdicts;
   /** Records which Secrets a tenant reads, so a Secret change requeues it. */
   indexSecrets: (tenantKey: string, secretKeys: string[]) => void;
   /** Records the pool (`<namespace>/<name>`) a tenant is placed in, so a pool's change requeues it. */
@@ -82,6 +85,13 @@ export interface ReconcileOutcome {
   statusWritten: boolean;
   configValid: boolean;
 }
+
+/**
+ * The conditions whose transitions become Events on the tenant. Not Ready, which only sums the
+ * others up; not PoolReady, which is the pool's state: the pool records its own Events, and one per
+ * tenant would be 10,000 Warnings each time a pool of 10,000 stops being Ready.
+ */
+const TENANT_EVENT_CONDITIONS = (type: string) => type !== 'Ready' && type !== 'PoolReady';
 
 const NO_OUTCOME: ReconcileOutcome = {
   applied: [],
@@ -114,7 +124,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   const generation = (live.metadata?.generation as number | undefined) ?? 0;
   const previous = live.status;
 
-  const validation = validate(live);
+  const validation = deps.verdicts.validate(live);
   if (validation.ignoredFields.length > 0)
     deps.reportIgnoredFields(key, generation, validation.ignoredFields);
   const placement = validation.tenant ? placementOf(validation.tenant) : undefined;
@@ -136,7 +146,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     // Whatever fails from here on (a Secret the API server refuses, a lost connection, a bug)
     // ends in the Applied condition and a Warning Event, never in a silent retry loop.
     try {
-      const converged = await converge(deps, validation.tenant, placement, outcome);
+      const converged = await converge(deps, validation, validation.tenant, placement, outcome);
       configValid = converged.configValid ?? configValid;
       fingerprint = converged.fingerprint ?? fingerprint;
       signingSecrets = converged.secrets;
@@ -192,7 +202,13 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
       throw error;
     }
     outcome.statusWritten = true;
-    await recordTransitions(deps, live, previous, status);
+    await recordTransitions(
+      deps.events,
+      live,
+      previous?.conditions,
+      status.conditions,
+      TENANT_EVENT_CONDITIONS,
+    );
   }
   if (outcome.applied.length + outcome.deleted.length > 0) {
     const changes = [...outcome.applied, ...outcome.deleted.map((d) => `deleted ${d}`)];
@@ -211,6 +227,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
  */
 async function converge(
   deps: ReconcilerDeps,
+  validation: Validation,
   tenant: JsmSsoTenant,
   placement: Placement,
   outcome: ReconcileOutcome,
@@ -228,9 +245,8 @@ async function converge(
   const brokerCert = secrets[brokerSecret]?.certificates['tls.crt'];
   let fingerprint: string | undefined;
   if (brokerCert) {
-    try {
-      fingerprint = certificateFingerprint(brokerCert);
-    } catch {
+    fingerprint = parsedCertificate(secrets[brokerSecret], 'tls.crt')?.fingerprint;
+    if (!fingerprint) {
       // A broken configuration leaves the running pods as they are: better the last good state
       // than pods that cannot start.
       return {
@@ -253,7 +269,7 @@ async function converge(
     // No dedicated objects: the ones a dedicated past left are pruned.
     const failure = await applyObjects(deps, owner, [], outcome);
     if (failure) return { ...found, failure };
-    const pooled = await reconcilePooled(deps, tenant, placement, secrets, outcome);
+    const pooled = await reconcilePooled(deps, tenant, placement, secrets, outcome, validation);
     return { ...found, ...pooled };
   }
   const desired = desiredObjects({ tenant, settings: deps.settings, secrets });
@@ -270,38 +286,6 @@ function unexpectedFailure(error: unknown): ApplyFailure {
     message: `reconcile failed (retrying with backoff): ${apiErrorMessage(error)}`,
     error,
   };
-}
-
-function validate(live: JsmSsoTenant): {
-  tenant?: JsmSsoTenant;
-  ignoredFields: string[];
-  condition: ConditionInput;
-} {
-  const { status: _status, ...document } = structuredClone(live);
-  const { managedFields: _managed, ...metadata } = document.metadata ?? { name: '' };
-  try {
-    const { tenant, ignoredFields } = checkStoredTenant({ ...document, metadata });
-    // Not a problem of the tenant: the installed CRD knows these fields, this operator does not yet.
-    const ignored = ignoredFields.length
-      ? `; ignored fields this operator version does not know (UnknownFieldsIgnored; a newer CRD than operator, as during an upgrade): ${ignoredFields.join(', ')}`
-      : '';
-    return {
-      tenant,
-      ignoredFields,
-      condition: { status: 'True', reason: 'Valid', message: `the configuration is valid${ignored}` },
-    };
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    const cel = err.problems.some((p) => p.code === 'MAPPING_INVALID');
-    return {
-      ignoredFields: [],
-      condition: {
-        status: 'False',
-        reason: cel ? 'MappingInvalid' : 'SchemaInvalid',
-        message: `fix these fields: ${err.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
-      },
-    };
-  }
 }
 
 /** Generates each missing signing Secret once; an existing one is never touched. */
@@ -371,29 +355,4 @@ async function writeStatus(deps: ReconcilerDeps, tenant: JsmSsoTenant, status: T
     { fieldManager: FIELD_MANAGER, force: true },
   );
   deps.cache.remember(KINDS.tenant, written);
-}
-
-/** A Warning Event for each condition that turned False, so `kubectl describe` shows why. */
-async function recordTransitions(
-  deps: ReconcilerDeps,
-  tenant: JsmSsoTenant,
-  previous: TenantStatus | undefined,
-  next: TenantStatus,
-): Promise<void> {
-  for (const condition of next.conditions ?? []) {
-    if (condition.type === 'Ready') continue;
-    const prior = previous?.conditions?.find((c) => c.type === condition.type);
-    const changed = !prior || prior.status !== condition.status || prior.reason !== condition.reason;
-    if (!changed) continue;
-    if (condition.status === 'False') {
-      await deps.events.record(
-        tenant,
-        'Warning',
-        condition.reason,
-        `${condition.type}: ${condition.message}`,
-      );
-    } else if (condition.status === 'True' && prior) {
-      await deps.events.record(tenant, 'Normal', condition.reason, `${condition.type}: ${condition.message}`);
-    }
-  }
 }

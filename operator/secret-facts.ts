@@ -1,3 +1,4 @@
+import { certificateFingerprint, certificateNotAfter } from '../common/pki.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { cacheKey } from './kube/informer.js';
 import { KINDS, objectPath } from './kube/kinds.js';
@@ -22,6 +23,39 @@ export function secretFacts(secret: KubeObject): SecretFacts {
     keyHashes,
     certificates,
   };
+}
+
+export interface ParsedCertificate {
+  notAfter: Date;
+  /** SHA-256, as certificateFingerprint prints it. */
+  fingerprint: string;
+}
+
+/**
+ * A Secret's facts are replaced when the Secret changes, so its certificates are parsed once per
+ * version of the Secret, not at every reconcile (parsing two per tenant was a tenth of a resync).
+ */
+const parsed = new WeakMap<SecretFacts, Map<string, ParsedCertificate | undefined>>();
+
+/** The certificate under `key` (tls.crt, next.crt); undefined when absent or not a PEM X.509 certificate. */
+export function parsedCertificate(
+  facts: SecretFacts | undefined,
+  key: string,
+): ParsedCertificate | undefined {
+  if (!facts) return undefined;
+  let certificates = parsed.get(facts);
+  if (!certificates) {
+    certificates = new Map();
+    parsed.set(facts, certificates);
+  }
+  if (!certificates.has(key)) certificates.set(key, parse(facts.certificates[key]));
+  return certificates.get(key);
+}
+
+function parse(pem: string | undefined): ParsedCertificate | undefined {
+  const notAfter = certificateNotAfter(pem);
+  if (!pem || !notAfter) return undefined;
+  return { notAfter, fingerprint: certificateFingerprint(pem) };
 }
 
 /**

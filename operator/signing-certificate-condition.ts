@@ -1,7 +1,7 @@
 import type { JsmSsoTenant } from '../common/config/load.js';
-import { certificateNotAfter } from '../common/pki.js';
 import { PARTS, type SecretFacts } from './resources/common.js';
 import { signingSecretName } from './resources/secret-refs.js';
+import { parsedCertificate } from './secret-facts.js';
 import type { ConditionInput } from './status.js';
 
 /**
@@ -23,7 +23,7 @@ export function signingCertificateCondition(
   }
   const found = PARTS.map((part) => {
     const secret = signingSecretName(tenant, part);
-    return { part, secret, notAfter: certificateNotAfter(secrets[secret]?.certificates['tls.crt']) };
+    return { part, secret, notAfter: parsedCertificate(secrets[secret], 'tls.crt')?.notAfter };
   });
   const unreadable = found.find((c) => c.notAfter === undefined);
   if (unreadable) {

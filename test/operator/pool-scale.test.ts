@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { Controller } from '../../operator/controller.js';
 import type { KubeClient, KubeObject } from '../../operator/kube/client.js';
-import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
+import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { childName } from '../../operator/resources/common.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import {
   operatorIdle,
@@ -14,7 +15,9 @@ import { createPool, createSharedTenantSecrets, pooledOnSharedSecrets } from '..
  * A pool's work must not grow with the square of its tenants: placing one more tenant changes the
  * pool's status.tenantCount, which no tenant reads, so it must not reconcile every tenant of the
  * pool again. It once did, and 300 pooled tenants took 6.6 reconciles each to converge (the
- * operator bench, issue 16); at 10,000 every placement cost a pass over the whole pool.
+ * operator bench, issue 16); at 10,000 every placement cost a pass over the whole pool. Nor may
+ * the pool's changing message (its pods counted) cost a status write per tenant, nor a tenant's
+ * status alone a reconcile.
  */
 const TENANTS = 40;
 
@@ -46,6 +49,16 @@ describe('a pool with many tenants against a real API server', function () {
     await controller?.stop();
     client?.close();
   });
+
+  interface Condition {
+    type: string;
+    status: string;
+    reason: string;
+    message: string;
+  }
+  type WithConditions = KubeObject & { status?: { conditions?: Condition[] } };
+  const readyOf = (object: WithConditions | undefined, type = 'Ready') =>
+    object?.status?.conditions?.find((c) => c.type === type);
 
   const pooled = (name: string) => pooledOnSharedSecrets(tenantNs, name, poolNs, 'shared');
 
@@ -83,5 +96,106 @@ describe('a pool with many tenants against a real API server', function () {
       placedWrites.filter((w) => /\/jsmssotenants\/t\d+/.test(w)),
       'writes to other tenants',
     ).to.deep.equal([]);
+  });
+
+  it("writes no tenant's status when only the pool's message changes, and leaves the pool's Events to the pool", async () => {
+    // No kubelet and no Deployment controller here: the broker Deployment's status is written by hand.
+    const broker = objectPath(
+      KINDS.deployment,
+      poolNs,
+      childName({ metadata: { name: 'shared', namespace: poolNs } }, 'broker'),
+    );
+    const poolReady = async () =>
+      readyOf(await env.client.get<WithConditions>(objectPath(KINDS.pool, poolNs, 'shared')));
+    const brokerPods = async (available: number) => {
+      const deployment = await env.client.get<KubeObject>(broker);
+      await env.client.request('PATCH', `${broker}/status`, {
+        body: {
+          status: {
+            observedGeneration: deployment?.metadata.generation,
+            replicas: 1,
+            readyReplicas: available,
+            availableReplicas: available,
+            conditions: [{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' }],
+          },
+        },
+        contentType: 'application/merge-patch+json',
+      });
+      await eventually(
+        async () => (await poolReady())?.message.startsWith(`${available}/1 broker pods`),
+        `the pool to count ${available} broker pods`,
+      );
+      await operatorIdle(controller, 60_000);
+    };
+    // The pool's Ready reason moves from RolloutPending to PodsUnavailable: news to every tenant.
+    await brokerPods(1);
+    const podsUnavailable = (await poolReady())?.message;
+    const tenant = await env.client.get<WithConditions>(objectPath(KINDS.tenant, tenantNs, 't0'));
+    expect(readyOf(tenant, 'PoolReady')).to.include({ status: 'False', reason: 'PoolNotReady' });
+    expect(readyOf(tenant, 'PoolReady')?.message).to.include('(PodsUnavailable)').and.not.include('1/1');
+
+    // Only the count moves: the pool's status changes, no tenant's.
+    const writesBefore = writes.length;
+    await brokerPods(0);
+    const written = writes.slice(writesBefore);
+    expect(
+      written.filter((w) => w.includes('/jsmssopools/shared/status')),
+      'pool status writes',
+    ).to.have.length(1);
+    expect(
+      written.filter((w) => w.includes('/jsmssotenants/')),
+      'tenant writes',
+    ).to.deep.equal([]);
+
+    // The pool records its Ready transitions; its tenants record none of the pool's.
+    const events = await env.client.list<KubeObject & { type: string; reason: string; note: string }>(
+      collectionPath(KINDS.event, tenantNs),
+    );
+    expect(
+      events.items.filter((e) => e.reason === 'PoolNotReady'),
+      'PoolReady Events on tenants',
+    ).to.deep.equal([]);
+    const poolEvents = await env.client.list<KubeObject & { type: string; reason: string; note: string }>(
+      collectionPath(KINDS.event, poolNs),
+    );
+    expect(
+      poolEvents.items
+        .filter((e) => e.type === 'Warning' && e.reason === 'PodsUnavailable')
+        .map((e) => e.note),
+    ).to.deep.equal([`Ready: ${podsUnavailable}`]);
+  });
+
+  it("reconciles nothing for a change of a tenant's status alone, and reconciles a label change", async () => {
+    await operatorIdle(controller, 60_000);
+    const before = await reconciles();
+    const path = objectPath(KINDS.tenant, tenantNs, 't0');
+    const tenant = await env.client.get<WithConditions>(path);
+    const conditions = (tenant?.status?.conditions ?? []).map((c) =>
+      c.type === 'ConfigValid' ? { ...c, message: 'written by someone else' } : c,
+    );
+    await env.client.request('PATCH', `${path}/status`, {
+      body: { status: { conditions } },
+      contentType: 'application/merge-patch+json',
+    });
+    // Then a label on another tenant: its event comes after the status change on the same watch,
+    // so once it has been reconciled, the status change has been seen too.
+    await env.client.request('PATCH', objectPath(KINDS.tenant, tenantNs, 't1'), {
+      body: { metadata: { labels: { team: 'blue' } } },
+      contentType: 'application/merge-patch+json',
+    });
+    await eventually(async () => (await reconciles()) > before, 'the labelled tenant to be reconciled');
+    await operatorIdle(controller, 60_000);
+    expect((await reconciles()) - before, 'reconciles').to.equal(1);
+    // Left as written until the periodic resync, which reconciles every tenant.
+    expect(readyOf(await env.client.get<WithConditions>(path), 'ConfigValid')?.message).to.equal(
+      'written by someone else',
+    );
+    controller.queue.add(`${tenantNs}/t0`);
+    await eventually(
+      async () =>
+        readyOf(await env.client.get<WithConditions>(path), 'ConfigValid')?.message !==
+        'written by someone else',
+      'the resync to put the status right',
+    );
   });
 });
