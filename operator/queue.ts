@@ -47,6 +47,11 @@ export class WorkQueue {
     return this.queue.length;
   }
 
+  /** Keys waiting out a backoff before they are added again (failed reconciles to retry). */
+  get retrying(): number {
+    return this.delayed.size;
+  }
+
   add(key: string): void {
     if (this.shutDown) return;
     if (this.processing.has(key)) {

@@ -59,12 +59,20 @@ export const TEST_OPERATOR_SETTINGS: OperatorSettings = {
   metricsNamespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
 };
 
-/** Waits until the controller has been idle (no queued or running reconcile) for ten polls in a row. */
-export async function operatorIdle(controller: Controller, timeoutMs?: number): Promise<void> {
+/**
+ * Waits until the controller has been idle for ten polls in a row: no key queued, none being
+ * reconciled, and none waiting out a backoff (a failed reconcile is retried later, so the operator is
+ * not done with it; an idle check that ignored it passed while a retry was still to come).
+ */
+export async function operatorIdle(
+  controller: Pick<Controller, 'queue' | 'busy'>,
+  timeoutMs?: number,
+): Promise<void> {
   let calm = 0;
   await eventually(
     async () => {
-      calm = controller.queue.depth === 0 && controller.busy === 0 ? calm + 1 : 0;
+      const { queue } = controller;
+      calm = queue.depth === 0 && queue.retrying === 0 && controller.busy === 0 ? calm + 1 : 0;
       return calm >= 10;
     },
     'the operator to be idle',

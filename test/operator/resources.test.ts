@@ -15,6 +15,7 @@ import { secretKeysFor, signingSecretName } from '../../operator/resources/secre
 import { desiredService } from '../../operator/resources/service.js';
 import { desiredSigningSecret } from '../../operator/resources/signing-secret.js';
 import { computeStatus, sameStatus } from '../../operator/status.js';
+import { operatorIdle } from '../../testkit/operator-controller.js';
 import { tenantObject } from '../../testkit/tenants.js';
 
 function context(spec: Partial<JsmSsoTenant['spec']> = {}): DesiredContext {
@@ -318,6 +319,34 @@ describe('operator work queue', () => {
     q.forget('a');
     expect(q.failuresOf('a')).to.equal(0);
     q.shutdown();
+  });
+
+  it('counts a key waiting out its backoff as work left: operatorIdle waits for its retry', async () => {
+    const queue = new WorkQueue({ baseBackoffMs: 3000 });
+    let busy = 0;
+    let retried = false;
+    queue.addRateLimited('a');
+    expect([queue.depth, queue.retrying]).to.deep.equal([0, 1]);
+    // A worker as the controller's: the retry runs once its backoff ends.
+    void queue.get().then(async (key) => {
+      busy = 1;
+      await new Promise((r) => setTimeout(r, 50));
+      retried = true;
+      busy = 0;
+      queue.done(key!);
+    });
+    await operatorIdle(
+      {
+        queue,
+        get busy() {
+          return busy;
+        },
+      },
+      10_000,
+    );
+    expect(retried, 'idle before the retry ran').to.equal(true);
+    expect(queue.retrying).to.equal(0);
+    queue.shutdown();
   });
 
   it('limits the global rate with a token bucket', async () => {
