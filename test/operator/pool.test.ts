@@ -2,7 +2,7 @@ import type { V1Deployment, V1Ingress, V1Role } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import type { Controller } from '../../operator/controller.js';
-import type { KubeClient, KubeObject } from '../../operator/kube/client.js';
+import { isConflict, type KubeClient, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, MANAGED_KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { POOL_FINALIZER } from '../../operator/resources/projection.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
@@ -326,12 +326,25 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       tenantObject(tenants, 'mover', { ingress: { className: 'nginx' } }),
     );
     await eventually(async () => get(KINDS.deployment, tenants, 'mover-broker'), 'dedicated Deployments');
-    const moved = async (placement: Record<string, unknown>) => {
-      const live = await get<KubeObject & { spec: Record<string, unknown> }>(KINDS.tenant, tenants, 'mover');
-      await env.client.request('PUT', objectPath(KINDS.tenant, tenants, 'mover'), {
-        body: { ...live, spec: { ...live!.spec, placement } },
-      });
-    };
+    // The operator writes the tenant's status meanwhile: a PUT of what was read may answer 409
+    // Conflict (a newer resourceVersion), so read again and retry, as any client of the API would.
+    const moved = (placement: Record<string, unknown>) =>
+      eventually(async () => {
+        const live = await get<KubeObject & { spec: Record<string, unknown> }>(
+          KINDS.tenant,
+          tenants,
+          'mover',
+        );
+        try {
+          await env.client.request('PUT', objectPath(KINDS.tenant, tenants, 'mover'), {
+            body: { ...live, spec: { ...live!.spec, placement } },
+          });
+          return true;
+        } catch (err) {
+          if (isConflict(err)) return false;
+          throw err;
+        }
+      }, `the placement change to ${placement['mode']}`);
     await moved({ mode: 'pool', pool: { name: 'shared', namespace: pools } });
     await eventually(async () => get(KINDS.secret, pools, `jsmsso-${tenants}-mover`), 'the projection');
     await eventually(async () => {
