@@ -9,6 +9,7 @@ import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { packageRoot } from '../../common/paths.js';
 import { registerSigningCertificateExpiry } from '../../common/signing-certificate-metrics.js';
+import { FAILURE_REASONS } from '../../operator/errors.js';
 import { createOperatorMetrics } from '../../operator/metrics.js';
 import { createPortalTelemetry } from '../../portal/telemetry.js';
 import { helmPath, promtoolPath } from '../../testkit/tools.js';
@@ -117,6 +118,17 @@ describe('alert rules and dashboard (charts/jsm-sso)', function () {
     const tested = readFileSync(CASES, 'utf8');
     for (const alert of new Set(alerts))
       expect(tested, `a promtool case for ${alert}`).to.include(`alertname: ${alert}`);
+  });
+
+  it("feed the reconcile-error alert only reasons the operator counts (operator/errors.ts), a tenant's and a pool's", () => {
+    // A case on a reason the operator no longer emits (it once fed "Conflict") proves nothing.
+    const reasons = [
+      ...readFileSync(CASES, 'utf8').matchAll(
+        /jsm_sso_operator_reconcile_errors_total\{[^}]*reason="([^"]+)"/g,
+      ),
+    ].map((m) => m[1]!);
+    expect(reasons).to.include.members(['ApplyFailed', 'SecretMissing']);
+    expect(reasons.filter((reason) => !Object.hasOwn(FAILURE_REASONS, reason))).to.deep.equal([]);
   });
 
   it('query only series that jsm-sso exposes, in the rules and in the dashboard', async () => {

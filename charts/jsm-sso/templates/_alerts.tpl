@@ -29,7 +29,7 @@ groups:
           severity: warning
         annotations:
           summary: "jsm-sso operator reconciles keep failing ({{ "{{" }} $labels.reason {{ "}}" }})"
-          description: "Reconciles have failed with reason {{ "{{" }} $labels.reason {{ "}}" }} for 15 minutes; see the operator's log lines with that reason and the tenants' Applied condition."
+          description: "Reconciles have failed with reason {{ "{{" }} $labels.reason {{ "}}" }} for 15 minutes; see the operator's log lines (operator.reconcile_failed) with that reason and the Applied condition of the JsmSsoTenants and JsmSsoPools (`kubectl get jsmssotenants,jsmssopools -A`)."
   - name: jsm-sso.tenants
     rules:
       - alert: JsmSsoSignInsRefused
