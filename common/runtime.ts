@@ -393,6 +393,27 @@ function readSettingFile(file: string, what: string): string {
   }
 }
 
+/**
+ * A part's readiness: its flow store answers and its own checks pass, probed in the background. The
+ * first probe, at start, may also wait out the flow store's connection attempt (1.5 s with the
+ * default deadlines), as the store's own commands do: a slow but healthy Redis handshake (TLS on a
+ * loaded node) is not reported not-ready, and logged so, for the moment after every start.
+ */
+export function partReadiness(store: FlowStore, ready: () => Promise<void>, logger: Logger): HealthMonitor {
+  return new HealthMonitor({
+    check: async () => {
+      await store.ping();
+      await ready();
+    },
+    startAllowanceMs: store.connectionAttemptMs ?? 0,
+    onChange: (isReady, reason) =>
+      logger[isReady ? 'info' : 'warn'](
+        { event: 'process.readiness', ready: isReady, reason },
+        'readiness changed',
+      ),
+  });
+}
+
 /** The public and management servers, readiness, and the graceful stop on SIGTERM. */
 async function serveUntilStopped(
   name: PartName,
@@ -408,14 +429,7 @@ async function serveUntilStopped(
       reloaders.push(watchServerTls(source, () => server.reloadTls(), { logger, name: server.name }));
     return server;
   };
-  const health = new HealthMonitor({
-    check: async () => {
-      await store.ping();
-      await served.ready();
-    },
-    onChange: (ready, reason) =>
-      logger[ready ? 'info' : 'warn']({ event: 'process.readiness', ready, reason }, 'readiness changed'),
-  });
+  const health = partReadiness(store, served.ready, logger);
   await health.start();
   let draining = false;
   const publicServer = watchTls(

@@ -14,6 +14,11 @@ export interface FlowStore {
   delete(key: string): Promise<void>;
   /** Resolves when the backing service answers; rejects with FlowStoreUnavailableError otherwise. */
   ping(): Promise<void>;
+  /**
+   * The longest one connection attempt may take (Redis: connecting within connectTimeout, then the
+   * ready check within commandTimeout); a command issued meanwhile waits for it. None for memory.
+   */
+  readonly connectionAttemptMs?: number;
   close(): Promise<void>;
 }
 

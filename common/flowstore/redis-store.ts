@@ -178,6 +178,10 @@ export class RedisFlowStore implements FlowStore {
     await this.#call(() => this.client.ping());
   }
 
+  get connectionAttemptMs(): number {
+    return attemptDeadlineMs(this.client);
+  }
+
   async close(): Promise<void> {
     if (this.#ownsConnection) this.client.disconnect();
   }

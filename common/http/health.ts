@@ -11,6 +11,11 @@ export interface HealthMonitorOptions {
   intervalMs?: number;
   /** A probe that has not answered by then counts as a failure. */
   timeoutMs?: number;
+  /**
+   * Added to the first probe's deadline only: a dependency still connecting at start (the flow
+   * store's connection attempt, which its commands wait for) is waited for, not reported down.
+   */
+  startAllowanceMs?: number;
   /** Called when the state flips (logged by the caller). */
   onChange?: (ready: boolean, reason: string | undefined) => void;
 }
@@ -21,9 +26,10 @@ export class HealthMonitor {
   #reason: string | undefined = 'starting';
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #probed = false;
 
   constructor(options: HealthMonitorOptions) {
-    this.#options = { intervalMs: 1000, timeoutMs: 500, ...options };
+    this.#options = { intervalMs: 1000, timeoutMs: 500, startAllowanceMs: 0, ...options };
   }
 
   /** Runs a first probe (so a healthy process is ready as soon as it starts), then keeps probing. */
@@ -42,12 +48,12 @@ export class HealthMonitor {
   }
 
   async #probe(): Promise<void> {
+    const { timeoutMs, startAllowanceMs } = this.#options;
+    const deadlineMs = this.#probed ? timeoutMs : timeoutMs + startAllowanceMs;
+    this.#probed = true;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no answer within ${this.#options.timeoutMs} ms`)),
-        this.#options.timeoutMs,
-      );
+      timer = setTimeout(() => reject(new Error(`no answer within ${deadlineMs} ms`)), deadlineMs);
     });
     let reason: string | undefined;
     try {

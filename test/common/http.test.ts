@@ -68,6 +68,28 @@ describe('background readiness (HealthMonitor)', () => {
   });
 });
 
+describe('readiness at start (the first probe waits out a connection attempt)', () => {
+  it('gives the first probe the start allowance and every later probe only its own deadline', async () => {
+    let answerAfterMs = 150;
+    const changes: { ready: boolean; reason: string | undefined }[] = [];
+    const monitor = new HealthMonitor({
+      check: () => new Promise<void>((r) => setTimeout(r, answerAfterMs)),
+      intervalMs: 20,
+      timeoutMs: 50,
+      startAllowanceMs: 1000,
+      onChange: (ready, reason) => changes.push({ ready, reason }),
+    });
+    await monitor.start();
+    monitor.assertReady();
+    expect(changes).to.deep.equal([{ ready: true, reason: undefined }]);
+    // The same slow answer later is a failure: a stalled dependency is still seen within 50 ms.
+    for (let i = 0; i < 200 && changes.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    monitor.stop();
+    expect(changes[1]).to.deep.equal({ ready: false, reason: 'no answer within 50 ms' });
+    answerAfterMs = 0;
+  });
+});
+
 describe('graceful shutdown', () => {
   it('lets an in-flight request finish, then stops accepting', async () => {
     const server = await startServer({

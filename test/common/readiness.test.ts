@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { RedisFlowStore } from '../../common/flowstore/index.js';
+import { partReadiness } from '../../common/runtime.js';
+import { capturedLogger } from '../../testkit/captured-logs.js';
+import { freePort, startLocalRedis } from '../../testkit/local-redis.js';
+
+// A part's /readyz at start, against a real Redis whose connection attempt is slow: the first probe
+// waits for the attempt as the flow store's own commands do (ADR 0117), instead of reading not-ready.
+describe("a part's readiness at start (common/runtime.ts partReadiness)", function () {
+  this.timeout(30_000);
+
+  it('is ready at its first probe when the Redis connection attempt outlasts a probe deadline', async () => {
+    const redis = await startLocalRedis();
+    // Stopped: the kernel accepts the connection, the ready check stays unanswered until SIGCONT.
+    redis.process.kill('SIGSTOP');
+    // The ready check's deadline raised well past the stall, so a loaded machine cannot make the
+    // attempt miss it; the first probe's allowance follows the store's own deadlines.
+    const store = RedisFlowStore.connect(redis.url, 't', { commandTimeout: 4000, socketTimeout: 10_000 });
+    const { logger, logs } = capturedLogger({ component: 'broker' });
+    const health = partReadiness(store, async () => {}, logger);
+    try {
+      expect(store.connectionAttemptMs).to.equal(1000 + 4000);
+      const started = health.start();
+      // Twice a probe's own deadline (0.5 s): a first probe without the allowance has given up by now.
+      await new Promise((r) => setTimeout(r, 1000));
+      redis.process.kill('SIGCONT');
+      await started;
+      health.assertReady();
+      // One line at start: ready, never a "not ready" for the slow handshake.
+      expect(logs.filter((l) => l['event'] === 'process.readiness').map((l) => l['ready'])).to.deep.equal([
+        true,
+      ]);
+    } finally {
+      health.stop();
+      redis.process.kill('SIGCONT');
+      await store.close();
+      await redis.stop();
+    }
+  });
+
+  it('reads not-ready at once when Redis refuses the connection (the allowance is no delay for a dead Redis)', async () => {
+    const store = RedisFlowStore.connect(`redis://127.0.0.1:${await freePort()}`, 't');
+    const { logger } = capturedLogger({ component: 'broker' });
+    const health = partReadiness(store, async () => {}, logger);
+    try {
+      const began = Date.now();
+      await health.start();
+      expect(Date.now() - began).to.be.below(store.connectionAttemptMs!);
+      expect(() => health.assertReady()).to.throw('the shared state store cannot be reached');
+    } finally {
+      health.stop();
+      await store.close();
+    }
+  });
+});
