@@ -30,6 +30,8 @@ export const COMMON_CODES = {
   FLOW_STORE_FULL: 'The in-memory flow store reached its entry limit (503)',
   POOL_TENANT_UNKNOWN:
     "No tenant of this pool is served at the request's Host (404; never another tenant's page)",
+  POOL_TENANT_TLS_INVALID:
+    "A pooled tenant's spec.<part>.tlsSecretRef does not load (missing key, not PEM, key of another certificate): its host name gets the pool's default certificate, else the handshake fails",
   POOL_TENANT_UNAVAILABLE:
     "A pooled tenant's part cannot be built (a secret missing or unusable): its requests answer 503 until its bundle changes",
   POOL_TENANT_CONFLICT:

@@ -18,13 +18,14 @@ import type { FlowStore } from './flowstore/index.js';
 import { createFlowStore, createPoolFlowStore, type PoolRedis } from './flowstore/open.js';
 import { HealthMonitor } from './http/health.js';
 import { startManagementServer } from './http/management.js';
-import { exitOnSignals, type RunningServer, startServer } from './http/server.js';
+import { exitOnSignals, type RunningServer, type ServerTls, startServer } from './http/server.js';
 import { DEFAULT_DRAIN_SECONDS, IN_FLIGHT_GRACE_SECONDS } from './http/shutdown.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
 import { DirectoryTenantSource } from './pool/directory-source.js';
 import type { SecretReader, TenantSource } from './pool/source.js';
 import { startPool } from './pool/start.js';
+import { tenantCertificates } from './pool/tenant-tls.js';
 import {
   readSigningCertificateExpiry,
   registerSigningCertificateExpiry,
@@ -135,6 +136,11 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
       "PEM certificate chain: serve HTTPS (reloaded on change). Default: the tenant's spec.<part>.tlsSecretRef, if set.",
   },
   'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key for --tls-cert.' },
+  'tenant-tls': {
+    type: 'boolean',
+    description:
+      "Pool only: serve HTTPS with each tenant's own certificate (spec.<part>.tlsSecretRef), chosen by the TLS server name (SNI) and reloaded when the tenant changes; --tls-cert/--tls-key then serve the other names, and without them such handshakes fail.",
+  },
   'management-tls-cert': {
     type: 'string',
     value: 'FILE',
@@ -180,7 +186,10 @@ interface Served {
   store: FlowStore;
   ready: () => Promise<void>;
   close: () => Promise<void>;
+  /** The public port's certificate files (watched for rotation). */
   tls: FileServerTls | undefined;
+  /** A pool's tenants' own certificates, by TLS server name (--tenant-tls). */
+  sni?: ServerTls['sni'];
 }
 
 /** Everything a part's process is given besides its tenants, checked before anything is built. */
@@ -218,6 +227,7 @@ const NOT_WITH: Record<Placement, readonly string[]> = {
     'redis-client-cert-file',
     'redis-client-key-file',
     'pool-namespace',
+    'tenant-tls',
   ],
   'pool-dir': ['secrets-dir', 'pool-namespace'],
   pool: ['secrets-dir'],
@@ -317,7 +327,15 @@ async function servePool(
     logger,
     trustedProxyHops: settings.trustedProxyHops,
   });
-  return { logger, handler: pool.handler, store, tls, ready: async () => {}, close: () => pool.close() };
+  return {
+    logger,
+    handler: pool.handler,
+    store,
+    tls,
+    ...(values['tenant-tls'] === true ? { sni: tenantCertificates(pool.pool, name, logger) } : {}),
+    ready: async () => {},
+    close: () => pool.close(),
+  };
 }
 
 /**
@@ -421,7 +439,7 @@ async function serveUntilStopped(
   registry: Registry,
   settings: ProcessSettings,
 ): Promise<void> {
-  const { logger, store, tls } = served;
+  const { logger, store, tls, sni } = served;
   const { managementTls, drainSeconds } = settings;
   const reloaders: { close(): void }[] = [];
   const watchTls = (server: RunningServer, source: FileServerTls | undefined) => {
@@ -439,7 +457,7 @@ async function serveUntilStopped(
       port: settings.port,
       host: settings.host,
       logger,
-      ...(tls ? { tls } : {}),
+      ...(tls || sni ? { tls: { load: tls?.load ?? (() => ({})), ...(sni ? { sni } : {}) } } : {}),
     }),
     tls,
   );

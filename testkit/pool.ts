@@ -238,3 +238,17 @@ export function startPoolProcess(
   onLogLine(child, (line) => logs.push(line));
   return { child, logs, done: exited(child), urls: listening(child, [part, 'management']) };
 }
+
+/**
+ * Polls `check` every 25 ms until it returns a value, or throws after `ms`: for what a pool process
+ * takes up asynchronously (a file-system watch reacts in milliseconds, a poll within seconds).
+ */
+export async function within<T>(ms: number, check: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

@@ -250,7 +250,7 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     message: "uses the pool's Redis",
   },
   {
-    rule: 'a pooled tenant has no replicas, autoscaling, pod settings or listener TLS of its own',
+    rule: 'a pooled tenant has no replicas, autoscaling or pod settings of its own',
     mutate: (d) => {
       d.spec.placement = { mode: 'pool', pool: { name: 'shared' } };
       d.spec.broker.pod = { priorityClassName: 'high' };

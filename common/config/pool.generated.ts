@@ -46,6 +46,20 @@ export interface PoolPartSpec {
    */
   replicas?: number;
   /**
+   * When set, this part's pool pods serve HTTPS themselves (for meshes without an ingress that terminates TLS): to a client that asks for a tenant's host name (SNI), that tenant's own spec.<part>.tlsSecretRef; to any other name, and to a client that sends none, defaultSecretRef, else the handshake fails (alert handshake_failure). Certificates are reloaded when they change, without a restart. The Service's port is then https (443).
+   */
+  tls?: {
+    /**
+     * A kubernetes.io/tls Secret in the pool's namespace (tls.crt, tls.key), e.g. a wildcard certificate for the tenants' domain, served when no tenant's own certificate is asked for.
+     */
+    defaultSecretRef?: {
+      /**
+       * Name of a Secret in the pool's namespace.
+       */
+      name: string;
+    };
+  };
+  /**
    * Instead of replicas: a HorizontalPodAutoscaler (autoscaling/v2) made by the operator scales the part on CPU, and the operator leaves the Deployment's replica count to it. Requires spec.redis. Scaling on CPU needs a CPU request, which the default resources carry.
    */
   autoscaling?: AutoscalingSpec;

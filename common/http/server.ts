@@ -6,7 +6,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import type { SecureContextOptions } from 'node:tls';
+import type { SecureContext, SecureContextOptions } from 'node:tls';
 import type { Logger } from '../log.js';
 import { HSTS_HEADER_VALUE, MIN_TLS_VERSION } from '../tls/versions.js';
 
@@ -14,8 +14,16 @@ import { HSTS_HEADER_VALUE, MIN_TLS_VERSION } from '../tls/versions.js';
 export { MIN_TLS_VERSION };
 
 export interface ServerTls {
-  /** Returns the current key and certificate; called again when `reload()` is invoked. */
+  /**
+   * Returns the current key and certificate; called again when `reload()` is invoked. Empty when
+   * every certificate comes from `sni`: a handshake `sni` does not answer then fails.
+   */
   load: () => Pick<SecureContextOptions, 'key' | 'cert' | 'ca'>;
+  /**
+   * The certificate for a TLS server name (SNI), or undefined for the one `load` gives. A pool
+   * serves each tenant's own this way (common/pool/tenant-tls.ts).
+   */
+  sni?: (serverName: string) => SecureContext | undefined;
 }
 
 export interface StartServerOptions {
@@ -51,7 +59,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const { tls } = options;
   const drain = drainable(options.handler);
   const server: Server = tls
-    ? createHttpsServer({ ...tls.load(), minVersion: MIN_TLS_VERSION }, withHsts(drain.handler))
+    ? createHttpsServer(
+        {
+          ...tls.load(),
+          minVersion: MIN_TLS_VERSION,
+          ...(tls.sni ? { SNICallback: sniCallback(tls.sni) } : {}),
+        },
+        withHsts(drain.handler),
+      )
     : createHttpServer(drain.handler);
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
@@ -101,6 +116,19 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       await closed;
       clearTimeout(timer);
     },
+  };
+}
+
+/** Node's SNICallback around a synchronous choice; undefined falls back to the server's own context. */
+function sniCallback(
+  choose: (serverName: string) => SecureContext | undefined,
+): (serverName: string, done: (err: Error | null, context?: SecureContext) => void) => void {
+  return (serverName, done) => {
+    try {
+      done(null, choose(serverName));
+    } catch (err) {
+      done(err as Error);
+    }
   };
 }
 

@@ -30,3 +30,16 @@ function hostKey(hostname: string, port: string): string {
   const number = port === '' ? undefined : Number(port);
   return number === undefined || number === 80 || number === 443 ? name : `${name}:${number}`;
 }
+
+/**
+ * The TLS server name (SNI) a client asks for to reach the tenant at `url`: its host name, lower
+ * case, without a trailing dot. SNI carries no port, so tenants on one host name share it.
+ */
+export function urlServerName(url: string): string {
+  return serverNameKey(new URL(url).hostname);
+}
+
+/** A server name as a client sent it, reduced as urlServerName reduces a tenant's. */
+export function serverNameKey(name: string): string {
+  return name.toLowerCase().replace(/\.$/, '');
+}

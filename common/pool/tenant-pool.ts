@@ -12,7 +12,7 @@ import {
   type SigningCertificateExpiry,
   type SigningTenant,
 } from '../signing-certificate-metrics.js';
-import { requestHostKey, urlHostKey } from './host-routing.js';
+import { requestHostKey, serverNameKey, urlHostKey, urlServerName } from './host-routing.js';
 import type { TenantBundle, TenantSourceListener } from './source.js';
 
 /** The store a pool shares: one connection, one view per tenant (the same keys a dedicated part uses). */
@@ -37,6 +37,8 @@ interface Member {
   bundle: TenantBundle;
   id: string;
   host: string;
+  /** The host without its port: what a TLS client names (SNI). */
+  serverName: string;
   part?: Promise<PartInstance>;
   /** Its signing certificates' notAfter, parsed at the first scrape after the bundle arrived. */
   signingExpiry?: SigningCertificateExpiry;
@@ -54,6 +56,8 @@ export class TenantPool implements TenantSourceListener {
   readonly #byKey = new Map<string, Member>();
   readonly #byHost = new Map<string, Member>();
   readonly #byId = new Map<string, Member>();
+  /** By TLS server name: tenants sharing a host name on different ports, in the order added. */
+  readonly #byServerName = new Map<string, Set<Member>>();
   /** Parts of replaced or removed tenants, each closed when its timer fires (or at close()). */
   readonly #retiring = new Map<NodeJS.Timeout, Promise<PartInstance>>();
 
@@ -102,10 +106,12 @@ export class TenantPool implements TenantSourceListener {
     }
     const previous = this.#byKey.get(bundle.key);
     if (previous) this.#forget(previous);
-    const member: Member = { bundle, id, host };
+    const member: Member = { bundle, id, host, serverName: urlServerName(bundle.tenant.spec[part].url) };
     this.#byKey.set(bundle.key, member);
     this.#byHost.set(host, member);
     this.#byId.set(id, member);
+    const named = this.#byServerName.get(member.serverName) ?? new Set();
+    this.#byServerName.set(member.serverName, named.add(member));
     logger.info(
       { event: previous ? 'pool.tenant_changed' : 'pool.tenant_added', tenant: id, host },
       previous ? 'tenant changed' : 'tenant added',
@@ -151,6 +157,15 @@ export class TenantPool implements TenantSourceListener {
     );
   };
 
+  /**
+   * The bundle of the tenant a TLS client names (SNI), if one is served at that host name (of
+   * several on different ports, the first added: SNI carries no port).
+   */
+  bundleForServerName(name: string): TenantBundle | undefined {
+    const named = this.#byServerName.get(serverNameKey(name));
+    return named?.values().next().value?.bundle;
+  }
+
   /** Tenant `key`'s part, built now if no request has built it yet (warm-up, tests); undefined if not served. */
   partOf(key: string): Promise<PartInstance> | undefined {
     const member = this.#byKey.get(key);
@@ -173,6 +188,7 @@ export class TenantPool implements TenantSourceListener {
     this.#byKey.clear();
     this.#byHost.clear();
     this.#byId.clear();
+    this.#byServerName.clear();
     await Promise.all(parts.map((part) => closePart(part)));
   }
 
@@ -214,6 +230,9 @@ export class TenantPool implements TenantSourceListener {
     this.#byKey.delete(member.bundle.key);
     if (this.#byHost.get(member.host) === member) this.#byHost.delete(member.host);
     if (this.#byId.get(member.id) === member) this.#byId.delete(member.id);
+    const named = this.#byServerName.get(member.serverName);
+    named?.delete(member);
+    if (named?.size === 0) this.#byServerName.delete(member.serverName);
     const { part } = member;
     if (!part) return;
     const timer = setTimeout(

@@ -66,6 +66,10 @@ export interface PartSettings {
   replicas?: number;
   autoscaling?: AutoscalingSpec;
   pod?: TenantPodSettings;
+  /** A dedicated tenant's part serves HTTPS with this Secret. */
+  tlsSecretRef?: { name: string };
+  /** A pool's part serves HTTPS: each tenant's certificate by SNI, else this default (ADR 0125). */
+  tls?: { defaultSecretRef?: { name: string } };
 }
 
 /** The inputs the part builders share, whoever owns the parts. */

@@ -24,7 +24,7 @@ import { desiredHorizontalPodAutoscaler } from './hpa.js';
 import { withAppliedHash } from './index.js';
 import { desiredNetworkPolicy } from './networkpolicy.js';
 import { desiredPodDisruptionBudget } from './pdb.js';
-import { redisKeys, type SecretKeyUse } from './secret-refs.js';
+import { redisKeys, type SecretKeyUse, tlsPair } from './secret-refs.js';
 import { desiredService } from './service.js';
 
 /**
@@ -59,9 +59,37 @@ export function poolReaderName(pool: JsmSsoPool): string {
   return childName(pool, 'pool');
 }
 
-/** The Secret keys every pool pod mounts: its Redis connection (URL, CA bundle, client certificate). */
-export function poolSecretKeys(pool: JsmSsoPool): SecretKeyUse[] {
-  return redisKeys(pool.spec.redis);
+/**
+ * The pool's own Secret keys a part's pods mount (every part's, without `part`): its Redis
+ * connection (URL, CA bundle, client certificate) and the part's default TLS certificate.
+ */
+export function poolSecretKeys(pool: JsmSsoPool, part?: Part): SecretKeyUse[] {
+  const defaults = (part ? [part] : PARTS).flatMap((p) => {
+    const ref = pool.spec[p]?.tls?.defaultSecretRef;
+    return ref ? tlsPair(ref.name) : [];
+  });
+  return [...redisKeys(pool.spec.redis), ...defaults];
+}
+
+/**
+ * With `spec.<part>.tls` the pods serve HTTPS: each tenant's own certificate by SNI, the default
+ * Secret's for other names (reloaded from the mounted files when it rotates).
+ */
+function tlsArgs(pool: JsmSsoPool, part: Part): string[] {
+  const tls = pool.spec[part]?.tls;
+  if (!tls) return [];
+  const ref = tls.defaultSecretRef;
+  return [
+    '--tenant-tls',
+    ...(ref
+      ? [
+          '--tls-cert',
+          `${POD_SECRETS_DIR}/${ref.name}/tls.crt`,
+          '--tls-key',
+          `${POD_SECRETS_DIR}/${ref.name}/tls.key`,
+        ]
+      : []),
+  ];
 }
 
 function redisArgs(pool: JsmSsoPool): string[] {
@@ -87,7 +115,7 @@ function redisArgs(pool: JsmSsoPool): string[] {
 
 export function desiredPoolDeployment(context: PoolContext, part: Part): KubeObject {
   const { pool, secrets } = context;
-  const uses = presentKeys(poolSecretKeys(pool), secrets);
+  const uses = presentKeys(poolSecretKeys(pool, part), secrets);
   const mounted = secretVolumes(uses);
   const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...mounted.volumes];
   const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }, ...mounted.mounts];
@@ -102,12 +130,17 @@ export function desiredPoolDeployment(context: PoolContext, part: Part): KubeObj
       '--trusted-proxy-hops',
       String(pool.spec.trustedProxyHops ?? 1),
       ...redisArgs(pool),
+      ...tlsArgs(pool, part),
     ],
     volumes,
     mounts,
     // Tenants are data the pods watch, not configuration they start with: only the pool's own
-    // Secrets roll them.
-    configHash: sha256(canonicalJson({ secretEntries: secretEntries(uses, secrets) })),
+    // Redis Secrets roll them. Its default TLS certificate is reloaded from the mounted files.
+    configHash: sha256(
+      canonicalJson({
+        secretEntries: secretEntries(presentKeys(redisKeys(pool.spec.redis), secrets), secrets),
+      }),
+    ),
     serviceAccountName: poolReaderName(pool),
   }) as KubeObject;
 }

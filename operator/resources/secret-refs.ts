@@ -18,7 +18,8 @@ export interface SecretKeyUse {
   optional?: boolean;
 }
 
-function tlsPair(secret: string): SecretKeyUse[] {
+/** The two keys of a kubernetes.io/tls Secret. */
+export function tlsPair(secret: string): SecretKeyUse[] {
   return [
     { secret, key: 'tls.crt' },
     { secret, key: 'tls.key' },

@@ -15,12 +15,12 @@ export function serviceName(context: AnyContext, part: Part): string {
 }
 
 /**
- * The Service port the Ingress routes to: `https` when a dedicated tenant's pods terminate TLS
- * themselves; a pool's pods serve plain HTTP behind the tenants' Ingresses.
+ * The Service port the Ingress routes to: `https` when the part's pods terminate TLS themselves (a
+ * dedicated tenant's tlsSecretRef, a pool part's tls), else `http`.
  */
 export function publicServicePort(context: AnyContext, part: Part): { name: string; port: number } {
-  const tls = 'tenant' in context ? context.tenant.spec[part].tlsSecretRef : undefined;
-  return tls ? { name: 'https', port: 443 } : { name: 'http', port: 80 };
+  const settings = workloadOf(context).parts[part];
+  return settings.tlsSecretRef || settings.tls ? { name: 'https', port: 443 } : { name: 'http', port: 80 };
 }
 
 export function desiredService(context: AnyContext, part: Part): V1Service {

@@ -528,6 +528,87 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     await applied('ObjectsApplied', 'every owned object');
   });
 
+  it("serves HTTPS from a pool part with spec.<part>.tls: --tenant-tls, the default certificate mounted, the Service on https, and a pooled tenant's tlsSecretRef admitted and projected", async () => {
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      secretObject(pools, 'sni-wildcard', { 'tls.crt': 'CERT', 'tls.key': 'KEY' }),
+    );
+    await createPool(env.client, pools, 'sni', {
+      broker: { tls: { defaultSecretRef: { name: 'sni-wildcard' } } },
+      portal: { tls: {} },
+    });
+    const file = (key: string) => `/var/run/jsm-sso/secrets/sni-wildcard/${key}`;
+    const broker = await eventually(
+      async () => get<V1Deployment>(KINDS.deployment, pools, 'sni-broker'),
+      "the pool's broker Deployment",
+    );
+    const brokerPod = broker.spec!.template.spec!;
+    const args = brokerPod.containers[0]!.args ?? [];
+    expect(args.slice(args.indexOf('--tenant-tls'))).to.deep.equal([
+      '--tenant-tls',
+      '--tls-cert',
+      file('tls.crt'),
+      '--tls-key',
+      file('tls.key'),
+    ]);
+    expect(brokerPod.volumes?.some((v) => v.secret?.secretName === 'sni-wildcard')).to.equal(true);
+    const portal = await eventually(
+      async () => get<V1Deployment>(KINDS.deployment, pools, 'sni-portal'),
+      "the pool's portal Deployment",
+    );
+    const portalPod = portal.spec!.template.spec!;
+    expect(portalPod.containers[0]!.args).to.include('--tenant-tls').and.not.include('--tls-cert');
+    expect(portalPod.volumes?.some((v) => v.secret?.secretName === 'sni-wildcard')).to.equal(false);
+    for (const part of ['broker', 'portal']) {
+      const service = await get<{ spec: { ports: { name: string; port: number }[] } }>(
+        KINDS.service,
+        pools,
+        `sni-${part}`,
+      );
+      expect(
+        service!.spec.ports.map((p) => `${p.name}:${p.port}`),
+        part,
+      ).to.include('https:443');
+    }
+
+    // A pooled tenant may now name its own listener certificate: it is projected with its other keys.
+    await createTenantSecrets(env.client, tenants, 'sni-tenant');
+    await env.client.create(
+      collectionPath(KINDS.secret, tenants),
+      secretObject(tenants, 'sni-tenant-tls', {
+        'tls.crt': 'TENANT-CERT',
+        'tls.key': 'TENANT-KEY',
+        other: 'x',
+      }),
+    );
+    const base = tenantObject(tenants, 'sni-tenant');
+    await env.client.create(
+      collectionPath(KINDS.tenant, tenants),
+      tenantObject(tenants, 'sni-tenant', {
+        placement: { mode: 'pool', pool: { name: 'sni', namespace: pools } },
+        broker: { ...base.spec.broker, tlsSecretRef: { name: 'sni-tenant-tls' } },
+        ingress: { className: 'nginx' },
+      }),
+    );
+    const projection = await eventually(
+      async () => get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-sni-tenant`),
+      'the projection of the TLS tenant',
+    );
+    const data = decoded(projection);
+    expect(data['sni-tenant-tls_tls.crt']).to.equal('TENANT-CERT');
+    expect(data['sni-tenant-tls_tls.key']).to.equal('TENANT-KEY');
+    expect(data['sni-tenant-tls_other']).to.equal(undefined);
+    // Its Ingress reaches the pool's https port.
+    const ingress = await eventually(
+      async () => get<V1Ingress>(KINDS.ingress, pools, `jsmsso-${tenants}-sni-tenant`),
+      'the Ingress of the TLS tenant',
+    );
+    const ports = ingress.spec!.rules!.flatMap((r) =>
+      r.http!.paths.map((p) => p.backend.service!.port!.name),
+    );
+    expect(ports).to.deep.equal(['https', 'https']);
+  });
+
   it('says PoolNotFound for a tenant placed in a pool that does not exist, and writes nothing there', async () => {
     await createTenantSecrets(env.client, tenants, 'lost');
     await env.client.create(

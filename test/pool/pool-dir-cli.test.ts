@@ -7,18 +7,7 @@ import type { JsmSsoTenant } from '../../common/config/load.js';
 import { freePort } from '../../common/net.js';
 import { createPki, oidcIdp, type Pki, tenantFor } from '../../testkit/broker-harness.js';
 import { exited, jsmSso } from '../../testkit/part-process.js';
-import { startPoolProcess, tenantAt, withHost } from '../../testkit/pool.js';
-
-/** Polls `check` until it holds (a file-system watch reacts in milliseconds, a poll within seconds). */
-async function within<T>(ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+import { startPoolProcess, tenantAt, withHost, within } from '../../testkit/pool.js';
 
 describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bundles)', function () {
   this.timeout(60_000);
