@@ -12,7 +12,9 @@ import {
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { createPki, oidcIdp, type Pki, tenantFor } from '../../testkit/broker-harness.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { makeTestCa } from '../../testkit/pki.js';
 import { startPoolProcess, tenantAt, withHost } from '../../testkit/pool.js';
+import { probeTls } from '../../testkit/tls-probe.js';
 
 describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSsoPool, from a real API server)', function () {
   this.timeout(120_000);
@@ -28,7 +30,7 @@ describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSso
   after(() => pki?.cleanup());
 
   /** A projection Secret as the operator writes it (POOL.md): the tenant document and its keys. */
-  function projection(name: string, url: string) {
+  function projection(name: string, url: string, tls?: { certPem: string; keyPem: string }) {
     const tenant = tenantAt(
       tenantFor(url, [oidcIdp('corporate', 'http://127.0.0.1:9')]),
       'broker',
@@ -36,6 +38,7 @@ describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSso
       url,
     );
     tenant.metadata = { name, namespace: 'tenants' };
+    if (tls) tenant.spec.broker.tlsSecretRef = { name: 'broker-tls' };
     const file = (secret: string, key: string) => readFileSync(join(pki.dir, secret, key)).toString('base64');
     return {
       apiVersion: 'v1',
@@ -51,9 +54,54 @@ describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSso
         'broker-signing_tls.crt': file('broker-signing', 'tls.crt'),
         'portal-saml_tls.crt': file('portal-saml', 'tls.crt'),
         'idp-client_clientSecret': file('idp-client', 'clientSecret'),
+        ...(tls ? tlsKeys(tls) : {}),
       },
     };
   }
+
+  /** A tenant's listener certificate as the projection holds it (`<secretName>_<key>`). */
+  const tlsKeys = (pair: { certPem: string; keyPem: string }) => ({
+    'broker-tls_tls.crt': Buffer.from(pair.certPem).toString('base64'),
+    'broker-tls_tls.key': Buffer.from(pair.keyPem).toString('base64'),
+  });
+
+  it("serves a tenant's projected certificate by SNI (--tenant-tls) and the rotated one once its projection changes, without restart", async () => {
+    const ca = makeTestCa();
+    const port = await freePort();
+    const first = ca.issue({ hosts: ['sso.initech.test'] });
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      projection('initech', `https://sso.initech.test:${port}`, first),
+    );
+    const pool = startPoolProcess(
+      'broker',
+      ['--pool', 'shared', '--pool-namespace', pools, '--tenant-tls'],
+      port,
+      {
+        KUBECONFIG: env.kubeconfigPath,
+      },
+    );
+    const served = async () => {
+      const result = await probeTls(port, { servername: 'sso.initech.test', ca: ca.caPem });
+      return result.ok ? result.serial : result.code;
+    };
+    try {
+      await pool.urls;
+      expect(await served()).to.equal(first.serial);
+      const rotated = ca.issue({ hosts: ['sso.initech.test'] });
+      await env.client.request('PATCH', objectPath(KINDS.secret, pools, 'jsmsso-tenants-initech'), {
+        body: { data: tlsKeys(rotated) },
+        contentType: 'application/merge-patch+json',
+      });
+      await eventually(async () => (await served()) === rotated.serial, 'the rotated certificate served');
+    } finally {
+      pool.child.kill('SIGTERM');
+      const { code, stderr } = await pool.done;
+      expect(code, stderr).to.equal(0);
+      await env.client.delete(objectPath(KINDS.secret, pools, 'jsmsso-tenants-initech'));
+      ca.cleanup();
+    }
+  });
 
   it('serves the projected tenants by Host, and takes a deleted projection out without restart', async () => {
     const port = await freePort();

@@ -47,7 +47,7 @@ describe('a pool process serving HTTPS with each tenant certificate chosen by SN
     poolDir: string,
     name: string,
     port: number,
-    pair: { certPem: string; keyPem: string },
+    pair: { certPem: string; keyPem: string } | undefined,
   ) {
     const pki = createPki();
     pkis.push(pki);
@@ -58,12 +58,14 @@ describe('a pool process serving HTTPS with each tenant certificate chosen by SN
       `tls-${name}`,
       url,
     );
-    tenant.spec.broker.tlsSecretRef = { name: 'broker-tls' };
     const bundle = join(poolDir, name);
     mkdirSync(bundle, { recursive: true });
     cpSync(pki.dir, join(bundle, 'secrets'), { recursive: true });
-    mkdirSync(join(bundle, 'secrets', 'broker-tls'));
-    writeTlsPair(join(bundle, 'secrets', 'broker-tls'), pair);
+    if (pair) {
+      tenant.spec.broker.tlsSecretRef = { name: 'broker-tls' };
+      mkdirSync(join(bundle, 'secrets', 'broker-tls'));
+      writeTlsPair(join(bundle, 'secrets', 'broker-tls'), pair);
+    }
     writeFileSync(join(bundle, 'tenant.yaml'), stringify(tenant));
     return { tenant, tlsDir: join(bundle, 'secrets', 'broker-tls') };
   }
@@ -118,11 +120,14 @@ describe('a pool process serving HTTPS with each tenant certificate chosen by SN
     const port = await freePort();
     const a = writeBundle(poolDir, 'a', port, certs['a']!);
     const b = writeBundle(poolDir, 'b', port, certs['b']!);
+    writeBundle(poolDir, 'c', port, undefined);
     const pool = await startPool(poolDir, port, true);
     try {
       expect(await served(port, 'broker.a.test')).to.equal(certs['a']!.serial);
       expect(await served(port, 'Broker.B.test.')).to.equal(certs['b']!.serial);
       expect(await served(port, 'unknown.pool.test')).to.equal(certs['default']!.serial);
+      // A tenant without a certificate of its own: the default, never a neighbour's.
+      expect(await served(port, 'broker.c.test')).to.equal(certs['default']!.serial);
       expect(await served(port, undefined)).to.equal(certs['default']!.serial);
 
       // The request is the tenant's: its metadata, over HTTPS with HSTS.
