@@ -122,6 +122,24 @@ export function optionalCount(values: ParsedOptions, name: string): number {
   return Number(raw);
 }
 
+/** A whole number from `min` to `max`; `fallback` when absent. */
+export function optionalWholeNumber(
+  values: ParsedOptions,
+  name: string,
+  fallback: number,
+  range: { min: number; max: number },
+): number {
+  const raw = values[name];
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !/^\d{1,9}$/.test(raw) || value < range.min || value > range.max) {
+    throw new UsageError(
+      `--${name} must be a whole number from ${range.min} to ${range.max}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
 /** A duration in seconds (decimals allowed, 0 to `max`); `fallback` when absent. */
 export function optionalSeconds(values: ParsedOptions, name: string, fallback: number, max = 300): number {
   const raw = values[name];

@@ -6,6 +6,7 @@ import {
   optionalCount,
   optionalPort,
   optionalSeconds,
+  optionalWholeNumber,
   type ParsedOptions,
   parseCommand,
   requireString,
@@ -22,6 +23,7 @@ import { exitOnSignals, type RunningServer, type ServerTls, startServer } from '
 import { DEFAULT_DRAIN_SECONDS, IN_FLIGHT_GRACE_SECONDS } from './http/shutdown.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
+import { type BuiltPartLimits, DEFAULT_BUILT_PART_LIMITS } from './pool/built-parts.js';
 import { DirectoryTenantSource } from './pool/directory-source.js';
 import type { SecretReader, TenantSource } from './pool/source.js';
 import { startPool } from './pool/start.js';
@@ -110,6 +112,16 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     value: 'FILE',
     description: 'Pool only: PEM private key for --redis-client-cert-file.',
+  },
+  'tenant-idle-seconds': {
+    type: 'string',
+    value: 'S',
+    description: `Pool only: a tenant's built part unused this long is released and built again on its next request; flows in progress live in the flow store and survive (default ${DEFAULT_BUILT_PART_LIMITS.idleMs / 1000}).`,
+  },
+  'max-built-tenants': {
+    type: 'string',
+    value: 'N',
+    description: `Pool only: at most N tenants' parts are kept built; beyond, the least recently used without a request in flight is released (default ${DEFAULT_BUILT_PART_LIMITS.max}).`,
   },
   port: { type: 'string', value: 'N', description: 'Public port (default 8080; 0 picks a free one).' },
   host: { type: 'string', value: 'ADDR', description: 'Address to listen on (default 0.0.0.0).' },
@@ -228,6 +240,8 @@ const NOT_WITH: Record<Placement, readonly string[]> = {
     'redis-client-key-file',
     'pool-namespace',
     'tenant-tls',
+    'tenant-idle-seconds',
+    'max-built-tenants',
   ],
   'pool-dir': ['secrets-dir', 'pool-namespace'],
   pool: ['secrets-dir'],
@@ -312,6 +326,7 @@ async function servePool(
   registry: Registry,
   settings: ProcessSettings,
 ): Promise<Served> {
+  const builtParts = builtPartLimitsFrom(values);
   const logger = createLogger({ component: name });
   const tls = serverTlsFor(values, '');
   const store = createPoolFlowStore(poolRedisFrom(values), logger);
@@ -326,6 +341,7 @@ async function servePool(
     registry,
     logger,
     trustedProxyHops: settings.trustedProxyHops,
+    builtParts,
   });
   return {
     logger,
@@ -335,6 +351,15 @@ async function servePool(
     ...(values['tenant-tls'] === true ? { sni: tenantCertificates(pool.pool, name, logger) } : {}),
     ready: async () => {},
     close: () => pool.close(),
+  };
+}
+
+/** --tenant-idle-seconds (up to a day) and --max-built-tenants, else the defaults (ADR 0123). */
+function builtPartLimitsFrom(values: ParsedOptions): BuiltPartLimits {
+  const { idleMs, max } = DEFAULT_BUILT_PART_LIMITS;
+  return {
+    idleMs: optionalWholeNumber(values, 'tenant-idle-seconds', idleMs / 1000, { min: 1, max: 86_400 }) * 1000,
+    max: optionalWholeNumber(values, 'max-built-tenants', max, { min: 1, max: 1_000_000 }),
   };
 }
 

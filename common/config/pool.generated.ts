@@ -36,6 +36,19 @@ export interface PoolSpec {
    * Reverse proxies in front of the pool's pods whose X-Forwarded-For names the client (the ingress controller of the tenants' Ingresses: 1). 0 when clients reach the pods directly.
    */
   trustedProxyHops: number;
+  /**
+   * How many tenants each pool pod keeps built. A tenant's part (its keys, HTTP clients and wiring) is built at the tenant's first request; a part unused for idleSeconds, or the least recently used beyond max, is released and built again at its next request, so a pod's memory follows the tenants in use rather than every tenant used since it started. Sign-ins in progress live in the flow store and survive a release; a part serving a request is never released.
+   */
+  builtTenants?: {
+    /**
+     * Seconds without a request after which a tenant's built part is released.
+     */
+    idleSeconds: number;
+    /**
+     * Most tenants' parts kept built in one pod; beyond, the least recently used without a request in flight are released.
+     */
+    max: number;
+  };
 }
 /**
  * The pool's portal pods, shared by every tenant placed in the pool.

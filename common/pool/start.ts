@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { BuildPart, PartName } from '../runtime.js';
 import { registerSigningCertificateExpiry } from '../signing-certificate-metrics.js';
+import type { BuiltPartLimits } from './built-parts.js';
 import type { TenantSource } from './source.js';
 import { type PoolFlowStore, TenantPool } from './tenant-pool.js';
 
@@ -17,6 +18,8 @@ export interface StartPoolOptions {
   trustedProxyHops?: number;
   /** How long a replaced or removed tenant's part may finish requests in flight (default 10 s). */
   retireAfterMs?: number;
+  /** How many built tenant parts are kept, and how long unused (default DEFAULT_BUILT_PART_LIMITS). */
+  builtParts?: BuiltPartLimits;
 }
 
 export interface RunningPool {

@@ -12,6 +12,12 @@ import {
   type SigningCertificateExpiry,
   type SigningTenant,
 } from '../signing-certificate-metrics.js';
+import {
+  type BuiltPartLimits,
+  BuiltParts,
+  DEFAULT_BUILT_PART_LIMITS,
+  type ReleaseReason,
+} from './built-parts.js';
 import { requestHostKey, serverNameKey, urlHostKey, urlServerName } from './host-routing.js';
 import type { TenantBundle, TenantSourceListener } from './source.js';
 
@@ -30,9 +36,11 @@ export interface TenantPoolOptions {
   trustedProxyHops?: number;
   /** How long a replaced or removed tenant's part may finish requests in flight before it is closed. */
   retireAfterMs?: number;
+  /** How many built parts are kept, and how long unused (default DEFAULT_BUILT_PART_LIMITS). */
+  builtParts?: BuiltPartLimits;
 }
 
-/** One tenant as the pool holds it: its parsed bundle, and its part once a request has needed it. */
+/** One tenant as the pool holds it: its parsed bundle, and its part while it is built. */
 interface Member {
   bundle: TenantBundle;
   id: string;
@@ -50,6 +58,9 @@ interface Member {
  * portal a dedicated process runs, on a view of the pool's flow store and with the pool's metrics
  * registry); a changed bundle is built afresh on its next request, and a removed tenant answers 404
  * at once. Replaced parts are closed after the requests they were serving have had time to finish.
+ * Parts unused for the idle period, or the least recently used beyond the limit, are released and
+ * built again on their next request (ADR 0123): flow state lives in the store, so a sign-in under way
+ * survives.
  */
 export class TenantPool implements TenantSourceListener {
   readonly #options: TenantPoolOptions;
@@ -60,9 +71,18 @@ export class TenantPool implements TenantSourceListener {
   readonly #byServerName = new Map<string, Set<Member>>();
   /** Parts of replaced or removed tenants, each closed when its timer fires (or at close()). */
   readonly #retiring = new Map<NodeJS.Timeout, Promise<PartInstance>>();
+  readonly #built: BuiltParts<Member>;
 
   constructor(options: TenantPoolOptions) {
     this.#options = options;
+    this.#built = new BuiltParts(options.builtParts ?? DEFAULT_BUILT_PART_LIMITS, (member, reason) =>
+      this.#release(member, reason),
+    );
+  }
+
+  /** Tenants whose part is built now (or failed to build and is kept). */
+  get builtCount(): number {
+    return this.#built.size;
   }
 
   get size(): number {
@@ -147,8 +167,10 @@ export class TenantPool implements TenantSourceListener {
       this.#refuse(req, res, 404, 'POOL_TENANT_UNKNOWN', 'no tenant is served at this address');
       return;
     }
-    this.#partOf(member).then(
-      (part) => part.handler(req, res),
+    const part = this.#partOf(member);
+    res.once('close', this.#built.begin(member));
+    part.then(
+      (built) => built.handler(req, res),
       (err: unknown) =>
         this.#refuse(req, res, 503, 'POOL_TENANT_UNAVAILABLE', 'this help center cannot be served', {
           tenant: member.id,
@@ -173,8 +195,22 @@ export class TenantPool implements TenantSourceListener {
   }
 
   #partOf(member: Member): Promise<PartInstance> {
-    member.part ??= this.#build(member);
+    if (!member.part) {
+      member.part = this.#build(member);
+      this.#built.built(member);
+    }
     return member.part;
+  }
+
+  /** `member`'s part, idle or beyond the limit, is closed now (no request is using it). */
+  #release(member: Member, reason: ReleaseReason): void {
+    const { part } = member;
+    member.part = undefined;
+    this.#options.logger.info(
+      { event: 'pool.tenant_released', tenant: member.id, reason },
+      'tenant part released; its next request builds it again',
+    );
+    void closePart(part);
   }
 
   /** Closes every part built, at once (the process is stopping). */
@@ -185,6 +221,7 @@ export class TenantPool implements TenantSourceListener {
       parts.push(part);
     }
     this.#retiring.clear();
+    this.#built.close();
     this.#byKey.clear();
     this.#byHost.clear();
     this.#byId.clear();
@@ -233,6 +270,7 @@ export class TenantPool implements TenantSourceListener {
     const named = this.#byServerName.get(member.serverName);
     named?.delete(member);
     if (named?.size === 0) this.#byServerName.delete(member.serverName);
+    this.#built.forget(member);
     const { part } = member;
     if (!part) return;
     const timer = setTimeout(

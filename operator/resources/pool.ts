@@ -113,6 +113,15 @@ function redisArgs(pool: JsmSsoPool): string[] {
   ];
 }
 
+/** spec.builtTenants as the pool process's flags; a field not set leaves the process's default. */
+function builtTenantArgs(pool: JsmSsoPool): string[] {
+  const { idleSeconds, max } = pool.spec.builtTenants ?? {};
+  return [
+    ...(idleSeconds === undefined ? [] : ['--tenant-idle-seconds', String(idleSeconds)]),
+    ...(max === undefined ? [] : ['--max-built-tenants', String(max)]),
+  ];
+}
+
 export function desiredPoolDeployment(context: PoolContext, part: Part): KubeObject {
   const { pool, secrets } = context;
   const uses = presentKeys(poolSecretKeys(pool, part), secrets);
@@ -131,6 +140,7 @@ export function desiredPoolDeployment(context: PoolContext, part: Part): KubeObj
       String(pool.spec.trustedProxyHops ?? 1),
       ...redisArgs(pool),
       ...tlsArgs(pool, part),
+      ...builtTenantArgs(pool),
     ],
     volumes,
     mounts,

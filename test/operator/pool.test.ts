@@ -61,6 +61,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     await createPool(env.client, pools, 'shared', {
       broker: { autoscaling: { minReplicas: 2, maxReplicas: 4 } },
       portal: { replicas: 2 },
+      builtTenants: { idleSeconds: 600 },
     });
   });
 
@@ -144,6 +145,14 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       pools,
     ]);
     expect(pod.containers[0]!.args).to.include('--redis-url-file');
+    // spec.builtTenants as the pool process's flags, max from the CRD's default.
+    const args = pod.containers[0]!.args!;
+    expect(args.slice(args.indexOf('--tenant-idle-seconds'))).to.include.ordered.members([
+      '--tenant-idle-seconds',
+      '600',
+      '--max-built-tenants',
+      '1000',
+    ]);
     expect(pod.volumes?.filter((v) => v.secret).map((v) => v.secret!.secretName)).to.deep.equal([
       'shared-redis',
     ]);

@@ -38,16 +38,19 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
     return tenant;
   }
 
-  it('refuses --config together with --pool-dir, and a pool flag without --pool-dir (usage, exit 2)', async () => {
+  it('refuses --config together with --pool-dir, a pool flag without a pool, and a bad part limit (usage, exit 2)', async () => {
     for (const args of [
       ['--config', 'x.yaml', '--pool-dir', dir],
       ['--config', 'x.yaml', '--redis-url-file', 'url'],
+      ['--config', 'x.yaml', '--max-built-tenants', '10'],
       ['--pool-dir', dir, '--secrets-dir', dir],
+      ['--pool-dir', dir, '--max-built-tenants', '0'],
+      ['--pool-dir', dir, '--tenant-idle-seconds', '1.5'],
       [],
     ]) {
       const { code, stderr } = await exited(jsmSso(['broker', ...args]));
       expect(code, args.join(' ')).to.equal(2);
-      expect(stderr).to.match(/exactly one of --config, --pool-dir|does not go with/);
+      expect(stderr).to.match(/exactly one of --config, --pool-dir|does not go with|must be a whole number/);
     }
   });
 
