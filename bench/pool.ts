@@ -1,6 +1,7 @@
 // Issue 16's pool figures, from real `jsm-sso broker|portal --pool-dir` processes reading one folder
 // of tenant bundles: RSS with 1, 100, 1,000 and 10,000 idle tenants and the marginal memory per
-// tenant; how long a tenant added to the running pools takes to be served by both; and sign-ins per
+// tenant; how long a tenant added to the running pools takes to be served by both; RSS once every
+// tenant has been used (built parts bounded, ADR 0123); and sign-ins per
 // second of broker CPU spread over 100 tenants against the same at one tenant, in the same process
 // and in interleaved rounds (the ratio is only meaningful measured side by side).
 import { execFileSync } from 'node:child_process';
@@ -12,6 +13,7 @@ import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { MemoryFlowStore } from '../common/flowstore/index.js';
 import { freePort } from '../common/net.js';
 import { createSelfSignedCertificate } from '../common/pki.js';
+import { DEFAULT_BUILT_PART_LIMITS } from '../common/pool/built-parts.js';
 import { startDevIdp } from '../dev/idp/provider.js';
 import { ServiceProvider } from '../portal/saml/sp.js';
 import { Browser, CLIENT_SECRET, loginAtDevIdp } from '../testkit/broker-harness.js';
@@ -87,9 +89,20 @@ export async function benchPool(): Promise<Record<string, number | string>> {
       rss[step] = brokerMb + portalMb;
       figures[`pool.rss_mb_${step}_idle_tenants (broker + portal)`] =
         `${round1(rss[step])} (broker ${round1(brokerMb)}, portal ${round1(portalMb)})`;
-      // What an idle pool spends watching its folder (the directory source re-reads it every 2 s).
+      // What an idle pool spends watching its folder (events, and a look at every bundle every 10 s).
       figures[`pool.idle_cpu_percent_of_a_core_${step}_tenants (broker, portal)`] =
         `${round1(idleCpu[0]!)}, ${round1(idleCpu[1]!)}`;
+    }
+    // A scrape of the largest pools: the signing-certificate gauge parses nothing after the first (ADR 0122).
+    for (const [name, pool] of [
+      ['broker', broker],
+      ['portal', portal],
+    ] as const) {
+      const scrape = async () => (await fetch(`${await pool.management}/metrics`)).text();
+      await scrape();
+      const before = cpuMsOf(pool.pid);
+      await scrape();
+      figures[`pool.metrics_scrape_cpu_ms_${added}_tenants (${name})`] = round1(cpuMsOf(pool.pid) - before);
     }
     const most = Math.max(...Object.keys(rss).map(Number));
     const perTenantMb = most > 1 ? (rss[most]! - rss[1]!) / (most - 1) : Number.NaN;
@@ -110,6 +123,20 @@ export async function benchPool(): Promise<Record<string, number | string>> {
       addedMs <= TARGETS.addedMs,
       0,
     );
+
+    // --- every tenant used once: built parts stay within the pools' limit ----------------------
+    const tenantsNow = added + 1;
+    await useEachOnce(tenantsNow, (i) => [
+      `${brokerUrlOf(i, ports)}/saml/metadata`,
+      `${portalUrlOf(i, ports)}/saml/metadata`,
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    const usedBrokerMb = memoryOf(broker.pid).rssMb;
+    const usedPortalMb = memoryOf(portal.pid).rssMb;
+    figures[
+      `pool.rss_mb_after_each_of_${tenantsNow}_tenants_used_once (broker + portal; at most ${DEFAULT_BUILT_PART_LIMITS.max} parts kept built each)`
+    ] =
+      `${round1(usedBrokerMb + usedPortalMb)} (broker ${round1(usedBrokerMb)}, portal ${round1(usedPortalMb)})`;
 
     // --- sign-ins per second of broker CPU: 100 tenants against 1 ----------------------------
     // In a broker pool of the 100 tenants only: the big folder's re-reading would add noise.
@@ -201,6 +228,8 @@ function loopbackIngress(): Agent {
 interface PoolProcess {
   pid: number;
   listening: Promise<void>;
+  /** The management server's URL (/metrics). */
+  management: Promise<string>;
   waitForTenants(count: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -218,6 +247,7 @@ function startBenchPool(part: 'broker' | 'portal', dir: string, port: number): P
   return {
     pid: child.pid!,
     listening: urls.then(() => undefined),
+    management: urls.then((at) => at['management']!),
     waitForTenants: (count) =>
       new Promise<void>((resolve, reject) => {
         void done.then(() => reject(new Error(`${part} pool exited with ${tenants} of ${count} tenants`)));
@@ -243,6 +273,21 @@ async function untilServed(url: string, withinMs = 60_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`${url} not served within ${withinMs} ms`);
+}
+
+/** GETs the URLs of each of tenants 0..count-1 once, 8 at a time, each expected to answer 200. */
+async function useEachOnce(count: number, urlsOf: (index: number) => string[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      for (const url of urlsOf(next++)) {
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`${url} answered ${res.status}`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }
 
 /** `total` full sign-ins, `CONCURRENCY` at a time, at the tenants `pick` names; each Response checked. */
