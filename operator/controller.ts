@@ -4,6 +4,7 @@ import type { JsmSsoPool } from '../common/config/pool.generated.js';
 import type { Logger } from '../common/log.js';
 import { createSelfSignedCertificate, type KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
+import { failureReasonOf } from './errors.js';
 import { EventRecorder } from './events.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { cacheKey, Informer, type InformerEventType } from './kube/informer.js';
@@ -308,7 +309,7 @@ export class Controller implements ObjectCache, PoolCache {
           this.options.logger.info({ event: 'operator.reconciled', tenant: key, ...outcome }, 'reconciled');
         }
       } catch (err) {
-        const reason = (err as { reason?: string }).reason ?? (err as Error).name ?? 'Error';
+        const reason = failureReasonOf(err);
         this.metrics.reconcileTotal.inc({ result: 'error' });
         this.metrics.reconcileErrors.inc({ reason });
         if (!this.stopping) {

@@ -29,9 +29,15 @@ export const FAILURE_REASONS = {
       'A Secret a JsmSsoPool references exists but lacks the key (`url`, `ca.crt`, or `tls.crt`/`tls.key` of a client certificate). Nothing of the pool is applied.',
     action: 'Add the key to the Secret, or fix the reference.',
   },
+  StatusWriteFailed: {
+    meaning:
+      "The API server refused the status of the tenant or JsmSsoPool (an admission policy or webhook on the `status` subresource, 5xx, a lost connection...). No condition can carry this one: it is a Warning Event `StatusWriteFailed` on the object, with the API server's answer. A tenant or pool deleted since it was read (404) is not a failure: there is nothing left to report on.",
+    action:
+      'Read the Event (`kubectl describe`); fix what refuses the write, e.g. `kubectl get validatingadmissionpolicies,validatingwebhookconfigurations`.',
+  },
   ReconcileFailed: {
     meaning:
-      'Anything else: an owned object no longer wanted that the API server refuses to delete (an admission policy), a lost connection, an unexpected answer.',
+      'Anything else: an owned object no longer wanted that the API server refuses to delete (an admission policy), a lost connection, an unexpected answer or error. The metric and the log line carry only this reason; the detail is in the message and the log line.',
     action: "Read the message and the operator's log (`operator.reconcile_failed`).",
   },
 } as const satisfies Record<string, { meaning: string; action: string }>;
@@ -46,4 +52,13 @@ export class ReconcileError extends Error {
     this.name = 'ReconcileError';
     this.reason = reason;
   }
+}
+
+/**
+ * The reason a failed reconcile is counted and logged under: its own when it is a ReconcileError,
+ * else `ReconcileFailed`. Never an API server reason or an error's class, so the metric's `reason`
+ * label stays within this closed set (the detail goes in the log line's message).
+ */
+export function failureReasonOf(error: unknown): FailureReason {
+  return error instanceof ReconcileError ? error.reason : 'ReconcileFailed';
 }

@@ -1,12 +1,12 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { JsmSsoPool, PoolStatus } from '../common/config/pool.generated.js';
 import { type ApplyCache, type ApplyOutcome, apiErrorMessage, applyObjects, failureError } from './apply.js';
-import { ReconcileError } from './errors.js';
+import { failureReasonOf, ReconcileError } from './errors.js';
 import { type EventRecorder, recordTransitions } from './events.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { KINDS, objectPath } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
-import { childName, FIELD_MANAGER, type OperatorSettings, type SecretFacts } from './resources/common.js';
+import { childName, type OperatorSettings, type SecretFacts } from './resources/common.js';
 import { desiredPoolObjects, poolContext, poolSecretKeys } from './resources/pool.js';
 import {
   POOL_LABEL,
@@ -23,6 +23,7 @@ import {
   deploymentCondition,
   toConditions,
 } from './status.js';
+import { writeStatus } from './status-write.js';
 
 /**
  * One level-triggered reconcile of one JsmSsoPool: its Deployments, Services and the rest through
@@ -72,18 +73,16 @@ export async function reconcilePool(deps: PoolReconcilerDeps, key: string): Prom
     failure = (await applyPool(deps, pool, outcome)) ?? (await removeOrphans(deps, key, outcome));
   } catch (error) {
     failure = {
-      reason: error instanceof ReconcileError ? error.reason : 'ReconcileFailed',
+      reason: failureReasonOf(error),
       message: `reconcile failed (retrying with backoff): ${apiErrorMessage(error)}`,
       error,
     };
   }
   const status = poolStatus(deps, pool, failure);
   if (JSON.stringify(comparable(pool.status)) !== JSON.stringify(comparable(status))) {
-    const written = await deps.client.apply<KubeObject>(
-      `${objectPath(KINDS.pool, namespace, name)}/status`,
-      { apiVersion: KINDS.pool.apiVersion, kind: KINDS.pool.kind, metadata: { name, namespace }, status },
-      { fieldManager: FIELD_MANAGER, force: true },
-    );
+    const written = await writeStatus(deps, KINDS.pool, pool, status);
+    // Deleted meanwhile: whatever failed, nothing is left to report it on or retry.
+    if (!written) return outcome;
     deps.cache.remember(KINDS.pool, written);
     outcome.statusWritten = true;
     const applied = status.conditions?.find((c) => c.type === 'Applied');

@@ -1,7 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import { signingCertificateCommonName } from '../common/config/signing-secrets.js';
-import type { TenantStatus } from '../common/config/tenant.generated.js';
 import type { Logger } from '../common/log.js';
 import type { KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
@@ -9,7 +8,7 @@ import { type ApplyCache, apiErrorMessage, applyObjects, failureError } from './
 import { ReconcileError } from './errors.js';
 import { type EventRecorder, recordTransitions } from './events.js';
 import { isConflict, type KubeClient, type KubeObject } from './kube/client.js';
-import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
+import { collectionPath, KINDS } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
 import {
   hasFinalizer,
@@ -41,6 +40,7 @@ import {
   deploymentCondition,
   sameStatus,
 } from './status.js';
+import { writeStatus } from './status-write.js';
 import type { TenantVerdicts, Validation } from './tenant-verdicts.js';
 
 /**
@@ -189,18 +189,10 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     now,
   );
   if (!sameStatus(previous, status)) {
-    try {
-      await writeStatus(deps, live, status);
-    } catch (error) {
-      // The one failure a condition cannot carry: say it in an Event, then retry.
-      await deps.events.record(
-        live,
-        'Warning',
-        'StatusWriteFailed',
-        `status not written: ${apiErrorMessage(error)}`,
-      );
-      throw error;
-    }
+    const written = await writeStatus(deps, KINDS.tenant, live, status);
+    // Deleted meanwhile: whatever failed, nothing is left to report it on or retry.
+    if (!written) return outcome;
+    deps.cache.remember(KINDS.tenant, written);
     outcome.statusWritten = true;
     await recordTransitions(
       deps.events,
@@ -345,14 +337,4 @@ function secretsCondition(
 ): ConditionInput | undefined {
   const missing = missingSecrets(allSecretKeys(tenant), secrets, tenant.metadata!.namespace!);
   return missing && { status: 'False', ...missing };
-}
-
-async function writeStatus(deps: ReconcilerDeps, tenant: JsmSsoTenant, status: TenantStatus): Promise<void> {
-  const { name, namespace } = tenant.metadata!;
-  const written = await deps.client.apply<KubeObject>(
-    `${objectPath(KINDS.tenant, namespace, name)}/status`,
-    { apiVersion: tenant.apiVersion, kind: tenant.kind, metadata: { name, namespace }, status },
-    { fieldManager: FIELD_MANAGER, force: true },
-  );
-  deps.cache.remember(KINDS.tenant, written);
 }

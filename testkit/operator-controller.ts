@@ -30,9 +30,11 @@ export async function startTestController(
     /** Where the operator's log lines go (a test reading them); stdout otherwise. */
     logDestination?: DestinationStream;
     onWrite?: (method: string, path: string) => void;
+    /** The operator's client (one that injects a fault); a new one on the envtest otherwise. */
+    client?: KubeClient;
   },
 ): Promise<TestController> {
-  const client = new KubeClient(env.kubeConfig);
+  const client = options.client ?? new KubeClient(env.kubeConfig);
   if (options.onWrite) client.onWrite = options.onWrite;
   const registry = createMetricsRegistry();
   const controller = new Controller({
@@ -78,4 +80,10 @@ export async function operatorIdle(
     'the operator to be idle',
     timeoutMs,
   );
+}
+
+/** The `reason` label values the operator counted failed reconciles under, with their counts. */
+export async function reconcileErrors(registry: Registry): Promise<Record<string, number>> {
+  const metric = await registry.getSingleMetric('jsm_sso_operator_reconcile_errors_total')?.get();
+  return Object.fromEntries((metric?.values ?? []).map((v) => [String(v.labels['reason']), v.value]));
 }

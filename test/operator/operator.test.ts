@@ -2,12 +2,15 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { Registry } from 'prom-client';
 import type { Controller } from '../../operator/controller.js';
+import { FAILURE_REASONS } from '../../operator/errors.js';
 import type { KubeClient, KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, OWNED_KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER } from '../../operator/resources/common.js';
+import { admissionPolicy } from '../../testkit/admission-policy.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import {
   operatorIdle,
+  reconcileErrors,
   startTestController,
   TEST_OPERATOR_SETTINGS,
 } from '../../testkit/operator-controller.js';
@@ -442,55 +445,15 @@ describe('operator against a real API server', function () {
     expect(await env.client.get(ingress)).to.not.equal(undefined);
     // A cluster policy (a real ValidatingAdmissionPolicy, evaluated by the API server) that keeps
     // this Ingress: the operator's prune of it is refused, which no apply step covers.
-    const policies = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';
-    const bindings = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings';
-    const policyName = `${namespace}-keep-ingress`;
-    await env.client.create(policies, {
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'ValidatingAdmissionPolicy',
-      metadata: { name: policyName },
-      spec: {
-        failurePolicy: 'Fail',
-        matchConstraints: {
-          resourceRules: [
-            {
-              apiGroups: ['networking.k8s.io'],
-              apiVersions: ['v1'],
-              operations: ['DELETE'],
-              resources: ['ingresses'],
-            },
-          ],
-        },
-        validations: [
-          {
-            expression: "oldObject.metadata.name != 'prune-ingress'",
-            message: 'prune-ingress is kept by policy',
-          },
-        ],
-      },
+    const policy = await admissionPolicy(env.client, {
+      name: `${namespace}-keep-ingress`,
+      namespace,
+      rule: { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], operations: ['DELETE'] },
+      expression: "oldObject.metadata.name != 'prune-ingress'",
+      message: 'prune-ingress is kept by policy',
+      refused: () => env.client.delete(ingress, { dryRun: 'All' }),
     });
     try {
-      await env.client.create(bindings, {
-        apiVersion: 'admissionregistration.k8s.io/v1',
-        kind: 'ValidatingAdmissionPolicyBinding',
-        metadata: { name: policyName },
-        spec: {
-          policyName,
-          validationActions: ['Deny'],
-          matchResources: {
-            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
-          },
-        },
-      });
-      // The API server loads policies asynchronously: wait until a dry-run delete is refused.
-      await eventually(
-        async () =>
-          env.client.delete(ingress, { dryRun: 'All' }).then(
-            () => false,
-            () => true,
-          ),
-        'the policy to refuse deleting the Ingress',
-      );
       await env.client.request('PATCH', objectPath(KINDS.tenant, namespace, 'prune'), {
         body: [{ op: 'remove', path: '/spec/ingress' }],
         contentType: 'application/json-patch+json',
@@ -516,8 +479,7 @@ describe('operator against a real API server', function () {
       await warningEvent(failed, 'ReconcileFailed');
       expect(await env.client.get(ingress), 'the refused Ingress is still there').to.not.equal(undefined);
     } finally {
-      await env.client.delete(`${bindings}/${policyName}`);
-      await env.client.delete(`${policies}/${policyName}`);
+      await policy.remove();
     }
     // Allowed again: the retry prunes the Ingress and the condition clears.
     await eventually(
@@ -568,5 +530,13 @@ describe('operator against a real API server', function () {
       async () => controller.queue.failuresOf(`${namespace}/refused`) === 0,
       'the backoff to reset',
     );
+  });
+
+  // Last: the scenarios above fail reconciles on purpose (ObjectConflict, SecretCreateFailed,
+  // ReconcileFailed, ApplyFailed); none may be counted under the API server's reason or a class name.
+  it('counted every failed reconcile of these scenarios under a reason of operator/errors.ts', async () => {
+    const reasons = Object.keys(await reconcileErrors(registry));
+    expect(reasons).to.not.deep.equal([]);
+    expect(reasons.filter((r) => !(r in FAILURE_REASONS))).to.deep.equal([]);
   });
 });
