@@ -11,6 +11,7 @@ import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 import { WorkQueue } from '../../operator/queue.js';
 import { eventually } from '../../testkit/envtest.js';
 import { FakeApiServer, type FakeRequest } from '../../testkit/fake-apiserver.js';
+import { reconcileErrors } from '../../testkit/operator-controller.js';
 import { secretObject, tenantObject } from '../../testkit/tenants.js';
 
 /**
@@ -409,5 +410,29 @@ describe('reconciler against a faulty API server', function () {
     await eventually(async () => configValid('bad') === 'True', 'the bad tenant to converge');
     await eventually(async () => controller!.queue.failuresOf(`${NS}/bad`) === 0, 'the backoff to reset');
     expect(fake.object(deployments, 'bad-broker')).to.not.equal(undefined);
+  });
+
+  it("counts a status write answered 409, 500 or 404 while the tenant still exists (no status subresource) as StatusWriteFailed, never the server's reason, and writes it once accepted", async () => {
+    addTenant('acme');
+    const answers = [
+      [409, 'Conflict'],
+      [500, 'InternalError'],
+      [404, 'NotFound'],
+    ] as const;
+    for (const [code, reason] of answers) {
+      fake.inject({
+        match: (r) => r.method === 'PATCH' && r.subresource === 'status' && r.name === 'acme',
+        action: { kind: 'status', code, reason },
+        times: 1,
+      });
+    }
+    await startController();
+    await eventually(async () => configValid('acme') === 'True', 'the status written once accepted');
+    // Only a 404 of a tenant that is gone (read back) ends a reconcile quietly: this one exists.
+    expect(await reconcileErrors(registry)).to.deep.equal({ StatusWriteFailed: answers.length });
+    const warnings = tenantEvents('acme').filter((e) => e.reason === 'StatusWriteFailed');
+    expect(warnings.map((e) => e.note.match(/injected \d+ \w+/)?.[0])).to.deep.equal(
+      answers.map(([code, reason]) => `injected ${code} ${reason}`),
+    );
   });
 });
