@@ -340,7 +340,8 @@ export class Controller implements ObjectCache, PoolCache {
       return;
     }
     if (type === 'MODIFIED' && previous && !newsToReconcile(previous, tenant)) return;
-    this.queue.add(key);
+    if (type === 'RESYNC') this.queue.addBackground(key);
+    else this.queue.add(key);
   }
 
   /**
@@ -363,6 +364,7 @@ export class Controller implements ObjectCache, PoolCache {
   ): void {
     const key = cacheKey(pool.metadata.namespace, pool.metadata.name ?? '');
     if (type === 'DELETED') this.indexSecrets(`${POOL_KEY_PREFIX}${key}`, []);
+    else if (type === 'RESYNC') this.queue.addBackground(`${POOL_KEY_PREFIX}${key}`);
     else this.queue.add(`${POOL_KEY_PREFIX}${key}`);
     // A resync reaches the tenants through their own; a change they read or a deletion is news.
     if (type === 'RESYNC' || (type === 'MODIFIED' && !newsToTenants(previous, pool))) return;
@@ -509,22 +511,16 @@ function newsToTenants(
 
 /**
  * Whether a tenant's change is one its reconcile acts on: its spec (the generation), its identity,
- * its labels, annotations, finalizers or deletion. A change of the status alone is, nearly always,
- * the echo of the operator's own status write arriving before the write's response was remembered;
- * reconciling it again found nothing to do, and at 10,000 tenants doubled the reconciles of a
- * convergence. controller-runtime's GenerationChangedPredicate makes the same cut; the periodic
- * resync still reconciles every tenant, so a status someone else overwrote is put right there.
+ * its finalizers or its deletion. Labels and annotations are no input of a reconcile. A change of
+ * the status alone is, nearly always, the echo of the operator's own status write arriving before
+ * the write's response was remembered; reconciling it again found nothing to do, and at 10,000
+ * tenants doubled the reconciles of a convergence. controller-runtime's GenerationChangedPredicate
+ * makes the same cut; the periodic resync still reconciles every tenant, so a status someone else
+ * overwrote is put right there.
  */
 function newsToReconcile(before: KubeObject, after: KubeObject): boolean {
   const view = ({ metadata }: KubeObject) =>
-    JSON.stringify([
-      metadata.uid,
-      metadata.generation,
-      metadata.labels,
-      metadata.annotations,
-      metadata.finalizers,
-      metadata.deletionTimestamp,
-    ]);
+    JSON.stringify([metadata.uid, metadata.generation, metadata.finalizers, metadata.deletionTimestamp]);
   return view(before) !== view(after);
 }
 

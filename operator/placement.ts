@@ -2,7 +2,7 @@ import type { JsmSsoTenant } from '../common/config/load.js';
 import type { JsmSsoPool } from '../common/config/pool.generated.js';
 import { type ApplyOutcome, apiErrorMessage, applyFailure, conflictFailure } from './apply.js';
 import { needsApply } from './drift.js';
-import type { KubeClient, KubeObject } from './kube/client.js';
+import { isConflict, type KubeClient, type KubeObject } from './kube/client.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { describeOwner } from './ownership.js';
 import {
@@ -202,13 +202,14 @@ async function applyProjection(
   const name = placedName(tenant);
   const uid = tenant.metadata!.uid ?? '';
   keep.add(placedId('Secret', namespace, name));
-  const claim = await claimPlacedName(deps, KINDS.secret, deps.cache.secretMeta(namespace, name), {
-    namespace,
-    name,
-    uid,
-  });
+  const who = { namespace, name, uid };
+  // A name the cache does not know is claimed by creating it: the API server refuses a create over
+  // an object that exists (409), which is then read and judged. Reading it first cost every new
+  // pooled tenant one more round trip to the API server.
+  const cached = deps.cache.secretMeta(namespace, name);
+  const claim = cached ? await claimPlacedName(deps, KINDS.secret, cached, who) : { live: undefined };
   if ('conflict' in claim) return claim.conflict;
-  const { live } = claim;
+  let { live } = claim;
   const metadata = projectionMeta(tenant, pool, sources);
   if (
     live &&
@@ -221,17 +222,29 @@ async function applyProjection(
     const projection = desiredProjection(tenant, pool, sources, await readValues(deps, tenant));
     // Replaced whole, not applied: a key someone added to the projection must go too (apply
     // leaves other managers' fields), and the resourceVersion makes a concurrent edit a 409 retry.
-    const written = live
-      ? await deps.client.request<KubeObject>('PUT', objectPath(KINDS.secret, namespace, name), {
-          body: {
-            ...projection,
-            metadata: { ...projection.metadata, resourceVersion: live.metadata.resourceVersion },
-          },
-          query: { fieldManager: FIELD_MANAGER },
-        })
-      : await deps.client.create<KubeObject>(collectionPath(KINDS.secret, namespace), projection, {
+    const replace = (over: KubeObject) =>
+      deps.client.request<KubeObject>('PUT', objectPath(KINDS.secret, namespace, name), {
+        body: {
+          ...projection,
+          metadata: { ...projection.metadata, resourceVersion: over.metadata.resourceVersion },
+        },
+        query: { fieldManager: FIELD_MANAGER },
+      });
+    let written: KubeObject | undefined;
+    if (!live) {
+      try {
+        written = await deps.client.create<KubeObject>(collectionPath(KINDS.secret, namespace), projection, {
           fieldManager: FIELD_MANAGER,
         });
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+        const existing = await claimPlacedName(deps, KINDS.secret, undefined, who);
+        if ('conflict' in existing) return existing.conflict;
+        if (!existing.live) throw error;
+        live = existing.live;
+      }
+    }
+    written ??= await replace(live!);
     deps.cache.rememberSecret(written);
   } catch (error) {
     return applyFailure(`Secret ${namespace}/${name}`, error);
@@ -245,16 +258,21 @@ function sameHashes(a: Record<string, string>, b: Record<string, string>): boole
   return Object.keys(a).length === keys.length && keys.every((k) => a[k] === b[k]);
 }
 
-/** Reads the tenant's referenced Secrets once each, for the write only; nothing is kept. */
+/**
+ * Reads the tenant's referenced Secrets once each, for the write only; nothing is kept. Read side by
+ * side: one after the other, a tenant with four Secrets waited four round trips.
+ */
 async function readValues(deps: PlacementDeps, tenant: JsmSsoTenant): Promise<(use: SecretKeyUse) => string> {
   const namespace = tenant.metadata!.namespace!;
-  const data = new Map<string, Record<string, string>>();
-  for (const secret of new Set(allSecretKeys(tenant).map((u) => u.secret))) {
-    const live = await deps.client.get<KubeObject & { data?: Record<string, string> }>(
-      objectPath(KINDS.secret, namespace, secret),
-    );
-    if (live) data.set(secret, live.data ?? {});
-  }
+  const names = [...new Set(allSecretKeys(tenant).map((u) => u.secret))];
+  const read = await Promise.all(
+    names.map((secret) =>
+      deps.client.get<KubeObject & { data?: Record<string, string> }>(
+        objectPath(KINDS.secret, namespace, secret),
+      ),
+    ),
+  );
+  const data = new Map(names.map((secret, i) => [secret, read[i]?.data ?? {}]));
   return (use) => data.get(use.secret)?.[use.key] ?? '';
 }
 

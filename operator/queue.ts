@@ -4,6 +4,10 @@
  * being processed that is added again runs once more afterwards (never twice at the same time).
  * Failures retry after a per-key exponential backoff; a global token bucket caps the rate of
  * reconciles so that a storm of events cannot flood the API server.
+ *
+ * Keys of the periodic resync wait in a background lane that runs only when no other key waits: a
+ * resync of 10,000 tenants is 200 s of the bucket, and a tenant created meanwhile must not queue
+ * behind all of it (nor a convergence slow down each time a resync comes round).
  */
 export interface QueueOptions {
   /** Per-key backoff after the first failure, doubling up to `maxBackoffMs`. */
@@ -18,6 +22,9 @@ export interface QueueOptions {
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
+  /** The background lane; a key promoted to the queue stays here, skipped, until it is reached. */
+  private readonly background: string[] = [];
+  private readonly backgroundQueued = new Set<string>();
   private readonly processing = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly failures = new Map<string, number>();
@@ -42,9 +49,9 @@ export class WorkQueue {
     this.tokensAt = this.now();
   }
 
-  /** Keys waiting to run (not counting delayed retries or keys being processed). */
+  /** Keys waiting to run, in both lanes (not counting delayed retries or keys being processed). */
   get depth(): number {
-    return this.queue.length;
+    return this.queue.length + this.backgroundQueued.size;
   }
 
   /** Keys waiting out a backoff before they are added again (failed reconciles to retry). */
@@ -59,14 +66,31 @@ export class WorkQueue {
       return;
     }
     if (this.queued.has(key)) return;
-    const waiter = this.waiters.shift();
-    if (waiter) {
-      this.processing.add(key);
-      waiter(key);
-      return;
-    }
+    this.backgroundQueued.delete(key);
+    if (this.handOut(key)) return;
     this.queued.add(key);
     this.queue.push(key);
+  }
+
+  /**
+   * Adds a key whose reconcile only re-checks (the periodic resync): it runs after every key added
+   * with `add`, and not at all if it is queued or running already.
+   */
+  addBackground(key: string): void {
+    if (this.shutDown || this.processing.has(key) || this.queued.has(key) || this.backgroundQueued.has(key))
+      return;
+    if (this.handOut(key)) return;
+    this.backgroundQueued.add(key);
+    this.background.push(key);
+  }
+
+  /** Gives `key` to a worker waiting for one; false when none waits. */
+  private handOut(key: string): boolean {
+    const waiter = this.waiters.shift();
+    if (!waiter) return false;
+    this.processing.add(key);
+    waiter(key);
+    return true;
   }
 
   /** Adds `key` after its backoff; the backoff doubles with each failure until `forget`. */
@@ -107,13 +131,20 @@ export class WorkQueue {
   async get(): Promise<string | undefined> {
     await this.takeToken();
     if (this.shutDown) return undefined;
-    const key = this.queue.shift();
+    const key = this.queue.shift() ?? this.nextBackground();
     if (key !== undefined) {
       this.queued.delete(key);
       this.processing.add(key);
       return key;
     }
     return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private nextBackground(): string | undefined {
+    for (let key = this.background.shift(); key !== undefined; key = this.background.shift()) {
+      if (this.backgroundQueued.delete(key)) return key;
+    }
+    return undefined;
   }
 
   /** Marks `key` processed; if it was added meanwhile, it is queued again. */

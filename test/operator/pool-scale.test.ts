@@ -98,6 +98,55 @@ describe('a pool with many tenants against a real API server', function () {
     ).to.deep.equal([]);
   });
 
+  it('places a new tenant in 4 writes, its Secrets read side by side and its projection created unread', async () => {
+    await operatorIdle(controller, 60_000);
+    // Every call of the operator's client, with how many were in flight when it was made.
+    const calls: { method: string; path: string; inFlight: number }[] = [];
+    let inFlight = 0;
+    const request = client.request.bind(client);
+    client.request = async <T>(method: string, path: string, args?: Parameters<typeof request>[2]) => {
+      calls.push({ method, path, inFlight: inFlight++ });
+      try {
+        return await request<T>(method, path, args);
+      } finally {
+        inFlight--;
+      }
+    };
+    try {
+      await env.client.create(collectionPath(KINDS.tenant, tenantNs), pooled('fresh'));
+      await eventually(async () => (await tenantCount()) === TENANTS + 2, `tenantCount ${TENANTS + 2}`);
+      await operatorIdle(controller, 60_000);
+    } finally {
+      client.request = request;
+    }
+    const projection = objectPath(KINDS.secret, poolNs, `jsmsso-${tenantNs}-fresh`);
+    const writes = calls.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path.split('?')[0]}`);
+    expect(writes.filter((w) => !w.includes('/jsmssopools/')).sort()).to.deep.equal(
+      [
+        `PATCH ${objectPath(KINDS.tenant, tenantNs, 'fresh')}`,
+        `PATCH ${objectPath(KINDS.tenant, tenantNs, 'fresh')}/status`,
+        `POST ${collectionPath(KINDS.event, tenantNs)}`,
+        `POST ${collectionPath(KINDS.secret, poolNs)}`,
+      ].sort(),
+    );
+    expect(
+      calls.filter((c) => c.method === 'GET' && c.path === projection),
+      'reads of the projection',
+    ).to.deep.equal([]);
+    const secretReads = calls.filter(
+      (c) => c.method === 'GET' && c.path.startsWith(`${collectionPath(KINDS.secret, tenantNs)}/`),
+    );
+    expect(secretReads.map((c) => c.path.split('/').pop()).sort()).to.deep.equal([
+      'atlassian',
+      'broker-signing',
+      'oidc',
+      'portal-signing',
+    ]);
+    expect(Math.max(...secretReads.map((c) => c.inFlight)), 'Secret reads in flight at once').to.be.at.least(
+      3,
+    );
+  });
+
   it("writes no tenant's status when only the pool's message changes, and leaves the pool's Events to the pool", async () => {
     // No kubelet and no Deployment controller here: the broker Deployment's status is written by hand.
     const broker = objectPath(
@@ -165,7 +214,7 @@ describe('a pool with many tenants against a real API server', function () {
     ).to.deep.equal([`Ready: ${podsUnavailable}`]);
   });
 
-  it("reconciles nothing for a change of a tenant's status alone, and reconciles a label change", async () => {
+  it("reconciles nothing for a change of a tenant's status, labels or annotations, and reconciles a finalizer's", async () => {
     await operatorIdle(controller, 60_000);
     const before = await reconciles();
     const path = objectPath(KINDS.tenant, tenantNs, 't0');
@@ -173,19 +222,20 @@ describe('a pool with many tenants against a real API server', function () {
     const conditions = (tenant?.status?.conditions ?? []).map((c) =>
       c.type === 'ConfigValid' ? { ...c, message: 'written by someone else' } : c,
     );
-    await env.client.request('PATCH', `${path}/status`, {
-      body: { status: { conditions } },
-      contentType: 'application/merge-patch+json',
-    });
-    // Then a label on another tenant: its event comes after the status change on the same watch,
-    // so once it has been reconciled, the status change has been seen too.
-    await env.client.request('PATCH', objectPath(KINDS.tenant, tenantNs, 't1'), {
-      body: { metadata: { labels: { team: 'blue' } } },
-      contentType: 'application/merge-patch+json',
-    });
-    await eventually(async () => (await reconciles()) > before, 'the labelled tenant to be reconciled');
+    const patch = (at: string, body: unknown) =>
+      env.client.request('PATCH', at, { body, contentType: 'application/merge-patch+json' });
+    await patch(`${path}/status`, { status: { conditions } });
+    // Labels and annotations are no input of a reconcile either.
+    await patch(path, { metadata: { labels: { team: 'blue' }, annotations: { note: 'x' } } });
+    // Then a finalizer on another tenant, which is: its event comes after the others on the same
+    // watch, so once it has been reconciled, they have been seen too.
+    const other = objectPath(KINDS.tenant, tenantNs, 't1');
+    const finalizers = (await env.client.get<KubeObject>(other))?.metadata.finalizers ?? [];
+    await patch(other, { metadata: { finalizers: [...finalizers, 'example.com/hold'] } });
+    await eventually(async () => (await reconciles()) > before, 'the other tenant to be reconciled');
     await operatorIdle(controller, 60_000);
     expect((await reconciles()) - before, 'reconciles').to.equal(1);
+    await patch(other, { metadata: { finalizers } });
     // Left as written until the periodic resync, which reconciles every tenant.
     expect(readyOf(await env.client.get<WithConditions>(path), 'ConfigValid')?.message).to.equal(
       'written by someone else',

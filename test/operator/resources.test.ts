@@ -349,6 +349,38 @@ describe('operator work queue', () => {
     queue.shutdown();
   });
 
+  it('runs the keys of events before the waiting keys of a resync', async () => {
+    const q = new WorkQueue();
+    for (const k of ['r1', 'r2', 'r3']) q.addBackground(k);
+    q.add('new');
+    expect(q.depth).to.equal(4);
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const key = (await q.get())!;
+      order.push(key);
+      if (key === 'r1') q.add('later');
+      q.done(key);
+    }
+    order.push((await q.get())!);
+    expect(order).to.deep.equal(['new', 'r1', 'later', 'r2', 'r3']);
+  });
+
+  it('runs a resync key once: not again when queued or running, moved up when an event adds it', async () => {
+    const q = new WorkQueue();
+    q.add('a');
+    q.addBackground('a');
+    q.addBackground('b');
+    q.addBackground('c');
+    q.add('c');
+    expect(q.depth).to.equal(3);
+    const running = (await q.get())!;
+    q.addBackground(running);
+    const rest = [(await q.get())!, (await q.get())!];
+    q.done(running);
+    expect([running, ...rest]).to.deep.equal(['a', 'c', 'b']);
+    expect(q.depth).to.equal(0);
+  });
+
   it('limits the global rate with a token bucket', async () => {
     let now = 0;
     const q = new WorkQueue({ ratePerSecond: 10, burst: 2, now: () => now });
