@@ -9,6 +9,7 @@ import {
   APPLIED_HASH_ANNOTATION,
   FIELD_MANAGER,
   type OperatorSettings,
+  PARTS,
   type SecretFacts,
 } from './resources/common.js';
 import { withAppliedHash } from './resources/index.js';
@@ -21,6 +22,7 @@ import {
   placedName,
   projectionKeyHashes,
   projectionMeta,
+  servesTls,
 } from './resources/projection.js';
 import { allSecretKeys, type SecretKeyUse } from './resources/secret-refs.js';
 import type { ApplyFailure, ConditionInput } from './status.js';
@@ -103,7 +105,27 @@ export async function reconcilePooled(
     (await applyProjection(deps, tenant, pool, { secrets, ...document }, outcome, keep)) ??
     (await applyPooledIngress(deps, tenant, pool, outcome, keep)) ??
     (await removePlaced(deps, uid, keep, outcome));
-  return { pool: poolCondition(pool), ...(failure ? { failure } : {}) };
+  return { pool: noteUnservedTls(poolCondition(pool), tenant, pool), ...(failure ? { failure } : {}) };
+}
+
+/**
+ * A tenant's listener certificate that its pool does not serve (the pool's part has no
+ * spec.<part>.tls) is neither copied nor used; PoolReady says so rather than ignore the field.
+ * The note follows the two specs only, so it never adds status writes of its own.
+ */
+function noteUnservedTls(
+  condition: ConditionInput,
+  tenant: JsmSsoTenant,
+  pool: JsmSsoPool & KubeObject,
+): ConditionInput {
+  const unserved = PARTS.filter((part) => tenant.spec[part].tlsSecretRef && !servesTls(pool, part));
+  if (unserved.length === 0) return condition;
+  const fields = unserved.map((part) => `spec.${part}.tlsSecretRef`).join(' and ');
+  const parts = unserved.map((part) => `spec.${part}.tls`).join(' and ');
+  return {
+    ...condition,
+    message: `${condition.message}; ${fields} not served: the pool has no ${parts} (its pods speak plain HTTP behind the Ingress)`,
+  };
 }
 
 /**
@@ -216,7 +238,7 @@ async function applyProjection(
     live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] === metadata.annotations?.[APPLIED_HASH_ANNOTATION]
   ) {
     const facts = await deps.cache.secretFacts(namespace, name);
-    if (facts && sameHashes(facts.keyHashes, projectionKeyHashes(tenant, sources))) return undefined;
+    if (facts && sameHashes(facts.keyHashes, projectionKeyHashes(tenant, pool, sources))) return undefined;
   }
   try {
     const projection = desiredProjection(tenant, pool, sources, await readValues(deps, tenant));

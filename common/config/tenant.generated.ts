@@ -114,7 +114,7 @@ export interface PortalSpec {
   };
   samlSigningSecretRef?: SecretRef;
   /**
-   * When set, portal pods serve HTTPS themselves with this kubernetes.io/tls Secret (for meshes without an ingress that terminates TLS). In a pool whose portal has spec.portal.tls, the pool's pods serve it to clients that ask for this tenant's host name (SNI); the operator copies it into the pool's namespace with the tenant's other keys.
+   * When set, portal pods serve HTTPS themselves with this kubernetes.io/tls Secret (for meshes without an ingress that terminates TLS). In a pool whose portal has spec.portal.tls, the pool's pods serve it to clients that ask for this tenant's host name (SNI); only then does the operator copy it into the pool's namespace, with the tenant's other keys.
    */
   tlsSecretRef?: {
     /**
@@ -425,7 +425,7 @@ export interface BrokerSpec {
     name: string;
   };
   /**
-   * When set, broker pods serve HTTPS themselves with this kubernetes.io/tls Secret. In a pool whose broker has spec.broker.tls, the pool's pods serve it to clients that ask for this tenant's host name (SNI); the operator copies it into the pool's namespace with the tenant's other keys.
+   * When set, broker pods serve HTTPS themselves with this kubernetes.io/tls Secret. In a pool whose broker has spec.broker.tls, the pool's pods serve it to clients that ask for this tenant's host name (SNI); only then does the operator copy it into the pool's namespace, with the tenant's other keys.
    */
   tlsSecretRef?: {
     /**

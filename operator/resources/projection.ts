@@ -7,6 +7,8 @@ import {
   canonicalJson,
   MANAGED_BY,
   ownerReference,
+  PARTS,
+  type Part,
   type SecretFacts,
   sha256,
   tenantName,
@@ -16,7 +18,7 @@ import { TENANT_KEY, tenantDocument } from './configmap.js';
 import { presentKeys } from './deployment.js';
 import { tenantIngress } from './ingress.js';
 import { poolContext } from './pool.js';
-import { allSecretKeys, type SecretKeyUse } from './secret-refs.js';
+import { type SecretKeyUse, secretKeysFor } from './secret-refs.js';
 
 /**
  * What a pooled tenant puts in its pool's namespace (the format of docs/placement.md and
@@ -46,9 +48,23 @@ export function projectedKey(use: Pick<SecretKeyUse, 'secret' | 'key'>): string 
   return `${use.secret}_${use.key}`;
 }
 
-/** The keys copied: every key both parts read, optional ones (next.crt/next.key) when present. */
-export function projectedUses(tenant: JsmSsoTenant, secrets: Record<string, SecretFacts>): SecretKeyUse[] {
-  return presentKeys(allSecretKeys(tenant), secrets);
+/**
+ * The keys copied: every key both parts read, optional ones (next.crt/next.key) when present, and a
+ * part's listener certificate (spec.<part>.tlsSecretRef) only when the pool's part serves TLS
+ * (JsmSsoPool spec.<part>.tls): a key the pool would not use stays in the tenant's namespace.
+ */
+export function projectedUses(
+  tenant: JsmSsoTenant,
+  pool: JsmSsoPool,
+  secrets: Record<string, SecretFacts>,
+): SecretKeyUse[] {
+  const uses = PARTS.flatMap((part) => secretKeysFor(tenant, part, { listenerTls: servesTls(pool, part) }));
+  return presentKeys(uses, secrets);
+}
+
+/** Whether the pool's part terminates TLS itself, serving its tenants' own certificates. */
+export function servesTls(pool: JsmSsoPool, part: Part): boolean {
+  return pool.spec[part]?.tls !== undefined;
 }
 
 /** Labels and owner of an object the tenant places in its pool's namespace. */
@@ -96,10 +112,11 @@ export interface ProjectionSources {
  */
 export function projectionKeyHashes(
   tenant: JsmSsoTenant,
+  pool: JsmSsoPool,
   { secrets, documentHash }: ProjectionSources,
 ): Record<string, string> {
   const hashes: Record<string, string> = { [TENANT_KEY]: documentHash() };
-  for (const use of projectedUses(tenant, secrets)) {
+  for (const use of projectedUses(tenant, pool, secrets)) {
     hashes[projectedKey(use)] = secrets[use.secret]?.keyHashes[use.key] ?? '';
   }
   return hashes;
@@ -112,7 +129,10 @@ export function projectionMeta(
   sources: ProjectionSources,
 ): V1ObjectMeta {
   const metadata = placedMeta(tenant, pool, 'tenant');
-  const hash = sha256(canonicalJson({ metadata, data: projectionKeyHashes(tenant, sources) })).slice(0, 32);
+  const hash = sha256(canonicalJson({ metadata, data: projectionKeyHashes(tenant, pool, sources) })).slice(
+    0,
+    32,
+  );
   return { ...metadata, annotations: { [APPLIED_HASH_ANNOTATION]: hash } };
 }
 
@@ -127,7 +147,7 @@ export function desiredProjection(
   values: (use: SecretKeyUse) => string,
 ): V1Secret {
   const data: Record<string, string> = { [TENANT_KEY]: sources.document() };
-  for (const use of projectedUses(tenant, sources.secrets)) data[projectedKey(use)] = values(use);
+  for (const use of projectedUses(tenant, pool, sources.secrets)) data[projectedKey(use)] = values(use);
   return {
     apiVersion: 'v1',
     kind: 'Secret',

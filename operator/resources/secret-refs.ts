@@ -61,8 +61,16 @@ function isSecretKeyRef(value: unknown): boolean {
   return typeof ref?.name === 'string' && typeof ref.key === 'string';
 }
 
-/** Every Secret key the part's pods mount, deduplicated, in a stable order. */
-export function secretKeysFor(tenant: JsmSsoTenant, part: Part): SecretKeyUse[] {
+/**
+ * Every Secret key the part's pods mount, deduplicated, in a stable order. `listenerTls: false`
+ * leaves out the part's own listener certificate (spec.<part>.tlsSecretRef), for a pool part that
+ * does not serve TLS and so must not be given the key (ADR 0125).
+ */
+export function secretKeysFor(
+  tenant: JsmSsoTenant,
+  part: Part,
+  { listenerTls = true }: { listenerTls?: boolean } = {},
+): SecretKeyUse[] {
   const signing = signingSecretName(tenant, part);
   const uses: SecretKeyUse[] = [
     ...tlsPair(signing),
@@ -76,7 +84,7 @@ export function secretKeysFor(tenant: JsmSsoTenant, part: Part): SecretKeyUse[] 
     ...redisKeys(tenant.spec.redis),
   ];
   const tls = part === 'broker' ? tenant.spec.broker.tlsSecretRef : tenant.spec.portal.tlsSecretRef;
-  if (tls) uses.push(...tlsPair(tls.name));
+  if (tls && listenerTls) uses.push(...tlsPair(tls.name));
   const seen = new Set<string>();
   return uses
     .filter((u) => {

@@ -616,6 +616,47 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       r.http!.paths.map((p) => p.backend.service!.port!.name),
     );
     expect(ports).to.deep.equal(['https', 'https']);
+
+    // In a pool part that does not serve TLS, the tenant's listener key is not copied, and PoolReady says so.
+    await createTenantSecrets(env.client, tenants, 'plain-tls');
+    await env.client.create(
+      collectionPath(KINDS.secret, tenants),
+      secretObject(tenants, 'plain-tls-tls', { 'tls.crt': 'PLAIN-CERT', 'tls.key': 'PLAIN-KEY' }),
+    );
+    const plain = tenantObject(tenants, 'plain-tls');
+    await env.client.create(
+      collectionPath(KINDS.tenant, tenants),
+      tenantObject(tenants, 'plain-tls', {
+        placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } },
+        broker: { ...plain.spec.broker, tlsSecretRef: { name: 'plain-tls-tls' } },
+      }),
+    );
+    const noted = await eventually(async () => {
+      const t = await get<Status>(KINDS.tenant, tenants, 'plain-tls');
+      return condition(t, 'PoolReady')?.message.includes('not served')
+        ? condition(t, 'PoolReady')
+        : undefined;
+    }, 'PoolReady noting the certificate not served');
+    expect(noted.message).to.include('spec.broker.tlsSecretRef not served: the pool has no spec.broker.tls');
+    const plainProjection = decoded(
+      await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-plain-tls`),
+    );
+    expect(plainProjection['plain-tls-broker-signing_tls.crt']).to.not.equal(undefined);
+    expect(Object.keys(plainProjection).filter((key) => key.startsWith('plain-tls-tls_'))).to.deep.equal([]);
+
+    // The pool's broker starts serving TLS: the tenant's pair follows into its projection, the note goes.
+    await env.client.request('PATCH', objectPath(KINDS.pool, pools, 'shared'), {
+      body: { spec: { broker: { tls: {} } } },
+      contentType: 'application/merge-patch+json',
+    });
+    await eventually(async () => {
+      const data = decoded(await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-plain-tls`));
+      return data['plain-tls-tls_tls.key'] === 'PLAIN-KEY';
+    }, 'the pair projected once the pool serves TLS');
+    await eventually(async () => {
+      const t = await get<Status>(KINDS.tenant, tenants, 'plain-tls');
+      return condition(t, 'PoolReady')?.message.includes('not served') === false;
+    }, 'the note gone from PoolReady');
   });
 
   it('says PoolNotFound for a tenant placed in a pool that does not exist, and writes nothing there', async () => {
