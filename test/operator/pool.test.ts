@@ -537,6 +537,28 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     await applied('ObjectsApplied', 'every owned object');
   });
 
+  /** A tenant in pool `pool` whose broker names its listener certificate, Secret `<name>-tls` with `data`. */
+  async function tenantWithListenerTls(
+    name: string,
+    pool: string,
+    data: Record<string, string>,
+  ): Promise<void> {
+    await createTenantSecrets(env.client, tenants, name);
+    await env.client.create(
+      collectionPath(KINDS.secret, tenants),
+      secretObject(tenants, `${name}-tls`, data),
+    );
+    const base = tenantObject(tenants, name);
+    await env.client.create(
+      collectionPath(KINDS.tenant, tenants),
+      tenantObject(tenants, name, {
+        placement: { mode: 'pool', pool: { name: pool, namespace: pools } },
+        broker: { ...base.spec.broker, tlsSecretRef: { name: `${name}-tls` } },
+        ingress: { className: 'nginx' },
+      }),
+    );
+  }
+
   it("serves HTTPS from a pool part with spec.<part>.tls: --tenant-tls, the default certificate mounted, the Service on https, and a pooled tenant's tlsSecretRef admitted and projected", async () => {
     await env.client.create(
       collectionPath(KINDS.secret, pools),
@@ -581,24 +603,11 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     }
 
     // A pooled tenant may now name its own listener certificate: it is projected with its other keys.
-    await createTenantSecrets(env.client, tenants, 'sni-tenant');
-    await env.client.create(
-      collectionPath(KINDS.secret, tenants),
-      secretObject(tenants, 'sni-tenant-tls', {
-        'tls.crt': 'TENANT-CERT',
-        'tls.key': 'TENANT-KEY',
-        other: 'x',
-      }),
-    );
-    const base = tenantObject(tenants, 'sni-tenant');
-    await env.client.create(
-      collectionPath(KINDS.tenant, tenants),
-      tenantObject(tenants, 'sni-tenant', {
-        placement: { mode: 'pool', pool: { name: 'sni', namespace: pools } },
-        broker: { ...base.spec.broker, tlsSecretRef: { name: 'sni-tenant-tls' } },
-        ingress: { className: 'nginx' },
-      }),
-    );
+    await tenantWithListenerTls('sni-tenant', 'sni', {
+      'tls.crt': 'TENANT-CERT',
+      'tls.key': 'TENANT-KEY',
+      other: 'x',
+    });
     const projection = await eventually(
       async () => get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-sni-tenant`),
       'the projection of the TLS tenant',
@@ -618,19 +627,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     expect(ports).to.deep.equal(['https', 'https']);
 
     // In a pool part that does not serve TLS, the tenant's listener key is not copied, and PoolReady says so.
-    await createTenantSecrets(env.client, tenants, 'plain-tls');
-    await env.client.create(
-      collectionPath(KINDS.secret, tenants),
-      secretObject(tenants, 'plain-tls-tls', { 'tls.crt': 'PLAIN-CERT', 'tls.key': 'PLAIN-KEY' }),
-    );
-    const plain = tenantObject(tenants, 'plain-tls');
-    await env.client.create(
-      collectionPath(KINDS.tenant, tenants),
-      tenantObject(tenants, 'plain-tls', {
-        placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } },
-        broker: { ...plain.spec.broker, tlsSecretRef: { name: 'plain-tls-tls' } },
-      }),
-    );
+    await tenantWithListenerTls('plain-tls', 'shared', { 'tls.crt': 'PLAIN-CERT', 'tls.key': 'PLAIN-KEY' });
     const noted = await eventually(async () => {
       const t = await get<Status>(KINDS.tenant, tenants, 'plain-tls');
       return condition(t, 'PoolReady')?.message.includes('not served')
