@@ -12,28 +12,29 @@ import {
   startTestController,
   TEST_OPERATOR_SETTINGS,
 } from '../../testkit/operator-controller.js';
-import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
+import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
-interface TenantLike extends KubeObject {
-  status?: { observedGeneration?: number; conditions?: { type: string; status: string }[] };
+interface Described extends KubeObject {
+  status?: { observedGeneration?: number };
 }
 
 /**
- * The operator's client, deleting one tenant (through the test's client) right before the operator
- * writes that tenant's status: the write meets the real API server's 404 of a tenant deleted
+ * The operator's client, deleting one tenant or pool (through the test's client) right before the
+ * operator writes its status: the write meets the real API server's 404 of an object deleted
  * between its reconcile and its status write, a race no timing can make happen on demand.
  */
 class DeletingBeforeStatusWrite extends KubeClient {
-  doomed: { tenant: string; by: KubeClient } | undefined;
+  /** The object (its path) to delete before its status write, and the client that deletes it. */
+  doomed: { path: string; by: KubeClient } | undefined;
   /** What the API server answered the status write of the deleted tenant. */
   answered: unknown;
 
   override async apply<T = KubeObject>(path: string, object: unknown, options: ApplyOptions): Promise<T> {
     const doomed = this.doomed;
-    if (!doomed || path !== `${doomed.tenant}/status`) return super.apply<T>(path, object, options);
+    if (!doomed || path !== `${doomed.path}/status`) return super.apply<T>(path, object, options);
     this.doomed = undefined;
-    await doomed.by.delete(doomed.tenant);
-    await eventually(async () => (await doomed.by.get(doomed.tenant)) === undefined, 'the tenant to be gone');
+    await doomed.by.delete(doomed.path);
+    await eventually(async () => (await doomed.by.get(doomed.path)) === undefined, 'the object to be gone');
     try {
       return await super.apply<T>(path, object, options);
     } catch (err) {
@@ -70,15 +71,31 @@ describe('operator status writes against a real API server', function () {
     client?.close();
   });
 
-  const tenantPath = (name: string) => objectPath(KINDS.tenant, namespace, name);
-  const tenant = (name: string) => env.client.get<TenantLike>(tenantPath(name));
-  const failedLines = (name: string) =>
-    logs.filter((l) => l['event'] === 'operator.reconcile_failed' && l['tenant'] === `${namespace}/${name}`);
+  const failedLines = (key: string) =>
+    logs.filter((l) => l['event'] === 'operator.reconcile_failed' && l['tenant'] === key);
 
   async function createTenant(name: string): Promise<void> {
     await createTenantSecrets(env.client, namespace, name);
     await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, name));
   }
+
+  /** What a tenant's and a pool's status writes are tested on: both go through one writeStatus. */
+  const SUBJECTS = {
+    tenant: {
+      kind: KINDS.tenant,
+      resource: 'jsmssotenants',
+      key: (name: string) => `${namespace}/${name}`,
+      create: createTenant,
+      change: { op: 'add', path: '/spec/ingress', value: { className: 'nginx' } },
+    },
+    pool: {
+      kind: KINDS.pool,
+      resource: 'jsmssopools',
+      key: (name: string) => `pool:${namespace}/${name}`,
+      create: (name: string) => createPool(env.client, namespace, name),
+      change: { op: 'add', path: '/spec/portal', value: { replicas: 2 } },
+    },
+  };
 
   async function warningEvents(uid: string, reason: string) {
     const events = await env.client.list<
@@ -87,83 +104,93 @@ describe('operator status writes against a real API server', function () {
     return events.items.filter((e) => e.regarding.uid === uid && e.type === 'Warning' && e.reason === reason);
   }
 
-  it("counts and logs a status write an admission policy refuses as StatusWriteFailed (not the API server's reason), with a Warning Event, and writes the status once allowed", async () => {
-    await createTenant('frozen');
-    const before = await eventually(async () => {
-      const t = await tenant('frozen');
-      return t?.status?.observedGeneration === t?.metadata.generation ? t : undefined;
-    }, 'the first status');
-    await operatorIdle(controller);
-    const status = (body: object) => ({
-      apiVersion: KINDS.tenant.apiVersion,
-      kind: KINDS.tenant.kind,
-      metadata: { name: 'frozen', namespace },
-      status: body,
-    });
-    let refusal: unknown;
-    const policy = await admissionPolicy(env.client, {
-      name: `${namespace}-frozen-status`,
-      namespace,
-      rule: { apiGroups: ['jsm-sso.io'], resources: ['jsmssotenants/status'], operations: ['UPDATE'] },
-      expression: "object.metadata.name != 'frozen'",
-      message: 'the status of frozen is frozen by policy',
-      refused: () =>
-        env.client
-          .apply(`${tenantPath('frozen')}/status`, status({}), { fieldManager: 'status-test', dryRun: true })
-          .catch((err) => {
-            refusal = err;
-            throw err;
-          }),
-    });
-    try {
-      // A new generation needs a new status (its observedGeneration): the policy refuses it.
-      await env.client.request('PATCH', tenantPath('frozen'), {
-        body: [{ op: 'add', path: '/spec/ingress', value: { className: 'nginx' } }],
-        contentType: 'application/json-patch+json',
-      });
-      const line = await eventually(async () => failedLines('frozen')[0], 'the reconcile_failed log line');
-      expect(line['reason']).to.equal('StatusWriteFailed');
-      // The API server's answer is the log line's detail, never a label.
-      expect(JSON.stringify(line['err'])).to.include('the status of frozen is frozen by policy');
-      const apiReason = (refusal as { reason: string }).reason;
-      expect(apiReason, "the API server's own reason").to.be.a('string').and.not.equal('StatusWriteFailed');
-      const counted = await reconcileErrors(registry);
-      expect(counted['StatusWriteFailed']).to.be.at.least(1);
-      expect(counted).to.not.have.property(apiReason);
-      const warnings = await eventually(
-        async () => (await warningEvents(before.metadata.uid!, 'StatusWriteFailed')).at(0),
-        'a Warning Event StatusWriteFailed',
-      );
-      expect(warnings.note).to.include('the status of frozen is frozen by policy');
-      expect((await tenant('frozen'))?.status?.observedGeneration).to.equal(
-        before.status?.observedGeneration,
-      );
-    } finally {
-      await policy.remove();
-    }
-    // Allowed again: the retry writes the new generation's status.
-    await eventually(
-      async () => {
-        const t = await tenant('frozen');
-        return t?.status?.observedGeneration === t?.metadata.generation;
-      },
-      'the status of the new generation once the policy is gone',
-      60_000,
-    );
-  });
+  for (const [what, subject] of Object.entries(SUBJECTS)) {
+    const name = `frozen-${what}`;
+    const path = () => objectPath(subject.kind, namespace, name);
+    const current = () => env.client.get<Described>(path());
+    const described = async () => {
+      const o = await current();
+      return o?.status?.observedGeneration === o?.metadata.generation ? o : undefined;
+    };
 
-  it('does not count a status write answered 404 because the tenant was deleted meanwhile: nothing is left to report on', async () => {
-    await operatorIdle(controller);
-    const errorsBefore = await reconcileErrors(registry);
-    client.doomed = { tenant: tenantPath('doomed'), by: env.client };
-    await createTenant('doomed');
-    await eventually(async () => client.answered, 'the status write of the deleted tenant');
-    expect(isNotFound(client.answered), String(client.answered)).to.equal(true);
-    await operatorIdle(controller);
-    expect(failedLines('doomed')).to.deep.equal([]);
-    expect(await reconcileErrors(registry)).to.deep.equal(errorsBefore);
-    expect(controller.queue.failuresOf(`${namespace}/doomed`)).to.equal(0);
-  });
+    it(`counts and logs a ${what}'s status write an admission policy refuses as StatusWriteFailed (not the API server's reason), with a Warning Event, and writes the status once allowed`, async () => {
+      await subject.create(name);
+      const before = await eventually(described, 'the first status');
+      await operatorIdle(controller);
+      let refusal: unknown;
+      const policy = await admissionPolicy(env.client, {
+        name: `${namespace}-${name}`,
+        namespace,
+        rule: {
+          apiGroups: ['jsm-sso.io'],
+          resources: [`${subject.resource}/status`],
+          operations: ['UPDATE'],
+        },
+        expression: `object.metadata.name != '${name}'`,
+        message: `the status of ${name} is frozen by policy`,
+        refused: () =>
+          env.client
+            .apply(
+              `${path()}/status`,
+              {
+                apiVersion: subject.kind.apiVersion,
+                kind: subject.kind.kind,
+                metadata: { name, namespace },
+                status: {},
+              },
+              { fieldManager: 'status-test', dryRun: true },
+            )
+            .catch((err) => {
+              refusal = err;
+              throw err;
+            }),
+      });
+      try {
+        // A new generation needs a new status (its observedGeneration): the policy refuses it.
+        await env.client.request('PATCH', path(), {
+          body: [subject.change],
+          contentType: 'application/json-patch+json',
+        });
+        const line = await eventually(
+          async () => failedLines(subject.key(name))[0],
+          'the reconcile_failed log line',
+        );
+        expect(line['reason']).to.equal('StatusWriteFailed');
+        // The API server's answer is the log line's detail, never a label.
+        expect(JSON.stringify(line['err'])).to.include(`the status of ${name} is frozen by policy`);
+        const apiReason = (refusal as { reason: string }).reason;
+        expect(apiReason, "the API server's own reason").to.be.a('string').and.not.equal('StatusWriteFailed');
+        const counted = await reconcileErrors(registry);
+        expect(counted['StatusWriteFailed']).to.be.at.least(1);
+        expect(counted).to.not.have.property(apiReason);
+        const warning = await eventually(
+          async () => (await warningEvents(before.metadata.uid!, 'StatusWriteFailed')).at(0),
+          'a Warning Event StatusWriteFailed',
+        );
+        expect(warning.note).to.include(`the status of ${name} is frozen by policy`);
+        expect((await current())?.status?.observedGeneration).to.equal(before.status?.observedGeneration);
+      } finally {
+        await policy.remove();
+      }
+      // Allowed again: the retry writes the new generation's status.
+      await eventually(described, 'the status of the new generation once the policy is gone', 60_000);
+    });
+
+    it(`does not count a ${what}'s status write answered 404 because it was deleted meanwhile: nothing is left to report on`, async () => {
+      const doomed = `doomed-${what}`;
+      await operatorIdle(controller);
+      const errorsBefore = await reconcileErrors(registry);
+      client.answered = undefined;
+      client.doomed = { path: objectPath(subject.kind, namespace, doomed), by: env.client };
+      await subject.create(doomed);
+      await eventually(async () => client.answered, 'the status write of the deleted object');
+      expect(isNotFound(client.answered), String(client.answered)).to.equal(true);
+      await operatorIdle(controller);
+      expect(failedLines(subject.key(doomed))).to.deep.equal([]);
+      expect(await reconcileErrors(registry)).to.deep.equal(errorsBefore);
+      expect(controller.queue.failuresOf(subject.key(doomed))).to.equal(0);
+    });
+  }
 
   it("counted every failed reconcile of these scenarios under a reason of operator/errors.ts, never the API server's", async () => {
     const reasons = Object.keys(await reconcileErrors(registry));
