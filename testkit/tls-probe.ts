@@ -30,3 +30,22 @@ export const LEGACY_CLIENT: ConnectionOptions = {
   maxVersion: 'TLSv1.1',
   ciphers: 'DEFAULT@SECLEVEL=0',
 };
+
+/**
+ * Connects over TLS 1.2 (TLS 1.3 has no renegotiation at all) naming `servername`, then asks for a
+ * renegotiation: `closed` or `error` when the server refuses it, `renegotiated` when it allowed it.
+ */
+export async function renegotiationOutcome(port: number, servername: string, ca: string): Promise<string> {
+  const socket = connect({ host: '127.0.0.1', port, servername, ca, maxVersion: 'TLSv1.2' });
+  await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+  const outcome = await new Promise<string>((resolve) => {
+    socket.once('close', () => resolve('closed'));
+    socket.once('error', () => {});
+    const started = socket.renegotiate({}, (err) => resolve(err ? 'error' : 'renegotiated'));
+    if (!started) resolve('not started');
+    // Data on the connection drives the new handshake to the server.
+    socket.write(`GET /healthz HTTP/1.1\r\nHost: ${servername}\r\n\r\n`);
+  });
+  socket.destroy();
+  return outcome;
+}

@@ -8,7 +8,7 @@ import { freePort } from '../../common/net.js';
 import { createPki, oidcIdp, type Pki, tenantFor } from '../../testkit/broker-harness.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
 import { startPoolProcess, tenantAt, within } from '../../testkit/pool.js';
-import { LEGACY_CLIENT, probeTls } from '../../testkit/tls-probe.js';
+import { LEGACY_CLIENT, probeTls, renegotiationOutcome } from '../../testkit/tls-probe.js';
 
 /**
  * A pool's own TLS listener (`--tenant-tls`, what the operator runs for JsmSsoPool spec.<part>.tls):
@@ -138,9 +138,10 @@ describe('a pool process serving HTTPS with each tenant certificate chosen by SN
         expect(answer.hsts).to.equal('max-age=31536000; includeSubDomains');
       }
 
-      // The TLS rules hold for a tenant's certificate too: no TLS 1.0/1.1.
+      // The TLS rules hold for a tenant's certificate too: no TLS 1.0/1.1, no renegotiation.
       const legacy = await probeTls(port, { ...LEGACY_CLIENT, servername: 'broker.a.test', ca: ca.caPem });
       expect(legacy).to.include({ ok: false, code: 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION' });
+      expect(await renegotiationOutcome(port, 'broker.a.test', ca.caPem)).to.be.oneOf(['closed', 'error']);
 
       // Rotation: the tenant's Secret changes (here its bundle's files), the next handshake gets it.
       const rotated = ca.issue({ hosts: ['broker.a.test'] });

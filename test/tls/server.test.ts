@@ -2,7 +2,6 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync 
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:tls';
 import { expect } from 'chai';
 import express from 'express';
 import { SecretDirectory } from '../../common/config/secrets.js';
@@ -20,7 +19,7 @@ import {
 } from '../../common/tls/index.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
-import { LEGACY_CLIENT, probeTls } from '../../testkit/tls-probe.js';
+import { LEGACY_CLIENT, probeTls, renegotiationOutcome } from '../../testkit/tls-probe.js';
 
 const logger = createLogger({ component: 'test', level: 'silent' });
 const LOCALHOST = ['localhost', '127.0.0.1'];
@@ -147,23 +146,7 @@ describe('HTTPS servers (broker, portal, management)', () => {
   }
 
   it('refuses a client-initiated renegotiation', async () => {
-    const socket = connect({
-      host: '127.0.0.1',
-      port: servers['broker']?.port ?? 0,
-      servername: 'localhost',
-      ca: ca.caPem,
-      maxVersion: 'TLSv1.2', // TLS 1.3 has no renegotiation at all
-    });
-    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
-    const outcome = await new Promise<string>((resolve) => {
-      socket.once('close', () => resolve('closed'));
-      socket.once('error', () => {});
-      const started = socket.renegotiate({}, (err) => resolve(err ? 'error' : 'renegotiated'));
-      if (!started) resolve('not started');
-      // Data on the connection drives the new handshake to the server.
-      socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
-    });
-    socket.destroy();
+    const outcome = await renegotiationOutcome(servers['broker']?.port ?? 0, 'localhost', ca.caPem);
     expect(outcome).to.be.oneOf(['closed', 'error']);
   });
 });
