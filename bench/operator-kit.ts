@@ -3,6 +3,7 @@ import { freePort } from '../common/net.js';
 import type { KubeClient } from '../operator/kube/client.js';
 import { type Envtest, enableAuditLog, envtest, stopEnvtest } from '../testkit/envtest.js';
 import { memoryOf, spawnOperator } from '../testkit/operator-process.js';
+import { BROKER_ENTRY } from './broker.js';
 
 /**
  * What the operator benches share: a real kube-apiserver + etcd with an audit log, the operator as
@@ -55,6 +56,8 @@ export async function withOperatorBench<T>(body: (context: OperatorBenchContext)
           namespace: namespaces.join(','),
           port,
           args,
+          // As installed: the compiled entry, not the TypeScript source under tsx.
+          entry: BROKER_ENTRY.args,
           ...(nodeOptions ? { nodeOptions } : {}),
         });
         operator = started;

@@ -5,6 +5,7 @@ import { collectionPath, KINDS, objectPath } from '../operator/kube/kinds.js';
 import { auditedWrites, freshNamespace } from '../testkit/envtest.js';
 import { chartNodeOptions } from '../testkit/operator-process.js';
 import { createPool, createSharedTenantSecrets, pooledOnSharedSecrets } from '../testkit/tenants.js';
+import { BROKER_ENTRY } from './broker.js';
 import { createInBatches, idleResyncWrites, sleep, total, withOperatorBench } from './operator-kit.js';
 
 /**
@@ -163,6 +164,7 @@ export async function benchOperatorPool(
       'operator RSS per tenant (KB)': ((rssMb - idleRssMb) * 1024) / n,
       'reconcile p99 (s, histogram bucket bound)': settled.p99,
       'operator Node flags': nodeOptions ?? chartNodeOptions(),
+      'operator runtime (dist as installed, tsx without a build)': BROKER_ENTRY.runtime,
       [`resync period (s, ${WORKERS} workers)`]: resyncSeconds,
       command: `npm run bench -- operator-pool --tenants ${n}`,
     };

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import {
   type OptionSpec,
@@ -17,6 +16,7 @@ import { exitOnSignals, type RunningServer } from '../common/http/server.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { Controller } from './controller.js';
+import { type ClusterAccess, inClusterAccess, kubeconfigAccess } from './kube/access.js';
 import { KubeClient } from './kube/client.js';
 import { LeaderElector } from './leader.js';
 import type { OperatorSettings } from './resources/common.js';
@@ -98,7 +98,7 @@ const OPTIONS: Record<string, OptionSpec> = {
 };
 
 export interface OperatorConfig {
-  kubeConfig: KubeConfig;
+  kubeConfig: ClusterAccess;
   settings: OperatorSettings;
   namespaces?: string[];
   managementPort: number;
@@ -131,7 +131,7 @@ export async function run(argv: string[]): Promise<void> {
     argv,
   );
   if (!values) return;
-  const config = parseConfig(values);
+  const config = await parseConfig(values);
   const logger = createLogger({ component: 'operator' });
   const operator = await startOperator(config, logger, () => {
     // Another replica may already act: stop at once and let Kubernetes restart us as a standby.
@@ -200,11 +200,9 @@ export async function startOperator(
   };
 }
 
-function parseConfig(values: ParsedOptions): OperatorConfig {
-  const kubeConfig = new KubeConfig();
+async function parseConfig(values: ParsedOptions): Promise<OperatorConfig> {
   const file = stringFlag(values, 'kubeconfig');
-  if (file) kubeConfig.loadFromFile(file);
-  else kubeConfig.loadFromCluster();
+  const kubeConfig = file ? await kubeconfigAccess(file) : inClusterAccess();
   const image = stringFlag(values, 'image');
   if (!image) throw new UsageError('--image is required (the jsm-sso image the broker and portal pods run)');
   const pullPolicy = stringFlag(values, 'image-pull-policy');

@@ -4,6 +4,7 @@ import type { JsmSsoPool } from '../common/config/pool.generated.js';
 import type { Logger } from '../common/log.js';
 import { createSelfSignedCertificate, type KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
+import { cachedTenant } from './cached-tenant.js';
 import { failureReasonOf } from './errors.js';
 import { EventRecorder } from './events.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
@@ -137,6 +138,7 @@ export class Controller implements ObjectCache, PoolCache {
           ...common,
           path: collectionPath(KINDS.tenant, ns),
           kind: KINDS.tenant,
+          transform: cachedTenant,
           onEvent: (type, tenant, previous) => this.onTenant(type, tenant, previous),
         }),
       );
@@ -224,11 +226,24 @@ export class Controller implements ObjectCache, PoolCache {
   }
 
   rememberSecret(secret: KubeObject): SecretFacts {
+    this.rememberSecretMeta(secret);
+    return this.secretReader.remember(secret);
+  }
+
+  projectionDigest(namespace: string, name: string): Promise<string | undefined> {
+    return this.secretReader.readDigest(namespace, name);
+  }
+
+  rememberProjection(secret: KubeObject): void {
+    this.rememberSecretMeta(secret);
+    this.secretReader.rememberDigest(secret);
+  }
+
+  private rememberSecretMeta(secret: KubeObject): void {
     const informer = this.secrets.find((i) => i.covers(secret.metadata.namespace ?? ''));
     informer?.remember(secret);
     const cached = informer?.get(secret.metadata.namespace, secret.metadata.name ?? '');
     if (cached) this.indexPlaced('ADDED', cached);
-    return this.secretReader.remember(secret);
   }
 
   pool(namespace: string, name: string): (JsmSsoPool & KubeObject) | undefined {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '../common/log.js';
 import { isNotFound, type KubeClient, type KubeObject } from './kube/client.js';
 import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
@@ -52,7 +53,9 @@ export class EventRecorder {
   ): Promise<void> {
     const { name, namespace, uid } = tenant.metadata!;
     const text = note.slice(0, 1024);
-    const key = [uid, type, reason, text].join('\u0000');
+    // A digest, not the note: a series is remembered for six minutes, and placing thousands of
+    // tenants records an Event or two each, whose notes would otherwise be held as keys.
+    const key = createHash('sha256').update([uid, type, reason, text].join('\u0000')).digest('base64');
     const now = this.options.now();
     this.sweep(now);
     const seen = this.series.get(key);

@@ -25,6 +25,7 @@ import {
   servesTls,
 } from './resources/projection.js';
 import { allSecretKeys, type SecretKeyUse } from './resources/secret-refs.js';
+import { keyHashesDigest } from './secret-facts.js';
 import type { ApplyFailure, ConditionInput } from './status.js';
 
 /**
@@ -60,6 +61,10 @@ export interface PlacementCache {
   secretMeta(namespace: string, name: string): KubeObject | undefined;
   secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined>;
   rememberSecret(secret: KubeObject): SecretFacts;
+  /** A projection's keyHashesDigest (all that is kept of it), read on demand; undefined when it does not exist. */
+  projectionDigest(namespace: string, name: string): Promise<string | undefined>;
+  /** Records a projection just written, ahead of its watch event. */
+  rememberProjection(secret: KubeObject): void;
   get(kind: ResourceKind, namespace: string, name: string): KubeObject | undefined;
   remember(kind: ResourceKind, object: KubeObject): void;
 }
@@ -237,8 +242,8 @@ async function applyProjection(
     live &&
     live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] === metadata.annotations?.[APPLIED_HASH_ANNOTATION]
   ) {
-    const facts = await deps.cache.secretFacts(namespace, name);
-    if (facts && sameHashes(facts.keyHashes, projectionKeyHashes(tenant, pool, sources))) return undefined;
+    const digest = await deps.cache.projectionDigest(namespace, name);
+    if (digest === keyHashesDigest(projectionKeyHashes(tenant, pool, sources))) return undefined;
   }
   try {
     const projection = desiredProjection(tenant, pool, sources, await readValues(deps, tenant));
@@ -267,17 +272,12 @@ async function applyProjection(
       }
     }
     written ??= await replace(live!);
-    deps.cache.rememberSecret(written);
+    deps.cache.rememberProjection(written);
   } catch (error) {
     return applyFailure(`Secret ${namespace}/${name}`, error);
   }
   outcome.applied.push(`Secret/${namespace}/${name}`);
   return undefined;
-}
-
-function sameHashes(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(b);
-  return Object.keys(a).length === keys.length && keys.every((k) => a[k] === b[k]);
 }
 
 /**

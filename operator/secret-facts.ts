@@ -2,7 +2,7 @@ import { certificateFingerprint, certificateNotAfter } from '../common/pki.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { cacheKey } from './kube/informer.js';
 import { KINDS, objectPath } from './kube/kinds.js';
-import { MANAGED_BY, type SecretFacts, sha256 } from './resources/common.js';
+import { canonicalJson, MANAGED_BY, type SecretFacts, sha256 } from './resources/common.js';
 
 /**
  * What the operator knows of a Secret: which keys exist, a hash of each (to roll pods on change)
@@ -59,6 +59,14 @@ function parse(pem: string | undefined): ParsedCertificate | undefined {
 }
 
 /**
+ * One digest of a Secret's key hashes: all the operator checks of its own projections (whether
+ * their data is what it wrote), in 64 characters instead of a hash per key.
+ */
+export function keyHashesDigest(keyHashes: Record<string, string>): string {
+  return sha256(canonicalJson(keyHashes));
+}
+
+/**
  * The metadata a Secret is cached with (from a PartialObjectMetadata list or watch). The labels
  * are kept only on the operator's own Secrets (pooled tenants' projections), which its cleanup finds by them.
  */
@@ -86,6 +94,8 @@ export function secretMetadata(object: KubeObject): KubeObject {
  */
 export class SecretReader {
   private readonly facts = new Map<string, { resourceVersion: string; facts: SecretFacts }>();
+  /** The operator's own projections, one per pooled tenant: a digest each, not their facts. */
+  private readonly digests = new Map<string, { resourceVersion: string; digest: string }>();
   private readonly client: KubeClient;
   private readonly metadata: (namespace: string, name: string) => KubeObject | undefined;
 
@@ -96,31 +106,57 @@ export class SecretReader {
 
   /** The facts of a Secret, or undefined when it does not exist. */
   async read(namespace: string, name: string): Promise<SecretFacts | undefined> {
-    const meta = this.metadata(namespace, name);
-    if (!meta) return undefined;
-    const key = cacheKey(namespace, name);
-    const known = this.facts.get(key);
-    if (known && known.resourceVersion === meta.metadata.resourceVersion) return known.facts;
-    const secret = await this.client.get<KubeObject>(objectPath(KINDS.secret, namespace, name));
-    if (!secret) return undefined;
-    return this.remember(secret);
+    const known = this.facts.get(cacheKey(namespace, name));
+    if (known && this.isCurrent(namespace, name, known.resourceVersion)) return known.facts;
+    const secret = await this.fetch(namespace, name);
+    return secret && this.remember(secret);
+  }
+
+  /** The keyHashesDigest of a Secret (a projection), or undefined when it does not exist. */
+  async readDigest(namespace: string, name: string): Promise<string | undefined> {
+    const known = this.digests.get(cacheKey(namespace, name));
+    if (known && this.isCurrent(namespace, name, known.resourceVersion)) return known.digest;
+    const secret = await this.fetch(namespace, name);
+    return secret && this.rememberDigest(secret);
   }
 
   /** Keeps the facts of a Secret just read or written; returns them. */
   remember(secret: KubeObject): SecretFacts {
     const facts = secretFacts(secret);
-    const key = cacheKey(secret.metadata.namespace, secret.metadata.name ?? '');
-    this.facts.set(key, { resourceVersion: secret.metadata.resourceVersion ?? '', facts });
+    this.facts.set(keyOf(secret), { resourceVersion: secret.metadata.resourceVersion ?? '', facts });
     return facts;
+  }
+
+  /** Keeps only the digest of a Secret just read or written (a projection); returns it. */
+  rememberDigest(secret: KubeObject): string {
+    const digest = keyHashesDigest(secretFacts(secret).keyHashes);
+    this.digests.set(keyOf(secret), { resourceVersion: secret.metadata.resourceVersion ?? '', digest });
+    return digest;
   }
 
   /** Drops what is known of a Secret (deleted, or read by no tenant any more). */
   forget(key: string): void {
     this.facts.delete(key);
+    this.digests.delete(key);
   }
 
-  /** Number of Secrets whose facts are held (for tests: it must follow the references, not the cluster). */
+  /** Number of Secrets whose facts or digest are held (it must follow the references, not the cluster). */
   get size(): number {
-    return this.facts.size;
+    return this.facts.size + this.digests.size;
   }
+
+  /** Whether the Secret still exists at the resourceVersion something was learnt from. */
+  private isCurrent(namespace: string, name: string, resourceVersion: string): boolean {
+    return this.metadata(namespace, name)?.metadata.resourceVersion === resourceVersion;
+  }
+
+  /** The Secret with its data (one GET), unless the cache says it does not exist. */
+  private async fetch(namespace: string, name: string): Promise<KubeObject | undefined> {
+    if (!this.metadata(namespace, name)) return undefined;
+    return this.client.get<KubeObject>(objectPath(KINDS.secret, namespace, name));
+  }
+}
+
+function keyOf(secret: KubeObject): string {
+  return cacheKey(secret.metadata.namespace, secret.metadata.name ?? '');
 }

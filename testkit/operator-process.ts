@@ -27,15 +27,16 @@ export interface OperatorProcessOptions {
   logLevel?: string;
   /** Node flags instead of the chart's (a bench measuring a larger heap). */
   nodeOptions?: string;
+  /**
+   * Node's arguments before `operator`: the benches pass the compiled dist/cli/main.js, as installed
+   * (under tsx the loader's own memory would be measured too). Default: this checkout's own form.
+   */
+  entry?: string[];
 }
 
 export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
-  // From source under tsx (tests, npx tsx bench/run.ts), from dist after `npm run bench`.
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(new URL(`../cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
   const args = [
-    ...(fromSource ? ['--import', 'tsx'] : []),
-    entry,
+    ...(options.entry ?? ownEntry()),
     'operator',
     '--kubeconfig',
     options.kubeconfig,
@@ -58,6 +59,13 @@ export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
       NODE_OPTIONS: options.nodeOptions ?? chartNodeOptions(),
     },
   });
+}
+
+/** From source under tsx when this module runs from source (tests), else the compiled entry beside it. */
+function ownEntry(): string[] {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = fileURLToPath(new URL(`../cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  return fromSource ? ['--import', 'tsx', entry] : [entry];
 }
 
 /** Resident set size now and at its peak (VmRSS, VmHWM), in MiB. */

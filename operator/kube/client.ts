@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import { Agent, type RequestOptions, request } from 'node:https';
-import type { KubeConfig, V1ObjectMeta } from '@kubernetes/client-node';
+import type { V1ObjectMeta } from '@kubernetes/client-node';
+import type { ClusterAccess } from './access.js';
 
 /**
- * A small Kubernetes REST client over node:https, configured from client-node's KubeConfig (TLS,
- * bearer tokens, exec plugins). client-node 1.x's generated API does not make server-side apply
+ * A small Kubernetes REST client over node:https, configured from a ClusterAccess (access.ts; TLS,
+ * bearer tokens, or client-node's KubeConfig for exec plugins). client-node 1.x's generated API does not make server-side apply
  * easy (the patch content type needs a middleware) and its informer stops on most errors, so the
  * operator speaks REST directly: every write goes through `request`, which counts it.
  */
@@ -71,7 +72,7 @@ const AUTH_REFRESH_MS = 60_000;
 
 export class KubeClient {
   readonly server: string;
-  private readonly kubeConfig: KubeConfig;
+  private readonly kubeConfig: ClusterAccess;
   private agent: Agent | undefined;
   private authHeaders: Record<string, string> = {};
   private authAt = 0;
@@ -82,7 +83,7 @@ export class KubeClient {
 
   private readonly userAgent: string;
 
-  constructor(kubeConfig: KubeConfig, options: { userAgent?: string } = {}) {
+  constructor(kubeConfig: ClusterAccess, options: { userAgent?: string } = {}) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.kubeConfig = kubeConfig;

@@ -299,6 +299,37 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     expect(writes.slice(before)).to.deep.equal([]);
   });
 
+  it("caches a pooled tenant without the labels and annotations it never reads (kubectl's last-applied copy); editing them writes nothing", async () => {
+    await quiet();
+    const before = writes.length;
+    const live = await get<Status>(KINDS.tenant, tenants, 'acme');
+    const edited = await env.client.request<Status>('PATCH', objectPath(KINDS.tenant, tenants, 'acme'), {
+      body: {
+        metadata: {
+          labels: { team: 'identity' },
+          annotations: { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(live) },
+        },
+      },
+      contentType: 'application/merge-patch+json',
+    });
+    const cached = await eventually(async () => {
+      const t = controller.tenant(tenants, 'acme');
+      return t?.metadata?.resourceVersion === edited.metadata.resourceVersion ? t : undefined;
+    }, 'the cache to hold the edited tenant');
+    expect(Object.keys(cached.metadata ?? {}).sort()).to.deep.equal([
+      'finalizers',
+      'generation',
+      'name',
+      'namespace',
+      'resourceVersion',
+      'uid',
+    ]);
+    expect(cached.spec).to.deep.equal(live?.['spec']);
+    expect(cached.status).to.deep.equal(live?.status);
+    await quiet();
+    expect(writes.slice(before)).to.deep.equal([]);
+  });
+
   it("never takes over a Secret of the projection's name that it did not make", async () => {
     await env.client.create(
       collectionPath(KINDS.secret, pools),

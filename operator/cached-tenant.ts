@@ -1,0 +1,29 @@
+import type { KubeObject } from './kube/client.js';
+
+/**
+ * What the operator keeps of a JsmSsoTenant in its cache: the metadata it reads (identity, the
+ * generation status reports, the finalizer and deletion that drive cleanup), the spec, and the
+ * status (the previous conditions decide whether a status write is due and keep their transition
+ * times). Labels and annotations are no input of a reconcile, yet `kubectl apply` stores a whole
+ * copy of the object in `kubectl.kubernetes.io/last-applied-configuration`: at 10,000 tenants that
+ * copy alone would double the cache. Used as the tenant informer's transform, so a write's response
+ * (`remember`) is cut the same way and the two forms compare equal.
+ */
+const READ_METADATA = [
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'deletionTimestamp',
+  'finalizers',
+] as const;
+
+export function cachedTenant<T extends KubeObject>(object: KubeObject): T {
+  const metadata: Record<string, unknown> = {};
+  for (const field of READ_METADATA) {
+    const value = (object.metadata as Record<string, unknown>)[field];
+    if (value !== undefined) metadata[field] = value;
+  }
+  return { ...object, metadata } as unknown as T;
+}
