@@ -17,6 +17,10 @@ export interface OperatorFigures {
   queueDepth: number;
   p50: string;
   p99: string;
+  /** V8 heap in use (garbage not yet collected included) and reserved, and memory outside it, in MiB. */
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
 }
 
 export interface BenchOperator {
@@ -131,6 +135,8 @@ export function total(counts: Record<string, number>): number {
   return Object.values(counts).reduce((sum, n) => sum + n, 0);
 }
 
+const MIB = 1024 * 1024;
+
 /** The few figures the benches need from the Prometheus text format. */
 export function parseMetrics(text: string): OperatorFigures {
   const value = (name: string) =>
@@ -150,6 +156,9 @@ export function parseMetrics(text: string): OperatorFigures {
     queueDepth: value('jsm_sso_operator_queue_depth'),
     p50: quantile(0.5),
     p99: quantile(0.99),
+    heapUsedMb: value('nodejs_heap_size_used_bytes') / MIB,
+    heapTotalMb: value('nodejs_heap_size_total_bytes') / MIB,
+    externalMb: value('nodejs_external_memory_bytes') / MIB,
   };
 }
 

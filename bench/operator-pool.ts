@@ -135,6 +135,7 @@ export async function benchOperatorPool(
       idleAudited = total(auditedWrites(USER_AGENT)) - auditedIdle;
     }
     const { rssMb, peakRssMb } = operator.memory();
+    const final = await operator.metrics();
     const per = (count: number) => count / Math.max(1, converged);
     return {
       'pooled tenants (N)': n,
@@ -162,6 +163,11 @@ export async function benchOperatorPool(
       [`operator peak RSS (MB, target < ${RSS_TARGET_MB})`]: peakRssMb,
       'operator RSS at N tenants (MB)': rssMb,
       'operator RSS per tenant (KB)': ((rssMb - idleRssMb) * 1024) / n,
+      // RSS is the heap V8 has reserved (live objects, garbage not yet collected, room to grow)
+      // plus code and buffers outside it: these say which part grows with the tenants.
+      'operator heap used / reserved before tenants (MB)': `${before.heapUsedMb.toFixed(1)} / ${before.heapTotalMb.toFixed(1)}`,
+      'operator heap used / reserved at N tenants (MB)': `${final.heapUsedMb.toFixed(1)} / ${final.heapTotalMb.toFixed(1)}`,
+      'operator memory outside the heap at N tenants (MB, external)': final.externalMb,
       'reconcile p99 (s, histogram bucket bound)': settled.p99,
       'operator Node flags': nodeOptions ?? chartNodeOptions(),
       'operator runtime (dist as installed, tsx without a build)': BROKER_ENTRY.runtime,

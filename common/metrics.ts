@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { buildInfo } from './build-info.js';
 import catalogue from './metrics-catalogue.json' with { type: 'json' };
@@ -17,6 +18,11 @@ export function createMetricsRegistry(): Registry {
     labelNames: ['version', 'revision'],
     registers: [registry],
   }).set({ version, revision }, 1);
+  new Gauge({
+    name: 'jsm_sso_heap_limit_bytes',
+    help: "V8's heap size limit (--max-old-space-size plus the young generation); nodejs_heap_size_used_bytes near it means the process is about to run out of heap.",
+    registers: [registry],
+  }).set(getHeapStatistics().heap_size_limit);
   return registry;
 }
 

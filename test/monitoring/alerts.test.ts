@@ -99,11 +99,13 @@ describe('alert rules and dashboard (charts/jsm-sso)', function () {
       renderedRules(
         'metrics.prometheusRule.refusedSignInRatio=0.5',
         'metrics.prometheusRule.certificateExpiryWarningDays=10',
+        'metrics.prometheusRule.heapUsedRatio=0.95',
       ),
     );
     expect(code).to.equal(1);
     expect(output).to.include('JsmSsoSignInsRefused');
     expect(output).to.include('JsmSsoSigningCertificateExpiring');
+    expect(output).to.include('JsmSsoHeapNearLimit');
   });
 
   it('cover each alert the monitoring pack promises', () => {
@@ -114,6 +116,7 @@ describe('alert rules and dashboard (charts/jsm-sso)', function () {
       'JsmSsoSignInsRefused',
       'JsmSsoAtlassianErrors',
       'JsmSsoSigningCertificateExpiring',
+      'JsmSsoHeapNearLimit',
     ]);
     const tested = readFileSync(CASES, 'utf8');
     for (const alert of new Set(alerts))

@@ -30,6 +30,19 @@ groups:
         annotations:
           summary: "jsm-sso operator reconciles keep failing ({{ "{{" }} $labels.reason {{ "}}" }})"
           description: "Reconciles have failed with reason {{ "{{" }} $labels.reason {{ "}}" }} for 15 minutes; see the operator's log lines (operator.reconcile_failed) with that reason and the Applied condition of the JsmSsoTenants and JsmSsoPools (`kubectl get jsmssotenants,jsmssopools -A`)."
+      - alert: JsmSsoHeapNearLimit
+        # Heap in use (garbage included) stays near V8's limit: the live heap is close to it, and
+        # the process will soon spend its time collecting, then stop with "heap out of memory".
+        expr: |
+          max by (namespace, pod) (
+            nodejs_heap_size_used_bytes / on (namespace, pod) jsm_sso_heap_limit_bytes
+          ) > {{ $r.heapUsedRatio }}
+        for: 15m
+        labels:
+          severity: warning
+        annotations:
+          summary: "{{ "{{" }} $labels.pod {{ "}}" }} uses {{ "{{" }} $value | humanizePercentage {{ "}}" }} of its heap limit"
+          description: "The heap has stayed above {{ mulf $r.heapUsedRatio 100 }}% of its limit for 15 minutes. For the operator, raise nodeOptions (--max-old-space-size) and resources.limits.memory together, as the sizing table in operator/README.md says for the number of tenants; for a pool, its pod settings."
   - name: jsm-sso.tenants
     rules:
       - alert: JsmSsoSignInsRefused
