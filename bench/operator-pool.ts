@@ -48,8 +48,8 @@ export async function benchOperatorPool(
       broker: { autoscaling: { minReplicas: 2, maxReplicas: 8 } },
       portal: { autoscaling: { minReplicas: 2, maxReplicas: 8 } },
     });
-    // The chart's heap (128 MB old space) is sized for 1,000 tenants; its values say to raise it
-    // with the tenant count, and BENCH_OPERATOR_NODE_OPTIONS does so here.
+    // The chart's heap is sized for 10,000 tenants (operator/README.md, "Memory and sizing");
+    // BENCH_OPERATOR_NODE_OPTIONS runs the operator with other flags, to measure another size.
     const nodeOptions = process.env['BENCH_OPERATOR_NODE_OPTIONS'];
     const operator = await startOperator(
       [tenantNs, poolNs],
