@@ -28,7 +28,6 @@ import {
   IdpRefusal,
   type IdpRefusalKind,
   type LoginCallback,
-  OneTimeMarkers,
 } from './backends/backend.js';
 import { createBackends } from './backends/factory.js';
 import { BrokerState, type LoginFlow, newToken } from './flows.js';
@@ -89,7 +88,6 @@ export async function createBrokerApp(
   const { tenant, store, logger } = context;
   const settings = resolveBrokerSettings(tenant, context.secrets);
   const state = new BrokerState(store, settings.flowTtlSeconds, settings.sessionTtlSeconds);
-  const markers = new OneTimeMarkers(store, settings.flowTtlSeconds);
   const telemetry = createBrokerTelemetry(
     context.registry,
     logger,
@@ -114,7 +112,7 @@ export async function createBrokerApp(
     idps,
     context,
     settings,
-    { store, markers, sessions: state.sessions, flowTtlSeconds: settings.flowTtlSeconds, now, logger },
+    { store, sessions: state.sessions, flowTtlSeconds: settings.flowTtlSeconds, now, logger },
     createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'logout-handle'),
   );
   const choices: IdpChoice[] = idps.map((idp) => ({
@@ -176,9 +174,11 @@ export async function createBrokerApp(
       return sendErrorResponse(req, res, flow, STATUS_NO_PASSIVE);
     }
     useFlowLanguage(req, flow);
-    const flowId = await state.startFlow(flow);
+    const flowId = newToken();
     setFlowCookie(res, flowId);
+    // With one IdP the flow is written once, already naming it and holding its backend's state.
     if (idps.length === 1) return startAtIdp(res, flowId, flow, idps[0]!.name);
+    await state.saveFlow(flowId, flow);
     sendChoicePage(res, pageFor(req), {
       idps: choices,
       csrf: flow.csrf,
@@ -233,7 +233,7 @@ export async function createBrokerApp(
       isPassive: flow.isPassive === true,
       ...(flow.locale === undefined ? {} : { locale: flow.locale }),
     });
-    await state.updateFlow(flowId, { ...flow, idp, backendState });
+    await state.saveFlow(flowId, { ...flow, idp, backendState });
     redirect(res, redirectUrl);
   }
 

@@ -86,14 +86,9 @@ export class BrokerState {
     this.#logouts = new Records(store, 'logout', flowTtlSeconds);
   }
 
-  async startFlow(flow: LoginFlow): Promise<string> {
-    const flowId = newToken();
-    await this.#flows.put(flowId, flow);
-    return flowId;
-  }
-
+  /** Writes the flow under `flowId` (a newToken()), replacing what was there. */
+  saveFlow = (flowId: string, flow: LoginFlow) => this.#flows.put(flowId, flow);
   getFlow = (flowId: string) => this.#flows.get(flowId);
-  updateFlow = (flowId: string, flow: LoginFlow) => this.#flows.put(flowId, flow);
   takeFlow = (flowId: string) => this.#flows.take(flowId);
 
   /**

@@ -143,40 +143,10 @@ export interface SessionDirectory {
 /** What every backend gets from the broker. */
 export interface BackendContext {
   store: FlowStore;
-  /** One-time markers shared by all replicas (the OIDC backend's states). */
-  markers: OneTimeMarkers;
   sessions: SessionDirectory;
   flowTtlSeconds: number;
   now: () => Date;
   logger: Logger;
-}
-
-/**
- * One-time values marked as used until they would expire anyway, shared by all replicas through
- * the store. Each backend marks what it made (the OIDC backend its state); SAML message IDs are marked by
- * common/saml acceptProtocolMessage.
- */
-export class OneTimeMarkers {
-  constructor(
-    private readonly store: FlowStore,
-    private readonly defaultTtlSeconds: number,
-  ) {}
-
-  /** Marks `value`; throws `code` (a 400) when it was marked before. */
-  async useOnce(
-    kind: string,
-    value: string,
-    code: ErrorCode,
-    ttlSeconds = this.defaultTtlSeconds,
-  ): Promise<void> {
-    if (!(await this.store.putIfAbsent(`used:${kind}:${value}`, '1', ttlSeconds))) {
-      throw new JsmSsoError(code, 'this sign-in step was already used; start again from the help center');
-    }
-  }
-
-  async wasUsed(kind: string, value: string): Promise<boolean> {
-    return (await this.store.get(`used:${kind}:${value}`)) !== undefined;
-  }
 }
 
 /** A backend's state across the redirect, as JSON; a value that does not parse is an expired flow. */

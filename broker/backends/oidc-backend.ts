@@ -58,6 +58,9 @@ interface OAuthProtocol {
   endSessionEndpoint(c: client.Configuration): boolean;
 }
 
+/** What a consumed state's key holds afterwards; never a flow ID (those are 32 base64url characters). */
+const STATE_USED = 'used';
+
 const LOOPBACK_HTTP = /^http:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/;
 
 export function createOidcBackend(name: string, spec: OidcIdpSpec, options: OAuthBackendOptions): Backend {
@@ -74,12 +77,12 @@ export function createOAuth2Backend(
 
 /**
  * The backend shared by OIDC and plain OAuth 2.0: the `state` indexes the flow (consumed by the
- * first callback, then marked used so a replay is told apart from a forgery), and the callback is
+ * first callback, which leaves it marked used so a replay is told apart from a forgery), and the callback is
  * judged only against this IdP's issuer. The nonce needs no marker of its own: it lives only in the
  * flow that its state finds, and that flow is taken once (ADR 0092).
  */
 function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBackendOptions): Backend {
-  const { markers, store, flowTtlSeconds } = options.context;
+  const { store, flowTtlSeconds } = options.context;
   const stateKey = (state: string) => `state:${state}`;
   return {
     idp: name,
@@ -91,15 +94,15 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
         const state = single(new URLSearchParams(request.rawQuery), 'state');
         if (!state)
           throw new JsmSsoError('OIDC_STATE_MISSING', "the identity provider's answer has no state");
-        const flowId = await store.take(stateKey(state));
-        if (!flowId) {
-          const replayed = await markers.wasUsed('state', state);
+        // One round trip: the flow's ID comes back and STATE_USED stays in its place until the
+        // state would have expired, so a second answer with it is a replay, not an unknown state.
+        const flowId = await store.takeLeaving(stateKey(state), STATE_USED, flowTtlSeconds);
+        if (flowId === undefined || flowId === STATE_USED) {
           throw new JsmSsoError(
-            replayed ? 'OIDC_STATE_REPLAYED' : 'OIDC_STATE_UNKNOWN',
+            flowId === STATE_USED ? 'OIDC_STATE_REPLAYED' : 'OIDC_STATE_UNKNOWN',
             'this sign-in has expired or was already completed; start again from the help center',
           );
         }
-        await markers.useOnce('state', state, 'OIDC_STATE_REPLAYED');
         return flowId;
       },
     },

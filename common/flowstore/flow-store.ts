@@ -11,6 +11,12 @@ export interface FlowStore {
   get(key: string): Promise<string | undefined>;
   /** Reads and deletes atomically, so a flow step can be consumed by one request only. */
   take(key: string): Promise<string | undefined>;
+  /**
+   * Reads an existing key and replaces its value with `marker` for `ttlSeconds`, atomically: one
+   * request consumes the value, and the marker left behind tells a replay from an unknown key in
+   * the same round trip. An absent key stays absent (undefined, nothing written).
+   */
+  takeLeaving(key: string, marker: string, ttlSeconds: number): Promise<string | undefined>;
   delete(key: string): Promise<void>;
   /** Resolves when the backing service answers; rejects with FlowStoreUnavailableError otherwise. */
   ping(): Promise<void>;

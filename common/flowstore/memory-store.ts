@@ -66,6 +66,13 @@ export class MemoryFlowStore implements FlowStore {
     return entry?.value;
   }
 
+  async takeLeaving(key: string, marker: string, ttlSeconds: number): Promise<string | undefined> {
+    assertTtl(ttlSeconds);
+    const entry = this.#live(key);
+    if (entry) this.#entries.set(key, { value: marker, expiresAt: this.#now() + ttlSeconds * 1000 });
+    return entry?.value;
+  }
+
   async delete(key: string): Promise<void> {
     this.#entries.delete(key);
   }

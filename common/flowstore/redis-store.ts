@@ -170,6 +170,16 @@ export class RedisFlowStore implements FlowStore {
     return (await this.#call(() => this.client.getdel(this.keyPrefix + key))) ?? undefined;
   }
 
+  async takeLeaving(key: string, marker: string, ttlSeconds: number): Promise<string | undefined> {
+    assertTtl(ttlSeconds);
+    // SET ... XX GET (Redis 6.2, as GETDEL): only an existing key is replaced; its old value comes back.
+    return (
+      (await this.#call(() =>
+        this.client.set(this.keyPrefix + key, marker, 'EX', ttlSeconds, 'XX', 'GET'),
+      )) ?? undefined
+    );
+  }
+
   async delete(key: string): Promise<void> {
     await this.#call(() => this.client.del(this.keyPrefix + key));
   }

@@ -30,6 +30,10 @@ export class TenantFlowStoreView implements FlowStore {
     return this.#store.take(this.#prefix + key);
   }
 
+  takeLeaving(key: string, marker: string, ttlSeconds: number): Promise<string | undefined> {
+    return this.#store.takeLeaving(this.#prefix + key, marker, ttlSeconds);
+  }
+
   delete(key: string): Promise<void> {
     return this.#store.delete(this.#prefix + key);
   }

@@ -1,5 +1,15 @@
 import { expect } from 'chai';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { Browser, loginThroughBroker, type Stack, startStack } from '../../testkit/broker-harness.js';
+
+/** A memory store that remembers the keys written (a pool's tenant view adds its prefix in front). */
+class WriteCountingStore extends MemoryFlowStore {
+  readonly written: string[] = [];
+  override async put(key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.written.push(key);
+    return super.put(key, value, ttlSeconds);
+  }
+}
 
 describe('broker: brokered login against oidc-provider', () => {
   let stack: Stack;
@@ -27,5 +37,26 @@ describe('broker: brokered login against oidc-provider', () => {
     expect(audit).to.include({ idp: 'corporate', result: 'success' });
     expect(audit?.['subjectHash']).to.match(/^[0-9a-f]{16}$/);
     expect(JSON.stringify(stack.broker.logs)).not.to.contain('alice@acme.test');
+  });
+
+  // Each write is a Redis round trip in a deployment. With one IdP the broker goes straight on to
+  // it, so the flow is written once, already holding the IdP's name and its backend's state.
+  it('writes the login flow once when the tenant has one IdP', async () => {
+    const store = new WriteCountingStore();
+    const counted = await startStack(store);
+    try {
+      const { fields } = await loginThroughBroker(
+        { portal: counted.portal, brokerUrl: counted.broker.url },
+        new Browser(),
+      );
+      expect((await counted.portal.validatePostResponseAsync(fields)).profile?.nameID).to.equal(
+        'alice@acme.test',
+      );
+      const flowWrites = store.written.filter((key) => /(^|:)flow:/.test(key));
+      expect(flowWrites).to.have.length(1);
+      expect(store.written.filter((key) => /(^|:)state:/.test(key))).to.have.length(1);
+    } finally {
+      await counted.close();
+    }
   });
 });

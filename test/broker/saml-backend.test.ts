@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type Backend, OneTimeMarkers } from '../../broker/backends/backend.js';
+import type { Backend } from '../../broker/backends/backend.js';
 import { createSamlBackend, type SamlBackendOptions } from '../../broker/backends/saml-backend.js';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
@@ -41,7 +41,6 @@ function backendFor(
     spCertPem: makeKeyPair('broker-sp.example.test').certPem,
     context: {
       store,
-      markers: new OneTimeMarkers(store, 600),
       sessions: { endUpstreamSession: async () => false },
       flowTtlSeconds: 600,
       now,

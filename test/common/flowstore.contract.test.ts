@@ -39,6 +39,18 @@ function flowStoreContract(
       expect(await store.get('flow')).to.equal(undefined);
     });
 
+    it('takeLeaving reads once and leaves its marker, which expires; an absent key stays absent', async () => {
+      await store.put('state:s1', 'flow-1', 60);
+      expect(await store.takeLeaving('state:s1', 'used', 1)).to.equal('flow-1');
+      expect(await store.get('state:s1')).to.equal('used');
+      expect(await store.takeLeaving('state:s1', 'used', 1)).to.equal('used');
+      expect(await store.takeLeaving('state:absent', 'used', 60)).to.equal(undefined);
+      expect(await store.get('state:absent')).to.equal(undefined);
+      await expire(1);
+      expect(await store.get('state:s1')).to.equal(undefined);
+      expect(await store.takeLeaving('state:s1', 'used', 60)).to.equal(undefined);
+    });
+
     it('putIfAbsent refuses the second writer (replay detection)', async () => {
       expect(await store.putIfAbsent('assertion-1', 'used', 60)).to.equal(true);
       expect(await store.putIfAbsent('assertion-1', 'used', 60)).to.equal(false);
@@ -78,6 +90,16 @@ flowStoreContract('memory', async () => {
   clock = Date.now();
   return {
     store: new MemoryFlowStore({ now: () => clock }),
+    expire: async (seconds) => {
+      clock += seconds * 1000 + 1;
+    },
+  };
+});
+
+flowStoreContract('memory, one tenant of a pool', async () => {
+  clock = Date.now();
+  return {
+    store: new MemoryFlowStore({ now: () => clock }).view('tenant-a'),
     expire: async (seconds) => {
       clock += seconds * 1000 + 1;
     },
