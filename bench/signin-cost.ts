@@ -1,11 +1,13 @@
 import { createPrivateKey, randomBytes, sign } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher } from 'undici';
 import { stringify } from 'yaml';
 import { MemoryFlowStore } from '../common/flowstore/index.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { type DevIdp, startDevIdp } from '../dev/idp/provider.js';
+import { NODE_OPTIONS as DEPLOYED_NODE_OPTIONS } from '../operator/resources/deployment.js';
 import { ServiceProvider } from '../portal/saml/sp.js';
 import {
   Browser,
@@ -20,6 +22,7 @@ import {
   useSigningKey,
 } from '../testkit/broker-harness.js';
 import { makeKeyPair } from '../testkit/keys.js';
+import { type LocalRedis, startLocalRedis } from '../testkit/local-redis.js';
 import { makeTestCa } from '../testkit/pki.js';
 import { BASELINE_ENTRY, BROKER_ENTRY, spawnBroker } from './broker.js';
 import { type FloorBroker, startFloorBroker } from './signin-floor.js';
@@ -45,8 +48,20 @@ interface Scenario {
   brokerUrl: string;
   managementUrl: string;
   portal: ServiceProvider;
+  /** Flow-store commands the broker's Redis has served so far (scenarios with a Redis only). */
+  redisCommands?(): Promise<number>;
   stop(): Promise<void>;
 }
+
+/**
+ * Two more RSA-2048 / HTTPS IdP brokers: one with the NODE_OPTIONS the operator gives every part it
+ * deploys (a 2 MB young generation), one as deployed with more than one replica, its flows in Redis.
+ */
+const DEPLOYED_FLAGS = DEPLOYED_NODE_OPTIONS.split(' ');
+const VARIANTS: ReadonlyArray<{ suffix: string; nodeFlags: string[]; redis: boolean }> = [
+  { suffix: '_operator_node_options', nodeFlags: DEPLOYED_FLAGS, redis: false },
+  { suffix: '_redis_operator_node_options', nodeFlags: DEPLOYED_FLAGS, redis: true },
+];
 
 const ROUNDS = 6;
 const SIGN_INS_PER_ROUND = 20;
@@ -61,6 +76,7 @@ export async function benchSigninCost(): Promise<Record<string, number | string>
   setGlobalDispatcher(browserAgent);
   const scenarios: Scenario[] = [];
   const idps: DevIdp[] = [];
+  const redises: LocalRedis[] = [];
   let floor: FloorBroker | undefined;
   try {
     const builds = [
@@ -83,12 +99,30 @@ export async function benchSigninCost(): Promise<Record<string, number | string>
         }
       }
     }
+    for (const variant of VARIANTS) {
+      for (const { suffix, entry } of builds) {
+        const redis = variant.redis ? await startLocalRedis() : undefined;
+        if (redis) redises.push(redis);
+        const scenario = await startScenario(
+          'rsa',
+          'https',
+          idpTls,
+          ca.caPem,
+          (idp) => idps.push(idp),
+          variant.nodeFlags,
+          entry,
+          redis,
+        );
+        scenarios.push({ ...scenario, name: `${scenario.name}${variant.suffix}${suffix}` });
+      }
+    }
     floor = await startFloorBroker(ca.caPem, idpTls);
     for (const scenario of scenarios) await signIns(scenario, CONCURRENCY); // discovery, JIT warm-up
     await floor.signIns(SIGN_INS_PER_ROUND, CONCURRENCY);
     let floorCpuMs = 0;
     const cpuMs = new Map<string, number>(scenarios.map((s) => [s.name, 0]));
     const count = new Map<string, number>(scenarios.map((s) => [s.name, 0]));
+    const commands = new Map<string, number>(scenarios.map((s) => [s.name, 0]));
     let rawCpuMs = 0;
     let rawSigns = 0;
     const rsaKey = createPrivateKey(makeKeyPair('bench-raw', 'rsa').keyPem);
@@ -100,9 +134,12 @@ export async function benchSigninCost(): Promise<Record<string, number | string>
       rawCpuMs += (used.user + used.system) / 1000;
       rawSigns += 100;
       for (const scenario of scenarios) {
+        const commandsBefore = (await scenario.redisCommands?.()) ?? 0;
         const start = await brokerCpuMs(scenario);
         await signIns(scenario, SIGN_INS_PER_ROUND);
         cpuMs.set(scenario.name, cpuMs.get(scenario.name)! + (await brokerCpuMs(scenario)) - start);
+        const commandsAfter = (await scenario.redisCommands?.()) ?? 0;
+        commands.set(scenario.name, commands.get(scenario.name)! + commandsAfter - commandsBefore);
         count.set(scenario.name, count.get(scenario.name)! + SIGN_INS_PER_ROUND);
       }
       const floorStart = await floor.cpuMs();
@@ -122,6 +159,10 @@ export async function benchSigninCost(): Promise<Record<string, number | string>
       figures[`signin.ratio_broker_cpu_per_sign_in_to_raw_rsa2048_sign_${scenario.name}`] = round3(
         perSignIn / rawMs,
       );
+      if (scenario.redisCommands)
+        figures[`signin.redis_commands_per_sign_in_${scenario.name}`] = round3(
+          commands.get(scenario.name)! / count.get(scenario.name)!,
+        );
     }
     if (BASELINE_ENTRY) {
       for (const scenario of scenarios.filter((s) => !s.name.endsWith('_baseline'))) {
@@ -136,6 +177,7 @@ export async function benchSigninCost(): Promise<Record<string, number | string>
     for (const scenario of scenarios) await scenario.stop();
     await floor?.stop();
     for (const idp of idps) await idp.close();
+    for (const redis of redises) await redis.stop();
     setGlobalDispatcher(previousDispatcher);
     await browserAgent.close();
     ca.cleanup();
@@ -154,6 +196,7 @@ export async function startScenario(
   keepIdp: (idp: DevIdp) => void,
   nodeFlags: string[] = [],
   entry: string[] = BROKER_ENTRY.args,
+  redis?: LocalRedis,
 ): Promise<Scenario> {
   const pki = createPki();
   if (keyType === 'ec') {
@@ -172,8 +215,13 @@ export async function startScenario(
   const algorithm: HopSignatureAlgorithm = keyType === 'rsa' ? 'rsa-sha256' : 'ecdsa-sha256';
   const idpDoc = oidcIdp('corporate', idp.issuer);
   if (transport === 'https') idpDoc['oidc'].caBundleSecretRef = { name: 'idp-ca' };
+  if (redis) {
+    mkdirSync(join(pki.dir, 'redis'));
+    writeFileSync(join(pki.dir, 'redis', 'url'), redis.url);
+  }
   const tenant = tenantFor(publicUrl.url, [idpDoc], (spec) => {
     spec.signatureAlgorithm = algorithm;
+    if (redis) spec.redis = { urlSecretRef: { name: 'redis' } };
   });
   const configFile = join(pki.dir, 'tenant.yaml');
   writeFileSync(configFile, stringify(tenant));
@@ -184,6 +232,7 @@ export async function startScenario(
     brokerUrl: broker.url,
     managementUrl: broker.managementUrl,
     portal: portalOf(publicUrl.url, pki, algorithm),
+    ...(redis ? { redisCommands: () => flowStoreCommands(redis.url) } : {}),
     stop: async () => {
       broker.child.kill('SIGTERM');
       await new Promise((resolve) => broker.child.once('exit', resolve));
@@ -230,4 +279,19 @@ async function brokerCpuMs(scenario: Scenario): Promise<number> {
   const value = /^process_cpu_seconds_total (\S+)/m.exec(text);
   if (!value) throw new Error('the broker /metrics has no process_cpu_seconds_total');
   return Number(value[1]) * 1000;
+}
+
+/** Commands the broker sent its Redis (INFO commandstats), leaving out health pings and INFO itself. */
+async function flowStoreCommands(url: string): Promise<number> {
+  const client = new Redis(url, { lazyConnect: true });
+  try {
+    await client.connect();
+    const stats = await client.info('commandstats');
+    let calls = 0;
+    for (const [, command, n] of stats.matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm))
+      if (command !== 'ping' && command !== 'info' && command !== 'client|setinfo') calls += Number(n);
+    return calls;
+  } finally {
+    client.disconnect();
+  }
 }
