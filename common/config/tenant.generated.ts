@@ -545,7 +545,7 @@ export interface OidcIdpSpec {
     [k: string]: string | undefined;
   };
   /**
-   * Secret key with extra PEM CA certificates trusted for this IdP (private PKI). Public CAs stay trusted; verification cannot be turned off.
+   * Secret key with extra PEM CA certificates trusted for this connection (the IdP, the Atlassian site or Redis it is set on; private PKI). Public CAs stay trusted; verification cannot be turned off.
    */
   caBundleSecretRef?: {
     /**
@@ -609,7 +609,7 @@ export interface OAuth2IdpSpec {
     [k: string]: string | undefined;
   };
   /**
-   * Secret key with extra PEM CA certificates trusted for this IdP (private PKI). Public CAs stay trusted; verification cannot be turned off.
+   * Secret key with extra PEM CA certificates trusted for this connection (the IdP, the Atlassian site or Redis it is set on; private PKI). Public CAs stay trusted; verification cannot be turned off.
    */
   caBundleSecretRef?: {
     /**
@@ -653,7 +653,7 @@ export interface SamlIdpSpec {
    */
   certificates?: string[];
   /**
-   * Secret key with extra PEM CA certificates trusted for this IdP (private PKI). Public CAs stay trusted; verification cannot be turned off.
+   * Secret key with extra PEM CA certificates trusted for this connection (the IdP, the Atlassian site or Redis it is set on; private PKI). Public CAs stay trusted; verification cannot be turned off.
    */
   caBundleSecretRef?: {
     /**
@@ -724,7 +724,7 @@ export interface AtlassianSpec {
    */
   organizationMappings?: OrganizationMapping[];
   /**
-   * Secret key with extra PEM CA certificates trusted for this IdP (private PKI). Public CAs stay trusted; verification cannot be turned off.
+   * Secret key with extra PEM CA certificates trusted for this connection (the IdP, the Atlassian site or Redis it is set on; private PKI). Public CAs stay trusted; verification cannot be turned off.
    */
   caBundleSecretRef?: {
     /**
@@ -785,7 +785,7 @@ export interface RedisSpec {
     key: string;
   };
   /**
-   * Secret key with extra PEM CA certificates trusted for this IdP (private PKI). Public CAs stay trusted; verification cannot be turned off.
+   * Secret key with extra PEM CA certificates trusted for this connection (the IdP, the Atlassian site or Redis it is set on; private PKI). Public CAs stay trusted; verification cannot be turned off.
    */
   caBundleSecretRef?: {
     /**
