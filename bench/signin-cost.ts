@@ -63,7 +63,8 @@ const VARIANTS: ReadonlyArray<{ suffix: string; nodeFlags: string[]; redis: bool
   { suffix: '_redis_operator_node_options', nodeFlags: DEPLOYED_FLAGS, redis: true },
 ];
 
-const ROUNDS = 6;
+/** JSM_SSO_BENCH_SIGNIN_ROUNDS: more rounds narrow the noise of a loaded machine (default 6). */
+const ROUNDS = Number(process.env['JSM_SSO_BENCH_SIGNIN_ROUNDS'] ?? 6);
 const SIGN_INS_PER_ROUND = 20;
 const CONCURRENCY = 4;
 
@@ -133,7 +134,9 @@ export async function benchSigninCost(): Promise<Record<string, number | string>
       const used = process.cpuUsage(before);
       rawCpuMs += (used.user + used.system) / 1000;
       rawSigns += 100;
-      for (const scenario of scenarios) {
+      // Every other round in reverse: a build measured just after another (or first in a round) meets
+      // a slightly different machine, and that must not always be the same build.
+      for (const scenario of round % 2 === 0 ? scenarios : [...scenarios].reverse()) {
         const commandsBefore = (await scenario.redisCommands?.()) ?? 0;
         const start = await brokerCpuMs(scenario);
         await signIns(scenario, SIGN_INS_PER_ROUND);
