@@ -1,3 +1,4 @@
+import type { InternedStrings } from './interned-strings.js';
 import type { KubeObject } from './kube/client.js';
 
 /**
@@ -19,11 +20,20 @@ const READ_METADATA = [
   'finalizers',
 ] as const;
 
-export function cachedTenant<T extends KubeObject>(object: KubeObject): T {
+export function cachedTenant<T extends KubeObject>(object: KubeObject, strings: InternedStrings): T {
   const metadata: Record<string, unknown> = {};
   for (const field of READ_METADATA) {
     const value = (object.metadata as Record<string, unknown>)[field];
     if (value !== undefined) metadata[field] = value;
   }
-  return { ...object, metadata } as unknown as T;
+  if (typeof metadata['namespace'] === 'string') metadata['namespace'] = strings.of(metadata['namespace']);
+  // Tenants of a pool share most of their spec (IdP, Atlassian site, defaults) and their status
+  // (reasons, messages, transition times of a batch): one copy of each string.
+  const { spec, status } = object as { spec?: unknown; status?: unknown };
+  return {
+    ...object,
+    metadata,
+    ...(spec !== undefined ? { spec: strings.deep(spec) } : {}),
+    ...(status !== undefined ? { status: strings.deep(status) } : {}),
+  } as unknown as T;
 }

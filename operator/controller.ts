@@ -7,6 +7,7 @@ import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { cachedTenant } from './cached-tenant.js';
 import { failureReasonOf } from './errors.js';
 import { EventRecorder } from './events.js';
+import { InternedStrings } from './interned-strings.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { cacheKey, Informer, type InformerEventType } from './kube/informer.js';
 import { collectionPath, KINDS, MANAGED_KINDS, type ResourceKind } from './kube/kinds.js';
@@ -71,6 +72,8 @@ export class Controller implements ObjectCache, PoolCache {
   private readonly ownerIndex = new Map<string, Map<string, KubeObject>>();
   private readonly secretReaders = new Map<string, Set<string>>();
   private readonly tenantSecrets = new Map<string, string[]>();
+  /** One copy of the strings many cached objects and index entries repeat (interned-strings.ts). */
+  private readonly strings = new InternedStrings();
   private readonly deps: ReconcilerDeps;
   /** Validation verdicts per tenant generation (public for tests: they must follow the tenants). */
   readonly verdicts = new TenantVerdicts();
@@ -138,7 +141,7 @@ export class Controller implements ObjectCache, PoolCache {
           ...common,
           path: collectionPath(KINDS.tenant, ns),
           kind: KINDS.tenant,
-          transform: cachedTenant,
+          transform: (tenant) => cachedTenant(tenant, this.strings),
           onEvent: (type, tenant, previous) => this.onTenant(type, tenant, previous),
         }),
       );
@@ -157,7 +160,7 @@ export class Controller implements ObjectCache, PoolCache {
           kind: KINDS.secret,
           // Metadata only: the data of the few Secrets tenants reference is read on demand.
           metadataOnly: true,
-          transform: secretMetadata,
+          transform: (secret) => secretMetadata(secret, this.strings),
           // A resync of an unchanged Secret needs no reconcile: its readers' own resync covers it.
           onEvent: (type, secret) => {
             this.indexPlaced(type, secret);
@@ -489,8 +492,12 @@ export class Controller implements ObjectCache, PoolCache {
     for (const reader of this.secretReaders.get(key) ?? []) this.queue.add(reader);
   }
 
-  private indexSecrets(tenantKey: string, secretKeys: string[]): void {
-    for (const old of this.tenantSecrets.get(tenantKey) ?? []) {
+  private indexSecrets(tenantKey: string, keys: string[]): void {
+    const before = this.tenantSecrets.get(tenantKey) ?? [];
+    if (before.length === keys.length && keys.every((key, i) => key === before[i])) return;
+    // Tenants share their Secrets' names: one copy of each key, not one per tenant.
+    const secretKeys = keys.map((key) => this.strings.of(key));
+    for (const old of before) {
       const readers = this.secretReaders.get(old);
       readers?.delete(tenantKey);
       // Read by no tenant any more: its facts go, so memory follows the references.

@@ -1,4 +1,5 @@
 import { certificateFingerprint, certificateNotAfter } from '../common/pki.js';
+import type { InternedStrings } from './interned-strings.js';
 import type { KubeClient, KubeObject } from './kube/client.js';
 import { cacheKey } from './kube/informer.js';
 import { KINDS, objectPath } from './kube/kinds.js';
@@ -68,9 +69,11 @@ export function keyHashesDigest(keyHashes: Record<string, string>): string {
 
 /**
  * The metadata a Secret is cached with (from a PartialObjectMetadata list or watch). The labels
- * are kept only on the operator's own Secrets (pooled tenants' projections), which its cleanup finds by them.
+ * are kept only on the operator's own Secrets (pooled tenants' projections), which its cleanup
+ * finds by them; their values and the pool owner they name are the same for every projection of a
+ * pool, so one copy of each string is kept.
  */
-export function secretMetadata(object: KubeObject): KubeObject {
+export function secretMetadata(object: KubeObject, strings: InternedStrings): KubeObject {
   const { name, namespace, resourceVersion, uid, labels, annotations, ownerReferences } = object.metadata;
   const ours = labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY;
   return {
@@ -78,10 +81,12 @@ export function secretMetadata(object: KubeObject): KubeObject {
     kind: 'Secret',
     metadata: {
       name,
-      namespace,
+      namespace: namespace === undefined ? undefined : strings.of(namespace),
       resourceVersion,
       uid,
-      ...(ours ? { labels, annotations, ownerReferences } : {}),
+      ...(ours
+        ? { labels: strings.deep(labels), annotations, ownerReferences: strings.deep(ownerReferences) }
+        : {}),
     },
   };
 }
