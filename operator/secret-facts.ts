@@ -83,9 +83,15 @@ export function secretMetadata(object: KubeObject, strings: InternedStrings): Ku
       name,
       namespace: namespace === undefined ? undefined : strings.of(namespace),
       resourceVersion,
-      uid,
+      // A cluster's other Secrets (Helm releases, service account tokens...) may number tens of
+      // thousands: of those, only whether they exist and their resourceVersion are read.
       ...(ours
-        ? { labels: strings.deep(labels), annotations, ownerReferences: strings.deep(ownerReferences) }
+        ? {
+            uid,
+            labels: strings.deep(labels),
+            annotations,
+            ownerReferences: strings.deep(ownerReferences),
+          }
         : {}),
     },
   };
