@@ -33,6 +33,8 @@ const SIGN_INS_PER_ROUND = 40;
 const CONCURRENCY = 4;
 /** Let a pool settle (lazy work, GC) before its RSS is read. */
 const SETTLE_MS = 3_000;
+/** Idle CPU is read over a little more than one periodic rescan of the pool folder (every 10 s). */
+const IDLE_CPU_WINDOW_MS = 10_500;
 
 const TARGETS = {
   perTenantMb: 2,
@@ -82,8 +84,8 @@ export async function benchPool(): Promise<Record<string, number | string>> {
       for (; added < step; added++) bundles.add(added, keysOf(added));
       await Promise.all(pools.map((p) => p.waitForTenants(step)));
       const cpuBefore = pools.map((p) => cpuMsOf(p.pid));
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-      const idleCpu = pools.map((p, i) => (100 * (cpuMsOf(p.pid) - cpuBefore[i]!)) / SETTLE_MS);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_CPU_WINDOW_MS));
+      const idleCpu = pools.map((p, i) => (100 * (cpuMsOf(p.pid) - cpuBefore[i]!)) / IDLE_CPU_WINDOW_MS);
       const brokerMb = memoryOf(broker.pid).rssMb;
       const portalMb = memoryOf(portal.pid).rssMb;
       rss[step] = brokerMb + portalMb;
