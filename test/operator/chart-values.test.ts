@@ -91,6 +91,8 @@ describe('Helm chart values and templates', function () {
       'topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway',
       'extraEnv[0].name=HTTPS_PROXY',
       'extraEnv[0].value=http://proxy.corp:3128',
+      'workers=8',
+      'resyncSeconds=300',
     );
     const deployment = operatorDeployment(objects);
     expect(deployment.metadata.name).to.equal('corp-sso');
@@ -116,6 +118,7 @@ describe('Helm chart values and templates', function () {
       name: 'HTTPS_PROXY',
       value: 'http://proxy.corp:3128',
     });
+    expect(pod.spec.containers[0]!.args).to.include.members(['--workers=8', '--resync-seconds=300']);
     for (const o of objects) expect(o.metadata.labels, `${o.kind} labels`).to.include({ team: 'identity' });
     helm('lint', '--strict', CHART, '--set', 'nameOverride=sso', '--set', 'podLabels.a=b');
   });
@@ -127,6 +130,7 @@ describe('Helm chart values and templates', function () {
     expect(() =>
       helm('template', 'x', CHART, '--set', 'networkPolicy.ingressNamespaceSelector=nginx'),
     ).to.throw(/ingressNamespaceSelector/);
+    expect(() => helm('template', 'x', CHART, '--set', 'workers=0')).to.throw(/workers/);
   });
 
   it('admits every namespace to the tenants’ public ports by default, and the one named when set', () => {
