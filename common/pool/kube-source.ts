@@ -19,7 +19,9 @@ import type { SecretReader, TenantSource, TenantSourceListener } from './source.
  * the pool's own namespace labelled `jsm-sso.io/pool=<pool>` is one tenant, its `tenant.yaml` the
  * JsmSsoTenant document and each other key `<secretName>_<key>` one Secret key the tenant
  * references. One list-and-watch (client-node's informer) however many tenants; it never gives up:
- * a failed watch restarts after an exponential backoff, and 410 Gone relists.
+ * a failed watch restarts after an exponential backoff, and 410 Gone relists. The informer caches
+ * each projection's metadata only (`slim`): its data is decoded once, on the event that brings it,
+ * into the tenant's bundle, so a pool never holds a second, base64 copy of its tenants' keys.
  */
 export const POOL_LABEL = 'jsm-sso.io/pool';
 export const TENANT_NAMESPACE_LABEL = 'jsm-sso.io/tenant-namespace';
@@ -73,6 +75,57 @@ export function bundleKey(secret: V1Secret): string | undefined {
   return namespace && name ? `${namespace}/${name}` : undefined;
 }
 
+/**
+ * What the informer caches of a projection: enough to key it, route a deletion (the tenant labels)
+ * and tell a changed Secret from a known one on a relist (resourceVersion).
+ */
+function slim(secret: V1Secret): V1Secret {
+  const { name, namespace, resourceVersion, labels = {} } = secret.metadata ?? {};
+  const routing: Record<string, string> = {};
+  for (const label of [TENANT_NAMESPACE_LABEL, TENANT_NAME_LABEL])
+    if (labels[label] !== undefined) routing[label] = labels[label];
+  return { metadata: { name, namespace, resourceVersion, labels: routing } };
+}
+
+/**
+ * The data of the Secrets that reached the informer slimmed, until their event delivers them. Keyed
+ * weakly by the slim object: one a relist finds unchanged is never delivered, nor cached, and its
+ * data goes with it.
+ */
+type PendingData = WeakMap<V1Secret, Record<string, string>>;
+
+/** Slims what the list and the watch hand the informer, keeping the data aside in `pending`. */
+class SlimWatch extends Watch {
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly pending: PendingData,
+  ) {
+    super(kubeConfig);
+  }
+
+  override watch(
+    path: string,
+    queryParams: Record<string, string | number | boolean | undefined>,
+    callback: (phase: string, apiObj: V1Secret, watchObj?: unknown) => void,
+    done: (err: unknown) => void,
+  ): Promise<AbortController> {
+    return super.watch(
+      path,
+      queryParams,
+      (phase, object, watchObj) =>
+        // ERROR carries a Status (its code says 410), BOOKMARK only a resourceVersion.
+        callback(phase, phase === 'ERROR' ? object : withAside(object, this.pending), watchObj),
+      done,
+    );
+  }
+}
+
+function withAside(secret: V1Secret, pending: PendingData): V1Secret {
+  const kept = slim(secret);
+  if (secret.data) pending.set(kept, secret.data);
+  return kept;
+}
+
 /** Delivers one projection: a bundle, or why it cannot be used. */
 export function deliver(secret: V1Secret, listener: TenantSourceListener): void {
   const key = bundleKey(secret) ?? `${secret.metadata?.namespace}/${secret.metadata?.name}`;
@@ -121,16 +174,25 @@ export class KubeTenantSource implements TenantSource {
     const api = kubeConfig.makeApiClient(CoreV1Api);
     const labelSelector = `${POOL_LABEL}=${pool}`;
     // client-node's informer (what makeInformer builds), kept as a ListWatch for its resourceVersion.
+    const pending: PendingData = new WeakMap();
     const informer = new ListWatch<V1Secret>(
       `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,
-      new Watch(kubeConfig),
-      () => api.listNamespacedSecret({ namespace, labelSelector }),
+      new SlimWatch(kubeConfig, pending),
+      async () => {
+        const list = await api.listNamespacedSecret({ namespace, labelSelector });
+        return { ...list, items: list.items.map((secret) => withAside(secret, pending)) };
+      },
       false,
       labelSelector,
     );
     this.informer = informer;
-    informer.on(ADD, (secret) => deliver(secret, listener));
-    informer.on(UPDATE, (secret) => deliver(secret, listener));
+    const deliverPending = (secret: V1Secret) => {
+      const data = pending.get(secret);
+      pending.delete(secret);
+      deliver({ ...secret, data }, listener);
+    };
+    informer.on(ADD, deliverPending);
+    informer.on(UPDATE, deliverPending);
     informer.on(DELETE, (secret) => {
       const key = bundleKey(secret);
       if (key) listener.remove(key);
@@ -144,6 +206,11 @@ export class KubeTenantSource implements TenantSource {
   }
 
   private listed: () => void = () => {};
+
+  /** The projections as the informer caches them (metadata only), for the tests that hold it to that. */
+  cached(): readonly V1Secret[] {
+    return this.informer?.list() ?? [];
+  }
 
   /**
    * One start of the informer. client-node reports a failed list as an ERROR event (which

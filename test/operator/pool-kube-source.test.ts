@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { JsmSsoError } from '../../common/errors.js';
 import { createLogger } from '../../common/log.js';
@@ -75,6 +75,21 @@ describe('pool Kubernetes tenant source against a real API server', function () 
     return made;
   }
 
+  /** Rotates a tenant's OIDC client secret and waits until the pool's source delivered it. */
+  async function rotateClientSecret(recorder: Recorder, tenant: string, value: string): Promise<void> {
+    await env.client.apply(
+      objectPath(KINDS.secret, tenants, `${tenant}-oidc`),
+      secretObject(tenants, `${tenant}-oidc`, { clientSecret: value }),
+      { fieldManager: 'tests' },
+    );
+    await eventually(
+      async () =>
+        recorder.bundles.get(`${tenants}/${tenant}`)?.secrets.read(`${tenant}-oidc`, 'clientSecret') ===
+        value,
+      `${tenant}'s rotated client secret in the pool`,
+    );
+  }
+
   before(async () => {
     env = await envtest();
     tenants = await freshNamespace(env.client, 'kst');
@@ -137,19 +152,31 @@ describe('pool Kubernetes tenant source against a real API server', function () 
   it('delivers a rotated key as an upsert and a deleted tenant as a removal, without a restart', async () => {
     const recorder = new Recorder();
     await source(`system:serviceaccount:${pools}:shared-pool`).start(recorder);
-    await env.client.apply(
-      objectPath(KINDS.secret, tenants, 'globex-oidc'),
-      secretObject(tenants, 'globex-oidc', { clientSecret: 'rotated' }),
-      { fieldManager: 'tests' },
-    );
-    await eventually(
-      async () =>
-        recorder.bundles.get(`${tenants}/globex`)?.secrets.read('globex-oidc', 'clientSecret') === 'rotated',
-      'the rotated secret in the pool',
-    );
+    await rotateClientSecret(recorder, 'globex', 'rotated');
     await env.client.delete(objectPath(KINDS.tenant, tenants, 'globex'));
     await eventually(async () => recorder.removed.includes(`${tenants}/globex`), 'the tenant removed');
     expect(recorder.bundles.has(`${tenants}/acme`)).to.equal(true);
+  });
+
+  it("caches each projection's metadata only, and still delivers a changed Secret decoded", async () => {
+    const recorder = new Recorder();
+    const watching = source(`system:serviceaccount:${pools}:shared-pool`);
+    await watching.start(recorder);
+    const noData = (cached: readonly V1Secret[]) =>
+      cached.every((secret) => Object.keys(secret).join() === 'metadata' && secret.data === undefined);
+    expect(watching.cached()).to.have.length(recorder.bundles.size).and.not.be.empty;
+    expect(noData(watching.cached())).to.equal(true);
+    const acme = watching.cached().find((secret) => secret.metadata?.name === `jsmsso-${tenants}-acme`)!;
+    expect(acme.metadata?.labels).to.deep.equal({
+      'jsm-sso.io/tenant-namespace': tenants,
+      'jsm-sso.io/tenant-name': 'acme',
+    });
+    const before = acme.metadata?.resourceVersion;
+    await rotateClientSecret(recorder, 'acme', 'watched');
+    const changed = watching.cached().find((secret) => secret.metadata?.name === `jsmsso-${tenants}-acme`);
+    expect(changed?.metadata?.resourceVersion).to.not.equal(before);
+    expect(noData(watching.cached())).to.equal(true);
+    expect(JSON.stringify(watching.cached())).to.not.include(Buffer.from('watched').toString('base64'));
   });
 
   it('reports a projection with a broken tenant.yaml, or one naming another tenant, as invalid and keeps the others', async () => {
