@@ -1,4 +1,5 @@
 import { createSecureContext, type SecureContext } from 'node:tls';
+import { LRUCache } from 'lru-cache';
 import { tenantId } from '../config/load.js';
 import { JsmSsoError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -29,18 +30,16 @@ export function tenantCertificates(
   part: PartName,
   logger: Logger,
 ): (serverName: string) => SecureContext | undefined {
-  // By bundle key, in the order of last use; an entry is current while its bundle is the tenant's.
-  const contexts = new Map<string, { bundle: TenantBundle; context: SecureContext | undefined }>();
+  // By bundle key; an entry is current while its bundle is the tenant's.
+  const contexts = new LRUCache<string, { bundle: TenantBundle; context: SecureContext | undefined }>({
+    max: MAX_CONTEXTS,
+  });
   return (serverName) => {
     const bundle = tenants.bundleForServerName(serverName);
     const ref = bundle?.tenant.spec[part].tlsSecretRef;
     if (!bundle || !ref) return undefined;
     const known = contexts.get(bundle.key);
-    contexts.delete(bundle.key);
-    if (known?.bundle === bundle) {
-      contexts.set(bundle.key, known);
-      return known.context;
-    }
+    if (known?.bundle === bundle) return known.context;
     let context: SecureContext | undefined;
     try {
       context = createSecureContext({
@@ -60,7 +59,6 @@ export function tenantCertificates(
         "the tenant's TLS certificate cannot be used; its host name gets the pool's default certificate, if any",
       );
     }
-    if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!);
     contexts.set(bundle.key, { bundle, context });
     return context;
   };

@@ -1,4 +1,5 @@
 import { type KeyObject, X509Certificate } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { SamlError } from './errors.js';
 
 /** PEM text of a certificate given as PEM or as the bare base64 found in metadata and KeyInfo. */
@@ -32,17 +33,11 @@ export function trustedKeys(certificatesPem: readonly string[]): KeyObject[] {
  * certificate costs more CPU than the RSA verification it serves. Keyed by the text itself, a rotated
  * certificate is a new entry and the old one ages out. Certificates are public: nothing secret is kept.
  */
-const PARSED_KEYS_MAX = 1024;
-const parsedKeys = new Map<string, KeyObject>();
+const parsedKeys = new LRUCache<string, KeyObject>({ max: 1024 });
 
 function publicKeyOf(pem: string): KeyObject {
   const cached = parsedKeys.get(pem);
-  if (cached) {
-    // Re-inserted so the Map's insertion order stays least recently used first.
-    parsedKeys.delete(pem);
-    parsedKeys.set(pem, cached);
-    return cached;
-  }
+  if (cached) return cached;
   let key: KeyObject;
   try {
     key = new X509Certificate(toCertificatePem(pem)).publicKey;
@@ -56,7 +51,6 @@ function publicKeyOf(pem: string): KeyObject {
       },
     );
   }
-  if (parsedKeys.size >= PARSED_KEYS_MAX) parsedKeys.delete(parsedKeys.keys().next().value!);
   parsedKeys.set(pem, key);
   return key;
 }
