@@ -5,7 +5,7 @@ import { loadTenantFile } from '../config/load.js';
 import { SecretDirectory } from '../config/secrets.js';
 import { JsmSsoError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { FolderWatches } from './folder-watches.js';
+import { FolderWatches, type WatchFolder } from './folder-watches.js';
 import type { TenantSource, TenantSourceListener } from './source.js';
 
 /**
@@ -32,6 +32,8 @@ export interface DirectoryTenantSourceOptions {
   pollMs?: number;
   /** Where a watch that cannot be opened (the inotify limit) is reported; the rescan still delivers. */
   logger?: Logger;
+  /** node:fs `watch`; a test hands one that fails as the inotify limit does (a kernel-wide setting otherwise). */
+  watch?: WatchFolder;
 }
 
 /**
@@ -70,6 +72,7 @@ export class DirectoryTenantSource implements TenantSource {
     this.#watches = new FolderWatches(
       (group, entry) => this.#changed(group === ROOT ? entry : group),
       (folder, error) => this.#watchFailed(folder, error),
+      options.watch,
     );
   }
 
@@ -199,7 +202,8 @@ export class DirectoryTenantSource implements TenantSource {
         event: 'pool.tenant_watch_failed',
         reason: 'POOL_TENANT_WATCH_FAILED',
         folder,
-        code: error.code,
+        // The errno (ENOSPC: the inotify limit); a field named `code` would be redacted (common/log.ts).
+        cause: error.code,
         rescanEveryMs: this.#pollMs,
       },
       'a pool folder cannot be watched; its changes are seen by the periodic rescan',

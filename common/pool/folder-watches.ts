@@ -1,5 +1,12 @@
 import { type FSWatcher, statSync, watch } from 'node:fs';
 
+/** How a folder is watched: node:fs `watch` in the product. */
+export type WatchFolder = (
+  folder: string,
+  options: { persistent: boolean },
+  listener: (event: string, entry: string | null) => void,
+) => FSWatcher;
+
 interface Watched {
   /** The folder's inode when it was watched: a folder replaced under the same name is watched again. */
   ino: number;
@@ -18,6 +25,7 @@ export class FolderWatches {
   readonly #groups = new Map<string, Map<string, Watched>>();
   readonly #onChange: (group: string, entry: string | null) => void;
   readonly #onFailure: (folder: string, error: NodeJS.ErrnoException) => void;
+  readonly #watch: WatchFolder;
 
   /**
    * `onChange` gets the group and the name of the entry that changed in one of its folders (null
@@ -27,9 +35,11 @@ export class FolderWatches {
   constructor(
     onChange: (group: string, entry: string | null) => void,
     onFailure: (folder: string, error: NodeJS.ErrnoException) => void,
+    watchFolder: WatchFolder = watch,
   ) {
     this.#onChange = onChange;
     this.#onFailure = onFailure;
+    this.#watch = watchFolder;
   }
 
   has(group: string): boolean {
@@ -68,7 +78,9 @@ export class FolderWatches {
 
   #open(group: string, folder: string): FSWatcher | undefined {
     try {
-      const watcher = watch(folder, { persistent: false }, (_event, entry) => this.#onChange(group, entry));
+      const watcher = this.#watch(folder, { persistent: false }, (_event, entry) =>
+        this.#onChange(group, entry),
+      );
       // A watch that fails later is dropped; the group's next set() (or the owner's rescan) opens it again.
       watcher.on('error', () => {
         watcher.close();

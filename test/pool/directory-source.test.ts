@@ -1,12 +1,17 @@
-import { cpSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import type { JsmSsoError } from '../../common/errors.js';
-import { DirectoryTenantSource } from '../../common/pool/directory-source.js';
+import {
+  DirectoryTenantSource,
+  type DirectoryTenantSourceOptions,
+} from '../../common/pool/directory-source.js';
+import type { WatchFolder } from '../../common/pool/folder-watches.js';
 import type { TenantBundle, TenantSourceListener } from '../../common/pool/source.js';
 import { createPki, oidcIdp, type Pki, tenantFor } from '../../testkit/broker-harness.js';
+import { capturedLogger } from '../../testkit/captured-logs.js';
 import { tenantAt } from '../../testkit/pool.js';
 
 /** What a source told its listener, in order. */
@@ -75,8 +80,8 @@ describe('DirectoryTenantSource (tenants from a watched folder)', function () {
     );
   }
 
-  async function started(pollMs: number): Promise<Recorder> {
-    const source = new DirectoryTenantSource(pool, { pollMs });
+  async function started(pollMs: number, options: DirectoryTenantSourceOptions = {}): Promise<Recorder> {
+    const source = new DirectoryTenantSource(pool, { pollMs, ...options });
     sources.push(source);
     const recorder = new Recorder();
     await source.start(recorder);
@@ -163,5 +168,27 @@ describe('DirectoryTenantSource (tenants from a watched folder)', function () {
     // b's event brought b alone: a's change was missed by the watches and not found by a rescan.
     expect(watchedOnly.since(from.watchedOnly)).to.deep.equal(['upsert b']);
     expect(rescanned.since(from.rescanned).sort()).to.deep.equal(['upsert a', 'upsert b']);
+  });
+
+  it('warns once (POOL_TENANT_WATCH_FAILED) when bundle folders cannot be watched, and the rescan still delivers their changes', async () => {
+    addBundle(pool, 'a');
+    addBundle(pool, 'b');
+    // The inotify limit (ENOSPC) is kernel-wide: here every watch but the pool folder's fails as it would.
+    const noSpace: WatchFolder = (folder, options, listener) => {
+      if (folder === pool) return watch(folder, options, listener);
+      throw Object.assign(new Error('ENOSPC: System limit for number of file watchers reached'), {
+        code: 'ENOSPC',
+      });
+    };
+    const { logger, logs } = capturedLogger({ component: 'test' });
+    const recorder = await started(300, { logger, watch: noSpace });
+    const from = recorder.calls.length;
+    writeFileSync(join(pool, 'a', 'tenant.yaml'), tenantYaml('a', 'https://a-moved.example'));
+    writeFileSync(join(pool, 'b', 'secrets', 'broker-signing', 'tls.crt'), `${pki.brokerCert}\n`);
+    await until(() => recorder.since(from).length >= 2);
+    expect(recorder.since(from).sort()).to.deep.equal(['upsert a', 'upsert b']);
+    const warnings = logs.filter((line) => line['reason'] === 'POOL_TENANT_WATCH_FAILED');
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.include({ level: 'warn', cause: 'ENOSPC', rescanEveryMs: 300 });
   });
 });
