@@ -186,6 +186,8 @@ export const PORTAL_CODES = {
   PORTAL_UPLOAD_TOO_LARGE: 'An attached file is too large (413)',
   PORTAL_UPLOAD_TOO_MANY: 'Too many attached files (413)',
   PORTAL_UPLOAD_TYPE: 'A file type not on the allow-list (415)',
+  PORTAL_WRITE_IN_PROGRESS:
+    'The same form (its write key) is still being sent by an earlier post, a double click, past the wait (409); nothing is written twice',
 } as const satisfies Record<string, string>;
 
 export type CommonErrorCode = keyof typeof COMMON_CODES;

@@ -273,6 +273,7 @@ function buildServices(
         ...options.writes,
       },
       cacheTtlMs,
+      store,
     ),
     resolver: new CustomerResolver(
       client,

@@ -3,6 +3,7 @@
  * re-check visibility before anything else is fetched, and creation that never duplicates.
  */
 import { JsmSsoError } from '../common/errors.js';
+import type { FlowStore } from '../common/flowstore/index.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import type { ApprovalDTO, CustomerRequestDTO, JqlIssue, TransitionDTO } from './atlassian/types.js';
@@ -20,6 +21,7 @@ import {
   type RequestFilters,
   visibleRequestsJql,
 } from './visibility.js';
+import { WriteClaims } from './write-claims.js';
 import { type WriteOnceOptions, type WriteOutcome, withWriteKey, writeOnce } from './write-once.js';
 
 export interface RequestSummary {
@@ -162,6 +164,9 @@ export type WriteSettings = Pick<
  */
 const DEFAULT_WRITE_SETTINGS: WriteSettings = { budgetMs: 20_000, reconcileDelaysMs: [500, 2000, 5000] };
 
+/** Beyond the write budget, what a write's own calls may take (each bounded by the transport's timeout). */
+const CLAIM_MARGIN_SECONDS = 120;
+
 /** Bound on the per-request cache (approvals and transitions of recently viewed requests). */
 const VERSIONED_MAX = 500;
 
@@ -177,17 +182,33 @@ export class RequestService {
   readonly #versioned: TtlCache;
 
   readonly #writes: WriteSettings;
+  /** One post per write key writes at a time (a double click); absent without a store (unit tests). */
+  readonly #claims: WriteClaims | undefined;
 
   constructor(
     client: AtlassianClient,
     catalogue: Catalogue,
     writes: Partial<WriteSettings> = {},
     cacheTtlMs = 60_000,
+    store?: FlowStore,
   ) {
     this.#client = client;
     this.#catalogue = catalogue;
     this.#writes = { ...DEFAULT_WRITE_SETTINGS, ...writes };
     this.#versioned = new TtlCache(cacheTtlMs, VERSIONED_MAX);
+    this.#claims =
+      store &&
+      new WriteClaims(store, {
+        // A second post waits as long as the first may wait for Atlassian; the claim outlives the
+        // first's whole write (its calls' own timeouts come on top of the waits).
+        waitMs: this.#writes.budgetMs,
+        holdSeconds: Math.ceil(this.#writes.budgetMs / 1000) + CLAIM_MARGIN_SECONDS,
+      });
+  }
+
+  /** A write under its key (write-once), claimed so that a second post of the same form waits. */
+  #writeOnce<T>(scope: string, options: WriteOnceOptions<T>): Promise<WriteOutcome<T>> {
+    return writeOnce(this.#claims ? { ...options, claim: { claims: this.#claims, scope } } : options);
   }
 
   /** The request's approvals; from the cache when `version` is known and unchanged. */
@@ -381,27 +402,30 @@ export class RequestService {
       const text = typeof values['description'] === 'string' ? values['description'] : '';
       values['description'] = withWriteKey(text, input.writeKey);
     }
-    return writeOnce({
-      ...this.#writes,
-      ...(input.hasDescription
-        ? {
-            find: () =>
-              this.findCreated(input.audience.reporterAccountId, input.serviceDeskId, input.writeKey),
-          }
-        : {}),
-      write: async () => {
-        const created = await this.#client.createRequest({
-          serviceDeskId: input.serviceDeskId,
-          requestTypeId: input.requestTypeId,
-          requestFieldValues: { ...values, ...(await input.attempt?.()) },
-          raiseOnBehalfOf: input.audience.reporterAccountId,
-          ...(input.audience.participantAccountIds.length > 0
-            ? { requestParticipants: input.audience.participantAccountIds }
-            : {}),
-        });
-        return created.issueKey;
+    return this.#writeOnce(
+      `create:${input.serviceDeskId}:${input.audience.reporterAccountId}:${input.writeKey}`,
+      {
+        ...this.#writes,
+        ...(input.hasDescription
+          ? {
+              find: () =>
+                this.findCreated(input.audience.reporterAccountId, input.serviceDeskId, input.writeKey),
+            }
+          : {}),
+        write: async () => {
+          const created = await this.#client.createRequest({
+            serviceDeskId: input.serviceDeskId,
+            requestTypeId: input.requestTypeId,
+            requestFieldValues: { ...values, ...(await input.attempt?.()) },
+            raiseOnBehalfOf: input.audience.reporterAccountId,
+            ...(input.audience.participantAccountIds.length > 0
+              ? { requestParticipants: input.audience.participantAccountIds }
+              : {}),
+          });
+          return created.issueKey;
+        },
       },
-    });
+    );
   }
 
   /**
@@ -424,7 +448,7 @@ export class RequestService {
 
   /** Adds a public comment once per write key. */
   async comment(issueKey: string, text: string, writeKey: string): Promise<WriteOutcome<true>> {
-    return writeOnce({
+    return this.#writeOnce(`comment:${issueKey}:${writeKey}`, {
       ...this.#writes,
       find: () => this.#findComment(issueKey, writeKey),
       write: async () => {
@@ -445,7 +469,7 @@ export class RequestService {
     note: string,
     writeKey: string,
   ): Promise<WriteOutcome<true>> {
-    return writeOnce({
+    return this.#writeOnce(`attachment:${issueKey}:${writeKey}`, {
       ...this.#writes,
       find: () => this.#findComment(issueKey, writeKey),
       write: async () => {

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AtlassianError } from './atlassian/errors.js';
+import type { WriteClaims } from './write-claims.js';
 
 export const WRITE_KEY = /^jsmsso[0-9a-f]{24}$/;
 /** The form field that carries the key. */
@@ -49,6 +50,11 @@ export interface WriteOnceOptions<T> {
   sleep?: (ms: number) => Promise<void>;
   /** Called before each new attempt, with why (for the retry metric). */
   onRetry?: (reason: string) => void;
+  /**
+   * Where a post of the same form that finds nothing yet (its twin is still writing) waits for
+   * its twin instead of writing too: the claims and what this write's claim is called.
+   */
+  claim?: { claims: WriteClaims; scope: string };
 }
 
 export interface WriteOutcome<T> {
@@ -65,10 +71,16 @@ const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolv
  * is written again. Gives up with the last error when the next wait would exceed the budget.
  */
 export async function writeOnce<T>(options: WriteOnceOptions<T>): Promise<WriteOutcome<T>> {
+  const existing = await options.find?.();
+  if (existing !== undefined) return { value: existing, existed: true };
+  const write = () => writeLooked(options);
+  return options.claim ? options.claim.claims.once(options.claim.scope, write, options.find) : write();
+}
+
+/** writeOnce once the key was looked for and not found. */
+async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcome<T>> {
   const sleep = options.sleep ?? sleepMs;
   const find = options.find;
-  const existing = await find?.();
-  if (existing !== undefined) return { value: existing, existed: true };
   const deadline = Date.now() + options.budgetMs;
   const fits = (ms: number) => Date.now() + ms <= deadline;
   for (;;) {

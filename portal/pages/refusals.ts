@@ -71,6 +71,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_UPLOAD_TOO_LARGE: 'refusal.uploadTooLarge',
   PORTAL_UPLOAD_TOO_MANY: 'refusal.uploadTooMany',
   PORTAL_UPLOAD_TYPE: 'refusal.uploadType',
+  PORTAL_WRITE_IN_PROGRESS: 'error.writeInProgress',
 
   ATLASSIAN_VALIDATION: 'create.needsAttention',
   ATLASSIAN_UNAUTHORIZED: 'refusal.atlassianMisconfigured',

@@ -297,6 +297,8 @@ export const de: Catalogue = {
   'error.slowDown.title': 'Bitte etwas langsamer',
   'error.slowDown':
     'Sie haben das zu oft getan. Bitte warten Sie {seconds, plural, one {# Sekunde} other {# Sekunden}} und versuchen Sie es erneut.',
+  'error.writeInProgress':
+    'Dieses Formular wird von Ihrem vorherigen Klick noch gesendet. Sehen Sie gleich unter Meine Anfragen nach, bevor Sie es erneut senden.',
   'error.failed.title': 'Etwas ist schiefgelaufen',
   'error.tryLater': 'Bitte versuchen Sie es später noch einmal.',
   'error.requestNotFound': 'Diese Anfrage wurde nicht gefunden.',

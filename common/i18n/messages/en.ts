@@ -287,6 +287,8 @@ export const en = {
   'error.slowDown.title': 'Please slow down',
   'error.slowDown':
     'You have done this too often. Please wait {seconds, plural, one {# second} other {# seconds}} and try again.',
+  'error.writeInProgress':
+    'This form is still being sent from your earlier click. Look for it in My requests in a moment before sending it again.',
   'error.failed.title': 'Something went wrong',
   'error.tryLater': 'Please try again later.',
   'error.requestNotFound': 'We could not find that request.',

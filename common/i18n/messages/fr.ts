@@ -295,6 +295,8 @@ export const fr: Catalogue = {
   'error.slowDown.title': 'Veuillez ralentir',
   'error.slowDown':
     'Vous avez fait cela trop souvent. Veuillez attendre {seconds, plural, one {# seconde} other {# secondes}} puis réessayer.',
+  'error.writeInProgress':
+    'Ce formulaire est encore en cours d’envoi depuis votre clic précédent. Regardez dans Mes demandes dans un instant avant de le renvoyer.',
   'error.failed.title': 'Une erreur s’est produite',
   'error.tryLater': 'Veuillez réessayer plus tard.',
   'error.requestNotFound': 'Cette demande est introuvable.',

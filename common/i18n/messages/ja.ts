@@ -280,6 +280,8 @@ export const ja: Catalogue = {
   'error.notFound.page': 'そのページは見つかりませんでした。',
   'error.slowDown.title': 'しばらくお待ちください',
   'error.slowDown': 'この操作の回数が多すぎます。{seconds} 秒待ってからもう一度お試しください。',
+  'error.writeInProgress':
+    'このフォームは前回のクリックでまだ送信中です。もう一度送信する前に、少し待ってからマイリクエストを確認してください。',
   'error.failed.title': '問題が発生しました',
   'error.tryLater': 'しばらくしてからもう一度お試しください。',
   'error.requestNotFound': 'そのリクエストは見つかりませんでした。',

@@ -1,0 +1,96 @@
+/**
+ * One writer per write key at a time. A double click posts the same form twice, the second before
+ * the first has an answer: looking for the key (portal/write-once.ts) cannot tell them apart, as
+ * neither is written yet. So the first post claims the key in the flow store (shared by the
+ * tenant's replicas, wherever the balancer sends each post), and a second post of the same form
+ * waits for the first's outcome instead of writing: the written thing when it succeeds, its own
+ * turn (looking first, then writing) when it failed. A claim whose holder died expires.
+ */
+import { JsmSsoError } from '../common/errors.js';
+import type { FlowStore } from '../common/flowstore/index.js';
+import type { WriteOutcome } from './write-once.js';
+
+const PENDING = 'pending';
+
+export interface WriteClaimOptions {
+  /**
+   * How long a claim outlives a holder that died, and how long a finished write's outcome is kept
+   * for a post still waiting on it. Longer than any one write takes.
+   */
+  holdSeconds: number;
+  /** The longest a second post waits for the first; then it answers PORTAL_WRITE_IN_PROGRESS. */
+  waitMs: number;
+  /** How often a waiting post reads the claim. */
+  pollMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The same form is still being written by an earlier post, past the wait bound (409). */
+export class WriteInProgressError extends JsmSsoError {
+  constructor() {
+    super('PORTAL_WRITE_IN_PROGRESS', 'the same form is still being sent by an earlier post', {
+      status: 409,
+    });
+    this.name = 'WriteInProgressError';
+  }
+}
+
+export class WriteClaims {
+  readonly #store: FlowStore;
+  readonly #options: Required<WriteClaimOptions>;
+
+  constructor(store: FlowStore, options: WriteClaimOptions) {
+    this.#store = store;
+    this.#options = { pollMs: 200, sleep: sleepMs, ...options };
+  }
+
+  /**
+   * Runs `write` under the claim of `scope` (what is written, and the form's write key), or returns
+   * the outcome of the post that holds it, as `existed`. The caller has looked for the write; when
+   * a holder gives up, `find` looks again before this post writes in its turn (a holder that timed
+   * out may have written after all).
+   */
+  async once<T>(
+    scope: string,
+    write: () => Promise<WriteOutcome<T>>,
+    find?: () => Promise<T | undefined>,
+  ): Promise<WriteOutcome<T>> {
+    const { holdSeconds, waitMs, pollMs, sleep } = this.#options;
+    const key = `write:${scope}`;
+    const deadline = Date.now() + waitMs;
+    for (let looked = true; ; looked = false) {
+      if (!looked) {
+        const found = await find?.();
+        if (found !== undefined) return { value: found, existed: true };
+      }
+      if (await this.#store.putIfAbsent(key, PENDING, holdSeconds)) {
+        let outcome: WriteOutcome<T>;
+        try {
+          outcome = await write();
+        } catch (err) {
+          // Given up: a post waiting meanwhile looks again and writes in its turn. The write's
+          // error is the one to answer; a claim the store failed to drop expires.
+          await this.#store.delete(key).catch(() => undefined);
+          throw err;
+        }
+        // Written: a post waiting meanwhile lands on it. If the store fails now, the write still
+        // stands (a later post finds it by its key once the claim expires).
+        await this.#store
+          .put(key, JSON.stringify({ value: outcome.value }), holdSeconds)
+          .catch(() => undefined);
+        return outcome;
+      }
+      // Held by another post: wait for its outcome, or for its claim to go (it failed, or died
+      // and the claim expired), then look and claim in turn.
+      for (;;) {
+        const held = await this.#store.get(key);
+        if (held === undefined) break;
+        if (held !== PENDING) return { value: (JSON.parse(held) as { value: T }).value, existed: true };
+        if (Date.now() + pollMs > deadline) throw new WriteInProgressError();
+        await sleep(pollMs);
+      }
+    }
+  }
+}

@@ -1,0 +1,86 @@
+// A double click on "Send" posts the same form twice, the second before the first has an answer:
+// both carry the form's write key, and neither may find the other's request yet. One writes; the
+// other waits for it and lands on the same request (portal/write-claims.ts).
+import { expect } from 'chai';
+import { eventually } from '../../testkit/envtest.js';
+import { type Browser, csrfOf, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
+
+describe('portal: the same form sent twice at once writes once', () => {
+  let h: Harness;
+  let alice: Browser;
+  before(async () => {
+    h = await startHarness();
+    alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
+  });
+  afterEach(() => h.emulator.faults.clear());
+  after(() => h.close());
+
+  const writeKeyOf = (html: string, action: string) =>
+    new RegExp(`action="${action}"[^>]*>.*?name="_write" value="(jsmsso[0-9a-f]{24})"`, 's').exec(html)?.[1];
+
+  /**
+   * Holds Atlassian's handling of the first write (the rule's delay), sends the second post once the
+   * first is held there, and returns both answers. Without a claim on the write key, the second
+   * looks for the key, finds nothing (the first is not written yet) and writes too.
+   */
+  async function doubleClick(pathPrefix: string, send: () => Promise<Response>) {
+    h.emulator.faults.set({ delayMs: 1500, pathPrefix, method: 'POST' });
+    const first = send();
+    await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the first write held at Atlassian');
+    const second = send();
+    return Promise.all([first, second]);
+  }
+
+  it('raises one request for two posts of one raise-request form, and both land on it', async () => {
+    const desk = (await alice.text('/desk/1')).body;
+    const typeId = /href="\/desk\/1\/create\/(\d+)"><strong>Get IT help/.exec(desk)![1]!;
+    const action = `/desk/1/create/${typeId}`;
+    const form = (await alice.text(action)).body;
+    const fields = {
+      _csrf: csrfOf(form),
+      _write: writeKeyOf(form, action)!,
+      f_summary: 'Double-clicked send',
+      f_description: 'Sent twice by an impatient mouse.',
+    };
+    const send = () => {
+      const body = new FormData();
+      for (const [k, v] of Object.entries(fields)) body.append(k, v);
+      return alice.fetch(action, { method: 'POST', body, headers: { origin: h.url } });
+    };
+    const from = h.logs.length;
+    const answers = await doubleClick('/rest/servicedeskapi/request', send);
+    const created = [...h.emulator.state.requests.values()].filter(
+      (r) => r.fieldValues['summary'] === 'Double-clicked send',
+    );
+    expect(created, 'requests raised').to.have.length(1);
+    expect(h.emulator.faults.hits(), 'creates Atlassian received').to.deep.equal([1]);
+    expect(answers.map((a) => a.status)).to.deep.equal([303, 303]);
+    expect(answers.map((a) => a.headers.get('location'))).to.deep.equal([
+      `/requests/${created[0]!.key}?created=1`,
+      `/requests/${created[0]!.key}?created=1`,
+    ]);
+    const events = h.logs.slice(from).map((l) => l['event']);
+    expect(events.filter((e) => e === 'portal.request_created')).to.have.length(1);
+    expect(events.filter((e) => e === 'portal.request_resubmitted')).to.have.length(1);
+  });
+
+  it('adds one comment for two posts of one comment form', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const detail = (await alice.text(`/requests/${key}`)).body;
+    const action = `/requests/${key}/comment`;
+    const fields = {
+      _csrf: csrfOf(detail),
+      _write: writeKeyOf(detail, action)!,
+      body: 'Said once, clicked twice.',
+    };
+    const answers = await doubleClick(`/rest/servicedeskapi/request/${key}/comment`, () =>
+      alice.post(action, fields),
+    );
+    const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
+    expect(request.comments.filter((c) => c.body.includes('Said once, clicked twice.'))).to.have.length(1);
+    expect(answers.map((a) => [a.status, a.headers.get('location')])).to.deep.equal([
+      [303, `/requests/${key}?commented=1`],
+      [303, `/requests/${key}?commented=1`],
+    ]);
+  });
+});
