@@ -4,7 +4,8 @@ import { AtlassianError, codeForStatus, parseErrorBody } from './errors.js';
 /**
  * The transport under the Atlassian client: Basic auth with the service account, a bulkhead (a
  * concurrency and a rate limit of this tenant's own, with a bounded wait), a timeout per attempt,
- * and bounded retries on 429/503 honouring Retry-After, else exponential backoff with full jitter.
+ * and bounded retries on 429/503 after Retry-After (none when it asks for more than maxDelayMs),
+ * else after exponential backoff with full jitter.
  * Only calls marked `idempotent` are retried; a create is never repeated here (the caller
  * reconciles first, see client.createRequest).
  */
@@ -16,7 +17,7 @@ export interface TransportOptions {
   maxRetries?: number;
   /** This tenant's share of Atlassian (portal/atlassian/bulkhead.ts); each attempt takes a slot. */
   limits?: Partial<BulkheadLimits>;
-  /** Upper bound for one wait, whatever Retry-After says. */
+  /** The longest one wait before a retry; a Retry-After asking for more ends the call instead. */
   maxDelayMs?: number;
   baseDelayMs?: number;
   /** Called before each repeated attempt, with the reason (metrics). */
@@ -63,18 +64,23 @@ export interface CallOptions {
 
 const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export function retryDelayMs(
+/**
+ * The wait Retry-After asks for (delta-seconds or an HTTP date), in ms; undefined when absent or
+ * unreadable. Never capped: a caller that may not wait that long gives up rather than ask early.
+ */
+export function retryAfterMs(retryAfter: string | null, now = Date.now()): number | undefined {
+  if (!retryAfter) return undefined;
+  const seconds = Number(retryAfter);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(retryAfter);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Exponential backoff with full jitter, capped at maxDelayMs: the wait when Atlassian named none. */
+export function backoffMs(
   attempt: number,
-  retryAfter: string | null,
-  options: { baseDelayMs: number; maxDelayMs: number; random: () => number; now?: number },
+  options: { baseDelayMs: number; maxDelayMs: number; random: () => number },
 ): number {
-  if (retryAfter) {
-    const seconds = Number(retryAfter);
-    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, options.maxDelayMs);
-    const date = Date.parse(retryAfter);
-    if (!Number.isNaN(date))
-      return Math.min(Math.max(0, date - (options.now ?? Date.now())), options.maxDelayMs);
-  }
   return Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** attempt) * options.random();
 }
 
@@ -148,7 +154,7 @@ export class AtlassianTransport {
       if (outcome.failure) {
         const timedOut = outcome.failure === 'timeout';
         if (idempotent && attempt < o.maxRetries) {
-          await o.sleep(retryDelayMs(attempt, null, o));
+          await o.sleep(backoffMs(attempt, o));
           o.onRetry?.(outcome.failure);
           continue;
         }
@@ -158,8 +164,12 @@ export class AtlassianTransport {
       }
       const { response, text } = outcome;
       const throttled = response.status === 429 || response.status === 503;
-      if (throttled && idempotent && attempt < o.maxRetries) {
-        await o.sleep(retryDelayMs(attempt, response.headers.get('retry-after'), o));
+      const asked = throttled ? retryAfterMs(response.headers.get('retry-after')) : undefined;
+      // Retry-After is honoured or the call gives up: asking again sooner than Atlassian said would
+      // only be refused again (and counts against the site's quota).
+      const wait = asked ?? backoffMs(attempt, o);
+      if (throttled && idempotent && attempt < o.maxRetries && wait <= o.maxDelayMs) {
+        await o.sleep(wait);
         o.onRetry?.(String(response.status));
         continue;
       }
@@ -183,11 +193,11 @@ export class AtlassianTransport {
         });
       }
       if (!response.ok) {
-        // A write is retried above this layer, under its write key (portal/write-once.ts).
-        const retryAfter = response.headers.get('retry-after');
+        // A write is retried above this layer, under its write key (portal/write-once.ts), which
+        // waits Atlassian's Retry-After when it fits its budget.
         throw new AtlassianError(codeForStatus(response.status), response.status, {
           ...parseErrorBody(parsed),
-          ...(throttled && retryAfter ? { retryAfterMs: retryDelayMs(attempt, retryAfter, o) } : {}),
+          ...(asked === undefined ? {} : { retryAfterMs: asked }),
         });
       }
       return parsed as T;

@@ -6,7 +6,7 @@ import { createTranslator } from '../../common/i18n/index.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import { AtlassianError } from '../../portal/atlassian/errors.js';
-import { type Exchange, retryDelayMs } from '../../portal/atlassian/http.js';
+import { backoffMs, type Exchange, retryAfterMs } from '../../portal/atlassian/http.js';
 import { Catalogue } from '../../portal/catalogue.js';
 import { fieldErrorsFrom } from '../../portal/form.js';
 import { problemText } from '../../portal/pages/refusals.js';
@@ -66,6 +66,27 @@ describe('portal Atlassian client', () => {
     expect(sleeps).to.deep.equal([2000]);
   });
 
+  it('does not ask again before a Retry-After longer than it may wait: one call, and the wait is the caller’s', async () => {
+    emulator.faults.set({
+      status: 429,
+      retryAfterSeconds: 30,
+      pathPrefix: '/rest/servicedeskapi/servicedesk',
+    });
+    sleeps.length = 0;
+    const err = await client()
+      .serviceDesks()
+      .catch((e: unknown) => e);
+    expect((err as AtlassianError).code).to.equal('ATLASSIAN_RATE_LIMITED');
+    // Atlassian's own wait, for the customer's Retry-After, not the 5 s this client would wait.
+    expect((err as AtlassianError).retryAfterMs).to.equal(30_000);
+    expect(emulator.faults.hits()).to.deep.equal([1]);
+    expect(sleeps).to.deep.equal([]);
+    // An HTTP date is read as the time left until it.
+    const now = Date.parse('Wed, 02 Dec 2026 16:30:00 GMT');
+    expect(retryAfterMs('Wed, 02 Dec 2026 16:31:00 GMT', now)).to.equal(60_000);
+    expect(retryAfterMs('soon', now)).to.equal(undefined);
+  });
+
   it('backs off exponentially with jitter on 503, and gives up after a bounded number of tries', async () => {
     emulator.faults.set({ status: 503, pathPrefix: '/rest/servicedeskapi/servicedesk' });
     sleeps.length = 0;
@@ -76,8 +97,8 @@ describe('portal Atlassian client', () => {
     expect((err as AtlassianError).code).to.equal('ATLASSIAN_UNAVAILABLE');
     expect(emulator.faults.hits()).to.deep.equal([4]);
     expect(sleeps).to.have.length(3);
-    expect(retryDelayMs(3, null, { baseDelayMs: 200, maxDelayMs: 5000, random: () => 1 })).to.equal(1600);
-    expect(retryDelayMs(10, null, { baseDelayMs: 200, maxDelayMs: 5000, random: () => 0.5 })).to.equal(2500);
+    expect(backoffMs(3, { baseDelayMs: 200, maxDelayMs: 5000, random: () => 1 })).to.equal(1600);
+    expect(backoffMs(10, { baseDelayMs: 200, maxDelayMs: 5000, random: () => 0.5 })).to.equal(2500);
   });
 
   it('never repeats a create blindly: a 503 on create is reconciled and yields one request', async () => {
@@ -201,6 +222,39 @@ describe('portal Atlassian client', () => {
     expect((err as AtlassianError).code).to.equal('ATLASSIAN_RATE_LIMITED');
     expect((err as AtlassianError).retryAfterMs).to.equal(1000);
     expect(countBySummary('Throttled for good')).to.equal(0);
+  });
+
+  it('gives up at once on a write whose Retry-After is past its budget, having written nothing', async () => {
+    const c = client();
+    const waits: number[] = [];
+    const service = new RequestService(c, new Catalogue(c, undefined), {
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    emulator.faults.set({
+      status: 429,
+      retryAfterSeconds: 60,
+      pathPrefix: '/rest/servicedeskapi/request',
+      method: 'POST',
+    });
+    const err = await service
+      .create({
+        audience: forAlice(),
+        serviceDeskId: '1',
+        requestTypeId: typeId('Get IT help'),
+        values: { summary: 'Throttled for a minute', description: 'x' },
+        hasDescription: true,
+        writeKey: newWriteKey(),
+      })
+      .catch((e: unknown) => e);
+    expect([(err as AtlassianError).code, (err as AtlassianError).retryAfterMs]).to.deep.equal([
+      'ATLASSIAN_RATE_LIMITED',
+      60_000,
+    ]);
+    expect(emulator.faults.hits()).to.deep.equal([1]);
+    expect(waits).to.deep.equal([]);
+    expect(countBySummary('Throttled for a minute')).to.equal(0);
   });
 
   it('places Atlassian’s own field validation message beside the field it names', async () => {
