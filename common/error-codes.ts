@@ -116,6 +116,10 @@ export const BROKER_CODES = {
   OIDC_USERINFO_SUBJECT_MISMATCH: 'The UserInfo `sub` is not the ID token `sub`',
   OIDC_RESPONSE_INVALID: "Any other failed check of the IdP's answer",
   OIDC_CODE_INVALID: "The token endpoint's `invalid_grant`: a used or expired code, or one of another flow",
+  OIDC_TOKEN_TYPE_UNSUPPORTED:
+    'The token endpoint answered a token_type other than Bearer (DPoP, MAC, unknown): the broker presents bearer tokens only',
+  OIDC_AUTHENTICATION_NOT_FRESH:
+    'ForceAuthn: the ID token has no `auth_time`, or one before the authorization request was sent (the IdP reused a session)',
   OIDC_IDP_ERROR: 'The IdP answered with an OAuth error; answered to the portal as a Responder status',
   OIDC_DISCOVERY_FAILED: "The IdP's discovery document cannot be fetched or is invalid (502)",
   OIDC_IDP_UNAVAILABLE: 'The IdP could not complete the sign-in: unreachable or a server error (502)',

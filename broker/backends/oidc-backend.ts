@@ -23,7 +23,18 @@ interface PendingAuthorization {
   state: string;
   nonce?: string;
   codeVerifier: string;
+  /**
+   * For a ForceAuthn login (OIDC only): when the authorization request was sent, in seconds. The
+   * ID token's `auth_time` must not be earlier, or the IdP relied on an older session.
+   */
+  authenticatedAfter?: number;
 }
+
+/**
+ * How far the IdP's clock may be behind ours when `auth_time` is compared with the moment the
+ * authorization request left: openid-client's own tolerance for the ID token's time claims.
+ */
+const AUTH_TIME_TOLERANCE_SECONDS = 30;
 
 /** What RP-initiated logout needs later: no token, no personal data (only an opaque hint). */
 interface OidcLogoutHandle {
@@ -142,6 +153,11 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
           ...(protocol.withNonce ? { expectedNonce: pending.nonce, idTokenExpected: true } : {}),
         }),
       );
+      // RFC 6750 is the only token type the broker presents; a DPoP-bound token would be sent
+      // as a bearer token it is not (RFC 9449 7.1), and any other type is unknown.
+      if (tokens.token_type !== 'bearer') throw tokenTypeUnsupported();
+      if (pending.authenticatedAfter !== undefined)
+        checkFreshAuthentication(tokens, pending.authenticatedAfter);
       const { subject, logout } = await protocol.identify(c, tokens);
       return { subject, ...(logout ? { logoutHandle: encodeState(logout) } : {}) };
     },
@@ -321,12 +337,50 @@ async function authorizationRequest(
     code_challenge: pkceS256Challenge(codeVerifier),
     code_challenge_method: 'S256',
     ...(nonce ? { nonce } : {}),
-    ...(isPassive ? { prompt: 'none' } : forceAuthn ? { prompt: 'login' } : {}),
+    ...(isPassive ? { prompt: 'none' } : {}),
+    // ForceAuthn (SAML core 3.4.1): prompt=login asks for it; max_age=0 makes `auth_time` a
+    // required claim (OIDC Core 3.1.2.1), so that finishLogin can check the IdP did it.
+    ...(forceAuthn && !isPassive ? { prompt: 'login', ...(withNonce ? { max_age: '0' } : {}) } : {}),
   });
+  const checkFreshness = forceAuthn && !isPassive && withNonce;
   return {
     redirectUrl: client.buildAuthorizationUrl(c, parameters).toString(),
-    pending: { issuer: metadataOf(c).issuer, state, codeVerifier, ...(nonce ? { nonce } : {}) },
+    pending: {
+      issuer: metadataOf(c).issuer,
+      state,
+      codeVerifier,
+      ...(nonce ? { nonce } : {}),
+      ...(checkFreshness ? { authenticatedAfter: Math.floor(Date.now() / 1000) } : {}),
+    },
   };
+}
+
+function tokenTypeUnsupported(): JsmSsoError {
+  return new JsmSsoError(
+    'OIDC_TOKEN_TYPE_UNSUPPORTED',
+    "the identity provider's token is not a bearer token",
+    {
+      status: 400,
+    },
+  );
+}
+
+/**
+ * ForceAuthn honoured: the ID token says the person authenticated after the request was sent
+ * (within the clock tolerance), not that an older session at the IdP was reused.
+ */
+function checkFreshAuthentication(
+  tokens: client.TokenEndpointResponseHelpers,
+  authenticatedAfter: number,
+): void {
+  const authTime = tokens.claims()?.auth_time;
+  if (typeof authTime !== 'number' || authTime < authenticatedAfter - AUTH_TIME_TOLERANCE_SECONDS) {
+    throw new JsmSsoError(
+      'OIDC_AUTHENTICATION_NOT_FRESH',
+      'the identity provider did not authenticate the person again as the help center asked',
+      { status: 400 },
+    );
+  }
 }
 
 async function clientAuthentication(spec: OidcIdpSpec, secrets: SecretReader): Promise<client.ClientAuth> {

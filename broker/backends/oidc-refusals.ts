@@ -78,6 +78,10 @@ function failedCheck(err: unknown): { code: string; details: Details } | undefin
   return typeof code === 'string' ? { code, details: {} } : undefined;
 }
 
+function isDetails(value: unknown): value is Details {
+  return value !== null && typeof value === 'object';
+}
+
 /** Which check failed, from the code and details of oauth4webapi's error. */
 function checkReason(
   code: string,
@@ -88,6 +92,9 @@ function checkReason(
     return CLAIM_REASONS[details['claim']];
   if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' && details['attribute'] === 'sub')
     return 'OIDC_USERINFO_SUBJECT_MISMATCH';
+  // A token response of a type oauth4webapi does not know (the body it names holds the type).
+  if (code === 'OAUTH_UNSUPPORTED_OPERATION' && isDetails(details['body']) && 'token_type' in details['body'])
+    return 'OIDC_TOKEN_TYPE_UNSUPPORTED';
   if (code !== 'OAUTH_INVALID_RESPONSE') return undefined;
   // The ID token's signing algorithm is not the one allowed (the failure names where the rule came from).
   if ('header' in details && 'reason' in details) return 'OIDC_ID_TOKEN_ALG_FORBIDDEN';

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import {
   type BrokerUnderTest,
+  CLIENT_SECRET,
   createPki,
   type IdpDoc,
   listenPlaceholder,
@@ -29,7 +30,14 @@ export type Forgery =
   | 'foreign-key'
   | 'expired'
   | 'userinfo-other-sub'
-  | 'token-endpoint-down';
+  | 'token-endpoint-down'
+  | 'hs256-client-secret'
+  | 'extra-audience-no-azp'
+  | 'not-yet-valid'
+  | 'token-type-mac'
+  | 'token-type-dpop'
+  | 'stale-auth-time'
+  | 'no-auth-time';
 
 export interface FakeOidc {
   issuer: string;
@@ -42,6 +50,8 @@ export interface FakeOidc {
 }
 
 const SUBJECT = 'forged-user';
+/** The token_type of the token response, when a forgery changes it (RFC 6749 7.1). */
+const TOKEN_TYPES: Partial<Record<Forgery, string>> = { 'token-type-mac': 'mac', 'token-type-dpop': 'DPoP' };
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -66,15 +76,28 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
 
   async function idToken(): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
+    const forgery = fake.forgery;
     const claims = {
-      iss: fake.forgery === 'wrong-iss' ? 'http://127.0.0.1:1' : issuer,
-      aud: fake.forgery === 'wrong-aud' ? 'someone-else' : clientId,
+      iss: forgery === 'wrong-iss' ? 'http://127.0.0.1:1' : issuer,
+      aud:
+        forgery === 'wrong-aud'
+          ? 'someone-else'
+          : forgery === 'extra-audience-no-azp'
+            ? [clientId, 'someone-else']
+            : clientId,
       sub: SUBJECT,
       ...fake.person,
-      nonce: fake.forgery === 'wrong-nonce' ? 'not-the-nonce' : fake.lastNonce,
-      iat: fake.forgery === 'expired' ? now - 3600 : now,
-      exp: fake.forgery === 'expired' ? now - 1800 : now + 300,
+      nonce: forgery === 'wrong-nonce' ? 'not-the-nonce' : fake.lastNonce,
+      iat: forgery === 'expired' ? now - 3600 : now,
+      exp: forgery === 'expired' ? now - 1800 : now + 300,
+      ...(forgery === 'not-yet-valid' ? { nbf: now + 1800 } : {}),
+      ...(forgery === 'no-auth-time' ? {} : { auth_time: forgery === 'stale-auth-time' ? now - 3600 : now }),
     };
+    if (forgery === 'hs256-client-secret') {
+      return new SignJWT(claims)
+        .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
+        .sign(new TextEncoder().encode(CLIENT_SECRET));
+    }
     if (fake.forgery === 'alg-none') return `${b64url({ alg: 'none' })}.${b64url(claims)}.`;
     if (fake.forgery === 'hs256-public-key') {
       const input = `${b64url({ alg: 'HS256', kid: 'k1' })}.${b64url(claims)}`;
@@ -125,7 +148,12 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
         'end',
         () =>
           void idToken().then((id_token) =>
-            json({ access_token: 'at', token_type: 'Bearer', expires_in: 300, id_token }),
+            json({
+              access_token: 'at',
+              token_type: TOKEN_TYPES[fake.forgery] ?? 'Bearer',
+              expires_in: 300,
+              id_token,
+            }),
           ),
       );
       return;

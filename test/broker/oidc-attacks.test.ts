@@ -24,8 +24,13 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
   after(async () => stack.close());
 
   /** Starts a login, picks `idp` on the choice page, returns the state sent to the IdP. */
-  async function startAt(browser: Browser, idp: 'alpha' | 'beta'): Promise<string> {
+  async function startAt(
+    browser: Browser,
+    idp: 'alpha' | 'beta',
+    options: { forceAuthn?: boolean } = {},
+  ): Promise<string> {
     const portal = portalSp(broker.url, pki);
+    portal.options.forceAuthn = options.forceAuthn === true;
     const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
     expect(choice.status).to.equal(200);
     const { csrf } = formFields(await choice.text());
@@ -37,18 +42,24 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     return authorize.searchParams.get('state')!;
   }
 
-  async function callbackWith(forgery: Forgery, iss = idpA.issuer): Promise<Response> {
+  async function callbackWith(
+    forgery: Forgery,
+    /** The RFC 9207 `iss` the callback carries; null sends none. */
+    iss: string | null = idpA.issuer,
+    options: { forceAuthn?: boolean; extra?: string } = {},
+  ): Promise<Response> {
     const browser = new Browser();
-    const state = await startAt(browser, 'alpha');
+    const state = await startAt(browser, 'alpha', options);
     idpA.forgery = forgery;
+    const issParam = iss === null ? '' : `&iss=${encodeURIComponent(iss)}`;
     return browser.request(
-      `${broker.url}/oidc/callback?code=c1&state=${state}&iss=${encodeURIComponent(iss)}`,
+      `${broker.url}/oidc/callback?code=c1&state=${state}${issParam}${options.extra ?? ''}`,
     );
   }
 
   async function expectRefused(response: Response, reason: string): Promise<void> {
     const body = await response.text();
-    expect(response.status, body).to.equal(400);
+    expect(response.status, pageReason(body) ?? body.slice(0, 300)).to.equal(400);
     expect(pageReason(body)).to.equal(reason);
     expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(reason);
   }
@@ -73,6 +84,67 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expectRefused(await callbackWith('foreign-key'), 'OIDC_ID_TOKEN_SIGNATURE_INVALID'));
   it('refuses an expired ID token as an invalid answer', async () =>
     expectRefused(await callbackWith('expired'), 'OIDC_RESPONSE_INVALID'));
+  it('refuses an HS256 ID token keyed with the client secret (the IdP registered RS256)', async () =>
+    expectRefused(await callbackWith('hs256-client-secret'), 'OIDC_ID_TOKEN_ALG_FORBIDDEN'));
+  it('refuses an ID token naming a second audience without azp', async () =>
+    expectRefused(await callbackWith('extra-audience-no-azp'), 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH'));
+  it('refuses an ID token that is not yet valid (nbf 30 minutes ahead)', async () =>
+    expectRefused(await callbackWith('not-yet-valid'), 'OIDC_RESPONSE_INVALID'));
+  for (const forgery of ['token-type-mac', 'token-type-dpop'] as const) {
+    it(`refuses a token response whose token_type is not Bearer (${forgery})`, async () =>
+      expectRefused(await callbackWith(forgery), 'OIDC_TOKEN_TYPE_UNSUPPORTED'));
+  }
+  it('refuses a callback without iss from an IdP that advertises authorization_response_iss_parameter_supported (RFC 9207)', async () =>
+    expectRefused(await callbackWith('valid', null), 'OIDC_ISSUER_MISMATCH'));
+  it('signs nobody in from a callback carrying both a code and an error: the error is what the portal hears', async () => {
+    const response = await callbackWith('valid', idpA.issuer, { extra: '&error=access_denied' });
+    expect(response.status).to.equal(200);
+    expect(
+      signedStatusCodes(formFields(await response.text())['SAMLResponse']!, pki.brokerCert),
+    ).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
+    ]);
+  });
+  it("does not reflect the IdP's error_description into the page", async () => {
+    const browser = new Browser();
+    const state = await startAt(browser, 'alpha');
+    const description = '<script>alert(1)</script><a href="https://evil.example">call us</a>';
+    const response = await browser.request(
+      `${broker.url}/oidc/callback?error=server_error&error_description=${encodeURIComponent(description)}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+    );
+    const body = await response.text();
+    expect(response.status, body).to.equal(200);
+    expect(body).to.not.include('evil.example').and.not.include('alert(1)');
+    const fields = formFields(body);
+    expect(Buffer.from(fields['SAMLResponse']!, 'base64').toString()).to.not.include('evil.example');
+    expect(JSON.stringify(broker.logs)).to.not.include('evil.example');
+  });
+  it('turns ForceAuthn into prompt=login with max_age=0, and accepts an ID token whose auth_time is now', async () => {
+    const browser = new Browser();
+    const portal = portalSp(broker.url, pki);
+    portal.options.forceAuthn = true;
+    const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const { csrf } = formFields(await choice.text());
+    const toIdp = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, idp: 'alpha' } });
+    const authorize = new URL(toIdp.headers.get('location')!).searchParams;
+    expect([authorize.get('prompt'), authorize.get('max_age')]).to.deep.equal(['login', '0']);
+    const response = await callbackWith('valid', idpA.issuer, { forceAuthn: true });
+    expect(response.status).to.equal(200);
+    expect(
+      signedStatusCodes(formFields(await response.text())['SAMLResponse']!, pki.brokerCert),
+    ).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+  });
+  it('refuses, for a ForceAuthn request, an ID token whose auth_time is an hour old (the IdP did not authenticate again)', async () =>
+    expectRefused(
+      await callbackWith('stale-auth-time', idpA.issuer, { forceAuthn: true }),
+      'OIDC_AUTHENTICATION_NOT_FRESH',
+    ));
+  it('refuses, for a ForceAuthn request, an ID token without auth_time', async () =>
+    expectRefused(
+      await callbackWith('no-auth-time', idpA.issuer, { forceAuthn: true }),
+      'OIDC_AUTHENTICATION_NOT_FRESH',
+    ));
   it('refuses a callback whose iss names the other IdP (mix-up)', async () =>
     expectRefused(await callbackWith('valid', idpB.issuer), 'OIDC_ISSUER_MISMATCH'));
 

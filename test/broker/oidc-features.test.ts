@@ -15,6 +15,7 @@ import {
   formFields,
   type IdpDoc,
   listenPlaceholder,
+  loginAtDevIdp,
   loginThroughBroker,
   oidcIdp,
   type Pki,
@@ -167,12 +168,22 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     expect((await authorize(brokers.oauth2!, ['ja'])).has('ui_locales'), 'OAuth 2.0').to.equal(false);
   });
 
-  it('turns ForceAuthn into prompt=login', async () => {
+  it('turns ForceAuthn into prompt=login and max_age=0: a person with a session at the IdP signs in again, and the fresh auth_time is accepted', async () => {
     const broker = brokers.basic!;
+    const browser = new Browser();
+    await loginThroughBroker({ portal: portalSp(broker.url, pki), brokerUrl: broker.url }, browser);
     const portal = portalSp(broker.url, pki);
     portal.options.forceAuthn = true;
-    const sso = await new Browser().request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
-    expect(new URL(sso.headers.get('location')!).searchParams.get('prompt')).to.equal('login');
+    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const authorize = new URL(sso.headers.get('location')!);
+    expect([authorize.searchParams.get('prompt'), authorize.searchParams.get('max_age')]).to.deep.equal([
+      'login',
+      '0',
+    ]);
+    // loginAtDevIdp fills the IdP's login form: oidc-provider shows it again despite the session.
+    const { page, fields } = await loginAtDevIdp(browser, authorize.href, { brokerUrl: broker.url });
+    expect(page.status).to.equal(200);
+    expect((await portal.validatePostResponseAsync(fields)).profile?.nameID).to.equal('alice@acme.test');
   });
 
   /** A passive AuthnRequest: the browser goes to the IdP and comes back without any page shown. */
