@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
 import { clientIp } from '../common/http/client-ip.js';
 import { parseCookies, serializeCookie } from '../common/http/cookies.js';
@@ -14,10 +15,11 @@ import {
   issueSignedResponse,
   logoutResponse,
   type MessageBinding,
-  NAMEID_EMAIL,
   STATUS_AUTHN_FAILED,
+  STATUS_INVALID_NAMEID_POLICY,
   STATUS_NO_PASSIVE,
   STATUS_REQUEST_DENIED,
+  STATUS_REQUESTER,
   signedRedirectUrl,
 } from '../common/saml/index.js';
 import { createSealer } from '../common/sealer.js';
@@ -33,6 +35,7 @@ import { createBackends } from './backends/factory.js';
 import { BrokerState, type LoginFlow, newToken } from './flows.js';
 import { MAX_FORM_BYTES, readForm, single } from './http.js';
 import { offeredLocale, pageLanguage } from './language.js';
+import { nameIdFormatOf } from './mapping.js';
 import {
   brandingOf,
   type IdpChoice,
@@ -124,7 +127,7 @@ export async function createBrokerApp(
     ssoUrl: settings.ssoUrl,
     sloUrl: settings.sloUrl,
     signingCertificates: settings.metadataCertificates,
-    nameIdFormats: idps.map((idp) => idp.nameId?.format ?? NAMEID_EMAIL),
+    nameIdFormats: idps.map(nameIdFormatOf),
   });
   const cookieName = settings.secureCookies ? '__Host-jsm_sso_flow' : 'jsm_sso_flow';
 
@@ -165,7 +168,12 @@ export async function createBrokerApp(
       startedAt: Date.now(),
       ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
       ...(locale === undefined ? {} : { locale }),
+      ...(request.nameIdFormat === undefined ? {} : { nameIdFormat: request.nameIdFormat }),
     };
+    if (!nameIdPolicyMet(flow, idps)) {
+      useFlowLanguage(req, flow);
+      return refuseNameIdPolicy(req, res, flow);
+    }
     // A passive request may not show the choice page, and cannot be a fresh authentication
     // either (core 3.4.1): answer NoPassive at once instead of showing anything.
     if (flow.isPassive && (idps.length > 1 || flow.forceAuthn)) {
@@ -186,21 +194,41 @@ export async function createBrokerApp(
     });
   }
 
+  /** Whether one of `candidates` issues the NameID format the request asks for (core 3.4.1.1). */
+  function nameIdPolicyMet(flow: LoginFlow, candidates: readonly IdentityProviderSpec[]): boolean {
+    return (
+      flow.nameIdFormat === undefined || candidates.some((idp) => nameIdFormatOf(idp) === flow.nameIdFormat)
+    );
+  }
+
+  /**
+   * A NameID format no IdP (or not the chosen one) is asserted with: the ACS is the registered one,
+   * so the answer is the signed Requester/InvalidNameIDPolicy status core 3.4.1.1 names, before
+   * anyone signs in, not a page at the broker.
+   */
+  function refuseNameIdPolicy(req: IncomingMessage, res: ServerResponse, flow: LoginFlow): Promise<void> {
+    telemetry.refusal('SAML_NAMEID_POLICY_UNSUPPORTED', 200);
+    return sendErrorResponse(req, res, flow, STATUS_INVALID_NAMEID_POLICY, STATUS_REQUESTER);
+  }
+
   /**
    * Tells the portal, with a signed Response to its ACS, that the login failed at the IdP side
-   * (profiles 4.1.4.2), so the portal can show its own page instead of a dead end at the broker.
+   * (profiles 4.1.4.2), so the portal can show its own page instead of a dead end at the broker;
+   * or, with Requester, that the request itself cannot be granted.
    */
   async function sendErrorResponse(
     req: IncomingMessage,
     res: ServerResponse,
     flow: LoginFlow,
     secondLevelStatus: string,
+    topLevelStatus?: string,
   ): Promise<void> {
     const response = await issueErrorResponse(settings.signing, {
       issuer: settings.entityId,
       acsUrl: settings.sp.acsUrl,
       inResponseTo: flow.requestId,
       secondLevelStatus,
+      ...(topLevelStatus === undefined ? {} : { topLevelStatus }),
       now: now(),
     });
     sendResponseToPortal(req, res, flow, response.xml);
@@ -266,6 +294,10 @@ export async function createBrokerApp(
           : undefined;
     if (idpName !== undefined && !idp)
       throw new JsmSsoError('IDP_UNKNOWN', 'there is no such sign-in method');
+    if (idp && !nameIdPolicyMet(flow, [idp])) {
+      await state.takeFlow(flowId);
+      return refuseNameIdPolicy(req, res, flow);
+    }
     if (!idp) {
       return sendChoicePage(res, pageFor(req), {
         idps: choices,

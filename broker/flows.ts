@@ -21,6 +21,8 @@ export interface LoginFlow {
   startedAt: number;
   /** The language the portal's pages were in (its AuthnRequest's hint), for the broker's pages. */
   locale?: SupportedLocale;
+  /** The NameID format the AuthnRequest's NameIDPolicy asks for; undefined when any will do. */
+  nameIdFormat?: string;
   idp?: string;
   /** The chosen backend's own state across the redirect (opaque here). */
   backendState?: string;

@@ -40,6 +40,11 @@ export type MappingObserver = (problem: MappingProblem) => void;
 
 export type ClaimMapper = (subject: AuthenticatedSubject) => MappedIdentity;
 
+/** The NameID format an IdP's logins are asserted with. */
+export function nameIdFormatOf(idp: Pick<IdentityProviderSpec, 'nameId'>): string {
+  return idp.nameId?.format ?? NAMEID_EMAIL;
+}
+
 export function compileMapping(
   idp: Pick<IdentityProviderSpec, 'name' | 'attributeMapping' | 'nameId'>,
   observe: MappingObserver = () => {},
@@ -53,7 +58,7 @@ export function compileMapping(
     idp.nameId?.expression ?? 'claims.email',
     `${idp.name}.nameId.expression`,
   );
-  const nameIdFormat = idp.nameId?.format ?? NAMEID_EMAIL;
+  const nameIdFormat = nameIdFormatOf(idp);
   const run = (rule: CompiledRule, claims: Record<string, unknown>): string[] => {
     const outcome = evaluateRule(rule, claims);
     if ('problem' in outcome) {

@@ -91,6 +91,8 @@ export const BROKER_CODES = {
   SAML_BINDING_UNSUPPORTED: 'The AuthnRequest asks for a response binding other than HTTP-POST',
   SAML_PASSIVE_NOT_POSSIBLE:
     'IsPassive with several IdPs (choice page needed) or with ForceAuthn; answered as NoPassive',
+  SAML_NAMEID_POLICY_UNSUPPORTED:
+    "The AuthnRequest's NameIDPolicy asks for a NameID format no IdP (or not the chosen one) is asserted with; answered as Requester/InvalidNameIDPolicy",
   FLOW_UNKNOWN: 'The login flow is unknown: expired, already finished, or forged',
   FLOW_BROWSER_MISMATCH: 'The login flow was started in another browser (flow cookie missing or different)',
   CSRF_TOKEN_INVALID: "The IdP choice form's CSRF token is missing or wrong",

@@ -7,6 +7,7 @@ import {
   BINDING_POST,
   logoutRequestSubject,
   type MessageBinding,
+  NAMEID_UNSPECIFIED,
   NS,
   type SignatureAlgorithmUri,
 } from '../../common/saml/index.js';
@@ -42,6 +43,8 @@ export interface AcceptedAuthnRequest extends AcceptedMessage {
   isPassive: boolean;
   /** The languages the portal's pages were in, most preferred first (its `jsmsso:UILocales`). */
   uiLocales: string[];
+  /** The NameID format the SP asks for (NameIDPolicy Format); undefined when any will do. */
+  nameIdFormat?: string;
 }
 
 export interface AcceptedLogoutRequest extends AcceptedMessage {
@@ -94,12 +97,21 @@ export async function acceptAuthnRequest(
 ): Promise<AcceptedAuthnRequest> {
   const message = await acceptFromPortal('AuthnRequest', binding, sp, at);
   checkAssertionConsumerService(message.root, sp);
+  const nameIdFormat = requestedNameIdFormat(message.root);
   return {
     ...message,
     forceAuthn: isTrue(attribute(message.root, 'ForceAuthn')),
     isPassive: isTrue(attribute(message.root, 'IsPassive')),
     uiLocales: uiLocalesOf(message.root),
+    ...(nameIdFormat === undefined ? {} : { nameIdFormat }),
   };
+}
+
+/** Core 3.4.1.1: NameIDPolicy's Format; absent or `unspecified` leaves the choice to the IdP. */
+function requestedNameIdFormat(root: Element): string | undefined {
+  const policy = optionalChild(root, NS.protocol, 'NameIDPolicy');
+  const format = policy && attribute(policy, 'Format');
+  return format === undefined || format === NAMEID_UNSPECIFIED ? undefined : format;
 }
 
 /** A BCP 47 language tag, as far as choosing among the broker's languages needs. */

@@ -94,7 +94,9 @@ export interface ErrorResponseContent {
   issuer: string;
   acsUrl: string;
   inResponseTo: string;
-  /** Second-level status under Responder: AuthnFailed, RequestDenied or NoPassive. */
+  /** Top-level status: Responder (the IdP side failed, the default) or Requester (the request cannot be granted). */
+  topLevelStatus?: string;
+  /** Second-level status: AuthnFailed, RequestDenied, NoPassive or InvalidNameIDPolicy. */
   secondLevelStatus: string;
   now: Date;
 }
@@ -110,7 +112,7 @@ export async function issueErrorResponse(
 ): Promise<{ xml: string; responseId: string }> {
   const responseId = newSamlId(random);
   const status =
-    `<samlp:Status><samlp:StatusCode Value="${STATUS_RESPONDER}"><samlp:StatusCode Value="${attr(content.secondLevelStatus)}">` +
+    `<samlp:Status><samlp:StatusCode Value="${attr(content.topLevelStatus ?? STATUS_RESPONDER)}"><samlp:StatusCode Value="${attr(content.secondLevelStatus)}">` +
     '</samlp:StatusCode></samlp:StatusCode></samlp:Status>';
   return { xml: await signedResponseEnvelope(credential, responseId, content, status), responseId };
 }

@@ -11,12 +11,15 @@ export const NS = {
 
 /** Top-level status codes (core 3.2.2.2). */
 export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+/** The request cannot be granted as asked (the SP's side). */
+export const STATUS_REQUESTER = 'urn:oasis:names:tc:SAML:2.0:status:Requester';
 /** The IdP side failed. */
 export const STATUS_RESPONDER = 'urn:oasis:names:tc:SAML:2.0:status:Responder';
 /** Second-level status codes (core 3.2.2.2). */
 export const STATUS_AUTHN_FAILED = 'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed';
 export const STATUS_REQUEST_DENIED = 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied';
 export const STATUS_NO_PASSIVE = 'urn:oasis:names:tc:SAML:2.0:status:NoPassive';
+export const STATUS_INVALID_NAMEID_POLICY = 'urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy';
 export const STATUS_PARTIAL_LOGOUT = 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout';
 
 export const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';

@@ -1,8 +1,24 @@
-import { randomBytes } from 'node:crypto';
+import { createSign, randomBytes } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { expect } from 'chai';
-import { signEnveloped, signRedirectQuery } from '../../common/saml/index.js';
-import { PORTAL_URL, type Stack, startStack } from '../../testkit/broker-harness.js';
+import {
+  NAMEID_EMAIL,
+  NAMEID_UNSPECIFIED,
+  signEnveloped,
+  signRedirectQuery,
+} from '../../common/saml/index.js';
+import {
+  Browser,
+  formFields,
+  PORTAL_URL,
+  pageReason,
+  type Stack,
+  signedStatusCodes,
+  startStack,
+} from '../../testkit/broker-harness.js';
+
+const NAMEID_PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
+
 import { HEADER_ATTACKS } from '../saml/message-attacks.js';
 
 /** Each attack on the SAML frontend is sent for real and must be refused with its reason code. */
@@ -12,6 +28,8 @@ interface RequestShape {
   acs?: string;
   binding?: string;
   prefix?: string;
+  /** NameIDPolicy's Format, when the request carries one. */
+  nameIdFormat?: string;
 }
 
 function authnRequest(brokerUrl: string, shape: RequestShape = {}): string {
@@ -21,7 +39,9 @@ function authnRequest(brokerUrl: string, shape: RequestShape = {}): string {
     `${shape.prefix ?? ''}<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" ` +
     `IssueInstant="${new Date().toISOString()}" Destination="${brokerUrl}/saml/sso"${acs} ` +
     `ProtocolBinding="${shape.binding ?? 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'}">` +
-    `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer></samlp:AuthnRequest>`
+    `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer>` +
+    (shape.nameIdFormat === undefined ? '' : `<samlp:NameIDPolicy Format="${shape.nameIdFormat}"/>`) +
+    '</samlp:AuthnRequest>'
   );
 }
 
@@ -124,6 +144,124 @@ describe('broker: SAML frontend refuses attacks', () => {
       ),
       400,
       'SAML_BINDING_UNSUPPORTED',
+    );
+  });
+
+  it('answers a NameIDPolicy format the IdP is not asserted with by a signed Requester/InvalidNameIDPolicy Response to the registered ACS', async () => {
+    const xml = authnRequest(stack.broker.url, { nameIdFormat: NAMEID_PERSISTENT });
+    const response = await redirect(xml, 'rs-n');
+    expect(response.status).to.equal(200);
+    const fields = formFields(await response.text());
+    expect(fields['RelayState']).to.equal('rs-n');
+    expect(signedStatusCodes(fields['SAMLResponse']!, stack.pki.brokerCert)).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Requester',
+      'urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy',
+    ]);
+    const answer = Buffer.from(fields['SAMLResponse']!, 'base64').toString();
+    expect(answer).to.include(`InResponseTo="${/ID="([^"]+)"/.exec(xml)![1]}"`);
+    expect(answer).to.include(`Destination="${PORTAL_URL}/saml/acs"`);
+    expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+      'SAML_NAMEID_POLICY_UNSUPPORTED',
+    );
+  });
+
+  it('accepts a NameIDPolicy asking for the format the IdP is asserted with, or for unspecified', async () => {
+    for (const format of [NAMEID_EMAIL, NAMEID_UNSPECIFIED]) {
+      const response = await redirect(authnRequest(stack.broker.url, { nameIdFormat: format }));
+      expect(response.status, format).to.equal(302);
+    }
+  });
+
+  it('refuses an AuthnRequest asking for an ACS by an index other than the registered one', async () => {
+    await expectRefusal(
+      await redirect(authnRequest(stack.broker.url, { acs: ' AssertionConsumerServiceIndex="1"' })),
+      400,
+      'SAML_ACS_UNREGISTERED',
+    );
+  });
+
+  it('refuses a POST AuthnRequest signed by a key other than the portal’s', async () => {
+    const xml = authnRequest(stack.broker.url);
+    const signed = signEnveloped(xml, {
+      id: /ID="([^"]+)"/.exec(xml)![1]!,
+      keyPem: stack.pki.brokerKey,
+      certPem: stack.pki.brokerCert,
+    });
+    await expectRefusal(
+      await post({ SAMLRequest: Buffer.from(signed).toString('base64') }),
+      400,
+      'SAML_SIGNATURE_INVALID',
+    );
+  });
+
+  it('refuses a Redirect AuthnRequest signed with rsa-sha1', async () => {
+    const query = signRedirectQuery('SAMLRequest', authnRequest(stack.broker.url), {
+      keyPem: stack.pki.portalKey,
+    });
+    const sha1 = query.replace(
+      encodeURIComponent('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256'),
+      encodeURIComponent('http://www.w3.org/2000/09/xmldsig#rsa-sha1'),
+    );
+    expect(sha1).to.not.equal(query);
+    await expectRefusal(
+      await fetch(`${stack.broker.url}/saml/sso?${sha1}`),
+      400,
+      'SAML_SIGNATURE_ALGORITHM_FORBIDDEN',
+    );
+  });
+
+  it('verifies the Redirect signature over the parameters in the binding’s order, not in the order they arrive', async () => {
+    const xml = authnRequest(stack.broker.url);
+    const query = signRedirectQuery('SAMLRequest', xml, { keyPem: stack.pki.portalKey, relayState: 'rs' });
+    const [message, relayState, sigAlg, signature] = query.split('&');
+    // The same signed parameters in another order: still the portal's signature (bindings 3.4.4.1).
+    const shuffled = await fetch(
+      `${stack.broker.url}/saml/sso?${[sigAlg, signature, relayState, message].join('&')}`,
+      {
+        redirect: 'manual',
+      },
+    );
+    expect(shuffled.status, pageReason(await shuffled.text())).to.equal(302);
+    // A signature the portal's key made over the octets in another order is not.
+    const fresh = signRedirectQuery('SAMLRequest', authnRequest(stack.broker.url), {
+      keyPem: stack.pki.portalKey,
+      relayState: 'rs',
+    }).split('&');
+    const octets = [fresh[2], fresh[1], fresh[0]].join('&');
+    const forged = createSign('sha256').update(octets).sign(stack.pki.portalKey).toString('base64');
+    await expectRefusal(
+      await fetch(
+        `${stack.broker.url}/saml/sso?${fresh.slice(0, 3).join('&')}&Signature=${encodeURIComponent(forged)}`,
+      ),
+      400,
+      'SAML_SIGNATURE_INVALID',
+    );
+  });
+
+  it('refuses an oversize Redirect query with 431 before the broker reads it (16 KiB header limit)', async () => {
+    const response = await fetch(`${stack.broker.url}/saml/sso?SAMLRequest=${'A'.repeat(70 * 1024)}`);
+    expect(response.status).to.equal(431);
+  });
+
+  it("refuses a fresh code of another person's flow injected into this one (PKCE binds a code to its flow)", async () => {
+    const callback = `${stack.broker.url}/oidc/callback`;
+    const attacker = new Browser();
+    const sso = await attacker.request(await stack.portal.getAuthorizeUrlAsync('rs-a', undefined, {}));
+    const loginPage = (await attacker.follow(sso.headers.get('location')!, callback)).response!;
+    const action = /action="([^"]+)"/.exec(await loginPage.text())![1]!;
+    const back = await attacker.follow(new URL(action, loginPage.url).href, callback, {
+      form: { email: 'alice@acme.test', password: 'demo' },
+    });
+    const code = new URL(back.location!).searchParams.get('code')!;
+    const victim = new Browser();
+    const victimSso = await victim.request(await stack.portal.getAuthorizeUrlAsync('rs-v', undefined, {}));
+    const state = new URL(victimSso.headers.get('location')!).searchParams.get('state')!;
+    await expectRefusal(
+      await victim.request(
+        `${callback}?code=${code}&state=${state}&iss=${encodeURIComponent(stack.idp.issuer)}`,
+      ),
+      400,
+      'OIDC_CODE_INVALID',
     );
   });
 

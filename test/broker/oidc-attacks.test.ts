@@ -215,6 +215,43 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     );
   });
 
+  it('answers InvalidNameIDPolicy when the chosen IdP is not asserted with the NameID format asked for, and goes to one that is', async () => {
+    const persistent = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
+    const mixed = await startTwoIdpBroker({
+      beta: { nameId: { format: persistent, expression: 'claims.sub' } },
+    });
+    try {
+      const choose = async (idp: string, format: string) => {
+        const portal = portalSp(mixed.broker.url, mixed.pki);
+        portal.options.identifierFormat = format;
+        const browser = new Browser();
+        const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs-n', undefined, {}));
+        if (choice.status !== 200 || !/name="csrf"/.test(await choice.clone().text())) return choice;
+        const { csrf } = formFields(await choice.text());
+        return browser.request(`${mixed.broker.url}/saml/choose`, { form: { csrf: csrf!, idp } });
+      };
+      const statusOf = async (response: Response) =>
+        signedStatusCodes(formFields(await response.text())['SAMLResponse']!, mixed.pki.brokerCert);
+      const invalidPolicy = [
+        'urn:oasis:names:tc:SAML:2.0:status:Requester',
+        'urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy',
+      ];
+      expect(await statusOf(await choose('alpha', persistent))).to.deep.equal(invalidPolicy);
+      const toBeta = await choose('beta', persistent);
+      expect(toBeta.status).to.equal(302);
+      expect(toBeta.headers.get('location')).to.satisfy((l: string) => l.startsWith(mixed.idpB.issuer));
+      // A format no IdP of the tenant is asserted with: answered at once, without the choice page.
+      expect(
+        await statusOf(await choose('alpha', 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient')),
+      ).to.deep.equal(invalidPolicy);
+      expect(mixed.broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+        'SAML_NAMEID_POLICY_UNSUPPORTED',
+      );
+    } finally {
+      await mixed.close();
+    }
+  });
+
   it('refuses a choice form naming an IdP the tenant does not have', async () => {
     const browser = new Browser();
     const choice = await browser.request(
