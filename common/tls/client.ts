@@ -15,7 +15,7 @@ export interface TlsFetchOptions {
   allowLoopbackHttp?: boolean;
 }
 
-/** A `fetch` for outbound calls; `close()` drops its pooled connections. */
+/** A `fetch` for outbound calls; `close()` drops its connections, those being made included. */
 export type TlsFetch = typeof globalThis.fetch & { close(): Promise<void> };
 
 /**
@@ -60,7 +60,10 @@ export function createTlsFetch(options: TlsFetchOptions = {}): TlsFetch {
       throw cause instanceof JsmSsoError ? cause : err;
     }
   };
-  return Object.assign(tlsFetch, { close: () => agent.close() }) as TlsFetch;
+  // Closed when its owner stops serving: nothing waits for an answer any more. destroy, not close:
+  // close waits for connection attempts under way, a stalled TLS handshake until undici's 10 s
+  // connect timeout, which a stopping process (its grace period) or a pool releasing a tenant pays.
+  return Object.assign(tlsFetch, { close: () => agent.destroy() }) as TlsFetch;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   type TlsFetch,
   trustedCas,
 } from '../../common/tls/index.js';
+import { startSilentServer } from '../../testkit/fault-proxy.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
 
 const LOCALHOST = ['localhost', '127.0.0.1'];
@@ -169,6 +170,24 @@ describe('outbound TLS client (createTlsFetch)', () => {
       );
       expect(err).to.have.property('name', 'TimeoutError');
     }
+  });
+
+  it('closes at once while a TLS handshake with a peer that never answers is still under way', async () => {
+    const silent = await startSilentServer();
+    cleanups.push(() => silent.close());
+    const own = createTlsFetch();
+    const err = await own(`https://127.0.0.1:${silent.port}/`, {
+      redirect: 'error',
+      signal: AbortSignal.timeout(200),
+    }).catch((e: unknown) => e);
+    expect(err).to.have.property('name', 'TimeoutError');
+    // A process stopping (or a pool releasing a tenant) must not wait out undici's 10 s connect
+    // timeout for an attempt nobody waits for any more.
+    const closed = await Promise.race([
+      own.close().then(() => 'closed'),
+      new Promise((resolve) => setTimeout(resolve, 5000, 'still waiting for the handshake')),
+    ]);
+    expect(closed).to.equal('closed');
   });
 
   it('refuses a server certificate from an unknown CA', async () => {

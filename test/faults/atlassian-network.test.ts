@@ -1,0 +1,161 @@
+// The Atlassian site failing below HTTP, between the portal and the real emulator: an answer that
+// stops after its headers, a connection reset after Atlassian did the write, a host name that does
+// not resolve, a peer that never finishes the TLS handshake. Each ends in a bounded time with a
+// stable reason in the log and a page in the customer's language; nothing is written twice.
+import { expect } from 'chai';
+import { createTranslator, type MessageKey } from '../../common/i18n/index.js';
+import { type FaultProxy, startFaultProxy, startSilentServer } from '../../testkit/fault-proxy.js';
+import {
+  attemptSignIn,
+  type Browser,
+  csrfOf,
+  type Harness,
+  reasons,
+  signIn,
+  startHarness,
+} from '../../testkit/portal-harness.js';
+
+const german = createTranslator({ locale: 'de', timeZone: 'UTC' });
+const TIMEOUT_MS = 1000;
+
+/** Milliseconds `run` took, with its value. */
+async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await run();
+  return { value, ms: performance.now() - started };
+}
+
+describe('faults: the Atlassian site failing below HTTP', function () {
+  this.timeout(60_000);
+
+  describe('through a proxy that stalls or resets', () => {
+    let proxy: FaultProxy;
+    let h: Harness;
+    let alice: Browser;
+    before(async () => {
+      proxy = await startFaultProxy();
+      h = await startHarness({
+        // One slot: a slot the stall kept would leave every later page ATLASSIAN_BUSY.
+        atlassian: { siteUrl: proxy.url, limits: { maxConcurrentCalls: 1, callsPerSecond: 100 } },
+        // One attempt per read, and a slot wait longer than the timeout: the page's other call
+        // waits for the stalled one's slot, so the page's answer is the stall's.
+        transport: { timeoutMs: TIMEOUT_MS, maxRetries: 0, limits: { maxWaitMs: 4 * TIMEOUT_MS } },
+        writes: { reconcileDelaysMs: [100, 500, 2000] },
+      });
+      const emulator = new URL(h.emulator.url);
+      proxy.target = { host: emulator.hostname, port: Number(emulator.port) };
+      alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
+    });
+    afterEach(() => proxy.clear());
+    after(async () => {
+      await h?.close();
+      await proxy?.close();
+    });
+
+    it('answers a read whose body stalls after the headers with 502 ATLASSIAN_TIMEOUT in German, and frees the slot', async () => {
+      const key = h.keyOf('Printer on 3rd floor jams every morning');
+      proxy.add({ fault: 'stall-body', method: 'GET', pathPrefix: `/rest/servicedeskapi/request/${key}?` });
+      const from = h.logs.length;
+      const page = await timed(() =>
+        alice.fetch(`/requests/${key}`, { headers: { 'accept-language': 'de' } }),
+      );
+      expect(proxy.hits()).to.deep.equal([1]);
+      expect(page.value.status).to.equal(502);
+      expect(await page.value.text()).to.contain(german.t('refusal.atlassianTimeout'));
+      expect(reasons(h, from)).to.include('ATLASSIAN_TIMEOUT');
+      // Bounded by the timeout, not by the stalled connection (which stays open).
+      expect(page.ms, 'the stalled page (ms)').to.be.below(10 * TIMEOUT_MS);
+      // The one slot is free again: the same page is served.
+      const again = await alice.fetch(`/requests/${key}`);
+      expect(again.status).to.equal(200);
+    });
+
+    it('creates one request when the connection is reset after Atlassian created it, and the customer lands on it', async () => {
+      const desk = (await alice.text('/desk/1')).body;
+      const typeId = /href="\/desk\/1\/create\/(\d+)"><strong>Get IT help/.exec(desk)![1]!;
+      const action = `/desk/1/create/${typeId}`;
+      const form = (await alice.text(action)).body;
+      const body = new FormData();
+      for (const [k, v] of Object.entries({
+        _csrf: csrfOf(form),
+        _write: /name="_write" value="(jsmsso[0-9a-f]{24})"/.exec(form)![1]!,
+        f_summary: 'Reset after the create',
+        f_description: 'Atlassian created it; the answer never came.',
+      }))
+        body.append(k, v);
+      proxy.add({ fault: 'reset-after-answer', method: 'POST', pathPrefix: '/rest/servicedeskapi/request' });
+      const from = h.logs.length;
+      const res = await alice.fetch(action, { method: 'POST', body, headers: { origin: h.url } });
+      const created = [...h.emulator.state.requests.values()].filter(
+        (r) => r.fieldValues['summary'] === 'Reset after the create',
+      );
+      expect(proxy.hits()).to.deep.equal([1]);
+      expect(created).to.have.length(1);
+      expect(res.status).to.equal(303);
+      expect(res.headers.get('location')).to.equal(`/requests/${created[0]!.key}?created=1`);
+      expect(h.logs.slice(from).map((l) => l['event'])).to.include('portal.request_created');
+    });
+
+    it('adds one comment when the connection is reset after Atlassian added it', async () => {
+      const key = h.keyOf('Printer on 3rd floor jams every morning');
+      const detail = (await alice.text(`/requests/${key}`)).body;
+      const action = `/requests/${key}/comment`;
+      const writeKey = new RegExp(
+        `action="${action}"[^>]*>.*?name="_write" value="(jsmsso[0-9a-f]{24})"`,
+        's',
+      ).exec(detail)![1]!;
+      proxy.add({
+        fault: 'reset-after-answer',
+        method: 'POST',
+        pathPrefix: `/rest/servicedeskapi/request/${key}/comment`,
+      });
+      const res = await alice.post(action, {
+        _csrf: csrfOf(detail),
+        _write: writeKey,
+        body: 'Reset, yet said once.',
+      });
+      expect(proxy.hits()).to.deep.equal([1]);
+      expect(res.status).to.equal(303);
+      const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
+      expect(request.comments.filter((c) => c.body.includes('Reset, yet said once.'))).to.have.length(1);
+    });
+  });
+
+  /** A portal whose site cannot be reached at all: the first Atlassian call is the sign-in's. */
+  async function signInRefused(siteUrl: string, expected: { reason: string; text: MessageKey }) {
+    const h = await startHarness({
+      atlassian: { siteUrl },
+      transport: { timeoutMs: TIMEOUT_MS, maxRetries: 0 },
+    });
+    try {
+      const from = h.logs.length;
+      const answer = await timed(() => attemptSignIn(h, 'alice@acme.test', {}, { 'accept-language': 'de' }));
+      expect(answer.value.status).to.equal(502);
+      expect(await answer.value.text()).to.contain(german.t(expected.text));
+      expect(reasons(h, from)).to.include(expected.reason);
+      expect(answer.ms, 'the refused sign-in (ms)').to.be.below(10 * TIMEOUT_MS);
+    } finally {
+      await h.close();
+    }
+  }
+
+  it('refuses a sign-in with 502 ATLASSIAN_UNREACHABLE in German when the site’s name does not resolve (ENOTFOUND)', async () => {
+    // .invalid never resolves (RFC 6761).
+    await signInRefused('https://jsm-sso-faults.invalid', {
+      reason: 'ATLASSIAN_UNREACHABLE',
+      text: 'refusal.atlassianUnreachable',
+    });
+  });
+
+  it('refuses a sign-in with 502 ATLASSIAN_TIMEOUT in German when the site never finishes the TLS handshake', async () => {
+    const silent = await startSilentServer();
+    try {
+      await signInRefused(`https://127.0.0.1:${silent.port}`, {
+        reason: 'ATLASSIAN_TIMEOUT',
+        text: 'refusal.atlassianTimeout',
+      });
+    } finally {
+      await silent.close();
+    }
+  });
+});

@@ -1,0 +1,142 @@
+// A TCP proxy in front of a real server, for the network faults no real server can be asked to
+// show: an answer whose body stops after its headers, a connection reset once the server has
+// done the work, a peer that accepts and never says a word (a TLS handshake that never ends).
+// Everything else passes through byte for byte.
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+export type ProxyFault =
+  /** Pass the answer's headers and its first body byte, then nothing more (the connection stays open). */
+  | 'stall-body'
+  /** Let the server handle the request, then reset the client's connection instead of answering. */
+  | 'reset-after-answer';
+
+export interface ProxyRule {
+  fault: ProxyFault;
+  method?: string;
+  /** Only requests whose path starts with this. */
+  pathPrefix?: string;
+  /** Apply to this many matching requests (default 1). */
+  times?: number;
+}
+
+export interface FaultProxy {
+  url: string;
+  /** Where connections go; set once the server is up. */
+  target: { host: string; port: number } | undefined;
+  add(rule: ProxyRule): void;
+  /** Requests each rule has hit so far, in rule order. */
+  hits(): number[];
+  clear(): void;
+  close(): Promise<void>;
+}
+
+const REQUEST_LINE = /^([A-Z]+) (\S+) HTTP\/1\.1\r\n/;
+
+/** A proxy to `target` (settable later); rules pick the requests it mistreats. */
+export async function startFaultProxy(): Promise<FaultProxy> {
+  let rules: { rule: ProxyRule; remaining: number; hits: number }[] = [];
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  };
+  const take = (method: string, path: string): ProxyFault | undefined => {
+    const active = rules.find(
+      ({ rule, remaining }) =>
+        remaining > 0 &&
+        (rule.method === undefined || rule.method === method) &&
+        (rule.pathPrefix === undefined || path.startsWith(rule.pathPrefix)),
+    );
+    if (!active) return undefined;
+    active.remaining--;
+    active.hits++;
+    return active.rule.fault;
+  };
+  const proxy: FaultProxy = {
+    url: '',
+    target: undefined,
+    add(rule) {
+      rules.push({ rule, remaining: rule.times ?? 1, hits: 0 });
+    },
+    hits: () => rules.map((r) => r.hits),
+    clear() {
+      rules = [];
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+  const server: Server = createServer((client) => {
+    track(client);
+    const target = proxy.target;
+    if (!target) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(target.port, target.host);
+    track(upstream);
+    // The fault of the request now on this connection (one at a time: HTTP/1.1 without pipelining).
+    let current: ProxyFault | undefined;
+    let answered: Buffer = Buffer.alloc(0);
+    let stalled = false;
+    client.on('data', (chunk: Buffer) => {
+      const line = REQUEST_LINE.exec(chunk.subarray(0, 512).toString('latin1'));
+      if (line) {
+        current = take(line[1]!, line[2]!);
+        answered = Buffer.alloc(0);
+        stalled = false;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (current === 'reset-after-answer') {
+        // The server has answered, so it did the work; the client only sees its connection reset.
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
+      if (current !== 'stall-body') {
+        client.write(chunk);
+        return;
+      }
+      if (stalled) return;
+      answered = Buffer.concat([answered, chunk]);
+      const headersEnd = answered.indexOf('\r\n\r\n');
+      if (headersEnd < 0 || answered.length < headersEnd + 5) return;
+      client.write(answered.subarray(0, headersEnd + 5));
+      stalled = true;
+    });
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('fault proxy: no port');
+  proxy.url = `http://127.0.0.1:${address.port}`;
+  return proxy;
+}
+
+/** A TCP server that accepts connections and never sends a byte: a TLS handshake to it never ends. */
+export async function startSilentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('silent server: no port');
+  return {
+    port: address.port,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
