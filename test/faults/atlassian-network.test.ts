@@ -14,16 +14,10 @@ import {
   signIn,
   startHarness,
 } from '../../testkit/portal-harness.js';
+import { timed } from '../../testkit/timed.js';
 
 const german = createTranslator({ locale: 'de', timeZone: 'UTC' });
 const TIMEOUT_MS = 1000;
-
-/** Milliseconds `run` took, with its value. */
-async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const started = performance.now();
-  const value = await run();
-  return { value, ms: performance.now() - started };
-}
 
 describe('faults: the Atlassian site failing below HTTP', function () {
   this.timeout(60_000);

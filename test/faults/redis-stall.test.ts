@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { type BrokerProcess, startBrokerProcess } from '../../testkit/broker-process.js';
 import { startLocalRedis } from '../../testkit/local-redis.js';
+import { timed } from '../../testkit/timed.js';
 
 /** Polls `probe` until it returns true (at most `ms`). */
 async function until(probe: () => Promise<boolean>, ms: number): Promise<boolean> {
@@ -10,12 +11,6 @@ async function until(probe: () => Promise<boolean>, ms: number): Promise<boolean
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
-}
-
-async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
-  const started = performance.now();
-  const value = await run();
-  return { value, ms: performance.now() - started };
 }
 
 describe('faults: Redis stalls (SIGSTOP on a real redis-server)', function () {
