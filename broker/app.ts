@@ -10,6 +10,7 @@ import { tenantLabels } from '../common/metrics.js';
 import type { PartContext } from '../common/runtime.js';
 import { newSamlId } from '../common/saml/canonical-xml.js';
 import {
+  AUTHN_CONTEXT_UNSPECIFIED,
   buildIdpMetadata,
   issueErrorResponse,
   issueSignedResponse,
@@ -17,8 +18,10 @@ import {
   type MessageBinding,
   STATUS_AUTHN_FAILED,
   STATUS_INVALID_NAMEID_POLICY,
+  STATUS_NO_AUTHN_CONTEXT,
   STATUS_NO_PASSIVE,
   STATUS_REQUEST_DENIED,
+  STATUS_REQUEST_UNSUPPORTED,
   STATUS_REQUESTER,
   signedRedirectUrl,
 } from '../common/saml/index.js';
@@ -45,7 +48,12 @@ import {
   sendPostBindingPage,
 } from './pages.js';
 import { refusalText } from './refusal-text.js';
-import { acceptAuthnRequest, acceptLogoutRequest } from './saml/inbound.js';
+import {
+  acceptAuthnRequest,
+  acceptLogoutRequest,
+  authnContextMet,
+  authnContextSatisfiable,
+} from './saml/inbound.js';
 import { resolveBrokerSettings } from './settings.js';
 import { afterAuthenticationSteps, runSteps } from './steps/index.js';
 import type { AuthenticatedSubject } from './subject.js';
@@ -73,6 +81,7 @@ const SAML_STATUS_FOR_REFUSAL: Record<IdpRefusalKind, string> = {
   interaction_required: STATUS_NO_PASSIVE,
   access_denied: STATUS_REQUEST_DENIED,
   failed: STATUS_AUTHN_FAILED,
+  authn_context_unmet: STATUS_NO_AUTHN_CONTEXT,
 };
 
 /** One party that may answer a request on a path: a backend's endpoint, or the frontend's. */
@@ -169,19 +178,25 @@ export async function createBrokerApp(
       ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
       ...(locale === undefined ? {} : { locale }),
       ...(request.nameIdFormat === undefined ? {} : { nameIdFormat: request.nameIdFormat }),
+      ...(request.authnContext === undefined ? {} : { authnContext: request.authnContext }),
     };
-    if (!nameIdPolicyMet(flow, idps)) {
-      useFlowLanguage(req, flow);
-      return refuseNameIdPolicy(req, res, flow);
+    useFlowLanguage(req, flow);
+    // What the broker cannot grant is answered at once, signed, to the registered ACS (ADR 0140).
+    if (request.namesSubject) {
+      telemetry.refusal('SAML_SUBJECT_UNSUPPORTED', 200);
+      return sendErrorResponse(req, res, flow, STATUS_REQUEST_UNSUPPORTED, STATUS_REQUESTER);
+    }
+    if (!nameIdPolicyMet(flow, idps)) return refuseNameIdPolicy(req, res, flow);
+    if (flow.authnContext && !authnContextSatisfiable(flow.authnContext)) {
+      telemetry.refusal('SAML_AUTHN_CONTEXT_NOT_MET', 200);
+      return sendErrorResponse(req, res, flow, STATUS_NO_AUTHN_CONTEXT);
     }
     // A passive request may not show the choice page, and cannot be a fresh authentication
     // either (core 3.4.1): answer NoPassive at once instead of showing anything.
     if (flow.isPassive && (idps.length > 1 || flow.forceAuthn)) {
-      useFlowLanguage(req, flow);
       telemetry.refusal('SAML_PASSIVE_NOT_POSSIBLE', 200);
       return sendErrorResponse(req, res, flow, STATUS_NO_PASSIVE);
     }
-    useFlowLanguage(req, flow);
     const flowId = newToken();
     setFlowCookie(res, flowId);
     // With one IdP the flow is written once, already naming it and holding its backend's state.
@@ -260,6 +275,7 @@ export async function createBrokerApp(
       forceAuthn: flow.forceAuthn,
       isPassive: flow.isPassive === true,
       ...(flow.locale === undefined ? {} : { locale: flow.locale }),
+      ...(flow.authnContext === undefined ? {} : { acrValues: flow.authnContext.classRefs }),
     });
     await state.saveFlow(flowId, { ...flow, idp, backendState });
     redirect(res, redirectUrl);
@@ -339,6 +355,9 @@ export async function createBrokerApp(
         });
       }
       const completion = await backend.finishLogin(request, flow.backendState);
+      const asserted = completion.subject.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED;
+      if (flow.authnContext && !authnContextMet(flow.authnContext, asserted))
+        throw new IdpRefusal('SAML_AUTHN_CONTEXT_NOT_MET', 'authn_context_unmet');
       await completeLogin(req, res, flow, completion.subject, completion);
     } catch (err) {
       recordFailedLogin(req, backend.idp, err);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type FlowStore, jsonValue } from '../common/flowstore/index.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
 import type { SessionDirectory } from './backends/backend.js';
+import type { RequestedAuthnContext } from './saml/inbound.js';
 
 /**
  * Everything the broker frontend remembers, all in the flow store with a TTL: a login flow (from
@@ -23,6 +24,8 @@ export interface LoginFlow {
   locale?: SupportedLocale;
   /** The NameID format the AuthnRequest's NameIDPolicy asks for; undefined when any will do. */
   nameIdFormat?: string;
+  /** The authentication context the AuthnRequest asks for; undefined when any will do. */
+  authnContext?: RequestedAuthnContext;
   idp?: string;
   /** The chosen backend's own state across the redirect (opaque here). */
   backendState?: string;

@@ -93,6 +93,10 @@ export const BROKER_CODES = {
     'IsPassive with several IdPs (choice page needed) or with ForceAuthn; answered as NoPassive',
   SAML_NAMEID_POLICY_UNSUPPORTED:
     "The AuthnRequest's NameIDPolicy asks for a NameID format no IdP (or not the chosen one) is asserted with; answered as Requester/InvalidNameIDPolicy",
+  SAML_AUTHN_CONTEXT_NOT_MET:
+    "The AuthnRequest's RequestedAuthnContext lists no class the login is asserted with (the IdP's acr, else unspecified), or asks for `better` or for declarations only; answered as Responder/NoAuthnContext",
+  SAML_SUBJECT_UNSUPPORTED:
+    'The AuthnRequest names the principal to authenticate (a Subject), which the broker does not support; answered as Requester/RequestUnsupported',
   FLOW_UNKNOWN: 'The login flow is unknown: expired, already finished, or forged',
   FLOW_BROWSER_MISMATCH: 'The login flow was started in another browser (flow cookie missing or different)',
   CSRF_TOKEN_INVALID: "The IdP choice form's CSRF token is missing or wrong",

@@ -17,6 +17,8 @@ export interface LoginPrompt {
   isPassive: boolean;
   /** The language of the portal's pages (ADR 0097), for an IdP that can show its own in it. */
   locale?: SupportedLocale;
+  /** The authentication context classes the SP asks for (its RequestedAuthnContext), to pass on. */
+  acrValues?: readonly string[];
 }
 
 /** An HTTP request at a backend's endpoint, as the frontend read it. */
@@ -44,10 +46,13 @@ export interface LoginCompletion {
   upstreamSessionKey?: string;
 }
 
-/** Why the IdP itself said no (checked to be its answer for this login), in neutral terms. */
-export type IdpRefusalKind = 'interaction_required' | 'access_denied' | 'failed';
+/**
+ * Why the IdP itself said no (checked to be its answer for this login), in neutral terms; or
+ * `authn_context_unmet`: it signed the person in, but not with a context the SP asked for.
+ */
+export type IdpRefusalKind = 'interaction_required' | 'access_denied' | 'failed' | 'authn_context_unmet';
 
-/** The IdP answered the login with a refusal of its own: the portal is told the login failed. */
+/** The login cannot be asserted as the SP asked (see IdpRefusalKind): the portal is told it failed. */
 export class IdpRefusal extends JsmSsoError {
   constructor(
     code: ErrorCode,

@@ -320,6 +320,7 @@ async function authorizationRequest(
     forceAuthn,
     isPassive,
     locale,
+    acrValues,
   }: LoginPrompt & { withNonce: boolean; sendsUiLocales: boolean },
 ): Promise<{ redirectUrl: string; pending: PendingAuthorization }> {
   const codeVerifier = client.randomPKCECodeVerifier();
@@ -329,6 +330,10 @@ async function authorizationRequest(
   for (const [key, value] of Object.entries(extra ?? {})) if (value !== undefined) parameters[key] = value;
   // The tenant's own ui_locales (extraAuthorizationParams), if it set one, stays.
   if (sendsUiLocales && locale && parameters['ui_locales'] === undefined) parameters['ui_locales'] = locale;
+  // The SP's RequestedAuthnContext, as a voluntary acr request (OIDC Core 3.1.2.1); what comes back
+  // is checked by the frontend. A tenant's own acr_values stays.
+  if (withNonce && acrValues?.length && parameters['acr_values'] === undefined)
+    parameters['acr_values'] = acrValues.join(' ');
   Object.assign(parameters, {
     redirect_uri: redirectUri,
     response_type: 'code',

@@ -9,9 +9,10 @@ import {
   type MessageBinding,
   NAMEID_UNSPECIFIED,
   NS,
+  SamlError,
   type SignatureAlgorithmUri,
 } from '../../common/saml/index.js';
-import { attribute, optionalChild } from '../../common/saml/xml.js';
+import { attribute, childElements, optionalChild, simpleText } from '../../common/saml/xml.js';
 
 /**
  * What the broker's SAML frontend accepts from the portal (AuthnRequest, LogoutRequest): every
@@ -45,7 +46,20 @@ export interface AcceptedAuthnRequest extends AcceptedMessage {
   uiLocales: string[];
   /** The NameID format the SP asks for (NameIDPolicy Format); undefined when any will do. */
   nameIdFormat?: string;
+  /** The authentication context the SP asks for (RequestedAuthnContext); undefined when any will do. */
+  authnContext?: RequestedAuthnContext;
+  /** Whether the request names the principal to authenticate (a Subject), which the broker does not support. */
+  namesSubject: boolean;
 }
+
+/** Core 3.3.2.2.1: the context classes an SP asks for, and how the asserted one must compare. */
+export interface RequestedAuthnContext {
+  comparison: 'exact' | 'minimum' | 'maximum' | 'better';
+  /** The AuthnContextClassRef values, in the SP's order; empty when it names only declarations. */
+  classRefs: string[];
+}
+
+const COMPARISONS = new Set<string>(['exact', 'minimum', 'maximum', 'better']);
 
 export interface AcceptedLogoutRequest extends AcceptedMessage {
   sessionIndexes: string[];
@@ -98,13 +112,42 @@ export async function acceptAuthnRequest(
   const message = await acceptFromPortal('AuthnRequest', binding, sp, at);
   checkAssertionConsumerService(message.root, sp);
   const nameIdFormat = requestedNameIdFormat(message.root);
+  const authnContext = requestedAuthnContext(message.root);
   return {
     ...message,
     forceAuthn: isTrue(attribute(message.root, 'ForceAuthn')),
     isPassive: isTrue(attribute(message.root, 'IsPassive')),
     uiLocales: uiLocalesOf(message.root),
     ...(nameIdFormat === undefined ? {} : { nameIdFormat }),
+    ...(authnContext === undefined ? {} : { authnContext }),
+    namesSubject: optionalChild(message.root, NS.assertion, 'Subject') !== undefined,
   };
+}
+
+function requestedAuthnContext(root: Element): RequestedAuthnContext | undefined {
+  const requested = optionalChild(root, NS.protocol, 'RequestedAuthnContext');
+  if (!requested) return undefined;
+  const comparison = attribute(requested, 'Comparison') ?? 'exact';
+  if (!COMPARISONS.has(comparison))
+    throw new SamlError('SAML_XML_INVALID', 'RequestedAuthnContext has an unknown Comparison');
+  return {
+    comparison: comparison as RequestedAuthnContext['comparison'],
+    classRefs: childElements(requested, NS.assertion, 'AuthnContextClassRef').map((e) => simpleText(e)),
+  };
+}
+
+/**
+ * Whether the broker can assert anything that meets `requested` (ADR 0140): it knows no order among
+ * context classes, so only a class the SP listed meets it; `better` (strictly above every listed
+ * class) and a request naming only declarations cannot be met.
+ */
+export function authnContextSatisfiable(requested: RequestedAuthnContext): boolean {
+  return requested.comparison !== 'better' && requested.classRefs.length > 0;
+}
+
+/** Whether the class the login is asserted with (the IdP's acr, else unspecified) is one the SP listed. */
+export function authnContextMet(requested: RequestedAuthnContext, asserted: string): boolean {
+  return authnContextSatisfiable(requested) && requested.classRefs.includes(asserted);
 }
 
 /** Core 3.4.1.1: NameIDPolicy's Format; absent or `unspecified` leaves the choice to the IdP. */

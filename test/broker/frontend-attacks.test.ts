@@ -7,9 +7,11 @@ import {
   signEnveloped,
   signRedirectQuery,
 } from '../../common/saml/index.js';
+import { DEV_ACR } from '../../dev/idp/provider.js';
 import {
   Browser,
   formFields,
+  loginAtDevIdp,
   PORTAL_URL,
   pageReason,
   type Stack,
@@ -30,6 +32,8 @@ interface RequestShape {
   prefix?: string;
   /** NameIDPolicy's Format, when the request carries one. */
   nameIdFormat?: string;
+  /** Elements placed after the Issuer (a Subject, a RequestedAuthnContext). */
+  body?: string;
 }
 
 function authnRequest(brokerUrl: string, shape: RequestShape = {}): string {
@@ -40,6 +44,7 @@ function authnRequest(brokerUrl: string, shape: RequestShape = {}): string {
     `IssueInstant="${new Date().toISOString()}" Destination="${brokerUrl}/saml/sso"${acs} ` +
     `ProtocolBinding="${shape.binding ?? 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'}">` +
     `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer>` +
+    (shape.body ?? '') +
     (shape.nameIdFormat === undefined ? '' : `<samlp:NameIDPolicy Format="${shape.nameIdFormat}"/>`) +
     '</samlp:AuthnRequest>'
   );
@@ -170,6 +175,92 @@ describe('broker: SAML frontend refuses attacks', () => {
       const response = await redirect(authnRequest(stack.broker.url, { nameIdFormat: format }));
       expect(response.status, format).to.equal(302);
     }
+  });
+
+  /** A RequestedAuthnContext element (core 3.3.2.2.1). */
+  const requestedContext = (comparison: string | undefined, classRefs: string[]) =>
+    `<samlp:RequestedAuthnContext${comparison ? ` Comparison="${comparison}"` : ''}>${classRefs
+      .map((c) => `<saml:AuthnContextClassRef>${c}</saml:AuthnContextClassRef>`)
+      .join('')}</samlp:RequestedAuthnContext>`;
+  const MULTI_FACTOR = 'urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract';
+
+  /** Sends `xml`, signs the person in at the dev IdP when the broker sends them there; the Response's status codes. */
+  async function answerTo(xml: string): Promise<{ codes: Array<string | null>; authorize?: URL }> {
+    const browser = new Browser();
+    const sso = await browser.request(
+      `${stack.broker.url}/saml/sso?${signRedirectQuery('SAMLRequest', xml, { keyPem: stack.pki.portalKey, relayState: 'rs' })}`,
+    );
+    if (sso.status === 200) {
+      return {
+        codes: signedStatusCodes(formFields(await sso.text())['SAMLResponse']!, stack.pki.brokerCert),
+      };
+    }
+    expect(sso.status).to.equal(302);
+    const authorize = new URL(sso.headers.get('location')!);
+    const { fields } = await loginAtDevIdp(browser, authorize.href, { brokerUrl: stack.broker.url });
+    return { codes: signedStatusCodes(fields['SAMLResponse']!, stack.pki.brokerCert), authorize };
+  }
+  const lastRefusal = () => stack.broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason'];
+
+  it('passes a RequestedAuthnContext on as acr_values and asserts the login when the IdP’s acr is a class listed', async () => {
+    const { codes, authorize } = await answerTo(
+      authnRequest(stack.broker.url, { body: requestedContext('exact', [MULTI_FACTOR, DEV_ACR]) }),
+    );
+    expect(authorize?.searchParams.get('acr_values')).to.equal(`${MULTI_FACTOR} ${DEV_ACR}`);
+    expect(codes).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+  });
+
+  it('answers a signed Responder/NoAuthnContext Response when the IdP signed the person in with a class the SP did not list', async () => {
+    for (const comparison of [undefined, 'exact', 'minimum', 'maximum']) {
+      const { codes } = await answerTo(
+        authnRequest(stack.broker.url, { body: requestedContext(comparison, [MULTI_FACTOR]) }),
+      );
+      expect(codes, comparison).to.deep.equal([
+        'urn:oasis:names:tc:SAML:2.0:status:Responder',
+        'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext',
+      ]);
+      expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+        result: 'refused',
+        reason: 'SAML_AUTHN_CONTEXT_NOT_MET',
+      });
+    }
+  });
+
+  it('answers NoAuthnContext at once to Comparison="better" and to a request naming only declarations', async () => {
+    for (const body of [
+      requestedContext('better', [DEV_ACR]),
+      '<samlp:RequestedAuthnContext><saml:AuthnContextDeclRef>urn:example:decl</saml:AuthnContextDeclRef></samlp:RequestedAuthnContext>',
+    ]) {
+      const { codes, authorize } = await answerTo(authnRequest(stack.broker.url, { body }));
+      expect(authorize, body).to.equal(undefined);
+      expect(codes).to.deep.equal([
+        'urn:oasis:names:tc:SAML:2.0:status:Responder',
+        'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext',
+      ]);
+      expect(lastRefusal()).to.equal('SAML_AUTHN_CONTEXT_NOT_MET');
+    }
+  });
+
+  it('refuses a RequestedAuthnContext with an unknown Comparison', async () => {
+    await expectRefusal(
+      await redirect(authnRequest(stack.broker.url, { body: requestedContext('roughly', [DEV_ACR]) })),
+      400,
+      'SAML_XML_INVALID',
+    );
+  });
+
+  it('answers a signed Requester/RequestUnsupported Response to an AuthnRequest naming the Subject to authenticate', async () => {
+    const { codes, authorize } = await answerTo(
+      authnRequest(stack.broker.url, {
+        body: '<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">bob@acme.test</saml:NameID></saml:Subject>',
+      }),
+    );
+    expect(authorize).to.equal(undefined);
+    expect(codes).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Requester',
+      'urn:oasis:names:tc:SAML:2.0:status:RequestUnsupported',
+    ]);
+    expect(lastRefusal()).to.equal('SAML_SUBJECT_UNSUPPORTED');
   });
 
   it('refuses an AuthnRequest asking for an ACS by an index other than the registered one', async () => {
