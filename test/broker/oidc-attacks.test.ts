@@ -4,10 +4,12 @@ import {
   Browser,
   formFields,
   type Pki,
+  PORTAL_URL,
   pageReason,
   portalSp,
   signedStatusCodes,
 } from '../../testkit/broker-harness.js';
+import { expectPageSecurityHeaders } from '../../testkit/security-headers.js';
 import { type FakeOidc, type Forgery, startTwoIdpBroker, type TwoIdpBroker } from './fake-oidc.js';
 
 describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
@@ -67,6 +69,8 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
   it('accepts a correctly signed ID token from the IdP the flow was sent to', async () => {
     const response = await callbackWith('valid');
     expect(response.status).to.equal(200);
+    // The page carrying the SAMLResponse: posts only to the portal, leaks no Referer, is never cached.
+    expectPageSecurityHeaders(response, { formAction: `'self' ${PORTAL_URL}`, https: false });
     expect(formFields(await response.text())['SAMLResponse']).to.be.a('string');
   });
 

@@ -4,6 +4,7 @@ import {
   listenPlaceholder,
   oidcIdp,
   PORTAL_URL,
+  portalAuthnRequestUrl,
   portalSp,
   serveBroker,
   tenantFor,
@@ -70,6 +71,37 @@ describe('broker: pages are branded per tenant and carry the security headers', 
     expect(metadata.headers.get('x-frame-options')).to.equal('DENY');
     // Public metadata may be cached; pages may not.
     expect(metadata.headers.get('cache-control')).to.equal('public, max-age=300');
+  });
+
+  it('keeps the flow in an HttpOnly, SameSite=Lax cookie, __Host- and Secure when the broker is served over https', async () => {
+    const flowCookie = async (brokerUrl: string, via: string) => {
+      const sso = await new Browser().request(
+        portalAuthnRequestUrl(brokerUrl, stack.pki).replace('https://', 'http://'),
+        { via },
+      );
+      expect(sso.status).to.equal(200);
+      return sso.headers.getSetCookie().find((c) => c.includes('jsm_sso_flow='))!;
+    };
+    expect(await flowCookie(stack.broker.url, stack.broker.url)).to.match(
+      /^jsm_sso_flow=[\w-]{32}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=\d+$/,
+    );
+    const { server, url } = await listenPlaceholder();
+    const https = await serveBroker(
+      server,
+      url,
+      tenantFor('https://broker.acme.test', [
+        oidcIdp('alpha', stack.idpA.issuer, { emailDomains: ['acme.test'] }),
+        oidcIdp('beta', stack.idpB.issuer, { emailDomains: ['beta.test'] }),
+      ]),
+      stack.pki,
+    );
+    try {
+      expect(await flowCookie('https://broker.acme.test', url)).to.match(
+        /^__Host-jsm_sso_flow=[\w-]{32}; Path=\/; HttpOnly; Secure; SameSite=Lax; Max-Age=\d+$/,
+      );
+    } finally {
+      await https.close();
+    }
   });
 
   it('sends HSTS when the broker is served over https', async () => {

@@ -1,0 +1,118 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { packageRoot } from '../../common/paths.js';
+import {
+  type Browser,
+  csrfOf,
+  type Harness,
+  reasons,
+  signIn,
+  useHarness,
+} from '../../testkit/portal-harness.js';
+
+/**
+ * Every state-changing POST of the portal refuses a form without the session's CSRF token, and one
+ * with the token but from another origin (OWASP ASVS 4.0 V4.2.2, V50.4). The routes are read from
+ * portal/routes, so a new POST route fails here until it is attacked below. `/saml/acs` is the one
+ * exception: the broker's auto-posting page is cross-site by design; its guard is the signed
+ * Response answering this browser's pending login (test/portal/sign-in.test.ts).
+ */
+const CROSS_SITE_BY_DESIGN = new Set(['/saml/acs']);
+
+function postRoutes(): string[] {
+  const folder = join(packageRoot(), 'portal', 'routes');
+  return readdirSync(folder)
+    .filter((f) => f.endsWith('.ts'))
+    .flatMap((f) => [
+      ...readFileSync(join(folder, f), 'utf8').matchAll(/(?:app\.post|postRequestAction)\(\s*'([^']+)'/g),
+    ])
+    .map((m) => m[1]!)
+    .sort();
+}
+
+describe('portal: CSRF on every state-changing POST', () => {
+  let h: Harness;
+  let alice: Browser;
+  useHarness(async (started) => {
+    h = started;
+    // An admin too, so that /activity/revoke's admin guard lets the forged form reach the CSRF check.
+    alice = await signIn(h, 'alice@acme.test', { groups: ['portal-admins'] });
+  });
+
+  /** Each POST route with its parameters filled for alice, and the form a browser would send. */
+  function attacks(): Record<string, { path: string; multipart: boolean; fields: Record<string, string> }> {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const type = [...h.emulator.state.requestTypes.values()][0]!;
+    return {
+      '/activity/revoke': { path: '/activity/revoke', multipart: false, fields: { accountId: 'x' } },
+      '/desk/:deskId/create/:typeId': {
+        path: `/desk/${type.serviceDeskId}/create/${type.id}`,
+        multipart: true,
+        fields: { f_summary: 'forged request' },
+      },
+      '/logout': { path: '/logout', multipart: false, fields: {} },
+      '/requests/:key/attachment': { path: `/requests/${key}/attachment`, multipart: true, fields: {} },
+      '/requests/:key/comment': {
+        path: `/requests/${key}/comment`,
+        multipart: false,
+        fields: { body: 'forged' },
+      },
+      '/requests/:key/participants/add': {
+        path: `/requests/${key}/participants/add`,
+        multipart: false,
+        fields: { accountId: 'x' },
+      },
+      '/requests/:key/participants/remove': {
+        path: `/requests/${key}/participants/remove`,
+        multipart: false,
+        fields: { accountId: 'x' },
+      },
+      '/requests/:key/transition': {
+        path: `/requests/${key}/transition`,
+        multipart: false,
+        fields: { transitionId: '1' },
+      },
+    };
+  }
+
+  it('knows every POST route of the portal (a new one must be attacked here)', () => {
+    const covered = Object.keys(attacks());
+    expect(postRoutes().filter((r) => !CROSS_SITE_BY_DESIGN.has(r))).to.deep.equal(covered.sort());
+  });
+
+  it('refuses each without the token and with the token from another origin, changing nothing', async () => {
+    const token = csrfOf((await alice.text('/profile')).body);
+    const requestsBefore = h.emulator.state.requests.size;
+    const commentsBefore = [...h.emulator.state.requests.values()].reduce((n, r) => n + r.comments.length, 0);
+    for (const [route, attack] of Object.entries(attacks())) {
+      for (const [label, csrf, origin] of [
+        ['no token', undefined, alice.base],
+        ['another origin', token, 'https://evil.test'],
+      ] as const) {
+        const from = h.logs.length;
+        const fields = { ...attack.fields, ...(csrf === undefined ? {} : { _csrf: csrf }) };
+        let body: FormData | string;
+        const headers: Record<string, string> = { origin };
+        if (attack.multipart) {
+          body = new FormData();
+          for (const [name, value] of Object.entries(fields)) body.set(name, value);
+          if (route.endsWith('/attachment')) body.set('attachment', new Blob(['x']), 'x.txt');
+        } else {
+          body = new URLSearchParams(fields).toString();
+          headers['content-type'] = 'application/x-www-form-urlencoded';
+        }
+        const res = await alice.fetch(attack.path, { method: 'POST', body, headers });
+        await res.arrayBuffer();
+        expect(res.status, `${route}, ${label}`).to.equal(403);
+        expect(reasons(h, from), `${route}, ${label}`).to.include('PORTAL_CSRF');
+      }
+    }
+    expect(h.emulator.state.requests.size).to.equal(requestsBefore);
+    expect([...h.emulator.state.requests.values()].reduce((n, r) => n + r.comments.length, 0)).to.equal(
+      commentsBefore,
+    );
+    // Still signed in: the forged sign-outs ended nothing.
+    expect((await alice.fetch('/requests')).status).to.equal(200);
+  });
+});
