@@ -68,7 +68,16 @@ import { createBrokerTelemetry } from './telemetry.js';
 export interface BrokerAppOptions {
   /** The clock used for SAML validity checks and issued timestamps (tests move it). */
   now?: () => Date;
+  /** How long one call to an IdP may take (default IDP_TIMEOUT_MS; tests shorten it). */
+  idpTimeoutMs?: number;
 }
+
+/**
+ * One call to an IdP gives up after 10 s (openid-client's own default is 30 s): the person is
+ * waiting on a page, and a balancer in front may give up sooner. The answer is then 502
+ * OIDC_IDP_UNAVAILABLE or SAML_METADATA_UNAVAILABLE.
+ */
+export const IDP_TIMEOUT_MS = 10_000;
 
 export interface BrokerApp {
   handler: RequestListener;
@@ -124,7 +133,14 @@ export async function createBrokerApp(
     idps,
     context,
     settings,
-    { store, sessions: state.sessions, flowTtlSeconds: settings.flowTtlSeconds, now, logger },
+    {
+      store,
+      sessions: state.sessions,
+      flowTtlSeconds: settings.flowTtlSeconds,
+      now,
+      logger,
+      idpTimeoutMs: options.idpTimeoutMs ?? IDP_TIMEOUT_MS,
+    },
     createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'logout-handle'),
   );
   const choices: IdpChoice[] = idps.map((idp) => ({

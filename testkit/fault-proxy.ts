@@ -8,7 +8,13 @@ export type ProxyFault =
   /** Pass the answer's headers and its first body byte, then nothing more (the connection stays open). */
   | 'stall-body'
   /** Let the server handle the request, then reset the client's connection instead of answering. */
-  | 'reset-after-answer';
+  | 'reset-after-answer'
+  /** Keep the request from the server and never answer (the connection stays open). */
+  | 'stall'
+  /** Keep the request from the server and reset the client's connection (a server gone down). */
+  | 'reset'
+  /** Keep the request from the server and answer 503 with an HTML body, as a proxy in front of a failed server would. */
+  | 'status-503';
 
 export interface ProxyRule {
   fault: ProxyFault;
@@ -86,6 +92,20 @@ export async function startFaultProxy(): Promise<FaultProxy> {
         current = take(line[1]!, line[2]!);
         answered = Buffer.alloc(0);
         stalled = false;
+      }
+      if (current === 'stall') return;
+      if (current === 'reset') {
+        client.resetAndDestroy();
+        upstream.destroy();
+        return;
+      }
+      if (current === 'status-503') {
+        const body = '<html><body>503 Service Unavailable</body></html>';
+        client.end(
+          `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/html\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        );
+        upstream.destroy();
+        return;
       }
       upstream.write(chunk);
     });

@@ -152,6 +152,8 @@ export interface BackendContext {
   flowTtlSeconds: number;
   now: () => Date;
   logger: Logger;
+  /** Every call to the IdP (discovery, JWKS, token, userinfo, SAML metadata) gives up after this, body included. */
+  idpTimeoutMs: number;
 }
 
 /** A backend's state across the redirect, as JSON; a value that does not parse is an expired flow. */

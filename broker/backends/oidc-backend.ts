@@ -253,8 +253,14 @@ async function discover(spec: OidcIdpSpec, options: OAuthBackendOptions): Promis
     spec.clientId,
     { id_token_signed_response_alg: spec.idTokenSigningAlg, redirect_uris: [options.redirectUri] },
     auth,
-    { execute: insecureOnlyOnLoopback(spec.issuer), [client.customFetch]: customFetch(options.fetch) },
+    {
+      execute: insecureOnlyOnLoopback(spec.issuer),
+      [client.customFetch]: customFetch(options.fetch),
+      timeout: options.context.idpTimeoutMs / 1000,
+    },
   );
+  // Every later call of this configuration (JWKS, token, userinfo) too.
+  c.timeout = options.context.idpTimeoutMs / 1000;
   // Verify ID token signatures against the JWKS even though they come over TLS: TLS alone would
   // leave the broker trusting whatever the token endpoint's network path says.
   client.enableNonRepudiationChecks(c);
@@ -281,6 +287,7 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
     auth,
   );
   c[client.customFetch] = customFetch(options.fetch);
+  c.timeout = options.context.idpTimeoutMs / 1000;
   for (const step of insecureOnlyOnLoopback(spec.authorizationEndpoint)) step(c);
   return {
     configuration: async () => c,

@@ -89,7 +89,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   const sloUrl = `${options.brokerUrl}/saml/slo`;
   const sloPath = new URL(sloUrl).pathname;
   const sloEndpoint = (): SloEndpoint => ({ url: sloUrl, now: now(), replay: options.context.store });
-  const metadata = metadataSource(spec, options.fetch ?? fetch, now);
+  const metadata = metadataSource(spec, options.fetch ?? fetch, now, options.context.idpTimeoutMs);
   /** The sealed NameID and SessionIndex; undefined when it does not open (e.g. the key rotated since). */
   const sealedSession = (handle: string | undefined): UpstreamSamlSession | undefined => {
     if (handle === undefined) return undefined;
@@ -314,6 +314,7 @@ function metadataSource(
   spec: SamlSpec,
   fetchImpl: typeof fetch,
   now: () => Date,
+  timeoutMs: number,
 ): () => Promise<IdpMetadata> {
   if (spec.metadataXml) {
     const parsed = parseIdpMetadata(spec.metadataXml);
@@ -334,7 +335,7 @@ function metadataSource(
   let cached: { metadata: IdpMetadata; fetchedAt: number } | undefined;
   let inFlight: Promise<IdpMetadata> | undefined;
   const refresh = async (): Promise<IdpMetadata> => {
-    const metadata = parseIdpMetadata(await fetchMetadata(url, fetchImpl));
+    const metadata = parseIdpMetadata(await fetchMetadata(url, fetchImpl, timeoutMs));
     if (spec.sloUrl) metadata.sloUrl = spec.sloUrl;
     cached = { metadata, fetchedAt: now().getTime() };
     return metadata;
@@ -354,27 +355,33 @@ function metadataSource(
   };
 }
 
-async function fetchMetadata(url: string, fetchImpl: typeof fetch): Promise<string> {
+async function fetchMetadata(url: string, fetchImpl: typeof fetch, timeoutMs: number): Promise<string> {
   // The CRD admits plain http on loopback only (local development); everything else is https.
   const { protocol, hostname } = new URL(url);
   if (protocol !== 'https:' && !(protocol === 'http:' && isLoopbackHost(hostname))) {
     throw new SamlError('SAML_METADATA_UNAVAILABLE', 'metadata must be fetched over https', { status: 502 });
   }
+  const unavailable = (message: string, cause?: unknown) =>
+    new SamlError('SAML_METADATA_UNAVAILABLE', message, { status: 502, cause });
+  // One deadline for the answer and its body: a body that stalls after the headers is the IdP
+  // being unavailable too, not an internal error.
+  const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
-    response = await fetchImpl(url, { redirect: 'error', signal: AbortSignal.timeout(10_000) });
+    response = await fetchImpl(url, { redirect: 'error', signal });
   } catch (cause) {
-    throw new SamlError('SAML_METADATA_UNAVAILABLE', 'the IdP metadata could not be fetched', {
-      status: 502,
-      cause,
-    });
+    throw unavailable('the IdP metadata could not be fetched', cause);
   }
   if (!response.ok) {
-    throw new SamlError('SAML_METADATA_UNAVAILABLE', `the IdP metadata answered HTTP ${response.status}`, {
-      status: 502,
-    });
+    await response.body?.cancel().catch(() => undefined);
+    throw unavailable(`the IdP metadata answered HTTP ${response.status}`);
   }
-  const text = await response.text();
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (cause) {
+    throw unavailable('the IdP metadata broke off', cause);
+  }
   if (Buffer.byteLength(text) > MAX_METADATA_BYTES) {
     throw new SamlError('SAML_METADATA_INVALID', 'the IdP metadata is too large', { status: 502 });
   }

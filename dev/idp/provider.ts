@@ -32,6 +32,8 @@ export interface DevIdpOptions {
   users?: readonly DevUser[];
   /** Serve HTTPS with this PEM key and certificate (the issuer is then https://). */
   tls?: { key: string; cert: string };
+  /** The URL clients reach it at, when that is not its own address (a proxy in front of it, in tests). */
+  issuer?: string;
 }
 
 export interface DevIdp {
@@ -63,7 +65,9 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  const issuer = `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const issuer =
+    options.issuer ??
+    `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   let provider: Provider;
   try {
     provider = await createProvider(issuer, options.clients, users);

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { IDP_TIMEOUT_MS } from '../../broker/app.js';
 import type { Backend } from '../../broker/backends/backend.js';
 import { createSamlBackend, type SamlBackendOptions } from '../../broker/backends/saml-backend.js';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
@@ -45,6 +46,7 @@ function backendFor(
       flowTtlSeconds: 600,
       now,
       logger: createLogger({ component: 'test', level: 'silent' }),
+      idpTimeoutMs: IDP_TIMEOUT_MS,
     },
     sealer,
     ...rest,

@@ -1,0 +1,172 @@
+// The tenant's IdP failing between the broker and a real oidc-provider (the dev IdP) or a server
+// of SAML metadata: a TCP proxy (testkit/fault-proxy.ts) stalls, resets or answers 503 where a
+// real IdP cannot be asked to. Each sign-in ends in a bounded time with 502 and a stable reason,
+// blaming the IdP (never the person), and the next sign-in works once the IdP does.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import type { ClientMetadata } from 'oidc-provider';
+import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  closeServer,
+  createPki,
+  devClient,
+  listenPlaceholder,
+  loginThroughBroker,
+  oidcIdp,
+  type Pki,
+  pageReason,
+  portalSp,
+  serveBroker,
+  tenantFor,
+} from '../../testkit/broker-harness.js';
+import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
+import { timed } from '../../testkit/timed.js';
+import { upstreamIdp } from '../broker/upstream-saml.js';
+
+const IDP_TIMEOUT_MS = 1000;
+
+describe('faults: the IdP failing under a sign-in', function () {
+  this.timeout(60_000);
+  let pki: Pki;
+  before(() => {
+    pki = createPki();
+  });
+  after(() => pki.cleanup());
+
+  describe('OIDC (oidc-provider behind a proxy)', () => {
+    let proxy: FaultProxy;
+    let idp: DevIdp;
+    let broker: BrokerUnderTest;
+    let brokerUrl: string;
+    before(async () => {
+      proxy = await startFaultProxy();
+      const placeholder = await listenPlaceholder();
+      brokerUrl = placeholder.url;
+      const clients: ClientMetadata[] = [devClient(brokerUrl)];
+      // The IdP names the proxy as its issuer: every call the broker and the browser make goes through it.
+      idp = await startDevIdp({ clients, issuer: proxy.url });
+      proxy.target = { host: '127.0.0.1', port: (idp.server.address() as AddressInfo).port };
+      broker = await serveBroker(
+        placeholder.server,
+        brokerUrl,
+        tenantFor(brokerUrl, [oidcIdp('corporate', proxy.url)]),
+        pki,
+        undefined,
+        { idpTimeoutMs: IDP_TIMEOUT_MS },
+      );
+    });
+    afterEach(() => proxy.clear());
+    after(async () => {
+      await broker?.close();
+      await idp?.close();
+      await proxy?.close();
+    });
+
+    /** A whole sign-in; its last page is the auto-post to the portal, or the refusal. */
+    const signIn = () =>
+      timed(() => loginThroughBroker({ portal: portalSp(brokerUrl, pki), brokerUrl }, new Browser()));
+
+    async function expectIdpUnavailable(attempt: Awaited<ReturnType<typeof signIn>>) {
+      const { page, html } = attempt.value;
+      expect(page.status, html).to.equal(502);
+      expect(pageReason(html)).to.equal('OIDC_IDP_UNAVAILABLE');
+      expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
+        'OIDC_IDP_UNAVAILABLE',
+      );
+      // Bounded by the IdP timeout, not by the IdP's silence.
+      expect(attempt.ms, 'the refused sign-in (ms)').to.be.below(10 * IDP_TIMEOUT_MS);
+    }
+
+    // First, while the broker has never read the IdP's keys.
+    it('answers 502 OIDC_IDP_UNAVAILABLE when the JWKS endpoint is down at first use, and signs in once it is back', async () => {
+      proxy.add({ fault: 'reset', method: 'GET', pathPrefix: '/jwks' });
+      await expectIdpUnavailable(await signIn());
+      expect(proxy.hits()).to.deep.equal([1]);
+      const again = await signIn();
+      expect(again.value.page.status, again.value.html).to.equal(200);
+      expect(again.value.fields['SAMLResponse']).to.be.a('string');
+    });
+
+    it('answers 502 OIDC_IDP_UNAVAILABLE within the IdP timeout when the token endpoint never answers', async () => {
+      proxy.add({ fault: 'stall', method: 'POST', pathPrefix: '/token' });
+      await expectIdpUnavailable(await signIn());
+      expect(proxy.hits()).to.deep.equal([1]);
+    });
+
+    it('answers 502 OIDC_IDP_UNAVAILABLE when the token endpoint’s answer stalls after its headers', async () => {
+      proxy.add({ fault: 'stall-body', method: 'POST', pathPrefix: '/token' });
+      await expectIdpUnavailable(await signIn());
+      expect(proxy.hits()).to.deep.equal([1]);
+    });
+
+    it('answers 502 OIDC_IDP_UNAVAILABLE when userinfo answers 503', async () => {
+      proxy.add({ fault: 'status-503', method: 'GET', pathPrefix: '/me' });
+      await expectIdpUnavailable(await signIn());
+      expect(proxy.hits()).to.deep.equal([1]);
+      expect((await signIn()).value.page.status).to.equal(200);
+    });
+  });
+
+  describe('SAML metadata behind a proxy', () => {
+    let proxy: FaultProxy;
+    let metadataServer: Server;
+    let broker: BrokerUnderTest;
+    before(async () => {
+      proxy = await startFaultProxy();
+      const metadata = upstreamIdp().getMetadata();
+      metadataServer = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' });
+        res.end(metadata);
+      });
+      await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
+      proxy.target = { host: '127.0.0.1', port: (metadataServer.address() as AddressInfo).port };
+    });
+    // A broker of its own for each fault: metadata read once is kept for an hour.
+    beforeEach(async () => {
+      const { server, url } = await listenPlaceholder();
+      broker = await serveBroker(
+        server,
+        url,
+        tenantFor(url, [
+          { name: 'upstream', saml: { metadataUrl: `${proxy.url}/saml-metadata` }, emailTrust: 'asserted' },
+        ]),
+        pki,
+        undefined,
+        { idpTimeoutMs: IDP_TIMEOUT_MS },
+      );
+    });
+    afterEach(async () => {
+      proxy.clear();
+      await broker.close();
+    });
+    after(async () => {
+      await proxy?.close();
+      await closeServer(metadataServer);
+    });
+
+    const startSignIn = () =>
+      timed(async () =>
+        new Browser().request(await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {})),
+      );
+
+    for (const fault of ['reset', 'status-503', 'stall-body'] as const) {
+      it(`answers 502 SAML_METADATA_UNAVAILABLE when the metadata ${fault === 'reset' ? 'connection is reset' : fault === 'status-503' ? 'server answers 503' : 'stalls after its headers'}`, async () => {
+        proxy.add({ fault, method: 'GET', pathPrefix: '/saml-metadata' });
+        const attempt = await startSignIn();
+        const html = await attempt.value.text();
+        expect(attempt.value.status, html).to.equal(502);
+        expect(pageReason(html)).to.equal('SAML_METADATA_UNAVAILABLE');
+        expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
+          'SAML_METADATA_UNAVAILABLE',
+        );
+        expect(attempt.ms, 'the refused sign-in (ms)').to.be.below(10 * IDP_TIMEOUT_MS);
+        expect(proxy.hits()).to.deep.equal([1]);
+        // Read again at the next sign-in: the IdP is back.
+        expect((await startSignIn()).value.status).to.equal(302);
+      });
+    }
+  });
+});
