@@ -21,6 +21,19 @@ export interface LoginPrompt {
   acrValues?: readonly string[];
 }
 
+/**
+ * ForceAuthn honoured (SAML core 3.4.1, ADR 0139): the IdP says the person authenticated at
+ * `authTime` (seconds), no earlier than `after` (when the login was sent to it) less the clock
+ * tolerance of its protocol. No authentication time is no proof of a fresh authentication.
+ */
+export function authenticatedSince(
+  authTime: number | undefined,
+  after: number,
+  toleranceSeconds: number,
+): boolean {
+  return authTime !== undefined && authTime >= after - toleranceSeconds;
+}
+
 /** An HTTP request at a backend's endpoint, as the frontend read it. */
 export interface EndpointRequest {
   /** The raw query string (signatures of the HTTP-Redirect binding are over it). */

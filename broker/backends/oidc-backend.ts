@@ -6,7 +6,14 @@ import { JsmSsoError } from '../../common/errors.js';
 import type { SecretReader } from '../../common/pool/source.js';
 import { single } from '../http.js';
 import type { AuthenticatedSubject } from '../subject.js';
-import { type Backend, type BackendContext, decodeState, encodeState, type LoginPrompt } from './backend.js';
+import {
+  authenticatedSince,
+  type Backend,
+  type BackendContext,
+  decodeState,
+  encodeState,
+  type LoginPrompt,
+} from './backend.js';
 import { protocolRefusal } from './oidc-refusals.js';
 
 /**
@@ -386,7 +393,13 @@ function checkFreshAuthentication(
   authenticatedAfter: number,
 ): void {
   const authTime = tokens.claims()?.auth_time;
-  if (typeof authTime !== 'number' || authTime < authenticatedAfter - AUTH_TIME_TOLERANCE_SECONDS) {
+  if (
+    !authenticatedSince(
+      typeof authTime === 'number' ? authTime : undefined,
+      authenticatedAfter,
+      AUTH_TIME_TOLERANCE_SECONDS,
+    )
+  ) {
     throw new JsmSsoError(
       'OIDC_AUTHENTICATION_NOT_FRESH',
       'the identity provider did not authenticate the person again as the help center asked',

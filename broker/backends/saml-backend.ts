@@ -9,6 +9,7 @@ import {
   type IdpMetadata,
   logoutRequest,
   logoutResponse,
+  MAX_CLOCK_SKEW_SECONDS,
   NAMEID_EMAIL,
   parseIdpMetadata,
   SamlError,
@@ -20,6 +21,7 @@ import type { Sealer } from '../../common/sealer.js';
 import { single } from '../http.js';
 import type { AuthenticatedSubject } from '../subject.js';
 import {
+  authenticatedSince,
   type Backend,
   type BackendContext,
   decodeState,
@@ -58,6 +60,8 @@ export interface SamlBackendOptions {
 /** This backend's state across the redirect: the ID of the AuthnRequest sent upstream, kept once. */
 interface PendingAuthnRequest {
   requestId: string;
+  /** For a ForceAuthn login: when the AuthnRequest was sent, in seconds; AuthnInstant may not be earlier. */
+  authenticatedAfter?: number;
 }
 
 export const METADATA_REFRESH_MS = 60 * 60 * 1000;
@@ -209,14 +213,17 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         keyPem: options.spSigningKeyPem,
         relayState: flowId,
       });
-      const pending: PendingAuthnRequest = { requestId: message.id };
+      const pending: PendingAuthnRequest = {
+        requestId: message.id,
+        ...(forceAuthn && !isPassive ? { authenticatedAfter: Math.floor(now().getTime() / 1000) } : {}),
+      };
       return { redirectUrl, state: encodeState(pending) };
     },
 
     async finishLogin(request, state) {
       // The request ID lives only in the flow, which the frontend consumed: a second Response for
       // the same flow finds no flow, and the Assertion ID is marked used by validateSamlResponse.
-      const { requestId } = decodeState<PendingAuthnRequest>(state);
+      const { requestId, authenticatedAfter } = decodeState<PendingAuthnRequest>(state);
       const idp = await metadata();
       try {
         const assertion = await validateSamlResponse(
@@ -231,6 +238,17 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
           },
           options.context.store,
         );
+        const authnInstant = assertion.authnInstant && assertion.authnInstant.getTime() / 1000;
+        if (
+          authenticatedAfter !== undefined &&
+          !authenticatedSince(authnInstant, authenticatedAfter, MAX_CLOCK_SKEW_SECONDS)
+        ) {
+          throw new JsmSsoError(
+            'SAML_AUTHENTICATION_NOT_FRESH',
+            'the identity provider did not authenticate the person again as the help center asked',
+            { status: 400 },
+          );
+        }
         const session: UpstreamSamlSession = {
           nameId: assertion.nameId,
           nameIdFormat: assertion.nameIdFormat,

@@ -113,6 +113,36 @@ describe('broker: login through an upstream SAML IdP', () => {
     const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
     const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer);
     expect(upstream.requestXml).to.contain('ForceAuthn="true"');
+    // Authenticated now: the login goes through.
+    expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
+  });
+
+  it('refuses, for a ForceAuthn login, an upstream assertion whose AuthnInstant is an hour old (the IdP reused its session)', async () => {
+    const browser = new Browser();
+    const portal = portalSp(broker.url, pki);
+    portal.options.forceAuthn = true;
+    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
+    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, {
+      ...answer,
+      authnInstant: new Date(Date.now() - 3_600_000),
+    });
+    const refused = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.contain('SAML_AUTHENTICATION_NOT_FRESH');
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+      'SAML_AUTHENTICATION_NOT_FRESH',
+    );
+  });
+
+  it('accepts an old AuthnInstant when the portal did not ask for ForceAuthn (the IdP’s session is reused)', async () => {
+    const browser = new Browser();
+    const { sp, redirectUrl } = await startLogin(browser);
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
+      ...answer,
+      authnInstant: new Date(Date.now() - 3_600_000),
+    });
+    expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
   });
 
   it('tells the portal with a signed Responder/AuthnFailed Response when the upstream IdP fails the login', async () => {

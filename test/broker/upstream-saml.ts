@@ -153,6 +153,8 @@ export interface UpstreamAnswer {
   /** Attribute name -> values, put in the signed Assertion. */
   attributes?: Record<string, string[]>;
   status?: string;
+  /** When the person authenticated at the IdP (AuthnInstant); now by default. */
+  authnInstant?: Date;
 }
 
 /**
@@ -181,7 +183,7 @@ function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnsw
       InResponseTo: requestId,
     };
     // Values are XML-escaped by replaceTagsByValue, so elements go into the template itself.
-    const authnStatement = `<saml:AuthnStatement AuthnInstant="${now.toISOString()}" SessionIndex="_session-9"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
+    const authnStatement = `<saml:AuthnStatement AuthnInstant="${(answer.authnInstant ?? now).toISOString()}" SessionIndex="_session-9"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
     const attributes = Object.entries(answer.attributes ?? {})
       .map(
         ([name, list]) =>
