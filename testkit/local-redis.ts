@@ -85,6 +85,20 @@ export async function startLocalTlsSentinel(
   );
 }
 
+/** A plain Redis Sentinel watching the master on 127.0.0.1:`masterPort` as group `name`, quick to fail over. */
+export async function startLocalSentinel(options: { masterPort: number; name: string }): Promise<LocalRedis> {
+  const chosen = await freePort();
+  return spawnRedis(
+    ['--sentinel', '--port', String(chosen)],
+    chosen,
+    `sentinel://127.0.0.1:${chosen}?name=${options.name}`,
+    [],
+    `sentinel monitor ${options.name} 127.0.0.1 ${options.masterPort} 1\n` +
+      `sentinel down-after-milliseconds ${options.name} 1000\n` +
+      `sentinel failover-timeout ${options.name} 5000\n`,
+  );
+}
+
 function tlsServerArgs(port: number, options: LocalTlsRedisOptions): string[] {
   return [
     '--port',

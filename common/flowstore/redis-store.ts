@@ -29,12 +29,22 @@ function attemptDeadlineMs(redis: Redis | Cluster): number {
 const POOL_KEY_PREFIX = 'jsm-sso:';
 const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
 
+/**
+ * A write refused with READONLY reached a primary that a failover made a replica, on a connection
+ * the failover left open: a managed Redis moves its primary endpoint's name, and nothing tells this
+ * connection. It reconnects (through the name, or the Sentinel) and finds the new primary; the
+ * refused command fails with FLOW_STORE_UNAVAILABLE (503), the next one goes through. 1: reconnect
+ * without resending (the command has failed already; no offline queue).
+ */
+const reconnectOnError = (err: Error): 1 | false => err.message.startsWith('READONLY') && 1;
+
 /** The deadlines every connection gets: data nodes, sentinels and cluster nodes alike. */
 const DEADLINES = {
   connectTimeout: CONNECT_TIMEOUT_MS,
   commandTimeout: COMMAND_TIMEOUT_MS,
   socketTimeout: SOCKET_TIMEOUT_MS,
   maxRetriesPerRequest: 1,
+  reconnectOnError,
 } satisfies RedisOptions;
 
 /** Why a connection's last attempt failed (e.g. a certificate error), shared by every view over it. */
