@@ -20,6 +20,7 @@ import {
   STATUS_INVALID_NAMEID_POLICY,
   STATUS_NO_AUTHN_CONTEXT,
   STATUS_NO_PASSIVE,
+  STATUS_PROXY_COUNT_EXCEEDED,
   STATUS_REQUEST_DENIED,
   STATUS_REQUEST_UNSUPPORTED,
   STATUS_REQUESTER,
@@ -201,6 +202,10 @@ export async function createBrokerApp(
     if (request.namesSubject) {
       telemetry.refusal('SAML_SUBJECT_UNSUPPORTED', 200);
       return sendErrorResponse(req, res, flow, STATUS_REQUEST_UNSUPPORTED, STATUS_REQUESTER);
+    }
+    if (request.proxyingForbidden) {
+      telemetry.refusal('SAML_PROXY_COUNT_EXCEEDED', 200);
+      return sendErrorResponse(req, res, flow, STATUS_PROXY_COUNT_EXCEEDED);
     }
     if (!nameIdPolicyMet(flow, idps)) return refuseNameIdPolicy(req, res, flow);
     if (flow.authnContext && !authnContextSatisfiable(flow.authnContext)) {

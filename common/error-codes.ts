@@ -97,6 +97,8 @@ export const BROKER_CODES = {
     "The AuthnRequest's RequestedAuthnContext lists no class the login is asserted with (the IdP's acr, else unspecified), or asks for `better` or for declarations only; answered as Responder/NoAuthnContext",
   SAML_AUTHENTICATION_NOT_FRESH:
     "ForceAuthn through an upstream SAML IdP: its assertion's AuthnInstant is missing or before the AuthnRequest was sent (the IdP reused a session)",
+  SAML_PROXY_COUNT_EXCEEDED:
+    'The AuthnRequest forbids proxying (Scoping ProxyCount="0") and the broker only ever proxies to the tenant\'s IdP; answered as Responder/ProxyCountExceeded',
   SAML_SUBJECT_UNSUPPORTED:
     'The AuthnRequest names the principal to authenticate (a Subject), which the broker does not support; answered as Requester/RequestUnsupported',
   FLOW_UNKNOWN: 'The login flow is unknown: expired, already finished, or forged',

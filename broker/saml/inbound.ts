@@ -50,6 +50,11 @@ export interface AcceptedAuthnRequest extends AcceptedMessage {
   authnContext?: RequestedAuthnContext;
   /** Whether the request names the principal to authenticate (a Subject), which the broker does not support. */
   namesSubject: boolean;
+  /**
+   * Whether the SP forbids proxying (Scoping ProxyCount="0", core 3.4.1.5): the broker always
+   * proxies to the tenant's IdP, so it cannot authenticate such a request at all.
+   */
+  proxyingForbidden: boolean;
 }
 
 /** Core 3.3.2.2.1: the context classes an SP asks for, and how the asserted one must compare. */
@@ -121,7 +126,18 @@ export async function acceptAuthnRequest(
     ...(nameIdFormat === undefined ? {} : { nameIdFormat }),
     ...(authnContext === undefined ? {} : { authnContext }),
     namesSubject: optionalChild(message.root, NS.assertion, 'Subject') !== undefined,
+    proxyingForbidden: proxyCountOf(message.root) === 0,
   };
+}
+
+/** Scoping's ProxyCount (xs:nonNegativeInteger); undefined when the SP sets no limit. */
+function proxyCountOf(root: Element): number | undefined {
+  const scoping = optionalChild(root, NS.protocol, 'Scoping');
+  const count = scoping && attribute(scoping, 'ProxyCount');
+  if (count === undefined) return undefined;
+  if (!/^\+?[0-9]{1,9}$/.test(count))
+    throw new SamlError('SAML_XML_INVALID', 'Scoping has an invalid ProxyCount');
+  return Number(count);
 }
 
 function requestedAuthnContext(root: Element): RequestedAuthnContext | undefined {

@@ -263,6 +263,20 @@ describe('broker: SAML frontend refuses attacks', () => {
     expect(lastRefusal()).to.equal('SAML_SUBJECT_UNSUPPORTED');
   });
 
+  it('answers a signed Responder/ProxyCountExceeded Response to ProxyCount="0" (the broker always proxies), and proxies a count of 1', async () => {
+    const scoped = (count: string) =>
+      authnRequest(stack.broker.url, { body: `<samlp:Scoping ProxyCount="${count}"/>` });
+    const { codes, authorize } = await answerTo(scoped('0'));
+    expect(authorize).to.equal(undefined);
+    expect(codes).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      'urn:oasis:names:tc:SAML:2.0:status:ProxyCountExceeded',
+    ]);
+    expect(lastRefusal()).to.equal('SAML_PROXY_COUNT_EXCEEDED');
+    expect((await redirect(scoped('1'))).status).to.equal(302);
+    await expectRefusal(await redirect(scoped('-1')), 400, 'SAML_XML_INVALID');
+  });
+
   it('refuses an AuthnRequest asking for an ACS by an index other than the registered one', async () => {
     await expectRefusal(
       await redirect(authnRequest(stack.broker.url, { acs: ' AssertionConsumerServiceIndex="1"' })),
