@@ -81,6 +81,34 @@ describe('broker: shared state in Redis', () => {
     }
   });
 
+  it('signs in once when the same callback arrives twice at the same moment (state taken atomically in Redis)', async () => {
+    const store = await connectedFlowStore(`broker-race-${Date.now()}`);
+    const stack = await startStack(store);
+    const { portal, broker } = stack;
+    try {
+      const browser = new Browser();
+      const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-race', undefined, {}));
+      const callback = `${broker.url}/oidc/callback`;
+      const loginPage = (await browser.follow(sso.headers.get('location')!, callback)).response!;
+      const action = /action="([^"]+)"/.exec(await loginPage.text())![1]!;
+      const back = await browser.follow(new URL(action, loginPage.url).href, callback, {
+        form: { email: 'alice@acme.test', password: 'demo' },
+      });
+      const answers = await Promise.all([0, 1, 2, 3].map(() => browser.request(back.location!)));
+      const statuses = answers.map((a) => a.status).sort();
+      expect(statuses).to.deep.equal([200, 400, 400, 400]);
+      const bodies = await Promise.all(answers.map((a) => a.text()));
+      expect(bodies.filter((b) => b.includes('name="SAMLResponse"'))).to.have.length(1);
+      expect(bodies.filter((b) => b.includes('OIDC_STATE_REPLAYED'))).to.have.length(3);
+      expect(
+        broker.logs.filter((l) => l['event'] === 'broker.login' && l['result'] === 'success'),
+      ).to.have.length(1);
+    } finally {
+      await stack.close();
+      await store.close();
+    }
+  });
+
   it('completes on a second broker process a login started on the first, and refuses the replayed callback', async () => {
     const pki = createPki();
     const a = await listenPlaceholder();

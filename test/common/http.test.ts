@@ -91,6 +91,27 @@ describe('readiness at start (the first probe waits out a connection attempt)', 
 });
 
 describe('graceful shutdown', () => {
+  it('bounds slow clients (slowloris): headers within 20 s, a whole request within 60 s, an idle keep-alive 5 s', async () => {
+    // Node enforces these on its own connection sweep; waiting them out would make a 50 s test, so
+    // the server every public listener of broker and portal starts is checked for them instead.
+    const server = await startServer({
+      name: 'bounds',
+      port: 0,
+      host: '127.0.0.1',
+      logger,
+      handler: () => {},
+    });
+    try {
+      expect({
+        headersTimeout: server.server.headersTimeout,
+        requestTimeout: server.server.requestTimeout,
+        keepAliveTimeout: server.server.keepAliveTimeout,
+      }).to.deep.equal({ headersTimeout: 20_000, requestTimeout: 60_000, keepAliveTimeout: 5_000 });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('lets an in-flight request finish, then stops accepting', async () => {
     const server = await startServer({
       name: 'slow',
