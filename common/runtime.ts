@@ -443,16 +443,32 @@ function readSettingFile(file: string, what: string): string {
  * loaded node) is not reported not-ready, and logged so, for the moment after every start.
  */
 export function partReadiness(store: FlowStore, ready: () => Promise<void>, logger: Logger): HealthMonitor {
+  // The probe's deadline may pass before the store's own (a refused Redis is retried after 0.5 s):
+  // a probe given up while the store had not answered is the store being unavailable.
+  let waitingForStore = false;
+  const causeOf = (failure: unknown): { cause?: string } => {
+    const code = (failure as { code?: unknown } | undefined)?.code;
+    if (typeof code === 'string') return { cause: code };
+    return waitingForStore ? { cause: 'FLOW_STORE_UNAVAILABLE' } : {};
+  };
+  // The stable code goes to the log as `cause`: a field named code is redacted.
   return new HealthMonitor({
     check: async () => {
+      waitingForStore = true;
       await store.ping();
+      waitingForStore = false;
       await ready();
     },
     startAllowanceMs: store.connectionAttemptMs ?? 0,
-    onChange: (isReady, reason) =>
+    onChange: (isReady, reason, failure) =>
       logger[isReady ? 'info' : 'warn'](
-        { event: 'process.readiness', ready: isReady, reason },
-        'readiness changed',
+        { event: 'process.readiness', ready: isReady, reason, ...causeOf(failure) },
+        isReady ? 'ready' : 'not ready',
+      ),
+    onStillNotReady: (reason, failure) =>
+      logger.warn(
+        { event: 'process.readiness', ready: false, reason, ...causeOf(failure) },
+        'still not ready',
       ),
   });
 }

@@ -13,7 +13,7 @@ import {
   portalSp,
   tenantFor,
 } from './broker-harness.js';
-import { exited, jsmSso, listening } from './part-process.js';
+import { exited, jsmSso, listening, onLogLine } from './part-process.js';
 
 export interface BrokerProcess {
   child: ChildProcess;
@@ -24,6 +24,8 @@ export interface BrokerProcess {
   /** Public and management URLs, as the process logged them. */
   urls: { broker: string; management: string };
   done: Promise<{ code: number | null; stderr: string }>;
+  /** Every JSON line it has logged, from its first. */
+  logs: Record<string, unknown>[];
   /** A fresh signed AuthnRequest sent to the process: 302 to the IdP when all is well. */
   signIn(init?: RequestInit): Promise<Response>;
   /** The path and query of a fresh signed AuthnRequest (for clients other than fetch). */
@@ -72,6 +74,8 @@ export async function startBrokerProcess(options: {
     String(options.drainSeconds),
   ]);
   const done = exited(child);
+  const logs: Record<string, unknown>[] = [];
+  onLogLine(child, (line) => logs.push(line));
   const cleanup = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await done;
@@ -96,6 +100,7 @@ export async function startBrokerProcess(options: {
     tenant,
     urls: { broker: urls['broker']!, management: urls['management']! },
     done,
+    logs,
     signInPath,
     async signIn(init = {}) {
       return fetch(`${urls['broker']}${await signInPath()}`, { redirect: 'manual', ...init });
