@@ -170,6 +170,34 @@ describe('broker: SAML frontend refuses attacks', () => {
     );
   });
 
+  it('answers IsPassive with ForceAuthn by a signed Responder/NoPassive Response at once (a fresh login cannot be passive)', async () => {
+    const { codes, authorize } = await answerTo(
+      authnRequest(stack.broker.url).replace(
+        '<samlp:AuthnRequest ',
+        '<samlp:AuthnRequest IsPassive="true" ForceAuthn="1" ',
+      ),
+    );
+    expect(authorize).to.equal(undefined);
+    expect(codes).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
+    ]);
+    expect(lastRefusal()).to.equal('SAML_PASSIVE_NOT_POSSIBLE');
+  });
+
+  it('gives a hostile RelayState back only as an escaped form value', async () => {
+    const hostile = '"><script>alert(1)</script><input name="x';
+    const response = await redirect(
+      authnRequest(stack.broker.url, { nameIdFormat: NAMEID_PERSISTENT }),
+      hostile,
+    );
+    const page = await response.text();
+    expect(page).to.not.include('<script>alert(1)').and.not.include('name="x"');
+    expect(page).to.include(
+      '<input type="hidden" name="RelayState" value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;input name&#61;&quot;x">',
+    );
+  });
+
   it('accepts a NameIDPolicy asking for the format the IdP is asserted with, or for unspecified', async () => {
     for (const format of [NAMEID_EMAIL, NAMEID_UNSPECIFIED]) {
       const response = await redirect(authnRequest(stack.broker.url, { nameIdFormat: format }));
