@@ -66,7 +66,8 @@ export interface MultipartForm {
  * Reads a multipart/form-data body into fields and files. Files go to the upload spool slot, never
  * to memory (the write stream's backpressure paces the upload); the caller releases the slot. A
  * refused file does not end the reading (see `refused`). A body that is not valid multipart
- * (PORTAL_FORM_INVALID, 400) or has too many or too large fields (PORTAL_FORM_TOO_LARGE, 413) does.
+ * (PORTAL_FORM_INVALID, 400) or has too many or too large fields (PORTAL_FORM_TOO_LARGE, 413) does,
+ * and so does a client that goes away before the body ends (PORTAL_CLIENT_ABORTED).
  */
 export function readMultipart(
   req: Request,
@@ -156,8 +157,21 @@ export function readMultipart(
       formTooLarge = true;
     });
     parser.on('error', (cause) =>
-      reject(new JsmSsoError('PORTAL_FORM_INVALID', 'the form could not be read', { cause })),
+      reject(
+        cause instanceof JsmSsoError
+          ? cause
+          : new JsmSsoError('PORTAL_FORM_INVALID', 'the form could not be read', { cause }),
+      ),
     );
+    // A client gone mid-body ends nothing by itself: the piped parser would wait for the rest
+    // forever, and the file being spooled would stay open (its folder removed under it). Destroying
+    // the parser destroys the file stream, whose write stream then closes.
+    req.once('close', () => {
+      if (!req.complete)
+        parser.destroy(
+          new JsmSsoError('PORTAL_CLIENT_ABORTED', 'the client went away during the upload', { status: 400 }),
+        );
+    });
     parser.on('close', () => {
       Promise.all(written).then(
         () => {

@@ -21,7 +21,7 @@ import type { Session } from '../session.js';
 import { replaceControlCharacters } from '../text.js';
 import type { PortalWeb } from '../web.js';
 import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
-import { readUploadForm } from './upload-form.js';
+import { noteClientAborted, readUploadForm } from './upload-form.js';
 
 /**
  * A refused request action, said to the customer in their language: the message is a catalogue
@@ -44,7 +44,7 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
 ]);
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { logger, client, requests, catalogue, colleagues, limits, telemetry } = services;
+  const { logger, client, requests, catalogue, colleagues, limits } = services;
   const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, session } = web;
   const NOTICES: Record<string, MessageKey> = {
     created: 'request.notice.created',
@@ -362,12 +362,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       // Streamed through, so a large file never sits whole in the portal's memory.
       const end = await streamThrough(upstream.body, res);
       if (end.outcome === 'client-aborted') {
-        // The browser moved on (or the customer cancelled): no fault, so no error and no alert.
-        telemetry.clientAborted();
-        logger.info(
-          { event: 'portal.client_aborted', reason: 'PORTAL_CLIENT_ABORTED' },
-          'download abandoned by the client',
-        );
+        // The browser moved on (or the customer cancelled).
+        noteClientAborted(services, 'download abandoned by the client');
       } else if (end.outcome === 'upstream-failed') {
         const failure = upstreamBodyFailure(end.cause);
         // Before any byte went out the customer still gets the error page; after, the download is cut.
