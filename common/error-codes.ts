@@ -47,7 +47,7 @@ export const SAML_CODES = {
   SAML_DOCTYPE_FORBIDDEN: 'DTD / ENTITY present (XXE, billion laughs)',
   SAML_MESSAGE_TOO_LARGE: 'Message larger than the limit (256 KiB default)',
   SAML_DEFLATE_LIMIT: 'Redirect payload inflates beyond the limit (deflate bomb)',
-  SAML_ENCODING_INVALID: 'Bad base64, DEFLATE, percent-encoding or UTF-8',
+  SAML_ENCODING_INVALID: 'Bad base64, DEFLATE, percent-encoding or UTF-8, or a SAMLEncoding other than DEFLATE',
   SAML_BINDING_INVALID: 'Redirect query: parameter repeated, missing, or both SAMLRequest and SAMLResponse',
   SAML_RELAY_STATE_TOO_LONG: 'RelayState longer than the 80 bytes the bindings allow (3.4.3)',
   SAML_SIGNATURE_MISSING: 'Required signature absent (stripped)',
@@ -87,7 +87,8 @@ export const SAML_CODES = {
 
 /** The broker: its SAML frontend, the login flow, the OIDC/OAuth 2.0 backends and identity checks. */
 export const BROKER_CODES = {
-  SAML_ACS_UNREGISTERED: "The AuthnRequest's AssertionConsumerServiceURL is not the portal's registered ACS",
+  SAML_ACS_UNREGISTERED:
+    "The AuthnRequest's AssertionConsumerServiceURL is not the portal's registered ACS, its index is not 0, or it names an index together with a URL or binding",
   SAML_BINDING_UNSUPPORTED: 'The AuthnRequest asks for a response binding other than HTTP-POST',
   SAML_PASSIVE_NOT_POSSIBLE:
     'IsPassive with several IdPs (choice page needed) or with ForceAuthn; answered as NoPassive',

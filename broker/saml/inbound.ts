@@ -94,13 +94,20 @@ function acceptFromPortal(
 function checkAssertionConsumerService(root: Element, sp: TrustedSp): void {
   const acsUrl = attribute(root, 'AssertionConsumerServiceURL');
   const acsIndex = attribute(root, 'AssertionConsumerServiceIndex');
+  const binding = attribute(root, 'ProtocolBinding');
+  // Core 3.4.1: an index is exclusive of a URL and a binding; a request naming both is malformed.
+  if (acsIndex !== undefined && (acsUrl !== undefined || binding !== undefined)) {
+    throw new JsmSsoError(
+      'SAML_ACS_UNREGISTERED',
+      'the request names its assertion consumer service both by index and by URL or binding',
+    );
+  }
   if ((acsUrl !== undefined && acsUrl !== sp.acsUrl) || (acsIndex !== undefined && acsIndex !== '0')) {
     throw new JsmSsoError(
       'SAML_ACS_UNREGISTERED',
       'the request names an assertion consumer service that is not registered',
     );
   }
-  const binding = attribute(root, 'ProtocolBinding');
   if (binding !== undefined && binding !== BINDING_POST) {
     throw new JsmSsoError(
       'SAML_BINDING_UNSUPPORTED',

@@ -19,7 +19,16 @@ export interface VerifiedRedirectMessage {
   sigAlg: string;
 }
 
-const KNOWN_PARAMS = new Set(['SAMLRequest', 'SAMLResponse', 'RelayState', 'SigAlg', 'Signature']);
+const KNOWN_PARAMS = new Set([
+  'SAMLRequest',
+  'SAMLResponse',
+  'RelayState',
+  'SigAlg',
+  'Signature',
+  'SAMLEncoding',
+]);
+/** Bindings 3.4.4.1: the only encoding defined, and the default when SAMLEncoding is absent. */
+const DEFLATE_ENCODING = 'urn:oasis:names:tc:SAML:2.0:bindings:URL-Encoding:DEFLATE';
 
 /** `a=b&c=d` split into raw (still percent-encoded) values; a repeated SAML parameter is refused. */
 function rawParams(rawQuery: string): Map<string, string> {
@@ -65,6 +74,9 @@ export function verifyRedirectSignature(
     throw new SamlError('SAML_BINDING_INVALID', `the query carries both ${param} and ${other}`);
   const message = params.get(param);
   if (!message) throw new SamlError('SAML_BINDING_INVALID', `the query has no ${param}`);
+  const encoding = params.get('SAMLEncoding');
+  if (encoding !== undefined && formDecode(encoding) !== DEFLATE_ENCODING)
+    throw new SamlError('SAML_ENCODING_INVALID', 'the message is not in the DEFLATE encoding');
   const rawSigAlg = params.get('SigAlg');
   const rawSignature = params.get('Signature');
   if (rawSigAlg === undefined || !rawSignature) {

@@ -307,7 +307,36 @@ describe('broker: SAML frontend refuses attacks', () => {
 
   it('refuses an AuthnRequest asking for an ACS by an index other than the registered one', async () => {
     await expectRefusal(
-      await redirect(authnRequest(stack.broker.url, { acs: ' AssertionConsumerServiceIndex="1"' })),
+      await redirect(
+        authnRequest(stack.broker.url, { acs: ' AssertionConsumerServiceIndex="1"' }).replace(
+          / ProtocolBinding="[^"]+"/,
+          '',
+        ),
+      ),
+      400,
+      'SAML_ACS_UNREGISTERED',
+    );
+  });
+
+  it('accepts the registered ACS by its index 0 alone, and refuses an index together with a URL or binding (core 3.4.1)', async () => {
+    const byIndex = (xml: string) =>
+      xml.replace(/ AssertionConsumerServiceURL="[^"]+"/, ' AssertionConsumerServiceIndex="0"');
+    expect(
+      (await redirect(byIndex(authnRequest(stack.broker.url)).replace(/ ProtocolBinding="[^"]+"/, '')))
+        .status,
+    ).to.equal(302);
+    await expectRefusal(
+      await redirect(byIndex(authnRequest(stack.broker.url))),
+      400,
+      'SAML_ACS_UNREGISTERED',
+    );
+    await expectRefusal(
+      await redirect(
+        authnRequest(stack.broker.url).replace(
+          '<samlp:AuthnRequest ',
+          '<samlp:AuthnRequest AssertionConsumerServiceIndex="0" ',
+        ),
+      ),
       400,
       'SAML_ACS_UNREGISTERED',
     );

@@ -91,6 +91,20 @@ describe('verifyRedirectSignature (HTTP-Redirect binding)', () => {
     }
   });
 
+  it('refuses a SAMLEncoding other than DEFLATE, and accepts DEFLATE named explicitly', () => {
+    const deflate = encodeURIComponent('urn:oasis:names:tc:SAML:2.0:bindings:URL-Encoding:DEFLATE');
+    expect(
+      verifyRedirectSignature(`${query()}&SAMLEncoding=${deflate}`, 'SAMLRequest', [sp().certPem]).xml,
+    ).to.be.a('string');
+    expect(
+      refusalCode(() =>
+        verifyRedirectSignature(`${query()}&SAMLEncoding=urn%3Aexample%3Aplain`, 'SAMLRequest', [
+          sp().certPem,
+        ]),
+      ),
+    ).to.equal('SAML_ENCODING_INVALID');
+  });
+
   it('refuses duplicated parameters', () => {
     const raw = query('a');
     for (const dup of [
