@@ -2,7 +2,7 @@
 // in for the broker's signing key so tests can send the portal any SAML Response they like.
 
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -253,6 +253,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       expect(offSpec, 'exchanges off the Atlassian specs').to.deep.equal([]);
     },
   };
+}
+
+/** Bytes of uploads the portal has spooled to disk now (its upload folder, walked). */
+export function spooledBytes(h: Harness): number {
+  let total = 0;
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else total += statSync(path).size;
+    }
+  };
+  walk(h.app.uploads.folder);
+  return total;
 }
 
 /** A minimal cookie jar and fetch without redirects, as a browser would send to one origin. */

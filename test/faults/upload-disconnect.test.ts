@@ -1,9 +1,8 @@
 // A customer's browser goes away in the middle of sending a file (tab closed, network lost): the
 // portal has spooled part of it. Nothing of it may stay behind: not the file, not its upload slot,
 // not the open file it was being written to, and the request reading it must end.
-import { readdirSync, readlinkSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { eventually } from '../../testkit/envtest.js';
@@ -13,6 +12,7 @@ import {
   type Harness,
   reasons,
   signIn,
+  spooledBytes as spooledOf,
   startHarness,
 } from '../../testkit/portal-harness.js';
 
@@ -26,18 +26,7 @@ describe('faults: the client disconnects in the middle of an upload', function (
   });
   after(() => h.close());
 
-  const spooledBytes = (): number => {
-    let total = 0;
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) walk(path);
-        else total += statSync(path).size;
-      }
-    };
-    walk(h.app.uploads.folder);
-    return total;
-  };
+  const spooledBytes = () => spooledOf(h);
   /** Files of the spool this process still holds open (deleted or not). */
   const openSpoolFiles = () =>
     readdirSync('/proc/self/fd').filter((fd) => {

@@ -1,5 +1,3 @@
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { FlowStoreFullError, MemoryFlowStore } from '../../common/flowstore/index.js';
@@ -9,6 +7,7 @@ import {
   reasons,
   refusalCount,
   signIn,
+  spooledBytes as spooledOf,
   startHarness,
 } from '../../testkit/portal-harness.js';
 
@@ -324,18 +323,7 @@ describe('portal abuse limits: uploads are spooled, bounded and limited in concu
   });
   after(() => h.close());
 
-  const spooledBytes = (): number => {
-    let total = 0;
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) walk(path);
-        else total += statSync(path).size;
-      }
-    };
-    walk(h.app.uploads.folder);
-    return total;
-  };
+  const spooledBytes = () => spooledOf(h);
 
   it('spools parallel 9 MB uploads to disk, refuses those beyond the concurrency limit, and cleans up', async () => {
     const alice = await signIn(h, 'alice@acme.test');
