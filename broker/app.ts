@@ -52,6 +52,7 @@ import { refusalText } from './refusal-text.js';
 import {
   acceptAuthnRequest,
   acceptLogoutRequest,
+  acrValuesFor,
   authnContextMet,
   authnContextSatisfiable,
 } from './saml/inbound.js';
@@ -208,7 +209,8 @@ export async function createBrokerApp(
       return sendErrorResponse(req, res, flow, STATUS_PROXY_COUNT_EXCEEDED);
     }
     if (!nameIdPolicyMet(flow, idps)) return refuseNameIdPolicy(req, res, flow);
-    if (flow.authnContext && !authnContextSatisfiable(flow.authnContext)) {
+    const enforcedContext = settings.enforcesRequestedAuthnContext ? flow.authnContext : undefined;
+    if (enforcedContext && !authnContextSatisfiable(enforcedContext)) {
       telemetry.refusal('SAML_AUTHN_CONTEXT_NOT_MET', 200);
       return sendErrorResponse(req, res, flow, STATUS_NO_AUTHN_CONTEXT);
     }
@@ -296,7 +298,7 @@ export async function createBrokerApp(
       forceAuthn: flow.forceAuthn,
       isPassive: flow.isPassive === true,
       ...(flow.locale === undefined ? {} : { locale: flow.locale }),
-      ...(flow.authnContext === undefined ? {} : { acrValues: flow.authnContext.classRefs }),
+      ...(flow.authnContext === undefined ? {} : { acrValues: acrValuesFor(flow.authnContext) }),
     });
     await state.saveFlow(flowId, { ...flow, idp, backendState });
     redirect(res, redirectUrl);
@@ -377,7 +379,11 @@ export async function createBrokerApp(
       }
       const completion = await backend.finishLogin(request, flow.backendState);
       const asserted = completion.subject.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED;
-      if (flow.authnContext && !authnContextMet(flow.authnContext, asserted))
+      if (
+        settings.enforcesRequestedAuthnContext &&
+        flow.authnContext &&
+        !authnContextMet(flow.authnContext, asserted)
+      )
         throw new IdpRefusal('SAML_AUTHN_CONTEXT_NOT_MET', 'authn_context_unmet');
       await completeLogin(req, res, flow, completion.subject, completion);
     } catch (err) {

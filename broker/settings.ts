@@ -30,6 +30,8 @@ export interface BrokerSettings {
   assertionLifetimeSeconds: number;
   sessionTtlSeconds: number;
   secureCookies: boolean;
+  /** Whether an AuthnRequest's RequestedAuthnContext must be met, or only forwarded (ADR 0140). */
+  enforcesRequestedAuthnContext: boolean;
 }
 
 export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReader): BrokerSettings {
@@ -61,5 +63,6 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReade
     assertionLifetimeSeconds: broker.assertionLifetimeSeconds ?? 300,
     sessionTtlSeconds: portal.session?.absoluteTimeoutSeconds ?? 28800,
     secureCookies: broker.url.startsWith('https://'),
+    enforcesRequestedAuthnContext: broker.requestedAuthnContext === 'Enforce',
   };
 }

@@ -232,14 +232,15 @@ export interface Stack {
 }
 
 /** Broker + dev IdP (one OIDC IdP) + node-saml portal, all on loopback. */
-export async function startStack(store?: FlowStore): Promise<Stack> {
+/** A broker with one OIDC IdP (the dev IdP); `extra` changes the tenant's spec before it is checked. */
+export async function startStack(store?: FlowStore, extra?: (spec: IdpDoc) => void): Promise<Stack> {
   const pki = createPki();
   const { server, url } = await listenPlaceholder();
   const idp = await startDevIdp({ clients: [devClient(url)] });
   const broker = await serveBroker(
     server,
     url,
-    tenantFor(url, [oidcIdp('corporate', idp.issuer)]),
+    tenantFor(url, [oidcIdp('corporate', idp.issuer)], extra),
     pki,
     store,
   );
@@ -256,7 +257,12 @@ export async function startStack(store?: FlowStore): Promise<Stack> {
   };
 }
 
-export function portalSp(brokerUrl: string, pki: Pki): SAML {
+/**
+ * node-saml as the portal's stand-in. `defaults` leaves node-saml's request defaults on, as an SP
+ * configured with nothing more sends them: NameIDPolicy emailAddress and a RequestedAuthnContext of
+ * PasswordProtectedTransport, exact.
+ */
+export function portalSp(brokerUrl: string, pki: Pki, { defaults = false } = {}): SAML {
   return new SAML({
     entryPoint: `${brokerUrl}/saml/sso`,
     issuer: `${PORTAL_URL}/saml/metadata`,
@@ -269,8 +275,7 @@ export function portalSp(brokerUrl: string, pki: Pki): SAML {
     wantAssertionsSigned: true,
     wantAuthnResponseSigned: true,
     validateInResponseTo: ValidateInResponseTo.always,
-    identifierFormat: null,
-    disableRequestedAuthnContext: true,
+    ...(defaults ? {} : { identifierFormat: null, disableRequestedAuthnContext: true }),
     logoutUrl: `${brokerUrl}/saml/slo`,
   });
 }

@@ -168,6 +168,14 @@ export function authnContextSatisfiable(requested: RequestedAuthnContext): boole
   return requested.comparison !== 'better' && requested.classRefs.length > 0;
 }
 
+/**
+ * The classes to ask an OIDC IdP for (acr_values, voluntary): the listed ones, except for
+ * Comparison="better", which wants a class above them that the broker cannot name.
+ */
+export function acrValuesFor(requested: RequestedAuthnContext): string[] {
+  return requested.comparison === 'better' ? [] : requested.classRefs;
+}
+
 /** Whether the class the login is asserted with (the IdP's acr, else unspecified) is one the SP listed. */
 export function authnContextMet(requested: RequestedAuthnContext, asserted: string): boolean {
   return authnContextSatisfiable(requested) && requested.classRefs.includes(asserted);

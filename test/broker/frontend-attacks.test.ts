@@ -212,61 +212,106 @@ describe('broker: SAML frontend refuses attacks', () => {
       .join('')}</samlp:RequestedAuthnContext>`;
   const MULTI_FACTOR = 'urn:oasis:names:tc:SAML:2.0:ac:classes:MobileTwoFactorContract';
 
-  /** Sends `xml`, signs the person in at the dev IdP when the broker sends them there; the Response's status codes. */
-  async function answerTo(xml: string): Promise<{ codes: Array<string | null>; authorize?: URL }> {
+  /**
+   * Sends `xml` to `target`'s broker, signs the person in at the dev IdP when the broker sends them
+   * there; the Response's status codes and its AuthnContextClassRef.
+   */
+  async function answerTo(
+    xml: string,
+    target: Stack = stack,
+  ): Promise<{ codes: Array<string | null>; authorize?: URL; classRef?: string }> {
     const browser = new Browser();
     const sso = await browser.request(
-      `${stack.broker.url}/saml/sso?${signRedirectQuery('SAMLRequest', xml, { keyPem: stack.pki.portalKey, relayState: 'rs' })}`,
+      `${target.broker.url}/saml/sso?${signRedirectQuery('SAMLRequest', xml, { keyPem: target.pki.portalKey, relayState: 'rs' })}`,
     );
     if (sso.status === 200) {
       return {
-        codes: signedStatusCodes(formFields(await sso.text())['SAMLResponse']!, stack.pki.brokerCert),
+        codes: signedStatusCodes(formFields(await sso.text())['SAMLResponse']!, target.pki.brokerCert),
       };
     }
     expect(sso.status).to.equal(302);
     const authorize = new URL(sso.headers.get('location')!);
-    const { fields } = await loginAtDevIdp(browser, authorize.href, { brokerUrl: stack.broker.url });
-    return { codes: signedStatusCodes(fields['SAMLResponse']!, stack.pki.brokerCert), authorize };
+    const { fields } = await loginAtDevIdp(browser, authorize.href, { brokerUrl: target.broker.url });
+    const response = fields['SAMLResponse']!;
+    const classRef = /AuthnContextClassRef>([^<]+)</.exec(
+      Buffer.from(response, 'base64').toString('utf8'),
+    )?.[1];
+    return {
+      codes: signedStatusCodes(response, target.pki.brokerCert),
+      authorize,
+      ...(classRef === undefined ? {} : { classRef }),
+    };
   }
   const lastRefusal = () => stack.broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason'];
+  const PASSWORD_PROTECTED = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
 
-  it('passes a RequestedAuthnContext on as acr_values and asserts the login when the IdP’s acr is a class listed', async () => {
-    const { codes, authorize } = await answerTo(
-      authnRequest(stack.broker.url, { body: requestedContext('exact', [MULTI_FACTOR, DEV_ACR]) }),
-    );
-    expect(authorize?.searchParams.get('acr_values')).to.equal(`${MULTI_FACTOR} ${DEV_ACR}`);
-    expect(codes).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
-  });
-
-  it('answers a signed Responder/NoAuthnContext Response when the IdP signed the person in with a class the SP did not list', async () => {
-    for (const comparison of [undefined, 'exact', 'minimum', 'maximum']) {
-      const { codes } = await answerTo(
-        authnRequest(stack.broker.url, { body: requestedContext(comparison, [MULTI_FACTOR]) }),
+  it('by default forwards a RequestedAuthnContext as acr_values and asserts the class the IdP used, listed or not (node-saml asks PasswordProtectedTransport by default)', async () => {
+    for (const comparison of [undefined, 'exact', 'minimum', 'maximum', 'better']) {
+      const { codes, authorize, classRef } = await answerTo(
+        authnRequest(stack.broker.url, { body: requestedContext(comparison, [PASSWORD_PROTECTED]) }),
       );
-      expect(codes, comparison).to.deep.equal([
-        'urn:oasis:names:tc:SAML:2.0:status:Responder',
-        'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext',
-      ]);
-      expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
-        result: 'refused',
-        reason: 'SAML_AUTHN_CONTEXT_NOT_MET',
-      });
+      expect(codes, comparison).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+      // The dev IdP states its acr only when acr_values asked for one; without, the class is unspecified.
+      expect(classRef, comparison).to.equal(
+        comparison === 'better' ? 'urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified' : DEV_ACR,
+      );
+      expect(authorize?.searchParams.get('acr_values') ?? undefined, comparison).to.equal(
+        comparison === 'better' ? undefined : PASSWORD_PROTECTED,
+      );
     }
   });
 
-  it('answers NoAuthnContext at once to Comparison="better" and to a request naming only declarations', async () => {
-    for (const body of [
-      requestedContext('better', [DEV_ACR]),
-      '<samlp:RequestedAuthnContext><saml:AuthnContextDeclRef>urn:example:decl</saml:AuthnContextDeclRef></samlp:RequestedAuthnContext>',
-    ]) {
-      const { codes, authorize } = await answerTo(authnRequest(stack.broker.url, { body }));
-      expect(authorize, body).to.equal(undefined);
-      expect(codes).to.deep.equal([
-        'urn:oasis:names:tc:SAML:2.0:status:Responder',
-        'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext',
-      ]);
-      expect(lastRefusal()).to.equal('SAML_AUTHN_CONTEXT_NOT_MET');
-    }
+  describe('with spec.broker.requestedAuthnContext: Enforce (ADR 0140)', () => {
+    let enforcing: Stack;
+    before(async () => {
+      enforcing = await startStack(undefined, (spec) => {
+        spec.broker.requestedAuthnContext = 'Enforce';
+      });
+    });
+    after(async () => enforcing.close());
+    const lastEnforcedRefusal = () =>
+      enforcing.broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason'];
+
+    it('passes a RequestedAuthnContext on as acr_values and asserts the login when the IdP’s acr is a class listed', async () => {
+      const { codes, authorize } = await answerTo(
+        authnRequest(enforcing.broker.url, { body: requestedContext('exact', [MULTI_FACTOR, DEV_ACR]) }),
+        enforcing,
+      );
+      expect(authorize?.searchParams.get('acr_values')).to.equal(`${MULTI_FACTOR} ${DEV_ACR}`);
+      expect(codes).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+    });
+
+    it('answers a signed Responder/NoAuthnContext Response when the IdP signed the person in with a class the SP did not list', async () => {
+      for (const comparison of [undefined, 'exact', 'minimum', 'maximum']) {
+        const { codes } = await answerTo(
+          authnRequest(enforcing.broker.url, { body: requestedContext(comparison, [MULTI_FACTOR]) }),
+          enforcing,
+        );
+        expect(codes, comparison).to.deep.equal([
+          'urn:oasis:names:tc:SAML:2.0:status:Responder',
+          'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext',
+        ]);
+        expect(enforcing.broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+          result: 'refused',
+          reason: 'SAML_AUTHN_CONTEXT_NOT_MET',
+        });
+      }
+    });
+
+    it('answers NoAuthnContext at once to Comparison="better" and to a request naming only declarations', async () => {
+      for (const body of [
+        requestedContext('better', [DEV_ACR]),
+        '<samlp:RequestedAuthnContext><saml:AuthnContextDeclRef>urn:example:decl</saml:AuthnContextDeclRef></samlp:RequestedAuthnContext>',
+      ]) {
+        const { codes, authorize } = await answerTo(authnRequest(enforcing.broker.url, { body }), enforcing);
+        expect(authorize, body).to.equal(undefined);
+        expect(codes).to.deep.equal([
+          'urn:oasis:names:tc:SAML:2.0:status:Responder',
+          'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext',
+        ]);
+        expect(lastEnforcedRefusal()).to.equal('SAML_AUTHN_CONTEXT_NOT_MET');
+      }
+    });
   });
 
   it('refuses a RequestedAuthnContext with an unknown Comparison', async () => {

@@ -1,6 +1,13 @@
+import { inflateRawSync } from 'node:zlib';
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
-import { Browser, loginThroughBroker, type Stack, startStack } from '../../testkit/broker-harness.js';
+import {
+  Browser,
+  loginThroughBroker,
+  portalSp,
+  type Stack,
+  startStack,
+} from '../../testkit/broker-harness.js';
 
 /** A memory store that remembers the keys written (a pool's tenant view adds its prefix in front). */
 class WriteCountingStore extends MemoryFlowStore {
@@ -37,6 +44,20 @@ describe('broker: brokered login against oidc-provider', () => {
     expect(audit).to.include({ idp: 'corporate', result: 'success' });
     expect(audit?.['subjectHash']).to.match(/^[0-9a-f]{16}$/);
     expect(JSON.stringify(stack.broker.logs)).not.to.contain('alice@acme.test');
+  });
+
+  it('signs in for a node-saml SP left at its request defaults (NameIDPolicy emailAddress, RequestedAuthnContext PasswordProtectedTransport exact)', async () => {
+    const portal = portalSp(stack.broker.url, stack.pki, { defaults: true });
+    const authorizeUrl = await portal.getAuthorizeUrlAsync('rs-defaults', undefined, {});
+    const request = inflateRawSync(
+      Buffer.from(new URL(authorizeUrl).searchParams.get('SAMLRequest')!, 'base64'),
+    ).toString('utf8');
+    expect(request).to.contain('PasswordProtectedTransport').and.contain('nameid-format:emailAddress');
+    const { fields } = await loginThroughBroker({ portal, brokerUrl: stack.broker.url }, new Browser(), {
+      relayState: 'rs-defaults',
+    });
+    const { profile } = await portal.validatePostResponseAsync(fields);
+    expect(profile?.nameID).to.equal('alice@acme.test');
   });
 
   // Each write is a Redis round trip in a deployment. With one IdP the broker goes straight on to
