@@ -47,7 +47,8 @@ export const SAML_CODES = {
   SAML_DOCTYPE_FORBIDDEN: 'DTD / ENTITY present (XXE, billion laughs)',
   SAML_MESSAGE_TOO_LARGE: 'Message larger than the limit (256 KiB default)',
   SAML_DEFLATE_LIMIT: 'Redirect payload inflates beyond the limit (deflate bomb)',
-  SAML_ENCODING_INVALID: 'Bad base64, DEFLATE, percent-encoding or UTF-8, or a SAMLEncoding other than DEFLATE',
+  SAML_ENCODING_INVALID:
+    'Bad base64, DEFLATE, percent-encoding or UTF-8, or a SAMLEncoding other than DEFLATE',
   SAML_BINDING_INVALID: 'Redirect query: parameter repeated, missing, or both SAMLRequest and SAMLResponse',
   SAML_RELAY_STATE_TOO_LONG: 'RelayState longer than the 80 bytes the bindings allow (3.4.3)',
   SAML_SIGNATURE_MISSING: 'Required signature absent (stripped)',
