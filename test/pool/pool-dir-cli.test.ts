@@ -39,7 +39,9 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
   }
 
   it('refuses --config together with --pool-dir, a pool flag without a pool, and a bad part limit (usage, exit 2)', async () => {
-    for (const args of [
+    // Seven process starts, at once: one after another they took past the test's minute on a
+    // loaded machine.
+    const cases = [
       ['--config', 'x.yaml', '--pool-dir', dir],
       ['--config', 'x.yaml', '--redis-url-file', 'url'],
       ['--config', 'x.yaml', '--max-built-tenants', '10'],
@@ -47,11 +49,12 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
       ['--pool-dir', dir, '--max-built-tenants', '0'],
       ['--pool-dir', dir, '--tenant-idle-seconds', '1.5'],
       [],
-    ]) {
-      const { code, stderr } = await exited(jsmSso(['broker', ...args]));
-      expect(code, args.join(' ')).to.equal(2);
+    ];
+    const results = await Promise.all(cases.map((args) => exited(jsmSso(['broker', ...args]))));
+    results.forEach(({ code, stderr }, i) => {
+      expect(code, cases[i]!.join(' ')).to.equal(2);
       expect(stderr).to.match(/exactly one of --config, --pool-dir|does not go with|must be a whole number/);
-    }
+    });
   });
 
   it('serves the bundles of the folder by Host; added, changed, broken and removed bundles take effect without restart', async () => {
@@ -70,7 +73,7 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
       // Added: served once the folder holds its tenant.yaml.
       const second = writeBundle('second', 'dir-second', `http://localhost:${port}`);
       const added = Date.now();
-      const served = await within(5000, async () => {
+      const served = await within(20_000, async () => {
         const answer = await metadata(`localhost:${port}`);
         return answer.status === 200 ? answer.body : undefined;
       });
@@ -82,7 +85,7 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
         join(dir, 'second', 'tenant.yaml'),
         'apiVersion: jsm-sso.io/v1alpha1\nkind: JsmSsoTenant\nspec: {}\n',
       );
-      const refused = await within(5000, async () =>
+      const refused = await within(20_000, async () =>
         logs.find((l) => l['event'] === 'pool.tenant_invalid' && l['bundle'] === 'second'),
       );
       expect(refused).to.include({ reason: 'CONFIG_INVALID', kept: true, tenant: 'dir-second' });
@@ -96,7 +99,7 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
         recursive: true,
       });
       const der = (pem: string) => pem.replace(/-----[A-Z ]+-----|\s/g, '');
-      await within(5000, async () => {
+      await within(20_000, async () => {
         const answer = await metadata(`localhost:${port}`);
         return answer.body.replace(/\s/g, '').includes(der(rotated.brokerCert)) ? true : undefined;
       });
@@ -110,12 +113,12 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
 
       // Removed: 404 as soon as the source has seen it.
       rmSync(join(dir, 'first'), { recursive: true, force: true });
-      await within(5000, async () => {
+      await within(20_000, async () => {
         const answer = await metadata(`127.0.0.1:${port}`);
         return answer.status === 404 && answer.body.includes('POOL_TENANT_UNKNOWN') ? true : undefined;
       });
       // The log line travels through the child's stdout pipe, which may lag the 404 on a busy machine.
-      await within(5000, async () =>
+      await within(20_000, async () =>
         logs.find((l) => l['event'] === 'pool.tenant_removed' && l['tenant'] === 'dir-first'),
       );
       expect((await metadata(`localhost:${port}`)).status).to.equal(200);

@@ -159,7 +159,7 @@ describe('a pool process serving HTTPS with each tenant certificate chosen by SN
       await within(20_000, async () =>
         (await served(port, 'broker.b.test')) === certs['default']!.serial ? true : undefined,
       );
-      const line = await within(5000, async () =>
+      const line = await within(20_000, async () =>
         pool.logs.find((l) => l['event'] === 'pool.tenant_tls_invalid' && l['tenant'] === 'tls-b'),
       );
       expect(line).to.include({ reason: 'POOL_TENANT_TLS_INVALID' });
