@@ -1,8 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import type { TenantSpec } from '../common/config/tenant.generated.js';
-import { type HtmlValue, html, trustedCss } from '../common/http/html.js';
+import {
+  type HtmlTemplate,
+  type HtmlValue,
+  html,
+  htmlTemplate,
+  type SafeHtml,
+  trustedCss,
+} from '../common/http/html.js';
 import { allowFormAction, pageNonce } from '../common/http/security-headers.js';
-import type { MessageKey, Translator } from '../common/i18n/index.js';
+import type { Locale, MessageKey, Translator } from '../common/i18n/index.js';
 
 /**
  * The few pages a person sees at the broker, in the tenant's colours, under its help center's name
@@ -52,14 +59,13 @@ export interface PageContext {
 /** The help center's name as this page says it. */
 const siteName = ({ brand, i18n }: PageContext) => brand.title ?? i18n.t('home.title');
 
-function layout(res: ServerResponse, page: PageContext, title: string, body: HtmlValue): string {
+function layout(nonce: HtmlValue, page: PageContext, title: string, body: HtmlValue): SafeHtml {
   const { brand, i18n } = page;
   const site = siteName(page);
-  const nonce = pageNonce(res);
   return html`<!DOCTYPE html><html lang="${i18n.locale}" dir="${i18n.dir}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${i18n.t('layout.pageTitle', { page: title, site })}</title>
 <style nonce="${nonce}">${trustedCss(STYLE(brand.primaryColor))}</style></head>
 <body><header><a href="${brand.helpCenterUrl}/">${brand.logoUrl ? html`<img src="${brand.logoUrl}" alt="">` : ''} ${site}</a></header>
-<main>${body}</main></body></html>`.value;
+<main>${body}</main></body></html>`;
 }
 
 /** The way back: the help center, where signing in starts again. */
@@ -73,11 +79,15 @@ function sendPage(
   title: string,
   body: HtmlValue,
 ): void {
+  sendHtml(res, page, status, layout(pageNonce(res), page, title, body).value);
+}
+
+function sendHtml(res: ServerResponse, page: PageContext, status: number, text: string): void {
   res.statusCode = status;
   res.setHeader('content-type', 'text/html; charset=utf-8');
   res.setHeader('content-language', page.i18n.locale);
   res.setHeader('vary', 'Accept-Language');
-  res.end(layout(res, page, title, body));
+  res.end(text);
 }
 
 /** A message, and the way back to the help center; a refusal shows its reason code untranslated. */
@@ -140,18 +150,52 @@ export function sendPostBindingPage(
   page: PageContext,
   options: { action: string; field: 'SAMLResponse' | 'SAMLRequest'; message: string; relayState?: string },
 ): void {
-  const { t } = page.i18n;
   allowFormAction(res, [new URL(options.action).origin]);
-  sendPage(
+  sendHtml(
     res,
     page,
     200,
-    t('broker.post.title'),
-    html`<form id="saml" method="post" action="${options.action}"><input type="hidden" name="${options.field}" value="${options.message}">${
-      options.relayState === undefined
-        ? ''
-        : html`<input type="hidden" name="RelayState" value="${options.relayState}">`
-    }<noscript><p>${t('broker.post.noScript')}</p></noscript><button type="submit">${t('broker.continue')}</button></form>
-<script nonce="${pageNonce(res)}">document.getElementById('saml').submit();</script>`,
+    postBindingPage(page).fill({
+      nonce: pageNonce(res),
+      action: options.action,
+      field: options.field,
+      message: options.message,
+      relayState:
+        options.relayState === undefined
+          ? ''
+          : html`<input type="hidden" name="RelayState" value="${options.relayState}">`,
+    }),
   );
+}
+
+type PostBindingValue = 'nonce' | 'action' | 'field' | 'message' | 'relayState';
+
+/**
+ * The auto-submitting page ends every sign-in: its words and the tenant's look are drawn once per
+ * help center look and language (four at most), and each Response only fills in its values. Kept
+ * as long as the tenant's Branding (its broker) is.
+ */
+const postBindingPages = new WeakMap<Branding, Map<Locale, HtmlTemplate<PostBindingValue>>>();
+
+function postBindingPage(page: PageContext): HtmlTemplate<PostBindingValue> {
+  let byLocale = postBindingPages.get(page.brand);
+  if (!byLocale) {
+    byLocale = new Map();
+    postBindingPages.set(page.brand, byLocale);
+  }
+  let template = byLocale.get(page.i18n.locale);
+  if (!template) {
+    const { t } = page.i18n;
+    template = htmlTemplate(['nonce', 'action', 'field', 'message', 'relayState'], (hole) =>
+      layout(
+        hole.nonce,
+        page,
+        t('broker.post.title'),
+        html`<form id="saml" method="post" action="${hole.action}"><input type="hidden" name="${hole.field}" value="${hole.message}">${hole.relayState}<noscript><p>${t('broker.post.noScript')}</p></noscript><button type="submit">${t('broker.continue')}</button></form>
+<script nonce="${hole.nonce}">document.getElementById('saml').submit();</script>`,
+      ),
+    );
+    byLocale.set(page.i18n.locale, template);
+  }
+  return template;
 }
