@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
+import type { KubeClient } from '../common/kube/client.js';
 import { freePort } from '../common/net.js';
-import type { KubeClient } from '../operator/kube/client.js';
 import { type Envtest, enableAuditLog, envtest, stopEnvtest } from '../testkit/envtest.js';
 import { memoryOf, spawnOperator } from '../testkit/operator-process.js';
 import { BROKER_ENTRY } from './broker.js';

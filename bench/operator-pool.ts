@@ -1,6 +1,6 @@
+import { type KubeObject, USER_AGENT } from '../common/kube/client.js';
+import { Informer } from '../common/kube/informer.js';
 import { createLogger } from '../common/log.js';
-import { type KubeObject, USER_AGENT } from '../operator/kube/client.js';
-import { Informer } from '../operator/kube/informer.js';
 import { collectionPath, KINDS, objectPath } from '../operator/kube/kinds.js';
 import { auditedWrites, freshNamespace } from '../testkit/envtest.js';
 import { chartNodeOptions } from '../testkit/operator-process.js';

@@ -1,4 +1,4 @@
-import { type KubeClient, type KubeObject, USER_AGENT } from '../operator/kube/client.js';
+import { type KubeClient, type KubeObject, USER_AGENT } from '../common/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../operator/kube/kinds.js';
 import { auditedWrites, freshNamespace } from '../testkit/envtest.js';
 import {

@@ -38,6 +38,8 @@ export const COMMON_CODES = {
     'A tenant bundle claims the host or the name of a tenant the pool serves already; it is refused, the other keeps serving',
   POOL_TENANT_WATCH_FAILED:
     "A warning: listing or watching the pool's tenants failed: its projection Secrets (RBAC, API server; retried with backoff) or a folder of --pool-dir (the inotify watch limit; its changes wait for the rescan every 10 s). The tenants already known keep serving",
+  POOL_TENANT_WATCH_EXPIRED:
+    "Information, not a fault: the watch of the pool's projection Secrets resumed from a resourceVersion the API server no longer holds (410 Gone, etcd compacted); the pool listed them again and applied what changed meanwhile",
 } as const satisfies Record<string, string>;
 
 /** SAML message checks in common/saml: every message the broker and the portal receive. */

@@ -365,18 +365,16 @@ function builtPartLimitsFrom(values: ParsedOptions): BuiltPartLimits {
 
 /**
  * The operator's projection Secrets of pool --pool in --pool-namespace (default: the pod's own), read
- * with the pod's ServiceAccount (or $KUBECONFIG, ~/.kube/config outside a cluster). Loaded only
- * here, so a dedicated part never loads the Kubernetes client.
+ * with $KUBECONFIG, ~/.kube/config, else the pod's ServiceAccount (common/kube/access.ts, without
+ * client-node: ADR 0136). Loaded only here, so a dedicated part never loads the Kubernetes client.
  */
 async function kubeTenantSource(values: ParsedOptions, logger: Logger): Promise<TenantSource> {
-  const [{ KubeConfig }, { KubeTenantSource }] = await Promise.all([
-    import('@kubernetes/client-node'),
+  const [{ defaultClusterAccess }, { KubeTenantSource }] = await Promise.all([
+    import('./kube/access.js'),
     import('./pool/kube-source.js'),
   ]);
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
   return new KubeTenantSource({
-    kubeConfig,
+    access: await defaultClusterAccess(),
     namespace: poolNamespace(values),
     pool: requireString(values, 'pool'),
     logger,

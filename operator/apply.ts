@@ -1,6 +1,6 @@
+import { ApiError, type KubeClient, type KubeObject } from '../common/kube/client.js';
 import { needsApply } from './drift.js';
 import { ReconcileError } from './errors.js';
-import { ApiError, type KubeClient, type KubeObject } from './kube/client.js';
 import { KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { ownershipOf } from './ownership.js';
 import { handOverReplicas, needsReplicaHandover } from './replica-handover.js';

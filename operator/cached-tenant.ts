@@ -1,5 +1,5 @@
+import type { KubeObject } from '../common/kube/client.js';
 import type { InternedStrings } from './interned-strings.js';
-import type { KubeObject } from './kube/client.js';
 
 /**
  * What the operator keeps of a JsmSsoTenant in its cache: the metadata it reads (identity, the

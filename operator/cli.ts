@@ -13,11 +13,11 @@ import type { TenantPodSettings } from '../common/config/tenant.generated.js';
 import { validatePodSettings } from '../common/config/validate.js';
 import { startManagementServer } from '../common/http/management.js';
 import { exitOnSignals, type RunningServer } from '../common/http/server.js';
+import { type ClusterAccess, inClusterAccess, kubeconfigAccess } from '../common/kube/access.js';
+import { KubeClient } from '../common/kube/client.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { Controller } from './controller.js';
-import { type ClusterAccess, inClusterAccess, kubeconfigAccess } from './kube/access.js';
-import { KubeClient } from './kube/client.js';
 import { LeaderElector } from './leader.js';
 import type { OperatorSettings } from './resources/common.js';
 

@@ -1,6 +1,8 @@
 import type { Registry } from 'prom-client';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { JsmSsoPool } from '../common/config/pool.generated.js';
+import type { KubeClient, KubeObject } from '../common/kube/client.js';
+import { cacheKey, Informer, type InformerEventType } from '../common/kube/informer.js';
 import type { Logger } from '../common/log.js';
 import { createSelfSignedCertificate, type KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
@@ -8,8 +10,6 @@ import { cachedTenant } from './cached-tenant.js';
 import { failureReasonOf } from './errors.js';
 import { EventRecorder } from './events.js';
 import { InternedStrings } from './interned-strings.js';
-import type { KubeClient, KubeObject } from './kube/client.js';
-import { cacheKey, Informer, type InformerEventType } from './kube/informer.js';
 import { collectionPath, KINDS, MANAGED_KINDS, type ResourceKind } from './kube/kinds.js';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.js';
 import { poolCondition } from './placement.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
+import { isNotFound, type KubeClient, type KubeObject } from '../common/kube/client.js';
 import type { Logger } from '../common/log.js';
-import { isNotFound, type KubeClient, type KubeObject } from './kube/client.js';
 import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
 import { microTime } from './leader.js';
 import type { WorkloadOwner } from './resources/common.js';

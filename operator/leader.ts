@@ -1,6 +1,6 @@
+import { ApiError, isConflict, type KubeClient } from '../common/kube/client.js';
+import { sleep } from '../common/kube/informer.js';
 import type { Logger } from '../common/log.js';
-import { ApiError, isConflict, type KubeClient } from './kube/client.js';
-import { sleep } from './kube/informer.js';
 import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { KubeObject } from './kube/client.js';
+import type { KubeObject } from '../common/kube/client.js';
 import { KINDS } from './kube/kinds.js';
 
 /**

@@ -1,8 +1,8 @@
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { JsmSsoPool } from '../common/config/pool.generated.js';
+import { isConflict, type KubeClient, type KubeObject } from '../common/kube/client.js';
 import { type ApplyOutcome, apiErrorMessage, applyFailure, conflictFailure } from './apply.js';
 import { needsApply } from './drift.js';
-import { isConflict, type KubeClient, type KubeObject } from './kube/client.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { describeOwner } from './ownership.js';
 import {

@@ -1,9 +1,9 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { JsmSsoPool, PoolStatus } from '../common/config/pool.generated.js';
+import type { KubeClient, KubeObject } from '../common/kube/client.js';
 import { type ApplyCache, type ApplyOutcome, apiErrorMessage, applyObjects, failureError } from './apply.js';
 import { failureReasonOf, ReconcileError } from './errors.js';
 import { type EventRecorder, recordTransitions } from './events.js';
-import type { KubeClient, KubeObject } from './kube/client.js';
 import { KINDS, objectPath } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
 import { childName, type OperatorSettings, type SecretFacts } from './resources/common.js';

@@ -1,13 +1,13 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import { signingCertificateCommonName } from '../common/config/signing-secrets.js';
+import { isConflict, type KubeClient, type KubeObject } from '../common/kube/client.js';
 import type { Logger } from '../common/log.js';
 import type { KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { type ApplyCache, apiErrorMessage, applyObjects, failureError } from './apply.js';
 import { ReconcileError } from './errors.js';
 import { type EventRecorder, recordTransitions } from './events.js';
-import { isConflict, type KubeClient, type KubeObject } from './kube/client.js';
 import { collectionPath, KINDS } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
 import {

@@ -1,4 +1,4 @@
-import type { KubeClient, KubeObject } from './kube/client.js';
+import type { KubeClient, KubeObject } from '../common/kube/client.js';
 
 /**
  * A Deployment whose part moves from spec.<part>.replicas to autoscaling is applied without

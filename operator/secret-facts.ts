@@ -1,7 +1,7 @@
+import type { KubeClient, KubeObject } from '../common/kube/client.js';
+import { cacheKey } from '../common/kube/informer.js';
 import { certificateFingerprint, certificateNotAfter } from '../common/pki.js';
 import type { InternedStrings } from './interned-strings.js';
-import type { KubeClient, KubeObject } from './kube/client.js';
-import { cacheKey } from './kube/informer.js';
 import { KINDS, objectPath } from './kube/kinds.js';
 import { canonicalJson, MANAGED_BY, type SecretFacts, sha256 } from './resources/common.js';
 

@@ -1,7 +1,7 @@
+import { isNotFound, type KubeClient, type KubeObject } from '../common/kube/client.js';
 import { apiErrorMessage } from './apply.js';
 import { ReconcileError } from './errors.js';
 import type { EventRecorder } from './events.js';
-import { isNotFound, type KubeClient, type KubeObject } from './kube/client.js';
 import { objectPath, type ResourceKind } from './kube/kinds.js';
 import { FIELD_MANAGER, type WorkloadOwner } from './resources/common.js';
 

@@ -1,4 +1,4 @@
-import type { KubeClient } from '../operator/kube/client.js';
+import type { KubeClient } from '../common/kube/client.js';
 import { eventually } from './envtest.js';
 
 const POLICIES = '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies';

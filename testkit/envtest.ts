@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parse } from 'yaml';
+import { KubeClient } from '../common/kube/client.js';
 import { CRD_PATH, POOL_CRD_PATH, packageRoot } from '../common/paths.js';
-import { KubeClient } from '../operator/kube/client.js';
 import { KINDS, objectPath } from '../operator/kube/kinds.js';
 
 /**

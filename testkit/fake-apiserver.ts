@@ -3,13 +3,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeObject } from '../common/kube/client.js';
 import { createSelfSignedCertificate } from '../common/pki.js';
-import type { KubeObject } from '../operator/kube/client.js';
 
 /**
  * A tiny Kubernetes API server for fault injection only: the faults a real kube-apiserver will not
  * produce on demand (410 Gone, dropped or silent watches, 409 and 5xx answers). It speaks just
- * what operator/kube/client.ts uses: list, watch (newline-delimited events from a resourceVersion,
+ * what common/kube/client.ts uses: list, watch (newline-delimited events from a resourceVersion,
  * ERROR 410 below the compaction point), get, create (409 AlreadyExists), server-side apply
  * (stores the applied object; `/status` sets the status) and delete, on namespaced collections.
  * Semantics it does not need (field ownership, defaulting, validation) are left out on purpose.

@@ -9,8 +9,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeClient } from '../common/kube/client.js';
 import { packageRoot } from '../common/paths.js';
-import type { KubeClient } from '../operator/kube/client.js';
 import { clientFor, k8sToolsDir } from './envtest.js';
 
 export interface NodeCluster {

@@ -1,9 +1,9 @@
 import type { DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
+import { KubeClient } from '../common/kube/client.js';
 import { createLogger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { Controller } from '../operator/controller.js';
-import { KubeClient } from '../operator/kube/client.js';
 import type { OperatorSettings } from '../operator/resources/common.js';
 import { type Envtest, eventually } from './envtest.js';
 

@@ -4,7 +4,7 @@
 // a rollout or a deleted pod replaces the pods behind it. Bytes pass through untouched, so a pod
 // that serves TLS itself (tlsSecretRef) is reached over https:// with its own certificate.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { KubeClient } from '../operator/kube/client.js';
+import type { KubeClient } from '../common/kube/client.js';
 
 interface PodLike {
   metadata: { name: string; deletionTimestamp?: string };

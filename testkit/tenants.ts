@@ -3,9 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { JsmSsoTenant } from '../common/config/load.js';
+import type { KubeClient } from '../common/kube/client.js';
 import { packageRoot } from '../common/paths.js';
 import { createSelfSignedCertificate } from '../common/pki.js';
-import type { KubeClient } from '../operator/kube/client.js';
 import { collectionPath, KINDS } from '../operator/kube/kinds.js';
 
 /** A fresh copy of test/fixtures/tenant-valid.yaml as a plain object, for tests to mutate. */

@@ -1,4 +1,4 @@
-import type { KubeObject } from '../kube/client.js';
+import type { KubeObject } from '../../common/kube/client.js';
 import { APPLIED_HASH_ANNOTATION, canonicalJson, type DesiredContext, PARTS, sha256 } from './common.js';
 import { desiredConfigMap } from './configmap.js';
 import { desiredDeployment } from './deployment.js';

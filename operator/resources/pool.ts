@@ -7,7 +7,7 @@ import type {
 } from '@kubernetes/client-node';
 import type { JsmSsoPool } from '../../common/config/pool.generated.js';
 import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
-import type { KubeObject } from '../kube/client.js';
+import type { KubeObject } from '../../common/kube/client.js';
 import {
   canonicalJson,
   childName,

@@ -1,7 +1,7 @@
 import type { V1Ingress, V1ObjectMeta, V1Secret } from '@kubernetes/client-node';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import type { JsmSsoPool } from '../../common/config/pool.generated.js';
-import type { KubeObject } from '../kube/client.js';
+import type { KubeObject } from '../../common/kube/client.js';
 import {
   APPLIED_HASH_ANNOTATION,
   canonicalJson,

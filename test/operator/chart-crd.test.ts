@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import type { KubeObject } from '../../common/kube/client.js';
 import { CRD_PATH, POOL_CRD_PATH, packageRoot } from '../../common/paths.js';
-import type { KubeObject } from '../../operator/kube/client.js';
 import { KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
 

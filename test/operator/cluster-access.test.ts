@@ -1,18 +1,24 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parse, stringify } from 'yaml';
+import {
+  type ClusterAccess,
+  defaultClusterAccess,
+  inClusterAccess,
+  kubeconfigAccess,
+} from '../../common/kube/access.js';
+import { KubeClient } from '../../common/kube/client.js';
 import { createSelfSignedCertificate } from '../../common/pki.js';
-import { type ClusterAccess, inClusterAccess, kubeconfigAccess } from '../../operator/kube/access.js';
-import { KubeClient } from '../../operator/kube/client.js';
 import { type Envtest, envtest } from '../../testkit/envtest.js';
 
 /**
- * The operator's own reading of its cluster access (ADR 0120): the pod's service account and plain
- * kubeconfig files, against a real kube-apiserver; anything else is client-node's KubeConfig.
+ * The operator's and the pool processes' own reading of their cluster access (ADRs 0120, 0136): the
+ * pod's service account and plain kubeconfig files, against a real kube-apiserver; anything else is
+ * client-node's KubeConfig.
  */
 interface Kubeconfig {
   clusters: { name: string; cluster: Record<string, unknown> }[];
@@ -21,7 +27,7 @@ interface Kubeconfig {
   'current-context': string;
 }
 
-describe('operator cluster access (service account, kubeconfig)', function () {
+describe('cluster access of the operator and the pools (service account, kubeconfig)', function () {
   this.timeout(120_000);
   let env: Envtest;
   let kubeconfig: Kubeconfig;
@@ -159,5 +165,31 @@ describe('operator cluster access (service account, kubeconfig)', function () {
       failure = err;
     });
     expect(String(failure)).to.include(`kubeconfig ${file}: its current context names no cluster`);
+  });
+
+  it("finds a pool process's cluster where client-node did: $KUBECONFIG, else ~/.kube/config, else the service account", async () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    const serviceAccount = mkdtempSync(join(dir, 'pool-sa-'));
+    writeFileSync(join(serviceAccount, 'ca.crt'), 'ca');
+    writeFileSync(join(serviceAccount, 'token'), 'pod-token');
+    const inPod = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    const server = async (env: NodeJS.ProcessEnv) =>
+      (await defaultClusterAccess(env, home, serviceAccount)).getCurrentCluster()?.server;
+    let failure: unknown;
+    await server({}).catch((err: unknown) => {
+      failure = err;
+    });
+    expect(String(failure)).to.match(/not in a cluster.*set KUBECONFIG/);
+    expect(await server(inPod)).to.equal('https://10.96.0.1:443');
+    mkdirSync(join(home, '.kube'));
+    writeFileSync(
+      join(home, '.kube', 'config'),
+      readFileSync(variant('home', { server: 'https://home.example:6443' }, userOf(kubeconfig))),
+    );
+    expect(await server(inPod)).to.equal('https://home.example:6443');
+    const access = await defaultClusterAccess({ ...inPod, KUBECONFIG: env.kubeconfigPath }, home);
+    expect(access.getCurrentCluster()?.server).to.equal(clusterOf(kubeconfig)['server']);
+    expect(access.constructor.name).to.not.equal(KubeConfig.name);
+    expect(await namespaces(access)).to.be.greaterThan(0);
   });
 });

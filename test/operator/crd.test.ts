@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { checkTenant } from '../../common/config/load.js';
 import { ConfigError } from '../../common/errors.js';
-import { ApiError } from '../../operator/kube/client.js';
+import { ApiError } from '../../common/kube/client.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
 import {

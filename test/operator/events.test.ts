@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { JsmSsoTenant } from '../../common/config/load.js';
+import type { KubeObject } from '../../common/kube/client.js';
 import { createLogger } from '../../common/log.js';
 import { EventRecorder } from '../../operator/events.js';
-import type { KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
 import { tenantObject } from '../../testkit/tenants.js';

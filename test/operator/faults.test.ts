@@ -1,12 +1,12 @@
 import { createPrivateKey } from 'node:crypto';
 import { expect } from 'chai';
 import type { Registry } from 'prom-client';
+import { KubeClient, type KubeObject } from '../../common/kube/client.js';
+import { Informer } from '../../common/kube/informer.js';
 import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { certificateFingerprint, createSelfSignedCertificate, type KeyPairPem } from '../../common/pki.js';
 import { Controller } from '../../operator/controller.js';
-import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
-import { Informer } from '../../operator/kube/informer.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 import { WorkQueue } from '../../operator/queue.js';
 import { eventually } from '../../testkit/envtest.js';

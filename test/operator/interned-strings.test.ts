@@ -1,9 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { expect } from 'chai';
+import type { KubeObject } from '../../common/kube/client.js';
 import { cachedTenant } from '../../operator/cached-tenant.js';
 import { InternedStrings } from '../../operator/interned-strings.js';
-import type { KubeObject } from '../../operator/kube/client.js';
 import { pooledOnSharedSecrets } from '../../testkit/tenants.js';
 
 /** The operator's one copy of repeated strings in its caches (ADR 0120). */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
+import { KubeClient } from '../../common/kube/client.js';
 import { createLogger } from '../../common/log.js';
-import { KubeClient } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { LeaderElector, microTime } from '../../operator/leader.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';

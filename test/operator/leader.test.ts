@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import type { KubeObject } from '../../common/kube/client.js';
 import { packageRoot } from '../../common/paths.js';
-import type { KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';

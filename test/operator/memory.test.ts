@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
+import type { KubeObject } from '../../common/kube/client.js';
 import { freePort } from '../../common/net.js';
-import type { KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { memoryOf, spawnOperator } from '../../testkit/operator-process.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { checkTenant } from '../../common/config/load.js';
+import type { KubeObject } from '../../common/kube/client.js';
 import { needsApply } from '../../operator/drift.js';
-import type { KubeObject } from '../../operator/kube/client.js';
 import { KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { FIELD_MANAGER } from '../../operator/resources/common.js';
 import { desiredObjects } from '../../operator/resources/index.js';

@@ -1,9 +1,9 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { Registry } from 'prom-client';
+import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import type { Controller } from '../../operator/controller.js';
 import { FAILURE_REASONS } from '../../operator/errors.js';
-import type { KubeClient, KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, OWNED_KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER } from '../../operator/resources/common.js';
 import { admissionPolicy } from '../../testkit/admission-policy.js';

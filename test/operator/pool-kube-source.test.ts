@@ -1,37 +1,20 @@
 import { Writable } from 'node:stream';
-import { KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import type { JsmSsoError } from '../../common/errors.js';
+import { type ClusterAccess, kubeconfigAccess } from '../../common/kube/access.js';
+import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import { createLogger } from '../../common/log.js';
 import { KubeTenantSource } from '../../common/pool/kube-source.js';
-import type { TenantBundle, TenantSourceListener } from '../../common/pool/source.js';
 import type { Controller } from '../../operator/controller.js';
-import type { KubeClient } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
+import { TenantRecorder } from '../../testkit/projections.js';
 import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
 
 /**
  * The pool process's side of the projection format (common/pool/kube-source.ts) against a real
  * API server, reading as the pool's own ServiceAccount (impersonated) what the operator wrote.
  */
-class Recorder implements TenantSourceListener {
-  readonly bundles = new Map<string, TenantBundle>();
-  readonly removed: string[] = [];
-  readonly invalids = new Map<string, JsmSsoError>();
-  upsert(bundle: TenantBundle): void {
-    this.bundles.set(bundle.key, bundle);
-  }
-  remove(key: string): void {
-    this.bundles.delete(key);
-    this.removed.push(key);
-  }
-  invalid(key: string, error: JsmSsoError): void {
-    this.invalids.set(key, error);
-  }
-}
-
 describe('pool Kubernetes tenant source against a real API server', function () {
   this.timeout(120_000);
   let env: Envtest;
@@ -41,42 +24,41 @@ describe('pool Kubernetes tenant source against a real API server', function () 
   let pools: string;
   const sources: KubeTenantSource[] = [];
 
-  /** A kubeconfig acting as `user` (the API server's impersonation), so RBAC applies as in a pod. */
-  function actingAs(user: string): KubeConfig {
-    const config = new KubeConfig();
-    config.loadFromFile(env.kubeconfigPath);
-    const current = config.getCurrentUser()!;
-    config.users = config.users.map((u) => (u.name === current.name ? { ...u, impersonateUser: user } : u));
-    return config;
+  /** The tests' cluster access acting as `user` (the API server's impersonation), so RBAC applies as in a pod. */
+  async function actingAs(user: string): Promise<ClusterAccess> {
+    const admin = await kubeconfigAccess(env.kubeconfigPath);
+    return {
+      getCurrentCluster: () => admin.getCurrentCluster(),
+      applyToHTTPSOptions: async (options) => {
+        await admin.applyToHTTPSOptions(options);
+        options.headers = { ...options.headers, 'Impersonate-User': user };
+      },
+    };
   }
 
-  function source(user: string, pool = 'shared', logs?: string[]): KubeTenantSource {
+  async function source(user: string, pool = 'shared', logs?: string[]): Promise<KubeTenantSource> {
     const made = new KubeTenantSource({
-      kubeConfig: actingAs(user),
+      access: await actingAs(user),
       namespace: pools,
       pool,
       backoff: { initialMs: 100, maxMs: 500 },
-      ...(logs
-        ? {
-            logger: createLogger({
-              component: 'pool',
-              level: 'warn',
-              destination: new Writable({
-                write(chunk, _encoding, done) {
-                  logs.push(String(chunk));
-                  done();
-                },
-              }),
-            }),
-          }
-        : {}),
+      logger: createLogger({
+        component: 'pool',
+        level: logs ? 'warn' : 'silent',
+        destination: new Writable({
+          write(chunk, _encoding, done) {
+            logs?.push(String(chunk));
+            done();
+          },
+        }),
+      }),
     });
     sources.push(made);
     return made;
   }
 
   /** Rotates a tenant's OIDC client secret and waits until the pool's source delivered it. */
-  async function rotateClientSecret(recorder: Recorder, tenant: string, value: string): Promise<void> {
+  async function rotateClientSecret(recorder: TenantRecorder, tenant: string, value: string): Promise<void> {
     await env.client.apply(
       objectPath(KINDS.secret, tenants, `${tenant}-oidc`),
       secretObject(tenants, `${tenant}-oidc`, { clientSecret: value }),
@@ -129,8 +111,8 @@ describe('pool Kubernetes tenant source against a real API server', function () 
   });
 
   it("delivers every projection of its pool, read as the pool's ServiceAccount, before start resolves", async () => {
-    const recorder = new Recorder();
-    await source(`system:serviceaccount:${pools}:shared-pool`).start(recorder);
+    const recorder = new TenantRecorder();
+    await (await source(`system:serviceaccount:${pools}:shared-pool`)).start(recorder);
     expect([...recorder.bundles.keys()].sort()).to.deep.equal([`${tenants}/acme`, `${tenants}/globex`]);
     const acme = recorder.bundles.get(`${tenants}/acme`)!;
     expect(acme.tenant.spec.portal.url).to.equal('https://help.acme.example');
@@ -150,8 +132,8 @@ describe('pool Kubernetes tenant source against a real API server', function () 
   });
 
   it('delivers a rotated key as an upsert and a deleted tenant as a removal, without a restart', async () => {
-    const recorder = new Recorder();
-    await source(`system:serviceaccount:${pools}:shared-pool`).start(recorder);
+    const recorder = new TenantRecorder();
+    await (await source(`system:serviceaccount:${pools}:shared-pool`)).start(recorder);
     await rotateClientSecret(recorder, 'globex', 'rotated');
     await env.client.delete(objectPath(KINDS.tenant, tenants, 'globex'));
     await eventually(async () => recorder.removed.includes(`${tenants}/globex`), 'the tenant removed');
@@ -159,29 +141,29 @@ describe('pool Kubernetes tenant source against a real API server', function () 
   });
 
   it("caches each projection's metadata only, and still delivers a changed Secret decoded", async () => {
-    const recorder = new Recorder();
-    const watching = source(`system:serviceaccount:${pools}:shared-pool`);
+    const recorder = new TenantRecorder();
+    const watching = await source(`system:serviceaccount:${pools}:shared-pool`);
     await watching.start(recorder);
-    const noData = (cached: readonly V1Secret[]) =>
-      cached.every((secret) => Object.keys(secret).join() === 'metadata' && secret.data === undefined);
+    const noData = (cached: readonly KubeObject[]) =>
+      cached.every((secret) => Object.keys(secret).join() === 'metadata' && secret['data'] === undefined);
     expect(watching.cached()).to.have.length(recorder.bundles.size).and.not.be.empty;
     expect(noData(watching.cached())).to.equal(true);
-    const acme = watching.cached().find((secret) => secret.metadata?.name === `jsmsso-${tenants}-acme`)!;
-    expect(acme.metadata?.labels).to.deep.equal({
+    const acme = watching.cached().find((secret) => secret.metadata.name === `jsmsso-${tenants}-acme`)!;
+    expect(acme.metadata.labels).to.deep.equal({
       'jsm-sso.io/tenant-namespace': tenants,
       'jsm-sso.io/tenant-name': 'acme',
     });
-    const before = acme.metadata?.resourceVersion;
+    const before = acme.metadata.resourceVersion;
     await rotateClientSecret(recorder, 'acme', 'watched');
-    const changed = watching.cached().find((secret) => secret.metadata?.name === `jsmsso-${tenants}-acme`);
+    const changed = watching.cached().find((secret) => secret.metadata.name === `jsmsso-${tenants}-acme`);
     expect(changed?.metadata?.resourceVersion).to.not.equal(before);
     expect(noData(watching.cached())).to.equal(true);
     expect(JSON.stringify(watching.cached())).to.not.include(Buffer.from('watched').toString('base64'));
   });
 
   it('reports a projection with a broken tenant.yaml, or one naming another tenant, as invalid and keeps the others', async () => {
-    const recorder = new Recorder();
-    await source(`system:serviceaccount:${pools}:shared-pool`).start(recorder);
+    const recorder = new TenantRecorder();
+    await (await source(`system:serviceaccount:${pools}:shared-pool`)).start(recorder);
     const forged = (name: string, document: string) => ({
       apiVersion: 'v1',
       kind: 'Secret',
@@ -216,9 +198,9 @@ describe('pool Kubernetes tenant source against a real API server', function () 
 
   it('retries a refused list with backoff (POOL_TENANT_WATCH_FAILED) and delivers once RBAC allows it', async () => {
     const logs: string[] = [];
-    const recorder = new Recorder();
+    const recorder = new TenantRecorder();
     let started = false;
-    const starting = source(`system:serviceaccount:${pools}:latecomer`, 'shared', logs)
+    const starting = (await source(`system:serviceaccount:${pools}:latecomer`, 'shared', logs))
       .start(recorder)
       .then(() => {
         started = true;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
+import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import type { Controller } from '../../operator/controller.js';
-import type { KubeClient, KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { childName } from '../../operator/resources/common.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';

@@ -1,8 +1,8 @@
 import type { V1Deployment, V1Ingress, V1Role } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parse } from 'yaml';
+import { isConflict, type KubeClient, type KubeObject } from '../../common/kube/client.js';
 import type { Controller } from '../../operator/controller.js';
-import { isConflict, type KubeClient, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, MANAGED_KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { POOL_FINALIZER } from '../../operator/resources/projection.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';

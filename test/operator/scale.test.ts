@@ -1,8 +1,8 @@
 import { expect } from 'chai';
+import { KubeClient, type KubeObject } from '../../common/kube/client.js';
 import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { Controller } from '../../operator/controller.js';
-import { KubeClient, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { operatorIdle, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';

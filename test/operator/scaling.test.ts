@@ -1,7 +1,7 @@
 import type { V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 import { expect } from 'chai';
+import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import type { Controller } from '../../operator/controller.js';
-import type { KubeClient, KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { appliesReplicas, HANDOVER_MANAGER } from '../../operator/replica-handover.js';
 import { FIELD_MANAGER, type OperatorSettings } from '../../operator/resources/common.js';

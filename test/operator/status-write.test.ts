@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { Registry } from 'prom-client';
+import { type ApplyOptions, isNotFound, KubeClient, type KubeObject } from '../../common/kube/client.js';
 import type { Controller } from '../../operator/controller.js';
 import { FAILURE_REASONS } from '../../operator/errors.js';
-import { type ApplyOptions, isNotFound, KubeClient, type KubeObject } from '../../operator/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { admissionPolicy } from '../../testkit/admission-policy.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';

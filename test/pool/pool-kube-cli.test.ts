@@ -1,19 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { freePort } from '../../common/net.js';
-import {
-  POOL_LABEL,
-  TENANT_DOCUMENT_KEY,
-  TENANT_NAME_LABEL,
-  TENANT_NAMESPACE_LABEL,
-} from '../../common/pool/kube-source.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
-import { createPki, oidcIdp, type Pki, tenantFor } from '../../testkit/broker-harness.js';
+import { createPki, type Pki } from '../../testkit/broker-harness.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { PACKAGE_LOADED, probed } from '../../testkit/package-probe.js';
+import { SOURCE_ENTRY } from '../../testkit/part-process.js';
 import { makeTestCa } from '../../testkit/pki.js';
-import { startPoolProcess, tenantAt, withHost } from '../../testkit/pool.js';
+import { startPoolProcess, withHost } from '../../testkit/pool.js';
+import { brokerProjection, listenerKeys, projectionName, type TlsPair } from '../../testkit/projections.js';
 import { probeTls } from '../../testkit/tls-probe.js';
 
 describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSsoPool, from a real API server)', function () {
@@ -29,41 +27,8 @@ describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSso
   });
   after(() => pki?.cleanup());
 
-  /** A projection Secret as the operator writes it (POOL.md): the tenant document and its keys. */
-  function projection(name: string, url: string, tls?: { certPem: string; keyPem: string }) {
-    const tenant = tenantAt(
-      tenantFor(url, [oidcIdp('corporate', 'http://127.0.0.1:9')]),
-      'broker',
-      name,
-      url,
-    );
-    tenant.metadata = { name, namespace: 'tenants' };
-    if (tls) tenant.spec.broker.tlsSecretRef = { name: 'broker-tls' };
-    const file = (secret: string, key: string) => readFileSync(join(pki.dir, secret, key)).toString('base64');
-    return {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: {
-        name: `jsmsso-tenants-${name}`,
-        namespace: pools,
-        labels: { [POOL_LABEL]: 'shared', [TENANT_NAMESPACE_LABEL]: 'tenants', [TENANT_NAME_LABEL]: name },
-      },
-      data: {
-        [TENANT_DOCUMENT_KEY]: Buffer.from(stringify(tenant)).toString('base64'),
-        'broker-signing_tls.key': file('broker-signing', 'tls.key'),
-        'broker-signing_tls.crt': file('broker-signing', 'tls.crt'),
-        'portal-saml_tls.crt': file('portal-saml', 'tls.crt'),
-        'idp-client_clientSecret': file('idp-client', 'clientSecret'),
-        ...(tls ? tlsKeys(tls) : {}),
-      },
-    };
-  }
-
-  /** A tenant's listener certificate as the projection holds it (`<secretName>_<key>`). */
-  const tlsKeys = (pair: { certPem: string; keyPem: string }) => ({
-    'broker-tls_tls.crt': Buffer.from(pair.certPem).toString('base64'),
-    'broker-tls_tls.key': Buffer.from(pair.keyPem).toString('base64'),
-  });
+  const projection = (name: string, url: string, tls?: TlsPair) =>
+    brokerProjection({ namespace: pools, pool: 'shared', name, url, pki, ...(tls ? { tls } : {}) });
 
   it("serves a tenant's projected certificate by SNI (--tenant-tls) and the rotated one once its projection changes, without restart", async () => {
     const ca = makeTestCa();
@@ -89,8 +54,8 @@ describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSso
       await pool.urls;
       expect(await served()).to.equal(first.serial);
       const rotated = ca.issue({ hosts: ['sso.initech.test'] });
-      await env.client.request('PATCH', objectPath(KINDS.secret, pools, 'jsmsso-tenants-initech'), {
-        body: { data: tlsKeys(rotated) },
+      await env.client.request('PATCH', objectPath(KINDS.secret, pools, projectionName('initech')), {
+        body: { data: listenerKeys(rotated) },
         contentType: 'application/merge-patch+json',
       });
       await eventually(async () => (await served()) === rotated.serial, 'the rotated certificate served');
@@ -98,7 +63,7 @@ describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSso
       pool.child.kill('SIGTERM');
       const { code, stderr } = await pool.done;
       expect(code, stderr).to.equal(0);
-      await env.client.delete(objectPath(KINDS.secret, pools, 'jsmsso-tenants-initech'));
+      await env.client.delete(objectPath(KINDS.secret, pools, projectionName('initech')));
       ca.cleanup();
     }
   });
@@ -138,7 +103,7 @@ describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSso
         'globex served',
       );
 
-      await env.client.delete(objectPath(KINDS.secret, pools, 'jsmsso-tenants-acme'));
+      await env.client.delete(objectPath(KINDS.secret, pools, projectionName('acme')));
       await eventually(async () => {
         const answer = await metadata(`127.0.0.1:${port}`);
         return answer.status === 404 && answer.body.includes('POOL_TENANT_UNKNOWN') ? true : undefined;
@@ -148,6 +113,45 @@ describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSso
       child.kill('SIGTERM');
       const { code, stderr } = await done;
       expect(code, stderr).to.equal(0);
+    }
+  });
+
+  it('reads its tenants with its own Kubernetes client, never loading @kubernetes/client-node (ADR 0136)', async () => {
+    const port = await freePort();
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      projection('initrode', `http://127.0.0.1:${port}`),
+    );
+    /** Whether a pool process reading `kubeconfig` loaded client-node before serving initrode. */
+    const loadsClientNode = async (kubeconfig: string) => {
+      const pool = startPoolProcess(
+        'broker',
+        ['--pool', 'shared', '--pool-namespace', pools],
+        port,
+        { KUBECONFIG: kubeconfig, JSM_SSO_PROBE_PACKAGE: '@kubernetes/client-node' },
+        probed(SOURCE_ENTRY),
+      );
+      try {
+        const urls = await pool.urls;
+        expect((await withHost(urls['broker']!, `127.0.0.1:${port}`, '/saml/metadata')).status).to.equal(200);
+      } finally {
+        pool.child.kill('SIGTERM');
+      }
+      const { code, stderr } = await pool.done;
+      expect(code, stderr).to.equal(0);
+      return stderr.includes(`${PACKAGE_LOADED} @kubernetes/client-node`);
+    };
+    try {
+      expect(await loadsClientNode(env.kubeconfigPath), 'client-node loaded').to.equal(false);
+      // The probe's own check: several kubeconfig files are merged by client-node, which it then reports.
+      const empty = join(mkdtempSync(join(tmpdir(), 'jsm-sso-kubeconfig-')), 'empty');
+      writeFileSync(
+        empty,
+        stringify({ apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [] }),
+      );
+      expect(await loadsClientNode(`${env.kubeconfigPath}${delimiter}${empty}`)).to.equal(true);
+    } finally {
+      await env.client.delete(objectPath(KINDS.secret, pools, projectionName('initrode')));
     }
   });
 });

@@ -1,4 +1,4 @@
-import type { Logger } from '../../common/log.js';
+import type { Logger } from '../log.js';
 import {
   ApiError,
   type KubeClient,
@@ -39,6 +39,13 @@ export interface InformerOptions<T extends KubeObject> {
    */
   onEvent: (type: InformerEventType, object: T, previous?: T) => void;
   logger: Logger;
+  /**
+   * The fields of the two lines the informer logs, a failed list or watch (warn) and an expired
+   * resourceVersion relisted (info); by default `informer.failed` / `informer.expired` with the
+   * path. A pool process names them as its own reason codes (ADR 0136).
+   */
+  logAs?: { failed: Record<string, unknown>; expired: Record<string, unknown> };
+  /** How often the whole collection is relisted (default 10 minutes; Infinity: only on 410 Gone). */
   resyncMs?: number;
   /** Server-side watch timeout; the client drops the watch if nothing arrives for 1.5x this. */
   watchTimeoutSeconds?: number;
@@ -132,10 +139,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (err instanceof ApiError && err.status === 410) {
           // Our resourceVersion is older than etcd's compaction window: start over with a list.
           this.resourceVersion = undefined;
-          this.options.logger.info(
-            { event: 'informer.expired', path: this.options.path },
-            'watch expired; relisting',
-          );
+          this.options.logger.info(this.logFields('expired'), 'watch expired; relisting');
           continue;
         }
         this.restarts++;
@@ -143,12 +147,16 @@ export class Informer<T extends KubeObject = KubeObject> {
         const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
         const delay = Math.min(maxMs, initialMs * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4);
         this.options.logger.warn(
-          { event: 'informer.failed', path: this.options.path, err, retryInMs: Math.round(delay) },
+          { ...this.logFields('failed'), err, retryInMs: Math.round(delay) },
           'list/watch failed; retrying',
         );
         await sleep(delay, this.abort.signal);
       }
     }
+  }
+
+  private logFields(line: 'failed' | 'expired'): Record<string, unknown> {
+    return this.options.logAs?.[line] ?? { event: `informer.${line}`, path: this.options.path };
   }
 
   private async relist(): Promise<void> {

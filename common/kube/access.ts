@@ -1,16 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { isIPv6 } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 
 /**
- * How the operator reaches its API server: the server's URL, and the TLS settings and credentials
- * each request carries. client-node's KubeConfig has this shape too, but importing client-node
- * loads its whole generated API: 30 MB of heap and 77 MB of RSS measured, a quarter of the
- * chart's 128 MB heap, to read a token file (ADR 0120). So the two forms the operator meets in
- * practice are read here, and client-node is loaded only for what it alone handles (exec plugins,
- * auth providers, impersonation...).
+ * How the operator and the pool processes (--pool) reach their API server: the server's URL, and
+ * the TLS settings and credentials each request carries. client-node's KubeConfig has this shape
+ * too, but importing client-node loads its whole generated API: 30 MB of heap and 77 MB of RSS
+ * measured, a quarter of the chart's 128 MB heap, to read a token file (ADRs 0120, 0136). So the
+ * two forms met in practice are read here, and client-node is loaded only for what it alone
+ * handles (exec plugins, auth providers, impersonation, several kubeconfig files merged...).
  */
 export interface ClusterAccess {
   getCurrentCluster(): { server: string } | null;
@@ -28,12 +29,13 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
 export function inClusterAccess(
   directory = SERVICE_ACCOUNT_DIR,
   env: NodeJS.ProcessEnv = process.env,
+  elsewhere = 'pass --kubeconfig',
 ): ClusterAccess {
   const host = env['KUBERNETES_SERVICE_HOST'];
   const port = env['KUBERNETES_SERVICE_PORT'];
   if (!host || !port) {
     throw new Error(
-      'not in a cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT unset); pass --kubeconfig',
+      `not in a cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT unset); ${elsewhere}`,
     );
   }
   const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
@@ -115,6 +117,35 @@ export async function kubeconfigAccess(file: string): Promise<ClusterAccess> {
         options.auth = `${user['username']}:${String(user['password'] ?? '')}`;
     },
   };
+}
+
+/**
+ * Where a process without a --kubeconfig flag finds its cluster, in the order of client-node's
+ * `KubeConfig.loadFromDefault` (what the pool processes used before, ADR 0136): $KUBECONFIG, else
+ * ~/.kube/config, else the pod's service account. Several files in $KUBECONFIG are merged by
+ * client-node, imported only then; with none of the three this is an error, not client-node's
+ * plain-http localhost:8080.
+ */
+export async function defaultClusterAccess(
+  env: NodeJS.ProcessEnv = process.env,
+  home = homedir(),
+  serviceAccount = SERVICE_ACCOUNT_DIR,
+): Promise<ClusterAccess> {
+  const files = (env['KUBECONFIG'] ?? '').split(delimiter).filter(Boolean);
+  if (files.length > 1) {
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(files[0]!);
+    for (const other of files.slice(1)) {
+      const next = new KubeConfig();
+      next.loadFromFile(other);
+      kubeConfig.mergeConfig(next);
+    }
+    return kubeConfig;
+  }
+  const file = files[0] ?? join(home, '.kube', 'config');
+  if (files.length === 1 || existsSync(file)) return kubeconfigAccess(file);
+  return inClusterAccess(serviceAccount, env, 'set KUBECONFIG');
 }
 
 function bearer(options: RequestOptions, token: string): void {
