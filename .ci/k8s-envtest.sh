@@ -13,7 +13,8 @@
 #
 # `start` prints the kubeconfig path on its last stdout line; progress and
 # timings go to stderr. State (pids, certs, logs, etcd data) is recorded in
-# KUBECONFIG.state (a file naming a temp dir), so `stop` needs only the same path.
+# KUBECONFIG.state (a file naming a temp dir), so `stop` needs only the same path;
+# that dir's etcd.url holds etcd's client URL.
 # The kubeconfig authenticates with a bearer token as user "admin" in group
 # system:masters (cluster-admin under RBAC) and trusts a generated CA.
 #
@@ -180,6 +181,8 @@ ETCD_ARGS=(
 )
 setsid "$TOOLS/etcd" "${ETCD_ARGS[@]}" </dev/null >"$DIR/etcd.log" 2>&1 &
 echo $! >"$DIR/etcd.pid"
+# For tests that act on etcd itself (compaction: test/pool/kube-source-expired.test.ts).
+echo "$ETCD_URL" >"$DIR/etcd.url"
 
 wait_until() { # what deadline-seconds command...
   local what=$1 limit=$2; shift 2

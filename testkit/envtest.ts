@@ -18,6 +18,8 @@ export interface Envtest {
   kubeConfig: KubeConfig;
   client: KubeClient;
   toolsDir: string;
+  /** etcd's client URL (plain HTTP on loopback; its v3 JSON gateway answers at /v3/...). */
+  etcdUrl: string;
 }
 
 let started: Promise<Envtest> | undefined;
@@ -96,41 +98,71 @@ export function k8sToolsDir(withNode = false): string {
 }
 
 async function start(): Promise<Envtest> {
-  const root = packageRoot();
   const toolsDir = k8sToolsDir();
   // kube-controller-manager runs the garbage collector: what a tenant owns is deleted with it, what
   // it does not own must survive (test/operator/ownership.test.ts waits for the real thing).
-  for (const binary of ['kube-apiserver', 'etcd', 'helm', 'kube-controller-manager']) {
-    if (!existsSync(join(toolsDir, binary)))
-      throw new Error(`${binary} missing in ${toolsDir}: run bash .ci/k8s-tools.sh`);
-  }
+  requireTools(toolsDir, ['helm', 'kube-controller-manager']);
   kubeconfigPath = join(mkdtempSync(join(tmpdir(), 'jsm-sso-envtest-')), 'kubeconfig');
-  const result = spawnSync('bash', [join(root, '.ci/k8s-envtest.sh'), 'start', kubeconfigPath], {
+  launch(kubeconfigPath, toolsDir, true, [
+    // The script's ClusterIP range is a /24: ~250 Services, i.e. 125 tenants (two Services each),
+    // after which every Service apply fails with "range is full". Clusters default to far larger
+    // ranges; a /16 lets the scale tests and the bench run thousands of tenants. Later flags win.
+    '--service-cluster-ip-range=10.96.0.0/16',
+    ...(auditLogPath
+      ? [
+          `--audit-policy-file=${join(dirname(auditLogPath), 'policy.yaml')}`,
+          `--audit-log-path=${auditLogPath}`,
+        ]
+      : []),
+    process.env['K8S_ENVTEST_APISERVER_ARGS'] ?? '',
+  ]);
+  process.once('exit', stopSync);
+  const { kubeConfig, client } = clientFor(kubeconfigPath);
+  await installCrd(client);
+  return { kubeconfigPath, kubeConfig, client, toolsDir, etcdUrl: etcdUrlOf(kubeconfigPath) };
+}
+
+/**
+ * An API server and etcd of the test's own, not the run's shared one: for a test that needs other
+ * API server flags or acts on etcd itself. No controller-manager, no CRDs; `stop` ends it (and the
+ * process's exit, should the test not get there).
+ */
+export function separateEnvtest(apiserverArgs: string[]): Envtest & { stop(): void } {
+  const toolsDir = k8sToolsDir();
+  const path = join(mkdtempSync(join(tmpdir(), 'jsm-sso-envtest-')), 'kubeconfig');
+  launch(path, toolsDir, false, apiserverArgs);
+  const stop = () => stopCluster(path);
+  process.once('exit', stop);
+  const { kubeConfig, client } = clientFor(path);
+  return { kubeconfigPath: path, kubeConfig, client, toolsDir, etcdUrl: etcdUrlOf(path), stop };
+}
+
+/** Starts .ci/k8s-envtest.sh's cluster, its kubeconfig written at `path`. */
+function launch(path: string, toolsDir: string, controllerManager: boolean, apiserverArgs: string[]): void {
+  requireTools(toolsDir, ['kube-apiserver', 'etcd']);
+  const result = spawnSync('bash', [join(packageRoot(), '.ci/k8s-envtest.sh'), 'start', path], {
     encoding: 'utf8',
     env: {
       ...process.env,
       JSM_SSO_TOOLS_DIR: toolsDir,
-      K8S_ENVTEST_KCM: '1',
-      // The script's ClusterIP range is a /24: ~250 Services, i.e. 125 tenants (two Services each),
-      // after which every Service apply fails with "range is full". Clusters default to far larger
-      // ranges; a /16 lets the scale tests and the bench run thousands of tenants. Later flags win.
-      K8S_ENVTEST_APISERVER_ARGS: [
-        '--service-cluster-ip-range=10.96.0.0/16',
-        ...(auditLogPath
-          ? [
-              `--audit-policy-file=${join(dirname(auditLogPath), 'policy.yaml')}`,
-              `--audit-log-path=${auditLogPath}`,
-            ]
-          : []),
-        process.env['K8S_ENVTEST_APISERVER_ARGS'] ?? '',
-      ].join(' '),
+      K8S_ENVTEST_KCM: controllerManager ? '1' : '0',
+      K8S_ENVTEST_APISERVER_ARGS: apiserverArgs.join(' '),
     },
   });
   if (result.status !== 0) throw new Error(`k8s-envtest.sh start failed:\n${result.stderr}`);
-  process.once('exit', stopSync);
-  const { kubeConfig, client } = clientFor(kubeconfigPath);
-  await installCrd(client);
-  return { kubeconfigPath, kubeConfig, client, toolsDir };
+}
+
+/** Missing binaries fail the tests (they never skip). */
+function requireTools(toolsDir: string, binaries: string[]): void {
+  for (const binary of binaries) {
+    if (!existsSync(join(toolsDir, binary)))
+      throw new Error(`${binary} missing in ${toolsDir}: run bash .ci/k8s-tools.sh`);
+  }
+}
+
+/** etcd's client URL, which the script records next to the cluster's other state. */
+function etcdUrlOf(path: string): string {
+  return readFileSync(join(readFileSync(`${path}.state`, 'utf8').trim(), 'etcd.url'), 'utf8').trim();
 }
 
 /** A kubeconfig file's config and a client with the tests' own User-Agent. */
@@ -143,8 +175,12 @@ export function clientFor(kubeconfigPath: string): { kubeConfig: KubeConfig; cli
 
 function stopSync(): void {
   if (!kubeconfigPath) return;
-  spawnSync('bash', [join(packageRoot(), '.ci/k8s-envtest.sh'), 'stop', kubeconfigPath], { stdio: 'ignore' });
+  stopCluster(kubeconfigPath);
   kubeconfigPath = undefined;
+}
+
+function stopCluster(path: string): void {
+  spawnSync('bash', [join(packageRoot(), '.ci/k8s-envtest.sh'), 'stop', path], { stdio: 'ignore' });
 }
 
 // Root-level hook, registered once when the first test file imports this module (the bench
