@@ -6,6 +6,7 @@ import { clientIp } from '../common/http/client-ip.js';
 import { parseCookies, serializeCookie } from '../common/http/cookies.js';
 import { securityHeaderSetter } from '../common/http/security-headers.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
+import { unexpectedErrorFields } from '../common/log.js';
 import { tenantLabels } from '../common/metrics.js';
 import type { PartContext } from '../common/runtime.js';
 import { newSamlId } from '../common/saml/canonical-xml.js';
@@ -603,7 +604,7 @@ export async function createBrokerApp(
     const status = err instanceof JsmSsoError ? err.status : 500;
     telemetry.unavailable(reason, status, err instanceof JsmSsoError ? err.where : undefined);
     if (reason === 'BROKER_INTERNAL')
-      logger.error({ event: 'broker.internal_error', errorType: (err as Error)?.name }, 'internal error');
+      logger.error({ event: 'broker.internal_error', ...unexpectedErrorFields(err) }, 'internal error');
     if (!res.headersSent) {
       sendMessagePage(res, pageFor(req), status, {
         title: 'broker.unavailable.title',

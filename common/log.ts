@@ -64,3 +64,17 @@ export function createLogger(options: LoggerOptions): Logger {
     options.destination,
   );
 }
+
+/**
+ * What the log keeps of an unexpected error: its type and where it was thrown (the stack's frames),
+ * never its message, which may quote the data that broke it (an e-mail, part of a token).
+ */
+export function unexpectedErrorFields(err: unknown): { errorType: string; frames?: string } {
+  if (!(err instanceof Error)) return { errorType: typeof err };
+  const frames = err.stack
+    ?.split('\n')
+    .filter((line) => line.trimStart().startsWith('at '))
+    .map((line) => line.trim())
+    .join('\n');
+  return { errorType: err.name, ...(frames ? { frames } : {}) };
+}

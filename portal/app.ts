@@ -10,6 +10,7 @@ import { JsmSsoError } from '../common/errors.js';
 import { RedisFlowStore } from '../common/flowstore/index.js';
 import { parseCookies } from '../common/http/cookies.js';
 import { securityHeaders } from '../common/http/security-headers.js';
+import { unexpectedErrorFields } from '../common/log.js';
 import { tenantLabels } from '../common/metrics.js';
 import type { PartContext } from '../common/runtime.js';
 import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
@@ -194,7 +195,10 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       send(res, messagePage(pageContext(res), t('error.failed.title'), t('error.tryLater')), err.status);
       return;
     }
-    logger.error({ event: 'portal.error', reason: 'PORTAL_INTERNAL', err }, 'unexpected error');
+    logger.error(
+      { event: 'portal.error', reason: 'PORTAL_INTERNAL', ...unexpectedErrorFields(err) },
+      'unexpected error',
+    );
     send(res, messagePage(pageContext(res), t('error.failed.title'), t('error.tryLater')), 500);
   });
 
