@@ -6,7 +6,8 @@
 // a customer in with Chromium, against the dev IdP and the JSM emulator on the host over HTTPS. The
 // IdP client Secret is rotated (the broker rolls out), a pod is deleted (it comes back), and
 // `helm upgrade` brings a chart whose CRD changed. Last, a JsmSsoPool serves two tenants from one
-// broker and one portal pod, each signing a customer in. Its own CI stage: `npm run test:cluster` (root).
+// broker and one portal pod over HTTPS, each tenant's own certificate chosen by SNI (ADR 0125), and a
+// customer of each signs in. Its own CI stage: `npm run test:cluster` (root).
 // docs/decisions/0070-a-single-node-cluster-in-ci.md.
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -18,11 +19,12 @@ import type { Browser } from 'playwright-core';
 import { parse, stringify } from 'yaml';
 import { packageRoot } from '../../common/paths.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
-import { CONFIG_HASH_ANNOTATION, PUBLIC_PORT } from '../../operator/resources/common.js';
+import { CONFIG_HASH_ANNOTATION, PARTS, type Part, PUBLIC_PORT } from '../../operator/resources/common.js';
 import { launchChromium } from '../../testkit/chromium.js';
 import { eventually, k8sToolsDir } from '../../testkit/envtest.js';
 import { type NodeCluster, startNodeCluster } from '../../testkit/node-cluster.js';
 import { imageArchive } from '../../testkit/oci-image.js';
+import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
 import { forwardToPods, type PodForward, readyPodIp } from '../../testkit/pod-forward.js';
 import {
   opaqueSecret,
@@ -33,6 +35,7 @@ import {
   tenantResource,
   tlsSecret,
 } from '../../testkit/tenant-services.js';
+import { probeTls } from '../../testkit/tls-probe.js';
 
 const README_SECTION = '## Kubernetes: install and create a first tenant';
 const RELEASE = { name: 'jsm-sso', namespace: 'jsm-sso-system' };
@@ -403,19 +406,35 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
     });
   });
 
-  describe('a pool whose shared pods sign in the customers of several tenants', () => {
+  describe('a pool whose shared pods serve each tenant HTTPS with its own certificate and sign its customers in', () => {
     const pools = 'pools';
     const poolSelector = (part: string) =>
       `app.kubernetes.io/name=jsm-sso-pool,app.kubernetes.io/instance=shared,app.kubernetes.io/component=${part}`;
-    /** Each tenant in a namespace of its own, reached through forwards of its own (its Host). */
+    /**
+     * One forward per part, as one Service would be: the pool tells the tenants apart by host name,
+     * in SNI and in Host. Each tenant is at https://<namespace>.localhost:<port> (Chromium resolves
+     * .localhost to loopback itself, ADR 0128), with a certificate per part from a CA of its own.
+     */
+    const forwards: Partial<Record<Part, PodForward>> = {};
     const placed: {
       namespace: string;
+      host: string;
       services: TenantServices;
-      forwards: Record<'broker' | 'portal', PodForward>;
+      certificates: Record<Part, IssuedCertificate>;
     }[] = [];
+    let poolCa: TestCa | undefined;
+    /** The portal's default certificate (spec.portal.tls.defaultSecretRef), for names no tenant has. */
+    let portalDefault: IssuedCertificate;
     let browser: Browser | undefined;
     const logs = () =>
       [diagnostics(pools)(), ...placed.map((t) => cluster.podLogs(t.namespace, 10))].join('\n');
+    const portOf = (part: Part) => Number(new URL(forwards[part]!.url).port);
+
+    /** The serial of the certificate the part's pod serves to a client naming `servername`, unverified. */
+    const servedSerial = async (part: Part, servername: string) => {
+      const result = await probeTls(portOf(part), { servername, rejectUnauthorized: false });
+      return result.ok ? result.serial : result.code;
+    };
 
     before(async () => {
       await cluster.client.create('/api/v1/namespaces', {
@@ -423,42 +442,66 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
         kind: 'Namespace',
         metadata: { name: pools },
       });
+      poolCa = makeTestCa('jsm-sso pool test CA');
+      portalDefault = poolCa.issue({ hosts: ['pool.localhost'] });
+      await cluster.client.create(
+        collectionPath(KINDS.secret, pools),
+        tlsSecret('shared-portal-default-tls', portalDefault),
+      );
+      // The portal with a default certificate, the broker with the tenants' own only (docs/placement.md).
       await cluster.client.create(collectionPath(KINDS.pool, pools), {
         apiVersion: 'jsm-sso.io/v1alpha1',
         kind: 'JsmSsoPool',
         metadata: { name: 'shared', namespace: pools },
-        spec: {},
+        spec: {
+          portal: { tls: { defaultSecretRef: { name: 'shared-portal-default-tls' } } },
+          broker: { tls: {} },
+        },
       });
+      for (const part of PARTS) {
+        forwards[part] = await forwardToPods(cluster.client, pools, poolSelector(part), PUBLIC_PORT, 'https');
+      }
       for (const namespace of ['pool-a', 'pool-b']) {
-        // Two forwards per tenant to the same pool pods: the pool tells the tenants apart by Host.
-        const forwards = {
-          broker: await forwardToPods(cluster.client, pools, poolSelector('broker'), PUBLIC_PORT),
-          portal: await forwardToPods(cluster.client, pools, poolSelector('portal'), PUBLIC_PORT),
+        const host = `${namespace}.localhost`;
+        const urls = {
+          portal: `https://${host}:${portOf('portal')}`,
+          broker: `https://${host}:${portOf('broker')}`,
         };
-        const services = await startTenantServices(cluster.nodeAddress, forwards.broker.url);
-        placed.push({ namespace, services, forwards });
+        const services = await startTenantServices(cluster.nodeAddress, urls.broker);
+        const certificates = {
+          portal: services.ca.issue({ hosts: [host] }),
+          broker: services.ca.issue({ hosts: [host] }),
+        };
+        placed.push({ namespace, host, services, certificates });
         await cluster.client.create('/api/v1/namespaces', {
           apiVersion: 'v1',
           kind: 'Namespace',
           metadata: { name: namespace },
         });
-        for (const secret of services.secrets())
+        for (const secret of [
+          ...services.secrets(),
+          ...PARTS.map((part) => tlsSecret(`${TENANT}-${part}-tls`, certificates[part])),
+        ])
           await cluster.client.create(collectionPath(KINDS.secret, namespace), secret);
-        const tenant = tenantResource(services, { portal: forwards.portal.url, broker: forwards.broker.url });
+        const tenant = tenantResource(services, urls, {
+          portal: { tlsSecretRef: { name: `${TENANT}-portal-tls` } },
+          broker: { tlsSecretRef: { name: `${TENANT}-broker-tls` } },
+        });
         await cluster.client.create(collectionPath(KINDS.tenant, namespace), {
           ...tenant,
           spec: { ...tenant.spec, placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } } },
         });
       }
-      browser = await launchChromium(placed.map((t) => t.services.hostPair.certPem));
+      browser = await launchChromium(
+        placed.flatMap((t) => [t.services.hostPair.certPem, ...PARTS.map((p) => t.certificates[p].certPem)]),
+      );
     });
 
     after(async () => {
       await browser?.close().catch(() => undefined);
-      for (const tenant of placed) {
-        for (const forward of Object.values(tenant.forwards)) await forward.close();
-        await tenant.services.close();
-      }
+      for (const forward of Object.values(forwards)) await forward?.close();
+      for (const tenant of placed) await tenant.services.close();
+      poolCa?.cleanup();
     });
 
     it('runs one broker and one portal pod for the pool, and every tenant placed in it is Ready', async () => {
@@ -478,7 +521,7 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
       );
       expect(pool?.status?.tenantCount).to.equal(2);
       expect(isReady(pool?.status?.conditions)).to.equal(true);
-      for (const part of ['broker', 'portal'] as const) {
+      for (const part of PARTS) {
         const pods = await cluster.client.list<PodObject>(`/api/v1/namespaces/${pools}/pods`, {
           labelSelector: poolSelector(part),
         });
@@ -487,10 +530,72 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
       }
     });
 
-    it('signs a customer of each tenant in through the shared pods', async () => {
+    it("serves each tenant's own certificate to clients naming its host (SNI), verified against the tenant's CA; other names get the default or no handshake", async () => {
       for (const tenant of placed) {
-        await signInAtPortal(browser!, tenant.forwards.portal.url, tenant.services.idp.issuer, logs);
+        for (const part of PARTS) {
+          // Until the pod has read the tenant's projection, its name gets what unknown names get.
+          const served = await eventually(
+            async () => {
+              const serial = await servedSerial(part, tenant.host);
+              return /^[0-9A-F]+$/.test(serial) && serial !== portalDefault.serial && serial;
+            },
+            `the ${part} pod to serve a certificate of its own to ${tenant.host}`,
+            60_000,
+          ).catch((err: Error) => {
+            throw new Error(`${err.message}\n${logs()}`);
+          });
+          expect(served, `${part} certificate for ${tenant.host}`).to.equal(tenant.certificates[part].serial);
+          // As a client that trusts only this tenant's CA and checks the host name would see it.
+          const verified = await probeTls(portOf(part), {
+            servername: tenant.host,
+            ca: tenant.services.ca.caPem,
+          });
+          expect(verified, `${part} at ${tenant.host}`).to.include({ ok: true });
+        }
       }
+      expect(await servedSerial('portal', 'unknown.localhost')).to.equal(portalDefault.serial);
+      const byDefault = await probeTls(portOf('portal'), { servername: 'pool.localhost', ca: poolCa!.caPem });
+      expect(byDefault).to.include({ ok: true, serial: portalDefault.serial });
+      expect(await servedSerial('broker', 'unknown.localhost')).to.equal(
+        'ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE',
+      );
+    });
+
+    it('signs a customer of each tenant in through the shared pods over HTTPS', async () => {
+      for (const tenant of placed) {
+        await signInAtPortal(
+          browser!,
+          `https://${tenant.host}:${portOf('portal')}`,
+          tenant.services.idp.issuer,
+          logs,
+        );
+      }
+    });
+
+    it("serves a tenant's rotated certificate from the next handshake, without restarting the pool's pods", async () => {
+      const [first, second] = placed;
+      const podUids = async () =>
+        (
+          await cluster.client.list<PodObject>(`/api/v1/namespaces/${pools}/pods`, {
+            labelSelector: poolSelector('broker'),
+          })
+        ).items.map((p) => p.metadata.uid);
+      const before = await podUids();
+      const rotated = first!.services.ca.issue({ hosts: [first!.host] });
+      await cluster.client.apply(
+        objectPath(KINDS.secret, first!.namespace, `${TENANT}-broker-tls`),
+        tlsSecret(`${TENANT}-broker-tls`, rotated),
+        { fieldManager: 'jsm-sso-tests' },
+      );
+      await eventually(
+        async () => (await servedSerial('broker', first!.host)) === rotated.serial,
+        `the broker pod to serve the rotated certificate to ${first!.host}`,
+        120_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${logs()}`);
+      });
+      expect(await servedSerial('broker', second!.host)).to.equal(second!.certificates.broker.serial);
+      expect(await podUids()).to.deep.equal(before);
     });
   });
 });
