@@ -98,7 +98,7 @@ export const BROKER_CODES = {
   SAML_NAMEID_POLICY_UNSUPPORTED:
     "The AuthnRequest's NameIDPolicy asks for a NameID format no IdP (or not the chosen one) is asserted with; answered as Requester/InvalidNameIDPolicy",
   SAML_AUTHN_CONTEXT_NOT_MET:
-    "The AuthnRequest's RequestedAuthnContext lists no class the login is asserted with (the IdP's acr, else unspecified), or asks for `better` or for declarations only; answered as Responder/NoAuthnContext",
+    "With `spec.broker.requestedAuthnContext: Enforce`, the AuthnRequest's RequestedAuthnContext lists no class the login is asserted with (the IdP's acr, else unspecified), or asks for `better` or for declarations only; answered as Responder/NoAuthnContext",
   SAML_AUTHENTICATION_NOT_FRESH:
     "ForceAuthn through an upstream SAML IdP: its assertion's AuthnInstant is missing or before the AuthnRequest was sent (the IdP reused a session)",
   SAML_PROXY_COUNT_EXCEEDED:
