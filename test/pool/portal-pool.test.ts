@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { type JsmSsoTenant, parseTenant } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
+import { JsmSsoError } from '../../common/errors.js';
 import type { RedisFlowStore } from '../../common/flowstore/index.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { type RunningPool, startPool } from '../../common/pool/start.js';
@@ -14,6 +15,7 @@ import { inflateRedirectPayload } from '../../common/saml/deflate.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { createPortalApp } from '../../portal/app.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
+import { eventually } from '../../testkit/envtest.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import { listenOnLoopbacks, MemoryTenantSource } from '../../testkit/pool.js';
 import {
@@ -43,6 +45,7 @@ describe('portal pool: three help centers on one portal process, routed by Host'
   let store: RedisFlowStore;
   let redis: Redis;
   let running: RunningPool;
+  let source: MemoryTenantSource;
   let tenants: PortalTenant[];
   const a = () => tenants[0]!;
   const b = () => tenants[1]!;
@@ -93,13 +96,14 @@ describe('portal pool: three help centers on one portal process, routed by Host'
       // Each tenant trusts its own broker's key only, as each would from its own broker's metadata.
       build: (context) =>
         createPortalApp(context, { brokerCertificatesPem: brokerCertificates.get(context.tenantId)! }),
-      source: new MemoryTenantSource(
+      source: (source = new MemoryTenantSource(
         tenants.map((t) => ({ key: t.name, tenant: t.tenant, secrets: new SecretDirectory(t.secretsDir) })),
-      ),
+      )),
       store,
       registry,
       logger,
-      retireAfterMs: 100,
+      // A removed tenant's requests in flight may finish (the emulator holds one for a second).
+      retireAfterMs: 5000,
     });
   });
 
@@ -212,5 +216,33 @@ describe('portal pool: three help centers on one portal process, routed by Host'
     );
     const signIns = logs.filter((l) => l['event'] === 'portal.login');
     expect(signIns.map((l) => l['tenant'])).to.include.members([a().name, b().name]);
+  });
+
+  it('answers a page in flight when its tenant is removed, then 404 POOL_TENANT_UNKNOWN; a broken bundle leaves the last good one serving', async () => {
+    const t = b();
+    const bundle = { key: t.name, tenant: t.tenant, secrets: new SecretDirectory(t.secretsDir) };
+    const customer = await signInAt(t.url, t.brokerKey, 'alice@acme.test');
+    // Broken mid-life: refused, and the tenant keeps its last good version.
+    const from = logs.length;
+    source.invalid(t.name, new JsmSsoError('CONFIG_INVALID', 'spec.portal.url: not a URL'));
+    expect(logs.slice(from).map((l) => l['reason'])).to.include('CONFIG_INVALID');
+    expect((await customer.fetch('/requests?status=all')).status).to.equal(200);
+
+    emulator.faults.set({ delayMs: 1000, pathPrefix: '/rest/api/3/search' });
+    try {
+      const page = customer.text('/requests?status=all');
+      await eventually(async () => (emulator.faults.hits()[0] ?? 0) > 0, 'the page waiting on Atlassian');
+      source.remove(t.name);
+      const answered = await page;
+      expect(answered.status, answered.body).to.equal(200);
+      expect(answered.body).to.contain('Laptop screen flickers');
+    } finally {
+      emulator.faults.clear();
+    }
+    const gone = await customer.fetch('/requests?status=all');
+    expect(gone.status).to.equal(404);
+    expect(logs.at(-1)?.['reason']).to.equal('POOL_TENANT_UNKNOWN');
+    source.upsert(bundle);
+    expect((await customer.fetch('/requests?status=all')).status).to.equal(200);
   });
 });
