@@ -65,4 +65,36 @@ describe('portal: a write Atlassian keeps refusing leaves no dead end', () => {
     expect(page).to.contain('>Please keep this comment.</textarea>');
     expect(writeKeyOf(page, action)).to.equal(writeKey);
   });
+
+  it('sends a step Atlassian answered 500 once, says it failed, and takes it when sent again', async () => {
+    const r = [...h.emulator.state.requests.values()].find(
+      (x) => x.fieldValues['summary'] === 'Calendar invites arrive twice',
+    )!;
+    const before = r.status;
+    const page = (await alice.text(`/requests/${r.key}`)).body;
+    const href = new RegExp(`href="(/requests/${r.key}/transition/[^"]+)"`).exec(page)![1]!;
+    const confirm = (await alice.text(href)).body;
+    const form = {
+      transition: /name="transition" value="([^"]+)"/.exec(confirm)![1]!,
+      body: 'Moved on once.',
+      _csrf: csrfOf(confirm),
+    };
+    h.emulator.faults.set({
+      status: 500,
+      method: 'POST',
+      pathPrefix: `/rest/servicedeskapi/request/${r.key}/transition`,
+    });
+    const failed = await alice.post(`/requests/${r.key}/transition`, form);
+    // A transition is no idempotent call: never repeated blindly.
+    expect(h.emulator.faults.hits()).to.deep.equal([1]);
+    expect(failed.status).to.equal(502);
+    expect(await failed.text()).to.contain('Something went wrong while talking to the help center.');
+    expect(r.status).to.equal(before);
+    expect(r.comments.filter((c) => c.body.includes('Moved on once.'))).to.have.length(0);
+    h.emulator.faults.clear();
+    const again = await alice.post(`/requests/${r.key}/transition`, form);
+    expect(again.status).to.equal(303);
+    expect(r.status).to.not.equal(before);
+    expect(r.comments.filter((c) => c.body.includes('Moved on once.'))).to.have.length(1);
+  });
 });
