@@ -33,7 +33,17 @@ export interface StartServerOptions {
   host: string;
   logger: Logger;
   tls?: ServerTls;
+  /** The longest a client may take to send a whole request, headers and body (default 60 s; tests shorten it). */
+  requestTimeoutMs?: number;
 }
+
+const REQUEST_TIMEOUT_MS = 60_000;
+const HEADERS_TIMEOUT_MS = 20_000;
+/**
+ * How often Node looks for requests past those timeouts. Its default, 30 s, let a client that
+ * trickles its body hold a connection (and an upload slot) for up to 90 s instead of 60.
+ */
+const TIMEOUT_CHECK_MS = 2_000;
 
 export interface RunningServer {
   readonly name: string;
@@ -58,18 +68,21 @@ export interface RunningServer {
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { tls } = options;
   const drain = drainable(options.handler);
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const checking = { connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeout / 2) };
   const server: Server = tls
     ? createHttpsServer(
         {
           ...tls.load(),
           minVersion: MIN_TLS_VERSION,
           ...(tls.sni ? { SNICallback: sniCallback(tls.sni) } : {}),
+          ...checking,
         },
         withHsts(drain.handler),
       )
-    : createHttpServer(drain.handler);
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 60_000;
+    : createHttpServer(checking, drain.handler);
+  server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeout);
+  server.requestTimeout = requestTimeout;
   server.keepAliveTimeout = 5_000;
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
