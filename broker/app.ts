@@ -15,6 +15,7 @@ import {
   buildIdpMetadata,
   issueErrorResponse,
   issueSignedResponse,
+  NAMEID_TRANSIENT,
   logoutResponse,
   type MessageBinding,
   STATUS_AUTHN_FAILED,
@@ -233,10 +234,15 @@ export async function createBrokerApp(
     });
   }
 
-  /** Whether one of `candidates` issues the NameID format the request asks for (core 3.4.1.1). */
+  /**
+   * Whether one of `candidates` issues the NameID format the request asks for (core 3.4.1.1). A
+   * transient one any login can have: the broker makes it (`assertedNameId`).
+   */
   function nameIdPolicyMet(flow: LoginFlow, candidates: readonly IdentityProviderSpec[]): boolean {
     return (
-      flow.nameIdFormat === undefined || candidates.some((idp) => nameIdFormatOf(idp) === flow.nameIdFormat)
+      flow.nameIdFormat === undefined ||
+      flow.nameIdFormat === NAMEID_TRANSIENT ||
+      candidates.some((idp) => nameIdFormatOf(idp) === flow.nameIdFormat)
     );
   }
 
@@ -407,6 +413,19 @@ export async function createBrokerApp(
     });
   }
 
+  /**
+   * The NameID of the assertion: the mapped one, or, when the SP asked for a transient identifier,
+   * a new random one (core 8.3.8: opaque, for this assertion only; the attributes still say who).
+   */
+  function assertedNameId(
+    flow: LoginFlow,
+    mapped: { nameId: string; nameIdFormat: string },
+  ): { nameId: string; nameIdFormat: string } {
+    if (flow.nameIdFormat !== NAMEID_TRANSIENT)
+      return { nameId: mapped.nameId, nameIdFormat: mapped.nameIdFormat };
+    return { nameId: newSamlId(randomBytes), nameIdFormat: NAMEID_TRANSIENT };
+  }
+
   async function completeLogin(
     req: IncomingMessage,
     res: ServerResponse,
@@ -422,8 +441,7 @@ export async function createBrokerApp(
       audience: settings.sp.entityId,
       acsUrl: settings.sp.acsUrl,
       inResponseTo: flow.requestId,
-      nameId: mapped.nameId,
-      nameIdFormat: mapped.nameIdFormat,
+      ...assertedNameId(flow, mapped),
       attributes: mapped.attributes,
       sessionIndex,
       authnInstant: subject.authTime ?? issuedAt,

@@ -3,6 +3,7 @@ import { deflateRawSync } from 'node:zlib';
 import { expect } from 'chai';
 import {
   NAMEID_EMAIL,
+  NAMEID_TRANSIENT,
   NAMEID_UNSPECIFIED,
   signEnveloped,
   signRedirectQuery,
@@ -219,7 +220,7 @@ describe('broker: SAML frontend refuses attacks', () => {
   async function answerTo(
     xml: string,
     target: Stack = stack,
-  ): Promise<{ codes: Array<string | null>; authorize?: URL; classRef?: string }> {
+  ): Promise<{ codes: Array<string | null>; authorize?: URL; classRef?: string; xml?: string }> {
     const browser = new Browser();
     const sso = await browser.request(
       `${target.broker.url}/saml/sso?${signRedirectQuery('SAMLRequest', xml, { keyPem: target.pki.portalKey, relayState: 'rs' })}`,
@@ -233,15 +234,31 @@ describe('broker: SAML frontend refuses attacks', () => {
     const authorize = new URL(sso.headers.get('location')!);
     const { fields } = await loginAtDevIdp(browser, authorize.href, { brokerUrl: target.broker.url });
     const response = fields['SAMLResponse']!;
-    const classRef = /AuthnContextClassRef>([^<]+)</.exec(
-      Buffer.from(response, 'base64').toString('utf8'),
-    )?.[1];
+    const responseXml = Buffer.from(response, 'base64').toString('utf8');
+    const classRef = /AuthnContextClassRef>([^<]+)</.exec(responseXml)?.[1];
     return {
       codes: signedStatusCodes(response, target.pki.brokerCert),
       authorize,
+      xml: responseXml,
       ...(classRef === undefined ? {} : { classRef }),
     };
   }
+  it('asserts a new random transient NameID when the SP asks for one, and still says who in the attributes', async () => {
+    const nameIds = new Set<string>();
+    for (let i = 0; i < 2; i++) {
+      const { codes, xml } = await answerTo(
+        authnRequest(stack.broker.url, { nameIdFormat: NAMEID_TRANSIENT }),
+      );
+      expect(codes).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+      const nameId = /<saml:NameID Format="([^"]+)"[^>]*>([^<]+)</.exec(xml!);
+      expect(nameId?.[1]).to.equal(NAMEID_TRANSIENT);
+      expect(nameId?.[2]).to.match(/^_[0-9a-f]{40}$/);
+      expect(xml).to.contain('alice@acme.test');
+      nameIds.add(nameId![2]!);
+    }
+    expect(nameIds.size).to.equal(2);
+  });
+
   const lastRefusal = () => stack.broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason'];
   const PASSWORD_PROTECTED = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
 

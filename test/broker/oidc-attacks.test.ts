@@ -244,9 +244,10 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
       const toBeta = await choose('beta', persistent);
       expect(toBeta.status).to.equal(302);
       expect(toBeta.headers.get('location')).to.satisfy((l: string) => l.startsWith(mixed.idpB.issuer));
-      // A format no IdP of the tenant is asserted with: answered at once, without the choice page.
+      // A format no IdP of the tenant is asserted with (transient the broker makes itself): answered at
+      // once, without the choice page.
       expect(
-        await statusOf(await choose('alpha', 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient')),
+        await statusOf(await choose('alpha', 'urn:oasis:names:tc:SAML:2.0:nameid-format:kerberos')),
       ).to.deep.equal(invalidPolicy);
       expect(mixed.broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
         'SAML_NAMEID_POLICY_UNSUPPORTED',
