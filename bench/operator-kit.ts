@@ -23,12 +23,23 @@ export interface OperatorFigures {
   externalMb: number;
 }
 
+/** The operator's memory at one moment: RSS from /proc, the heap from its /metrics. */
+export interface MemorySample {
+  rssMb: number;
+  peakRssMb: number;
+  heapUsedMb: number;
+  heapTotalMb: number;
+  externalMb: number;
+}
+
 export interface BenchOperator {
   readonly pid: number;
   /** The exit code or signal once the process has exited (e.g. out of heap). */
   exited(): string | undefined;
   metrics(): Promise<OperatorFigures>;
   memory(): { rssMb: number; peakRssMb: number };
+  /** RSS and heap together, so a per-tenant difference compares one moment with another. */
+  memorySample(): Promise<MemorySample>;
   /** Waits until the queue is empty and no reconcile ran for two samples in a row. */
   quiet(): Promise<OperatorFigures>;
 }
@@ -80,6 +91,10 @@ export async function withOperatorBench<T>(body: (context: OperatorBenchContext)
               : undefined,
           metrics,
           memory: () => memoryOf(started.pid!),
+          memorySample: async () => {
+            const { heapUsedMb, heapTotalMb, externalMb } = await metrics();
+            return { ...memoryOf(started.pid!), heapUsedMb, heapTotalMb, externalMb };
+          },
           quiet: async () => {
             let last = -1;
             for (;;) {
@@ -122,6 +137,55 @@ export async function idleResyncWrites(
     'an idle resync of every tenant',
   );
   return (await operator.quiet()).writes - settled.writes;
+}
+
+/** How a bench's N tenants converged, in the words both operator benches print. */
+export interface Convergence {
+  n: number;
+  /** Tenants that reached the bench's goal, and the goal's participle ("converged", "placed"). */
+  converged: number;
+  done: string;
+  budgetMs: number;
+  createSeconds: number;
+  convergeSeconds: number;
+}
+
+export function convergenceFigures(c: Convergence): Record<string, number | string> {
+  return {
+    result:
+      c.converged === c.n
+        ? `all ${c.n} ${c.done}`
+        : `only ${c.converged} of ${c.n} ${c.done} within the ${c.budgetMs / 1000} s budget`,
+    'create N tenants (s, bench client)': c.createSeconds,
+    'converge time (s, from first create)': c.convergeSeconds,
+    'converge time per tenant (ms)': (c.convergeSeconds * 1000) / Math.max(1, c.converged),
+  };
+}
+
+/**
+ * What N tenants cost in memory: RSS and heap before them and at N, and the difference per tenant.
+ * RSS is the heap V8 has reserved (live objects, garbage not yet collected, room to grow) plus code
+ * and buffers outside it: the heap figures say which part grows with the tenants. Heap used counts
+ * garbage not yet collected, so one run's per-tenant figure is within a few MB / N of the live one.
+ */
+export function memoryFigures(
+  before: MemorySample,
+  atN: MemorySample,
+  n: number,
+  targets: { peakRssMb?: number; rssAtNMb?: number } = {},
+): Record<string, number | string> {
+  const perTenantKb = (beforeMb: number, afterMb: number) => ((afterMb - beforeMb) * 1024) / n;
+  const target = (mb: number | undefined) => (mb ? `, target < ${mb}` : '');
+  return {
+    'operator RSS before tenants (MB)': before.rssMb,
+    [`operator peak RSS (MB${target(targets.peakRssMb)})`]: atN.peakRssMb,
+    [`operator RSS at N tenants (MB${target(targets.rssAtNMb)})`]: atN.rssMb,
+    'operator RSS per tenant (KB, over before tenants)': perTenantKb(before.rssMb, atN.rssMb),
+    'operator heap used / reserved before tenants (MB)': `${before.heapUsedMb.toFixed(1)} / ${before.heapTotalMb.toFixed(1)}`,
+    'operator heap used / reserved at N tenants (MB)': `${atN.heapUsedMb.toFixed(1)} / ${atN.heapTotalMb.toFixed(1)}`,
+    'operator heap used per tenant (KB, over before tenants)': perTenantKb(before.heapUsedMb, atN.heapUsedMb),
+    'operator memory outside the heap at N tenants (MB, external)': atN.externalMb,
+  };
 }
 
 /** Creates the objects 20 at a time, as a client applying a batch of manifests would. */

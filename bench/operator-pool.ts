@@ -6,7 +6,15 @@ import { auditedWrites, freshNamespace } from '../testkit/envtest.js';
 import { chartNodeOptions } from '../testkit/operator-process.js';
 import { createPool, createSharedTenantSecrets, pooledOnSharedSecrets } from '../testkit/tenants.js';
 import { BROKER_ENTRY } from './broker.js';
-import { createInBatches, idleResyncWrites, sleep, total, withOperatorBench } from './operator-kit.js';
+import {
+  convergenceFigures,
+  createInBatches,
+  idleResyncWrites,
+  memoryFigures,
+  sleep,
+  total,
+  withOperatorBench,
+} from './operator-kit.js';
 
 /**
  * Issue 16's operator figure: N tenants placed in one JsmSsoPool (default 10,000), against a real
@@ -56,7 +64,6 @@ export async function benchOperatorPool(
       ['--workers', String(WORKERS), '--resync-seconds', String(resyncSeconds)],
       nodeOptions,
     );
-    const idleRssMb = operator.memory().rssMb;
     await operator.quiet();
 
     // Placement watched, not polled: listing 10,000 tenants every few seconds would load the API
@@ -85,6 +92,7 @@ export async function benchOperatorPool(
 
     const auditedBefore = auditedWrites(USER_AGENT, 'resource');
     const before = await operator.metrics();
+    const memoryBefore = await operator.memorySample();
     const started = Date.now();
     await createInBatches(
       env.client,
@@ -134,19 +142,13 @@ export async function benchOperatorPool(
       );
       idleAudited = total(auditedWrites(USER_AGENT)) - auditedIdle;
     }
-    const { rssMb, peakRssMb } = operator.memory();
-    const final = await operator.metrics();
+    const memoryAtN = await operator.memorySample();
     const per = (count: number) => count / Math.max(1, converged);
     return {
       'pooled tenants (N)': n,
       'tenants placed (Applied=True, PoolReady, status.placement)': converged,
-      result: complete
-        ? `all ${n} placed`
-        : `only ${converged} of ${n} placed within the ${budgetMs / 1000} s budget`,
-      'create N tenants (s, bench client)': createSeconds,
-      'converge time (s, from first create; target: report)': convergeSeconds,
+      ...convergenceFigures({ n, converged, done: 'placed', budgetMs, createSeconds, convergeSeconds }),
       'settled, queue empty (s, from first create)': settleSeconds,
-      'converge time per tenant (ms)': per(convergeSeconds * 1000),
       [`floor set by the queue's ${QUEUE_RATE} reconciles/s (s)`]: n / QUEUE_RATE,
       'API writes per tenant, convergence (audit log)': per(total(writes)),
       'API writes per tenant, convergence (operator metric)': per(settled.writes - before.writes),
@@ -159,15 +161,7 @@ export async function benchOperatorPool(
       'pool status.tenantCount': pool?.status?.tenantCount ?? 'none',
       'API writes per idle resync (operator metric; target 0)': idleWrites,
       'API writes per idle resync (audit log; target 0)': idleAudited,
-      'operator RSS before tenants (MB)': idleRssMb,
-      [`operator peak RSS (MB, target < ${RSS_TARGET_MB})`]: peakRssMb,
-      'operator RSS at N tenants (MB)': rssMb,
-      'operator RSS per tenant (KB)': ((rssMb - idleRssMb) * 1024) / n,
-      // RSS is the heap V8 has reserved (live objects, garbage not yet collected, room to grow)
-      // plus code and buffers outside it: these say which part grows with the tenants.
-      'operator heap used / reserved before tenants (MB)': `${before.heapUsedMb.toFixed(1)} / ${before.heapTotalMb.toFixed(1)}`,
-      'operator heap used / reserved at N tenants (MB)': `${final.heapUsedMb.toFixed(1)} / ${final.heapTotalMb.toFixed(1)}`,
-      'operator memory outside the heap at N tenants (MB, external)': final.externalMb,
+      ...memoryFigures(memoryBefore, memoryAtN, n, { peakRssMb: RSS_TARGET_MB }),
       'reconcile p99 (s, histogram bucket bound)': settled.p99,
       'operator Node flags': nodeOptions ?? chartNodeOptions(),
       'operator runtime (dist as installed, tsx without a build)': BROKER_ENTRY.runtime,
