@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { KubeClient } from '../common/kube/client.js';
 import { freePort } from '../common/net.js';
 import { type Envtest, enableAuditLog, envtest, stopEnvtest } from '../testkit/envtest.js';
-import { memoryOf, spawnOperator } from '../testkit/operator-process.js';
+import { cpuSecondsOf, memoryOf, spawnOperator } from '../testkit/operator-process.js';
 import { BROKER_ENTRY } from './broker.js';
 
 /**
@@ -38,6 +38,8 @@ export interface BenchOperator {
   exited(): string | undefined;
   metrics(): Promise<OperatorFigures>;
   memory(): { rssMb: number; peakRssMb: number };
+  /** CPU time used so far (user + system), in seconds. */
+  cpuSeconds(): number;
   /** RSS and heap together, so a per-tenant difference compares one moment with another. */
   memorySample(): Promise<MemorySample>;
   /** Waits until the queue is empty and no reconcile ran for two samples in a row. */
@@ -91,6 +93,7 @@ export async function withOperatorBench<T>(body: (context: OperatorBenchContext)
               : undefined,
           metrics,
           memory: () => memoryOf(started.pid!),
+          cpuSeconds: () => cpuSecondsOf(started.pid!),
           memorySample: async () => {
             const { heapUsedMb, heapTotalMb, externalMb } = await metrics();
             return { ...memoryOf(started.pid!), heapUsedMb, heapTotalMb, externalMb };

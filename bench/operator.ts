@@ -1,6 +1,6 @@
 import { type KubeClient, type KubeObject, USER_AGENT } from '../common/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../operator/kube/kinds.js';
-import { auditedWrites, freshNamespace } from '../testkit/envtest.js';
+import { auditedReads, auditedWrites, freshNamespace } from '../testkit/envtest.js';
 import {
   createSharedTenantSecrets,
   createTenantSecrets,
@@ -25,9 +25,10 @@ import {
  * release history): N dedicated tenants created at once, time until all report ConfigValid=True,
  * API writes per tenant counted by the API server's audit log (User-Agent jsm-sso-operator) next to
  * the operator's own jsm_sso_operator_api_writes_total, the same for 20 tenants with generated
- * signing keys, API writes during one idle resync (target 0), operator RSS with the unrelated
- * Secrets only (target < 200 MB), RSS and heap before the N tenants and at N (the difference per
- * tenant is what a dedicated tenant costs the operator), and reconcile p99. Tenants share one pair
+ * signing keys, GETs per tenant and the operator's CPU time to converge, API writes (target 0) and
+ * GETs during one idle resync, operator RSS with the unrelated Secrets only (target < 200 MB), RSS
+ * and heap before the N tenants and at N (the difference per tenant is what a dedicated tenant
+ * costs the operator), and reconcile p99. Tenants share one pair
  * of signing Secrets so the main figure measures reconciling, not 2N RSA key generations. N:
  * `--tenants N` or BENCH_OPERATOR_TENANTS (default 1000). When N does not converge within
  * BENCH_OPERATOR_BUDGET_S (default 170 s), the figures say how many did, per tenant, so the
@@ -62,8 +63,10 @@ export async function benchOperator(
     const withSecretsOnly = operator.memory().rssMb;
     const generated = await writesWithGeneratedKeys(env.client, keysNamespace);
     const auditedBefore = total(auditedWrites(USER_AGENT));
+    const readsBefore = total(auditedReads(USER_AGENT));
     const writesBefore = (await operator.metrics()).writes;
     const memoryBefore = await operator.memorySample();
+    const cpuBefore = operator.cpuSeconds();
 
     const started = Date.now();
     const tenants = collectionPath(KINDS.tenant, namespace);
@@ -90,11 +93,17 @@ export async function benchOperator(
     // Writes are counted now: the idle resync below writes (or should not) on top of these.
     const atConvergence = await operator.metrics();
     const audited = total(auditedWrites(USER_AGENT)) - auditedBefore;
+    const reads = total(auditedReads(USER_AGENT)) - readsBefore;
+    const cpuSeconds = operator.cpuSeconds() - cpuBefore;
 
     // Idle resync: wait until the operator is quiet, then for one full relist of every tenant.
     let idleWrites: number | string = 'not measured (did not converge)';
+    let idleReads: number | string = idleWrites;
     if (complete) {
-      idleWrites = await idleResyncWrites(operator, await operator.quiet(), n, (RESYNC_SECONDS + 60) * 1000);
+      const settled = await operator.quiet();
+      const readsIdle = total(auditedReads(USER_AGENT));
+      idleWrites = await idleResyncWrites(operator, settled, n, (RESYNC_SECONDS + 60) * 1000);
+      idleReads = total(auditedReads(USER_AGENT)) - readsIdle;
     }
     const final = await operator.metrics();
     const memoryAtN = await operator.memorySample();
@@ -108,7 +117,10 @@ export async function benchOperator(
       [`API writes per tenant, generated signing keys (audit log, ${GENERATED_TENANTS} tenants)`]: generated,
       [`unrelated Secrets present (${UNRELATED_SECRET_KIB} KiB each)`]: UNRELATED_SECRETS,
       'operator RSS with the unrelated Secrets, before tenants (MB, target < 200)': withSecretsOnly,
+      'API reads (GET) per tenant, shared Secrets (audit log)': reads / Math.max(1, converged),
+      'operator CPU to converge (s, user + system)': cpuSeconds,
       'API writes per idle resync (target 0)': idleWrites,
+      'API reads (GET) per idle resync (audit log)': idleReads,
       ...memoryFigures(memoryBefore, memoryAtN, n, { rssAtNMb: 250 }),
       'reconcile p99 (s, histogram bucket bound)': final.p99,
       'reconcile p50 (s, histogram bucket bound)': final.p50,

@@ -27,8 +27,9 @@ let kubeconfigPath: string | undefined;
 let auditLogPath: string | undefined;
 
 /**
- * Makes the API server write an audit log of every write (call before `envtest()`), so the bench
- * counts the operator's writes as the API server saw them, not as the operator reports them.
+ * Makes the API server write an audit log of every write and every GET of one object (call before
+ * `envtest()`), so the bench counts the operator's calls as the API server saw them, not as the
+ * operator reports them.
  */
 export function enableAuditLog(): string {
   if (started) throw new Error('enableAuditLog() must come before envtest()');
@@ -42,7 +43,7 @@ export function enableAuditLog(): string {
       'omitStages: [RequestReceived]',
       'rules:',
       '  - level: Metadata',
-      '    verbs: [create, update, patch, delete, deletecollection]',
+      `    verbs: [${[...WRITE_VERBS, 'get'].join(', ')}]`,
       '  - level: None',
       '',
     ].join('\n'),
@@ -56,6 +57,17 @@ export function enableAuditLog(): string {
  * resource (`patch tenants/status`) to tell which objects a write storm hits.
  */
 export function auditedWrites(userAgent: string, by: 'verb' | 'resource' = 'verb'): Record<string, number> {
+  return audited(userAgent, WRITE_VERBS, by);
+}
+
+/** GETs of one object in the audit log (enableAuditLog) made with this User-Agent, by resource. */
+export function auditedReads(userAgent: string): Record<string, number> {
+  return audited(userAgent, ['get'], 'resource');
+}
+
+const WRITE_VERBS = ['create', 'update', 'patch', 'delete', 'deletecollection'];
+
+function audited(userAgent: string, verbs: string[], by: 'verb' | 'resource'): Record<string, number> {
   if (!auditLogPath) throw new Error('enableAuditLog() was not called');
   const counts: Record<string, number> = {};
   for (const line of readFileSync(auditLogPath, 'utf8').split('\n')) {
@@ -66,7 +78,8 @@ export function auditedWrites(userAgent: string, by: 'verb' | 'resource' = 'verb
       stage: string;
       objectRef?: { resource?: string; subresource?: string };
     };
-    if (event.stage !== 'ResponseComplete' || event.userAgent !== userAgent) continue;
+    if (event.stage !== 'ResponseComplete' || event.userAgent !== userAgent || !verbs.includes(event.verb))
+      continue;
     const ref = event.objectRef;
     const key =
       by === 'verb'

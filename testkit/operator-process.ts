@@ -75,3 +75,14 @@ export function memoryOf(pid: number): { rssMb: number; peakRssMb: number } {
     Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { rssMb: kib('VmRSS') / 1024, peakRssMb: kib('VmHWM') / 1024 };
 }
+
+/** CPU time the process has used (user + system, from /proc/<pid>/stat), in seconds. */
+export function cpuSecondsOf(pid: number): number {
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ, 100 on every Linux the benches run on (getconf CLK_TCK). */
+const CLOCK_TICKS_PER_SECOND = 100;
