@@ -1,8 +1,8 @@
 import { ApiError, type KubeClient, type KubeObject } from '../common/kube/client.js';
-import { needsApply } from './drift.js';
+import { needsApply, needsApplyCached } from './drift.js';
 import { ReconcileError } from './errors.js';
 import { KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
-import { ownershipOf } from './ownership.js';
+import { describeOwner, ownershipOf } from './ownership.js';
 import { handOverReplicas, needsReplicaHandover } from './replica-handover.js';
 import { FIELD_MANAGER } from './resources/common.js';
 import type { ApplyFailure } from './status.js';
@@ -12,12 +12,20 @@ import type { ApplyFailure } from './status.js';
  * apply what differs, delete what is no longer wanted. Shared by both reconcilers, so a pool's
  * objects get exactly the ownership safety and idle-resync economy a tenant's do.
  */
-export interface ApplyCache {
+export interface OwnedObjectCache {
+  /** An object of a managed kind as cached-owned.ts keeps it: identity, labels, owner, digests. */
   get(kind: ResourceKind, namespace: string, name: string): KubeObject | undefined;
-  /** Objects of the managed kinds whose controller has this uid. */
-  ownedBy(uid: string): KubeObject[];
   /** Records what an apply returned ahead of its watch event. */
   remember(kind: ResourceKind, object: KubeObject): void;
+  /** Whether a cached object's content is the one recorded to hold `desired` (cached-owned.ts:AppliedStates). */
+  holds(cached: KubeObject, desired: KubeObject): boolean;
+  /** Records that `live`, a whole object just written or read, holds `desired`. */
+  recordHeld(live: KubeObject, desired: KubeObject): void;
+}
+
+export interface ApplyCache extends OwnedObjectCache {
+  /** Objects of the managed kinds whose controller has this uid. */
+  ownedBy(uid: string): KubeObject[];
 }
 
 export interface ApplyDeps {
@@ -37,19 +45,68 @@ export interface ApplyOutcome {
   deleted: string[];
 }
 
+/** The live object of a desired one's name, as far as applying it needs to know. */
+export type Judged =
+  /** Its name is held by an object this owner does not control (read whole from the API server). */
+  | { foreign: KubeObject }
+  | {
+      /** The object when it exists (cached, or read whole); undefined when the name is free. */
+      live: KubeObject | undefined;
+      /** Whether applying `desired` would change it (drift.ts:needsApply). */
+      apply: boolean;
+    };
+
+/**
+ * Who holds a desired object's name, and whether to apply it. The cache holds only objects
+ * labelled as ours, and of those no content: an object `ours` accepts is judged on the cache when
+ * it can tell (drift.ts:needsApplyCached); else the object is read whole from the API server,
+ * where one someone else made is reported as foreign, never applied over, and one of ours is judged
+ * by needsApply and, when it holds `desired`, recorded so (an idle resync then reads nothing).
+ */
+export async function judgeLive(
+  deps: { client: KubeClient; cache: OwnedObjectCache },
+  kind: ResourceKind,
+  namespace: string,
+  desired: KubeObject,
+  ours: (object: KubeObject) => boolean,
+): Promise<Judged> {
+  const name = desired.metadata.name!;
+  const cached = deps.cache.get(kind, namespace, name);
+  if (cached && ours(cached)) {
+    const apply = needsApplyCached(desired, cached, (c, d) => deps.cache.holds(c, d));
+    if (apply !== undefined) return { live: cached, apply };
+  }
+  const live = await deps.client.get<KubeObject>(objectPath(kind, namespace, name));
+  if (live && !ours(live)) return { foreign: live };
+  const apply = needsApply(desired, live);
+  if (live && !apply) deps.cache.recordHeld(live, desired);
+  return { live, apply };
+}
+
+/** Keeps what an apply of `desired` returned, and whether it holds `desired` (so it is not read again). */
+export function rememberApplied(
+  cache: OwnedObjectCache,
+  kind: ResourceKind,
+  applied: KubeObject,
+  desired: KubeObject,
+): void {
+  cache.remember(kind, applied);
+  if (!needsApply(desired, applied)) cache.recordHeld(applied, desired);
+}
+
 /** A desired object with what is known of the live one of the same name. */
 interface Claim {
   object: KubeObject;
   kind: ResourceKind;
   /** The live object when it exists and this owner controls it; undefined when the name is free. */
   live: KubeObject | undefined;
+  apply: boolean;
 }
 
 /**
- * Checks who holds each desired object's name. The cache holds only objects labelled as ours, so
- * a name it does not know is read from the API server: an object someone else made is reported,
- * never applied over. Any conflict stops the whole pass, because a tenant's pods applied next to
- * another team's ConfigMap or Service would read that ConfigMap or take that Service's traffic.
+ * Checks who holds each desired object's name (judgeLive). Any conflict stops the whole pass,
+ * because a tenant's pods applied next to another team's ConfigMap or Service would read that
+ * ConfigMap or take that Service's traffic.
  */
 async function claimNames(
   deps: ApplyDeps,
@@ -58,17 +115,13 @@ async function claimNames(
 ): Promise<{ claims: Claim[]; conflicts: string[] }> {
   const claims: Claim[] = [];
   const conflicts: string[] = [];
+  const ours = (object: KubeObject) => ownershipOf(object, owner.uid, owner.kind).ours;
   for (const object of desired) {
     const kind = kindByName(object.kind ?? '')!;
-    const name = object.metadata.name!;
-    const cached = deps.cache.get(kind, owner.namespace, name);
-    const live =
-      cached && ownershipOf(cached, owner.uid, owner.kind).ours
-        ? cached
-        : await deps.client.get<KubeObject>(objectPath(kind, owner.namespace, name));
-    const ownership = live ? ownershipOf(live, owner.uid, owner.kind) : undefined;
-    if (ownership && !ownership.ours) conflicts.push(`${kind.kind} ${name} (${ownership.owner})`);
-    else claims.push({ object, kind, live });
+    const judged = await judgeLive(deps, kind, owner.namespace, object, ours);
+    if ('foreign' in judged)
+      conflicts.push(`${kind.kind} ${object.metadata.name} (${describeOwner(judged.foreign)})`);
+    else claims.push({ object, kind, ...judged });
   }
   return { claims, conflicts };
 }
@@ -98,9 +151,9 @@ export async function applyObjects(
       conflicts,
       owner.kind === KINDS.tenant.kind ? 'rename the tenant' : 'rename the pool',
     );
-  for (const { object, kind, live } of claims) {
+  for (const { object, kind, live, apply } of claims) {
     const name = object.metadata.name!;
-    if (!needsApply(object, live)) continue;
+    if (!apply) continue;
     let applied: KubeObject;
     try {
       // A part's autoscaler has the name of its Deployment.
@@ -114,7 +167,7 @@ export async function applyObjects(
     } catch (error) {
       return applyFailure(`${object.kind ?? kind.kind} ${name}`, error);
     }
-    deps.cache.remember(kind, applied);
+    rememberApplied(deps.cache, kind, applied, object);
     outcome.applied.push(`${object.kind}/${name}`);
   }
   const wanted = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));

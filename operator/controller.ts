@@ -6,6 +6,7 @@ import { cacheKey, Informer, type InformerEventType } from '../common/kube/infor
 import type { Logger } from '../common/log.js';
 import { createSelfSignedCertificate, type KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
+import { AppliedStates, cachedOwned } from './cached-owned.js';
 import { cachedTenant } from './cached-tenant.js';
 import { failureReasonOf } from './errors.js';
 import { EventRecorder } from './events.js';
@@ -70,6 +71,8 @@ export class Controller implements ObjectCache, PoolCache {
   private readonly secretReader: SecretReader;
   private readonly owned = new Map<string, Informer[]>();
   private readonly ownerIndex = new Map<string, Map<string, KubeObject>>();
+  /** Which desired state each owned object's content holds, so an unchanged one is not read whole. */
+  private readonly appliedStates = new AppliedStates();
   private readonly secretReaders = new Map<string, Set<string>>();
   private readonly tenantSecrets = new Map<string, string[]>();
   /** One copy of the strings many cached objects and index entries repeat (interned-strings.ts). */
@@ -169,11 +172,13 @@ export class Controller implements ObjectCache, PoolCache {
         }),
       );
       for (const kind of MANAGED_KINDS) {
-        const informer = new Informer({
+        const informer = new Informer<KubeObject>({
           ...common,
           path: collectionPath(kind, ns),
           kind,
           labelSelector: `app.kubernetes.io/managed-by=${MANAGED_BY}`,
+          // What is read of an object the operator made, and a digest of the rest (ADR 0134).
+          transform: (object) => cachedOwned(object, this.strings),
           onEvent: (type, object) => this.onOwned(type, object),
         });
         this.owned.set(kind.kind, [...(this.owned.get(kind.kind) ?? []), informer]);
@@ -290,17 +295,29 @@ export class Controller implements ObjectCache, PoolCache {
         : kind === KINDS.pool
           ? (this.pools as unknown as Informer<KubeObject>[])
           : (this.owned.get(kind.kind) ?? []);
-    informers.find((i) => i.covers(namespace))?.remember(object);
+    const informer = informers.find((i) => i.covers(namespace));
+    informer?.remember(object);
     // The watch echo of this write is ignored as already known, so the owner index learns of the
-    // object here; otherwise an object created by this apply could never be pruned later.
-    if (kind !== KINDS.tenant && kind !== KINDS.pool) {
-      this.indexOwned('ADDED', object);
-      this.indexPlaced('ADDED', object);
+    // object here; otherwise an object created by this apply could never be pruned later. It
+    // indexes the cached form: the write's response is the whole object.
+    if (kind === KINDS.tenant || kind === KINDS.pool) return;
+    const cached = informer?.get(namespace, object.metadata.name ?? '');
+    if (cached) {
+      this.indexOwned('ADDED', cached);
+      this.indexPlaced('ADDED', cached);
     }
   }
 
   ownedBy(uid: string): KubeObject[] {
     return [...(this.ownerIndex.get(uid)?.values() ?? [])];
+  }
+
+  holds(cached: KubeObject, desired: KubeObject): boolean {
+    return this.appliedStates.holds(cached, desired);
+  }
+
+  recordHeld(live: KubeObject, desired: KubeObject): void {
+    this.appliedStates.recordHeld(live, desired);
   }
 
   private async work(): Promise<void> {
@@ -457,6 +474,7 @@ export class Controller implements ObjectCache, PoolCache {
   }
 
   private onOwned(type: InformerEventType, object: KubeObject): void {
+    if (type === 'DELETED') this.appliedStates.forget(object);
     const owner = this.indexOwned(type, object);
     const placed = this.indexPlaced(type, object);
     // A resync of an unchanged object needs no reconcile: the owner's own resync covers it.

@@ -14,6 +14,24 @@ export function needsApply(desired: KubeObject, live: KubeObject | undefined): b
   return !contains(live, desired);
 }
 
+/**
+ * `needsApply` as far as the cache can tell it of an object the owner controls (cached-owned.ts
+ * keeps its identity, its applied hash and a digest of its content, not the content): false when
+ * its content is the one recorded to hold `desired`; true when it was applied from another desired
+ * state (needsApply's first check, on the same annotation); undefined when only the whole object
+ * can tell (edited since, or not judged since the operator started): the caller reads it.
+ */
+export function needsApplyCached(
+  desired: KubeObject,
+  cached: KubeObject,
+  holds: (cached: KubeObject, desired: KubeObject) => boolean,
+): boolean | undefined {
+  if (holds(cached, desired)) return false;
+  const want = desired.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
+  if (cached.metadata.annotations?.[APPLIED_HASH_ANNOTATION] !== want) return true;
+  return undefined;
+}
+
 /** True when every value in `subset` appears, equal, at the same place in `value`. */
 export function contains(value: unknown, subset: unknown): boolean {
   if (subset === null || typeof subset !== 'object')

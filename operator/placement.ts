@@ -1,8 +1,15 @@
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { JsmSsoPool } from '../common/config/pool.generated.js';
 import { isConflict, type KubeClient, type KubeObject } from '../common/kube/client.js';
-import { type ApplyOutcome, apiErrorMessage, applyFailure, conflictFailure } from './apply.js';
-import { needsApply } from './drift.js';
+import {
+  type ApplyOutcome,
+  apiErrorMessage,
+  applyFailure,
+  conflictFailure,
+  judgeLive,
+  type OwnedObjectCache,
+  rememberApplied,
+} from './apply.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { describeOwner } from './ownership.js';
 import {
@@ -51,7 +58,7 @@ export function placementText(placement: Placement): string {
   return placement.mode === 'pool' ? `pool ${placement.namespace}/${placement.name}` : 'dedicated';
 }
 
-export interface PlacementCache {
+export interface PlacementCache extends OwnedObjectCache {
   pool(namespace: string, name: string): (JsmSsoPool & KubeObject) | undefined;
   /** Whether the operator watches this namespace (a pool outside it is never seen). */
   watches(namespace: string): boolean;
@@ -65,8 +72,6 @@ export interface PlacementCache {
   projectionDigest(namespace: string, name: string): Promise<string | undefined>;
   /** Records a projection just written, ahead of its watch event. */
   rememberProjection(secret: KubeObject): void;
-  get(kind: ResourceKind, namespace: string, name: string): KubeObject | undefined;
-  remember(kind: ResourceKind, object: KubeObject): void;
 }
 
 export interface PlacementDeps {
@@ -195,8 +200,9 @@ async function writeFinalizer(deps: PlacementDeps, tenant: JsmSsoTenant, present
 }
 
 /**
- * Who holds a name this tenant places in the pool's namespace: the live object when it is free or
- * this tenant's, a conflict when someone else's. The cache may lag behind an object someone just
+ * Who holds the name of this tenant's projection in the pool's namespace (its Ingress goes through
+ * apply.ts:judgeLive): the live object when it is free or this tenant's, a conflict when someone
+ * else's. The cache may lag behind an object someone just
  * made, so a name not cached as this tenant's is read from the API server first.
  */
 async function claimPlacedName(
@@ -209,11 +215,14 @@ async function claimPlacedName(
     cached && placedFor(cached, uid)
       ? cached
       : await deps.client.get<KubeObject>(objectPath(kind, namespace, name));
-  if (live && !placedFor(live, uid)) {
-    const holder = `${kind.kind} ${namespace}/${name} (${describeOwner(live)})`;
-    return { conflict: conflictFailure([holder], 'rename the tenant') };
-  }
+  if (live && !placedFor(live, uid)) return { conflict: placedConflict(kind, namespace, name, live) };
   return { live };
+}
+
+/** A name in the pool's namespace held by an object this tenant did not place. */
+function placedConflict(kind: ResourceKind, namespace: string, name: string, live: KubeObject): ApplyFailure {
+  const holder = `${kind.kind} ${namespace}/${name} (${describeOwner(live)})`;
+  return conflictFailure([holder], 'rename the tenant');
 }
 
 /** Labels, owner and every data key's hash must match; the values themselves are read only to write. */
@@ -312,20 +321,16 @@ async function applyPooledIngress(
   const name = desired.metadata.name!;
   const uid = tenant.metadata!.uid ?? '';
   keep.add(placedId('Ingress', namespace, name));
-  const claim = await claimPlacedName(deps, KINDS.ingress, deps.cache.get(KINDS.ingress, namespace, name), {
-    namespace,
-    name,
-    uid,
-  });
-  if ('conflict' in claim) return claim.conflict;
-  const { live } = claim;
-  if (!needsApply(desired, live)) return undefined;
+  const judged = await judgeLive(deps, KINDS.ingress, namespace, desired, (o) => placedFor(o, uid));
+  if ('foreign' in judged) return placedConflict(KINDS.ingress, namespace, name, judged.foreign);
+  const { live, apply } = judged;
+  if (!apply) return undefined;
   try {
     const applied = await deps.client.apply<KubeObject>(objectPath(KINDS.ingress, namespace, name), desired, {
       fieldManager: FIELD_MANAGER,
       force: live !== undefined,
     });
-    deps.cache.remember(KINDS.ingress, applied);
+    rememberApplied(deps.cache, KINDS.ingress, applied, desired);
   } catch (error) {
     return applyFailure(`Ingress ${namespace}/${name}`, error);
   }

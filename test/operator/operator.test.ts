@@ -2,10 +2,15 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { Registry } from 'prom-client';
 import type { KubeClient, KubeObject } from '../../common/kube/client.js';
+import { contentDigest } from '../../operator/cached-owned.js';
 import type { Controller } from '../../operator/controller.js';
 import { FAILURE_REASONS } from '../../operator/errors.js';
 import { collectionPath, KINDS, OWNED_KINDS, objectPath } from '../../operator/kube/kinds.js';
-import { CONFIG_HASH_ANNOTATION, FIELD_MANAGER } from '../../operator/resources/common.js';
+import {
+  APPLIED_HASH_ANNOTATION,
+  CONFIG_HASH_ANNOTATION,
+  FIELD_MANAGER,
+} from '../../operator/resources/common.js';
 import { admissionPolicy } from '../../testkit/admission-policy.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import {
@@ -194,6 +199,114 @@ describe('operator against a real API server', function () {
         : undefined;
     }, 'the Deployment to be restored');
     expect(restored.spec?.template.spec?.containers).to.have.length(1);
+  });
+
+  it('caches an owned object as what it reads of it and a digest of the rest', async () => {
+    await converged('acme');
+    await quiet();
+    // A fresh read and the cache at the same resourceVersion (the controller-manager may still be
+    // writing the Deployment's status).
+    const [live, cached] = await eventually(async () => {
+      const d = await env.client.get<KubeObject>(objectPath(KINDS.deployment, namespace, 'acme-broker'));
+      const c = controller.get(KINDS.deployment, namespace, 'acme-broker');
+      return d && c && c.metadata.resourceVersion === d.metadata.resourceVersion
+        ? ([d, c] as const)
+        : undefined;
+    }, 'the cache to hold the Deployment as it is');
+    expect(Object.keys(cached).sort()).to.deep.equal([
+      'apiVersion',
+      'contentDigest',
+      'kind',
+      'metadata',
+      'spec',
+      'status',
+    ]);
+    expect(Object.keys(cached.metadata).sort()).to.deep.equal([
+      'annotations',
+      'generation',
+      'labels',
+      'name',
+      'namespace',
+      'ownerReferences',
+      'resourceVersion',
+      'uid',
+    ]);
+    expect(cached.metadata.annotations).to.deep.equal({
+      [APPLIED_HASH_ANNOTATION]: live.metadata.annotations?.[APPLIED_HASH_ANNOTATION],
+    });
+    expect(cached.metadata.labels).to.deep.equal(live.metadata.labels);
+    expect(cached.metadata.ownerReferences).to.deep.equal(live.metadata.ownerReferences);
+    expect(cached.metadata.generation).to.equal(live.metadata.generation);
+    expect(cached['contentDigest']).to.equal(contentDigest(live));
+    // What the tenant's BrokerAvailable condition reads, and nothing else of spec and status.
+    const { spec, status } = live as V1Deployment;
+    expect(cached['spec']).to.deep.equal({ replicas: spec?.replicas });
+    const available = status?.conditions?.find((c) => c.type === 'Available');
+    expect(cached['status']).to.deep.equal({
+      ...(status?.observedGeneration !== undefined ? { observedGeneration: status.observedGeneration } : {}),
+      ...(status?.availableReplicas !== undefined ? { availableReplicas: status.availableReplicas } : {}),
+      ...(available ? { conditions: [{ type: 'Available', status: available.status }] } : {}),
+    });
+    // Any other kind: identity, owner, labels, the applied hash and the digest.
+    const service = controller.get(KINDS.service, namespace, 'acme-portal');
+    expect(Object.keys(service ?? {}).sort()).to.deep.equal([
+      'apiVersion',
+      'contentDigest',
+      'kind',
+      'metadata',
+    ]);
+  });
+
+  it("reads an owned object whole only when its content changed: not on an idle resync, a status update or a rollout's revision", async () => {
+    await converged('acme');
+    await quiet();
+    const path = objectPath(KINDS.deployment, namespace, 'acme-portal');
+    const reads: string[] = [];
+    const request = client.request.bind(client);
+    client.request = async <T>(method: string, at: string, args?: Parameters<typeof request>[2]) => {
+      if (method === 'GET' && OWNED_KINDS.some((k) => at.startsWith(`${collectionPath(k, namespace)}/`)))
+        reads.push(at);
+      return request<T>(method, at, args);
+    };
+    try {
+      const before = writes.length;
+      controller.queue.add(`${namespace}/acme`);
+      await quiet();
+      expect(reads, 'reads on an idle resync').to.deep.equal([]);
+
+      // A status update (what the controller-manager writes as pods come and go) and a rollout's
+      // revision number (what it writes on each Deployment it rolls out) are no drift.
+      await env.client.request<KubeObject>('PATCH', `${path}/status`, {
+        body: { status: { conditions: [{ type: 'JsmSsoTestProbe', status: 'True', reason: 'Probe' }] } },
+        contentType: 'application/strategic-merge-patch+json',
+      });
+      const updated = await env.client.request<KubeObject>('PATCH', path, {
+        body: { metadata: { annotations: { 'deployment.kubernetes.io/revision': '41' } } },
+        contentType: 'application/merge-patch+json',
+      });
+      await eventually(
+        async () =>
+          BigInt(controller.get(KINDS.deployment, namespace, 'acme-portal')?.metadata.resourceVersion ?? 0) >=
+          BigInt(updated.metadata.resourceVersion ?? 0),
+        'the cache to hold the status update and the revision',
+      );
+      await quiet();
+      expect(reads, 'reads after a status update and a revision').to.deep.equal([]);
+      expect(writes.slice(before), 'writes').to.deep.equal([]);
+
+      // An edit of the spec is read whole, judged and undone.
+      await env.client.request('PATCH', path, {
+        body: { spec: { replicas: 5 } },
+        contentType: 'application/merge-patch+json',
+      });
+      await eventually(
+        async () => (await deployment('acme-portal'))?.spec?.replicas === 1,
+        'the edit undone',
+      );
+      expect(reads).to.include(path);
+    } finally {
+      client.request = request;
+    }
   });
 
   it('rolls the broker pods when a Secret it reads changes, and not the portal', async () => {

@@ -290,6 +290,21 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     }, 'the projection to be restored');
   });
 
+  it("undoes an edit of a pooled tenant's Ingress", async () => {
+    await quiet();
+    const path = objectPath(KINDS.ingress, pools, `jsmsso-${tenants}-acme`);
+    await env.client.request('PATCH', path, {
+      body: [{ op: 'replace', path: '/spec/rules/0/host', value: 'evil.example' }],
+      contentType: 'application/json-patch+json',
+    });
+    await eventually(async () => {
+      const hosts = (await get<V1Ingress>(KINDS.ingress, pools, `jsmsso-${tenants}-acme`))?.spec?.rules?.map(
+        (r) => r.host,
+      );
+      return JSON.stringify(hosts) === JSON.stringify(['help.acme.example', 'sso.acme.example']);
+    }, 'the Ingress to be restored');
+  });
+
   it('writes nothing during an idle resync of pools and pooled tenants', async () => {
     await quiet();
     const before = writes.length;
@@ -622,13 +637,14 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     expect(portalPod.containers[0]!.args).to.include('--tenant-tls').and.not.include('--tls-cert');
     expect(portalPod.volumes?.some((v) => v.secret?.secretName === 'sni-wildcard')).to.equal(false);
     for (const part of ['broker', 'portal']) {
-      const service = await get<{ spec: { ports: { name: string; port: number }[] } }>(
-        KINDS.service,
-        pools,
-        `sni-${part}`,
+      // Applied after the Deployments, which is all the waits above guarantee.
+      const service = await eventually(
+        async () =>
+          get<{ spec: { ports: { name: string; port: number }[] } }>(KINDS.service, pools, `sni-${part}`),
+        `the pool's ${part} Service`,
       );
       expect(
-        service!.spec.ports.map((p) => `${p.name}:${p.port}`),
+        service.spec.ports.map((p) => `${p.name}:${p.port}`),
         part,
       ).to.include('https:443');
     }
