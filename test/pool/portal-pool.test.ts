@@ -91,14 +91,15 @@ describe('portal pool: three help centers on one portal process, routed by Host'
     store = await connectedFlowStore(`portal-pool-${run}`);
     redis = new Redis(redisUrl());
     const brokerCertificates = new Map(tenants.map((t) => [t.name, [t.brokerKey.certPem]]));
+    source = new MemoryTenantSource(
+      tenants.map((t) => ({ key: t.name, tenant: t.tenant, secrets: new SecretDirectory(t.secretsDir) })),
+    );
     running = await startPool({
       part: 'portal',
       // Each tenant trusts its own broker's key only, as each would from its own broker's metadata.
       build: (context) =>
         createPortalApp(context, { brokerCertificatesPem: brokerCertificates.get(context.tenantId)! }),
-      source: (source = new MemoryTenantSource(
-        tenants.map((t) => ({ key: t.name, tenant: t.tenant, secrets: new SecretDirectory(t.secretsDir) })),
-      )),
+      source,
       store,
       registry,
       logger,
