@@ -30,6 +30,8 @@ export interface LocalTlsRedisOptions {
   client?: { certFile: string; keyFile: string };
   /** A one-node Redis Cluster owning every slot (TLS on the cluster bus too). */
   cluster?: boolean;
+  /** Addresses to listen on besides 127.0.0.1 (test/cluster: the node's bridge address, for pods). */
+  alsoBind?: string[];
 }
 
 /** A throwaway redis-server that speaks TLS only (`--port 0`); its url is rediss://127.0.0.1:<port>. */
@@ -113,6 +115,11 @@ function tlsServerArgs(port: number, options: LocalTlsRedisOptions): string[] {
     options.caFile,
     '--tls-auth-clients',
     options.authClients,
+    ...(options.alsoBind?.length
+      ? // This bind replaces spawnRedis's loopback-only one. Protected mode (no password) would
+        // answer clients from those addresses DENIED; the client certificate authenticates them.
+        ['--bind', '127.0.0.1', ...options.alsoBind, '--protected-mode', 'no']
+      : []),
   ];
 }
 

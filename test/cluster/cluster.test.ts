@@ -6,8 +6,9 @@
 // a customer in with Chromium, against the dev IdP and the JSM emulator on the host over HTTPS. The
 // IdP client Secret is rotated (the broker rolls out), a pod is deleted (it comes back), and
 // `helm upgrade` brings a chart whose CRD changed. Last, a JsmSsoPool serves two tenants from one
-// broker and one portal pod over HTTPS, each tenant's own certificate chosen by SNI (ADR 0125), and a
-// customer of each signs in. Its own CI stage: `npm run test:cluster` (root).
+// broker and one portal pod over HTTPS, each tenant's own certificate chosen by SNI (ADR 0125), with
+// its flow store on a Redis that requires the pool's client certificate (ADR 0124); a customer of
+// each signs in. Its own CI stage: `npm run test:cluster` (root).
 // docs/decisions/0070-a-single-node-cluster-in-ci.md.
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -22,6 +23,7 @@ import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js'
 import { CONFIG_HASH_ANNOTATION, PARTS, type Part, PUBLIC_PORT } from '../../operator/resources/common.js';
 import { launchChromium } from '../../testkit/chromium.js';
 import { eventually, k8sToolsDir } from '../../testkit/envtest.js';
+import { type LocalRedis, startLocalTlsRedis } from '../../testkit/local-redis.js';
 import { type NodeCluster, startNodeCluster } from '../../testkit/node-cluster.js';
 import { imageArchive } from '../../testkit/oci-image.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
@@ -423,6 +425,11 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
       certificates: Record<Part, IssuedCertificate>;
     }[] = [];
     let poolCa: TestCa | undefined;
+    /** The pool's Redis, on the host at the node's address, requiring a client certificate. */
+    let redis: LocalRedis | undefined;
+    let redisFiles: string | undefined;
+    /** redis-cli's arguments to reach it as the pool does: TLS, the CA, the client certificate. */
+    let redisCli: string[] = [];
     /** The portal's default certificate (spec.portal.tls.defaultSecretRef), for names no tenant has. */
     let portalDefault: IssuedCertificate;
     let browser: Browser | undefined;
@@ -444,10 +451,44 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
       });
       poolCa = makeTestCa('jsm-sso pool test CA');
       portalDefault = poolCa.issue({ hosts: ['pool.localhost'] });
-      await cluster.client.create(
-        collectionPath(KINDS.secret, pools),
+      redisFiles = mkdtempSync(join(tmpdir(), 'jsm-sso-pool-redis-'));
+      const redisServer = poolCa.issue({ hosts: [cluster.nodeAddress, '127.0.0.1'] });
+      const redisClient = poolCa.issue({ hosts: ['jsm-sso-pool'], client: true });
+      const file = (name: string, pem: string) => {
+        writeFileSync(join(redisFiles!, name), pem);
+        return join(redisFiles!, name);
+      };
+      const client = {
+        certFile: file('client.crt', redisClient.certPem),
+        keyFile: file('client.key', redisClient.keyPem),
+      };
+      const caFile = file('ca.crt', poolCa.caPem);
+      redis = await startLocalTlsRedis({
+        certFile: file('server.crt', redisServer.certPem),
+        keyFile: file('server.key', redisServer.keyPem),
+        caFile,
+        authClients: 'yes',
+        client,
+        alsoBind: [cluster.nodeAddress],
+      });
+      redisCli = [
+        '--tls',
+        '--cacert',
+        caFile,
+        '--cert',
+        client.certFile,
+        '--key',
+        client.keyFile,
+        '-p',
+        String(redis.port),
+      ];
+      for (const secret of [
         tlsSecret('shared-portal-default-tls', portalDefault),
-      );
+        opaqueSecret('shared-redis', { url: `rediss://${cluster.nodeAddress}:${redis.port}` }),
+        opaqueSecret('shared-redis-ca', { 'ca.crt': poolCa.caPem }),
+        tlsSecret('shared-redis-client', redisClient),
+      ])
+        await cluster.client.create(collectionPath(KINDS.secret, pools), secret);
       // The portal with a default certificate, the broker with the tenants' own only (docs/placement.md).
       await cluster.client.create(collectionPath(KINDS.pool, pools), {
         apiVersion: 'jsm-sso.io/v1alpha1',
@@ -456,6 +497,13 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
         spec: {
           portal: { tls: { defaultSecretRef: { name: 'shared-portal-default-tls' } } },
           broker: { tls: {} },
+          // Redis refuses connections without the client certificate (ADR 0124); the first test
+          // finds the pods' connections at Redis.
+          redis: {
+            urlSecretRef: { name: 'shared-redis' },
+            caBundleSecretRef: { name: 'shared-redis-ca' },
+            clientCertSecretRef: { name: 'shared-redis-client' },
+          },
         },
       });
       for (const part of PARTS) {
@@ -501,6 +549,8 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
       await browser?.close().catch(() => undefined);
       for (const forward of Object.values(forwards)) await forward?.close();
       for (const tenant of placed) await tenant.services.close();
+      await redis?.stop();
+      if (redisFiles) rmSync(redisFiles, { recursive: true, force: true });
       poolCa?.cleanup();
     });
 
@@ -527,6 +577,11 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
         });
         expect(pods.items, `${part} pods`).to.have.length(1);
         expect(pods.items[0]!.spec.containers[0]!.image).to.equal(quickStart.image);
+        // Its flow store is the pool's Redis, reached with the client certificate: a pod without
+        // the Redis arguments would run on memory and be Ready all the same.
+        const ip = pods.items[0]!.status?.podIP;
+        const clients = spawnSync('redis-cli', [...redisCli, 'client', 'list'], { encoding: 'utf8' });
+        expect(clients.stdout, `Redis clients (${clients.stderr})`).to.include(` addr=${ip}:`);
       }
     });
 
