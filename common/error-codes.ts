@@ -128,7 +128,8 @@ export const BROKER_CODES = {
   OIDC_ID_TOKEN_ALG_FORBIDDEN: 'The ID token is signed with an algorithm that is not allowed',
   OIDC_ID_TOKEN_SIGNATURE_INVALID: "The ID token signature does not verify with the IdP's keys",
   OIDC_USERINFO_SUBJECT_MISMATCH: 'The UserInfo `sub` is not the ID token `sub`',
-  OIDC_RESPONSE_INVALID: "Any other failed check of the IdP's answer",
+  OIDC_RESPONSE_INVALID:
+    "Any other failed check of the IdP's answer: an ID token expired, not yet valid (`nbf`, or `iat` more than 30 s ahead) or without a required claim",
   OIDC_CODE_INVALID: "The token endpoint's `invalid_grant`: a used or expired code, or one of another flow",
   OIDC_TOKEN_TYPE_UNSUPPORTED:
     'The token endpoint answered a token_type other than Bearer (DPoP, MAC, unknown): the broker presents bearer tokens only',

@@ -38,10 +38,10 @@ interface PendingAuthorization {
 }
 
 /**
- * How far the IdP's clock may be behind ours when `auth_time` is compared with the moment the
- * authorization request left: openid-client's own tolerance for the ID token's time claims.
+ * How far the IdP's clock may be off ours when the broker compares the ID token's `auth_time` and
+ * `iat` itself: openid-client's own tolerance for the ID token's other time claims.
  */
-const AUTH_TIME_TOLERANCE_SECONDS = 30;
+const ID_TOKEN_CLOCK_TOLERANCE_SECONDS = 30;
 
 /** What RP-initiated logout needs later: no token, no personal data (only an opaque hint). */
 interface OidcLogoutHandle {
@@ -163,6 +163,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       // RFC 6750 is the only token type the broker presents; a DPoP-bound token would be sent
       // as a bearer token it is not (RFC 9449 7.1), and any other type is unknown.
       if (tokens.token_type !== 'bearer') throw tokenTypeUnsupported();
+      checkIssuedAt(tokens);
       if (pending.authenticatedAfter !== undefined)
         checkFreshAuthentication(tokens, pending.authenticatedAfter);
       const { subject, logout } = await protocol.identify(c, tokens);
@@ -385,6 +386,23 @@ function tokenTypeUnsupported(): JsmSsoError {
 }
 
 /**
+ * OIDC Core 3.1.3.7 (10): an ID token issued in the future comes from a clock not to be trusted;
+ * openid-client checks `exp` and `nbf` but only the type of `iat`.
+ */
+function checkIssuedAt(tokens: client.TokenEndpointResponseHelpers): void {
+  const iat = tokens.claims()?.iat;
+  if (typeof iat === 'number' && iat > Date.now() / 1000 + ID_TOKEN_CLOCK_TOLERANCE_SECONDS) {
+    throw new JsmSsoError(
+      'OIDC_RESPONSE_INVALID',
+      "the identity provider's ID token is issued in the future",
+      {
+        status: 400,
+      },
+    );
+  }
+}
+
+/**
  * ForceAuthn honoured: the ID token says the person authenticated after the request was sent
  * (within the clock tolerance), not that an older session at the IdP was reused.
  */
@@ -397,7 +415,7 @@ function checkFreshAuthentication(
     !authenticatedSince(
       typeof authTime === 'number' ? authTime : undefined,
       authenticatedAfter,
-      AUTH_TIME_TOLERANCE_SECONDS,
+      ID_TOKEN_CLOCK_TOLERANCE_SECONDS,
     )
   ) {
     throw new JsmSsoError(

@@ -37,7 +37,10 @@ export type Forgery =
   | 'token-type-mac'
   | 'token-type-dpop'
   | 'stale-auth-time'
-  | 'no-auth-time';
+  | 'no-auth-time'
+  | 'no-iat'
+  | 'no-sub'
+  | 'iat-ahead';
 
 export interface FakeOidc {
   issuer: string;
@@ -88,11 +91,13 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
       sub: SUBJECT,
       ...fake.person,
       nonce: forgery === 'wrong-nonce' ? 'not-the-nonce' : fake.lastNonce,
-      iat: forgery === 'expired' ? now - 3600 : now,
+      iat: forgery === 'expired' ? now - 3600 : forgery === 'iat-ahead' ? now + 1800 : now,
       exp: forgery === 'expired' ? now - 1800 : now + 300,
       ...(forgery === 'not-yet-valid' ? { nbf: now + 1800 } : {}),
       ...(forgery === 'no-auth-time' ? {} : { auth_time: forgery === 'stale-auth-time' ? now - 3600 : now }),
     };
+    if (forgery === 'no-iat') delete (claims as Partial<typeof claims>).iat;
+    if (forgery === 'no-sub') delete (claims as Partial<typeof claims>).sub;
     if (forgery === 'hs256-client-secret') {
       return new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256', kid: 'k1' })

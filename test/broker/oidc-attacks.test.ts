@@ -94,6 +94,12 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expectRefused(await callbackWith('extra-audience-no-azp'), 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH'));
   it('refuses an ID token that is not yet valid (nbf 30 minutes ahead)', async () =>
     expectRefused(await callbackWith('not-yet-valid'), 'OIDC_RESPONSE_INVALID'));
+  it('refuses an ID token without iat, or without sub (OIDC Core 2: both required)', async () => {
+    await expectRefused(await callbackWith('no-iat'), 'OIDC_RESPONSE_INVALID');
+    await expectRefused(await callbackWith('no-sub'), 'OIDC_RESPONSE_INVALID');
+  });
+  it('refuses an ID token issued 30 minutes in the future (iat beyond the clock tolerance)', async () =>
+    expectRefused(await callbackWith('iat-ahead'), 'OIDC_RESPONSE_INVALID'));
   for (const forgery of ['token-type-mac', 'token-type-dpop'] as const) {
     it(`refuses a token response whose token_type is not Bearer (${forgery})`, async () =>
       expectRefused(await callbackWith(forgery), 'OIDC_TOKEN_TYPE_UNSUPPORTED'));
