@@ -7,6 +7,11 @@ export interface FaultRule {
   status?: number;
   /** For 429/503: the Retry-After header, in seconds (default 1). */
   retryAfterSeconds?: number;
+  /**
+   * The error message in the answer's body (default: by status). Atlassian's own messages may quote
+   * what was sent (a summary, a name): tests use this to prove such words never reach a log line.
+   */
+  message?: string;
   /** Wait this long before answering (alone: a slow but otherwise normal response). */
   delayMs?: number;
   /**
@@ -145,11 +150,12 @@ export async function applyFault(
     res.setHeader('Retry-After', String(retryAfter));
   }
   const message =
-    rule.status === 429
+    rule.message ??
+    (rule.status === 429
       ? 'Rate limit exceeded.'
       : rule.status === 503
         ? 'Service Unavailable'
-        : 'Emulated failure';
+        : 'Emulated failure');
   res.statusCode = rule.status;
   res.setHeader('Content-Type', 'application/json;charset=UTF-8');
   // Each API writes errors its own way: the platform an ErrorCollection, the servicedeskapi an ErrorResponse.

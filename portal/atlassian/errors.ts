@@ -3,9 +3,10 @@ import { JsmSsoError } from '../../common/errors.js';
 
 /**
  * A failed Atlassian call. `code` is stable (`ATLASSIAN_NOT_FOUND`, `ATLASSIAN_RATE_LIMITED`, ...)
- * and goes to the log with the English `message`; a customer reads the catalogue's text for the
- * code (portal/pages/refusals.ts), never Atlassian's own words except beside a form field:
- * `fieldErrors` maps a field id to Atlassian's message, for showing beside that field.
+ * and goes to the log with the English `message`, which is ours and never Atlassian's: its words
+ * may quote what the customer sent (a summary, a name, an address). A customer reads the
+ * catalogue's text for the code (portal/pages/refusals.ts), never Atlassian's own words except
+ * beside a form field: `fieldErrors` maps a field id to Atlassian's message, for that field.
  */
 export class AtlassianError extends JsmSsoError {
   declare readonly code: AtlassianErrorCode;
@@ -13,7 +14,7 @@ export class AtlassianError extends JsmSsoError {
   readonly fieldErrors: Record<string, string>;
   /** `i18nErrorMessage.parameters` of a JSM error (often names the field). */
   readonly parameters: string[];
-  /** Atlassian's own message, when it gave one: in the site's language, not the customer's. */
+  /** Atlassian's own message, when it gave one: in the site's language, not the customer's; never logged. */
   readonly upstreamMessage: string | undefined;
   /** On 429/503: how long Atlassian asked us to wait (Retry-After, capped), if it said; on ATLASSIAN_BUSY, ours. */
   readonly retryAfterMs: number | undefined;
@@ -22,7 +23,7 @@ export class AtlassianError extends JsmSsoError {
     code: AtlassianErrorCode,
     upstreamStatus: number,
     detail: {
-      /** English, for the log; else Atlassian's message, else the code's meaning. */
+      /** English, for the log; else the code's meaning (never Atlassian's message: see above). */
       message?: string;
       upstreamMessage?: string;
       fieldErrors?: Record<string, string>;
@@ -31,7 +32,7 @@ export class AtlassianError extends JsmSsoError {
       retryAfterMs?: number;
     } = {},
   ) {
-    super(code, detail.message ?? detail.upstreamMessage ?? ATLASSIAN_CODES[code], {
+    super(code, detail.message ?? ATLASSIAN_CODES[code], {
       status: statusFor(code),
       cause: detail.cause,
     });
