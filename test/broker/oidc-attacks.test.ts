@@ -130,6 +130,51 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expect(Buffer.from(fields['SAMLResponse']!, 'base64').toString()).to.not.include('evil.example');
     expect(JSON.stringify(broker.logs)).to.not.include('evil.example');
   });
+  it('logs no code, state, claim or error_description of a callback it accepts, refuses or hears an error on', async () => {
+    const from = broker.logs.length;
+    const person = idpA.person;
+    idpA.person = { ...person, name: 'Zephyrine Quillbottom', email: 'zephyrine@acme.test' };
+    const code = 'Quokka-code-4f1b9c';
+    const description = 'Quokka-description: zephyrine@acme.test is locked';
+    const states: string[] = [];
+    try {
+      for (const forgery of ['valid', 'foreign-key', 'token-endpoint-down'] as const) {
+        const browser = new Browser();
+        const state = await startAt(browser, 'alpha');
+        states.push(state);
+        idpA.forgery = forgery;
+        const response = await browser.request(
+          `${broker.url}/oidc/callback?code=${code}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+        );
+        expect(response.status, forgery).to.equal(
+          forgery === 'valid' ? 200 : forgery === 'foreign-key' ? 400 : 502,
+        );
+      }
+      const browser = new Browser();
+      const state = await startAt(browser, 'alpha');
+      states.push(state);
+      await browser.request(
+        `${broker.url}/oidc/callback?error=access_denied&error_description=${encodeURIComponent(description)}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+      );
+    } finally {
+      idpA.person = person;
+      idpA.forgery = 'valid';
+    }
+    const lines = broker.logs.slice(from).map((l) => JSON.stringify(l));
+    expect(lines.length).to.be.greaterThan(3);
+    for (const secret of [
+      code,
+      description,
+      'Quokka-description',
+      'Zephyrine',
+      'zephyrine@acme.test',
+      ...states,
+    ])
+      expect(
+        lines.filter((l) => l.includes(secret)),
+        `log lines quoting ${secret}`,
+      ).to.deep.equal([]);
+  });
   it('turns ForceAuthn into prompt=login with max_age=0, and accepts an ID token whose auth_time is now', async () => {
     const browser = new Browser();
     const portal = portalSp(broker.url, pki);
