@@ -117,6 +117,7 @@ export async function createBrokerApp(
     context.registry,
     logger,
     tenantLabels(context.tenantId, context.pooled),
+    settings.signingKeyPem,
   );
   const idps = tenant.spec.identityProviders;
   /** The help center's look, and the way back to it, on every page the broker shows. */

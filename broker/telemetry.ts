@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/log.js';
 import { type TenantLabels, tenantLabels, tenantMetrics } from '../common/metrics.js';
@@ -6,7 +6,7 @@ import type { MappingProblem } from './mapping.js';
 
 /**
  * The broker's metrics and audit lines. Labels are bounded (tenant, IdP name, reason code,
- * result); nothing about a person is a label, and the audit line names people only by a hash.
+ * result); nothing about a person is a label, and the audit line names people only by a keyed hash.
  */
 export interface BrokerTelemetry {
   refusal(reason: string, status: number, idp?: string): void;
@@ -25,13 +25,19 @@ export interface BrokerTelemetry {
   mappingProblem(problem: MappingProblem): void;
 }
 
-/** `tenant`: a dedicated part's tenant id, or both label values (a pooled tenant's, see common/metrics.ts). */
+/**
+ * `tenant`: a dedicated part's tenant id, or both label values (a pooled tenant's, see
+ * common/metrics.ts). `subjectKeyMaterial`: secret material every replica shares (the broker's
+ * signing key), which keys the audit line's subject hash.
+ */
 export function createBrokerTelemetry(
   registry: Registry,
   logger: Logger,
   tenant: string | TenantLabels,
+  subjectKeyMaterial: string,
 ): BrokerTelemetry {
   const { perTenant, aggregated } = typeof tenant === 'string' ? tenantLabels(tenant) : tenant;
+  const subjectHash = subjectHasher(subjectKeyMaterial);
   const metrics = tenantMetrics(registry, 'broker');
   return {
     refusal(reason, status, idp) {
@@ -81,6 +87,12 @@ export function createBrokerTelemetry(
 }
 
 /** Correlates one person's logins in the audit log without naming them: sha256, first 16 hex. */
-export function subjectHash(idp: string, subject: string): string {
-  return createHash('sha256').update(`${idp}\0${subject}`).digest('hex').slice(0, 16);
+/**
+ * The same person at the same IdP gets the same hash in every replica, so their logins can be
+ * followed through the log; keyed (HMAC, ADR 0143) because a subject is often an e-mail address or
+ * a staff id, and a plain hash of one is confirmed by anyone who hashes a staff list.
+ */
+export function subjectHasher(keyMaterial: string): (idp: string, subject: string) => string {
+  const key = Buffer.from(hkdfSync('sha256', keyMaterial, 'jsm-sso-broker', 'audit-subject-hash', 32));
+  return (idp, subject) => createHmac('sha256', key).update(`${idp}\0${subject}`).digest('hex').slice(0, 16);
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
@@ -44,6 +45,20 @@ describe('broker: brokered login against oidc-provider', () => {
     expect(audit).to.include({ idp: 'corporate', result: 'success' });
     expect(audit?.['subjectHash']).to.match(/^[0-9a-f]{16}$/);
     expect(JSON.stringify(stack.broker.logs)).not.to.contain('alice@acme.test');
+  });
+
+  it("names the person in the audit line by a keyed hash: the same at each login, not one anyone can compute from alice's subject", async () => {
+    const hashes: unknown[] = [];
+    for (let i = 0; i < 2; i++) {
+      const from = stack.broker.logs.length;
+      await loginThroughBroker({ portal: stack.portal, brokerUrl: stack.broker.url }, new Browser());
+      hashes.push(stack.broker.logs.slice(from).find((l) => l['event'] === 'broker.login')?.['subjectHash']);
+    }
+    expect(hashes[0]).to.match(/^[0-9a-f]{16}$/);
+    expect(hashes[1]).to.equal(hashes[0]);
+    // The dev IdP's subject for alice is `alice`: an unkeyed hash of it is confirmed from a staff list.
+    const unkeyed = createHash('sha256').update('corporate\0alice').digest('hex').slice(0, 16);
+    expect(hashes[0]).to.not.equal(unkeyed);
   });
 
   it('signs in for a node-saml SP left at its request defaults (NameIDPolicy emailAddress, RequestedAuthnContext PasswordProtectedTransport exact)', async () => {

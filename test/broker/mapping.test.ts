@@ -77,7 +77,7 @@ describe('broker: claim mapping errors are visible', () => {
       tenant: 'acme',
       destination: { write: (line: string) => void lines.push(JSON.parse(line)) },
     });
-    const telemetry = createBrokerTelemetry(registry, logger, 'acme');
+    const telemetry = createBrokerTelemetry(registry, logger, 'acme', 'test key material');
     compileMapping(mapping, (p) => telemetry.mappingProblem(p))(
       subject({ email: 'secret@acme.test', groups: 'jsm-admins', given_name: 1, family_name: 'x' }),
     );

@@ -14,7 +14,12 @@ type Declared = Metric & { help: string; labelNames: string[]; upperBounds?: num
 describe('metric catalogue (common/metrics-catalogue.json)', () => {
   it('is the broker and portal metrics, each registered with exactly its type, help, labels and buckets', async () => {
     const registry = new Registry();
-    createBrokerTelemetry(registry, createLogger({ component: 'test', level: 'silent' }), 'acme');
+    createBrokerTelemetry(
+      registry,
+      createLogger({ component: 'test', level: 'silent' }),
+      'acme',
+      'test key material',
+    );
     createPortalTelemetry(registry, 'acme');
     const exported = (await registry.getMetricsAsJSON()).map((m) => m.name);
     expect([...exported].sort()).to.deep.equal([...names].sort());

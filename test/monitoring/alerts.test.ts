@@ -70,7 +70,7 @@ function promtoolTest(rules: RuleGroups): { code: number; output: string } {
 async function exposedSeriesNames(): Promise<Set<string>> {
   const registry = createMetricsRegistry();
   const logger = createLogger({ component: 'test', level: 'silent' });
-  createBrokerTelemetry(registry, logger, 't');
+  createBrokerTelemetry(registry, logger, 't', 'test key material');
   createPortalTelemetry(registry, 't');
   createOperatorMetrics(registry, { queueDepth: () => 0, conditions: () => [] });
   registerSigningCertificateExpiry(registry, 'broker', () => [{ tenantId: 't', expiry: {} }]);
