@@ -3,8 +3,9 @@
  * issued fresh at every sign-in (no fixation) and stored only as a SHA-256 hash, so a store dump
  * yields no usable cookie. Each session has an idle timeout (the entry's TTL, refreshed on use) and
  * an absolute one (checked against its creation time). The SAML NameID needed for single logout is
- * kept encrypted (AES-256-GCM) so the store never holds a customer's e-mail in the clear. An admin
- * can end all sessions of one account (`revokeAccount`).
+ * kept encrypted (AES-256-GCM) so the store never holds a customer's e-mail in the clear, and so is
+ * the display name the pages greet them by (README: nothing personal kept beyond the accountId).
+ * An admin can end all sessions of one account (`revokeAccount`).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FlowStore } from '../common/flowstore/index.js';
@@ -47,11 +48,13 @@ export class SessionStore {
   readonly #store: FlowStore;
   readonly #timeouts: SessionTimeouts;
   readonly #sealer: Sealer;
+  readonly #nameSealer: Sealer;
 
   constructor(store: FlowStore, timeouts: SessionTimeouts, secretMaterial: string) {
     this.#store = store;
     this.#timeouts = timeouts;
     this.#sealer = createSealer(secretMaterial, 'jsm-sso-portal', 'session-subject');
+    this.#nameSealer = createSealer(secretMaterial, 'jsm-sso-portal', 'session-display-name');
   }
 
   async create(
@@ -60,9 +63,13 @@ export class SessionStore {
   ): Promise<Session> {
     const id = newToken();
     const full: SessionRecord = { ...record, csrf: newToken(), createdAt: now, lastSeenAt: now };
+    const stored: SessionRecord = {
+      ...full,
+      customer: { ...full.customer, displayName: this.#nameSealer.seal(full.customer.displayName) },
+    };
     // One key per session, removed at sign-out: nothing else is indexed by session
     // (docs/decisions/0050-no-broker-initiated-logout-at-the-portal.md).
-    await this.#store.put(`portal:session:${hash(id)}`, JSON.stringify(full), this.#timeouts.idleSeconds);
+    await this.#store.put(`portal:session:${hash(id)}`, JSON.stringify(stored), this.#timeouts.idleSeconds);
     return { id, ...full };
   }
 
@@ -86,12 +93,26 @@ export class SessionStore {
       await this.#store.delete(key);
       return undefined;
     }
+    const displayName = this.#openName(record.customer.displayName);
+    if (displayName === undefined) {
+      // A session kept with its name in the clear (before it was sealed), or altered: sign in again.
+      await this.#store.delete(key);
+      return undefined;
+    }
     if (now - record.lastSeenAt >= TOUCH_EVERY_MS) {
       record.lastSeenAt = now;
       const ttl = Math.max(1, Math.min(this.#timeouts.idleSeconds, Math.ceil((absoluteEnd - now) / 1000)));
       await this.#store.put(key, JSON.stringify(record), ttl);
     }
-    return { id, ...record };
+    return { id, ...record, customer: { ...record.customer, displayName } };
+  }
+
+  #openName(sealed: string): string | undefined {
+    try {
+      return this.#nameSealer.open(sealed);
+    } catch {
+      return undefined;
+    }
   }
 
   /**

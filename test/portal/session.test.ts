@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { parseCookies, serializeCookie } from '../../common/http/cookies.js';
@@ -64,6 +65,18 @@ describe('portal sessions', () => {
     expect(sessions.openSubject(sealed)).to.deep.equal({ nameId: 'alice@acme.test', nameIdFormat: 'email' });
     const tampered = `${sealed.slice(0, -2)}${sealed.endsWith('A') ? 'B' : 'A'}A`;
     expect(() => sessions.openSubject(tampered)).to.throw();
+  });
+
+  it("keeps the display name only encrypted in the store, and ends a session whose name is not (an older one's)", async () => {
+    const named = { ...customer, displayName: 'Zephyrine Quillbottom' };
+    const s = await sessions.create({ customer: named, isAdmin: false, subject: '' });
+    const key = `portal:session:${createHash('sha256').update(s.id).digest('base64url')}`;
+    const raw = (await store.get(key))!;
+    expect(raw).to.include('qm:alice').and.not.include('Zephyrine');
+    expect((await sessions.get(s.id))?.customer.displayName).to.equal('Zephyrine Quillbottom');
+    await store.put(key, raw.replace(/"displayName":"[^"]*"/, '"displayName":"Zephyrine Quillbottom"'), 60);
+    expect(await sessions.get(s.id)).to.equal(undefined);
+    expect(await store.get(key)).to.equal(undefined);
   });
 
   it('consumes a login flow once', async () => {

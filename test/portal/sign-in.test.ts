@@ -68,7 +68,8 @@ describe('portal SAML sign-in', () => {
     expect(home.body).to.include('Alice Anders');
     expect(home.body).to.include('IT Help');
     const stored = (await h.storedValues()).join('\n');
-    expect(stored).to.include('Alice Anders');
+    // The display name is sealed like the NameID (portal/session.ts); only the accountId is plain.
+    expect(stored).to.not.include('Alice Anders');
     expect(stored).to.not.include('alice@acme.test');
   });
 
