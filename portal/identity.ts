@@ -1,8 +1,8 @@
 /**
  * From a validated SAML assertion to a portal customer: find the Atlassian account by e-mail,
  * create it when the tenant provisions on first login, apply the portal's access rule and the
- * organization mappings. The e-mail is used here and then dropped: the session keeps the accountId,
- * display name, groups and organization ids only.
+ * organization mappings. The e-mail is used here and then dropped, and the IdP groups once they have
+ * decided the admin flag: the session keeps the accountId, display name and organization ids only.
  */
 
 import type { AtlassianSpec, IdentityProviderSpec, PortalSpec } from '../common/config/tenant.generated.js';
@@ -208,7 +208,6 @@ export class CustomerResolver {
       accountId: user.accountId,
       displayName: user.displayName || person.displayName,
       organizationIds,
-      groups: person.groups,
       serviceDeskIds: await this.#usableDesks(person.email, organizationIds, deskIds, joining),
     };
   }

@@ -16,8 +16,6 @@ export interface Customer {
   displayName: string;
   /** JSM organization ids the customer belongs to (after organizationMappings). */
   organizationIds: readonly string[];
-  /** IdP groups from the `groups` SAML attribute. */
-  groups: readonly string[];
   /**
    * The portal desks this customer may raise requests in and browse, as native JSM shows a customer
    * only the portals they can use: a customer of the desk, or of one of its organizations. Decided

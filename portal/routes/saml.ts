@@ -67,8 +67,9 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       if (old) await sessions.destroy(old);
       const session = await sessions.create({
         customer,
-        // Groups here came from an IdP the tenant trusts for groups (assertedPerson drops the rest).
-        isAdmin: customer.groups.some((g) => adminGroups.includes(g)),
+        // Groups here came from an IdP the tenant trusts for groups (assertedPerson drops the rest);
+        // they decide this flag at sign-in and are not kept in the session.
+        isAdmin: person.groups.some((g) => adminGroups.includes(g)),
         subject: sessions.sealSubject({ nameId: assertion.nameId, nameIdFormat: assertion.nameIdFormat }),
         ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),
       });

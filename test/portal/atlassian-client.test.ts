@@ -44,7 +44,6 @@ describe('portal Atlassian client', () => {
       accountId: user.accountId,
       displayName: user.displayName,
       organizationIds: ['1'],
-      groups: [],
       serviceDeskIds: ['1'],
     };
   };

@@ -9,7 +9,6 @@ const customer = {
   accountId: 'qm:alice',
   displayName: 'Alice',
   organizationIds: ['1'],
-  groups: [],
   serviceDeskIds: ['1'],
 };
 

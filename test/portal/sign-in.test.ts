@@ -263,5 +263,7 @@ describe('portal SAML sign-in', () => {
     expect(page.status).to.equal(200);
     expect(page.body).to.include('127.0.0.1');
     expect(page.body).to.not.include('@acme.test');
+    // The groups decided the admin flag at sign-in; the session does not keep them.
+    expect((await h.storedValues()).join('\n')).to.not.include('portal-admins');
   });
 });

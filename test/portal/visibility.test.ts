@@ -19,7 +19,6 @@ const alice: Customer = {
   accountId: 'qm:alice',
   displayName: 'Alice',
   organizationIds: ['1'],
-  groups: [],
   serviceDeskIds: ['1'],
 };
 const base = {
