@@ -1,3 +1,5 @@
+import { createHmac, hkdfSync } from 'node:crypto';
+
 /**
  * The neutral result of a sign-in at any backend (OIDC, OAuth 2.0, SAML), before the tenant's
  * mapping turns it into the SAML assertion sent to the portal. Backends produce it; nothing else
@@ -14,4 +16,19 @@ export interface AuthenticatedSubject {
   authnContextClassRef?: string;
   /** When the user authenticated at the IdP. */
   authTime?: Date;
+}
+
+/**
+ * A keyed hash (HMAC-SHA256, hex) of an IdP's subject, for a place that must recognise the same
+ * person again without naming them: the audit line, the store's key for an upstream session. Keyed
+ * (ADR 0143) because a subject is often an e-mail address or a staff id, and a plain hash of one is
+ * confirmed by anyone who hashes a staff list. `keyMaterial` is secret material every replica shares
+ * (a signing key); `purpose` keeps the keys of different uses apart (HKDF info).
+ */
+export function subjectHasher(
+  keyMaterial: string,
+  purpose: string,
+): (idp: string, subject: string) => string {
+  const key = Buffer.from(hkdfSync('sha256', keyMaterial, 'jsm-sso-broker', purpose, 32));
+  return (idp, subject) => createHmac('sha256', key).update(`${idp}\0${subject}`).digest('hex');
 }

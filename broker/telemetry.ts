@@ -1,8 +1,8 @@
-import { createHmac, hkdfSync } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/log.js';
 import { type TenantLabels, tenantLabels, tenantMetrics } from '../common/metrics.js';
 import type { MappingProblem } from './mapping.js';
+import { subjectHasher } from './subject.js';
 
 /**
  * The broker's metrics and audit lines. Labels are bounded (tenant, IdP name, reason code,
@@ -37,7 +37,10 @@ export function createBrokerTelemetry(
   subjectKeyMaterial: string,
 ): BrokerTelemetry {
   const { perTenant, aggregated } = typeof tenant === 'string' ? tenantLabels(tenant) : tenant;
-  const subjectHash = subjectHasher(subjectKeyMaterial);
+  // The same person at the same IdP gets the same hash in every replica: their logins can be
+  // followed through the log without it naming them.
+  const hashSubject = subjectHasher(subjectKeyMaterial, 'audit-subject-hash');
+  const subjectHash = (idp: string, subject: string) => hashSubject(idp, subject).slice(0, 16);
   const metrics = tenantMetrics(registry, 'broker');
   return {
     refusal(reason, status, idp) {
@@ -84,15 +87,4 @@ export function createBrokerTelemetry(
       );
     },
   };
-}
-
-/** Correlates one person's logins in the audit log without naming them: sha256, first 16 hex. */
-/**
- * The same person at the same IdP gets the same hash in every replica, so their logins can be
- * followed through the log; keyed (HMAC, ADR 0143) because a subject is often an e-mail address or
- * a staff id, and a plain hash of one is confirmed by anyone who hashes a staff list.
- */
-export function subjectHasher(keyMaterial: string): (idp: string, subject: string) => string {
-  const key = Buffer.from(hkdfSync('sha256', keyMaterial, 'jsm-sso-broker', 'audit-subject-hash', 32));
-  return (idp, subject) => createHmac('sha256', key).update(`${idp}\0${subject}`).digest('hex').slice(0, 16);
 }

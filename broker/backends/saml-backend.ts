@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
 import { isLoopbackHost } from '../../common/net.js';
@@ -19,7 +18,7 @@ import {
 } from '../../common/saml/index.js';
 import type { Sealer } from '../../common/sealer.js';
 import { single } from '../http.js';
-import type { AuthenticatedSubject } from '../subject.js';
+import { type AuthenticatedSubject, subjectHasher } from '../subject.js';
 import {
   authenticatedSince,
   type Backend,
@@ -88,6 +87,9 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
     );
   const { now, sessions } = options.context;
   const name = options.idp.name;
+  // How the IdP's LogoutRequest finds the session: a keyed hash, so the NameID (often an e-mail)
+  // is no key in the store, nor one a staff list can confirm.
+  const upstreamSessionKey = subjectHasher(options.spSigningKeyPem, 'upstream-session-key');
   const entityId = `${options.brokerUrl}/saml/sp-metadata`;
   const acsUrl = `${options.brokerUrl}/saml/acs`;
   const sloUrl = `${options.brokerUrl}/saml/slo`;
@@ -284,11 +286,6 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       return acceptLogoutResponse(request.rawQuery, await metadata(), sloEndpoint(), requestId);
     },
   };
-}
-
-/** How the IdP's LogoutRequest finds the session: a hash, so the NameID (often an e-mail) is no key. */
-function upstreamSessionKey(idp: string, nameId: string): string {
-  return createHash('sha256').update(`${idp}\0${nameId}`).digest('base64url');
 }
 
 /**
