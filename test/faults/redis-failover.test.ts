@@ -91,16 +91,31 @@ describe('faults: Redis changes roles under the flow store (real redis-server an
       10_000,
     );
     const sentinel = await started(startLocalSentinel({ masterPort: master.port, name: 'failing' }));
+    // Listed is not enough: the sentinel learns of the replica from the master's INFO, and picks it
+    // for a failover only once it has the replica's own INFO and a live link (else NOGOODSLAVE).
     await eventually(
-      async () => cli(sentinel.port, 'sentinel', 'replicas', 'failing').includes(String(replica.port)),
-      'the sentinel knowing the replica',
+      async () => {
+        const fields = cli(sentinel.port, 'sentinel', 'replicas', 'failing').split('\n');
+        const value = (name: string) => fields[fields.indexOf(name) + 1];
+        return (
+          fields.includes(String(replica.port)) &&
+          value('flags') === 'slave' &&
+          value('master-link-status') === 'ok'
+        );
+      },
+      'the sentinel knowing the replica, its link up',
       20_000,
     );
     const store = await answering(RedisFlowStore.open(parseRedisAddress(sentinel.url), 'failover'));
     stops.push(() => store.close());
     await store.put('flow:1', 'before', 60);
 
-    expect(cli(sentinel.port, 'sentinel', 'failover', 'failing')).to.equal('OK');
+    // A replica whose INFO the sentinel has not refreshed lately is still refused (NOGOODSLAVE): ask again.
+    await eventually(
+      async () => cli(sentinel.port, 'sentinel', 'failover', 'failing') === 'OK',
+      'the sentinel starting the failover',
+      20_000,
+    );
     await eventually(
       async () => roleOf(replica) === 'master' && roleOf(master) === 'slave',
       'the roles swapped',
