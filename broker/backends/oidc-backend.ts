@@ -264,11 +264,11 @@ async function discover(spec: OidcIdpSpec, options: OAuthBackendOptions): Promis
     {
       execute: insecureOnlyOnLoopback(spec.issuer),
       [client.customFetch]: customFetch(options.fetch),
+      // Discovery's deadline; openid-client keeps it for every later call of the configuration
+      // (JWKS, token, userinfo).
       timeout: options.context.idpTimeoutMs / 1000,
     },
   );
-  // Every later call of this configuration (JWKS, token, userinfo) too.
-  c.timeout = options.context.idpTimeoutMs / 1000;
   // Verify ID token signatures against the JWKS even though they come over TLS: TLS alone would
   // leave the broker trusting whatever the token endpoint's network path says.
   client.enableNonRepudiationChecks(c);
