@@ -459,6 +459,31 @@ export class RequestService {
   }
 
   /**
+   * Moves the request through one step of its workflow, once per write key (the confirmation
+   * form's): a second post of the same form (a double click) waits for the first under its claim
+   * and lands on the same outcome, instead of finding the step gone or, where the step is offered
+   * again from where it leads, taking it twice. The step must be one Atlassian offers now; false
+   * when it is not (nothing was sent). A transition leaves nothing its key could be found by, so a
+   * post of the same form after the claim has expired is judged afresh.
+   */
+  transition(
+    issueKey: string,
+    transitionId: string,
+    comment: string | undefined,
+    writeKey: string,
+  ): Promise<WriteOutcome<boolean>> {
+    return this.#writeOnce(`transition:${issueKey}:${writeKey}`, {
+      ...this.#writes,
+      write: async () => {
+        const offered = await this.#client.transitions(issueKey);
+        if (!offered.some((t) => t.id === transitionId)) return false;
+        await this.#client.performTransition(issueKey, transitionId, comment);
+        return true;
+      },
+    });
+  }
+
+  /**
    * Attaches a file once per write key: Atlassian adds a comment with every attachment, and that
    * comment carries the key.
    */

@@ -214,13 +214,17 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
 
   postRequestAction('/requests/:key/transition', 'moved', async (key, body, s) => {
     const id = body['transition'];
-    const allowed = await client.transitions(key);
-    if (typeof id !== 'string' || !allowed.some((t) => t.id === id))
-      throw actionError('request.refused.stepUnavailable');
+    if (typeof id !== 'string') throw actionError('request.refused.stepUnavailable');
     const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
     if (text.length > 32_000) throw actionError('request.refused.commentTooLong');
     // The optional comment goes with the transition (one call), written as for a comment.
-    await client.performTransition(key, id, text ? authoredBody(s.customer.displayName, text) : undefined);
+    const { value: moved } = await requests.transition(
+      key,
+      id,
+      text ? authoredBody(s.customer.displayName, text) : undefined,
+      writeKeyFrom(body[WRITE_KEY_FIELD]),
+    );
+    if (!moved) throw actionError('request.refused.stepUnavailable');
   });
 
   // A transition is confirmed on a page of its own (the portal uses no script): the step's name,
@@ -255,6 +259,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         summary: typeof summary === 'string' ? summary : key,
         transition,
         csrf: s.csrf,
+        writeKey: newWriteKey(),
       }),
     );
   });

@@ -64,6 +64,34 @@ describe('portal: the same form sent twice at once writes once', () => {
     expect(events.filter((e) => e === 'portal.request_resubmitted')).to.have.length(1);
   });
 
+  it('moves a request once for two posts of one transition confirmation, and both land on the moved request', async () => {
+    const request = () =>
+      [...h.emulator.state.requests.values()].find(
+        (r) => r.fieldValues['summary'] === 'Printer on 3rd floor jams every morning',
+      )!;
+    const key = request().key;
+    // "Resolve this issue" from In progress: the second post, unclaimed, found the step gone.
+    const confirmPath = `/requests/${key}/transition/761`;
+    const confirm = (await alice.text(confirmPath)).body;
+    const action = `/requests/${key}/transition`;
+    const fields = {
+      _csrf: csrfOf(confirm),
+      _write: writeKeyOf(confirm, action)!,
+      transition: '761',
+      body: 'Fixed by the new fuser, clicked twice.',
+    };
+    const answers = await doubleClick(`/rest/servicedeskapi/request/${key}/transition`, () =>
+      alice.post(action, fields),
+    );
+    expect(h.emulator.faults.hits(), 'transitions Atlassian received').to.deep.equal([1]);
+    expect(request().status).to.equal('Resolved');
+    expect(request().comments.filter((c) => c.body.includes('clicked twice'))).to.have.length(1);
+    expect(answers.map((a) => [a.status, a.headers.get('location')])).to.deep.equal([
+      [303, `/requests/${key}?moved=1`],
+      [303, `/requests/${key}?moved=1`],
+    ]);
+  });
+
   it('adds one comment for two posts of one comment form', async () => {
     const key = h.keyOf('Printer on 3rd floor jams every morning');
     const detail = (await alice.text(`/requests/${key}`)).body;
