@@ -81,8 +81,19 @@ export class Catalogue {
     return this.#cache.get(`groups:${serviceDeskId}`, () => this.#client.requestTypeGroups(serviceDeskId));
   }
 
+  /** Every request type of the desk, hidden ones too: what names a request's type, whoever raised it. */
   requestTypes(serviceDeskId: string): Promise<RequestTypeDTO[]> {
     return this.#cache.get(`types:${serviceDeskId}`, () => this.#client.requestTypes(serviceDeskId));
+  }
+
+  /**
+   * The request types a customer may raise: those in at least one request type group. A type in no
+   * group is hidden from the portal (JSM's own words for it); agents use such types for requests
+   * from e-mail or raised inside Jira, and the native portal neither lists them nor takes a request
+   * of them from a customer.
+   */
+  async portalRequestTypes(serviceDeskId: string): Promise<RequestTypeDTO[]> {
+    return (await this.requestTypes(serviceDeskId)).filter((t) => (t.groupIds ?? []).length > 0);
   }
 
   /** The id of JSM's Organizations field (sharing a request with organizations), if the site has one. */

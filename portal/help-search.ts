@@ -44,7 +44,7 @@ export async function searchHelp(
     options.requestTypes
       ? Promise.all(
           desks.map(async (desk) =>
-            (await sources.catalogue.requestTypes(desk.id))
+            (await sources.catalogue.portalRequestTypes(desk.id))
               .filter((type) => requestTypeMatches(type, query))
               .map((type) => ({ desk, type })),
           ),

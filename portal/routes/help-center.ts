@@ -73,7 +73,10 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       send(res, publicDeskPage(pageContext(res), desk, q, articles));
       return;
     }
-    const [groups, types] = await Promise.all([catalogue.groups(desk.id), catalogue.requestTypes(desk.id)]);
+    const [groups, types] = await Promise.all([
+      catalogue.groups(desk.id),
+      catalogue.portalRequestTypes(desk.id),
+    ]);
     const group = typeof req.query['group'] === 'string' ? req.query['group'] : undefined;
     send(res, deskPage(pageContext(res), desk, groups, types, q, group, articles));
   });
@@ -94,7 +97,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
   const typeOr404 = async (res: Response, deskId: unknown, typeId: unknown) => {
     const desk = await deskOr404(res, deskId);
     if (!desk) return undefined;
-    const type = (await catalogue.requestTypes(desk.id)).find((t) => t.id === typeId);
+    const type = (await catalogue.portalRequestTypes(desk.id)).find((t) => t.id === typeId);
     if (!type) {
       const { t } = translatorOf(res);
       refuse(
