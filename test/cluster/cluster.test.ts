@@ -28,6 +28,7 @@ import { type NodeCluster, startNodeCluster } from '../../testkit/node-cluster.j
 import { imageArchive } from '../../testkit/oci-image.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
 import { forwardToPods, type PodForward, readyPodIp } from '../../testkit/pod-forward.js';
+import { podRefusal, RESTRICTED_NAMESPACE_LABELS, UNHARDENED_POD } from '../../testkit/pod-security.js';
 import {
   opaqueSecret,
   signInAtPortal,
@@ -142,6 +143,9 @@ describe('the single-node cluster start', () => {
 });
 
 describe('a single-node cluster: helm install, a tenant, a sign-in through its pods', function () {
+  // Every namespace below enforces the restricted Pod Security Standard (the README's quick start
+  // labels its two; the others are made so here): a pod of the chart, the operator or a pool that
+  // did not meet it would never be created, and the waits for Ready pods would fail.
   this.timeout(900_000);
   const quickStart = readmeQuickStart();
   let cluster: NodeCluster;
@@ -181,6 +185,24 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
       })
     ).items;
 
+  /** The namespace's PodSecurity admission refuses an unhardened pod, so the pods running there passed it. */
+  const expectRestricted = async (namespace: string) => {
+    expect(
+      await podRefusal(cluster.client, namespace, 'unhardened', UNHARDENED_POD),
+      `PodSecurity admission in ${namespace}`,
+    ).to.match(/violates PodSecurity "restricted:latest"/);
+  };
+
+  /** A namespace that admits only pods meeting the restricted Pod Security Standard. */
+  const restrictedNamespace = async (name: string) => {
+    await cluster.client.create('/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels: RESTRICTED_NAMESPACE_LABELS },
+    });
+    await expectRestricted(name);
+  };
+
   before(async () => {
     const archive = await imageArchive();
     cluster = await startNodeCluster({ [quickStart.image]: archive });
@@ -198,6 +220,8 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
         timeout: 600_000,
       });
       expect(run.status, `the quick start failed:\n${run.stdout}\n${run.stderr}`).to.equal(0);
+      // Its namespaces enforce the restricted Pod Security Standard, so every pod below passed it.
+      for (const namespace of [RELEASE.namespace, 'acme']) await expectRestricted(namespace);
       // Step 4: the tenant is Ready and the listing names what the operator made for it.
       expect(run.stdout).to.match(/^acme\s+True\s+https:\/\/help\.acme\.example/m);
       expect(run.stdout).to.match(/deployment\.apps\/acme-broker\s+1\/1/);
@@ -252,11 +276,7 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
       }
       services = await startTenantServices(cluster.nodeAddress, forwards.broker!.url);
       const podPair = services.ca.issue({ hosts: ['127.0.0.1'] });
-      await cluster.client.create('/api/v1/namespaces', {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name: namespace },
-      });
+      await restrictedNamespace(namespace);
       for (const secret of [...services.secrets(), tlsSecret('acme-pods-tls', podPair)]) {
         await cluster.client.create(collectionPath(KINDS.secret, namespace), secret);
       }
@@ -444,11 +464,7 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
     };
 
     before(async () => {
-      await cluster.client.create('/api/v1/namespaces', {
-        apiVersion: 'v1',
-        kind: 'Namespace',
-        metadata: { name: pools },
-      });
+      await restrictedNamespace(pools);
       poolCa = makeTestCa('jsm-sso pool test CA');
       portalDefault = poolCa.issue({ hosts: ['pool.localhost'] });
       redisFiles = mkdtempSync(join(tmpdir(), 'jsm-sso-pool-redis-'));
@@ -521,11 +537,7 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
           broker: services.ca.issue({ hosts: [host] }),
         };
         placed.push({ namespace, host, services, certificates });
-        await cluster.client.create('/api/v1/namespaces', {
-          apiVersion: 'v1',
-          kind: 'Namespace',
-          metadata: { name: namespace },
-        });
+        await restrictedNamespace(namespace);
         for (const secret of [
           ...services.secrets(),
           ...PARTS.map((part) => tlsSecret(`${TENANT}-${part}-tls`, certificates[part])),
