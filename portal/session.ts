@@ -102,7 +102,9 @@ export class SessionStore {
     if (now - record.lastSeenAt >= TOUCH_EVERY_MS) {
       record.lastSeenAt = now;
       const ttl = Math.max(1, Math.min(this.#timeouts.idleSeconds, Math.ceil((absoluteEnd - now) / 1000)));
-      await this.#store.put(key, JSON.stringify(record), ttl);
+      // Only while the session still exists (SET XX): a sign-out or revocation between the read
+      // above and this write must not bring it back for the stolen or other-tab cookie (ADR 0145).
+      await this.#store.takeLeaving(key, JSON.stringify(record), ttl);
     }
     return { id, ...record, customer: { ...record.customer, displayName } };
   }

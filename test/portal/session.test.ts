@@ -78,12 +78,40 @@ describe('portal sessions', () => {
     expect(await store.get(key)).to.equal(undefined);
   });
 
+  it('does not bring back a session signed out while a request of it was being served', async () => {
+    // A page of the session (another tab, or a thief with its cookie) reads it, the customer signs
+    // out, then the page refreshes the idle time it read: that write must not recreate the session.
+    const racing = new SignOutDuringRead();
+    const raced = new SessionStore(racing, { idleSeconds: 60, absoluteSeconds: 300 }, 'key material');
+    const t0 = Date.now();
+    const s = await raced.create({ customer, isAdmin: false, subject: '' }, t0);
+    racing.whileReading = () => raced.destroy(s.id);
+    expect(await raced.get(s.id, t0 + 31_000), 'the request that read it first is served').to.not.equal(
+      undefined,
+    );
+    expect(await raced.get(s.id, t0 + 32_000), 'signed out').to.equal(undefined);
+    expect(racing.size).to.equal(0);
+    await racing.close();
+  });
+
   it('consumes a login flow once', async () => {
     const id = await sessions.startLogin({ requestId: '_r', returnPath: '/' }, 60);
     expect(await sessions.takeLogin(id)).to.deep.equal({ requestId: '_r', returnPath: '/' });
     expect(await sessions.takeLogin(id)).to.equal(undefined);
   });
 });
+
+/** A store that runs `whileReading` once, after a read and before it returns (a concurrent request). */
+class SignOutDuringRead extends MemoryFlowStore {
+  whileReading: (() => Promise<void>) | undefined;
+  override async get(key: string): Promise<string | undefined> {
+    const value = await super.get(key);
+    const meanwhile = this.whileReading;
+    this.whileReading = undefined;
+    await meanwhile?.();
+    return value;
+  }
+}
 
 describe('portal cookies', () => {
   it('uses __Host- names with Secure over https', () => {

@@ -238,6 +238,7 @@ describe('portal SAML sign-in', () => {
     const browser = await signIn(h, 'alice@acme.test');
     const profile = await browser.text('/profile');
     const token = /name="_csrf" value="([^"]+)"/.exec(profile.body)![1]!;
+    const cookiesBefore = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const res = await browser.post('/logout', { _csrf: token });
     expect(res.status).to.equal(200);
     const target = /<a id="continue" href="([^"]+)"/
@@ -253,6 +254,12 @@ describe('portal SAML sign-in', () => {
       '<saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">alice@acme.test</saml:NameID>',
     );
     expect((await browser.fetch('/profile')).status).to.equal(303);
+    // The old cookie, kept by a thief or another tab, opens nothing either: the session is gone.
+    const replayed = await fetch(`${h.url}/profile`, {
+      headers: { cookie: cookiesBefore },
+      redirect: 'manual',
+    });
+    expect(replayed.status).to.equal(303);
   });
 
   it('shows the activity page to tenant admins only, with accountIds and no e-mail', async () => {
