@@ -484,7 +484,7 @@ export async function createBrokerApp(
     const backend = session ? backends.get(session.idp) : undefined;
     if (session && backend) {
       const logoutId = newToken();
-      const upstream = await backend.startLogout(session.logoutHandle, logoutId);
+      const upstream = await upstreamLogout(backend, session.logoutHandle, logoutId);
       if (upstream) {
         await state.savePendingLogout(logoutId, {
           ...portalLogout,
@@ -496,6 +496,26 @@ export async function createBrokerApp(
     }
     // Without an IdP logout the person stays signed in there: say so (PartialLogout).
     redirect(res, logoutResponseUrl(portalLogout, session !== undefined));
+  }
+
+  /**
+   * The IdP's logout, or undefined when it cannot be had: an IdP that cannot be reached (a replica
+   * that never read its discovery or metadata) is no reason to leave the person on an error page.
+   * The broker session is already ended; the portal hears PartialLogout within the IdP deadline.
+   */
+  async function upstreamLogout(backend: Backend, logoutHandle: string | undefined, logoutId: string) {
+    try {
+      return await backend.startLogout(logoutHandle, logoutId);
+    } catch (err) {
+      const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
+      if (reason === 'BROKER_INTERNAL')
+        logger.error({ event: 'broker.internal_error', ...unexpectedErrorFields(err) }, 'internal error');
+      logger.warn(
+        { event: 'broker.logout', idp: backend.idp, result: 'partial', reason },
+        'the identity provider could not be asked to end its session',
+      );
+      return undefined;
+    }
   }
 
   /**

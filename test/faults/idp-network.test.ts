@@ -6,6 +6,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { ClientMetadata } from 'oidc-provider';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { STATUS_PARTIAL_LOGOUT, verifyRedirectSignature } from '../../common/saml/index.js';
 import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import {
   type BrokerUnderTest,
@@ -17,6 +19,7 @@ import {
   loginThroughBroker,
   oidcIdp,
   type Pki,
+  PORTAL_URL,
   pageReason,
   portalSp,
   serveBroker,
@@ -41,6 +44,9 @@ describe('faults: the IdP failing under a sign-in', function () {
     let idp: DevIdp;
     let broker: BrokerUnderTest;
     let brokerUrl: string;
+    /** The flow store the broker's replicas share. */
+    const store = new MemoryFlowStore();
+    const tenant = () => tenantFor(brokerUrl, [oidcIdp('corporate', proxy.url)]);
     before(async () => {
       proxy = await startFaultProxy();
       const placeholder = await listenPlaceholder();
@@ -49,20 +55,16 @@ describe('faults: the IdP failing under a sign-in', function () {
       // The IdP names the proxy as its issuer: every call the broker and the browser make goes through it.
       idp = await startDevIdp({ clients, issuer: proxy.url });
       proxy.target = { host: '127.0.0.1', port: (idp.server.address() as AddressInfo).port };
-      broker = await serveBroker(
-        placeholder.server,
-        brokerUrl,
-        tenantFor(brokerUrl, [oidcIdp('corporate', proxy.url)]),
-        pki,
-        undefined,
-        { idpTimeoutMs: IDP_TIMEOUT_MS },
-      );
+      broker = await serveBroker(placeholder.server, brokerUrl, tenant(), pki, store, {
+        idpTimeoutMs: IDP_TIMEOUT_MS,
+      });
     });
     afterEach(() => proxy.clear());
     after(async () => {
       await broker?.close();
       await idp?.close();
       await proxy?.close();
+      await store.close();
     });
 
     /** A whole sign-in; its last page is the auto-post to the portal, or the refusal. */
@@ -107,6 +109,41 @@ describe('faults: the IdP failing under a sign-in', function () {
       await expectIdpUnavailable(await signIn());
       expect(proxy.hits()).to.deep.equal([1]);
       expect((await signIn()).value.page.status).to.equal(200);
+    });
+
+    it('answers the portal PartialLogout within the IdP timeout when a replica that never reached the IdP signs the person out while it is silent', async () => {
+      const portal = portalSp(brokerUrl, pki);
+      const browser = new Browser();
+      const signedIn = await loginThroughBroker({ portal, brokerUrl }, browser);
+      const { profile } = await portal.validatePostResponseAsync(signedIn.fields);
+      // Another replica behind the same URL and store, started since: it has no discovery yet.
+      const placeholder = await listenPlaceholder();
+      const replica = await serveBroker(placeholder.server, brokerUrl, tenant(), pki, store, {
+        idpTimeoutMs: IDP_TIMEOUT_MS,
+      });
+      try {
+        proxy.add({ fault: 'stall', method: 'GET', pathPrefix: '/.well-known' });
+        const logoutUrl = await portal.getLogoutUrlAsync(profile!, 'rs-down', {});
+        const attempt = await timed(() => browser.request(logoutUrl, { via: placeholder.url }));
+        expect(attempt.ms, 'the sign-out (ms)').to.be.below(10 * IDP_TIMEOUT_MS);
+        const answer = attempt.value;
+        expect(answer.status, await answer.clone().text()).to.equal(302);
+        const location = new URL(answer.headers.get('location')!);
+        const message = verifyRedirectSignature(location.search.slice(1), 'SAMLResponse', [pki.brokerCert]);
+        expect(message.relayState).to.equal('rs-down');
+        expect(message.xml).to.contain(`Value="${STATUS_PARTIAL_LOGOUT}"`);
+        expect(replica.logs.findLast((l) => l['event'] === 'broker.logout')).to.include({
+          result: 'partial',
+          reason: 'OIDC_DISCOVERY_FAILED',
+        });
+        expect(proxy.hits()).to.deep.equal([1]);
+        // The broker session ended all the same: signing out again involves no IdP.
+        proxy.clear();
+        const again = await browser.request(await portal.getLogoutUrlAsync(profile!, 'rs-again', {}));
+        expect(again.headers.get('location')!.startsWith(`${PORTAL_URL}/saml/slo?`)).to.equal(true);
+      } finally {
+        await replica.close();
+      }
     });
   });
 
