@@ -106,6 +106,12 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
     }
   };
 
+  /**
+   * The answer to the IdP's LogoutRequest: always PartialLogout (core 3.7.3.2). The broker is itself
+   * the session authority of the portal, whose session it cannot end (ADR 0050), and it cannot tell
+   * that no other portal session of the person lives (its index keeps the latest login only); so
+   * Success would tell the IdP, and the person on its page, more than is true (ADR 0145).
+   */
   async function logoutResponseUrl(inResponseTo: string, relayState?: string): Promise<string | undefined> {
     const idp = await metadata();
     if (!idp.sloUrl) return undefined;
@@ -113,7 +119,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       issuer: entityId,
       destination: idp.sloUrl,
       inResponseTo,
-      partial: false,
+      partial: true,
       now: now(),
     });
     return signedRedirectUrl('SAMLResponse', idp.sloUrl, message, {
