@@ -19,6 +19,7 @@ import {
   organizationShareJql,
   type RequestFacts,
   type RequestFilters,
+  usableDesks,
   visibleRequestsJql,
 } from './visibility.js';
 import { WriteClaims } from './write-claims.js';
@@ -251,10 +252,11 @@ export class RequestService {
       throw err;
     }
     const result = searched.value;
-    // Defence in depth: a row outside the portal's desks is never shown, whatever the search returned.
+    // Defence in depth: a row outside the customer's desks is never shown, whatever the search returned.
+    const usable = usableDesks(customer, desks);
     const requests = result.issues
       .map((issue) => summaryOf(issue, requestTypeField))
-      .filter((r) => desks.some((d) => d.projectId === r.projectId));
+      .filter((r) => usable.some((d) => d.projectId === r.projectId));
     return {
       requests,
       ...(result.nextPageToken && result.isLast !== true ? { nextPageToken: result.nextPageToken } : {}),

@@ -3,11 +3,13 @@
  * so this module is the only place that decides what a customer may see. It is pure: the facts come
  * in, a decision (or a JQL restriction built only from validated identifiers) comes out.
  *
- * A customer sees a request when its service desk is one of the portal's desks AND they reported it
- * (which includes requests raised on their behalf), are a participant, are one of its approvers (as
- * in the native portal, where approvers open the request to answer), or it is shared with one of
- * their organizations. The list JQL (`ownershipJql`) names the same four ties, so what is listed is
- * what `canSee` lets open.
+ * A customer sees a request when its service desk is one of the portal's desks that the customer
+ * may use (`Customer.serviceDeskIds`: as Atlassian's own portal, a request is only seen through the
+ * portal of a desk one can access) AND they reported it (which includes requests raised on their
+ * behalf), are a participant, are one of its approvers (as in the native portal, where approvers open
+ * the request to answer), or it is shared with one of their organizations. The list JQL
+ * (`ownershipJql`) names the same four ties on the same desks, so what is listed is what `canSee`
+ * lets open.
  */
 import { JsmSsoError } from '../common/errors.js';
 
@@ -78,8 +80,13 @@ export function isNumericId(value: unknown): value is string {
   return typeof value === 'string' && NUMERIC_ID.test(value);
 }
 
-export function canSeeDesk(desks: readonly DeskRef[], serviceDeskId: string): boolean {
-  return desks.some((d) => d.serviceDeskId === serviceDeskId);
+/** The portal's desks this customer may use: the only ones whose requests they can see. */
+export function usableDesks(customer: Customer, desks: readonly DeskRef[]): DeskRef[] {
+  return desks.filter((d) => customer.serviceDeskIds.includes(d.serviceDeskId));
+}
+
+function inUsableDesk(customer: Customer, request: RequestFacts, desks: readonly DeskRef[]): boolean {
+  return usableDesks(customer, desks).some((d) => d.projectId === request.projectId);
 }
 
 export function canSee(customer: Customer, request: RequestFacts, desks: readonly DeskRef[]): boolean {
@@ -93,7 +100,7 @@ export function canSee(customer: Customer, request: RequestFacts, desks: readonl
  * request.
  */
 export function canAct(customer: Customer, request: RequestFacts, desks: readonly DeskRef[]): boolean {
-  if (!desks.some((d) => d.projectId === request.projectId)) return false;
+  if (!inUsableDesk(customer, request, desks)) return false;
   if (request.reporterAccountId !== undefined && request.reporterAccountId === customer.accountId)
     return true;
   if (request.participantAccountIds.includes(customer.accountId)) return true;
@@ -101,10 +108,7 @@ export function canAct(customer: Customer, request: RequestFacts, desks: readonl
 }
 
 function isApproverOf(customer: Customer, request: RequestFacts, desks: readonly DeskRef[]): boolean {
-  return (
-    desks.some((d) => d.projectId === request.projectId) &&
-    request.approverAccountIds.includes(customer.accountId)
-  );
+  return inUsableDesk(customer, request, desks) && request.approverAccountIds.includes(customer.accountId);
 }
 
 /**
@@ -176,9 +180,10 @@ export function visibleRequestsJql(
   desks: readonly DeskRef[],
   filters: RequestFilters,
 ): string | undefined {
+  const usable = usableDesks(customer, desks);
   const scoped = filters.serviceDeskId
-    ? desks.filter((d) => d.serviceDeskId === filters.serviceDeskId)
-    : desks;
+    ? usable.filter((d) => d.serviceDeskId === filters.serviceDeskId)
+    : usable;
   const ownership = ownershipJql(customer, filters.ownership, filters.organizationId);
   if (scoped.length === 0 || ownership === undefined) return undefined;
   const projects = scoped.map((d) => quoted(d.projectId, isNumericId));

@@ -15,22 +15,33 @@ import {
 describe('portal: identifiers of things the customer may not reach (IDOR)', () => {
   let h: Harness;
   let alice: Browser;
+  let erik: Browser;
   let hidden: RequestType;
-  useHarness(async (started) => {
-    h = started;
-    // A request type in no group: JSM hides it from the portal (agents use such types for e-mail
-    // requests and for requests raised inside Jira).
-    const shown = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!;
-    hidden = {
-      ...shown,
-      id: '9901',
-      name: 'Vendor escalation (agents only)',
-      description: 'Escalate to a vendor.',
-      groupIds: [],
-    };
-    h.emulator.state.requestTypes.set(hidden.id, hidden);
-    alice = await signIn(h, 'alice@acme.test');
-  });
+  useHarness(
+    async (started) => {
+      h = started;
+      // A request type in no group: JSM hides it from the portal (agents use such types for e-mail
+      // requests and for requests raised inside Jira).
+      const shown = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!;
+      hidden = {
+        ...shown,
+        id: '9901',
+        name: 'Vendor escalation (agents only)',
+        description: 'Escalate to a vendor.',
+        groupIds: [],
+      };
+      h.emulator.state.requestTypes.set(hidden.id, hidden);
+      alice = await signIn(h, 'alice@acme.test');
+      // Erik is a customer of IT Help only (no organization).
+      erik = await signIn(h, 'erik@acme.test');
+      // No mapping puts Erik into Acme Corp (whose members may use HR) at sign-in.
+    },
+    { atlassian: { organizationMappings: [] } },
+  );
+  const request = (summary: string) =>
+    [...h.emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
+  const accountOf = (email: string) =>
+    [...h.emulator.state.users.values()].find((u) => u.email === email)!.accountId;
 
   it('neither offers nor takes a request type hidden from the portal (in no group)', async () => {
     const requestsBefore = h.emulator.state.requests.size;
@@ -55,5 +66,44 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     expect(posted.status).to.equal(404);
     expect(reasons(h, from)).to.include('PORTAL_REQUEST_TYPE_NOT_FOUND');
     expect(h.emulator.state.requests.size, 'requests raised').to.equal(requestsBefore);
+  });
+
+  it('hides a request of a desk the customer may not use, though he takes part in it', async () => {
+    // An HR agent added Erik to Bob's HR request, with a file: Atlassian's own portal shows it to him
+    // only through a portal she can access, and HR is not one.
+    const hr = request('New home address');
+    hr.participantIds.push(accountOf('erik@acme.test'));
+    hr.attachments.push({
+      id: '99001',
+      filename: 'lease.txt',
+      mimeType: 'text/plain',
+      content: Buffer.from('new lease'),
+      authorId: hr.reporterId,
+      created: Date.now(),
+    });
+    const commentsBefore = hr.comments.length;
+    expect((await erik.text('/desk/2')).status, 'the HR desk').to.equal(404);
+    const detail = await erik.text(`/requests/${hr.key}`);
+    expect(detail.status).to.equal(404);
+    expect(detail.body).to.not.include('New home address');
+    for (const ownership of ['all', 'shared']) {
+      const list = await erik.text(`/requests?status=all&ownership=${ownership}`);
+      expect(list.body, `My requests, ${ownership}`).to.not.include(hr.key);
+    }
+    // His own IT request is still his (the desk she may use).
+    expect((await erik.text('/requests?status=all')).body).to.include(
+      request('Wi-Fi drops in meeting room Nile').key,
+    );
+    expect((await erik.text(`/requests/${hr.key}/attachment/99001`)).status).to.equal(404);
+    const csrf = csrfOf((await erik.text('/profile')).body);
+    const comment = await erik.post(`/requests/${hr.key}/comment`, { body: 'peek', _csrf: csrf });
+    expect(comment.status).to.equal(404);
+    const leave = await erik.post(`/requests/${hr.key}/participants/remove`, {
+      accountId: accountOf('erik@acme.test'),
+      _csrf: csrf,
+    });
+    expect(leave.status).to.equal(404);
+    expect(request('New home address').comments).to.have.length(commentsBefore);
+    expect(request('New home address').participantIds).to.include(accountOf('erik@acme.test'));
   });
 });

@@ -60,6 +60,26 @@ describe('portal visibility', () => {
     );
   });
 
+  it('hides requests of a portal desk the customer may not use, and lists none of them', () => {
+    const both: DeskRef[] = [...desks, { serviceDeskId: '2', projectId: '10002' }];
+    const hr = { ...base, projectId: '10002' };
+    for (const facts of [
+      { ...hr, reporterAccountId: 'qm:alice' },
+      { ...hr, participantAccountIds: ['qm:alice'] },
+      { ...hr, approverAccountIds: ['qm:alice'] },
+      { ...hr, organizationIds: ['1'] },
+    ]) {
+      expect(canSee(alice, facts, both)).to.equal(false);
+      expect(canSee({ ...alice, serviceDeskIds: ['1', '2'] }, facts, both)).to.equal(true);
+    }
+    expect(visibleRequestsJql(alice, both, { ownership: 'mine', status: 'all' })).to.match(
+      /^project in \("10001"\) AND/,
+    );
+    expect(
+      visibleRequestsJql(alice, both, { ownership: 'mine', status: 'all', serviceDeskId: '2' }),
+    ).to.equal(undefined);
+  });
+
   it('builds list JQL from quoted identifiers only', () => {
     const jql = visibleRequestsJql(alice, desks, { ownership: 'all', status: 'open' });
     expect(jql).to.equal(
