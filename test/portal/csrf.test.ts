@@ -1,7 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect } from 'chai';
-import { packageRoot } from '../../common/paths.js';
 import {
   type Browser,
   csrfOf,
@@ -14,20 +11,28 @@ import {
 /**
  * Every state-changing POST of the portal refuses a form without the session's CSRF token, and one
  * with the token but from another origin (OWASP ASVS 4.0 V4.2.2, V50.4). The routes are read from
- * portal/routes, so a new POST route fails here until it is attacked below. `/saml/acs` is the one
- * exception: the broker's auto-posting page is cross-site by design; its guard is the signed
- * Response answering this browser's pending login (test/portal/sign-in.test.ts).
+ * the running portal's router (every route with a method other than GET or HEAD, wherever it was
+ * mounted), so a new one fails here until it is attacked below. `/saml/acs` is the one exception: the
+ * broker's auto-posting page is cross-site by design; its guard is the signed Response answering this
+ * browser's pending login (test/portal/sign-in.test.ts).
  */
 const CROSS_SITE_BY_DESIGN = new Set(['/saml/acs']);
 
-function postRoutes(): string[] {
-  const folder = join(packageRoot(), 'portal', 'routes');
-  return readdirSync(folder)
-    .filter((f) => f.endsWith('.ts'))
-    .flatMap((f) => [
-      ...readFileSync(join(folder, f), 'utf8').matchAll(/(?:app\.post|postRequestAction)\(\s*'([^']+)'/g),
-    ])
-    .map((m) => m[1]!)
+interface RouteLayer {
+  route?: { path: string | string[]; methods: Record<string, boolean> };
+}
+
+/** `METHOD path` of every route of the portal's Express app that is not a GET or HEAD. */
+function stateChangingRoutes(h: Harness): string[] {
+  const { stack } = (h.app.handler as unknown as { router: { stack: RouteLayer[] } }).router;
+  return stack
+    .flatMap(({ route }) =>
+      route
+        ? Object.keys(route.methods)
+            .filter((m) => m !== 'get' && m !== 'head')
+            .flatMap((m) => [route.path].flat().map((path) => `${m.toUpperCase()} ${path}`))
+        : [],
+    )
     .sort();
 }
 
@@ -76,9 +81,29 @@ describe('portal: CSRF on every state-changing POST', () => {
     };
   }
 
-  it('knows every POST route of the portal (a new one must be attacked here)', () => {
-    const covered = Object.keys(attacks());
-    expect(postRoutes().filter((r) => !CROSS_SITE_BY_DESIGN.has(r))).to.deep.equal(covered.sort());
+  it('knows every state-changing route of the portal (a new one must be attacked here)', () => {
+    const covered = Object.keys(attacks()).map((r) => `POST ${r}`);
+    const routes = stateChangingRoutes(h);
+    expect(routes, 'routes read from the router').to.include('POST /requests/:key/transition');
+    expect(routes.filter((r) => !CROSS_SITE_BY_DESIGN.has(r.replace(/^POST /, '')))).to.deep.equal(
+      covered.sort(),
+    );
+  });
+
+  it('takes no method override: a GET that asks to be a POST changes nothing', async () => {
+    const site = () => JSON.stringify([...h.emulator.state.requests.values()]);
+    const before = site();
+    for (const attack of Object.values(attacks())) {
+      const query = new URLSearchParams({ ...attack.fields, _method: 'POST' }).toString();
+      const res = await alice.fetch(`${attack.path}?${query}`, {
+        headers: { 'x-http-method-override': 'POST', 'x-method-override': 'POST' },
+      });
+      await res.arrayBuffer();
+      // The GET page where there is one (the raise form), else 404: never the action's 303.
+      expect(res.status, attack.path).to.be.oneOf([200, 404]);
+    }
+    expect(site(), 'requests, comments, participants, statuses').to.equal(before);
+    expect((await alice.fetch('/requests')).status, 'still signed in').to.equal(200);
   });
 
   it('refuses each without the token and with the token from another origin, changing nothing', async () => {
