@@ -127,6 +127,8 @@ export const BROKER_CODES = {
   OIDC_ID_TOKEN_NONCE_MISMATCH: 'The ID token `nonce` is not the one sent',
   OIDC_ID_TOKEN_ALG_FORBIDDEN: 'The ID token is signed with an algorithm that is not allowed',
   OIDC_ID_TOKEN_SIGNATURE_INVALID: "The ID token signature does not verify with the IdP's keys",
+  OIDC_ID_TOKEN_KEY_UNKNOWN:
+    'The ID token names a signing key the IdP does not publish, even after its JWKS was read again (or it was read for an unknown key less than 10 s before: log event broker.oidc_keys_refetch_held)',
   OIDC_USERINFO_SUBJECT_MISMATCH: 'The UserInfo `sub` is not the ID token `sub`',
   OIDC_RESPONSE_INVALID:
     "Any other failed check of the IdP's answer: an ID token expired, not yet valid (`nbf`, or `iat` more than 30 s ahead) or without a required claim",

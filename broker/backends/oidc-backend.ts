@@ -15,12 +15,14 @@ import {
   type LoginPrompt,
 } from './backend.js';
 import { protocolRefusal } from './oidc-refusals.js';
+import { type IdTokenSignatureCheck, idTokenSignatureCheck } from './oidc-signing-keys.js';
 
 /**
  * The broker as an OpenID Connect relying party (or plain OAuth 2.0 client) toward one of the
  * tenant's IdPs: authorization code flow with PKCE S256, state and nonce always sent and checked,
  * the expected issuer kept with the state (RFC 9207 `iss` checked when sent, mix-up defence),
- * ID token signature checked against the IdP's JWKS with only the registered algorithm.
+ * ID token signature checked against the IdP's JWKS with only the registered algorithm
+ * (oidc-signing-keys.ts, which reads the JWKS again when the IdP signs with a key it just rotated in).
  */
 
 /** What must survive between the redirect to the IdP and its callback: this backend's opaque state. */
@@ -65,6 +67,8 @@ interface OAuthProtocol {
   extraAuthorizationParams: Record<string, string | undefined> | undefined;
   /** OIDC: a nonce is sent, and the token response must carry an ID token bound to it. */
   withNonce: boolean;
+  /** OIDC: the ID token's signature, checked once openid-client has checked its claims. */
+  checkIdTokenSignature?(tokens: client.TokenEndpointResponse): Promise<void>;
   /** OIDC: the person's language goes as `ui_locales` (Core 3.1.2.1); OAuth 2.0 defines none. */
   sendsUiLocales: boolean;
   /** Who the person is, from the token response the code grant checked (oauthBackend.finishLogin). */
@@ -160,6 +164,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
           ...(protocol.withNonce ? { expectedNonce: pending.nonce, idTokenExpected: true } : {}),
         }),
       );
+      await protocol.checkIdTokenSignature?.(tokens);
       // RFC 6750 is the only token type the broker presents; a DPoP-bound token would be sent
       // as a bearer token it is not (RFC 9449 7.1), and any other type is unknown.
       if (tokens.token_type !== 'bearer') throw tokenTypeUnsupported();
@@ -191,21 +196,26 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
 }
 
 function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOptions): OAuthProtocol {
-  let configuration: Promise<client.Configuration> | undefined;
-  return {
-    // Discovery is cached once it succeeds; a failure is retried on the next login.
-    configuration() {
-      configuration ??= discover(spec, options).catch((err: unknown) => {
-        configuration = undefined;
-        // A fault of the broker's own configuration (its client key type) is reported as itself,
-        // not as the IdP being unreachable.
-        if (err instanceof JsmSsoError && err.status >= 500) throw err;
-        throw new JsmSsoError('OIDC_DISCOVERY_FAILED', `the identity provider ${name} cannot be reached`, {
-          status: 502,
-          cause: err,
-        });
+  let discovered: Promise<{ c: client.Configuration; signature: IdTokenSignatureCheck }> | undefined;
+  // Discovery is cached once it succeeds; a failure is retried on the next login.
+  const discovery = () => {
+    discovered ??= discover(name, spec, options).catch((err: unknown) => {
+      discovered = undefined;
+      // A fault of the broker's own configuration (its client key type) is reported as itself,
+      // not as the IdP being unreachable.
+      if (err instanceof JsmSsoError && err.status >= 500) throw err;
+      throw new JsmSsoError('OIDC_DISCOVERY_FAILED', `the identity provider ${name} cannot be reached`, {
+        status: 502,
+        cause: err,
       });
-      return configuration;
+    });
+    return discovered;
+  };
+  return {
+    configuration: async () => (await discovery()).c,
+    async checkIdTokenSignature(tokens) {
+      // openid-client was told an ID token is expected (idTokenExpected) and refuses an answer without one.
+      await (await discovery()).signature(tokens.id_token!);
     },
     scope: [...new Set(['openid', ...spec.scopes])].join(' '),
     extraAuthorizationParams: spec.extraAuthorizationParams,
@@ -253,7 +263,11 @@ const PROTOCOL_CLAIMS = [
   'login_hint',
 ];
 
-async function discover(spec: OidcIdpSpec, options: OAuthBackendOptions): Promise<client.Configuration> {
+async function discover(
+  name: string,
+  spec: OidcIdpSpec,
+  options: OAuthBackendOptions,
+): Promise<{ c: client.Configuration; signature: IdTokenSignatureCheck }> {
   const auth = await clientAuthentication(spec, options.secrets);
   // discovery() refuses a document whose `issuer` is not exactly the configured one.
   const c = await client.discovery(
@@ -265,14 +279,41 @@ async function discover(spec: OidcIdpSpec, options: OAuthBackendOptions): Promis
       execute: insecureOnlyOnLoopback(spec.issuer),
       [client.customFetch]: customFetch(options.fetch),
       // Discovery's deadline; openid-client keeps it for every later call of the configuration
-      // (JWKS, token, userinfo).
+      // (token, userinfo).
       timeout: options.context.idpTimeoutMs / 1000,
     },
   );
-  // Verify ID token signatures against the JWKS even though they come over TLS: TLS alone would
-  // leave the broker trusting whatever the token endpoint's network path says.
-  client.enableNonRepudiationChecks(c);
-  return c;
+  // The ID token's signature is verified against the JWKS even though the token comes over TLS:
+  // TLS alone would leave the broker trusting whatever the token endpoint's network path says.
+  return {
+    c,
+    signature: idTokenSignatureCheck({
+      idp: name,
+      jwksUri: jwksUriOf(c, spec.issuer),
+      algorithm: spec.idTokenSigningAlg,
+      fetch: options.fetch,
+      timeoutMs: options.context.idpTimeoutMs,
+      now: options.context.now,
+      logger: options.context.logger,
+    }),
+  };
+}
+
+/**
+ * The discovery document's jwks_uri (required by OIDC Discovery 3), held to the rule openid-client
+ * holds its other endpoints to: https, or plain http only for an IdP on loopback.
+ */
+function jwksUriOf(c: client.Configuration, issuer: string): URL {
+  const uri = metadataOf(c).jwks_uri;
+  const url = uri !== undefined && URL.canParse(uri) ? new URL(uri) : undefined;
+  if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HTTP.test(issuer)))) {
+    throw new JsmSsoError(
+      'OIDC_DISCOVERY_FAILED',
+      "the identity provider's discovery document names no usable jwks_uri",
+      { status: 502 },
+    );
+  }
+  return url;
 }
 
 function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackendOptions): OAuthProtocol {

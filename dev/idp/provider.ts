@@ -8,7 +8,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
 import { html } from '../../common/http/html.js';
 import { allowFormAction, pageNonce, setSecurityHeaders } from '../../common/http/security-headers.js';
@@ -34,6 +34,8 @@ export interface DevIdpOptions {
   tls?: { key: string; cert: string };
   /** The URL clients reach it at, when that is not its own address (a proxy in front of it, in tests). */
   issuer?: string;
+  /** Private signing JWKs, published in this order; the first signs (default: one new RS256 key). */
+  signingKeys?: JWK[];
 }
 
 export interface DevIdp {
@@ -41,7 +43,19 @@ export interface DevIdp {
   provider: Provider;
   /** The listening server (tests count its connections). */
   server: Server;
+  /**
+   * Restarts the provider (same issuer, port, clients and people) with these private signing JWKs,
+   * as an IdP's redeployment rotates its keys: the first signs from the next token on, and the JWKS
+   * publishes exactly these from the same moment.
+   */
+  restartWithSigningKeys(keys: JWK[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A new RS256 private signing JWK with a random kid, for `signingKeys`. */
+export async function newSigningKey(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  return { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: randomBytes(8).toString('hex') };
 }
 
 export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
@@ -68,45 +82,58 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const issuer =
     options.issuer ??
     `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const formAction = loginFormAction(options.clients);
+  const handlerFor = (provider: Provider): RequestListener => {
+    const oidc = provider.callback();
+    return (req: IncomingMessage, res: ServerResponse) => {
+      const path = (req.url ?? '/').split('?')[0] ?? '/';
+      const interaction = /^\/interaction\/([-\w]+)(\/login)?$/.exec(path);
+      if (interaction) {
+        handleInteraction(provider, req, res, interaction[2] !== undefined, formAction, users).catch(() => {
+          if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
+          res.end('this sign-in attempt has expired; start again\n');
+        });
+        return;
+      }
+      oidc(req, res);
+    };
+  };
   let provider: Provider;
   try {
-    provider = await createProvider(issuer, options.clients, users);
+    provider = await createProvider(
+      issuer,
+      options.clients,
+      users,
+      options.signingKeys ?? [await newSigningKey()],
+    );
   } catch (err) {
     await closeServer(server);
     throw err;
   }
-  const formAction = loginFormAction(options.clients);
-  const oidc = provider.callback();
-  attach((req: IncomingMessage, res: ServerResponse) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    const interaction = /^\/interaction\/([-\w]+)(\/login)?$/.exec(path);
-    if (interaction) {
-      handleInteraction(provider, req, res, interaction[2] !== undefined, formAction, users).catch(() => {
-        if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
-        res.end('this sign-in attempt has expired; start again\n');
-      });
-      return;
-    }
-    oidc(req, res);
-  });
-  return { issuer, provider, server, close: () => closeServer(server) };
+  let current = handlerFor(provider);
+  attach((req, res) => current(req, res));
+  const idp: DevIdp = {
+    issuer,
+    provider,
+    server,
+    async restartWithSigningKeys(keys) {
+      idp.provider = await createProvider(issuer, options.clients, users, keys);
+      current = handlerFor(idp.provider);
+    },
+    close: () => closeServer(server),
+  };
+  return idp;
 }
 
 async function createProvider(
   issuer: string,
   clients: ClientMetadata[],
   users: readonly DevUser[],
+  signingKeys: JWK[],
 ): Promise<Provider> {
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const signingKey = {
-    ...(await exportJWK(privateKey)),
-    alg: 'RS256',
-    use: 'sig',
-    kid: randomBytes(8).toString('hex'),
-  };
   const provider = new Provider(issuer, {
     clients,
-    jwks: { keys: [signingKey] },
+    jwks: { keys: signingKeys },
     cookies: { keys: [randomBytes(32).toString('base64')] },
     claims: {
       openid: ['sub'],

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
@@ -28,6 +28,7 @@ export type Forgery =
   | 'alg-none'
   | 'hs256-public-key'
   | 'foreign-key'
+  | 'unknown-kid'
   | 'expired'
   | 'userinfo-other-sub'
   | 'token-endpoint-down'
@@ -47,8 +48,15 @@ export interface FakeOidc {
   forgery: Forgery;
   /** The nonce of the last authorization request, as the IdP saw it. */
   lastNonce?: string;
+  /**
+   * The nonce of each authorization request, by its state: a token request whose code is that
+   * state gets an ID token with that nonce (flows under way at once), any other the last nonce.
+   */
+  nonceByState: Map<string, string>;
   /** Claims about the person the next ID tokens carry (e-mail, email_verified, groups). */
   person: Record<string, unknown>;
+  /** How many times its JWKS was read. */
+  jwksFetches: number;
   close(): Promise<void>;
 }
 
@@ -70,6 +78,8 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
     issuer,
     forgery: 'valid',
     person: { email: 'mallory@acme.test', email_verified: true },
+    jwksFetches: 0,
+    nonceByState: new Map(),
     close: () =>
       new Promise((r) => {
         server.close(() => r());
@@ -77,7 +87,7 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
       }),
   };
 
-  async function idToken(): Promise<string> {
+  async function idToken(code: string | null): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const forgery = fake.forgery;
     const claims = {
@@ -90,7 +100,8 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
             : clientId,
       sub: SUBJECT,
       ...fake.person,
-      nonce: forgery === 'wrong-nonce' ? 'not-the-nonce' : fake.lastNonce,
+      nonce:
+        forgery === 'wrong-nonce' ? 'not-the-nonce' : (fake.nonceByState.get(code ?? '') ?? fake.lastNonce),
       iat: forgery === 'expired' ? now - 3600 : forgery === 'iat-ahead' ? now + 1800 : now,
       exp: forgery === 'expired' ? now - 1800 : now + 300,
       ...(forgery === 'not-yet-valid' ? { nbf: now + 1800 } : {}),
@@ -108,9 +119,11 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
       const input = `${b64url({ alg: 'HS256', kid: 'k1' })}.${b64url(claims)}`;
       return `${input}.${createHmac('sha256', publicPem).update(input).digest('base64url')}`;
     }
+    // A key ID the IdP never published, new each time (signed by the foreign key).
+    const kid = forgery === 'unknown-kid' ? randomBytes(8).toString('hex') : 'k1';
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-      .sign(fake.forgery === 'foreign-key' ? foreignKey : privateKey);
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .sign(forgery === 'foreign-key' || forgery === 'unknown-kid' ? foreignKey : privateKey);
   }
 
   server.on('request', (req, res) => {
@@ -132,9 +145,14 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
         authorization_response_iss_parameter_supported: true,
       });
     }
-    if (url.pathname === '/jwks') return json({ keys: [jwk] });
+    if (url.pathname === '/jwks') {
+      fake.jwksFetches++;
+      return json({ keys: [jwk] });
+    }
     if (url.pathname === '/authorize') {
       fake.lastNonce = url.searchParams.get('nonce') ?? undefined;
+      const state = url.searchParams.get('state');
+      if (state && fake.lastNonce) fake.nonceByState.set(state, fake.lastNonce);
       res.statusCode = 204;
       return res.end();
     }
@@ -148,11 +166,15 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
       return res.end('<h1>Service Unavailable</h1>');
     }
     if (url.pathname === '/token') {
-      req.resume();
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (chunk: string) => {
+        body += chunk;
+      });
       req.on(
         'end',
         () =>
-          void idToken().then((id_token) =>
+          void idToken(new URLSearchParams(body).get('code')).then((id_token) =>
             json({
               access_token: 'at',
               token_type: TOKEN_TYPES[fake.forgery] ?? 'Bearer',

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { KEY_REFETCH_COOLDOWN_MS } from '../../broker/backends/oidc-signing-keys.js';
 import {
   type BrokerUnderTest,
   Browser,
@@ -54,8 +55,9 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     const state = await startAt(browser, 'alpha', options);
     idpA.forgery = forgery;
     const issParam = iss === null ? '' : `&iss=${encodeURIComponent(iss)}`;
+    // The code is the state: the fake IdP answers it with the nonce of this flow (fake-oidc.ts).
     return browser.request(
-      `${broker.url}/oidc/callback?code=c1&state=${state}${issParam}${options.extra ?? ''}`,
+      `${broker.url}/oidc/callback?code=${state}&state=${state}${issParam}${options.extra ?? ''}`,
     );
   }
 
@@ -86,6 +88,34 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expectRefused(await callbackWith('hs256-public-key'), 'OIDC_ID_TOKEN_ALG_FORBIDDEN'));
   it("refuses an ID token signed by a key that is not the IdP's (same kid)", async () =>
     expectRefused(await callbackWith('foreign-key'), 'OIDC_ID_TOKEN_SIGNATURE_INVALID'));
+  it('reads the JWKS again at most once per cooldown however many ID tokens name keys it does not publish', async () => {
+    const fetchesBefore = idpA.jwksFetches;
+    const logsBefore = broker.logs.length;
+    const started = performance.now();
+    // At once (the first read claims the cooldown before it answers), then one after another.
+    const burst = await Promise.all(Array.from({ length: 8 }, () => callbackWith('unknown-kid')));
+    for (const response of burst) {
+      const body = await response.text();
+      expect([response.status, pageReason(body)]).to.deep.equal([400, 'OIDC_ID_TOKEN_KEY_UNKNOWN']);
+    }
+    for (let i = 0; i < 4; i++)
+      await expectRefused(await callbackWith('unknown-kid'), 'OIDC_ID_TOKEN_KEY_UNKNOWN');
+    const elapsed = performance.now() - started;
+    const reads = idpA.jwksFetches - fetchesBefore;
+    expect(reads)
+      .to.be.at.least(1)
+      .and.at.most(1 + Math.floor(elapsed / KEY_REFETCH_COOLDOWN_MS));
+    // A line per read, and one for each read denied: each of the four tokens sent one after
+    // another either caused a read or was denied one (those at once may share a read under way).
+    const lines = broker.logs.slice(logsBefore).filter((l) => l['idp'] === 'alpha');
+    const refetches = lines.filter((l) => l['event'] === 'broker.oidc_keys_refetch').length;
+    const held = lines.filter((l) => l['event'] === 'broker.oidc_keys_refetch_held').length;
+    expect(refetches).to.equal(reads);
+    expect(refetches + held).to.be.at.least(4);
+    // The IdP's own key still signs people in.
+    expect((await callbackWith('valid')).status).to.equal(200);
+  });
+
   it('refuses an expired ID token as an invalid answer', async () =>
     expectRefused(await callbackWith('expired'), 'OIDC_RESPONSE_INVALID'));
   it('refuses an HS256 ID token keyed with the client secret (the IdP registered RS256)', async () =>

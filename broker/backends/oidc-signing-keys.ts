@@ -1,0 +1,122 @@
+import { compactVerify, createRemoteJWKSet, customFetch, errors, type JWSHeaderParameters } from 'jose';
+import type { BrokerErrorCode } from '../../common/error-codes.js';
+import { JsmSsoError } from '../../common/errors.js';
+import type { Logger } from '../../common/log.js';
+
+/**
+ * The IdP's ID token signing keys, read from its jwks_uri, and the check of an ID token's signature
+ * against them (ADR 0144). openid-client checks every claim of the ID token; the signature is
+ * checked here, on the token it returned, because the code grant is over by then: a key the broker
+ * does not know yet (the IdP rotated) is fetched and the same token checked again, so the sign-in
+ * under way is saved without any check left out. openid-client's own check (non-repudiation) would
+ * refuse it for up to a minute after the broker's last read of the JWKS, and the code is spent.
+ */
+
+/**
+ * Two reads of the JWKS for a key ID the broker does not know are at least this far apart: tokens
+ * with made-up key IDs cannot make the broker hammer the IdP. A read for another reason (first use,
+ * expiry) does not count, so a rotation right after one is still seen at once.
+ */
+export const KEY_REFETCH_COOLDOWN_MS = 10_000;
+
+/**
+ * How long a copy of the IdP's keys is used before it is read again (oauth4webapi's figure): a key
+ * the IdP withdrew is no longer accepted after this, even with no unknown key ID to prompt a read.
+ */
+const KEYS_MAX_AGE_MS = 5 * 60 * 1000;
+
+export interface IdTokenKeysOptions {
+  idp: string;
+  jwksUri: URL;
+  /** The only JWS algorithm accepted (the tenant's `idTokenSigningAlg`). */
+  algorithm: string;
+  fetch: typeof globalThis.fetch;
+  timeoutMs: number;
+  now: () => Date;
+  logger: Logger;
+}
+
+/** Checks an ID token's signature with the IdP's keys; refuses with a reason code. */
+export type IdTokenSignatureCheck = (idToken: string) => Promise<void>;
+
+export function idTokenSignatureCheck(options: IdTokenKeysOptions): IdTokenSignatureCheck {
+  const keys = createRemoteJWKSet(options.jwksUri, {
+    [customFetch]: options.fetch,
+    timeoutDuration: options.timeoutMs,
+    cacheMaxAge: KEYS_MAX_AGE_MS,
+    // jose never reads again on its own for an unknown key ID (it would count from any read):
+    // keyFor decides, with its own cooldown.
+    cooldownDuration: KEYS_MAX_AGE_MS,
+  });
+  let refetchAllowedAt = 0;
+
+  async function keyFor(header: JWSHeaderParameters) {
+    try {
+      return await keys(header);
+    } catch (err) {
+      if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
+      const at = options.now().getTime();
+      if (at >= refetchAllowedAt) {
+        refetchAllowedAt = at + KEY_REFETCH_COOLDOWN_MS;
+        options.logger.info(
+          { event: 'broker.oidc_keys_refetch', idp: options.idp, cause: 'unknown_key_id' },
+          "an ID token names a key the broker does not have: the IdP's keys are read again",
+        );
+        await keys.reload();
+      } else if (keys.reloading) {
+        // A read for another sign-in is under way: its answer serves this one too.
+        await keys.reload();
+      } else {
+        options.logger.warn(
+          {
+            event: 'broker.oidc_keys_refetch_held',
+            idp: options.idp,
+            retryInSeconds: Math.ceil((refetchAllowedAt - at) / 1000),
+          },
+          "an ID token names a key the broker does not have; the IdP's keys were read again moments ago",
+        );
+        throw err;
+      }
+      return keys(header);
+    }
+  }
+
+  return async (idToken) => {
+    try {
+      await compactVerify(idToken, keyFor, { algorithms: [options.algorithm] });
+    } catch (err) {
+      throw signatureRefusal(err);
+    }
+  };
+}
+
+/** jose's refusals as broker reasons, by error class (never by message text). */
+function signatureRefusal(err: unknown): JsmSsoError {
+  const refused = (reason: BrokerErrorCode, message: string) =>
+    new JsmSsoError(reason, message, { status: 400, cause: err });
+  if (err instanceof errors.JWKSNoMatchingKey)
+    return refused(
+      'OIDC_ID_TOKEN_KEY_UNKNOWN',
+      'the ID token is signed with a key the identity provider does not publish',
+    );
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return refused('OIDC_ID_TOKEN_SIGNATURE_INVALID', "the ID token's signature does not verify");
+  if (err instanceof errors.JOSEAlgNotAllowed)
+    return refused(
+      'OIDC_ID_TOKEN_ALG_FORBIDDEN',
+      'the ID token is signed with an algorithm that is not allowed',
+    );
+  // A malformed token, a critical header the broker does not know, or two published keys that fit
+  // it equally (no kid to tell them apart).
+  if (
+    err instanceof errors.JWSInvalid ||
+    err instanceof errors.JOSENotSupported ||
+    err instanceof errors.JWKSMultipleMatchingKeys
+  )
+    return refused('OIDC_RESPONSE_INVALID', "the ID token's signature cannot be checked");
+  // The JWKS could not be read (network, timeout, an answer that is no key set).
+  return new JsmSsoError('OIDC_IDP_UNAVAILABLE', "the identity provider's keys cannot be read", {
+    status: 502,
+    cause: err,
+  });
+}

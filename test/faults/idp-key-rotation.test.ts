@@ -1,0 +1,71 @@
+// The tenant's OIDC IdP rotates its signing key between two sign-ins, as a redeployment of a real
+// oidc-provider does: the new key signs from the next token on and is published in the JWKS at the
+// same moment (next to the old one, or instead of it). The sign-in right after must work, whatever
+// the broker's copy of the JWKS (ADR 0144).
+import { expect } from 'chai';
+import type { JWK } from 'jose';
+import { type DevIdp, newSigningKey, startDevIdp } from '../../dev/idp/provider.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  createPki,
+  devClient,
+  listenPlaceholder,
+  loginThroughBroker,
+  oidcIdp,
+  type Pki,
+  pageReason,
+  portalSp,
+  serveBroker,
+  tenantFor,
+} from '../../testkit/broker-harness.js';
+
+describe('faults: the OIDC IdP rotates its signing key between sign-ins', function () {
+  this.timeout(60_000);
+  let pki: Pki;
+  let idp: DevIdp;
+  let broker: BrokerUnderTest;
+  let oldKey: JWK;
+  before(() => {
+    pki = createPki();
+  });
+  after(() => pki.cleanup());
+  // A broker and IdP of their own per test: each starts from a broker that has read the old key.
+  beforeEach(async () => {
+    oldKey = await newSigningKey();
+    const { server, url } = await listenPlaceholder();
+    idp = await startDevIdp({ clients: [devClient(url)], signingKeys: [oldKey] });
+    broker = await serveBroker(server, url, tenantFor(url, [oidcIdp('corporate', idp.issuer)]), pki);
+  });
+  afterEach(async () => {
+    await broker?.close();
+    await idp?.close();
+  });
+
+  /** A whole sign-in, up to the portal's check of the Response it gets. */
+  async function expectSignedIn(): Promise<void> {
+    const portal = portalSp(broker.url, pki);
+    const { page, html, fields } = await loginThroughBroker({ portal, brokerUrl: broker.url }, new Browser());
+    expect(page.status, pageReason(html) ?? html.slice(0, 300)).to.equal(200);
+    const { profile } = await portal.validatePostResponseAsync(fields);
+    expect(profile?.nameID).to.equal('alice@acme.test');
+  }
+
+  /** The kids the IdP publishes, in order, as anyone reads them. */
+  async function publishedKids(): Promise<string[]> {
+    const jwks = (await (await fetch(`${idp.issuer}/jwks`)).json()) as { keys: JWK[] };
+    return jwks.keys.map((k) => k.kid!);
+  }
+
+  for (const variant of ['published next to the old one', 'and the old one removed'] as const) {
+    it(`signs in at once after the IdP starts signing with a new key ${variant}`, async () => {
+      await expectSignedIn();
+      const newKey = await newSigningKey();
+      await idp.restartWithSigningKeys(variant === 'and the old one removed' ? [newKey] : [newKey, oldKey]);
+      expect((await publishedKids())[0]).to.equal(newKey.kid);
+      await expectSignedIn();
+      // And the one after it, from the broker's refreshed copy.
+      await expectSignedIn();
+    });
+  }
+});
