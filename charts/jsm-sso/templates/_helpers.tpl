@@ -55,6 +55,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 
 {{/* What the operator does to the objects tenants own; no wildcard verbs. */}}
 {{- define "jsm-sso.tenantRules" -}}
+# Exactly what the operator calls (test/operator/rbac.test.ts asserts this set and runs the operator
+# under it; ADR 0146). Owned objects are written by server-side apply (patch; create when the object
+# does not exist yet) and removed with delete: no update, no deletecollection, no wildcard.
 # patch on tenants only for the operator's finalizer on pooled tenants (cleanup in the pool's namespace).
 - apiGroups: ["jsm-sso.io"]
   resources: ["jsmssotenants"]
@@ -64,36 +67,38 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
   verbs: ["get", "list", "watch"]
 - apiGroups: ["jsm-sso.io"]
   resources: ["jsmssotenants/status", "jsmssopools/status"]
-  verbs: ["get", "patch", "update"]
+  verbs: ["patch"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: [""]
   resources: ["services", "configmaps"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
-# Secrets are read, and created for generated signing keys (never updated or deleted). update and
-# delete only for the projections of pooled tenants in a pool's namespace: the operator rewrites and
-# removes only Secrets carrying its labels and the tenant's uid, never another (docs/decisions/0105).
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# Secrets are read (watched as metadata only), and created for generated signing keys (never updated
+# or deleted). update and delete only for the projections of pooled tenants in a pool's namespace:
+# the operator rewrites (PUT, so a key someone added goes too) and removes only Secrets carrying its
+# labels and the tenant's uid, never another (docs/decisions/0105). Cluster-wide only without
+# watchNamespaces: docs/production.md section 1 and ADR 0146.
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "update", "delete"]
 # A pool's ServiceAccount and the Role that lets it read Secrets in its own namespace. Granting that
-# Role needs the same Secret permissions above (Kubernetes refuses escalation).
+# Role needs the same Secret permissions above (Kubernetes refuses escalation; no bind or escalate).
 - apiGroups: [""]
   resources: ["serviceaccounts"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles", "rolebindings"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["networking.k8s.io"]
   resources: ["ingresses", "networkpolicies"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["policy"]
   resources: ["poddisruptionbudgets"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["autoscaling"]
   resources: ["horizontalpodautoscalers"]
-  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+  verbs: ["get", "list", "watch", "create", "patch", "delete"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]

@@ -1,0 +1,286 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+import type { KubeClient, KubeObject } from '../../common/kube/client.js';
+import { packageRoot } from '../../common/paths.js';
+import type { Controller } from '../../operator/controller.js';
+import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { LeaderElector } from '../../operator/leader.js';
+import { POOL_FINALIZER } from '../../operator/resources/projection.js';
+import { capturedLogger } from '../../testkit/captured-logs.js';
+import { clientFor, type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
+import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
+
+/**
+ * The chart's RBAC against a real API server: what `kubectl auth can-i --list` says the operator's
+ * ServiceAccount may do is exactly the set below (nothing more: no update where server-side apply
+ * patches, no wildcard, Secrets cluster-wide only without watchNamespaces), and the operator, run
+ * with that ServiceAccount's own token, does all its work with it (ADR 0146).
+ */
+
+/** Verbs per resource the operator calls in a namespace holding tenants or pools. */
+const OWNED = ['get', 'list', 'watch', 'create', 'patch', 'delete'];
+const TENANT_GRANTS: Record<string, string[]> = {
+  'jsmssotenants.jsm-sso.io': ['get', 'list', 'watch', 'patch'],
+  'jsmssopools.jsm-sso.io': ['get', 'list', 'watch'],
+  'jsmssotenants.jsm-sso.io/status': ['patch'],
+  'jsmssopools.jsm-sso.io/status': ['patch'],
+  'deployments.apps': OWNED,
+  services: OWNED,
+  configmaps: OWNED,
+  serviceaccounts: OWNED,
+  'roles.rbac.authorization.k8s.io': OWNED,
+  'rolebindings.rbac.authorization.k8s.io': OWNED,
+  'ingresses.networking.k8s.io': OWNED,
+  'networkpolicies.networking.k8s.io': OWNED,
+  'poddisruptionbudgets.policy': OWNED,
+  'horizontalpodautoscalers.autoscaling': OWNED,
+  // Read as metadata; created for generated signing keys; update and delete for pool projections.
+  secrets: ['get', 'list', 'watch', 'create', 'update', 'delete'],
+  'events.events.k8s.io': ['create', 'patch'],
+};
+/** In the release namespace only: the leader election Lease. */
+const LEASE_GRANTS: Record<string, string[]> = { 'leases.coordination.k8s.io': ['get', 'create', 'update'] };
+
+describe("the chart's RBAC: exactly what the operator needs", function () {
+  this.timeout(180_000);
+  let env: Envtest;
+  let release: string;
+  let tenants: string;
+  let pools: string;
+  let elsewhere: string;
+  let dir: string;
+  const clusterWide = `jsm-sso-rbac-${process.pid}`;
+  const namespaced = `jsm-sso-rbac-ns-${process.pid}`;
+  const kubectl = (...args: string[]) =>
+    execFileSync(join(env.toolsDir, 'kubectl'), ['--kubeconfig', env.kubeconfigPath, ...args], {
+      encoding: 'utf8',
+    });
+
+  before(async () => {
+    env = await envtest();
+    release = await freshNamespace(env.client, 'rbac');
+    tenants = await freshNamespace(env.client, 'rbac-t');
+    pools = await freshNamespace(env.client, 'rbac-p');
+    elsewhere = await freshNamespace(env.client, 'rbac-x');
+    dir = mkdtempSync(join(tmpdir(), 'jsm-sso-rbac-'));
+    await install(render(clusterWide));
+    await install(render(namespaced, `watchNamespaces={${tenants},${pools}}`));
+  });
+
+  after(async () => {
+    for (const kind of ['clusterroles', 'clusterrolebindings'])
+      await env.client.delete(`/apis/rbac.authorization.k8s.io/v1/${kind}/${clusterWide}`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** The chart's ServiceAccount and RBAC objects, the release named `fullname`. */
+  function render(fullname: string, ...set: string[]): KubeObject[] {
+    const out = execFileSync(
+      join(env.toolsDir, 'helm'),
+      [
+        'template',
+        'jsm-sso',
+        join(packageRoot(), 'charts/jsm-sso'),
+        '--namespace',
+        release,
+        '--set',
+        `fullnameOverride=${fullname}`,
+        ...set.flatMap((s) => ['--set', s]),
+      ],
+      { encoding: 'utf8' },
+    );
+    return parseAllDocuments(out)
+      .map((d) => d.toJS() as KubeObject | null)
+      .filter((d): d is KubeObject => d !== null)
+      .filter((o) =>
+        ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind!),
+      );
+  }
+
+  async function install(objects: KubeObject[]): Promise<void> {
+    for (const o of objects) {
+      const ns = o.metadata.namespace ?? release;
+      const path =
+        o.kind === 'ServiceAccount'
+          ? objectPath(KINDS.serviceAccount, ns, o.metadata.name!)
+          : o.kind!.startsWith('Cluster')
+            ? `/apis/rbac.authorization.k8s.io/v1/${o.kind!.toLowerCase()}s/${o.metadata.name}`
+            : `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/${o.kind!.toLowerCase()}s/${o.metadata.name}`;
+      await env.client.apply(path, o, { fieldManager: 'rbac-test', force: true });
+    }
+  }
+
+  /** `kubectl auth can-i --list` for a ServiceAccount of the release namespace, as resource → verbs. */
+  function canList(serviceAccount: string, namespace: string): Map<string, string[]> {
+    const out = kubectl(
+      'auth',
+      'can-i',
+      '--list',
+      '--no-headers',
+      `--as=system:serviceaccount:${release}:${serviceAccount}`,
+      '-n',
+      namespace,
+    );
+    const grants = new Map<string, string[]>();
+    for (const line of out.split('\n')) {
+      const match = /^(\S+)\s+\[.*?\]\s+\[.*?\]\s+\[(.*)\]\s*$/.exec(line);
+      if (match) grants.set(match[1]!, match[2]!.split(' ').filter(Boolean).sort());
+    }
+    return grants;
+  }
+
+  /** What the chart grants the ServiceAccount in `namespace`: its list less that of one nobody bound. */
+  function chartGrants(serviceAccount: string, namespace: string): Record<string, string[]> {
+    const everyone = canList('nobody-bound-this', namespace);
+    const granted: Record<string, string[]> = {};
+    for (const [resource, verbs] of canList(serviceAccount, namespace)) {
+      const extra = verbs.filter((v) => !everyone.get(resource)?.includes(v));
+      if (extra.length > 0) granted[resource] = extra;
+    }
+    return granted;
+  }
+
+  const sorted = (grants: Record<string, string[]>) =>
+    Object.fromEntries(Object.entries(grants).map(([r, v]) => [r, [...v].sort()]));
+
+  /** `kubectl auth can-i` for the ServiceAccount: it answers yes (exit 0) or no (exit 1). */
+  const can = (serviceAccount: string, ...args: string[]) => {
+    const run = spawnSync(
+      join(env.toolsDir, 'kubectl'),
+      [
+        '--kubeconfig',
+        env.kubeconfigPath,
+        'auth',
+        'can-i',
+        ...args,
+        `--as=system:serviceaccount:${release}:${serviceAccount}`,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (run.stdout.trim() !== (run.status === 0 ? 'yes' : 'no')) throw new Error(`kubectl: ${run.stderr}`);
+    return run.status === 0;
+  };
+
+  it('grants exactly the listed verbs in every namespace by default, the Lease only in the release namespace, and no wildcard', () => {
+    expect(chartGrants(clusterWide, tenants)).to.deep.equal(sorted(TENANT_GRANTS));
+    expect(chartGrants(clusterWide, release)).to.deep.equal(sorted({ ...TENANT_GRANTS, ...LEASE_GRANTS }));
+    expect(can(clusterWide, '*', '*', '--all-namespaces')).to.equal(false);
+    expect(can(clusterWide, 'update', 'deployments', '-n', tenants)).to.equal(false);
+    expect(can(clusterWide, 'get', 'pods', '-n', tenants)).to.equal(false);
+    // The one cluster-wide read of Secrets, documented (docs/production.md section 1, ADR 0146).
+    expect(can(clusterWide, 'list', 'secrets', '--all-namespaces')).to.equal(true);
+  });
+
+  it('with watchNamespaces grants them only in those namespaces, and nothing cluster-wide', () => {
+    for (const namespace of [tenants, pools])
+      expect(chartGrants(namespaced, namespace), namespace).to.deep.equal(sorted(TENANT_GRANTS));
+    expect(chartGrants(namespaced, elsewhere)).to.deep.equal({});
+    expect(chartGrants(namespaced, release)).to.deep.equal(sorted(LEASE_GRANTS));
+    expect(can(namespaced, 'list', 'secrets', '--all-namespaces')).to.equal(false);
+    expect(can(namespaced, 'list', 'jsmssotenants', '--all-namespaces')).to.equal(false);
+  });
+
+  describe('the operator, run with the ServiceAccount token of a watchNamespaces install', () => {
+    let client: KubeClient;
+    let controller: Controller;
+    const captured = capturedLogger({ component: 'operator', level: 'warn' });
+
+    before(async () => {
+      const { status } = await env.client.create<{ status: { token: string } }>(
+        `/api/v1/namespaces/${release}/serviceaccounts/${namespaced}/token`,
+        { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
+      );
+      const kubeconfig = parse(readFileSync(env.kubeconfigPath, 'utf8')) as {
+        users: { user: Record<string, unknown> }[];
+      };
+      kubeconfig.users[0]!.user = { token: status.token };
+      const file = join(dir, 'service-account.kubeconfig');
+      writeFileSync(file, stringify(kubeconfig), { mode: 0o600 });
+      client = clientFor(file).client;
+      ({ controller } = await startTestController(env, {
+        namespace: tenants,
+        moreNamespaces: [pools],
+        settings: TEST_OPERATOR_SETTINGS,
+        instance: 'rbac-test',
+        client,
+        logDestination: { write: (line: string) => captured.logs.push(JSON.parse(line)) },
+      }));
+    });
+
+    after(async () => {
+      await controller?.stop();
+      client?.close();
+    });
+
+    const conditionOf = async (kind: typeof KINDS.tenant, namespace: string, name: string, type: string) => {
+      const o = await env.client.get<
+        KubeObject & { status?: { conditions?: { type: string; status: string; reason: string }[] } }
+      >(objectPath(kind, namespace, name));
+      return o?.status?.conditions?.find((c) => c.type === type);
+    };
+
+    it('holds the leader Lease in the release namespace', async () => {
+      const elector = new LeaderElector({
+        client,
+        namespace: release,
+        name: 'rbac-test',
+        identity: 'rbac-test-1',
+        logger: captured.logger,
+      });
+      try {
+        expect(await elector.acquire()).to.equal(true);
+      } finally {
+        await elector.release();
+      }
+    });
+
+    it('reconciles a pool, a dedicated tenant with generated keys, moves it into the pool and deletes it, all without a refusal', async () => {
+      await createPool(env.client, pools, 'shared');
+      await eventually(
+        async () => (await conditionOf(KINDS.pool, pools, 'shared', 'Applied'))?.status === 'True',
+        'the pool applied',
+      );
+      await createTenantSecrets(env.client, tenants, 'acme');
+      await env.client.create(collectionPath(KINDS.tenant, tenants), tenantObject(tenants, 'acme'));
+      await eventually(
+        async () => (await conditionOf(KINDS.tenant, tenants, 'acme', 'Applied'))?.status === 'True',
+        'the dedicated tenant applied',
+      );
+      expect(await env.client.get(objectPath(KINDS.secret, tenants, 'acme-broker-signing'))).to.not.equal(
+        undefined,
+      );
+      await env.client.apply(
+        objectPath(KINDS.tenant, tenants, 'acme'),
+        {
+          apiVersion: KINDS.tenant.apiVersion,
+          kind: KINDS.tenant.kind,
+          metadata: { name: 'acme', namespace: tenants },
+          spec: { placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } } },
+        },
+        { fieldManager: 'rbac-test' },
+      );
+      const projection = objectPath(KINDS.secret, pools, `jsmsso-${tenants}-acme`);
+      await eventually(async () => {
+        const tenant = await env.client.get<KubeObject>(objectPath(KINDS.tenant, tenants, 'acme'));
+        return (
+          tenant?.metadata.finalizers?.includes(POOL_FINALIZER) &&
+          (await env.client.get(projection)) !== undefined &&
+          (await env.client.get(objectPath(KINDS.deployment, tenants, 'acme-broker'))) === undefined
+        );
+      }, 'the tenant placed in the pool, its own Deployments gone');
+      await env.client.delete(objectPath(KINDS.tenant, tenants, 'acme'));
+      await eventually(
+        async () => (await env.client.get(objectPath(KINDS.tenant, tenants, 'acme'))) === undefined,
+        'the tenant gone (finalizer released)',
+      );
+      expect(await env.client.get(projection)).to.equal(undefined);
+      const refused = captured.logs.filter((l) => /forbidden|403/i.test(JSON.stringify(l)));
+      expect(refused, JSON.stringify(refused)).to.deep.equal([]);
+    });
+  });
+});
