@@ -38,7 +38,7 @@ import {
   type LoginCallback,
 } from './backends/backend.js';
 import { createBackends } from './backends/factory.js';
-import { BrokerState, type LoginFlow, newToken } from './flows.js';
+import { BrokerState, type LoginFlow, type LoginSession, newToken } from './flows.js';
 import { MAX_FORM_BYTES, readForm, single } from './http.js';
 import { offeredLocale, pageLanguage } from './language.js';
 import { nameIdFormatOf } from './mapping.js';
@@ -60,7 +60,7 @@ import {
 } from './saml/inbound.js';
 import { resolveBrokerSettings } from './settings.js';
 import { afterAuthenticationSteps, runSteps } from './steps/index.js';
-import type { AuthenticatedSubject } from './subject.js';
+import { type AuthenticatedSubject, subjectHasher } from './subject.js';
 import { createBrokerTelemetry } from './telemetry.js';
 
 /**
@@ -160,6 +160,9 @@ export async function createBrokerApp(
     nameIdFormats: idps.map(nameIdFormatOf),
   });
   const cookieName = settings.secureCookies ? '__Host-jsm_sso_flow' : 'jsm_sso_flow';
+  /** The NameID given to the portal, as a session keeps it: keyed, so the store names nobody (ADR 0143). */
+  const hashNameId = subjectHasher(settings.signingKeyPem, 'logout-name-id');
+  const portalNameIdHash = (nameId: string) => hashNameId(settings.sp.entityId, nameId);
 
   const readFlowCookie = (req: IncomingMessage) => parseCookies(req.headers.cookie).get(cookieName);
 
@@ -437,12 +440,13 @@ export async function createBrokerApp(
     const mapped = runSteps(steps, subject);
     const sessionIndex = newSamlId(randomBytes);
     const issuedAt = now();
+    const nameId = assertedNameId(flow, mapped);
     const response = await issueSignedResponse(settings.signing, {
       issuer: settings.entityId,
       audience: settings.sp.entityId,
       acsUrl: settings.sp.acsUrl,
       inResponseTo: flow.requestId,
-      ...assertedNameId(flow, mapped),
+      ...nameId,
       attributes: mapped.attributes,
       sessionIndex,
       authnInstant: subject.authTime ?? issuedAt,
@@ -450,14 +454,12 @@ export async function createBrokerApp(
       lifetimeSeconds: settings.assertionLifetimeSeconds,
       ...(subject.authnContextClassRef ? { authnContextClassRef: subject.authnContextClassRef } : {}),
     });
-    await state.saveSession(
-      sessionIndex,
-      {
-        idp: subject.idp,
-        ...(logout.logoutHandle === undefined ? {} : { logoutHandle: logout.logoutHandle }),
-      },
-      logout.upstreamSessionKey,
-    );
+    await state.saveSession(sessionIndex, {
+      idp: subject.idp,
+      nameIdHash: portalNameIdHash(nameId.nameId),
+      ...(logout.logoutHandle === undefined ? {} : { logoutHandle: logout.logoutHandle }),
+      ...(logout.upstreamSessionKey === undefined ? {} : { upstreamSessionKey: logout.upstreamSessionKey }),
+    });
     telemetry.login({
       idp: subject.idp,
       subject: subject.subject,
@@ -475,7 +477,11 @@ export async function createBrokerApp(
       now: now(),
       replay: store,
     });
-    const sessions = await Promise.all(request.sessionIndexes.map((index) => state.takeSession(index)));
+    // Core 3.7.3.2: a SessionIndex ends a session only of the person the NameID names. A session
+    // saved before the hash was kept (no nameIdHash) ends by its index alone until it expires.
+    const named = portalNameIdHash(request.nameId);
+    const owned = (s: LoginSession) => s.nameIdHash === undefined || s.nameIdHash === named;
+    const sessions = await Promise.all(request.sessionIndexes.map((index) => state.endSession(index, owned)));
     const session = sessions.find((s) => s !== undefined);
     const portalLogout = {
       requestId: request.id,

@@ -35,6 +35,13 @@ export interface LoginFlow {
 export interface LoginSession {
   idp: string;
   logoutHandle?: string;
+  /**
+   * A keyed hash of the NameID the portal was given: its LogoutRequest must name the same person
+   * to end this session (core 3.7.3.2). Absent on sessions saved before it was kept (ADR 0145).
+   */
+  nameIdHash?: string;
+  /** The backend's key by which the IdP's own LogoutRequest finds the session (already a keyed hash). */
+  upstreamSessionKey?: string;
 }
 
 /** A portal LogoutRequest waiting for the IdP's logout to come back. */
@@ -97,18 +104,38 @@ export class BrokerState {
   takeFlow = (flowId: string) => this.#flows.take(flowId);
 
   /**
-   * `upstreamSessionKey` (a hash the backend made) finds the session again from the IdP's own
+   * The session's `upstreamSessionKey` (a hash the backend made) finds it again from the IdP's own
    * logout request; the latest login under one key wins the index.
    */
-  async saveSession(sessionIndex: string, session: LoginSession, upstreamSessionKey?: string): Promise<void> {
+  async saveSession(sessionIndex: string, session: LoginSession): Promise<void> {
     await this.#sessions.put(sessionIndex, session);
-    if (upstreamSessionKey !== undefined) {
+    if (session.upstreamSessionKey !== undefined) {
       await this.store.put(
-        upstreamKey(session.idp, upstreamSessionKey),
+        upstreamKey(session.idp, session.upstreamSessionKey),
         sessionIndex,
         this.sessionTtlSeconds,
       );
     }
+  }
+
+  /**
+   * Ends the session `sessionIndex` if `owned` says it is the one the portal's LogoutRequest names,
+   * with the IdP's index to it; the session ended, or undefined. A later login of the same person may
+   * have taken the index between the read and the delete: that login's IdP-initiated logout then
+   * finds nothing and its session ends at its TTL (it grants nothing by itself; ADR 0145).
+   */
+  async endSession(
+    sessionIndex: string,
+    owned: (session: LoginSession) => boolean,
+  ): Promise<LoginSession | undefined> {
+    const session = await this.#sessions.get(sessionIndex);
+    if (!session || !owned(session)) return undefined;
+    const ended = await this.#sessions.take(sessionIndex);
+    if (ended?.upstreamSessionKey !== undefined) {
+      const key = upstreamKey(ended.idp, ended.upstreamSessionKey);
+      if ((await this.store.get(key)) === sessionIndex) await this.store.delete(key);
+    }
+    return ended;
   }
 
   readonly sessions: SessionDirectory = {
@@ -123,7 +150,6 @@ export class BrokerState {
     },
   };
 
-  takeSession = (sessionIndex: string) => this.#sessions.take(sessionIndex);
   savePendingLogout = (state: string, logout: PendingLogout) => this.#logouts.put(state, logout);
   /** Read without consuming it: a forged answer must not cancel the real one's logout. */
   getPendingLogout = (state: string) => this.#logouts.get(state);

@@ -260,9 +260,13 @@ export async function startStack(store?: FlowStore, extra?: (spec: IdpDoc) => vo
 /**
  * node-saml as the portal's stand-in. `defaults` leaves node-saml's request defaults on, as an SP
  * configured with nothing more sends them: NameIDPolicy emailAddress and a RequestedAuthnContext of
- * PasswordProtectedTransport, exact.
+ * PasswordProtectedTransport, exact. `nameIdFormat`: the NameIDPolicy Format it asks for.
  */
-export function portalSp(brokerUrl: string, pki: Pki, { defaults = false } = {}): SAML {
+export function portalSp(
+  brokerUrl: string,
+  pki: Pki,
+  { defaults = false, nameIdFormat }: { defaults?: boolean; nameIdFormat?: string } = {},
+): SAML {
   return new SAML({
     entryPoint: `${brokerUrl}/saml/sso`,
     issuer: `${PORTAL_URL}/saml/metadata`,
@@ -276,6 +280,7 @@ export function portalSp(brokerUrl: string, pki: Pki, { defaults = false } = {})
     wantAuthnResponseSigned: true,
     validateInResponseTo: ValidateInResponseTo.always,
     ...(defaults ? {} : { identifierFormat: null, disableRequestedAuthnContext: true }),
+    ...(nameIdFormat === undefined ? {} : { identifierFormat: nameIdFormat }),
     logoutUrl: `${brokerUrl}/saml/slo`,
   });
 }

@@ -67,6 +67,8 @@ export interface RequestedAuthnContext {
 const COMPARISONS = new Set<string>(['exact', 'minimum', 'maximum', 'better']);
 
 export interface AcceptedLogoutRequest extends AcceptedMessage {
+  /** Whom the portal signs out: the NameID it was given. */
+  nameId: string;
   sessionIndexes: string[];
 }
 
@@ -212,7 +214,7 @@ export async function acceptLogoutRequest(
   at: Reception,
 ): Promise<AcceptedLogoutRequest> {
   const message = await acceptFromPortal('LogoutRequest', binding, sp, at);
-  return { ...message, sessionIndexes: logoutRequestSubject(message.root).sessionIndexes };
+  return { ...message, ...logoutRequestSubject(message.root) };
 }
 
 /** xs:boolean: "true" or "1". */

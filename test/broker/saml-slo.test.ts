@@ -1,6 +1,7 @@
 import type { SAML } from '@node-saml/node-saml';
 import type { Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
+import { subjectHasher } from '../../broker/subject.js';
 import { catalogueOf } from '../../common/i18n/index.js';
 import {
   deflateRedirectPayload,
@@ -215,6 +216,17 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     const browser = new Browser();
     const { location } = await portalLogout(withoutSlo, browser, await loggedIn(withoutSlo, browser));
     expect(portalAnswer(location).codes).to.deep.equal([SUCCESS, PARTIAL]);
+  });
+
+  it("leaves no index of the session for the IdP's logout once the portal's sign-out ended it", async () => {
+    const key = `upstream-session:upstream:${subjectHasher(pki.brokerKey, 'upstream-session-key')('upstream', 'carol@example.test')}`;
+    const store = withoutSlo.broker.context.store;
+    const browser = new Browser();
+    const profile = await loggedIn(withoutSlo, browser);
+    expect(await store.get(key), 'indexed at sign-in').to.be.a('string');
+    const { location } = await portalLogout(withoutSlo, browser, profile);
+    expect(portalAnswer(location).codes).to.deep.equal([SUCCESS, PARTIAL]);
+    expect(await store.get(key), 'gone with the session').to.equal(undefined);
   });
 
   it("ends the broker session on the IdP's signed LogoutRequest and answers the IdP PartialLogout: the portal session it cannot end lives on", async () => {

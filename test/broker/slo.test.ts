@@ -6,6 +6,7 @@ import {
   logoutRequest as buildLogoutRequest,
   logoutSucceeded,
   NAMEID_EMAIL,
+  NAMEID_TRANSIENT,
   NS,
   parseSamlXml,
   signedRedirectUrl,
@@ -17,6 +18,7 @@ import {
   loginThroughBroker,
   logoutOfUnknownSession,
   PORTAL_URL,
+  portalSp,
   type Stack,
   startStack,
 } from '../../testkit/broker-harness.js';
@@ -44,12 +46,9 @@ describe('broker: Single Logout', () => {
     return { root, codes, relayState: message.relayState };
   }
 
-  async function loggedIn(browser: Browser) {
-    const { fields } = await loginThroughBroker(
-      { portal: stack.portal, brokerUrl: stack.broker.url },
-      browser,
-    );
-    const { profile } = await stack.portal.validatePostResponseAsync(fields);
+  async function loggedIn(browser: Browser, portal = stack.portal) {
+    const { fields } = await loginThroughBroker({ portal, brokerUrl: stack.broker.url }, browser);
+    const { profile } = await portal.validatePostResponseAsync(fields);
     expect(profile?.sessionIndex).to.be.a('string');
     return profile!;
   }
@@ -131,9 +130,45 @@ describe('broker: Single Logout', () => {
     expect(relayState).to.equal('rs-u');
   });
 
-  const logoutRequest = (sessionIndex: string) =>
+  const logoutRequest = (sessionIndex: string, nameId = 'alice@acme.test') =>
     `<samlp:LogoutRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="_lr${Date.now()}${Math.random().toString(16).slice(2)}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${stack.broker.url}/saml/slo">` +
-    `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer><saml:NameID>alice@acme.test</saml:NameID><samlp:SessionIndex>${sessionIndex}</samlp:SessionIndex></samlp:LogoutRequest>`;
+    `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer><saml:NameID>${nameId}</saml:NameID><samlp:SessionIndex>${sessionIndex}</samlp:SessionIndex></samlp:LogoutRequest>`;
+
+  /** Whether the portal's genuine LogoutRequest for `profile` still finds its broker session (it leads to the IdP). */
+  async function sessionLives(
+    browser: Browser,
+    profile: Awaited<ReturnType<typeof loggedIn>>,
+    portal = stack.portal,
+  ) {
+    const real = await browser.request(await portal.getLogoutUrlAsync(profile, 'r', {}));
+    return real.headers.get('location')!.startsWith(stack.idp.issuer);
+  }
+
+  it("does not end alice's session for a LogoutRequest naming another person with her SessionIndex (core 3.7.3.2)", async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(browser);
+    const query = signRedirectQuery(
+      'SAMLRequest',
+      logoutRequest(profile.sessionIndex!, 'mallory@acme.test'),
+      {
+        keyPem: stack.pki.portalKey,
+        relayState: 'rs-m',
+      },
+    );
+    const answer = await fetch(`${stack.broker.url}/saml/slo?${query}`, { redirect: 'manual' });
+    // Nothing of mallory's was there to end: answered, and the session of alice stays.
+    expect(answer.status).to.equal(302);
+    expect(verifiedLogoutResponse(answer.headers.get('location')!).relayState).to.equal('rs-m');
+    expect(await sessionLives(browser, profile), "alice's session still leads to the IdP").to.equal(true);
+  });
+
+  it('ends a session asserted with a transient NameID by the LogoutRequest that names it back', async () => {
+    const portal = portalSp(stack.broker.url, stack.pki, { nameIdFormat: NAMEID_TRANSIENT });
+    const browser = new Browser();
+    const profile = await loggedIn(browser, portal);
+    expect(profile.nameIDFormat).to.equal(NAMEID_TRANSIENT);
+    expect(await sessionLives(browser, profile, portal)).to.equal(true);
+  });
 
   it('refuses an unsigned LogoutRequest', async () => {
     const signed = signRedirectQuery('SAMLRequest', logoutRequest('_s'), { keyPem: stack.pki.portalKey });
