@@ -254,10 +254,11 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     expect(portalAnswer(location).codes).to.deep.equal([SUCCESS]);
   });
 
-  it('tells the person they are signed out, in their language, when the IdP that asked has no SLO endpoint to answer', async () => {
-    for (const [locale, title] of [
-      ['de', 'Abgemeldet'],
-      ['ja', 'サインアウトしました'],
+  it('tells the person, in their language, that the sign-in ended but the help center may not have, when the IdP that asked has no SLO endpoint to answer', async () => {
+    for (const [locale, title, helpCenterMayStay] of [
+      ['en', 'Signed out', 'You may still be signed in to the help center'],
+      ['de', 'Abgemeldet', 'Im Help Center sind Sie möglicherweise noch angemeldet'],
+      ['ja', 'サインアウトしました', 'ヘルプセンターにはまだサインインしたままの可能性があります'],
     ] as const) {
       const browser = new Browser({ 'accept-language': locale });
       await loggedIn(withoutSlo, browser);
@@ -272,6 +273,8 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
       expect(page.headers.get('content-language')).to.equal(locale);
       const text = readableText(await page.text());
       expect(text).to.include(`${title} `).and.include(catalogueOf(locale)['broker.signedOut.message']);
+      // The broker cannot end the portal session (ADR 0050): the page must not claim it did.
+      expect(text).to.include(helpCenterMayStay);
       expect(wordsOutsideCatalogue(text.split('Acme Help Center').join(' '), locale)).to.deep.equal([]);
     }
   });

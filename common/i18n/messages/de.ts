@@ -339,7 +339,8 @@ export const de: Catalogue = {
   'broker.post.title': 'Sie werden angemeldet',
   'broker.post.noScript': 'Ihr Browser führt keine Skripte aus; klicken Sie auf „Weiter“.',
   'broker.signedOut.title': 'Abgemeldet',
-  'broker.signedOut.message': 'Sie sind abgemeldet.',
+  'broker.signedOut.message':
+    'Die Anmeldung Ihrer Organisation ist beendet. Im Help Center sind Sie möglicherweise noch angemeldet: Melden Sie sich auch dort ab.',
   'broker.refused.title': 'Anmeldung abgelehnt',
   'broker.refused.signOutTitle': 'Abmeldung nicht abgeschlossen',
   'broker.refused.expired':

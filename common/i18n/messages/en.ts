@@ -329,7 +329,8 @@ export const en = {
   'broker.post.title': 'Signing you in',
   'broker.post.noScript': 'Your browser does not run scripts; press Continue.',
   'broker.signedOut.title': 'Signed out',
-  'broker.signedOut.message': 'You are signed out.',
+  'broker.signedOut.message':
+    'Your organization’s sign-in has ended. You may still be signed in to the help center: sign out there too.',
   'broker.refused.title': 'Sign-in refused',
   'broker.refused.signOutTitle': 'Sign-out not completed',
   'broker.refused.expired':

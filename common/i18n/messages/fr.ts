@@ -336,7 +336,8 @@ export const fr: Catalogue = {
   'broker.post.title': 'Connexion en cours',
   'broker.post.noScript': 'Votre navigateur n’exécute pas de scripts ; appuyez sur « Continuer ».',
   'broker.signedOut.title': 'Déconnecté',
-  'broker.signedOut.message': 'Vous êtes déconnecté.',
+  'broker.signedOut.message':
+    'La connexion de votre organisation est terminée. Vous êtes peut-être encore connecté au centre d’aide : déconnectez-vous aussi là-bas.',
   'broker.refused.title': 'Connexion refusée',
   'broker.refused.signOutTitle': 'Déconnexion non terminée',
   'broker.refused.expired':

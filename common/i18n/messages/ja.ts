@@ -321,7 +321,8 @@ export const ja: Catalogue = {
   'broker.post.title': 'サインインしています',
   'broker.post.noScript': 'お使いのブラウザーではスクリプトが実行されません。「続行」を押してください。',
   'broker.signedOut.title': 'サインアウトしました',
-  'broker.signedOut.message': 'サインアウトしました。',
+  'broker.signedOut.message':
+    '組織のサインインは終了しました。ヘルプセンターにはまだサインインしたままの可能性があります。ヘルプセンターでもサインアウトしてください。',
   'broker.refused.title': 'サインインが拒否されました',
   'broker.refused.signOutTitle': 'サインアウトを完了できませんでした',
   'broker.refused.expired':
