@@ -294,8 +294,9 @@ export class RequestService {
     }
     const request = fetched.value;
     const desk = desks.find((d) => d.serviceDeskId === request.serviceDeskId);
-    // A request reached through a moved key answers with another key: treat as not found.
-    if (!desk || request.issueKey !== issueKey) throw new NotVisibleError();
+    // A request reached through a moved key answers with another key: treat as not found. So is an
+    // issue without a request type, whatever the servicedeskapi made of it (the gate already said no).
+    if (!desk || request.issueKey !== issueKey || !request.requestTypeId) throw new NotVisibleError();
     const facts: RequestFacts = {
       projectId: desk.projectId,
       reporterAccountId: request.reporter?.accountId,

@@ -3,7 +3,8 @@
  * so this module is the only place that decides what a customer may see. It is pure: the facts come
  * in, a decision (or a JQL restriction built only from validated identifiers) comes out.
  *
- * A customer sees a request when its service desk is one of the portal's desks that the customer
+ * A customer sees a request (an issue with a request type: one raised inside Jira is not a customer
+ * request and no portal shows it) when its service desk is one of the portal's desks that the customer
  * may use (`Customer.serviceDeskIds`: as Atlassian's own portal, a request is only seen through the
  * portal of a desk one can access) AND they reported it (which includes requests raised on their
  * behalf), are a participant, are one of its approvers (as in the native portal, where approvers open
@@ -187,7 +188,8 @@ export function visibleRequestsJql(
   const ownership = ownershipJql(customer, filters.ownership, filters.organizationId);
   if (scoped.length === 0 || ownership === undefined) return undefined;
   const projects = scoped.map((d) => quoted(d.projectId, isNumericId));
-  const clauses = [`project in (${projects.join(', ')})`, ownership];
+  // An issue raised inside Jira has no request type: not a customer request, never on the portal.
+  const clauses = [`project in (${projects.join(', ')})`, '"Request Type" IS NOT EMPTY', ownership];
   if (filters.status === 'open') clauses.push('statusCategory != Done');
   if (filters.status === 'closed') clauses.push('statusCategory = Done');
   const text = sanitizeSearchText(filters.search);

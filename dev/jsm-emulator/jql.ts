@@ -9,7 +9,8 @@
 //   clause  := reporter = V | "Request participants" = V | approvers = V
 //            | organizations (= V | in (V, ...)) | (issuekey | key) (= V | in (V, ...))
 //            | project (= V | in (V, ...)) | statusCategory (= | !=) V | text ~ "..."
-//            | ("Request Type" | "Customer Request Type") (= V | in (V, ...))   (by name)
+//            | ("Request Type" | "Customer Request Type") (= V | in (V, ...) | IS [NOT] EMPTY)
+//              (by name; EMPTY: an issue raised inside Jira, not through a request type)
 //
 // `approvers` is JSM's Approvers field: the people asked to approve, whatever they decided.
 
@@ -85,7 +86,7 @@ export type JqlField =
   | 'text';
 export type JqlNode =
   | { kind: 'and' | 'or'; left: JqlNode; right: JqlNode }
-  | { kind: 'clause'; field: JqlField; op: '=' | '!=' | 'in' | '~'; values: string[] };
+  | { kind: 'clause'; field: JqlField; op: '=' | '!=' | 'in' | '~' | 'is' | 'is not'; values: string[] };
 export interface JqlQuery {
   where?: JqlNode;
   orderBy: { field: 'created' | 'updated'; direction: 'ASC' | 'DESC' };
@@ -101,8 +102,8 @@ const FIELDS: Record<string, { field: JqlField; ops: readonly string[] }> = {
   project: { field: 'project', ops: ['=', 'in'] },
   statuscategory: { field: 'statusCategory', ops: ['=', '!='] },
   text: { field: 'text', ops: ['~'] },
-  'request type': { field: 'requestType', ops: ['=', 'in'] },
-  'customer request type': { field: 'requestType', ops: ['=', 'in'] },
+  'request type': { field: 'requestType', ops: ['=', 'in', 'is'] },
+  'customer request type': { field: 'requestType', ops: ['=', 'in', 'is'] },
 };
 const STATUS_CATEGORIES = new Set(['to do', 'in progress', 'done', 'new', 'indeterminate', '2', '3', '4']);
 const ISSUE_KEY_OR_ID = /^([A-Za-z][A-Za-z0-9_]*-[0-9]+|[0-9]+)$/;
@@ -146,7 +147,14 @@ export function parseJql(jql: string): JqlQuery {
       throw new JqlError(`Field '${t.text}' does not exist or you do not have permission to view it.`);
     pos++;
     const opToken = peek();
-    const op = opToken?.kind === 'op' ? opToken.text : isWord(opToken, 'in') ? 'in' : undefined;
+    const op =
+      opToken?.kind === 'op'
+        ? opToken.text
+        : isWord(opToken, 'in')
+          ? 'in'
+          : isWord(opToken, 'is')
+            ? 'is'
+            : undefined;
     if (op === undefined) return fail('an operator');
     if (!spec.ops.includes(op)) {
       throw new JqlError(
@@ -154,6 +162,13 @@ export function parseJql(jql: string): JqlQuery {
       );
     }
     pos++;
+    if (op === 'is') {
+      const not = isWord(peek(), 'not');
+      if (not) pos++;
+      if (!isWord(peek(), 'empty') && !isWord(peek(), 'null')) fail("'EMPTY'");
+      pos++;
+      return { kind: 'clause', field: spec.field, op: not ? 'is not' : 'is', values: [] };
+    }
     if (op === 'in') {
       if (peek()?.kind !== 'lparen') fail("'('");
       pos++;
@@ -276,7 +291,9 @@ export function matchesJql(node: JqlNode | undefined, issue: JqlIssue): boolean 
       return node.op === '!=' ? !hit : hit;
     }
     case 'requestType':
-      return any((v) => same(issue.requestType.name, v));
+      if (node.op === 'is' || node.op === 'is not')
+        return (issue.requestType.id === '') === (node.op === 'is');
+      return issue.requestType.id !== '' && any((v) => same(issue.requestType.name, v));
     case 'text':
       return any((v) => textMatches(issue.text, v));
   }

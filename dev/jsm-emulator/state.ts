@@ -88,6 +88,7 @@ export interface CustomerRequest {
   id: string;
   key: string;
   serviceDeskId: string;
+  /** '' for an issue raised inside Jira, not through a request type (tests make such issues). */
   requestTypeId: string;
   reporterId: string;
   creatorId: string;

@@ -22,6 +22,17 @@ describe('JQL subset', () => {
     expect(matches('"Request Type" = "Report a broken laptop"')).to.equal(false);
   });
 
+  it('tells a request from an issue raised inside Jira with "Request Type" IS [NOT] EMPTY', () => {
+    const raisedInJira = { ...issue, requestType: { id: '', name: '' } };
+    const where = (jql: string) => parseJql(jql).where;
+    expect(matchesJql(where('"Request Type" IS NOT EMPTY'), issue)).to.equal(true);
+    expect(matchesJql(where('"Request Type" IS NOT EMPTY'), raisedInJira)).to.equal(false);
+    expect(matchesJql(where('"Customer Request Type" is empty'), raisedInJira)).to.equal(true);
+    expect(matchesJql(where('"Request Type" = ""'), raisedInJira)).to.equal(false);
+    expect(() => parseJql('"Request Type" IS NOT "x"')).to.throw(JqlError);
+    expect(() => parseJql('reporter IS EMPTY')).to.throw(JqlError);
+  });
+
   it('orders by created or updated, in either direction, and by nothing else', () => {
     expect(parseJql('project = IT ORDER BY updated ASC').orderBy).to.deep.equal({
       field: 'updated',

@@ -106,4 +106,30 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     expect(request('New home address').comments).to.have.length(commentsBefore);
     expect(request('New home address').participantIds).to.include(accountOf('erik@acme.test'));
   });
+
+  it('neither lists nor opens an issue of a portal desk that was raised inside Jira (no request type)', async () => {
+    // An agent created a task in the IT project with Alice as its reporter: no request type, so not a
+    // customer request, and Atlassian's portal shows it to nobody.
+    const seeded = request('Printer on 3rd floor jams every morning');
+    const internal = {
+      ...seeded,
+      id: '99902',
+      key: 'IT-9902',
+      requestTypeId: '',
+      fieldValues: { summary: 'Investigate repeated printer abuse' },
+      comments: [],
+      attachments: [],
+      approvals: [],
+      participantIds: [],
+      organizationIds: [],
+    };
+    h.emulator.state.requests.set(internal.id, internal);
+    const list = await alice.text('/requests?status=all');
+    expect(list.body).to.not.include('IT-9902').and.not.include('Investigate repeated printer abuse');
+    const search = await alice.text('/requests?status=all&q=investigate');
+    expect(search.body).to.not.include('IT-9902');
+    const detail = await alice.text('/requests/IT-9902');
+    expect(detail.status).to.equal(404);
+    expect(detail.body).to.not.include('Investigate repeated printer abuse');
+  });
 });

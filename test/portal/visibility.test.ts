@@ -83,12 +83,12 @@ describe('portal visibility', () => {
   it('builds list JQL from quoted identifiers only', () => {
     const jql = visibleRequestsJql(alice, desks, { ownership: 'all', status: 'open' });
     expect(jql).to.equal(
-      'project in ("10001") AND (reporter = "qm:alice" OR "Request participants" = "qm:alice" OR approvers = "qm:alice" OR organizations in ("1")) AND statusCategory != Done ORDER BY created DESC',
+      'project in ("10001") AND "Request Type" IS NOT EMPTY AND (reporter = "qm:alice" OR "Request participants" = "qm:alice" OR approvers = "qm:alice" OR organizations in ("1")) AND statusCategory != Done ORDER BY created DESC',
     );
   });
   it('lists the requests the customer is asked to approve under Approvals, by their Approvers field', () => {
     expect(visibleRequestsJql(alice, desks, { ownership: 'approvals', status: 'open' })).to.equal(
-      'project in ("10001") AND approvers = "qm:alice" AND statusCategory != Done ORDER BY created DESC',
+      'project in ("10001") AND "Request Type" IS NOT EMPTY AND approvers = "qm:alice" AND statusCategory != Done ORDER BY created DESC',
     );
     expect(() =>
       visibleRequestsJql({ ...alice, accountId: 'qm:alice" OR approvers != "x' }, desks, {
@@ -176,7 +176,7 @@ describe('portal visibility', () => {
       search: '" OR 1=1 OR text ~ "',
     })!;
     expect(jql).to.equal(
-      'project in ("10001") AND reporter = "qm:alice" AND text ~ "OR 1 1 OR text" ORDER BY created DESC',
+      'project in ("10001") AND "Request Type" IS NOT EMPTY AND reporter = "qm:alice" AND text ~ "OR 1 1 OR text" ORDER BY created DESC',
     );
   });
   it('never lets search text close the quoted string, whatever it is', () => {

@@ -40,11 +40,15 @@ import {
 } from '../visibility.js';
 import { statusNamed, transitionsFrom } from '../workflow.js';
 
-/** The request named in the path, if the caller may see it (404 either way, like Atlassian). */
+/**
+ * The request named in the path, if the caller may see it (404 either way, like Atlassian). An issue
+ * raised inside Jira (no request type) is no customer request: the servicedeskapi does not serve it.
+ */
 export function visibleRequest(state: EmulatorState, req: Request, res: Response): CustomerRequest {
   const idOrKey = String(req.params['issueIdOrKey']);
   const request = state.requestByIdOrKey(idOrKey);
-  if (!request || !canView(state, locals(res).caller, request)) throw notFound('Request', idOrKey);
+  if (!request || request.requestTypeId === '' || !canView(state, locals(res).caller, request))
+    throw notFound('Request', idOrKey);
   return request;
 }
 
@@ -255,6 +259,7 @@ export function requestRoutes(state: EmulatorState): Router {
     const found = [...state.requests.values()]
       .filter((request) => {
         if (
+          request.requestTypeId === '' ||
           !canView(state, caller, request) ||
           !matchesOwnership(state, caller, request, wanted, organizationId)
         )
