@@ -1,6 +1,7 @@
 /**
  * Rate limits on what an anonymous visitor or one account can make the portal do: sign-in starts,
- * ACS posts, request creation, comments, uploads and pages read without signing in, each counted per client IP and (where the
+ * ACS posts, request creation, comments, other changes to a request (transitions, participants),
+ * uploads and pages read without signing in, each counted per client IP and (where the
  * account is known) per account over one window (`spec.portal.limits`). Counting is
  * rate-limiter-flexible's: in Redis when the tenant has one, so replicas count together, with an
  * in-process limiter as insurance while Redis is unreachable; in memory otherwise. Keys are keyed
@@ -25,6 +26,7 @@ export type LimitedAction =
   | 'acsPosts'
   | 'requestCreations'
   | 'comments'
+  | 'requestChanges'
   | 'uploads'
   | 'anonymousPages';
 export type LimitScope = 'ip' | 'account';
@@ -51,6 +53,7 @@ const ACTIONS: readonly LimitedAction[] = [
   'acsPosts',
   'requestCreations',
   'comments',
+  'requestChanges',
   'uploads',
   'anonymousPages',
 ];

@@ -86,6 +86,7 @@ const GENEROUS_LIMITS = {
   acsPosts: GENEROUS,
   requestCreations: GENEROUS,
   comments: GENEROUS,
+  requestChanges: GENEROUS,
   uploads: GENEROUS,
 };
 

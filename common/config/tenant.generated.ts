@@ -179,6 +179,19 @@ export interface PortalSpec {
       perAccount: number;
     };
     /**
+     * Changes to an existing request other than comments and files (a workflow transition, a participant added or removed). Each may have Atlassian e-mail the people on the request, so they are limited like comments.
+     */
+    requestChanges: {
+      /**
+       * At most this many per client IP in one window.
+       */
+      perIp: number;
+      /**
+       * At most this many per account in one window.
+       */
+      perAccount: number;
+    };
+    /**
      * Attachments uploaded to an existing request (files sent with a new request count as that request's creation).
      */
     uploads: {

@@ -182,8 +182,10 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       }
     };
   /** A plain action form (signed in, CSRF-checked) posted to `path`; see requestAction. */
+  // Each may have Atlassian e-mail the people on the request (a participant added, a status changed):
+  // limited like comments, so nobody can have the portal mail a colleague a thousand times.
   const postRequestAction = (path: string, notice: string, action: Parameters<typeof requestAction>[1]) =>
-    app.post(path, forms, signedIn, csrf, requestAction(notice, action));
+    app.post(path, signedIn, limits.limit('requestChanges'), forms, csrf, requestAction(notice, action));
   const actionError = (messageKey: MessageKey) => new ActionRefusal('PORTAL_ACTION_INVALID', messageKey, 400);
   const approverOnly = () =>
     new ActionRefusal('PORTAL_ACTION_APPROVER_ONLY', 'request.refused.approverOnly', 403);

@@ -16,6 +16,7 @@ const TWO_PER_ACCOUNT = {
   acsPosts: twoPerAccount,
   requestCreations: twoPerAccount,
   comments: twoPerAccount,
+  requestChanges: twoPerAccount,
   uploads: twoPerAccount,
 };
 
@@ -223,6 +224,23 @@ describe('portal abuse limits: per account', () => {
     expect(third).to.match(/failed: 429/);
     expect(reasons(h, from)).to.include('PORTAL_RATE_LIMITED');
     await signIn(h, 'alice@acme.test'); // another account is not affected
+  });
+
+  it('refuses a third participant change by one account: Atlassian mails the person added each time', async () => {
+    const erik = await signIn(h, 'erik@acme.test');
+    const key = h.keyOf('Wi-Fi drops in meeting room Nile');
+    const alice = [...h.emulator.state.users.values()].find((u) => u.email === 'alice@acme.test')!.accountId;
+    const token = csrfOf((await erik.text(`/requests/${key}`)).body);
+    const calls = () =>
+      h.exchanges.filter((e) => e.path.endsWith(`/request/${key}/participant`) && e.method !== 'GET');
+    const before = calls().length;
+    const change = (what: 'add' | 'remove') =>
+      erik.post(`/requests/${key}/participants/${what}`, { _csrf: token, accountId: alice });
+    expect((await change('add')).status).to.equal(303);
+    expect((await change('remove')).status).to.equal(303);
+    const from = h.logs.length;
+    await expectLimited(h, await change('add'), from);
+    expect(calls().length - before, 'participant changes sent to Atlassian').to.equal(2);
   });
 
   it('refuses a third comment, a third request creation and a third upload by one account', async () => {
