@@ -186,6 +186,24 @@ describe('broker pool: three tenants on one broker process, routed by Host', fun
     expect(refusal).to.include({ tenant: b().name });
   });
 
+  it("ends nothing of tenant A's for A's LogoutRequest sent to tenant B, nor for B's naming A's session", async () => {
+    const { fields } = await loginThroughBroker({ portal: a().portal, brokerUrl: a().url }, new Browser());
+    const { profile } = await a().portal.validatePostResponseAsync(fields);
+    // A's portal-signed request at B's host: B trusts its own portal's key and its own address only.
+    const fromA = new URL(await a().portal.getLogoutUrlAsync(profile!, 'rs-a', {}));
+    const atB = await fetch(`${b().url}${fromA.pathname}${fromA.search}`, { redirect: 'manual' });
+    expect(atB.status).to.equal(400);
+    expect(pageReason(await atB.text())).to.match(/^SAML_/);
+    // B's portal (another customer of the pool) names A's person and SessionIndex: B's broker looks
+    // in B's namespace only and finds nothing to end.
+    const fromB = await new Browser().request(await b().portal.getLogoutUrlAsync(profile!, 'rs-b', {}));
+    expect(fromB.status).to.equal(302);
+    expect(new URL(fromB.headers.get('location')!).pathname).to.equal('/saml/slo');
+    // A's session is still there: A's own LogoutRequest still leads to the IdP.
+    const atA = await new Browser().request(await a().portal.getLogoutUrlAsync(profile!, 'rs-a2', {}));
+    expect(atA.headers.get('location')!.startsWith(idp.issuer)).to.equal(true);
+  });
+
   it('takes a removed tenant out at once (404), and serves it again when it comes back', async () => {
     source.remove(b().key);
     const gone = await fetch(`${b().url}/saml/metadata`);
