@@ -2,6 +2,7 @@ import { compactVerify, createRemoteJWKSet, customFetch, errors, type JWSHeaderP
 import type { BrokerErrorCode } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
+import { RefetchCooldown } from './refetch-cooldown.js';
 
 /**
  * The IdP's ID token signing keys, read from its jwks_uri, and the check of an ID token's signature
@@ -48,16 +49,14 @@ export function idTokenSignatureCheck(options: IdTokenKeysOptions): IdTokenSigna
     // keyFor decides, with its own cooldown.
     cooldownDuration: KEYS_MAX_AGE_MS,
   });
-  let refetchAllowedAt = 0;
+  const cooldown = new RefetchCooldown(KEY_REFETCH_COOLDOWN_MS, options.now);
 
   async function keyFor(header: JWSHeaderParameters) {
     try {
       return await keys(header);
     } catch (err) {
       if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
-      const at = options.now().getTime();
-      if (at >= refetchAllowedAt) {
-        refetchAllowedAt = at + KEY_REFETCH_COOLDOWN_MS;
+      if (cooldown.claim()) {
         options.logger.info(
           { event: 'broker.oidc_keys_refetch', idp: options.idp, cause: 'unknown_key_id' },
           "an ID token names a key the broker does not have: the IdP's keys are read again",
@@ -71,7 +70,7 @@ export function idTokenSignatureCheck(options: IdTokenKeysOptions): IdTokenSigna
           {
             event: 'broker.oidc_keys_refetch_held',
             idp: options.idp,
-            retryInSeconds: Math.ceil((refetchAllowedAt - at) / 1000),
+            retryInSeconds: cooldown.retryInSeconds(),
           },
           "an ID token names a key the broker does not have; the IdP's keys were read again moments ago",
         );

@@ -1,6 +1,5 @@
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
-import { isLoopbackHost } from '../../common/net.js';
 import {
   authnRequest,
   buildSpMetadata,
@@ -10,7 +9,6 @@ import {
   logoutResponse,
   MAX_CLOCK_SKEW_SECONDS,
   NAMEID_EMAIL,
-  parseIdpMetadata,
   SamlError,
   signedRedirectUrl,
   type ValidatedAssertion,
@@ -35,6 +33,7 @@ import {
   type UpstreamSamlSession,
   unverifiedIssuer,
 } from './saml-logout.js';
+import { metadataSource } from './saml-metadata.js';
 
 /**
  * The broker as a SAML 2.0 service provider toward a tenant's upstream IdP (Web Browser SSO
@@ -63,11 +62,6 @@ interface PendingAuthnRequest {
   authenticatedAfter?: number;
 }
 
-export const METADATA_REFRESH_MS = 60 * 60 * 1000;
-// A stale copy keeps logins working through a short outage of the metadata endpoint.
-const METADATA_MAX_STALE_MS = 24 * METADATA_REFRESH_MS;
-const MAX_METADATA_BYTES = 1024 * 1024;
-
 /** Attribute names that commonly carry the e-mail address, in order of preference. */
 const EMAIL_ATTRIBUTES = [
   'email',
@@ -95,7 +89,30 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   const sloUrl = `${options.brokerUrl}/saml/slo`;
   const sloPath = new URL(sloUrl).pathname;
   const sloEndpoint = (): SloEndpoint => ({ url: sloUrl, now: now(), replay: options.context.store });
-  const metadata = metadataSource(spec, options.fetch ?? fetch, now, options.context.idpTimeoutMs);
+  const metadata = metadataSource({
+    idp: name,
+    spec,
+    fetch: options.fetch ?? fetch,
+    now,
+    timeoutMs: options.context.idpTimeoutMs,
+    logger: options.context.logger,
+  });
+  /**
+   * Checks a message from the IdP with the metadata's certificates; when none verifies its
+   * signature, once more with the metadata read again (the IdP may have rolled its certificate
+   * over). The checks mark a message used only once they have all passed, so it may be checked twice.
+   */
+  async function withIdpCertificates<T>(check: (idp: IdpMetadata) => Promise<T>): Promise<T> {
+    const idp = await metadata.current();
+    try {
+      return await check(idp);
+    } catch (err) {
+      if (!(err instanceof SamlError && err.code === 'SAML_SIGNATURE_INVALID')) throw err;
+      const reread = await metadata.afterSignatureFailure();
+      if (!reread || sameCertificates(reread, idp)) throw err;
+      return check(reread);
+    }
+  }
   /** The sealed NameID and SessionIndex; undefined when it does not open (e.g. the key rotated since). */
   const sealedSession = (handle: string | undefined): UpstreamSamlSession | undefined => {
     if (handle === undefined) return undefined;
@@ -113,7 +130,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
    * Success would tell the IdP, and the person on its page, more than is true (ADR 0145).
    */
   async function logoutResponseUrl(inResponseTo: string, relayState?: string): Promise<string | undefined> {
-    const idp = await metadata();
+    const idp = await metadata.current();
     if (!idp.sloUrl) return undefined;
     const message = logoutResponse({
       issuer: entityId,
@@ -138,10 +155,12 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
     // Routed by the unverified Issuer only to choose whose certificates verify the message.
     async claims(request) {
       const issuer = unverifiedIssuer(request.rawQuery, 'SAMLRequest');
-      return issuer !== undefined && (await metadata()).entityId === issuer;
+      return issuer !== undefined && (await metadata.current()).entityId === issuer;
     },
     async serve(request) {
-      const message = await acceptLogoutRequest(request.rawQuery, await metadata(), sloEndpoint());
+      const message = await withIdpCertificates((idp) =>
+        acceptLogoutRequest(request.rawQuery, idp, sloEndpoint()),
+      );
       const ended = await sessions.endUpstreamSession(
         name,
         upstreamSessionKey(name, message.nameId),
@@ -201,14 +220,14 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
     ],
 
     async loginOrigin() {
-      return metadata().then(
+      return metadata.current().then(
         (idp) => new URL(idp.ssoUrl).origin,
         () => undefined,
       );
     },
 
     async startLogin(flowId, { forceAuthn, isPassive }) {
-      const idp = await metadata();
+      const idp = await metadata.current();
       const message = authnRequest({
         issuer: entityId,
         destination: idp.ssoUrl,
@@ -232,19 +251,21 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       // The request ID lives only in the flow, which the frontend consumed: a second Response for
       // the same flow finds no flow, and the Assertion ID is marked used by validateSamlResponse.
       const { requestId, authenticatedAfter } = decodeState<PendingAuthnRequest>(state);
-      const idp = await metadata();
+      const xml = decodePostedResponse(request.form?.get('SAMLResponse') ?? '');
       try {
-        const assertion = await validateSamlResponse(
-          decodePostedResponse(request.form?.get('SAMLResponse') ?? ''),
-          {
-            idpEntityId: idp.entityId,
-            idpCertificatesPem: idp.signingCertificatesPem,
-            spEntityId: entityId,
-            acsUrl,
-            inResponseTo: requestId,
-            now: now(),
-          },
-          options.context.store,
+        const assertion = await withIdpCertificates((idp) =>
+          validateSamlResponse(
+            xml,
+            {
+              idpEntityId: idp.entityId,
+              idpCertificatesPem: idp.signingCertificatesPem,
+              spEntityId: entityId,
+              acsUrl,
+              inResponseTo: requestId,
+              now: now(),
+            },
+            options.context.store,
+          ),
         );
         const authnInstant = assertion.authnInstant && assertion.authnInstant.getTime() / 1000;
         if (
@@ -277,7 +298,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
 
     async startLogout(handle, logoutId) {
       const session = sealedSession(handle);
-      const idp = await metadata();
+      const idp = await metadata.current();
       if (!session || !idp.sloUrl) return undefined;
       const message = logoutRequest({ issuer: entityId, destination: idp.sloUrl, now: now(), ...session });
       // The IdP's LogoutResponse comes back with this RelayState (bindings 3.4.3).
@@ -289,7 +310,9 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
     },
 
     async finishLogout(request, requestId) {
-      return acceptLogoutResponse(request.rawQuery, await metadata(), sloEndpoint(), requestId);
+      return withIdpCertificates((idp) =>
+        acceptLogoutResponse(request.rawQuery, idp, sloEndpoint(), requestId),
+      );
     },
   };
 }
@@ -317,6 +340,13 @@ export function subjectFrom(idp: string, assertion: ValidatedAssertion): Authent
   return subject;
 }
 
+function sameCertificates(a: IdpMetadata, b: IdpMetadata): boolean {
+  const known = new Set(b.signingCertificatesPem);
+  return (
+    a.signingCertificatesPem.length === known.size && a.signingCertificatesPem.every((c) => known.has(c))
+  );
+}
+
 function decodePostedResponse(base64: string): string {
   const compact = base64.replace(/\s+/g, '');
   if (compact.length > Math.ceil((DEFAULT_MAX_MESSAGE_BYTES * 4) / 3) + 4) {
@@ -326,85 +356,4 @@ function decodePostedResponse(base64: string): string {
     throw new SamlError('SAML_ENCODING_INVALID', 'the SAML Response is not valid base64');
   }
   return Buffer.from(compact, 'base64').toString('utf8');
-}
-
-type SamlSpec = NonNullable<IdentityProviderSpec['saml']>;
-
-/** The IdP's metadata from the tenant spec: inline, static, or fetched and refreshed hourly. */
-function metadataSource(
-  spec: SamlSpec,
-  fetchImpl: typeof fetch,
-  now: () => Date,
-  timeoutMs: number,
-): () => Promise<IdpMetadata> {
-  if (spec.metadataXml) {
-    const parsed = parseIdpMetadata(spec.metadataXml);
-    return async () => parsed;
-  }
-  if (spec.entityId && spec.ssoUrl && spec.certificates?.length) {
-    const fixed: IdpMetadata = {
-      entityId: spec.entityId,
-      ssoUrl: spec.ssoUrl,
-      signingCertificatesPem: spec.certificates,
-    };
-    if (spec.sloUrl) fixed.sloUrl = spec.sloUrl;
-    return async () => fixed;
-  }
-  const url = spec.metadataUrl;
-  if (!url)
-    throw new SamlError('SAML_METADATA_INVALID', 'the SAML provider has no metadata source', { status: 500 });
-  let cached: { metadata: IdpMetadata; fetchedAt: number } | undefined;
-  let inFlight: Promise<IdpMetadata> | undefined;
-  const refresh = async (): Promise<IdpMetadata> => {
-    const metadata = parseIdpMetadata(await fetchMetadata(url, fetchImpl, timeoutMs));
-    if (spec.sloUrl) metadata.sloUrl = spec.sloUrl;
-    cached = { metadata, fetchedAt: now().getTime() };
-    return metadata;
-  };
-  return async () => {
-    const age = cached ? now().getTime() - cached.fetchedAt : Number.POSITIVE_INFINITY;
-    if (cached && age < METADATA_REFRESH_MS) return cached.metadata;
-    inFlight ??= refresh().finally(() => {
-      inFlight = undefined;
-    });
-    try {
-      return await inFlight;
-    } catch (err) {
-      if (cached && age < METADATA_MAX_STALE_MS) return cached.metadata;
-      throw err;
-    }
-  };
-}
-
-async function fetchMetadata(url: string, fetchImpl: typeof fetch, timeoutMs: number): Promise<string> {
-  // The CRD admits plain http on loopback only (local development); everything else is https.
-  const { protocol, hostname } = new URL(url);
-  if (protocol !== 'https:' && !(protocol === 'http:' && isLoopbackHost(hostname))) {
-    throw new SamlError('SAML_METADATA_UNAVAILABLE', 'metadata must be fetched over https', { status: 502 });
-  }
-  const unavailable = (message: string, cause?: unknown) =>
-    new SamlError('SAML_METADATA_UNAVAILABLE', message, { status: 502, cause });
-  // One deadline for the answer and its body: a body that stalls after the headers is the IdP
-  // being unavailable too, not an internal error.
-  const signal = AbortSignal.timeout(timeoutMs);
-  let response: Response;
-  try {
-    response = await fetchImpl(url, { redirect: 'error', signal });
-  } catch (cause) {
-    throw unavailable('the IdP metadata could not be fetched', cause);
-  }
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
-    throw unavailable(`the IdP metadata answered HTTP ${response.status}`);
-  }
-  let text: string;
-  try {
-    text = await response.text();
-  } catch (cause) {
-    throw unavailable('the IdP metadata broke off', cause);
-  }
-  if (Buffer.byteLength(text) > MAX_METADATA_BYTES) {
-    throw new SamlError('SAML_METADATA_INVALID', 'the IdP metadata is too large', { status: 502 });
-  }
-  return text;
 }

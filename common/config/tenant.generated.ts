@@ -644,7 +644,7 @@ export interface OAuth2IdpSpec {
  */
 export interface SamlIdpSpec {
   /**
-   * URL of the IdP's SAML metadata (fetched over verified TLS, refreshed hourly).
+   * URL of the IdP's SAML metadata (fetched over verified TLS). Read again hourly, sooner when its cacheDuration or validUntil ask (at most every minute), never used past its validUntil, and read again when a signature verifies with none of its certificates (a rollover; at most every 10 s).
    */
   metadataUrl?: string;
   /**

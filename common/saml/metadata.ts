@@ -13,6 +13,13 @@ export interface IdpMetadata {
   sloUrl?: string;
   /** PEM certificates of KeyDescriptors usable for signing (use="signing" or no use). */
   signingCertificatesPem: string[];
+  /**
+   * The earliest `validUntil` of the document, the entity and its IDPSSODescriptor (metadata 2.3.1):
+   * past it, the metadata must not be used.
+   */
+  validUntil?: Date;
+  /** The shortest `cacheDuration` among them, in ms: how long a copy may be used before reading again. */
+  cacheDurationMs?: number;
 }
 
 const MAX_METADATA_BYTES = 1024 * 1024;
@@ -43,7 +50,45 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   const metadata: IdpMetadata = { entityId, ssoUrl, signingCertificatesPem };
   const sloUrl = endpoint(descriptor, 'SingleLogoutService');
   if (sloUrl) metadata.sloUrl = sloUrl;
+  // The root, the entity and the descriptor may each limit the whole (they may be the same element).
+  const scopes = [...new Set([root, entity, descriptor])];
+  const validUntil = earliest(scopes.map((e) => attribute(e, 'validUntil')).map(dateTimeOf));
+  if (validUntil !== undefined) metadata.validUntil = new Date(validUntil);
+  const cacheDurationMs = earliest(scopes.map((e) => attribute(e, 'cacheDuration')).map(durationMsOf));
+  if (cacheDurationMs !== undefined) metadata.cacheDurationMs = cacheDurationMs;
   return metadata;
+}
+
+function earliest(values: ReadonlyArray<number | undefined>): number | undefined {
+  const present = values.filter((v): v is number => v !== undefined);
+  return present.length > 0 ? Math.min(...present) : undefined;
+}
+
+/** An xs:dateTime `validUntil`, in ms; SAML times are UTC (core 1.3.3), so a zone is required. */
+function dateTimeOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(value)
+    ? Date.parse(value)
+    : Number.NaN;
+  if (Number.isNaN(ms))
+    throw invalid('the metadata has a validUntil that is not an xs:dateTime with a time zone');
+  return ms;
+}
+
+const DURATION = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+
+/**
+ * An xs:duration `cacheDuration`, in ms (a year taken as 365 days, a month as 30: only an upper
+ * bound of caching rides on it). Negative or empty durations are not durations a cache can have.
+ */
+function durationMsOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const match = DURATION.exec(value);
+  if (!match || value === 'P' || value.endsWith('T'))
+    throw invalid('the metadata has a cacheDuration that is not a positive xs:duration');
+  const [, years, months, days, hours, minutes, seconds] = match.map((part) => Number(part ?? 0));
+  const totalDays = years! * 365 + months! * 30 + days!;
+  return ((totalDays * 24 + hours!) * 60 + minutes!) * 60_000 + seconds! * 1000;
 }
 
 function idpDescriptor(entity: Element): Element | undefined {

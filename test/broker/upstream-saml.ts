@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import * as samlify from 'samlify';
 import { canonicalAttribute, canonicalText } from '../../common/saml/canonical-xml.js';
 import { inflateRedirectPayload, signRedirectQuery } from '../../common/saml/index.js';
-import { makeKeyPair } from '../../testkit/keys.js';
+import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import { schemaValidator } from '../../testkit/samlify-schema-validator.js';
 
 export const UPSTREAM_ENTITY_ID = 'https://upstream-idp.example.test/metadata';
@@ -32,9 +32,12 @@ const samlLib = (
 export type UpstreamIdp = ReturnType<typeof samlify.IdentityProvider>;
 export type UpstreamSp = ReturnType<typeof samlify.ServiceProvider>;
 
-/** `slo: false`: an IdP whose metadata has no SingleLogoutService. */
-export function upstreamIdp(options: { slo?: boolean } = {}): UpstreamIdp {
-  const key = makeKeyPair('upstream-idp.example.test');
+/**
+ * `slo: false`: an IdP whose metadata has no SingleLogoutService. `key`: the pair it signs with
+ * (another pair plays the same IdP after a certificate rollover).
+ */
+export function upstreamIdp(options: { slo?: boolean; key?: KeyPair } = {}): UpstreamIdp {
+  const key = options.key ?? makeKeyPair('upstream-idp.example.test');
   const redirect = samlify.Constants.namespace.binding.redirect;
   return samlify.IdentityProvider({
     entityID: UPSTREAM_ENTITY_ID,

@@ -1,0 +1,193 @@
+import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
+import type { Logger } from '../../common/log.js';
+import { isLoopbackHost } from '../../common/net.js';
+import { type IdpMetadata, parseIdpMetadata, SamlError } from '../../common/saml/index.js';
+import { RefetchCooldown } from './refetch-cooldown.js';
+
+/**
+ * An upstream SAML IdP's metadata as the tenant gives it: inline, as fixed fields, or from a URL
+ * read again on a schedule and when a message's signature verifies with none of its certificates,
+ * so that a signing-certificate rollover at the IdP costs no sign-in (ADR 0144).
+ */
+export interface MetadataSource {
+  /** The metadata to use now. */
+  current(): Promise<IdpMetadata>;
+  /**
+   * After a signature that none of the current certificates verifies: the metadata read again, or
+   * undefined when there is nothing to read (inline metadata), the read failed, or the cooldown
+   * holds it back.
+   */
+  afterSignatureFailure(): Promise<IdpMetadata | undefined>;
+}
+
+/** A copy is read again after an hour, or sooner: its cacheDuration, or halfway to its validUntil. */
+export const METADATA_REFRESH_MS = 60 * 60 * 1000;
+/** ...but not more often than every minute, whatever cacheDuration says. */
+const METADATA_MIN_REFRESH_MS = 60 * 1000;
+/** After a failed scheduled read, the copy is used and the next read tried this much later. */
+const METADATA_RETRY_MS = 60 * 1000;
+// A stale copy keeps logins working through an outage of the metadata endpoint, never past validUntil.
+const METADATA_MAX_STALE_MS = 24 * METADATA_REFRESH_MS;
+/** Reads prompted by a signature no certificate verifies (anyone can post one) are this far apart. */
+export const METADATA_REFETCH_COOLDOWN_MS = 10_000;
+const MAX_METADATA_BYTES = 1024 * 1024;
+
+type SamlSpec = NonNullable<IdentityProviderSpec['saml']>;
+
+export interface MetadataSourceOptions {
+  idp: string;
+  spec: SamlSpec;
+  fetch: typeof fetch;
+  now: () => Date;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+interface Copy {
+  metadata: IdpMetadata;
+  /** When it is due to be read again (in the background: the copy serves meanwhile). */
+  refreshAt: number;
+  /** When it may no longer be used at all: validUntil, or a day after it was read. */
+  usableUntil: number;
+}
+
+export function metadataSource(options: MetadataSourceOptions): MetadataSource {
+  const { spec } = options;
+  if (spec.metadataXml) return fixedSource(parseIdpMetadata(spec.metadataXml));
+  if (spec.entityId && spec.ssoUrl && spec.certificates?.length) {
+    const fixed: IdpMetadata = {
+      entityId: spec.entityId,
+      ssoUrl: spec.ssoUrl,
+      signingCertificatesPem: spec.certificates,
+    };
+    if (spec.sloUrl) fixed.sloUrl = spec.sloUrl;
+    return fixedSource(fixed);
+  }
+  const url = spec.metadataUrl;
+  if (!url)
+    throw new SamlError('SAML_METADATA_INVALID', 'the SAML provider has no metadata source', { status: 500 });
+  return urlSource(url, options);
+}
+
+function fixedSource(metadata: IdpMetadata): MetadataSource {
+  return { current: async () => metadata, afterSignatureFailure: async () => undefined };
+}
+
+function urlSource(url: string, options: MetadataSourceOptions): MetadataSource {
+  const { idp, logger } = options;
+  const now = () => options.now().getTime();
+  const cooldown = new RefetchCooldown(METADATA_REFETCH_COOLDOWN_MS, options.now);
+  let copy: Copy | undefined;
+  let inFlight: Promise<Copy> | undefined;
+  let retryAt = 0;
+
+  const read = (): Promise<Copy> => {
+    inFlight ??= readCopy(url, options)
+      .then((fresh) => {
+        copy = fresh;
+        return fresh;
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
+  };
+  const readFailed = (err: unknown, cause: string) => {
+    logger.warn(
+      {
+        event: 'broker.saml_metadata_refresh_failed',
+        idp,
+        cause,
+        reason: err instanceof SamlError ? err.code : 'SAML_METADATA_UNAVAILABLE',
+      },
+      'the IdP metadata could not be read again; the copy in hand is used',
+    );
+    return undefined;
+  };
+
+  return {
+    async current() {
+      const at = now();
+      if (copy && at < copy.usableUntil) {
+        // Due: read in the background, the person does not wait for the metadata endpoint.
+        if (at >= copy.refreshAt && at >= retryAt && !inFlight) {
+          read().catch((err: unknown) => {
+            retryAt = now() + METADATA_RETRY_MS;
+            readFailed(err, 'schedule');
+          });
+        }
+        return copy.metadata;
+      }
+      // No copy, or one past its validUntil or a day old: nothing may be used until a read succeeds.
+      return (await read()).metadata;
+    },
+    async afterSignatureFailure() {
+      if (inFlight) return (await inFlight.catch(() => undefined))?.metadata;
+      if (!cooldown.claim()) {
+        logger.warn(
+          { event: 'broker.saml_metadata_refresh_held', idp, retryInSeconds: cooldown.retryInSeconds() },
+          'a signature verifies with no certificate of the IdP metadata, which was read again moments ago',
+        );
+        return undefined;
+      }
+      logger.info(
+        { event: 'broker.saml_metadata_refresh', idp, cause: 'signature_not_verified' },
+        'a signature verifies with no certificate of the IdP metadata: it is read again',
+      );
+      return (await read().catch((err: unknown) => readFailed(err, 'signature_not_verified')))?.metadata;
+    },
+  };
+}
+
+async function readCopy(url: string, options: MetadataSourceOptions): Promise<Copy> {
+  const metadata = parseIdpMetadata(await fetchMetadata(url, options.fetch, options.timeoutMs));
+  if (options.spec.sloUrl) metadata.sloUrl = options.spec.sloUrl;
+  const readAt = options.now().getTime();
+  const validUntil = metadata.validUntil?.getTime() ?? Number.POSITIVE_INFINITY;
+  if (validUntil <= readAt)
+    throw new SamlError('SAML_METADATA_INVALID', 'the IdP metadata is past its validUntil', { status: 502 });
+  // Halfway to validUntil, so that the retries of a failed read still fall before it.
+  const keepFor = Math.min(
+    METADATA_REFRESH_MS,
+    metadata.cacheDurationMs ?? Number.POSITIVE_INFINITY,
+    (validUntil - readAt) / 2,
+  );
+  return {
+    metadata,
+    refreshAt: readAt + Math.max(METADATA_MIN_REFRESH_MS, keepFor),
+    usableUntil: Math.min(readAt + METADATA_MAX_STALE_MS, validUntil),
+  };
+}
+
+async function fetchMetadata(url: string, fetchImpl: typeof fetch, timeoutMs: number): Promise<string> {
+  // The CRD admits plain http on loopback only (local development); everything else is https.
+  const { protocol, hostname } = new URL(url);
+  if (protocol !== 'https:' && !(protocol === 'http:' && isLoopbackHost(hostname))) {
+    throw new SamlError('SAML_METADATA_UNAVAILABLE', 'metadata must be fetched over https', { status: 502 });
+  }
+  const unavailable = (message: string, cause?: unknown) =>
+    new SamlError('SAML_METADATA_UNAVAILABLE', message, { status: 502, cause });
+  // One deadline for the answer and its body: a body that stalls after the headers is the IdP
+  // being unavailable too, not an internal error.
+  const signal = AbortSignal.timeout(timeoutMs);
+  let response: Response;
+  try {
+    response = await fetchImpl(url, { redirect: 'error', signal });
+  } catch (cause) {
+    throw unavailable('the IdP metadata could not be fetched', cause);
+  }
+  if (!response.ok) {
+    await response.body?.cancel().catch(() => undefined);
+    throw unavailable(`the IdP metadata answered HTTP ${response.status}`);
+  }
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (cause) {
+    throw unavailable('the IdP metadata broke off', cause);
+  }
+  if (Buffer.byteLength(text) > MAX_METADATA_BYTES) {
+    throw new SamlError('SAML_METADATA_INVALID', 'the IdP metadata is too large', { status: 502 });
+  }
+  return text;
+}
