@@ -75,6 +75,27 @@ export async function refusalCount(h: Harness, reason: string): Promise<number> 
   return metric?.values.find((v) => v.labels['reason'] === reason)?.value ?? 0;
 }
 
+interface RouteLayer {
+  route?: { path: string | string[]; methods: Record<string, boolean> };
+}
+
+/**
+ * `METHOD path` of every route of the portal under test, read from its Express router (wherever it
+ * was mounted), so suites that must attack or visit each route notice a new one.
+ */
+export function portalRoutes(h: Harness): string[] {
+  const { stack } = (h.app.handler as unknown as { router: { stack: RouteLayer[] } }).router;
+  return stack
+    .flatMap(({ route }) =>
+      route
+        ? Object.keys(route.methods).flatMap((m) =>
+            [route.path].flat().map((path) => `${m.toUpperCase()} ${path}`),
+          )
+        : [],
+    )
+    .sort();
+}
+
 /** The `reason` codes logged since `from` (an index into h.logs). */
 export function reasons(h: Harness, from = 0): string[] {
   return h.logs.slice(from).flatMap((l) => (typeof l['reason'] === 'string' ? [l['reason']] : []));

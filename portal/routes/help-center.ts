@@ -128,8 +128,9 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       refuse(res, 404, 'PORTAL_NOT_FOUND', t('error.notFound.title'), t('error.noIcon'));
       return;
     }
+    // No-store like every page a signed-in customer is shown (the global header): the portal keeps
+    // the icon in its catalogue cache, so a browser asking again costs no Atlassian call.
     res.setHeader('Content-Type', icon.contentType);
-    res.setHeader('Cache-Control', 'private, max-age=3600');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     // An SVG opened on its own must not run anything.
     res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox");

@@ -3,6 +3,7 @@ import {
   type Browser,
   csrfOf,
   type Harness,
+  portalRoutes,
   reasons,
   signIn,
   useHarness,
@@ -17,24 +18,6 @@ import {
  * browser's pending login (test/portal/sign-in.test.ts).
  */
 const CROSS_SITE_BY_DESIGN = new Set(['/saml/acs']);
-
-interface RouteLayer {
-  route?: { path: string | string[]; methods: Record<string, boolean> };
-}
-
-/** `METHOD path` of every route of the portal's Express app that is not a GET or HEAD. */
-function stateChangingRoutes(h: Harness): string[] {
-  const { stack } = (h.app.handler as unknown as { router: { stack: RouteLayer[] } }).router;
-  return stack
-    .flatMap(({ route }) =>
-      route
-        ? Object.keys(route.methods)
-            .filter((m) => m !== 'get' && m !== 'head')
-            .flatMap((m) => [route.path].flat().map((path) => `${m.toUpperCase()} ${path}`))
-        : [],
-    )
-    .sort();
-}
 
 describe('portal: CSRF on every state-changing POST', () => {
   let h: Harness;
@@ -83,7 +66,7 @@ describe('portal: CSRF on every state-changing POST', () => {
 
   it('knows every state-changing route of the portal (a new one must be attacked here)', () => {
     const covered = Object.keys(attacks()).map((r) => `POST ${r}`);
-    const routes = stateChangingRoutes(h);
+    const routes = portalRoutes(h).filter((r) => !/^(GET|HEAD) /.test(r));
     expect(routes, 'routes read from the router').to.include('POST /requests/:key/transition');
     expect(routes.filter((r) => !CROSS_SITE_BY_DESIGN.has(r.replace(/^POST /, '')))).to.deep.equal(
       covered.sort(),

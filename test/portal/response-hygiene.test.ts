@@ -1,0 +1,136 @@
+// What every answer of the portal carries whatever the route: no caching of anything a signed-in
+// customer is shown (a shared computer keeps nothing), and nothing taken from the Host header a
+// client sends. The GET routes are read from the running portal's router, so a new one fails here
+// until it is listed (ADR 0147).
+import { request as httpRequest } from 'node:http';
+import { expect } from 'chai';
+import {
+  type Browser,
+  type Harness,
+  portalRoutes,
+  signIn,
+  useHarness,
+} from '../../testkit/portal-harness.js';
+
+/** Not personal and the same for everyone (the tenant's colour): browsers may keep it. */
+const CACHEABLE = new Set(['/favicon.svg', '/favicon.ico']);
+
+describe('portal: response hygiene on every route', () => {
+  let h: Harness;
+  let alice: Browser;
+  useHarness(async (started) => {
+    h = started;
+    alice = await signIn(h, 'alice@acme.test', { groups: ['portal-admins'] });
+  });
+
+  /** One URL per GET route, with parameters alice may use, and the status she gets. */
+  function visits(): Record<string, { path: string; status: number }> {
+    const printer = [...h.emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Laptop screen flickers',
+    )!;
+    const png = printer.attachments.find((a) => a.filename === 'screen.png')!;
+    const type = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!;
+    const article = h.emulator.state.articles.find((a) => a.serviceDeskId === '1')!;
+    const inProgress = [...h.emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Printer on 3rd floor jams every morning',
+    )!;
+    return {
+      '/': { path: '/', status: 200 },
+      '/activity': { path: '/activity', status: 200 },
+      '/desk/:deskId': { path: '/desk/1', status: 200 },
+      '/desk/:deskId/article/:pageId': {
+        path: `/desk/1/article/${article.id}?title=${encodeURIComponent(article.title)}`,
+        status: 200,
+      },
+      '/desk/:deskId/create/:typeId': { path: `/desk/1/create/${type.id}`, status: 200 },
+      '/desk/:deskId/icon/:typeId': { path: `/desk/1/icon/${type.id}`, status: 200 },
+      '/favicon.ico': { path: '/favicon.ico', status: 200 },
+      '/favicon.svg': { path: '/favicon.svg', status: 200 },
+      '/locale': { path: '/locale?lang=en&return=/requests', status: 303 },
+      '/login': { path: '/login?return=/requests', status: 303 },
+      '/profile': { path: '/profile', status: 200 },
+      '/requests': { path: '/requests', status: 200 },
+      '/requests/:key': { path: `/requests/${printer.key}`, status: 200 },
+      '/requests/:key/attachment/:attachmentId': {
+        path: `/requests/${printer.key}/attachment/${png.id}`,
+        status: 200,
+      },
+      '/requests/:key/attachment/:attachmentId/thumbnail': {
+        path: `/requests/${printer.key}/attachment/${png.id}/thumbnail`,
+        status: 200,
+      },
+      '/requests/:key/transition/:transitionId': {
+        path: `/requests/${inProgress.key}/transition/761`,
+        status: 200,
+      },
+      '/saml/metadata': { path: '/saml/metadata', status: 200 },
+      '/saml/slo': { path: '/saml/slo', status: 400 },
+    };
+  }
+
+  it('knows every GET route of the portal (a new one must be visited here)', () => {
+    expect(portalRoutes(h).flatMap((r) => (r.startsWith('GET ') ? [r.slice(4)] : []))).to.deep.equal(
+      Object.keys(visits()).sort(),
+    );
+  });
+
+  it('lets no browser or proxy keep any answer but the favicon (Cache-Control: no-store)', async () => {
+    for (const [route, visit] of Object.entries(visits())) {
+      const res = await alice.fetch(visit.path);
+      await res.arrayBuffer();
+      expect(res.status, route).to.equal(visit.status);
+      if (CACHEABLE.has(route)) expect(res.headers.get('cache-control'), route).to.match(/^public/);
+      else expect(res.headers.get('cache-control'), route).to.equal('no-store');
+    }
+    // Refusals and pages for someone not signed in too.
+    for (const path of ['/requests/IT-99999', '/no-such-page', '/requests']) {
+      const res = await fetch(h.url + path, { redirect: 'manual' });
+      await res.arrayBuffer();
+      expect(res.headers.get('cache-control'), path).to.equal('no-store');
+    }
+  });
+
+  it('takes nothing from a forged Host or X-Forwarded-Host: no Location, link or form points there', async () => {
+    const cookie = [...alice.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const { port } = new URL(h.url);
+    const send = (path: string, withCookie: boolean) =>
+      new Promise<{ status: number; location: string; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            path,
+            headers: {
+              host: 'evil.test',
+              'x-forwarded-host': 'evil.test',
+              'x-forwarded-proto': 'https',
+              ...(withCookie ? { cookie } : {}),
+            },
+          },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => {
+              body += c;
+            });
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, location: res.headers.location ?? '', body }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    for (const [path, withCookie] of [
+      ['/login?return=/requests', false],
+      ['/requests', false],
+      ['/saml/metadata', false],
+      ['/requests', true],
+      ['/profile', true],
+    ] as const) {
+      const answer = await send(path, withCookie);
+      expect(answer.location, path).to.not.include('evil.test');
+      expect(answer.body, path).to.not.include('evil.test');
+    }
+  });
+});
