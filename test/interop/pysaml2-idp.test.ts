@@ -6,6 +6,7 @@ import {
   createPki,
   listenPlaceholder,
   type Pki,
+  PORTAL_URL,
   portalSp,
   serveBroker,
   tenantFor,
@@ -88,6 +89,65 @@ describe('interop: pysaml2 as an upstream SAML IdP toward the broker SAML backen
       idp: 'pysaml2',
       result: 'success',
     });
+  });
+
+  /** A whole sign-in of dave through pysaml2; the portal's view of it. */
+  async function signedIn(browser: Browser, portal: ReturnType<typeof portalSp>) {
+    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-in', undefined, {}));
+    const upstream = autoPostForm(await (await browser.request(sso.headers.get('location')!)).text());
+    const page = await browser.request(upstream.action, { form: upstream.fields });
+    const { profile } = await portal.validatePostResponseAsync(autoPostForm(await page.text()).fields);
+    return profile!;
+  }
+
+  /** The peer's note on what it did (the x-peer header of its answers). */
+  const peerNote = (response: Response) => JSON.parse(response.headers.get('x-peer') ?? '{}');
+
+  it('signs out at pysaml2 when the portal signs out: pysaml2 verifies the LogoutRequest and its signed Success completes it', async () => {
+    const browser = new Browser();
+    const portal = portalSp(broker.url, pki);
+    const profile = await signedIn(browser, portal);
+    const toIdp = await browser.request(await portal.getLogoutUrlAsync(profile, 'rs-out', {}));
+    expect(toIdp.status, await toIdp.clone().text()).to.equal(302);
+    const atIdp = await browser.request(toIdp.headers.get('location')!);
+    expect(atIdp.status, `${await atIdp.clone().text()}\n${idp.stderr()}`).to.equal(302);
+    expect(peerNote(atIdp)).to.deep.include({ nameId: 'dave@example.test' });
+    expect(peerNote(atIdp).sessionIndexes).to.have.length(1);
+    const back = await browser.request(atIdp.headers.get('location')!);
+    expect(back.status, await back.clone().text()).to.equal(302);
+    const toPortal = new URL(back.headers.get('location')!);
+    const answered = await portal.validateRedirectAsync(
+      Object.fromEntries(toPortal.searchParams),
+      toPortal.search.slice(1),
+    );
+    expect(answered.loggedOut).to.equal(true);
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.logout')).to.include({ result: 'success' });
+  });
+
+  it('ends the broker session on the LogoutRequest pysaml2 signs, and answers PartialLogout that pysaml2 verifies', async () => {
+    const browser = new Browser();
+    const portal = portalSp(broker.url, pki);
+    const profile = await signedIn(browser, portal);
+    const request = await browser.request(
+      `${idp.url}/idp-logout?nameId=dave%40example.test&relayState=idp-rs`,
+    );
+    const toBroker = request.headers.get('location')!;
+    expect(toBroker.startsWith(`${broker.url}/saml/slo?`), toBroker).to.equal(true);
+    const answer = await browser.request(toBroker);
+    expect(answer.status, await answer.clone().text()).to.equal(302);
+    const read = await browser.request(answer.headers.get('location')!);
+    const body = (await read.json()) as Record<string, string>;
+    expect(read.status, `${JSON.stringify(body)}\n${idp.stderr()}`).to.equal(200);
+    // The portal session lives on (ADR 0050): the broker says so, never plain Success (ADR 0145).
+    expect(body).to.deep.equal({
+      status: 'urn:oasis:names:tc:SAML:2.0:status:Success',
+      secondStatus: 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout',
+      inResponseTo: peerNote(request).requestId,
+      relayState: 'idp-rs',
+    });
+    // The broker session is gone: the portal's own sign-out is answered without pysaml2.
+    const later = await browser.request(await portal.getLogoutUrlAsync(profile, 'rs-later', {}));
+    expect(later.headers.get('location')!.startsWith(`${PORTAL_URL}/saml/slo?`)).to.equal(true);
   });
 
   it('refuses the pysaml2 Response when it is posted a second time (replay)', async () => {

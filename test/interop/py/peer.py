@@ -87,6 +87,20 @@ def idp_config(url, options):
     return config
 
 
+def redirect_request(parse, query, kind):
+    """A request pysaml2 reads from the HTTP-Redirect binding, checking its query signature."""
+    request = parse(
+        query["SAMLRequest"],
+        BINDING_HTTP_REDIRECT,
+        relay_state=query.get("RelayState"),
+        sigalg=query.get("SigAlg"),
+        signature=query.get("Signature"),
+    )
+    if request is None:
+        raise ValueError(f"pysaml2 refused the {kind}")
+    return request
+
+
 class Peer:
     """Builds the pysaml2 entity on first use: the broker serves its metadata only after we listen."""
 
@@ -183,15 +197,7 @@ class Peer:
 
     def idp_sso(self, raw_query):
         query = {k: v[0] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
-        request = self.entity.parse_authn_request(
-            query["SAMLRequest"],
-            BINDING_HTTP_REDIRECT,
-            relay_state=query.get("RelayState"),
-            sigalg=query.get("SigAlg"),
-            signature=query.get("Signature"),
-        )
-        if request is None:
-            raise ValueError("pysaml2 refused the AuthnRequest")
+        request = redirect_request(self.entity.parse_authn_request, query, "AuthnRequest")
         response_args = self.entity.response_args(request.message, [BINDING_HTTP_POST])
         user = self.options["user"]
         response = self.entity.create_authn_response(
@@ -209,6 +215,53 @@ class Peer:
             BINDING_HTTP_POST, str(response), response_args["destination"], query.get("RelayState", ""), response=True
         )
         return info, {"requestId": request.message.id, "requestXml": request.xmlstr.decode() if isinstance(request.xmlstr, bytes) else request.xmlstr}
+
+
+    def idp_logout(self, query):
+        """IdP-initiated logout: a LogoutRequest signed over the Redirect query, to the broker's SLO."""
+        sp = self.options["brokerUrl"] + "/saml/sp-metadata"
+        destination = self.entity.metadata.single_logout_service(sp, BINDING_HTTP_REDIRECT, "spsso")[0]["location"]
+        name_id = NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=query["nameId"])
+        request_id, request = self.entity.create_logout_request(destination, sp, name_id=name_id, sign=False)
+        info = self.entity.apply_binding(
+            BINDING_HTTP_REDIRECT, str(request), destination, query.get("relayState", "idp-rs"), sign=True, sigalg=SIGN_ALG
+        )
+        return info, {"requestId": request_id}
+
+    def idp_slo(self, raw_query):
+        """The IdP's SLO endpoint: the broker's LogoutRequest is answered Success (signed), its
+        LogoutResponse is read and its Redirect signature checked."""
+        query = {k: v[0] for k, v in parse_qs(raw_query, keep_blank_values=True).items()}
+        if "SAMLRequest" in query:
+            request = redirect_request(self.entity.parse_logout_request, query, "LogoutRequest")
+            response = self.entity.create_logout_response(request.message, [BINDING_HTTP_REDIRECT], sign=False)
+            info = self.entity.apply_binding(
+                BINDING_HTTP_REDIRECT,
+                str(response),
+                response.destination,
+                query.get("RelayState", ""),
+                response=True,
+                sign=True,
+                sigalg=SIGN_ALG,
+            )
+            message = request.message
+            return info, {
+                "nameId": message.name_id.text,
+                "sessionIndexes": [index.text for index in message.session_index],
+            }
+        response = self.entity.parse_logout_request_response(query["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        if response is None:
+            raise ValueError("pysaml2 returned no LogoutResponse")
+        certs = self.entity.metadata.certs(response.issuer(), "any", "signing")
+        if not any(verify_redirect_signature(query, self.entity.sec.sec_backend, cert) for _, cert in certs):
+            raise ValueError("LogoutResponse Redirect signature does not verify")
+        code = response.response.status.status_code
+        return None, {
+            "status": code.value,
+            "secondStatus": code.status_code.value if code.status_code else None,
+            "inResponseTo": response.in_response_to,
+            "relayState": query.get("RelayState"),
+        }
 
 
 def handler_for(peer):
@@ -252,6 +305,14 @@ def handler_for(peer):
                     self.send(200, peer.idp_metadata(), "application/samlmetadata+xml")
                 elif method == "GET" and parts.path == "/sso":
                     self.send_binding(*peer.idp_sso(parts.query))
+                elif method == "GET" and parts.path == "/idp-logout":
+                    self.send_binding(*peer.idp_logout(query))
+                elif method == "GET" and parts.path == "/slo":
+                    info, extra = peer.idp_slo(parts.query)
+                    if info is None:
+                        self.send(200, json.dumps(extra))
+                    else:
+                        self.send_binding(info, extra)
                 else:
                     self.send(404, json.dumps({"error": "NotFound", "message": self.path}))
             except Exception as exc:  # noqa: BLE001 - every refusal goes back to the test
