@@ -101,7 +101,9 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     }
   });
 
-  // The broker's LogoutResponse to the sign-out below: checked, bound to its LogoutRequest, once.
+  // The broker's LogoutResponse to the sign-out below: checked, bound to its LogoutRequest, once;
+  // then the page is /signed-out (Post/Redirect/Get), so that neither a reload nor the language
+  // switcher (which comes back to the page's own address) sends the one-time message again.
   app.get('/saml/slo', async (req, res) => {
     const { t } = translatorOf(res);
     try {
@@ -114,8 +116,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         { event: 'portal.logout_answered', result: success ? 'success' : 'partial' },
         'the broker answered the sign-out',
       );
-      const message = t(success ? 'signOut.done' : 'signOut.partial');
-      send(res, messagePage(pageContext(res), t('error.signedOut.title'), message, { signIn: true }));
+      res.redirect(303, success ? '/signed-out' : '/signed-out?partial');
     } catch (err) {
       if (err instanceof SamlError) {
         refuse(res, 400, err.code, t('signOut.failed.title'), t('signOut.failed'));
@@ -123,6 +124,13 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       }
       throw err;
     }
+  });
+
+  // Says what the broker answered; `partial` only chooses the sentence, so anyone may open it.
+  app.get('/signed-out', (req, res) => {
+    const { t } = translatorOf(res);
+    const message = t(req.query['partial'] === undefined ? 'signOut.done' : 'signOut.partial');
+    send(res, messagePage(pageContext(res), t('error.signedOut.title'), message, { signIn: true }));
   });
 
   app.post('/logout', forms, signedIn, csrf, async (_req, res) => {

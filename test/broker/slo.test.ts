@@ -130,6 +130,15 @@ describe('broker: Single Logout', () => {
     expect(relayState).to.equal('rs-u');
   });
 
+  it('answers only at the portal’s registered SLO URL, whatever the RelayState names (no open redirect)', async () => {
+    const response = await logoutOfUnknownSession(stack, 'https://evil.example/phish');
+    expect(response.status).to.equal(302);
+    const location = new URL(response.headers.get('location')!);
+    expect(`${location.origin}${location.pathname}`).to.equal(`${PORTAL_URL}/saml/slo`);
+    // The binding echoes RelayState (bindings 3.4.3), inside the signature; the portal reads it as a token only.
+    expect(verifiedLogoutResponse(location.href).relayState).to.equal('https://evil.example/phish');
+  });
+
   const logoutRequest = (sessionIndex: string, nameId = 'alice@acme.test') =>
     `<samlp:LogoutRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="_lr${Date.now()}${Math.random().toString(16).slice(2)}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${stack.broker.url}/saml/slo">` +
     `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer><saml:NameID>${nameId}</saml:NameID><samlp:SessionIndex>${sessionIndex}</samlp:SessionIndex></samlp:LogoutRequest>`;

@@ -20,7 +20,8 @@ describe('portal: keys in Redis after signing in and out', () => {
     const browser = await signIn(h, 'alice@acme.test');
     const { requestId, relayState } = await signOut(browser);
     const answered = await browser.fetch(brokerLogoutResponseUrl(h, { inResponseTo: requestId, relayState }));
-    expect(answered.status).to.equal(200);
+    expect(answered.status).to.equal(303);
+    expect((await browser.fetch(answered.headers.get('location')!)).status).to.equal(200);
   };
   const REPLAY_MARKER = /^saml-(assertion|message):/;
   /** Abuse-limit counters (portal/abuse-limits.ts): hashed keys that live one window at most. */

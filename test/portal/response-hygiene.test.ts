@@ -65,6 +65,7 @@ describe('portal: response hygiene on every route', () => {
       },
       '/saml/metadata': { path: '/saml/metadata', status: 200 },
       '/saml/slo': { path: '/saml/slo', status: 400 },
+      '/signed-out': { path: '/signed-out', status: 200 },
     };
   }
 

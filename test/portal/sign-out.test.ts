@@ -38,6 +38,24 @@ describe('portal: the broker’s LogoutResponse', () => {
     expect((await h.storedKeys()).filter((k) => k.key.startsWith('portal:logout:'))).to.deep.equal([]);
   });
 
+  it('answers with a redirect to /signed-out, whose language switcher does not send the one-time LogoutResponse again', async () => {
+    const { requestId, relayState } = await signedInAndOut();
+    const answered = await fetch(brokerLogoutResponseUrl(h, { inResponseTo: requestId, relayState }), {
+      redirect: 'manual',
+    });
+    expect(answered.status).to.equal(303);
+    expect(answered.headers.get('location')).to.equal('/signed-out');
+    const page = await (await fetch(`${h.url}/signed-out`)).text();
+    expect(page).to.include('You have signed out.').and.not.include('SAMLResponse');
+    const german = /href="(\/locale\?lang=de[^"]*)"/.exec(page)![1]!.replace(/&amp;/g, '&');
+    const switched = await fetch(h.url + german, { redirect: 'manual' });
+    expect(switched.headers.get('location')).to.equal('/signed-out');
+    const cookie = switched.headers.getSetCookie()[0]!.split(';')[0]!;
+    const again = await fetch(`${h.url}/signed-out`, { headers: { cookie } });
+    expect(again.status).to.equal(200);
+    expect(await again.text()).to.include('Sie sind abgemeldet.');
+  });
+
   it('says the organization’s sign-in may still be open on PartialLogout', async () => {
     const { requestId, relayState } = await signedInAndOut();
     const res = await fetch(
@@ -88,6 +106,18 @@ describe('portal: the broker’s LogoutResponse', () => {
         relayState: 'x'.repeat(81),
       });
       await expectRefusal(tooLong, 'SAML_RELAY_STATE_TOO_LONG');
+    });
+
+    it('a RelayState naming another site: no sign-out of that name, and nothing redirects there (SAML_IN_RESPONSE_TO_MISMATCH)', async () => {
+      const from = h.logs.length;
+      const hostile = brokerLogoutResponseUrl(h, {
+        inResponseTo: pending.requestId,
+        relayState: 'https://evil.example/phish',
+      });
+      const res = await fetch(hostile, { redirect: 'manual' });
+      expect(res.status).to.equal(400);
+      expect(res.headers.get('location')).to.equal(null);
+      expect(reasons(h, from)).to.include('SAML_IN_RESPONSE_TO_MISMATCH');
     });
 
     it('— the genuine LogoutResponse is then accepted', async () => {
