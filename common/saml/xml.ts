@@ -32,23 +32,39 @@ export function parseSamlXml(xml: string, options: { maxBytes?: number } = {}): 
   if (roots.length !== 1 || strayText || !doc.documentElement) {
     throw new SamlError('SAML_XML_INVALID', 'the SAML message must have exactly one root element');
   }
-  assertNoProcessingInstructions(doc);
+  assertShallowAndWithoutInstructions(doc);
   return doc;
 }
 
 /**
- * SAML has no use for processing instructions, and xml-crypto's canonicalization renders one as
- * bare text (`a<?p b?>c` signs like `abc`), a parser differential an attacker could build on.
+ * How deep elements may nest. A SAML message or metadata document is about ten levels deep; the
+ * limit leaves room for rich attribute values and extensions. Every later walk over the tree (ours,
+ * xmldom's serializer, xml-crypto's canonicalization) recurses once per level, so 256 KiB of `<a>`
+ * (some 36,000 levels) would otherwise overflow the stack: a 500 for anyone who can post a message.
  */
-function assertNoProcessingInstructions(node: Node): void {
-  for (const child of Array.from(node.childNodes)) {
-    if (
-      child.nodeType === child.PROCESSING_INSTRUCTION_NODE &&
-      (child as { target?: string }).target !== 'xml'
-    ) {
-      throw new SamlError('SAML_XML_INVALID', 'the SAML message contains a processing instruction');
+export const MAX_ELEMENT_DEPTH = 64;
+
+/**
+ * One iterative walk (it must not recurse itself) that refuses nesting beyond MAX_ELEMENT_DEPTH and
+ * any processing instruction: SAML has no use for one, and xml-crypto's canonicalization renders
+ * one as bare text (`a<?p b?>c` signs like `abc`), a parser differential an attacker could build on.
+ */
+function assertShallowAndWithoutInstructions(doc: Document): void {
+  const pending: Array<{ node: Node; depth: number }> = [{ node: doc, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { node, depth } = next;
+    if (depth > MAX_ELEMENT_DEPTH) {
+      throw new SamlError('SAML_XML_INVALID', `the SAML message nests deeper than ${MAX_ELEMENT_DEPTH} levels`);
     }
-    if (child.hasChildNodes()) assertNoProcessingInstructions(child);
+    for (const child of Array.from(node.childNodes)) {
+      if (
+        child.nodeType === child.PROCESSING_INSTRUCTION_NODE &&
+        (child as { target?: string }).target !== 'xml'
+      ) {
+        throw new SamlError('SAML_XML_INVALID', 'the SAML message contains a processing instruction');
+      }
+      if (child.hasChildNodes()) pending.push({ node: child, depth: depth + 1 });
+    }
   }
 }
 

@@ -538,6 +538,19 @@ describe('broker: SAML frontend refuses attacks', () => {
     await expectRefusal(await redirect(bomb), 400, 'SAML_DEFLATE_LIMIT');
   });
 
+  it('refuses an AuthnRequest nested thousands of levels deep with a 400, not a stack overflow (500)', async () => {
+    // 9,000 levels fit the 64 KiB a request may have; walking them recursively overflowed the stack.
+    const deep = authnRequest(stack.broker.url).replace(
+      '</samlp:AuthnRequest>',
+      `<samlp:Extensions>${'<a>'.repeat(9_000)}${'</a>'.repeat(9_000)}</samlp:Extensions></samlp:AuthnRequest>`,
+    );
+    await expectRefusal(
+      await post({ SAMLRequest: Buffer.from(deep).toString('base64') }),
+      400,
+      'SAML_XML_INVALID',
+    );
+  });
+
   it('refuses an oversized POST', async () => {
     await expectRefusal(await post({ SAMLRequest: 'A'.repeat(300 * 1024) }), 413, 'HTTP_BODY_TOO_LARGE');
   });

@@ -105,6 +105,16 @@ describe('broker: login through an upstream SAML IdP', () => {
     );
   });
 
+  it('refuses a Response nested 20,000 levels deep with a 400, not a stack overflow (500)', async () => {
+    const browser = new Browser();
+    const { redirectUrl } = await startLogin(browser);
+    const flow = new URL(redirectUrl).searchParams.get('RelayState')!;
+    const deep = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_deep" Version="2.0">${'<a>'.repeat(20_000)}${'</a>'.repeat(20_000)}</samlp:Response>`;
+    const refused = await postToAcs(browser, Buffer.from(deep).toString('base64'), flow);
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.contain('SAML_XML_INVALID');
+  });
+
   it('passes ForceAuthn on to the upstream AuthnRequest', async () => {
     const browser = new Browser();
     const portal = portalSp(broker.url, pki);

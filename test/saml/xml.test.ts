@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import {
   deflateRedirectPayload,
   inflateRedirectPayload,
+  MAX_ELEMENT_DEPTH,
   parseSamlXml,
   SamlError,
 } from '../../common/saml/index.js';
@@ -58,6 +59,24 @@ describe('parseSamlXml', () => {
 
   it('refuses a document with two root elements', () => {
     expect(refusal(() => parseSamlXml('<a/><b/>')).code).to.equal('SAML_XML_INVALID');
+  });
+
+  it('refuses elements nested beyond the depth limit instead of overflowing the stack (a 500)', () => {
+    // 256 KiB of <a> is some 36,000 levels; every walk over the tree recursed once per level.
+    const deep = `<r>${'<a>'.repeat(36_000)}${'</a>'.repeat(36_000)}</r>`;
+    const refused = refusal(() => parseSamlXml(deep));
+    expect(refused.code).to.equal('SAML_XML_INVALID');
+    expect(refused.message).to.contain('deeper than');
+    const metadataSized = `<r>${'<a>'.repeat(140_000)}${'</a>'.repeat(140_000)}</r>`;
+    expect(refusal(() => parseSamlXml(metadataSized, { maxBytes: 1024 * 1024 })).code).to.equal(
+      'SAML_XML_INVALID',
+    );
+  });
+
+  it(`accepts nesting up to ${MAX_ELEMENT_DEPTH} levels`, () => {
+    const levels = MAX_ELEMENT_DEPTH - 1;
+    const xml = `<r>${'<a>'.repeat(levels)}text${'</a>'.repeat(levels)}</r>`;
+    expect(parseSamlXml(xml).documentElement?.localName).to.equal('r');
   });
 
   it('refuses an undeclared namespace prefix', () => {
