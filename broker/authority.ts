@@ -1,5 +1,6 @@
 import { domainToASCII } from 'node:url';
 import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
+import { trimXmlWhitespace } from '../common/saml/index.js';
 
 /**
  * Which IdP may assert which e-mail addresses. An IdP is authoritative for the domains in its
@@ -18,29 +19,38 @@ type Idp = Pick<IdentityProviderSpec, 'name' | 'emailDomains' | 'authority'>;
 export function emailDomain(email: string): string | undefined {
   const at = email.lastIndexOf('@');
   if (at <= 0) return undefined;
-  const ascii = domainToASCII(
-    email
-      .slice(at + 1)
-      .trim()
-      .replace(/\.$/, ''),
-  );
+  const ascii = domainToASCII(trimXmlWhitespace(email.slice(at + 1)).replace(/\.$/, ''));
   // domainToASCII refuses what UTS #46 refuses (answering '') but lets empty labels through.
   return ascii === '' || ascii.split('.').includes('') ? undefined : ascii;
 }
 
 /**
- * The e-mail address in canonical form: local part as sent (trimmed), domain per emailDomain.
- * Undefined when the domain is unusable or the local part holds another `@` (`alice@@acme.test`):
- * a quoted local part may carry one (RFC 5321), but Atlassian's customer accounts take no such
- * address, and an address whose parts depend on which `@` one splits at is refused, not guessed.
+ * The e-mail address in canonical form: local part as sent, lower case,
+ * domain per emailDomain. Undefined when the domain is unusable or the local part holds another `@`
+ * (`alice@@acme.test`): a quoted local part may carry one (RFC 5321), but Atlassian's customer
+ * accounts take no such address, and an address whose parts depend on which `@` one splits at is
+ * refused, not guessed. Likewise a local part that Unicode folding would turn into another one.
+ * Only XML's whitespace is padding: String.prototype.trim also strips no-break, ideographic and other
+ * Unicode spaces, so `\u00A0admin@acme.test`, a distinct address at an IdP that lets people choose
+ * theirs, would become admin@acme.test.
  */
 export function normalizeEmail(email: string): string | undefined {
-  const trimmed = email.trim();
+  const trimmed = trimXmlWhitespace(email);
   const domain = emailDomain(trimmed);
   if (domain === undefined) return undefined;
   const local = trimmed.slice(0, trimmed.lastIndexOf('@'));
-  if (local.includes('@')) return undefined;
+  if (local.includes('@') || foldsIntoAnother(local)) return undefined;
   return `${local.toLowerCase()}@${domain}`;
+}
+
+/**
+ * Whether a local part, as asserted, is one that folding makes another: not in NFKC form (the
+ * Kelvin sign, which lower-cases to `k`, fullwidth letters, a decomposed accent), or holding a
+ * space, control or invisible format character (zero-width space) that a mail system, the portal
+ * or Atlassian may drop. The IdP holds it as a distinct address; downstream it may be someone else's.
+ */
+function foldsIntoAnother(local: string): boolean {
+  return local.normalize('NFKC') !== local || /[\p{C}\p{Z}]/u.test(local);
 }
 
 /** Whether `domain` (canonical) is covered by one `emailDomains` entry. */

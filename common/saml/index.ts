@@ -55,4 +55,10 @@ export {
 } from './redirect-binding.js';
 export { type ExpectedResponse, type ValidatedAssertion, validateSamlResponse } from './response.js';
 export { type SignEnvelopedOptions, signEnveloped, verifyEnvelopedSignature } from './signature.js';
-export { DEFAULT_MAX_MESSAGE_BYTES, MAX_ELEMENT_DEPTH, parseSamlXml, serializeXml } from './xml.js';
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  MAX_ELEMENT_DEPTH,
+  parseSamlXml,
+  serializeXml,
+  trimXmlWhitespace,
+} from './xml.js';

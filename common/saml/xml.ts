@@ -54,7 +54,10 @@ function assertShallowAndWithoutInstructions(doc: Document): void {
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const { node, depth } = next;
     if (depth > MAX_ELEMENT_DEPTH) {
-      throw new SamlError('SAML_XML_INVALID', `the SAML message nests deeper than ${MAX_ELEMENT_DEPTH} levels`);
+      throw new SamlError(
+        'SAML_XML_INVALID',
+        `the SAML message nests deeper than ${MAX_ELEMENT_DEPTH} levels`,
+      );
     }
     for (const child of Array.from(node.childNodes)) {
       if (
@@ -109,7 +112,9 @@ export function descendants(root: Document | Element, ns: string, localName: str
  * instruction, element) is refused: a reader that takes only the first text node would turn
  * `user@evil.test<!---->.good.test` into `user@evil.test` (CVE-2017-11427 family). Elements returned
  * by verifyEnvelopedSignature are re-parsed from canonical octets and carry no comments, so there the
- * whole signed text is read.
+ * whole signed text is read. Only XML whitespace (space, tab, CR, LF) is stripped around it:
+ * String.prototype.trim also strips no-break and other Unicode spaces, which would read the signed
+ * NameID `\u00A0admin@example.test`, another person at the IdP, as `admin@example.test`.
  */
 export function simpleText(
   element: Element,
@@ -121,7 +126,12 @@ export function simpleText(
       text += node.nodeValue ?? '';
     else throw new SamlError(code, `${element.localName} must contain text only`);
   }
-  return text.trim();
+  return trimXmlWhitespace(text);
+}
+
+/** Strips XML's whitespace (space, tab, CR, LF) at both ends, and no other character. */
+export function trimXmlWhitespace(value: string): string {
+  return value.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
 }
 
 export function attribute(element: Element, name: string): string | undefined {

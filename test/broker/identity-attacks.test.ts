@@ -169,6 +169,33 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
     expect(successes()).to.equal(before);
   });
 
+  // Each is a distinct address at the IdP (which may let its users choose one), but Unicode folding
+  // makes it kevin@ or admin@: String.prototype.trim strips NBSP, toLowerCase turns the Kelvin sign
+  // into k, NFKC (which a mail system or Atlassian may apply) folds fullwidth letters and composes accents.
+  const FOLDING = [
+    ['the Kelvin sign', '\u212Aevin@acme.test'],
+    ['a no-break space before it', '\u00A0admin@acme.test'],
+    ['an ideographic space after it', 'admin@acme.test\u3000'],
+    ['a fullwidth letter', '\uFF41dmin@acme.test'],
+    ['a zero-width space', 'admin\u200B@acme.test'],
+    ['a decomposed accent', 'jose\u0301@acme.test'],
+  ] as const;
+
+  for (const [what, email] of FOLDING) {
+    it(`refuses a local part with ${what}, which folds into another person's address`, async () => {
+      const { response } = await loginAt('acme', { email, email_verified: true });
+      await expectRefused(response, 'IDP_EMAIL_INVALID');
+    });
+  }
+
+  it('signs in a composed non-ASCII local part as asserted (lower-cased)', async () => {
+    const { response, portal } = await loginAt('acme', {
+      email: 'J\u00FCrgen@acme.test',
+      email_verified: true,
+    });
+    expect((await signedIn(portal, response)).nameID).to.equal('j\u00FCrgen@acme.test');
+  });
+
   it('never writes an asserted e-mail into its logs', () => {
     const lines = JSON.stringify(broker.logs);
     for (const email of [
