@@ -1,7 +1,12 @@
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import type { Logger } from '../../common/log.js';
 import { isLoopbackHost } from '../../common/net.js';
-import { type IdpMetadata, parseIdpMetadata, SamlError } from '../../common/saml/index.js';
+import {
+  type IdpMetadata,
+  MAX_METADATA_BYTES,
+  parseIdpMetadata,
+  SamlError,
+} from '../../common/saml/index.js';
 import { RefetchCooldown } from './refetch-cooldown.js';
 
 /**
@@ -30,7 +35,6 @@ const METADATA_RETRY_MS = 60 * 1000;
 const METADATA_MAX_STALE_MS = 24 * METADATA_REFRESH_MS;
 /** Reads prompted by a signature no certificate verifies (anyone can post one) are this far apart. */
 export const METADATA_REFETCH_COOLDOWN_MS = 10_000;
-const MAX_METADATA_BYTES = 1024 * 1024;
 
 type SamlSpec = NonNullable<IdentityProviderSpec['saml']>;
 
@@ -180,14 +184,46 @@ async function fetchMetadata(url: string, fetchImpl: typeof fetch, timeoutMs: nu
     await response.body?.cancel().catch(() => undefined);
     throw unavailable(`the IdP metadata answered HTTP ${response.status}`);
   }
-  let text: string;
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > MAX_METADATA_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  let bytes: Buffer;
   try {
-    text = await response.text();
+    bytes = await readAtMost(response, MAX_METADATA_BYTES);
   } catch (cause) {
+    if (cause instanceof SamlError) throw cause;
     throw unavailable('the IdP metadata broke off', cause);
   }
-  if (Buffer.byteLength(text) > MAX_METADATA_BYTES) {
-    throw new SamlError('SAML_METADATA_INVALID', 'the IdP metadata is too large', { status: 502 });
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (cause) {
+    throw new SamlError('SAML_METADATA_INVALID', 'the IdP metadata is not UTF-8', { status: 502, cause });
   }
-  return text;
+}
+
+const tooLarge = () =>
+  new SamlError('SAML_METADATA_INVALID', `the IdP metadata is larger than ${MAX_METADATA_BYTES} bytes`, {
+    status: 502,
+  });
+
+/**
+ * The body, read no further than `limit` bytes: `response.text()` would hold all of it before its
+ * size could be judged, so a hostile or broken metadata URL could fill the broker's memory.
+ */
+async function readAtMost(response: Response, limit: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body?.getReader();
+  if (!reader) return Buffer.alloc(0);
+  for (let read = await reader.read(); !read.done; read = await reader.read()) {
+    size += read.value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(read.value);
+  }
+  return Buffer.concat(chunks);
 }

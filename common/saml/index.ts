@@ -33,6 +33,7 @@ export {
   buildSpMetadata,
   type IdpMetadata,
   type IdpMetadataOptions,
+  MAX_METADATA_BYTES,
   parseIdpMetadata,
   type SpMetadataOptions,
 } from './metadata.js';

@@ -1,4 +1,4 @@
-import type { Element } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
 import { canonicalAttribute as attr, canonicalText as text } from './canonical-xml.js';
 import { certificateBase64 } from './certificates.js';
 import { SamlError } from './errors.js';
@@ -22,14 +22,25 @@ export interface IdpMetadata {
   cacheDurationMs?: number;
 }
 
-const MAX_METADATA_BYTES = 1024 * 1024;
+/** Metadata of one IdP is a few kilobytes; a federation's aggregate is not what a tenant names. */
+export const MAX_METADATA_BYTES = 1024 * 1024;
 
 /**
  * Reads an IdP's SAML metadata (an EntityDescriptor, or an EntitiesDescriptor holding exactly one
  * IdP). Only what the broker needs: entityID, Redirect SSO/SLO endpoints and signing certificates.
  */
 export function parseIdpMetadata(xml: string): IdpMetadata {
-  const doc = parseSamlXml(xml, { maxBytes: MAX_METADATA_BYTES });
+  let doc: Document;
+  try {
+    doc = parseSamlXml(xml, { maxBytes: MAX_METADATA_BYTES });
+  } catch (cause) {
+    // The IdP's document is at fault, not the request: a DTD, a nesting bomb or bad XML is 502.
+    throw new SamlError(
+      'SAML_METADATA_INVALID',
+      `the IdP metadata is refused (${cause instanceof SamlError ? cause.code : 'unparsable'})`,
+      { status: 502, cause },
+    );
+  }
   const root = doc.documentElement!;
   const entities = isNamed(root, NS.metadata, 'EntityDescriptor')
     ? [root]

@@ -281,14 +281,83 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
     expect(calls).to.equal(2);
   });
 
-  const backendWithMetadataAt = (metadataUrl: string) =>
+  const backendWithMetadataAt = (
+    metadataUrl: string,
+    answer: () => Response = () => new Response(idp.getMetadata()),
+  ) =>
     backendFor(
       { name: 'upstream', saml: { metadataUrl }, attributeMapping: {}, emailTrust: 'asserted' },
       store,
-      {
-        fetch: async () => new Response(idp.getMetadata()),
-      },
+      { fetch: async () => answer() },
     );
+
+  /** A metadata body of `total` bytes, made chunk by chunk as it is read; counts what was read. */
+  function endlessMetadata(total: number, headers: Record<string, string> = {}) {
+    const chunk = Buffer.alloc(64 * 1024, ' ');
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= total) return controller.close();
+        pulled += chunk.length;
+        controller.enqueue(
+          pulled === chunk.length ? Buffer.from(`<md:EntityDescriptor${chunk.subarray(20)}`) : chunk,
+        );
+      },
+    });
+    return { response: new Response(body, { headers }), pulled: () => pulled };
+  }
+
+  it('stops reading metadata at 1 MiB and refuses it (a hostile or broken metadataUrl cannot fill memory)', async () => {
+    const huge = endlessMetadata(256 * 1024 * 1024);
+    const backend = backendFor(
+      {
+        name: 'upstream',
+        saml: { metadataUrl: UPSTREAM_ENTITY_ID },
+        attributeMapping: {},
+        emailTrust: 'asserted',
+      },
+      store,
+      { fetch: async () => huge.response },
+    );
+    const refused = await refusalCode(backend.startLogin('big', PROMPT));
+    expect(refused).to.equal('SAML_METADATA_INVALID');
+    expect(huge.pulled(), 'bytes read').to.be.at.most(1024 * 1024 + 2 * 64 * 1024);
+  });
+
+  it('refuses metadata whose Content-Length is over 1 MiB without reading its body', async () => {
+    const declared = endlessMetadata(8 * 1024 * 1024, { 'content-length': String(8 * 1024 * 1024) });
+    const backend = backendFor(
+      {
+        name: 'upstream',
+        saml: { metadataUrl: UPSTREAM_ENTITY_ID },
+        attributeMapping: {},
+        emailTrust: 'asserted',
+      },
+      store,
+      { fetch: async () => declared.response },
+    );
+    expect(await refusalCode(backend.startLogin('declared', PROMPT))).to.equal('SAML_METADATA_INVALID');
+    expect(declared.pulled(), 'bytes read').to.be.at.most(64 * 1024);
+  });
+
+  it('answers metadata with a DOCTYPE, nested too deep or not UTF-8 as unusable metadata (502), not as a bad request', async () => {
+    const hostile = [
+      `<!DOCTYPE x [<!ENTITY a SYSTEM "file:///etc/passwd">]>${idp.getMetadata().replace(/^<\?xml[^>]*\?>/, '')}`,
+      `<r>${'<a>'.repeat(100)}${'</a>'.repeat(100)}</r>`,
+    ];
+    for (const xml of hostile) {
+      const backend = backendWithMetadataAt(UPSTREAM_ENTITY_ID, () => new Response(xml));
+      const err = await backend.startLogin('hostile', PROMPT).then(
+        () => undefined,
+        (e: unknown) => e as SamlError,
+      );
+      expect(err?.code).to.equal('SAML_METADATA_INVALID');
+      expect(err?.status).to.equal(502);
+    }
+    const latin1 = Buffer.concat([Buffer.from(idp.getMetadata()), Buffer.from([0xe9])]);
+    const backend = backendWithMetadataAt(UPSTREAM_ENTITY_ID, () => new Response(latin1));
+    expect(await refusalCode(backend.startLogin('latin1', PROMPT))).to.equal('SAML_METADATA_INVALID');
+  });
 
   it('refuses metadata over plain http', async () => {
     const insecure = backendWithMetadataAt('http://upstream-idp.example.test/metadata');
