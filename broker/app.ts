@@ -453,6 +453,7 @@ export async function createBrokerApp(
       now: issuedAt,
       lifetimeSeconds: settings.assertionLifetimeSeconds,
       ...(subject.authnContextClassRef ? { authnContextClassRef: subject.authnContextClassRef } : {}),
+      ...(subject.proxyRestriction ? { proxyRestriction: subject.proxyRestriction } : {}),
     });
     await state.saveSession(sessionIndex, {
       idp: subject.idp,

@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
+import type { ProxyRestriction } from '../common/saml/index.js';
 
 /**
  * The neutral result of a sign-in at any backend (OIDC, OAuth 2.0, SAML), before the tenant's
@@ -16,6 +17,11 @@ export interface AuthenticatedSubject {
   authnContextClassRef?: string;
   /** When the user authenticated at the IdP. */
   authTime?: Date;
+  /**
+   * The IdP's limit on the assertion the broker issues on the basis of its own (SAML core 2.5.1.6),
+   * already counted down for it: the broker's assertion carries it on. Absent: no limit.
+   */
+  proxyRestriction?: ProxyRestriction;
 }
 
 /**

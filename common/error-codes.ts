@@ -84,6 +84,10 @@ export const SAML_CODES = {
   SAML_ENCRYPTED_ASSERTION_UNSUPPORTED: 'EncryptedAssertion present',
   SAML_NAMEID_INVALID: 'NameID missing, empty, too long, or with element content',
   SAML_AUTHN_STATEMENT_MISSING: 'No AuthnStatement (profiles 4.1.4.2)',
+  SAML_CONDITION_UNSUPPORTED:
+    'The assertion holds a Condition that is not understood (core 2.5.1.1: its validity is Indeterminate), or two OneTimeUse or ProxyRestriction',
+  SAML_PROXY_RESTRICTED:
+    "The upstream IdP's ProxyRestriction forbids the broker to assert on to the portal (Count 0, or Audiences without the portal, core 2.5.1.6); answered as Responder/RequestDenied",
   SAML_METADATA_INVALID: 'IdP metadata unusable (502)',
   SAML_METADATA_UNAVAILABLE: 'IdP metadata cannot be fetched, or not over https (502)',
 } as const satisfies Record<string, string>;

@@ -44,6 +44,7 @@ export function createBackends(
           fetch,
           context,
           sealer,
+          downstreamEntityId: settings.sp.entityId,
         })
       : idp.oidc
         ? createOidcBackend(idp.name, idp.oidc, oauth)

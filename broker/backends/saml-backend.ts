@@ -9,6 +9,7 @@ import {
   logoutResponse,
   MAX_CLOCK_SKEW_SECONDS,
   NAMEID_EMAIL,
+  type ProxyRestriction,
   SamlError,
   signedRedirectUrl,
   type ValidatedAssertion,
@@ -53,6 +54,8 @@ export interface SamlBackendOptions {
   context: BackendContext;
   /** Seals the logout handle: the upstream NameID is often an e-mail and must not rest in clear. */
   sealer: Sealer;
+  /** The entityID of the SP the broker asserts on to (the portal): an upstream ProxyRestriction must allow it. */
+  downstreamEntityId: string;
 }
 
 /** This backend's state across the redirect: the ID of the AuthnRequest sent upstream, kept once. */
@@ -283,8 +286,11 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
           nameIdFormat: assertion.nameIdFormat,
           ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),
         };
+        const subject = subjectFrom(name, assertion);
+        const proxyRestriction = proxyRestrictionFor(assertion, options.downstreamEntityId);
+        if (proxyRestriction) subject.proxyRestriction = proxyRestriction;
         return {
-          subject: subjectFrom(name, assertion),
+          subject,
           logoutHandle: options.sealer.seal(encodeState(session)),
           upstreamSessionKey: upstreamSessionKey(name, assertion.nameId),
         };
@@ -345,6 +351,31 @@ function sameCertificates(a: IdpMetadata, b: IdpMetadata): boolean {
   return (
     a.signingCertificatesPem.length === known.size && a.signingCertificatesPem.every((c) => known.has(c))
   );
+}
+
+/**
+ * The broker asserts on what the upstream IdP asserted, so it is the relying party an upstream
+ * ProxyRestriction (core 2.5.1.6) binds: Count 0 forbids any assertion on it, and listed Audiences
+ * must include the portal. Otherwise the restriction, one less, goes into the broker's assertion.
+ */
+function proxyRestrictionFor(
+  assertion: ValidatedAssertion,
+  downstreamEntityId: string,
+): ProxyRestriction | undefined {
+  const restriction = assertion.proxyRestriction;
+  if (!restriction) return undefined;
+  const { count, audiences } = restriction;
+  if (count === 0 || (audiences.length > 0 && !audiences.includes(downstreamEntityId))) {
+    throw new IdpRefusal(
+      'SAML_PROXY_RESTRICTED',
+      'access_denied',
+      new SamlError(
+        'SAML_PROXY_RESTRICTED',
+        'the identity provider does not let the broker assert on to the portal',
+      ),
+    );
+  }
+  return { ...(count === undefined ? {} : { count: count - 1 }), audiences };
 }
 
 function decodePostedResponse(base64: string): string {

@@ -54,7 +54,12 @@ export {
   type VerifiedRedirectMessage,
   verifyRedirectSignature,
 } from './redirect-binding.js';
-export { type ExpectedResponse, type ValidatedAssertion, validateSamlResponse } from './response.js';
+export {
+  type ExpectedResponse,
+  type ProxyRestriction,
+  type ValidatedAssertion,
+  validateSamlResponse,
+} from './response.js';
 export { type SignEnvelopedOptions, signEnveloped, verifyEnvelopedSignature } from './signature.js';
 export {
   DEFAULT_MAX_MESSAGE_BYTES,

@@ -14,6 +14,7 @@ import {
   STATUS_RESPONDER,
   STATUS_SUCCESS,
 } from './namespaces.js';
+import type { ProxyRestriction } from './response.js';
 
 /**
  * The SAML Response the broker (as IdP) sends to the portal: Response and Assertion both signed. The XML
@@ -46,6 +47,15 @@ export interface ResponseContent {
   authnInstant: Date;
   now: Date;
   lifetimeSeconds: number;
+  /** Passed on from the upstream assertion (core 2.5.1.6), its Count already one less. */
+  proxyRestriction?: ProxyRestriction;
+}
+
+function proxyRestrictionXml(restriction: ProxyRestriction | undefined): string {
+  if (!restriction) return '';
+  const count = restriction.count === undefined ? '' : ` Count="${restriction.count}"`;
+  const audiences = restriction.audiences.map((a) => `<saml:Audience>${text(a)}</saml:Audience>`).join('');
+  return `<saml:ProxyRestriction${count}>${audiences}</saml:ProxyRestriction>`;
 }
 
 export interface IssuedResponse {
@@ -73,7 +83,7 @@ export async function issueSignedResponse(
   const assertionBody =
     `<saml:Subject><saml:NameID Format="${attr(content.nameIdFormat)}">${text(content.nameId)}</saml:NameID>` +
     `<saml:SubjectConfirmation Method="${BEARER}"><saml:SubjectConfirmationData InResponseTo="${inResponseTo}" NotOnOrAfter="${notOnOrAfter}" Recipient="${acs}"></saml:SubjectConfirmationData></saml:SubjectConfirmation></saml:Subject>` +
-    `<saml:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${text(content.audience)}</saml:Audience></saml:AudienceRestriction></saml:Conditions>` +
+    `<saml:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${text(content.audience)}</saml:Audience></saml:AudienceRestriction>${proxyRestrictionXml(content.proxyRestriction)}</saml:Conditions>` +
     `<saml:AuthnStatement AuthnInstant="${samlInstant(content.authnInstant)}" SessionIndex="${attr(content.sessionIndex)}"><saml:AuthnContext><saml:AuthnContextClassRef>${text(content.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED)}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
     attributeStatement(content.attributes) +
     '</saml:Assertion>';

@@ -16,6 +16,7 @@ import {
   attribute,
   childElements,
   descendants,
+  isElement,
   optionalChild,
   parseSamlXml,
   requiredChild,
@@ -52,6 +53,18 @@ export interface ValidatedAssertion {
   /** The earliest end of validity of the assertion and its bearer confirmation. */
   notOnOrAfter: Date;
   assertionId: string;
+  /**
+   * The asserting party's limit on assertions issued on the basis of this one (core 2.5.1.6): none
+   * when `count` is 0; each must carry a ProxyRestriction of at most `count - 1` and name only
+   * `audiences` (when listed). For a proxy (the broker) to honour; an SP that asserts nothing on ignores it.
+   */
+  proxyRestriction?: ProxyRestriction;
+}
+
+export interface ProxyRestriction {
+  /** Absent: no limit on the number of further assertions. */
+  count?: number;
+  audiences: string[];
 }
 
 interface Context {
@@ -90,9 +103,9 @@ export async function validateSamlResponse(
   const subject = requiredChild(assertion, NS.assertion, 'Subject');
   const nameId = readNameId(subject);
   const confirmationEnd = checkBearerConfirmation(subject, ctx);
-  const conditionsEnd = checkConditions(assertion, ctx);
+  const conditions = checkConditions(assertion, ctx);
   const authn = readAuthnStatement(assertion, ctx);
-  const notOnOrAfter = new Date(Math.min(confirmationEnd, conditionsEnd ?? confirmationEnd));
+  const notOnOrAfter = new Date(Math.min(confirmationEnd, conditions.notOnOrAfter ?? confirmationEnd));
   const assertionId = attribute(assertion, 'ID')!;
   await checkOneTimeUse(replay, issuer, assertionId, notOnOrAfter, ctx);
   return {
@@ -102,6 +115,7 @@ export async function validateSamlResponse(
     attributes: readAttributes(assertion),
     notOnOrAfter,
     assertionId,
+    ...(conditions.proxyRestriction ? { proxyRestriction: conditions.proxyRestriction } : {}),
   };
 }
 
@@ -257,20 +271,56 @@ function checkConfirmationData(bearer: Element, ctx: Context): number {
   return notOnOrAfter;
 }
 
-/** Conditions with NotBefore/NotOnOrAfter and at least one AudienceRestriction, each naming us. */
-function checkConditions(assertion: Element, ctx: Context): number | undefined {
+/** The conditions core 2.5.1 defines; anything else makes the assertion Indeterminate (2.5.1.1). */
+const UNDERSTOOD_CONDITIONS = new Set(['AudienceRestriction', 'OneTimeUse', 'ProxyRestriction']);
+
+/**
+ * Conditions with NotBefore/NotOnOrAfter and at least one AudienceRestriction, each naming us; no
+ * condition we do not understand (core 2.5.1.1: an assertion with one is Indeterminate, not valid),
+ * at most one OneTimeUse (met: the assertion ID is used once) and one ProxyRestriction (returned for
+ * a proxy to honour).
+ */
+function checkConditions(
+  assertion: Element,
+  ctx: Context,
+): { notOnOrAfter: number | undefined; proxyRestriction?: ProxyRestriction } {
   const conditions = optionalChild(assertion, NS.assertion, 'Conditions');
   if (!conditions) throw new SamlError('SAML_AUDIENCE_MISMATCH', 'the assertion has no audience restriction');
   const notOnOrAfter = instant(conditions, 'NotOnOrAfter');
   checkWindow(instant(conditions, 'NotBefore'), notOnOrAfter, ctx);
+  for (const condition of Array.from(conditions.childNodes).filter(isElement)) {
+    if (condition.namespaceURI !== NS.assertion || !UNDERSTOOD_CONDITIONS.has(condition.localName!)) {
+      throw new SamlError(
+        'SAML_CONDITION_UNSUPPORTED',
+        `the assertion has a condition not understood: ${condition.localName}`,
+      );
+    }
+  }
   const restrictions = childElements(conditions, NS.assertion, 'AudienceRestriction');
   // Core 2.5.1.4: several AudienceRestrictions all apply; the assertion is for us only if each names us.
-  const forUs = (r: Element) =>
-    childElements(r, NS.assertion, 'Audience').some((a) => simpleText(a) === ctx.expected.spEntityId);
+  const forUs = (r: Element) => audiencesOf(r).includes(ctx.expected.spEntityId);
   if (restrictions.length === 0 || !restrictions.every(forUs)) {
     throw new SamlError('SAML_AUDIENCE_MISMATCH', 'the assertion is meant for another service provider');
   }
-  return notOnOrAfter;
+  // Core 2.5.1.5 and 2.5.1.6: a Conditions element holds at most one of each.
+  for (const name of ['OneTimeUse', 'ProxyRestriction']) {
+    if (childElements(conditions, NS.assertion, name).length > 1)
+      throw new SamlError('SAML_CONDITION_UNSUPPORTED', `the assertion has two ${name}`);
+  }
+  const proxy = childElements(conditions, NS.assertion, 'ProxyRestriction')[0];
+  return proxy ? { notOnOrAfter, proxyRestriction: proxyRestrictionOf(proxy) } : { notOnOrAfter };
+}
+
+function audiencesOf(element: Element): string[] {
+  return childElements(element, NS.assertion, 'Audience').map((a) => simpleText(a));
+}
+
+function proxyRestrictionOf(element: Element): ProxyRestriction {
+  const count = attribute(element, 'Count');
+  if (count !== undefined && !/^\d{1,9}$/.test(count)) {
+    throw new SamlError('SAML_XML_INVALID', 'ProxyRestriction/@Count is not a non-negative integer');
+  }
+  return { ...(count === undefined ? {} : { count: Number(count) }), audiences: audiencesOf(element) };
 }
 
 function checkWindow(notBefore: number | undefined, notOnOrAfter: number | undefined, ctx: Context): void {

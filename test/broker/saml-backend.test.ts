@@ -49,6 +49,7 @@ function backendFor(
       idpTimeoutMs: IDP_TIMEOUT_MS,
     },
     sealer,
+    downstreamEntityId: 'https://portal.example.test/saml/metadata',
     ...rest,
   });
 }

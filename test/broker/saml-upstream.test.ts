@@ -6,6 +6,7 @@ import {
   formFields,
   listenPlaceholder,
   type Pki,
+  PORTAL_URL,
   portalSp,
   serveBroker,
   signedStatusCodes,
@@ -153,6 +154,61 @@ describe('broker: login through an upstream SAML IdP', () => {
       authnInstant: new Date(Date.now() - 3_600_000),
     });
     expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
+  });
+
+  describe('an upstream ProxyRestriction (core 2.5.1.6): the broker is the relying party that asserts on', () => {
+    const PORTAL_ENTITY = `${PORTAL_URL}/saml/metadata`;
+    const withConditions = async (conditionsXml: string) => {
+      const browser = new Browser();
+      const { portal, sp, redirectUrl } = await startLogin(browser);
+      const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
+        ...answer,
+        conditionsXml,
+      });
+      return { portal, page: await postToAcs(browser, upstream.samlResponse, upstream.relayState) };
+    };
+
+    for (const [forbids, restriction] of [
+      ['Count="0"', '<saml:ProxyRestriction Count="0"/>'],
+      [
+        'Audiences without the portal',
+        '<saml:ProxyRestriction Count="3"><saml:Audience>https://other-sp.example.test</saml:Audience></saml:ProxyRestriction>',
+      ],
+    ] as const) {
+      it(`answers the portal a signed Responder/RequestDenied when it forbids asserting on (${forbids})`, async () => {
+        const { page } = await withConditions(restriction);
+        expect(page.status).to.equal(200);
+        const samlResponse = formFields(await page.text())['SAMLResponse']!;
+        expect(signedStatusCodes(samlResponse, pki.brokerCert)).to.deep.equal([
+          'urn:oasis:names:tc:SAML:2.0:status:Responder',
+          'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
+        ]);
+        expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+          result: 'refused',
+          reason: 'SAML_PROXY_RESTRICTED',
+        });
+      });
+    }
+
+    it('carries it on to the portal one less, and node-saml accepts the assertion', async () => {
+      const { portal, page } = await withConditions(
+        `<saml:ProxyRestriction Count="2"><saml:Audience>${PORTAL_ENTITY}</saml:Audience></saml:ProxyRestriction>`,
+      );
+      expect(page.status).to.equal(200);
+      const fields = formFields(await page.text());
+      expect(Buffer.from(fields['SAMLResponse']!, 'base64').toString('utf8')).to.contain(
+        `<saml:ProxyRestriction Count="1"><saml:Audience>${PORTAL_ENTITY}</saml:Audience></saml:ProxyRestriction>`,
+      );
+      expect((await portal.validatePostResponseAsync(fields)).profile?.nameID).to.equal('carol@example.test');
+    });
+
+    it('refuses an upstream assertion with a condition it does not understand (core 2.5.1.1: Indeterminate)', async () => {
+      const { page } = await withConditions(
+        '<saml:Condition xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:x="urn:example:conditions" xsi:type="x:OnlyOnTuesdays"/>',
+      );
+      expect(page.status).to.equal(400);
+      expect(await page.text()).to.contain('SAML_CONDITION_UNSUPPORTED');
+    });
   });
 
   it('tells the portal with a signed Responder/AuthnFailed Response when the upstream IdP fails the login', async () => {

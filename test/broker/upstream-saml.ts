@@ -158,6 +158,8 @@ export interface UpstreamAnswer {
   status?: string;
   /** When the person authenticated at the IdP (AuthnInstant); now by default. */
   authnInstant?: Date;
+  /** Raw XML put in the signed Conditions after the AudienceRestriction. */
+  conditionsXml?: string;
 }
 
 /**
@@ -195,6 +197,7 @@ function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnsw
       .join('');
     values['AttributeStatement'] = '';
     const filled = template
+      .replace('</saml:AudienceRestriction>', `</saml:AudienceRestriction>${answer.conditionsXml ?? ''}`)
       .replace('{AuthnStatement}', authnStatement)
       .replace(
         '{AttributeStatement}',

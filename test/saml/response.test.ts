@@ -295,6 +295,45 @@ describe('validateSamlResponse', () => {
     expect(await refusalCode(signed)).to.equal('SAML_AUTHN_STATEMENT_MISSING');
   });
 
+  describe('Conditions other than the audience (core 2.5.1)', () => {
+    const withConditions = (conditionsXml: string) => {
+      const parts = defaultParts();
+      const xml = responseXml(parts).replace(
+        '</saml:AudienceRestriction>',
+        `</saml:AudienceRestriction>${conditionsXml}`,
+      );
+      return signEnveloped(xml, { id: parts.assertionId, ...idpKey() });
+    };
+
+    it('refuses a condition it does not understand: the assertion is Indeterminate (2.5.1.1)', async () => {
+      for (const unknown of [
+        `<saml:Condition xmlns:xsi="${NS.xsi}" xmlns:x="urn:example:conditions" xsi:type="x:OnlyOnTuesdays"/>`,
+        '<x:Geofence xmlns:x="urn:example:conditions"/>',
+      ]) {
+        expect(await refusalCode(withConditions(unknown)), unknown).to.equal('SAML_CONDITION_UNSUPPORTED');
+      }
+    });
+
+    it('refuses two OneTimeUse or two ProxyRestriction (at most one each, 2.5.1.5-6)', async () => {
+      for (const twice of [
+        '<saml:OneTimeUse/><saml:OneTimeUse/>',
+        '<saml:ProxyRestriction/><saml:ProxyRestriction/>',
+      ]) {
+        expect(await refusalCode(withConditions(twice))).to.equal('SAML_CONDITION_UNSUPPORTED');
+      }
+    });
+
+    it('accepts OneTimeUse (the assertion is used once anyway) and returns a ProxyRestriction for a proxy to honour', async () => {
+      const result = await validate(
+        withConditions(
+          '<saml:OneTimeUse/><saml:ProxyRestriction Count="2"><saml:Audience>https://a.example.test</saml:Audience></saml:ProxyRestriction>',
+        ),
+      );
+      expect(result.proxyRestriction).to.deep.equal({ count: 2, audiences: ['https://a.example.test'] });
+      expect((await validate(signedResponse(defaultParts()))).proxyRestriction).to.equal(undefined);
+    });
+  });
+
   it('refuses an EncryptedAssertion', async () => {
     const xml = editXml(withParts({}), (root) => {
       root.appendChild(root.ownerDocument!.createElementNS(NS.assertion, 'saml:EncryptedAssertion'));
