@@ -310,16 +310,7 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
 
   it('stops reading metadata at 1 MiB and refuses it (a hostile or broken metadataUrl cannot fill memory)', async () => {
     const huge = endlessMetadata(256 * 1024 * 1024);
-    const backend = backendFor(
-      {
-        name: 'upstream',
-        saml: { metadataUrl: UPSTREAM_ENTITY_ID },
-        attributeMapping: {},
-        emailTrust: 'asserted',
-      },
-      store,
-      { fetch: async () => huge.response },
-    );
+    const backend = backendWithMetadataAt(UPSTREAM_ENTITY_ID, () => huge.response);
     const refused = await refusalCode(backend.startLogin('big', PROMPT));
     expect(refused).to.equal('SAML_METADATA_INVALID');
     expect(huge.pulled(), 'bytes read').to.be.at.most(1024 * 1024 + 2 * 64 * 1024);
@@ -327,16 +318,7 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
 
   it('refuses metadata whose Content-Length is over 1 MiB without reading its body', async () => {
     const declared = endlessMetadata(8 * 1024 * 1024, { 'content-length': String(8 * 1024 * 1024) });
-    const backend = backendFor(
-      {
-        name: 'upstream',
-        saml: { metadataUrl: UPSTREAM_ENTITY_ID },
-        attributeMapping: {},
-        emailTrust: 'asserted',
-      },
-      store,
-      { fetch: async () => declared.response },
-    );
+    const backend = backendWithMetadataAt(UPSTREAM_ENTITY_ID, () => declared.response);
     expect(await refusalCode(backend.startLogin('declared', PROMPT))).to.equal('SAML_METADATA_INVALID');
     expect(declared.pulled(), 'bytes read').to.be.at.most(64 * 1024);
   });
