@@ -11,6 +11,10 @@ import {
   NAMEID_EMAIL,
   type ProxyRestriction,
   SamlError,
+  SamlStatusError,
+  STATUS_NO_AUTHN_CONTEXT,
+  STATUS_NO_PASSIVE,
+  STATUS_REQUEST_DENIED,
   signedRedirectUrl,
   type ValidatedAssertion,
   validateSamlResponse,
@@ -25,6 +29,7 @@ import {
   decodeState,
   encodeState,
   IdpRefusal,
+  type IdpRefusalKind,
   type ServiceEndpoint,
 } from './backend.js';
 import {
@@ -295,9 +300,8 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
           upstreamSessionKey: upstreamSessionKey(name, assertion.nameId),
         };
       } catch (err) {
-        // The upstream IdP's non-success status: the login failed there; the portal is told so.
-        if (err instanceof SamlError && err.code === 'SAML_STATUS_NOT_SUCCESS')
-          throw new IdpRefusal(err.code, 'failed', err);
+        // The upstream IdP's non-success status for this request: the portal is told why, in its terms.
+        if (err instanceof SamlStatusError) throw new IdpRefusal(err.code, refusalKindOf(err), err);
         throw err;
       }
     },
@@ -351,6 +355,24 @@ function sameCertificates(a: IdpMetadata, b: IdpMetadata): boolean {
   return (
     a.signingCertificatesPem.length === known.size && a.signingCertificatesPem.every((c) => known.has(c))
   );
+}
+
+/**
+ * The IdP's second-level status (core 3.2.2.2) in the backends' neutral terms, which the frontend
+ * turns back into the same status for the portal: a passive login that needed the person stays
+ * NoPassive (the SP may then ask again, actively), a refusal stays RequestDenied.
+ */
+function refusalKindOf(status: SamlStatusError): IdpRefusalKind {
+  switch (status.secondLevelStatus) {
+    case STATUS_NO_PASSIVE:
+      return 'interaction_required';
+    case STATUS_REQUEST_DENIED:
+      return 'access_denied';
+    case STATUS_NO_AUTHN_CONTEXT:
+      return 'authn_context_unmet';
+    default:
+      return 'failed';
+  }
 }
 
 /**

@@ -12,3 +12,20 @@ export class SamlError extends JsmSsoError {
     this.name = 'SamlError';
   }
 }
+
+/**
+ * The peer answered a non-Success status (core 3.2.2.2), checked to answer our request: its top-level
+ * and second-level codes, so that a proxy can pass the reason on (NoPassive is not AuthnFailed).
+ */
+export class SamlStatusError extends SamlError {
+  constructor(
+    readonly topLevelStatus: string | undefined,
+    readonly secondLevelStatus: string | undefined,
+  ) {
+    super(
+      'SAML_STATUS_NOT_SUCCESS',
+      `the IdP answered ${topLevelStatus ?? '(no status)'}${secondLevelStatus ? ` / ${secondLevelStatus}` : ''}`,
+    );
+    this.name = 'SamlStatusError';
+  }
+}

@@ -12,7 +12,7 @@ export { envelopedSignature, loadSigningCredential, type SigningCredential } fro
 export { certificateBase64, toCertificatePem } from './certificates.js';
 export { MAX_CLOCK_SKEW_SECONDS, MAX_MESSAGE_AGE_SECONDS } from './checks.js';
 export { deflateRedirectPayload, inflateRedirectPayload } from './deflate.js';
-export { SamlError, type SamlErrorCode } from './errors.js';
+export { SamlError, type SamlErrorCode, SamlStatusError } from './errors.js';
 export {
   type ErrorResponseContent,
   type IssuedResponse,

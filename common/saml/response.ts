@@ -9,7 +9,7 @@ import {
   statusOf,
   useOnce,
 } from './checks.js';
-import { SamlError } from './errors.js';
+import { SamlError, SamlStatusError } from './errors.js';
 import { BEARER, NAMEID_UNSPECIFIED, NS, STATUS_SUCCESS } from './namespaces.js';
 import { verifyEnvelopedSignature } from './signature.js';
 import {
@@ -92,11 +92,12 @@ export async function validateSamlResponse(
   const doc = parseSamlXml(xml);
   const original = checkResponseElement(doc);
   const response = verifyResponseSignatureIfPresent(doc, original, ctx);
-  checkStatusSuccess(response);
   checkIssueInstant(response, ctx.now, ctx.skewMs);
   checkDestination(response, ctx, response !== original);
   checkResponseInResponseTo(response, ctx);
   checkResponseIssuer(response, ctx);
+  // Only a status that answers our request, from the IdP, is the IdP's "no" to this login.
+  checkStatusSuccess(response);
   const assertion = verifiedSingleAssertion(doc, original, response, ctx);
   checkAssertionVersion(assertion);
   const issuer = checkAssertionIssuer(assertion, ctx);
@@ -150,12 +151,7 @@ function verifyResponseSignatureIfPresent(doc: Document, response: Element, ctx:
 
 function checkStatusSuccess(response: Element): void {
   const { code, second } = statusOf(response);
-  if (code !== STATUS_SUCCESS) {
-    throw new SamlError(
-      'SAML_STATUS_NOT_SUCCESS',
-      `the IdP answered ${code ?? '(no status)'}${second ? ` / ${second}` : ''}`,
-    );
-  }
+  if (code !== STATUS_SUCCESS) throw new SamlStatusError(code, second);
 }
 
 /** Bindings 3.5.5.2: a signed Response must carry Destination; when present it must be our ACS. */

@@ -211,6 +211,40 @@ describe('broker: login through an upstream SAML IdP', () => {
     });
   });
 
+  for (const [second, kind] of [
+    ['NoPassive', 'a passive login that needs the person'],
+    ['RequestDenied', 'a refusal'],
+  ] as const) {
+    it(`passes the upstream IdP's Responder/${second} on to the portal as such (${kind}), not as AuthnFailed`, async () => {
+      const browser = new Browser();
+      const { sp, redirectUrl } = await startLogin(browser);
+      const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
+        ...answer,
+        status: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
+        secondLevelStatus: `urn:oasis:names:tc:SAML:2.0:status:${second}`,
+      });
+      const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+      expect(page.status).to.equal(200);
+      expect(signedStatusCodes(formFields(await page.text())['SAMLResponse']!, pki.brokerCert)).to.deep.equal(
+        ['urn:oasis:names:tc:SAML:2.0:status:Responder', `urn:oasis:names:tc:SAML:2.0:status:${second}`],
+      );
+    });
+  }
+
+  it("does not take an error Response that answers another request (or none) for the IdP's no to this login", async () => {
+    const browser = new Browser();
+    const first = await startLogin(browser);
+    const failed = await answerAuthnRequest(idp, first.sp, first.redirectUrl, broker.url, {
+      ...answer,
+      status: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
+    });
+    const other = await startLogin(new Browser());
+    const otherFlow = new URL(other.redirectUrl).searchParams.get('RelayState')!;
+    const refused = await postToAcs(browser, failed.samlResponse, otherFlow);
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.contain('SAML_IN_RESPONSE_TO_MISMATCH');
+  });
+
   it('tells the portal with a signed Responder/AuthnFailed Response when the upstream IdP fails the login', async () => {
     const browser = new Browser();
     const { sp, redirectUrl } = await startLogin(browser);

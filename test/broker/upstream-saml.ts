@@ -156,6 +156,8 @@ export interface UpstreamAnswer {
   /** Attribute name -> values, put in the signed Assertion. */
   attributes?: Record<string, string[]>;
   status?: string;
+  /** A second-level StatusCode under `status` (core 3.2.2.2). */
+  secondLevelStatus?: string;
   /** When the person authenticated at the IdP (AuthnInstant); now by default. */
   authnInstant?: Date;
   /** Raw XML put in the signed Conditions after the AudienceRestriction. */
@@ -197,6 +199,12 @@ function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnsw
       .join('');
     values['AttributeStatement'] = '';
     const filled = template
+      .replace(
+        '<samlp:StatusCode Value="{StatusCode}"/>',
+        answer.secondLevelStatus
+          ? `<samlp:StatusCode Value="{StatusCode}"><samlp:StatusCode Value="${answer.secondLevelStatus}"/></samlp:StatusCode>`
+          : '<samlp:StatusCode Value="{StatusCode}"/>',
+      )
       .replace('</saml:AudienceRestriction>', `</saml:AudienceRestriction>${answer.conditionsXml ?? ''}`)
       .replace('{AuthnStatement}', authnStatement)
       .replace(
