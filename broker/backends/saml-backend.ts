@@ -3,7 +3,7 @@ import { JsmSsoError } from '../../common/errors.js';
 import {
   authnRequest,
   buildSpMetadata,
-  DEFAULT_MAX_MESSAGE_BYTES,
+  decodePostedMessage,
   type IdpMetadata,
   logoutRequest,
   logoutResponse,
@@ -259,7 +259,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       // The request ID lives only in the flow, which the frontend consumed: a second Response for
       // the same flow finds no flow, and the Assertion ID is marked used by validateSamlResponse.
       const { requestId, authenticatedAfter } = decodeState<PendingAuthnRequest>(state);
-      const xml = decodePostedResponse(request.form?.get('SAMLResponse') ?? '');
+      const xml = decodePostedMessage(request.form?.get('SAMLResponse') ?? '');
       try {
         const assertion = await withIdpCertificates((idp) =>
           validateSamlResponse(
@@ -398,15 +398,4 @@ function proxyRestrictionFor(
     );
   }
   return { ...(count === undefined ? {} : { count: count - 1 }), audiences };
-}
-
-function decodePostedResponse(base64: string): string {
-  const compact = base64.replace(/\s+/g, '');
-  if (compact.length > Math.ceil((DEFAULT_MAX_MESSAGE_BYTES * 4) / 3) + 4) {
-    throw new SamlError('SAML_MESSAGE_TOO_LARGE', 'the SAML Response is too large');
-  }
-  if (compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) {
-    throw new SamlError('SAML_ENCODING_INVALID', 'the SAML Response is not valid base64');
-  }
-  return Buffer.from(compact, 'base64').toString('utf8');
 }

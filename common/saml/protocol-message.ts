@@ -10,7 +10,7 @@ import {
   timeAttribute,
   useOnce,
 } from './checks.js';
-import { decodeBase64 } from './deflate.js';
+import { decodePostedMessage } from './deflate.js';
 import { SamlError } from './errors.js';
 import { NS, STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS } from './namespaces.js';
 import { verifyRedirectSignature } from './redirect-binding.js';
@@ -111,10 +111,9 @@ function verifiedRoot(
     const doc = parseSamlXml(verified.xml, { maxBytes: MAX_REQUEST_BYTES });
     return { root: doc.documentElement!, relayState: verified.relayState };
   }
-  const xml = decodeBase64(binding.message);
-  if (xml.length > MAX_REQUEST_BYTES)
-    throw new SamlError('SAML_MESSAGE_TOO_LARGE', 'the SAML message is too large');
-  const doc = parseSamlXml(xml.toString('utf8'), { maxBytes: MAX_REQUEST_BYTES });
+  const doc = parseSamlXml(decodePostedMessage(binding.message, MAX_REQUEST_BYTES), {
+    maxBytes: MAX_REQUEST_BYTES,
+  });
   // verifyEnvelopedSignature insists on exactly one Reference, to the root's own ID (no wrapping).
   const signed = verifyEnvelopedSignature(
     doc,

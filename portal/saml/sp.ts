@@ -8,7 +8,7 @@
 
 import { createPrivateKey } from 'node:crypto';
 import type { FlowStore } from '../../common/flowstore/index.js';
-import { decodeBase64 } from '../../common/saml/deflate.js';
+import { decodePostedMessage } from '../../common/saml/deflate.js';
 import {
   acceptProtocolMessage,
   authnRequest,
@@ -112,9 +112,8 @@ export class ServiceProvider {
     if (typeof samlResponse !== 'string' || samlResponse === '') {
       throw new SamlError('SAML_BINDING_INVALID', 'the POST carries no SAMLResponse');
     }
-    const xml = decodeBase64(samlResponse).toString('utf8');
     return validateSamlResponse(
-      xml,
+      decodePostedMessage(samlResponse),
       {
         idpEntityId: this.brokerEntityId,
         idpCertificatesPem: await this.#o.brokerCertificates.certificates(),

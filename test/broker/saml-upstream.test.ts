@@ -116,6 +116,23 @@ describe('broker: login through an upstream SAML IdP', () => {
     expect(await refused.text()).to.contain('SAML_XML_INVALID');
   });
 
+  it('refuses a Response that is not UTF-8 instead of reading it with replacement characters', async () => {
+    const browser = new Browser();
+    const { sp, redirectUrl } = await startLogin(browser);
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
+    // A Latin-1 byte in a comment between the Response's children: outside every signature.
+    const xml = Buffer.from(upstream.samlResponse, 'base64').toString('utf8');
+    const at = xml.indexOf('<samlp:Status>');
+    const bytes = Buffer.concat([
+      Buffer.from(xml.slice(0, at)),
+      Buffer.from([0x3c, 0x21, 0x2d, 0x2d, 0xe9, 0x2d, 0x2d, 0x3e]),
+      Buffer.from(xml.slice(at)),
+    ]);
+    const refused = await postToAcs(browser, bytes.toString('base64'), upstream.relayState);
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.contain('SAML_ENCODING_INVALID');
+  });
+
   it('passes ForceAuthn on to the upstream AuthnRequest', async () => {
     const browser = new Browser();
     const portal = portalSp(broker.url, pki);
