@@ -138,12 +138,23 @@ describe('verifyEnvelopedSignature', () => {
     }
   });
 
-  it('refuses transforms other than enveloped-signature and exclusive c14n (e.g. XSLT)', () => {
-    const xml = signedRequest().replace(
-      '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>',
+  it('refuses transforms other than enveloped-signature and exclusive c14n (XSLT, XPath, XPath Filter 2.0, base64)', () => {
+    for (const transform of [
       '<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xslt-19991116"/>',
-    );
-    expect(refusalCode(() => verifyRoot(xml))).to.equal('SAML_SIGNATURE_ALGORITHM_FORBIDDEN');
+      '<ds:Transform Algorithm="http://www.w3.org/TR/1999/REC-xpath-19991116"><ds:XPath>not(ancestor-or-self::ds:Signature)</ds:XPath></ds:Transform>',
+      '<ds:Transform Algorithm="http://www.w3.org/2002/06/xmldsig-filter2"><dsig-xpath:XPath xmlns:dsig-xpath="http://www.w3.org/2002/06/xmldsig-filter2" Filter="subtract">//*</dsig-xpath:XPath></ds:Transform>',
+      '<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#base64"/>',
+    ]) {
+      const xml = signedRequest().replace(
+        '<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>',
+        transform,
+      );
+      expect(xml, transform).to.contain(transform);
+      expect(
+        refusalCode(() => verifyRoot(xml)),
+        transform,
+      ).to.equal('SAML_SIGNATURE_ALGORITHM_FORBIDDEN');
+    }
     const inclusive = signedRequest().replace(
       'CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"',
       'CanonicalizationMethod Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"',
