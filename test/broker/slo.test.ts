@@ -15,6 +15,7 @@ import {
 } from '../../common/saml/index.js';
 import {
   Browser,
+  formFields,
   loginThroughBroker,
   logoutOfUnknownSession,
   PORTAL_URL,
@@ -53,6 +54,14 @@ describe('broker: Single Logout', () => {
     return profile!;
   }
 
+  /** The person answers "yes" on oidc-provider's sign-out confirmation; the browser goes on up to the portal. */
+  async function confirmAtIdp(browser: Browser, endSession: URL) {
+    const html = await (await browser.request(endSession.href)).text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
+    return browser.follow(new URL(action, endSession).href, PORTAL_URL, { form: { xsrf, logout: 'yes' } });
+  }
+
   it('signs the person out at the OIDC IdP and answers the portal with a signed Success LogoutResponse', async () => {
     const browser = new Browser();
     const profile = await loggedIn(browser);
@@ -68,13 +77,7 @@ describe('broker: Single Logout', () => {
     expect(endSession.searchParams.get('client_id')).to.equal('jsm-sso');
     expect(endSession.searchParams.has('id_token_hint')).to.equal(false);
     // oidc-provider asks the person to confirm; the browser confirms.
-    const confirmPage = await browser.request(endSession.href);
-    const html = await confirmPage.text();
-    const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
-    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
-    const back = await browser.follow(new URL(action, endSession).href, PORTAL_URL, {
-      form: { xsrf, logout: 'yes' },
-    });
+    const back = await confirmAtIdp(browser, endSession);
     expect(back.location, 'the browser ends at the portal SLO endpoint').to.be.a('string');
     const { root, codes, relayState } = verifiedLogoutResponse(back.location!);
     expect(codes).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
@@ -87,6 +90,33 @@ describe('broker: Single Logout', () => {
       ).documentElement!.toString(),
     )![1];
     expect(root.getAttribute('InResponseTo')).to.equal(logoutRequestId);
+  });
+
+  it('keeps a sign-out and a sign-in made meanwhile in the same browser apart: each is answered for itself', async () => {
+    const browser = new Browser();
+    const first = await loggedIn(browser);
+    const firstLogout = await stack.portal.getLogoutUrlAsync(first, 'rs-first', {});
+    const endSession = new URL((await browser.request(firstLogout)).headers.get('location')!);
+    // While the IdP's confirmation waits, the person signs in again in another tab: the IdP's session
+    // still lives, so it answers at once.
+    const sso = await browser.request(await stack.portal.getAuthorizeUrlAsync('rs-again', undefined, {}));
+    const callback = `${stack.broker.url}/oidc/callback`;
+    const silent = await browser.follow(
+      new URL(sso.headers.get('location')!, stack.broker.url).href,
+      callback,
+    );
+    const page = await browser.request(silent.location!);
+    const { profile: second } = await stack.portal.validatePostResponseAsync(formFields(await page.text()));
+    expect(second!.sessionIndex).to.not.equal(first.sessionIndex);
+    // The first tab confirms the sign-out: the portal is answered for its first LogoutRequest only.
+    const back = await confirmAtIdp(browser, endSession);
+    const answer = verifiedLogoutResponse(back.location!);
+    expect(answer.codes).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+    expect(answer.relayState).to.equal('rs-first');
+    // The later sign-in's broker session was not ended by the earlier sign-out; the first one was.
+    expect(await sessionLives(browser, second!), 'the second session still leads to the IdP').to.equal(true);
+    const firstAgain = await browser.request(await stack.portal.getLogoutUrlAsync(first, 'rs-x', {}));
+    expect(firstAgain.headers.get('location')!.startsWith(`${PORTAL_URL}/saml/slo?`)).to.equal(true);
   });
 
   it("accepts the LogoutRequest common/saml builds for the portal, and its answer passes the portal's own checks", async () => {
