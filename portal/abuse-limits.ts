@@ -1,8 +1,9 @@
 /**
  * Rate limits on what an anonymous visitor or one account can make the portal do: sign-in starts,
  * ACS posts, request creation, comments, other changes to a request (transitions, participants),
- * uploads and pages read without signing in, each counted per client IP and (where the
- * account is known) per account over one window (`spec.portal.limits`). Counting is
+ * uploads, pages read without signing in and pages read signed in (per account only), each counted
+ * per client IP and (where the account is known) per account over one window
+ * (`spec.portal.limits`). Counting is
  * rate-limiter-flexible's: in Redis when the tenant has one, so replicas count together, with an
  * in-process limiter as insurance while Redis is unreachable; in memory otherwise. Keys are keyed
  * hashes (HMAC with a key derived from the portal's signing key, the same in every replica): neither
@@ -28,7 +29,8 @@ export type LimitedAction =
   | 'comments'
   | 'requestChanges'
   | 'uploads'
-  | 'anonymousPages';
+  | 'anonymousPages'
+  | 'signedInPages';
 export type LimitScope = 'ip' | 'account';
 
 export class RateLimitedError extends JsmSsoError {
@@ -56,6 +58,7 @@ const ACTIONS: readonly LimitedAction[] = [
   'requestChanges',
   'uploads',
   'anonymousPages',
+  'signedInPages',
 ];
 
 export class AbuseLimits {

@@ -116,6 +116,14 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     if (session) res.locals['session'] = session;
     next();
   });
+  // What a signed-in customer reads may call Atlassian within the tenant's share of it (ADR 0110):
+  // counted per account, so that one customer's script cannot use it up for everyone else.
+  const signedInPages = abuseLimits.limit('signedInPages');
+  app.use((req, res, next) => {
+    if (res.locals['session'] && (req.method === 'GET' || req.method === 'HEAD'))
+      signedInPages(req, res, next);
+    else next();
+  });
   mountLocaleRoute(app, web, cookies);
   mountSamlRoutes(app, web, services);
   mountHelpCenterRoutes(app, web, services);

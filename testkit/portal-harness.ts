@@ -109,6 +109,7 @@ const GENEROUS_LIMITS = {
   comments: GENEROUS,
   requestChanges: GENEROUS,
   uploads: GENEROUS,
+  signedInPages: { perAccount: 100_000 },
 };
 
 export interface HarnessOptions {

@@ -214,6 +214,15 @@ export interface PortalSpec {
       perIp: number;
     };
     /**
+     * Pages and files a signed-in customer opens (each may call Atlassian as the service account, within the tenant's share of Atlassian, spec.atlassian.limits); per account only, so that one customer cannot use up that share for the others. A desk page with its request type icons counts one per icon.
+     */
+    signedInPages: {
+      /**
+       * At most this many per account in one window.
+       */
+      perAccount: number;
+    };
+    /**
      * Largest file a customer may attach, in bytes (Atlassian's own limit may be lower).
      */
     maxUploadBytes: number;

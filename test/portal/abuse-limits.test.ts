@@ -277,6 +277,27 @@ describe('portal abuse limits: per account', () => {
   });
 });
 
+describe('portal abuse limits: pages a signed-in customer reads', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ portal: { limits: { signedInPages: { perAccount: 3 } } } });
+  });
+  after(() => h.close());
+
+  it('refuses a fourth page of one account within the window, without asking Atlassian, and no one else', async () => {
+    const alice = await signIn(h, 'alice@acme.test');
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    for (const path of ['/requests', `/requests/${key}`, '/requests?q=printer'])
+      expect((await alice.fetch(path)).status, path).to.equal(200);
+    const calls = h.exchanges.length;
+    const from = h.logs.length;
+    await expectLimited(h, await alice.fetch(`/requests/${key}`), from);
+    expect(h.exchanges.length, 'Atlassian calls for the refused page').to.equal(calls);
+    const bob = await signIn(h, 'bob@acme.test');
+    expect((await bob.fetch('/requests')).status, 'another customer').to.equal(200);
+  });
+});
+
 describe('portal abuse limits: memory mode', () => {
   it('limits in the process when there is no Redis', async () => {
     const h = await startHarness({
