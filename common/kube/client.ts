@@ -69,11 +69,20 @@ export const METADATA_ONLY = {
   object: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json',
 } as const;
 const AUTH_REFRESH_MS = 60_000;
+/** Requests in flight at once per client (watches excepted: they have their own agent). */
+const REQUEST_SOCKETS = 32;
 
 export class KubeClient {
   readonly server: string;
   private readonly kubeConfig: ClusterAccess;
-  private agent: Agent | undefined;
+  /**
+   * `request`: at most REQUEST_SOCKETS requests at once, the rest wait for a free socket.
+   * `watch`: each watch holds its socket for as long as it runs, one per watched collection (13
+   * kinds per watched namespace for the operator). On the request agent the 33rd watch, and every
+   * request after it, waited for a socket no watch gives back: an operator watching three
+   * namespaces made no call at all. So watches get an agent of their own, without a cap.
+   */
+  private agents: { request: Agent; watch: Agent } | undefined;
   private authHeaders: Record<string, string> = {};
   private authAt = 0;
   /** API write calls made (POST/PUT/PATCH/DELETE), for metrics and tests. */
@@ -91,8 +100,11 @@ export class KubeClient {
     this.server = cluster.server.replace(/\/+$/, '');
   }
 
-  private async options(): Promise<{ agent: Agent; headers: Record<string, string> }> {
-    if (!this.agent || Date.now() - this.authAt > AUTH_REFRESH_MS) {
+  private async options(): Promise<{
+    agents: { request: Agent; watch: Agent };
+    headers: Record<string, string>;
+  }> {
+    if (!this.agents || Date.now() - this.authAt > AUTH_REFRESH_MS) {
       const opts: RequestOptions = {};
       await this.kubeConfig.applyToHTTPSOptions(opts);
       const headers: Record<string, string> = {};
@@ -100,19 +112,21 @@ export class KubeClient {
       if (opts.auth) headers['Authorization'] = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
       this.authHeaders = headers;
       this.authAt = Date.now();
-      if (!this.agent) {
-        this.agent = new Agent({
-          keepAlive: true,
-          maxSockets: 32,
+      if (!this.agents) {
+        const tls = {
           ...(opts.ca ? { ca: opts.ca } : {}),
           ...(opts.cert ? { cert: opts.cert } : {}),
           ...(opts.key ? { key: opts.key } : {}),
           ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
           ...(opts.servername ? { servername: opts.servername } : {}),
-        });
+        };
+        this.agents = {
+          request: new Agent({ keepAlive: true, maxSockets: REQUEST_SOCKETS, ...tls }),
+          watch: new Agent({ keepAlive: true, ...tls }),
+        };
       }
     }
-    return { agent: this.agent, headers: this.authHeaders };
+    return { agents: this.agents, headers: this.authHeaders };
   }
 
   private url(path: string, query?: Record<string, string | undefined>): URL {
@@ -122,8 +136,13 @@ export class KubeClient {
   }
 
   /** Opens a request and resolves with the response once headers arrive (status not checked). */
-  private async open(method: string, path: string, args: RequestArgs): Promise<IncomingMessage> {
-    const { agent, headers } = await this.options();
+  private async open(
+    method: string,
+    path: string,
+    args: RequestArgs,
+    stream = false,
+  ): Promise<IncomingMessage> {
+    const { agents, headers } = await this.options();
     const body = args.body === undefined ? undefined : JSON.stringify(args.body);
     const url = this.url(path, args.query);
     if (WRITE_METHODS.has(method)) {
@@ -133,7 +152,7 @@ export class KubeClient {
     return new Promise((resolve, reject) => {
       const req = request(url, {
         method,
-        agent,
+        agent: stream ? agents.watch : agents.request,
         headers: {
           ...headers,
           Accept: args.accept ?? 'application/json',
@@ -229,11 +248,16 @@ export class KubeClient {
     signal: AbortSignal,
     accept?: string,
   ): Promise<void> {
-    const res = await this.open('GET', path, {
-      query: { ...query, watch: '1', allowWatchBookmarks: 'true' },
-      signal,
-      ...(accept ? { accept } : {}),
-    });
+    const res = await this.open(
+      'GET',
+      path,
+      {
+        query: { ...query, watch: '1', allowWatchBookmarks: 'true' },
+        signal,
+        ...(accept ? { accept } : {}),
+      },
+      true,
+    );
     const status = res.statusCode ?? 0;
     if (status !== 200) throw apiErrorFrom(status, await readAll(res), `watch ${path}`);
     let buffered = '';
@@ -251,7 +275,8 @@ export class KubeClient {
   }
 
   close(): void {
-    this.agent?.destroy();
+    this.agents?.request.destroy();
+    this.agents?.watch.destroy();
   }
 }
 
@@ -276,6 +301,10 @@ function apiErrorFrom(status: number, text: string, what: string): ApiError {
 
 export function isNotFound(err: unknown): boolean {
   return err instanceof ApiError && err.status === 404;
+}
+
+export function isForbidden(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 403;
 }
 
 export function isConflict(err: unknown): boolean {
