@@ -51,6 +51,8 @@ export interface ControllerOptions {
   generateKeyPair?: (commonName: string, algorithm: HopSignatureAlgorithm) => Promise<KeyPairPem>;
   /** How often repeated Events' series counts are written (default 30 s). */
   eventSeriesFlushMs?: number;
+  /** How long a deleted tenant's cleanup may be forbidden before its finalizer is released (default 5 min). */
+  cleanupForbiddenGraceMs?: number;
 }
 
 export class Controller implements ObjectCache, PoolCache {
@@ -120,6 +122,9 @@ export class Controller implements ObjectCache, PoolCache {
       indexPlacement: (tenantKey, poolKey) => this.indexPlacement(tenantKey, poolKey),
       reportIgnoredFields: (tenantKey, generation, fields) =>
         this.reportIgnoredFields(tenantKey, generation, fields),
+      ...(options.cleanupForbiddenGraceMs !== undefined
+        ? { cleanupForbiddenGraceMs: options.cleanupForbiddenGraceMs }
+        : {}),
     };
     this.poolDeps = {
       client: options.client,

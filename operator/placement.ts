@@ -149,8 +149,13 @@ export async function releasePlacement(
 ): Promise<ApplyFailure | undefined> {
   const failure = await removePlaced(deps, tenant.metadata!.uid ?? '', new Set(), outcome);
   if (failure) return failure;
-  if (hasFinalizer(tenant)) await writeFinalizer(deps, tenant, false);
+  if (hasFinalizer(tenant)) await dropFinalizer(deps, tenant);
   return undefined;
+}
+
+/** Releases the tenant's finalizer (only the operator's own: other controllers' stay). */
+export function dropFinalizer(deps: PlacementDeps, tenant: JsmSsoTenant): Promise<void> {
+  return writeFinalizer(deps, tenant, false);
 }
 
 export function hasFinalizer(tenant: JsmSsoTenant): boolean {

@@ -11,7 +11,6 @@ import { type EventRecorder, recordTransitions } from './events.js';
 import { collectionPath, KINDS } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
 import {
-  hasFinalizer,
   type Placement,
   type PlacementCache,
   placementOf,
@@ -41,6 +40,7 @@ import {
   sameStatus,
 } from './status.js';
 import { writeStatus } from './status-write.js';
+import { reconcileDeletedTenant } from './tenant-deletion.js';
 import type { TenantVerdicts, Validation } from './tenant-verdicts.js';
 
 /**
@@ -76,6 +76,8 @@ export interface ReconcilerDeps {
    */
   reportIgnoredFields: (tenantKey: string, generation: number, fields: string[]) => void;
   now?: () => Date;
+  /** How long a deleted tenant's cleanup may be forbidden before its finalizer is released (tenant-deletion.ts). */
+  cleanupForbiddenGraceMs?: number;
 }
 
 export interface ReconcileOutcome {
@@ -115,10 +117,9 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   // Deleted: the garbage collector removes what the tenant owned via ownerReferences; what it
   // placed in a pool's namespace (no ownerReference can reach it) is removed here first.
   if (live.metadata?.['deletionTimestamp']) {
-    deps.indexPlacement(key, undefined);
-    if (!hasFinalizer(live)) return NO_OUTCOME;
-    const failure = await releasePlacement(deps, live, outcome);
-    if (failure) throw failureError(failure);
+    // The placement stays indexed until the tenant is gone: its pool, requeued then
+    // (Controller.onTenant), removes what a released finalizer may have left (tenant-deletion.ts).
+    await reconcileDeletedTenant(deps, key, live, outcome);
     return outcome;
   }
   const generation = (live.metadata?.generation as number | undefined) ?? 0;

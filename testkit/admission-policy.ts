@@ -24,6 +24,8 @@ export async function admissionPolicy(
     /** CEL; the write is refused where it is false. */
     expression: string;
     message: string;
+    /** The refusal's status reason: Invalid (422, the API server's default) or Forbidden (403). */
+    reason?: 'Invalid' | 'Forbidden';
     refused: () => Promise<unknown>;
   },
 ): Promise<AdmissionPolicy> {
@@ -39,7 +41,13 @@ export async function admissionPolicy(
     spec: {
       failurePolicy: 'Fail',
       matchConstraints: { resourceRules: [{ ...options.rule, apiVersions: ['*'] }] },
-      validations: [{ expression: options.expression, message: options.message }],
+      validations: [
+        {
+          expression: options.expression,
+          message: options.message,
+          ...(options.reason ? { reason: options.reason } : {}),
+        },
+      ],
     },
   });
   try {

@@ -32,6 +32,8 @@ export async function startTestController(
     onWrite?: (method: string, path: string) => void;
     /** The operator's client (one that injects a fault); a new one on the envtest otherwise. */
     client?: KubeClient;
+    /** ControllerOptions.cleanupForbiddenGraceMs (5 minutes unless told). */
+    cleanupForbiddenGraceMs?: number;
   },
 ): Promise<TestController> {
   const client = options.client ?? new KubeClient(env.kubeConfig);
@@ -49,6 +51,9 @@ export async function startTestController(
     namespaces: [options.namespace, ...(options.moreNamespaces ?? [])],
     workers: 2,
     instance: options.instance,
+    ...(options.cleanupForbiddenGraceMs !== undefined
+      ? { cleanupForbiddenGraceMs: options.cleanupForbiddenGraceMs }
+      : {}),
   });
   await controller.start();
   return { client, controller, registry };

@@ -1,0 +1,65 @@
+import type { JsmSsoTenant } from '../common/config/load.js';
+import { isForbidden } from '../common/kube/client.js';
+import { failureError } from './apply.js';
+import { KINDS } from './kube/kinds.js';
+import { dropFinalizer, hasFinalizer, releasePlacement } from './placement.js';
+import type { ReconcileOutcome, ReconcilerDeps } from './reconciler.js';
+import { type ConditionInput, toConditions } from './status.js';
+import { writeStatus } from './status-write.js';
+
+/**
+ * How long a deleted tenant's finalizer waits while the API server forbids the operator to remove
+ * what the tenant placed in a pool's namespace (its Role there gone, a policy): a refusal that
+ * waiting may not mend must not hold the tenant, and so its namespace, in Terminating for ever.
+ */
+export const CLEANUP_FORBIDDEN_GRACE_MS = 5 * 60_000;
+
+/**
+ * A tenant being deleted (alone or with its namespace): the garbage collector removes what it owns
+ * by ownerReference; what it placed in a pool's namespace goes here, then its finalizer. While
+ * that fails, Ready=False `DeletionBlocked` names the object and the answer, and the reconcile
+ * retries with backoff. Forbidden for `cleanupForbiddenGraceMs` since the deletion, the finalizer is released
+ * anyway with a Warning Event `CleanupAbandoned` naming what was left: a pool removes a projection
+ * whose tenant is gone once it may (pool-reconciler.ts), and the Event says how to do it by hand.
+ */
+export async function reconcileDeletedTenant(
+  deps: ReconcilerDeps,
+  key: string,
+  live: JsmSsoTenant,
+  outcome: ReconcileOutcome,
+): Promise<void> {
+  if (!hasFinalizer(live)) return;
+  const failure = await releasePlacement(deps, live, outcome);
+  if (!failure) return;
+  const now = (deps.now ?? (() => new Date()))();
+  const deletedFor = now.getTime() - Date.parse(String(live.metadata?.['deletionTimestamp']));
+  if (
+    isForbidden(failure.error) &&
+    deletedFor >= (deps.cleanupForbiddenGraceMs ?? CLEANUP_FORBIDDEN_GRACE_MS)
+  ) {
+    const left = deps.cache
+      .placedBy(live.metadata?.uid ?? '')
+      .map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
+    const message = `deleted ${Math.round(deletedFor / 1000)} s ago and still forbidden to remove ${left.join(', ')}: finalizer released; delete them by hand (kubectl -n <namespace> delete <kind> <name>) or restore the operator's permission, and the pool removes them`;
+    await deps.events.record(live, 'Warning', 'CleanupAbandoned', message);
+    deps.logger.warn({ event: 'operator.cleanup_abandoned', tenant: key, objects: left }, message);
+    await dropFinalizer(deps, live);
+    return;
+  }
+  // Only Ready changes: the other conditions still describe the generation they were computed on.
+  const previous = live.status;
+  const generation = (live.metadata?.generation as number | undefined) ?? 0;
+  const blocked: ConditionInput = {
+    status: 'False',
+    reason: 'DeletionBlocked',
+    message: `the tenant is being deleted, but ${failure.message}`,
+  };
+  const [ready] = toConditions(previous?.conditions, [['Ready', blocked]], generation, now);
+  const before = previous?.conditions?.find((c) => c.type === 'Ready');
+  if (before?.reason !== ready!.reason || before.message !== ready!.message) {
+    const others = (previous?.conditions ?? []).filter((c) => c.type !== 'Ready');
+    await writeStatus(deps, KINDS.tenant, live, { ...previous, conditions: [...others, ready!] });
+    outcome.statusWritten = true;
+  }
+  throw failureError(failure);
+}

@@ -1,0 +1,153 @@
+import { expect } from 'chai';
+import type { KubeClient, KubeObject } from '../../common/kube/client.js';
+import type { Controller } from '../../operator/controller.js';
+import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { POOL_FINALIZER } from '../../operator/resources/projection.js';
+import { admissionPolicy } from '../../testkit/admission-policy.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
+import { createPool, createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+}
+type Described = KubeObject & { status?: { conditions?: Condition[] } };
+
+/**
+ * Deleting pooled tenants against a real API server, garbage collector and namespace controller:
+ * the finalizer that removes what a tenant placed in its pool's namespace never holds the tenant
+ * (nor its namespace) for ever: not when the namespace goes, not when the pool went first, and
+ * not when the operator is forbidden to remove what it placed (bounded, said in Ready, then an
+ * Event) (ADR 0146).
+ */
+describe('deleting pooled tenants: the finalizer is never stuck', function () {
+  this.timeout(120_000);
+  const GRACE_MS = 8_000;
+  let env: Envtest;
+  let client: KubeClient;
+  let controller: Controller;
+  let doomed: string;
+  let tenants: string;
+  let pools: string;
+
+  before(async () => {
+    env = await envtest();
+    doomed = await freshNamespace(env.client, 'del-ns');
+    tenants = await freshNamespace(env.client, 'del-t');
+    pools = await freshNamespace(env.client, 'del-p');
+    ({ client, controller } = await startTestController(env, {
+      namespace: tenants,
+      moreNamespaces: [doomed, pools],
+      settings: TEST_OPERATOR_SETTINGS,
+      instance: 'deletion-test',
+      level: 'info',
+      cleanupForbiddenGraceMs: GRACE_MS,
+    }));
+    await createPool(env.client, pools, 'shared');
+  });
+
+  after(async () => {
+    await controller?.stop();
+    client?.close();
+  });
+
+  const get = <T = KubeObject>(path: string) => env.client.get<T>(path);
+  const projectionPath = (namespace: string, name: string) =>
+    objectPath(KINDS.secret, pools, `jsmsso-${namespace}-${name}`);
+
+  async function placedTenant(namespace: string, name: string, pool = 'shared'): Promise<void> {
+    await createTenantSecrets(env.client, namespace, name);
+    await env.client.create(
+      collectionPath(KINDS.tenant, namespace),
+      tenantObject(namespace, name, { placement: { mode: 'pool', pool: { name: pool, namespace: pools } } }),
+    );
+    await eventually(async () => {
+      const tenant = await get<KubeObject>(objectPath(KINDS.tenant, namespace, name));
+      return (
+        tenant?.metadata.finalizers?.includes(POOL_FINALIZER) &&
+        (await get(projectionPath(namespace, name))) !== undefined
+      );
+    }, `tenant ${namespace}/${name} placed, with its finalizer`);
+  }
+
+  it("lets a pooled tenant's namespace be deleted: the projection goes, then the finalizer, then the namespace", async () => {
+    await placedTenant(doomed, 'acme');
+    await env.client.delete(`/api/v1/namespaces/${doomed}`);
+    await eventually(
+      async () => (await get(`/api/v1/namespaces/${doomed}`)) === undefined,
+      `namespace ${doomed} gone`,
+      60_000,
+    );
+    expect(await get(projectionPath(doomed, 'acme'))).to.equal(undefined);
+  });
+
+  it('deletes a tenant whose pool was deleted first', async () => {
+    await createPool(env.client, pools, 'brief');
+    await placedTenant(tenants, 'orphan', 'brief');
+    await env.client.delete(objectPath(KINDS.pool, pools, 'brief'));
+    await eventually(
+      async () => (await get(objectPath(KINDS.pool, pools, 'brief'))) === undefined,
+      'the pool gone',
+    );
+    await env.client.delete(objectPath(KINDS.tenant, tenants, 'orphan'));
+    await eventually(
+      async () => (await get(objectPath(KINDS.tenant, tenants, 'orphan'))) === undefined,
+      'the tenant gone',
+    );
+    expect(await get(projectionPath(tenants, 'orphan'))).to.equal(undefined);
+  });
+
+  it('says DeletionBlocked in Ready while forbidden to remove the projection, releases the finalizer after the grace with a Warning Event naming what is left, and the pool removes it once allowed', async () => {
+    await placedTenant(tenants, 'stuck');
+    const probe = objectPath(KINDS.secret, pools, 'deletion-probe');
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      secretObject(pools, 'deletion-probe', { a: 'b' }),
+    );
+    // As when the operator's Role in the pool's namespace is gone: every Secret deletion there is 403.
+    const policy = await admissionPolicy(env.client, {
+      name: `no-secret-deletion-${process.pid}`,
+      namespace: pools,
+      rule: { apiGroups: [''], resources: ['secrets'], operations: ['DELETE'] },
+      expression: 'false',
+      message: 'Secrets here are not deleted',
+      reason: 'Forbidden',
+      refused: () => env.client.delete(probe, { dryRun: 'All' }),
+    });
+    try {
+      const tenantPath = objectPath(KINDS.tenant, tenants, 'stuck');
+      const { uid } = (await get<KubeObject>(tenantPath))!.metadata;
+      await env.client.delete(tenantPath);
+      const blocked = await eventually(async () => {
+        const ready = (await get<Described>(tenantPath))?.status?.conditions?.find((c) => c.type === 'Ready');
+        return ready?.reason === 'DeletionBlocked' && ready;
+      }, 'Ready=False DeletionBlocked on the deleted tenant');
+      expect(blocked.status).to.equal('False');
+      expect(blocked.message).to.include(`Secret ${pools}/jsmsso-${tenants}-stuck could not be deleted`);
+      expect(blocked.message).to.include('Secrets here are not deleted');
+
+      await eventually(
+        async () => (await get(tenantPath)) === undefined,
+        'the tenant gone after the grace',
+        60_000,
+      );
+      const events = await env.client.list<
+        KubeObject & { reason: string; type: string; note: string; regarding: { uid: string } }
+      >(collectionPath(KINDS.event, tenants));
+      const abandoned = events.items.find((e) => e.regarding.uid === uid && e.reason === 'CleanupAbandoned');
+      expect(abandoned?.type).to.equal('Warning');
+      expect(abandoned?.note).to.include(`Secret ${pools}/jsmsso-${tenants}-stuck`);
+      expect(await get(projectionPath(tenants, 'stuck')), 'left while forbidden').to.not.equal(undefined);
+    } finally {
+      await policy.remove();
+    }
+    await eventually(
+      async () => (await get(projectionPath(tenants, 'stuck'))) === undefined,
+      'the pool to remove the projection whose tenant is gone, once allowed',
+      60_000,
+    );
+  });
+});
