@@ -66,6 +66,22 @@ describe('portal: the broker’s LogoutResponse', () => {
     expect(h.logs.findLast((l) => l['event'] === 'portal.logout_answered')?.['result']).to.equal('partial');
   });
 
+  it('does not claim success on a Responder (non-Success) LogoutResponse: the sign-in may still be open', async () => {
+    const { requestId, relayState } = await signedInAndOut();
+    const failed = brokerLogoutResponseUrl(h, {
+      inResponseTo: requestId,
+      relayState,
+      mutate: (xml) =>
+        xml.replace(
+          'urn:oasis:names:tc:SAML:2.0:status:Success',
+          'urn:oasis:names:tc:SAML:2.0:status:Responder',
+        ),
+    });
+    const answered = await fetch(failed, { redirect: 'manual' });
+    expect(answered.headers.get('location')).to.equal('/signed-out?partial');
+    expect(h.logs.findLast((l) => l['event'] === 'portal.logout_answered')?.['result']).to.equal('partial');
+  });
+
   describe('refuses, and the genuine answer still completes the sign-out afterwards,', () => {
     let pending: { requestId: string; relayState: string };
     before(async () => {
