@@ -56,16 +56,22 @@ export function idTokenSignatureCheck(options: IdTokenKeysOptions): IdTokenSigna
       return await keys(header);
     } catch (err) {
       if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
-      if (cooldown.claim()) {
-        options.logger.info(
-          { event: 'broker.oidc_keys_refetch', idp: options.idp, cause: 'unknown_key_id' },
-          "an ID token names a key the broker does not have: the IdP's keys are read again",
-        );
-        await keys.reload();
-      } else if (keys.reloading) {
-        // A read for another sign-in is under way: its answer serves this one too.
-        await keys.reload();
-      } else {
+    }
+    // A key ID the broker does not have: the keys are read again unless that was done moments ago.
+    // A read under way (for another sign-in) serves this one too; one that has just ended is
+    // already in the set, so the set is always looked at once more.
+    const reading = cooldown.claim();
+    if (reading) {
+      options.logger.info(
+        { event: 'broker.oidc_keys_refetch', idp: options.idp, cause: 'unknown_key_id' },
+        "an ID token names a key the broker does not have: the IdP's keys are read again",
+      );
+    }
+    if (reading || keys.reloading) await keys.reload();
+    try {
+      return await keys(header);
+    } catch (err) {
+      if (!reading && err instanceof errors.JWKSNoMatchingKey) {
         options.logger.warn(
           {
             event: 'broker.oidc_keys_refetch_held',
@@ -74,9 +80,8 @@ export function idTokenSignatureCheck(options: IdTokenKeysOptions): IdTokenSigna
           },
           "an ID token names a key the broker does not have; the IdP's keys were read again moments ago",
         );
-        throw err;
       }
-      return keys(header);
+      throw err;
     }
   }
 

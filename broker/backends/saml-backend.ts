@@ -116,7 +116,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       return await check(idp);
     } catch (err) {
       if (!(err instanceof SamlError && err.code === 'SAML_SIGNATURE_INVALID')) throw err;
-      const reread = await metadata.afterSignatureFailure();
+      const reread = await metadata.afterSignatureFailure(idp);
       if (!reread || sameCertificates(reread, idp)) throw err;
       return check(reread);
     }

@@ -18,11 +18,11 @@ export interface MetadataSource {
   /** The metadata to use now. */
   current(): Promise<IdpMetadata>;
   /**
-   * After a signature that none of the current certificates verifies: the metadata read again, or
-   * undefined when there is nothing to read (inline metadata), the read failed, or the cooldown
-   * holds it back.
+   * The metadata to check a message again with, after a signature that none of the certificates of
+   * `checked` verifies: a copy read since, else read again (or the read under way) unless that was
+   * done moments ago, then the copy as it is now. Undefined when there is nothing to read (inline).
    */
-  afterSignatureFailure(): Promise<IdpMetadata | undefined>;
+  afterSignatureFailure(checked: IdpMetadata): Promise<IdpMetadata | undefined>;
 }
 
 /** A copy is read again after an hour, or sooner: its cacheDuration, or halfway to its validUntil. */
@@ -96,7 +96,7 @@ function urlSource(url: string, options: MetadataSourceOptions): MetadataSource 
       });
     return inFlight;
   };
-  const readFailed = (err: unknown, cause: string) => {
+  const readFailed = (err: unknown, cause: string): void => {
     logger.warn(
       {
         event: 'broker.saml_metadata_refresh_failed',
@@ -106,7 +106,6 @@ function urlSource(url: string, options: MetadataSourceOptions): MetadataSource 
       },
       'the IdP metadata could not be read again; the copy in hand is used',
     );
-    return undefined;
   };
 
   return {
@@ -125,20 +124,25 @@ function urlSource(url: string, options: MetadataSourceOptions): MetadataSource 
       // No copy, or one past its validUntil or a day old: nothing may be used until a read succeeds.
       return (await read()).metadata;
     },
-    async afterSignatureFailure() {
-      if (inFlight) return (await inFlight.catch(() => undefined))?.metadata;
-      if (!cooldown.claim()) {
-        logger.warn(
-          { event: 'broker.saml_metadata_refresh_held', idp, retryInSeconds: cooldown.retryInSeconds() },
-          'a signature verifies with no certificate of the IdP metadata, which was read again moments ago',
-        );
-        return undefined;
+    async afterSignatureFailure(checked) {
+      if (copy && copy.metadata !== checked) return copy.metadata;
+      if (!inFlight) {
+        if (cooldown.claim()) {
+          logger.info(
+            { event: 'broker.saml_metadata_refresh', idp, cause: 'signature_not_verified' },
+            'a signature verifies with no certificate of the IdP metadata: it is read again',
+          );
+          read().catch((err: unknown) => readFailed(err, 'signature_not_verified'));
+        } else {
+          logger.warn(
+            { event: 'broker.saml_metadata_refresh_held', idp, retryInSeconds: cooldown.retryInSeconds() },
+            'a signature verifies with no certificate of the IdP metadata, which was read again moments ago',
+          );
+        }
       }
-      logger.info(
-        { event: 'broker.saml_metadata_refresh', idp, cause: 'signature_not_verified' },
-        'a signature verifies with no certificate of the IdP metadata: it is read again',
-      );
-      return (await read().catch((err: unknown) => readFailed(err, 'signature_not_verified')))?.metadata;
+      await inFlight?.catch(() => undefined);
+      // A read that has just ended (this one, or another's) is in the copy.
+      return copy?.metadata;
     },
   };
 }

@@ -67,7 +67,7 @@ describe('broker: upstream SAML metadata is read again when it should be', () =>
 
   const certificates = async () => (await source.current()).signingCertificatesPem.map(certificateBase64);
   /** Lets a read that current() started in the background finish (it joins it, reads nothing more). */
-  const settle = () => source.afterSignatureFailure();
+  const settle = async () => source.afterSignatureFailure(await source.current());
   const reason = (err: unknown) => (err instanceof SamlError ? err.code : String(err));
 
   it('reads again after an hour by default, in the background, and uses the new document from then on', async () => {

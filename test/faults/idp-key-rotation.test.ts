@@ -57,6 +57,15 @@ describe('faults: the OIDC IdP rotates its signing key between sign-ins', functi
     return jwks.keys.map((k) => k.kid!);
   }
 
+  it('signs in three people at once right after the rotation, with one read of the JWKS', async () => {
+    await expectSignedIn();
+    await idp.restartWithSigningKeys([await newSigningKey(), oldKey]);
+    await Promise.all([expectSignedIn(), expectSignedIn(), expectSignedIn()]);
+    const events = broker.logs.map((l) => l['event']);
+    expect(events.filter((e) => e === 'broker.oidc_keys_refetch')).to.have.length(1);
+    expect(events).to.not.include('broker.oidc_keys_refetch_held');
+  });
+
   for (const variant of ['published next to the old one', 'and the old one removed'] as const) {
     it(`signs in at once after the IdP starts signing with a new key ${variant}`, async () => {
       await expectSignedIn();

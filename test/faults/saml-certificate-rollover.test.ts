@@ -136,6 +136,14 @@ describe('faults: the upstream SAML IdP rolls its signing certificate over', fun
     await expectRefused(signingWith(oldKey), 'SAML_SIGNATURE_INVALID');
   });
 
+  it('accepts two Responses signed with the new key at once, reading the metadata once', async () => {
+    await expectSignedIn(signingWith(oldKey));
+    published = metadataListing(oldKey, newKey);
+    await Promise.all([expectSignedIn(signingWith(newKey)), expectSignedIn(signingWith(newKey))]);
+    expect(reads).to.equal(2);
+    expect(broker.logs.map((l) => l['event'])).to.not.include('broker.saml_metadata_refresh_held');
+  });
+
   it('refuses a Response signed by a key the metadata never listed, reading the metadata again at most once per cooldown', async () => {
     await expectSignedIn(signingWith(oldKey));
     const started = performance.now();
