@@ -914,7 +914,7 @@ export interface TenantStatus {
  */
 export interface TenantCondition {
   /**
-   * Condition type.
+   * Condition type (metav1.Condition's rule).
    */
   type: string;
   /**
@@ -922,7 +922,7 @@ export interface TenantCondition {
    */
   status: 'True' | 'False' | 'Unknown';
   /**
-   * CamelCase reason for the last transition.
+   * CamelCase reason for the last transition (metav1.Condition's rule).
    */
   reason: string;
   /**

@@ -2,11 +2,13 @@ import { expect } from 'chai';
 import { checkTenant } from '../../common/config/load.js';
 import { ConfigError } from '../../common/errors.js';
 import { ApiError } from '../../common/kube/client.js';
-import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
+import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
 import {
   ACCEPTED_TENANT_CASES,
   CEL_RULE_CASES,
+  createPool,
+  createTenantSecrets,
   tenantObject,
   validTenantDocument,
 } from '../../testkit/tenants.js';
@@ -252,5 +254,48 @@ describe('JsmSsoTenant CRD on a real API server', function () {
   it('refuses a schema violation (unknown replicas bound)', async () => {
     const server = await serverVerdict({ broker: { url: 'https://sso.example', replicas: 0 } });
     expect(server).to.include('spec.broker.replicas');
+  });
+
+  it("holds tenant and pool conditions to metav1.Condition's rules: a CamelCase reason, a type without spaces, observedGeneration >= 0", async () => {
+    await createPool(env.client, namespace, 'conditions');
+    await createTenantSecrets(env.client, namespace, 'conditions');
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'conditions'));
+    const condition = {
+      type: 'Ready',
+      status: 'False',
+      reason: 'PoolNotFound',
+      message: 'm',
+      observedGeneration: 1,
+      lastTransitionTime: '2026-12-02T00:00:00Z',
+    };
+    for (const kind of [KINDS.tenant, KINDS.pool]) {
+      const statusVerdict = async (change: Partial<typeof condition>) => {
+        try {
+          await env.client.apply(
+            `${objectPath(kind, namespace, 'conditions')}/status`,
+            {
+              apiVersion: kind.apiVersion,
+              kind: kind.kind,
+              metadata: { name: 'conditions', namespace },
+              status: { conditions: [{ ...condition, ...change }] },
+            },
+            { fieldManager: 'crd-test', force: true, dryRun: true },
+          );
+          return undefined;
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 422) return err.serverMessage;
+          throw err;
+        }
+      };
+      expect(await statusVerdict({}), kind.kind).to.equal(undefined);
+      expect(await statusVerdict({ reason: 'pool not found' }), kind.kind).to.include(
+        'status.conditions[0].reason',
+      );
+      expect(await statusVerdict({ reason: '' }), kind.kind).to.include('status.conditions[0].reason');
+      expect(await statusVerdict({ type: 'Is Ready' }), kind.kind).to.include('status.conditions[0].type');
+      expect(await statusVerdict({ observedGeneration: -1 }), kind.kind).to.include(
+        'status.conditions[0].observedGeneration',
+      );
+    }
   });
 });
