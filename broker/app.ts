@@ -203,6 +203,7 @@ export async function createBrokerApp(
       ...(locale === undefined ? {} : { locale }),
       ...(request.nameIdFormat === undefined ? {} : { nameIdFormat: request.nameIdFormat }),
       ...(request.authnContext === undefined ? {} : { authnContext: request.authnContext }),
+      ...(request.proxyCount === undefined ? {} : { proxyCount: request.proxyCount }),
     };
     useFlowLanguage(req, flow);
     // What the broker cannot grant is answered at once, signed, to the registered ACS (ADR 0140).
@@ -210,7 +211,7 @@ export async function createBrokerApp(
       telemetry.refusal('SAML_SUBJECT_UNSUPPORTED', 200);
       return sendErrorResponse(req, res, flow, STATUS_REQUEST_UNSUPPORTED, STATUS_REQUESTER);
     }
-    if (request.proxyingForbidden) {
+    if (request.proxyCount === 0) {
       telemetry.refusal('SAML_PROXY_COUNT_EXCEEDED', 200);
       return sendErrorResponse(req, res, flow, STATUS_PROXY_COUNT_EXCEEDED);
     }
@@ -310,6 +311,8 @@ export async function createBrokerApp(
       isPassive: flow.isPassive === true,
       ...(flow.locale === undefined ? {} : { locale: flow.locale }),
       ...(flow.authnContext === undefined ? {} : { acrValues: acrValuesFor(flow.authnContext) }),
+      // The broker is one proxy already (core 3.4.1.5.1); a count of 0 was answered before this.
+      ...(flow.proxyCount === undefined ? {} : { proxyCount: flow.proxyCount - 1 }),
     });
     await state.saveFlow(flowId, { ...flow, idp, backendState });
     redirect(res, redirectUrl);

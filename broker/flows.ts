@@ -26,6 +26,8 @@ export interface LoginFlow {
   nameIdFormat?: string;
   /** The authentication context the AuthnRequest asks for; undefined when any will do. */
   authnContext?: RequestedAuthnContext;
+  /** The AuthnRequest's Scoping ProxyCount (at least 1 here); undefined when it sets no limit. */
+  proxyCount?: number;
   idp?: string;
   /** The chosen backend's own state across the redirect (opaque here). */
   backendState?: string;

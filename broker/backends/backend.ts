@@ -19,6 +19,11 @@ export interface LoginPrompt {
   locale?: SupportedLocale;
   /** The authentication context classes the SP asks for (its RequestedAuthnContext), to pass on. */
   acrValues?: readonly string[];
+  /**
+   * How many times the IdP may proxy the login in turn: one less than the SP allowed (SAML Scoping
+   * ProxyCount, core 3.4.1.5.1). OIDC has no such parameter; undefined: no limit.
+   */
+  proxyCount?: number;
 }
 
 /**

@@ -234,7 +234,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       );
     },
 
-    async startLogin(flowId, { forceAuthn, isPassive }) {
+    async startLogin(flowId, { forceAuthn, isPassive, proxyCount }) {
       const idp = await metadata.current();
       const message = authnRequest({
         issuer: entityId,
@@ -243,6 +243,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         acsUrl,
         forceAuthn,
         isPassive,
+        ...(proxyCount === undefined ? {} : { proxyCount }),
       });
       const redirectUrl = signedRedirectUrl('SAMLRequest', idp.ssoUrl, message, {
         keyPem: options.spSigningKeyPem,

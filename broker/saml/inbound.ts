@@ -51,10 +51,11 @@ export interface AcceptedAuthnRequest extends AcceptedMessage {
   /** Whether the request names the principal to authenticate (a Subject), which the broker does not support. */
   namesSubject: boolean;
   /**
-   * Whether the SP forbids proxying (Scoping ProxyCount="0", core 3.4.1.5): the broker always
-   * proxies to the tenant's IdP, so it cannot authenticate such a request at all.
+   * How many proxies the SP allows between the broker and the IdP that authenticates (Scoping
+   * ProxyCount, core 3.4.1.5); undefined when it sets no limit. The broker always proxies to the
+   * tenant's IdP, so it cannot authenticate a request with 0 at all.
    */
-  proxyingForbidden: boolean;
+  proxyCount?: number;
 }
 
 /** Core 3.3.2.2.1: the context classes an SP asks for, and how the asserted one must compare. */
@@ -127,6 +128,7 @@ export async function acceptAuthnRequest(
   checkAssertionConsumerService(message.root, sp);
   const nameIdFormat = requestedNameIdFormat(message.root);
   const authnContext = requestedAuthnContext(message.root);
+  const proxyCount = proxyCountOf(message.root);
   return {
     ...message,
     forceAuthn: isTrue(attribute(message.root, 'ForceAuthn')),
@@ -135,7 +137,7 @@ export async function acceptAuthnRequest(
     ...(nameIdFormat === undefined ? {} : { nameIdFormat }),
     ...(authnContext === undefined ? {} : { authnContext }),
     namesSubject: optionalChild(message.root, NS.assertion, 'Subject') !== undefined,
-    proxyingForbidden: proxyCountOf(message.root) === 0,
+    ...(proxyCount === undefined ? {} : { proxyCount }),
   };
 }
 

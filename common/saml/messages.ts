@@ -38,6 +38,8 @@ export interface AuthnRequestContent extends MessageHeader {
    * sent as a `jsmsso:UILocales` extension, which jsm-sso's broker reads for its pages.
    */
   uiLocales?: readonly string[];
+  /** Scoping ProxyCount (core 3.4.1.5): how many proxies may follow; none when undefined. */
+  proxyCount?: number;
 }
 
 export interface LogoutRequestContent extends MessageHeader {
@@ -66,6 +68,9 @@ export function authnRequest(content: AuthnRequestContent): BuiltMessage {
   }
   const policy = child(root, NS.protocol, 'samlp:NameIDPolicy');
   policy.setAttribute('AllowCreate', 'true');
+  // Schema order: ..., NameIDPolicy, Conditions, RequestedAuthnContext, Scoping.
+  if (content.proxyCount !== undefined)
+    child(root, NS.protocol, 'samlp:Scoping').setAttribute('ProxyCount', String(content.proxyCount));
   return { id, xml: serializeXml(doc) };
 }
 

@@ -133,6 +133,20 @@ describe('broker: login through an upstream SAML IdP', () => {
     expect(await refused.text()).to.contain('SAML_ENCODING_INVALID');
   });
 
+  it("asks the upstream IdP to proxy one time fewer than the portal's Scoping ProxyCount allows (core 3.4.1.5.1)", async () => {
+    const upstreamRequest = async (proxyCount: number | undefined) => {
+      const browser = new Browser();
+      const portal = portalSp(broker.url, pki);
+      if (proxyCount !== undefined) portal.options.scoping = { proxyCount };
+      const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+      const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
+      return (await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer)).requestXml;
+    };
+    expect(await upstreamRequest(3)).to.match(/<samlp:Scoping ProxyCount="2"\s*\/>/);
+    expect(await upstreamRequest(1)).to.match(/<samlp:Scoping ProxyCount="0"\s*\/>/);
+    expect(await upstreamRequest(undefined)).to.not.contain('Scoping');
+  });
+
   it('passes ForceAuthn on to the upstream AuthnRequest', async () => {
     const browser = new Browser();
     const portal = portalSp(broker.url, pki);
