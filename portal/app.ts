@@ -44,7 +44,7 @@ import {
 } from './saml/broker-certificates.js';
 import { ServiceProvider } from './saml/sp.js';
 import type { PortalServices } from './services.js';
-import { SessionStore } from './session.js';
+import { type Session, SessionStore } from './session.js';
 import { createPortalTelemetry, type PortalTelemetry } from './telemetry.js';
 import { createWeb } from './web.js';
 
@@ -113,7 +113,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   app.use(chooseLanguage(cookies, options.pseudoLocales ?? false));
   app.use(async (req, res, next) => {
     const session = await sessions.get(parseCookies(req.headers.cookie).get(cookies.session));
-    if (session) res.locals['session'] = session;
+    if (session) res.locals['session'] = await withCurrentOrganizations(session);
     next();
   });
   // What a signed-in customer reads may call Atlassian within the tenant's share of it (ADR 0110):
@@ -132,6 +132,27 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   mountAccountRoutes(app, web, services);
 
   const { pageContext, send, refuse } = web;
+
+  /**
+   * The session with the customer's organizations as Atlassian has them now (Colleagues caches them
+   * briefly): who sees a request shared with an organization is decided on Atlassian's membership,
+   * not on the sign-in's. When Atlassian cannot say, none: nothing is shown through an organization
+   * that the customer may have left.
+   */
+  async function withCurrentOrganizations(session: Session): Promise<Session> {
+    let organizationIds: string[];
+    try {
+      organizationIds = await services.colleagues.currentOrganizationIds(session.customer.accountId);
+    } catch (err) {
+      if (!(err instanceof AtlassianError)) throw err;
+      logger.warn(
+        { event: 'portal.organizations_unavailable', reason: err.code },
+        'organizations unknown: none used for this page',
+      );
+      organizationIds = [];
+    }
+    return { ...session, customer: { ...session.customer, organizationIds } };
+  }
   app.use((_req: Request, res: Response) => {
     const { t } = translatorOf(res);
     refuse(res, 404, 'PORTAL_NOT_FOUND', t('error.notFound.title'), t('error.notFound.page'));

@@ -39,6 +39,12 @@ export class TtlCache {
     value.catch(() => this.#entries.delete(key));
     return value;
   }
+  /** Stores a value known by other means (it replaces what was cached under the key). */
+  put<T>(key: string, value: T): void {
+    this.#entries.delete(key);
+    while (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(key, { until: Date.now() + this.#ttlMs, value: Promise.resolve(value) });
+  }
 }
 
 export interface Desk extends ServiceDeskDTO {

@@ -6,17 +6,36 @@
 import type { AtlassianClient } from './atlassian/client.js';
 import type { OrganizationDTO, UserDTO } from './atlassian/types.js';
 import { TtlCache } from './catalogue.js';
-import type { Customer } from './visibility.js';
+import { type Customer, isNumericId } from './visibility.js';
 
 export class Colleagues {
   readonly #client: AtlassianClient;
   readonly #members: TtlCache;
   readonly #names: TtlCache;
+  readonly #memberships: TtlCache;
 
   constructor(client: AtlassianClient, ttlMs: number) {
     this.#client = client;
     this.#members = new TtlCache(ttlMs);
     this.#names = new TtlCache(ttlMs);
+    this.#memberships = new TtlCache(ttlMs);
+  }
+
+  /**
+   * The customer's organizations as Atlassian has them now, at most one cache lifetime old: what
+   * a request shared with an organization is seen by. The session's are those of the sign-in, and a
+   * customer an agent took out of an organization must stop seeing its requests within that
+   * lifetime, not when their session ends.
+   */
+  currentOrganizationIds(accountId: string): Promise<string[]> {
+    return this.#memberships.get(accountId, async () =>
+      (await this.#client.organizationsOf(accountId)).map((o) => o.id).filter(isNumericId),
+    );
+  }
+
+  /** The organizations just read at sign-in: the first pages after it need not ask again. */
+  noteOrganizationIds(accountId: string, organizationIds: readonly string[]): void {
+    this.#memberships.put(accountId, [...organizationIds]);
   }
 
   /** The customer's organizations with their names (only those the session holds). */

@@ -123,6 +123,8 @@ export interface HarnessOptions {
   writes?: Partial<WriteSettings>;
   /** Overrides for the portal's Atlassian transport (timeouts, retries, the bulkhead's wait bound). */
   transport?: PortalOptions['atlassian'];
+  /** How long the portal keeps what it read from Atlassian (catalogue, organizations); 60 s by default. */
+  catalogueTtlMs?: number;
 }
 
 /**
@@ -201,6 +203,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     brokerCertificatesPem: [brokerKey.certPem],
     atlassian: { onExchange: (e: Exchange) => exchanges.push(e), baseDelayMs: 1, ...options.transport },
     ...(options.writes ? { writes: options.writes } : {}),
+    ...(options.catalogueTtlMs === undefined ? {} : { catalogueTtlMs: options.catalogueTtlMs }),
     pseudoLocales: true,
   };
   // In pool placement the same portal is one of three tenants of a pool process (testkit/pool.ts).

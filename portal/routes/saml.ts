@@ -15,7 +15,8 @@ import { newToken } from '../session.js';
 import type { PortalWeb } from '../web.js';
 
 export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { spec, logger, cookies, sp, sessions, resolver, catalogue, activity, timeouts, limits } = services;
+  const { spec, logger, cookies, sp, sessions, resolver, catalogue, activity, timeouts, limits, colleagues } =
+    services;
   const { forms, pageContext, send, refuse, signedIn, csrf, session } = web;
   const adminGroups = spec.portal.adminGroups ?? [];
   const loginTtl = spec.broker.flowTtlSeconds ?? 600;
@@ -63,6 +64,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         person,
         (await catalogue.desks()).map((d) => d.id),
       );
+      colleagues.noteOrganizationIds(customer.accountId, customer.organizationIds);
       const old = parseCookies(req.headers.cookie).get(cookies.session);
       if (old) await sessions.destroy(old);
       const session = await sessions.create({

@@ -16,6 +16,7 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
   let h: Harness;
   let alice: Browser;
   let erik: Browser;
+  let mia: Browser;
   let hidden: RequestType;
   useHarness(
     async (started) => {
@@ -35,8 +36,10 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
       // Erik is a customer of IT Help only (no organization).
       erik = await signIn(h, 'erik@acme.test');
       // No mapping puts Erik into Acme Corp (whose members may use HR) at sign-in.
+      mia = await signIn(h, 'mia.manager@acme.test');
     },
-    { atlassian: { organizationMappings: [] } },
+    // Nothing read from Atlassian is kept: a membership an agent changes counts at the next page.
+    { atlassian: { organizationMappings: [] }, catalogueTtlMs: 0 },
   );
   const request = (summary: string) =>
     [...h.emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
@@ -131,5 +134,22 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     const detail = await alice.text('/requests/IT-9902');
     expect(detail.status).to.equal(404);
     expect(detail.body).to.not.include('Investigate repeated printer abuse');
+  });
+
+  it('stops showing a request shared with an organization once the customer has left it', async () => {
+    // Bob shared his VPN request with Acme Corp; Mia sees it as a member, until an agent takes her out.
+    const vpn = request('VPN access for travel');
+    const acme = [...h.emulator.state.organizations.values()].find((o) => o.name === 'Acme Corp')!;
+    expect((await mia.text(`/requests/${vpn.key}`)).status, 'as a member').to.equal(200);
+    expect((await mia.text('/requests?status=all')).body).to.include(vpn.key);
+    const miaId = accountOf('mia.manager@acme.test');
+    acme.memberIds = acme.memberIds.filter((id) => id !== miaId);
+    try {
+      expect((await mia.text(`/requests/${vpn.key}`)).status, 'after leaving').to.equal(404);
+      expect((await mia.text('/requests?status=all')).body).to.not.include(vpn.key);
+      expect((await mia.text(`/requests?status=all&ownership=org-${acme.id}`)).body).to.not.include(vpn.key);
+    } finally {
+      acme.memberIds.push(miaId);
+    }
   });
 });
