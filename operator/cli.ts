@@ -172,6 +172,7 @@ export async function startOperator(
   const elector = config.leaderElection
     ? new LeaderElector({ client, identity: config.identity, logger, ...config.leaderElection })
     : undefined;
+  elector?.fence(client);
   let stopped = false;
   const leading = (async () => {
     if (elector) {

@@ -45,6 +45,8 @@ export class LeaderElector {
   private renewing: Promise<void> | undefined;
   /** The lease record as last read, and when (monotonic) it was first seen in that state. */
   private observed: { record: string; atMs: number } | undefined;
+  /** When (monotonic) this process last acquired or renewed the lease; undefined before. */
+  private renewedAtMs: number | undefined;
 
   constructor(options: LeaderElectionOptions) {
     this.options = {
@@ -63,6 +65,7 @@ export class LeaderElector {
     logger.info({ event: 'leader.waiting', identity }, 'waiting for the leader lease');
     while (!this.abort.signal.aborted) {
       if (await this.tryAcquireOrRenew()) {
+        this.renewedAtMs = this.options.monotonicMs();
         logger.info({ event: 'leader.acquired', identity }, 'became the leader');
         return true;
       }
@@ -81,6 +84,7 @@ export class LeaderElector {
         if (this.abort.signal.aborted) return;
         if (await this.tryAcquireOrRenew()) {
           lastRenew = monotonicMs();
+          this.renewedAtMs = lastRenew;
         } else if (monotonicMs() - lastRenew > renewDeadlineMs) {
           logger.error({ event: 'leader.lost', identity: this.options.identity }, 'lost the leader lease');
           onLost();
@@ -88,6 +92,35 @@ export class LeaderElector {
         }
       }
     })();
+  }
+
+  /**
+   * Whether this process may act as the leader now: it renewed the lease within the renew deadline
+   * (on its own monotonic clock). A standby takes the lease only after seeing it unchanged for the
+   * whole lease duration, longer than the deadline, so a leader that answers false here has not
+   * been replaced yet; one frozen past the deadline (a stopped process, a long pause) answers false
+   * when it wakes, before its renewal loop has noticed.
+   */
+  holds(): boolean {
+    return (
+      this.renewedAtMs !== undefined &&
+      !this.abort.signal.aborted &&
+      this.options.monotonicMs() - this.renewedAtMs <= this.options.renewDeadlineMs
+    );
+  }
+
+  /**
+   * Refuses every write of `client` but the Lease's own while this process does not hold the
+   * lease (`holds`): a leader that wakes from a pause after a standby took over writes nothing,
+   * instead of racing the new leader until its renewal loop notices. A request already sent
+   * before the deadline may still land late; nothing short of fencing on the server prevents that.
+   */
+  fence(client: KubeClient): void {
+    const lease = this.path();
+    client.writeGuard = (method, path) => {
+      if (path === lease || path === collectionPath(KINDS.lease, this.options.namespace)) return;
+      if (!this.holds()) throw new NotLeaderError(method, path);
+    };
   }
 
   /** Stops renewing and, if still the holder, releases the lease so a standby takes over at once. */
@@ -179,6 +212,15 @@ export class LeaderElector {
       );
       return false;
     }
+  }
+}
+
+/** A write refused because this process no longer holds the leader lease (LeaderElector.fence). */
+export class NotLeaderError extends Error {
+  readonly code = 'OPERATOR_NOT_LEADER';
+  constructor(method: string, path: string) {
+    super(`${method} ${path} not sent: this replica no longer holds the leader lease`);
+    this.name = 'NotLeaderError';
   }
 }
 

@@ -89,6 +89,8 @@ export class KubeClient {
   writes = 0;
   /** Called for every write with its method and path (tests count these). */
   onWrite?: (method: string, path: string) => void;
+  /** Called before every write is sent; a throw refuses it (the operator's leader fencing). */
+  writeGuard?: (method: string, path: string) => void;
 
   private readonly userAgent: string;
 
@@ -146,6 +148,7 @@ export class KubeClient {
     const body = args.body === undefined ? undefined : JSON.stringify(args.body);
     const url = this.url(path, args.query);
     if (WRITE_METHODS.has(method)) {
+      this.writeGuard?.(method, path);
       this.writes++;
       this.onWrite?.(method, path);
     }

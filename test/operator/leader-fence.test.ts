@@ -1,0 +1,96 @@
+import { expect } from 'chai';
+import { KubeClient } from '../../common/kube/client.js';
+import { createLogger } from '../../common/log.js';
+import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { LeaderElector, NotLeaderError } from '../../operator/leader.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+
+/**
+ * A leader frozen past its renew deadline (a stopped process, a long pause, a partition) must not
+ * write when it wakes, even before its renewal loop notices the lease is lost: by then a standby
+ * may hold it, and two writers would fight over every object. On a real API server.
+ */
+describe('leader fencing: writes only while the lease is held', function () {
+  this.timeout(60_000);
+  let env: Envtest;
+  let namespace: string;
+  const logger = createLogger({ component: 'operator', level: 'silent' });
+  const clients: KubeClient[] = [];
+  const electors: LeaderElector[] = [];
+
+  before(async () => {
+    env = await envtest();
+    namespace = await freshNamespace(env.client, 'fence');
+  });
+
+  after(async () => {
+    for (const e of electors) await e.release();
+    for (const c of clients) c.close();
+  });
+
+  function replica(identity: string, monotonicMs: () => number) {
+    const client = new KubeClient(env.kubeConfig);
+    const elector = new LeaderElector({
+      client,
+      namespace,
+      name: 'jsm-sso-operator',
+      identity,
+      logger,
+      leaseDurationSeconds: 2,
+      renewDeadlineMs: 1_500,
+      retryPeriodMs: 200,
+      monotonicMs,
+    });
+    elector.fence(client);
+    clients.push(client);
+    electors.push(elector);
+    return { client, elector };
+  }
+
+  const configMap = (name: string) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace },
+    data: { written: 'yes' },
+  });
+  const configMaps = () => collectionPath(KINDS.configMap, namespace);
+
+  it("refuses a woken leader's writes once its renew deadline passed, while the new leader writes", async () => {
+    let frozenMs = 0;
+    const old = replica('old', () => frozenMs);
+    expect(await old.elector.acquire()).to.equal(true);
+    await old.client.create(configMaps(), configMap('while-leading'));
+
+    // Frozen: no renewal; a standby on a real clock takes the lease once it has seen it unchanged
+    // for the lease duration.
+    const standby = replica('new', () => performance.now());
+    expect(await standby.elector.acquire()).to.equal(true);
+    standby.elector.keepRenewing(() => undefined);
+    await standby.client.create(configMaps(), configMap('new-leader'));
+
+    // Wakes: its clock has moved past the renew deadline; its renewal loop has not run.
+    frozenMs += 1_501;
+    expect(old.elector.holds()).to.equal(false);
+    const refused = await old.client.create(configMaps(), configMap('after-waking')).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).to.be.instanceOf(NotLeaderError);
+    expect((refused as NotLeaderError).code).to.equal('OPERATOR_NOT_LEADER');
+    expect(await env.client.get(objectPath(KINDS.configMap, namespace, 'after-waking'))).to.equal(undefined);
+    // Its lease calls still go out: it learns it lost, and could acquire again as a standby.
+    await eventually(async () => standby.elector.holds(), 'the new leader to keep renewing');
+    expect(await env.client.get(objectPath(KINDS.configMap, namespace, 'new-leader'))).to.not.equal(
+      undefined,
+    );
+  });
+
+  it('writes nothing before the lease is first acquired', async () => {
+    const early = replica('early', () => performance.now());
+    const refused = await early.client.create(configMaps(), configMap('before-acquire')).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).to.be.instanceOf(NotLeaderError);
+  });
+});
