@@ -11,7 +11,14 @@ import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js'
 import { LeaderElector } from '../../operator/leader.js';
 import { POOL_FINALIZER } from '../../operator/resources/projection.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
-import { clientFor, type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import {
+  clientFor,
+  type Envtest,
+  eventually,
+  freshNamespace,
+  installCrd,
+  separateEnvtest,
+} from '../../testkit/envtest.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
 import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
@@ -29,6 +36,9 @@ const TENANT_GRANTS: Record<string, string[]> = {
   'jsmssopools.jsm-sso.io': ['get', 'list', 'watch'],
   'jsmssotenants.jsm-sso.io/status': ['patch'],
   'jsmssopools.jsm-sso.io/status': ['patch'],
+  // blockOwnerDeletion on owned objects, under OwnerReferencesPermissionEnforcement.
+  'jsmssotenants.jsm-sso.io/finalizers': ['update'],
+  'jsmssopools.jsm-sso.io/finalizers': ['update'],
   'deployments.apps': OWNED,
   services: OWNED,
   configmaps: OWNED,
@@ -48,7 +58,7 @@ const LEASE_GRANTS: Record<string, string[]> = { 'leases.coordination.k8s.io': [
 
 describe("the chart's RBAC: exactly what the operator needs", function () {
   this.timeout(180_000);
-  let env: Envtest;
+  let env: Envtest & { stop(): void };
   let release: string;
   let tenants: string;
   let pools: string;
@@ -62,7 +72,11 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
     });
 
   before(async () => {
-    env = await envtest();
+    // Its own API server with OwnerReferencesPermissionEnforcement (off by default, on in OpenShift
+    // and hardened clusters): an ownerReference with blockOwnerDeletion, which every owned object
+    // carries, then needs update on the owner's finalizers.
+    env = separateEnvtest(['--enable-admission-plugins=OwnerReferencesPermissionEnforcement']);
+    await installCrd(env.client);
     release = await freshNamespace(env.client, 'rbac');
     tenants = await freshNamespace(env.client, 'rbac-t');
     pools = await freshNamespace(env.client, 'rbac-p');
@@ -76,6 +90,7 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
     for (const kind of ['clusterroles', 'clusterrolebindings'])
       await env.client.delete(`/apis/rbac.authorization.k8s.io/v1/${kind}/${clusterWide}`);
     rmSync(dir, { recursive: true, force: true });
+    env?.stop();
   });
 
   /** The chart's ServiceAccount and RBAC objects, the release named `fullname`. */

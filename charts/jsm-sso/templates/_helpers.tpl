@@ -68,6 +68,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 - apiGroups: ["jsm-sso.io"]
   resources: ["jsmssotenants/status", "jsmssopools/status"]
   verbs: ["patch"]
+# Owned objects carry blockOwnerDeletion (a foreground deletion waits for them); where the
+# OwnerReferencesPermissionEnforcement admission plugin is on (OpenShift, hardened clusters) setting
+# it needs update on the owner's finalizers. Nothing else is written there.
+- apiGroups: ["jsm-sso.io"]
+  resources: ["jsmssotenants/finalizers", "jsmssopools/finalizers"]
+  verbs: ["update"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
