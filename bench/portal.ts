@@ -27,6 +27,8 @@ const ATLASSIAN_DELAY_MS = 50;
 const SAMPLES = 60;
 const LOAD_SECONDS = 10;
 const CONCURRENCY = 16;
+/** One account drives the load, far past what a person opens (spec.portal.limits.signedInPages). */
+const LOAD_LIMITS = { signedInPages: { perAccount: 100_000 } };
 
 interface Interval {
   start: number;
@@ -67,7 +69,12 @@ export async function benchPortal(): Promise<Record<string, number | string>> {
     server = createServer();
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const inProcess = writePortalFiles({ name: 'bench', portalUrl: url, siteUrl: emulator.url });
+    const inProcess = writePortalFiles({
+      name: 'bench',
+      portalUrl: url,
+      siteUrl: emulator.url,
+      limits: LOAD_LIMITS,
+    });
     files.push(inProcess);
     const { brokerKey } = inProcess;
     const tenant = loadTenantFile(inProcess.config);
@@ -146,6 +153,7 @@ export async function benchPortal(): Promise<Record<string, number | string>> {
       siteUrl: emulator.url,
       redisUrl: redis.url,
       replicas: 2,
+      limits: LOAD_LIMITS,
     });
     files.push(shared);
     for (const port of ports) children.push(startPortalProcess(shared, port, await freePort()));

@@ -27,6 +27,8 @@ export function writePortalFiles(options: {
   siteUrl: string;
   redisUrl?: string;
   replicas?: number;
+  /** `spec.portal.limits` (the defaults when absent). */
+  limits?: Record<string, unknown>;
 }): PortalFiles {
   const dir = mkdtempSync(join(tmpdir(), `${options.name}-portal-`));
   const write = (secret: string, key: string, value: string) => {
@@ -53,6 +55,7 @@ export function writePortalFiles(options: {
           url: options.portalUrl,
           title: 'Acme Help Center',
           ...(options.replicas ? { replicas: options.replicas } : {}),
+          ...(options.limits ? { limits: options.limits } : {}),
         },
         ...PORTAL_ONLY_SPEC,
         atlassian: {
