@@ -384,5 +384,43 @@ describe('portal requests and visibility', () => {
         expect(await download.text()).to.equal(`content of ${name}`);
       });
     }
+
+    it('keeps only the last part of an uploaded file name with path parts (Unix, Windows, absolute)', async () => {
+      const key = h.keyOf('Printer on 3rd floor jams every morning');
+      const token = csrfOf((await alice.text(`/requests/${key}`)).body);
+      for (const [name, kept] of [
+        ['../../etc/passwd.txt', 'passwd.txt'],
+        ['..\\..\\windows\\win.ini.txt', 'win.ini.txt'],
+        ['C:\\Users\\alice\\notes.txt', 'notes.txt'],
+        ['/var/run/secrets/token.log', 'token.log'],
+      ]) {
+        const body = new FormData();
+        body.append('_csrf', token);
+        body.append('attachment', new Blob([Buffer.from(`path parts: ${name}`)]), name);
+        const res = await alice.fetch(`/requests/${key}/attachment`, {
+          method: 'POST',
+          body,
+          headers: { origin: h.url },
+        });
+        expect(res.status, name).to.equal(303);
+        const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
+        const stored = request.attachments.find((a) => a.content.toString() === `path parts: ${name}`);
+        expect(stored?.filename, name).to.equal(kept);
+      }
+      // A name that is all path: no file is left to attach (400), nothing written.
+      const before = [...h.emulator.state.requests.values()].find((r) => r.key === key)!.attachments.length;
+      const body = new FormData();
+      body.append('_csrf', token);
+      body.append('attachment', new Blob(['x']), '../..');
+      const res = await alice.fetch(`/requests/${key}/attachment`, {
+        method: 'POST',
+        body,
+        headers: { origin: h.url },
+      });
+      expect(res.status).to.equal(400);
+      expect([...h.emulator.state.requests.values()].find((r) => r.key === key)!.attachments).to.have.length(
+        before,
+      );
+    });
   });
 });
