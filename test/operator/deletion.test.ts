@@ -23,8 +23,8 @@ type Described = KubeObject & { status?: { conditions?: Condition[] } };
  * not when the operator is forbidden to remove what it placed (bounded, said in Ready, then an
  * Event) (ADR 0146).
  */
-describe('deleting pooled tenants: the finalizer is never stuck', function () {
-  this.timeout(120_000);
+describe('deleting tenants: cascades, and a finalizer that is never stuck', function () {
+  this.timeout(180_000);
   const GRACE_MS = 8_000;
   let env: Envtest;
   let client: KubeClient;
@@ -72,6 +72,64 @@ describe('deleting pooled tenants: the finalizer is never stuck', function () {
       );
     }, `tenant ${namespace}/${name} placed, with its finalizer`);
   }
+
+  async function dedicatedTenant(name: string): Promise<void> {
+    await createTenantSecrets(env.client, tenants, name);
+    await env.client.create(collectionPath(KINDS.tenant, tenants), tenantObject(tenants, name));
+    await eventually(async () => {
+      const ready = (await get<Described>(objectPath(KINDS.tenant, tenants, name)))?.status?.conditions;
+      return ready?.find((c) => c.type === 'Applied')?.status === 'True';
+    }, `tenant ${name} applied`);
+  }
+  const owned = (name: string) =>
+    [
+      objectPath(KINDS.deployment, tenants, `${name}-broker`),
+      objectPath(KINDS.service, tenants, `${name}-portal`),
+      objectPath(KINDS.configMap, tenants, `${name}-config`),
+    ] as const;
+  const deleteWith = (name: string, propagationPolicy: string) =>
+    env.client.delete(objectPath(KINDS.tenant, tenants, name), { propagationPolicy });
+
+  it("deletes a dedicated tenant's objects with it in the foreground: they go first, then the tenant", async () => {
+    await dedicatedTenant('fore');
+    await deleteWith('fore', 'Foreground');
+    const held = await get<KubeObject>(objectPath(KINDS.tenant, tenants, 'fore'));
+    expect(held?.metadata.finalizers ?? [], 'held by the garbage collector meanwhile').to.include(
+      'foregroundDeletion',
+    );
+    await eventually(
+      async () => (await get(objectPath(KINDS.tenant, tenants, 'fore'))) === undefined,
+      'the tenant gone after its objects',
+      // The garbage collector acts on a foreground deletion once it watches the owner's kind, which
+      // it finds by discovery every 30 s: on an API server started for this run, that may be now.
+      120_000,
+    );
+    for (const path of owned('fore')) expect(await get(path), path).to.equal(undefined);
+  });
+
+  it('leaves the objects of a tenant deleted with propagationPolicy Orphan, and never adopts them for a new tenant of that name', async () => {
+    await dedicatedTenant('kept');
+    await deleteWith('kept', 'Orphan');
+    await eventually(
+      async () => (await get(objectPath(KINDS.tenant, tenants, 'kept'))) === undefined,
+      'the tenant gone',
+    );
+    for (const path of owned('kept')) {
+      const object = await eventually(async () => {
+        const o = await get<KubeObject>(path);
+        return o && !o.metadata.ownerReferences?.length && o;
+      }, `${path} orphaned`);
+      expect(object.metadata.ownerReferences ?? []).to.deep.equal([]);
+    }
+    await env.client.create(collectionPath(KINDS.tenant, tenants), tenantObject(tenants, 'kept'));
+    const applied = await eventually(async () => {
+      const c = (await get<Described>(objectPath(KINDS.tenant, tenants, 'kept')))?.status?.conditions;
+      return c?.find((x) => x.type === 'Applied' && x.status === 'False');
+    }, 'Applied=False on the new tenant');
+    expect(applied.reason).to.equal('ObjectConflict');
+    for (const path of owned('kept'))
+      expect((await get<KubeObject>(path))?.metadata.ownerReferences ?? [], path).to.deep.equal([]);
+  });
 
   it("lets a pooled tenant's namespace be deleted: the projection goes, then the finalizer, then the namespace", async () => {
     await placedTenant(doomed, 'acme');
