@@ -17,6 +17,10 @@ export const COMMON_CODES = {
   TLS_CA_BUNDLE_INVALID: 'A CA bundle holds no usable certificate',
   TLS_RELOAD_FAILED: 'Rotated TLS files could not be loaded; the previous ones stay in use',
   TLS_PLAINTEXT_FORBIDDEN: 'An outbound call to a plain http:// URL where https is required',
+  UPSTREAM_RESPONSE_TOO_LARGE:
+    "An upstream's answer (IdP discovery, JWKS, token, userinfo or metadata: 1 MiB; Atlassian API: 8 MiB) is larger than the call reads, decompressed: the connection is dropped at the limit (502)",
+  UPSTREAM_RESPONSE_ENCODING_INVALID:
+    "An IdP's answer has a Content-Encoding other than gzip, deflate or br, or one that does not decode (502)",
   SIGNING_KEY_UNSUPPORTED:
     'A SAML signing key is neither RSA of 2048 bits or more nor EC P-256 (at start-up)',
   SIGNING_KEY_ALGORITHM_MISMATCH:

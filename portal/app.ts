@@ -77,11 +77,18 @@ export interface PortalApp {
   close: () => Promise<void>;
 }
 
+/**
+ * The most of an Atlassian JSON answer read (ADR 0149): a page of 50 requests with their fields is
+ * some hundred KiB; files streamed to the customer are not bounded by this.
+ */
+const MAX_ATLASSIAN_RESPONSE_BYTES = 8 * 1024 * 1024;
+
 export async function createPortalApp(context: PartContext, options: PortalOptions = {}): Promise<PortalApp> {
   const telemetry = createPortalTelemetry(context.registry, tenantLabels(context.tenantId, context.pooled));
   // Verified TLS for every outbound call; the tenant's CA bundle is trusted for Atlassian only.
   const atlassianFetch = createTlsFetch({
     extraCaPem: caBundleFor(context.secrets, context.tenant.spec.atlassian.caBundleSecretRef),
+    maxResponseBytes: MAX_ATLASSIAN_RESPONSE_BYTES,
   });
   const brokerFetch = createTlsFetch();
   const limits = context.tenant.spec.portal.limits;

@@ -3,6 +3,7 @@
 // done the work, a peer that accepts and never says a word (a TLS handshake that never ends).
 // Everything else passes through byte for byte.
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 
 export type ProxyFault =
   /** Pass the answer's headers and its first body byte, then nothing more (the connection stays open). */
@@ -14,7 +15,17 @@ export type ProxyFault =
   /** Keep the request from the server and reset the client's connection (a server gone down). */
   | 'reset'
   /** Keep the request from the server and answer 503 with an HTML body, as a proxy in front of a failed server would. */
-  | 'status-503';
+  | 'status-503'
+  /**
+   * Keep the request from the server and answer 200 with a JSON content type and a body of
+   * HUGE_BODY_BYTES, made as the client reads it (a hostile or broken upstream's multi-GB answer).
+   */
+  | 'huge-body'
+  /** Keep the request from the server and answer 200 with a gzip body that inflates to HUGE_BODY_BYTES. */
+  | 'gzip-bomb';
+
+/** The size of a 'huge-body' answer, and of a 'gzip-bomb' inflated (about 64 KiB on the wire). */
+export const HUGE_BODY_BYTES = 64 * 1024 * 1024;
 
 export interface ProxyRule {
   fault: ProxyFault;
@@ -32,6 +43,8 @@ export interface FaultProxy {
   add(rule: ProxyRule): void;
   /** Requests each rule has hit so far, in rule order. */
   hits(): number[];
+  /** The body bytes of 'huge-body' and 'gzip-bomb' answers handed to the client's socket so far. */
+  bodyBytesSent(): number;
   clear(): void;
   close(): Promise<void>;
 }
@@ -41,6 +54,7 @@ const REQUEST_LINE = /^([A-Z]+) (\S+) HTTP\/1\.1\r\n/;
 /** A proxy to `target` (settable later); rules pick the requests it mistreats. */
 export async function startFaultProxy(): Promise<FaultProxy> {
   let rules: { rule: ProxyRule; remaining: number; hits: number }[] = [];
+  let bodyBytesSent = 0;
   const sockets = new Set<Socket>();
   const track = (socket: Socket) => {
     sockets.add(socket);
@@ -65,8 +79,10 @@ export async function startFaultProxy(): Promise<FaultProxy> {
       rules.push({ rule, remaining: rule.times ?? 1, hits: 0 });
     },
     hits: () => rules.map((r) => r.hits),
+    bodyBytesSent: () => bodyBytesSent,
     clear() {
       rules = [];
+      bodyBytesSent = 0;
     },
     async close() {
       for (const socket of sockets) socket.destroy();
@@ -107,6 +123,18 @@ export async function startFaultProxy(): Promise<FaultProxy> {
         upstream.destroy();
         return;
       }
+      if (current === 'huge-body' || current === 'gzip-bomb') {
+        // The server is not needed; its closing must not end the client's connection (see `end`).
+        upstream
+          .removeAllListeners('close')
+          .on('error', () => undefined)
+          .destroy();
+        const sent = (bytes: number) => (bodyBytesSent += bytes);
+        if (current === 'huge-body') sendHugeBody(client, sent);
+        else sendGzipBomb(client, sent);
+        current = undefined;
+        return;
+      }
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
@@ -139,6 +167,39 @@ export async function startFaultProxy(): Promise<FaultProxy> {
   if (!address || typeof address === 'string') throw new Error('fault proxy: no port');
   proxy.url = `http://127.0.0.1:${address.port}`;
   return proxy;
+}
+
+const JSON_200 = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n';
+
+/**
+ * HUGE_BODY_BYTES of JSON-looking bytes, written only as the client takes them (its socket
+ * drained), so what was sent says what the client read, give or take the sockets' buffers.
+ */
+function sendHugeBody(client: Socket, sent: (bytes: number) => void): void {
+  const chunk = Buffer.alloc(64 * 1024, ' ');
+  let left = HUGE_BODY_BYTES;
+  client.write(`${JSON_200}\r\n{"a":"`);
+  const pump = () => {
+    while (left > 0 && !client.destroyed) {
+      left -= chunk.length;
+      sent(chunk.length);
+      if (!client.write(chunk)) {
+        client.once('drain', pump);
+        return;
+      }
+    }
+    if (left <= 0) client.end();
+  };
+  pump();
+}
+
+let gzipBomb: Buffer | undefined;
+
+function sendGzipBomb(client: Socket, sent: (bytes: number) => void): void {
+  gzipBomb ??= gzipSync(Buffer.alloc(HUGE_BODY_BYTES, ' '), { level: 9 });
+  client.write(`${JSON_200}content-encoding: gzip\r\ncontent-length: ${gzipBomb.length}\r\n\r\n`);
+  sent(gzipBomb.length);
+  client.end(gzipBomb);
 }
 
 /** A TCP server that accepts connections and never sends a byte: a TLS handshake to it never ends. */

@@ -120,7 +120,10 @@ function idpFailed(details: Details): boolean {
 
 /** The broker refusal for an error of openid-client; `issuer` is the IdP's, from its metadata. */
 export function protocolRefusal(err: unknown, issuer: string | undefined): JsmSsoError {
-  if (err instanceof JsmSsoError) return err;
+  // Our own refusal of the call (the outbound client's: an answer too large, plaintext), which
+  // openid-client wraps in its generic "something went wrong".
+  for (let e = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++)
+    if (e instanceof JsmSsoError) return e;
   if (err instanceof client.AuthorizationResponseError)
     return new IdpRefusal('OIDC_IDP_ERROR', refusalKind(err.error), err);
   // The token endpoint's invalid_grant: a code already used, expired, or issued for another login

@@ -96,6 +96,8 @@ export function idTokenSignatureCheck(options: IdTokenKeysOptions): IdTokenSigna
 
 /** jose's refusals as broker reasons, by error class (never by message text). */
 function signatureRefusal(err: unknown): JsmSsoError {
+  // The outbound client's own refusal of the JWKS answer (UPSTREAM_RESPONSE_TOO_LARGE) keeps its reason.
+  if (err instanceof JsmSsoError) return err;
   const refused = (reason: BrokerErrorCode, message: string) =>
     new JsmSsoError(reason, message, { status: 400, cause: err });
   if (err instanceof errors.JWKSNoMatchingKey)

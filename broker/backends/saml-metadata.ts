@@ -1,4 +1,5 @@
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
+import { JsmSsoError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
 import { isLoopbackHost } from '../../common/net.js';
 import {
@@ -7,6 +8,7 @@ import {
   parseIdpMetadata,
   SamlError,
 } from '../../common/saml/index.js';
+import { boundedResponse, type OutboundInit } from '../../common/tls/index.js';
 import { RefetchCooldown } from './refetch-cooldown.js';
 
 /**
@@ -102,7 +104,7 @@ function urlSource(url: string, options: MetadataSourceOptions): MetadataSource 
         event: 'broker.saml_metadata_refresh_failed',
         idp,
         cause,
-        reason: err instanceof SamlError ? err.code : 'SAML_METADATA_UNAVAILABLE',
+        reason: err instanceof JsmSsoError ? err.code : 'SAML_METADATA_UNAVAILABLE',
       },
       'the IdP metadata could not be read again; the copy in hand is used',
     );
@@ -180,24 +182,24 @@ async function fetchMetadata(url: string, fetchImpl: typeof fetch, timeoutMs: nu
   const signal = AbortSignal.timeout(timeoutMs);
   let response: Response;
   try {
-    response = await fetchImpl(url, { redirect: 'error', signal });
+    const init: OutboundInit = { redirect: 'error', signal, maxResponseBytes: MAX_METADATA_BYTES };
+    response = await fetchImpl(url, init);
   } catch (cause) {
+    // A Content-Length over the limit is refused before the body (its own reason, as below).
+    if (cause instanceof JsmSsoError && cause.code === 'UPSTREAM_RESPONSE_TOO_LARGE') throw cause;
     throw unavailable('the IdP metadata could not be fetched', cause);
   }
   if (!response.ok) {
     await response.body?.cancel().catch(() => undefined);
     throw unavailable(`the IdP metadata answered HTTP ${response.status}`);
   }
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > MAX_METADATA_BYTES) {
-    await response.body?.cancel().catch(() => undefined);
-    throw tooLarge();
-  }
-  let bytes: Buffer;
+  // Read no further than 1 MiB (UPSTREAM_RESPONSE_TOO_LARGE): the outbound client bounds it
+  // already, and so does this for any other fetch.
+  let bytes: Uint8Array;
   try {
-    bytes = await readAtMost(response, MAX_METADATA_BYTES);
+    bytes = new Uint8Array(await boundedResponse(response, MAX_METADATA_BYTES).arrayBuffer());
   } catch (cause) {
-    if (cause instanceof SamlError) throw cause;
+    if (cause instanceof JsmSsoError) throw cause;
     throw unavailable('the IdP metadata broke off', cause);
   }
   try {
@@ -205,29 +207,4 @@ async function fetchMetadata(url: string, fetchImpl: typeof fetch, timeoutMs: nu
   } catch (cause) {
     throw new SamlError('SAML_METADATA_INVALID', 'the IdP metadata is not UTF-8', { status: 502, cause });
   }
-}
-
-const tooLarge = () =>
-  new SamlError('SAML_METADATA_INVALID', `the IdP metadata is larger than ${MAX_METADATA_BYTES} bytes`, {
-    status: 502,
-  });
-
-/**
- * The body, read no further than `limit` bytes: `response.text()` would hold all of it before its
- * size could be judged, so a hostile or broken metadata URL could fill the broker's memory.
- */
-async function readAtMost(response: Response, limit: number): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = response.body?.getReader();
-  if (!reader) return Buffer.alloc(0);
-  for (let read = await reader.read(); !read.done; read = await reader.read()) {
-    size += read.value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    chunks.push(read.value);
-  }
-  return Buffer.concat(chunks);
 }

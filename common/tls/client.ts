@@ -1,6 +1,12 @@
 import { createSecureContext } from 'node:tls';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { JsmSsoError } from '../errors.js';
+import {
+  boundedResponse,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  decodedBody,
+  responseTooLarge,
+} from './bounded-body.js';
 import { trustedCas } from './ca-bundle.js';
 import { isLoopbackHost } from './loopback.js';
 import { MIN_TLS_VERSION } from './versions.js';
@@ -13,10 +19,22 @@ export interface TlsFetchOptions {
    * its URLs. Default true; false means https:// only. Non-loopback http:// is always refused.
    */
   allowLoopbackHttp?: boolean;
+  /**
+   * The most bytes of an answer's body a call reads, decompressed (ADR 0149); a call may set its
+   * own (`OutboundInit.maxResponseBytes`). Default 1 MiB, ample for an IdP's documents and tokens.
+   */
+  maxResponseBytes?: number;
+}
+
+/** fetch's options, and how much of the answer this call may read (Infinity: a body streamed through). */
+export interface OutboundInit extends RequestInit {
+  maxResponseBytes?: number;
 }
 
 /** A `fetch` for outbound calls; `close()` drops its connections, those being made included. */
-export type TlsFetch = typeof globalThis.fetch & { close(): Promise<void> };
+export type TlsFetch = ((input: string | URL | Request, init?: OutboundInit) => Promise<Response>) & {
+  close(): Promise<void>;
+};
 
 /**
  * The one way parts call other servers (IdP discovery, JWKS, token, userinfo; broker metadata;
@@ -26,6 +44,7 @@ export type TlsFetch = typeof globalThis.fetch & { close(): Promise<void> };
  */
 export function createTlsFetch(options: TlsFetchOptions = {}): TlsFetch {
   const allowLoopbackHttp = options.allowLoopbackHttp ?? true;
+  const defaultLimit = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const tlsConnect = buildConnector({
     // One context for every connection of this fetch: given only `ca`, tls.connect builds a new one
     // per connection, and with an extra bundle that parses all ~150 public roots again (5 ms of CPU).
@@ -45,15 +64,17 @@ export function createTlsFetch(options: TlsFetchOptions = {}): TlsFetch {
       tlsConnect(connectOptions, callback);
     },
   });
-  const tlsFetch = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  const tlsFetch = async (input: string | URL | Request, init?: OutboundInit): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : input);
     const refusal = refusalFor(url.protocol, url.hostname, allowLoopbackHttp);
     if (refusal) throw refusal;
+    const limit = init?.maxResponseBytes ?? defaultLimit;
     try {
       if (!(input instanceof Request) && init && isSingleExchange(init))
-        return await exchange(agent, url, init);
-      // Node's own fetch drives the undici Agent (same undici major, 6, as Node 22's built-in one).
-      return await fetch(input, { ...init, dispatcher: agent } as RequestInit);
+        return await exchange(agent, url, init, limit);
+      // Node's own fetch drives the undici Agent (same undici major, 6, as Node 22's built-in one);
+      // it decompresses, and the limit counts what it hands on.
+      return boundedResponse(await fetch(input, { ...init, dispatcher: agent } as RequestInit), limit);
     } catch (err) {
       // A refusal on a redirect hop surfaces as fetch's generic TypeError; give callers its code.
       const cause = err instanceof Error ? err.cause : undefined;
@@ -88,9 +109,11 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * exchange itself, and undici's `request` still wraps the answer in a Node stream with an async
  * resource; the bytes are gathered here as they arrive instead. The Agent's connector is the same,
  * so every TLS and plain-http rule holds; no redirect is followed, as `redirect: 'manual'` asks;
- * the body is sent as fetch would send it.
+ * the body is sent as fetch would send it. At most `limit` bytes are taken: a larger Content-Length,
+ * or the byte past the limit, aborts the connection (ADR 0149); a body the upstream encoded anyway
+ * (none is asked for) is decoded into no more than `limit` bytes.
  */
-function exchange(agent: Agent, url: URL, init: RequestInit): Promise<Response> {
+function exchange(agent: Agent, url: URL, init: RequestInit, limit: number): Promise<Response> {
   const headers = new Headers(init.headers);
   const { body, signal } = init;
   if (body instanceof URLSearchParams && !headers.has('content-type'))
@@ -106,6 +129,8 @@ function exchange(agent: Agent, url: URL, init: RequestInit): Promise<Response> 
     let status = 0;
     const responseHeaders: [string, string][] = [];
     const chunks: Buffer[] = [];
+    let size = 0;
+    let contentEncoding = '';
     let abort: ((reason?: Error) => void) | undefined;
     const onAbort = () => abort?.(signal!.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
@@ -125,22 +150,40 @@ function exchange(agent: Agent, url: URL, init: RequestInit): Promise<Response> 
         },
         onHeaders(statusCode, rawHeaders) {
           status = statusCode;
-          for (let i = 0; i < rawHeaders.length; i += 2)
-            responseHeaders.push([rawHeaders[i]!.toString('latin1'), rawHeaders[i + 1]!.toString('latin1')]);
+          for (let i = 0; i < rawHeaders.length; i += 2) {
+            const name = rawHeaders[i]!.toString('latin1');
+            const value = rawHeaders[i + 1]!.toString('latin1');
+            responseHeaders.push([name, value]);
+            // Only these two of an answer's headers are looked at here (length checks keep it cheap).
+            if (name.length === 14 && name.toLowerCase() === 'content-length' && Number(value) > limit)
+              abort?.(responseTooLarge(limit, url));
+            else if (name.length === 16 && name.toLowerCase() === 'content-encoding') contentEncoding = value;
+          }
           return true;
         },
         onData(chunk) {
+          size += chunk.length;
+          if (size > limit) {
+            abort?.(responseTooLarge(limit, url));
+            return false;
+          }
           chunks.push(chunk);
           return true;
         },
         onComplete() {
           settle();
-          resolve(
-            new Response(NULL_BODY_STATUSES.has(status) ? null : Buffer.concat(chunks), {
-              status,
-              headers: responseHeaders,
-            }),
-          );
+          if (NULL_BODY_STATUSES.has(status)) {
+            resolve(new Response(null, { status, headers: responseHeaders }));
+            return;
+          }
+          let body: Buffer<ArrayBuffer>;
+          try {
+            body = decodedBody(Buffer.concat(chunks, size), contentEncoding, url, limit);
+          } catch (err) {
+            reject(err);
+            return;
+          }
+          resolve(new Response(body, { status, headers: responseHeaders }));
         },
         onError(err) {
           settle();

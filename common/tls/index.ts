@@ -1,5 +1,6 @@
+export { boundedResponse, DEFAULT_MAX_RESPONSE_BYTES } from './bounded-body.js';
 export { type CaBundleRef, caBundleFor, parseCaBundle, trustedCas } from './ca-bundle.js';
-export { createTlsFetch, type TlsFetch, type TlsFetchOptions } from './client.js';
+export { createTlsFetch, type OutboundInit, type TlsFetch, type TlsFetchOptions } from './client.js';
 export { isLoopbackHost } from './loopback.js';
 export {
   type RedisConnection,

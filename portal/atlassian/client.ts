@@ -128,6 +128,7 @@ export class AtlassianClient {
     const response = await this.transport.call<Response>(`${url.pathname}${url.search}`, {
       raw: true,
       headers: { accept: 'image/svg+xml,image/png,image/*' },
+      maxResponseBytes: MAX_ICON_BYTES,
     });
     const contentType = (response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
     const body = Buffer.from(await response.arrayBuffer());
@@ -356,12 +357,15 @@ export class AtlassianClient {
     return this.transport.call(`${SD}/request/${id(issueKey)}/attachment/${id(attachmentId)}`, {
       raw: true,
       headers: { ...EXPERIMENTAL, accept: '*/*' },
+      // Streamed through to the customer (portal/routes/requests.ts), never held whole.
+      maxResponseBytes: Number.POSITIVE_INFINITY,
     });
   }
   attachmentThumbnail(issueKey: string, attachmentId: string): Promise<Response> {
     return this.transport.call(`${SD}/request/${id(issueKey)}/attachment/${id(attachmentId)}/thumbnail`, {
       raw: true,
       headers: { accept: 'image/*' },
+      maxResponseBytes: Number.POSITIVE_INFINITY,
     });
   }
   approvals(issueKey: string): Promise<ApprovalDTO[]> {

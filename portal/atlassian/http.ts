@@ -1,3 +1,5 @@
+import { JsmSsoError } from '../../common/errors.js';
+import type { OutboundInit } from '../../common/tls/index.js';
 import { AtlassianBulkhead, type BulkheadLimits, DEFAULT_BULKHEAD_LIMITS } from './bulkhead.js';
 import { AtlassianError, codeForStatus, parseErrorBody } from './errors.js';
 
@@ -32,8 +34,11 @@ export interface TransportOptions {
     status: number | 'timeout' | 'network' | 'busy',
     seconds: number,
   ) => void;
-  /** The fetch to use: common/tls createTlsFetch in the portal (verified TLS, tenant CA bundle). */
-  fetch?: typeof globalThis.fetch;
+  /**
+   * The fetch to use: common/tls createTlsFetch in the portal (verified TLS, tenant CA bundle, and
+   * a bound on how much of an answer is read: `maxResponseBytes`).
+   */
+  fetch?: (url: string, init: OutboundInit) => Promise<Response>;
   /** Sees each completed JSON exchange (tests check them against Atlassian's spec). */
   onExchange?: (exchange: Exchange) => void;
   sleep?: (ms: number) => Promise<void>;
@@ -60,6 +65,11 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** Return the raw Response (downloads); the caller consumes the body. */
   raw?: boolean;
+  /**
+   * The most bytes of the answer read, when not the fetch's own limit (ADR 0149): Infinity for a
+   * file streamed through to the customer, never held whole.
+   */
+  maxResponseBytes?: number;
 }
 
 const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -90,6 +100,11 @@ function headerRecord(headers: Headers): Record<string, string> {
     out[key] = value;
   });
   return out;
+}
+
+/** An answer over the read limit: the same again on a retry, so none is made (502 to the person). */
+function isTooLarge(err: unknown): boolean {
+  return err instanceof JsmSsoError && err.code === 'UPSTREAM_RESPONSE_TOO_LARGE';
 }
 
 export class AtlassianTransport {
@@ -143,9 +158,7 @@ export class AtlassianTransport {
       // The slot is held for one attempt (until its body is read), never across a retry's wait.
       const waiting = process.hrtime.bigint();
       const outcome = await this.bulkhead
-        .run(() =>
-          this.#attempt(method, path, this.url(path, options.query), headers, body, options.raw === true),
-        )
+        .run(() => this.#attempt(method, path, this.url(path, options.query), headers, body, options))
         .catch((err: unknown) => {
           if (err instanceof AtlassianError && err.code === 'ATLASSIAN_BUSY')
             o.onCall?.(method, path, 'busy', Number(process.hrtime.bigint() - waiting) / 1e9);
@@ -214,7 +227,7 @@ export class AtlassianTransport {
     url: string,
     headers: Record<string, string>,
     body: string | FormData | undefined,
-    raw: boolean,
+    { raw, maxResponseBytes }: CallOptions,
   ): Promise<
     | { failure?: undefined; response: Response; text: string | undefined }
     | { failure: 'timeout' | 'network'; cause: unknown }
@@ -230,8 +243,10 @@ export class AtlassianTransport {
         ...(body === undefined ? {} : { body }),
         signal: AbortSignal.timeout(o.timeoutMs),
         redirect: 'error',
+        ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
       });
     } catch (err) {
+      if (isTooLarge(err)) throw err;
       const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
       o.onCall?.(method, path, failure, elapsed());
       return { failure, cause: err };
@@ -241,6 +256,7 @@ export class AtlassianTransport {
     try {
       return { response, text: await response.text() };
     } catch (err) {
+      if (isTooLarge(err)) throw err;
       // The headers came within the timeout but the body did not (or the connection broke).
       const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
       return { failure, cause: err };

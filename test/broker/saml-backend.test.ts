@@ -3,9 +3,10 @@ import { IDP_TIMEOUT_MS } from '../../broker/app.js';
 import type { Backend } from '../../broker/backends/backend.js';
 import { createSamlBackend, type SamlBackendOptions } from '../../broker/backends/saml-backend.js';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
+import { JsmSsoError } from '../../common/errors.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { createLogger } from '../../common/log.js';
-import { NS, SamlError, verifyRedirectSignature } from '../../common/saml/index.js';
+import { NS, type SamlError, verifyRedirectSignature } from '../../common/saml/index.js';
 import { createSealer } from '../../common/sealer.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { firstByName } from '../../testkit/saml-fixtures.js';
@@ -64,8 +65,9 @@ async function refusalCode(promise: Promise<unknown>): Promise<string> {
   try {
     await promise;
   } catch (err) {
-    expect(err).to.be.instanceOf(SamlError);
-    return (err as SamlError).code;
+    // SAML's own refusals, or the outbound client's (UPSTREAM_RESPONSE_TOO_LARGE, ADR 0149).
+    expect(err).to.be.instanceOf(JsmSsoError);
+    return (err as JsmSsoError).code;
   }
   throw new Error('expected a refusal');
 }
@@ -312,14 +314,14 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
     const huge = endlessMetadata(256 * 1024 * 1024);
     const backend = backendWithMetadataAt(UPSTREAM_ENTITY_ID, () => huge.response);
     const refused = await refusalCode(backend.startLogin('big', PROMPT));
-    expect(refused).to.equal('SAML_METADATA_INVALID');
+    expect(refused).to.equal('UPSTREAM_RESPONSE_TOO_LARGE');
     expect(huge.pulled(), 'bytes read').to.be.at.most(1024 * 1024 + 2 * 64 * 1024);
   });
 
   it('refuses metadata whose Content-Length is over 1 MiB without reading its body', async () => {
     const declared = endlessMetadata(8 * 1024 * 1024, { 'content-length': String(8 * 1024 * 1024) });
     const backend = backendWithMetadataAt(UPSTREAM_ENTITY_ID, () => declared.response);
-    expect(await refusalCode(backend.startLogin('declared', PROMPT))).to.equal('SAML_METADATA_INVALID');
+    expect(await refusalCode(backend.startLogin('declared', PROMPT))).to.equal('UPSTREAM_RESPONSE_TOO_LARGE');
     expect(declared.pulled(), 'bytes read').to.be.at.most(64 * 1024);
   });
 

@@ -4,7 +4,12 @@
 // stable reason in the log and a page in the customer's language; nothing is written twice.
 import { expect } from 'chai';
 import { createTranslator, type MessageKey } from '../../common/i18n/index.js';
-import { type FaultProxy, startFaultProxy, startSilentServer } from '../../testkit/fault-proxy.js';
+import {
+  type FaultProxy,
+  HUGE_BODY_BYTES,
+  startFaultProxy,
+  startSilentServer,
+} from '../../testkit/fault-proxy.js';
 import {
   attemptSignIn,
   type Browser,
@@ -63,6 +68,27 @@ describe('faults: the Atlassian site failing below HTTP', function () {
       const again = await alice.fetch(`/requests/${key}`);
       expect(again.status).to.equal(200);
     });
+
+    // A hostile or broken site (ADR 0149): an answer is read no further than 8 MiB, decompressed, and
+    // not asked again (it would be as large); the process and its other pages carry on.
+    for (const fault of ['huge-body', 'gzip-bomb'] as const) {
+      it(`answers a read whose answer is ${fault === 'huge-body' ? 'an endless body' : 'a gzip bomb'} with 502 UPSTREAM_RESPONSE_TOO_LARGE, having read at most 8 MiB`, async () => {
+        const key = h.keyOf('Printer on 3rd floor jams every morning');
+        proxy.add({ fault, method: 'GET', pathPrefix: `/rest/servicedeskapi/request/${key}?`, times: 2 });
+        const from = h.logs.length;
+        const page = await alice.fetch(`/requests/${key}`);
+        expect(proxy.hits(), 'asked once, not again').to.deep.equal([1]);
+        expect(page.status).to.equal(502);
+        expect(
+          h.logs.slice(from).filter((l) => l['reason'] === 'UPSTREAM_RESPONSE_TOO_LARGE'),
+        ).to.have.length(1);
+        if (fault === 'huge-body')
+          expect(proxy.bodyBytesSent(), 'body bytes sent').to.be.below(8 * 1024 * 1024 + 16 * 1024 * 1024);
+        expect(proxy.bodyBytesSent()).to.be.below(HUGE_BODY_BYTES);
+        proxy.clear();
+        expect((await alice.fetch(`/requests/${key}`)).status).to.equal(200);
+      });
+    }
 
     it('creates one request when the connection is reset after Atlassian created it, and the customer lands on it', async () => {
       const desk = (await alice.text('/desk/1')).body;

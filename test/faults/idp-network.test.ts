@@ -25,7 +25,7 @@ import {
   serveBroker,
   tenantFor,
 } from '../../testkit/broker-harness.js';
-import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
+import { type FaultProxy, HUGE_BODY_BYTES, startFaultProxy } from '../../testkit/fault-proxy.js';
 import { timed } from '../../testkit/timed.js';
 import { upstreamIdp } from '../broker/upstream-saml.js';
 
@@ -110,6 +110,44 @@ describe('faults: the IdP failing under a sign-in', function () {
       expect(proxy.hits()).to.deep.equal([1]);
       expect((await signIn()).value.page.status).to.equal(200);
     });
+
+    // A hostile or broken IdP (ADR 0149): its answer is read no further than 1 MiB, decompressed, in
+    // a process that serves every tenant of a pool.
+    for (const { fault, method, pathPrefix, what } of [
+      {
+        fault: 'huge-body',
+        method: 'POST',
+        pathPrefix: '/token',
+        what: 'the token endpoint answers an endless body',
+      },
+      {
+        fault: 'gzip-bomb',
+        method: 'POST',
+        pathPrefix: '/token',
+        what: 'the token endpoint answers a gzip bomb',
+      },
+      { fault: 'huge-body', method: 'GET', pathPrefix: '/me', what: 'userinfo answers an endless body' },
+      { fault: 'gzip-bomb', method: 'GET', pathPrefix: '/me', what: 'userinfo answers a gzip bomb' },
+    ] as const) {
+      it(`answers 502 UPSTREAM_RESPONSE_TOO_LARGE when ${what}, having read at most 1 MiB, and the next sign-in works`, async () => {
+        proxy.add({ fault, method, pathPrefix });
+        const from = broker.logs.length;
+        const { page, html } = (await signIn()).value;
+        expect(proxy.hits()).to.deep.equal([1]);
+        expect(page.status, html).to.equal(502);
+        expect(pageReason(html)).to.equal('UPSTREAM_RESPONSE_TOO_LARGE');
+        // One operational line, beside the sign-in's audit line; nothing per chunk.
+        const lines = broker.logs.slice(from).filter((l) => l['reason'] === 'UPSTREAM_RESPONSE_TOO_LARGE');
+        expect(lines.map((l) => l['event']).sort()).to.deep.equal(['broker.login', 'broker.unavailable']);
+        // The broker hung up at the limit: the IdP sent no more than that and the sockets' buffers.
+        if (fault === 'huge-body')
+          expect(proxy.bodyBytesSent(), 'body bytes sent').to.be.below(1024 * 1024 + 16 * 1024 * 1024);
+        expect(proxy.bodyBytesSent()).to.be.below(HUGE_BODY_BYTES);
+        const again = await signIn();
+        expect(again.value.page.status, again.value.html).to.equal(200);
+        expect(again.value.fields['SAMLResponse']).to.be.a('string');
+      });
+    }
 
     it('answers the portal PartialLogout within the IdP timeout when a replica that never reached the IdP signs the person out while it is silent', async () => {
       const portal = portalSp(brokerUrl, pki);

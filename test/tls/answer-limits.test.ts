@@ -1,0 +1,149 @@
+// How much of an answer the outbound client reads (ADR 0149): a hostile or broken upstream's endless
+// body, a decompression bomb or an oversized Content-Length ends the call with
+// UPSTREAM_RESPONSE_TOO_LARGE once the limit is reached, never after the whole body is in memory,
+// and the same client's next call works. Both ways a call goes out are checked: Node's fetch, and
+// the single exchange openid-client's calls take (`redirect: 'manual'`).
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { expect } from 'chai';
+import { JsmSsoError } from '../../common/errors.js';
+import { createTlsFetch, DEFAULT_MAX_RESPONSE_BYTES, type TlsFetch } from '../../common/tls/index.js';
+
+const MiB = 1024 * 1024;
+/** What an endless body may have put in flight past the limit: the two sockets' kernel buffers. */
+const SOCKET_SLACK = 16 * MiB;
+const HUGE = 256 * MiB;
+
+const PATHS: { name: string; init: RequestInit }[] = [
+  { name: "Node's fetch", init: {} },
+  { name: 'the single exchange', init: { redirect: 'manual' } },
+];
+
+/** A loopback server of bad answers; `sent` counts the body bytes it handed to the socket. */
+async function startUpstream(): Promise<{ url: string; sent(): number; close(): Promise<void> }> {
+  let sent = 0;
+  const json = JSON.stringify({ ok: true });
+  const endless = (res: ServerResponse, headers: Record<string, string> = {}) => {
+    res.writeHead(200, { 'content-type': 'application/json', ...headers });
+    const chunk = Buffer.alloc(64 * 1024, ' ');
+    const pump = () => {
+      while (sent < HUGE && !res.destroyed) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  };
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/huge') return endless(res);
+    // The stated length is believed before a byte of the body: refused unread.
+    if (req.url === '/declared') return endless(res, { 'content-length': String(HUGE) });
+    const encoded = (coding: string, body: Buffer) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': coding });
+      sent += body.length;
+      res.end(body);
+    };
+    if (req.url === '/bomb') return encoded('gzip', gzipSync(Buffer.alloc(64 * MiB, ' ')));
+    if (req.url === '/gzip') return encoded('gzip', gzipSync(json));
+    if (req.url === '/br') return encoded('br', brotliCompressSync(json));
+    if (req.url === '/unknown-coding') return encoded('compress', Buffer.from(json));
+    if (req.url === '/broken-gzip') return encoded('gzip', Buffer.from('not gzip at all'));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(json);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    sent: () => sent,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** The code the call, its body read whole, failed with (or 'none'). */
+async function failure(call: Promise<Response>): Promise<{ code: string; status?: number }> {
+  try {
+    await (await call).text();
+    return { code: 'none' };
+  } catch (err) {
+    return err instanceof JsmSsoError ? { code: err.code, status: err.status } : { code: String(err) };
+  }
+}
+
+describe('outbound client: the most of an answer a call reads', function () {
+  this.timeout(60_000);
+  let upstream: Awaited<ReturnType<typeof startUpstream>>;
+  let fetch: TlsFetch;
+  beforeEach(async () => {
+    upstream = await startUpstream();
+    fetch = createTlsFetch();
+  });
+  afterEach(async () => {
+    await fetch.close();
+    await upstream.close();
+  });
+
+  for (const { name, init } of PATHS) {
+    describe(`through ${name}`, () => {
+      it('stops reading an endless body at 1 MiB with 502 UPSTREAM_RESPONSE_TOO_LARGE, and the next call works', async () => {
+        expect(await failure(fetch(`${upstream.url}/huge`, init))).to.deep.equal({
+          code: 'UPSTREAM_RESPONSE_TOO_LARGE',
+          status: 502,
+        });
+        // The client hung up at the limit: the server got no further than that and the sockets' buffers.
+        expect(upstream.sent(), 'body bytes the server sent').to.be.below(
+          DEFAULT_MAX_RESPONSE_BYTES + SOCKET_SLACK,
+        );
+        expect(await (await fetch(`${upstream.url}/ok`, init)).json()).to.deep.equal({ ok: true });
+      });
+
+      it('refuses a Content-Length over the limit before reading the body', async () => {
+        expect((await failure(fetch(`${upstream.url}/declared`, init))).code).to.equal(
+          'UPSTREAM_RESPONSE_TOO_LARGE',
+        );
+        expect(upstream.sent(), 'body bytes the server sent').to.be.below(SOCKET_SLACK);
+      });
+
+      it('counts the decompressed size: a gzip bomb (64 KiB inflating to 64 MiB) is refused at 1 MiB', async () => {
+        expect((await failure(fetch(`${upstream.url}/bomb`, init))).code).to.equal(
+          'UPSTREAM_RESPONSE_TOO_LARGE',
+        );
+      });
+
+      it('reads a gzip or br answer the upstream sent unasked as its JSON', async () => {
+        for (const path of ['/gzip', '/br'])
+          expect(await (await fetch(`${upstream.url}${path}`, init)).json(), path).to.deep.equal({
+            ok: true,
+          });
+      });
+
+      it('reads as far as a call allows: its own maxResponseBytes', async () => {
+        expect(await failure(fetch(`${upstream.url}/ok`, { ...init, maxResponseBytes: 4 }))).to.deep.equal({
+          code: 'UPSTREAM_RESPONSE_TOO_LARGE',
+          status: 502,
+        });
+      });
+    });
+  }
+
+  it('reads a streamed body past the default when the call sets no limit (Infinity), on fetch', async () => {
+    const response = await fetch(`${upstream.url}/huge`, { maxResponseBytes: Number.POSITIVE_INFINITY });
+    const reader = response.body!.getReader();
+    let read = 0;
+    while (read <= 2 * DEFAULT_MAX_RESPONSE_BYTES) read += (await reader.read()).value!.byteLength;
+    await reader.cancel();
+    expect(read).to.be.above(2 * DEFAULT_MAX_RESPONSE_BYTES);
+  });
+
+  it('refuses, on the single exchange, a content coding it does not decode or bytes that do not decode', async () => {
+    for (const path of ['/unknown-coding', '/broken-gzip'])
+      expect(await failure(fetch(`${upstream.url}${path}`, { redirect: 'manual' })), path).to.deep.equal({
+        code: 'UPSTREAM_RESPONSE_ENCODING_INVALID',
+        status: 502,
+      });
+  });
+});
