@@ -32,7 +32,7 @@ export function boundedResponse(response: Response, limit: number): Response {
   const body = response.body;
   if (body === null || limit === Number.POSITIVE_INFINITY || (bounds.get(response) ?? Infinity) <= limit)
     return response;
-  // NaN (absent, unreadable) is not over the limit: the count below still holds.
+  // An absent (0) or unreadable (NaN) length is not over the limit: the count below still holds.
   if (Number(response.headers.get('content-length')) > limit) {
     body.cancel().catch(() => undefined);
     throw responseTooLarge(limit, response.url || undefined);
