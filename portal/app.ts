@@ -33,7 +33,7 @@ import { messagePage } from './pages/account.js';
 import { problemText } from './pages/refusals.js';
 import { NotVisibleError, RequestService, type WriteSettings } from './requests.js';
 import { mountAccountRoutes } from './routes/account.js';
-import { mountHelpCenterRoutes } from './routes/help-center.js';
+import { mountHelpCenterRoutes, REQUEST_TYPE_ICON_PATH } from './routes/help-center.js';
 import { mountMyRequestsRoutes } from './routes/my-requests.js';
 import { mountRequestRoutes } from './routes/requests.js';
 import { mountSamlRoutes } from './routes/saml.js';
@@ -124,11 +124,13 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     next();
   });
   // What a signed-in customer reads may call Atlassian within the tenant's share of it (ADR 0110):
-  // counted per account, so that one customer's script cannot use it up for everyone else.
+  // counted per account, so that one customer's script cannot use it up for everyone else. Request
+  // type icons are not counted: the catalogue keeps them for the whole tenant (no Atlassian call per
+  // customer), and a desk page asks for one per type, which would spend a customer's pages on pictures.
   const signedInPages = abuseLimits.limit('signedInPages');
   app.use((req, res, next) => {
-    if (res.locals['session'] && (req.method === 'GET' || req.method === 'HEAD'))
-      signedInPages(req, res, next);
+    const counted = (req.method === 'GET' || req.method === 'HEAD') && !REQUEST_TYPE_ICON_PATH.test(req.path);
+    if (res.locals['session'] && counted) signedInPages(req, res, next);
     else next();
   });
   mountLocaleRoute(app, web, cookies);

@@ -214,7 +214,7 @@ export interface PortalSpec {
       perIp: number;
     };
     /**
-     * Pages and files a signed-in customer opens (each may call Atlassian as the service account, within the tenant's share of Atlassian, spec.atlassian.limits); per account only, so that one customer cannot use up that share for the others. A desk page with its request type icons counts one per icon.
+     * Pages and files a signed-in customer opens (each may call Atlassian as the service account, within the tenant's share of Atlassian, spec.atlassian.limits); per account only, so that one customer cannot use up that share for the others. Request type icons are not counted (served from the portal's cache of the tenant's catalogue).
      */
     signedInPages: {
       /**

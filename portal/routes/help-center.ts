@@ -19,6 +19,11 @@ import type { PortalWeb } from '../web.js';
 import { newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { readUploadForm } from './upload-form.js';
 
+/** Where a request type's icon is served (a desk page asks for one per type). */
+export const REQUEST_TYPE_ICON_ROUTE = '/desk/:deskId/icon/:typeId';
+/** The same paths as REQUEST_TYPE_ICON_ROUTE, for a check made before the router (app.ts). */
+export const REQUEST_TYPE_ICON_PATH = /^\/desk\/[^/]+\/icon\/[^/]+\/?$/;
+
 export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, catalogue, requests, limits, colleagues } = services;
   const knowledgeBase = new KnowledgeBase(client, catalogue);
@@ -119,7 +124,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
 
   // A request type's icon, read through the portal: the image on the Atlassian site needs the
   // site's credentials, which the browser does not have. Only for a desk this customer may use.
-  app.get('/desk/:deskId/icon/:typeId', signedIn, async (req, res) => {
+  app.get(REQUEST_TYPE_ICON_ROUTE, signedIn, async (req, res) => {
     const found = await typeOr404(res, req.params['deskId'], req.params['typeId']);
     if (!found) return;
     const icon = await catalogue.icon(found.type);

@@ -296,6 +296,19 @@ describe('portal abuse limits: pages a signed-in customer reads', () => {
     const bob = await signIn(h, 'bob@acme.test');
     expect((await bob.fetch('/requests')).status, 'another customer').to.equal(200);
   });
+
+  it('does not count request type icons, which a desk page asks for one per type', async () => {
+    const erik = await signIn(h, 'erik@acme.test');
+    const desk = await (await erik.fetch('/desk/1')).text();
+    const icons = [...desk.matchAll(/src="(\/desk\/1\/icon\/\d+)"/g)].map((m) => m[1]!);
+    expect(icons.length, 'icons on the desk page').to.be.above(2);
+    for (const icon of icons) expect((await erik.fetch(icon)).status, icon).to.equal(200);
+    // The desk page was the first of three pages: two more are served, the fourth is not.
+    expect((await erik.fetch('/requests')).status).to.equal(200);
+    expect((await erik.fetch('/desk/1')).status).to.equal(200);
+    const from = h.logs.length;
+    await expectLimited(h, await erik.fetch('/requests'), from);
+  });
 });
 
 describe('portal abuse limits: memory mode', () => {
