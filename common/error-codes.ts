@@ -2,7 +2,8 @@
  * Every reason code the product emits, as closed sets per part. The code is the contract: tests,
  * logs, metrics and the external suites assert these strings, so a code is never renamed. Each
  * set maps its codes to the one-line meaning that `npm run gen` writes into the part's README
- * (scripts/gen-error-docs.ts); adding a code means adding its meaning here.
+ * (scripts/gen-error-docs.ts); adding a code means adding its meaning here. The operator's reasons
+ * are its reconcile failure reasons, in operator/errors.ts (FAILURE_REASONS), generated the same way.
  */
 
 /** Shared by broker and portal: configuration, TLS, Redis and the flow store. */

@@ -215,7 +215,11 @@ export class LeaderElector {
   }
 }
 
-/** A write refused because this process no longer holds the leader lease (LeaderElector.fence). */
+/**
+ * A write refused because this process no longer holds the leader lease (LeaderElector.fence). Its
+ * code is not one of FAILURE_REASONS (operator/errors.ts): the reconcile fails under the reason of
+ * the refused write, with this message in its own (operator README, leader election).
+ */
 export class NotLeaderError extends Error {
   readonly code = 'OPERATOR_NOT_LEADER';
   constructor(method: string, path: string) {
