@@ -84,6 +84,15 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
     dir = mkdtempSync(join(tmpdir(), 'jsm-sso-rbac-'));
     await install(render(clusterWide));
     await install(render(namespaced, `watchNamespaces={${tenants},${pools}}`));
+    // The authorizer learns of new RBAC objects through its own watch, a moment after they are
+    // stored: the checks below start once both installs' last bindings are in effect.
+    await eventually(
+      async () =>
+        can(clusterWide, 'create', 'leases', '-n', release) &&
+        can(namespaced, 'create', 'leases', '-n', release) &&
+        can(namespaced, 'list', 'jsmssotenants', '-n', pools),
+      "the chart's roles in effect",
+    );
   });
 
   after(async () => {
