@@ -154,7 +154,8 @@ export const BROKER_CODES = {
   OAUTH2_USERINFO_INVALID: "The OAuth 2.0 IdP's user endpoint answered something unusable (502)",
   IDP_NOT_AUTHORITATIVE: "The e-mail is outside the asserting IdP's domains (403)",
   IDP_EMAIL_UNVERIFIED: 'No `email_verified: true`, or the e-mail is not the verified `email` claim (403)',
-  IDP_EMAIL_INVALID: 'The e-mail has no usable domain, an empty local part, a second `@`, or a local part that Unicode folding would turn into another (not NFKC, spaces, controls, invisible characters) (403)',
+  IDP_EMAIL_INVALID:
+    'The e-mail has no usable domain, an empty local part, a second `@`, or a local part that Unicode folding would turn into another (not NFKC, spaces, controls, invisible characters) (403)',
   MAPPING_INVALID: 'An attribute mapping expression does not compile',
   MAPPING_NAMEID_EMPTY: 'The mapping produced an empty NameID (403)',
 } as const satisfies Record<string, string>;
