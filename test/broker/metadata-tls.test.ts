@@ -89,6 +89,8 @@ describe('broker: TLS to IdPs (caBundleSecretRef)', () => {
   let ca: TestCa;
   let idpServer: Server;
   let issuer: string;
+  /** The jwks_uri the discovery document names (undefined: it names none). */
+  let jwksUri: () => string | undefined;
   const brokers: BrokerUnderTest[] = [];
 
   before(async () => {
@@ -107,7 +109,7 @@ describe('broker: TLS to IdPs (caBundleSecretRef)', () => {
             issuer,
             authorization_endpoint: `${issuer}/auth`,
             token_endpoint: `${issuer}/token`,
-            jwks_uri: `${issuer}/jwks`,
+            jwks_uri: jwksUri(),
             response_types_supported: ['code'],
             subject_types_supported: ['public'],
             id_token_signing_alg_values_supported: ['RS256'],
@@ -125,6 +127,9 @@ describe('broker: TLS to IdPs (caBundleSecretRef)', () => {
     });
     await new Promise<void>((resolve) => idpServer.listen(0, '127.0.0.1', resolve));
     issuer = `https://127.0.0.1:${(idpServer.address() as AddressInfo).port}`;
+  });
+  beforeEach(() => {
+    jwksUri = () => `${issuer}/jwks`;
   });
   after(async () => {
     for (const broker of brokers) await broker.close();
@@ -161,6 +166,16 @@ describe('broker: TLS to IdPs (caBundleSecretRef)', () => {
     const response = await firstRedirect(oidcWith({}));
     expect(response.status).to.equal(502);
     expect(await response.text()).to.contain('OIDC_DISCOVERY_FAILED');
+  });
+
+  it('refuses an https OIDC IdP whose discovery names no jwks_uri, or one over plain http', async () => {
+    const trusted = oidcWith({ caBundleSecretRef: { name: 'idp-ca' } });
+    for (const uri of [undefined, `http://127.0.0.1:${new URL(issuer).port}/jwks`]) {
+      jwksUri = () => uri;
+      const response = await firstRedirect(trusted);
+      expect(response.status, String(uri)).to.equal(502);
+      expect(await response.text(), String(uri)).to.contain('OIDC_DISCOVERY_FAILED');
+    }
   });
 
   it('fetches SAML metadata over TLS verified with the tenant CA bundle', async () => {
