@@ -145,6 +145,7 @@ export async function createBrokerApp(
       now,
       logger,
       idpTimeoutMs: options.idpTimeoutMs ?? IDP_TIMEOUT_MS,
+      keyReadFailed: (idp, keys) => telemetry.keyReadFailed(idp, keys),
     },
     createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'logout-handle'),
   );

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/log.js';
 import { type TenantLabels, tenantLabels, tenantMetrics } from '../common/metrics.js';
+import type { IdpKeysKind } from './backends/key-read-health.js';
 import type { MappingProblem } from './mapping.js';
 import { subjectHasher } from './subject.js';
 
@@ -23,6 +24,8 @@ export interface BrokerTelemetry {
   observeRequest(route: string, seconds: number): void;
   /** A mapping expression gave no value at sign-in (never logs the value). */
   mappingProblem(problem: MappingProblem): void;
+  /** A read of an IdP's keys failed (its log lines are key-read-health.ts's, once per change of state). */
+  keyReadFailed(idp: string, keys: IdpKeysKind): void;
 }
 
 /**
@@ -85,6 +88,9 @@ export function createBrokerTelemetry(
           ? 'a claim-mapping expression failed on the claims it got; the attribute was left out'
           : 'a claim-mapping expression reads a claim the IdP did not send; the attribute was left out',
       );
+    },
+    keyReadFailed(idp, keys) {
+      metrics.counter('jsm_sso_broker_idp_key_reads_failed_total').inc({ tenant: aggregated, idp, keys });
     },
   };
 }

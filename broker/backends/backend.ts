@@ -3,6 +3,7 @@ import type { FlowStore } from '../../common/flowstore/index.js';
 import type { SupportedLocale } from '../../common/i18n/index.js';
 import type { Logger } from '../../common/log.js';
 import type { AuthenticatedSubject } from '../subject.js';
+import type { IdpKeysKind } from './key-read-health.js';
 
 /**
  * The one interface every backend (OIDC, OAuth 2.0, SAML) implements, in the spirit of SATOSA's
@@ -172,6 +173,8 @@ export interface BackendContext {
   logger: Logger;
   /** Every call to the IdP (discovery, JWKS, token, userinfo, SAML metadata) gives up after this, body included. */
   idpTimeoutMs: number;
+  /** Counts a failed read of an IdP's keys (its JWKS, its SAML metadata): the broker's telemetry. */
+  keyReadFailed: (idp: string, keys: IdpKeysKind) => void;
 }
 
 /** A backend's state across the redirect, as JSON; a value that does not parse is an expired flow. */

@@ -295,6 +295,7 @@ async function discover(
       timeoutMs: options.context.idpTimeoutMs,
       now: options.context.now,
       logger: options.context.logger,
+      countFailedRead: () => options.context.keyReadFailed(name, 'oidc_jwks'),
     }),
   };
 }

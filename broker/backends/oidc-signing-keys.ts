@@ -1,7 +1,9 @@
-import { compactVerify, createRemoteJWKSet, customFetch, errors, type JWSHeaderParameters } from 'jose';
+import { compactVerify, errors, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
 import type { BrokerErrorCode } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
+import { KeyReadHealth } from './key-read-health.js';
+import { jwksCopy } from './oidc-key-copy.js';
 import { RefetchCooldown } from './refetch-cooldown.js';
 
 /**
@@ -11,6 +13,7 @@ import { RefetchCooldown } from './refetch-cooldown.js';
  * does not know yet (the IdP rotated) is fetched and the same token checked again, so the sign-in
  * under way is saved without any check left out. openid-client's own check (non-repudiation) would
  * refuse it for up to a minute after the broker's last read of the JWKS, and the code is spent.
+ * When the keys are read, and what serves when a read fails: oidc-key-copy.ts (ADR 0151).
  */
 
 /**
@@ -19,12 +22,6 @@ import { RefetchCooldown } from './refetch-cooldown.js';
  * expiry) does not count, so a rotation right after one is still seen at once.
  */
 export const KEY_REFETCH_COOLDOWN_MS = 10_000;
-
-/**
- * How long a copy of the IdP's keys is used before it is read again (oauth4webapi's figure): a key
- * the IdP withdrew is no longer accepted after this, even with no unknown key ID to prompt a read.
- */
-const KEYS_MAX_AGE_MS = 5 * 60 * 1000;
 
 export interface IdTokenKeysOptions {
   idp: string;
@@ -35,31 +32,32 @@ export interface IdTokenKeysOptions {
   timeoutMs: number;
   now: () => Date;
   logger: Logger;
+  /** Counts a failed read of the IdP's keys (the broker's telemetry). */
+  countFailedRead: () => void;
 }
 
 /** Checks an ID token's signature with the IdP's keys; refuses with a reason code. */
 export type IdTokenSignatureCheck = (idToken: string) => Promise<void>;
 
 export function idTokenSignatureCheck(options: IdTokenKeysOptions): IdTokenSignatureCheck {
-  const keys = createRemoteJWKSet(options.jwksUri, {
-    [customFetch]: options.fetch,
-    timeoutDuration: options.timeoutMs,
-    cacheMaxAge: KEYS_MAX_AGE_MS,
-    // jose never reads again on its own for an unknown key ID (it would count from any read):
-    // keyFor decides, with its own cooldown.
-    cooldownDuration: KEYS_MAX_AGE_MS,
+  const health = new KeyReadHealth({
+    idp: options.idp,
+    keys: 'oidc_jwks',
+    logger: options.logger,
+    countFailedRead: options.countFailedRead,
   });
+  const keys = jwksCopy({ ...options, health });
   const cooldown = new RefetchCooldown(KEY_REFETCH_COOLDOWN_MS, options.now);
 
-  async function keyFor(header: JWSHeaderParameters) {
+  async function keyFor(header: JWSHeaderParameters, token: FlattenedJWSInput) {
     try {
-      return await keys(header);
+      return await (await keys.current())(header, token);
     } catch (err) {
       if (!(err instanceof errors.JWKSNoMatchingKey)) throw err;
     }
     // A key ID the broker does not have: the keys are read again unless that was done moments ago.
     // A read under way (for another sign-in) serves this one too; one that has just ended is
-    // already in the set, so the set is always looked at once more.
+    // already in the copy, so the copy is always looked at once more.
     const reading = cooldown.claim();
     if (reading) {
       options.logger.info(
@@ -67,9 +65,9 @@ export function idTokenSignatureCheck(options: IdTokenKeysOptions): IdTokenSigna
         "an ID token names a key the broker does not have: the IdP's keys are read again",
       );
     }
-    if (reading || keys.reloading) await keys.reload();
+    const latest = reading || keys.reading ? await keys.reread() : await keys.current();
     try {
-      return await keys(header);
+      return await latest(header, token);
     } catch (err) {
       if (!reading && err instanceof errors.JWKSNoMatchingKey) {
         options.logger.warn(

@@ -104,6 +104,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
     now,
     timeoutMs: options.context.idpTimeoutMs,
     logger: options.context.logger,
+    countFailedRead: () => options.context.keyReadFailed(name, 'saml_metadata'),
   });
   /**
    * Checks a message from the IdP with the metadata's certificates; when none verifies its

@@ -9,6 +9,7 @@ import {
   SamlError,
 } from '../../common/saml/index.js';
 import { boundedResponse, type OutboundInit } from '../../common/tls/index.js';
+import { KeyReadHealth } from './key-read-health.js';
 import { RefetchCooldown } from './refetch-cooldown.js';
 
 /**
@@ -47,6 +48,8 @@ export interface MetadataSourceOptions {
   now: () => Date;
   timeoutMs: number;
   logger: Logger;
+  /** Counts a failed read of the metadata (the broker's telemetry). */
+  countFailedRead: () => void;
 }
 
 interface Copy {
@@ -87,27 +90,32 @@ function urlSource(url: string, options: MetadataSourceOptions): MetadataSource 
   let inFlight: Promise<Copy> | undefined;
   let retryAt = 0;
 
+  const health = new KeyReadHealth({
+    idp,
+    keys: 'saml_metadata',
+    logger,
+    countFailedRead: options.countFailedRead,
+  });
+
   const read = (): Promise<Copy> => {
     inFlight ??= readCopy(url, options)
-      .then((fresh) => {
-        copy = fresh;
-        return fresh;
-      })
+      .then(
+        (fresh) => {
+          copy = fresh;
+          health.readSucceeded();
+          return fresh;
+        },
+        (err: unknown) => {
+          const at = now();
+          retryAt = at + METADATA_RETRY_MS;
+          health.readFailed(err, copy && at < copy.usableUntil ? copy.usableUntil : undefined);
+          throw err;
+        },
+      )
       .finally(() => {
         inFlight = undefined;
       });
     return inFlight;
-  };
-  const readFailed = (err: unknown, cause: string): void => {
-    logger.warn(
-      {
-        event: 'broker.saml_metadata_refresh_failed',
-        idp,
-        cause,
-        reason: err instanceof JsmSsoError ? err.code : 'SAML_METADATA_UNAVAILABLE',
-      },
-      'the IdP metadata could not be read again; the copy in hand is used',
-    );
   };
 
   return {
@@ -115,12 +123,8 @@ function urlSource(url: string, options: MetadataSourceOptions): MetadataSource 
       const at = now();
       if (copy && at < copy.usableUntil) {
         // Due: read in the background, the person does not wait for the metadata endpoint.
-        if (at >= copy.refreshAt && at >= retryAt && !inFlight) {
-          read().catch((err: unknown) => {
-            retryAt = now() + METADATA_RETRY_MS;
-            readFailed(err, 'schedule');
-          });
-        }
+        // A failed read is told by `health`, once per change of state.
+        if (at >= copy.refreshAt && at >= retryAt && !inFlight) read().catch(() => undefined);
         return copy.metadata;
       }
       // No copy, or one past its validUntil or a day old: nothing may be used until a read succeeds.
@@ -134,7 +138,7 @@ function urlSource(url: string, options: MetadataSourceOptions): MetadataSource 
             { event: 'broker.saml_metadata_refresh', idp, cause: 'signature_not_verified' },
             'a signature verifies with no certificate of the IdP metadata: it is read again',
           );
-          read().catch((err: unknown) => readFailed(err, 'signature_not_verified'));
+          read().catch(() => undefined);
         } else {
           logger.warn(
             { event: 'broker.saml_metadata_refresh_held', idp, retryInSeconds: cooldown.retryInSeconds() },

@@ -36,6 +36,11 @@ export interface DevIdpOptions {
   issuer?: string;
   /** Private signing JWKs, published in this order; the first signs (default: one new RS256 key). */
   signingKeys?: JWK[];
+  /**
+   * Koa middleware run around the provider's own, on every start (tests: an answer the provider
+   * cannot be configured to give, such as a Cache-Control header on its JWKS).
+   */
+  middleware?: Array<Parameters<Provider['use']>[0]>;
 }
 
 export interface DevIdp {
@@ -84,6 +89,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     `${options.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const formAction = loginFormAction(options.clients);
   const handlerFor = (provider: Provider): RequestListener => {
+    for (const middleware of options.middleware ?? []) provider.use(middleware);
     const oidc = provider.callback();
     return (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? '/').split('?')[0] ?? '/';

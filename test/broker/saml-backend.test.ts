@@ -48,6 +48,7 @@ function backendFor(
       now,
       logger: createLogger({ component: 'test', level: 'silent' }),
       idpTimeoutMs: IDP_TIMEOUT_MS,
+      keyReadFailed: () => undefined,
     },
     sealer,
     downstreamEntityId: 'https://portal.example.test/saml/metadata',

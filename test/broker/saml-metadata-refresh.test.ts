@@ -36,6 +36,8 @@ describe('broker: upstream SAML metadata is read again when it should be', () =>
   /** What the metadata server answers now: a document, or an HTTP status. */
   let answer: string | number;
   let reads: number;
+  /** Reads the source counted as failed (the broker's jsm_sso_broker_idp_key_reads_failed_total). */
+  let failedReads: number;
   let clock: number;
   let logs: Array<Record<string, unknown>>;
   let source: MetadataSource;
@@ -52,6 +54,7 @@ describe('broker: upstream SAML metadata is read again when it should be', () =>
   after(() => closeServer(server));
   beforeEach(() => {
     reads = 0;
+    failedReads = 0;
     clock = Date.parse('2026-12-02T12:00:00Z');
     const captured = capturedLogger({ component: 'broker', tenant: 'acme' });
     logs = captured.logs;
@@ -62,6 +65,7 @@ describe('broker: upstream SAML metadata is read again when it should be', () =>
       now: () => new Date(clock),
       timeoutMs: 5000,
       logger: captured.logger,
+      countFailedRead: () => failedReads++,
     });
   });
 
@@ -143,17 +147,43 @@ describe('broker: upstream SAML metadata is read again when it should be', () =>
     await certificates();
     await settle();
     expect(reads).to.equal(2);
-    expect(logs.findLast((l) => l['event'] === 'broker.saml_metadata_refresh_failed')).to.include({
-      cause: 'schedule',
-      reason: 'SAML_METADATA_UNAVAILABLE',
-    });
     for (let i = 0; i < 5; i++) expect(await certificates()).to.deep.equal([oldCert]);
     expect(reads).to.equal(2);
     clock += MINUTE;
-    answer = metadataWith(newCert);
     await certificates();
     await settle();
     expect(reads).to.equal(3);
+    answer = metadataWith(newCert);
+    clock += MINUTE;
+    await certificates();
+    await settle();
+    expect(reads).to.equal(4);
     expect(await certificates()).to.deep.equal([newCert]);
+    // Told once when the reads start failing and once when they work again (ADR 0151); each failed read counted.
+    expect(failedReads).to.equal(2);
+    const states = logs.filter((l) => String(l['event']).startsWith('broker.idp_keys_'));
+    expect(states).to.have.length(2);
+    expect(states[0]).to.include({
+      event: 'broker.idp_keys_stale',
+      idp: 'upstream',
+      keys: 'saml_metadata',
+      reason: 'SAML_METADATA_UNAVAILABLE',
+      servesUntil: new Date(Date.parse('2026-12-03T12:00:00Z')).toISOString(),
+    });
+    expect(states[1]).to.include({ event: 'broker.idp_keys_recovered', keys: 'saml_metadata', was: 'stale' });
+  });
+
+  it('says once that no copy may serve when the metadata cannot be read at first use, and once that it is read again', async () => {
+    answer = 503;
+    for (let i = 0; i < 3; i++)
+      expect(await source.current().then(() => 'used', reason)).to.equal('SAML_METADATA_UNAVAILABLE');
+    expect(failedReads).to.equal(3);
+    answer = metadataWith(oldCert);
+    expect(await certificates()).to.deep.equal([oldCert]);
+    const states = logs.filter((l) => String(l['event']).startsWith('broker.idp_keys_'));
+    expect(states.map((l) => [l['event'], l['reason'] ?? l['was']])).to.deep.equal([
+      ['broker.idp_keys_unusable', 'SAML_METADATA_UNAVAILABLE'],
+      ['broker.idp_keys_recovered', 'unusable'],
+    ]);
   });
 });

@@ -1,0 +1,146 @@
+// The broker's copy of a real oidc-provider's JWKS falls due (ADR 0151), and then either the JWKS
+// endpoint is down (a TCP proxy resets the reads: testkit/fault-proxy.ts), or the IdP no longer
+// publishes the key it signed with. A JWKS endpoint down must not refuse sign-ins while the last
+// keys read are within their grace, and must be told once, not per sign-in; a withdrawn key must be
+// refused once the copy is due by the IdP's own Cache-Control max-age. Only the broker's clock is
+// the test's (minutes cannot pass in a test); the IdP signs real tokens with its real clock.
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import type { JWK } from 'jose';
+import { KEYS_MAX_FRESH_MS, KEYS_RETRY_MS } from '../../broker/backends/oidc-key-copy.js';
+import { type DevIdp, newSigningKey, startDevIdp } from '../../dev/idp/provider.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  createPki,
+  devClient,
+  listenPlaceholder,
+  loginThroughBroker,
+  oidcIdp,
+  type Pki,
+  pageReason,
+  portalSp,
+  serveBroker,
+  tenantFor,
+} from '../../testkit/broker-harness.js';
+import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
+
+describe("faults: the OIDC IdP's keys when the broker's copy falls due", function () {
+  this.timeout(60_000);
+  let pki: Pki;
+  let proxy: FaultProxy;
+  let idp: DevIdp;
+  let broker: BrokerUnderTest;
+  let signingKey: JWK;
+  /** The broker's clock. */
+  let clock: number;
+  /** What the IdP's JWKS answers say: its Cache-Control, and whether the signing key is left out. */
+  let cacheControl: string | undefined;
+  let withdrawn: boolean;
+  let jwksReads: number;
+
+  before(() => {
+    pki = createPki();
+  });
+  after(() => pki.cleanup());
+  beforeEach(async () => {
+    clock = Date.now();
+    cacheControl = undefined;
+    withdrawn = false;
+    jwksReads = 0;
+    signingKey = await newSigningKey();
+    proxy = await startFaultProxy();
+    const { server, url } = await listenPlaceholder();
+    // The IdP signs with its first key and names the proxy as its issuer: every read goes through it.
+    idp = await startDevIdp({
+      clients: [devClient(url)],
+      issuer: proxy.url,
+      signingKeys: [signingKey, await newSigningKey()],
+      middleware: [
+        async (ctx, next) => {
+          await next();
+          if (ctx.path !== '/jwks') return;
+          jwksReads++;
+          if (cacheControl) ctx.set('cache-control', cacheControl);
+          // The key is withdrawn from the JWKS while the IdP (an old replica, or whoever took the key) signs with it.
+          const body = ctx.body as { keys: JWK[] };
+          if (withdrawn) ctx.body = { keys: body.keys.filter((k) => k.kid !== signingKey.kid) };
+        },
+      ],
+    });
+    proxy.target = { host: '127.0.0.1', port: (idp.server.address() as AddressInfo).port };
+    broker = await serveBroker(
+      server,
+      url,
+      tenantFor(url, [oidcIdp('corporate', proxy.url)]),
+      pki,
+      undefined,
+      {
+        now: () => new Date(clock),
+        idpTimeoutMs: 2000,
+      },
+    );
+  });
+  afterEach(async () => {
+    await broker?.close();
+    await idp?.close();
+    await proxy?.close();
+  });
+
+  /** A whole sign-in: the broker's last page (the auto-post to the portal, or the refusal). */
+  async function signIn(): Promise<{ status: number; reason?: string; samlResponse?: string }> {
+    const { page, html, fields } = await loginThroughBroker(
+      { portal: portalSp(broker.url, pki), brokerUrl: broker.url },
+      new Browser(),
+    );
+    const samlResponse = fields['SAMLResponse'];
+    return { status: page.status, reason: pageReason(html), ...(samlResponse ? { samlResponse } : {}) };
+  }
+
+  async function expectSignedIn(): Promise<void> {
+    const attempt = await signIn();
+    expect([attempt.status, attempt.reason]).to.deep.equal([200, undefined]);
+    expect(attempt.samlResponse).to.be.a('string');
+  }
+
+  const stateLines = () =>
+    broker.logs
+      .filter((l) => String(l['event']).startsWith('broker.idp_keys_'))
+      .map((l) => [l['event'], l['keys'], l['reason'] ?? l['was']]);
+
+  it('signs people in with the last keys read while the JWKS endpoint is down, telling it once', async () => {
+    await expectSignedIn();
+    proxy.add({ fault: 'reset', method: 'GET', pathPrefix: '/jwks', times: 100 });
+    clock += KEYS_MAX_FRESH_MS;
+    await expectSignedIn();
+    await expectSignedIn();
+    // One read tried when the copy fell due; the next sign-in did not wait for another.
+    expect(proxy.hits()).to.deep.equal([1]);
+    expect(stateLines()).to.deep.equal([['broker.idp_keys_stale', 'oidc_jwks', 'OIDC_IDP_UNAVAILABLE']]);
+    const failed = await broker.context.registry.getSingleMetricAsString(
+      'jsm_sso_broker_idp_key_reads_failed_total',
+    );
+    expect(failed).to.match(
+      /jsm_sso_broker_idp_key_reads_failed_total\{[^}]*idp="corporate",keys="oidc_jwks"\} 1$/m,
+    );
+    // The endpoint is back: the read tried a minute later takes, and that is told once too.
+    proxy.clear();
+    clock += KEYS_RETRY_MS;
+    await expectSignedIn();
+    while (stateLines().length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(stateLines()[1]).to.deep.equal(['broker.idp_keys_recovered', 'oidc_jwks', 'stale']);
+  });
+
+  it("refuses a token signed by a key the IdP withdrew once the copy is due by the IdP's Cache-Control", async () => {
+    cacheControl = 'max-age=60';
+    await expectSignedIn();
+    withdrawn = true;
+    clock += 60_000;
+    const attempt = await signIn();
+    expect([attempt.status, attempt.reason]).to.deep.equal([400, 'OIDC_ID_TOKEN_KEY_UNKNOWN']);
+    expect(jwksReads).to.be.at.least(2);
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+      'OIDC_ID_TOKEN_KEY_UNKNOWN',
+    );
+  });
+});
