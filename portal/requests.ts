@@ -16,6 +16,7 @@ import {
   createdRequestJql,
   type DeskRef,
   ISSUE_KEY,
+  isNumericId,
   organizationShareJql,
   type RequestFacts,
   type RequestFilters,
@@ -146,6 +147,25 @@ export interface VisibleRequest {
    * request. Undefined when Atlassian did not say.
    */
   version: string | undefined;
+  /**
+   * Every organization the request is shared with (JSM's Organizations field, read by the gate's
+   * own search), the customer's and others'. Undefined when the site has no such field: then nobody
+   * knows the list, and it must not be written (a write replaces the whole list).
+   */
+  sharedOrganizationIds: string[] | undefined;
+}
+
+/**
+ * The organization ids in a value of JSM's Organizations field: objects naming an organization by
+ * `id` (a number in Jira's issue fields, a string in the servicedeskapi; both taken).
+ */
+export function organizationIdsOf(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((o) => {
+    const id = (o as { id?: unknown } | null)?.id;
+    const text = typeof id === 'number' ? String(id) : id;
+    return isNumericId(text) ? [text] : [];
+  });
 }
 
 /** What `visible` fetches with the request: the basics, or everything the detail page shows. */
@@ -279,14 +299,17 @@ export class RequestService {
     { detail = false }: VisibleOptions = {},
   ): Promise<VisibleRequest> {
     if (!ISSUE_KEY.test(issueKey)) throw new NotVisibleError();
-    const desks = await this.#catalogue.deskRefs();
+    const [desks, organizationsField] = await Promise.all([
+      this.#catalogue.deskRefs(),
+      this.#catalogue.organizationsField(),
+    ]);
     const [listed, fetched] = await Promise.allSettled([
-      this.#listedFor(customer, desks, issueKey),
+      this.#listedFor(customer, desks, issueKey, organizationsField),
       detail ? this.#client.requestDetail(issueKey) : this.#client.request(issueKey),
     ]);
     if (listed.status === 'rejected') throw listed.reason;
     if (!listed.value.listed) throw new NotVisibleError();
-    const { version } = listed.value;
+    const { version, sharedOrganizationIds } = listed.value;
     if (fetched.status === 'rejected') {
       const err: unknown = fetched.reason;
       if (err instanceof AtlassianError && err.code === 'ATLASSIAN_NOT_FOUND') throw new NotVisibleError();
@@ -304,7 +327,8 @@ export class RequestService {
       approverAccountIds: [],
       organizationIds: [],
     };
-    if (canAct(customer, facts, desks)) return { request, facts, desk, mayAct: true, version };
+    if (canAct(customer, facts, desks))
+      return { request, facts, desk, mayAct: true, version, sharedOrganizationIds };
     // Not decided by the request itself: the organization share decides whether they may act, the
     // approvals whether an approver may at least see it.
     const [approvals, organizationIds] = await Promise.all([
@@ -318,31 +342,45 @@ export class RequestService {
     );
     facts.organizationIds = organizationIds;
     if (!canSee(customer, facts, desks)) throw new NotVisibleError();
-    return { request, facts, desk, mayAct: canAct(customer, facts, desks), version };
+    return {
+      request,
+      facts,
+      desk,
+      mayAct: canAct(customer, facts, desks),
+      version,
+      sharedOrganizationIds,
+    };
   }
 
   /**
    * Whether the list of requests this customer may see holds this key (the gate of `visible`), and
-   * the request's `updated` when it does.
+   * when it does the request's `updated` and the organizations it is shared with (asked of the same
+   * search: the detail page shows them without another call).
    */
   async #listedFor(
     customer: Customer,
     desks: readonly DeskRef[],
     issueKey: string,
-  ): Promise<{ listed: boolean; version?: string }> {
+    organizationsField: string | undefined,
+  ): Promise<{ listed: boolean; version?: string; sharedOrganizationIds: string[] | undefined }> {
+    const unlisted = { listed: false, sharedOrganizationIds: undefined };
     const jql = visibleRequestsJql(customer, desks, { ownership: 'all', status: 'all', issueKey });
-    if (!jql) return { listed: false };
+    if (!jql) return unlisted;
     try {
-      const found = await this.#client.searchJql(jql, ['project', 'updated'], 1);
+      const fields = ['project', 'updated', ...(organizationsField ? [organizationsField] : [])];
+      const found = await this.#client.searchJql(jql, fields, 1);
       const issue = found.issues.find((i) => i.key === issueKey);
-      if (!issue) return { listed: false };
+      if (!issue) return unlisted;
       const updated = issue.fields['updated'];
+      const sharedOrganizationIds = organizationsField
+        ? organizationIdsOf(issue.fields[organizationsField])
+        : undefined;
       return typeof updated === 'string' && updated !== ''
-        ? { listed: true, version: updated }
-        : { listed: true };
+        ? { listed: true, version: updated, sharedOrganizationIds }
+        : { listed: true, sharedOrganizationIds };
     } catch (err) {
       // Jira answers 400 to JQL naming an issue key that does not exist: that is "not listed".
-      if (err instanceof AtlassianError && err.code === 'ATLASSIAN_VALIDATION') return { listed: false };
+      if (err instanceof AtlassianError && err.code === 'ATLASSIAN_VALIDATION') return unlisted;
       throw err;
     }
   }
@@ -432,11 +470,11 @@ export class RequestService {
   }
 
   /**
-   * Shares a request with organizations through JSM's Organizations field (the servicedeskapi has
-   * no call for it; the platform's issue edit sets the field). Setting the same value again is
-   * harmless, so it is retried like a read. False when the site has no such field.
+   * Sets the organizations a request is shared with through JSM's Organizations field (the
+   * servicedeskapi has no call for it; the platform's issue edit sets the field, whole). Setting the
+   * same value again is harmless, so it is retried like a read. False when the site has no such field.
    */
-  async shareWithOrganizations(issueKey: string, organizationIds: readonly string[]): Promise<boolean> {
+  async setSharedOrganizations(issueKey: string, organizationIds: readonly string[]): Promise<boolean> {
     const fieldId = await this.#catalogue.organizationsField();
     if (!fieldId) return false;
     await this.#client.setOrganizations(issueKey, fieldId, organizationIds);

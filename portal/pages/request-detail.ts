@@ -4,7 +4,13 @@
 
 import { html, type SafeHtml, seg } from '../../common/http/html.js';
 import type { Translator } from '../../common/i18n/index.js';
-import type { ApprovalDTO, CustomerRequestDTO, TransitionDTO, UserDTO } from '../atlassian/types.js';
+import type {
+  ApprovalDTO,
+  CustomerRequestDTO,
+  OrganizationDTO,
+  TransitionDTO,
+  UserDTO,
+} from '../atlassian/types.js';
 import type { FileView } from '../files.js';
 import type { TimelineEntry } from '../request-timeline.js';
 import type { RequestSummary } from '../requests.js';
@@ -14,6 +20,18 @@ import { csrfField, layout, type PageContext, statusLozenge, writeKeyField } fro
 import { relativeTime } from './local-time.js';
 import { richText } from './rich-text.js';
 import { ACCEPTED_UPLOADS } from './uploads.js';
+
+/** The request's sharing with organizations, as far as this customer is concerned. */
+export interface OrganizationSharingView {
+  /** The customer's organizations the request is shared with. */
+  shared: OrganizationDTO[];
+  /** The customer's organizations it is not shared with yet. */
+  offered: OrganizationDTO[];
+  /** How many other organizations (not the customer's) it is shared with: counted, never named. */
+  others: number;
+  /** Only whoever raised the request may stop sharing it with an organization. */
+  mayStopSharing: boolean;
+}
 
 export interface DetailView {
   summary: RequestSummary;
@@ -25,6 +43,8 @@ export interface DetailView {
   approvals: ApprovalDTO[];
   participants: UserDTO[];
   candidates: UserDTO[];
+  /** Undefined when the site cannot share requests with organizations (no Organizations field). */
+  organizations?: OrganizationSharingView | undefined;
   transitions: TransitionDTO[];
   customerAccountId: string;
   /** False for a customer who sees the request only as an approver: no workflow, sharing or upload. */
@@ -83,6 +103,36 @@ function timelineItem(i18n: Translator, entry: TimelineEntry): SafeHtml {
     case 'approval':
       return html`<li><p class="activity-head">${entry.name || i18n.t('approvals.approval')}: <span class="lozenge ${entry.decision === 'approved' ? 'done' : 'declined'}">${i18n.t(entry.decision === 'approved' ? 'request.decision.approved' : 'request.decision.declined')}</span> ${when(i18n, entry.at)}</p></li>`;
   }
+}
+
+/** The organizations the request is shared with, and the form to share it with another of the customer's. */
+function organizationsShared(
+  i18n: Translator,
+  o: OrganizationSharingView,
+  mayAct: boolean,
+  csrf: string,
+  action: (path: string) => string,
+): SafeHtml {
+  const { t } = i18n;
+  return html`${
+    o.shared.length > 0
+      ? html`<ul class="organizations">${o.shared.map(
+          (org) =>
+            html`<li>${t('create.everyoneIn', { organization: org.name })} ${
+              mayAct && o.mayStopSharing
+                ? html`<form method="post" action="${action('organizations/remove')}" class="inline">${csrfField(csrf)}<input type="hidden" name="organizationId" value="${org.id}"><button class="secondary" aria-label="${t('request.stopSharingWith', { organization: org.name })}">${t('request.remove')}</button></form>`
+                : ''
+            }</li>`,
+        )}</ul>`
+      : ''
+  }${o.others > 0 ? html`<p class="muted">${t('request.otherOrganizations', { count: o.others })}</p>` : ''}${
+    mayAct && o.offered.length > 0
+      ? html`<form method="post" action="${action('organizations/add')}">${csrfField(csrf)}
+      <label for="share-organization">${t('request.shareWithOrganizationLabel')}</label>
+      <select id="share-organization" name="organizationId">${o.offered.map((org) => html`<option value="${org.id}">${t('create.everyoneIn', { organization: org.name })}</option>`)}</select>
+      <button type="submit">${t('request.share')}</button></form>`
+      : ''
+  }`;
 }
 
 export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
@@ -147,7 +197,11 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
         <p class="muted">${t('request.notificationsExplain')}</p>
       </section>
       <section class="card" aria-labelledby="share-h"><h2 id="share-h">${t('request.sharedWith')}</h2>
-        ${v.participants.length === 0 ? html`<p class="muted empty">${t('request.notShared')}</p>` : ''}
+        ${
+          v.participants.length === 0 && !v.organizations?.shared.length && !v.organizations?.others
+            ? html`<p class="muted empty">${t('request.notShared')}</p>`
+            : ''
+        }
         <ul>${v.participants.map(
           (p) =>
             html`<li>${p.displayName ?? ''} ${
@@ -156,6 +210,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
                 : ''
             }</li>`,
         )}</ul>
+        ${v.organizations ? organizationsShared(ctx.i18n, v.organizations, v.mayAct, v.csrf, action) : ''}
         ${
           v.mayAct && v.candidates.length > 0
             ? html`<form method="post" action="${action('participants/add')}">${csrfField(v.csrf)}

@@ -5,20 +5,22 @@ import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
 import type { MessageKey } from '../../common/i18n/index.js';
 import { en } from '../../common/i18n/messages/en.js';
 import { AtlassianError } from '../atlassian/errors.js';
+import type { OrganizationDTO } from '../atlassian/types.js';
 import { authoredBody } from '../comment-author.js';
 import { fileView, THUMBNAIL_TYPES } from '../files.js';
 import { streamThrough } from '../http/stream-through.js';
 import { translatorOf } from '../i18n.js';
 import { problemText } from '../pages/refusals.js';
-import { requestDetailPage } from '../pages/request-detail.js';
+import { type OrganizationSharingView, requestDetailPage } from '../pages/request-detail.js';
 import { transitionConfirmPage } from '../pages/requests.js';
 import { uploadRefusalText } from '../pages/uploads.js';
 import { RequestDetails } from '../request-detail.js';
 import { requestTimeline } from '../request-timeline.js';
-import { NotVisibleError } from '../requests.js';
+import { NotVisibleError, type VisibleRequest } from '../requests.js';
 import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
 import { replaceControlCharacters } from '../text.js';
+import type { RequestFacts } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { noteClientAborted, readUploadForm } from './upload-form.js';
@@ -73,13 +75,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const s = session(res);
     const detail = await details.read(s.customer, key);
     const { request, participants } = detail;
-    const [candidates, requestTypes] = await Promise.all([
+    const [candidates, requestTypes, organizations] = await Promise.all([
       colleagues.people(
         s.customer.organizationIds,
         new Set([s.customer.accountId, ...participants.map((p) => p.accountId)]),
       ),
       // The type's name is a nicety: the page does without it.
       catalogue.requestTypes(request.serviceDeskId).catch(() => []),
+      detail.sharedOrganizationIds === undefined ? [] : colleagues.organizations(s.customer),
     ]);
     const fieldSummary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
     const category = (request.currentStatus?.statusCategory ?? '').toUpperCase();
@@ -102,6 +105,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         approvals: detail.approvals,
         participants,
         candidates,
+        organizations:
+          detail.sharedOrganizationIds &&
+          organizationSharing(
+            detail.sharedOrganizationIds,
+            detail.facts,
+            organizations,
+            s.customer.accountId,
+          ),
         transitions: detail.transitions,
         customerAccountId: s.customer.accountId,
         mayAct: detail.mayAct,
@@ -135,6 +146,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         body: Record<string, unknown>,
         s: Session,
         params: Record<string, string>,
+        visible: VisibleRequest,
       ) => Promise<void>,
       {
         approvers = false,
@@ -148,13 +160,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     async (req: Request, res: Response) => {
       const key = String(req.params['key']);
       try {
-        const { mayAct } = await requests.visible(session(res).customer, key);
-        if (!mayAct && !approvers) throw approverOnly();
+        const visible = await requests.visible(session(res).customer, key);
+        if (!visible.mayAct && !approvers) throw approverOnly();
         await action(
           key,
           (req.body ?? {}) as Record<string, unknown>,
           session(res),
           req.params as Record<string, string>,
+          visible,
         );
         res.redirect(303, `/requests/${encodeURIComponent(key)}?${notice}=1`);
       } catch (err) {
@@ -285,6 +298,39 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     await client.removeParticipants(key, [accountId]);
   });
 
+  /**
+   * Shares the request with one of the customer's own organizations, or stops sharing it with one,
+   * as the native portal's Share does. JSM's Organizations field is written whole, so every other
+   * organization it is shared with (the customer's or not) is kept: the list is the one the
+   * visibility gate of this very post read.
+   */
+  const changeOrganizationShare =
+    (change: 'add' | 'remove'): Parameters<typeof postRequestAction>[2] =>
+    async (key, body, s, _params, { sharedOrganizationIds: shared, facts }) => {
+      if (shared === undefined) throw actionError('request.refused.organizationSharingUnavailable');
+      const id = body['organizationId'];
+      // Never an organization the customer is not in: no handing a request to strangers, no taking
+      // it from them, and nothing learnt about which organizations exist.
+      if (typeof id !== 'string' || !s.customer.organizationIds.includes(id))
+        throw actionError('request.refused.shareOwnOrganizationsOnly');
+      const write = async (organizationIds: string[]) => {
+        if (!(await requests.setSharedOrganizations(key, organizationIds)))
+          throw actionError('request.refused.organizationSharingUnavailable');
+      };
+      if (change === 'add') {
+        await write([...new Set([...shared, id])]);
+        return;
+      }
+      // Whoever raised it decided to share it; a colleague who reads it through that share may not
+      // take it from the rest of the organization (and from themselves).
+      if (facts.reporterAccountId !== s.customer.accountId)
+        throw actionError('request.refused.unshareReporterOnly');
+      if (!shared.includes(id)) throw actionError('request.refused.notSharedWithOrganization');
+      await write(shared.filter((o) => o !== id));
+    };
+  postRequestAction('/requests/:key/organizations/add', 'shared', changeOrganizationShare('add'));
+  postRequestAction('/requests/:key/organizations/remove', 'shared', changeOrganizationShare('remove'));
+
   app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), async (req, res) => {
     const key = String(req.params['key']);
     const s = session(res);
@@ -392,6 +438,26 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   };
   app.get('/requests/:key/attachment/:attachmentId', signedIn, serveFile(false));
   app.get('/requests/:key/attachment/:attachmentId/thumbnail', signedIn, serveFile(true));
+}
+
+/**
+ * What the request's page says about its organizations: the customer's own it is shared with (the
+ * others are counted, not named: which organizations a request reaches beyond the customer's is not
+ * theirs to browse), and the customer's others it could be shared with.
+ */
+function organizationSharing(
+  sharedOrganizationIds: readonly string[],
+  facts: RequestFacts,
+  mine: readonly OrganizationDTO[],
+  accountId: string,
+): OrganizationSharingView {
+  const shared = new Set(sharedOrganizationIds);
+  return {
+    shared: mine.filter((o) => shared.has(o.id)),
+    offered: mine.filter((o) => !shared.has(o.id)),
+    others: [...shared].filter((id) => !mine.some((o) => o.id === id)).length,
+    mayStopSharing: facts.reporterAccountId === accountId,
+  };
 }
 
 /** Atlassian's body broke off: timed out (the transport's deadline covers the body) or lost. */

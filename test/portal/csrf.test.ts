@@ -46,6 +46,16 @@ describe('portal: CSRF on every state-changing POST', () => {
         multipart: false,
         fields: { body: 'forged' },
       },
+      '/requests/:key/organizations/add': {
+        path: `/requests/${key}/organizations/add`,
+        multipart: false,
+        fields: { organizationId: '1' },
+      },
+      '/requests/:key/organizations/remove': {
+        path: `/requests/${key}/organizations/remove`,
+        multipart: false,
+        fields: { organizationId: '1' },
+      },
       '/requests/:key/participants/add': {
         path: `/requests/${key}/participants/add`,
         multipart: false,

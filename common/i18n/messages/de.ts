@@ -153,6 +153,13 @@ export const de: Catalogue = {
   'request.refused.shareOrganizationsOnly':
     'Sie können Anfragen nur mit Personen aus Ihren Organisationen teilen.',
   'request.refused.notParticipant': 'Diese Person ist nicht an dieser Anfrage beteiligt.',
+  'request.refused.shareOwnOrganizationsOnly':
+    'Sie können Anfragen nur mit Organisationen teilen, denen Sie angehören.',
+  'request.refused.organizationSharingUnavailable':
+    'Dieses Hilfecenter kann Anfragen nicht mit Organisationen teilen.',
+  'request.refused.unshareReporterOnly':
+    'Nur die Person, die diese Anfrage gestellt hat, kann das Teilen mit einer Organisation beenden.',
+  'request.refused.notSharedWithOrganization': 'Diese Anfrage ist nicht mit dieser Organisation geteilt.',
   'request.refused.noFile': 'Wählen Sie eine Datei zum Anhängen.',
   'error.uploadRefused.title': 'Hochladen abgelehnt',
   'request.refused.fileNotAttached':
@@ -252,6 +259,10 @@ export const de: Catalogue = {
   'request.remove': 'Entfernen',
   'request.shareWithLabel': 'Mit jemandem aus Ihrer Organisation teilen',
   'request.share': 'Teilen',
+  'request.shareWithOrganizationLabel': 'Mit einer Ihrer Organisationen teilen',
+  'request.stopSharingWith': 'Nicht mehr mit {organization} teilen',
+  'request.otherOrganizations':
+    'Außerdem geteilt mit {count, plural, one {# weiteren Organisation} other {# weiteren Organisationen}}.',
   'request.timeline.raised': '<strong>{author}</strong> hat diese Anfrage {when} erstellt',
   'request.timeline.files':
     '<strong>{author}</strong> hat {count, plural, one {eine Datei} other {# Dateien}} angehängt {when}',

@@ -154,6 +154,13 @@ export const en = {
   'request.refused.shareOrganizationsOnly':
     'You can share requests with people from your organizations only.',
   'request.refused.notParticipant': 'That person is not on this request.',
+  'request.refused.shareOwnOrganizationsOnly':
+    'You can share requests only with organizations you belong to.',
+  'request.refused.organizationSharingUnavailable':
+    'This help center cannot share requests with organizations.',
+  'request.refused.unshareReporterOnly':
+    'Only the person who raised this request can stop sharing it with an organization.',
+  'request.refused.notSharedWithOrganization': 'This request is not shared with that organization.',
   'request.refused.noFile': 'Choose a file to attach.',
   'error.uploadRefused.title': 'Upload refused',
   'request.refused.fileNotAttached': 'Your file was not attached; please choose it and upload it again.',
@@ -243,6 +250,10 @@ export const en = {
   'request.remove': 'Remove',
   'request.shareWithLabel': 'Share with someone from your organization',
   'request.share': 'Share',
+  'request.shareWithOrganizationLabel': 'Share with an organization of yours',
+  'request.stopSharingWith': 'Stop sharing with {organization}',
+  'request.otherOrganizations':
+    'Also shared with {count, plural, one {# other organization} other {# other organizations}}.',
   'request.timeline.raised': '<strong>{author}</strong> raised this request {when}',
   'request.timeline.files':
     '<strong>{author}</strong> attached {count, plural, one {a file} other {# files}} {when}',

@@ -154,6 +154,13 @@ export const fr: Catalogue = {
   'request.refused.shareOrganizationsOnly':
     'Vous ne pouvez partager des demandes qu’avec des personnes de vos organisations.',
   'request.refused.notParticipant': 'Cette personne ne participe pas à cette demande.',
+  'request.refused.shareOwnOrganizationsOnly':
+    'Vous ne pouvez partager une demande qu’avec les organisations dont vous faites partie.',
+  'request.refused.organizationSharingUnavailable':
+    'Ce centre d’aide ne peut pas partager les demandes avec des organisations.',
+  'request.refused.unshareReporterOnly':
+    'Seule la personne qui a créé cette demande peut arrêter de la partager avec une organisation.',
+  'request.refused.notSharedWithOrganization': 'Cette demande n’est pas partagée avec cette organisation.',
   'request.refused.noFile': 'Choisissez un fichier à joindre.',
   'error.uploadRefused.title': 'Envoi refusé',
   'request.refused.fileNotAttached':
@@ -250,6 +257,10 @@ export const fr: Catalogue = {
   'request.remove': 'Retirer',
   'request.shareWithLabel': 'Partager avec une personne de votre organisation',
   'request.share': 'Partager',
+  'request.shareWithOrganizationLabel': 'Partager avec l’une de vos organisations',
+  'request.stopSharingWith': 'Ne plus partager avec {organization}',
+  'request.otherOrganizations':
+    'Également partagée avec {count, plural, one {# autre organisation} other {# autres organisations}}.',
   'request.timeline.raised': '<strong>{author}</strong> a créé cette demande {when}',
   'request.timeline.files':
     '<strong>{author}</strong> a joint {count, plural, one {un fichier} other {# fichiers}} {when}',

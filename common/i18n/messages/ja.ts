@@ -148,6 +148,11 @@ export const ja: Catalogue = {
   'request.refused.commentTooLong': 'コメントが長すぎます。',
   'request.refused.shareOrganizationsOnly': 'リクエストは所属組織のメンバーとのみ共有できます。',
   'request.refused.notParticipant': 'そのユーザーはこのリクエストの参加者ではありません。',
+  'request.refused.shareOwnOrganizationsOnly': 'リクエストを共有できるのは、あなたが所属する組織だけです。',
+  'request.refused.organizationSharingUnavailable':
+    'このヘルプセンターでは、リクエストを組織と共有できません。',
+  'request.refused.unshareReporterOnly': '組織との共有をやめられるのは、このリクエストを作成した人だけです。',
+  'request.refused.notSharedWithOrganization': 'このリクエストはその組織と共有されていません。',
   'request.refused.noFile': '添付するファイルを選択してください。',
   'error.uploadRefused.title': 'アップロードが拒否されました',
   'request.refused.fileNotAttached':
@@ -238,6 +243,9 @@ export const ja: Catalogue = {
   'request.remove': '削除',
   'request.shareWithLabel': '組織内のユーザーと共有',
   'request.share': '共有',
+  'request.shareWithOrganizationLabel': 'あなたの組織と共有',
+  'request.stopSharingWith': '{organization} との共有をやめる',
+  'request.otherOrganizations': 'ほかに {count} 件の組織とも共有されています。',
   'request.timeline.raised': '<strong>{author}</strong> がこのリクエストを作成しました {when}',
   'request.timeline.files': '<strong>{author}</strong> が {count} 件のファイルを添付しました {when}',
   'request.timeline.status': 'ステータスが {status} に変更されました {when}',

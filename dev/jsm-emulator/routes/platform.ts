@@ -111,6 +111,20 @@ function issueFields(
           serviceDeskId: rt.serviceDeskId,
         },
       };
+    else if (name === ORGANIZATIONS_FIELD_ID)
+      // As Jira renders JSM's Organizations field in issue fields: each organization with a numeric id.
+      out[name] = request.organizationIds.flatMap((id) => {
+        const org = state.organizations.get(id);
+        return org
+          ? [
+              {
+                id: Number(org.id),
+                name: org.name,
+                _links: { self: `${ctx.base}/rest/servicedeskapi/organization/${org.id}` },
+              },
+            ]
+          : [];
+      });
     else if (name === 'issuetype' && rt)
       out[name] = {
         self: `${ctx.base}/rest/api/3/issuetype/${rt.issueTypeId}`,
