@@ -120,7 +120,7 @@ function organizationsShared(
           (org) =>
             html`<li>${t('create.everyoneIn', { organization: org.name })} ${
               mayAct && o.mayStopSharing
-                ? html`<form method="post" action="${action('organizations/remove')}" class="inline">${csrfField(csrf)}<input type="hidden" name="organizationId" value="${org.id}"><button class="secondary" aria-label="${t('request.stopSharingWith', { organization: org.name })}">${t('request.remove')}</button></form>`
+                ? html`<form method="post" action="${action('organizations/remove')}" class="inline">${csrfField(csrf)}<input type="hidden" name="organizationId" value="${org.id}"><button class="secondary" aria-label="${t('request.stopSharingWith', { organization: org.name })}">${t('request.stopSharing')}</button></form>`
                 : ''
             }</li>`,
         )}</ul>`

@@ -461,6 +461,30 @@ describe('portal end to end in Chromium', function () {
     expect(consoleLines.filter((l) => /Content Security Policy|Refused/i.test(l))).to.deep.equal([]);
   });
 
+  it('shares her request with her organization from its page, with the keyboard, and stops sharing it', async () => {
+    const laptop = seeded('Laptop screen flickers');
+    expect(laptop.organizationIds).to.deep.equal([]);
+    try {
+      await page.goto(`${portalUrl}/requests/${laptop.key}`);
+      await page.selectOption('#share-organization', { label: 'Everyone in Acme Corp' });
+      await page.focus('form[action$="/organizations/add"] button');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/shared=1$/);
+      expect(await page.textContent('ul.organizations')).to.include('Everyone in Acme Corp');
+      expect(laptop.organizationIds).to.have.length(1);
+      await audit.check(page);
+      await page.click('button:has-text("Stop sharing")');
+      await page.locator('ul.organizations').waitFor({ state: 'detached' });
+      expect(laptop.organizationIds).to.deep.equal([]);
+      expect(await page.locator('#share-organization option').allTextContents()).to.deep.equal([
+        'Everyone in Acme Corp',
+      ]);
+    } finally {
+      // The later journeys read this request as it was seeded.
+      laptop.organizationIds = [];
+    }
+  });
+
   it('browses desk groups with icons, raises on behalf of a colleague with a keyboard multi-select, and filters My requests, at desktop and at 390 px', async () => {
     const wide = async (width: number, what: string) => {
       const scroll = await page.evaluate(() => document.documentElement.scrollWidth);

@@ -260,7 +260,8 @@ export const de: Catalogue = {
   'request.shareWithLabel': 'Mit jemandem aus Ihrer Organisation teilen',
   'request.share': 'Teilen',
   'request.shareWithOrganizationLabel': 'Mit einer Ihrer Organisationen teilen',
-  'request.stopSharingWith': 'Nicht mehr mit {organization} teilen',
+  'request.stopSharing': 'Teilen beenden',
+  'request.stopSharingWith': 'Teilen beenden: {organization}',
   'request.otherOrganizations':
     'Außerdem geteilt mit {count, plural, one {# weiteren Organisation} other {# weiteren Organisationen}}.',
   'request.timeline.raised': '<strong>{author}</strong> hat diese Anfrage {when} erstellt',

@@ -251,6 +251,7 @@ export const en = {
   'request.shareWithLabel': 'Share with someone from your organization',
   'request.share': 'Share',
   'request.shareWithOrganizationLabel': 'Share with an organization of yours',
+  'request.stopSharing': 'Stop sharing',
   'request.stopSharingWith': 'Stop sharing with {organization}',
   'request.otherOrganizations':
     'Also shared with {count, plural, one {# other organization} other {# other organizations}}.',

@@ -258,6 +258,7 @@ export const fr: Catalogue = {
   'request.shareWithLabel': 'Partager avec une personne de votre organisation',
   'request.share': 'Partager',
   'request.shareWithOrganizationLabel': 'Partager avec l’une de vos organisations',
+  'request.stopSharing': 'Ne plus partager',
   'request.stopSharingWith': 'Ne plus partager avec {organization}',
   'request.otherOrganizations':
     'Également partagée avec {count, plural, one {# autre organisation} other {# autres organisations}}.',

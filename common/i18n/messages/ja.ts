@@ -244,6 +244,7 @@ export const ja: Catalogue = {
   'request.shareWithLabel': '組織内のユーザーと共有',
   'request.share': '共有',
   'request.shareWithOrganizationLabel': 'あなたの組織と共有',
+  'request.stopSharing': '共有をやめる',
   'request.stopSharingWith': '{organization} との共有をやめる',
   'request.otherOrganizations': 'ほかに {count} 件の組織とも共有されています。',
   'request.timeline.raised': '<strong>{author}</strong> がこのリクエストを作成しました {when}',
