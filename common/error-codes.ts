@@ -199,7 +199,8 @@ export const PORTAL_CODES = {
   PORTAL_DESK_NOT_FOUND: 'No such service desk in the portal (404)',
   PORTAL_EMAIL_MISSING: 'The sign-in did not carry an e-mail address',
   PORTAL_FORM_INVALID: 'The multipart form cannot be read (400)',
-  PORTAL_FORM_TOO_LARGE: 'The multipart form has too many or too large fields (413)',
+  PORTAL_FORM_TOO_LARGE:
+    'The multipart form has too many parts, too large fields, or more bytes than any form within the upload limits; read no further (413, the connection closed)',
   PORTAL_IDP_UNKNOWN: 'The sign-in did not say which IdP was used',
   PORTAL_INTERNAL: 'An unexpected error (500); the log line has the details',
   PORTAL_INVALID_IDENTIFIER: 'Refused to build JQL from an invalid identifier',
@@ -217,6 +218,9 @@ export const PORTAL_CODES = {
   PORTAL_UPLOAD_TOO_LARGE: 'An attached file is too large (413)',
   PORTAL_UPLOAD_TOO_MANY: 'Too many attached files (413)',
   PORTAL_UPLOAD_TYPE: 'A file type not on the allow-list (415)',
+  PORTAL_UPLOAD_CONTENT:
+    "An attached file's bytes are not of the type its extension names (another known format, or markup a browser would run), ADR 0152 (415)",
+  PORTAL_UPLOAD_EMPTY: 'An attached file is empty (400)',
   PORTAL_WRITE_IN_PROGRESS:
     'The same form (its write key) is still being sent by an earlier post, a double click, past the wait (409); nothing is written twice',
 } as const satisfies Record<string, string>;

@@ -35,6 +35,14 @@ export interface FaultRule {
     dropAfterBytes?: number;
     onClose?: (end: { sentBytes: number; finished: boolean }) => void;
   };
+  /**
+   * Handle the request normally but, in place of its body, send that body again and again without
+   * end (chunked, no Content-Length) until the socket closes: a site whose answer never ends.
+   * `onClose` (in-process tests only) learns how many bytes went out.
+   */
+  endlessBody?: { onClose?: (end: { sentBytes: number }) => void };
+  /** Handle the request normally but declare this Content-Length, whatever the body is. */
+  contentLength?: number;
   /** Destroy the socket without answering. */
   dropConnection?: boolean;
   /** Only requests whose path starts with this (e.g. `/rest/servicedeskapi/request`). */
@@ -134,6 +142,8 @@ export async function applyFault(
     }) as typeof res.end;
   }
   if (rule.trickle) trickleBody(rule.trickle, req, res);
+  if (rule.endlessBody) endlessBody(rule.endlessBody, res);
+  if (rule.contentLength !== undefined) declareContentLength(rule.contentLength, res);
   if (rule.dropConnection) {
     req.socket.destroy();
     return true;
@@ -201,5 +211,34 @@ function trickleBody(
     };
     next();
     return res;
+  }) as typeof res.end;
+}
+
+/** Replaces `res.end(body)` with the body written over and over (see FaultRule.endlessBody). */
+function endlessBody(endless: NonNullable<FaultRule['endlessBody']>, res: ServerResponse): void {
+  let sent = 0;
+  res.once('close', () => endless.onClose?.({ sentBytes: sent }));
+  res.end = ((chunk?: unknown) => {
+    const body = Buffer.isBuffer(chunk) && chunk.length > 0 ? chunk : Buffer.from('endless ');
+    res.removeHeader('Content-Length');
+    const next = () => {
+      // Written until the buffer is full, then again once it drains: as fast as the reader reads.
+      while (!res.destroyed && res.write(body)) sent += body.length;
+      if (!res.destroyed) {
+        sent += body.length;
+        res.once('drain', next);
+      }
+    };
+    next();
+    return res;
+  }) as typeof res.end;
+}
+
+/** Sends the body as it is, under a Content-Length that need not be its length. */
+function declareContentLength(length: number, res: ServerResponse): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    res.setHeader('Content-Length', String(length));
+    return end(...args);
   }) as typeof res.end;
 }

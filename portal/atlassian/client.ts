@@ -353,19 +353,23 @@ export class AtlassianClient {
       headers: EXPERIMENTAL,
     });
   }
-  attachmentContent(issueKey: string, attachmentId: string): Promise<Response> {
+  /**
+   * A file's bytes, streamed through to the customer (portal/routes/requests.ts), never held whole;
+   * at most `maxBytes` of them (the size Atlassian lists for the file: a longer or endless body is
+   * cut there, UPSTREAM_RESPONSE_TOO_LARGE).
+   */
+  attachmentContent(issueKey: string, attachmentId: string, maxBytes: number): Promise<Response> {
     return this.transport.call(`${SD}/request/${id(issueKey)}/attachment/${id(attachmentId)}`, {
       raw: true,
       headers: { ...EXPERIMENTAL, accept: '*/*' },
-      // Streamed through to the customer (portal/routes/requests.ts), never held whole.
-      maxResponseBytes: Number.POSITIVE_INFINITY,
+      maxResponseBytes: maxBytes,
     });
   }
-  attachmentThumbnail(issueKey: string, attachmentId: string): Promise<Response> {
+  attachmentThumbnail(issueKey: string, attachmentId: string, maxBytes: number): Promise<Response> {
     return this.transport.call(`${SD}/request/${id(issueKey)}/attachment/${id(attachmentId)}/thumbnail`, {
       raw: true,
       headers: { accept: 'image/*' },
-      maxResponseBytes: Number.POSITIVE_INFINITY,
+      maxResponseBytes: maxBytes,
     });
   }
   approvals(issueKey: string): Promise<ApprovalDTO[]> {

@@ -2,8 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
+import type { PortalErrorCode } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
-import { replaceControlCharacters } from '../text.js';
+import { safeFileName } from '../file-names.js';
+import { contentProblem, uploadType } from '../upload-types.js';
 import type { SpoolSlot } from './upload-spool.js';
 
 /** A file spooled to disk (see upload-spool.ts). */
@@ -17,46 +19,31 @@ export interface UploadedFile {
 /** Form fields besides files: the raise-request form has a few dozen at most. */
 const MAX_FIELDS = 200;
 const MAX_FIELD_BYTES = 64 * 1024;
+/** busboy's own bound on one part's headers (a larger one is a malformed form). */
+const MAX_PART_HEADER_BYTES = 16 * 1024;
+
+/**
+ * The most a form may send in all: every file at its limit, every field at its limit, and their
+ * part headers. A body past it is no form a browser makes; it is cut at once (PORTAL_FORM_TOO_LARGE)
+ * rather than read to its end, which for an endless body would hold an upload slot until the
+ * server's request timeout.
+ */
+export function maxFormBytes(limits: MultipartLimits): number {
+  const parts = MAX_FIELDS + limits.maxFiles;
+  return limits.maxFiles * limits.maxFileBytes + MAX_FIELDS * MAX_FIELD_BYTES + parts * MAX_PART_HEADER_BYTES;
+}
 
 export interface MultipartLimits {
   maxFileBytes: number;
   maxFiles: number;
 }
 
-/** File types a customer may upload, by extension, with the type sent to Atlassian. */
-export const UPLOAD_TYPES: Record<string, string> = {
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  gif: 'image/gif',
-  pdf: 'application/pdf',
-  txt: 'text/plain',
-  log: 'text/plain',
-  csv: 'text/csv',
-  json: 'application/json',
-  zip: 'application/zip',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  pptx: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-};
-
-export function uploadType(filename: string): string | undefined {
-  const ext = /\.([A-Za-z0-9]{1,8})$/.exec(filename)?.[1]?.toLowerCase();
-  return ext ? UPLOAD_TYPES[ext] : undefined;
-}
-
-/** A file name safe to pass on: no path, no control characters, bounded. */
-export function cleanFilename(name: string): string {
-  const base = name.split(/[\\/]/).pop() ?? '';
-  return replaceControlCharacters(base, '').replace(/"/g, '').slice(-180) || 'file';
-}
-
 export interface MultipartForm {
   fields: Record<string, string | string[]>;
   files: UploadedFile[];
   /**
-   * Set when a file was too large, one too many, or of a type not on the list
-   * (PORTAL_UPLOAD_TOO_LARGE / _TOO_MANY / _TYPE). The fields are still all read, so the form can be
+   * Set when a file was too large, one too many, empty, of a type not on the list, or of bytes that
+   * are not of its type (PORTAL_UPLOAD_TOO_LARGE / _TOO_MANY / _EMPTY / _TYPE / _CONTENT). The fields are still all read, so the form can be
    * shown again with everything the customer typed; `files` is then empty.
    */
   refused?: JsmSsoError;
@@ -66,8 +53,10 @@ export interface MultipartForm {
  * Reads a multipart/form-data body into fields and files. Files go to the upload spool slot, never
  * to memory (the write stream's backpressure paces the upload); the caller releases the slot. A
  * refused file does not end the reading (see `refused`). A body that is not valid multipart
- * (PORTAL_FORM_INVALID, 400) or has too many or too large fields (PORTAL_FORM_TOO_LARGE, 413) does,
- * and so does a client that goes away before the body ends (PORTAL_CLIENT_ABORTED).
+ * (PORTAL_FORM_INVALID, 400) or has too many parts, too large fields or more bytes than any form of
+ * these limits (PORTAL_FORM_TOO_LARGE, 413) ends it at once, and so does a client that goes away
+ * before the body ends (PORTAL_CLIENT_ABORTED). After an early end the rest of the body is
+ * discarded unparsed, so the refusal can be answered while the client still sends.
  */
 export function readMultipart(
   req: Request,
@@ -97,29 +86,49 @@ export function readMultipart(
     const files: UploadedFile[] = [];
     const written: Promise<void>[] = [];
     let failure: JsmSsoError | undefined;
-    let formTooLarge = false;
     const fail = (err: JsmSsoError) => {
       failure ??= err;
     };
+    const refuseFile = (code: PortalErrorCode, message: string, status: number, filename: string) =>
+      fail(new JsmSsoError(code, message, { status, params: { filename } }));
+    // Nothing more of such a body is worth reading: what follows is refused whatever it holds.
+    const formTooLarge = () => {
+      req.off('data', count);
+      req.unpipe(parser);
+      // Discarded, not left unread: a client sees the answer without a reset connection losing it.
+      req.resume();
+      parser.destroy(
+        new JsmSsoError(
+          'PORTAL_FORM_TOO_LARGE',
+          'the form has too many parts, too large fields or too many bytes',
+          {
+            status: 413,
+          },
+        ),
+      );
+    };
+    const budget = maxFormBytes(limits);
+    let received = 0;
+    const count = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > budget) formTooLarge();
+    };
+    req.on('data', count);
     parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) formTooLarge = true;
+      if (info.valueTruncated) return formTooLarge();
       const prev = fields[name];
       fields[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
     });
     parser.on('file', (_name, stream, info) => {
-      const filename = cleanFilename(info.filename ?? '');
-      if (!info.filename) {
+      // An empty name is a file input left empty (browsers send it so), or a name that was all path.
+      const filename = safeFileName(info.filename ?? '');
+      if (!filename) {
         stream.resume();
         return;
       }
       const type = uploadType(filename);
       if (!type) {
-        fail(
-          new JsmSsoError('PORTAL_UPLOAD_TYPE', 'a file type not on the allow-list', {
-            status: 415,
-            params: { filename },
-          }),
-        );
+        refuseFile('PORTAL_UPLOAD_TYPE', 'a file type not on the allow-list', 415, filename);
         stream.resume();
         return;
       }
@@ -137,8 +146,19 @@ export function readMultipart(
         ),
       );
       written.push(
-        pipeline(stream, createWriteStream(path, { mode: 0o600 })).then(() => {
-          if (size > 0) files.push({ filename, mimeType: type, path, size });
+        pipeline(stream, createWriteStream(path, { mode: 0o600 })).then(async () => {
+          if (stream.truncated) return;
+          // Refused, not left out: the customer chose it and would think it attached.
+          if (size === 0) return refuseFile('PORTAL_UPLOAD_EMPTY', 'an empty file', 400, filename);
+          const problem = await contentProblem(filename, path);
+          if (problem)
+            return refuseFile(
+              'PORTAL_UPLOAD_CONTENT',
+              `the bytes are not of the file's type (${problem})`,
+              415,
+              filename,
+            );
+          files.push({ filename, mimeType: type, path, size });
         }),
       );
     });
@@ -150,12 +170,8 @@ export function readMultipart(
         }),
       ),
     );
-    parser.on('fieldsLimit', () => {
-      formTooLarge = true;
-    });
-    parser.on('partsLimit', () => {
-      formTooLarge = true;
-    });
+    parser.on('fieldsLimit', formTooLarge);
+    parser.on('partsLimit', formTooLarge);
     parser.on('error', (cause) =>
       reject(
         cause instanceof JsmSsoError
@@ -174,15 +190,7 @@ export function readMultipart(
     });
     parser.on('close', () => {
       Promise.all(written).then(
-        () => {
-          if (formTooLarge)
-            reject(
-              new JsmSsoError('PORTAL_FORM_TOO_LARGE', 'the form has too many or too large fields', {
-                status: 413,
-              }),
-            );
-          else resolve(failure ? { fields, files: [], refused: failure } : { fields, files });
-        },
+        () => resolve(failure ? { fields, files: [], refused: failure } : { fields, files }),
         (cause: unknown) =>
           reject(new JsmSsoError('PORTAL_FORM_INVALID', 'the form could not be read', { cause })),
       );

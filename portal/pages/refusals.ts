@@ -71,6 +71,8 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_UPLOAD_TOO_LARGE: 'refusal.uploadTooLarge',
   PORTAL_UPLOAD_TOO_MANY: 'refusal.uploadTooMany',
   PORTAL_UPLOAD_TYPE: 'refusal.uploadType',
+  PORTAL_UPLOAD_CONTENT: 'refusal.uploadContent',
+  PORTAL_UPLOAD_EMPTY: 'refusal.uploadEmpty',
   PORTAL_WRITE_IN_PROGRESS: 'error.writeInProgress',
 
   ATLASSIAN_VALIDATION: 'create.needsAttention',

@@ -1,7 +1,7 @@
 // What the file inputs accept and how a refused file is explained next to them: one list of types
 // (the server's allow-list, portal/http/multipart.ts) for the browser's filter and for the check.
 import type { Translator } from '../../common/i18n/index.js';
-import { UPLOAD_TYPES } from '../http/multipart.js';
+import { UPLOAD_TYPES } from '../upload-types.js';
 import { type Problem, problemText } from './refusals.js';
 
 /** The `accept` attribute of every file input: the extensions the server takes. */

@@ -8,6 +8,7 @@ import { AtlassianError } from '../atlassian/errors.js';
 import type { OrganizationDTO } from '../atlassian/types.js';
 import { authoredBody } from '../comment-author.js';
 import { fileView, THUMBNAIL_TYPES } from '../files.js';
+import { contentDisposition } from '../http/content-disposition.js';
 import { streamThrough } from '../http/stream-through.js';
 import { translatorOf } from '../i18n.js';
 import { problemText } from '../pages/refusals.js';
@@ -19,7 +20,6 @@ import { requestTimeline } from '../request-timeline.js';
 import { NotVisibleError, type VisibleRequest } from '../requests.js';
 import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
-import { replaceControlCharacters } from '../text.js';
 import type { RequestFacts } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
@@ -395,23 +395,27 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       const attachment = await details.file(session(res).customer, key, id);
       if (thumbnail && !fileView(key, attachment)?.thumbnail) throw new NotVisibleError();
       const upstream = await (thumbnail
-        ? client.attachmentThumbnail(key, id)
-        : client.attachmentContent(key, id));
+        ? client.attachmentThumbnail(key, id, MAX_THUMBNAIL_BYTES)
+        : client.attachmentContent(key, id, listedSize(attachment.size)));
       const imageType = upstream.headers.get('content-type')?.split(';')[0]?.trim().toLowerCase() ?? '';
       if (thumbnail && !THUMBNAIL_TYPES.has(imageType)) {
         await upstream.body?.cancel();
         throw new NotVisibleError();
       }
-      const filename = replaceControlCharacters(attachment.filename, '_').replace(/["\\]/g, '_');
       res.setHeader('Content-Type', thumbnail ? imageType : 'application/octet-stream');
       res.setHeader(
         'Content-Disposition',
-        `${thumbnail ? 'inline' : 'attachment'}; filename="${filename.replace(/[^\x20-\x7e]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+        contentDisposition(thumbnail ? 'inline' : 'attachment', attachment.filename),
       );
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+      // Whole files only: a Range is answered with the whole file (RFC 9110 14.2 lets a server).
+      res.setHeader('Accept-Ranges', 'none');
+      // The length on the wire is of the encoded body when Atlassian compressed it; fetch decodes.
       const length = upstream.headers.get('content-length');
-      if (length && /^[0-9]{1,12}$/.test(length)) res.setHeader('Content-Length', length);
+      const encoded =
+        (upstream.headers.get('content-encoding') ?? 'identity').trim().toLowerCase() !== 'identity';
+      if (length && !encoded && /^[0-9]{1,12}$/.test(length)) res.setHeader('Content-Length', length);
       // Streamed through, so a large file never sits whole in the portal's memory.
       const end = await streamThrough(upstream.body, res);
       if (end.outcome === 'client-aborted') {
@@ -460,8 +464,22 @@ function organizationSharing(
   };
 }
 
-/** Atlassian's body broke off: timed out (the transport's deadline covers the body) or lost. */
-function upstreamBodyFailure(cause: unknown): AtlassianError {
+/** The most bytes of a thumbnail read: Atlassian's are small previews, a few KiB. */
+const MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024;
+/** The bound of a file Atlassian lists no size for (we have seen none): generous, yet an end. */
+const UNLISTED_FILE_MAX_BYTES = 2 * 1024 * 1024 * 1024;
+
+/** The most bytes of a file read: the size Atlassian lists for it, never more. */
+function listedSize(size: number | undefined): number {
+  return Number.isSafeInteger(size) && size! >= 0 ? size! : UNLISTED_FILE_MAX_BYTES;
+}
+
+/**
+ * Atlassian's body broke off: longer than the file's listed size (the bound's own error), timed
+ * out (the transport's deadline covers the body) or lost.
+ */
+function upstreamBodyFailure(cause: unknown): JsmSsoError {
+  if (cause instanceof JsmSsoError && cause.code === 'UPSTREAM_RESPONSE_TOO_LARGE') return cause;
   const timedOut = (cause as Error | undefined)?.name === 'TimeoutError';
   return new AtlassianError(timedOut ? 'ATLASSIAN_TIMEOUT' : 'ATLASSIAN_UNREACHABLE', 0, { cause });
 }

@@ -357,13 +357,15 @@ describe('portal requests and visibility', () => {
       expect((await alice.text('/requests?status=all&page=')).status).to.equal(200);
     });
 
-    for (const name of ['\u202Etxt.exe.txt', 'résumé.pdf', '請求書 2026.pdf', 'Ünïcödé “quotes”.txt']) {
+    for (const name of ['résumé.pdf', '請求書 2026.pdf', 'Ünïcödé “quotes”.txt']) {
       it(`keeps the UTF-8 file name ${JSON.stringify(name)} from upload to Atlassian to download`, async () => {
         const key = h.keyOf('Printer on 3rd floor jams every morning');
         const token = csrfOf((await alice.text(`/requests/${key}`)).body);
         const body = new FormData();
         body.append('_csrf', token);
-        body.append('attachment', new Blob([Buffer.from(`content of ${name}`)]), name);
+        // A PDF's bytes start as one does (the upload's content is checked against its name).
+        const content = `${name.endsWith('.pdf') ? '%PDF-1.7\n' : ''}content of ${name}`;
+        body.append('attachment', new Blob([Buffer.from(content)]), name);
         const res = await alice.fetch(`/requests/${key}/attachment`, {
           method: 'POST',
           body,
@@ -371,8 +373,8 @@ describe('portal requests and visibility', () => {
         });
         expect(res.status).to.equal(303);
         const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
-        const stored = request.attachments.find((a) => a.content.toString() === `content of ${name}`);
-        expect(stored?.filename, 'name as stored at Atlassian').to.equal(name.replace(/"/g, ''));
+        const stored = request.attachments.find((a) => a.content.toString() === content);
+        expect(stored?.filename, 'name as stored at Atlassian').to.equal(name);
         const page = (await alice.text(`/requests/${key}`)).body;
         const link = new RegExp(`href="(/requests/${key}/attachment/${stored!.id})"`).exec(page);
         expect(link, 'the page links the attachment').to.not.equal(null);
@@ -381,7 +383,7 @@ describe('portal requests and visibility', () => {
         const disposition = download.headers.get('content-disposition')!;
         const encoded = /filename\*=UTF-8''([^;]+)/.exec(disposition)![1]!;
         expect(decodeURIComponent(encoded)).to.equal(stored!.filename);
-        expect(await download.text()).to.equal(`content of ${name}`);
+        expect(await download.text()).to.equal(content);
       });
     }
 

@@ -166,6 +166,9 @@ export const de: Catalogue = {
     'Ihre Datei wurde nicht angehängt; bitte wählen Sie sie aus und laden Sie sie erneut hoch.',
   'upload.acceptedTypes': 'Erlaubte Typen: {types}.',
   'upload.chooseAgain': 'Es wurde nichts gesendet; bitte wählen Sie Ihre Dateien erneut aus.',
+  'refusal.uploadContent':
+    'Diese Datei ist nicht, was ihr Name sagt ({filename}): ihr Inhalt ist von einem anderen Typ.',
+  'refusal.uploadEmpty': 'Diese Datei ist leer ({filename}).',
   'refusal.uploadType': 'Dateien dieses Typs können nicht angehängt werden ({filename}).',
   'refusal.uploadTooLarge': 'Dateien dürfen höchstens {size} groß sein.',
   'refusal.uploadTooMany':

@@ -166,6 +166,9 @@ export const en = {
   'request.refused.fileNotAttached': 'Your file was not attached; please choose it and upload it again.',
   'upload.acceptedTypes': 'Accepted types: {types}.',
   'upload.chooseAgain': 'Nothing was sent; please choose your files again.',
+  'refusal.uploadContent':
+    'This file is not what its name says ({filename}): its content is of another type.',
+  'refusal.uploadEmpty': 'This file is empty ({filename}).',
   'refusal.uploadType': 'Files of this type cannot be attached ({filename}).',
   'refusal.uploadTooLarge': 'Files can be at most {size}.',
   'refusal.uploadTooMany': 'At most {max, plural, one {# file} other {# files}} can be attached at once.',

@@ -167,6 +167,9 @@ export const fr: Catalogue = {
     'Votre fichier n’a pas été joint ; choisissez-le et envoyez-le à nouveau.',
   'upload.acceptedTypes': 'Types acceptés : {types}.',
   'upload.chooseAgain': 'Rien n’a été envoyé ; veuillez choisir à nouveau vos fichiers.',
+  'refusal.uploadContent':
+    'Ce fichier n’est pas ce que son nom indique ({filename}) : son contenu est d’un autre type.',
+  'refusal.uploadEmpty': 'Ce fichier est vide ({filename}).',
   'refusal.uploadType': 'Les fichiers de ce type ne peuvent pas être joints ({filename}).',
   'refusal.uploadTooLarge': 'Les fichiers ne doivent pas dépasser {size}.',
   'refusal.uploadTooMany':

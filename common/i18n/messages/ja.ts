@@ -159,6 +159,8 @@ export const ja: Catalogue = {
     'ファイルは添付されませんでした。もう一度ファイルを選択してアップロードしてください。',
   'upload.acceptedTypes': '使用できる形式: {types}。',
   'upload.chooseAgain': '何も送信されていません。ファイルをもう一度選択してください。',
+  'refusal.uploadContent': 'このファイルの内容は名前が示す形式ではありません ({filename})。',
+  'refusal.uploadEmpty': 'このファイルは空です ({filename})。',
   'refusal.uploadType': 'この形式のファイルは添付できません ({filename})。',
   'refusal.uploadTooLarge': 'ファイルサイズの上限は {size} です。',
   'refusal.uploadTooMany': '一度に添付できるファイルは {max} 個までです。',

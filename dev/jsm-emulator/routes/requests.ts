@@ -566,7 +566,8 @@ export function sendAttachment(res: Response, attachment: Attachment, thumbnail:
   res.setHeader('Content-Type', attachment.mimeType);
   res.setHeader(
     'Content-Disposition',
-    `attachment; filename*=UTF-8''${encodeURIComponent(attachment.filename)}`,
+    // Through a Buffer: half a UTF-16 pair becomes U+FFFD (encodeURIComponent would throw on it).
+    `attachment; filename*=UTF-8''${encodeURIComponent(Buffer.from(attachment.filename).toString())}`,
   );
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.status(200).send(attachment.content);
