@@ -62,3 +62,112 @@ export class ReconcileError extends Error {
 export function failureReasonOf(error: unknown): FailureReason {
   return error instanceof ReconcileError ? error.reason : 'ReconcileFailed';
 }
+
+/**
+ * Every other reason the operator writes on a condition (tenant and JsmSsoPool), an Event, or logs, besides
+ * FAILURE_REASONS (which also stand on Applied and Ready): the operator README's second table
+ * (`npm run gen`), and test/common/emitted-codes.test.ts fails when a reason the sources write is in
+ * neither. `conditions` names where it appears.
+ */
+export const OPERATOR_REASONS = {
+  Valid: { conditions: 'ConfigValid=True', meaning: 'The configuration passes the schema and its rules.' },
+  SchemaInvalid: {
+    conditions: 'ConfigValid=False',
+    meaning: 'A field breaks the schema or a cross-field rule; the message names each.',
+  },
+  MappingInvalid: {
+    conditions: 'ConfigValid=False',
+    meaning: 'An attribute-mapping expression does not compile; the message names it.',
+  },
+  SigningCertificateInvalid: {
+    conditions: 'ConfigValid=False',
+    meaning:
+      "A signing Secret's `tls.crt` is not a PEM X.509 certificate; the running pods are left as they are.",
+  },
+  UnknownFieldsIgnored: {
+    conditions: 'log line `operator.unknown_fields_ignored`',
+    meaning:
+      'The tenant has fields this operator version does not know (a CRD newer than the operator); they are ignored and named in the ConfigValid message, once per generation.',
+  },
+  ConfigInvalid: {
+    conditions: 'Applied=Unknown, Ready=False, SigningCertificateValid=Unknown',
+    meaning: 'Nothing is applied or checked while ConfigValid is False.',
+  },
+  ObjectsApplied: { conditions: 'Applied=True', meaning: 'Every owned object is in its desired state.' },
+  DeploymentMissing: {
+    conditions: 'BrokerAvailable, PortalAvailable=Unknown',
+    meaning: "The part's Deployment does not exist yet.",
+  },
+  RolloutPending: {
+    conditions: 'BrokerAvailable, PortalAvailable=Unknown',
+    meaning: "The part's Deployment has not yet observed its latest spec.",
+  },
+  MinimumReplicasAvailable: {
+    conditions: 'BrokerAvailable, PortalAvailable=True',
+    meaning: "At least one of the part's pods is available.",
+  },
+  PodsUnavailable: {
+    conditions: 'BrokerAvailable, PortalAvailable=False',
+    meaning: "None of the part's pods is available; the message says where to look.",
+  },
+  AllComponentsReady: { conditions: 'Ready=True', meaning: 'The portal and the broker are serving.' },
+  ComponentsUnavailable: {
+    conditions: 'Ready=False',
+    meaning: 'The broker or the portal (or the pool) is not available; the message says which.',
+  },
+  DeletionBlocked: {
+    conditions: 'Ready=False',
+    meaning:
+      'The tenant is being deleted, but removing what it placed in its pool fails; the message says why.',
+  },
+  PoolNotChecked: {
+    conditions: 'PoolReady=Unknown',
+    meaning: 'A pooled tenant whose configuration is not valid: its pool is checked once it is.',
+  },
+  PoolNotFound: {
+    conditions: 'PoolReady=False',
+    meaning:
+      'The JsmSsoPool `spec.placement.pool` names does not exist, or is in a namespace the operator does not watch.',
+  },
+  PoolNotReady: {
+    conditions: 'PoolReady=False or Unknown',
+    meaning: "The tenant's JsmSsoPool is not Ready (its own conditions say why) or has not reported yet.",
+  },
+  PoolReady: { conditions: 'PoolReady=True', meaning: "The tenant's JsmSsoPool is Ready." },
+  CertificatesValid: {
+    conditions: 'SigningCertificateValid=True',
+    meaning: 'Both signing certificates have more than 30 days left.',
+  },
+  CertificateExpiringSoon: {
+    conditions: 'SigningCertificateValid=False',
+    meaning: 'A signing certificate expires within 30 days; rotate it.',
+  },
+  CertificateExpired: {
+    conditions: 'SigningCertificateValid=False',
+    meaning: 'A signing certificate has expired; rotate it.',
+  },
+  CertificateUnreadable: {
+    conditions: 'SigningCertificateValid=Unknown',
+    meaning: 'A signing Secret has no readable `tls.crt` (see ConfigValid).',
+  },
+  Applied: {
+    conditions: 'Normal Event',
+    meaning: 'Owned objects were created or changed; the note names them.',
+  },
+  SigningKeyGenerated: {
+    conditions: 'Normal Event',
+    meaning: 'The operator generated a SAML signing key pair in a Secret the tenant did not provide.',
+  },
+  CleanupAbandoned: {
+    conditions: 'Warning Event, log line `operator.cleanup_abandoned`',
+    meaning:
+      "A deleted tenant's objects in its pool stayed forbidden to remove past the grace: the finalizer is released and the note says how to remove them by hand.",
+  },
+  OPERATOR_NOT_LEADER: {
+    conditions: 'the message of a failed reconcile, and its log line',
+    meaning:
+      'A write refused before it was sent because this replica no longer holds the leader lease (a process paused past its renew deadline); the reconcile fails under the reason of the refused write, and the replica that holds the lease does the work.',
+  },
+} as const satisfies Record<string, { conditions: string; meaning: string }>;
+
+export type OperatorReason = keyof typeof OPERATOR_REASONS;

@@ -1,6 +1,7 @@
 import { ApiError, isConflict, type KubeClient } from '../common/kube/client.js';
 import { sleep } from '../common/kube/informer.js';
 import type { Logger } from '../common/log.js';
+import type { OperatorReason } from './errors.js';
 import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
 
 /**
@@ -217,11 +218,11 @@ export class LeaderElector {
 
 /**
  * A write refused because this process no longer holds the leader lease (LeaderElector.fence). Its
- * code is not one of FAILURE_REASONS (operator/errors.ts): the reconcile fails under the reason of
- * the refused write, with this message in its own (operator README, leader election).
+ * code is not one of FAILURE_REASONS: the reconcile fails under the reason of the refused write, with
+ * this message in its own; the code is in OPERATOR_REASONS (operator/errors.ts, the README's table).
  */
 export class NotLeaderError extends Error {
-  readonly code = 'OPERATOR_NOT_LEADER';
+  readonly code: OperatorReason = 'OPERATOR_NOT_LEADER';
   constructor(method: string, path: string) {
     super(`${method} ${path} not sent: this replica no longer holds the leader lease`);
     this.name = 'NotLeaderError';

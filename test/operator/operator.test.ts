@@ -364,6 +364,25 @@ describe('operator against a real API server', function () {
     await converged('broken');
   });
 
+  it('reports a signing Secret whose certificate does not parse as SigningCertificateInvalid and starts no pods', async () => {
+    await createTenantSecrets(env.client, namespace, 'badcert');
+    await env.client.create(
+      collectionPath(KINDS.secret, namespace),
+      secretObject(namespace, 'badcert-broker-signing', {
+        'tls.crt': 'not a certificate',
+        'tls.key': 'nor a key',
+      }),
+    );
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'badcert'));
+    const refused = await eventually(async () => {
+      const t = await tenant('badcert');
+      return condition(t, 'ConfigValid')?.status === 'False' ? t : undefined;
+    }, 'ConfigValid=False on the tenant with a broken signing certificate');
+    expect(condition(refused, 'ConfigValid')?.reason).to.equal('SigningCertificateInvalid');
+    expect(condition(refused, 'ConfigValid')?.message).to.include('badcert-broker-signing');
+    expect(await deployment('badcert-broker')).to.equal(undefined);
+  });
+
   it('records Kubernetes Events on the tenant for a configuration error and for the changes that fix it', async () => {
     interface EventLike extends KubeObject {
       type: string;

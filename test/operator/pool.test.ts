@@ -737,4 +737,21 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       'the unwatched namespace named',
     );
   });
+
+  it('checks no pool for a pooled tenant whose configuration is invalid: PoolReady Unknown, PoolNotChecked', async () => {
+    // No Secrets: ConfigValid is False (SecretMissing), so nothing is placed.
+    await env.client.create(
+      collectionPath(KINDS.tenant, tenants),
+      tenantObject(tenants, 'unchecked', {
+        placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } },
+      }),
+    );
+    const refused = await eventually(async () => {
+      const t = await get<Status>(KINDS.tenant, tenants, 'unchecked');
+      return condition(t, 'PoolReady') ? t : undefined;
+    }, 'PoolReady on the invalid pooled tenant');
+    expect(condition(refused, 'ConfigValid')).to.include({ status: 'False', reason: 'SecretMissing' });
+    expect(condition(refused, 'PoolReady')).to.include({ status: 'Unknown', reason: 'PoolNotChecked' });
+    await env.client.delete(objectPath(KINDS.tenant, tenants, 'unchecked'));
+  });
 });

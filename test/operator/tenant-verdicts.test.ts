@@ -42,6 +42,14 @@ describe('validation verdicts remembered per tenant generation', () => {
     expect(verdicts.validate(broken('u2', 3)).condition.reason).to.equal('MappingInvalid');
   });
 
+  it('says SchemaInvalid for a field that breaks the schema, naming it', () => {
+    const tenant = stored('u1', 1);
+    (tenant.spec.broker as { url: string }).url = 'not a url';
+    const { condition } = new TenantVerdicts().validate(tenant);
+    expect(condition).to.include({ status: 'False', reason: 'SchemaInvalid' });
+    expect(condition.message).to.include('broker');
+  });
+
   it('hands out the live metadata and no status, so a finalizer added since is seen', () => {
     const verdicts = new TenantVerdicts();
     verdicts.validate(stored('u1', 1));

@@ -1,0 +1,59 @@
+import { expect } from 'chai';
+import { appliedCondition, computeStatus, deploymentCondition } from '../../operator/status.js';
+
+/** The tenant's status as computed from what the reconcile observed (operator/status.ts). */
+describe('operator: tenant status from observations', () => {
+  const now = new Date('2026-12-03T06:00:00Z');
+  const serving = {
+    status: 'True',
+    reason: 'MinimumReplicasAvailable',
+    message: '1/1 pods available',
+  } as const;
+  const reasonOf = (conditions: { type: string; reason: string }[] | undefined, type: string) =>
+    conditions?.find((c) => c.type === type)?.reason;
+
+  it('says a part whose Deployment does not exist yet is DeploymentMissing, Unknown', () => {
+    expect(deploymentCondition('Broker', undefined, 'see the pods')).to.deep.include({
+      status: 'Unknown',
+      reason: 'DeploymentMissing',
+    });
+  });
+
+  it('is Ready with AllComponentsReady when the configuration, the apply and both parts are', () => {
+    const { conditions } = computeStatus(
+      undefined,
+      {
+        generation: 1,
+        configValid: { status: 'True', reason: 'Valid', message: 'the configuration is valid' },
+        applied: appliedCondition(true, undefined),
+        broker: serving,
+        portal: serving,
+      },
+      now,
+    );
+    expect(reasonOf(conditions, 'Applied')).to.equal('ObjectsApplied');
+    expect(reasonOf(conditions, 'Ready')).to.equal('AllComponentsReady');
+  });
+
+  it('applies nothing while the configuration is invalid: Applied Unknown and Ready False, both ConfigInvalid', () => {
+    const { conditions } = computeStatus(
+      undefined,
+      {
+        generation: 2,
+        configValid: { status: 'False', reason: 'SchemaInvalid', message: 'fix these fields' },
+        applied: appliedCondition(false, undefined),
+        broker: serving,
+        portal: serving,
+      },
+      now,
+    );
+    expect(conditions?.find((c) => c.type === 'Applied')).to.include({
+      status: 'Unknown',
+      reason: 'ConfigInvalid',
+    });
+    expect(conditions?.find((c) => c.type === 'Ready')).to.include({
+      status: 'False',
+      reason: 'ConfigInvalid',
+    });
+  });
+});
