@@ -117,20 +117,26 @@ export async function unpackBundle(archive: string): Promise<Bundle> {
 export interface ContainerRun {
   output(): string;
   exited: Promise<number | null>;
+  /** Sends `signal` to the container's PID 1, as the kubelet's stop does (through runc). */
+  kill(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
 }
 
 let sequence = 0;
 
-/** Runs `args` in the bundle under runc, as the image's user, on a read-only root filesystem. */
-export function runContainer(bundle: Bundle, args: string[]): ContainerRun {
+/**
+ * Runs `args` in the bundle under runc, as the image's user, on a read-only root filesystem, with
+ * `env` added to the image's environment. `args[0]` is the container's PID 1.
+ */
+export function runContainer(bundle: Bundle, args: string[], env: string[] = []): ContainerRun {
   const path = join(bundle.dir, 'config.json');
   const oci = JSON.parse(readFileSync(path, 'utf8')) as {
     root: { readonly?: boolean };
-    process: { args: string[]; terminal: boolean };
+    process: { args: string[]; terminal: boolean; env?: string[] };
   };
   oci.root.readonly = true;
   oci.process.terminal = false;
   oci.process.args = args;
+  oci.process.env = [...(bundle.config.Env ?? []), ...env];
   writeFileSync(path, JSON.stringify(oci));
   const id = `jsm-sso-test-${process.pid}-${++sequence}`;
   const child = spawn('runc', ['run', '--bundle', bundle.dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -138,5 +144,11 @@ export function runContainer(bundle: Bundle, args: string[]): ContainerRun {
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { output: () => output, exited };
+  return {
+    output: () => output,
+    exited,
+    kill: async (signal) => {
+      await run('runc', ['kill', id, signal]);
+    },
+  };
 }

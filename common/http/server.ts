@@ -6,6 +6,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import { constants } from 'node:os';
 import type { SecureContext, SecureContextOptions } from 'node:tls';
 import type { Logger } from '../log.js';
 import { HSTS_HEADER_VALUE, MIN_TLS_VERSION } from '../tls/versions.js';
@@ -184,11 +185,34 @@ function withHsts(handler: RequestListener): RequestListener {
   };
 }
 
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+let exitWhileStarting: ((signal: NodeJS.Signals) => void) | undefined;
+
+/**
+ * Until `exitOnSignals` is in place, SIGTERM or SIGINT exits at once (128 + the signal's number, as
+ * the default action would report): nothing is served yet, so there is nothing to drain. Without a
+ * handler the default action would do the same, except as a container's PID 1, where the kernel
+ * ignores a signal the process does not handle: a part still starting (a pool waiting for its API
+ * server, however many attempts it takes) would sit out the kubelet's grace period until SIGKILL.
+ */
+export function exitOnSignalsWhileStarting(logger: Logger): void {
+  if (exitWhileStarting) return;
+  exitWhileStarting = (signal) => {
+    logger.info({ event: 'process.stopped_while_starting', signal }, 'stopped before serving');
+    process.exit(128 + constants.signals[signal]);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, exitWhileStarting);
+}
+
 /**
  * On SIGTERM or SIGINT: run `stop` once (it drains the servers), then exit 0. A second signal
- * exits at once with 1, for a person pressing Ctrl-C twice.
+ * exits at once with 1, for a person pressing Ctrl-C twice. Replaces `exitOnSignalsWhileStarting`.
  */
 export function exitOnSignals(stop: () => Promise<void>, logger: Logger): void {
+  if (exitWhileStarting) {
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, exitWhileStarting);
+    exitWhileStarting = undefined;
+  }
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
@@ -202,6 +226,5 @@ export function exitOnSignals(stop: () => Promise<void>, logger: Logger): void {
       },
     );
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
 }

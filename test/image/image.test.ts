@@ -1,11 +1,17 @@
 // The image `npm run image` builds (.ci/image.sh): production files only, labelled, with an SBOM,
 // and running as a non-root user on a read-only root filesystem.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { stringify } from 'yaml';
+import { DEFAULT_DRAIN_SECONDS, terminationGraceSeconds } from '../../common/http/shutdown.js';
 import { packageRoot } from '../../common/paths.js';
+import { eventually } from '../../testkit/envtest.js';
 import {
+  type Bundle,
+  type ContainerRun,
   type ImageContents,
   imageArchive,
   readImage,
@@ -76,13 +82,19 @@ describe('the OCI image', function () {
     expect(image.config.Entrypoint).to.deep.equal(['/usr/local/bin/node', '/app/dist/cli/main.js']);
   });
 
-  it('carries the OCI labels: version, revision, source, licence', () => {
+  it('carries the OCI labels: version, revision, source, licence, created (the commit time)', () => {
     const labels = image.config.Labels ?? {};
     expect(labels['org.opencontainers.image.version']).to.equal(pkg.version);
     expect(labels['org.opencontainers.image.source']).to.equal(pkg.repository.url);
     expect(labels['org.opencontainers.image.licenses']).to.equal(pkg.license);
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
     expect(labels['org.opencontainers.image.revision']).to.match(new RegExp(`^${head}(-dirty)?$`));
+    // The commit's time, not the build's, so that a rebuild of one commit gives the same image.
+    const committed = execFileSync('git', ['log', '-1', '--format=%ct'], {
+      cwd: root,
+      encoding: 'utf8',
+    }).trim();
+    expect(Date.parse(labels['org.opencontainers.image.created'] ?? '') / 1000).to.equal(Number(committed));
   });
 
   it('stamps the labelled revision where jsm-sso --version and jsm_sso_build_info read it', async () => {
@@ -129,5 +141,65 @@ describe('the OCI image', function () {
     } finally {
       bundle.remove();
     }
+  });
+
+  describe('as PID 1, stopped the way the kubelet stops a container (SIGTERM, SIGKILL after the grace period)', () => {
+    const GRACE_MS = terminationGraceSeconds(DEFAULT_DRAIN_SECONDS) * 1000;
+    const jsmSso = (...args: string[]) => ['/usr/local/bin/node', '/app/dist/cli/main.js', ...args];
+    let bundle: Bundle;
+
+    before(async () => {
+      bundle = await unpackBundle(archive);
+      // A cluster the container cannot reach (it has no network): a pool waits for it at start.
+      writeFileSync(
+        join(bundle.dir, 'rootfs/kubeconfig'),
+        stringify({
+          apiVersion: 'v1',
+          kind: 'Config',
+          clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+          users: [{ name: 'u', user: { token: 'unused' } }],
+          contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+          'current-context': 'c',
+        }),
+        { mode: 0o644 },
+      );
+    });
+    after(() => bundle?.remove());
+
+    /** SIGTERM once `ready` is logged; the exit code, or null if SIGKILL had to end it after the grace period. */
+    async function stopWithSigterm(container: ContainerRun, ready: RegExp): Promise<number | null> {
+      await eventually(async () => ready.test(container.output()), `${ready} in the output`, 60_000).catch(
+        (err) => {
+          throw new Error(`${(err as Error).message}\n${container.output()}`);
+        },
+      );
+      await container.kill('SIGTERM');
+      const killed = setTimeout(() => void container.kill('SIGKILL').catch(() => {}), GRACE_MS);
+      try {
+        const code = await container.exited;
+        return code === 128 + constants.signals.SIGKILL ? null : code;
+      } finally {
+        clearTimeout(killed);
+      }
+    }
+
+    it('drains and exits 0 while serving', async () => {
+      const portal = runContainer(bundle, jsmSso('portal', '--pool-dir', '/app/crds'));
+      expect(
+        await stopWithSigterm(portal, /"event":"server.listening","server":"management"/),
+        portal.output(),
+      ).to.equal(0);
+      expect(portal.output()).to.include('"event":"process.draining"');
+    });
+
+    it('exits at once while still starting: a pool waiting for an API server it cannot reach', async () => {
+      const portal = runContainer(bundle, jsmSso('portal', '--pool', 'shared', '--pool-namespace', 'pools'), [
+        'KUBECONFIG=/kubeconfig',
+      ]);
+      expect(await stopWithSigterm(portal, /"event":"pool.tenant_watch_failed"/), portal.output()).to.equal(
+        128 + constants.signals.SIGTERM,
+      );
+      expect(portal.output()).to.include('"event":"process.stopped_while_starting"');
+    });
   });
 });
