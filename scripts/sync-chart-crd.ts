@@ -1,12 +1,20 @@
 // `npm run gen` step: the Helm chart carries crds/jsmssotenant.yaml and crds/jsmssopool.yaml byte for
 // byte (templates/crd.yaml renders them when crds.enabled), so the chart can never install or upgrade
-// to a schema other than the one the types and the docs were generated from.
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+// to a schema other than the one the types and the docs were generated from. Its values.schema.json
+// carries the CRD's spec.<part>.pod schema as tenantPodDefaults, so that Helm refuses a default the
+// operator would refuse at start (it exits, and its new pods crash-loop after an install Helm called
+// a success).
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import type { SchemaNode } from '../common/config/crd-schema.js';
+import { closedPodSettingsSchema } from '../common/config/validate.js';
 import { CRD_PATH, POOL_CRD_PATH, packageRoot } from '../common/paths.js';
 
 export const CHART_CRD_PATH = join(packageRoot(), 'charts/jsm-sso/files/jsmssotenant.crd.yaml');
 export const CHART_POOL_CRD_PATH = join(packageRoot(), 'charts/jsm-sso/files/jsmssopool.crd.yaml');
+export const CHART_VALUES_SCHEMA_PATH = join(packageRoot(), 'charts/jsm-sso/values.schema.json');
 
 /** Copies the CRD into the chart; with `check`, only reports whether the copy is current. */
 export function syncChartCrd(check: boolean, from = CRD_PATH, to = CHART_CRD_PATH): boolean {
@@ -15,17 +23,64 @@ export function syncChartCrd(check: boolean, from = CRD_PATH, to = CHART_CRD_PAT
   return current;
 }
 
+const TENANT_POD_DEFAULTS_DESCRIPTION =
+  "Defaults for every tenant's broker and portal pods, shaped like spec.<part>.pod of the JsmSsoTenant CRD (generated from it by npm run gen); an empty value means no default. The CRD's CEL rules are checked by the operator at start.";
+
+/**
+ * spec.<part>.pod as the chart's JSON Schema: objects closed as the operator's validator closes
+ * them, the Kubernetes extensions dropped (CEL rules stay with the operator), and every top-level
+ * field also accepting its empty value, which values.yaml lists to say the field exists.
+ */
+export function tenantPodDefaultsSchema(): SchemaNode {
+  const pod = withoutKubernetesExtensions(closedPodSettingsSchema());
+  const fields = Object.fromEntries(
+    Object.entries(pod.properties ?? {}).map(([name, field]) => [
+      name,
+      field.type === 'string' ? { description: field.description, anyOf: [{ const: '' }, field] } : field,
+    ]),
+  );
+  return { ...pod, description: TENANT_POD_DEFAULTS_DESCRIPTION, properties: fields };
+}
+
+function withoutKubernetesExtensions(node: SchemaNode): SchemaNode {
+  if (Array.isArray(node)) return node.map(withoutKubernetesExtensions) as unknown as SchemaNode;
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([key]) => !key.startsWith('x-kubernetes-'))
+      .map(([key, value]) => [key, withoutKubernetesExtensions(value as SchemaNode)]),
+  ) as SchemaNode;
+}
+
+/** Writes tenantPodDefaultsSchema() into values.schema.json; with `check`, only reports whether it is current. */
+export function syncChartValuesSchema(check: boolean, path = CHART_VALUES_SCHEMA_PATH): boolean {
+  const schema = JSON.parse(readFileSync(path, 'utf8')) as { properties: Record<string, SchemaNode> };
+  const wanted = tenantPodDefaultsSchema();
+  const current = isDeepStrictEqual(schema.properties['tenantPodDefaults'], wanted);
+  if (!check && !current) {
+    schema.properties['tenantPodDefaults'] = wanted;
+    writeFileSync(path, `${JSON.stringify(schema, null, 2)}\n`);
+    execFileSync(join(packageRoot(), 'node_modules/.bin/biome'), ['format', '--write', path], {
+      stdio: 'ignore',
+    });
+  }
+  return current;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const check = process.argv.includes('--check');
-  for (const [from, to] of [
-    [CRD_PATH, CHART_CRD_PATH],
-    [POOL_CRD_PATH, CHART_POOL_CRD_PATH],
-  ] as const) {
-    const current = syncChartCrd(check, from, to);
+  const report = (current: boolean, to: string, from: string) => {
     if (check && !current) {
       console.error(`${to} differs from ${from}: run npm run gen`);
       process.exit(1);
     }
     console.log(current ? `${to} is current` : `wrote ${to}`);
+  };
+  for (const [from, to] of [
+    [CRD_PATH, CHART_CRD_PATH],
+    [POOL_CRD_PATH, CHART_POOL_CRD_PATH],
+  ] as const) {
+    report(syncChartCrd(check, from, to), to, from);
   }
+  report(syncChartValuesSchema(check), CHART_VALUES_SCHEMA_PATH, CRD_PATH);
 }

@@ -38,6 +38,11 @@ function podSettingsSchema(): SchemaNode {
   return pod;
 }
 
+/** spec.<part>.pod with objects closed as the validator closes them (the chart's values schema carries it). */
+export function closedPodSettingsSchema(): SchemaNode {
+  return closeObjects(structuredClone(podSettingsSchema()));
+}
+
 /**
  * Validates operator-wide pod defaults (the chart's tenantPodDefaults) against the same schema
  * and rules as a tenant's spec.<part>.pod; problem paths start with `path`.

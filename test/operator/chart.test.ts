@@ -5,11 +5,16 @@ import { join } from 'node:path';
 import type { V1NetworkPolicySpec } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
+import { UsageError } from '../../common/args.js';
 import { ApiError, type KubeObject } from '../../common/kube/client.js';
 import { CRD_PATH, POOL_CRD_PATH, packageRoot } from '../../common/paths.js';
 import { parsePodDefaults } from '../../operator/cli.js';
 import { collectionPath, kindByName, objectPath } from '../../operator/kube/kinds.js';
-import { syncChartCrd } from '../../scripts/sync-chart-crd.js';
+import {
+  CHART_VALUES_SCHEMA_PATH,
+  syncChartCrd,
+  syncChartValuesSchema,
+} from '../../scripts/sync-chart-crd.js';
 import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
 
 const CHART = join(packageRoot(), 'charts/jsm-sso');
@@ -17,7 +22,8 @@ const CHART = join(packageRoot(), 'charts/jsm-sso');
 describe('Helm chart charts/jsm-sso', function () {
   this.timeout(60_000);
   let env: Envtest;
-  const helm = (...args: string[]) => execFileSync(join(env.toolsDir, 'helm'), args, { encoding: 'utf8' });
+  const helm = (...args: string[]) =>
+    execFileSync(join(env.toolsDir, 'helm'), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
   before(async () => {
     env = await envtest();
@@ -87,11 +93,20 @@ describe('Helm chart charts/jsm-sso', function () {
       CHART,
       '--namespace',
       namespace,
-      ...set.flatMap((s) => ['--set', s]),
+      // A value to --set, or a flag of its own (--skip-schema-validation).
+      ...set.flatMap((s) => (s.startsWith('--') ? [s] : ['--set', s])),
     );
     return parseAllDocuments(out)
       .map((d) => d.toJS() as KubeObject | null)
       .filter((d): d is KubeObject => d !== null);
+  }
+
+  const POD_DEFAULTS_FLAG = '--tenant-pod-defaults=';
+  function operatorArgs(objects: KubeObject[]): string[] {
+    const deployment = objects.find((o) => o.kind === 'Deployment') as KubeObject & {
+      spec: { template: { spec: { containers: { args: string[] }[] } } };
+    };
+    return deployment.spec.template.spec.containers[0]!.args;
   }
 
   it('renders objects the API server accepts (server-side dry run), with a ClusterRole by default', async () => {
@@ -161,13 +176,8 @@ describe('Helm chart charts/jsm-sso', function () {
 
   it('passes tenantPodDefaults to the operator as a flag it accepts, with its pull Secrets by default', () => {
     const podDefaults = (objects: KubeObject[]) => {
-      const deployment = objects.find((o) => o.kind === 'Deployment') as KubeObject & {
-        spec: { template: { spec: { containers: { args: string[] }[] } } };
-      };
-      const flag = deployment.spec.template.spec.containers[0]!.args.find((a) =>
-        a.startsWith('--tenant-pod-defaults='),
-      );
-      return parsePodDefaults(flag?.slice('--tenant-pod-defaults='.length)).podDefaults;
+      const flag = operatorArgs(objects).find((a) => a.startsWith(POD_DEFAULTS_FLAG));
+      return parsePodDefaults(flag?.slice(POD_DEFAULTS_FLAG.length)).podDefaults;
     };
     expect(podDefaults(render('ops'))).to.deep.equal({
       resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
@@ -192,6 +202,58 @@ describe('Helm chart charts/jsm-sso', function () {
     expect(() =>
       podDefaults(render('ops', 'tenantPodDefaults.podLabels.app\\.kubernetes\\.io/name=x')),
     ).to.throw(/set by the operator/);
+  });
+
+  it('refuses, at helm install, tenantPodDefaults the operator would refuse at start, naming the value', () => {
+    // Each was rendered into a flag on which the new operator pods exited, after an install Helm
+    // called a success; the values schema now carries the CRD's pod settings (npm run gen).
+    const refused: [string, RegExp][] = [
+      [
+        'tenantPodDefaults.resources.limits.memory=lots',
+        /tenantPodDefaults\/resources\/limits\/memory': 'lots'/,
+      ],
+      [
+        'tenantPodDefaults.resource.limits.memory=1Gi',
+        /tenantPodDefaults': additional properties 'resource'/,
+      ],
+      ['tenantPodDefaults.tolerations[0].effect=Sometimes', /tenantPodDefaults\/tolerations\/0\/effect/],
+      ['tenantPodDefaults.podLabels.team=a b', /tenantPodDefaults\/podLabels\/team': 'a b'/],
+      ['tenantPodDefaults.priorityClassName=High', /tenantPodDefaults\/priorityClassName': 'High'/],
+    ];
+    for (const [value, message] of refused) {
+      expect(() => render('ops', value), value).to.throw(message);
+      // Rendered past the schema, the flag is one the operator refuses.
+      const flag = operatorArgs(render('ops', '--skip-schema-validation', value)).find((a) =>
+        a.startsWith(POD_DEFAULTS_FLAG),
+      );
+      expect(() => parsePodDefaults(flag!.slice(POD_DEFAULTS_FLAG.length)), value).to.throw(UsageError);
+    }
+    render('ops', 'tenantPodDefaults.priorityClassName=high', 'tenantPodDefaults.resources.limits.cpu=2');
+  });
+
+  it('keeps tenantPodDefaults in values.schema.json generated from the CRD (npm run gen reports a stale copy)', () => {
+    expect(syncChartValuesSchema(true), 'values.schema.json is stale: npm run gen').to.equal(true);
+    const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-values-schema-'));
+    try {
+      const stale = join(dir, 'values.schema.json');
+      const schema = JSON.parse(readFileSync(CHART_VALUES_SCHEMA_PATH, 'utf8'));
+      schema.properties.tenantPodDefaults = { type: 'object', description: 'anything' };
+      writeFileSync(stale, JSON.stringify(schema));
+      expect(syncChartValuesSchema(true, stale)).to.equal(false);
+      syncChartValuesSchema(false, stale);
+      expect(syncChartValuesSchema(true, stale)).to.equal(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a disruption budget that would block every node drain (maxUnavailable 0)', () => {
+    for (const value of ['0', '0%']) {
+      expect(() => render('ops', `podDisruptionBudget.maxUnavailable=${value}`), value).to.throw(
+        /podDisruptionBudget\/maxUnavailable/,
+      );
+    }
+    for (const value of ['2', '50%']) render('ops', `podDisruptionBudget.maxUnavailable=${value}`);
   });
 
   it('uses namespaced Roles when watchNamespaces is set, and no wildcard verbs', async () => {
