@@ -164,28 +164,40 @@ export class LeaderElector {
     return objectPath(KINDS.lease, this.options.namespace, this.options.name);
   }
 
-  private read(): Promise<Lease | undefined> {
-    return this.options.client.get<Lease>(this.path());
+  private read(signal?: AbortSignal): Promise<Lease | undefined> {
+    return this.options.client.get<Lease>(this.path(), signal ? { signal } : {});
   }
 
+  /**
+   * One attempt, given up after the renew deadline as client-go's is: an API server that stops
+   * answering (a dead connection that was never reset) would otherwise hold the renewal loop in
+   * this call for good, so a leader would never see its lease lost and exit, and a standby would
+   * never try again.
+   */
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { client, namespace, name, identity, leaseDurationSeconds, monotonicMs } = this.options;
     const now = this.options.wallClock();
+    const signal = AbortSignal.timeout(this.options.renewDeadlineMs);
     try {
-      const lease = await this.read();
+      const lease = await this.read(signal);
       if (!lease) {
-        await client.create(collectionPath(KINDS.lease, namespace), {
-          apiVersion: KINDS.lease.apiVersion,
-          kind: 'Lease',
-          metadata: { name, namespace },
-          spec: {
-            holderIdentity: identity,
-            leaseDurationSeconds,
-            acquireTime: microTime(now),
-            renewTime: microTime(now),
-            leaseTransitions: 0,
+        await client.create(
+          collectionPath(KINDS.lease, namespace),
+          {
+            apiVersion: KINDS.lease.apiVersion,
+            kind: 'Lease',
+            metadata: { name, namespace },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds,
+              acquireTime: microTime(now),
+              renewTime: microTime(now),
+              leaseTransitions: 0,
+            },
           },
-        });
+          {},
+          { signal },
+        );
         return true;
       }
       const holder = lease.spec.holderIdentity ?? '';
@@ -203,7 +215,7 @@ export class LeaderElector {
           ? { acquireTime: microTime(now), leaseTransitions: (lease.spec.leaseTransitions ?? 0) + 1 }
           : {}),
       };
-      await client.request('PUT', this.path(), { body: lease });
+      await client.request('PUT', this.path(), { body: lease, signal });
       return true;
     } catch (err) {
       if (isConflict(err)) return false;

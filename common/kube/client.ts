@@ -69,6 +69,14 @@ export const METADATA_ONLY = {
   object: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json',
 } as const;
 const AUTH_REFRESH_MS = 60_000;
+/**
+ * How long a request (a watch excepted) may take, from the wait for a socket to the last byte. The
+ * API server ends every such request within its --request-timeout (60 s by default), so past 70 s
+ * the answer is not coming: the connection went dead without a reset (a control-plane node lost,
+ * a load balancer dropping its flows). Without a bound the call waited for ever, holding its
+ * worker and one of the REQUEST_SOCKETS; 32 of them and the client made no call at all.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 70_000;
 /** Requests in flight at once per client (watches excepted: they have their own agent). */
 const REQUEST_SOCKETS = 32;
 
@@ -93,12 +101,14 @@ export class KubeClient {
   writeGuard?: (method: string, path: string) => void;
 
   private readonly userAgent: string;
+  private readonly requestTimeoutMs: number;
 
-  constructor(kubeConfig: ClusterAccess, options: { userAgent?: string } = {}) {
+  constructor(kubeConfig: ClusterAccess, options: { userAgent?: string; requestTimeoutMs?: number } = {}) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.kubeConfig = kubeConfig;
     this.userAgent = options.userAgent ?? USER_AGENT;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.server = cluster.server.replace(/\/+$/, '');
   }
 
@@ -170,8 +180,11 @@ export class KubeClient {
     });
   }
 
+  /** One exchange, bounded by the client's request timeout and by `args.signal`, whichever ends first. */
   async request<T>(method: string, path: string, args: RequestArgs = {}): Promise<T> {
-    const res = await this.open(method, path, args);
+    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
+    const signal = args.signal ? AbortSignal.any([args.signal, timeout]) : timeout;
+    const res = await this.open(method, path, { ...args, signal });
     const text = await readAll(res);
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
@@ -179,9 +192,9 @@ export class KubeClient {
   }
 
   /** The object, or undefined when it does not exist. */
-  async get<T = KubeObject>(path: string): Promise<T | undefined> {
+  async get<T = KubeObject>(path: string, args: Pick<RequestArgs, 'signal'> = {}): Promise<T | undefined> {
     try {
-      return await this.request<T>('GET', path);
+      return await this.request<T>('GET', path, args);
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return undefined;
       throw err;
@@ -227,8 +240,9 @@ export class KubeClient {
     collection: string,
     object: unknown,
     query: Record<string, string> = {},
+    args: Pick<RequestArgs, 'signal'> = {},
   ): Promise<T> {
-    return this.request<T>('POST', collection, { body: object, query });
+    return this.request<T>('POST', collection, { ...args, body: object, query });
   }
 
   async delete(path: string, query: Record<string, string> = {}): Promise<void> {
