@@ -223,6 +223,16 @@ describe('portal: attacks on the attachment path (ADR 0152)', () => {
       }
     });
 
+    it('shows a refused name as text on the page, never as markup', async () => {
+      const name = '<img src=x onerror=alert(1)>.exe';
+      const res = await upload(name, 'MZ');
+      expect(res.status).to.equal(415);
+      const page = await res.text();
+      expect(page)
+        .to.include('(&lt;img src&#61;x onerror&#61;alert(1)&gt;.exe)')
+        .and.not.include('<img src=x');
+    });
+
     it('keeps the end of a very long name, extension included, and never half a character', async () => {
       const content = 'a name of 300 emoji';
       const res = await upload(`${'😀'.repeat(300)}.txt`, content);
