@@ -525,13 +525,14 @@ export class RequestService {
   }
 
   /**
-   * Attaches a file once per write key: Atlassian adds a comment with every attachment, and that
-   * comment carries the key.
+   * Attaches files once per write key, with `note` as the comment Atlassian adds with them (a
+   * customer's comment sent with files, or a line naming who attached them): that comment carries
+   * the key.
    */
   async attach(
     issueKey: string,
     serviceDeskId: string,
-    file: { filename: string; path: string; mimeType: string },
+    files: readonly { filename: string; path: string; mimeType: string }[],
     note: string,
     writeKey: string,
   ): Promise<WriteOutcome<true>> {
@@ -539,8 +540,10 @@ export class RequestService {
       ...this.#writes,
       find: () => this.#findComment(issueKey, writeKey),
       write: async () => {
-        const temporaryId = await this.#client.attachTemporaryFile(serviceDeskId, file);
-        await this.#client.attachToRequest(issueKey, [temporaryId], withWriteKey(note, writeKey));
+        const temporaryIds: string[] = [];
+        for (const file of files)
+          temporaryIds.push(await this.#client.attachTemporaryFile(serviceDeskId, file));
+        await this.#client.attachToRequest(issueKey, temporaryIds, withWriteKey(note, writeKey));
         return true as const;
       },
     });

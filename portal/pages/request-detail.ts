@@ -19,7 +19,7 @@ import { approvalsSection } from './approvals.js';
 import { csrfField, layout, type PageContext, statusLozenge, writeKeyField } from './layout.js';
 import { relativeTime } from './local-time.js';
 import { richText } from './rich-text.js';
-import { ACCEPTED_UPLOADS } from './uploads.js';
+import { ACCEPTED_UPLOADS, MAX_COMMENT_FILES } from './uploads.js';
 
 /** The request's sharing with organizations, as far as this customer is concerned. */
 export interface OrganizationSharingView {
@@ -58,6 +58,8 @@ export interface DetailView {
   error?: string | undefined;
   /** Shown beside the file input (a refused or missing file). */
   uploadError?: string | undefined;
+  /** Shown beside the comment form's file input (a refused file). */
+  commentUploadError?: string | undefined;
   /** The largest file the portal takes (spec.portal.limits.maxUploadBytes), said by the file input. */
   maxUploadBytes: number;
 }
@@ -135,6 +137,14 @@ function organizationsShared(
   }`;
 }
 
+/** The comment form's file input: files sent with the comment (not offered to an approver-only reader). */
+function commentFiles(i18n: Translator, v: DetailView): SafeHtml {
+  const error = v.commentUploadError;
+  return html`<label for="comment-files">${i18n.t('request.attachToComment', { max: MAX_COMMENT_FILES, size: i18n.fileSize(v.maxUploadBytes) })}</label>
+          ${error ? html`<div id="comment-files-err" class="error" role="alert">${error}</div>` : ''}
+          <input id="comment-files" type="file" name="attachment" multiple accept="${ACCEPTED_UPLOADS}"${error ? html` aria-invalid="true" aria-describedby="comment-files-err"` : ''}>`;
+}
+
 export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
   const key = v.summary.key;
   const action = (path: string) => `/requests/${seg(key)}/${path}`;
@@ -166,9 +176,10 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
       <section class="card" aria-labelledby="act-h"><h2 id="act-h">${t('request.activity')}</h2>
         <ol class="activity">${v.timeline.map((entry) => timelineItem(ctx.i18n, entry))}</ol>
         ${v.timeline.every((e) => e.kind !== 'comment') ? html`<p class="muted empty">${t('request.noComments')}</p>` : ''}
-        <form method="post" action="${action('comment')}" data-draft>${csrfField(v.csrf)}${writeKeyField(v.writeKeys.comment)}
+        <form method="post" action="${action('comment')}" enctype="multipart/form-data" data-draft>${csrfField(v.csrf)}${writeKeyField(v.writeKeys.comment)}
           <label for="comment-body">${t('request.addComment')}</label>
           <textarea id="comment-body" name="body" required maxlength="32000">${v.commentDraft ?? ''}</textarea>
+          ${v.mayAct ? commentFiles(ctx.i18n, v) : ''}
           <p><button type="submit">${t('request.comment')}</button></p>
         </form>
       </section>

@@ -12,6 +12,9 @@ export const ACCEPTED_UPLOADS = Object.keys(UPLOAD_TYPES)
 /** Files a customer may attach to a new request at once. */
 export const MAX_CREATE_FILES = 5;
 
+/** Files a customer may attach with one comment: as many as with a new request. */
+export const MAX_COMMENT_FILES = MAX_CREATE_FILES;
+
 /** The accepted types as a customer reads them (PNG, PDF, …). */
 export const ACCEPTED_LIST = Object.keys(UPLOAD_TYPES)
   .map((ext) => ext.toUpperCase())

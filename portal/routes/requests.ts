@@ -1,6 +1,6 @@
 // Request details and every action on a request (My requests: routes/my-requests.ts). Each handler re-checks
 // visibility through RequestService.visible before it reads or changes anything.
-import type { Express, Request, Response } from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
 import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
 import type { MessageKey } from '../../common/i18n/index.js';
 import { en } from '../../common/i18n/messages/en.js';
@@ -14,7 +14,7 @@ import { translatorOf } from '../i18n.js';
 import { problemText } from '../pages/refusals.js';
 import { type OrganizationSharingView, requestDetailPage } from '../pages/request-detail.js';
 import { transitionConfirmPage } from '../pages/requests.js';
-import { uploadRefusalText } from '../pages/uploads.js';
+import { MAX_COMMENT_FILES, uploadRefusalText } from '../pages/uploads.js';
 import { RequestDetails } from '../request-detail.js';
 import { requestTimeline } from '../request-timeline.js';
 import { NotVisibleError, type VisibleRequest } from '../requests.js';
@@ -67,6 +67,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       notice?: string;
       error?: string;
       uploadError?: string;
+      /** Shown beside the comment form's file input (a refused file). */
+      commentUploadError?: string;
       status?: number;
       /** After a failed comment: its text and key, so sending it again writes it once. */
       commentDraft?: { text: string; writeKey: string };
@@ -122,6 +124,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         notice: extra.notice,
         error: extra.error,
         uploadError: extra.uploadError,
+        commentUploadError: extra.commentUploadError,
         maxUploadBytes: services.maxUploadBytes,
       }),
       extra.status ?? 200,
@@ -133,6 +136,39 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const { t } = translatorOf(res);
     await renderDetail(res, String(req.params['key']), flag ? { notice: t(NOTICES[flag]!) } : {});
   });
+
+  /**
+   * Shows the request's page again with an action's refusal (an Atlassian error, or one of
+   * ACTION_REFUSALS) and the comment the form carried, so nothing typed is lost. False for any other
+   * error, which the caller lets go to the error handler.
+   */
+  const showRefusal = async (
+    res: Response,
+    key: string,
+    err: unknown,
+    body: Record<string, unknown>,
+    notDone?: MessageKey,
+  ): Promise<boolean> => {
+    if (!(err instanceof AtlassianError || (err instanceof JsmSsoError && ACTION_REFUSALS.has(err.code))))
+      return false;
+    logger.warn({ event: 'portal.action_refused', reason: err.code }, 'action refused');
+    const i18n = translatorOf(res);
+    const message =
+      err instanceof AtlassianError
+        ? `${problemText(i18n, err)} ${notDone ? i18n.t(notDone) : ''}`.trim()
+        : err instanceof ActionRefusal
+          ? i18n.t(err.messageKey)
+          : problemText(i18n, err);
+    const text = typeof body['body'] === 'string' ? body['body'] : undefined;
+    await renderDetail(res, key, {
+      error: message,
+      status: err.status,
+      ...(text === undefined
+        ? {}
+        : { commentDraft: { text, writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]) } }),
+    });
+    return true;
+  };
 
   /**
    * A state-changing action on a request: visibility first (and, unless `approvers` allows it, the
@@ -171,27 +207,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         );
         res.redirect(303, `/requests/${encodeURIComponent(key)}?${notice}=1`);
       } catch (err) {
-        if (err instanceof AtlassianError || (err instanceof JsmSsoError && ACTION_REFUSALS.has(err.code))) {
-          logger.warn({ event: 'portal.action_refused', reason: err.code }, 'action refused');
-          const i18n = translatorOf(res);
-          const message =
-            err instanceof AtlassianError
-              ? `${problemText(i18n, err)} ${notDone ? i18n.t(notDone) : ''}`.trim()
-              : err instanceof ActionRefusal
-                ? i18n.t(err.messageKey)
-                : problemText(i18n, err);
-          const body = (req.body ?? {}) as Record<string, unknown>;
-          const text = typeof body['body'] === 'string' ? body['body'] : undefined;
-          await renderDetail(res, key, {
-            error: message,
-            status: err.status,
-            ...(text === undefined
-              ? {}
-              : { commentDraft: { text, writeKey: writeKeyFrom(body[WRITE_KEY_FIELD]) } }),
-          });
-          return;
-        }
-        throw err;
+        if (!(await showRefusal(res, key, err, (req.body ?? {}) as Record<string, unknown>, notDone)))
+          throw err;
       }
     };
   /** A plain action form (signed in, CSRF-checked) posted to `path`; see requestAction. */
@@ -202,23 +219,70 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   const actionError = (messageKey: MessageKey) => new ActionRefusal('PORTAL_ACTION_INVALID', messageKey, 400);
   const approverOnly = () =>
     new ActionRefusal('PORTAL_ACTION_APPROVER_ONLY', 'request.refused.approverOnly', 403);
+  /** The comment the customer typed, opened by their name (comment-author.ts): the service account writes it. */
+  const commentNote = (body: Record<string, unknown>, s: Session) => {
+    const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
+    if (!text || text.length > 32_000) throw actionError('request.refused.commentEmpty');
+    return authoredBody(s.customer.displayName, text);
+  };
+
+  /**
+   * The page's comment form, multipart because it takes files as the native portal's comment editor
+   * does: the files are attached with the comment as the note Atlassian adds with them, in one write
+   * under the form's key. Visibility comes first (nothing is read from a customer who may not see the
+   * request), and an approver-only reader may comment but not attach. Files count as uploads too.
+   * A url-encoded comment (no files) goes on to the plain comment action.
+   */
+  const commentWithFiles = async (req: Request, res: Response, next: NextFunction) => {
+    if (!req.is('multipart/form-data')) {
+      next();
+      return;
+    }
+    const key = String(req.params['key']);
+    const s = session(res);
+    const { desk, mayAct } = await requests.visible(s.customer, key);
+    const form = await readUploadForm(web, services, req, res, MAX_COMMENT_FILES);
+    if (!form) return;
+    if (!csrfOk(req, res, form.fields['_csrf'])) return;
+    const body = form.fields as Record<string, unknown>;
+    const writeKey = writeKeyFrom(body[WRITE_KEY_FIELD]);
+    if (form.refused) {
+      noteRefusal(form.refused.status, form.refused.code, 'upload refused');
+      await renderDetail(res, key, {
+        commentDraft: { text: typeof body['body'] === 'string' ? body['body'] : '', writeKey },
+        commentUploadError: uploadRefusalText(translatorOf(res), form.refused),
+        status: form.refused.status,
+      });
+      return;
+    }
+    try {
+      const note = commentNote(body, s);
+      if (form.files.length === 0) {
+        await requests.comment(key, note, writeKey);
+      } else {
+        if (!mayAct) throw approverOnly();
+        await limits.consume('uploads', 'ip', req.ip ?? '');
+        await limits.consume('uploads', 'account', s.customer.accountId);
+        await requests.attach(key, desk.serviceDeskId, form.files, note, writeKey);
+      }
+    } catch (err) {
+      if (!(await showRefusal(res, key, err, body, 'request.refused.commentNotAdded'))) throw err;
+      return;
+    }
+    res.redirect(303, `/requests/${encodeURIComponent(key)}?commented=1`);
+  };
+
   app.post(
     '/requests/:key/comment',
     signedIn,
     limits.limit('comments'),
+    commentWithFiles,
     forms,
     csrf,
     requestAction(
       'commented',
       async (key, body, s) => {
-        const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
-        if (!text || text.length > 32_000) throw actionError('request.refused.commentEmpty');
-        // The service account writes the comment, opened by the customer's name (comment-author.ts).
-        await requests.comment(
-          key,
-          authoredBody(s.customer.displayName, text),
-          writeKeyFrom(body[WRITE_KEY_FIELD]),
-        );
+        await requests.comment(key, commentNote(body, s), writeKeyFrom(body[WRITE_KEY_FIELD]));
       },
       {
         approvers: true,
@@ -365,7 +429,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       await requests.attach(
         key,
         desk.serviceDeskId,
-        file,
+        [file],
         // Atlassian adds a link to the file below the note: agents read who attached it.
         authoredBody(s.customer.displayName, ''),
         writeKeyFrom(form.fields[WRITE_KEY_FIELD]),

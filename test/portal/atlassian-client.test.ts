@@ -184,7 +184,7 @@ describe('portal Atlassian client', () => {
     await service.attach(
       key,
       '1',
-      { filename: 'log.txt', path: spooled, mimeType: 'text/plain' },
+      [{ filename: 'log.txt', path: spooled, mimeType: 'text/plain' }],
       'Alice attached log.txt.',
       newWriteKey(),
     );

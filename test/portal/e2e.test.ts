@@ -485,6 +485,25 @@ describe('portal end to end in Chromium', function () {
     }
   });
 
+  it('sends a file with her comment, as the native comment editor takes one', async () => {
+    const request = seeded('Password expired while on holiday');
+    await page.goto(`${portalUrl}/requests/${request.key}`);
+    await page.fill('#comment-body', 'The error shown at sign-in.');
+    await page.setInputFiles('#comment-files', {
+      name: 'sign-in-error.txt',
+      mimeType: 'text/plain',
+      buffer: Buffer.from('Your password has expired.'),
+    });
+    await page.click('button:has-text("Comment")');
+    await page.waitForURL(/commented=1$/);
+    const last = page.locator('ol.activity > li').last();
+    expect(await last.locator('.activity-head strong').textContent()).to.equal('Alice Anders');
+    expect(await last.locator('.comment-body').textContent()).to.include('The error shown at sign-in.');
+    expect(await last.locator('ul.files').textContent()).to.include('sign-in-error.txt');
+    expect(request.attachments.map((a) => a.filename)).to.include('sign-in-error.txt');
+    await audit.check(page);
+  });
+
   it('browses desk groups with icons, raises on behalf of a colleague with a keyboard multi-select, and filters My requests, at desktop and at 390 px', async () => {
     const wide = async (width: number, what: string) => {
       const scroll = await page.evaluate(() => document.documentElement.scrollWidth);

@@ -247,6 +247,8 @@ export const de: Catalogue = {
   'request.noComments': 'Noch keine Kommentare. Fügen Sie unten einen hinzu; der Helpdesk sieht ihn.',
   'request.addComment': 'Kommentar hinzufügen',
   'request.comment': 'Kommentieren',
+  'request.attachToComment':
+    'Dateien anhängen (optional, bis zu {max, plural, one {# Datei} other {# Dateien}} mit je {size})',
   'request.attachments': 'Anhänge',
   'request.noFiles': 'Keine Dateien angehängt.',
   'request.attachFile': 'Datei anhängen (bis {size})',

@@ -238,6 +238,8 @@ export const en = {
   'request.noComments': 'No comments yet. Add one below; the help desk sees it.',
   'request.addComment': 'Add a comment',
   'request.comment': 'Comment',
+  'request.attachToComment':
+    'Attach files (optional, up to {max, plural, one {# file} other {# files}} of {size} each)',
   'request.attachments': 'Attachments',
   'request.noFiles': 'No files attached.',
   'request.attachFile': 'Attach a file (up to {size})',

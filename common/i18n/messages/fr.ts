@@ -245,6 +245,8 @@ export const fr: Catalogue = {
   'request.noComments': 'Aucun commentaire pour l’instant. Ajoutez-en un ci-dessous ; le support le verra.',
   'request.addComment': 'Ajouter un commentaire',
   'request.comment': 'Commenter',
+  'request.attachToComment':
+    'Joindre des fichiers (facultatif, jusqu’à {max, plural, one {# fichier} other {# fichiers}} de {size} chacun)',
   'request.attachments': 'Pièces jointes',
   'request.noFiles': 'Aucun fichier joint.',
   'request.attachFile': 'Joindre un fichier (jusqu’à {size})',

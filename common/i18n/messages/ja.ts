@@ -230,6 +230,7 @@ export const ja: Catalogue = {
   'request.noComments': 'まだコメントはありません。下から追加すると、ヘルプデスクに表示されます。',
   'request.addComment': 'コメントを追加',
   'request.comment': 'コメント',
+  'request.attachToComment': 'ファイルを添付（任意、最大 {max} 件、各 {size} まで）',
   'request.attachments': '添付ファイル',
   'request.noFiles': '添付ファイルはありません。',
   'request.attachFile': 'ファイルを添付 ({size} まで)',
