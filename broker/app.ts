@@ -29,7 +29,9 @@ import {
   signedRedirectUrl,
 } from '../common/saml/index.js';
 import { createSealer } from '../common/sealer.js';
+import { createTlsFetch } from '../common/tls/index.js';
 import { homeRealmFor } from './authority.js';
+import { answer, backchannelLogoutHandler, portalSubjectSealer } from './backchannel-logout.js';
 import {
   type Backend,
   type EndpointRequest,
@@ -50,6 +52,7 @@ import {
   sendMessagePage,
   sendPostBindingPage,
 } from './pages.js';
+import { portalLogoutSender } from './portal-logout.js';
 import { refusalText } from './refusal-text.js';
 import {
   acceptAuthnRequest,
@@ -75,6 +78,9 @@ export interface BrokerAppOptions {
   /** How long one call to an IdP may take (default IDP_TIMEOUT_MS; tests shorten it). */
   idpTimeoutMs?: number;
 }
+
+/** A logout token is a JWT of a kilobyte or two; the form carries nothing else. */
+const BACKCHANNEL_FORM_LIMIT = 16 * 1024;
 
 /**
  * One call to an IdP gives up after 10 s (openid-client's own default is 30 s): the person is
@@ -134,6 +140,7 @@ export async function createBrokerApp(
     i18n: pageLanguage(req.headers['accept-language'], flowLanguage.get(req)),
   });
   const steps = afterAuthenticationSteps(idps, (problem) => telemetry.mappingProblem(problem));
+  const idpTimeoutMs = options.idpTimeoutMs ?? IDP_TIMEOUT_MS;
   const { backends, outbound } = createBackends(
     idps,
     context,
@@ -144,11 +151,25 @@ export async function createBrokerApp(
       flowTtlSeconds: settings.flowTtlSeconds,
       now,
       logger,
-      idpTimeoutMs: options.idpTimeoutMs ?? IDP_TIMEOUT_MS,
+      idpTimeoutMs,
       keyReadFailed: (idp, keys) => telemetry.keyReadFailed(idp, keys),
     },
     createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'logout-handle'),
   );
+  /** The portal's SOAP SingleLogoutService is reached as the browser reaches the portal: public TLS. */
+  const portalFetch = createTlsFetch();
+  const portalSubjects = portalSubjectSealer(
+    createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'portal-subject'),
+  );
+  const backchannelLogout = backchannelLogoutHandler({
+    store,
+    state,
+    // The IdP waits for the answer; the portal gets the same deadline as a call to the IdP.
+    portalLogout: portalLogoutSender({ settings, fetch: portalFetch, store, now, timeoutMs: idpTimeoutMs }),
+    portalSubjects,
+    telemetry,
+    logger,
+  });
   const choices: IdpChoice[] = idps.map((idp) => ({
     name: idp.name,
     displayName: idp.displayName ?? idp.name,
@@ -439,7 +460,7 @@ export async function createBrokerApp(
     res: ServerResponse,
     flow: LoginFlow,
     subject: AuthenticatedSubject,
-    logout: { logoutHandle?: string; upstreamSessionKey?: string },
+    logout: { logoutHandle?: string; upstreamSessionKey?: string; backchannelKeys?: readonly string[] },
   ): Promise<void> {
     const mapped = runSteps(steps, subject);
     const sessionIndex = newSamlId(randomBytes);
@@ -464,6 +485,11 @@ export async function createBrokerApp(
       nameIdHash: portalNameIdHash(nameId.nameId),
       ...(logout.logoutHandle === undefined ? {} : { logoutHandle: logout.logoutHandle }),
       ...(logout.upstreamSessionKey === undefined ? {} : { upstreamSessionKey: logout.upstreamSessionKey }),
+      // What the portal's session is named by, for the LogoutRequest that ends it when the IdP's
+      // back-channel logout ends this session; kept only where that can come (ADR 0150).
+      ...(logout.backchannelKeys?.length
+        ? { backchannelKeys: logout.backchannelKeys, portalSubject: portalSubjects.seal(nameId) }
+        : {}),
     });
     telemetry.login({
       idp: subject.idp,
@@ -617,6 +643,21 @@ export async function createBrokerApp(
       },
     ],
   };
+  // OpenID Connect Back-Channel Logout 1.0: each IdP posts its logout tokens to its own path.
+  const backchannelPaths = new Set<string>();
+  for (const backend of backends.values()) {
+    const endpoint = backend.backchannelLogout;
+    if (!endpoint) continue;
+    backchannelPaths.add(endpoint.path);
+    frontend[endpoint.path] = [
+      {
+        method: 'POST',
+        formLimit: BACKCHANNEL_FORM_LIMIT,
+        claims: () => true,
+        handle: (_req, res, { form }) => backchannelLogout(res, backend.idp, endpoint, form!),
+      },
+    ];
+  }
   for (const [path, candidates] of Object.entries(frontend))
     table.set(path, [...(table.get(path) ?? []), ...candidates]);
 
@@ -643,7 +684,13 @@ export async function createBrokerApp(
     throw new JsmSsoError('NOT_FOUND', 'there is nothing here', { status: 404 });
   }
 
-  function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown, path: string): void {
+    // The IdP's server, not a person, reads a back-channel logout answer: JSON, as section 2.8 has it.
+    if (backchannelPaths.has(path) && err instanceof JsmSsoError && err.status < 500) {
+      telemetry.refusal(err.code, err.status);
+      answer(res, err.status, { error: 'invalid_request', error_description: err.message });
+      return;
+    }
     if (err instanceof JsmSsoError && err.status < 500) {
       telemetry.refusal(err.code, err.status);
       if (!res.headersSent)
@@ -679,7 +726,7 @@ export async function createBrokerApp(
         if (!candidates) throw new JsmSsoError('NOT_FOUND', 'there is nothing here', { status: 404 });
         return dispatch(req, res, candidates, rawQuery);
       })
-      .catch((err: unknown) => fail(req, res, err))
+      .catch((err: unknown) => fail(req, res, err, path))
       .finally(done);
   };
 
@@ -687,7 +734,7 @@ export async function createBrokerApp(
     handler,
     ready: () => store.ping(),
     close: async () => {
-      await Promise.all(outbound.map((f) => f.close()));
+      await Promise.all([...outbound, portalFetch].map((f) => f.close()));
     },
   };
 }

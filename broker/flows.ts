@@ -8,7 +8,8 @@ import type { RequestedAuthnContext } from './saml/inbound.js';
  * Everything the broker frontend remembers, all in the flow store with a TTL: a login flow (from
  * the AuthnRequest to the Response), the minimum a later logout needs, and a pending logout.
  * Backends keep their own one-time indexes and markers (broker/backends). Nothing about a person
- * is written anywhere: a session holds the IdP's name and the backend's opaque logout handle.
+ * is written in the clear: a session holds the IdP's name, the backend's opaque logout handle, keyed
+ * hashes, and (for back-channel logout, ADR 0150) the portal's NameID sealed.
  */
 
 export interface LoginFlow {
@@ -44,6 +45,13 @@ export interface LoginSession {
   nameIdHash?: string;
   /** The backend's key by which the IdP's own LogoutRequest finds the session (already a keyed hash). */
   upstreamSessionKey?: string;
+  /** The backend's keys by which the IdP's back-channel logout finds the session (keyed hashes). */
+  backchannelKeys?: readonly string[];
+  /**
+   * The NameID (and its format) the portal was given, sealed: what a LogoutRequest to the portal
+   * must name to end the portal's session when the IdP's back-channel logout ends this one.
+   */
+  portalSubject?: string;
 }
 
 /** A portal LogoutRequest waiting for the IdP's logout to come back. */
@@ -110,14 +118,10 @@ export class BrokerState {
    * logout request; the latest login under one key wins the index.
    */
   async saveSession(sessionIndex: string, session: LoginSession): Promise<void> {
-    await this.#sessions.put(sessionIndex, session);
-    if (session.upstreamSessionKey !== undefined) {
-      await this.store.put(
-        upstreamKey(session.idp, session.upstreamSessionKey),
-        sessionIndex,
-        this.sessionTtlSeconds,
-      );
-    }
+    await Promise.all([
+      this.#sessions.put(sessionIndex, session),
+      ...indexKeysOf(session).map((key) => this.store.put(key, sessionIndex, this.sessionTtlSeconds)),
+    ]);
   }
 
   /**
@@ -133,11 +137,27 @@ export class BrokerState {
     const session = await this.#sessions.get(sessionIndex);
     if (!session || !owned(session)) return undefined;
     const ended = await this.#sessions.take(sessionIndex);
-    if (ended?.upstreamSessionKey !== undefined) {
-      const key = upstreamKey(ended.idp, ended.upstreamSessionKey);
-      if ((await this.store.get(key)) === sessionIndex) await this.store.delete(key);
+    if (ended) {
+      await Promise.all(
+        indexKeysOf(ended).map(async (key) => {
+          if ((await this.store.get(key)) === sessionIndex) await this.store.delete(key);
+        }),
+      );
     }
     return ended;
+  }
+
+  /**
+   * The session the IdP's back-channel logout names by `sessionKey` (the latest login under that
+   * key: ADR 0150) and its index, read, not ended: it ends once the portal's session has.
+   */
+  async backchannelSession(
+    idp: string,
+    sessionKey: string,
+  ): Promise<{ sessionIndex: string; session: LoginSession } | undefined> {
+    const sessionIndex = await this.store.get(backchannelKey(idp, sessionKey));
+    const session = sessionIndex === undefined ? undefined : await this.#sessions.get(sessionIndex);
+    return sessionIndex !== undefined && session?.idp === idp ? { sessionIndex, session } : undefined;
   }
 
   readonly sessions: SessionDirectory = {
@@ -160,4 +180,18 @@ export class BrokerState {
 
 function upstreamKey(idp: string, upstreamSessionKey: string): string {
   return `upstream-session:${idp}:${upstreamSessionKey}`;
+}
+
+function backchannelKey(idp: string, sessionKey: string): string {
+  return `backchannel-session:${idp}:${sessionKey}`;
+}
+
+/** The keys that find a session again from its IdP's logout, each naming its session index. */
+function indexKeysOf(session: LoginSession): string[] {
+  return [
+    ...(session.upstreamSessionKey === undefined
+      ? []
+      : [upstreamKey(session.idp, session.upstreamSessionKey)]),
+    ...(session.backchannelKeys ?? []).map((key) => backchannelKey(session.idp, key)),
+  ];
 }

@@ -34,6 +34,15 @@ export interface BrokerSettings {
   enforcesRequestedAuthnContext: boolean;
 }
 
+/**
+ * Where an OIDC IdP posts its back-channel logout tokens (OpenID Connect Back-Channel Logout 1.0):
+ * one address per IdP, which its admin registers as the client's `backchannel_logout_uri`, so that
+ * the IdP a token is judged by never depends on what the token says.
+ */
+export function backchannelLogoutUrl(brokerUrl: string, idp: string): string {
+  return `${brokerUrl}/oidc/backchannel-logout/${idp}`;
+}
+
 export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReader): BrokerSettings {
   const { broker, portal } = tenant.spec;
   // The operator generates both key pairs under these names when the tenant names none.

@@ -26,7 +26,22 @@ export interface BrokerTelemetry {
   mappingProblem(problem: MappingProblem): void;
   /** A read of an IdP's keys failed (its log lines are key-read-health.ts's, once per change of state). */
   keyReadFailed(idp: string, keys: IdpKeysKind): void;
+  /**
+   * An IdP's back-channel logout token and what came of it (never the token or whom it names):
+   * `ended` the sessions it names, found `no_session`, ended them but the portal answered
+   * PartialLogout (`partial`), `refused` the token, or could not judge it or reach the portal
+   * (`error`, the sessions left for the IdP's next try).
+   */
+  backchannelLogout(event: {
+    idp: string;
+    result: BackchannelLogoutResult;
+    reason?: string;
+    /** The check a refused token failed (LogoutTokenCheck). */
+    detail?: string;
+  }): void;
 }
+
+export type BackchannelLogoutResult = 'ended' | 'no_session' | 'partial' | 'refused' | 'error';
 
 /**
  * `tenant`: a dedicated part's tenant id, or both label values (a pooled tenant's, see
@@ -76,6 +91,26 @@ export function createBrokerTelemetry(
       metrics
         .histogram('jsm_sso_broker_request_duration_seconds')
         .observe({ tenant: aggregated, route }, seconds);
+    },
+    backchannelLogout({ idp, result, reason, detail }) {
+      metrics.counter('jsm_sso_broker_backchannel_logouts_total').inc({ tenant: aggregated, idp, result });
+      // Counted with every other 4xx and 5xx too, so the dashboards' totals stay whole.
+      if (reason && result === 'refused')
+        metrics.counter('jsm_sso_broker_refusals_total').inc({ tenant: aggregated, reason });
+      if (reason && result === 'error')
+        metrics.counter('jsm_sso_broker_errors_total').inc({ tenant: aggregated, reason });
+      const level =
+        result === 'refused' || result === 'partial' ? 'warn' : result === 'error' ? 'error' : 'info';
+      logger[level](
+        {
+          event: 'broker.backchannel_logout',
+          idp,
+          result,
+          ...(reason ? { reason } : {}),
+          ...(detail ? { detail } : {}),
+        },
+        'back-channel logout',
+      );
     },
     mappingProblem({ idp, attribute, problem }) {
       metrics

@@ -151,6 +151,12 @@ export const BROKER_CODES = {
   OIDC_IDP_UNAVAILABLE: 'The IdP could not complete the sign-in: unreachable or a server error (502)',
   OIDC_CLIENT_KEY_UNSUPPORTED:
     'The private_key_jwt key is not a PEM private key, or of a type that is not supported (500)',
+  OIDC_LOGOUT_TOKEN_INVALID:
+    "A back-channel logout token failed a check of OpenID Connect Back-Channel Logout 1.0 section 2.6 (400 with a JSON error; the log line's `detail` names the check: missing, malformed, alg, key, signature, typ, iss, aud, iat, exp, jti, events, subject, nonce)",
+  OIDC_LOGOUT_TOKEN_REPLAYED:
+    'A back-channel logout token whose `jti` this IdP already sent within the token lifetime (5 min) (400)',
+  PORTAL_LOGOUT_UNCONFIRMED:
+    'The portal did not confirm a back-channel LogoutRequest (unreachable, or an answer that fails the checks): the IdP is answered 400 so that it may try again',
   OAUTH2_USERINFO_INVALID: "The OAuth 2.0 IdP's user endpoint answered something unusable (502)",
   IDP_NOT_AUTHORITATIVE: "The e-mail is outside the asserting IdP's domains (403)",
   IDP_EMAIL_UNVERIFIED: 'No `email_verified: true`, or the e-mail is not the verified `email` claim (403)',

@@ -5,7 +5,9 @@
  * an absolute one (checked against its creation time). The SAML NameID needed for single logout is
  * kept encrypted (AES-256-GCM) so the store never holds a customer's e-mail in the clear, and so is
  * the display name the pages greet them by (README: nothing personal kept beyond the accountId).
- * An admin can end all sessions of one account (`revokeAccount`).
+ * An admin can end all sessions of one account (`revokeAccount`). The broker can end the one
+ * session it asserted by its SessionIndex (`endAsserted`, its back-channel LogoutRequest, ADR 0150):
+ * a second key per session, `portal:session-index:<hash>`, finds it, removed at sign-out with it.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FlowStore } from '../common/flowstore/index.js';
@@ -39,6 +41,8 @@ export interface SessionTimeouts {
 
 const hash = (id: string) => createHash('sha256').update(id).digest('base64url');
 const revokedKey = (accountId: string) => `portal:revoked:${hash(accountId)}`;
+const sessionKey = (id: string) => `portal:session:${hash(id)}`;
+const sessionIndexKey = (sessionIndex: string) => `portal:session-index:${hash(sessionIndex)}`;
 export const newToken = () => randomBytes(32).toString('base64url');
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** Writes to refresh the idle TTL at most this often, to spare the store on busy pages. */
@@ -67,15 +71,21 @@ export class SessionStore {
       ...full,
       customer: { ...full.customer, displayName: this.#nameSealer.seal(full.customer.displayName) },
     };
-    // One key per session, removed at sign-out: nothing else is indexed by session
-    // (docs/decisions/0050-no-broker-initiated-logout-at-the-portal.md).
-    await this.#store.put(`portal:session:${hash(id)}`, JSON.stringify(stored), this.#timeouts.idleSeconds);
+    // The session's key, and the broker's SessionIndex to it (for the broker's back-channel
+    // LogoutRequest, ADR 0150; ADR 0050's one key per session had none). Both are removed at
+    // sign-out; the index of a session that idles out lives on until the absolute timeout.
+    await Promise.all([
+      this.#store.put(sessionKey(id), JSON.stringify(stored), this.#timeouts.idleSeconds),
+      ...(record.sessionIndex === undefined
+        ? []
+        : [this.#store.put(sessionIndexKey(record.sessionIndex), hash(id), this.#timeouts.absoluteSeconds)]),
+    ]);
     return { id, ...full };
   }
 
   async get(id: string | undefined, now = Date.now()): Promise<Session | undefined> {
     if (!id || !TOKEN.test(id)) return undefined;
-    const key = `portal:session:${hash(id)}`;
+    const key = sessionKey(id);
     const raw = await this.#store.get(key);
     if (!raw) return undefined;
     const record = JSON.parse(raw) as SessionRecord;
@@ -137,8 +147,38 @@ export class SessionStore {
     return revokedAt !== undefined && record.createdAt <= revokedAt;
   }
 
-  async destroy(id: string): Promise<void> {
-    await this.#store.delete(`portal:session:${hash(id)}`);
+  /** Ends the session `id`, with its SessionIndex's key when the caller knows the session's. */
+  async destroy(id: string, sessionIndex?: string): Promise<void> {
+    await Promise.all([
+      this.#store.delete(sessionKey(id)),
+      ...(sessionIndex === undefined ? [] : [this.#store.delete(sessionIndexKey(sessionIndex))]),
+    ]);
+  }
+
+  /**
+   * Ends the session the broker asserted with `sessionIndex`, if it is the session of `nameId`
+   * (core 3.7.3.2: a LogoutRequest ends the sessions of the principal it names, so one naming
+   * another person with this index ends nothing). The account it belonged to, or undefined.
+   */
+  async endAsserted(sessionIndex: string, nameId: string): Promise<string | undefined> {
+    const indexKey = sessionIndexKey(sessionIndex);
+    const sessionHash = await this.#store.get(indexKey);
+    if (sessionHash === undefined) return undefined;
+    const key = `portal:session:${sessionHash}`;
+    const raw = await this.#store.get(key);
+    const record = raw === undefined ? undefined : (JSON.parse(raw) as SessionRecord);
+    if (record && (record.sessionIndex !== sessionIndex || this.#namedIn(record) !== nameId))
+      return undefined;
+    await Promise.all([this.#store.delete(key), this.#store.delete(indexKey)]);
+    return record?.customer.accountId;
+  }
+
+  #namedIn(record: SessionRecord): string | undefined {
+    try {
+      return this.openSubject(record.subject).nameId;
+    } catch {
+      return undefined;
+    }
   }
 
   async startLogin(flow: LoginFlow, ttlSeconds: number): Promise<string> {

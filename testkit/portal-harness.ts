@@ -125,6 +125,10 @@ export interface HarnessOptions {
   transport?: PortalOptions['atlassian'];
   /** How long the portal keeps what it read from Atlassian (catalogue, organizations); 60 s by default. */
   catalogueTtlMs?: number;
+  /** The broker's signing pair (default: a new one; a test with a real broker passes the broker's). */
+  brokerKey?: KeyPair;
+  /** The portal's signing pair (default: a new one; a real broker must trust its certificate). */
+  portalKey?: KeyPair;
 }
 
 /**
@@ -180,12 +184,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     mkdirSync(join(dir, secret), { recursive: true });
     writeFileSync(join(dir, secret, key), value);
   };
-  const portalKey = makeKeyPair('portal.acme.test');
+  const portalKey = options.portalKey ?? makeKeyPair('portal.acme.test');
   write(`${name}-portal-signing`, 'tls.crt', portalKey.certPem);
   write(`${name}-portal-signing`, 'tls.key', portalKey.keyPem);
   write('atlassian', 'email', 'portal-bot@acme.test');
   write('atlassian', 'apiToken', 'dev-api-token');
-  const brokerKey = makeKeyPair('broker.acme.test');
+  const brokerKey = options.brokerKey ?? makeKeyPair('broker.acme.test');
   const store = options.store ?? (await connectedFlowStore(`test-${name}`));
   const exchanges: Exchange[] = [];
   const logs: Record<string, unknown>[] = [];
@@ -363,6 +367,8 @@ export interface BrokerResponseOptions {
   assertionId?: string;
   /** The broker's signed IdP attribute; the harness tenant's `corp` by default, null for none. */
   idp?: string | null;
+  /** The AuthnStatement's SessionIndex (the fixture's `_session-1` by default). */
+  sessionIndex?: string;
 }
 
 /** A Response as the broker would send it to this portal, signed with `key` (the broker's by default). */
@@ -395,10 +401,12 @@ export function signedBrokerResponse(portalUrl: string, key: KeyPair, o: BrokerR
       (o.idp === null ? '' : attr(IDP_ATTRIBUTE, [o.idp ?? 'corp'])),
   });
   // The fixture stamps a fixed IssueInstant; ours must be now.
-  const xml = responseXml(parts).replace(
-    /IssueInstant="[^"]+"/g,
-    `IssueInstant="${new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z')}"`,
-  );
+  const xml = responseXml(parts)
+    .replace(
+      /IssueInstant="[^"]+"/g,
+      `IssueInstant="${new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z')}"`,
+    )
+    .replace('SessionIndex="_session-1"', `SessionIndex="${canonicalText(o.sessionIndex ?? '_session-1')}"`);
   return Buffer.from(signEnveloped(xml, { id: parts.assertionId, ...key })).toString('base64');
 }
 

@@ -63,6 +63,11 @@ export interface LoginCompletion {
    * (never a NameID or e-mail in clear); absent when the IdP cannot end sessions at the broker.
    */
   upstreamSessionKey?: string;
+  /**
+   * The keys by which the IdP's back-channel logout will name this session (OIDC: its `sub`, and
+   * its `sid` when the ID token has one), already keyed hashes; absent when the IdP cannot send one.
+   */
+  backchannelKeys?: readonly string[];
 }
 
 /**
@@ -108,6 +113,26 @@ export interface LogoutCallback {
   logoutOf(request: EndpointRequest): string | undefined;
 }
 
+/**
+ * Where the IdP posts its logout token (OpenID Connect Back-Channel Logout 1.0), one path per IdP,
+ * and the backend's judgement of the token.
+ */
+export interface BackchannelLogout {
+  path: string;
+  /** Checks the token (every check of section 2.6 but the one-time `jti`, which is the frontend's). */
+  verify(logoutToken: string): Promise<BackchannelLogoutEvent>;
+}
+
+export interface BackchannelLogoutEvent {
+  /**
+   * The key of the sessions the token ends, as `LoginCompletion.backchannelKeys` named them: its
+   * `sid`'s when it has one (that one session at the IdP), else its `sub`'s.
+   */
+  sessionKey: string;
+  /** The token's `jti`, with the issuer: accepted once (section 2.6 step 7). */
+  tokenId: string;
+}
+
 /** What a backend's own endpoint (metadata, IdP-initiated logout) answers. */
 export type ServiceAnswer =
   | { kind: 'redirect'; location: string }
@@ -132,6 +157,7 @@ export interface Backend {
   readonly loginCallback: LoginCallback;
   readonly logoutCallback?: LogoutCallback;
   readonly services: readonly ServiceEndpoint[];
+  readonly backchannelLogout?: BackchannelLogout;
   /**
    * The origin `startLogin` sends the browser to, when it can be known (undefined while the IdP is
    * unreachable): the choice page's CSP form-action must allow it, because Chromium also checks the

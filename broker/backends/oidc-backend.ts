@@ -1,11 +1,11 @@
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
-import { importPKCS8 } from 'jose';
+import { importPKCS8, type JWTVerifyGetKey } from 'jose';
 import * as client from 'openid-client';
 import type { OAuth2IdpSpec, OidcIdpSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
 import type { SecretReader } from '../../common/pool/source.js';
 import { single } from '../http.js';
-import type { AuthenticatedSubject } from '../subject.js';
+import { type AuthenticatedSubject, subjectHasher } from '../subject.js';
 import {
   authenticatedSince,
   type Backend,
@@ -14,8 +14,9 @@ import {
   encodeState,
   type LoginPrompt,
 } from './backend.js';
+import { type LogoutTokenClaims, verifyLogoutToken } from './oidc-logout-token.js';
 import { protocolRefusal } from './oidc-refusals.js';
-import { type IdTokenSignatureCheck, idTokenSignatureCheck } from './oidc-signing-keys.js';
+import { type IdTokenSignatureCheck, idpSigningKeys, idTokenSignatureCheck } from './oidc-signing-keys.js';
 
 /**
  * The broker as an OpenID Connect relying party (or plain OAuth 2.0 client) toward one of the
@@ -55,6 +56,10 @@ export interface OAuthBackendOptions {
   secrets: SecretReader;
   redirectUri: string;
   postLogoutRedirectUri: string;
+  /** Where this IdP posts its back-channel logout tokens (OIDC only; its own path per IdP). */
+  backchannelLogoutUri: string;
+  /** Secret material every replica shares (the broker's signing key): keys the hashes of `sub` and `sid`. */
+  sessionKeyMaterial: string;
   /** Every call to the IdP (discovery, JWKS, token, userinfo) goes through it (common/tls). */
   fetch: typeof globalThis.fetch;
   context: BackendContext;
@@ -78,6 +83,8 @@ interface OAuthProtocol {
   ): Promise<{ subject: AuthenticatedSubject; logout?: OidcLogoutHandle }>;
   /** Whether the IdP offers RP-initiated logout. */
   endSessionEndpoint(c: client.Configuration): boolean;
+  /** OIDC: a back-channel logout token, checked against this IdP's keys, issuer and client_id. */
+  verifyLogoutToken?(logoutToken: string): Promise<LogoutTokenClaims>;
 }
 
 /** What a consumed state's key holds afterwards; never a flow ID (those are 32 base64url characters). */
@@ -106,6 +113,8 @@ export function createOAuth2Backend(
 function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBackendOptions): Backend {
   const { store, flowTtlSeconds } = options.context;
   const stateKey = (state: string) => `state:${state}`;
+  const sessionKeys = backchannelSessionKeys(options.sessionKeyMaterial);
+  const verifyLogoutToken = protocol.verifyLogoutToken;
   return {
     idp: name,
     loginCallback: {
@@ -134,6 +143,22 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       logoutOf: (request) => single(new URLSearchParams(request.rawQuery), 'state'),
     },
     services: [],
+    ...(verifyLogoutToken
+      ? {
+          backchannelLogout: {
+            path: new URL(options.backchannelLogoutUri).pathname,
+            async verify(logoutToken) {
+              const claims = await verifyLogoutToken(logoutToken);
+              // The token's sid names one session at the IdP; a sub alone, the person's sessions.
+              return {
+                sessionKey:
+                  claims.sid === undefined ? sessionKeys.sub(claims.sub!) : sessionKeys.sid(claims.sid),
+                tokenId: claims.jti,
+              };
+            },
+          },
+        }
+      : {}),
     async loginOrigin() {
       const c = await protocol.configuration().catch(() => undefined);
       const endpoint = (c ? metadataOf(c) : undefined)?.authorization_endpoint;
@@ -172,7 +197,11 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       if (pending.authenticatedAfter !== undefined)
         checkFreshAuthentication(tokens, pending.authenticatedAfter);
       const { subject, logout } = await protocol.identify(c, tokens);
-      return { subject, ...(logout ? { logoutHandle: encodeState(logout) } : {}) };
+      return {
+        subject,
+        ...(logout ? { logoutHandle: encodeState(logout) } : {}),
+        ...(verifyLogoutToken ? { backchannelKeys: backchannelKeysOf(tokens, sessionKeys) } : {}),
+      };
     },
     async startLogout(logoutHandle, logoutId) {
       const c = await protocol.configuration();
@@ -195,8 +224,36 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
   };
 }
 
+/**
+ * How the broker indexes a session for back-channel logout: keyed hashes of the ID token's `sub`
+ * and `sid` (ADR 0143's reasons: a sub is often an e-mail or a staff id), one key per kind so a sid
+ * can never be taken for a sub. The issuer needs no place in the key: the index is per IdP.
+ */
+function backchannelSessionKeys(keyMaterial: string) {
+  const hash = subjectHasher(keyMaterial, 'backchannel-logout-session');
+  return {
+    sub: (sub: string) => `sub:${hash('sub', sub)}`,
+    sid: (sid: string) => `sid:${hash('sid', sid)}`,
+  };
+}
+
+function backchannelKeysOf(
+  tokens: client.TokenEndpointResponseHelpers,
+  keys: ReturnType<typeof backchannelSessionKeys>,
+): string[] {
+  const claims = tokens.claims()!;
+  const sid = claims['sid'];
+  return [keys.sub(claims.sub), ...(typeof sid === 'string' && sid !== '' ? [keys.sid(sid)] : [])];
+}
+
+interface Discovered {
+  c: client.Configuration;
+  signature: IdTokenSignatureCheck;
+  keys: JWTVerifyGetKey;
+}
+
 function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOptions): OAuthProtocol {
-  let discovered: Promise<{ c: client.Configuration; signature: IdTokenSignatureCheck }> | undefined;
+  let discovered: Promise<Discovered> | undefined;
   // Discovery is cached once it succeeds; a failure is retried on the next login.
   const discovery = () => {
     discovered ??= discover(name, spec, options).catch((err: unknown) => {
@@ -245,6 +302,16 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
       };
     },
     endSessionEndpoint: (c) => metadataOf(c).end_session_endpoint !== undefined,
+    async verifyLogoutToken(logoutToken) {
+      const { keys } = await discovery();
+      return verifyLogoutToken(logoutToken, {
+        keys,
+        algorithm: spec.idTokenSigningAlg,
+        issuer: spec.issuer,
+        clientId: spec.clientId,
+        now: options.context.now,
+      });
+    },
   };
 }
 
@@ -263,11 +330,7 @@ const PROTOCOL_CLAIMS = [
   'login_hint',
 ];
 
-async function discover(
-  name: string,
-  spec: OidcIdpSpec,
-  options: OAuthBackendOptions,
-): Promise<{ c: client.Configuration; signature: IdTokenSignatureCheck }> {
+async function discover(name: string, spec: OidcIdpSpec, options: OAuthBackendOptions): Promise<Discovered> {
   const auth = await clientAuthentication(spec, options.secrets);
   // discovery() refuses a document whose `issuer` is not exactly the configured one.
   const c = await client.discovery(
@@ -285,19 +348,17 @@ async function discover(
   );
   // The ID token's signature is verified against the JWKS even though the token comes over TLS:
   // TLS alone would leave the broker trusting whatever the token endpoint's network path says.
-  return {
-    c,
-    signature: idTokenSignatureCheck({
-      idp: name,
-      jwksUri: jwksUriOf(c, spec.issuer),
-      algorithm: spec.idTokenSigningAlg,
-      fetch: options.fetch,
-      timeoutMs: options.context.idpTimeoutMs,
-      now: options.context.now,
-      logger: options.context.logger,
-      countFailedRead: () => options.context.keyReadFailed(name, 'oidc_jwks'),
-    }),
-  };
+  // One copy of the keys for ID tokens and logout tokens alike.
+  const keys = idpSigningKeys({
+    idp: name,
+    jwksUri: jwksUriOf(c, spec.issuer),
+    fetch: options.fetch,
+    timeoutMs: options.context.idpTimeoutMs,
+    now: options.context.now,
+    logger: options.context.logger,
+    countFailedRead: () => options.context.keyReadFailed(name, 'oidc_jwks'),
+  });
+  return { c, signature: idTokenSignatureCheck(keys, spec.idTokenSigningAlg), keys };
 }
 
 /**

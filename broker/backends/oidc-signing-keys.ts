@@ -1,4 +1,10 @@
-import { compactVerify, errors, type FlattenedJWSInput, type JWSHeaderParameters } from 'jose';
+import {
+  compactVerify,
+  errors,
+  type FlattenedJWSInput,
+  type JWSHeaderParameters,
+  type JWTVerifyGetKey,
+} from 'jose';
 import type { BrokerErrorCode } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
 import type { Logger } from '../../common/log.js';
@@ -23,11 +29,9 @@ import { RefetchCooldown } from './refetch-cooldown.js';
  */
 export const KEY_REFETCH_COOLDOWN_MS = 10_000;
 
-export interface IdTokenKeysOptions {
+export interface IdpSigningKeysOptions {
   idp: string;
   jwksUri: URL;
-  /** The only JWS algorithm accepted (the tenant's `idTokenSigningAlg`). */
-  algorithm: string;
   fetch: typeof globalThis.fetch;
   timeoutMs: number;
   now: () => Date;
@@ -39,7 +43,12 @@ export interface IdTokenKeysOptions {
 /** Checks an ID token's signature with the IdP's keys; refuses with a reason code. */
 export type IdTokenSignatureCheck = (idToken: string) => Promise<void>;
 
-export function idTokenSignatureCheck(options: IdTokenKeysOptions): IdTokenSignatureCheck {
+/**
+ * The key of the IdP's JWKS that a token's header names, for jose's verify functions: one copy of
+ * the keys per IdP, shared by ID tokens and back-channel logout tokens (ADR 0150), read again when a
+ * token names a key the broker does not have (with a cooldown).
+ */
+export function idpSigningKeys(options: IdpSigningKeysOptions): JWTVerifyGetKey {
   const health = new KeyReadHealth({
     idp: options.idp,
     keys: 'oidc_jwks',
@@ -62,7 +71,7 @@ export function idTokenSignatureCheck(options: IdTokenKeysOptions): IdTokenSigna
     if (reading) {
       options.logger.info(
         { event: 'broker.oidc_keys_refetch', idp: options.idp, cause: 'unknown_key_id' },
-        "an ID token names a key the broker does not have: the IdP's keys are read again",
+        "a token names a key the broker does not have: the IdP's keys are read again",
       );
     }
     const latest = reading || keys.reading ? await keys.reread() : await keys.current();
@@ -76,16 +85,21 @@ export function idTokenSignatureCheck(options: IdTokenKeysOptions): IdTokenSigna
             idp: options.idp,
             retryInSeconds: cooldown.retryInSeconds(),
           },
-          "an ID token names a key the broker does not have; the IdP's keys were read again moments ago",
+          "a token names a key the broker does not have; the IdP's keys were read again moments ago",
         );
       }
       throw err;
     }
   }
 
+  return keyFor;
+}
+
+/** `algorithm`: the only JWS algorithm accepted (the tenant's `idTokenSigningAlg`). */
+export function idTokenSignatureCheck(keys: JWTVerifyGetKey, algorithm: string): IdTokenSignatureCheck {
   return async (idToken) => {
     try {
-      await compactVerify(idToken, keyFor, { algorithms: [options.algorithm] });
+      await compactVerify(idToken, keys, { algorithms: [algorithm] });
     } catch (err) {
       throw signatureRefusal(err);
     }

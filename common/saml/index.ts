@@ -62,6 +62,14 @@ export {
 } from './response.js';
 export { type SignEnvelopedOptions, signEnveloped, verifyEnvelopedSignature } from './signature.js';
 export {
+  SOAP_ACTION,
+  SOAP_CONTENT_TYPE,
+  SOAP_ENVELOPE_NS,
+  type SoapSigning,
+  signedSoapMessage,
+  soapFault,
+} from './soap-binding.js';
+export {
   DEFAULT_MAX_MESSAGE_BYTES,
   MAX_ELEMENT_DEPTH,
   parseSamlXml,

@@ -2,7 +2,7 @@ import type { Document, Element } from '@xmldom/xmldom';
 import { canonicalAttribute as attr, canonicalText as text } from './canonical-xml.js';
 import { certificateBase64 } from './certificates.js';
 import { SamlError } from './errors.js';
-import { BINDING_POST, BINDING_REDIRECT, NS } from './namespaces.js';
+import { BINDING_POST, BINDING_REDIRECT, BINDING_SOAP, NS } from './namespaces.js';
 import { attribute, childElements, descendants, isNamed, parseSamlXml, simpleText } from './xml.js';
 
 export interface IdpMetadata {
@@ -132,22 +132,28 @@ export interface SpMetadataOptions {
   entityId: string;
   acsUrl: string;
   sloUrl?: string;
+  /** SingleLogoutService for the SOAP binding: where back-channel LogoutRequests are accepted. */
+  soapSloUrl?: string;
   signingCertPem: string;
   /** Published next to the current certificate ahead of a key rollover. */
   nextSigningCertPem?: string;
   wantAssertionsSigned?: boolean;
 }
 
-/** SP metadata (HTTP-POST ACS, Redirect SLO), AuthnRequests signed. */
+/** SP metadata (HTTP-POST ACS, Redirect SLO, SOAP SLO when offered), AuthnRequests signed. */
 export function buildSpMetadata(options: SpMetadataOptions): string {
   const keys = signingKeyDescriptors(
     [options.signingCertPem, options.nextSigningCertPem]
       .filter((c): c is string => c !== undefined)
       .map((cert) => certificateBase64(cert)),
   );
-  const slo = options.sloUrl
-    ? `<md:SingleLogoutService Binding="${BINDING_REDIRECT}" Location="${attr(options.sloUrl)}"/>`
-    : '';
+  const slo =
+    (options.sloUrl
+      ? `<md:SingleLogoutService Binding="${BINDING_REDIRECT}" Location="${attr(options.sloUrl)}"/>`
+      : '') +
+    (options.soapSloUrl
+      ? `<md:SingleLogoutService Binding="${BINDING_SOAP}" Location="${attr(options.soapSloUrl)}"/>`
+      : '');
   return (
     `<md:EntityDescriptor xmlns:md="${NS.metadata}" entityID="${attr(options.entityId)}">` +
     `<md:SPSSODescriptor AuthnRequestsSigned="true" WantAssertionsSigned="${options.wantAssertionsSigned !== false}" protocolSupportEnumeration="${NS.protocol}">` +

@@ -15,12 +15,14 @@ import { SamlError } from './errors.js';
 import { NS, STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS } from './namespaces.js';
 import { verifyRedirectSignature } from './redirect-binding.js';
 import { verifyEnvelopedSignature } from './signature.js';
+import { soapBodyMessage } from './soap-binding.js';
 import { attribute, childElements, optionalChild, parseSamlXml, requiredChild, simpleText } from './xml.js';
 
 /**
  * The checks every SAML protocol request and logout message gets (AuthnRequest, LogoutRequest,
- * LogoutResponse), whoever sent it and whoever receives it: the portal from the broker, the broker
- * from the portal, the broker from an upstream IdP. Each check is a named function, run in order;
+ * LogoutResponse), whoever sent it and whoever receives it: the portal from the broker (its
+ * LogoutResponse, and over SOAP its back-channel LogoutRequest), the broker from the portal, the
+ * broker from an upstream IdP. Each check is a named function, run in order;
  * the first failure is a SamlError with its reason code. Values are read only from the message as
  * its signature verified it. The Response has its own list in response.ts; what both need is in
  * checks.ts.
@@ -36,10 +38,14 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 
 type ProtocolMessageType = 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse';
 
-/** How the message arrived: a Redirect query (signed over the query) or a POST form (enveloped signature). */
+/**
+ * How the message arrived: a Redirect query (signed over the query), a POST form or a SOAP
+ * envelope posted back-channel (both with an enveloped signature).
+ */
 export type MessageBinding =
   | { kind: 'redirect'; rawQuery: string }
-  | { kind: 'post'; message: string; relayState?: string };
+  | { kind: 'post'; message: string; relayState?: string }
+  | { kind: 'soap'; envelope: string };
 
 interface Expectation {
   /** The sender's entityID: the message's Issuer. */
@@ -110,6 +116,13 @@ function verifiedRoot(
     );
     const doc = parseSamlXml(verified.xml, { maxBytes: MAX_REQUEST_BYTES });
     return { root: doc.documentElement!, relayState: verified.relayState };
+  }
+  if (binding.kind === 'soap') {
+    const doc = parseSamlXml(binding.envelope, { maxBytes: MAX_REQUEST_BYTES });
+    const message = soapBodyMessage(doc);
+    return {
+      root: verifyEnvelopedSignature(doc, message, expected.certificatesPem, expected.signatureAlgorithm),
+    };
   }
   const doc = parseSamlXml(decodePostedMessage(binding.message, MAX_REQUEST_BYTES), {
     maxBytes: MAX_REQUEST_BYTES,

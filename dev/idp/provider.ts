@@ -161,8 +161,17 @@ async function createProvider(
     features: {
       devInteractions: { enabled: false },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+      // A client registered with a backchannel_logout_uri gets a logout token at sign-out (the
+      // broker's /oidc/backchannel-logout/<idp>, ADR 0150).
+      backchannelLogout: { enabled: true },
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // oidc-provider's own fetch refuses loopback addresses (an SSRF guard, set as `dispatcher`);
+    // the development IdP's clients are on loopback, and its back-channel logout must reach them.
+    fetch: (url, init) => {
+      const { dispatcher: _ssrfGuard, ...options } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(url, options);
+    },
     findAccount: (_ctx, id) => {
       const user = users.find((u) => u.sub === id);
       return user ? { accountId: id, claims: () => claimsOf(user) as { sub: string } } : undefined;

@@ -4,6 +4,7 @@ import { isPortalRefusal } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
 import { parseCookies, serializeCookie } from '../../common/http/cookies.js';
 import { SamlError } from '../../common/saml/errors.js';
+import { MAX_REQUEST_BYTES, SOAP_CONTENT_TYPE, soapFault } from '../../common/saml/index.js';
 import { RateLimitedError } from '../abuse-limits.js';
 import { translatorOf } from '../i18n.js';
 import { assertedPerson } from '../identity.js';
@@ -17,7 +18,7 @@ import type { PortalWeb } from '../web.js';
 export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { spec, logger, cookies, sp, sessions, resolver, catalogue, activity, timeouts, limits, colleagues } =
     services;
-  const { forms, pageContext, send, refuse, signedIn, csrf, session } = web;
+  const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, session } = web;
   const adminGroups = spec.portal.adminGroups ?? [];
   const loginTtl = spec.broker.flowTtlSeconds ?? 600;
 
@@ -128,6 +129,33 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     }
   });
 
+  // The broker's back-channel LogoutRequest (SAML SOAP binding, ADR 0150): the tenant's IdP ended
+  // the sign-in (OIDC back-channel logout), so the session the broker asserted ends here too. No
+  // cookie and no CSRF token: the broker's signature, fresh and once, is the guard.
+  const soapBody = express.text({ type: ['text/xml', 'application/soap+xml'], limit: MAX_REQUEST_BYTES });
+  app.post('/saml/slo', soapBody, async (req, res) => {
+    try {
+      if (typeof req.body !== 'string')
+        throw new SamlError('SAML_BINDING_INVALID', 'the body is not a SOAP message');
+      const request = await sp.backchannelLogoutRequest(req.body);
+      const ended = await Promise.all(
+        request.sessionIndexes.map((index) => sessions.endAsserted(index, request.nameId)),
+      );
+      for (const accountId of ended.filter((a) => a !== undefined)) {
+        logger.info({ event: 'portal.logout', initiator: 'broker', accountId }, 'customer signed out');
+      }
+      // Without a SessionIndex the request asks for every session of the person, which the portal
+      // cannot find (they are keyed by session, not by person): PartialLogout says so.
+      const partial = request.sessionIndexes.length === 0;
+      res.status(200).type(SOAP_CONTENT_TYPE).send(sp.backchannelLogoutResponse(request.id, partial));
+    } catch (err) {
+      if (!(err instanceof SamlError)) throw err;
+      noteRefusal(400, err.code, 'back-channel LogoutRequest refused');
+      // No signed answer to a message that failed its checks: a fault with the reason code.
+      res.status(400).type(SOAP_CONTENT_TYPE).send(soapFault(err.code));
+    }
+  });
+
   // Says what the broker answered; `partial` only chooses the sentence, so anyone may open it.
   app.get('/signed-out', (req, res) => {
     const { t } = translatorOf(res);
@@ -137,7 +165,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
 
   app.post('/logout', forms, signedIn, csrf, async (_req, res) => {
     const s = session(res);
-    await sessions.destroy(s.id);
+    await sessions.destroy(s.id, s.sessionIndex);
     res.append(
       'Set-Cookie',
       serializeCookie(cookies, cookies.session, '', { sameSite: 'Lax', maxAgeSeconds: 0 }),

@@ -2,8 +2,9 @@
  * The portal as a SAML service provider toward the broker: SP-initiated SSO (signed AuthnRequest
  * over HTTP-Redirect), the ACS (every check in common/saml validateSamlResponse), and single logout
  * started by the portal (signed LogoutRequest, the broker's LogoutResponse checked by common/saml
- * acceptProtocolMessage). Messages are built and checked in common/saml; this module holds the
- * keys and the expectations.
+ * acceptProtocolMessage), and the broker's back-channel LogoutRequest over SOAP (ADR 0150: every
+ * check of acceptProtocolMessage, answered with a signed LogoutResponse). Messages are built and
+ * checked in common/saml; this module holds the keys and the expectations.
  */
 
 import { createPrivateKey } from 'node:crypto';
@@ -16,10 +17,13 @@ import {
   type HopSignatureAlgorithm,
   hopSigningAlgorithm,
   logoutRequest,
+  logoutRequestSubject,
+  logoutResponse,
   logoutSucceeded,
   SamlError,
   type SignatureAlgorithmUri,
   signedRedirectUrl,
+  signedSoapMessage,
   type ValidatedAssertion,
   validateSamlResponse,
 } from '../../common/saml/index.js';
@@ -84,6 +88,7 @@ export class ServiceProvider {
       entityId: this.endpoints.entityId,
       acsUrl: this.endpoints.acsUrl,
       sloUrl: this.endpoints.sloUrl,
+      soapSloUrl: this.endpoints.sloUrl,
       signingCertPem: this.#o.signingCertPem,
     });
   }
@@ -147,8 +152,8 @@ export class ServiceProvider {
   /**
    * The broker's LogoutResponse to our LogoutRequest `inResponseTo` (undefined: we are waiting for
    * none, so any is unsolicited). `success` is false when the broker could not end the session at
-   * the IdP (PartialLogout). The broker never sends the portal a LogoutRequest, so one is refused
-   * (docs/decisions/0050-no-broker-initiated-logout-at-the-portal.md).
+   * the IdP (PartialLogout). The broker's own LogoutRequest comes back-channel over SOAP only
+   * (`backchannelLogoutRequest`); one through the browser is refused.
    */
   async logoutResponse(rawQuery: string, inResponseTo: string | undefined): Promise<{ success: boolean }> {
     if (/(^|&)SAMLRequest=/.test(rawQuery)) {
@@ -168,5 +173,44 @@ export class ServiceProvider {
       this.#o.replayStore,
     );
     return { success: logoutSucceeded(root) };
+  }
+
+  /**
+   * The broker's LogoutRequest posted over SOAP (ADR 0150), with every check its front-channel
+   * messages get: signature by the broker's key and algorithm, Issuer, Destination (our SLO URL),
+   * IssueInstant, NotOnOrAfter and its ID once. Whom it signs out, as it names them.
+   */
+  async backchannelLogoutRequest(
+    envelope: string,
+  ): Promise<{ id: string; nameId: string; sessionIndexes: string[] }> {
+    const { id, root } = await acceptProtocolMessage(
+      { kind: 'soap', envelope },
+      {
+        type: 'LogoutRequest',
+        issuer: this.brokerEntityId,
+        certificatesPem: await this.#o.brokerCertificates.certificates(),
+        signatureAlgorithm: this.#algorithm,
+        destination: this.endpoints.sloUrl,
+        now: new Date(),
+      },
+      this.#o.replayStore,
+    );
+    return { id, ...logoutRequestSubject(root) };
+  }
+
+  /** The signed LogoutResponse (SOAP) to the broker's LogoutRequest `inResponseTo`. */
+  backchannelLogoutResponse(inResponseTo: string, partial: boolean): string {
+    const message = logoutResponse({
+      issuer: this.endpoints.entityId,
+      destination: `${this.#o.brokerUrl}/saml/slo`,
+      now: new Date(),
+      inResponseTo,
+      partial,
+    });
+    return signedSoapMessage(message, {
+      keyPem: this.#o.signingKeyPem,
+      certPem: this.#o.signingCertPem,
+      signatureAlgorithm: this.#algorithm,
+    });
   }
 }

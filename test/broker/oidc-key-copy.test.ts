@@ -16,6 +16,7 @@ import {
 } from '../../broker/backends/oidc-key-copy.js';
 import {
   type IdTokenSignatureCheck,
+  idpSigningKeys,
   idTokenSignatureCheck,
 } from '../../broker/backends/oidc-signing-keys.js';
 import { JsmSsoError } from '../../common/errors.js';
@@ -77,16 +78,16 @@ describe('broker: the OIDC IdP’s keys are read again when they should be', () 
     clock = Date.parse('2026-12-03T12:00:00Z');
     const captured = capturedLogger({ component: 'broker', tenant: 'acme' });
     logs = captured.logs;
-    check = idTokenSignatureCheck({
+    const keys = idpSigningKeys({
       idp: 'corporate',
       jwksUri,
-      algorithm: 'RS256',
       fetch,
       timeoutMs: 5000,
       now: () => new Date(clock),
       logger: captured.logger,
       countFailedRead: () => failedReads++,
     });
+    check = idTokenSignatureCheck(keys, 'RS256');
   });
 
   /** The check's answer for a token `key` signs: 'verified', or the refusal's reason code. */

@@ -13,11 +13,13 @@ import {
  * Every state-changing POST of the portal refuses a form without the session's CSRF token, and one
  * with the token but from another origin (OWASP ASVS 4.0 V4.2.2, V50.4). The routes are read from
  * the running portal's router (every route with a method other than GET or HEAD, wherever it was
- * mounted), so a new one fails here until it is attacked below. `/saml/acs` is the one exception: the
+ * mounted), so a new one fails here until it is attacked below. Two exceptions: `/saml/acs`, the
  * broker's auto-posting page is cross-site by design; its guard is the signed Response answering this
- * browser's pending login (test/portal/sign-in.test.ts).
+ * browser's pending login (test/portal/sign-in.test.ts). `/saml/slo` is posted server to server by
+ * the broker (SOAP, no cookie); its guard is the broker's signature on a fresh, once-only
+ * LogoutRequest (test/portal/backchannel-logout.test.ts).
  */
-const CROSS_SITE_BY_DESIGN = new Set(['/saml/acs']);
+const CROSS_SITE_BY_DESIGN = new Set(['/saml/acs', '/saml/slo']);
 
 describe('portal: CSRF on every state-changing POST', () => {
   let h: Harness;

@@ -1,0 +1,98 @@
+import { JsmSsoError } from '../common/errors.js';
+import type { FlowStore } from '../common/flowstore/index.js';
+import {
+  acceptProtocolMessage,
+  logoutRequest,
+  logoutSucceeded,
+  MAX_REQUEST_BYTES,
+  SOAP_ACTION,
+  SOAP_CONTENT_TYPE,
+  signedSoapMessage,
+} from '../common/saml/index.js';
+import type { TlsFetch } from '../common/tls/index.js';
+import type { BrokerSettings } from './settings.js';
+
+/**
+ * The broker ends a portal session itself, back-channel: a signed LogoutRequest naming the NameID
+ * and SessionIndex it asserted, posted over the SAML SOAP binding (bindings 3.2) to the portal's
+ * SingleLogoutService, and the portal's signed LogoutResponse checked as every logout message is
+ * (signature, Issuer, Destination, IssueInstant, InResponseTo, once). Used when the IdP's
+ * back-channel logout ends a broker session: no browser is there to carry a front-channel message.
+ */
+
+/** Whom the LogoutRequest signs out: as the portal received it in the broker's Response. */
+export interface PortalSessionSubject {
+  nameId: string;
+  nameIdFormat?: string;
+  sessionIndex: string;
+}
+
+/** Sends the LogoutRequest; `success` false when the portal answered PartialLogout or another status. */
+export type PortalLogout = (subject: PortalSessionSubject) => Promise<{ success: boolean }>;
+
+export function portalLogoutSender(options: {
+  settings: BrokerSettings;
+  fetch: TlsFetch;
+  /** The replay markers of the portal's answers. */
+  store: FlowStore;
+  now: () => Date;
+  /** The whole exchange gives up after this (the IdP is waiting for the broker's answer). */
+  timeoutMs: number;
+}): PortalLogout {
+  const { settings, fetch, store, now } = options;
+  const { sp } = settings;
+  return async (subject) => {
+    const request = logoutRequest({
+      issuer: settings.entityId,
+      destination: sp.sloUrl,
+      now: now(),
+      ...subject,
+    });
+    const envelope = signedSoapMessage(request, {
+      keyPem: settings.signingKeyPem,
+      certPem: settings.signingCertPem,
+      signatureAlgorithm: settings.signing.algorithm,
+    });
+    const answer = await exchange(fetch, sp.sloUrl, envelope, options.timeoutMs);
+    try {
+      const { root } = await acceptProtocolMessage(
+        { kind: 'soap', envelope: answer },
+        {
+          type: 'LogoutResponse',
+          inResponseTo: request.id,
+          issuer: sp.entityId,
+          certificatesPem: sp.certificatesPem,
+          signatureAlgorithm: sp.signatureAlgorithm,
+          destination: settings.sloUrl,
+          now: now(),
+        },
+        store,
+      );
+      return { success: logoutSucceeded(root) };
+    } catch (cause) {
+      throw unconfirmed('the portal answered the LogoutRequest with a message that fails its checks', cause);
+    }
+  };
+}
+
+async function exchange(fetch: TlsFetch, url: string, envelope: string, timeoutMs: number): Promise<string> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': SOAP_CONTENT_TYPE, soapaction: SOAP_ACTION },
+      body: envelope,
+      redirect: 'error',
+      signal: AbortSignal.timeout(timeoutMs),
+      maxResponseBytes: MAX_REQUEST_BYTES,
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`the portal answered ${response.status}`);
+    return text;
+  } catch (cause) {
+    throw unconfirmed('the portal did not answer the LogoutRequest', cause);
+  }
+}
+
+function unconfirmed(message: string, cause: unknown): JsmSsoError {
+  return new JsmSsoError('PORTAL_LOGOUT_UNCONFIRMED', message, { status: 502, cause });
+}

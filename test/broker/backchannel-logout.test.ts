@@ -1,0 +1,373 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { type BrokerApp, createBrokerApp } from '../../broker/app.js';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { type DevIdp, newSigningKey, startDevIdp } from '../../dev/idp/provider.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  closeServer,
+  createPki,
+  devClient,
+  listenPlaceholder,
+  loginAtDevIdp,
+  oidcIdp,
+  type Pki,
+  serveBroker,
+  tenantFor,
+  useSigningKey,
+} from '../../testkit/broker-harness.js';
+import { makeKeyPair } from '../../testkit/keys.js';
+import { TEST_PLACEMENT, tenantAt } from '../../testkit/pool.js';
+import { type Harness, startHarness } from '../../testkit/portal-harness.js';
+
+const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+
+/**
+ * OpenID Connect Back-Channel Logout 1.0 through the whole chain (ADR 0150): the real portal signs
+ * in through the broker at oidc-provider; the person signs out at oidc-provider, which posts its
+ * logout token to the broker; the broker ends its session and, over the SAML SOAP binding, the
+ * portal's. Every check of section 2.6 is attacked with a token that names the signed-in person,
+ * so a check left out would end her session.
+ */
+describe('broker: OIDC back-channel logout ends the portal session', function () {
+  this.timeout(60_000);
+  let pki: Pki;
+  let idp: DevIdp;
+  let signingKey: JWK;
+  let portal: Harness;
+  let broker: BrokerUnderTest;
+  let logoutPath: string;
+
+  before(async () => {
+    pki = createPki();
+    const brokerPair = makeKeyPair('broker.acme.test');
+    const portalPair = makeKeyPair('portal.acme.test');
+    useSigningKey(pki, 'broker', brokerPair);
+    useSigningKey(pki, 'portal', portalPair);
+    const { server, url } = await listenPlaceholder();
+    logoutPath = '/oidc/backchannel-logout/corporate';
+    signingKey = await newSigningKey();
+    idp = await startDevIdp({
+      clients: [
+        devClient(url, {
+          backchannel_logout_uri: `${url}${logoutPath}`,
+          backchannel_logout_session_required: true,
+        }),
+      ],
+      signingKeys: [signingKey],
+    });
+    const corporate = oidcIdp('corporate', idp.issuer);
+    portal = await startHarness({
+      brokerKey: brokerPair,
+      portalKey: portalPair,
+      spec: { broker: { url }, identityProviders: [corporate] },
+    });
+    const tenant = tenantFor(url, [corporate], (spec) => {
+      spec.portal.url = portal.url;
+    });
+    broker = await serveBroker(server, url, tenant, pki);
+  });
+
+  after(async () => {
+    await broker?.close();
+    await portal?.close();
+    await idp?.close();
+    pki?.cleanup();
+  });
+
+  /** The person signs in at the portal, through the broker and the IdP; her browser. */
+  async function signedIn(email = 'alice@acme.test'): Promise<Browser> {
+    const browser = new Browser();
+    const toBroker = await browser.request(`${portal.url}/login`);
+    expect(toBroker.status).to.equal(303);
+    const toIdp = await browser.request(toBroker.headers.get('location')!);
+    expect(toIdp.status, 'the broker sends the browser to the IdP').to.equal(302);
+    const { fields } = await loginAtDevIdp(
+      browser,
+      new URL(toIdp.headers.get('location')!, broker.url).href,
+      {
+        brokerUrl: broker.url,
+        email,
+      },
+    );
+    const acs = await browser.request(`${portal.url}/saml/acs`, { form: fields });
+    expect(acs.status, 'the portal takes the broker Response').to.equal(303);
+    expect(await portalPage(browser)).to.equal(200);
+    return browser;
+  }
+
+  /** A signed-in page of the portal: 200 while the session lives, 303 to sign-in once it is gone. */
+  async function portalPage(browser: Browser): Promise<number> {
+    const res = await browser.request(`${portal.url}/requests`);
+    await res.arrayBuffer();
+    if (res.status === 303) expect(res.headers.get('location')).to.match(/^\/login\?return=/);
+    return res.status;
+  }
+
+  /** oidc-provider's own sign-out: end_session, the person confirms. */
+  async function signOutAtIdp(browser: Browser): Promise<void> {
+    const endSession = `${idp.issuer}/session/end?client_id=jsm-sso`;
+    const html = await (await browser.request(endSession)).text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
+    const done = await browser.request(new URL(action, endSession).href, { form: { xsrf, logout: 'yes' } });
+    await done.arrayBuffer();
+  }
+
+  /** A logout token as the IdP signs it, with `claims` and `header` changed by the attack. */
+  async function logoutToken(
+    claims: JWTPayload = {},
+    header: Record<string, unknown> = {},
+    key: JWK = signingKey,
+  ): Promise<string> {
+    const payload: JWTPayload = {
+      iss: idp.issuer,
+      aud: 'jsm-sso',
+      iat: Math.floor(Date.now() / 1000),
+      jti: randomBytes(12).toString('hex'),
+      sub: 'alice',
+      events: { [EVENT]: {} },
+      ...claims,
+    };
+    for (const [name, value] of Object.entries(payload)) if (value === undefined) delete payload[name];
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: 'RS256', kid: signingKey.kid!, typ: 'logout+jwt', ...header })
+      .sign(await importJWK(key, 'RS256'));
+  }
+
+  /** POSTs the token as the IdP does, to `url` (default the broker) with Host `host` (default the URL's). */
+  function post(
+    token: string,
+    options: { url?: string; host?: string } = {},
+  ): Promise<{ status: number; body: string; cacheControl: string | undefined; type: string | undefined }> {
+    const target = new URL(`${options.url ?? broker.url}${logoutPath}`);
+    const body = new URLSearchParams({ logout_token: token }).toString();
+    return new Promise((resolve, reject) => {
+      const req = request(
+        target,
+        {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            ...(options.host ? { host: options.host } : {}),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => {
+            text += chunk.toString('utf8');
+          });
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode!,
+              body: text,
+              cacheControl: res.headers['cache-control'],
+              type: res.headers['content-type'],
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  function backchannelLines() {
+    return broker.logs.filter((l) => l['event'] === 'broker.backchannel_logout');
+  }
+
+  it('ends the portal session when the person signs out at the IdP, which posts its logout token', async () => {
+    const browser = await signedIn();
+    const delivered = new Promise<void>((resolve, reject) => {
+      idp.provider.once('backchannel.success', () => resolve());
+      idp.provider.once('backchannel.error', (_ctx, err: Error) => reject(err));
+    });
+    const linesBefore = backchannelLines().length;
+    await signOutAtIdp(browser);
+    await delivered;
+    expect(await portalPage(browser), 'the portal session is gone').to.equal(303);
+    const [line] = backchannelLines().slice(linesBefore);
+    expect(line).to.include({ idp: 'corporate', result: 'ended' });
+    const logged = JSON.stringify([...broker.logs, ...portal.logs]);
+    expect(logged).not.to.include('alice@acme.test');
+    expect(portal.logs.some((l) => l['event'] === 'portal.logout' && l['initiator'] === 'broker')).to.equal(
+      true,
+    );
+  });
+
+  it('answers a valid token 200 with Cache-Control no-store, and refuses it the second time (jti once)', async () => {
+    const browser = await signedIn();
+    const token = await logoutToken();
+    const first = await post(token);
+    expect(first.status).to.equal(200);
+    expect(first.cacheControl).to.equal('no-store');
+    expect(await portalPage(browser), 'the sub alone ends the latest session of the person').to.equal(303);
+    const again = await post(token);
+    expect(again.status).to.equal(400);
+    expect(again.cacheControl).to.equal('no-store');
+    expect(JSON.parse(again.body)).to.include({ error: 'invalid_request' });
+    expect(backchannelLines().at(-1)).to.include({ result: 'refused', reason: 'OIDC_LOGOUT_TOKEN_REPLAYED' });
+  });
+
+  describe('refuses every token that fails a check of section 2.6, ending nothing', () => {
+    let browser: Browser;
+    before(async () => {
+      browser = await signedIn();
+    });
+
+    const unsigned = async () => {
+      const [, payload] = (await logoutToken()).split('.');
+      const header = Buffer.from(JSON.stringify({ alg: 'none', typ: 'logout+jwt' })).toString('base64url');
+      return `${header}.${payload}.`;
+    };
+    const now = () => Math.floor(Date.now() / 1000);
+    const attacks: Array<[string, string, () => Promise<string>]> = [
+      ['unsigned (alg none)', 'alg', unsigned],
+      [
+        'signed with another key under the IdP key id',
+        'signature',
+        async () => logoutToken({}, {}, await newSigningKey()),
+      ],
+      [
+        'signed with an algorithm other than the registered one',
+        'alg',
+        async () => {
+          const [, payload] = (await logoutToken()).split('.');
+          const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'logout+jwt' })).toString(
+            'base64url',
+          );
+          return `${header}.${payload}.${randomBytes(32).toString('base64url')}`;
+        },
+      ],
+      ['from another issuer', 'iss', () => logoutToken({ iss: 'https://idp.evil.test' })],
+      ['for another client', 'aud', () => logoutToken({ aud: 'another-client' })],
+      ['without iat', 'iat', () => logoutToken({ iat: undefined })],
+      ['issued an hour ago', 'iat', () => logoutToken({ iat: now() - 3600 })],
+      ['issued an hour in the future', 'iat', () => logoutToken({ iat: now() + 3600 })],
+      ['expired', 'exp', () => logoutToken({ exp: now() - 120 })],
+      ['without jti', 'jti', () => logoutToken({ jti: undefined })],
+      ['without events', 'events', () => logoutToken({ events: undefined })],
+      [
+        'with another event only',
+        'events',
+        () => logoutToken({ events: { 'https://schemas.example/other': {} } }),
+      ],
+      ['whose event is not a JSON object', 'events', () => logoutToken({ events: { [EVENT]: true } })],
+      ['whose events is an array', 'events', () => logoutToken({ events: [EVENT] })],
+      ['naming neither sub nor sid', 'subject', () => logoutToken({ sub: undefined })],
+      ['with a nonce (an ID token)', 'nonce', () => logoutToken({ nonce: 'n-0S6_WzA2Mj' })],
+      ['typed as an access token', 'typ', () => logoutToken({}, { typ: 'at+jwt' })],
+      ['that is no JWT', 'malformed', async () => 'not-a-jwt'],
+    ];
+
+    for (const [label, check, make] of attacks) {
+      it(`refuses a token ${label} (400, detail ${check})`, async () => {
+        const answer = await post(await make());
+        expect(answer.status).to.equal(400);
+        expect(answer.cacheControl).to.equal('no-store');
+        expect(answer.type).to.match(/^application\/json/);
+        expect(JSON.parse(answer.body)).to.include({ error: 'invalid_request' });
+        expect(backchannelLines().at(-1)).to.include({
+          result: 'refused',
+          reason: 'OIDC_LOGOUT_TOKEN_INVALID',
+          detail: check,
+        });
+        expect(await portalPage(browser), 'still signed in').to.equal(200);
+      });
+    }
+
+    it('refuses a post without logout_token', async () => {
+      const answer = await post('');
+      expect(answer.status).to.equal(400);
+      expect(backchannelLines().at(-1)).to.include({ detail: 'missing' });
+    });
+
+    it('accepts an untyped token and one typed JWT (OPs before section 4.1), which end the session', async () => {
+      expect((await post(await logoutToken({ sid: 'unknown-sid' }, { typ: undefined }))).status).to.equal(
+        200,
+      );
+      expect((await post(await logoutToken({ sid: 'unknown-sid' }, { typ: 'JWT' }))).status).to.equal(200);
+      expect(await portalPage(browser), 'a sid of no session here ends nothing').to.equal(200);
+      expect(backchannelLines().at(-1)).to.include({ result: 'no_session' });
+      expect((await post(await logoutToken({}, { typ: 'application/logout+jwt' }))).status).to.equal(200);
+      expect(await portalPage(browser), 'the valid token with her sub ends it').to.equal(303);
+    });
+  });
+
+  /** Another broker of this tenant (its store too) at a new address, its tenant changed by `change`. */
+  async function replicaOf(
+    change: (tenant: BrokerUnderTest['context']['tenant']) => BrokerUnderTest['context']['tenant'],
+    store = broker.context.store,
+  ) {
+    const server: Server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const app: BrokerApp = await createBrokerApp({
+      ...broker.context,
+      tenant: change(broker.context.tenant),
+      store,
+    });
+    server.on('request', app.handler);
+    return {
+      url,
+      close: async () => {
+        await app.close();
+        await closeServer(server);
+      },
+    };
+  }
+
+  it('leaves both sessions when the portal cannot be reached, and ends them when the IdP sends the token again', async () => {
+    const browser = await signedIn();
+    // A replica that reaches the portal at an address where nothing listens (the portal is down).
+    const cutOff = await replicaOf((tenant) =>
+      tenantAt(tenant, 'portal', tenant.metadata!.name!, 'http://127.0.0.1:1'),
+    );
+    try {
+      const token = await logoutToken();
+      const failed = await post(token, { url: cutOff.url });
+      expect(failed.status).to.equal(400);
+      expect(failed.cacheControl).to.equal('no-store');
+      expect(JSON.parse(failed.body)).to.include({ error: 'temporarily_unavailable' });
+      expect(backchannelLines().at(-1)).to.include({ result: 'error', reason: 'PORTAL_LOGOUT_UNCONFIRMED' });
+      expect(await portalPage(browser), 'still signed in').to.equal(200);
+      // The same token again, as an IdP retries: its jti was released, and the sessions are still found.
+      expect((await post(token)).status).to.equal(200);
+      expect(await portalPage(browser)).to.equal(303);
+    } finally {
+      await cutOff.close();
+    }
+  });
+
+  describe("a token for this tenant posted at another tenant's address", () => {
+    let other: { url: string; host?: string; close(): Promise<void> };
+    before(async () => {
+      if (TEST_PLACEMENT === 'pool') {
+        // The pool's other tenants are copies of this one at 127.0.0.2 and .3 (testkit/pool.ts).
+        const { port } = new URL(broker.url);
+        other = { url: broker.url, host: `127.0.0.2:${port}`, close: async () => {} };
+        return;
+      }
+      other = await replicaOf(
+        (tenant) => tenantAt(tenant, 'broker', 'acme-other', 'http://127.0.0.1:1'),
+        new MemoryFlowStore(),
+      );
+    });
+    after(async () => other?.close());
+
+    it('ends nothing there and leaves the token usable here (sessions and jti are per tenant)', async () => {
+      const browser = await signedIn();
+      const token = await logoutToken();
+      const there = await post(token, other);
+      // The copy trusts the same IdP and client: the token is valid there, and finds nothing.
+      expect(there.status).to.equal(200);
+      expect(await portalPage(browser), 'still signed in here').to.equal(200);
+      expect((await post(token)).status).to.equal(200);
+      expect(await portalPage(browser)).to.equal(303);
+    });
+  });
+});

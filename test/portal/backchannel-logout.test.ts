@@ -1,0 +1,223 @@
+import { randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import {
+  acceptProtocolMessage,
+  BINDING_SOAP,
+  HOP_SIGNATURE_ALGORITHMS,
+  logoutRequest,
+  logoutResponse,
+  logoutSucceeded,
+  NAMEID_EMAIL,
+  SOAP_ENVELOPE_NS,
+  signEnveloped,
+  signedSoapMessage,
+  toCertificatePem,
+} from '../../common/saml/index.js';
+import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
+import {
+  BROKER_ENTITY_ID,
+  BROKER_URL,
+  type Browser,
+  type Harness,
+  reasons,
+  refusalCount,
+  signIn,
+  useHarness,
+} from '../../testkit/portal-harness.js';
+import { LOGOUT_REQUEST_ATTACKS } from '../saml/message-attacks.js';
+
+/**
+ * The broker's back-channel LogoutRequest over the SAML SOAP binding (ADR 0150): it ends the
+ * session the broker asserted (NameID and SessionIndex both), answered with a signed
+ * LogoutResponse; every forged, altered, stale or replayed one is refused with a SOAP fault and
+ * ends nothing.
+ */
+describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', () => {
+  let h: Harness;
+  let portalCertPem: string;
+  useHarness(async (started) => {
+    h = started;
+    const metadata = await (await fetch(`${h.url}/saml/metadata`)).text();
+    portalCertPem = toCertificatePem(/<ds:X509Certificate>([^<]+)</.exec(metadata)![1]!);
+  });
+
+  const sloUrl = () => `${h.url}/saml/slo`;
+
+  /** alice signs in with a SessionIndex of her own; her browser and that index. */
+  async function aliceSignedIn(): Promise<{ browser: Browser; sessionIndex: string }> {
+    const sessionIndex = `_s${randomBytes(8).toString('hex')}`;
+    const browser = await signIn(h, 'alice@acme.test', { sessionIndex });
+    expect(await page(browser)).to.equal(200);
+    return { browser, sessionIndex };
+  }
+
+  async function page(browser: Browser): Promise<number> {
+    const res = await browser.fetch('/requests');
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  /** The broker's LogoutRequest XML (unsigned), as broker/portal-logout.ts builds it. */
+  function request(sessionIndex: string, nameId = 'alice@acme.test') {
+    return logoutRequest({
+      issuer: BROKER_ENTITY_ID,
+      destination: sloUrl(),
+      now: new Date(),
+      nameId,
+      nameIdFormat: NAMEID_EMAIL,
+      sessionIndex,
+    });
+  }
+
+  function signed(message: { id: string; xml: string }, key: KeyPair = h.brokerKey): string {
+    return signedSoapMessage(message, {
+      keyPem: key.keyPem,
+      certPem: key.certPem,
+      signatureAlgorithm: HOP_SIGNATURE_ALGORITHMS['rsa-sha256'],
+    });
+  }
+
+  async function send(envelope: string, contentType = 'text/xml; charset=utf-8') {
+    const res = await fetch(sloUrl(), {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body: envelope,
+    });
+    return { status: res.status, body: await res.text(), type: res.headers.get('content-type') };
+  }
+
+  /** The portal's answer, verified as the broker verifies it; whether it says Success. */
+  async function verifiedAnswer(body: string, inResponseTo: string): Promise<boolean> {
+    const { root } = await acceptProtocolMessage(
+      { kind: 'soap', envelope: body },
+      {
+        type: 'LogoutResponse',
+        inResponseTo,
+        issuer: `${h.url}/saml/metadata`,
+        certificatesPem: [portalCertPem],
+        destination: `${BROKER_URL}/saml/slo`,
+        now: new Date(),
+      },
+      new MemoryFlowStore(),
+    );
+    return logoutSucceeded(root);
+  }
+
+  it('advertises the SOAP SingleLogoutService in its SP metadata', async () => {
+    const metadata = await (await fetch(`${h.url}/saml/metadata`)).text();
+    expect(metadata).to.include(`<md:SingleLogoutService Binding="${BINDING_SOAP}" Location="${sloUrl()}"/>`);
+  });
+
+  it('ends the session the broker names and answers a signed Success LogoutResponse', async () => {
+    const { browser, sessionIndex } = await aliceSignedIn();
+    const message = request(sessionIndex);
+    const answer = await send(signed(message));
+    expect(answer.status).to.equal(200);
+    expect(answer.type).to.match(/^text\/xml/);
+    expect(await verifiedAnswer(answer.body, message.id)).to.equal(true);
+    expect(await page(browser), 'signed out: the page sends her to sign in').to.equal(303);
+    const line = h.logs.findLast((l) => l['event'] === 'portal.logout');
+    expect(line).to.include({ initiator: 'broker' });
+    expect(JSON.stringify(h.logs)).not.to.include('alice@acme.test');
+    const keys = (await h.storedKeys()).map((k) => k.key);
+    expect(keys.filter((k) => k.startsWith('portal:session-index:'))).to.have.length(0);
+  });
+
+  it('ends nothing when the NameID is another person with her SessionIndex (core 3.7.3.2)', async () => {
+    const { browser, sessionIndex } = await aliceSignedIn();
+    const message = request(sessionIndex, 'mallory@acme.test');
+    const answer = await send(signed(message));
+    expect(answer.status).to.equal(200);
+    expect(await verifiedAnswer(answer.body, message.id), 'nothing of mallory was there').to.equal(true);
+    expect(await page(browser), 'alice is still signed in').to.equal(200);
+  });
+
+  it('refuses a replayed LogoutRequest, which ends the session signed in since', async () => {
+    const { sessionIndex } = await aliceSignedIn();
+    const envelope = signed(request(sessionIndex));
+    expect((await send(envelope)).status).to.equal(200);
+    const browser = await signIn(h, 'alice@acme.test', { sessionIndex });
+    const again = await send(envelope);
+    expect(again.status).to.equal(400);
+    expect(again.body).to.include('<faultstring>SAML_REPLAY</faultstring>');
+    expect(await page(browser)).to.equal(200);
+  });
+
+  const forgeries: Array<[string, string, (sessionIndex: string) => string]> = [
+    [
+      'unsigned',
+      'SAML_SIGNATURE_MISSING',
+      (index) =>
+        `<soap11:Envelope xmlns:soap11="${SOAP_ENVELOPE_NS}"><soap11:Body>${request(index).xml}</soap11:Body></soap11:Envelope>`,
+    ],
+    [
+      'signed with another key',
+      'SAML_SIGNATURE_INVALID',
+      (index) => signed(request(index), makeKeyPair('evil')),
+    ],
+    [
+      'altered after signing (another SessionIndex)',
+      'SAML_SIGNATURE_INVALID',
+      (index) => signed(request('_other')).replace('_other', index),
+    ],
+    [
+      'not in a SOAP envelope',
+      'SAML_BINDING_INVALID',
+      (index) => {
+        const message = request(index);
+        return signEnveloped(message.xml, { id: message.id, ...h.brokerKey });
+      },
+    ],
+    [
+      'with a SOAP Header',
+      'SAML_BINDING_INVALID',
+      (index) => signed(request(index)).replace('<soap11:Body>', '<soap11:Header/><soap11:Body>'),
+    ],
+    [
+      'next to a second message in the Body',
+      'SAML_BINDING_INVALID',
+      (index) => {
+        const first = signed(request(index));
+        const second = /<soap11:Body>(.*)<\/soap11:Body>/s.exec(signed(request(index)))![1]!;
+        return first.replace('</soap11:Body>', `${second}</soap11:Body>`);
+      },
+    ],
+    [
+      'that is a LogoutResponse',
+      'SAML_MESSAGE_TYPE_UNEXPECTED',
+      () =>
+        signed(
+          logoutResponse({
+            issuer: BROKER_ENTITY_ID,
+            destination: sloUrl(),
+            now: new Date(),
+            inResponseTo: '_x',
+            partial: false,
+          }),
+        ),
+    ],
+    ...LOGOUT_REQUEST_ATTACKS.map((attack): [string, string, (index: string) => string] => [
+      attack.sends,
+      attack.reason,
+      (index) => {
+        const message = request(index);
+        return signed({ id: message.id, xml: attack.mutate(message.xml) });
+      },
+    ]),
+  ];
+
+  for (const [sends, reason, forge] of forgeries) {
+    it(`refuses a LogoutRequest ${sends} (400 ${reason}), ending nothing`, async () => {
+      const { browser, sessionIndex } = await aliceSignedIn();
+      const before = await refusalCount(h, reason);
+      const from = h.logs.length;
+      const answer = await send(forge(sessionIndex));
+      expect(answer.status).to.equal(400);
+      expect(answer.body).to.include(`<faultstring>${reason}</faultstring>`);
+      expect(reasons(h, from)).to.include(reason);
+      expect(await refusalCount(h, reason)).to.equal(before + 1);
+      expect(await page(browser), 'still signed in').to.equal(200);
+    });
+  }
+});
