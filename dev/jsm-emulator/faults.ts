@@ -1,6 +1,7 @@
 // Misbehaviour a client of Atlassian must survive, switched on per test: rate limiting (429 with
 // Retry-After and X-RateLimit-*), 503, slow answers, and connections dropped mid-request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { gzipSync } from 'node:zlib';
 
 export interface FaultRule {
   /** Answer with this status instead of handling the request (429 and 503 get Atlassian's headers). */
@@ -43,6 +44,8 @@ export interface FaultRule {
   endlessBody?: { onClose?: (end: { sentBytes: number }) => void };
   /** Handle the request normally but declare this Content-Length, whatever the body is. */
   contentLength?: number;
+  /** Handle the request normally but send its body gzip-compressed (`Content-Encoding: gzip`). */
+  gzip?: boolean;
   /** Destroy the socket without answering. */
   dropConnection?: boolean;
   /** Only requests whose path starts with this (e.g. `/rest/servicedeskapi/request`). */
@@ -144,6 +147,7 @@ export async function applyFault(
   if (rule.trickle) trickleBody(rule.trickle, req, res);
   if (rule.endlessBody) endlessBody(rule.endlessBody, res);
   if (rule.contentLength !== undefined) declareContentLength(rule.contentLength, res);
+  if (rule.gzip) gzipBody(res);
   if (rule.dropConnection) {
     req.socket.destroy();
     return true;
@@ -240,5 +244,17 @@ function declareContentLength(length: number, res: ServerResponse): void {
   res.end = ((...args: unknown[]) => {
     res.setHeader('Content-Length', String(length));
     return end(...args);
+  }) as typeof res.end;
+}
+
+/** Sends the body gzip-compressed, its Content-Length the compressed one (as a compressing site does). */
+function gzipBody(res: ServerResponse): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (!Buffer.isBuffer(chunk)) return end(chunk, ...rest);
+    const compressed = gzipSync(chunk);
+    res.setHeader('Content-Encoding', 'gzip');
+    res.setHeader('Content-Length', String(compressed.length));
+    return end(compressed);
   }) as typeof res.end;
 }

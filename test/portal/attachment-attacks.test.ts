@@ -3,6 +3,7 @@
 // portal hands out (names and headers of a download, Range, caching, an Atlassian answer that lies
 // about its length or never ends). Each attack is sent as a client or a hostile site would send it.
 import { request as httpRequest } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import type { CustomerRequest } from '../../dev/jsm-emulator/state.js';
 import {
@@ -522,6 +523,40 @@ describe('portal: attacks on the attachment path (ADR 0152)', () => {
       expect(cut, 'the download is cut, not ended as if whole').to.equal(true);
       await upstream;
       expect(reasons(h, logs)).to.include('UPSTREAM_RESPONSE_TOO_LARGE');
+    });
+
+    it('cuts a thumbnail past 2 MiB (an endless body)', async () => {
+      const path = agentFile('endless.png', PNG, 'image/png');
+      const id = path.split('/').pop()!;
+      const upstream = new Promise<{ sentBytes: number }>((onClose) =>
+        h.emulator.faults.set({
+          pathPrefix: `/rest/servicedeskapi/request/${printer().key}/attachment/${id}/thumbnail`,
+          times: 1,
+          endlessBody: { onClose },
+        }),
+      );
+      const logs = h.logs.length;
+      const res = await alice.fetch(`${path}/thumbnail`);
+      const { received } = await drain(res, 64 * 1024 * 1024);
+      expect(received, 'no byte past 2 MiB').to.be.at.most(2 * 1024 * 1024);
+      await upstream;
+      expect(reasons(h, logs)).to.include('UPSTREAM_RESPONSE_TOO_LARGE');
+    });
+
+    it('serves a file Atlassian sent compressed whole, without the compressed length', async () => {
+      const content = 'a text file Atlassian chose to gzip, '.repeat(2000);
+      const path = agentFile('compressed.txt', content);
+      h.emulator.faults.set({
+        pathPrefix: `/rest/servicedeskapi/request/${printer().key}/attachment/${path.split('/').pop()}`,
+        times: 1,
+        gzip: true,
+      });
+      const res = await alice.fetch(path);
+      expect(res.status).to.equal(200);
+      expect(res.headers.get('content-length'), 'not the compressed length').to.not.equal(
+        String(gzipSync(content).length),
+      );
+      expect(await res.text()).to.equal(content);
     });
 
     it('refuses before any byte an answer whose Content-Length exceeds the listed size', async () => {
