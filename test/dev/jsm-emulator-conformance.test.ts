@@ -574,6 +574,19 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
     expect((await edit(agent, [Number(acme.id)])).status).to.equal(204);
     expect(request.organizationIds).to.deep.equal([acme.id]);
     expect(await count()).to.equal(before + 1);
+    // A search asked for the field answers it as Jira renders it in issue fields (ADR 0154).
+    const found = (
+      await agent('POST', '/rest/api/3/search/jql', {
+        json: { jql: `issuekey = "${request.key}"`, fields: [organizations.id, 'updated'], maxResults: 1 },
+      })
+    ).body as Json;
+    expect(found.issues[0].fields[organizations.id]).to.deep.equal([
+      {
+        id: Number(acme.id),
+        name: 'Acme Corp',
+        _links: { self: `${emulator.url}/rest/servicedeskapi/organization/${acme.id}` },
+      },
+    ]);
     // HR does not have Globex; another field is not editable here; a customer may not edit at all.
     expect((await edit(agent, [Number(globex.id)])).status).to.equal(400);
     expect((await edit(agent, 'x', 'summary')).status).to.equal(400);
