@@ -77,6 +77,11 @@ describe('the OCI image', function () {
     expect(present.has('app/node_modules/express')).to.equal(true);
   });
 
+  it('has no shell, no package manager and no program but node (ADR 0153): nothing to exec into', () => {
+    const programs = image.files.filter((f) => /^(usr\/)?(local\/)?s?bin\/[^/]+$/.test(f));
+    expect(programs).to.deep.equal(['usr/local/bin/node']);
+  });
+
   it('runs as the numeric non-root user 10001', () => {
     expect(image.config.User).to.equal('10001:10001');
     expect(image.config.Entrypoint).to.deep.equal(['/usr/local/bin/node', '/app/dist/cli/main.js']);

@@ -298,4 +298,50 @@ describe('JsmSsoTenant CRD on a real API server', function () {
       );
     }
   });
+
+  it('says why a tenant or pool is not Ready in kubectl get -o wide (Reason), the default columns unchanged', async () => {
+    await createPool(env.client, namespace, 'reasons');
+    await createTenantSecrets(env.client, namespace, 'reasons');
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'reasons'));
+    for (const kind of [KINDS.tenant, KINDS.pool]) {
+      await env.client.apply(
+        `${objectPath(kind, namespace, 'reasons')}/status`,
+        {
+          apiVersion: kind.apiVersion,
+          kind: kind.kind,
+          metadata: { name: 'reasons', namespace },
+          status: {
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'False',
+                reason: 'SecretMissing',
+                message: 'm',
+                observedGeneration: 1,
+                lastTransitionTime: '2026-12-03T00:00:00Z',
+              },
+            ],
+          },
+        },
+        { fieldManager: 'crd-test', force: true },
+      );
+      // What kubectl get asks for: the API server's Table of the printer columns.
+      const table = await env.client.request<{
+        columnDefinitions: { name: string; priority: number }[];
+        rows: { cells: unknown[] }[];
+      }>('GET', objectPath(kind, namespace, 'reasons'), {
+        accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+      });
+      const columns = table.columnDefinitions;
+      const reason = columns.findIndex((c) => c.name === 'Reason');
+      expect(reason, kind.kind).to.be.greaterThan(0);
+      expect(columns[reason]!.priority, 'shown with -o wide only').to.equal(1);
+      expect(table.rows[0]!.cells[reason]).to.equal('SecretMissing');
+      expect(columns.filter((c) => c.priority === 0).map((c) => c.name)).to.deep.equal(
+        kind === KINDS.tenant
+          ? ['Name', 'Ready', 'Portal URL', 'IdPs', 'Placement', 'Age']
+          : ['Name', 'Ready', 'Tenants', 'Age'],
+      );
+    }
+  });
 });
