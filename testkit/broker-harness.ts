@@ -308,7 +308,8 @@ function replicaAt(via: string): Agent {
 export function portalAuthnRequestUrl(
   brokerUrl: string,
   pki: Pki,
-  options: { uiLocales?: string[]; isPassive?: boolean } = {},
+  /** `now`: the portal's clock, when a test moves the broker's (default: now). */
+  options: { uiLocales?: string[]; isPassive?: boolean; now?: Date } = {},
 ): string {
   const destination = `${brokerUrl}/saml/sso`;
   const message = authnRequest({

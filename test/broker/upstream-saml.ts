@@ -162,6 +162,8 @@ export interface UpstreamAnswer {
   authnInstant?: Date;
   /** Raw XML put in the signed Conditions after the AudienceRestriction. */
   conditionsXml?: string;
+  /** The IdP's clock, when the test moves the broker's (the times in the Response); now by default. */
+  now?: Date;
 }
 
 /**
@@ -170,7 +172,7 @@ export interface UpstreamAnswer {
  */
 function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnswer) {
   return (template: string) => {
-    const now = new Date();
+    const now = answer.now ?? new Date();
     const later = new Date(now.getTime() + 300_000).toISOString();
     const id = `_resp${Date.now()}${Math.random().toString(16).slice(2)}`;
     const values: Record<string, string> = {

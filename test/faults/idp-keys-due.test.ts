@@ -1,29 +1,45 @@
-// The broker's copy of a real oidc-provider's JWKS falls due (ADR 0151), and then either the JWKS
-// endpoint is down (a TCP proxy resets the reads: testkit/fault-proxy.ts), or the IdP no longer
-// publishes the key it signed with. A JWKS endpoint down must not refuse sign-ins while the last
-// keys read are within their grace, and must be told once, not per sign-in; a withdrawn key must be
-// refused once the copy is due by the IdP's own Cache-Control max-age. Only the broker's clock is
-// the test's (minutes cannot pass in a test); the IdP signs real tokens with its real clock.
+// The broker's copy of an IdP's keys falls due (ADR 0151): a real oidc-provider's JWKS, and then
+// either the JWKS endpoint is down (a TCP proxy resets the reads: testkit/fault-proxy.ts) or the IdP
+// no longer publishes the key it signed with; a SAML IdP's metadata, whose server then answers 503.
+// An endpoint down must not refuse sign-ins while the last copy read is within its grace (SAML:
+// never past validUntil), and must be told once, not per sign-in; a withdrawn key must be refused
+// once the copy is due by the IdP's own Cache-Control max-age. Only the broker's clock is the test's
+// (minutes cannot pass in a test); the IdPs sign real tokens and Responses.
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { JWK } from 'jose';
 import { KEYS_MAX_FRESH_MS, KEYS_RETRY_MS } from '../../broker/backends/oidc-key-copy.js';
+import { METADATA_REFRESH_MS } from '../../broker/backends/saml-metadata.js';
+import { buildIdpMetadata, certificateBase64, NAMEID_EMAIL } from '../../common/saml/index.js';
 import { type DevIdp, newSigningKey, startDevIdp } from '../../dev/idp/provider.js';
 import {
   type BrokerUnderTest,
   Browser,
+  closeServer,
   createPki,
+  formFields,
   devClient,
   listenPlaceholder,
   loginThroughBroker,
   oidcIdp,
   type Pki,
   pageReason,
+  portalAuthnRequestUrl,
   portalSp,
   serveBroker,
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
+import { makeKeyPair } from '../../testkit/keys.js';
+import {
+  answerAuthnRequest,
+  brokerAsSp,
+  UPSTREAM_ENTITY_ID,
+  UPSTREAM_SLO,
+  UPSTREAM_SSO,
+  upstreamIdp,
+} from '../broker/upstream-saml.js';
 
 describe("faults: the OIDC IdP's keys when the broker's copy falls due", function () {
   this.timeout(60_000);
@@ -142,5 +158,105 @@ describe("faults: the OIDC IdP's keys when the broker's copy falls due", functio
     expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
       'OIDC_ID_TOKEN_KEY_UNKNOWN',
     );
+  });
+});
+
+describe("faults: the SAML IdP's metadata server is down when the broker's copy falls due", function () {
+  this.timeout(60_000);
+  const key = makeKeyPair('upstream-idp.example.test');
+  const idp = upstreamIdp({ key });
+  let pki: Pki;
+  let metadataServer: Server;
+  let metadataUrl: string;
+  /** What the metadata server answers now: the document, or an HTTP status. */
+  let answer: string | number;
+  let reads: number;
+  let clock: number;
+  let broker: BrokerUnderTest;
+
+  before(async () => {
+    pki = createPki();
+    metadataServer = createServer((_req, res) => {
+      reads++;
+      if (typeof answer === 'number') return void res.writeHead(answer).end();
+      res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(answer);
+    });
+    await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
+    metadataUrl = `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}/metadata`;
+  });
+  after(async () => {
+    await closeServer(metadataServer);
+    pki.cleanup();
+  });
+  beforeEach(async () => {
+    clock = Date.now();
+    reads = 0;
+    // Valid for three hours: read again after one, and never used past the three.
+    answer = buildIdpMetadata({
+      entityId: UPSTREAM_ENTITY_ID,
+      ssoUrl: UPSTREAM_SSO,
+      sloUrl: UPSTREAM_SLO,
+      signingCertificates: [certificateBase64(key.certPem)],
+      nameIdFormats: [NAMEID_EMAIL],
+    }).replace(
+      '<md:EntityDescriptor ',
+      `<md:EntityDescriptor validUntil="${new Date(clock + 3 * METADATA_REFRESH_MS).toISOString()}" `,
+    );
+    const { server, url } = await listenPlaceholder();
+    broker = await serveBroker(
+      server,
+      url,
+      tenantFor(url, [{ name: 'upstream', saml: { metadataUrl }, emailTrust: 'asserted' }]),
+      pki,
+      undefined,
+      { now: () => new Date(clock) },
+    );
+  });
+  afterEach(() => broker.close());
+
+  /** A sign-in the upstream IdP answers at the broker's time; the broker's answer page. */
+  async function signIn(): Promise<{ status: number; reason?: string }> {
+    const browser = new Browser();
+    // The portal's AuthnRequest at the broker's time (node-saml's would be refused as too old).
+    const sso = await browser.request(portalAuthnRequestUrl(broker.url, pki, { now: new Date(clock) }));
+    // Without usable metadata the broker cannot send the person to the IdP: refused here.
+    if (sso.status !== 302) return { status: sso.status, reason: pageReason(await sso.text()) };
+    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
+    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, {
+      now: new Date(clock),
+    });
+    const page = await browser.request(`${broker.url}/saml/acs`, {
+      form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
+    });
+    const html = await page.text();
+    expect(page.status !== 200 || formFields(html)['SAMLResponse'] !== undefined).to.equal(true);
+    return { status: page.status, reason: pageReason(html) };
+  }
+
+  const stateLines = () =>
+    broker.logs
+      .filter((l) => String(l['event']).startsWith('broker.idp_keys_'))
+      .map((l) => [l['event'], l['keys'], l['reason'] ?? l['was']]);
+
+  it('signs people in with the copy in hand while the metadata server is down, telling it once, and never past validUntil', async () => {
+    expect(await signIn()).to.deep.equal({ status: 200, reason: undefined });
+    answer = 503;
+    clock += METADATA_REFRESH_MS;
+    // Due: read in the background, the copy serves.
+    expect(await signIn()).to.deep.equal({ status: 200, reason: undefined });
+    while (stateLines().length < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await signIn()).to.deep.equal({ status: 200, reason: undefined });
+    expect(reads).to.equal(2);
+    expect(stateLines()).to.deep.equal([
+      ['broker.idp_keys_stale', 'saml_metadata', 'SAML_METADATA_UNAVAILABLE'],
+    ]);
+    // At validUntil the copy may no longer be used: sign-ins are refused, and that is told once more.
+    clock += 2 * METADATA_REFRESH_MS;
+    expect(await signIn()).to.deep.equal({ status: 502, reason: 'SAML_METADATA_UNAVAILABLE' });
+    expect(await signIn()).to.deep.equal({ status: 502, reason: 'SAML_METADATA_UNAVAILABLE' });
+    expect(stateLines()).to.deep.equal([
+      ['broker.idp_keys_stale', 'saml_metadata', 'SAML_METADATA_UNAVAILABLE'],
+      ['broker.idp_keys_unusable', 'saml_metadata', 'SAML_METADATA_UNAVAILABLE'],
+    ]);
   });
 });
