@@ -144,12 +144,16 @@ export async function waitFor(
   throw new Error(`${name} did not become ready at ${url}: ${last}`);
 }
 
-/** `jsm-sso dev idp` for a realm on `port`, with one client for the brokers at `redirectUris`. */
+/**
+ * `jsm-sso dev idp` for a realm on `port`, with one client for the brokers at `redirectUris`, and
+ * the one broker address it posts back-channel logout tokens to, when there is one (ADR 0150).
+ */
 export function devIdpArgs(
   realm: string,
   port: number,
   clientSecret: string,
   redirectUris: string[],
+  backchannelLogoutUri?: string,
 ): string[] {
   return [
     'dev',
@@ -164,6 +168,7 @@ export function devIdpArgs(
     // that looks like an option is refused by the argument parser ("argument is ambiguous").
     `--client-secret=${clientSecret}`,
     ...redirectUris.flatMap((uri) => ['--redirect-uri', uri]),
+    ...(backchannelLogoutUri === undefined ? [] : ['--backchannel-logout-uri', backchannelLogoutUri]),
   ];
 }
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { backchannelLogoutUrl } from '../broker/settings.js';
 import { optionalPort, parseCommand } from '../common/args.js';
 import { freePort } from '../common/net.js';
 import { runPoolStack } from './pool-stack.js';
@@ -103,11 +104,22 @@ async function runDedicatedStack(
     '127.0.0.1',
     ...(options.seed === undefined ? [] : ['--seed', options.seed]),
   ]);
-  for (const [name, realm, port] of [
-    ['idp', 'acme', ports.idp],
-    ['partner-idp', 'partner', ports.partnerIdp],
+  const brokerUrl = `http://127.0.0.1:${ports.broker}`;
+  // Each IdP is the tenant's IdP of that name: signing out there ends the portal session too.
+  for (const [name, realm, port, idpName] of [
+    ['idp', 'acme', ports.idp, ACME_IDP],
+    ['partner-idp', 'partner', ports.partnerIdp, PARTNER_IDP],
   ] as const) {
-    start(name, devIdpArgs(realm, port, clientSecret, [`http://127.0.0.1:${ports.broker}/oidc/callback`]));
+    start(
+      name,
+      devIdpArgs(
+        realm,
+        port,
+        clientSecret,
+        [`${brokerUrl}/oidc/callback`],
+        backchannelLogoutUrl(brokerUrl, idpName),
+      ),
+    );
   }
   const partArgs = (port: number, management: number) => [
     '--config',
@@ -154,6 +166,10 @@ async function runDedicatedStack(
   console.log(READY_LINE + JSON.stringify(status));
 }
 
+/** The tenant's names of the two development IdPs. */
+const ACME_IDP = 'acme-dev';
+const PARTNER_IDP = 'partner-dev';
+
 /** The dev stack's tenant (exported for the tests that hold it to its promises). */
 export function tenantDocument(ports: Ports, options: { withRedis: boolean; defaultSeed: boolean }) {
   return devTenant({
@@ -164,14 +180,14 @@ export function tenantDocument(ports: Ports, options: { withRedis: boolean; defa
     siteUrl: `http://127.0.0.1:${ports.emulator}`,
     identityProviders: [
       {
-        name: 'acme-dev',
+        name: ACME_IDP,
         displayName: 'Acme (development IdP)',
         emailDomains: ['acme.test'],
         trustGroups: true,
         issuer: `http://127.0.0.1:${ports.idp}`,
       },
       {
-        name: 'partner-dev',
+        name: PARTNER_IDP,
         displayName: 'Partner (development IdP)',
         emailDomains: ['partner.test'],
         issuer: `http://127.0.0.1:${ports.partnerIdp}`,

@@ -34,6 +34,12 @@ export async function run(argv: string[]): Promise<void> {
           description:
             'Its redirect URI (default http://127.0.0.1:8081/oidc/callback); repeat it for several brokers (a local pool).',
         },
+        'backchannel-logout-uri': {
+          type: 'string',
+          value: 'URL',
+          description:
+            "Its backchannel_logout_uri, sid required (the broker's /oidc/backchannel-logout/<idp>): signing out here ends the help-center session.",
+        },
       },
     },
     argv,
@@ -45,6 +51,7 @@ export async function run(argv: string[]): Promise<void> {
   if (!Object.hasOwn(DEV_REALMS, realm))
     throw new Error(`unknown realm ${realm}; known: ${Object.keys(DEV_REALMS).join(', ')}`);
   const users = DEV_REALMS[realm as DevRealm];
+  const backchannel = values['backchannel-logout-uri'];
   const idp = await startDevIdp({
     users,
     port: optionalPort(values, 'port', 8082),
@@ -57,6 +64,9 @@ export async function run(argv: string[]): Promise<void> {
         redirect_uris: redirectUris,
         post_logout_redirect_uris: redirectUris.map((uri) => new URL('/oidc/logout-callback', uri).href),
         token_endpoint_auth_method: 'client_secret_basic',
+        ...(typeof backchannel === 'string'
+          ? { backchannel_logout_uri: backchannel, backchannel_logout_session_required: true }
+          : {}),
       },
     ],
   });

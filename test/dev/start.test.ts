@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { DEV_CLIENT_ID } from '../../dev/tenant.js';
+import { Browser, formFields, loginAtDevIdp } from '../../testkit/broker-harness.js';
 import {
   expectCtrlCStopsEverything,
   expectProgressBeforeReady,
@@ -77,6 +79,35 @@ describe('npm start', function () {
       };
       expect(discovery.issuer).to.equal(issuer);
     }
+  });
+
+  it('ends the help-center session when the customer signs out at the dev IdP (back-channel logout)', async () => {
+    const browser = new Browser();
+    const toBroker = await browser.request(`${status.portal}/login`);
+    const chooser = await browser.request(toBroker.headers.get('location')!);
+    const { csrf } = formFields(await chooser.text());
+    const toIdp = await browser.request(`${status.broker}/saml/choose`, {
+      form: { csrf: csrf!, idp: 'acme-dev' },
+    });
+    expect(toIdp.status).to.equal(302);
+    const { fields } = await loginAtDevIdp(browser, toIdp.headers.get('location')!, {
+      brokerUrl: status.broker,
+    });
+    expect((await browser.request(`${status.portal}/saml/acs`, { form: fields })).status).to.equal(303);
+    const page = async () => {
+      const res = await browser.request(`${status.portal}/requests`);
+      await res.arrayBuffer();
+      return res.status;
+    };
+    expect(await page(), 'signed in').to.equal(200);
+    const endSession = `${status.idp}/session/end?client_id=${DEV_CLIENT_ID}`;
+    const confirm = await (await browser.request(endSession)).text();
+    const action = /<form[^>]*action="([^"]+)"/.exec(confirm)![1]!;
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm)![1]!;
+    await (
+      await browser.request(new URL(action, endSession).href, { form: { xsrf, logout: 'yes' } })
+    ).arrayBuffer();
+    expect(await page(), 'the IdP told the broker, the broker the portal').to.equal(303);
   });
 
   it('stops everything on Ctrl-C and removes its temporary folder', async () => {
