@@ -115,6 +115,7 @@ describe('alert rules and dashboard (charts/jsm-sso)', function () {
       'JsmSsoReconcileErrors',
       'JsmSsoSignInsRefused',
       'JsmSsoAtlassianErrors',
+      'JsmSsoIdpKeysUnreadable',
       'JsmSsoSigningCertificateExpiring',
       'JsmSsoHeapNearLimit',
     ]);

@@ -60,6 +60,17 @@ groups:
         annotations:
           summary: "{{ "{{" }} $value | humanizePercentage {{ "}}" }} of sign-ins for {{ "{{" }} $labels.tenant {{ "}}" }} are refused"
           description: "More than {{ mulf $r.refusedSignInRatio 100 }}% of brokered sign-ins were refused over 15 minutes. jsm_sso_broker_refusals_total by reason and the broker's broker.refusal log lines name the check that refuses (an IdP certificate or issuer change, a clock skew, an attack)."
+      - alert: JsmSsoIdpKeysUnreadable
+        # A broker pod tries again once a minute while reads of an IdP's keys fail (ADR 0151), so the
+        # increase stays above 0 for as long as they do; one failed read alone is over in 15 minutes.
+        expr: |
+          max by (tenant, idp, keys) (increase(jsm_sso_broker_idp_key_reads_failed_total[15m])) > 0
+        for: 20m
+        labels:
+          severity: warning
+        annotations:
+          summary: "The broker cannot read the {{ "{{" }} $labels.keys {{ "}}" }} of IdP {{ "{{" }} $labels.idp {{ "}}" }} ({{ "{{" }} $labels.tenant {{ "}}" }})"
+          description: "Reads of the IdP's signing keys (its JWKS or SAML metadata) have failed for 20 minutes. Sign-ins use the last copy read, for a day at most and SAML metadata never past its validUntil, then are refused; meanwhile a key the IdP rotates in or withdraws goes unseen. The broker's broker.idp_keys_stale line has the reason; check the IdP's jwks_uri or metadataUrl from a broker pod (network policy, TLS, the IdP's status)."
       - alert: JsmSsoAtlassianErrors
         expr: |
           (
