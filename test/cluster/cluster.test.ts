@@ -397,7 +397,7 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
             chart,
             '--namespace',
             RELEASE.namespace,
-            '--reuse-values',
+            '--reset-then-reuse-values',
             '--wait',
             '--timeout',
             '4m',
