@@ -33,6 +33,7 @@ import { createTlsFetch } from '../common/tls/index.js';
 import { homeRealmFor } from './authority.js';
 import { answer, backchannelLogoutHandler, portalSubjectSealer } from './backchannel-logout.js';
 import {
+  type BackchannelKeys,
   type Backend,
   type EndpointRequest,
   IdpRefusal,
@@ -460,7 +461,7 @@ export async function createBrokerApp(
     res: ServerResponse,
     flow: LoginFlow,
     subject: AuthenticatedSubject,
-    logout: { logoutHandle?: string; upstreamSessionKey?: string; backchannelKeys?: readonly string[] },
+    logout: { logoutHandle?: string; upstreamSessionKey?: string; backchannelKeys?: BackchannelKeys },
   ): Promise<void> {
     const mapped = runSteps(steps, subject);
     const sessionIndex = newSamlId(randomBytes);
@@ -487,7 +488,7 @@ export async function createBrokerApp(
       ...(logout.upstreamSessionKey === undefined ? {} : { upstreamSessionKey: logout.upstreamSessionKey }),
       // What the portal's session is named by, for the LogoutRequest that ends it when the IdP's
       // back-channel logout ends this session; kept only where that can come (ADR 0150).
-      ...(logout.backchannelKeys?.length
+      ...(logout.backchannelKeys
         ? { backchannelKeys: logout.backchannelKeys, portalSubject: portalSubjects.seal(nameId) }
         : {}),
     });

@@ -4,7 +4,7 @@ import { JsmSsoError } from '../common/errors.js';
 import type { FlowStore } from '../common/flowstore/index.js';
 import { type Logger, unexpectedErrorFields } from '../common/log.js';
 import type { Sealer } from '../common/sealer.js';
-import type { BackchannelLogout } from './backends/backend.js';
+import type { BackchannelLogout, BackchannelLogoutEvent } from './backends/backend.js';
 import {
   LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,
   LOGOUT_TOKEN_MAX_AGE_SECONDS,
@@ -58,16 +58,27 @@ export function backchannelLogoutHandler(deps: BackchannelLogoutDependencies): B
   const { store, state, telemetry } = deps;
 
   /**
-   * Ends the portal session the key names, then the broker's: when the portal cannot be reached,
-   * both stay, so that the IdP's next try (the same token, its jti released) still finds them.
+   * Ends the portal sessions the token names, each then its broker session: when the portal cannot
+   * be reached, what is left stays, so that the IdP's next try (the same token, its jti released)
+   * still finds it.
    */
-  async function endSessions(idp: string, sessionKey: string): Promise<BackchannelLogoutResult> {
-    const found = await state.backchannelSession(idp, sessionKey);
-    if (!found?.session.portalSubject) return 'no_session';
-    const subject = deps.portalSubjects.open(found.session.portalSubject);
-    const { success } = await deps.portalLogout({ ...subject, sessionIndex: found.sessionIndex });
-    await state.endSession(found.sessionIndex, (s) => s.idp === idp);
-    return success ? 'ended' : 'partial';
+  async function endSessions(
+    idp: string,
+    ends: BackchannelLogoutEvent['ends'],
+  ): Promise<BackchannelLogoutResult> {
+    const found = await state.backchannelSessions(idp, ends);
+    const answers = await Promise.all(
+      found.map(async ({ sessionIndex, session }) => {
+        if (!session.portalSubject) return undefined;
+        const subject = deps.portalSubjects.open(session.portalSubject);
+        const { success } = await deps.portalLogout({ ...subject, sessionIndex });
+        await state.endSession(sessionIndex, (s) => s.idp === idp);
+        return success;
+      }),
+    );
+    const ended = answers.filter((success) => success !== undefined);
+    if (ended.length === 0) return 'no_session';
+    return ended.every((success) => success) ? 'ended' : 'partial';
   }
 
   return async (res, idp, endpoint, form) => {
@@ -80,7 +91,7 @@ export function backchannelLogoutHandler(deps: BackchannelLogoutDependencies): B
         throw new LogoutTokenRefusal('replayed', 'this logout token was received before');
       let result: BackchannelLogoutResult;
       try {
-        result = await endSessions(idp, event.sessionKey);
+        result = await endSessions(idp, event.ends);
       } catch (err) {
         // The logout did not happen: the IdP may send the same token again (section 2.8).
         await store.delete(marker).catch(() => undefined);

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type FlowStore, jsonValue } from '../common/flowstore/index.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
-import type { SessionDirectory } from './backends/backend.js';
+import type { BackchannelKeys, BackchannelLogoutEvent, SessionDirectory } from './backends/backend.js';
 import type { RequestedAuthnContext } from './saml/inbound.js';
 
 /**
@@ -46,7 +46,7 @@ export interface LoginSession {
   /** The backend's key by which the IdP's own LogoutRequest finds the session (already a keyed hash). */
   upstreamSessionKey?: string;
   /** The backend's keys by which the IdP's back-channel logout finds the session (keyed hashes). */
-  backchannelKeys?: readonly string[];
+  backchannelKeys?: BackchannelKeys;
   /**
    * The NameID (and its format) the portal was given, sealed: what a LogoutRequest to the portal
    * must name to end the portal's session when the IdP's back-channel logout ends this one.
@@ -63,6 +63,14 @@ export interface PendingLogout {
   idp: string;
   backendState: string;
 }
+
+/**
+ * How many of one person's sessions a back-channel logout that names only the person finds: each
+ * sign-in takes a free slot of that person's with putIfAbsent (no read-modify-write of a list,
+ * which would race between replicas, ADR 0145). Past this many live sessions a sign-in takes the
+ * slot its SessionIndex hashes to; the session that held it then ends at sign-out or its TTL only.
+ */
+export const BACKCHANNEL_SLOTS_PER_PERSON = 8;
 
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
@@ -118,10 +126,21 @@ export class BrokerState {
    * logout request; the latest login under one key wins the index.
    */
   async saveSession(sessionIndex: string, session: LoginSession): Promise<void> {
+    const person = session.backchannelKeys?.person;
     await Promise.all([
       this.#sessions.put(sessionIndex, session),
       ...indexKeysOf(session).map((key) => this.store.put(key, sessionIndex, this.sessionTtlSeconds)),
+      ...(person === undefined ? [] : [this.#claimPersonSlot(session.idp, person, sessionIndex)]),
     ]);
+  }
+
+  async #claimPersonSlot(idp: string, person: string, sessionIndex: string): Promise<void> {
+    const slots = personSlots(idp, person);
+    for (const slot of slots) {
+      if (await this.store.putIfAbsent(slot, sessionIndex, this.sessionTtlSeconds)) return;
+    }
+    const taken = createHash('sha256').update(sessionIndex).digest().readUInt32BE(0) % slots.length;
+    await this.store.put(slots[taken]!, sessionIndex, this.sessionTtlSeconds);
   }
 
   /**
@@ -138,8 +157,10 @@ export class BrokerState {
     if (!session || !owned(session)) return undefined;
     const ended = await this.#sessions.take(sessionIndex);
     if (ended) {
+      const person = ended.backchannelKeys?.person;
+      const keys = [...indexKeysOf(ended), ...(person === undefined ? [] : personSlots(ended.idp, person))];
       await Promise.all(
-        indexKeysOf(ended).map(async (key) => {
+        keys.map(async (key) => {
           if ((await this.store.get(key)) === sessionIndex) await this.store.delete(key);
         }),
       );
@@ -148,16 +169,26 @@ export class BrokerState {
   }
 
   /**
-   * The session the IdP's back-channel logout names by `sessionKey` (the latest login under that
-   * key: ADR 0150) and its index, read, not ended: it ends once the portal's session has.
+   * The sessions a back-channel logout ends (`ends`: one IdP session, or a person's; ADR 0150) with
+   * their indexes, read, not ended: each ends once the portal's session has.
    */
-  async backchannelSession(
+  async backchannelSessions(
     idp: string,
-    sessionKey: string,
-  ): Promise<{ sessionIndex: string; session: LoginSession } | undefined> {
-    const sessionIndex = await this.store.get(backchannelKey(idp, sessionKey));
-    const session = sessionIndex === undefined ? undefined : await this.#sessions.get(sessionIndex);
-    return sessionIndex !== undefined && session?.idp === idp ? { sessionIndex, session } : undefined;
+    ends: BackchannelLogoutEvent['ends'],
+  ): Promise<Array<{ sessionIndex: string; session: LoginSession }>> {
+    const keys = 'session' in ends ? [backchannelKey(idp, ends.session)] : personSlots(idp, ends.person);
+    const indexes = new Set(
+      (await Promise.all(keys.map((key) => this.store.get(key)))).filter((i) => i !== undefined),
+    );
+    const found = await Promise.all(
+      [...indexes].map(async (sessionIndex) => ({
+        sessionIndex,
+        session: await this.#sessions.get(sessionIndex),
+      })),
+    );
+    return found.flatMap(({ sessionIndex, session }) =>
+      session?.idp === idp ? [{ sessionIndex, session }] : [],
+    );
   }
 
   readonly sessions: SessionDirectory = {
@@ -186,12 +217,21 @@ function backchannelKey(idp: string, sessionKey: string): string {
   return `backchannel-session:${idp}:${sessionKey}`;
 }
 
-/** The keys that find a session again from its IdP's logout, each naming its session index. */
+/** The slots under which a back-channel logout naming only the person finds their sessions. */
+function personSlots(idp: string, person: string): string[] {
+  return Array.from(
+    { length: BACKCHANNEL_SLOTS_PER_PERSON },
+    (_, i) => `backchannel-person:${idp}:${person}:${i}`,
+  );
+}
+
+/** The keys that find a session again from its IdP's logout (but the person's slots), each naming its index. */
 function indexKeysOf(session: LoginSession): string[] {
+  const idpSession = session.backchannelKeys?.session;
   return [
     ...(session.upstreamSessionKey === undefined
       ? []
       : [upstreamKey(session.idp, session.upstreamSessionKey)]),
-    ...(session.backchannelKeys ?? []).map((key) => backchannelKey(session.idp, key)),
+    ...(idpSession === undefined ? [] : [backchannelKey(session.idp, idpSession)]),
   ];
 }

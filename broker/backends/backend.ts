@@ -63,11 +63,19 @@ export interface LoginCompletion {
    * (never a NameID or e-mail in clear); absent when the IdP cannot end sessions at the broker.
    */
   upstreamSessionKey?: string;
-  /**
-   * The keys by which the IdP's back-channel logout will name this session (OIDC: its `sub`, and
-   * its `sid` when the ID token has one), already keyed hashes; absent when the IdP cannot send one.
-   */
-  backchannelKeys?: readonly string[];
+  /** How the IdP's back-channel logout will name this session; absent when the IdP cannot send one. */
+  backchannelKeys?: BackchannelKeys;
+}
+
+/**
+ * The keys (already keyed hashes, never the IdP's values) under which the broker finds a session
+ * again from the IdP's back-channel logout.
+ */
+export interface BackchannelKeys {
+  /** The person at the IdP (OIDC `sub`): a logout naming only them ends each of their sessions. */
+  person: string;
+  /** The IdP's session the login came from (OIDC `sid`), when the IdP names one. */
+  session?: string;
 }
 
 /**
@@ -125,10 +133,10 @@ export interface BackchannelLogout {
 
 export interface BackchannelLogoutEvent {
   /**
-   * The key of the sessions the token ends, as `LoginCompletion.backchannelKeys` named them: its
-   * `sid`'s when it has one (that one session at the IdP), else its `sub`'s.
+   * What the token ends, by `LoginCompletion.backchannelKeys`: the one IdP session it names (OIDC
+   * `sid`), else every session of the person (`sub` alone, section 2.7).
    */
-  sessionKey: string;
+  ends: { session: string } | { person: string };
   /** The token's `jti`, with the issuer: accepted once (section 2.6 step 7). */
   tokenId: string;
 }

@@ -8,6 +8,7 @@ import { single } from '../http.js';
 import { type AuthenticatedSubject, subjectHasher } from '../subject.js';
 import {
   authenticatedSince,
+  type BackchannelKeys,
   type Backend,
   type BackendContext,
   decodeState,
@@ -151,8 +152,10 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
               const claims = await verifyLogoutToken(logoutToken);
               // The token's sid names one session at the IdP; a sub alone, the person's sessions.
               return {
-                sessionKey:
-                  claims.sid === undefined ? sessionKeys.sub(claims.sub!) : sessionKeys.sid(claims.sid),
+                ends:
+                  claims.sid === undefined
+                    ? { person: sessionKeys.sub(claims.sub!) }
+                    : { session: sessionKeys.sid(claims.sid) },
                 tokenId: claims.jti,
               };
             },
@@ -240,10 +243,13 @@ function backchannelSessionKeys(keyMaterial: string) {
 function backchannelKeysOf(
   tokens: client.TokenEndpointResponseHelpers,
   keys: ReturnType<typeof backchannelSessionKeys>,
-): string[] {
+): BackchannelKeys {
   const claims = tokens.claims()!;
   const sid = claims['sid'];
-  return [keys.sub(claims.sub), ...(typeof sid === 'string' && sid !== '' ? [keys.sid(sid)] : [])];
+  return {
+    person: keys.sub(claims.sub),
+    ...(typeof sid === 'string' && sid !== '' ? { session: keys.sid(sid) } : {}),
+  };
 }
 
 interface Discovered {

@@ -205,12 +205,38 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     const first = await post(token);
     expect(first.status).to.equal(200);
     expect(first.cacheControl).to.equal('no-store');
-    expect(await portalPage(browser), 'the sub alone ends the latest session of the person').to.equal(303);
+    expect(await portalPage(browser), 'the sub alone ends the sessions of the person').to.equal(303);
     const again = await post(token);
     expect(again.status).to.equal(400);
     expect(again.cacheControl).to.equal('no-store');
     expect(JSON.parse(again.body)).to.include({ error: 'invalid_request' });
     expect(backchannelLines().at(-1)).to.include({ result: 'refused', reason: 'OIDC_LOGOUT_TOKEN_REPLAYED' });
+  });
+
+  it('ends only the session signed out at the IdP when it names its sid; her other browser stays in', async () => {
+    const laptop = await signedIn();
+    const phone = await signedIn();
+    const delivered = new Promise<void>((resolve) =>
+      idp.provider.once('backchannel.success', () => resolve()),
+    );
+    await signOutAtIdp(laptop);
+    await delivered;
+    expect(await portalPage(laptop), 'signed out there').to.equal(303);
+    expect(await portalPage(phone), 'another IdP session, another portal session').to.equal(200);
+    expect((await post(await logoutToken())).status).to.equal(200);
+    expect(await portalPage(phone), 'a token naming only her ends the rest').to.equal(303);
+  });
+
+  it("ends every session of the person when the token names only the sub (section 2.7), nobody else's", async () => {
+    const browsers = [await signedIn(), await signedIn(), await signedIn()];
+    const bob = await signedIn('bob@acme.test');
+    expect((await post(await logoutToken())).status).to.equal(200);
+    for (const browser of browsers) expect(await portalPage(browser)).to.equal(303);
+    expect(await portalPage(bob), 'bob stays signed in').to.equal(200);
+    expect(backchannelLines().at(-1)).to.include({ result: 'ended' });
+    // Nothing of hers is left to find: the slots went with the sessions.
+    expect((await post(await logoutToken())).status).to.equal(200);
+    expect(backchannelLines().at(-1)).to.include({ result: 'no_session' });
   });
 
   describe('refuses every token that fails a check of section 2.6, ending nothing', () => {
