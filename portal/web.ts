@@ -47,6 +47,16 @@ function formPageOf(path: string, method = 'POST'): string {
   return /^\/desk\/[^/]+\/create\/[^/]+$/.test(path) ? safeReturnPath(path) : '/';
 }
 
+/** The announcement in the customer's language when the tenant translated it, else its message. */
+function announcementIn(
+  announcement: TenantSpec['portal']['announcement'],
+  locale: string,
+): string | undefined {
+  if (!announcement) return undefined;
+  const translations: Record<string, string | undefined> = announcement.translations ?? {};
+  return (Object.hasOwn(translations, locale) ? translations[locale] : undefined) ?? announcement.message;
+}
+
 export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTelemetry): PortalWeb {
   const portalOrigin = new URL(spec.portal.url).origin;
   const timeZoneCookie = cookiePolicy(spec.portal.url).timeZone;
@@ -56,6 +66,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       title: spec.portal.title ?? translatorOf(res).t('home.title'),
       logoUrl: spec.portal.branding?.logoUrl,
       primaryColor: spec.portal.branding?.primaryColor ?? '#0052cc',
+      announcement: announcementIn(spec.portal.announcement, translatorOf(res).locale),
       nonce: pageNonce(res),
       user: session ? { displayName: session.customer.displayName, isAdmin: session.isAdmin } : undefined,
       i18n: translatorOf(res),

@@ -70,6 +70,32 @@ export interface PortalSpec {
     primaryColor: string;
   };
   /**
+   * A notice shown on the help center's home page and on every service desk's page, as Jira Service Management's help center announcement (which no REST API exposes, so it is set here): planned maintenance, an outage. Plain text, shown as written; in the customer's language when a translation is given, else `message`. Unset: no notice.
+   */
+  announcement?: {
+    /**
+     * The notice, shown to customers whose language has no translation below.
+     */
+    message: string;
+    /**
+     * The notice in the other languages the portal speaks, shown to customers who use that language.
+     */
+    translations?: {
+      /**
+       * German.
+       */
+      de?: string;
+      /**
+       * French.
+       */
+      fr?: string;
+      /**
+       * Japanese.
+       */
+      ja?: string;
+    };
+  };
+  /**
    * Number of portal pods when autoscaling is not set; 1 when neither is. More than one requires spec.redis.
    */
   replicas?: number;

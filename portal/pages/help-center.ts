@@ -59,7 +59,7 @@ export function homePage(
   return layout(
     ctx,
     t('home.title'),
-    html`${requestTypes}${search ? knowledgeSection(ctx, desks, search.articles) : ''}<h2>${t('home.desks')}</h2>
+    html`${announcement(ctx)}${requestTypes}${search ? knowledgeSection(ctx, desks, search.articles) : ''}<h2>${t('home.desks')}</h2>
     ${desks.length === 0 ? html`<p class="empty">${t('home.noDesks')}</p>` : ''}
     <div class="grid">${desks.map(
       (d) =>
@@ -87,6 +87,16 @@ function deskHeading(
     </form>`;
 }
 
+/**
+ * The help center's announcement (spec.portal.announcement), where native shows it: on the help
+ * center's home and on each service desk's page. Text only, escaped like every value.
+ */
+function announcement(ctx: PageContext): SafeHtml {
+  return ctx.announcement
+    ? html`<section class="card announcement" aria-labelledby="announcement-h"><h2 id="announcement-h">${ctx.i18n.t('home.announcement')}</h2><p>${ctx.announcement}</p></section>`
+    : html``;
+}
+
 /** A desk as an anonymous visitor sees it: its knowledge base only, and the way to sign in. */
 export function publicDeskPage(
   ctx: PageContext,
@@ -98,6 +108,7 @@ export function publicDeskPage(
     ctx,
     desk.name,
     html`${deskHeading(ctx, desk, search, { id: 'kb-desk-q', label: 'desk.searchKnowledgeBase' })}
+    ${announcement(ctx)}
     ${knowledgeSection(ctx, [desk], articles)}
     ${signInPrompt(ctx)}`,
   );
@@ -157,6 +168,7 @@ export function deskPage(
     ctx,
     desk.name,
     html`${deskHeading(ctx, desk, search, { id: 'rt-q', label: 'desk.searchAll' })}
+    ${announcement(ctx)}
     <div class="desk-layout">
       <nav class="groups" aria-label="${t('desk.groupsNav')}"><ul>${navigation.map(
         (g) =>

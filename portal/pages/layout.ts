@@ -12,6 +12,8 @@ export interface PageContext {
   title: string;
   logoUrl?: string | undefined;
   primaryColor: string;
+  /** The help center's announcement in the customer's language, when the tenant has one. */
+  announcement?: string | undefined;
   nonce: string;
   user?: { displayName: string; isAdmin: boolean } | undefined;
   i18n: Translator;
@@ -33,6 +35,7 @@ header.banner a{color:#fff;text-decoration:none;font-weight:600}header.banner im
 .hero button{background:#fff;color:var(--primary);border:2px solid #fff}
 main{max-width:1040px;margin:0 auto;padding:24px 16px}
 .card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:16px;margin-bottom:16px}
+.announcement{border-inline-start:4px solid var(--primary)}.announcement h2{margin-top:0}.announcement p{white-space:pre-line;margin-bottom:0}
 .grid{display:grid;gap:16px;grid-template-columns:repeat(auto-fill,minmax(240px,1fr));list-style:none;padding:0}
 .muted{color:var(--muted)}.error{color:var(--danger)}.notice{border-inline-start:4px solid var(--ok);padding:8px 12px;background:#e3fcef}
 .alert{border-inline-start:4px solid var(--danger);padding:8px 12px;background:#ffebe6}

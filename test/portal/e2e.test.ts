@@ -107,6 +107,10 @@ describe('portal end to end in Chromium', function () {
             // IT Help's knowledge base is open to visitors who have not signed in.
             anonymousAccess: { serviceDeskIds: ['1'] },
             branding: { primaryColor: '#0b5fff' },
+            announcement: {
+              message: 'Planned maintenance on Saturday, 10:00–12:00 UTC.',
+              translations: { de: 'Geplante Wartung am Samstag, 10–12 Uhr UTC.' },
+            },
             // alice raises more requests in these journeys than the default 5 a minute per account.
             limits: { requestCreations: { perAccount: 50 } },
             samlSigningSecretRef: { name: 'acme-portal-signing' },
@@ -246,6 +250,10 @@ describe('portal end to end in Chromium', function () {
     try {
       await visitor.goto(`${portalUrl}/`);
       expect(await visitor.textContent('#kb-h')).to.equal('Knowledge base');
+      // The help center's announcement (ADR 0154), to visitors too.
+      expect(await visitor.textContent('.announcement p')).to.equal(
+        'Planned maintenance on Saturday, 10:00–12:00 UTC.',
+      );
       expect(await visitor.textContent('main'))
         .to.include('IT Help')
         .and.not.include('Raise a request');
@@ -298,7 +306,8 @@ describe('portal end to end in Chromium', function () {
     expect(button).to.not.equal(hero);
     // ... and lines up with the header above it.
     const lefts = await page.evaluate(() =>
-      ['header.banner .bar > a', '.hero h1', 'main h2'].map(
+      // main > h2: the page's own headings (a card's, such as the announcement's, sits inside its padding).
+      ['header.banner .bar > a', '.hero h1', 'main > h2', 'main > .announcement'].map(
         (sel) => document.querySelector(sel)!.getBoundingClientRect().left,
       ),
     );
@@ -620,6 +629,7 @@ describe('portal end to end in Chromium', function () {
       await de.goto(`${portalUrl}/`);
       expect(await root()).to.deep.equal(['de', 'ltr']);
       expect(await de.textContent('.hero h1')).to.equal('Willkommen bei Acme Help Center');
+      expect(await de.textContent('.announcement p')).to.equal('Geplante Wartung am Samstag, 10–12 Uhr UTC.');
       await audit.check(de, 'help-center-de');
       await de.click('text=IT Help');
       expect(await de.textContent('label[for="rt-q"]')).to.equal(catalogueOf('de')['desk.searchAll']);

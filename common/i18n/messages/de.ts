@@ -16,6 +16,7 @@ export const de: Catalogue = {
 
   'home.title': 'Help Center',
   'home.welcome': 'Willkommen bei {site}',
+  'home.announcement': 'Ankündigung',
   'home.searchLabel': 'Help Center durchsuchen',
   'home.searchPrompt': 'Wie können wir helfen?',
   'home.search': 'Suchen',

@@ -21,6 +21,7 @@ export const en = {
 
   'home.title': 'Help center',
   'home.welcome': 'Welcome to {site}',
+  'home.announcement': 'Announcement',
   'home.searchLabel': 'Search the help center',
   'home.searchPrompt': 'How can we help?',
   'home.search': 'Search',

@@ -16,6 +16,7 @@ export const fr: Catalogue = {
 
   'home.title': 'Centre d’aide',
   'home.welcome': 'Bienvenue sur {site}',
+  'home.announcement': 'Annonce',
   'home.searchLabel': 'Rechercher dans le centre d’aide',
   'home.searchPrompt': 'Comment pouvons-nous vous aider ?',
   'home.search': 'Rechercher',

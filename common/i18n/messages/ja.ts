@@ -16,6 +16,7 @@ export const ja: Catalogue = {
 
   'home.title': 'ヘルプセンター',
   'home.welcome': '{site} へようこそ',
+  'home.announcement': 'お知らせ',
   'home.searchLabel': 'ヘルプセンターを検索',
   'home.searchPrompt': 'どのようなご用件でしょうか?',
   'home.search': '検索',
