@@ -1,3 +1,4 @@
+import { brokerEndpoints } from '../common/config/broker-endpoints.js';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import { signingSecretName } from '../common/config/signing-secrets.js';
 import type { SecretReader } from '../common/pool/source.js';
@@ -20,6 +21,8 @@ export interface BrokerSettings {
   sloUrl: string;
   callbackUrl: string;
   logoutCallbackUrl: string;
+  /** Where the OIDC IdP of this name posts its back-channel logout tokens (ADR 0150). */
+  backchannelLogoutUrl: (idp: string) => string;
   sp: TrustedSp;
   signing: SigningCredential;
   signingKeyPem: string;
@@ -34,15 +37,6 @@ export interface BrokerSettings {
   enforcesRequestedAuthnContext: boolean;
 }
 
-/**
- * Where an OIDC IdP posts its back-channel logout tokens (OpenID Connect Back-Channel Logout 1.0):
- * one address per IdP, which its admin registers as the client's `backchannel_logout_uri`, so that
- * the IdP a token is judged by never depends on what the token says.
- */
-export function backchannelLogoutUrl(brokerUrl: string, idp: string): string {
-  return `${brokerUrl}/oidc/backchannel-logout/${idp}`;
-}
-
 export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReader): BrokerSettings {
   const { broker, portal } = tenant.spec;
   // The operator generates both key pairs under these names when the tenant names none.
@@ -51,12 +45,14 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReade
   const signingKeyPem = secrets.read(signingSecret, 'tls.key');
   const signingCertPem = secrets.read(signingSecret, 'tls.crt');
   const nextCertPem = secrets.readOptional(signingSecret, 'next.crt');
+  const endpoints = brokerEndpoints(broker.url);
   return {
-    entityId: `${broker.url}/saml/metadata`,
-    ssoUrl: `${broker.url}/saml/sso`,
-    sloUrl: `${broker.url}/saml/slo`,
-    callbackUrl: `${broker.url}/oidc/callback`,
-    logoutCallbackUrl: `${broker.url}/oidc/logout-callback`,
+    entityId: endpoints.entityId,
+    ssoUrl: endpoints.ssoUrl,
+    sloUrl: endpoints.sloUrl,
+    callbackUrl: endpoints.callbackUrl,
+    logoutCallbackUrl: endpoints.logoutCallbackUrl,
+    backchannelLogoutUrl: endpoints.backchannelLogoutUrl,
     sp: {
       entityId: `${portal.url}/saml/metadata`,
       acsUrl: `${portal.url}/saml/acs`,

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { backchannelLogoutUrl } from '../broker/settings.js';
 import { optionalPort, parseCommand } from '../common/args.js';
+import { brokerEndpoints } from '../common/config/broker-endpoints.js';
 import { freePort } from '../common/net.js';
 import { runPoolStack } from './pool-stack.js';
 import { createStack, devIdpArgs, listenArgs, READY_LINE, type Stack, waitFor } from './stack.js';
@@ -117,7 +117,7 @@ async function runDedicatedStack(
         port,
         clientSecret,
         [`${brokerUrl}/oidc/callback`],
-        backchannelLogoutUrl(brokerUrl, idpName),
+        brokerEndpoints(brokerUrl).backchannelLogoutUrl(idpName),
       ),
     );
   }

@@ -183,6 +183,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
       identityProviderCount: Array.isArray(live.spec?.identityProviders)
         ? live.spec.identityProviders.length
         : undefined,
+      identityProviders: live.spec?.identityProviders,
       signingCertificateFingerprint: fingerprint,
       ...(pool ? { pool } : {}),
       ...(placement ? { placement: placementText(placement) } : {}),

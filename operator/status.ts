@@ -1,4 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import { brokerEndpoints } from '../common/config/broker-endpoints.js';
 import type { TenantCondition, TenantStatus } from '../common/config/tenant.generated.js';
 import type { FailureReason } from './errors.js';
 
@@ -32,6 +33,8 @@ export interface StatusObservations {
   portalUrl?: string;
   brokerUrl?: string;
   identityProviderCount?: number;
+  /** The spec's identity providers as written (names and kinds), for `identityProviderEndpoints`. */
+  identityProviders?: unknown;
   signingCertificateFingerprint?: string;
   /**
    * A pooled tenant's pool (exists and is Ready): it stands for BrokerAvailable and
@@ -139,10 +142,44 @@ export function computeStatus(
   if (observed.brokerUrl) status.brokerMetadataUrl = `${observed.brokerUrl}${BROKER_METADATA_PATH}`;
   if (observed.identityProviderCount !== undefined)
     status.identityProviderCount = observed.identityProviderCount;
+  const endpoints = observed.brokerUrl
+    ? identityProviderEndpoints(observed.brokerUrl, observed.identityProviders)
+    : [];
+  if (endpoints.length > 0) status.identityProviderEndpoints = endpoints;
   if (observed.signingCertificateFingerprint)
     status.signingCertificateFingerprint = observed.signingCertificateFingerprint;
   if (observed.placement) status.placement = observed.placement;
   return status;
+}
+
+type IdentityProviderEndpoints = NonNullable<TenantStatus['identityProviderEndpoints']>;
+
+/**
+ * What the admin registers at each OIDC or OAuth 2.0 IdP for the broker's client (ADR 0150): read
+ * from the spec as written, so a tenant whose spec does not validate still shows what it can.
+ */
+export function identityProviderEndpoints(
+  brokerUrl: string,
+  identityProviders: unknown,
+): IdentityProviderEndpoints {
+  const broker = brokerEndpoints(brokerUrl);
+  const idps = Array.isArray(identityProviders) ? (identityProviders as Array<Record<string, unknown>>) : [];
+  return idps.flatMap((idp) => {
+    const name = idp?.['name'];
+    if (typeof name !== 'string' || (!idp['oidc'] && !idp['oauth2'])) return [];
+    return [
+      {
+        name,
+        redirectUri: broker.callbackUrl,
+        ...(idp['oidc']
+          ? {
+              postLogoutRedirectUri: broker.logoutCallbackUrl,
+              backchannelLogoutUri: broker.backchannelLogoutUrl(name),
+            }
+          : {}),
+      },
+    ];
+  });
 }
 
 /** Conditions as the API conventions want them: lastTransitionTime moves only when the status does. */
@@ -209,6 +246,13 @@ function normalise(status: TenantStatus | undefined): unknown {
     status.portalUrl,
     status.brokerMetadataUrl,
     status.identityProviderCount,
+    // The API server answers an object's keys sorted: compared field by field, not as written.
+    (status.identityProviderEndpoints ?? []).map((e) => [
+      e.name,
+      e.redirectUri,
+      e.postLogoutRedirectUri,
+      e.backchannelLogoutUri,
+    ]),
     status.signingCertificateFingerprint,
     status.placement,
   ];

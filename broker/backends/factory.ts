@@ -2,7 +2,7 @@ import type { IdentityProviderSpec } from '../../common/config/tenant.generated.
 import type { PartContext } from '../../common/runtime.js';
 import type { Sealer } from '../../common/sealer.js';
 import { caBundleFor, createTlsFetch, type TlsFetch } from '../../common/tls/index.js';
-import { type BrokerSettings, backchannelLogoutUrl } from '../settings.js';
+import type { BrokerSettings } from '../settings.js';
 import type { Backend, BackendContext } from './backend.js';
 import { createOAuth2Backend, createOidcBackend } from './oidc-backend.js';
 import { createSamlBackend } from './saml-backend.js';
@@ -29,7 +29,7 @@ export function createBackends(
       secrets: part.secrets,
       redirectUri: settings.callbackUrl,
       postLogoutRedirectUri: settings.logoutCallbackUrl,
-      backchannelLogoutUri: backchannelLogoutUrl(part.tenant.spec.broker.url, idp.name),
+      backchannelLogoutUri: settings.backchannelLogoutUrl(idp.name),
       sessionKeyMaterial: settings.signingKeyPem,
       fetch,
       context,

@@ -931,6 +931,29 @@ export interface TenantStatus {
    */
   identityProviderCount?: number;
   /**
+   * What to register at each OIDC or OAuth 2.0 identity provider for the broker's client, by the IdP's name in spec.identityProviders.
+   *
+   * @maxItems 64
+   */
+  identityProviderEndpoints?: {
+    /**
+     * The identity provider's name in spec.identityProviders.
+     */
+    name: string;
+    /**
+     * The client's redirect URI (redirect_uris).
+     */
+    redirectUri: string;
+    /**
+     * OIDC only - the client's post_logout_redirect_uri (RP-initiated logout).
+     */
+    postLogoutRedirectUri?: string;
+    /**
+     * OIDC only - the client's backchannel_logout_uri; with backchannel_logout_session_required, signing out at the IdP ends the help-center session (ADR 0150).
+     */
+    backchannelLogoutUri?: string;
+  }[];
+  /**
    * Where the tenant runs, as the operator placed it - dedicated, or pool <namespace>/<name>.
    */
   placement?: string;

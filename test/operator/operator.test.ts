@@ -28,6 +28,7 @@ interface TenantLike extends KubeObject {
     conditions?: { type: string; status: string; reason: string; message: string }[];
     signingCertificateFingerprint?: string;
     brokerMetadataUrl?: string;
+    identityProviderEndpoints?: Record<string, string>[];
   };
 }
 
@@ -169,6 +170,15 @@ describe('operator against a real API server', function () {
     );
     // The broker's IdP metadata, served at /saml/metadata (broker/app.ts).
     expect(t.status?.brokerMetadataUrl).to.equal('https://sso.acme.example/saml/metadata');
+    // What the admin registers at the OIDC IdP, kept by the API server's status schema (ADR 0150).
+    expect(t.status?.identityProviderEndpoints).to.deep.equal([
+      {
+        name: 'corporate',
+        redirectUri: 'https://sso.acme.example/oidc/callback',
+        postLogoutRedirectUri: 'https://sso.acme.example/oidc/logout-callback',
+        backchannelLogoutUri: 'https://sso.acme.example/oidc/backchannel-logout/corporate',
+      },
+    ]);
     expect(condition(t, 'BrokerAvailable')?.status).to.not.equal('True'); // no kubelet here: pods never run
     expect(condition(t, 'Ready')?.status).to.equal('False');
   });

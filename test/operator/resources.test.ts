@@ -287,6 +287,35 @@ describe('operator status', () => {
     expect(sameStatus(first, second)).to.equal(true);
     expect(second.conditions?.find((c) => c.type === 'Ready')?.status).to.equal('True');
   });
+
+  it('publishes what to register at each OIDC and OAuth 2.0 IdP, none for a SAML one', () => {
+    const status = computeStatus(
+      undefined,
+      {
+        generation: 1,
+        configValid: ok,
+        applied: ok,
+        broker: ok,
+        portal: ok,
+        brokerUrl: 'https://sso.acme.example',
+        identityProviders: [
+          { name: 'corporate', oidc: { issuer: 'https://login.acme.example' } },
+          { name: 'github', oauth2: { authorizationEndpoint: 'https://github.com/login/oauth/authorize' } },
+          { name: 'partner', saml: { metadataUrl: 'https://idp.partner.example/metadata' } },
+        ],
+      },
+      new Date(),
+    );
+    expect(status.identityProviderEndpoints).to.deep.equal([
+      {
+        name: 'corporate',
+        redirectUri: 'https://sso.acme.example/oidc/callback',
+        postLogoutRedirectUri: 'https://sso.acme.example/oidc/logout-callback',
+        backchannelLogoutUri: 'https://sso.acme.example/oidc/backchannel-logout/corporate',
+      },
+      { name: 'github', redirectUri: 'https://sso.acme.example/oidc/callback' },
+    ]);
+  });
 });
 
 describe('operator work queue', () => {
