@@ -35,6 +35,10 @@ export const COMMON_CODES = {
   FLOW_STORE_FULL: 'The in-memory flow store reached its entry limit (503)',
   POOL_TENANT_UNKNOWN:
     "No tenant of this pool is served at the request's Host (404; never another tenant's page)",
+  POOL_HOST_INVALID:
+    'A request to a pool whose host is ambiguous or malformed: two Host lines, a Host that is not host[:port], or an absolute-form target naming another host than Host (400; RFC 9112 3.2)',
+  POOL_MISDIRECTED:
+    "A request over TLS whose Host is another tenant's than the server name (SNI) its connection was opened for: domain fronting or a connection reused across hosts (421 Misdirected Request; the client retries on its own connection)",
   POOL_TENANT_TLS_INVALID:
     "A pooled tenant's spec.<part>.tlsSecretRef does not load (missing key, not PEM, key of another certificate): its host name gets the pool's default certificate, else the handshake fails",
   POOL_TENANT_UNAVAILABLE:

@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Registry } from 'prom-client';
 import { tenantId as idOf } from '../config/load.js';
 import { type ErrorCode, JsmSsoError } from '../errors.js';
@@ -18,7 +19,7 @@ import {
   DEFAULT_BUILT_PART_LIMITS,
   type ReleaseReason,
 } from './built-parts.js';
-import { requestHostKey, serverNameKey, urlHostKey, urlServerName } from './host-routing.js';
+import { requestHost, serverNameKey, urlHostKey, urlServerName } from './host-routing.js';
 import type { TenantBundle, TenantSourceListener } from './source.js';
 
 /** The store a pool shares: one connection, one view per tenant (the same keys a dedicated part uses). */
@@ -161,12 +162,25 @@ export class TenantPool implements TenantSourceListener {
   }
 
   readonly handler: RequestListener = (req, res) => {
-    const host = requestHostKey(req.headers.host);
-    const member = host === undefined ? undefined : this.#byHost.get(host);
-    if (!member) {
+    const host = requestHost(req);
+    if (host.kind === 'invalid') {
+      this.#refuse(req, res, 400, 'POOL_HOST_INVALID', 'the request does not name one host', {
+        why: host.why,
+      });
+      return;
+    }
+    const member = host.kind === 'named' ? this.#byHost.get(host.key) : undefined;
+    if (!member || host.kind !== 'named') {
       this.#refuse(req, res, 404, 'POOL_TENANT_UNKNOWN', 'no tenant is served at this address');
       return;
     }
+    if (this.#namesAnotherTenant(req, member)) {
+      this.#refuse(req, res, 421, 'POOL_MISDIRECTED', 'this connection was opened for another address', {
+        tenant: member.id,
+      });
+      return;
+    }
+    req.url = host.target;
     const part = this.#partOf(member);
     res.once('close', this.#built.begin(member));
     part.then(
@@ -178,6 +192,21 @@ export class TenantPool implements TenantSourceListener {
         }),
     );
   };
+
+  /**
+   * Whether the TLS connection under `req` was opened naming (SNI) another tenant's host than the
+   * one its Host routes to: domain fronting, or a connection reused across hosts. RFC 9110 15.5.20's
+   * 421 makes a browser retry on a connection of its own, and the tenant's answer (its cookies, its
+   * pages) never travels under a certificate another tenant's name chose. A connection without SNI,
+   * or naming no tenant (an ingress re-encrypting to the Service, a client by IP), gets the default
+   * certificate and is routed by Host alone, as a plain one is.
+   */
+  #namesAnotherTenant(req: IncomingMessage, member: Member): boolean {
+    const { servername } = req.socket as Partial<TLSSocket>;
+    if (typeof servername !== 'string' || servername === '') return false;
+    const named = serverNameKey(servername);
+    return named !== member.serverName && this.#byServerName.has(named);
+  }
 
   /**
    * The bundle of the tenant a TLS client names (SNI), if one is served at that host name (of

@@ -246,4 +246,17 @@ describe('portal pool: three help centers on one portal process, routed by Host'
     source.upsert(bundle);
     expect((await customer.fetch('/requests?status=all')).status).to.equal(200);
   });
+
+  it("keeps rate limits per tenant: a flood of sign-in starts at A's host exhausts A's budget, never C's (ADR 0155)", async () => {
+    const flooder = new Browser(a().url);
+    let status = 0;
+    // spec.portal.limits.signInStarts.perIp is 30 by default; earlier tests spent a few of A's.
+    for (let sent = 0; sent < 40 && status !== 429; sent++) status = (await flooder.fetch('/login')).status;
+    expect(status).to.equal(429);
+    expect(reasonsSince(0, a().name)).to.include('PORTAL_RATE_LIMITED');
+    // The same client at C, at once: C's own budget, untouched.
+    const atC = await new Browser(c().url).fetch('/login');
+    expect(atC.status).to.equal(303);
+    expect(atC.headers.get('location')).to.contain('SAMLRequest=');
+  });
 });
