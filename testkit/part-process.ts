@@ -44,11 +44,14 @@ export function onLogLine(child: ChildProcess, each: (entry: Record<string, unkn
   });
 }
 
-/** Resolves with the exit code and everything written to stderr. */
+/**
+ * Resolves with the exit code and everything written to stderr: at 'close', since at 'exit' the
+ * pipes may still hold output (seen under load: exit code 2 with stderr '').
+ */
 export function exited(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stderr })));
 }
