@@ -66,6 +66,7 @@ import { resolveBrokerSettings } from './settings.js';
 import { afterAuthenticationSteps, runSteps } from './steps/index.js';
 import { type AuthenticatedSubject, subjectHasher } from './subject.js';
 import { createBrokerTelemetry } from './telemetry.js';
+import { upstreamLogoutDirectory } from './upstream-logout.js';
 
 /**
  * The broker for one tenant: the SAML IdP toward the portal (this file, the frontend) wired to
@@ -142,13 +143,27 @@ export async function createBrokerApp(
   });
   const steps = afterAuthenticationSteps(idps, (problem) => telemetry.mappingProblem(problem));
   const idpTimeoutMs = options.idpTimeoutMs ?? IDP_TIMEOUT_MS;
+  /** The portal's SOAP SingleLogoutService is reached as the browser reaches the portal: public TLS. */
+  const portalFetch = createTlsFetch();
+  const portalSubjects = portalSubjectSealer(
+    createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'portal-subject'),
+  );
+  // The IdP (or the person's browser on its page) waits for the answer; the portal gets the same
+  // deadline as a call to the IdP.
+  const portalLogout = portalLogoutSender({
+    settings,
+    fetch: portalFetch,
+    store,
+    now,
+    timeoutMs: idpTimeoutMs,
+  });
   const { backends, outbound } = createBackends(
     idps,
     context,
     settings,
     {
       store,
-      sessions: state.sessions,
+      sessions: upstreamLogoutDirectory({ state, portalLogout, portalSubjects, logger }),
       flowTtlSeconds: settings.flowTtlSeconds,
       now,
       logger,
@@ -157,16 +172,10 @@ export async function createBrokerApp(
     },
     createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'logout-handle'),
   );
-  /** The portal's SOAP SingleLogoutService is reached as the browser reaches the portal: public TLS. */
-  const portalFetch = createTlsFetch();
-  const portalSubjects = portalSubjectSealer(
-    createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'portal-subject'),
-  );
   const backchannelLogout = backchannelLogoutHandler({
     store,
     state,
-    // The IdP waits for the answer; the portal gets the same deadline as a call to the IdP.
-    portalLogout: portalLogoutSender({ settings, fetch: portalFetch, store, now, timeoutMs: idpTimeoutMs }),
+    portalLogout,
     portalSubjects,
     telemetry,
     logger,
@@ -486,10 +495,11 @@ export async function createBrokerApp(
       nameIdHash: portalNameIdHash(nameId.nameId),
       ...(logout.logoutHandle === undefined ? {} : { logoutHandle: logout.logoutHandle }),
       ...(logout.upstreamSessionKey === undefined ? {} : { upstreamSessionKey: logout.upstreamSessionKey }),
-      // What the portal's session is named by, for the LogoutRequest that ends it when the IdP's
-      // back-channel logout ends this session; kept only where that can come (ADR 0150).
-      ...(logout.backchannelKeys
-        ? { backchannelKeys: logout.backchannelKeys, portalSubject: portalSubjects.seal(nameId) }
+      ...(logout.backchannelKeys === undefined ? {} : { backchannelKeys: logout.backchannelKeys }),
+      // What the portal's session is named by, for the LogoutRequest that ends it when the IdP's own
+      // logout ends this session; kept only where that can come (ADR 0150, 0158).
+      ...(logout.backchannelKeys || logout.upstreamSessionKey
+        ? { portalSubject: portalSubjects.seal(nameId) }
         : {}),
     });
     telemetry.login({

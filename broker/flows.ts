@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type FlowStore, jsonValue } from '../common/flowstore/index.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
-import type { BackchannelKeys, BackchannelLogoutEvent, SessionDirectory } from './backends/backend.js';
+import type { BackchannelKeys, BackchannelLogoutEvent } from './backends/backend.js';
 import type { RequestedAuthnContext } from './saml/inbound.js';
 
 /**
@@ -9,7 +9,7 @@ import type { RequestedAuthnContext } from './saml/inbound.js';
  * the AuthnRequest to the Response), the minimum a later logout needs, and a pending logout.
  * Backends keep their own one-time indexes and markers (broker/backends). Nothing about a person
  * is written in the clear: a session holds the IdP's name, the backend's opaque logout handle, keyed
- * hashes, and (for back-channel logout, ADR 0150) the portal's NameID sealed.
+ * hashes, and (for the IdP's logout to reach the portal, ADR 0150 and 0158) the portal's NameID sealed.
  */
 
 export interface LoginFlow {
@@ -49,7 +49,8 @@ export interface LoginSession {
   backchannelKeys?: BackchannelKeys;
   /**
    * The NameID (and its format) the portal was given, sealed: what a LogoutRequest to the portal
-   * must name to end the portal's session when the IdP's back-channel logout ends this one.
+   * must name to end the portal's session when the IdP's logout ends this one (its back-channel
+   * logout, ADR 0150, or an upstream SAML IdP's LogoutRequest, ADR 0158).
    */
   portalSubject?: string;
 }
@@ -191,17 +192,24 @@ export class BrokerState {
     );
   }
 
-  readonly sessions: SessionDirectory = {
-    endUpstreamSession: async (idp, upstreamSessionKey, matches) => {
-      const key = upstreamKey(idp, upstreamSessionKey);
-      const sessionIndex = await this.store.get(key);
-      if (sessionIndex === undefined) return false;
-      const session = await this.#sessions.get(sessionIndex);
-      if (session?.idp !== idp || !matches(session.logoutHandle)) return false;
-      await this.store.delete(key);
-      return (await this.store.take(this.#sessions.key(sessionIndex))) !== undefined;
-    },
-  };
+  /**
+   * Ends the session the IdP's own LogoutRequest names by `upstreamSessionKey` (the latest login
+   * under that key) when `matches` its logout handle; the session ended and its index, or undefined.
+   */
+  async takeUpstreamSession(
+    idp: string,
+    upstreamSessionKey: string,
+    matches: (logoutHandle: string | undefined) => boolean,
+  ): Promise<{ sessionIndex: string; session: LoginSession } | undefined> {
+    const key = upstreamKey(idp, upstreamSessionKey);
+    const sessionIndex = await this.store.get(key);
+    if (sessionIndex === undefined) return undefined;
+    const session = await this.#sessions.get(sessionIndex);
+    if (session?.idp !== idp || !matches(session.logoutHandle)) return undefined;
+    await this.store.delete(key);
+    const ended = await this.#sessions.take(sessionIndex);
+    return ended ? { sessionIndex, session: ended } : undefined;
+  }
 
   savePendingLogout = (state: string, logout: PendingLogout) => this.#logouts.put(state, logout);
   /** Read without consuming it: a forged answer must not cancel the real one's logout. */

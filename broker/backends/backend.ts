@@ -188,14 +188,24 @@ export interface Backend {
   finishLogout(request: EndpointRequest, state: string): Promise<{ success: boolean }>;
 }
 
-/** The broker sessions an IdP-initiated logout may end (the frontend's, offered to backends). */
+/**
+ * What an IdP-initiated logout ended: the broker session and the portal session made from it
+ * (`ended`), the broker session only, the portal's not confirmed ended (`portal_session_left`), or
+ * nothing, no session of the person being found (`no_session`).
+ */
+export type UpstreamLogoutOutcome = 'ended' | 'portal_session_left' | 'no_session';
+
+/** The sessions an IdP-initiated logout may end (the frontend's, offered to backends). */
 export interface SessionDirectory {
-  /** Ends the broker session the IdP names by `upstreamSessionKey`; true when one was ended. */
+  /**
+   * Ends the broker session the IdP names by `upstreamSessionKey` and, back-channel, the portal
+   * session it signed in (ADR 0158); resolves within the IdP deadline whatever the portal does.
+   */
   endUpstreamSession(
     idp: string,
     upstreamSessionKey: string,
     matches: (logoutHandle: string | undefined) => boolean,
-  ): Promise<boolean>;
+  ): Promise<UpstreamLogoutOutcome>;
 }
 
 /** What every backend gets from the broker. */

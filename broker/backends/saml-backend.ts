@@ -133,19 +133,22 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   };
 
   /**
-   * The answer to the IdP's LogoutRequest: always PartialLogout (core 3.7.3.2). The broker is itself
-   * the session authority of the portal, whose session it cannot end (ADR 0050), and it cannot tell
-   * that no other portal session of the person lives (its index keeps the latest login only); so
-   * Success would tell the IdP, and the person on its page, more than is true (ADR 0145).
+   * The answer to the IdP's LogoutRequest (core 3.7.3.2): the broker is itself the session authority
+   * of the portal, so Success only when every session it names ended, the portal's included;
+   * otherwise PartialLogout (ADR 0145, 0158).
    */
-  async function logoutResponseUrl(inResponseTo: string, relayState?: string): Promise<string | undefined> {
+  async function logoutResponseUrl(
+    inResponseTo: string,
+    partial: boolean,
+    relayState?: string,
+  ): Promise<string | undefined> {
     const idp = await metadata.current();
     if (!idp.sloUrl) return undefined;
     const message = logoutResponse({
       issuer: entityId,
       destination: idp.sloUrl,
       inResponseTo,
-      partial: true,
+      partial,
       now: now(),
     });
     return signedRedirectUrl('SAMLResponse', idp.sloUrl, message, {
@@ -155,8 +158,8 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   }
 
   /**
-   * The IdP's own LogoutRequest (the person signed out there): ends the broker session it names
-   * and answers the IdP. The portal's session ends by its own logout or its absolute timeout.
+   * The IdP's own LogoutRequest (the person signed out there): ends the broker session it names and
+   * the portal session made from it (back-channel, within the IdP deadline), then answers the IdP.
    */
   const idpLogout: ServiceEndpoint = {
     path: sloPath,
@@ -170,7 +173,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       const message = await withIdpCertificates((idp) =>
         acceptLogoutRequest(request.rawQuery, idp, sloEndpoint()),
       );
-      const ended = await sessions.endUpstreamSession(
+      const outcome = await sessions.endUpstreamSession(
         name,
         upstreamSessionKey(name, message.nameId),
         (handle) => {
@@ -182,11 +185,20 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
           );
         },
       );
+      // Success only when the person's session here and at the portal both ended. Without a
+      // SessionIndex the request ends every session of the person, but the index finds the latest
+      // only (ADR 0145); and no session found may be an older one the index no longer names.
+      const partial = outcome !== 'ended' || message.sessionIndexes.length === 0;
       options.context.logger.info(
-        { event: 'broker.logout', idp: name, initiator: 'idp', result: ended ? 'success' : 'no_session' },
+        {
+          event: 'broker.logout',
+          idp: name,
+          initiator: 'idp',
+          result: outcome === 'no_session' ? 'no_session' : partial ? 'partial' : 'success',
+        },
         'logout requested by the identity provider',
       );
-      const answer = await logoutResponseUrl(message.id, message.relayState);
+      const answer = await logoutResponseUrl(message.id, partial, message.relayState);
       return answer ? { kind: 'redirect', location: answer } : { kind: 'signedOut' };
     },
   };

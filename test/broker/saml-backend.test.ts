@@ -43,7 +43,7 @@ function backendFor(
     spCertPem: makeKeyPair('broker-sp.example.test').certPem,
     context: {
       store,
-      sessions: { endUpstreamSession: async () => false },
+      sessions: { endUpstreamSession: async () => 'no_session' },
       flowTtlSeconds: 600,
       now,
       logger: createLogger({ component: 'test', level: 'silent' }),

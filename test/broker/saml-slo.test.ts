@@ -229,7 +229,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     expect(await store.get(key), 'gone with the session').to.equal(undefined);
   });
 
-  it("ends the broker session on the IdP's signed LogoutRequest and answers the IdP PartialLogout: the portal session it cannot end lives on", async () => {
+  it("ends the broker session on the IdP's signed LogoutRequest and answers the IdP PartialLogout: the portal (PORTAL_URL, nothing listens) was not reached", async () => {
     const browser = new Browser();
     const profile = await loggedIn(withSlo, browser);
     const request = idpLogoutRequestUrl(
@@ -246,7 +246,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     const parsed = await withSlo.idp.parseLogoutResponse(withSlo.sp, 'redirect', redirectRequest(toIdp));
     expect(parsed.extract.response?.inResponseTo).to.equal(request.id);
     expect(toIdp.searchParams.get('RelayState')).to.equal('idp-rs');
-    // Success would claim the portal's session ended too; the broker cannot end it (ADR 0050, 0145).
+    // Success would claim the portal's session ended too; the broker could not reach it (ADR 0145, 0158).
     const statuses = inflateRedirectPayload(toIdp.searchParams.get('SAMLResponse')!);
     expect(statuses).to.contain(`Value="${SUCCESS}"`).and.contain(`Value="${PARTIAL}"`);
     // The broker session is gone: the portal's later LogoutRequest is answered without the IdP.

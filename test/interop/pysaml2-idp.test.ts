@@ -138,7 +138,7 @@ describe('interop: pysaml2 as an upstream SAML IdP toward the broker SAML backen
     const read = await browser.request(answer.headers.get('location')!);
     const body = (await read.json()) as Record<string, string>;
     expect(read.status, `${JSON.stringify(body)}\n${idp.stderr()}`).to.equal(200);
-    // The portal session lives on (ADR 0050): the broker says so, never plain Success (ADR 0145).
+    // The portal (PORTAL_URL: nothing listens) could not end its session: the broker says so (ADR 0158).
     expect(body).to.deep.equal({
       status: 'urn:oasis:names:tc:SAML:2.0:status:Success',
       secondStatus: 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout',

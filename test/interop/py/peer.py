@@ -11,6 +11,7 @@ answered as HTTP 400 with JSON {"error": exception class, "message": ...} so tes
 """
 
 import json
+import re
 import shutil
 import sys
 import traceback
@@ -109,6 +110,8 @@ class Peer:
         self._entity = None
         self.outstanding = {}
         self.sessions = {}
+        # IdP role: the SessionIndex of the latest assertion per NameID, for its LogoutRequest.
+        self.session_indexes = {}
 
     @property
     def entity(self):
@@ -211,6 +214,9 @@ class Peer:
             digest_alg=DIGEST_ALG,
             **response_args,
         )
+        session_index = re.search(r'SessionIndex="([^"]+)"', str(response))
+        if session_index:
+            self.session_indexes[user["nameId"]] = session_index.group(1)
         info = self.entity.apply_binding(
             BINDING_HTTP_POST, str(response), response_args["destination"], query.get("RelayState", ""), response=True
         )
@@ -218,11 +224,16 @@ class Peer:
 
 
     def idp_logout(self, query):
-        """IdP-initiated logout: a LogoutRequest signed over the Redirect query, to the broker's SLO."""
+        """IdP-initiated logout: a LogoutRequest signed over the Redirect query, to the broker's SLO.
+        It names the SessionIndex of the assertion issued to `sessionIndexOf` (default: the NameID
+        itself), when there was one, as an IdP that keeps its sessions does (core 3.7.1)."""
         sp = self.options["brokerUrl"] + "/saml/sp-metadata"
         destination = self.entity.metadata.single_logout_service(sp, BINDING_HTTP_REDIRECT, "spsso")[0]["location"]
         name_id = NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=query["nameId"])
-        request_id, request = self.entity.create_logout_request(destination, sp, name_id=name_id, sign=False)
+        session_index = self.session_indexes.get(query.get("sessionIndexOf", query["nameId"]))
+        request_id, request = self.entity.create_logout_request(
+            destination, sp, name_id=name_id, sign=False, session_indexes=[session_index] if session_index else None
+        )
         info = self.entity.apply_binding(
             BINDING_HTTP_REDIRECT, str(request), destination, query.get("relayState", "idp-rs"), sign=True, sigalg=SIGN_ALG
         )
