@@ -67,9 +67,10 @@ export interface PendingLogout {
 
 /**
  * How many of one person's sessions a back-channel logout that names only the person finds: each
- * sign-in takes a free slot of that person's with putIfAbsent (no read-modify-write of a list,
- * which would race between replicas, ADR 0145). Past this many live sessions a sign-in takes the
- * slot its SessionIndex hashes to; the session that held it then ends at sign-out or its TTL only.
+ * sign-in takes the first free slot of that person's, atomically and in one round trip
+ * (putInFirstFree; no read-modify-write of a list, which would race between replicas, ADR 0145).
+ * Past this many live sessions a sign-in takes the slot its SessionIndex hashes to; the session
+ * that held it then ends at sign-out or its TTL only.
  */
 export const BACKCHANNEL_SLOTS_PER_PERSON = 8;
 
@@ -135,13 +136,16 @@ export class BrokerState {
     ]);
   }
 
+  /** One round trip whatever the person's count of live sessions (ADR 0157). */
   async #claimPersonSlot(idp: string, person: string, sessionIndex: string): Promise<void> {
-    const slots = personSlots(idp, person);
-    for (const slot of slots) {
-      if (await this.store.putIfAbsent(slot, sessionIndex, this.sessionTtlSeconds)) return;
-    }
-    const taken = createHash('sha256').update(sessionIndex).digest().readUInt32BE(0) % slots.length;
-    await this.store.put(slots[taken]!, sessionIndex, this.sessionTtlSeconds);
+    const whenAllTaken =
+      createHash('sha256').update(sessionIndex).digest().readUInt32BE(0) % BACKCHANNEL_SLOTS_PER_PERSON;
+    await this.store.putInFirstFree(
+      personSlots(idp, person),
+      sessionIndex,
+      this.sessionTtlSeconds,
+      whenAllTaken,
+    );
   }
 
   /**
@@ -225,11 +229,16 @@ function backchannelKey(idp: string, sessionKey: string): string {
   return `backchannel-session:${idp}:${sessionKey}`;
 }
 
-/** The slots under which a back-channel logout naming only the person finds their sessions. */
+/**
+ * The slots under which a back-channel logout naming only the person finds their sessions. The
+ * braces are a Redis Cluster hash tag: one claim's script touches all of them, so they must live in
+ * one hash slot (ADR 0157). Neither an IdP's name (a DNS label) nor a person's key (a keyed hash)
+ * holds a brace, and the tenant's prefix before them is the same for all, so the tag is too.
+ */
 function personSlots(idp: string, person: string): string[] {
   return Array.from(
     { length: BACKCHANNEL_SLOTS_PER_PERSON },
-    (_, i) => `backchannel-person:${idp}:${person}:${i}`,
+    (_, i) => `backchannel-person:{${idp}:${person}}:${i}`,
   );
 }
 

@@ -8,6 +8,17 @@ export interface FlowStore {
   put(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** Stores `value` only if `key` is absent; true when stored. The basis of replay detection. */
   putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Stores `value` under the first of `keys` that is absent or, when every one is taken, under
+   * `keys[whenAllTaken]` in place of its value: one atomic step, one round trip. The index written.
+   * Redis Cluster runs it on one node, so the keys must share a hash tag (`...{group}...`).
+   */
+  putInFirstFree(
+    keys: readonly string[],
+    value: string,
+    ttlSeconds: number,
+    whenAllTaken: number,
+  ): Promise<number>;
   get(key: string): Promise<string | undefined>;
   /** Reads and deletes atomically, so a flow step can be consumed by one request only. */
   take(key: string): Promise<string | undefined>;
@@ -44,4 +55,15 @@ export function assertTtl(ttlSeconds: number): void {
 
 export function jsonValue<T>(raw: string | undefined): T | undefined {
   return raw === undefined ? undefined : (JSON.parse(raw) as T);
+}
+
+/** putInFirstFree's arguments, checked alike by every store before anything is written. */
+export function assertFirstFreeArguments(
+  keys: readonly string[],
+  ttlSeconds: number,
+  whenAllTaken: number,
+): void {
+  assertTtl(ttlSeconds);
+  if (!Number.isInteger(whenAllTaken) || whenAllTaken < 0 || whenAllTaken >= keys.length)
+    throw new RangeError(`whenAllTaken must index one of the ${keys.length} keys, got ${whenAllTaken}`);
 }

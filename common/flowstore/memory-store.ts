@@ -1,5 +1,5 @@
 import { JsmSsoError } from '../errors.js';
-import { assertTtl, type FlowStore } from './flow-store.js';
+import { assertFirstFreeArguments, assertTtl, type FlowStore } from './flow-store.js';
 import { TenantFlowStoreView } from './tenant-view.js';
 
 /** Entries a memory store holds at most unless told otherwise: a few hundred bytes to a few KB each. */
@@ -54,6 +54,19 @@ export class MemoryFlowStore implements FlowStore {
     this.#makeRoomFor(key);
     this.#entries.set(key, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
     return true;
+  }
+
+  async putInFirstFree(
+    keys: readonly string[],
+    value: string,
+    ttlSeconds: number,
+    whenAllTaken: number,
+  ): Promise<number> {
+    assertFirstFreeArguments(keys, ttlSeconds, whenAllTaken);
+    const free = keys.findIndex((key) => !this.#live(key));
+    const index = free === -1 ? whenAllTaken : free;
+    await this.put(keys[index]!, value, ttlSeconds);
+    return index;
   }
 
   async get(key: string): Promise<string | undefined> {

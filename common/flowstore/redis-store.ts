@@ -1,6 +1,11 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
-import { assertTtl, type FlowStore, FlowStoreUnavailableError } from './flow-store.js';
+import {
+  assertFirstFreeArguments,
+  assertTtl,
+  type FlowStore,
+  FlowStoreUnavailableError,
+} from './flow-store.js';
 import type { RedisAddress } from './redis-address.js';
 
 /**
@@ -68,6 +73,36 @@ function stateOf(redis: Redis | Cluster): ConnectionState {
     state = created;
   }
   return state;
+}
+
+/**
+ * putInFirstFree as one script, so a claim is one round trip and atomic (ADR 0157): one MGET finds
+ * the first absent key, one SET writes it (or the fallback). ARGV: value, ttl, 0-based fallback.
+ * Returns the 0-based index written.
+ */
+const PUT_IN_FIRST_FREE_LUA = `
+local values = redis.call('MGET', unpack(KEYS))
+local index = tonumber(ARGV[3]) + 1
+for i = 1, #KEYS do
+  if not values[i] then
+    index = i
+    break
+  end
+end
+redis.call('SET', KEYS[index], ARGV[1], 'EX', ARGV[2])
+return index - 1
+`;
+
+/** The scripts ioredis defines on a connection (EVALSHA, EVAL when the server has not cached it). */
+interface FlowStoreScripts {
+  jsmSsoPutInFirstFree(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number>;
+}
+
+/** Defines the scripts once per connection: a pool's views share one. */
+function withScripts(redis: Redis | Cluster): FlowStoreScripts {
+  if (!('jsmSsoPutInFirstFree' in redis))
+    redis.defineCommand('jsmSsoPutInFirstFree', { lua: PUT_IN_FIRST_FREE_LUA });
+  return redis as unknown as FlowStoreScripts;
 }
 
 /** Every key of a tenant starts with this, on a dedicated part's connection and in a pool's view alike. */
@@ -169,6 +204,25 @@ export class RedisFlowStore implements FlowStore {
     assertTtl(ttlSeconds);
     return (
       (await this.#call(() => this.client.set(this.keyPrefix + key, value, 'EX', ttlSeconds, 'NX'))) === 'OK'
+    );
+  }
+
+  async putInFirstFree(
+    keys: readonly string[],
+    value: string,
+    ttlSeconds: number,
+    whenAllTaken: number,
+  ): Promise<number> {
+    assertFirstFreeArguments(keys, ttlSeconds, whenAllTaken);
+    const scripts = withScripts(this.client);
+    return await this.#call(() =>
+      scripts.jsmSsoPutInFirstFree(
+        keys.length,
+        ...keys.map((key) => this.keyPrefix + key),
+        value,
+        ttlSeconds,
+        whenAllTaken,
+      ),
     );
   }
 

@@ -22,6 +22,20 @@ export class TenantFlowStoreView implements FlowStore {
     return this.#store.putIfAbsent(this.#prefix + key, value, ttlSeconds);
   }
 
+  putInFirstFree(
+    keys: readonly string[],
+    value: string,
+    ttlSeconds: number,
+    whenAllTaken: number,
+  ): Promise<number> {
+    return this.#store.putInFirstFree(
+      keys.map((key) => this.#prefix + key),
+      value,
+      ttlSeconds,
+      whenAllTaken,
+    );
+  }
+
   get(key: string): Promise<string | undefined> {
     return this.#store.get(this.#prefix + key);
   }

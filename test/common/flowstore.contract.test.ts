@@ -57,6 +57,38 @@ function flowStoreContract(
       expect(await store.get('assertion-1')).to.equal('used');
     });
 
+    /** Keys of one group, as a caller gives them (the braces: one Redis Cluster hash slot). */
+    const slots = ['slot:{p}:0', 'slot:{p}:1', 'slot:{p}:2'];
+
+    it('putInFirstFree writes the first absent key, skipping the taken ones, and says which', async () => {
+      await store.put(slots[0]!, 'older', 60);
+      expect(await store.putInFirstFree(slots, 'newer', 60, 0)).to.equal(1);
+      expect(await store.putInFirstFree(slots, 'newest', 60, 0)).to.equal(2);
+      expect(await Promise.all(slots.map((key) => store.get(key)))).to.deep.equal([
+        'older',
+        'newer',
+        'newest',
+      ]);
+    });
+
+    it('putInFirstFree replaces the whenAllTaken key once every key is taken, and takes an expired one again', async () => {
+      for (const key of slots) await store.put(key, 'held', 60);
+      expect(await store.putInFirstFree(slots, 'latest', 1, 2)).to.equal(2);
+      expect(await Promise.all(slots.map((key) => store.get(key)))).to.deep.equal(['held', 'held', 'latest']);
+      await expire(1);
+      expect(await store.putInFirstFree(slots, 'again', 60, 0)).to.equal(2);
+      expect(await store.get(slots[2]!)).to.equal('again');
+    });
+
+    it('putInFirstFree refuses a whenAllTaken outside the keys, writing nothing', async () => {
+      for (const whenAllTaken of [-1, 3, 0.5]) {
+        let error: unknown;
+        await store.putInFirstFree(slots, 'v', 60, whenAllTaken).catch((err) => (error = err));
+        expect(error, `whenAllTaken ${whenAllTaken}`).to.be.instanceOf(RangeError);
+      }
+      expect(await store.get(slots[0]!)).to.equal(undefined);
+    });
+
     it('forgets entries after their TTL', async () => {
       await store.put('short', 'x', 1);
       expect(await store.putIfAbsent('marker', 'x', 1)).to.equal(true);
@@ -119,7 +151,12 @@ describe('redis flow store', () => {
     try {
       await store.put('flow:1', 'v', 120);
       await store.putIfAbsent('used:1', 'v', 120);
-      for (const key of ['jsm-sso:tenant-x:flow:1', 'jsm-sso:tenant-x:used:1']) {
+      await store.putInFirstFree(['slot:{p}:0'], 'v', 120, 0);
+      for (const key of [
+        'jsm-sso:tenant-x:flow:1',
+        'jsm-sso:tenant-x:used:1',
+        'jsm-sso:tenant-x:slot:{p}:0',
+      ]) {
         const ttl = await raw.ttl(key);
         expect(ttl, key).to.be.within(1, 120);
       }

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { BACKCHANNEL_SLOTS_PER_PERSON, BrokerState, type LoginSession } from '../../broker/flows.js';
 import { checkTenant, type JsmSsoTenant, loadTenantFile } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
 import { FlowStoreUnavailableError, parseRedisAddress } from '../../common/flowstore/index.js';
@@ -533,6 +534,22 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
   it('works with a TLS Redis Cluster (clusters://)', async () => {
     const { url } = await tlsClusterNode();
     expect(await roundTrip(url)).to.equal('state');
+  });
+
+  it("claims a person's back-channel slot on a TLS Redis Cluster: her slots share one hash slot (ADR 0157)", async () => {
+    const { url } = await tlsClusterNode();
+    const store = await answering(storeAt(url));
+    try {
+      const state = new BrokerState(store, 60, 600);
+      const alice: LoginSession = { idp: 'corporate', backchannelKeys: { person: 'sub:alice' } };
+      for (let i = 0; i <= BACKCHANNEL_SLOTS_PER_PERSON; i++) await state.saveSession(`s${i}`, alice);
+      const found = await state.backchannelSessions('corporate', { person: 'sub:alice' });
+      expect(found.map((s) => s.sessionIndex))
+        .to.have.length(BACKCHANNEL_SLOTS_PER_PERSON)
+        .and.include('s8');
+    } finally {
+      await store.close();
+    }
   });
 
   /** The data node stops answering (SIGSTOP): commands fail within their deadline, then recover. */
