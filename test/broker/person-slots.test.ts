@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { BACKCHANNEL_SLOTS_PER_PERSON, BrokerState, type LoginSession } from '../../broker/flows.js';
-import type { RedisFlowStore } from '../../common/flowstore/index.js';
-import { connectedFlowStore, redisUrl } from '../../testkit/redis.js';
+import { RedisFlowStore } from '../../common/flowstore/index.js';
+import { answering, redisUrl } from '../../testkit/redis.js';
 
 /**
  * A person's back-channel slots (ADR 0150) on the real Redis: a sign-in claims one in a single
@@ -14,16 +14,19 @@ describe('broker: a sign-in claims a person slot in one round trip', () => {
   let tenant: string;
   let store: RedisFlowStore;
   let state: BrokerState;
+  let client: Redis;
   let monitor: Redis;
   /** The client's commands on this tenant's keys (a script's own are not round trips). */
   let sent: string[][];
 
   beforeEach(async () => {
     tenant = `person-slots-${randomBytes(6).toString('hex')}`;
-    store = await connectedFlowStore(tenant);
+    // Deadlines far past a loaded machine's stalls: this counts commands, it does not time them.
+    store = await answering(RedisFlowStore.connect(redisUrl(), tenant, { commandTimeout: 10_000 }));
     state = new BrokerState(store, 60, 600);
     sent = [];
-    monitor = await new Redis(redisUrl()).monitor();
+    client = new Redis(redisUrl());
+    monitor = await client.monitor();
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       if (source !== 'lua' && args.some((arg) => arg.startsWith(`jsm-sso:${tenant}:`))) sent.push(args);
     });
@@ -31,6 +34,7 @@ describe('broker: a sign-in claims a person slot in one round trip', () => {
 
   afterEach(async () => {
     monitor.disconnect();
+    client.disconnect();
     await store.close();
   });
 
