@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { brokerEndpoints } from '../common/config/broker-endpoints.js';
+import { identityProviderEndpoints } from '../broker/backends/registration.js';
 import type { TenantCondition, TenantStatus } from '../common/config/tenant.generated.js';
 import type { FailureReason } from './errors.js';
 
@@ -150,36 +150,6 @@ export function computeStatus(
     status.signingCertificateFingerprint = observed.signingCertificateFingerprint;
   if (observed.placement) status.placement = observed.placement;
   return status;
-}
-
-type IdentityProviderEndpoints = NonNullable<TenantStatus['identityProviderEndpoints']>;
-
-/**
- * What the admin registers at each OIDC or OAuth 2.0 IdP for the broker's client (ADR 0150): read
- * from the spec as written, so a tenant whose spec does not validate still shows what it can.
- */
-export function identityProviderEndpoints(
-  brokerUrl: string,
-  identityProviders: unknown,
-): IdentityProviderEndpoints {
-  const broker = brokerEndpoints(brokerUrl);
-  const idps = Array.isArray(identityProviders) ? (identityProviders as Array<Record<string, unknown>>) : [];
-  return idps.flatMap((idp) => {
-    const name = idp?.['name'];
-    if (typeof name !== 'string' || (!idp['oidc'] && !idp['oauth2'])) return [];
-    return [
-      {
-        name,
-        redirectUri: broker.callbackUrl,
-        ...(idp['oidc']
-          ? {
-              postLogoutRedirectUri: broker.logoutCallbackUrl,
-              backchannelLogoutUri: broker.backchannelLogoutUrl(name),
-            }
-          : {}),
-      },
-    ];
-  });
 }
 
 /** Conditions as the API conventions want them: lastTransitionTime moves only when the status does. */

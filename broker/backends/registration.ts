@@ -1,0 +1,39 @@
+import { brokerEndpoints } from '../../common/config/broker-endpoints.js';
+import type { TenantStatus } from '../../common/config/tenant.generated.js';
+
+/**
+ * Which of the broker's addresses an admin registers at each IdP, by protocol. Here, not in the
+ * operator that publishes it in the tenant's status, because only the backends know what each
+ * protocol asks of an IdP (test/broker/architecture.test.ts): an OIDC client registers its
+ * redirect, post-logout redirect and back-channel logout URIs, a plain OAuth 2.0 client its
+ * redirect only, and a SAML IdP reads the broker's metadata instead.
+ */
+type IdentityProviderEndpoints = NonNullable<TenantStatus['identityProviderEndpoints']>;
+
+/**
+ * What the admin registers at each OIDC or OAuth 2.0 IdP for the broker's client (ADR 0150): read
+ * from the spec as written, so a tenant whose spec does not validate still shows what it can.
+ */
+export function identityProviderEndpoints(
+  brokerUrl: string,
+  identityProviders: unknown,
+): IdentityProviderEndpoints {
+  const broker = brokerEndpoints(brokerUrl);
+  const idps = Array.isArray(identityProviders) ? (identityProviders as Array<Record<string, unknown>>) : [];
+  return idps.flatMap((idp) => {
+    const name = idp?.['name'];
+    if (typeof name !== 'string' || (!idp['oidc'] && !idp['oauth2'])) return [];
+    return [
+      {
+        name,
+        redirectUri: broker.callbackUrl,
+        ...(idp['oidc']
+          ? {
+              postLogoutRedirectUri: broker.logoutCallbackUrl,
+              backchannelLogoutUri: broker.backchannelLogoutUrl(name),
+            }
+          : {}),
+      },
+    ];
+  });
+}
