@@ -83,14 +83,16 @@ export function readMultipart(
       return;
     }
     const fields: Record<string, string | string[]> = {};
-    const files: UploadedFile[] = [];
-    const written: Promise<void>[] = [];
+    // Each file part's outcome, in the form's order: spooling and content checks end in any order,
+    // but the files reach Atlassian in the order the customer chose them, and a form with several
+    // bad files is refused for the first of them, whatever the timing.
+    const outcomes: Promise<UploadedFile | JsmSsoError | undefined>[] = [];
     let failure: JsmSsoError | undefined;
     const fail = (err: JsmSsoError) => {
       failure ??= err;
     };
-    const refuseFile = (code: PortalErrorCode, message: string, status: number, filename: string) =>
-      fail(new JsmSsoError(code, message, { status, params: { filename } }));
+    const fileRefusal = (code: PortalErrorCode, message: string, status: number, filename: string) =>
+      new JsmSsoError(code, message, { status, params: { filename } });
     // Nothing more of such a body is worth reading: what follows is refused whatever it holds.
     const formTooLarge = () => {
       req.off('data', count);
@@ -128,7 +130,11 @@ export function readMultipart(
       }
       const type = uploadType(filename);
       if (!type) {
-        refuseFile('PORTAL_UPLOAD_TYPE', 'a file type not on the allow-list', 415, filename);
+        outcomes.push(
+          Promise.resolve(
+            fileRefusal('PORTAL_UPLOAD_TYPE', 'a file type not on the allow-list', 415, filename),
+          ),
+        );
         stream.resume();
         return;
       }
@@ -137,28 +143,24 @@ export function readMultipart(
       stream.on('data', (c: Buffer) => {
         size += c.length;
       });
-      stream.on('limit', () =>
-        fail(
-          new JsmSsoError('PORTAL_UPLOAD_TOO_LARGE', `a file over ${limits.maxFileBytes} bytes`, {
-            status: 413,
-            params: { maxBytes: limits.maxFileBytes },
-          }),
-        ),
-      );
-      written.push(
+      outcomes.push(
         pipeline(stream, createWriteStream(path, { mode: 0o600 })).then(async () => {
-          if (stream.truncated) return;
+          if (stream.truncated)
+            return new JsmSsoError('PORTAL_UPLOAD_TOO_LARGE', `a file over ${limits.maxFileBytes} bytes`, {
+              status: 413,
+              params: { maxBytes: limits.maxFileBytes },
+            });
           // Refused, not left out: the customer chose it and would think it attached.
-          if (size === 0) return refuseFile('PORTAL_UPLOAD_EMPTY', 'an empty file', 400, filename);
+          if (size === 0) return fileRefusal('PORTAL_UPLOAD_EMPTY', 'an empty file', 400, filename);
           const problem = await contentProblem(filename, path);
           if (problem)
-            return refuseFile(
+            return fileRefusal(
               'PORTAL_UPLOAD_CONTENT',
               `the bytes are not of the file's type (${problem})`,
               415,
               filename,
             );
-          files.push({ filename, mimeType: type, path, size });
+          return { filename, mimeType: type, path, size };
         }),
       );
     });
@@ -189,8 +191,14 @@ export function readMultipart(
         );
     });
     parser.on('close', () => {
-      Promise.all(written).then(
-        () => resolve(failure ? { fields, files: [], refused: failure } : { fields, files }),
+      Promise.all(outcomes).then(
+        (spooled) => {
+          const refused = spooled.find((o) => o instanceof JsmSsoError) ?? failure;
+          const files = spooled.filter(
+            (o): o is UploadedFile => o !== undefined && !(o instanceof JsmSsoError),
+          );
+          resolve(refused ? { fields, files: [], refused } : { fields, files });
+        },
         (cause: unknown) =>
           reject(new JsmSsoError('PORTAL_FORM_INVALID', 'the form could not be read', { cause })),
       );

@@ -66,10 +66,13 @@ describe('portal: files sent with a comment', () => {
 
   it('attaches the files with her comment in one write, once however often the form is sent', async () => {
     const key = request(LAPTOP).key;
-    const form = await commentForm(alice, key, 'Photos of the flicker, as asked.', [
-      { name: 'flicker-1.txt', content: 'first' },
-      { name: 'flicker-2.txt', content: 'second' },
-    ]);
+    // As many files as the form takes, the first the largest: its spooling ends last, and the files
+    // must still reach Atlassian in the order she chose them.
+    const chosen = [1, 2, 3, 4, 5].map((n) => ({
+      name: `flicker-${n}.txt`,
+      content: n === 1 ? 'first '.repeat(50_000) : `photo ${n}`,
+    }));
+    const form = await commentForm(alice, key, 'Photos of the flicker, as asked.', chosen);
     const res = await send(alice, key, form);
     expect(res.status).to.equal(303);
     expect(res.headers.get('location')).to.equal(`/requests/${key}?commented=1`);
@@ -83,18 +86,16 @@ describe('portal: files sent with a comment', () => {
       /^Alice Anders \(via the help center\):\n\nPhotos of the flicker, as asked\./,
     );
     const files = r.attachments.filter((a) => a.filename.startsWith('flicker-'));
-    expect(files.map((a) => a.filename)).to.deep.equal(['flicker-1.txt', 'flicker-2.txt']);
+    expect(files.map((a) => a.filename)).to.deep.equal(chosen.map((f) => f.name));
     expect(comments[0]!.attachmentIds).to.have.members(files.map((a) => a.id));
-    // On her page: her comment with its two files, under her name.
+    // On her page: her comment with its files, under her name.
     const page = (await alice.text(`/requests/${key}?commented=1`)).body;
     const item =
       /<li class="comment">((?:(?!<\/li>\s*<li)[\s\S])*Photos of the flicker[\s\S]*?)<\/ul><\/li>/.exec(
         page,
       )?.[1] ?? '';
-    expect(item)
-      .to.include('<strong>Alice Anders</strong>')
-      .and.include('flicker-1.txt')
-      .and.include('flicker-2.txt');
+    expect(item).to.include('<strong>Alice Anders</strong>');
+    for (const { name } of chosen) expect(item).to.include(name);
     expect(spooledBytes(h), 'spooled files removed').to.equal(0);
   });
 
@@ -183,6 +184,24 @@ describe('portal: files sent with a comment', () => {
     expect(body).to.match(
       /<div id="comment-files-err" class="error" role="alert">[^<]+<\/div>\s*<input id="comment-files"[^>]* aria-invalid="true" aria-describedby="comment-files-err">/,
     );
+    expect(written(LAPTOP)).to.equal(before);
+  });
+
+  it('refuses a form with several bad files for the first of them, whichever is checked first', async () => {
+    const key = request(LAPTOP).key;
+    const before = written(LAPTOP);
+    const from = h.logs.length;
+    // The first is not the PDF its name says and is large (its check ends last); the second is empty.
+    const res = await send(
+      alice,
+      key,
+      await commentForm(alice, key, 'Two bad files.', [
+        { name: 'scan.pdf', content: 'not a pdf '.repeat(30_000) },
+        { name: 'empty.txt', content: '' },
+      ]),
+    );
+    expect(res.status).to.equal(415);
+    expect(reasons(h, from)).to.include('PORTAL_UPLOAD_CONTENT').and.not.include('PORTAL_UPLOAD_EMPTY');
     expect(written(LAPTOP)).to.equal(before);
   });
 });
