@@ -163,12 +163,12 @@ export class BrokerState {
     const ended = await this.#sessions.take(sessionIndex);
     if (ended) {
       const person = ended.backchannelKeys?.person;
-      const keys = [...indexKeysOf(ended), ...(person === undefined ? [] : personSlots(ended.idp, person))];
-      await Promise.all(
-        keys.map(async (key) => {
-          if ((await this.store.get(key)) === sessionIndex) await this.store.delete(key);
-        }),
-      );
+      // One call per hash group (each index key is its own; the person's slots share one).
+      const groups = [
+        ...indexKeysOf(ended).map((key) => [key]),
+        ...(person === undefined ? [] : [personSlots(ended.idp, person)]),
+      ];
+      await Promise.all(groups.map((keys) => this.store.deleteHolding(keys, sessionIndex)));
     }
     return ended;
   }

@@ -29,6 +29,11 @@ export interface FlowStore {
    */
   takeLeaving(key: string, marker: string, ttlSeconds: number): Promise<string | undefined>;
   delete(key: string): Promise<void>;
+  /**
+   * Deletes each of `keys` that still holds `value`, atomically and in one round trip: a key
+   * another writer has taken since is left alone. One group of keys, as for putInFirstFree.
+   */
+  deleteHolding(keys: readonly string[], value: string): Promise<void>;
   /** Resolves when the backing service answers; rejects with FlowStoreUnavailableError otherwise. */
   ping(): Promise<void>;
   /**

@@ -90,6 +90,10 @@ export class MemoryFlowStore implements FlowStore {
     this.#entries.delete(key);
   }
 
+  async deleteHolding(keys: readonly string[], value: string): Promise<void> {
+    for (const key of keys) if (this.#live(key)?.value === value) this.#entries.delete(key);
+  }
+
   async ping(): Promise<void> {}
 
   /** One tenant's keys in a pool's memory store (the cap is the pool's, shared). */

@@ -93,15 +93,33 @@ redis.call('SET', KEYS[index], ARGV[1], 'EX', ARGV[2])
 return index - 1
 `;
 
+/** deleteHolding as one script: one MGET, one DEL of the keys still holding ARGV[1] (ADR 0157). */
+const DELETE_HOLDING_LUA = `
+local values = redis.call('MGET', unpack(KEYS))
+local holding = {}
+for i = 1, #KEYS do
+  if values[i] == ARGV[1] then
+    holding[#holding + 1] = KEYS[i]
+  end
+end
+if #holding > 0 then
+  redis.call('DEL', unpack(holding))
+end
+return #holding
+`;
+
 /** The scripts ioredis defines on a connection (EVALSHA, EVAL when the server has not cached it). */
 interface FlowStoreScripts {
   jsmSsoPutInFirstFree(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number>;
+  jsmSsoDeleteHolding(keyCount: number, ...keysThenArgs: string[]): Promise<number>;
 }
 
 /** Defines the scripts once per connection: a pool's views share one. */
 function withScripts(redis: Redis | Cluster): FlowStoreScripts {
-  if (!('jsmSsoPutInFirstFree' in redis))
+  if (!('jsmSsoPutInFirstFree' in redis)) {
     redis.defineCommand('jsmSsoPutInFirstFree', { lua: PUT_IN_FIRST_FREE_LUA });
+    redis.defineCommand('jsmSsoDeleteHolding', { lua: DELETE_HOLDING_LUA });
+  }
   return redis as unknown as FlowStoreScripts;
 }
 
@@ -246,6 +264,13 @@ export class RedisFlowStore implements FlowStore {
 
   async delete(key: string): Promise<void> {
     await this.#call(() => this.client.del(this.keyPrefix + key));
+  }
+
+  async deleteHolding(keys: readonly string[], value: string): Promise<void> {
+    const scripts = withScripts(this.client);
+    await this.#call(() =>
+      scripts.jsmSsoDeleteHolding(keys.length, ...keys.map((key) => this.keyPrefix + key), value),
+    );
   }
 
   async ping(): Promise<void> {

@@ -52,6 +52,13 @@ export class TenantFlowStoreView implements FlowStore {
     return this.#store.delete(this.#prefix + key);
   }
 
+  deleteHolding(keys: readonly string[], value: string): Promise<void> {
+    return this.#store.deleteHolding(
+      keys.map((key) => this.#prefix + key),
+      value,
+    );
+  }
+
   ping(): Promise<void> {
     return this.#store.ping();
   }

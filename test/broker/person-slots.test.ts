@@ -10,7 +10,7 @@ import { answering, redisUrl } from '../../testkit/redis.js';
  * round trip however many sessions the person already has (ADR 0157). The commands are read off
  * Redis's MONITOR, which tells the client's own commands from those a script runs inside Redis.
  */
-describe('broker: a sign-in claims a person slot in one round trip', () => {
+describe('broker: a sign-in claims a person slot, and a sign-out frees it, in one round trip', () => {
   let tenant: string;
   let store: RedisFlowStore;
   let state: BrokerState;
@@ -61,6 +61,21 @@ describe('broker: a sign-in claims a person slot in one round trip', () => {
       await state.saveSession(`s${i}`, session('sub:alice'));
     const commands = await commandsOf(() => state.saveSession('s-next', session('sub:alice')));
     expect(commands.map(([name]) => name!.toLowerCase())).to.have.members(['set', 'evalsha']);
+  });
+
+  it('ends a session in three commands: read it, take it, and free her slots that name it in one', async () => {
+    for (let i = 0; i < BACKCHANNEL_SLOTS_PER_PERSON; i++)
+      await state.saveSession(`s${i}`, session('sub:alice'));
+    // A first sign-out teaches the connection the script (EVAL); later ones send its hash only.
+    await state.endSession('s0', () => true);
+    const commands = await commandsOf(async () => {
+      expect(await state.endSession('s3', () => true)).to.deep.equal(session('sub:alice'));
+    });
+    expect(commands.map(([name]) => name!.toLowerCase())).to.deep.equal(['get', 'getdel', 'evalsha']);
+    const left = (await state.backchannelSessions('corporate', { person: 'sub:alice' })).map(
+      (s) => s.sessionIndex,
+    );
+    expect(left).to.have.members(['s1', 's2', 's4', 's5', 's6', 's7']);
   });
 
   it('keeps a person to her slots: the newest sign-in is found, as are the other seven', async () => {

@@ -89,6 +89,20 @@ function flowStoreContract(
       expect(await store.get(slots[0]!)).to.equal(undefined);
     });
 
+    it('deleteHolding deletes the keys that still hold the value, and leaves the others', async () => {
+      await store.put(slots[0]!, 'mine', 60);
+      await store.put(slots[1]!, 'theirs', 60);
+      await store.put(slots[2]!, 'mine', 60);
+      await store.deleteHolding(slots, 'mine');
+      expect(await Promise.all(slots.map((key) => store.get(key)))).to.deep.equal([
+        undefined,
+        'theirs',
+        undefined,
+      ]);
+      await store.deleteHolding(slots, 'mine');
+      expect(await store.get(slots[1]!)).to.equal('theirs');
+    });
+
     it('forgets entries after their TTL', async () => {
       await store.put('short', 'x', 1);
       expect(await store.putIfAbsent('marker', 'x', 1)).to.equal(true);

@@ -536,7 +536,7 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
     expect(await roundTrip(url)).to.equal('state');
   });
 
-  it("claims a person's back-channel slot on a TLS Redis Cluster: her slots share one hash slot (ADR 0157)", async () => {
+  it("claims and frees a person's back-channel slots on a TLS Redis Cluster: they share one hash slot (ADR 0157)", async () => {
     const { url } = await tlsClusterNode();
     const store = await answering(storeAt(url));
     try {
@@ -547,6 +547,11 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
       expect(found.map((s) => s.sessionIndex))
         .to.have.length(BACKCHANNEL_SLOTS_PER_PERSON)
         .and.include('s8');
+      await state.endSession('s8', () => true);
+      const left = await state.backchannelSessions('corporate', { person: 'sub:alice' });
+      expect(left.map((s) => s.sessionIndex))
+        .to.have.length(BACKCHANNEL_SLOTS_PER_PERSON - 1)
+        .and.not.include('s8');
     } finally {
       await store.close();
     }
