@@ -8,7 +8,11 @@ export interface CuttableForward {
   port: number;
   /** Destroys every connection through the forwarder and holds new ones until `resume`. */
   cut(): void;
-  /** Connections opened since `cut`, waiting. */
+  /**
+   * Connections opened since `cut` and held. Counted, not looked at: a held socket is paused, so
+   * whether the client has given up on it shows only by chance, and a test asks whether a request
+   * was ever made to wait.
+   */
   held(): number;
   /** Forwards the held connections, and new ones again. */
   resume(): void;
@@ -18,6 +22,7 @@ export interface CuttableForward {
 export async function cuttableForward(targetPort: number, host = '127.0.0.1'): Promise<CuttableForward> {
   const open = new Set<Socket>();
   let waiting: Socket[] | undefined;
+  let heldSinceCut = 0;
   const track = (socket: Socket) => {
     open.add(socket);
     socket.once('close', () => open.delete(socket));
@@ -33,17 +38,20 @@ export async function cuttableForward(targetPort: number, host = '127.0.0.1'): P
   const server = createServer((inbound) => {
     track(inbound);
     inbound.pause();
-    if (waiting) waiting.push(inbound);
-    else forward(inbound);
+    if (waiting) {
+      waiting.push(inbound);
+      heldSinceCut += 1;
+    } else forward(inbound);
   });
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
     port: (server.address() as { port: number }).port,
     cut() {
       waiting ??= [];
+      heldSinceCut = 0;
       for (const socket of open) socket.destroy();
     },
-    held: () => waiting?.filter((socket) => !socket.destroyed).length ?? 0,
+    held: () => heldSinceCut,
     resume() {
       const held = waiting ?? [];
       waiting = undefined;
