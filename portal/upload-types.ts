@@ -76,11 +76,25 @@ async function sniffedHeader(path: string): Promise<string> {
   const file = await open(path, 'r');
   try {
     const { buffer, bytesRead } = await file.read(Buffer.alloc(SNIFF_BYTES), 0, SNIFF_BYTES, 0);
-    // latin1: one character per byte, so the patterns match bytes whatever the encoding.
-    return buffer.subarray(0, bytesRead).toString('latin1');
+    return asText(buffer.subarray(0, bytesRead));
   } finally {
     await file.close();
   }
+}
+
+/**
+ * The header as the characters a reader would see. WHATWG sniffing takes a UTF-16 byte order mark
+ * for plain text, but a viewer that honours the mark (older browsers, editors, Atlassian's preview)
+ * renders the markup after it: so UTF-16 text is decoded and checked like any other.
+ */
+function asText(header: Buffer): string {
+  if (header[0] === 0xff && header[1] === 0xfe) return header.subarray(2).toString('utf16le');
+  if (header[0] === 0xfe && header[1] === 0xff) {
+    const even = header.subarray(2, 2 + ((header.length - 2) & ~1));
+    return Buffer.from(even).swap16().toString('utf16le');
+  }
+  // latin1: one character per byte, so the patterns match bytes whatever the encoding.
+  return header.toString('latin1');
 }
 
 /** Why a file's bytes contradict its name: another known format, or markup a browser would run. */

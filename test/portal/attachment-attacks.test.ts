@@ -129,6 +129,9 @@ describe('portal: attacks on the attachment path (ADR 0152)', () => {
       await refusedAsContent('data.json', '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>');
       await refusedAsContent('trace.log', '<?xml version="1.0"?><svg><script>alert(1)</script></svg>');
       await refusedAsContent('table.csv', '\ufeff<iframe src="https://evil.test">');
+      // UTF-16 (either byte order, after its byte order mark): the markup is in the characters.
+      await refusedAsContent('notes.txt', Buffer.from('\ufeff<html><script>alert(1)</script>', 'utf16le'));
+      await refusedAsContent('notes.log', Buffer.from('\ufeff  <svg onload="alert(1)">', 'utf16le').swap16());
       // Polyglots: an image's signature, then a page (GIFAR-style), within what a browser sniffs.
       await refusedAsContent('cat.gif', 'GIF89a/*<script>alert(1)</script>*/');
       await refusedAsContent(
@@ -144,6 +147,7 @@ describe('portal: attacks on the attachment path (ADR 0152)', () => {
         ['minutes.docx', EMPTY_ZIP],
         ['printer.log', 'ERROR render failed for <script>alert(1)</script> at line 3\n'],
         ['windows.log', Buffer.from('\ufeffEvent 4624 logged', 'utf16le')],
+        ['export.csv', Buffer.from('\ufeffname,note\nprinter,"<b> jams"\n', 'utf16le').swap16()],
       ];
       for (const [filename, content] of files) {
         const res = await upload(filename, content);
