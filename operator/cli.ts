@@ -20,6 +20,7 @@ import { createMetricsRegistry } from '../common/metrics.js';
 import { Controller } from './controller.js';
 import { LeaderElector } from './leader.js';
 import type { OperatorSettings } from './resources/common.js';
+import { stopOperator } from './stop.js';
 
 /** `jsm-sso operator`: flags are parsed here, at the edge, into OperatorConfig. */
 const OPTIONS: Record<string, OptionSpec> = {
@@ -146,7 +147,9 @@ export async function startOperator(
   logger: Logger,
   onLeaseLost: () => void,
 ): Promise<RunningOperator> {
-  const client = new KubeClient(config.kubeConfig);
+  // Aborted by the stop (stop.ts) when the reconciles' requests go unanswered.
+  const abortRequests = new AbortController();
+  const client = new KubeClient(config.kubeConfig, { signal: abortRequests.signal });
   const registry = createMetricsRegistry();
   const controller = new Controller({
     client,
@@ -169,8 +172,10 @@ export async function startOperator(
       if (leader && !controller.synced) throw new Error('caches not synced yet');
     },
   });
+  // The lease's own client, not aborted with the reconciles': the stop releases the lease after them.
+  const leaseClient = new KubeClient(config.kubeConfig);
   const elector = config.leaderElection
-    ? new LeaderElector({ client, identity: config.identity, logger, ...config.leaderElection })
+    ? new LeaderElector({ client: leaseClient, identity: config.identity, logger, ...config.leaderElection })
     : undefined;
   elector?.fence(client);
   let stopped = false;
@@ -179,6 +184,8 @@ export async function startOperator(
       if (!(await elector.acquire()) || stopped) return;
       leader = true;
       elector.keepRenewing(() => {
+        // A stop under way ends within its own bounds; the fence already refuses this replica's writes.
+        if (stopped) return;
         void controller.stop();
         onLeaseLost();
       });
@@ -193,10 +200,9 @@ export async function startOperator(
     leading,
     async stop() {
       stopped = true;
-      await controller.stop();
-      await elector?.release();
-      await management.close(2_000);
+      await stopOperator({ controller, abortRequests, elector, management, logger });
       client.close();
+      leaseClient.close();
     },
   };
 }

@@ -168,6 +168,16 @@ export const OPERATOR_REASONS = {
     meaning:
       'A write refused before it was sent because this replica no longer holds the leader lease (a process paused past its renew deadline); the reconcile fails under the reason of the refused write, and the replica that holds the lease does the work.',
   },
+  OPERATOR_STOP_DEADLINE: {
+    conditions: 'log line `operator.requests_aborted`',
+    meaning:
+      "On SIGTERM the reconciles in flight were still waiting on the API server 10 s into the stop (it does not answer): their requests were aborted so that the operator stops within its pod's terminationGracePeriodSeconds. The tenants are reconciled again by the replica that takes the lease.",
+  },
+  OPERATOR_LEASE_NOT_RELEASED: {
+    conditions: 'log line `leader.release_failed`',
+    meaning:
+      'The stopping leader could not hand its lease back within 5 s (the API server did not answer): a standby takes over once the lease expires (`leaseDurationSeconds` after the last renewal) instead of at once.',
+  },
 } as const satisfies Record<string, { conditions: string; meaning: string }>;
 
 export type OperatorReason = keyof typeof OPERATOR_REASONS;

@@ -29,6 +29,9 @@ export interface LeaderElectionOptions {
   monotonicMs?: () => number;
 }
 
+/** How long a stop waits to hand the lease back: one read and one write of an answering API server. */
+export const LEASE_RELEASE_MS = 5_000;
+
 interface Lease {
   metadata: { name: string; namespace: string; resourceVersion?: string };
   spec: {
@@ -83,7 +86,10 @@ export class LeaderElector {
       while (!this.abort.signal.aborted) {
         await sleep(retryPeriodMs, this.abort.signal);
         if (this.abort.signal.aborted) return;
-        if (await this.tryAcquireOrRenew()) {
+        const renewed = await this.tryAcquireOrRenew();
+        // Stopped during the attempt: the stop releases the lease; that is no loss.
+        if (this.abort.signal.aborted) return;
+        if (renewed) {
           lastRenew = monotonicMs();
           this.renewedAtMs = lastRenew;
         } else if (monotonicMs() - lastRenew > renewDeadlineMs) {
@@ -124,22 +130,38 @@ export class LeaderElector {
     };
   }
 
-  /** Stops renewing and, if still the holder, releases the lease so a standby takes over at once. */
-  async release(): Promise<void> {
+  /**
+   * Stops renewing and, if still the holder, releases the lease so a standby takes over at once.
+   * Bounded by `withinMs` (a stop must end inside the pod's grace period): an API server that does
+   * not answer gets the lease back only by its expiry, leaseDurationSeconds after the last renewal.
+   * Resolves true when the lease was released or held by another.
+   */
+  async release(withinMs = LEASE_RELEASE_MS): Promise<boolean> {
     this.abort.abort();
     await this.renewing;
+    const signal = AbortSignal.timeout(withinMs);
     try {
-      const lease = await this.read();
-      if (lease?.spec.holderIdentity !== this.options.identity) return;
+      const lease = await this.read(signal);
+      if (lease?.spec.holderIdentity !== this.options.identity) return true;
       lease.spec = {
         ...lease.spec,
         holderIdentity: '',
         leaseDurationSeconds: 1,
         renewTime: microTime(this.options.wallClock()),
       };
-      await this.options.client.request('PUT', this.path(), { body: lease });
+      await this.options.client.request('PUT', this.path(), { body: lease, signal });
+      return true;
     } catch (err) {
-      this.options.logger.warn({ event: 'leader.release_failed', err }, 'could not release the lease');
+      this.options.logger.warn(
+        {
+          event: 'leader.release_failed',
+          reason: 'OPERATOR_LEASE_NOT_RELEASED',
+          err,
+          expiresInSeconds: this.options.leaseDurationSeconds,
+        },
+        'could not release the lease; a standby takes over when it expires',
+      );
+      return false;
     }
   }
 
@@ -177,7 +199,8 @@ export class LeaderElector {
   private async tryAcquireOrRenew(): Promise<boolean> {
     const { client, namespace, name, identity, leaseDurationSeconds, monotonicMs } = this.options;
     const now = this.options.wallClock();
-    const signal = AbortSignal.timeout(this.options.renewDeadlineMs);
+    // A stop (release) ends the attempt at once: it has nothing left to win.
+    const signal = AbortSignal.any([AbortSignal.timeout(this.options.renewDeadlineMs), this.abort.signal]);
     try {
       const lease = await this.read(signal);
       if (!lease) {
@@ -218,7 +241,7 @@ export class LeaderElector {
       await client.request('PUT', this.path(), { body: lease, signal });
       return true;
     } catch (err) {
-      if (isConflict(err)) return false;
+      if (isConflict(err) || this.abort.signal.aborted) return false;
       this.options.logger.warn(
         { event: 'leader.renew_failed', err, status: err instanceof ApiError ? err.status : undefined },
         'lease update failed',

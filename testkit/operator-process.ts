@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import type { V1PodSpec } from '@kubernetes/client-node';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { packageRoot } from '../common/paths.js';
 
 /**
@@ -15,6 +16,22 @@ export function chartNodeOptions(): string {
   };
   if (!values.nodeOptions) throw new Error('charts/jsm-sso/values.yaml has no nodeOptions');
   return values.nodeOptions;
+}
+
+/** The operator's pod spec as the chart renders it with its default values (`helm template`). */
+export function chartOperatorPodSpec(toolsDir: string): V1PodSpec {
+  const rendered = execFileSync(
+    join(toolsDir, 'helm'),
+    ['template', 'jsm-sso', join(packageRoot(), 'charts', 'jsm-sso')],
+    {
+      encoding: 'utf8',
+    },
+  );
+  const deployment = parseAllDocuments(rendered)
+    .map((d) => d.toJS() as { kind?: string; spec?: { template: { spec: V1PodSpec } } } | null)
+    .find((o) => o?.kind === 'Deployment');
+  if (!deployment?.spec) throw new Error('the chart renders no Deployment');
+  return deployment.spec.template.spec;
 }
 
 export interface OperatorProcessOptions {
@@ -32,6 +49,10 @@ export interface OperatorProcessOptions {
    * (under tsx the loader's own memory would be measured too). Default: this checkout's own form.
    */
   entry?: string[];
+  /** Elect a leader on this Lease (default: --disable-leader-election). */
+  leaderElection?: { namespace: string; id: string };
+  /** Pipe the log (stdout and stderr) to the caller instead of dropping stdout. */
+  pipeLog?: boolean;
 }
 
 export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
@@ -48,11 +69,18 @@ export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
     '127.0.0.1',
     '--image',
     'jsm-sso:test',
-    '--disable-leader-election',
+    ...(options.leaderElection
+      ? [
+          '--leader-election-namespace',
+          options.leaderElection.namespace,
+          '--leader-election-id',
+          options.leaderElection.id,
+        ]
+      : ['--disable-leader-election']),
     ...(options.args ?? []),
   ];
   return spawn(process.execPath, args, {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', options.pipeLog ? 'pipe' : 'ignore', options.pipeLog ? 'pipe' : 'inherit'],
     env: {
       ...process.env,
       LOG_LEVEL: options.logLevel ?? 'error',

@@ -102,13 +102,23 @@ export class KubeClient {
 
   private readonly userAgent: string;
   private readonly requestTimeoutMs: number;
+  private readonly lifetime: AbortSignal | undefined;
 
-  constructor(kubeConfig: ClusterAccess, options: { userAgent?: string; requestTimeoutMs?: number } = {}) {
+  /**
+   * `signal`: once aborted, every exchange in flight (watches included) fails at once and every new
+   * one is refused, with the signal's reason. The operator's stop aborts it, so that a reconcile
+   * waiting on a silent API server cannot hold the process past its grace period.
+   */
+  constructor(
+    kubeConfig: ClusterAccess,
+    options: { userAgent?: string; requestTimeoutMs?: number; signal?: AbortSignal } = {},
+  ) {
     const cluster = kubeConfig.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
     this.kubeConfig = kubeConfig;
     this.userAgent = options.userAgent ?? USER_AGENT;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.lifetime = options.signal;
     this.server = cluster.server.replace(/\/+$/, '');
   }
 
@@ -154,6 +164,11 @@ export class KubeClient {
     args: RequestArgs,
     stream = false,
   ): Promise<IncomingMessage> {
+    this.lifetime?.throwIfAborted();
+    const signal =
+      this.lifetime && args.signal
+        ? AbortSignal.any([args.signal, this.lifetime])
+        : (args.signal ?? this.lifetime);
     const { agents, headers } = await this.options();
     const body = args.body === undefined ? undefined : JSON.stringify(args.body);
     const url = this.url(path, args.query);
@@ -172,7 +187,7 @@ export class KubeClient {
           'User-Agent': this.userAgent,
           ...(body !== undefined ? { 'Content-Type': args.contentType ?? 'application/json' } : {}),
         },
-        ...(args.signal ? { signal: args.signal } : {}),
+        ...(signal ? { signal } : {}),
       });
       req.on('response', resolve);
       req.on('error', reject);

@@ -10,6 +10,7 @@ import { ApiError, type KubeObject } from '../../common/kube/client.js';
 import { CRD_PATH, POOL_CRD_PATH, packageRoot } from '../../common/paths.js';
 import { parsePodDefaults } from '../../operator/cli.js';
 import { collectionPath, kindByName, objectPath } from '../../operator/kube/kinds.js';
+import { operatorStopSeconds } from '../../operator/stop.js';
 import {
   CHART_VALUES_SCHEMA_PATH,
   syncChartCrd,
@@ -245,6 +246,13 @@ describe('Helm chart charts/jsm-sso', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("gives the operator's pod the grace period its stop needs, even against a silent API server (ADR 0161)", () => {
+    const deployment = render('ops').find((o) => o.kind === 'Deployment') as KubeObject & {
+      spec: { template: { spec: { terminationGracePeriodSeconds: number } } };
+    };
+    expect(deployment.spec.template.spec.terminationGracePeriodSeconds).to.be.at.least(operatorStopSeconds());
   });
 
   it('refuses a disruption budget that would block every node drain (maxUnavailable 0)', () => {
