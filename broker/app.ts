@@ -63,6 +63,7 @@ import {
   authnContextSatisfiable,
 } from './saml/inbound.js';
 import { resolveBrokerSettings } from './settings.js';
+import { sendSoapFault, serveSoapLogout } from './soap-logout.js';
 import { afterAuthenticationSteps, runSteps } from './steps/index.js';
 import { type AuthenticatedSubject, subjectHasher } from './subject.js';
 import { createBrokerTelemetry } from './telemetry.js';
@@ -109,6 +110,8 @@ const SAML_STATUS_FOR_REFUSAL: Record<IdpRefusalKind, string> = {
 interface Candidate {
   method: string;
   formLimit?: number;
+  /** The handler reads the body itself (a SOAP message, not a form). */
+  readsBody?: true;
   claims(request: EndpointRequest): boolean | Promise<boolean>;
   handle(req: IncomingMessage, res: ServerResponse, request: EndpointRequest): Promise<void> | void;
 }
@@ -592,7 +595,7 @@ export async function createBrokerApp(
       issuer: settings.entityId,
       destination,
       inResponseTo: logout.requestId,
-      partial,
+      outcome: partial ? 'partial' : 'success',
       now: now(),
     });
     return signedRedirectUrl('SAMLResponse', destination, message, {
@@ -669,6 +672,21 @@ export async function createBrokerApp(
       },
     ];
   }
+  // The SAML SOAP binding: each SAML IdP posts its LogoutRequests to its own path (ADR 0160).
+  const soapPaths = new Set<string>();
+  for (const backend of backends.values()) {
+    const endpoint = backend.soapLogout;
+    if (!endpoint) continue;
+    soapPaths.add(endpoint.path);
+    frontend[endpoint.path] = [
+      {
+        method: 'POST',
+        readsBody: true,
+        claims: () => true,
+        handle: (req, res) => serveSoapLogout(req, res, backend.idp, endpoint, telemetry),
+      },
+    ];
+  }
   for (const [path, candidates] of Object.entries(frontend))
     table.set(path, [...(table.get(path) ?? []), ...candidates]);
 
@@ -687,7 +705,7 @@ export async function createBrokerApp(
       });
     }
     const request: EndpointRequest = { rawQuery };
-    if (method === 'POST')
+    if (method === 'POST' && !eligible.some((c) => c.readsBody))
       request.form = await readForm(req, Math.min(...eligible.map((c) => c.formLimit ?? MAX_FORM_BYTES)));
     for (const candidate of eligible) {
       if (await candidate.claims(request)) return candidate.handle(req, res, request);
@@ -702,10 +720,13 @@ export async function createBrokerApp(
       answer(res, err.status, { error: 'invalid_request', error_description: err.message });
       return;
     }
+    // An IdP's server reads a SOAP endpoint's answer: a fault naming the reason, never a page.
+    const soap = soapPaths.has(path);
     if (err instanceof JsmSsoError && err.status < 500) {
       telemetry.refusal(err.code, err.status);
-      if (!res.headersSent)
-        sendMessagePage(res, pageFor(req), err.status, { ...refusalText(err.code), reason: err.code });
+      if (res.headersSent) return;
+      if (soap) sendSoapFault(res, err.status, err.code);
+      else sendMessagePage(res, pageFor(req), err.status, { ...refusalText(err.code), reason: err.code });
       return;
     }
     const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
@@ -713,7 +734,9 @@ export async function createBrokerApp(
     telemetry.unavailable(reason, status, err instanceof JsmSsoError ? err.where : undefined);
     if (reason === 'BROKER_INTERNAL')
       logger.error({ event: 'broker.internal_error', ...unexpectedErrorFields(err) }, 'internal error');
-    if (!res.headersSent) {
+    if (res.headersSent) return;
+    if (soap) sendSoapFault(res, status, reason);
+    else {
       sendMessagePage(res, pageFor(req), status, {
         title: 'broker.unavailable.title',
         message: 'broker.unavailable.message',

@@ -6,12 +6,35 @@ import { JsmSsoError } from '../common/errors.js';
 export const MAX_FORM_BYTES = 256 * 1024;
 
 export async function readForm(req: IncomingMessage, limit = MAX_FORM_BYTES): Promise<URLSearchParams> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') {
+  if (mediaType(req) !== 'application/x-www-form-urlencoded') {
     throw new JsmSsoError('HTTP_FORM_EXPECTED', 'this endpoint accepts only an HTML form post', {
       status: 415,
     });
   }
+  return new URLSearchParams((await readBody(req, limit)).toString('utf8'));
+}
+
+/**
+ * SOAP 1.1's media type (SAML bindings 3.2.3.1), and SOAP 1.2's, which pysaml2 sends with the same
+ * 1.1 envelope; the envelope's namespace, checked later, is what tells the versions apart.
+ */
+const SOAP_MEDIA_TYPES: readonly string[] = ['text/xml', 'application/soap+xml'];
+
+/** A SOAP envelope posted back-channel, as text, at most `limit` bytes. */
+export async function readSoapEnvelope(req: IncomingMessage, limit: number): Promise<string> {
+  if (!SOAP_MEDIA_TYPES.includes(mediaType(req))) {
+    throw new JsmSsoError('HTTP_SOAP_EXPECTED', 'this endpoint accepts only a SOAP message', {
+      status: 415,
+    });
+  }
+  return (await readBody(req, limit)).toString('utf8');
+}
+
+function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit)
     throw new JsmSsoError('HTTP_BODY_TOO_LARGE', 'the request is too large', { status: 413 });
@@ -23,7 +46,7 @@ export async function readForm(req: IncomingMessage, limit = MAX_FORM_BYTES): Pr
       throw new JsmSsoError('HTTP_BODY_TOO_LARGE', 'the request is too large', { status: 413 });
     chunks.push(chunk as Buffer);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return Buffer.concat(chunks);
 }
 
 /** A form or query parameter that must appear at most once. */

@@ -126,6 +126,8 @@ export const BROKER_CODES = {
     'A LogoutResponse or logout callback for no pending logout: expired, replayed or forged',
   HTTP_BODY_TOO_LARGE: 'The request body exceeds the limit (413)',
   HTTP_FORM_EXPECTED: 'A POST endpoint got a body that is not a URL-encoded form (415)',
+  HTTP_SOAP_EXPECTED:
+    'A SOAP endpoint got a body that is not a SOAP message: text/xml (or application/soap+xml) expected (415)',
   HTTP_PARAMETER_REPEATED: 'A query or form parameter appears more than once',
   METHOD_NOT_ALLOWED: 'The endpoint does not accept this HTTP method (405)',
   NOT_FOUND: 'No such endpoint (404)',

@@ -222,6 +222,8 @@ function normalise(status: TenantStatus | undefined): unknown {
       e.redirectUri,
       e.postLogoutRedirectUri,
       e.backchannelLogoutUri,
+      e.spMetadataUrl,
+      e.soapLogoutUri,
     ]),
     status.signingCertificateFingerprint,
     status.placement,

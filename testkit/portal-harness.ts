@@ -494,7 +494,7 @@ export function brokerLogoutResponseUrl(h: Harness, o: BrokerLogoutResponseOptio
     issuer: BROKER_ENTITY_ID,
     destination,
     inResponseTo: o.inResponseTo,
-    partial: o.partial ?? false,
+    outcome: o.partial ? 'partial' : 'success',
     now: new Date(),
   });
   return signedRedirectUrl(

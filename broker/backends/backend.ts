@@ -141,6 +141,25 @@ export interface BackchannelLogoutEvent {
   tokenId: string;
 }
 
+/**
+ * Where the IdP posts its own LogoutRequest over the SAML SOAP binding (bindings 3.2, profiles
+ * 4.4.3), one path per IdP, and the backend's answer (ADR 0160).
+ */
+export interface SoapLogout {
+  path: string;
+  /**
+   * The SOAP envelope answering `envelope`: the signed LogoutResponse. Throws (the frontend
+   * answers a SOAP fault) for what is not shown to be the IdP's own request.
+   */
+  answer(envelope: string): Promise<SoapLogoutAnswer>;
+}
+
+export interface SoapLogoutAnswer {
+  envelope: string;
+  /** The check that refused a request the IdP itself signed (answered Requester): for the refusal count. */
+  refused?: ErrorCode;
+}
+
 /** What a backend's own endpoint (metadata, IdP-initiated logout) answers. */
 export type ServiceAnswer =
   | { kind: 'redirect'; location: string }
@@ -166,6 +185,7 @@ export interface Backend {
   readonly logoutCallback?: LogoutCallback;
   readonly services: readonly ServiceEndpoint[];
   readonly backchannelLogout?: BackchannelLogout;
+  readonly soapLogout?: SoapLogout;
   /**
    * The origin `startLogin` sends the browser to, when it can be known (undefined while the IdP is
    * unreachable): the choice page's CSP form-action must allow it, because Chromium also checks the

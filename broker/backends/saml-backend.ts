@@ -1,3 +1,4 @@
+import { brokerEndpoints } from '../../common/config/broker-endpoints.js';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
 import {
@@ -12,6 +13,7 @@ import {
   type ProxyRestriction,
   SamlError,
   SamlStatusError,
+  SenderMessageRefused,
   STATUS_NO_AUTHN_CONTEXT,
   STATUS_NO_PASSIVE,
   STATUS_REQUEST_DENIED,
@@ -31,11 +33,14 @@ import {
   IdpRefusal,
   type IdpRefusalKind,
   type ServiceEndpoint,
+  type SoapLogout,
 } from './backend.js';
 import {
   acceptLogoutRequest,
   acceptLogoutResponse,
   type SloEndpoint,
+  soapLogoutResponse,
+  type UpstreamLogoutRequest,
   type UpstreamSamlSession,
   unverifiedIssuer,
 } from './saml-logout.js';
@@ -97,6 +102,10 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   const sloUrl = `${options.brokerUrl}/saml/slo`;
   const sloPath = new URL(sloUrl).pathname;
   const sloEndpoint = (): SloEndpoint => ({ url: sloUrl, now: now(), replay: options.context.store });
+  const endpoints = brokerEndpoints(options.brokerUrl);
+  // This IdP's own SOAP address (ADR 0160): whose certificates judge a request never depends on it.
+  const soapSloUrl = endpoints.samlBackchannelLogoutUrl(name);
+  const soapSloEndpoint = (): SloEndpoint => ({ url: soapSloUrl, now: now(), replay: options.context.store });
   const metadata = metadataSource({
     idp: name,
     spec,
@@ -148,7 +157,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       issuer: entityId,
       destination: idp.sloUrl,
       inResponseTo,
-      partial,
+      outcome: partial ? 'partial' : 'success',
       now: now(),
     });
     return signedRedirectUrl('SAMLResponse', idp.sloUrl, message, {
@@ -158,9 +167,40 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   }
 
   /**
-   * The IdP's own LogoutRequest (the person signed out there): ends the broker session it names and
-   * the portal session made from it (back-channel, within the IdP deadline), then answers the IdP.
+   * Ends the broker session the IdP's verified LogoutRequest names and the portal session made from
+   * it (back-channel, within the IdP deadline); whether anything may be left (PartialLogout).
    */
+  async function endNamedSessions(message: UpstreamLogoutRequest, binding: 'redirect' | 'soap') {
+    const outcome = await sessions.endUpstreamSession(
+      name,
+      upstreamSessionKey(name, message.nameId),
+      (handle) => {
+        const session = sealedSession(handle);
+        return (
+          session?.nameId === message.nameId &&
+          (message.sessionIndexes.length === 0 ||
+            (session.sessionIndex !== undefined && message.sessionIndexes.includes(session.sessionIndex)))
+        );
+      },
+    );
+    // Success only when the person's session here and at the portal both ended. Without a
+    // SessionIndex the request ends every session of the person, but the index finds the latest
+    // only (ADR 0145); and no session found may be an older one the index no longer names.
+    const partial = outcome !== 'ended' || message.sessionIndexes.length === 0;
+    options.context.logger.info(
+      {
+        event: 'broker.logout',
+        idp: name,
+        initiator: 'idp',
+        binding,
+        result: outcome === 'no_session' ? 'no_session' : partial ? 'partial' : 'success',
+      },
+      'logout requested by the identity provider',
+    );
+    return partial;
+  }
+
+  /** The IdP's own LogoutRequest through the browser (the person signed out there). */
   const idpLogout: ServiceEndpoint = {
     path: sloPath,
     method: 'GET',
@@ -171,35 +211,39 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
     },
     async serve(request) {
       const message = await withIdpCertificates((idp) =>
-        acceptLogoutRequest(request.rawQuery, idp, sloEndpoint()),
+        acceptLogoutRequest({ kind: 'redirect', rawQuery: request.rawQuery }, idp, sloEndpoint()),
       );
-      const outcome = await sessions.endUpstreamSession(
-        name,
-        upstreamSessionKey(name, message.nameId),
-        (handle) => {
-          const session = sealedSession(handle);
-          return (
-            session?.nameId === message.nameId &&
-            (message.sessionIndexes.length === 0 ||
-              (session.sessionIndex !== undefined && message.sessionIndexes.includes(session.sessionIndex)))
-          );
-        },
-      );
-      // Success only when the person's session here and at the portal both ended. Without a
-      // SessionIndex the request ends every session of the person, but the index finds the latest
-      // only (ADR 0145); and no session found may be an older one the index no longer names.
-      const partial = outcome !== 'ended' || message.sessionIndexes.length === 0;
-      options.context.logger.info(
-        {
-          event: 'broker.logout',
-          idp: name,
-          initiator: 'idp',
-          result: outcome === 'no_session' ? 'no_session' : partial ? 'partial' : 'success',
-        },
-        'logout requested by the identity provider',
-      );
+      const partial = await endNamedSessions(message, 'redirect');
       const answer = await logoutResponseUrl(message.id, partial, message.relayState);
       return answer ? { kind: 'redirect', location: answer } : { kind: 'signedOut' };
+    },
+  };
+
+  /**
+   * The IdP's own LogoutRequest back-channel, over SOAP (ADR 0160): the same checks and the same
+   * ending as through the browser, answered on the connection. A request the IdP signed that a
+   * later check refused (Destination, time, replay) gets a signed Requester answer; anything else
+   * that fails is thrown, for a SOAP fault.
+   */
+  const soapLogout: SoapLogout = {
+    path: new URL(soapSloUrl).pathname,
+    async answer(envelope) {
+      const signer = () => ({
+        entityId,
+        keyPem: options.spSigningKeyPem,
+        certPem: options.spCertPem,
+        now: now(),
+      });
+      try {
+        const message = await withIdpCertificates((idp) =>
+          acceptLogoutRequest({ kind: 'soap', envelope }, idp, soapSloEndpoint()),
+        );
+        const partial = await endNamedSessions(message, 'soap');
+        return { envelope: soapLogoutResponse(message.id, partial ? 'partial' : 'success', signer()) };
+      } catch (err) {
+        if (!(err instanceof SenderMessageRefused)) throw err;
+        return { envelope: soapLogoutResponse(err.messageId, 'refused', signer()), refused: err.code };
+      }
     },
   };
 
@@ -237,8 +281,25 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
           xml: buildSpMetadata({ entityId, acsUrl, sloUrl, signingCertPem: options.spCertPem }),
         }),
       },
+      {
+        // The same SP toward this IdP only, with its own SOAP SingleLogoutService (ADR 0160).
+        path: new URL(endpoints.samlSpMetadataUrl(name)).pathname,
+        method: 'GET',
+        claims: async () => true,
+        serve: async () => ({
+          kind: 'metadata',
+          xml: buildSpMetadata({
+            entityId,
+            acsUrl,
+            sloUrl,
+            soapSloUrl,
+            signingCertPem: options.spCertPem,
+          }),
+        }),
+      },
       idpLogout,
     ],
+    soapLogout,
 
     async loginOrigin() {
       return metadata.current().then(

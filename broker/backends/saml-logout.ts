@@ -4,19 +4,26 @@ import {
   acceptProtocolMessage,
   type IdpMetadata,
   inflateRedirectPayload,
+  type LogoutResponseContent,
   logoutRequestSubject,
+  logoutResponse,
   logoutSucceeded,
   MAX_REQUEST_BYTES,
+  type MessageBinding,
   NS,
   parseSamlXml,
+  SamlError,
+  SenderMessageRefused,
+  signedSoapMessage,
 } from '../../common/saml/index.js';
 import { optionalChild, simpleText } from '../../common/saml/xml.js';
 
 /**
- * Single Logout messages between the broker (as SP) and an upstream SAML IdP, HTTP-Redirect
- * binding (profiles 4.4): the checks on the IdP's LogoutResponse and on the IdP's own
- * LogoutRequest, each every check of common/saml acceptProtocolMessage with the IdP's configured
- * certificates, before anything in it is read.
+ * Single Logout messages between the broker (as SP) and an upstream SAML IdP (profiles 4.4): the
+ * checks on the IdP's LogoutResponse (HTTP-Redirect) and on the IdP's own LogoutRequest
+ * (HTTP-Redirect, or SOAP back-channel), each every check of common/saml acceptProtocolMessage
+ * with the IdP's configured certificates, before anything in it is read; and the broker's signed
+ * SOAP answer.
  */
 
 /** What a LogoutRequest to the IdP must name (core 3.7.1): the NameID and SessionIndex of its assertion. */
@@ -85,16 +92,38 @@ export async function acceptLogoutResponse(
   return { success: logoutSucceeded(root) };
 }
 
-/** The IdP's own LogoutRequest (IdP-initiated logout, or another SP's logout relayed by the IdP). */
+/**
+ * The IdP's own LogoutRequest (IdP-initiated logout, or another SP's logout relayed by the IdP),
+ * through the browser (Redirect) or back-channel (SOAP, ADR 0160). A request the IdP signed that
+ * names nobody is refused as SenderMessageRefused, like its other checks after the signature.
+ */
 export async function acceptLogoutRequest(
-  rawQuery: string,
+  binding: Extract<MessageBinding, { kind: 'redirect' | 'soap' }>,
   idp: IdpMetadata,
   endpoint: SloEndpoint,
 ): Promise<UpstreamLogoutRequest> {
   const { id, root, relayState } = await acceptProtocolMessage(
-    { kind: 'redirect', rawQuery },
+    binding,
     { type: 'LogoutRequest', ...fromIdp(idp, endpoint) },
     endpoint.replay,
   );
-  return { id, ...logoutRequestSubject(root), ...(relayState === undefined ? {} : { relayState }) };
+  try {
+    return { id, ...logoutRequestSubject(root), ...(relayState === undefined ? {} : { relayState }) };
+  } catch (err) {
+    throw err instanceof SamlError ? new SenderMessageRefused(id, err) : err;
+  }
+}
+
+/**
+ * The broker's answer to the IdP's SOAP LogoutRequest `inResponseTo`, signed (bindings 3.2.4: the
+ * SOAP channel itself proves nothing) and alone in the Body. No Destination: it goes back on the
+ * request's own connection.
+ */
+export function soapLogoutResponse(
+  inResponseTo: string,
+  outcome: LogoutResponseContent['outcome'],
+  signer: { entityId: string; keyPem: string; certPem: string; now: Date },
+): string {
+  const message = logoutResponse({ issuer: signer.entityId, inResponseTo, outcome, now: signer.now });
+  return signedSoapMessage(message, { keyPem: signer.keyPem, certPem: signer.certPem });
 }

@@ -931,7 +931,7 @@ export interface TenantStatus {
    */
   identityProviderCount?: number;
   /**
-   * What to register at each OIDC or OAuth 2.0 identity provider for the broker's client, by the IdP's name in spec.identityProviders.
+   * What to register at each identity provider for the broker (an OIDC or OAuth 2.0 client's URIs, a SAML IdP's metadata of the broker), by the IdP's name in spec.identityProviders.
    *
    * @maxItems 64
    */
@@ -941,9 +941,9 @@ export interface TenantStatus {
      */
     name: string;
     /**
-     * The client's redirect URI (redirect_uris).
+     * OIDC and OAuth 2.0 - the client's redirect URI (redirect_uris).
      */
-    redirectUri: string;
+    redirectUri?: string;
     /**
      * OIDC only - the client's post_logout_redirect_uri (RP-initiated logout).
      */
@@ -952,6 +952,14 @@ export interface TenantStatus {
      * OIDC only - the client's backchannel_logout_uri; with backchannel_logout_session_required, signing out at the IdP ends the help-center session (ADR 0150).
      */
     backchannelLogoutUri?: string;
+    /**
+     * SAML only - the broker's SP metadata for this IdP to read; its SOAP SingleLogoutService is this IdP's own, so that the IdP's back-channel LogoutRequests end the help-center session (ADR 0160).
+     */
+    spMetadataUrl?: string;
+    /**
+     * SAML only - where the IdP posts its LogoutRequests over the SAML SOAP binding (its SingleLogoutService of binding urn:oasis:names:tc:SAML:2.0:bindings:SOAP), as that metadata says (ADR 0160).
+     */
+    soapLogoutUri?: string;
   }[];
   /**
    * Where the tenant runs, as the operator placed it - dedicated, or pool <namespace>/<name>.

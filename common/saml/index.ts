@@ -23,6 +23,7 @@ export {
 export {
   authnRequest,
   type BuiltMessage,
+  type LogoutResponseContent,
   logoutRequest,
   logoutResponse,
   type MessageHeader,
@@ -47,6 +48,7 @@ export {
   MAX_REQUEST_BYTES,
   MESSAGE_REPLAY_WINDOW_SECONDS,
   type MessageBinding,
+  SenderMessageRefused,
 } from './protocol-message.js';
 export {
   type RedirectMessageParam,

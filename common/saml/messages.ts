@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { DOMImplementation, type Document, type Element } from '@xmldom/xmldom';
 import { newSamlId, samlInstant } from './canonical-xml.js';
-import { BINDING_POST, NS, STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS } from './namespaces.js';
+import {
+  BINDING_POST,
+  NS,
+  STATUS_PARTIAL_LOGOUT,
+  STATUS_REQUEST_DENIED,
+  STATUS_REQUESTER,
+  STATUS_SUCCESS,
+} from './namespaces.js';
 import { type RedirectMessageParam, signRedirectQuery } from './redirect-binding.js';
 import { serializeXml } from './xml.js';
 
@@ -48,10 +55,15 @@ export interface LogoutRequestContent extends MessageHeader {
   sessionIndex?: string | undefined;
 }
 
-export interface LogoutResponseContent extends MessageHeader {
+export interface LogoutResponseContent extends Omit<MessageHeader, 'destination'> {
+  /** Absent over SOAP: the answer goes back on the request's own connection (bindings 3.2.3). */
+  destination?: string;
   inResponseTo: string;
-  /** Success, or Success with PartialLogout as second-level code when not every session ended. */
-  partial: boolean;
+  /**
+   * Success; Success with PartialLogout as second-level code when not every session ended; or
+   * Requester / RequestDenied for a request its sender signed that failed a later check.
+   */
+  outcome: 'success' | 'partial' | 'refused';
 }
 
 export function authnRequest(content: AuthnRequestContent): BuiltMessage {
@@ -86,9 +98,11 @@ export function logoutResponse(content: LogoutResponseContent): BuiltMessage {
   const { doc, root, id } = protocolMessage('LogoutResponse', content);
   root.setAttribute('InResponseTo', content.inResponseTo);
   const code = child(child(root, NS.protocol, 'samlp:Status'), NS.protocol, 'samlp:StatusCode');
-  code.setAttribute('Value', STATUS_SUCCESS);
-  if (content.partial)
-    child(code, NS.protocol, 'samlp:StatusCode').setAttribute('Value', STATUS_PARTIAL_LOGOUT);
+  code.setAttribute('Value', content.outcome === 'refused' ? STATUS_REQUESTER : STATUS_SUCCESS);
+  const second = { success: undefined, partial: STATUS_PARTIAL_LOGOUT, refused: STATUS_REQUEST_DENIED }[
+    content.outcome
+  ];
+  if (second) child(code, NS.protocol, 'samlp:StatusCode').setAttribute('Value', second);
   return { id, xml: serializeXml(doc) };
 }
 
@@ -112,7 +126,7 @@ export function signedRedirectUrl(
 /** The root element with ID, Version, IssueInstant, Destination and Issuer, in schema order. */
 function protocolMessage(
   type: 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse',
-  header: MessageHeader,
+  header: Omit<MessageHeader, 'destination'> & { destination?: string | undefined },
 ): { doc: Document; root: Element; id: string } {
   const doc = new DOMImplementation().createDocument(NS.protocol, `samlp:${type}`, null);
   const root = doc.documentElement!;
@@ -121,7 +135,7 @@ function protocolMessage(
   root.setAttribute('ID', id);
   root.setAttribute('Version', '2.0');
   root.setAttribute('IssueInstant', samlInstant(header.now));
-  root.setAttribute('Destination', header.destination);
+  if (header.destination !== undefined) root.setAttribute('Destination', header.destination);
   child(root, NS.assertion, 'saml:Issuer', header.issuer);
   return { doc, root, id };
 }

@@ -93,12 +93,33 @@ export async function acceptProtocolMessage(
   checkVersion(root);
   const id = messageId(root);
   checkIssuer(optionalChild(root, NS.assertion, 'Issuer'), expected.issuer);
-  checkDestination(root, expected.destination);
-  const issueInstant = checkIssueInstant(root, expected.now.getTime(), SKEW_MS);
-  if (expected.type === 'LogoutResponse') checkInResponseTo(root, expected.inResponseTo);
-  if (expected.type === 'LogoutRequest') checkNotOnOrAfter(root, expected.now);
-  await useOnce(replay, 'message', expected.issuer, id, MESSAGE_REPLAY_WINDOW_SECONDS);
-  return { id, issueInstant, root, ...checkedRelayState };
+  // From here the message is the expected sender's own: a refusal may be answered to it.
+  try {
+    checkDestination(root, expected.destination);
+    const issueInstant = checkIssueInstant(root, expected.now.getTime(), SKEW_MS);
+    if (expected.type === 'LogoutResponse') checkInResponseTo(root, expected.inResponseTo);
+    if (expected.type === 'LogoutRequest') checkNotOnOrAfter(root, expected.now);
+    await useOnce(replay, 'message', expected.issuer, id, MESSAGE_REPLAY_WINDOW_SECONDS);
+    return { id, issueInstant, root, ...checkedRelayState };
+  } catch (err) {
+    throw err instanceof SamlError ? new SenderMessageRefused(id, err) : err;
+  }
+}
+
+/**
+ * A message its expected sender signed and issued (signature, type, Version, ID and Issuer
+ * checked) that a later check refused: over SOAP the sender gets a signed Requester answer to
+ * `messageId` (bindings 3.2.3.4); anything not shown to be the sender's gets a fault, never a
+ * signed answer. Same code and status as the check's own error.
+ */
+export class SenderMessageRefused extends SamlError {
+  constructor(
+    readonly messageId: string,
+    check: SamlError,
+  ) {
+    super(check.code, check.message, { status: check.status, cause: check });
+    this.name = 'SenderMessageRefused';
+  }
 }
 
 /** The message as its signature covers it, and its RelayState; nothing unsigned is read. */

@@ -20,7 +20,8 @@ export const SOAP_ACTION = 'http://www.oasis-open.org/committees/security';
 export interface SoapSigning {
   keyPem: string;
   certPem: string;
-  signatureAlgorithm: SignatureAlgorithmUri;
+  /** Default: the key's own (rsa-sha256 for RSA, ecdsa-sha256 for EC). */
+  signatureAlgorithm?: SignatureAlgorithmUri;
 }
 
 /** `message` signed (enveloped, exc-c14n: unaffected by the envelope around it) in a SOAP envelope. */
@@ -32,10 +33,11 @@ export function signedSoapMessage(message: BuiltMessage, signing: SoapSigning): 
 /**
  * A SOAP fault (bindings 3.2.3.3: for what is not a SAML message that can be answered), naming
  * only a reason code: a message that failed its checks gets no signed SAML answer from us.
+ * `Server` when the fault is ours (SOAP 1.1 4.4.1: e.g. the sender's keys could not be read).
  */
-export function soapFault(reason: string): string {
+export function soapFault(reason: string, faultcode: 'Client' | 'Server' = 'Client'): string {
   return envelope(
-    `<soap11:Fault><faultcode>soap11:Client</faultcode><faultstring>${reason.replace(/[^A-Z0-9_]/g, '')}</faultstring></soap11:Fault>`,
+    `<soap11:Fault><faultcode>soap11:${faultcode}</faultcode><faultstring>${reason.replace(/[^A-Z0-9_]/g, '')}</faultstring></soap11:Fault>`,
   );
 }
 

@@ -205,7 +205,7 @@ export class ServiceProvider {
       destination: `${this.#o.brokerUrl}/saml/slo`,
       now: new Date(),
       inResponseTo,
-      partial,
+      outcome: partial ? 'partial' : 'success',
     });
     return signedSoapMessage(message, {
       keyPem: this.#o.signingKeyPem,

@@ -31,6 +31,11 @@ export interface PeerOptions {
   signAlg?: 'rsa-sha256' | 'ecdsa-sha256';
   /** The IdP role's one user: NameID (e-mail format) and attribute values. */
   user?: { nameId: string; attributes: Record<string, string[]> };
+  /** The IdP role: the broker's SP metadata it reads (default /saml/sp-metadata). */
+  spMetadataPath?: string;
+  /** The IdP role: a key and certificate that are not the IdP's, to sign forgeries with. */
+  otherKeyFile?: string;
+  otherCertFile?: string;
 }
 
 export interface Peer {

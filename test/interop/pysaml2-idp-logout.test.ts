@@ -1,9 +1,13 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createBrokerApp } from '../../broker/app.js';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { statusOf } from '../../common/saml/checks.js';
+import { NS, parseSamlXml, verifyEnvelopedSignature } from '../../common/saml/index.js';
+import { soapBodyMessage } from '../../common/saml/soap-binding.js';
 import {
   type BrokerUnderTest,
   Browser,
@@ -16,18 +20,22 @@ import {
   useSigningKey,
 } from '../../testkit/broker-harness.js';
 import { makeKeyPair } from '../../testkit/keys.js';
-import { tenantAt } from '../../testkit/pool.js';
+import { TEST_PLACEMENT, tenantAt } from '../../testkit/pool.js';
 import { type Harness, startHarness } from '../../testkit/portal-harness.js';
 import { autoPostForm, type Peer, startPeer } from './peers.js';
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const PARTIAL = 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout';
+const REQUESTER = 'urn:oasis:names:tc:SAML:2.0:status:Requester';
+const REQUEST_DENIED = 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied';
+const SOAP_PATH = '/saml/backchannel-logout/pysaml2';
 
 /**
  * IdP-initiated Single Logout reaching the portal (ADR 0158): the real portal signs in through the
  * broker at pysaml2; pysaml2 sends its signed LogoutRequest through the browser; the broker ends
  * its session and, over the SAML SOAP binding (ADR 0150), the portal's, then answers pysaml2, which
- * verifies the answer. Dedicated and `JSM_SSO_TEST_PLACEMENT=pool`.
+ * verifies the answer; and the same LogoutRequest back-channel, over the SAML SOAP binding (ADR
+ * 0160), with the attacks on that endpoint. Dedicated and `JSM_SSO_TEST_PLACEMENT=pool`.
  */
 describe('interop: pysaml2 signs the person out, and the portal session ends with it', function () {
   this.timeout(60_000);
@@ -47,11 +55,20 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     const certFile = join(pki.dir, 'pysaml2.crt');
     writeFileSync(keyFile, idpPair.keyPem);
     writeFileSync(certFile, idpPair.certPem);
+    const otherPair = makeKeyPair('not-pysaml2.acme.test');
+    const otherKeyFile = join(pki.dir, 'other.key');
+    const otherCertFile = join(pki.dir, 'other.crt');
+    writeFileSync(otherKeyFile, otherPair.keyPem);
+    writeFileSync(otherCertFile, otherPair.certPem);
     const { server, url } = await listenPlaceholder();
     idp = await startPeer('idp', {
       brokerUrl: url,
       keyFile,
       certFile,
+      // The broker's metadata made for this IdP: it names the IdP's own SOAP SingleLogoutService.
+      spMetadataPath: '/saml/sp-metadata/pysaml2',
+      otherKeyFile,
+      otherCertFile,
       user: { nameId: 'alice@acme.test', attributes: { mail: ['alice@acme.test'] } },
     });
     const pysaml2 = {
@@ -148,6 +165,305 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     expect(await signOutAtIdp(browser)).to.deep.equal({ status: SUCCESS, secondStatus: null });
     expect(await portalPage(browser)).to.equal(303);
   });
+
+  describe('over the SAML SOAP binding, back channel (ADR 0160)', () => {
+    interface SoapAnswer {
+      status: number;
+      body: string;
+      type: string | undefined;
+      cacheControl: string | undefined;
+    }
+
+    /** pysaml2's SOAP LogoutRequest for alice (or `nameId`), forged as `forge` says; not sent. */
+    async function soapRequest(
+      forge: Record<string, string> = {},
+    ): Promise<{ requestId: string; envelope: string }> {
+      const query = new URLSearchParams({ nameId: 'alice@acme.test', ...forge });
+      const res = await fetch(`${idp.url}/idp-soap-logout?${query}`);
+      const body = (await res.json()) as { requestId: string; envelope: string };
+      expect(res.status, `${JSON.stringify(body)}\n${idp.stderr()}`).to.equal(200);
+      return body;
+    }
+
+    /** Posts `body` to the SOAP endpoint as an IdP's server does (text/xml unless told). */
+    function postSoap(
+      body: string,
+      options: { url?: string; host?: string; contentType?: string } = {},
+    ): Promise<SoapAnswer> {
+      const target = new URL(`${options.url ?? broker.url}${SOAP_PATH}`);
+      return new Promise((resolve, reject) => {
+        const req = request(
+          target,
+          {
+            method: 'POST',
+            headers: {
+              'content-type': options.contentType ?? 'text/xml; charset=utf-8',
+              ...(options.host ? { host: options.host } : {}),
+            },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => {
+              text += chunk.toString('utf8');
+            });
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode!,
+                body: text,
+                type: res.headers['content-type'],
+                cacheControl: res.headers['cache-control'],
+              }),
+            );
+          },
+        );
+        // An over-size body may be answered before it is all sent.
+        req.on('error', reject);
+        req.end(body);
+      });
+    }
+
+    /** The broker's SOAP answer, its signature verified with the broker's certificate. */
+    function logoutResponseOf(answer: SoapAnswer) {
+      expect(answer.status, answer.body).to.equal(200);
+      const doc = parseSamlXml(answer.body);
+      const message = verifyEnvelopedSignature(doc, soapBodyMessage(doc), [pki.brokerCert]);
+      expect(message.namespaceURI).to.equal(NS.protocol);
+      expect(message.localName).to.equal('LogoutResponse');
+      const { code, second } = statusOf(message);
+      return {
+        status: code,
+        secondStatus: second ?? null,
+        inResponseTo: message.getAttribute('InResponseTo'),
+      };
+    }
+
+    function faultOf(answer: SoapAnswer): string | undefined {
+      expect(answer.type).to.match(/^text\/xml/);
+      expect(answer.cacheControl).to.equal('no-cache, no-store');
+      return /<faultstring>([A-Z0-9_]+)<\/faultstring>/.exec(answer.body)?.[1];
+    }
+
+    const refusals = () => broker.logs.filter((l) => l['event'] === 'broker.refusal');
+
+    it("advertises the IdP's own SOAP SingleLogoutService in the metadata made for it, and only there", async () => {
+      const made = await (await fetch(`${broker.url}/saml/sp-metadata/pysaml2`)).text();
+      expect(made).to.include(
+        `<md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:SOAP" Location="${broker.url}${SOAP_PATH}"/>`,
+      );
+      expect(made).to.include(`entityID="${broker.url}/saml/sp-metadata"`);
+      const shared = await (await fetch(`${broker.url}/saml/sp-metadata`)).text();
+      expect(shared).not.to.include('bindings:SOAP');
+    });
+
+    it("ends the portal session on pysaml2's SOAP LogoutRequest, and answers a signed Success that pysaml2 reads", async () => {
+      const browser = await signedIn();
+      const query = new URLSearchParams({ nameId: 'alice@acme.test', send: '1' });
+      const sent = (await (await fetch(`${idp.url}/idp-soap-logout?${query}`)).json()) as Record<
+        string,
+        unknown
+      >;
+      expect(sent, idp.stderr()).to.include({
+        httpStatus: 200,
+        status: SUCCESS,
+        secondStatus: null,
+        inResponseTo: sent['requestId'],
+        issuer: `${broker.url}/saml/sp-metadata`,
+      });
+      expect(
+        logoutResponseOf({ status: 200, body: String(sent['body']), type: '', cacheControl: '' }),
+      ).to.include({
+        status: SUCCESS,
+        secondStatus: null,
+      });
+      expect(await portalPage(browser), "the portal's next page asks to sign in").to.equal(303);
+      expect(logoutLines().at(-1)).to.include({ idp: 'pysaml2', binding: 'soap', result: 'success' });
+    });
+
+    describe('refusals, each leaving her signed in', () => {
+      let browser: Browser;
+      before(async () => {
+        browser = await signedIn();
+      });
+      afterEach(async () => {
+        expect(await portalPage(browser), 'still signed in').to.equal(200);
+      });
+
+      /** A request the broker could not show is pysaml2's own: a SOAP fault naming the reason. */
+      const faults: Array<[string, Record<string, string>, string]> = [
+        ['unsigned', { signWith: 'none' }, 'SAML_SIGNATURE_MISSING'],
+        ['signed by a key not in its metadata', { signWith: 'other' }, 'SAML_SIGNATURE_INVALID'],
+        [
+          'with another Issuer, signed by its key',
+          { issuer: 'https://evil.example/idp' },
+          'SAML_ISSUER_MISMATCH',
+        ],
+      ];
+      for (const [what, forge, reason] of faults) {
+        it(`answers a SOAP fault, not a signed answer, to a LogoutRequest ${what}`, async () => {
+          const answer = await postSoap((await soapRequest(forge)).envelope);
+          expect(answer.status).to.equal(400);
+          expect(faultOf(answer)).to.equal(reason);
+          expect(answer.body).not.to.include('LogoutResponse');
+          expect(refusals().at(-1)).to.include({ reason, status: 400 });
+        });
+      }
+
+      /** pysaml2's own request, refused by a later check: a signed Requester answer to it. */
+      const minutesAgo = (m: number) =>
+        new Date(Date.now() - m * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+      const requesterErrors: Array<[string, () => Record<string, string>, string]> = [
+        [
+          'addressed to another endpoint',
+          () => ({ destination: `${broker.url}/saml/slo` }),
+          'SAML_DESTINATION_MISMATCH',
+        ],
+        ['issued 10 minutes ago', () => ({ issueInstant: minutesAgo(10) }), 'SAML_EXPIRED'],
+        [
+          'past its NotOnOrAfter (and the clock skew allowed)',
+          () => ({ notOnOrAfter: minutesAgo(4) }),
+          'SAML_EXPIRED',
+        ],
+      ];
+      for (const [what, forge, reason] of requesterErrors) {
+        it(`answers Requester/RequestDenied, signed, to pysaml2's LogoutRequest ${what}`, async () => {
+          const { requestId, envelope } = await soapRequest(forge());
+          const answer = logoutResponseOf(await postSoap(envelope));
+          expect(answer).to.deep.equal({
+            status: REQUESTER,
+            secondStatus: REQUEST_DENIED,
+            inResponseTo: requestId,
+          });
+          expect(refusals().at(-1)).to.include({ reason, status: 200, idp: 'pysaml2' });
+        });
+      }
+
+      it('ends nothing on a LogoutRequest naming another person with her SessionIndex, and answers PartialLogout', async () => {
+        const { requestId, envelope } = await soapRequest({
+          nameId: 'mallory@acme.test',
+          sessionIndexOf: 'alice@acme.test',
+        });
+        const answer = logoutResponseOf(await postSoap(envelope));
+        expect(answer).to.deep.equal({ status: SUCCESS, secondStatus: PARTIAL, inResponseTo: requestId });
+        expect(logoutLines().at(-1)).to.include({ binding: 'soap', result: 'no_session' });
+      });
+
+      it('answers Requester to the same LogoutRequest sent twice (its ID is used once)', async () => {
+        const { requestId, envelope } = await soapRequest({
+          nameId: 'mallory@acme.test',
+          sessionIndexOf: 'alice@acme.test',
+        });
+        expect(logoutResponseOf(await postSoap(envelope))).to.include({ status: SUCCESS });
+        const again = logoutResponseOf(await postSoap(envelope));
+        expect(again).to.deep.equal({
+          status: REQUESTER,
+          secondStatus: REQUEST_DENIED,
+          inResponseTo: requestId,
+        });
+        expect(refusals().at(-1)).to.include({ reason: 'SAML_REPLAY' });
+      });
+
+      /** Her valid LogoutRequest in an envelope that is not the binding's: a fault, nothing read. */
+      const body = (envelope: string) => /<ns0:Body>[\s\S]*<\/ns0:Body>/.exec(envelope)![0];
+      const envelopes: Array<[string, (envelope: string) => string]> = [
+        [
+          'a SOAP Header marked mustUnderstand',
+          (e) =>
+            e.replace(
+              '<ns0:Body>',
+              '<ns0:Header><x:Route xmlns:x="urn:example" ns0:mustUnderstand="1">next</x:Route></ns0:Header><ns0:Body>',
+            ),
+        ],
+        ['two Body children', (e) => e.replace('</ns0:Body>', '<x:Extra xmlns:x="urn:example"/></ns0:Body>')],
+        ['two Bodies', (e) => e.replace('</ns0:Envelope>', `${body(e)}</ns0:Envelope>`)],
+      ];
+      for (const [what, change] of envelopes) {
+        it(`answers a SOAP fault to her own LogoutRequest in an envelope with ${what}`, async () => {
+          const { envelope } = await soapRequest();
+          expect(envelope, 'pysaml2 writes the SOAP 1.1 envelope with the ns0 prefix').to.include(
+            '<ns0:Body>',
+          );
+          const answer = await postSoap(change(envelope));
+          expect(answer.status).to.equal(400);
+          expect(faultOf(answer)).to.equal('SAML_BINDING_INVALID');
+          expect(refusals().at(-1)).to.include({ reason: 'SAML_BINDING_INVALID' });
+        });
+      }
+
+      it('refuses her own LogoutRequest posted as another content type (415)', async () => {
+        const { envelope } = await soapRequest();
+        for (const contentType of ['application/x-www-form-urlencoded', 'application/json', 'text/plain']) {
+          const answer = await postSoap(envelope, { contentType });
+          expect(answer.status, contentType).to.equal(415);
+          expect(faultOf(answer)).to.equal('HTTP_SOAP_EXPECTED');
+        }
+        expect(refusals().at(-1)).to.include({ reason: 'HTTP_SOAP_EXPECTED', status: 415 });
+      });
+
+      it('refuses an envelope over 64 KiB before reading it as XML (413)', async () => {
+        const { envelope } = await soapRequest();
+        const padded = envelope.replace('<ns0:Body>', `<!--${'x'.repeat(64 * 1024)}--><ns0:Body>`);
+        const answer = await postSoap(padded);
+        expect(answer.status).to.equal(413);
+        expect(faultOf(answer)).to.equal('HTTP_BODY_TOO_LARGE');
+      });
+
+      describe("posted at another tenant's address", () => {
+        let other: { url: string; host?: string; close(): Promise<void> };
+        before(async () => {
+          if (TEST_PLACEMENT === 'pool') {
+            // The pool's other tenants are copies of this one at 127.0.0.2 and .3 (testkit/pool.ts):
+            // they trust the same pysaml2, at their own address.
+            const { port } = new URL(broker.url);
+            other = { url: broker.url, host: `127.0.0.2:${port}`, close: async () => {} };
+            return;
+          }
+          other = await brokerCopy((tenant) =>
+            tenantAt(tenant, 'broker', 'acme-other', 'http://127.0.0.1:1'),
+          );
+        });
+        after(async () => other?.close());
+
+        it('is refused there (its Destination is this tenant) and stays usable here', async () => {
+          const { requestId, envelope } = await soapRequest();
+          const there = logoutResponseOf(await postSoap(envelope, other));
+          expect(there).to.deep.equal({
+            status: REQUESTER,
+            secondStatus: REQUEST_DENIED,
+            inResponseTo: requestId,
+          });
+          expect(await portalPage(browser), 'still signed in here').to.equal(200);
+          // Its ID was not spent here: the IdP's own request still ends her session at her tenant.
+          expect(logoutResponseOf(await postSoap(envelope))).to.include({
+            status: SUCCESS,
+            secondStatus: null,
+          });
+          expect(await portalPage(browser)).to.equal(303);
+          browser = await signedIn();
+        });
+      });
+    });
+  });
+
+  /** Another broker app, of the tenant `change` makes, on its own store and address. */
+  async function brokerCopy(
+    change: (tenant: BrokerUnderTest['context']['tenant']) => BrokerUnderTest['context']['tenant'],
+  ) {
+    const server: Server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const app = await createBrokerApp({
+      ...broker.context,
+      tenant: change(broker.context.tenant),
+      store: new MemoryFlowStore(),
+    });
+    server.on('request', app.handler);
+    return {
+      url: urlOf(server),
+      close: async () => {
+        await app.close();
+        await closeServer(server);
+      },
+    };
+  }
 
   describe('a replica whose portal does not answer', () => {
     let cutOff: { url: string; close(): Promise<void> };

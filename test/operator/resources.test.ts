@@ -288,7 +288,7 @@ describe('operator status', () => {
     expect(second.conditions?.find((c) => c.type === 'Ready')?.status).to.equal('True');
   });
 
-  it('publishes what to register at each OIDC and OAuth 2.0 IdP, none for a SAML one', () => {
+  it('publishes what to register at each IdP: an OIDC and OAuth 2.0 client its URIs, a SAML IdP its own metadata', () => {
     const status = computeStatus(
       undefined,
       {
@@ -314,7 +314,34 @@ describe('operator status', () => {
         backchannelLogoutUri: 'https://sso.acme.example/oidc/backchannel-logout/corporate',
       },
       { name: 'github', redirectUri: 'https://sso.acme.example/oidc/callback' },
+      {
+        name: 'partner',
+        spMetadataUrl: 'https://sso.acme.example/saml/sp-metadata/partner',
+        soapLogoutUri: 'https://sso.acme.example/saml/backchannel-logout/partner',
+      },
     ]);
+  });
+
+  it("writes the status again when only a SAML IdP's addresses change (the broker moved)", () => {
+    const at = (brokerUrl: string) =>
+      computeStatus(
+        undefined,
+        {
+          generation: 1,
+          configValid: ok,
+          applied: ok,
+          broker: ok,
+          portal: ok,
+          brokerUrl,
+          identityProviders: [
+            { name: 'partner', saml: { metadataUrl: 'https://idp.partner.example/metadata' } },
+          ],
+        },
+        new Date('2024-01-01T00:00:00Z'),
+      );
+    const before = at('https://sso.acme.example');
+    const moved = { ...at('https://login.acme.example'), brokerMetadataUrl: before.brokerMetadataUrl };
+    expect(sameStatus(before, moved)).to.equal(false);
   });
 });
 

@@ -141,7 +141,7 @@ describe('portal: the broker must sign with spec.signatureAlgorithm exactly', ()
             destination: `${PORTAL}/saml/slo`,
             now: new Date(),
             inResponseTo: requestId,
-            partial: false,
+            outcome: 'success',
           }),
           { keyPem: pair.keyPem, relayState: 'relay' },
         ),

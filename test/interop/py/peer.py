@@ -4,7 +4,8 @@
   peer.py idp CONFIG_JSON   a tenant's upstream IdP: a pysaml2 IdP (saml2.server.Server) toward the broker as SP
 
 CONFIG_JSON: {"brokerUrl", "keyFile", "certFile", "signAlg" (sp only: rsa-sha256 or ecdsa-sha256),
-"user": {"nameId", "attributes"} (idp only)}.
+"user": {"nameId", "attributes"} (idp only), "spMetadataPath" (idp only: the broker's metadata to read,
+default /saml/sp-metadata), "otherKeyFile"/"otherCertFile" (idp only: a key that is not the IdP's)}.
 The server binds 127.0.0.1:0 and prints one JSON line {"url": ...} once it listens. Every peer is
 strict: signatures required, unsolicited Responses refused, outstanding requests tracked. Failures are
 answered as HTTP 400 with JSON {"error": exception class, "message": ...} so tests can name them.
@@ -18,13 +19,16 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, xmldsig
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, BINDING_SOAP, class_name, xmldsig
 from saml2.client import Saml2Client
 from saml2.config import IdPConfig, SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
 from saml2.server import Server
-from saml2.sigver import verify_redirect_signature
+from saml2.pack import make_soap_enveloped_saml_thingy
+from saml2.samlp import logout_response_from_string
+from saml2.sigver import make_temp, pem_format, pre_signature_part, verify_redirect_signature
+from saml2.soap import parse_soap_enveloped_saml_logout_response
 
 SIGN_ALG = xmldsig.SIG_RSA_SHA256
 DIGEST_ALG = xmldsig.DIGEST_SHA256
@@ -70,7 +74,7 @@ def sp_config(url, options):
 
 
 def idp_config(url, options):
-    config = common_config(options, "/saml/sp-metadata")
+    config = common_config(options, options.get("spMetadataPath", "/saml/sp-metadata"))
     config["entityid"] = f"{url}/metadata"
     config["service"] = {
         "idp": {
@@ -239,6 +243,69 @@ class Peer:
         )
         return info, {"requestId": request_id}
 
+    def idp_soap_logout(self, query):
+        """IdP-initiated logout back-channel (bindings 3.2): a signed LogoutRequest in a SOAP envelope
+        for the broker's SOAP SingleLogoutService, as its metadata for this IdP names it, with the
+        SessionIndex as idp_logout has it. `send=1`: pysaml2 posts it (its own SOAP client) and reads
+        the answer; otherwise the envelope is returned for the test to post. Forgeries for the attack
+        tests, each applied before signing: `issuer`, `destination`, `issueInstant`, `notOnOrAfter`,
+        `signWith` (idp, other: otherKeyFile with its certificate, none)."""
+        sp = self.options["brokerUrl"] + "/saml/sp-metadata"
+        soap_slo = self.entity.metadata.single_logout_service(sp, BINDING_SOAP, "spsso")[0]["location"]
+        destination = query.get("destination", soap_slo)
+        name_id = NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=query["nameId"])
+        session_index = self.session_indexes.get(query.get("sessionIndexOf", query["nameId"]))
+        request_id, request = self.entity.create_logout_request(
+            destination, sp, name_id=name_id, sign=False, session_indexes=[session_index] if session_index else None,
+            expire=query.get("notOnOrAfter"),
+        )
+        if "issuer" in query:
+            request.issuer.text = query["issuer"]
+        if "issueInstant" in query:
+            request.issue_instant = query["issueInstant"]
+        xml = str(request)
+        sign_with = query.get("signWith", "idp")
+        if sign_with != "none":
+            key_file, cert_file = (
+                (self.options["otherKeyFile"], self.options["otherCertFile"])
+                if sign_with == "other"
+                else (self.options["keyFile"], self.options["certFile"])
+            )
+            with open(cert_file) as cert:
+                cert_data = "".join(line.strip() for line in cert if "-----" not in line)
+            request.signature = pre_signature_part(request.id, cert_data, 1, sign_alg=SIGN_ALG, digest_alg=DIGEST_ALG)
+            xml = self.entity.sec.sign_statement(str(request), class_name(request), key_file=key_file, node_id=request.id)
+        if query.get("send") != "1":
+            return {"requestId": request_id, "envelope": make_soap_enveloped_saml_thingy(xml)}
+        info = self.entity.apply_binding(BINDING_SOAP, xml, destination)
+        answer = self.entity.send(info["url"], method="POST", data=info["data"], headers=dict(info["headers"]))
+        result = {"requestId": request_id, "httpStatus": answer.status_code, "body": answer.text}
+        if answer.status_code != 200:
+            return result
+        # pysaml2's own reading (parse_logout_request_response) re-serialises the Body's message
+        # with ElementTree's ns0/ns1 prefixes before checking its signature, so it verifies only
+        # signatures made over those prefixes (exc-c14n keeps prefixes). The broker's signature is
+        # checked here by xmlsec1 over the envelope as received, with the broker's metadata
+        # certificate; the message is read only once that passed.
+        response = logout_response_from_string(parse_soap_enveloped_saml_logout_response(answer.text))
+        certs = self.entity.metadata.certs(sp, "spsso", "signing")
+        signed = False
+        for _, cert in certs:
+            cert_file = make_temp(pem_format(cert), suffix=".pem", decode=False)
+            signed = signed or self.entity.sec.verify_signature(
+                answer.text, cert_file=cert_file.name, node_name=class_name(response), node_id=response.id
+            )
+        if not signed:
+            raise ValueError("the LogoutResponse signature does not verify")
+        code = response.status.status_code
+        return {
+            **result,
+            "status": code.value,
+            "secondStatus": code.status_code.value if code.status_code else None,
+            "inResponseTo": response.in_response_to,
+            "issuer": response.issuer.text,
+        }
+
     def idp_slo(self, raw_query):
         """The IdP's SLO endpoint: the broker's LogoutRequest is answered Success (signed), its
         LogoutResponse is read and its Redirect signature checked."""
@@ -318,6 +385,8 @@ def handler_for(peer):
                     self.send_binding(*peer.idp_sso(parts.query))
                 elif method == "GET" and parts.path == "/idp-logout":
                     self.send_binding(*peer.idp_logout(query))
+                elif method == "GET" and parts.path == "/idp-soap-logout":
+                    self.send(200, json.dumps(peer.idp_soap_logout(query)))
                 elif method == "GET" and parts.path == "/slo":
                     info, extra = peer.idp_slo(parts.query)
                     if info is None:
