@@ -1,11 +1,22 @@
 # syntax=docker/dockerfile:1
 # The one jsm-sso image: `jsm-sso operator|broker|portal`. The operator's Deployments run this
-# image with `broker ...` or `portal ...` as arguments. `npm run image` (.ci/image.sh) builds the same
-# contents without a Docker engine, on a smaller Debian rootfs; keep the two in step.
+# image with `broker ...` or `portal ...` as arguments. It is the image CI builds and tests without
+# a Docker engine (`npm run image`, .ci/image.sh): the same Debian packages, the same Node.js binary
+# path, the same /app (.ci/image-app.sh), the same user, entrypoint and environment. No shell, no
+# package manager, no program but node. test/image/dockerfile.test.ts holds the two together.
 
-# ---- build: compile the runtime with the dev dependencies -----------------------------------
-FROM node:22-bookworm-slim AS build
-WORKDIR /app
+ARG NODE_IMAGE=node:22-bookworm-slim
+
+# ---- rootfs: the Debian packages Node.js needs, and nothing else -----------------------------
+FROM ${NODE_IMAGE} AS rootfs
+# What the Node binary links against, and /etc/services for getaddrinfo (.ci/image.sh DEB_PACKAGES).
+ARG DEB_PACKAGES=libc6,libgcc-s1,libstdc++6,netbase
+COPY .ci/image-rootfs.sh /usr/local/share/jsm-sso/
+RUN bash /usr/local/share/jsm-sso/image-rootfs.sh /rootfs "${DEB_PACKAGES}"
+
+# ---- build: compile the runtime with the dev dependencies, then keep the production ones ------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
 # Dependencies first, so a source change does not reinstall them.
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -16,32 +27,46 @@ COPY common ./common
 COPY broker ./broker
 COPY portal ./portal
 COPY operator ./operator
-ARG REVISION=unknown
-# What `jsm-sso --version` and jsm_sso_build_info report (as scripts/build-info.ts writes it).
-RUN npx tsc -p tsconfig.build.json --incremental false --sourceMap false \
- && printf '{"revision":"%s"}\n' "${REVISION}" > dist/common/build-info.json \
- && rm -rf node_modules \
- && npm ci --omit=dev --ignore-scripts --no-audit --no-fund
-
-# ---- runtime: compiled JavaScript, production dependencies, the CRD ------------------------
-FROM node:22-bookworm-slim AS runtime
+COPY crds ./crds
+COPY scripts ./scripts
+COPY .ci/image-app.sh ./.ci/
+# LICENSE through a pattern, so that the build also works on a tree without one.
+COPY LICENS[E] ./
 ARG VERSION=0.1.0
 ARG REVISION=unknown
+ARG CREATED=1970-01-01T00:00:00Z
+COPY --from=rootfs /rootfs/var/lib/dpkg/status /tmp/dpkg-status
+# The runtime build stamped with REVISION (what `jsm-sso --version` reports), /app as CI lays it
+# out, the production node_modules, and the SBOM of everything the image holds.
+RUN JSM_SSO_REVISION="${REVISION}" npm run build \
+ && bash .ci/image-app.sh /out/app \
+ && npm sbom --omit=dev --package-lock-only --sbom-format=spdx --sbom-type=application >/tmp/npm.spdx.json \
+ && node --import tsx scripts/image-sbom.ts --npm /tmp/npm.spdx.json --dpkg-status /tmp/dpkg-status \
+      --deb-arch "$(dpkg --print-architecture)" --node "$(node --version)" --name jsm-sso-image \
+      --version "${VERSION}" --created "${CREATED}" >/out/app/sbom.spdx.json \
+ && rm -rf node_modules \
+ && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+ && mv node_modules /out/app/node_modules \
+ && install -D -m 0755 "$(command -v node)" /out/usr/local/bin/node
+
+# ---- runtime: nothing to exec into ------------------------------------------------------------
+FROM scratch
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG CREATED=1970-01-01T00:00:00Z
 LABEL org.opencontainers.image.title="jsm-sso" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
       org.opencontainers.image.source="https://github.com/jsm-sso/jsm-sso" \
       org.opencontainers.image.licenses="Apache-2.0"
+COPY --from=rootfs /rootfs/ /
+COPY --from=build /out/ /
 ENV NODE_ENV=production
+ENV PATH=/usr/local/bin:/usr/bin:/bin
 WORKDIR /app
-# LICENSE through a pattern, so that the build also works on a tree without one.
-COPY package.json LICENS[E] ./
-COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist ./dist
-# Loaded at run time by the tenant validator (common/config/crd-schema.ts).
-COPY crds ./crds
-# A fixed numeric non-root user, matching runAsUser in the pods the operator creates.
+# A fixed numeric non-root user, matching runAsUser in the pods the chart and the operator create.
 USER 10001:10001
-EXPOSE 8080 9090
+EXPOSE 8080/tcp 9090/tcp
 ENTRYPOINT ["/usr/local/bin/node", "/app/dist/cli/main.js"]
 CMD ["--help"]

@@ -12,7 +12,9 @@
 #   4. the runtime build (tsconfig.build.json: cli, common, broker, portal, operator), the CRD, the
 #      LICENSE and an SPDX SBOM of everything above (/app/sbom.spdx.json, also written beside the
 #      archive). No test, bench, dev or script code and no dev dependency.
-# The Dockerfile builds the same contents on node:22-bookworm-slim for people with Docker.
+# The Dockerfile builds the same image for people with Docker: its build stage runs .ci/image-app.sh
+# and its rootfs stage .ci/image-rootfs.sh (the same packages, from node:22-bookworm-slim's dpkg);
+# test/image/dockerfile.test.ts compares the two.
 #
 # Environment:
 #   JSM_SSO_IMAGE_CACHE  cache folder (default /var/cache/jsm-sso/image)
@@ -28,7 +30,7 @@ SUITE=bookworm
 DEB_PACKAGES=libc6,libgcc-s1,libstdc++6,netbase
 UID_GID=10001
 # Bump when the rootfs recipe changes in a way that needs a rebuild.
-ROOTFS_RECIPE=1
+ROOTFS_RECIPE=2
 
 log() { printf '[image %4ss] %s\n' "$SECONDS" "$*" >&2; }
 
@@ -80,6 +82,9 @@ if [ ! -d "$ROOTFS" ]; then
     printf 'Status: install ok installed\n\n'
   done >"$r/var/lib/dpkg/status"
   rm -rf "$r"/var/cache/apt "$r"/var/lib/apt "$r"/etc/apt "$r"/var/log/* "$r"/usr/share/man "$r"/usr/share/info
+  # What mmdebstrap adds besides the packages: device nodes, and the build machine's hostname and
+  # resolv.conf. The container runtime provides all three; the image must not carry the builder's.
+  rm -rf "$r"/dev/* "$r"/etc/hostname "$r"/etc/resolv.conf "$r"/etc/fstab
   printf 'root:x:0:0:root:/root:/usr/sbin/nologin\njsm-sso:x:%s:%s:jsm-sso:/nonexistent:/usr/sbin/nologin\n' \
     "$UID_GID" "$UID_GID" >"$r/etc/passwd"
   printf 'root:x:0:\njsm-sso:x:%s:\n' "$UID_GID" >"$r/etc/group"
@@ -109,20 +114,8 @@ fi
 log "app: runtime build (npm run build: incremental, a no-op after .ci/run's build)"
 APP=$WORK/layers/app/app
 JSM_SSO_REVISION=$REVISION npm run --silent build >&2
-# The .js of each runtime source only: dist/ may also hold outputs of sources since deleted.
-find cli common broker portal operator -name '*.ts' ! -name '*.d.ts' | while IFS= read -r source; do
-  install -D -m 0644 "dist/${source%.ts}.js" "$APP/dist/${source%.ts}.js"
-done
-# JSON the sources import (tsc copies it into dist/): the metric catalogue (common/metrics.ts).
-find cli common broker portal operator -name '*.json' | while IFS= read -r source; do
-  install -D -m 0644 "dist/$source" "$APP/dist/$source"
-done
-# What `jsm-sso --version` and jsm_sso_build_info report (scripts/build-info.ts).
-install -D -m 0644 dist/common/build-info.json "$APP/dist/common/build-info.json"
-cp package.json "$APP/"
-cp -r crds "$APP/crds"
-if [ -f LICENSE ]; then cp LICENSE "$APP/LICENSE"; fi
-chmod -R a+rX,go-w "$APP"
+# The same files the Dockerfile puts in /app (.ci/image-app.sh).
+bash .ci/image-app.sh "$APP"
 
 log "sbom: SPDX from the production packages, the Debian packages and Node"
 (cd "$INSTALL" && npm sbom --omit=dev --package-lock-only --sbom-format=spdx --sbom-type=application) >"$WORK/npm.spdx.json"

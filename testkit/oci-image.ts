@@ -17,12 +17,15 @@ export interface ImageConfig {
   Env?: string[];
   WorkingDir?: string;
   Labels?: Record<string, string>;
+  ExposedPorts?: Record<string, object>;
 }
 
 export interface ImageContents {
   config: ImageConfig;
   /** Every path of every layer, without a leading `./` or `/`. */
   files: string[];
+  /** Those of `files` that are directories. */
+  directories: Set<string>;
   /** Reads one file from the layer that last wrote it. */
   readFile(path: string): Promise<string>;
 }
@@ -61,6 +64,11 @@ export async function readImage(archive: string): Promise<ImageContents & { clos
   return {
     config,
     files: layerFiles.flatMap((members) => [...members.keys()]),
+    directories: new Set(
+      layerFiles.flatMap((members) =>
+        [...members].filter(([, member]) => member.endsWith('/')).map(([path]) => path),
+      ),
+    ),
     async readFile(path: string) {
       for (let i = manifest.layers.length - 1; i >= 0; i--) {
         const member = layerFiles[i]!.get(path);

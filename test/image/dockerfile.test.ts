@@ -1,0 +1,136 @@
+// The Dockerfile (what people building the image themselves use) against the image CI builds and
+// tests (`npm run image`, .ci/image.sh). No Docker engine or registry is reachable here, so the
+// Dockerfile is read, not built; what can run here does: its rootfs script, on this Debian bookworm
+// machine as in node:22-bookworm-slim (ADR 0161).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { packageRoot } from '../../common/paths.js';
+import { type ImageContents, imageArchive, readImage } from '../../testkit/oci-image.js';
+
+const root = packageRoot();
+
+interface Instruction {
+  keyword: string;
+  args: string;
+}
+
+/** The Dockerfile's stages, in order, each its instructions (continuations joined, comments dropped). */
+function dockerfileStages(text: string): { from: string; name?: string; instructions: Instruction[] }[] {
+  const logical = text
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .join('\n')
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const stages: { from: string; name?: string; instructions: Instruction[] }[] = [];
+  for (const line of logical) {
+    const [, keyword = '', args = ''] = /^(\S+)\s*(.*)$/.exec(line) ?? [];
+    if (keyword.toUpperCase() === 'FROM') {
+      const [from = '', , name] = args.split(/\s+/);
+      stages.push({ from, ...(name ? { name } : {}), instructions: [] });
+    } else stages.at(-1)?.instructions.push({ keyword: keyword.toUpperCase(), args });
+  }
+  return stages;
+}
+
+describe('the Dockerfile builds the image CI tests', function () {
+  this.timeout(900_000);
+  const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+  const stages = dockerfileStages(dockerfile);
+  const final = stages.at(-1)!;
+  const all = (keyword: string) => final.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+  const last = (keyword: string) => all(keyword).at(-1);
+  let image: ImageContents & { close(): void };
+
+  before(async () => {
+    image = await readImage(await imageArchive());
+  });
+  after(() => image?.close());
+
+  it('ends in a stage from scratch that runs nothing: no shell, no package manager to run it with', () => {
+    expect(final.from).to.equal('scratch');
+    expect(final.instructions.map((i) => i.keyword)).to.not.include('RUN');
+    // Everything in it comes from the two stages whose contents the tests below check.
+    expect(all('COPY')).to.deep.equal(['--from=rootfs /rootfs/ /', '--from=build /out/ /']);
+    expect(all('ADD')).to.deep.equal([]);
+  });
+
+  it("runs as the CI image's numeric non-root user, with its entrypoint, command and environment", () => {
+    expect(last('USER')).to.match(/^[1-9]\d*:[1-9]\d*$/);
+    expect(last('USER')).to.equal(image.config.User);
+    // Exec form (JSON): no shell to parse a command line, and node is PID 1, which gets SIGTERM.
+    expect(JSON.parse(last('ENTRYPOINT') ?? 'null')).to.deep.equal(image.config.Entrypoint);
+    expect(JSON.parse(last('CMD') ?? 'null')).to.deep.equal(image.config.Cmd);
+    expect(last('WORKDIR')).to.equal(image.config.WorkingDir);
+    expect(all('ENV').sort()).to.deep.equal([...(image.config.Env ?? [])].sort());
+    expect(all('EXPOSE').flatMap((e) => e.split(/\s+/))).to.deep.equal(
+      Object.keys(image.config.ExposedPorts ?? {}),
+    );
+  });
+
+  it("carries the CI image's labels, with the same source and licence", () => {
+    const labels = Object.fromEntries(
+      [
+        ...all('LABEL')
+          .join(' ')
+          .matchAll(/(\S+?)="([^"]*)"/g),
+      ].map(([, key, value]) => [key!, value!]),
+    );
+    const ci = image.config.Labels ?? {};
+    expect(Object.keys(ci)).to.include.members(Object.keys(labels));
+    for (const key of [
+      'org.opencontainers.image.title',
+      'org.opencontainers.image.source',
+      'org.opencontainers.image.licenses',
+    ])
+      expect(labels[key], key).to.equal(ci[key]);
+  });
+
+  it('installs the Debian packages .ci/image.sh installs, and lays out /app with the same script', () => {
+    const ciPackages = /^DEB_PACKAGES=(\S+)$/m.exec(readFileSync(join(root, '.ci/image.sh'), 'utf8'))?.[1];
+    expect(dockerfile).to.include(`ARG DEB_PACKAGES=${ciPackages}\n`);
+    expect(dockerfile).to.include(
+      'bash /usr/local/share/jsm-sso/image-rootfs.sh /rootfs "$' + '{DEB_PACKAGES}"',
+    );
+    expect(dockerfile).to.include('bash .ci/image-app.sh /out/app');
+    expect(readFileSync(join(root, '.ci/image.sh'), 'utf8')).to.include('bash .ci/image-app.sh "$APP"');
+  });
+
+  it("makes the CI image's Debian layer: the same files, users and dpkg status (its rootfs script, run here)", async () => {
+    expect(
+      readFileSync('/etc/os-release', 'utf8'),
+      'the script reads the dpkg of a Debian bookworm',
+    ).to.match(/^VERSION_CODENAME=bookworm$/m);
+    const ciPackages = /^DEB_PACKAGES=(\S+)$/m.exec(readFileSync(join(root, '.ci/image.sh'), 'utf8'))![1]!;
+    const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-rootfs-'));
+    const rootfs = join(dir, 'rootfs');
+    try {
+      execFileSync('bash', [join(root, '.ci/image-rootfs.sh'), rootfs, ciPackages]);
+      const made = execFileSync('find', ['.', '!', '-type', 'd'], { cwd: rootfs, encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map((path) => path.replace(/^\.\//, ''))
+        .sort();
+      // The CI image without what the Dockerfile's build stage adds (node and /app).
+      const ci = image.files
+        .filter((path) => !image.directories.has(path))
+        .filter((path) => !path.startsWith('app/') && path !== 'usr/local/bin/node')
+        .sort();
+      expect(made).to.deep.equal(ci);
+      const packages = (status: string) =>
+        [...status.matchAll(/^Package: (\S+)$/gm)].map(([, p]) => p).sort();
+      expect(packages(readFileSync(join(rootfs, 'var/lib/dpkg/status'), 'utf8'))).to.deep.equal(
+        packages(await image.readFile('var/lib/dpkg/status')),
+      );
+      for (const file of ['etc/passwd', 'etc/group', 'var/lib/dpkg/arch'])
+        expect(readFileSync(join(rootfs, file), 'utf8'), file).to.equal(await image.readFile(file));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
