@@ -3,7 +3,8 @@
 // done the work, a peer that accepts and never says a word (a TLS handshake that never ends).
 // Everything else passes through byte for byte.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 
 export type ProxyFault =
   /** Pass the answer's headers and its first body byte, then nothing more (the connection stays open). */
@@ -53,6 +54,8 @@ const REQUEST_LINE = /^([A-Z]+) (\S+) HTTP\/1\.1\r\n/;
 
 /** A proxy to `target` (settable later); rules pick the requests it mistreats. */
 export async function startFaultProxy(): Promise<FaultProxy> {
+  gzipBomb ??= promisify(gzip)(Buffer.alloc(HUGE_BODY_BYTES, ' '), { level: 9 });
+  const bomb = await gzipBomb;
   let rules: { rule: ProxyRule; remaining: number; hits: number }[] = [];
   let bodyBytesSent = 0;
   const sockets = new Set<Socket>();
@@ -131,7 +134,7 @@ export async function startFaultProxy(): Promise<FaultProxy> {
           .destroy();
         const sent = (bytes: number) => (bodyBytesSent += bytes);
         if (current === 'huge-body') sendHugeBody(client, sent);
-        else sendGzipBomb(client, sent);
+        else sendGzipBomb(client, bomb, sent);
         current = undefined;
         return;
       }
@@ -193,13 +196,18 @@ function sendHugeBody(client: Socket, sent: (bytes: number) => void): void {
   pump();
 }
 
-let gzipBomb: Buffer | undefined;
+/**
+ * Compressed once per process, off the event loop, before the first proxy serves: compressing
+ * 64 MiB takes about a second of CPU (more on a loaded machine), and done when the first bomb was
+ * asked for it held the event loop past the caller's own 1 s timeout, so that the page or sign-in
+ * ended in a timeout instead of UPSTREAM_RESPONSE_TOO_LARGE.
+ */
+let gzipBomb: Promise<Buffer> | undefined;
 
-function sendGzipBomb(client: Socket, sent: (bytes: number) => void): void {
-  gzipBomb ??= gzipSync(Buffer.alloc(HUGE_BODY_BYTES, ' '), { level: 9 });
-  client.write(`${JSON_200}content-encoding: gzip\r\ncontent-length: ${gzipBomb.length}\r\n\r\n`);
-  sent(gzipBomb.length);
-  client.end(gzipBomb);
+function sendGzipBomb(client: Socket, bomb: Buffer, sent: (bytes: number) => void): void {
+  client.write(`${JSON_200}content-encoding: gzip\r\ncontent-length: ${bomb.length}\r\n\r\n`);
+  sent(bomb.length);
+  client.end(bomb);
 }
 
 /** A TCP server that accepts connections and never sends a byte: a TLS handshake to it never ends. */
