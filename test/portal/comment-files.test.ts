@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { eventually } from '../../testkit/envtest.js';
 import {
   type Browser,
   csrfOf,
@@ -96,6 +97,9 @@ describe('portal: files sent with a comment', () => {
       )?.[1] ?? '';
     expect(item).to.include('<strong>Alice Anders</strong>');
     for (const { name } of chosen) expect(item).to.include(name);
+    // A slot and its files are given back once its answer has ended (upload-form.ts), so just after
+    // the browser has it: waited for, not assumed done by the time of the next page.
+    await eventually(async () => h.app.uploads.stats.active === 0, 'the upload slots given back');
     expect(spooledBytes(h), 'spooled files removed').to.equal(0);
   });
 
