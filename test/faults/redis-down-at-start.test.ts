@@ -28,7 +28,14 @@ describe('faults: Redis down when the broker starts (real process)', function ()
       redis = await startLocalRedis([], port);
       await eventually(async () => (await readyz()).status === 200, 'ready once Redis answers', 20_000);
       expect(readiness().at(-1)?.['ready']).to.equal(true);
-      expect((await b.signIn()).status).to.equal(302);
+      // Sign-ins go through. On a loaded machine the first commands to a Redis that has just started
+      // may still miss their 500 ms deadline: such a refusal must be this one, and a retry succeeds.
+      const refusalsFrom = b.logs.length;
+      await eventually(async () => (await b.signIn()).status === 302, 'a sign-in goes through', 20_000);
+      const otherRefusals = b.logs
+        .slice(refusalsFrom)
+        .filter((l) => l['event'] === 'broker.refusal' && l['reason'] !== 'FLOW_STORE_UNAVAILABLE');
+      expect(otherRefusals).to.deep.equal([]);
     } finally {
       await broker?.stop();
       await redis?.stop();
