@@ -31,7 +31,7 @@ import {
 import { createSealer } from '../common/sealer.js';
 import { createTlsFetch } from '../common/tls/index.js';
 import { homeRealmFor } from './authority.js';
-import { answer, backchannelLogoutHandler, portalSubjectSealer } from './backchannel-logout.js';
+import { answer, backchannelLogoutHandler } from './backchannel-logout.js';
 import {
   type BackchannelKeys,
   type Backend,
@@ -42,7 +42,9 @@ import {
 } from './backends/backend.js';
 import { createBackends } from './backends/factory.js';
 import { BrokerState, type LoginFlow, type LoginSession, newToken } from './flows.js';
+import { frontchannelLogoutHandler } from './frontchannel-logout.js';
 import { MAX_FORM_BYTES, readForm, single } from './http.js';
+import { idpSessionsEnder } from './idp-logout.js';
 import { offeredLocale, pageLanguage } from './language.js';
 import { nameIdFormatOf } from './mapping.js';
 import {
@@ -50,10 +52,11 @@ import {
   type IdpChoice,
   type PageContext,
   sendChoicePage,
+  sendFrontchannelLogoutPage,
   sendMessagePage,
   sendPostBindingPage,
 } from './pages.js';
-import { portalLogoutSender } from './portal-logout.js';
+import { portalLogoutSender, portalSubjectSealer } from './portal-logout.js';
 import { refusalText } from './refusal-text.js';
 import {
   acceptAuthnRequest,
@@ -175,13 +178,19 @@ export async function createBrokerApp(
     },
     createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'logout-handle'),
   );
+  const endIdpSessions = idpSessionsEnder({ state, portalLogout, portalSubjects });
   const backchannelLogout = backchannelLogoutHandler({
     store,
-    state,
-    portalLogout,
-    portalSubjects,
+    endSessions: endIdpSessions,
     telemetry,
     logger,
+  });
+  const frontchannelLogout = frontchannelLogoutHandler({
+    endSessions: endIdpSessions,
+    telemetry,
+    logger,
+    sendSignedOut: (req, res) => sendFrontchannelLogoutPage(res, pageFor(req)),
+    sendFailure: (req, res, err) => sendFailurePage(req, res, err),
   });
   const choices: IdpChoice[] = idps.map((idp) => ({
     name: idp.name,
@@ -687,6 +696,18 @@ export async function createBrokerApp(
       },
     ];
   }
+  // OpenID Connect Front-Channel Logout 1.0: each IdP's logout page frames its own path.
+  for (const backend of backends.values()) {
+    const endpoint = backend.frontchannelLogout;
+    if (!endpoint) continue;
+    frontend[endpoint.path] = [
+      {
+        method: 'GET',
+        claims: () => true,
+        handle: (req, res, { rawQuery }) => frontchannelLogout(req, res, backend.idp, endpoint, rawQuery),
+      },
+    ];
+  }
   for (const [path, candidates] of Object.entries(frontend))
     table.set(path, [...(table.get(path) ?? []), ...candidates]);
 
@@ -720,29 +741,32 @@ export async function createBrokerApp(
       answer(res, err.status, { error: 'invalid_request', error_description: err.message });
       return;
     }
-    // An IdP's server reads a SOAP endpoint's answer: a fault naming the reason, never a page.
-    const soap = soapPaths.has(path);
-    if (err instanceof JsmSsoError && err.status < 500) {
-      telemetry.refusal(err.code, err.status);
-      if (res.headersSent) return;
-      if (soap) sendSoapFault(res, err.status, err.code);
-      else sendMessagePage(res, pageFor(req), err.status, { ...refusalText(err.code), reason: err.code });
-      return;
-    }
     const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
     const status = err instanceof JsmSsoError ? err.status : 500;
-    telemetry.unavailable(reason, status, err instanceof JsmSsoError ? err.where : undefined);
-    if (reason === 'BROKER_INTERNAL')
-      logger.error({ event: 'broker.internal_error', ...unexpectedErrorFields(err) }, 'internal error');
-    if (res.headersSent) return;
-    if (soap) sendSoapFault(res, status, reason);
-    else {
-      sendMessagePage(res, pageFor(req), status, {
-        title: 'broker.unavailable.title',
-        message: 'broker.unavailable.message',
-        reason,
-      });
+    if (status < 500) {
+      telemetry.refusal(reason, status);
+    } else {
+      telemetry.unavailable(reason, status, err instanceof JsmSsoError ? err.where : undefined);
+      if (reason === 'BROKER_INTERNAL')
+        logger.error({ event: 'broker.internal_error', ...unexpectedErrorFields(err) }, 'internal error');
     }
+    // An IdP's server reads a SOAP endpoint's answer: a fault naming the reason, never a page.
+    if (!soapPaths.has(path)) sendFailurePage(req, res, err);
+    else if (!res.headersSent) sendSoapFault(res, status, reason);
+  }
+
+  /** The page for a refusal (its reason's sentence) or a fault (the broker is unavailable). */
+  function sendFailurePage(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    if (res.headersSent) return;
+    if (err instanceof JsmSsoError && err.status < 500) {
+      sendMessagePage(res, pageFor(req), err.status, { ...refusalText(err.code), reason: err.code });
+      return;
+    }
+    sendMessagePage(res, pageFor(req), err instanceof JsmSsoError ? err.status : 500, {
+      title: 'broker.unavailable.title',
+      message: 'broker.unavailable.message',
+      reason: err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL',
+    });
   }
 
   const handler: RequestListener = (req, res) => {

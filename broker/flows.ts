@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type FlowStore, jsonValue } from '../common/flowstore/index.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
-import type { BackchannelKeys, BackchannelLogoutEvent } from './backends/backend.js';
+import type { BackchannelKeys, IdpLogoutTarget } from './backends/backend.js';
 import type { RequestedAuthnContext } from './saml/inbound.js';
 
 /**
@@ -174,12 +174,13 @@ export class BrokerState {
   }
 
   /**
-   * The sessions a back-channel logout ends (`ends`: one IdP session, or a person's; ADR 0150) with
-   * their indexes, read, not ended: each ends once the portal's session has.
+   * The sessions an IdP's own logout ends (`ends`: one IdP session, or a person's; back-channel, ADR
+   * 0150, or front-channel, ADR 0159) with their indexes, read, not ended: each ends once the
+   * portal's session has.
    */
   async backchannelSessions(
     idp: string,
-    ends: BackchannelLogoutEvent['ends'],
+    ends: IdpLogoutTarget,
   ): Promise<Array<{ sessionIndex: string; session: LoginSession }>> {
     const keys = 'session' in ends ? [backchannelKey(idp, ends.session)] : personSlots(idp, ends.person);
     const indexes = new Set(

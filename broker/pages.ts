@@ -199,3 +199,20 @@ function postBindingPage(page: PageContext): HtmlTemplate<PostBindingValue> {
   }
   return template;
 }
+
+/**
+ * What the IdP's logout page frames (Front-Channel Logout 1.0, ADR 0159): the sign-out is done by
+ * the time it is sent, and the frame is usually hidden, so the page is a title and a line, with
+ * nothing loaded from elsewhere (a third-party frame may not load the tenant's logo).
+ */
+export function sendFrontchannelLogoutPage(res: ServerResponse, page: PageContext): void {
+  const { i18n } = page;
+  const title = i18n.t('broker.signedOut.title');
+  sendHtml(
+    res,
+    page,
+    200,
+    html`<!DOCTYPE html><html lang="${i18n.locale}" dir="${i18n.dir}"><head><meta charset="utf-8"><title>${title}</title></head><body><p>${title}</p></body></html>`
+      .value,
+  );
+}

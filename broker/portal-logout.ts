@@ -9,6 +9,7 @@ import {
   SOAP_CONTENT_TYPE,
   signedSoapMessage,
 } from '../common/saml/index.js';
+import type { Sealer } from '../common/sealer.js';
 import type { TlsFetch } from '../common/tls/index.js';
 import type { BrokerSettings } from './settings.js';
 
@@ -16,8 +17,9 @@ import type { BrokerSettings } from './settings.js';
  * The broker ends a portal session itself, back-channel: a signed LogoutRequest naming the NameID
  * and SessionIndex it asserted, posted over the SAML SOAP binding (bindings 3.2) to the portal's
  * SingleLogoutService, and the portal's signed LogoutResponse checked as every logout message is
- * (signature, Issuer, Destination, IssueInstant, InResponseTo, once). Used when the IdP's
- * back-channel logout ends a broker session: no browser is there to carry a front-channel message.
+ * (signature, Issuer, Destination, IssueInstant, InResponseTo, once). Used when an IdP's own logout
+ * ends a broker session (back-channel, front-channel, an upstream SAML LogoutRequest): no browser is
+ * there to carry a message to the portal, or it is on the IdP's page.
  */
 
 /** Whom the LogoutRequest signs out: as the portal received it in the broker's Response. */
@@ -25,6 +27,19 @@ export interface PortalSessionSubject {
   nameId: string;
   nameIdFormat?: string;
   sessionIndex: string;
+}
+
+/** The NameID the portal was given, sealed in the broker session (it is often an e-mail). */
+export interface PortalSubjectSealer {
+  seal(subject: Omit<PortalSessionSubject, 'sessionIndex'>): string;
+  open(sealed: string): Omit<PortalSessionSubject, 'sessionIndex'>;
+}
+
+export function portalSubjectSealer(sealer: Sealer): PortalSubjectSealer {
+  return {
+    seal: (subject) => sealer.seal(JSON.stringify(subject)),
+    open: (sealed) => JSON.parse(sealer.open(sealed)),
+  };
 }
 
 /** Sends the LogoutRequest; `success` false when the portal answered PartialLogout or another status. */

@@ -65,6 +65,8 @@ const MESSAGE_OF: Record<BrokerErrorCode, MessageKey> = {
   // Answers to an IdP's server (JSON, never a page); listed so that every code has its kind.
   OIDC_LOGOUT_TOKEN_INVALID: IDP_ANSWER,
   OIDC_LOGOUT_TOKEN_REPLAYED: IDP_ANSWER,
+  // Shown in the IdP's hidden logout frame, if at all.
+  OIDC_FRONTCHANNEL_LOGOUT_INVALID: IDP_ANSWER,
   PORTAL_LOGOUT_UNCONFIRMED: OTHER,
   IDP_NOT_AUTHORITATIVE: NOT_ACCEPTED,
   IDP_EMAIL_UNVERIFIED: NOT_ACCEPTED,

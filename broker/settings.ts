@@ -23,6 +23,8 @@ export interface BrokerSettings {
   logoutCallbackUrl: string;
   /** Where the OIDC IdP of this name posts its back-channel logout tokens (ADR 0150). */
   backchannelLogoutUrl: (idp: string) => string;
+  /** What the OIDC IdP of this name frames in its logout page (ADR 0159). */
+  frontchannelLogoutUrl: (idp: string) => string;
   sp: TrustedSp;
   signing: SigningCredential;
   signingKeyPem: string;
@@ -53,6 +55,7 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReade
     callbackUrl: endpoints.callbackUrl,
     logoutCallbackUrl: endpoints.logoutCallbackUrl,
     backchannelLogoutUrl: endpoints.backchannelLogoutUrl,
+    frontchannelLogoutUrl: endpoints.frontchannelLogoutUrl,
     sp: {
       entityId: `${portal.url}/saml/metadata`,
       acsUrl: `${portal.url}/saml/acs`,

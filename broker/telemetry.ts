@@ -27,21 +27,25 @@ export interface BrokerTelemetry {
   /** A read of an IdP's keys failed (its log lines are key-read-health.ts's, once per change of state). */
   keyReadFailed(idp: string, keys: IdpKeysKind): void;
   /**
-   * An IdP's back-channel logout token and what came of it (never the token or whom it names):
-   * `ended` the sessions it names, found `no_session`, ended them but the portal answered
-   * PartialLogout (`partial`), `refused` the token, or could not judge it or reach the portal
-   * (`error`, the sessions left for the IdP's next try).
+   * An IdP's own logout, by back-channel token (ADR 0150) or front-channel frame (ADR 0159), and
+   * what came of it (never the token, the sid, or whom it names): `ended` the sessions it names,
+   * found `no_session`, ended them but the portal answered PartialLogout (`partial`), `refused`
+   * the request, or could not judge it or reach the portal (`error`, the sessions left).
    */
-  backchannelLogout(event: {
-    idp: string;
-    result: BackchannelLogoutResult;
-    reason?: string;
-    /** The check a refused token failed (LogoutTokenCheck). */
-    detail?: string;
-  }): void;
+  idpLogout(
+    channel: IdpLogoutChannel,
+    event: {
+      idp: string;
+      result: IdpLogoutResult;
+      reason?: string;
+      /** The check a refused request failed (LogoutTokenCheck, FrontchannelLogoutCheck). */
+      detail?: string;
+    },
+  ): void;
 }
 
-export type BackchannelLogoutResult = 'ended' | 'no_session' | 'partial' | 'refused' | 'error';
+export type IdpLogoutChannel = 'backchannel' | 'frontchannel';
+export type IdpLogoutResult = 'ended' | 'no_session' | 'partial' | 'refused' | 'error';
 
 /**
  * `tenant`: a dedicated part's tenant id, or both label values (a pooled tenant's, see
@@ -92,8 +96,8 @@ export function createBrokerTelemetry(
         .histogram('jsm_sso_broker_request_duration_seconds')
         .observe({ tenant: aggregated, route }, seconds);
     },
-    backchannelLogout({ idp, result, reason, detail }) {
-      metrics.counter('jsm_sso_broker_backchannel_logouts_total').inc({ tenant: aggregated, idp, result });
+    idpLogout(channel, { idp, result, reason, detail }) {
+      metrics.counter(`jsm_sso_broker_${channel}_logouts_total`).inc({ tenant: aggregated, idp, result });
       // Counted with every other 4xx and 5xx too, so the dashboards' totals stay whole.
       if (reason && result === 'refused')
         metrics.counter('jsm_sso_broker_refusals_total').inc({ tenant: aggregated, reason });
@@ -103,13 +107,13 @@ export function createBrokerTelemetry(
         result === 'refused' || result === 'partial' ? 'warn' : result === 'error' ? 'error' : 'info';
       logger[level](
         {
-          event: 'broker.backchannel_logout',
+          event: `broker.${channel}_logout`,
           idp,
           result,
           ...(reason ? { reason } : {}),
           ...(detail ? { detail } : {}),
         },
-        'back-channel logout',
+        channel === 'backchannel' ? 'back-channel logout' : 'front-channel logout',
       );
     },
     mappingProblem({ idp, attribute, problem }) {

@@ -1,9 +1,8 @@
 import { JsmSsoError } from '../common/errors.js';
 import { type Logger, unexpectedErrorFields } from '../common/log.js';
-import type { PortalSubjectSealer } from './backchannel-logout.js';
 import type { SessionDirectory } from './backends/backend.js';
 import type { BrokerState } from './flows.js';
-import type { PortalLogout } from './portal-logout.js';
+import type { PortalLogout, PortalSubjectSealer } from './portal-logout.js';
 
 /**
  * An upstream IdP's own logout (its SAML LogoutRequest, front channel) reaching the portal

@@ -161,8 +161,10 @@ export const BROKER_CODES = {
     "A back-channel logout token failed a check of OpenID Connect Back-Channel Logout 1.0 section 2.6 (400 with a JSON error; the log line's `detail` names the check: missing, malformed, alg, key, signature, typ, iss, aud, iat, exp, jti, events, subject, nonce)",
   OIDC_LOGOUT_TOKEN_REPLAYED:
     'A back-channel logout token whose `jti` this IdP already sent within the token lifetime (5 min) (400)',
+  OIDC_FRONTCHANNEL_LOGOUT_INVALID:
+    "A front-channel logout request (OpenID Connect Front-Channel Logout 1.0) that names no IdP session or another issuer (400 page; the log line's `detail` names the check: session, issuer); it ends nothing",
   PORTAL_LOGOUT_UNCONFIRMED:
-    'The portal did not confirm a back-channel LogoutRequest (unreachable, or an answer that fails the checks): the IdP is answered 400 so that it may try again',
+    'The portal did not confirm a LogoutRequest the broker sent it (unreachable, or an answer that fails the checks): a back-channel logout is answered 400 so that the IdP may try again, a front-channel one 502',
   OAUTH2_USERINFO_INVALID: "The OAuth 2.0 IdP's user endpoint answered something unusable (502)",
   IDP_NOT_AUTHORITATIVE: "The e-mail is outside the asserting IdP's domains (403)",
   IDP_EMAIL_UNVERIFIED: 'No `email_verified: true`, or the e-mail is not the verified `email` claim (403)',

@@ -146,14 +146,15 @@ export async function waitFor(
 
 /**
  * `jsm-sso dev idp` for a realm on `port`, with one client for the brokers at `redirectUris`, and
- * the one broker address it posts back-channel logout tokens to, when there is one (ADR 0150).
+ * the one broker's logout addresses, when there is one: where it posts back-channel logout tokens
+ * (ADR 0150) and what its sign-out page frames (ADR 0159).
  */
 export function devIdpArgs(
   realm: string,
   port: number,
   clientSecret: string,
   redirectUris: string[],
-  backchannelLogoutUri?: string,
+  logoutUris?: { backchannel: string; frontchannel: string },
 ): string[] {
   return [
     'dev',
@@ -168,7 +169,14 @@ export function devIdpArgs(
     // that looks like an option is refused by the argument parser ("argument is ambiguous").
     `--client-secret=${clientSecret}`,
     ...redirectUris.flatMap((uri) => ['--redirect-uri', uri]),
-    ...(backchannelLogoutUri === undefined ? [] : ['--backchannel-logout-uri', backchannelLogoutUri]),
+    ...(logoutUris === undefined
+      ? []
+      : [
+          '--backchannel-logout-uri',
+          logoutUris.backchannel,
+          '--frontchannel-logout-uri',
+          logoutUris.frontchannel,
+        ]),
   ];
 }
 

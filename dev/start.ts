@@ -105,6 +105,7 @@ async function runDedicatedStack(
     ...(options.seed === undefined ? [] : ['--seed', options.seed]),
   ]);
   const brokerUrl = `http://127.0.0.1:${ports.broker}`;
+  const brokerAt = brokerEndpoints(brokerUrl);
   // Each IdP is the tenant's IdP of that name: signing out there ends the portal session too.
   for (const [name, realm, port, idpName] of [
     ['idp', 'acme', ports.idp, ACME_IDP],
@@ -112,13 +113,10 @@ async function runDedicatedStack(
   ] as const) {
     start(
       name,
-      devIdpArgs(
-        realm,
-        port,
-        clientSecret,
-        [`${brokerUrl}/oidc/callback`],
-        brokerEndpoints(brokerUrl).backchannelLogoutUrl(idpName),
-      ),
+      devIdpArgs(realm, port, clientSecret, [`${brokerUrl}/oidc/callback`], {
+        backchannel: brokerAt.backchannelLogoutUrl(idpName),
+        frontchannel: brokerAt.frontchannelLogoutUrl(idpName),
+      }),
     );
   }
   const partArgs = (port: number, management: number) => [

@@ -224,6 +224,7 @@ function normalise(status: TenantStatus | undefined): unknown {
       e.backchannelLogoutUri,
       e.spMetadataUrl,
       e.soapLogoutUri,
+      e.frontchannelLogoutUri,
     ]),
     status.signingCertificateFingerprint,
     status.placement,

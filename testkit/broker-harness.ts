@@ -223,6 +223,28 @@ export async function serveBroker(
   };
 }
 
+/**
+ * Another broker of the tenant `broker` serves (its store, unless `store` is given) at a new loopback
+ * address, its tenant changed by `change`: a replica that reaches another portal, or a copy of the
+ * tenant under another name with a store of its own.
+ */
+export async function brokerReplica(
+  broker: BrokerUnderTest,
+  change: (tenant: PartContext['tenant']) => PartContext['tenant'],
+  store: FlowStore = broker.context.store,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const { server, url } = await listenPlaceholder();
+  const app = await createBrokerApp({ ...broker.context, tenant: change(broker.context.tenant), store });
+  server.on('request', app.handler);
+  return {
+    url,
+    close: async () => {
+      await app.close();
+      await closeServer(server);
+    },
+  };
+}
+
 export interface Stack {
   pki: Pki;
   idp: DevIdp;

@@ -131,12 +131,15 @@ export interface BackchannelLogout {
   verify(logoutToken: string): Promise<BackchannelLogoutEvent>;
 }
 
+/**
+ * What an IdP's own logout ends, by `LoginCompletion.backchannelKeys`: the one IdP session it names
+ * (OIDC `sid`), or every session of the person (`sub` alone, Back-Channel Logout section 2.7).
+ */
+export type IdpLogoutTarget = { session: string } | { person: string };
+
 export interface BackchannelLogoutEvent {
-  /**
-   * What the token ends, by `LoginCompletion.backchannelKeys`: the one IdP session it names (OIDC
-   * `sid`), else every session of the person (`sub` alone, section 2.7).
-   */
-  ends: { session: string } | { person: string };
+  /** The token's `sid` when it names one, else its `sub`. */
+  ends: IdpLogoutTarget;
   /** The token's `jti`, with the issuer: accepted once (section 2.6 step 7). */
   tokenId: string;
 }
@@ -158,6 +161,21 @@ export interface SoapLogoutAnswer {
   envelope: string;
   /** The check that refused a request the IdP itself signed (answered Requester): for the refusal count. */
   refused?: ErrorCode;
+}
+
+/**
+ * What the IdP's logout page frames (OpenID Connect Front-Channel Logout 1.0, ADR 0159), one path
+ * per IdP, and the backend's judgement of its query.
+ */
+export interface FrontchannelLogout {
+  path: string;
+  /**
+   * Checks the query's `iss` and `sid` (both present, `iss` this IdP's issuer) and names the session
+   * `sid` is; throws FrontchannelLogoutRefusal.
+   */
+  verify(query: { iss: string | undefined; sid: string | undefined }): { session: string };
+  /** The origins of the IdP's pages, which alone may frame the answer (its CSP frame-ancestors). */
+  frameAncestors(): Promise<string[]>;
 }
 
 /** What a backend's own endpoint (metadata, IdP-initiated logout) answers. */
@@ -186,6 +204,7 @@ export interface Backend {
   readonly services: readonly ServiceEndpoint[];
   readonly backchannelLogout?: BackchannelLogout;
   readonly soapLogout?: SoapLogout;
+  readonly frontchannelLogout?: FrontchannelLogout;
   /**
    * The origin `startLogin` sends the browser to, when it can be known (undefined while the IdP is
    * unreachable): the choice page's CSP form-action must allow it, because Chromium also checks the

@@ -30,6 +30,7 @@ export function createBackends(
       redirectUri: settings.callbackUrl,
       postLogoutRedirectUri: settings.logoutCallbackUrl,
       backchannelLogoutUri: settings.backchannelLogoutUrl(idp.name),
+      frontchannelLogoutUri: settings.frontchannelLogoutUrl(idp.name),
       sessionKeyMaterial: settings.signingKeyPem,
       fetch,
       context,

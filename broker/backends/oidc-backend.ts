@@ -15,6 +15,7 @@ import {
   encodeState,
   type LoginPrompt,
 } from './backend.js';
+import { frontchannelSid } from './oidc-frontchannel-logout.js';
 import { type LogoutTokenClaims, verifyLogoutToken } from './oidc-logout-token.js';
 import { protocolRefusal } from './oidc-refusals.js';
 import { type IdTokenSignatureCheck, idpSigningKeys, idTokenSignatureCheck } from './oidc-signing-keys.js';
@@ -59,6 +60,8 @@ export interface OAuthBackendOptions {
   postLogoutRedirectUri: string;
   /** Where this IdP posts its back-channel logout tokens (OIDC only; its own path per IdP). */
   backchannelLogoutUri: string;
+  /** What this IdP's logout page frames (OIDC only; its own path per IdP, ADR 0159). */
+  frontchannelLogoutUri: string;
   /** Secret material every replica shares (the broker's signing key): keys the hashes of `sub` and `sid`. */
   sessionKeyMaterial: string;
   /** Every call to the IdP (discovery, JWKS, token, userinfo) goes through it (common/tls). */
@@ -86,6 +89,8 @@ interface OAuthProtocol {
   endSessionEndpoint(c: client.Configuration): boolean;
   /** OIDC: a back-channel logout token, checked against this IdP's keys, issuer and client_id. */
   verifyLogoutToken?(logoutToken: string): Promise<LogoutTokenClaims>;
+  /** OIDC: the issuer identifier, which a front-channel logout's `iss` must be. */
+  issuer?: string;
 }
 
 /** What a consumed state's key holds afterwards; never a flow ID (those are 32 base64url characters). */
@@ -116,6 +121,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
   const stateKey = (state: string) => `state:${state}`;
   const sessionKeys = backchannelSessionKeys(options.sessionKeyMaterial);
   const verifyLogoutToken = protocol.verifyLogoutToken;
+  const issuer = protocol.issuer;
   return {
     idp: name,
     loginCallback: {
@@ -158,6 +164,23 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
                     : { session: sessionKeys.sid(claims.sid) },
                 tokenId: claims.jti,
               };
+            },
+          },
+        }
+      : {}),
+    ...(issuer
+      ? {
+          frontchannelLogout: {
+            path: new URL(options.frontchannelLogoutUri).pathname,
+            // The same index as a back-channel token's sid: the ID token's sid, hashed at sign-in.
+            verify: (query) => ({ session: sessionKeys.sid(frontchannelSid(query, issuer)) }),
+            async frameAncestors() {
+              // The issuer's pages, and its end_session_endpoint's when that is another origin (an
+              // IdP with a separate sign-out host) and discovery has been read.
+              const c = await protocol.configuration().catch(() => undefined);
+              const endSession = c ? metadataOf(c).end_session_endpoint : undefined;
+              const origins = [issuer, ...(endSession && URL.canParse(endSession) ? [endSession] : [])];
+              return [...new Set(origins.map((url) => new URL(url).origin))];
             },
           },
         }
@@ -308,6 +331,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
       };
     },
     endSessionEndpoint: (c) => metadataOf(c).end_session_endpoint !== undefined,
+    issuer: spec.issuer,
     async verifyLogoutToken(logoutToken) {
       const { keys } = await discovery();
       return verifyLogoutToken(logoutToken, {

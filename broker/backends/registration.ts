@@ -5,14 +5,14 @@ import type { TenantStatus } from '../../common/config/tenant.generated.js';
  * Which of the broker's addresses an admin registers at each IdP, by protocol. Here, not in the
  * operator that publishes it in the tenant's status, because only the backends know what each
  * protocol asks of an IdP (test/broker/architecture.test.ts): an OIDC client registers its
- * redirect, post-logout redirect and back-channel logout URIs, a plain OAuth 2.0 client its
- * redirect only, and a SAML IdP reads the broker's metadata made for it instead.
+ * redirect, post-logout redirect, back-channel and front-channel logout URIs, a plain OAuth 2.0
+ * client its redirect only, and a SAML IdP reads the broker's metadata made for it instead.
  */
 type IdentityProviderEndpoints = NonNullable<TenantStatus['identityProviderEndpoints']>;
 
 /**
  * What the admin registers at each IdP for the broker: an OIDC or OAuth 2.0 client's URIs (ADR
- * 0150), a SAML IdP's metadata of the broker, whose SOAP SingleLogoutService is the IdP's own (ADR
+ * 0150, 0159), a SAML IdP's metadata of the broker, whose SOAP SingleLogoutService is the IdP's own (ADR
  * 0160). Read from the spec as written, so a tenant whose spec does not validate still shows what it can.
  */
 export function identityProviderEndpoints(
@@ -41,6 +41,7 @@ export function identityProviderEndpoints(
           ? {
               postLogoutRedirectUri: broker.logoutCallbackUrl,
               backchannelLogoutUri: broker.backchannelLogoutUrl(name),
+              frontchannelLogoutUri: broker.frontchannelLogoutUrl(name),
             }
           : {}),
       },

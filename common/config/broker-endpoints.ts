@@ -1,7 +1,7 @@
 /**
  * The broker's public addresses that other parties register: the portal (its SAML IdP), and each
- * OIDC / OAuth 2.0 IdP (the client's redirect, post-logout redirect and back-channel logout URIs),
- * and each SAML IdP (the metadata to read, whose SOAP SingleLogoutService is its own).
+ * OIDC / OAuth 2.0 IdP (the client's redirect, post-logout redirect, back-channel and front-channel
+ * logout URIs), and each SAML IdP (the metadata to read, whose SOAP SingleLogoutService is its own).
  * One place, read by the broker (broker/settings.ts) and by the operator, which publishes them in
  * the tenant's status so an admin can copy them into the IdP (ADR 0150).
  */
@@ -18,6 +18,11 @@ export function brokerEndpoints(brokerUrl: string) {
      * the IdP a token is judged by never depends on what the token says.
      */
     backchannelLogoutUrl: (idp: string) => `${brokerUrl}/oidc/backchannel-logout/${idp}`,
+    /**
+     * What the OIDC IdP `idp` frames in its logout page (Front-Channel Logout 1.0, ADR 0159): one
+     * address per IdP for the same reason, and so that its page may be framed by that IdP only.
+     */
+    frontchannelLogoutUrl: (idp: string) => `${brokerUrl}/oidc/frontchannel-logout/${idp}`,
     /**
      * The broker's SP metadata for the SAML IdP `idp`: the shared entityID, with that IdP's own
      * SOAP SingleLogoutService (ADR 0160).

@@ -953,6 +953,10 @@ export interface TenantStatus {
      */
     backchannelLogoutUri?: string;
     /**
+     * OIDC only - the client's frontchannel_logout_uri, with frontchannel_logout_session_required; the IdP's logout page frames it and the help-center session of that IdP session ends (ADR 0159).
+     */
+    frontchannelLogoutUri?: string;
+    /**
      * SAML only - the broker's SP metadata for this IdP to read; its SOAP SingleLogoutService is this IdP's own, so that the IdP's back-channel LogoutRequests end the help-center session (ADR 0160).
      */
     spMetadataUrl?: string;

@@ -24,6 +24,10 @@ interface PagePolicy {
   nonce?: string;
   formAction: readonly string[];
   images: readonly string[];
+  /** The origins that may frame this response; none but on the one route framed by design. */
+  frameAncestors: readonly string[];
+  /** The origins this page may frame; none but on the dev IdP's front-channel logout page. */
+  frameSources: readonly string[];
 }
 
 const POLICY = Symbol('jsm-sso page policy');
@@ -54,7 +58,12 @@ function imagesOf(logoUrl: string | undefined): string[] {
 }
 
 function applyHeaders(res: ServerResponse, options: SecurityHeaderOptions, images: readonly string[]): void {
-  const policy: PagePolicy = { formAction: options.formAction ?? [], images };
+  const policy: PagePolicy = {
+    formAction: options.formAction ?? [],
+    images,
+    frameAncestors: [],
+    frameSources: [],
+  };
   (res as WithPolicy)[POLICY] = policy;
   res.setHeader('Content-Security-Policy', contentSecurityPolicy(policy));
   res.setHeader('Referrer-Policy', 'no-referrer');
@@ -89,13 +98,46 @@ export function allowFormAction(res: ServerResponse, sources: readonly string[])
   res.setHeader('Content-Security-Policy', contentSecurityPolicy(policy));
 }
 
+/**
+ * Lets `origins` (and only them) frame this response: the broker's front-channel logout page, which
+ * the IdP's logout page frames by design (OpenID Connect Front-Channel Logout 1.0, ADR 0159). CSP
+ * `frame-ancestors` names them; X-Frame-Options goes: it can name no origin (ALLOW-FROM is gone from
+ * browsers), a browser that reads frame-ancestors ignores it, and the page has nothing to click for
+ * a clickjacker in one that reads neither. Such an answer is never cached, by the spec's own two
+ * headers (section 4).
+ */
+export function allowFramingBy(res: ServerResponse, origins: readonly string[]): void {
+  const policy = policyOf(res);
+  policy.frameAncestors = origins;
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(policy));
+  res.removeHeader('X-Frame-Options');
+  res.setHeader('Cache-Control', 'no-cache, no-store');
+  res.setHeader('Pragma', 'no-cache');
+}
+
+/**
+ * Lets this page frame `origins`: the development IdP's logout page, which frames each client's
+ * front-channel logout URI as an OP of Front-Channel Logout 1.0 does (dev/idp/frontchannel-logout.ts).
+ */
+export function allowFrameSources(res: ServerResponse, origins: readonly string[]): void {
+  const policy = policyOf(res);
+  policy.frameSources = origins;
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(policy));
+}
+
 function policyOf(res: ServerResponse): PagePolicy {
   const policy = (res as WithPolicy)[POLICY];
   if (!policy) throw new Error('setSecurityHeaders has not run for this response');
   return policy;
 }
 
-function contentSecurityPolicy({ nonce, formAction, images }: PagePolicy): string {
+function contentSecurityPolicy({
+  nonce,
+  formAction,
+  images,
+  frameAncestors,
+  frameSources,
+}: PagePolicy): string {
   return [
     "default-src 'none'",
     ...(nonce === undefined
@@ -105,8 +147,9 @@ function contentSecurityPolicy({ nonce, formAction, images }: PagePolicy): strin
           `script-src 'nonce-${nonce}'`,
           `img-src ${["'self'", ...images].join(' ')}`,
         ]),
+    ...(frameSources.length ? [`frame-src ${frameSources.join(' ')}`] : []),
     `form-action ${["'self'", ...formAction].join(' ')}`,
-    "frame-ancestors 'none'",
+    `frame-ancestors ${frameAncestors.length ? frameAncestors.join(' ') : "'none'"}`,
     "base-uri 'none'",
   ].join('; ');
 }

@@ -40,6 +40,12 @@ export async function run(argv: string[]): Promise<void> {
           description:
             "Its backchannel_logout_uri, sid required (the broker's /oidc/backchannel-logout/<idp>): signing out here ends the help-center session.",
         },
+        'frontchannel-logout-uri': {
+          type: 'string',
+          value: 'URL',
+          description:
+            "Its frontchannel_logout_uri, iss and sid required (the broker's /oidc/frontchannel-logout/<idp>): the sign-out page here frames it.",
+        },
       },
     },
     argv,
@@ -52,6 +58,7 @@ export async function run(argv: string[]): Promise<void> {
     throw new Error(`unknown realm ${realm}; known: ${Object.keys(DEV_REALMS).join(', ')}`);
   const users = DEV_REALMS[realm as DevRealm];
   const backchannel = values['backchannel-logout-uri'];
+  const frontchannel = values['frontchannel-logout-uri'];
   const idp = await startDevIdp({
     users,
     port: optionalPort(values, 'port', 8082),
@@ -66,6 +73,9 @@ export async function run(argv: string[]): Promise<void> {
         token_endpoint_auth_method: 'client_secret_basic',
         ...(typeof backchannel === 'string'
           ? { backchannel_logout_uri: backchannel, backchannel_logout_session_required: true }
+          : {}),
+        ...(typeof frontchannel === 'string'
+          ? { frontchannel_logout_uri: frontchannel, frontchannel_logout_session_required: true }
           : {}),
       },
     ],

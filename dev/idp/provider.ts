@@ -12,6 +12,11 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
 import { html } from '../../common/http/html.js';
 import { allowFormAction, pageNonce, setSecurityHeaders } from '../../common/http/security-headers.js';
+import {
+  enableFrontchannelLogout,
+  FRONTCHANNEL_CLIENT_METADATA,
+  validateFrontchannelMetadata,
+} from './frontchannel-logout.js';
 import { claimsOf, DEV_PASSWORD, DEV_USERS, type DevUser } from './users.js';
 
 /**
@@ -139,6 +144,11 @@ async function createProvider(
 ): Promise<Provider> {
   const provider = new Provider(issuer, {
     clients,
+    // Front-Channel Logout 1.0's client metadata, which oidc-provider no longer knows (frontchannel-logout.ts).
+    extraClientMetadata: {
+      properties: FRONTCHANNEL_CLIENT_METADATA,
+      validator: (_ctx, key, value) => validateFrontchannelMetadata(key, value),
+    },
     jwks: { keys: signingKeys },
     cookies: { keys: [randomBytes(32).toString('base64')] },
     claims: {
@@ -196,6 +206,7 @@ async function createProvider(
       ctx.body = `${out.error}: ${out.error_description ?? ''}\n`;
     },
   });
+  enableFrontchannelLogout(provider);
   return provider;
 }
 

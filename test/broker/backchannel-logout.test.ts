@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { expect } from 'chai';
 import { importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
-import { type BrokerApp, createBrokerApp } from '../../broker/app.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { type DevIdp, newSigningKey, startDevIdp } from '../../dev/idp/provider.js';
 import {
   type BrokerUnderTest,
   Browser,
-  closeServer,
+  brokerReplica,
   createPki,
   devClient,
   listenPlaceholder,
@@ -324,28 +322,10 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     });
   });
 
-  /** Another broker of this tenant (its store too) at a new address, its tenant changed by `change`. */
-  async function replicaOf(
-    change: (tenant: BrokerUnderTest['context']['tenant']) => BrokerUnderTest['context']['tenant'],
-    store = broker.context.store,
-  ) {
-    const server: Server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const app: BrokerApp = await createBrokerApp({
-      ...broker.context,
-      tenant: change(broker.context.tenant),
-      store,
-    });
-    server.on('request', app.handler);
-    return {
-      url,
-      close: async () => {
-        await app.close();
-        await closeServer(server);
-      },
-    };
-  }
+  const replicaOf = (
+    change: Parameters<typeof brokerReplica>[1],
+    store?: Parameters<typeof brokerReplica>[2],
+  ) => brokerReplica(broker, change, store);
 
   it('leaves both sessions when the portal cannot be reached, and ends them when the IdP sends the token again', async () => {
     const browser = await signedIn();

@@ -177,6 +177,7 @@ describe('operator against a real API server', function () {
         redirectUri: 'https://sso.acme.example/oidc/callback',
         postLogoutRedirectUri: 'https://sso.acme.example/oidc/logout-callback',
         backchannelLogoutUri: 'https://sso.acme.example/oidc/backchannel-logout/corporate',
+        frontchannelLogoutUri: 'https://sso.acme.example/oidc/frontchannel-logout/corporate',
       },
     ]);
     expect(condition(t, 'BrokerAvailable')?.status).to.not.equal('True'); // no kubelet here: pods never run

@@ -312,6 +312,7 @@ describe('operator status', () => {
         redirectUri: 'https://sso.acme.example/oidc/callback',
         postLogoutRedirectUri: 'https://sso.acme.example/oidc/logout-callback',
         backchannelLogoutUri: 'https://sso.acme.example/oidc/backchannel-logout/corporate',
+        frontchannelLogoutUri: 'https://sso.acme.example/oidc/frontchannel-logout/corporate',
       },
       { name: 'github', redirectUri: 'https://sso.acme.example/oidc/callback' },
       {

@@ -1,0 +1,65 @@
+import { JsmSsoError } from '../common/errors.js';
+import { type Logger, unexpectedErrorFields } from '../common/log.js';
+import type { IdpLogoutTarget } from './backends/backend.js';
+import type { BrokerState } from './flows.js';
+import type { PortalLogout, PortalSubjectSealer } from './portal-logout.js';
+import type { BrokerTelemetry, IdpLogoutChannel } from './telemetry.js';
+
+/**
+ * An OIDC IdP's own logout ending the sessions it names, whichever channel brought it (back-channel
+ * token, ADR 0150; front-channel frame, ADR 0159): each portal session made from them ends by the
+ * SOAP LogoutRequest of portal-logout.ts, then its broker session. When the portal cannot be reached
+ * this throws and leaves what is left, so that a retry (the IdP's, back-channel) still finds it.
+ */
+
+/** `ended` every session named, `partial` when the portal answered PartialLogout for one, or `no_session`. */
+export type IdpLogoutOutcome = 'ended' | 'partial' | 'no_session';
+
+export type IdpSessionsEnd = (idp: string, ends: IdpLogoutTarget) => Promise<IdpLogoutOutcome>;
+
+export function idpSessionsEnder(deps: {
+  state: BrokerState;
+  portalLogout: PortalLogout;
+  portalSubjects: PortalSubjectSealer;
+}): IdpSessionsEnd {
+  const { state } = deps;
+  return async (idp, ends) => {
+    const found = await state.backchannelSessions(idp, ends);
+    const answers = await Promise.all(
+      found.map(async ({ sessionIndex, session }) => {
+        if (!session.portalSubject) return undefined;
+        const subject = deps.portalSubjects.open(session.portalSubject);
+        const { success } = await deps.portalLogout({ ...subject, sessionIndex });
+        await state.endSession(sessionIndex, (s) => s.idp === idp);
+        return success;
+      }),
+    );
+    const ended = answers.filter((success) => success !== undefined);
+    if (ended.length === 0) return 'no_session';
+    return ended.every((success) => success) ? 'ended' : 'partial';
+  };
+}
+
+/**
+ * Counts and logs an IdP logout that failed (`refused` for a request at fault, `error` for a fault
+ * of ours or the portal's); `detail` names the check a refused request failed. Whether it was refused.
+ */
+export function recordIdpLogoutFailure(
+  deps: { telemetry: BrokerTelemetry; logger: Logger },
+  channel: IdpLogoutChannel,
+  idp: string,
+  err: unknown,
+  detail: string | undefined,
+): boolean {
+  const refused = err instanceof JsmSsoError && err.status < 500;
+  const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
+  if (reason === 'BROKER_INTERNAL')
+    deps.logger.error({ event: 'broker.internal_error', ...unexpectedErrorFields(err) }, 'internal error');
+  deps.telemetry.idpLogout(channel, {
+    idp,
+    result: refused ? 'refused' : 'error',
+    reason,
+    ...(detail === undefined ? {} : { detail }),
+  });
+  return refused;
+}
