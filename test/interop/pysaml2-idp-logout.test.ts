@@ -442,6 +442,21 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
         });
       });
     });
+
+    describe('afterwards', () => {
+      it('has logged no NameID and no part of a SAML message, whatever the IdP sent', () => {
+        const logged = JSON.stringify(broker.logs);
+        expect(logged).to.include('"binding":"soap"');
+        for (const secret of [
+          'alice@acme.test',
+          'mallory@acme.test',
+          'Envelope',
+          'LogoutRequest',
+          'SessionIndex',
+        ])
+          expect(logged).not.to.include(secret);
+      });
+    });
   });
 
   /** Another broker app, of the tenant `change` makes, on its own store and address. */
