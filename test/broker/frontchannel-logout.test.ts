@@ -255,6 +255,14 @@ describe('broker: OIDC front-channel logout ends the portal session', function (
     expect(frontchannelLines().at(-1)).to.include({ result: 'no_session' });
   });
 
+  it('takes a sid without iss, as Microsoft Entra ID sends it: the address names the IdP', async () => {
+    const { browser, sid } = await signedIn();
+    const res = await frontchannel(query({ sid }));
+    expect(res.status).to.equal(200);
+    expect(await portalPage(browser)).to.equal(303);
+    expect(frontchannelLines().at(-1)).to.include({ result: 'ended' });
+  });
+
   it('ends only the session of the IdP session signed out; her other browser stays in', async () => {
     const laptop = await signedIn();
     const phone = await signedIn();
@@ -281,7 +289,7 @@ describe('broker: OIDC front-channel logout ends the portal session', function (
         'issuer',
       ],
       ['no parameters (no session named: "the current one" is not taken)', () => '', 'session'],
-      ['her sid without iss', () => query({ sid: alice.sid }), 'session'],
+      ['an empty iss with her sid', () => query({ iss: '', sid: alice.sid }), 'issuer'],
       ['iss without sid', () => query({ iss: idp.issuer }), 'session'],
       ['an empty sid', () => query({ iss: idp.issuer, sid: '' }), 'session'],
     ];
