@@ -1,11 +1,13 @@
 import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { JsmSsoError } from '../../common/errors.js';
+import { KeyCopyReads } from './key-copy-reads.js';
 import type { KeyReadHealth } from './key-read-health.js';
 
 /**
  * The broker's copy of an OIDC IdP's JWKS (ADR 0151): how long it is used before it is read again
  * (the answer's Cache-Control max-age, within bounds), and what serves when that read fails (the
- * last copy read, for a bounded grace, while reads are tried again in the background).
+ * last copy read, for a bounded grace, while reads are tried again in the background: the reads
+ * themselves are key-copy-reads.ts, shared with SAML metadata).
  */
 
 /**
@@ -25,8 +27,6 @@ export const KEYS_MAX_FRESH_MS = 5 * 60 * 1000;
  * that alone), so a key set a day old risks little; it is also the day SAML metadata serves past its read.
  */
 export const KEYS_STALE_GRACE_MS = 24 * 60 * 60 * 1000;
-/** While reads fail, the next is tried this long after the last, in the background. */
-export const KEYS_RETRY_MS = 60 * 1000;
 
 export type KeySet = ReturnType<typeof createLocalJWKSet>;
 
@@ -60,57 +60,34 @@ interface Copy {
 
 export function jwksCopy(options: JwksCopyOptions): JwksCopy {
   const now = () => options.now().getTime();
-  let copy: Copy | undefined;
-  let inFlight: Promise<Copy> | undefined;
-  /** Set while reads fail: when the next may be made. */
-  let retryAt: number | undefined;
-  const usable = (at: number) => (copy && at < copy.usableUntil ? copy : undefined);
-
-  const read = (): Promise<Copy> => {
-    inFlight ??= readJwks(options)
-      .then(
-        (fresh) => {
-          copy = fresh;
-          retryAt = undefined;
-          options.health.readSucceeded();
-          return fresh;
-        },
-        (err: unknown) => {
-          const at = now();
-          retryAt = at + KEYS_RETRY_MS;
-          options.health.readFailed(err, usable(at)?.usableUntil);
-          throw err;
-        },
-      )
-      .finally(() => {
-        inFlight = undefined;
-      });
-    return inFlight;
-  };
+  const reads = new KeyCopyReads({ read: () => readJwks(options), now: options.now, health: options.health });
 
   return {
     async current() {
       const at = now();
+      const copy = reads.latest;
       if (copy && at < copy.freshUntil) return copy.keys;
-      const stale = usable(at);
-      if (stale && retryAt !== undefined) {
+      const stale = reads.usable(at);
+      if (stale && reads.failing) {
         // Reads fail: the person does not wait for them; one is tried in the background now and then.
-        if (at >= retryAt) read().catch(() => undefined);
+        reads.readInBackground(at);
         return stale.keys;
       }
+      // Due while reads work, or no copy may serve: read before the check, so that a key the IdP
+      // withdrew is refused; when that read fails, a copy still usable serves.
       try {
-        return (await read()).keys;
+        return (await reads.read()).keys;
       } catch (err) {
-        const fallback = usable(now());
+        const fallback = reads.usable(now());
         if (fallback) return fallback.keys;
         throw err;
       }
     },
     async reread() {
-      return (await read()).keys;
+      return (await reads.read()).keys;
     },
     get reading() {
-      return inFlight !== undefined;
+      return reads.reading;
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   SamlError,
 } from '../../common/saml/index.js';
 import { boundedResponse, type OutboundInit } from '../../common/tls/index.js';
+import { KeyCopyReads } from './key-copy-reads.js';
 import { KeyReadHealth } from './key-read-health.js';
 import { RefetchCooldown } from './refetch-cooldown.js';
 
@@ -32,8 +33,6 @@ export interface MetadataSource {
 export const METADATA_REFRESH_MS = 60 * 60 * 1000;
 /** ...but not more often than every minute, whatever cacheDuration says. */
 const METADATA_MIN_REFRESH_MS = 60 * 1000;
-/** After a failed scheduled read, the copy is used and the next read tried this much later. */
-const METADATA_RETRY_MS = 60 * 1000;
 // A stale copy keeps logins working through an outage of the metadata endpoint, never past validUntil.
 const METADATA_MAX_STALE_MS = 24 * METADATA_REFRESH_MS;
 /** Reads prompted by a signature no certificate verifies (anyone can post one) are this far apart. */
@@ -86,59 +85,38 @@ function urlSource(url: string, options: MetadataSourceOptions): MetadataSource 
   const { idp, logger } = options;
   const now = () => options.now().getTime();
   const cooldown = new RefetchCooldown(METADATA_REFETCH_COOLDOWN_MS, options.now);
-  let copy: Copy | undefined;
-  let inFlight: Promise<Copy> | undefined;
-  let retryAt = 0;
-
   const health = new KeyReadHealth({
     idp,
     keys: 'saml_metadata',
     logger,
     countFailedRead: options.countFailedRead,
   });
-
-  const read = (): Promise<Copy> => {
-    inFlight ??= readCopy(url, options)
-      .then(
-        (fresh) => {
-          copy = fresh;
-          health.readSucceeded();
-          return fresh;
-        },
-        (err: unknown) => {
-          const at = now();
-          retryAt = at + METADATA_RETRY_MS;
-          health.readFailed(err, copy && at < copy.usableUntil ? copy.usableUntil : undefined);
-          throw err;
-        },
-      )
-      .finally(() => {
-        inFlight = undefined;
-      });
-    return inFlight;
-  };
+  const reads = new KeyCopyReads({ read: () => readCopy(url, options), now: options.now, health });
 
   return {
     async current() {
       const at = now();
-      if (copy && at < copy.usableUntil) {
+      const copy = reads.usable(at);
+      if (copy) {
         // Due: read in the background, the person does not wait for the metadata endpoint.
         // A failed read is told by `health`, once per change of state.
-        if (at >= copy.refreshAt && at >= retryAt && !inFlight) read().catch(() => undefined);
+        if (at >= copy.refreshAt) reads.readInBackground(at);
         return copy.metadata;
       }
       // No copy, or one past its validUntil or a day old: nothing may be used until a read succeeds.
-      return (await read()).metadata;
+      return (await reads.read()).metadata;
     },
     async afterSignatureFailure(checked) {
-      if (copy && copy.metadata !== checked) return copy.metadata;
-      if (!inFlight) {
+      const latest = reads.latest;
+      if (latest && latest.metadata !== checked) return latest.metadata;
+      if (!reads.reading) {
+        // Spaced by the cooldown, not by the retry schedule of failed reads (anyone can post such a message).
         if (cooldown.claim()) {
           logger.info(
             { event: 'broker.saml_metadata_refresh', idp, cause: 'signature_not_verified' },
             'a signature verifies with no certificate of the IdP metadata: it is read again',
           );
-          read().catch(() => undefined);
+          reads.read().catch(() => undefined);
         } else {
           logger.warn(
             { event: 'broker.saml_metadata_refresh_held', idp, retryInSeconds: cooldown.retryInSeconds() },
@@ -146,9 +124,9 @@ function urlSource(url: string, options: MetadataSourceOptions): MetadataSource 
           );
         }
       }
-      await inFlight?.catch(() => undefined);
+      await reads.settled();
       // A read that has just ended (this one, or another's) is in the copy.
-      return copy?.metadata;
+      return reads.latest?.metadata;
     },
   };
 }

@@ -7,11 +7,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { CompactSign, exportJWK, generateKeyPair, type JWK } from 'jose';
+import { KEY_READ_RETRY_MS } from '../../broker/backends/key-copy-reads.js';
 import {
   freshnessOf,
   KEYS_MAX_FRESH_MS,
   KEYS_MIN_FRESH_MS,
-  KEYS_RETRY_MS,
   KEYS_STALE_GRACE_MS,
 } from '../../broker/backends/oidc-key-copy.js';
 import {
@@ -155,7 +155,7 @@ describe('broker: the OIDC IdP’s keys are read again when they should be', () 
     // Later sign-ins do not wait for the failing endpoint: a read is tried once a minute.
     for (let i = 0; i < 5; i++) expect(await verdict(k1)).to.equal('verified');
     expect(reads).to.equal(2);
-    clock += KEYS_RETRY_MS;
+    clock += KEY_READ_RETRY_MS;
     expect(await verdict(k1)).to.equal('verified');
     await until(() => failedReads === 2);
     expect(reads).to.equal(3);
@@ -182,7 +182,7 @@ describe('broker: the OIDC IdP’s keys are read again when they should be', () 
     clock += KEYS_MAX_FRESH_MS;
     await verdict(k1);
     published = [k2];
-    clock += KEYS_RETRY_MS;
+    clock += KEY_READ_RETRY_MS;
     // The retry runs behind this sign-in, which the stale copy serves.
     expect(await verdict(k1)).to.equal('verified');
     await until(() => stateLines().length === 2);

@@ -9,7 +9,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { JWK } from 'jose';
-import { KEYS_MAX_FRESH_MS, KEYS_RETRY_MS } from '../../broker/backends/oidc-key-copy.js';
+import { KEY_READ_RETRY_MS } from '../../broker/backends/key-copy-reads.js';
+import { KEYS_MAX_FRESH_MS } from '../../broker/backends/oidc-key-copy.js';
 import { METADATA_REFRESH_MS } from '../../broker/backends/saml-metadata.js';
 import { buildIdpMetadata, certificateBase64, NAMEID_EMAIL } from '../../common/saml/index.js';
 import { type DevIdp, newSigningKey, startDevIdp } from '../../dev/idp/provider.js';
@@ -141,7 +142,7 @@ describe("faults: the OIDC IdP's keys when the broker's copy falls due", functio
     );
     // The endpoint is back: the read tried a minute later takes, and that is told once too.
     proxy.clear();
-    clock += KEYS_RETRY_MS;
+    clock += KEY_READ_RETRY_MS;
     await expectSignedIn();
     while (stateLines().length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(stateLines()[1]).to.deep.equal(['broker.idp_keys_recovered', 'oidc_jwks', 'stale']);
