@@ -14,6 +14,7 @@ import {
   acceptProtocolMessage,
   authnRequest,
   buildSpMetadata,
+  type ExpectedMessage,
   type HopSignatureAlgorithm,
   hopSigningAlgorithm,
   logoutRequest,
@@ -161,15 +162,7 @@ export class ServiceProvider {
     }
     const { root } = await acceptProtocolMessage(
       { kind: 'redirect', rawQuery },
-      {
-        type: 'LogoutResponse',
-        inResponseTo,
-        issuer: this.brokerEntityId,
-        certificatesPem: await this.#o.brokerCertificates.certificates(),
-        signatureAlgorithm: this.#algorithm,
-        destination: this.endpoints.sloUrl,
-        now: new Date(),
-      },
+      { type: 'LogoutResponse', inResponseTo, ...(await this.#fromBrokerToSlo()) },
       this.#o.replayStore,
     );
     return { success: logoutSucceeded(root) };
@@ -185,17 +178,24 @@ export class ServiceProvider {
   ): Promise<{ id: string; nameId: string; sessionIndexes: string[] }> {
     const { id, root } = await acceptProtocolMessage(
       { kind: 'soap', envelope },
-      {
-        type: 'LogoutRequest',
-        issuer: this.brokerEntityId,
-        certificatesPem: await this.#o.brokerCertificates.certificates(),
-        signatureAlgorithm: this.#algorithm,
-        destination: this.endpoints.sloUrl,
-        now: new Date(),
-      },
+      { type: 'LogoutRequest', ...(await this.#fromBrokerToSlo()) },
       this.#o.replayStore,
     );
     return { id, ...logoutRequestSubject(root) };
+  }
+
+  /**
+   * What every logout message from the broker must be, whatever its binding: issued by the broker,
+   * signed by one of its certificates with the hop's algorithm, addressed to our SLO URL, checked now.
+   */
+  async #fromBrokerToSlo(): Promise<Omit<ExpectedMessage, 'type'>> {
+    return {
+      issuer: this.brokerEntityId,
+      certificatesPem: await this.#o.brokerCertificates.certificates(),
+      signatureAlgorithm: this.#algorithm,
+      destination: this.endpoints.sloUrl,
+      now: new Date(),
+    };
   }
 
   /** The signed LogoutResponse (SOAP) to the broker's LogoutRequest `inResponseTo`. */
