@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,18 +7,12 @@ import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { domainToASCII } from 'node:url';
 import { expect } from 'chai';
-import { stringify } from 'yaml';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import { freePort } from '../../common/net.js';
-import {
-  createPki,
-  oidcIdp,
-  type Pki,
-  portalAuthnRequestUrl,
-  tenantFor,
-} from '../../testkit/broker-harness.js';
+import { type Pki, portalAuthnRequestUrl } from '../../testkit/broker-harness.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
-import { startPoolProcess, tenantAt, within } from '../../testkit/pool.js';
+import { startPoolProcess, within } from '../../testkit/pool.js';
+import { writeBrokerBundle, writeTlsPair } from '../../testkit/pool-bundle.js';
 
 /**
  * Red-team pass on a pool's front door (ADR 0155): requests that try to reach one tenant through
@@ -40,25 +34,9 @@ describe("a pool's front door: Host, request target, SNI and forwarded headers (
 
   /** A broker tenant `name` at `url` in `poolDir`, with its TLS pair when given; its keys (portal's too). */
   function writeBundle(poolDir: string, name: string, url: string, pair?: IssuedCertificate) {
-    const pki = createPki();
-    pkis.push(pki);
-    const tenant = tenantAt(
-      tenantFor(url, [oidcIdp('corporate', 'http://127.0.0.1:9')]),
-      'broker',
-      name,
-      url,
-    );
-    const bundle = join(poolDir, name);
-    mkdirSync(bundle, { recursive: true });
-    cpSync(pki.dir, join(bundle, 'secrets'), { recursive: true });
-    if (pair) {
-      tenant.spec.broker.tlsSecretRef = { name: 'broker-tls' };
-      mkdirSync(join(bundle, 'secrets', 'broker-tls'));
-      writeFileSync(join(bundle, 'secrets', 'broker-tls', 'tls.crt'), pair.certPem);
-      writeFileSync(join(bundle, 'secrets', 'broker-tls', 'tls.key'), pair.keyPem);
-    }
-    writeFileSync(join(bundle, 'tenant.yaml'), stringify(tenant));
-    return { tenant, pki };
+    const written = writeBrokerBundle(poolDir, name, { name, url, tls: pair });
+    pkis.push(written.pki);
+    return written;
   }
 
   interface Answer {
@@ -236,8 +214,7 @@ describe("a pool's front door: Host, request target, SNI and forwarded headers (
       certs['b'] = ca.issue({ hosts: [name('b')] });
       certs['default'] = ca.issue({ hosts: ['*.pool.test'] });
       mkdirSync(join(dir, 'default'));
-      writeFileSync(join(dir, 'default', 'tls.crt'), certs['default'].certPem);
-      writeFileSync(join(dir, 'default', 'tls.key'), certs['default'].keyPem);
+      writeTlsPair(join(dir, 'default'), certs['default']);
       const written = ['a', 'b', 'c'].map((n) =>
         writeBundle(poolDir, `door-tls-${n}`, `https://${name(n)}:${port}`, certs[n]),
       );

@@ -1,13 +1,14 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import { freePort } from '../../common/net.js';
-import { createPki, oidcIdp, type Pki, tenantFor } from '../../testkit/broker-harness.js';
+import { createPki, type Pki } from '../../testkit/broker-harness.js';
 import { exited, jsmSso } from '../../testkit/part-process.js';
-import { startPoolProcess, tenantAt, withHost, within } from '../../testkit/pool.js';
+import { startPoolProcess, withHost, within } from '../../testkit/pool.js';
+import { writeBrokerBundle } from '../../testkit/pool-bundle.js';
 
 describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bundles)', function () {
   // Each test starts processes from source: its seven usage starts at once took 29.8 s in CI at
@@ -26,18 +27,9 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
 
   /** Writes DIR/<bundle>/tenant.yaml and DIR/<bundle>/secrets/... for a broker tenant at `url`. */
   function writeBundle(bundle: string, name: string, url: string): JsmSsoTenant {
-    const pki = createPki();
-    pkis.push(pki);
-    const tenant = tenantAt(
-      tenantFor(url, [oidcIdp('corporate', 'http://127.0.0.1:9')]),
-      'broker',
-      name,
-      url,
-    );
-    mkdirSync(join(dir, bundle), { recursive: true });
-    cpSync(pki.dir, join(dir, bundle, 'secrets'), { recursive: true });
-    writeFileSync(join(dir, bundle, 'tenant.yaml'), stringify(tenant));
-    return tenant;
+    const written = writeBrokerBundle(dir, bundle, { name, url });
+    pkis.push(written.pki);
+    return written.tenant;
   }
 
   it('refuses --config together with --pool-dir, a pool flag without a pool, and a bad part limit (usage, exit 2)', async () => {

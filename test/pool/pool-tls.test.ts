@@ -1,13 +1,13 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { stringify } from 'yaml';
 import { freePort } from '../../common/net.js';
-import { createPki, oidcIdp, type Pki, tenantFor } from '../../testkit/broker-harness.js';
+import type { Pki } from '../../testkit/broker-harness.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
-import { startPoolProcess, tenantAt, within } from '../../testkit/pool.js';
+import { startPoolProcess, within } from '../../testkit/pool.js';
+import { type TlsPair, writeBrokerBundle, writeTlsPair } from '../../testkit/pool-bundle.js';
 import { LEGACY_CLIENT, probeTls, renegotiationOutcome } from '../../testkit/tls-probe.js';
 
 /**
@@ -37,37 +37,12 @@ describe('a pool process serving HTTPS with each tenant certificate chosen by SN
     ca.cleanup();
   });
 
-  function writeTlsPair(folder: string, pair: { certPem: string; keyPem: string }): void {
-    writeFileSync(join(folder, 'tls.crt'), pair.certPem);
-    writeFileSync(join(folder, 'tls.key'), pair.keyPem);
-  }
-
   /** A bundle in `poolDir` for broker tenant `name` at https://broker.<name>.test:<port>, with its TLS pair. */
-  function writeBundle(
-    poolDir: string,
-    name: string,
-    port: number,
-    pair: { certPem: string; keyPem: string } | undefined,
-  ) {
-    const pki = createPki();
-    pkis.push(pki);
+  function writeBundle(poolDir: string, name: string, port: number, pair: TlsPair | undefined) {
     const url = `https://broker.${name}.test:${port}`;
-    const tenant = tenantAt(
-      tenantFor(url, [oidcIdp('corporate', 'http://127.0.0.1:9')]),
-      'broker',
-      `tls-${name}`,
-      url,
-    );
-    const bundle = join(poolDir, name);
-    mkdirSync(bundle, { recursive: true });
-    cpSync(pki.dir, join(bundle, 'secrets'), { recursive: true });
-    if (pair) {
-      tenant.spec.broker.tlsSecretRef = { name: 'broker-tls' };
-      mkdirSync(join(bundle, 'secrets', 'broker-tls'));
-      writeTlsPair(join(bundle, 'secrets', 'broker-tls'), pair);
-    }
-    writeFileSync(join(bundle, 'tenant.yaml'), stringify(tenant));
-    return { tenant, tlsDir: join(bundle, 'secrets', 'broker-tls') };
+    const written = writeBrokerBundle(poolDir, name, { name: `tls-${name}`, url, tls: pair });
+    pkis.push(written.pki);
+    return written;
   }
 
   /** The serial of the certificate served for `servername` (undefined: no SNI), or the handshake error. */
