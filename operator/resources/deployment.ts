@@ -1,6 +1,7 @@
 import type { V1Deployment, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
 import { DEFAULT_DRAIN_SECONDS, terminationGraceSeconds } from '../../common/http/shutdown.js';
+import { uploadSpoolBytes } from '../../common/upload-spool-size.js';
 import {
   type AnyContext,
   CONFIG_DIR,
@@ -96,12 +97,24 @@ export function configHash(context: DesiredContext, part: Part): string {
   );
 }
 
+/** /tmp of a part that spools nothing: Node and its libraries write nothing there themselves. */
+export const TMP_BASE_MIB = 64;
+
+/**
+ * The portal spools uploads to /tmp (spec.portal.limits): with the defaults up to 4 x 5 x 10 MiB,
+ * past a fixed 64 Mi, and an emptyDir past its sizeLimit gets the pod evicted.
+ */
+function tmpSizeLimit(context: DesiredContext, part: Part): string {
+  const spool = part === 'portal' ? uploadSpoolBytes(context.tenant.spec.portal.limits) : 0;
+  return `${TMP_BASE_MIB + Math.ceil(spool / 2 ** 20)}Mi`;
+}
+
 function volumes(context: DesiredContext, part: Part): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const cmName = configMapName(context.tenant);
   const items = configMapItems(context, part);
   const volumes: V1Volume[] = [
     { name: 'config', configMap: { name: cmName, items: items.filter((i) => i.key === TENANT_KEY) } },
-    { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+    { name: 'tmp', emptyDir: { sizeLimit: tmpSizeLimit(context, part) } },
   ];
   const mounts: V1VolumeMount[] = [
     { name: 'config', mountPath: CONFIG_DIR, readOnly: true },

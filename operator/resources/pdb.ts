@@ -17,6 +17,12 @@ export function desiredPodDisruptionBudget(
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
     metadata: objectMeta(owner, pdbName(context, part), part),
-    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(owner, part) } },
+    spec: {
+      maxUnavailable: 1,
+      selector: { matchLabels: selectorLabels(owner, part) },
+      // A pod that is not ready (crash-looping on a bad Secret) serves nobody: by default a budget
+      // already spent would refuse its eviction too, and a node drain would wait on it for ever.
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    },
   };
 }

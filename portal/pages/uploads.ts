@@ -1,6 +1,7 @@
 // What the file inputs accept and how a refused file is explained next to them: one list of types
 // (the server's allow-list, portal/http/multipart.ts) for the browser's filter and for the check.
 import type { Translator } from '../../common/i18n/index.js';
+import { MAX_FILES_PER_FORM } from '../../common/upload-spool-size.js';
 import { UPLOAD_TYPES } from '../upload-types.js';
 import { type Problem, problemText } from './refusals.js';
 
@@ -9,8 +10,8 @@ export const ACCEPTED_UPLOADS = Object.keys(UPLOAD_TYPES)
   .map((ext) => `.${ext}`)
   .join(',');
 
-/** Files a customer may attach to a new request at once. */
-export const MAX_CREATE_FILES = 5;
+/** Files a customer may attach to a new request at once (the operator sizes /tmp by it). */
+export const MAX_CREATE_FILES = MAX_FILES_PER_FORM;
 
 /** Files a customer may attach with one comment: as many as with a new request. */
 export const MAX_COMMENT_FILES = MAX_CREATE_FILES;

@@ -136,9 +136,15 @@ describe('Helm chart charts/jsm-sso', function () {
       spec: { template: { metadata: { labels: Record<string, string> } } };
     };
     const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget') as KubeObject & {
-      spec: { maxUnavailable: number; selector: { matchLabels: Record<string, string> } };
+      spec: {
+        maxUnavailable: number;
+        selector: { matchLabels: Record<string, string> };
+        unhealthyPodEvictionPolicy: string;
+      };
     };
     expect(pdb.spec.maxUnavailable).to.equal(1);
+    // A crash-looping replica never holds up a node drain (test/operator/pod-disruption.test.ts).
+    expect(pdb.spec.unhealthyPodEvictionPolicy).to.equal('AlwaysAllow');
     expect(deployment.spec.template.metadata.labels).to.include(pdb.spec.selector.matchLabels);
     const policy = objects.find((o) => o.kind === 'NetworkPolicy') as KubeObject & {
       spec: V1NetworkPolicySpec;

@@ -6,7 +6,7 @@ import { contains, needsApply } from '../../operator/drift.js';
 import { WorkQueue } from '../../operator/queue.js';
 import { childName, type DesiredContext } from '../../operator/resources/common.js';
 import { configMapName, desiredConfigMap } from '../../operator/resources/configmap.js';
-import { configHash, desiredDeployment } from '../../operator/resources/deployment.js';
+import { configHash, desiredDeployment, TMP_BASE_MIB } from '../../operator/resources/deployment.js';
 import { desiredObjects } from '../../operator/resources/index.js';
 import { desiredIngress } from '../../operator/resources/ingress.js';
 import { desiredNetworkPolicy } from '../../operator/resources/networkpolicy.js';
@@ -149,6 +149,24 @@ describe('operator dependent resources (pure)', () => {
     expect(peer?.configMap?.items).to.deep.equal([{ key: 'broker-signing.crt', path: 'tls.crt' }]);
     const mount = c.volumeMounts!.find((m) => m.name === 'peer-certificate');
     expect(mount?.mountPath).to.equal('/var/run/jsm-sso/secrets/acme-broker-signing');
+  });
+
+  it("sizes the portal's /tmp for every upload it may spool at once, so that concurrent uploads do not get the pod evicted", () => {
+    const mib = (part: 'broker' | 'portal', spec: Partial<JsmSsoTenant['spec']> = {}) => {
+      const pod = desiredDeployment(context(spec), part).spec!.template.spec!;
+      const tmp = pod.volumes!.find((v) => v.name === 'tmp')!;
+      expect(pod.containers[0]!.volumeMounts).to.deep.include({ name: 'tmp', mountPath: '/tmp' });
+      return Number(/^(\d+)Mi$/.exec(tmp.emptyDir!.sizeLimit!)![1]);
+    };
+    // The CRD's defaults: 4 uploads at once, of 5 files of 10 MiB each.
+    expect(mib('portal')).to.be.at.least(4 * 5 * 10 + TMP_BASE_MIB);
+    const portal = tenantObject('ns', 'acme').spec.portal;
+    const larger = {
+      portal: { ...portal, limits: { maxConcurrentUploads: 16, maxUploadBytes: 100 * 2 ** 20 } },
+    };
+    expect(mib('portal', larger as never)).to.be.at.least(16 * 5 * 100 + TMP_BASE_MIB);
+    // The broker spools nothing.
+    expect(mib('broker', larger as never)).to.equal(TMP_BASE_MIB);
   });
 
   it('changes the pod hash when a mounted Secret changes, and only for the part that reads it', () => {
