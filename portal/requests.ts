@@ -470,14 +470,18 @@ export class RequestService {
   }
 
   /**
-   * Sets the organizations a request is shared with through JSM's Organizations field (the
-   * servicedeskapi has no call for it; the platform's issue edit sets the field, whole). Setting the
-   * same value again is harmless, so it is retried like a read. False when the site has no such field.
+   * Shares a request with organizations, or stops sharing it with them, through JSM's Organizations
+   * field (the servicedeskapi has no call for it; the platform's issue edit adds and removes single
+   * values of it, so the organizations it is shared with besides are never rewritten). False when the
+   * site has no such field.
    */
-  async setSharedOrganizations(issueKey: string, organizationIds: readonly string[]): Promise<boolean> {
+  async changeSharedOrganizations(
+    issueKey: string,
+    change: { add?: readonly string[]; remove?: readonly string[] },
+  ): Promise<boolean> {
     const fieldId = await this.#catalogue.organizationsField();
     if (!fieldId) return false;
-    await this.#client.setOrganizations(issueKey, fieldId, organizationIds);
+    await this.#client.changeOrganizations(issueKey, fieldId, change);
     return true;
   }
 

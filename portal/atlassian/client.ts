@@ -266,11 +266,26 @@ export class AtlassianClient {
     });
   }
 
-  /** Sets JSM's Organizations field of a request (the ids of the organizations it is shared with). */
-  setOrganizations(issueKey: string, fieldId: string, organizationIds: readonly string[]): Promise<void> {
+  /**
+   * Adds organizations to, and removes them from, JSM's Organizations field of a request with the
+   * issue edit's per-field operations (`update`), not by writing the field whole: Jira applies each
+   * operation to the value it holds then, so changes sent at the same instant by different posts all
+   * stay (ADR 0154). Each value is written as in the field's `set` form: an organization's numeric id.
+   */
+  changeOrganizations(
+    issueKey: string,
+    fieldId: string,
+    change: { add?: readonly string[]; remove?: readonly string[] },
+  ): Promise<void> {
+    const operations = [
+      ...(change.add ?? []).map((o) => ({ add: Number(o) })),
+      ...(change.remove ?? []).map((o) => ({ remove: Number(o) })),
+    ];
     return this.transport.call(`/rest/api/3/issue/${id(issueKey)}`, {
       method: 'PUT',
-      json: { fields: { [fieldId]: organizationIds.map(Number) } },
+      json: { update: { [fieldId]: operations } },
+      // Adding an organization already there, or removing one already gone, changes nothing.
+      idempotent: true,
     });
   }
 

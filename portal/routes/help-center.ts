@@ -176,7 +176,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
   const shareWithOrganizations = async (key: string, organizationIds: readonly string[]) => {
     if (organizationIds.length === 0) return true;
     try {
-      return await requests.setSharedOrganizations(key, organizationIds);
+      return await requests.changeSharedOrganizations(key, { add: organizationIds });
     } catch (err) {
       if (!(err instanceof AtlassianError)) throw err;
       logger.warn(

@@ -364,9 +364,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
 
   /**
    * Shares the request with one of the customer's own organizations, or stops sharing it with one,
-   * as the native portal's Share does. JSM's Organizations field is written whole, so every other
-   * organization it is shared with (the customer's or not) is kept: the list is the one the
-   * visibility gate of this very post read.
+   * as the native portal's Share does. Only that one organization is added or removed (ADR 0154):
+   * every other organization it is shared with (the customer's or not) stays as Atlassian holds it,
+   * whatever else changes it at the same instant.
    */
   const changeOrganizationShare =
     (change: 'add' | 'remove'): Parameters<typeof postRequestAction>[2] =>
@@ -377,20 +377,15 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       // it from them, and nothing learnt about which organizations exist.
       if (typeof id !== 'string' || !s.customer.organizationIds.includes(id))
         throw actionError('request.refused.shareOwnOrganizationsOnly');
-      const write = async (organizationIds: string[]) => {
-        if (!(await requests.setSharedOrganizations(key, organizationIds)))
-          throw actionError('request.refused.organizationSharingUnavailable');
-      };
-      if (change === 'add') {
-        await write([...new Set([...shared, id])]);
-        return;
+      if (change === 'remove') {
+        // Whoever raised it decided to share it; a colleague who reads it through that share may not
+        // take it from the rest of the organization (and from themselves).
+        if (facts.reporterAccountId !== s.customer.accountId)
+          throw actionError('request.refused.unshareReporterOnly');
+        if (!shared.includes(id)) throw actionError('request.refused.notSharedWithOrganization');
       }
-      // Whoever raised it decided to share it; a colleague who reads it through that share may not
-      // take it from the rest of the organization (and from themselves).
-      if (facts.reporterAccountId !== s.customer.accountId)
-        throw actionError('request.refused.unshareReporterOnly');
-      if (!shared.includes(id)) throw actionError('request.refused.notSharedWithOrganization');
-      await write(shared.filter((o) => o !== id));
+      if (!(await requests.changeSharedOrganizations(key, { [change]: [id] })))
+        throw actionError('request.refused.organizationSharingUnavailable');
     };
   postRequestAction('/requests/:key/organizations/add', 'shared', changeOrganizationShare('add'));
   postRequestAction('/requests/:key/organizations/remove', 'shared', changeOrganizationShare('remove'));

@@ -606,6 +606,40 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
     expect(request.organizationIds).to.deep.equal([acme.id]);
   });
 
+  it("adds and removes single organizations with the issue edit's update operations, as Jira applies them", async () => {
+    const organizationsField = ((await agent('GET', '/rest/api/3/field')).body as Json[]).find(
+      (f) => f.schema?.custom === 'com.atlassian.servicedesk:sd-customer-organizations',
+    )!.id as string;
+    const request = [...emulator.state.requests.values()].find(
+      (r) => r.serviceDeskId === '1' && r.organizationIds.length === 0,
+    )!;
+    const id = (name: string) => [...emulator.state.organizations.values()].find((o) => o.name === name)!.id;
+    const [acme, globex] = [id('Acme Corp'), id('Globex Partners')];
+    const update = (operations: unknown[], fields?: Json) =>
+      agent('PUT', `/rest/api/3/issue/${request.key}`, {
+        json: { update: { [organizationsField]: operations }, ...(fields ? { fields } : {}) },
+      });
+    expect((await update([{ add: Number(acme) }])).status).to.equal(204);
+    expect(request.organizationIds).to.deep.equal([acme]);
+    // Each operation applies to the value held then: an add keeps what is there, adding twice is one.
+    expect((await update([{ add: Number(globex) }, { add: Number(acme) }])).status).to.equal(204);
+    expect(request.organizationIds).to.deep.equal([acme, globex]);
+    expect((await update([{ remove: Number(acme) }])).status).to.equal(204);
+    expect(request.organizationIds).to.deep.equal([globex]);
+    expect((await update([{ set: [Number(acme)] }])).status).to.equal(204);
+    expect(request.organizationIds).to.deep.equal([acme]);
+    // Refused whole, changing nothing: an operation the field does not take, an organization not of
+    // the desk, an id that is not one, and the field in both fields and update.
+    for (const refused of [
+      () => update([{ add: Number(globex) }, { edit: Number(globex) }]),
+      () => update([{ add: 999_999 }]),
+      () => update([{ add: 'Globex Partners' }]),
+      () => update([{ add: Number(globex) }], { [organizationsField]: [] }),
+    ])
+      expect((await refused()).status).to.equal(400);
+    expect(request.organizationIds).to.deep.equal([acme]);
+  });
+
   it('answers 401 without valid Basic credentials', async () => {
     const stranger = specClient({
       baseUrl: emulator.url,

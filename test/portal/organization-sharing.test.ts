@@ -91,6 +91,55 @@ describe('portal: sharing a request with an organization from its page', () => {
     expect(request(LAPTOP).organizationIds).to.deep.equal([globex]);
   });
 
+  describe('changes sent at the same instant', () => {
+    /**
+     * Alice in a second organization of the desk (Initech), signed in afresh so her session has it.
+     * Both edits are held at the site until both posts have read the request, so each post's view of
+     * its organizations is the one from before either change: a whole-field write would lose one.
+     */
+    let both: Browser;
+    let initech: string;
+    before(async () => {
+      const state = h.emulator.state;
+      initech = String(Math.max(...[...state.organizations.keys()].map(Number)) + 1);
+      const aliceId = state.userByEmail('alice@acme.test')!.accountId;
+      state.organizations.set(initech, {
+        id: initech,
+        name: 'Initech',
+        created: Date.now(),
+        memberIds: [aliceId],
+      });
+      state.serviceDesks.get(request(LAPTOP).serviceDeskId)!.organizationIds.push(initech);
+      both = await signIn(h, 'alice@acme.test');
+    });
+    afterEach(() => h.emulator.faults.clear());
+    const holdBothEdits = () =>
+      h.emulator.faults.set({ pathPrefix: '/rest/api/3/issue/', method: 'PUT', delayMs: 300, times: 2 });
+
+    it('keeps both of two shares with different organizations', async () => {
+      const acme = organization('Acme Corp');
+      holdBothEdits();
+      const answers = await Promise.all([
+        change(both, LAPTOP, 'add', acme),
+        change(both, LAPTOP, 'add', initech),
+      ]);
+      expect(answers.map((a) => a.status)).to.deep.equal([303, 303]);
+      expect([...request(LAPTOP).organizationIds].sort()).to.deep.equal([acme, initech].sort());
+    });
+
+    it('keeps a share that races a stop-sharing of another organization', async () => {
+      const acme = organization('Acme Corp');
+      request(LAPTOP).organizationIds = [acme];
+      holdBothEdits();
+      const answers = await Promise.all([
+        change(both, LAPTOP, 'add', initech),
+        change(both, LAPTOP, 'remove', acme),
+      ]);
+      expect(answers.map((a) => a.status)).to.deep.equal([303, 303]);
+      expect(request(LAPTOP).organizationIds).to.deep.equal([initech]);
+    });
+  });
+
   it('refuses an organization she is not in, to add or to remove, and changes nothing', async () => {
     const globex = organization('Globex Partners');
     request(LAPTOP).organizationIds = [globex];

@@ -4,6 +4,7 @@
 import { type Request, type Response, Router } from 'express';
 import { avatarUrls, jiraDateTime, type LinkContext } from '../dto.js';
 import { locals, PlatformError } from '../http.js';
+import { applyOrganizationChanges, organizationChanges } from '../issue-edit.js';
 import { JqlError, type JqlIssue, matchesJql, parseJql } from '../jql.js';
 import type { CustomerRequest, EmulatorState, User } from '../state.js';
 import { canSeeAttachment, canView } from '../visibility.js';
@@ -225,8 +226,8 @@ export function platformRoutes(state: EmulatorState): Router {
   });
 
   // Editing an issue, as far as a portal needs: JSM's Organizations field (organization ids), which
-  // shares a request with those organizations. Agents only; an organization must be one of the
-  // request's desk (Jira refuses others).
+  // shares a request with those organizations, set whole (`fields`) or an organization at a time
+  // (`update`, see issue-edit.ts). Agents only.
   r.put('/issue/:issueIdOrKey', (req, res) => {
     const { caller } = locals(res);
     const request = state.requestByIdOrKey(String(req.params['issueIdOrKey']));
@@ -234,21 +235,10 @@ export function platformRoutes(state: EmulatorState): Router {
       throw new PlatformError(404, 'Issue does not exist or you do not have permission to see it.');
     if (caller.kind !== 'agent')
       throw new PlatformError(403, 'You do not have permission to edit issues in this project.');
-    const fields = (req.body as { fields?: unknown } | undefined)?.fields;
-    if (!fields || typeof fields !== 'object' || Array.isArray(fields))
-      throw new PlatformError(400, 'The request body must have a fields object.');
     const desk = state.serviceDesks.get(request.serviceDeskId);
-    for (const [fieldId, value] of Object.entries(fields as Record<string, unknown>)) {
-      if (fieldId !== ORGANIZATIONS_FIELD_ID)
-        throw new PlatformError(400, '', {
-          [fieldId]: `Field '${fieldId}' cannot be set. It is not on the appropriate screen, or unknown.`,
-        });
-      const ids = Array.isArray(value) ? value.map((v) => String(v)) : [];
-      if (!Array.isArray(value) || ids.some((id) => !desk?.organizationIds.includes(id)))
-        throw new PlatformError(400, '', {
-          [fieldId]: 'Organizations must be ids of organizations associated with this service desk.',
-        });
-      request.organizationIds = [...new Set(ids)];
+    const changes = organizationChanges(req.body, ORGANIZATIONS_FIELD_ID, desk?.organizationIds ?? []);
+    if (changes.length > 0) {
+      request.organizationIds = applyOrganizationChanges(request.organizationIds, changes);
       request.updated = Date.now();
     }
     res.status(204).end();
