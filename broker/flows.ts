@@ -192,8 +192,12 @@ export class BrokerState {
         session: await this.#sessions.get(sessionIndex),
       })),
     );
+    // A session found by its IdP sid is ended only if it is also the person the IdP named with it.
+    const person = 'session' in ends ? ends.person : undefined;
     return found.flatMap(({ sessionIndex, session }) =>
-      session?.idp === idp ? [{ sessionIndex, session }] : [],
+      session?.idp === idp && (person === undefined || session.backchannelKeys?.person === person)
+        ? [{ sessionIndex, session }]
+        : [],
     );
   }
 

@@ -133,9 +133,10 @@ export interface BackchannelLogout {
 
 /**
  * What an IdP's own logout ends, by `LoginCompletion.backchannelKeys`: the one IdP session it names
- * (OIDC `sid`), or every session of the person (`sub` alone, Back-Channel Logout section 2.7).
+ * (OIDC `sid`; with `person` when the token also named a `sub`, whose session it must be), or every
+ * session of the person (`sub` alone, Back-Channel Logout section 2.7).
  */
-export type IdpLogoutTarget = { session: string } | { person: string };
+export type IdpLogoutTarget = { session: string; person?: string } | { person: string };
 
 export interface BackchannelLogoutEvent {
   /** The token's `sid` when it names one, else its `sub`. */

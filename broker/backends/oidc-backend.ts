@@ -156,12 +156,15 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
             path: new URL(options.backchannelLogoutUri).pathname,
             async verify(logoutToken) {
               const claims = await verifyLogoutToken(logoutToken);
-              // The token's sid names one session at the IdP; a sub alone, the person's sessions.
+              // The token's sid names one session at the IdP, which must be its sub's when it names
+              // both (a token naming bob's sub and alice's sid ends neither); a sub alone, the
+              // person's sessions (section 2.7).
+              const person = claims.sub === undefined ? undefined : sessionKeys.sub(claims.sub);
               return {
                 ends:
                   claims.sid === undefined
-                    ? { person: sessionKeys.sub(claims.sub!) }
-                    : { session: sessionKeys.sid(claims.sid) },
+                    ? { person: person! }
+                    : { session: sessionKeys.sid(claims.sid), ...(person === undefined ? {} : { person }) },
                 tokenId: claims.jti,
               };
             },

@@ -40,6 +40,7 @@ export type LogoutTokenCheck =
   | 'typ'
   | 'iss'
   | 'aud'
+  | 'azp'
   | 'iat'
   | 'exp'
   | 'jti'
@@ -96,6 +97,7 @@ export async function verifyLogoutToken(
     throw verificationRefusal(err);
   });
   checkType(protectedHeader.typ);
+  checkAuthorizedParty(payload, expected.clientId);
   const jti = checkJti(payload);
   checkEvents(payload);
   const subject = checkSubject(payload);
@@ -110,6 +112,22 @@ function checkType(typ: string | undefined): void {
   const type = typ.toLowerCase().replace(/^application\//, '');
   if (!ACCEPTED_TYPES.has(type))
     throw new LogoutTokenRefusal('typ', 'the token is typed as something other than a logout token');
+}
+
+/**
+ * Section 2.6 step 3 judges `aud` "in the same way" as in ID tokens: Core 3.1.3.7 rejects audiences
+ * the client does not trust, and a token for several audiences must name us its authorized party
+ * (`azp`), as openid-client requires of our ID tokens. jose only checks that `aud` contains us, so a
+ * token the IdP minted for another client's use, with us as one audience among others, would pass.
+ */
+function checkAuthorizedParty(payload: JWTPayload, clientId: string): void {
+  const { aud } = payload;
+  if (!Array.isArray(aud) || aud.length === 1) return;
+  if (payload['azp'] !== clientId)
+    throw new LogoutTokenRefusal(
+      'azp',
+      'the logout token is for several audiences and not authorized for us',
+    );
 }
 
 /** Section 2.4: `jti` is required; its one-time use is checked by the caller. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { expect } from 'chai';
-import { importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { CompactEncrypt, decodeJwt, exportSPKI, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { type DevIdp, newSigningKey, startDevIdp } from '../../dev/idp/provider.js';
 import {
@@ -39,6 +39,10 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
   let portal: Harness;
   let broker: BrokerUnderTest;
   let logoutPath: string;
+  /** A key the IdP publishes for encryption only (`use: enc`), never to verify a signature with. */
+  let encryptionKey: JWK;
+  /** The `sid` of each ID token the IdP issued, latest last. */
+  const sids: string[] = [];
 
   before(async () => {
     pki = createPki();
@@ -49,6 +53,7 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     const { server, url } = await listenPlaceholder();
     logoutPath = '/oidc/backchannel-logout/corporate';
     signingKey = await newSigningKey();
+    encryptionKey = { ...(await newSigningKey()), use: 'enc', alg: 'RSA-OAEP-256' };
     idp = await startDevIdp({
       clients: [
         devClient(url, {
@@ -57,6 +62,21 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
         }),
       ],
       signingKeys: [signingKey],
+      // oidc-provider publishes no key it does not use itself; its JWKS answer gets one more, for
+      // encryption, as an IdP that also encrypts would publish it.
+      middleware: [
+        async (ctx, next) => {
+          await next();
+          if (ctx.path !== '/jwks') return;
+          const { d, p, q, dp, dq, qi, ...publicKey } = encryptionKey;
+          const body = ctx.body as { keys: JWK[] };
+          ctx.body = { keys: [...body.keys, publicKey] };
+        },
+      ],
+    });
+    idp.provider.on('grant.success', (ctx) => {
+      const { id_token: idToken } = ctx.body as { id_token: string };
+      sids.push(String(decodeJwt(idToken)['sid']));
     });
     const corporate = oidcIdp('corporate', idp.issuer);
     portal = await startHarness({
@@ -137,20 +157,23 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
       .sign(await importJWK(key, 'RS256'));
   }
 
-  /** POSTs the token as the IdP does, to `url` (default the broker) with Host `host` (default the URL's). */
+  /**
+   * POSTs the token as the IdP does, to `url` (default the broker) with Host `host` (default the
+   * URL's); `body` and `contentType` replace the form for attacks on the request itself.
+   */
   function post(
     token: string,
-    options: { url?: string; host?: string } = {},
+    options: { url?: string; host?: string; body?: string; contentType?: string } = {},
   ): Promise<{ status: number; body: string; cacheControl: string | undefined; type: string | undefined }> {
     const target = new URL(`${options.url ?? broker.url}${logoutPath}`);
-    const body = new URLSearchParams({ logout_token: token }).toString();
+    const body = options.body ?? new URLSearchParams({ logout_token: token }).toString();
     return new Promise((resolve, reject) => {
       const req = request(
         target,
         {
           method: 'POST',
           headers: {
-            'content-type': 'application/x-www-form-urlencoded',
+            'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
             ...(options.host ? { host: options.host } : {}),
           },
         },
@@ -225,6 +248,18 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     expect(await portalPage(phone), 'a token naming only her ends the rest').to.equal(303);
   });
 
+  it("ends nothing when the token's sub and sid name different people (bob's sub, alice's sid)", async () => {
+    const before = sids.length;
+    const browser = await signedIn();
+    expect(sids.length, 'one ID token with its sid').to.equal(before + 1);
+    const sid = sids.at(-1)!;
+    expect((await post(await logoutToken({ sub: 'bob', sid }))).status).to.equal(200);
+    expect(backchannelLines().at(-1)).to.include({ result: 'no_session' });
+    expect(await portalPage(browser), 'alice stays signed in').to.equal(200);
+    expect((await post(await logoutToken({ sub: 'alice', sid }))).status).to.equal(200);
+    expect(await portalPage(browser), 'her own sub with her sid ends it').to.equal(303);
+  });
+
   it("ends every session of the person when the token names only the sub (section 2.7), nobody else's", async () => {
     const browsers = [await signedIn(), await signedIn(), await signedIn()];
     const bob = await signedIn('bob@acme.test');
@@ -286,6 +321,52 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
       ['with a nonce (an ID token)', 'nonce', () => logoutToken({ nonce: 'n-0S6_WzA2Mj' })],
       ['typed as an access token', 'typ', () => logoutToken({}, { typ: 'at+jwt' })],
       ['that is no JWT', 'malformed', async () => 'not-a-jwt'],
+      [
+        'signed HS256 with the IdP public key as the secret (algorithm confusion)',
+        'alg',
+        async () => {
+          const { d, p, q, dp, dq, qi, ...publicJwk } = signingKey;
+          const pem = await exportSPKI((await importJWK(publicJwk, 'RS256')) as CryptoKey);
+          return new SignJWT({
+            iss: idp.issuer,
+            aud: 'jsm-sso',
+            iat: now(),
+            jti: randomBytes(12).toString('hex'),
+            sub: 'alice',
+            events: { [EVENT]: {} },
+          })
+            .setProtectedHeader({ alg: 'HS256', kid: signingKey.kid!, typ: 'logout+jwt' })
+            .sign(new TextEncoder().encode(pem));
+        },
+      ],
+      [
+        'signed with a key the IdP publishes for encryption only (use enc)',
+        'key',
+        () => logoutToken({}, { kid: encryptionKey.kid! }, encryptionKey),
+      ],
+      [
+        'wrapped in a JWE (five parts)',
+        'malformed',
+        async () =>
+          new CompactEncrypt(new TextEncoder().encode(await logoutToken()))
+            .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', cty: 'JWT' })
+            .encrypt(randomBytes(32)),
+      ],
+      [
+        'for several audiences without an authorized party (azp)',
+        'azp',
+        () => logoutToken({ aud: ['jsm-sso', 'another-client'] }),
+      ],
+      [
+        'for several audiences, authorized for another client',
+        'azp',
+        () => logoutToken({ aud: ['jsm-sso', 'another-client'], azp: 'another-client' }),
+      ],
+      [
+        'issued an hour ago with an exp far in the future',
+        'iat',
+        () => logoutToken({ iat: now() - 3600, exp: now() + 100 * 365 * 86_400 }),
+      ],
     ];
 
     for (const [label, check, make] of attacks) {
@@ -301,6 +382,63 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
           detail: check,
         });
         expect(await portalPage(browser), 'still signed in').to.equal(200);
+      });
+    }
+
+    it('accepts a token for several audiences that names us its authorized party (azp)', async () => {
+      const token = await logoutToken({ aud: ['jsm-sso', 'another-client'], azp: 'jsm-sso', sid: 'unknown' });
+      expect((await post(token)).status).to.equal(200);
+      expect(backchannelLines().at(-1)).to.include({ result: 'no_session' });
+      expect(await portalPage(browser)).to.equal(200);
+    });
+
+    const requestAttacks: Array<[string, number, string, () => Promise<Parameters<typeof post>[1]>]> = [
+      [
+        'her valid token posted as JSON',
+        415,
+        'HTTP_FORM_EXPECTED',
+        async () => ({
+          body: JSON.stringify({ logout_token: await logoutToken() }),
+          contentType: 'application/json',
+        }),
+      ],
+      [
+        'her valid token posted as text/plain',
+        415,
+        'HTTP_FORM_EXPECTED',
+        async () => ({ body: `logout_token=${await logoutToken()}`, contentType: 'text/plain' }),
+      ],
+      [
+        'logout_token twice (an unknown sid, then her valid token)',
+        400,
+        'HTTP_PARAMETER_REPEATED',
+        async () => ({
+          body: new URLSearchParams([
+            ['logout_token', await logoutToken({ sub: undefined, sid: 'unknown' })],
+            ['logout_token', await logoutToken()],
+          ]).toString(),
+        }),
+      ],
+      [
+        'a form over 16 KiB (her valid token padded with a large claim)',
+        413,
+        'HTTP_BODY_TOO_LARGE',
+        async () => ({
+          body: new URLSearchParams({
+            logout_token: await logoutToken({ pad: 'x'.repeat(20_000) }),
+          }).toString(),
+        }),
+      ],
+    ];
+    for (const [label, status, reason, make] of requestAttacks) {
+      it(`refuses ${label} (${status} ${reason}), ending nothing`, async () => {
+        const answer = await post('', await make());
+        expect(answer.status).to.equal(status);
+        expect(answer.cacheControl).to.equal('no-store');
+        expect(JSON.parse(answer.body)).to.include({ error: 'invalid_request' });
+        expect(await portalPage(browser), 'still signed in').to.equal(200);
+        const refused = broker.logs.filter((l) => l['reason'] === reason);
+        expect(refused, `${reason} is logged`).not.to.have.length(0);
       });
     }
 
