@@ -144,13 +144,23 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
     expect(await page(browser)).to.equal(200);
   });
 
+  const envelopeOf = (message: string) =>
+    `<soap11:Envelope xmlns:soap11="${SOAP_ENVELOPE_NS}"><soap11:Body>${message}</soap11:Body></soap11:Envelope>`;
+
+  it("reads the NameID as signed: a comment inserted after signing does not cut it to alice's (CVE-2017-11427 class)", async () => {
+    const { browser, sessionIndex } = await aliceSignedIn();
+    // The broker signed a request for someone whose NameID starts with hers; exc-c14n drops comments,
+    // so the signature still verifies with a comment inserted where a first-text-node reader stops.
+    const message = request(sessionIndex, 'alice@acme.test.evil.test');
+    const envelope = signed(message).replace('alice@acme.test.evil.test', 'alice@acme.test<!---->.evil.test');
+    const answer = await send(envelope);
+    expect(answer.status, 'the signature holds').to.equal(200);
+    expect(await verifiedAnswer(answer.body, message.id)).to.equal(true);
+    expect(await page(browser), 'alice is still signed in').to.equal(200);
+  });
+
   const forgeries: Array<[string, string, (sessionIndex: string) => string]> = [
-    [
-      'unsigned',
-      'SAML_SIGNATURE_MISSING',
-      (index) =>
-        `<soap11:Envelope xmlns:soap11="${SOAP_ENVELOPE_NS}"><soap11:Body>${request(index).xml}</soap11:Body></soap11:Envelope>`,
-    ],
+    ['unsigned', 'SAML_SIGNATURE_MISSING', (index) => envelopeOf(request(index).xml)],
     [
       'signed with another key',
       'SAML_SIGNATURE_INVALID',
@@ -196,6 +206,54 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
             outcome: 'success',
           }),
         ),
+    ],
+    [
+      'with a DTD declaring an external entity (XXE) used in the NameID',
+      'SAML_DOCTYPE_FORBIDDEN',
+      (index) =>
+        `<?xml version="1.0"?><!DOCTYPE e [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>${signed(
+          request(index),
+        ).replace('alice@acme.test', 'alice@acme.test&xxe;')}`,
+    ],
+    [
+      'with a DTD of nested entities (billion laughs)',
+      'SAML_DOCTYPE_FORBIDDEN',
+      (index) =>
+        `<!DOCTYPE e [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>${signed(
+          request(index),
+        ).replace('alice@acme.test', 'alice@acme.test&c;')}`,
+    ],
+    [
+      "wrapped: a forged request for her, carrying the broker's signature of another request (XSW)",
+      'SAML_SIGNATURE_REFERENCE_INVALID',
+      (index) => {
+        // A genuine request of the broker's, naming someone else, signed; its signature moves onto a
+        // forged request naming alice, which carries the genuine one (unsigned now) in Extensions.
+        const genuine = /<soap11:Body>(.*)<\/soap11:Body>/s.exec(
+          signed(request('_other', 'mallory@acme.test')),
+        )![1]!;
+        const signature = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(genuine)![0];
+        const forged = request(index).xml.replace(/^<\?xml[^>]*\?>/, '');
+        return envelopeOf(
+          forged.replace(
+            '</saml:Issuer>',
+            `</saml:Issuer>${signature}<samlp:Extensions>${genuine.replace(signature, '')}</samlp:Extensions>`,
+          ),
+        );
+      },
+    ],
+    [
+      "wrapped: a forged request for her, unsigned, carrying the broker's signed request in Extensions (XSW)",
+      'SAML_SIGNATURE_MISSING',
+      (index) => {
+        const genuine = /<soap11:Body>(.*)<\/soap11:Body>/s.exec(
+          signed(request('_other', 'mallory@acme.test')),
+        )![1]!;
+        const forged = request(index).xml.replace(/^<\?xml[^>]*\?>/, '');
+        return envelopeOf(
+          forged.replace('</saml:Issuer>', `</saml:Issuer><samlp:Extensions>${genuine}</samlp:Extensions>`),
+        );
+      },
     ],
     ...LOGOUT_REQUEST_ATTACKS.map((attack): [string, string, (index: string) => string] => [
       attack.sends,
