@@ -46,17 +46,16 @@ export function backchannelLogoutHandler(deps: BackchannelLogoutDependencies): B
       if (!token) throw new LogoutTokenRefusal('missing', 'the request carries no logout_token');
       const event = await endpoint.verify(token);
       const marker = `backchannel-logout-token:${idp}:${createHash('sha256').update(event.tokenId).digest('base64url')}`;
-      if (!(await store.putIfAbsent(marker, '1', TOKEN_ID_TTL_SECONDS)))
+      if ((await store.get(marker)) !== undefined)
         throw new LogoutTokenRefusal('replayed', 'this logout token was received before');
-      let result: IdpLogoutOutcome;
-      try {
-        // When the portal cannot be reached, what is left stays for the IdP's next try.
-        result = await deps.endSessions(idp, event.ends);
-      } catch (err) {
-        // The logout did not happen: the IdP may send the same token again (section 2.8).
-        await store.delete(marker).catch(() => undefined);
-        throw err;
-      }
+      // When the portal or the store cannot be reached this throws, and what is left stays for the
+      // IdP's next try with the same token (section 2.8).
+      const result: IdpLogoutOutcome = await deps.endSessions(idp, event.ends);
+      // The token is marked used once its logout is done, never before: a marker written first and
+      // released on failure is lost when the store stalls, as a write that timed out still lands
+      // once Redis resumes, and the IdP's retry of a logout that never happened was then refused as
+      // a replay. The same token twice at once both end the same sessions; ending is idempotent.
+      await store.put(marker, '1', TOKEN_ID_TTL_SECONDS);
       telemetry.idpLogout('backchannel', { idp, result });
       answer(res, 200);
     } catch (err) {

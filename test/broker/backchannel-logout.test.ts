@@ -19,8 +19,10 @@ import {
   useSigningKey,
 } from '../../testkit/broker-harness.js';
 import { makeKeyPair } from '../../testkit/keys.js';
+import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
 import { TEST_PLACEMENT, tenantAt } from '../../testkit/pool.js';
 import { type Harness, startHarness } from '../../testkit/portal-harness.js';
+import { connectedFlowStore } from '../../testkit/redis.js';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -39,6 +41,8 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
   let portal: Harness;
   let broker: BrokerUnderTest;
   let logoutPath: string;
+  /** The broker's own redis-server, so that a test can stall it (SIGSTOP) without touching others'. */
+  let redis: LocalRedis;
   /** A key the IdP publishes for encryption only (`use: enc`), never to verify a signature with. */
   let encryptionKey: JWK;
   /** The `sid` of each ID token the IdP issued, latest last. */
@@ -87,13 +91,18 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     const tenant = tenantFor(url, [corporate], (spec) => {
       spec.portal.url = portal.url;
     });
-    broker = await serveBroker(server, url, tenant, pki);
+    redis = await startLocalRedis();
+    broker = await serveBroker(server, url, tenant, pki, await connectedFlowStore('acme', redis.url));
   });
 
   after(async () => {
     await broker?.close();
     await portal?.close();
     await idp?.close();
+    if (redis) {
+      redis.process.kill('SIGCONT');
+      await redis.stop();
+    }
     pki?.cleanup();
   });
 
@@ -485,6 +494,42 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     } finally {
       await cutOff.close();
     }
+  });
+
+  it('ends her sessions once when the same token, and two tokens naming her, arrive at the same time', async () => {
+    const browsers = [await signedIn(), await signedIn()];
+    const token = await logoutToken();
+    const from = backchannelLines().length;
+    const answers = await Promise.all([post(token), post(token), post(await logoutToken())]);
+    // A copy that arrives once the first is done is a replay; copies in flight together both end her.
+    for (const answer of answers) expect([200, 400], answer.body).to.include(answer.status);
+    expect(answers[2]!.status).to.equal(200);
+    for (const browser of browsers) expect(await portalPage(browser)).to.equal(303);
+    const lines = backchannelLines().slice(from);
+    expect(lines.map((l) => l['result'])).not.to.include('error');
+    for (const line of lines.filter((l) => l['result'] === 'refused'))
+      expect(line).to.include({ reason: 'OIDC_LOGOUT_TOKEN_REPLAYED' });
+  });
+
+  it('answers temporarily_unavailable while its Redis does not answer, loses nothing, and the retry ends the sessions', async () => {
+    const browser = await signedIn();
+    const token = await logoutToken();
+    redis.process.kill('SIGSTOP');
+    let stalled: Awaited<ReturnType<typeof post>>;
+    try {
+      stalled = await post(token);
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+    expect(stalled.status).to.equal(400);
+    expect(stalled.cacheControl).to.equal('no-store');
+    expect(JSON.parse(stalled.body)).to.include({ error: 'temporarily_unavailable' });
+    expect(backchannelLines().at(-1)).to.include({ result: 'error', reason: 'FLOW_STORE_UNAVAILABLE' });
+    expect(await portalPage(browser), 'still signed in').to.equal(200);
+    // The IdP retries the same token once Redis answers again: it is not taken for a replay.
+    const retried = await post(token);
+    expect(retried.status, retried.body).to.equal(200);
+    expect(await portalPage(browser)).to.equal(303);
   });
 
   describe("a token for this tenant posted at another tenant's address", () => {
