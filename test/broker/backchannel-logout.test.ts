@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { CompactEncrypt, decodeJwt, exportSPKI, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
@@ -530,6 +531,33 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     const retried = await post(token);
     expect(retried.status, retried.body).to.equal(200);
     expect(await portalPage(browser)).to.equal(303);
+  });
+
+  it('answers temporarily_unavailable when the portal accepts the SOAP call and never answers, and the retry ends the sessions', async () => {
+    const browser = await signedIn();
+    // A portal that takes the connection and says nothing: the broker's IdP deadline must end the wait.
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    const stalled = await replicaOf((tenant) =>
+      tenantAt(tenant, 'portal', tenant.metadata!.name!, `http://127.0.0.1:${port}`),
+    );
+    try {
+      const token = await logoutToken();
+      const failed = await post(token, { url: stalled.url });
+      expect(failed.status).to.equal(400);
+      expect(JSON.parse(failed.body)).to.include({ error: 'temporarily_unavailable' });
+      expect(held, 'the portal was called').not.to.have.length(0);
+      expect(backchannelLines().at(-1)).to.include({ result: 'error', reason: 'PORTAL_LOGOUT_UNCONFIRMED' });
+      expect(await portalPage(browser), 'still signed in').to.equal(200);
+      expect((await post(token)).status).to.equal(200);
+      expect(await portalPage(browser)).to.equal(303);
+    } finally {
+      await stalled.close();
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 
   describe("a token for this tenant posted at another tenant's address", () => {
