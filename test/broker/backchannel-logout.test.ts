@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { CompactEncrypt, decodeJwt, exportSPKI, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { checkTenant } from '../../common/config/load.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { type DevIdp, newSigningKey, startDevIdp } from '../../dev/idp/provider.js';
 import {
@@ -531,6 +532,45 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     const retried = await post(token);
     expect(retried.status, retried.body).to.equal(200);
     expect(await portalPage(browser)).to.equal(303);
+  });
+
+  it("ends nothing when her sid is posted at another IdP's address of the same tenant (same issuer and client)", async () => {
+    const before = sids.length;
+    const browser = await signedIn();
+    expect(sids.length, 'one ID token with its sid').to.equal(before + 1);
+    // A replica of this tenant (same store) with a second IdP entry trusting the same issuer and
+    // client: the token is valid at its address too, so only the per-IdP index keeps it from her.
+    const twoIdps = await replicaOf((tenant) => {
+      const [corporate] = tenant.spec.identityProviders;
+      const partner = oidcIdp('partner', idp.issuer, { emailDomains: ['partner.test'] });
+      // Read as the broker reads a tenant: the two entries are valid together.
+      return checkTenant({
+        ...structuredClone(tenant),
+        spec: { ...tenant.spec, identityProviders: [{ ...corporate, authority: 'catchAll' }, partner] },
+      });
+    });
+    try {
+      const token = await logoutToken({ sub: 'alice', sid: sids.at(-1)! });
+      const target = new URL(twoIdps.url);
+      const there = await new Promise<number>((resolve, reject) => {
+        const req = request(
+          new URL('/oidc/backchannel-logout/partner', target),
+          { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          },
+        );
+        req.on('error', reject);
+        req.end(new URLSearchParams({ logout_token: token }).toString());
+      });
+      expect(there, 'valid there, and nothing of hers is found').to.equal(200);
+      expect(await portalPage(browser), 'still signed in').to.equal(200);
+      expect((await post(token)).status, 'her own IdP still takes it').to.equal(200);
+      expect(await portalPage(browser)).to.equal(303);
+    } finally {
+      await twoIdps.close();
+    }
   });
 
   it('answers temporarily_unavailable when the portal accepts the SOAP call and never answers, and the retry ends the sessions', async () => {
