@@ -133,6 +133,18 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
     expect(await page(browser), 'alice is still signed in').to.equal(200);
   });
 
+  it('answers two LogoutRequests for her session arriving at once each with a signed Success', async () => {
+    const { browser, sessionIndex } = await aliceSignedIn();
+    const messages = [request(sessionIndex), request(sessionIndex)];
+    const answers = await Promise.all(messages.map((m) => send(signed(m))));
+    for (const [i, answer] of answers.entries()) {
+      expect(answer.status, answer.body).to.equal(200);
+      // Core 3.7.3.2: Success once nothing of hers is left, whichever of the two ended it.
+      expect(await verifiedAnswer(answer.body, messages[i]!.id)).to.equal(true);
+    }
+    expect(await page(browser)).to.equal(303);
+  });
+
   it('refuses a replayed LogoutRequest, which ends the session signed in since', async () => {
     const { sessionIndex } = await aliceSignedIn();
     const envelope = signed(request(sessionIndex));
