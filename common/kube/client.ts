@@ -157,7 +157,10 @@ export class KubeClient {
     return url;
   }
 
-  /** Opens a request and resolves with the response once headers arrive (status not checked). */
+  /**
+   * Opens a request and resolves with the response once headers arrive (status not checked).
+   * `args.signal` is the exchange's whole signal: the caller links in the client's lifetime.
+   */
   private async open(
     method: string,
     path: string,
@@ -165,10 +168,6 @@ export class KubeClient {
     stream = false,
   ): Promise<IncomingMessage> {
     this.lifetime?.throwIfAborted();
-    const signal =
-      this.lifetime && args.signal
-        ? AbortSignal.any([args.signal, this.lifetime])
-        : (args.signal ?? this.lifetime);
     const { agents, headers } = await this.options();
     const body = args.body === undefined ? undefined : JSON.stringify(args.body);
     const url = this.url(path, args.query);
@@ -187,7 +186,7 @@ export class KubeClient {
           'User-Agent': this.userAgent,
           ...(body !== undefined ? { 'Content-Type': args.contentType ?? 'application/json' } : {}),
         },
-        ...(signal ? { signal } : {}),
+        ...(args.signal ? { signal: args.signal } : {}),
       });
       req.on('response', resolve);
       req.on('error', reject);
@@ -195,15 +194,21 @@ export class KubeClient {
     });
   }
 
-  /** One exchange, bounded by the client's request timeout and by `args.signal`, whichever ends first. */
+  /**
+   * One exchange, bounded by the client's request timeout, by `args.signal` and by the client's
+   * lifetime, whichever ends first.
+   */
   async request<T>(method: string, path: string, args: RequestArgs = {}): Promise<T> {
-    const timeout = AbortSignal.timeout(this.requestTimeoutMs);
-    const signal = args.signal ? AbortSignal.any([args.signal, timeout]) : timeout;
-    const res = await this.open(method, path, { ...args, signal });
-    const text = await readAll(res);
-    const status = res.statusCode ?? 0;
-    if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
-    throw apiErrorFrom(status, text, `${method} ${path}`);
+    const exchange = exchangeSignal([args.signal, this.lifetime], this.requestTimeoutMs);
+    try {
+      const res = await this.open(method, path, { ...args, signal: exchange.signal });
+      const text = await readAll(res);
+      const status = res.statusCode ?? 0;
+      if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
+      throw apiErrorFrom(status, text, `${method} ${path}`);
+    } finally {
+      exchange.release();
+    }
   }
 
   /** The object, or undefined when it does not exist. */
@@ -280,29 +285,35 @@ export class KubeClient {
     signal: AbortSignal,
     accept?: string,
   ): Promise<void> {
-    const res = await this.open(
-      'GET',
-      path,
-      {
-        query: { ...query, watch: '1', allowWatchBookmarks: 'true' },
-        signal,
-        ...(accept ? { accept } : {}),
-      },
-      true,
-    );
-    const status = res.statusCode ?? 0;
-    if (status !== 200) throw apiErrorFrom(status, await readAll(res), `watch ${path}`);
-    let buffered = '';
-    res.setEncoding('utf8');
-    for await (const chunk of res) {
-      buffered += chunk as string;
-      let newline = buffered.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
-        newline = buffered.indexOf('\n');
+    // No deadline: a watch runs as long as the server keeps it (the informer detects silence).
+    const exchange = exchangeSignal([signal, this.lifetime]);
+    try {
+      const res = await this.open(
+        'GET',
+        path,
+        {
+          query: { ...query, watch: '1', allowWatchBookmarks: 'true' },
+          signal: exchange.signal,
+          ...(accept ? { accept } : {}),
+        },
+        true,
+      );
+      const status = res.statusCode ?? 0;
+      if (status !== 200) throw apiErrorFrom(status, await readAll(res), `watch ${path}`);
+      let buffered = '';
+      res.setEncoding('utf8');
+      for await (const chunk of res) {
+        buffered += chunk as string;
+        let newline = buffered.indexOf('\n');
+        while (newline >= 0) {
+          const line = buffered.slice(0, newline).trim();
+          buffered = buffered.slice(newline + 1);
+          if (line) onEvent(JSON.parse(line) as WatchEvent<T>);
+          newline = buffered.indexOf('\n');
+        }
       }
+    } finally {
+      exchange.release();
     }
   }
 
@@ -310,6 +321,41 @@ export class KubeClient {
     this.agents?.request.destroy();
     this.agents?.watch.destroy();
   }
+}
+
+/**
+ * The abort signal of one exchange: aborted with the reason of whichever of `sources` aborts first,
+ * or with a TimeoutError after `timeoutMs` when given. `release` (once the answer is read) clears
+ * the timer and the listeners, so nothing of the exchange outlives it. Not AbortSignal.timeout and
+ * AbortSignal.any: neither can be released. The timeout's timer ran the full 70 s after every call,
+ * and both signals were let go only by the garbage collector (any() links each to its long-lived
+ * sources, the client's lifetime, until then), which cost the operator CPU on every call (ADR
+ * 0156 measures it).
+ */
+function exchangeSignal(
+  sources: readonly (AbortSignal | undefined)[],
+  timeoutMs?: number,
+): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const linked = sources.filter((source): source is AbortSignal => source !== undefined);
+  const onSourceAbort = (event: Event) => controller.abort((event.target as AbortSignal).reason);
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(
+          () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
+          timeoutMs,
+        );
+  // As AbortSignal.timeout's: a request in flight holds its socket, which keeps the process alive.
+  timer?.unref();
+  const release = () => {
+    clearTimeout(timer);
+    for (const source of linked) source.removeEventListener('abort', onSourceAbort);
+  };
+  const aborted = linked.find((source) => source.aborted);
+  if (aborted) controller.abort(aborted.reason);
+  else for (const source of linked) source.addEventListener('abort', onSourceAbort, { once: true });
+  return { signal: controller.signal, release };
 }
 
 async function readAll(res: IncomingMessage): Promise<string> {
