@@ -2,28 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
-import { CompactEncrypt, decodeJwt, exportSPKI, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { CompactEncrypt, exportSPKI, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { checkTenant } from '../../common/config/load.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
-import { type DevIdp, newSigningKey, startDevIdp } from '../../dev/idp/provider.js';
-import {
-  type BrokerUnderTest,
-  Browser,
-  brokerReplica,
-  createPki,
-  devClient,
-  listenPlaceholder,
-  loginAtDevIdp,
-  oidcIdp,
-  type Pki,
-  serveBroker,
-  tenantFor,
-  useSigningKey,
-} from '../../testkit/broker-harness.js';
-import { makeKeyPair } from '../../testkit/keys.js';
+import { type DevIdp, newSigningKey } from '../../dev/idp/provider.js';
+import { type BrokerUnderTest, type Browser, brokerReplica, oidcIdp } from '../../testkit/broker-harness.js';
 import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
+import { type OidcLogoutChain, startOidcLogoutChain } from '../../testkit/oidc-logout-chain.js';
 import { TEST_PLACEMENT, tenantAt } from '../../testkit/pool.js';
-import { type Harness, startHarness } from '../../testkit/portal-harness.js';
+import type { Harness } from '../../testkit/portal-harness.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -37,105 +24,56 @@ const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
  */
 describe('broker: OIDC back-channel logout ends the portal session', function () {
   this.timeout(60_000);
-  let pki: Pki;
+  let chain: OidcLogoutChain;
   let idp: DevIdp;
   let signingKey: JWK;
   let portal: Harness;
   let broker: BrokerUnderTest;
-  let logoutPath: string;
+  const logoutPath = '/oidc/backchannel-logout/corporate';
   /** The broker's own redis-server, so that a test can stall it (SIGSTOP) without touching others'. */
   let redis: LocalRedis;
   /** A key the IdP publishes for encryption only (`use: enc`), never to verify a signature with. */
   let encryptionKey: JWK;
-  /** The `sid` of each ID token the IdP issued, latest last. */
-  const sids: string[] = [];
 
   before(async () => {
-    pki = createPki();
-    const brokerPair = makeKeyPair('broker.acme.test');
-    const portalPair = makeKeyPair('portal.acme.test');
-    useSigningKey(pki, 'broker', brokerPair);
-    useSigningKey(pki, 'portal', portalPair);
-    const { server, url } = await listenPlaceholder();
-    logoutPath = '/oidc/backchannel-logout/corporate';
     signingKey = await newSigningKey();
     encryptionKey = { ...(await newSigningKey()), use: 'enc', alg: 'RSA-OAEP-256' };
-    idp = await startDevIdp({
-      clients: [
-        devClient(url, {
-          backchannel_logout_uri: `${url}${logoutPath}`,
-          backchannel_logout_session_required: true,
-        }),
-      ],
-      signingKeys: [signingKey],
-      // oidc-provider publishes no key it does not use itself; its JWKS answer gets one more, for
-      // encryption, as an IdP that also encrypts would publish it.
-      middleware: [
-        async (ctx, next) => {
-          await next();
-          if (ctx.path !== '/jwks') return;
-          const { d, p, q, dp, dq, qi, ...publicKey } = encryptionKey;
-          const body = ctx.body as { keys: JWK[] };
-          ctx.body = { keys: [...body.keys, publicKey] };
-        },
-      ],
-    });
-    idp.provider.on('grant.success', (ctx) => {
-      const { id_token: idToken } = ctx.body as { id_token: string };
-      sids.push(String(decodeJwt(idToken)['sid']));
-    });
-    const corporate = oidcIdp('corporate', idp.issuer);
-    portal = await startHarness({
-      brokerKey: brokerPair,
-      portalKey: portalPair,
-      spec: { broker: { url }, identityProviders: [corporate] },
-    });
-    const tenant = tenantFor(url, [corporate], (spec) => {
-      spec.portal.url = portal.url;
-    });
     redis = await startLocalRedis();
-    broker = await serveBroker(server, url, tenant, pki, await connectedFlowStore('acme', redis.url));
+    chain = await startOidcLogoutChain({
+      logoutRegistration: (url) => ({
+        backchannel_logout_uri: `${url}${logoutPath}`,
+        backchannel_logout_session_required: true,
+      }),
+      idp: {
+        signingKeys: [signingKey],
+        // oidc-provider publishes no key it does not use itself; its JWKS answer gets one more, for
+        // encryption, as an IdP that also encrypts would publish it.
+        middleware: [
+          async (ctx, next) => {
+            await next();
+            if (ctx.path !== '/jwks') return;
+            const { d, p, q, dp, dq, qi, ...publicKey } = encryptionKey;
+            const body = ctx.body as { keys: JWK[] };
+            ctx.body = { keys: [...body.keys, publicKey] };
+          },
+        ],
+      },
+      store: await connectedFlowStore('acme', redis.url),
+    });
+    ({ idp, portal, broker } = chain);
   });
 
   after(async () => {
-    await broker?.close();
-    await portal?.close();
-    await idp?.close();
+    await chain?.close();
     if (redis) {
       redis.process.kill('SIGCONT');
       await redis.stop();
     }
-    pki?.cleanup();
   });
 
   /** The person signs in at the portal, through the broker and the IdP; her browser. */
-  async function signedIn(email = 'alice@acme.test'): Promise<Browser> {
-    const browser = new Browser();
-    const toBroker = await browser.request(`${portal.url}/login`);
-    expect(toBroker.status).to.equal(303);
-    const toIdp = await browser.request(toBroker.headers.get('location')!);
-    expect(toIdp.status, 'the broker sends the browser to the IdP').to.equal(302);
-    const { fields } = await loginAtDevIdp(
-      browser,
-      new URL(toIdp.headers.get('location')!, broker.url).href,
-      {
-        brokerUrl: broker.url,
-        email,
-      },
-    );
-    const acs = await browser.request(`${portal.url}/saml/acs`, { form: fields });
-    expect(acs.status, 'the portal takes the broker Response').to.equal(303);
-    expect(await portalPage(browser)).to.equal(200);
-    return browser;
-  }
-
-  /** A signed-in page of the portal: 200 while the session lives, 303 to sign-in once it is gone. */
-  async function portalPage(browser: Browser): Promise<number> {
-    const res = await browser.request(`${portal.url}/requests`);
-    await res.arrayBuffer();
-    if (res.status === 303) expect(res.headers.get('location')).to.match(/^\/login\?return=/);
-    return res.status;
-  }
+  const signedIn = async (email?: string) => (await chain.signedIn(email)).browser;
+  const portalPage = (browser: Browser) => chain.portalPage(browser);
 
   /** oidc-provider's own sign-out: end_session, the person confirms. */
   async function signOutAtIdp(browser: Browser): Promise<void> {
@@ -260,10 +198,7 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
   });
 
   it("ends nothing when the token's sub and sid name different people (bob's sub, alice's sid)", async () => {
-    const before = sids.length;
-    const browser = await signedIn();
-    expect(sids.length, 'one ID token with its sid').to.equal(before + 1);
-    const sid = sids.at(-1)!;
+    const { browser, sid } = await chain.signedIn();
     expect((await post(await logoutToken({ sub: 'bob', sid }))).status).to.equal(200);
     expect(backchannelLines().at(-1)).to.include({ result: 'no_session' });
     expect(await portalPage(browser), 'alice stays signed in').to.equal(200);
@@ -535,9 +470,7 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
   });
 
   it("ends nothing when her sid is posted at another IdP's address of the same tenant (same issuer and client)", async () => {
-    const before = sids.length;
-    const browser = await signedIn();
-    expect(sids.length, 'one ID token with its sid').to.equal(before + 1);
+    const { browser, sid } = await chain.signedIn();
     // A replica of this tenant (same store) with a second IdP entry trusting the same issuer and
     // client: the token is valid at its address too, so only the per-IdP index keeps it from her.
     const twoIdps = await replicaOf((tenant) => {
@@ -550,7 +483,7 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
       });
     });
     try {
-      const token = await logoutToken({ sub: 'alice', sid: sids.at(-1)! });
+      const token = await logoutToken({ sub: 'alice', sid });
       const target = new URL(twoIdps.url);
       const there = await new Promise<number>((resolve, reject) => {
         const req = request(

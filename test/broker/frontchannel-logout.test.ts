@@ -1,30 +1,20 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { decodeJwt } from 'jose';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { html } from '../../common/http/html.js';
-import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import type { DevIdp } from '../../dev/idp/provider.js';
 import {
   type BrokerUnderTest,
-  Browser,
+  type Browser,
   brokerReplica,
   closeServer,
-  createPki,
-  devClient,
-  listenPlaceholder,
-  loginAtDevIdp,
-  oidcIdp,
-  type Pki,
-  serveBroker,
-  tenantFor,
-  useSigningKey,
 } from '../../testkit/broker-harness.js';
 import { launchChromium } from '../../testkit/chromium.js';
-import { makeKeyPair } from '../../testkit/keys.js';
+import { type OidcLogoutChain, startOidcLogoutChain } from '../../testkit/oidc-logout-chain.js';
 import { TEST_PLACEMENT, tenantAt } from '../../testkit/pool.js';
-import { type Harness, startHarness } from '../../testkit/portal-harness.js';
+import type { Harness } from '../../testkit/portal-harness.js';
 
 const LOGOUT_PATH = '/oidc/frontchannel-logout/corporate';
 
@@ -40,90 +30,37 @@ const LOGOUT_PATH = '/oidc/frontchannel-logout/corporate';
  */
 describe('broker: OIDC front-channel logout ends the portal session', function () {
   this.timeout(90_000);
-  let pki: Pki;
+  let chain: OidcLogoutChain;
   let idp: DevIdp;
   let portal: Harness;
   let broker: BrokerUnderTest;
-  /** The `sid` of each ID token the IdP issued, latest last. */
-  const sids: string[] = [];
 
   before(async () => {
-    pki = createPki();
-    const brokerPair = makeKeyPair('broker.acme.test');
-    const portalPair = makeKeyPair('portal.acme.test');
-    useSigningKey(pki, 'broker', brokerPair);
-    useSigningKey(pki, 'portal', portalPair);
-    const { server, url } = await listenPlaceholder();
-    idp = await startDevIdp({
-      clients: [
-        devClient(url, {
-          frontchannel_logout_uri: `${url}${LOGOUT_PATH}`,
-          frontchannel_logout_session_required: true,
-        }),
-      ],
-      // A page of the IdP's origin that frames a given address, as its logout page does.
-      middleware: [
-        async (ctx, next) => {
-          if (ctx.path !== '/test/frame') return next();
-          ctx.type = 'html';
-          ctx.body = framingPage(String(ctx.query['src']));
-        },
-      ],
+    chain = await startOidcLogoutChain({
+      logoutRegistration: (url) => ({
+        frontchannel_logout_uri: `${url}${LOGOUT_PATH}`,
+        frontchannel_logout_session_required: true,
+      }),
+      idp: {
+        // A page of the IdP's origin that frames a given address, as its logout page does.
+        middleware: [
+          async (ctx, next) => {
+            if (ctx.path !== '/test/frame') return next();
+            ctx.type = 'html';
+            ctx.body = framingPage(String(ctx.query['src']));
+          },
+        ],
+      },
     });
-    idp.provider.on('grant.success', (ctx) => {
-      const { id_token: idToken } = ctx.body as { id_token: string };
-      sids.push(String(decodeJwt(idToken)['sid']));
-    });
-    const corporate = oidcIdp('corporate', idp.issuer);
-    portal = await startHarness({
-      brokerKey: brokerPair,
-      portalKey: portalPair,
-      spec: { broker: { url }, identityProviders: [corporate] },
-    });
-    const tenant = tenantFor(url, [corporate], (spec) => {
-      spec.portal.url = portal.url;
-    });
-    broker = await serveBroker(server, url, tenant, pki);
+    ({ idp, portal, broker } = chain);
   });
 
   after(async () => {
-    await broker?.close();
-    await portal?.close();
-    await idp?.close();
-    pki?.cleanup();
+    await chain?.close();
   });
 
-  /** The person signs in at the portal, through the broker and the IdP; her browser and IdP session. */
-  async function signedIn(email = 'alice@acme.test'): Promise<{ browser: Browser; sid: string }> {
-    const browser = new Browser();
-    const toBroker = await browser.request(`${portal.url}/login`);
-    const toIdp = await browser.request(toBroker.headers.get('location')!);
-    expect(toIdp.status, 'the broker sends the browser to the IdP').to.equal(302);
-    const before = sids.length;
-    const { fields } = await loginAtDevIdp(
-      browser,
-      new URL(toIdp.headers.get('location')!, broker.url).href,
-      {
-        brokerUrl: broker.url,
-        email,
-      },
-    );
-    const acs = await browser.request(`${portal.url}/saml/acs`, { form: fields });
-    expect(acs.status, 'the portal takes the broker Response').to.equal(303);
-    expect(await portalPage(browser)).to.equal(200);
-    expect(sids.length, 'one ID token').to.equal(before + 1);
-    const sid = sids.at(-1)!;
-    expect(sid, 'the ID token names the IdP session').to.match(/^[\w-]{10,}$/);
-    return { browser, sid };
-  }
-
-  /** A signed-in page of the portal: 200 while the session lives, 303 to sign-in once it is gone. */
-  async function portalPage(browser: Browser): Promise<number> {
-    const res = await browser.request(`${portal.url}/requests`);
-    await res.arrayBuffer();
-    if (res.status === 303) expect(res.headers.get('location')).to.match(/^\/login\?return=/);
-    return res.status;
-  }
+  const signedIn = (email?: string) => chain.signedIn(email);
+  const portalPage = (browser: Browser) => chain.portalPage(browser);
 
   /**
    * The front-channel logout request as the IdP's frame sends it, with `query` as given (an attack),
@@ -207,7 +144,7 @@ describe('broker: OIDC front-channel logout ends the portal session', function (
       expect(request.frame().parentFrame(), 'loaded in a frame of the IdP page').not.to.equal(null);
       const params = new URL(request.url()).searchParams;
       expect(params.get('iss')).to.equal(idp.issuer);
-      expect(params.get('sid')).to.equal(sids.at(-1));
+      expect(params.get('sid')).to.equal(chain.sids.at(-1));
       // The IdP page goes on once its frames have loaded.
       await page.waitForURL(`${idp.issuer}/session/end/success**`);
       expect(await chromiumPortalPage(page), 'the portal session is gone').to.equal(303);

@@ -1,0 +1,117 @@
+import { expect } from 'chai';
+import { decodeJwt } from 'jose';
+import type { ClientMetadata } from 'oidc-provider';
+import type { FlowStore } from '../common/flowstore/index.js';
+import { type DevIdp, type DevIdpOptions, startDevIdp } from '../dev/idp/provider.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  createPki,
+  devClient,
+  listenPlaceholder,
+  loginAtDevIdp,
+  oidcIdp,
+  type Pki,
+  serveBroker,
+  tenantFor,
+  useSigningKey,
+} from './broker-harness.js';
+import { makeKeyPair } from './keys.js';
+import { type Harness, startHarness } from './portal-harness.js';
+
+/**
+ * The whole chain an OIDC IdP's logout crosses (ADR 0150, 0159): the real portal, signing in through
+ * the broker at oidc-provider (IdP `corporate`), whose ID tokens carry the IdP session's `sid`.
+ */
+export interface OidcLogoutChain {
+  pki: Pki;
+  idp: DevIdp;
+  portal: Harness;
+  broker: BrokerUnderTest;
+  /** The `sid` of each ID token the IdP issued, latest last. */
+  sids: string[];
+  /** The person signs in at the portal, through the broker and the IdP: her browser and IdP session. */
+  signedIn(email?: string): Promise<{ browser: Browser; sid: string }>;
+  /** A signed-in page of the portal: 200 while the session lives, 303 to sign-in once it is gone. */
+  portalPage(browser: Browser): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startOidcLogoutChain(options: {
+  /** The client's logout registration at the IdP, given the broker's URL. */
+  logoutRegistration: (brokerUrl: string) => Partial<ClientMetadata>;
+  /** More of the IdP's options (its clients are the broker's). */
+  idp?: Omit<DevIdpOptions, 'clients'>;
+  /** The broker's flow store (default: in memory). */
+  store?: FlowStore;
+}): Promise<OidcLogoutChain> {
+  const pki = createPki();
+  const brokerPair = makeKeyPair('broker.acme.test');
+  const portalPair = makeKeyPair('portal.acme.test');
+  useSigningKey(pki, 'broker', brokerPair);
+  useSigningKey(pki, 'portal', portalPair);
+  const { server, url } = await listenPlaceholder();
+  const idp = await startDevIdp({
+    ...options.idp,
+    clients: [devClient(url, options.logoutRegistration(url))],
+  });
+  const sids: string[] = [];
+  idp.provider.on('grant.success', (ctx) => {
+    const { id_token: idToken } = ctx.body as { id_token: string };
+    sids.push(String(decodeJwt(idToken)['sid']));
+  });
+  const corporate = oidcIdp('corporate', idp.issuer);
+  const portal = await startHarness({
+    brokerKey: brokerPair,
+    portalKey: portalPair,
+    spec: { broker: { url }, identityProviders: [corporate] },
+  });
+  const tenant = tenantFor(url, [corporate], (spec) => {
+    spec.portal.url = portal.url;
+  });
+  const broker = await serveBroker(server, url, tenant, pki, options.store);
+
+  const portalPage = async (browser: Browser): Promise<number> => {
+    const res = await browser.request(`${portal.url}/requests`);
+    await res.arrayBuffer();
+    if (res.status === 303) expect(res.headers.get('location')).to.match(/^\/login\?return=/);
+    return res.status;
+  };
+  return {
+    pki,
+    idp,
+    portal,
+    broker,
+    sids,
+    portalPage,
+    async signedIn(email = 'alice@acme.test') {
+      const browser = new Browser();
+      const toBroker = await browser.request(`${portal.url}/login`);
+      expect(toBroker.status).to.equal(303);
+      const toIdp = await browser.request(toBroker.headers.get('location')!);
+      expect(toIdp.status, 'the broker sends the browser to the IdP').to.equal(302);
+      const before = sids.length;
+      const { fields } = await loginAtDevIdp(
+        browser,
+        new URL(toIdp.headers.get('location')!, broker.url).href,
+        {
+          brokerUrl: broker.url,
+          email,
+        },
+      );
+      const acs = await browser.request(`${portal.url}/saml/acs`, { form: fields });
+      expect(acs.status, 'the portal takes the broker Response').to.equal(303);
+      expect(await portalPage(browser)).to.equal(200);
+      expect(sids.length, 'one ID token').to.equal(before + 1);
+      const sid = sids.at(-1)!;
+      expect(sid, 'the ID token names the IdP session').to.match(/^[\w-]{10,}$/);
+      return { browser, sid };
+    },
+    async close() {
+      await broker.close();
+      await portal.close();
+      await idp.close();
+      pki.cleanup();
+    },
+  };
+}
