@@ -187,22 +187,28 @@ export async function harnessPool<T extends PartInstance>(options: {
   };
 }
 
-/** A GET with any Host header (fetch always sends the URL's) to the server at `url`. */
+/**
+ * A request with any Host header (fetch always sends the URL's) to the server at `url`: a GET unless
+ * `init` says otherwise; `host` undefined sends the URL's own.
+ */
 export function withHost(
   url: string,
-  host: string,
+  host: string | undefined,
   path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
 ): Promise<{ status: number; body: string; headers: IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = request(new URL(path, url), { headers: { host } }, (res) => {
+    const headers = { ...init.headers, ...(host === undefined ? {} : { host }) };
+    const req = request(new URL(path, url), { method: init.method ?? 'GET', headers }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => {
         body += chunk.toString('utf8');
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
+    // An over-size body may be answered before it is all sent.
     req.on('error', reject);
-    req.end();
+    req.end(init.body);
   });
 }
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
 import { createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { CompactEncrypt, exportSPKI, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
@@ -9,7 +8,7 @@ import { type DevIdp, newSigningKey } from '../../dev/idp/provider.js';
 import { type BrokerUnderTest, type Browser, brokerReplica, oidcIdp } from '../../testkit/broker-harness.js';
 import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
 import { type OidcLogoutChain, startOidcLogoutChain } from '../../testkit/oidc-logout-chain.js';
-import { TEST_PLACEMENT, tenantAt } from '../../testkit/pool.js';
+import { TEST_PLACEMENT, tenantAt, withHost } from '../../testkit/pool.js';
 import type { Harness } from '../../testkit/portal-harness.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
 
@@ -110,40 +109,23 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
    * POSTs the token as the IdP does, to `url` (default the broker) with Host `host` (default the
    * URL's); `body` and `contentType` replace the form for attacks on the request itself.
    */
-  function post(
+  async function post(
     token: string,
     options: { url?: string; host?: string; body?: string; contentType?: string } = {},
   ): Promise<{ status: number; body: string; cacheControl: string | undefined; type: string | undefined }> {
-    const target = new URL(`${options.url ?? broker.url}${logoutPath}`);
     const body = options.body ?? new URLSearchParams({ logout_token: token }).toString();
-    return new Promise((resolve, reject) => {
-      const req = request(
-        target,
-        {
-          method: 'POST',
-          headers: {
-            'content-type': options.contentType ?? 'application/x-www-form-urlencoded',
-            ...(options.host ? { host: options.host } : {}),
-          },
-        },
-        (res) => {
-          let text = '';
-          res.on('data', (chunk: Buffer) => {
-            text += chunk.toString('utf8');
-          });
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode!,
-              body: text,
-              cacheControl: res.headers['cache-control'],
-              type: res.headers['content-type'],
-            }),
-          );
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+    const contentType = options.contentType ?? 'application/x-www-form-urlencoded';
+    const res = await withHost(options.url ?? broker.url, options.host, logoutPath, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
     });
+    return {
+      status: res.status,
+      body: res.body,
+      cacheControl: res.headers['cache-control'],
+      type: res.headers['content-type'],
+    };
   }
 
   function backchannelLines() {
@@ -484,20 +466,12 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     });
     try {
       const token = await logoutToken({ sub: 'alice', sid });
-      const target = new URL(twoIdps.url);
-      const there = await new Promise<number>((resolve, reject) => {
-        const req = request(
-          new URL('/oidc/backchannel-logout/partner', target),
-          { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
-          (res) => {
-            res.resume();
-            resolve(res.statusCode!);
-          },
-        );
-        req.on('error', reject);
-        req.end(new URLSearchParams({ logout_token: token }).toString());
+      const there = await withHost(twoIdps.url, undefined, '/oidc/backchannel-logout/partner', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ logout_token: token }).toString(),
       });
-      expect(there, 'valid there, and nothing of hers is found').to.equal(200);
+      expect(there.status, 'valid there, and nothing of hers is found').to.equal(200);
       expect(await portalPage(browser), 'still signed in').to.equal(200);
       expect((await post(token)).status, 'her own IdP still takes it').to.equal(200);
       expect(await portalPage(browser)).to.equal(303);

@@ -1,4 +1,4 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Browser as Chromium, Page } from 'playwright-core';
@@ -13,7 +13,7 @@ import {
 } from '../../testkit/broker-harness.js';
 import { launchChromium } from '../../testkit/chromium.js';
 import { type OidcLogoutChain, startOidcLogoutChain } from '../../testkit/oidc-logout-chain.js';
-import { TEST_PLACEMENT, tenantAt } from '../../testkit/pool.js';
+import { TEST_PLACEMENT, tenantAt, withHost } from '../../testkit/pool.js';
 import type { Harness } from '../../testkit/portal-harness.js';
 
 const LOGOUT_PATH = '/oidc/frontchannel-logout/corporate';
@@ -66,29 +66,18 @@ describe('broker: OIDC front-channel logout ends the portal session', function (
    * The front-channel logout request as the IdP's frame sends it, with `query` as given (an attack),
    * to `url` (default the broker) with Host `host` (default the URL's; fetch would not send another).
    */
-  function frontchannel(
+  async function frontchannel(
     query: string,
     options: { url?: string; host?: string; method?: string } = {},
   ): Promise<Response> {
-    const target = new URL(`${options.url ?? broker.url}${LOGOUT_PATH}${query ? `?${query}` : ''}`);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        target,
-        { method: options.method ?? 'GET', headers: options.host ? { host: options.host } : {} },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const headers = new Headers();
-            for (const [name, value] of Object.entries(res.headers))
-              for (const one of [value ?? []].flat()) headers.append(name, one);
-            resolve(new Response(Buffer.concat(chunks), { status: res.statusCode!, headers }));
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end();
+    const path = `${LOGOUT_PATH}${query ? `?${query}` : ''}`;
+    const res = await withHost(options.url ?? broker.url, options.host, path, {
+      ...(options.method ? { method: options.method } : {}),
     });
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(res.headers))
+      for (const one of [value ?? []].flat()) headers.append(name, one);
+    return new Response(res.body, { status: res.status, headers });
   }
 
   const query = (params: Record<string, string>) => new URLSearchParams(params).toString();

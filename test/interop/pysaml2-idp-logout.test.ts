@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -20,7 +20,7 @@ import {
   useSigningKey,
 } from '../../testkit/broker-harness.js';
 import { makeKeyPair } from '../../testkit/keys.js';
-import { TEST_PLACEMENT, tenantAt } from '../../testkit/pool.js';
+import { TEST_PLACEMENT, tenantAt, withHost } from '../../testkit/pool.js';
 import { type Harness, startHarness } from '../../testkit/portal-harness.js';
 import { autoPostForm, type Peer, startPeer } from './peers.js';
 
@@ -186,40 +186,21 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     }
 
     /** Posts `body` to the SOAP endpoint as an IdP's server does (text/xml unless told). */
-    function postSoap(
+    async function postSoap(
       body: string,
       options: { url?: string; host?: string; contentType?: string } = {},
     ): Promise<SoapAnswer> {
-      const target = new URL(`${options.url ?? broker.url}${SOAP_PATH}`);
-      return new Promise((resolve, reject) => {
-        const req = request(
-          target,
-          {
-            method: 'POST',
-            headers: {
-              'content-type': options.contentType ?? 'text/xml; charset=utf-8',
-              ...(options.host ? { host: options.host } : {}),
-            },
-          },
-          (res) => {
-            let text = '';
-            res.on('data', (chunk: Buffer) => {
-              text += chunk.toString('utf8');
-            });
-            res.on('end', () =>
-              resolve({
-                status: res.statusCode!,
-                body: text,
-                type: res.headers['content-type'],
-                cacheControl: res.headers['cache-control'],
-              }),
-            );
-          },
-        );
-        // An over-size body may be answered before it is all sent.
-        req.on('error', reject);
-        req.end(body);
+      const res = await withHost(options.url ?? broker.url, options.host, SOAP_PATH, {
+        method: 'POST',
+        headers: { 'content-type': options.contentType ?? 'text/xml; charset=utf-8' },
+        body,
       });
+      return {
+        status: res.status,
+        body: res.body,
+        type: res.headers['content-type'],
+        cacheControl: res.headers['cache-control'],
+      };
     }
 
     /** The broker's SOAP answer, its signature verified with the broker's certificate. */
