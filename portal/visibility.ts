@@ -43,7 +43,20 @@ export interface DeskRef {
   projectId: string;
 }
 
-export type Ownership = 'all' | 'mine' | 'shared' | 'approvals' | 'organization';
+/**
+ * Whose requests a list shows. The three approval choices follow the native portal's (the
+ * servicedeskapi's `requestOwnership=APPROVER`, with `approvalStatus=MY_PENDING_APPROVAL` for the
+ * second): every request the customer approves, those waiting for their answer, and the rest
+ * (answered by them, or decided without their answer).
+ */
+export type Ownership =
+  | 'all'
+  | 'mine'
+  | 'shared'
+  | 'approvals'
+  | 'approvals-pending'
+  | 'approvals-done'
+  | 'organization';
 export type StatusFilter = 'open' | 'closed' | 'all';
 export type RequestSort = 'created-desc' | 'created-asc' | 'updated-desc' | 'updated-asc';
 export const REQUEST_SORTS: readonly RequestSort[] = [
@@ -156,6 +169,12 @@ export function ownershipJql(
   const shared = `"Request participants" = ${me}`;
   // JSM's Approvers field: the people asked to approve (the native portal's "Approvals").
   const approvals = `approvers = ${me}`;
+  // Waiting for the customer's answer: JSM's pendingApprovalBy() on its Approvals field, "the
+  // approver for a pending approval step and is yet to approve or decline" (not pendingBy(), which
+  // also holds after they answered while the step waits for others). Named, since the search runs
+  // as the service account (myPendingApproval() would be its own). Always ANDed to the Approvers
+  // clause, so each narrows what "Approvals" lists and the gate lets open: nothing new is reached.
+  const awaitingMe = `pendingApprovalBy(${me})`;
   const organization = orgs.length > 0 ? `organizations in (${orgs.join(', ')})` : undefined;
   switch (ownership) {
     case 'mine':
@@ -164,6 +183,11 @@ export function ownershipJql(
       return shared;
     case 'approvals':
       return approvals;
+    case 'approvals-pending':
+      return `${approvals} AND approvals = ${awaitingMe}`;
+    case 'approvals-done':
+      // `!=` holds on requests with approvals only (JQL leaves out empty fields).
+      return `${approvals} AND approvals != ${awaitingMe}`;
     case 'organization':
       return organizationId === undefined ? organization : oneOrg;
     case 'all':

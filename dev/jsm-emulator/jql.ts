@@ -11,8 +11,19 @@
 //            | project (= V | in (V, ...)) | statusCategory (= | !=) V | text ~ "..."
 //            | ("Request Type" | "Customer Request Type") (= V | in (V, ...) | IS [NOT] EMPTY)
 //              (by name; EMPTY: an issue raised inside Jira, not through a request type)
+//            | approvals (= | !=) fn '(' [V (, V)*] ')'
 //
 // `approvers` is JSM's Approvers field: the people asked to approve, whatever they decided.
+// `approvals` is JSM's Approvals field (custom field of type Approval), which takes only JSM's
+// approval functions, as Atlassian documents them ("JQL functions", Jira Service Management Cloud):
+//   approved()               a request with an approval whose final decision is approved (= only)
+//   approver(u, ...)         any u is an approver of a pending or completed step, answered or not (= only)
+//   pending()                a request with a pending approval step
+//   pendingBy(u, ...)        any u is an approver of a pending step, answered or not
+//   pendingApprovalBy(u, ...) any u is an approver of a pending step and is yet to answer
+// The caller-relative myApproval(), myPending() and myPendingApproval() are left out: a portal
+// searching as its service account must name the customer. `!=` is the negation over requests
+// whose Approvals field is not empty (Jira: "JQL searches do not return empty fields").
 
 export class JqlError extends Error {}
 
@@ -84,9 +95,11 @@ export type JqlField =
   | 'statusCategory'
   | 'requestType'
   | 'text';
+export type ApprovalFunction = 'approved' | 'approver' | 'pending' | 'pendingBy' | 'pendingApprovalBy';
 export type JqlNode =
   | { kind: 'and' | 'or'; left: JqlNode; right: JqlNode }
-  | { kind: 'clause'; field: JqlField; op: '=' | '!=' | 'in' | '~' | 'is' | 'is not'; values: string[] };
+  | { kind: 'clause'; field: JqlField; op: '=' | '!=' | 'in' | '~' | 'is' | 'is not'; values: string[] }
+  | { kind: 'approval'; op: '=' | '!='; fn: ApprovalFunction; users: string[] };
 export interface JqlQuery {
   where?: JqlNode;
   orderBy: { field: 'created' | 'updated'; direction: 'ASC' | 'DESC' };
@@ -104,6 +117,14 @@ const FIELDS: Record<string, { field: JqlField; ops: readonly string[] }> = {
   text: { field: 'text', ops: ['~'] },
   'request type': { field: 'requestType', ops: ['=', 'in', 'is'] },
   'customer request type': { field: 'requestType', ops: ['=', 'in', 'is'] },
+};
+/** Each approval function: whether it names users, and the operators Atlassian lists for it. */
+const APPROVAL_FUNCTIONS: Record<string, { fn: ApprovalFunction; users: boolean; ops: readonly string[] }> = {
+  approved: { fn: 'approved', users: false, ops: ['='] },
+  approver: { fn: 'approver', users: true, ops: ['='] },
+  pending: { fn: 'pending', users: false, ops: ['=', '!='] },
+  pendingby: { fn: 'pendingBy', users: true, ops: ['=', '!='] },
+  pendingapprovalby: { fn: 'pendingApprovalBy', users: true, ops: ['=', '!='] },
 };
 const STATUS_CATEGORIES = new Set(['to do', 'in progress', 'done', 'new', 'indeterminate', '2', '3', '4']);
 const ISSUE_KEY_OR_ID = /^([A-Za-z][A-Za-z0-9_]*-[0-9]+|[0-9]+)$/;
@@ -142,6 +163,10 @@ export function parseJql(jql: string): JqlQuery {
   const clause = (): JqlNode => {
     const t = peek();
     if (t?.kind !== 'word' && t?.kind !== 'string') return fail('a field name');
+    if (t.text.toLowerCase() === 'approvals') {
+      pos++;
+      return approvalClause(t.text);
+    }
     const spec = FIELDS[t.text.toLowerCase()];
     if (!spec)
       throw new JqlError(`Field '${t.text}' does not exist or you do not have permission to view it.`);
@@ -186,6 +211,37 @@ export function parseJql(jql: string): JqlQuery {
     if (peek()?.kind === 'lparen') throw new JqlError(`Function '${v}' is not supported.`);
     checkValue(spec.field, t.text, v);
     return { kind: 'clause', field: spec.field, op: op as '=' | '!=' | '~', values: [v] };
+  };
+  // `approvals = fn(args)`: the Approvals field takes its functions and nothing else.
+  const approvalClause = (name: string): JqlNode => {
+    const opToken = peek();
+    if (opToken?.kind !== 'op') return fail('an operator');
+    pos++;
+    const fnToken = peek();
+    const spec = fnToken?.kind === 'word' ? APPROVAL_FUNCTIONS[fnToken.text.toLowerCase()] : undefined;
+    if (!fnToken || tokens[pos + 1]?.kind !== 'lparen')
+      throw new JqlError(`The field '${name}' takes only approval functions, such as pendingApprovalBy().`);
+    if (!spec) throw new JqlError(`Unable to find JQL function '${fnToken.text}()'.`);
+    if (!spec.ops.includes(opToken.text))
+      throw new JqlError(
+        `The operator '${opToken.text}' is not supported by the '${spec.fn}' function (supported here: ${spec.ops.join(', ')}).`,
+      );
+    pos += 2;
+    const users: string[] = [];
+    if (peek()?.kind !== 'rparen') {
+      users.push(value());
+      while (peek()?.kind === 'comma') {
+        pos++;
+        users.push(value());
+      }
+    }
+    if (peek()?.kind !== 'rparen') fail("')' or ','");
+    pos++;
+    if (spec.users && users.length === 0)
+      throw new JqlError(`Function '${spec.fn}' expects at least one user, but got none.`);
+    if (!spec.users && users.length > 0)
+      throw new JqlError(`Function '${spec.fn}' expects no arguments, but got ${users.length}.`);
+    return { kind: 'approval', op: opToken.text as '=' | '!=', fn: spec.fn, users };
   };
   const primary = (): JqlNode => {
     if (peek()?.kind === 'lparen') {
@@ -244,11 +300,42 @@ export interface JqlIssue {
   reporterId: string;
   participantIds: readonly string[];
   approverIds: readonly string[];
+  /** The request's approvals (JSM's Approvals field): each step's outcome and each approver's answer. */
+  approvals: readonly JqlApproval[];
   organizations: readonly { id: string; name: string }[];
   project: { id: string; key: string };
   statusCategory: { id: number; key: string; name: string };
   requestType: { id: string; name: string };
   text: string;
+}
+
+export type JqlDecision = 'approved' | 'declined' | 'pending';
+export interface JqlApproval {
+  finalDecision: JqlDecision;
+  approvers: readonly { accountId: string; decision: JqlDecision }[];
+}
+
+/** Whether one approval function holds for the request, as Atlassian documents each. */
+function approvalHolds(
+  fn: ApprovalFunction,
+  users: readonly string[],
+  approvals: readonly JqlApproval[],
+): boolean {
+  const named = (a: JqlApproval) => a.approvers.filter((x) => users.includes(x.accountId));
+  switch (fn) {
+    case 'approved':
+      return approvals.some((a) => a.finalDecision === 'approved');
+    case 'approver':
+      return approvals.some((a) => named(a).length > 0);
+    case 'pending':
+      return approvals.some((a) => a.finalDecision === 'pending');
+    case 'pendingBy':
+      return approvals.some((a) => a.finalDecision === 'pending' && named(a).length > 0);
+    case 'pendingApprovalBy':
+      return approvals.some(
+        (a) => a.finalDecision === 'pending' && named(a).some((x) => x.decision === 'pending'),
+      );
+  }
 }
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -266,6 +353,11 @@ function textMatches(haystack: string, query: string): boolean {
 
 export function matchesJql(node: JqlNode | undefined, issue: JqlIssue): boolean {
   if (!node) return true;
+  if (node.kind === 'approval') {
+    const holds = approvalHolds(node.fn, node.users, issue.approvals);
+    // An empty Approvals field matches no clause on it, `!=` included.
+    return node.op === '=' ? holds : issue.approvals.length > 0 && !holds;
+  }
   if (node.kind !== 'clause') {
     return node.kind === 'and'
       ? matchesJql(node.left, issue) && matchesJql(node.right, issue)

@@ -15,6 +15,8 @@ const OWNERSHIP_LABELS: Record<Exclude<Ownership, 'organization'>, MessageKey> =
   mine: 'requests.ownership.mine',
   shared: 'requests.ownership.shared',
   approvals: 'requests.ownership.approvals',
+  'approvals-pending': 'requests.ownership.approvalsPending',
+  'approvals-done': 'requests.ownership.approvalsDone',
 };
 const STATUS_LABELS: Record<StatusFilter, MessageKey> = {
   open: 'requests.status.open',

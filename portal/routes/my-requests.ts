@@ -6,7 +6,14 @@ import type { PortalServices } from '../services.js';
 import { type Ownership, REQUEST_SORTS, type StatusFilter } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 
-const OWNERSHIPS: readonly Ownership[] = ['all', 'mine', 'shared', 'approvals'];
+const OWNERSHIPS: readonly Ownership[] = [
+  'all',
+  'mine',
+  'shared',
+  'approvals',
+  'approvals-pending',
+  'approvals-done',
+];
 /** The filter's value for one organization (the native portal lists each by name). */
 const ORGANIZATION_CHOICE = /^org-([0-9]{1,18})$/;
 const STATUSES: readonly StatusFilter[] = ['open', 'closed', 'all'];

@@ -7,6 +7,7 @@ const issue: JqlIssue = {
   reporterId: 'qm:alice',
   participantIds: ['qm:bob'],
   approverIds: ['qm:mia'],
+  approvals: [{ finalDecision: 'approved', approvers: [{ accountId: 'qm:mia', decision: 'approved' }] }],
   organizations: [{ id: '1', name: 'Acme Corp' }],
   project: { id: '10001', key: 'IT' },
   statusCategory: { id: 3, key: 'done', name: 'Done' },
@@ -74,6 +75,48 @@ describe('JQL subset', () => {
     expect(matches('issuekey in (HR-1, IT-8)')).to.equal(false);
     expect(matches('project = IT AND issuekey = IT-7')).to.equal(true);
   });
+  it('evaluates the approval functions on the Approvals field as Atlassian documents them', () => {
+    // One step still waiting: mia approved, sam has not answered; an earlier step zoe declined.
+    const stepped: JqlIssue = {
+      ...issue,
+      approvals: [
+        {
+          finalDecision: 'declined',
+          approvers: [{ accountId: 'qm:zoe', decision: 'declined' }],
+        },
+        {
+          finalDecision: 'pending',
+          approvers: [
+            { accountId: 'qm:mia', decision: 'approved' },
+            { accountId: 'qm:sam', decision: 'pending' },
+          ],
+        },
+      ],
+    };
+    const on = (jql: string, target: JqlIssue = stepped) => matchesJql(parseJql(jql).where, target);
+    // pendingApprovalBy(): an approver of a pending step who is yet to answer.
+    expect(on('approvals = pendingApprovalBy("qm:sam")')).to.equal(true);
+    expect(on('approvals = pendingApprovalBy("qm:mia")'), 'mia has answered').to.equal(false);
+    expect(on('approvals = pendingApprovalBy("qm:zoe")'), 'her step is done').to.equal(false);
+    expect(on('approvals = pendingApprovalBy("qm:mia", "qm:sam")')).to.equal(true);
+    // pendingBy(): an approver of a pending step, "may or may not have already approved or declined".
+    expect(on('approvals = pendingBy("qm:mia")')).to.equal(true);
+    expect(on('approvals = pendingBy("qm:zoe")')).to.equal(false);
+    // approver(): of a pending or completed step, answered or not.
+    expect(on('approvals = approver("qm:zoe")')).to.equal(true);
+    expect(on('approvals = approver("qm:alice")')).to.equal(false);
+    expect(on('approvals = pending()')).to.equal(true);
+    expect(on('approvals = approved()')).to.equal(false);
+    expect(on('approvals = approved()', issue)).to.equal(true);
+    // != negates, on requests that have approvals only (JQL leaves out empty fields).
+    expect(on('approvals != pendingApprovalBy("qm:mia")')).to.equal(true);
+    expect(on('approvals != pendingApprovalBy("qm:sam")')).to.equal(false);
+    expect(on('approvals != pendingApprovalBy("qm:mia")', { ...issue, approvals: [] })).to.equal(false);
+    expect(on('approvals = pendingApprovalBy("qm:mia")', { ...issue, approvals: [] })).to.equal(false);
+    expect(on('approvals != pending()', issue)).to.equal(true);
+    expect(on('approvers = "qm:mia" AND approvals = PENDINGAPPROVALBY("qm:sam")')).to.equal(true);
+  });
+
   it('matches JSM approvers by account id, whatever they decided', () => {
     expect(parseJql('approvers = "qm:mia"').where).to.deep.equal({
       kind: 'clause',
@@ -126,6 +169,15 @@ describe('JQL subset', () => {
       'approvers != "qm:mia"',
       'approvers = currentUser()',
       'approver = "qm:mia"',
+      'approvals = "qm:mia"',
+      'approvals in (pendingApprovalBy("qm:mia"))',
+      'approvals = myPendingApproval()',
+      'approvals != approver("qm:mia")',
+      'approvals != approved()',
+      'approvals = pendingApprovalBy()',
+      'approvals = pending("qm:mia")',
+      'approvals ~ pendingBy("qm:mia")',
+      'approvals = pendingBy("qm:mia"',
     ]) {
       expect(() => parseJql(jql), jql).to.throw(JqlError);
     }

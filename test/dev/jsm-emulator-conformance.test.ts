@@ -400,6 +400,66 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
     ).to.equal(409);
   });
 
+  it("searches JSM's approval functions as the service account, agreeing with the approver's own list", async () => {
+    const mia = specClient({
+      baseUrl: emulator.url,
+      email: 'mia.manager@acme.test',
+      apiToken: 'mia-dev-token',
+      seen,
+    });
+    const miaId = emulator.state.userByEmail('mia.manager@acme.test')!.accountId;
+    const keys = async (jql: string) =>
+      (
+        (
+          await agent('POST', '/rest/api/3/search/jql', {
+            json: { jql, fields: ['summary'], maxResults: 100 },
+          })
+        ).body as Json
+      ).issues
+        .map((i: Json) => i.key)
+        .sort();
+    const ownList = async (approvalStatus: string) =>
+      (
+        (
+          await mia(
+            'GET',
+            `${SD}/request?requestOwnership=APPROVER&approvalStatus=${approvalStatus}&limit=100`,
+          )
+        ).body as Json
+      ).values
+        .map((r: Json) => r.issueKey)
+        .sort();
+    // What the servicedeskapi lists for Mia herself (caller-relative) is what JQL finds naming her.
+    const pending = await keys(`approvals = pendingApprovalBy("${miaId}")`);
+    expect(pending).to.not.be.empty;
+    expect(pending).to.deep.equal(await ownList('MY_PENDING_APPROVAL'));
+    expect(await keys(`approvals = approver("${miaId}")`)).to.deep.equal(
+      await ownList('MY_HISTORY_APPROVAL'),
+    );
+    // Answered, a request leaves pendingApprovalBy() and stays under approver().
+    const key = pending[0] as string;
+    const approval = ((await mia('GET', `${SD}/request/${key}/approval`)).body as Json).values.find(
+      (a: Json) => a.canAnswerApproval,
+    );
+    expect(
+      (await mia('POST', `${SD}/request/${key}/approval/${approval.id}`, { json: { decision: 'decline' } }))
+        .status,
+    ).to.equal(200);
+    expect(await keys(`approvals = pendingApprovalBy("${miaId}")`)).to.not.include(key);
+    expect(await keys(`approvals != pendingApprovalBy("${miaId}")`)).to.include(key);
+    expect(await keys(`approvals = approver("${miaId}")`)).to.include(key);
+    // The caller-relative functions and anything but a function on the field are refused (400).
+    for (const jql of [
+      'approvals = myPendingApproval()',
+      `approvals = "${miaId}"`,
+      'approvals != approved()',
+    ]) {
+      const res = await agent('POST', '/rest/api/3/search/jql', { json: { jql } });
+      expect(res.status, jql).to.equal(400);
+      expect((res.body as Json).errorMessages, jql).to.have.length(1);
+    }
+  });
+
   it('manages customers, organizations and desk membership', async () => {
     const created = await agent('POST', `${SD}/customer`, {
       json: { email: 'carol@partner.test', displayName: 'Carol Chen' },

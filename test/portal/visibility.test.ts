@@ -2,12 +2,15 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { JsmSsoError } from '../../common/errors.js';
 import { matchesJql, parseJql } from '../../dev/jsm-emulator/jql.js';
+import type { Decision } from '../../portal/atlassian/types.js';
+import { awaitsAnswerFrom } from '../../portal/pages/approvals.js';
 import {
   type Customer,
   canAct,
   canSee,
   createdRequestJql,
   type DeskRef,
+  type Ownership,
   organizationShareJql,
   type RequestFacts,
   sanitizeSearchText,
@@ -97,40 +100,112 @@ describe('portal visibility', () => {
       }),
     ).to.throw(/invalid identifier/);
   });
+  // Random requests for the JQL-against-canSee properties: the approvals are steps with their
+  // approvers' answers, and the approvers canSee is told of are theirs (as RequestService.visible reads them).
+  const people = fc.constantFrom('qm:alice', 'qm:bob', 'qm:mia');
+  const orgs = fc.constantFrom('1', '2', '3');
+  const decision = fc.constantFrom<Decision>('approved', 'declined', 'pending');
+  const approval = fc.record({
+    finalDecision: decision,
+    approvers: fc.uniqueArray(fc.record({ accountId: people, decision }), {
+      selector: (a) => a.accountId,
+      minLength: 1,
+    }),
+  });
+  const request = fc.record({
+    projectId: fc.constantFrom('10001', '10002'),
+    reporterAccountId: people,
+    participantAccountIds: fc.uniqueArray(people),
+    approvals: fc.array(approval, { maxLength: 2 }),
+    organizationIds: fc.uniqueArray(orgs),
+  });
+  type RandomRequest = typeof request extends fc.Arbitrary<infer T> ? T : never;
+  const factsOf = (r: RandomRequest): RequestFacts => ({
+    projectId: r.projectId,
+    reporterAccountId: r.reporterAccountId,
+    participantAccountIds: r.participantAccountIds,
+    approverAccountIds: [...new Set(r.approvals.flatMap((a) => a.approvers.map((x) => x.accountId)))],
+    organizationIds: r.organizationIds,
+  });
+  const listedBy = (customer: Customer, ownership: Ownership, r: RandomRequest): boolean => {
+    const facts = factsOf(r);
+    const jql = visibleRequestsJql(customer, desks, { ownership, status: 'all' });
+    return (
+      jql !== undefined &&
+      matchesJql(parseJql(jql).where, {
+        id: '1',
+        key: 'IT-1',
+        reporterId: facts.reporterAccountId ?? '',
+        participantIds: facts.participantAccountIds,
+        approverIds: facts.approverAccountIds,
+        approvals: r.approvals,
+        organizations: facts.organizationIds.map((id) => ({ id, name: `Org ${id}` })),
+        project: { id: facts.projectId, key: facts.projectId === '10001' ? 'IT' : 'HR' },
+        statusCategory: { id: 2, key: 'new', name: 'To Do' },
+        requestType: { id: '1', name: 'Get IT help' },
+        text: '',
+      })
+    );
+  };
+
   it('lists exactly what canSee lets the customer open (JQL evaluated as Jira would)', () => {
     // The list JQL and the detail re-check are two expressions of one rule: run the JQL through the
     // emulator's strict JQL evaluator and compare with canSee on random requests.
-    const people = fc.constantFrom('qm:alice', 'qm:bob', 'qm:mia');
-    const orgs = fc.constantFrom('1', '2', '3');
     fc.assert(
-      fc.property(
-        fc.record({
-          projectId: fc.constantFrom('10001', '10002'),
-          reporterAccountId: people,
-          participantAccountIds: fc.uniqueArray(people),
-          approverAccountIds: fc.uniqueArray(people),
-          organizationIds: fc.uniqueArray(orgs),
-        }),
-        fc.uniqueArray(orgs),
-        (facts: RequestFacts, customerOrgs) => {
-          const customer = { ...alice, organizationIds: customerOrgs };
-          const jql = visibleRequestsJql(customer, desks, { ownership: 'all', status: 'all' })!;
-          const listed = matchesJql(parseJql(jql).where, {
-            id: '1',
-            key: 'IT-1',
-            reporterId: facts.reporterAccountId ?? '',
-            participantIds: facts.participantAccountIds,
-            approverIds: facts.approverAccountIds,
-            organizations: facts.organizationIds.map((id) => ({ id, name: `Org ${id}` })),
-            project: { id: facts.projectId, key: facts.projectId === '10001' ? 'IT' : 'HR' },
-            statusCategory: { id: 2, key: 'new', name: 'To Do' },
-            requestType: { id: '1', name: 'Get IT help' },
-            text: '',
-          });
-          return listed === canSee(customer, facts, desks);
-        },
-      ),
+      fc.property(request, fc.uniqueArray(orgs), (r, customerOrgs) => {
+        const customer = { ...alice, organizationIds: customerOrgs };
+        return listedBy(customer, 'all', r) === canSee(customer, factsOf(r), desks);
+      }),
     );
+  });
+  it('splits Approvals into waiting for my answer and the rest, each only what canSee lets open', () => {
+    // "Waiting for my approval" is what the request page calls "Your approval is requested"
+    // (awaitsAnswerFrom), on the customer's desks; the rest is every other request they approve.
+    fc.assert(
+      fc.property(request, (r) => {
+        const pending = listedBy(alice, 'approvals-pending', r);
+        const done = listedBy(alice, 'approvals-done', r);
+        const owed =
+          r.projectId === '10001' &&
+          r.approvals.some((a) =>
+            awaitsAnswerFrom(
+              {
+                id: '1',
+                finalDecision: a.finalDecision,
+                approvers: a.approvers.map((x) => ({
+                  approver: { accountId: x.accountId, displayName: x.accountId },
+                  approverDecision: x.decision,
+                })),
+              },
+              alice.accountId,
+            ),
+          );
+        expect(pending, 'waiting for my approval').to.equal(owed);
+        expect(pending && done, 'in both').to.equal(false);
+        expect(pending || done, 'the two make up Approvals').to.equal(listedBy(alice, 'approvals', r));
+        if (pending || done)
+          expect(canSee(alice, factsOf(r), desks), 'listed but not visible').to.equal(true);
+      }),
+    );
+  });
+  it('builds the approval filters from the Approvers clause narrowed by pendingApprovalBy()', () => {
+    const where = (ownership: Ownership) =>
+      visibleRequestsJql(alice, desks, { ownership, status: 'all' })!.replace(/ ORDER BY .*$/, '');
+    expect(where('approvals-pending')).to.equal(
+      'project in ("10001") AND "Request Type" IS NOT EMPTY AND approvers = "qm:alice" AND approvals = pendingApprovalBy("qm:alice")',
+    );
+    expect(where('approvals-done')).to.equal(
+      'project in ("10001") AND "Request Type" IS NOT EMPTY AND approvers = "qm:alice" AND approvals != pendingApprovalBy("qm:alice")',
+    );
+    for (const ownership of ['approvals-pending', 'approvals-done'] as const)
+      expect(() =>
+        visibleRequestsJql({ ...alice, accountId: 'qm:alice") OR approvals = pending("' }, desks, {
+          ownership,
+          status: 'all',
+        }),
+      )
+        .to.throw(/invalid identifier/)
+        .with.property('code', 'PORTAL_INVALID_IDENTIFIER');
   });
   it('matches nothing for the organization filter when the customer has no organization', () => {
     expect(

@@ -51,6 +51,8 @@ export const de: Catalogue = {
   'requests.ownership.mine': 'Von mir erstellt',
   'requests.ownership.shared': 'Mit mir geteilt',
   'requests.ownership.approvals': 'Genehmigungen (ich genehmige)',
+  'requests.ownership.approvalsPending': 'Wartet auf meine Genehmigung',
+  'requests.ownership.approvalsDone': 'Genehmigungen, die nicht mehr auf mich warten',
   'requests.ownership.organizations': 'Mit meiner Organisation geteilt',
   'requests.status.open': 'Offene Anfragen',
   'requests.status.closed': 'Geschlossene Anfragen',

@@ -55,6 +55,8 @@ export const en = {
   'requests.ownership.mine': 'Created by me',
   'requests.ownership.shared': 'Shared with me',
   'requests.ownership.approvals': 'Approvals (I am an approver)',
+  'requests.ownership.approvalsPending': 'Waiting for my approval',
+  'requests.ownership.approvalsDone': 'Approvals no longer waiting for me',
   'requests.ownership.organizations': 'Shared with my organization',
   'requests.status.open': 'Open requests',
   'requests.status.closed': 'Closed requests',

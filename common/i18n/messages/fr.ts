@@ -50,6 +50,8 @@ export const fr: Catalogue = {
   'requests.ownership.mine': 'Créées par moi',
   'requests.ownership.shared': 'Partagées avec moi',
   'requests.ownership.approvals': 'Approbations (je suis approbateur)',
+  'requests.ownership.approvalsPending': 'En attente de mon approbation',
+  'requests.ownership.approvalsDone': 'Approbations qui ne m’attendent plus',
   'requests.ownership.organizations': 'Partagées avec mon organisation',
   'requests.status.open': 'Demandes ouvertes',
   'requests.status.closed': 'Demandes fermées',

@@ -50,6 +50,8 @@ export const ja: Catalogue = {
   'requests.ownership.mine': '自分が作成',
   'requests.ownership.shared': '自分と共有',
   'requests.ownership.approvals': '承認 (自分が承認者)',
+  'requests.ownership.approvalsPending': '自分の承認待ち',
+  'requests.ownership.approvalsDone': '自分の回答を待っていない承認',
   'requests.ownership.organizations': '自分の組織と共有',
   'requests.status.open': '未解決のリクエスト',
   'requests.status.closed': '完了したリクエスト',

@@ -157,6 +157,10 @@ export function jqlIssue(state: EmulatorState, request: CustomerRequest): JqlIss
     reporterId: request.reporterId,
     participantIds: request.participantIds,
     approverIds: request.approvals.flatMap((a) => a.approvers.map((x) => x.accountId)),
+    approvals: request.approvals.map((a) => ({
+      finalDecision: a.finalDecision,
+      approvers: a.approvers.map((x) => ({ accountId: x.accountId, decision: x.decision })),
+    })),
     organizations: request.organizationIds.flatMap((id) => state.organizations.get(id) ?? []),
     project: { id: desk?.projectId ?? '', key: desk?.projectKey ?? '' },
     statusCategory: platformCategory(statusNamed(request.status).category),
