@@ -202,22 +202,20 @@ export class BrokerState {
   }
 
   /**
-   * Ends the session the IdP's own LogoutRequest names by `upstreamSessionKey` (the latest login
-   * under that key) when `matches` its logout handle; the session ended and its index, or undefined.
+   * The session the IdP's own LogoutRequest names by `upstreamSessionKey` (the latest login under
+   * that key) when `matches` its logout handle, with its index; read, not ended: it ends once the
+   * portal was asked (ADR 0164), by `endSession`.
    */
-  async takeUpstreamSession(
+  async upstreamSession(
     idp: string,
     upstreamSessionKey: string,
     matches: (logoutHandle: string | undefined) => boolean,
   ): Promise<{ sessionIndex: string; session: LoginSession } | undefined> {
-    const key = upstreamKey(idp, upstreamSessionKey);
-    const sessionIndex = await this.store.get(key);
+    const sessionIndex = await this.store.get(upstreamKey(idp, upstreamSessionKey));
     if (sessionIndex === undefined) return undefined;
     const session = await this.#sessions.get(sessionIndex);
     if (session?.idp !== idp || !matches(session.logoutHandle)) return undefined;
-    await this.store.delete(key);
-    const ended = await this.#sessions.take(sessionIndex);
-    return ended ? { sessionIndex, session: ended } : undefined;
+    return { sessionIndex, session };
   }
 
   savePendingLogout = (state: string, logout: PendingLogout) => this.#logouts.put(state, logout);

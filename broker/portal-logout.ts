@@ -1,3 +1,4 @@
+import type { Element } from '@xmldom/xmldom';
 import { JsmSsoError } from '../common/errors.js';
 import type { FlowStore } from '../common/flowstore/index.js';
 import {
@@ -7,7 +8,9 @@ import {
   MAX_REQUEST_BYTES,
   SOAP_ACTION,
   SOAP_CONTENT_TYPE,
+  STATUS_SUCCESS,
   signedSoapMessage,
+  statusOf,
 } from '../common/saml/index.js';
 import type { Sealer } from '../common/sealer.js';
 import type { TlsFetch } from '../common/tls/index.js';
@@ -42,7 +45,10 @@ export function portalSubjectSealer(sealer: Sealer): PortalSubjectSealer {
   };
 }
 
-/** Sends the LogoutRequest; `success` false when the portal answered PartialLogout or another status. */
+/**
+ * Sends the LogoutRequest; `success` false when the portal answered PartialLogout. Throws
+ * PORTAL_LOGOUT_UNCONFIRMED when it did not answer, or answered a failure or no valid message.
+ */
 export type PortalLogout = (subject: PortalSessionSubject) => Promise<{ success: boolean }>;
 
 export function portalLogoutSender(options: {
@@ -69,8 +75,9 @@ export function portalLogoutSender(options: {
       signatureAlgorithm: settings.signing.algorithm,
     });
     const answer = await exchange(fetch, sp.sloUrl, envelope, options.timeoutMs);
+    let root: Element;
     try {
-      const { root } = await acceptProtocolMessage(
+      ({ root } = await acceptProtocolMessage(
         { kind: 'soap', envelope: answer },
         {
           type: 'LogoutResponse',
@@ -82,11 +89,15 @@ export function portalLogoutSender(options: {
           now: now(),
         },
         store,
-      );
-      return { success: logoutSucceeded(root) };
+      ));
     } catch (cause) {
       throw unconfirmed('the portal answered the LogoutRequest with a message that fails its checks', cause);
     }
+    // Not Success at the top: the portal did nothing (Responder: its store did not answer, ADR 0164),
+    // which is no PartialLogout; a caller that can retry keeps what it would have ended.
+    if (statusOf(root).code !== STATUS_SUCCESS)
+      throw unconfirmed('the portal did not act on the LogoutRequest', undefined);
+    return { success: logoutSucceeded(root) };
   };
 }
 

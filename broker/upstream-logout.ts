@@ -1,14 +1,15 @@
 import { JsmSsoError } from '../common/errors.js';
 import { type Logger, unexpectedErrorFields } from '../common/log.js';
-import type { SessionDirectory } from './backends/backend.js';
-import type { BrokerState } from './flows.js';
+import type { SessionDirectory, UpstreamLogoutOutcome } from './backends/backend.js';
+import type { BrokerState, LoginSession } from './flows.js';
 import type { PortalLogout, PortalSubjectSealer } from './portal-logout.js';
 
 /**
  * An upstream IdP's own logout (its SAML LogoutRequest, front channel) reaching the portal
- * (ADR 0158): the broker session it names ends, then the portal session made from it, by the SOAP
- * LogoutRequest of ADR 0150, before the IdP is answered. The broker session ends whatever the portal
- * does (ADR 0145): the browser carrying the IdP's request will not come back to retry it.
+ * (ADR 0158): the portal session made from the broker session it names ends, by the SOAP
+ * LogoutRequest of ADR 0150, then the broker session, before the IdP is answered. The broker session
+ * ends whatever the portal does (ADR 0145): the browser carrying the IdP's request will not come back
+ * to retry it.
  */
 export function upstreamLogoutDirectory(deps: {
   state: BrokerState;
@@ -17,30 +18,42 @@ export function upstreamLogoutDirectory(deps: {
   portalSubjects: PortalSubjectSealer;
   logger: Logger;
 }): SessionDirectory {
+  async function endPortalSession(
+    idp: string,
+    sessionIndex: string,
+    session: LoginSession,
+  ): Promise<UpstreamLogoutOutcome> {
+    // A session saved before the portal's NameID was kept cannot name the portal session.
+    if (!session.portalSubject) return 'portal_session_left';
+    try {
+      const subject = deps.portalSubjects.open(session.portalSubject);
+      const { success } = await deps.portalLogout({ ...subject, sessionIndex });
+      return success ? 'ended' : 'portal_session_left';
+    } catch (err) {
+      const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
+      if (reason === 'BROKER_INTERNAL')
+        deps.logger.error(
+          { event: 'broker.internal_error', ...unexpectedErrorFields(err) },
+          'internal error',
+        );
+      deps.logger.warn(
+        { event: 'broker.portal_logout', idp, result: 'partial', reason },
+        'the portal did not confirm the end of its session',
+      );
+      return 'portal_session_left';
+    }
+  }
+
   return {
     async endUpstreamSession(idp, upstreamSessionKey, matches) {
-      const found = await deps.state.takeUpstreamSession(idp, upstreamSessionKey, matches);
+      const found = await deps.state.upstreamSession(idp, upstreamSessionKey, matches);
       if (!found) return 'no_session';
-      const { sessionIndex, session } = found;
-      // A session saved before the portal's NameID was kept cannot name the portal session.
-      if (!session.portalSubject) return 'portal_session_left';
-      try {
-        const subject = deps.portalSubjects.open(session.portalSubject);
-        const { success } = await deps.portalLogout({ ...subject, sessionIndex });
-        return success ? 'ended' : 'portal_session_left';
-      } catch (err) {
-        const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
-        if (reason === 'BROKER_INTERNAL')
-          deps.logger.error(
-            { event: 'broker.internal_error', ...unexpectedErrorFields(err) },
-            'internal error',
-          );
-        deps.logger.warn(
-          { event: 'broker.portal_logout', idp, result: 'partial', reason },
-          'the portal did not confirm the end of its session',
-        );
-        return 'portal_session_left';
-      }
+      const outcome = await endPortalSession(idp, found.sessionIndex, found.session);
+      // Ended after the portal was asked, not before: when the store fails here the IdP's LogoutRequest
+      // is not marked used and its retry still finds the session (ADR 0164); whatever the portal
+      // answered, as nothing retries a front-channel message (ADR 0145).
+      await deps.state.endSession(found.sessionIndex, (session) => session.idp === idp);
+      return outcome;
     },
   };
 }

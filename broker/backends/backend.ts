@@ -162,6 +162,8 @@ export interface SoapLogoutAnswer {
   envelope: string;
   /** The check that refused a request the IdP itself signed (answered Requester): for the refusal count. */
   refused?: ErrorCode;
+  /** Why a request the IdP itself signed was not acted on now (answered Responder, ADR 0164): for the error count. */
+  unavailable?: JsmSsoError;
 }
 
 /**

@@ -34,6 +34,7 @@ import {
   type IdpRefusalKind,
   type ServiceEndpoint,
   type SoapLogout,
+  type SoapLogoutAnswer,
 } from './backend.js';
 import {
   acceptLogoutRequest,
@@ -213,7 +214,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       const message = await withIdpCertificates((idp) =>
         acceptLogoutRequest({ kind: 'redirect', rawQuery: request.rawQuery }, idp, sloEndpoint()),
       );
-      const partial = await endNamedSessions(message, 'redirect');
+      const partial = await message.once(() => endNamedSessions(message, 'redirect'));
       const answer = await logoutResponseUrl(message.id, partial, message.relayState);
       return answer ? { kind: 'redirect', location: answer } : { kind: 'signedOut' };
     },
@@ -222,30 +223,42 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   /**
    * The IdP's own LogoutRequest back-channel, over SOAP (ADR 0160): the same checks and the same
    * ending as through the browser, answered on the connection. A request the IdP signed that a
-   * later check refused (Destination, time, replay) gets a signed Requester answer; anything else
-   * that fails is thrown, for a SOAP fault.
+   * later check refused (Destination, time, replay) gets a signed Requester answer, and one the
+   * broker could not act on now (its store did not answer) a signed Responder answer, its ID not
+   * spent, so that the IdP's retry ends the sessions (ADR 0164); anything else that fails is thrown,
+   * for a SOAP fault.
    */
   const soapLogout: SoapLogout = {
     path: new URL(soapSloUrl).pathname,
     async answer(envelope) {
-      const signer = () => ({
-        entityId,
-        keyPem: options.spSigningKeyPem,
-        certPem: options.spCertPem,
-        now: now(),
-      });
       try {
         const message = await withIdpCertificates((idp) =>
           acceptLogoutRequest({ kind: 'soap', envelope }, idp, soapSloEndpoint()),
         );
-        const partial = await endNamedSessions(message, 'soap');
-        return { envelope: soapLogoutResponse(message.id, partial ? 'partial' : 'success', signer()) };
+        return await soapLogoutOutcome(message);
       } catch (err) {
         if (!(err instanceof SenderMessageRefused)) throw err;
-        return { envelope: soapLogoutResponse(err.messageId, 'refused', signer()), refused: err.code };
+        return { envelope: soapLogoutResponse(err.messageId, 'refused', soapSigner()), refused: err.code };
       }
     },
   };
+  async function soapLogoutOutcome(
+    message: Awaited<ReturnType<typeof acceptLogoutRequest>>,
+  ): Promise<SoapLogoutAnswer> {
+    try {
+      const partial = await message.once(() => endNamedSessions(message, 'soap'));
+      return { envelope: soapLogoutResponse(message.id, partial ? 'partial' : 'success', soapSigner()) };
+    } catch (err) {
+      if (!(err instanceof JsmSsoError && err.status >= 500)) throw err;
+      return { envelope: soapLogoutResponse(message.id, 'unavailable', soapSigner()), unavailable: err };
+    }
+  }
+  const soapSigner = () => ({
+    entityId,
+    keyPem: options.spSigningKeyPem,
+    certPem: options.spCertPem,
+    now: now(),
+  });
 
   return {
     idp: name,

@@ -2,6 +2,7 @@ import type { Element } from '@xmldom/xmldom';
 import type { FlowStore } from '../../common/flowstore/index.js';
 import {
   acceptProtocolMessage,
+  acceptRetriableLogoutRequest,
   type IdpMetadata,
   inflateRedirectPayload,
   type LogoutResponseContent,
@@ -12,6 +13,7 @@ import {
   type MessageBinding,
   NS,
   parseSamlXml,
+  type RetriableLogoutRequest,
   SamlError,
   SenderMessageRefused,
   signedSoapMessage,
@@ -95,20 +97,26 @@ export async function acceptLogoutResponse(
 /**
  * The IdP's own LogoutRequest (IdP-initiated logout, or another SP's logout relayed by the IdP),
  * through the browser (Redirect) or back-channel (SOAP, ADR 0160). A request the IdP signed that
- * names nobody is refused as SenderMessageRefused, like its other checks after the signature.
+ * names nobody is refused as SenderMessageRefused, like its other checks after the signature. Its
+ * ID is spent by `once`, after the logout (ADR 0164).
  */
 export async function acceptLogoutRequest(
   binding: Extract<MessageBinding, { kind: 'redirect' | 'soap' }>,
   idp: IdpMetadata,
   endpoint: SloEndpoint,
-): Promise<UpstreamLogoutRequest> {
-  const { id, root, relayState } = await acceptProtocolMessage(
+): Promise<UpstreamLogoutRequest & Pick<RetriableLogoutRequest, 'once'>> {
+  const { id, root, relayState, once } = acceptRetriableLogoutRequest(
     binding,
-    { type: 'LogoutRequest', ...fromIdp(idp, endpoint) },
+    fromIdp(idp, endpoint),
     endpoint.replay,
   );
   try {
-    return { id, ...logoutRequestSubject(root), ...(relayState === undefined ? {} : { relayState }) };
+    return {
+      id,
+      ...logoutRequestSubject(root),
+      ...(relayState === undefined ? {} : { relayState }),
+      once,
+    };
   } catch (err) {
     throw err instanceof SamlError ? new SenderMessageRefused(id, err) : err;
   }

@@ -68,8 +68,37 @@ export async function useOnce(
   id: string,
   ttlSeconds: number,
 ): Promise<void> {
-  const key = `saml-${kind}:${createHash('sha256').update(`${issuer}\n${id}`).digest('base64url')}`;
-  if (!(await store.putIfAbsent(key, '1', Math.max(1, Math.ceil(ttlSeconds))))) {
-    throw new SamlError('SAML_REPLAY', `the ${kind} has already been used`);
+  if (!(await store.putIfAbsent(oneTimeKey(kind, issuer, id), '1', markerTtl(ttlSeconds)))) {
+    throw replayed(kind);
   }
 }
+
+/**
+ * The first half of `useOnce`, for a message acted on before it is marked (ADR 0164): refused if
+ * its ID was marked used, nothing written.
+ */
+export async function checkNotUsed(
+  store: FlowStore,
+  kind: 'assertion' | 'message',
+  issuer: string,
+  id: string,
+): Promise<void> {
+  if ((await store.get(oneTimeKey(kind, issuer, id))) !== undefined) throw replayed(kind);
+}
+
+/** The second half of `useOnce`: the ID marked used, once what the message asked is done. */
+export async function markUsed(
+  store: FlowStore,
+  kind: 'assertion' | 'message',
+  issuer: string,
+  id: string,
+  ttlSeconds: number,
+): Promise<void> {
+  await store.put(oneTimeKey(kind, issuer, id), '1', markerTtl(ttlSeconds));
+}
+
+const oneTimeKey = (kind: 'assertion' | 'message', issuer: string, id: string) =>
+  `saml-${kind}:${createHash('sha256').update(`${issuer}\n${id}`).digest('base64url')}`;
+const markerTtl = (ttlSeconds: number) => Math.max(1, Math.ceil(ttlSeconds));
+const replayed = (kind: 'assertion' | 'message') =>
+  new SamlError('SAML_REPLAY', `the ${kind} has already been used`);

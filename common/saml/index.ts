@@ -10,7 +10,7 @@ export {
 } from './algorithms.js';
 export { envelopedSignature, loadSigningCredential, type SigningCredential } from './canonical-signature.js';
 export { certificateBase64, toCertificatePem } from './certificates.js';
-export { MAX_CLOCK_SKEW_SECONDS, MAX_MESSAGE_AGE_SECONDS } from './checks.js';
+export { MAX_CLOCK_SKEW_SECONDS, MAX_MESSAGE_AGE_SECONDS, statusOf } from './checks.js';
 export { decodePostedMessage, deflateRedirectPayload, inflateRedirectPayload } from './deflate.js';
 export { SamlError, type SamlErrorCode, SamlStatusError } from './errors.js';
 export {
@@ -42,12 +42,14 @@ export * from './namespaces.js';
 export {
   type AcceptedMessage,
   acceptProtocolMessage,
+  acceptRetriableLogoutRequest,
   type ExpectedMessage,
   logoutRequestSubject,
   logoutSucceeded,
   MAX_REQUEST_BYTES,
   MESSAGE_REPLAY_WINDOW_SECONDS,
   type MessageBinding,
+  type RetriableLogoutRequest,
   SenderMessageRefused,
 } from './protocol-message.js';
 export {

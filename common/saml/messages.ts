@@ -7,6 +7,7 @@ import {
   STATUS_PARTIAL_LOGOUT,
   STATUS_REQUEST_DENIED,
   STATUS_REQUESTER,
+  STATUS_RESPONDER,
   STATUS_SUCCESS,
 } from './namespaces.js';
 import { type RedirectMessageParam, signRedirectQuery } from './redirect-binding.js';
@@ -61,10 +62,24 @@ export interface LogoutResponseContent extends Omit<MessageHeader, 'destination'
   inResponseTo: string;
   /**
    * Success; Success with PartialLogout as second-level code when not every session ended; or
-   * Requester / RequestDenied for a request its sender signed that failed a later check.
+   * Requester / RequestDenied for a request its sender signed that failed a later check; or
+   * Responder for one not acted on now (the store did not answer) that may be sent again (ADR 0164).
    */
-  outcome: 'success' | 'partial' | 'refused';
+  outcome: 'success' | 'partial' | 'refused' | 'unavailable';
 }
+
+const TOP_LEVEL_STATUS = {
+  success: STATUS_SUCCESS,
+  partial: STATUS_SUCCESS,
+  refused: STATUS_REQUESTER,
+  unavailable: STATUS_RESPONDER,
+} as const;
+const SECOND_LEVEL_STATUS = {
+  success: undefined,
+  partial: STATUS_PARTIAL_LOGOUT,
+  refused: STATUS_REQUEST_DENIED,
+  unavailable: undefined,
+} as const;
 
 export function authnRequest(content: AuthnRequestContent): BuiltMessage {
   const { doc, root, id } = protocolMessage('AuthnRequest', content);
@@ -97,12 +112,14 @@ export function logoutRequest(content: LogoutRequestContent): BuiltMessage {
 export function logoutResponse(content: LogoutResponseContent): BuiltMessage {
   const { doc, root, id } = protocolMessage('LogoutResponse', content);
   root.setAttribute('InResponseTo', content.inResponseTo);
-  const code = child(child(root, NS.protocol, 'samlp:Status'), NS.protocol, 'samlp:StatusCode');
-  code.setAttribute('Value', content.outcome === 'refused' ? STATUS_REQUESTER : STATUS_SUCCESS);
-  const second = { success: undefined, partial: STATUS_PARTIAL_LOGOUT, refused: STATUS_REQUEST_DENIED }[
-    content.outcome
-  ];
+  const status = child(root, NS.protocol, 'samlp:Status');
+  const code = child(status, NS.protocol, 'samlp:StatusCode');
+  code.setAttribute('Value', TOP_LEVEL_STATUS[content.outcome]);
+  const second = SECOND_LEVEL_STATUS[content.outcome];
   if (second) child(code, NS.protocol, 'samlp:StatusCode').setAttribute('Value', second);
+  // Core 3.2.2.2 has no second-level code for "not now"; the message says the sender may retry.
+  if (content.outcome === 'unavailable')
+    child(status, NS.protocol, 'samlp:StatusMessage', 'temporarily unavailable; send the request again');
   return { id, xml: serializeXml(doc) };
 }
 

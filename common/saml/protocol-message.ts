@@ -4,8 +4,10 @@ import type { SignatureAlgorithmUri } from './algorithms.js';
 import {
   checkIssueInstant,
   checkIssuer,
+  checkNotUsed,
   MAX_CLOCK_SKEW_SECONDS,
   MAX_MESSAGE_AGE_SECONDS,
+  markUsed,
   statusOf,
   timeAttribute,
   useOnce,
@@ -47,7 +49,7 @@ export type MessageBinding =
   | { kind: 'post'; message: string; relayState?: string }
   | { kind: 'soap'; envelope: string };
 
-interface Expectation {
+export interface Expectation {
   /** The sender's entityID: the message's Issuer. */
   issuer: string;
   /** The sender's signing certificates: the message is signed with one of them, or refused. */
@@ -87,6 +89,49 @@ export async function acceptProtocolMessage(
   expected: ExpectedMessage,
   replay: FlowStore,
 ): Promise<AcceptedMessage> {
+  const message = acceptFromSender(binding, expected);
+  await fromSender(message.id, () =>
+    useOnce(replay, 'message', expected.issuer, message.id, MESSAGE_REPLAY_WINDOW_SECONDS),
+  );
+  return message;
+}
+
+/**
+ * A LogoutRequest whose ID is spent only once its logout is done (ADR 0164): nothing in it may be
+ * acted on but through `once`.
+ */
+export interface RetriableLogoutRequest extends AcceptedMessage {
+  /**
+   * Refuses the request as a replay (SenderMessageRefused, SAML_REPLAY) if its ID was marked used;
+   * otherwise runs `logout` and then marks the ID used. When the store or `logout` fails, nothing
+   * is marked, so the sender's unchanged retry is acted on; an ID marked first would be lost to a
+   * store that stalls, its write timing out here yet landing when the store resumes. Two copies
+   * in flight at once may both run `logout`, which must therefore be idempotent.
+   */
+  once<T>(logout: () => Promise<T>): Promise<T>;
+}
+
+/** Every check of `acceptProtocolMessage` on a LogoutRequest, its ID left for `once`. */
+export function acceptRetriableLogoutRequest(
+  binding: MessageBinding,
+  expected: Expectation,
+  replay: FlowStore,
+): RetriableLogoutRequest {
+  const message = acceptFromSender(binding, { type: 'LogoutRequest', ...expected });
+  const { id } = message;
+  return {
+    ...message,
+    async once(logout) {
+      await fromSender(id, () => checkNotUsed(replay, 'message', expected.issuer, id));
+      const done = await logout();
+      await markUsed(replay, 'message', expected.issuer, id, MESSAGE_REPLAY_WINDOW_SECONDS);
+      return done;
+    },
+  };
+}
+
+/** Every check but the ID's single use. */
+function acceptFromSender(binding: MessageBinding, expected: ExpectedMessage): AcceptedMessage {
   const { root, relayState } = verifiedRoot(binding, expected);
   const checkedRelayState = relayStateOf(relayState);
   checkMessageType(root, expected.type);
@@ -99,12 +144,23 @@ export async function acceptProtocolMessage(
     const issueInstant = checkIssueInstant(root, expected.now.getTime(), SKEW_MS);
     if (expected.type === 'LogoutResponse') checkInResponseTo(root, expected.inResponseTo);
     if (expected.type === 'LogoutRequest') checkNotOnOrAfter(root, expected.now);
-    await useOnce(replay, 'message', expected.issuer, id, MESSAGE_REPLAY_WINDOW_SECONDS);
     return { id, issueInstant, root, ...checkedRelayState };
   } catch (err) {
-    throw err instanceof SamlError ? new SenderMessageRefused(id, err) : err;
+    throw asSenderRefusal(id, err);
   }
 }
+
+/** The ID's check on a message shown to be its sender's: a refusal becomes SenderMessageRefused. */
+async function fromSender(id: string, check: () => Promise<void>): Promise<void> {
+  try {
+    await check();
+  } catch (err) {
+    throw asSenderRefusal(id, err);
+  }
+}
+
+const asSenderRefusal = (id: string, err: unknown) =>
+  err instanceof SamlError ? new SenderMessageRefused(id, err) : err;
 
 /**
  * A message its expected sender signed and issued (signature, type, Version, ID and Issuer

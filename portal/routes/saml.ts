@@ -138,16 +138,28 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       if (typeof req.body !== 'string')
         throw new SamlError('SAML_BINDING_INVALID', 'the body is not a SOAP message');
       const request = await sp.backchannelLogoutRequest(req.body);
-      const ended = await Promise.all(
-        request.sessionIndexes.map((index) => sessions.endAsserted(index, request.nameId)),
-      );
-      for (const accountId of ended.filter((a) => a !== undefined)) {
-        logger.info({ event: 'portal.logout', initiator: 'broker', accountId }, 'customer signed out');
+      try {
+        const ended = await request.once(() =>
+          Promise.all(request.sessionIndexes.map((index) => sessions.endAsserted(index, request.nameId))),
+        );
+        for (const accountId of ended.filter((a) => a !== undefined)) {
+          logger.info({ event: 'portal.logout', initiator: 'broker', accountId }, 'customer signed out');
+        }
+      } catch (err) {
+        if (!(err instanceof JsmSsoError && err.status >= 500)) throw err;
+        // The store did not answer: nothing was marked used, so the same request sent again is acted
+        // on (ADR 0164). A SAML processing error is a SAML status, not a fault (bindings 3.2.3.3).
+        logger.warn(
+          { event: 'portal.error', reason: err.code },
+          'back-channel LogoutRequest not acted on now',
+        );
+        res.status(200).type(SOAP_CONTENT_TYPE).send(sp.backchannelLogoutResponse(request.id, 'unavailable'));
+        return;
       }
       // Without a SessionIndex the request asks for every session of the person, which the portal
       // cannot find (they are keyed by session, not by person): PartialLogout says so.
-      const partial = request.sessionIndexes.length === 0;
-      res.status(200).type(SOAP_CONTENT_TYPE).send(sp.backchannelLogoutResponse(request.id, partial));
+      const outcome = request.sessionIndexes.length === 0 ? 'partial' : 'success';
+      res.status(200).type(SOAP_CONTENT_TYPE).send(sp.backchannelLogoutResponse(request.id, outcome));
     } catch (err) {
       if (!(err instanceof SamlError)) throw err;
       noteRefusal(400, err.code, 'back-channel LogoutRequest refused');

@@ -12,15 +12,18 @@ import type { FlowStore } from '../../common/flowstore/index.js';
 import { decodePostedMessage } from '../../common/saml/deflate.js';
 import {
   acceptProtocolMessage,
+  acceptRetriableLogoutRequest,
   authnRequest,
   buildSpMetadata,
   type ExpectedMessage,
   type HopSignatureAlgorithm,
   hopSigningAlgorithm,
+  type LogoutResponseContent,
   logoutRequest,
   logoutRequestSubject,
   logoutResponse,
   logoutSucceeded,
+  type RetriableLogoutRequest,
   SamlError,
   type SignatureAlgorithmUri,
   signedRedirectUrl,
@@ -171,17 +174,20 @@ export class ServiceProvider {
   /**
    * The broker's LogoutRequest posted over SOAP (ADR 0150), with every check its front-channel
    * messages get: signature by the broker's key and algorithm, Issuer, Destination (our SLO URL),
-   * IssueInstant, NotOnOrAfter and its ID once. Whom it signs out, as it names them.
+   * IssueInstant, NotOnOrAfter and its ID once, spent by `once` after the logout (ADR 0164). Whom
+   * it signs out, as it names them.
    */
   async backchannelLogoutRequest(
     envelope: string,
-  ): Promise<{ id: string; nameId: string; sessionIndexes: string[] }> {
-    const { id, root } = await acceptProtocolMessage(
+  ): Promise<
+    { id: string; nameId: string; sessionIndexes: string[] } & Pick<RetriableLogoutRequest, 'once'>
+  > {
+    const { id, root, once } = acceptRetriableLogoutRequest(
       { kind: 'soap', envelope },
-      { type: 'LogoutRequest', ...(await this.#fromBrokerToSlo()) },
+      await this.#fromBrokerToSlo(),
       this.#o.replayStore,
     );
-    return { id, ...logoutRequestSubject(root) };
+    return { id, ...logoutRequestSubject(root), once };
   }
 
   /**
@@ -199,13 +205,16 @@ export class ServiceProvider {
   }
 
   /** The signed LogoutResponse (SOAP) to the broker's LogoutRequest `inResponseTo`. */
-  backchannelLogoutResponse(inResponseTo: string, partial: boolean): string {
+  backchannelLogoutResponse(
+    inResponseTo: string,
+    outcome: Exclude<LogoutResponseContent['outcome'], 'refused'>,
+  ): string {
     const message = logoutResponse({
       issuer: this.endpoints.entityId,
       destination: `${this.#o.brokerUrl}/saml/slo`,
       now: new Date(),
       inResponseTo,
-      outcome: partial ? 'partial' : 'success',
+      outcome,
     });
     return signedSoapMessage(message, {
       keyPem: this.#o.signingKeyPem,
