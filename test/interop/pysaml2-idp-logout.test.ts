@@ -20,13 +20,16 @@ import {
   useSigningKey,
 } from '../../testkit/broker-harness.js';
 import { makeKeyPair } from '../../testkit/keys.js';
+import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
 import { TEST_PLACEMENT, tenantAt, withHost } from '../../testkit/pool.js';
 import { type Harness, startHarness } from '../../testkit/portal-harness.js';
+import { connectedFlowStore } from '../../testkit/redis.js';
 import { autoPostForm, type Peer, startPeer } from './peers.js';
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 const PARTIAL = 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout';
 const REQUESTER = 'urn:oasis:names:tc:SAML:2.0:status:Requester';
+const RESPONDER = 'urn:oasis:names:tc:SAML:2.0:status:Responder';
 const REQUEST_DENIED = 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied';
 const SOAP_PATH = '/saml/backchannel-logout/pysaml2';
 
@@ -43,8 +46,11 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
   let idp: Peer;
   let portal: Harness;
   let broker: BrokerUnderTest;
+  /** The broker's own redis-server, so that a test can stall it (SIGSTOP) without touching others'. */
+  let redis: LocalRedis;
 
   before(async () => {
+    redis = await startLocalRedis();
     pki = createPki();
     const brokerPair = makeKeyPair('broker.acme.test');
     const portalPair = makeKeyPair('portal.acme.test');
@@ -85,7 +91,7 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     const tenant = tenantFor(url, [pysaml2], (spec) => {
       spec.portal.url = portal.url;
     });
-    broker = await serveBroker(server, url, tenant, pki);
+    broker = await serveBroker(server, url, tenant, pki, await connectedFlowStore('acme', redis.url));
   });
 
   after(async () => {
@@ -93,7 +99,23 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     await portal?.close();
     await idp?.close();
     pki?.cleanup();
+    if (redis) {
+      redis.process.kill('SIGCONT');
+      await redis.stop();
+    }
   });
+
+  /** Runs `send` while the broker's Redis is stopped (SIGSTOP: connected, silent); resumes it after. */
+  async function whileRedisStalls<T>(send: () => Promise<T>): Promise<T> {
+    redis.process.kill('SIGSTOP');
+    try {
+      return await send();
+    } finally {
+      redis.process.kill('SIGCONT');
+    }
+  }
+
+  const unavailableLines = () => broker.logs.filter((l) => l['event'] === 'broker.unavailable');
 
   /** Alice signs in at the portal, through the broker, at pysaml2; her browser. */
   async function signedIn(): Promise<Browser> {
@@ -121,27 +143,38 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
   }
 
   /**
-   * pysaml2's LogoutRequest naming `nameId` (and the SessionIndex it gave `sessionIndexOf`), carried
-   * by the browser to the broker at `brokerUrl`; the broker's answer as pysaml2 verified it.
+   * pysaml2's LogoutRequest naming `nameId` (and the SessionIndex it gave `sessionIndexOf`), as the
+   * browser carries it to the broker at `brokerUrl`; not sent yet.
    */
-  async function signOutAtIdp(
+  async function idpLogoutRequest(
     browser: Browser,
     options: { nameId?: string; sessionIndexOf?: string; brokerUrl?: string } = {},
-  ): Promise<{ status: string; secondStatus: string | null }> {
+  ): Promise<{ url: string; requestId: string }> {
     const query = new URLSearchParams({ nameId: options.nameId ?? 'alice@acme.test', relayState: 'idp-rs' });
     if (options.sessionIndexOf) query.set('sessionIndexOf', options.sessionIndexOf);
     const request = await browser.request(`${idp.url}/idp-logout?${query}`);
     const toBroker = new URL(request.headers.get('location')!);
     expect(toBroker.pathname).to.equal('/saml/slo');
-    const answer = await browser.request(`${options.brokerUrl ?? broker.url}/saml/slo${toBroker.search}`);
+    const requestId = JSON.parse(request.headers.get('x-peer') ?? '{}').requestId;
+    return { url: `${options.brokerUrl ?? broker.url}/saml/slo${toBroker.search}`, requestId };
+  }
+
+  /** The browser takes `request` to the broker; the broker's answer as pysaml2 verified it. */
+  async function answerAtIdp(
+    browser: Browser,
+    request: { url: string; requestId: string },
+  ): Promise<{ status: string; secondStatus: string | null }> {
+    const answer = await browser.request(request.url);
     expect(answer.status, await answer.clone().text()).to.equal(302);
     const read = await browser.request(answer.headers.get('location')!);
     const body = (await read.json()) as Record<string, string | null>;
     expect(read.status, `${JSON.stringify(body)}\n${idp.stderr()}`).to.equal(200);
-    const requestId = JSON.parse(request.headers.get('x-peer') ?? '{}').requestId;
-    expect(body).to.include({ inResponseTo: requestId, relayState: 'idp-rs' });
+    expect(body).to.include({ inResponseTo: request.requestId, relayState: 'idp-rs' });
     return { status: body['status']!, secondStatus: body['secondStatus'] ?? null };
   }
+
+  const signOutAtIdp = async (browser: Browser, options: Parameters<typeof idpLogoutRequest>[1] = {}) =>
+    answerAtIdp(browser, await idpLogoutRequest(browser, options));
 
   const logoutLines = () => broker.logs.filter((l) => l['event'] === 'broker.logout');
 
@@ -164,6 +197,23 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     // Her own sign-out still finds both sessions.
     expect(await signOutAtIdp(browser)).to.deep.equal({ status: SUCCESS, secondStatus: null });
     expect(await portalPage(browser)).to.equal(303);
+  });
+
+  it('answers 503 while its Redis does not answer, ends nothing, and the same LogoutRequest brought again ends both sessions (ADR 0164)', async () => {
+    const browser = await signedIn();
+    const request = await idpLogoutRequest(browser);
+    const stalled = await whileRedisStalls(() => browser.request(request.url));
+    expect(stalled.status).to.equal(503);
+    expect(unavailableLines().at(-1)).to.include({ reason: 'FLOW_STORE_UNAVAILABLE' });
+    expect(await portalPage(browser), 'still signed in').to.equal(200);
+    // The person's browser goes back to the same address once Redis answers: not a replay.
+    expect(await answerAtIdp(browser, request)).to.deep.equal({ status: SUCCESS, secondStatus: null });
+    expect(await portalPage(browser)).to.equal(303);
+    const replayed = await browser.request(request.url);
+    expect(replayed.status, 'the same request after its logout is a replay').to.equal(400);
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')).to.include({
+      reason: 'SAML_REPLAY',
+    });
   });
 
   describe('over the SAML SOAP binding, back channel (ADR 0160)', () => {
@@ -258,6 +308,54 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
       });
       expect(await portalPage(browser), "the portal's next page asks to sign in").to.equal(303);
       expect(logoutLines().at(-1)).to.include({ idp: 'pysaml2', binding: 'soap', result: 'success' });
+    });
+
+    it('answers a signed Responder while its Redis does not answer, ends nothing, and the same request sent again ends both sessions (ADR 0164)', async () => {
+      const browser = await signedIn();
+      const { requestId, envelope } = await soapRequest();
+      const stalled = await whileRedisStalls(() => postSoap(envelope));
+      expect(logoutResponseOf(stalled)).to.deep.equal({
+        status: RESPONDER,
+        secondStatus: null,
+        inResponseTo: requestId,
+      });
+      expect(unavailableLines().at(-1)).to.include({ reason: 'FLOW_STORE_UNAVAILABLE', status: 200 });
+      expect(await portalPage(browser), 'still signed in').to.equal(200);
+      // pysaml2's server sends the same envelope again once Redis answers: not taken for a replay.
+      expect(logoutResponseOf(await postSoap(envelope))).to.deep.equal({
+        status: SUCCESS,
+        secondStatus: null,
+        inResponseTo: requestId,
+      });
+      expect(await portalPage(browser)).to.equal(303);
+      // Once its logout is done, the same envelope is a replay, refused as before.
+      expect(logoutResponseOf(await postSoap(envelope))).to.deep.equal({
+        status: REQUESTER,
+        secondStatus: REQUEST_DENIED,
+        inResponseTo: requestId,
+      });
+      expect(refusals().at(-1)).to.include({ reason: 'SAML_REPLAY' });
+    });
+
+    it('ends her sessions on two copies of one request arriving at once, each answered without error', async () => {
+      const browser = await signedIn();
+      const { requestId, envelope } = await soapRequest();
+      const from = broker.logs.length;
+      const answers = (await Promise.all([postSoap(envelope), postSoap(envelope)])).map(logoutResponseOf);
+      // Both may be acted on (ending is idempotent: the later finds less or nothing left), or the
+      // later may find the ID already spent; neither is an error, and one ended both sessions.
+      const acceptable = [
+        { status: SUCCESS, secondStatus: null, inResponseTo: requestId },
+        { status: SUCCESS, secondStatus: PARTIAL, inResponseTo: requestId },
+        { status: REQUESTER, secondStatus: REQUEST_DENIED, inResponseTo: requestId },
+      ];
+      for (const answer of answers) expect(acceptable).to.deep.include(answer);
+      expect(answers).to.deep.include(acceptable[0]);
+      expect(await portalPage(browser)).to.equal(303);
+      const lines = broker.logs.slice(from);
+      expect(lines.filter((l) => l['event'] === 'broker.unavailable')).to.deep.equal([]);
+      for (const line of lines.filter((l) => l['event'] === 'broker.refusal'))
+        expect(line).to.include({ reason: 'SAML_REPLAY' });
     });
 
     describe('refusals, each leaving her signed in', () => {
