@@ -10,11 +10,14 @@ import {
   logoutSucceeded,
   NAMEID_EMAIL,
   SOAP_ENVELOPE_NS,
+  STATUS_RESPONDER,
   signEnveloped,
   signedSoapMessage,
+  statusOf,
   toCertificatePem,
 } from '../../common/saml/index.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
+import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
 import {
   BROKER_ENTITY_ID,
   BROKER_URL,
@@ -23,8 +26,10 @@ import {
   reasons,
   refusalCount,
   signIn,
+  startHarness,
   useHarness,
 } from '../../testkit/portal-harness.js';
+import { connectedFlowStore } from '../../testkit/redis.js';
 import { LOGOUT_REQUEST_ATTACKS } from '../saml/message-attacks.js';
 
 /**
@@ -89,6 +94,10 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
 
   /** The portal's answer, verified as the broker verifies it; whether it says Success. */
   async function verifiedAnswer(body: string, inResponseTo: string): Promise<boolean> {
+    return logoutSucceeded(await verifiedRoot(body, inResponseTo));
+  }
+
+  async function verifiedRoot(body: string, inResponseTo: string) {
     const { root } = await acceptProtocolMessage(
       { kind: 'soap', envelope: body },
       {
@@ -101,7 +110,7 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
       },
       new MemoryFlowStore(),
     );
-    return logoutSucceeded(root);
+    return root;
   }
 
   it('advertises the SOAP SingleLogoutService in its SP metadata', async () => {
@@ -154,6 +163,57 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
     expect(again.status).to.equal(400);
     expect(again.body).to.include('<faultstring>SAML_REPLAY</faultstring>');
     expect(await page(browser)).to.equal(200);
+  });
+
+  describe('on a redis-server of its own that stops answering (ADR 0164)', () => {
+    let redis: LocalRedis;
+    let outer: Harness;
+    before(async () => {
+      // This suite's helpers address the portal in `h`: here, for these tests, one whose store is a
+      // redis-server a test can stall (SIGSTOP) without touching the others'.
+      redis = await startLocalRedis();
+      outer = h;
+      h = await startHarness({ store: await connectedFlowStore('acme', redis.url), brokerKey: h.brokerKey });
+    });
+    after(async () => {
+      await h?.close();
+      h = outer;
+      redis.process.kill('SIGCONT');
+      await redis.stop();
+    });
+
+    it('answers a signed Responder, ends nothing, and the same LogoutRequest sent again ends her session', async () => {
+      const { browser, sessionIndex } = await aliceSignedIn();
+      const message = request(sessionIndex);
+      const envelope = signed(message);
+      redis.process.kill('SIGSTOP');
+      let stalled: Awaited<ReturnType<typeof send>>;
+      try {
+        stalled = await send(envelope);
+      } finally {
+        redis.process.kill('SIGCONT');
+      }
+      expect(stalled.status, stalled.body).to.equal(200);
+      // Core 3.2.2.2: the responder could not act; no second-level code says "not now".
+      expect(statusOf(await verifiedRoot(stalled.body, message.id))).to.deep.equal({
+        code: STATUS_RESPONDER,
+        second: undefined,
+      });
+      expect(stalled.body).to.include('temporarily unavailable; send the request again');
+      expect(h.logs.findLast((l) => l['event'] === 'portal.error')).to.include({
+        reason: 'FLOW_STORE_UNAVAILABLE',
+      });
+      expect(await page(browser), 'still signed in').to.equal(200);
+      // Sent again once Redis answers: not taken for a replay.
+      const again = await send(envelope);
+      expect(again.status, again.body).to.equal(200);
+      expect(await verifiedAnswer(again.body, message.id)).to.equal(true);
+      expect(await page(browser)).to.equal(303);
+      // Once its logout is done, the same envelope is a replay, refused as before.
+      const replayed = await send(envelope);
+      expect(replayed.status).to.equal(400);
+      expect(replayed.body).to.include('<faultstring>SAML_REPLAY</faultstring>');
+    });
   });
 
   const envelopeOf = (message: string) =>
