@@ -44,6 +44,8 @@ export async function startOidcLogoutChain(options: {
   idp?: Omit<DevIdpOptions, 'clients'>;
   /** The broker's flow store (default: in memory). */
   store?: FlowStore;
+  /** The portal's flow store (default: the test Redis, under a prefix of its own). */
+  portalStore?: FlowStore;
 }): Promise<OidcLogoutChain> {
   const pki = createPki();
   const brokerPair = makeKeyPair('broker.acme.test');
@@ -65,6 +67,7 @@ export async function startOidcLogoutChain(options: {
     brokerKey: brokerPair,
     portalKey: portalPair,
     spec: { broker: { url }, identityProviders: [corporate] },
+    ...(options.portalStore ? { store: options.portalStore } : {}),
   });
   const tenant = tenantFor(url, [corporate], (spec) => {
     spec.portal.url = portal.url;

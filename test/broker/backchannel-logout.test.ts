@@ -31,6 +31,8 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
   const logoutPath = '/oidc/backchannel-logout/corporate';
   /** The broker's own redis-server, so that a test can stall it (SIGSTOP) without touching others'. */
   let redis: LocalRedis;
+  /** The portal's, likewise. */
+  let portalRedis: LocalRedis;
   /** A key the IdP publishes for encryption only (`use: enc`), never to verify a signature with. */
   let encryptionKey: JWK;
 
@@ -38,6 +40,7 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     signingKey = await newSigningKey();
     encryptionKey = { ...(await newSigningKey()), use: 'enc', alg: 'RSA-OAEP-256' };
     redis = await startLocalRedis();
+    portalRedis = await startLocalRedis();
     chain = await startOidcLogoutChain({
       logoutRegistration: (url) => ({
         backchannel_logout_uri: `${url}${logoutPath}`,
@@ -58,15 +61,17 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
         ],
       },
       store: await connectedFlowStore('acme', redis.url),
+      portalStore: await connectedFlowStore('acme', portalRedis.url),
     });
     ({ idp, portal, broker } = chain);
   });
 
   after(async () => {
     await chain?.close();
-    if (redis) {
-      redis.process.kill('SIGCONT');
-      await redis.stop();
+    for (const server of [redis, portalRedis]) {
+      if (!server) continue;
+      server.process.kill('SIGCONT');
+      await server.stop();
     }
   });
 
@@ -446,6 +451,29 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     expect(backchannelLines().at(-1)).to.include({ result: 'error', reason: 'FLOW_STORE_UNAVAILABLE' });
     expect(await portalPage(browser), 'still signed in').to.equal(200);
     // The IdP retries the same token once Redis answers again: it is not taken for a replay.
+    const retried = await post(token);
+    expect(retried.status, retried.body).to.equal(200);
+    expect(await portalPage(browser)).to.equal(303);
+  });
+
+  it("answers temporarily_unavailable while the portal's Redis does not answer (a signed Responder), keeps both sessions, and the retry ends them (ADR 0164)", async () => {
+    const browser = await signedIn();
+    const token = await logoutToken();
+    portalRedis.process.kill('SIGSTOP');
+    let stalled: Awaited<ReturnType<typeof post>>;
+    try {
+      stalled = await post(token);
+    } finally {
+      portalRedis.process.kill('SIGCONT');
+    }
+    expect(stalled.status).to.equal(400);
+    expect(JSON.parse(stalled.body)).to.include({ error: 'temporarily_unavailable' });
+    expect(backchannelLines().at(-1)).to.include({ result: 'error', reason: 'PORTAL_LOGOUT_UNCONFIRMED' });
+    expect(portal.logs.findLast((l) => l['event'] === 'portal.error')).to.include({
+      reason: 'FLOW_STORE_UNAVAILABLE',
+    });
+    expect(await portalPage(browser), 'still signed in').to.equal(200);
+    // The broker session was kept: the IdP's retry finds it and ends the portal session.
     const retried = await post(token);
     expect(retried.status, retried.body).to.equal(200);
     expect(await portalPage(browser)).to.equal(303);
