@@ -13,6 +13,19 @@ export interface LocalRedis {
   stop(): Promise<void>;
 }
 
+/**
+ * Runs `send` while `redis` is stopped (SIGSTOP: its connections stay up and nothing answers, the stall a
+ * missing command deadline hangs on), and resumes it (SIGCONT) whatever `send` did.
+ */
+export async function whileStalled<T>(redis: LocalRedis, send: () => Promise<T>): Promise<T> {
+  redis.process.kill('SIGSTOP');
+  try {
+    return await send();
+  } finally {
+    redis.process.kill('SIGCONT');
+  }
+}
+
 /** Starts a throwaway redis-server on loopback (no persistence). Extra args, e.g. TLS flags, pass through. */
 export async function startLocalRedis(extraArgs: string[] = [], port?: number): Promise<LocalRedis> {
   const chosen = port ?? (await freePort());

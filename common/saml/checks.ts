@@ -74,27 +74,21 @@ export async function useOnce(
 }
 
 /**
- * The first half of `useOnce`, for a message acted on before it is marked (ADR 0164): refused if
- * its ID was marked used, nothing written.
+ * The first half of `useOnce` for a message acted on before it is marked (ADR 0164): refused if its
+ * ID was marked used, nothing written.
  */
-export async function checkNotUsed(
-  store: FlowStore,
-  kind: 'assertion' | 'message',
-  issuer: string,
-  id: string,
-): Promise<void> {
-  if ((await store.get(oneTimeKey(kind, issuer, id))) !== undefined) throw replayed(kind);
+export async function checkMessageNotUsed(store: FlowStore, issuer: string, id: string): Promise<void> {
+  if ((await store.get(oneTimeKey('message', issuer, id))) !== undefined) throw replayed('message');
 }
 
-/** The second half of `useOnce`: the ID marked used, once what the message asked is done. */
-export async function markUsed(
+/** The second half: the message's ID marked used for `ttlSeconds`, once what it asked is done. */
+export async function markMessageUsed(
   store: FlowStore,
-  kind: 'assertion' | 'message',
   issuer: string,
   id: string,
   ttlSeconds: number,
 ): Promise<void> {
-  await store.put(oneTimeKey(kind, issuer, id), '1', markerTtl(ttlSeconds));
+  await store.put(oneTimeKey('message', issuer, id), '1', markerTtl(ttlSeconds));
 }
 
 const oneTimeKey = (kind: 'assertion' | 'message', issuer: string, id: string) =>

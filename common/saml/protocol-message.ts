@@ -4,10 +4,10 @@ import type { SignatureAlgorithmUri } from './algorithms.js';
 import {
   checkIssueInstant,
   checkIssuer,
-  checkNotUsed,
+  checkMessageNotUsed,
   MAX_CLOCK_SKEW_SECONDS,
   MAX_MESSAGE_AGE_SECONDS,
-  markUsed,
+  markMessageUsed,
   statusOf,
   timeAttribute,
   useOnce,
@@ -122,9 +122,9 @@ export function acceptRetriableLogoutRequest(
   return {
     ...message,
     async once(logout) {
-      await fromSender(id, () => checkNotUsed(replay, 'message', expected.issuer, id));
+      await fromSender(id, () => checkMessageNotUsed(replay, expected.issuer, id));
       const done = await logout();
-      await markUsed(replay, 'message', expected.issuer, id, MESSAGE_REPLAY_WINDOW_SECONDS);
+      await markMessageUsed(replay, expected.issuer, id, MESSAGE_REPLAY_WINDOW_SECONDS);
       return done;
     },
   };

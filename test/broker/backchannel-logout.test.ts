@@ -6,7 +6,7 @@ import { checkTenant } from '../../common/config/load.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { type DevIdp, newSigningKey } from '../../dev/idp/provider.js';
 import { type BrokerUnderTest, type Browser, brokerReplica, oidcIdp } from '../../testkit/broker-harness.js';
-import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
+import { type LocalRedis, startLocalRedis, whileStalled } from '../../testkit/local-redis.js';
 import { type OidcLogoutChain, startOidcLogoutChain } from '../../testkit/oidc-logout-chain.js';
 import { TEST_PLACEMENT, tenantAt, withHost } from '../../testkit/pool.js';
 import type { Harness } from '../../testkit/portal-harness.js';
@@ -438,13 +438,7 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
   it('answers temporarily_unavailable while its Redis does not answer, loses nothing, and the retry ends the sessions', async () => {
     const browser = await signedIn();
     const token = await logoutToken();
-    redis.process.kill('SIGSTOP');
-    let stalled: Awaited<ReturnType<typeof post>>;
-    try {
-      stalled = await post(token);
-    } finally {
-      redis.process.kill('SIGCONT');
-    }
+    const stalled = await whileStalled(redis, () => post(token));
     expect(stalled.status).to.equal(400);
     expect(stalled.cacheControl).to.equal('no-store');
     expect(JSON.parse(stalled.body)).to.include({ error: 'temporarily_unavailable' });
@@ -459,13 +453,7 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
   it("answers temporarily_unavailable while the portal's Redis does not answer (a signed Responder), keeps both sessions, and the retry ends them (ADR 0164)", async () => {
     const browser = await signedIn();
     const token = await logoutToken();
-    portalRedis.process.kill('SIGSTOP');
-    let stalled: Awaited<ReturnType<typeof post>>;
-    try {
-      stalled = await post(token);
-    } finally {
-      portalRedis.process.kill('SIGCONT');
-    }
+    const stalled = await whileStalled(portalRedis, () => post(token));
     expect(stalled.status).to.equal(400);
     expect(JSON.parse(stalled.body)).to.include({ error: 'temporarily_unavailable' });
     expect(backchannelLines().at(-1)).to.include({ result: 'error', reason: 'PORTAL_LOGOUT_UNCONFIRMED' });

@@ -20,7 +20,7 @@ import {
   useSigningKey,
 } from '../../testkit/broker-harness.js';
 import { makeKeyPair } from '../../testkit/keys.js';
-import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
+import { type LocalRedis, startLocalRedis, whileStalled } from '../../testkit/local-redis.js';
 import { TEST_PLACEMENT, tenantAt, withHost } from '../../testkit/pool.js';
 import { type Harness, startHarness } from '../../testkit/portal-harness.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
@@ -104,16 +104,6 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
       await redis.stop();
     }
   });
-
-  /** Runs `send` while the broker's Redis is stopped (SIGSTOP: connected, silent); resumes it after. */
-  async function whileRedisStalls<T>(send: () => Promise<T>): Promise<T> {
-    redis.process.kill('SIGSTOP');
-    try {
-      return await send();
-    } finally {
-      redis.process.kill('SIGCONT');
-    }
-  }
 
   const unavailableLines = () => broker.logs.filter((l) => l['event'] === 'broker.unavailable');
 
@@ -202,7 +192,7 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
   it('answers 503 while its Redis does not answer, ends nothing, and the same LogoutRequest brought again ends both sessions (ADR 0164)', async () => {
     const browser = await signedIn();
     const request = await idpLogoutRequest(browser);
-    const stalled = await whileRedisStalls(() => browser.request(request.url));
+    const stalled = await whileStalled(redis, () => browser.request(request.url));
     expect(stalled.status).to.equal(503);
     expect(unavailableLines().at(-1)).to.include({ reason: 'FLOW_STORE_UNAVAILABLE' });
     expect(await portalPage(browser), 'still signed in').to.equal(200);
@@ -313,7 +303,7 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     it('answers a signed Responder while its Redis does not answer, ends nothing, and the same request sent again ends both sessions (ADR 0164)', async () => {
       const browser = await signedIn();
       const { requestId, envelope } = await soapRequest();
-      const stalled = await whileRedisStalls(() => postSoap(envelope));
+      const stalled = await whileStalled(redis, () => postSoap(envelope));
       expect(logoutResponseOf(stalled)).to.deep.equal({
         status: RESPONDER,
         secondStatus: null,

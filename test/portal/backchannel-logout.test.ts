@@ -17,7 +17,7 @@ import {
   toCertificatePem,
 } from '../../common/saml/index.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
-import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
+import { type LocalRedis, startLocalRedis, whileStalled } from '../../testkit/local-redis.js';
 import {
   BROKER_ENTITY_ID,
   BROKER_URL,
@@ -186,13 +186,7 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
       const { browser, sessionIndex } = await aliceSignedIn();
       const message = request(sessionIndex);
       const envelope = signed(message);
-      redis.process.kill('SIGSTOP');
-      let stalled: Awaited<ReturnType<typeof send>>;
-      try {
-        stalled = await send(envelope);
-      } finally {
-        redis.process.kill('SIGCONT');
-      }
+      const stalled = await whileStalled(redis, () => send(envelope));
       expect(stalled.status, stalled.body).to.equal(200);
       // Core 3.2.2.2: the responder could not act; no second-level code says "not now".
       expect(statusOf(await verifiedRoot(stalled.body, message.id))).to.deep.equal({
