@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Agent, type RequestOptions, request } from 'node:https';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
+import { exchangeSignal } from '../exchange-signal.js';
 import type { ClusterAccess } from './access.js';
 
 /**
@@ -321,41 +322,6 @@ export class KubeClient {
     this.agents?.request.destroy();
     this.agents?.watch.destroy();
   }
-}
-
-/**
- * The abort signal of one exchange: aborted with the reason of whichever of `sources` aborts first,
- * or with a TimeoutError after `timeoutMs` when given. `release` (once the answer is read) clears
- * the timer and the listeners, so nothing of the exchange outlives it. Not AbortSignal.timeout and
- * AbortSignal.any: neither can be released. The timeout's timer ran the full 70 s after every call,
- * and both signals were let go only by the garbage collector (any() links each to its long-lived
- * sources, the client's lifetime, until then), which cost the operator CPU on every call (ADR
- * 0156 measures it).
- */
-function exchangeSignal(
-  sources: readonly (AbortSignal | undefined)[],
-  timeoutMs?: number,
-): { signal: AbortSignal; release(): void } {
-  const controller = new AbortController();
-  const linked = sources.filter((source): source is AbortSignal => source !== undefined);
-  const onSourceAbort = (event: Event) => controller.abort((event.target as AbortSignal).reason);
-  const timer =
-    timeoutMs === undefined
-      ? undefined
-      : setTimeout(
-          () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
-          timeoutMs,
-        );
-  // As AbortSignal.timeout's: a request in flight holds its socket, which keeps the process alive.
-  timer?.unref();
-  const release = () => {
-    clearTimeout(timer);
-    for (const source of linked) source.removeEventListener('abort', onSourceAbort);
-  };
-  const aborted = linked.find((source) => source.aborted);
-  if (aborted) controller.abort(aborted.reason);
-  else for (const source of linked) source.addEventListener('abort', onSourceAbort, { once: true });
-  return { signal: controller.signal, release };
 }
 
 async function readAll(res: IncomingMessage): Promise<string> {

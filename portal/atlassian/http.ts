@@ -1,4 +1,5 @@
 import { JsmSsoError } from '../../common/errors.js';
+import { exchangeSignal, releasedWithBody } from '../../common/exchange-signal.js';
 import type { OutboundInit } from '../../common/tls/index.js';
 import { AtlassianBulkhead, type BulkheadLimits, DEFAULT_BULKHEAD_LIMITS } from './bulkhead.js';
 import { AtlassianError, codeForStatus, parseErrorBody } from './errors.js';
@@ -235,31 +236,42 @@ export class AtlassianTransport {
     const o = this.#options;
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
-    let response: Response;
+    // One deadline for the headers and the body, gone once the body is read (ADR 0163).
+    const exchange = exchangeSignal([], o.timeoutMs);
+    let bodyHandedOn = false;
     try {
-      response = await (o.fetch ?? globalThis.fetch)(url, {
-        method,
-        headers,
-        ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(o.timeoutMs),
-        redirect: 'error',
-        ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
-      });
-    } catch (err) {
-      if (isTooLarge(err)) throw err;
-      const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
-      o.onCall?.(method, path, failure, elapsed());
-      return { failure, cause: err };
-    }
-    o.onCall?.(method, path, response.status, elapsed());
-    if (raw && response.ok) return { response, text: undefined };
-    try {
-      return { response, text: await response.text() };
-    } catch (err) {
-      if (isTooLarge(err)) throw err;
-      // The headers came within the timeout but the body did not (or the connection broke).
-      const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
-      return { failure, cause: err };
+      let response: Response;
+      try {
+        response = await (o.fetch ?? globalThis.fetch)(url, {
+          method,
+          headers,
+          ...(body === undefined ? {} : { body }),
+          signal: exchange.signal,
+          redirect: 'error',
+          ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
+        });
+      } catch (err) {
+        if (isTooLarge(err)) throw err;
+        const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
+        o.onCall?.(method, path, failure, elapsed());
+        return { failure, cause: err };
+      }
+      o.onCall?.(method, path, response.status, elapsed());
+      if (raw && response.ok) {
+        // The caller reads the body (a download streamed on): the deadline holds until it ends.
+        bodyHandedOn = true;
+        return { response: releasedWithBody(response, exchange), text: undefined };
+      }
+      try {
+        return { response, text: await response.text() };
+      } catch (err) {
+        if (isTooLarge(err)) throw err;
+        // The headers came within the timeout but the body did not (or the connection broke).
+        const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
+        return { failure, cause: err };
+      }
+    } finally {
+      if (!bodyHandedOn) exchange.release();
     }
   }
 }
