@@ -1,7 +1,7 @@
 // The portal's own cost per page, beyond Atlassian's latency: the JSM emulator answers every call
 // after a fixed 50 ms, the portal runs in-process for the latency figures (its outgoing calls are
 // timed to separate Atlassian's time from the portal's), then as two real processes sharing Redis
-// for throughput and memory.
+// for throughput and memory; last, the Atlassian client's own cost per call (bench/atlassian-client.ts).
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -22,6 +22,7 @@ import {
   writePortalFiles,
 } from '../testkit/portal-process.js';
 import { connectedFlowStore } from '../testkit/redis.js';
+import { atlassianClientCost } from './atlassian-client.js';
 
 const ATLASSIAN_DELAY_MS = 50;
 const SAMPLES = 60;
@@ -189,7 +190,7 @@ export async function benchPortal(): Promise<Record<string, number | string>> {
       done / seconds;
     out['failed page views under load'] = failed;
     out['RSS under load, both processes (MB)'] = maxRss / 1024 / 1024;
-    return out;
+    return { ...out, ...(await atlassianClientCost()) };
   } finally {
     for (const child of children) child.kill('SIGTERM');
     await Promise.all(
