@@ -229,6 +229,8 @@ export const PORTAL_CODES = {
   PORTAL_RETURN_PATH_UNSAFE: 'A return path that is not a local path; the person lands on the home page',
   PORTAL_SESSION_MISSING: 'No session: signed out or expired (401)',
   PORTAL_UPLOADS_BUSY: 'Too many uploads in progress (503, Retry-After: 5)',
+  PORTAL_POOL_UPLOADS_BUSY:
+    "The pool's upload spool (JsmSsoPool spec.portal.uploadSpool.maxMiB, shared by every tenant of the portal process) has no room for this form; nothing of it is read (503, Retry-After: 5), ADR 0165",
   PORTAL_UPLOAD_TOO_LARGE: 'An attached file is too large (413)',
   PORTAL_UPLOAD_TOO_MANY: 'Too many attached files (413)',
   PORTAL_UPLOAD_TYPE: 'A file type not on the allow-list (415)',

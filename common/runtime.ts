@@ -34,11 +34,18 @@ import { DirectoryTenantSource } from './pool/directory-source.js';
 import type { SecretReader, TenantSource } from './pool/source.js';
 import { startPool } from './pool/start.js';
 import { tenantCertificates } from './pool/tenant-tls.js';
+import { UploadSpoolBudget } from './pool/upload-spool-budget.js';
 import {
   readSigningCertificateExpiry,
   registerSigningCertificateExpiry,
 } from './signing-certificate-metrics.js';
 import { chooseServerTls, type FileServerTls, watchServerTls } from './tls/index.js';
+import {
+  mibToBytes,
+  POOL_UPLOAD_SPOOL_DEFAULT_MIB,
+  POOL_UPLOAD_SPOOL_MAX_MIB,
+  POOL_UPLOAD_SPOOL_MIN_MIB,
+} from './upload-spool-size.js';
 
 /**
  * What the broker and the portal share when run as a process: the tenant loaded and validated at
@@ -56,6 +63,8 @@ export interface PartContext {
   trustedProxyHops?: number;
   /** Served by a pool process: most metric series are the pool's, not the tenant's (common/metrics.ts). */
   pooled?: boolean;
+  /** A pool's portal: the bytes of uploads all its tenants may spool at once (ADR 0165). */
+  uploadSpoolBudget?: UploadSpoolBudget;
 }
 
 export type PartName = 'broker' | 'portal';
@@ -128,6 +137,11 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     value: 'N',
     description: `Pool only: at most N tenants' parts are kept built; beyond, the least recently used without a request in flight is released (default ${DEFAULT_BUILT_PART_LIMITS.max}).`,
+  },
+  'upload-spool-mib': {
+    type: 'string',
+    value: 'MIB',
+    description: `Portal pool only: the most MiB of uploads all the tenants together may have spooled to the temporary folder at once; a form that does not fit is refused with 503 and Retry-After (PORTAL_POOL_UPLOADS_BUSY), after each tenant's own spec.portal.limits (default ${POOL_UPLOAD_SPOOL_DEFAULT_MIB}, at least ${POOL_UPLOAD_SPOOL_MIN_MIB}: one form at the largest limits).`,
   },
   port: { type: 'string', value: 'N', description: 'Public port (default 8080; 0 picks a free one).' },
   host: { type: 'string', value: 'ADDR', description: 'Address to listen on (default 0.0.0.0).' },
@@ -248,6 +262,7 @@ const NOT_WITH: Record<Placement, readonly string[]> = {
     'tenant-tls',
     'tenant-idle-seconds',
     'max-built-tenants',
+    'upload-spool-mib',
   ],
   'pool-dir': ['secrets-dir', 'pool-namespace'],
   pool: ['secrets-dir'],
@@ -334,6 +349,7 @@ async function servePool(
   settings: ProcessSettings,
 ): Promise<Served> {
   const builtParts = builtPartLimitsFrom(values);
+  const uploadSpoolBudget = uploadSpoolBudgetFrom(name, values);
   const logger = createLogger({ component: name });
   const tls = serverTlsFor(values, '');
   const store = createPoolFlowStore(poolRedisFrom(values), logger);
@@ -349,6 +365,7 @@ async function servePool(
     logger,
     trustedProxyHops: settings.trustedProxyHops,
     builtParts,
+    ...(uploadSpoolBudget ? { uploadSpoolBudget } : {}),
   });
   return {
     logger,
@@ -368,6 +385,20 @@ function builtPartLimitsFrom(values: ParsedOptions): BuiltPartLimits {
     idleMs: optionalWholeNumber(values, 'tenant-idle-seconds', idleMs / 1000, { min: 1, max: 86_400 }) * 1000,
     max: optionalWholeNumber(values, 'max-built-tenants', max, { min: 1, max: 1_000_000 }),
   };
+}
+
+/** A pool portal's --upload-spool-mib (else the default); the broker spools nothing and refuses it. */
+function uploadSpoolBudgetFrom(name: PartName, values: ParsedOptions): UploadSpoolBudget | undefined {
+  if (name !== 'portal') {
+    if (values['upload-spool-mib'] !== undefined)
+      throw new UsageError("--upload-spool-mib is the portal's: the broker spools no uploads");
+    return undefined;
+  }
+  const mib = optionalWholeNumber(values, 'upload-spool-mib', POOL_UPLOAD_SPOOL_DEFAULT_MIB, {
+    min: POOL_UPLOAD_SPOOL_MIN_MIB,
+    max: POOL_UPLOAD_SPOOL_MAX_MIB,
+  });
+  return new UploadSpoolBudget(mibToBytes(mib));
 }
 
 /**

@@ -342,6 +342,7 @@ function buildServices(
     timeouts,
     maxUploadBytes: options.maxUploadBytes ?? spec.portal.limits.maxUploadBytes,
     ...guards,
+    ...(context.uploadSpoolBudget ? { uploadSpoolBudget: context.uploadSpoolBudget } : {}),
     cacheTtlMs,
     telemetry,
   };

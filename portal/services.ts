@@ -1,5 +1,6 @@
 import type { TenantSpec } from '../common/config/tenant.generated.js';
 import type { Logger } from '../common/log.js';
+import type { UploadSpoolBudget } from '../common/pool/upload-spool-budget.js';
 import type { AbuseLimits } from './abuse-limits.js';
 import type { ActivityLog } from './activity.js';
 import type { AtlassianClient } from './atlassian/client.js';
@@ -31,6 +32,8 @@ export interface PortalServices {
   timeouts: SessionTimeouts;
   maxUploadBytes: number;
   uploads: UploadSpool;
+  /** In a pool: the upload bytes every tenant of the process shares, taken after `uploads` (ADR 0165). */
+  uploadSpoolBudget?: UploadSpoolBudget;
   limits: AbuseLimits;
   cacheTtlMs: number;
   telemetry: PortalTelemetry;

@@ -1,12 +1,14 @@
-// A broker tenant's bundle in a pool folder, as `jsm-sso broker --pool-dir` reads it: what the
-// pool-process tests write for each tenant they serve.
+// A broker or portal tenant's bundle in a pool folder, as `jsm-sso broker|portal --pool-dir` reads
+// it: what the pool-process tests write for each tenant they serve.
 
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import { createPki, oidcIdp, type Pki, tenantFor } from './broker-harness.js';
+import type { KeyPair } from './keys.js';
 import { tenantAt } from './pool.js';
+import { type PortalTenantOptions, writePortalTenant } from './portal-process.js';
 
 export interface TlsPair {
   certPem: string;
@@ -55,4 +57,14 @@ export function writeBrokerBundle(
   }
   writeFileSync(join(folder, 'tenant.yaml'), stringify(tenant));
   return { tenant, pki, tlsDir };
+}
+
+/**
+ * Writes `<poolDir>/<bundle>/tenant.yaml` (portal tenant `options.name` at `options.portalUrl`) and
+ * its `secrets/`; returns the broker's signing key, to sign its customers in with (signInAt).
+ */
+export function writePortalBundle(poolDir: string, bundle: string, options: PortalTenantOptions): KeyPair {
+  const folder = join(poolDir, bundle);
+  mkdirSync(folder, { recursive: true });
+  return writePortalTenant(join(folder, 'tenant.yaml'), join(folder, 'secrets'), options);
 }

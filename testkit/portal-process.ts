@@ -17,11 +17,7 @@ export interface PortalFiles {
   cleanup(): void;
 }
 
-/**
- * A tenant whose portal is at `portalUrl` (one public URL for every replica, as behind a load
- * balancer) on the Atlassian site `siteUrl`, with sessions in `redisUrl` when given.
- */
-export function writePortalFiles(options: {
+export interface PortalTenantOptions {
   name: string;
   portalUrl: string;
   siteUrl: string;
@@ -29,11 +25,27 @@ export function writePortalFiles(options: {
   replicas?: number;
   /** `spec.portal.limits` (the defaults when absent). */
   limits?: Record<string, unknown>;
-}): PortalFiles {
+}
+
+/**
+ * A tenant whose portal is at `portalUrl` (one public URL for every replica, as behind a load
+ * balancer) on the Atlassian site `siteUrl`, with sessions in `redisUrl` when given.
+ */
+export function writePortalFiles(options: PortalTenantOptions): PortalFiles {
   const dir = mkdtempSync(join(tmpdir(), `${options.name}-portal-`));
+  const config = join(dir, 'tenant.yaml');
+  const brokerKey = writePortalTenant(config, dir, options);
+  return { dir, config, brokerKey, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Writes the tenant's Secrets as `<secretsDir>/<secret>/<key>`, then its YAML at `config` (last, so
+ * that a pool folder's watch sees a complete bundle); returns the broker's signing key.
+ */
+export function writePortalTenant(config: string, secretsDir: string, options: PortalTenantOptions): KeyPair {
   const write = (secret: string, key: string, value: string) => {
-    mkdirSync(join(dir, secret), { recursive: true });
-    writeFileSync(join(dir, secret, key), value);
+    mkdirSync(join(secretsDir, secret), { recursive: true });
+    writeFileSync(join(secretsDir, secret, key), value);
   };
   const brokerKey = makeKeyPair(`${options.name} broker`);
   const portalKey = makeKeyPair(`${options.name} portal`);
@@ -43,7 +55,6 @@ export function writePortalFiles(options: {
   write(`${options.name}-atlassian`, 'email', 'portal-bot@acme.test');
   write(`${options.name}-atlassian`, 'apiToken', 'dev-api-token');
   if (options.redisUrl) write(`${options.name}-redis`, 'url', options.redisUrl);
-  const config = join(dir, 'tenant.yaml');
   writeFileSync(
     config,
     stringify({
@@ -67,7 +78,7 @@ export function writePortalFiles(options: {
       },
     }),
   );
-  return { dir, config, brokerKey, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return brokerKey;
 }
 
 /** `jsm-sso portal` on 127.0.0.1:`port` reading `files`, with no drain on SIGTERM. */

@@ -73,6 +73,15 @@ export interface PoolPartSpec {
     };
   };
   /**
+   * Disk for the uploads of every tenant in the pool together. Each portal pod spools the files customers attach to a temporary folder until Atlassian has them; each tenant's spec.portal.limits bounds its own uploads, and this bounds their sum, so that one tenant's burst cannot fill the pod's /tmp, which the kubelet answers by evicting the pod and every tenant served by it. A form reserves its size (its Content-Length, at most 5 files of its tenant's maxUploadBytes) before it is read; one that does not fit is refused with 503 and Retry-After (PORTAL_POOL_UPLOADS_BUSY), nothing of it written. The operator sizes the pod's /tmp (emptyDir sizeLimit) as 64 MiB plus maxMiB, and its ephemeral-storage request and limit from that.
+   */
+  uploadSpool?: {
+    /**
+     * MiB of uploads all the pool's tenants together may have spooled at once, in each portal pod. At least 500, one form of 5 files at the largest maxUploadBytes a tenant may set (100 MiB), so that every tenant's form fits.
+     */
+    maxMiB: number;
+  };
+  /**
    * Instead of replicas: a HorizontalPodAutoscaler (autoscaling/v2) made by the operator scales the part on CPU, and the operator leaves the Deployment's replica count to it. Requires spec.redis. Scaling on CPU needs a CPU request, which the default resources carry.
    */
   autoscaling?: AutoscalingSpec;

@@ -306,7 +306,7 @@ export interface TenantPodSettings {
     name: string;
   }[];
   /**
-   * CPU and memory of the container (core/v1 ResourceRequirements without claims). Default: requests cpu 100m and memory 128Mi, limits cpu 1 and memory 512Mi.
+   * CPU, memory and disk of the container (core/v1 ResourceRequirements without claims). Default: requests cpu 100m and memory 128Mi, limits cpu 1 and memory 512Mi. Unless requests or limits name ephemeral-storage, the operator sets both to what the pod may write: its /tmp volume (64 MiB, plus for a portal the uploads it may spool at once) and 64 MiB of container log; name it to set your own, both halves.
    */
   resources?: {
     /**

@@ -5,6 +5,7 @@ import { registerSigningCertificateExpiry } from '../signing-certificate-metrics
 import type { BuiltPartLimits } from './built-parts.js';
 import type { TenantSource } from './source.js';
 import { type PoolFlowStore, TenantPool } from './tenant-pool.js';
+import type { UploadSpoolBudget } from './upload-spool-budget.js';
 
 export interface StartPoolOptions {
   part: PartName;
@@ -20,6 +21,8 @@ export interface StartPoolOptions {
   retireAfterMs?: number;
   /** How many built tenant parts are kept, and how long unused (default DEFAULT_BUILT_PART_LIMITS). */
   builtParts?: BuiltPartLimits;
+  /** A portal pool's: the upload bytes every tenant's part shares (ADR 0165). */
+  uploadSpoolBudget?: UploadSpoolBudget;
 }
 
 export interface RunningPool {

@@ -21,6 +21,7 @@ import {
 } from './built-parts.js';
 import { requestHost, serverNameKey, urlHostKey, urlServerName } from './host-routing.js';
 import type { TenantBundle, TenantSourceListener } from './source.js';
+import type { UploadSpoolBudget } from './upload-spool-budget.js';
 
 /** The store a pool shares: one connection, one view per tenant (the same keys a dedicated part uses). */
 export interface PoolFlowStore {
@@ -39,6 +40,8 @@ export interface TenantPoolOptions {
   retireAfterMs?: number;
   /** How many built parts are kept, and how long unused (default DEFAULT_BUILT_PART_LIMITS). */
   builtParts?: BuiltPartLimits;
+  /** A portal pool's: the upload bytes every tenant's part shares (ADR 0165). */
+  uploadSpoolBudget?: UploadSpoolBudget;
 }
 
 /** One tenant as the pool holds it: its parsed bundle, and its part while it is built. */
@@ -259,7 +262,7 @@ export class TenantPool implements TenantSourceListener {
   }
 
   #build(member: Member): Promise<PartInstance> {
-    const { build, store, registry, logger, trustedProxyHops } = this.#options;
+    const { build, store, registry, logger, trustedProxyHops, uploadSpoolBudget } = this.#options;
     const started = Date.now();
     const built = build({
       tenant: member.bundle.tenant,
@@ -270,6 +273,7 @@ export class TenantPool implements TenantSourceListener {
       store: store.view(member.id),
       pooled: true,
       ...(trustedProxyHops === undefined ? {} : { trustedProxyHops }),
+      ...(uploadSpoolBudget ? { uploadSpoolBudget } : {}),
     });
     built.then(
       () =>

@@ -22,6 +22,7 @@ import {
 } from './common.js';
 import { certificateKey, configMapName, desiredConfigMap, TENANT_KEY } from './configmap.js';
 import { effectivePodSettings, partScale, podPlacement, podResources } from './pod-settings.js';
+import { podStorage, withEphemeralStorage } from './pod-storage.js';
 import { type SecretKeyUse, secretKeysFor, signingSecretName } from './secret-refs.js';
 
 /**
@@ -97,29 +98,13 @@ export function configHash(context: DesiredContext, part: Part): string {
   );
 }
 
-/** /tmp of a part that spools nothing: Node and its libraries write nothing there themselves. */
-export const TMP_BASE_MIB = 64;
-
-/**
- * The portal spools uploads to /tmp (spec.portal.limits): with the defaults up to 4 x 5 x 10 MiB,
- * past a fixed 64 Mi, and an emptyDir past its sizeLimit gets the pod evicted.
- */
-function tmpSizeLimit(context: DesiredContext, part: Part): string {
-  const spool = part === 'portal' ? uploadSpoolBytes(context.tenant.spec.portal.limits) : 0;
-  return `${TMP_BASE_MIB + Math.ceil(spool / 2 ** 20)}Mi`;
-}
-
 function volumes(context: DesiredContext, part: Part): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
   const cmName = configMapName(context.tenant);
   const items = configMapItems(context, part);
   const volumes: V1Volume[] = [
     { name: 'config', configMap: { name: cmName, items: items.filter((i) => i.key === TENANT_KEY) } },
-    { name: 'tmp', emptyDir: { sizeLimit: tmpSizeLimit(context, part) } },
   ];
-  const mounts: V1VolumeMount[] = [
-    { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-    { name: 'tmp', mountPath: '/tmp' },
-  ];
+  const mounts: V1VolumeMount[] = [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }];
   // The other side's public certificate appears where SecretDirectory looks for it
   // (<secrets-dir>/<its signing Secret>/tls.crt), but comes from the ConfigMap: no private key.
   const otherSigning = signingSecretName(context.tenant, OTHER[part]);
@@ -175,6 +160,8 @@ export function desiredDeployment(context: DesiredContext, part: Part): V1Deploy
     args: args(context, part),
     volumes: podVolumes,
     mounts,
+    // The portal spools uploads to /tmp (spec.portal.limits): with the defaults up to 4 x 5 x 10 MiB.
+    spoolBytes: part === 'portal' ? uploadSpoolBytes(context.tenant.spec.portal.limits) : 0,
     configHash: configHash(context, part),
   });
 }
@@ -182,8 +169,11 @@ export function desiredDeployment(context: DesiredContext, part: Part): V1Deploy
 /** What a part's pod reads and runs, which differs between a dedicated tenant and a pool. */
 export interface PartPod {
   args: string[];
+  /** Besides /tmp, which every pod has (pod-storage.ts). */
   volumes: V1Volume[];
   mounts: V1VolumeMount[];
+  /** The most bytes of uploads the part spools to /tmp at once (0: none); /tmp and the pod's disk are sized by it. */
+  spoolBytes: number;
   /** Hash of everything the pod reads at start; a change rolls the pods. */
   configHash: string;
   /** A pool's pods call the API server with this ServiceAccount; a tenant's pods get no token. */
@@ -195,6 +185,7 @@ export function partDeployment(context: AnyContext, part: Part, partPod: PartPod
   const { owner, settings } = workloadOf(context);
   const { replicas, autoscaling } = partScale(context, part);
   const pod = effectivePodSettings(context, part);
+  const storage = podStorage(partPod.spoolBytes);
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: 'management' },
     periodSeconds,
@@ -245,7 +236,7 @@ export function partDeployment(context: AnyContext, part: Part, partPod: PartPod
               ],
               readinessProbe: probe('/readyz', 5, 3),
               livenessProbe: probe('/healthz', 10, 6),
-              resources: podResources(pod),
+              resources: withEphemeralStorage(podResources(pod), storage.ephemeralStorage),
               securityContext: {
                 runAsNonRoot: true,
                 allowPrivilegeEscalation: false,
@@ -253,10 +244,10 @@ export function partDeployment(context: AnyContext, part: Part, partPod: PartPod
                 capabilities: { drop: ['ALL'] },
                 seccompProfile: { type: 'RuntimeDefault' },
               },
-              volumeMounts: partPod.mounts,
+              volumeMounts: [storage.mount, ...partPod.mounts],
             },
           ],
-          volumes: partPod.volumes,
+          volumes: [storage.volume, ...partPod.volumes],
         },
       },
     },

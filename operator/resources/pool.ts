@@ -1,13 +1,8 @@
-import type {
-  V1Role,
-  V1RoleBinding,
-  V1ServiceAccount,
-  V1Volume,
-  V1VolumeMount,
-} from '@kubernetes/client-node';
+import type { V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client-node';
 import type { JsmSsoPool } from '../../common/config/pool.generated.js';
 import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
 import type { KubeObject } from '../../common/kube/client.js';
+import { mibToBytes, POOL_UPLOAD_SPOOL_DEFAULT_MIB } from '../../common/upload-spool-size.js';
 import {
   canonicalJson,
   childName,
@@ -122,12 +117,16 @@ function builtTenantArgs(pool: JsmSsoPool): string[] {
   ];
 }
 
+/** spec.portal.uploadSpool.maxMiB: what every tenant of a portal pod may spool at once (ADR 0165). */
+export function poolUploadSpoolMiB(pool: JsmSsoPool): number {
+  return pool.spec.portal?.uploadSpool?.maxMiB ?? POOL_UPLOAD_SPOOL_DEFAULT_MIB;
+}
+
 export function desiredPoolDeployment(context: PoolContext, part: Part): KubeObject {
   const { pool, secrets } = context;
   const uses = presentKeys(poolSecretKeys(pool, part), secrets);
   const mounted = secretVolumes(uses);
-  const volumes: V1Volume[] = [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, ...mounted.volumes];
-  const mounts: V1VolumeMount[] = [{ name: 'tmp', mountPath: '/tmp' }, ...mounted.mounts];
+  const spoolMiB = part === 'portal' ? poolUploadSpoolMiB(pool) : 0;
   return partDeployment(context, part, {
     args: [
       part,
@@ -141,9 +140,12 @@ export function desiredPoolDeployment(context: PoolContext, part: Part): KubeObj
       ...redisArgs(pool),
       ...tlsArgs(pool, part),
       ...builtTenantArgs(pool),
+      // Always given, so that the process's bound and the volume below come from one number.
+      ...(part === 'portal' ? ['--upload-spool-mib', String(spoolMiB)] : []),
     ],
-    volumes,
-    mounts,
+    volumes: mounted.volumes,
+    mounts: mounted.mounts,
+    spoolBytes: mibToBytes(spoolMiB),
     // Tenants are data the pods watch, not configuration they start with: only the pool's own
     // Redis Secrets roll them. Its default TLS certificate is reloaded from the mounted files.
     configHash: sha256(

@@ -21,16 +21,23 @@ export function noteClientAborted(
 /** How long a customer is asked to wait when every upload slot is taken. */
 const BUSY_RETRY_AFTER_SECONDS = 5;
 
+type UploadServices = Pick<
+  PortalServices,
+  'uploads' | 'uploadSpoolBudget' | 'maxUploadBytes' | 'telemetry' | 'logger'
+>;
+
 /**
- * Checks the Origin, takes an upload spool slot and reads the multipart form into it. The slot and
- * its files are released when the response ends, whatever happens in between. Answers the request
- * itself and returns undefined when it refuses: cross-site (403), every slot taken (503 with
- * Retry-After, PORTAL_UPLOADS_BUSY), a refused form (413/415); and when the client went away
- * mid-body (nothing to answer; its partial files are gone with the slot).
+ * Checks the Origin, takes an upload spool slot (and, in a pool, room in the pool's spool) and reads
+ * the multipart form into it. The slot, the room and the files are released when the response ends,
+ * whatever happens in between. Answers the request itself and returns undefined when it refuses:
+ * cross-site (403), every slot of the tenant taken (503 with Retry-After, PORTAL_UPLOADS_BUSY), no
+ * room in the pool's spool (503 with Retry-After, PORTAL_POOL_UPLOADS_BUSY), a refused form
+ * (413/415); and when the client went away mid-body (nothing to answer; its partial files are gone
+ * with the slot). Nothing of a refused body is spooled: the refusals come before it is read.
  */
 export async function readUploadForm(
   web: PortalWeb,
-  services: Pick<PortalServices, 'uploads' | 'maxUploadBytes' | 'telemetry' | 'logger'>,
+  services: UploadServices,
   req: Request,
   res: Response,
   maxFiles: number,
@@ -39,21 +46,18 @@ export async function readUploadForm(
     req.resume();
     return undefined;
   }
+  // The tenant's own limit first: a tenant at its limit is told so without touching the pool's room.
   const slot = services.uploads.tryAcquire();
-  if (!slot) {
-    req.resume();
-    res.setHeader('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
-    const { t } = translatorOf(res);
-    web.refuse(
-      res,
-      503,
-      'PORTAL_UPLOADS_BUSY',
-      t('error.uploadsBusy.title'),
-      t('error.uploadsBusy', { seconds: BUSY_RETRY_AFTER_SECONDS }),
-    );
-    return undefined;
+  if (!slot) return refuseBusy(web, req, res, 'PORTAL_UPLOADS_BUSY');
+  const releasePoolRoom = reservePoolRoom(services, req, maxFiles);
+  if (releasePoolRoom === undefined) {
+    await slot.release();
+    return refuseBusy(web, req, res, 'PORTAL_POOL_UPLOADS_BUSY');
   }
-  res.once('close', () => void slot.release());
+  res.once('close', () => {
+    releasePoolRoom();
+    void slot.release();
+  });
   try {
     return await readMultipart(req, { maxFileBytes: services.maxUploadBytes, maxFiles }, slot);
   } catch (err) {
@@ -68,4 +72,37 @@ export async function readUploadForm(
     }
     throw err;
   }
+}
+
+/**
+ * Room for this form in the pool's spool, given back by the function returned; a no-op outside a
+ * pool, undefined when the pool's spool is too full. A form reserves what its files may put on disk:
+ * no more than its body (Content-Length; the files are part of it, and Node reads no byte past it),
+ * nor than its files at this tenant's limit (a chunked body declares no length).
+ */
+function reservePoolRoom(services: UploadServices, req: Request, maxFiles: number): (() => void) | undefined {
+  const budget = services.uploadSpoolBudget;
+  if (!budget) return () => {};
+  const filesBound = maxFiles * services.maxUploadBytes;
+  const declared = Number(req.headers['content-length']);
+  return budget.tryReserve(Number.isSafeInteger(declared) ? Math.min(declared, filesBound) : filesBound);
+}
+
+function refuseBusy(
+  web: PortalWeb,
+  req: Request,
+  res: Response,
+  code: 'PORTAL_UPLOADS_BUSY' | 'PORTAL_POOL_UPLOADS_BUSY',
+): undefined {
+  req.resume();
+  res.setHeader('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
+  const { t } = translatorOf(res);
+  web.refuse(
+    res,
+    503,
+    code,
+    t('error.uploadsBusy.title'),
+    t('error.uploadsBusy', { seconds: BUSY_RETRY_AFTER_SECONDS }),
+  );
+  return undefined;
 }

@@ -1,7 +1,15 @@
 import { expect } from 'chai';
+import { poolCrd, type SchemaNode, tenantCrd } from '../../common/config/crd-schema.js';
 import { checkTenant } from '../../common/config/load.js';
 import { ConfigError } from '../../common/errors.js';
 import { ApiError } from '../../common/kube/client.js';
+import {
+  LARGEST_UPLOAD_BYTES,
+  MAX_FILES_PER_FORM,
+  POOL_UPLOAD_SPOOL_DEFAULT_MIB,
+  POOL_UPLOAD_SPOOL_MAX_MIB,
+  POOL_UPLOAD_SPOOL_MIN_MIB,
+} from '../../common/upload-spool-size.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
 import {
@@ -343,5 +351,60 @@ describe('JsmSsoTenant CRD on a real API server', function () {
           : ['Name', 'Ready', 'Tenants', 'Age'],
       );
     }
+  });
+  it("defaults, bounds and documents a pool's spec.portal.uploadSpool.maxMiB as the portal's --upload-spool-mib does (ADR 0165)", async () => {
+    const pools = collectionPath(KINDS.pool, namespace);
+    const created = await env.client.create<{ spec: { portal: { uploadSpool: { maxMiB: number } } } }>(
+      pools,
+      {
+        apiVersion: 'jsm-sso.io/v1alpha1',
+        kind: 'JsmSsoPool',
+        metadata: { name: 'spool', namespace },
+        spec: { portal: { uploadSpool: {} } },
+      },
+      { dryRun: 'All' },
+    );
+    expect(created.spec.portal.uploadSpool.maxMiB).to.equal(POOL_UPLOAD_SPOOL_DEFAULT_MIB);
+    const refusal = await env.client
+      .create(
+        pools,
+        {
+          apiVersion: 'jsm-sso.io/v1alpha1',
+          kind: 'JsmSsoPool',
+          metadata: { name: 'spool', namespace },
+          spec: { portal: { uploadSpool: { maxMiB: POOL_UPLOAD_SPOOL_MIN_MIB - 1 } } },
+        },
+        { dryRun: 'All' },
+      )
+      .then(
+        () => 'admitted',
+        (error: Error) => error.message,
+      );
+    expect(refusal)
+      .to.include('spec.portal.uploadSpool.maxMiB')
+      .and.include(String(POOL_UPLOAD_SPOOL_MIN_MIB));
+    // The CRD and the process agree on the bounds, and the least is one form at the largest limits.
+    const field =
+      poolCrd().schema.properties!['spec']!.properties!['portal']!.properties!['uploadSpool']!.properties![
+        'maxMiB'
+      ]!;
+    expect([field['minimum'], field.default, field['maximum']]).to.deep.equal([
+      POOL_UPLOAD_SPOOL_MIN_MIB,
+      POOL_UPLOAD_SPOOL_DEFAULT_MIB,
+      POOL_UPLOAD_SPOOL_MAX_MIB,
+    ]);
+    const limits = tenantCrd().schema.properties!['spec']!.properties!['portal']!.properties!['limits']!;
+    expect(limits.properties!['maxUploadBytes']!['maximum']).to.equal(LARGEST_UPLOAD_BYTES);
+    expect(POOL_UPLOAD_SPOOL_MIN_MIB * 2 ** 20).to.equal(MAX_FILES_PER_FORM * LARGEST_UPLOAD_BYTES);
+    // What kubectl explain jsmssopool.spec.portal.uploadSpool reads.
+    const published = await env.client.get<{
+      components: { schemas: Record<string, { properties?: Record<string, SchemaNode> }> };
+    }>('/openapi/v3/apis/jsm-sso.io/v1alpha1');
+    const pool = Object.entries(published!.components.schemas).find(([name]) =>
+      name.endsWith('.JsmSsoPool'),
+    )![1];
+    expect(
+      pool.properties!['spec']!.properties!['portal']!.properties!['uploadSpool']!.description,
+    ).to.include('PORTAL_POOL_UPLOADS_BUSY');
   });
 });

@@ -43,9 +43,10 @@ describe('tenant pod settings, autoscaling and placement (pure)', () => {
     expect(podSpec(context, 'broker').topologySpreadConstraints).to.equal(undefined);
     expect(desiredPodDisruptionBudget(context, 'broker')).to.equal(undefined);
     expect(desiredHorizontalPodAutoscaler(context, 'broker')).to.equal(undefined);
+    // ephemeral-storage: the broker's /tmp (64Mi) and its log (64Mi), pod-storage.ts.
     expect(podSpec(context, 'broker').containers[0]!.resources).to.deep.equal({
-      requests: { cpu: '100m', memory: '128Mi' },
-      limits: { cpu: '1', memory: '512Mi' },
+      requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '128Mi' },
+      limits: { cpu: '1', memory: '512Mi', 'ephemeral-storage': '128Mi' },
     });
   });
 
@@ -124,7 +125,11 @@ describe('tenant pod settings, autoscaling and placement (pure)', () => {
     expect(portal.affinity).to.deep.equal({
       nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] },
     });
-    expect(portal.containers[0]!.resources).to.deep.equal({ requests: { cpu: '50m', memory: '96Mi' } });
+    // The portal's disk is its own, not the chart's: /tmp with its upload spool, and its log.
+    expect(portal.containers[0]!.resources).to.deep.equal({
+      requests: { cpu: '50m', memory: '96Mi', 'ephemeral-storage': '328Mi' },
+      limits: { 'ephemeral-storage': '328Mi' },
+    });
     const template = desiredDeployment(context, 'portal').spec!.template.metadata!;
     expect(template.labels).to.include({
       team: 'helpdesk',

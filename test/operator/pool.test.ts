@@ -156,7 +156,18 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     expect(pod.volumes?.filter((v) => v.secret).map((v) => v.secret!.secretName)).to.deep.equal([
       'shared-redis',
     ]);
-    expect((await get<V1Deployment>(KINDS.deployment, pools, 'shared-portal'))!.spec!.replicas).to.equal(2);
+    const portal = (await get<V1Deployment>(KINDS.deployment, pools, 'shared-portal'))!;
+    expect(portal.spec!.replicas).to.equal(2);
+    // The pool's upload spool (ADR 0165), the CRD's default: the process's bound and its /tmp from one number.
+    const portalPod = portal.spec!.template.spec!;
+    const portalArgs = portalPod.containers[0]!.args!;
+    expect(portalArgs.slice(portalArgs.indexOf('--upload-spool-mib'))).to.include.ordered.members([
+      '--upload-spool-mib',
+      '1024',
+    ]);
+    expect(portalPod.volumes!.find((v) => v.name === 'tmp')!.emptyDir!.sizeLimit).to.equal('1088Mi');
+    expect(portalPod.containers[0]!.resources!.requests!['ephemeral-storage']).to.equal('1152Mi');
+    expect(pod.containers[0]!.args).to.not.include('--upload-spool-mib');
     const role = await get<V1Role>(KINDS.role, pools, 'shared-pool');
     expect(role!.rules).to.deep.equal([
       { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },

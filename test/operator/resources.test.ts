@@ -6,11 +6,12 @@ import { contains, needsApply } from '../../operator/drift.js';
 import { WorkQueue } from '../../operator/queue.js';
 import { childName, type DesiredContext } from '../../operator/resources/common.js';
 import { configMapName, desiredConfigMap } from '../../operator/resources/configmap.js';
-import { configHash, desiredDeployment, TMP_BASE_MIB } from '../../operator/resources/deployment.js';
+import { configHash, desiredDeployment } from '../../operator/resources/deployment.js';
 import { desiredObjects } from '../../operator/resources/index.js';
 import { desiredIngress } from '../../operator/resources/ingress.js';
 import { desiredNetworkPolicy } from '../../operator/resources/networkpolicy.js';
 import { desiredPodDisruptionBudget } from '../../operator/resources/pdb.js';
+import { LOG_MIB, TMP_BASE_MIB } from '../../operator/resources/pod-storage.js';
 import { secretKeysFor, signingSecretName } from '../../operator/resources/secret-refs.js';
 import { desiredService } from '../../operator/resources/service.js';
 import { desiredSigningSecret } from '../../operator/resources/signing-secret.js';
@@ -167,6 +168,24 @@ describe('operator dependent resources (pure)', () => {
     expect(mib('portal', larger as never)).to.be.at.least(16 * 5 * 100 + TMP_BASE_MIB);
     // The broker spools nothing.
     expect(mib('broker', larger as never)).to.equal(TMP_BASE_MIB);
+  });
+
+  it('leaves the disk of a pod whose resources name ephemeral-storage to them, both halves, so a request cannot pass a limit', () => {
+    const portal = tenantObject('ns', 'acme').spec.portal;
+    const own = (resources: object) =>
+      desiredDeployment(context({ portal: { ...portal, pod: { resources } } } as never), 'portal').spec!
+        .template.spec!.containers[0]!.resources;
+    expect(own({ requests: { cpu: '200m', 'ephemeral-storage': '1Gi' } })).to.deep.equal({
+      requests: { cpu: '200m', 'ephemeral-storage': '1Gi' },
+    });
+    expect(own({ limits: { 'ephemeral-storage': '2Gi' } })).to.deep.equal({
+      limits: { 'ephemeral-storage': '2Gi' },
+    });
+    // Resources that say nothing of the disk get the pod's own: /tmp (64 + 4 x 5 x 10 MiB) and the log.
+    expect(own({ requests: { cpu: '200m' } })).to.deep.equal({
+      requests: { cpu: '200m', 'ephemeral-storage': `${TMP_BASE_MIB + 200 + LOG_MIB}Mi` },
+      limits: { 'ephemeral-storage': `${TMP_BASE_MIB + 200 + LOG_MIB}Mi` },
+    });
   });
 
   it('changes the pod hash when a mounted Secret changes, and only for the part that reads it', () => {

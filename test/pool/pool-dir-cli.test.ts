@@ -32,8 +32,8 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
     return written.tenant;
   }
 
-  it('refuses --config together with --pool-dir, a pool flag without a pool, and a bad part limit (usage, exit 2)', async () => {
-    // Seven process starts, at once: one after another they took past the test's minute on a
+  it("refuses --config together with --pool-dir, a pool flag without a pool, a bad part limit and the portal's spool flag (usage, exit 2)", async () => {
+    // Nine process starts, at once: one after another they took past the test's minute on a
     // loaded machine.
     const cases = [
       ['--config', 'x.yaml', '--pool-dir', dir],
@@ -42,12 +42,17 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
       ['--pool-dir', dir, '--secrets-dir', dir],
       ['--pool-dir', dir, '--max-built-tenants', '0'],
       ['--pool-dir', dir, '--tenant-idle-seconds', '1.5'],
+      // The pool's upload spool is the portal's (ADR 0165).
+      ['--pool-dir', dir, '--upload-spool-mib', '1024'],
+      ['--config', 'x.yaml', '--upload-spool-mib', '1024'],
       [],
     ];
     const results = await Promise.all(cases.map((args) => exited(jsmSso(['broker', ...args]))));
     results.forEach(({ code, stderr }, i) => {
       expect(code, cases[i]!.join(' ')).to.equal(2);
-      expect(stderr).to.match(/exactly one of --config, --pool-dir|does not go with|must be a whole number/);
+      expect(stderr).to.match(
+        /exactly one of --config, --pool-dir|does not go with|must be a whole number|is the portal's/,
+      );
     });
   });
 
