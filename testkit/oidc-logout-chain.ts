@@ -30,8 +30,11 @@ export interface OidcLogoutChain {
   broker: BrokerUnderTest;
   /** The `sid` of each ID token the IdP issued, latest last. */
   sids: string[];
-  /** The person signs in at the portal, through the broker and the IdP: her browser and IdP session. */
-  signedIn(email?: string): Promise<{ browser: Browser; sid: string }>;
+  /**
+   * The person signs in at the portal, through the broker and the IdP: her browser and IdP session.
+   * `beforePortal` runs once the broker has answered, before her browser posts its Response to the portal.
+   */
+  signedIn(email?: string, beforePortal?: () => Promise<void>): Promise<{ browser: Browser; sid: string }>;
   /** A signed-in page of the portal: 200 while the session lives, 303 to sign-in once it is gone. */
   portalPage(browser: Browser): Promise<number>;
   close(): Promise<void>;
@@ -87,7 +90,7 @@ export async function startOidcLogoutChain(options: {
     broker,
     sids,
     portalPage,
-    async signedIn(email = 'alice@acme.test') {
+    async signedIn(email = 'alice@acme.test', beforePortal) {
       const browser = new Browser();
       const toBroker = await browser.request(`${portal.url}/login`);
       expect(toBroker.status).to.equal(303);
@@ -102,6 +105,7 @@ export async function startOidcLogoutChain(options: {
           email,
         },
       );
+      await beforePortal?.();
       const acs = await browser.request(`${portal.url}/saml/acs`, { form: fields });
       expect(acs.status, 'the portal takes the broker Response').to.equal(303);
       expect(await portalPage(browser)).to.equal(200);

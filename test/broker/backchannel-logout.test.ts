@@ -6,6 +6,7 @@ import { checkTenant } from '../../common/config/load.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { type DevIdp, newSigningKey } from '../../dev/idp/provider.js';
 import { type BrokerUnderTest, type Browser, brokerReplica, oidcIdp } from '../../testkit/broker-harness.js';
+import { type HoldingStore, holdingStore } from '../../testkit/holding-store.js';
 import { type LocalRedis, startLocalRedis, whileStalled } from '../../testkit/local-redis.js';
 import { type OidcLogoutChain, startOidcLogoutChain } from '../../testkit/oidc-logout-chain.js';
 import { TEST_PLACEMENT, tenantAt, withHost } from '../../testkit/pool.js';
@@ -33,6 +34,8 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
   let redis: LocalRedis;
   /** The portal's, likewise. */
   let portalRedis: LocalRedis;
+  /** The broker's store, which can hold the steps of a sign-in while a logout token arrives. */
+  let brokerStore: HoldingStore;
   /** A key the IdP publishes for encryption only (`use: enc`), never to verify a signature with. */
   let encryptionKey: JWK;
 
@@ -41,6 +44,7 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     encryptionKey = { ...(await newSigningKey()), use: 'enc', alg: 'RSA-OAEP-256' };
     redis = await startLocalRedis();
     portalRedis = await startLocalRedis();
+    brokerStore = holdingStore(await connectedFlowStore('acme', redis.url));
     chain = await startOidcLogoutChain({
       logoutRegistration: (url) => ({
         backchannel_logout_uri: `${url}${logoutPath}`,
@@ -60,7 +64,7 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
           },
         ],
       },
-      store: await connectedFlowStore('acme', redis.url),
+      store: brokerStore.store,
       portalStore: await connectedFlowStore('acme', portalRedis.url),
     });
     ({ idp, portal, broker } = chain);
@@ -465,6 +469,44 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     const retried = await post(token);
     expect(retried.status, retried.body).to.equal(200);
     expect(await portalPage(browser)).to.equal(303);
+  });
+
+  describe('a logout token for her IdP session racing her sign-in with it (ADR 0164: the outcome, accepted for now)', () => {
+    it('keeps the sign-in whose session the broker was saving when the token came: there was none to end yet', async () => {
+      // Held once the broker has verified her ID token and named her, before its session writes.
+      const saving = brokerStore.hold(
+        (command, key) =>
+          (command === 'put' || command === 'putInFirstFree') &&
+          /^(session|backchannel-session|backchannel-person):/.test(key),
+      );
+      const signingIn = chain.signedIn();
+      await Promise.race([saving.reached, signingIn]);
+      const sid = chain.sids.at(-1)!;
+      const answer = await post(await logoutToken({ sid }));
+      saving.release();
+      expect(answer.status, answer.body).to.equal(200);
+      expect(backchannelLines().at(-1)).to.include({ result: 'no_session' });
+      const { browser } = await signingIn;
+      expect(await portalPage(browser), 'the session saved after the token looked lives on').to.equal(200);
+      // A token naming that sid again (a retry, another RP's logout at the IdP) ends it.
+      expect((await post(await logoutToken({ sid }))).status).to.equal(200);
+      expect(await portalPage(browser)).to.equal(303);
+    });
+
+    it('keeps the sign-in whose Response was on its way to the portal when the token came: the portal had none to end', async () => {
+      let answer: Awaited<ReturnType<typeof post>> | undefined;
+      const { browser, sid } = await chain.signedIn('alice@acme.test', async () => {
+        answer = await post(await logoutToken({ sid: chain.sids.at(-1)! }));
+      });
+      expect(answer?.status, answer?.body).to.equal(200);
+      // The broker found its session and ended it; the portal, asked first, had nothing yet.
+      expect(backchannelLines().at(-1)).to.include({ result: 'ended' });
+      expect(await portalPage(browser), 'the portal session made after the logout lives on').to.equal(200);
+      // Nothing the IdP sends later finds it: the broker's index to it went with its session.
+      expect((await post(await logoutToken({ sid }))).status).to.equal(200);
+      expect(backchannelLines().at(-1)).to.include({ result: 'no_session' });
+      expect(await portalPage(browser)).to.equal(200);
+    });
   });
 
   it("ends nothing when her sid is posted at another IdP's address of the same tenant (same issuer and client)", async () => {
