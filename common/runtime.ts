@@ -34,7 +34,7 @@ import { DirectoryTenantSource } from './pool/directory-source.js';
 import type { SecretReader, TenantSource } from './pool/source.js';
 import { startPool } from './pool/start.js';
 import { tenantCertificates } from './pool/tenant-tls.js';
-import { UploadSpoolBudget } from './pool/upload-spool-budget.js';
+import { registerUploadSpoolMetrics, UploadSpoolBudget } from './pool/upload-spool-budget.js';
 import {
   readSigningCertificateExpiry,
   registerSigningCertificateExpiry,
@@ -350,6 +350,7 @@ async function servePool(
 ): Promise<Served> {
   const builtParts = builtPartLimitsFrom(values);
   const uploadSpoolBudget = uploadSpoolBudgetFrom(name, values);
+  if (uploadSpoolBudget) registerUploadSpoolMetrics(registry, uploadSpoolBudget);
   const logger = createLogger({ component: name });
   const tls = serverTlsFor(values, '');
   const store = createPoolFlowStore(poolRedisFrom(values), logger);

@@ -1,3 +1,5 @@
+import { Gauge, type Registry } from 'prom-client';
+
 /**
  * The bytes of uploads that every tenant of a pool's portal process may have spooled to /tmp at once
  * (ADR 0165). Each tenant's own limits bound its uploads (spec.portal.limits: maxConcurrentUploads
@@ -40,4 +42,25 @@ export class UploadSpoolBudget {
       this.#reserved -= bytes;
     };
   }
+}
+
+/**
+ * The budget and its use at each scrape: `reserved / capacity` near 1 for long is a pool whose tenants
+ * upload more at once than its spec.portal.uploadSpool.maxMiB (their forms answered 503
+ * PORTAL_POOL_UPLOADS_BUSY meanwhile). The pool's, not a tenant's: no tenant label.
+ */
+export function registerUploadSpoolMetrics(registry: Registry, budget: UploadSpoolBudget): void {
+  new Gauge({
+    name: 'jsm_sso_portal_pool_upload_spool_capacity_bytes',
+    help: "Bytes of uploads a pool's portal process may have spooled at once, over all its tenants (--upload-spool-mib).",
+    registers: [registry],
+  }).set(budget.capacityBytes);
+  new Gauge({
+    name: 'jsm_sso_portal_pool_upload_spool_reserved_bytes',
+    help: "Bytes of the pool's upload spool reserved by the forms being read or sent on now.",
+    registers: [registry],
+    collect() {
+      this.set(budget.reservedBytes);
+    },
+  });
 }

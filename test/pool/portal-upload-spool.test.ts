@@ -91,6 +91,16 @@ describe('portal pool: one upload spool budget for every tenant of the process (
     return total;
   }
 
+  /** The pool's spool gauges on the management port. */
+  async function spoolGauges(): Promise<{ capacity: number; reserved: number }> {
+    const metrics = await (await fetch(`${(await pool.urls)['management']}/metrics`)).text();
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    return {
+      capacity: gauge('jsm_sso_portal_pool_upload_spool_capacity_bytes'),
+      reserved: gauge('jsm_sso_portal_pool_upload_spool_reserved_bytes'),
+    };
+  }
+
   async function csrf(browser: Browser): Promise<string> {
     return csrfOf((await browser.text(`/requests/${key()}`)).body);
   }
@@ -145,6 +155,11 @@ describe('portal pool: one upload spool budget for every tenant of the process (
     // Its first bytes reach the disk: the room was reserved before they were read.
     await within(20_000, async () => (spooledBytes() >= 64 * 1024 ? true : undefined));
     const spooledWhileHeld = spooledBytes();
+    // What the operator sees: the budget and the room A's form holds.
+    expect(await spoolGauges()).to.deep.equal({
+      capacity: POOL_SPOOL_MIB * MiB,
+      reserved: (POOL_SPOOL_MIB - 5) * MiB,
+    });
 
     for (const [browser, tenant] of [
       [a, 'spool-a'],
@@ -181,5 +196,6 @@ describe('portal pool: one upload spool budget for every tenant of the process (
     expect((await attach(a, 6 * MiB)).status).to.equal(303);
     // Nothing left behind: each slot's folder goes as its response ends, just after the client has it.
     await within(20_000, async () => (spooledBytes() === 0 ? true : undefined));
+    expect((await spoolGauges()).reserved).to.equal(0);
   });
 });
