@@ -28,6 +28,8 @@ interface PagePolicy {
   frameAncestors: readonly string[];
   /** The origins this page may frame; none but on the dev IdP's front-channel logout page. */
   frameSources: readonly string[];
+  /** Whether this page's script may fetch from its own origin (`connect-src 'self'`); no other page's may. */
+  connectSelf: boolean;
 }
 
 const POLICY = Symbol('jsm-sso page policy');
@@ -63,6 +65,7 @@ function applyHeaders(res: ServerResponse, options: SecurityHeaderOptions, image
     images,
     frameAncestors: [],
     frameSources: [],
+    connectSelf: false,
   };
   (res as WithPolicy)[POLICY] = policy;
   res.setHeader('Content-Security-Policy', contentSecurityPolicy(policy));
@@ -125,6 +128,16 @@ export function allowFrameSources(res: ServerResponse, origins: readonly string[
   res.setHeader('Content-Security-Policy', contentSecurityPolicy(policy));
 }
 
+/**
+ * Lets this page's script fetch from the page's own origin: the raise-request form, whose script
+ * asks the portal for articles related to the summary being typed (ADR 0168). Nowhere else.
+ */
+export function allowFetchFromSelf(res: ServerResponse): void {
+  const policy = policyOf(res);
+  policy.connectSelf = true;
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(policy));
+}
+
 function policyOf(res: ServerResponse): PagePolicy {
   const policy = (res as WithPolicy)[POLICY];
   if (!policy) throw new Error('setSecurityHeaders has not run for this response');
@@ -137,6 +150,7 @@ function contentSecurityPolicy({
   images,
   frameAncestors,
   frameSources,
+  connectSelf,
 }: PagePolicy): string {
   return [
     "default-src 'none'",
@@ -148,6 +162,7 @@ function contentSecurityPolicy({
           `img-src ${["'self'", ...images].join(' ')}`,
         ]),
     ...(frameSources.length ? [`frame-src ${frameSources.join(' ')}`] : []),
+    ...(connectSelf ? ["connect-src 'self'"] : []),
     `form-action ${["'self'", ...formAction].join(' ')}`,
     `frame-ancestors ${frameAncestors.length ? frameAncestors.join(' ') : "'none'"}`,
     "base-uri 'none'",

@@ -6,6 +6,7 @@ import type { Desk } from '../catalogue.js';
 import { type FieldKind, type FieldProblems, fieldKind, inputName, type Submitted } from '../form.js';
 import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
 import { type Problem, problemText } from './refusals.js';
+import { suggestionsPanel } from './suggestions.js';
 import { ACCEPTED_LIST, ACCEPTED_UPLOADS, MAX_CREATE_FILES, uploadRefusalText } from './uploads.js';
 
 /** Field kinds the browser's own input of that type checks and helps with (a date picker, a number pad). */
@@ -200,7 +201,14 @@ export function createPage(
     ${state.message || general.length > 0 ? html`<div class="alert" role="alert">${state.message ?? ''} ${general.map(([, m]) => html`<div>${m}</div>`)}${state.linkMyRequests ? html` <a href="/requests">${t('create.myRequests')}</a>` : ''}</div>` : ''}
     <form class="card" method="post" action="/desk/${seg(desk.id)}/create/${seg(type.id)}" enctype="multipart/form-data" novalidate data-draft>
       ${csrfField(state.csrf)}${writeKeyField(state.writeKey)}
-      ${visible.map((f) => control(ctx, f, state.submitted, errors[f.fieldId]))}
+      ${visible.map(
+        (f) =>
+          html`${control(ctx, f, state.submitted, errors[f.fieldId])}${
+            f.fieldId === 'summary' && fieldKind(f) === 'text'
+              ? suggestionsPanel(ctx, desk.id, `fld-${f.fieldId}`)
+              : ''
+          }`,
+      )}
       ${audienceSection(ctx, state.audience, state.submitted, errors)}
       <p><button type="submit">${t('create.send')}</button> <a href="/desk/${seg(desk.id)}">${t('create.cancel')}</a></p>
     </form>`,

@@ -3,6 +3,7 @@
 // readers of the knowledge base (spec.portal.anonymousAccess).
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { JsmSsoError } from '../../common/errors.js';
+import { allowFetchFromSelf } from '../../common/http/security-headers.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import { audienceFrom } from '../audience.js';
 import { type FieldProblems, fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '../form.js';
@@ -10,9 +11,10 @@ import { searchHelp } from '../help-search.js';
 import { translatorOf } from '../i18n.js';
 import { KnowledgeBase } from '../knowledge-base.js';
 import { type AudienceChoices, createPage } from '../pages/create.js';
-import { articlePage, deskPage, homePage, publicDeskPage } from '../pages/help-center.js';
+import { articlePage, articlePath, deskPage, homePage, publicDeskPage } from '../pages/help-center.js';
 import { faviconSvg } from '../pages/layout.js';
 import { problemText } from '../pages/refusals.js';
+import { SUGGEST_MIN_LENGTH } from '../pages/suggestions.js';
 import { MAX_CREATE_FILES } from '../pages/uploads.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
@@ -23,6 +25,8 @@ import { readUploadForm } from './upload-form.js';
 export const REQUEST_TYPE_ICON_ROUTE = '/desk/:deskId/icon/:typeId';
 /** The same paths as REQUEST_TYPE_ICON_ROUTE, for a check made before the router (app.ts). */
 export const REQUEST_TYPE_ICON_PATH = /^\/desk\/[^/]+\/icon\/[^/]+\/?$/;
+/** Articles suggested while a summary is typed: a few, as native shows beside the form. */
+const MAX_SUGGESTIONS = 5;
 
 export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, catalogue, requests, limits, colleagues } = services;
@@ -154,9 +158,28 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     };
   };
 
+  // Articles related to the summary being typed on the raise form (pages/suggestions.ts, ADR 0168):
+  // the desk's knowledge base search, for a desk this customer may use, counted like every page a
+  // signed-in customer reads (signedInPages, app.ts). Nothing is asked of Atlassian for a summary
+  // shorter than the form's script would send.
+  app.get('/desk/:deskId/suggest', signedIn, async (req, res) => {
+    const desk = await deskOr404(res, req.params['deskId']);
+    if (!desk) return;
+    const q = typeof req.query['q'] === 'string' ? req.query['q'].trim().slice(0, 100) : '';
+    const hits = q.length >= SUGGEST_MIN_LENGTH ? await knowledgeBase.search(q, [desk]) : [];
+    res.json({
+      articles: hits.slice(0, MAX_SUGGESTIONS).map((a) => ({
+        title: a.title,
+        excerpt: a.excerpt,
+        href: articlePath(a),
+      })),
+    });
+  });
+
   app.get('/desk/:deskId/create/:typeId', signedIn, async (req, res) => {
     const found = await requestTypeOr404(res, req.params['deskId'], req.params['typeId']);
     if (!found) return;
+    allowFetchFromSelf(res);
     send(
       res,
       createPage(pageContext(res), found.desk, found.type, found.fields, {
@@ -216,7 +239,8 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       message: string,
       status: number,
       more: { linkMyRequests?: boolean; uploadRefusal?: JsmSsoError } = {},
-    ) =>
+    ) => {
+      allowFetchFromSelf(res);
       send(
         res,
         createPage(pageContext(res), desk, type, fields, {
@@ -230,6 +254,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         }),
         status,
       );
+    };
     const attachmentField = fields.find((f) => fieldKind(f) === 'attachment' && f.visible !== false);
     if (form.refused) {
       // The same form again, with every answer kept and the refusal beside the file input.

@@ -297,6 +297,18 @@ describe('portal abuse limits: pages a signed-in customer reads', () => {
     expect((await bob.fetch('/requests')).status, 'another customer').to.equal(200);
   });
 
+  it('counts the raise form’s article lookups as pages: the fourth is refused without a search', async () => {
+    // The summary's related articles (ADR 0168) are a knowledge base search each: under the same
+    // per-account budget as the pages that search it, so a script typing for ever spends only its own.
+    const mia = await signIn(h, 'mia.manager@acme.test');
+    for (const q of ['vpn', 'printer', 'password'])
+      expect((await mia.fetch(`/desk/1/suggest?q=${q}`)).status, q).to.equal(200);
+    const calls = h.exchanges.length;
+    const from = h.logs.length;
+    await expectLimited(h, await mia.fetch('/desk/1/suggest?q=laptop'), from);
+    expect(h.exchanges.length, 'Atlassian calls for the refused lookup').to.equal(calls);
+  });
+
   it('does not count request type icons, which a desk page asks for one per type', async () => {
     const erik = await signIn(h, 'erik@acme.test');
     const desk = await (await erik.fetch('/desk/1')).text();

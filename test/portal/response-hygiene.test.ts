@@ -44,6 +44,7 @@ describe('portal: response hygiene on every route', () => {
       },
       '/desk/:deskId/create/:typeId': { path: `/desk/1/create/${type.id}`, status: 200 },
       '/desk/:deskId/icon/:typeId': { path: `/desk/1/icon/${type.id}`, status: 200 },
+      '/desk/:deskId/suggest': { path: '/desk/1/suggest?q=vpn', status: 200 },
       '/favicon.ico': { path: '/favicon.ico', status: 200 },
       '/favicon.svg': { path: '/favicon.svg', status: 200 },
       '/locale': { path: '/locale?lang=en&return=/requests', status: 303 },

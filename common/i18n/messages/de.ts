@@ -83,6 +83,8 @@ export const de: Catalogue = {
   'requests.rangeOfAbout': 'Anfragen {first}–{last} von etwa {total}',
   'requests.previous': 'Zurück',
 
+  'create.suggestedArticles': 'Artikel, die helfen könnten',
+  'create.suggestedArticlesHelp': 'Jeder öffnet sich in einem neuen Tab; Ihr Formular bleibt hier.',
   'create.hint.text': 'Eine Zeile, bis zu 255 Zeichen.',
   'create.hint.paragraph': 'So ausführlich, wie Sie möchten; Zeilenumbrüche bleiben erhalten.',
   'create.hint.chooseOne': 'Wählen Sie eine Option.',

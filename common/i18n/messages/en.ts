@@ -87,6 +87,8 @@ export const en = {
   'requests.rangeOfAbout': 'Requests {first}–{last} of about {total}',
   'requests.previous': 'Previous',
 
+  'create.suggestedArticles': 'Articles that may help',
+  'create.suggestedArticlesHelp': 'Each opens in a new tab; your form stays here.',
   'create.hint.text': 'One line, up to 255 characters.',
   'create.hint.paragraph': 'As much detail as you like; line breaks are kept.',
   'create.hint.chooseOne': 'Choose one.',

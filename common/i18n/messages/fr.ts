@@ -82,6 +82,8 @@ export const fr: Catalogue = {
   'requests.rangeOfAbout': 'Demandes {first}–{last} sur environ {total}',
   'requests.previous': 'Précédent',
 
+  'create.suggestedArticles': 'Articles qui pourraient vous aider',
+  'create.suggestedArticlesHelp': 'Chacun s’ouvre dans un nouvel onglet ; votre formulaire reste ici.',
   'create.hint.text': 'Une ligne, 255 caractères au maximum.',
   'create.hint.paragraph': 'Autant de détails que vous le souhaitez ; les retours à la ligne sont conservés.',
   'create.hint.chooseOne': 'Choisissez une option.',

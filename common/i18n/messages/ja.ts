@@ -82,6 +82,8 @@ export const ja: Catalogue = {
   'requests.rangeOfAbout': 'リクエスト {first}–{last} / 約 {total} 件',
   'requests.previous': '前へ',
 
+  'create.suggestedArticles': '役に立つかもしれない記事',
+  'create.suggestedArticlesHelp': '記事は新しいタブで開きます。フォームはこのまま残ります。',
   'create.hint.text': '1 行、255 文字まで。',
   'create.hint.paragraph': '詳しくご記入ください。改行はそのまま保持されます。',
   'create.hint.chooseOne': '1 つ選択してください。',
