@@ -1,6 +1,7 @@
 import { ApiError, type KubeClient, type KubeObject } from '../common/kube/client.js';
 import { needsApply, needsApplyCached } from './drift.js';
 import { ReconcileError } from './errors.js';
+import { deleteJudged, describeObject, type Guarded, guardedWrite, preconditioned } from './guarded-write.js';
 import { KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { describeOwner, ownershipOf } from './ownership.js';
 import { handOverReplicas, needsReplicaHandover } from './replica-handover.js';
@@ -43,6 +44,12 @@ export interface Controller {
 export interface ApplyOutcome {
   applied: string[];
   deleted: string[];
+  /**
+   * Objects a write or delete was refused on because they changed hands after they were read
+   * (guarded-write.ts): left untouched, and logged as `operator.write_skipped`, reason
+   * `OwnershipChanged`.
+   */
+  left: string[];
 }
 
 /** The live object of a desired one's name, as far as applying it needs to know. */
@@ -94,6 +101,11 @@ export function rememberApplied(
   if (!needsApply(desired, applied)) cache.recordHeld(applied, desired);
 }
 
+/** Whether an object's controller ownerReference is this owner's (ownership.ts). */
+function controlledBy(owner: Controller): (object: KubeObject) => boolean {
+  return (object) => ownershipOf(object, owner.uid, owner.kind).ours;
+}
+
 /** A desired object with what is known of the live one of the same name. */
 interface Claim {
   object: KubeObject;
@@ -115,7 +127,7 @@ async function claimNames(
 ): Promise<{ claims: Claim[]; conflicts: string[] }> {
   const claims: Claim[] = [];
   const conflicts: string[] = [];
-  const ours = (object: KubeObject) => ownershipOf(object, owner.uid, owner.kind).ours;
+  const ours = controlledBy(owner);
   for (const object of desired) {
     const kind = kindByName(object.kind ?? '')!;
     const judged = await judgeLive(deps, kind, owner.namespace, object, ours);
@@ -124,6 +136,73 @@ async function claimNames(
     else claims.push({ object, kind, ...judged });
   }
   return { claims, conflicts };
+}
+
+/**
+ * Applies `desired` over `live` as judged (this owner's object, or undefined for a free name), with
+ * that state as the API server's precondition (guarded-write.ts): an object that changed hands
+ * meanwhile is refused, read again and judged afresh, and reported `foreign` if it is not ours.
+ */
+export function applyJudged(
+  deps: { client: KubeClient; cache: OwnedObjectCache },
+  kind: ResourceKind,
+  namespace: string,
+  desired: KubeObject,
+  live: KubeObject | undefined,
+  ours: (object: KubeObject) => boolean,
+): Promise<Guarded<KubeObject>> {
+  const name = desired.metadata.name!;
+  const path = objectPath(kind, namespace, name);
+  return guardedWrite(
+    deps.client,
+    path,
+    live,
+    async (over) => {
+      // A part's autoscaler has the name of its Deployment.
+      const autoscaler = deps.cache.get(KINDS.horizontalPodAutoscaler, namespace, name);
+      const target = needsReplicaHandover(desired, over, autoscaler !== undefined)
+        ? await handOverReplicas(deps.client, path, over!)
+        : over;
+      return deps.client.apply<KubeObject>(path, preconditioned(desired, target), {
+        fieldManager: FIELD_MANAGER,
+        force: target !== undefined,
+      });
+    },
+    (fresh) => {
+      if (!fresh) return 'write';
+      if (!ours(fresh)) return 'foreign';
+      if (needsApply(desired, fresh)) return 'write';
+      deps.cache.recordHeld(fresh, desired);
+      return 'done';
+    },
+  );
+}
+
+/**
+ * Deletes `object`, read as this owner's, only while it still is (guarded-write.ts). One that
+ * changed hands since is left untouched and named in `outcome.left`; true when it was deleted.
+ */
+export async function deleteOwned(
+  client: KubeClient,
+  path: string,
+  object: KubeObject,
+  ours: (object: KubeObject) => boolean,
+  outcome: ApplyOutcome,
+): Promise<boolean> {
+  const guarded = await guardedWrite(
+    client,
+    path,
+    object,
+    (over) => deleteJudged(client, path, over!),
+    (fresh) => (!fresh ? 'done' : ours(fresh) ? 'write' : 'foreign'),
+  );
+  if ('foreign' in guarded) outcome.left.push(changedHands(guarded.foreign));
+  return 'written' in guarded;
+}
+
+/** An object left untouched because it changed hands, in words for the log line. */
+export function changedHands(live: KubeObject): string {
+  return `${describeObject(live)}, ${describeOwner(live)}`;
 }
 
 /** The conflict failure: nothing applied, the other objects left untouched. */
@@ -146,28 +225,23 @@ export async function applyObjects(
 ): Promise<ApplyFailure | undefined> {
   const { namespace, uid } = owner;
   const { claims, conflicts } = await claimNames(deps, owner, desired);
-  if (conflicts.length > 0)
-    return conflictFailure(
-      conflicts,
-      owner.kind === KINDS.tenant.kind ? 'rename the tenant' : 'rename the pool',
-    );
+  if (conflicts.length > 0) return conflictFailure(conflicts, renameAdvice(owner));
+  const ours = controlledBy(owner);
   for (const { object, kind, live, apply } of claims) {
     const name = object.metadata.name!;
     if (!apply) continue;
-    let applied: KubeObject;
+    let guarded: Guarded<KubeObject>;
     try {
-      // A part's autoscaler has the name of its Deployment.
-      const autoscaler = deps.cache.get(KINDS.horizontalPodAutoscaler, namespace, name);
-      if (needsReplicaHandover(object, live, autoscaler !== undefined))
-        await handOverReplicas(deps.client, objectPath(kind, namespace, name), live!);
-      applied = await deps.client.apply<KubeObject>(objectPath(kind, namespace, name), object, {
-        fieldManager: FIELD_MANAGER,
-        force: live !== undefined,
-      });
+      guarded = await applyJudged(deps, kind, namespace, object, live, ours);
     } catch (error) {
       return applyFailure(`${object.kind ?? kind.kind} ${name}`, error);
     }
-    rememberApplied(deps.cache, kind, applied, object);
+    if ('foreign' in guarded) {
+      const holder = `${kind.kind} ${name} (${describeOwner(guarded.foreign)}; made or changed while being applied)`;
+      return conflictFailure([holder], renameAdvice(owner));
+    }
+    if ('done' in guarded) continue;
+    rememberApplied(deps.cache, kind, guarded.written, object);
     outcome.applied.push(`${object.kind}/${name}`);
   }
   const wanted = new Set(desired.map((o) => `${o.kind}/${o.metadata.name}`));
@@ -176,10 +250,14 @@ export async function applyObjects(
     if (wanted.has(id)) continue;
     const kind = kindByName(object.kind ?? '');
     if (!kind) continue;
-    await deps.client.delete(objectPath(kind, namespace, object.metadata.name!));
-    outcome.deleted.push(id);
+    const path = objectPath(kind, namespace, object.metadata.name!);
+    if (await deleteOwned(deps.client, path, object, ours, outcome)) outcome.deleted.push(id);
   }
   return undefined;
+}
+
+function renameAdvice(owner: Controller): string {
+  return owner.kind === KINDS.tenant.kind ? 'rename the tenant' : 'rename the pool';
 }
 
 /**

@@ -335,6 +335,7 @@ export class Controller implements ObjectCache, PoolCache {
         const outcome: {
           applied: string[];
           deleted: string[];
+          left: string[];
           generated?: string[];
           statusWritten: boolean;
         } = key.startsWith(POOL_KEY_PREFIX)
@@ -342,6 +343,17 @@ export class Controller implements ObjectCache, PoolCache {
           : await reconcileTenant(this.deps, key);
         this.queue.forget(key);
         this.metrics.reconcileTotal.inc({ result: 'success' });
+        if (outcome.left.length > 0) {
+          this.options.logger.warn(
+            {
+              event: 'operator.write_skipped',
+              tenant: key,
+              reason: 'OwnershipChanged',
+              objects: [...new Set(outcome.left)],
+            },
+            'left untouched: changed hands between the read and the write, which the API server refused',
+          );
+        }
         if (
           outcome.applied.length + outcome.deleted.length + (outcome.generated?.length ?? 0) > 0 ||
           outcome.statusWritten

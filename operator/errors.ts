@@ -163,6 +163,11 @@ export const OPERATOR_REASONS = {
     meaning:
       "A deleted tenant's objects in its pool stayed forbidden to remove past the grace: the finalizer is released and the note says how to remove them by hand.",
   },
+  OwnershipChanged: {
+    conditions: 'log line `operator.write_skipped` (its `objects` name each)',
+    meaning:
+      "Between the operator's read of an object and its write (a delete of one no longer wanted, a finalizer, a status), the object changed hands: it was deleted and another made under its name, or its controller ownerReference or tenant-uid label changed. The API server refused the write on its precondition (resourceVersion, uid) and the object is left untouched; an apply meeting such an object fails with `ObjectConflict` instead (ADR 0166).",
+  },
   OPERATOR_NOT_LEADER: {
     conditions: 'the message of a failed reconcile, and its log line',
     meaning:

@@ -1,15 +1,18 @@
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { JsmSsoPool } from '../common/config/pool.generated.js';
-import { isConflict, type KubeClient, type KubeObject } from '../common/kube/client.js';
+import type { KubeClient, KubeObject } from '../common/kube/client.js';
 import {
   type ApplyOutcome,
   apiErrorMessage,
   applyFailure,
+  applyJudged,
   conflictFailure,
+  deleteOwned,
   judgeLive,
   type OwnedObjectCache,
   rememberApplied,
 } from './apply.js';
+import { type Guarded, guardedWrite, preconditioned, replacedOwner, sameObject } from './guarded-write.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { describeOwner } from './ownership.js';
 import {
@@ -109,7 +112,8 @@ export async function reconcilePooled(
       ...(failure ? { failure } : {}),
     };
   }
-  await ensureFinalizer(deps, tenant);
+  // A tenant replaced since it was read is not this reconcile's to place (its own follows).
+  if (!(await ensureFinalizer(deps, tenant, outcome))) return { pool: poolCondition(pool) };
   const keep = new Set<string>();
   const failure =
     (await applyProjection(deps, tenant, pool, { secrets, ...document }, outcome, keep)) ??
@@ -149,13 +153,17 @@ export async function releasePlacement(
 ): Promise<ApplyFailure | undefined> {
   const failure = await removePlaced(deps, tenant.metadata!.uid ?? '', new Set(), outcome);
   if (failure) return failure;
-  if (hasFinalizer(tenant)) await dropFinalizer(deps, tenant);
+  if (hasFinalizer(tenant)) await dropFinalizer(deps, tenant, outcome);
   return undefined;
 }
 
 /** Releases the tenant's finalizer (only the operator's own: other controllers' stay). */
-export function dropFinalizer(deps: PlacementDeps, tenant: JsmSsoTenant): Promise<void> {
-  return writeFinalizer(deps, tenant, false);
+export async function dropFinalizer(
+  deps: PlacementDeps,
+  tenant: JsmSsoTenant,
+  outcome: ApplyOutcome,
+): Promise<void> {
+  await writeFinalizer(deps, tenant, false, outcome);
 }
 
 export function hasFinalizer(tenant: JsmSsoTenant): boolean {
@@ -182,46 +190,49 @@ export function poolCondition(pool: JsmSsoPool & KubeObject): ConditionInput {
   };
 }
 
-async function ensureFinalizer(deps: PlacementDeps, tenant: JsmSsoTenant): Promise<void> {
-  if (!hasFinalizer(tenant)) await writeFinalizer(deps, tenant, true);
+/** Whether the tenant holds the finalizer (false: it was replaced or deleted since it was read). */
+async function ensureFinalizer(
+  deps: PlacementDeps,
+  tenant: JsmSsoTenant,
+  outcome: ApplyOutcome,
+): Promise<boolean> {
+  return hasFinalizer(tenant) || writeFinalizer(deps, tenant, true, outcome);
 }
 
 /**
  * The finalizer as the only field of a field manager of its own: applying it adds it, applying
- * nothing removes it, and other controllers' finalizers are never touched.
+ * nothing removes it, and other controllers' finalizers are never touched. Written only on the
+ * tenant as read (guarded-write.ts): a tenant of that name made since is another tenant, left as
+ * it is. True when written.
  */
-async function writeFinalizer(deps: PlacementDeps, tenant: JsmSsoTenant, present: boolean): Promise<void> {
-  const { name, namespace } = tenant.metadata!;
-  const written = await deps.client.apply<KubeObject>(
-    objectPath(KINDS.tenant, namespace, name),
-    {
-      apiVersion: tenant.apiVersion ?? KINDS.tenant.apiVersion,
-      kind: KINDS.tenant.kind,
-      metadata: { name, namespace, ...(present ? { finalizers: [POOL_FINALIZER] } : {}) },
-    },
-    { fieldManager: FINALIZER_MANAGER, force: false },
-  );
-  deps.cache.remember(KINDS.tenant, written);
-}
-
-/**
- * Who holds the name of this tenant's projection in the pool's namespace (its Ingress goes through
- * apply.ts:judgeLive): the live object when it is free or this tenant's, a conflict when someone
- * else's. The cache may lag behind an object someone just
- * made, so a name not cached as this tenant's is read from the API server first.
- */
-async function claimPlacedName(
+async function writeFinalizer(
   deps: PlacementDeps,
-  kind: ResourceKind,
-  cached: KubeObject | undefined,
-  { namespace, name, uid }: { namespace: string; name: string; uid: string },
-): Promise<{ live: KubeObject | undefined } | { conflict: ApplyFailure }> {
-  const live =
-    cached && placedFor(cached, uid)
-      ? cached
-      : await deps.client.get<KubeObject>(objectPath(kind, namespace, name));
-  if (live && !placedFor(live, uid)) return { conflict: placedConflict(kind, namespace, name, live) };
-  return { live };
+  tenant: JsmSsoTenant,
+  present: boolean,
+  outcome: ApplyOutcome,
+): Promise<boolean> {
+  const { name, namespace } = tenant.metadata!;
+  const path = objectPath(KINDS.tenant, namespace, name);
+  const finalizer: KubeObject = {
+    apiVersion: tenant.apiVersion ?? KINDS.tenant.apiVersion,
+    kind: KINDS.tenant.kind,
+    metadata: { name, namespace, ...(present ? { finalizers: [POOL_FINALIZER] } : {}) },
+  };
+  const guarded = await guardedWrite(
+    deps.client,
+    path,
+    tenant,
+    (over) =>
+      deps.client.apply<KubeObject>(path, preconditioned(finalizer, over), {
+        fieldManager: FINALIZER_MANAGER,
+        force: false,
+      }),
+    sameObject(tenant),
+  );
+  if ('foreign' in guarded) outcome.left.push(replacedOwner(guarded.foreign, tenant));
+  if (!('written' in guarded)) return false;
+  deps.cache.remember(KINDS.tenant, guarded.written);
+  return true;
 }
 
 /** A name in the pool's namespace held by an object this tenant did not place. */
@@ -243,14 +254,14 @@ async function applyProjection(
   const name = placedName(tenant);
   const uid = tenant.metadata!.uid ?? '';
   keep.add(placedId('Secret', namespace, name));
-  const who = { namespace, name, uid };
+  const path = objectPath(KINDS.secret, namespace, name);
   // A name the cache does not know is claimed by creating it: the API server refuses a create over
   // an object that exists (409), which is then read and judged. Reading it first cost every new
-  // pooled tenant one more round trip to the API server.
+  // pooled tenant one more round trip to the API server. A name cached as someone else's is read
+  // first (the cache may lag behind its removal).
   const cached = deps.cache.secretMeta(namespace, name);
-  const claim = cached ? await claimPlacedName(deps, KINDS.secret, cached, who) : { live: undefined };
-  if ('conflict' in claim) return claim.conflict;
-  let { live } = claim;
+  const live = cached && !placedFor(cached, uid) ? await deps.client.get<KubeObject>(path) : cached;
+  if (live && !placedFor(live, uid)) return placedConflict(KINDS.secret, namespace, name, live);
   const metadata = projectionMeta(tenant, pool, sources);
   if (
     live &&
@@ -262,31 +273,25 @@ async function applyProjection(
   try {
     const projection = desiredProjection(tenant, pool, sources, await readValues(deps, tenant));
     // Replaced whole, not applied: a key someone added to the projection must go too (apply
-    // leaves other managers' fields), and the resourceVersion makes a concurrent edit a 409 retry.
-    const replace = (over: KubeObject) =>
-      deps.client.request<KubeObject>('PUT', objectPath(KINDS.secret, namespace, name), {
-        body: {
-          ...projection,
-          metadata: { ...projection.metadata, resourceVersion: over.metadata.resourceVersion },
-        },
-        query: { fieldManager: FIELD_MANAGER },
-      });
-    let written: KubeObject | undefined;
-    if (!live) {
-      try {
-        written = await deps.client.create<KubeObject>(collectionPath(KINDS.secret, namespace), projection, {
-          fieldManager: FIELD_MANAGER,
-        });
-      } catch (error) {
-        if (!isConflict(error)) throw error;
-        const existing = await claimPlacedName(deps, KINDS.secret, undefined, who);
-        if ('conflict' in existing) return existing.conflict;
-        if (!existing.live) throw error;
-        live = existing.live;
-      }
-    }
-    written ??= await replace(live!);
-    deps.cache.rememberProjection(written);
+    // leaves other managers' fields). Over the projection as judged, or created into a free name
+    // (a 409 when taken meanwhile): an object that changed hands is judged again (guarded-write.ts).
+    const guarded = await guardedWrite(
+      deps.client,
+      path,
+      live,
+      (over) =>
+        over
+          ? deps.client.request<KubeObject>('PUT', path, {
+              body: preconditioned(projection, over),
+              query: { fieldManager: FIELD_MANAGER },
+            })
+          : deps.client.create<KubeObject>(collectionPath(KINDS.secret, namespace), projection, {
+              fieldManager: FIELD_MANAGER,
+            }),
+      (fresh) => (!fresh || placedFor(fresh, uid) ? 'write' : 'foreign'),
+    );
+    if ('foreign' in guarded) return placedConflict(KINDS.secret, namespace, name, guarded.foreign);
+    if ('written' in guarded) deps.cache.rememberProjection(guarded.written);
   } catch (error) {
     return applyFailure(`Secret ${namespace}/${name}`, error);
   }
@@ -326,19 +331,20 @@ async function applyPooledIngress(
   const name = desired.metadata.name!;
   const uid = tenant.metadata!.uid ?? '';
   keep.add(placedId('Ingress', namespace, name));
-  const judged = await judgeLive(deps, KINDS.ingress, namespace, desired, (o) => placedFor(o, uid));
+  const ours = (o: KubeObject) => placedFor(o, uid);
+  const judged = await judgeLive(deps, KINDS.ingress, namespace, desired, ours);
   if ('foreign' in judged) return placedConflict(KINDS.ingress, namespace, name, judged.foreign);
   const { live, apply } = judged;
   if (!apply) return undefined;
+  let guarded: Guarded<KubeObject>;
   try {
-    const applied = await deps.client.apply<KubeObject>(objectPath(KINDS.ingress, namespace, name), desired, {
-      fieldManager: FIELD_MANAGER,
-      force: live !== undefined,
-    });
-    rememberApplied(deps.cache, KINDS.ingress, applied, desired);
+    guarded = await applyJudged(deps, KINDS.ingress, namespace, desired, live, ours);
   } catch (error) {
     return applyFailure(`Ingress ${namespace}/${name}`, error);
   }
+  if ('foreign' in guarded) return placedConflict(KINDS.ingress, namespace, name, guarded.foreign);
+  if ('done' in guarded) return undefined;
+  rememberApplied(deps.cache, KINDS.ingress, guarded.written, desired);
   outcome.applied.push(`Ingress/${namespace}/${name}`);
   return undefined;
 }
@@ -361,7 +367,9 @@ async function removePlaced(
     const kind = kindByName(object.kind ?? '');
     if (!kind) continue;
     try {
-      await deps.client.delete(objectPath(kind, namespace, name!));
+      const path = objectPath(kind, namespace, name!);
+      if (await deleteOwned(deps.client, path, object, (o) => placedFor(o, uid), outcome))
+        outcome.deleted.push(id);
     } catch (error) {
       return {
         reason: 'ReconcileFailed',
@@ -369,7 +377,6 @@ async function removePlaced(
         error,
       };
     }
-    outcome.deleted.push(id);
   }
   return undefined;
 }

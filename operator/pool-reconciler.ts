@@ -1,7 +1,14 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { JsmSsoPool, PoolStatus } from '../common/config/pool.generated.js';
 import type { KubeClient, KubeObject } from '../common/kube/client.js';
-import { type ApplyCache, type ApplyOutcome, apiErrorMessage, applyObjects, failureError } from './apply.js';
+import {
+  type ApplyCache,
+  type ApplyOutcome,
+  apiErrorMessage,
+  applyObjects,
+  deleteOwned,
+  failureError,
+} from './apply.js';
 import { failureReasonOf, ReconcileError } from './errors.js';
 import { type EventRecorder, recordTransitions } from './events.js';
 import { KINDS, objectPath } from './kube/kinds.js';
@@ -60,7 +67,7 @@ export interface PoolOutcome extends ApplyOutcome {
 
 export async function reconcilePool(deps: PoolReconcilerDeps, key: string): Promise<PoolOutcome> {
   const [namespace, name] = key.split('/') as [string, string];
-  const outcome: PoolOutcome = { applied: [], deleted: [], statusWritten: false };
+  const outcome: PoolOutcome = { applied: [], deleted: [], left: [], statusWritten: false };
   const pool = deps.cache.pool(namespace, name);
   // Deleted: the garbage collector removes its objects and the projections (owner references).
   if (!pool || pool.metadata.deletionTimestamp) return outcome;
@@ -80,7 +87,7 @@ export async function reconcilePool(deps: PoolReconcilerDeps, key: string): Prom
   }
   const status = poolStatus(deps, pool, failure);
   if (JSON.stringify(comparable(pool.status)) !== JSON.stringify(comparable(status))) {
-    const written = await writeStatus(deps, KINDS.pool, pool, status);
+    const written = await writeStatus(deps, KINDS.pool, pool, status, outcome);
     // Deleted meanwhile: whatever failed, nothing is left to report it on or retry.
     if (!written) return outcome;
     deps.cache.remember(KINDS.pool, written);
@@ -140,8 +147,10 @@ async function removeOrphans(
     if (!deps.cache.watches(tenantNamespace) || !placedFor(object, uid)) continue;
     if (deps.cache.tenantUid(tenantNamespace, labels[TENANT_NAME_LABEL] ?? '') === uid) continue;
     const kind = object.kind === KINDS.ingress.kind ? KINDS.ingress : KINDS.secret;
-    await deps.client.delete(objectPath(kind, object.metadata.namespace, object.metadata.name!));
-    outcome.deleted.push(`${object.kind}/${object.metadata.namespace}/${object.metadata.name}`);
+    const path = objectPath(kind, object.metadata.namespace, object.metadata.name!);
+    // Still the gone tenant's when deleted: a new tenant of that name may have placed its own.
+    if (await deleteOwned(deps.client, path, object, (o) => placedFor(o, uid), outcome))
+      outcome.deleted.push(`${object.kind}/${object.metadata.namespace}/${object.metadata.name}`);
   }
   return undefined;
 }

@@ -5,7 +5,7 @@ import { isConflict, type KubeClient, type KubeObject } from '../common/kube/cli
 import type { Logger } from '../common/log.js';
 import type { KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
-import { type ApplyCache, apiErrorMessage, applyObjects, failureError } from './apply.js';
+import { type ApplyCache, type ApplyOutcome, apiErrorMessage, applyObjects, failureError } from './apply.js';
 import { ReconcileError } from './errors.js';
 import { type EventRecorder, recordTransitions } from './events.js';
 import { collectionPath, KINDS } from './kube/kinds.js';
@@ -39,7 +39,7 @@ import {
   deploymentCondition,
   sameStatus,
 } from './status.js';
-import { writeStatus } from './status-write.js';
+import { latestOf, writeStatus } from './status-write.js';
 import { reconcileDeletedTenant } from './tenant-deletion.js';
 import type { TenantVerdicts, Validation } from './tenant-verdicts.js';
 
@@ -80,9 +80,7 @@ export interface ReconcilerDeps {
   cleanupForbiddenGraceMs?: number;
 }
 
-export interface ReconcileOutcome {
-  applied: string[];
-  deleted: string[];
+export interface ReconcileOutcome extends ApplyOutcome {
   generated: string[];
   statusWritten: boolean;
   configValid: boolean;
@@ -98,6 +96,7 @@ const TENANT_EVENT_CONDITIONS = (type: string) => type !== 'Ready' && type !== '
 const NO_OUTCOME: ReconcileOutcome = {
   applied: [],
   deleted: [],
+  left: [],
   generated: [],
   statusWritten: false,
   configValid: true,
@@ -110,6 +109,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   const outcome: ReconcileOutcome = {
     applied: [],
     deleted: [],
+    left: [],
     generated: [],
     statusWritten: false,
     configValid: true,
@@ -191,7 +191,9 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     now,
   );
   if (!sameStatus(previous, status)) {
-    const written = await writeStatus(deps, KINDS.tenant, live, status);
+    // The tenant as last written in this pass (its finalizer), if it is still this tenant.
+    const current = latestOf(live, deps.cache.tenant(namespace, name));
+    const written = await writeStatus(deps, KINDS.tenant, current, status, outcome);
     // Deleted meanwhile: whatever failed, nothing is left to report it on or retry.
     if (!written) return outcome;
     deps.cache.remember(KINDS.tenant, written);

@@ -1,4 +1,5 @@
 import type { KubeClient, KubeObject } from '../common/kube/client.js';
+import { preconditioned } from './guarded-write.js';
 
 /**
  * A Deployment whose part moves from spec.<part>.replicas to autoscaling is applied without
@@ -42,16 +43,20 @@ export function needsReplicaHandover(
   return (desired['spec'] as { replicas?: number } | undefined)?.replicas === undefined;
 }
 
-export async function handOverReplicas(client: KubeClient, path: string, live: KubeObject): Promise<void> {
+/**
+ * Hands spec.replicas of `live` (a Deployment judged the owner's) over; refused (409) when it
+ * changed since it was judged (guarded-write.ts). Returns the Deployment as written.
+ */
+export function handOverReplicas(client: KubeClient, path: string, live: KubeObject): Promise<KubeObject> {
   const replicas = (live['spec'] as { replicas?: number } | undefined)?.replicas ?? 1;
-  await client.apply(
-    path,
-    {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: live.metadata.name, namespace: live.metadata.namespace },
-      spec: { replicas },
-    },
-    { fieldManager: HANDOVER_MANAGER, force: true },
-  );
+  const handover: KubeObject = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: live.metadata.name, namespace: live.metadata.namespace },
+    spec: { replicas },
+  };
+  return client.apply<KubeObject>(path, preconditioned(handover, live), {
+    fieldManager: HANDOVER_MANAGER,
+    force: true,
+  });
 }

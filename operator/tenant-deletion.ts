@@ -43,7 +43,7 @@ export async function reconcileDeletedTenant(
     const message = `deleted ${Math.round(deletedFor / 1000)} s ago and still forbidden to remove ${left.join(', ')}: finalizer released; delete them by hand (kubectl -n <namespace> delete <kind> <name>) or restore the operator's permission, and the pool removes them`;
     await deps.events.record(live, 'Warning', 'CleanupAbandoned', message);
     deps.logger.warn({ event: 'operator.cleanup_abandoned', tenant: key, objects: left }, message);
-    await dropFinalizer(deps, live);
+    await dropFinalizer(deps, live, outcome);
     return;
   }
   // Only Ready changes: the other conditions still describe the generation they were computed on.
@@ -58,7 +58,7 @@ export async function reconcileDeletedTenant(
   const before = previous?.conditions?.find((c) => c.type === 'Ready');
   if (before?.reason !== ready!.reason || before.message !== ready!.message) {
     const others = (previous?.conditions ?? []).filter((c) => c.type !== 'Ready');
-    await writeStatus(deps, KINDS.tenant, live, { ...previous, conditions: [...others, ready!] });
+    await writeStatus(deps, KINDS.tenant, live, { ...previous, conditions: [...others, ready!] }, outcome);
     outcome.statusWritten = true;
   }
   throw failureError(failure);

@@ -185,7 +185,15 @@ export class KubeClient {
           ...headers,
           Accept: args.accept ?? 'application/json',
           'User-Agent': this.userAgent,
-          ...(body !== undefined ? { 'Content-Type': args.contentType ?? 'application/json' } : {}),
+          // Content-Length always: node sends a DELETE's body without it (nor chunked encoding), so
+          // the API server read no body, ignored DeleteOptions' preconditions and deleted anyway,
+          // and took the unread bytes for the next request on the connection (400).
+          ...(body !== undefined
+            ? {
+                'Content-Type': args.contentType ?? 'application/json',
+                'Content-Length': String(Buffer.byteLength(body)),
+              }
+            : {}),
         },
         ...(args.signal ? { signal: args.signal } : {}),
       });
@@ -266,9 +274,18 @@ export class KubeClient {
     return this.request<T>('POST', collection, { ...args, body: object, query });
   }
 
-  async delete(path: string, query: Record<string, string> = {}): Promise<void> {
+  /**
+   * Deletes the object at `path`; with `preconditions`, only while it has that uid and
+   * resourceVersion (the API server answers 409 otherwise). A 404 is no failure: it is gone.
+   */
+  async delete(
+    path: string,
+    query: Record<string, string> = {},
+    preconditions?: { uid?: string; resourceVersion?: string },
+  ): Promise<void> {
+    const body = preconditions && { apiVersion: 'v1', kind: 'DeleteOptions', preconditions };
     try {
-      await this.request('DELETE', path, { query });
+      await this.request('DELETE', path, { query, ...(body ? { body } : {}) });
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) return;
       throw err;

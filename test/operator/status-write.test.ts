@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Registry } from 'prom-client';
-import { type ApplyOptions, isNotFound, KubeClient, type KubeObject } from '../../common/kube/client.js';
+import { isNotFound, type KubeObject } from '../../common/kube/client.js';
 import type { Controller } from '../../operator/controller.js';
 import { FAILURE_REASONS } from '../../operator/errors.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
@@ -12,42 +12,17 @@ import {
   startTestController,
   TEST_OPERATOR_SETTINGS,
 } from '../../testkit/operator-controller.js';
+import { RacingClient } from '../../testkit/racing-client.js';
 import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
 interface Described extends KubeObject {
   status?: { observedGeneration?: number };
 }
 
-/**
- * The operator's client, deleting one tenant or pool (through the test's client) right before the
- * operator writes its status: the write meets the real API server's 404 of an object deleted
- * between its reconcile and its status write, a race no timing can make happen on demand.
- */
-class DeletingBeforeStatusWrite extends KubeClient {
-  /** The object (its path) to delete before its status write, and the client that deletes it. */
-  doomed: { path: string; by: KubeClient } | undefined;
-  /** What the API server answered the status write of the deleted tenant. */
-  answered: unknown;
-
-  override async apply<T = KubeObject>(path: string, object: unknown, options: ApplyOptions): Promise<T> {
-    const doomed = this.doomed;
-    if (!doomed || path !== `${doomed.path}/status`) return super.apply<T>(path, object, options);
-    this.doomed = undefined;
-    await doomed.by.delete(doomed.path);
-    await eventually(async () => (await doomed.by.get(doomed.path)) === undefined, 'the object to be gone');
-    try {
-      return await super.apply<T>(path, object, options);
-    } catch (err) {
-      this.answered = err;
-      throw err;
-    }
-  }
-}
-
 describe('operator status writes against a real API server', function () {
   this.timeout(90_000);
   let env: Envtest;
-  let client: DeletingBeforeStatusWrite;
+  let client: RacingClient;
   let controller: Controller;
   let registry: Registry;
   let namespace: string;
@@ -56,7 +31,7 @@ describe('operator status writes against a real API server', function () {
   before(async () => {
     env = await envtest();
     namespace = await freshNamespace(env.client, 'status');
-    client = new DeletingBeforeStatusWrite(env.kubeConfig);
+    client = new RacingClient(env.kubeConfig);
     ({ controller, registry } = await startTestController(env, {
       namespace,
       settings: TEST_OPERATOR_SETTINGS,
@@ -180,11 +155,16 @@ describe('operator status writes against a real API server', function () {
       const doomed = `doomed-${what}`;
       await operatorIdle(controller);
       const errorsBefore = await reconcileErrors(registry);
-      client.answered = undefined;
-      client.doomed = { path: objectPath(subject.kind, namespace, doomed), by: env.client };
+      // Deleted right before its status write: the real API server's 404 of an object deleted
+      // between its reconcile and its status write, a race no timing can make happen on demand.
+      const path = objectPath(subject.kind, namespace, doomed);
+      const answer = client.hold('PATCH', `${path}/status`, async () => {
+        await env.client.delete(path);
+        await eventually(async () => (await env.client.get(path)) === undefined, 'the object to be gone');
+      });
       await subject.create(doomed);
-      await eventually(async () => client.answered, 'the status write of the deleted object');
-      expect(isNotFound(client.answered), String(client.answered)).to.equal(true);
+      const answered = await answer;
+      expect('refused' in answered && isNotFound(answered.refused), JSON.stringify(answered)).to.equal(true);
       await operatorIdle(controller);
       expect(failedLines(subject.key(doomed))).to.deep.equal([]);
       expect(await reconcileErrors(registry)).to.deep.equal(errorsBefore);
