@@ -308,18 +308,25 @@ describe('reconciler against a faulty API server', function () {
     }
   });
 
-  it('retries an apply answered with 409 Conflict until it lands', async () => {
+  it('judges an apply answered with 409 Conflict again, and retries it until it lands', async () => {
     addTenant('acme');
+    const broker = (r: FakeRequest) => r.name === 'acme-broker' && r.plural === 'deployments';
     fake.inject({
-      match: (r) => r.method === 'PATCH' && r.name === 'acme-broker' && r.plural === 'deployments',
+      match: (r) => r.method === 'PATCH' && broker(r),
       action: { kind: 'status', code: 409, reason: 'Conflict' },
-      times: 2,
+      // Three attempts in the first pass (each after the object is read again, ADR 0166), one in the next.
+      times: 4,
     });
     await startController();
     await eventually(async () => fake.object(deployments, 'acme-broker'), 'the broker Deployment');
     await eventually(async () => configValid('acme') === 'True', 'ConfigValid=True');
+    const calls = fake.requests.filter(broker).map((r) => r.method);
+    expect(calls.filter((m) => m === 'PATCH')).to.have.length(5);
+    expect(calls.join(' '), 'a read before every attempt after a 409').to.include(
+      'PATCH GET PATCH GET PATCH GET PATCH GET PATCH',
+    );
     // Counted by the condition's reason (the closed set operator/errors.ts documents), not the HTTP one.
-    expect(await errors('ApplyFailed')).to.equal(2);
+    expect(await errors('ApplyFailed')).to.equal(1);
     expect(await errors('Conflict')).to.equal(0);
     await eventually(async () => controller!.queue.failuresOf(`${NS}/acme`) === 0, 'the backoff to reset');
   });
@@ -412,14 +419,15 @@ describe('reconciler against a faulty API server', function () {
     expect(fake.object(deployments, 'bad-broker')).to.not.equal(undefined);
   });
 
-  it("counts a status write answered 409, 500 or 404 while the tenant still exists (no status subresource) as StatusWriteFailed, never the server's reason, and writes it once accepted", async () => {
+  it("counts a status write answered 500 or 404 while the tenant still exists (no status subresource) as StatusWriteFailed, never the server's reason, judges a 409 again at once, and writes it once accepted", async () => {
     addTenant('acme');
+    // The 409 is not counted: the tenant is read again, is the same tenant, and its status is
+    // written again at once (ADR 0166), which meets the 500.
     const answers = [
-      [409, 'Conflict'],
       [500, 'InternalError'],
       [404, 'NotFound'],
     ] as const;
-    for (const [code, reason] of answers) {
+    for (const [code, reason] of [[409, 'Conflict'] as const, ...answers]) {
       fake.inject({
         match: (r) => r.method === 'PATCH' && r.subresource === 'status' && r.name === 'acme',
         action: { kind: 'status', code, reason },

@@ -93,12 +93,58 @@ describe('writes racing another team on a real API server: the operator never to
       `an operator.reconcile_failed line for ${key}`,
     );
 
+  /** The tenant's Applied condition once it is False. */
+  const appliedFalse = (name: string) =>
+    eventually(async () => {
+      const c = condition(await env.client.get<Status>(tenantPath(name)), 'Applied');
+      return c?.status === 'False' ? c : undefined;
+    }, `tenant ${name} Applied=False`);
+
+  const projectionName = (tenant: string) => `jsmsso-${namespace}-${tenant}`;
+  const projectionPath = (tenant: string) => objectPath(KINDS.secret, pools, projectionName(tenant));
+
+  /** The other team's Secret under a tenant's projection name in the pool's namespace. */
+  const theirSecret = (tenant: string): KubeObject => ({
+    ...secretObject(pools, projectionName(tenant), { theirs: 'kept' }),
+    metadata: { name: projectionName(tenant), namespace: pools, labels: { team: 'other' } },
+  });
+
+  const theirConfigMap = (name: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace, labels: { team: 'other' } },
+    data: { 'theirs.yaml': 'kept: true' },
+  });
+
   const pooled = () => ({ placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } } });
 
   /** Deletes the object at `path` and waits until it is gone (no finalizer of ours holds it). */
   async function deleteNow(path: string): Promise<void> {
     await env.client.delete(path);
     await eventually(async () => (await env.client.get(path)) === undefined, `${path} gone`);
+  }
+
+  /**
+   * Holds the operator's next `method` write at `path` while the tenant `name` is deleted and made
+   * again (dedicated) under its name; `after` reads what the write did before the operator goes on
+   * (the second tenant's own reconcile waits for this one). Resolves with the second tenant.
+   */
+  async function tenantReplacedWhileHeld(
+    method: string,
+    path: string,
+    name: string,
+    after: () => Promise<void>,
+  ): Promise<KubeObject> {
+    let second: KubeObject | undefined;
+    const replace = async () => {
+      await deleteNow(tenantPath(name));
+      second = await env.client.create<KubeObject>(
+        collectionPath(KINDS.tenant, namespace),
+        tenantObject(namespace, name),
+      );
+    };
+    refusedWithConflict(await client.hold(method, path, replace, after));
+    return second!;
   }
 
   /** The other team's object made under the name at `path`, once the operator's is gone. */
@@ -129,6 +175,25 @@ describe('writes racing another team on a real API server: the operator never to
 
   function refusedWithConflict(answer: Answer): void {
     expect('refused' in answer && isConflict(answer.refused), JSON.stringify(answer)).to.equal(true);
+  }
+  /**
+   * Holds the operator's next `method` write at `path` while the other team replaces the object
+   * with `theirs`; once the write is answered, asserts the API server refused it and resolves with
+   * what the other team made.
+   */
+  async function replacedWhileHeld(
+    method: string,
+    path: string,
+    theirs: KubeObject,
+    racing = client,
+  ): Promise<KubeObject> {
+    let made: KubeObject | undefined;
+    refusedWithConflict(
+      await racing.hold(method, path, async () => {
+        made = await replaceAsOtherTeam(path, theirs);
+      }),
+    );
+    return made!;
   }
 
   async function skippedLine(key: string, object: string): Promise<Record<string, unknown>> {
@@ -172,12 +237,9 @@ describe('writes racing another team on a real API server: the operator never to
     await createTenant('pruned', { ingress: { className: 'nginx' } });
     await appliedTenant('pruned');
     const path = objectPath(KINDS.ingress, namespace, 'pruned-ingress');
-    let theirs: KubeObject | undefined;
-    const answer = client.hold('DELETE', path, async () => {
-      theirs = await replaceAsOtherTeam(path, ingressOf('pruned-ingress', namespace));
-    });
+    const race = replacedWhileHeld('DELETE', path, ingressOf('pruned-ingress', namespace));
     await patchTenant('pruned', [{ op: 'remove', path: '/spec/ingress' }]);
-    refusedWithConflict(await answer);
+    const theirs = await race;
     const line = await skippedLine(`${namespace}/pruned`, `Ingress ${namespace}/pruned-ingress`);
     expect(String(line['objects'])).to.include(theirs!.metadata.uid);
     await operatorIdle(controller);
@@ -211,33 +273,21 @@ describe('writes racing another team on a real API server: the operator never to
     await createTenant('taken');
     await appliedTenant('taken');
     const path = objectPath(KINDS.configMap, namespace, 'taken-config');
-    const mine = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'taken-config', namespace } };
-    let theirs: KubeObject | undefined;
-    const answer = client.hold('PATCH', path, async () => {
-      theirs = await replaceAsOtherTeam(path, {
-        ...mine,
-        metadata: { ...mine.metadata, labels: { team: 'other' } },
-        data: { 'theirs.yaml': 'kept: true' },
-      });
-    });
+    const race = replacedWhileHeld('PATCH', path, theirConfigMap('taken-config'));
     // A new tenant document: the ConfigMap is the first object applied.
     await patchTenant('taken', [
       { op: 'replace', path: '/spec/atlassian/siteUrl', value: 'https://other.atlassian.net' },
     ]);
-    refusedWithConflict(await answer);
-    const applied = await eventually(async () => {
-      const t = await env.client.get<Status>(tenantPath('taken'));
-      const c = condition(t, 'Applied');
-      return c?.status === 'False' ? c : undefined;
-    }, 'Applied=False');
+    const theirs = await race;
+    const applied = await appliedFalse('taken');
     expect(applied.reason).to.equal('ObjectConflict');
     expect(applied.message).to.include('ConfigMap taken-config');
     const failed = await firstFailure(`${namespace}/taken`);
     expect(failed['reason']).to.equal('ObjectConflict');
     expect(JSON.stringify(failed['err'])).to.include('made or changed while being applied');
     const live = await env.client.get<KubeObject & { data?: Record<string, string> }>(path);
-    untouched(live, theirs!);
-    expect(live!.data).to.deep.equal({ 'theirs.yaml': 'kept: true' });
+    untouched(live, theirs);
+    expect(live!.data).to.deep.equal(theirs['data']);
     await env.client.delete(tenantPath('taken'));
   });
 
@@ -245,24 +295,19 @@ describe('writes racing another team on a real API server: the operator never to
     const path = objectPath(KINDS.configMap, namespace, 'claimed-config');
     let theirs: KubeObject | undefined;
     const answer = client.hold('PATCH', path, async () => {
-      theirs = await env.client.create<KubeObject>(collectionPath(KINDS.configMap, namespace), {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: 'claimed-config', namespace, labels: { team: 'other' } },
-        data: { 'theirs.yaml': 'kept: true' },
-      });
+      theirs = await env.client.create<KubeObject>(
+        collectionPath(KINDS.configMap, namespace),
+        theirConfigMap('claimed-config'),
+      );
     });
     await createTenant('claimed');
     refusedWithConflict(await answer);
-    const applied = await eventually(async () => {
-      const c = condition(await env.client.get<Status>(tenantPath('claimed')), 'Applied');
-      return c?.status === 'False' ? c : undefined;
-    }, 'Applied=False');
+    const applied = await appliedFalse('claimed');
     expect(applied.reason).to.equal('ObjectConflict');
     expect(applied.message).to.include('ConfigMap claimed-config');
     const live = await env.client.get<KubeObject & { data?: Record<string, string> }>(path);
     untouched(live, theirs!);
-    expect(live!.data).to.deep.equal({ 'theirs.yaml': 'kept: true' });
+    expect(live!.data).to.deep.equal(theirs!['data']);
     expect((live!.metadata.managedFields ?? []).map((f) => f.manager)).to.not.include('jsm-sso-operator');
     await env.client.delete(tenantPath('claimed'));
   });
@@ -270,42 +315,27 @@ describe('writes racing another team on a real API server: the operator never to
   it("does not overwrite another team's Secret made under a pooled tenant's projection name between its read and its replace", async () => {
     await createTenant('projected', pooled());
     await appliedTenant('projected');
-    const path = objectPath(KINDS.secret, pools, `jsmsso-${namespace}-projected`);
-    let theirs: KubeObject | undefined;
-    const answer = client.hold('PUT', path, async () => {
-      theirs = await replaceAsOtherTeam(path, {
-        ...secretObject(pools, `jsmsso-${namespace}-projected`, { theirs: 'kept' }),
-        metadata: { name: `jsmsso-${namespace}-projected`, namespace: pools, labels: { team: 'other' } },
-      });
-    });
+    const path = projectionPath('projected');
+    const race = replacedWhileHeld('PUT', path, theirSecret('projected'));
     await patchTenant('projected', [
       { op: 'replace', path: '/spec/atlassian/siteUrl', value: 'https://other.atlassian.net' },
     ]);
-    refusedWithConflict(await answer);
-    const applied = await eventually(async () => {
-      const c = condition(await env.client.get<Status>(tenantPath('projected')), 'Applied');
-      return c?.status === 'False' ? c : undefined;
-    }, 'Applied=False');
+    const theirs = await race;
+    const applied = await appliedFalse('projected');
     expect(applied.reason).to.equal('ObjectConflict');
-    expect(applied.message).to.include(`Secret ${pools}/jsmsso-${namespace}-projected`);
-    untouched(await env.client.get(path), theirs!);
+    expect(applied.message).to.include(`Secret ${pools}/${projectionName('projected')}`);
+    untouched(await env.client.get(path), theirs);
     await env.client.delete(tenantPath('projected'));
   });
 
   it("leaves another team's Secret made under a deleted pooled tenant's projection name, and still releases the tenant", async () => {
     await createTenant('leaving', pooled());
     await appliedTenant('leaving');
-    const path = objectPath(KINDS.secret, pools, `jsmsso-${namespace}-leaving`);
-    let theirs: KubeObject | undefined;
-    const answer = client.hold('DELETE', path, async () => {
-      theirs = await replaceAsOtherTeam(path, {
-        ...secretObject(pools, `jsmsso-${namespace}-leaving`, { theirs: 'kept' }),
-        metadata: { name: `jsmsso-${namespace}-leaving`, namespace: pools, labels: { team: 'other' } },
-      });
-    });
+    const path = projectionPath('leaving');
+    const race = replacedWhileHeld('DELETE', path, theirSecret('leaving'));
     await env.client.delete(tenantPath('leaving'));
-    refusedWithConflict(await answer);
-    await skippedLine(`${namespace}/leaving`, `Secret ${pools}/jsmsso-${namespace}-leaving`);
+    const theirs = await race;
+    await skippedLine(`${namespace}/leaving`, `Secret ${pools}/${projectionName('leaving')}`);
     // Nothing of its own is left: the finalizer goes and the tenant with it.
     await eventually(
       async () => (await env.client.get(tenantPath('leaving'))) === undefined,
@@ -317,69 +347,42 @@ describe('writes racing another team on a real API server: the operator never to
   it('does not write a stale status onto a tenant deleted and made again under its name meanwhile', async () => {
     await createTenant('renewed');
     const first = await appliedTenant('renewed');
-    let second: KubeObject | undefined;
     let statusRightAfter: Status['status'];
-    const answer = client.hold(
-      'PATCH',
-      `${tenantPath('renewed')}/status`,
-      async () => {
-        await deleteNow(tenantPath('renewed'));
-        second = await env.client.create<KubeObject>(
-          collectionPath(KINDS.tenant, namespace),
-          tenantObject(namespace, 'renewed'),
-        );
-      },
-      // Read before the operator goes on: the new tenant's own reconcile waits for this one.
-      async () => {
-        statusRightAfter = (await env.client.get<Status>(tenantPath('renewed')))?.status;
-      },
-    );
+    const race = tenantReplacedWhileHeld('PATCH', `${tenantPath('renewed')}/status`, 'renewed', async () => {
+      statusRightAfter = (await env.client.get<Status>(tenantPath('renewed')))?.status;
+    });
     // A new generation of the first tenant: its reconcile ends in a status write.
     await patchTenant('renewed', [
       { op: 'replace', path: '/spec/atlassian/siteUrl', value: 'https://other.atlassian.net' },
     ]);
-    refusedWithConflict(await answer);
-    expect(second!.metadata.uid).to.not.equal(first.metadata.uid);
+    const second = await race;
+    expect(second.metadata.uid).to.not.equal(first.metadata.uid);
     expect(statusRightAfter, "the first tenant's status on the second").to.equal(undefined);
     const line = await skippedLine(`${namespace}/renewed`, `JsmSsoTenant ${namespace}/renewed`);
-    expect(String(line['objects'])).to.include(second!.metadata.uid).and.include(first.metadata.uid);
+    expect(String(line['objects'])).to.include(second.metadata.uid).and.include(first.metadata.uid);
     // The second tenant gets its own status from its own reconcile.
     // (once the garbage collector has removed the first one's objects, which hold its names)
     const own = await appliedTenant('renewed', 90_000);
-    expect(own.metadata.uid).to.equal(second!.metadata.uid);
+    expect(own.metadata.uid).to.equal(second.metadata.uid);
     expect(own.status?.observedGeneration).to.equal(1);
   });
 
   it('does not put its pool finalizer on a tenant deleted and made again under its name before the finalizer is written', async () => {
-    let second: KubeObject | undefined;
     let finalizersRightAfter: string[] | undefined;
-    const answer = client.hold(
-      'PATCH',
-      tenantPath('moved'),
-      async () => {
-        await deleteNow(tenantPath('moved'));
-        // The second tenant of that name is dedicated: nothing of a pool is its.
-        second = await env.client.create<KubeObject>(
-          collectionPath(KINDS.tenant, namespace),
-          tenantObject(namespace, 'moved'),
-        );
-      },
-      async () => {
-        finalizersRightAfter = (await env.client.get(tenantPath('moved')))?.metadata.finalizers;
-      },
-    );
+    // The second tenant of that name is dedicated: nothing of a pool is its.
+    const race = tenantReplacedWhileHeld('PATCH', tenantPath('moved'), 'moved', async () => {
+      finalizersRightAfter = (await env.client.get(tenantPath('moved')))?.metadata.finalizers;
+    });
     await createTenant('moved', pooled());
-    refusedWithConflict(await answer);
+    const second = await race;
     expect(finalizersRightAfter ?? []).to.not.include(POOL_FINALIZER);
     const line = await skippedLine(`${namespace}/moved`, `JsmSsoTenant ${namespace}/moved`);
-    expect(String(line['objects'])).to.include(second!.metadata.uid);
+    expect(String(line['objects'])).to.include(second.metadata.uid);
     const own = await appliedTenant('moved');
-    expect(own.metadata.uid).to.equal(second!.metadata.uid);
+    expect(own.metadata.uid).to.equal(second.metadata.uid);
     expect(own.metadata.finalizers ?? []).to.not.include(POOL_FINALIZER);
     // The first tenant placed nothing in the pool.
-    expect(await env.client.get(objectPath(KINDS.secret, pools, `jsmsso-${namespace}-moved`))).to.equal(
-      undefined,
-    );
+    expect(await env.client.get(projectionPath('moved'))).to.equal(undefined);
   });
 
   // Last: it restarts the operator.
@@ -390,19 +393,13 @@ describe('writes racing another team on a real API server: the operator never to
     await stopOperator();
     await patchTenant('orphaned', [{ op: 'remove', path: '/metadata/finalizers' }]);
     await deleteNow(tenantPath('orphaned'));
-    const path = objectPath(KINDS.secret, pools, `jsmsso-${namespace}-orphaned`);
-    let theirs: KubeObject | undefined;
-    let answer: Promise<Answer> | undefined;
+    const path = projectionPath('orphaned');
+    let race: Promise<KubeObject> | undefined;
     await startOperator((racing) => {
-      answer = racing.hold('DELETE', path, async () => {
-        theirs = await replaceAsOtherTeam(path, {
-          ...secretObject(pools, `jsmsso-${namespace}-orphaned`, { theirs: 'kept' }),
-          metadata: { name: `jsmsso-${namespace}-orphaned`, namespace: pools, labels: { team: 'other' } },
-        });
-      });
+      race = replacedWhileHeld('DELETE', path, theirSecret('orphaned'), racing);
     });
-    refusedWithConflict(await answer!);
-    await skippedLine(`pool:${pools}/shared`, `Secret ${pools}/jsmsso-${namespace}-orphaned`);
-    untouched(await env.client.get(path), theirs!);
+    const theirs = await race!;
+    await skippedLine(`pool:${pools}/shared`, `Secret ${pools}/${projectionName('orphaned')}`);
+    untouched(await env.client.get(path), theirs);
   });
 });
