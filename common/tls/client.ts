@@ -132,7 +132,13 @@ function exchange(agent: Agent, url: URL, init: RequestInit, limit: number): Pro
     let size = 0;
     let contentEncoding = '';
     let abort: ((reason?: Error) => void) | undefined;
-    const onAbort = () => abort?.(signal!.reason);
+    // undici hands over `abort` only once a connection is there: a signal firing while it connects
+    // (a TLS handshake that never ends) ends the call at once, as fetch does, and the connection
+    // attempt at onConnect (or at undici's connect timeout, or close()).
+    const onAbort = () => {
+      abort?.(signal!.reason);
+      reject(signal!.reason);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
     const settle = () => signal?.removeEventListener('abort', onAbort);
     agent.dispatch(

@@ -172,6 +172,18 @@ describe('outbound TLS client (createTlsFetch)', () => {
     }
   });
 
+  it("gives up on a peer that never finishes the TLS handshake when the caller's signal fires, on both paths", async () => {
+    const silent = await startSilentServer();
+    cleanups.push(() => silent.close());
+    for (const init of BOTH_PATHS) {
+      const err = await tlsFetch(`https://127.0.0.1:${silent.port}/`, {
+        ...init,
+        signal: AbortSignal.timeout(200),
+      }).catch((e: unknown) => e);
+      expect(err).to.have.property('name', 'TimeoutError');
+    }
+  });
+
   it('closes at once while a TLS handshake with a peer that never answers is still under way', async () => {
     const silent = await startSilentServer();
     cleanups.push(() => silent.close());
