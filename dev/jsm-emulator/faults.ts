@@ -1,5 +1,5 @@
 // Misbehaviour a client of Atlassian must survive, switched on per test: rate limiting (429 with
-// Retry-After and X-RateLimit-*), 503, slow answers, and connections dropped mid-request.
+// Retry-After and X-RateLimit-*), 503, slow answers, redirects, and connections dropped mid-request.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 
@@ -46,6 +46,11 @@ export interface FaultRule {
   contentLength?: number;
   /** Handle the request normally but send its body gzip-compressed (`Content-Encoding: gzip`). */
   gzip?: boolean;
+  /**
+   * Answer with this redirect instead of handling the request: Atlassian, or something between it
+   * and the caller, sending the caller (and whatever credentials it carries) elsewhere.
+   */
+  redirect?: { status: 301 | 302 | 303 | 307 | 308; location: string };
   /** Destroy the socket without answering. */
   dropConnection?: boolean;
   /** Only requests whose path starts with this (e.g. `/rest/servicedeskapi/request`). */
@@ -150,6 +155,11 @@ export async function applyFault(
   if (rule.gzip) gzipBody(res);
   if (rule.dropConnection) {
     req.socket.destroy();
+    return true;
+  }
+  if (rule.redirect) {
+    res.writeHead(rule.redirect.status, { Location: rule.redirect.location, 'Content-Length': '0' });
+    res.end();
     return true;
   }
   if (rule.status === undefined) return false;

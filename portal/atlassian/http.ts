@@ -95,6 +95,19 @@ export function backoffMs(
   return Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** attempt) * options.random();
 }
 
+/**
+ * The statuses fetch's `redirect: 'error'` refuses (the Fetch standard's redirect statuses); a 300 or
+ * 304 is an answer like any other there, and here.
+ */
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * The content codings Node's fetch asks an https site for. A single exchange asks for none of its
+ * own (common/tls/client.ts); asked here, Atlassian's answers come compressed as they did through
+ * fetch, and the exchange decodes them within the answer's limit.
+ */
+const ACCEPTED_CODINGS = 'br, gzip, deflate';
+
 function headerRecord(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {};
   headers.forEach((value, key) => {
@@ -234,6 +247,11 @@ export class AtlassianTransport {
     | { failure: 'timeout' | 'network'; cause: unknown }
   > {
     const o = this.#options;
+    // A call whose answer is read here goes as a single exchange (createTlsFetch takes
+    // `redirect: 'manual'` for that, ADR 0169): a fraction of fetch's CPU and garbage. Its redirect is refused below, as
+    // `redirect: 'error'` refuses it. A body the caller streams on keeps fetch's streaming path,
+    // which refuses the redirect itself; either way nothing is sent to the Location.
+    const readHere = !raw;
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     // One deadline for the headers and the body, gone once the body is read (ADR 0163).
@@ -244,10 +262,10 @@ export class AtlassianTransport {
       try {
         response = await (o.fetch ?? globalThis.fetch)(url, {
           method,
-          headers,
+          headers: readHere ? { 'accept-encoding': ACCEPTED_CODINGS, ...headers } : headers,
           ...(body === undefined ? {} : { body }),
           signal: exchange.signal,
-          redirect: 'error',
+          redirect: readHere ? 'manual' : 'error',
           ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
         });
       } catch (err) {
@@ -255,6 +273,13 @@ export class AtlassianTransport {
         const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
         o.onCall?.(method, path, failure, elapsed());
         return { failure, cause: err };
+      }
+      if (readHere && REDIRECT_STATUSES.has(response.status)) {
+        // What `redirect: 'error'` makes of it: a network failure (retried like one, then
+        // ATLASSIAN_UNREACHABLE), its Location never asked for.
+        await response.body?.cancel();
+        o.onCall?.(method, path, 'network', elapsed());
+        return { failure: 'network', cause: new Error(`unexpected redirect (${response.status})`) };
       }
       o.onCall?.(method, path, response.status, elapsed());
       if (raw && response.ok) {

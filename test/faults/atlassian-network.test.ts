@@ -2,6 +2,8 @@
 // stops after its headers, a connection reset after Atlassian did the write, a host name that does
 // not resolve, a peer that never finishes the TLS handshake. Each ends in a bounded time with a
 // stable reason in the log and a page in the customer's language; nothing is written twice.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { createTranslator, type MessageKey } from '../../common/i18n/index.js';
 import {
@@ -74,6 +76,33 @@ describe('faults: the Atlassian site failing below HTTP', function () {
       // The one slot is free again: the same page is served.
       const again = await alice.fetch(`/requests/${key}`);
       expect(again.status).to.equal(200);
+    });
+
+    it('answers a read redirected elsewhere with 502 ATLASSIAN_UNREACHABLE in German, sending nothing to the Location', async () => {
+      const key = h.keyOf('Printer on 3rd floor jams every morning');
+      const elsewhere: string[] = [];
+      const target = createServer((req, res) => {
+        elsewhere.push(`${req.method} ${req.url}`);
+        res.end('{}');
+      });
+      await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+      const location = `http://127.0.0.1:${(target.address() as AddressInfo).port}/rest/servicedeskapi/request/${key}`;
+      h.emulator.faults.set({
+        pathPrefix: `/rest/servicedeskapi/request/${key}`,
+        redirect: { status: 302, location },
+      });
+      try {
+        const from = h.logs.length;
+        const page = await alice.fetch(`/requests/${key}`, { headers: { 'accept-language': 'de' } });
+        expect(page.status).to.equal(502);
+        expect(await page.text()).to.contain(german.t('refusal.atlassianUnreachable'));
+        const line = h.logs.slice(from).find((l) => l['event'] === 'portal.atlassian_error');
+        expect(line, 'the log line').to.include({ reason: 'ATLASSIAN_UNREACHABLE', upstreamStatus: 0 });
+        expect(elsewhere, 'requests the Location received').to.deep.equal([]);
+      } finally {
+        h.emulator.faults.clear();
+        await new Promise((resolve) => target.close(resolve));
+      }
     });
 
     it('creates one request when the connection is reset after Atlassian created it, and the customer lands on it', async () => {

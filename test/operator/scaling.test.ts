@@ -204,11 +204,9 @@ describe('autoscaling, placement and pod settings against a real API server', fu
     const portal = await eventually(() => deployment('pods-portal'), 'the portal Deployment');
     const pod = portal.spec!.template.spec!;
     expect(pod.imagePullSecrets).to.deep.equal([{ name: 'tenant-registry' }]);
-    // The tenant's resources name no ephemeral-storage, so the operator adds the portal's own (its
-    // /tmp spool at the default upload limits and its log, ADR 0165) to both.
     expect(pod.containers[0]?.resources).to.deep.equal({
-      requests: { cpu: '250m', memory: '256Mi', 'ephemeral-storage': '328Mi' },
-      limits: { memory: '1Gi', 'ephemeral-storage': '328Mi' },
+      requests: { cpu: '250m', memory: '256Mi' },
+      limits: { memory: '1Gi' },
     });
     expect(pod.nodeSelector).to.deep.equal({ 'kubernetes.io/os': 'linux' });
     expect(pod.tolerations).to.deep.equal(settings.podDefaults!.tolerations);

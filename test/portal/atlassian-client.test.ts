@@ -1,8 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createTranslator } from '../../common/i18n/index.js';
+import { createTlsFetch } from '../../common/tls/index.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import { AtlassianError } from '../../portal/atlassian/errors.js';
@@ -335,6 +338,75 @@ describe('portal Atlassian client', () => {
     );
     expect([err.code, err.upstreamStatus, err.status]).to.deep.equal(['ATLASSIAN_UNREACHABLE', 0, 502]);
     expect(problemText(english, err)).to.match(/cannot be reached/);
+  });
+
+  // A redirect is never followed: the service account's credentials (and a write's content) would
+  // go with it. `redirect: 'error'` refused it as a network failure; a call whose answer the
+  // transport reads goes as a single exchange and is refused there the same way (ADR 0169).
+  describe('refusing a redirect', () => {
+    const elsewhere: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
+    const target = createServer((req, res) => {
+      elsewhere.push({ method: req.method!, url: req.url!, headers: req.headers });
+      res.end('{}');
+    });
+    const tlsFetch = createTlsFetch();
+    let location: string;
+    before(async () => {
+      await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+      location = `http://127.0.0.1:${(target.address() as AddressInfo).port}/rest/servicedeskapi/servicedesk`;
+    });
+    afterEach(() => {
+      elsewhere.length = 0;
+    });
+    after(async () => {
+      await tlsFetch.close();
+      await new Promise((resolve) => target.close(resolve));
+    });
+    const calls: (number | string)[] = [];
+    const portalClient = () =>
+      new AtlassianClient({
+        siteUrl: emulator.url,
+        email: 'portal-bot@acme.test',
+        apiToken: 'dev-api-token',
+        fetch: tlsFetch,
+        onCall: (_method, _path, status) => calls.push(status),
+        sleep: async () => {},
+      });
+    const redirectOn = (pathPrefix: string, status: 301 | 302 | 303 | 307 | 308) => {
+      calls.length = 0;
+      emulator.faults.set({ pathPrefix, redirect: { status, location } });
+    };
+    const unreachable = (err: AtlassianError) => [err.code, err.upstreamStatus, err.status];
+
+    for (const status of [301, 302, 303, 307, 308] as const) {
+      it(`refuses a read answered ${status} as ATLASSIAN_UNREACHABLE after the retries a network failure has, asking nothing of the Location`, async () => {
+        redirectOn('/rest/servicedeskapi/servicedesk', status);
+        const err = await failedRead(portalClient());
+        expect(unreachable(err)).to.deep.equal(['ATLASSIAN_UNREACHABLE', 0, 502]);
+        expect(calls).to.deep.equal(['network', 'network', 'network', 'network']);
+        expect(emulator.faults.hits()).to.deep.equal([4]);
+        expect(elsewhere).to.deep.equal([]);
+      });
+    }
+
+    it('refuses a write answered 307 (which would resend its body) once, asking nothing of the Location', async () => {
+      const key = [...emulator.state.requests.values()][0]!.key;
+      redirectOn(`/rest/servicedeskapi/request/${key}/comment`, 307);
+      const err = await refusal(portalClient().addPublicComment(key, 'Sent to the site, nowhere else'));
+      expect(unreachable(err)).to.deep.equal(['ATLASSIAN_UNREACHABLE', 0, 502]);
+      expect(calls).to.deep.equal(['network']);
+      expect(elsewhere).to.deep.equal([]);
+    });
+
+    it('refuses a download answered 302 as ATLASSIAN_UNREACHABLE, asking nothing of the Location', async () => {
+      const request = [...emulator.state.requests.values()].find((r) => r.attachments.length > 0)!;
+      const attachment = request.attachments[0]!;
+      redirectOn(`/rest/servicedeskapi/request/${request.key}/attachment/${attachment.id}`, 302);
+      const err = await refusal(portalClient().attachmentContent(request.key, attachment.id, 1024 * 1024));
+      expect(unreachable(err)).to.deep.equal(['ATLASSIAN_UNREACHABLE', 0, 502]);
+      expect(calls).to.deep.equal(['network', 'network', 'network', 'network']);
+      expect(elsewhere).to.deep.equal([]);
+    });
   });
 
   it('sends only requests the Atlassian spec documents', () => {
