@@ -502,7 +502,7 @@ export async function createBrokerApp(
       ...(subject.authnContextClassRef ? { authnContextClassRef: subject.authnContextClassRef } : {}),
       ...(subject.proxyRestriction ? { proxyRestriction: subject.proxyRestriction } : {}),
     });
-    await state.saveSession(sessionIndex, {
+    const session: LoginSession = {
       idp: subject.idp,
       nameIdHash: portalNameIdHash(nameId.nameId),
       ...(logout.logoutHandle === undefined ? {} : { logoutHandle: logout.logoutHandle }),
@@ -513,7 +513,14 @@ export async function createBrokerApp(
       ...(logout.backchannelKeys || logout.upstreamSessionKey
         ? { portalSubject: portalSubjects.seal(nameId) }
         : {}),
-    });
+    };
+    await state.saveSession(sessionIndex, session);
+    // The IdP may have ended the IdP session of this sign-in while it was saved: its logout then
+    // found nothing to end, so this one ends here (ADR 0170).
+    if (await state.endIfIdpSessionEnded(sessionIndex, session))
+      throw new JsmSsoError('OIDC_IDP_SESSION_ENDED', 'the identity provider ended this sign-in session', {
+        status: 403,
+      });
     telemetry.login({
       idp: subject.idp,
       subject: subject.subject,

@@ -24,6 +24,8 @@ export function idpSessionsEnder(deps: {
 }): IdpSessionsEnd {
   const { state } = deps;
   return async (idp, ends) => {
+    // Before looking: a sign-in with this IdP session saving its own meanwhile reads it (ADR 0170).
+    if ('session' in ends) await state.markIdpSessionEnded(idp, ends.session, ends.person);
     const found = await state.backchannelSessions(idp, ends);
     const answers = await Promise.all(
       found.map(async ({ sessionIndex, session }) => {

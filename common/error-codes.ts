@@ -163,6 +163,8 @@ export const BROKER_CODES = {
     'A back-channel logout token whose `jti` this IdP already sent within the token lifetime (5 min) (400)',
   OIDC_FRONTCHANNEL_LOGOUT_INVALID:
     "A front-channel logout request (OpenID Connect Front-Channel Logout 1.0) that names no IdP session or another issuer (400 page; the log line's `detail` names the check: session, issuer); it ends nothing",
+  OIDC_IDP_SESSION_ENDED:
+    'The IdP ended the IdP session (`sid`) of a sign-in while the broker saved it, by a back-channel or front-channel logout that found nothing yet: the session saved is removed and no Response sent (403 page; ADR 0170)',
   PORTAL_LOGOUT_UNCONFIRMED:
     'The portal did not confirm a LogoutRequest the broker sent it (unreachable, or an answer that fails the checks): a back-channel logout is answered 400 so that the IdP may try again, a front-channel one 502',
   OAUTH2_USERINFO_INVALID: "The OAuth 2.0 IdP's user endpoint answered something unusable (502)",
@@ -228,6 +230,8 @@ export const PORTAL_CODES = {
   PORTAL_REQUEST_TYPE_NOT_FOUND: 'No such request type in this desk (404)',
   PORTAL_RETURN_PATH_UNSAFE: 'A return path that is not a local path; the person lands on the home page',
   PORTAL_SESSION_MISSING: 'No session: signed out or expired (401)',
+  PORTAL_SIGN_IN_ENDED_AT_IDP:
+    "The broker's back-channel LogoutRequest ended this sign-in's SessionIndex before its Response reached the portal: the session just made is ended, the person signs in again (401; ADR 0170)",
   PORTAL_UPLOADS_BUSY: 'Too many uploads in progress (503, Retry-After: 5)',
   PORTAL_POOL_UPLOADS_BUSY:
     "The pool's upload spool (JsmSsoPool spec.portal.uploadSpool.maxMiB, shared by every tenant of the portal process) has no room for this form; nothing of it is read (503, Retry-After: 5), ADR 0165",

@@ -7,7 +7,8 @@
  * the display name the pages greet them by (README: nothing personal kept beyond the accountId).
  * An admin can end all sessions of one account (`revokeAccount`). The broker can end the one
  * session it asserted by its SessionIndex (`endAsserted`, its back-channel LogoutRequest, ADR 0150):
- * a second key per session, `portal:session-index:<hash>`, finds it, removed at sign-out with it.
+ * a second key per session, `portal:session-index:<hash>`, finds it, removed at sign-out with it;
+ * a SessionIndex it was asked to end is remembered, for a sign-in whose session came after (ADR 0170).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FlowStore } from '../common/flowstore/index.js';
@@ -43,6 +44,7 @@ const hash = (id: string) => createHash('sha256').update(id).digest('base64url')
 const revokedKey = (accountId: string) => `portal:revoked:${hash(accountId)}`;
 const sessionKey = (id: string) => `portal:session:${hash(id)}`;
 const sessionIndexKey = (sessionIndex: string) => `portal:session-index:${hash(sessionIndex)}`;
+const endedIndexKey = (sessionIndex: string) => `portal:session-index-ended:${hash(sessionIndex)}`;
 export const newToken = () => randomBytes(32).toString('base64url');
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** Writes to refresh the idle TTL at most this often, to spare the store on busy pages. */
@@ -162,6 +164,10 @@ export class SessionStore {
    */
   async endAsserted(sessionIndex: string, nameId: string): Promise<string | undefined> {
     const indexKey = sessionIndexKey(sessionIndex);
+    // Before looking: the sign-in this SessionIndex was asserted for may be creating its session now,
+    // and reads this after it has (`endIfEndedByBroker`); of the two, one sees the other (ADR 0170).
+    // Kept as long as the session it stands for could live.
+    await this.#store.put(endedIndexKey(sessionIndex), '1', this.#timeouts.absoluteSeconds);
     const sessionHash = await this.#store.get(indexKey);
     if (sessionHash === undefined) return undefined;
     const key = `portal:session:${sessionHash}`;
@@ -171,6 +177,17 @@ export class SessionStore {
       return undefined;
     await Promise.all([this.#store.delete(key), this.#store.delete(indexKey)]);
     return record?.customer.accountId;
+  }
+
+  /**
+   * Ends the session just made if the broker already asked to end its SessionIndex (endAsserted,
+   * which found none then); whether it did. Read after the session is stored, never before (ADR 0170).
+   */
+  async endIfEndedByBroker(session: Session): Promise<boolean> {
+    if (session.sessionIndex === undefined) return false;
+    if ((await this.#store.get(endedIndexKey(session.sessionIndex))) === undefined) return false;
+    await this.destroy(session.id, session.sessionIndex);
+    return true;
   }
 
   #namedIn(record: SessionRecord): string | undefined {

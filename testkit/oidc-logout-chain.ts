@@ -19,6 +19,12 @@ import {
 import { makeKeyPair } from './keys.js';
 import { type Harness, startHarness } from './portal-harness.js';
 
+/** The broker's page at the end of a sign-in: its auto-posting Response form, or a refusal. */
+export interface BrokerAnswer {
+  status: number;
+  html: string;
+}
+
 /**
  * The whole chain an OIDC IdP's logout crosses (ADR 0150, 0159): the real portal, signing in through
  * the broker at oidc-provider (IdP `corporate`), whose ID tokens carry the IdP session's `sid`.
@@ -35,6 +41,14 @@ export interface OidcLogoutChain {
    * `beforePortal` runs once the broker has answered, before her browser posts its Response to the portal.
    */
   signedIn(email?: string, beforePortal?: () => Promise<void>): Promise<{ browser: Browser; sid: string }>;
+  /**
+   * The same steps, judged by the caller: the broker's answer to the IdP's callback, and the
+   * portal's to the Response it carried (none when the broker sent no Response).
+   */
+  signIn(
+    email?: string,
+    beforePortal?: () => Promise<void>,
+  ): Promise<{ browser: Browser; sid: string; brokerAnswer: BrokerAnswer; portalAnswer?: Response }>;
   /** A signed-in page of the portal: 200 while the session lives, 303 to sign-in once it is gone. */
   portalPage(browser: Browser): Promise<number>;
   close(): Promise<void>;
@@ -83,6 +97,30 @@ export async function startOidcLogoutChain(options: {
     if (res.status === 303) expect(res.headers.get('location')).to.match(/^\/login\?return=/);
     return res.status;
   };
+  async function signIn(email = 'alice@acme.test', beforePortal?: () => Promise<void>) {
+    const browser = new Browser();
+    const toBroker = await browser.request(`${portal.url}/login`);
+    expect(toBroker.status).to.equal(303);
+    const toIdp = await browser.request(toBroker.headers.get('location')!);
+    expect(toIdp.status, 'the broker sends the browser to the IdP').to.equal(302);
+    const before = sids.length;
+    const { page, fields, html } = await loginAtDevIdp(
+      browser,
+      new URL(toIdp.headers.get('location')!, broker.url).href,
+      {
+        brokerUrl: broker.url,
+        email,
+      },
+    );
+    expect(sids.length, 'one ID token').to.equal(before + 1);
+    const sid = sids.at(-1)!;
+    expect(sid, 'the ID token names the IdP session').to.match(/^[\w-]{10,}$/);
+    const brokerAnswer = { status: page.status, html };
+    if (fields['SAMLResponse'] === undefined) return { browser, sid, brokerAnswer };
+    await beforePortal?.();
+    const portalAnswer = await browser.request(`${portal.url}/saml/acs`, { form: fields });
+    return { browser, sid, brokerAnswer, portalAnswer };
+  }
   return {
     pki,
     idp,
@@ -90,28 +128,12 @@ export async function startOidcLogoutChain(options: {
     broker,
     sids,
     portalPage,
-    async signedIn(email = 'alice@acme.test', beforePortal) {
-      const browser = new Browser();
-      const toBroker = await browser.request(`${portal.url}/login`);
-      expect(toBroker.status).to.equal(303);
-      const toIdp = await browser.request(toBroker.headers.get('location')!);
-      expect(toIdp.status, 'the broker sends the browser to the IdP').to.equal(302);
-      const before = sids.length;
-      const { fields } = await loginAtDevIdp(
-        browser,
-        new URL(toIdp.headers.get('location')!, broker.url).href,
-        {
-          brokerUrl: broker.url,
-          email,
-        },
-      );
-      await beforePortal?.();
-      const acs = await browser.request(`${portal.url}/saml/acs`, { form: fields });
-      expect(acs.status, 'the portal takes the broker Response').to.equal(303);
+    signIn,
+    async signedIn(email, beforePortal) {
+      const { browser, sid, brokerAnswer, portalAnswer } = await signIn(email, beforePortal);
+      expect(brokerAnswer.status, 'the broker sends a Response').to.equal(200);
+      expect(portalAnswer?.status, 'the portal takes the broker Response').to.equal(303);
       expect(await portalPage(browser)).to.equal(200);
-      expect(sids.length, 'one ID token').to.equal(before + 1);
-      const sid = sids.at(-1)!;
-      expect(sid, 'the ID token names the IdP session').to.match(/^[\w-]{10,}$/);
       return { browser, sid };
     },
     async close() {

@@ -67,6 +67,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   // Never a page of its own: the person lands on the home page.
   PORTAL_RETURN_PATH_UNSAFE: 'error.tryLater',
   PORTAL_SESSION_MISSING: 'error.sessionEnded',
+  PORTAL_SIGN_IN_ENDED_AT_IDP: 'signIn.endedAtIdp',
   PORTAL_UPLOADS_BUSY: 'error.uploadsBusy',
   // The customer is told the same as for the tenant's own limit: which limit was reached is the operator's.
   PORTAL_POOL_UPLOADS_BUSY: 'error.uploadsBusy',

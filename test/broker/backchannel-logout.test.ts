@@ -471,41 +471,58 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     expect(await portalPage(browser)).to.equal(303);
   });
 
-  describe('a logout token for her IdP session racing her sign-in with it (ADR 0164: the outcome, accepted for now)', () => {
-    it('keeps the sign-in whose session the broker was saving when the token came: there was none to end yet', async () => {
+  describe('a logout token for her IdP session racing her sign-in with it (ADR 0170: she is not signed in)', () => {
+    it('refuses the sign-in whose session the broker was saving when the token came, and removes that session', async () => {
       // Held once the broker has verified her ID token and named her, before its session writes.
       const saving = brokerStore.hold(
         (command, key) =>
           (command === 'put' || command === 'putInFirstFree') &&
           /^(session|backchannel-session|backchannel-person):/.test(key),
       );
-      const signingIn = chain.signedIn();
+      const signingIn = chain.signIn();
       await Promise.race([saving.reached, signingIn]);
       const sid = chain.sids.at(-1)!;
       const answer = await post(await logoutToken({ sid }));
       saving.release();
       expect(answer.status, answer.body).to.equal(200);
-      expect(backchannelLines().at(-1)).to.include({ result: 'no_session' });
-      const { browser } = await signingIn;
-      expect(await portalPage(browser), 'the session saved after the token looked lives on').to.equal(200);
-      // A token naming that sid again (a retry, another RP's logout at the IdP) ends it.
+      expect(backchannelLines().at(-1), 'the token found no session yet').to.include({
+        result: 'no_session',
+      });
+      const { browser, brokerAnswer, portalAnswer } = await signingIn;
+      expect(brokerAnswer.status, 'a refusal page, not a Response').to.equal(403);
+      expect(brokerAnswer.html).to.include('OIDC_IDP_SESSION_ENDED');
+      expect(portalAnswer, 'no Response reached the portal').to.equal(undefined);
+      expect(broker.logs.filter((l) => l['event'] === 'broker.login').at(-1)).to.include({
+        result: 'refused',
+        reason: 'OIDC_IDP_SESSION_ENDED',
+      });
+      expect(broker.logs.filter((l) => l['event'] === 'broker.refusal').at(-1)).to.include({
+        reason: 'OIDC_IDP_SESSION_ENDED',
+        status: 403,
+      });
+      expect(await portalPage(browser), 'not signed in at the portal').to.equal(303);
+      // The session saved went with the refusal: a token naming the sid again finds none.
       expect((await post(await logoutToken({ sid }))).status).to.equal(200);
-      expect(await portalPage(browser)).to.equal(303);
+      expect(backchannelLines().at(-1)).to.include({ result: 'no_session' });
     });
 
-    it('keeps the sign-in whose Response was on its way to the portal when the token came: the portal had none to end', async () => {
+    it('ends at the portal the sign-in whose Response was on its way there when the token came', async () => {
       let answer: Awaited<ReturnType<typeof post>> | undefined;
-      const { browser, sid } = await chain.signedIn('alice@acme.test', async () => {
+      const from = portal.logs.length;
+      const { browser, portalAnswer } = await chain.signIn('alice@acme.test', async () => {
         answer = await post(await logoutToken({ sid: chain.sids.at(-1)! }));
       });
       expect(answer?.status, answer?.body).to.equal(200);
-      // The broker found its session and ended it; the portal, asked first, had nothing yet.
+      // The broker found its session and ended it; the portal, asked first, had none yet.
       expect(backchannelLines().at(-1)).to.include({ result: 'ended' });
-      expect(await portalPage(browser), 'the portal session made after the logout lives on').to.equal(200);
-      // Nothing the IdP sends later finds it: the broker's index to it went with its session.
-      expect((await post(await logoutToken({ sid }))).status).to.equal(200);
-      expect(backchannelLines().at(-1)).to.include({ result: 'no_session' });
-      expect(await portalPage(browser)).to.equal(200);
+      expect(portalAnswer?.status, 'the portal ends the session it just made').to.equal(401);
+      expect(await portalAnswer?.text()).to.include('sign in again');
+      expect(
+        portal.logs.slice(from).find((l) => l['event'] === 'portal.refused'),
+        'the reason is logged',
+      ).to.include({ reason: 'PORTAL_SIGN_IN_ENDED_AT_IDP', status: 401 });
+      expect(portal.logs.slice(from).some((l) => l['event'] === 'portal.login')).to.equal(false);
+      expect(await portalPage(browser), 'not signed in at the portal').to.equal(303);
     });
   });
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import {
@@ -19,6 +19,7 @@ import {
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import { type LocalRedis, startLocalRedis, whileStalled } from '../../testkit/local-redis.js';
 import {
+  attemptSignIn,
   BROKER_ENTITY_ID,
   BROKER_URL,
   type Browser,
@@ -154,15 +155,35 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
     expect(await page(browser)).to.equal(303);
   });
 
-  it('refuses a replayed LogoutRequest, which ends the session signed in since', async () => {
+  it('refuses a replayed LogoutRequest', async () => {
     const { sessionIndex } = await aliceSignedIn();
     const envelope = signed(request(sessionIndex));
     expect((await send(envelope)).status).to.equal(200);
-    const browser = await signIn(h, 'alice@acme.test', { sessionIndex });
     const again = await send(envelope);
     expect(again.status).to.equal(400);
     expect(again.body).to.include('<faultstring>SAML_REPLAY</faultstring>');
-    expect(await page(browser)).to.equal(200);
+  });
+
+  it('ends the session of a sign-in whose SessionIndex the broker asked to end before its Response came (ADR 0170)', async () => {
+    // The broker ended its session and asked the portal while her browser carried the Response.
+    const sessionIndex = `_s${randomBytes(8).toString('hex')}`;
+    const message = request(sessionIndex);
+    const answer = await send(signed(message));
+    expect(await verifiedAnswer(answer.body, message.id), 'nothing to end yet: Success').to.equal(true);
+    const from = h.logs.length;
+    const refused = await attemptSignIn(h, 'alice@acme.test', { sessionIndex });
+    expect(refused.status).to.equal(401);
+    expect(await refused.text()).to.include('Please sign in again.');
+    expect(reasons(h, from)).to.deep.equal(['PORTAL_SIGN_IN_ENDED_AT_IDP']);
+    expect(
+      refused.headers.getSetCookie().every((cookie) => /Max-Age=0/i.test(cookie)),
+      'no session cookie',
+    ).to.equal(true);
+    const indexKey = `portal:session-index:${createHash('sha256').update(sessionIndex).digest('base64url')}`;
+    const keys = (await h.storedKeys()).map((k) => k.key);
+    expect(keys, 'the session made is gone, with its index').not.to.include(indexKey);
+    // Another sign-in of hers, with the SessionIndex of its own, is hers to keep.
+    expect(await page((await aliceSignedIn()).browser)).to.equal(200);
   });
 
   describe('on a redis-server of its own that stops answering (ADR 0164)', () => {

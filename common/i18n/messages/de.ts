@@ -223,6 +223,8 @@ export const de: Catalogue = {
   'signIn.expired.title': 'Anmeldung abgelaufen',
   'signIn.expired':
     'Ihre Anmeldung hat zu lange gedauert oder wurde nicht hier begonnen. Bitte melden Sie sich erneut an.',
+  'signIn.endedAtIdp':
+    'Die Anmeldung Ihrer Organisation hat Ihre Sitzung beendet, während Sie sich anmeldeten. Bitte melden Sie sich erneut an.',
   'signIn.failed.title': 'Anmeldung fehlgeschlagen',
   'signIn.failed': 'Die Anmeldung konnte nicht überprüft werden. Bitte versuchen Sie es erneut.',
   'signIn.refused.title': 'Zugriff verweigert',
@@ -380,6 +382,8 @@ export const de: Catalogue = {
     'Eine Anmeldenachricht hat die Sicherheitsprüfungen nicht bestanden. Beginnen Sie erneut im Help Center.',
   'broker.refused.signOutExpired': 'Diese Abmeldung ist abgelaufen oder wurde bereits abgeschlossen.',
   'broker.refused.notFound': 'Hier gibt es nichts.',
+  'broker.refused.idpSessionEnded':
+    'Die Anmeldung Ihrer Organisation hat Ihre Sitzung beendet, während Sie sich anmeldeten. Beginnen Sie erneut im Help Center.',
   'broker.refused.other':
     'Diese Anmeldung konnte nicht abgeschlossen werden. Beginnen Sie erneut im Help Center.',
   'broker.unavailable.title': 'Die Anmeldung ist vorübergehend nicht verfügbar',

@@ -214,6 +214,8 @@ export const en = {
   'activity.accountNotFound': 'That account cannot be found.',
   'signIn.expired.title': 'Sign-in expired',
   'signIn.expired': 'Your sign-in took too long or was not started here. Please sign in again.',
+  'signIn.endedAtIdp':
+    'Your organization’s sign-in ended your session while you were signing in. Please sign in again.',
   'signIn.failed.title': 'Sign-in failed',
   'signIn.failed': 'The sign-in could not be verified. Please try again.',
   'signIn.refused.title': 'Access refused',
@@ -369,6 +371,8 @@ export const en = {
     'A sign-in message did not pass the security checks. Start again from the help center.',
   'broker.refused.signOutExpired': 'This sign-out has expired or was already completed.',
   'broker.refused.notFound': 'There is nothing here.',
+  'broker.refused.idpSessionEnded':
+    'Your organization’s sign-in ended your session while you were signing in. Start again from the help center.',
   'broker.refused.other': 'This sign-in could not be completed. Start again from the help center.',
   'broker.unavailable.title': 'Sign-in is temporarily unavailable',
   'broker.unavailable.message': 'Please try again in a few moments.',

@@ -221,6 +221,8 @@ export const fr: Catalogue = {
   'signIn.expired.title': 'Connexion expirée',
   'signIn.expired':
     'Votre connexion a pris trop de temps ou n’a pas commencé ici. Veuillez vous reconnecter.',
+  'signIn.endedAtIdp':
+    'La connexion de votre organisation a mis fin à votre session pendant que vous vous connectiez. Veuillez vous reconnecter.',
   'signIn.failed.title': 'Échec de la connexion',
   'signIn.failed': 'La connexion n’a pas pu être vérifiée. Veuillez réessayer.',
   'signIn.refused.title': 'Accès refusé',
@@ -377,6 +379,8 @@ export const fr: Catalogue = {
     'Un message de connexion n’a pas passé les contrôles de sécurité. Recommencez depuis le centre d’aide.',
   'broker.refused.signOutExpired': 'Cette déconnexion a expiré ou est déjà terminée.',
   'broker.refused.notFound': 'Il n’y a rien ici.',
+  'broker.refused.idpSessionEnded':
+    'La connexion de votre organisation a mis fin à votre session pendant que vous vous connectiez. Recommencez depuis le centre d’aide.',
   'broker.refused.other': 'Cette connexion n’a pas pu aboutir. Recommencez depuis le centre d’aide.',
   'broker.unavailable.title': 'La connexion est temporairement indisponible',
   'broker.unavailable.message': 'Veuillez réessayer dans quelques instants.',

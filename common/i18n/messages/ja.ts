@@ -207,6 +207,8 @@ export const ja: Catalogue = {
   'signIn.expired.title': 'サインインの期限切れ',
   'signIn.expired':
     'サインインに時間がかかりすぎたか、ここで開始されていません。もう一度サインインしてください。',
+  'signIn.endedAtIdp':
+    'サインイン中に、組織のサインインがあなたのセッションを終了しました。もう一度サインインしてください。',
   'signIn.failed.title': 'サインインに失敗しました',
   'signIn.failed': 'サインインを検証できませんでした。もう一度お試しください。',
   'signIn.refused.title': 'アクセスが拒否されました',
@@ -357,6 +359,8 @@ export const ja: Catalogue = {
     'サインインのメッセージがセキュリティチェックに合格しませんでした。ヘルプセンターからやり直してください。',
   'broker.refused.signOutExpired': 'このサインアウトは期限切れか、すでに完了しています。',
   'broker.refused.notFound': 'ここには何もありません。',
+  'broker.refused.idpSessionEnded':
+    'サインイン中に、組織のサインインがあなたのセッションを終了しました。ヘルプセンターからやり直してください。',
   'broker.refused.other': 'サインインを完了できませんでした。ヘルプセンターからやり直してください。',
   'broker.unavailable.title': 'サインインは一時的に利用できません',
   'broker.unavailable.message': 'しばらくしてからもう一度お試しください。',
