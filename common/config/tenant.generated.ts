@@ -306,7 +306,7 @@ export interface TenantPodSettings {
     name: string;
   }[];
   /**
-   * CPU, memory and disk of the container (core/v1 ResourceRequirements without claims). Default: requests cpu 100m and memory 128Mi, limits cpu 1 and memory 512Mi. Unless requests or limits name ephemeral-storage, the operator sets both to what the pod may write: its /tmp volume (64 MiB, plus for a portal the uploads it may spool at once) and 64 MiB of container log; name it to set your own, both halves.
+   * CPU, memory and disk of the container (core/v1 ResourceRequirements without claims). Default: requests cpu 100m and memory 128Mi, limits cpu 1 and memory 512Mi. The operator sets no ephemeral-storage (a node whose kubelet runs without local storage capacity isolation reports none, and the scheduler would place no pod asking for any); name it for the scheduler to count what the pod may write: its /tmp volume (64 MiB, plus for a portal the uploads it may spool at once) and 64 MiB of container log.
    */
   resources?: {
     /**

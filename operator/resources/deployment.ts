@@ -22,7 +22,7 @@ import {
 } from './common.js';
 import { certificateKey, configMapName, desiredConfigMap, TENANT_KEY } from './configmap.js';
 import { effectivePodSettings, partScale, podPlacement, podResources } from './pod-settings.js';
-import { podStorage, withEphemeralStorage } from './pod-storage.js';
+import { podStorage } from './pod-storage.js';
 import { type SecretKeyUse, secretKeysFor, signingSecretName } from './secret-refs.js';
 
 /**
@@ -236,7 +236,7 @@ export function partDeployment(context: AnyContext, part: Part, partPod: PartPod
               ],
               readinessProbe: probe('/readyz', 5, 3),
               livenessProbe: probe('/healthz', 10, 6),
-              resources: withEphemeralStorage(podResources(pod), storage.ephemeralStorage),
+              resources: podResources(pod),
               securityContext: {
                 runAsNonRoot: true,
                 allowPrivilegeEscalation: false,

@@ -43,10 +43,10 @@ describe('tenant pod settings, autoscaling and placement (pure)', () => {
     expect(podSpec(context, 'broker').topologySpreadConstraints).to.equal(undefined);
     expect(desiredPodDisruptionBudget(context, 'broker')).to.equal(undefined);
     expect(desiredHorizontalPodAutoscaler(context, 'broker')).to.equal(undefined);
-    // ephemeral-storage: the broker's /tmp (64Mi) and its log (64Mi), pod-storage.ts.
+    // No ephemeral-storage: a node without local storage capacity isolation could place no such pod (ADR 0165).
     expect(podSpec(context, 'broker').containers[0]!.resources).to.deep.equal({
-      requests: { cpu: '100m', memory: '128Mi', 'ephemeral-storage': '128Mi' },
-      limits: { cpu: '1', memory: '512Mi', 'ephemeral-storage': '128Mi' },
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '1', memory: '512Mi' },
     });
   });
 
@@ -125,11 +125,7 @@ describe('tenant pod settings, autoscaling and placement (pure)', () => {
     expect(portal.affinity).to.deep.equal({
       nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [] },
     });
-    // The portal's disk is its own, not the chart's: /tmp with its upload spool, and its log.
-    expect(portal.containers[0]!.resources).to.deep.equal({
-      requests: { cpu: '50m', memory: '96Mi', 'ephemeral-storage': '328Mi' },
-      limits: { 'ephemeral-storage': '328Mi' },
-    });
+    expect(portal.containers[0]!.resources).to.deep.equal({ requests: { cpu: '50m', memory: '96Mi' } });
     const template = desiredDeployment(context, 'portal').spec!.template.metadata!;
     expect(template.labels).to.include({
       team: 'helpdesk',

@@ -11,7 +11,7 @@ import { desiredObjects } from '../../operator/resources/index.js';
 import { desiredIngress } from '../../operator/resources/ingress.js';
 import { desiredNetworkPolicy } from '../../operator/resources/networkpolicy.js';
 import { desiredPodDisruptionBudget } from '../../operator/resources/pdb.js';
-import { LOG_MIB, TMP_BASE_MIB } from '../../operator/resources/pod-storage.js';
+import { TMP_BASE_MIB } from '../../operator/resources/pod-storage.js';
 import { secretKeysFor, signingSecretName } from '../../operator/resources/secret-refs.js';
 import { desiredService } from '../../operator/resources/service.js';
 import { desiredSigningSecret } from '../../operator/resources/signing-secret.js';
@@ -170,7 +170,7 @@ describe('operator dependent resources (pure)', () => {
     expect(mib('broker', larger as never)).to.equal(TMP_BASE_MIB);
   });
 
-  it('leaves the disk of a pod whose resources name ephemeral-storage to them, both halves, so a request cannot pass a limit', () => {
+  it('passes ephemeral-storage through as the pod names it, and adds none to resources that do not (ADR 0165)', () => {
     const portal = tenantObject('ns', 'acme').spec.portal;
     const own = (resources: object) =>
       desiredDeployment(context({ portal: { ...portal, pod: { resources } } } as never), 'portal').spec!
@@ -181,11 +181,9 @@ describe('operator dependent resources (pure)', () => {
     expect(own({ limits: { 'ephemeral-storage': '2Gi' } })).to.deep.equal({
       limits: { 'ephemeral-storage': '2Gi' },
     });
-    // Resources that say nothing of the disk get the pod's own: /tmp (64 + 4 x 5 x 10 MiB) and the log.
-    expect(own({ requests: { cpu: '200m' } })).to.deep.equal({
-      requests: { cpu: '200m', 'ephemeral-storage': `${TMP_BASE_MIB + 200 + LOG_MIB}Mi` },
-      limits: { 'ephemeral-storage': `${TMP_BASE_MIB + 200 + LOG_MIB}Mi` },
-    });
+    // A request the node cannot meet when its kubelet reports no ephemeral-storage (no local storage
+    // capacity isolation): the pod would never be scheduled, so none is added by default.
+    expect(own({ requests: { cpu: '200m' } })).to.deep.equal({ requests: { cpu: '200m' } });
   });
 
   it('changes the pod hash when a mounted Secret changes, and only for the part that reads it', () => {
