@@ -287,15 +287,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
 /** Bytes of uploads the portal has spooled to disk now (its upload folder, walked). */
 export function spooledBytes(h: Harness): number {
+  return bytesUnder(h.app.uploads.folder);
+}
+
+/** Bytes of the files under `dir` and its folders now. */
+export function bytesUnder(dir: string): number {
   let total = 0;
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else total += statSync(path).size;
-    }
-  };
-  walk(h.app.uploads.folder);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? bytesUnder(path) : statSync(path).size;
+  }
   return total;
 }
 

@@ -1,9 +1,9 @@
-import { createHook } from 'node:async_hooks';
 import { getEventListeners } from 'node:events';
 import { expect } from 'chai';
 import { KubeClient } from '../../common/kube/client.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
+import { timersLeftBy } from '../../testkit/pending-timers.js';
 
 /**
  * Every request to the API server is bounded by a deadline (leader-unreachable.test.ts shows it
@@ -21,26 +21,6 @@ describe('a kube request’s deadline', function () {
     env = await envtest();
     namespace = await freshNamespace(env.client, 'deadline');
   });
-
-  /** The timers `body` creates that are still pending when it has resolved. */
-  async function timersLeftBy(body: () => Promise<unknown>): Promise<number> {
-    const pending = new Set<number>();
-    const hook = createHook({
-      init: (id, type) => {
-        if (type === 'Timeout') pending.add(id);
-      },
-      destroy: (id) => pending.delete(id),
-    });
-    hook.enable();
-    try {
-      await body();
-      // A cleared timer's destroy is reported from the next turn of the event loop.
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      hook.disable();
-    }
-    return pending.size;
-  }
 
   for (const [what, call] of [
     ['a read', (client: KubeClient) => client.list(collectionPath(KINDS.configMap, namespace))],

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { type ClientRequest, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { freePort } from '../../common/net.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { startPoolProcess, within } from '../../testkit/pool.js';
 import { writePortalBundle } from '../../testkit/pool-bundle.js';
-import { type Browser, csrfOf, signInAt } from '../../testkit/portal-harness.js';
+import { type Browser, bytesUnder, csrfOf, signInAt } from '../../testkit/portal-harness.js';
 
 const MiB = 2 ** 20;
 /** The least --upload-spool-mib takes: one form of 5 files at the largest maxUploadBytes. */
@@ -79,15 +79,8 @@ describe('portal pool: one upload spool budget for every tenant of the process (
   /** Bytes in the portal's upload spools now (each tenant's folder under the process's TMPDIR). */
   function spooledBytes(): number {
     let total = 0;
-    const walk = (dir: string) => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) walk(path);
-        else total += statSync(path).size;
-      }
-    };
     for (const entry of readdirSync(spoolTmp))
-      if (entry.startsWith('jsm-sso-portal-uploads-')) walk(join(spoolTmp, entry));
+      if (entry.startsWith('jsm-sso-portal-uploads-')) total += bytesUnder(join(spoolTmp, entry));
     return total;
   }
 

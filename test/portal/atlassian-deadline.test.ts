@@ -1,8 +1,8 @@
-import { createHook } from 'node:async_hooks';
 import { expect } from 'chai';
 import { createTlsFetch, type TlsFetch } from '../../common/tls/index.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
+import { timersLeftBy } from '../../testkit/pending-timers.js';
 
 /**
  * Every Atlassian call is bounded by a deadline covering its headers and its body
@@ -46,27 +46,8 @@ describe('an Atlassian call’s deadline', function () {
   });
 
   /** The timers the Atlassian transport creates while `body` runs that are still pending after it. */
-  async function transportTimersLeftBy(body: () => Promise<unknown>): Promise<number> {
-    const pending = new Set<number>();
-    const stackTraceLimit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 50;
-    const hook = createHook({
-      init: (id, type) => {
-        if (type === 'Timeout' && new Error().stack?.includes('/portal/atlassian/http.ts')) pending.add(id);
-      },
-      destroy: (id) => pending.delete(id),
-    });
-    hook.enable();
-    try {
-      await body();
-      // A cleared timer's destroy is reported from the next turn of the event loop.
-      await new Promise((resolve) => setImmediate(resolve));
-    } finally {
-      hook.disable();
-      Error.stackTraceLimit = stackTraceLimit;
-    }
-    return pending.size;
-  }
+  const transportTimersLeftBy = (body: () => Promise<unknown>) =>
+    timersLeftBy(body, '/portal/atlassian/http.ts');
 
   it('twenty reads leave no timer pending once answered', async () => {
     const left = await transportTimersLeftBy(async () => {
