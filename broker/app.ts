@@ -33,12 +33,12 @@ import { createTlsFetch } from '../common/tls/index.js';
 import { homeRealmFor } from './authority.js';
 import { answer, backchannelLogoutHandler } from './backchannel-logout.js';
 import {
-  type BackchannelKeys,
   type Backend,
   type EndpointRequest,
   IdpRefusal,
   type IdpRefusalKind,
   type LoginCallback,
+  type LoginCompletion,
 } from './backends/backend.js';
 import { createBackends } from './backends/factory.js';
 import { BrokerState, type LoginFlow, type LoginSession, newToken } from './flows.js';
@@ -482,7 +482,7 @@ export async function createBrokerApp(
     res: ServerResponse,
     flow: LoginFlow,
     subject: AuthenticatedSubject,
-    logout: { logoutHandle?: string; upstreamSessionKey?: string; backchannelKeys?: BackchannelKeys },
+    logout: Omit<LoginCompletion, 'subject'>,
   ): Promise<void> {
     const mapped = runSteps(steps, subject);
     const sessionIndex = newSamlId(randomBytes);
@@ -516,9 +516,9 @@ export async function createBrokerApp(
     };
     await state.saveSession(sessionIndex, session);
     // The IdP may have ended the IdP session of this sign-in while it was saved: its logout then
-    // found nothing to end, so this one ends here (ADR 0170).
-    if (await state.endIfIdpSessionEnded(sessionIndex, session))
-      throw new JsmSsoError('OIDC_IDP_SESSION_ENDED', 'the identity provider ended this sign-in session', {
+    // found nothing to end, so this one ends here (ADR 0170; an upstream SAML IdP's, ADR 0171).
+    if (await state.endIfIdpSessionEnded(sessionIndex, subject.idp, logout.idpSession))
+      throw new JsmSsoError('IDP_SESSION_ENDED', 'the identity provider ended this sign-in session', {
         status: 403,
       });
     telemetry.login({

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type FlowStore, jsonValue } from '../common/flowstore/index.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
-import type { BackchannelKeys, IdpLogoutTarget } from './backends/backend.js';
+import type { BackchannelKeys, IdpLogoutTarget, IdpSessionKeys } from './backends/backend.js';
 import type { RequestedAuthnContext } from './saml/inbound.js';
 
 /**
@@ -137,27 +137,31 @@ export class BrokerState {
   }
 
   /**
-   * Records that the IdP ended its session `sessionKey` (the backend's keyed hash of its `sid`), for
-   * `person` when the logout named one: written before the logout looks for the sessions it ends,
-   * so that a sign-in with that IdP session saving its own meanwhile finds this when it reads after
-   * its save (`endIfIdpSessionEnded`); of the two, at least one sees the other (ADR 0170). Kept as
-   * long as a session of the broker lives, the longest any sign-in made with that IdP session could.
+   * Records that the IdP ended its session `sessionKey` (the backend's keyed hash of its OIDC `sid` or
+   * SAML SessionIndex), for `person` when the logout named one: written before the logout looks for
+   * the sessions it ends, so that a sign-in with that IdP session saving its own meanwhile finds this
+   * when it reads after its save (`endIfIdpSessionEnded`); of the two, at least one sees the other
+   * (ADR 0170, 0171). Kept as long as a session of the broker lives, the longest any sign-in made with
+   * that IdP session could.
    */
   async markIdpSessionEnded(idp: string, sessionKey: string, person: string | undefined): Promise<void> {
     await this.store.put(endedIdpSessionKey(idp, sessionKey), person ?? ANY_PERSON, this.sessionTtlSeconds);
   }
 
   /**
-   * Ends the session `sessionIndex` just saved if the IdP ended the IdP session it was made in
-   * (markIdpSessionEnded, for this person or any); whether it did. Read after the save, never
-   * before: a logout looking for the session between the two would find neither (ADR 0170).
+   * Ends the session `sessionIndex` just saved if the IdP ended the IdP session it was made in,
+   * `idpSession` (markIdpSessionEnded, for this person or any); whether it did. Read after the save,
+   * never before: a logout looking for the session between the two would find neither (ADR 0170).
    */
-  async endIfIdpSessionEnded(sessionIndex: string, session: LoginSession): Promise<boolean> {
-    const keys = session.backchannelKeys;
-    if (keys?.session === undefined) return false;
-    const endedFor = await this.store.get(endedIdpSessionKey(session.idp, keys.session));
-    if (endedFor === undefined || (endedFor !== ANY_PERSON && endedFor !== keys.person)) return false;
-    await this.endSession(sessionIndex, (s) => s.idp === session.idp);
+  async endIfIdpSessionEnded(
+    sessionIndex: string,
+    idp: string,
+    idpSession: IdpSessionKeys | undefined,
+  ): Promise<boolean> {
+    if (idpSession === undefined) return false;
+    const endedFor = await this.store.get(endedIdpSessionKey(idp, idpSession.session));
+    if (endedFor === undefined || (endedFor !== ANY_PERSON && endedFor !== idpSession.person)) return false;
+    await this.endSession(sessionIndex, (s) => s.idp === idp);
     return true;
   }
 
@@ -257,9 +261,12 @@ function backchannelKey(idp: string, sessionKey: string): string {
   return `backchannel-session:${idp}:${sessionKey}`;
 }
 
-/** Where an IdP session's end is recorded (markIdpSessionEnded), beside its index key. */
+/**
+ * Where an IdP session's end is recorded (markIdpSessionEnded), whichever logout ended it: an OIDC
+ * `sid` and a SAML SessionIndex are keyed apart by their backends' hashes, and an IdP is of one kind.
+ */
 function endedIdpSessionKey(idp: string, sessionKey: string): string {
-  return `backchannel-session-ended:${idp}:${sessionKey}`;
+  return `idp-session-ended:${idp}:${sessionKey}`;
 }
 
 /** An ended IdP session's record when the logout named no person: it ends any sign-in made with it. */

@@ -67,8 +67,8 @@ const MESSAGE_OF: Record<BrokerErrorCode, MessageKey> = {
   OIDC_LOGOUT_TOKEN_REPLAYED: IDP_ANSWER,
   // Shown in the IdP's hidden logout frame, if at all.
   OIDC_FRONTCHANNEL_LOGOUT_INVALID: IDP_ANSWER,
-  // The IdP's logout of her IdP session crossed her sign-in with it (ADR 0170).
-  OIDC_IDP_SESSION_ENDED: 'broker.refused.idpSessionEnded',
+  // The IdP's logout of her IdP session crossed her sign-in with it (ADR 0170, 0171).
+  IDP_SESSION_ENDED: 'broker.refused.idpSessionEnded',
   PORTAL_LOGOUT_UNCONFIRMED: OTHER,
   IDP_NOT_AUTHORITATIVE: NOT_ACCEPTED,
   IDP_EMAIL_UNVERIFIED: NOT_ACCEPTED,

@@ -45,7 +45,13 @@ export function upstreamLogoutDirectory(deps: {
   }
 
   return {
-    async endUpstreamSession(idp, upstreamSessionKey, matches) {
+    async endUpstreamSession(idp, { upstreamSessionKey, idpSessions, matches }) {
+      // Before looking: a sign-in with one of these IdP sessions saving its own meanwhile reads it
+      // (ADR 0171, as ADR 0170 for an OIDC sid). A request naming the person only leaves none: it
+      // would refuse her later sign-ins, not the one in flight.
+      await Promise.all(
+        idpSessions.map((named) => deps.state.markIdpSessionEnded(idp, named.session, named.person)),
+      );
       const found = await deps.state.upstreamSession(idp, upstreamSessionKey, matches);
       if (!found) return 'no_session';
       const outcome = await endPortalSession(idp, found.sessionIndex, found.session);

@@ -163,8 +163,8 @@ export const BROKER_CODES = {
     'A back-channel logout token whose `jti` this IdP already sent within the token lifetime (5 min) (400)',
   OIDC_FRONTCHANNEL_LOGOUT_INVALID:
     "A front-channel logout request (OpenID Connect Front-Channel Logout 1.0) that names no IdP session or another issuer (400 page; the log line's `detail` names the check: session, issuer); it ends nothing",
-  OIDC_IDP_SESSION_ENDED:
-    'The IdP ended the IdP session (`sid`) of a sign-in while the broker saved it, by a back-channel or front-channel logout that found nothing yet: the session saved is removed and no Response sent (403 page; ADR 0170)',
+  IDP_SESSION_ENDED:
+    "The IdP ended the IdP session of a sign-in while the broker saved it, by a logout that found nothing yet: an OIDC back-channel or front-channel logout naming its `sid` (ADR 0170), or an upstream SAML IdP's LogoutRequest naming its SessionIndex (ADR 0171); the session saved is removed and no Response sent (403 page)",
   PORTAL_LOGOUT_UNCONFIRMED:
     'The portal did not confirm a LogoutRequest the broker sent it (unreachable, or an answer that fails the checks): a back-channel logout is answered 400 so that the IdP may try again, a front-channel one 502',
   OAUTH2_USERINFO_INVALID: "The OAuth 2.0 IdP's user endpoint answered something unusable (502)",

@@ -65,6 +65,22 @@ export interface LoginCompletion {
   upstreamSessionKey?: string;
   /** How the IdP's back-channel logout will name this session; absent when the IdP cannot send one. */
   backchannelKeys?: BackchannelKeys;
+  /**
+   * The IdP session this login came from, as the IdP's own logout names it (an OIDC `sid`, a SAML
+   * SessionIndex), with its person; absent when the IdP named none. A logout of it arriving while the
+   * login completes is found by it (ADR 0170, 0171).
+   */
+  idpSession?: IdpSessionKeys;
+}
+
+/**
+ * One IdP session as the IdP's own logout names it, and the person it is of: keyed hashes, the
+ * session's (OIDC `sid`, SAML SessionIndex) and the person's (OIDC `sub`, SAML NameID), each as the
+ * backend keys that logout's index.
+ */
+export interface IdpSessionKeys {
+  session: string;
+  person: string;
 }
 
 /**
@@ -237,17 +253,26 @@ export interface Backend {
  */
 export type UpstreamLogoutOutcome = 'ended' | 'portal_session_left' | 'no_session';
 
+/** What an upstream IdP's own LogoutRequest names, as its backend reads it. */
+export interface UpstreamLogoutTarget {
+  /** The backend's key of the person, as the login's `upstreamSessionKey` has it. */
+  upstreamSessionKey: string;
+  /**
+   * Each IdP session the request names (its SessionIndexes), as logins' `idpSession` have them; none
+   * when it names the person only.
+   */
+  idpSessions: IdpSessionKeys[];
+  /** Whether a session's logout handle is one the request names. */
+  matches: (logoutHandle: string | undefined) => boolean;
+}
+
 /** The sessions an IdP-initiated logout may end (the frontend's, offered to backends). */
 export interface SessionDirectory {
   /**
    * Ends the broker session the IdP names by `upstreamSessionKey` and, back-channel, the portal
    * session it signed in (ADR 0158); resolves within the IdP deadline whatever the portal does.
    */
-  endUpstreamSession(
-    idp: string,
-    upstreamSessionKey: string,
-    matches: (logoutHandle: string | undefined) => boolean,
-  ): Promise<UpstreamLogoutOutcome>;
+  endUpstreamSession(idp: string, named: UpstreamLogoutTarget): Promise<UpstreamLogoutOutcome>;
 }
 
 /** What every backend gets from the broker. */

@@ -226,10 +226,15 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       if (pending.authenticatedAfter !== undefined)
         checkFreshAuthentication(tokens, pending.authenticatedAfter);
       const { subject, logout } = await protocol.identify(c, tokens);
+      const backchannelKeys = verifyLogoutToken ? backchannelKeysOf(tokens, sessionKeys) : undefined;
       return {
         subject,
         ...(logout ? { logoutHandle: encodeState(logout) } : {}),
-        ...(verifyLogoutToken ? { backchannelKeys: backchannelKeysOf(tokens, sessionKeys) } : {}),
+        ...(backchannelKeys ? { backchannelKeys } : {}),
+        // Its back-channel or front-channel logout names the IdP session by the sid (ADR 0170).
+        ...(backchannelKeys?.session === undefined
+          ? {}
+          : { idpSession: { session: backchannelKeys.session, person: backchannelKeys.person } }),
       };
     },
     async startLogout(logoutHandle, logoutId) {

@@ -32,6 +32,7 @@ import {
   encodeState,
   IdpRefusal,
   type IdpRefusalKind,
+  type IdpSessionKeys,
   type ServiceEndpoint,
   type SoapLogout,
   type SoapLogoutAnswer,
@@ -98,6 +99,13 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   // How the IdP's LogoutRequest finds the session: a keyed hash, so the NameID (often an e-mail)
   // is no key in the store, nor one a staff list can confirm.
   const upstreamSessionKey = subjectHasher(options.spSigningKeyPem, 'upstream-session-key');
+  // How a login and the IdP's LogoutRequest name the IdP session, its SessionIndex (ADR 0171): keyed
+  // the same way, and apart from the person's key.
+  const sessionIndexKey = subjectHasher(options.spSigningKeyPem, 'upstream-session-index');
+  const idpSessionOf = (nameId: string, sessionIndex: string): IdpSessionKeys => ({
+    session: sessionIndexKey(name, sessionIndex),
+    person: upstreamSessionKey(name, nameId),
+  });
   const entityId = `${options.brokerUrl}/saml/sp-metadata`;
   const acsUrl = `${options.brokerUrl}/saml/acs`;
   const sloUrl = `${options.brokerUrl}/saml/slo`;
@@ -172,10 +180,10 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
    * it (back-channel, within the IdP deadline); whether anything may be left (PartialLogout).
    */
   async function endNamedSessions(message: UpstreamLogoutRequest, binding: 'redirect' | 'soap') {
-    const outcome = await sessions.endUpstreamSession(
-      name,
-      upstreamSessionKey(name, message.nameId),
-      (handle) => {
+    const outcome = await sessions.endUpstreamSession(name, {
+      upstreamSessionKey: upstreamSessionKey(name, message.nameId),
+      idpSessions: message.sessionIndexes.map((index) => idpSessionOf(message.nameId, index)),
+      matches: (handle) => {
         const session = sealedSession(handle);
         return (
           session?.nameId === message.nameId &&
@@ -183,7 +191,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
             (session.sessionIndex !== undefined && message.sessionIndexes.includes(session.sessionIndex)))
         );
       },
-    );
+    });
     // Success only when the person's session here and at the portal both ended. Without a
     // SessionIndex the request ends every session of the person, but the index finds the latest
     // only (ADR 0145); and no session found may be an older one the index no longer names.
@@ -386,6 +394,9 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
           subject,
           logoutHandle: options.sealer.seal(encodeState(session)),
           upstreamSessionKey: upstreamSessionKey(name, assertion.nameId),
+          ...(assertion.sessionIndex
+            ? { idpSession: idpSessionOf(assertion.nameId, assertion.sessionIndex) }
+            : {}),
         };
       } catch (err) {
         // The upstream IdP's non-success status for this request: the portal is told why, in its terms.

@@ -490,14 +490,14 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
       });
       const { browser, brokerAnswer, portalAnswer } = await signingIn;
       expect(brokerAnswer.status, 'a refusal page, not a Response').to.equal(403);
-      expect(brokerAnswer.html).to.include('OIDC_IDP_SESSION_ENDED');
+      expect(brokerAnswer.html).to.include('IDP_SESSION_ENDED');
       expect(portalAnswer, 'no Response reached the portal').to.equal(undefined);
       expect(broker.logs.filter((l) => l['event'] === 'broker.login').at(-1)).to.include({
         result: 'refused',
-        reason: 'OIDC_IDP_SESSION_ENDED',
+        reason: 'IDP_SESSION_ENDED',
       });
       expect(broker.logs.filter((l) => l['event'] === 'broker.refusal').at(-1)).to.include({
-        reason: 'OIDC_IDP_SESSION_ENDED',
+        reason: 'IDP_SESSION_ENDED',
         status: 403,
       });
       expect(await portalPage(browser), 'not signed in at the portal').to.equal(303);

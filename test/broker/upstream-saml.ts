@@ -160,6 +160,8 @@ export interface UpstreamAnswer {
   secondLevelStatus?: string;
   /** When the person authenticated at the IdP (AuthnInstant); now by default. */
   authnInstant?: Date;
+  /** The IdP session's SessionIndex in the AuthnStatement; `_session-9` by default. */
+  sessionIndex?: string;
   /** Raw XML put in the signed Conditions after the AudienceRestriction. */
   conditionsXml?: string;
   /** The IdP's clock, when the test moves the broker's (the times in the Response); now by default. */
@@ -192,7 +194,7 @@ function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnsw
       InResponseTo: requestId,
     };
     // Values are XML-escaped by replaceTagsByValue, so elements go into the template itself.
-    const authnStatement = `<saml:AuthnStatement AuthnInstant="${(answer.authnInstant ?? now).toISOString()}" SessionIndex="_session-9"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
+    const authnStatement = `<saml:AuthnStatement AuthnInstant="${(answer.authnInstant ?? now).toISOString()}" SessionIndex="${answer.sessionIndex ?? '_session-9'}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
     const attributes = Object.entries(answer.attributes ?? {})
       .map(
         ([name, list]) =>

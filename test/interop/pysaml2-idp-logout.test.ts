@@ -19,6 +19,7 @@ import {
   tenantFor,
   useSigningKey,
 } from '../../testkit/broker-harness.js';
+import { type HoldingStore, holdingStore } from '../../testkit/holding-store.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { type LocalRedis, startLocalRedis, whileStalled } from '../../testkit/local-redis.js';
 import { TEST_PLACEMENT, tenantAt, withHost } from '../../testkit/pool.js';
@@ -48,6 +49,8 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
   let broker: BrokerUnderTest;
   /** The broker's own redis-server, so that a test can stall it (SIGSTOP) without touching others'. */
   let redis: LocalRedis;
+  /** The broker's store on it, which a test can hold at a step of a sign-in (ADR 0171). */
+  let brokerStore: HoldingStore;
 
   before(async () => {
     redis = await startLocalRedis();
@@ -91,7 +94,8 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     const tenant = tenantFor(url, [pysaml2], (spec) => {
       spec.portal.url = portal.url;
     });
-    broker = await serveBroker(server, url, tenant, pki, await connectedFlowStore('acme', redis.url));
+    brokerStore = holdingStore(await connectedFlowStore('acme', redis.url));
+    broker = await serveBroker(server, url, tenant, pki, brokerStore.store);
   });
 
   after(async () => {
@@ -122,6 +126,41 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     expect(acs.status, 'the portal takes the broker Response').to.equal(303);
     expect(await portalPage(browser)).to.equal(200);
     return browser;
+  }
+
+  /**
+   * Alice's sign-in at pysaml2 up to the broker's session writes, held there (after the broker checked
+   * pysaml2's assertion and named her); `done` is the broker's answer to her browser once released.
+   */
+  async function signInHeldAtSave(): Promise<{ browser: Browser; done: Promise<Response>; release(): void }> {
+    const browser = new Browser();
+    const toBroker = await browser.request(`${portal.url}/login`);
+    const toIdp = await browser.request(toBroker.headers.get('location')!);
+    const upstream = autoPostForm(await (await browser.request(toIdp.headers.get('location')!)).text());
+    const saving = brokerStore.hold(
+      (command, key) => command === 'put' && /^(session|upstream-session):/.test(key),
+    );
+    const done = browser.request(upstream.action, { form: upstream.fields });
+    await Promise.race([saving.reached, done]);
+    return { browser, done, release: saving.release };
+  }
+
+  /** That the broker refused her sign-in as one whose IdP session ended meanwhile, and sent no Response. */
+  async function expectRefusedAsEnded(answer: Response, from: number): Promise<void> {
+    const html = await answer.text();
+    expect(answer.status, 'a refusal page, not a Response').to.equal(403);
+    expect(html).to.include('IDP_SESSION_ENDED');
+    expect(html, 'no Response for the portal').not.to.include('SAMLResponse');
+    const lines = broker.logs.slice(from);
+    expect(lines.filter((l) => l['event'] === 'broker.login').at(-1)).to.include({
+      idp: 'pysaml2',
+      result: 'refused',
+      reason: 'IDP_SESSION_ENDED',
+    });
+    expect(lines.filter((l) => l['event'] === 'broker.refusal').at(-1)).to.include({
+      reason: 'IDP_SESSION_ENDED',
+      status: 403,
+    });
   }
 
   /** A signed-in page of the portal: 200 while the session lives, 303 to sign-in once it is gone. */
@@ -203,6 +242,40 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     expect(replayed.status, 'the same request after its logout is a replay').to.equal(400);
     expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')).to.include({
       reason: 'SAML_REPLAY',
+    });
+  });
+
+  describe("pysaml2's LogoutRequest for her IdP session racing her sign-in with it (ADR 0171: she is not signed in)", () => {
+    it('refuses the sign-in whose session the broker was saving when the LogoutRequest came, and removes that session', async () => {
+      const from = broker.logs.length;
+      const signingIn = await signInHeldAtSave();
+      const answer = await signOutAtIdp(signingIn.browser);
+      signingIn.release();
+      // It found no session yet: nothing it could confirm ended.
+      expect(answer).to.deep.equal({ status: SUCCESS, secondStatus: PARTIAL });
+      expect(logoutLines().at(-1)).to.include({ binding: 'redirect', result: 'no_session' });
+      await expectRefusedAsEnded(await signingIn.done, from);
+      expect(await portalPage(signingIn.browser), 'not signed in at the portal').to.equal(303);
+      // The session saved went with the refusal: pysaml2 naming that IdP session again finds none.
+      expect(await signOutAtIdp(signingIn.browser)).to.deep.equal({ status: SUCCESS, secondStatus: PARTIAL });
+      expect(logoutLines().at(-1)).to.include({ result: 'no_session' });
+    });
+
+    it('ends at the portal the sign-in whose Response was on its way there when the LogoutRequest came', async () => {
+      const signingIn = await signInHeldAtSave();
+      signingIn.release();
+      const toPortal = autoPostForm(await (await signingIn.done).text());
+      // The broker finds its session and asks the portal, which has none yet (ADR 0170's tombstone).
+      expect(await signOutAtIdp(signingIn.browser)).to.deep.include({ status: SUCCESS });
+      const from = portal.logs.length;
+      const acs = await signingIn.browser.request(`${portal.url}/saml/acs`, { form: toPortal.fields });
+      expect(acs.status, 'the portal ends the session it just made').to.equal(401);
+      expect(await acs.text()).to.include('sign in again');
+      expect(portal.logs.slice(from).find((l) => l['event'] === 'portal.refused')).to.include({
+        reason: 'PORTAL_SIGN_IN_ENDED_AT_IDP',
+        status: 401,
+      });
+      expect(await portalPage(signingIn.browser), 'not signed in at the portal').to.equal(303);
     });
   });
 
@@ -346,6 +419,18 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
       expect(lines.filter((l) => l['event'] === 'broker.unavailable')).to.deep.equal([]);
       for (const line of lines.filter((l) => l['event'] === 'broker.refusal'))
         expect(line).to.include({ reason: 'SAML_REPLAY' });
+    });
+
+    it('refuses the sign-in whose session the broker was saving when the SOAP LogoutRequest came (ADR 0171)', async () => {
+      const from = broker.logs.length;
+      const signingIn = await signInHeldAtSave();
+      const { requestId, envelope } = await soapRequest();
+      const answer = logoutResponseOf(await postSoap(envelope));
+      signingIn.release();
+      expect(answer).to.deep.equal({ status: SUCCESS, secondStatus: PARTIAL, inResponseTo: requestId });
+      expect(logoutLines().at(-1)).to.include({ binding: 'soap', result: 'no_session' });
+      await expectRefusedAsEnded(await signingIn.done, from);
+      expect(await portalPage(signingIn.browser), 'not signed in at the portal').to.equal(303);
     });
 
     describe('refusals, each leaving her signed in', () => {
