@@ -375,13 +375,12 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
     ).to.equal(true);
   });
 
+  /** Mia, the approver of the seed's IT-3, calling as herself. */
+  const miaClient = () =>
+    specClient({ baseUrl: emulator.url, email: 'mia.manager@acme.test', apiToken: 'mia-dev-token', seen });
+
   it('answers approvals once and 409 after', async () => {
-    const mia = specClient({
-      baseUrl: emulator.url,
-      email: 'mia.manager@acme.test',
-      apiToken: 'mia-dev-token',
-      seen,
-    });
+    const mia = miaClient();
     const approvals = (await mia('GET', `${SD}/request/IT-3/approval`)).body as Json;
     const id = approvals.values[0].id;
     expect(approvals.values[0].canAnswerApproval).to.equal(true);
@@ -401,12 +400,7 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
   });
 
   it("searches JSM's approval functions as the service account, agreeing with the approver's own list", async () => {
-    const mia = specClient({
-      baseUrl: emulator.url,
-      email: 'mia.manager@acme.test',
-      apiToken: 'mia-dev-token',
-      seen,
-    });
+    const mia = miaClient();
     const miaId = emulator.state.userByEmail('mia.manager@acme.test')!.accountId;
     const keys = async (jql: string) =>
       (
