@@ -80,7 +80,8 @@ export const SAML_CODES = {
   SAML_RECIPIENT_MISMATCH: 'Bearer Recipient is not our ACS',
   SAML_IN_RESPONSE_TO_MISMATCH:
     'A Response or LogoutResponse answers another request, or none we are waiting for (unsolicited)',
-  SAML_SUBJECT_CONFIRMATION_INVALID: 'No bearer confirmation, or its data / NotOnOrAfter missing',
+  SAML_SUBJECT_CONFIRMATION_INVALID:
+    'No bearer confirmation, or its data / NotOnOrAfter missing, or its data has a NotBefore (profiles 4.1.4.2)',
   SAML_EXPIRED:
     'NotOnOrAfter (Conditions, confirmation, SessionNotOnOrAfter, LogoutRequest) passed, or a request or logout message older than 5 min, beyond the 3 min skew',
   SAML_NOT_YET_VALID:

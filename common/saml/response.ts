@@ -229,7 +229,7 @@ function readNameId(subject: Element): { nameId: string; nameIdFormat: string } 
 
 /**
  * Profiles 4.1.4.2: a bearer SubjectConfirmation whose data names our ACS as Recipient, answers our
- * request, and has not expired. Returns its NotOnOrAfter. When none fits, the first bearer
+ * request, has no NotBefore and has not expired. Returns its NotOnOrAfter. When none fits, the first bearer
  * confirmation's failure is reported.
  */
 function checkBearerConfirmation(subject: Element, ctx: Context): number {
@@ -263,7 +263,12 @@ function checkConfirmationData(bearer: Element, ctx: Context): number {
   if (notOnOrAfter === undefined) {
     throw new SamlError('SAML_SUBJECT_CONFIRMATION_INVALID', 'the bearer confirmation has no NotOnOrAfter');
   }
-  checkWindow(instant(data, 'NotBefore'), notOnOrAfter, ctx);
+  // Profiles 4.1.4.2: the bearer's data "MUST NOT contain a NotBefore attribute"; one that does is
+  // not a Web SSO confirmation, whatever time it names (ADR 0174).
+  if (attribute(data, 'NotBefore') !== undefined) {
+    throw new SamlError('SAML_SUBJECT_CONFIRMATION_INVALID', 'the bearer confirmation has a NotBefore');
+  }
+  checkWindow(undefined, notOnOrAfter, ctx);
   return notOnOrAfter;
 }
 

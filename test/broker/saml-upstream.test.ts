@@ -106,6 +106,21 @@ describe('broker: login through an upstream SAML IdP', () => {
     );
   });
 
+  it('refuses an assertion whose bearer SubjectConfirmationData has a NotBefore (profiles 4.1.4.2), signing nobody in', async () => {
+    const browser = new Browser();
+    const { sp, redirectUrl } = await startLogin(browser);
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
+      ...answer,
+      confirmationNotBefore: new Date(Date.now() - 60_000),
+    });
+    const refused = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.contain('SAML_SUBJECT_CONFIRMATION_INVALID');
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+      'SAML_SUBJECT_CONFIRMATION_INVALID',
+    );
+  });
+
   it('refuses a Response nested 20,000 levels deep with a 400, not a stack overflow (500)', async () => {
     const browser = new Browser();
     const { redirectUrl } = await startLogin(browser);

@@ -164,6 +164,8 @@ export interface UpstreamAnswer {
   sessionIndex?: string;
   /** Raw XML put in the signed Conditions after the AudienceRestriction. */
   conditionsXml?: string;
+  /** A NotBefore on the bearer SubjectConfirmationData, which profiles 4.1.4.2 forbids; none by default. */
+  confirmationNotBefore?: Date;
   /** The IdP's clock, when the test moves the broker's (the times in the Response); now by default. */
   now?: Date;
 }
@@ -210,6 +212,12 @@ function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnsw
           : '<samlp:StatusCode Value="{StatusCode}"/>',
       )
       .replace('</saml:AudienceRestriction>', `</saml:AudienceRestriction>${answer.conditionsXml ?? ''}`)
+      .replace(
+        '<saml:SubjectConfirmationData ',
+        answer.confirmationNotBefore
+          ? `<saml:SubjectConfirmationData NotBefore="${answer.confirmationNotBefore.toISOString()}" `
+          : '<saml:SubjectConfirmationData ',
+      )
       .replace('{AuthnStatement}', authnStatement)
       .replace(
         '{AttributeStatement}',

@@ -264,6 +264,26 @@ describe('validateSamlResponse', () => {
     );
   });
 
+  it('refuses a bearer confirmation whose data has a NotBefore, even one already past (profiles 4.1.4.2: MUST NOT contain)', async () => {
+    const parts = defaultParts();
+    const withNotBefore = (confirmations: number) =>
+      signEnveloped(
+        editXml(responseXml(parts), (root) => {
+          const confirmation = firstByName(root, NS.assertion, 'SubjectConfirmation');
+          for (let i = 1; i < confirmations; i++)
+            confirmation.parentNode!.appendChild(confirmation.cloneNode(true));
+          firstByName(root, NS.assertion, 'SubjectConfirmationData').setAttribute(
+            'NotBefore',
+            new Date(NOW.getTime() - 60_000).toISOString(),
+          );
+        }),
+        { id: parts.assertionId, ...idpKey() },
+      );
+    expect(await refusalCode(withNotBefore(1))).to.equal('SAML_SUBJECT_CONFIRMATION_INVALID');
+    // "At least one bearer SubjectConfirmation": a second one without NotBefore is the one that counts.
+    expect((await validate(withNotBefore(2))).nameId).to.equal(parts.nameId);
+  });
+
   it('refuses a Response whose Status is not Success', async () => {
     expect(await refusalCode(withParts({ status: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }))).to.equal(
       'SAML_STATUS_NOT_SUCCESS',
