@@ -6,9 +6,10 @@ import { AtlassianError, codeForStatus, parseErrorBody } from './errors.js';
 
 /**
  * The transport under the Atlassian client: Basic auth with the service account, a bulkhead (a
- * concurrency and a rate limit of this tenant's own, with a bounded wait), a timeout per attempt,
- * and bounded retries on 429/503 after Retry-After (none when it asks for more than maxDelayMs),
- * else after exponential backoff with full jitter.
+ * concurrency and a rate limit of this tenant's own, with a bounded wait), one deadline per call
+ * (`timeoutMs` from its start: its retries and their waits fit in it, ADR 0178), and bounded
+ * retries on 429/503 after Retry-After (none when it asks for more than maxDelayMs), else after
+ * exponential backoff with full jitter.
  * Only calls marked `idempotent` are retried; a create is never repeated here (the caller
  * reconciles first, see client.createRequest).
  */
@@ -16,6 +17,11 @@ export interface TransportOptions {
   siteUrl: string;
   email: string;
   apiToken: string;
+  /**
+   * The call's deadline, from its start (after a bounded wait for a bulkhead slot): the first
+   * attempt's, headers and body; a retry is made only when its wait ends before it, and gets what
+   * is left of it.
+   */
   timeoutMs?: number;
   maxRetries?: number;
   /** This tenant's share of Atlassian (portal/atlassian/bulkhead.ts); each attempt takes a slot. */
@@ -156,6 +162,10 @@ export class AtlassianTransport {
     const method = options.method ?? 'GET';
     const idempotent = options.idempotent ?? (method === 'GET' || method === 'PUT' || method === 'DELETE');
     const o = this.#options;
+    // One deadline for the call, not one per attempt (ADR 0178): an attempt that timed out spent
+    // it, so a site that stopped answering costs the page one timeout, not one per retry.
+    const deadline = performance.now() + o.timeoutMs;
+    const fitsDeadline = (waitMs: number) => performance.now() + waitMs < deadline;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = {
         authorization: this.#auth,
@@ -172,7 +182,20 @@ export class AtlassianTransport {
       // The slot is held for one attempt (until its body is read), never across a retry's wait.
       const waiting = process.hrtime.bigint();
       const outcome = await this.bulkhead
-        .run(() => this.#attempt(method, path, this.url(path, options.query), headers, body, options))
+        .run(() => {
+          // A retry gets what is left of the call's deadline; the first attempt all of it, whatever
+          // it waited for its slot (that wait has its own bound, the bulkhead's).
+          const timeoutMs = attempt === 0 ? o.timeoutMs : Math.max(1, deadline - performance.now());
+          return this.#attempt(
+            method,
+            path,
+            this.url(path, options.query),
+            headers,
+            body,
+            timeoutMs,
+            options,
+          );
+        })
         .catch((err: unknown) => {
           if (err instanceof AtlassianError && err.code === 'ATLASSIAN_BUSY')
             o.onCall?.(method, path, 'busy', Number(process.hrtime.bigint() - waiting) / 1e9);
@@ -180,8 +203,9 @@ export class AtlassianTransport {
         });
       if (outcome.failure) {
         const timedOut = outcome.failure === 'timeout';
-        if (idempotent && attempt < o.maxRetries) {
-          await o.sleep(backoffMs(attempt, o));
+        const wait = backoffMs(attempt, o);
+        if (idempotent && attempt < o.maxRetries && fitsDeadline(wait)) {
+          await o.sleep(wait);
           o.onRetry?.(outcome.failure);
           continue;
         }
@@ -195,7 +219,7 @@ export class AtlassianTransport {
       // Retry-After is honoured or the call gives up: asking again sooner than Atlassian said would
       // only be refused again (and counts against the site's quota).
       const wait = asked ?? backoffMs(attempt, o);
-      if (throttled && idempotent && attempt < o.maxRetries && wait <= o.maxDelayMs) {
+      if (throttled && idempotent && attempt < o.maxRetries && wait <= o.maxDelayMs && fitsDeadline(wait)) {
         await o.sleep(wait);
         o.onRetry?.(String(response.status));
         continue;
@@ -241,6 +265,7 @@ export class AtlassianTransport {
     url: string,
     headers: Record<string, string>,
     body: string | FormData | undefined,
+    timeoutMs: number,
     { raw, maxResponseBytes }: CallOptions,
   ): Promise<
     | { failure?: undefined; response: Response; text: string | undefined }
@@ -255,7 +280,7 @@ export class AtlassianTransport {
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     // One deadline for the headers and the body, gone once the body is read (ADR 0163).
-    const exchange = exchangeSignal([], o.timeoutMs);
+    const exchange = exchangeSignal([], timeoutMs);
     let bodyHandedOn = false;
     try {
       let response: Response;

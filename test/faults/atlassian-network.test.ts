@@ -26,9 +26,13 @@ import { timed } from '../../testkit/timed.js';
 const german = createTranslator({ locale: 'de', timeZone: 'UTC' });
 const TIMEOUT_MS = 1000;
 
-/** A signed-in portal whose Atlassian site is reached through a fault proxy, each call bounded by `timeoutMs`. */
+/**
+ * A signed-in portal whose Atlassian site is reached through a fault proxy, each call bounded by
+ * `timeoutMs`; reads retried as in production when `retries` is true, else asked once.
+ */
 async function startProxiedPortal(
   timeoutMs: number,
+  retries = false,
 ): Promise<{ proxy: FaultProxy; h: Harness; alice: Browser }> {
   const proxy = await startFaultProxy();
   const h = await startHarness({
@@ -36,7 +40,7 @@ async function startProxiedPortal(
     atlassian: { siteUrl: proxy.url, limits: { maxConcurrentCalls: 1, callsPerSecond: 100 } },
     // One attempt per read, and a slot wait longer than the timeout: the page's other call
     // waits for the stalled one's slot, so the page's answer is the stall's.
-    transport: { timeoutMs, maxRetries: 0, limits: { maxWaitMs: 4 * timeoutMs } },
+    transport: { timeoutMs, ...(retries ? {} : { maxRetries: 0 }), limits: { maxWaitMs: 4 * timeoutMs } },
     writes: { reconcileDelaysMs: [100, 500, 2000] },
   });
   const emulator = new URL(h.emulator.url);
@@ -153,6 +157,46 @@ describe('faults: the Atlassian site failing below HTTP', function () {
       expect(res.status).to.equal(303);
       const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
       expect(request.comments.filter((c) => c.body.includes('Reset, yet said once.'))).to.have.length(1);
+    });
+  });
+
+  // Reads are retried as in production (3 times): a retry still comes after a quick failure, but
+  // never after an attempt that spent the call's deadline (ADR 0178). Before, a stalled site was
+  // asked four times, each waited out: a page answered after four timeouts (40 s at the 10 s
+  // default, longer than many balancers wait) and held a bulkhead slot all along.
+  describe('through a proxy that stalls or resets, reads retried', () => {
+    let proxy: FaultProxy;
+    let h: Harness;
+    let alice: Browser;
+    before(async () => {
+      ({ proxy, h, alice } = await startProxiedPortal(TIMEOUT_MS, true));
+    });
+    afterEach(() => proxy.clear());
+    after(async () => {
+      await h?.close();
+      await proxy?.close();
+    });
+
+    for (const fault of ['stall', 'stall-body'] as const) {
+      it(`answers a read that ${fault === 'stall' ? 'gets no answer' : 'stalls after its headers'} with 502 ATLASSIAN_TIMEOUT after one attempt, not one per retry`, async () => {
+        const key = h.keyOf('Printer on 3rd floor jams every morning');
+        proxy.add({ fault, method: 'GET', pathPrefix: `/rest/servicedeskapi/request/${key}?`, times: 4 });
+        const from = h.logs.length;
+        const page = await alice.fetch(`/requests/${key}`);
+        expect(page.status).to.equal(502);
+        expect(reasons(h, from)).to.include('ATLASSIAN_TIMEOUT');
+        expect(proxy.hits(), 'attempts the stalled site was asked').to.deep.equal([1]);
+        proxy.clear();
+        expect((await alice.fetch(`/requests/${key}`)).status).to.equal(200);
+      });
+    }
+
+    it('retries a read whose connection was reset at once, and serves the page', async () => {
+      const key = h.keyOf('Printer on 3rd floor jams every morning');
+      proxy.add({ fault: 'reset', method: 'GET', pathPrefix: `/rest/servicedeskapi/request/${key}?` });
+      const page = await alice.fetch(`/requests/${key}`);
+      expect(proxy.hits()).to.deep.equal([1]);
+      expect(page.status).to.equal(200);
     });
   });
 
