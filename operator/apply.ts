@@ -195,6 +195,9 @@ export async function deleteOwned(
     object,
     (over) => deleteJudged(client, path, over!),
     (fresh) => (!fresh ? 'done' : ours(fresh) ? 'write' : 'foreign'),
+    // Whose it is now and its version are all a delete is judged on: a Secret's values (a
+    // projection, or another team's Secret made under its name) are not read for it.
+    (p) => client.getMetadata(p, object),
   );
   if ('foreign' in guarded) outcome.left.push(changedHands(guarded.foreign));
   return 'written' in guarded;

@@ -45,8 +45,9 @@ export type Guarded<T> =
 
 /**
  * Runs `write` over `judged` (undefined: the name was judged free); when the API server refuses it
- * with 409 because the object changed, reads it again and asks `judge`: write over the new state,
- * stop (`done`), or leave it to its owner (`foreign`). `judge` sees undefined for a name now free.
+ * with 409 because the object changed, reads it again (`read`: the whole object unless said
+ * otherwise) and asks `judge`: write over the new state, stop (`done`), or leave it to its owner
+ * (`foreign`). `judge` sees undefined for a name now free.
  */
 export async function guardedWrite<T, J extends Versioned>(
   client: KubeClient,
@@ -54,6 +55,7 @@ export async function guardedWrite<T, J extends Versioned>(
   judged: J | undefined,
   write: (over: J | KubeObject | undefined) => Promise<T>,
   judge: (live: KubeObject | undefined) => Verdict,
+  read: (path: string) => Promise<KubeObject | undefined> = (p) => client.get<KubeObject>(p),
 ): Promise<Guarded<T>> {
   let over: J | KubeObject | undefined = judged;
   for (let attempt = 1; ; attempt++) {
@@ -62,7 +64,7 @@ export async function guardedWrite<T, J extends Versioned>(
     } catch (error) {
       if (!isConflict(error) || attempt === ATTEMPTS) throw error;
     }
-    over = await client.get<KubeObject>(path);
+    over = await read(path);
     const verdict = judge(over);
     if (verdict === 'foreign') return { foreign: over! };
     if (verdict === 'done') return { done: true };

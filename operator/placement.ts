@@ -258,9 +258,11 @@ async function applyProjection(
   // A name the cache does not know is claimed by creating it: the API server refuses a create over
   // an object that exists (409), which is then read and judged. Reading it first cost every new
   // pooled tenant one more round trip to the API server. A name cached as someone else's is read
-  // first (the cache may lag behind its removal).
+  // first (the cache may lag behind its removal), as metadata: who holds the name and its version
+  // are all that is judged, and the values of a Secret another team made are none of ours.
+  const readMeta = (p: string) => deps.client.getMetadata(p, KINDS.secret);
   const cached = deps.cache.secretMeta(namespace, name);
-  const live = cached && !placedFor(cached, uid) ? await deps.client.get<KubeObject>(path) : cached;
+  const live = cached && !placedFor(cached, uid) ? await readMeta(path) : cached;
   if (live && !placedFor(live, uid)) return placedConflict(KINDS.secret, namespace, name, live);
   const metadata = projectionMeta(tenant, pool, sources);
   if (
@@ -289,6 +291,7 @@ async function applyProjection(
               fieldManager: FIELD_MANAGER,
             }),
       (fresh) => (!fresh || placedFor(fresh, uid) ? 'write' : 'foreign'),
+      readMeta,
     );
     if ('foreign' in guarded) return placedConflict(KINDS.secret, namespace, name, guarded.foreign);
     if ('written' in guarded) deps.cache.rememberProjection(guarded.written);

@@ -23,6 +23,13 @@ interface Hold {
  */
 export class RacingClient extends KubeClient {
   private held: Hold | undefined;
+  /** Path -> every answer to the operator's GETs of it (what it read of another team's object). */
+  private readonly reads = new Map<string, unknown[]>();
+
+  /** The answers to the operator's GETs of `path`, in order. */
+  readsOf(path: string): unknown[] {
+    return this.reads.get(path) ?? [];
+  }
 
   /** Holds the next `method` write to `path` (no query string); resolves with its answer. */
   hold(
@@ -38,6 +45,7 @@ export class RacingClient extends KubeClient {
 
   override async request<T>(method: string, path: string, args: RequestArgs = {}): Promise<T> {
     const held = this.held;
+    if (method === 'GET') return this.recordRead(path, await super.request<T>(method, path, args));
     if (!held || held.method !== method || held.path !== path) return super.request<T>(method, path, args);
     this.held = undefined;
     await held.before().catch((error) => held.failed(error));
@@ -51,5 +59,10 @@ export class RacingClient extends KubeClient {
     held.answered(answer);
     if ('refused' in answer) throw answer.refused;
     return answer.stored as T;
+  }
+
+  private recordRead<T>(path: string, answer: T): T {
+    this.reads.set(path, [...this.readsOf(path), answer]);
+    return answer;
   }
 }

@@ -230,6 +230,25 @@ export class KubeClient {
     }
   }
 
+  /**
+   * The object's metadata only (PartialObjectMetadata), or undefined when it does not exist: for a
+   * judgement of who holds a name (labels, ownerReferences, uid, resourceVersion), which must not
+   * fetch a Secret's values. Stamped with `as`'s apiVersion and kind, which the answer replaces
+   * with PartialObjectMetadata's own.
+   */
+  async getMetadata(
+    path: string,
+    as: { apiVersion?: string; kind?: string },
+  ): Promise<KubeObject | undefined> {
+    try {
+      const { metadata } = await this.request<KubeObject>('GET', path, { accept: METADATA_ONLY.object });
+      return { apiVersion: as.apiVersion, kind: as.kind, metadata };
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
   /** Every item of a collection, following `continue` tokens. */
   async list<T = KubeObject>(
     path: string,

@@ -173,6 +173,17 @@ describe('writes racing another team on a real API server: the operator never to
     expect(live!.metadata.labels).to.deep.equal(theirs.metadata.labels);
   }
 
+  /**
+   * Judging a name in the pool's namespace again after a refused write needs its labels and
+   * version, never the values of the other team's Secret: every read of it was metadata only.
+   */
+  function noValuesRead(path: string, racing = client): void {
+    const reads = racing.readsOf(path);
+    expect(reads, 'the refused write was judged again on a read').to.not.be.empty;
+    const withData = reads.filter((read) => (read as { data?: unknown }).data !== undefined);
+    expect(withData.length, 'reads of the Secret that carried its data').to.equal(0);
+  }
+
   function refusedWithConflict(answer: Answer): void {
     expect('refused' in answer && isConflict(answer.refused), JSON.stringify(answer)).to.equal(true);
   }
@@ -267,6 +278,7 @@ describe('writes racing another team on a real API server: the operator never to
     await skippedLine(`${namespace}/adopted`, `Ingress ${namespace}/adopted-ingress`);
     await operatorIdle(controller);
     untouched(await env.client.get(path), theirs!);
+    noValuesRead(path);
   });
 
   it("does not take over another team's ConfigMap made under the tenant's name between its read and its apply", async () => {
@@ -325,6 +337,7 @@ describe('writes racing another team on a real API server: the operator never to
     expect(applied.reason).to.equal('ObjectConflict');
     expect(applied.message).to.include(`Secret ${pools}/${projectionName('projected')}`);
     untouched(await env.client.get(path), theirs);
+    noValuesRead(path);
     await env.client.delete(tenantPath('projected'));
   });
 
@@ -342,6 +355,7 @@ describe('writes racing another team on a real API server: the operator never to
       'the tenant gone',
     );
     untouched(await env.client.get(path), theirs!);
+    noValuesRead(path);
   });
 
   it('does not write a stale status onto a tenant deleted and made again under its name meanwhile', async () => {
@@ -401,5 +415,6 @@ describe('writes racing another team on a real API server: the operator never to
     const theirs = await race!;
     await skippedLine(`pool:${pools}/shared`, `Secret ${pools}/${projectionName('orphaned')}`);
     untouched(await env.client.get(path), theirs);
+    noValuesRead(path);
   });
 });
