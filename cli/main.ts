@@ -54,7 +54,7 @@ runSubcommand('jsm-sso', COMMANDS, argv).catch((err: unknown) => {
     process.exit(2);
   }
   if (err instanceof ConfigError) {
-    console.error('jsm-sso: the tenant configuration is invalid:');
+    console.error(`jsm-sso: ${err.subject} is invalid:`);
     for (const problem of err.problems) console.error(`  - ${problem.path}: ${problem.message}`);
     process.exit(1);
   }

@@ -42,11 +42,17 @@ export class JsmSsoError extends Error {
 /** A configuration problem found before anything starts; `problems` name each bad field. */
 export class ConfigError extends JsmSsoError {
   readonly problems: readonly ConfigProblem[];
+  /**
+   * The document the problems are in, as the command line names it ("the tenant configuration is
+   * invalid"): a person who passed a JSM emulator seed should not be sent to look at a tenant.
+   */
+  readonly subject: string;
 
-  constructor(problems: readonly ConfigProblem[]) {
+  constructor(problems: readonly ConfigProblem[], subject = 'the tenant configuration') {
     super('CONFIG_INVALID', problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
     this.name = 'ConfigError';
     this.problems = problems;
+    this.subject = subject;
   }
 }
 

@@ -305,12 +305,16 @@ function describe(error: ErrorObject): ConfigProblem {
   return { path: base, message: error.message ?? 'is invalid' };
 }
 
+/** What the command line calls a seed with problems ("... is invalid"). */
+export const SEED_SUBJECT = 'the JSM emulator seed';
+
 /** Checks the shape of a parsed seed document; returns it typed or throws ConfigError. */
 export function checkSeedShape(document: unknown): Seed {
   if (validateShape(document)) return document as unknown as Seed;
   const problems = (validateShape.errors ?? []).map(describe);
   throw new ConfigError(
     problems.filter((p, i) => problems.findIndex((q) => q.path === p.path && q.message === p.message) === i),
+    SEED_SUBJECT,
   );
 }
 
@@ -323,6 +327,7 @@ export function parseSeed(text: string, source = 'seed'): Seed {
         path: `${source}:${(e.linePos?.[0]?.line ?? 0).toString()}`,
         message: e.message.split('\n')[0] ?? 'YAML error',
       })),
+      SEED_SUBJECT,
     );
   }
   return checkSeedShape(doc.toJS());

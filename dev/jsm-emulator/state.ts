@@ -11,7 +11,7 @@ import {
   parseFieldValue,
   type StoredValue,
 } from './fields.js';
-import type { Seed, SeedAttachment, SeedField, SeedOption } from './seed.js';
+import { SEED_SUBJECT, type Seed, type SeedAttachment, type SeedField, type SeedOption } from './seed.js';
 
 export interface User {
   accountId: string;
@@ -429,7 +429,7 @@ export function buildState(seed: Seed, now = Date.now()): EmulatorState {
         serviceDeskId: desk.id,
       });
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(problems, SEED_SUBJECT);
   return state;
 }
 

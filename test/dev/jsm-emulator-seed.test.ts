@@ -1,7 +1,12 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { ConfigError } from '../../common/errors.js';
+import { packageRoot } from '../../common/paths.js';
 import { loadDefaultSeed, parseSeed } from '../../dev/jsm-emulator/seed.js';
 import { buildState } from '../../dev/jsm-emulator/state.js';
+import { runCli } from '../../testkit/cli.js';
 
 const base = `
 users:
@@ -24,7 +29,17 @@ const problemsOf = (yaml: string) => {
   throw new Error('seed was accepted');
 };
 
-describe('JSM emulator seed', () => {
+/** The yaml block of the README's "Seeding your own help center", the seed a newcomer copies first. */
+function readmeSeed(): string {
+  const readme = readFileSync(join(packageRoot(), 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Seeding your own help center'));
+  const block = /```yaml\n([\s\S]*?)```/.exec(section);
+  if (!block) throw new Error('README.md\'s "Seeding your own help center" has no yaml block');
+  return block[1]!;
+}
+
+describe('JSM emulator seed', function () {
+  this.timeout(60_000);
   it('builds the default help center: two desks, a dozen request types, dozens of requests, carol not a customer', () => {
     const state = buildState(loadDefaultSeed());
     expect([...state.serviceDesks.values()].map((d) => d.projectName)).to.deep.equal(['IT Help', 'HR']);
@@ -58,5 +73,17 @@ describe('JSM emulator seed', () => {
   });
   it('reports YAML syntax errors with their line', () => {
     expect(problemsOf('users: [\n')).to.match(/^seed:\d+: /);
+  });
+  it("builds the README's example seed", () => {
+    const state = buildState(parseSeed(readmeSeed(), 'README.md'));
+    expect([...state.serviceDesks.values()].map((d) => d.projectName)).to.deep.equal(['IT Help']);
+    expect(state.requests.size).to.equal(1);
+  });
+  it('says on the command line that the seed is invalid, not a tenant configuration', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'jsm-sso-seed-')), 'seed.yaml');
+    writeFileSync(file, base.replace('kind: customer', 'kind: visitor'));
+    const result = await runCli(['dev', 'jsm-emulator', '--port', '0', '--seed', file]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/^jsm-sso: the JSM emulator seed is invalid:\n {2}- users\[1\]\.kind: /);
   });
 });
