@@ -71,7 +71,7 @@ export interface RequestFilters {
   /** With `organization`: one of the customer's organizations (as the native filter lists each). */
   organizationId?: string | undefined;
   status: StatusFilter;
-  /** Free text from the customer; reduced by `sanitizeSearchText` before it reaches JQL. */
+  /** Free text from the customer, matched against summaries; reduced by `sanitizeSearchText` before it reaches JQL. */
   search?: string;
   /** Restrict to one of the portal's desks. */
   serviceDeskId?: string | undefined;
@@ -126,7 +126,7 @@ function isApproverOf(customer: Customer, request: RequestFacts, desks: readonly
 }
 
 /**
- * Free text for `text ~ "..."`. Lucene and JQL both give meaning to quotes, backslashes, operators
+ * Free text for `summary ~ "..."`. Lucene and JQL both give meaning to quotes, backslashes, operators
  * and wildcards; rather than escape each, only letters, digits and spaces survive. That loses
  * nothing a help-center search needs and leaves nothing to inject.
  */
@@ -198,7 +198,7 @@ export function ownershipJql(
 /**
  * JQL for the requests a customer may list, or undefined when nothing can match. Built only from
  * the validated accountId, organization ids and desk project ids; the search text is reduced by
- * `sanitizeSearchText` and quoted.
+ * `sanitizeSearchText`, quoted, and matched against the summary only.
  */
 export function visibleRequestsJql(
   customer: Customer,
@@ -216,8 +216,11 @@ export function visibleRequestsJql(
   const clauses = [`project in (${projects.join(', ')})`, '"Request Type" IS NOT EMPTY', ownership];
   if (filters.status === 'open') clauses.push('statusCategory != Done');
   if (filters.status === 'closed') clauses.push('statusCategory = Done');
+  // The summary only, as Atlassian's own portal search (`searchTerm`) does: JQL's `text` also covers
+  // every comment and text field the service account reads, internal notes and hidden fields among
+  // them, and a request listed for a word only they hold would tell the customer what it says.
   const text = sanitizeSearchText(filters.search);
-  if (text) clauses.push(`text ~ "${text}"`);
+  if (text) clauses.push(`summary ~ "${text}"`);
   if (filters.issueKey !== undefined) clauses.push(`issuekey = ${quoted(filters.issueKey, isIssueKey)}`);
   if (filters.requestTypeName !== undefined)
     clauses.push(`"Request Type" = ${jqlString(filters.requestTypeName)}`);

@@ -8,7 +8,7 @@
 //   primary := '(' or ')' | clause
 //   clause  := reporter = V | "Request participants" = V | approvers = V
 //            | organizations (= V | in (V, ...)) | (issuekey | key) (= V | in (V, ...))
-//            | project (= V | in (V, ...)) | statusCategory (= | !=) V | text ~ "..."
+//            | project (= V | in (V, ...)) | statusCategory (= | !=) V | (text | summary) ~ "..."
 //            | ("Request Type" | "Customer Request Type") (= V | in (V, ...) | IS [NOT] EMPTY)
 //              (by name; EMPTY: an issue raised inside Jira, not through a request type)
 //            | approvals (= | !=) fn '(' [V (, V)*] ')'
@@ -94,6 +94,7 @@ export type JqlField =
   | 'project'
   | 'statusCategory'
   | 'requestType'
+  | 'summary'
   | 'text';
 export type ApprovalFunction = 'approved' | 'approver' | 'pending' | 'pendingBy' | 'pendingApprovalBy';
 export type JqlNode =
@@ -114,6 +115,7 @@ const FIELDS: Record<string, { field: JqlField; ops: readonly string[] }> = {
   organizations: { field: 'organizations', ops: ['=', 'in'] },
   project: { field: 'project', ops: ['=', 'in'] },
   statuscategory: { field: 'statusCategory', ops: ['=', '!='] },
+  summary: { field: 'summary', ops: ['~'] },
   text: { field: 'text', ops: ['~'] },
   'request type': { field: 'requestType', ops: ['=', 'in', 'is'] },
   'customer request type': { field: 'requestType', ops: ['=', 'in', 'is'] },
@@ -306,6 +308,8 @@ export interface JqlIssue {
   project: { id: string; key: string };
   statusCategory: { id: number; key: string; name: string };
   requestType: { id: string; name: string };
+  summary: string;
+  /** What Jira's `text` searches: summary, description and every comment, internal ones included. */
   text: string;
 }
 
@@ -386,6 +390,8 @@ export function matchesJql(node: JqlNode | undefined, issue: JqlIssue): boolean 
       if (node.op === 'is' || node.op === 'is not')
         return (issue.requestType.id === '') === (node.op === 'is');
       return issue.requestType.id !== '' && any((v) => same(issue.requestType.name, v));
+    case 'summary':
+      return any((v) => textMatches(issue.summary, v));
     case 'text':
       return any((v) => textMatches(issue.text, v));
   }

@@ -12,6 +12,7 @@ const issue: JqlIssue = {
   project: { id: '10001', key: 'IT' },
   statusCategory: { id: 3, key: 'done', name: 'Done' },
   requestType: { id: '12', name: 'Get IT help' },
+  summary: 'Printer jams',
   text: 'Printer jams every morning',
 };
 const matches = (jql: string) => matchesJql(parseJql(jql).where, issue);
@@ -54,6 +55,8 @@ describe('JQL subset', () => {
     expect(matches('project in (IT, HR) AND statusCategory = Done')).to.equal(true);
     expect(matches('statusCategory != Done')).to.equal(false);
     expect(matches('text ~ "printer morning"')).to.equal(true);
+    expect(matches('summary ~ "printer jams"')).to.equal(true);
+    expect(matches('summary ~ "printer morning"'), 'summary ~ reads the summary only').to.equal(false);
     expect(matches('(reporter = "qm:zed" OR "Request participants" = "qm:bob") AND project = IT')).to.equal(
       true,
     );

@@ -136,6 +136,23 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     expect(detail.body).to.not.include('Investigate repeated printer abuse');
   });
 
+  it('finds her requests by their summary only: no word of an internal comment or hidden field is an oracle', async () => {
+    // The search runs as the service account, which reads internal comments; JQL's `text` covers them
+    // (and every text field). Listing a request for a word only an internal note holds tells Alice
+    // what the agents wrote about her. Atlassian's own portal search matches the summary only.
+    const printer = request('Printer on 3rd floor jams every morning');
+    const internal = printer.comments.find((c) => !c.public)!;
+    expect(internal.body).to.include('vendor ticket #4471');
+    const found = (q: string) => alice.text(`/requests?status=all&q=${encodeURIComponent(q)}`);
+    expect((await found('printer jams')).body, 'a word of the summary').to.include(printer.key);
+    expect((await found('vendor 4471')).body, 'words of an internal comment').to.not.include(printer.key);
+    const hrNote = request('How many vacation days carry over?');
+    expect((await found('vacation days')).body, 'a word of its summary').to.include(hrNote.key);
+    expect((await found('contract')).body, 'a word of an internal HR note').to.not.include(hrNote.key);
+    const search = h.exchanges.findLast((e) => e.path === '/rest/api/3/search/jql')!;
+    expect((search.requestBody as { jql: string }).jql).to.include('summary ~ "contract"');
+  });
+
   it('stops showing a request shared with an organization once the customer has left it', async () => {
     // Bob shared his VPN request with Acme Corp; Mia sees it as a member, until an agent takes her out.
     const vpn = request('VPN access for travel');

@@ -143,6 +143,7 @@ describe('portal visibility', () => {
         project: { id: facts.projectId, key: facts.projectId === '10001' ? 'IT' : 'HR' },
         statusCategory: { id: 2, key: 'new', name: 'To Do' },
         requestType: { id: '1', name: 'Get IT help' },
+        summary: '',
         text: '',
       })
     );
@@ -251,17 +252,17 @@ describe('portal visibility', () => {
       search: '" OR 1=1 OR text ~ "',
     })!;
     expect(jql).to.equal(
-      'project in ("10001") AND "Request Type" IS NOT EMPTY AND reporter = "qm:alice" AND text ~ "OR 1 1 OR text" ORDER BY created DESC',
+      'project in ("10001") AND "Request Type" IS NOT EMPTY AND reporter = "qm:alice" AND summary ~ "OR 1 1 OR text" ORDER BY created DESC',
     );
   });
   it('never lets search text close the quoted string, whatever it is', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 300 }), (text) => {
         const jql = visibleRequestsJql(alice, desks, { ownership: 'mine', status: 'all', search: text })!;
-        const clause = /AND text ~ "([^"]*)" ORDER BY created DESC$/.exec(jql);
+        const clause = /AND summary ~ "([^"]*)" ORDER BY created DESC$/.exec(jql);
         const cleaned = sanitizeSearchText(text);
         return cleaned === ''
-          ? !jql.includes('text ~')
+          ? !jql.includes('summary ~')
           : clause !== null && clause[1] === cleaned && !/["\\]/.test(cleaned);
       }),
     );

@@ -168,6 +168,7 @@ export function jqlIssue(state: EmulatorState, request: CustomerRequest): JqlIss
       id: request.requestTypeId,
       name: state.requestTypes.get(request.requestTypeId)?.name ?? '',
     },
+    summary: typeof request.fieldValues['summary'] === 'string' ? request.fieldValues['summary'] : '',
     text: text as string,
   };
 }
