@@ -142,6 +142,17 @@ describe('Helm chart values and templates', function () {
     );
   });
 
+  it("pins the operator's and the tenants' image by digest (image.digest), and refuses a digest that is not one", () => {
+    const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
+    const container = operatorDeployment(
+      render('image.repository=registry.example/jsm-sso', 'image.tag=0.1.0', `image.digest=${digest}`),
+    ).spec.template.spec.containers[0]! as { image?: string; args: string[] };
+    expect(container.image).to.equal(`registry.example/jsm-sso:0.1.0@${digest}`);
+    expect(container.args).to.include(`--image=registry.example/jsm-sso:0.1.0@${digest}`);
+    for (const bad of ['0123abcd', 'sha256:0123', `sha256:${'0123456789ABCDEF'.repeat(4)}`])
+      expect(() => helm('template', 'x', CHART, '--set', `image.digest=${bad}`), bad).to.throw(/digest/);
+  });
+
   it('scrapes tenant pods by the labels and port the operator gives them', () => {
     const monitor = render('metrics.tenantPodMonitor.enabled=true', 'watchNamespaces[0]=acme').find(
       (o) => o.kind === 'PodMonitor',

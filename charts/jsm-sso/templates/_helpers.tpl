@@ -40,8 +40,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 {{- end -}}
 
+{{/* repository:tag, and @digest when pinned: the runtime pulls by the digest, the tag stays for people. */}}
 {{- define "jsm-sso.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- with .Values.image.digest }}@{{ . }}{{ end -}}
 {{- end -}}
 
 {{/* tenantPodDefaults as JSON; without their own pull Secrets, tenants use the operator's. */}}
