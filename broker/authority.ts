@@ -19,9 +19,25 @@ type Idp = Pick<IdentityProviderSpec, 'name' | 'emailDomains' | 'authority'>;
 export function emailDomain(email: string): string | undefined {
   const at = email.lastIndexOf('@');
   if (at <= 0) return undefined;
-  const ascii = domainToASCII(trimXmlWhitespace(email.slice(at + 1)).replace(/\.$/, ''));
+  const asserted = trimXmlWhitespace(email.slice(at + 1)).replace(/\.$/, '');
+  if (!isDomainSpelling(asserted)) return undefined;
+  const ascii = domainToASCII(asserted);
   // domainToASCII refuses what UTS #46 refuses (answering '') but lets empty labels through.
-  return ascii === '' || ascii.split('.').includes('') ? undefined : ascii;
+  if (ascii === '' || ascii.split('.').includes('')) return undefined;
+  // A numeric last label is read as IPv4 (127.1 becomes 127.0.0.1); no top-level domain is numeric.
+  return /^[0-9]+$/.test(ascii.slice(ascii.lastIndexOf('.') + 1)) ? undefined : ascii;
+}
+
+/**
+ * Whether a domain, as asserted, is letters, marks, digits and hyphens in dot-separated labels, in
+ * NFKC form (RFC 5321 4.1.2, RFC 6531 3.3: LDH labels or U-labels). domainToASCII is the URL host
+ * parser: alone it cut `acme.test/x`, `?x`, `#x` and `\\x` at the delimiter, decoded `%6D`, dropped
+ * tabs, soft hyphens and zero-width spaces, and mapped fullwidth letters and the ideographic full stop,
+ * so that an address the IdP holds as distinct became another person's (ADR 0172). Case is left to
+ * it: DNS names are case-insensitive.
+ */
+function isDomainSpelling(domain: string): boolean {
+  return /^[\p{L}\p{M}\p{N}.-]+$/u.test(domain) && domain.normalize('NFKC') === domain;
 }
 
 /**
@@ -29,7 +45,7 @@ export function emailDomain(email: string): string | undefined {
  * domain per emailDomain. Undefined when the domain is unusable or the local part holds another `@`
  * (`alice@@acme.test`): a quoted local part may carry one (RFC 5321), but Atlassian's customer
  * accounts take no such address, and an address whose parts depend on which `@` one splits at is
- * refused, not guessed. Likewise a local part that Unicode folding would turn into another one.
+ * refused, not guessed. Likewise a local part that folding would turn into another one.
  * Only XML's whitespace is padding: String.prototype.trim also strips no-break, ideographic and other
  * Unicode spaces, so `\u00A0admin@acme.test`, a distinct address at an IdP that lets people choose
  * theirs, would become admin@acme.test.
@@ -39,8 +55,19 @@ export function normalizeEmail(email: string): string | undefined {
   const domain = emailDomain(trimmed);
   if (domain === undefined) return undefined;
   const local = trimmed.slice(0, trimmed.lastIndexOf('@'));
-  if (local.includes('@') || foldsIntoAnother(local)) return undefined;
+  if (!isDotString(local) || foldsIntoAnother(local)) return undefined;
   return `${local.toLowerCase()}@${domain}`;
+}
+
+/**
+ * Whether a local part is a dot-string: atext and dots (RFC 5321 4.1.2), atext extended by
+ * non-ASCII characters (RFC 6531 3.3). Not a quoted string (`"alice"`), a comment (`alice(x)`) or
+ * a backslash escape: RFC 5322 3.2.4 and 3.2.2 make `"alice"@` and `alice(x)@` the mailbox alice@,
+ * so a mail system delivers them to her while the portal and Atlassian take them for another
+ * account. Runs of dots are left alone: real addresses have them (some mobile carriers').
+ */
+function isDotString(local: string): boolean {
+  return /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\u0080-\u{10FFFF}-]+$/u.test(local);
 }
 
 /**
@@ -53,18 +80,32 @@ function foldsIntoAnother(local: string): boolean {
   return local.normalize('NFKC') !== local || /[\p{C}\p{Z}]/u.test(local);
 }
 
+/** Whether `domain` (canonical) lies below an `emailDomains` entry's domain (`*.` entries: below their base). */
+function isSubdomainOf(domain: string, entry: string): boolean {
+  return domain.endsWith(`.${entry.replace(/^\*\./, '')}`);
+}
+
 /** Whether `domain` (canonical) is covered by one `emailDomains` entry. */
 export function domainMatches(entry: string, domain: string): boolean {
   if (entry.startsWith('*.')) return domain.endsWith(entry.slice(1));
   return entry === domain;
 }
 
-/** The IdP authoritative for `domain` (canonical), if any. */
+/**
+ * The IdP authoritative for `domain` (canonical), if any. The catchAll speaks for no subdomain of a
+ * domain another IdP lists: whoever holds acme.test holds the DNS and the mail of eu.acme.test, and
+ * the catchAll (a social or partner login for everyone else) must not sign in its people (ADR 0173).
+ */
 export function authorityFor<T extends Idp>(idps: readonly T[], domain: string): T | undefined {
   const owner = idps.find((idp) => (idp.emailDomains ?? []).some((entry) => domainMatches(entry, domain)));
   if (owner) return owner;
   const catchAll = idps.find((idp) => idp.authority === 'catchAll');
-  if (catchAll) return catchAll;
+  if (catchAll) {
+    const underAnother = idps.some(
+      (idp) => idp !== catchAll && (idp.emailDomains ?? []).some((entry) => isSubdomainOf(domain, entry)),
+    );
+    return underAnother ? undefined : catchAll;
+  }
   const only = idps.length === 1 ? idps[0] : undefined;
   return only && (only.emailDomains ?? []).length === 0 ? only : undefined;
 }

@@ -513,7 +513,7 @@ export interface IdentityProviderSpec {
    */
   emailDomains?: string[];
   /**
-   * `domains` (when unset): authoritative only for its emailDomains. `catchAll`: also for every domain no other IdP lists (a social or partner login for everyone else); never for a domain another IdP lists. At most one IdP may be the catchAll.
+   * `domains` (when unset): authoritative only for its emailDomains. `catchAll`: also for every domain no other IdP lists (a social or partner login for everyone else); never for a domain another IdP lists, nor for a subdomain of one (eu.example.com when another IdP lists example.com). At most one IdP may be the catchAll.
    */
   authority?: 'domains' | 'catchAll';
   /**

@@ -23,6 +23,16 @@ describe('broker: e-mail authority rules', () => {
       'x@exa mple.test',
       'x@@acme.test',
       '"x@y"@acme.test',
+      // What the URL host parser behind domainToASCII would cut, decode or map (ADR 0172).
+      'x@acme.test/y',
+      'x@acme.test\\y',
+      'x@ac%6De.test',
+      'x@\uFF41cme.test',
+      'x@acme\u3002test',
+      'x@127.1',
+      // Quoted strings and comments, which RFC 5322 reads as the bare local part.
+      '"x"@acme.test',
+      'x(y)@acme.test',
     ]) {
       expect(normalizeEmail(bad), bad).to.equal(undefined);
     }
@@ -40,6 +50,11 @@ describe('broker: e-mail authority rules', () => {
   it('gives the catchAll only the domains no other IdP lists', () => {
     expect(authorityFor([acme, partner, social], 'gmail.test')?.name).to.equal('social');
     expect(authorityFor([acme, partner, social], 'partner.test')?.name).to.equal('partner');
+    // Below a listed domain the catchAll has no say (ADR 0173); a look-alike suffix is not below it.
+    expect(authorityFor([acme, partner, social], 'eu.acme.test')).to.equal(undefined);
+    expect(authorityFor([acme, partner, social], 'a.b.partner.test')).to.equal(undefined);
+    expect(authorityFor([acme, partner, social], 'evilpartner.test')?.name).to.equal('social');
+    expect(authorityFor([acme, partner, social], 'corp.acme.test')).to.equal(undefined);
   });
 
   it("makes a tenant's only IdP without domains authoritative for all, and one with domains for those only", () => {

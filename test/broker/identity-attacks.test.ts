@@ -100,6 +100,20 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
     }
   });
 
+  it('refuses the catchAll IdP asserting a subdomain of a domain another IdP lists (ADR 0173)', async () => {
+    for (const email of ['eve@eu.acme.test', 'eve@a.b.partner.test', 'eve@x.xn--bcher-kva.example']) {
+      const { response } = await loginAt('social', { email, email_verified: true });
+      await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
+    }
+  });
+
+  it('lets the catchAll IdP sign in look-alikes that are no subdomain of a listed domain', async () => {
+    for (const email of ['eve@evil-acme.test', 'eve@acme.test.evil.test', 'eve@evilpartner.test']) {
+      const { response, portal } = await loginAt('social', { email, email_verified: true });
+      expect((await signedIn(portal, response)).nameID).to.equal(email);
+    }
+  });
+
   it('refuses a subdomain the IdP lists only as the exact domain (no implicit subdomains)', async () => {
     const { response } = await loginAt('acme', { email: 'eve@eu.acme.test', email_verified: true });
     await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
@@ -187,6 +201,46 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
       await expectRefused(response, 'IDP_EMAIL_INVALID');
     });
   }
+
+  // Each is a distinct string at the IdP, which may let its users choose their address, but the URL
+  // host parser behind domainToASCII (which the broker used alone) cut it at `/ ? # \\`, decoded `%`,
+  // dropped tabs and invisible characters, folded compatibility characters and read numbers as IPv4:
+  // all signed in as alice@acme.test (or alice@127.0.0.1). RFC 5322 reads a quoted local part and
+  // comments as the bare one, so a mail system takes them for alice@ too (ADR 0172).
+  const DOMAIN_FOLDING = [
+    ['a path after the domain', 'alice@acme.test/x.partner.test'],
+    ['a query after the domain', 'alice@acme.test?x'],
+    ['a fragment after the domain', 'alice@acme.test#x'],
+    ['a backslash in the domain', 'alice@acme.test\\x'],
+    ['a percent-encoded letter', 'alice@ac%6De.test'],
+    ['a tab inside the domain', 'alice@ac\tme.test'],
+    ['a soft hyphen', 'alice@ac\u00ADme.test'],
+    ['a zero-width space in the domain', 'alice@ac\u200Bme.test'],
+    ['fullwidth letters', 'alice@\uFF41\uFF43\uFF4D\uFF45.test'],
+    ['an ideographic full stop', 'alice@acme\u3002test'],
+    ['a decomposed accent in the domain', 'x@bu\u0308cher.example'],
+    ['a quoted local part', '"alice"@acme.test'],
+    ['a comment before the @', 'alice(x)@acme.test'],
+    ['a comment after the @', 'alice@(x)acme.test'],
+    ['a backslash in the local part', 'ali\\ce@acme.test'],
+  ] as const;
+
+  for (const [what, email] of DOMAIN_FOLDING) {
+    it(`refuses an address with ${what}, which folds into another person's address`, async () => {
+      // From the IdP owning acme.test, and from the catchAll one that would take any other domain.
+      for (const idp of ['acme', 'social'] as const) {
+        const { response } = await loginAt(idp, { email, email_verified: true });
+        await expectRefused(response, 'IDP_EMAIL_INVALID');
+      }
+    });
+  }
+
+  it('refuses an IPv4 number as the domain (127.1 would become 127.0.0.1), even from the catchAll IdP', async () => {
+    for (const email of ['alice@127.1', 'alice@0x7f.0.0.1', 'alice@1.2.3.4']) {
+      const { response } = await loginAt('social', { email, email_verified: true });
+      await expectRefused(response, 'IDP_EMAIL_INVALID');
+    }
+  });
 
   it('signs in a composed non-ASCII local part as asserted (lower-cased)', async () => {
     const { response, portal } = await loginAt('acme', {
