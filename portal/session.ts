@@ -4,7 +4,9 @@
  * yields no usable cookie. Each session has an idle timeout (the entry's TTL, refreshed on use) and
  * an absolute one (checked against its creation time). The SAML NameID needed for single logout is
  * kept encrypted (AES-256-GCM) so the store never holds a customer's e-mail in the clear, and so is
- * the display name the pages greet them by (README: nothing personal kept beyond the accountId).
+ * the display name the pages greet them by (README: nothing personal kept beyond the accountId), and
+ * so is a sign-in under way, whose page to come back to may carry what someone typed into a search
+ * (an e-mail on the activity page, words of My requests).
  * An admin can end all sessions of one account (`revokeAccount`). The broker can end the one
  * session it asserted by its SessionIndex (`endAsserted`, its back-channel LogoutRequest, ADR 0150):
  * a second key per session, `portal:session-index:<hash>`, finds it, removed at sign-out with it;
@@ -55,12 +57,14 @@ export class SessionStore {
   readonly #timeouts: SessionTimeouts;
   readonly #sealer: Sealer;
   readonly #nameSealer: Sealer;
+  readonly #loginSealer: Sealer;
 
   constructor(store: FlowStore, timeouts: SessionTimeouts, secretMaterial: string) {
     this.#store = store;
     this.#timeouts = timeouts;
     this.#sealer = createSealer(secretMaterial, 'jsm-sso-portal', 'session-subject');
     this.#nameSealer = createSealer(secretMaterial, 'jsm-sso-portal', 'session-display-name');
+    this.#loginSealer = createSealer(secretMaterial, 'jsm-sso-portal', 'login-flow');
   }
 
   async create(
@@ -200,15 +204,27 @@ export class SessionStore {
 
   async startLogin(flow: LoginFlow, ttlSeconds: number): Promise<string> {
     const id = newToken();
-    await this.#store.put(`portal:login:${hash(id)}`, JSON.stringify(flow), ttlSeconds);
+    await this.#store.put(
+      `portal:login:${hash(id)}`,
+      this.#loginSealer.seal(JSON.stringify(flow)),
+      ttlSeconds,
+    );
     return id;
   }
 
-  /** One-time: the flow is consumed whether or not the Response then validates. */
+  /**
+   * One-time: the flow is consumed whether or not the Response then validates. One that does not
+   * open (kept in the clear before flows were sealed, or altered) is no flow: sign in again.
+   */
   async takeLogin(id: string | undefined): Promise<LoginFlow | undefined> {
     if (!id || !TOKEN.test(id)) return undefined;
     const raw = await this.#store.take(`portal:login:${hash(id)}`);
-    return raw ? (JSON.parse(raw) as LoginFlow) : undefined;
+    if (!raw) return undefined;
+    try {
+      return JSON.parse(this.#loginSealer.open(raw)) as LoginFlow;
+    } catch {
+      return undefined;
+    }
   }
 
   /**

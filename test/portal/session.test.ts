@@ -111,6 +111,20 @@ describe('portal sessions', () => {
     expect(await sessions.takeLogin(id)).to.deep.equal({ requestId: '_r', returnPath: '/' });
     expect(await sessions.takeLogin(id)).to.equal(undefined);
   });
+
+  it('keeps a login flow only encrypted, and takes none kept in the clear (an older one) or altered', async () => {
+    const flow = { requestId: '_r', returnPath: '/requests?q=Zephyrine' };
+    const id = await sessions.startLogin(flow, 60);
+    const key = `portal:login:${createHash('sha256').update(id).digest('base64url')}`;
+    const sealed = (await store.get(key))!;
+    expect(sealed).to.not.include('Zephyrine').and.not.include('returnPath');
+    await store.put(key, JSON.stringify(flow), 60);
+    expect(await sessions.takeLogin(id), 'in the clear').to.equal(undefined);
+    // One character of the authentication tag (bytes 12-28, characters 16-37) changed.
+    const altered = `${sealed.slice(0, 20)}${sealed[20] === 'A' ? 'B' : 'A'}${sealed.slice(21)}`;
+    await store.put(key, altered, 60);
+    expect(await sessions.takeLogin(id), 'altered').to.equal(undefined);
+  });
 });
 
 /** A store that runs `whileReading` once, after a read and before it returns (a concurrent request). */

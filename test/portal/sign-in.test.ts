@@ -73,6 +73,24 @@ describe('portal SAML sign-in', () => {
     expect(stored).to.not.include('alice@acme.test');
   });
 
+  it('keeps the page to come back to sealed while the sign-in is under way: no search text or e-mail in the store', async () => {
+    // An admin's bookmarked search of the activity page, or a customer's search of their requests,
+    // reaches /login as the return path when the session has ended: it waits in the store for the
+    // broker's answer, and must not wait there as the e-mail or the words someone typed.
+    const browser = new Browser(h.url);
+    const returnPath = '/activity?q=dana.diaz@acme.test&since=day';
+    const { requestId } = await startLogin(browser, returnPath);
+    const stored = (await h.storedValues()).join('\n');
+    expect(stored).to.not.include('dana.diaz');
+    expect(stored).to.not.include('dana.diaz%40acme.test');
+    expect(stored).to.not.include('/activity');
+    const res = await browser.post('/saml/acs', {
+      SAMLResponse: brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }),
+    });
+    expect(res.status).to.equal(303);
+    expect(res.headers.get('location')).to.equal(returnPath);
+  });
+
   it('refuses an unsolicited Response (no login started in this browser)', async () => {
     const browser = new Browser(h.url);
     const from = h.logs.length;
