@@ -55,6 +55,7 @@ ARG VERSION=0.1.0
 ARG REVISION=unknown
 ARG CREATED=1970-01-01T00:00:00Z
 LABEL org.opencontainers.image.title="jsm-sso" \
+      org.opencontainers.image.description="Single sign-on for Jira Service Management Cloud help centers: SAML broker, customer portal and Kubernetes operator" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.created="${CREATED}" \
