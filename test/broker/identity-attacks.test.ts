@@ -3,6 +3,13 @@ import { expect } from 'chai';
 import { IDP_ATTRIBUTE } from '../../common/portal-attributes.js';
 import * as harness from '../../testkit/broker-harness.js';
 import { type FakeOidc, startFakeOidc } from './fake-oidc.js';
+import {
+  answerAuthnRequest,
+  brokerAsSp,
+  type UpstreamAnswer,
+  type UpstreamIdp,
+  upstreamIdp,
+} from './upstream-saml.js';
 
 type IdpName = 'acme' | 'partner' | 'social';
 
@@ -261,5 +268,103 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
     ]) {
       expect(lines).to.not.include(email);
     }
+  });
+});
+
+/**
+ * The same attacker running the tenant's upstream SAML IdP (samlify, signed with its metadata's key):
+ * a SAML assertion can carry an attribute several times, several values, and a NameID that says
+ * another address than the attributes. Every address the portal will read is judged.
+ */
+describe('broker: an upstream SAML IdP speaks only for its own people', () => {
+  let pki: harness.Pki;
+  let acme: FakeOidc;
+  let idp: UpstreamIdp;
+  let broker: harness.BrokerUnderTest;
+
+  before(async () => {
+    pki = harness.createPki();
+    acme = await startFakeOidc('jsm-sso');
+    idp = upstreamIdp();
+    const { server, url } = await harness.listenPlaceholder();
+    const tenant = harness.tenantFor(url, [
+      harness.oidcIdp('acme', acme.issuer, { emailDomains: ['acme.test'] }),
+      {
+        name: 'partner',
+        saml: { metadataXml: idp.getMetadata() },
+        emailDomains: ['partner.test'],
+        emailTrust: 'asserted',
+        // The NameID sent on is the upstream one, so the IdP's NameID is an address the portal reads.
+        nameId: { expression: 'claims.nameId' },
+        attributeMapping: { email: 'claims.email', displayName: 'claims.nameId' },
+      },
+    ]);
+    broker = await harness.serveBroker(server, url, tenant, pki);
+  });
+  after(async () => {
+    await broker.close();
+    await acme.close();
+    pki.cleanup();
+  });
+
+  /** A whole login at the partner SAML IdP answering with `answer`; the broker's answer to the ACS post. */
+  async function loginAtPartner(answer: UpstreamAnswer) {
+    const portal = harness.portalSp(broker.url, pki);
+    const browser = new harness.Browser();
+    const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const { csrf } = harness.formFields(await choice.text());
+    const toIdp = await browser.request(`${broker.url}/saml/choose`, {
+      form: { csrf: csrf!, idp: 'partner' },
+    });
+    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
+    const upstream = await answerAuthnRequest(idp, sp, toIdp.headers.get('location')!, broker.url, answer);
+    const response = await browser.request(`${broker.url}/saml/acs`, {
+      form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
+    });
+    return { response, portal };
+  }
+
+  async function expectRefused(response: Response, reason: string): Promise<void> {
+    const body = await response.text();
+    expect(response.status, body).to.equal(403);
+    expect(harness.pageReason(body)).to.equal(reason);
+    expect(body).to.not.include('SAMLResponse');
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+      result: 'refused',
+      reason,
+    });
+  }
+
+  it('refuses an e-mail attribute whose second value is an acme.test address', async () => {
+    const { response } = await loginAtPartner({
+      nameId: 'pat@partner.test',
+      attributes: { email: ['pat@partner.test', 'alice@acme.test'] },
+    });
+    await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
+  });
+
+  it('refuses a NameID naming an acme.test address beside its own e-mail attribute', async () => {
+    const { response } = await loginAtPartner({
+      nameId: 'alice@acme.test',
+      attributes: { email: ['pat@partner.test'] },
+    });
+    await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
+  });
+
+  it('refuses an emailAddress NameID of acme.test when no e-mail attribute is sent', async () => {
+    const { response } = await loginAtPartner({ nameId: 'alice@acme.test', attributes: {} });
+    await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
+  });
+
+  it('sends on only the mapped e-mail: another address in an unmapped attribute reaches no one', async () => {
+    const { response, portal } = await loginAtPartner({
+      nameId: 'pat@partner.test',
+      attributes: { email: ['pat@partner.test'], mail: ['alice@acme.test'] },
+    });
+    expect(response.status).to.equal(200);
+    const { profile } = await portal.validatePostResponseAsync(harness.formFields(await response.text()));
+    expect(profile?.nameID).to.equal('pat@partner.test');
+    expect(profile?.['email']).to.equal('pat@partner.test');
+    expect(JSON.stringify(profile)).to.not.include('alice@acme.test');
   });
 });
