@@ -94,7 +94,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   'resync-seconds': {
     type: 'string',
     value: 'N',
-    description: 'Full relist and reconcile of every tenant (default 600).',
+    description: 'Reconcile of every tenant and pool again, from the caches (default 600).',
   },
 };
 

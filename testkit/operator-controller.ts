@@ -34,6 +34,8 @@ export async function startTestController(
     client?: KubeClient;
     /** ControllerOptions.cleanupForbiddenGraceMs (5 minutes unless told). */
     cleanupForbiddenGraceMs?: number;
+    /** ControllerOptions.resyncMs (the operator's default unless told). */
+    resyncMs?: number;
   },
 ): Promise<TestController> {
   const client = options.client ?? new KubeClient(env.kubeConfig);
@@ -54,6 +56,7 @@ export async function startTestController(
     ...(options.cleanupForbiddenGraceMs !== undefined
       ? { cleanupForbiddenGraceMs: options.cleanupForbiddenGraceMs }
       : {}),
+    ...(options.resyncMs !== undefined ? { resyncMs: options.resyncMs } : {}),
   });
   await controller.start();
   return { client, controller, registry };

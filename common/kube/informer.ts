@@ -1,6 +1,7 @@
 import type { Logger } from '../log.js';
 import {
   ApiError,
+  DEFAULT_REQUEST_TIMEOUT_MS,
   type KubeClient,
   type KubeList,
   type KubeObject,
@@ -10,10 +11,14 @@ import {
 
 /**
  * A list-and-watch cache of one collection, like client-go's reflector, but one that never gives
- * up: a failed list or watch restarts after an exponential backoff, 410 Gone (an expired
- * resourceVersion) relists, a watch that stays silent past its deadline is dropped and reopened,
- * and the whole collection is relisted every `resyncMs` so a missed event heals. A relist reports
- * every object as RESYNC, which drives the controller's periodic reconcile.
+ * up: a failed list or watch restarts after an exponential backoff, a watch resumes from the last
+ * resourceVersion it saw (bookmarks keep it fresh), 410 Gone (an expired resourceVersion) relists,
+ * and a watch that stays silent past its deadline is dropped and reopened. Every `resyncMs` the
+ * cache is replayed as RESYNC events, which drive the controller's periodic reconcile, as client-go's
+ * resync does: without a list. A list with no resourceVersion is read from etcd, every object of the
+ * collection whole (a metadata-only list of Secrets is stripped after that read), and a watch
+ * resumed from its resourceVersion misses no event, so relisting on a timer only loaded the API
+ * server of a crowded cluster (ADR 0177).
  */
 export type InformerEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'RESYNC';
 
@@ -45,7 +50,7 @@ export interface InformerOptions<T extends KubeObject> {
    * path. A pool process names them as its own reason codes (ADR 0136).
    */
   logAs?: { failed: Record<string, unknown>; expired: Record<string, unknown> };
-  /** How often the whole collection is relisted (default 10 minutes; Infinity: only on 410 Gone). */
+  /** How often the cache is replayed as RESYNC events (default 10 minutes; Infinity: never). */
   resyncMs?: number;
   /** Server-side watch timeout; the client drops the watch if nothing arrives for 1.5x this. */
   watchTimeoutSeconds?: number;
@@ -60,9 +65,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   private synced = false;
   private syncWaiters: (() => void)[] = [];
   private failures = 0;
-  private lastListAt = 0;
-  /** Keys the watch reported deleted since the last list, with the deletion's resourceVersion. */
-  private readonly deletedAt = new Map<string, string>();
+  /**
+   * Keys the watch reported deleted lately, with the deletion's resourceVersion and when it came,
+   * oldest first: what a write's late response must not bring back (see `remember`).
+   */
+  private readonly deletedAt = new Map<string, { resourceVersion: string; at: number }>();
   /** Keys remembered while a list is in flight: newer than (or equal to) what the list returns. */
   private rememberedDuringList: Set<string> | undefined;
   private loop: Promise<void> | undefined;
@@ -105,7 +112,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     // The watch can deliver a later change (or the deletion) before the write's response is
     // handled: remembering the response then would put back an older state, or a deleted object,
     // until the next relist (a tenant deleted meanwhile looked alive, so its pool kept its objects).
-    const newer = this.cache.get(key)?.metadata.resourceVersion ?? this.deletedAt.get(key);
+    const newer = this.cache.get(key)?.metadata.resourceVersion ?? this.deletedAt.get(key)?.resourceVersion;
     if (isOlder(object.metadata.resourceVersion, newer)) return;
     this.cache.set(key, object);
     this.rememberedDuringList?.add(key);
@@ -128,11 +135,26 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private async run(): Promise<void> {
     const resyncMs = this.options.resyncMs ?? 10 * 60_000;
+    // setInterval would take Infinity for 1 ms.
+    const resync = Number.isFinite(resyncMs) ? setInterval(() => this.replay(), resyncMs) : undefined;
+    try {
+      await this.listAndWatch();
+    } finally {
+      clearInterval(resync);
+    }
+  }
+
+  /** Reports every cached object as RESYNC (nothing before the first list). */
+  private replay(): void {
+    if (!this.synced || this.stopped) return;
+    for (const object of [...this.cache.values()]) this.options.onEvent('RESYNC', object);
+  }
+
+  private async listAndWatch(): Promise<void> {
     while (!this.stopped) {
       try {
-        if (this.resourceVersion === undefined || Date.now() - this.lastListAt >= resyncMs)
-          await this.relist();
-        await this.watchOnce(resyncMs);
+        if (this.resourceVersion === undefined) await this.relist();
+        await this.watchOnce();
         this.failures = 0;
       } catch (err) {
         if (this.stopped) break;
@@ -195,8 +217,7 @@ export class Informer<T extends KubeObject = KubeObject> {
       onEvent('DELETED', object);
     }
     this.resourceVersion = list.metadata.resourceVersion;
-    this.lastListAt = Date.now();
-    // A list is the whole truth: deletions it confirms need no tombstone, and memory stays bounded.
+    // A list is the whole truth: deletions it confirms need no tombstone.
     this.deletedAt.clear();
     if (!this.synced) {
       this.synced = true;
@@ -204,8 +225,8 @@ export class Informer<T extends KubeObject = KubeObject> {
     }
   }
 
-  /** One watch from the current resourceVersion; returns when it ends or a relist is due. */
-  private async watchOnce(resyncMs: number): Promise<void> {
+  /** One watch from the current resourceVersion; returns when the server ends it. */
+  private async watchOnce(): Promise<void> {
     const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300;
     const watchAbort = new AbortController();
     const onStop = () => watchAbort.abort();
@@ -216,13 +237,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     // timeout guarantee activity, so prolonged silence means the watch is gone.
     const watchdog = setInterval(
       () => {
-        const dueForRelist = Date.now() - this.lastListAt >= resyncMs;
-        if (Date.now() - lastActivity > timeoutSeconds * 1500 || dueForRelist) {
-          silent = !dueForRelist;
+        if (Date.now() - lastActivity > timeoutSeconds * 1500) {
+          silent = true;
           watchAbort.abort();
         }
       },
-      Math.min(5_000, resyncMs, timeoutSeconds * 500),
+      Math.min(5_000, timeoutSeconds * 500),
     );
     try {
       await this.options.client.watch<T>(
@@ -260,6 +280,17 @@ export class Informer<T extends KubeObject = KubeObject> {
     return this.options.transform ? this.options.transform(object) : (object as T);
   }
 
+  /** Records a deletion, and drops the tombstones old enough that no write's response can follow. */
+  private tombstone(key: string, resourceVersion: string): void {
+    const now = Date.now();
+    this.deletedAt.delete(key);
+    this.deletedAt.set(key, { resourceVersion, at: now });
+    for (const [old, { at }] of this.deletedAt) {
+      if (now - at < TOMBSTONE_MS) break;
+      this.deletedAt.delete(old);
+    }
+  }
+
   private handle(event: WatchEvent<T>): void {
     if (event.type === 'ERROR') {
       const status = event.object as unknown as { code?: number; reason?: string; message?: string };
@@ -272,7 +303,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     const key = cacheKey(object.metadata.namespace, object.metadata.name ?? '');
     if (event.type === 'DELETED') {
       this.cache.delete(key);
-      if (object.metadata.resourceVersion) this.deletedAt.set(key, object.metadata.resourceVersion);
+      if (object.metadata.resourceVersion) this.tombstone(key, object.metadata.resourceVersion);
     } else {
       // The echo of our own write, already cached by `remember`: the writer knew this state, so
       // reporting it would only requeue the tenant for a reconcile with nothing to do.
@@ -285,6 +316,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.options.onEvent(event.type, object);
   }
 }
+
+/**
+ * How long a deletion's tombstone is kept: a write sent before the deletion is answered (or given up)
+ * within the client's request timeout, so its response cannot come later than that. Lists are rare
+ * now (start, 410 Gone), so the tombstones no longer wait for one to be cleared.
+ */
+const TOMBSTONE_MS = 2 * DEFAULT_REQUEST_TIMEOUT_MS;
 
 /**
  * Whether `candidate` is an older resourceVersion than `known`. Kubernetes asks clients to treat

@@ -11,7 +11,7 @@ import { createSharedTenantSecrets, tenantOnSharedSecrets } from '../../testkit/
 /**
  * Many tenants against a real API server, judged by counts, never by time (speed is the bench's
  * job): every tenant converges, each costs one apply per owned object plus one status write and
- * one Event, and neither a restart nor a relist of an idle operator writes anything.
+ * one Event, and neither a restart nor a resync of an idle operator writes anything.
  */
 const TENANTS = 200;
 /** ConfigMap, two Deployments, two Services, two NetworkPolicies (one replica: no PDB, no Ingress). */
@@ -106,14 +106,14 @@ describe('operator with many tenants against a real API server', function () {
     expect(writes).to.have.length(WRITES_PER_TENANT * TENANTS);
   });
 
-  it('writes nothing when restarted on converged tenants, nor while every collection is relisted and every tenant reconciled again', async () => {
+  it('writes nothing when restarted on converged tenants, nor while every tenant is reconciled again by resyncs', async () => {
     await quiet();
     const before = writes.length;
     await controller.stop();
     client.close();
-    // Short, so that this test sees relists of every collection (Secrets included).
+    // Short, so that this test sees resyncs of every collection (Secrets included).
     await startController(5_000);
-    // The first round from the initial list, then two resyncs, so at least one full relist of
+    // The first round from the initial list, then two resyncs, so at least one replay of the
     // tenants, Secrets and owned objects lies between reconciles.
     await eventually(
       async () => (await reconciles()) >= 3 * TENANTS,
