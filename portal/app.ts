@@ -92,7 +92,12 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   });
   const brokerFetch = createTlsFetch();
   const limits = context.tenant.spec.portal.limits;
-  const uploads = await UploadSpool.create(limits.maxConcurrentUploads);
+  const { spool: uploads, leftFoldersRemoved } = await UploadSpool.create(limits.maxConcurrentUploads);
+  if (leftFoldersRemoved > 0)
+    context.logger.info(
+      { event: 'portal.upload_spool_cleared', folders: leftFoldersRemoved },
+      'removed the upload spool left by a process that was killed',
+    );
   const abuseLimits = new AbuseLimits(
     limits,
     context.secrets.read(signingSecretName(context.tenant, 'portal'), 'tls.key'),
