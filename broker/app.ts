@@ -421,13 +421,16 @@ export async function createBrokerApp(
     const flow = await state.takeFlow(flowId);
     if (flow) useFlowLanguage(req, flow);
     const backend = flow?.idp === undefined ? undefined : backends.get(flow.idp);
-    if (
-      !flow ||
-      !backend ||
-      flow.backendState === undefined ||
-      backend.loginCallback.path !== callback.path
-    ) {
+    if (!flow || !backend || flow.backendState === undefined) {
       throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center');
+    }
+    // An answer at another IdP's address is another IdP's, whatever flow it names: the flow, taken
+    // above, ends here, and its IdP never sees what came (RFC 9700 4.4.2, ADR 0175).
+    if (backend.loginCallback.path !== callback.path) {
+      throw new JsmSsoError(
+        'FLOW_IDP_MISMATCH',
+        'the answer came from another sign-in method than the one chosen; start again from the help center',
+      );
     }
     try {
       if (callback.browserBound && readFlowCookie(req) !== flowId) {

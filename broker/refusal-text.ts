@@ -30,6 +30,7 @@ const MESSAGE_OF: Record<BrokerErrorCode, MessageKey> = {
   SAML_AUTHENTICATION_NOT_FRESH: IDP_ANSWER,
   FLOW_UNKNOWN: EXPIRED,
   FLOW_BROWSER_MISMATCH: 'broker.refused.otherBrowser',
+  FLOW_IDP_MISMATCH: IDP_ANSWER,
   CSRF_TOKEN_INVALID: 'broker.refused.form',
   IDP_UNKNOWN: 'broker.refused.unknownMethod',
   LOGOUT_STATE_UNKNOWN: 'broker.refused.signOutExpired',

@@ -121,6 +121,8 @@ export const BROKER_CODES = {
     'The AuthnRequest names the principal to authenticate (a Subject), which the broker does not support; answered as Requester/RequestUnsupported',
   FLOW_UNKNOWN: 'The login flow is unknown: expired, already finished, or forged',
   FLOW_BROWSER_MISMATCH: 'The login flow was started in another browser (flow cookie missing or different)',
+  FLOW_IDP_MISMATCH:
+    "The IdP's answer came to another IdP's redirect URI than the one its login was sent to (RFC 9700 4.4.2 mix-up); the flow ends",
   CSRF_TOKEN_INVALID: "The IdP choice form's CSRF token is missing or wrong",
   IDP_UNKNOWN: 'The chosen IdP is not configured for this tenant',
   LOGOUT_STATE_UNKNOWN:
