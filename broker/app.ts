@@ -265,9 +265,13 @@ export async function createBrokerApp(
       telemetry.refusal('SAML_AUTHN_CONTEXT_NOT_MET', 200);
       return sendErrorResponse(req, res, flow, STATUS_NO_AUTHN_CONTEXT);
     }
-    // A passive request may not show the choice page, and cannot be a fresh authentication
-    // either (core 3.4.1): answer NoPassive at once instead of showing anything.
-    if (flow.isPassive && (idps.length > 1 || flow.forceAuthn)) {
+    // A passive request may not show the choice page, cannot be a fresh authentication either
+    // (core 3.4.1), and cannot go to an IdP that has no passive login: answer NoPassive at once
+    // instead of showing anything.
+    if (
+      flow.isPassive &&
+      (idps.length > 1 || flow.forceAuthn || !backends.get(idps[0]!.name)!.logsInPassively)
+    ) {
       telemetry.refusal('SAML_PASSIVE_NOT_POSSIBLE', 200);
       return sendErrorResponse(req, res, flow, STATUS_NO_PASSIVE);
     }

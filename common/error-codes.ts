@@ -108,7 +108,7 @@ export const BROKER_CODES = {
     "The AuthnRequest's AssertionConsumerServiceURL is not the portal's registered ACS, its index is not 0, or it names an index together with a URL or binding",
   SAML_BINDING_UNSUPPORTED: 'The AuthnRequest asks for a response binding other than HTTP-POST',
   SAML_PASSIVE_NOT_POSSIBLE:
-    'IsPassive with several IdPs (choice page needed) or with ForceAuthn; answered as NoPassive',
+    'IsPassive with several IdPs (choice page needed), with ForceAuthn, or through a plain OAuth 2.0 IdP (no passive login); answered as NoPassive',
   SAML_NAMEID_POLICY_UNSUPPORTED:
     "The AuthnRequest's NameIDPolicy asks for a NameID format no IdP (or not the chosen one) is asserted with, and not transient (which the broker makes itself); answered as Requester/InvalidNameIDPolicy",
   SAML_AUTHN_CONTEXT_NOT_MET:

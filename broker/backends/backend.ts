@@ -225,6 +225,12 @@ export interface Backend {
   readonly soapLogout?: SoapLogout;
   readonly frontchannelLogout?: FrontchannelLogout;
   /**
+   * Whether the IdP can be asked for a login that shows the person nothing (SAML IsPassive, OIDC
+   * prompt=none). A plain OAuth 2.0 server "MUST ignore unrecognized request parameters" (RFC 6749
+   * 3.1), prompt among them, so a passive request through it is answered NoPassive at once (ADR 0174).
+   */
+  readonly logsInPassively: boolean;
+  /**
    * The origin `startLogin` sends the browser to, when it can be known (undefined while the IdP is
    * unreachable): the choice page's CSP form-action must allow it, because Chromium also checks the
    * redirect that answers a form post.

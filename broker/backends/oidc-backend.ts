@@ -80,6 +80,8 @@ interface OAuthProtocol {
   checkIdTokenSignature?(tokens: client.TokenEndpointResponse): Promise<void>;
   /** OIDC: the person's language goes as `ui_locales` (Core 3.1.2.1); OAuth 2.0 defines none. */
   sendsUiLocales: boolean;
+  /** OIDC: `prompt=none` asks for a login without interaction (Core 3.1.2.1); OAuth 2.0 defines no prompt. */
+  promptsNone: boolean;
   /** Who the person is, from the token response the code grant checked (oauthBackend.finishLogin). */
   identify(
     c: client.Configuration,
@@ -124,6 +126,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
   const issuer = protocol.issuer;
   return {
     idp: name,
+    logsInPassively: protocol.promptsNone,
     loginCallback: {
       path: new URL(options.redirectUri).pathname,
       method: 'GET',
@@ -315,6 +318,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
     extraAuthorizationParams: spec.extraAuthorizationParams,
     withNonce: true,
     sendsUiLocales: true,
+    promptsNone: true,
     async identify(c, tokens) {
       const idToken = tokens.claims()!;
       let claims: Record<string, unknown> = { ...idToken };
@@ -444,6 +448,7 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
     extraAuthorizationParams: spec.extraAuthorizationParams,
     withNonce: false,
     sendsUiLocales: false,
+    promptsNone: false,
     async identify(c, tokens) {
       const response = await guardProtocol(c, () =>
         client.fetchProtectedResource(c, tokens.access_token, new URL(spec.userinfoEndpoint), 'GET'),

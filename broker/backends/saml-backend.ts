@@ -270,6 +270,8 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
 
   return {
     idp: name,
+    // IsPassive goes on to the IdP's AuthnRequest; its NoPassive comes back as such.
+    logsInPassively: true,
     loginCallback: {
       path: new URL(acsUrl).pathname,
       method: 'POST',

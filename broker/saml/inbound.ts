@@ -12,7 +12,13 @@ import {
   SamlError,
   type SignatureAlgorithmUri,
 } from '../../common/saml/index.js';
-import { attribute, childElements, optionalChild, simpleText } from '../../common/saml/xml.js';
+import {
+  attribute,
+  childElements,
+  optionalChild,
+  simpleText,
+  trimXmlWhitespace,
+} from '../../common/saml/xml.js';
 
 /**
  * What the broker's SAML frontend accepts from the portal (AuthnRequest, LogoutRequest): every
@@ -131,8 +137,8 @@ export async function acceptAuthnRequest(
   const proxyCount = proxyCountOf(message.root);
   return {
     ...message,
-    forceAuthn: isTrue(attribute(message.root, 'ForceAuthn')),
-    isPassive: isTrue(attribute(message.root, 'IsPassive')),
+    forceAuthn: booleanAttribute(message.root, 'ForceAuthn'),
+    isPassive: booleanAttribute(message.root, 'IsPassive'),
     uiLocales: uiLocalesOf(message.root),
     ...(nameIdFormat === undefined ? {} : { nameIdFormat }),
     ...(authnContext === undefined ? {} : { authnContext }),
@@ -219,7 +225,16 @@ export async function acceptLogoutRequest(
   return { ...message, ...logoutRequestSubject(message.root) };
 }
 
-/** xs:boolean: "true" or "1". */
-function isTrue(value: string | undefined): boolean {
-  return value === 'true' || value === '1';
+/**
+ * An optional xs:boolean attribute, false when absent. XML Schema 1.1 part 2, 3.3.2: whitespace
+ * collapsed, then `true`, `false`, `1` or `0`. Anything else is a malformed request, never false:
+ * ` true ` read as false would show a passive request a login page (ADR 0174).
+ */
+function booleanAttribute(root: Element, name: string): boolean {
+  const value = attribute(root, name);
+  if (value === undefined) return false;
+  const collapsed = trimXmlWhitespace(value);
+  if (collapsed === 'true' || collapsed === '1') return true;
+  if (collapsed === 'false' || collapsed === '0') return false;
+  throw new SamlError('SAML_XML_INVALID', `the AuthnRequest's ${name} is not an xs:boolean`);
 }
