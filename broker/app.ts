@@ -353,8 +353,10 @@ export async function createBrokerApp(
     flowId: string,
     flow: LoginFlow,
     idp: string,
+    loginHint?: string,
   ): Promise<void> {
     const { redirectUrl, state: backendState } = await backends.get(idp)!.startLogin(flowId, {
+      ...(loginHint === undefined ? {} : { loginHint }),
       forceAuthn: flow.forceAuthn,
       isPassive: flow.isPassive === true,
       ...(flow.locale === undefined ? {} : { locale: flow.locale }),
@@ -407,7 +409,8 @@ export async function createBrokerApp(
         unknownDomain: true,
       });
     }
-    await startAtIdp(res, flowId, flow, idp.name);
+    // Chosen by the e-mail she typed: the IdP may fill it in for her.
+    await startAtIdp(res, flowId, flow, idp.name, idpName === undefined ? email?.trim() : undefined);
   }
 
   /**

@@ -21,6 +21,12 @@ export interface LoginPrompt {
   /** The authentication context classes the SP asks for (its RequestedAuthnContext), to pass on. */
   acrValues?: readonly string[];
   /**
+   * The e-mail the person typed on the broker's choice page (home-realm discovery), so that an OIDC
+   * IdP fills in its sign-in form and she does not type it twice (login_hint, OIDC Core 3.1.2.1).
+   * Only a hint: the IdP decides who signs in, and the broker judges its answer as any other.
+   */
+  loginHint?: string;
+  /**
    * How many times the IdP may proxy the login in turn: one less than the SP allowed (SAML Scoping
    * ProxyCount, core 3.4.1.5.1). OIDC has no such parameter; undefined: no limit.
    */

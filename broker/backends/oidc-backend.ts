@@ -482,6 +482,7 @@ async function authorizationRequest(
     isPassive,
     locale,
     acrValues,
+    loginHint,
   }: LoginPrompt & { withNonce: boolean; sendsUiLocales: boolean },
 ): Promise<{ redirectUrl: string; pending: PendingAuthorization }> {
   const codeVerifier = client.randomPKCECodeVerifier();
@@ -495,6 +496,8 @@ async function authorizationRequest(
   // is checked by the frontend. A tenant's own acr_values stays.
   if (withNonce && acrValues?.length && parameters['acr_values'] === undefined)
     parameters['acr_values'] = acrValues.join(' ');
+  // OIDC's login_hint (plain OAuth 2.0 has none); a tenant's own login_hint stays.
+  if (withNonce && loginHint && parameters['login_hint'] === undefined) parameters['login_hint'] = loginHint;
   Object.assign(parameters, {
     redirect_uri: redirectUri,
     response_type: 'code',

@@ -379,4 +379,21 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expect(response.status).to.equal(302);
     expect(response.headers.get('location')).to.satisfy((l: string) => l.startsWith(idpA.issuer));
   });
+
+  it('hands the e-mail typed for home-realm discovery to the IdP as login_hint, none for a choice by button', async () => {
+    const authorizationTo = async (form: Record<string, string>) => {
+      const browser = new Browser();
+      const choice = await browser.request(
+        await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
+      );
+      const { csrf } = formFields(await choice.text());
+      const response = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, ...form } });
+      expect(response.status).to.equal(302);
+      return new URL(response.headers.get('location')!);
+    };
+    const byEmail = await authorizationTo({ email: ' Xavier@acme.test ' });
+    expect(byEmail.origin + byEmail.pathname).to.satisfy((l: string) => l.startsWith(idpA.issuer));
+    expect(byEmail.searchParams.get('login_hint')).to.equal('Xavier@acme.test');
+    expect((await authorizationTo({ idp: 'alpha' })).searchParams.has('login_hint')).to.equal(false);
+  });
 });
