@@ -278,7 +278,7 @@ export async function createBrokerApp(
     const flowId = newToken();
     setFlowCookie(res, flowId);
     // With one IdP the flow is written once, already naming it and holding its backend's state.
-    if (idps.length === 1) return startAtIdp(res, flowId, flow, idps[0]!.name);
+    if (idps.length === 1) return startAtIdp(req, res, flowId, flow, idps[0]!.name);
     await state.saveFlow(flowId, flow);
     sendChoicePage(res, pageFor(req), {
       idps: choices,
@@ -349,13 +349,22 @@ export async function createBrokerApp(
   }
 
   async function startAtIdp(
+    req: IncomingMessage,
     res: ServerResponse,
     flowId: string,
     flow: LoginFlow,
     idp: string,
     loginHint?: string,
   ): Promise<void> {
-    const { redirectUrl, state: backendState } = await backends.get(idp)!.startLogin(flowId, {
+    const backend = backends.get(idp)!;
+    // Core 3.4.1: ForceAuthn "MUST authenticate the presenter directly"; through an IdP that can
+    // neither be asked for that nor show it, the broker would assert a login it never saw.
+    if (flow.forceAuthn && !backend.showsFreshLogin) {
+      await state.takeFlow(flowId);
+      telemetry.refusal('SAML_FORCE_AUTHN_NOT_POSSIBLE', 200);
+      return sendErrorResponse(req, res, flow, STATUS_REQUEST_UNSUPPORTED);
+    }
+    const { redirectUrl, state: backendState } = await backend.startLogin(flowId, {
       ...(loginHint === undefined ? {} : { loginHint }),
       forceAuthn: flow.forceAuthn,
       isPassive: flow.isPassive === true,
@@ -410,7 +419,7 @@ export async function createBrokerApp(
       });
     }
     // Chosen by the e-mail she typed: the IdP may fill it in for her.
-    await startAtIdp(res, flowId, flow, idp.name, idpName === undefined ? email?.trim() : undefined);
+    await startAtIdp(req, res, flowId, flow, idp.name, idpName === undefined ? email?.trim() : undefined);
   }
 
   /**

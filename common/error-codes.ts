@@ -109,6 +109,8 @@ export const BROKER_CODES = {
   SAML_BINDING_UNSUPPORTED: 'The AuthnRequest asks for a response binding other than HTTP-POST',
   SAML_PASSIVE_NOT_POSSIBLE:
     'IsPassive with several IdPs (choice page needed), with ForceAuthn, or through a plain OAuth 2.0 IdP (no passive login); answered as NoPassive',
+  SAML_FORCE_AUTHN_NOT_POSSIBLE:
+    'ForceAuthn through a plain OAuth 2.0 IdP, which can neither be asked for a fresh login nor show one; answered as Responder/RequestUnsupported',
   SAML_NAMEID_POLICY_UNSUPPORTED:
     "The AuthnRequest's NameIDPolicy asks for a NameID format no IdP (or not the chosen one) is asserted with, and not transient (which the broker makes itself); answered as Requester/InvalidNameIDPolicy",
   SAML_AUTHN_CONTEXT_NOT_MET:

@@ -237,6 +237,12 @@ export interface Backend {
    */
   readonly logsInPassively: boolean;
   /**
+   * Whether the IdP can be asked for a fresh login and its answer shows one (SAML ForceAuthn and
+   * AuthnInstant, OIDC max_age=0 and auth_time). A plain OAuth 2.0 server can do neither, so ForceAuthn
+   * through it is refused rather than asserted with an AuthnInstant the broker never saw (ADR 0174).
+   */
+  readonly showsFreshLogin: boolean;
+  /**
    * The origin `startLogin` sends the browser to, when it can be known (undefined while the IdP is
    * unreachable): the choice page's CSP form-action must allow it, because Chromium also checks the
    * redirect that answers a form post.

@@ -80,8 +80,11 @@ interface OAuthProtocol {
   checkIdTokenSignature?(tokens: client.TokenEndpointResponse): Promise<void>;
   /** OIDC: the person's language goes as `ui_locales` (Core 3.1.2.1); OAuth 2.0 defines none. */
   sendsUiLocales: boolean;
-  /** OIDC: `prompt=none` asks for a login without interaction (Core 3.1.2.1); OAuth 2.0 defines no prompt. */
-  promptsNone: boolean;
+  /**
+   * OIDC: `prompt=none` asks for a login without interaction, `max_age=0` for a fresh one whose
+   * `auth_time` the ID token carries (Core 3.1.2.1, 2); OAuth 2.0 defines neither.
+   */
+  prompts: boolean;
   /** Who the person is, from the token response the code grant checked (oauthBackend.finishLogin). */
   identify(
     c: client.Configuration,
@@ -126,7 +129,8 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
   const issuer = protocol.issuer;
   return {
     idp: name,
-    logsInPassively: protocol.promptsNone,
+    logsInPassively: protocol.prompts,
+    showsFreshLogin: protocol.prompts,
     loginCallback: {
       path: new URL(options.redirectUri).pathname,
       method: 'GET',
@@ -318,7 +322,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
     extraAuthorizationParams: spec.extraAuthorizationParams,
     withNonce: true,
     sendsUiLocales: true,
-    promptsNone: true,
+    prompts: true,
     async identify(c, tokens) {
       const idToken = tokens.claims()!;
       let claims: Record<string, unknown> = { ...idToken };
@@ -448,7 +452,7 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
     extraAuthorizationParams: spec.extraAuthorizationParams,
     withNonce: false,
     sendsUiLocales: false,
-    promptsNone: false,
+    prompts: false,
     async identify(c, tokens) {
       const response = await guardProtocol(c, () =>
         client.fetchProtectedResource(c, tokens.access_token, new URL(spec.userinfoEndpoint), 'GET'),
