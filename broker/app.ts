@@ -154,6 +154,18 @@ export async function createBrokerApp(
   const portalSubjects = portalSubjectSealer(
     createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'portal-subject'),
   );
+  // A backend's state across the redirect to the IdP holds what its answer is checked against (an
+  // OIDC flow's PKCE verifier and nonce): secrets, kept in the flow store sealed (ADR 0180).
+  const backendStates = createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'backend-state');
+  /** The flow's backend state, or undefined when it does not open (an older release's, or altered). */
+  const openBackendState = (sealed: string | undefined): string | undefined => {
+    if (sealed === undefined) return undefined;
+    try {
+      return backendStates.open(sealed);
+    } catch {
+      return undefined;
+    }
+  };
   // The IdP (or the person's browser on its page) waits for the answer; the portal gets the same
   // deadline as a call to the IdP.
   const portalLogout = portalLogoutSender({
@@ -373,7 +385,7 @@ export async function createBrokerApp(
       // The broker is one proxy already (core 3.4.1.5.1); a count of 0 was answered before this.
       ...(flow.proxyCount === undefined ? {} : { proxyCount: flow.proxyCount - 1 }),
     });
-    await state.saveFlow(flowId, { ...flow, idp, backendState });
+    await state.saveFlow(flowId, { ...flow, idp, backendState: backendStates.seal(backendState) });
     redirect(res, redirectUrl);
   }
 
@@ -437,7 +449,8 @@ export async function createBrokerApp(
     const flow = await state.takeFlow(flowId);
     if (flow) useFlowLanguage(req, flow);
     const backend = flow?.idp === undefined ? undefined : backends.get(flow.idp);
-    if (!flow || !backend || flow.backendState === undefined) {
+    const backendState = openBackendState(flow?.backendState);
+    if (!flow || !backend || backendState === undefined) {
       throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center');
     }
     // An answer at another IdP's address is another IdP's, whatever flow it names: the flow, taken
@@ -454,7 +467,7 @@ export async function createBrokerApp(
           status: 403,
         });
       }
-      const completion = await backend.finishLogin(request, flow.backendState);
+      const completion = await backend.finishLogin(request, backendState);
       const asserted = completion.subject.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED;
       if (
         settings.enforcesRequestedAuthnContext &&
