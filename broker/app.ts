@@ -271,7 +271,7 @@ export async function createBrokerApp(
       telemetry.refusal('SAML_PROXY_COUNT_EXCEEDED', 200);
       return sendErrorResponse(req, res, flow, STATUS_PROXY_COUNT_EXCEEDED);
     }
-    if (!nameIdPolicyMet(flow, idps)) return refuseNameIdPolicy(req, res, flow);
+    if (request.nameIdForAnother || !nameIdPolicyMet(flow, idps)) return refuseNameIdPolicy(req, res, flow);
     const enforcedContext = settings.enforcesRequestedAuthnContext ? flow.authnContext : undefined;
     if (enforcedContext && !authnContextSatisfiable(enforcedContext)) {
       telemetry.refusal('SAML_AUTHN_CONTEXT_NOT_MET', 200);

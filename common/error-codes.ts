@@ -112,7 +112,7 @@ export const BROKER_CODES = {
   SAML_FORCE_AUTHN_NOT_POSSIBLE:
     'ForceAuthn through a plain OAuth 2.0 IdP, which can neither be asked for a fresh login nor show one; answered as Responder/RequestUnsupported',
   SAML_NAMEID_POLICY_UNSUPPORTED:
-    "The AuthnRequest's NameIDPolicy asks for a NameID format no IdP (or not the chosen one) is asserted with, and not transient (which the broker makes itself); answered as Requester/InvalidNameIDPolicy",
+    "The AuthnRequest's NameIDPolicy asks for a NameID format no IdP (or not the chosen one) is asserted with, and not transient (which the broker makes itself), or an SPNameQualifier other than the portal's; answered as Requester/InvalidNameIDPolicy",
   SAML_AUTHN_CONTEXT_NOT_MET:
     "With `spec.broker.requestedAuthnContext: Enforce`, the AuthnRequest's RequestedAuthnContext lists no class the login is asserted with (the IdP's acr, else unspecified), or asks for `better` or for declarations only; answered as Responder/NoAuthnContext",
   SAML_AUTHENTICATION_NOT_FRESH:

@@ -52,6 +52,11 @@ export interface AcceptedAuthnRequest extends AcceptedMessage {
   uiLocales: string[];
   /** The NameID format the SP asks for (NameIDPolicy Format); undefined when any will do. */
   nameIdFormat?: string;
+  /**
+   * Whether the NameIDPolicy asks for the NameID in another SP's or an affiliation's namespace
+   * (SPNameQualifier other than the portal's entityID, core 3.4.1.1), which the broker has none of.
+   */
+  nameIdForAnother: boolean;
   /** The authentication context the SP asks for (RequestedAuthnContext); undefined when any will do. */
   authnContext?: RequestedAuthnContext;
   /** Whether the request names the principal to authenticate (a Subject), which the broker does not support. */
@@ -135,12 +140,14 @@ export async function acceptAuthnRequest(
   const nameIdFormat = requestedNameIdFormat(message.root);
   const authnContext = requestedAuthnContext(message.root);
   const proxyCount = proxyCountOf(message.root);
+  const qualifier = nameIdQualifierOf(message.root);
   return {
     ...message,
     forceAuthn: booleanAttribute(message.root, 'ForceAuthn'),
     isPassive: booleanAttribute(message.root, 'IsPassive'),
     uiLocales: uiLocalesOf(message.root),
     ...(nameIdFormat === undefined ? {} : { nameIdFormat }),
+    nameIdForAnother: qualifier !== undefined && qualifier !== sp.entityId,
     ...(authnContext === undefined ? {} : { authnContext }),
     namesSubject: optionalChild(message.root, NS.assertion, 'Subject') !== undefined,
     ...(proxyCount === undefined ? {} : { proxyCount }),
@@ -196,6 +203,12 @@ function requestedNameIdFormat(root: Element): string | undefined {
   const policy = optionalChild(root, NS.protocol, 'NameIDPolicy');
   const format = policy && attribute(policy, 'Format');
   return format === undefined || format === NAMEID_UNSPECIFIED ? undefined : format;
+}
+
+/** Core 3.4.1.1: NameIDPolicy's SPNameQualifier, the namespace the NameID is asked in. */
+function nameIdQualifierOf(root: Element): string | undefined {
+  const policy = optionalChild(root, NS.protocol, 'NameIDPolicy');
+  return policy && attribute(policy, 'SPNameQualifier');
 }
 
 /** A BCP 47 language tag, as far as choosing among the broker's languages needs. */
