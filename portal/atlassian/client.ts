@@ -408,12 +408,6 @@ export class AtlassianClient {
       json: { id: transitionId, ...(comment === undefined ? {} : { additionalComment: { body: comment } }) },
     });
   }
-  async notification(issueKey: string): Promise<boolean> {
-    const r = await this.transport.call<{ subscribed: boolean }>(
-      `${SD}/request/${id(issueKey)}/notification`,
-    );
-    return r.subscribed;
-  }
 }
 
 /** The attachment id from an AttachmentDTO's links (the DTO has no id property of its own). */
