@@ -191,6 +191,8 @@ export const ATLASSIAN_CODES = {
   ATLASSIAN_RATE_LIMITED: 'Atlassian answered 429 (503 to the person)',
   ATLASSIAN_UNAVAILABLE: 'Atlassian answered 502, 503 or 504 (503 to the person)',
   ATLASSIAN_TIMEOUT: 'Atlassian did not answer in time (502)',
+  ATLASSIAN_PAGE_TIMEOUT:
+    "Atlassian answered each call in time but the page's calls together took longer than its budget, 25 s (502)",
   ATLASSIAN_UNREACHABLE: 'Atlassian cannot be reached (502)',
   ATLASSIAN_ERROR: 'Any other Atlassian error status (502)',
   ATLASSIAN_BUSY:
