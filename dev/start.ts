@@ -107,14 +107,13 @@ async function runDedicatedStack(
   const brokerUrl = `http://127.0.0.1:${ports.broker}`;
   const brokerAt = brokerEndpoints(brokerUrl);
   // Each IdP is the tenant's IdP of that name: signing out there ends the portal session too.
-  const devIdps = [
+  for (const [name, realm, port, idpName] of [
     ['idp', 'acme', ports.idp, ACME_IDP],
     ['partner-idp', 'partner', ports.partnerIdp, PARTNER_IDP],
-  ] as const;
-  for (const [name, realm, port, idpName] of devIdps) {
+  ] as const) {
     start(
       name,
-      devIdpArgs(realm, port, clientSecret, [brokerAt.redirectUri(idpName, devIdps.length)], {
+      devIdpArgs(realm, port, clientSecret, [`${brokerUrl}/oidc/callback`], {
         backchannel: brokerAt.backchannelLogoutUrl(idpName),
         frontchannel: brokerAt.frontchannelLogoutUrl(idpName),
       }),

@@ -21,7 +21,6 @@ export function identityProviderEndpoints(
 ): IdentityProviderEndpoints {
   const broker = brokerEndpoints(brokerUrl);
   const idps = Array.isArray(identityProviders) ? (identityProviders as Array<Record<string, unknown>>) : [];
-  const oauthIdps = idps.filter((idp) => idp?.['oidc'] || idp?.['oauth2']).length;
   return idps.flatMap((idp): IdentityProviderEndpoints => {
     const name = idp?.['name'];
     if (typeof name !== 'string') return [];
@@ -37,7 +36,7 @@ export function identityProviderEndpoints(
     return [
       {
         name,
-        redirectUri: broker.redirectUri(name, oauthIdps),
+        redirectUri: broker.callbackUrl,
         ...(idp['oidc']
           ? {
               postLogoutRedirectUri: broker.logoutCallbackUrl,

@@ -5,22 +5,26 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { packageRoot } from '../../common/paths.js';
 
-let python: string | undefined;
+const ciTools = new Map<string, string>();
 
-/** The venv's python; creates the venv when CI did not. Throws (the test fails) when it cannot. */
-export function peerPython(): string {
-  if (python) return python;
-  const fromEnv = process.env['JSM_SSO_PYTHON'];
-  if (fromEnv) {
-    python = fromEnv;
-    return python;
-  }
-  const script = join(packageRoot(), '.ci', 'python-peers.sh');
-  const out = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * A tool a .ci script installs into a cache and names on its last stdout line: CI exports that
+ * line as `envVar`; without it the script runs here. Throws (the test fails) when it cannot.
+ */
+export function ciTool(envVar: string, script: string): string {
+  const known = process.env[envVar] ?? ciTools.get(envVar);
+  if (known) return known;
+  const path = join(packageRoot(), '.ci', script);
+  const out = execFileSync('bash', [path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const last = out.trim().split('\n').at(-1);
-  if (!last) throw new Error(`${script} printed no python path`);
-  python = last;
-  return python;
+  if (!last) throw new Error(`${path} printed no path`);
+  ciTools.set(envVar, last);
+  return last;
+}
+
+/** The venv's python; creates the venv when CI did not. */
+export function peerPython(): string {
+  return ciTool('JSM_SSO_PYTHON', 'python-peers.sh');
 }
 
 export interface PeerOptions {

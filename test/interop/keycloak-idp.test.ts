@@ -1,0 +1,277 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { calculateJwkThumbprint, exportJWK } from 'jose';
+import {
+  type BrokerUnderTest,
+  Browser,
+  CLIENT_SECRET,
+  createPki,
+  formFields,
+  listenPlaceholder,
+  oidcIdp,
+  type Pki,
+  pageReason,
+  portalSp,
+  serveBroker,
+  tenantFor,
+  useSigningKey,
+} from '../../testkit/broker-harness.js';
+import { makeKeyPair } from '../../testkit/keys.js';
+import { type Harness, startHarness } from '../../testkit/portal-harness.js';
+import { KEYCLOAK_START_DEADLINE_MS, type Keycloak, startKeycloak } from './keycloak.js';
+
+const PASSWORD = 'keycloak-interop-password';
+const ISSUER_PATH = '/realms/acme';
+
+/**
+ * portal -> broker -> Keycloak (the tenant's own OIDC IdP: discovery from its issuer, PKCE S256, its
+ * own login form) -> broker -> portal. Keycloak is the IdP a tenant most often runs itself; nothing
+ * of it is written by this project. Two brokers share the realm: one toward node-saml as the portal
+ * (private_key_jwt), which shows what the portal receives; one toward the real portal
+ * (client_secret_basic), whose session Keycloak's back-channel logout must end.
+ */
+describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backend', function () {
+  this.timeout(KEYCLOAK_START_DEADLINE_MS + 60_000);
+  let pki: Pki;
+  let keycloak: Keycloak;
+  let broker: BrokerUnderTest;
+  let portal: Harness;
+  let portalBroker: BrokerUnderTest;
+
+  before(async () => {
+    pki = createPki();
+    const brokerPair = makeKeyPair('broker.acme.test');
+    const portalPair = makeKeyPair('portal.acme.test');
+    useSigningKey(pki, 'broker', brokerPair);
+    useSigningKey(pki, 'portal', portalPair);
+    const placeholder = await listenPlaceholder();
+    const portalPlaceholder = await listenPlaceholder();
+    keycloak = await startKeycloak();
+    await keycloak.createRealm({
+      realm: 'acme',
+      enabled: true,
+      clients: [
+        await privateKeyJwtClient(placeholder.url),
+        {
+          ...client('jsm-sso-portal', portalPlaceholder.url),
+          clientAuthenticatorType: 'client-secret',
+          secret: CLIENT_SECRET,
+        },
+      ],
+      users: [
+        person('alice', 'Alice', 'Archer', true),
+        // Keycloak has not verified bob's address (email_verified: false in his ID token).
+        person('bob', 'Bob', 'Baker', false),
+      ],
+    });
+    const jwtIdp = keycloakIdp('jsm-sso');
+    jwtIdp['oidc'].clientAuthMethod = 'private_key_jwt';
+    jwtIdp['oidc'].privateKeySecretRef = { name: 'idp-key' };
+    delete jwtIdp['oidc'].clientSecretRef;
+    broker = await serveBroker(
+      placeholder.server,
+      placeholder.url,
+      tenantFor(placeholder.url, [jwtIdp]),
+      pki,
+    );
+
+    const secretIdp = keycloakIdp('jsm-sso-portal');
+    portal = await startHarness({
+      brokerKey: brokerPair,
+      portalKey: portalPair,
+      spec: { broker: { url: portalPlaceholder.url }, identityProviders: [secretIdp] },
+    });
+    const tenant = tenantFor(portalPlaceholder.url, [secretIdp], (spec) => {
+      spec.portal.url = portal.url;
+    });
+    portalBroker = await serveBroker(portalPlaceholder.server, portalPlaceholder.url, tenant, pki);
+  });
+  after(async () => {
+    await broker?.close();
+    await portalBroker?.close();
+    await portal?.close();
+    await keycloak?.close();
+    pki?.cleanup();
+  });
+
+  /** A confidential client of the realm for the broker at `brokerUrl`, requiring PKCE S256. */
+  function client(clientId: string, brokerUrl: string) {
+    return {
+      clientId,
+      protocol: 'openid-connect',
+      publicClient: false,
+      standardFlowEnabled: true,
+      directAccessGrantsEnabled: false,
+      redirectUris: [`${brokerUrl}/oidc/callback`],
+      attributes: {
+        'pkce.code.challenge.method': 'S256',
+        // OpenID Connect Back-Channel Logout 1.0, with the sid in the logout token.
+        'backchannel.logout.url': `${brokerUrl}/oidc/backchannel-logout/keycloak`,
+        'backchannel.logout.session.required': 'true',
+      },
+    };
+  }
+
+  /**
+   * private_key_jwt (RFC 7523): the broker signs with the PEM key in its Secret; Keycloak holds the
+   * public JWK, under its RFC 7638 thumbprint as kid, as a JWKS the realm's admin pasted in.
+   */
+  async function privateKeyJwtClient(brokerUrl: string) {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    mkdirSync(join(pki.dir, 'idp-key'));
+    writeFileSync(
+      join(pki.dir, 'idp-key', 'private.pem'),
+      privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    );
+    const jwk = await exportJWK(publicKey);
+    const jwks = { keys: [{ ...jwk, kid: await calculateJwkThumbprint(jwk), use: 'sig', alg: 'RS256' }] };
+    const base = client('jsm-sso', brokerUrl);
+    return {
+      ...base,
+      clientAuthenticatorType: 'client-jwt',
+      attributes: {
+        ...base.attributes,
+        'use.jwks.string': 'true',
+        'jwks.string': JSON.stringify(jwks),
+        'token.endpoint.auth.signing.alg': 'RS256',
+      },
+    };
+  }
+
+  /** The tenant's IdP: Keycloak's realm by its issuer URL, authoritative for acme.test. */
+  function keycloakIdp(clientId: string) {
+    const idp = oidcIdp('keycloak', `${keycloak.url}${ISSUER_PATH}`, {
+      emailDomains: ['acme.test'],
+      attributeMapping: { email: 'claims.email', displayName: 'claims.name' },
+    });
+    idp['oidc'].clientId = clientId;
+    // The realm has no `groups` client scope, and the mapping reads no groups.
+    idp['oidc'].scopes = ['openid', 'email', 'profile'];
+    return idp;
+  }
+
+  function person(username: string, firstName: string, lastName: string, emailVerified: boolean) {
+    return {
+      username,
+      email: `${username}@acme.test`,
+      emailVerified,
+      // Keycloak's user profile requires both names; without them it asks for them at sign-in.
+      firstName,
+      lastName,
+      enabled: true,
+      credentials: [{ type: 'password', value: PASSWORD, temporary: false }],
+    };
+  }
+
+  /**
+   * From the broker's redirect to Keycloak (`toIdp`): Keycloak's login form posted as `username`,
+   * its redirect to `brokerUrl`'s callback followed; the broker's page.
+   */
+  async function loginAtKeycloak(browser: Browser, toIdp: string, brokerUrl: string, username: string) {
+    const authorize = new URL(toIdp);
+    expect(
+      authorize.href.startsWith(`${keycloak.url}${ISSUER_PATH}/protocol/openid-connect/auth?`),
+      authorize.href,
+    ).to.equal(true);
+    expect(authorize.searchParams.get('code_challenge_method')).to.equal('S256');
+    const loginPage = await browser.request(authorize.href);
+    const loginHtml = await loginPage.text();
+    expect(loginPage.status, loginHtml).to.equal(200);
+    const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(loginHtml)?.[1];
+    expect(action, loginHtml).to.be.a('string');
+    const afterLogin = await browser.request(action!.replaceAll('&amp;', '&'), {
+      form: { username, password: PASSWORD, credentialId: '' },
+    });
+    const callback = afterLogin.headers.get('location') ?? '';
+    expect(callback.startsWith(`${brokerUrl}/oidc/callback?`), `${afterLogin.status} ${callback}`).to.equal(
+      true,
+    );
+    // RFC 9207: Keycloak names itself in the authorization response; the broker checks it.
+    expect(new URL(callback).searchParams.get('iss')).to.equal(`${keycloak.url}${ISSUER_PATH}`);
+    const page = await browser.request(callback);
+    return { page, html: await page.text() };
+  }
+
+  /** node-saml's AuthnRequest to the broker, then Keycloak; the broker's page and node-saml. */
+  async function signIn(username: string) {
+    const browser = new Browser();
+    const sp = portalSp(broker.url, pki);
+    const sso = await browser.request(await sp.getAuthorizeUrlAsync('rs-kc', undefined, {}));
+    expect(sso.status, await sso.clone().text()).to.equal(302);
+    return { sp, ...(await loginAtKeycloak(browser, sso.headers.get('location')!, broker.url, username)) };
+  }
+
+  it('signs in a person whose e-mail Keycloak has verified: the portal receives that address', async () => {
+    const { sp, page, html } = await signIn('alice');
+    expect(page.status, html).to.equal(200);
+    const { profile } = await sp.validatePostResponseAsync(formFields(html));
+    expect(profile?.nameID).to.equal('alice@acme.test');
+    expect(profile?.['email']).to.equal('alice@acme.test');
+    expect(profile?.['displayName']).to.equal('Alice Archer');
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+      idp: 'keycloak',
+      result: 'success',
+    });
+  });
+
+  it('refuses a person whose e-mail Keycloak has not verified (IDP_EMAIL_UNVERIFIED)', async () => {
+    const { page, html } = await signIn('bob');
+    expect(page.status, html).to.equal(403);
+    expect(pageReason(html)).to.equal('IDP_EMAIL_UNVERIFIED');
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+      idp: 'keycloak',
+      result: 'refused',
+      reason: 'IDP_EMAIL_UNVERIFIED',
+    });
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')).to.include({
+      reason: 'IDP_EMAIL_UNVERIFIED',
+      status: 403,
+    });
+    expect(JSON.stringify(broker.logs)).not.to.include('bob@acme.test');
+  });
+
+  /** A signed-in page of the real portal: 200 while the session lives, 303 to sign-in once it is gone. */
+  async function portalPage(browser: Browser): Promise<number> {
+    const res = await browser.request(`${portal.url}/requests`);
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  it('ends the portal session when Keycloak signs her out and posts its back-channel logout token', async () => {
+    const browser = new Browser();
+    const toBroker = await browser.request(`${portal.url}/login`);
+    expect(toBroker.status).to.equal(303);
+    const toIdp = await browser.request(toBroker.headers.get('location')!);
+    expect(toIdp.status, await toIdp.clone().text()).to.equal(302);
+    const { page, html } = await loginAtKeycloak(
+      browser,
+      toIdp.headers.get('location')!,
+      portalBroker.url,
+      'alice',
+    );
+    expect(page.status, html).to.equal(200);
+    const atPortal = await browser.request(`${portal.url}/saml/acs`, { form: formFields(html) });
+    expect(atPortal.status, await atPortal.clone().text()).to.equal(303);
+    expect(await portalPage(browser)).to.equal(200);
+
+    const linesBefore = portalBroker.logs.length;
+    // The realm admin's "Sign out" of the person: Keycloak ends her sessions and, before it answers,
+    // posts a logout token naming her sid to every client's backchannel.logout.url.
+    const admin = async (path: string, init: { method?: string } = {}) =>
+      fetch(`${keycloak.url}/admin${ISSUER_PATH}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${await keycloak.adminToken()}` },
+      });
+    const [user] = (await (await admin('/users?username=alice&exact=true')).json()) as Array<{ id: string }>;
+    const signOut = await admin(`/users/${user!.id}/logout`, { method: 'POST' });
+    expect(signOut.status, await signOut.clone().text()).to.equal(204);
+    const lines = portalBroker.logs.slice(linesBefore);
+    expect(
+      lines.find((l) => l['event'] === 'broker.backchannel_logout'),
+      JSON.stringify(lines),
+    ).to.include({ idp: 'keycloak', result: 'ended' });
+    expect(await portalPage(browser), 'the portal session is gone').to.equal(303);
+  });
+});
