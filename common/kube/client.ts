@@ -249,13 +249,19 @@ export class KubeClient {
     }
   }
 
-  /** Every item of a collection, following `continue` tokens. */
-  async list<T = KubeObject>(
+  /**
+   * Every item of a collection, following `continue` tokens. `each` maps the items of a page as it
+   * arrives: a cache that keeps a small part of each object (an informer) then holds one page of
+   * whole objects at a time, not the whole collection (Secrets' metadata can carry kubectl's
+   * last-applied copy of their data, up to 256 KiB each).
+   */
+  async list<T = KubeObject, R = T>(
     path: string,
     query: Record<string, string | undefined> = {},
     accept?: string,
-  ): Promise<KubeList<T>> {
-    const items: T[] = [];
+    each?: (item: T) => R,
+  ): Promise<KubeList<R>> {
+    const items: R[] = [];
     let cont: string | undefined;
     let resourceVersion: string | undefined;
     do {
@@ -264,7 +270,7 @@ export class KubeClient {
         ...(accept ? { accept } : {}),
       });
       // A PartialObjectMetadataList with no items says `items: null`.
-      items.push(...(page.items ?? []));
+      for (const item of page.items ?? []) items.push(each ? each(item) : (item as unknown as R));
       cont = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
     } while (cont);

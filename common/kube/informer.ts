@@ -185,12 +185,13 @@ export class Informer<T extends KubeObject = KubeObject> {
     const { client, path, labelSelector, onEvent } = this.options;
     const remembered = new Set<string>();
     this.rememberedDuringList = remembered;
-    let list: KubeList;
+    let list: KubeList<T>;
     try {
-      list = await client.list(
+      list = await client.list<KubeObject, T>(
         path,
         { labelSelector },
         this.options.metadataOnly ? METADATA_ONLY.list : undefined,
+        (raw) => this.shrink(raw),
       );
     } finally {
       this.rememberedDuringList = undefined;
@@ -199,8 +200,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     // the remembered object stands (else the relist would report it deleted and it would be
     // applied again), and the watch from the list's resourceVersion replays anything later.
     const seen = new Set<string>(remembered);
-    for (const raw of list.items) {
-      const object = this.shrink(raw);
+    for (const object of list.items) {
       const key = cacheKey(object.metadata.namespace, object.metadata.name ?? '');
       if (remembered.has(key)) continue;
       seen.add(key);
@@ -231,6 +231,9 @@ export class Informer<T extends KubeObject = KubeObject> {
     const watchAbort = new AbortController();
     const onStop = () => watchAbort.abort();
     this.abort.signal.addEventListener('abort', onStop, { once: true });
+    // A stop that came before this watch (just after the list it follows) ends it at once, not
+    // when the server does (up to watchTimeoutSeconds later).
+    if (this.stopped) watchAbort.abort();
     let lastActivity = Date.now();
     let silent = false;
     // A watch can die without the TCP connection noticing; bookmarks and the server's own

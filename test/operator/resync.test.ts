@@ -10,13 +10,14 @@ import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 class ListCountingClient extends KubeClient {
   readonly lists: string[] = [];
 
-  override list<T>(
+  override list<T, R = T>(
     path: string,
     query: Record<string, string | undefined> = {},
     accept?: string,
-  ): Promise<KubeList<T>> {
+    each?: (item: T) => R,
+  ): Promise<KubeList<R>> {
     this.lists.push(path);
-    return super.list<T>(path, query, accept);
+    return super.list<T, R>(path, query, accept, each);
   }
 }
 
