@@ -133,9 +133,14 @@ export async function waitFor(
   while (Date.now() < deadline) {
     try {
       const response = await fetchLocal(url, { headers });
-      await response.body?.cancel();
-      if (response.status < 500) return;
-      last = `HTTP ${response.status}`;
+      if (response.status < 500) {
+        await response.body?.cancel();
+        return;
+      }
+      // A part's /readyz says why ("not ready: the shared state store cannot be reached"): the one
+      // line a developer needs when, say, REDIS_URL names a Redis that is not running.
+      const why = (await response.text().catch(() => '')).split('\n')[0]?.trim();
+      last = `HTTP ${response.status}${why ? ` (${why})` : ''}`;
     } catch (err) {
       last = (err as Error).message;
     }
