@@ -154,6 +154,18 @@ export async function createBrokerApp(
   const portalSubjects = portalSubjectSealer(
     createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'portal-subject'),
   );
+  // A backend's state across the redirect to the IdP holds what its answer is checked against (an
+  // OIDC flow's PKCE verifier and nonce): secrets, kept in the flow store sealed (ADR 0180).
+  const backendStates = createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'backend-state');
+  /** The flow's backend state, or undefined when it does not open (an older release's, or altered). */
+  const openBackendState = (sealed: string | undefined): string | undefined => {
+    if (sealed === undefined) return undefined;
+    try {
+      return backendStates.open(sealed);
+    } catch {
+      return undefined;
+    }
+  };
   // The IdP (or the person's browser on its page) waits for the answer; the portal gets the same
   // deadline as a call to the IdP.
   const portalLogout = portalLogoutSender({
@@ -259,22 +271,26 @@ export async function createBrokerApp(
       telemetry.refusal('SAML_PROXY_COUNT_EXCEEDED', 200);
       return sendErrorResponse(req, res, flow, STATUS_PROXY_COUNT_EXCEEDED);
     }
-    if (!nameIdPolicyMet(flow, idps)) return refuseNameIdPolicy(req, res, flow);
+    if (request.nameIdForAnother || !nameIdPolicyMet(flow, idps)) return refuseNameIdPolicy(req, res, flow);
     const enforcedContext = settings.enforcesRequestedAuthnContext ? flow.authnContext : undefined;
     if (enforcedContext && !authnContextSatisfiable(enforcedContext)) {
       telemetry.refusal('SAML_AUTHN_CONTEXT_NOT_MET', 200);
       return sendErrorResponse(req, res, flow, STATUS_NO_AUTHN_CONTEXT);
     }
-    // A passive request may not show the choice page, and cannot be a fresh authentication
-    // either (core 3.4.1): answer NoPassive at once instead of showing anything.
-    if (flow.isPassive && (idps.length > 1 || flow.forceAuthn)) {
+    // A passive request may not show the choice page, cannot be a fresh authentication either
+    // (core 3.4.1), and cannot go to an IdP that has no passive login: answer NoPassive at once
+    // instead of showing anything.
+    if (
+      flow.isPassive &&
+      (idps.length > 1 || flow.forceAuthn || !backends.get(idps[0]!.name)!.logsInPassively)
+    ) {
       telemetry.refusal('SAML_PASSIVE_NOT_POSSIBLE', 200);
       return sendErrorResponse(req, res, flow, STATUS_NO_PASSIVE);
     }
     const flowId = newToken();
     setFlowCookie(res, flowId);
     // With one IdP the flow is written once, already naming it and holding its backend's state.
-    if (idps.length === 1) return startAtIdp(res, flowId, flow, idps[0]!.name);
+    if (idps.length === 1) return startAtIdp(req, res, flowId, flow, idps[0]!.name);
     await state.saveFlow(flowId, flow);
     sendChoicePage(res, pageFor(req), {
       idps: choices,
@@ -345,12 +361,23 @@ export async function createBrokerApp(
   }
 
   async function startAtIdp(
+    req: IncomingMessage,
     res: ServerResponse,
     flowId: string,
     flow: LoginFlow,
     idp: string,
+    loginHint?: string,
   ): Promise<void> {
-    const { redirectUrl, state: backendState } = await backends.get(idp)!.startLogin(flowId, {
+    const backend = backends.get(idp)!;
+    // Core 3.4.1: ForceAuthn "MUST authenticate the presenter directly"; through an IdP that can
+    // neither be asked for that nor show it, the broker would assert a login it never saw.
+    if (flow.forceAuthn && !backend.showsFreshLogin) {
+      await state.takeFlow(flowId);
+      telemetry.refusal('SAML_FORCE_AUTHN_NOT_POSSIBLE', 200);
+      return sendErrorResponse(req, res, flow, STATUS_REQUEST_UNSUPPORTED);
+    }
+    const { redirectUrl, state: backendState } = await backend.startLogin(flowId, {
+      ...(loginHint === undefined ? {} : { loginHint }),
       forceAuthn: flow.forceAuthn,
       isPassive: flow.isPassive === true,
       ...(flow.locale === undefined ? {} : { locale: flow.locale }),
@@ -358,7 +385,7 @@ export async function createBrokerApp(
       // The broker is one proxy already (core 3.4.1.5.1); a count of 0 was answered before this.
       ...(flow.proxyCount === undefined ? {} : { proxyCount: flow.proxyCount - 1 }),
     });
-    await state.saveFlow(flowId, { ...flow, idp, backendState });
+    await state.saveFlow(flowId, { ...flow, idp, backendState: backendStates.seal(backendState) });
     redirect(res, redirectUrl);
   }
 
@@ -403,7 +430,8 @@ export async function createBrokerApp(
         unknownDomain: true,
       });
     }
-    await startAtIdp(res, flowId, flow, idp.name);
+    // Chosen by the e-mail she typed: the IdP may fill it in for her.
+    await startAtIdp(req, res, flowId, flow, idp.name, idpName === undefined ? email?.trim() : undefined);
   }
 
   /**
@@ -421,13 +449,17 @@ export async function createBrokerApp(
     const flow = await state.takeFlow(flowId);
     if (flow) useFlowLanguage(req, flow);
     const backend = flow?.idp === undefined ? undefined : backends.get(flow.idp);
-    if (
-      !flow ||
-      !backend ||
-      flow.backendState === undefined ||
-      backend.loginCallback.path !== callback.path
-    ) {
+    const backendState = openBackendState(flow?.backendState);
+    if (!flow || !backend || backendState === undefined) {
       throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center');
+    }
+    // An answer at another IdP's address is another IdP's, whatever flow it names: the flow, taken
+    // above, ends here, and its IdP never sees what came (RFC 9700 4.4.2, ADR 0175).
+    if (backend.loginCallback.path !== callback.path) {
+      throw new JsmSsoError(
+        'FLOW_IDP_MISMATCH',
+        'the answer came from another sign-in method than the one chosen; start again from the help center',
+      );
     }
     try {
       if (callback.browserBound && readFlowCookie(req) !== flowId) {
@@ -435,7 +467,7 @@ export async function createBrokerApp(
           status: 403,
         });
       }
-      const completion = await backend.finishLogin(request, flow.backendState);
+      const completion = await backend.finishLogin(request, backendState);
       const asserted = completion.subject.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED;
       if (
         settings.enforcesRequestedAuthnContext &&

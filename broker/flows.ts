@@ -7,8 +7,8 @@ import type { RequestedAuthnContext } from './saml/inbound.js';
 /**
  * Everything the broker frontend remembers, all in the flow store with a TTL: a login flow (from
  * the AuthnRequest to the Response), the minimum a later logout needs, and a pending logout.
- * Backends keep their own one-time indexes and markers (broker/backends). Nothing about a person
- * is written in the clear: a session holds the IdP's name, the backend's opaque logout handle, keyed
+ * Backends keep their own one-time indexes and markers (broker/backends). A flow's backend state
+ * (an OIDC flow's PKCE verifier and nonce) is sealed. Nothing about a person is written in the clear: a session holds the IdP's name, the backend's opaque logout handle, keyed
  * hashes, and (for the IdP's logout to reach the portal, ADR 0150 and 0158) the portal's NameID sealed.
  */
 
@@ -30,7 +30,7 @@ export interface LoginFlow {
   /** The AuthnRequest's Scoping ProxyCount (at least 1 here); undefined when it sets no limit. */
   proxyCount?: number;
   idp?: string;
-  /** The chosen backend's own state across the redirect (opaque here). */
+  /** The chosen backend's own state across the redirect (opaque here), sealed: it holds secrets. */
   backendState?: string;
 }
 

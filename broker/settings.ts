@@ -19,7 +19,8 @@ export interface BrokerSettings {
   entityId: string;
   ssoUrl: string;
   sloUrl: string;
-  callbackUrl: string;
+  /** The redirect URI of the OIDC or OAuth 2.0 IdP of this name, in a tenant with `oauthIdps` of them (ADR 0175). */
+  redirectUri: (idp: string, oauthIdps: number) => string;
   logoutCallbackUrl: string;
   /** Where the OIDC IdP of this name posts its back-channel logout tokens (ADR 0150). */
   backchannelLogoutUrl: (idp: string) => string;
@@ -52,7 +53,7 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReade
     entityId: endpoints.entityId,
     ssoUrl: endpoints.ssoUrl,
     sloUrl: endpoints.sloUrl,
-    callbackUrl: endpoints.callbackUrl,
+    redirectUri: endpoints.redirectUri,
     logoutCallbackUrl: endpoints.logoutCallbackUrl,
     backchannelLogoutUrl: endpoints.backchannelLogoutUrl,
     frontchannelLogoutUrl: endpoints.frontchannelLogoutUrl,

@@ -108,9 +108,11 @@ export const BROKER_CODES = {
     "The AuthnRequest's AssertionConsumerServiceURL is not the portal's registered ACS, its index is not 0, or it names an index together with a URL or binding",
   SAML_BINDING_UNSUPPORTED: 'The AuthnRequest asks for a response binding other than HTTP-POST',
   SAML_PASSIVE_NOT_POSSIBLE:
-    'IsPassive with several IdPs (choice page needed) or with ForceAuthn; answered as NoPassive',
+    'IsPassive with several IdPs (choice page needed), with ForceAuthn, or through a plain OAuth 2.0 IdP (no passive login); answered as NoPassive',
+  SAML_FORCE_AUTHN_NOT_POSSIBLE:
+    'ForceAuthn through a plain OAuth 2.0 IdP, which can neither be asked for a fresh login nor show one; answered as Responder/RequestUnsupported',
   SAML_NAMEID_POLICY_UNSUPPORTED:
-    "The AuthnRequest's NameIDPolicy asks for a NameID format no IdP (or not the chosen one) is asserted with, and not transient (which the broker makes itself); answered as Requester/InvalidNameIDPolicy",
+    "The AuthnRequest's NameIDPolicy asks for a NameID format no IdP (or not the chosen one) is asserted with, and not transient (which the broker makes itself), or an SPNameQualifier other than the portal's; answered as Requester/InvalidNameIDPolicy",
   SAML_AUTHN_CONTEXT_NOT_MET:
     "With `spec.broker.requestedAuthnContext: Enforce`, the AuthnRequest's RequestedAuthnContext lists no class the login is asserted with (the IdP's acr, else unspecified), or asks for `better` or for declarations only; answered as Responder/NoAuthnContext",
   SAML_AUTHENTICATION_NOT_FRESH:
@@ -121,6 +123,8 @@ export const BROKER_CODES = {
     'The AuthnRequest names the principal to authenticate (a Subject), which the broker does not support; answered as Requester/RequestUnsupported',
   FLOW_UNKNOWN: 'The login flow is unknown: expired, already finished, or forged',
   FLOW_BROWSER_MISMATCH: 'The login flow was started in another browser (flow cookie missing or different)',
+  FLOW_IDP_MISMATCH:
+    "The IdP's answer came to another IdP's redirect URI than the one its login was sent to (RFC 9700 4.4.2 mix-up); the flow ends",
   CSRF_TOKEN_INVALID: "The IdP choice form's CSRF token is missing or wrong",
   IDP_UNKNOWN: 'The chosen IdP is not configured for this tenant',
   LOGOUT_STATE_UNKNOWN:
@@ -187,6 +191,8 @@ export const ATLASSIAN_CODES = {
   ATLASSIAN_RATE_LIMITED: 'Atlassian answered 429 (503 to the person)',
   ATLASSIAN_UNAVAILABLE: 'Atlassian answered 502, 503 or 504 (503 to the person)',
   ATLASSIAN_TIMEOUT: 'Atlassian did not answer in time (502)',
+  ATLASSIAN_PAGE_TIMEOUT:
+    "Atlassian answered each call in time but the page's calls together took longer than its budget, 25 s (502)",
   ATLASSIAN_UNREACHABLE: 'Atlassian cannot be reached (502)',
   ATLASSIAN_ERROR: 'Any other Atlassian error status (502)',
   ATLASSIAN_BUSY:

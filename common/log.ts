@@ -10,7 +10,9 @@ export type { Logger } from 'pino';
 
 const SENSITIVE_KEY =
   /^(authorization|cookie|set-cookie|password|passwd|secret|client_?secret|api_?token|token|access_?token|refresh_?token|id_?token|code|code_?verifier|nonce|state|saml_?request|saml_?response|samlrequest|samlresponse|assertion|relay_?state|relaystate|email|e_?mail|mail|private_?key|key|tls\.key|session|session_?id|sid|csrf)$/i;
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+// Letters and digits of any script (with their combining marks): an internationalised address
+// (RFC 6531 local part, IDN domain) is masked whole, not left in part or in full.
+const EMAIL = /[\p{L}\p{M}\p{N}._%+-]+@[\p{L}\p{M}\p{N}.-]+\.[\p{L}\p{M}]{2,}/gu;
 export const REDACTED = '[redacted]';
 
 /** Deep copy of `value` with sensitive keys and e-mail-shaped text removed. Exported for tests. */

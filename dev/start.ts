@@ -107,13 +107,14 @@ async function runDedicatedStack(
   const brokerUrl = `http://127.0.0.1:${ports.broker}`;
   const brokerAt = brokerEndpoints(brokerUrl);
   // Each IdP is the tenant's IdP of that name: signing out there ends the portal session too.
-  for (const [name, realm, port, idpName] of [
+  const devIdps = [
     ['idp', 'acme', ports.idp, ACME_IDP],
     ['partner-idp', 'partner', ports.partnerIdp, PARTNER_IDP],
-  ] as const) {
+  ] as const;
+  for (const [name, realm, port, idpName] of devIdps) {
     start(
       name,
-      devIdpArgs(realm, port, clientSecret, [`${brokerUrl}/oidc/callback`], {
+      devIdpArgs(realm, port, clientSecret, [brokerAt.redirectUri(idpName, devIdps.length)], {
         backchannel: brokerAt.backchannelLogoutUrl(idpName),
         frontchannel: brokerAt.frontchannelLogoutUrl(idpName),
       }),

@@ -21,6 +21,7 @@ import { BUSY_RETRY_AFTER_MS } from './atlassian/bulkhead.js';
 import { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import type { TransportOptions } from './atlassian/http.js';
+import { DEFAULT_PAGE_BUDGET_MS, withinPage } from './atlassian/page-budget.js';
 import { auditLog } from './audit.js';
 import { Catalogue } from './catalogue.js';
 import { Colleagues } from './colleagues.js';
@@ -58,7 +59,10 @@ export interface PortalOptions {
    * Overrides for the Atlassian transport: timeouts and retries in tests; `limits` over the
    * tenant's spec.atlassian.limits (the wait bound, maxWaitMs, is only set here).
    */
-  atlassian?: Partial<Omit<TransportOptions, 'siteUrl' | 'email' | 'apiToken'>>;
+  atlassian?: Partial<Omit<TransportOptions, 'siteUrl' | 'email' | 'apiToken'>> & {
+    /** The deadline of a page's Atlassian work together (ADR 0185); DEFAULT_PAGE_BUDGET_MS. */
+    pageBudgetMs?: number;
+  };
   /** How writes are retried (tests shorten the waits). */
   writes?: Partial<WriteSettings>;
   /** Trust X-Forwarded-For from this many proxies for the client IP (default: none). */
@@ -92,7 +96,12 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   });
   const brokerFetch = createTlsFetch();
   const limits = context.tenant.spec.portal.limits;
-  const uploads = await UploadSpool.create(limits.maxConcurrentUploads);
+  const { spool: uploads, leftFoldersRemoved } = await UploadSpool.create(limits.maxConcurrentUploads);
+  if (leftFoldersRemoved > 0)
+    context.logger.info(
+      { event: 'portal.upload_spool_cleared', folders: leftFoldersRemoved },
+      'removed the upload spool left by a process that was killed',
+    );
   const abuseLimits = new AbuseLimits(
     limits,
     context.secrets.read(signingSecretName(context.tenant, 'portal'), 'tls.key'),
@@ -110,6 +119,10 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   app.set('trust proxy', options.trustedProxyHops ?? context.trustedProxyHops ?? false);
   app.set('query parser', 'simple');
   app.use(telemetry.timePages);
+  // Before anything that calls Atlassian (the session's organizations below): the page's calls end
+  // within one budget together (ADR 0185), so a slow site gets the page's own 502, not a proxy's 504.
+  const pageBudgetMs = options.atlassian?.pageBudgetMs ?? DEFAULT_PAGE_BUDGET_MS;
+  app.use((_req, _res, next) => withinPage(pageBudgetMs, next));
   app.use(
     securityHeaders({
       formAction: [spec.broker.url],
@@ -276,6 +289,7 @@ function buildServices(
     { event: 'portal.broker_certificates', source: brokerCertificates.kind },
     'broker certificates source',
   );
+  const { pageBudgetMs: _page, ...transportOptions } = options.atlassian ?? {};
   const credentials = spec.atlassian.credentialsSecretRef.name;
   const serviceAccountEmail = secrets.read(credentials, 'email').trim();
   const client = new AtlassianClient({
@@ -285,7 +299,7 @@ function buildServices(
     apiToken: secrets.read(credentials, 'apiToken').trim(),
     onCall: (method, _path, status, seconds) => telemetry.atlassianCall(method, status, seconds),
     onRetry: (reason) => telemetry.atlassianRetry('read', reason),
-    ...options.atlassian,
+    ...transportOptions,
     limits: {
       maxConcurrent: spec.atlassian.limits.maxConcurrentCalls,
       perSecond: spec.atlassian.limits.callsPerSecond,

@@ -4,6 +4,7 @@
  * Desks are limited to `spec.atlassian.serviceDeskIds` when set.
  */
 import type { AtlassianClient } from './atlassian/client.js';
+import { outsidePage, waitWithinPage } from './atlassian/page-budget.js';
 import type {
   JiraField,
   RequestTypeDTO,
@@ -26,18 +27,23 @@ export class TtlCache {
     this.#ttlMs = ttlMs;
     this.#max = max;
   }
+  /**
+   * The cached value, else `load()`'s, shared by every page asking meanwhile. The load runs outside
+   * the page that started it and each page waits for it within its own deadline (ADR 0185): one
+   * page's budget running out never fails the load for the others.
+   */
   get<T>(key: string, load: () => Promise<T>): Promise<T> {
     const now = Date.now();
     const hit = this.#entries.get(key);
-    if (hit && hit.until > now) return hit.value as Promise<T>;
+    if (hit && hit.until > now) return waitWithinPage(hit.value as Promise<T>);
     this.#entries.delete(key);
     // A Map iterates in insertion order: the first key is the oldest.
     while (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
-    const value = load();
+    const value = outsidePage(load);
     this.#entries.set(key, { until: now + this.#ttlMs, value });
     // A failed load is not cached.
     value.catch(() => this.#entries.delete(key));
-    return value;
+    return waitWithinPage(value);
   }
   /** Stores a value known by other means (it replaces what was cached under the key). */
   put<T>(key: string, value: T): void {

@@ -6,6 +6,7 @@ import { JsmSsoError } from '../common/errors.js';
 import type { FlowStore } from '../common/flowstore/index.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
+import { outsidePage } from './atlassian/page-budget.js';
 import type { ApprovalDTO, CustomerRequestDTO, JqlIssue, TransitionDTO } from './atlassian/types.js';
 import type { Audience } from './audience.js';
 import { type Catalogue, TtlCache } from './catalogue.js';
@@ -227,9 +228,15 @@ export class RequestService {
       });
   }
 
-  /** A write under its key (write-once), claimed so that a second post of the same form waits. */
+  /**
+   * A write under its key (write-once), claimed so that a second post of the same form waits. It
+   * keeps its own budget, outside the page's (ADR 0185): cut off by the page, its outcome would be
+   * unknown.
+   */
   #writeOnce<T>(scope: string, options: WriteOnceOptions<T>): Promise<WriteOutcome<T>> {
-    return writeOnce(this.#claims ? { ...options, claim: { claims: this.#claims, scope } } : options);
+    return outsidePage(() =>
+      writeOnce(this.#claims ? { ...options, claim: { claims: this.#claims, scope } } : options),
+    );
   }
 
   /** The request's approvals; from the cache when `version` is known and unchanged. */

@@ -81,12 +81,16 @@ export function writePortalTenant(config: string, secretsDir: string, options: P
   return brokerKey;
 }
 
-/** `jsm-sso portal` on 127.0.0.1:`port` reading `files`, with no drain on SIGTERM. */
+/**
+ * `jsm-sso portal` on 127.0.0.1:`port` reading `files`, with no drain on SIGTERM; `env` adds to
+ * this process's environment (a TMPDIR of its own, say).
+ */
 export function startPortalProcess(
   files: Pick<PortalFiles, 'config' | 'dir'>,
   port: number,
   managementPort: number,
   stdio: 'ignore' | 'pipe' = 'ignore',
+  env: Record<string, string> = {},
 ): ChildProcess {
   const fromSource = import.meta.url.endsWith('.ts');
   const main = fileURLToPath(new URL(`../cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
@@ -107,7 +111,7 @@ export function startPortalProcess(
     '--drain-seconds',
     '0',
   ];
-  return spawn(process.execPath, args, { stdio, env: { ...process.env, LOG_LEVEL: 'warn' } });
+  return spawn(process.execPath, args, { stdio, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
 }
 
 /** Resolves once `url` answers 2xx (30 s at most). */

@@ -21,6 +21,12 @@ export interface LoginPrompt {
   /** The authentication context classes the SP asks for (its RequestedAuthnContext), to pass on. */
   acrValues?: readonly string[];
   /**
+   * The e-mail the person typed on the broker's choice page (home-realm discovery), so that an OIDC
+   * IdP fills in its sign-in form and she does not type it twice (login_hint, OIDC Core 3.1.2.1).
+   * Only a hint: the IdP decides who signs in, and the broker judges its answer as any other.
+   */
+  loginHint?: string;
+  /**
    * How many times the IdP may proxy the login in turn: one less than the SP allowed (SAML Scoping
    * ProxyCount, core 3.4.1.5.1). OIDC has no such parameter; undefined: no limit.
    */
@@ -224,6 +230,18 @@ export interface Backend {
   readonly backchannelLogout?: BackchannelLogout;
   readonly soapLogout?: SoapLogout;
   readonly frontchannelLogout?: FrontchannelLogout;
+  /**
+   * Whether the IdP can be asked for a login that shows the person nothing (SAML IsPassive, OIDC
+   * prompt=none). A plain OAuth 2.0 server "MUST ignore unrecognized request parameters" (RFC 6749
+   * 3.1), prompt among them, so a passive request through it is answered NoPassive at once (ADR 0174).
+   */
+  readonly logsInPassively: boolean;
+  /**
+   * Whether the IdP can be asked for a fresh login and its answer shows one (SAML ForceAuthn and
+   * AuthnInstant, OIDC max_age=0 and auth_time). A plain OAuth 2.0 server can do neither, so ForceAuthn
+   * through it is refused rather than asserted with an AuthnInstant the broker never saw (ADR 0174).
+   */
+  readonly showsFreshLogin: boolean;
   /**
    * The origin `startLogin` sends the browser to, when it can be known (undefined while the IdP is
    * unreachable): the choice page's CSP form-action must allow it, because Chromium also checks the

@@ -20,6 +20,7 @@ export function createBackends(
 ): { backends: Map<string, Backend>; outbound: TlsFetch[] } {
   const backends = new Map<string, Backend>();
   const outbound: TlsFetch[] = [];
+  const oauthIdps = idps.filter((idp) => idp.oidc ?? idp.oauth2).length;
   for (const idp of idps) {
     const protocol = idp.oidc ?? idp.oauth2 ?? idp.saml;
     // Every call to this IdP verifies TLS, trusting its private CA bundle on top of the public roots.
@@ -27,7 +28,7 @@ export function createBackends(
     outbound.push(fetch);
     const oauth = {
       secrets: part.secrets,
-      redirectUri: settings.callbackUrl,
+      redirectUri: settings.redirectUri(idp.name, oauthIdps),
       postLogoutRedirectUri: settings.logoutCallbackUrl,
       backchannelLogoutUri: settings.backchannelLogoutUrl(idp.name),
       frontchannelLogoutUri: settings.frontchannelLogoutUrl(idp.name),

@@ -80,6 +80,11 @@ interface OAuthProtocol {
   checkIdTokenSignature?(tokens: client.TokenEndpointResponse): Promise<void>;
   /** OIDC: the person's language goes as `ui_locales` (Core 3.1.2.1); OAuth 2.0 defines none. */
   sendsUiLocales: boolean;
+  /**
+   * OIDC: `prompt=none` asks for a login without interaction, `max_age=0` for a fresh one whose
+   * `auth_time` the ID token carries (Core 3.1.2.1, 2); OAuth 2.0 defines neither.
+   */
+  prompts: boolean;
   /** Who the person is, from the token response the code grant checked (oauthBackend.finishLogin). */
   identify(
     c: client.Configuration,
@@ -124,6 +129,8 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
   const issuer = protocol.issuer;
   return {
     idp: name,
+    logsInPassively: protocol.prompts,
+    showsFreshLogin: protocol.prompts,
     loginCallback: {
       path: new URL(options.redirectUri).pathname,
       method: 'GET',
@@ -315,6 +322,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
     extraAuthorizationParams: spec.extraAuthorizationParams,
     withNonce: true,
     sendsUiLocales: true,
+    prompts: true,
     async identify(c, tokens) {
       const idToken = tokens.claims()!;
       let claims: Record<string, unknown> = { ...idToken };
@@ -444,6 +452,7 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
     extraAuthorizationParams: spec.extraAuthorizationParams,
     withNonce: false,
     sendsUiLocales: false,
+    prompts: false,
     async identify(c, tokens) {
       const response = await guardProtocol(c, () =>
         client.fetchProtectedResource(c, tokens.access_token, new URL(spec.userinfoEndpoint), 'GET'),
@@ -477,6 +486,7 @@ async function authorizationRequest(
     isPassive,
     locale,
     acrValues,
+    loginHint,
   }: LoginPrompt & { withNonce: boolean; sendsUiLocales: boolean },
 ): Promise<{ redirectUrl: string; pending: PendingAuthorization }> {
   const codeVerifier = client.randomPKCECodeVerifier();
@@ -490,6 +500,8 @@ async function authorizationRequest(
   // is checked by the frontend. A tenant's own acr_values stays.
   if (withNonce && acrValues?.length && parameters['acr_values'] === undefined)
     parameters['acr_values'] = acrValues.join(' ');
+  // OIDC's login_hint (plain OAuth 2.0 has none); a tenant's own login_hint stays.
+  if (withNonce && loginHint && parameters['login_hint'] === undefined) parameters['login_hint'] = loginHint;
   Object.assign(parameters, {
     redirect_uri: redirectUri,
     response_type: 'code',

@@ -21,6 +21,7 @@ export function identityProviderEndpoints(
 ): IdentityProviderEndpoints {
   const broker = brokerEndpoints(brokerUrl);
   const idps = Array.isArray(identityProviders) ? (identityProviders as Array<Record<string, unknown>>) : [];
+  const oauthIdps = idps.filter((idp) => idp?.['oidc'] || idp?.['oauth2']).length;
   return idps.flatMap((idp): IdentityProviderEndpoints => {
     const name = idp?.['name'];
     if (typeof name !== 'string') return [];
@@ -36,7 +37,7 @@ export function identityProviderEndpoints(
     return [
       {
         name,
-        redirectUri: broker.callbackUrl,
+        redirectUri: broker.redirectUri(name, oauthIdps),
         ...(idp['oidc']
           ? {
               postLogoutRedirectUri: broker.logoutCallbackUrl,

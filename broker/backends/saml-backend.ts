@@ -270,6 +270,10 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
 
   return {
     idp: name,
+    // IsPassive and ForceAuthn go on to the IdP's AuthnRequest; its NoPassive comes back as such,
+    // and a ForceAuthn login's AuthnInstant is checked (SAML_AUTHENTICATION_NOT_FRESH).
+    logsInPassively: true,
+    showsFreshLogin: true,
     loginCallback: {
       path: new URL(acsUrl).pathname,
       method: 'POST',

@@ -12,7 +12,13 @@ import {
   SamlError,
   type SignatureAlgorithmUri,
 } from '../../common/saml/index.js';
-import { attribute, childElements, optionalChild, simpleText } from '../../common/saml/xml.js';
+import {
+  attribute,
+  childElements,
+  optionalChild,
+  simpleText,
+  trimXmlWhitespace,
+} from '../../common/saml/xml.js';
 
 /**
  * What the broker's SAML frontend accepts from the portal (AuthnRequest, LogoutRequest): every
@@ -46,6 +52,11 @@ export interface AcceptedAuthnRequest extends AcceptedMessage {
   uiLocales: string[];
   /** The NameID format the SP asks for (NameIDPolicy Format); undefined when any will do. */
   nameIdFormat?: string;
+  /**
+   * Whether the NameIDPolicy asks for the NameID in another SP's or an affiliation's namespace
+   * (SPNameQualifier other than the portal's entityID, core 3.4.1.1), which the broker has none of.
+   */
+  nameIdForAnother: boolean;
   /** The authentication context the SP asks for (RequestedAuthnContext); undefined when any will do. */
   authnContext?: RequestedAuthnContext;
   /** Whether the request names the principal to authenticate (a Subject), which the broker does not support. */
@@ -129,12 +140,14 @@ export async function acceptAuthnRequest(
   const nameIdFormat = requestedNameIdFormat(message.root);
   const authnContext = requestedAuthnContext(message.root);
   const proxyCount = proxyCountOf(message.root);
+  const qualifier = nameIdQualifierOf(message.root);
   return {
     ...message,
-    forceAuthn: isTrue(attribute(message.root, 'ForceAuthn')),
-    isPassive: isTrue(attribute(message.root, 'IsPassive')),
+    forceAuthn: booleanAttribute(message.root, 'ForceAuthn'),
+    isPassive: booleanAttribute(message.root, 'IsPassive'),
     uiLocales: uiLocalesOf(message.root),
     ...(nameIdFormat === undefined ? {} : { nameIdFormat }),
+    nameIdForAnother: qualifier !== undefined && qualifier !== sp.entityId,
     ...(authnContext === undefined ? {} : { authnContext }),
     namesSubject: optionalChild(message.root, NS.assertion, 'Subject') !== undefined,
     ...(proxyCount === undefined ? {} : { proxyCount }),
@@ -192,6 +205,12 @@ function requestedNameIdFormat(root: Element): string | undefined {
   return format === undefined || format === NAMEID_UNSPECIFIED ? undefined : format;
 }
 
+/** Core 3.4.1.1: NameIDPolicy's SPNameQualifier, the namespace the NameID is asked in. */
+function nameIdQualifierOf(root: Element): string | undefined {
+  const policy = optionalChild(root, NS.protocol, 'NameIDPolicy');
+  return policy && attribute(policy, 'SPNameQualifier');
+}
+
 /** A BCP 47 language tag, as far as choosing among the broker's languages needs. */
 const LANGUAGE_TAG = /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/;
 
@@ -219,7 +238,16 @@ export async function acceptLogoutRequest(
   return { ...message, ...logoutRequestSubject(message.root) };
 }
 
-/** xs:boolean: "true" or "1". */
-function isTrue(value: string | undefined): boolean {
-  return value === 'true' || value === '1';
+/**
+ * An optional xs:boolean attribute, false when absent. XML Schema 1.1 part 2, 3.3.2: whitespace
+ * collapsed, then `true`, `false`, `1` or `0`. Anything else is a malformed request, never false:
+ * ` true ` read as false would show a passive request a login page (ADR 0174).
+ */
+function booleanAttribute(root: Element, name: string): boolean {
+  const value = attribute(root, name);
+  if (value === undefined) return false;
+  const collapsed = trimXmlWhitespace(value);
+  if (collapsed === 'true' || collapsed === '1') return true;
+  if (collapsed === 'false' || collapsed === '0') return false;
+  throw new SamlError('SAML_XML_INVALID', `the AuthnRequest's ${name} is not an xs:boolean`);
 }

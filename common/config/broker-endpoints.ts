@@ -12,6 +12,15 @@ export function brokerEndpoints(brokerUrl: string) {
     ssoUrl: `${brokerUrl}/saml/sso`,
     sloUrl: `${brokerUrl}/saml/slo`,
     callbackUrl: `${brokerUrl}/oidc/callback`,
+    /**
+     * The redirect URI of the OIDC or OAuth 2.0 IdP `idp` in a tenant with `oauthIdps` such IdPs.
+     * With several, one address per IdP: an answer is judged by the IdP whose address it came to,
+     * the mix-up defence RFC 9700 4.4.2 requires of a client of several authorization servers
+     * whatever they send (RFC 9207 `iss` is checked too, when an IdP sends it). A tenant's only one
+     * keeps the shared address, where no mix-up can be (ADR 0175).
+     */
+    redirectUri: (idp: string, oauthIdps: number) =>
+      oauthIdps > 1 ? `${brokerUrl}/oidc/callback/${idp}` : `${brokerUrl}/oidc/callback`,
     logoutCallbackUrl: `${brokerUrl}/oidc/logout-callback`,
     /**
      * Where the OIDC IdP `idp` posts its back-channel logout tokens: one address per IdP, so that

@@ -941,7 +941,7 @@ export interface TenantStatus {
      */
     name: string;
     /**
-     * OIDC and OAuth 2.0 - the client's redirect URI (redirect_uris).
+     * OIDC and OAuth 2.0 - the client's redirect URI (redirect_uris). A tenant's only OIDC or OAuth 2.0 IdP uses <broker>/oidc/callback; with several, each has its own, <broker>/oidc/callback/<name>, so that an answer is judged by the IdP whose address it came to (RFC 9700 mix-up defence, ADR 0175).
      */
     redirectUri?: string;
     /**

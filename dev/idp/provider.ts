@@ -236,16 +236,21 @@ async function handleInteraction(
   users: readonly DevUser[],
 ) {
   const details = await provider.interactionDetails(req, res);
-  if (!submitted) return renderLogin(res, details.uid, '', formAction, users);
+  if (!submitted) {
+    // The e-mail the person gave the broker's choice page, so she does not type it twice.
+    const hint = details.params['login_hint'];
+    return renderLogin(res, details.uid, '', formAction, users, typeof hint === 'string' ? hint : '');
+  }
   const form = new URLSearchParams(await readBody(req));
-  const user = users.find((u) => u.email === (form.get('email') ?? '').trim().toLowerCase());
+  const email = form.get('email') ?? '';
+  const user = users.find((u) => u.email === email.trim().toLowerCase());
   const password = Buffer.from(form.get('password') ?? '');
   if (
     !user ||
     password.length !== DEV_PASSWORD.length ||
     !timingSafeEqual(password, Buffer.from(DEV_PASSWORD))
   ) {
-    return renderLogin(res, details.uid, 'Unknown e-mail or wrong password.', formAction, users);
+    return renderLogin(res, details.uid, 'Unknown e-mail or wrong password.', formAction, users, email);
   }
   await provider.interactionFinished(
     req,
@@ -261,6 +266,7 @@ function renderLogin(
   error: string,
   formAction: readonly string[],
   users: readonly DevUser[],
+  email: string,
 ): void {
   setSecurityHeaders(res, { secure: false });
   allowFormAction(res, formAction);
@@ -273,8 +279,13 @@ function renderLogin(
 <body><p class="banner">DEVELOPMENT IdP - not for production use</p><h1>Sign in</h1>
 ${error ? html`<p role="alert">${error}</p>` : ''}
 <form method="post" action="/interaction/${uid}/login">
-<label>E-mail <input name="email" type="email" autocomplete="username" required autofocus></label>
-<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+${
+  email
+    ? html`<label>E-mail <input name="email" type="email" autocomplete="username" required value="${email}"></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required autofocus></label>`
+    : html`<label>E-mail <input name="email" type="email" autocomplete="username" required autofocus></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>`
+}
 <button type="submit">Sign in</button></form>
 <p>Seeded users (password <code>${DEV_PASSWORD}</code>):</p><ul>${users.map((u) => html`<li>${u.email}</li>`)}</ul></body></html>`
       .value,

@@ -1,6 +1,7 @@
 import { openAsBlob } from 'node:fs';
 import { AtlassianError } from './errors.js';
 import { AtlassianTransport, type TransportOptions } from './http.js';
+import { outsidePage, waitWithinPage } from './page-budget.js';
 import type {
   ApprovalDTO,
   ArticleDTO,
@@ -201,16 +202,19 @@ export class AtlassianClient {
     return this.transport.call('/rest/api/3/myself');
   }
   #serviceAccountId: Promise<string> | undefined;
-  /** The service account's accountId, asked once per client (again after a failure). */
+  /**
+   * The service account's accountId, asked once per client (again after a failure); asked outside
+   * the page that needs it first, and waited for within each page's deadline (ADR 0185).
+   */
   serviceAccountId(): Promise<string> {
-    this.#serviceAccountId ??= this.myself().then(
+    this.#serviceAccountId ??= outsidePage(() => this.myself()).then(
       (me) => me.accountId,
       (err: unknown) => {
         this.#serviceAccountId = undefined;
         throw err;
       },
     );
-    return this.#serviceAccountId;
+    return waitWithinPage(this.#serviceAccountId);
   }
   createCustomer(email: string, displayName: string): Promise<UserDTO> {
     return this.transport.call(`${SD}/customer`, {
@@ -407,12 +411,6 @@ export class AtlassianClient {
       method: 'POST',
       json: { id: transitionId, ...(comment === undefined ? {} : { additionalComment: { body: comment } }) },
     });
-  }
-  async notification(issueKey: string): Promise<boolean> {
-    const r = await this.transport.call<{ subscribed: boolean }>(
-      `${SD}/request/${id(issueKey)}/notification`,
-    );
-    return r.subscribed;
   }
 }
 

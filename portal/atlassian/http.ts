@@ -3,11 +3,13 @@ import { exchangeSignal, releasedWithBody } from '../../common/exchange-signal.j
 import type { OutboundInit } from '../../common/tls/index.js';
 import { AtlassianBulkhead, type BulkheadLimits, DEFAULT_BULKHEAD_LIMITS } from './bulkhead.js';
 import { AtlassianError, codeForStatus, parseErrorBody } from './errors.js';
+import { pageDeadline, pageTimedOut } from './page-budget.js';
 
 /**
  * The transport under the Atlassian client: Basic auth with the service account, a bulkhead (a
  * concurrency and a rate limit of this tenant's own, with a bounded wait), one deadline per call
- * (`timeoutMs` from its start: its retries and their waits fit in it, ADR 0178), and bounded
+ * (`timeoutMs` from its start: its retries and their waits fit in it, ADR 0178), cut to what is
+ * left of the page's when the call is made for a page (portal/atlassian/page-budget.ts), and bounded
  * retries on 429/503 after Retry-After (none when it asks for more than maxDelayMs), else after
  * exponential backoff with full jitter.
  * Only calls marked `idempotent` are retried; a create is never repeated here (the caller
@@ -127,6 +129,9 @@ function isTooLarge(err: unknown): boolean {
   return err instanceof JsmSsoError && err.code === 'UPSTREAM_RESPONSE_TOO_LARGE';
 }
 
+/** An attempt not made: its page's deadline passed while it waited for a bulkhead slot. */
+const PAGE_SPENT = { failure: 'timeout', cause: undefined } as const;
+
 export class AtlassianTransport {
   readonly #options: Required<
     Omit<TransportOptions, 'onCall' | 'onRetry' | 'onExchange' | 'fetch' | 'limits'>
@@ -164,7 +169,13 @@ export class AtlassianTransport {
     const o = this.#options;
     // One deadline for the call, not one per attempt (ADR 0178): an attempt that timed out spent
     // it, so a site that stopped answering costs the page one timeout, not one per retry.
-    const deadline = performance.now() + o.timeoutMs;
+    // Within a page, no later than the page's deadline either (ADR 0185): a call then cut short by
+    // it is the page's timeout, not the call's.
+    const own = performance.now() + o.timeoutMs;
+    const page = pageDeadline();
+    const pageBound = page !== undefined && page < own;
+    const deadline = pageBound ? page : own;
+    if (deadline <= performance.now()) throw pageTimedOut();
     const fitsDeadline = (waitMs: number) => performance.now() + waitMs < deadline;
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = {
@@ -185,7 +196,10 @@ export class AtlassianTransport {
         .run(() => {
           // A retry gets what is left of the call's deadline; the first attempt all of it, whatever
           // it waited for its slot (that wait has its own bound, the bulkhead's).
-          const timeoutMs = attempt === 0 ? o.timeoutMs : Math.max(1, deadline - performance.now());
+          // (A page's deadline is not extended by that wait: nothing is sent once it is past.)
+          const left = deadline - performance.now();
+          if (pageBound && left <= 0) return Promise.resolve(PAGE_SPENT);
+          const timeoutMs = attempt === 0 && !pageBound ? o.timeoutMs : Math.max(1, left);
           return this.#attempt(
             method,
             path,
@@ -209,6 +223,7 @@ export class AtlassianTransport {
           o.onRetry?.(outcome.failure);
           continue;
         }
+        if (timedOut && pageBound) throw pageTimedOut(outcome.cause);
         throw new AtlassianError(timedOut ? 'ATLASSIAN_TIMEOUT' : 'ATLASSIAN_UNREACHABLE', 0, {
           cause: outcome.cause,
         });

@@ -87,6 +87,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   ATLASSIAN_BUSY: 'refusal.atlassianBusyShortly',
   ATLASSIAN_UNAVAILABLE: 'refusal.atlassianUnavailable',
   ATLASSIAN_TIMEOUT: 'refusal.atlassianTimeout',
+  ATLASSIAN_PAGE_TIMEOUT: 'refusal.atlassianTimeout',
   ATLASSIAN_UNREACHABLE: 'refusal.atlassianUnreachable',
   ATLASSIAN_ERROR: 'refusal.atlassianError',
 };

@@ -28,8 +28,10 @@ export function mountMyRequestsRoutes(app: Express, web: PortalWeb, services: Po
     const { customer } = session(res);
     const position = pagePosition(req.query['page'], req.query['start']);
     const [mine, all] = await Promise.all([catalogue.desksFor(customer), catalogue.desks()]);
+    // The types the portal offers (in a request type group): an agents-only type is not named to
+    // customers here either (ADR 0147, 0180).
     const desks: DeskChoice[] = await Promise.all(
-      mine.map(async (desk) => ({ desk, types: await catalogue.requestTypes(desk.id) })),
+      mine.map(async (desk) => ({ desk, types: await catalogue.portalRequestTypes(desk.id) })),
     );
     // Only the customer's desks and their request types: anything else in the URL means "any".
     const desk = desks.find((d) => d.desk.id === req.query['desk']);

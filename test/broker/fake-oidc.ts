@@ -57,6 +57,8 @@ export interface FakeOidc {
   person: Record<string, unknown>;
   /** How many times its JWKS was read. */
   jwksFetches: number;
+  /** Every code presented at its token endpoint, in order. */
+  tokenCodes: string[];
   close(): Promise<void>;
 }
 
@@ -66,7 +68,13 @@ const TOKEN_TYPES: Partial<Record<Forgery, string>> = { 'token-type-mac': 'mac',
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
+export async function startFakeOidc(
+  clientId: string,
+  options: {
+    /** Whether its discovery says it sends RFC 9207 `iss` with every authorization response (default true). */
+    issParameter?: boolean;
+  } = {},
+): Promise<FakeOidc> {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   const foreignKey = (await generateKeyPair('RS256')).privateKey;
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
@@ -79,6 +87,7 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
     forgery: 'valid',
     person: { email: 'mallory@acme.test', email_verified: true },
     jwksFetches: 0,
+    tokenCodes: [],
     nonceByState: new Map(),
     close: () =>
       new Promise((r) => {
@@ -142,7 +151,7 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
         response_types_supported: ['code'],
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: ['RS256'],
-        authorization_response_iss_parameter_supported: true,
+        authorization_response_iss_parameter_supported: options.issParameter ?? true,
       });
     }
     if (url.pathname === '/jwks') {
@@ -171,18 +180,18 @@ export async function startFakeOidc(clientId: string): Promise<FakeOidc> {
       req.on('data', (chunk: string) => {
         body += chunk;
       });
-      req.on(
-        'end',
-        () =>
-          void idToken(new URLSearchParams(body).get('code')).then((id_token) =>
-            json({
-              access_token: 'at',
-              token_type: TOKEN_TYPES[fake.forgery] ?? 'Bearer',
-              expires_in: 300,
-              id_token,
-            }),
-          ),
-      );
+      req.on('end', () => {
+        const code = new URLSearchParams(body).get('code');
+        if (code !== null) fake.tokenCodes.push(code);
+        void idToken(code).then((id_token) =>
+          json({
+            access_token: 'at',
+            token_type: TOKEN_TYPES[fake.forgery] ?? 'Bearer',
+            expires_in: 300,
+            id_token,
+          }),
+        );
+      });
       return;
     }
     res.statusCode = 404;
@@ -206,10 +215,11 @@ export interface TwoIdpBroker {
 export async function startTwoIdpBroker(
   idpMore: { alpha?: IdpDoc; beta?: IdpDoc } = {},
   extra?: (spec: IdpDoc) => void,
+  fakeOptions: Parameters<typeof startFakeOidc>[1] = {},
 ): Promise<TwoIdpBroker> {
   const pki = createPki();
-  const idpA = await startFakeOidc('jsm-sso');
-  const idpB = await startFakeOidc('jsm-sso');
+  const idpA = await startFakeOidc('jsm-sso', fakeOptions);
+  const idpB = await startFakeOidc('jsm-sso', fakeOptions);
   const { server, url } = await listenPlaceholder();
   const tenant = tenantFor(
     url,

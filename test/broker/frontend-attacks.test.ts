@@ -186,6 +186,34 @@ describe('broker: SAML frontend refuses attacks', () => {
     expect(lastRefusal()).to.equal('SAML_PASSIVE_NOT_POSSIBLE');
   });
 
+  it('answers a NameIDPolicy asking for the NameID of another SP (SPNameQualifier) with a signed Requester/InvalidNameIDPolicy Response, and takes its own entityID', async () => {
+    const withQualifier = (qualifier: string) =>
+      authnRequest(stack.broker.url, { body: `<samlp:NameIDPolicy SPNameQualifier="${qualifier}"/>` });
+    const refused = await redirect(withQualifier('https://other-sp.example/metadata'));
+    expect(refused.status).to.equal(200);
+    expect(
+      signedStatusCodes(formFields(await refused.text())['SAMLResponse']!, stack.pki.brokerCert),
+    ).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Requester',
+      'urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy',
+    ]);
+    expect(lastRefusal()).to.equal('SAML_NAMEID_POLICY_UNSUPPORTED');
+    expect((await redirect(withQualifier(`${PORTAL_URL}/saml/metadata`))).status).to.equal(302);
+  });
+
+  it('reads IsPassive and ForceAuthn as xs:boolean: " true " is true, and "TRUE" or "yes" is a malformed request, not false', async () => {
+    const withAttributes = (attributes: string) =>
+      authnRequest(stack.broker.url).replace('<samlp:AuthnRequest ', `<samlp:AuthnRequest ${attributes} `);
+    // XML Schema 3.3.2: xs:boolean collapses whitespace; its values are true, false, 1, 0.
+    const passive = await redirect(withAttributes('IsPassive=" true\t"'));
+    expect(passive.status).to.equal(302);
+    expect(new URL(passive.headers.get('location')!).searchParams.get('prompt')).to.equal('none');
+    const forced = await redirect(withAttributes('ForceAuthn="\n1 "'));
+    expect(new URL(forced.headers.get('location')!).searchParams.get('prompt')).to.equal('login');
+    for (const attributes of ['IsPassive="TRUE"', 'IsPassive="yes"', 'ForceAuthn="True"', 'ForceAuthn=""'])
+      await expectRefusal(await redirect(withAttributes(attributes)), 400, 'SAML_XML_INVALID');
+  });
+
   it('gives a hostile RelayState back only as an escaped form value', async () => {
     const hostile = '"><script>alert(1)</script><input name="x';
     const response = await redirect(

@@ -68,7 +68,7 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
     fakes[idp].person = { groups: [], ...person };
     const state = authorize.searchParams.get('state')!;
     const response = await browser.request(
-      `${broker.url}/oidc/callback?code=c1&state=${state}&iss=${encodeURIComponent(fakes[idp].issuer)}`,
+      `${authorize.searchParams.get('redirect_uri')}?code=c1&state=${state}&iss=${encodeURIComponent(fakes[idp].issuer)}`,
     );
     return { response, portal };
   }

@@ -57,7 +57,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     const issParam = iss === null ? '' : `&iss=${encodeURIComponent(iss)}`;
     // The code is the state: the fake IdP answers it with the nonce of this flow (fake-oidc.ts).
     return browser.request(
-      `${broker.url}/oidc/callback?code=${state}&state=${state}${issParam}${options.extra ?? ''}`,
+      `${broker.url}/oidc/callback/alpha?code=${state}&state=${state}${issParam}${options.extra ?? ''}`,
     );
   }
 
@@ -151,7 +151,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     const state = await startAt(browser, 'alpha');
     const description = '<script>alert(1)</script><a href="https://evil.example">call us</a>';
     const response = await browser.request(
-      `${broker.url}/oidc/callback?error=server_error&error_description=${encodeURIComponent(description)}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+      `${broker.url}/oidc/callback/alpha?error=server_error&error_description=${encodeURIComponent(description)}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
     );
     const body = await response.text();
     expect(response.status, body).to.equal(200);
@@ -174,7 +174,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
         states.push(state);
         idpA.forgery = forgery;
         const response = await browser.request(
-          `${broker.url}/oidc/callback?code=${code}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+          `${broker.url}/oidc/callback/alpha?code=${code}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
         );
         expect(response.status, forgery).to.equal(
           forgery === 'valid' ? 200 : forgery === 'foreign-key' ? 400 : 502,
@@ -184,7 +184,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
       const state = await startAt(browser, 'alpha');
       states.push(state);
       await browser.request(
-        `${broker.url}/oidc/callback?error=access_denied&error_description=${encodeURIComponent(description)}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+        `${broker.url}/oidc/callback/alpha?error=access_denied&error_description=${encodeURIComponent(description)}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
       );
     } finally {
       idpA.person = person;
@@ -268,7 +268,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     idpA.forgery = 'valid';
     await expectRefused(
       await browser.request(
-        `${broker.url}/oidc/callback?code=c1&state=${first}&iss=${encodeURIComponent(idpA.issuer)}`,
+        `${broker.url}/oidc/callback/alpha?code=c1&state=${first}&iss=${encodeURIComponent(idpA.issuer)}`,
       ),
       'OIDC_STATE_MISMATCH',
     );
@@ -278,7 +278,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     const state = await startAt(new Browser(), 'alpha');
     idpA.forgery = 'valid';
     const response = await new Browser().request(
-      `${broker.url}/oidc/callback?code=c1&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+      `${broker.url}/oidc/callback/alpha?code=c1&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
     );
     expect(response.status).to.equal(403);
     expect(await response.text()).to.contain('FLOW_BROWSER_MISMATCH');
@@ -378,5 +378,22 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     });
     expect(response.status).to.equal(302);
     expect(response.headers.get('location')).to.satisfy((l: string) => l.startsWith(idpA.issuer));
+  });
+
+  it('hands the e-mail typed for home-realm discovery to the IdP as login_hint, none for a choice by button', async () => {
+    const authorizationTo = async (form: Record<string, string>) => {
+      const browser = new Browser();
+      const choice = await browser.request(
+        await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
+      );
+      const { csrf } = formFields(await choice.text());
+      const response = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, ...form } });
+      expect(response.status).to.equal(302);
+      return new URL(response.headers.get('location')!);
+    };
+    const byEmail = await authorizationTo({ email: ' Xavier@acme.test ' });
+    expect(byEmail.origin + byEmail.pathname).to.satisfy((l: string) => l.startsWith(idpA.issuer));
+    expect(byEmail.searchParams.get('login_hint')).to.equal('Xavier@acme.test');
+    expect((await authorizationTo({ idp: 'alpha' })).searchParams.has('login_hint')).to.equal(false);
   });
 });

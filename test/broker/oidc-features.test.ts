@@ -212,6 +212,40 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     expect(audit).to.include({ result: 'refused', reason: 'OIDC_IDP_ERROR' });
   });
 
+  it('answers a passive request through a plain OAuth 2.0 IdP with a signed NoPassive Response at once (RFC 6749 3.1: the server ignores prompt)', async () => {
+    const broker = brokers.oauth2!;
+    const portal = portalSp(broker.url, pki);
+    portal.options.passive = true;
+    const page = await new Browser().request(await portal.getAuthorizeUrlAsync('rs-p', undefined, {}));
+    expect(page.status, page.headers.get('location') ?? '').to.equal(200);
+    const fields = formFields(await page.text());
+    expect(fields['RelayState']).to.equal('rs-p');
+    expect(signedStatusCodes(fields['SAMLResponse']!, pki.brokerCert)).to.deep.equal([
+      RESPONDER,
+      'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
+    ]);
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+      'SAML_PASSIVE_NOT_POSSIBLE',
+    );
+  });
+
+  it('answers ForceAuthn through a plain OAuth 2.0 IdP with a signed Responder/RequestUnsupported Response at once (it can neither be asked for a fresh login nor show one)', async () => {
+    const broker = brokers.oauth2!;
+    const portal = portalSp(broker.url, pki);
+    portal.options.forceAuthn = true;
+    const page = await new Browser().request(await portal.getAuthorizeUrlAsync('rs-f', undefined, {}));
+    expect(page.status, page.headers.get('location') ?? '').to.equal(200);
+    const fields = formFields(await page.text());
+    expect(fields['RelayState']).to.equal('rs-f');
+    expect(signedStatusCodes(fields['SAMLResponse']!, pki.brokerCert)).to.deep.equal([
+      RESPONDER,
+      'urn:oasis:names:tc:SAML:2.0:status:RequestUnsupported',
+    ]);
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+      'SAML_FORCE_AUTHN_NOT_POSSIBLE',
+    );
+  });
+
   it('signs in passively when the person already has a session at the IdP', async () => {
     const browser = new Browser();
     await loginThroughBroker(

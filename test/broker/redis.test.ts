@@ -34,8 +34,13 @@ describe('broker: shared state in Redis', () => {
         const { profile } = await portal.validatePostResponseAsync(fields);
         expect(profile?.nameID).to.equal(email);
       }
-      // A third sign-in left half-way (at the IdP's login page) keeps its flow in the store too.
-      await new Browser().request(await portal.getAuthorizeUrlAsync('rs-open', undefined, {}));
+      // A third sign-in left half-way (at the IdP's login page) keeps its flow in the store too: with
+      // what the broker must check the IdP's answer against (PKCE verifier, nonce), sealed.
+      const halfway = new Browser();
+      const toIdp = await halfway.request(await portal.getAuthorizeUrlAsync('rs-open', undefined, {}));
+      const authorize = new URL(toIdp.headers.get('location')!);
+      const nonce = authorize.searchParams.get('nonce');
+      expect(nonce, 'the broker sends the IdP a nonce').to.be.a('string');
       const keys = await redis.keys(`*${prefix}*`);
       expect(keys.length, 'the broker kept its sessions and markers in Redis').to.be.greaterThan(3);
       const stored = [...keys, ...((await redis.mget(...keys)).filter((v) => v !== null) as string[])].join(
@@ -50,6 +55,8 @@ describe('broker: shared state in Redis', () => {
       // No JWT (ID token) and no OAuth token field names.
       expect(stored).to.not.match(/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/);
       expect(stored).to.not.match(/id_?token|access_?token|refresh_?token/i);
+      expect(stored, 'the PKCE verifier').to.not.match(/code_?verifier/i);
+      expect(stored, "the half-way flow's nonce").to.not.include(nonce);
     } finally {
       redis.disconnect();
       await stack.close();

@@ -226,6 +226,8 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
       expect(run.stdout).to.match(/^acme\s+True\s+https:\/\/help\.acme\.example/m);
       expect(run.stdout).to.match(/deployment\.apps\/acme-broker\s+1\/1/);
       expect(run.stdout).to.match(/deployment\.apps\/acme-portal\s+1\/1/);
+      // Step 5: what to register at the IdP.
+      expect(run.stdout).to.include('"redirectUri":"https://sso.acme.example/oidc/callback"');
 
       const operator = await eventually(
         async () => {

@@ -56,6 +56,17 @@ describe('structured logs', () => {
     expect(text).to.include('contact [redacted] now');
   });
 
+  it('masks internationalised addresses whole (RFC 6531 local parts, IDN domains), as ASCII ones', () => {
+    const { lines, logger } = capture();
+    logger.warn(
+      { event: 'x', note: 'from jörg@acme.test, x@bücher.example and 太郎@例え.jp' },
+      'for zoë@acme.test',
+    );
+    const text = JSON.stringify(lines[0]);
+    for (const leaked of ['jö', 'bücher', '太郎', '例え', 'zo']) expect(text).not.to.include(leaked);
+    expect(lines[0]?.['note']).to.equal('from [redacted], [redacted] and [redacted]');
+  });
+
   it('redacts errors by message, keeping their code', () => {
     const err = Object.assign(new Error('no customer eve@acme.test'), { code: 'CUSTOMER_NOT_FOUND' });
     expect(redact({ err })).to.deep.equal({

@@ -23,7 +23,8 @@ describe('dev IdP login page', () => {
   });
   after(() => idp.close());
 
-  it('lets its sign-in form redirect on to the registered client (CSP form-action covers the redirect chain)', async () => {
+  /** The sign-in page the broker's authorization request (with these extra parameters) leads to. */
+  async function loginPage(extra: Record<string, string> = {}): Promise<Response> {
     const verifier = randomBytes(32).toString('base64url');
     const auth = new URL(`${idp.issuer}/auth`);
     auth.search = new URLSearchParams({
@@ -33,6 +34,7 @@ describe('dev IdP login page', () => {
       scope: 'openid email',
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
+      ...extra,
     }).toString();
     const start = await fetch(auth, { redirect: 'manual' });
     const location = start.headers.get('location');
@@ -46,8 +48,23 @@ describe('dev IdP login page', () => {
       },
     });
     expect(login.status).to.equal(200);
-    const csp = login.headers.get('content-security-policy') ?? '';
+    return login;
+  }
+
+  it('lets its sign-in form redirect on to the registered client (CSP form-action covers the redirect chain)', async () => {
+    const csp = (await loginPage()).headers.get('content-security-policy') ?? '';
     expect(csp).to.include("form-action 'self' http://127.0.0.1:45678;");
+  });
+
+  it("fills in the e-mail of the broker's login_hint, escaped, and asks for the password first", async () => {
+    const page = await (await loginPage({ login_hint: 'alice@acme.test' })).text();
+    expect(page).to.include(
+      'name="email" type="email" autocomplete="username" required value="alice@acme.test"',
+    );
+    expect(page).to.match(/name="password"[^>]*autofocus/);
+    const hostile = await (await loginPage({ login_hint: '"><script>alert(1)</script>' })).text();
+    expect(hostile).to.not.include('<script>alert(1)');
+    expect(await (await loginPage()).text()).to.match(/name="email"[^>]*required autofocus>/);
   });
 
   it('allows only the origins of registered redirect URIs, once each', () => {

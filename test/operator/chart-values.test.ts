@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -8,7 +8,7 @@ import type { KubeObject } from '../../common/kube/client.js';
 import { packageRoot } from '../../common/paths.js';
 import { labels, MANAGEMENT_PORT, selectorLabels } from '../../operator/resources/common.js';
 import { desiredDeployment } from '../../operator/resources/deployment.js';
-import { envtest } from '../../testkit/envtest.js';
+import { envtest, freshNamespace } from '../../testkit/envtest.js';
 import { tenantObject } from '../../testkit/tenants.js';
 import { helmPath } from '../../testkit/tools.js';
 
@@ -225,5 +225,28 @@ describe('Helm chart values and templates', function () {
     const heredoc = /<<'YAML'\n([\s\S]*?)\n\s*YAML\n/.exec(body)?.[1];
     expect(heredoc, 'the tenant heredoc').to.be.a('string');
     expect(parse(heredoc!)).to.deep.equal(parse(readFileSync(join(CHART, 'examples/tenant.yaml'), 'utf8')));
+    // Pasted into a shell as printed, indentation and all, from `kubectl apply` to its terminator: a
+    // terminator the shell does not see as one leaves it waiting for more input at a `>` prompt.
+    const pasted = /^ *kubectl apply -f - <<'YAML'\n[\s\S]*?\n *YAML\n/m.exec(body)![0];
+    const namespace = await freshNamespace(env.client, 'notes');
+    const applied = spawnSync(
+      'bash',
+      [
+        '-c',
+        pasted
+          .replace('kubectl apply', 'kubectl apply --dry-run=server')
+          .replace('namespace: acme', `namespace: ${namespace}`),
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          KUBECONFIG: env.kubeconfigPath,
+          PATH: `${env.toolsDir}:${process.env['PATH']}`,
+        },
+      },
+    );
+    expect(applied.stderr).to.equal('');
+    expect(applied.stdout).to.equal('jsmssotenant.jsm-sso.io/acme created (server dry run)\n');
   });
 });

@@ -344,12 +344,13 @@ describe('operator status', () => {
     expect(status.identityProviderEndpoints).to.deep.equal([
       {
         name: 'corporate',
-        redirectUri: 'https://sso.acme.example/oidc/callback',
+        // Two OIDC / OAuth 2.0 IdPs: one redirect URI each (ADR 0175).
+        redirectUri: 'https://sso.acme.example/oidc/callback/corporate',
         postLogoutRedirectUri: 'https://sso.acme.example/oidc/logout-callback',
         backchannelLogoutUri: 'https://sso.acme.example/oidc/backchannel-logout/corporate',
         frontchannelLogoutUri: 'https://sso.acme.example/oidc/frontchannel-logout/corporate',
       },
-      { name: 'github', redirectUri: 'https://sso.acme.example/oidc/callback' },
+      { name: 'github', redirectUri: 'https://sso.acme.example/oidc/callback/github' },
       {
         name: 'partner',
         spMetadataUrl: 'https://sso.acme.example/saml/sp-metadata/partner',

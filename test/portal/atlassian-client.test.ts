@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -182,15 +182,21 @@ describe('portal Atlassian client', () => {
     await service.comment(key, 'Alice: throttled comment', commentKey);
     emulator.faults.set(throttle(`/rest/servicedeskapi/request/${key}/attachment`));
     // Uploads reach the client spooled to disk (portal/http/upload-spool.ts).
-    const spooled = join(mkdtempSync(join(tmpdir(), 'portal-attach-')), 'log.txt');
+    const spool = mkdtempSync(join(tmpdir(), 'portal-attach-'));
+    const spooled = join(spool, 'log.txt');
     writeFileSync(spooled, 'log');
-    await service.attach(
-      key,
-      '1',
-      [{ filename: 'log.txt', path: spooled, mimeType: 'text/plain' }],
-      'Alice attached log.txt.',
-      newWriteKey(),
-    );
+    try {
+      await service.attach(
+        key,
+        '1',
+        [{ filename: 'log.txt', path: spooled, mimeType: 'text/plain' }],
+        'Alice attached log.txt.',
+        newWriteKey(),
+      );
+    } finally {
+      // The portal's spool removes its files; this one is the test's own.
+      rmSync(spool, { recursive: true, force: true });
+    }
     expect(retries).to.deep.equal(['429', '429', '429', '429', '429', '429']);
     expect(waits).to.deep.equal([2000, 2000, 2000, 2000, 2000, 2000]);
     const request = [...emulator.state.requests.values()].find((r) => r.key === key)!;

@@ -53,6 +53,10 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     expect((await alice.text(`/?q=${encodeURIComponent('vendor escalation')}`)).body).to.not.include(
       hidden.name,
     );
+    // Nor named among My requests' filters: an agents-only type's name is the desk's own business.
+    const list = await alice.text('/requests?status=all');
+    expect(list.body).to.include('Get IT help').and.not.include(hidden.name);
+    expect((await alice.text(`/requests?status=all&type=1:${hidden.id}`)).body).to.not.include(hidden.name);
     const from = h.logs.length;
     const form = await alice.text(`/desk/1/create/${hidden.id}`);
     expect(form.status).to.equal(404);

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import { inflateRedirectPayload } from '../../common/saml/deflate.js';
+import { issueErrorResponse, loadSigningCredential } from '../../common/saml/index.js';
 import { verifyRedirectSignature } from '../../common/saml/redirect-binding.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import {
+  BROKER_ENTITY_ID,
   BROKER_URL,
   Browser,
   brokerResponse,
@@ -101,6 +103,33 @@ describe('portal SAML sign-in', () => {
     expect(reasons(h, from)).to.include('PORTAL_LOGIN_FLOW_MISSING');
     expect(browser.cookies.has('jsmsso_session')).to.equal(false);
   });
+
+  for (const second of ['RequestDenied', 'NoPassive', 'AuthnFailed', 'RequestUnsupported']) {
+    it(`answers the broker's signed Responder/${second} (the IdP's error= answer) with a page, not a 500 or a new sign-in`, async () => {
+      const browser = new Browser(h.url);
+      const { requestId } = await startLogin(browser);
+      const { xml } = await issueErrorResponse(
+        loadSigningCredential(h.brokerKey.keyPem, h.brokerKey.certPem),
+        {
+          issuer: BROKER_ENTITY_ID,
+          acsUrl: `${h.url}/saml/acs`,
+          inResponseTo: requestId,
+          secondLevelStatus: `urn:oasis:names:tc:SAML:2.0:status:${second}`,
+          now: new Date(),
+        },
+      );
+      const from = h.logs.length;
+      const res = await browser.post('/saml/acs', { SAMLResponse: Buffer.from(xml).toString('base64') });
+      expect(res.status).to.equal(400);
+      expect(res.headers.get('location')).to.equal(null);
+      expect(res.headers.get('content-type')).to.match(/text\/html/);
+      expect(reasons(h, from)).to.deep.equal(['SAML_STATUS_NOT_SUCCESS']);
+      expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+      // The login is spent: posting the answer again starts nothing either.
+      const again = await browser.post('/saml/acs', { SAMLResponse: Buffer.from(xml).toString('base64') });
+      expect([again.status, again.headers.get('location')]).to.deep.equal([400, null]);
+    });
+  }
 
   it('refuses a Response for another browser’s login (InResponseTo bound to the login cookie)', async () => {
     const victim = new Browser(h.url);

@@ -1,0 +1,75 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { AtlassianError } from './errors.js';
+
+/**
+ * One deadline for all the Atlassian work of one portal page (ADR 0185). Each call has its own
+ * deadline (ADR 0178), but a page makes its calls in several rounds, one after another, so a site
+ * answering each just within it held a page for several deadlines, past what a load balancer waits.
+ * The page's deadline travels with its async context: the transport gives each call
+ * min(its own deadline, what is left of the page's); a fetch shared between pages (a cache, a
+ * single flight) runs outside any page (`outsidePage`), and each page stops waiting for it at its own
+ * deadline (`waitWithinPage`), so no page's budget fails another page's wait.
+ */
+
+/**
+ * 25 s: the shortest wait common in front of the portal is 30 s (many load balancers; ingress-nginx
+ * 60 s), so the page answers itself, with its reason, before the proxy's blank 504, with a few
+ * seconds for what follows its last call (a bulkhead wait, rendering). It is two and a half per-call
+ * deadlines (10 s): one call that takes all of its own still leaves room for the page's others.
+ */
+export const DEFAULT_PAGE_BUDGET_MS = 25_000;
+
+interface Page {
+  /** performance.now() at which the page's Atlassian work must be done. */
+  deadline: number;
+}
+
+const current = new AsyncLocalStorage<Page>();
+
+/** Runs `fn` (and all it starts) as one page whose Atlassian work ends within `budgetMs`. */
+export function withinPage<T>(budgetMs: number, fn: () => T): T {
+  return current.run({ deadline: performance.now() + budgetMs }, fn);
+}
+
+/** The current page's deadline (performance.now() time), or undefined outside a page. */
+export function pageDeadline(): number | undefined {
+  return current.getStore()?.deadline;
+}
+
+/** The error of a page whose budget ran out: every call answered in its time, the page did not. */
+export function pageTimedOut(cause?: unknown): AtlassianError {
+  return new AtlassianError('ATLASSIAN_PAGE_TIMEOUT', 0, cause === undefined ? {} : { cause });
+}
+
+/**
+ * Runs `fn` outside any page: its calls have their own deadlines only. For a fetch whose result
+ * other pages share (a cache entry, a single flight): the page that happened to start it must not
+ * end it for the others. And for a write under its key, which keeps its own budget (portal/write-once.ts):
+ * cut off by the page, its outcome would be unknown and need looking for.
+ */
+export function outsidePage<T>(fn: () => T): T {
+  return current.exit(fn);
+}
+
+/**
+ * Waits for a shared fetch until the current page's deadline at most, then fails this page with
+ * ATLASSIAN_PAGE_TIMEOUT; the fetch goes on for whoever else waits for it. Outside a page, the
+ * fetch itself.
+ */
+export function waitWithinPage<T>(fetch: Promise<T>): Promise<T> {
+  const deadline = pageDeadline();
+  if (deadline === undefined) return fetch;
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(pageTimedOut()), Math.max(0, deadline - performance.now()));
+    fetch.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });
+}
