@@ -21,6 +21,7 @@ import {
 import { makeKeyPair } from '../../testkit/keys.js';
 import { type Harness, startHarness } from '../../testkit/portal-harness.js';
 import { KEYCLOAK_START_DEADLINE_MS, type Keycloak, startKeycloak } from './keycloak.js';
+import { autoPostForm } from './peers.js';
 
 const PASSWORD = 'keycloak-interop-password';
 const ISSUER_PATH = '/realms/acme';
@@ -39,6 +40,7 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
   let broker: BrokerUnderTest;
   let portal: Harness;
   let portalBroker: BrokerUnderTest;
+  let samlBroker: BrokerUnderTest;
 
   before(async () => {
     pki = createPki();
@@ -48,6 +50,7 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
     useSigningKey(pki, 'portal', portalPair);
     const placeholder = await listenPlaceholder();
     const portalPlaceholder = await listenPlaceholder();
+    const samlPlaceholder = await listenPlaceholder();
     keycloak = await startKeycloak();
     await keycloak.createRealm({
       realm: 'acme',
@@ -87,10 +90,12 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
       spec.portal.url = portal.url;
     });
     portalBroker = await serveBroker(portalPlaceholder.server, portalPlaceholder.url, tenant, pki);
+    samlBroker = await serveKeycloakSamlBroker(samlPlaceholder);
   });
   after(async () => {
     await broker?.close();
     await portalBroker?.close();
+    await samlBroker?.close();
     await portal?.close();
     await keycloak?.close();
     pki?.cleanup();
@@ -152,6 +157,57 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
     return idp;
   }
 
+  /**
+   * A broker with the realm as its upstream SAML IdP (the realm's SAML descriptor as metadata), and
+   * the broker as the realm's SAML client the way an admin adds one: Keycloak reads the broker's SP
+   * metadata (its client description converter), then sends the e-mail as NameID and attribute.
+   */
+  async function serveKeycloakSamlBroker(placeholder: Awaited<ReturnType<typeof listenPlaceholder>>) {
+    const descriptor = await fetch(`${keycloak.url}${ISSUER_PATH}/protocol/saml/descriptor`);
+    const samlBroker = await serveBroker(
+      placeholder.server,
+      placeholder.url,
+      tenantFor(placeholder.url, [
+        {
+          name: 'keycloak-saml',
+          emailDomains: ['acme.test'],
+          saml: { metadataXml: await descriptor.text() },
+          emailTrust: 'asserted',
+          attributeMapping: { email: 'claims.email' },
+        },
+      ]),
+      pki,
+    );
+    const admin = `${keycloak.url}/admin${ISSUER_PATH}`;
+    const headers = { authorization: `Bearer ${await keycloak.adminToken()}` };
+    const spMetadata = await (await fetch(`${placeholder.url}/saml/sp-metadata`)).text();
+    const converted = await fetch(`${admin}/client-description-converter`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'text/plain' },
+      body: spMetadata,
+    });
+    expect(converted.status, await converted.clone().text()).to.equal(200);
+    const samlClient = (await converted.json()) as { attributes?: Record<string, string> };
+    const created = await fetch(`${admin}/clients`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        ...samlClient,
+        attributes: { ...samlClient.attributes, saml_name_id_format: 'email' },
+        protocolMappers: [
+          {
+            name: 'email',
+            protocol: 'saml',
+            protocolMapper: 'saml-user-property-mapper',
+            config: { 'user.attribute': 'email', 'attribute.name': 'email', 'attribute.nameformat': 'Basic' },
+          },
+        ],
+      }),
+    });
+    expect(created.status, await created.clone().text()).to.equal(201);
+    return samlBroker;
+  }
+
   function person(username: string, firstName: string, lastName: string, emailVerified: boolean) {
     return {
       username,
@@ -165,6 +221,18 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
     };
   }
 
+  /** Keycloak's login page at `url`, its form posted as `username`; Keycloak's answer. */
+  async function submitLoginForm(browser: Browser, url: string, username: string) {
+    const loginPage = await browser.request(url);
+    const loginHtml = await loginPage.text();
+    expect(loginPage.status, loginHtml).to.equal(200);
+    const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(loginHtml)?.[1];
+    expect(action, loginHtml).to.be.a('string');
+    return browser.request(action!.replaceAll('&amp;', '&'), {
+      form: { username, password: PASSWORD, credentialId: '' },
+    });
+  }
+
   /**
    * From the broker's redirect to Keycloak (`toIdp`): Keycloak's login form posted as `username`,
    * its redirect to `brokerUrl`'s callback followed; the broker's page.
@@ -176,14 +244,7 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
       authorize.href,
     ).to.equal(true);
     expect(authorize.searchParams.get('code_challenge_method')).to.equal('S256');
-    const loginPage = await browser.request(authorize.href);
-    const loginHtml = await loginPage.text();
-    expect(loginPage.status, loginHtml).to.equal(200);
-    const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(loginHtml)?.[1];
-    expect(action, loginHtml).to.be.a('string');
-    const afterLogin = await browser.request(action!.replaceAll('&amp;', '&'), {
-      form: { username, password: PASSWORD, credentialId: '' },
-    });
+    const afterLogin = await submitLoginForm(browser, authorize.href, username);
     const callback = afterLogin.headers.get('location') ?? '';
     expect(callback.startsWith(`${brokerUrl}/oidc/callback?`), `${afterLogin.status} ${callback}`).to.equal(
       true,
@@ -273,5 +334,27 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
       JSON.stringify(lines),
     ).to.include({ idp: 'keycloak', result: 'ended' });
     expect(await portalPage(browser), 'the portal session is gone').to.equal(303);
+  });
+
+  it('signs in through the realm as an upstream SAML IdP: Keycloak reads the broker SP metadata, the broker its descriptor', async () => {
+    const browser = new Browser();
+    const sp = portalSp(samlBroker.url, pki);
+    const sso = await browser.request(await sp.getAuthorizeUrlAsync('rs-kc-saml', undefined, {}));
+    expect(sso.status, await sso.clone().text()).to.equal(302);
+    const toIdp = sso.headers.get('location')!;
+    expect(toIdp.startsWith(`${keycloak.url}${ISSUER_PATH}/protocol/saml?`), toIdp).to.equal(true);
+    const afterLogin = await submitLoginForm(browser, toIdp, 'alice');
+    const upstream = autoPostForm(await afterLogin.text());
+    expect(upstream.action).to.equal(`${samlBroker.url}/saml/acs`);
+    const page = await browser.request(upstream.action, { form: upstream.fields });
+    const html = await page.text();
+    expect(page.status, `${html}\n${JSON.stringify(samlBroker.logs.at(-1))}`).to.equal(200);
+    const { profile } = await sp.validatePostResponseAsync(formFields(html));
+    expect(profile?.nameID).to.equal('alice@acme.test');
+    expect(profile?.['email']).to.equal('alice@acme.test');
+    expect(samlBroker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+      idp: 'keycloak-saml',
+      result: 'success',
+    });
   });
 });
