@@ -20,6 +20,11 @@ export interface Stack {
   progress(message: string): void;
   /** Runs `jsm-sso ...args` as the child `name`. */
   start(name: string, args: string[]): void;
+  /**
+   * Stops every child and removes the folder, for a start that failed: the error is the caller's
+   * to report, and no child (nor the folder's keys) may outlive the command that made it.
+   */
+  close(): Promise<void>;
 }
 
 export function createStack(options: { quiet: boolean }): Stack {
@@ -27,8 +32,7 @@ export function createStack(options: { quiet: boolean }): Stack {
   const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-dev-'));
   const children: { name: string; child: ChildProcess }[] = [];
   let stopping = false;
-  const stopAll = async (code: number) => {
-    if (stopping) return;
+  const close = async () => {
     stopping = true;
     for (const { child } of [...children].reverse()) {
       if (child.exitCode === null && child.signalCode === null) {
@@ -39,6 +43,10 @@ export function createStack(options: { quiet: boolean }): Stack {
       }
     }
     rmSync(dir, { recursive: true, force: true });
+  };
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    await close();
     process.exit(code);
   };
   process.on('SIGINT', () => void stopAll(0));
@@ -48,6 +56,7 @@ export function createStack(options: { quiet: boolean }): Stack {
   const format = process.stdout.isTTY ? readableLogLine() : (line: string) => line;
   return {
     dir,
+    close,
     progress: (message) => console.log(`[dev] ${message} (${((Date.now() - began) / 1000).toFixed(1)} s)`),
     start: (name, args) => {
       const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...args], {

@@ -63,8 +63,13 @@ export async function run(argv: string[]): Promise<void> {
   // The CLI only reads REDIS_URL here, at the edge, to choose the flow store for the demo.
   const redisUrl = process.env['REDIS_URL'] || undefined;
   const stack = createStack({ quiet: values['quiet'] === true });
-  if (values['pool'] === true) await runPoolStack(stack, { portalPort, seed, redisUrl });
-  else await runDedicatedStack(stack, { portalPort, seed, redisUrl });
+  try {
+    if (values['pool'] === true) await runPoolStack(stack, { portalPort, seed, redisUrl });
+    else await runDedicatedStack(stack, { portalPort, seed, redisUrl });
+  } catch (err) {
+    await stack.close();
+    throw err;
+  }
 }
 
 /** The dedicated placement: one tenant, its own broker and portal, two dev IdPs (acme and partner). */

@@ -1,4 +1,10 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
+import { freePort } from '../../common/net.js';
+import { packageRoot } from '../../common/paths.js';
 import { DEV_CLIENT_ID } from '../../dev/tenant.js';
 import { Browser, formFields, loginAtDevIdp } from '../../testkit/broker-harness.js';
 import {
@@ -117,5 +123,49 @@ describe('npm start', function () {
       status.idp,
       status.jsmEmulator,
     ]);
+  });
+});
+
+/** Ids of the processes whose command line names `path` (the stack's parts name their folder). */
+function processesNaming(path: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
+
+describe('npm start that cannot finish starting', function () {
+  this.timeout(240_000);
+
+  it("stops every part it started and removes its folder, naming the part's reason (REDIS_URL with no Redis behind it)", async () => {
+    // Its own TMPDIR, so the stack's folder and the parts that name it are told from any other run's.
+    const tmp = mkdtempSync(join(tmpdir(), 'jsm-sso-start-fail-'));
+    const child = spawn('npm', ['start'], {
+      cwd: packageRoot(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: tmp, REDIS_URL: `redis://127.0.0.1:${await freePort()}` },
+      detached: true,
+    });
+    let output = '';
+    for (const stream of [child.stdout, child.stderr])
+      stream.on('data', (chunk: Buffer) => (output += chunk));
+    try {
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      expect(code, output.slice(-2000)).to.equal(1);
+      // The broker's /readyz reason (its first: the shared state store cannot be reached; later: no
+      // answer within 500 ms), where there was only 'HTTP 503'.
+      expect(output).to.match(/broker did not become ready at \S+: HTTP 503 \(not ready: [^)]+\)/);
+      expect(readdirSync(tmp).filter((name) => name.startsWith('jsm-sso-dev-'))).to.deep.equal([]);
+      expect(processesNaming(tmp)).to.deep.equal([]);
+    } finally {
+      for (const pid of processesNaming(tmp)) process.kill(pid, 'SIGKILL');
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
