@@ -156,16 +156,8 @@ export async function createBrokerApp(
   );
   // A backend's state across the redirect to the IdP holds what its answer is checked against (an
   // OIDC flow's PKCE verifier and nonce): secrets, kept in the flow store sealed (ADR 0180).
+  // A flow's backend state that does not open (an older release's, or altered) is no state.
   const backendStates = createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'backend-state');
-  /** The flow's backend state, or undefined when it does not open (an older release's, or altered). */
-  const openBackendState = (sealed: string | undefined): string | undefined => {
-    if (sealed === undefined) return undefined;
-    try {
-      return backendStates.open(sealed);
-    } catch {
-      return undefined;
-    }
-  };
   // The IdP (or the person's browser on its page) waits for the answer; the portal gets the same
   // deadline as a call to the IdP.
   const portalLogout = portalLogoutSender({
@@ -449,7 +441,7 @@ export async function createBrokerApp(
     const flow = await state.takeFlow(flowId);
     if (flow) useFlowLanguage(req, flow);
     const backend = flow?.idp === undefined ? undefined : backends.get(flow.idp);
-    const backendState = openBackendState(flow?.backendState);
+    const backendState = backendStates.openOrUndefined(flow?.backendState);
     if (!flow || !backend || backendState === undefined) {
       throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center');
     }

@@ -9,11 +9,23 @@ export interface Sealer {
   seal(plain: string): string;
   /** Throws when the value was not sealed with this key or was altered. */
   open(sealed: string): string;
+  /**
+   * The plain text, or undefined when the value does not open: sealed with another key (rotated
+   * since, another purpose), altered, or written before the value was sealed. For records read back
+   * from a store, where such a value is simply no record.
+   */
+  openOrUndefined(sealed: string | undefined): string | undefined;
 }
 
 /** `salt` and `info` (HKDF, RFC 5869) keep the keys of different purposes apart. */
 export function createSealer(secretMaterial: string, salt: string, info: string): Sealer {
   const key = Buffer.from(hkdfSync('sha256', secretMaterial, salt, info, 32));
+  const open = (sealed: string): string => {
+    const raw = Buffer.from(sealed, 'base64url');
+    const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+    decipher.setAuthTag(raw.subarray(12, 28));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  };
   return {
     seal(plain) {
       const iv = randomBytes(12);
@@ -21,11 +33,14 @@ export function createSealer(secretMaterial: string, salt: string, info: string)
       const data = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
       return Buffer.concat([iv, cipher.getAuthTag(), data]).toString('base64url');
     },
-    open(sealed) {
-      const raw = Buffer.from(sealed, 'base64url');
-      const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
-      decipher.setAuthTag(raw.subarray(12, 28));
-      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+    open,
+    openOrUndefined(sealed) {
+      if (sealed === undefined) return undefined;
+      try {
+        return open(sealed);
+      } catch {
+        return undefined;
+      }
     },
   };
 }

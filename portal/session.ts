@@ -109,7 +109,7 @@ export class SessionStore {
       await this.#store.delete(key);
       return undefined;
     }
-    const displayName = this.#openName(record.customer.displayName);
+    const displayName = this.#nameSealer.openOrUndefined(record.customer.displayName);
     if (displayName === undefined) {
       // A session kept with its name in the clear (before it was sealed), or altered: sign in again.
       await this.#store.delete(key);
@@ -123,14 +123,6 @@ export class SessionStore {
       await this.#store.takeLeaving(key, JSON.stringify(record), ttl);
     }
     return { id, ...record, customer: { ...record.customer, displayName } };
-  }
-
-  #openName(sealed: string): string | undefined {
-    try {
-      return this.#nameSealer.open(sealed);
-    } catch {
-      return undefined;
-    }
   }
 
   /**
@@ -219,12 +211,8 @@ export class SessionStore {
   async takeLogin(id: string | undefined): Promise<LoginFlow | undefined> {
     if (!id || !TOKEN.test(id)) return undefined;
     const raw = await this.#store.take(`portal:login:${hash(id)}`);
-    if (!raw) return undefined;
-    try {
-      return JSON.parse(this.#loginSealer.open(raw)) as LoginFlow;
-    } catch {
-      return undefined;
-    }
+    const opened = this.#loginSealer.openOrUndefined(raw);
+    return opened === undefined ? undefined : (JSON.parse(opened) as LoginFlow);
   }
 
   /**

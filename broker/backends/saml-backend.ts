@@ -142,12 +142,8 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   }
   /** The sealed NameID and SessionIndex; undefined when it does not open (e.g. the key rotated since). */
   const sealedSession = (handle: string | undefined): UpstreamSamlSession | undefined => {
-    if (handle === undefined) return undefined;
-    try {
-      return decodeState<UpstreamSamlSession>(options.sealer.open(handle));
-    } catch {
-      return undefined;
-    }
+    const opened = options.sealer.openOrUndefined(handle);
+    return opened === undefined ? undefined : decodeState<UpstreamSamlSession>(opened);
   };
 
   /**
