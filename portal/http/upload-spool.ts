@@ -20,6 +20,8 @@ const FOLDER_OF_PROCESS = /^jsm-sso-portal-uploads-([0-9]{1,10})-/;
 
 /** The spool folders of this process: a pool process has one per tenant. */
 const ownFolders = new Set<string>();
+/** The one sweep of folders left by processes that are gone (UploadSpool.create). */
+let leftFoldersSweep: Promise<number> | undefined;
 
 function processAlive(pid: number): boolean {
   try {
@@ -69,9 +71,17 @@ export class UploadSpool {
     this.#maxConcurrent = maxConcurrent;
   }
 
-  /** A spool in a new folder, once the folders of processes that are gone are removed (how many: `leftFoldersRemoved`). */
+  /**
+   * A spool in a new folder, once the folders of processes that are gone are removed: by the
+   * process's first spool, which reports how many (`leftFoldersRemoved`; 0 for the others). Once per
+   * process, not per spool: a pool process makes one per tenant, and each sweep reads every other
+   * tenant's folder, so 10,000 tenants starting would read /tmp's entries 10,000 times over.
+   */
   static async create(maxConcurrent: number): Promise<{ spool: UploadSpool; leftFoldersRemoved: number }> {
-    const leftFoldersRemoved = await removeLeftFolders();
+    const first = leftFoldersSweep === undefined;
+    leftFoldersSweep ??= removeLeftFolders();
+    const removed = await leftFoldersSweep;
+    const leftFoldersRemoved = first ? removed : 0;
     // Known as this process's before it exists: another tenant's spool starting meanwhile in a
     // pool process would otherwise take it for a dead process's folder with the same pid.
     const root = join(tmpdir(), `${FOLDER_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`);
