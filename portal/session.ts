@@ -6,13 +6,15 @@
  * kept encrypted (AES-256-GCM) so the store never holds a customer's e-mail in the clear, and so is
  * the display name the pages greet them by (README: nothing personal kept beyond the accountId), and
  * so is a sign-in under way, whose page to come back to may carry what someone typed into a search
- * (an e-mail on the activity page, words of My requests).
+ * (an e-mail on the activity page, words of My requests). A session's CSRF token is kept nowhere: it
+ * is a keyed hash of the session ID, made again for each page and each check, so a store dump holds
+ * no token and nothing to make one from.
  * An admin can end all sessions of one account (`revokeAccount`). The broker can end the one
  * session it asserted by its SessionIndex (`endAsserted`, its back-channel LogoutRequest, ADR 0150):
  * a second key per session, `portal:session-index:<hash>`, finds it, removed at sign-out with it;
  * a SessionIndex it was asked to end is remembered, for a sign-in whose session came after (ADR 0170).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FlowStore } from '../common/flowstore/index.js';
 import { createSealer, type Sealer } from '../common/sealer.js';
 import type { Customer } from './visibility.js';
@@ -20,7 +22,6 @@ import type { Customer } from './visibility.js';
 export interface SessionRecord {
   customer: Customer;
   isAdmin: boolean;
-  csrf: string;
   createdAt: number;
   lastSeenAt: number;
   /** Encrypted NameID + format + SessionIndex, for the LogoutRequest. */
@@ -30,6 +31,8 @@ export interface SessionRecord {
 
 export interface Session extends SessionRecord {
   id: string;
+  /** The synchronizer token of this session's forms (OWASP's HMAC-based token), not stored. */
+  csrf: string;
 }
 
 export interface LoginFlow {
@@ -58,6 +61,7 @@ export class SessionStore {
   readonly #sealer: Sealer;
   readonly #nameSealer: Sealer;
   readonly #loginSealer: Sealer;
+  readonly #csrfKey: Buffer;
 
   constructor(store: FlowStore, timeouts: SessionTimeouts, secretMaterial: string) {
     this.#store = store;
@@ -65,14 +69,17 @@ export class SessionStore {
     this.#sealer = createSealer(secretMaterial, 'jsm-sso-portal', 'session-subject');
     this.#nameSealer = createSealer(secretMaterial, 'jsm-sso-portal', 'session-display-name');
     this.#loginSealer = createSealer(secretMaterial, 'jsm-sso-portal', 'login-flow');
+    this.#csrfKey = Buffer.from(hkdfSync('sha256', secretMaterial, 'jsm-sso-portal', 'csrf-token', 32));
   }
 
-  async create(
-    record: Omit<SessionRecord, 'csrf' | 'createdAt' | 'lastSeenAt'>,
-    now = Date.now(),
-  ): Promise<Session> {
+  /** Of the session ID itself, never of its stored hash: what the store holds makes no token. */
+  #csrfOf(id: string): string {
+    return createHmac('sha256', this.#csrfKey).update(id).digest('base64url');
+  }
+
+  async create(record: Omit<SessionRecord, 'createdAt' | 'lastSeenAt'>, now = Date.now()): Promise<Session> {
     const id = newToken();
-    const full: SessionRecord = { ...record, csrf: newToken(), createdAt: now, lastSeenAt: now };
+    const full: SessionRecord = { ...record, createdAt: now, lastSeenAt: now };
     const stored: SessionRecord = {
       ...full,
       customer: { ...full.customer, displayName: this.#nameSealer.seal(full.customer.displayName) },
@@ -86,7 +93,7 @@ export class SessionStore {
         ? []
         : [this.#store.put(sessionIndexKey(record.sessionIndex), hash(id), this.#timeouts.absoluteSeconds)]),
     ]);
-    return { id, ...full };
+    return { id, csrf: this.#csrfOf(id), ...full };
   }
 
   async get(id: string | undefined, now = Date.now()): Promise<Session | undefined> {
@@ -94,7 +101,8 @@ export class SessionStore {
     const key = sessionKey(id);
     const raw = await this.#store.get(key);
     if (!raw) return undefined;
-    const record = JSON.parse(raw) as SessionRecord;
+    // A session of a release that kept its CSRF token in the clear loses it at the next write below.
+    const { csrf: _clearToken, ...record } = JSON.parse(raw) as SessionRecord & { csrf?: string };
     // A session from before desk access was kept would show no desk: sign in again to learn them.
     if (!Array.isArray(record.customer?.serviceDeskIds)) {
       await this.#store.delete(key);
@@ -122,7 +130,7 @@ export class SessionStore {
       // above and this write must not bring it back for the stolen or other-tab cookie (ADR 0145).
       await this.#store.takeLeaving(key, JSON.stringify(record), ttl);
     }
-    return { id, ...record, customer: { ...record.customer, displayName } };
+    return { id, csrf: this.#csrfOf(id), ...record, customer: { ...record.customer, displayName } };
   }
 
   /**

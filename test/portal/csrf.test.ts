@@ -135,4 +135,41 @@ describe('portal: CSRF on every state-changing POST', () => {
     // Still signed in: the forged sign-outs ended nothing.
     expect((await alice.fetch('/requests')).status).to.equal(200);
   });
+
+  it("keeps no session's token at rest, and takes only the session's own: not another's, not what Redis holds", async () => {
+    const bob = await signIn(h, 'bob@acme.test');
+    const aliceToken = csrfOf((await alice.text('/profile')).body);
+    const bobToken = csrfOf((await bob.text('/profile')).body);
+    expect(aliceToken).to.not.equal(bobToken);
+    // A dump of the tenant's Redis: every key and every value the portal keeps.
+    const keys = (await h.storedKeys()).map((k) => k.key);
+    const values = await h.storedValues();
+    for (const token of [aliceToken, bobToken]) {
+      expect(
+        values.filter((v) => v.includes(token)),
+        'values holding a token',
+      ).to.deep.equal([]);
+      expect(
+        keys.filter((k) => k.includes(token)),
+        'keys holding a token',
+      ).to.deep.equal([]);
+    }
+    const path = `/requests/${h.keyOf('Printer on 3rd floor jams every morning')}/comment`;
+    const comment = (token: string) => alice.post(path, { body: 'from the at-rest test', _csrf: token });
+    // What an attacker with the dump could try as the token: each stored key's last part and each value.
+    const dumped = [...keys.map((k) => k.split(':').pop() ?? ''), ...values];
+    for (const forged of [bobToken, ...dumped]) {
+      const from = h.logs.length;
+      const res = await comment(forged);
+      await res.arrayBuffer();
+      expect(res.status, forged.slice(0, 60)).to.equal(403);
+      expect(reasons(h, from)).to.include('PORTAL_CSRF');
+    }
+    const res = await comment(aliceToken);
+    await res.arrayBuffer();
+    expect(res.status, "alice's own token").to.equal(303);
+    const bobRes = await bob.post('/logout', { _csrf: bobToken });
+    await bobRes.arrayBuffer();
+    expect(bobRes.status, "bob's own token").to.equal(200);
+  });
 });

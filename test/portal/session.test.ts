@@ -90,6 +90,22 @@ describe('portal sessions', () => {
     expect(await store.get(key)).to.equal(undefined);
   });
 
+  it('keeps no CSRF token in the store, the same on every page, and drops one an older session kept in the clear', async () => {
+    const t0 = Date.now();
+    const s = await sessions.create({ customer, isAdmin: false, subject: '' }, t0);
+    const key = `portal:session:${createHash('sha256').update(s.id).digest('base64url')}`;
+    expect(await store.get(key)).to.not.include(s.csrf);
+    expect((await sessions.get(s.id, t0 + 1_000))?.csrf, 'the same on every page').to.equal(s.csrf);
+    // As the previous release kept it: the token beside the rest, in the clear.
+    const clear = 'Q'.repeat(43);
+    const raw = (await store.get(key))!;
+    await store.put(key, raw.replace(/^\{/, `{"csrf":"${clear}",`), 60);
+    const older = await sessions.get(s.id, t0 + 31_000);
+    expect(older?.csrf, 'its token is the keyed one').to.equal(s.csrf);
+    expect(csrfMatches(older!, clear)).to.equal(false);
+    expect(await store.get(key), 'written again without it').to.not.include(clear);
+  });
+
   it('does not bring back a session signed out while a request of it was being served', async () => {
     // A page of the session (another tab, or a thief with its cookie) reads it, the customer signs
     // out, then the page refreshes the idle time it read: that write must not recreate the session.
