@@ -18,11 +18,13 @@ import {
   type DeskRef,
   ISSUE_KEY,
   isNumericId,
+  jqlOf,
   organizationShareJql,
   type RequestFacts,
   type RequestFilters,
   usableDesks,
   visibleRequestsJql,
+  visibleRequestsSearch,
 } from './visibility.js';
 import { WriteClaims } from './write-claims.js';
 import { type WriteOnceOptions, type WriteOutcome, withWriteKey, writeOnce } from './write-once.js';
@@ -263,13 +265,13 @@ export class RequestService {
       this.#catalogue.deskRefs(),
       this.#catalogue.requestTypeField(),
     ]);
-    const jql = visibleRequestsJql(customer, desks, filters);
-    if (!jql) return { requests: [], total: 0 };
+    const search = visibleRequestsSearch(customer, desks, filters);
+    if (!search) return { requests: [], total: 0 };
     if (pageToken !== undefined && !PAGE_TOKEN.test(pageToken)) throw new PageTokenError();
     const fields = requestTypeField ? [...LIST_FIELDS, requestTypeField] : LIST_FIELDS;
     const [searched, counted] = await Promise.allSettled([
-      this.#client.searchJql(jql, fields, PAGE_SIZE, pageToken),
-      this.#client.approximateCount(jql.replace(/ ORDER BY .*$/, '')),
+      this.#client.searchJql(jqlOf(search), fields, PAGE_SIZE, pageToken),
+      this.#client.approximateCount(search.where),
     ]);
     if (searched.status === 'rejected') {
       const err: unknown = searched.reason;

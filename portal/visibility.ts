@@ -128,7 +128,10 @@ function isApproverOf(customer: Customer, request: RequestFacts, desks: readonly
 /**
  * Free text for `summary ~ "..."`. Lucene and JQL both give meaning to quotes, backslashes, operators
  * and wildcards; rather than escape each, only letters, digits and spaces survive. That loses
- * nothing a help-center search needs and leaves nothing to inject.
+ * nothing a help-center search needs and leaves nothing to inject. What is left of Jira's text
+ * syntax are its Boolean operators AND, OR and NOT, which count only in ALL CAPS ("Search syntax
+ * for text fields"): written in lower case they are words like any other (query terms are not case
+ * sensitive), so an OR never widens the search and a trailing NOT is no syntax error.
  */
 export function sanitizeSearchText(text: string | undefined): string {
   if (!text) return '';
@@ -138,8 +141,12 @@ export function sanitizeSearchText(text: string | undefined): string {
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, 100)
-    .trim();
+    .trim()
+    .split(' ')
+    .map((word) => (TEXT_OPERATORS.has(word) ? word.toLowerCase() : word))
+    .join(' ');
 }
+const TEXT_OPERATORS = new Set(['AND', 'OR', 'NOT']);
 
 function quoted(value: string, valid: (v: string) => boolean): string {
   if (!valid(value))
@@ -196,21 +203,49 @@ export function ownershipJql(
 }
 
 /**
- * JQL for the requests a customer may list, or undefined when nothing can match. Built only from
- * the validated accountId, organization ids and desk project ids; the search text is reduced by
- * `sanitizeSearchText`, quoted, and matched against the summary only.
+ * A search in its two JQL parts: which issues (`where`) and in what order (`orderBy`). Kept apart
+ * so that a count is asked of exactly the same issues (`where` alone: Jira's count takes no
+ * order), never by cutting text out of the whole query, where a quoted value may hold the words.
  */
+export interface JqlSearch {
+  where: string;
+  orderBy: string;
+}
+
+/** The search as one JQL query. */
+export function jqlOf(search: JqlSearch): string {
+  return `${search.where} ORDER BY ${search.orderBy}`;
+}
+
+/** JQL for the requests a customer may list (`visibleRequestsSearch` as one query). */
 export function visibleRequestsJql(
   customer: Customer,
   desks: readonly DeskRef[],
   filters: RequestFilters,
 ): string | undefined {
+  const search = visibleRequestsSearch(customer, desks, filters);
+  return search && jqlOf(search);
+}
+
+/**
+ * The search for the requests a customer may list, or undefined when nothing can match. Built only
+ * from the validated accountId, organization ids and desk project ids; the search text is reduced by
+ * `sanitizeSearchText`, quoted, and matched against the summary only.
+ */
+export function visibleRequestsSearch(
+  customer: Customer,
+  desks: readonly DeskRef[],
+  filters: RequestFilters,
+): JqlSearch | undefined {
   const usable = usableDesks(customer, desks);
   const scoped = filters.serviceDeskId
     ? usable.filter((d) => d.serviceDeskId === filters.serviceDeskId)
     : usable;
   const ownership = ownershipJql(customer, filters.ownership, filters.organizationId);
-  if (scoped.length === 0 || ownership === undefined) return undefined;
+  const text = sanitizeSearchText(filters.search);
+  // A search with no letter or digit matches no summary: searching without it would list everything.
+  const unsearchable = text === '' && (filters.search ?? '').trim() !== '';
+  if (scoped.length === 0 || ownership === undefined || unsearchable) return undefined;
   const projects = scoped.map((d) => quoted(d.projectId, isNumericId));
   // An issue raised inside Jira has no request type: not a customer request, never on the portal.
   const clauses = [`project in (${projects.join(', ')})`, '"Request Type" IS NOT EMPTY', ownership];
@@ -219,13 +254,12 @@ export function visibleRequestsJql(
   // The summary only, as Atlassian's own portal search (`searchTerm`) does: JQL's `text` also covers
   // every comment and text field the service account reads, internal notes and hidden fields among
   // them, and a request listed for a word only they hold would tell the customer what it says.
-  const text = sanitizeSearchText(filters.search);
   if (text) clauses.push(`summary ~ "${text}"`);
   if (filters.issueKey !== undefined) clauses.push(`issuekey = ${quoted(filters.issueKey, isIssueKey)}`);
   if (filters.requestTypeName !== undefined)
     clauses.push(`"Request Type" = ${jqlString(filters.requestTypeName)}`);
   const [field, direction] = (filters.sort ?? 'created-desc').split('-') as [string, string];
-  return `${clauses.join(' AND ')} ORDER BY ${field} ${direction.toUpperCase()}`;
+  return { where: clauses.join(' AND '), orderBy: `${field} ${direction.toUpperCase()}` };
 }
 
 /** A JQL string literal for a name Atlassian gave us (a request type's): quotes and backslashes escaped. */

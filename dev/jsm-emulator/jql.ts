@@ -134,6 +134,7 @@ const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'was', 'changed', 'ord
 
 /** Values Jira refuses for the field itself, whatever the issues hold. */
 function checkValue(field: JqlField, name: string, v: string): void {
+  if (field === 'summary' || field === 'text') textQuery(v, name);
   if (field === 'statusCategory' && !STATUS_CATEGORIES.has(v.toLowerCase())) {
     throw new JqlError(`The value '${v}' does not exist for the field 'statusCategory'.`);
   }
@@ -344,15 +345,57 @@ function approvalHolds(
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-/** Jira's `~` on text: every word of the query (wildcards `*`/`?` dropped) appears in the text. */
-function textMatches(haystack: string, query: string): boolean {
-  const words = query
+/**
+ * A text query as Jira's text search reads it ("Search syntax for text fields"): terms joined by
+ * the Boolean operators AND, OR and NOT, which count only in ALL CAPS (a lower-case `or` is a
+ * term); terms side by side are joined with AND. Read as alternatives (OR), each a set of terms
+ * that must all appear and terms that must not. An operator with no term on one side cannot be
+ * parsed, and Jira answers 400.
+ */
+interface TextAlternative {
+  all: string[];
+  none: string[];
+}
+const TEXT_OPERATORS = new Set(['AND', 'OR', 'NOT']);
+
+function textQuery(query: string, field: string): TextAlternative[] {
+  const alternatives: TextAlternative[] = [{ all: [], none: [] }];
+  // What the next term is joined by: nothing yet (the query's start), a term just read (undefined),
+  // or the operators read since the last term.
+  let joinedBy: 'start' | 'AND' | 'OR' | 'NOT' | 'OR NOT' | undefined = 'start';
+  for (const token of query.split(/\s+/).filter((t) => t !== '')) {
+    if (TEXT_OPERATORS.has(token)) {
+      if (token === 'NOT' && joinedBy !== 'NOT' && joinedBy !== 'OR NOT')
+        joinedBy = joinedBy === 'OR' ? 'OR NOT' : 'NOT';
+      else if (token !== 'NOT' && joinedBy === undefined) joinedBy = token as 'AND' | 'OR';
+      else throw new JqlError(`Unable to parse the text '${query}' for field '${field}'.`);
+      continue;
+    }
+    if (joinedBy === 'OR' || joinedBy === 'OR NOT') alternatives.push({ all: [], none: [] });
+    const current = alternatives.at(-1)!;
+    (joinedBy === 'NOT' || joinedBy === 'OR NOT' ? current.none : current.all).push(...termWords(token));
+    joinedBy = undefined;
+  }
+  if (joinedBy !== undefined && joinedBy !== 'start')
+    throw new JqlError(`Unable to parse the text '${query}' for field '${field}'.`);
+  return alternatives;
+}
+
+/** The words of one term: wildcards (`*`, `?`) dropped, split where Jira's index splits words. */
+function termWords(term: string): string[] {
+  return term
     .toLowerCase()
     .replace(/[*?]/g, ' ')
     .split(/[^\p{L}\p{N}@._-]+/u)
     .filter((w) => w !== '');
+}
+
+/** Jira's `~` on text: one alternative of the query holds (its terms appear, its excluded ones do not). */
+function textMatches(haystack: string, query: string): boolean {
   const text = haystack.toLowerCase();
-  return words.length > 0 && words.every((w) => text.includes(w));
+  return textQuery(query, 'text').some(
+    (a) => a.all.length > 0 && a.all.every((w) => text.includes(w)) && !a.none.some((w) => text.includes(w)),
+  );
 }
 
 export function matchesJql(node: JqlNode | undefined, issue: JqlIssue): boolean {

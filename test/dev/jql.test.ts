@@ -185,4 +185,19 @@ describe('JQL subset', () => {
       expect(() => parseJql(jql), jql).to.throw(JqlError);
     }
   });
+
+  it('reads ALL-CAPS AND, OR and NOT in a text search as Jira’s Boolean operators, other spellings as words', () => {
+    expect(matches('summary ~ "printer OR laptop"')).to.equal(true);
+    expect(matches('summary ~ "laptop OR monitor"')).to.equal(false);
+    expect(matches('summary ~ "printer NOT jams"')).to.equal(false);
+    expect(matches('summary ~ "printer AND NOT laptop"')).to.equal(true);
+    expect(matches('summary ~ "printer AND jams"')).to.equal(true);
+    expect(matches('summary ~ "printer or laptop"'), 'a lower-case or is a word').to.equal(false);
+  });
+  it('refuses a text search with an operator missing a term, as Jira cannot parse it', () => {
+    for (const text of ['printer NOT', 'AND printer', 'OR', 'printer OR', 'printer AND OR jams', 'NOT NOT x'])
+      expect(() => parseJql(`summary ~ "${text}"`), text)
+        .to.throw(JqlError)
+        .with.property('message', `Unable to parse the text '${text}' for field 'summary'.`);
+  });
 });

@@ -141,3 +141,71 @@ describe('portal My requests: desk and request type columns and filters, sorting
     expect((await alice.text('/requests?status=all&start=7')).status).to.equal(400);
   });
 });
+
+describe('portal My requests: search text (JQL and Jira text-search syntax)', () => {
+  let h: Harness;
+  let alice: Browser;
+  before(async () => {
+    h = await startHarness();
+    alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
+    const accountId = h.emulator.state.userByEmail('alice@acme.test')!.accountId;
+    const typeId = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!.id;
+    const res = await fetch(`${h.emulator.url}/rest/servicedeskapi/request`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from('portal-bot@acme.test:dev-api-token').toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        serviceDeskId: '1',
+        requestTypeId: typeId,
+        raiseOnBehalfOf: accountId,
+        requestFieldValues: { summary: 'Order toner by Friday for the print room' },
+      }),
+    });
+    expect(res.status).to.equal(201);
+  });
+  after(async () => {
+    await h.close();
+  });
+  const searched = (from: number) =>
+    h.exchanges.slice(from).filter((e) => e.path.startsWith('/rest/api/3/search/'));
+
+  it('counts a search whose words include ORDER BY (the count is asked with the same query)', async () => {
+    const from = h.exchanges.length;
+    const page = await alice.text(`/requests?status=all&q=${encodeURIComponent('toner ORDER BY Friday')}`);
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('Order toner by Friday for the print room');
+    expect(page.body).to.include('Requests 1–1 of 1');
+    expect(searched(from).map((e) => [e.path, e.status])).to.deep.equal([
+      ['/rest/api/3/search/jql', 200],
+      ['/rest/api/3/search/approximate-count', 200],
+    ]);
+  });
+
+  it('takes ALL-CAPS OR as a word, never widening the search to requests without the others', async () => {
+    const page = await alice.text(`/requests?status=all&q=${encodeURIComponent('toner OR laptop')}`);
+    expect(page.status).to.equal(200);
+    expect(page.body).to.not.include('Laptop screen flickers');
+  });
+
+  it('finds nothing for a search with no letter or digit, instead of dropping the search', async () => {
+    const from = h.exchanges.length;
+    const page = await alice.text(`/requests?status=all&q=${encodeURIComponent('"*? \\ ~')}`);
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('No requests found.').and.not.include('Laptop screen flickers');
+    expect(searched(from)).to.deep.equal([]);
+  });
+
+  it('answers a search ending in NOT or AND with the list, not an error page', async () => {
+    for (const q of ['laptop NOT', 'AND laptop', 'NOT', 'laptop OR', 'laptop AND NOT OR screen']) {
+      const from = h.exchanges.length;
+      const page = await alice.text(`/requests?status=all&q=${encodeURIComponent(q)}`);
+      expect(page.status, q).to.equal(200);
+      expect(
+        searched(from).map((e) => e.status),
+        q,
+      ).to.deep.equal([200, 200]);
+    }
+  });
+});

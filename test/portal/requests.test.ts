@@ -59,7 +59,7 @@ describe('portal requests and visibility', () => {
     expect(res.status).to.equal(200);
     expect(res.body).to.not.include('Cannot reach the partner extranet');
     const search = h.exchanges.slice(from).find((e) => e.path.startsWith('/rest/api/3/search/jql'))!;
-    expect((search.requestBody as { jql: string }).jql).to.include('summary ~ "x OR reporter nobody"');
+    expect((search.requestBody as { jql: string }).jql).to.include('summary ~ "x or reporter nobody"');
   });
 
   it('answers 404 with nothing leaked when customer A opens customer B’s request by key', async () => {

@@ -15,6 +15,7 @@ import {
   type RequestFacts,
   sanitizeSearchText,
   visibleRequestsJql,
+  visibleRequestsSearch,
 } from '../../portal/visibility.js';
 
 const desks: DeskRef[] = [{ serviceDeskId: '1', projectId: '10001' }];
@@ -191,7 +192,7 @@ describe('portal visibility', () => {
   });
   it('builds the approval filters from the Approvers clause narrowed by pendingApprovalBy()', () => {
     const where = (ownership: Ownership) =>
-      visibleRequestsJql(alice, desks, { ownership, status: 'all' })!.replace(/ ORDER BY .*$/, '');
+      visibleRequestsSearch(alice, desks, { ownership, status: 'all' })!.where;
     expect(where('approvals-pending')).to.equal(
       'project in ("10001") AND "Request Type" IS NOT EMPTY AND approvers = "qm:alice" AND approvals = pendingApprovalBy("qm:alice")',
     );
@@ -244,26 +245,32 @@ describe('portal visibility', () => {
   });
 
   it('reduces search text to letters, digits and spaces (JQL injection)', () => {
-    expect(sanitizeSearchText('printer" OR reporter != "x')).to.equal('printer OR reporter x');
-    expect(sanitizeSearchText('a\\" ) OR (project = "HR')).to.equal('a OR project HR');
+    expect(sanitizeSearchText('printer" OR reporter != "x')).to.equal('printer or reporter x');
+    expect(sanitizeSearchText('a\\" ) OR (project = "HR')).to.equal('a or project HR');
     const jql = visibleRequestsJql(alice, desks, {
       ownership: 'mine',
       status: 'all',
       search: '" OR 1=1 OR text ~ "',
     })!;
     expect(jql).to.equal(
-      'project in ("10001") AND "Request Type" IS NOT EMPTY AND reporter = "qm:alice" AND summary ~ "OR 1 1 OR text" ORDER BY created DESC',
+      'project in ("10001") AND "Request Type" IS NOT EMPTY AND reporter = "qm:alice" AND summary ~ "or 1 1 or text" ORDER BY created DESC',
     );
+  });
+  it('writes the text search operators AND, OR and NOT in lower case, as words', () => {
+    expect(sanitizeSearchText('toner OR laptop NOT AND')).to.equal('toner or laptop not and');
+    // Only the ALL-CAPS words are operators: every other word is left as written.
+    expect(sanitizeSearchText('ORDER Not android ORacle')).to.equal('ORDER Not android ORacle');
   });
   it('never lets search text close the quoted string, whatever it is', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 300 }), (text) => {
-        const jql = visibleRequestsJql(alice, desks, { ownership: 'mine', status: 'all', search: text })!;
-        const clause = /AND summary ~ "([^"]*)" ORDER BY created DESC$/.exec(jql);
+        const jql = visibleRequestsJql(alice, desks, { ownership: 'mine', status: 'all', search: text });
         const cleaned = sanitizeSearchText(text);
-        return cleaned === ''
-          ? !jql.includes('summary ~')
-          : clause !== null && clause[1] === cleaned && !/["\\]/.test(cleaned);
+        if (cleaned === '')
+          // Nothing searchable: no search at all, or none of the text (blank) in it.
+          return text.trim() === '' ? !jql!.includes('summary ~') : jql === undefined;
+        const clause = /AND summary ~ "([^"]*)" ORDER BY created DESC$/.exec(jql!);
+        return clause !== null && clause[1] === cleaned && !/["\\]/.test(cleaned);
       }),
     );
   });
