@@ -116,7 +116,7 @@ export const BROKER_CODES = {
   SAML_AUTHN_CONTEXT_NOT_MET:
     "With `spec.broker.requestedAuthnContext: Enforce`, the AuthnRequest's RequestedAuthnContext lists no class the login is asserted with (the IdP's acr, else unspecified), or asks for `better` or for declarations only; answered as Responder/NoAuthnContext",
   SAML_AUTHENTICATION_NOT_FRESH:
-    "ForceAuthn through an upstream SAML IdP: its assertion's AuthnInstant is missing or before the AuthnRequest was sent (the IdP reused a session)",
+    "ForceAuthn through an upstream SAML IdP: its assertion's AuthnInstant is missing or before the AuthnRequest was sent (the IdP reused a session); answered as Responder/AuthnFailed",
   SAML_PROXY_COUNT_EXCEEDED:
     'The AuthnRequest forbids proxying (Scoping ProxyCount="0") and the broker only ever proxies to the tenant\'s IdP; answered as Responder/ProxyCountExceeded',
   SAML_SUBJECT_UNSUPPORTED:
@@ -156,7 +156,7 @@ export const BROKER_CODES = {
   OIDC_TOKEN_TYPE_UNSUPPORTED:
     'The token endpoint answered a token_type other than Bearer (DPoP, MAC, unknown): the broker presents bearer tokens only',
   OIDC_AUTHENTICATION_NOT_FRESH:
-    'ForceAuthn: the ID token has no `auth_time`, or one before the authorization request was sent (the IdP reused a session)',
+    "A `max_age` was sent (ForceAuthn's 0, or the tenant's in `extraAuthorizationParams`) and the ID token has no `auth_time`, or one more than max_age before the authorization request was sent (the IdP reused an older session); answered as Responder/AuthnFailed",
   OIDC_IDP_ERROR: 'The IdP answered with an OAuth error; answered to the portal as a Responder status',
   OIDC_DISCOVERY_FAILED: "The IdP's discovery document cannot be fetched or is invalid (502)",
   OIDC_IDP_UNAVAILABLE: 'The IdP could not complete the sign-in: unreachable or a server error (502)',

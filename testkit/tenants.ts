@@ -92,6 +92,23 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     message: 'privateKeySecretRef',
   },
   {
+    rule: 'OIDC max_age is a whole number of seconds (the broker holds auth_time to it, ADR 0186)',
+    mutate: (d) => (d.spec.identityProviders[0].oidc.extraAuthorizationParams = { max_age: '1h' }),
+    path: 'spec.identityProviders[0].oidc',
+    message: 'max_age must be a whole number of seconds',
+  },
+  {
+    rule: 'no max_age for a plain OAuth 2.0 IdP, which issues no auth_time to hold it to',
+    mutate: (d) =>
+      (d.spec.identityProviders[0] = {
+        name: 'corp',
+        emailTrust: 'asserted',
+        oauth2: { ...oauth2Idp(), extraAuthorizationParams: { max_age: '3600' } },
+      }),
+    path: 'spec.identityProviders[0].oauth2',
+    message: 'max_age needs OpenID Connect',
+  },
+  {
     rule: 'SAML IdP metadata comes from exactly one source',
     mutate: (d) => {
       d.spec.identityProviders[0] = {
@@ -339,6 +356,10 @@ export const ACCEPTED_TENANT_CASES: ValidTenantCase[] = [
           tokenEndpoint: 'https://idp.example.com/token?realm=customers',
         },
       }),
+  },
+  {
+    shape: 'an OIDC IdP asked for an authentication at most an hour old (max_age)',
+    mutate: (d) => (d.spec.identityProviders[0].oidc.extraAuthorizationParams = { max_age: '3600' }),
   },
   {
     shape: 'a tenant placed in a pool of another namespace',

@@ -376,11 +376,9 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
           authenticatedAfter !== undefined &&
           !authenticatedSince(authnInstant, authenticatedAfter, MAX_CLOCK_SKEW_SECONDS)
         ) {
-          throw new JsmSsoError(
-            'SAML_AUTHENTICATION_NOT_FRESH',
-            'the identity provider did not authenticate the person again as the help center asked',
-            { status: 400 },
-          );
+          // The IdP's own answer, verified, but not the fresh login asked for: the portal is told
+          // it failed (Responder/AuthnFailed), as the OIDC backend tells it (ADR 0186).
+          throw new IdpRefusal('SAML_AUTHENTICATION_NOT_FRESH', 'failed');
         }
         const session: UpstreamSamlSession = {
           nameId: assertion.nameId,

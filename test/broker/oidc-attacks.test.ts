@@ -220,13 +220,17 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
       signedStatusCodes(formFields(await response.text())['SAMLResponse']!, pki.brokerCert),
     ).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
   });
-  it('refuses, for a ForceAuthn request, an ID token whose auth_time is an hour old (the IdP did not authenticate again)', async () =>
-    expectRefused(
+  it('answers the portal Responder/AuthnFailed, for a ForceAuthn request, to an ID token whose auth_time is an hour old (the IdP did not authenticate again)', async () =>
+    expectAuthnFailed(
+      broker,
+      pki,
       await callbackWith('stale-auth-time', idpA.issuer, { forceAuthn: true }),
       'OIDC_AUTHENTICATION_NOT_FRESH',
     ));
-  it('refuses, for a ForceAuthn request, an ID token without auth_time', async () =>
-    expectRefused(
+  it('answers the portal Responder/AuthnFailed, for a ForceAuthn request, to an ID token without auth_time', async () =>
+    expectAuthnFailed(
+      broker,
+      pki,
       await callbackWith('no-auth-time', idpA.issuer, { forceAuthn: true }),
       'OIDC_AUTHENTICATION_NOT_FRESH',
     ));
@@ -395,5 +399,84 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expect(byEmail.origin + byEmail.pathname).to.satisfy((l: string) => l.startsWith(idpA.issuer));
     expect(byEmail.searchParams.get('login_hint')).to.equal('Xavier@acme.test');
     expect((await authorizationTo({ idp: 'alpha' })).searchParams.has('login_hint')).to.equal(false);
+  });
+});
+
+/**
+ * The IdP's verified answer for this login, but not the authentication asked for: the portal hears
+ * a signed Responder/AuthnFailed (nothing asserted), and the broker's refusal line and metric name why.
+ */
+async function expectAuthnFailed(
+  broker: BrokerUnderTest,
+  pki: Pki,
+  response: Response,
+  reason: string,
+): Promise<void> {
+  const body = await response.text();
+  expect(response.status, pageReason(body) ?? body.slice(0, 300)).to.equal(200);
+  expect(signedStatusCodes(formFields(body)['SAMLResponse']!, pki.brokerCert)).to.deep.equal([
+    'urn:oasis:names:tc:SAML:2.0:status:Responder',
+    'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed',
+  ]);
+  expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(reason);
+  expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+    result: 'refused',
+    reason,
+  });
+}
+
+describe("broker: an OIDC IdP is held to the tenant's max_age (OIDC Core 3.1.2.1, 3.1.3.7 item 13)", () => {
+  let stack: TwoIdpBroker;
+  const MAX_AGE = 600;
+
+  before(async () => {
+    stack = await startTwoIdpBroker({}, (spec) => {
+      spec['identityProviders'][0].oidc.extraAuthorizationParams = { max_age: String(MAX_AGE) };
+    });
+  });
+  after(async () => stack.close());
+
+  /** A login at alpha whose ID token is forged as `forgery`; the authorization request and the answer. */
+  async function loginWith(forgery: Forgery, options: { forceAuthn?: boolean } = {}) {
+    const { broker, pki, idpA } = stack;
+    const browser = new Browser();
+    const portal = portalSp(broker.url, pki);
+    portal.options.forceAuthn = options.forceAuthn === true;
+    const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const { csrf } = formFields(await choice.text());
+    const toIdp = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, idp: 'alpha' } });
+    const authorize = new URL(toIdp.headers.get('location')!).searchParams;
+    await fetch(toIdp.headers.get('location')!);
+    idpA.forgery = forgery;
+    const state = authorize.get('state')!;
+    const response = await browser.request(
+      `${broker.url}/oidc/callback/alpha?code=${state}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+    );
+    return { authorize, response };
+  }
+
+  it('sends the max_age and signs in an ID token whose auth_time is within it', async () => {
+    const { authorize, response } = await loginWith('valid');
+    expect(authorize.get('max_age')).to.equal(String(MAX_AGE));
+    expect(response.status).to.equal(200);
+    expect(
+      signedStatusCodes(formFields(await response.text())['SAMLResponse']!, stack.pki.brokerCert),
+    ).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+  });
+
+  it('answers Responder/AuthnFailed to an auth_time an hour old: the IdP reused a session older than max_age', async () => {
+    const { response } = await loginWith('stale-auth-time');
+    await expectAuthnFailed(stack.broker, stack.pki, response, 'OIDC_AUTHENTICATION_NOT_FRESH');
+  });
+
+  it('answers Responder/AuthnFailed to an ID token without auth_time, which max_age makes required', async () => {
+    const { response } = await loginWith('no-auth-time');
+    await expectAuthnFailed(stack.broker, stack.pki, response, 'OIDC_AUTHENTICATION_NOT_FRESH');
+  });
+
+  it('sends ForceAuthn as max_age=0 in place of the tenant max_age', async () => {
+    const { authorize, response } = await loginWith('valid', { forceAuthn: true });
+    expect([authorize.get('prompt'), authorize.get('max_age')]).to.deep.equal(['login', '0']);
+    expect(response.status).to.equal(200);
   });
 });

@@ -96,6 +96,8 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     specs.basic['oidc'].clientId = 'jsm-sso-basic';
     specs.post['oidc'].clientId = 'jsm-sso-post';
     specs.post['oidc'].clientAuthMethod = 'client_secret_post';
+    // The tenant asks for an authentication at most 5 minutes old (ADR 0186).
+    specs.post['oidc'].extraAuthorizationParams = { max_age: '300' };
     specs.jwt['oidc'].clientId = 'jsm-sso-jwt';
     specs.jwt['oidc'].clientAuthMethod = 'private_key_jwt';
     specs.jwt['oidc'].privateKeySecretRef = { name: 'idp-key' };
@@ -121,6 +123,18 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
 
   it('authenticates to the token endpoint with client_secret_post', async () => {
     expect((await login('post'))?.nameID).to.equal('alice@acme.test');
+  });
+
+  it("sends the tenant's max_age to oidc-provider, which answers with an auth_time the broker holds to it", async () => {
+    const broker = brokers.post!;
+    const browser = new Browser();
+    const portal = portalSp(broker.url, pki);
+    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const authorize = new URL(sso.headers.get('location')!);
+    expect(authorize.searchParams.get('max_age')).to.equal('300');
+    const { page, fields } = await loginAtDevIdp(browser, authorize.href, { brokerUrl: broker.url });
+    expect(page.status).to.equal(200);
+    expect((await portal.validatePostResponseAsync(fields)).profile?.nameID).to.equal('alice@acme.test');
   });
 
   it('authenticates to the token endpoint with private_key_jwt (PEM key from the Secret)', async () => {

@@ -174,7 +174,7 @@ describe('broker: login through an upstream SAML IdP', () => {
     expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
   });
 
-  it('refuses, for a ForceAuthn login, an upstream assertion whose AuthnInstant is an hour old (the IdP reused its session)', async () => {
+  it('answers the portal Responder/AuthnFailed, for a ForceAuthn login, to an upstream assertion whose AuthnInstant is an hour old (the IdP reused its session)', async () => {
     const browser = new Browser();
     const portal = portalSp(broker.url, pki);
     portal.options.forceAuthn = true;
@@ -185,8 +185,13 @@ describe('broker: login through an upstream SAML IdP', () => {
       authnInstant: new Date(Date.now() - 3_600_000),
     });
     const refused = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
-    expect(refused.status).to.equal(400);
-    expect(await refused.text()).to.contain('SAML_AUTHENTICATION_NOT_FRESH');
+    expect(refused.status).to.equal(200);
+    expect(
+      signedStatusCodes(formFields(await refused.text())['SAMLResponse']!, pki.brokerCert),
+    ).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed',
+    ]);
     expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
       'SAML_AUTHENTICATION_NOT_FRESH',
     );
