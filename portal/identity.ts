@@ -226,8 +226,7 @@ export class CustomerResolver {
     const usable = await Promise.all(
       deskIds.map(async (deskId) => {
         if (joined.includes(deskId)) return true;
-        const organizations = await this.#client.deskOrganizations(deskId);
-        if (organizations.some((o) => organizationIds.includes(o.id))) return true;
+        if (await this.#client.deskHasOrganization(deskId, organizationIds)) return true;
         return (await this.#client.deskCustomers(deskId, email)).some((u) => sameEmail(u, email));
       }),
     );

@@ -27,6 +27,8 @@ const SD = '/rest/servicedeskapi';
 const EXPERIMENTAL = { 'X-ExperimentalApi': 'opt-in' };
 const PAGE = 50;
 const MAX_PAGES = 20;
+/** A desk's organizations are read up to 10,000 (each sign-in's page budget bounds the time). */
+const DESK_ORGANIZATION_PAGES = 200;
 const USERS_PER_LOOKUP = 50;
 
 const id = (value: string) => encodeURIComponent(value);
@@ -63,20 +65,30 @@ export class AtlassianClient {
     this.transport = new AtlassianTransport(options);
   }
 
+  /** The pages of a servicedeskapi list, one call each, until its last page or `maxPages`. */
+  async *#pages<T>(
+    path: string,
+    query: Record<string, string | undefined> = {},
+    headers?: Record<string, string>,
+    maxPages = MAX_PAGES,
+  ): AsyncGenerator<T[]> {
+    for (let page = 0; page < maxPages; page++) {
+      const result = await this.transport.call<PagedDTO<T>>(path, {
+        query: { ...query, start: page * PAGE, limit: PAGE },
+        ...(headers ? { headers } : {}),
+      });
+      yield result.values;
+      if (result.isLastPage !== false || result.values.length === 0) return;
+    }
+  }
+
   async #all<T>(
     path: string,
     query: Record<string, string | undefined> = {},
     headers?: Record<string, string>,
   ) {
     const out: T[] = [];
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const result = await this.transport.call<PagedDTO<T>>(path, {
-        query: { ...query, start: page * PAGE, limit: PAGE },
-        ...(headers ? { headers } : {}),
-      });
-      out.push(...result.values);
-      if (result.isLastPage !== false || result.values.length === 0) break;
-    }
+    for await (const values of this.#pages<T>(path, query, headers)) out.push(...values);
     return out;
   }
 
@@ -232,9 +244,22 @@ export class AtlassianClient {
       idempotent: true,
     });
   }
-  /** The organizations added to a desk: their members are the desk's customers too. */
-  deskOrganizations(serviceDeskId: string): Promise<OrganizationDTO[]> {
-    return this.#all(`${SD}/servicedesk/${id(serviceDeskId)}/organization`);
+  /**
+   * Whether one of these organizations is added to the desk (its members are the desk's customers
+   * too). The desk's organizations are read a page at a time until one is found: a desk may have
+   * thousands (a provider's customer companies), more than a whole list is read for, and one found
+   * early ends the reading.
+   */
+  async deskHasOrganization(serviceDeskId: string, organizationIds: readonly string[]): Promise<boolean> {
+    if (organizationIds.length === 0) return false;
+    const pages = this.#pages<OrganizationDTO>(
+      `${SD}/servicedesk/${id(serviceDeskId)}/organization`,
+      {},
+      undefined,
+      DESK_ORGANIZATION_PAGES,
+    );
+    for await (const values of pages) if (values.some((o) => organizationIds.includes(o.id))) return true;
+    return false;
   }
   organizationsOf(accountId: string): Promise<OrganizationDTO[]> {
     return this.#all(`${SD}/organization`, { accountId });

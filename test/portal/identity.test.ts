@@ -160,3 +160,44 @@ describe('portal with existingOnly provisioning', () => {
       .and.not.include('Globex');
   });
 });
+
+describe('portal desks a customer may use through an organization', () => {
+  let h: Harness;
+  before(async () => {
+    // Nobody joins a desk at sign-in: Dana (Globex Partners) reaches HR only through her organization.
+    // No organization mappings: each keeps the organizations Atlassian has (Erik none).
+    h = await startHarness({ atlassian: { provisioningRules: [], organizationMappings: [] } });
+    const { state } = h.emulator;
+    const hr = state.serviceDesks.get('2')!;
+    // A desk with many customer organizations (an MSP's): Globex is added after a thousand others.
+    for (let i = 0; i < 1000; i++) {
+      const id = String(700000 + i);
+      state.organizations.set(id, { id, name: `Client ${i}`, created: Date.now(), memberIds: [] });
+      hr.organizationIds.push(id);
+    }
+    const globex = [...state.organizations.values()].find((o) => o.name === 'Globex Partners')!;
+    hr.organizationIds.push(globex.id);
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('finds her organization however many others the desk has, a page at a time', async () => {
+    const from = h.exchanges.length;
+    const dana = await signIn(h, 'dana@globex.test');
+    expect((await dana.text('/desk/2')).status).to.equal(200);
+    const pages = h.exchanges
+      .slice(from)
+      .filter((e) => e.path.startsWith('/rest/servicedeskapi/servicedesk/2/organization'));
+    expect(pages.length, 'pages of 50 until Globex, the 1,002nd').to.equal(21);
+  });
+
+  it('reads no desk’s organizations for a customer who belongs to none', async () => {
+    const from = h.exchanges.length;
+    const erik = await signIn(h, 'erik@acme.test');
+    expect((await erik.text('/desk/1')).status, 'a customer of IT Help').to.equal(200);
+    expect((await erik.text('/desk/2')).status).to.equal(404);
+    const read = h.exchanges.slice(from).filter((e) => /\/servicedesk\/[0-9]+\/organization/.test(e.path));
+    expect(read).to.deep.equal([]);
+  });
+});
