@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { type AddressInfo, createServer, connect as tcpConnect } from 'node:net';
 import { type ConnectionOptions, connect } from 'node:tls';
 
 export type ProbeResult =
@@ -48,4 +49,51 @@ export async function renegotiationOutcome(port: number, servername: string, ca:
   });
   socket.destroy();
   return outcome;
+}
+
+/** The first bytes Node's TLS client sends naming `servername`: a real ClientHello, for replaying slowly. */
+export function clientHello(servername: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const catcher = createServer((socket) => {
+      socket.once('data', (chunk: Buffer) => {
+        resolve(chunk);
+        socket.destroy();
+        catcher.close();
+      });
+    });
+    catcher.once('error', reject);
+    catcher.listen(0, '127.0.0.1', () => {
+      const { port } = catcher.address() as AddressInfo;
+      connect({ host: '127.0.0.1', port, servername }).on('error', () => undefined);
+    });
+  });
+}
+
+/**
+ * A TLS client that never finishes its handshake: it connects to 127.0.0.1:`port` and sends `hello`
+ * one byte every `byteEveryMs` (nothing without it). Says how long the server kept the connection
+ * open (ms); at `giveUpMs` the client closes it itself and reports that.
+ */
+export function heldHandshake(
+  port: number,
+  options: { giveUpMs: number; hello?: Buffer; byteEveryMs?: number },
+): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const socket = tcpConnect(port, '127.0.0.1');
+    const { hello } = options;
+    let sent = 0;
+    const trickle =
+      hello &&
+      setInterval(() => {
+        if (sent < hello.length) socket.write(hello.subarray(sent, ++sent));
+      }, options.byteEveryMs ?? 100);
+    const giveUp = setTimeout(() => socket.destroy(), options.giveUpMs);
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      clearInterval(trickle);
+      clearTimeout(giveUp);
+      resolve(performance.now() - started);
+    });
+  });
 }

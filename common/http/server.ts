@@ -7,7 +7,7 @@ import {
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { constants } from 'node:os';
-import type { SecureContext, SecureContextOptions } from 'node:tls';
+import type { SecureContext, SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Logger } from '../log.js';
 import { HSTS_HEADER_VALUE, MIN_TLS_VERSION } from '../tls/versions.js';
 
@@ -91,6 +91,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     socket.once('close', () => sockets.delete(socket));
   });
   if (tls) {
+    boundHandshakes(server, server.headersTimeout, () =>
+      options.logger.warn(
+        { event: 'server.tls_handshake_timeout', reason: 'TLS_HANDSHAKE_TIMEOUT', server: options.name },
+        'TLS handshake not done in time; connection closed',
+      ),
+    );
     // Renegotiation is a DoS vector and never needed by our clients.
     server.on('secureConnection', (socket) => socket.disableRenegotiation?.());
   }
@@ -131,6 +137,38 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * Closes a TLS connection whose handshake is not done `boundMs` after it was accepted: a TLS client
+ * has as long for its handshake as any client has for its headers, whose timeout starts only once
+ * the handshake is done. Node's own bound (handshakeTimeout, 120 s) is an idle timer that each byte
+ * restarts, so a client sending its ClientHello a byte at a time held a connection for as long as it
+ * kept sending (a slowloris below HTTP). The TCP connection is found again by its peer address and
+ * port, which no other open connection to this listener shares.
+ */
+function boundHandshakes(server: Server, boundMs: number, onCut: () => void): void {
+  const pending = new Map<string, NodeJS.Timeout>();
+  const peerOf = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
+  server.on('connection', (socket: Socket) => {
+    const peer = peerOf(socket);
+    const timer = setTimeout(() => {
+      pending.delete(peer);
+      onCut();
+      socket.destroy();
+    }, boundMs);
+    timer.unref();
+    pending.set(peer, timer);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      if (pending.get(peer) === timer) pending.delete(peer);
+    });
+  });
+  server.on('secureConnection', (socket: TLSSocket) => {
+    const peer = peerOf(socket);
+    clearTimeout(pending.get(peer));
+    pending.delete(peer);
+  });
 }
 
 /** Node's SNICallback around a synchronous choice; undefined falls back to the server's own context. */

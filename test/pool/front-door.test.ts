@@ -13,6 +13,7 @@ import { type Pki, portalAuthnRequestUrl } from '../../testkit/broker-harness.js
 import { type IssuedCertificate, makeTestCa, type TestCa } from '../../testkit/pki.js';
 import { startPoolProcess, within } from '../../testkit/pool.js';
 import { writeBrokerBundle, writeTlsPair } from '../../testkit/pool-bundle.js';
+import { clientHello, heldHandshake } from '../../testkit/tls-probe.js';
 
 /**
  * Red-team pass on a pool's front door (ADR 0155): requests that try to reach one tenant through
@@ -324,6 +325,27 @@ describe("a pool's front door: Host, request target, SNI and forwarded headers (
       } finally {
         agent.destroy();
       }
+    });
+
+    it("closes a TLS connection whose handshake is not done 20 s after it connected (nothing sent, or tenant A's ClientHello a byte a second), and logs TLS_HANDSHAKE_TIMEOUT", async () => {
+      // A slowloris below HTTP: no Host to route by yet, so it would hold a socket of every tenant's
+      // listener. Node's own bound is an idle timer of 120 s that each byte restarts.
+      const hello = await clientHello(name('a'));
+      const giveUpMs = 45_000;
+      const [silent, trickled] = await Promise.all([
+        heldHandshake(port, { giveUpMs }),
+        heldHandshake(port, { giveUpMs, hello, byteEveryMs: 1000 }),
+      ]);
+      // Design: the headers timeout, 20 s; the margin is for a loaded machine.
+      for (const [what, ms] of [
+        ['silent', silent],
+        ['trickling', trickled],
+      ] as const) {
+        expect(ms, `the ${what} connection closed after (ms)`).to.be.within(19_000, 30_000);
+      }
+      await within(10_000, async () =>
+        pool.logs.filter((l) => l['reason'] === 'TLS_HANDSHAKE_TIMEOUT').length >= 2 ? true : undefined,
+      );
     });
 
     it("sets the flow cookie host-only (__Host-, Secure, Path=/, no Domain), so a sibling tenant's host never receives it", async () => {
