@@ -58,14 +58,16 @@ export class WriteClaims {
     find?: () => Promise<T | undefined>,
   ): Promise<WriteOutcome<T>> {
     const { holdSeconds, waitMs, pollMs, sleep } = this.#options;
-    const key = `write:${scope}`;
+    // One hash tag for every claim: they share the store's witness of lost claims (FlowStore.claim).
+    const key = `write:{claims}:${scope}`;
     const deadline = Date.now() + waitMs;
     for (let looked = true; ; looked = false) {
       if (!looked) {
         const found = await find?.();
         if (found !== undefined) return { value: found, existed: true };
       }
-      if (await this.#store.putIfAbsent(key, PENDING, holdSeconds)) {
+      // A store that may have lost another post's claim refuses (503): better no write than two.
+      if (await this.#store.claim(key, PENDING, holdSeconds)) {
         let outcome: WriteOutcome<T>;
         try {
           outcome = await write();

@@ -26,6 +26,28 @@ export async function whileStalled<T>(redis: LocalRedis, send: () => Promise<T>)
   }
 }
 
+/**
+ * A redis-server whose data is snapshotted to `dir` only when asked (SAVE), as a Redis with RDB
+ * persistence between two of its save points: a crash brings back the state of the last snapshot.
+ */
+export function startSnapshottedRedis(dir: string, port?: number): Promise<LocalRedis> {
+  return startLocalRedis(['--dir', dir, '--dbfilename', 'dump.rdb'], port);
+}
+
+/**
+ * Kills `redis` (SIGKILL: nothing is saved) and starts it again on its port from its last snapshot in
+ * `dir`: what was written since that snapshot is gone, what was in it is back.
+ */
+export async function crashAndRestart(redis: LocalRedis, dir: string): Promise<LocalRedis> {
+  if (redis.process.exitCode === null && redis.process.signalCode === null) {
+    const exited = new Promise((resolve) => redis.process.once('exit', resolve));
+    redis.process.kill('SIGKILL');
+    await exited;
+  }
+  await redis.stop();
+  return startSnapshottedRedis(dir, redis.port);
+}
+
 /** Starts a throwaway redis-server on loopback (no persistence). Extra args, e.g. TLS flags, pass through. */
 export async function startLocalRedis(extraArgs: string[] = [], port?: number): Promise<LocalRedis> {
   const chosen = port ?? (await freePort());
@@ -183,7 +205,8 @@ async function spawnRedis(
     port,
     process: child,
     async stop() {
-      if (child.exitCode === null) {
+      // A process ended by a signal has no exit code, only its signalCode.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;

@@ -9,6 +9,14 @@ export interface FlowStore {
   /** Stores `value` only if `key` is absent; true when stored. The basis of replay detection. */
   putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /**
+   * putIfAbsent for a claim that keeps a second writer out (one writer per write key): stored only
+   * when the store can vouch that it would hold `key` had anyone stored it in the last `ttlSeconds`.
+   * A Redis restarted from a snapshot, or a replica promoted in a failover, may have lost what was
+   * written just before: until `ttlSeconds` have passed since it took over, a claim is refused with
+   * FlowStoreClaimsUncertainError rather than granted on a memory that may have forgotten another.
+   */
+  claim(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /**
    * Stores `value` under the first of `keys` that is absent or, when every one is taken, under
    * `keys[whenAllTaken]` in place of its value: one atomic step, one round trip. The index written.
    * Redis Cluster runs it on one node, so the keys must share a hash tag (`...{group}...`).
@@ -50,6 +58,24 @@ export class FlowStoreUnavailableError extends JsmSsoError {
   constructor(cause: unknown) {
     super('FLOW_STORE_UNAVAILABLE', 'the shared state store cannot be reached', { status: 503, cause });
     this.name = 'FlowStoreUnavailableError';
+  }
+}
+
+/**
+ * The store may have lost claims made just before it took over (restarted from a snapshot, a replica
+ * promoted): it grants none until those would have expired (503, retry after `retryAfterSeconds`).
+ */
+export class FlowStoreClaimsUncertainError extends JsmSsoError {
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super(
+      'FLOW_STORE_CLAIMS_UNCERTAIN',
+      'the shared state store took over recently and may have lost claims made just before',
+      { status: 503, params: { seconds: retryAfterSeconds } },
+    );
+    this.name = 'FlowStoreClaimsUncertainError';
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -56,6 +56,11 @@ export class MemoryFlowStore implements FlowStore {
     return true;
   }
 
+  /** A process's memory forgets only with the process, and its sessions with it: every claim can be vouched for. */
+  claim(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    return this.putIfAbsent(key, value, ttlSeconds);
+  }
+
   async putInFirstFree(
     keys: readonly string[],
     value: string,

@@ -4,6 +4,7 @@ import {
   assertFirstFreeArguments,
   assertTtl,
   type FlowStore,
+  FlowStoreClaimsUncertainError,
   FlowStoreUnavailableError,
 } from './flow-store.js';
 import type { RedisAddress } from './redis-address.js';
@@ -108,10 +109,52 @@ end
 return #holding
 `;
 
+/**
+ * claim as one script. KEYS[1] the claim; KEYS[2] its witness: which server the claims were last
+ * granted on (run_id, which a restart changes, and master_replid, which a promotion changes) and the
+ * time from which that server holds every claim of the last `ttl` seconds. ARGV: value, ttl, the
+ * witness's own ttl. A server the witness does not name (restarted from a snapshot or an append-only
+ * file, a replica promoted) may have lost claims made before it took over: one that started as a
+ * primary holds all of them `ttl` seconds after it started; a promoted one does not tell when it was
+ * promoted, so `ttl` seconds from now. No witness: no claim for as long as a witness lives, or
+ * nothing kept at all (sessions lost too), so nothing to vouch for (ADR 0187 names the limit).
+ * Returns 1 stored, 0 taken, or -(seconds) until claims can be vouched for.
+ */
+const CLAIM_LUA = `
+local server = redis.call('INFO', 'server')
+local replication = redis.call('INFO', 'replication')
+local id = string.match(server, 'run_id:(%w+)') .. ':' .. string.match(replication, 'master_replid:(%w+)')
+local now = tonumber(redis.call('TIME')[1])
+local ttl = tonumber(ARGV[2])
+local witness = redis.call('GET', KEYS[2])
+local holdsAllFrom
+if not witness then
+  holdsAllFrom = now
+elseif string.sub(witness, 1, #id + 1) == id .. ' ' then
+  holdsAllFrom = tonumber(string.sub(witness, #id + 2))
+elseif string.match(replication, 'second_repl_offset:(-?%d+)') == '-1' then
+  holdsAllFrom = now - tonumber(string.match(server, 'uptime_in_seconds:(%d+)')) + ttl
+else
+  holdsAllFrom = now + ttl
+end
+redis.call('SET', KEYS[2], id .. ' ' .. holdsAllFrom, 'EX', ARGV[3])
+if now < holdsAllFrom then
+  return now - holdsAllFrom
+end
+if redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl, 'NX') then
+  return 1
+end
+return 0
+`;
+
+/** How long a witness of claims outlives the last claim: a quiet tenant's next write is not held up. */
+const CLAIM_WITNESS_SECONDS = 30 * 24 * 3600;
+
 /** The scripts ioredis defines on a connection (EVALSHA, EVAL when the server has not cached it). */
 interface FlowStoreScripts {
   jsmSsoPutInFirstFree(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number>;
   jsmSsoDeleteHolding(keyCount: number, ...keysThenArgs: string[]): Promise<number>;
+  jsmSsoClaim(keyCount: number, ...keysThenArgs: Array<string | number>): Promise<number>;
 }
 
 /** Defines the scripts once per connection: a pool's views share one. */
@@ -119,6 +162,7 @@ function withScripts(redis: Redis | Cluster): FlowStoreScripts {
   if (!('jsmSsoPutInFirstFree' in redis)) {
     redis.defineCommand('jsmSsoPutInFirstFree', { lua: PUT_IN_FIRST_FREE_LUA });
     redis.defineCommand('jsmSsoDeleteHolding', { lua: DELETE_HOLDING_LUA });
+    redis.defineCommand('jsmSsoClaim', { lua: CLAIM_LUA });
   }
   return redis as unknown as FlowStoreScripts;
 }
@@ -223,6 +267,31 @@ export class RedisFlowStore implements FlowStore {
     return (
       (await this.#call(() => this.client.set(this.keyPrefix + key, value, 'EX', ttlSeconds, 'NX'))) === 'OK'
     );
+  }
+
+  /**
+   * The witness shares the claim's hash tag (`...{group}...`), so Redis Cluster runs the script on
+   * the claim's node; claims of one group share one witness.
+   */
+  async claim(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    assertTtl(ttlSeconds);
+    const scripts = withScripts(this.client);
+    // Redis's own rule: from the first `{` to the next `}`, when something is between them.
+    const open = key.indexOf('{');
+    const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+    const tag = close > open + 1 ? key.slice(open, close + 1) : '';
+    const answer = await this.#call(() =>
+      scripts.jsmSsoClaim(
+        2,
+        this.keyPrefix + key,
+        `${this.keyPrefix}claims-server${tag}`,
+        value,
+        ttlSeconds,
+        CLAIM_WITNESS_SECONDS,
+      ),
+    );
+    if (answer < 0) throw new FlowStoreClaimsUncertainError(-answer);
+    return answer === 1;
   }
 
   async putInFirstFree(

@@ -22,6 +22,10 @@ export class TenantFlowStoreView implements FlowStore {
     return this.#store.putIfAbsent(this.#prefix + key, value, ttlSeconds);
   }
 
+  claim(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    return this.#store.claim(this.#prefix + key, value, ttlSeconds);
+  }
+
   putInFirstFree(
     keys: readonly string[],
     value: string,

@@ -16,6 +16,11 @@ export interface FaultRule {
   /** Wait this long before answering (alone: a slow but otherwise normal response). */
   delayMs?: number;
   /**
+   * Wait until this settles before handling the request (in-process tests only): a write held at
+   * Atlassian for exactly as long as a test needs, with no timer to race.
+   */
+  heldUntil?: Promise<unknown>;
+  /**
    * Handle the request normally but hold the answer this long: Atlassian has done the work and the
    * caller has not heard (a client that crashes or times out meanwhile never learns of it).
    */
@@ -132,6 +137,7 @@ export async function applyFault(
   res: ServerResponse,
 ): Promise<boolean> {
   if (rule.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
+  if (rule.heldUntil) await rule.heldUntil.catch(() => undefined);
   if (rule.holdAnswerMs) {
     const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
     res.end = ((...args: unknown[]) => {

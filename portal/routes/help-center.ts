@@ -3,6 +3,7 @@
 // readers of the knowledge base (spec.portal.anonymousAccess).
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { JsmSsoError } from '../../common/errors.js';
+import { FlowStoreClaimsUncertainError } from '../../common/flowstore/flow-store.js';
 import { allowFetchFromSelf } from '../../common/http/security-headers.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import { audienceFrom } from '../audience.js';
@@ -306,6 +307,15 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       const shared = await shareWithOrganizations(key, audience.organizationIds);
       res.redirect(303, `/requests/${encodeURIComponent(key)}?${shared ? 'created' : 'unshared'}=1`);
     } catch (err) {
+      if (err instanceof FlowStoreClaimsUncertainError) {
+        // Nothing written: the form comes back as sent, with when to send it again.
+        logger.warn({ event: 'portal.write_refused', reason: err.code }, 'create refused, nothing written');
+        res.setHeader('Retry-After', String(err.retryAfterSeconds));
+        render({}, t('error.writeUncertain', { seconds: err.retryAfterSeconds }), err.status, {
+          linkMyRequests: true,
+        });
+        return;
+      }
       if (err instanceof AtlassianError) {
         logger.warn(
           { event: 'portal.atlassian_error', reason: err.code, upstreamStatus: err.upstreamStatus },

@@ -2,6 +2,7 @@
 // visibility through RequestService.visible before it reads or changes anything.
 import type { Express, NextFunction, Request, Response } from 'express';
 import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
+import { FlowStoreClaimsUncertainError } from '../../common/flowstore/flow-store.js';
 import type { MessageKey } from '../../common/i18n/index.js';
 import { en } from '../../common/i18n/messages/en.js';
 import { AtlassianError } from '../atlassian/errors.js';
@@ -149,16 +150,26 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     body: Record<string, unknown>,
     notDone?: MessageKey,
   ): Promise<boolean> => {
-    if (!(err instanceof AtlassianError || (err instanceof JsmSsoError && ACTION_REFUSALS.has(err.code))))
+    if (
+      !(
+        err instanceof AtlassianError ||
+        err instanceof FlowStoreClaimsUncertainError ||
+        (err instanceof JsmSsoError && ACTION_REFUSALS.has(err.code))
+      )
+    )
       return false;
     logger.warn({ event: 'portal.action_refused', reason: err.code }, 'action refused');
     const i18n = translatorOf(res);
+    if (err instanceof FlowStoreClaimsUncertainError)
+      res.setHeader('Retry-After', String(err.retryAfterSeconds));
     const message =
       err instanceof AtlassianError
         ? `${problemText(i18n, err)} ${notDone ? i18n.t(notDone) : ''}`.trim()
         : err instanceof ActionRefusal
           ? i18n.t(err.messageKey)
-          : problemText(i18n, err);
+          : err instanceof FlowStoreClaimsUncertainError
+            ? i18n.t('error.writeUncertain', { seconds: err.retryAfterSeconds })
+            : problemText(i18n, err);
     const text = typeof body['body'] === 'string' ? body['body'] : undefined;
     await renderDetail(res, key, {
       error: message,

@@ -57,6 +57,12 @@ function flowStoreContract(
       expect(await store.get('assertion-1')).to.equal('used');
     });
 
+    it('claim refuses the second writer, as putIfAbsent does', async () => {
+      expect(await store.claim('write:{claims}:k', 'pending', 60)).to.equal(true);
+      expect(await store.claim('write:{claims}:k', 'other', 60)).to.equal(false);
+      expect(await store.get('write:{claims}:k')).to.equal('pending');
+    });
+
     /** Keys of one group, as a caller gives them (the braces: one Redis Cluster hash slot). */
     const slots = ['slot:{p}:0', 'slot:{p}:1', 'slot:{p}:2'];
 

@@ -41,7 +41,7 @@ describe('portal write claims (a second post of one form waits for the first)', 
   it('answers PORTAL_WRITE_IN_PROGRESS (409), writing nothing, while a claim stays held past the wait', async () => {
     const store = new MemoryFlowStore();
     // A holder that died mid-write: its claim stays until it expires.
-    await store.putIfAbsent('write:comment:IT-1:k', 'pending', 60);
+    await store.putIfAbsent('write:{claims}:comment:IT-1:k', 'pending', 60);
     let wrote = false;
     const err = await new WriteClaims(store, { holdSeconds: 60, waitMs: 0 })
       .once('comment:IT-1:k', async () => {

@@ -321,6 +321,8 @@ export const de: Catalogue = {
   'error.slowDown.title': 'Bitte etwas langsamer',
   'error.slowDown':
     'Sie haben das zu oft getan. Bitte warten Sie {seconds, plural, one {# Sekunde} other {# Sekunden}} und versuchen Sie es erneut.',
+  'error.writeUncertain':
+    'Es wurde nichts gesendet: Das Help Center hat einen Teil seines Speichers neu gestartet und kann noch nicht sicher sein, dass dieses Formular nicht schon von einem vorherigen Klick gesendet wird. Sehen Sie unter Meine Anfragen nach und senden Sie es in {seconds, plural, one {# Sekunde} other {# Sekunden}} erneut (es wird nicht doppelt gesendet).',
   'error.writeInProgress':
     'Dieses Formular wird von Ihrem vorherigen Klick noch gesendet. Sehen Sie gleich unter Meine Anfragen nach, bevor Sie es erneut senden.',
   'error.failed.title': 'Etwas ist schiefgelaufen',

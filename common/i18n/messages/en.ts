@@ -311,6 +311,8 @@ export const en = {
   'error.slowDown.title': 'Please slow down',
   'error.slowDown':
     'You have done this too often. Please wait {seconds, plural, one {# second} other {# seconds}} and try again.',
+  'error.writeUncertain':
+    'Nothing was sent: the help center restarted part of its storage and cannot yet be sure this form is not being sent from an earlier click. Please check My requests, then send it again in {seconds, plural, one {# second} other {# seconds}} (it will not be sent twice).',
   'error.writeInProgress':
     'This form is still being sent from your earlier click. Look for it in My requests in a moment before sending it again.',
   'error.failed.title': 'Something went wrong',

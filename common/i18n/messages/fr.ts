@@ -319,6 +319,8 @@ export const fr: Catalogue = {
   'error.slowDown.title': 'Veuillez ralentir',
   'error.slowDown':
     'Vous avez fait cela trop souvent. Veuillez attendre {seconds, plural, one {# seconde} other {# secondes}} puis réessayer.',
+  'error.writeUncertain':
+    'Rien n’a été envoyé : le centre d’aide a redémarré une partie de son stockage et ne peut pas encore être sûr que ce formulaire n’est pas déjà en cours d’envoi depuis un clic précédent. Regardez dans Mes demandes, puis renvoyez-le dans {seconds, plural, one {# seconde} other {# secondes}} (il ne sera pas envoyé deux fois).',
   'error.writeInProgress':
     'Ce formulaire est encore en cours d’envoi depuis votre clic précédent. Regardez dans Mes demandes dans un instant avant de le renvoyer.',
   'error.failed.title': 'Une erreur s’est produite',

@@ -299,6 +299,8 @@ export const ja: Catalogue = {
   'error.notFound.page': 'そのページは見つかりませんでした。',
   'error.slowDown.title': 'しばらくお待ちください',
   'error.slowDown': 'この操作の回数が多すぎます。{seconds} 秒待ってからもう一度お試しください。',
+  'error.writeUncertain':
+    '送信されていません。ヘルプセンターの保存領域の一部が再起動したため、このフォームが前回のクリックで送信中でないことをまだ確認できません。マイリクエストを確認してから、{seconds} 秒後にもう一度送信してください（二重に送信されることはありません）。',
   'error.writeInProgress':
     'このフォームは前回のクリックでまだ送信中です。もう一度送信する前に、少し待ってからマイリクエストを確認してください。',
   'error.failed.title': '問題が発生しました',
