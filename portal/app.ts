@@ -47,7 +47,7 @@ import { ServiceProvider } from './saml/sp.js';
 import type { PortalServices } from './services.js';
 import { type Session, SessionStore } from './session.js';
 import { createPortalTelemetry, type PortalTelemetry } from './telemetry.js';
-import { createWeb } from './web.js';
+import { createWeb, readsPage } from './web.js';
 
 /** When Atlassian gave no Retry-After: long enough for a site outage or throttling to pass, short enough to retry by hand. */
 const UNAVAILABLE_RETRY_AFTER_MS = 30_000;
@@ -142,7 +142,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   // customer), and a desk page asks for one per type, which would spend a customer's pages on pictures.
   const signedInPages = abuseLimits.limit('signedInPages');
   app.use((req, res, next) => {
-    const counted = (req.method === 'GET' || req.method === 'HEAD') && !REQUEST_TYPE_ICON_PATH.test(req.path);
+    const counted = readsPage(req.method) && !REQUEST_TYPE_ICON_PATH.test(req.path);
     if (res.locals['session'] && counted) signedInPages(req, res, next);
     else next();
   });

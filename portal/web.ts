@@ -37,11 +37,19 @@ export interface PortalWeb {
 }
 
 /**
+ * Whether a request reads a page: GET, or HEAD, which RFC 9110 9.3.2 has answered as GET without the
+ * body (the same status and header fields; an uptime monitor checks a help center so).
+ */
+export function readsPage(method: string | undefined): boolean {
+  return method === 'GET' || method === 'HEAD';
+}
+
+/**
  * The page that shows the form posted to `path`: a request's actions live on the request's page.
- * A GET page is its own (the language switcher comes back to it).
+ * A page read is its own (the language switcher comes back to it).
  */
 function formPageOf(path: string, method = 'POST'): string {
-  if (method === 'GET') return safeReturnPath(path);
+  if (readsPage(method)) return safeReturnPath(path);
   const request = /^\/requests\/([^/]+)\//.exec(path);
   if (request) return safeReturnPath(`/requests/${request[1]}`);
   return /^\/desk\/[^/]+\/create\/[^/]+$/.test(path) ? safeReturnPath(path) : '/';
@@ -71,7 +79,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       user: session ? { displayName: session.customer.displayName, isAdmin: session.isAdmin } : undefined,
       i18n: translatorOf(res),
       locales: (res.locals['locales'] as readonly Locale[] | undefined) ?? LOCALES,
-      returnPath: formPageOf(res.req.method === 'GET' ? res.req.originalUrl : res.req.path, res.req.method),
+      returnPath: formPageOf(readsPage(res.req.method) ? res.req.originalUrl : res.req.path, res.req.method),
       timeZoneCookie,
     };
   };
@@ -106,7 +114,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
     session,
     signedIn(req, res, next) {
       if (res.locals['session']) return next();
-      if (req.method === 'GET') {
+      if (readsPage(req.method)) {
         res.redirect(303, `/login?return=${encodeURIComponent(safeReturnPath(req.originalUrl))}`);
         return;
       }

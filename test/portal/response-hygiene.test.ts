@@ -92,6 +92,27 @@ describe('portal: response hygiene on every route', () => {
     }
   });
 
+  it('answers HEAD on every GET route as it answers GET: the same status and Location, signed in or not (RFC 9110 9.3.2)', async () => {
+    // An uptime monitor checks a help center with HEAD: a signed-out HEAD answered 401 "signed out
+    // while writing a form" (and logged PORTAL_SESSION_MISSING) where GET sends to sign-in.
+    const from = h.logs.length;
+    for (const [route, visit] of Object.entries(visits())) {
+      const head = await alice.fetch(visit.path, { method: 'HEAD' });
+      expect(head.status, `HEAD ${route}, signed in`).to.equal(visit.status);
+      const [get, anonymousHead] = await Promise.all(
+        (['GET', 'HEAD'] as const).map((method) =>
+          fetch(h.url + visit.path, { method, redirect: 'manual' }).then(async (res) => {
+            await res.arrayBuffer();
+            // Each sign-in start signs a new AuthnRequest: where it goes is what must agree.
+            return { status: res.status, location: res.headers.get('location')?.split('?SAMLRequest=')[0] };
+          }),
+        ),
+      );
+      expect(anonymousHead, `HEAD ${route}, signed out`).to.deep.equal(get);
+    }
+    expect(h.logs.slice(from).filter((l) => l['reason'] === 'PORTAL_SESSION_MISSING')).to.deep.equal([]);
+  });
+
   it('takes nothing from a forged Host or X-Forwarded-Host: no Location, link or form points there', async () => {
     const cookie = [...alice.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const { port } = new URL(h.url);
