@@ -150,7 +150,9 @@ export function requestsPage(
     </form>
     ${
       requests.length === 0
-        ? html`<p class="empty">${t('requests.empty')}</p>`
+        ? // After the first page, an empty one is the end of a list that changed since the page
+          // before, or Atlassian's last page after a full one: not "nothing found".
+          html`<p class="empty">${t(state.position.start > 0 ? 'requests.noMore' : 'requests.empty')}</p>`
         : html`<table class="cards"><caption class="muted">${t(STATUS_LABELS[state.status])} · ${t(SORT_LABELS[state.sort])}</caption>
       <thead><tr><th scope="col">${t('requests.column.reference')}</th><th scope="col">${t('requests.column.summary')}</th><th scope="col">${t('requests.column.status')}</th><th scope="col">${t('requests.column.desk')}</th><th scope="col">${t('requests.column.requestType')}</th><th scope="col">${t('requests.column.requester')}</th><th scope="col"${state.sort.startsWith('created') ? html` aria-sort="${state.sort === 'created-asc' ? 'ascending' : 'descending'}"` : ''}>${t('requests.column.created')}</th></tr></thead>
       <tbody>${requests.map(

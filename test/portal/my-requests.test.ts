@@ -140,6 +140,20 @@ describe('portal My requests: desk and request type columns and filters, sorting
     // A start that does not fit the trail is a bad paging link.
     expect((await alice.text('/requests?status=all&start=7')).status).to.equal(400);
   });
+
+  it('says a page after the first that comes back empty is the end, not that nothing was found', async () => {
+    const accountId = h.emulator.state.userByEmail('alice@acme.test')!.accountId;
+    const first = (await alice.text('/requests?status=all&ownership=mine')).body;
+    const next = /<a class="button" href="([^"]+)" rel="next">/.exec(first)![1]!;
+    // Her other requests go (moved to another project, deleted) before she follows Next.
+    const shown = keysOf(first);
+    for (const [id, r] of h.emulator.state.requests)
+      if (r.reporterId === accountId && !shown.includes(r.key)) h.emulator.state.requests.delete(id);
+    const page = await alice.text(next.replace(/&amp;/g, '&').replace(/&#61;/g, '='));
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('No more requests.').and.not.include('No requests found.');
+    expect(page.body).to.match(/<a class="button secondary" href="[^"]+" rel="prev">Previous<\/a>/);
+  });
 });
 
 describe('portal My requests: search text (JQL and Jira text-search syntax)', () => {

@@ -60,6 +60,7 @@ export const de: Catalogue = {
   'requests.search': 'Suche',
   'requests.filter': 'Filtern',
   'requests.empty': 'Keine Anfragen gefunden.',
+  'requests.noMore': 'Keine weiteren Anfragen.',
   'requests.column.reference': 'Referenz',
   'requests.column.summary': 'Zusammenfassung',
   'requests.column.status': 'Status',

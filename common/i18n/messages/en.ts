@@ -64,6 +64,7 @@ export const en = {
   'requests.search': 'Search',
   'requests.filter': 'Filter',
   'requests.empty': 'No requests found.',
+  'requests.noMore': 'No more requests.',
   'requests.column.reference': 'Reference',
   'requests.column.summary': 'Summary',
   'requests.column.status': 'Status',

@@ -59,6 +59,7 @@ export const fr: Catalogue = {
   'requests.search': 'Recherche',
   'requests.filter': 'Filtrer',
   'requests.empty': 'Aucune demande trouvée.',
+  'requests.noMore': 'Aucune autre demande.',
   'requests.column.reference': 'Référence',
   'requests.column.summary': 'Résumé',
   'requests.column.status': 'Statut',

@@ -59,6 +59,7 @@ export const ja: Catalogue = {
   'requests.search': '検索',
   'requests.filter': '絞り込む',
   'requests.empty': 'リクエストが見つかりません。',
+  'requests.noMore': 'これ以上のリクエストはありません。',
   'requests.column.reference': '参照番号',
   'requests.column.summary': '概要',
   'requests.column.status': 'ステータス',
