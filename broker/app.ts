@@ -6,6 +6,7 @@ import { clientIp } from '../common/http/client-ip.js';
 import { parseCookies, serializeCookie } from '../common/http/cookies.js';
 import { securityHeaderSetter } from '../common/http/security-headers.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
+import { keyedHash } from '../common/keyed-hash.js';
 import { unexpectedErrorFields } from '../common/log.js';
 import { tenantLabels } from '../common/metrics.js';
 import type { PartContext } from '../common/runtime.js';
@@ -35,6 +36,7 @@ import { answer, backchannelLogoutHandler } from './backchannel-logout.js';
 import {
   type Backend,
   type EndpointRequest,
+  flowKeyOf,
   IdpRefusal,
   type IdpRefusalKind,
   type LoginCallback,
@@ -213,6 +215,9 @@ export async function createBrokerApp(
   const portalNameIdHash = (nameId: string) => hashNameId(settings.sp.entityId, nameId);
 
   const readFlowCookie = (req: IncomingMessage) => parseCookies(req.headers.cookie).get(cookieName);
+  // The choice form's token, of the flow's ID (the cookie), which the store never holds: kept
+  // nowhere, made again to check (ADR 0190).
+  const choiceTokenOf = keyedHash(settings.signingKeyPem, 'jsm-sso-broker', 'choice-form');
 
   function setFlowCookie(res: ServerResponse, flowId: string | undefined): void {
     res.setHeader(
@@ -245,7 +250,6 @@ export async function createBrokerApp(
       requestId: request.id,
       forceAuthn: request.forceAuthn,
       isPassive: request.isPassive,
-      csrf: newToken(),
       startedAt: Date.now(),
       ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
       ...(locale === undefined ? {} : { locale }),
@@ -283,10 +287,10 @@ export async function createBrokerApp(
     setFlowCookie(res, flowId);
     // With one IdP the flow is written once, already naming it and holding its backend's state.
     if (idps.length === 1) return startAtIdp(req, res, flowId, flow, idps[0]!.name);
-    await state.saveFlow(flowId, flow);
+    await state.saveFlow(flowKeyOf(flowId), flow);
     sendChoicePage(res, pageFor(req), {
       idps: choices,
-      csrf: flow.csrf,
+      csrf: choiceTokenOf(flowId),
       idpOrigins: await idpOrigins(),
     });
   }
@@ -364,7 +368,7 @@ export async function createBrokerApp(
     // Core 3.4.1: ForceAuthn "MUST authenticate the presenter directly"; through an IdP that can
     // neither be asked for that nor show it, the broker would assert a login it never saw.
     if (flow.forceAuthn && !backend.showsFreshLogin) {
-      await state.takeFlow(flowId);
+      await state.takeFlow(flowKeyOf(flowId));
       telemetry.refusal('SAML_FORCE_AUTHN_NOT_POSSIBLE', 200);
       return sendErrorResponse(req, res, flow, STATUS_REQUEST_UNSUPPORTED);
     }
@@ -377,7 +381,7 @@ export async function createBrokerApp(
       // The broker is one proxy already (core 3.4.1.5.1); a count of 0 was answered before this.
       ...(flow.proxyCount === undefined ? {} : { proxyCount: flow.proxyCount - 1 }),
     });
-    await state.saveFlow(flowId, { ...flow, idp, backendState: backendStates.seal(backendState) });
+    await state.saveFlow(flowKeyOf(flowId), { ...flow, idp, backendState: backendStates.seal(backendState) });
     redirect(res, redirectUrl);
   }
 
@@ -389,12 +393,12 @@ export async function createBrokerApp(
 
   async function choose(req: IncomingMessage, res: ServerResponse, form: URLSearchParams): Promise<void> {
     const flowId = readFlowCookie(req);
-    const flow = flowId ? await state.getFlow(flowId) : undefined;
+    const flow = flowId ? await state.getFlow(flowKeyOf(flowId)) : undefined;
     if (!flowId || !flow)
       throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center');
     useFlowLanguage(req, flow);
     const csrf = Buffer.from(single(form, 'csrf') ?? '');
-    const expected = Buffer.from(flow.csrf);
+    const expected = Buffer.from(choiceTokenOf(flowId));
     if (csrf.length !== expected.length || !timingSafeEqual(csrf, expected)) {
       throw new JsmSsoError('CSRF_TOKEN_INVALID', 'this form was not sent from the sign-in page', {
         status: 403,
@@ -411,13 +415,13 @@ export async function createBrokerApp(
     if (idpName !== undefined && !idp)
       throw new JsmSsoError('IDP_UNKNOWN', 'there is no such sign-in method');
     if (idp && !nameIdPolicyMet(flow, [idp])) {
-      await state.takeFlow(flowId);
+      await state.takeFlow(flowKeyOf(flowId));
       return refuseNameIdPolicy(req, res, flow);
     }
     if (!idp) {
       return sendChoicePage(res, pageFor(req), {
         idps: choices,
-        csrf: flow.csrf,
+        csrf: choiceTokenOf(flowId),
         idpOrigins: await idpOrigins(),
         unknownDomain: true,
       });
@@ -437,8 +441,8 @@ export async function createBrokerApp(
     request: EndpointRequest,
     callback: LoginCallback,
   ): Promise<void> {
-    const flowId = await callback.flowOf(request);
-    const flow = await state.takeFlow(flowId);
+    const flowKey = await callback.flowOf(request);
+    const flow = await state.takeFlow(flowKey);
     if (flow) useFlowLanguage(req, flow);
     const backend = flow?.idp === undefined ? undefined : backends.get(flow.idp);
     const backendState = backendStates.openOrUndefined(flow?.backendState);
@@ -454,7 +458,8 @@ export async function createBrokerApp(
       );
     }
     try {
-      if (callback.browserBound && readFlowCookie(req) !== flowId) {
+      const cookie = readFlowCookie(req);
+      if (callback.browserBound && (cookie === undefined || flowKeyOf(cookie) !== flowKey)) {
         throw new JsmSsoError('FLOW_BROWSER_MISMATCH', 'this sign-in was started in another browser', {
           status: 403,
         });

@@ -1,15 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type FlowStore, jsonValue } from '../common/flowstore/index.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
-import type { BackchannelKeys, IdpLogoutTarget, IdpSessionKeys } from './backends/backend.js';
+import type { BackchannelKeys, FlowKey, IdpLogoutTarget, IdpSessionKeys } from './backends/backend.js';
 import type { RequestedAuthnContext } from './saml/inbound.js';
 
 /**
  * Everything the broker frontend remembers, all in the flow store with a TTL: a login flow (from
  * the AuthnRequest to the Response), the minimum a later logout needs, and a pending logout.
  * Backends keep their own one-time indexes and markers (broker/backends). A flow's backend state
- * (an OIDC flow's PKCE verifier and nonce) is sealed. Nothing about a person is written in the clear: a session holds the IdP's name, the backend's opaque logout handle, keyed
- * hashes, and (for the IdP's logout to reach the portal, ADR 0150 and 0158) the portal's NameID sealed.
+ * (an OIDC flow's PKCE verifier and nonce) is sealed, and a flow is kept under a hash of its ID, never
+ * the ID, which the browser holds as its proof (`FlowKey`). Nothing about a person is written in the
+ * clear: a session holds the IdP's name, the backend's opaque logout handle, keyed hashes, and (for the IdP's logout to reach the portal, ADR 0150 and 0158) the portal's NameID sealed.
  */
 
 export interface LoginFlow {
@@ -18,8 +19,6 @@ export interface LoginFlow {
   relayState?: string;
   forceAuthn: boolean;
   isPassive?: boolean;
-  /** Token of the IdP choice form. */
-  csrf: string;
   startedAt: number;
   /** The language the portal's pages were in (its AuthnRequest's hint), for the broker's pages. */
   locale?: SupportedLocale;
@@ -118,10 +117,10 @@ export class BrokerState {
     this.#logouts = new Records(store, 'logout', flowTtlSeconds);
   }
 
-  /** Writes the flow under `flowId` (a newToken()), replacing what was there. */
-  saveFlow = (flowId: string, flow: LoginFlow) => this.#flows.put(flowId, flow);
-  getFlow = (flowId: string) => this.#flows.get(flowId);
-  takeFlow = (flowId: string) => this.#flows.take(flowId);
+  /** Writes the flow under `flowKey` (of a newToken()), replacing what was there. */
+  saveFlow = (flowKey: FlowKey, flow: LoginFlow) => this.#flows.put(flowKey, flow);
+  getFlow = (flowKey: FlowKey) => this.#flows.get(flowKey);
+  takeFlow = (flowKey: FlowKey) => this.#flows.take(flowKey);
 
   /**
    * The session's `upstreamSessionKey` (a hash the backend made) finds it again from the IdP's own

@@ -14,8 +14,9 @@
  * a second key per session, `portal:session-index:<hash>`, finds it, removed at sign-out with it;
  * a SessionIndex it was asked to end is remembered, for a sign-in whose session came after (ADR 0170).
  */
-import { createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FlowStore } from '../common/flowstore/index.js';
+import { keyedHash } from '../common/keyed-hash.js';
 import { createSealer, type Sealer } from '../common/sealer.js';
 import type { Customer } from './visibility.js';
 
@@ -61,7 +62,8 @@ export class SessionStore {
   readonly #sealer: Sealer;
   readonly #nameSealer: Sealer;
   readonly #loginSealer: Sealer;
-  readonly #csrfKey: Buffer;
+  /** Of the session ID itself, never of its stored hash: what the store holds makes no token. */
+  readonly #csrfOf: (sessionId: string) => string;
 
   constructor(store: FlowStore, timeouts: SessionTimeouts, secretMaterial: string) {
     this.#store = store;
@@ -69,12 +71,7 @@ export class SessionStore {
     this.#sealer = createSealer(secretMaterial, 'jsm-sso-portal', 'session-subject');
     this.#nameSealer = createSealer(secretMaterial, 'jsm-sso-portal', 'session-display-name');
     this.#loginSealer = createSealer(secretMaterial, 'jsm-sso-portal', 'login-flow');
-    this.#csrfKey = Buffer.from(hkdfSync('sha256', secretMaterial, 'jsm-sso-portal', 'csrf-token', 32));
-  }
-
-  /** Of the session ID itself, never of its stored hash: what the store holds makes no token. */
-  #csrfOf(id: string): string {
-    return createHmac('sha256', this.#csrfKey).update(id).digest('base64url');
+    this.#csrfOf = keyedHash(secretMaterial, 'jsm-sso-portal', 'csrf-token');
   }
 
   async create(record: Omit<SessionRecord, 'createdAt' | 'lastSeenAt'>, now = Date.now()): Promise<Session> {

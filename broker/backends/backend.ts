@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
 import type { FlowStore } from '../../common/flowstore/index.js';
 import type { SupportedLocale } from '../../common/i18n/index.js';
@@ -118,15 +119,27 @@ export class IdpRefusal extends JsmSsoError {
   }
 }
 
+/**
+ * What the store knows a login flow by: the SHA-256 of its ID. The ID is the flow cookie (and an
+ * upstream SAML IdP's RelayState), the browser's proof that it started the flow, so the store never
+ * holds it: a dump neither chooses for a sign-in nor finishes one in another browser (ADR 0190).
+ */
+export type FlowKey = string & { readonly __flowKey: unique symbol };
+
+export function flowKeyOf(flowId: string): FlowKey {
+  return createHash('sha256').update(flowId).digest('base64url') as FlowKey;
+}
+
 /** Where the IdP sends the browser back after login; one path may serve several IdPs of a kind. */
 export interface LoginCallback {
   path: string;
   method: 'GET' | 'POST';
   /**
    * The login flow this answer continues, found by the backend's own one-time index and consumed:
-   * a second answer for the same login finds nothing and is refused with a reason code.
+   * a second answer for the same login finds nothing and is refused with a reason code. Its key,
+   * never its ID: the index holds no more than the store's own key (`flowKeyOf`).
    */
-  flowOf(request: EndpointRequest): Promise<string>;
+  flowOf(request: EndpointRequest): Promise<FlowKey>;
   /**
    * Whether the browser's flow cookie comes along (a top-level GET redirect carries SameSite=Lax
    * cookies; a cross-site POST does not), so the flow can be bound to the browser that started it.

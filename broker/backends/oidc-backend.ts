@@ -13,6 +13,8 @@ import {
   type BackendContext,
   decodeState,
   encodeState,
+  type FlowKey,
+  flowKeyOf,
   IdpRefusal,
   type LoginPrompt,
 } from './backend.js';
@@ -141,16 +143,17 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
         const state = single(new URLSearchParams(request.rawQuery), 'state');
         if (!state)
           throw new JsmSsoError('OIDC_STATE_MISSING', "the identity provider's answer has no state");
-        // One round trip: the flow's ID comes back and STATE_USED stays in its place until the
+        // One round trip: the flow's key comes back and STATE_USED stays in its place until the
         // state would have expired, so a second answer with it is a replay, not an unknown state.
-        const flowId = await store.takeLeaving(stateKey(state), STATE_USED, flowTtlSeconds);
-        if (flowId === undefined || flowId === STATE_USED) {
+        const flowKey = await store.takeLeaving(stateKey(state), STATE_USED, flowTtlSeconds);
+        if (flowKey === undefined || flowKey === STATE_USED) {
           throw new JsmSsoError(
-            flowId === STATE_USED ? 'OIDC_STATE_REPLAYED' : 'OIDC_STATE_UNKNOWN',
+            flowKey === STATE_USED ? 'OIDC_STATE_REPLAYED' : 'OIDC_STATE_UNKNOWN',
             'this sign-in has expired or was already completed; start again from the help center',
           );
         }
-        return flowId;
+        // What startLogin wrote: a flowKeyOf.
+        return flowKey as FlowKey;
       },
     },
     logoutCallback: {
@@ -211,7 +214,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
         protocol.extraAuthorizationParams,
         { withNonce: protocol.withNonce, sendsUiLocales: protocol.sendsUiLocales, ...prompt },
       );
-      await store.put(stateKey(pending.state), flowId, flowTtlSeconds);
+      await store.put(stateKey(pending.state), flowKeyOf(flowId), flowTtlSeconds);
       return { redirectUrl, state: encodeState(pending) };
     },
     async finishLogin(request, state) {

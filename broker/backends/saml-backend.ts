@@ -30,6 +30,7 @@ import {
   type BackendContext,
   decodeState,
   encodeState,
+  flowKeyOf,
   IdpRefusal,
   type IdpRefusalKind,
   type IdpSessionKeys,
@@ -280,7 +281,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         const relayState = single(form, 'RelayState');
         if (!single(form, 'SAMLResponse') || !relayState)
           throw new JsmSsoError('SAML_BINDING_INVALID', "the identity provider's answer is incomplete");
-        return relayState;
+        return flowKeyOf(relayState);
       },
     },
     logoutCallback: {

@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import type { FlowStore } from '../../common/flowstore/index.js';
 import {
   type BrokerUnderTest,
   CLIENT_SECRET,
@@ -216,6 +217,8 @@ export async function startTwoIdpBroker(
   idpMore: { alpha?: IdpDoc; beta?: IdpDoc } = {},
   extra?: (spec: IdpDoc) => void,
   fakeOptions: Parameters<typeof startFakeOidc>[1] = {},
+  /** The broker's flow store (default: its own memory store). */
+  store?: FlowStore,
 ): Promise<TwoIdpBroker> {
   const pki = createPki();
   const idpA = await startFakeOidc('jsm-sso', fakeOptions);
@@ -229,7 +232,7 @@ export async function startTwoIdpBroker(
     ],
     extra,
   );
-  const broker = await serveBroker(server, url, tenant, pki);
+  const broker = await serveBroker(server, url, tenant, pki, store);
   return {
     pki,
     idpA,

@@ -8,6 +8,7 @@ import {
   Browser,
   createPki,
   devClient,
+  formFields,
   listenPlaceholder,
   loginThroughBroker,
   oidcIdp,
@@ -19,6 +20,7 @@ import {
 } from '../../testkit/broker-harness.js';
 import { startLocalRedis } from '../../testkit/local-redis.js';
 import { connectedFlowStore, redisUrl } from '../../testkit/redis.js';
+import { startTwoIdpBroker } from './fake-oidc.js';
 
 describe('broker: shared state in Redis', () => {
   it('keeps nothing from the IdP at rest: no token, e-mail or name in Redis after sign-ins', async () => {
@@ -57,6 +59,78 @@ describe('broker: shared state in Redis', () => {
       expect(stored).to.not.match(/id_?token|access_?token|refresh_?token/i);
       expect(stored, 'the PKCE verifier').to.not.match(/code_?verifier/i);
       expect(stored, "the half-way flow's nonce").to.not.include(nonce);
+    } finally {
+      redis.disconnect();
+      await stack.close();
+      await store.close();
+    }
+  });
+
+  it("keeps neither a flow's cookie nor its choice form's token at rest: a dump neither chooses for a sign-in nor finishes it", async () => {
+    const prefix = `broker-bearer-${Date.now()}`;
+    const store = await connectedFlowStore(prefix);
+    const stack = await startTwoIdpBroker({}, undefined, {}, store);
+    const { broker, idpA } = stack;
+    const redis = new Redis(redisUrl());
+    /** Every key (its last part, the id it names) and every value, and each string inside a JSON value. */
+    const dump = async () => {
+      const keys = await redis.keys(`*${prefix}*`);
+      const values = (await redis.mget(...keys)).filter((v) => v !== null) as string[];
+      const inside = values.flatMap((v) => {
+        try {
+          return Object.values(JSON.parse(v) as object).filter((f) => typeof f === 'string');
+        } catch {
+          return [];
+        }
+      });
+      return { keys, ids: keys.map((k) => k.split(':').pop()!), values, strings: [...values, ...inside] };
+    };
+    const brokerHost = new URL(broker.url).hostname;
+    try {
+      const victim = new Browser();
+      const choice = await victim.request(
+        await portalSp(broker.url, stack.pki).getAuthorizeUrlAsync('rs', undefined, {}),
+      );
+      expect(choice.status).to.equal(200);
+      const { csrf } = formFields(await choice.text());
+      const [cookieName, flowCookie] = [...victim.cookies.get(brokerHost)!][0]!;
+      const atChoice = await dump();
+      const held = (secret: string, found: string[]) => found.filter((f) => f.includes(secret));
+      expect(held(flowCookie, [...atChoice.keys, ...atChoice.values]), 'the flow cookie').to.deep.equal([]);
+      expect(held(csrf!, atChoice.values), "the choice form's token").to.deep.equal([]);
+      // Whatever the dump holds, tried as the cookie and the token of the victim's choice form.
+      for (const id of atChoice.ids) {
+        for (const token of atChoice.strings) {
+          const thief = new Browser();
+          thief.cookies.set(brokerHost, new Map([[cookieName, id]]));
+          const chosen = await thief.request(`${broker.url}/saml/choose`, {
+            form: { csrf: token, idp: 'alpha' },
+          });
+          await chosen.arrayBuffer();
+          expect(chosen.status, `cookie ${id}`).to.be.oneOf([400, 403]);
+        }
+      }
+      const toIdp = await victim.request(`${broker.url}/saml/choose`, {
+        form: { csrf: csrf!, idp: 'alpha' },
+      });
+      expect(toIdp.status).to.equal(302);
+      const authorize = new URL(toIdp.headers.get('location')!);
+      await fetch(authorize);
+      const state = authorize.searchParams.get('state')!;
+      const atIdp = await dump();
+      expect(held(flowCookie, [...atIdp.keys, ...atIdp.values]), 'the flow cookie').to.deep.equal([]);
+      // The victim's answer from the IdP (code and state) reaches a thief, who sends it with the flow
+      // the state's index names as the cookie: the browser binding must hold against the dump.
+      const index = atIdp.keys.findIndex((k) => k.includes(':state:'));
+      expect(index, 'the state index').to.be.greaterThan(-1);
+      const thief = new Browser();
+      thief.cookies.set(brokerHost, new Map([[cookieName, atIdp.values[index]!]]));
+      idpA.forgery = 'valid';
+      const finished = await thief.request(
+        `${broker.url}/oidc/callback/alpha?code=${state}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+      );
+      expect(finished.status).to.equal(403);
+      expect(await finished.text()).to.contain('FLOW_BROWSER_MISMATCH');
     } finally {
       redis.disconnect();
       await stack.close();
