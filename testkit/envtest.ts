@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -204,6 +204,18 @@ if (typeof after === 'function') after(() => stopSync());
 export function stopEnvtest(): void {
   stopSync();
   started = undefined;
+}
+
+/**
+ * Runs a bash script as a user's shell would run the docs' commands (`-euo pipefail`, from the
+ * package root), with this API server's kubeconfig and its kubectl and helm first on PATH.
+ */
+export function runScript(env: Envtest, script: string): SpawnSyncReturns<string> {
+  return spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd: packageRoot(),
+    encoding: 'utf8',
+    env: { ...process.env, KUBECONFIG: env.kubeconfigPath, PATH: `${env.toolsDir}:${process.env['PATH']}` },
+  });
 }
 
 /** Applies the CRDs (JsmSsoTenant, JsmSsoPool) and waits until the API server serves them. */

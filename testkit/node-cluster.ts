@@ -42,7 +42,30 @@ export async function startNodeCluster(
   toolsDir = k8sToolsDir(true),
 ): Promise<NodeCluster> {
   const kubeconfigPath = join(mkdtempSync(join(tmpdir(), 'jsm-sso-cluster-')), 'kubeconfig');
-  const started = Date.now();
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    spawnSync('bash', [SCRIPT(), 'stop', kubeconfigPath], { stdio: 'ignore' });
+    rmSync(dirname(kubeconfigPath), { recursive: true, force: true });
+  };
+  // Every way out but a started cluster removes the folder (and whatever the script left running).
+  try {
+    return await launch(kubeconfigPath, images, toolsDir, stop);
+  } catch (err) {
+    stop();
+    throw err;
+  }
+}
+
+/** Runs the script's start and reads what it recorded; `stop` is the cluster's, for its handle. */
+async function launch(
+  kubeconfigPath: string,
+  images: Record<string, string>,
+  toolsDir: string,
+  stop: () => void,
+): Promise<NodeCluster> {
+  const startedAt = Date.now();
   const stderr = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
     const child = spawn('bash', [SCRIPT(), 'start', kubeconfigPath], {
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -74,7 +97,7 @@ export async function startNodeCluster(
       `the single-node cluster did not start (.ci/k8s-envtest.sh, K8S_ENVTEST_NODE=1):\n${steps}\n--- the last lines of each component's log:\n${logs}`,
     );
   }
-  console.error(`      cluster up in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  console.error(`      cluster up in ${((Date.now() - startedAt) / 1000).toFixed(1)}s`);
   const stateDir = readFileSync(`${kubeconfigPath}.state`, 'utf8').trim();
   const nodeEnv = Object.fromEntries(
     readFileSync(join(stateDir, 'node.env'), 'utf8')
@@ -83,13 +106,6 @@ export async function startNodeCluster(
       .map((line) => line.split('=') as [string, string]),
   );
   const { kubeConfig, client } = clientFor(kubeconfigPath);
-  let stopped = false;
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    spawnSync('bash', [SCRIPT(), 'stop', kubeconfigPath], { stdio: 'ignore' });
-    rmSync(dirname(kubeconfigPath), { recursive: true, force: true });
-  };
   process.once('exit', stop);
   return {
     kubeconfigPath,

@@ -1,14 +1,13 @@
 // A release installed from the 0.1.0 chart (test/fixtures/chart-0.1.0: the chart as released, less
 // its crds/ folder, which the test API server already serves) is upgraded to this chart with the
 // commands docs/upgrade.md gives, run as written but for the release's name and namespace.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { KubeObject } from '../../common/kube/client.js';
 import { packageRoot } from '../../common/paths.js';
 import { KINDS, objectPath } from '../../operator/kube/kinds.js';
-import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
+import { type Envtest, envtest, freshNamespace, runScript } from '../../testkit/envtest.js';
 
 const ROOT = packageRoot();
 const OLD_CHART = join(ROOT, 'test/fixtures/chart-0.1.0');
@@ -48,21 +47,12 @@ describe('Helm chart: upgrading a release of the 0.1.0 chart', function () {
     const namespace = await freshNamespace(env.client, 'upgrade');
     const name = `up-${process.pid}`;
     const fullname = `${name}-jsm-sso`;
-    const run = (script: string) =>
-      spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          KUBECONFIG: env.kubeconfigPath,
-          PATH: `${env.toolsDir}:${process.env['PATH']}`,
-        },
-      });
     const operator = async () =>
       (await env.client.get<Deployment>(objectPath(KINDS.deployment, namespace, fullname)))!;
 
     // Installed as a user of 0.1.0 would have, with values of their own.
-    const install = run(
+    const install = runScript(
+      env,
       `helm install ${name} ${OLD_CHART} --namespace ${namespace} --skip-crds --set replicaCount=3 --set logLevel=debug`,
     );
     expect(install.status, install.stderr).to.equal(0);
@@ -83,7 +73,7 @@ describe('Helm chart: upgrading a release of the 0.1.0 chart', function () {
       { fieldManager: 'chart-upgrade-test', force: true },
     );
 
-    const upgrade = run(documentedUpgrade(UPGRADE_SECTION, name, namespace));
+    const upgrade = runScript(env, documentedUpgrade(UPGRADE_SECTION, name, namespace));
     expect(upgrade.status, `the documented upgrade failed:\n${upgrade.stdout}\n${upgrade.stderr}`).to.equal(
       0,
     );
@@ -102,7 +92,7 @@ describe('Helm chart: upgrading a release of the 0.1.0 chart', function () {
     const budget = await env.client.get(objectPath(KINDS.podDisruptionBudget, namespace, fullname));
     expect(budget, 'the PodDisruptionBudget this chart added').to.not.equal(undefined);
 
-    const uninstall = run(`helm uninstall ${name} --namespace ${namespace}`);
+    const uninstall = runScript(env, `helm uninstall ${name} --namespace ${namespace}`);
     expect(uninstall.status, uninstall.stderr).to.equal(0);
   });
 });

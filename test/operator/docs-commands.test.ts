@@ -2,14 +2,13 @@
 // against a real API server: a `helm upgrade` that drops the values the install set would put the
 // operator back on the chart's default image (no registry serves it before a release) and widen
 // what the install narrowed, without a word.
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { KubeObject } from '../../common/kube/client.js';
 import { packageRoot } from '../../common/paths.js';
 import { KINDS, objectPath } from '../../operator/kube/kinds.js';
-import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
+import { type Envtest, envtest, freshNamespace, runScript } from '../../testkit/envtest.js';
 
 const ROOT = packageRoot();
 
@@ -69,15 +68,7 @@ describe('The helm commands of the docs, after the README install', function () 
     const globex = await freshNamespace(env.client, 'globex');
     const name = `prod-${process.pid}`;
     const run = (script: string) => {
-      const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
-        cwd: ROOT,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          KUBECONFIG: env.kubeconfigPath,
-          PATH: `${env.toolsDir}:${process.env['PATH']}`,
-        },
-      });
+      const result = runScript(env, script);
       expect(result.status, `${script}\n${result.stdout}\n${result.stderr}`).to.equal(0);
     };
 
