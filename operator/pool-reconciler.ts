@@ -48,6 +48,9 @@ export interface PoolCache extends ApplyCache {
   secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined>;
 }
 
+/** The condition types a pool's status carries from the operator. */
+const POOL_CONDITION_TYPES = ['Applied', 'BrokerAvailable', 'PortalAvailable', 'Ready'] as const;
+
 /** Applied has its Warning of its own (every failed apply); Ready's transitions are Events too. */
 const POOL_EVENT_CONDITIONS = (type: string) => type === 'Ready';
 
@@ -193,5 +196,9 @@ function poolStatus(
 }
 
 function comparable(status: PoolStatus | undefined): unknown {
-  return [status?.observedGeneration, comparableConditions(status?.conditions), status?.tenantCount];
+  return [
+    status?.observedGeneration,
+    comparableConditions(status?.conditions, POOL_CONDITION_TYPES),
+    status?.tenantCount,
+  ];
 }

@@ -8,14 +8,16 @@ import type { FailureReason } from './errors.js';
  * conventions: a CamelCase reason, a message that says what to do, the generation they describe,
  * and a lastTransitionTime that moves only when the status value changes.
  */
-export type ConditionType =
-  | 'ConfigValid'
-  | 'Applied'
-  | 'BrokerAvailable'
-  | 'PortalAvailable'
-  | 'SigningCertificateValid'
-  | 'PoolReady'
-  | 'Ready';
+export const TENANT_CONDITION_TYPES = [
+  'ConfigValid',
+  'Applied',
+  'BrokerAvailable',
+  'PortalAvailable',
+  'SigningCertificateValid',
+  'PoolReady',
+  'Ready',
+] as const;
+export type ConditionType = (typeof TENANT_CONDITION_TYPES)[number];
 export type ConditionInput = Pick<TenantCondition, 'status' | 'reason' | 'message'>;
 
 /** The broker's SAML IdP metadata path (served by the broker). */
@@ -200,16 +202,25 @@ export function sameStatus(a: TenantStatus | undefined, b: TenantStatus): boolea
   return JSON.stringify(normalise(a)) === JSON.stringify(normalise(b));
 }
 
-/** Conditions in a comparable form: sorted by type, only what the operator writes. */
-export function comparableConditions(conditions: TenantCondition[] | undefined): unknown[] {
-  return [...(conditions ?? [])]
+/**
+ * Conditions in a comparable form: sorted by type, only the types in `ours` and only what the
+ * operator writes of them. A type of another component's (the API conventions let other
+ * controllers add their own) is its manager's: the operator's apply leaves it, so it is no
+ * difference to write, or every resync would write the status again.
+ */
+export function comparableConditions(
+  conditions: TenantCondition[] | undefined,
+  ours: readonly string[],
+): unknown[] {
+  return (conditions ?? [])
+    .filter((c) => ours.includes(c.type))
     .sort((x, y) => (x.type < y.type ? -1 : 1))
     .map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration, c.lastTransitionTime]);
 }
 
 function normalise(status: TenantStatus | undefined): unknown {
   if (!status) return {};
-  const conditions = comparableConditions(status.conditions);
+  const conditions = comparableConditions(status.conditions, TENANT_CONDITION_TYPES);
   return [
     status.observedGeneration,
     conditions,

@@ -316,13 +316,60 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     }, 'the Ingress to be restored');
   });
 
-  it('writes nothing during an idle resync of pools and pooled tenants', async () => {
+  /** The operator's writes while it reconciles the pool and its tenant acme again, as a resync does. */
+  async function writesOfAResync(): Promise<string[]> {
     await quiet();
     const before = writes.length;
     controller.queue.add(`${tenants}/acme`);
     controller.queue.add(`pool:${pools}/shared`);
     await quiet();
-    expect(writes.slice(before)).to.deep.equal([]);
+    return writes.slice(before);
+  }
+
+  it('writes nothing during an idle resync of pools and pooled tenants', async () => {
+    expect(await writesOfAResync()).to.deep.equal([]);
+  });
+
+  it('writes nothing during an idle resync when another controller added a condition of its own to a pool and a tenant', async () => {
+    // The API conventions let other components add condition types of their own (a policy engine's
+    // verdict): the operator's apply leaves them to their manager, and they are no change of ours.
+    const foreign = {
+      type: 'policy.example.com/Compliant',
+      status: 'True',
+      reason: 'PoliciesPassed',
+      message: 'every policy passed',
+      lastTransitionTime: '2026-12-03T12:00:00Z',
+    };
+    const both = [
+      [KINDS.pool, pools, 'shared'],
+      [KINDS.tenant, tenants, 'acme'],
+    ] as const;
+    for (const [kind, namespace, name] of both) {
+      const written = await env.client.apply<Status>(
+        `${objectPath(kind, namespace, name)}/status`,
+        {
+          apiVersion: kind.apiVersion,
+          kind: kind.kind,
+          metadata: { name, namespace },
+          status: { conditions: [foreign] },
+        },
+        { fieldManager: 'policy-engine' },
+      );
+      await eventually(
+        async () =>
+          BigInt(
+            (kind === KINDS.pool ? controller.pool(namespace, name) : controller.tenant(namespace, name))
+              ?.metadata?.resourceVersion ?? 0,
+          ) >= BigInt(written.metadata.resourceVersion ?? 0),
+        `the cache to hold the ${kind.kind}'s foreign condition`,
+      );
+    }
+    expect(await writesOfAResync()).to.deep.equal([]);
+    for (const [kind, namespace, name] of both)
+      expect(condition(await get<Status>(kind, namespace, name), foreign.type), kind.kind).to.include({
+        status: 'True',
+        reason: 'PoliciesPassed',
+      });
   });
 
   it("caches a pooled tenant without the labels and annotations it never reads (kubectl's last-applied copy); editing them writes nothing", async () => {
