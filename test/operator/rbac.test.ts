@@ -53,8 +53,15 @@ const TENANT_GRANTS: Record<string, string[]> = {
   secrets: ['get', 'list', 'watch', 'create', 'update', 'delete'],
   'events.events.k8s.io': ['create', 'patch'],
 };
-/** In the release namespace only: the leader election Lease. */
-const LEASE_GRANTS: Record<string, string[]> = { 'leases.coordination.k8s.io': ['get', 'create', 'update'] };
+/**
+ * In the release namespace only: the leader election Lease, named after the release's fullname
+ * (`--leader-election-id`). Create cannot be limited by name; reading and renewing can, so another
+ * controller's Lease in that namespace is not the operator's to take.
+ */
+const leaseGrants = (fullname: string): Record<string, string[]> => ({
+  'leases.coordination.k8s.io': ['create'],
+  [`leases.coordination.k8s.io [${fullname}]`]: ['get', 'update'],
+});
 
 describe("the chart's RBAC: exactly what the operator needs", function () {
   this.timeout(180_000);
@@ -139,7 +146,10 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
     }
   }
 
-  /** `kubectl auth can-i --list` for a ServiceAccount of the release namespace, as resource → verbs. */
+  /**
+   * `kubectl auth can-i --list` for a ServiceAccount of the release namespace, as resource → verbs;
+   * a grant limited to resource names is keyed `<resource> [<names>]`.
+   */
   function canList(serviceAccount: string, namespace: string): Map<string, string[]> {
     const out = kubectl(
       'auth',
@@ -152,8 +162,12 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
     );
     const grants = new Map<string, string[]>();
     for (const line of out.split('\n')) {
-      const match = /^(\S+)\s+\[.*?\]\s+\[.*?\]\s+\[(.*)\]\s*$/.exec(line);
-      if (match) grants.set(match[1]!, match[2]!.split(' ').filter(Boolean).sort());
+      const match = /^(\S+)\s+\[.*?\]\s+\[(.*?)\]\s+\[(.*)\]\s*$/.exec(line);
+      if (match)
+        grants.set(
+          match[2] ? `${match[1]} [${match[2]}]` : match[1]!,
+          match[3]!.split(' ').filter(Boolean).sort(),
+        );
     }
     return grants;
   }
@@ -192,7 +206,9 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
 
   it('grants exactly the listed verbs in every namespace by default, the Lease only in the release namespace, and no wildcard', () => {
     expect(chartGrants(clusterWide, tenants)).to.deep.equal(sorted(TENANT_GRANTS));
-    expect(chartGrants(clusterWide, release)).to.deep.equal(sorted({ ...TENANT_GRANTS, ...LEASE_GRANTS }));
+    expect(chartGrants(clusterWide, release)).to.deep.equal(
+      sorted({ ...TENANT_GRANTS, ...leaseGrants(clusterWide) }),
+    );
     expect(can(clusterWide, '*', '*', '--all-namespaces')).to.equal(false);
     expect(can(clusterWide, 'update', 'deployments', '-n', tenants)).to.equal(false);
     expect(can(clusterWide, 'get', 'pods', '-n', tenants)).to.equal(false);
@@ -204,7 +220,7 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
     for (const namespace of [tenants, pools])
       expect(chartGrants(namespaced, namespace), namespace).to.deep.equal(sorted(TENANT_GRANTS));
     expect(chartGrants(namespaced, elsewhere)).to.deep.equal({});
-    expect(chartGrants(namespaced, release)).to.deep.equal(sorted(LEASE_GRANTS));
+    expect(chartGrants(namespaced, release)).to.deep.equal(sorted(leaseGrants(namespaced)));
     expect(can(namespaced, 'list', 'secrets', '--all-namespaces')).to.equal(false);
     expect(can(namespaced, 'list', 'jsmssotenants', '--all-namespaces')).to.equal(false);
   });
@@ -248,19 +264,45 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
       return o?.status?.conditions?.find((c) => c.type === type);
     };
 
-    it('holds the leader Lease in the release namespace', async () => {
-      const elector = new LeaderElector({
+    it("holds its leader Lease in the release namespace, and may not renew another controller's there", async () => {
+      // The chart's --leader-election-id is the release's fullname.
+      const own = new LeaderElector({
         client,
         namespace: release,
-        name: 'rbac-test',
+        name: namespaced,
         identity: 'rbac-test-1',
         logger: captured.logger,
       });
       try {
-        expect(await elector.acquire()).to.equal(true);
+        expect(await own.acquire()).to.equal(true);
       } finally {
-        await elector.release();
+        await own.release();
       }
+      // Another controller's Lease, expired: a grant on every Lease of the namespace let the
+      // operator take it over.
+      const other = 'another-controller';
+      await env.client.create(`/apis/coordination.k8s.io/v1/namespaces/${release}/leases`, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: other, namespace: release },
+        spec: {
+          holderIdentity: 'another-controller-0',
+          leaseDurationSeconds: 1,
+          renewTime: '2026-01-01T00:00:00.000000Z',
+        },
+      });
+      expect(can(namespaced, 'update', `leases/${other}`, '-n', release)).to.equal(false);
+      expect(can(clusterWide, 'get', `leases/${other}`, '-n', release)).to.equal(false);
+      // What the elector would send to take it: read it, then write it back as its holder.
+      const path = objectPath(KINDS.lease, release, other);
+      const refusal = (request: Promise<unknown>) =>
+        request.then(
+          () => 'allowed',
+          (err: { status?: number }) => err.status,
+        );
+      expect(await refusal(client.get(path)), 'GET').to.equal(403);
+      const lease = await env.client.get<KubeObject>(path);
+      expect(await refusal(client.request('PUT', path, { body: lease })), 'PUT').to.equal(403);
     });
 
     it('reconciles a pool, a dedicated tenant with generated keys, moves it into the pool and deletes it, all without a refusal', async () => {
