@@ -132,8 +132,14 @@ const STATUS_CATEGORIES = new Set(['to do', 'in progress', 'done', 'new', 'indet
 const ISSUE_KEY_OR_ID = /^([A-Za-z][A-Za-z0-9_]*-[0-9]+|[0-9]+)$/;
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'was', 'changed', 'order', 'by', 'empty', 'null']);
 
+/** What a query is checked against besides its syntax: the issues the caller may see. */
+export interface JqlContext {
+  /** Whether an issue with this key or id exists for the caller (Jira says the same of one hidden from it). */
+  issueExists?: (keyOrId: string) => boolean;
+}
+
 /** Values Jira refuses for the field itself, whatever the issues hold. */
-function checkValue(field: JqlField, name: string, v: string): void {
+function checkValue(field: JqlField, name: string, v: string, context: JqlContext): void {
   if (field === 'summary' || field === 'text') textQuery(v, name);
   if (field === 'statusCategory' && !STATUS_CATEGORIES.has(v.toLowerCase())) {
     throw new JqlError(`The value '${v}' does not exist for the field 'statusCategory'.`);
@@ -141,9 +147,13 @@ function checkValue(field: JqlField, name: string, v: string): void {
   if (field === 'issueKey' && !ISSUE_KEY_OR_ID.test(v)) {
     throw new JqlError(`The issue key '${v}' for field '${name}' is invalid.`);
   }
+  // Jira validates a query before it searches: a key no issue has is refused, not matched by none.
+  if (field === 'issueKey' && context.issueExists && !context.issueExists(v)) {
+    throw new JqlError(`An issue with key '${v}' does not exist for field '${name}'.`);
+  }
 }
 
-export function parseJql(jql: string): JqlQuery {
+export function parseJql(jql: string, context: JqlContext = {}): JqlQuery {
   const tokens = tokenize(jql);
   let pos = 0;
   const peek = () => tokens[pos];
@@ -207,12 +217,12 @@ export function parseJql(jql: string): JqlQuery {
       }
       if (peek()?.kind !== 'rparen') fail("')' or ','");
       pos++;
-      for (const v of values) checkValue(spec.field, t.text, v);
+      for (const v of values) checkValue(spec.field, t.text, v, context);
       return { kind: 'clause', field: spec.field, op: 'in', values };
     }
     const v = value();
     if (peek()?.kind === 'lparen') throw new JqlError(`Function '${v}' is not supported.`);
-    checkValue(spec.field, t.text, v);
+    checkValue(spec.field, t.text, v, context);
     return { kind: 'clause', field: spec.field, op: op as '=' | '!=' | '~', values: [v] };
   };
   // `approvals = fn(args)`: the Approvals field takes its functions and nothing else.

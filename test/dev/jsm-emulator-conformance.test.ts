@@ -603,6 +603,26 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
     ).to.equal(400);
   });
 
+  it('refuses a search naming an issue key that does not exist, as Jira validates a query', async () => {
+    const search = (jql: string) => agent('POST', '/rest/api/3/search/jql', { json: { jql } });
+    const missing = await search('project = IT AND issuekey = "IT-99999"');
+    expect(missing.status).to.equal(400);
+    expect(missing.body).to.deep.equal({
+      errorMessages: ["An issue with key 'IT-99999' does not exist for field 'issuekey'."],
+      errors: {},
+    });
+    expect((await search('key in (IT-1, IT-99999)')).status).to.equal(400);
+    const count = await agent('POST', '/rest/api/3/search/approximate-count', {
+      json: { jql: 'issuekey = IT-99999' },
+    });
+    expect(count.status).to.equal(400);
+    // An issue that exists is searched, whether or not the rest of the query matches it.
+    const existing = [...emulator.state.requests.values()].find((r) => r.key.startsWith('IT-'))!;
+    const found = await search(`issuekey = "${existing.key}" AND project = HR`);
+    expect(found.status).to.equal(200);
+    expect((found.body as Json).issues).to.deep.equal([]);
+  });
+
   it('lists the Organizations field and shares a request with an organization of its desk by editing it', async () => {
     const fields = (await agent('GET', '/rest/api/3/field')).body as Json[];
     const organizations = fields.find(

@@ -328,7 +328,12 @@ export function platformRoutes(state: EmulatorState): Router {
       );
     let query: ReturnType<typeof parseJql>;
     try {
-      query = parseJql(jql);
+      query = parseJql(jql, {
+        issueExists: (v) =>
+          [...state.requests.values()].some(
+            (r) => (r.key.toLowerCase() === v.toLowerCase() || r.id === v) && canView(state, caller, r),
+          ),
+      });
     } catch (err) {
       if (err instanceof JqlError) throw new PlatformError(400, err.message);
       throw err;
