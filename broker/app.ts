@@ -405,7 +405,9 @@ export async function createBrokerApp(
       });
     }
     const idpName = single(form, 'idp');
-    const email = single(form, 'email');
+    // What the person typed or pasted: spaces around it are hers, not part of an address (ADR 0186).
+    // It only chooses the IdP and fills in its form; the IdP's answer is judged as asserted.
+    const email = single(form, 'email')?.trim();
     const idp =
       idpName !== undefined
         ? idps.find((i) => i.name === idpName)
@@ -427,7 +429,7 @@ export async function createBrokerApp(
       });
     }
     // Chosen by the e-mail she typed: the IdP may fill it in for her.
-    await startAtIdp(req, res, flowId, flow, idp.name, idpName === undefined ? email?.trim() : undefined);
+    await startAtIdp(req, res, flowId, flow, idp.name, idpName === undefined ? email : undefined);
   }
 
   /**

@@ -1,6 +1,5 @@
 import { domainToASCII } from 'node:url';
 import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
-import { trimXmlWhitespace } from '../common/saml/index.js';
 
 /**
  * Which IdP may assert which e-mail addresses. An IdP is authoritative for the domains in its
@@ -19,7 +18,7 @@ type Idp = Pick<IdentityProviderSpec, 'name' | 'emailDomains' | 'authority'>;
 export function emailDomain(email: string): string | undefined {
   const at = email.lastIndexOf('@');
   if (at <= 0) return undefined;
-  const asserted = trimXmlWhitespace(email.slice(at + 1)).replace(/\.$/, '');
+  const asserted = email.slice(at + 1).replace(/\.$/, '');
   if (!isDomainSpelling(asserted)) return undefined;
   const ascii = domainToASCII(asserted);
   // domainToASCII refuses what UTS #46 refuses (answering '') but lets empty labels through.
@@ -46,15 +45,14 @@ function isDomainSpelling(domain: string): boolean {
  * (`alice@@acme.test`): a quoted local part may carry one (RFC 5321), but Atlassian's customer
  * accounts take no such address, and an address whose parts depend on which `@` one splits at is
  * refused, not guessed. Likewise a local part that folding would turn into another one.
- * Only XML's whitespace is padding: String.prototype.trim also strips no-break, ideographic and other
- * Unicode spaces, so `\u00A0admin@acme.test`, a distinct address at an IdP that lets people choose
- * theirs, would become admin@acme.test.
+ * Nothing is padding, whitespace included (ADR 0186): ` alice@acme.test` is a distinct address at an IdP
+ * that lets people choose theirs, and trimmed it would sign in as alice (the no-break and other Unicode
+ * spaces String.prototype.trim strips, ADR 0148, were the same hole).
  */
 export function normalizeEmail(email: string): string | undefined {
-  const trimmed = trimXmlWhitespace(email);
-  const domain = emailDomain(trimmed);
+  const domain = emailDomain(email);
   if (domain === undefined) return undefined;
-  const local = trimmed.slice(0, trimmed.lastIndexOf('@'));
+  const local = email.slice(0, email.lastIndexOf('@'));
   if (!isDotString(local) || foldsIntoAnother(local)) return undefined;
   return `${local.toLowerCase()}@${domain}`;
 }

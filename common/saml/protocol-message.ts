@@ -18,7 +18,16 @@ import { NS, STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS } from './namespaces.js';
 import { verifyRedirectSignature } from './redirect-binding.js';
 import { verifyEnvelopedSignature } from './signature.js';
 import { soapBodyMessage } from './soap-binding.js';
-import { attribute, childElements, optionalChild, parseSamlXml, requiredChild, simpleText } from './xml.js';
+import {
+  attribute,
+  childElements,
+  optionalChild,
+  parseSamlXml,
+  requiredChild,
+  simpleText,
+  stringContent,
+  trimXmlWhitespace,
+} from './xml.js';
 
 /**
  * The checks every SAML protocol request and logout message gets (AuthnRequest, LogoutRequest,
@@ -270,8 +279,10 @@ function checkNotOnOrAfter(root: Element, now: Date): void {
 /** Whom a verified LogoutRequest signs out (core 3.7.1): a NameID and its SessionIndex values. */
 export function logoutRequestSubject(root: Element): { nameId: string; sessionIndexes: string[] } {
   // An EncryptedID is not supported: jsm-sso never asks for encryption.
-  const nameId = simpleText(requiredChild(root, NS.assertion, 'NameID'), 'SAML_NAMEID_INVALID');
-  if (!nameId) throw new SamlError('SAML_NAMEID_INVALID', 'the LogoutRequest names nobody');
+  // As the Response's NameID is read (response.ts readNameId): exactly, its whitespace a part of it.
+  const nameId = stringContent(requiredChild(root, NS.assertion, 'NameID'), 'SAML_NAMEID_INVALID');
+  if (trimXmlWhitespace(nameId) === '')
+    throw new SamlError('SAML_NAMEID_INVALID', 'the LogoutRequest names nobody');
   return {
     nameId,
     sessionIndexes: childElements(root, NS.protocol, 'SessionIndex').map((e) => simpleText(e)),

@@ -21,6 +21,8 @@ import {
   parseSamlXml,
   requiredChild,
   simpleText,
+  stringContent,
+  trimXmlWhitespace,
 } from './xml.js';
 
 export interface ExpectedResponse {
@@ -221,8 +223,8 @@ function checkAssertionIssuer(assertion: Element, ctx: Context): string {
 function readNameId(subject: Element): { nameId: string; nameIdFormat: string } {
   const element = optionalChild(subject, NS.assertion, 'NameID');
   if (!element) throw new SamlError('SAML_NAMEID_INVALID', 'the Subject has no (plain) NameID');
-  const nameId = simpleText(element, 'SAML_NAMEID_INVALID');
-  if (nameId === '' || nameId.length > 1024)
+  const nameId = stringContent(element, 'SAML_NAMEID_INVALID');
+  if (trimXmlWhitespace(nameId) === '' || nameId.length > 1024)
     throw new SamlError('SAML_NAMEID_INVALID', 'the NameID is empty or too long');
   return { nameId, nameIdFormat: attribute(element, 'Format') ?? NAMEID_UNSPECIFIED };
 }
@@ -366,7 +368,7 @@ function readAttributes(assertion: Element): Record<string, string[]> {
             v.getAttributeNS(NS.xsi, 'nil') !== 'true' &&
             !Array.from(v.childNodes).some((n) => n.nodeType === 1),
         )
-        .map((v) => simpleText(v));
+        .map((v) => stringContent(v));
       attributes[name] = [...(attributes[name] ?? []), ...values];
     }
   }

@@ -108,15 +108,15 @@ export function descendants(root: Document | Element, ns: string, localName: str
 }
 
 /**
- * The text of a simple-content element, all of it. Anything else inside (comment, processing
- * instruction, element) is refused: a reader that takes only the first text node would turn
- * `user@evil.test<!---->.good.test` into `user@evil.test` (CVE-2017-11427 family). Elements returned
- * by verifyEnvelopedSignature are re-parsed from canonical octets and carry no comments, so there the
- * whole signed text is read. Only XML whitespace (space, tab, CR, LF) is stripped around it:
- * String.prototype.trim also strips no-break and other Unicode spaces, which would read the signed
- * NameID `\u00A0admin@example.test`, another person at the IdP, as `admin@example.test`.
+ * The text of a simple-content element, all of it, exactly as written: for the xs:string values that
+ * name a person (NameID, AttributeValue), whose whitespace is part of the value (XML Schema 2 3.2.1,
+ * whiteSpace preserve), so that ` alice@example.test` stays another name than `alice@example.test`
+ * (ADR 0186). Anything else inside (comment, processing instruction, element) is refused: a reader
+ * that takes only the first text node would turn `user@evil.test<!---->.good.test` into
+ * `user@evil.test` (CVE-2017-11427 family). Elements returned by verifyEnvelopedSignature are
+ * re-parsed from canonical octets and carry no comments, so there the whole signed text is read.
  */
-export function simpleText(
+export function stringContent(
   element: Element,
   code: 'SAML_XML_INVALID' | 'SAML_NAMEID_INVALID' = 'SAML_XML_INVALID',
 ): string {
@@ -126,7 +126,17 @@ export function simpleText(
       text += node.nodeValue ?? '';
     else throw new SamlError(code, `${element.localName} must contain text only`);
   }
-  return trimXmlWhitespace(text);
+  return text;
+}
+
+/**
+ * The text of a simple-content element whose value is a URI, an identifier or base64 (Issuer,
+ * Audience, AuthnContextClassRef, SessionIndex, a certificate), as stringContent reads it, with XML
+ * whitespace (space, tab, CR, LF) around it stripped: a pretty-printer's indentation, never a
+ * character of the value. String.prototype.trim would strip no-break and other Unicode spaces too.
+ */
+export function simpleText(element: Element, code?: 'SAML_XML_INVALID' | 'SAML_NAMEID_INVALID'): string {
+  return trimXmlWhitespace(stringContent(element, code));
 }
 
 /** Strips XML's whitespace (space, tab, CR, LF) at both ends, and no other character. */

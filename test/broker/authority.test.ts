@@ -7,10 +7,15 @@ describe('broker: e-mail authority rules', () => {
   const social = { name: 'social', authority: 'catchAll' as const };
 
   it('normalises case, a trailing dot and IDNs (UTS #46, punycode) before comparing', () => {
-    expect(normalizeEmail(' Alice@ACME.Test. ')).to.equal('alice@acme.test');
+    expect(normalizeEmail('Alice@ACME.Test.')).to.equal('alice@acme.test');
     expect(normalizeEmail('x@BÜCHER.example')).to.equal('x@xn--bcher-kva.example');
     expect(normalizeEmail('x@xn--bcher-kva.example')).to.equal('x@xn--bcher-kva.example');
     expect(emailDomain('x@münchen.test')).to.equal('xn--mnchen-3ya.test');
+  });
+
+  it('takes an address as written: whitespace around it is no padding (ADR 0186)', () => {
+    for (const padded of [' alice@acme.test', 'alice@acme.test ', '\talice@acme.test', 'alice@acme.test\r\n'])
+      expect(normalizeEmail(padded), JSON.stringify(padded)).to.equal(undefined);
   });
 
   it('finds no domain in what is not an address', () => {

@@ -137,7 +137,7 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
   });
 
   it('signs in its own people with the e-mail in canonical form (case, trailing dot, IDN as punycode)', async () => {
-    const upper = await loginAt('acme', { email: ' Alice@ACME.test. ', email_verified: true });
+    const upper = await loginAt('acme', { email: 'Alice@ACME.test.', email_verified: true });
     const profile = await signedIn(upper.portal, upper.response);
     expect(profile.nameID).to.equal('alice@acme.test');
     expect(profile['email']).to.equal('alice@acme.test');
@@ -241,6 +241,22 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
       }
     });
   }
+
+  // JSON strings (and SAML's xs:string) keep their whitespace: each is an address the IdP holds apart
+  // from alice@acme.test, which the broker trimmed into hers (ADR 0186). Case is the only fold.
+  it("refuses an address with whitespace around it (' alice@acme.test'), which was trimmed into hers", async () => {
+    for (const email of [
+      ' alice@acme.test',
+      'alice@acme.test ',
+      '\talice@acme.test',
+      'alice@acme.test\r\n',
+    ]) {
+      for (const idp of ['acme', 'social'] as const) {
+        const { response } = await loginAt(idp, { email, email_verified: true });
+        await expectRefused(response, 'IDP_EMAIL_INVALID');
+      }
+    }
+  });
 
   it('refuses an IPv4 number as the domain (127.1 would become 127.0.0.1), even from the catchAll IdP', async () => {
     for (const email of ['alice@127.1', 'alice@0x7f.0.0.1', 'alice@1.2.3.4']) {
@@ -354,6 +370,17 @@ describe('broker: an upstream SAML IdP speaks only for its own people', () => {
   it('refuses an emailAddress NameID of acme.test when no e-mail attribute is sent', async () => {
     const { response } = await loginAtPartner({ nameId: 'alice@acme.test', attributes: {} });
     await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
+  });
+
+  it('refuses an e-mail attribute or an emailAddress NameID with whitespace around it, as signed (xs:string keeps it)', async () => {
+    for (const answer of [
+      { nameId: 'pat@partner.test', attributes: { email: [' pat@partner.test'] } },
+      { nameId: 'pat@partner.test', attributes: { email: ['pat@partner.test\n'] } },
+      { nameId: '\tpat@partner.test', attributes: { email: ['pat@partner.test'] } },
+    ]) {
+      const { response } = await loginAtPartner(answer);
+      await expectRefused(response, 'IDP_EMAIL_INVALID');
+    }
   });
 
   it('sends on only the mapped e-mail: another address in an unmapped attribute reaches no one', async () => {

@@ -7,6 +7,7 @@ import {
   listenPlaceholder,
   type Pki,
   PORTAL_URL,
+  pageReason,
   portalSp,
   serveBroker,
   tenantFor,
@@ -14,6 +15,36 @@ import {
 import { autoPostForm, type Peer, startPeer } from './peers.js';
 
 const DISPLAY_NAME_OID = 'urn:oid:2.16.840.1.113730.3.1.241';
+
+/** A pysaml2 IdP whose one user is `user`, and a broker whose tenant's only IdP it is. */
+async function pysaml2Broker(
+  pki: Pki,
+  user: { nameId: string; attributes: Record<string, string[]> },
+): Promise<{ idp: Peer; broker: BrokerUnderTest }> {
+  const { server, url } = await listenPlaceholder();
+  // The portal's key pair stands in for the IdP's: any key the broker is told to trust will do.
+  const idp = await startPeer('idp', {
+    brokerUrl: url,
+    keyFile: join(pki.dir, 'portal-saml', 'tls.key'),
+    certFile: join(pki.dir, 'portal-saml', 'tls.crt'),
+    user,
+  });
+  const tenant = tenantFor(url, [
+    {
+      name: 'pysaml2',
+      // The broker fetches metadataUrl over https only; pysaml2's metadata goes in inline.
+      saml: { metadataXml: await (await fetch(`${idp.url}/metadata`)).text() },
+      emailTrust: 'asserted',
+      // pysaml2 names attributes by OID (urn format); e-mail is found under its OID by the broker.
+      attributeMapping: {
+        email: 'claims.email',
+        displayName: `claims['${DISPLAY_NAME_OID}']`,
+        groups: 'claims.groups',
+      },
+    },
+  ]);
+  return { idp, broker: await serveBroker(server, url, tenant, pki) };
+}
 
 /** portal (node-saml) -> broker (SP) -> pysaml2 IdP (saml2.server.Server) -> broker -> portal. */
 describe('interop: pysaml2 as an upstream SAML IdP toward the broker SAML backend', () => {
@@ -31,29 +62,7 @@ describe('interop: pysaml2 as an upstream SAML IdP toward the broker SAML backen
 
   before(async () => {
     pki = createPki();
-    const { server, url } = await listenPlaceholder();
-    // The portal's key pair stands in for the IdP's: any key the broker is told to trust will do.
-    idp = await startPeer('idp', {
-      brokerUrl: url,
-      keyFile: join(pki.dir, 'portal-saml', 'tls.key'),
-      certFile: join(pki.dir, 'portal-saml', 'tls.crt'),
-      user,
-    });
-    const tenant = tenantFor(url, [
-      {
-        name: 'pysaml2',
-        // The broker fetches metadataUrl over https only; pysaml2's metadata goes in inline.
-        saml: { metadataXml: await (await fetch(`${idp.url}/metadata`)).text() },
-        emailTrust: 'asserted',
-        // pysaml2 names attributes by OID (urn format); e-mail is found under its OID by the broker.
-        attributeMapping: {
-          email: 'claims.email',
-          displayName: `claims['${DISPLAY_NAME_OID}']`,
-          groups: 'claims.groups',
-        },
-      },
-    ]);
-    broker = await serveBroker(server, url, tenant, pki);
+    ({ idp, broker } = await pysaml2Broker(pki, user));
   });
   after(async () => {
     await broker?.close();
@@ -159,5 +168,51 @@ describe('interop: pysaml2 as an upstream SAML IdP toward the broker SAML backen
     const replay = await browser.request(upstream.action, { form: upstream.fields });
     expect(replay.status).to.equal(400);
     expect(await replay.text()).to.contain('FLOW_UNKNOWN');
+  });
+});
+
+/**
+ * pysaml2 signs what its user store holds: an e-mail with a space before it, as an IdP that lets
+ * people type their own address keeps it. xs:string keeps the space; the broker trimmed it and signed
+ * the person in as dave@example.test (ADR 0186).
+ */
+describe('interop: pysaml2 asserting an e-mail with whitespace around it', () => {
+  let pki: Pki;
+  let idp: Peer;
+  let broker: BrokerUnderTest;
+
+  before(async () => {
+    pki = createPki();
+    ({ idp, broker } = await pysaml2Broker(pki, {
+      nameId: 'dave@example.test',
+      attributes: { mail: [' dave@example.test'] },
+    }));
+  });
+  after(async () => {
+    await broker?.close();
+    await idp?.close();
+    pki?.cleanup();
+  });
+
+  it('refuses the signed mail attribute " dave@example.test" as IDP_EMAIL_INVALID: nothing reaches the portal', async () => {
+    const browser = new Browser();
+    const portal = portalSp(broker.url, pki);
+    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-ws', undefined, {}));
+    const answer = await browser.request(sso.headers.get('location')!);
+    const answerHtml = await answer.text();
+    expect(answer.status, `${answerHtml}\n${idp.stderr()}`).to.equal(200);
+    const upstream = autoPostForm(answerHtml);
+    const signed = Buffer.from(upstream.fields['SAMLResponse']!, 'base64').toString('utf8');
+    expect(signed).to.match(/<(\w+:)?AttributeValue[^>]*> dave@example\.test</);
+    const page = await browser.request(upstream.action, { form: upstream.fields });
+    const pageHtml = await page.text();
+    expect(page.status, pageHtml).to.equal(403);
+    expect(pageReason(pageHtml)).to.equal('IDP_EMAIL_INVALID');
+    expect(pageHtml).to.not.include('SAMLResponse');
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+      idp: 'pysaml2',
+      result: 'refused',
+      reason: 'IDP_EMAIL_INVALID',
+    });
   });
 });

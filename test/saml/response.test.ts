@@ -138,15 +138,19 @@ describe('validateSamlResponse', () => {
     expect(await refusalCode(xml)).to.equal('SAML_NAMEID_INVALID');
   });
 
-  it('strips only XML whitespace around a NameID or attribute value, never Unicode spaces (a no-break space before admin@ keeps it another name)', async () => {
+  it('reads a NameID and an attribute value exactly as signed: xs:string keeps its whitespace, XML or Unicode (ADR 0186)', async () => {
     const parts = defaultParts({
       nameId: '\n \u00A0admin@example.test\u3000 ',
       attributesXml:
         '<saml:Attribute Name="email"><saml:AttributeValue>\t\u2007admin@example.test</saml:AttributeValue></saml:Attribute>',
     });
     const result = await validate(signedResponse(parts));
-    expect(result.nameId).to.equal('\u00A0admin@example.test\u3000');
-    expect(result.attributes['email']).to.deep.equal(['\u2007admin@example.test']);
+    expect(result.nameId).to.equal('\n \u00A0admin@example.test\u3000 ');
+    expect(result.attributes['email']).to.deep.equal(['\t\u2007admin@example.test']);
+  });
+
+  it('refuses a NameID of whitespace only', async () => {
+    expect(await refusalCode(withParts({ nameId: ' \n\t ' }))).to.equal('SAML_NAMEID_INVALID');
   });
 
   it('refuses an empty NameID', async () => {
