@@ -211,6 +211,27 @@ describe('portal My requests: search text (JQL and Jira text-search syntax)', ()
     expect(searched(from)).to.deep.equal([]);
   });
 
+  it('finds the request whatever JQL or Lucene syntax surrounds its words', async () => {
+    const typed = [
+      'toner" ORDER BY "friday',
+      'toner\\" print "room',
+      'toner\nfriday',
+      '(toner) [friday] ~ print*',
+    ];
+    // JQL's reserved words, and a search longer than the box takes (cut at 100 characters).
+    const nothing = ['"is" EMPTY null order by', `toner ${'x'.repeat(300)}`];
+    for (const q of [...typed, ...nothing]) {
+      const from = h.exchanges.length;
+      const page = await alice.text(`/requests?status=all&q=${encodeURIComponent(q)}`);
+      expect(page.status, q).to.equal(200);
+      expect(
+        searched(from).map((e) => e.status),
+        q,
+      ).to.deep.equal([200, 200]);
+      expect(page.body.includes('Order toner by Friday for the print room'), q).to.equal(typed.includes(q));
+    }
+  });
+
   it('answers a search ending in NOT or AND with the list, not an error page', async () => {
     for (const q of ['laptop NOT', 'AND laptop', 'NOT', 'laptop OR', 'laptop AND NOT OR screen']) {
       const from = h.exchanges.length;
