@@ -458,6 +458,34 @@ export async function attemptSignIn(
   );
 }
 
+/**
+ * The raise-request form of the request type `typeName` on desk 1, as `browser` sends it: `fresh()`
+ * renders it and gives its CSRF token and write key, `post(fields)` sends fields as the page does
+ * (multipart), `created(summary)` the requests the emulator holds with that summary.
+ */
+export function raiseRequestForm(h: Harness, browser: Browser, typeName: string) {
+  const typeId = [...h.emulator.state.requestTypes.values()].find((t) => t.name === typeName)?.id;
+  if (typeId === undefined) throw new Error(`no request type ${typeName}`);
+  const action = `/desk/1/create/${typeId}`;
+  return {
+    action,
+    async fresh(): Promise<{ _csrf: string; _write: string }> {
+      const form = (await browser.text(action)).body;
+      const writeKey = /name="_write" value="(jsmsso[0-9a-f]{24})"/.exec(form)?.[1];
+      if (!writeKey) throw new Error('no write key on the raise-request form');
+      return { _csrf: csrfOf(form), _write: writeKey };
+    },
+    post(fields: Record<string, string>): Promise<Response> {
+      const body = new FormData();
+      for (const [k, v] of Object.entries(fields)) body.append(k, v);
+      return browser.fetch(action, { method: 'POST', body, headers: { origin: h.url } });
+    },
+    created(summary: string) {
+      return [...h.emulator.state.requests.values()].filter((r) => r.fieldValues['summary'] === summary);
+    },
+  };
+}
+
 /** The CSRF token embedded in a page's forms. */
 export function csrfOf(html: string): string {
   const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];

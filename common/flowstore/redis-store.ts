@@ -28,8 +28,16 @@ const CONNECT_TIMEOUT_MS = 1000;
  * within connectTimeout, then the ready check (a command) within commandTimeout.
  */
 function attemptDeadlineMs(redis: Redis | Cluster): number {
-  const options: RedisOptions = redis instanceof Cluster ? (redis.options.redisOptions ?? {}) : redis.options;
-  return (options.connectTimeout ?? CONNECT_TIMEOUT_MS) + (options.commandTimeout ?? COMMAND_TIMEOUT_MS);
+  return (connectionOptions(redis).connectTimeout ?? CONNECT_TIMEOUT_MS) + commandTimeoutMs(redis);
+}
+/** A connection's options (a cluster's: those of its node connections). */
+function connectionOptions(redis: Redis | Cluster): RedisOptions {
+  return redis instanceof Cluster ? (redis.options.redisOptions ?? {}) : redis.options;
+}
+
+/** How long a command on this connection is waited for before it fails (the commandTimeout option). */
+function commandTimeoutMs(redis: Redis | Cluster): number {
+  return connectionOptions(redis).commandTimeout ?? COMMAND_TIMEOUT_MS;
 }
 /** A pool's own connection: its tenants' views add `<tenant>:`. */
 const POOL_KEY_PREFIX = 'jsm-sso:';
@@ -118,13 +126,20 @@ return #holding
  * primary holds all of them `ttl` seconds after it started; a promoted one does not tell when it was
  * promoted, so `ttl` seconds from now. No witness: no claim for as long as a witness lives, or
  * nothing kept at all (sessions lost too), so nothing to vouch for (ADR 0187 names the limit).
- * Returns 1 stored, 0 taken, or -(seconds) until claims can be vouched for.
+ * ARGV[4] is the last moment (Redis's clock, ms) its sender still waits for the answer: a claim run
+ * later (Redis stalled with it in its buffer, or a command resent on reconnect) would be held by
+ * nobody and keep the form out for its whole lifetime, so it is not granted.
+ * Returns 1 stored, 0 taken, 2 too late (nothing written), or -(seconds) until claims can be vouched for.
  */
 const CLAIM_LUA = `
+local clock = redis.call('TIME')
+if tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000) > tonumber(ARGV[4]) then
+  return 2
+end
 local server = redis.call('INFO', 'server')
 local replication = redis.call('INFO', 'replication')
 local id = string.match(server, 'run_id:(%w+)') .. ':' .. string.match(replication, 'master_replid:(%w+)')
-local now = tonumber(redis.call('TIME')[1])
+local now = tonumber(clock[1])
 local ttl = tonumber(ARGV[2])
 local witness = redis.call('GET', KEYS[2])
 local holdsAllFrom
@@ -280,6 +295,10 @@ export class RedisFlowStore implements FlowStore {
     const open = key.indexOf('{');
     const close = open < 0 ? -1 : key.indexOf('}', open + 1);
     const tag = close > open + 1 ? key.slice(open, close + 1) : '';
+    // Redis's own clock bounds when the claim may still be granted: no skew with this process's.
+    const [seconds, micros] = await this.#call(() => this.client.time());
+    const answerWaitedUntilMs =
+      Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + commandTimeoutMs(this.client);
     const answer = await this.#call(() =>
       scripts.jsmSsoClaim(
         2,
@@ -288,9 +307,13 @@ export class RedisFlowStore implements FlowStore {
         value,
         ttlSeconds,
         CLAIM_WITNESS_SECONDS,
+        answerWaitedUntilMs,
       ),
     );
     if (answer < 0) throw new FlowStoreClaimsUncertainError(-answer);
+    // Run after this process stopped waiting (it may not have): nothing written, as for a timeout.
+    if (answer === 2)
+      throw new FlowStoreUnavailableError(new Error('claim reached Redis after its deadline'));
     return answer === 1;
   }
 

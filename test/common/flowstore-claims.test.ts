@@ -91,6 +91,29 @@ describe('flow store claims on a Redis that may have lost some', function () {
     expect(await onPromoted.get('write:{claims}:b')).to.equal(undefined);
   });
 
+  it('writes nothing for a claim Redis runs after its sender stopped waiting (stalled with it, or resent on reconnect)', async () => {
+    const redis = await startLocalRedis();
+    started.push(redis);
+    const store = await storeOn(redis);
+    expect(await store.claim('write:{claims}:in-time', 'pending', 60)).to.equal(true);
+    // The script as claim sends it, with a deadline Redis's clock has passed: as run late.
+    const late = (store.client as unknown as Record<string, (...args: unknown[]) => Promise<number>>)[
+      'jsmSsoClaim'
+    ]!;
+    const answer = await late.call(
+      store.client,
+      2,
+      'jsm-sso:claims:write:{claims}:late',
+      'jsm-sso:claims:claims-server{claims}',
+      'pending',
+      60,
+      3600,
+      Date.now() - 1000,
+    );
+    expect(answer).to.equal(2);
+    expect(await store.get('write:{claims}:late')).to.equal(undefined);
+  });
+
   it('grants claims at once on a Redis that holds no claim yet, and on the one it granted them on', async () => {
     const redis = await startLocalRedis();
     started.push(redis);

@@ -13,8 +13,8 @@ import { eventually } from '../../testkit/envtest.js';
 import { crashAndRestart, type LocalRedis, startSnapshottedRedis } from '../../testkit/local-redis.js';
 import {
   type Browser,
-  csrfOf,
   type Harness,
+  raiseRequestForm,
   reasons,
   signIn,
   startHarness,
@@ -42,33 +42,19 @@ describe('faults: a double click while Redis loses the first post’s write clai
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const createdWith = (summary: string) =>
-    [...h.emulator.state.requests.values()].filter((r) => r.fieldValues['summary'] === summary);
-
   it('raises one request: the second post is refused 503 with its text kept, and once sent again lands on it', async () => {
-    const typeId = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!.id;
-    const action = `/desk/1/create/${typeId}`;
-    /** The raise-request form as rendered now: its CSRF token and write key. */
-    const freshForm = async () => {
-      const form = (await alice.text(action)).body;
-      return { _csrf: csrfOf(form), _write: /name="_write" value="(jsmsso[0-9a-f]{24})"/.exec(form)![1]! };
-    };
-    const post = (fields: Record<string, string>) => {
-      const body = new FormData();
-      for (const [k, v] of Object.entries(fields)) body.append(k, v);
-      return alice.fetch(action, { method: 'POST', body, headers: { origin: h.url } });
-    };
+    const form = raiseRequestForm(h, alice, 'Get IT help');
     // Earlier that day she raised another request (the store's claims have a history), and Redis
     // saved a snapshot: it holds her session, and not the claim the first post makes next.
-    const raised = await post({ ...(await freshForm()), f_summary: 'Raised before the snapshot' });
+    const raised = await form.post({ ...(await form.fresh()), f_summary: 'Raised before the snapshot' });
     expect(raised.status).to.equal(303);
     const fields = {
-      ...(await freshForm()),
+      ...(await form.fresh()),
       f_summary: 'Clicked twice while Redis crashed',
       f_description: 'The second click came once Redis was back from its snapshot.',
     };
     const writeKey = fields._write;
-    const send = () => post(fields);
+    const send = () => form.post(fields);
     expect(
       spawnSync('redis-cli', ['-p', String(redis.port), 'SAVE'], { encoding: 'utf8' }).stdout.trim(),
     ).to.equal('OK');
@@ -90,7 +76,7 @@ describe('faults: a double click while Redis loses the first post’s write clai
       const from = h.logs.length;
       const second = await send();
       const page = await second.text();
-      expect(createdWith(fields.f_summary), 'requests raised while the first is held').to.have.length(0);
+      expect(form.created(fields.f_summary), 'requests raised while the first is held').to.have.length(0);
       expect(second.status).to.equal(503);
       expect(Number(second.headers.get('retry-after'))).to.be.greaterThan(0);
       expect(page).to.include('Clicked twice while Redis crashed');
@@ -101,8 +87,8 @@ describe('faults: a double click while Redis loses the first post’s write clai
       release();
     }
     const firstAnswer = await first;
-    const [request] = createdWith(fields.f_summary);
-    expect(createdWith(fields.f_summary), 'requests raised').to.have.length(1);
+    const [request] = form.created(fields.f_summary);
+    expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
     expect([firstAnswer.status, firstAnswer.headers.get('location')]).to.deep.equal([
       303,
       `/requests/${request!.key}?created=1`,
@@ -112,6 +98,6 @@ describe('faults: a double click while Redis loses the first post’s write clai
       303,
       `/requests/${request!.key}?created=1`,
     ]);
-    expect(createdWith(fields.f_summary), 'requests raised').to.have.length(1);
+    expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
   });
 });
