@@ -63,7 +63,7 @@ export class KnowledgeBase {
     if (!PAGE_ID.test(pageId) || title.trim() === '') return undefined;
     const desk = await this.#catalogue.desk(serviceDeskId);
     if (!desk) return undefined;
-    const found = (await this.#client.knowledgeBase(title, desk.id)).find((a) => pageIdOf(a) === pageId);
+    const found = await this.#client.knowledgeBaseArticle(title, desk.id, (a) => pageIdOf(a) === pageId);
     const src = found?.content?.iframeSrc;
     if (!found || !src) return undefined;
     return {

@@ -29,6 +29,8 @@ const PAGE = 50;
 const MAX_PAGES = 20;
 /** A desk's organizations are read up to 10,000 (each sign-in's page budget bounds the time). */
 const DESK_ORGANIZATION_PAGES = 200;
+/** An article is looked for among the first 250 hits for its title. */
+const ARTICLE_PAGES = 5;
 const USERS_PER_LOOKUP = 50;
 
 const id = (value: string) => encodeURIComponent(value);
@@ -173,6 +175,29 @@ export class AtlassianClient {
       headers: EXPERIMENTAL,
     });
     return page.values;
+  }
+
+  /**
+   * The first article of a desk's knowledge base found by `query` that `wanted` picks, looked for a
+   * page at a time (up to 250 hits): the API finds an article only by searching, and where its
+   * words are in many articles, one that ranks below the first page is still found.
+   */
+  async knowledgeBaseArticle(
+    query: string,
+    serviceDeskId: string,
+    wanted: (article: ArticleDTO) => boolean,
+  ): Promise<ArticleDTO | undefined> {
+    const pages = this.#pages<ArticleDTO>(
+      `${SD}/servicedesk/${id(serviceDeskId)}/knowledgebase/article`,
+      { query, highlight: 'false' },
+      EXPERIMENTAL,
+      ARTICLE_PAGES,
+    );
+    for await (const values of pages) {
+      const found = values.find(wanted);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   // Customers, users and organizations

@@ -96,6 +96,21 @@ describe('portal knowledge base articles', () => {
     expect(reasons(h, from)).to.include('PORTAL_DESK_NOT_FOUND').and.include('PORTAL_ARTICLE_NOT_FOUND');
   });
 
+  it('opens an article however many others its title’s words find before it', async () => {
+    const { articles } = h.emulator.state;
+    const add = (id: string, title: string) =>
+      articles.push({ id, title, excerpt: title, body: `<p>${title}.</p>`, serviceDeskId: '1' });
+    // A knowledge base where the title's words are in many articles, found before this one.
+    for (let i = 0; i < 30; i++) add(String(39000 + i), `Reset your password for system ${i}`);
+    add('39100', 'Reset your password');
+    const from = h.exchanges.length;
+    const page = await alice.text('/desk/1/article/39100?title=Reset+your+password');
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('<h1 id="article-h">Reset your password</h1>');
+    const searches = h.exchanges.slice(from).filter((e) => e.path.includes('/knowledgebase/article?'));
+    expect(searches.length, 'pages of hits until it').to.be.at.most(2);
+  });
+
   it('never fetches article content from outside the Atlassian site', async () => {
     const exchanges: Exchange[] = [];
     const client = new AtlassianClient({
