@@ -337,6 +337,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
           client.fetchUserInfo(c, tokens.access_token, idToken.sub),
         );
         claims = { ...userinfo, ...claims };
+        if (!verifiesEmailBeside(idToken, userinfo)) delete claims['email_verified'];
       }
       for (const protocolClaim of PROTOCOL_CLAIMS) delete claims[protocolClaim];
       const loginHint = idToken['login_hint'];
@@ -364,6 +365,17 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
       });
     },
   };
+}
+
+/**
+ * Whether the merged claims' `email_verified` (the ID token's, else the userinfo answer's) speaks of
+ * the merged `email` (the ID token's, else the userinfo's). The flag says whether the address beside
+ * it was verified (OIDC Core 5.1): the userinfo's, about its own address, does not vouch for another
+ * the ID token names (ADR 0186).
+ */
+function verifiesEmailBeside(idToken: client.IDToken, userinfo: client.UserInfoResponse): boolean {
+  if ('email_verified' in idToken || !('email' in idToken)) return true;
+  return userinfo.email === idToken['email'];
 }
 
 /** Claims about the token, not the person: never passed to the mapping. */

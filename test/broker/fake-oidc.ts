@@ -56,6 +56,8 @@ export interface FakeOidc {
   nonceByState: Map<string, string>;
   /** Claims about the person the next ID tokens carry (e-mail, email_verified, groups). */
   person: Record<string, unknown>;
+  /** What its userinfo endpoint says of the person, when not `person` (an IdP whose two answers differ). */
+  userinfoPerson?: Record<string, unknown>;
   /** How many times its JWKS was read. */
   jwksFetches: number;
   /** Every code presented at its token endpoint, in order. */
@@ -167,7 +169,10 @@ export async function startFakeOidc(
       return res.end();
     }
     if (url.pathname === '/userinfo') {
-      return json({ ...fake.person, sub: fake.forgery === 'userinfo-other-sub' ? 'someone-else' : SUBJECT });
+      return json({
+        ...(fake.userinfoPerson ?? fake.person),
+        sub: fake.forgery === 'userinfo-other-sub' ? 'someone-else' : SUBJECT,
+      });
     }
     if (url.pathname === '/token' && fake.forgery === 'token-endpoint-down') {
       req.resume();

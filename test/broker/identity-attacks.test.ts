@@ -56,8 +56,11 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
     pki.cleanup();
   });
 
-  /** A whole login at `idp`, whose ID token carries `person`; the broker's answer to the callback. */
-  async function loginAt(idp: IdpName, person: Record<string, unknown>) {
+  /**
+   * A whole login at `idp`, whose ID token carries `person` (and its userinfo answer too, unless
+   * `userinfo` says otherwise); the broker's answer to the callback.
+   */
+  async function loginAt(idp: IdpName, person: Record<string, unknown>, userinfo?: Record<string, unknown>) {
     const portal = harness.portalSp(broker.url, pki);
     const browser = new harness.Browser();
     const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
@@ -66,6 +69,8 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
     const authorize = new URL(toIdp.headers.get('location')!);
     await fetch(authorize);
     fakes[idp].person = { groups: [], ...person };
+    if (userinfo) fakes[idp].userinfoPerson = userinfo;
+    else delete fakes[idp].userinfoPerson;
     const state = authorize.searchParams.get('state')!;
     const response = await browser.request(
       `${authorize.searchParams.get('redirect_uri')}?code=c1&state=${state}&iss=${encodeURIComponent(fakes[idp].issuer)}`,
@@ -158,6 +163,27 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
       const { response } = await loginAt('acme', { email: 'bob@acme.test', email_verified: verified });
       await expectRefused(response, 'IDP_EMAIL_UNVERIFIED');
     }
+  });
+
+  // email_verified says whether the email beside it was verified (OIDC Core 5.1). The broker merged
+  // the userinfo answer under the ID token's claims, so the userinfo's flag, about its own address,
+  // was read as vouching for the ID token's (ADR 0186).
+  it("refuses an ID token's e-mail that only the userinfo answer's email_verified, about another address, covers", async () => {
+    const { response } = await loginAt(
+      'acme',
+      { email: 'alice@acme.test' },
+      { email: 'mallory@acme.test', email_verified: true },
+    );
+    await expectRefused(response, 'IDP_EMAIL_UNVERIFIED');
+  });
+
+  it('counts a userinfo email_verified for the same address as the ID token names (claims split across the two)', async () => {
+    const { response, portal } = await loginAt(
+      'acme',
+      { email: 'alice@acme.test' },
+      { email: 'alice@acme.test', email_verified: true },
+    );
+    expect((await signedIn(portal, response)).nameID).to.equal('alice@acme.test');
   });
 
   it('refuses an address the mapping took from a claim other than the verified email', async () => {
