@@ -34,6 +34,11 @@ export interface Session extends SessionRecord {
   id: string;
   /** The synchronizer token of this session's forms (OWASP's HMAC-based token), not stored. */
   csrf: string;
+  /**
+   * What the drafts a browser tab keeps for this account are named by (pages/drafts.ts): the same in
+   * every session of the account, opaque (keyed), not stored.
+   */
+  draftOwner: string;
 }
 
 export interface LoginFlow {
@@ -64,6 +69,7 @@ export class SessionStore {
   readonly #loginSealer: Sealer;
   /** Of the session ID itself, never of its stored hash: what the store holds makes no token. */
   readonly #csrfOf: (sessionId: string) => string;
+  readonly #draftOwnerOf: (accountId: string) => string;
 
   constructor(store: FlowStore, timeouts: SessionTimeouts, secretMaterial: string) {
     this.#store = store;
@@ -72,6 +78,7 @@ export class SessionStore {
     this.#nameSealer = createSealer(secretMaterial, 'jsm-sso-portal', 'session-display-name');
     this.#loginSealer = createSealer(secretMaterial, 'jsm-sso-portal', 'login-flow');
     this.#csrfOf = keyedHash(secretMaterial, 'jsm-sso-portal', 'csrf-token');
+    this.#draftOwnerOf = keyedHash(secretMaterial, 'jsm-sso-portal', 'draft-owner');
   }
 
   async create(record: Omit<SessionRecord, 'createdAt' | 'lastSeenAt'>, now = Date.now()): Promise<Session> {
@@ -90,7 +97,7 @@ export class SessionStore {
         ? []
         : [this.#store.put(sessionIndexKey(record.sessionIndex), hash(id), this.#timeouts.absoluteSeconds)]),
     ]);
-    return { id, csrf: this.#csrfOf(id), ...full };
+    return { id, ...this.#derived(id, full.customer.accountId), ...full };
   }
 
   async get(id: string | undefined, now = Date.now()): Promise<Session | undefined> {
@@ -127,7 +134,17 @@ export class SessionStore {
       // above and this write must not bring it back for the stolen or other-tab cookie (ADR 0145).
       await this.#store.takeLeaving(key, JSON.stringify(record), ttl);
     }
-    return { id, csrf: this.#csrfOf(id), ...record, customer: { ...record.customer, displayName } };
+    return {
+      id,
+      ...this.#derived(id, record.customer.accountId),
+      ...record,
+      customer: { ...record.customer, displayName },
+    };
+  }
+
+  /** What a session's pages use that is made again on each read, never stored. */
+  #derived(id: string, accountId: string): Pick<Session, 'csrf' | 'draftOwner'> {
+    return { csrf: this.#csrfOf(id), draftOwner: this.#draftOwnerOf(accountId) };
   }
 
   /**

@@ -76,7 +76,13 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       primaryColor: spec.portal.branding?.primaryColor ?? '#0052cc',
       announcement: announcementIn(spec.portal.announcement, translatorOf(res).locale),
       nonce: pageNonce(res),
-      user: session ? { displayName: session.customer.displayName, isAdmin: session.isAdmin } : undefined,
+      user: session
+        ? {
+            displayName: session.customer.displayName,
+            isAdmin: session.isAdmin,
+            draftOwner: session.draftOwner,
+          }
+        : undefined,
       i18n: translatorOf(res),
       locales: (res.locals['locales'] as readonly Locale[] | undefined) ?? LOCALES,
       returnPath: formPageOf(readsPage(res.req.method) ? res.req.originalUrl : res.req.path, res.req.method),

@@ -42,7 +42,7 @@ export function signingOutPage(ctx: PageContext, brokerLogoutUrl: string): SafeH
   return layout(
     { ...ctx, user: undefined },
     ctx.i18n.t('signingOut.title'),
-    html`<h1>${ctx.i18n.t('signingOut.title')}</h1><p>${richText(ctx.i18n, 'signingOut.message', { link: (text) => html`<a id="continue" href="${brokerLogoutUrl}">${text}</a>` })}</p>`,
+    html`<h1 data-signed-out>${ctx.i18n.t('signingOut.title')}</h1><p>${richText(ctx.i18n, 'signingOut.message', { link: (text) => html`<a id="continue" href="${brokerLogoutUrl}">${text}</a>` })}</p>`,
     { refreshTo: brokerLogoutUrl },
   );
 }

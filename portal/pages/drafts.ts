@@ -7,13 +7,27 @@ import { SafeHtml } from '../../common/http/html.js';
  * The draft keeps the form's write key too, so sending it again can never write twice
  * (portal/write-once.ts). A page that confirms a write (`data-written`) forgets the tab's drafts.
  * The CSRF token is never kept: the new session has its own. Files cannot be kept.
+ * A tab is not a person (a shared computer, the next colleague signing in where the last one's
+ * session ran out): a draft names its writer (`owner`, an opaque keyed hash of the account, ADR
+ * 0190), is given back to that account only, and a page of another account forgets it; signing out
+ * (`data-signed-out`) forgets them all.
  */
 const SCRIPT = `(() => {
   const store = window.sessionStorage;
   const prefix = 'jsmsso-draft:';
-  if (document.querySelector('[data-written]')) {
-    for (const key of Object.keys(store)) if (key.startsWith(prefix)) store.removeItem(key);
+  const owner = document.currentScript.dataset.owner;
+  const ownerOf = (saved) => {
+    try {
+      return JSON.parse(saved).owner;
+    } catch {
+      return undefined;
+    }
+  };
+  const forgetAll = document.querySelector('[data-written], [data-signed-out]');
+  for (const key of Object.keys(store)) {
+    if (key.startsWith(prefix) && (forgetAll || (owner && ownerOf(store.getItem(key)) !== owner))) store.removeItem(key);
   }
+  if (!owner) return;
   for (const form of document.querySelectorAll('form[data-draft]')) {
     const key = prefix + form.getAttribute('action');
     form.addEventListener('submit', () => {
@@ -22,11 +36,11 @@ const SCRIPT = `(() => {
         if (name === '_csrf' || typeof value !== 'string') continue;
         (values[name] = values[name] || []).push(value);
       }
-      store.setItem(key, JSON.stringify(values));
+      store.setItem(key, JSON.stringify({ owner, values }));
     });
     const saved = store.getItem(key);
     if (!saved) continue;
-    const values = JSON.parse(saved);
+    const { values } = JSON.parse(saved);
     for (const field of form.elements) {
       const kept = values[field.name];
       if (!kept || field.name === '_csrf' || field.type === 'file') continue;
@@ -37,6 +51,9 @@ const SCRIPT = `(() => {
   }
 })();`;
 
-export function draftScript(nonce: string): SafeHtml {
-  return new SafeHtml(`<script nonce="${nonce.replace(/[^A-Za-z0-9_-]/g, '')}">${SCRIPT}</script>`);
+/** `owner`: the signed-in account's draft name (Session.draftOwner); undefined when no one is. */
+export function draftScript(nonce: string, owner: string | undefined): SafeHtml {
+  const token = (value: string) => value.replace(/[^A-Za-z0-9_-]/g, '');
+  const ownerAttribute = owner === undefined ? '' : ` data-owner="${token(owner)}"`;
+  return new SafeHtml(`<script nonce="${token(nonce)}"${ownerAttribute}>${SCRIPT}</script>`);
 }

@@ -15,7 +15,8 @@ export interface PageContext {
   /** The help center's announcement in the customer's language, when the tenant has one. */
   announcement?: string | undefined;
   nonce: string;
-  user?: { displayName: string; isAdmin: boolean } | undefined;
+  /** `draftOwner`: the account's name for the drafts its tab keeps (pages/drafts.ts). */
+  user?: { displayName: string; isAdmin: boolean; draftOwner: string } | undefined;
   i18n: Translator;
   /** The locales the switcher offers, and the page it comes back to. */
   locales: readonly Locale[];
@@ -99,7 +100,7 @@ ${options.hero ?? ''}
 ${body}
 </main>
 <footer role="contentinfo"><p>${t('layout.poweredBy')}</p>${languageSwitcher(ctx)}</footer>
-${draftScript(ctx.nonce)}
+${draftScript(ctx.nonce, ctx.user?.draftOwner)}
 ${localTimeScript(ctx.nonce, ctx.timeZoneCookie)}
 </body>
 </html>`;

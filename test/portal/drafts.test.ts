@@ -1,0 +1,97 @@
+// What a customer types into a form is kept in the browser tab (sessionStorage) so that a session
+// ending mid-submit loses nothing (portal/pages/drafts.ts). A tab is not a person: on a shared
+// computer the next person signs in in the same tab, and must not be handed what the last one wrote.
+import { expect } from 'chai';
+import type { BrowserContext, Browser as Chromium, Page } from 'playwright-core';
+import { launchChromium } from '../../testkit/chromium.js';
+import { BROKER_URL, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
+
+const DRAFT = 'Salary slip of Alice Anders, 4471';
+
+describe('portal: a draft kept in the tab is given back to its writer only', function () {
+  this.timeout(60_000);
+  let h: Harness;
+  let chromium: Chromium;
+  let formPath: string;
+  before(async () => {
+    h = await startHarness();
+    const type = [...h.emulator.state.requestTypes.values()].find(
+      (t) => t.name === 'Get IT help' && t.serviceDeskId === '1',
+    )!;
+    formPath = `/desk/1/create/${type.id}`;
+    chromium = await launchChromium();
+  });
+  afterEach(() => h.emulator.faults.clear());
+  after(async () => {
+    await chromium?.close();
+    await h.close();
+  });
+
+  /** A tab signed in as `email` (a fresh session of the harness's, as after a sign-in in it). */
+  async function signInTab(context: BrowserContext, email: string): Promise<void> {
+    await context.clearCookies();
+    const browser = await signIn(h, email);
+    await context.addCookies([...browser.cookies].map(([name, value]) => ({ name, value, url: h.url })));
+  }
+
+  /** Alice types the draft into the raise form, and her session ends before she sends it. */
+  async function aliceLeavesADraft(): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await chromium.newContext();
+    const page = await context.newPage();
+    await signInTab(context, 'alice@acme.test');
+    await page.goto(`${h.url}${formPath}`);
+    await page.fill('#fld-summary', DRAFT);
+    await context.clearCookies();
+    await page.click('button:has-text("Send")');
+    expect(await page.textContent('h1')).to.equal('Signed out');
+    return { context, page };
+  }
+
+  const tabStorage = (page: Page) => page.evaluate(() => JSON.stringify(window.sessionStorage));
+
+  it('shows another account that signs in in the same tab none of it, and keeps none of it there', async () => {
+    const { context, page } = await aliceLeavesADraft();
+    try {
+      await signInTab(context, 'bob@acme.test');
+      await page.goto(`${h.url}${formPath}`);
+      expect(await page.inputValue('#fld-summary')).to.equal('');
+      expect(await tabStorage(page)).to.not.include('4471');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('gives it back to her in a new session of hers', async () => {
+    const { context, page } = await aliceLeavesADraft();
+    try {
+      await signInTab(context, 'alice@acme.test');
+      await page.goto(`${h.url}${formPath}`);
+      expect(await page.inputValue('#fld-summary')).to.equal(DRAFT);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('forgets the tab’s drafts when she signs out', async () => {
+    const context = await chromium.newContext();
+    const page = await context.newPage();
+    // The broker's logout is not part of this test: its page answers anything.
+    await page.route(`${BROKER_URL}/**`, (route) => route.fulfill({ status: 200, body: 'broker' }));
+    try {
+      await signInTab(context, 'alice@acme.test');
+      await page.goto(`${h.url}${formPath}`);
+      await page.fill('#fld-summary', DRAFT);
+      // Atlassian fails the write: the form is not written, so the tab keeps her draft.
+      h.emulator.faults.set({ status: 500, pathPrefix: '/rest/servicedeskapi/request', method: 'POST' });
+      await page.click('button:has-text("Send")');
+      expect(await tabStorage(page)).to.include('4471');
+      await page.goto(`${h.url}/profile`);
+      await page.click('button:has-text("Sign out")');
+      await page.waitForURL(`${BROKER_URL}/**`);
+      await page.goto(`${h.url}/signed-out`);
+      expect(await tabStorage(page)).to.not.include('4471');
+    } finally {
+      await context.close();
+    }
+  });
+});
