@@ -78,15 +78,16 @@ function bundleKey(secret: KubeObject): string | undefined {
 }
 
 /**
- * What the informer caches of a projection: enough to key it, route a deletion (the tenant labels)
- * and tell a changed Secret from a known one on a relist (resourceVersion).
+ * What the informer caches of a projection: enough to key it, route a deletion (the tenant labels),
+ * tell a changed Secret from a known one on a relist (resourceVersion) and rank its claim on a host
+ * (creationTimestamp).
  */
 function slim(secret: KubeObject): KubeObject {
-  const { name, namespace, resourceVersion, labels = {} } = secret.metadata;
+  const { name, namespace, resourceVersion, creationTimestamp, labels = {} } = secret.metadata;
   const routing: Record<string, string> = {};
   for (const label of [TENANT_NAMESPACE_LABEL, TENANT_NAME_LABEL])
     if (labels[label] !== undefined) routing[label] = labels[label];
-  return { metadata: { name, namespace, resourceVersion, labels: routing } };
+  return { metadata: { name, namespace, resourceVersion, creationTimestamp, labels: routing } };
 }
 
 /** Delivers one projection: a bundle, or why it cannot be used. */
@@ -113,7 +114,14 @@ function deliver(secret: Projection, listener: TenantSourceListener): void {
       throw new ConfigError([
         { path: 'metadata', message: `the tenant document names ${named}, the projection's labels ${key}` },
       ]);
-    listener.upsert({ key, tenant, secrets: new ProjectedSecrets(values) });
+    // When the projection was made: the tenant's claim on its host, the same on every replica.
+    const claimedAt = Date.parse(String(secret.metadata.creationTimestamp));
+    listener.upsert({
+      key,
+      tenant,
+      secrets: new ProjectedSecrets(values),
+      ...(Number.isFinite(claimedAt) ? { claimedAt } : {}),
+    });
   } catch (error) {
     if (!(error instanceof JsmSsoError)) throw error;
     listener.invalid(key, error);

@@ -23,6 +23,12 @@ export interface TenantBundle {
   key: string;
   tenant: JsmSsoTenant;
   secrets: SecretReader;
+  /**
+   * When the bundle first claimed its place in the pool (ms since the epoch), where the source has a
+   * time every replica reads alike: a projection's creationTimestamp. Of two bundles claiming one host
+   * or tenant name, the earlier claim is served whatever order they arrive in (ADR 0193).
+   */
+  claimedAt?: number;
 }
 
 export interface TenantSourceListener {

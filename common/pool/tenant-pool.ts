@@ -73,6 +73,8 @@ export class TenantPool implements TenantSourceListener {
   readonly #byId = new Map<string, Member>();
   /** By TLS server name: tenants sharing a host name on different ports, in the order added. */
   readonly #byServerName = new Map<string, Set<Member>>();
+  /** Bundles refused for a host or name an earlier claim holds (POOL_TENANT_CONFLICT), by key: served once it is free. */
+  readonly #waiting = new Map<string, TenantBundle>();
   /** Parts of replaced or removed tenants, each closed when its timer fires (or at close()). */
   readonly #retiring = new Map<NodeJS.Timeout, Promise<PartInstance>>();
   readonly #built: BuiltParts<Member>;
@@ -110,23 +112,54 @@ export class TenantPool implements TenantSourceListener {
   }
 
   upsert(bundle: TenantBundle): void {
+    this.#waiting.delete(bundle.key);
+    this.#admit(bundle, { quiet: false });
+  }
+
+  remove(key: string): void {
+    this.#waiting.delete(key);
+    const member = this.#byKey.get(key);
+    if (!member) return;
+    this.#forget(member);
+    this.#options.logger.info({ event: 'pool.tenant_removed', tenant: member.id }, 'tenant removed');
+    this.#admitWaiting();
+  }
+
+  /**
+   * Serves `bundle` unless another bundle's earlier claim holds its host or tenant name (two bundles
+   * of one name would share flow-store keys and metric series; two of one host, requests). Either
+   * way the earlier claim is the one served, so every replica, whatever order its source delivered
+   * them in, serves the same tenant at a host: a later claim never takes a host over, and waits for
+   * it (ADR 0193). Whether `bundle` is served; `quiet` for a waiting bundle tried again.
+   */
+  #admit(bundle: TenantBundle, { quiet }: { quiet: boolean }): boolean {
     const { logger, part } = this.#options;
     const id = idOf(bundle.tenant);
     const host = urlHostKey(bundle.tenant.spec[part].url);
-    // Two bundles of one name would share flow-store keys and metric series; two of one host, requests.
-    const conflict = [this.#byHost.get(host), this.#byId.get(id)].find(
-      (holder) => holder && holder.bundle.key !== bundle.key,
+    const holders = new Set(
+      [this.#byHost.get(host), this.#byId.get(id)].filter(
+        (holder): holder is Member => holder !== undefined && holder.bundle.key !== bundle.key,
+      ),
     );
-    if (conflict) {
-      this.invalid(
-        bundle.key,
-        new JsmSsoError(
-          'POOL_TENANT_CONFLICT',
-          `tenant ${id} at ${host} collides with tenant ${conflict.id} at ${conflict.host}, served already`,
-          { status: 409 },
-        ),
+    const earlier = [...holders].find((holder) => !claimsBefore(bundle, holder.bundle));
+    if (earlier) {
+      this.#waiting.set(bundle.key, bundle);
+      if (!quiet)
+        this.#refused(
+          bundle.key,
+          conflict(`tenant ${id} at ${host} waits: tenant ${earlier.id} at ${earlier.host} claimed first`),
+          id,
+        );
+      return false;
+    }
+    for (const holder of holders) {
+      this.#forget(holder);
+      this.#waiting.set(holder.bundle.key, holder.bundle);
+      this.#refused(
+        holder.bundle.key,
+        conflict(`tenant ${holder.id} at ${holder.host} waits: tenant ${id} at ${host} claimed first`),
+        holder.id,
       );
-      return;
     }
     const previous = this.#byKey.get(bundle.key);
     if (previous) this.#forget(previous);
@@ -140,23 +173,35 @@ export class TenantPool implements TenantSourceListener {
       { event: previous ? 'pool.tenant_changed' : 'pool.tenant_added', tenant: id, host },
       previous ? 'tenant changed' : 'tenant added',
     );
+    // A host or name given up (a changed tenant's old one, a displaced holder's other one).
+    if (previous || holders.size > 0) this.#admitWaiting();
+    return true;
   }
 
-  remove(key: string): void {
-    const member = this.#byKey.get(key);
-    if (!member) return;
-    this.#forget(member);
-    this.#options.logger.info({ event: 'pool.tenant_removed', tenant: member.id }, 'tenant removed');
+  /** Tries the waiting bundles again, earliest claim first, once a host or name may have been freed. */
+  #admitWaiting(): void {
+    const waiting = [...this.#waiting.values()].sort(byClaim);
+    for (const bundle of waiting) {
+      // Admitting one may have displaced or admitted another meanwhile.
+      if (this.#waiting.get(bundle.key) !== bundle) continue;
+      this.#waiting.delete(bundle.key);
+      this.#admit(bundle, { quiet: true });
+    }
   }
 
   invalid(key: string, error: JsmSsoError): void {
+    this.#refused(key, error, this.#byKey.get(key)?.id);
+  }
+
+  /** Logs bundle `key` refused, naming its tenant where known; its previous version, if served, serves on. */
+  #refused(key: string, error: JsmSsoError, tenant: string | undefined): void {
     const kept = this.#byKey.get(key);
     this.#options.logger.error(
       {
         event: 'pool.tenant_invalid',
         reason: error.code,
         bundle: key,
-        ...(kept ? { tenant: kept.id } : {}),
+        ...(tenant === undefined ? {} : { tenant }),
         kept: kept !== undefined,
         err: error,
       },
@@ -254,6 +299,7 @@ export class TenantPool implements TenantSourceListener {
     }
     this.#retiring.clear();
     this.#built.close();
+    this.#waiting.clear();
     this.#byKey.clear();
     this.#byHost.clear();
     this.#byId.clear();
@@ -335,6 +381,26 @@ export class TenantPool implements TenantSourceListener {
     res.setHeader('content-type', 'text/plain; charset=utf-8');
     res.end(`${message} (${reason})\n`);
   }
+}
+
+/**
+ * Whether `a` claimed its place before `b`: by the times their source gives (ties by key, so every
+ * replica ranks alike), a timed claim before an untimed one; of two untimed ones neither, so the
+ * bundle served first keeps its place (a folder's bundles carry no time every replica shares).
+ */
+function claimsBefore(a: TenantBundle, b: TenantBundle): boolean {
+  if (a.claimedAt === undefined) return false;
+  if (b.claimedAt === undefined) return true;
+  return a.claimedAt < b.claimedAt || (a.claimedAt === b.claimedAt && a.key < b.key);
+}
+
+function conflict(message: string): JsmSsoError {
+  return new JsmSsoError('POOL_TENANT_CONFLICT', message, { status: 409 });
+}
+
+/** Earliest claim first (Array.sort). */
+function byClaim(a: TenantBundle, b: TenantBundle): number {
+  return claimsBefore(a, b) ? -1 : claimsBefore(b, a) ? 1 : 0;
 }
 
 async function closePart(part: Promise<PartInstance> | undefined): Promise<void> {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
+import { isNotFound } from '../../common/kube/client.js';
 import { freePort } from '../../common/net.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { createPki, type Pki } from '../../testkit/broker-harness.js';
@@ -11,7 +12,13 @@ import { PACKAGE_LOADED, probed } from '../../testkit/package-probe.js';
 import { SOURCE_ENTRY } from '../../testkit/part-process.js';
 import { makeTestCa } from '../../testkit/pki.js';
 import { startPoolProcess, withHost } from '../../testkit/pool.js';
-import { brokerProjection, listenerKeys, projectionName, type TlsPair } from '../../testkit/projections.js';
+import {
+  brokerProjection,
+  listenerKeys,
+  projectionName,
+  TENANTS_NAMESPACE,
+  type TlsPair,
+} from '../../testkit/projections.js';
 import { probeTls } from '../../testkit/tls-probe.js';
 
 describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSsoPool, from a real API server)', function () {
@@ -113,6 +120,83 @@ describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSso
       child.kill('SIGTERM');
       const { code, stderr } = await done;
       expect(code, stderr).to.equal(0);
+    }
+  });
+
+  it('serves, on every replica and after a restart, the tenant whose projection claimed a host first; the later claim waits for the host (ADR 0193)', async () => {
+    const port = await freePort();
+    const host = `127.0.0.1:${port}`;
+    const impostorPki = createPki();
+    // Listed in name order, the later claim comes first to a replica that starts after both.
+    const [first, later] = ['zz-umbrella', 'aa-hijack'];
+    const claim = async (name: string, keys: Pki) => {
+      const made = await env.client.create(
+        collectionPath(KINDS.secret, pools),
+        brokerProjection({
+          namespace: pools,
+          pool: 'shared',
+          name,
+          url: `http://${host}`,
+          pki: keys,
+        }),
+      );
+      return Date.parse(String(made.metadata.creationTimestamp));
+    };
+    const start = async () => {
+      const pool = startPoolProcess(
+        'broker',
+        ['--pool', 'shared', '--pool-namespace', pools],
+        await freePort(),
+        {
+          KUBECONFIG: env.kubeconfigPath,
+        },
+      );
+      const metadata = async () =>
+        (await withHost((await pool.urls)['broker']!, host, '/saml/metadata')).body;
+      return { ...pool, metadata };
+    };
+    const certificate = (keys: Pki) => keys.brokerCert.replace(/-----[A-Z ]+-----|\s/g, '');
+    const serves = async (replica: { metadata: () => Promise<string> }, keys: Pki) =>
+      (await replica.metadata()).replace(/\s/g, '').includes(certificate(keys)) ? true : undefined;
+    const replicas: Array<Awaited<ReturnType<typeof start>>> = [];
+    try {
+      const firstAt = await claim(first, pki);
+      replicas.push(await start());
+      await eventually(() => serves(replicas[0]!, pki), 'the first claim served');
+      // creationTimestamp counts whole seconds: the later claim is made in a later one.
+      await eventually(async () => Date.now() >= firstAt + 1000, 'a second passed');
+      expect(await claim(later, impostorPki)).to.be.above(firstAt);
+      await eventually(
+        async () =>
+          replicas[0]!.logs.find(
+            (l) => l['event'] === 'pool.tenant_invalid' && l['bundle'] === `${TENANTS_NAMESPACE}/${later}`,
+          ),
+        'the later claim refused',
+      );
+      // A second replica (or the first restarted) lists the later claim first.
+      replicas.push(await start());
+      for (const [i, replica] of replicas.entries())
+        expect(await serves(replica, pki), `replica ${i + 1}`).to.equal(true);
+      const refused = replicas[1]!.logs.find((l) => l['event'] === 'pool.tenant_invalid');
+      expect(refused).to.include({ reason: 'POOL_TENANT_CONFLICT', tenant: `${TENANTS_NAMESPACE}/${later}` });
+
+      // The first claim gone, the one waiting is served by every replica.
+      await env.client.delete(objectPath(KINDS.secret, pools, projectionName(first)));
+      for (const replica of replicas)
+        await eventually(() => serves(replica, impostorPki), 'the later claim served');
+    } finally {
+      for (const replica of replicas) replica.child.kill('SIGTERM');
+      for (const replica of replicas) {
+        const { code, stderr } = await replica.done;
+        expect(code, stderr).to.equal(0);
+      }
+      for (const name of [first, later])
+        await env.client
+          .delete(objectPath(KINDS.secret, pools, projectionName(name)))
+          .catch((err: unknown) => {
+            if (!isNotFound(err)) throw err;
+          });
+      impostorPki.cleanup();
     }
   });
 
