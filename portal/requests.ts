@@ -458,8 +458,10 @@ export class RequestService {
         ...this.#writes,
         ...(input.hasDescription
           ? {
+              // A JQL search: it may not find a request created a moment ago.
               find: () =>
                 this.findCreated(input.audience.reporterAccountId, input.serviceDeskId, input.writeKey),
+              findMayLag: true,
             }
           : {}),
         write: async () => {

@@ -39,6 +39,13 @@ export interface WriteOnceOptions<T> {
    * unknown.
    */
   find?: () => Promise<T | undefined>;
+  /**
+   * `find` may miss a recent write: Jira's search is eventually consistent, a new issue may take
+   * seconds to minutes to be found. Then not finding the write after a failure whose outcome is
+   * unknown proves nothing, and the write is not repeated (ADR 0187); only a 503 with Retry-After,
+   * which Atlassian sends when a resource limit is reached, is handled as a 429 is.
+   */
+  findMayLag?: boolean;
   write: () => Promise<T>;
   /** Total time this may spend waiting before it gives up with the last error. */
   budgetMs: number;
@@ -105,9 +112,15 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
         const found = await find();
         if (found !== undefined) return { value: found, existed: false };
       }
+      if (options.findMayLag && !resourceLimitReached(err)) throw err;
       options.onRetry?.(err.upstreamStatus >= 500 ? String(err.upstreamStatus) : err.code);
     }
   }
+}
+
+/** Atlassian's 503 with Retry-After: "a resource limit has been reached", to be handled as a 429. */
+function resourceLimitReached(err: AtlassianError): boolean {
+  return err.upstreamStatus === 503 && err.retryAfterMs !== undefined;
 }
 
 /** A rejected call (4xx, or 429 which Atlassian did not process) is safe; anything else may have happened. */

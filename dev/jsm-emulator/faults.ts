@@ -26,6 +26,12 @@ export interface FaultRule {
    */
   holdAnswerMs?: number;
   /**
+   * Handle the request normally (Atlassian does the work), then answer this status in place of its
+   * answer: a gateway or edge failing after the work was committed (a 502 or 504 in front of a
+   * create that succeeded).
+   */
+  statusAfterHandling?: number;
+  /**
    * Handle the request normally but send this rewrite of its JSON answer: a site answering what
    * Atlassian documents differently (say, a malformed account id). In-process tests only.
    */
@@ -155,6 +161,7 @@ export async function applyFault(
       return end(body, ...rest);
     }) as typeof res.end;
   }
+  if (rule.statusAfterHandling !== undefined) answerAfterHandling(rule.statusAfterHandling, req, res);
   if (rule.trickle) trickleBody(rule.trickle, req, res);
   if (rule.endlessBody) endlessBody(rule.endlessBody, res);
   if (rule.contentLength !== undefined) declareContentLength(rule.contentLength, res);
@@ -188,18 +195,30 @@ export async function applyFault(
         : 'Emulated failure');
   res.statusCode = rule.status;
   res.setHeader('Content-Type', 'application/json;charset=UTF-8');
-  // Each API writes errors its own way: the platform an ErrorCollection, the servicedeskapi an ErrorResponse.
-  res.end(
-    JSON.stringify(
-      req.url?.startsWith('/rest/api/')
-        ? { errorMessages: [message], errors: {} }
-        : {
-            errorMessage: message,
-            i18nErrorMessage: { i18nKey: `emulator.fault.${rule.status}`, parameters: [] },
-          },
-    ),
-  );
+  res.end(errorBody(req, rule.status, message));
   return true;
+}
+
+/** Each API writes errors its own way: the platform an ErrorCollection, the servicedeskapi an ErrorResponse. */
+function errorBody(req: IncomingMessage, status: number, message: string): string {
+  return JSON.stringify(
+    req.url?.startsWith('/rest/api/')
+      ? { errorMessages: [message], errors: {} }
+      : { errorMessage: message, i18nErrorMessage: { i18nKey: `emulator.fault.${status}`, parameters: [] } },
+  );
+}
+
+/** Replaces the handler's answer, once it is made, with a `status` error (see FaultRule.statusAfterHandling). */
+function answerAfterHandling(status: number, req: IncomingMessage, res: ServerResponse): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((chunk?: unknown, ...rest: unknown[]) => {
+    if (chunk === undefined || typeof chunk === 'function') return end(chunk, ...rest);
+    const body = errorBody(req, status, 'Emulated failure after the work was done');
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'application/json;charset=UTF-8');
+    res.setHeader('Content-Length', Buffer.byteLength(body));
+    return end(body);
+  }) as typeof res.end;
 }
 
 /** Replaces `res.end(body)` with the body written slice by slice (see FaultRule.trickle). */

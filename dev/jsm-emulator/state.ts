@@ -131,6 +131,24 @@ export class EmulatorState {
   readonly requests = new Map<string, CustomerRequest>();
   readonly temporaryAttachments = new Map<string, TemporaryAttachment>();
   readonly articles: Article[] = [];
+  /**
+   * Jira's search (/search/jql, approximate-count) is eventually consistent: a new issue may take
+   * seconds to minutes to be found ("search and reconcile" in Atlassian's docs). The emulator finds it
+   * at once, unless a test holds its search index: requests created meanwhile are found only once
+   * the index catches up, or by a search that names them in `reconcileIssues`.
+   */
+  readonly searchIndex = {
+    held: false,
+    /** Ids of requests created while held, not yet searchable. */
+    behind: new Set<string>(),
+    hold(): void {
+      this.held = true;
+    },
+    catchUp(): void {
+      this.held = false;
+      this.behind.clear();
+    },
+  };
   private counters = new Map<string, number>();
 
   /** Next numeric id (as a string) in a sequence; `floor` keeps generated ids above seeded ones. */

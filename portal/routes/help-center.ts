@@ -322,11 +322,11 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
           'create refused',
         );
         const errors = err.code === 'ATLASSIAN_VALIDATION' ? fieldErrorsFrom(fields, err) : {};
-        // Said after a failed create: the write key was looked for, so the request does not exist
-        // and the same form can be sent again safely. Without a description the key has nowhere
-        // to go, and a lost answer leaves it unknown.
-        const outcome =
-          hasDescription || !outcomeUnknown(err) ? 'create.notCreated' : 'create.outcomeUnknown';
+        // Said after a failed create: refused outright, nothing was created and the same form can be
+        // sent again safely. After a failure whose outcome is unknown the request may exist (the
+        // search that looks for its key may lag, ADR 0187): check My requests first; sending the
+        // form again looks for it before writing.
+        const outcome = outcomeUnknown(err) ? 'create.outcomeUnknown' : 'create.notCreated';
         render(errors, `${problemText(i18n, err)} ${t(outcome)}`, err.status, { linkMyRequests: true });
         return;
       }

@@ -125,8 +125,10 @@ describe('portal Atlassian client', () => {
   });
 
   it('finds a timed-out create that Atlassian processed anyway instead of creating it twice', async () => {
+    // Processed at once, answered late: the portal stops waiting first. (A delay before the
+    // handling ended with the body unread and nothing created: that tested a repeated write.)
     emulator.faults.set({
-      delayMs: 400,
+      holdAnswerMs: 400,
       pathPrefix: '/rest/servicedeskapi/request',
       method: 'POST',
       times: 1,

@@ -320,7 +320,7 @@ export function platformRoutes(state: EmulatorState): Router {
   r.post('/search', gone);
 
   /** The requests the caller may see that match a bounded JQL query, in its order. */
-  const search = (caller: User, jql: unknown) => {
+  const search = (caller: User, jql: unknown, reconcileIssues: readonly unknown[] = []) => {
     if (typeof jql !== 'string' || jql.trim() === '')
       throw new PlatformError(
         400,
@@ -346,8 +346,10 @@ export function platformRoutes(state: EmulatorState): Router {
     const where = query.where;
     const { field, direction } = query.orderBy;
     const sign = direction === 'ASC' ? 1 : -1;
+    const reconciled = new Set(reconcileIssues.map(String));
+    const searchable = (r: CustomerRequest) => !state.searchIndex.behind.has(r.id) || reconciled.has(r.id);
     return [...state.requests.values()]
-      .filter((r) => canView(state, caller, r) && matchesJql(where, jqlIssue(state, r)))
+      .filter((r) => searchable(r) && canView(state, caller, r) && matchesJql(where, jqlIssue(state, r)))
       .sort((a, b) => sign * (a[field] - b[field]) || sign * (Number(a.id) - Number(b.id)));
   };
 
@@ -364,12 +366,20 @@ export function platformRoutes(state: EmulatorState): Router {
     const body: unknown = req.body;
     if (!body || typeof body !== 'object' || Array.isArray(body))
       throw new PlatformError(400, 'The request body must be a JSON object.');
-    const { jql, fields = ['id'], maxResults = 50, nextPageToken } = body as Record<string, unknown>;
+    const {
+      jql,
+      fields = ['id'],
+      maxResults = 50,
+      nextPageToken,
+      reconcileIssues = [],
+    } = body as Record<string, unknown>;
+    if (!Array.isArray(reconcileIssues))
+      throw new PlatformError(400, 'reconcileIssues must be an array of issue ids.');
     if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string'))
       throw new PlatformError(400, 'fields must be an array of field names.');
     if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 0)
       throw new PlatformError(400, 'maxResults must be a non-negative integer.');
-    const hits = search(caller, jql);
+    const hits = search(caller, jql, reconcileIssues);
     const offset = decodeToken(nextPageToken);
     const limit = Math.min(SEARCH_MAX_RESULTS, maxResults);
     const slice = hits.slice(offset, offset + limit);

@@ -239,6 +239,7 @@ export function requestRoutes(state: EmulatorState): Router {
       request.statusHistory.push({ status: 'Waiting for approval', date: now });
     }
     state.requests.set(id, request);
+    if (state.searchIndex.held) state.searchIndex.behind.add(id);
     res.status(201).json(dto(res, request, new Set(multi(req, 'expand'))));
   });
 
