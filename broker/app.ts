@@ -60,6 +60,7 @@ import {
 } from './pages.js';
 import { portalLogoutSender, portalSubjectSealer } from './portal-logout.js';
 import { refusalText } from './refusal-text.js';
+import { routeLabels } from './route-labels.js';
 import {
   acceptAuthnRequest,
   acceptLogoutRequest,
@@ -807,6 +808,11 @@ export async function createBrokerApp(
     });
   }
 
+  const routes = routeLabels(
+    table.keys(),
+    tenant.spec.broker.url,
+    idps.map((idp) => idp.name),
+  );
   const handler: RequestListener = (req, res) => {
     const started = process.hrtime.bigint();
     setSecurityHeaders(res);
@@ -816,7 +822,7 @@ export async function createBrokerApp(
     const rawQuery = mark < 0 ? '' : target.slice(mark + 1);
     const candidates = table.get(path);
     const done = () =>
-      telemetry.observeRequest(candidates ? path : 'other', Number(process.hrtime.bigint() - started) / 1e9);
+      telemetry.observeRequest(routes.get(path) ?? 'other', Number(process.hrtime.bigint() - started) / 1e9);
     Promise.resolve()
       .then(() => {
         if (!candidates) throw new JsmSsoError('NOT_FOUND', 'there is nothing here', { status: 404 });

@@ -186,6 +186,34 @@ describe('broker pool: three tenants on one broker process, routed by Host', fun
     expect(refusal).to.include({ tenant: b().name });
   });
 
+  it("labels request durations by route, never by a tenant's base path or IdP names (ADR 0101's bound)", async () => {
+    // Tenant A under a base path of its own, with two IdPs named as no other tenant's: each IdP has
+    // its own callback path (ADR 0175), and a pool's tenants may name theirs anything.
+    const names = [`north-${run}`, `south-${run}`];
+    const idps = names.map((name) => oidcIdp(name, idp.issuer, { emailDomains: [`${name}.test`] }));
+    const url = `${a().url}/sso-${run}`;
+    source.upsert({
+      key: a().key,
+      tenant: tenantAt(tenantFor(url, idps), 'broker', a().name, url),
+      secrets: a().pki.secrets,
+    });
+    try {
+      for (const name of names) {
+        const answer = await fetch(`${url}/oidc/callback/${name}?state=x&code=y`);
+        expect(answer.status).to.be.within(400, 499);
+      }
+      const routes = [
+        ...(await registry.metrics()).matchAll(
+          /jsm_sso_broker_request_duration_seconds_count\{tenant="\*",route="([^"]+)"\}/g,
+        ),
+      ].map((match) => match[1]);
+      expect(routes).to.include('/oidc/callback/:idp');
+      expect(routes.filter((route) => route!.includes(run))).to.deep.equal([]);
+    } finally {
+      source.upsert({ key: a().key, tenant: a().tenant, secrets: a().pki.secrets });
+    }
+  });
+
   it("ends nothing of tenant A's for A's LogoutRequest sent to tenant B, nor for B's naming A's session", async () => {
     const { fields } = await loginThroughBroker({ portal: a().portal, brokerUrl: a().url }, new Browser());
     const { profile } = await a().portal.validatePostResponseAsync(fields);
