@@ -11,6 +11,13 @@ import type { FlowStore } from '../common/flowstore/index.js';
 import type { WriteOutcome } from './write-once.js';
 
 const PENDING = 'pending';
+/** Left by a holder that gave up on a write that may have been made after all (ADR 0187). */
+const UNCONFIRMED = 'unconfirmed';
+/**
+ * How long a post of the same form is refused after such a give-up instead of writing on a look-up
+ * that may lag: Atlassian's search shows most new issues within seconds.
+ */
+const UNCONFIRMED_SECONDS = 30;
 
 export interface WriteClaimOptions {
   /**
@@ -37,6 +44,19 @@ export class WriteInProgressError extends JsmSsoError {
   }
 }
 
+/**
+ * An earlier post of the same form gave up on a write that may have been made after all, and its
+ * look-up may not show it yet: this post writes nothing (502); the customer checks My requests.
+ */
+export class WriteUnconfirmedError extends JsmSsoError {
+  constructor() {
+    super('PORTAL_WRITE_UNCONFIRMED', 'an earlier post of the same form may have written it', {
+      status: 502,
+    });
+    this.name = 'WriteUnconfirmedError';
+  }
+}
+
 export class WriteClaims {
   readonly #store: FlowStore;
   readonly #options: Required<WriteClaimOptions>;
@@ -50,12 +70,15 @@ export class WriteClaims {
    * Runs `write` under the claim of `scope` (what is written, and the form's write key), or returns
    * the outcome of the post that holds it, as `existed`. The caller has looked for the write; when
    * a holder gives up, `find` looks again before this post writes in its turn (a holder that timed
-   * out may have written after all).
+   * out may have written after all). When `mayHaveWritten` says the holder's failure may have
+   * written what `find` cannot see yet, posts of the same form write nothing for a while
+   * (WriteUnconfirmedError).
    */
   async once<T>(
     scope: string,
     write: () => Promise<WriteOutcome<T>>,
     find?: () => Promise<T | undefined>,
+    mayHaveWritten?: (err: unknown) => boolean,
   ): Promise<WriteOutcome<T>> {
     const { holdSeconds, waitMs, pollMs, sleep } = this.#options;
     // One hash tag for every claim: they share the store's witness of lost claims (FlowStore.claim).
@@ -72,9 +95,13 @@ export class WriteClaims {
         try {
           outcome = await write();
         } catch (err) {
-          // Given up: a post waiting meanwhile looks again and writes in its turn. The write's
-          // error is the one to answer; a claim the store failed to drop expires.
-          await this.#store.delete(key).catch(() => undefined);
+          // Given up: a post waiting meanwhile looks again and writes in its turn, unless the write
+          // may have been made where the look cannot see it yet. The write's error is the one to
+          // answer; a claim the store failed to drop expires.
+          await (mayHaveWritten?.(err)
+            ? this.#store.put(key, UNCONFIRMED, UNCONFIRMED_SECONDS)
+            : this.#store.delete(key)
+          ).catch(() => undefined);
           throw err;
         }
         // Written: a post waiting meanwhile lands on it. If the store fails now, the write still
@@ -89,6 +116,7 @@ export class WriteClaims {
       for (;;) {
         const held = await this.#store.get(key);
         if (held === undefined) break;
+        if (held === UNCONFIRMED) throw new WriteUnconfirmedError();
         if (held !== PENDING) return { value: (JSON.parse(held) as { value: T }).value, existed: true };
         if (Date.now() + pollMs > deadline) throw new WriteInProgressError();
         await sleep(pollMs);

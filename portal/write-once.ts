@@ -81,7 +81,9 @@ export async function writeOnce<T>(options: WriteOnceOptions<T>): Promise<WriteO
   const existing = await options.find?.();
   if (existing !== undefined) return { value: existing, existed: true };
   const write = () => writeLooked(options);
-  return options.claim ? options.claim.claims.once(options.claim.scope, write, options.find) : write();
+  if (!options.claim) return write();
+  const { claims, scope } = options.claim;
+  return claims.once(scope, write, options.find, options.findMayLag ? mayHaveWritten : undefined);
 }
 
 /** writeOnce once the key was looked for and not found. */
@@ -116,6 +118,11 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
       options.onRetry?.(err.upstreamStatus >= 500 ? String(err.upstreamStatus) : err.code);
     }
   }
+}
+
+/** A write that failed so may have been made (what a lagging look-up cannot yet tell). */
+function mayHaveWritten(err: unknown): boolean {
+  return err instanceof AtlassianError && outcomeUnknown(err) && !resourceLimitReached(err);
 }
 
 /** Atlassian's 503 with Retry-After: "a resource limit has been reached", to be handled as a 429. */

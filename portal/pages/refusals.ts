@@ -77,6 +77,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_UPLOAD_CONTENT: 'refusal.uploadContent',
   PORTAL_UPLOAD_EMPTY: 'refusal.uploadEmpty',
   PORTAL_WRITE_IN_PROGRESS: 'error.writeInProgress',
+  PORTAL_WRITE_UNCONFIRMED: 'create.outcomeUnknown',
 
   ATLASSIAN_VALIDATION: 'create.needsAttention',
   ATLASSIAN_UNAUTHORIZED: 'refusal.atlassianMisconfigured',

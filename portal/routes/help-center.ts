@@ -19,6 +19,7 @@ import { SUGGEST_MIN_LENGTH } from '../pages/suggestions.js';
 import { MAX_CREATE_FILES } from '../pages/uploads.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
+import { WriteUnconfirmedError } from '../write-claims.js';
 import { newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { readUploadForm } from './upload-form.js';
 
@@ -314,6 +315,11 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         render({}, t('error.writeUncertain', { seconds: err.retryAfterSeconds }), err.status, {
           linkMyRequests: true,
         });
+        return;
+      }
+      if (err instanceof WriteUnconfirmedError) {
+        logger.warn({ event: 'portal.write_refused', reason: err.code }, 'create refused, nothing written');
+        render({}, t('create.outcomeUnknown'), err.status, { linkMyRequests: true });
         return;
       }
       if (err instanceof AtlassianError) {

@@ -3,6 +3,8 @@
 // issue may take seconds to minutes to be found (Atlassian's "search and reconcile"). The portal looks
 // for the form's write key, does not find it, and must not take that for proof that nothing was written.
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { eventually } from '../../testkit/envtest.js';
 import {
   type Browser,
   type Harness,
@@ -11,6 +13,7 @@ import {
   signIn,
   useHarness,
 } from '../../testkit/portal-harness.js';
+import { redisUrl } from '../../testkit/redis.js';
 
 describe('faults: a create Atlassian did, answered 500, while its search lags', () => {
   let h: Harness;
@@ -56,5 +59,54 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
       `/requests/${request!.key}?created=1`,
     ]);
     expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
+  });
+
+  it('raises one request for a double click, the first answered 500 after the create: the second writes nothing', async () => {
+    const form = raiseRequestForm(h, alice, 'Get IT help');
+    const fields = {
+      ...(await form.fresh()),
+      f_summary: 'Double-clicked behind a failing gateway',
+      f_description: 'The first click was created and answered 500.',
+    };
+    const redis = new Redis(redisUrl());
+    /** Reads of the flow store so far: a post waiting for its twin's claim reads it every 200 ms. */
+    const reads = async () =>
+      Number(/cmdstat_get:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    h.emulator.state.searchIndex.hold();
+    h.emulator.faults.set(
+      {
+        heldUntil: held,
+        statusAfterHandling: 500,
+        pathPrefix: '/rest/servicedeskapi/request',
+        method: 'POST',
+        times: 1,
+      },
+      // No fault: counts the look-ups for the form's key.
+      { pathPrefix: '/rest/api/3/search/jql', method: 'POST' },
+    );
+    try {
+      const first = form.post(fields);
+      await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the first create held at Atlassian');
+      const second = form.post(fields);
+      await eventually(async () => h.emulator.faults.hits()[1] === 2, 'the second post looked for the key');
+      const before = await reads();
+      await eventually(async () => (await reads()) >= before + 2, 'the second post waiting for the first');
+      const from = h.logs.length;
+      release();
+      const answers = await Promise.all([first, second]);
+      expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
+      expect(answers.map((a) => a.status)).to.deep.equal([502, 502]);
+      const page = await answers[1]!.text();
+      expect(page).to.contain('We could not confirm whether your request was created.');
+      expect(page).to.contain('The first click was created and answered 500.');
+      expect(reasons(h, from)).to.include.members(['ATLASSIAN_ERROR', 'PORTAL_WRITE_UNCONFIRMED']);
+    } finally {
+      release();
+      redis.disconnect();
+    }
   });
 });
