@@ -559,6 +559,17 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
     }
   });
 
+  it('grants a write claim once on a TLS Redis Cluster: the claim and its witness share one hash slot (ADR 0187)', async () => {
+    const { url } = await tlsClusterNode();
+    const store = await answering(storeAt(url));
+    try {
+      expect(await store.claim('write:{claims}:create:1:a:k', 'pending', 60)).to.equal(true);
+      expect(await store.claim('write:{claims}:create:1:a:k', 'pending', 60)).to.equal(false);
+    } finally {
+      await store.close();
+    }
+  });
+
   /** The data node stops answering (SIGSTOP): commands fail within their deadline, then recover. */
   async function stallAndRecover(url: string, dataNode: LocalRedis): Promise<void> {
     const store = await answering(storeAt(url));
