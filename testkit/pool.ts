@@ -49,8 +49,8 @@ export class MemoryTenantSource implements TenantSource {
     this.#listener?.remove(key);
   }
 
-  invalid(key: string, error: JsmSsoError): void {
-    this.#listener?.invalid(key, error);
+  invalid(key: string, error: JsmSsoError, tenant?: string): void {
+    this.#listener?.invalid(key, error, tenant);
   }
 
   async close(): Promise<void> {

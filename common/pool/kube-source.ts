@@ -124,7 +124,7 @@ function deliver(secret: Projection, listener: TenantSourceListener): void {
     });
   } catch (error) {
     if (!(error instanceof JsmSsoError)) throw error;
-    listener.invalid(key, error);
+    listener.invalid(key, error, bundleKey(secret));
   }
 }
 

@@ -35,8 +35,12 @@ export interface TenantSourceListener {
   /** Added or changed (called again on every change). */
   upsert(bundle: TenantBundle): void;
   remove(key: string): void;
-  /** A bundle that cannot be used (bad YAML, schema): logged with a reason code; the old version, if any, stays. */
-  invalid(key: string, error: JsmSsoError): void;
+  /**
+   * A bundle that cannot be used (bad YAML, schema): logged with a reason code; the old version, if
+   * any, stays. `tenant`: its tenant's id where the source knows it without the document (a
+   * projection's labels), so the line is found under its tenant like all others.
+   */
+  invalid(key: string, error: JsmSsoError, tenant?: string): void;
 }
 
 export interface TenantSource {

@@ -189,8 +189,8 @@ export class TenantPool implements TenantSourceListener {
     }
   }
 
-  invalid(key: string, error: JsmSsoError): void {
-    this.#refused(key, error, this.#byKey.get(key)?.id);
+  invalid(key: string, error: JsmSsoError, tenant?: string): void {
+    this.#refused(key, error, this.#byKey.get(key)?.id ?? tenant);
   }
 
   /** Logs bundle `key` refused, naming its tenant where known; its previous version, if served, serves on. */

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { isNotFound } from '../../common/kube/client.js';
 import { freePort } from '../../common/net.js';
+import { TENANT_DOCUMENT_KEY } from '../../common/pool/kube-source.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { createPki, type Pki } from '../../testkit/broker-harness.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
@@ -109,6 +110,20 @@ describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSso
         async () => ((await metadata(`localhost:${port}`)).status === 200 ? true : undefined),
         'globex served',
       );
+
+      // A projection whose document cannot be read: refused, the log line naming its tenant.
+      const broken = projection('umbrella', `http://localhost.localhost:${port}`);
+      broken['data'] = {
+        ...(broken['data'] as Record<string, string>),
+        [TENANT_DOCUMENT_KEY]: Buffer.from('spec: [').toString('base64'),
+      };
+      await env.client.create(collectionPath(KINDS.secret, pools), broken);
+      const refused = await eventually(
+        async () => logs.find((l) => l['event'] === 'pool.tenant_invalid'),
+        'the broken projection refused',
+      );
+      expect(refused).to.include({ bundle: 'tenants/umbrella', tenant: 'tenants/umbrella', kept: false });
+      await env.client.delete(objectPath(KINDS.secret, pools, projectionName('umbrella')));
 
       await env.client.delete(objectPath(KINDS.secret, pools, projectionName('acme')));
       await eventually(async () => {
