@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { brokerBasePath } from '../common/config/broker-endpoints.js';
 import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
 import { clientIp } from '../common/http/client-ip.js';
@@ -137,6 +138,8 @@ export async function createBrokerApp(
     settings.signingKeyPem,
   );
   const idps = tenant.spec.identityProviders;
+  /** The broker's own endpoints, under its URL's base path as the backends' are (brokerEndpoints). */
+  const own = (path: string) => `${brokerBasePath(tenant.spec.broker.url)}${path}`;
   /** The help center's look, and the way back to it, on every page the broker shows. */
   const brand = brandingOf(tenant.spec);
   const setSecurityHeaders = securityHeaderSetter({ logoUrl: brand.logoUrl, secure: settings.secureCookies });
@@ -292,6 +295,7 @@ export async function createBrokerApp(
     sendChoicePage(res, pageFor(req), {
       idps: choices,
       csrf: choiceTokenOf(flowId),
+      action: own('/saml/choose'),
       idpOrigins: await idpOrigins(),
     });
   }
@@ -425,6 +429,7 @@ export async function createBrokerApp(
       return sendChoicePage(res, pageFor(req), {
         idps: choices,
         csrf: choiceTokenOf(flowId),
+        action: own('/saml/choose'),
         idpOrigins: await idpOrigins(),
         unknownDomain: true,
       });
@@ -665,8 +670,10 @@ export async function createBrokerApp(
     },
   });
   const frontend: Record<string, Candidate[]> = {
-    '/saml/metadata': [{ method: 'GET', claims: () => true, handle: (_req, res) => sendXml(res, metadata) }],
-    '/saml/sso': [
+    [own('/saml/metadata')]: [
+      { method: 'GET', claims: () => true, handle: (_req, res) => sendXml(res, metadata) },
+    ],
+    [own('/saml/sso')]: [
       {
         method: 'GET',
         claims: () => true,
@@ -688,7 +695,7 @@ export async function createBrokerApp(
         },
       },
     ],
-    '/saml/choose': [
+    [own('/saml/choose')]: [
       {
         method: 'POST',
         formLimit: 16 * 1024,
@@ -697,7 +704,7 @@ export async function createBrokerApp(
       },
     ],
     // Shared with the backends' logout endpoints: what none of them claims is the portal's.
-    '/saml/slo': [
+    [own('/saml/slo')]: [
       {
         method: 'GET',
         claims: () => true,

@@ -122,6 +122,8 @@ export function sendChoicePage(
   options: {
     idps: readonly IdpChoice[];
     csrf: string;
+    /** Where the choice is posted: the broker's /saml/choose, under its base path. */
+    action: string;
     /** The e-mail given has a domain no IdP speaks for: say so above the choice. */
     unknownDomain?: boolean;
     idpOrigins: readonly string[];
@@ -136,8 +138,8 @@ export function sendChoicePage(
     200,
     t('broker.choose.title'),
     html`<h1>${t('broker.choose.heading', { site: siteName(page) })}</h1>${options.unknownDomain ? html`<p role="alert">${t('broker.choose.noMethodForDomain')}</p>` : ''}
-<form method="post" action="/saml/choose">${csrf}<label>${t('broker.choose.email')} <input type="email" name="email" autocomplete="email" required></label> <button type="submit">${t('broker.continue')}</button></form>
-<p>${t('broker.choose.or')}</p><form method="post" action="/saml/choose">${csrf}${options.idps.map(
+<form method="post" action="${options.action}">${csrf}<label>${t('broker.choose.email')} <input type="email" name="email" autocomplete="email" required></label> <button type="submit">${t('broker.continue')}</button></form>
+<p>${t('broker.choose.or')}</p><form method="post" action="${options.action}">${csrf}${options.idps.map(
       (idp) => html`<button type="submit" name="idp" value="${idp.name}">${idp.displayName}</button><br>`,
     )}</form>
 ${backLink(page)}`,

@@ -1,3 +1,5 @@
+import { brokerBasePath } from '../common/config/broker-endpoints.js';
+
 /**
  * The `route` label of the broker's request-duration histogram for each path it serves. A backend's
  * endpoints sit under the tenant's base path (spec.broker.url may have one), and an IdP's own
@@ -11,7 +13,7 @@ export function routeLabels(
   brokerUrl: string,
   idpNames: Iterable<string>,
 ): Map<string, string> {
-  const base = new URL(brokerUrl).pathname.replace(/\/$/, '');
+  const base = brokerBasePath(brokerUrl);
   const names = new Set([...idpNames].map((name) => encodeURIComponent(name)));
   const labels = new Map<string, string>();
   for (const path of paths) {

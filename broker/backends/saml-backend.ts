@@ -1,4 +1,4 @@
-import { brokerEndpoints } from '../../common/config/broker-endpoints.js';
+import { brokerBasePath, brokerEndpoints } from '../../common/config/broker-endpoints.js';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
 import {
@@ -294,7 +294,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
     },
     services: [
       {
-        path: '/saml/sp-metadata',
+        path: `${brokerBasePath(options.brokerUrl)}/saml/sp-metadata`,
         method: 'GET',
         samePerKind: true,
         claims: async () => true,

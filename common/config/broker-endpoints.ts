@@ -41,3 +41,11 @@ export function brokerEndpoints(brokerUrl: string) {
     samlBackchannelLogoutUrl: (idp: string) => `${brokerUrl}/saml/backchannel-logout/${idp}`,
   };
 }
+
+/**
+ * The path every broker endpoint is under: spec.broker.url's own path (`/sso` of
+ * `https://help.acme.example/sso`, beside a portal at `/` on one host), or '' at the root.
+ */
+export function brokerBasePath(brokerUrl: string): string {
+  return new URL(brokerUrl).pathname.replace(/\/$/, '');
+}

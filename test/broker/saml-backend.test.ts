@@ -347,6 +347,18 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
     expect(await refusalCode(backend.startLogin('latin1', PROMPT))).to.equal('SAML_METADATA_INVALID');
   });
 
+  it("serves its SP metadata and every endpoint under the broker URL's path (a broker at /sso beside the portal at /)", () => {
+    const atPath = backendFor(idpSpec(idp.getMetadata()), store, { brokerUrl: `${BROKER}/sso` });
+    const paths = [
+      atPath.loginCallback.path,
+      atPath.logoutCallback?.path,
+      atPath.soapLogout?.path,
+      ...atPath.services.map((service) => service.path),
+    ];
+    expect(paths).to.include('/sso/saml/sp-metadata');
+    expect(paths.filter((path) => !path?.startsWith('/sso/'))).to.deep.equal([]);
+  });
+
   it('refuses metadata over plain http', async () => {
     const insecure = backendWithMetadataAt('http://upstream-idp.example.test/metadata');
     expect(await refusalCode(insecure.startLogin('x', PROMPT))).to.equal('SAML_METADATA_UNAVAILABLE');

@@ -214,6 +214,39 @@ describe('broker pool: three tenants on one broker process, routed by Host', fun
     }
   });
 
+  it('serves a broker whose URL has a path at that path: its metadata, its sign-in start and the chooser posting there', async () => {
+    // A portal at / and its broker at /sso on one host is what the tenant's Ingress is made for.
+    const url = `${a().url}/sso-${run}`;
+    const idps = ['north', 'south'].map((name) =>
+      oidcIdp(name, idp.issuer, { emailDomains: [`${name}.test`] }),
+    );
+    source.upsert({
+      key: a().key,
+      tenant: tenantAt(tenantFor(url, idps), 'broker', a().name, url),
+      secrets: a().pki.secrets,
+    });
+    try {
+      const metadata = await fetch(`${url}/saml/metadata`);
+      expect(metadata.status).to.equal(200);
+      expect(await metadata.text()).to.contain(`entityID="${url}/saml/metadata"`);
+      const browser = new Browser();
+      const chooser = await browser.request(
+        await portalSp(url, a().pki).getAuthorizeUrlAsync('rs-p', undefined, {}),
+      );
+      expect(chooser.status).to.equal(200);
+      const page = await chooser.text();
+      expect(page).to.contain(`action="/sso-${run}/saml/choose"`);
+      const chosen = await browser.request(`${url}/saml/choose`, {
+        method: 'POST',
+        form: { csrf: /name="csrf" value="([^"]+)"/.exec(page)![1]!, idp: 'north' },
+      });
+      expect(chosen.status).to.equal(302);
+      expect(chosen.headers.get('location')!.startsWith(idp.issuer)).to.equal(true);
+    } finally {
+      source.upsert({ key: a().key, tenant: a().tenant, secrets: a().pki.secrets });
+    }
+  });
+
   it("ends nothing of tenant A's for A's LogoutRequest sent to tenant B, nor for B's naming A's session", async () => {
     const { fields } = await loginThroughBroker({ portal: a().portal, brokerUrl: a().url }, new Browser());
     const { profile } = await a().portal.validatePostResponseAsync(fields);
