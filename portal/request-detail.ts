@@ -65,8 +65,8 @@ export class RequestDetails {
   }
 
   /** Everything the detail page shows, or NotVisibleError (RequestService.visible decides). */
-  async read(customer: Customer, issueKey: string): Promise<RequestDetail> {
-    const visible = await this.#requests.visible(customer, issueKey, { detail: true });
+  async read(customer: Customer, issueKey: string, reconcile: readonly string[]): Promise<RequestDetail> {
+    const visible = await this.#requests.visible(customer, issueKey, { detail: true, reconcile });
     const { request, version, mayAct } = visible;
     // No SLAs: Atlassian gives them to agents only, and the native portal never shows them to a
     // customer; the service account could read them, which would leak the desk's internal goals.
@@ -90,8 +90,13 @@ export class RequestDetails {
   }
 
   /** One of the request's files the customer may open, or NotVisibleError. */
-  async file(customer: Customer, issueKey: string, id: string): Promise<AttachmentDTO> {
-    const visible = await this.#requests.visible(customer, issueKey, { detail: true });
+  async file(
+    customer: Customer,
+    issueKey: string,
+    id: string,
+    reconcile: readonly string[],
+  ): Promise<AttachmentDTO> {
+    const visible = await this.#requests.visible(customer, issueKey, { detail: true, reconcile });
     const { attachments } = await this.#files(issueKey, visible.request);
     // The id must be one of this request's visible files: no reading another request's files by id.
     const attachment = attachments.find((a) => attachmentId(a) === id);

@@ -174,6 +174,14 @@ export function organizationIdsOf(value: unknown): string[] {
 /** What `visible` fetches with the request: the basics, or everything the detail page shows. */
 export interface VisibleOptions {
   detail?: boolean;
+  /** The issue ids the reader's session wrote lately (`SessionStore.rememberWrite`): see `list`. */
+  reconcile?: readonly string[];
+}
+
+/** A request just raised: its key, and its issue id for the searches that must see it at once. */
+export interface CreatedRequest {
+  issueKey: string;
+  issueId: string;
 }
 
 /** How writes are retried (portal/write-once.ts); tests shorten the waits. */
@@ -259,8 +267,18 @@ export class RequestService {
    * One page of the customer's requests: the search and Atlassian's count of the whole list, in
    * parallel (two Atlassian calls on a warm catalogue cache). The count is an estimate Atlassian
    * may lag on, and only a label: when it fails the page is shown without it.
+   *
+   * `reconcile`: the issue ids this customer's session wrote lately. Jira's search index lags
+   * behind writes (seconds to minutes); named in `reconcileIssues`, those issues are searched as
+   * they are now, so a request just raised is listed. They only make the index current: the
+   * visibility clauses still decide what matches.
    */
-  async list(customer: Customer, filters: RequestFilters, pageToken?: string): Promise<RequestPage> {
+  async list(
+    customer: Customer,
+    filters: RequestFilters,
+    pageToken?: string,
+    reconcile: readonly string[] = [],
+  ): Promise<RequestPage> {
     const [desks, requestTypeField] = await Promise.all([
       this.#catalogue.deskRefs(),
       this.#catalogue.requestTypeField(),
@@ -270,7 +288,7 @@ export class RequestService {
     if (pageToken !== undefined && !PAGE_TOKEN.test(pageToken)) throw new PageTokenError();
     const fields = requestTypeField ? [...LIST_FIELDS, requestTypeField] : LIST_FIELDS;
     const [searched, counted] = await Promise.allSettled([
-      this.#client.searchJql(jqlOf(search), fields, PAGE_SIZE, pageToken),
+      this.#client.searchJql(jqlOf(search), fields, PAGE_SIZE, pageToken, reconcile),
       this.#client.approximateCount(search.where),
     ]);
     if (searched.status === 'rejected') {
@@ -301,11 +319,13 @@ export class RequestService {
    * same path at the same cost. The gate is one search restricted by ownership (the list's own JQL
    * narrowed to this key), sent together with the request fetch, and both are awaited whatever
    * their outcome before anything is decided. Only a request the gate lets through costs more.
+   * The gate's search reconciles the session's recent writes (`list`), the same ids whatever the
+   * key asked for, so they change neither what it lets through nor what a refusal costs.
    */
   async visible(
     customer: Customer,
     issueKey: string,
-    { detail = false }: VisibleOptions = {},
+    { detail = false, reconcile = [] }: VisibleOptions = {},
   ): Promise<VisibleRequest> {
     if (!ISSUE_KEY.test(issueKey)) throw new NotVisibleError();
     const [desks, organizationsField] = await Promise.all([
@@ -313,7 +333,7 @@ export class RequestService {
       this.#catalogue.organizationsField(),
     ]);
     const [listed, fetched] = await Promise.allSettled([
-      this.#listedFor(customer, desks, issueKey, organizationsField),
+      this.#listedFor(customer, desks, issueKey, organizationsField, reconcile),
       detail ? this.#client.requestDetail(issueKey) : this.#client.request(issueKey),
     ]);
     if (listed.status === 'rejected') throw listed.reason;
@@ -371,13 +391,14 @@ export class RequestService {
     desks: readonly DeskRef[],
     issueKey: string,
     organizationsField: string | undefined,
+    reconcile: readonly string[],
   ): Promise<{ listed: boolean; version?: string; sharedOrganizationIds: string[] | undefined }> {
     const unlisted = { listed: false, sharedOrganizationIds: undefined };
     const jql = visibleRequestsJql(customer, desks, { ownership: 'all', status: 'all', issueKey });
     if (!jql) return unlisted;
     try {
       const fields = ['project', 'updated', ...(organizationsField ? [organizationsField] : [])];
-      const found = await this.#client.searchJql(jql, fields, 1);
+      const found = await this.#client.searchJql(jql, fields, 1, undefined, reconcile);
       const issue = found.issues.find((i) => i.key === issueKey);
       if (!issue) return unlisted;
       const updated = issue.fields['updated'];
@@ -419,7 +440,7 @@ export class RequestService {
     reporterAccountId: string,
     serviceDeskId: string,
     writeKey: string,
-  ): Promise<string | undefined> {
+  ): Promise<CreatedRequest | undefined> {
     const desk = (await this.#catalogue.deskRefs()).find((d) => d.serviceDeskId === serviceDeskId);
     if (!desk) return undefined;
     const found = await this.#client.searchJql(
@@ -427,7 +448,8 @@ export class RequestService {
       ['summary'],
       1,
     );
-    return found.issues[0]?.key;
+    const issue = found.issues[0];
+    return issue && { issueKey: issue.key, issueId: issue.id };
   }
 
   /**
@@ -446,7 +468,7 @@ export class RequestService {
     audience: Pick<Audience, 'reporterAccountId' | 'participantAccountIds'>;
     /** Values made per attempt, after the key was looked for (e.g. uploaded temporary attachments). */
     attempt?: () => Promise<Record<string, unknown>>;
-  }): Promise<WriteOutcome<string>> {
+  }): Promise<WriteOutcome<CreatedRequest>> {
     const values = { ...input.values };
     if (input.hasDescription) {
       const text = typeof values['description'] === 'string' ? values['description'] : '';
@@ -474,7 +496,7 @@ export class RequestService {
               ? { requestParticipants: input.audience.participantAccountIds }
               : {}),
           });
-          return created.issueKey;
+          return { issueKey: created.issueKey, issueId: created.issueId };
         },
       },
     );

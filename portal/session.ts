@@ -13,6 +13,8 @@
  * session it asserted by its SessionIndex (`endAsserted`, its back-channel LogoutRequest, ADR 0150):
  * a second key per session, `portal:session-index:<hash>`, finds it, removed at sign-out with it;
  * a SessionIndex it was asked to end is remembered, for a sign-in whose session came after (ADR 0170).
+ * The issue ids of the requests a session raised lately are kept beside it, `portal:session-writes:
+ * <hash>` (ids and times only, for as long as Jira's search may lag: ADR 0194).
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FlowStore } from '../common/flowstore/index.js';
@@ -39,6 +41,17 @@ export interface Session extends SessionRecord {
    * every session of the account, opaque (keyed), not stored.
    */
   draftOwner: string;
+  /**
+   * Issue ids of the requests this session raised in the last RECENT_WRITE_SECONDS, newest first:
+   * the searches of its pages name them in Jira's `reconcileIssues` (ADR 0194).
+   */
+  recentIssueIds: readonly string[];
+}
+
+/** One remembered write: an issue id and when (ms) it was written. */
+interface RecentWrite {
+  issueId: string;
+  at: number;
 }
 
 export interface LoginFlow {
@@ -56,6 +69,16 @@ const revokedKey = (accountId: string) => `portal:revoked:${hash(accountId)}`;
 const sessionKey = (id: string) => `portal:session:${hash(id)}`;
 const sessionIndexKey = (sessionIndex: string) => `portal:session-index:${hash(sessionIndex)}`;
 const endedIndexKey = (sessionIndex: string) => `portal:session-index-ended:${hash(sessionIndex)}`;
+const writesKey = (sessionHash: string) => `portal:session-writes:${sessionHash}`;
+/**
+ * How long a write is remembered: Jira's search shows "the majority of modifications ... within
+ * seconds", some after minutes ("Search after write with search and reconcile"). Ten minutes
+ * covers that with room; past it the index has the request and reconciling is not needed.
+ */
+export const RECENT_WRITE_SECONDS = 600;
+/** Jira reconciles at most 50 issues per search: the newest 50 writes are kept. */
+const RECENT_WRITES_MAX = 50;
+const ISSUE_ID = /^[1-9][0-9]{0,14}$/;
 export const newToken = () => randomBytes(32).toString('base64url');
 const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** Writes to refresh the idle TTL at most this often, to spare the store on busy pages. */
@@ -97,13 +120,14 @@ export class SessionStore {
         ? []
         : [this.#store.put(sessionIndexKey(record.sessionIndex), hash(id), this.#timeouts.absoluteSeconds)]),
     ]);
-    return { id, ...this.#derived(id, full.customer.accountId), ...full };
+    return { id, ...this.#derived(id, full.customer.accountId), ...full, recentIssueIds: [] };
   }
 
   async get(id: string | undefined, now = Date.now()): Promise<Session | undefined> {
     if (!id || !TOKEN.test(id)) return undefined;
     const key = sessionKey(id);
-    const raw = await this.#store.get(key);
+    // Read together: the recent writes cost the page no extra round trip.
+    const [raw, writes] = await Promise.all([this.#store.get(key), this.#store.get(writesKey(hash(id)))]);
     if (!raw) return undefined;
     // A session of a release that kept its CSRF token in the clear loses it at the next write below.
     const { csrf: _clearToken, ...record } = JSON.parse(raw) as SessionRecord & { csrf?: string };
@@ -139,12 +163,29 @@ export class SessionStore {
       ...this.#derived(id, record.customer.accountId),
       ...record,
       customer: { ...record.customer, displayName },
+      recentIssueIds: recentWrites(writes, now).map((w) => w.issueId),
     };
   }
 
   /** What a session's pages use that is made again on each read, never stored. */
   #derived(id: string, accountId: string): Pick<Session, 'csrf' | 'draftOwner'> {
     return { csrf: this.#csrfOf(id), draftOwner: this.#draftOwnerOf(accountId) };
+  }
+
+  /**
+   * Remembers that this session wrote issue `issueId` (a request it raised), so that its next
+   * searches reconcile it. Kept RECENT_WRITE_SECONDS, never past the session's absolute end; a
+   * write racing another of the same session may drop one id, which only costs that request the
+   * index's lag. Ids only: nothing personal.
+   */
+  async rememberWrite(session: Session, issueId: string, now = Date.now()): Promise<void> {
+    if (!ISSUE_ID.test(issueId)) return;
+    const key = writesKey(hash(session.id));
+    const kept = recentWrites(await this.#store.get(key), now).filter((w) => w.issueId !== issueId);
+    const writes = [{ issueId, at: now }, ...kept].slice(0, RECENT_WRITES_MAX);
+    const sessionLeft = Math.ceil((session.createdAt + this.#timeouts.absoluteSeconds * 1000 - now) / 1000);
+    const ttl = Math.min(RECENT_WRITE_SECONDS, sessionLeft);
+    if (ttl > 0) await this.#store.put(key, JSON.stringify(writes), ttl);
   }
 
   /**
@@ -171,6 +212,7 @@ export class SessionStore {
   async destroy(id: string, sessionIndex?: string): Promise<void> {
     await Promise.all([
       this.#store.delete(sessionKey(id)),
+      this.#store.delete(writesKey(hash(id))),
       ...(sessionIndex === undefined ? [] : [this.#store.delete(sessionIndexKey(sessionIndex))]),
     ]);
   }
@@ -193,7 +235,11 @@ export class SessionStore {
     const record = raw === undefined ? undefined : (JSON.parse(raw) as SessionRecord);
     if (record && (record.sessionIndex !== sessionIndex || this.#namedIn(record) !== nameId))
       return undefined;
-    await Promise.all([this.#store.delete(key), this.#store.delete(indexKey)]);
+    await Promise.all([
+      this.#store.delete(key),
+      this.#store.delete(indexKey),
+      this.#store.delete(writesKey(sessionHash)),
+    ]);
     return record?.customer.accountId;
   }
 
@@ -262,6 +308,25 @@ export class SessionStore {
   openSubject(sealed: string): { nameId: string; nameIdFormat?: string } {
     return JSON.parse(this.#sealer.open(sealed));
   }
+}
+
+/** The writes kept under a session's key that are still recent, newest first; nothing when unreadable. */
+function recentWrites(raw: string | undefined, now: number): RecentWrite[] {
+  if (raw === undefined) return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  return parsed.filter(
+    (w): w is RecentWrite =>
+      typeof w?.issueId === 'string' &&
+      ISSUE_ID.test(w.issueId) &&
+      typeof w.at === 'number' &&
+      now - w.at < RECENT_WRITE_SECONDS * 1000,
+  );
 }
 
 /** Synchronizer-token check, constant time. */

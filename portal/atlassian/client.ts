@@ -34,6 +34,9 @@ const ARTICLE_PAGES = 5;
 const USERS_PER_LOOKUP = 50;
 
 const id = (value: string) => encodeURIComponent(value);
+/** `reconcileIssues` takes at most 50 ids, each an int64 (as JSON, a number: kept below 2^53). */
+export const RECONCILE_MAX = 50;
+const isIssueId = (value: string) => /^[1-9][0-9]{0,14}$/.test(value);
 
 /** Jira's avatar viewer for request type icons (the path Atlassian puts in `iconUrls`). */
 const REQUEST_TYPE_ICON_PATH =
@@ -306,15 +309,29 @@ export class AtlassianClient {
   fields(): Promise<JiraField[]> {
     return this.transport.call('/rest/api/3/field');
   }
+  /**
+   * `reconcileIssues`: issue ids whose latest state the search must reflect. The search index is
+   * eventually consistent ("Search after write with search and reconcile": seconds to minutes after
+   * a write); for these ids Atlassian answers read-after-write. They make the index current, they
+   * select nothing: the JQL alone decides which issues match. At most 50 (the API's limit).
+   */
   searchJql(
     jql: string,
     fields: string[],
     maxResults: number,
     nextPageToken?: string,
+    reconcileIssues: readonly string[] = [],
   ): Promise<JqlSearchResult> {
+    const reconcile = reconcileIssues.filter(isIssueId).slice(0, RECONCILE_MAX).map(Number);
     return this.transport.call('/rest/api/3/search/jql', {
       method: 'POST',
-      json: { jql, fields, maxResults, ...(nextPageToken ? { nextPageToken } : {}) },
+      json: {
+        jql,
+        fields,
+        maxResults,
+        ...(nextPageToken ? { nextPageToken } : {}),
+        ...(reconcile.length > 0 ? { reconcileIssues: reconcile } : {}),
+      },
       // A search changes nothing.
       idempotent: true,
     });

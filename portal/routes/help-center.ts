@@ -31,7 +31,7 @@ export const REQUEST_TYPE_ICON_PATH = /^\/desk\/[^/]+\/icon\/[^/]+\/?$/;
 const MAX_SUGGESTIONS = 5;
 
 export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { logger, client, catalogue, requests, limits, colleagues } = services;
+  const { logger, client, catalogue, requests, limits, colleagues, sessions } = services;
   const knowledgeBase = new KnowledgeBase(client, catalogue);
   const { pageContext, send, refuse, noteRefusal, signedIn, session, csrfOk } = web;
   // Browsers ask for /favicon.ico by themselves; both names get the same SVG, no sign-in needed.
@@ -285,7 +285,10 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         }
         return attachmentField && temporary.length > 0 ? { [attachmentField.fieldId]: temporary } : {};
       };
-      const { value: key, existed } = await requests.create({
+      const {
+        value: { issueKey: key, issueId },
+        existed,
+      } = await requests.create({
         serviceDeskId: desk.id,
         requestTypeId: type.id,
         values: parsed.values,
@@ -305,6 +308,15 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         },
         existed ? 'form sent again: the request already exists' : 'request created',
       );
+      // The page it redirects to, and My requests, search for it at once: Jira's index may not
+      // have it for seconds to minutes, unless the search names it (ADR 0194). The request exists
+      // whatever the store says: not kept, its page may lag, which is no reason to fail the form.
+      await sessions.rememberWrite(s, issueId).catch((err: unknown) => {
+        logger.warn(
+          { event: 'portal.recent_write_not_kept', reason: (err as { code?: string }).code ?? 'UNKNOWN' },
+          'the new request is not remembered for reconciled searches',
+        );
+      });
       const shared = await shareWithOrganizations(key, audience.organizationIds);
       res.redirect(303, `/requests/${encodeURIComponent(key)}?${shared ? 'created' : 'unshared'}=1`);
     } catch (err) {

@@ -76,7 +76,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     } = {},
   ) => {
     const s = session(res);
-    const detail = await details.read(s.customer, key);
+    const detail = await details.read(s.customer, key, s.recentIssueIds);
     const { request, participants } = detail;
     const [candidates, requestTypes, organizations] = await Promise.all([
       colleagues.people(
@@ -207,12 +207,13 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     async (req: Request, res: Response) => {
       const key = String(req.params['key']);
       try {
-        const visible = await requests.visible(session(res).customer, key);
+        const s = session(res);
+        const visible = await requests.visible(s.customer, key, { reconcile: s.recentIssueIds });
         if (!visible.mayAct && !approvers) throw approverOnly();
         await action(
           key,
           (req.body ?? {}) as Record<string, unknown>,
-          session(res),
+          s,
           req.params as Record<string, string>,
           visible,
         );
@@ -251,7 +252,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
     const key = String(req.params['key']);
     const s = session(res);
-    const { desk, mayAct } = await requests.visible(s.customer, key);
+    const { desk, mayAct } = await requests.visible(s.customer, key, { reconcile: s.recentIssueIds });
     const form = await readUploadForm(web, services, req, res, MAX_COMMENT_FILES);
     if (!form) return;
     if (!csrfOk(req, res, form.fields['_csrf'])) return;
@@ -322,7 +323,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   app.get('/requests/:key/transition/:transitionId', signedIn, async (req, res) => {
     const key = String(req.params['key']);
     const s = session(res);
-    const { request, mayAct } = await requests.visible(s.customer, key);
+    const { request, mayAct } = await requests.visible(s.customer, key, { reconcile: s.recentIssueIds });
     if (!mayAct) {
       const { t } = translatorOf(res);
       const err = approverOnly();
@@ -404,7 +405,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), async (req, res) => {
     const key = String(req.params['key']);
     const s = session(res);
-    const { desk, mayAct } = await requests.visible(s.customer, key);
+    const { desk, mayAct } = await requests.visible(s.customer, key, { reconcile: s.recentIssueIds });
     if (!mayAct) {
       req.resume();
       const { t } = translatorOf(res);
@@ -462,7 +463,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     try {
       const key = String(req.params['key']);
       const id = String(req.params['attachmentId']);
-      const attachment = await details.file(session(res).customer, key, id);
+      const s = session(res);
+      const attachment = await details.file(s.customer, key, id, s.recentIssueIds);
       if (thumbnail && !fileView(key, attachment)?.thumbnail) throw new NotVisibleError();
       const upstream = await (thumbnail
         ? client.attachmentThumbnail(key, id, MAX_THUMBNAIL_BYTES)

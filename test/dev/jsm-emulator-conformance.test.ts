@@ -623,6 +623,41 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
     expect((found.body as Json).issues).to.deep.equal([]);
   });
 
+  it('keeps a new request out of the search until indexed, unless reconcileIssues names it (at most 50)', async () => {
+    emulator.state.searchIndex.hold();
+    try {
+      const created = (
+        await agent('POST', `${SD}/request`, {
+          json: {
+            serviceDeskId: '1',
+            requestTypeId: [...emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!
+              .id,
+            requestFieldValues: { summary: 'Not indexed yet' },
+          },
+        })
+      ).body as Json;
+      const search = (reconcileIssues?: unknown) =>
+        agent('POST', '/rest/api/3/search/jql', {
+          json: {
+            jql: 'summary ~ "indexed"',
+            fields: ['summary'],
+            ...(reconcileIssues ? { reconcileIssues } : {}),
+          },
+        });
+      expect(((await search()).body as Json).issues).to.deep.equal([]);
+      const reconciled = (await search([Number(created.issueId)])).body as Json;
+      expect(reconciled.issues.map((i: Json) => i.key)).to.deep.equal([created.issueKey]);
+      // Reconciling selects nothing: a query that does not match it still does not find it.
+      const other = await agent('POST', '/rest/api/3/search/jql', {
+        json: { jql: 'summary ~ "toner"', reconcileIssues: [Number(created.issueId)] },
+      });
+      expect((other.body as Json).issues.map((i: Json) => i.id)).to.not.include(created.issueId);
+      expect((await search(Array.from({ length: 51 }, (_, i) => i + 1))).status).to.equal(400);
+    } finally {
+      emulator.state.searchIndex.catchUp();
+    }
+  });
+
   it('lists the Organizations field and shares a request with an organization of its desk by editing it', async () => {
     const fields = (await agent('GET', '/rest/api/3/field')).body as Json[];
     const organizations = fields.find(

@@ -112,7 +112,9 @@ describe('portal Atlassian client', () => {
     });
     const c = client();
     const service = new RequestService(c, new Catalogue(c, undefined), { reconcileDelaysMs: [10] });
-    const { value: key } = await service.create({
+    const {
+      value: { issueKey: key },
+    } = await service.create({
       audience: forAlice(),
       serviceDeskId: '1',
       requestTypeId: typeId('Get IT help'),
@@ -137,7 +139,9 @@ describe('portal Atlassian client', () => {
     const service = new RequestService(c, new Catalogue(c, undefined), {
       reconcileDelaysMs: [200, 400, 800],
     });
-    const { value: key } = await service.create({
+    const {
+      value: { issueKey: key },
+    } = await service.create({
       audience: forAlice(),
       serviceDeskId: '1',
       requestTypeId: typeId('Get IT help'),
@@ -169,7 +173,10 @@ describe('portal Atlassian client', () => {
       times: 2,
     });
     emulator.faults.set(throttle('/rest/servicedeskapi/request'));
-    const { value: key, existed } = await service.create({
+    const {
+      value: { issueKey: key },
+      existed,
+    } = await service.create({
       audience: forAlice(),
       serviceDeskId: '1',
       requestTypeId: typeId('Get IT help'),

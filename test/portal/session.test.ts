@@ -17,6 +17,27 @@ describe('portal sessions', () => {
   const sessions = new SessionStore(store, { idleSeconds: 60, absoluteSeconds: 300 }, 'key material');
   after(() => store.close());
 
+  it('remembers the newest 50 requests a session raised, for 10 minutes, ids only, and forgets them at sign-out', async () => {
+    const long = new SessionStore(store, { idleSeconds: 3600, absoluteSeconds: 7200 }, 'key material');
+    const t0 = Date.now();
+    const s = await long.create({ customer, isAdmin: false, subject: '' }, t0);
+    const other = await long.create({ customer, isAdmin: false, subject: '' }, t0);
+    for (let i = 1; i <= 51; i++) await long.rememberWrite(s, String(10_000 + i), t0 + i);
+    // Not an issue id (a key, text): never kept, never sent to Jira.
+    await long.rememberWrite(s, 'IT-1', t0 + 52);
+    const ids = (await long.get(s.id, t0 + 100))!.recentIssueIds;
+    expect(ids).to.have.length(50);
+    expect(ids[0]).to.equal('10051');
+    expect(ids).to.not.include('10001');
+    expect((await long.get(other.id, t0 + 100))!.recentIssueIds).to.deep.equal([]);
+    const writesKey = `portal:session-writes:${createHash('sha256').update(s.id).digest('base64url')}`;
+    expect(await store.get(writesKey)).to.not.include('Alice');
+    expect((await long.get(s.id, t0 + 600_051))!.recentIssueIds).to.deep.equal([]);
+    await long.rememberWrite(s, '20001', t0 + 600_100);
+    await long.destroy(s.id);
+    expect(await store.get(writesKey)).to.equal(undefined);
+  });
+
   it('ends a session left idle longer than the idle timeout', async () => {
     const t0 = Date.now();
     const s = await sessions.create(

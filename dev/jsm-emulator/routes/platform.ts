@@ -43,6 +43,7 @@ const systemField = (id: string, name: string, type: string) => ({
 });
 
 const SEARCH_MAX_RESULTS = 100;
+const RECONCILE_MAX = 50;
 const BULK_MAX_RESULTS = 200;
 const NAVIGABLE = [
   'summary',
@@ -319,8 +320,20 @@ export function platformRoutes(state: EmulatorState): Router {
   r.get('/search', gone);
   r.post('/search', gone);
 
-  /** The requests the caller may see that match a bounded JQL query, in its order. */
-  const search = (caller: User, jql: unknown, reconcileIssues: readonly unknown[] = []) => {
+  /** `reconcileIssues`: "Strong consistency issue ids ... Accepts max 50 ids" (int64s). */
+  const reconciledIn = (value: unknown): Set<string> => {
+    if (!Array.isArray(value) || value.some((id) => !Number.isSafeInteger(id)))
+      throw new PlatformError(400, 'reconcileIssues must be an array of issue ids.');
+    if (value.length > RECONCILE_MAX)
+      throw new PlatformError(400, `reconcileIssues accepts at most ${RECONCILE_MAX} issue ids.`);
+    return new Set(value.map(String));
+  };
+
+  /**
+   * The requests the caller may see that match a bounded JQL query, in its order. `reconciled` only
+   * makes the index current for those ids; the query and the caller's permissions still decide.
+   */
+  const search = (caller: User, jql: unknown, reconciled: ReadonlySet<string> = new Set()) => {
     if (typeof jql !== 'string' || jql.trim() === '')
       throw new PlatformError(
         400,
@@ -346,7 +359,6 @@ export function platformRoutes(state: EmulatorState): Router {
     const where = query.where;
     const { field, direction } = query.orderBy;
     const sign = direction === 'ASC' ? 1 : -1;
-    const reconciled = new Set(reconcileIssues.map(String));
     const searchable = (r: CustomerRequest) => !state.searchIndex.behind.has(r.id) || reconciled.has(r.id);
     return [...state.requests.values()]
       .filter((r) => searchable(r) && canView(state, caller, r) && matchesJql(where, jqlIssue(state, r)))
@@ -373,13 +385,11 @@ export function platformRoutes(state: EmulatorState): Router {
       nextPageToken,
       reconcileIssues = [],
     } = body as Record<string, unknown>;
-    if (!Array.isArray(reconcileIssues))
-      throw new PlatformError(400, 'reconcileIssues must be an array of issue ids.');
     if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string'))
       throw new PlatformError(400, 'fields must be an array of field names.');
     if (typeof maxResults !== 'number' || !Number.isInteger(maxResults) || maxResults < 0)
       throw new PlatformError(400, 'maxResults must be a non-negative integer.');
-    const hits = search(caller, jql, reconcileIssues);
+    const hits = search(caller, jql, reconciledIn(reconcileIssues));
     const offset = decodeToken(nextPageToken);
     const limit = Math.min(SEARCH_MAX_RESULTS, maxResults);
     const slice = hits.slice(offset, offset + limit);

@@ -1,0 +1,94 @@
+// Jira's search index lags behind writes ("Search after write with search and reconcile": seconds to
+// minutes), and the portal decides who sees a request with a search. The emulator's index is held for
+// the whole suite (`searchIndex.hold()`): a request raised meanwhile is found only by a search that
+// names it in `reconcileIssues` (ADR 0194).
+import { expect } from 'chai';
+import { AtlassianClient } from '../../portal/atlassian/client.js';
+import { Catalogue } from '../../portal/catalogue.js';
+import { NotVisibleError, RequestService } from '../../portal/requests.js';
+import type { Customer } from '../../portal/visibility.js';
+import {
+  type Browser,
+  type Harness,
+  raiseRequestForm,
+  signIn,
+  useHarness,
+} from '../../testkit/portal-harness.js';
+
+describe('portal search after write: a request just raised, while Jira has not indexed it', () => {
+  let h: Harness;
+  let alice: Browser;
+  let bob: Browser;
+  useHarness(async (started) => {
+    h = started;
+    h.emulator.state.searchIndex.hold();
+    alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
+    bob = await signIn(h, 'bob@acme.test', { displayName: 'Bob Brown' });
+  });
+
+  /** Alice raises a request with this summary; the page she is sent to, and the emulator's request. */
+  const raise = async (summary: string) => {
+    const form = raiseRequestForm(h, alice, 'Get IT help');
+    const res = await form.post({ ...(await form.fresh()), f_summary: summary });
+    expect(res.status).to.equal(303);
+    const [request] = form.created(summary);
+    expect(h.emulator.state.searchIndex.behind.has(request!.id), 'not indexed').to.equal(true);
+    return { location: res.headers.get('location')!, request: request! };
+  };
+
+  /** The portal's request service as the portal builds it, against the same emulated site. */
+  const service = () => {
+    const client = new AtlassianClient({
+      siteUrl: h.emulator.url,
+      email: 'portal-bot@acme.test',
+      apiToken: 'dev-api-token',
+      timeoutMs: 5000,
+    });
+    return new RequestService(client, new Catalogue(client, undefined));
+  };
+  const customer = (email: string, organizationIds: string[]): Customer => {
+    const user = h.emulator.state.userByEmail(email)!;
+    return {
+      accountId: user.accountId,
+      displayName: user.displayName,
+      organizationIds,
+      serviceDeskIds: ['1'],
+    };
+  };
+
+  it('opens its page and lists it in My requests at once', async () => {
+    const { location, request } = await raise('Printer on floor 3 jams');
+    const page = await alice.text(location);
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('Your request was sent.');
+    expect(page.body).to.include('Printer on floor 3 jams');
+    const list = await alice.text('/requests?ownership=mine');
+    expect(list.status).to.equal(200);
+    expect(list.body).to.include(`/requests/${request.key}`);
+  });
+
+  it('is what Jira answers without reconciling: the gate does not find it', async () => {
+    const { request } = await raise('Monitor flickers');
+    const err = await service()
+      .visible(customer('alice@acme.test', []), request.key)
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(NotVisibleError);
+  });
+
+  it("shows it to nobody else: another customer's searches reconciling its id still do not find it", async () => {
+    const { request } = await raise('Alice only: my badge stopped working');
+    // Bob, in no organization it is shared with and no participant: reconciling widens nothing.
+    const bobCustomer = customer('bob@acme.test', []);
+    const err = await service()
+      .visible(bobCustomer, request.key, { reconcile: [request.id] })
+      .catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(NotVisibleError);
+    const listed = await service().list(bobCustomer, { ownership: 'all', status: 'all' }, undefined, [
+      request.id,
+    ]);
+    expect(listed.requests.map((r) => r.key)).to.not.include(request.key);
+    // And through the portal: his session did not raise it, his page is the 404 of any other key.
+    expect((await bob.text(`/requests/${request.key}`)).status).to.equal(404);
+    expect((await bob.text('/requests?ownership=all&status=all')).body).to.not.include(request.key);
+  });
+});
