@@ -13,6 +13,12 @@ export interface AuthenticatedSubject {
   subject: string;
   /** Everything the IdP said about the user, as plain JSON values. */
   claims: Record<string, unknown>;
+  /**
+   * Whether the IdP says, in its protocol's own terms, that `claims.email` is an address it verified:
+   * OIDC and OAuth 2.0 `email_verified: true` (OIDC Core 5.1), SAML one `email_verified` value that is
+   * an xs:boolean true (ADR 0195). Read by `emailTrust: verifiedClaim`.
+   */
+  emailVerified: boolean;
   /** How the user authenticated (OIDC `acr`, SAML AuthnContextClassRef). */
   authnContextClassRef?: string;
   /** When the user authenticated at the IdP. */

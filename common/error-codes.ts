@@ -178,7 +178,8 @@ export const BROKER_CODES = {
     'The portal did not confirm a LogoutRequest the broker sent it (unreachable, or an answer that fails the checks): a back-channel logout is answered 400 so that the IdP may try again, a front-channel one 502',
   OAUTH2_USERINFO_INVALID: "The OAuth 2.0 IdP's user endpoint answered something unusable (502)",
   IDP_NOT_AUTHORITATIVE: "The e-mail is outside the asserting IdP's domains (403)",
-  IDP_EMAIL_UNVERIFIED: 'No `email_verified: true`, or the e-mail is not the verified `email` claim (403)',
+  IDP_EMAIL_UNVERIFIED:
+    'No `email_verified: true` (SAML: one value `true` or `1`), or the e-mail is not the verified `email` claim (403)',
   IDP_EMAIL_INVALID:
     'The e-mail has no usable domain, an empty local part, a second `@`, a local part that is no dot-string (quoted, a comment) or that Unicode folding would turn into another (not NFKC, spaces, controls, invisible characters), or a domain that is not LDH or U-labels in NFKC form (URL delimiters, `%`, compatibility characters) or ends in a number (403)',
   MAPPING_INVALID: 'An attribute mapping expression does not compile',

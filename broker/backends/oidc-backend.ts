@@ -346,6 +346,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
           idp: name,
           subject: idToken.sub,
           claims,
+          emailVerified: saysEmailVerified(claims),
           ...(typeof idToken.acr === 'string' ? { authnContextClassRef: idToken.acr } : {}),
           ...(typeof idToken.auth_time === 'number' ? { authTime: new Date(idToken.auth_time * 1000) } : {}),
         },
@@ -365,6 +366,11 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
       });
     },
   };
+}
+
+/** OIDC Core 5.1: `email_verified` is a JSON boolean; the string "true" says nothing. */
+function saysEmailVerified(claims: Record<string, unknown>): boolean {
+  return claims['email_verified'] === true;
 }
 
 /**
@@ -485,7 +491,9 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
           },
         );
       }
-      return { subject: { idp: name, subject: String(subject), claims } };
+      return {
+        subject: { idp: name, subject: String(subject), claims, emailVerified: saysEmailVerified(claims) },
+      };
     },
     endSessionEndpoint: () => false,
   };

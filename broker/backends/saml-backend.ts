@@ -426,6 +426,16 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
 }
 
 /**
+ * A SAML IdP's verified flag (ADR 0195): the attribute `email_verified` holds exactly one value, an
+ * xs:boolean true in one of its two lexical forms (XML Schema 2 3.2.2.1: "true" or "1", case-sensitive).
+ * Read as signed, like every AttributeValue (ADR 0186): " true" is not trimmed into "true". Several
+ * values are not one statement about the address, so they do not count, even if all are "true".
+ */
+function isXsBooleanTrue(values: readonly string[] | undefined): boolean {
+  return values?.length === 1 && (values[0] === 'true' || values[0] === '1');
+}
+
+/**
  * SAML attributes become claims: one value -> string, several -> string[]. `nameId` and
  * `nameIdFormat` are added; `email` is filled from the usual e-mail attribute names, or from an
  * emailAddress-format NameID, when the IdP sent no `email` attribute.
@@ -442,7 +452,12 @@ export function subjectFrom(idp: string, assertion: ValidatedAssertion): Authent
     const email = source ?? (assertion.nameIdFormat === NAMEID_EMAIL ? assertion.nameId : undefined);
     if (email !== undefined) claims['email'] = email;
   }
-  const subject: AuthenticatedSubject = { idp, subject: assertion.nameId, claims };
+  const subject: AuthenticatedSubject = {
+    idp,
+    subject: assertion.nameId,
+    claims,
+    emailVerified: isXsBooleanTrue(assertion.attributes['email_verified']),
+  };
   if (assertion.authnContextClassRef) subject.authnContextClassRef = assertion.authnContextClassRef;
   if (assertion.authnInstant) subject.authTime = assertion.authnInstant;
   return subject;

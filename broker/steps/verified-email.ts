@@ -5,9 +5,11 @@ import { mapAssertedEmails } from './authority.js';
 import type { AfterAuthenticationStep } from './step.js';
 
 /**
- * `emailTrust: verifiedClaim` (the default for OIDC): the IdP must say `email_verified: true`
- * (the JSON boolean, OIDC Core 5.1), and the addresses the portal receives must be that verified
- * `email` claim; an address the mapping took from another claim is not covered by it.
+ * `emailTrust: verifiedClaim` (the default for OIDC): the IdP must say the address is verified (the
+ * subject's `emailVerified`, which each backend reads in its protocol's terms: the JSON boolean
+ * `email_verified: true` of OIDC Core 5.1, or one SAML `email_verified` value `true`/`1`, ADR 0195),
+ * and the addresses the portal receives must be that verified `email` claim; an address the mapping
+ * took from another claim is not covered by it.
  * `asserted`: the tenant has declared that the IdP vouches for every address it asserts.
  */
 export function verifiedEmailStep(idps: readonly IdentityProviderSpec[]): AfterAuthenticationStep {
@@ -18,11 +20,9 @@ export function verifiedEmailStep(idps: readonly IdentityProviderSpec[]): AfterA
     name: 'verified-email',
     run(signIn) {
       if (!requiresClaim.has(signIn.subject.idp)) return signIn;
-      const { claims } = signIn.subject;
+      const { claims, emailVerified } = signIn.subject;
       const verified =
-        claims['email_verified'] === true && typeof claims['email'] === 'string'
-          ? normalizeEmail(claims['email'])
-          : undefined;
+        emailVerified && typeof claims['email'] === 'string' ? normalizeEmail(claims['email']) : undefined;
       mapAssertedEmails(signIn.identity!, (email) => {
         if (verified === undefined || email !== verified) {
           throw new JsmSsoError(

@@ -517,7 +517,7 @@ export interface IdentityProviderSpec {
    */
   authority?: 'domains' | 'catchAll';
   /**
-   * Whether the e-mail address this IdP asserts is trusted as verified. `verifiedClaim`: only when the claim email_verified is the JSON boolean true (OIDC Core 5.1); a sign-in without it is refused. `asserted`: the IdP vouches for every address it asserts (a company directory that owns its domains, e.g. Entra ID or Google Workspace, or a SAML IdP: SAML has no verification attribute). Default for OIDC: verifiedClaim. OAuth 2.0 and SAML IdPs must state it.
+   * Whether the e-mail address this IdP asserts is trusted as verified. `verifiedClaim`: only when the IdP says so: from OIDC and OAuth 2.0 the claim email_verified is the JSON boolean true (OIDC Core 5.1); from SAML the attribute named email_verified has exactly one value, `true` or `1` (xs:boolean, as signed: no whitespace around it); a sign-in without it is refused. `asserted`: the IdP vouches for every address it asserts (a company directory that owns its domains, e.g. Entra ID or Google Workspace, or a SAML IdP that sends no such attribute; SAML defines none). Default for OIDC: verifiedClaim. OAuth 2.0 and SAML IdPs must state it.
    */
   emailTrust?: 'verifiedClaim' | 'asserted';
   /**

@@ -349,33 +349,8 @@ describe('broker: an upstream SAML IdP speaks only for its own people', () => {
     pki.cleanup();
   });
 
-  /** A whole login at the partner SAML IdP answering with `answer`; the broker's answer to the ACS post. */
-  async function loginAtPartner(answer: UpstreamAnswer) {
-    const portal = harness.portalSp(broker.url, pki);
-    const browser = new harness.Browser();
-    const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
-    const { csrf } = harness.formFields(await choice.text());
-    const toIdp = await browser.request(`${broker.url}/saml/choose`, {
-      form: { csrf: csrf!, idp: 'partner' },
-    });
-    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
-    const upstream = await answerAuthnRequest(idp, sp, toIdp.headers.get('location')!, broker.url, answer);
-    const response = await browser.request(`${broker.url}/saml/acs`, {
-      form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
-    });
-    return { response, portal };
-  }
-
-  async function expectRefused(response: Response, reason: string): Promise<void> {
-    const body = await response.text();
-    expect(response.status, body).to.equal(403);
-    expect(harness.pageReason(body)).to.equal(reason);
-    expect(body).to.not.include('SAMLResponse');
-    expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
-      result: 'refused',
-      reason,
-    });
-  }
+  const loginAtPartner = (answer: UpstreamAnswer) => loginAtSamlIdp(broker, pki, idp, 'partner', answer);
+  const expectRefused = (response: Response, reason: string) => expectSamlRefused(broker, response, reason);
 
   it('refuses an e-mail attribute whose second value is an acme.test address', async () => {
     const { response } = await loginAtPartner({
@@ -420,4 +395,118 @@ describe('broker: an upstream SAML IdP speaks only for its own people', () => {
     expect(profile?.['email']).to.equal('pat@partner.test');
     expect(JSON.stringify(profile)).to.not.include('alice@acme.test');
   });
+});
+
+/** A whole login at the tenant's SAML IdP `name` (played by `idp`) answering with `answer`; the broker's answer to the ACS post. */
+async function loginAtSamlIdp(
+  broker: harness.BrokerUnderTest,
+  pki: harness.Pki,
+  idp: UpstreamIdp,
+  name: string,
+  answer: UpstreamAnswer,
+) {
+  const portal = harness.portalSp(broker.url, pki);
+  const browser = new harness.Browser();
+  const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+  // A tenant's only IdP is gone to at once; with several, the choice page names `name`.
+  const toIdp =
+    choice.status === 302
+      ? choice
+      : await browser.request(`${broker.url}/saml/choose`, {
+          form: { csrf: harness.formFields(await choice.text()).csrf!, idp: name },
+        });
+  const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
+  const upstream = await answerAuthnRequest(idp, sp, toIdp.headers.get('location')!, broker.url, answer);
+  const response = await browser.request(`${broker.url}/saml/acs`, {
+    form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
+  });
+  return { response, portal };
+}
+
+/** `response` is the broker's refusal page for `reason`, nothing went to the portal, and the audit line says so. */
+async function expectSamlRefused(
+  broker: harness.BrokerUnderTest,
+  response: Response,
+  reason: string,
+): Promise<void> {
+  const body = await response.text();
+  expect(response.status, body).to.equal(403);
+  expect(harness.pageReason(body)).to.equal(reason);
+  expect(body).to.not.include('SAMLResponse');
+  expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+    result: 'refused',
+    reason,
+  });
+}
+
+/**
+ * A SAML IdP with `emailTrust: verifiedClaim` (ADR 0195): its verification statement is the attribute
+ * `email_verified`, whose values are text, never the JSON boolean the OIDC rule wants, so every sign-in
+ * through such an IdP was refused. It counts when it is exactly one value, an xs:boolean true
+ * ("true" or "1"), read as signed; anything else is refused as unverified.
+ */
+describe('broker: an upstream SAML IdP that verifies e-mails (emailTrust verifiedClaim)', () => {
+  let pki: harness.Pki;
+  let idp: UpstreamIdp;
+  let broker: harness.BrokerUnderTest;
+
+  before(async () => {
+    pki = harness.createPki();
+    idp = upstreamIdp();
+    const { server, url } = await harness.listenPlaceholder();
+    const tenant = harness.tenantFor(url, [
+      {
+        name: 'verifying',
+        saml: { metadataXml: idp.getMetadata() },
+        emailTrust: 'verifiedClaim',
+        attributeMapping: { email: 'claims.email' },
+      },
+    ]);
+    broker = await harness.serveBroker(server, url, tenant, pki);
+  });
+  after(async () => {
+    await broker.close();
+    pki.cleanup();
+  });
+
+  const loginWith = (emailVerified: string[] | undefined) =>
+    loginAtSamlIdp(broker, pki, idp, 'verifying', {
+      nameId: 'pat@partner.test',
+      attributes: {
+        email: ['pat@partner.test'],
+        ...(emailVerified === undefined ? {} : { email_verified: emailVerified }),
+      },
+    });
+
+  for (const lexical of ['true', '1']) {
+    it(`signs in a person whose email_verified attribute is the xs:boolean true "${lexical}"`, async () => {
+      const { response, portal } = await loginWith([lexical]);
+      expect(response.status, await response.clone().text()).to.equal(200);
+      const { profile } = await portal.validatePostResponseAsync(harness.formFields(await response.text()));
+      expect(profile?.['email']).to.equal('pat@partner.test');
+      expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+        idp: 'verifying',
+        result: 'success',
+      });
+    });
+  }
+
+  const NOT_VERIFIED: Array<[string, string[] | undefined]> = [
+    ['no email_verified attribute', undefined],
+    ['"false"', ['false']],
+    ['"0"', ['0']],
+    ['an empty value', ['']],
+    ['"TRUE" (xs:boolean is case-sensitive)', ['TRUE']],
+    ['"yes"', ['yes']],
+    ['" true" (whitespace, as signed)', [' true']],
+    ['"true\\n" (whitespace, as signed)', ['true\n']],
+    ['two values, both "true"', ['true', 'true']],
+    ['two values, "true" and "false"', ['true', 'false']],
+  ];
+  for (const [what, emailVerified] of NOT_VERIFIED) {
+    it(`refuses email_verified with ${what} as IDP_EMAIL_UNVERIFIED`, async () => {
+      const { response } = await loginWith(emailVerified);
+      await expectSamlRefused(broker, response, 'IDP_EMAIL_UNVERIFIED');
+    });
+  }
 });

@@ -53,7 +53,12 @@ describe('broker: signed SAML Response', () => {
     const mapped = compileMapping({
       name: 'corp',
       attributeMapping: { email: 'claims.email', displayName: 'claims.name', groups: 'claims.groups' },
-    })({ idp: 'corp', subject: 's1', claims: { email: 'a&b@acme.test', name, groups: ['g1', 'g<2>'] } });
+    })({
+      idp: 'corp',
+      subject: 's1',
+      claims: { email: 'a&b@acme.test', name, groups: ['g1', 'g<2>'] },
+      emailVerified: false,
+    });
     return issueSignedResponse(loadSigningCredential(pki.brokerKey, pki.brokerCert), {
       issuer: 'https://broker.test/saml/metadata',
       audience: 'https://portal.test/saml/metadata',

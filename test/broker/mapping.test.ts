@@ -8,7 +8,12 @@ import { createMetricsRegistry } from '../../common/metrics.js';
 import { validTenantDocument } from '../../testkit/tenants.js';
 
 describe('broker: claim mapping errors are visible', () => {
-  const subject = (claims: Record<string, unknown>) => ({ idp: 'corp', subject: 's1', claims });
+  const subject = (claims: Record<string, unknown>) => ({
+    idp: 'corp',
+    subject: 's1',
+    claims,
+    emailVerified: false,
+  });
   const mapping = {
     name: 'corp',
     attributeMapping: {

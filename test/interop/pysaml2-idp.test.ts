@@ -20,6 +20,7 @@ const DISPLAY_NAME_OID = 'urn:oid:2.16.840.1.113730.3.1.241';
 async function pysaml2Broker(
   pki: Pki,
   user: { nameId: string; attributes: Record<string, string[]> },
+  emailTrust: 'asserted' | 'verifiedClaim' = 'asserted',
 ): Promise<{ idp: Peer; broker: BrokerUnderTest }> {
   const { server, url } = await listenPlaceholder();
   // The portal's key pair stands in for the IdP's: any key the broker is told to trust will do.
@@ -34,7 +35,7 @@ async function pysaml2Broker(
       name: 'pysaml2',
       // The broker fetches metadataUrl over https only; pysaml2's metadata goes in inline.
       saml: { metadataXml: await (await fetch(`${idp.url}/metadata`)).text() },
-      emailTrust: 'asserted',
+      emailTrust,
       // pysaml2 names attributes by OID (urn format); e-mail is found under its OID by the broker.
       attributeMapping: {
         email: 'claims.email',
@@ -44,6 +45,16 @@ async function pysaml2Broker(
     },
   ]);
   return { idp, broker: await serveBroker(server, url, tenant, pki) };
+}
+
+/** The portal asks the broker for a sign-in; pysaml2's answer on its way back: the form, and the signed Response in it. */
+async function pysaml2Answer(browser: Browser, portal: ReturnType<typeof portalSp>, idp: Peer) {
+  const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-answer', undefined, {}));
+  const answer = await browser.request(sso.headers.get('location')!);
+  const answerHtml = await answer.text();
+  expect(answer.status, `${answerHtml}\n${idp.stderr()}`).to.equal(200);
+  const upstream = autoPostForm(answerHtml);
+  return { upstream, signed: Buffer.from(upstream.fields['SAMLResponse']!, 'base64').toString('utf8') };
 }
 
 /** portal (node-saml) -> broker (SP) -> pysaml2 IdP (saml2.server.Server) -> broker -> portal. */
@@ -196,13 +207,7 @@ describe('interop: pysaml2 asserting an e-mail with whitespace around it', () =>
 
   it('refuses the signed mail attribute " dave@example.test" as IDP_EMAIL_INVALID: nothing reaches the portal', async () => {
     const browser = new Browser();
-    const portal = portalSp(broker.url, pki);
-    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-ws', undefined, {}));
-    const answer = await browser.request(sso.headers.get('location')!);
-    const answerHtml = await answer.text();
-    expect(answer.status, `${answerHtml}\n${idp.stderr()}`).to.equal(200);
-    const upstream = autoPostForm(answerHtml);
-    const signed = Buffer.from(upstream.fields['SAMLResponse']!, 'base64').toString('utf8');
+    const { upstream, signed } = await pysaml2Answer(browser, portalSp(broker.url, pki), idp);
     expect(signed).to.match(/<(\w+:)?AttributeValue[^>]*> dave@example\.test</);
     const page = await browser.request(upstream.action, { form: upstream.fields });
     const pageHtml = await page.text();
@@ -214,5 +219,64 @@ describe('interop: pysaml2 asserting an e-mail with whitespace around it', () =>
       result: 'refused',
       reason: 'IDP_EMAIL_INVALID',
     });
+  });
+});
+
+/**
+ * pysaml2 stating that dave's address is verified, in the attribute `email_verified` of a tenant with
+ * `emailTrust: verifiedClaim`. SAML attribute values are text: the broker wanted the JSON boolean `true`
+ * and refused every such sign-in (ADR 0195). Exactly one xs:boolean true counts; "false" does not.
+ */
+describe('interop: pysaml2 stating email_verified to a tenant with emailTrust verifiedClaim', () => {
+  let pki: Pki;
+  before(() => {
+    pki = createPki();
+  });
+  after(() => pki?.cleanup());
+
+  /** A whole sign-in of dave through a pysaml2 IdP whose user store says `email_verified: [verified]`. */
+  async function signInVerified(verified: string) {
+    const { idp, broker } = await pysaml2Broker(
+      pki,
+      {
+        nameId: 'dave@example.test',
+        attributes: { mail: ['dave@example.test'], email_verified: [verified] },
+      },
+      'verifiedClaim',
+    );
+    try {
+      const browser = new Browser();
+      const portal = portalSp(broker.url, pki);
+      const { upstream, signed } = await pysaml2Answer(browser, portal, idp);
+      expect(signed).to.match(
+        new RegExp(`Name="email_verified"[^>]*>\\s*<(\\w+:)?AttributeValue[^>]*>${verified}<`),
+      );
+      const page = await browser.request(upstream.action, { form: upstream.fields });
+      return {
+        page,
+        html: await page.text(),
+        portal,
+        audit: broker.logs.findLast((l) => l['event'] === 'broker.login'),
+      };
+    } finally {
+      await broker.close();
+      await idp.close();
+    }
+  }
+
+  it('signs dave in on the signed email_verified "true"', async () => {
+    const { page, html, portal, audit } = await signInVerified('true');
+    expect(page.status, html).to.equal(200);
+    const { profile } = await portal.validatePostResponseAsync(autoPostForm(html).fields);
+    expect(profile?.['email']).to.equal('dave@example.test');
+    expect(audit).to.include({ idp: 'pysaml2', result: 'success' });
+  });
+
+  it('refuses dave on the signed email_verified "false" as IDP_EMAIL_UNVERIFIED: nothing reaches the portal', async () => {
+    const { page, html, audit } = await signInVerified('false');
+    expect(page.status, html).to.equal(403);
+    expect(pageReason(html)).to.equal('IDP_EMAIL_UNVERIFIED');
+    expect(html).to.not.include('SAMLResponse');
+    expect(audit).to.include({ idp: 'pysaml2', result: 'refused', reason: 'IDP_EMAIL_UNVERIFIED' });
   });
 });
