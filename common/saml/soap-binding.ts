@@ -45,20 +45,42 @@ function envelope(body: string): string {
   return `<soap11:Envelope xmlns:soap11="${SOAP_ENVELOPE_NS}"><soap11:Body>${body}</soap11:Body></soap11:Envelope>`;
 }
 
+/** SOAP 1.1 4.2.2: the actor of a header block meant for the first node that reads it (here, us). */
+const ACTOR_NEXT = 'http://schemas.xmlsoap.org/soap/actor/next';
+
 /**
- * The one SAML message in the Body of a parsed envelope. A Header is refused: the binding defines
- * none for these messages, and one marked mustUnderstand could not be honoured (SOAP 1.1 4.2.3).
+ * The one SAML message in the Body of a parsed envelope (SOAP 1.1 4: an optional Header first, then
+ * the Body). A Header is taken, and its blocks ignored, unless one meant for us is marked
+ * mustUnderstand (SOAP 1.1 4.2.3: we understand none, so we must refuse the message). Bindings
+ * 3.2.2.2 lets a sender add headers because SOAP libraries add them on their own: Keycloak's (SAAJ)
+ * writes an empty Header into every envelope.
  */
 export function soapBodyMessage(doc: Document): Element {
   const root = doc.documentElement!;
   if (root.namespaceURI !== SOAP_ENVELOPE_NS || root.localName !== 'Envelope')
     throw new SamlError('SAML_BINDING_INVALID', 'the body is not a SOAP envelope');
   const parts = Array.from(root.childNodes).filter(isElement);
-  const body = parts.length === 1 ? parts[0]! : undefined;
-  if (!body || body.namespaceURI !== SOAP_ENVELOPE_NS || body.localName !== 'Body')
-    throw new SamlError('SAML_BINDING_INVALID', 'the SOAP envelope must hold one Body and no Header');
+  const header = parts.length === 2 && isSoap(parts[0]!, 'Header') ? parts[0] : undefined;
+  const body = parts.length === (header ? 2 : 1) ? parts.at(-1)! : undefined;
+  if (!body || !isSoap(body, 'Body'))
+    throw new SamlError(
+      'SAML_BINDING_INVALID',
+      'the SOAP envelope must hold one Body, after at most one Header',
+    );
+  if (header && Array.from(header.childNodes).filter(isElement).some(mustBeUnderstoodHere))
+    throw new SamlError('SAML_BINDING_INVALID', 'the SOAP Header has a block marked mustUnderstand');
   const messages = Array.from(body.childNodes).filter(isElement);
   if (messages.length !== 1)
     throw new SamlError('SAML_BINDING_INVALID', 'the SOAP Body must carry exactly one SAML message');
   return messages[0]!;
+}
+
+const isSoap = (element: Element, name: 'Header' | 'Body') =>
+  element.namespaceURI === SOAP_ENVELOPE_NS && element.localName === name;
+
+/** A header block for this node (no actor, or the next one) that it must understand to go on. */
+function mustBeUnderstoodHere(block: Element): boolean {
+  const mustUnderstand = block.getAttributeNS(SOAP_ENVELOPE_NS, 'mustUnderstand');
+  const actor = block.getAttributeNS(SOAP_ENVELOPE_NS, 'actor');
+  return (mustUnderstand === '1' || mustUnderstand === 'true') && (!actor || actor === ACTOR_NEXT);
 }

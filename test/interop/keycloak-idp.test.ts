@@ -3,6 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
+import type { Browser as Chromium, Page } from 'playwright-core';
+import { brokerEndpoints } from '../../common/config/broker-endpoints.js';
 import {
   type BrokerUnderTest,
   Browser,
@@ -18,6 +20,7 @@ import {
   tenantFor,
   useSigningKey,
 } from '../../testkit/broker-harness.js';
+import { launchChromium } from '../../testkit/chromium.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { type Harness, startHarness } from '../../testkit/portal-harness.js';
 import { KEYCLOAK_START_DEADLINE_MS, type Keycloak, startKeycloak } from './keycloak.js';
@@ -29,9 +32,12 @@ const ISSUER_PATH = '/realms/acme';
 /**
  * portal -> broker -> Keycloak (the tenant's own OIDC IdP: discovery from its issuer, PKCE S256, its
  * own login form) -> broker -> portal. Keycloak is the IdP a tenant most often runs itself; nothing
- * of it is written by this project. Two brokers share the realm: one toward node-saml as the portal
- * (private_key_jwt), which shows what the portal receives; one toward the real portal
- * (client_secret_basic), whose session Keycloak's back-channel logout must end.
+ * of it is written by this project. Two brokers share the realm as an OIDC IdP: one toward node-saml
+ * as the portal (private_key_jwt), which shows what the portal receives; one toward the real portal
+ * (client_secret_basic), whose session Keycloak's back-channel and front-channel logouts must end.
+ * Two more have the realm as their upstream SAML IdP: one toward node-saml, one toward a real portal
+ * whose session Keycloak's SAML Single Logout (Redirect and SOAP) and the portal's own sign-out
+ * through the broker to Keycloak must end (ADR 0184, 0189).
  */
 describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backend', function () {
   this.timeout(KEYCLOAK_START_DEADLINE_MS + 60_000);
@@ -41,6 +47,8 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
   let portal: Harness;
   let portalBroker: BrokerUnderTest;
   let samlBroker: BrokerUnderTest;
+  let samlPortal: Harness;
+  let samlPortalBroker: BrokerUnderTest;
 
   before(async () => {
     pki = createPki();
@@ -51,17 +59,21 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
     const placeholder = await listenPlaceholder();
     const portalPlaceholder = await listenPlaceholder();
     const samlPlaceholder = await listenPlaceholder();
+    const samlPortalPlaceholder = await listenPlaceholder();
     keycloak = await startKeycloak();
     await keycloak.createRealm({
       realm: 'acme',
       enabled: true,
       clients: [
         await privateKeyJwtClient(placeholder.url),
-        {
-          ...client('jsm-sso-portal', portalPlaceholder.url),
-          clientAuthenticatorType: 'client-secret',
-          secret: CLIENT_SECRET,
-        },
+        withFrontchannelLogout(
+          {
+            ...client('jsm-sso-portal', portalPlaceholder.url),
+            clientAuthenticatorType: 'client-secret',
+            secret: CLIENT_SECRET,
+          },
+          portalPlaceholder.url,
+        ),
       ],
       users: [
         person('alice', 'Alice', 'Archer', true),
@@ -90,13 +102,22 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
       spec.portal.url = portal.url;
     });
     portalBroker = await serveBroker(portalPlaceholder.server, portalPlaceholder.url, tenant, pki);
-    samlBroker = await serveKeycloakSamlBroker(samlPlaceholder);
+    const descriptor = await (await fetch(`${keycloak.url}${ISSUER_PATH}/protocol/saml/descriptor`)).text();
+    samlBroker = await serveKeycloakSamlBroker(samlPlaceholder, descriptor);
+    samlPortal = await startHarness({
+      brokerKey: brokerPair,
+      portalKey: portalPair,
+      spec: { broker: { url: samlPortalPlaceholder.url }, identityProviders: [keycloakSamlIdp(descriptor)] },
+    });
+    samlPortalBroker = await serveKeycloakSamlBroker(samlPortalPlaceholder, descriptor, samlPortal.url);
   });
   after(async () => {
     await broker?.close();
     await portalBroker?.close();
     await samlBroker?.close();
+    await samlPortalBroker?.close();
     await portal?.close();
+    await samlPortal?.close();
     await keycloak?.close();
     pki?.cleanup();
   });
@@ -115,6 +136,22 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
         // OpenID Connect Back-Channel Logout 1.0, with the sid in the logout token.
         'backchannel.logout.url': `${brokerUrl}/oidc/backchannel-logout/keycloak`,
         'backchannel.logout.session.required': 'true',
+      },
+    };
+  }
+
+  /**
+   * OpenID Connect Front-Channel Logout 1.0 registered as well (ADR 0159): with the client's "Front
+   * channel logout" switch on (`useLogoutChannel`), Keycloak's logout page frames the URI with `iss`
+   * and `sid`.
+   */
+  function withFrontchannelLogout<T extends ReturnType<typeof client>>(oidcClient: T, brokerUrl: string): T {
+    return {
+      ...oidcClient,
+      attributes: {
+        ...oidcClient.attributes,
+        'frontchannel.logout.url': brokerEndpoints(brokerUrl).frontchannelLogoutUrl('keycloak'),
+        'frontchannel.logout.session.required': 'true',
       },
     };
   }
@@ -157,41 +194,48 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
     return idp;
   }
 
+  /** The realm as an upstream SAML IdP, by its SAML descriptor. */
+  function keycloakSamlIdp(descriptor: string) {
+    return {
+      name: 'keycloak-saml',
+      emailDomains: ['acme.test'],
+      saml: { metadataXml: descriptor },
+      emailTrust: 'asserted',
+      attributeMapping: { email: 'claims.email' },
+    };
+  }
+
   /**
-   * A broker with the realm as its upstream SAML IdP (the realm's SAML descriptor as metadata), and
+   * A broker with the realm as its upstream SAML IdP (the realm's SAML `descriptor` as metadata), and
    * the broker as the realm's SAML client the way an admin adds one: Keycloak reads the broker's SP
    * metadata (its client description converter), then sends the e-mail as NameID and attribute.
+   * Toward the real portal at `portalUrl`, the admin registers the metadata the broker made for this
+   * IdP, which adds its SOAP SingleLogoutService (ADR 0160); otherwise the shared one.
    */
-  async function serveKeycloakSamlBroker(placeholder: Awaited<ReturnType<typeof listenPlaceholder>>) {
-    const descriptor = await fetch(`${keycloak.url}${ISSUER_PATH}/protocol/saml/descriptor`);
+  async function serveKeycloakSamlBroker(
+    placeholder: Awaited<ReturnType<typeof listenPlaceholder>>,
+    descriptor: string,
+    portalUrl?: string,
+  ) {
+    const idp = keycloakSamlIdp(descriptor);
     const samlBroker = await serveBroker(
       placeholder.server,
       placeholder.url,
-      tenantFor(placeholder.url, [
-        {
-          name: 'keycloak-saml',
-          emailDomains: ['acme.test'],
-          saml: { metadataXml: await descriptor.text() },
-          emailTrust: 'asserted',
-          attributeMapping: { email: 'claims.email' },
-        },
-      ]),
+      tenantFor(placeholder.url, [idp], (spec) => {
+        if (portalUrl) spec.portal.url = portalUrl;
+      }),
       pki,
     );
-    const admin = `${keycloak.url}/admin${ISSUER_PATH}`;
-    const headers = { authorization: `Bearer ${await keycloak.adminToken()}` };
-    const spMetadata = await (await fetch(`${placeholder.url}/saml/sp-metadata`)).text();
-    const converted = await fetch(`${admin}/client-description-converter`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'text/plain' },
-      body: spMetadata,
+    const metadataUrl = portalUrl
+      ? brokerEndpoints(placeholder.url).samlSpMetadataUrl(idp.name)
+      : `${placeholder.url}/saml/sp-metadata`;
+    const converted = await realmAdmin('/client-description-converter', {
+      text: await (await fetch(metadataUrl)).text(),
     });
     expect(converted.status, await converted.clone().text()).to.equal(200);
     const samlClient = (await converted.json()) as { attributes?: Record<string, string> };
-    const created = await fetch(`${admin}/clients`, {
-      method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({
+    const created = await realmAdmin('/clients', {
+      json: {
         ...samlClient,
         attributes: { ...samlClient.attributes, saml_name_id_format: 'email' },
         protocolMappers: [
@@ -202,10 +246,57 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
             config: { 'user.attribute': 'email', 'attribute.name': 'email', 'attribute.nameformat': 'Basic' },
           },
         ],
-      }),
+      },
     });
     expect(created.status, await created.clone().text()).to.equal(201);
     return samlBroker;
+  }
+
+  /** The realm's admin REST API at `path` (under /admin/realms/acme), as its admin. */
+  async function realmAdmin(
+    path: string,
+    init: { method?: string; json?: unknown; text?: string } = {},
+  ): Promise<Response> {
+    const body =
+      init.json !== undefined
+        ? { body: JSON.stringify(init.json), type: 'application/json' }
+        : init.text !== undefined
+          ? { body: init.text, type: 'text/plain' }
+          : undefined;
+    return fetch(`${keycloak.url}/admin${ISSUER_PATH}${path}`, {
+      method: init.method ?? (body ? 'POST' : 'GET'),
+      headers: {
+        authorization: `Bearer ${await keycloak.adminToken()}`,
+        ...(body ? { 'content-type': body.type } : {}),
+      },
+      ...(body ? { body: body.body } : {}),
+    });
+  }
+
+  /**
+   * The realm admin's "Sign out" of alice: Keycloak ends her sessions and, before it answers, tells
+   * every client she used on its back channel (a logout token, a SOAP LogoutRequest).
+   */
+  async function adminSignsOutAlice(): Promise<void> {
+    const users = await realmAdmin('/users?username=alice&exact=true');
+    const [user] = (await users.json()) as Array<{ id: string }>;
+    const signOut = await realmAdmin(`/users/${user!.id}/logout`, { method: 'POST' });
+    expect(signOut.status, await signOut.clone().text()).to.equal(204);
+  }
+
+  /**
+   * The client's "Front channel logout" switch, as the realm admin sets it. Keycloak tells a client
+   * of a sign-out on one channel only: on, in the browser (its logout page), and the admin's sign-out
+   * sends that client nothing; off, back-channel, also when the person signs out in the browser.
+   */
+  async function useLogoutChannel(clientId: string, channel: 'front' | 'back'): Promise<void> {
+    const found = await realmAdmin(`/clients?clientId=${encodeURIComponent(clientId)}`);
+    const [representation] = (await found.json()) as Array<{ id: string }>;
+    const updated = await realmAdmin(`/clients/${representation!.id}`, {
+      method: 'PUT',
+      json: { ...representation, frontchannelLogout: channel === 'front' },
+    });
+    expect(updated.status, await updated.clone().text()).to.equal(204);
   }
 
   function person(username: string, firstName: string, lastName: string, emailVerified: boolean) {
@@ -301,6 +392,7 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
   }
 
   it('ends the portal session when Keycloak signs her out and posts its back-channel logout token', async () => {
+    await useLogoutChannel('jsm-sso-portal', 'back');
     const browser = new Browser();
     const toBroker = await browser.request(`${portal.url}/login`);
     expect(toBroker.status).to.equal(303);
@@ -318,16 +410,8 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
     expect(await portalPage(browser)).to.equal(200);
 
     const linesBefore = portalBroker.logs.length;
-    // The realm admin's "Sign out" of the person: Keycloak ends her sessions and, before it answers,
-    // posts a logout token naming her sid to every client's backchannel.logout.url.
-    const admin = async (path: string, init: { method?: string } = {}) =>
-      fetch(`${keycloak.url}/admin${ISSUER_PATH}${path}`, {
-        ...init,
-        headers: { authorization: `Bearer ${await keycloak.adminToken()}` },
-      });
-    const [user] = (await (await admin('/users?username=alice&exact=true')).json()) as Array<{ id: string }>;
-    const signOut = await admin(`/users/${user!.id}/logout`, { method: 'POST' });
-    expect(signOut.status, await signOut.clone().text()).to.equal(204);
+    // Keycloak posts a logout token naming her sid to the client's backchannel.logout.url.
+    await adminSignsOutAlice();
     const lines = portalBroker.logs.slice(linesBefore);
     expect(
       lines.find((l) => l['event'] === 'broker.backchannel_logout'),
@@ -355,6 +439,125 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
     expect(samlBroker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
       idp: 'keycloak-saml',
       result: 'success',
+    });
+  });
+
+  describe('Keycloak signs the person out, and the portal session ends with it (ADR 0189)', () => {
+    let chromium: Chromium;
+    before(async () => {
+      chromium = await launchChromium();
+    });
+    after(async () => chromium?.close());
+
+    /** Alice signed in at the portal at `portalUrl`, through its broker and Keycloak's login form. */
+    async function signedInPage(portalUrl: string): Promise<Page> {
+      const page = await (await chromium.newContext()).newPage();
+      await page.goto(`${portalUrl}/login`);
+      await page.waitForURL(`${keycloak.url}${ISSUER_PATH}/**`);
+      await page.fill('#username', 'alice');
+      await page.fill('#password', PASSWORD);
+      await page.click('#kc-login');
+      await page.waitForURL(`${portalUrl}/**`);
+      expect(await portalStatus(page, portalUrl)).to.equal(200);
+      return page;
+    }
+
+    /** The portal's signed-in page with the profile's cookie: 200, or 303 to sign-in once the session is gone. */
+    async function portalStatus(page: Page, portalUrl: string): Promise<number> {
+      const res = await page.request.get(`${portalUrl}/requests`, { maxRedirects: 0 });
+      return res.status();
+    }
+
+    /** The realm's SAML client of the broker in front of the real portal: its entityID. */
+    const samlClientId = () => `${samlPortalBroker.url}/saml/sp-metadata`;
+
+    /** The clients of alice's live Keycloak sessions, by clientId. */
+    async function aliceSessionClients(): Promise<string[]> {
+      const users = await realmAdmin('/users?username=alice&exact=true');
+      const [user] = (await users.json()) as Array<{ id: string }>;
+      const sessions = (await (await realmAdmin(`/users/${user!.id}/sessions`)).json()) as Array<{
+        clients: Record<string, string>;
+      }>;
+      return sessions.flatMap((session) => Object.values(session.clients));
+    }
+
+    /** Since log line `from`, the SAML broker took Keycloak's LogoutRequest over `binding`: both sessions ended. */
+    function expectIdpLogoutEnded(from: number, binding: 'redirect' | 'soap'): void {
+      const lines = samlPortalBroker.logs.slice(from);
+      expect(
+        lines.find((l) => l['event'] === 'broker.logout'),
+        JSON.stringify(lines),
+      ).to.include({ idp: 'keycloak-saml', initiator: 'idp', binding, result: 'success' });
+    }
+
+    /** Keycloak's own logout page (the realm's end_session_endpoint), confirmed as the person does. */
+    async function signOutAtKeycloak(page: Page): Promise<void> {
+      const discovery = await fetch(`${keycloak.url}${ISSUER_PATH}/.well-known/openid-configuration`);
+      const { end_session_endpoint: endSession } = (await discovery.json()) as {
+        end_session_endpoint: string;
+      };
+      await page.goto(endSession);
+      await page.click('#kc-logout');
+    }
+
+    it('ends the portal session when she signs out on Keycloak logout page, which frames the broker (front-channel)', async () => {
+      await useLogoutChannel('jsm-sso-portal', 'front');
+      const page = await signedInPage(portal.url);
+      const logoutUri = brokerEndpoints(portalBroker.url).frontchannelLogoutUrl('keycloak');
+      const framed = page.waitForResponse((r) => r.url().startsWith(`${logoutUri}?`));
+      const linesBefore = portalBroker.logs.length;
+      await signOutAtKeycloak(page);
+      const answer = await framed;
+      expect(answer.status()).to.equal(200);
+      expect(answer.frame().parentFrame(), 'loaded in a frame of Keycloak page').not.to.equal(null);
+      const params = new URL(answer.url()).searchParams;
+      expect(params.get('iss')).to.equal(`${keycloak.url}${ISSUER_PATH}`);
+      expect(params.get('sid')).to.be.a('string').and.not.equal('');
+      expect(await portalStatus(page, portal.url), 'the portal session is gone').to.equal(303);
+      const lines = portalBroker.logs.slice(linesBefore);
+      expect(
+        lines.find((l) => l['event'] === 'broker.frontchannel_logout'),
+        JSON.stringify(lines),
+      ).to.include({ idp: 'keycloak', result: 'ended' });
+      await page.context().close();
+    });
+
+    it('ends the portal session when Keycloak, signing her out, sends its SAML LogoutRequest through the browser (Redirect)', async () => {
+      await useLogoutChannel(samlClientId(), 'front');
+      const page = await signedInPage(samlPortal.url);
+      const linesBefore = samlPortalBroker.logs.length;
+      const answered = page.waitForResponse((r) =>
+        r.url().startsWith(`${samlPortalBroker.url}/saml/slo?SAMLRequest=`),
+      );
+      await signOutAtKeycloak(page);
+      const answer = await answered;
+      expect(answer.status()).to.equal(302);
+      expect(await portalStatus(page, samlPortal.url), 'the portal session is gone').to.equal(303);
+      expectIdpLogoutEnded(linesBefore, 'redirect');
+      await page.context().close();
+    });
+
+    it('ends the portal session when the realm admin signs her out and Keycloak sends its SAML LogoutRequest over SOAP', async () => {
+      await useLogoutChannel(samlClientId(), 'back');
+      const page = await signedInPage(samlPortal.url);
+      const linesBefore = samlPortalBroker.logs.length;
+      // Keycloak posts a signed LogoutRequest to the client's saml_single_logout_service_url_soap.
+      await adminSignsOutAlice();
+      expectIdpLogoutEnded(linesBefore, 'soap');
+      expect(await portalStatus(page, samlPortal.url), 'the portal session is gone').to.equal(303);
+      await page.context().close();
+    });
+
+    it('signs her out from the portal through the broker to Keycloak and back: both sessions end', async () => {
+      const page = await signedInPage(samlPortal.url);
+      expect(await aliceSessionClients()).to.include(samlClientId());
+      await page.goto(`${samlPortal.url}/profile`);
+      await page.click('form[action="/logout"] button');
+      await page.waitForURL(`${samlPortal.url}/signed-out**`);
+      expect(new URL(page.url()).search, 'not a partial sign-out').to.equal('');
+      expect(await portalStatus(page, samlPortal.url), 'the portal session is gone').to.equal(303);
+      expect(await aliceSessionClients(), 'her Keycloak session is gone').not.to.include(samlClientId());
+      await page.context().close();
     });
   });
 });

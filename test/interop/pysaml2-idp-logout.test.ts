@@ -433,6 +433,36 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
       expect(await portalPage(signingIn.browser), 'not signed in at the portal').to.equal(303);
     });
 
+    // Bindings 3.2.2.2: a sender may add headers (SOAP libraries do: Keycloak's writes an empty one).
+    const acceptedEnvelopes: Array<[string, (envelope: string) => string]> = [
+      ['an empty SOAP Header', (e) => e.replace('<ns0:Body>', '<ns0:Header/><ns0:Body>')],
+      [
+        'a SOAP Header block not marked mustUnderstand',
+        (e) =>
+          e.replace(
+            '<ns0:Body>',
+            '<ns0:Header><x:Trace xmlns:x="urn:example" ns0:mustUnderstand="0">1</x:Trace></ns0:Header><ns0:Body>',
+          ),
+      ],
+      [
+        'a mustUnderstand SOAP Header block for another actor',
+        (e) =>
+          e.replace(
+            '<ns0:Body>',
+            '<ns0:Header><x:Route xmlns:x="urn:example" ns0:mustUnderstand="1" ns0:actor="urn:example:hop">x</x:Route></ns0:Header><ns0:Body>',
+          ),
+      ],
+    ];
+    for (const [what, change] of acceptedEnvelopes) {
+      it(`ends her sessions for her own LogoutRequest in an envelope with ${what}`, async () => {
+        const browser = await signedIn();
+        const { envelope } = await soapRequest();
+        const answer = await postSoap(change(envelope));
+        expect(logoutResponseOf(answer)).to.include({ status: SUCCESS, secondStatus: null });
+        expect(await portalPage(browser), 'the portal session is gone').to.equal(303);
+      });
+    }
+
     describe('refusals, each leaving her signed in', () => {
       let browser: Browser;
       before(async () => {

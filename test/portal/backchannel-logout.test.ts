@@ -134,6 +134,15 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
     expect(keys.filter((k) => k.startsWith('portal:session-index:'))).to.have.length(0);
   });
 
+  it('ends the session for a LogoutRequest in an envelope with an empty SOAP Header (bindings 3.2.2.2)', async () => {
+    const { browser, sessionIndex } = await aliceSignedIn();
+    const message = request(sessionIndex);
+    const answer = await send(signed(message).replace('<soap11:Body>', '<soap11:Header/><soap11:Body>'));
+    expect(answer.status, answer.body).to.equal(200);
+    expect(await verifiedAnswer(answer.body, message.id)).to.equal(true);
+    expect(await page(browser)).to.equal(303);
+  });
+
   it('ends nothing when the NameID is another person with her SessionIndex (core 3.7.3.2)', async () => {
     const { browser, sessionIndex } = await aliceSignedIn();
     const message = request(sessionIndex, 'mallory@acme.test');
@@ -267,9 +276,13 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
       },
     ],
     [
-      'with a SOAP Header',
+      'with a SOAP Header block for the portal marked mustUnderstand (SOAP 1.1 4.2.3)',
       'SAML_BINDING_INVALID',
-      (index) => signed(request(index)).replace('<soap11:Body>', '<soap11:Header/><soap11:Body>'),
+      (index) =>
+        signed(request(index)).replace(
+          '<soap11:Body>',
+          '<soap11:Header><x:Route xmlns:x="urn:example" soap11:mustUnderstand="1">x</x:Route></soap11:Header><soap11:Body>',
+        ),
     ],
     [
       'next to a second message in the Body',
