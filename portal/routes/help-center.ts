@@ -2,9 +2,10 @@
 // knowledge base, articles, the raise-request form. Home, desks and articles may be open to anonymous
 // readers of the knowledge base (spec.portal.anonymousAccess).
 import type { Express, NextFunction, Request, Response } from 'express';
-import type { JsmSsoError } from '../../common/errors.js';
+import { JsmSsoError } from '../../common/errors.js';
 import { FlowStoreClaimsUncertainError } from '../../common/flowstore/flow-store.js';
 import { allowFetchFromSelf } from '../../common/http/security-headers.js';
+import { unexpectedErrorFields } from '../../common/log.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import { audienceFrom } from '../audience.js';
 import { type FieldProblems, fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '../form.js';
@@ -313,7 +314,12 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       // whatever the store says: not kept, its page may lag, which is no reason to fail the form.
       await sessions.rememberWrite(s, issueId).catch((err: unknown) => {
         logger.warn(
-          { event: 'portal.recent_write_not_kept', reason: (err as { code?: string }).code ?? 'UNKNOWN' },
+          {
+            event: 'portal.recent_write_not_kept',
+            ...(err instanceof JsmSsoError
+              ? { reason: err.code }
+              : { reason: 'PORTAL_INTERNAL', ...unexpectedErrorFields(err) }),
+          },
           'the new request is not remembered for reconciled searches',
         );
       });
