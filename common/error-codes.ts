@@ -19,6 +19,8 @@ export const COMMON_CODES = {
   TLS_RELOAD_FAILED: 'Rotated TLS files could not be loaded; the previous ones stay in use',
   TLS_HANDSHAKE_TIMEOUT:
     'A TLS client did not finish its handshake within the headers timeout (20 s) of connecting: the connection is closed (a slowloris below HTTP)',
+  IDLE_CONNECTIONS_CAPPED:
+    'More keep-alive connections sat idle at once than the bound (4,096): the longest-idle was closed (logged at most once a minute)',
   TLS_PLAINTEXT_FORBIDDEN: 'An outbound call to a plain http:// URL where https is required',
   UPSTREAM_RESPONSE_TOO_LARGE:
     "An upstream's answer (IdP discovery, JWKS, token, userinfo or metadata: 1 MiB; Atlassian API: 8 MiB) is larger than the call reads, decompressed: the connection is dropped at the limit (502)",

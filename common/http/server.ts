@@ -10,6 +10,7 @@ import { constants } from 'node:os';
 import type { SecureContext, SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Logger } from '../log.js';
 import { HSTS_HEADER_VALUE, MIN_TLS_VERSION } from '../tls/versions.js';
+import { boundIdleConnections } from './idle-connections.js';
 
 /** TLS settings every server shares: TLS 1.2 or higher, Node's modern default ciphers. */
 export { MIN_TLS_VERSION };
@@ -36,10 +37,25 @@ export interface StartServerOptions {
   tls?: ServerTls;
   /** The longest a client may take to send a whole request, headers and body (default 60 s; tests shorten it). */
   requestTimeoutMs?: number;
+  /** How long a keep-alive connection may sit idle (default 65 s; tests shorten it). */
+  keepAliveTimeoutMs?: number;
+  /** The most keep-alive connections idle at once; past it the longest-idle is closed (default 4,096). */
+  idleConnectionsMax?: number;
 }
 
 const REQUEST_TIMEOUT_MS = 60_000;
 const HEADERS_TIMEOUT_MS = 20_000;
+/**
+ * Longer than the idle timeout of the ingresses and load balancers in front (ingress-nginx's
+ * upstream-keepalive-timeout and AWS ALB's, both 60 s), so they, not the part, close an idle
+ * connection: a request an ingress sends as the part's FIN is on its way is reset, and answered 502
+ * (ADR 0202). Node counts the headers timeout from a request's first byte, so it may stay shorter.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** Far above an ingress's pool of idle upstream connections (ingress-nginx: 320 per worker). */
+const IDLE_CONNECTIONS_MAX = 4_096;
+/** One log line a minute at most while the idle bound is being hit. */
+const IDLE_CAPPED_LOG_EVERY_MS = 60_000;
 /**
  * How often Node looks for requests past those timeouts. Its default, 30 s, let a client that
  * trickles its body hold a connection (and an upload slot) for up to 90 s instead of 60.
@@ -84,7 +100,22 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     : createHttpServer(checking, drain.handler);
   server.headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeout);
   server.requestTimeout = requestTimeout;
-  server.keepAliveTimeout = 5_000;
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? KEEP_ALIVE_TIMEOUT_MS;
+  const idleConnectionsMax = options.idleConnectionsMax ?? IDLE_CONNECTIONS_MAX;
+  let idleCappedLoggedAt = -Infinity;
+  boundIdleConnections(server, idleConnectionsMax, () => {
+    if (performance.now() - idleCappedLoggedAt < IDLE_CAPPED_LOG_EVERY_MS) return;
+    idleCappedLoggedAt = performance.now();
+    options.logger.warn(
+      {
+        event: 'server.idle_connections_capped',
+        reason: 'IDLE_CONNECTIONS_CAPPED',
+        server: options.name,
+        max: idleConnectionsMax,
+      },
+      'too many idle keep-alive connections; the longest-idle closed',
+    );
+  });
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);

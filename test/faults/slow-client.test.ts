@@ -119,7 +119,7 @@ describe('faults: a TLS client that never finishes its handshake', function () {
       });
     try {
       const first = await get();
-      // Past the handshake bound, within the keep-alive timeout (5 s).
+      // Past the handshake bound, within the keep-alive timeout.
       await new Promise((resolve) => setTimeout(resolve, 2 * REQUEST_TIMEOUT_MS));
       const second = await get();
       expect([first.body, second.body]).to.deep.equal(['served', 'served']);
