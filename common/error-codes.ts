@@ -37,6 +37,8 @@ export const COMMON_CODES = {
     "The Redis client certificate or key does not load, or the key is not the certificate's (at start-up)",
   FLOW_STORE_UNAVAILABLE: 'The flow store (Redis) did not answer in time (503)',
   FLOW_STORE_FULL: 'The in-memory flow store reached its entry limit (503)',
+  FLOW_STORE_TENANT_FULL:
+    "A pool tenant holds as many entries as one tenant may in the pool's in-memory flow store; its new sign-ins wait, other tenants' are served (503; ADR 0197)",
   FLOW_STORE_CLAIMS_UNCERTAIN:
     'Redis took over recently (restarted from a snapshot, or a replica promoted) and may have lost write claims made just before: a write is refused until those would have expired, nothing written (503 with Retry-After)',
   POOL_TENANT_UNKNOWN:

@@ -15,7 +15,7 @@ import {
 import { type JsmSsoTenant, loadTenantFile, tenantId } from './config/load.js';
 import { POD_SECRETS_DIR, SecretDirectory } from './config/secrets.js';
 import { JsmSsoError } from './errors.js';
-import type { FlowStore } from './flowstore/index.js';
+import { type FlowStore, MemoryFlowStore } from './flowstore/index.js';
 import { createFlowStore, createPoolFlowStore, type PoolRedis } from './flowstore/open.js';
 import { HealthMonitor } from './http/health.js';
 import { startManagementServer } from './http/management.js';
@@ -31,6 +31,7 @@ import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
 import { type BuiltPartLimits, DEFAULT_BUILT_PART_LIMITS } from './pool/built-parts.js';
 import { DirectoryTenantSource } from './pool/directory-source.js';
+import { registerPoolMemoryStoreMetrics } from './pool/memory-store-metrics.js';
 import type { SecretReader, TenantSource } from './pool/source.js';
 import { startPool } from './pool/start.js';
 import { tenantCertificates } from './pool/tenant-tls.js';
@@ -354,6 +355,7 @@ async function servePool(
   const logger = createLogger({ component: name });
   const tls = serverTlsFor(values, '');
   const store = createPoolFlowStore(poolRedisFrom(values), logger);
+  if (store instanceof MemoryFlowStore) registerPoolMemoryStoreMetrics(registry, store);
   const pool = await startPool({
     part: name,
     build,

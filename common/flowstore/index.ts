@@ -1,4 +1,10 @@
 export { type FlowStore, FlowStoreUnavailableError, jsonValue } from './flow-store.js';
-export { DEFAULT_MEMORY_STORE_MAX_ENTRIES, FlowStoreFullError, MemoryFlowStore } from './memory-store.js';
+export {
+  DEFAULT_MEMORY_STORE_MAX_ENTRIES,
+  FlowStoreFullError,
+  FlowStoreTenantFullError,
+  MemoryFlowStore,
+  POOL_MEMORY_STORE_SHARES,
+} from './memory-store.js';
 export { parseRedisAddress, type RedisAddress } from './redis-address.js';
 export { RedisFlowStore } from './redis-store.js';

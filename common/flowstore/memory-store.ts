@@ -1,58 +1,64 @@
-import { JsmSsoError } from '../errors.js';
 import { assertFirstFreeArguments, assertTtl, type FlowStore } from './flow-store.js';
+import { MemoryEntries, type TenantShares } from './memory-entries.js';
 import { TenantFlowStoreView } from './tenant-view.js';
+
+export { FlowStoreFullError, FlowStoreTenantFullError, type TenantShares } from './memory-entries.js';
 
 /** Entries a memory store holds at most unless told otherwise: a few hundred bytes to a few KB each. */
 export const DEFAULT_MEMORY_STORE_MAX_ENTRIES = 20_000;
 
 /**
- * The memory store is full: new flows are refused (503) rather than letting anonymous sign-in
- * starts grow the process without bound. Entries already there (sessions, flows in progress) stay.
+ * A pool's memory store without Redis (ADR 0197): 1,000 entries reserved for each tenant (500
+ * sessions, or 1,000 sign-ins in flight), and the 20,000 a dedicated part holds shared beyond that,
+ * at most a quarter of it to one tenant. A pool of N tenants holds at most 1,000 × N + 20,000.
  */
-export class FlowStoreFullError extends JsmSsoError {
-  constructor(maxEntries: number) {
-    super('FLOW_STORE_FULL', `the in-memory flow store holds its maximum of ${maxEntries} entries`, {
-      status: 503,
-    });
-    this.name = 'FlowStoreFullError';
-  }
-}
+export const POOL_MEMORY_STORE_SHARES: TenantShares = {
+  reservedPerTenant: 1_000,
+  shared: DEFAULT_MEMORY_STORE_MAX_ENTRIES,
+  mostPerTenant: 1_000 + DEFAULT_MEMORY_STORE_MAX_ENTRIES / 4,
+};
 
-interface Entry {
-  value: string;
-  expiresAt: number;
+export interface MemoryFlowStoreOptions {
+  now?: () => number;
+  sweepIntervalMs?: number;
+  /** A dedicated part's store: entries it holds at most (DEFAULT_MEMORY_STORE_MAX_ENTRIES). */
+  maxEntries?: number;
+  /** A pool's store: each tenant's share of the room, for the tenants' view()s. */
+  tenantShares?: TenantShares;
 }
 
 /**
- * Single-process flow store. Expired entries are invisible at once and swept every few seconds. It
- * holds at most `maxEntries`: a new key beyond that is refused with FlowStoreFullError (after expired
- * entries are swept), so memory stays bounded whatever arrives.
+ * Single-process flow store. It holds at most `maxEntries` (a pool's: its `tenantShares`): a new key
+ * beyond that is refused with FlowStoreFullError or FlowStoreTenantFullError (after expired entries
+ * are swept), so memory stays bounded whatever arrives.
  */
 export class MemoryFlowStore implements FlowStore {
-  readonly #entries = new Map<string, Entry>();
-  readonly #sweeper: NodeJS.Timeout;
-  readonly #now: () => number;
-  readonly #maxEntries: number;
-  #lastSweep = 0;
+  readonly #entries: MemoryEntries;
+  /** Whose entries this store writes: '' for the store itself, a tenant for a pool's view. */
+  readonly #owner: string;
 
-  constructor(options: { now?: () => number; sweepIntervalMs?: number; maxEntries?: number } = {}) {
-    this.#now = options.now ?? Date.now;
-    this.#maxEntries = options.maxEntries ?? DEFAULT_MEMORY_STORE_MAX_ENTRIES;
-    this.#sweeper = setInterval(() => this.#sweep(), options.sweepIntervalMs ?? 5000);
-    this.#sweeper.unref();
+  /** `viewOf` is view()'s: the pool store's entries, written as one tenant's. */
+  constructor(options: MemoryFlowStoreOptions = {}, viewOf?: { entries: MemoryEntries; owner: string }) {
+    this.#entries =
+      viewOf?.entries ??
+      new MemoryEntries({
+        now: options.now ?? Date.now,
+        sweepIntervalMs: options.sweepIntervalMs ?? 5000,
+        maxEntries: options.maxEntries ?? DEFAULT_MEMORY_STORE_MAX_ENTRIES,
+        ...(options.tenantShares ? { shares: options.tenantShares } : {}),
+      });
+    this.#owner = viewOf?.owner ?? '';
   }
 
   async put(key: string, value: string, ttlSeconds: number): Promise<void> {
     assertTtl(ttlSeconds);
-    this.#makeRoomFor(key);
-    this.#entries.set(key, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
+    this.#set(key, value, ttlSeconds);
   }
 
   async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     assertTtl(ttlSeconds);
-    if (this.#live(key)) return false;
-    this.#makeRoomFor(key);
-    this.#entries.set(key, { value, expiresAt: this.#now() + ttlSeconds * 1000 });
+    if (this.#entries.live(key)) return false;
+    this.#set(key, value, ttlSeconds);
     return true;
   }
 
@@ -68,26 +74,26 @@ export class MemoryFlowStore implements FlowStore {
     whenAllTaken: number,
   ): Promise<number> {
     assertFirstFreeArguments(keys, ttlSeconds, whenAllTaken);
-    const free = keys.findIndex((key) => !this.#live(key));
+    const free = keys.findIndex((key) => !this.#entries.live(key));
     const index = free === -1 ? whenAllTaken : free;
     await this.put(keys[index]!, value, ttlSeconds);
     return index;
   }
 
   async get(key: string): Promise<string | undefined> {
-    return this.#live(key)?.value;
+    return this.#entries.live(key)?.value;
   }
 
   async take(key: string): Promise<string | undefined> {
-    const entry = this.#live(key);
+    const entry = this.#entries.live(key);
     this.#entries.delete(key);
     return entry?.value;
   }
 
   async takeLeaving(key: string, marker: string, ttlSeconds: number): Promise<string | undefined> {
     assertTtl(ttlSeconds);
-    const entry = this.#live(key);
-    if (entry) this.#entries.set(key, { value: marker, expiresAt: this.#now() + ttlSeconds * 1000 });
+    const entry = this.#entries.live(key);
+    if (entry) this.#set(key, marker, ttlSeconds);
     return entry?.value;
   }
 
@@ -96,47 +102,34 @@ export class MemoryFlowStore implements FlowStore {
   }
 
   async deleteHolding(keys: readonly string[], value: string): Promise<void> {
-    for (const key of keys) if (this.#live(key)?.value === value) this.#entries.delete(key);
+    for (const key of keys) if (this.#entries.live(key)?.value === value) this.#entries.delete(key);
   }
 
   async ping(): Promise<void> {}
 
-  /** One tenant's keys in a pool's memory store (the cap is the pool's, shared). */
+  /** One tenant's keys in a pool's memory store, held within the tenant's share of its room. */
   view(tenant: string): FlowStore {
-    return new TenantFlowStoreView(this, tenant);
+    return new TenantFlowStoreView(
+      new MemoryFlowStore({}, { entries: this.#entries, owner: tenant }),
+      tenant,
+    );
+  }
+
+  /** New keys refused so far, by tenant and code (a pool's metric; '' is a dedicated part's). */
+  get refusals(): MemoryEntries['refusals'] {
+    return this.#entries.refusals;
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#sweeper);
-    this.#entries.clear();
+    this.#entries.close();
   }
 
   /** Number of live entries; for memory benchmarks and tests. */
   get size(): number {
-    this.#sweep();
     return this.#entries.size;
   }
 
-  #live(key: string): Entry | undefined {
-    const entry = this.#entries.get(key);
-    if (entry && entry.expiresAt <= this.#now()) {
-      this.#entries.delete(key);
-      return undefined;
-    }
-    return entry;
-  }
-
-  /** Replacing a key never needs room; a new one does, once the expired entries are gone. */
-  #makeRoomFor(key: string): void {
-    if (this.#entries.has(key) || this.#entries.size < this.#maxEntries) return;
-    // At most one full sweep a second: a flood of refused puts must not cost a scan each.
-    if (this.#now() - this.#lastSweep >= 1000) this.#sweep();
-    if (this.#entries.size >= this.#maxEntries) throw new FlowStoreFullError(this.#maxEntries);
-  }
-
-  #sweep(): void {
-    const now = this.#now();
-    this.#lastSweep = now;
-    for (const [key, entry] of this.#entries) if (entry.expiresAt <= now) this.#entries.delete(key);
+  #set(key: string, value: string, ttlSeconds: number): void {
+    this.#entries.set(key, this.#owner, { value, expiresAt: this.#entries.now + ttlSeconds * 1000 });
   }
 }

@@ -3,7 +3,7 @@ import { tenantId } from '../config/load.js';
 import type { Logger } from '../log.js';
 import type { SecretReader } from '../pool/source.js';
 import { isLoopbackHost, type RedisConnection, redisConnection, redisOptionsFor } from '../tls/index.js';
-import { MemoryFlowStore } from './memory-store.js';
+import { MemoryFlowStore, POOL_MEMORY_STORE_SHARES } from './memory-store.js';
 import { RedisFlowStore } from './redis-store.js';
 
 /** A dedicated part's flow store: the tenant's spec.redis, else memory. */
@@ -25,12 +25,15 @@ export interface PoolRedis {
   clientCert?: { cert: string; key: string };
 }
 
-/** A pool's one flow store (memory without Redis); each tenant gets a view() of it. */
+/**
+ * A pool's one flow store; each tenant gets a view() of it. Without Redis, memory with a share of it
+ * reserved for each tenant (POOL_MEMORY_STORE_SHARES, ADR 0197).
+ */
 export function createPoolFlowStore(
   redis: PoolRedis | undefined,
   logger?: Logger,
 ): RedisFlowStore | MemoryFlowStore {
-  if (!redis) return new MemoryFlowStore();
+  if (!redis) return new MemoryFlowStore({ tenantShares: POOL_MEMORY_STORE_SHARES });
   const connection = redisConnection(
     redis.url,
     { extraCaPem: redis.caPem, clientCert: redis.clientCert },

@@ -1,12 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { stringify } from 'yaml';
-import { type JsmSsoTenant, parseTenant } from '../../common/config/load.js';
-import { SecretDirectory } from '../../common/config/secrets.js';
 import { JsmSsoError } from '../../common/errors.js';
 import type { RedisFlowStore } from '../../common/flowstore/index.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
@@ -16,24 +10,16 @@ import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulato
 import { createPortalApp } from '../../portal/app.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { eventually } from '../../testkit/envtest.js';
-import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import { listenOnLoopbacks, MemoryTenantSource } from '../../testkit/pool.js';
+import { Browser, signedBrokerResponse, signInAt, startLogin } from '../../testkit/portal-harness.js';
 import {
-  Browser,
-  PORTAL_ONLY_SPEC,
-  signedBrokerResponse,
-  signInAt,
-  startLogin,
-} from '../../testkit/portal-harness.js';
+  brokerCertificatesOf,
+  type PortalTenant,
+  portalPoolBundles,
+  portalPoolTenants,
+  removePortalPoolTenants,
+} from '../../testkit/portal-pool-tenants.js';
 import { connectedFlowStore, redisUrl } from '../../testkit/redis.js';
-
-interface PortalTenant {
-  name: string;
-  url: string;
-  tenant: JsmSsoTenant;
-  brokerKey: KeyPair;
-  secretsDir: string;
-}
 
 describe('portal pool: three help centers on one portal process, routed by Host', function () {
   this.timeout(60_000);
@@ -58,45 +44,13 @@ describe('portal pool: three help centers on one portal process, routed by Host'
   before(async () => {
     servers = await listenOnLoopbacks((req, res) => running.handler(req, res), 3);
     emulator = await startJsmEmulator({});
-    tenants = servers.urls.map((url, i) => {
-      const name = `portal-${'abc'[i]}-${run}`;
-      const tenant = parseTenant(
-        stringify({
-          apiVersion: 'jsm-sso.io/v1alpha1',
-          kind: 'JsmSsoTenant',
-          metadata: { name },
-          spec: {
-            portal: { url, title: `Help Center ${'ABC'[i]}` },
-            ...PORTAL_ONLY_SPEC,
-            atlassian: {
-              siteUrl: emulator.url,
-              credentialsSecretRef: { name: 'atlassian' },
-              organizationMappings: [{ organizationId: '1', emailDomain: 'acme.test' }],
-            },
-          },
-        }),
-      );
-      const secretsDir = mkdtempSync(join(tmpdir(), 'portal-pool-secrets-'));
-      const write = (secret: string, key: string, value: string) => {
-        mkdirSync(join(secretsDir, secret), { recursive: true });
-        writeFileSync(join(secretsDir, secret, key), value);
-      };
-      const portalKey = makeKeyPair(`portal-${i}.acme.test`);
-      write(`${name}-portal-signing`, 'tls.crt', portalKey.certPem);
-      write(`${name}-portal-signing`, 'tls.key', portalKey.keyPem);
-      write('atlassian', 'email', 'portal-bot@acme.test');
-      write('atlassian', 'apiToken', 'dev-api-token');
-      return { name, url, tenant, brokerKey: makeKeyPair(`broker-${i}.acme.test`), secretsDir };
-    });
+    tenants = portalPoolTenants(servers.urls, emulator.url, run);
     store = await connectedFlowStore(`portal-pool-${run}`);
     redis = new Redis(redisUrl());
-    const brokerCertificates = new Map(tenants.map((t) => [t.name, [t.brokerKey.certPem]]));
-    source = new MemoryTenantSource(
-      tenants.map((t) => ({ key: t.name, tenant: t.tenant, secrets: new SecretDirectory(t.secretsDir) })),
-    );
+    const brokerCertificates = brokerCertificatesOf(tenants);
+    source = new MemoryTenantSource(portalPoolBundles(tenants));
     running = await startPool({
       part: 'portal',
-      // Each tenant trusts its own broker's key only, as each would from its own broker's metadata.
       build: (context) =>
         createPortalApp(context, { brokerCertificatesPem: brokerCertificates.get(context.tenantId)! }),
       source,
@@ -114,7 +68,7 @@ describe('portal pool: three help centers on one portal process, routed by Host'
     await store?.close();
     redis?.disconnect();
     await emulator?.close();
-    for (const t of tenants ?? []) rmSync(t.secretsDir, { recursive: true, force: true });
+    removePortalPoolTenants(tenants);
   });
 
   it('serves each help center at its own host: its own SP metadata and AuthnRequests', async () => {
@@ -221,7 +175,7 @@ describe('portal pool: three help centers on one portal process, routed by Host'
 
   it('answers a page in flight when its tenant is removed, then 404 POOL_TENANT_UNKNOWN; a broken bundle leaves the last good one serving', async () => {
     const t = b();
-    const bundle = { key: t.name, tenant: t.tenant, secrets: new SecretDirectory(t.secretsDir) };
+    const bundle = portalPoolBundles([t])[0]!;
     const customer = await signInAt(t.url, t.brokerKey, 'alice@acme.test');
     // Broken mid-life: refused, and the tenant keeps its last good version.
     const from = logs.length;

@@ -1,0 +1,69 @@
+// Portal tenants for a pool in tests: each with its own host, its own portal signing key in a
+// secrets folder of its own, and a broker key only it trusts, all on one emulated Atlassian site.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { type JsmSsoTenant, parseTenant } from '../common/config/load.js';
+import { SecretDirectory } from '../common/config/secrets.js';
+import type { TenantBundle } from '../common/pool/source.js';
+import { type KeyPair, makeKeyPair } from './keys.js';
+import { PORTAL_ONLY_SPEC } from './portal-harness.js';
+
+export interface PortalTenant {
+  name: string;
+  url: string;
+  tenant: JsmSsoTenant;
+  brokerKey: KeyPair;
+  secretsDir: string;
+}
+
+/** One tenant per URL, named `portal-<a|b|c…>-<run>`. */
+export function portalPoolTenants(urls: readonly string[], siteUrl: string, run: string): PortalTenant[] {
+  return urls.map((url, i) => {
+    const letter = String.fromCharCode(97 + i);
+    const name = `portal-${letter}-${run}`;
+    const tenant = parseTenant(
+      stringify({
+        apiVersion: 'jsm-sso.io/v1alpha1',
+        kind: 'JsmSsoTenant',
+        metadata: { name },
+        spec: {
+          portal: { url, title: `Help Center ${letter.toUpperCase()}` },
+          ...PORTAL_ONLY_SPEC,
+          atlassian: {
+            siteUrl,
+            credentialsSecretRef: { name: 'atlassian' },
+            organizationMappings: [{ organizationId: '1', emailDomain: 'acme.test' }],
+          },
+        },
+      }),
+    );
+    const secretsDir = mkdtempSync(join(tmpdir(), 'portal-pool-secrets-'));
+    const write = (secret: string, key: string, value: string) => {
+      mkdirSync(join(secretsDir, secret), { recursive: true });
+      writeFileSync(join(secretsDir, secret, key), value);
+    };
+    const portalKey = makeKeyPair(`portal-${i}.acme.test`);
+    write(`${name}-portal-signing`, 'tls.crt', portalKey.certPem);
+    write(`${name}-portal-signing`, 'tls.key', portalKey.keyPem);
+    write('atlassian', 'email', 'portal-bot@acme.test');
+    write('atlassian', 'apiToken', 'dev-api-token');
+    return { name, url, tenant, brokerKey: makeKeyPair(`broker-${i}.acme.test`), secretsDir };
+  });
+}
+
+/** The bundles a MemoryTenantSource hands a pool for these tenants. */
+export function portalPoolBundles(tenants: readonly PortalTenant[]): TenantBundle[] {
+  return tenants.map((t) => ({ key: t.name, tenant: t.tenant, secrets: new SecretDirectory(t.secretsDir) }));
+}
+
+/** Each tenant trusts its own broker's key only, as each would from its own broker's metadata. */
+export function brokerCertificatesOf(tenants: readonly PortalTenant[]): Map<string, string[]> {
+  return new Map(tenants.map((t) => [t.name, [t.brokerKey.certPem]]));
+}
+
+export function removePortalPoolTenants(tenants: readonly PortalTenant[] | undefined): void {
+  for (const t of tenants ?? []) rmSync(t.secretsDir, { recursive: true, force: true });
+}
