@@ -119,6 +119,8 @@ interface Candidate {
   formLimit?: number;
   /** The handler reads the body itself (a SOAP message, not a form). */
   readsBody?: true;
+  /** A GET that acts on nothing (metadata): HEAD is answered as it, without the content. */
+  readOnly?: true;
   claims(request: EndpointRequest): boolean | Promise<boolean>;
   handle(req: IncomingMessage, res: ServerResponse, request: EndpointRequest): Promise<void> | void;
 }
@@ -671,7 +673,7 @@ export async function createBrokerApp(
   });
   const frontend: Record<string, Candidate[]> = {
     [own('/saml/metadata')]: [
-      { method: 'GET', claims: () => true, handle: (_req, res) => sendXml(res, metadata) },
+      { method: 'GET', readOnly: true, claims: () => true, handle: (_req, res) => sendXml(res, metadata) },
     ],
     [own('/saml/sso')]: [
       {
@@ -764,9 +766,10 @@ export async function createBrokerApp(
     rawQuery: string,
   ) {
     const method = req.method ?? '';
-    const eligible = candidates.filter((c) => c.method === method);
+    const eligible = candidates.filter((c) => c.method === method || (method === 'HEAD' && answersHead(c)));
     if (eligible.length === 0) {
-      res.setHeader('allow', [...new Set(candidates.map((c) => c.method))].join(', '));
+      const allowed = candidates.flatMap((c) => (answersHead(c) ? [c.method, 'HEAD'] : [c.method]));
+      res.setHeader('allow', [...new Set(allowed)].join(', '));
       throw new JsmSsoError('METHOD_NOT_ALLOWED', 'this address does not accept that kind of request', {
         status: 405,
       });
@@ -905,6 +908,7 @@ function routeTable(
       servicePaths.add(key);
       add(service.path, {
         method: service.method,
+        ...(service.readOnly ? { readOnly: true } : {}),
         claims: (request) => service.claims(request),
         handle: async (req, res, request) => frontend.serve(req, res, await service.serve(request)),
       });
@@ -913,9 +917,20 @@ function routeTable(
   return table;
 }
 
+/**
+ * RFC 9110 9.3.2: HEAD is GET without the content, for a monitor or a link checker. Only a GET that
+ * acts on nothing takes it; the others (a sign-in started, a flow or a logout spent) answer 405
+ * rather than act for a HEAD (ADR 0202).
+ */
+function answersHead(candidate: Candidate): boolean {
+  return candidate.method === 'GET' && candidate.readOnly === true;
+}
+
 function sendXml(res: ServerResponse, xml: string): void {
   res.statusCode = 200;
   res.setHeader('content-type', 'application/samlmetadata+xml; charset=utf-8');
   res.setHeader('cache-control', 'public, max-age=300');
+  // Node leaves it out of a HEAD answer, which should carry GET's header fields (RFC 9110 9.3.2).
+  res.setHeader('content-length', Buffer.byteLength(xml));
   res.end(xml);
 }

@@ -229,6 +229,8 @@ export interface ServiceEndpoint {
   method: 'GET' | 'POST';
   /** The same answer from every backend of the kind (e.g. SP metadata): served by the first. */
   samePerKind?: boolean;
+  /** A GET that acts on nothing (metadata): HEAD is answered as it, without the content. */
+  readOnly?: true;
   /** Whether this request is this backend's (several parties may share a path). */
   claims(request: EndpointRequest): Promise<boolean>;
   serve(request: EndpointRequest): Promise<ServiceAnswer>;

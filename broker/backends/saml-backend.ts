@@ -297,6 +297,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         path: `${brokerBasePath(options.brokerUrl)}/saml/sp-metadata`,
         method: 'GET',
         samePerKind: true,
+        readOnly: true,
         claims: async () => true,
         serve: async () => ({
           kind: 'metadata',
@@ -307,6 +308,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         // The same SP toward this IdP only, with its own SOAP SingleLogoutService (ADR 0160).
         path: new URL(endpoints.samlSpMetadataUrl(name)).pathname,
         method: 'GET',
+        readOnly: true,
         claims: async () => true,
         serve: async () => ({
           kind: 'metadata',
