@@ -3,7 +3,9 @@
 // to a schema other than the one the types and the docs were generated from. Its values.schema.json
 // carries the CRD's spec.<part>.pod schema as tenantPodDefaults, so that Helm refuses a default the
 // operator would refuse at start (it exits, and its new pods crash-loop after an install Helm called
-// a success).
+// a success), and the same core/v1 shapes for the operator's own pod fields (resources, affinity,
+// ...): the API server drops a field it does not know with a warning Helm does not stop on, so a
+// misspelt one (affinity.podAntiAfinity) would silently cost the operator its spread.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -52,13 +54,42 @@ function withoutKubernetesExtensions(node: SchemaNode): SchemaNode {
   ) as SchemaNode;
 }
 
-/** Writes tenantPodDefaultsSchema() into values.schema.json; with `check`, only reports whether it is current. */
+/** The operator pod's own fields that take spec.<part>.pod's shapes, each with its own description. */
+const OPERATOR_POD_FIELDS: Record<string, string> = {
+  resources:
+    "The operator container's resource requests and limits (core/v1 ResourceRequirements without claims).",
+  nodeSelector: 'Node labels the operator pods must run on.',
+  tolerations: 'Tolerations of the operator pods (core/v1 Toleration objects).',
+  affinity:
+    'Affinity of the operator pods (core/v1 Affinity); empty means a preferred anti-affinity that spreads the replicas over nodes.',
+  topologySpreadConstraints:
+    "Topology spread constraints of the operator pods (core/v1 TopologySpreadConstraint); a constraint without labelSelector gets the pods' selector labels.",
+};
+
+/** The values.schema.json properties generated from the CRD: tenantPodDefaults and the operator's pod fields. */
+export function generatedValuesProperties(): Record<string, SchemaNode> {
+  const tenantPodDefaults = tenantPodDefaultsSchema();
+  const podFields = tenantPodDefaults.properties ?? {};
+  return {
+    tenantPodDefaults,
+    ...Object.fromEntries(
+      Object.entries(OPERATOR_POD_FIELDS).map(([name, description]) => [
+        name,
+        { ...podFields[name], description },
+      ]),
+    ),
+  };
+}
+
+/** Writes generatedValuesProperties() into values.schema.json; with `check`, only reports whether they are current. */
 export function syncChartValuesSchema(check: boolean, path = CHART_VALUES_SCHEMA_PATH): boolean {
   const schema = JSON.parse(readFileSync(path, 'utf8')) as { properties: Record<string, SchemaNode> };
-  const wanted = tenantPodDefaultsSchema();
-  const current = isDeepStrictEqual(schema.properties['tenantPodDefaults'], wanted);
+  const wanted = generatedValuesProperties();
+  const current = Object.entries(wanted).every(([name, field]) =>
+    isDeepStrictEqual(schema.properties[name], field),
+  );
   if (!check && !current) {
-    schema.properties['tenantPodDefaults'] = wanted;
+    Object.assign(schema.properties, wanted);
     writeFileSync(path, `${JSON.stringify(schema, null, 2)}\n`);
     execFileSync(join(packageRoot(), 'node_modules/.bin/biome'), ['format', '--write', path], {
       stdio: 'ignore',

@@ -9,7 +9,7 @@ import { UsageError } from '../../common/args.js';
 import { ApiError, type KubeObject } from '../../common/kube/client.js';
 import { CRD_PATH, POOL_CRD_PATH, packageRoot } from '../../common/paths.js';
 import { parsePodDefaults } from '../../operator/cli.js';
-import { collectionPath, kindByName, objectPath } from '../../operator/kube/kinds.js';
+import { collectionPath, KINDS, kindByName, objectPath } from '../../operator/kube/kinds.js';
 import { operatorStopSeconds } from '../../operator/stop.js';
 import {
   CHART_VALUES_SCHEMA_PATH,
@@ -238,7 +238,41 @@ describe('Helm chart charts/jsm-sso', function () {
     render('ops', 'tenantPodDefaults.priorityClassName=high', 'tenantPodDefaults.resources.limits.cpu=2');
   });
 
-  it('keeps tenantPodDefaults in values.schema.json generated from the CRD (npm run gen reports a stale copy)', () => {
+  it("refuses a misspelt or malformed field of the operator's own pod, which helm install would leave the API server to drop", async () => {
+    const misspeltAffinity =
+      'affinity.podAntiAfinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey=kubernetes.io/hostname';
+    const refused: [string, RegExp][] = [
+      [misspeltAffinity, /at '\/affinity': additional properties 'podAntiAfinity' not allowed/],
+      ['resources.limit.memory=1Gi', /at '\/resources': additional properties 'limit' not allowed/],
+      ['resources.limits.cpu=lots', /at '\/resources\/limits\/cpu': 'lots' does not match pattern/],
+      ['tolerations[0].operator=Exist', /at '\/tolerations\/0\/operator': value must be one of/],
+      ['topologySpreadConstraints[0].maxSkew=1', /at '\/topologySpreadConstraints\/0': missing properties/],
+    ];
+    for (const [value, message] of refused) expect(() => render('ops', value), value).to.throw(message);
+    // Past the schema, Helm installs it: the API server drops the unknown field with a warning, and the
+    // operator's replicas lose the spread over nodes that an empty affinity would have given them.
+    const namespace = await freshNamespace(env.client, 'helm');
+    helm(
+      'install',
+      'typo',
+      CHART,
+      '--kubeconfig',
+      env.kubeconfigPath,
+      '--namespace',
+      namespace,
+      '--skip-schema-validation',
+      '--set',
+      'crds.enabled=false',
+      '--set',
+      misspeltAffinity,
+    );
+    const installed = await env.client.get<
+      KubeObject & { spec: { template: { spec: { affinity?: object } } } }
+    >(objectPath(KINDS.deployment, namespace, 'typo-jsm-sso'));
+    expect(installed?.spec.template.spec.affinity ?? {}).to.deep.equal({});
+  });
+
+  it("keeps tenantPodDefaults and the operator's pod fields in values.schema.json generated from the CRD (npm run gen reports a stale copy)", () => {
     expect(syncChartValuesSchema(true), 'values.schema.json is stale: npm run gen').to.equal(true);
     const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-values-schema-'));
     try {
