@@ -26,11 +26,11 @@ export async function serveSoapLogout(
 }
 
 /**
- * A SOAP fault naming only the reason code (bindings 3.2.3.3): `Client` for the sender's fault,
- * `Server` for ours. The HTTP status is the error's, as at the portal's /saml/slo.
+ * A SOAP fault naming only the reason code (bindings 3.2.3.3; its faultcode `soapFault`'s). The
+ * HTTP status is the error's, as at the portal's /saml/slo.
  */
 export function sendSoapFault(res: ServerResponse, status: number, reason: string): void {
-  sendSoap(res, status, soapFault(reason, status < 500 ? 'Client' : 'Server'));
+  sendSoap(res, status, soapFault(reason, status));
 }
 
 function sendSoap(res: ServerResponse, status: number, envelope: string): void {

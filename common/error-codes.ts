@@ -68,7 +68,12 @@ export const SAML_CODES = {
   SAML_DEFLATE_LIMIT: 'Redirect payload inflates beyond the limit (deflate bomb)',
   SAML_ENCODING_INVALID:
     'Bad base64, DEFLATE, percent-encoding or UTF-8, or a SAMLEncoding other than DEFLATE',
-  SAML_BINDING_INVALID: 'Redirect query: parameter repeated, missing, or both SAMLRequest and SAMLResponse',
+  SAML_BINDING_INVALID:
+    'Redirect query: parameter repeated, missing, or both SAMLRequest and SAMLResponse; SOAP: not an Envelope, or not one Body holding one message',
+  SAML_SOAP_VERSION_MISMATCH:
+    'SOAP endpoint: an Envelope of another SOAP version (1.2): SOAP fault with faultcode VersionMismatch (SOAP 1.1 4.1.2)',
+  SAML_SOAP_HEADER_NOT_UNDERSTOOD:
+    'SOAP endpoint: a Header block for the receiver marked mustUnderstand: SOAP fault with faultcode MustUnderstand (SOAP 1.1 4.2.3)',
   SAML_RELAY_STATE_TOO_LONG: 'RelayState longer than the 80 bytes the bindings allow (3.4.3)',
   SAML_SIGNATURE_MISSING: 'Required signature absent (stripped)',
   SAML_SIGNATURE_INVALID:

@@ -69,6 +69,7 @@ export {
   SOAP_ACTION,
   SOAP_CONTENT_TYPE,
   SOAP_ENVELOPE_NS,
+  type SoapFaultCode,
   type SoapSigning,
   signedSoapMessage,
   soapFault,

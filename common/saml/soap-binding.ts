@@ -30,12 +30,29 @@ export function signedSoapMessage(message: BuiltMessage, signing: SoapSigning): 
   return envelope(signed.replace(/^<\?xml[^>]*\?>\s*/, ''));
 }
 
+/** SOAP 1.1 4.4.1: the faultcodes a SOAP 1.1 node answers with. */
+export type SoapFaultCode = 'VersionMismatch' | 'MustUnderstand' | 'Client' | 'Server';
+
+/**
+ * The refusals SOAP 1.1 gives a faultcode of their own: an envelope of another SOAP version (4.1.2:
+ * "MUST respond with a SOAP VersionMismatch faultcode") and a header block for us marked
+ * mustUnderstand (4.2.3, 4.4.1 MustUnderstand). A sender's SOAP stack acts on these, not on our
+ * reason code: it may retry in SOAP 1.1, or without the header.
+ */
+const SOAP_PROTOCOL_FAULTS: Partial<Record<string, SoapFaultCode>> = {
+  SAML_SOAP_VERSION_MISMATCH: 'VersionMismatch',
+  SAML_SOAP_HEADER_NOT_UNDERSTOOD: 'MustUnderstand',
+};
+
 /**
  * A SOAP fault (bindings 3.2.3.3: for what is not a SAML message that can be answered), naming
- * only a reason code: a message that failed its checks gets no signed SAML answer from us.
- * `Server` when the fault is ours (SOAP 1.1 4.4.1: e.g. the sender's keys could not be read).
+ * only a reason code: a message that failed its checks gets no signed SAML answer from us. The
+ * faultcode is SOAP's own for a SOAP protocol refusal; else `Client`, or `Server` when the HTTP
+ * `status` of the refusal says the fault is ours (SOAP 1.1 4.4.1: e.g. the sender's keys could not
+ * be read).
  */
-export function soapFault(reason: string, faultcode: 'Client' | 'Server' = 'Client'): string {
+export function soapFault(reason: string, status: number): string {
+  const faultcode = SOAP_PROTOCOL_FAULTS[reason] ?? (status >= 500 ? 'Server' : 'Client');
   return envelope(
     `<soap11:Fault><faultcode>soap11:${faultcode}</faultcode><faultstring>${reason.replace(/[^A-Z0-9_]/g, '')}</faultstring></soap11:Fault>`,
   );
@@ -57,8 +74,11 @@ const ACTOR_NEXT = 'http://schemas.xmlsoap.org/soap/actor/next';
  */
 export function soapBodyMessage(doc: Document): Element {
   const root = doc.documentElement!;
-  if (root.namespaceURI !== SOAP_ENVELOPE_NS || root.localName !== 'Envelope')
+  if (root.localName !== 'Envelope')
     throw new SamlError('SAML_BINDING_INVALID', 'the body is not a SOAP envelope');
+  // SOAP 1.1 4.1.2: an Envelope in another namespace is another SOAP version (1.2's), not ours.
+  if (root.namespaceURI !== SOAP_ENVELOPE_NS)
+    throw new SamlError('SAML_SOAP_VERSION_MISMATCH', 'the envelope is not a SOAP 1.1 envelope');
   const parts = Array.from(root.childNodes).filter(isElement);
   const header = parts.length === 2 && isSoap(parts[0]!, 'Header') ? parts[0] : undefined;
   const body = parts.length === (header ? 2 : 1) ? parts.at(-1)! : undefined;
@@ -68,7 +88,10 @@ export function soapBodyMessage(doc: Document): Element {
       'the SOAP envelope must hold one Body, after at most one Header',
     );
   if (header && Array.from(header.childNodes).filter(isElement).some(mustBeUnderstoodHere))
-    throw new SamlError('SAML_BINDING_INVALID', 'the SOAP Header has a block marked mustUnderstand');
+    throw new SamlError(
+      'SAML_SOAP_HEADER_NOT_UNDERSTOOD',
+      'the SOAP Header has a block for us marked mustUnderstand',
+    );
   const messages = Array.from(body.childNodes).filter(isElement);
   if (messages.length !== 1)
     throw new SamlError('SAML_BINDING_INVALID', 'the SOAP Body must carry exactly one SAML message');

@@ -173,7 +173,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       if (!(err instanceof SamlError)) throw err;
       noteRefusal(400, err.code, 'back-channel LogoutRequest refused');
       // No signed answer to a message that failed its checks: a fault with the reason code.
-      res.status(400).type(SOAP_CONTENT_TYPE).send(soapFault(err.code));
+      res.status(400).type(SOAP_CONTENT_TYPE).send(soapFault(err.code, 400));
     }
   });
 

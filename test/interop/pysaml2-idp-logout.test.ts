@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { createBrokerApp } from '../../broker/app.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { statusOf } from '../../common/saml/checks.js';
-import { NS, parseSamlXml, verifyEnvelopedSignature } from '../../common/saml/index.js';
+import { NS, parseSamlXml, SOAP_ENVELOPE_NS, verifyEnvelopedSignature } from '../../common/saml/index.js';
 import { soapBodyMessage } from '../../common/saml/soap-binding.js';
 import {
   type BrokerUnderTest,
@@ -546,9 +546,12 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
         expect(refusals().at(-1)).to.include({ reason: 'SAML_REPLAY' });
       });
 
-      /** Her valid LogoutRequest in an envelope that is not the binding's: a fault, nothing read. */
+      /**
+       * Her valid LogoutRequest in an envelope that is not the binding's: a fault, nothing read; its
+       * faultcode SOAP 1.1's own (4.4.1) where SOAP names one, else Client.
+       */
       const body = (envelope: string) => /<ns0:Body>[\s\S]*<\/ns0:Body>/.exec(envelope)![0];
-      const envelopes: Array<[string, (envelope: string) => string]> = [
+      const envelopes: Array<[string, (envelope: string) => string, string, string]> = [
         [
           'a SOAP Header marked mustUnderstand',
           (e) =>
@@ -556,20 +559,39 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
               '<ns0:Body>',
               '<ns0:Header><x:Route xmlns:x="urn:example" ns0:mustUnderstand="1">next</x:Route></ns0:Header><ns0:Body>',
             ),
+          'SAML_SOAP_HEADER_NOT_UNDERSTOOD',
+          'MustUnderstand',
         ],
-        ['two Body children', (e) => e.replace('</ns0:Body>', '<x:Extra xmlns:x="urn:example"/></ns0:Body>')],
-        ['two Bodies', (e) => e.replace('</ns0:Envelope>', `${body(e)}</ns0:Envelope>`)],
+        [
+          "SOAP 1.2's namespace",
+          (e) => e.replace(SOAP_ENVELOPE_NS, 'http://www.w3.org/2003/05/soap-envelope'),
+          'SAML_SOAP_VERSION_MISMATCH',
+          'VersionMismatch',
+        ],
+        [
+          'two Body children',
+          (e) => e.replace('</ns0:Body>', '<x:Extra xmlns:x="urn:example"/></ns0:Body>'),
+          'SAML_BINDING_INVALID',
+          'Client',
+        ],
+        [
+          'two Bodies',
+          (e) => e.replace('</ns0:Envelope>', `${body(e)}</ns0:Envelope>`),
+          'SAML_BINDING_INVALID',
+          'Client',
+        ],
       ];
-      for (const [what, change] of envelopes) {
-        it(`answers a SOAP fault to her own LogoutRequest in an envelope with ${what}`, async () => {
+      for (const [what, change, reason, faultcode] of envelopes) {
+        it(`answers a SOAP fault (${faultcode}) to her own LogoutRequest in an envelope with ${what}`, async () => {
           const { envelope } = await soapRequest();
           expect(envelope, 'pysaml2 writes the SOAP 1.1 envelope with the ns0 prefix').to.include(
             '<ns0:Body>',
           );
           const answer = await postSoap(change(envelope));
           expect(answer.status).to.equal(400);
-          expect(faultOf(answer)).to.equal('SAML_BINDING_INVALID');
-          expect(refusals().at(-1)).to.include({ reason: 'SAML_BINDING_INVALID' });
+          expect(faultOf(answer)).to.equal(reason);
+          expect(answer.body).to.include(`<faultcode>soap11:${faultcode}</faultcode>`);
+          expect(refusals().at(-1)).to.include({ reason });
         });
       }
 

@@ -10,6 +10,7 @@ import {
   logoutSucceeded,
   NAMEID_EMAIL,
   SOAP_ENVELOPE_NS,
+  type SoapFaultCode,
   STATUS_RESPONDER,
   signEnveloped,
   signedSoapMessage,
@@ -255,7 +256,8 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
     expect(await page(browser), 'alice is still signed in').to.equal(200);
   });
 
-  const forgeries: Array<[string, string, (sessionIndex: string) => string]> = [
+  /** What is sent, the reason code, the envelope, and SOAP 1.1's faultcode when not `Client` (4.4.1). */
+  const forgeries: Array<[string, string, (sessionIndex: string) => string, SoapFaultCode?]> = [
     ['unsigned', 'SAML_SIGNATURE_MISSING', (index) => envelopeOf(request(index).xml)],
     [
       'signed with another key',
@@ -277,12 +279,19 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
     ],
     [
       'with a SOAP Header block for the portal marked mustUnderstand (SOAP 1.1 4.2.3)',
-      'SAML_BINDING_INVALID',
+      'SAML_SOAP_HEADER_NOT_UNDERSTOOD',
       (index) =>
         signed(request(index)).replace(
           '<soap11:Body>',
           '<soap11:Header><x:Route xmlns:x="urn:example" soap11:mustUnderstand="1">x</x:Route></soap11:Header><soap11:Body>',
         ),
+      'MustUnderstand',
+    ],
+    [
+      'in a SOAP 1.2 envelope (SOAP 1.1 4.1.2)',
+      'SAML_SOAP_VERSION_MISMATCH',
+      (index) => signed(request(index)).replace(SOAP_ENVELOPE_NS, 'http://www.w3.org/2003/05/soap-envelope'),
+      'VersionMismatch',
     ],
     [
       'next to a second message in the Body',
@@ -365,14 +374,15 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
     ]),
   ];
 
-  for (const [sends, reason, forge] of forgeries) {
-    it(`refuses a LogoutRequest ${sends} (400 ${reason}), ending nothing`, async () => {
+  for (const [sends, reason, forge, faultcode = 'Client'] of forgeries) {
+    it(`refuses a LogoutRequest ${sends} (400 ${reason}, faultcode ${faultcode}), ending nothing`, async () => {
       const { browser, sessionIndex } = await aliceSignedIn();
       const before = await refusalCount(h, reason);
       const from = h.logs.length;
       const answer = await send(forge(sessionIndex));
       expect(answer.status).to.equal(400);
       expect(answer.body).to.include(`<faultstring>${reason}</faultstring>`);
+      expect(answer.body).to.include(`<faultcode>soap11:${faultcode}</faultcode>`);
       expect(reasons(h, from)).to.include(reason);
       expect(await refusalCount(h, reason)).to.equal(before + 1);
       expect(await page(browser), 'still signed in').to.equal(200);
