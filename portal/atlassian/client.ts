@@ -29,11 +29,19 @@ const PAGE = 50;
 const MAX_PAGES = 20;
 /** A desk's organizations are read up to 10,000 (each sign-in's page budget bounds the time). */
 const DESK_ORGANIZATION_PAGES = 200;
+/**
+ * An organization's members (the colleagues a customer may choose) are read up to 5,000, the pages
+ * after the first five at a time: a large organization is read in about twenty round trips.
+ */
+const MEMBER_PAGES = 100;
+const PAGES_AT_ONCE = 5;
 /** An article is looked for among the first 250 hits for its title. */
 const ARTICLE_PAGES = 5;
 const USERS_PER_LOOKUP = 50;
 
 const id = (value: string) => encodeURIComponent(value);
+/** Atlassian's last page says so; an empty page ends a list that does not. */
+const isLast = (page: PagedDTO<unknown>) => page.isLastPage !== false || page.values.length === 0;
 /** `reconcileIssues` takes at most 50 ids, each an int64 (as JSON, a number: kept below 2^53). */
 export const RECONCILE_MAX = 50;
 const isIssueId = (value: string) => /^[1-9][0-9]{0,14}$/.test(value);
@@ -78,13 +86,40 @@ export class AtlassianClient {
     maxPages = MAX_PAGES,
   ): AsyncGenerator<T[]> {
     for (let page = 0; page < maxPages; page++) {
-      const result = await this.transport.call<PagedDTO<T>>(path, {
-        query: { ...query, start: page * PAGE, limit: PAGE },
-        ...(headers ? { headers } : {}),
-      });
+      const result = await this.#page<T>(path, page, query, headers);
       yield result.values;
-      if (result.isLastPage !== false || result.values.length === 0) return;
+      if (isLast(result)) return;
     }
+  }
+
+  #page<T>(
+    path: string,
+    page: number,
+    query: Record<string, string | undefined> = {},
+    headers?: Record<string, string>,
+  ): Promise<PagedDTO<T>> {
+    return this.transport.call<PagedDTO<T>>(path, {
+      query: { ...query, start: page * PAGE, limit: PAGE },
+      ...(headers ? { headers } : {}),
+    });
+  }
+
+  /**
+   * A long list read whole, up to `maxPages`: its first page alone (most lists fit one), then
+   * `PAGES_AT_ONCE` pages at a time until one is the last; a round may ask for a few pages past it.
+   */
+  async #allInRounds<T>(path: string, maxPages: number): Promise<T[]> {
+    const out: T[] = [];
+    for (let next = 0; next < maxPages; ) {
+      const count = next === 0 ? 1 : Math.min(PAGES_AT_ONCE, maxPages - next);
+      const round = await Promise.all(Array.from({ length: count }, (_, i) => this.#page<T>(path, next + i)));
+      next += count;
+      for (const result of round) {
+        out.push(...result.values);
+        if (isLast(result)) return out;
+      }
+    }
+    return out;
   }
 
   async #all<T>(
@@ -296,7 +331,7 @@ export class AtlassianClient {
     return this.#all(`${SD}/organization`);
   }
   organizationMembers(organizationId: string): Promise<UserDTO[]> {
-    return this.#all(`${SD}/organization/${id(organizationId)}/user`);
+    return this.#allInRounds(`${SD}/organization/${id(organizationId)}/user`, MEMBER_PAGES);
   }
   addToOrganization(organizationId: string, accountIds: string[]): Promise<void> {
     return this.#changeMembers(`${SD}/organization/${id(organizationId)}/user`, 'POST', accountIds);
