@@ -111,6 +111,7 @@ const SAML_STATUS_FOR_REFUSAL: Record<IdpRefusalKind, string> = {
   access_denied: STATUS_REQUEST_DENIED,
   failed: STATUS_AUTHN_FAILED,
   authn_context_unmet: STATUS_NO_AUTHN_CONTEXT,
+  proxy_count_exceeded: STATUS_PROXY_COUNT_EXCEEDED,
 };
 
 /** One party that may answer a request on a path: a backend's endpoint, or the frontend's. */

@@ -103,9 +103,15 @@ export interface BackchannelKeys {
 
 /**
  * Why the IdP itself said no (checked to be its answer for this login), in neutral terms; or
- * `authn_context_unmet`: it signed the person in, but not with a context the SP asked for.
+ * `authn_context_unmet`: it signed the person in, but not with a context the SP asked for;
+ * `proxy_count_exceeded`: it would have had to proxy further than the SP's ProxyCount allows.
  */
-export type IdpRefusalKind = 'interaction_required' | 'access_denied' | 'failed' | 'authn_context_unmet';
+export type IdpRefusalKind =
+  | 'interaction_required'
+  | 'access_denied'
+  | 'failed'
+  | 'authn_context_unmet'
+  | 'proxy_count_exceeded';
 
 /** The login cannot be asserted as the SP asked (see IdpRefusalKind): the portal is told it failed. */
 export class IdpRefusal extends JsmSsoError {

@@ -16,6 +16,7 @@ import {
   SenderMessageRefused,
   STATUS_NO_AUTHN_CONTEXT,
   STATUS_NO_PASSIVE,
+  STATUS_PROXY_COUNT_EXCEEDED,
   STATUS_REQUEST_DENIED,
   signedRedirectUrl,
   type ValidatedAssertion,
@@ -475,7 +476,9 @@ function sameCertificates(a: IdpMetadata, b: IdpMetadata): boolean {
 /**
  * The IdP's second-level status (core 3.2.2.2) in the backends' neutral terms, which the frontend
  * turns back into the same status for the portal: a passive login that needed the person stays
- * NoPassive (the SP may then ask again, actively), a refusal stays RequestDenied.
+ * NoPassive (the SP may then ask again, actively), a refusal stays RequestDenied, and an IdP that
+ * could not proxy within the count the broker passed on from the portal's request stays
+ * ProxyCountExceeded (core 3.4.1.5.1): the SP's own limit is why, not a failed login.
  */
 function refusalKindOf(status: SamlStatusError): IdpRefusalKind {
   switch (status.secondLevelStatus) {
@@ -485,6 +488,8 @@ function refusalKindOf(status: SamlStatusError): IdpRefusalKind {
       return 'access_denied';
     case STATUS_NO_AUTHN_CONTEXT:
       return 'authn_context_unmet';
+    case STATUS_PROXY_COUNT_EXCEEDED:
+      return 'proxy_count_exceeded';
     default:
       return 'failed';
   }

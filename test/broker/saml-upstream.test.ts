@@ -53,8 +53,9 @@ describe('broker: login through an upstream SAML IdP', () => {
   };
 
   /** The portal's AuthnRequest reaches the broker, which sends the browser to the upstream IdP. */
-  async function startLogin(browser: Browser, relayState = 'rs-saml') {
+  async function startLogin(browser: Browser, relayState = 'rs-saml', scoping?: { proxyCount: number }) {
     const portal = portalSp(broker.url, pki);
+    if (scoping) portal.options.scoping = scoping;
     const sso = await browser.request(await portal.getAuthorizeUrlAsync(relayState, undefined, {}));
     expect(sso.status, await sso.clone().text()).to.equal(302);
     const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
@@ -281,6 +282,25 @@ describe('broker: login through an upstream SAML IdP', () => {
       );
     });
   }
+
+  it("passes the upstream IdP's Responder/ProxyCountExceeded, to the ProxyCount the portal allowed, on to the portal as such (core 3.4.1.5.1)", async () => {
+    const browser = new Browser();
+    const { sp, redirectUrl } = await startLogin(browser, 'rs-saml', { proxyCount: 1 });
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
+      ...answer,
+      status: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      secondLevelStatus: 'urn:oasis:names:tc:SAML:2.0:status:ProxyCountExceeded',
+    });
+    expect(upstream.requestXml, 'the broker is the one proxy allowed').to.match(
+      /<samlp:Scoping ProxyCount="0"\s*\/>/,
+    );
+    const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    expect(page.status).to.equal(200);
+    expect(signedStatusCodes(formFields(await page.text())['SAMLResponse']!, pki.brokerCert)).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      'urn:oasis:names:tc:SAML:2.0:status:ProxyCountExceeded',
+    ]);
+  });
 
   it("does not take an error Response that answers another request (or none) for the IdP's no to this login", async () => {
     const browser = new Browser();
