@@ -163,6 +163,10 @@ export const BROKER_CODES = {
   OIDC_ID_TOKEN_KEY_UNKNOWN:
     'The ID token names a signing key the IdP does not publish, even after its JWKS was read again (or it was read for an unknown key less than 10 s before: log event broker.oidc_keys_refetch_held)',
   OIDC_USERINFO_SUBJECT_MISMATCH: 'The UserInfo `sub` is not the ID token `sub`',
+  OIDC_USERINFO_SIGNATURE_INVALID:
+    "A signed (application/jwt) UserInfo answer does not verify with the IdP's keys and the tenant's `idTokenSigningAlg` (alg none included)",
+  OIDC_USERINFO_NOT_FOR_BROKER:
+    'A signed UserInfo answer lacks `iss` naming the IdP or `aud` naming the broker (OIDC Core 5.3.2)',
   OIDC_RESPONSE_INVALID:
     "Any other failed check of the IdP's answer: an ID token expired, not yet valid (`nbf`, or `iat` more than 30 s ahead) or without a required claim",
   OIDC_CODE_INVALID: "The token endpoint's `invalid_grant`: a used or expired code, or one of another flow",

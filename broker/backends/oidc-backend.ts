@@ -18,9 +18,11 @@ import {
   IdpRefusal,
   type LoginPrompt,
 } from './backend.js';
+import { audienceFault } from './oidc-audience.js';
 import { frontchannelSid } from './oidc-frontchannel-logout.js';
 import { type LogoutTokenClaims, verifyLogoutToken } from './oidc-logout-token.js';
-import { protocolRefusal } from './oidc-refusals.js';
+import { type ClaimsOf, protocolRefusal } from './oidc-refusals.js';
+import { checkSignedUserinfo, keepingSignedUserinfo, keptSignedUserinfo } from './oidc-signed-userinfo.js';
 import { type IdTokenSignatureCheck, idpSigningKeys, idTokenSignatureCheck } from './oidc-signing-keys.js';
 
 /**
@@ -80,8 +82,11 @@ interface OAuthProtocol {
   extraAuthorizationParams: Record<string, string | undefined> | undefined;
   /** OIDC: a nonce is sent, and the token response must carry an ID token bound to it. */
   withNonce: boolean;
-  /** OIDC: the ID token's signature, checked once openid-client has checked its claims. */
-  checkIdTokenSignature?(tokens: client.TokenEndpointResponse): Promise<void>;
+  /**
+   * OIDC: what openid-client does not check of the ID token (its signature, an audience or azp
+   * other than the broker), once it has checked its claims.
+   */
+  checkIdToken?(tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): Promise<void>;
   /** OIDC: the person's language goes as `ui_locales` (Core 3.1.2.1); OAuth 2.0 defines none. */
   sendsUiLocales: boolean;
   /**
@@ -230,7 +235,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
           ...(protocol.withNonce ? { expectedNonce: pending.nonce, idTokenExpected: true } : {}),
         }),
       );
-      await protocol.checkIdTokenSignature?.(tokens);
+      await protocol.checkIdToken?.(tokens);
       // RFC 6750 is the only token type the broker presents; a DPoP-bound token would be sent
       // as a bearer token it is not (RFC 9449 7.1), and any other type is unknown.
       if (tokens.token_type !== 'bearer') throw tokenTypeUnsupported();
@@ -317,11 +322,19 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
     });
     return discovered;
   };
+  // What a JWT from this IdP besides the ID token (a logout token, a signed userinfo answer) is held to.
+  const tokenExpectations = async () => ({
+    keys: (await discovery()).keys,
+    algorithm: spec.idTokenSigningAlg,
+    issuer: spec.issuer,
+    clientId: spec.clientId,
+  });
   return {
     configuration: async () => (await discovery()).c,
-    async checkIdTokenSignature(tokens) {
+    async checkIdToken(tokens) {
       // openid-client was told an ID token is expected (idTokenExpected) and refuses an answer without one.
       await (await discovery()).signature(tokens.id_token!);
+      checkAudience(tokens.claims()!, spec.clientId);
     },
     scope: [...new Set(['openid', ...spec.scopes])].join(' '),
     extraAuthorizationParams: spec.extraAuthorizationParams,
@@ -333,9 +346,10 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
       let claims: Record<string, unknown> = { ...idToken };
       if (metadataOf(c).userinfo_endpoint) {
         // fetchUserInfo refuses a userinfo `sub` that differs from the ID token's (OIDC Core 5.3.2).
-        const userinfo = await guardProtocol(c, () =>
-          client.fetchUserInfo(c, tokens.access_token, idToken.sub),
+        const { result: userinfo, jwt } = await keptSignedUserinfo(() =>
+          guardProtocol(c, () => client.fetchUserInfo(c, tokens.access_token, idToken.sub), 'userinfo'),
         );
+        if (jwt !== undefined) await checkSignedUserinfo(jwt, await tokenExpectations());
         claims = { ...userinfo, ...claims };
         if (!verifiesEmailBeside(idToken, userinfo)) delete claims['email_verified'];
       }
@@ -356,12 +370,8 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
     endSessionEndpoint: (c) => metadataOf(c).end_session_endpoint !== undefined,
     issuer: spec.issuer,
     async verifyLogoutToken(logoutToken) {
-      const { keys } = await discovery();
       return verifyLogoutToken(logoutToken, {
-        keys,
-        algorithm: spec.idTokenSigningAlg,
-        issuer: spec.issuer,
-        clientId: spec.clientId,
+        ...(await tokenExpectations()),
         now: options.context.now,
       });
     },
@@ -409,7 +419,7 @@ async function discover(name: string, spec: OidcIdpSpec, options: OAuthBackendOp
     auth,
     {
       execute: insecureOnlyOnLoopback(spec.issuer),
-      [client.customFetch]: customFetch(options.fetch),
+      [client.customFetch]: customFetch(keepingSignedUserinfo(options.fetch)),
       // Discovery's deadline; openid-client keeps it for every later call of the configuration
       // (token, userinfo).
       timeout: options.context.idpTimeoutMs / 1000,
@@ -566,6 +576,14 @@ function tokenTypeUnsupported(): JsmSsoError {
   );
 }
 
+/** The ID token's `aud` and `azp` name the broker alone (oidc-audience.ts, ADR 0198). */
+function checkAudience(idToken: client.IDToken, clientId: string): void {
+  if (audienceFault(idToken, clientId) === undefined) return;
+  throw new JsmSsoError('OIDC_ID_TOKEN_AUDIENCE_MISMATCH', 'the ID token is not for the broker alone', {
+    status: 400,
+  });
+}
+
 /**
  * OIDC Core 3.1.3.7 (10): an ID token issued in the future comes from a clock not to be trusted;
  * openid-client checks `exp` and `nbf` but only the type of `iat`.
@@ -686,10 +704,14 @@ function insecureOnlyOnLoopback(url: string): Array<(c: client.Configuration) =>
 }
 
 /** Runs an openid-client call; its refusals become broker refusals (oidc-refusals.ts). */
-async function guardProtocol<T>(c: client.Configuration, operation: () => Promise<T>): Promise<T> {
+async function guardProtocol<T>(
+  c: client.Configuration,
+  operation: () => Promise<T>,
+  claimsOf?: ClaimsOf,
+): Promise<T> {
   try {
     return await operation();
   } catch (err) {
-    throw protocolRefusal(err, metadataOf(c).issuer);
+    throw protocolRefusal(err, metadataOf(c).issuer, claimsOf);
   }
 }

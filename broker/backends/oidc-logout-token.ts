@@ -1,5 +1,6 @@
 import { errors, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { JsmSsoError } from '../../common/errors.js';
+import { audienceFault } from './oidc-audience.js';
 
 /**
  * The Logout Token of OpenID Connect Back-Channel Logout 1.0, judged by the checks of its section
@@ -115,19 +116,13 @@ function checkType(typ: string | undefined): void {
 }
 
 /**
- * Section 2.6 step 3 judges `aud` "in the same way" as in ID tokens: Core 3.1.3.7 rejects audiences
- * the client does not trust, and a token for several audiences must name us its authorized party
- * (`azp`), as openid-client requires of our ID tokens. jose only checks that `aud` contains us, so a
- * token the IdP minted for another client's use, with us as one audience among others, would pass.
+ * Section 2.6 step 3 judges `aud` "in the same way" as in ID tokens: the broker's client alone, and
+ * an `azp` naming it (oidc-audience.ts). jose only checks that `aud` contains us, so a token the IdP
+ * minted for another client's use, with us as one audience among others, would pass.
  */
 function checkAuthorizedParty(payload: JWTPayload, clientId: string): void {
-  const { aud } = payload;
-  if (!Array.isArray(aud) || aud.length === 1) return;
-  if (payload['azp'] !== clientId)
-    throw new LogoutTokenRefusal(
-      'azp',
-      'the logout token is for several audiences and not authorized for us',
-    );
+  const fault = audienceFault(payload, clientId);
+  if (fault) throw new LogoutTokenRefusal(fault, 'the logout token is not for the broker alone');
 }
 
 /** Section 2.4: `jti` is required; its one-time use is checked by the caller. */

@@ -21,12 +21,18 @@ const INTERACTION_NEEDED = new Set([
   'account_selection_required',
 ]);
 
-/** ID token claims whose failed comparison has its own reason (OIDC Core 3.1.3.7). */
-const CLAIM_REASONS: Readonly<Record<string, BrokerErrorCode>> = {
-  iss: 'OIDC_ID_TOKEN_ISSUER_MISMATCH',
-  aud: 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH',
-  azp: 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH',
-  nonce: 'OIDC_ID_TOKEN_NONCE_MISMATCH',
+/** Which answer a call's claims are in: the token response's ID token, or a signed userinfo answer. */
+export type ClaimsOf = 'id_token' | 'userinfo';
+
+/** Claims whose failed comparison has its own reason (OIDC Core 3.1.3.7, 5.3.2). */
+const CLAIM_REASONS: Readonly<Record<ClaimsOf, Readonly<Record<string, BrokerErrorCode>>>> = {
+  id_token: {
+    iss: 'OIDC_ID_TOKEN_ISSUER_MISMATCH',
+    aud: 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH',
+    azp: 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH',
+    nonce: 'OIDC_ID_TOKEN_NONCE_MISMATCH',
+  },
+  userinfo: { iss: 'OIDC_USERINFO_NOT_FOR_BROKER', aud: 'OIDC_USERINFO_NOT_FOR_BROKER' },
 };
 
 /**
@@ -87,9 +93,10 @@ function checkReason(
   code: string,
   details: Details,
   issuer: string | undefined,
+  claimsOf: ClaimsOf,
 ): BrokerErrorCode | undefined {
   if (code === 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' && typeof details['claim'] === 'string')
-    return CLAIM_REASONS[details['claim']];
+    return CLAIM_REASONS[claimsOf][details['claim']];
   if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED' && details['attribute'] === 'sub')
     return 'OIDC_USERINFO_SUBJECT_MISMATCH';
   // A token response of a type oauth4webapi does not know (the body it names holds the type).
@@ -118,8 +125,15 @@ function idpFailed(details: Details): boolean {
   return details instanceof Response && details.status >= 500;
 }
 
-/** The broker refusal for an error of openid-client; `issuer` is the IdP's, from its metadata. */
-export function protocolRefusal(err: unknown, issuer: string | undefined): JsmSsoError {
+/**
+ * The broker refusal for an error of openid-client; `issuer` is the IdP's, from its metadata;
+ * `claimsOf`, the answer whose JWT claims the call compares.
+ */
+export function protocolRefusal(
+  err: unknown,
+  issuer: string | undefined,
+  claimsOf: ClaimsOf = 'id_token',
+): JsmSsoError {
   // Our own refusal of the call (the outbound client's: an answer too large, plaintext), which
   // openid-client wraps in its generic "something went wrong".
   for (let e = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++)
@@ -135,7 +149,7 @@ export function protocolRefusal(err: unknown, issuer: string | undefined): JsmSs
     });
   const check = failedCheck(err);
   if (check && CHECK_FAILED.has(check.code) && !idpFailed(check.details)) {
-    const reason = checkReason(check.code, check.details, issuer) ?? 'OIDC_RESPONSE_INVALID';
+    const reason = checkReason(check.code, check.details, issuer, claimsOf) ?? 'OIDC_RESPONSE_INVALID';
     return new JsmSsoError(reason, "the identity provider's answer failed a security check", {
       status: 400,
       cause: err,

@@ -132,7 +132,11 @@ function signatureRefusal(err: unknown): JsmSsoError {
     err instanceof errors.JWKSMultipleMatchingKeys
   )
     return refused('OIDC_RESPONSE_INVALID', "the ID token's signature cannot be checked");
-  // The JWKS could not be read (network, timeout, an answer that is no key set).
+  return keysUnreadable(err);
+}
+
+/** What is left of jose's errors once the token is judged: the JWKS could not be read (network, timeout, an answer that is no key set). */
+export function keysUnreadable(err: unknown): JsmSsoError {
   return new JsmSsoError('OIDC_IDP_UNAVAILABLE', "the identity provider's keys cannot be read", {
     status: 502,
     cause: err,

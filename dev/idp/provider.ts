@@ -174,6 +174,9 @@ async function createProvider(
       // A client registered with a backchannel_logout_uri gets a logout token at sign-out (the
       // broker's /oidc/backchannel-logout/<idp>, ADR 0150).
       backchannelLogout: { enabled: true },
+      // A client registered with userinfo_signed_response_alg gets its userinfo as a signed JWT,
+      // whatever it asks for (the broker checks it as it checks the ID token, ADR 0198).
+      jwtUserinfo: { enabled: true },
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     // oidc-provider's own fetch refuses loopback addresses (an SSRF guard, set as `dispatcher`);

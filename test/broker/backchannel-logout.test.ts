@@ -291,13 +291,24 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
       ],
       [
         'for several audiences without an authorized party (azp)',
-        'azp',
+        'aud',
         () => logoutToken({ aud: ['jsm-sso', 'another-client'] }),
       ],
       [
         'for several audiences, authorized for another client',
-        'azp',
+        'aud',
         () => logoutToken({ aud: ['jsm-sso', 'another-client'], azp: 'another-client' }),
+      ],
+      // As for ID tokens (ADR 0198): the broker trusts no audience but its own.
+      [
+        'for several audiences that names us its authorized party (azp)',
+        'aud',
+        () => logoutToken({ aud: ['jsm-sso', 'another-client'], azp: 'jsm-sso', sid: 'unknown' }),
+      ],
+      [
+        'for us alone, authorized for another client (azp)',
+        'azp',
+        () => logoutToken({ azp: 'another-client', sid: 'unknown' }),
       ],
       [
         'issued an hour ago with an exp far in the future',
@@ -322,8 +333,8 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
       });
     }
 
-    it('accepts a token for several audiences that names us its authorized party (azp)', async () => {
-      const token = await logoutToken({ aud: ['jsm-sso', 'another-client'], azp: 'jsm-sso', sid: 'unknown' });
+    it('accepts a token naming us as its authorized party (azp) beside our one audience', async () => {
+      const token = await logoutToken({ azp: 'jsm-sso', sid: 'unknown' });
       expect((await post(token)).status).to.equal(200);
       expect(backchannelLines().at(-1)).to.include({ result: 'no_session' });
       expect(await portalPage(browser)).to.equal(200);

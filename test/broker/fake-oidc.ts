@@ -18,7 +18,8 @@ import {
 /**
  * Fault injection only: an OIDC provider that answers the token request with an ID token forged
  * the way a test asks (wrong iss/aud/nonce, alg none, HS256 keyed with the public key, signed by
- * another key, expired), a userinfo answer about someone else, or a token endpoint that fails.
+ * another key, expired), a userinfo answer about someone else or signed (application/jwt) the
+ * way a test asks, or a token endpoint that fails.
  * A real provider cannot be made to produce these.
  */
 export type Forgery =
@@ -42,7 +43,17 @@ export type Forgery =
   | 'no-auth-time'
   | 'no-iat'
   | 'no-sub'
-  | 'iat-ahead';
+  | 'iat-ahead'
+  | 'no-kid'
+  | 'no-aud'
+  | 'extra-audience-azp-self'
+  | 'azp-other'
+  | 'userinfo-jwt'
+  | 'userinfo-jwt-foreign-key'
+  | 'userinfo-jwt-alg-none'
+  | 'userinfo-jwt-no-iss'
+  | 'userinfo-jwt-no-aud'
+  | 'userinfo-jwt-other-aud';
 
 export interface FakeOidc {
   issuer: string;
@@ -60,6 +71,12 @@ export interface FakeOidc {
   userinfoPerson?: Record<string, unknown>;
   /** How many times its JWKS was read. */
   jwksFetches: number;
+  /** Keys its JWKS publishes after its own (a second key; keys of a type no one knows). */
+  extraKeys: Array<Record<string, unknown>>;
+  /** Whether its JWKS names no key IDs (its own key published without `kid`). */
+  keysWithoutKid: boolean;
+  /** The `issuer` its discovery document names, when not its own. */
+  discoveryIssuer?: string;
   /** Every code presented at its token endpoint, in order. */
   tokenCodes: string[];
   close(): Promise<void>;
@@ -76,11 +93,14 @@ export async function startFakeOidc(
   options: {
     /** Whether its discovery says it sends RFC 9207 `iss` with every authorization response (default true). */
     issParameter?: boolean;
+    /** The algorithm of its signing key (default RS256). */
+    signingAlg?: 'RS256' | 'ES256';
   } = {},
 ): Promise<FakeOidc> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256');
-  const foreignKey = (await generateKeyPair('RS256')).privateKey;
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+  const alg = options.signingAlg ?? 'RS256';
+  const { publicKey, privateKey } = await generateKeyPair(alg);
+  const foreignKey = (await generateKeyPair(alg)).privateKey;
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg, use: 'sig' };
   const publicPem = await exportSPKI(publicKey);
   const server: Server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -90,6 +110,8 @@ export async function startFakeOidc(
     forgery: 'valid',
     person: { email: 'mallory@acme.test', email_verified: true },
     jwksFetches: 0,
+    extraKeys: [],
+    keysWithoutKid: false,
     tokenCodes: [],
     nonceByState: new Map(),
     close: () =>
@@ -107,9 +129,11 @@ export async function startFakeOidc(
       aud:
         forgery === 'wrong-aud'
           ? 'someone-else'
-          : forgery === 'extra-audience-no-azp'
+          : forgery === 'extra-audience-no-azp' || forgery === 'extra-audience-azp-self'
             ? [clientId, 'someone-else']
             : clientId,
+      ...(forgery === 'extra-audience-azp-self' ? { azp: clientId } : {}),
+      ...(forgery === 'azp-other' ? { azp: 'someone-else' } : {}),
       sub: SUBJECT,
       ...fake.person,
       nonce:
@@ -121,6 +145,7 @@ export async function startFakeOidc(
     };
     if (forgery === 'no-iat') delete (claims as Partial<typeof claims>).iat;
     if (forgery === 'no-sub') delete (claims as Partial<typeof claims>).sub;
+    if (forgery === 'no-aud') delete (claims as Partial<typeof claims>).aud;
     if (forgery === 'hs256-client-secret') {
       return new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
@@ -134,8 +159,25 @@ export async function startFakeOidc(
     // A key ID the IdP never published, new each time (signed by the foreign key).
     const kid = forgery === 'unknown-kid' ? randomBytes(8).toString('hex') : 'k1';
     return new SignJWT(claims)
-      .setProtectedHeader({ alg: 'RS256', kid })
+      .setProtectedHeader(forgery === 'no-kid' ? { alg } : { alg, kid })
       .sign(forgery === 'foreign-key' || forgery === 'unknown-kid' ? foreignKey : privateKey);
+  }
+
+  /** The userinfo answer as a JWT (OIDC Core 5.3.2), signed or not and with the iss/aud a test asks. */
+  async function signedUserinfo(): Promise<string> {
+    const forgery = fake.forgery;
+    const claims = {
+      ...(fake.userinfoPerson ?? fake.person),
+      sub: SUBJECT,
+      ...(forgery === 'userinfo-jwt-no-iss' ? {} : { iss: issuer }),
+      ...(forgery === 'userinfo-jwt-no-aud'
+        ? {}
+        : { aud: forgery === 'userinfo-jwt-other-aud' ? 'someone-else' : clientId }),
+    };
+    if (forgery === 'userinfo-jwt-alg-none') return `${b64url({ alg: 'none' })}.${b64url(claims)}.`;
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg, kid: 'k1' })
+      .sign(forgery === 'userinfo-jwt-foreign-key' ? foreignKey : privateKey);
   }
 
   server.on('request', (req, res) => {
@@ -146,20 +188,23 @@ export async function startFakeOidc(
     };
     if (url.pathname === '/.well-known/openid-configuration') {
       return json({
-        issuer,
+        issuer: fake.discoveryIssuer ?? issuer,
         authorization_endpoint: `${issuer}/authorize`,
         token_endpoint: `${issuer}/token`,
         jwks_uri: `${issuer}/jwks`,
         userinfo_endpoint: `${issuer}/userinfo`,
         response_types_supported: ['code'],
         subject_types_supported: ['public'],
-        id_token_signing_alg_values_supported: ['RS256'],
+        id_token_signing_alg_values_supported: [alg],
+        // An OP that may answer userinfo as a JWT, and says it may leave it unsigned.
+        userinfo_signing_alg_values_supported: [alg, 'none'],
         authorization_response_iss_parameter_supported: options.issParameter ?? true,
       });
     }
     if (url.pathname === '/jwks') {
       fake.jwksFetches++;
-      return json({ keys: [jwk] });
+      const { kid: _kid, ...withoutKid } = jwk;
+      return json({ keys: [fake.keysWithoutKid ? withoutKid : jwk, ...fake.extraKeys] });
     }
     if (url.pathname === '/authorize') {
       fake.lastNonce = url.searchParams.get('nonce') ?? undefined;
@@ -167,6 +212,13 @@ export async function startFakeOidc(
       if (state && fake.lastNonce) fake.nonceByState.set(state, fake.lastNonce);
       res.statusCode = 204;
       return res.end();
+    }
+    if (url.pathname === '/userinfo' && fake.forgery.startsWith('userinfo-jwt')) {
+      void signedUserinfo().then((jwt) => {
+        res.setHeader('content-type', 'application/jwt');
+        res.end(jwt);
+      });
+      return;
     }
     if (url.pathname === '/userinfo') {
       return json({

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { exportJWK, generateKeyPair } from 'jose';
 import { KEY_REFETCH_COOLDOWN_MS } from '../../broker/backends/oidc-signing-keys.js';
 import {
   type BrokerUnderTest,
@@ -66,6 +67,12 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expect(response.status, pageReason(body) ?? body.slice(0, 300)).to.equal(400);
     expect(pageReason(body)).to.equal(reason);
     expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(reason);
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+      result: 'refused',
+      reason,
+    });
+    const metric = await broker.context.registry.getSingleMetricAsString('jsm_sso_broker_refusals_total');
+    expect(metric).to.include(`reason="${reason}"`);
   }
 
   it('accepts a correctly signed ID token from the IdP the flow was sent to', async () => {
@@ -122,12 +129,22 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expectRefused(await callbackWith('hs256-client-secret'), 'OIDC_ID_TOKEN_ALG_FORBIDDEN'));
   it('refuses an ID token naming a second audience without azp', async () =>
     expectRefused(await callbackWith('extra-audience-no-azp'), 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH'));
+  // OIDC Core 3.1.3.7 (3): an ID token naming audiences the client does not trust MUST be refused;
+  // openid-client lets any extra audience pass when azp names the client (rp-id_token-aud).
+  it('refuses an ID token naming a second audience even with azp naming the broker', async () =>
+    expectRefused(await callbackWith('extra-audience-azp-self'), 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH'));
+  // 3.1.3.7 (5): an azp present must be the client_id; openid-client looks at it only beside a
+  // second audience.
+  it('refuses an ID token whose azp names another party, though its aud is the broker alone', async () =>
+    expectRefused(await callbackWith('azp-other'), 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH'));
   it('refuses an ID token that is not yet valid (nbf 30 minutes ahead)', async () =>
     expectRefused(await callbackWith('not-yet-valid'), 'OIDC_RESPONSE_INVALID'));
   it('refuses an ID token without iat, or without sub (OIDC Core 2: both required)', async () => {
     await expectRefused(await callbackWith('no-iat'), 'OIDC_RESPONSE_INVALID');
     await expectRefused(await callbackWith('no-sub'), 'OIDC_RESPONSE_INVALID');
   });
+  it('refuses an ID token without aud (OIDC Core 2: required)', async () =>
+    expectRefused(await callbackWith('no-aud'), 'OIDC_RESPONSE_INVALID'));
   it('refuses an ID token issued 30 minutes in the future (iat beyond the clock tolerance)', async () =>
     expectRefused(await callbackWith('iat-ahead'), 'OIDC_RESPONSE_INVALID'));
   for (const forgery of ['token-type-mac', 'token-type-dpop'] as const) {
@@ -239,6 +256,21 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
 
   it('refuses a userinfo answer about another subject than the ID token (OIDC Core 5.3.2)', async () =>
     expectRefused(await callbackWith('userinfo-other-sub'), 'OIDC_USERINFO_SUBJECT_MISMATCH'));
+
+  // OIDC Core 5.3.2 and 5.3.4: a signed userinfo answer (application/jwt), which the broker does
+  // not ask for but an OP may send (its client registered userinfo_signed_response_alg), is
+  // checked like an ID token: the IdP's keys and the tenant's algorithm, iss and aud required.
+  it('accepts a userinfo answer signed with the IdP key, naming the IdP as iss and the broker as aud', async () =>
+    expect((await callbackWith('userinfo-jwt')).status).to.equal(200));
+  it("refuses a signed userinfo answer whose signature is not the IdP's", async () =>
+    expectRefused(await callbackWith('userinfo-jwt-foreign-key'), 'OIDC_USERINFO_SIGNATURE_INVALID'));
+  it('refuses an unsigned (alg none) userinfo JWT, though the IdP lists none as a userinfo algorithm', async () =>
+    expectRefused(await callbackWith('userinfo-jwt-alg-none'), 'OIDC_USERINFO_SIGNATURE_INVALID'));
+  it('refuses a signed userinfo answer without iss, without aud, or for another audience', async () => {
+    await expectRefused(await callbackWith('userinfo-jwt-no-iss'), 'OIDC_USERINFO_NOT_FOR_BROKER');
+    await expectRefused(await callbackWith('userinfo-jwt-no-aud'), 'OIDC_USERINFO_NOT_FOR_BROKER');
+    await expectRefused(await callbackWith('userinfo-jwt-other-aud'), 'OIDC_USERINFO_NOT_FOR_BROKER');
+  });
 
   it('answers 502 OIDC_IDP_UNAVAILABLE when the token endpoint fails, blaming the IdP, not the person', async () => {
     const response = await callbackWith('token-endpoint-down');
@@ -425,6 +457,117 @@ async function expectAuthnFailed(
   });
 }
 
+/** A login at alpha whose ID token is forged as `forgery`; the authorization request and the answer. */
+async function loginAtAlpha(stack: TwoIdpBroker, forgery: Forgery, options: { forceAuthn?: boolean } = {}) {
+  const { broker, pki, idpA } = stack;
+  const browser = new Browser();
+  const portal = portalSp(broker.url, pki);
+  portal.options.forceAuthn = options.forceAuthn === true;
+  const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+  const { csrf } = formFields(await choice.text());
+  const toIdp = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, idp: 'alpha' } });
+  const authorize = new URL(toIdp.headers.get('location')!).searchParams;
+  await fetch(toIdp.headers.get('location')!);
+  idpA.forgery = forgery;
+  const state = authorize.get('state')!;
+  const response = await browser.request(
+    `${broker.url}/oidc/callback/alpha?code=${state}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+  );
+  return { authorize, response };
+}
+
+/**
+ * The OpenID Foundation's RP tests of the OP's key set (oidcc-client-test-kid-absent-single-jwks,
+ * -kid-absent-multiple-jwks, -ignores-unparseable-key-in-jwks; ADR 0198). Each case has a broker of
+ * its own: the key set is what the IdP publishes from the broker's first read on. A jose-built OP:
+ * oidc-provider always names its keys and publishes only keys it can use.
+ */
+describe("broker: an OIDC IdP's key set as the RP certification tests publish it", () => {
+  let stack: TwoIdpBroker;
+  beforeEach(async () => {
+    stack = await startTwoIdpBroker();
+  });
+  afterEach(async () => stack.close());
+
+  const signedIn = async (response: Response) => {
+    const body = await response.text();
+    expect(response.status, pageReason(body) ?? body.slice(0, 300)).to.equal(200);
+    expect(signedStatusCodes(formFields(body)['SAMLResponse']!, stack.pki.brokerCert)).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Success',
+    ]);
+  };
+
+  it('signs in an ID token without kid when the IdP publishes a single key', async () => {
+    stack.idpA.keysWithoutKid = true;
+    await signedIn((await loginAtAlpha(stack, 'no-kid')).response);
+  });
+
+  it('refuses an ID token without kid when the IdP publishes two keys without kid, as OIDC_RESPONSE_INVALID', async () => {
+    stack.idpA.keysWithoutKid = true;
+    const { publicKey } = await generateKeyPair('RS256');
+    stack.idpA.extraKeys = [{ ...(await exportJWK(publicKey)), alg: 'RS256', use: 'sig' }];
+    const { response } = await loginAtAlpha(stack, 'no-kid');
+    const body = await response.text();
+    expect([response.status, pageReason(body)]).to.deep.equal([400, 'OIDC_RESPONSE_INVALID']);
+  });
+
+  it('ignores keys it cannot use in the key set (a post-quantum-shaped key, a made-up key type)', async () => {
+    stack.idpA.extraKeys = [
+      { kty: 'AKP', kid: 'pq', alg: 'ML-DSA-99', pub: 'AAAA' },
+      { kty: 'XYZ', kid: 'made-up', use: 'sig' },
+    ];
+    await signedIn((await loginAtAlpha(stack, 'valid')).response);
+  });
+
+  // oidcc-client-test-discovery-issuer-mismatch; openid-client's discovery compares the two.
+  it('refuses an IdP whose discovery document names another issuer than the configured one', async () => {
+    stack.idpA.discoveryIssuer = `${stack.idpA.issuer}/other`;
+    const browser = new Browser();
+    const portal = portalSp(stack.broker.url, stack.pki);
+    const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const { csrf } = formFields(await choice.text());
+    const toIdp = await browser.request(`${stack.broker.url}/saml/choose`, {
+      form: { csrf: csrf!, idp: 'alpha' },
+    });
+    const body = await toIdp.text();
+    expect([toIdp.status, pageReason(body)]).to.deep.equal([502, 'OIDC_DISCOVERY_FAILED']);
+  });
+});
+
+/** oidcc-client-test-idtoken-signed-using-es256 and -invalid-sig-es256, from a jose-built OP. */
+describe('broker: an ES256 OIDC IdP (the tenant registers idTokenSigningAlg ES256)', () => {
+  let stack: TwoIdpBroker;
+  before(async () => {
+    stack = await startTwoIdpBroker(
+      {},
+      (spec) => {
+        for (const idp of spec['identityProviders']) idp.oidc.idTokenSigningAlg = 'ES256';
+      },
+      { signingAlg: 'ES256' },
+    );
+  });
+  after(async () => stack.close());
+
+  it('signs in an ID token and a signed userinfo answer signed with its ES256 key', async () => {
+    for (const forgery of ['valid', 'userinfo-jwt'] as const) {
+      const { response } = await loginAtAlpha(stack, forgery);
+      expect(response.status, forgery).to.equal(200);
+    }
+  });
+
+  it('refuses an ES256 ID token whose signature is not its key', async () => {
+    const { response } = await loginAtAlpha(stack, 'foreign-key');
+    const body = await response.text();
+    expect([response.status, pageReason(body)]).to.deep.equal([400, 'OIDC_ID_TOKEN_SIGNATURE_INVALID']);
+  });
+
+  it('refuses an HS256 ID token keyed with its public key (algorithm confusion) when ES256 is registered', async () => {
+    const { response } = await loginAtAlpha(stack, 'hs256-public-key');
+    const body = await response.text();
+    expect([response.status, pageReason(body)]).to.deep.equal([400, 'OIDC_ID_TOKEN_ALG_FORBIDDEN']);
+  });
+});
+
 describe("broker: an OIDC IdP is held to the tenant's max_age (OIDC Core 3.1.2.1, 3.1.3.7 item 13)", () => {
   let stack: TwoIdpBroker;
   const MAX_AGE = 600;
@@ -436,24 +579,8 @@ describe("broker: an OIDC IdP is held to the tenant's max_age (OIDC Core 3.1.2.1
   });
   after(async () => stack.close());
 
-  /** A login at alpha whose ID token is forged as `forgery`; the authorization request and the answer. */
-  async function loginWith(forgery: Forgery, options: { forceAuthn?: boolean } = {}) {
-    const { broker, pki, idpA } = stack;
-    const browser = new Browser();
-    const portal = portalSp(broker.url, pki);
-    portal.options.forceAuthn = options.forceAuthn === true;
-    const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
-    const { csrf } = formFields(await choice.text());
-    const toIdp = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, idp: 'alpha' } });
-    const authorize = new URL(toIdp.headers.get('location')!).searchParams;
-    await fetch(toIdp.headers.get('location')!);
-    idpA.forgery = forgery;
-    const state = authorize.get('state')!;
-    const response = await browser.request(
-      `${broker.url}/oidc/callback/alpha?code=${state}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
-    );
-    return { authorize, response };
-  }
+  const loginWith = (forgery: Forgery, options: { forceAuthn?: boolean } = {}) =>
+    loginAtAlpha(stack, forgery, options);
 
   it('sends the max_age and signs in an ID token whose auth_time is within it', async () => {
     const { authorize, response } = await loginWith('valid');

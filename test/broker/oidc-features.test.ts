@@ -35,7 +35,9 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
   let idp: DevIdp;
   const brokers: Record<string, BrokerUnderTest> = {};
   const placeholders: Record<string, Awaited<ReturnType<typeof listenPlaceholder>>> = {};
-  const kinds = ['basic', 'post', 'jwt', 'oauth2', 'oauth2NoSubject'] as const;
+  const kinds = ['basic', 'post', 'jwt', 'oauth2', 'oauth2NoSubject', 'signedUserinfo'] as const;
+  /** The media type of each userinfo answer oidc-provider gave. */
+  const userinfoTypes: string[] = [];
 
   before(async () => {
     pki = createPki();
@@ -61,6 +63,14 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
         }),
         client('oauth2', {}),
         client('oauth2NoSubject', {}),
+        // Registered at the OP for signed userinfo, which the broker never asks for.
+        client('signedUserinfo', { userinfo_signed_response_alg: 'RS256' }),
+      ],
+      middleware: [
+        async (ctx, next) => {
+          await next();
+          if (ctx.path === '/me') userinfoTypes.push(ctx.response.type);
+        },
       ],
     });
     const plain: IdpDoc = {
@@ -82,6 +92,7 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
       basic: oidcIdp('corporate', idp.issuer),
       post: oidcIdp('corporate', idp.issuer),
       jwt: oidcIdp('corporate', idp.issuer),
+      signedUserinfo: oidcIdp('corporate', idp.issuer),
       oauth2: plain,
       // A user endpoint configured wrong: the IdP's key set answers 200 JSON that names nobody.
       oauth2NoSubject: {
@@ -98,6 +109,7 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     specs.post['oidc'].clientAuthMethod = 'client_secret_post';
     // The tenant asks for an authentication at most 5 minutes old (ADR 0186).
     specs.post['oidc'].extraAuthorizationParams = { max_age: '300' };
+    specs.signedUserinfo['oidc'].clientId = 'jsm-sso-signedUserinfo';
     specs.jwt['oidc'].clientId = 'jsm-sso-jwt';
     specs.jwt['oidc'].clientAuthMethod = 'private_key_jwt';
     specs.jwt['oidc'].privateKeySecretRef = { name: 'idp-key' };
@@ -135,6 +147,16 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     const { page, fields } = await loginAtDevIdp(browser, authorize.href, { brokerUrl: broker.url });
     expect(page.status).to.equal(200);
     expect((await portal.validatePostResponseAsync(fields)).profile?.nameID).to.equal('alice@acme.test');
+  });
+
+  it('signs in with the userinfo answer oidc-provider signs for a client registered so, its signature, iss and aud checked (ADR 0198)', async () => {
+    const before = userinfoTypes.length;
+    const profile = await login('signedUserinfo');
+    expect(userinfoTypes.slice(before)).to.deep.equal(['application/jwt']);
+    expect(profile?.nameID).to.equal('alice@acme.test');
+    // The e-mail and name come only from the userinfo answer (oidc-provider keeps scope claims out
+    // of the code flow's ID token).
+    expect(profile?.['displayName']).to.equal('Alice Anders');
   });
 
   it('authenticates to the token endpoint with private_key_jwt (PEM key from the Secret)', async () => {
