@@ -10,6 +10,13 @@ export interface ExchangeSignal {
   readonly signal: AbortSignal;
   /** Clears the deadline and unlinks the sources; the exchange is over. Safe to call again. */
   release(): void;
+  /**
+   * Stops the deadline's clock, keeping the time left, until `resume`: the exchange is waiting on
+   * its caller (a slow reader of the body), not on the peer. Safe to call when stopped.
+   */
+  pause(): void;
+  /** Starts the deadline's clock again with the time that was left. Safe to call when running. */
+  resume(): void;
 }
 
 /**
@@ -24,29 +31,49 @@ export function exchangeSignal(
   const controller = new AbortController();
   const linked = sources.filter((source): source is AbortSignal => source !== undefined);
   const onSourceAbort = (event: Event) => controller.abort((event.target as AbortSignal).reason);
-  const timer =
-    timeoutMs === undefined
-      ? undefined
-      : setTimeout(
-          () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
-          timeoutMs,
-        );
-  // As AbortSignal.timeout's: an exchange in flight holds its socket, which keeps the process alive.
-  timer?.unref();
-  const release = () => {
+  let timer: NodeJS.Timeout | undefined;
+  let released = false;
+  // The clock: the time left when it last stopped, and when it last started (undefined: stopped).
+  let leftMs = timeoutMs ?? 0;
+  let since: number | undefined;
+  const start = () => {
+    if (timeoutMs === undefined || released || since !== undefined || controller.signal.aborted) return;
+    since = performance.now();
+    timer = setTimeout(
+      () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
+      leftMs,
+    );
+    // As AbortSignal.timeout's: an exchange in flight holds its socket, which keeps the process alive.
+    timer.unref();
+  };
+  const stop = () => {
+    if (since === undefined) return;
     clearTimeout(timer);
+    leftMs = Math.max(0, leftMs - (performance.now() - since));
+    since = undefined;
+  };
+  const release = () => {
+    stop();
+    released = true;
     for (const source of linked) source.removeEventListener('abort', onSourceAbort);
   };
   const aborted = linked.find((source) => source.aborted);
   if (aborted) controller.abort(aborted.reason);
   else for (const source of linked) source.addEventListener('abort', onSourceAbort, { once: true });
-  return { signal: controller.signal, release };
+  start();
+  return { signal: controller.signal, release, pause: stop, resume: start };
 }
 
 /**
  * `response` with a body that releases `exchange` once it is read to its end, breaks off or is
  * cancelled: for an answer whose body the caller reads later (a file streamed through to the
  * customer), so the deadline still bounds the body and is gone once the body is.
+ *
+ * The deadline's clock runs only while the caller waits for the peer's next bytes (a read asked
+ * for and not yet answered), never while the caller is busy with what it has: a customer's
+ * download goes at the customer's pace (the reads stop while the customer's connection is full),
+ * and a file taking longer to download than the deadline is no timeout of the peer's. A peer that
+ * trickles its body still runs the clock out (every read waits on it).
  */
 export function releasedWithBody(response: Response, exchange: ExchangeSignal): Response {
   const body = response.body;
@@ -54,26 +81,34 @@ export function releasedWithBody(response: Response, exchange: ExchangeSignal): 
     exchange.release();
     return response;
   }
+  // The headers are in hand; the clock waits for the caller's first read.
+  exchange.pause();
   const reader = body.getReader();
-  const released = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let read: ReadableStreamReadResult<Uint8Array>;
-      try {
-        read = await reader.read();
-      } catch (err) {
+  const released = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        let read: ReadableStreamReadResult<Uint8Array>;
+        exchange.resume();
+        try {
+          read = await reader.read();
+        } catch (err) {
+          exchange.release();
+          throw err;
+        }
+        exchange.pause();
+        if (read.done) {
+          exchange.release();
+          controller.close();
+        } else controller.enqueue(read.value);
+      },
+      cancel(reason) {
         exchange.release();
-        throw err;
-      }
-      if (read.done) {
-        exchange.release();
-        controller.close();
-      } else controller.enqueue(read.value);
+        return reader.cancel(reason);
+      },
     },
-    cancel(reason) {
-      exchange.release();
-      return reader.cancel(reason);
-    },
-  });
+    // Nothing read ahead: a read is asked for only when the caller wants one.
+    { highWaterMark: 0 },
+  );
   return new Response(released, {
     status: response.status,
     statusText: response.statusText,

@@ -11,6 +11,18 @@ export type ProxyFault =
   | 'stall-body'
   /** Let the server handle the request, then reset the client's connection instead of answering. */
   | 'reset-after-answer'
+  /**
+   * Pass the answer's headers, then its body one byte every TRICKLE_INTERVAL_MS for as long as the
+   * client reads: every byte restarts a timer that only measures silence (undici's bodyTimeout).
+   */
+  | 'trickle-body'
+  /** Pass the answer's headers and its first body byte, then reset the client's connection. */
+  | 'reset-mid-body'
+  /**
+   * Keep the request from the server and close the client's side for writing (a FIN, no answer):
+   * the connection stays half-open, as a peer that shut down its sending side leaves it.
+   */
+  | 'half-close'
   /** Keep the request from the server and never answer (the connection stays open). */
   | 'stall'
   /** Keep the request from the server and reset the client's connection (a server gone down). */
@@ -24,6 +36,9 @@ export type ProxyFault =
   | 'huge-body'
   /** Keep the request from the server and answer 200 with a gzip body that inflates to HUGE_BODY_BYTES. */
   | 'gzip-bomb';
+
+/** How often a 'trickle-body' answer sends its next byte. */
+export const TRICKLE_INTERVAL_MS = 50;
 
 /** The size of a 'huge-body' answer, and of a 'gzip-bomb' inflated (about 64 KiB on the wire). */
 export const HUGE_BODY_BYTES = 64 * 1024 * 1024;
@@ -105,17 +120,28 @@ export async function startFaultProxy(): Promise<FaultProxy> {
     let current: ProxyFault | undefined;
     let answered: Buffer = Buffer.alloc(0);
     let stalled = false;
+    let trickleMore: ((more: Buffer) => void) | undefined;
     client.on('data', (chunk: Buffer) => {
       const line = REQUEST_LINE.exec(chunk.subarray(0, 512).toString('latin1'));
       if (line) {
         current = take(line[1]!, line[2]!);
         answered = Buffer.alloc(0);
         stalled = false;
+        trickleMore = undefined;
       }
       if (current === 'stall') return;
       if (current === 'reset') {
         client.resetAndDestroy();
         upstream.destroy();
+        return;
+      }
+      if (current === 'half-close') {
+        // The server's closing must not end the client's connection (see `end`): only its FIN goes.
+        upstream
+          .removeAllListeners('close')
+          .on('error', () => undefined)
+          .destroy();
+        client.end();
         return;
       }
       if (current === 'status-503') {
@@ -147,29 +173,61 @@ export async function startFaultProxy(): Promise<FaultProxy> {
         upstream.destroy();
         return;
       }
-      if (current !== 'stall-body') {
-        client.write(chunk);
+      if (current !== 'stall-body' && current !== 'trickle-body' && current !== 'reset-mid-body') {
+        // At the client's pace: a large answer is not held here, nor cut off when the server closes.
+        if (!client.write(chunk)) {
+          upstream.pause();
+          client.once('drain', () => upstream.resume());
+        }
         return;
       }
-      if (stalled) return;
+      if (stalled) {
+        trickleMore?.(chunk);
+        return;
+      }
       answered = Buffer.concat([answered, chunk]);
       const headersEnd = answered.indexOf('\r\n\r\n');
       if (headersEnd < 0 || answered.length < headersEnd + 5) return;
       client.write(answered.subarray(0, headersEnd + 5));
       stalled = true;
+      if (current === 'reset-mid-body') client.resetAndDestroy();
+      else if (current === 'trickle-body')
+        trickleMore = trickle(client, upstream, answered.subarray(headersEnd + 5));
     });
     const end = () => {
       client.destroy();
       upstream.destroy();
     };
     client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
+    // A server that closed once its answer was sent: the client gets the rest of it first.
+    upstream.on('error', end).on('close', () => (client.writableLength > 0 ? client.end() : end()));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('fault proxy: no port');
   proxy.url = `http://127.0.0.1:${address.port}`;
   return proxy;
+}
+
+/**
+ * The body the server sends after `first`, one byte every TRICKLE_INTERVAL_MS while the client is
+ * there (a few KiB take minutes). The server is read a chunk at a time, as the bytes go, so a large
+ * answer is not held here.
+ */
+function trickle(client: Socket, upstream: Socket, first: Buffer): (more: Buffer) => void {
+  let rest = first;
+  upstream.pause();
+  const timer = setInterval(() => {
+    if (client.destroyed) return clearInterval(timer);
+    if (rest.length === 0) return upstream.resume();
+    client.write(rest.subarray(0, 1));
+    rest = rest.subarray(1);
+  }, TRICKLE_INTERVAL_MS);
+  client.once('close', () => clearInterval(timer));
+  return (more) => {
+    rest = Buffer.concat([rest, more]);
+    upstream.pause();
+  };
 }
 
 const JSON_200 = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n';

@@ -11,7 +11,17 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 export type StreamEnd =
   | { outcome: 'complete' }
   | { outcome: 'client-aborted' }
+  /** The customer took nothing for `idleMs`: the download was cut. */
+  | { outcome: 'client-stalled' }
   | { outcome: 'upstream-failed'; cause: unknown };
+
+/**
+ * How long a customer may take no byte of a download before it is cut (nginx's send_timeout, 60 s
+ * by default, is the same bound). Atlassian's deadline does not run while the customer is slow
+ * (common/exchange-signal.ts, releasedWithBody), so this alone frees a download the customer
+ * stopped reading, with the Atlassian connection under it.
+ */
+export const CLIENT_IDLE_MS = 60_000;
 
 /**
  * Pipes `body` into `res`. Cancelling the body (which pipeline does on any early end) aborts the
@@ -20,6 +30,7 @@ export type StreamEnd =
 export async function streamThrough(
   body: ReadableStream<Uint8Array> | null,
   res: ServerResponse,
+  { idleMs = CLIENT_IDLE_MS }: { idleMs?: number } = {},
 ): Promise<StreamEnd> {
   if (res.destroyed) {
     // Gone while Atlassian's headers were on their way.
@@ -40,13 +51,21 @@ export async function streamThrough(
   const onSourceError = () => {
     first ??= 'upstream';
   };
+  // The connection's idle timer: every byte the customer's side takes (a write done) restarts it.
+  let stalled = false;
+  res.setTimeout(idleMs, () => {
+    stalled = true;
+    first ??= 'client';
+    res.destroy();
+  });
   res.once('close', onClose);
   source.once('error', onSourceError);
   try {
     await pipeline(source, res);
     return { outcome: 'complete' };
   } catch (cause) {
-    return first === 'upstream' ? { outcome: 'upstream-failed', cause } : { outcome: 'client-aborted' };
+    if (first === 'upstream') return { outcome: 'upstream-failed', cause };
+    return { outcome: stalled ? 'client-stalled' : 'client-aborted' };
   } finally {
     res.off('close', onClose);
     source.off('error', onSourceError);

@@ -10,7 +10,7 @@ import type { OrganizationDTO } from '../atlassian/types.js';
 import { authoredBody } from '../comment-author.js';
 import { fileView, THUMBNAIL_TYPES } from '../files.js';
 import { contentDisposition } from '../http/content-disposition.js';
-import { streamThrough } from '../http/stream-through.js';
+import { CLIENT_IDLE_MS, streamThrough } from '../http/stream-through.js';
 import { translatorOf } from '../i18n.js';
 import { problemText } from '../pages/refusals.js';
 import { type OrganizationSharingView, requestDetailPage } from '../pages/request-detail.js';
@@ -493,6 +493,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       if (end.outcome === 'client-aborted') {
         // The browser moved on (or the customer cancelled).
         noteClientAborted(services, 'download abandoned by the client');
+      } else if (end.outcome === 'client-stalled') {
+        noteClientAborted(services, `download cut: the client took nothing for ${CLIENT_IDLE_MS / 1000} s`);
       } else if (end.outcome === 'upstream-failed') {
         const failure = upstreamBodyFailure(end.cause);
         // Before any byte went out the customer still gets the error page; after, the download is cut.

@@ -2,10 +2,11 @@
 // stops after its headers, a connection reset after Atlassian did the write, a host name that does
 // not resolve, a peer that never finishes the TLS handshake. Each ends in a bounded time with a
 // stable reason in the log and a page in the customer's language; nothing is written twice.
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { createTranslator, type MessageKey } from '../../common/i18n/index.js';
+import { eventually } from '../../testkit/envtest.js';
 import {
   type FaultProxy,
   HUGE_BODY_BYTES,
@@ -82,6 +83,17 @@ describe('faults: the Atlassian site failing below HTTP', function () {
       expect(again.status).to.equal(200);
     });
 
+    it('answers a read whose body Atlassian trickles byte by byte with 502 ATLASSIAN_TIMEOUT within the timeout', async () => {
+      const key = h.keyOf('Printer on 3rd floor jams every morning');
+      proxy.add({ fault: 'trickle-body', method: 'GET', pathPrefix: `/rest/servicedeskapi/request/${key}?` });
+      const from = h.logs.length;
+      const page = await timed(() => alice.fetch(`/requests/${key}`));
+      expect(proxy.hits()).to.deep.equal([1]);
+      expect(page.value.status).to.equal(502);
+      expect(reasons(h, from)).to.include('ATLASSIAN_TIMEOUT');
+      expect(page.ms, 'the trickled page (ms)').to.be.below(10 * TIMEOUT_MS);
+    });
+
     it('answers a read redirected elsewhere with 502 ATLASSIAN_UNREACHABLE in German, sending nothing to the Location', async () => {
       const key = h.keyOf('Printer on 3rd floor jams every morning');
       const elsewhere: string[] = [];
@@ -135,28 +147,111 @@ describe('faults: the Atlassian site failing below HTTP', function () {
       expect(h.logs.slice(from).map((l) => l['event'])).to.include('portal.request_created');
     });
 
-    it('adds one comment when the connection is reset after Atlassian added it', async () => {
-      const key = h.keyOf('Printer on 3rd floor jams every morning');
-      const detail = (await alice.text(`/requests/${key}`)).body;
-      const action = `/requests/${key}/comment`;
-      const writeKey = new RegExp(
-        `action="${action}"[^>]*>.*?name="_write" value="(jsmsso[0-9a-f]{24})"`,
-        's',
-      ).exec(detail)![1]!;
-      proxy.add({
+    // Reset once Atlassian added it, or closed by Atlassian before it took it: either way the outcome
+    // is unknown to the portal, which looks for the comment's key before writing again.
+    for (const { fault, text, what } of [
+      {
         fault: 'reset-after-answer',
-        method: 'POST',
-        pathPrefix: `/rest/servicedeskapi/request/${key}/comment`,
+        text: 'Reset, yet said once.',
+        what: 'the connection is reset after Atlassian added it',
+      },
+      {
+        fault: 'half-close',
+        text: 'Half-closed, said once.',
+        what: 'Atlassian closed its side before taking it',
+      },
+    ] as const) {
+      it(`adds one comment when ${what}`, async () => {
+        const key = h.keyOf('Printer on 3rd floor jams every morning');
+        const detail = (await alice.text(`/requests/${key}`)).body;
+        const action = `/requests/${key}/comment`;
+        const writeKey = new RegExp(
+          `action="${action}"[^>]*>.*?name="_write" value="(jsmsso[0-9a-f]{24})"`,
+          's',
+        ).exec(detail)![1]!;
+        proxy.add({ fault, method: 'POST', pathPrefix: `/rest/servicedeskapi/request/${key}/comment` });
+        const res = await alice.post(action, { _csrf: csrfOf(detail), _write: writeKey, body: text });
+        expect(proxy.hits()).to.deep.equal([1]);
+        expect(res.status).to.equal(303);
+        const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
+        expect(request.comments.filter((c) => c.body.includes(text))).to.have.length(1);
       });
-      const res = await alice.post(action, {
-        _csrf: csrfOf(detail),
-        _write: writeKey,
-        body: 'Reset, yet said once.',
+    }
+  });
+
+  // A file is streamed through at the customer's pace (ADR 0201): Atlassian's deadline runs only
+  // while the portal waits for Atlassian's bytes. Before, it ran over the whole body, so a customer
+  // slower than the file's size per deadline (a 100 MB file at 10 MB/s, at the 10 s default) got a
+  // file cut short and a log blaming Atlassian (ATLASSIAN_TIMEOUT).
+  describe('through a proxy, a file downloaded', () => {
+    let proxy: FaultProxy;
+    let h: Harness;
+    let alice: Browser;
+    let fileUrl: string;
+    let pathPrefix: string;
+    const FILE_BYTES = 32 * 1024 * 1024;
+    before(async () => {
+      ({ proxy, h, alice } = await startProxiedPortal(TIMEOUT_MS));
+      const printer = [...h.emulator.state.requests.values()].find(
+        (r) => r.fieldValues['summary'] === 'Printer on 3rd floor jams every morning',
+      )!;
+      const file = printer.attachments.find((a) => a.filename === 'fuser-order.txt')!;
+      file.content = Buffer.alloc(FILE_BYTES, 'x');
+      fileUrl = `${h.url}/requests/${printer.key}/attachment/${file.id}`;
+      pathPrefix = `/rest/servicedeskapi/request/${printer.key}/attachment/${file.id}`;
+    });
+    afterEach(() => proxy.clear());
+    after(async () => {
+      await h?.close();
+      await proxy?.close();
+    });
+
+    /** The download as a customer on a slow line takes it: 64 KiB, then a pause, and so on. */
+    const slowDownload = () =>
+      new Promise<{ status: number; bytes: number; whole: boolean }>((resolve) => {
+        const cookie = [...alice.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+        const req = request(fileUrl, { headers: { cookie } }, (res) => {
+          let bytes = 0;
+          const status = res.statusCode ?? 0;
+          res.on('data', (chunk: Buffer) => {
+            const before = bytes;
+            bytes += chunk.length;
+            if (Math.floor(bytes / 65536) === Math.floor(before / 65536)) return;
+            res.pause();
+            setTimeout(() => res.resume(), 5);
+          });
+          res.on('end', () => resolve({ status, bytes, whole: res.complete }));
+          res.on('error', () => resolve({ status, bytes, whole: false }));
+          res.on('close', () => resolve({ status, bytes, whole: res.complete }));
+        });
+        req.on('error', () => resolve({ status: 0, bytes: 0, whole: false }));
+        req.end();
       });
+
+    it('hands a customer slower than the deadline the whole file, blaming no one', async () => {
+      const from = h.logs.length;
+      // 512 pauses of 5 ms: the download takes well over the 1 s deadline, whatever the machine.
+      const download = await timed(slowDownload);
+      expect(download.value).to.deep.equal({ status: 200, bytes: FILE_BYTES, whole: true });
+      expect(download.ms, 'the download (ms)').to.be.above(2 * TIMEOUT_MS);
+      expect(reasons(h, from)).to.deep.equal([]);
+    });
+
+    it('cuts a download whose body Atlassian trickles byte by byte, with ATLASSIAN_TIMEOUT, and frees the slot', async () => {
+      proxy.add({ fault: 'trickle-body', method: 'GET', pathPrefix });
+      const from = h.logs.length;
+      const download = await timed(slowDownload);
       expect(proxy.hits()).to.deep.equal([1]);
-      expect(res.status).to.equal(303);
-      const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
-      expect(request.comments.filter((c) => c.body.includes('Reset, yet said once.'))).to.have.length(1);
+      expect(download.value.whole, 'the download is cut, not ended as if complete').to.equal(false);
+      expect(download.ms, 'the cut download (ms)').to.be.below(10 * TIMEOUT_MS);
+      // Logged once the cut download is given up (pipeline has cut the customer's connection by then).
+      await eventually(
+        async () => reasons(h, from).includes('ATLASSIAN_TIMEOUT'),
+        'the ATLASSIAN_TIMEOUT line',
+      );
+      expect(
+        (await alice.fetch(`/requests/${h.keyOf('Printer on 3rd floor jams every morning')}`)).status,
+      ).to.equal(200);
     });
   });
 
@@ -188,6 +283,16 @@ describe('faults: the Atlassian site failing below HTTP', function () {
         expect(proxy.hits(), 'attempts the stalled site was asked').to.deep.equal([1]);
         proxy.clear();
         expect((await alice.fetch(`/requests/${key}`)).status).to.equal(200);
+      });
+    }
+
+    for (const fault of ['half-close', 'reset-mid-body'] as const) {
+      it(`retries a read whose connection was ${fault === 'half-close' ? 'closed unanswered' : 'reset mid-body'}, and serves the page`, async () => {
+        const key = h.keyOf('Printer on 3rd floor jams every morning');
+        proxy.add({ fault, method: 'GET', pathPrefix: `/rest/servicedeskapi/request/${key}?` });
+        const page = await alice.fetch(`/requests/${key}`);
+        expect(proxy.hits()).to.deep.equal([1]);
+        expect(page.status).to.equal(200);
       });
     }
 

@@ -111,6 +111,32 @@ describe('faults: the IdP failing under a sign-in', function () {
       expect((await signIn()).value.page.status).to.equal(200);
     });
 
+    // The faults a TCP fault proxy sends beside a stall (ADR 0201): the deadline covers the body, not
+    // only the headers (a body trickled byte by byte restarts any idle timer at every byte), and a peer
+    // that closes its side or resets mid-body is told at once.
+    for (const { fault, method, pathPrefix, what } of [
+      {
+        fault: 'trickle-body',
+        method: 'POST',
+        pathPrefix: '/token',
+        what: 'the token endpoint trickles its answer byte by byte',
+      },
+      {
+        fault: 'half-close',
+        method: 'POST',
+        pathPrefix: '/token',
+        what: 'the token endpoint closes its side unanswered',
+      },
+      { fault: 'reset-mid-body', method: 'GET', pathPrefix: '/me', what: 'userinfo resets mid-body' },
+    ] as const) {
+      it(`answers 502 OIDC_IDP_UNAVAILABLE within the IdP timeout when ${what}, and the next sign-in works`, async () => {
+        proxy.add({ fault, method, pathPrefix });
+        await expectIdpUnavailable(await signIn());
+        expect(proxy.hits()).to.deep.equal([1]);
+        expect((await signIn()).value.page.status).to.equal(200);
+      });
+    }
+
     // A hostile or broken IdP (ADR 0149): its answer is read no further than 1 MiB, decompressed, in
     // a process that serves every tenant of a pool.
     for (const { fault, method, pathPrefix, what } of [
