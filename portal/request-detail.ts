@@ -15,8 +15,7 @@ import type {
   TransitionDTO,
   UserDTO,
 } from './atlassian/types.js';
-import { NotVisibleError, type RequestService, type VisibleRequest } from './requests.js';
-import type { Customer } from './visibility.js';
+import { NotVisibleError, type Reader, type RequestService, type VisibleRequest } from './requests.js';
 
 export interface RequestDetail extends VisibleRequest {
   participants: UserDTO[];
@@ -65,8 +64,8 @@ export class RequestDetails {
   }
 
   /** Everything the detail page shows, or NotVisibleError (RequestService.visible decides). */
-  async read(customer: Customer, issueKey: string, reconcile: readonly string[]): Promise<RequestDetail> {
-    const visible = await this.#requests.visible(customer, issueKey, { detail: true, reconcile });
+  async read(reader: Reader, issueKey: string): Promise<RequestDetail> {
+    const visible = await this.#requests.visible(reader, issueKey, { detail: true });
     const { request, version, mayAct } = visible;
     // No SLAs: Atlassian gives them to agents only, and the native portal never shows them to a
     // customer; the service account could read them, which would leak the desk's internal goals.
@@ -90,13 +89,8 @@ export class RequestDetails {
   }
 
   /** One of the request's files the customer may open, or NotVisibleError. */
-  async file(
-    customer: Customer,
-    issueKey: string,
-    id: string,
-    reconcile: readonly string[],
-  ): Promise<AttachmentDTO> {
-    const visible = await this.#requests.visible(customer, issueKey, { detail: true, reconcile });
+  async file(reader: Reader, issueKey: string, id: string): Promise<AttachmentDTO> {
+    const visible = await this.#requests.visible(reader, issueKey, { detail: true });
     const { attachments } = await this.#files(issueKey, visible.request);
     // The id must be one of this request's visible files: no reading another request's files by id.
     const attachment = attachments.find((a) => attachmentId(a) === id);

@@ -174,8 +174,16 @@ export function organizationIdsOf(value: unknown): string[] {
 /** What `visible` fetches with the request: the basics, or everything the detail page shows. */
 export interface VisibleOptions {
   detail?: boolean;
-  /** The issue ids the reader's session wrote lately (`SessionStore.rememberWrite`): see `list`. */
-  reconcile?: readonly string[];
+}
+
+/**
+ * Who reads requests: the customer, and the issue ids their session wrote lately
+ * (`SessionStore.rememberWrite`), which every search of theirs names in `reconcileIssues` (see
+ * `list`). A signed-in `Session` is one; the services read the ids from it, so no route passes them.
+ */
+export interface Reader {
+  customer: Customer;
+  recentIssueIds: readonly string[];
 }
 
 /** A request just raised: its key, and its issue id for the searches that must see it at once. */
@@ -268,16 +276,15 @@ export class RequestService {
    * parallel (two Atlassian calls on a warm catalogue cache). The count is an estimate Atlassian
    * may lag on, and only a label: when it fails the page is shown without it.
    *
-   * `reconcile`: the issue ids this customer's session wrote lately. Jira's search index lags
+   * The reader's recent issue ids (`Reader`): Jira's search index lags
    * behind writes (seconds to minutes); named in `reconcileIssues`, those issues are searched as
    * they are now, so a request just raised is listed. They only make the index current: the
    * visibility clauses still decide what matches.
    */
   async list(
-    customer: Customer,
+    { customer, recentIssueIds }: Reader,
     filters: RequestFilters,
     pageToken?: string,
-    reconcile: readonly string[] = [],
   ): Promise<RequestPage> {
     const [desks, requestTypeField] = await Promise.all([
       this.#catalogue.deskRefs(),
@@ -288,7 +295,7 @@ export class RequestService {
     if (pageToken !== undefined && !PAGE_TOKEN.test(pageToken)) throw new PageTokenError();
     const fields = requestTypeField ? [...LIST_FIELDS, requestTypeField] : LIST_FIELDS;
     const [searched, counted] = await Promise.allSettled([
-      this.#client.searchJql(jqlOf(search), fields, PAGE_SIZE, pageToken, reconcile),
+      this.#client.searchJql(jqlOf(search), fields, PAGE_SIZE, pageToken, recentIssueIds),
       this.#client.approximateCount(search.where),
     ]);
     if (searched.status === 'rejected') {
@@ -323,9 +330,9 @@ export class RequestService {
    * key asked for, so they change neither what it lets through nor what a refusal costs.
    */
   async visible(
-    customer: Customer,
+    { customer, recentIssueIds }: Reader,
     issueKey: string,
-    { detail = false, reconcile = [] }: VisibleOptions = {},
+    { detail = false }: VisibleOptions = {},
   ): Promise<VisibleRequest> {
     if (!ISSUE_KEY.test(issueKey)) throw new NotVisibleError();
     const [desks, organizationsField] = await Promise.all([
@@ -333,7 +340,7 @@ export class RequestService {
       this.#catalogue.organizationsField(),
     ]);
     const [listed, fetched] = await Promise.allSettled([
-      this.#listedFor(customer, desks, issueKey, organizationsField, reconcile),
+      this.#listedFor(customer, desks, issueKey, organizationsField, recentIssueIds),
       detail ? this.#client.requestDetail(issueKey) : this.#client.request(issueKey),
     ]);
     if (listed.status === 'rejected') throw listed.reason;

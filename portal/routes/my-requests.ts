@@ -25,7 +25,8 @@ export function mountMyRequestsRoutes(app: Express, web: PortalWeb, services: Po
   const { pageContext, send, signedIn, session } = web;
 
   app.get('/requests', signedIn, async (req, res) => {
-    const { customer, recentIssueIds } = session(res);
+    const reader = session(res);
+    const { customer } = reader;
     const position = pagePosition(req.query['page'], req.query['start']);
     const [mine, all] = await Promise.all([catalogue.desksFor(customer), catalogue.desks()]);
     // The types the portal offers (in a request type group): an agents-only type is not named to
@@ -52,7 +53,7 @@ export function mountMyRequestsRoutes(app: Express, web: PortalWeb, services: Po
     };
     const [page, organizations] = await Promise.all([
       requests.list(
-        customer,
+        reader,
         {
           ownership: state.ownership,
           organizationId: state.organizationId,
@@ -63,7 +64,6 @@ export function mountMyRequestsRoutes(app: Express, web: PortalWeb, services: Po
           sort: state.sort,
         },
         position.trail.at(-1),
-        recentIssueIds,
       ),
       colleagues.organizations(customer),
     ]);

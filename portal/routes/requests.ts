@@ -76,7 +76,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     } = {},
   ) => {
     const s = session(res);
-    const detail = await details.read(s.customer, key, s.recentIssueIds);
+    const detail = await details.read(s, key);
     const { request, participants } = detail;
     const [candidates, requestTypes, organizations] = await Promise.all([
       colleagues.people(
@@ -208,7 +208,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       const key = String(req.params['key']);
       try {
         const s = session(res);
-        const visible = await requests.visible(s.customer, key, { reconcile: s.recentIssueIds });
+        const visible = await requests.visible(s, key);
         if (!visible.mayAct && !approvers) throw approverOnly();
         await action(
           key,
@@ -252,7 +252,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
     const key = String(req.params['key']);
     const s = session(res);
-    const { desk, mayAct } = await requests.visible(s.customer, key, { reconcile: s.recentIssueIds });
+    const { desk, mayAct } = await requests.visible(s, key);
     const form = await readUploadForm(web, services, req, res, MAX_COMMENT_FILES);
     if (!form) return;
     if (!csrfOk(req, res, form.fields['_csrf'])) return;
@@ -323,7 +323,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   app.get('/requests/:key/transition/:transitionId', signedIn, async (req, res) => {
     const key = String(req.params['key']);
     const s = session(res);
-    const { request, mayAct } = await requests.visible(s.customer, key, { reconcile: s.recentIssueIds });
+    const { request, mayAct } = await requests.visible(s, key);
     if (!mayAct) {
       const { t } = translatorOf(res);
       const err = approverOnly();
@@ -405,7 +405,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), async (req, res) => {
     const key = String(req.params['key']);
     const s = session(res);
-    const { desk, mayAct } = await requests.visible(s.customer, key, { reconcile: s.recentIssueIds });
+    const { desk, mayAct } = await requests.visible(s, key);
     if (!mayAct) {
       req.resume();
       const { t } = translatorOf(res);
@@ -464,7 +464,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       const key = String(req.params['key']);
       const id = String(req.params['attachmentId']);
       const s = session(res);
-      const attachment = await details.file(s.customer, key, id, s.recentIssueIds);
+      const attachment = await details.file(s, key, id);
       if (thumbnail && !fileView(key, attachment)?.thumbnail) throw new NotVisibleError();
       const upstream = await (thumbnail
         ? client.attachmentThumbnail(key, id, MAX_THUMBNAIL_BYTES)

@@ -70,7 +70,7 @@ describe('portal search after write: a request just raised, while Jira has not i
   it('is what Jira answers without reconciling: the gate does not find it', async () => {
     const { request } = await raise('Monitor flickers');
     const err = await service()
-      .visible(customer('alice@acme.test', []), request.key)
+      .visible({ customer: customer('alice@acme.test', []), recentIssueIds: [] }, request.key)
       .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(NotVisibleError);
   });
@@ -78,14 +78,12 @@ describe('portal search after write: a request just raised, while Jira has not i
   it("shows it to nobody else: another customer's searches reconciling its id still do not find it", async () => {
     const { request } = await raise('Alice only: my badge stopped working');
     // Bob, in no organization it is shared with and no participant: reconciling widens nothing.
-    const bobCustomer = customer('bob@acme.test', []);
+    const bobReconciling = { customer: customer('bob@acme.test', []), recentIssueIds: [request.id] };
     const err = await service()
-      .visible(bobCustomer, request.key, { reconcile: [request.id] })
+      .visible(bobReconciling, request.key)
       .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(NotVisibleError);
-    const listed = await service().list(bobCustomer, { ownership: 'all', status: 'all' }, undefined, [
-      request.id,
-    ]);
+    const listed = await service().list(bobReconciling, { ownership: 'all', status: 'all' });
     expect(listed.requests.map((r) => r.key)).to.not.include(request.key);
     // And through the portal: his session did not raise it, his page is the 404 of any other key.
     expect((await bob.text(`/requests/${request.key}`)).status).to.equal(404);
