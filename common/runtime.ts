@@ -19,13 +19,7 @@ import { type FlowStore, MemoryFlowStore } from './flowstore/index.js';
 import { createFlowStore, createPoolFlowStore, type PoolRedis } from './flowstore/open.js';
 import { HealthMonitor } from './http/health.js';
 import { startManagementServer } from './http/management.js';
-import {
-  exitOnSignals,
-  exitOnSignalsWhileStarting,
-  type RunningServer,
-  type ServerTls,
-  startServer,
-} from './http/server.js';
+import { exitOnSignals, exitOnSignalsWhileStarting, type ServerTls, startServer } from './http/server.js';
 import { DEFAULT_DRAIN_SECONDS, IN_FLIGHT_GRACE_SECONDS } from './http/shutdown.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
@@ -295,11 +289,58 @@ export async function runPart(
   // Every flag is checked before anything is built, so a typo is a usage error (exit 2).
   const settings = processSettings(values);
   const registry = createMetricsRegistry();
+  const management = await startPartManagement(name, registry, settings);
   const served =
     placement === 'config'
       ? await serveOneTenant(name, values, build, registry, settings)
       : await servePool(name, placement, values, build, registry, settings);
-  await serveUntilStopped(name, served, registry, settings);
+  await serveUntilStopped(name, served, settings, management);
+}
+
+/** The management server of a part, open before the part serves. */
+interface PartManagement {
+  /** From now on /readyz answers with `check` (which throws the reason when not ready). */
+  answerReadiness(check: () => void): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The management port opens first: while the process waits on what it is to serve (a pool's first
+ * list of tenants, for as long as its API server does not answer) /healthz says it is alive and
+ * /readyz that it is starting. A port opened only once serving failed the kubelet's liveness probe
+ * for that whole wait, and the kubelet restarted the pod into a crash loop (ADR 0200).
+ */
+async function startPartManagement(
+  name: PartName,
+  registry: Registry,
+  settings: ProcessSettings,
+): Promise<PartManagement> {
+  const logger = createLogger({ component: name });
+  const { managementTls } = settings;
+  let check: () => void = () => {
+    throw new Error('starting');
+  };
+  const server = await startManagementServer({
+    port: settings.managementPort,
+    host: settings.host,
+    registry,
+    logger,
+    // Never waits on a dependency: the answer comes from the background probe.
+    ready: async () => check(),
+    ...(managementTls ? { tls: managementTls } : {}),
+  });
+  const reloader = managementTls
+    ? watchServerTls(managementTls, () => server.reloadTls(), { logger, name: server.name })
+    : undefined;
+  return {
+    answerReadiness: (next) => {
+      check = next;
+    },
+    close: async () => {
+      reloader?.close();
+      await server.close(1000);
+    },
+  };
 }
 
 /** A dedicated part: one tenant from --config, its secrets from --secrets-dir, its own flow store. */
@@ -512,61 +553,44 @@ export function partReadiness(store: FlowStore, ready: () => Promise<void>, logg
   });
 }
 
-/** The public and management servers, readiness, and the graceful stop on SIGTERM. */
+/** The public server, readiness on the management port, and the graceful stop on SIGTERM. */
 async function serveUntilStopped(
   name: PartName,
   served: Served,
-  registry: Registry,
   settings: ProcessSettings,
+  management: PartManagement,
 ): Promise<void> {
   const { logger, store, tls, sni } = served;
-  const { managementTls, drainSeconds } = settings;
-  const reloaders: { close(): void }[] = [];
-  const watchTls = (server: RunningServer, source: FileServerTls | undefined) => {
-    if (source)
-      reloaders.push(watchServerTls(source, () => server.reloadTls(), { logger, name: server.name }));
-    return server;
-  };
+  const { drainSeconds } = settings;
   const health = partReadiness(store, served.ready, logger);
   await health.start();
   let draining = false;
-  const publicServer = watchTls(
-    await startServer({
-      name,
-      handler: served.handler,
-      port: settings.port,
-      host: settings.host,
-      logger,
-      ...(tls || sni ? { tls: { load: tls?.load ?? (() => ({})), ...(sni ? { sni } : {}) } } : {}),
-    }),
-    tls,
-  );
-  const managementServer = watchTls(
-    await startManagementServer({
-      port: settings.managementPort,
-      host: settings.host,
-      registry,
-      logger,
-      // Never waits on a dependency: the answer comes from the background probe.
-      ready: async () => {
-        if (draining) throw new Error('shutting down');
-        health.assertReady();
-      },
-      ...(managementTls ? { tls: managementTls } : {}),
-    }),
-    managementTls,
-  );
+  const publicServer = await startServer({
+    name,
+    handler: served.handler,
+    port: settings.port,
+    host: settings.host,
+    logger,
+    ...(tls || sni ? { tls: { load: tls?.load ?? (() => ({})), ...(sni ? { sni } : {}) } } : {}),
+  });
+  const reloader = tls
+    ? watchServerTls(tls, () => publicServer.reloadTls(), { logger, name: publicServer.name })
+    : undefined;
+  management.answerReadiness(() => {
+    if (draining) throw new Error('shutting down');
+    health.assertReady();
+  });
   exitOnSignals(async () => {
     // Unready at once, but serving on until the load balancers have had time to notice.
     draining = true;
     publicServer.drain();
     logger.info({ event: 'process.draining', drainSeconds }, 'draining');
     await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
-    for (const reloader of reloaders) reloader.close();
+    reloader?.close();
     await publicServer.close(IN_FLIGHT_GRACE_SECONDS * 1000);
     await served.close();
     health.stop();
-    await managementServer.close(1000);
+    await management.close();
     await store.close();
   }, logger);
 }

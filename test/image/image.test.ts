@@ -191,7 +191,7 @@ describe('the OCI image', function () {
     it('drains and exits 0 while serving', async () => {
       const portal = runContainer(bundle, jsmSso('portal', '--pool-dir', '/app/crds'));
       expect(
-        await stopWithSigterm(portal, /"event":"server.listening","server":"management"/),
+        await stopWithSigterm(portal, /"event":"server.listening","server":"portal"/),
         portal.output(),
       ).to.equal(0);
       expect(portal.output()).to.include('"event":"process.draining"');

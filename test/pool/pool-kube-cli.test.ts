@@ -1,13 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { expect } from 'chai';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { isNotFound } from '../../common/kube/client.js';
 import { freePort } from '../../common/net.js';
 import { TENANT_DOCUMENT_KEY } from '../../common/pool/kube-source.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { createPki, type Pki } from '../../testkit/broker-harness.js';
+import { cuttableForward } from '../../testkit/cuttable-forward.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { PACKAGE_LOADED, probed } from '../../testkit/package-probe.js';
 import { SOURCE_ENTRY } from '../../testkit/part-process.js';
@@ -74,6 +75,59 @@ describe('jsm-sso broker --pool (the tenants the operator projected for a JsmSso
       await env.client.delete(objectPath(KINDS.secret, pools, projectionName('initech')));
       ca.cleanup();
     }
+  });
+
+  it("is alive and not ready while its API server does not answer at start, then serves: a kubelet's liveness probe restarts nothing (ADR 0200)", async () => {
+    const port = await freePort();
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      projection('initech', `http://127.0.0.1:${port}`),
+    );
+    const forward = await cuttableForward(Number(new URL(env.kubeConfig.getCurrentCluster()!.server).port));
+    const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-kubeconfig-'));
+    const kubeconfig = parse(readFileSync(env.kubeconfigPath, 'utf8')) as {
+      clusters: { cluster: { server: string } }[];
+    };
+    for (const { cluster } of kubeconfig.clusters) cluster.server = `https://127.0.0.1:${forward.port}`;
+    writeFileSync(join(dir, 'config'), stringify(kubeconfig));
+    // The API server silent: the pool's first list waits, held by the forwarder.
+    forward.cut();
+    const { child, logs, done, urls } = startPoolProcess(
+      'broker',
+      ['--pool', 'shared', '--pool-namespace', pools],
+      port,
+      { KUBECONFIG: join(dir, 'config') },
+    );
+    try {
+      await eventually(async () => forward.held() > 0, 'the pool waiting on its API server');
+      const management = await eventually(
+        async () =>
+          logs.find((l) => l['event'] === 'server.listening' && l['server'] === 'management')?.['url'] as
+            | string
+            | undefined,
+        'the management port open while the pool waits',
+      );
+      expect((await withHost(management, undefined, '/healthz')).status, 'liveness').to.equal(200);
+      const readiness = await withHost(management, undefined, '/readyz');
+      expect(readiness.status).to.equal(503);
+      expect(readiness.body).to.include('starting');
+      expect(logs.some((l) => l['event'] === 'pool.started')).to.equal(false);
+
+      forward.resume();
+      const served = await urls;
+      await eventually(
+        async () => ((await withHost(management, undefined, '/readyz')).status === 200 ? true : undefined),
+        'ready once the tenants are listed',
+      );
+      expect((await withHost(served['broker']!, `127.0.0.1:${port}`, '/saml/metadata')).status).to.equal(200);
+    } finally {
+      child.kill('SIGTERM');
+      await done;
+      await forward.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const { code, stderr } = await done;
+    expect(code, stderr).to.equal(0);
   });
 
   it('serves the projected tenants by Host, and takes a deleted projection out without restart', async () => {
