@@ -239,7 +239,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       // RFC 6750 is the only token type the broker presents; a DPoP-bound token would be sent
       // as a bearer token it is not (RFC 9449 7.1), and any other type is unknown.
       if (tokens.token_type !== 'bearer') throw tokenTypeUnsupported();
-      checkIssuedAt(tokens);
+      checkNotInFuture(tokens);
       if (pending.authenticatedAfter !== undefined)
         checkFreshAuthentication(tokens, pending.authenticatedAfter);
       const { subject, logout } = await protocol.identify(c, tokens);
@@ -586,18 +586,22 @@ function checkAudience(idToken: client.IDToken, clientId: string): void {
 
 /**
  * OIDC Core 3.1.3.7 (10): an ID token issued in the future comes from a clock not to be trusted;
- * openid-client checks `exp` and `nbf` but only the type of `iat`.
+ * openid-client checks `exp` and `nbf` but only the type of `iat`. The same of an `auth_time` in the
+ * future, which would pass any max_age and become the Response's AuthnInstant (ADR 0198).
  */
-function checkIssuedAt(tokens: client.TokenEndpointResponseHelpers): void {
-  const iat = tokens.claims()?.iat;
-  if (typeof iat === 'number' && iat > Date.now() / 1000 + ID_TOKEN_CLOCK_TOLERANCE_SECONDS) {
-    throw new JsmSsoError(
-      'OIDC_RESPONSE_INVALID',
-      "the identity provider's ID token is issued in the future",
-      {
-        status: 400,
-      },
-    );
+function checkNotInFuture(tokens: client.TokenEndpointResponseHelpers): void {
+  const claims = tokens.claims();
+  const latest = Date.now() / 1000 + ID_TOKEN_CLOCK_TOLERANCE_SECONDS;
+  for (const claim of ['iat', 'auth_time'] as const) {
+    const instant = claims?.[claim];
+    if (typeof instant === 'number' && instant > latest)
+      throw new JsmSsoError(
+        'OIDC_RESPONSE_INVALID',
+        `the identity provider's ID token has ${claim} in the future`,
+        {
+          status: 400,
+        },
+      );
   }
 }
 

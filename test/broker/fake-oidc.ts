@@ -46,6 +46,7 @@ export type Forgery =
   | 'iat-ahead'
   | 'no-kid'
   | 'no-aud'
+  | 'auth-time-ahead'
   | 'extra-audience-azp-self'
   | 'azp-other'
   | 'userinfo-jwt'
@@ -141,7 +142,12 @@ export async function startFakeOidc(
       iat: forgery === 'expired' ? now - 3600 : forgery === 'iat-ahead' ? now + 1800 : now,
       exp: forgery === 'expired' ? now - 1800 : now + 300,
       ...(forgery === 'not-yet-valid' ? { nbf: now + 1800 } : {}),
-      ...(forgery === 'no-auth-time' ? {} : { auth_time: forgery === 'stale-auth-time' ? now - 3600 : now }),
+      ...(forgery === 'no-auth-time'
+        ? {}
+        : {
+            auth_time:
+              forgery === 'stale-auth-time' ? now - 3600 : forgery === 'auth-time-ahead' ? now + 1800 : now,
+          }),
     };
     if (forgery === 'no-iat') delete (claims as Partial<typeof claims>).iat;
     if (forgery === 'no-sub') delete (claims as Partial<typeof claims>).sub;

@@ -147,6 +147,9 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expectRefused(await callbackWith('no-aud'), 'OIDC_RESPONSE_INVALID'));
   it('refuses an ID token issued 30 minutes in the future (iat beyond the clock tolerance)', async () =>
     expectRefused(await callbackWith('iat-ahead'), 'OIDC_RESPONSE_INVALID'));
+  // It would become the AuthnInstant of the Response (ADR 0198), and passes any max_age.
+  it('refuses an ID token whose auth_time is 30 minutes in the future (beyond the clock tolerance)', async () =>
+    expectRefused(await callbackWith('auth-time-ahead'), 'OIDC_RESPONSE_INVALID'));
   for (const forgery of ['token-type-mac', 'token-type-dpop'] as const) {
     it(`refuses a token response whose token_type is not Bearer (${forgery})`, async () =>
       expectRefused(await callbackWith(forgery), 'OIDC_TOKEN_TYPE_UNSUPPORTED'));
