@@ -387,6 +387,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         const session: UpstreamSamlSession = {
           nameId: assertion.nameId,
           nameIdFormat: assertion.nameIdFormat,
+          nameIdQualifiers: assertion.nameIdQualifiers,
           ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),
         };
         const subject = subjectFrom(name, assertion);

@@ -11,6 +11,7 @@ import {
   logoutSucceeded,
   MAX_REQUEST_BYTES,
   type MessageBinding,
+  type NameIdQualifiers,
   NS,
   parseSamlXml,
   type RetriableLogoutRequest,
@@ -32,6 +33,8 @@ import { optionalChild, simpleText } from '../../common/saml/xml.js';
 export interface UpstreamSamlSession {
   nameId: string;
   nameIdFormat: string;
+  /** Absent in a handle sealed before the broker kept them (ADR 0199). */
+  nameIdQualifiers?: NameIdQualifiers;
   sessionIndex?: string;
 }
 

@@ -60,6 +60,7 @@ export {
 } from './redirect-binding.js';
 export {
   type ExpectedResponse,
+  type NameIdQualifiers,
   type ProxyRestriction,
   type ValidatedAssertion,
   validateSamlResponse,

@@ -11,6 +11,7 @@ import {
   STATUS_SUCCESS,
 } from './namespaces.js';
 import { type RedirectMessageParam, signRedirectQuery } from './redirect-binding.js';
+import type { NameIdQualifiers } from './response.js';
 import { serializeXml } from './xml.js';
 
 /**
@@ -53,6 +54,8 @@ export interface AuthnRequestContent extends MessageHeader {
 export interface LogoutRequestContent extends MessageHeader {
   nameId: string;
   nameIdFormat?: string | undefined;
+  /** Repeated as the IdP asserted them, so that the NameID strongly matches (profiles 4.4.4.1). */
+  nameIdQualifiers?: NameIdQualifiers | undefined;
   sessionIndex?: string | undefined;
 }
 
@@ -105,6 +108,11 @@ export function logoutRequest(content: LogoutRequestContent): BuiltMessage {
   const { doc, root, id } = protocolMessage('LogoutRequest', content);
   const nameId = child(root, NS.assertion, 'saml:NameID', content.nameId);
   if (content.nameIdFormat) nameId.setAttribute('Format', content.nameIdFormat);
+  const qualifiers = content.nameIdQualifiers ?? {};
+  if (qualifiers.nameQualifier !== undefined) nameId.setAttribute('NameQualifier', qualifiers.nameQualifier);
+  if (qualifiers.spNameQualifier !== undefined)
+    nameId.setAttribute('SPNameQualifier', qualifiers.spNameQualifier);
+  if (qualifiers.spProvidedId !== undefined) nameId.setAttribute('SPProvidedID', qualifiers.spProvidedId);
   if (content.sessionIndex) child(root, NS.protocol, 'samlp:SessionIndex', content.sessionIndex);
   return { id, xml: serializeXml(doc) };
 }

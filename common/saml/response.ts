@@ -43,10 +43,22 @@ export interface ExpectedResponse {
   now?: Date;
 }
 
+/**
+ * A NameID's qualifiers as the IdP asserted them (core 2.2.2): a LogoutRequest for the session names
+ * the principal with an identifier that strongly matches the asserted one, qualifiers and all
+ * (profiles 4.4.4.1, core 3.3.4).
+ */
+export interface NameIdQualifiers {
+  nameQualifier?: string;
+  spNameQualifier?: string;
+  spProvidedId?: string;
+}
+
 export interface ValidatedAssertion {
   issuer: string;
   nameId: string;
   nameIdFormat: string;
+  nameIdQualifiers: NameIdQualifiers;
   sessionIndex?: string;
   /** Attribute Name -> its text values (values with element content are skipped). */
   attributes: Record<string, string[]>;
@@ -220,13 +232,32 @@ function checkAssertionIssuer(assertion: Element, ctx: Context): string {
  * after signing (`user@evil.test<!---->.good.test`) is gone and the full text is read; a processing
  * instruction or child element inside NameID is refused. Encrypted and Base IDs are not supported.
  */
-function readNameId(subject: Element): { nameId: string; nameIdFormat: string } {
+function readNameId(subject: Element): {
+  nameId: string;
+  nameIdFormat: string;
+  nameIdQualifiers: NameIdQualifiers;
+} {
   const element = optionalChild(subject, NS.assertion, 'NameID');
   if (!element) throw new SamlError('SAML_NAMEID_INVALID', 'the Subject has no (plain) NameID');
   const nameId = stringContent(element, 'SAML_NAMEID_INVALID');
   if (trimXmlWhitespace(nameId) === '' || nameId.length > 1024)
     throw new SamlError('SAML_NAMEID_INVALID', 'the NameID is empty or too long');
-  return { nameId, nameIdFormat: attribute(element, 'Format') ?? NAMEID_UNSPECIFIED };
+  return {
+    nameId,
+    nameIdFormat: attribute(element, 'Format') ?? NAMEID_UNSPECIFIED,
+    nameIdQualifiers: nameIdQualifiersOf(element),
+  };
+}
+
+function nameIdQualifiersOf(element: Element): NameIdQualifiers {
+  const nameQualifier = attribute(element, 'NameQualifier');
+  const spNameQualifier = attribute(element, 'SPNameQualifier');
+  const spProvidedId = attribute(element, 'SPProvidedID');
+  return {
+    ...(nameQualifier === undefined ? {} : { nameQualifier }),
+    ...(spNameQualifier === undefined ? {} : { spNameQualifier }),
+    ...(spProvidedId === undefined ? {} : { spProvidedId }),
+  };
 }
 
 /**

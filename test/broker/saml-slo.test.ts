@@ -32,6 +32,7 @@ import {
   idpLogoutRequestUrl,
   redirectRequest,
   resignedByIdp,
+  UPSTREAM_ENTITY_ID,
   UPSTREAM_SLO,
   type UpstreamAnswer,
   type UpstreamIdp,
@@ -159,6 +160,32 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     expect(withSlo.broker.logs.findLast((l) => l['event'] === 'broker.logout')).to.include({
       idp: 'upstream',
       result: 'success',
+    });
+  });
+
+  it("names her in its LogoutRequest with the NameID's qualifiers as the IdP asserted them, so that it strongly matches (profiles 4.4.4.1)", async () => {
+    const browser = new Browser();
+    const spEntityId = `${withSlo.broker.url}/saml/sp-metadata`;
+    const profile = await loggedIn(withSlo, browser, {
+      nameIdAttributes: `NameQualifier="${UPSTREAM_ENTITY_ID}" SPNameQualifier="${spEntityId}" SPProvidedID="carol-at-broker"`,
+    });
+    const { location } = await portalLogout(withSlo, browser, profile);
+    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location);
+    expect(upstream.request['nameId'], 'samlify read the signed request').to.equal('carol@example.test');
+    const requestXml = inflateRedirectPayload(new URL(location).searchParams.get('SAMLRequest')!);
+    const nameId = parseSamlXml(requestXml).getElementsByTagNameNS(NS.assertion, 'NameID')[0]!;
+    expect(
+      Object.fromEntries(
+        ['Format', 'NameQualifier', 'SPNameQualifier', 'SPProvidedID'].map((a) => [
+          a,
+          nameId.getAttribute(a),
+        ]),
+      ),
+    ).to.deep.equal({
+      Format: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      NameQualifier: UPSTREAM_ENTITY_ID,
+      SPNameQualifier: spEntityId,
+      SPProvidedID: 'carol-at-broker',
     });
   });
 

@@ -164,6 +164,8 @@ export interface UpstreamAnswer {
   sessionIndex?: string;
   /** Raw XML put in the signed Conditions after the AudienceRestriction. */
   conditionsXml?: string;
+  /** Raw attributes put on the signed NameID after its Format (its qualifiers, core 2.2.2); none by default. */
+  nameIdAttributes?: string;
   /** A NotBefore on the bearer SubjectConfirmationData, which profiles 4.1.4.2 forbids; none by default. */
   confirmationNotBefore?: Date;
   /** The IdP's clock, when the test moves the broker's (the times in the Response); now by default. */
@@ -212,6 +214,10 @@ function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnsw
           : '<samlp:StatusCode Value="{StatusCode}"/>',
       )
       .replace('</saml:AudienceRestriction>', `</saml:AudienceRestriction>${answer.conditionsXml ?? ''}`)
+      .replace(
+        '<saml:NameID Format="{NameIDFormat}">',
+        `<saml:NameID Format="{NameIDFormat}"${answer.nameIdAttributes ? ` ${answer.nameIdAttributes}` : ''}>`,
+      )
       .replace(
         '<saml:SubjectConfirmationData ',
         answer.confirmationNotBefore
