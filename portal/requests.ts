@@ -202,7 +202,12 @@ export type WriteSettings = Pick<
  * A timed-out create may still be processed by Atlassian a moment later: it is looked for after
  * 0.5 s, 2 s and 5 s before it is written again. 20 s in all, within the browser's patience.
  */
-const DEFAULT_WRITE_SETTINGS: WriteSettings = { budgetMs: 20_000, reconcileDelaysMs: [500, 2000, 5000] };
+/** How long a write under its key may take, its retries and reconciliation included (ADR 0187). */
+export const DEFAULT_WRITE_BUDGET_MS = 20_000;
+const DEFAULT_WRITE_SETTINGS: WriteSettings = {
+  budgetMs: DEFAULT_WRITE_BUDGET_MS,
+  reconcileDelaysMs: [500, 2000, 5000],
+};
 
 /** Beyond the write budget, what a write's own calls may take (each bounded by the transport's timeout). */
 const CLAIM_MARGIN_SECONDS = 120;

@@ -9,8 +9,16 @@
  * gives requests in flight a bounded time to finish.
  */
 export const DEFAULT_DRAIN_SECONDS = 5;
-/** After the drain, how long requests still in flight may take before their connections are cut. */
-export const IN_FLIGHT_GRACE_SECONDS = 10;
+/**
+ * After the drain, how long requests still in flight may take before their connections are cut: as
+ * long as the longest request a part accepts may take, so that one accepted until the drain's end
+ * is answered (ADR 0201). That is a portal write against a slow site: its page's Atlassian reads
+ * (25 s together, ADR 0185), then the write under its key (a 20 s budget, ADR 0187); a sign-in's
+ * IdP calls (10 s each) fit too. Before, 10 s cut a comment whose reads and write took 13 s,
+ * each within its own deadline: the customer got no answer and the comment was not written.
+ * The wait ends as soon as the last request is answered; only a slow upstream makes it long.
+ */
+export const IN_FLIGHT_GRACE_SECONDS = 45;
 /** Closing the management server, the store and logging: a margin before the kubelet's SIGKILL. */
 const STOP_MARGIN_SECONDS = 5;
 

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
-import { terminationGraceSeconds } from '../../common/http/shutdown.js';
+import { IN_FLIGHT_GRACE_SECONDS, terminationGraceSeconds } from '../../common/http/shutdown.js';
 import { freePort } from '../../common/net.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { DEFAULT_PAGE_BUDGET_MS } from '../../portal/atlassian/page-budget.js';
+import { DEFAULT_WRITE_BUDGET_MS } from '../../portal/requests.js';
 import { eventually } from '../../testkit/envtest.js';
 import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
-import { signInAt } from '../../testkit/portal-harness.js';
+import { csrfOf, signInAt } from '../../testkit/portal-harness.js';
 import {
   type PortalFiles,
   startPortalProcess,
@@ -51,6 +53,60 @@ describe('faults: SIGTERM while a portal page waits for Atlassian (real process)
     } finally {
       emulator.faults.clear();
       if (portal.exitCode === null && portal.signalCode === null) portal.kill('SIGKILL');
+    }
+  });
+
+  // ADR 0201: a write is the longest request (its page's reads, then the write under its key), and
+  // the process waited 10 s for requests in flight. A comment against a slow site, each call well
+  // within its own 10 s, got its connection closed unanswered and was not written.
+  it('answers a comment whose reads and write outlast the old 10 s grace, written once, then exits 0', async () => {
+    expect(IN_FLIGHT_GRACE_SECONDS * 1000, 'the grace covers a write').to.be.at.least(
+      DEFAULT_PAGE_BUDGET_MS + DEFAULT_WRITE_BUDGET_MS,
+    );
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const own = writePortalFiles({
+      name: 'sigterm-write',
+      portalUrl: url,
+      siteUrl: emulator.url,
+      redisUrl: redis.url,
+    });
+    const portal = startPortalProcess(own, Number(new URL(url).port), await freePort());
+    const exited = new Promise<number | null>((resolve) => portal.once('exit', (code) => resolve(code)));
+    try {
+      await waitReady(`${url}/saml/metadata`);
+      const alice = await signInAt(url, own.brokerKey, 'alice@acme.test');
+      const request = [...emulator.state.requests.values()].find(
+        (r) => r.fieldValues['summary'] === 'Printer on 3rd floor jams every morning',
+      )!;
+      const detail = (await alice.text(`/requests/${request.key}`)).body;
+      const action = `/requests/${request.key}/comment`;
+      const writeKey = new RegExp(
+        `action="${action}"[^>]*>.*?name="_write" value="(jsmsso[0-9a-f]{24})"`,
+        's',
+      ).exec(detail)![1]!;
+      // The comment's two reads take 2 s each and its write 9.5 s: 13.5 s from the signal.
+      emulator.faults.set(
+        { delayMs: 9500, method: 'POST', pathPrefix: `/rest/servicedeskapi/request/${request.key}/comment` },
+        { delayMs: 2000, method: 'GET', pathPrefix: '/rest/' },
+      );
+      const posted = alice.post(action, {
+        _csrf: csrfOf(detail),
+        _write: writeKey,
+        body: 'Said during a stop.',
+      });
+      await eventually(async () => (emulator.faults.hits()[1] ?? 0) > 0, 'the comment waiting on Atlassian');
+      portal.kill('SIGTERM');
+      const signalled = Date.now();
+      const answered = await posted;
+      expect(answered.status).to.equal(303);
+      expect(answered.headers.get('location')).to.equal(`/requests/${request.key}?commented=1`);
+      expect(request.comments.filter((c) => c.body.includes('Said during a stop.'))).to.have.length(1);
+      expect(await exited).to.equal(0);
+      expect(Date.now() - signalled).to.be.below(terminationGraceSeconds(0) * 1000);
+    } finally {
+      emulator.faults.clear();
+      if (portal.exitCode === null && portal.signalCode === null) portal.kill('SIGKILL');
+      own.cleanup();
     }
   });
 });
