@@ -11,6 +11,9 @@
 # module and build cache parent; default a temp dir), JSM_SSO_BUILD_PROCS (default 2).
 set -euo pipefail
 
+# shellcheck source=progress.sh
+. "$(dirname "${BASH_SOURCE[0]}")/progress.sh"
+
 VERSION=v1.7.12
 TOOLS_DIR=${JSM_SSO_TOOLS_DIR:-/var/cache/jsm-sso/tools}
 STAMP="$VERSION recipe=1"
@@ -27,9 +30,12 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/jsm-sso-actionlint.XXXXXX")
 trap 'chmod -R u+w "$WORK" 2>/dev/null; rm -rf "$WORK"' EXIT
 GO_CACHE_ROOT=${JSM_SSO_GO_CACHE:-$WORK/go}
 export GOMODCACHE="$GO_CACHE_ROOT/mod" GOCACHE="$GO_CACHE_ROOT/build" GOBIN="$WORK/bin"
-export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-trimpath" GOMAXPROCS=${JSM_SSO_BUILD_PROCS:-2}
+# -dwarf=false: stripped anyway (-s -w); see .ci/k8s-tools.sh.
+export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS="-trimpath -gcflags=all=-dwarf=false"
+export GOMAXPROCS=${JSM_SSO_BUILD_PROCS:-2}
 echo "[actionlint] building github.com/rhysd/actionlint $VERSION" >&2
-nice -n 10 go install -p "$GOMAXPROCS" -ldflags "-s -w -X github.com/rhysd/actionlint.version=$VERSION" \
+with_progress "[actionlint] go install" nice -n 10 go install -p "$GOMAXPROCS" \
+  -ldflags "-s -w -X github.com/rhysd/actionlint.version=$VERSION" \
   "github.com/rhysd/actionlint/cmd/actionlint@$VERSION" >&2
 mv "$WORK/bin/actionlint" "$TOOLS_DIR/actionlint.partial"
 mv "$TOOLS_DIR/actionlint.partial" "$TOOLS_DIR/actionlint"

@@ -41,11 +41,14 @@ ETCD_GO_VERSION=v3.5.21       # fallback only, when apt has no etcd-server
 # v0.32.13 (403 "This module version is not available"); v0.32.12 is the
 # nearest patch. Only kube-controller-manager imports it.
 STAGING_PINS="k8s.io/endpointslice=v0.32.12"
-# Bump when the build recipe itself changes in a way that needs a rebuild.
+# Bump when the build recipe itself changes in a way that needs a rebuild; not for a change that
+# only builds the same binaries faster (every machine's warm cache would rebuild for nothing).
 RECIPE=1
 
 TOOLS_DIR=${JSM_SSO_TOOLS_DIR:-/var/cache/jsm-sso/tools}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=progress.sh
+. "$HERE/progress.sh"
 WITH_KCM=${JSM_SSO_WITH_KCM:-1}
 WITH_NODE=${JSM_SSO_WITH_NODE:-0}
 PROCS=${JSM_SSO_BUILD_PROCS:-2}
@@ -113,10 +116,13 @@ GO_CACHE_ROOT=${JSM_SSO_GO_CACHE:-$WORK/go}
 export GOMODCACHE="$GO_CACHE_ROOT/mod" GOCACHE="$GO_CACHE_ROOT/build" GOPATH="$GO_CACHE_ROOT/path"
 export GOTOOLCHAIN=local          # use the installed Go; never download another
 export CGO_ENABLED=0              # static binaries, no C compiler needed
-export GOFLAGS="-mod=mod -buildvcs=false -trimpath"
+# -dwarf=false: the binaries are stripped (-s -w) anyway, so the compiler need not write debug
+# information the linker drops (about 12 % less compile CPU, ADR 0196).
+export GOFLAGS="-mod=mod -buildvcs=false -trimpath -gcflags=all=-dwarf=false"
 export GOMAXPROCS=$PROCS
 # nice: the lead machine runs npm builds concurrently; let them win.
-GOBUILD=(nice -n 10 go build -p "$PROCS")
+# with_progress: a cold build prints nothing for minutes.
+GOBUILD=(with_progress "[k8s-tools] go build" nice -n 10 go build -p "$PROCS")
 
 # Path of the go.mod of MODULE@VERSION (downloads it into the module cache).
 gomod_of() { # module version
@@ -188,14 +194,15 @@ build_kubernetes() {
     ld+=" -X $p.gitTreeState=clean -X $p.buildDate=$date"
   done
 
-  for t in "${need[@]}"; do
-    log "building $t $K8S_VERSION (cold build takes several minutes)"
-    local s=$SECONDS
-    (cd "$mod" && "${GOBUILD[@]}" -ldflags="$ld" -o "$WORK/out/$t" "k8s.io/kubernetes/cmd/$t") ||
-      die "go build of $t failed (see above)"
-    install_bin "$WORK/out/$t" "$t"
-    log "built $t in $((SECONDS - s))s"
-  done
+  # One go build for all of them: it loads the module graph once, compiles each shared package once
+  # and links the binaries in parallel (-p) instead of one after another.
+  local pkgs=() s=$SECONDS
+  for t in "${need[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$t"); done
+  log "building ${need[*]} $K8S_VERSION (a cold build takes 10 to 30 minutes)"
+  (cd "$mod" && "${GOBUILD[@]}" -ldflags="$ld" -o "$WORK/out/" "${pkgs[@]}") ||
+    die "go build of ${need[*]} failed (see above)"
+  for t in "${need[@]}"; do install_bin "$WORK/out/$t" "$t"; done
+  log "built ${need[*]} in $((SECONDS - s))s"
 }
 
 # ---- etcd ---------------------------------------------------------------------

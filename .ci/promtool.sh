@@ -27,6 +27,8 @@ GO_CACHE_ROOT=${JSM_SSO_GO_CACHE:-/var/cache/jsm-sso/go}
 PROCS=${JSM_SSO_BUILD_PROCS:-2}
 STAMP="$PROMETHEUS_MODULE_VERSION tags=$BUILD_TAGS recipe=$RECIPE"
 
+# shellcheck source=progress.sh
+. "$(dirname "${BASH_SOURCE[0]}")/progress.sh"
 log() { printf '[promtool] %s\n' "$*" >&2; }
 up_to_date() {
   [ -x "$TOOLS_DIR/promtool" ] && [ "$(cat "$TOOLS_DIR/.promtool.stamp" 2>/dev/null)" = "$STAMP" ]
@@ -43,7 +45,8 @@ if up_to_date; then echo "$TOOLS_DIR/promtool"; exit 0; fi
 command -v go >/dev/null || { log "ERROR: go not found in PATH"; exit 1; }
 export GOMODCACHE="$GO_CACHE_ROOT/mod" GOCACHE="$GO_CACHE_ROOT/build" GOPATH="$GO_CACHE_ROOT/path"
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOMAXPROCS=$PROCS
-export GOFLAGS="-buildvcs=false -trimpath"
+# -dwarf=false: stripped anyway (-s -w); see .ci/k8s-tools.sh.
+export GOFLAGS="-buildvcs=false -trimpath -gcflags=all=-dwarf=false"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/jsm-sso-promtool.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
@@ -52,7 +55,8 @@ start=$SECONDS
 # The version stamp promtool prints with --version, as Prometheus' own build does.
 ld="-s -w -X github.com/prometheus/common/version.Version=$PROMETHEUS_VERSION"
 ld+=" -X github.com/prometheus/common/version.Branch=release"
-GOBIN="$WORK" nice -n 10 go install -p "$PROCS" -tags "$BUILD_TAGS" -ldflags "$ld" \
+GOBIN="$WORK" with_progress "[promtool] go install" \
+  nice -n 10 go install -p "$PROCS" -tags "$BUILD_TAGS" -ldflags "$ld" \
   "github.com/prometheus/prometheus/cmd/promtool@$PROMETHEUS_MODULE_VERSION"
 mv -f "$WORK/promtool" "$TOOLS_DIR/promtool"
 echo "$STAMP" >"$TOOLS_DIR/.promtool.stamp"
