@@ -238,17 +238,23 @@ describe('Helm chart charts/jsm-sso', function () {
     render('ops', 'tenantPodDefaults.priorityClassName=high', 'tenantPodDefaults.resources.limits.cpu=2');
   });
 
-  it("refuses a misspelt or malformed field of the operator's own pod, which helm install would leave the API server to drop", async () => {
+  it("refuses a misspelt or malformed field of the operator's own pod or environment, which helm install would leave the API server to drop", async () => {
     const misspeltAffinity =
       'affinity.podAntiAfinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey=kubernetes.io/hostname';
-    const refused: [string, RegExp][] = [
-      [misspeltAffinity, /at '\/affinity': additional properties 'podAntiAfinity' not allowed/],
-      ['resources.limit.memory=1Gi', /at '\/resources': additional properties 'limit' not allowed/],
-      ['resources.limits.cpu=lots', /at '\/resources\/limits\/cpu': 'lots' does not match pattern/],
-      ['tolerations[0].operator=Exist', /at '\/tolerations\/0\/operator': value must be one of/],
-      ['topologySpreadConstraints[0].maxSkew=1', /at '\/topologySpreadConstraints\/0': missing properties/],
+    const refused: [string[], RegExp][] = [
+      [[misspeltAffinity], /at '\/affinity': additional properties 'podAntiAfinity' not allowed/],
+      [['resources.limit.memory=1Gi'], /at '\/resources': additional properties 'limit' not allowed/],
+      [['resources.limits.cpu=lots'], /at '\/resources\/limits\/cpu': 'lots' does not match pattern/],
+      [['tolerations[0].operator=Exist'], /at '\/tolerations\/0\/operator': value must be one of/],
+      [['topologySpreadConstraints[0].maxSkew=1'], /at '\/topologySpreadConstraints\/0': missing properties/],
+      // An EnvVar's misspelt value would reach the operator as an empty variable.
+      [
+        ['extraEnv[0].name=HTTPS_PROXY', 'extraEnv[0].vaule=http://proxy.corp:3128'],
+        /at '\/extraEnv\/0': additional properties 'vaule' not allowed/,
+      ],
     ];
-    for (const [value, message] of refused) expect(() => render('ops', value), value).to.throw(message);
+    for (const [values, message] of refused)
+      expect(() => render('ops', ...values), values.join(' ')).to.throw(message);
     // Past the schema, Helm installs it: the API server drops the unknown field with a warning, and the
     // operator's replicas lose the spread over nodes that an empty affinity would have given them.
     const namespace = await freshNamespace(env.client, 'helm');
