@@ -24,7 +24,8 @@ export function boundIdleConnections(server: Server, max: number, onClosed: () =
     res.once('close', () => {
       const left = (answering.get(socket) ?? 1) - 1;
       answering.set(socket, left);
-      if (left > 0 || socket.destroyed) return;
+      // Not writable: closing after this answer (Connection: close, HTTP/1.0), never idle.
+      if (left > 0 || !socket.writable) return;
       idle.add(socket);
       for (const oldest of idle) {
         if (idle.size <= max) break;

@@ -108,6 +108,22 @@ describe('faults: a part behind an ingress that keeps idle connections for 60 s'
     }
   });
 
+  it('does not count a connection closing after its answer (Connection: close) as idle', async () => {
+    const { server, logs } = await partServer({ idleConnectionsMax: 1 });
+    const kept = new UpstreamConnection(server.port);
+    try {
+      expect(await kept.request()).to.equal('HTTP/1.1 200 OK');
+      const closing = await fetch(server.url, { headers: { connection: 'close' } });
+      expect(await closing.text()).to.equal('ok');
+      expect(kept.closedByPart, 'the idle keep-alive connection closed for it').to.equal(false);
+      expect(await kept.request()).to.equal('HTTP/1.1 200 OK');
+      expect(logs.filter((l) => l['reason'] === 'IDLE_CONNECTIONS_CAPPED')).to.deep.equal([]);
+    } finally {
+      await kept.close();
+      await server.close(100);
+    }
+  });
+
   it('closes the longest-idle connections first once more than the bound are idle, and logs it once', async () => {
     const { server, logs } = await partServer({ idleConnectionsMax: 3 });
     const upstreams = Array.from({ length: 5 }, () => new UpstreamConnection(server.port));
