@@ -10,6 +10,7 @@ import { AppliedStates, cachedOwned } from './cached-owned.js';
 import { cachedTenant } from './cached-tenant.js';
 import { failureReasonOf } from './errors.js';
 import { EventRecorder } from './events.js';
+import { HOST_CLAIMED_REASON } from './host-claims.js';
 import { InternedStrings } from './interned-strings.js';
 import { collectionPath, KINDS, MANAGED_KINDS, type ResourceKind } from './kube/kinds.js';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.js';
@@ -68,6 +69,9 @@ export class Controller implements ObjectCache, PoolCache {
   /** Pool `<namespace>/<name>` -> keys of the tenants whose spec places them there. */
   private readonly placements = new Map<string, Set<string>>();
   private readonly tenantPlacement = new Map<string, string>();
+  /** hostClaimKey -> the tenants whose spec claims it, and each tenant's claims (host-claims.ts). */
+  private readonly hostClaims = new Map<string, Set<string>>();
+  private readonly tenantHostClaims = new Map<string, string[]>();
   private readonly poolDeps: PoolReconcilerDeps;
   private readonly secrets: Informer[] = [];
   private readonly secretReader: SecretReader;
@@ -120,6 +124,7 @@ export class Controller implements ObjectCache, PoolCache {
       verdicts: this.verdicts,
       indexSecrets: (tenantKey, secretKeys) => this.indexSecrets(tenantKey, secretKeys),
       indexPlacement: (tenantKey, poolKey) => this.indexPlacement(tenantKey, poolKey),
+      indexHostClaims: (tenantKey, claimKeys) => this.indexHostClaims(tenantKey, claimKeys),
       reportIgnoredFields: (tenantKey, generation, fields) =>
         this.reportIgnoredFields(tenantKey, generation, fields),
       ...(options.cleanupForbiddenGraceMs !== undefined
@@ -271,6 +276,10 @@ export class Controller implements ObjectCache, PoolCache {
     return [...(this.placedIndex.get(uid)?.values() ?? [])];
   }
 
+  hostClaimants(key: string): readonly string[] {
+    return [...(this.hostClaims.get(key) ?? [])];
+  }
+
   placedIn(poolKey: string): KubeObject[] {
     return [...(this.poolIndex.get(poolKey)?.values() ?? [])];
   }
@@ -388,6 +397,7 @@ export class Controller implements ObjectCache, PoolCache {
       // Its pool removes what it may have left (a finalizer removed by hand).
       const pool = this.tenantPlacement.get(key);
       this.indexPlacement(key, undefined);
+      this.indexHostClaims(key, []);
       if (pool) this.queue.add(`${POOL_KEY_PREFIX}${pool}`);
       return;
     }
@@ -440,6 +450,43 @@ export class Controller implements ObjectCache, PoolCache {
   }
 
   /**
+   * Keeps which tenants claim which host of a pool. A claim given up or taken may change who is
+   * served at that host: the other claimants there are requeued to say so in their status.
+   */
+  private indexHostClaims(tenantKey: string, claimKeys: string[]): void {
+    const before = this.tenantHostClaims.get(tenantKey) ?? [];
+    const changed = [
+      ...before.filter((k) => !claimKeys.includes(k)),
+      ...claimKeys.filter((k) => !before.includes(k)),
+    ];
+    if (changed.length === 0) return;
+    for (const key of before) {
+      const tenants = this.hostClaims.get(key);
+      tenants?.delete(tenantKey);
+      if (tenants?.size === 0) this.hostClaims.delete(key);
+    }
+    for (const key of claimKeys)
+      this.hostClaims.set(key, (this.hostClaims.get(key) ?? new Set()).add(tenantKey));
+    if (claimKeys.length > 0) this.tenantHostClaims.set(tenantKey, claimKeys);
+    else this.tenantHostClaims.delete(tenantKey);
+    for (const key of changed)
+      for (const other of this.hostClaims.get(key) ?? []) if (other !== tenantKey) this.queue.add(other);
+  }
+
+  /**
+   * A projection gone frees its tenant's hosts in the pool: the tenants told their host was taken
+   * are requeued (a few, found by their status, whatever the pool's size).
+   */
+  private requeueHostWaiters(poolKey: string): void {
+    for (const key of this.placements.get(poolKey) ?? []) {
+      const [namespace = '', name = ''] = key.split('/');
+      const conditions = this.tenant(namespace, name)?.status?.conditions ?? [];
+      if (conditions.some((c) => c.type === 'PoolReady' && c.reason === HOST_CLAIMED_REASON))
+        this.queue.add(key);
+    }
+  }
+
+  /**
    * Keeps the indexes of what tenants placed in pools' namespaces (projections, Ingresses), found
    * by their labels since no ownerReference can reach across namespaces. Returns the tenant and
    * pool concerned.
@@ -467,6 +514,8 @@ export class Controller implements ObjectCache, PoolCache {
     }
     // Placed or removed (by a watch event or our own write): the pool's tenant count changed.
     if (countedBefore !== (type !== 'DELETED')) this.queue.add(`${POOL_KEY_PREFIX}${poolKey}`);
+    if (countedBefore && type === 'DELETED' && object.kind === KINDS.secret.kind)
+      this.requeueHostWaiters(poolKey);
     return {
       tenant: cacheKey(labels[TENANT_NAMESPACE_LABEL], labels[TENANT_NAME_LABEL] ?? ''),
       pool: poolKey,

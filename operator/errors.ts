@@ -129,6 +129,11 @@ export const OPERATOR_REASONS = {
     meaning:
       'The JsmSsoPool `spec.placement.pool` names does not exist, or is in a namespace the operator does not watch.',
   },
+  HostClaimedByEarlierTenant: {
+    conditions: 'PoolReady=False, Ready=False; Warning Event',
+    meaning:
+      "Another tenant of the pool claimed this tenant's host first (spec.portal.url or spec.broker.url; its projection was made earlier, ADR 0193): the pool serves that tenant there and refuses this one (POOL_TENANT_CONFLICT in the pool's log). The message names the part, the host and the other tenant's namespace/name. It clears, with an Event, once that tenant leaves the pool or changes its URL; or give this tenant a URL of its own.",
+  },
   PoolNotReady: {
     conditions: 'PoolReady=False or Unknown',
     meaning: "The tenant's JsmSsoPool is not Ready (its own conditions say why) or has not reported yet.",

@@ -163,11 +163,11 @@ export async function recordTransitions(
   owner: WorkloadOwner,
   previous: Condition[] | undefined,
   next: Condition[] | undefined,
-  recorded: (type: string) => boolean,
+  recorded: (condition: Condition, prior: Condition | undefined) => boolean,
 ): Promise<void> {
   for (const condition of next ?? []) {
-    if (!recorded(condition.type)) continue;
     const prior = previous?.find((c) => c.type === condition.type);
+    if (!recorded(condition, prior)) continue;
     const changed = !prior || prior.status !== condition.status || prior.reason !== condition.reason;
     if (!changed) continue;
     if (condition.status === 'False') {

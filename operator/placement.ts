@@ -13,6 +13,7 @@ import {
   rememberApplied,
 } from './apply.js';
 import { type Guarded, guardedWrite, preconditioned, replacedOwner, sameObject } from './guarded-write.js';
+import { type HostClaimsCache, hostClaimedCondition, hostConflicts } from './host-claims.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { describeOwner } from './ownership.js';
 import {
@@ -61,14 +62,12 @@ export function placementText(placement: Placement): string {
   return placement.mode === 'pool' ? `pool ${placement.namespace}/${placement.name}` : 'dedicated';
 }
 
-export interface PlacementCache extends OwnedObjectCache {
+export interface PlacementCache extends OwnedObjectCache, HostClaimsCache {
   pool(namespace: string, name: string): (JsmSsoPool & KubeObject) | undefined;
   /** Whether the operator watches this namespace (a pool outside it is never seen). */
   watches(namespace: string): boolean;
   /** Projections and Ingresses placed for the tenant with this uid, in any namespace. */
   placedBy(uid: string): KubeObject[];
-  /** A Secret's cached metadata (labels and annotations kept for the operator's own). */
-  secretMeta(namespace: string, name: string): KubeObject | undefined;
   secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined>;
   rememberSecret(secret: KubeObject): SecretFacts;
   /** A projection's keyHashesDigest (all that is kept of it), read on demand; undefined when it does not exist. */
@@ -119,7 +118,10 @@ export async function reconcilePooled(
     (await applyProjection(deps, tenant, pool, { secrets, ...document }, outcome, keep)) ??
     (await applyPooledIngress(deps, tenant, pool, outcome, keep)) ??
     (await removePlaced(deps, uid, keep, outcome));
-  return { pool: noteUnservedTls(poolCondition(pool), tenant, pool), ...(failure ? { failure } : {}) };
+  // Its own host taken says more than the pool's state: it stays unserved when the pool is Ready.
+  const conflicts = hostConflicts(deps.cache, tenant, placement);
+  const condition = conflicts.length > 0 ? hostClaimedCondition(conflicts, placement) : poolCondition(pool);
+  return { pool: noteUnservedTls(condition, tenant, pool), ...(failure ? { failure } : {}) };
 }
 
 /**

@@ -52,7 +52,7 @@ export interface PoolCache extends ApplyCache {
 const POOL_CONDITION_TYPES = ['Applied', 'BrokerAvailable', 'PortalAvailable', 'Ready'] as const;
 
 /** Applied has its Warning of its own (every failed apply); Ready's transitions are Events too. */
-const POOL_EVENT_CONDITIONS = (type: string) => type === 'Ready';
+const POOL_EVENT_CONDITIONS = (condition: { type: string }) => condition.type === 'Ready';
 
 export interface PoolReconcilerDeps {
   client: KubeClient;

@@ -8,6 +8,7 @@ import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { type ApplyCache, type ApplyOutcome, apiErrorMessage, applyObjects, failureError } from './apply.js';
 import { ReconcileError } from './errors.js';
 import { type EventRecorder, recordTransitions } from './events.js';
+import { HOST_CLAIMED_REASON, hostClaimKeys } from './host-claims.js';
 import { collectionPath, KINDS } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
 import {
@@ -70,6 +71,8 @@ export interface ReconcilerDeps {
   indexSecrets: (tenantKey: string, secretKeys: string[]) => void;
   /** Records the pool (`<namespace>/<name>`) a tenant is placed in, so a pool's change requeues it. */
   indexPlacement: (tenantKey: string, poolKey: string | undefined) => void;
+  /** Records the hosts a pooled tenant claims (host-claims.ts), so a change at one requeues its other claimants. */
+  indexHostClaims: (tenantKey: string, claimKeys: string[]) => void;
   /**
    * Told of the fields of a tenant's generation this version's schema does not know (a newer CRD
    * applied ahead of this operator); they were ignored, not refused.
@@ -89,9 +92,13 @@ export interface ReconcileOutcome extends ApplyOutcome {
 /**
  * The conditions whose transitions become Events on the tenant. Not Ready, which only sums the
  * others up; not PoolReady, which is the pool's state: the pool records its own Events, and one per
- * tenant would be 10,000 Warnings each time a pool of 10,000 stops being Ready.
+ * tenant would be 10,000 Warnings each time a pool of 10,000 stops being Ready. Except the tenant's
+ * own host taken by an earlier tenant, and its end (ADR 0197): that is this tenant's alone.
  */
-const TENANT_EVENT_CONDITIONS = (type: string) => type !== 'Ready' && type !== 'PoolReady';
+const TENANT_EVENT_CONDITIONS = (condition: { type: string; reason: string }, prior?: { reason: string }) =>
+  condition.type === 'PoolReady'
+    ? condition.reason === HOST_CLAIMED_REASON || prior?.reason === HOST_CLAIMED_REASON
+    : condition.type !== 'Ready';
 
 const NO_OUTCOME: ReconcileOutcome = {
   applied: [],
@@ -131,6 +138,10 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   const placement = validation.tenant ? placementOf(validation.tenant) : undefined;
   const poolKey = placement?.mode === 'pool' ? `${placement.namespace}/${placement.name}` : undefined;
   deps.indexPlacement(key, poolKey);
+  deps.indexHostClaims(
+    key,
+    validation.tenant && placement?.mode === 'pool' ? hostClaimKeys(validation.tenant, placement) : [],
+  );
   deps.indexSecrets(key, [
     ...(validation.tenant ? allSecretKeys(validation.tenant).map((u) => `${namespace}/${u.secret}`) : []),
     // Its projection, so an edit or a deletion there requeues the tenant and is undone.

@@ -74,7 +74,8 @@ export function keyHashesDigest(keyHashes: Record<string, string>): string {
  * pool, so one copy of each string is kept.
  */
 export function secretMetadata(object: KubeObject, strings: InternedStrings): KubeObject {
-  const { name, namespace, resourceVersion, uid, labels, annotations, ownerReferences } = object.metadata;
+  const { name, namespace, resourceVersion, uid, labels, annotations, ownerReferences, creationTimestamp } =
+    object.metadata;
   const ours = labels?.['app.kubernetes.io/managed-by'] === MANAGED_BY;
   return {
     apiVersion: 'v1',
@@ -88,6 +89,8 @@ export function secretMetadata(object: KubeObject, strings: InternedStrings): Ku
       ...(ours
         ? {
             uid,
+            // A projection's: its tenant's claim on its hosts in the pool (operator/host-claims.ts).
+            creationTimestamp,
             labels: strings.deep(labels),
             annotations,
             ownerReferences: strings.deep(ownerReferences),

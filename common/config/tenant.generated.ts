@@ -879,7 +879,7 @@ export interface IngressSpec {
   };
 }
 /**
- * Where the tenant's broker and portal run. dedicated (the default) gives the tenant Deployments of its own in its namespace; pool places it in a shared JsmSsoPool, whose pods serve many tenants and tell them apart by the Host of portal.url and broker.url. The operator then copies only the Secret keys this tenant references (and its signing keys) into one Secret in the pool's namespace, and makes the tenant's Ingress there. Choosing between them: docs/placement.md.
+ * Where the tenant's broker and portal run. dedicated (the default) gives the tenant Deployments of its own in its namespace; pool places it in a shared JsmSsoPool, whose pods serve many tenants and tell them apart by the Host of portal.url and broker.url. The operator then copies only the Secret keys this tenant references (and its signing keys) into one Secret in the pool's namespace, and makes the tenant's Ingress there. Two tenants of one pool cannot share a host: the one placed first is served there, and the other reports PoolReady False, HostClaimedByEarlierTenant, naming it, until it leaves. Choosing between them: docs/placement.md.
  */
 export interface PlacementSpec {
   /**
@@ -909,7 +909,7 @@ export interface TenantStatus {
    */
   observedGeneration?: number;
   /**
-   * ConfigValid, Applied, BrokerAvailable, PortalAvailable, SigningCertificateValid and Ready; PoolReady for a tenant placed in a pool (whether its JsmSsoPool exists and is Ready), which then stands for BrokerAvailable and PortalAvailable.
+   * ConfigValid, Applied, BrokerAvailable, PortalAvailable, SigningCertificateValid and Ready; PoolReady for a tenant placed in a pool (whether its JsmSsoPool exists and is Ready, and serves this tenant - False with HostClaimedByEarlierTenant when another tenant placed there first holds its portal or broker host), which then stands for BrokerAvailable and PortalAvailable.
    *
    * @maxItems 16
    */

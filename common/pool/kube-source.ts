@@ -4,6 +4,7 @@ import type { ClusterAccess } from '../kube/access.js';
 import { KubeClient, type KubeObject } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import type { Logger } from '../log.js';
+import { claimTime } from './claims.js';
 import type { SecretReader, TenantSource, TenantSourceListener } from './source.js';
 
 /**
@@ -115,12 +116,12 @@ function deliver(secret: Projection, listener: TenantSourceListener): void {
         { path: 'metadata', message: `the tenant document names ${named}, the projection's labels ${key}` },
       ]);
     // When the projection was made: the tenant's claim on its host, the same on every replica.
-    const claimedAt = Date.parse(String(secret.metadata.creationTimestamp));
+    const claimedAt = claimTime(secret.metadata.creationTimestamp);
     listener.upsert({
       key,
       tenant,
       secrets: new ProjectedSecrets(values),
-      ...(Number.isFinite(claimedAt) ? { claimedAt } : {}),
+      ...(claimedAt === undefined ? {} : { claimedAt }),
     });
   } catch (error) {
     if (!(error instanceof JsmSsoError)) throw error;

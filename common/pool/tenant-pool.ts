@@ -19,6 +19,7 @@ import {
   DEFAULT_BUILT_PART_LIMITS,
   type ReleaseReason,
 } from './built-parts.js';
+import { byClaim, claimsBefore } from './claims.js';
 import { requestHost, serverNameKey, urlHostKey, urlServerName } from './host-routing.js';
 import type { TenantBundle, TenantSourceListener } from './source.js';
 import type { UploadSpoolBudget } from './upload-spool-budget.js';
@@ -383,24 +384,8 @@ export class TenantPool implements TenantSourceListener {
   }
 }
 
-/**
- * Whether `a` claimed its place before `b`: by the times their source gives (ties by key, so every
- * replica ranks alike), a timed claim before an untimed one; of two untimed ones neither, so the
- * bundle served first keeps its place (a folder's bundles carry no time every replica shares).
- */
-function claimsBefore(a: TenantBundle, b: TenantBundle): boolean {
-  if (a.claimedAt === undefined) return false;
-  if (b.claimedAt === undefined) return true;
-  return a.claimedAt < b.claimedAt || (a.claimedAt === b.claimedAt && a.key < b.key);
-}
-
 function conflict(message: string): JsmSsoError {
   return new JsmSsoError('POOL_TENANT_CONFLICT', message, { status: 409 });
-}
-
-/** Earliest claim first (Array.sort). */
-function byClaim(a: TenantBundle, b: TenantBundle): number {
-  return claimsBefore(a, b) ? -1 : claimsBefore(b, a) ? 1 : 0;
 }
 
 async function closePart(part: Promise<PartInstance> | undefined): Promise<void> {

@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import type { JsmSsoTenant } from '../../common/config/load.js';
+import { isConflict, type KubeClient, type KubeObject } from '../../common/kube/client.js';
+import type { Controller } from '../../operator/controller.js';
+import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
+import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
+
+/**
+ * Two tenants of two namespaces claim one host in a pool (ADR 0197): the pool serves the earlier
+ * claim (ADR 0193) and says so only in its log; the later tenant's own status and Events must say
+ * it is not served, naming the other tenant, and clear when that tenant goes. Real kube-apiserver.
+ */
+/** The reason the later tenant reports (operator/host-claims.ts). */
+const HOST_CLAIMED_REASON = 'HostClaimedByEarlierTenant';
+
+interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  observedGeneration?: number;
+}
+interface Status extends KubeObject {
+  status?: { conditions?: Condition[] };
+}
+interface EventLike extends KubeObject {
+  type: string;
+  reason: string;
+  note: string;
+  regarding: { name: string; kind: string };
+}
+
+describe('a pooled tenant whose host an earlier tenant holds, against a real API server', function () {
+  this.timeout(120_000);
+  let env: Envtest;
+  let client: KubeClient;
+  let controller: Controller;
+  let first: string;
+  let later: string;
+  let pools: string;
+
+  before(async () => {
+    env = await envtest();
+    // Namespace names that sort in the order the tenants are made: a tie within one second of
+    // creationTimestamp goes by key, and the earlier tenant must win it too.
+    first = await freshNamespace(env.client, 'hc-a');
+    later = await freshNamespace(env.client, 'hc-b');
+    pools = await freshNamespace(env.client, 'hc-pool');
+    ({ client, controller } = await startTestController(env, {
+      namespace: first,
+      moreNamespaces: [later, pools],
+      settings: TEST_OPERATOR_SETTINGS,
+      instance: 'host-claims-test',
+    }));
+    await createPool(env.client, pools, 'shared', {});
+  });
+
+  after(async () => {
+    await controller?.stop();
+    client?.close();
+  });
+
+  const poolReady = async (namespace: string, name: string) => {
+    const tenant = await env.client.get<Status>(objectPath(KINDS.tenant, namespace, name));
+    return { tenant, condition: tenant?.status?.conditions?.find((c) => c.type === 'PoolReady') };
+  };
+
+  async function pooledTenant(namespace: string, name: string, hosts: string): Promise<void> {
+    await createTenantSecrets(env.client, namespace, name);
+    await env.client.create(
+      collectionPath(KINDS.tenant, namespace),
+      tenantObject(namespace, name, {
+        portal: { url: `https://help.${hosts}.example` } as JsmSsoTenant['spec']['portal'],
+        broker: { url: `https://sso.${hosts}.example` } as JsmSsoTenant['spec']['broker'],
+        placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } },
+      }),
+    );
+    await eventually(async () => (await poolReady(namespace, name)).condition, `${name} placed`);
+  }
+
+  it('tells the later tenant in its status and an Event that the earlier one holds its host, and clears it when that one goes', async () => {
+    await pooledTenant(first, 'umbrella', 'umbrella');
+    // A name that sorts first, in another namespace, at umbrella's hosts.
+    await pooledTenant(later, 'aa-hijack', 'umbrella');
+    const refused = await eventually(async () => {
+      const seen = await poolReady(later, 'aa-hijack');
+      return seen.condition?.reason === HOST_CLAIMED_REASON ? seen : undefined;
+    }, 'aa-hijack told its host is taken');
+    expect(refused.condition?.status).to.equal('False');
+    expect(refused.condition?.observedGeneration).to.equal(refused.tenant?.metadata.generation);
+    expect(refused.condition?.message).to.contain(`JsmSsoTenant ${first}/umbrella claimed that host first`);
+    expect(refused.condition?.message).to.contain('its portal at help.umbrella.example (spec.portal.url)');
+    expect(refused.condition?.message).to.contain('its broker at sso.umbrella.example (spec.broker.url)');
+    const ready = refused.tenant?.status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready).to.include({ status: 'False', reason: HOST_CLAIMED_REASON });
+    const warning = await eventually(async () => {
+      const events = await env.client.list<EventLike>(collectionPath(KINDS.event, later));
+      return events.items.find((e) => e.regarding.name === 'aa-hijack' && e.reason === HOST_CLAIMED_REASON);
+    }, 'a Warning Event on aa-hijack');
+    expect(warning.type).to.equal('Warning');
+    expect(warning.note).to.contain(`${first}/umbrella`);
+    // The earlier tenant is served: its PoolReady is the pool's own state.
+    expect((await poolReady(first, 'umbrella')).condition?.reason).not.to.equal(HOST_CLAIMED_REASON);
+
+    await env.client.delete(objectPath(KINDS.tenant, first, 'umbrella'));
+    const served = await eventually(async () => {
+      const seen = await poolReady(later, 'aa-hijack');
+      return seen.condition && seen.condition.reason !== HOST_CLAIMED_REASON ? seen : undefined;
+    }, 'aa-hijack served once umbrella is gone');
+    // No kubelet here, so the pool itself is never Ready: what is left is the pool's state.
+    expect(served.condition?.reason).to.equal('PoolNotReady');
+  });
+
+  it('tells a served tenant when a tenant placed before it moves its URL onto its host', async () => {
+    await pooledTenant(first, 'early', 'early');
+    await pooledTenant(later, 'late', 'late');
+    expect((await poolReady(later, 'late')).condition?.reason).to.equal('PoolNotReady');
+    // early's claim is older (ADR 0193: a changed spec keeps its claim), so it takes late's host.
+    await eventually(async () => {
+      const live = await env.client.get<JsmSsoTenant & KubeObject>(objectPath(KINDS.tenant, first, 'early'));
+      try {
+        await env.client.request('PUT', objectPath(KINDS.tenant, first, 'early'), {
+          body: {
+            ...live,
+            spec: { ...live!.spec, portal: { ...live!.spec.portal, url: 'https://help.late.example' } },
+          },
+        });
+        return true;
+      } catch (err) {
+        if (isConflict(err)) return false;
+        throw err;
+      }
+    }, "early's portal URL moved to late's host");
+    const refused = await eventually(async () => {
+      const seen = await poolReady(later, 'late');
+      return seen.condition?.reason === HOST_CLAIMED_REASON ? seen : undefined;
+    }, 'late told its portal host is taken');
+    expect(refused.condition?.message).to.contain(
+      `its portal at help.late.example (spec.portal.url): JsmSsoTenant ${first}/early`,
+    );
+    expect(refused.condition?.message).not.to.contain('its broker');
+  });
+});
