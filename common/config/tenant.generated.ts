@@ -789,7 +789,7 @@ export interface AtlassianSpec {
     key: string;
   };
   /**
-   * This tenant's share of its Atlassian site, per portal process (a bulkhead): in a pool, a slow or failing site fills only its own tenant's slots. A call that gets no slot within 2 seconds is not sent; the customer gets 503 with Retry-After (reason ATLASSIAN_BUSY). Each call to Atlassian also gives up after 10 seconds (ATLASSIAN_TIMEOUT), and a page's calls together after 25 seconds (ATLASSIAN_PAGE_TIMEOUT). Raise these for a large tenant whose site allows more (Atlassian's own burst limits apply per site).
+   * This tenant's share of its Atlassian site, per portal process (a bulkhead): in a pool, a slow or failing site fills only its own tenant's slots. A call that gets no slot within 2 seconds is not sent; the customer gets 503 with Retry-After (reason ATLASSIAN_BUSY). Each call to Atlassian also gives up after 10 seconds (ATLASSIAN_TIMEOUT; for a file download, 10 seconds of waiting for Atlassian's bytes: the customer's own pace does not count, and a customer taking nothing for 60 seconds is cut), and a page's calls together after 25 seconds (ATLASSIAN_PAGE_TIMEOUT). Raise these for a large tenant whose site allows more (Atlassian's own burst limits apply per site).
    */
   limits: {
     /**
