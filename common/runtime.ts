@@ -289,15 +289,21 @@ export async function runPart(
   // Every flag is checked before anything is built, so a typo is a usage error (exit 2).
   const settings = processSettings(values);
   const registry = createMetricsRegistry();
+  if (placement === 'config') {
+    // A dedicated part is built from its files alone, so a bad tenant file or a missing key stops
+    // it before any port opens; only then does it answer probes.
+    const served = await serveOneTenant(name, values, build, registry, settings);
+    await serveUntilStopped(name, served, settings, await startPartManagement(name, registry, settings));
+    return;
+  }
+  // A pool may wait for its API server's first list of tenants as long as that server is silent:
+  // alive on the management port meanwhile (ADR 0200).
   const management = await startPartManagement(name, registry, settings);
-  const served =
-    placement === 'config'
-      ? await serveOneTenant(name, values, build, registry, settings)
-      : await servePool(name, placement, values, build, registry, settings);
+  const served = await servePool(name, placement, values, build, registry, settings);
   await serveUntilStopped(name, served, settings, management);
 }
 
-/** The management server of a part, open before the part serves. */
+/** The management server of a part: a pool's opens before the part serves (ADR 0200). */
 interface PartManagement {
   /** From now on /readyz answers with `check` (which throws the reason when not ready). */
   answerReadiness(check: () => void): void;
