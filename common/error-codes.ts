@@ -62,7 +62,7 @@ export const COMMON_CODES = {
 /** SAML message checks in common/saml: every message the broker and the portal receive. */
 export const SAML_CODES = {
   SAML_XML_INVALID:
-    'Not well-formed, several roots, elements nested deeper than 64 levels, processing instruction, bad time value, missing required element',
+    'Not well-formed, several roots, elements nested deeper than 64 levels, processing instruction, bad time value (or a NotBefore not before its NotOnOrAfter), missing required element',
   SAML_DOCTYPE_FORBIDDEN: 'DTD / ENTITY present (XXE, billion laughs)',
   SAML_MESSAGE_TOO_LARGE: 'Message larger than the limit (256 KiB default)',
   SAML_DEFLATE_LIMIT: 'Redirect payload inflates beyond the limit (deflate bomb)',

@@ -370,6 +370,8 @@ export interface BrokerResponseOptions {
   idp?: string | null;
   /** The AuthnStatement's SessionIndex (the fixture's `_session-1` by default). */
   sessionIndex?: string;
+  /** The Conditions NotBefore and NotOnOrAfter; from 1 min ago to 5 min ahead by default. */
+  conditionsWindow?: { notBefore: Date; notOnOrAfter: Date };
 }
 
 /** A Response as the broker would send it to this portal, signed with `key` (the broker's by default). */
@@ -393,6 +395,7 @@ export function signedBrokerResponse(portalUrl: string, key: KeyPair, o: BrokerR
     nameId: o.email,
     notBefore: new Date(now - 60_000),
     notOnOrAfter: new Date(now + 300_000),
+    ...o.conditionsWindow,
     confirmationNotOnOrAfter: new Date(now + 300_000),
     ...(o.assertionId ? { assertionId: o.assertionId } : {}),
     attributesXml:

@@ -364,6 +364,11 @@ function checkWindow(notBefore: number | undefined, notOnOrAfter: number | undef
   if (notOnOrAfter !== undefined && ctx.now - ctx.skewMs >= notOnOrAfter) {
     throw new SamlError('SAML_EXPIRED', 'the assertion has expired');
   }
+  // Core 2.5.1.2 and 2.4.1.2: NotBefore "MUST be less than" NotOnOrAfter. A window that ends before it
+  // begins is valid at no instant, yet passes the two checks above while both ends lie within the skew.
+  if (notBefore !== undefined && notOnOrAfter !== undefined && notBefore >= notOnOrAfter) {
+    throw new SamlError('SAML_XML_INVALID', 'the validity window ends before it begins');
+  }
 }
 
 function readAuthnStatement(

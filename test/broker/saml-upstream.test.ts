@@ -208,6 +208,19 @@ describe('broker: login through an upstream SAML IdP', () => {
     expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
   });
 
+  it('refuses an upstream assertion whose Conditions NotBefore is after its NotOnOrAfter, though both are within the skew (core 2.5.1.2)', async () => {
+    const browser = new Browser();
+    const { sp, redirectUrl } = await startLogin(browser);
+    const now = Date.now();
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
+      ...answer,
+      conditionsWindow: { notBefore: new Date(now + 60_000), notOnOrAfter: new Date(now + 30_000) },
+    });
+    const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    expect(page.status).to.equal(400);
+    expect(await page.text()).to.contain('SAML_XML_INVALID');
+  });
+
   describe('an upstream ProxyRestriction (core 2.5.1.6): the broker is the relying party that asserts on', () => {
     const PORTAL_ENTITY = `${PORTAL_URL}/saml/metadata`;
     const withConditions = async (conditionsXml: string) => {

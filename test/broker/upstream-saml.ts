@@ -166,6 +166,8 @@ export interface UpstreamAnswer {
   conditionsXml?: string;
   /** Raw attributes put on the signed NameID after its Format (its qualifiers, core 2.2.2); none by default. */
   nameIdAttributes?: string;
+  /** The Conditions NotBefore and NotOnOrAfter; from now to 5 min ahead by default. */
+  conditionsWindow?: { notBefore: Date; notOnOrAfter: Date };
   /** A NotBefore on the bearer SubjectConfirmationData, which profiles 4.1.4.2 forbids; none by default. */
   confirmationNotBefore?: Date;
   /** The IdP's clock, when the test moves the broker's (the times in the Response); now by default. */
@@ -190,8 +192,8 @@ function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnsw
       Issuer: UPSTREAM_ENTITY_ID,
       IssueInstant: now.toISOString(),
       StatusCode: answer.status ?? STATUS_SUCCESS,
-      ConditionsNotBefore: now.toISOString(),
-      ConditionsNotOnOrAfter: later,
+      ConditionsNotBefore: (answer.conditionsWindow?.notBefore ?? now).toISOString(),
+      ConditionsNotOnOrAfter: answer.conditionsWindow?.notOnOrAfter.toISOString() ?? later,
       SubjectConfirmationDataNotOnOrAfter: later,
       NameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
       NameID: answer.nameId ?? 'carol@example.test',

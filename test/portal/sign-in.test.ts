@@ -187,6 +187,23 @@ describe('portal SAML sign-in', () => {
     });
   }
 
+  it('refuses an assertion whose Conditions NotBefore is after its NotOnOrAfter, though both are within the skew (core 2.5.1.2)', async () => {
+    const browser = new Browser(h.url);
+    const { requestId } = await startLogin(browser);
+    const now = Date.now();
+    const from = h.logs.length;
+    const res = await browser.post('/saml/acs', {
+      SAMLResponse: brokerResponse(h, {
+        email: 'alice@acme.test',
+        inResponseTo: requestId,
+        conditionsWindow: { notBefore: new Date(now + 60_000), notOnOrAfter: new Date(now + 30_000) },
+      }),
+    });
+    expect(res.status).to.equal(400);
+    expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+    expect(reasons(h, from)).to.include('SAML_XML_INVALID');
+  });
+
   it('refuses an assertion whose Audience is another SP', async () => {
     const browser = new Browser(h.url);
     const { requestId } = await startLogin(browser);

@@ -171,12 +171,12 @@ describe('validateSamlResponse', () => {
 
   it('tolerates expiry within the clock skew', async () => {
     const justPast = new Date(NOW.getTime() - 170_000);
-    expect(
-      (await validate(withParts({ notOnOrAfter: justPast, confirmationNotOnOrAfter: justPast }))).nameId,
-    ).to.equal('alice@example.test');
-    expect(await refusalCode(withParts({ notOnOrAfter: justPast }), { clockSkewSeconds: 0 })).to.equal(
-      'SAML_EXPIRED',
+    // A window that began before it ended (core 2.5.1.2), so that only its end is tested here.
+    const window = { notBefore: new Date(NOW.getTime() - 300_000), notOnOrAfter: justPast };
+    expect((await validate(withParts({ ...window, confirmationNotOnOrAfter: justPast }))).nameId).to.equal(
+      'alice@example.test',
     );
+    expect(await refusalCode(withParts(window), { clockSkewSeconds: 0 })).to.equal('SAML_EXPIRED');
   });
 
   it('refuses a clock skew above 180 seconds', async () => {
@@ -206,6 +206,23 @@ describe('validateSamlResponse', () => {
   it('refuses a not-yet-valid assertion', async () => {
     expect(await refusalCode(withParts({ notBefore: new Date(NOW.getTime() + 181_000) }))).to.equal(
       'SAML_NOT_YET_VALID',
+    );
+  });
+
+  it('refuses Conditions whose NotBefore is not before NotOnOrAfter, though both are within the skew (core 2.5.1.2)', async () => {
+    const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
+    for (const [notBefore, notOnOrAfter] of [
+      [60, 30],
+      [30, 30],
+    ] as const) {
+      const window = { notBefore: at(notBefore), notOnOrAfter: at(notOnOrAfter) };
+      expect(await refusalCode(withParts(window)), `${notBefore} s / ${notOnOrAfter} s`).to.equal(
+        'SAML_XML_INVALID',
+      );
+    }
+    // The same times in order are a valid window: what is refused is the order, not the times.
+    expect((await validate(withParts({ notBefore: at(30), notOnOrAfter: at(60) }))).nameId).to.equal(
+      'alice@example.test',
     );
   });
 
