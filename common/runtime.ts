@@ -298,8 +298,11 @@ export async function runPart(
   }
   // A pool may wait for its API server's first list of tenants as long as that server is silent:
   // alive on the management port meanwhile (ADR 0200).
+  // Its own flags first, as every flag is checked before anything starts: a usage error (exit 2)
+  // with no port opened.
+  const poolFlags = poolFlagsFrom(name, values);
   const management = await startPartManagement(name, registry, settings);
-  const served = await servePool(name, placement, values, build, registry, settings);
+  const served = await servePool(name, placement, values, build, registry, settings, poolFlags);
   await serveUntilStopped(name, served, settings, management);
 }
 
@@ -395,9 +398,8 @@ async function servePool(
   build: BuildPart,
   registry: Registry,
   settings: ProcessSettings,
+  { builtParts, uploadSpoolBudget }: PoolFlags,
 ): Promise<Served> {
-  const builtParts = builtPartLimitsFrom(values);
-  const uploadSpoolBudget = uploadSpoolBudgetFrom(name, values);
   if (uploadSpoolBudget) registerUploadSpoolMetrics(registry, uploadSpoolBudget);
   const logger = createLogger({ component: name });
   const tls = serverTlsFor(values, '');
@@ -426,6 +428,16 @@ async function servePool(
     ready: async () => {},
     close: () => pool.close(),
   };
+}
+
+/** The flags only a pool takes, checked. */
+interface PoolFlags {
+  builtParts: BuiltPartLimits;
+  uploadSpoolBudget: UploadSpoolBudget | undefined;
+}
+
+function poolFlagsFrom(name: PartName, values: ParsedOptions): PoolFlags {
+  return { builtParts: builtPartLimitsFrom(values), uploadSpoolBudget: uploadSpoolBudgetFrom(name, values) };
 }
 
 /** --tenant-idle-seconds (up to a day) and --max-built-tenants, else the defaults (ADR 0123). */
