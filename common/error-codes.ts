@@ -35,8 +35,12 @@ export const COMMON_CODES = {
   REDIS_TLS_MISMATCH: 'A CA bundle or client certificate for a Redis URL that is not a TLS one',
   REDIS_CLIENT_CERT_INVALID:
     "The Redis client certificate or key does not load, or the key is not the certificate's (at start-up)",
-  FLOW_STORE_UNAVAILABLE: 'The flow store (Redis) did not answer in time (503)',
-  FLOW_STORE_FULL: 'The in-memory flow store reached its entry limit (503)',
+  FLOW_STORE_UNAVAILABLE:
+    'The flow store (Redis) did not answer in time, or cannot serve for now by its own answer (READONLY after a failover, LOADING, BUSY, MASTERDOWN, CLUSTERDOWN, TRYAGAIN) (503)',
+  FLOW_STORE_FULL:
+    'The flow store is full: the in-memory store reached its entry limit, or Redis holds its maxmemory and evicts nothing (OOM); nothing written (503)',
+  FLOW_STORE_REFUSED:
+    "Redis refused the command itself (its kind, e.g. NOPERM or WRONGTYPE, and the command's name are logged as redisError and command): an ACL without the command, a key of another type, writes stopped after a failed snapshot; nothing written, until an operator acts (500)",
   FLOW_STORE_TENANT_FULL:
     "A pool tenant holds as many entries as one tenant may in the pool's in-memory flow store; its new sign-ins wait, other tenants' are served (503; ADR 0197)",
   FLOW_STORE_CLAIMS_UNCERTAIN:

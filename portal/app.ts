@@ -242,10 +242,13 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       return;
     }
     if (err instanceof JsmSsoError) {
-      logger.warn({ event: 'portal.error', reason: err.code }, err.message);
+      // `where` names the fault's place (FLOW_STORE_REFUSED: Redis's error kind and the command).
+      logger.warn({ event: 'portal.error', reason: err.code, ...err.where }, err.message);
+      telemetry.failed(err.code);
       send(res, messagePage(pageContext(res), t('error.failed.title'), t('error.tryLater')), err.status);
       return;
     }
+    telemetry.failed('PORTAL_INTERNAL');
     logger.error(
       { event: 'portal.error', reason: 'PORTAL_INTERNAL', ...unexpectedErrorFields(err) },
       'unexpected error',

@@ -9,6 +9,8 @@ import { type TenantLabels, tenantLabels, tenantMetrics } from '../common/metric
  */
 export interface PortalTelemetry {
   refused(reason: string): void;
+  /** A request the portal could not serve (5xx of its own, not Atlassian's): its flow store, a bug. */
+  failed(reason: string): void;
   /** An HTTP attempt to Atlassian, or (`busy`) a call the tenant's bulkhead did not send. */
   atlassianCall(method: string, status: number | 'timeout' | 'network' | 'busy', seconds: number): void;
   /** Express middleware: observes each response's time under its matched route. */
@@ -27,6 +29,7 @@ export function createPortalTelemetry(registry: Registry, tenant: string | Tenan
     atlassianRetry: (kind, reason) =>
       metrics.counter('jsm_sso_portal_atlassian_retries_total').inc({ tenant: aggregated, kind, reason }),
     refused: (reason) => metrics.counter('jsm_sso_portal_refusals_total').inc({ tenant: aggregated, reason }),
+    failed: (reason) => metrics.counter('jsm_sso_portal_errors_total').inc({ tenant: aggregated, reason }),
     clientAborted: () => metrics.counter('jsm_sso_portal_client_aborts_total').inc({ tenant: aggregated }),
     atlassianCall: (method, status, seconds) => {
       metrics

@@ -8,6 +8,7 @@ import {
   FlowStoreUnavailableError,
 } from './flow-store.js';
 import type { RedisAddress } from './redis-address.js';
+import { flowStoreErrorOf, redisErrorKind } from './redis-refusals.js';
 
 /**
  * Flow store on Redis, shared by all replicas of a tenant (or of a pool: its tenants are views over
@@ -50,7 +51,7 @@ const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
  * refused command fails with FLOW_STORE_UNAVAILABLE (503), the next one goes through. 1: reconnect
  * without resending (the command has failed already; no offline queue).
  */
-const reconnectOnError = (err: Error): 1 | false => err.message.startsWith('READONLY') && 1;
+const reconnectOnError = (err: Error): 1 | false => redisErrorKind(err) === 'READONLY' && 1;
 
 /** The deadlines every connection gets: data nodes, sentinels and cluster nodes alike. */
 const DEADLINES = {
@@ -414,7 +415,7 @@ export class RedisFlowStore implements FlowStore {
       await this.#ready();
       return await command();
     } catch (err) {
-      throw new FlowStoreUnavailableError(err);
+      throw flowStoreErrorOf(err);
     }
   }
 }

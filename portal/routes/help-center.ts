@@ -317,7 +317,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
           {
             event: 'portal.recent_write_not_kept',
             ...(err instanceof JsmSsoError
-              ? { reason: err.code }
+              ? { reason: err.code, ...err.where }
               : { reason: 'PORTAL_INTERNAL', ...unexpectedErrorFields(err) }),
           },
           'the new request is not remembered for reconciled searches',

@@ -118,6 +118,7 @@ describe('alert rules and dashboard (charts/jsm-sso)', function () {
       'JsmSsoIdpKeysUnreadable',
       'JsmSsoSigningCertificateExpiring',
       'JsmSsoHeapNearLimit',
+      'JsmSsoFlowStoreRefusing',
     ]);
     const tested = readFileSync(CASES, 'utf8');
     for (const alert of new Set(alerts))

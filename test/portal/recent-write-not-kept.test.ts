@@ -57,7 +57,11 @@ describe('portal: the store fails as a new request is remembered for reconciled 
     const [request] = form.created('Second, not remembered');
     expect(res.headers.get('location')).to.equal(`/requests/${request!.key}?created=1`);
     const line = h.logs.slice(logFrom).find((l) => l['event'] === 'portal.recent_write_not_kept');
-    expect(line, 'the warn line').to.include({ level: 'warn', reason: 'FLOW_STORE_UNAVAILABLE' });
+    expect(line, 'the warn line').to.include({
+      level: 'warn',
+      reason: 'FLOW_STORE_REFUSED',
+      redisError: 'WRONGTYPE',
+    });
     expect(reasons(h, logFrom)).to.not.include('PORTAL_INTERNAL');
     expect(form.created('Second, not remembered'), 'created once').to.have.length(1);
     // The store answers again; the new request was not remembered, so its page waits for the index.

@@ -86,6 +86,22 @@ groups:
         annotations:
           summary: "{{ "{{" }} $value | humanizePercentage {{ "}}" }} of Atlassian calls for {{ "{{" }} $labels.tenant {{ "}}" }} fail (429/5xx/timeout/busy)"
           description: "Atlassian answers 429 (rate limited) or 5xx, or does not answer, or the tenant's bulkhead is full (busy: the site is slow, or spec.atlassian.limits is too low), for more than {{ mulf $r.atlassianErrorRatio 100 }}% of the portal's calls. Check https://status.atlassian.com and the service account's API token; portal pages show a friendly error meanwhile."
+      - alert: JsmSsoFlowStoreRefusing
+        # Redis answers, so every pod stays Ready (its PING is served), yet it refuses what sign-ins
+        # and forms write: full, or refusing the command itself (ADR 0205). No ratio: every such
+        # request fails, and nothing but an operator (or entries expiring) ends it.
+        expr: |
+          sum by (tenant, reason) (
+            increase(jsm_sso_broker_errors_total{reason=~"FLOW_STORE_FULL|FLOW_STORE_REFUSED"}[5m])
+            or
+            increase(jsm_sso_portal_errors_total{reason=~"FLOW_STORE_FULL|FLOW_STORE_REFUSED"}[5m])
+          ) > 0
+        for: 5m
+        labels:
+          severity: critical
+        annotations:
+          summary: "The flow store refuses requests of {{ "{{" }} $labels.tenant {{ "}}" }} ({{ "{{" }} $labels.reason {{ "}}" }})"
+          description: "Sign-ins or forms have failed for 5 minutes because the flow store refuses to write. FLOW_STORE_FULL: Redis holds its maxmemory and evicts nothing (give it room: maxmemory, or a volatile-ttl policy, every jsm-sso key expires), or a part without Redis holds its in-memory entry limit (a flood of sign-in starts). FLOW_STORE_REFUSED: the broker.unavailable and portal.error lines name Redis's error (redisError, e.g. NOPERM, WRONGTYPE, MISCONF) and the command: grant the ACL user the command, or fix what the error names."
       - alert: JsmSsoSigningCertificateExpiring
         expr: |
           min by (tenant, part) (jsm_sso_signing_certificate_expiry_timestamp_seconds{slot="current"}) - time()

@@ -1,0 +1,109 @@
+// Redis answering with an error is not Redis "not answering in time": a full Redis (maxmemory with
+// noeviction), an ACL without the command and a key of another type each get their own code, and
+// nothing is written by a refused command (ADR 0205). A real redis-server of its own, configured so.
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import type { JsmSsoError } from '../../common/errors.js';
+import type { RedisFlowStore } from '../../common/flowstore/redis-store.js';
+import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
+import { connectedFlowStore } from '../../testkit/redis.js';
+
+async function refusalOf(command: Promise<unknown>): Promise<JsmSsoError> {
+  const err = await command.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'refused').to.be.instanceOf(Error);
+  return err as JsmSsoError;
+}
+
+describe('flow store on a Redis that answers with an error', function () {
+  this.timeout(30_000);
+  let redis: LocalRedis;
+  let admin: Redis;
+  let store: RedisFlowStore;
+  before(async () => {
+    redis = await startLocalRedis();
+    admin = new Redis(redis.url);
+    store = await connectedFlowStore('refusals', redis.url);
+  });
+  after(async () => {
+    await store.close();
+    admin.disconnect();
+    await redis.stop();
+  });
+
+  describe('holding its maxmemory with maxmemory-policy noeviction', () => {
+    before(async () => {
+      await store.put('full:kept', 'before', 60);
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      await admin.config('SET', 'maxmemory', '1');
+    });
+    after(() => admin.config('SET', 'maxmemory', '0'));
+
+    it('refuses every kind of write with FLOW_STORE_FULL (503), naming OOM and the command', async () => {
+      const writes: Array<[string, () => Promise<unknown>]> = [
+        ['put', () => store.put('full:a', '1', 60)],
+        ['putIfAbsent', () => store.putIfAbsent('full:b', '1', 60)],
+        ['claim', () => store.claim('full:{full}:c', 'pending', 60)],
+        ['putInFirstFree', () => store.putInFirstFree(['full:{g}:0', 'full:{g}:1'], 'v', 60, 0)],
+        ['takeLeaving', () => store.takeLeaving('full:kept', 'used', 60)],
+      ];
+      for (const [name, write] of writes) {
+        const err = await refusalOf(write());
+        expect(err.code, name).to.equal('FLOW_STORE_FULL');
+        expect(err.status, name).to.equal(503);
+        expect(err.where?.['redisError'], name).to.equal('OOM');
+        expect(err.message, name).to.match(/maxmemory/);
+      }
+    });
+
+    it('writes nothing (not even the claim witness), and still reads and deletes', async () => {
+      expect(await admin.keys('*full*')).to.deep.equal(['jsm-sso:refusals:full:kept']);
+      expect(await store.get('full:kept')).to.equal('before');
+      expect(await store.take('full:kept')).to.equal('before');
+    });
+  });
+
+  it('refuses a command its ACL user lacks with FLOW_STORE_REFUSED (500), naming NOPERM and the command', async () => {
+    await admin.acl('SETUSER', 'no-getdel', 'on', '>secret', '~*', '+@all', '-getdel');
+    const limited = await connectedFlowStore('refusals', redis.url.replace('//', '//no-getdel:secret@'));
+    try {
+      await limited.put('flow', 'v', 60);
+      const err = await refusalOf(limited.take('flow'));
+      expect(err.code).to.equal('FLOW_STORE_REFUSED');
+      expect(err.status).to.equal(500);
+      expect(err.where).to.deep.equal({ redisError: 'NOPERM', command: 'getdel' });
+      expect(err.message).to.not.include('secret');
+      expect(await limited.get('flow'), 'the flow is still there').to.equal('v');
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('refuses a key of another type with FLOW_STORE_REFUSED, naming WRONGTYPE', async () => {
+    await admin.lpush('jsm-sso:refusals:listed', 'not a string');
+    const err = await refusalOf(store.get('listed'));
+    expect(err.code).to.equal('FLOW_STORE_REFUSED');
+    expect(err.where).to.deep.equal({ redisError: 'WRONGTYPE', command: 'get' });
+  });
+
+  it('runs its scripts again after Redis forgot them (NOSCRIPT: sent again as EVAL)', async () => {
+    expect(await store.putInFirstFree(['s:{g}:0', 's:{g}:1'], 'v', 60, 0)).to.equal(0);
+    await admin.script('FLUSH');
+    expect(await store.putInFirstFree(['s:{g}:0', 's:{g}:1'], 'v', 60, 0)).to.equal(1);
+  });
+
+  it('keeps FLOW_STORE_UNAVAILABLE (503) for an answer that says Redis will serve again (LOADING, READONLY)', async () => {
+    await admin.config('SET', 'replica-read-only', 'yes');
+    // A replica of a primary that is not there: every write answers READONLY, as after a failover.
+    await admin.replicaof('127.0.0.1', '1');
+    try {
+      const err = await refusalOf(store.put('r', '1', 60));
+      expect(err.code).to.equal('FLOW_STORE_UNAVAILABLE');
+      expect(err.status).to.equal(503);
+    } finally {
+      await admin.replicaof('NO', 'ONE');
+    }
+  });
+});
