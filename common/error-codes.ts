@@ -227,6 +227,8 @@ export const PORTAL_CODES = {
   PORTAL_ACCOUNT_INVALID: 'Atlassian answered an unexpected account id (502)',
   PORTAL_ACCOUNT_SERVICE: 'The account is a service account (the integration itself) (403)',
   PORTAL_ACCOUNT_LICENSED: 'The account is a licensed Atlassian user and allowLicensedUsers is off (403)',
+  PORTAL_ACCOUNT_INACTIVE:
+    'Atlassian no longer lets the account in: its access revoked, deactivated or deleted (403; a live session ends)',
   PORTAL_ACCOUNT_TYPE: 'The account type is `app` or unknown (403)',
   PORTAL_ACTION_APPROVER_ONLY: 'Only an approver of the request may take this action (403)',
   PORTAL_ACTION_INVALID: 'The action form is invalid (400)',

@@ -15,7 +15,7 @@ import { tenantLabels } from '../common/metrics.js';
 import type { PartContext } from '../common/runtime.js';
 import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
 import { AbuseLimits, RateLimitedError } from './abuse-limits.js';
-import { AccountGuard } from './account-guard.js';
+import { AccountGuard, AccountRefusedError } from './account-guard.js';
 import { ActivityLog } from './activity.js';
 import { BUSY_RETRY_AFTER_MS } from './atlassian/bulkhead.js';
 import { AtlassianClient } from './atlassian/client.js';
@@ -47,7 +47,7 @@ import { ServiceProvider } from './saml/sp.js';
 import type { PortalServices } from './services.js';
 import { type Session, SessionStore } from './session.js';
 import { createPortalTelemetry, type PortalTelemetry } from './telemetry.js';
-import { createWeb, readsPage } from './web.js';
+import { ACCOUNT_REFUSED, createWeb, readsPage } from './web.js';
 
 /** When Atlassian gave no Retry-After: long enough for a site outage or throttling to pass, short enough to retry by hand. */
 const UNAVAILABLE_RETRY_AFTER_MS = 30_000;
@@ -133,7 +133,13 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   app.use(chooseLanguage(cookies, options.pseudoLocales ?? false));
   app.use(async (req, res, next) => {
     const session = await sessions.get(parseCookies(req.headers.cookie).get(cookies.session));
-    if (session) res.locals['session'] = await withCurrentOrganizations(session);
+    if (session) {
+      const [current, refused] = await Promise.all([withCurrentOrganizations(session), refusal(session)]);
+      // Signed out from here on: a page that needs the session says why (`signedIn`), the SAML
+      // endpoints (a logout from the broker) go on as for anyone signed out.
+      if (refused) res.locals[ACCOUNT_REFUSED] = refused;
+      else res.locals['session'] = current;
+    }
     next();
   });
   // What a signed-in customer reads may call Atlassian within the tenant's share of it (ADR 0110):
@@ -174,6 +180,31 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       organizationIds = [];
     }
     return { ...session, customer: { ...session.customer, organizationIds } };
+  }
+  /**
+   * Ends the session of an account Atlassian would no longer let in (its access revoked, deactivated,
+   * deleted, or no longer a customer), as Atlassian's portal stops it at once; the refusal, for the
+   * page to answer. The account is read at most once per cache lifetime. When Atlassian cannot say,
+   * the session goes on for this page: each of the page's own reads needs Atlassian too, so nothing
+   * is shown that the answer would have kept back, and sign-out and the broker's logout keep working
+   * through an outage.
+   */
+  async function refusal(session: Session): Promise<AccountRefusedError | undefined> {
+    try {
+      await services.guard.recheck(session.customer.accountId);
+      return undefined;
+    } catch (err) {
+      if (err instanceof AccountRefusedError) {
+        await sessions.destroy(session.id, session.sessionIndex);
+        return err;
+      }
+      if (!(err instanceof AtlassianError)) throw err;
+      logger.warn(
+        { event: 'portal.account_unchecked', reason: err.code },
+        'account standing unknown: the session goes on for this page',
+      );
+      return undefined;
+    }
   }
   app.use((_req: Request, res: Response) => {
     const { t } = translatorOf(res);
@@ -316,6 +347,12 @@ function buildServices(
     absoluteSeconds: spec.portal.session?.absoluteTimeoutSeconds ?? 28800,
   };
   const audit = auditLog(logger);
+  const guard = new AccountGuard(client, {
+    serviceAccountEmail,
+    allowLicensedUsers: spec.portal.access?.allowLicensedUsers ?? false,
+    logger,
+    ttlMs: cacheTtlMs,
+  });
   return {
     spec,
     audit,
@@ -334,17 +371,8 @@ function buildServices(
       cacheTtlMs,
       store,
     ),
-    resolver: new CustomerResolver(
-      client,
-      spec.atlassian,
-      spec.portal,
-      new AccountGuard(client, {
-        serviceAccountEmail,
-        allowLicensedUsers: spec.portal.access?.allowLicensedUsers ?? false,
-        logger,
-      }),
-      audit,
-    ),
+    resolver: new CustomerResolver(client, spec.atlassian, spec.portal, guard, audit),
+    guard,
     activity: new ActivityLog(store),
     sessions: new SessionStore(store, timeouts, signingKeyPem),
     sp: new ServiceProvider({

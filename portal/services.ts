@@ -2,6 +2,7 @@ import type { TenantSpec } from '../common/config/tenant.generated.js';
 import type { Logger } from '../common/log.js';
 import type { UploadSpoolBudget } from '../common/pool/upload-spool-budget.js';
 import type { AbuseLimits } from './abuse-limits.js';
+import type { AccountGuard } from './account-guard.js';
 import type { ActivityLog } from './activity.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import type { Audit } from './audit.js';
@@ -26,6 +27,8 @@ export interface PortalServices {
   colleagues: Colleagues;
   requests: RequestService;
   resolver: CustomerResolver;
+  /** Who may be a customer here: judged at sign-in and again on every signed-in page. */
+  guard: AccountGuard;
   activity: ActivityLog;
   sessions: SessionStore;
   sp: ServiceProvider;

@@ -37,6 +37,12 @@ export interface PortalWeb {
 }
 
 /**
+ * `res.locals` key of the AccountRefusedError that ended this request's session when it came in
+ * (portal/app.ts): a page needing the session answers it instead of sending to sign in.
+ */
+export const ACCOUNT_REFUSED = 'accountRefused';
+
+/**
  * Whether a request reads a page: GET, or HEAD, which RFC 9110 9.3.2 has answered as GET without the
  * body (the same status and header fields; an uptime monitor checks a help center so).
  */
@@ -120,6 +126,8 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
     session,
     signedIn(req, res, next) {
       if (res.locals['session']) return next();
+      // The session just ended because Atlassian no longer lets its account in: say so.
+      if (res.locals[ACCOUNT_REFUSED]) return next(res.locals[ACCOUNT_REFUSED]);
       if (readsPage(req.method)) {
         res.redirect(303, `/login?return=${encodeURIComponent(safeReturnPath(req.originalUrl))}`);
         return;

@@ -36,6 +36,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_ACCOUNT_INVALID: 'refusal.accountUnchecked',
   PORTAL_ACCOUNT_SERVICE: 'refusal.accountService',
   PORTAL_ACCOUNT_LICENSED: 'refusal.accountLicensed',
+  PORTAL_ACCOUNT_INACTIVE: 'refusal.accountInactive',
   PORTAL_ACCOUNT_TYPE: 'refusal.accountType',
   PORTAL_ACTION_APPROVER_ONLY: 'request.refused.approverOnly',
   PORTAL_ACTION_INVALID: 'refusal.actionInvalid',

@@ -4,11 +4,13 @@ import { AccountGuard, AccountRefusedError } from '../../portal/account-guard.js
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import {
   attemptSignIn,
+  csrfOf,
   type Harness,
   reasons,
   refusalCount,
   signIn,
   startHarness,
+  useHarness,
 } from '../../testkit/portal-harness.js';
 
 const changes = (h: Harness, from: number) =>
@@ -24,7 +26,7 @@ function guardAt(h: Harness, serviceAccountEmail: string) {
   const logger = createLogger({ component: 'portal', level: 'silent' });
   return {
     client,
-    guard: new AccountGuard(client, { serviceAccountEmail, allowLicensedUsers: true, logger }),
+    guard: new AccountGuard(client, { serviceAccountEmail, allowLicensedUsers: true, logger, ttlMs: 0 }),
   };
 }
 
@@ -109,5 +111,118 @@ describe('portal: a tenant that lets licensed users in', () => {
 
   it('still refuses the service account', async () => {
     expect((await attemptSignIn(h, 'portal-bot@acme.test')).status).to.equal(403);
+  });
+});
+
+// An admin revokes a customer's portal access in Atlassian ("Revoke access": "the customer will be
+// unable to access the instance's customer portal anymore"), or deactivates a managed account: the
+// account stays, `active: false`. The portal's service account still reads everything for them.
+describe('portal: an account Atlassian has deactivated', () => {
+  let h: Harness;
+  const userOf = (email: string) => [...h.emulator.state.users.values()].find((u) => u.email === email)!;
+  const requestOf = (summary: string) =>
+    [...h.emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
+  useHarness(
+    (started) => {
+      h = started;
+    },
+    // Nothing read from Atlassian is kept: the deactivation counts at the next page.
+    { catalogueTtlMs: 0 },
+  );
+  afterEach(() => {
+    for (const u of h.emulator.state.users.values()) u.active = true;
+  });
+
+  it('is refused at sign-in (PORTAL_ACCOUNT_INACTIVE) and nothing is changed for it', async () => {
+    userOf('bob@acme.test').active = false;
+    const from = h.logs.length;
+    const calls = h.exchanges.length;
+    const res = await attemptSignIn(h, 'bob@acme.test');
+    expect(res.status).to.equal(403);
+    expect(await res.text()).to.include('no longer has access to this help center');
+    expect(res.headers.getSetCookie().some((c) => c.startsWith('jsmsso_session='))).to.equal(false);
+    expect(reasons(h, from)).to.include('PORTAL_ACCOUNT_INACTIVE');
+    const audit = h.logs.slice(from).find((l) => l['event'] === 'portal.account_refused')!;
+    expect(audit['accountId']).to.equal(userOf('bob@acme.test').accountId);
+    expect(changes(h, calls), 'no desk, organization or customer change').to.deep.equal([]);
+  });
+
+  it('ends a live session at its next page: no request read, nothing written', async () => {
+    const alice = await signIn(h, 'alice@acme.test');
+    const laptop = requestOf('Laptop screen flickers');
+    expect((await alice.text(`/requests/${laptop.key}`)).status).to.equal(200);
+    const csrf = csrfOf((await alice.text('/profile')).body);
+    userOf('alice@acme.test').active = false;
+
+    const from = h.logs.length;
+    const page = await alice.text(`/requests/${laptop.key}`);
+    expect(page.status).to.equal(403);
+    expect(page.body).to.not.include('Laptop screen flickers');
+    expect(reasons(h, from)).to.include('PORTAL_ACCOUNT_INACTIVE');
+    // The session is gone, not only this page refused: even reactivated, she must sign in again.
+    userOf('alice@acme.test').active = true;
+    const after = await alice.fetch('/requests');
+    expect(after.status, 'signed out').to.equal(303);
+    expect(after.headers.get('location')).to.match(/\/login\?/);
+    const comments = laptop.comments.length;
+    const posted = await alice.post(`/requests/${laptop.key}/comment`, { body: 'still here?', _csrf: csrf });
+    expect(posted.status, 'a form sent after the session ended').to.equal(401);
+    expect(requestOf('Laptop screen flickers').comments).to.have.length(comments);
+  });
+
+  it('ends a live session of an account Atlassian no longer knows (deleted)', async () => {
+    const mia = await signIn(h, 'mia.manager@acme.test');
+    expect((await mia.text('/requests')).status).to.equal(200);
+    const user = userOf('mia.manager@acme.test');
+    h.emulator.state.users.delete(user.accountId);
+    try {
+      const from = h.logs.length;
+      expect((await mia.text('/requests')).status).to.equal(403);
+      expect(reasons(h, from)).to.include('PORTAL_ACCOUNT_INACTIVE');
+    } finally {
+      h.emulator.state.users.set(user.accountId, user);
+    }
+    expect((await mia.fetch('/requests')).status, 'signed out').to.equal(303);
+  });
+
+  it('ends a live session of an account that became an agent’s (licensed), as its sign-in would be', async () => {
+    const erik = await signIn(h, 'erik@acme.test');
+    const user = userOf('erik@acme.test');
+    user.kind = 'agent';
+    try {
+      const from = h.logs.length;
+      expect((await erik.text('/requests')).status).to.equal(403);
+      expect(reasons(h, from)).to.include('PORTAL_ACCOUNT_LICENSED');
+    } finally {
+      user.kind = 'customer';
+    }
+  });
+
+  it('goes on with the session when Atlassian cannot say, and logs it', async () => {
+    const alice = await signIn(h, 'alice@acme.test');
+    h.emulator.faults.set({ status: 401, pathPrefix: '/rest/api/3/user', times: 1 });
+    try {
+      const from = h.logs.length;
+      expect((await alice.text('/requests')).status).to.equal(200);
+      const unchecked = h.logs.slice(from).find((l) => l['event'] === 'portal.account_unchecked');
+      expect(unchecked?.['reason']).to.be.a('string');
+    } finally {
+      h.emulator.faults.clear();
+    }
+  });
+});
+
+describe('portal: whether an account is still active, at what cost', () => {
+  let h: Harness;
+  useHarness((started) => {
+    h = started;
+  });
+
+  it('asks Atlassian once per cache lifetime (primed at sign-in), not once per page', async () => {
+    const alice = await signIn(h, 'alice@acme.test');
+    const calls = h.exchanges.length;
+    for (const path of ['/', '/requests', '/profile']) expect((await alice.text(path)).status).to.equal(200);
+    const lookups = h.exchanges.slice(calls).filter((e) => e.path.startsWith('/rest/api/3/user?'));
+    expect(lookups, 'user lookups after sign-in').to.deep.equal([]);
   });
 });

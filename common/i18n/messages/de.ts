@@ -194,6 +194,8 @@ export const de: Catalogue = {
     'Mit Agenten- und Administratorkonten können Sie sich bei diesem Help Center nicht anmelden. Bitte melden Sie sich mit Ihrem Kundenkonto an.',
   'refusal.accountType':
     'Mit App- und Systemkonten können Sie sich bei diesem Help Center nicht anmelden. Bitte melden Sie sich mit Ihrem Kundenkonto an.',
+  'refusal.accountInactive':
+    'Ihr Konto hat keinen Zugang mehr zu diesem Help Center. Wenn Sie das für einen Fehler halten, wenden Sie sich an den Helpdesk.',
   'refusal.accountUnchecked':
     'Ihr Konto konnte nicht überprüft werden. Bitte versuchen Sie es später noch einmal.',
   'refusal.customerUnknown':

@@ -192,6 +192,8 @@ export const en = {
     'Agent and administrator accounts cannot sign in to this help center. Please sign in with your customer account.',
   'refusal.accountType':
     'App and system accounts cannot sign in to this help center. Please sign in with your customer account.',
+  'refusal.accountInactive':
+    'Your account no longer has access to this help center. If you think this is a mistake, contact the help desk.',
   'refusal.accountUnchecked': 'Your account could not be checked. Please try again later.',
   'refusal.customerUnknown':
     'This help center does not know your account yet. Ask the help desk to add you as a customer.',

@@ -194,6 +194,8 @@ export const fr: Catalogue = {
     'Les comptes d’agent et d’administrateur ne peuvent pas se connecter à ce centre d’aide. Veuillez vous connecter avec votre compte client.',
   'refusal.accountType':
     'Les comptes d’application et les comptes système ne peuvent pas se connecter à ce centre d’aide. Veuillez vous connecter avec votre compte client.',
+  'refusal.accountInactive':
+    'Votre compte n’a plus accès à ce centre d’aide. Si vous pensez qu’il s’agit d’une erreur, contactez le support.',
   'refusal.accountUnchecked': 'Votre compte n’a pas pu être vérifié. Veuillez réessayer plus tard.',
   'refusal.customerUnknown':
     'Ce centre d’aide ne connaît pas encore votre compte. Demandez au support de vous ajouter comme client.',
