@@ -49,7 +49,11 @@ export class Colleagues {
     );
   }
 
-  /** People from the given organizations, each once, without those in `exclude`. */
+  /**
+   * People from the given organizations, each once, without those in `exclude`, and without the
+   * accounts Atlassian has deactivated (access revoked): its own pickers leave them out, and a
+   * request raised for or shared with one would reach nobody who may read it.
+   */
   async people(organizationIds: readonly string[], exclude: ReadonlySet<string>): Promise<UserDTO[]> {
     const members = (
       await Promise.all(
@@ -57,7 +61,7 @@ export class Colleagues {
       )
     ).flat();
     const seen = new Set(exclude);
-    return members.filter((m) => !seen.has(m.accountId) && seen.add(m.accountId));
+    return members.filter((m) => m.active !== false && !seen.has(m.accountId) && seen.add(m.accountId));
   }
 
   /** The customer's colleagues (not the customer), with the organizations they share. */

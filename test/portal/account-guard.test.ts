@@ -198,6 +198,43 @@ describe('portal: an account Atlassian has deactivated', () => {
     }
   });
 
+  it('is neither offered nor taken as a colleague to raise for or share with', async () => {
+    // Atlassian's own pickers leave a deactivated account out ("won't be searchable and selectable
+    // in the user-picker fields"); Bob is still a member of Alice's organization.
+    const bob = userOf('bob@acme.test');
+    bob.active = false;
+    const alice = await signIn(h, 'alice@acme.test');
+    const typeId = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!.id;
+    const form = await alice.text(`/desk/1/create/${typeId}`);
+    expect(form.body).to.include(`value="${userOf('mia.manager@acme.test').accountId}"`);
+    expect(form.body, 'the raise form').to.not.include(bob.accountId);
+    const requestsBefore = h.emulator.state.requests.size;
+    const raise = new FormData();
+    raise.append('_csrf', csrfOf(form.body));
+    raise.append('f_summary', 'raised for a deactivated colleague');
+    raise.append('onBehalfOf', bob.accountId);
+    const from = h.logs.length;
+    const raised = await alice.fetch(`/desk/1/create/${typeId}`, {
+      method: 'POST',
+      body: raise,
+      headers: { origin: h.url },
+    });
+    expect(raised.status).to.equal(400);
+    expect(reasons(h, from)).to.include('PORTAL_COLLEAGUE_INVALID');
+    expect(h.emulator.state.requests.size, 'requests raised').to.equal(requestsBefore);
+
+    const printer = requestOf('Printer on 3rd floor jams every morning');
+    const page = await alice.text(`/requests/${printer.key}`);
+    expect(page.body, 'the request page').to.not.include(bob.accountId);
+    const shared = await alice.post(`/requests/${printer.key}/participants/add`, {
+      accountId: bob.accountId,
+      _csrf: csrfOf(page.body),
+    });
+    expect(shared.status).to.equal(400);
+    expect(reasons(h, from)).to.include('PORTAL_ACTION_INVALID');
+    expect(requestOf('Printer on 3rd floor jams every morning').participantIds).to.not.include(bob.accountId);
+  });
+
   it('goes on with the session when Atlassian cannot say, and logs it', async () => {
     const alice = await signIn(h, 'alice@acme.test');
     h.emulator.faults.set({ status: 401, pathPrefix: '/rest/api/3/user', times: 1 });
