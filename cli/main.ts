@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type CommandRun, runSubcommand, type Subcommand, UsageError } from '../common/args.js';
 import { ConfigError, JsmSsoError } from '../common/errors.js';
+import { EXIT_PORT_UNAVAILABLE, PortUnavailableError } from '../common/http/port-unavailable.js';
 
 const COMMANDS: Record<string, Subcommand> = {
   operator: {
@@ -58,6 +59,8 @@ runSubcommand('jsm-sso', COMMANDS, argv).catch((err: unknown) => {
     for (const problem of err.problems) console.error(`  - ${problem.path}: ${problem.message}`);
     process.exit(1);
   }
+  // Said already, as a log line where the port was to open (server.listen_failed).
+  if (err instanceof PortUnavailableError) process.exit(EXIT_PORT_UNAVAILABLE);
   // A known failure (a missing or unreadable file, a bad key): one line with its code, no stack.
   if (err instanceof JsmSsoError) {
     console.error(`jsm-sso: ${err.message} [${err.code}]`);

@@ -21,6 +21,8 @@ export const COMMON_CODES = {
     'A TLS client did not finish its handshake within the headers timeout (20 s) of connecting: the connection is closed (a slowloris below HTTP)',
   IDLE_CONNECTIONS_CAPPED:
     'More keep-alive connections sat idle at once than the bound (4,096): the longest-idle was closed (logged at most once a minute)',
+  PORT_UNAVAILABLE:
+    "A port the process is to listen on cannot be opened: another process holds it (EADDRINUSE), the process may not open it (EACCES: below 1024 without CAP_NET_BIND_SERVICE) or the address is not this host's (EADDRNOTAVAIL). One fatal line (server.listen_failed) names the server, host, port, the error and the flag that sets the port (--port, --management-port); the process exits 3",
   TLS_PLAINTEXT_FORBIDDEN: 'An outbound call to a plain http:// URL where https is required',
   UPSTREAM_RESPONSE_TOO_LARGE:
     "An upstream's answer (IdP discovery, JWKS, token, userinfo or metadata: 1 MiB; Atlassian API: 8 MiB) is larger than the call reads, decompressed: the connection is dropped at the limit (502)",

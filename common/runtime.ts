@@ -589,6 +589,7 @@ async function serveUntilStopped(
     port: settings.port,
     host: settings.host,
     logger,
+    portFlag: '--port',
     ...(tls || sni ? { tls: { load: tls?.load ?? (() => ({})), ...(sni ? { sni } : {}) } } : {}),
   });
   const reloader = tls

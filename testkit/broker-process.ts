@@ -33,15 +33,27 @@ export interface BrokerProcess {
   stop(): Promise<void>;
 }
 
+/** What a broker process is started with: its files written, its IdP running. */
+export interface BrokerCommand {
+  args: string[];
+  pki: Pki;
+  tenant: JsmSsoTenant;
+  /** Stops the IdP and removes the files. */
+  cleanup(): Promise<void>;
+}
+
 /**
- * A real `jsm-sso broker` process, as a load balancer would see it: flow state in `redisUrl` (in
- * memory without it), in front of an in-process dev IdP, or of `idpIssuer` when one is given.
+ * The `jsm-sso broker` command line of a tenant with one OIDC IdP (an in-process dev IdP, or
+ * `idpIssuer`), its config and secrets written: flow state in `redisUrl` (in memory without it), on
+ * loopback, on `port` and `managementPort` (0 by default: free ones).
  */
-export async function startBrokerProcess(options: {
+export async function brokerCommand(options: {
   redisUrl?: string;
   drainSeconds: number;
   idpIssuer?: string;
-}): Promise<BrokerProcess> {
+  port?: number;
+  managementPort?: number;
+}): Promise<BrokerCommand> {
   const pki: Pki = createPki();
   const placeholder = await listenPlaceholder();
   placeholder.server.close();
@@ -58,7 +70,7 @@ export async function startBrokerProcess(options: {
   });
   const config = join(pki.dir, 'tenant.yaml');
   writeFileSync(config, stringify(tenant));
-  const child = jsmSso([
+  const args = [
     'broker',
     '--config',
     config,
@@ -67,20 +79,43 @@ export async function startBrokerProcess(options: {
     '--host',
     '127.0.0.1',
     '--port',
-    '0',
+    String(options.port ?? 0),
     '--management-port',
-    '0',
+    String(options.managementPort ?? 0),
     '--drain-seconds',
     String(options.drainSeconds),
-  ]);
+  ];
+  return {
+    args,
+    pki,
+    tenant,
+    async cleanup() {
+      await idp?.close();
+      pki.cleanup();
+    },
+  };
+}
+
+/**
+ * A real `jsm-sso broker` process, as a load balancer would see it: flow state in `redisUrl` (in
+ * memory without it), in front of an in-process dev IdP, or of `idpIssuer` when one is given.
+ */
+export async function startBrokerProcess(options: {
+  redisUrl?: string;
+  drainSeconds: number;
+  idpIssuer?: string;
+}): Promise<BrokerProcess> {
+  const command = await brokerCommand(options);
+  const { pki, tenant } = command;
+  const tenantUrl = tenant.spec.broker.url;
+  const child = jsmSso(command.args);
   const done = exited(child);
   const logs: Record<string, unknown>[] = [];
   onLogLine(child, (line) => logs.push(line));
   const cleanup = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await done;
-    await idp?.close();
-    pki.cleanup();
+    await command.cleanup();
   };
   let urls: Record<string, string>;
   try {

@@ -13,11 +13,14 @@ export function jsmSso(
   args: string[],
   env: NodeJS.ProcessEnv = {},
   entry: string[] = SOURCE_ENTRY,
+  /** Another user to run as (tests run as root; a hardened pod does not). */
+  user?: { uid: number; gid: number },
 ): ChildProcess {
   return spawn(process.execPath, [...entry, ...args], {
     cwd: packageRoot(),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
+    ...user,
   });
 }
 

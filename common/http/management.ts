@@ -15,6 +15,8 @@ export interface ManagementOptions {
   /** Resolves when every dependency answers; the rejection's message is shown on /readyz. */
   ready: () => Promise<void>;
   tls?: ServerTls;
+  /** The flag that sets the port, named if it cannot be opened (default `--management-port`). */
+  portFlag?: string;
 }
 
 export function managementHandler(options: Pick<ManagementOptions, 'registry' | 'ready'>) {
@@ -51,6 +53,7 @@ export function startManagementServer(options: ManagementOptions): Promise<Runni
     port: options.port,
     host: options.host,
     logger: options.logger,
+    portFlag: options.portFlag ?? '--management-port',
     ...(options.tls ? { tls: options.tls } : {}),
   });
 }

@@ -11,6 +11,7 @@ import type { SecureContext, SecureContextOptions, TLSSocket } from 'node:tls';
 import type { Logger } from '../log.js';
 import { HSTS_HEADER_VALUE, MIN_TLS_VERSION } from '../tls/versions.js';
 import { boundIdleConnections } from './idle-connections.js';
+import { portUnavailable } from './port-unavailable.js';
 
 /** TLS settings every server shares: TLS 1.2 or higher, Node's modern default ciphers. */
 export { MIN_TLS_VERSION };
@@ -41,6 +42,45 @@ export interface StartServerOptions {
   keepAliveTimeoutMs?: number;
   /** The most keep-alive connections idle at once; past it the longest-idle is closed (default 4,096). */
   idleConnectionsMax?: number;
+  /** The flag that sets `port` (`--port`, `--management-port`), named if the port cannot be opened. */
+  portFlag?: string;
+}
+
+/**
+ * Opens the port. One it cannot open (held, not allowed, not this host's address) is one fatal line
+ * naming the port and its flag, `PORT_UNAVAILABLE`, and a PortUnavailableError the command line
+ * turns into exit 3 (ADR 0205): before, Node's stack trace on stderr said only EADDRINUSE.
+ */
+async function listenOn(server: Server, options: StartServerOptions): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    const { name, host, port, portFlag } = options;
+    const refused = portUnavailable(
+      { server: name, host, port, ...(portFlag ? { flag: portFlag } : {}) },
+      err,
+    );
+    if (!refused) throw err;
+    options.logger.fatal(
+      {
+        event: 'server.listen_failed',
+        reason: refused.code,
+        server: name,
+        host,
+        port,
+        error: refused.systemCode,
+        ...(portFlag ? { flag: portFlag } : {}),
+      },
+      refused.message,
+    );
+    throw refused;
+  }
 }
 
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -131,13 +171,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     // Renegotiation is a DoS vector and never needed by our clients.
     server.on('secureConnection', (socket) => socket.disableRenegotiation?.());
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, options);
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
