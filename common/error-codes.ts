@@ -259,6 +259,8 @@ export const PORTAL_CODES = {
   PORTAL_NOT_FOUND: 'No such page (404)',
   PORTAL_PAGE_TOKEN_INVALID: 'A paging token that is expired or for another list (400)',
   PORTAL_RATE_LIMITED: 'Too many actions from this person or address (429)',
+  PORTAL_REQUEST_MOVED:
+    'The key is one the request had before it was moved: sent on to its key now (301; 307 for a form)',
   PORTAL_REQUEST_NOT_FOUND: 'No such request, or not visible to this person (404)',
   PORTAL_REQUEST_TYPE_NOT_FOUND: 'No such request type in this desk (404)',
   PORTAL_RETURN_PATH_UNSAFE: 'A return path that is not a local path; the person lands on the home page',

@@ -32,7 +32,7 @@ import { chooseLanguage, mountLocaleRoute, translatorOf } from './i18n.js';
 import { CustomerResolver } from './identity.js';
 import { messagePage } from './pages/account.js';
 import { problemText } from './pages/refusals.js';
-import { NotVisibleError, RequestService, type WriteSettings } from './requests.js';
+import { NotVisibleError, RequestMovedError, RequestService, type WriteSettings } from './requests.js';
 import { mountAccountRoutes } from './routes/account.js';
 import { mountHelpCenterRoutes, REQUEST_TYPE_ICON_PATH } from './routes/help-center.js';
 import { mountMyRequestsRoutes } from './routes/my-requests.js';
@@ -211,7 +211,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     refuse(res, 404, 'PORTAL_NOT_FOUND', t('error.notFound.title'), t('error.notFound.page'));
   });
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const i18n = translatorOf(res);
     const { t } = i18n;
     if (err instanceof RateLimitedError) {
@@ -232,6 +232,13 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     const body = bodyRefusal(err);
     if (body) {
       refuse(res, body.status, body.code, t('error.requestRefused.title'), problemText(i18n, body));
+      return;
+    }
+    if (err instanceof RequestMovedError) {
+      // The same address under the request's key now: a page or file with 301, a form with 307 (its
+      // method and body kept), as Jira answers a key it had before a move.
+      logger.info({ event: 'portal.request_moved', reason: err.code }, 'sent on to the request’s key now');
+      res.redirect(readsPage(req.method) ? 301 : 307, movedPath(req.originalUrl, err.issueKey));
       return;
     }
     if (err instanceof NotVisibleError) {
@@ -391,4 +398,9 @@ function buildServices(
     cacheTtlMs,
     telemetry,
   };
+}
+
+/** The address asked for (`/requests/<key>…`) under the request's key now; the rest kept as sent. */
+function movedPath(originalUrl: string, issueKey: string): string {
+  return originalUrl.replace(/^\/requests\/[^/?#]+/, `/requests/${encodeURIComponent(issueKey)}`);
 }

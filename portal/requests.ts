@@ -114,6 +114,18 @@ export class NotVisibleError extends JsmSsoError {
   }
 }
 
+/**
+ * The key asked for is one the request had before it was moved to another project (Jira keeps old
+ * keys): its page is at `issueKey` now. Only for a customer the gate lets see it where it is now.
+ */
+export class RequestMovedError extends JsmSsoError {
+  readonly issueKey: string;
+  constructor(issueKey: string) {
+    super('PORTAL_REQUEST_MOVED', 'the request was moved: it has another key now', { status: 301 });
+    this.issueKey = issueKey;
+  }
+}
+
 function summaryOf(issue: JqlIssue, requestTypeField: string | undefined): RequestSummary {
   const f = issue.fields;
   const status = (f['status'] ?? {}) as { name?: string; statusCategory?: { key?: string } };
@@ -349,6 +361,8 @@ export class RequestService {
       detail ? this.#client.requestDetail(issueKey) : this.#client.request(issueKey),
     ]);
     if (listed.status === 'rejected') throw listed.reason;
+    const { movedTo } = listed.value;
+    if (movedTo !== undefined) throw new RequestMovedError(movedTo);
     if (!listed.value.listed) throw new NotVisibleError();
     const { version, sharedOrganizationIds } = listed.value;
     if (fetched.status === 'rejected') {
@@ -404,7 +418,13 @@ export class RequestService {
     issueKey: string,
     organizationsField: string | undefined,
     reconcile: readonly string[],
-  ): Promise<{ listed: boolean; version?: string; sharedOrganizationIds: string[] | undefined }> {
+  ): Promise<{
+    listed: boolean;
+    version?: string;
+    sharedOrganizationIds: string[] | undefined;
+    /** The key the request has now, when the key asked for is one it had before a move. */
+    movedTo?: string;
+  }> {
     const unlisted = { listed: false, sharedOrganizationIds: undefined };
     const jql = visibleRequestsJql(customer, desks, { ownership: 'all', status: 'all', issueKey });
     if (!jql) return unlisted;
@@ -412,7 +432,15 @@ export class RequestService {
       const fields = ['project', 'updated', ...(organizationsField ? [organizationsField] : [])];
       const found = await this.#client.searchJql(jql, fields, 1, undefined, reconcile);
       const issue = found.issues.find((i) => i.key === issueKey);
-      if (!issue) return unlisted;
+      if (!issue) {
+        // Jira finds an issue by a key it had before a move, and answers its key now: a customer the
+        // list would show it to is sent on to it (the list shows that key anyway); the visibility
+        // clauses decided that, as for any request.
+        const moved = found.issues[0];
+        return moved !== undefined && ISSUE_KEY.test(moved.key)
+          ? { ...unlisted, movedTo: moved.key }
+          : unlisted;
+      }
       const updated = issue.fields['updated'];
       const sharedOrganizationIds = organizationsField
         ? organizationIdsOf(issue.fields[organizationsField])

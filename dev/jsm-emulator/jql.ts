@@ -310,6 +310,8 @@ export function parseJql(jql: string, context: JqlContext = {}): JqlQuery {
 export interface JqlIssue {
   id: string;
   key: string;
+  /** Keys it had before a move; `issuekey = OLD-1` still finds it. */
+  previousKeys?: readonly string[];
   reporterId: string;
   participantIds: readonly string[];
   approverIds: readonly string[];
@@ -429,7 +431,9 @@ export function matchesJql(node: JqlNode | undefined, issue: JqlIssue): boolean 
     case 'approvers':
       return any((v) => issue.approverIds.includes(v));
     case 'issueKey':
-      return any((v) => same(issue.key, v) || issue.id === v);
+      return any(
+        (v) => same(issue.key, v) || issue.id === v || (issue.previousKeys ?? []).some((k) => same(k, v)),
+      );
     case 'organizations':
       return any((v) => issue.organizations.some((o) => o.id === v || same(o.name, v)));
     case 'project':

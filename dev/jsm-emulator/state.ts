@@ -104,6 +104,12 @@ export interface CustomerRequest {
   approvals: Approval[];
   /** Explicit notification choices; absent means the default (subscribed if involved). */
   subscriptions: Map<string, boolean>;
+  /**
+   * The keys it had before it was moved to another project (or its project was renamed): Jira keeps
+   * them, so the REST API and JQL still find the issue by them ("the old link … redirects"). Tests
+   * move a request by setting its desk, type and key and keeping the old key here.
+   */
+  previousKeys?: string[];
 }
 export interface Article {
   id: string;
@@ -175,6 +181,8 @@ export class EmulatorState {
   requestByIdOrKey(idOrKey: string): CustomerRequest | undefined {
     const upper = idOrKey.toUpperCase();
     for (const r of this.requests.values()) if (r.id === idOrKey || r.key === upper) return r;
+    // A current key wins over a historical one, as Jira resolves a clash.
+    for (const r of this.requests.values()) if (r.previousKeys?.includes(upper)) return r;
     return undefined;
   }
 

@@ -63,6 +63,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_NOT_FOUND: 'error.notFound.page',
   PORTAL_PAGE_TOKEN_INVALID: 'refusal.pageLinkExpired',
   PORTAL_RATE_LIMITED: 'error.slowDown',
+  PORTAL_REQUEST_MOVED: 'error.requestMoved',
   PORTAL_REQUEST_NOT_FOUND: 'error.requestNotFound',
   PORTAL_REQUEST_TYPE_NOT_FOUND: 'error.requestTypeNotFound',
   // Never a page of its own: the person lands on the home page.

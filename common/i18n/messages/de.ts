@@ -330,6 +330,8 @@ export const de: Catalogue = {
     'Dieses Formular wird von Ihrem vorherigen Klick noch gesendet. Sehen Sie gleich unter Meine Anfragen nach, bevor Sie es erneut senden.',
   'error.failed.title': 'Etwas ist schiefgelaufen',
   'error.tryLater': 'Bitte versuchen Sie es später noch einmal.',
+  'error.requestMoved':
+    'Diese Anfrage wurde verschoben und hat eine neue Nummer: Öffnen Sie sie unter „Meine Anfragen“.',
   'error.requestNotFound': 'Diese Anfrage wurde nicht gefunden.',
 
   'approvals.title': 'Genehmigungen',

@@ -320,6 +320,7 @@ export const en = {
     'This form is still being sent from your earlier click. Look for it in My requests in a moment before sending it again.',
   'error.failed.title': 'Something went wrong',
   'error.tryLater': 'Please try again later.',
+  'error.requestMoved': 'This request was moved and has a new number: open it from My requests.',
   'error.requestNotFound': 'We could not find that request.',
 
   'approvals.title': 'Approvals',

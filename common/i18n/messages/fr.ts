@@ -328,6 +328,8 @@ export const fr: Catalogue = {
     'Ce formulaire est encore en cours d’envoi depuis votre clic précédent. Regardez dans Mes demandes dans un instant avant de le renvoyer.',
   'error.failed.title': 'Une erreur s’est produite',
   'error.tryLater': 'Veuillez réessayer plus tard.',
+  'error.requestMoved':
+    'Cette demande a été déplacée et porte un nouveau numéro : ouvrez-la depuis Mes demandes.',
   'error.requestNotFound': 'Cette demande est introuvable.',
 
   'approvals.title': 'Approbations',

@@ -308,6 +308,8 @@ export const ja: Catalogue = {
     'このフォームは前回のクリックでまだ送信中です。もう一度送信する前に、少し待ってからマイリクエストを確認してください。',
   'error.failed.title': '問題が発生しました',
   'error.tryLater': 'しばらくしてからもう一度お試しください。',
+  'error.requestMoved':
+    'このリクエストは移動され、新しい番号になりました。「マイリクエスト」から開いてください。',
   'error.requestNotFound': 'そのリクエストは見つかりませんでした。',
 
   'approvals.title': '承認',

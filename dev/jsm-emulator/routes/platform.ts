@@ -155,6 +155,7 @@ export function jqlIssue(state: EmulatorState, request: CustomerRequest): JqlIss
   return {
     id: request.id,
     key: request.key,
+    previousKeys: request.previousKeys ?? [],
     reporterId: request.reporterId,
     participantIds: request.participantIds,
     approverIds: request.approvals.flatMap((a) => a.approvers.map((x) => x.accountId)),
@@ -344,7 +345,11 @@ export function platformRoutes(state: EmulatorState): Router {
       query = parseJql(jql, {
         issueExists: (v) =>
           [...state.requests.values()].some(
-            (r) => (r.key.toLowerCase() === v.toLowerCase() || r.id === v) && canView(state, caller, r),
+            (r) =>
+              (r.key.toLowerCase() === v.toLowerCase() ||
+                r.id === v ||
+                (r.previousKeys ?? []).some((k) => k.toLowerCase() === v.toLowerCase())) &&
+              canView(state, caller, r),
           ),
       });
     } catch (err) {
