@@ -63,6 +63,8 @@ import { portalLogoutSender, portalSubjectSealer } from './portal-logout.js';
 import { refusalText } from './refusal-text.js';
 import { routeLabels } from './route-labels.js';
 import {
+  type AcceptedAuthnRequest,
+  AuthnRequestAnsweredWithStatus,
   acceptAuthnRequest,
   acceptLogoutRequest,
   acrValuesFor,
@@ -104,6 +106,9 @@ export interface BrokerApp {
   ready: () => Promise<void>;
   close: () => Promise<void>;
 }
+
+/** What a Response to the portal answers: its AuthnRequest's ID and the RelayState that came with it. */
+type AnsweredRequest = Pick<LoginFlow, 'requestId' | 'relayState'>;
 
 /** The second-level SAML status (under Responder) telling the portal why the IdP said no. */
 const SAML_STATUS_FOR_REFUSAL: Record<IdpRefusalKind, string> = {
@@ -247,11 +252,20 @@ export async function createBrokerApp(
     res: ServerResponse,
     binding: MessageBinding,
   ): Promise<void> {
-    const request = await acceptAuthnRequest(binding, settings.sp, {
-      url: settings.ssoUrl,
-      now: now(),
-      replay: store,
-    });
+    let request: AcceptedAuthnRequest;
+    try {
+      request = await acceptAuthnRequest(binding, settings.sp, {
+        url: settings.ssoUrl,
+        now: now(),
+        replay: store,
+      });
+    } catch (err) {
+      if (!(err instanceof AuthnRequestAnsweredWithStatus)) throw err;
+      telemetry.refusal(err.code, 200);
+      const { requestId, relayState, secondLevelStatus, topLevelStatus } = err;
+      const answered = { requestId, ...(relayState === undefined ? {} : { relayState }) };
+      return sendErrorResponse(req, res, answered, secondLevelStatus, topLevelStatus);
+    }
     const locale = offeredLocale(request.uiLocales);
     const flow: LoginFlow = {
       requestId: request.id,
@@ -333,8 +347,8 @@ export async function createBrokerApp(
   async function sendErrorResponse(
     req: IncomingMessage,
     res: ServerResponse,
-    flow: LoginFlow,
-    secondLevelStatus: string,
+    flow: AnsweredRequest,
+    secondLevelStatus: string | undefined,
     topLevelStatus?: string,
   ): Promise<void> {
     const response = await issueErrorResponse(settings.signing, {
@@ -351,7 +365,7 @@ export async function createBrokerApp(
   function sendResponseToPortal(
     req: IncomingMessage,
     res: ServerResponse,
-    flow: LoginFlow,
+    flow: AnsweredRequest,
     xml: string,
   ): void {
     setFlowCookie(res, undefined);

@@ -90,7 +90,8 @@ export const SAML_CODES = {
   SAML_ID_NOT_UNIQUE: 'An ID/Id/id value appears twice in the document (XSW)',
   SAML_CERTIFICATE_INVALID: 'Configured certificate missing or unparsable (500)',
   SAML_MESSAGE_TYPE_UNEXPECTED: 'Root element is not the expected message',
-  SAML_VERSION_UNSUPPORTED: 'Version is not 2.0',
+  SAML_VERSION_UNSUPPORTED:
+    "Version is not 2.0; a request its sender signed is answered with a signed VersionMismatch (the broker's AuthnRequest and SOAP logout endpoints, the portal's SOAP endpoint), anything else refused",
   SAML_ISSUER_MISMATCH:
     'Issuer of the message or Assertion missing (where required) or not the expected party',
   SAML_AUDIENCE_MISMATCH: 'No Conditions/AudienceRestriction, or one that does not name us',
@@ -125,7 +126,8 @@ export const SAML_CODES = {
 export const BROKER_CODES = {
   SAML_ACS_UNREGISTERED:
     "The AuthnRequest's AssertionConsumerServiceURL is not the portal's registered ACS, its index is not 0, or it names an index together with a URL or binding",
-  SAML_BINDING_UNSUPPORTED: 'The AuthnRequest asks for a response binding other than HTTP-POST',
+  SAML_BINDING_UNSUPPORTED:
+    'The AuthnRequest asks for a response binding other than HTTP-POST; answered as Requester/UnsupportedBinding to the registered ACS',
   SAML_PASSIVE_NOT_POSSIBLE:
     'IsPassive with several IdPs (choice page needed), with ForceAuthn, or through a plain OAuth 2.0 IdP (no passive login); answered as NoPassive',
   SAML_FORCE_AUTHN_NOT_POSSIBLE:

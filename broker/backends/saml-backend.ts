@@ -11,6 +11,7 @@ import {
   MAX_CLOCK_SKEW_SECONDS,
   NAMEID_EMAIL,
   type ProxyRestriction,
+  refusalOutcome,
   SamlError,
   SamlStatusError,
   SenderMessageRefused,
@@ -229,10 +230,10 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   /**
    * The IdP's own LogoutRequest back-channel, over SOAP (ADR 0160): the same checks and the same
    * ending as through the browser, answered on the connection. A request the IdP signed that a
-   * later check refused (Destination, time, replay) gets a signed Requester answer, and one the
-   * broker could not act on now (its store did not answer) a signed Responder answer, its ID not
-   * spent, so that the IdP's retry ends the sessions (ADR 0164); anything else that fails is thrown,
-   * for a SOAP fault.
+   * later check refused (Destination, time, replay) gets a signed Requester answer, one of another
+   * Version a signed VersionMismatch (ADR 0204), and one the broker could not act on now (its store
+   * did not answer) a signed Responder answer, its ID not spent, so that the IdP's retry ends the
+   * sessions (ADR 0164); anything else that fails is thrown, for a SOAP fault.
    */
   const soapLogout: SoapLogout = {
     path: new URL(soapSloUrl).pathname,
@@ -244,7 +245,8 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         return await soapLogoutOutcome(message);
       } catch (err) {
         if (!(err instanceof SenderMessageRefused)) throw err;
-        return { envelope: soapLogoutResponse(err.messageId, 'refused', soapSigner()), refused: err.code };
+        const outcome = refusalOutcome(err);
+        return { envelope: soapLogoutResponse(err.messageId, outcome, soapSigner()), refused: err.code };
       }
     },
   };

@@ -5,12 +5,16 @@ import {
   type AcceptedMessage,
   acceptProtocolMessage,
   BINDING_POST,
+  isVersionRefusal,
   logoutRequestSubject,
   type MessageBinding,
   NAMEID_UNSPECIFIED,
   NS,
   SamlError,
   type SignatureAlgorithmUri,
+  STATUS_REQUESTER,
+  STATUS_UNSUPPORTED_BINDING,
+  STATUS_VERSION_MISMATCH,
 } from '../../common/saml/index.js';
 import {
   attribute,
@@ -130,13 +134,55 @@ function checkAssertionConsumerService(root: Element, sp: TrustedSp): void {
   }
 }
 
+/**
+ * An AuthnRequest shown to be the portal's (signed with its key, its Issuer) that the broker cannot
+ * serve for a reason SAML has a status for: of another Version (VersionMismatch) or asking for a
+ * response binding other than HTTP-POST (Requester/UnsupportedBinding). Answered, like the other
+ * statuses, with a signed Response to the ACS registered for the portal, never to one the request names.
+ */
+export class AuthnRequestAnsweredWithStatus extends JsmSsoError {
+  constructor(
+    readonly requestId: string,
+    readonly relayState: string | undefined,
+    readonly topLevelStatus: string,
+    readonly secondLevelStatus: string | undefined,
+    refusal: JsmSsoError,
+  ) {
+    super(refusal.code, refusal.message, { cause: refusal });
+    this.name = 'AuthnRequestAnsweredWithStatus';
+  }
+}
+
+/** The portal's AuthnRequest, every check passed; or AuthnRequestAnsweredWithStatus. */
 export async function acceptAuthnRequest(
   binding: MessageBinding,
   sp: TrustedSp,
   at: Reception,
 ): Promise<AcceptedAuthnRequest> {
-  const message = await acceptFromPortal('AuthnRequest', binding, sp, at);
-  checkAssertionConsumerService(message.root, sp);
+  const message = await acceptFromPortal('AuthnRequest', binding, sp, at).catch((err: unknown) => {
+    if (!isVersionRefusal(err)) throw err;
+    const { messageId, relayState, cause } = err;
+    throw new AuthnRequestAnsweredWithStatus(
+      messageId,
+      relayState,
+      STATUS_VERSION_MISMATCH,
+      cause.secondLevelStatus,
+      err,
+    );
+  });
+  try {
+    checkAssertionConsumerService(message.root, sp);
+  } catch (err) {
+    if (!(err instanceof JsmSsoError && err.code === 'SAML_BINDING_UNSUPPORTED')) throw err;
+    const { id, relayState } = message;
+    throw new AuthnRequestAnsweredWithStatus(
+      id,
+      relayState,
+      STATUS_REQUESTER,
+      STATUS_UNSUPPORTED_BINDING,
+      err,
+    );
+  }
   const nameIdFormat = requestedNameIdFormat(message.root);
   const authnContext = requestedAuthnContext(message.root);
   const proxyCount = proxyCountOf(message.root);

@@ -23,6 +23,7 @@ export {
 export {
   authnRequest,
   type BuiltMessage,
+  type LogoutOutcome,
   type LogoutResponseContent,
   logoutRequest,
   logoutResponse,
@@ -44,13 +45,16 @@ export {
   acceptProtocolMessage,
   acceptRetriableLogoutRequest,
   type ExpectedMessage,
+  isVersionRefusal,
   logoutRequestSubject,
   logoutSucceeded,
   MAX_REQUEST_BYTES,
   MESSAGE_REPLAY_WINDOW_SECONDS,
   type MessageBinding,
   type RetriableLogoutRequest,
+  refusalOutcome,
   SenderMessageRefused,
+  UnsupportedVersion,
 } from './protocol-message.js';
 export {
   type RedirectMessageParam,

@@ -104,10 +104,16 @@ export interface ErrorResponseContent {
   issuer: string;
   acsUrl: string;
   inResponseTo: string;
-  /** Top-level status: Responder (the IdP side failed, the default) or Requester (the request cannot be granted). */
+  /**
+   * Top-level status: Responder (the IdP side failed, the default), Requester (the request cannot be
+   * granted) or VersionMismatch (the request is of another SAML version).
+   */
   topLevelStatus?: string;
-  /** Second-level status: AuthnFailed, RequestDenied, NoPassive or InvalidNameIDPolicy. */
-  secondLevelStatus: string;
+  /**
+   * Second-level status: AuthnFailed, RequestDenied, NoPassive, InvalidNameIDPolicy and the like;
+   * undefined only where core 3.2.2.2 has none for the case (a VersionMismatch of no known distance).
+   */
+  secondLevelStatus: string | undefined;
   now: Date;
 }
 
@@ -121,9 +127,11 @@ export async function issueErrorResponse(
   random: (size: number) => Buffer = randomBytes,
 ): Promise<{ xml: string; responseId: string }> {
   const responseId = newSamlId(random);
-  const status =
-    `<samlp:Status><samlp:StatusCode Value="${attr(content.topLevelStatus ?? STATUS_RESPONDER)}"><samlp:StatusCode Value="${attr(content.secondLevelStatus)}">` +
-    '</samlp:StatusCode></samlp:StatusCode></samlp:Status>';
+  const second =
+    content.secondLevelStatus === undefined
+      ? ''
+      : `<samlp:StatusCode Value="${attr(content.secondLevelStatus)}"></samlp:StatusCode>`;
+  const status = `<samlp:Status><samlp:StatusCode Value="${attr(content.topLevelStatus ?? STATUS_RESPONDER)}">${second}</samlp:StatusCode></samlp:Status>`;
   return { xml: await signedResponseEnvelope(credential, responseId, content, status), responseId };
 }
 

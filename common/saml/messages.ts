@@ -9,6 +9,7 @@ import {
   STATUS_REQUESTER,
   STATUS_RESPONDER,
   STATUS_SUCCESS,
+  STATUS_VERSION_MISMATCH,
 } from './namespaces.js';
 import { type RedirectMessageParam, signRedirectQuery } from './redirect-binding.js';
 import type { NameIdQualifiers } from './response.js';
@@ -63,13 +64,21 @@ export interface LogoutResponseContent extends Omit<MessageHeader, 'destination'
   /** Absent over SOAP: the answer goes back on the request's own connection (bindings 3.2.3). */
   destination?: string;
   inResponseTo: string;
-  /**
-   * Success; Success with PartialLogout as second-level code when not every session ended; or
-   * Requester / RequestDenied for a request its sender signed that failed a later check; or
-   * Responder for one not acted on now (the store did not answer) that may be sent again (ADR 0164).
-   */
-  outcome: 'success' | 'partial' | 'refused' | 'unavailable';
+  outcome: LogoutOutcome;
 }
+
+/**
+ * Success; Success with PartialLogout as second-level code when not every session ended; or
+ * Requester / RequestDenied for a request its sender signed that failed a later check; or
+ * VersionMismatch, with the second-level code given, for one of another Version (core 3.2.2.2); or
+ * Responder for one not acted on now (the store did not answer) that may be sent again (ADR 0164).
+ */
+export type LogoutOutcome =
+  | 'success'
+  | 'partial'
+  | 'refused'
+  | 'unavailable'
+  | { versionMismatch: string | undefined };
 
 const TOP_LEVEL_STATUS = {
   success: STATUS_SUCCESS,
@@ -83,6 +92,11 @@ const SECOND_LEVEL_STATUS = {
   refused: STATUS_REQUEST_DENIED,
   unavailable: undefined,
 } as const;
+
+function logoutStatus(outcome: LogoutOutcome): { top: string; second: string | undefined } {
+  if (typeof outcome === 'object') return { top: STATUS_VERSION_MISMATCH, second: outcome.versionMismatch };
+  return { top: TOP_LEVEL_STATUS[outcome], second: SECOND_LEVEL_STATUS[outcome] };
+}
 
 export function authnRequest(content: AuthnRequestContent): BuiltMessage {
   const { doc, root, id } = protocolMessage('AuthnRequest', content);
@@ -122,8 +136,8 @@ export function logoutResponse(content: LogoutResponseContent): BuiltMessage {
   root.setAttribute('InResponseTo', content.inResponseTo);
   const status = child(root, NS.protocol, 'samlp:Status');
   const code = child(status, NS.protocol, 'samlp:StatusCode');
-  code.setAttribute('Value', TOP_LEVEL_STATUS[content.outcome]);
-  const second = SECOND_LEVEL_STATUS[content.outcome];
+  const { top, second } = logoutStatus(content.outcome);
+  code.setAttribute('Value', top);
   if (second) child(code, NS.protocol, 'samlp:StatusCode').setAttribute('Value', second);
   // Core 3.2.2.2 has no second-level code for "not now"; the message says the sender may retry.
   if (content.outcome === 'unavailable')

@@ -14,7 +14,14 @@ import {
 } from './checks.js';
 import { decodePostedMessage } from './deflate.js';
 import { SamlError } from './errors.js';
-import { NS, STATUS_PARTIAL_LOGOUT, STATUS_SUCCESS } from './namespaces.js';
+import type { LogoutOutcome } from './messages.js';
+import {
+  NS,
+  STATUS_PARTIAL_LOGOUT,
+  STATUS_REQUEST_VERSION_TOO_HIGH,
+  STATUS_REQUEST_VERSION_TOO_LOW,
+  STATUS_SUCCESS,
+} from './namespaces.js';
 import { verifyRedirectSignature } from './redirect-binding.js';
 import { verifyEnvelopedSignature } from './signature.js';
 import { soapBodyMessage } from './soap-binding.js';
@@ -144,18 +151,19 @@ function acceptFromSender(binding: MessageBinding, expected: ExpectedMessage): A
   const { root, relayState } = verifiedRoot(binding, expected);
   const checkedRelayState = relayStateOf(relayState);
   checkMessageType(root, expected.type);
-  checkVersion(root);
   const id = messageId(root);
   checkIssuer(optionalChild(root, NS.assertion, 'Issuer'), expected.issuer);
-  // From here the message is the expected sender's own: a refusal may be answered to it.
+  // From here the message is the expected sender's own: a refusal may be answered to it. Version
+  // first: core 3.2.2.2 gives a request of another version its own top-level status, VersionMismatch.
   try {
+    checkVersion(root);
     checkDestination(root, expected.destination);
     const issueInstant = checkIssueInstant(root, expected.now.getTime(), SKEW_MS);
     if (expected.type === 'LogoutResponse') checkInResponseTo(root, expected.inResponseTo);
     if (expected.type === 'LogoutRequest') checkNotOnOrAfter(root, expected.now);
     return { id, issueInstant, root, ...checkedRelayState };
   } catch (err) {
-    throw asSenderRefusal(id, err);
+    throw asSenderRefusal(id, err, checkedRelayState.relayState);
   }
 }
 
@@ -168,8 +176,8 @@ async function fromSender(id: string, check: () => Promise<void>): Promise<void>
   }
 }
 
-const asSenderRefusal = (id: string, err: unknown) =>
-  err instanceof SamlError ? new SenderMessageRefused(id, err) : err;
+const asSenderRefusal = (id: string, err: unknown, relayState?: string) =>
+  err instanceof SamlError ? new SenderMessageRefused(id, err, relayState) : err;
 
 /**
  * A message its expected sender signed and issued (signature, type, Version, ID and Issuer
@@ -181,10 +189,43 @@ export class SenderMessageRefused extends SamlError {
   constructor(
     readonly messageId: string,
     check: SamlError,
+    /** The message's RelayState, which an answer through the browser returns (bindings 3.4.3, 3.5.3). */
+    readonly relayState?: string,
   ) {
     super(check.code, check.message, { status: check.status, cause: check });
     this.name = 'SenderMessageRefused';
   }
+}
+
+/**
+ * A message whose Version is not 2.0. Core 3.2.2.2 names how far off it is: RequestVersionTooHigh
+ * for a major version above 2, RequestVersionTooLow below it; anything else (2.1, no number) gets
+ * the top-level VersionMismatch alone.
+ */
+export class UnsupportedVersion extends SamlError {
+  readonly secondLevelStatus: string | undefined;
+
+  constructor(version: string | undefined) {
+    super('SAML_VERSION_UNSUPPORTED', 'only SAML 2.0 is supported');
+    this.name = 'UnsupportedVersion';
+    const major = /^\s*([0-9]+)\./.exec(version ?? '')?.[1];
+    this.secondLevelStatus =
+      major === undefined || Number(major) === 2
+        ? undefined
+        : Number(major) > 2
+          ? STATUS_REQUEST_VERSION_TOO_HIGH
+          : STATUS_REQUEST_VERSION_TOO_LOW;
+  }
+}
+
+/** Whether `err` refuses a message its sender signed for its Version: core 3.2.2.2 answers it VersionMismatch. */
+export function isVersionRefusal(err: unknown): err is SenderMessageRefused & { cause: UnsupportedVersion } {
+  return err instanceof SenderMessageRefused && err.cause instanceof UnsupportedVersion;
+}
+
+/** How a signed answer to a refused request says why: VersionMismatch for its Version, else RequestDenied. */
+export function refusalOutcome(refusal: SenderMessageRefused): LogoutOutcome {
+  return isVersionRefusal(refusal) ? { versionMismatch: refusal.cause.secondLevelStatus } : 'refused';
 }
 
 /** The message as its signature covers it, and its RelayState; nothing unsigned is read. */
@@ -241,8 +282,8 @@ function checkMessageType(root: Element, type: ProtocolMessageType): void {
 }
 
 function checkVersion(root: Element): void {
-  if (attribute(root, 'Version') !== '2.0')
-    throw new SamlError('SAML_VERSION_UNSUPPORTED', 'only SAML 2.0 is supported');
+  const version = attribute(root, 'Version');
+  if (version !== '2.0') throw new UnsupportedVersion(version);
 }
 
 function messageId(root: Element): string {

@@ -4,7 +4,12 @@ import { isPortalRefusal } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
 import { parseCookies, serializeCookie } from '../../common/http/cookies.js';
 import { SamlError } from '../../common/saml/errors.js';
-import { MAX_REQUEST_BYTES, SOAP_CONTENT_TYPE, soapFault } from '../../common/saml/index.js';
+import {
+  isVersionRefusal,
+  MAX_REQUEST_BYTES,
+  SOAP_CONTENT_TYPE,
+  soapFault,
+} from '../../common/saml/index.js';
 import { RateLimitedError } from '../abuse-limits.js';
 import { translatorOf } from '../i18n.js';
 import { assertedPerson } from '../identity.js';
@@ -171,6 +176,13 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       res.status(200).type(SOAP_CONTENT_TYPE).send(sp.backchannelLogoutResponse(request.id, outcome));
     } catch (err) {
       if (!(err instanceof SamlError)) throw err;
+      // The broker's own request of another Version: core 3.2.2.2 has a status for it, signed.
+      if (isVersionRefusal(err)) {
+        noteRefusal(200, err.code, 'back-channel LogoutRequest refused');
+        const outcome = { versionMismatch: err.cause.secondLevelStatus };
+        res.status(200).type(SOAP_CONTENT_TYPE).send(sp.backchannelLogoutResponse(err.messageId, outcome));
+        return;
+      }
       noteRefusal(400, err.code, 'back-channel LogoutRequest refused');
       // No signed answer to a message that failed its checks: a fault with the reason code.
       res.status(400).type(SOAP_CONTENT_TYPE).send(soapFault(err.code, 400));

@@ -143,14 +143,86 @@ describe('broker: SAML frontend refuses attacks', () => {
     );
   });
 
-  it('refuses an AuthnRequest asking for a binding other than HTTP-POST', async () => {
-    await expectRefusal(
-      await redirect(
-        authnRequest(stack.broker.url, { binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact' }),
-      ),
-      400,
-      'SAML_BINDING_UNSUPPORTED',
+  /**
+   * The broker's signed Response in the auto-post page `response`: its status codes, checked to go to
+   * the registered ACS with the request's RelayState, answering the request `xml`.
+   */
+  async function statusAnswer(response: Response, xml: string, relayState: string): Promise<string[]> {
+    const body = await response.text();
+    expect(response.status, body).to.equal(200);
+    const fields = formFields(body);
+    expect(body).to.include(`action="${PORTAL_URL}/saml/acs"`);
+    expect(fields['RelayState']).to.equal(relayState);
+    const codes = signedStatusCodes(fields['SAMLResponse']!, stack.pki.brokerCert);
+    const answer = Buffer.from(fields['SAMLResponse']!, 'base64').toString();
+    expect(answer).to.include(`InResponseTo="${/ID="([^"]+)"/.exec(xml)![1]}"`);
+    expect(answer).to.include(`Destination="${PORTAL_URL}/saml/acs"`);
+    return codes.map((code) => code ?? '');
+  }
+
+  const ARTIFACT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact';
+
+  it('answers an AuthnRequest asking for a binding other than HTTP-POST by a signed Requester/UnsupportedBinding Response to the registered ACS (ADR 0204)', async () => {
+    const xml = authnRequest(stack.broker.url, { binding: ARTIFACT });
+    expect(await statusAnswer(await redirect(xml, 'rs-b'), xml, 'rs-b')).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Requester',
+      'urn:oasis:names:tc:SAML:2.0:status:UnsupportedBinding',
+    ]);
+    expect(lastRefusal()).to.equal('SAML_BINDING_UNSUPPORTED');
+  });
+
+  it('answers an AuthnRequest of Version 3.0 by a signed VersionMismatch/RequestVersionTooHigh Response to the registered ACS, over Redirect and POST (ADR 0204)', async () => {
+    const xml = authnRequest(stack.broker.url).replace('Version="2.0"', 'Version="3.0"');
+    expect(await statusAnswer(await redirect(xml, 'rs-v'), xml, 'rs-v')).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:VersionMismatch',
+      'urn:oasis:names:tc:SAML:2.0:status:RequestVersionTooHigh',
+    ]);
+    expect(lastRefusal()).to.equal('SAML_VERSION_UNSUPPORTED');
+    const posted = authnRequest(stack.broker.url).replace('Version="2.0"', 'Version="3.0"');
+    const codes = signedStatusCodes(
+      formFields(await (await signedPost(posted)).text())['SAMLResponse']!,
+      stack.pki.brokerCert,
     );
+    expect(codes).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:VersionMismatch',
+      'urn:oasis:names:tc:SAML:2.0:status:RequestVersionTooHigh',
+    ]);
+  });
+
+  it('answers an AuthnRequest of Version 1.1 by RequestVersionTooLow, and of Version "2.5" by VersionMismatch alone', async () => {
+    const low = authnRequest(stack.broker.url).replace('Version="2.0"', 'Version="1.1"');
+    expect(await statusAnswer(await redirect(low), low, 'rs')).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:VersionMismatch',
+      'urn:oasis:names:tc:SAML:2.0:status:RequestVersionTooLow',
+    ]);
+    const minor = authnRequest(stack.broker.url).replace('Version="2.0"', 'Version="2.5"');
+    expect(await statusAnswer(await redirect(minor), minor, 'rs')).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:VersionMismatch',
+    ]);
+  });
+
+  it("answers nothing signed to an AuthnRequest of another Version or binding that is not shown to be the portal's: a page, as before", async () => {
+    const version = authnRequest(stack.broker.url).replace('Version="2.0"', 'Version="3.0"');
+    const unsigned = `SAMLRequest=${encodeURIComponent(deflateRawSync(version).toString('base64'))}`;
+    await expectRefusal(
+      await fetch(`${stack.broker.url}/saml/sso?${unsigned}`),
+      400,
+      'SAML_SIGNATURE_MISSING',
+    );
+    const byBroker = signRedirectQuery('SAMLRequest', version, { keyPem: stack.pki.brokerKey });
+    await expectRefusal(
+      await fetch(`${stack.broker.url}/saml/sso?${byBroker}`),
+      400,
+      'SAML_SIGNATURE_INVALID',
+    );
+    const otherIssuer = version.replace(`${PORTAL_URL}/saml/metadata`, 'https://evil.example/metadata');
+    await expectRefusal(await redirect(otherIssuer), 400, 'SAML_ISSUER_MISMATCH');
+    // An Artifact request naming its own ACS: the answer would go where the request says; it goes nowhere.
+    const elsewhere = authnRequest(stack.broker.url, {
+      binding: ARTIFACT,
+      acs: ' AssertionConsumerServiceURL="https://evil.example/acs"',
+    });
+    await expectRefusal(await redirect(elsewhere), 400, 'SAML_ACS_UNREGISTERED');
   });
 
   it('answers a NameIDPolicy format the IdP is not asserted with by a signed Requester/InvalidNameIDPolicy Response to the registered ACS', async () => {
@@ -517,7 +589,8 @@ describe('broker: SAML frontend refuses attacks', () => {
     );
   });
 
-  for (const attack of HEADER_ATTACKS) {
+  // Another Version is answered with a status (above), not refused with a page.
+  for (const attack of HEADER_ATTACKS.filter((a) => a.reason !== 'SAML_VERSION_UNSUPPORTED')) {
     it(`refuses an AuthnRequest ${attack.sends}: ${attack.reason}`, async () => {
       await expectRefusal(await redirect(attack.mutate(authnRequest(stack.broker.url))), 400, attack.reason);
     });

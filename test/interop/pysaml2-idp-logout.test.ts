@@ -25,6 +25,7 @@ import { type LocalRedis, startLocalRedis, whileStalled } from '../../testkit/lo
 import { TEST_PLACEMENT, tenantAt, withHost } from '../../testkit/pool.js';
 import { type Harness, startHarness } from '../../testkit/portal-harness.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
+import { xmlsecVerify } from '../../testkit/xmlsec.js';
 import { autoPostForm, type Peer, startPeer } from './peers.js';
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
@@ -32,6 +33,8 @@ const PARTIAL = 'urn:oasis:names:tc:SAML:2.0:status:PartialLogout';
 const REQUESTER = 'urn:oasis:names:tc:SAML:2.0:status:Requester';
 const RESPONDER = 'urn:oasis:names:tc:SAML:2.0:status:Responder';
 const REQUEST_DENIED = 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied';
+const VERSION_MISMATCH = 'urn:oasis:names:tc:SAML:2.0:status:VersionMismatch';
+const REQUEST_VERSION_TOO_HIGH = 'urn:oasis:names:tc:SAML:2.0:status:RequestVersionTooHigh';
 const SOAP_PATH = '/saml/backchannel-logout/pysaml2';
 
 /**
@@ -349,14 +352,25 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
       expect(shared).not.to.include('bindings:SOAP');
     });
 
-    it("ends the portal session on pysaml2's SOAP LogoutRequest, and answers a signed Success that pysaml2 reads", async () => {
+    /**
+     * pysaml2 posts its SOAP LogoutRequest for alice (forged as `forge` says) with its own client and
+     * reads the answer with its own parse_logout_request_response; the answer as received is also
+     * verified by xmlsec1 with the broker's certificate, a second implementation.
+     */
+    async function sentByPysaml2(forge: Record<string, string> = {}): Promise<Record<string, unknown>> {
+      const query = new URLSearchParams({ nameId: 'alice@acme.test', send: '1', ...forge });
+      const res = await fetch(`${idp.url}/idp-soap-logout?${query}`);
+      const sent = (await res.json()) as Record<string, unknown>;
+      expect(res.status, `${JSON.stringify(sent)}\n${idp.stderr()}`).to.equal(200);
+      const verified = xmlsecVerify(String(sent['body']), pki.brokerCert, `${NS.protocol}:LogoutResponse`);
+      expect(verified.ok, verified.output).to.equal(true);
+      return sent;
+    }
+
+    it("ends the portal session on pysaml2's SOAP LogoutRequest, and answers a signed Success that pysaml2 verifies and reads", async () => {
       const browser = await signedIn();
-      const query = new URLSearchParams({ nameId: 'alice@acme.test', send: '1' });
-      const sent = (await (await fetch(`${idp.url}/idp-soap-logout?${query}`)).json()) as Record<
-        string,
-        unknown
-      >;
-      expect(sent, idp.stderr()).to.include({
+      const sent = await sentByPysaml2();
+      expect(sent).to.include({
         httpStatus: 200,
         status: SUCCESS,
         secondStatus: null,
@@ -371,6 +385,24 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
       });
       expect(await portalPage(browser), "the portal's next page asks to sign in").to.equal(303);
       expect(logoutLines().at(-1)).to.include({ idp: 'pysaml2', binding: 'soap', result: 'success' });
+    });
+
+    it("answers pysaml2's signed LogoutRequest of Version 3.0 with a signed VersionMismatch/RequestVersionTooHigh that pysaml2 verifies, and ends nothing (ADR 0204)", async () => {
+      const browser = await signedIn();
+      const sent = await sentByPysaml2({ version: '3.0' });
+      expect(sent).to.include({
+        httpStatus: 200,
+        status: VERSION_MISMATCH,
+        secondStatus: REQUEST_VERSION_TOO_HIGH,
+        inResponseTo: sent['requestId'],
+        issuer: `${broker.url}/saml/sp-metadata`,
+      });
+      expect(refusals().at(-1)).to.include({
+        reason: 'SAML_VERSION_UNSUPPORTED',
+        status: 200,
+        idp: 'pysaml2',
+      });
+      expect(await portalPage(browser), 'still signed in at the portal').to.equal(200);
     });
 
     it('answers a signed Responder while its Redis does not answer, ends nothing, and the same request sent again ends both sessions (ADR 0164)', async () => {

@@ -9,9 +9,12 @@ import {
   logoutResponse,
   logoutSucceeded,
   NAMEID_EMAIL,
+  NS,
   SOAP_ENVELOPE_NS,
   type SoapFaultCode,
+  STATUS_REQUEST_VERSION_TOO_HIGH,
   STATUS_RESPONDER,
+  STATUS_VERSION_MISMATCH,
   signEnveloped,
   signedSoapMessage,
   statusOf,
@@ -32,6 +35,7 @@ import {
   useHarness,
 } from '../../testkit/portal-harness.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
+import { xmlsecVerify } from '../../testkit/xmlsec.js';
 import { LOGOUT_REQUEST_ATTACKS } from '../saml/message-attacks.js';
 
 /**
@@ -118,6 +122,27 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
   it('advertises the SOAP SingleLogoutService in its SP metadata', async () => {
     const metadata = await (await fetch(`${h.url}/saml/metadata`)).text();
     expect(metadata).to.include(`<md:SingleLogoutService Binding="${BINDING_SOAP}" Location="${sloUrl()}"/>`);
+  });
+
+  it("answers the broker's signed LogoutRequest of Version 3.0 with a signed VersionMismatch/RequestVersionTooHigh, ending nothing (ADR 0204)", async () => {
+    const { browser, sessionIndex } = await aliceSignedIn();
+    const message = request(sessionIndex);
+    const before = await refusalCount(h, 'SAML_VERSION_UNSUPPORTED');
+    const answer = await send(
+      signed({ id: message.id, xml: message.xml.replace('Version="2.0"', 'Version="3.0"') }),
+    );
+    expect(answer.status, answer.body).to.equal(200);
+    const verified = xmlsecVerify(answer.body, portalCertPem, `${NS.protocol}:LogoutResponse`);
+    expect(verified.ok, verified.output).to.equal(true);
+    expect(statusOf(await verifiedRoot(answer.body, message.id))).to.deep.equal({
+      code: STATUS_VERSION_MISMATCH,
+      second: STATUS_REQUEST_VERSION_TOO_HIGH,
+    });
+    expect(await refusalCount(h, 'SAML_VERSION_UNSUPPORTED')).to.equal(before + 1);
+    expect(await page(browser), 'still signed in').to.equal(200);
+    // Its ID was not spent: the broker's request in Version 2.0 ends the session.
+    expect(await verifiedAnswer((await send(signed(message))).body, message.id)).to.equal(true);
+    expect(await page(browser), 'signed out').to.equal(303);
   });
 
   it('ends the session the broker names and answers a signed Success LogoutResponse', async () => {
@@ -364,14 +389,17 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
         );
       },
     ],
-    ...LOGOUT_REQUEST_ATTACKS.map((attack): [string, string, (index: string) => string] => [
-      attack.sends,
-      attack.reason,
-      (index) => {
-        const message = request(index);
-        return signed({ id: message.id, xml: attack.mutate(message.xml) });
-      },
-    ]),
+    // Another Version is answered with a signed status (above), not a fault.
+    ...LOGOUT_REQUEST_ATTACKS.filter((a) => a.reason !== 'SAML_VERSION_UNSUPPORTED').map(
+      (attack): [string, string, (index: string) => string] => [
+        attack.sends,
+        attack.reason,
+        (index) => {
+          const message = request(index);
+          return signed({ id: message.id, xml: attack.mutate(message.xml) });
+        },
+      ],
+    ),
   ];
 
   for (const [sends, reason, forge, faultcode = 'Client'] of forgeries) {
