@@ -82,12 +82,14 @@ const OPTIONS: Record<string, OptionSpec> = {
   'renew-deadline-seconds': {
     type: 'string',
     value: 'N',
-    description: 'A leader that cannot renew this long exits (default 10).',
+    description:
+      'A leader that cannot renew this long exits (default 10); less than --lease-duration-seconds.',
   },
   'retry-period-seconds': {
     type: 'string',
     value: 'N',
-    description: 'Interval of lease attempts and renewals (default 2).',
+    description:
+      'Interval of lease attempts and renewals (default 2); 1.2 times it is less than --renew-deadline-seconds.',
   },
   'disable-leader-election': { type: 'boolean', description: 'Run without a lease (one replica only).' },
   workers: { type: 'string', value: 'N', description: 'Concurrent reconciles (default 4).' },
@@ -243,15 +245,38 @@ async function parseConfig(values: ParsedOptions): Promise<OperatorConfig> {
           leaderElection: {
             namespace: stringFlag(values, 'leader-election-namespace') ?? ownNamespace(),
             name: stringFlag(values, 'leader-election-id') ?? 'jsm-sso-operator',
-            leaseDurationSeconds: positiveInt(values, 'lease-duration-seconds', 15),
-            renewDeadlineMs: positiveInt(values, 'renew-deadline-seconds', 10) * 1000,
-            retryPeriodMs: positiveInt(values, 'retry-period-seconds', 2) * 1000,
+            ...leaseTimings(values),
           },
         }),
     workers: positiveInt(values, 'workers', 4),
     resyncMs: positiveInt(values, 'resync-seconds', 600) * 1000,
     identity,
   };
+}
+
+/**
+ * The lease's timings, refused unless they keep two leaders apart (client-go's rules): a leader
+ * writes until its renew deadline, a standby takes over a lease duration after the last renewal,
+ * so the deadline must come first; and a renewal every retry period (plus jitter) must fit within
+ * the deadline, else the leader refuses its own writes between two renewals.
+ */
+function leaseTimings(values: ParsedOptions): {
+  leaseDurationSeconds: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+} {
+  const leaseDurationSeconds = positiveInt(values, 'lease-duration-seconds', 15);
+  const renewDeadlineMs = positiveInt(values, 'renew-deadline-seconds', 10) * 1000;
+  const retryPeriodMs = positiveInt(values, 'retry-period-seconds', 2) * 1000;
+  if (renewDeadlineMs >= leaseDurationSeconds * 1000)
+    throw new UsageError(
+      `--renew-deadline-seconds (${renewDeadlineMs / 1000}) must be less than --lease-duration-seconds (${leaseDurationSeconds}): a standby takes the lease over a lease duration after the last renewal, while the leader still writes until its renew deadline`,
+    );
+  if (retryPeriodMs * 1.2 >= renewDeadlineMs)
+    throw new UsageError(
+      `--retry-period-seconds (${retryPeriodMs / 1000}) with its 20% jitter must be less than --renew-deadline-seconds (${renewDeadlineMs / 1000}): the leader would stop writing between two renewals`,
+    );
+  return { leaseDurationSeconds, renewDeadlineMs, retryPeriodMs };
 }
 
 function stringFlag(values: ParsedOptions, name: string): string | undefined {

@@ -49,7 +49,13 @@ export class LeaderElector {
   private renewing: Promise<void> | undefined;
   /** The lease record as last read, and when (monotonic) it was first seen in that state. */
   private observed: { record: string; atMs: number } | undefined;
-  /** When (monotonic) this process last acquired or renewed the lease; undefined before. */
+  /**
+   * When (monotonic) this process sent the write that last acquired or renewed the lease; undefined
+   * before. The send, not the answer: the API server stored the record somewhere between the two,
+   * and a standby counts the lease duration from when it saw that record. Counted from a late
+   * answer (a slow or congested path back), the fence outlasted the lease: a standby took over
+   * while this replica still wrote (ADR 0208).
+   */
   private renewedAtMs: number | undefined;
 
   constructor(options: LeaderElectionOptions) {
@@ -68,8 +74,9 @@ export class LeaderElector {
     const { logger, retryPeriodMs, identity } = this.options;
     logger.info({ event: 'leader.waiting', identity }, 'waiting for the leader lease');
     while (!this.abort.signal.aborted) {
+      const sentAtMs = this.options.monotonicMs();
       if (await this.tryAcquireOrRenew()) {
-        this.renewedAtMs = this.options.monotonicMs();
+        this.renewedAtMs = sentAtMs;
         logger.info({ event: 'leader.acquired', identity }, 'became the leader');
         return true;
       }
@@ -82,16 +89,17 @@ export class LeaderElector {
   keepRenewing(onLost: () => void): void {
     const { retryPeriodMs, renewDeadlineMs, logger, monotonicMs } = this.options;
     this.renewing = (async () => {
-      let lastRenew = monotonicMs();
+      let lastRenew = this.renewedAtMs ?? monotonicMs();
       while (!this.abort.signal.aborted) {
         await sleep(retryPeriodMs, this.abort.signal);
         if (this.abort.signal.aborted) return;
+        const sentAtMs = monotonicMs();
         const renewed = await this.tryAcquireOrRenew();
         // Stopped during the attempt: the stop releases the lease; that is no loss.
         if (this.abort.signal.aborted) return;
         if (renewed) {
-          lastRenew = monotonicMs();
-          this.renewedAtMs = lastRenew;
+          lastRenew = sentAtMs;
+          this.renewedAtMs = sentAtMs;
         } else if (monotonicMs() - lastRenew > renewDeadlineMs) {
           logger.error({ event: 'leader.lost', identity: this.options.identity }, 'lost the leader lease');
           onLost();

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { UsageError } from '../../common/args.js';
 import { parseLabels } from '../../operator/cli.js';
+import { runCli } from '../../testkit/cli.js';
+import { type Envtest, envtest } from '../../testkit/envtest.js';
 
 describe('operator namespace selector flags', () => {
   it('read key=value pairs, and an empty value as every namespace', () => {
@@ -14,5 +16,36 @@ describe('operator namespace selector flags', () => {
   it('refuse a selector that is not key=value', () => {
     expect(() => parseLabels({ s: 'nginx' }, 's', '')).to.throw(UsageError, /expected key=value/);
     expect(() => parseLabels({ s: 'a=b=c' }, 's', '')).to.throw(UsageError);
+  });
+});
+
+describe('operator leader election flags', function () {
+  this.timeout(120_000);
+  let env: Envtest;
+
+  before(async () => {
+    env = await envtest();
+  });
+
+  const operator = (...flags: string[]) =>
+    runCli(['operator', '--kubeconfig', env.kubeconfigPath, '--image', 'jsm-sso:test', ...flags]);
+
+  it('refuse a renew deadline not shorter than the lease (a standby would take over while the leader still writes), as a usage error', async () => {
+    const { code, stderr } = await operator(
+      '--lease-duration-seconds',
+      '15',
+      '--renew-deadline-seconds',
+      '15',
+    );
+    expect(code).to.equal(2);
+    expect(stderr).to.match(
+      /--renew-deadline-seconds \(15\) must be less than --lease-duration-seconds \(15\)/,
+    );
+  });
+
+  it('refuse a retry period that with its jitter does not fit in the renew deadline, as a usage error', async () => {
+    const { code, stderr } = await operator('--renew-deadline-seconds', '6', '--retry-period-seconds', '5');
+    expect(code).to.equal(2);
+    expect(stderr).to.match(/--retry-period-seconds \(5\) with its 20% jitter must be less than/);
   });
 });

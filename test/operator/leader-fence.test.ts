@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { KubeClient } from '../../common/kube/client.js';
+import { KubeClient, type RequestArgs } from '../../common/kube/client.js';
 import { createLogger } from '../../common/log.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { LeaderElector, NotLeaderError } from '../../operator/leader.js';
@@ -28,12 +28,15 @@ describe('leader fencing: writes only while the lease is held', function () {
     for (const c of clients) c.close();
   });
 
-  function replica(identity: string, monotonicMs: () => number) {
-    const client = new KubeClient(env.kubeConfig);
+  function replica(
+    identity: string,
+    monotonicMs: () => number,
+    { client = new KubeClient(env.kubeConfig), lease = 'jsm-sso-operator' } = {},
+  ) {
     const elector = new LeaderElector({
       client,
       namespace,
-      name: 'jsm-sso-operator',
+      name: lease,
       identity,
       logger,
       leaseDurationSeconds: 2,
@@ -81,6 +84,43 @@ describe('leader fencing: writes only while the lease is held', function () {
     // Its lease calls still go out: it learns it lost, and could acquire again as a standby.
     await eventually(async () => standby.elector.holds(), 'the new leader to keep renewing');
     expect(await env.client.get(objectPath(KINDS.configMap, namespace, 'new-leader'))).to.not.equal(
+      undefined,
+    );
+  });
+
+  it('stops writing a renew deadline after it sent the write that took the lease, however late the answer came', async () => {
+    let clockMs = 0;
+    const leases = collectionPath(KINDS.lease, namespace);
+    // The API server stores the Lease at once; its answer takes a second to come back (a slow or
+    // congested path), on the replica's own clock.
+    class SlowAnswers extends KubeClient {
+      override async request<T>(method: string, path: string, args?: RequestArgs): Promise<T> {
+        const answer = await super.request<T>(method, path, args);
+        if (method !== 'GET' && path.startsWith(leases)) clockMs += 1_000;
+        return answer;
+      }
+    }
+    const lease = 'slow-answers';
+    const old = replica('slow', () => clockMs, { client: new SlowAnswers(env.kubeConfig), lease });
+    expect(await old.elector.acquire()).to.equal(true);
+    expect(clockMs).to.equal(1_000);
+
+    // No renewal gets through after that. A standby takes the lease once it has seen the record
+    // unchanged for the lease duration, so at least that long after the write was sent.
+    const standby = replica('after-slow', () => performance.now(), { lease });
+    expect(await standby.elector.acquire()).to.equal(true);
+    standby.elector.keepRenewing(() => undefined);
+
+    // The old leader's clock at the lease duration after its send: the renew deadline (1.5 s) has
+    // passed since the send, though not since the answer (at 1 s).
+    clockMs = 2_000;
+    expect(old.elector.holds()).to.equal(false);
+    const refused = await old.client.create(configMaps(), configMap('after-slow-answer')).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).to.be.instanceOf(NotLeaderError);
+    expect(await env.client.get(objectPath(KINDS.configMap, namespace, 'after-slow-answer'))).to.equal(
       undefined,
     );
   });
