@@ -106,6 +106,7 @@ export class Controller implements ObjectCache, PoolCache {
       this.metrics.apiWrites.inc();
       previousOnWrite?.(method, path);
     };
+    options.client.onThrottled = () => this.metrics.apiThrottled.inc();
     this.events = new EventRecorder({
       client: options.client,
       instance: options.instance,

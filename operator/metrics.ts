@@ -8,6 +8,7 @@ export interface OperatorMetrics {
   queueDepth: Gauge;
   tenantsByCondition: Gauge<'type' | 'status'>;
   apiWrites: Counter;
+  apiThrottled: Counter;
   unknownFieldsIgnored: Counter;
 }
 
@@ -64,6 +65,11 @@ export function createOperatorMetrics(
     apiWrites: new Counter({
       name: 'jsm_sso_operator_api_writes_total',
       help: 'Write calls (POST, PUT, PATCH, DELETE) made to the Kubernetes API.',
+      registers: [registry],
+    }),
+    apiThrottled: new Counter({
+      name: 'jsm_sso_operator_api_throttled_total',
+      help: 'Kubernetes API answers 429 Too Many Requests (API Priority and Fairness) waited out per their Retry-After before the request was sent again.',
       registers: [registry],
     }),
     unknownFieldsIgnored: new Counter({

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Agent, type RequestOptions, request } from 'node:https';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { V1ObjectMeta } from '@kubernetes/client-node';
 import { exchangeSignal } from '../exchange-signal.js';
 import type { ClusterAccess } from './access.js';
@@ -80,6 +81,14 @@ const AUTH_REFRESH_MS = 60_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 70_000;
 /** Requests in flight at once per client (watches excepted: they have their own agent). */
 const REQUEST_SOCKETS = 32;
+/**
+ * How often a request answered 429 Too Many Requests is sent again, each after the answer's
+ * Retry-After (client-go's maxRetries). API Priority and Fairness answers 429 to a request it did
+ * not execute, so sending it again is safe for a write too.
+ */
+const THROTTLED_RETRIES = 10;
+/** The wait after a Retry-After that is no number nor date, and the most any Retry-After is waited. */
+const THROTTLED_WAIT_MS = { default: 1_000, max: 60_000 } as const;
 
 export class KubeClient {
   readonly server: string;
@@ -96,6 +105,8 @@ export class KubeClient {
   private authAt = 0;
   /** API write calls made (POST/PUT/PATCH/DELETE), for metrics and tests. */
   writes = 0;
+  /** Called for every 429 Too Many Requests waited out before the request is sent again (metrics). */
+  onThrottled?: (method: string, path: string) => void;
   /** Called for every write with its method and path (tests count these). */
   onWrite?: (method: string, path: string) => void;
   /** Called before every write is sent; a throw refuses it (the operator's leader fencing). */
@@ -204,13 +215,39 @@ export class KubeClient {
   }
 
   /**
+   * `open`, sent again after each 429 Too Many Requests (API Priority and Fairness throttling this
+   * client, or a watch cache still initializing after a restart, KEP-4568) once its Retry-After has
+   * passed, as client-go does: answering the caller with the 429 made a throttled operator fail its
+   * reconciles (StatusWriteFailed, ApplyFailed, Warning Events) and its informers log failures, each
+   * retried on its own backoff, sooner than the API server asked (ADR 0208). The last 429 is returned when the retries are spent; the wait ends
+   * early, with the signal's reason, once `args.signal` aborts. A 429 without Retry-After is a
+   * refusal, not throttling (an eviction a PodDisruptionBudget forbids): returned at once.
+   */
+  private async openAdmitted(
+    method: string,
+    path: string,
+    args: RequestArgs & { signal: AbortSignal },
+    stream = false,
+  ): Promise<IncomingMessage> {
+    for (let retry = 0; ; retry++) {
+      const res = await this.open(method, path, args, stream);
+      const retryAfter = res.headers['retry-after'];
+      if (res.statusCode !== 429 || retryAfter === undefined || retry === THROTTLED_RETRIES) return res;
+      this.onThrottled?.(method, path);
+      res.resume();
+      await delay(retryAfterMs(retryAfter), undefined, { signal: args.signal }).catch(() => undefined);
+      args.signal.throwIfAborted();
+    }
+  }
+
+  /**
    * One exchange, bounded by the client's request timeout, by `args.signal` and by the client's
    * lifetime, whichever ends first.
    */
   async request<T>(method: string, path: string, args: RequestArgs = {}): Promise<T> {
     const exchange = exchangeSignal([args.signal, this.lifetime], this.requestTimeoutMs);
     try {
-      const res = await this.open(method, path, { ...args, signal: exchange.signal });
+      const res = await this.openAdmitted(method, path, { ...args, signal: exchange.signal });
       const text = await readAll(res);
       const status = res.statusCode ?? 0;
       if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
@@ -331,7 +368,7 @@ export class KubeClient {
     // No deadline: a watch runs as long as the server keeps it (the informer detects silence).
     const exchange = exchangeSignal([signal, this.lifetime]);
     try {
-      const res = await this.open(
+      const res = await this.openAdmitted(
         'GET',
         path,
         {
@@ -364,6 +401,13 @@ export class KubeClient {
     this.agents?.request.destroy();
     this.agents?.watch.destroy();
   }
+}
+
+/** RFC 9110 §10.2.3 Retry-After: delay-seconds (what kube-apiserver sends) or an HTTP-date. */
+function retryAfterMs(header: string): number {
+  const value = header.trim();
+  const ms = /^\d+$/.test(value) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+  return Number.isNaN(ms) ? THROTTLED_WAIT_MS.default : Math.min(THROTTLED_WAIT_MS.max, Math.max(0, ms));
 }
 
 async function readAll(res: IncomingMessage): Promise<string> {
