@@ -26,6 +26,8 @@ export const COMMON_CODES = {
   TLS_PLAINTEXT_FORBIDDEN: 'An outbound call to a plain http:// URL where https is required',
   UPSTREAM_RESPONSE_TOO_LARGE:
     "An upstream's answer (IdP discovery, JWKS, token, userinfo or metadata: 1 MiB; Atlassian API: 8 MiB) is larger than the call reads, decompressed: the connection is dropped at the limit (502)",
+  UPSTREAM_DNS_TIMEOUT:
+    "An outbound call's host name (an IdP's, the Atlassian site's) got no answer from the system resolver within 8 s: the call ends (502); the lookup goes on, one per name at a time, so other names still resolve (ADR 0206)",
   UPSTREAM_RESPONSE_ENCODING_INVALID:
     "An IdP's answer has a Content-Encoding other than gzip, deflate or br, or one that does not decode (502)",
   SIGNING_KEY_UNSUPPORTED:

@@ -104,11 +104,13 @@ export async function startBrokerProcess(options: {
   redisUrl?: string;
   drainSeconds: number;
   idpIssuer?: string;
+  /** A resolv.conf the process's name resolver reads instead of the machine's (testkit/name-server.ts). */
+  resolvConf?: string;
 }): Promise<BrokerProcess> {
   const command = await brokerCommand(options);
   const { pki, tenant } = command;
   const tenantUrl = tenant.spec.broker.url;
-  const child = jsmSso(command.args);
+  const child = jsmSso(command.args, {}, undefined, undefined, options.resolvConf);
   const done = exited(child);
   const logs: Record<string, unknown>[] = [];
   onLogLine(child, (line) => logs.push(line));

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../common/paths.js';
+import { underResolver } from './name-server.js';
 
 /** The source entry point under tsx: what tests run. */
 export const SOURCE_ENTRY = ['--import=tsx', join(packageRoot(), 'cli/main.ts')];
@@ -15,8 +16,14 @@ export function jsmSso(
   entry: string[] = SOURCE_ENTRY,
   /** Another user to run as (tests run as root; a hardened pod does not). */
   user?: { uid: number; gid: number },
+  /** A resolv.conf its name resolver reads instead of the machine's (testkit/name-server.ts). */
+  resolvConf?: string,
 ): ChildProcess {
-  return spawn(process.execPath, [...entry, ...args], {
+  const [command, wrapped] =
+    resolvConf === undefined
+      ? [process.execPath, [...entry, ...args]]
+      : underResolver(resolvConf, process.execPath, [...entry, ...args]);
+  return spawn(command, wrapped, {
     cwd: packageRoot(),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },

@@ -94,9 +94,17 @@ export function startPortalProcess(
 ): ChildProcess {
   const fromSource = import.meta.url.endsWith('.ts');
   const main = fileURLToPath(new URL(`../cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
-  const args = [
-    ...(fromSource ? ['--import', 'tsx'] : []),
-    main,
+  const args = [...(fromSource ? ['--import', 'tsx'] : []), main, ...portalArgs(files, port, managementPort)];
+  return spawn(process.execPath, args, { stdio, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
+}
+
+/** `jsm-sso portal` reading `files`, on 127.0.0.1:`port`, with no drain on SIGTERM. */
+export function portalArgs(
+  files: Pick<PortalFiles, 'config' | 'dir'>,
+  port: number,
+  managementPort: number,
+): string[] {
+  return [
     'portal',
     '--config',
     files.config,
@@ -111,7 +119,6 @@ export function startPortalProcess(
     '--drain-seconds',
     '0',
   ];
-  return spawn(process.execPath, args, { stdio, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
 }
 
 /** Resolves once `url` answers 2xx (30 s at most). */

@@ -21,7 +21,7 @@ import {
 import { audienceFault } from './oidc-audience.js';
 import { frontchannelSid } from './oidc-frontchannel-logout.js';
 import { type LogoutTokenClaims, verifyLogoutToken } from './oidc-logout-token.js';
-import { type ClaimsOf, protocolRefusal } from './oidc-refusals.js';
+import { type ClaimsOf, ownRefusalIn, protocolRefusal } from './oidc-refusals.js';
 import { checkSignedUserinfo, keepingSignedUserinfo, keptSignedUserinfo } from './oidc-signed-userinfo.js';
 import { type IdTokenSignatureCheck, idpSigningKeys, idTokenSignatureCheck } from './oidc-signing-keys.js';
 
@@ -312,9 +312,11 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
   const discovery = () => {
     discovered ??= discover(name, spec, options).catch((err: unknown) => {
       discovered = undefined;
-      // A fault of the broker's own configuration (its client key type) is reported as itself,
-      // not as the IdP being unreachable.
-      if (err instanceof JsmSsoError && err.status >= 500) throw err;
+      // A fault of the broker's own configuration (its client key type), or the outbound client's
+      // refusal of the call (UPSTREAM_DNS_TIMEOUT: the IdP's name did not resolve, ADR 0206), is
+      // reported as itself, not as the IdP being unreachable.
+      const own = ownRefusalIn(err);
+      if (own && own.status >= 500) throw own;
       throw new JsmSsoError('OIDC_DISCOVERY_FAILED', `the identity provider ${name} cannot be reached`, {
         status: 502,
         cause: err,

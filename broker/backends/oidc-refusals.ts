@@ -126,6 +126,16 @@ function idpFailed(details: Details): boolean {
 }
 
 /**
+ * Our own refusal of a call (the outbound client's: an answer too large, plaintext, a host name
+ * that did not resolve in time), which openid-client wraps in its generic "something went wrong".
+ */
+export function ownRefusalIn(err: unknown): JsmSsoError | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++)
+    if (e instanceof JsmSsoError) return e;
+  return undefined;
+}
+
+/**
  * The broker refusal for an error of openid-client; `issuer` is the IdP's, from its metadata;
  * `claimsOf`, the answer whose JWT claims the call compares.
  */
@@ -134,10 +144,8 @@ export function protocolRefusal(
   issuer: string | undefined,
   claimsOf: ClaimsOf = 'id_token',
 ): JsmSsoError {
-  // Our own refusal of the call (the outbound client's: an answer too large, plaintext), which
-  // openid-client wraps in its generic "something went wrong".
-  for (let e = err, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++)
-    if (e instanceof JsmSsoError) return e;
+  const own = ownRefusalIn(err);
+  if (own) return own;
   if (err instanceof client.AuthorizationResponseError)
     return new IdpRefusal('OIDC_IDP_ERROR', refusalKind(err.error), err);
   // The token endpoint's invalid_grant: a code already used, expired, or issued for another login

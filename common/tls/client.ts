@@ -1,3 +1,4 @@
+import type { LookupFunction } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { JsmSsoError } from '../errors.js';
@@ -8,6 +9,7 @@ import {
   responseTooLarge,
 } from './bounded-body.js';
 import { trustedCas } from './ca-bundle.js';
+import { hostLookup } from './host-lookup.js';
 import { isLoopbackHost } from './loopback.js';
 import { MIN_TLS_VERSION } from './versions.js';
 
@@ -24,6 +26,8 @@ export interface TlsFetchOptions {
    * own (`OutboundInit.maxResponseBytes`). Default 1 MiB, ample for an IdP's documents and tokens.
    */
   maxResponseBytes?: number;
+  /** How host names are resolved; the process's one `hostLookup` (ADR 0206) unless a test brings its own. */
+  lookup?: LookupFunction;
 }
 
 /** fetch's options, and how much of the answer this call may read (Infinity: a body streamed through). */
@@ -53,6 +57,8 @@ export function createTlsFetch(options: TlsFetchOptions = {}): TlsFetch {
       ...(options.extraCaPem === undefined ? {} : { ca: trustedCas(options.extraCaPem) }),
     }),
     rejectUnauthorized: true,
+    // Plain http connections too (undici's connector hands its options to net.connect as well).
+    lookup: options.lookup ?? hostLookup,
   });
   const agent = new Agent({
     connect(connectOptions, callback) {

@@ -124,9 +124,14 @@ function headerRecord(headers: Headers): Record<string, string> {
   return out;
 }
 
-/** An answer over the read limit: the same again on a retry, so none is made (502 to the person). */
-function isTooLarge(err: unknown): boolean {
-  return err instanceof JsmSsoError && err.code === 'UPSTREAM_RESPONSE_TOO_LARGE';
+/**
+ * The outbound client's refusals that a retry would only meet again, so none is made (502 to the
+ * person, the reason kept): an answer over the read limit; a site name the resolver gave no answer
+ * for, whose lookup a retry would wait on again (ADR 0206).
+ */
+const NOT_RETRIED = new Set(['UPSTREAM_RESPONSE_TOO_LARGE', 'UPSTREAM_DNS_TIMEOUT']);
+function isNotRetried(err: unknown): boolean {
+  return err instanceof JsmSsoError && NOT_RETRIED.has(err.code);
 }
 
 /** An attempt not made: its page's deadline passed while it waited for a bulkhead slot. */
@@ -309,7 +314,7 @@ export class AtlassianTransport {
           ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
         });
       } catch (err) {
-        if (isTooLarge(err)) throw err;
+        if (isNotRetried(err)) throw err;
         const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
         o.onCall?.(method, path, failure, elapsed());
         return { failure, cause: err };
@@ -330,7 +335,7 @@ export class AtlassianTransport {
       try {
         return { response, text: await response.text() };
       } catch (err) {
-        if (isTooLarge(err)) throw err;
+        if (isNotRetried(err)) throw err;
         // The headers came within the timeout but the body did not (or the connection broke).
         const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
         return { failure, cause: err };
