@@ -19,7 +19,13 @@ import { type FlowStore, MemoryFlowStore } from './flowstore/index.js';
 import { createFlowStore, createPoolFlowStore, type PoolRedis } from './flowstore/open.js';
 import { HealthMonitor } from './http/health.js';
 import { startManagementServer } from './http/management.js';
-import { exitOnSignals, exitOnSignalsWhileStarting, type ServerTls, startServer } from './http/server.js';
+import {
+  exitOnSignals,
+  exitOnSignalsWhileStarting,
+  KEEP_ALIVE_SECONDS,
+  type ServerTls,
+  startServer,
+} from './http/server.js';
 import { DEFAULT_DRAIN_SECONDS, IN_FLIGHT_GRACE_SECONDS } from './http/shutdown.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
@@ -145,6 +151,11 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
     value: 'N',
     description: 'Reverse proxies (e.g. an Ingress) whose X-Forwarded-For gives the client IP (default 0).',
   },
+  'keep-alive-seconds': {
+    type: 'string',
+    value: 'S',
+    description: `How long an idle keep-alive connection to the public port is kept open: longer than the idle timeout of the load balancer in front, so it closes them, never the part (default ${KEEP_ALIVE_SECONDS.default}; ${KEEP_ALIVE_SECONDS.min} to ${KEEP_ALIVE_SECONDS.max}).`,
+  },
   'drain-seconds': {
     type: 'string',
     value: 'S',
@@ -226,6 +237,7 @@ interface ProcessSettings {
   host: string;
   trustedProxyHops: number;
   drainSeconds: number;
+  keepAliveSeconds: number;
   managementTls: FileServerTls | undefined;
 }
 
@@ -239,6 +251,12 @@ function processSettings(values: ParsedOptions): ProcessSettings {
       { 'drain-seconds': values['drain-seconds'] ?? process.env['JSM_SSO_DRAIN_SECONDS'] },
       'drain-seconds',
       DEFAULT_DRAIN_SECONDS,
+    ),
+    keepAliveSeconds: optionalWholeNumber(
+      values,
+      'keep-alive-seconds',
+      KEEP_ALIVE_SECONDS.default,
+      KEEP_ALIVE_SECONDS,
     ),
     managementTls: serverTlsFor(values, 'management-'),
   };
@@ -590,6 +608,7 @@ async function serveUntilStopped(
     host: settings.host,
     logger,
     portFlag: '--port',
+    keepAliveTimeoutMs: settings.keepAliveSeconds * 1000,
     ...(tls || sni ? { tls: { load: tls?.load ?? (() => ({})), ...(sni ? { sni } : {}) } } : {}),
   });
   const reloader = tls

@@ -276,6 +276,16 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     message: "runs in the pool's pods",
   },
   {
+    // Its pool's connections are shared before their Host, and so their tenant, is known (ADR 0205).
+    rule: 'a pooled tenant takes its pool keep-alive timeout',
+    mutate: (d) => {
+      d.spec.placement = { mode: 'pool', pool: { name: 'shared' } };
+      d.spec.keepAliveTimeoutSeconds = 600;
+    },
+    path: 'spec.keepAliveTimeoutSeconds',
+    message: 'set keepAliveTimeoutSeconds on the JsmSsoPool',
+  },
+  {
     rule: 'placement mode pool names its pool',
     mutate: (d) => (d.spec.placement = { mode: 'pool' }),
     path: 'spec.placement.pool',

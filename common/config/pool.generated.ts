@@ -37,6 +37,10 @@ export interface PoolSpec {
    */
   trustedProxyHops: number;
   /**
+   * How long the pool's pods keep an idle keep-alive connection open, in seconds, for every tenant of the pool: a connection is shared before its Host, and so its tenant, is known. It must be longer than the idle timeout of the load balancer or ingress in front, so that it closes an idle connection, never the pod: a request it sends on a connection the pod is closing is lost, a 502 (ingress-nginx and AWS ALB keep one 60 s by default, GCLB 600 s, an ALB set up to 4,000 s). The default, 65, fits the 60 s defaults. A connection that has sent no request yet is still bounded by the 20 s headers timeout, and at most 4,096 sit idle per pod. A change rolls the pool's pods, drained as for any change of the pool.
+   */
+  keepAliveTimeoutSeconds: number;
+  /**
    * How many tenants each pool pod keeps built. A tenant's part (its keys, HTTP clients and wiring) is built at the tenant's first request; a part unused for idleSeconds, or the least recently used beyond max, is released and built again at its next request, so a pod's memory follows the tenants in use rather than every tenant used since it started. Sign-ins in progress live in the flow store and survive a release; a part serving a request is never released.
    */
   builtTenants?: {

@@ -34,6 +34,10 @@ export interface TenantSpec {
   atlassian: AtlassianSpec;
   redis?: RedisSpec;
   ingress?: IngressSpec;
+  /**
+   * How long the broker and portal pods keep an idle keep-alive connection open, in seconds. It must be longer than the idle timeout of the load balancer or ingress in front, so that it closes an idle connection, never the pod: a request it sends on a connection the pod is closing is lost, a 502 (ingress-nginx and AWS ALB keep one 60 s by default, GCLB 600 s, an ALB set up to 4,000 s). Unset, 65, which fits the 60 s defaults. A connection that has sent no request yet is still bounded by the 20 s headers timeout, and at most 4,096 sit idle per pod. A tenant placed in a pool takes its pool's (JsmSsoPool spec.keepAliveTimeoutSeconds) and may not set it.
+   */
+  keepAliveTimeoutSeconds?: number;
   placement?: PlacementSpec;
   /**
    * The one XML Signature algorithm of the SAML messages between the portal and the broker, both ways: the broker's Responses and LogoutResponses, the portal's AuthnRequests and LogoutRequests. rsa-sha256 (the default) needs RSA keys of 2048 bits or more, ecdsa-sha256 (xmldsig-more, r||s values) EC P-256 keys; the operator generates missing signing Secrets of that kind. Each end accepts exactly this algorithm from the other and refuses any other (SAML_SIGNATURE_ALGORITHM_FORBIDDEN), and a part whose own key does not fit it does not start (SIGNING_KEY_ALGORITHM_MISMATCH). ecdsa-sha256 signs several times cheaper, but node-saml and pysaml2's Redirect binding cannot verify it (docs/decisions/0063-ecdsa-for-the-broker-portal-hop.md). The broker's key also signs its requests to upstream SAML IdPs, which must then accept ecdsa-sha256. Changing it on a running tenant needs new signing keys of the other kind.

@@ -90,8 +90,12 @@ const HEADERS_TIMEOUT_MS = 20_000;
  * upstream-keepalive-timeout and AWS ALB's, both 60 s), so they, not the part, close an idle
  * connection: a request an ingress sends as the part's FIN is on its way is reset, and answered 502
  * (ADR 0202). Node counts the headers timeout from a request's first byte, so it may stay shorter.
+ * A load balancer set to keep longer (AWS ALB up to 4,000 s, GCLB 600 s) needs it set longer still:
+ * `--keep-alive-seconds`, from the tenant's or the pool's spec.keepAliveTimeoutSeconds (ADR 0205),
+ * within these bounds, which the CRDs repeat.
  */
-const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+export const KEEP_ALIVE_SECONDS = { default: 65, min: 5, max: 4_200 } as const;
+const KEEP_ALIVE_TIMEOUT_MS = KEEP_ALIVE_SECONDS.default * 1000;
 /** Far above an ingress's pool of idle upstream connections (ingress-nginx: 320 per worker). */
 const IDLE_CONNECTIONS_MAX = 4_096;
 /** One log line a minute at most while the idle bound is being hit. */

@@ -1,5 +1,6 @@
 import type { V1Deployment, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
+import { KEEP_ALIVE_SECONDS } from '../../common/http/server.js';
 import { DEFAULT_DRAIN_SECONDS, terminationGraceSeconds } from '../../common/http/shutdown.js';
 import { uploadSpoolBytes } from '../../common/upload-spool-size.js';
 import {
@@ -134,8 +135,26 @@ export function serverArgs(): string[] {
   ];
 }
 
+/**
+ * spec.keepAliveTimeoutSeconds (a tenant's or a pool's) as the process's flag. The default is the
+ * process's own, so it is left out: a Deployment made before the field existed does not roll.
+ */
+export function keepAliveArgs(seconds: number | undefined): string[] {
+  return seconds === undefined || seconds === KEEP_ALIVE_SECONDS.default
+    ? []
+    : ['--keep-alive-seconds', String(seconds)];
+}
+
 function args(context: DesiredContext, part: Part): string[] {
-  const base = [part, '--config', CONFIG_FILE, '--secrets-dir', POD_SECRETS_DIR, ...serverArgs()];
+  const base = [
+    part,
+    '--config',
+    CONFIG_FILE,
+    '--secrets-dir',
+    POD_SECRETS_DIR,
+    ...serverArgs(),
+    ...keepAliveArgs(context.tenant.spec.keepAliveTimeoutSeconds),
+  ];
   // Behind the tenant's Ingress the socket peer is the ingress controller; its X-Forwarded-For names
   // the customer (audit log, activity view).
   if (context.tenant.spec.ingress) base.push('--trusted-proxy-hops', '1');

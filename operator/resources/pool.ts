@@ -14,7 +14,14 @@ import {
   sha256,
   type WorkloadContext,
 } from './common.js';
-import { partDeployment, presentKeys, secretEntries, secretVolumes, serverArgs } from './deployment.js';
+import {
+  keepAliveArgs,
+  partDeployment,
+  presentKeys,
+  secretEntries,
+  secretVolumes,
+  serverArgs,
+} from './deployment.js';
 import { desiredHorizontalPodAutoscaler } from './hpa.js';
 import { withAppliedHash } from './index.js';
 import { desiredNetworkPolicy } from './networkpolicy.js';
@@ -135,6 +142,7 @@ export function desiredPoolDeployment(context: PoolContext, part: Part): KubeObj
       '--pool-namespace',
       pool.metadata.namespace!,
       ...serverArgs(),
+      ...keepAliveArgs(pool.spec.keepAliveTimeoutSeconds),
       '--trusted-proxy-hops',
       String(pool.spec.trustedProxyHops ?? 1),
       ...redisArgs(pool),

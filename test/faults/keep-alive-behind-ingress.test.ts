@@ -6,7 +6,9 @@
 import { connect, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { type RunningServer, startServer } from '../../common/http/server.js';
+import { brokerCommand } from '../../testkit/broker-process.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
+import { jsmSso, listening } from '../../testkit/part-process.js';
 
 /** The ingress's idle limit, scaled down: past the 5 s (+1 s Node adds) the parts used to keep. */
 const INGRESS_IDLE_MS = 7_000;
@@ -145,6 +147,39 @@ describe('faults: a part behind an ingress that keeps idle connections for 60 s'
     } finally {
       await Promise.all(upstreams.map((u) => u.close()));
       await server.close(100);
+    }
+  });
+
+  it('keeps an idle connection as long as --keep-alive-seconds says (spec.keepAliveTimeoutSeconds), in a real broker process', async function () {
+    this.timeout(60_000);
+    // 8 s: past the 5 s the parts once kept, far below the 65 s default, so the close tells which.
+    const keepAliveSeconds = 8;
+    const command = await brokerCommand({ drainSeconds: 0 });
+    const child = jsmSso([...command.args, '--keep-alive-seconds', String(keepAliveSeconds)]);
+    try {
+      const { broker } = await listening(child, ['broker', 'management']);
+      const socket = connect(Number(new URL(broker!).port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      let received = '';
+      const answered = new Promise<number>((resolve) =>
+        socket.on('data', (chunk: Buffer) => {
+          received += chunk.toString('latin1');
+          if (received.includes('\r\n\r\n')) resolve(performance.now());
+        }),
+      );
+      const closed = new Promise<number>((resolve) => socket.once('end', () => resolve(performance.now())));
+      // HEAD of the metadata: answered as GET without content (ADR 0202), so the answer ends at its header.
+      socket.write('HEAD /saml/metadata HTTP/1.1\r\nHost: broker.example\r\n\r\n');
+      const answeredAt = await answered;
+      expect(received.split('\r\n')[0]).to.equal('HTTP/1.1 200 OK');
+      expect(received.toLowerCase()).to.include(`keep-alive: timeout=${keepAliveSeconds}\r\n`);
+      const idleMs = (await closed) - answeredAt;
+      expect(idleMs, 'kept for the configured time').to.be.at.least(keepAliveSeconds * 1000);
+      expect(idleMs, 'not for the default 65 s').to.be.below(30_000);
+      socket.destroy();
+    } finally {
+      child.kill('SIGKILL');
+      await command.cleanup();
     }
   });
 });
