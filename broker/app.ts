@@ -17,6 +17,8 @@ import {
   buildIdpMetadata,
   issueErrorResponse,
   issueSignedResponse,
+  isVersionRefusal,
+  type LogoutOutcome,
   logoutResponse,
   type MessageBinding,
   NAMEID_TRANSIENT,
@@ -64,6 +66,7 @@ import { refusalText } from './refusal-text.js';
 import { routeLabels } from './route-labels.js';
 import {
   type AcceptedAuthnRequest,
+  type AcceptedLogoutRequest,
   AuthnRequestAnsweredWithStatus,
   acceptAuthnRequest,
   acceptLogoutRequest,
@@ -109,6 +112,11 @@ export interface BrokerApp {
 
 /** What a Response to the portal answers: its AuthnRequest's ID and the RelayState that came with it. */
 type AnsweredRequest = Pick<LoginFlow, 'requestId' | 'relayState'>;
+
+const answering = (requestId: string, relayState: string | undefined): AnsweredRequest => ({
+  requestId,
+  ...(relayState === undefined ? {} : { relayState }),
+});
 
 /** The second-level SAML status (under Responder) telling the portal why the IdP said no. */
 const SAML_STATUS_FOR_REFUSAL: Record<IdpRefusalKind, string> = {
@@ -262,9 +270,8 @@ export async function createBrokerApp(
     } catch (err) {
       if (!(err instanceof AuthnRequestAnsweredWithStatus)) throw err;
       telemetry.refusal(err.code, 200);
-      const { requestId, relayState, secondLevelStatus, topLevelStatus } = err;
-      const answered = { requestId, ...(relayState === undefined ? {} : { relayState }) };
-      return sendErrorResponse(req, res, answered, secondLevelStatus, topLevelStatus);
+      const answered = answering(err.requestId, err.relayState);
+      return sendErrorResponse(req, res, answered, err.secondLevelStatus, err.topLevelStatus);
     }
     const locale = offeredLocale(request.uiLocales);
     const flow: LoginFlow = {
@@ -585,13 +592,25 @@ export async function createBrokerApp(
     sendResponseToPortal(req, res, flow, response.xml);
   }
 
-  /** The portal's LogoutRequest: ends the broker session, then the IdP's when its backend can. */
+  /**
+   * The portal's LogoutRequest: ends the broker session, then the IdP's when its backend can. One
+   * the portal signed in another Version ends nothing and is answered VersionMismatch at the portal's
+   * registered SLO URL (core 3.2.2.2, ADR 0204).
+   */
   async function singleLogout(res: ServerResponse, rawQuery: string): Promise<void> {
-    const request = await acceptLogoutRequest({ kind: 'redirect', rawQuery }, settings.sp, {
-      url: settings.sloUrl,
-      now: now(),
-      replay: store,
-    });
+    let request: AcceptedLogoutRequest;
+    try {
+      request = await acceptLogoutRequest({ kind: 'redirect', rawQuery }, settings.sp, {
+        url: settings.sloUrl,
+        now: now(),
+        replay: store,
+      });
+    } catch (err) {
+      if (!isVersionRefusal(err)) throw err;
+      telemetry.refusal(err.code, 302);
+      const outcome = { versionMismatch: err.cause.secondLevelStatus };
+      return redirect(res, logoutResponseUrl(answering(err.messageId, err.relayState), outcome));
+    }
     // Core 3.7.3.2: a SessionIndex ends a session only of the person the NameID names. A session
     // saved before the hash was kept (no nameIdHash) ends by its index alone until it expires.
     const named = portalNameIdHash(request.nameId);
@@ -616,7 +635,7 @@ export async function createBrokerApp(
       }
     }
     // Without an IdP logout the person stays signed in there: say so (PartialLogout).
-    redirect(res, logoutResponseUrl(portalLogout, session !== undefined));
+    redirect(res, logoutResponseUrl(portalLogout, session === undefined ? 'success' : 'partial'));
   }
 
   /**
@@ -656,16 +675,19 @@ export async function createBrokerApp(
       { event: 'broker.logout', idp: pending.idp, result: success ? 'success' : 'partial' },
       'upstream logout answered',
     );
-    redirect(res, logoutResponseUrl(pending, !success));
+    redirect(res, logoutResponseUrl(pending, success ? 'success' : 'partial'));
   }
 
-  function logoutResponseUrl(logout: { requestId: string; relayState?: string }, partial: boolean): string {
+  function logoutResponseUrl(
+    logout: { requestId: string; relayState?: string },
+    outcome: LogoutOutcome,
+  ): string {
     const destination = settings.sp.sloUrl;
     const message = logoutResponse({
       issuer: settings.entityId,
       destination,
       inResponseTo: logout.requestId,
-      outcome: partial ? 'partial' : 'success',
+      outcome,
       now: now(),
     });
     return signedRedirectUrl('SAMLResponse', destination, message, {
@@ -678,7 +700,10 @@ export async function createBrokerApp(
     loginCallback,
     logoutCallback,
     serve: async (req, res, answer) => {
-      if (answer.kind === 'redirect') return redirect(res, answer.location);
+      if (answer.kind === 'redirect') {
+        if (answer.refused) telemetry.refusal(answer.refused.reason, 302, answer.refused.idp);
+        return redirect(res, answer.location);
+      }
       if (answer.kind === 'metadata') return sendXml(res, answer.xml);
       sendMessagePage(res, pageFor(req), 200, {
         title: 'broker.signedOut.title',

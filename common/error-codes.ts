@@ -93,7 +93,7 @@ export const SAML_CODES = {
   SAML_CERTIFICATE_INVALID: 'Configured certificate missing or unparsable (500)',
   SAML_MESSAGE_TYPE_UNEXPECTED: 'Root element is not the expected message',
   SAML_VERSION_UNSUPPORTED:
-    "Version is not 2.0; a request its sender signed is answered with a signed VersionMismatch (the broker's AuthnRequest and SOAP logout endpoints, the portal's SOAP endpoint), anything else refused",
+    "Version is not 2.0; a request its sender signed is answered with a signed VersionMismatch (at the broker's SSO, SLO and SOAP logout endpoints, the portal's SOAP endpoint), anything else refused",
   SAML_ISSUER_MISMATCH:
     'Issuer of the message or Assertion missing (where required) or not the expected party',
   SAML_AUDIENCE_MISMATCH: 'No Conditions/AudienceRestriction, or one that does not name us',

@@ -224,7 +224,12 @@ export interface FrontchannelLogout {
 
 /** What a backend's own endpoint (metadata, IdP-initiated logout) answers. */
 export type ServiceAnswer =
-  | { kind: 'redirect'; location: string }
+  | {
+      kind: 'redirect';
+      location: string;
+      /** The IdP's own request, answered with a status that refuses it (VersionMismatch): its reason code. */
+      refused?: { reason: string; idp: string };
+    }
   | { kind: 'metadata'; xml: string }
   /** The person is signed out and there is nowhere to send them: the broker says so. */
   | { kind: 'signedOut' };

@@ -6,6 +6,8 @@ import {
   buildSpMetadata,
   decodePostedMessage,
   type IdpMetadata,
+  isVersionRefusal,
+  type LogoutOutcome,
   logoutRequest,
   logoutResponse,
   MAX_CLOCK_SKEW_SECONDS,
@@ -156,7 +158,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
    */
   async function logoutResponseUrl(
     inResponseTo: string,
-    partial: boolean,
+    outcome: LogoutOutcome,
     relayState?: string,
   ): Promise<string | undefined> {
     const idp = await metadata.current();
@@ -165,7 +167,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       issuer: entityId,
       destination: idp.sloUrl,
       inResponseTo,
-      outcome: partial ? 'partial' : 'success',
+      outcome,
       now: now(),
     });
     return signedRedirectUrl('SAMLResponse', idp.sloUrl, message, {
@@ -208,7 +210,10 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
     return partial;
   }
 
-  /** The IdP's own LogoutRequest through the browser (the person signed out there). */
+  /**
+   * The IdP's own LogoutRequest through the browser (the person signed out there). One it signed in
+   * another Version ends nothing and is answered VersionMismatch at its SingleLogoutService (ADR 0204).
+   */
   const idpLogout: ServiceEndpoint = {
     path: sloPath,
     method: 'GET',
@@ -218,11 +223,20 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       return issuer !== undefined && (await metadata.current()).entityId === issuer;
     },
     async serve(request) {
-      const message = await withIdpCertificates((idp) =>
-        acceptLogoutRequest({ kind: 'redirect', rawQuery: request.rawQuery }, idp, sloEndpoint()),
-      );
+      let message: Awaited<ReturnType<typeof acceptLogoutRequest>>;
+      try {
+        message = await withIdpCertificates((idp) =>
+          acceptLogoutRequest({ kind: 'redirect', rawQuery: request.rawQuery }, idp, sloEndpoint()),
+        );
+      } catch (err) {
+        if (!isVersionRefusal(err)) throw err;
+        const outcome = { versionMismatch: err.cause.secondLevelStatus };
+        const answer = await logoutResponseUrl(err.messageId, outcome, err.relayState);
+        if (!answer) throw err;
+        return { kind: 'redirect', location: answer, refused: { reason: err.code, idp: name } };
+      }
       const partial = await message.once(() => endNamedSessions(message, 'redirect'));
-      const answer = await logoutResponseUrl(message.id, partial, message.relayState);
+      const answer = await logoutResponseUrl(message.id, partial ? 'partial' : 'success', message.relayState);
       return answer ? { kind: 'redirect', location: answer } : { kind: 'signedOut' };
     },
   };

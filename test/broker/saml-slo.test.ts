@@ -346,9 +346,48 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     });
   }
 
+  it("answers the IdP's signed LogoutRequest of Version 3.0 with a signed VersionMismatch/RequestVersionTooHigh at its SingleLogoutService, and keeps the session (ADR 0204)", async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(withSlo, browser);
+    const request = idpLogoutRequestUrl(
+      withSlo.idp,
+      withSlo.sp,
+      { nameId: 'carol@example.test', sessionIndex: '_session-9' },
+      'idp-rs-v',
+    );
+    const forged = resignedByIdp(withSlo.idp, request.url, (xml) =>
+      xml.replace('Version="2.0"', 'Version="3.0"'),
+    );
+    const answer = await fetch(forged, { redirect: 'manual' });
+    expect(answer.status, await answer.clone().text()).to.equal(302);
+    const toIdp = new URL(answer.headers.get('location')!);
+    expect(`${toIdp.origin}${toIdp.pathname}`).to.equal(UPSTREAM_SLO);
+    expect(toIdp.searchParams.get('RelayState')).to.equal('idp-rs-v');
+    // samlify verifies the broker's signature first, then refuses the status it reads.
+    const read = await withSlo.idp.parseLogoutResponse(withSlo.sp, 'redirect', redirectRequest(toIdp)).then(
+      () => 'accepted',
+      (err: Error) => err.message,
+    );
+    expect(read).to.equal(
+      'ERR_FAILED_STATUS with top tier code: urn:oasis:names:tc:SAML:2.0:status:VersionMismatch, second tier code: urn:oasis:names:tc:SAML:2.0:status:RequestVersionTooHigh',
+    );
+    const xml = inflateRedirectPayload(toIdp.searchParams.get('SAMLResponse')!);
+    expect(xml).to.include(`InResponseTo="${request.id}"`);
+    expect(withSlo.broker.logs.findLast((l) => l['event'] === 'broker.refusal')).to.include({
+      reason: 'SAML_VERSION_UNSUPPORTED',
+      status: 302,
+      idp: 'upstream',
+    });
+    const { location } = await portalLogout(withSlo, browser, profile);
+    expect(location.startsWith(UPSTREAM_SLO), 'the session still leads to the IdP').to.equal(true);
+  });
+
   // The Issuer of a LogoutRequest picks whose keys verify it (the IdP's or the portal's): another
   // Issuer is judged as the portal's and fails its signature, so those attacks are asserted apart.
-  for (const attack of LOGOUT_REQUEST_ATTACKS.filter((a) => a.reason !== 'SAML_ISSUER_MISMATCH')) {
+  // Another Version of the IdP's own request is answered (above), not refused with a page.
+  for (const attack of LOGOUT_REQUEST_ATTACKS.filter(
+    (a) => a.reason !== 'SAML_ISSUER_MISMATCH' && a.reason !== 'SAML_VERSION_UNSUPPORTED',
+  )) {
     it(`refuses the IdP's LogoutRequest ${attack.sends}, and keeps the session: ${attack.reason}`, async () => {
       const browser = new Browser();
       const profile = await loggedIn(withSlo, browser);

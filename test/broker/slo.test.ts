@@ -1,3 +1,4 @@
+import { deflateRawSync } from 'node:zlib';
 import type { Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
@@ -246,7 +247,36 @@ describe('broker: Single Logout', () => {
     expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(reason);
   }
 
-  for (const attack of LOGOUT_REQUEST_ATTACKS) {
+  it('answers a portal-signed LogoutRequest of Version 3.0 with a signed VersionMismatch/RequestVersionTooHigh LogoutResponse at its SLO URL, and the session stays (ADR 0204)', async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(browser);
+    const xml = logoutRequest(profile.sessionIndex!).replace('Version="2.0"', 'Version="3.0"');
+    const query = signRedirectQuery('SAMLRequest', xml, { keyPem: stack.pki.portalKey, relayState: 'rs-v' });
+    const response = await fetch(`${stack.broker.url}/saml/slo?${query}`, { redirect: 'manual' });
+    expect(response.status).to.equal(302);
+    const answer = verifiedLogoutResponse(response.headers.get('location')!);
+    expect(answer.codes).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:VersionMismatch',
+      'urn:oasis:names:tc:SAML:2.0:status:RequestVersionTooHigh',
+    ]);
+    expect(answer.root.getAttribute('InResponseTo')).to.equal(/ID="([^"]+)"/.exec(xml)![1]);
+    expect(answer.relayState).to.equal('rs-v');
+    expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+      'SAML_VERSION_UNSUPPORTED',
+    );
+    expect(await sessionLives(browser, profile), 'the session still leads to the IdP').to.equal(true);
+  });
+
+  it('refuses an unsigned LogoutRequest of Version 3.0 with a page, answering nothing', async () => {
+    const xml = logoutRequest('_any').replace('Version="2.0"', 'Version="3.0"');
+    await expectRefusal(
+      `SAMLRequest=${encodeURIComponent(deflateRawSync(xml).toString('base64'))}`,
+      'SAML_SIGNATURE_MISSING',
+    );
+  });
+
+  // Another Version of the portal's own request is answered (above), not refused with a page.
+  for (const attack of LOGOUT_REQUEST_ATTACKS.filter((a) => a.reason !== 'SAML_VERSION_UNSUPPORTED')) {
     it(`refuses a portal LogoutRequest ${attack.sends}, and the session stays: ${attack.reason}`, async () => {
       const browser = new Browser();
       const profile = await loggedIn(browser);
