@@ -88,42 +88,56 @@ describe('leader fencing: writes only while the lease is held', function () {
     );
   });
 
-  it('stops writing a renew deadline after it sent the write that took the lease, however late the answer came', async () => {
-    let clockMs = 0;
-    const leases = collectionPath(KINDS.lease, namespace);
-    // The API server stores the Lease at once; its answer takes a second to come back (a slow or
-    // congested path), on the replica's own clock.
-    class SlowAnswers extends KubeClient {
-      override async request<T>(method: string, path: string, args?: RequestArgs): Promise<T> {
-        const answer = await super.request<T>(method, path, args);
-        if (method !== 'GET' && path.startsWith(leases)) clockMs += 1_000;
-        return answer;
+  for (const step of ['acquire', 'renewal'] as const) {
+    const sent = step === 'acquire' ? 'the write that took the lease' : 'its renewal';
+    it(`stops writing a renew deadline after it sent ${sent}, however late the answer came`, async () => {
+      let clockMs = 0;
+      const leases = collectionPath(KINDS.lease, namespace);
+      // The replica's path to the API server for Lease writes: answered at once; or stored at once
+      // and answered a second late on the replica's own clock (a slow or congested path back),
+      // after which it is cut (a partition: no renewal gets through).
+      let leasePath: 'fast' | 'slow' | 'cut' = step === 'acquire' ? 'slow' : 'fast';
+      class LeasePath extends KubeClient {
+        override async request<T>(method: string, path: string, args?: RequestArgs): Promise<T> {
+          const leaseWrite = method !== 'GET' && path.startsWith(leases);
+          if (leaseWrite && leasePath === 'cut') throw new Error('partitioned');
+          const answer = await super.request<T>(method, path, args);
+          if (leaseWrite && leasePath === 'slow') {
+            clockMs += 1_000;
+            leasePath = 'cut';
+          }
+          return answer;
+        }
       }
-    }
-    const lease = 'slow-answers';
-    const old = replica('slow', () => clockMs, { client: new SlowAnswers(env.kubeConfig), lease });
-    expect(await old.elector.acquire()).to.equal(true);
-    expect(clockMs).to.equal(1_000);
+      const lease = `slow-${step}`;
+      const old = replica(`slow-${step}`, () => clockMs, { client: new LeasePath(env.kubeConfig), lease });
+      expect(await old.elector.acquire()).to.equal(true);
+      if (step === 'renewal') {
+        leasePath = 'slow';
+        old.elector.keepRenewing(() => undefined);
+        await eventually(async () => leasePath === 'cut', 'the renewal answered late');
+      }
+      expect(clockMs).to.equal(1_000);
 
-    // No renewal gets through after that. A standby takes the lease once it has seen the record
-    // unchanged for the lease duration, so at least that long after the write was sent.
-    const standby = replica('after-slow', () => performance.now(), { lease });
-    expect(await standby.elector.acquire()).to.equal(true);
-    standby.elector.keepRenewing(() => undefined);
+      // A standby takes the lease once it has seen the record unchanged for the lease duration,
+      // so at least that long after the write was sent.
+      const standby = replica(`after-slow-${step}`, () => performance.now(), { lease });
+      expect(await standby.elector.acquire()).to.equal(true);
+      standby.elector.keepRenewing(() => undefined);
 
-    // The old leader's clock at the lease duration after its send: the renew deadline (1.5 s) has
-    // passed since the send, though not since the answer (at 1 s).
-    clockMs = 2_000;
-    expect(old.elector.holds()).to.equal(false);
-    const refused = await old.client.create(configMaps(), configMap('after-slow-answer')).then(
-      () => undefined,
-      (err: unknown) => err,
-    );
-    expect(refused).to.be.instanceOf(NotLeaderError);
-    expect(await env.client.get(objectPath(KINDS.configMap, namespace, 'after-slow-answer'))).to.equal(
-      undefined,
-    );
-  });
+      // The old leader's clock at the lease duration after its send: the renew deadline (1.5 s)
+      // has passed since the send, though not since the answer (at 1 s).
+      clockMs = 2_000;
+      expect(old.elector.holds()).to.equal(false);
+      const name = `after-slow-${step}`;
+      const refused = await old.client.create(configMaps(), configMap(name)).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(refused).to.be.instanceOf(NotLeaderError);
+      expect(await env.client.get(objectPath(KINDS.configMap, namespace, name))).to.equal(undefined);
+    });
+  }
 
   it('writes nothing before the lease is first acquired', async () => {
     const early = replica('early', () => performance.now());
