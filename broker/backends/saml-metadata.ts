@@ -8,7 +8,7 @@ import {
   parseIdpMetadata,
   SamlError,
 } from '../../common/saml/index.js';
-import { boundedResponse, type OutboundInit } from '../../common/tls/index.js';
+import { boundedResponse, type OutboundInit, outboundBoundMet } from '../../common/tls/index.js';
 import { KeyCopyReads } from './key-copy-reads.js';
 import { KeyReadHealth } from './key-read-health.js';
 import { RefetchCooldown } from './refetch-cooldown.js';
@@ -167,8 +167,9 @@ async function fetchMetadata(url: string, fetchImpl: typeof fetch, timeoutMs: nu
     const init: OutboundInit = { redirect: 'error', signal, maxResponseBytes: MAX_METADATA_BYTES };
     response = await fetchImpl(url, init);
   } catch (cause) {
-    // A Content-Length over the limit is refused before the body (its own reason, as below).
-    if (cause instanceof JsmSsoError && cause.code === 'UPSTREAM_RESPONSE_TOO_LARGE') throw cause;
+    // A Content-Length over the limit is refused before the body (its own reason, as below), and a
+    // host name that did not resolve in time is said as such (ADR 0206).
+    if (outboundBoundMet(cause)) throw cause;
     throw unavailable('the IdP metadata could not be fetched', cause);
   }
   if (!response.ok) {

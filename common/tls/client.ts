@@ -206,6 +206,17 @@ function exchange(agent: Agent, url: URL, init: RequestInit, limit: number): Pro
   });
 }
 
+/**
+ * The call met one of this client's own bounds, which a retry would meet again and whose reason
+ * callers keep (502 to the person): an answer over its read limit (ADR 0149), a host name the
+ * resolver gave no answer for within the lookup deadline, a retry waiting on the same lookup (ADR 0206).
+ */
+export function outboundBoundMet(err: unknown): err is JsmSsoError {
+  return err instanceof JsmSsoError && OUTBOUND_BOUNDS.has(err.code);
+}
+
+const OUTBOUND_BOUNDS = new Set(['UPSTREAM_RESPONSE_TOO_LARGE', 'UPSTREAM_DNS_TIMEOUT']);
+
 function refusalFor(protocol: string, hostname: string, allowLoopbackHttp: boolean): JsmSsoError | undefined {
   if (protocol === 'https:') return undefined;
   if (protocol === 'http:' && allowLoopbackHttp && isLoopbackHost(hostname)) return undefined;

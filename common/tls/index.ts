@@ -1,6 +1,12 @@
 export { boundedResponse, DEFAULT_MAX_RESPONSE_BYTES } from './bounded-body.js';
 export { type CaBundleRef, caBundleFor, parseCaBundle, trustedCas } from './ca-bundle.js';
-export { createTlsFetch, type OutboundInit, type TlsFetch, type TlsFetchOptions } from './client.js';
+export {
+  createTlsFetch,
+  type OutboundInit,
+  outboundBoundMet,
+  type TlsFetch,
+  type TlsFetchOptions,
+} from './client.js';
 export { createHostLookup, HOST_LOOKUP_DEADLINE_MS, hostLookup } from './host-lookup.js';
 export { isLoopbackHost } from './loopback.js';
 export {

@@ -1,6 +1,5 @@
-import { JsmSsoError } from '../../common/errors.js';
 import { exchangeSignal, releasedWithBody } from '../../common/exchange-signal.js';
-import type { OutboundInit } from '../../common/tls/index.js';
+import { type OutboundInit, outboundBoundMet } from '../../common/tls/index.js';
 import { AtlassianBulkhead, type BulkheadLimits, DEFAULT_BULKHEAD_LIMITS } from './bulkhead.js';
 import { AtlassianError, codeForStatus, parseErrorBody } from './errors.js';
 import { pageDeadline, pageTimedOut } from './page-budget.js';
@@ -122,16 +121,6 @@ function headerRecord(headers: Headers): Record<string, string> {
     out[key] = value;
   });
   return out;
-}
-
-/**
- * The outbound client's refusals that a retry would only meet again, so none is made (502 to the
- * person, the reason kept): an answer over the read limit; a site name the resolver gave no answer
- * for, whose lookup a retry would wait on again (ADR 0206).
- */
-const NOT_RETRIED = new Set(['UPSTREAM_RESPONSE_TOO_LARGE', 'UPSTREAM_DNS_TIMEOUT']);
-function isNotRetried(err: unknown): boolean {
-  return err instanceof JsmSsoError && NOT_RETRIED.has(err.code);
 }
 
 /** An attempt not made: its page's deadline passed while it waited for a bulkhead slot. */
@@ -314,7 +303,7 @@ export class AtlassianTransport {
           ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
         });
       } catch (err) {
-        if (isNotRetried(err)) throw err;
+        if (outboundBoundMet(err)) throw err;
         const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
         o.onCall?.(method, path, failure, elapsed());
         return { failure, cause: err };
@@ -335,7 +324,7 @@ export class AtlassianTransport {
       try {
         return { response, text: await response.text() };
       } catch (err) {
-        if (isNotRetried(err)) throw err;
+        if (outboundBoundMet(err)) throw err;
         // The headers came within the timeout but the body did not (or the connection broke).
         const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
         return { failure, cause: err };

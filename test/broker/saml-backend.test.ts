@@ -8,6 +8,7 @@ import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { createLogger } from '../../common/log.js';
 import { NS, type SamlError, verifyRedirectSignature } from '../../common/saml/index.js';
 import { createSealer } from '../../common/sealer.js';
+import { createHostLookup, createTlsFetch } from '../../common/tls/index.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { firstByName } from '../../testkit/saml-fixtures.js';
 import { applyXsw, XSW_VARIANTS } from '../../testkit/xsw.js';
@@ -319,6 +320,28 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
     const refused = await refusalCode(backend.startLogin('big', PROMPT));
     expect(refused).to.equal('UPSTREAM_RESPONSE_TOO_LARGE');
     expect(huge.pulled(), 'bytes read').to.be.at.most(1024 * 1024 + 2 * 64 * 1024);
+  });
+
+  it("says UPSTREAM_DNS_TIMEOUT, not SAML_METADATA_UNAVAILABLE, when the metadata host's name gets no answer (ADR 0206)", async () => {
+    // The outbound client with a resolver that never answers, as test/faults/dns-never-answers.test.ts
+    // shows the system's does when its DNS server drops the queries.
+    const neverAnswers = createHostLookup({ deadlineMs: 50, resolveAll: () => undefined });
+    const fetch = createTlsFetch({ lookup: neverAnswers });
+    try {
+      const backend = backendFor(
+        {
+          name: 'upstream',
+          saml: { metadataUrl: 'https://idp.never-resolves.test/metadata' },
+          attributeMapping: {},
+          emailTrust: 'asserted',
+        },
+        store,
+        { fetch },
+      );
+      expect(await refusalCode(backend.startLogin('dns', PROMPT))).to.equal('UPSTREAM_DNS_TIMEOUT');
+    } finally {
+      await fetch.close();
+    }
   });
 
   it('refuses metadata whose Content-Length is over 1 MiB without reading its body', async () => {
