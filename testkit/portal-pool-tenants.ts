@@ -19,8 +19,17 @@ export interface PortalTenant {
   secretsDir: string;
 }
 
-/** One tenant per URL, named `portal-<a|b|c…>-<run>`. */
-export function portalPoolTenants(urls: readonly string[], siteUrl: string, run: string): PortalTenant[] {
+/**
+ * One tenant per URL, named `portal-<a|b|c…>-<run>`, on the Atlassian site `siteUrl` (one for all,
+ * or each tenant's by index: a site of its own, to stall one alone), with `atlassian` added to each
+ * one's spec.atlassian (its limits, say).
+ */
+export function portalPoolTenants(
+  urls: readonly string[],
+  siteUrl: string | readonly string[],
+  run: string,
+  atlassian: Record<string, unknown> = {},
+): PortalTenant[] {
   return urls.map((url, i) => {
     const letter = String.fromCharCode(97 + i);
     const name = `portal-${letter}-${run}`;
@@ -33,9 +42,10 @@ export function portalPoolTenants(urls: readonly string[], siteUrl: string, run:
           portal: { url, title: `Help Center ${letter.toUpperCase()}` },
           ...PORTAL_ONLY_SPEC,
           atlassian: {
-            siteUrl,
+            siteUrl: typeof siteUrl === 'string' ? siteUrl : siteUrl[i],
             credentialsSecretRef: { name: 'atlassian' },
             organizationMappings: [{ organizationId: '1', emailDomain: 'acme.test' }],
+            ...atlassian,
           },
         },
       }),

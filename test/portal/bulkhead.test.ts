@@ -3,32 +3,31 @@
 // handler. Tenant A's Atlassian site stalls: A's customers get a quick, stable answer
 // (ATLASSIAN_BUSY or ATLASSIAN_TIMEOUT), A's site never sees more than A's limit of calls at once,
 // and the other tenants go on being served meanwhile.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { RequestListener } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Registry } from 'prom-client';
-import { stringify } from 'yaml';
-import { parseTenant } from '../../common/config/load.js';
-import { SecretDirectory } from '../../common/config/secrets.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { createPortalApp } from '../../portal/app.js';
-import { makeKeyPair } from '../../testkit/keys.js';
 import { listenOnLoopbacks, MemoryTenantSource } from '../../testkit/pool.js';
 import {
   type Browser,
   type Harness,
-  PORTAL_ONLY_SPEC,
   reasons,
   signIn,
   signInAt,
   startHarness,
 } from '../../testkit/portal-harness.js';
+import {
+  brokerCertificatesOf,
+  type PortalTenant,
+  portalPoolBundles,
+  portalPoolTenants,
+  removePortalPoolTenants,
+} from '../../testkit/portal-pool-tenants.js';
 
 const LIMITS = { maxConcurrentCalls: 2, callsPerSecond: 100 };
 const STALLED_TIMEOUT_MS = 4_000;
@@ -171,55 +170,33 @@ describe('portal bulkheads: one tenant’s stalled Atlassian site does not hold 
 
   describe('a pool of three tenants behind one handler', () => {
     const logs: Record<string, unknown>[] = [];
-    const dirs: string[] = [];
     const emulators: RunningJsmEmulator[] = [];
+    let tenants: PortalTenant[];
     let front: Awaited<ReturnType<typeof listenOnLoopbacks>>;
     let running: RunningPool;
     const store = new MemoryFlowStore();
     const registry = createMetricsRegistry();
-    const brokerKey = makeKeyPair('broker.acme.test');
 
     before(async () => {
       let handler: RequestListener = (_req, res) => res.writeHead(503).end();
       front = await listenOnLoopbacks((req, res) => handler(req, res), 3);
+      // A site of its own for each tenant, so that one alone can stall.
       emulators.push(...(await Promise.all(front.urls.map(() => startJsmEmulator({})))));
-      const portalKey = makeKeyPair('portal.acme.test');
-      const bundles = front.urls.map((url, i) => {
-        const name = `pooled-${i}`;
-        const dir = mkdtempSync(join(tmpdir(), 'pool-bulkhead-'));
-        dirs.push(dir);
-        const write = (secret: string, key: string, value: string) => {
-          mkdirSync(join(dir, secret), { recursive: true });
-          writeFileSync(join(dir, secret, key), value);
-        };
-        write(`${name}-portal-signing`, 'tls.crt', portalKey.certPem);
-        write(`${name}-portal-signing`, 'tls.key', portalKey.keyPem);
-        write('atlassian', 'email', 'portal-bot@acme.test');
-        write('atlassian', 'apiToken', 'dev-api-token');
-        const tenant = parseTenant(
-          stringify({
-            apiVersion: 'jsm-sso.io/v1alpha1',
-            kind: 'JsmSsoTenant',
-            metadata: { name },
-            spec: {
-              portal: { url, title: `Help Center ${i}` },
-              ...PORTAL_ONLY_SPEC,
-              atlassian: {
-                siteUrl: emulators[i]!.url,
-                credentialsSecretRef: { name: 'atlassian' },
-                organizationMappings: [{ organizationId: '1', emailDomain: 'acme.test' }],
-                limits: LIMITS,
-              },
-            },
-          }),
-        );
-        return { key: name, tenant, secrets: new SecretDirectory(dir) };
-      });
+      tenants = portalPoolTenants(
+        front.urls,
+        emulators.map((e) => e.url),
+        'bulkhead',
+        { limits: LIMITS },
+      );
+      const brokerCertificates = brokerCertificatesOf(tenants);
       running = await startPool({
         part: 'portal',
         build: (context) =>
-          createPortalApp(context, { brokerCertificatesPem: [brokerKey.certPem], atlassian: TRANSPORT }),
-        source: new MemoryTenantSource(bundles),
+          createPortalApp(context, {
+            brokerCertificatesPem: brokerCertificates.get(context.tenantId)!,
+            atlassian: TRANSPORT,
+          }),
+        source: new MemoryTenantSource(portalPoolBundles(tenants)),
         store,
         registry,
         logger: createLogger({
@@ -237,24 +214,23 @@ describe('portal bulkheads: one tenant’s stalled Atlassian site does not hold 
       await front?.close();
       await store.close();
       await Promise.all(emulators.map((e) => e.close()));
-      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+      removePortalPoolTenants(tenants);
     });
 
     it('answers the stalled tenant’s customers with ATLASSIAN_BUSY or ATLASSIAN_TIMEOUT while the two others are served', async () => {
-      const tenants = await Promise.all(
-        front.urls.map(async (url, i): Promise<TenantUnderTest> => {
+      const underTest = await Promise.all(
+        tenants.map(async ({ name, url, brokerKey }, i): Promise<TenantUnderTest> => {
           const alice = await signInAt(url, brokerKey, 'alice@acme.test');
           expect((await alice.fetch(PAGE)).status).to.equal(200);
-          const tenant = `pooled-${i}`;
           return {
             emulator: emulators[i]!,
             alice,
-            logged: () => logs.filter((l) => l['tenant'] === tenant),
-            busyCalls: () => busyCallsOf(registry, tenant),
+            logged: () => logs.filter((l) => l['tenant'] === name),
+            busyCalls: () => busyCallsOf(registry, name),
           };
         }),
       );
-      await stalledSiteScenario(tenants[0]!, tenants.slice(1));
+      await stalledSiteScenario(underTest[0]!, underTest.slice(1));
     });
   });
 });
