@@ -22,7 +22,11 @@ import { audienceFault } from './oidc-audience.js';
 import { frontchannelSid } from './oidc-frontchannel-logout.js';
 import { type LogoutTokenClaims, verifyLogoutToken } from './oidc-logout-token.js';
 import { type ClaimsOf, ownRefusalIn, protocolRefusal } from './oidc-refusals.js';
-import { checkSignedUserinfo, keepingSignedUserinfo, keptSignedUserinfo } from './oidc-signed-userinfo.js';
+import {
+  checkSignedUserinfo,
+  type SignedUserinfoKeeper,
+  signedUserinfoKeeper,
+} from './oidc-signed-userinfo.js';
 import { type IdTokenSignatureCheck, idpSigningKeys, idTokenSignatureCheck } from './oidc-signing-keys.js';
 
 /**
@@ -308,9 +312,10 @@ interface Discovered {
 
 function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOptions): OAuthProtocol {
   let discovered: Promise<Discovered> | undefined;
+  const signedUserinfo = signedUserinfoKeeper(options.fetch);
   // Discovery is cached once it succeeds; a failure is retried on the next login.
   const discovery = () => {
-    discovered ??= discover(name, spec, options).catch((err: unknown) => {
+    discovered ??= discover(name, spec, options, signedUserinfo).catch((err: unknown) => {
       discovered = undefined;
       // A fault of the broker's own configuration (its client key type), or the outbound client's
       // refusal of the call (UPSTREAM_DNS_TIMEOUT: the IdP's name did not resolve, ADR 0206), is
@@ -348,7 +353,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
       let claims: Record<string, unknown> = { ...idToken };
       if (metadataOf(c).userinfo_endpoint) {
         // fetchUserInfo refuses a userinfo `sub` that differs from the ID token's (OIDC Core 5.3.2).
-        const { result: userinfo, jwt } = await keptSignedUserinfo(() =>
+        const { result: userinfo, jwt } = await signedUserinfo.kept(tokens.access_token, () =>
           guardProtocol(c, () => client.fetchUserInfo(c, tokens.access_token, idToken.sub), 'userinfo'),
         );
         if (jwt !== undefined) await checkSignedUserinfo(jwt, await tokenExpectations());
@@ -411,7 +416,12 @@ const PROTOCOL_CLAIMS = [
   'login_hint',
 ];
 
-async function discover(name: string, spec: OidcIdpSpec, options: OAuthBackendOptions): Promise<Discovered> {
+async function discover(
+  name: string,
+  spec: OidcIdpSpec,
+  options: OAuthBackendOptions,
+  signedUserinfo: SignedUserinfoKeeper,
+): Promise<Discovered> {
   const auth = await clientAuthentication(spec, options.secrets);
   // discovery() refuses a document whose `issuer` is not exactly the configured one.
   const c = await client.discovery(
@@ -421,7 +431,7 @@ async function discover(name: string, spec: OidcIdpSpec, options: OAuthBackendOp
     auth,
     {
       execute: insecureOnlyOnLoopback(spec.issuer),
-      [client.customFetch]: customFetch(keepingSignedUserinfo(options.fetch)),
+      [client.customFetch]: customFetch(signedUserinfo.fetch),
       // Discovery's deadline; openid-client keeps it for every later call of the configuration
       // (token, userinfo).
       timeout: options.context.idpTimeoutMs / 1000,

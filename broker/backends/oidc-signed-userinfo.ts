@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { BrokerErrorCode } from '../../common/error-codes.js';
 import { JsmSsoError } from '../../common/errors.js';
@@ -14,28 +13,66 @@ import { keysUnreadable } from './oidc-signing-keys.js';
  * anyone on the path could have made as the OP's.
  */
 
-/** Where the fetch hook leaves the JWT of the userinfo call under way (one per call, not per IdP). */
-const userinfoCall = new AsyncLocalStorage<{ jwt?: Promise<string> }>();
+/** A userinfo call under way: the JWT its answer was, once the fetch hook has seen it. */
+interface UserinfoCall {
+  jwt?: Promise<string>;
+  /** Settles when the call is over: a later call presenting the same token waits for it. */
+  over: Promise<void>;
+}
 
 /**
- * The IdP's fetch, which keeps a copy of a userinfo answer that is a JWT for the call that asked
- * (keptSignedUserinfo). Any other answer passes untouched.
+ * One IdP's fetch, which keeps a copy of a userinfo answer that is a JWT for the call that asked,
+ * and the runner of those calls (`kept`). A call is known by what it alone sends: its access token,
+ * as `Authorization: Bearer` (the token request authenticates the client, Basic or in its body; the
+ * JWKS and discovery carry nothing). Calls presenting the same token run one after another, so an
+ * answer is never given to another call than its own. A context carried across the call's awaits
+ * (AsyncLocalStorage) would know the call too, but in Node 22 its first use turns on a promise hook
+ * for the whole process, and every sign-in's promises paid for it from then on (ADR 0203).
  */
-export function keepingSignedUserinfo(fetchImpl: typeof globalThis.fetch): typeof globalThis.fetch {
-  return async (input, init) => {
-    const response = await fetchImpl(input, init);
-    const call = userinfoCall.getStore();
-    if (call && response.headers.get('content-type')?.split(';')[0]?.trim() === 'application/jwt')
-      call.jwt = response.clone().text();
-    return response;
+export interface SignedUserinfoKeeper {
+  fetch: typeof globalThis.fetch;
+  /** Runs the userinfo request presenting `accessToken`; what it returns, and the JWT the answer was when it was one. */
+  kept<T>(accessToken: string, request: () => Promise<T>): Promise<{ result: T; jwt?: string }>;
+}
+
+export function signedUserinfoKeeper(fetchImpl: typeof globalThis.fetch): SignedUserinfoKeeper {
+  /** By the Authorization header value the call sends. */
+  const calls = new Map<string, UserinfoCall>();
+  return {
+    async fetch(input, init) {
+      const response = await fetchImpl(input, init);
+      if (calls.size === 0) return response;
+      const call = calls.get(new Headers(init?.headers).get('authorization') ?? '');
+      if (call && response.headers.get('content-type')?.split(';')[0]?.trim() === 'application/jwt')
+        call.jwt = response.clone().text();
+      return response;
+    },
+    async kept(accessToken, request) {
+      let key: string;
+      try {
+        key = authorizationPresenting(accessToken);
+      } catch {
+        // Not a value a header can hold: the request fails as it sets the same header (TypeError).
+        return { result: await request() };
+      }
+      for (let earlier = calls.get(key); earlier; earlier = calls.get(key)) await earlier.over;
+      let end = () => {};
+      const call: UserinfoCall = { over: new Promise((resolve) => (end = resolve)) };
+      calls.set(key, call);
+      try {
+        const result = await request();
+        return { result, ...(call.jwt ? { jwt: await call.jwt } : {}) };
+      } finally {
+        calls.delete(key);
+        end();
+      }
+    },
   };
 }
 
-/** Runs the userinfo request; what it returns, and the JWT the answer was when it was one. */
-export async function keptSignedUserinfo<T>(request: () => Promise<T>): Promise<{ result: T; jwt?: string }> {
-  const call: { jwt?: Promise<string> } = {};
-  const result = await userinfoCall.run(call, request);
-  return { result, ...(call.jwt ? { jwt: await call.jwt } : {}) };
+/** The Authorization header a userinfo call presenting `accessToken` sends, as fetch's Headers hold it. */
+function authorizationPresenting(accessToken: string): string {
+  return new Headers({ authorization: `Bearer ${accessToken}` }).get('authorization')!;
 }
 
 export interface SignedUserinfoExpectations {

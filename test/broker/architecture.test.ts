@@ -77,4 +77,20 @@ describe('broker architecture', () => {
       );
     expect(imports).to.deep.equal([]);
   });
+
+  // In Node 22 the first AsyncLocalStorage.run (or any async hook) turns on a promise hook for the
+  // whole process, for good: every promise of every later sign-in pays for it (ADR 0203). The
+  // broker and the code it shares pass what a call needs as a parameter instead.
+  it('uses no async_hooks (AsyncLocalStorage) in the broker or the code it shares', () => {
+    const users = files
+      .filter(({ path }) => path.startsWith('broker/') || path.startsWith('common/'))
+      .flatMap(({ path, source }) =>
+        source.statements
+          .filter(ts.isImportDeclaration)
+          .map((statement) => (statement.moduleSpecifier as ts.StringLiteral).text)
+          .filter((specifier) => specifier === 'node:async_hooks' || specifier === 'async_hooks')
+          .map((specifier) => `${path} imports ${specifier}`),
+      );
+    expect(users).to.deep.equal([]);
+  });
 });
