@@ -43,8 +43,13 @@ export function signedUserinfoKeeper(fetchImpl: typeof globalThis.fetch): Signed
       const response = await fetchImpl(input, init);
       if (calls.size === 0) return response;
       const call = calls.get(new Headers(init?.headers).get('authorization') ?? '');
-      if (call && response.headers.get('content-type')?.split(';')[0]?.trim() === 'application/jwt')
-        call.jwt = response.clone().text();
+      if (call && response.headers.get('content-type')?.split(';')[0]?.trim() === 'application/jwt') {
+        const jwt = response.clone().text();
+        // Read only if the call succeeds; an answer broken off mid-body fails the call itself, and
+        // this copy's rejection, left unhandled, would end the whole broker process.
+        jwt.catch(() => undefined);
+        call.jwt = jwt;
+      }
       return response;
     },
     async kept(accessToken, request) {

@@ -89,4 +89,42 @@ describe('broker: a signed userinfo answer is kept for the call it answers', () 
     expect(error).to.be.instanceOf(TypeError);
     expect(idp.waiting).to.deep.equal([]);
   });
+
+  it('leaves no unhandled rejection when a JWT answer breaks off mid-body and the call fails', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    // Mocha's own listener would report it against whichever test runs next: this test counts it.
+    const mochaListeners = process.listeners('unhandledRejection');
+    process.removeAllListeners('unhandledRejection');
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const idp = heldIdp();
+      const keeper = signedUserinfoKeeper(idp.fetch);
+      const call = keeper.kept('token-a', userinfoRequest(keeper.fetch, 'token-a'));
+      // The IdP's connection is reset after the first bytes of a signed answer.
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('eyJhbGciOi'));
+          setImmediate(() => controller.error(new Error('socket reset mid-body')));
+        },
+      });
+      await idp.answer(
+        'Bearer token-a',
+        new Response(body, { headers: { 'content-type': 'application/jwt' } }),
+      );
+      let error: unknown;
+      try {
+        await call;
+      } catch (err) {
+        error = err;
+      }
+      expect((error as Error | undefined)?.message).to.equal('socket reset mid-body');
+      // Two turns for a rejection left unhandled to be reported.
+      for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(unhandled, 'unhandled rejections (each would end the broker process)').to.deep.equal([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      for (const listener of mochaListeners) process.on('unhandledRejection', listener);
+    }
+  });
 });
