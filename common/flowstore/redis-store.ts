@@ -387,7 +387,12 @@ export class RedisFlowStore implements FlowStore {
    */
   async #ready(): Promise<void> {
     const redis = this.client;
-    if (redis.status === 'ready') return;
+    // A READONLY answer ends the connection to make a new one (reconnectOnError): until its close
+    // is seen the status still says ready, but the stream takes no command. The reconnect is
+    // already asked for, so a command waits for it (its delay and one attempt) like one sent while
+    // an attempt is under way, instead of failing at once: "the next command goes through".
+    const reconnecting = redis.status === 'ready' && redis instanceof Redis && !redis.stream.writable;
+    if (redis.status === 'ready' && !reconnecting) return;
     if (redis.status === 'end') throw new Error('connection closed');
     const attempting = redis.status === 'connecting' || redis.status === 'connect';
     await new Promise<void>((resolve, reject) => {
@@ -404,9 +409,15 @@ export class RedisFlowStore implements FlowStore {
         settle(new Error(`not connected (${redis.status})`, cause ? { cause } : undefined));
       };
       const onReady = () => settle();
-      const timer = setTimeout(fail, attempting ? attemptDeadlineMs(redis) : READY_WAIT_MS);
+      const waitMs = reconnecting
+        ? retryStrategy(1) + attemptDeadlineMs(redis)
+        : attempting
+          ? attemptDeadlineMs(redis)
+          : READY_WAIT_MS;
+      const timer = setTimeout(fail, waitMs);
       redis.once('ready', onReady);
       if (attempting) redis.once('close', fail).once('end', fail);
+      else if (reconnecting) redis.once('end', fail);
     });
   }
 
