@@ -3,6 +3,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { brokerBasePath } from '../common/config/broker-endpoints.js';
 import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
+import { STORE_FULL_RETRY_AFTER_SECONDS, storeRefusalOf } from '../common/flowstore/refusal-answer.js';
 import { clientIp } from '../common/http/client-ip.js';
 import { parseCookies, serializeCookie } from '../common/http/cookies.js';
 import { securityHeaderSetter } from '../common/http/security-headers.js';
@@ -62,7 +63,7 @@ import {
   sendPostBindingPage,
 } from './pages.js';
 import { portalLogoutSender, portalSubjectSealer } from './portal-logout.js';
-import { refusalText } from './refusal-text.js';
+import { FAULT_TEXT, refusalText } from './refusal-text.js';
 import { routeLabels } from './route-labels.js';
 import {
   type AcceptedAuthnRequest,
@@ -839,6 +840,9 @@ export async function createBrokerApp(
       if (reason === 'BROKER_INTERNAL')
         logger.error({ event: 'broker.internal_error', ...unexpectedErrorFields(err) }, 'internal error');
     }
+    // Retry-After only where asking again can help: a full store gets room back as entries expire.
+    if (storeRefusalOf(err) === 'full' && !res.headersSent)
+      res.setHeader('Retry-After', String(STORE_FULL_RETRY_AFTER_SECONDS));
     // An IdP's server reads a SOAP endpoint's answer: a fault naming the reason, never a page.
     if (!soapPaths.has(path)) sendFailurePage(req, res, err);
     else if (!res.headersSent) sendSoapFault(res, status, reason);
@@ -852,8 +856,7 @@ export async function createBrokerApp(
       return;
     }
     sendMessagePage(res, pageFor(req), err instanceof JsmSsoError ? err.status : 500, {
-      title: 'broker.unavailable.title',
-      message: 'broker.unavailable.message',
+      ...FAULT_TEXT[storeRefusalOf(err) ?? 'other'],
       reason: err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL',
     });
   }

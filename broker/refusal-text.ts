@@ -1,4 +1,5 @@
 import { type BrokerErrorCode, SAML_CODES } from '../common/error-codes.js';
+import type { StoreRefusal } from '../common/flowstore/refusal-answer.js';
 import type { MessageKey } from '../common/i18n/index.js';
 
 /**
@@ -92,3 +93,14 @@ export function refusalText(code: string): RefusalText {
     message,
   };
 }
+
+/**
+ * What a person reads on a fault's page (5xx). A flow store that refuses is said as it is (ADR 0212):
+ * full comes back by itself, refused needs the service's operators, and "try again in a few moments"
+ * would send people back to a page that stays the same.
+ */
+export const FAULT_TEXT: Readonly<Record<StoreRefusal | 'other', RefusalText>> = {
+  full: { title: 'broker.storeFull.title', message: 'broker.storeFull.message' },
+  refused: { title: 'broker.storeRefused.title', message: 'broker.storeRefused.message' },
+  other: { title: 'broker.unavailable.title', message: 'broker.unavailable.message' },
+};

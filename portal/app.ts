@@ -8,6 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { signingSecretName } from '../common/config/signing-secrets.js';
 import { JsmSsoError } from '../common/errors.js';
 import { RedisFlowStore } from '../common/flowstore/index.js';
+import { STORE_FULL_RETRY_AFTER_SECONDS, storeRefusalOf } from '../common/flowstore/refusal-answer.js';
 import { parseCookies } from '../common/http/cookies.js';
 import { securityHeaders } from '../common/http/security-headers.js';
 import { unexpectedErrorFields } from '../common/log.js';
@@ -283,7 +284,16 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       // `where` names the fault's place (FLOW_STORE_REFUSED: Redis's error kind and the command).
       logger.warn({ event: 'portal.error', reason: err.code, ...err.where }, err.message);
       telemetry.failed(err.code);
-      send(res, messagePage(pageContext(res), t('error.failed.title'), t('error.tryLater')), err.status);
+      const store = storeRefusalOf(err);
+      // Retry-After only where asking again can help: a full store gets room back as entries expire.
+      if (store === 'full') res.setHeader('Retry-After', String(STORE_FULL_RETRY_AFTER_SECONDS));
+      const message =
+        store === 'full'
+          ? t('error.storeFull')
+          : store === 'refused'
+            ? t('error.storeRefused', { reference: err.code })
+            : t('error.tryLater');
+      send(res, messagePage(pageContext(res), t('error.failed.title'), message), err.status);
       return;
     }
     telemetry.failed('PORTAL_INTERNAL');

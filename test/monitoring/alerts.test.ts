@@ -85,6 +85,16 @@ async function exposedSeriesNames(): Promise<Set<string>> {
 
 const METRIC_NAME = /\b(?:jsm_sso|process|nodejs)_[a-z0-9_]+\b/g;
 
+interface Dashboard {
+  panels: { title?: string; targets?: { expr: string }[] }[];
+  templating: { list: { query?: { query?: string } }[] };
+}
+
+const dashboard = () => JSON.parse(readFileSync(DASHBOARD, 'utf8')) as Dashboard;
+const seriesIn = (queries: string[]) => new Set(queries.flatMap((q) => q.match(METRIC_NAME) ?? []));
+const panelQueries = (d: Dashboard) => d.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+const alertQueries = () => renderedRules().groups.flatMap((g) => g.rules.map((r) => r.expr));
+
 describe('alert rules and dashboard (charts/jsm-sso)', function () {
   this.timeout(120_000);
 
@@ -138,19 +148,23 @@ describe('alert rules and dashboard (charts/jsm-sso)', function () {
 
   it('query only series that jsm-sso exposes, in the rules and in the dashboard', async () => {
     const exposed = await exposedSeriesNames();
-    const rules = renderedRules().groups.flatMap((g) => g.rules.map((r) => r.expr));
-    const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
-      panels: { targets?: { expr: string }[] }[];
-      templating: { list: { query?: { query?: string } }[] };
-    };
-    const queries = [
-      ...rules,
-      ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)),
-      ...dashboard.templating.list.flatMap((v) => (v.query?.query ? [v.query.query] : [])),
-    ];
-    const used = new Set(queries.flatMap((q) => q.match(METRIC_NAME) ?? []));
+    const board = dashboard();
+    const used = seriesIn([
+      ...alertQueries(),
+      ...panelQueries(board),
+      ...board.templating.list.flatMap((v) => (v.query?.query ? [v.query.query] : [])),
+    ]);
     expect(used.size).to.be.greaterThan(15);
     expect([...used].filter((name) => !exposed.has(name))).to.deep.equal([]);
     expect(used).to.include('process_cpu_seconds_total').and.include('jsm_sso_build_info');
+  });
+
+  it('show on the dashboard every series an alert fires on: the person it wakes finds it there', () => {
+    // The portal's 5xx (JsmSsoFlowStoreRefusing), failed IdP key reads and the heap limit were
+    // alerted on with no panel (ADR 0212).
+    const onPanels = seriesIn(panelQueries(dashboard()));
+    const alerted = [...seriesIn(alertQueries())];
+    expect(alerted).to.include('jsm_sso_portal_errors_total');
+    expect(alerted.filter((name) => !onPanels.has(name))).to.deep.equal([]);
   });
 });

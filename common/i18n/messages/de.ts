@@ -330,6 +330,10 @@ export const de: Catalogue = {
     'Dieses Formular wird von Ihrem vorherigen Klick noch gesendet. Sehen Sie gleich unter Meine Anfragen nach, bevor Sie es erneut senden.',
   'error.failed.title': 'Etwas ist schiefgelaufen',
   'error.tryLater': 'Bitte versuchen Sie es später noch einmal.',
+  'error.storeFull':
+    'Das Hilfe-Center hat gerade keinen Platz dafür. Er wird frei, sobald frühere Besuche enden: Bitte versuchen Sie es in einer Minute erneut.',
+  'error.storeRefused':
+    'Das Hilfe-Center ist wegen eines Problems auf Seiten des Dienstes nicht verfügbar, das seine Betreiber beheben müssen. Ein erneuter Versuch hilft erst, wenn sie es behoben haben. Wenn es anhält, nennen Sie bei Ihrer Meldung diese Referenz: {reference}.',
   'error.requestMoved':
     'Diese Anfrage wurde verschoben und hat eine neue Nummer: Öffnen Sie sie unter „Meine Anfragen“.',
   'error.requestNotFound': 'Diese Anfrage wurde nicht gefunden.',
@@ -395,4 +399,10 @@ export const de: Catalogue = {
     'Diese Anmeldung konnte nicht abgeschlossen werden. Beginnen Sie erneut im Help Center.',
   'broker.unavailable.title': 'Die Anmeldung ist vorübergehend nicht verfügbar',
   'broker.unavailable.message': 'Bitte versuchen Sie es in wenigen Augenblicken erneut.',
+  'broker.storeFull.title': 'Die Anmeldung ist ausgelastet',
+  'broker.storeFull.message':
+    'Für neue Anmeldungen ist gerade kein Platz. Er wird frei, sobald frühere Anmeldungen enden: Bitte versuchen Sie es in einer Minute erneut.',
+  'broker.storeRefused.title': 'Die Anmeldung ist nicht verfügbar',
+  'broker.storeRefused.message':
+    'Die Anmeldung ist wegen eines Problems auf Seiten des Dienstes nicht verfügbar, das seine Betreiber beheben müssen. Ein erneuter Versuch hilft erst, wenn sie es behoben haben. Wenn es anhält, nennen Sie bei Ihrer Meldung die Referenz unten.',
 };

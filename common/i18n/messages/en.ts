@@ -320,6 +320,10 @@ export const en = {
     'This form is still being sent from your earlier click. Look for it in My requests in a moment before sending it again.',
   'error.failed.title': 'Something went wrong',
   'error.tryLater': 'Please try again later.',
+  'error.storeFull':
+    'The help center has no room for this right now. Room comes back as earlier visits end: please try again in a minute.',
+  'error.storeRefused':
+    'The help center is unavailable because of a problem on the service’s side that its operators have to fix. Trying again will not help until they have. If it lasts, mention this reference when you report it: {reference}.',
   'error.requestMoved': 'This request was moved and has a new number: open it from My requests.',
   'error.requestNotFound': 'We could not find that request.',
 
@@ -382,6 +386,12 @@ export const en = {
   'broker.refused.other': 'This sign-in could not be completed. Start again from the help center.',
   'broker.unavailable.title': 'Sign-in is temporarily unavailable',
   'broker.unavailable.message': 'Please try again in a few moments.',
+  'broker.storeFull.title': 'Sign-in is busy',
+  'broker.storeFull.message':
+    'There is no room for new sign-ins right now. Room comes back as earlier sign-ins end: please try again in a minute.',
+  'broker.storeRefused.title': 'Sign-in is unavailable',
+  'broker.storeRefused.message':
+    'Sign-in is unavailable because of a problem on the service’s side that its operators have to fix. Trying again will not help until they have. If it lasts, mention the reference below when you report it.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -328,6 +328,10 @@ export const fr: Catalogue = {
     'Ce formulaire est encore en cours d’envoi depuis votre clic précédent. Regardez dans Mes demandes dans un instant avant de le renvoyer.',
   'error.failed.title': 'Une erreur s’est produite',
   'error.tryLater': 'Veuillez réessayer plus tard.',
+  'error.storeFull':
+    'Le centre d’aide n’a plus de place pour cela pour le moment. La place revient à mesure que les visites précédentes se terminent : veuillez réessayer dans une minute.',
+  'error.storeRefused':
+    'Le centre d’aide est indisponible à cause d’un problème du côté du service, que ses opérateurs doivent corriger. Réessayer n’y changera rien tant qu’ils ne l’ont pas fait. Si cela dure, indiquez cette référence en le signalant : {reference}.',
   'error.requestMoved':
     'Cette demande a été déplacée et porte un nouveau numéro : ouvrez-la depuis Mes demandes.',
   'error.requestNotFound': 'Cette demande est introuvable.',
@@ -391,4 +395,10 @@ export const fr: Catalogue = {
   'broker.refused.other': 'Cette connexion n’a pas pu aboutir. Recommencez depuis le centre d’aide.',
   'broker.unavailable.title': 'La connexion est temporairement indisponible',
   'broker.unavailable.message': 'Veuillez réessayer dans quelques instants.',
+  'broker.storeFull.title': 'La connexion est saturée',
+  'broker.storeFull.message':
+    'Il n’y a plus de place pour de nouvelles connexions pour le moment. La place revient à mesure que les connexions précédentes se terminent : veuillez réessayer dans une minute.',
+  'broker.storeRefused.title': 'La connexion est indisponible',
+  'broker.storeRefused.message':
+    'La connexion est indisponible à cause d’un problème du côté du service, que ses opérateurs doivent corriger. Réessayer n’y changera rien tant qu’ils ne l’ont pas fait. Si cela dure, indiquez la référence ci-dessous en le signalant.',
 };
