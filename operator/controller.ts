@@ -74,6 +74,8 @@ export class Controller implements ObjectCache, PoolCache {
   private readonly tenantHostClaims = new Map<string, string[]>();
   private readonly poolDeps: PoolReconcilerDeps;
   private readonly secrets: Informer[] = [];
+  /** Every namespace's labels (only): a pool may take tenants by namespace selector (pool-tenancy.ts). */
+  private readonly namespaces: Informer;
   private readonly secretReader: SecretReader;
   private readonly owned = new Map<string, Informer[]>();
   private readonly ownerIndex = new Map<string, Map<string, KubeObject>>();
@@ -149,6 +151,15 @@ export class Controller implements ObjectCache, PoolCache {
       resyncMs: options.resyncMs,
       watchTimeoutSeconds: options.watchTimeoutSeconds,
     };
+    // Cluster-scoped whatever the watched namespaces: a Namespace cannot be watched by a Role.
+    this.namespaces = new Informer({
+      ...common,
+      path: collectionPath(KINDS.namespace),
+      kind: KINDS.namespace,
+      metadataOnly: true,
+      transform: namespaceLabelsOnly,
+      onEvent: (type, namespace, previous) => this.onNamespace(type, namespace, previous),
+    });
     for (const ns of scopes) {
       this.tenants.push(
         new Informer<JsmSsoTenant & KubeObject>({
@@ -202,6 +213,7 @@ export class Controller implements ObjectCache, PoolCache {
       ...this.tenants,
       ...this.pools,
       ...this.secrets,
+      this.namespaces,
       ...[...this.owned.values()].flat(),
     ] as Informer<KubeObject>[];
   }
@@ -420,6 +432,26 @@ export class Controller implements ObjectCache, PoolCache {
     return outcome;
   }
 
+  namespaceLabels(namespace: string): Record<string, string> | undefined {
+    return this.namespaces.get(undefined, namespace)?.metadata.labels;
+  }
+
+  /**
+   * A namespace's labels changed (or it arrived): whether a pool takes its tenants may have changed,
+   * so its pooled tenants are reconciled again (taken out of a pool whose selector no longer
+   * matches it, placed in one that now does).
+   */
+  private onNamespace(
+    type: InformerEventType,
+    namespace: KubeObject,
+    previous: KubeObject | undefined,
+  ): void {
+    if (type === 'RESYNC' || type === 'DELETED') return;
+    if (type === 'MODIFIED' && sameLabels(previous?.metadata.labels, namespace.metadata.labels)) return;
+    const prefix = `${namespace.metadata.name}/`;
+    for (const tenant of this.tenantPlacement.keys()) if (tenant.startsWith(prefix)) this.queue.add(tenant);
+  }
+
   private onPool(
     type: InformerEventType,
     pool: JsmSsoPool & KubeObject,
@@ -629,6 +661,24 @@ function newsToReconcile(before: KubeObject, after: KubeObject): boolean {
   const view = ({ metadata }: KubeObject) =>
     JSON.stringify([metadata.uid, metadata.generation, metadata.finalizers, metadata.deletionTimestamp]);
   return view(before) !== view(after);
+}
+
+/** What is kept of a Namespace: its name and labels. */
+function namespaceLabelsOnly(namespace: KubeObject): KubeObject {
+  const { name, resourceVersion, labels } = namespace.metadata;
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: name ?? '',
+      ...(resourceVersion ? { resourceVersion } : {}),
+      ...(labels ? { labels } : {}),
+    },
+  };
+}
+
+function sameLabels(a: Record<string, string> | undefined, b: Record<string, string> | undefined): boolean {
+  return JSON.stringify(Object.entries(a ?? {}).sort()) === JSON.stringify(Object.entries(b ?? {}).sort());
 }
 
 function lookup<T extends KubeObject>(

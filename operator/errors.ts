@@ -134,6 +134,11 @@ export const OPERATOR_REASONS = {
     meaning:
       "Another tenant of the pool claimed this tenant's host first (spec.portal.url or spec.broker.url; its projection was made earlier, ADR 0193): the pool serves that tenant there and refuses this one (POOL_TENANT_CONFLICT in the pool's log). The message names the part, the host and the other tenant's namespace/name. It clears, with an Event, once that tenant leaves the pool or changes its URL; or give this tenant a URL of its own.",
   },
+  NamespaceNotAllowed: {
+    conditions: 'PoolReady=False, Ready=False; Warning Event',
+    meaning:
+      "The JsmSsoPool `spec.placement.pool` names does not take tenants of this tenant's namespace (its `spec.tenants.namespaces`; by default only its own namespace's, ADR 0213). Nothing of the tenant is written in the pool's namespace, and what it placed there before (projection, Ingress) is removed. The pool's owner may allow the namespace (`from: All`), or place the tenant in a pool of its own namespace.",
+  },
   PoolNotReady: {
     conditions: 'PoolReady=False or Unknown',
     meaning: "The tenant's JsmSsoPool is not Ready (its own conditions say why) or has not reported yet.",

@@ -16,12 +16,14 @@ import { type Guarded, guardedWrite, preconditioned, replacedOwner, sameObject }
 import { type HostClaimsCache, hostClaimedCondition, hostConflicts } from './host-claims.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { describeOwner } from './ownership.js';
+import { tenancyRefusal } from './pool-tenancy.js';
 import {
   APPLIED_HASH_ANNOTATION,
   FIELD_MANAGER,
   type OperatorSettings,
   PARTS,
   type SecretFacts,
+  tenantNamespace,
 } from './resources/common.js';
 import { withAppliedHash } from './resources/index.js';
 import {
@@ -66,6 +68,8 @@ export interface PlacementCache extends OwnedObjectCache, HostClaimsCache {
   pool(namespace: string, name: string): (JsmSsoPool & KubeObject) | undefined;
   /** Whether the operator watches this namespace (a pool outside it is never seen). */
   watches(namespace: string): boolean;
+  /** A namespace's labels, undefined when it is not known (pool-tenancy.ts). */
+  namespaceLabels(namespace: string): Record<string, string> | undefined;
   /** Projections and Ingresses placed for the tenant with this uid, in any namespace. */
   placedBy(uid: string): KubeObject[];
   secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined>;
@@ -110,6 +114,13 @@ export async function reconcilePooled(
       },
       ...(failure ? { failure } : {}),
     };
+  }
+  // Checked before anything is written in the pool's namespace: a tenant the pool does not take
+  // leaves it as a removed tenant does (projection, Ingress, then the finalizer).
+  const refusal = tenancyRefusal(pool, tenant, deps.cache.namespaceLabels(tenantNamespace(tenant)));
+  if (refusal) {
+    const failure = await releasePlacement(deps, tenant, outcome);
+    return { pool: refusal, ...(failure ? { failure } : {}) };
   }
   // A tenant replaced since it was read is not this reconcile's to place (its own follows).
   if (!(await ensureFinalizer(deps, tenant, outcome))) return { pool: poolCondition(pool) };

@@ -19,6 +19,7 @@ import {
   reconcilePooled,
   releasePlacement,
 } from './placement.js';
+import { NAMESPACE_NOT_ALLOWED_REASON } from './pool-tenancy.js';
 import {
   childName,
   FIELD_MANAGER,
@@ -92,12 +93,14 @@ export interface ReconcileOutcome extends ApplyOutcome {
 /**
  * The conditions whose transitions become Events on the tenant. Not Ready, which only sums the
  * others up; not PoolReady, which is the pool's state: the pool records its own Events, and one per
- * tenant would be 10,000 Warnings each time a pool of 10,000 stops being Ready. Except the tenant's
- * own host taken by an earlier tenant, and its end (ADR 0197): that is this tenant's alone.
+ * tenant would be 10,000 Warnings each time a pool of 10,000 stops being Ready. Except what is this
+ * tenant's alone, and its end: its host taken by an earlier tenant (ADR 0197), its namespace not
+ * taken by the pool (ADR 0213).
  */
+const TENANT_OWN_POOL_REASONS: readonly string[] = [HOST_CLAIMED_REASON, NAMESPACE_NOT_ALLOWED_REASON];
 const TENANT_EVENT_CONDITIONS = (condition: { type: string; reason: string }, prior?: { reason: string }) =>
   condition.type === 'PoolReady'
-    ? condition.reason === HOST_CLAIMED_REASON || prior?.reason === HOST_CLAIMED_REASON
+    ? [condition.reason, prior?.reason].some((r) => r !== undefined && TENANT_OWN_POOL_REASONS.includes(r))
     : condition.type !== 'Ready';
 
 const NO_OUTCOME: ReconcileOutcome = {

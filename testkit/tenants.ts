@@ -535,9 +535,15 @@ export async function createPool(
     apiVersion: 'jsm-sso.io/v1alpha1',
     kind: 'JsmSsoPool',
     metadata: { name, namespace },
-    spec: { redis: { urlSecretRef: { name: `${name}-redis` } }, ...spec },
+    spec: { redis: { urlSecretRef: { name: `${name}-redis` } }, tenants: TENANTS_OF_ANY_NAMESPACE, ...spec },
   });
 }
+
+/**
+ * A pool's consent to tenants of every namespace (ADR 0213): the operator tests keep their tenants
+ * and pools in namespaces of their own; which tenants a pool takes is test/operator/pool-tenancy.test.ts's.
+ */
+export const TENANTS_OF_ANY_NAMESPACE = { namespaces: { from: 'All' } };
 
 /**
  * Secrets no tenant reads, large like Helm release history (the operator must not cache their data).

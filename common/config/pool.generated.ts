@@ -33,6 +33,52 @@ export interface PoolSpec {
    */
   redis?: RedisSpec;
   /**
+   * Which JsmSsoTenants may place themselves in this pool (Gateway API's allowedRoutes, for tenants). The operator writes into this namespace for a tenant (the projection of its Secret keys, its Ingress, served by this pool's pods) only when the tenant's namespace is allowed here; a tenant that is not gets PoolReady False, reason NamespaceNotAllowed, and a Warning Event, and anything it placed earlier is removed. Without this field only tenants of the pool's own namespace are allowed.
+   */
+  tenants: {
+    /**
+     * The namespaces whose JsmSsoTenants may be placed in this pool.
+     */
+    namespaces: {
+      /**
+       * Same (the default): only tenants in this pool's namespace. Selector: tenants in the namespaces whose labels match selector (a tenant whose namespace stops matching is taken out of the pool). All: tenants in every namespace the operator watches, so anyone who may create a JsmSsoTenant anywhere may have it served by this pool and claim a host in it.
+       */
+      from: 'Same' | 'All' | 'Selector';
+      /**
+       * With from: Selector, a label selector over namespaces (as a Deployment's selector: matchLabels and matchExpressions, all of which must match; an empty selector matches every namespace). The label kubernetes.io/metadata.name names one namespace.
+       */
+      selector?: {
+        /**
+         * Labels a namespace must carry, each with this value.
+         */
+        matchLabels?: {
+          [k: string]: string | undefined;
+        };
+        /**
+         * Requirements a namespace's labels must meet.
+         *
+         * @maxItems 32
+         */
+        matchExpressions?: {
+          /**
+           * The label key.
+           */
+          key: string;
+          /**
+           * In, NotIn (a namespace without the label matches), Exists or DoesNotExist.
+           */
+          operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+          /**
+           * The values for In and NotIn.
+           *
+           * @maxItems 64
+           */
+          values?: string[];
+        }[];
+      };
+    };
+  };
+  /**
    * Reverse proxies in front of the pool's pods whose X-Forwarded-For names the client (the ingress controller of the tenants' Ingresses: 1). 0 when clients reach the pods directly.
    */
   trustedProxyHops: number;

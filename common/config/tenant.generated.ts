@@ -883,7 +883,7 @@ export interface IngressSpec {
   };
 }
 /**
- * Where the tenant's broker and portal run. dedicated (the default) gives the tenant Deployments of its own in its namespace; pool places it in a shared JsmSsoPool, whose pods serve many tenants and tell them apart by the Host of portal.url and broker.url. The operator then copies only the Secret keys this tenant references (and its signing keys) into one Secret in the pool's namespace, and makes the tenant's Ingress there. Two tenants of one pool cannot share a host: the one placed first is served there, and the other reports PoolReady False, HostClaimedByEarlierTenant, naming it, until it leaves. Choosing between them: docs/placement.md.
+ * Where the tenant's broker and portal run. dedicated (the default) gives the tenant Deployments of its own in its namespace; pool places it in a shared JsmSsoPool, whose pods serve many tenants and tell them apart by the Host of portal.url and broker.url. The operator then copies only the Secret keys this tenant references (and its signing keys) into one Secret in the pool's namespace, and makes the tenant's Ingress there. The pool must take this tenant's namespace (the pool's spec.tenants.namespaces: by default only its own); otherwise nothing is placed and the tenant reports PoolReady False, NamespaceNotAllowed. Two tenants of one pool cannot share a host: the one placed first is served there, and the other reports PoolReady False, HostClaimedByEarlierTenant, naming it, until it leaves. Choosing between them: docs/placement.md.
  */
 export interface PlacementSpec {
   /**
@@ -899,7 +899,7 @@ export interface PlacementSpec {
      */
     name: string;
     /**
-     * Namespace of the JsmSsoPool; the tenant's own namespace when unset.
+     * Namespace of the JsmSsoPool; the tenant's own namespace when unset. A pool in another namespace takes this tenant only if its spec.tenants.namespaces allows this tenant's namespace.
      */
     namespace?: string;
   };

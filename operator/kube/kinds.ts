@@ -30,6 +30,7 @@ export const KINDS = {
   lease: kind('coordination.k8s.io/v1', 'Lease', 'leases'),
   event: kind('events.k8s.io/v1', 'Event', 'events'),
   crd: kind('apiextensions.k8s.io/v1', 'CustomResourceDefinition', 'customresourcedefinitions', false),
+  namespace: kind('v1', 'Namespace', 'namespaces', false),
 } as const;
 
 /** The kinds a tenant owns and the operator watches to undo drift. */

@@ -38,6 +38,7 @@ import {
   tenantResource,
   tlsSecret,
 } from '../../testkit/tenant-services.js';
+import { TENANTS_OF_ANY_NAMESPACE } from '../../testkit/tenants.js';
 import { probeTls } from '../../testkit/tls-probe.js';
 
 const README_SECTION = '## Kubernetes: install and create a first tenant';
@@ -515,6 +516,7 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
         spec: {
           portal: { tls: { defaultSecretRef: { name: 'shared-portal-default-tls' } } },
           broker: { tls: {} },
+          tenants: TENANTS_OF_ANY_NAMESPACE,
           // Redis refuses connections without the client certificate (ADR 0124); the first test
           // finds the pods' connections at Redis.
           redis: {

@@ -314,7 +314,11 @@ describe('Helm chart charts/jsm-sso', function () {
     const namespace = await freshNamespace(env.client, 'helm');
     const watched = await freshNamespace(env.client, 'tenants');
     const objects = render(namespace, `watchNamespaces[0]=${watched}`);
-    expect(objects.map((o) => o.kind)).to.not.include('ClusterRole');
+    // Cluster-wide only the namespaces' labels (a pool's tenants by namespace selector, ADR 0213).
+    const clusterRoles = objects.filter((o) => o.kind === 'ClusterRole');
+    expect(clusterRoles.map((o) => [o.metadata.name, o['rules']])).to.deep.equal([
+      ['jsm-sso-namespaces', [{ apiGroups: [''], resources: ['namespaces'], verbs: ['list', 'watch'] }]],
+    ]);
     const role = objects.find((o) => o.kind === 'Role' && o.metadata.namespace === watched);
     expect(role, 'Role in the watched namespace').to.not.equal(undefined);
     for (const o of objects.filter((x) => x.kind === 'Role' || x.kind === 'ClusterRole')) {

@@ -407,4 +407,53 @@ describe('JsmSsoTenant CRD on a real API server', function () {
       pool.properties!['spec']!.properties!['portal']!.properties!['uploadSpool']!.description,
     ).to.include('PORTAL_POOL_UPLOADS_BUSY');
   });
+  it("defaults a pool's spec.tenants to its own namespace (Gateway API's allowedRoutes), refuses a selector without from: Selector and the reverse, and publishes the text kubectl explain reads (ADR 0213)", async () => {
+    const pools = collectionPath(KINDS.pool, namespace);
+    const pool = (tenants?: unknown) => ({
+      apiVersion: 'jsm-sso.io/v1alpha1',
+      kind: 'JsmSsoPool',
+      metadata: { name: 'tenancy', namespace },
+      spec: tenants === undefined ? {} : { tenants },
+    });
+    const outcome = (tenants?: unknown) =>
+      env.client.create<{ spec: { tenants: unknown } }>(pools, pool(tenants), { dryRun: 'All' }).then(
+        (created) => created.spec.tenants,
+        (error: Error) => error.message,
+      );
+    expect(await outcome()).to.deep.equal({ namespaces: { from: 'Same' } });
+    expect(await outcome({})).to.deep.equal({ namespaces: { from: 'Same' } });
+    const selector = {
+      matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'In', values: ['acme'] }],
+    };
+    expect(await outcome({ namespaces: { from: 'Selector', selector } })).to.deep.equal({
+      namespaces: { from: 'Selector', selector },
+    });
+    expect(await outcome({ namespaces: { from: 'Selector' } }))
+      .to.include('spec.tenants.namespaces.selector')
+      .and.include('from: Selector needs selector');
+    expect(await outcome({ namespaces: { from: 'All', selector } })).to.include(
+      'selector is only read with from: Selector',
+    );
+    expect(await outcome({ namespaces: { from: 'Elsewhere' } })).to.include('Unsupported value: "Elsewhere"');
+    for (const expression of [
+      { key: 'team', operator: 'In', values: [] },
+      { key: 'team', operator: 'In' },
+      { key: 'team', operator: 'Exists', values: ['a'] },
+    ])
+      expect(
+        await outcome({ namespaces: { from: 'Selector', selector: { matchExpressions: [expression] } } }),
+        JSON.stringify(expression),
+      ).to.include('values must be non-empty for In and NotIn');
+    const published = await env.client.get<{
+      components: { schemas: Record<string, { properties?: Record<string, SchemaNode> }> };
+    }>('/openapi/v3/apis/jsm-sso.io/v1alpha1');
+    const schema = Object.entries(published!.components.schemas).find(([name]) =>
+      name.endsWith('.JsmSsoPool'),
+    )![1];
+    const tenants = schema.properties!['spec']!.properties!['tenants']!;
+    expect(tenants.description).to.include('NamespaceNotAllowed');
+    expect(tenants.properties!['namespaces']!.properties!['from']!.description).to.include(
+      'Same (the default)',
+    );
+  });
 });

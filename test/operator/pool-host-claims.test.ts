@@ -5,6 +5,7 @@ import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
+import { eventAbout, poolReadyOf } from '../../testkit/pool-ready.js';
 import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
 /**
@@ -14,23 +15,6 @@ import { createPool, createTenantSecrets, tenantObject } from '../../testkit/ten
  */
 /** The reason the later tenant reports (operator/host-claims.ts). */
 const HOST_CLAIMED_REASON = 'HostClaimedByEarlierTenant';
-
-interface Condition {
-  type: string;
-  status: string;
-  reason: string;
-  message: string;
-  observedGeneration?: number;
-}
-interface Status extends KubeObject {
-  status?: { conditions?: Condition[] };
-}
-interface EventLike extends KubeObject {
-  type: string;
-  reason: string;
-  note: string;
-  regarding: { name: string; kind: string };
-}
 
 describe('a pooled tenant whose host an earlier tenant holds, against a real API server', function () {
   this.timeout(120_000);
@@ -62,10 +46,7 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     client?.close();
   });
 
-  const poolReady = async (namespace: string, name: string) => {
-    const tenant = await env.client.get<Status>(objectPath(KINDS.tenant, namespace, name));
-    return { tenant, condition: tenant?.status?.conditions?.find((c) => c.type === 'PoolReady') };
-  };
+  const poolReady = (namespace: string, name: string) => poolReadyOf(env.client, namespace, name);
 
   async function pooledTenant(namespace: string, name: string, hosts: string): Promise<void> {
     await createTenantSecrets(env.client, namespace, name);
@@ -95,10 +76,10 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     expect(refused.condition?.message).to.contain('its broker at sso.umbrella.example (spec.broker.url)');
     const ready = refused.tenant?.status?.conditions?.find((c) => c.type === 'Ready');
     expect(ready).to.include({ status: 'False', reason: HOST_CLAIMED_REASON });
-    const warning = await eventually(async () => {
-      const events = await env.client.list<EventLike>(collectionPath(KINDS.event, later));
-      return events.items.find((e) => e.regarding.name === 'aa-hijack' && e.reason === HOST_CLAIMED_REASON);
-    }, 'a Warning Event on aa-hijack');
+    const warning = await eventually(
+      () => eventAbout(env.client, later, 'aa-hijack', HOST_CLAIMED_REASON),
+      'a Warning Event on aa-hijack',
+    );
     expect(warning.type).to.equal('Warning');
     expect(warning.note).to.contain(`${first}/umbrella`);
     // The earlier tenant is served: its PoolReady is the pool's own state.

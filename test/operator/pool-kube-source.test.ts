@@ -9,7 +9,12 @@ import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js'
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
 import { TenantRecorder } from '../../testkit/projections.js';
-import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
+import {
+  createTenantSecrets,
+  secretObject,
+  TENANTS_OF_ANY_NAMESPACE,
+  tenantObject,
+} from '../../testkit/tenants.js';
 
 /**
  * The pool process's side of the projection format (common/pool/kube-source.ts) against a real
@@ -87,7 +92,7 @@ describe('pool Kubernetes tenant source against a real API server', function () 
       apiVersion: 'jsm-sso.io/v1alpha1',
       kind: 'JsmSsoPool',
       metadata: { name: 'shared', namespace: pools },
-      spec: {},
+      spec: { tenants: TENANTS_OF_ANY_NAMESPACE },
     });
     for (const name of ['acme', 'globex']) {
       await createTenantSecrets(env.client, tenants, name);

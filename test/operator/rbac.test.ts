@@ -54,6 +54,11 @@ const TENANT_GRANTS: Record<string, string[]> = {
   'events.events.k8s.io': ['create', 'patch'],
 };
 /**
+ * Cluster-wide in both modes: the namespaces' labels, for a pool that takes the tenants of the
+ * namespaces a selector matches (ADR 0213). `can-i --list` shows it in every namespace.
+ */
+const NAMESPACE_GRANTS: Record<string, string[]> = { namespaces: ['list', 'watch'] };
+/**
  * In the release namespace only: the leader election Lease, named after the release's fullname
  * (`--leader-election-id`). Create cannot be limited by name; reading and renewing can, so another
  * controller's Lease in that namespace is not the operator's to take.
@@ -104,7 +109,8 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
 
   after(async () => {
     for (const kind of ['clusterroles', 'clusterrolebindings'])
-      await env.client.delete(`/apis/rbac.authorization.k8s.io/v1/${kind}/${clusterWide}`);
+      for (const name of [clusterWide, `${clusterWide}-namespaces`, `${namespaced}-namespaces`])
+        await env.client.delete(`/apis/rbac.authorization.k8s.io/v1/${kind}/${name}`);
     rmSync(dir, { recursive: true, force: true });
     env?.stop();
   });
@@ -205,9 +211,11 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
   };
 
   it('grants exactly the listed verbs in every namespace by default, the Lease only in the release namespace, and no wildcard', () => {
-    expect(chartGrants(clusterWide, tenants)).to.deep.equal(sorted(TENANT_GRANTS));
+    expect(chartGrants(clusterWide, tenants)).to.deep.equal(
+      sorted({ ...TENANT_GRANTS, ...NAMESPACE_GRANTS }),
+    );
     expect(chartGrants(clusterWide, release)).to.deep.equal(
-      sorted({ ...TENANT_GRANTS, ...leaseGrants(clusterWide) }),
+      sorted({ ...TENANT_GRANTS, ...NAMESPACE_GRANTS, ...leaseGrants(clusterWide) }),
     );
     expect(can(clusterWide, '*', '*', '--all-namespaces')).to.equal(false);
     expect(can(clusterWide, 'update', 'deployments', '-n', tenants)).to.equal(false);
@@ -216,11 +224,16 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
     expect(can(clusterWide, 'list', 'secrets', '--all-namespaces')).to.equal(true);
   });
 
-  it('with watchNamespaces grants them only in those namespaces, and nothing cluster-wide', () => {
+  it("with watchNamespaces grants them only in those namespaces, and nothing cluster-wide but the namespaces' labels", () => {
     for (const namespace of [tenants, pools])
-      expect(chartGrants(namespaced, namespace), namespace).to.deep.equal(sorted(TENANT_GRANTS));
-    expect(chartGrants(namespaced, elsewhere)).to.deep.equal({});
-    expect(chartGrants(namespaced, release)).to.deep.equal(sorted(leaseGrants(namespaced)));
+      expect(chartGrants(namespaced, namespace), namespace).to.deep.equal(
+        sorted({ ...TENANT_GRANTS, ...NAMESPACE_GRANTS }),
+      );
+    expect(chartGrants(namespaced, elsewhere)).to.deep.equal(sorted(NAMESPACE_GRANTS));
+    expect(chartGrants(namespaced, release)).to.deep.equal(
+      sorted({ ...NAMESPACE_GRANTS, ...leaseGrants(namespaced) }),
+    );
+    expect(can(namespaced, 'get', 'namespaces', '--all-namespaces')).to.equal(false);
     expect(can(namespaced, 'list', 'secrets', '--all-namespaces')).to.equal(false);
     expect(can(namespaced, 'list', 'jsmssotenants', '--all-namespaces')).to.equal(false);
   });

@@ -8,7 +8,7 @@ import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
 /**
  * `--watch-namespaces` (the chart's watchNamespaces) with several namespaces: the operator holds
- * one watch per kind and namespace, 13 per namespace, more than the client's 32 sockets for
+ * one watch per kind and namespace, 13 per namespace (and one of Namespaces), more than the client's 32 sockets for
  * requests. Each watch holds its socket while it runs; on the request agent the watches beyond
  * 32, and every request after them, waited for ever: an operator watching three namespaces
  * reconciled nothing.
@@ -28,7 +28,7 @@ describe('the operator watching several namespaces', function () {
     await controller?.stop();
   });
 
-  it('reconciles a tenant in each of four watched namespaces (52 watches)', async () => {
+  it('reconciles a tenant in each of four watched namespaces (53 watches)', async () => {
     const started = await startTestController(env, {
       namespace: namespaces[0]!,
       moreNamespaces: namespaces.slice(1),

@@ -1,0 +1,232 @@
+import { expect } from 'chai';
+import type { JsmSsoTenant } from '../../common/config/load.js';
+import { isConflict, type KubeClient, type KubeObject } from '../../common/kube/client.js';
+import type { Controller } from '../../operator/controller.js';
+import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { selects } from '../../operator/pool-tenancy.js';
+import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
+import { eventAbout, poolReadyOf } from '../../testkit/pool-ready.js';
+import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
+
+/**
+ * Who may place a tenant in a pool (ADR 0213). The operator holds rights in every namespace it
+ * watches; a team that may only edit JsmSsoTenants in its own namespace must not be able to use it
+ * to write into a pool's namespace, to claim a host there before the pool's own tenants, or to load
+ * its configuration into the pool's pods, unless the pool lets its namespace in
+ * (spec.tenants.namespaces, Gateway API's allowedRoutes.namespaces). Real kube-apiserver.
+ */
+const REFUSED = 'NamespaceNotAllowed';
+
+type Tenants = NonNullable<Record<string, unknown>>;
+
+describe('who may place a tenant in a pool, against a real API server', function () {
+  this.timeout(120_000);
+  let env: Envtest;
+  let client: KubeClient;
+  let controller: Controller;
+  let pools: string;
+  let outsider: string;
+  let member: string;
+  /** Every write the operator sent, as `METHOD path`. */
+  const writes: string[] = [];
+
+  before(async () => {
+    env = await envtest();
+    pools = await freshNamespace(env.client, 'pt-pool');
+    outsider = await freshNamespace(env.client, 'pt-out');
+    member = await freshNamespace(env.client, 'pt-member');
+    await env.client.request('PATCH', `/api/v1/namespaces/${member}`, {
+      body: { metadata: { labels: { 'jsm-sso.example/pool': 'shared' } } },
+      contentType: 'application/merge-patch+json',
+    });
+    ({ client, controller } = await startTestController(env, {
+      namespace: pools,
+      moreNamespaces: [outsider, member],
+      settings: TEST_OPERATOR_SETTINGS,
+      instance: 'pool-tenancy-test',
+      onWrite: (method, path) => writes.push(`${method} ${path}`),
+    }));
+    // The pool's own Secret an Ingress controller would serve: the outsider names it in its Ingress.
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      secretObject(pools, 'pool-redis', { url: 'rediss://redis.pools.svc:6379' }),
+    );
+  });
+
+  after(async () => {
+    await controller?.stop();
+    client?.close();
+  });
+
+  const poolReady = (namespace: string, name: string) => poolReadyOf(env.client, namespace, name);
+  const reasonIs = (namespace: string, name: string, reason: string) =>
+    eventually(async () => {
+      const seen = await poolReady(namespace, name);
+      return seen.condition?.reason === reason ? seen : undefined;
+    }, `${namespace}/${name} PoolReady ${reason}`);
+  /** What tenants placed in the pool's namespace, as `Secret/<name>` and `Ingress/<name>`. */
+  const placedObjects = async (pool: string) =>
+    (
+      await Promise.all(
+        [KINDS.secret, KINDS.ingress].map(async (kind) =>
+          (
+            await env.client.list<KubeObject>(collectionPath(kind, pool))
+          ).items
+            .filter((o) => o.metadata.labels?.['jsm-sso.io/tenant-uid'])
+            .map((o) => `${kind.kind}/${o.metadata.name}`),
+        ),
+      )
+    ).flat();
+
+  async function createPool(name: string, tenants?: Tenants): Promise<void> {
+    await env.client.create(collectionPath(KINDS.pool, pools), {
+      apiVersion: 'jsm-sso.io/v1alpha1',
+      kind: 'JsmSsoPool',
+      metadata: { name, namespace: pools },
+      spec: { redis: { urlSecretRef: { name: 'pool-redis' } }, ...(tenants ? { tenants } : {}) },
+    });
+  }
+
+  async function setTenants(name: string, tenants: Tenants): Promise<void> {
+    await eventually(async () => {
+      const live = await env.client.get<KubeObject & { spec: Record<string, unknown> }>(
+        objectPath(KINDS.pool, pools, name),
+      );
+      try {
+        await env.client.request('PUT', objectPath(KINDS.pool, pools, name), {
+          body: { ...live, spec: { ...live!.spec, tenants } },
+        });
+        return true;
+      } catch (err) {
+        if (isConflict(err)) return false;
+        throw err;
+      }
+    }, `pool ${name} spec.tenants set`);
+  }
+
+  async function pooledTenant(
+    namespace: string,
+    name: string,
+    pool: string,
+    spec: Partial<JsmSsoTenant['spec']> = {},
+  ): Promise<void> {
+    await createTenantSecrets(env.client, namespace, name);
+    await env.client.create(
+      collectionPath(KINDS.tenant, namespace),
+      tenantObject(namespace, name, {
+        placement: { mode: 'pool', pool: { name: pool, namespace: pools } },
+        ...spec,
+      }),
+    );
+  }
+
+  it('refuses a tenant of another namespace by default: nothing of it is written in the pool namespace, and its status and a Warning Event say why', async () => {
+    await createPool('closed');
+    await pooledTenant(outsider, 'intruder', 'closed', {
+      ingress: { className: 'nginx', tlsSecretName: 'pool-redis' },
+    });
+    const refused = await reasonIs(outsider, 'intruder', REFUSED);
+    expect(refused.condition?.status).to.equal('False');
+    expect(refused.condition?.observedGeneration).to.equal(refused.tenant?.metadata.generation);
+    expect(refused.condition?.message).to.contain(`JsmSsoPool ${pools}/closed`);
+    expect(refused.condition?.message).to.contain(`namespace ${outsider}`);
+    expect(refused.condition?.message).to.contain('spec.tenants.namespaces');
+    const ready = refused.tenant?.status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready).to.include({ status: 'False', reason: REFUSED });
+    const warning = await eventually(
+      () => eventAbout(env.client, outsider, 'intruder', REFUSED),
+      'a Warning Event on intruder',
+    );
+    expect(warning.type).to.equal('Warning');
+    // Not written and then removed: never written. No projection, no Ingress, nothing in pools.
+    expect(writes.filter((w) => w.includes(`/namespaces/${pools}/`) && w.includes('intruder'))).to.deep.equal(
+      [],
+    );
+    expect((await placedObjects(pools)).filter((o) => o.includes('intruder'))).to.deep.equal([]);
+    // The tenant holds no finalizer for a pool it never entered.
+    expect(refused.tenant?.metadata.finalizers ?? []).to.deep.equal([]);
+  });
+
+  it("places a tenant of the pool's own namespace by default", async () => {
+    await createPool('own');
+    await pooledTenant(pools, 'resident', 'own');
+    await reasonIs(pools, 'resident', 'PoolNotReady'); // no kubelet: the pool itself is never Ready
+    expect(await placedObjects(pools)).to.include(`Secret/jsmsso-${pools}-resident`);
+  });
+
+  it("does not let a refused tenant squat the host of the pool's own tenant, placed after it", async () => {
+    await createPool('hosts');
+    await pooledTenant(outsider, 'squatter', 'hosts', {
+      portal: { url: 'https://help.victim.example' } as JsmSsoTenant['spec']['portal'],
+      broker: { url: 'https://sso.victim.example' } as JsmSsoTenant['spec']['broker'],
+    });
+    await reasonIs(outsider, 'squatter', REFUSED);
+    await pooledTenant(pools, 'victim', 'hosts');
+    const served = await reasonIs(pools, 'victim', 'PoolNotReady');
+    expect(served.condition?.message).not.to.contain('squatter');
+    expect(await placedObjects(pools)).not.to.include(`Secret/jsmsso-${outsider}-squatter`);
+  });
+
+  it('admits every namespace with from: All, and takes a placed tenant out when the pool closes again', async () => {
+    await createPool('open', { namespaces: { from: 'All' } });
+    await pooledTenant(outsider, 'guest', 'open', { ingress: { className: 'nginx' } });
+    await reasonIs(outsider, 'guest', 'PoolNotReady');
+    const placed = [`Secret/jsmsso-${outsider}-guest`, `Ingress/jsmsso-${outsider}-guest`];
+    expect(await placedObjects(pools)).to.include.members(placed);
+
+    await setTenants('open', { namespaces: { from: 'Same' } });
+    await reasonIs(outsider, 'guest', REFUSED);
+    await eventually(
+      async () => (await placedObjects(pools)).every((o) => !placed.includes(o)),
+      "guest's projection and Ingress removed",
+    );
+  });
+
+  it("admits the namespaces a selector matches, and takes a tenant out when its namespace's label goes", async () => {
+    const selector = { matchLabels: { 'jsm-sso.example/pool': 'shared' } };
+    await createPool('chosen', { namespaces: { from: 'Selector', selector } });
+    await pooledTenant(member, 'chosen-one', 'chosen');
+    await pooledTenant(outsider, 'not-chosen', 'chosen');
+    await reasonIs(member, 'chosen-one', 'PoolNotReady');
+    const refused = await reasonIs(outsider, 'not-chosen', REFUSED);
+    expect(refused.condition?.message).to.contain('does not match');
+    expect(await placedObjects(pools)).to.include(`Secret/jsmsso-${member}-chosen-one`);
+
+    await env.client.request('PATCH', `/api/v1/namespaces/${member}`, {
+      body: { metadata: { labels: { 'jsm-sso.example/pool': null } } },
+      contentType: 'application/merge-patch+json',
+    });
+    await reasonIs(member, 'chosen-one', REFUSED);
+    await eventually(
+      async () => !(await placedObjects(pools)).includes(`Secret/jsmsso-${member}-chosen-one`),
+      "chosen-one's projection removed once its namespace lost the label",
+    );
+  });
+});
+
+describe("a pool's namespace selector reads labels as Kubernetes does", () => {
+  const labels = { team: 'payments', tier: 'gold' };
+  const cases: [string, Parameters<typeof selects>[0], boolean][] = [
+    ['an empty selector matches every namespace', {}, true],
+    ['matchLabels: every pair', { matchLabels: { team: 'payments', tier: 'gold' } }, true],
+    ['matchLabels: one pair off', { matchLabels: { team: 'payments', tier: 'silver' } }, false],
+    ['In', { matchExpressions: [{ key: 'tier', operator: 'In', values: ['gold', 'silver'] }] }, true],
+    ['In without the label', { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }, false],
+    ['NotIn', { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['gold'] }] }, false],
+    [
+      'NotIn without the label',
+      { matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['a'] }] },
+      true,
+    ],
+    ['Exists', { matchExpressions: [{ key: 'team', operator: 'Exists' }] }, true],
+    ['DoesNotExist', { matchExpressions: [{ key: 'team', operator: 'DoesNotExist' }] }, false],
+    [
+      'matchLabels and matchExpressions together',
+      { matchLabels: { team: 'payments' }, matchExpressions: [{ key: 'zone', operator: 'Exists' }] },
+      false,
+    ],
+  ];
+  for (const [what, selector, expected] of cases)
+    it(what, () => expect(selects(selector, labels)).to.equal(expected));
+});
