@@ -274,6 +274,8 @@ export const PORTAL_CODES = {
   PORTAL_UPLOADS_BUSY: 'Too many uploads in progress (503, Retry-After: 5)',
   PORTAL_POOL_UPLOADS_BUSY:
     "The pool's upload spool (JsmSsoPool spec.portal.uploadSpool.maxMiB, shared by every tenant of the portal process) has no room for this form; nothing of it is read (503, Retry-After: 5), ADR 0165",
+  PORTAL_POOL_SHARE_UPLOADS_BUSY:
+    "This tenant's forms hold its share of the pool's upload spool (a quarter of spec.portal.uploadSpool.maxMiB) already, so the other tenants keep the rest; nothing of this one is read (503, Retry-After: 5), ADR 0211",
   PORTAL_UPLOAD_TOO_LARGE: 'An attached file is too large (413)',
   PORTAL_UPLOAD_TOO_MANY: 'Too many attached files (413)',
   PORTAL_UPLOAD_TYPE: 'A file type not on the allow-list (415)',

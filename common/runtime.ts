@@ -35,7 +35,11 @@ import { registerPoolMemoryStoreMetrics } from './pool/memory-store-metrics.js';
 import type { SecretReader, TenantSource } from './pool/source.js';
 import { startPool } from './pool/start.js';
 import { tenantCertificates } from './pool/tenant-tls.js';
-import { registerUploadSpoolMetrics, UploadSpoolBudget } from './pool/upload-spool-budget.js';
+import {
+  registerUploadSpoolMetrics,
+  type TenantSpoolShare,
+  UploadSpoolBudget,
+} from './pool/upload-spool-budget.js';
 import {
   readSigningCertificateExpiry,
   registerSigningCertificateExpiry,
@@ -64,8 +68,8 @@ export interface PartContext {
   trustedProxyHops?: number;
   /** Served by a pool process: most metric series are the pool's, not the tenant's (common/metrics.ts). */
   pooled?: boolean;
-  /** A pool's portal: the bytes of uploads all its tenants may spool at once (ADR 0165). */
-  uploadSpoolBudget?: UploadSpoolBudget;
+  /** A pool's portal: this tenant's share of the bytes of uploads all its tenants may spool at once (ADR 0165, 0211). */
+  uploadSpoolShare?: TenantSpoolShare;
 }
 
 export type PartName = 'broker' | 'portal';
@@ -142,7 +146,7 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
   'upload-spool-mib': {
     type: 'string',
     value: 'MIB',
-    description: `Portal pool only: the most MiB of uploads all the tenants together may have spooled to the temporary folder at once; a form that does not fit is refused with 503 and Retry-After (PORTAL_POOL_UPLOADS_BUSY), after each tenant's own spec.portal.limits (default ${POOL_UPLOAD_SPOOL_DEFAULT_MIB}, at least ${POOL_UPLOAD_SPOOL_MIN_MIB}: one form at the largest limits).`,
+    description: `Portal pool only: the most MiB of uploads all the tenants together may have spooled to the temporary folder at once; a form that does not fit is refused with 503 and Retry-After (PORTAL_POOL_UPLOADS_BUSY), after each tenant's own spec.portal.limits and its share, a quarter (PORTAL_POOL_SHARE_UPLOADS_BUSY) (default ${POOL_UPLOAD_SPOOL_DEFAULT_MIB}, at least ${POOL_UPLOAD_SPOOL_MIN_MIB}: one form at the largest limits).`,
   },
   port: { type: 'string', value: 'N', description: 'Public port (default 8080; 0 picks a free one).' },
   host: { type: 'string', value: 'ADDR', description: 'Address to listen on (default 0.0.0.0).' },

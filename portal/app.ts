@@ -404,7 +404,7 @@ function buildServices(
     timeouts,
     maxUploadBytes: options.maxUploadBytes ?? spec.portal.limits.maxUploadBytes,
     ...guards,
-    ...(context.uploadSpoolBudget ? { uploadSpoolBudget: context.uploadSpoolBudget } : {}),
+    ...(context.uploadSpoolShare ? { uploadSpoolShare: context.uploadSpoolShare } : {}),
     cacheTtlMs,
     telemetry,
   };

@@ -1,6 +1,6 @@
 import type { TenantSpec } from '../common/config/tenant.generated.js';
 import type { Logger } from '../common/log.js';
-import type { UploadSpoolBudget } from '../common/pool/upload-spool-budget.js';
+import type { TenantSpoolShare } from '../common/pool/upload-spool-budget.js';
 import type { AbuseLimits } from './abuse-limits.js';
 import type { AccountGuard } from './account-guard.js';
 import type { ActivityLog } from './activity.js';
@@ -35,8 +35,8 @@ export interface PortalServices {
   timeouts: SessionTimeouts;
   maxUploadBytes: number;
   uploads: UploadSpool;
-  /** In a pool: the upload bytes every tenant of the process shares, taken after `uploads` (ADR 0165). */
-  uploadSpoolBudget?: UploadSpoolBudget;
+  /** In a pool: this tenant's share of the upload bytes every tenant of the process shares, taken after `uploads` (ADR 0165, 0211). */
+  uploadSpoolShare?: TenantSpoolShare;
   limits: AbuseLimits;
   cacheTtlMs: number;
   telemetry: PortalTelemetry;

@@ -123,7 +123,7 @@ export interface PoolPartSpec {
     };
   };
   /**
-   * Disk for the uploads of every tenant in the pool together. Each portal pod spools the files customers attach to a temporary folder until Atlassian has them; each tenant's spec.portal.limits bounds its own uploads, and this bounds their sum, so that one tenant's burst cannot fill the pod's /tmp, which the kubelet answers by evicting the pod and every tenant served by it. A form reserves its size (its Content-Length, at most 5 files of its tenant's maxUploadBytes) before it is read; one that does not fit is refused with 503 and Retry-After (PORTAL_POOL_UPLOADS_BUSY), nothing of it written. The operator sizes the pod's /tmp (emptyDir sizeLimit) as 64 MiB plus maxMiB.
+   * Disk for the uploads of every tenant in the pool together. Each portal pod spools the files customers attach to a temporary folder until Atlassian has them; each tenant's spec.portal.limits bounds its own uploads, and this bounds their sum, so that one tenant's burst cannot fill the pod's /tmp, which the kubelet answers by evicting the pod and every tenant served by it. A form reserves its size (its Content-Length, at most 5 files of its tenant's maxUploadBytes) before it is read; one that does not fit is refused with 503 and Retry-After (PORTAL_POOL_UPLOADS_BUSY), nothing of it written. A tenant's forms together hold at most a quarter of it while they hold anything (PORTAL_POOL_SHARE_UPLOADS_BUSY past that), so one tenant whose Atlassian site stalls or whose customers send slowly leaves the others the rest; a tenant holding nothing may always send one form the pool has room for. The operator sizes the pod's /tmp (emptyDir sizeLimit) as 64 MiB plus maxMiB.
    */
   uploadSpool?: {
     /**

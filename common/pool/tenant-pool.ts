@@ -320,7 +320,7 @@ export class TenantPool implements TenantSourceListener {
       store: store.view(member.id),
       pooled: true,
       ...(trustedProxyHops === undefined ? {} : { trustedProxyHops }),
-      ...(uploadSpoolBudget ? { uploadSpoolBudget } : {}),
+      ...(uploadSpoolBudget ? { uploadSpoolShare: uploadSpoolBudget.shareOf(member.id) } : {}),
     });
     built.then(
       () =>

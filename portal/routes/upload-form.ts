@@ -1,6 +1,7 @@
 // Reading an upload form, shared by the raise-request form and the attachment form.
 import type { Request, Response } from 'express';
 import { JsmSsoError } from '../../common/errors.js';
+import type { SpoolRefusal, SpoolReservation } from '../../common/pool/upload-spool-budget.js';
 import { readMultipart } from '../http/multipart.js';
 import { translatorOf } from '../i18n.js';
 import { problemText } from '../pages/refusals.js';
@@ -23,14 +24,15 @@ const BUSY_RETRY_AFTER_SECONDS = 5;
 
 type UploadServices = Pick<
   PortalServices,
-  'uploads' | 'uploadSpoolBudget' | 'maxUploadBytes' | 'telemetry' | 'logger'
+  'uploads' | 'uploadSpoolShare' | 'maxUploadBytes' | 'telemetry' | 'logger'
 >;
 
 /**
  * Checks the Origin, takes an upload spool slot (and, in a pool, room in the pool's spool) and reads
  * the multipart form into it. The slot, the room and the files are released when the response ends,
  * whatever happens in between. Answers the request itself and returns undefined when it refuses:
- * cross-site (403), every slot of the tenant taken (503 with Retry-After, PORTAL_UPLOADS_BUSY), no
+ * cross-site (403), every slot of the tenant taken (503 with Retry-After, PORTAL_UPLOADS_BUSY), the
+ * tenant's share of the pool's spool held (503 with Retry-After, PORTAL_POOL_SHARE_UPLOADS_BUSY), no
  * room in the pool's spool (503 with Retry-After, PORTAL_POOL_UPLOADS_BUSY), a refused form
  * (413/415); and when the client went away mid-body (nothing to answer; its partial files are gone
  * with the slot). Nothing of a refused body is spooled: the refusals come before it is read.
@@ -49,13 +51,13 @@ export async function readUploadForm(
   // The tenant's own limit first: a tenant at its limit is told so without touching the pool's room.
   const slot = services.uploads.tryAcquire();
   if (!slot) return refuseBusy(web, req, res, 'PORTAL_UPLOADS_BUSY');
-  const releasePoolRoom = reservePoolRoom(services, req, maxFiles);
-  if (releasePoolRoom === undefined) {
+  const poolRoom = reservePoolRoom(services, req, maxFiles);
+  if ('refused' in poolRoom) {
     await slot.release();
-    return refuseBusy(web, req, res, 'PORTAL_POOL_UPLOADS_BUSY');
+    return refuseBusy(web, req, res, poolRoom.refused);
   }
   res.once('close', () => {
-    releasePoolRoom();
+    poolRoom.release();
     void slot.release();
   });
   try {
@@ -75,24 +77,24 @@ export async function readUploadForm(
 }
 
 /**
- * Room for this form in the pool's spool, given back by the function returned; a no-op outside a
- * pool, undefined when the pool's spool is too full. A form reserves what its files may put on disk:
+ * Room for this form in the tenant's share of the pool's spool, or why there is none; nothing to give
+ * back outside a pool. A form reserves what its files may put on disk:
  * no more than its body (Content-Length; the files are part of it, and Node reads no byte past it),
  * nor than its files at this tenant's limit (a chunked body declares no length).
  */
-function reservePoolRoom(services: UploadServices, req: Request, maxFiles: number): (() => void) | undefined {
-  const budget = services.uploadSpoolBudget;
-  if (!budget) return () => {};
+function reservePoolRoom(services: UploadServices, req: Request, maxFiles: number): SpoolReservation {
+  const share = services.uploadSpoolShare;
+  if (!share) return { release: () => {} };
   const filesBound = maxFiles * services.maxUploadBytes;
   const declared = Number(req.headers['content-length']);
-  return budget.tryReserve(Number.isSafeInteger(declared) ? Math.min(declared, filesBound) : filesBound);
+  return share.tryReserve(Number.isSafeInteger(declared) ? Math.min(declared, filesBound) : filesBound);
 }
 
 function refuseBusy(
   web: PortalWeb,
   req: Request,
   res: Response,
-  code: 'PORTAL_UPLOADS_BUSY' | 'PORTAL_POOL_UPLOADS_BUSY',
+  code: 'PORTAL_UPLOADS_BUSY' | SpoolRefusal,
 ): undefined {
   req.resume();
   res.setHeader('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
