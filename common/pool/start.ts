@@ -17,7 +17,7 @@ export interface StartPoolOptions {
   registry: Registry;
   logger: Logger;
   trustedProxyHops?: number;
-  /** How long a replaced or removed tenant's part may finish requests in flight (default 10 s). */
+  /** How long a replaced or removed tenant's part is kept once its requests in flight have ended (default 45 s). */
   retireAfterMs?: number;
   /** How many built tenant parts are kept, and how long unused (default DEFAULT_BUILT_PART_LIMITS). */
   builtParts?: BuiltPartLimits;

@@ -37,7 +37,10 @@ export interface TenantPoolOptions {
   /** The pool's logger; each tenant's part logs through a child carrying `tenant`. */
   logger: Logger;
   trustedProxyHops?: number;
-  /** How long a replaced or removed tenant's part may finish requests in flight before it is closed. */
+  /**
+   * How long a replaced or removed tenant's part is kept after its last request in flight has ended,
+   * for work its customers left behind (a write whose customer closed the tab) before it is closed.
+   */
   retireAfterMs?: number;
   /** How many built parts are kept, and how long unused (default DEFAULT_BUILT_PART_LIMITS). */
   builtParts?: BuiltPartLimits;
@@ -53,6 +56,8 @@ interface Member {
   /** The host without its port: what a TLS client names (SNI). */
   serverName: string;
   part?: Promise<PartInstance>;
+  /** Requests routed to it whose response has not closed yet. */
+  inFlight: number;
   /** Its signing certificates' notAfter, parsed at the first scrape after the bundle arrived. */
   signingExpiry?: SigningCertificateExpiry;
 }
@@ -62,7 +67,8 @@ interface Member {
  * a member costs its parsed bundle until its first request builds its part (the same broker or
  * portal a dedicated process runs, on a view of the pool's flow store and with the pool's metrics
  * registry); a changed bundle is built afresh on its next request, and a removed tenant answers 404
- * at once. Replaced parts are closed after the requests they were serving have had time to finish.
+ * at once. A replaced or removed tenant's part is closed once the requests it was serving have ended
+ * (a download at the customer's pace included: a rotated secret does not cut it), and a grace after.
  * Parts unused for the idle period, or the least recently used beyond the limit, are released and
  * built again on their next request (ADR 0123): flow state lives in the store, so a sign-in under way
  * survives.
@@ -76,8 +82,11 @@ export class TenantPool implements TenantSourceListener {
   readonly #byServerName = new Map<string, Set<Member>>();
   /** Bundles refused for a host or name an earlier claim holds (POOL_TENANT_CONFLICT), by key: served once it is free. */
   readonly #waiting = new Map<string, TenantBundle>();
-  /** Parts of replaced or removed tenants, each closed when its timer fires (or at close()). */
-  readonly #retiring = new Map<NodeJS.Timeout, Promise<PartInstance>>();
+  /**
+   * Replaced or removed tenants whose part is still open: waiting for their requests in flight to end
+   * (no timer yet), then for their grace (its timer). Each is closed when its timer fires, or at close().
+   */
+  readonly #retiring = new Map<Member, NodeJS.Timeout | undefined>();
   readonly #built: BuiltParts<Member>;
 
   constructor(options: TenantPoolOptions) {
@@ -164,7 +173,13 @@ export class TenantPool implements TenantSourceListener {
     }
     const previous = this.#byKey.get(bundle.key);
     if (previous) this.#forget(previous);
-    const member: Member = { bundle, id, host, serverName: urlServerName(bundle.tenant.spec[part].url) };
+    const member: Member = {
+      bundle,
+      id,
+      host,
+      serverName: urlServerName(bundle.tenant.spec[part].url),
+      inFlight: 0,
+    };
     this.#byKey.set(bundle.key, member);
     this.#byHost.set(host, member);
     this.#byId.set(id, member);
@@ -231,7 +246,13 @@ export class TenantPool implements TenantSourceListener {
     }
     req.url = host.target;
     const part = this.#partOf(member);
-    res.once('close', this.#built.begin(member));
+    const ended = this.#built.begin(member);
+    member.inFlight++;
+    res.once('close', () => {
+      ended();
+      member.inFlight--;
+      this.#closeWhenDone(member);
+    });
     part.then(
       (built) => built.handler(req, res),
       (err: unknown) =>
@@ -294,9 +315,9 @@ export class TenantPool implements TenantSourceListener {
   /** Closes every part built, at once (the process is stopping). */
   async close(): Promise<void> {
     const parts = [...this.#byKey.values()].map((member) => member.part);
-    for (const [timer, part] of this.#retiring) {
+    for (const [member, timer] of this.#retiring) {
       clearTimeout(timer);
-      parts.push(part);
+      parts.push(member.part);
     }
     this.#retiring.clear();
     this.#built.close();
@@ -351,17 +372,29 @@ export class TenantPool implements TenantSourceListener {
     named?.delete(member);
     if (named?.size === 0) this.#byServerName.delete(member.serverName);
     this.#built.forget(member);
-    const { part } = member;
-    if (!part) return;
+    if (!member.part) return;
+    this.#retiring.set(member, undefined);
+    this.#closeWhenDone(member);
+  }
+
+  /**
+   * Starts a retiring member's grace once no request of it is in flight. Not a fixed time from its
+   * retirement: a download at the customer's pace may take far longer (ADR 0201), and a pool rebuilds a
+   * tenant's part for every change of its bundle, a renewed certificate or rotated token too (ADR 0211).
+   * The grace is for work a request leaves behind its response (a write whose customer went away).
+   */
+  #closeWhenDone(member: Member): void {
+    if (member.inFlight > 0 || this.#retiring.get(member) !== undefined || !this.#retiring.has(member))
+      return;
     const timer = setTimeout(
       () => {
-        this.#retiring.delete(timer);
-        void closePart(part);
+        this.#retiring.delete(member);
+        void closePart(member.part);
       },
       this.#options.retireAfterMs ?? IN_FLIGHT_GRACE_SECONDS * 1000,
     );
     timer.unref();
-    this.#retiring.set(timer, part);
+    this.#retiring.set(member, timer);
   }
 
   #refuse(
