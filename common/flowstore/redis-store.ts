@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
+import { hostLookup } from '../tls/host-lookup.js';
 import {
   assertFirstFreeArguments,
   assertTtl,
@@ -8,6 +9,7 @@ import {
   FlowStoreUnavailableError,
 } from './flow-store.js';
 import type { RedisAddress } from './redis-address.js';
+import { clusterDnsLookup, SharedLookupConnector } from './redis-lookup.js';
 import { flowStoreErrorOf, redisErrorKind } from './redis-refusals.js';
 
 /**
@@ -209,6 +211,7 @@ export class RedisFlowStore implements FlowStore {
       ...DEADLINES,
       retryStrategy,
       lazyConnect: false,
+      Connector: SharedLookupConnector,
       ...options,
     });
     return new RedisFlowStore(redis, tenantKeyPrefix(tenant));
@@ -226,13 +229,17 @@ export class RedisFlowStore implements FlowStore {
       ...(address.username === undefined ? {} : { username: address.username }),
       ...(address.password === undefined ? {} : { password: address.password }),
     };
-    const tlsOption = address.tls && tls ? { tls } : {};
+    // Every connection resolves through the process's one lookup (ADR 0212): standalone and cluster
+    // nodes by their connector, a cluster's startup nodes by dnsLookup, and under TLS a Sentinel's
+    // connections by their TLS options. ioredis offers no such hook for plaintext Sentinel.
+    const tlsOption = address.tls && tls ? { tls: { ...tls, lookup: hostLookup } } : {};
     if (address.mode === 'cluster') {
       const options: ClusterOptions = {
         enableOfflineQueue: false,
         clusterRetryStrategy: retryStrategy,
         slotsRefreshTimeout: COMMAND_TIMEOUT_MS,
-        redisOptions: { ...auth, ...tlsOption, ...DEADLINES },
+        dnsLookup: clusterDnsLookup,
+        redisOptions: { ...auth, ...tlsOption, ...DEADLINES, Connector: SharedLookupConnector },
       };
       return new RedisFlowStore(new Cluster(address.nodes, options), prefix);
     }
@@ -242,12 +249,14 @@ export class RedisFlowStore implements FlowStore {
         ? {
             sentinels: address.nodes,
             ...(address.name === undefined ? {} : { name: address.name }),
-            ...(address.tls && tls ? { enableTLSForSentinelMode: true, sentinelTLS: tls } : {}),
+            ...(address.tls && tls
+              ? { enableTLSForSentinelMode: true, sentinelTLS: { ...tls, lookup: hostLookup } }
+              : {}),
             sentinelRetryStrategy: retryStrategy,
             // Asking a stalled sentinel for the master must not hold up a reconnect either.
             sentinelCommandTimeout: COMMAND_TIMEOUT_MS,
           }
-        : { host: first?.host ?? '127.0.0.1', port: first?.port ?? 6379 };
+        : { host: first?.host ?? '127.0.0.1', port: first?.port ?? 6379, Connector: SharedLookupConnector };
     const redis = new Redis({
       enableOfflineQueue: false,
       ...DEADLINES,

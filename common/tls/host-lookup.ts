@@ -33,28 +33,35 @@ export interface HostLookupOptions {
  *   name that never answers holds one thread, however many calls want it.
  * - Each connection waits at most `deadlineMs` (UPSTREAM_DNS_TIMEOUT); the shared lookup goes on
  *   and serves whoever asks after, once it ends.
+ * - Names whose last lookup outlasted that deadline are looked up one at a time (`slowNameLane`).
  * No answer is kept past its lookup: getaddrinfo tells no TTL, and the node's resolver cache
  * (NodeLocal DNSCache, nscd, systemd-resolved) keeps answers as long as their records say.
  */
 export function createHostLookup(options: HostLookupOptions = {}): LookupFunction {
   const deadlineMs = options.deadlineMs ?? HOST_LOOKUP_DEADLINE_MS;
   const resolveAll = options.resolveAll ?? (systemLookup as ResolveAll);
-  const inFlight = new Map<string, Promise<LookupAddress[]>>();
+  const inFlight = new Map<string, SharedLookup>();
+  const slow = slowNameLane();
 
-  const shared = (hostname: string, asked: LookupAllOptions): Promise<LookupAddress[]> => {
+  const shared = (hostname: string, asked: LookupAllOptions): SharedLookup => {
     const key = `${asked.family ?? 0}/${asked.hints ?? 0}/${asked.order ?? ''}/${hostname}`;
-    let answer = inFlight.get(key);
-    if (!answer) {
-      answer = new Promise<LookupAddress[]>((resolve, reject) => {
-        resolveAll(hostname, asked, (err, addresses) => {
-          inFlight.delete(key);
-          if (err) reject(err);
-          else resolve(addresses);
-        });
+    let lookup = inFlight.get(key);
+    if (!lookup) {
+      const started: SharedLookup = { answer: Promise.resolve([]), outlastedDeadline: false };
+      started.answer = new Promise<LookupAddress[]>((resolve, reject) => {
+        slow.run(hostname, (ended) =>
+          resolveAll(hostname, asked, (err, addresses) => {
+            ended(started.outlastedDeadline);
+            inFlight.delete(key);
+            if (err) reject(err);
+            else resolve(addresses);
+          }),
+        );
       });
-      inFlight.set(key, answer);
+      inFlight.set(key, started);
+      lookup = started;
     }
-    return answer;
+    return lookup;
   };
 
   return (hostname, lookupOptions, callback) => {
@@ -66,13 +73,15 @@ export function createHostLookup(options: HostLookupOptions = {}): LookupFunctio
       ...(order === undefined ? {} : { order }),
     };
     let answered = false;
+    const lookup = shared(hostname, asked);
     const timer = setTimeout(() => {
       answered = true;
+      lookup.outlastedDeadline = true;
       callback(lookupTimedOut(hostname, deadlineMs), '', 0);
     }, deadlineMs);
     // The lookup itself keeps the process up while it runs; the deadline need not.
     timer.unref();
-    shared(hostname, asked).then(
+    lookup.answer.then(
       (addresses) => {
         if (answered) return;
         answered = true;
@@ -91,6 +100,47 @@ export function createHostLookup(options: HostLookupOptions = {}): LookupFunctio
       },
     );
   };
+}
+
+/**
+ * One lookup at a time among names whose last lookup outlasted the deadline (ADR 0212). Sharing a
+ * lookup per name bounds each name to one of libuv's two lookup threads, but two names that hang
+ * (two tenants' IdPs whose DNS is gone) took both at every retry of their customers, and every other
+ * name of the process failed its deadline for as long as they did. A name seen slow now waits its
+ * turn in this one lane (its callers still end at their deadline), so the other thread stays for the
+ * names that answer; a lookup that ends within the deadline takes its name out. Only a name's first
+ * slow lookup, before it is known, can hold a second thread.
+ */
+function slowNameLane() {
+  const slowNames = new Set<string>();
+  const waiting: (() => void)[] = [];
+  let busy = false;
+  const next = () => {
+    busy = false;
+    waiting.shift()?.();
+  };
+  return {
+    /** Runs `lookup` now, or in the lane when `hostname` is slow; it says at its end whether a caller gave up on it. */
+    run(hostname: string, lookup: (ended: (outlastedDeadline: boolean) => void) => void): void {
+      const inLane = slowNames.has(hostname);
+      const start = () => {
+        if (inLane) busy = true;
+        lookup((outlastedDeadline) => {
+          if (outlastedDeadline) slowNames.add(hostname);
+          else slowNames.delete(hostname);
+          if (inLane) next();
+        });
+      };
+      if (inLane && busy) waiting.push(start);
+      else start();
+    },
+  };
+}
+
+/** A lookup under way, shared by the connections to its name; marked when a caller's deadline passed first. */
+interface SharedLookup {
+  answer: Promise<LookupAddress[]>;
+  outlastedDeadline: boolean;
 }
 
 /** The one lookup of this process's outbound connections: one per name at a time, process-wide. */

@@ -24,9 +24,52 @@ import { Browser, signedBrokerResponse, startLogin } from '../../testkit/portal-
 import { portalArgs, writePortalFiles } from '../../testkit/portal-process.js';
 
 const HANGING = 'idp.tenant-a.test';
+const HANGING_REDIS = 'redis.tenant-c.test';
 const ATTACHMENT_BYTES = 4 * 1024 * 1024;
 /** What the resolver waits for a swallowed query: longer than the whole test, so A's lookup holds its thread throughout. */
 const RESOLVER_TIMEOUT_SECONDS = 30;
+
+/** Collects the child's JSON lines into `lines`; resolves at its `done` line. */
+function untilDone(child: ChildProcess, lines: Record<string, unknown>[]): Promise<void> {
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise<void>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      lines.push(JSON.parse(line));
+      if (lines.at(-1)!['event'] === 'done') resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`the child exited with ${code}: ${stderr}`)));
+  });
+}
+
+/** Each query for `name` (per search domain and type) came once: its callers shared one lookup. */
+function expectAskedOncePerQuery(nameServer: NameServer, name: string) {
+  const asked = nameServer.queries.filter((q) => q.name.startsWith(name)).map((q) => `${q.name} ${q.type}`);
+  expect(asked).to.not.be.empty;
+  expect(asked).to.have.length(new Set(asked).size);
+}
+
+/** A testkit child script run under `resolvConf` to its `done` line, then ended: its JSON lines. */
+async function childOutput(resolvConf: string, script: string, args: string[]) {
+  const child = nodeWithResolver(resolvConf, ['--import=tsx', join(packageRoot(), script), ...args]);
+  const out: Record<string, unknown>[] = [];
+  try {
+    await untilDone(child, out);
+  } finally {
+    child.kill('SIGKILL');
+  }
+  return out;
+}
+
+/** A search-domain name (a Service's short name) and an /etc/hosts name resolved, each within 2 s. */
+function expectOthersResolvedAtOnce(out: Record<string, unknown>[]) {
+  const resolved = Object.fromEntries(
+    out.filter((l) => l['event'] === 'resolved').map((l) => [l['name'], l]),
+  );
+  expect(resolved['redis']).to.deep.include({ addresses: ['127.0.0.1'] });
+  expect(resolved['localhost']!['addresses']).to.include('127.0.0.1');
+  for (const name of ['redis', 'localhost']) expect(resolved[name]!['ms'], name).to.be.below(2_000);
+}
 
 describe('a DNS lookup that never answers (a real resolver in a mount namespace)', function () {
   this.timeout(60_000);
@@ -69,15 +112,7 @@ describe('a DNS lookup that never answers (a real resolver in a mount namespace)
       '12',
       'redis,localhost',
     ]);
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const done = new Promise<void>((resolve, reject) => {
-      createInterface({ input: child!.stdout! }).on('line', (line) => {
-        lines.push(JSON.parse(line));
-        if (lines.at(-1)!['event'] === 'done') resolve();
-      });
-      child!.once('exit', (code) => reject(new Error(`the child exited with ${code}: ${stderr}`)));
-    });
+    const done = untilDone(child, lines);
     // "go" once A's name is being resolved: B's calls come after A's lookups, never before them.
     await nameServer.asked(HANGING);
     child.stdin!.write('go\n');
@@ -108,11 +143,44 @@ describe('a DNS lookup that never answers (a real resolver in a mount namespace)
     // All twelve shared one lookup: each query for A's name (per search domain and type) came once
     // (attempts:1), where two lookups at a time asked each twice.
     expect(elapsedMs).to.be.below(RESOLVER_TIMEOUT_SECONDS * 1000);
-    const askedForA = nameServer.queries
-      .filter((q) => q.name.startsWith(HANGING))
-      .map((q) => `${q.name} ${q.type}`);
-    expect(askedForA).to.not.be.empty;
-    expect(askedForA).to.have.length(new Set(askedForA).size);
+    expectAskedOncePerQuery(nameServer, HANGING);
+  });
+
+  it('resolves other names at once while the flow store reconnects to a Redis whose name never answers', async () => {
+    // Before (ADR 0212), each of ioredis's connection attempts (every 0.2-2 s) started a lookup of
+    // its own: by the fourth, two held both of libuv's lookup threads and the others waited 8 s.
+    const out = await childOutput(nameServer.resolvConf, 'testkit/redis-reconnects-child.ts', [
+      `redis://${HANGING_REDIS}:6379`,
+      '4',
+      'redis,localhost',
+    ]);
+    expect(out[0]).to.include({ event: 'attempts', begun: 4 });
+    expectOthersResolvedAtOnce(out);
+    // The four attempts shared one lookup: each query for the Redis name came once.
+    expectAskedOncePerQuery(nameServer, HANGING_REDIS);
+  });
+
+  it('resolves other names at once while two names that never answer are asked again and again', async () => {
+    // Before (ADR 0212), each hanging name held one of libuv's two lookup threads at every retry,
+    // and every other name waited its 8 s deadline. A resolver that gives up after 10 s, past the
+    // deadline, so that the names are known slow when they are asked again.
+    const giving = await startNameServer({
+      answers: { 'redis.tenant-b.svc.cluster.test': '127.0.0.1' },
+      search: ['tenant-b.svc.cluster.test'],
+      timeoutSeconds: 10,
+    });
+    let out: Record<string, unknown>[];
+    try {
+      out = await childOutput(giving.resolvConf, 'testkit/slow-names-child.ts', [
+        'idp.tenant-d.test.,idp.tenant-e.test.',
+        'redis,localhost',
+      ]);
+    } finally {
+      await giving.close();
+    }
+    const firsts = out.filter((l) => l['event'] === 'first');
+    expect(firsts.map((l) => l['error'])).to.deep.equal(['UPSTREAM_DNS_TIMEOUT', 'UPSTREAM_DNS_TIMEOUT']);
+    expectOthersResolvedAtOnce(out);
   });
 
   it("answers a sign-in at a broker whose IdP's name never resolves 502 UPSTREAM_DNS_TIMEOUT within the deadline, logged", async () => {

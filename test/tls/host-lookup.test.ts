@@ -1,6 +1,6 @@
-// The outbound lookup's own rules (ADR 0206), with the system resolver replaced by one the test
+// The outbound lookup's own rules (ADR 0206, 0212), with the system resolver replaced by one the test
 // answers by hand: one lookup per name at a time, a deadline per connection, the answer in the
-// shape each caller asked for. test/faults/dns-never-answers.test.ts runs it under a real resolver.
+// shape each caller asked for, names seen slow one at a time. test/faults/dns-never-answers.test.ts runs it under a real resolver.
 import type { LookupAddress, LookupAllOptions, LookupOptions } from 'node:dns';
 import { expect } from 'chai';
 import { createHostLookup, type ResolveAll } from '../../common/tls/host-lookup.js';
@@ -81,5 +81,27 @@ describe('the outbound host lookup', () => {
       [],
     );
     for (const call of await Promise.all(calls)) expect(call.err).to.include({ code: 'ENOTFOUND' });
+  });
+
+  it('looks up names whose last lookup outlasted the deadline one at a time, leaving the other thread to names that answer', async () => {
+    const { resolveAll, asked } = byHand();
+    const lookup = createHostLookup({ resolveAll, deadlineMs: 20 });
+    const eaiAgain = Object.assign(new Error('getaddrinfo EAI_AGAIN'), { code: 'EAI_AGAIN' });
+    // Two tenants' IdP names hang: each lookup outlasts its callers' deadline, then fails.
+    const firsts = [ask(lookup, 'idp.a.test', { all: true }), ask(lookup, 'idp.b.test', { all: true })];
+    for (const call of await Promise.all(firsts))
+      expect(call.err).to.include({ code: 'UPSTREAM_DNS_TIMEOUT' });
+    for (const first of asked.splice(0)) first.answer(eaiAgain, []);
+    // Their customers try again: one of the two is looked up, the other waits its turn; a name
+    // that answers is looked up at once.
+    void ask(lookup, 'idp.a.test', { all: true });
+    void ask(lookup, 'idp.b.test', { all: true });
+    void ask(lookup, 'site.c.test', { all: true });
+    expect(asked.map((a) => a.hostname)).to.deep.equal(['idp.a.test', 'site.c.test']);
+    // A's DNS is back: answered within the deadline, its name leaves the lane, and B's turn comes.
+    asked[0]!.answer(null, BOTH);
+    expect(asked.map((a) => a.hostname)).to.deep.equal(['idp.a.test', 'site.c.test', 'idp.b.test']);
+    void ask(lookup, 'idp.a.test', { all: true });
+    expect(asked.at(-1)!.hostname, 'A no longer waits behind B').to.equal('idp.a.test');
   });
 });
