@@ -1,10 +1,13 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort } from '../common/net.js';
 
 export { freePort } from '../common/net.js';
+
+const execFileAsync = promisify(execFile);
 
 export interface LocalRedis {
   url: string;
@@ -50,8 +53,10 @@ export async function crashAndRestart(redis: LocalRedis, dir: string): Promise<L
 
 /** Starts a throwaway redis-server on loopback (no persistence). Extra args, e.g. TLS flags, pass through. */
 export async function startLocalRedis(extraArgs: string[] = [], port?: number): Promise<LocalRedis> {
-  const chosen = port ?? (await freePort());
-  return spawnRedis(['--port', String(chosen), ...extraArgs], chosen, `redis://127.0.0.1:${chosen}`, []);
+  const start = (chosen: number) =>
+    spawnRedis(['--port', String(chosen), ...extraArgs], chosen, `redis://127.0.0.1:${chosen}`, []);
+  // A port the caller names (a restart on the same port) is that port or a PortTakenError.
+  return port === undefined ? onFreePort(start) : start(port);
 }
 
 export interface LocalTlsRedisOptions {
@@ -71,7 +76,6 @@ export interface LocalTlsRedisOptions {
 
 /** A throwaway redis-server that speaks TLS only (`--port 0`); its url is rediss://127.0.0.1:<port>. */
 export async function startLocalTlsRedis(options: LocalTlsRedisOptions): Promise<LocalRedis> {
-  const chosen = await freePort();
   const clusterArgs = options.cluster
     ? // A lone node does not know its own address until it meets a peer, so it is told.
       [
@@ -86,15 +90,18 @@ export async function startLocalTlsRedis(options: LocalTlsRedisOptions): Promise
       ]
     : [];
   const cliArgs = tlsCliArgs(options);
-  const redis = await spawnRedis(
-    [...tlsServerArgs(chosen, options), ...clusterArgs],
-    chosen,
-    `rediss://127.0.0.1:${chosen}`,
-    cliArgs,
+  const redis = await onFreePort((chosen) =>
+    spawnRedis(
+      [...tlsServerArgs(chosen, options), ...clusterArgs],
+      chosen,
+      `rediss://127.0.0.1:${chosen}`,
+      cliArgs,
+    ),
   );
   if (options.cluster) {
     const cli = (...args: string[]) =>
-      spawnSync('redis-cli', [...cliArgs, '-p', String(chosen), ...args], { encoding: 'utf8' }).stdout ?? '';
+      spawnSync('redis-cli', [...cliArgs, '-p', String(redis.port), ...args], { encoding: 'utf8' }).stdout ??
+      '';
     cli('cluster', 'addslotsrange', '0', '16383');
     const deadline = Date.now() + 10_000;
     while (!cli('cluster', 'info').includes('cluster_state:ok')) {
@@ -112,27 +119,29 @@ export async function startLocalTlsRedis(options: LocalTlsRedisOptions): Promise
 export async function startLocalTlsSentinel(
   options: LocalTlsRedisOptions & { masterPort: number; name: string },
 ): Promise<LocalRedis> {
-  const chosen = await freePort();
-  return spawnRedis(
-    ['--sentinel', ...tlsServerArgs(chosen, options), '--tls-replication', 'yes'],
-    chosen,
-    `sentinels://127.0.0.1:${chosen}?name=${options.name}`,
-    tlsCliArgs(options),
-    `sentinel monitor ${options.name} 127.0.0.1 ${options.masterPort} 1\n`,
+  return onFreePort((chosen) =>
+    spawnRedis(
+      ['--sentinel', ...tlsServerArgs(chosen, options), '--tls-replication', 'yes'],
+      chosen,
+      `sentinels://127.0.0.1:${chosen}?name=${options.name}`,
+      tlsCliArgs(options),
+      `sentinel monitor ${options.name} 127.0.0.1 ${options.masterPort} 1\n`,
+    ),
   );
 }
 
 /** A plain Redis Sentinel watching the master on 127.0.0.1:`masterPort` as group `name`, quick to fail over. */
 export async function startLocalSentinel(options: { masterPort: number; name: string }): Promise<LocalRedis> {
-  const chosen = await freePort();
-  return spawnRedis(
-    ['--sentinel', '--port', String(chosen)],
-    chosen,
-    `sentinel://127.0.0.1:${chosen}?name=${options.name}`,
-    [],
-    `sentinel monitor ${options.name} 127.0.0.1 ${options.masterPort} 1\n` +
-      `sentinel down-after-milliseconds ${options.name} 1000\n` +
-      `sentinel failover-timeout ${options.name} 5000\n`,
+  return onFreePort((chosen) =>
+    spawnRedis(
+      ['--sentinel', '--port', String(chosen)],
+      chosen,
+      `sentinel://127.0.0.1:${chosen}?name=${options.name}`,
+      [],
+      `sentinel monitor ${options.name} 127.0.0.1 ${options.masterPort} 1\n` +
+        `sentinel down-after-milliseconds ${options.name} 1000\n` +
+        `sentinel failover-timeout ${options.name} 5000\n`,
+    ),
   );
 }
 
@@ -167,6 +176,44 @@ function tlsCliArgs(options: LocalTlsRedisOptions): string[] {
   ];
 }
 
+/**
+ * A redis-server that could not open its port because another process holds it: freePort() found the
+ * port free, and between that look and the server's bind someone else (a parallel test process, an
+ * outgoing connection) took it.
+ */
+export class PortTakenError extends Error {
+  readonly code = 'PORT_TAKEN';
+}
+
+/** Ports tried before giving up: each clash is another process's brief hold, never the same port twice. */
+const PORT_ATTEMPTS = 5;
+
+/**
+ * Starts a server on a port from `pickPort`, again on another port while the one picked turns out
+ * taken. Exported for the test that hands it a taken port first.
+ */
+export async function onFreePort(
+  start: (port: number) => Promise<LocalRedis>,
+  pickPort: () => Promise<number> = freePort,
+): Promise<LocalRedis> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await pickPort());
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt === PORT_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** A redis-cli answer, or '' when none came within 2 s (a silent listener on the port must not hang the run). */
+async function redisCli(args: string[]): Promise<string> {
+  try {
+    return (await execFileAsync('redis-cli', args, { encoding: 'utf8', timeout: 2_000 })).stdout;
+  } catch {
+    return '';
+  }
+}
+
 /** `config`, when given, goes to a config file read before the flags (Sentinel needs a writable one). */
 async function spawnRedis(
   args: string[],
@@ -184,20 +231,53 @@ async function spawnRedis(
     writeFileSync(join(dir, 'redis.conf'), config);
     configArgs.push(join(dir, 'redis.conf'));
   }
+  const log = join(dir, 'redis.log');
   const child = spawn(
     'redis-server',
-    [...configArgs, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...args],
+    [
+      ...configArgs,
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--logfile',
+      log,
+      ...args,
+    ],
     { stdio: 'ignore' },
   );
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const giveUp = async (err: Error): Promise<never> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  };
+  const cli = (...command: string[]) => redisCli([...pingArgs, '-p', String(port), ...command]);
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const ping = spawnSync('redis-cli', [...pingArgs, '-p', String(port), 'ping'], { encoding: 'utf8' });
-    if (ping.stdout?.trim() === 'PONG') break;
-    if (child.exitCode !== null || Date.now() > deadline) {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`redis-server did not start on port ${port}`);
+    // Whoever answers on the port must be this child: a PONG alone would also come from another
+    // test's Redis that took the port first, and this test would share (and flush) its data.
+    const pid = /^process_id:(\d+)/m.exec(await cli('info', 'server'))?.[1];
+    if (pid !== undefined && Number(pid) !== child.pid) {
+      return giveUp(new PortTakenError(`port ${port} is another Redis's (pid ${pid}), not the one started`));
     }
+    // INFO answers while a snapshot loads; PING waits for the data.
+    if (pid !== undefined && (await cli('ping')).trim() === 'PONG') break;
+    if (child.exitCode !== null) {
+      const said = existsSync(log) ? readFileSync(log, 'utf8') : '';
+      if (/Address already in use/.test(said)) {
+        return giveUp(new PortTakenError(`port ${port} was taken before redis-server could open it`));
+      }
+      return giveUp(
+        new Error(`redis-server exited on port ${port}: ${said.trim().split('\n').slice(-3).join(' | ')}`),
+      );
+    }
+    if (Date.now() > deadline) return giveUp(new Error(`redis-server did not start on port ${port}`));
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -206,11 +286,8 @@ async function spawnRedis(
     process: child,
     async stop() {
       // A process ended by a signal has no exit code, only its signalCode.
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
       rmSync(dir, { recursive: true, force: true });
     },
   };
