@@ -38,7 +38,9 @@ export function tenancyRefusal(
   const policy = pool.spec.tenants?.namespaces ?? DEFAULT_POLICY;
   const namespace = tenantNamespace(tenant);
   const poolNamespace = pool.metadata.namespace ?? '';
-  if (namespace === poolNamespace || policy.from === 'All') return undefined;
+  if (policy.from === 'All') return undefined;
+  if (policy.from === 'Same' && namespace === poolNamespace) return undefined;
+  // As Gateway API's Selector: by labels alone, the pool's own namespace included only if it matches.
   if (policy.from === 'Selector' && namespaceLabels && selects(policy.selector ?? {}, namespaceLabels))
     return undefined;
   const takes =

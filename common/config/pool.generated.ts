@@ -41,7 +41,7 @@ export interface PoolSpec {
      */
     namespaces: {
       /**
-       * Same (the default): only tenants in this pool's namespace. Selector: tenants in the namespaces whose labels match selector (a tenant whose namespace stops matching is taken out of the pool). All: tenants in every namespace the operator watches, so anyone who may create a JsmSsoTenant anywhere may have it served by this pool and claim a host in it.
+       * Same (the default): only tenants in this pool's namespace. Selector: tenants in the namespaces whose labels match selector, the pool's own namespace too only if it matches (a tenant whose namespace stops matching is taken out of the pool). All: tenants in every namespace the operator watches, so anyone who may create a JsmSsoTenant anywhere may have it served by this pool and claim a host in it.
        */
       from: 'Same' | 'All' | 'Selector';
       /**

@@ -188,9 +188,12 @@ describe('who may place a tenant in a pool, against a real API server', function
     await createPool('chosen', { namespaces: { from: 'Selector', selector } });
     await pooledTenant(member, 'chosen-one', 'chosen');
     await pooledTenant(outsider, 'not-chosen', 'chosen');
+    // As Gateway API's Selector: the pool's own namespace, unlabelled, is not taken either.
+    await pooledTenant(pools, 'unlabelled-home', 'chosen');
     await reasonIs(member, 'chosen-one', 'PoolNotReady');
     const refused = await reasonIs(outsider, 'not-chosen', REFUSED);
     expect(refused.condition?.message).to.contain('does not match');
+    await reasonIs(pools, 'unlabelled-home', REFUSED);
     expect(await placedObjects(pools)).to.include(`Secret/jsmsso-${member}-chosen-one`);
 
     await env.client.request('PATCH', `/api/v1/namespaces/${member}`, {
