@@ -14,6 +14,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   broker: async () => (await import('./broker.js')).benchBroker,
   signin: async () => (await import('./signin-cost.js')).benchSigninCost,
   portal: async () => (await import('./portal.js')).benchPortal,
+  'portal-cpu': async () => (await import('./portal-cpu.js')).benchPortalCpu,
   operator: async () => (await import('./operator.js')).benchOperator,
   'operator-pool': async () => (await import('./operator-pool.js')).benchOperatorPool,
   faults: async () => (await import('./faults.js')).benchFaults,

@@ -121,9 +121,9 @@ export function portalArgs(
   ];
 }
 
-/** Resolves once `url` answers 2xx (30 s at most). */
-export async function waitReady(url: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
+/** Resolves once `url` answers 2xx (`timeoutMs` at most: longer for a process under valgrind). */
+export async function waitReady(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
       if ((await fetch(url)).ok) return;
