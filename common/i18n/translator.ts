@@ -1,4 +1,5 @@
 import { createIntl, createIntlCache, type IntlShape } from '@formatjs/intl';
+import { type Formats, IntlMessageFormat } from 'intl-messageformat';
 import { catalogueOf, directionOf, type Locale } from './locales.js';
 import type { MessageKey } from './messages/en.js';
 
@@ -46,25 +47,73 @@ export const DATE_TIME_OPTIONS: Intl.DateTimeFormatOptions = {
 };
 
 const cache = createIntlCache();
-const intls = new Map<string, IntlShape>();
 
-function intlFor(locale: Locale, timeZone: string): IntlShape {
+/**
+ * A locale and time zone's formatting: FormatJS's, and each message compiled once. `formatMessage`
+ * parses a message once too, but on every call it merges the formats with the time zone (twice) and
+ * serialises them, with the message and its options, into the key of its memo: 20-45 µs a message
+ * on the shared development machine, where the format itself takes about 1 µs, and a portal page
+ * formats a hundred and more (docs/perf/README.md, ADR 0209).
+ */
+interface Formatting {
+  intl: IntlShape;
+  /**
+   * The message compiled as `formatMessage` compiles it; undefined where FormatJS must decide (a key
+   * not in the catalogue, a message that does not parse).
+   */
+  compiled(key: string): IntlMessageFormat | undefined;
+}
+
+const formattings = new Map<string, Formatting>();
+
+function formattingFor(locale: Locale, timeZone: string): Formatting {
   const id = `${locale} ${timeZone}`;
-  let intl = intls.get(id);
-  if (!intl) {
-    intl = createIntl(
+  let formatting = formattings.get(id);
+  if (!formatting) {
+    const messages = catalogueOf(locale);
+    const intl = createIntl(
       {
         locale,
         timeZone,
-        messages: catalogueOf(locale),
+        messages,
         // A missing key is a defect the catalogue test catches; at run time the key itself shows.
         onError: () => {},
       },
       cache,
     );
-    intls.set(id, intl);
+    const formats = formatsIn(timeZone);
+    const compiled = new Map<string, IntlMessageFormat | undefined>();
+    formatting = {
+      intl,
+      compiled: (key) => {
+        if (compiled.has(key)) return compiled.get(key);
+        const message = Object.hasOwn(messages, key) ? (messages as Record<string, string>)[key] : undefined;
+        let format: IntlMessageFormat | undefined;
+        try {
+          format = message
+            ? new IntlMessageFormat(message, locale, formats, { formatters: intl.formatters })
+            : undefined;
+        } catch {
+          format = undefined;
+        }
+        compiled.set(key, format);
+        return format;
+      },
+    };
+    formattings.set(id, formatting);
   }
-  return intl;
+  return formatting;
+}
+
+/**
+ * The formats a message's `{when, date, short}` uses, in the response's time zone: what FormatJS's
+ * `formatMessage` gives a message when the intl has a time zone and no formats of its own.
+ */
+function formatsIn(timeZone: string): Formats {
+  const inZone = (named: Record<string, Intl.DateTimeFormatOptions>) =>
+    Object.fromEntries(Object.entries(named).map(([name, options]) => [name, { timeZone, ...options }]));
+  const { formats } = IntlMessageFormat;
+  return { ...formats, date: inZone(formats.date), time: inZone(formats.time) };
 }
 
 const toDate = (value: string | Date | undefined): Date | undefined => {
@@ -89,15 +138,28 @@ export function createTranslator(options: {
   now?: () => number;
 }): Translator {
   const { locale, timeZone } = options;
-  const intl = intlFor(locale, timeZone);
+  const { intl, compiled } = formattingFor(locale, timeZone);
   const now = options.now ?? Date.now;
+  // What FormatJS would answer for a message it cannot format (a value missing, of the wrong type):
+  // its own fallback, reached through `formatMessage` itself.
+  const format = (key: MessageKey, values: Record<string, unknown>): unknown => {
+    const message = compiled(key);
+    if (message) {
+      try {
+        return message.format(values as never);
+      } catch {
+        // formatMessage below fails the same way and answers with its fallback
+      }
+    }
+    return intl.formatMessage({ id: key }, values as never);
+  };
   return {
     locale,
     dir: directionOf(locale),
     timeZone,
-    t: (key, values) => intl.formatMessage({ id: key }, values) as string,
+    t: (key, values) => format(key, { ...values }) as string,
     rich: (key, values, tags) => {
-      const out = intl.formatMessage({ id: key }, { ...values, ...tags } as never) as unknown;
+      const out = format(key, { ...values, ...tags });
       return Array.isArray(out) ? out : [out as string];
     },
     dateTime: (value) => {

@@ -1,7 +1,9 @@
 // The message catalogues and the formatting every page uses (common/i18n).
 import { type MessageFormatElement, parse, TYPE } from '@formatjs/icu-messageformat-parser';
+import { createIntl } from '@formatjs/intl';
 import { expect } from 'chai';
 import {
+  availableLocales,
   catalogueOf,
   createTranslator,
   LOCALES,
@@ -9,7 +11,7 @@ import {
   PSEUDO_LOCALES,
   validTimeZone,
 } from '../../common/i18n/index.js';
-import { en } from '../../common/i18n/messages/en.js';
+import { en, type MessageKey } from '../../common/i18n/messages/en.js';
 
 /** The argument names and tag names a message uses: a translation must use the same ones. */
 function placeholders(elements: MessageFormatElement[], into = new Set<string>()): Set<string> {
@@ -190,5 +192,76 @@ describe('i18n: dates, times and sizes in the customer locale and zone', () => {
     expect(t.t('layout.pageTitle', { page: 'Anfragen', site: 'Acme' })).to.equal('Anfragen - Acme');
     expect(t.dir).to.equal('ltr');
     expect(createTranslator({ locale: 'ar-XB', timeZone: 'UTC' }).dir).to.equal('rtl');
+  });
+});
+
+describe('i18n: each message compiled once (ADR 0209)', () => {
+  /** A value for every argument of a message: a number where it counts, a function for each tag. */
+  function valuesFor(
+    elements: MessageFormatElement[],
+    into: Record<string, unknown> = {},
+  ): Record<string, unknown> {
+    for (const e of elements) {
+      if (e.type === TYPE.literal || e.type === TYPE.pound) continue;
+      if (e.type === TYPE.tag) {
+        into[e.value] = (chunks: unknown[]) => `<${e.value}>${chunks.join('')}</${e.value}>`;
+        valuesFor(e.children, into);
+      } else if (e.type === TYPE.plural || e.type === TYPE.number) into[e.value] = 3;
+      else if (e.type === TYPE.date || e.type === TYPE.time)
+        into[e.value] = new Date(Date.UTC(2026, 11, 4, 23, 30));
+      else into[e.value] = e.type === TYPE.select ? 'other' : `${e.value}-value`;
+      if (e.type === TYPE.plural || e.type === TYPE.select)
+        for (const option of Object.values(e.options)) valuesFor(option.value, into);
+    }
+    return into;
+  }
+
+  const TIME_ZONE = 'Asia/Tokyo';
+
+  it('answers every message of every locale as FormatJS formatMessage does, filled and unfilled', () => {
+    for (const locale of availableLocales(true)) {
+      const messages = catalogueOf(locale);
+      const reference = createIntl({
+        locale,
+        timeZone: TIME_ZONE,
+        messages,
+        onError: () => {},
+      });
+      const translator = createTranslator({ locale, timeZone: TIME_ZONE });
+      for (const key of Object.keys(en) as MessageKey[]) {
+        const values = valuesFor(parse(messages[key]));
+        const expected = reference.formatMessage({ id: key }, values as never) as unknown;
+        const tags = Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'function'));
+        const plain = Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v !== 'function'));
+        const answer =
+          Object.keys(tags).length > 0
+            ? translator.rich(key, plain as never, tags as never)
+            : translator.t(key, plain as never);
+        expect(Array.isArray(answer) ? answer.join('') : answer, `${locale} ${key}`).to.equal(
+          Array.isArray(expected) ? expected.join('') : expected,
+        );
+        // Unfilled: FormatJS's own fallback (the message as written), not an exception.
+        expect(translator.t(key), `${locale} ${key} unfilled`).to.equal(reference.formatMessage({ id: key }));
+      }
+      expect(translator.t('no.such.key' as MessageKey)).to.equal('no.such.key');
+    }
+  });
+
+  it('formats a message without serialising FormatJS formats into a memo key on every call', () => {
+    const { t } = createTranslator({ locale: 'de', timeZone: TIME_ZONE });
+    t('layout.pageTitle', { page: 'Anfragen', site: 'Acme' });
+    const stringify = JSON.stringify;
+    let serialised = 0;
+    JSON.stringify = ((...args: Parameters<typeof stringify>) => {
+      serialised++;
+      return stringify(...args);
+    }) as typeof stringify;
+    try {
+      for (let i = 0; i < 10; i++)
+        expect(t('layout.pageTitle', { page: 'Anfragen', site: 'Acme' })).to.equal('Anfragen - Acme');
+    } finally {
+      JSON.stringify = stringify;
+    }
+    expect(serialised).to.equal(0);
   });
 });
