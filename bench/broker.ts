@@ -240,12 +240,15 @@ export function spawnBroker(
   publicUrlPort: number,
   nodeFlags: string[] = [],
   entry: string[] = BROKER_ENTRY.args,
+  launcher: string[] = [],
 ): Promise<{ child: ChildProcess; url: string; managementUrl: string }> {
-  const args = [...nodeFlags, ...entry];
+  const [command, ...launcherArgs] = [...launcher, process.execPath];
   const child = spawn(
-    process.execPath,
+    command!,
     [
-      ...args,
+      ...launcherArgs,
+      ...nodeFlags,
+      ...entry,
       'broker',
       '--config',
       configFile,

@@ -16,6 +16,9 @@ interface ProfileNode {
 export interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
+  /** Microseconds of the monotonic clock (process.hrtime's), and each sample's gap from the one before. */
+  startTime: number;
+  timeDeltas: number[];
 }
 interface Box {
   label: string;
@@ -46,6 +49,17 @@ function workStacks(profile: CpuProfile): CallFrame[][] {
     stacks.push(stack);
   }
   return stacks;
+}
+
+/** The profile with only the samples taken from `fromUs` (process.hrtime's clock, in µs) on. */
+export function samplesFrom(profile: CpuProfile, fromUs: number): CpuProfile {
+  const samples: number[] = [];
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i]!;
+    if (at >= fromUs) samples.push(id);
+  });
+  return { ...profile, samples, timeDeltas: [] };
 }
 
 /** For each named pattern, the share of working samples with a matching frame on the stack. */
