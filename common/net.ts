@@ -1,15 +1,68 @@
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
-/** A free TCP port on loopback, chosen by the kernel (for the local stack and tests). */
-export function freePort(): Promise<number> {
+/**
+ * Where free ports are drawn from: below the kernel's ephemeral range and above the well-known
+ * ports of what tests start beside us (kubelet 10250, controller-manager 10257, scheduler 10259).
+ */
+const LOWEST_DRAWN_PORT = 20_000;
+/** Draws before falling back to a kernel-chosen port. */
+const DRAWS = 64;
+/** Ports this process handed out already: a second draw never hands out the same one. */
+const handedOut = new Set<number>();
+
+/**
+ * The kernel's ephemeral range: where it binds outgoing connections and listen(0). Linux's default
+ * when it cannot be read.
+ */
+function ephemeralRange(): { low: number; high: number } {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return { low: low!, high: high! };
+  } catch {
+    // Not Linux: its default is as good a guess as any.
+  }
+  return { low: 32_768, high: 60_999 };
+}
+
+/** Resolves to `port` if it can be listened on on loopback now, to undefined if not. */
+function listenable(port: number): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'EADDRINUSE' || err.code === 'EACCES' ? resolve(undefined) : reject(err),
+    );
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : undefined));
     });
   });
+}
+
+/**
+ * A free TCP port on loopback for a server started later (the local stack, tests' child processes).
+ * Drawn at random below the kernel's ephemeral range: a port the kernel chose (listen(0)) was in that
+ * range, where every outgoing connection on the machine also takes its local port, so in the moment
+ * between this check and the server's own listen a connection could take it, and the server failed
+ * with EADDRINUSE (a test's child exited PORT_UNAVAILABLE about once in a hundred under load). Below
+ * the range only a listener takes a port, and this process never hands out one twice. A kernel-chosen
+ * port when no drawn one is free.
+ */
+export async function freePort(): Promise<number> {
+  const { low } = ephemeralRange();
+  for (let draw = 0; draw < DRAWS && low - LOWEST_DRAWN_PORT > DRAWS; draw++) {
+    const candidate = LOWEST_DRAWN_PORT + Math.floor(Math.random() * (low - LOWEST_DRAWN_PORT));
+    if (handedOut.has(candidate)) continue;
+    // Taken before the check, so a draw running beside this one cannot pick it meanwhile.
+    handedOut.add(candidate);
+    if ((await listenable(candidate)) !== undefined) return candidate;
+  }
+  const port = await listenable(0);
+  if (port === undefined) throw new Error('no free TCP port on loopback');
+  return port;
 }
 
 /** True for hosts that never leave the machine: where plain HTTP is tolerated. */
