@@ -87,9 +87,21 @@ describe('interned strings (the operator caches one copy of repeated values)', (
       expect(cache).to.have.length(count);
       return used;
     };
-    const strings = new InternedStrings();
-    const parsed = keep((tenant) => tenant);
-    const interned = keep((tenant) => cachedTenant(tenant, strings));
+    // The least of three rounds each: what else the process keeps meanwhile (a suite's timers and
+    // sockets) only adds to a round, so the least is the nearest to the cache's own heap.
+    let parsed = Number.POSITIVE_INFINITY;
+    let interned = Number.POSITIVE_INFINITY;
+    for (let round = 0; round < 3; round++) {
+      parsed = Math.min(
+        parsed,
+        keep((tenant) => tenant),
+      );
+      const strings = new InternedStrings();
+      interned = Math.min(
+        interned,
+        keep((tenant) => cachedTenant(tenant, strings)),
+      );
+    }
     // V8 already shares very short strings; the messages, times and spec values are what remain.
     expect(interned / parsed, `${interned} bytes interned, ${parsed} parsed`).to.be.below(0.9);
   });
