@@ -29,6 +29,7 @@ import { createPortalApp, type PortalApp, type PortalOptions } from '../portal/a
 import type { Exchange } from '../portal/atlassian/http.js';
 import type { WriteSettings } from '../portal/requests.js';
 import { validateAgainstSpec } from './atlassian-spec.js';
+import { capturingDestination } from './captured-logs.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
 import { harnessPool, TEST_PLACEMENT } from './pool.js';
 import { connectedFlowStore, redisUrl } from './redis.js';
@@ -193,7 +194,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const store = options.store ?? (await connectedFlowStore(`test-${name}`));
   const exchanges: Exchange[] = [];
   const logs: Record<string, unknown>[] = [];
-  const destination = { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) };
+  const destination = capturingDestination(logs);
   const redis = new Redis(redisUrl());
   const registry = createMetricsRegistry();
   const context = {
