@@ -17,6 +17,7 @@ import {
   RateLimiterMemory,
   RateLimiterRedis,
   RateLimiterRes,
+  RLWrapperTimeouts,
 } from 'rate-limiter-flexible';
 import type { PortalSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
@@ -69,7 +70,7 @@ export class AbuseLimits {
   constructor(
     limits: PortalLimits,
     keyMaterial: string,
-    redis?: { client: Redis | Cluster; keyPrefix: string },
+    redis?: { client: Redis | Cluster; keyPrefix: string; commandDeadlineMs: number },
   ) {
     this.#hashKey = Buffer.from(hkdfSync('sha256', keyMaterial, 'jsm-sso-portal', 'rate-limit-keys', 32));
     for (const action of ACTIONS) {
@@ -89,11 +90,15 @@ export class AbuseLimits {
         this.#limiters.set(
           `${action}:${scope}`,
           redis
-            ? new RateLimiterRedis({
-                ...options,
-                storeClient: redis.client,
-                rejectIfRedisNotReady: true,
-                // While Redis is away each process still counts on its own.
+            ? // While Redis is away, or slower than the flow store's command deadline (its connection
+              // sets none of ioredis's), each process counts on its own.
+              new RLWrapperTimeouts({
+                limiter: new RateLimiterRedis({
+                  ...options,
+                  storeClient: redis.client,
+                  rejectIfRedisNotReady: true,
+                }),
+                timeoutMs: redis.commandDeadlineMs,
                 insuranceLimiter: memory,
               })
             : memory,

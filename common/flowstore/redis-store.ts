@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { hostLookup } from '../tls/host-lookup.js';
+import { answeredWithin } from './command-deadline.js';
 import {
   assertFirstFreeArguments,
   assertTtl,
@@ -18,7 +19,9 @@ import { flowStoreErrorOf, redisErrorKind } from './redis-refusals.js';
  * callers answer 503 within about a second instead of hanging: commands are never queued while
  * Redis is disconnected (no offline queue); they wait READY_WAIT_MS between connection attempts, an
  * attempt under way to its own end (it succeeds, fails, or hits its deadlines: see #ready), and
- * COMMAND_TIMEOUT_MS when Redis is connected but answers nothing (a stalled or SIGSTOPped server). A connection silent for
+ * COMMAND_TIMEOUT_MS when Redis is connected but answers nothing (a stalled or SIGSTOPped server), a
+ * deadline of the store's own that a stall of this process does not trip (answeredWithin; ioredis's
+ * commandTimeout is not set). A connection silent for
  * SOCKET_TIMEOUT_MS with commands pending is dropped and made again (half-open TCP). ioredis
  * reconnects by itself and the store recovers when Redis returns.
  */
@@ -28,7 +31,7 @@ const SOCKET_TIMEOUT_MS = 2000;
 const CONNECT_TIMEOUT_MS = 1000;
 /**
  * The longest one connection attempt may take under its own options: connecting (TCP and TLS)
- * within connectTimeout, then the ready check (a command) within commandTimeout.
+ * within connectTimeout, then the ready check (a command) within the command deadline.
  */
 function attemptDeadlineMs(redis: Redis | Cluster): number {
   return (connectionOptions(redis).connectTimeout ?? CONNECT_TIMEOUT_MS) + commandTimeoutMs(redis);
@@ -38,9 +41,12 @@ function connectionOptions(redis: Redis | Cluster): RedisOptions {
   return redis instanceof Cluster ? (redis.options.redisOptions ?? {}) : redis.options;
 }
 
-/** How long a command on this connection is waited for before it fails (the commandTimeout option). */
+/** Each connection's command deadline, where it is not COMMAND_TIMEOUT_MS (RedisFlowStore.connect's commandTimeout). */
+const commandDeadlines = new WeakMap<Redis | Cluster, number>();
+
+/** How long a command on this connection is waited for before it fails. */
 function commandTimeoutMs(redis: Redis | Cluster): number {
-  return connectionOptions(redis).commandTimeout ?? COMMAND_TIMEOUT_MS;
+  return commandDeadlines.get(redis) ?? COMMAND_TIMEOUT_MS;
 }
 /** A pool's own connection: its tenants' views add `<tenant>:`. */
 const POOL_KEY_PREFIX = 'jsm-sso:';
@@ -58,10 +64,13 @@ const reconnectOnError = (err: Error): 1 | false => redisErrorKind(err) === 'REA
 /** The deadlines every connection gets: data nodes, sentinels and cluster nodes alike. */
 const DEADLINES = {
   connectTimeout: CONNECT_TIMEOUT_MS,
-  commandTimeout: COMMAND_TIMEOUT_MS,
   socketTimeout: SOCKET_TIMEOUT_MS,
   maxRetriesPerRequest: 1,
   reconnectOnError,
+  // Every caller of this connection stops waiting within the command deadline, before the socket
+  // timeout ends a silent connection: a command ioredis resent on the next one would act for a
+  // caller already told it failed (a GETDEL taking the flow state the person then retries with).
+  autoResendUnfulfilledCommands: false,
 } satisfies RedisOptions;
 
 /** Why a connection's last attempt failed (e.g. a certificate error), shared by every view over it. */
@@ -205,15 +214,18 @@ export class RedisFlowStore implements FlowStore {
     this.#ownsConnection = ownsConnection;
   }
 
+  /** `options.commandTimeout` sets the store's command deadline (ioredis is not given it). */
   static connect(url: string, tenant: string, options: RedisOptions = {}): RedisFlowStore {
+    const { commandTimeout, ...rest } = options;
     const redis = new Redis(url, {
       enableOfflineQueue: false,
       ...DEADLINES,
       retryStrategy,
       lazyConnect: false,
       Connector: SharedLookupConnector,
-      ...options,
+      ...rest,
     });
+    if (commandTimeout !== undefined) commandDeadlines.set(redis, commandTimeout);
     return new RedisFlowStore(redis, tenantKeyPrefix(tenant));
   }
 
@@ -383,6 +395,11 @@ export class RedisFlowStore implements FlowStore {
     return attemptDeadlineMs(this.client);
   }
 
+  /** How long one command is waited for (others on this connection, the portal's rate limits, keep to it too). */
+  get commandDeadlineMs(): number {
+    return commandTimeoutMs(this.client);
+  }
+
   async close(): Promise<void> {
     if (this.#ownsConnection) this.client.disconnect();
   }
@@ -433,7 +450,7 @@ export class RedisFlowStore implements FlowStore {
   async #call<T>(command: () => Promise<T>): Promise<T> {
     try {
       await this.#ready();
-      return await command();
+      return await answeredWithin(command(), commandTimeoutMs(this.client));
     } catch (err) {
       throw flowStoreErrorOf(err);
     }
