@@ -46,7 +46,7 @@ export interface FlowStore {
   ping(): Promise<void>;
   /**
    * The longest one connection attempt may take (Redis: connecting within connectTimeout, then the
-   * ready check within commandTimeout); a command issued meanwhile waits for it. None for memory.
+   * ready check within the command deadline); a command issued meanwhile waits for it. None for memory.
    */
   readonly connectionAttemptMs?: number;
   close(): Promise<void>;
