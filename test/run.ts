@@ -1,7 +1,7 @@
 // Runs the whole mocha suite and ends with the plain `N passed, N failed` line that CI reads
 // (mocha's own summary is not read). Arguments are passed to mocha, e.g. `npm test -- --grep broker`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type LocalRedis, startLocalRedis } from '../testkit/local-redis.js';
@@ -11,6 +11,8 @@ const summaryFile = join(tmpdir(), `jsm-sso-test-summary-${process.pid}.json`);
 // and mktemp read TMPDIR), removed when the run ends: files tests leave there (an API server's
 // kubeconfig with its credentials, fixture keys, Redis logs) do not pile up on the machine.
 const runTmp = mkdtempSync(join(tmpdir(), 'jsm-sso-test-run-'));
+// As /tmp itself: tests run some processes as another user (nobody), who must make files here too.
+chmodSync(runTmp, 0o1777);
 process.env['TMPDIR'] = runTmp;
 const args = [
   '--import=tsx',
