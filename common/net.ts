@@ -12,21 +12,20 @@ const DRAWS = 64;
 const handedOut = new Set<number>();
 
 /**
- * The kernel's ephemeral range: where it binds outgoing connections and listen(0). Linux's default
- * when it cannot be read.
+ * The lowest port of the kernel's ephemeral range, where it binds outgoing connections and
+ * listen(0); Linux's default when it cannot be read.
  */
-function ephemeralRange(): { low: number; high: number } {
+function readEphemeralRangeStart(): number {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
-      .trim()
-      .split(/\s+/)
-      .map(Number);
-    if (Number.isInteger(low) && Number.isInteger(high)) return { low: low!, high: high! };
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low)) return low;
   } catch {
     // Not Linux: its default is as good a guess as any.
   }
-  return { low: 32_768, high: 60_999 };
+  return 32_768;
 }
+/** Read once, at the first draw. */
+let ephemeralRangeStart: number | undefined;
 
 /** Resolves to `port` if it can be listened on on loopback now, to undefined if not. */
 function listenable(port: number): Promise<number | undefined> {
@@ -52,9 +51,10 @@ function listenable(port: number): Promise<number | undefined> {
  * port when no drawn one is free.
  */
 export async function freePort(): Promise<number> {
-  const { low } = ephemeralRange();
-  for (let draw = 0; draw < DRAWS && low - LOWEST_DRAWN_PORT > DRAWS; draw++) {
-    const candidate = LOWEST_DRAWN_PORT + Math.floor(Math.random() * (low - LOWEST_DRAWN_PORT));
+  ephemeralRangeStart ??= readEphemeralRangeStart();
+  const span = ephemeralRangeStart - LOWEST_DRAWN_PORT;
+  for (let draw = 0; draw < DRAWS && span > DRAWS; draw++) {
+    const candidate = LOWEST_DRAWN_PORT + Math.floor(Math.random() * span);
     if (handedOut.has(candidate)) continue;
     // Taken before the check, so a draw running beside this one cannot pick it meanwhile.
     handedOut.add(candidate);

@@ -11,28 +11,19 @@
 export function answeredWithin<T>(answer: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
+    const settle = (done: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      done();
+    };
     const timer = setTimeout(
-      () =>
-        setImmediate(() => {
-          if (settled) return;
-          settled = true;
-          reject(new Error(`Redis did not answer within ${ms} ms`));
-        }),
+      () => setImmediate(() => settle(() => reject(new Error(`Redis did not answer within ${ms} ms`)))),
       ms,
     );
     answer.then(
-      (value) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(err);
-      },
+      (value) => settle(() => resolve(value)),
+      (err: unknown) => settle(() => reject(err)),
     );
   });
 }
