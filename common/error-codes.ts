@@ -46,7 +46,7 @@ export const COMMON_CODES = {
   FLOW_STORE_REFUSED:
     "Redis refused the command itself (its kind, e.g. NOPERM or WRONGTYPE, and the command's name are logged as redisError and command): an ACL without the command, a key of another type, writes stopped after a failed snapshot; nothing written, until an operator acts (500, no Retry-After; the page says the service's operators have to fix it, with the code as its reference)",
   FLOW_STORE_TENANT_FULL:
-    "A pool tenant holds as many entries as one tenant may in the pool's in-memory flow store; its new sign-ins wait, other tenants' are served (503 with Retry-After: 60; ADR 0197)",
+    "A pool tenant has used its own share of the pool's flow store: as many entries as one tenant may hold in a pool's memory (ADR 0197), or, in a portal pool, as many sign-ins as one tenant may start within one flow lifetime, counted over the pool's replicas (6,000; ADR 0215); its new sign-ins wait, other tenants' are served (503 with Retry-After: 60)",
   FLOW_STORE_CLAIMS_UNCERTAIN:
     'Redis took over recently (restarted from a snapshot, or a replica promoted) and may have lost write claims made just before: a write is refused until those would have expired, nothing written (503 with Retry-After)',
   POOL_TENANT_UNKNOWN:

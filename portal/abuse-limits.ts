@@ -8,6 +8,8 @@
  * in-process limiter as insurance while Redis is unreachable; in memory otherwise. Keys are keyed
  * hashes (HMAC with a key derived from the portal's signing key, the same in every replica): neither
  * client IPs nor e-mail addresses are written to the store, nor anything a dictionary could reverse.
+ * In a pool, all of a tenant's sign-in starts together are counted as well, against the tenant's
+ * share of the store the pool's tenants share (POOL_SIGN_IN_STARTS_PER_TENANT, ADR 0215).
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
@@ -21,6 +23,7 @@ import {
 } from 'rate-limiter-flexible';
 import type { PortalSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
+import { FlowStoreTenantFullError } from '../common/flowstore/index.js';
 
 export type PortalLimits = PortalSpec['limits'];
 export type LimitedAction =
@@ -62,17 +65,65 @@ const ACTIONS: readonly LimitedAction[] = [
   'signedInPages',
 ];
 
+/**
+ * Sign-ins one pool tenant's portal may start within one flow lifetime (its spec.broker.flowTtlSeconds),
+ * counted over every replica of the pool in the pool's Redis (ADR 0215). Each start writes a sign-in
+ * flow, the portal's and then the broker's, to the store all the pool's tenants share, and the
+ * per-address limit does not stop a flood spread over many addresses: past this, the tenant's new
+ * sign-ins wait (503 FLOW_STORE_TENANT_FULL) and the other tenants' store keeps its room. The same
+ * ceiling as a tenant's entries in a pool's memory store (POOL_MEMORY_STORE_SHARES.mostPerTenant):
+ * 10 starts a second for the default 10 minutes, far past a help center's busiest hour.
+ */
+export const POOL_SIGN_IN_STARTS_PER_TENANT = 6_000;
+
+/** A pool tenant's share of sign-in starts: at most `starts` within `windowSeconds`. */
+export interface PoolSignInShare {
+  starts: number;
+  windowSeconds: number;
+}
+
+interface LimiterOptions {
+  points: number;
+  duration: number;
+  keyPrefix: string;
+}
+
+type RedisCounting = { client: Redis | Cluster; keyPrefix: string; commandDeadlineMs: number };
+
+/**
+ * Counting in Redis when there is one, so replicas count together; while Redis is away, or slower
+ * than the flow store's command deadline (its connection sets none of ioredis's), each process
+ * counts on its own.
+ */
+function limiterFor(options: LimiterOptions, redis: RedisCounting | undefined): RateLimiterAbstract {
+  const memory = new RateLimiterMemory(options);
+  if (!redis) return memory;
+  return new RLWrapperTimeouts({
+    limiter: new RateLimiterRedis({ ...options, storeClient: redis.client, rejectIfRedisNotReady: true }),
+    timeoutMs: redis.commandDeadlineMs,
+    insuranceLimiter: memory,
+  });
+}
+
+/** The one counter of a tenant's sign-in starts, under the tenant's own key prefix. */
+const SHARE_KEY = 'starts';
+
+function shareUsed(share: PoolSignInShare): FlowStoreTenantFullError {
+  return new FlowStoreTenantFullError(`${share.starts} sign-ins started in ${share.windowSeconds} s`);
+}
+
 export class AbuseLimits {
   readonly #limiters = new Map<string, RateLimiterAbstract>();
   readonly #hashKey: Buffer;
+  readonly #poolShare: (PoolSignInShare & { limiter: RateLimiterAbstract }) | undefined;
 
-  /** `keyMaterial`: secret material every replica shares (the portal's signing key). */
-  constructor(
-    limits: PortalLimits,
-    keyMaterial: string,
-    redis?: { client: Redis | Cluster; keyPrefix: string; commandDeadlineMs: number },
-  ) {
+  /**
+   * `keyMaterial`: secret material every replica shares (the portal's signing key). `poolShare`: a
+   * pool tenant's share of sign-in starts (none for a dedicated portal, whose store is its own).
+   */
+  constructor(limits: PortalLimits, keyMaterial: string, redis?: RedisCounting, poolShare?: PoolSignInShare) {
     this.#hashKey = Buffer.from(hkdfSync('sha256', keyMaterial, 'jsm-sso-portal', 'rate-limit-keys', 32));
+    const prefix = `${redis?.keyPrefix ?? ''}portal:rate:`;
     for (const action of ACTIONS) {
       const perAction = limits[action] as { perIp: number; perAccount?: number };
       const scopes: [LimitScope, number | undefined][] = [
@@ -81,30 +132,21 @@ export class AbuseLimits {
       ];
       for (const [scope, points] of scopes) {
         if (points === undefined) continue;
-        const options = {
-          points,
-          duration: limits.windowSeconds,
-          keyPrefix: `${redis?.keyPrefix ?? ''}portal:rate:${action}:${scope}`,
-        };
-        const memory = new RateLimiterMemory(options);
-        this.#limiters.set(
-          `${action}:${scope}`,
-          redis
-            ? // While Redis is away, or slower than the flow store's command deadline (its connection
-              // sets none of ioredis's), each process counts on its own.
-              new RLWrapperTimeouts({
-                limiter: new RateLimiterRedis({
-                  ...options,
-                  storeClient: redis.client,
-                  rejectIfRedisNotReady: true,
-                }),
-                timeoutMs: redis.commandDeadlineMs,
-                insuranceLimiter: memory,
-              })
-            : memory,
-        );
+        const options = { points, duration: limits.windowSeconds, keyPrefix: `${prefix}${action}:${scope}` };
+        this.#limiters.set(`${action}:${scope}`, limiterFor(options, redis));
       }
     }
+    this.#poolShare = poolShare && {
+      ...poolShare,
+      limiter: limiterFor(
+        {
+          points: poolShare.starts,
+          duration: poolShare.windowSeconds,
+          keyPrefix: `${prefix}signInStarts:tenant`,
+        },
+        redis,
+      ),
+    };
   }
 
   /** Counts one `action` for `who`; throws RateLimitedError once over the limit. */
@@ -120,15 +162,45 @@ export class AbuseLimits {
   }
 
   /**
+   * Counts one sign-in start against the pool tenant's share; throws FlowStoreTenantFullError once
+   * it is used. Nothing to count for a dedicated portal.
+   */
+  async startSignIn(): Promise<void> {
+    const share = this.#poolShare;
+    if (!share) return;
+    try {
+      await share.limiter.consume(SHARE_KEY);
+    } catch (outcome) {
+      if (!(outcome instanceof RateLimiterRes)) throw outcome;
+      throw shareUsed(share);
+    }
+  }
+
+  /**
+   * Refuses a sign-in start at once when the tenant's share is used already, before the address is
+   * counted: a flood past the share then writes nothing more to the store the pool's tenants share,
+   * not even a counter per address (an IPv6 flood has addresses without end).
+   */
+  async #refuseWhenShareUsed(): Promise<void> {
+    const share = this.#poolShare;
+    if (!share) return;
+    const counted = await share.limiter.get(SHARE_KEY);
+    if (counted && counted.consumedPoints >= share.starts) throw shareUsed(share);
+  }
+
+  /**
    * Express middleware: counts the request by client IP and, when signed in, by account, before
-   * its body is read. Refusals go to the error handler (429, Retry-After, a page).
+   * its body is read. Refusals go to the error handler (429, Retry-After, a page). A sign-in start
+   * the address may make then counts against a pool tenant's share (503 past it).
    */
   limit(action: LimitedAction) {
     return (req: Request, res: Response, next: NextFunction) => {
       const accountId = (res.locals['session'] as { customer?: { accountId?: string } } | undefined)?.customer
         ?.accountId;
-      this.consume(action, 'ip', req.ip ?? '')
+      (action === 'signInStarts' ? this.#refuseWhenShareUsed() : Promise.resolve())
+        .then(() => this.consume(action, 'ip', req.ip ?? ''))
         .then(() => (accountId ? this.consume(action, 'account', accountId) : undefined))
+        .then(() => (action === 'signInStarts' ? this.startSignIn() : undefined))
         .then(() => next(), next);
     };
   }

@@ -15,7 +15,7 @@ import { unexpectedErrorFields } from '../common/log.js';
 import { tenantLabels } from '../common/metrics.js';
 import type { PartContext } from '../common/runtime.js';
 import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
-import { AbuseLimits, RateLimitedError } from './abuse-limits.js';
+import { AbuseLimits, POOL_SIGN_IN_STARTS_PER_TENANT, RateLimitedError } from './abuse-limits.js';
 import { AccountGuard, AccountRefusedError } from './account-guard.js';
 import { ActivityLog } from './activity.js';
 import { BUSY_RETRY_AFTER_MS } from './atlassian/bulkhead.js';
@@ -72,6 +72,8 @@ export interface PortalOptions {
   catalogueTtlMs?: number;
   /** Offer the pseudo-locales en-XA and ar-XB in the switcher (layout tests). */
   pseudoLocales?: boolean;
+  /** A pool tenant's sign-in starts per flow lifetime (POOL_SIGN_IN_STARTS_PER_TENANT; tests lower it). */
+  poolSignInStartsPerTenant?: number;
 }
 
 export interface PortalApp {
@@ -107,6 +109,12 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     limits,
     context.secrets.read(signingSecretName(context.tenant, 'portal'), 'tls.key'),
     context.store instanceof RedisFlowStore ? context.store : undefined,
+    context.pooled
+      ? {
+          starts: options.poolSignInStartsPerTenant ?? POOL_SIGN_IN_STARTS_PER_TENANT,
+          windowSeconds: context.tenant.spec.broker.flowTtlSeconds,
+        }
+      : undefined,
   );
   const services = buildServices(context, options, telemetry, atlassianFetch, brokerFetch, {
     uploads,

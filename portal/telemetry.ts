@@ -21,15 +21,30 @@ export interface PortalTelemetry {
   clientAborted(): void;
 }
 
+/** What a pool refuses a tenant that has used its own share of what the tenants share (ADRs 0197, 0211, 0215). */
+const POOL_SHARE_REASONS = new Set(['FLOW_STORE_TENANT_FULL', 'PORTAL_POOL_SHARE_UPLOADS_BUSY']);
+
 /** `tenant`: a dedicated part's tenant id, or both label values (a pooled tenant's, see common/metrics.ts). */
 export function createPortalTelemetry(registry: Registry, tenant: string | TenantLabels): PortalTelemetry {
   const { perTenant, aggregated } = typeof tenant === 'string' ? tenantLabels(tenant) : tenant;
   const metrics = tenantMetrics(registry, 'portal');
+  // A pool's refusals for a tenant's own share name that tenant (a series only for a tenant refused,
+  // as ADR 0101 bounds them): the tenant being flooded or stalled is the one the operator must find.
+  const noteShare = (reason: string) => {
+    if (POOL_SHARE_REASONS.has(reason))
+      metrics.counter('jsm_sso_portal_pool_share_refusals_total').inc({ tenant: perTenant, reason });
+  };
   return {
     atlassianRetry: (kind, reason) =>
       metrics.counter('jsm_sso_portal_atlassian_retries_total').inc({ tenant: aggregated, kind, reason }),
-    refused: (reason) => metrics.counter('jsm_sso_portal_refusals_total').inc({ tenant: aggregated, reason }),
-    failed: (reason) => metrics.counter('jsm_sso_portal_errors_total').inc({ tenant: aggregated, reason }),
+    refused: (reason) => {
+      metrics.counter('jsm_sso_portal_refusals_total').inc({ tenant: aggregated, reason });
+      noteShare(reason);
+    },
+    failed: (reason) => {
+      metrics.counter('jsm_sso_portal_errors_total').inc({ tenant: aggregated, reason });
+      noteShare(reason);
+    },
     clientAborted: () => metrics.counter('jsm_sso_portal_client_aborts_total').inc({ tenant: aggregated }),
     atlassianCall: (method, status, seconds) => {
       metrics

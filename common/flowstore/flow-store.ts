@@ -79,6 +79,20 @@ export class FlowStoreClaimsUncertainError extends JsmSsoError {
   }
 }
 
+/**
+ * A pool's tenant has used its own share of the pool's flow store (ADR 0197: entries in a pool's
+ * memory; ADR 0215: sign-ins started within one flow lifetime): its new sign-ins wait (503), other
+ * tenants' are served. `share` says which share, for the log line.
+ */
+export class FlowStoreTenantFullError extends JsmSsoError {
+  constructor(share: string) {
+    super('FLOW_STORE_TENANT_FULL', `this tenant has used its share of the pool's flow store: ${share}`, {
+      status: 503,
+    });
+    this.name = 'FlowStoreTenantFullError';
+  }
+}
+
 export function assertTtl(ttlSeconds: number): void {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)
     throw new RangeError(`ttl must be a positive integer, got ${ttlSeconds}`);

@@ -1,8 +1,12 @@
-export { type FlowStore, FlowStoreUnavailableError, jsonValue } from './flow-store.js';
+export {
+  type FlowStore,
+  FlowStoreTenantFullError,
+  FlowStoreUnavailableError,
+  jsonValue,
+} from './flow-store.js';
 export {
   DEFAULT_MEMORY_STORE_MAX_ENTRIES,
   FlowStoreFullError,
-  FlowStoreTenantFullError,
   MemoryFlowStore,
   POOL_MEMORY_STORE_SHARES,
 } from './memory-store.js';

@@ -1,4 +1,5 @@
 import { JsmSsoError } from '../errors.js';
+import { FlowStoreTenantFullError } from './flow-store.js';
 
 /**
  * How a pool's memory store divides its room among tenants (ADR 0197): each tenant may always hold
@@ -23,18 +24,6 @@ export class FlowStoreFullError extends JsmSsoError {
       status: 503,
     });
     this.name = 'FlowStoreFullError';
-  }
-}
-
-/** A pool tenant holds as many entries as one tenant may: its new keys are refused (503), other tenants' are not. */
-export class FlowStoreTenantFullError extends JsmSsoError {
-  constructor(mostPerTenant: number) {
-    super(
-      'FLOW_STORE_TENANT_FULL',
-      `this tenant holds its maximum of ${mostPerTenant} entries in the pool's in-memory flow store`,
-      { status: 503 },
-    );
-    this.name = 'FlowStoreTenantFullError';
   }
 }
 
@@ -140,7 +129,7 @@ export class MemoryEntries {
     byCode.set(code, (byCode.get(code) ?? 0) + 1);
     this.#refusals.set(owner, byCode);
     throw code === 'FLOW_STORE_TENANT_FULL'
-      ? new FlowStoreTenantFullError(this.#shares.mostPerTenant)
+      ? new FlowStoreTenantFullError(`${this.#shares.mostPerTenant} entries held in memory`)
       : new FlowStoreFullError(this.#shares.shared);
   }
 

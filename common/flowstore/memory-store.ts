@@ -2,7 +2,7 @@ import { assertFirstFreeArguments, assertTtl, type FlowStore } from './flow-stor
 import { MemoryEntries, type TenantShares } from './memory-entries.js';
 import { TenantFlowStoreView } from './tenant-view.js';
 
-export { FlowStoreFullError, FlowStoreTenantFullError, type TenantShares } from './memory-entries.js';
+export { FlowStoreFullError, type TenantShares } from './memory-entries.js';
 
 /** Entries a memory store holds at most unless told otherwise: a few hundred bytes to a few KB each. */
 export const DEFAULT_MEMORY_STORE_MAX_ENTRIES = 20_000;

@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { checkTenant } from '../../common/config/load.js';
+import { FlowStoreTenantFullError, RedisFlowStore } from '../../common/flowstore/index.js';
+import { createPoolFlowStore } from '../../common/flowstore/open.js';
+import { createMetricsRegistry } from '../../common/metrics.js';
+import { type RunningPool, startPool } from '../../common/pool/start.js';
+import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { AbuseLimits, POOL_SIGN_IN_STARTS_PER_TENANT } from '../../portal/abuse-limits.js';
+import { createPortalApp } from '../../portal/app.js';
+import { capturedLogger } from '../../testkit/captured-logs.js';
+import { listenOnLoopbacks, MemoryTenantSource } from '../../testkit/pool.js';
+import { Browser, signInAt } from '../../testkit/portal-harness.js';
+import {
+  brokerCertificatesOf,
+  type PortalTenant,
+  portalPoolBundles,
+  portalPoolTenants,
+  removePortalPoolTenants,
+} from '../../testkit/portal-pool-tenants.js';
+import { answering, redisUrl } from '../../testkit/redis.js';
+import { validTenantDocument } from '../../testkit/tenants.js';
+
+/**
+ * A pool with Redis (ADR 0215): every tenant's sign-in flows are written to the one Redis the pool's
+ * replicas share, and a flood of one tenant's `/login` spread over many addresses (which the
+ * per-address limit does not stop) would fill it for every tenant. Each tenant may start
+ * POOL_SIGN_IN_STARTS_PER_TENANT sign-ins within one flow lifetime, counted in Redis over both
+ * replicas; past that its own sign-ins wait (503) and the other tenant signs in.
+ */
+describe("a portal pool on Redis: one tenant's sign-in flood is held to its own share (ADR 0215)", function () {
+  this.timeout(90_000);
+  const run = randomUUID().slice(0, 8);
+  // Each replica a process of its own: its own metrics.
+  const registries = [createMetricsRegistry(), createMetricsRegistry()];
+  const { logger, logs } = capturedLogger({ component: 'portal' });
+  // Two replicas of the pool, each with its own connection to the pool's Redis.
+  const stores = [createPoolFlowStore({ url: redisUrl() }), createPoolFlowStore({ url: redisUrl() })] as [
+    RedisFlowStore,
+    RedisFlowStore,
+  ];
+  const replicas: RunningPool[] = [];
+  let servers: Awaited<ReturnType<typeof listenOnLoopbacks>>;
+  let emulator: RunningJsmEmulator;
+  let tenants: PortalTenant[];
+  let redis: Redis;
+  // A front door taking turns: the first request to replica 1, the next to replica 2, and so on.
+  let turn = 0;
+  const frontDoor = (req: IncomingMessage, res: ServerResponse) => {
+    const replica = replicas[turn++ % replicas.length];
+    if (replica) replica.handler(req, res);
+  };
+
+  before(async () => {
+    await Promise.all(stores.map((store) => answering(store)));
+    redis = new Redis(redisUrl());
+    servers = await listenOnLoopbacks(frontDoor, 2);
+    emulator = await startJsmEmulator({});
+    tenants = portalPoolTenants(servers.urls, emulator.url, run);
+    const brokerCertificates = brokerCertificatesOf(tenants);
+    for (const [i, store] of stores.entries())
+      replicas.push(
+        await startPool({
+          part: 'portal',
+          build: (context) =>
+            createPortalApp(context, { brokerCertificatesPem: brokerCertificates.get(context.tenantId)! }),
+          source: new MemoryTenantSource(portalPoolBundles(tenants)),
+          store,
+          registry: registries[i]!,
+          logger,
+          // The flood comes from many addresses, each named by the proxy in front.
+          trustedProxyHops: 1,
+        }),
+      );
+  });
+
+  after(async () => {
+    await Promise.all(replicas.map((replica) => replica.close()));
+    await servers?.close();
+    await Promise.all(stores.map((store) => store.close()));
+    redis?.disconnect();
+    await emulator?.close();
+    removePortalPoolTenants(tenants);
+  });
+
+  it("refuses A's sign-ins past its share on either replica (503, Retry-After, named by tenant) while B signs in", async () => {
+    const [a, b] = tenants as [PortalTenant, PortalTenant];
+    // All but two of A's share started already, as a third replica of the pool counts them: in Redis.
+    const third = new AbuseLimits(a.tenant.spec.portal.limits, 'another replica', stores[0].view(a.name), {
+      starts: POOL_SIGN_IN_STARTS_PER_TENANT,
+      windowSeconds: a.tenant.spec.broker.flowTtlSeconds,
+    });
+    for (let started = 0; started < POOL_SIGN_IN_STARTS_PER_TENANT - 2; started += 200)
+      await Promise.all(
+        Array.from({ length: Math.min(200, POOL_SIGN_IN_STARTS_PER_TENANT - 2 - started) }, () =>
+          third.startSignIn(),
+        ),
+      );
+    const startAtA = (n: number) =>
+      new Browser(a.url).fetch('/login', { headers: { 'x-forwarded-for': `198.51.100.${n}` } });
+    turn = 0;
+    const accepted = [await startAtA(1), await startAtA(2)];
+    expect(
+      accepted.map((res) => res.status),
+      'the last two of the share, one on each replica',
+    ).to.deep.equal([303, 303]);
+    for (const res of accepted) expect(res.headers.get('set-cookie')).to.contain('jsmsso_login=');
+    const from = logs.length;
+    const perAddress = `jsm-sso:${a.name}:portal:rate:signInStarts:ip:*`;
+    const countersBefore = (await redis.keys(perAddress)).length;
+    const refusedAt1 = await startAtA(3);
+    const refusedAt2 = await startAtA(4);
+    // Past the share a flood writes nothing more to the Redis the tenants share, not even a counter
+    // for each new address.
+    expect((await redis.keys(perAddress)).length, 'per-address counters').to.equal(countersBefore);
+    for (const refused of [refusedAt1, refusedAt2]) {
+      expect(refused.status).to.equal(503);
+      expect(refused.headers.get('retry-after')).to.equal('60');
+      expect(refused.headers.get('set-cookie') ?? '', 'no sign-in flow started').not.to.contain(
+        'jsmsso_login=',
+      );
+    }
+    const refusals = logs.slice(from).filter((l) => l['reason'] === 'FLOW_STORE_TENANT_FULL');
+    expect(refusals.map((l) => l['tenant'])).to.deep.equal([a.name, a.name]);
+    // B, on the same replicas and the same Redis at the same moment: a whole sign-in.
+    expect((await new Browser(b.url).fetch('/login')).status, "B's sign-in start").to.equal(303);
+    const customer = await signInAt(b.url, b.brokerKey, 'alice@acme.test');
+    expect((await customer.fetch('/profile')).status).to.equal(200);
+    for (const registry of registries) {
+      const metrics = await registry.metrics();
+      expect(metrics).to.contain(
+        `jsm_sso_portal_pool_share_refusals_total{tenant="${a.name}",reason="FLOW_STORE_TENANT_FULL"} 1`,
+      );
+      expect(metrics).not.to.contain(`jsm_sso_portal_pool_share_refusals_total{tenant="${b.name}"`);
+    }
+  });
+});
+
+describe("a pool tenant's share of sign-in starts (portal/abuse-limits.ts)", () => {
+  it('counts in each process while Redis is away, and refuses past the share there too', async () => {
+    // A port nothing listens on: every count falls back to the process's own.
+    const store = RedisFlowStore.connect('redis://127.0.0.1:1', 'away');
+    try {
+      const limits = new AbuseLimits(checkTenant(validTenantDocument()).spec.portal.limits, 'k', store, {
+        starts: 2,
+        windowSeconds: 600,
+      });
+      await limits.startSignIn();
+      await limits.startSignIn();
+      const err = await limits.startSignIn().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.be.instanceOf(FlowStoreTenantFullError);
+      expect((err as FlowStoreTenantFullError).status).to.equal(503);
+      expect((err as Error).message).to.contain('2 sign-ins started in 600 s');
+    } finally {
+      await store.close();
+    }
+  });
+});
