@@ -2,10 +2,10 @@
  * Rate limits on what an anonymous visitor or one account can make the portal do: sign-in starts,
  * ACS posts, request creation, comments, other changes to a request (transitions, participants),
  * uploads, pages read without signing in and pages read signed in (per account only), each counted
- * per client IP and (where the account is known) per account over one window
- * (`spec.portal.limits`). Counting is
- * rate-limiter-flexible's: in Redis when the tenant has one, so replicas count together, with an
- * in-process limiter as insurance while Redis is unreachable; in memory otherwise. Keys are keyed
+ * per client address (an IPv6 client per /64: portal/http/address-group.ts) and, where the account is
+ * known, per account over one window (`spec.portal.limits`). Counting is rate-limiter-flexible's: in
+ * Redis when the tenant has one, so replicas count together, with an in-process limiter as insurance
+ * while Redis is unreachable; in memory otherwise. Keys are keyed
  * hashes (HMAC with a key derived from the portal's signing key, the same in every replica): neither
  * client IPs nor e-mail addresses are written to the store, nor anything a dictionary could reverse.
  * In a pool, all of a tenant's sign-in starts together are counted as well, against the tenant's
@@ -24,6 +24,7 @@ import {
 import type { PortalSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
 import { FlowStoreTenantFullError } from '../common/flowstore/index.js';
+import { addressGroup } from './http/address-group.js';
 
 export type PortalLimits = PortalSpec['limits'];
 export type LimitedAction =
@@ -149,12 +150,18 @@ export class AbuseLimits {
     };
   }
 
-  /** Counts one `action` for `who`; throws RateLimitedError once over the limit. */
+  /**
+   * Counts one `action` for `who` (a client address, counted by addressGroup: an IPv6 client's /64;
+   * or an account id); throws RateLimitedError once over the limit.
+   */
   async consume(action: LimitedAction, scope: LimitScope, who: string): Promise<void> {
     const limiter = this.#limiters.get(`${action}:${scope}`);
     if (!limiter) return;
+    const counted = scope === 'ip' ? addressGroup(who) : who;
     try {
-      await limiter.consume(createHmac('sha256', this.#hashKey).update(who).digest('base64url').slice(0, 32));
+      await limiter.consume(
+        createHmac('sha256', this.#hashKey).update(counted).digest('base64url').slice(0, 32),
+      );
     } catch (outcome) {
       if (!(outcome instanceof RateLimiterRes)) throw outcome;
       throw new RateLimitedError(action, scope, Math.max(1, Math.ceil(outcome.msBeforeNext / 1000)));

@@ -130,6 +130,8 @@ export interface HarnessOptions {
   brokerKey?: KeyPair;
   /** The portal's signing pair (default: a new one; a real broker must trust its certificate). */
   portalKey?: KeyPair;
+  /** Proxies in front whose X-Forwarded-For is believed (a test names its clients' addresses). */
+  trustedProxyHops?: number;
 }
 
 /**
@@ -209,6 +211,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     atlassian: { onExchange: (e: Exchange) => exchanges.push(e), baseDelayMs: 1, ...options.transport },
     ...(options.writes ? { writes: options.writes } : {}),
     ...(options.catalogueTtlMs === undefined ? {} : { catalogueTtlMs: options.catalogueTtlMs }),
+    ...(options.trustedProxyHops === undefined ? {} : { trustedProxyHops: options.trustedProxyHops }),
     pseudoLocales: true,
   };
   // In pool placement the same portal is one of three tenants of a pool process (testkit/pool.ts).

@@ -153,7 +153,7 @@ export interface PortalSpec {
     name: string;
   };
   /**
-   * Abuse limits. Rate limits count per client IP and per account over a window; with spec.redis they are kept in Redis, so all portal replicas count together, otherwise in the process. A request over a limit is refused with 429, a Retry-After header and a page saying when to try again (reason PORTAL_RATE_LIMITED).
+   * Abuse limits. Rate limits count per client IP (an IPv6 client per /64, the least a host or a site is given, whose last 64 bits it may change at will) and per account over a window; with spec.redis they are kept in Redis, so all portal replicas count together, otherwise in the process. A request over a limit is refused with 429, a Retry-After header and a page saying when to try again (reason PORTAL_RATE_LIMITED).
    */
   limits: {
     /**

@@ -202,6 +202,35 @@ describe('portal abuse limits: rate limits (Redis, replicas count together)', ()
   });
 });
 
+describe('portal abuse limits: a client is its IPv4 address or its IPv6 /64', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      portal: { limits: { windowSeconds: 60, signInStarts: { perIp: 2 } } },
+      trustedProxyHops: 1,
+    });
+  });
+  after(() => h.close());
+  const startFrom = (address: string) =>
+    fetch(`${h.url}/login`, { redirect: 'manual', headers: { 'x-forwarded-for': address } });
+
+  it('refuses a third sign-in start from one /64, whatever addresses in it the client takes, and no other /64', async () => {
+    // Temporary addresses (RFC 8981) within one /64: one client, one budget.
+    expect((await startFrom('2001:db8:1:2::1')).status).to.equal(303);
+    expect((await startFrom('2001:db8:1:2:ffff:ffff:ffff:2')).status).to.equal(303);
+    const from = h.logs.length;
+    await expectLimited(h, await startFrom('2001:db8:1:2:abcd:ef01:2345:6789'), from);
+    expect((await startFrom('2001:db8:1:3::1')).status, 'the next /64').to.equal(303);
+  });
+
+  it('counts an IPv4 client and its IPv4-mapped IPv6 form together', async () => {
+    expect((await startFrom('198.51.100.7')).status).to.equal(303);
+    expect((await startFrom('::ffff:198.51.100.7')).status).to.equal(303);
+    expect((await startFrom('198.51.100.7')).status).to.equal(429);
+    expect((await startFrom('198.51.100.8')).status, 'the next IPv4 address').to.equal(303);
+  });
+});
+
 describe('portal abuse limits: per account', () => {
   let h: Harness;
   before(async () => {
