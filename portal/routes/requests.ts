@@ -466,6 +466,15 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       const s = session(res);
       const attachment = await details.file(s, key, id);
       if (thumbnail && !fileView(key, attachment)?.thumbnail) throw new NotVisibleError();
+      if (req.method === 'HEAD' && !thumbnail) {
+        // What GET would answer, from the file's listing, without downloading the file from
+        // Atlassian only to drop it (RFC 9110 9.3.2: a HEAD need not send what only the content
+        // tells): a HEAD flood would otherwise cost the site a download each.
+        setFileHeaders(res, 'application/octet-stream', 'attachment', attachment.filename);
+        if (Number.isSafeInteger(attachment.size)) res.setHeader('Content-Length', String(attachment.size));
+        res.end();
+        return;
+      }
       const upstream = await (thumbnail
         ? client.attachmentThumbnail(key, id, MAX_THUMBNAIL_BYTES)
         : client.attachmentContent(key, id, listedSize(attachment.size)));
@@ -474,15 +483,12 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         await upstream.body?.cancel();
         throw new NotVisibleError();
       }
-      res.setHeader('Content-Type', thumbnail ? imageType : 'application/octet-stream');
-      res.setHeader(
-        'Content-Disposition',
-        contentDisposition(thumbnail ? 'inline' : 'attachment', attachment.filename),
+      setFileHeaders(
+        res,
+        thumbnail ? imageType : 'application/octet-stream',
+        thumbnail ? 'inline' : 'attachment',
+        attachment.filename,
       );
-      res.setHeader('X-Content-Type-Options', 'nosniff');
-      res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-      // Whole files only: a Range is answered with the whole file (RFC 9110 14.2 lets a server).
-      res.setHeader('Accept-Ranges', 'none');
       // The length on the wire is of the encoded body when Atlassian compressed it; fetch decodes.
       const length = upstream.headers.get('content-length');
       const encoded =
@@ -544,6 +550,21 @@ const MAX_THUMBNAIL_BYTES = 2 * 1024 * 1024;
 const UNLISTED_FILE_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 
 /** The most bytes of a file read: the size Atlassian lists for it, never more. */
+/** A file's headers: a download never rendered, a thumbnail inline in a sandbox, whole files only. */
+function setFileHeaders(
+  res: Response,
+  type: string,
+  disposition: 'inline' | 'attachment',
+  filename: string,
+): void {
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Disposition', contentDisposition(disposition, filename));
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+  // Whole files only: a Range is answered with the whole file (RFC 9110 14.2 lets a server).
+  res.setHeader('Accept-Ranges', 'none');
+}
+
 function listedSize(size: number | undefined): number {
   return Number.isSafeInteger(size) && size! >= 0 ? size! : UNLISTED_FILE_MAX_BYTES;
 }

@@ -113,6 +113,48 @@ describe('portal requests and visibility', () => {
     expect(await res.text()).to.equal('Flickers at 60Hz when unplugged.');
   });
 
+  it('answers HEAD for a file as GET would, from its listing, without downloading it from Atlassian', async () => {
+    const request = [...h.emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Laptop screen flickers',
+    )!;
+    const file = `/requests/${request.key}/attachment/${request.attachments[0]!.id}`;
+    const got = await alice.fetch(file);
+    const body = await got.text();
+    // Every call for the file's content that reaches the site, from here on.
+    let downloads = 0;
+    const contentPath = `/rest/servicedeskapi/request/${request.key}/attachment/${request.attachments[0]!.id}`;
+    h.emulator.faults.add({
+      pathPrefix: contentPath,
+      onArrival: async () => {
+        downloads++;
+      },
+    });
+    let head: Response;
+    try {
+      head = await alice.fetch(file, { method: 'HEAD' });
+    } finally {
+      h.emulator.faults.clear();
+    }
+    expect(head.status).to.equal(200);
+    for (const name of [
+      'content-type',
+      'content-disposition',
+      'x-content-type-options',
+      'content-security-policy',
+      'accept-ranges',
+      'content-length',
+    ])
+      expect(head.headers.get(name), name).to.equal(got.headers.get(name));
+    expect(Number(head.headers.get('content-length'))).to.equal(Buffer.byteLength(body));
+    expect(downloads, 'downloads of the file from Atlassian for the HEAD').to.equal(0);
+    // The file is still checked as for GET: another customer's is not found.
+    const foreign = [...h.emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Phishing e-mail pretending to be payroll',
+    )!;
+    const hidden = `/requests/${foreign.key}/attachment/${foreign.attachments[0]!.id}`;
+    expect((await alice.fetch(hidden, { method: 'HEAD' })).status).to.equal(404);
+  });
+
   it('ignores forged tenant and host headers', async () => {
     const res = await alice.fetch('/requests?status=all', {
       headers: { 'x-tenant': 'globex', 'x-forwarded-host': 'globex.example', 'x-jsm-sso-tenant': 'other' },
