@@ -173,7 +173,7 @@ export async function createBrokerApp(
   const steps = afterAuthenticationSteps(idps, (problem) => telemetry.mappingProblem(problem));
   const idpTimeoutMs = options.idpTimeoutMs ?? IDP_TIMEOUT_MS;
   /** The portal's SOAP SingleLogoutService is reached as the browser reaches the portal: public TLS. */
-  const portalFetch = createTlsFetch();
+  const portalFetch = createTlsFetch({ allowLoopbackHttp: !context.outboundHttpsOnly });
   const portalSubjects = portalSubjectSealer(
     createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'portal-subject'),
   );

@@ -66,6 +66,11 @@ export interface PartContext {
   store: FlowStore;
   /** Reverse proxies in front of the part whose X-Forwarded-For is believed (0: none). */
   trustedProxyHops?: number;
+  /**
+   * Outbound calls over https:// only, not even plain http:// to loopback (--outbound-https-only:
+   * the operator's pods, where loopback is the pod's own ports and sidecars, ADR 0217).
+   */
+  outboundHttpsOnly?: boolean;
   /** Served by a pool process: most metric series are the pool's, not the tenant's (common/metrics.ts). */
   pooled?: boolean;
   /** A pool's portal: this tenant's share of the bytes of uploads all its tenants may spool at once (ADR 0165, 0211). */
@@ -178,6 +183,11 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
       "PEM certificate chain: serve HTTPS (reloaded on change). Default: the tenant's spec.<part>.tlsSecretRef, if set.",
   },
   'tls-key': { type: 'string', value: 'FILE', description: 'PEM private key for --tls-cert.' },
+  'outbound-https-only': {
+    type: 'boolean',
+    description:
+      "Call IdPs, Atlassian and the other part over https:// only: refuse the plain http:// to loopback (localhost, 127.0.0.0/8, ::1) that local runs use, where in a pod a tenant's URL would reach the pod's own ports and its sidecars (TLS_PLAINTEXT_FORBIDDEN). The operator's Deployments set it.",
+  },
   'tenant-tls': {
     type: 'boolean',
     description:
@@ -240,6 +250,7 @@ interface ProcessSettings {
   managementPort: number;
   host: string;
   trustedProxyHops: number;
+  outboundHttpsOnly: boolean;
   drainSeconds: number;
   keepAliveSeconds: number;
   managementTls: FileServerTls | undefined;
@@ -250,6 +261,7 @@ function processSettings(values: ParsedOptions): ProcessSettings {
     port: optionalPort(values, 'port', 8080),
     managementPort: optionalPort(values, 'management-port', 9090),
     trustedProxyHops: optionalCount(values, 'trusted-proxy-hops'),
+    outboundHttpsOnly: values['outbound-https-only'] === true,
     host: typeof values['host'] === 'string' ? values['host'] : '0.0.0.0',
     drainSeconds: optionalSeconds(
       { 'drain-seconds': values['drain-seconds'] ?? process.env['JSM_SSO_DRAIN_SECONDS'] },
@@ -398,6 +410,7 @@ async function serveOneTenant(
     registry,
     store,
     trustedProxyHops: settings.trustedProxyHops,
+    outboundHttpsOnly: settings.outboundHttpsOnly,
   });
   registerSigningCertificateExpiry(registry, name, () => [
     { tenantId: id, expiry: readSigningCertificateExpiry(name, tenant, secrets) },
@@ -438,6 +451,7 @@ async function servePool(
     registry,
     logger,
     trustedProxyHops: settings.trustedProxyHops,
+    outboundHttpsOnly: settings.outboundHttpsOnly,
     builtParts,
     ...(uploadSpoolBudget ? { uploadSpoolBudget } : {}),
   });

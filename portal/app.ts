@@ -96,8 +96,9 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   const atlassianFetch = createTlsFetch({
     extraCaPem: caBundleFor(context.secrets, context.tenant.spec.atlassian.caBundleSecretRef),
     maxResponseBytes: MAX_ATLASSIAN_RESPONSE_BYTES,
+    allowLoopbackHttp: !context.outboundHttpsOnly,
   });
-  const brokerFetch = createTlsFetch();
+  const brokerFetch = createTlsFetch({ allowLoopbackHttp: !context.outboundHttpsOnly });
   const limits = context.tenant.spec.portal.limits;
   const { spool: uploads, leftFoldersRemoved } = await UploadSpool.create(limits.maxConcurrentUploads);
   if (leftFoldersRemoved > 0)

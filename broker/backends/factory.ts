@@ -24,7 +24,10 @@ export function createBackends(
   for (const idp of idps) {
     const protocol = idp.oidc ?? idp.oauth2 ?? idp.saml;
     // Every call to this IdP verifies TLS, trusting its private CA bundle on top of the public roots.
-    const fetch = createTlsFetch({ extraCaPem: caBundleFor(part.secrets, protocol?.caBundleSecretRef) });
+    const fetch = createTlsFetch({
+      extraCaPem: caBundleFor(part.secrets, protocol?.caBundleSecretRef),
+      allowLoopbackHttp: !part.outboundHttpsOnly,
+    });
     outbound.push(fetch);
     const oauth = {
       secrets: part.secrets,

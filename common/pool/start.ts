@@ -17,6 +17,8 @@ export interface StartPoolOptions {
   registry: Registry;
   logger: Logger;
   trustedProxyHops?: number;
+  /** Every tenant's outbound calls over https:// only (PartContext.outboundHttpsOnly). */
+  outboundHttpsOnly?: boolean;
   /** How long a replaced or removed tenant's part is kept once its requests in flight have ended (default 45 s). */
   retireAfterMs?: number;
   /** How many built tenant parts are kept, and how long unused (default DEFAULT_BUILT_PART_LIMITS). */

@@ -37,6 +37,8 @@ export interface TenantPoolOptions {
   /** The pool's logger; each tenant's part logs through a child carrying `tenant`. */
   logger: Logger;
   trustedProxyHops?: number;
+  /** Every tenant's outbound calls over https:// only (PartContext.outboundHttpsOnly). */
+  outboundHttpsOnly?: boolean;
   /**
    * How long a replaced or removed tenant's part is kept after its last request in flight has ended,
    * for work its customers left behind (a write whose customer closed the tab) before it is closed.
@@ -330,7 +332,8 @@ export class TenantPool implements TenantSourceListener {
   }
 
   #build(member: Member): Promise<PartInstance> {
-    const { build, store, registry, logger, trustedProxyHops, uploadSpoolBudget } = this.#options;
+    const { build, store, registry, logger, trustedProxyHops, outboundHttpsOnly, uploadSpoolBudget } =
+      this.#options;
     const started = Date.now();
     const built = build({
       tenant: member.bundle.tenant,
@@ -341,6 +344,7 @@ export class TenantPool implements TenantSourceListener {
       store: store.view(member.id),
       pooled: true,
       ...(trustedProxyHops === undefined ? {} : { trustedProxyHops }),
+      ...(outboundHttpsOnly ? { outboundHttpsOnly } : {}),
       ...(uploadSpoolBudget ? { uploadSpoolShare: uploadSpoolBudget.shareOf(member.id) } : {}),
     });
     built.then(

@@ -132,6 +132,8 @@ export function serverArgs(): string[] {
     // Serving on after SIGTERM while Services and Ingresses forget the pod (common/http/shutdown.ts).
     '--drain-seconds',
     String(DEFAULT_DRAIN_SECONDS),
+    // In a pod, loopback is the pod's own ports and its sidecars: no tenant URL may aim there (ADR 0217).
+    '--outbound-https-only',
   ];
 }
 

@@ -145,6 +145,8 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       pools,
     ]);
     expect(pod.containers[0]!.args).to.include('--redis-url-file');
+    // No tenant URL may aim at the pod's own ports or sidecars over plain http (ADR 0217).
+    expect(pod.containers[0]!.args).to.include('--outbound-https-only');
     // spec.builtTenants as the pool process's flags, max from the CRD's default.
     const args = pod.containers[0]!.args!;
     expect(args.slice(args.indexOf('--tenant-idle-seconds'))).to.include.ordered.members([

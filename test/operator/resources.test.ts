@@ -137,6 +137,8 @@ describe('operator dependent resources (pure)', () => {
     expect(c.securityContext).to.include({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
     expect(c.securityContext?.capabilities?.drop).to.deep.equal(['ALL']);
     expect(c.args?.slice(0, 3)).to.deep.equal(['portal', '--config', '/etc/jsm-sso/tenant.yaml']);
+    // No tenant URL may aim at the pod's own ports or sidecars over plain http (ADR 0217).
+    expect(c.args).to.include('--outbound-https-only');
     // Graceful stop: the process drains for --drain-seconds, then finishes requests in flight; the
     // kubelet waits for all of it before SIGKILL.
     const drain = Number(c.args![c.args!.indexOf('--drain-seconds') + 1]);
