@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { parseAllDocuments, stringify } from 'yaml';
 import { createBrokerTelemetry } from '../../broker/telemetry.js';
+import { MemoryFlowStore, POOL_MEMORY_STORE_SHARES } from '../../common/flowstore/index.js';
 import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { packageRoot } from '../../common/paths.js';
+import { registerPoolMemoryStoreMetrics } from '../../common/pool/memory-store-metrics.js';
 import { registerSigningCertificateExpiry } from '../../common/signing-certificate-metrics.js';
 import { FAILURE_REASONS } from '../../operator/errors.js';
 import { createOperatorMetrics } from '../../operator/metrics.js';
@@ -74,6 +76,10 @@ async function exposedSeriesNames(): Promise<Set<string>> {
   createPortalTelemetry(registry, 't');
   createOperatorMetrics(registry, { queueDepth: () => 0, conditions: () => [] });
   registerSigningCertificateExpiry(registry, 'broker', () => [{ tenantId: 't', expiry: {} }]);
+  // A pool without Redis: its memory store's series.
+  const poolStore = new MemoryFlowStore({ tenantShares: POOL_MEMORY_STORE_SHARES });
+  registerPoolMemoryStoreMetrics(registry, poolStore);
+  await poolStore.close();
   const names = new Set<string>();
   for (const metric of await registry.getMetricsAsJSON()) {
     names.add(metric.name);
@@ -129,6 +135,7 @@ describe('alert rules and dashboard (charts/jsm-sso)', function () {
       'JsmSsoSigningCertificateExpiring',
       'JsmSsoHeapNearLimit',
       'JsmSsoFlowStoreRefusing',
+      'JsmSsoPoolTenantShareUsed',
     ]);
     const tested = readFileSync(CASES, 'utf8');
     for (const alert of new Set(alerts))
