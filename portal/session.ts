@@ -173,8 +173,8 @@ export class SessionStore {
   }
 
   /**
-   * Remembers that this session wrote issue `issueId` (a request it raised), so that its next
-   * searches reconcile it. Kept RECENT_WRITE_SECONDS, never past the session's absolute end; a
+   * Remembers that this session wrote issue `issueId` (raised it, commented, moved it, changed its
+   * people or organizations, attached a file), so that its next searches reconcile it. Kept RECENT_WRITE_SECONDS, never past the session's absolute end; a
    * write racing another of the same session may drop one id, which only costs that request the
    * index's lag. Ids only: nothing personal.
    */

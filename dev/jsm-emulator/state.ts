@@ -138,21 +138,27 @@ export class EmulatorState {
   readonly temporaryAttachments = new Map<string, TemporaryAttachment>();
   readonly articles: Article[] = [];
   /**
-   * Jira's search (/search/jql, approximate-count) is eventually consistent: a new issue may take
-   * seconds to minutes to be found ("search and reconcile" in Atlassian's docs). The emulator finds it
-   * at once, unless a test holds its search index: requests created meanwhile are found only once
-   * the index catches up, or by a search that names them in `reconcileIssues`.
+   * Jira's search (/search/jql, approximate-count) is eventually consistent: a new issue, or a change
+   * to one, may take seconds to minutes to be found ("search and reconcile" in Atlassian's docs). The
+   * emulator's index follows every write at once, unless a test holds it: then a search finds each
+   * request as it was when the index was held (its `updated`, status, people, organizations), and
+   * requests created meanwhile not at all, until the index catches up; a search that names a request
+   * in `reconcileIssues` finds it as it is.
    */
   readonly searchIndex = {
     held: false,
     /** Ids of requests created while held, not yet searchable. */
     behind: new Set<string>(),
-    hold(): void {
-      this.held = true;
+    /** While held: each request as the index last saw it. */
+    seen: new Map<string, CustomerRequest>(),
+    hold: (): void => {
+      this.searchIndex.held = true;
+      this.searchIndex.seen = new Map([...this.requests.values()].map((r) => [r.id, structuredClone(r)]));
     },
-    catchUp(): void {
-      this.held = false;
-      this.behind.clear();
+    catchUp: (): void => {
+      this.searchIndex.held = false;
+      this.searchIndex.behind.clear();
+      this.searchIndex.seen.clear();
     },
   };
   private counters = new Map<string, number>();

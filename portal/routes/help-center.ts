@@ -2,10 +2,9 @@
 // knowledge base, articles, the raise-request form. Home, desks and articles may be open to anonymous
 // readers of the knowledge base (spec.portal.anonymousAccess).
 import type { Express, NextFunction, Request, Response } from 'express';
-import { JsmSsoError } from '../../common/errors.js';
+import type { JsmSsoError } from '../../common/errors.js';
 import { FlowStoreClaimsUncertainError } from '../../common/flowstore/flow-store.js';
 import { allowFetchFromSelf } from '../../common/http/security-headers.js';
-import { unexpectedErrorFields } from '../../common/log.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import { audienceFrom } from '../audience.js';
 import { type FieldProblems, fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '../form.js';
@@ -22,6 +21,7 @@ import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
 import { WriteUnconfirmedError } from '../write-claims.js';
 import { newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
+import { keepRecentWrite } from './recent-write.js';
 import { readUploadForm } from './upload-form.js';
 
 /** Where a request type's icon is served (a desk page asks for one per type). */
@@ -32,7 +32,7 @@ export const REQUEST_TYPE_ICON_PATH = /^\/desk\/[^/]+\/icon\/[^/]+\/?$/;
 const MAX_SUGGESTIONS = 5;
 
 export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { logger, client, catalogue, requests, limits, colleagues, sessions } = services;
+  const { logger, client, catalogue, requests, limits, colleagues } = services;
   const knowledgeBase = new KnowledgeBase(client, catalogue);
   const { pageContext, send, refuse, noteRefusal, signedIn, session, csrfOk } = web;
   // Browsers ask for /favicon.ico by themselves; both names get the same SVG, no sign-in needed.
@@ -309,20 +309,8 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         },
         existed ? 'form sent again: the request already exists' : 'request created',
       );
-      // The page it redirects to, and My requests, search for it at once: Jira's index may not
-      // have it for seconds to minutes, unless the search names it (ADR 0194). The request exists
-      // whatever the store says: not kept, its page may lag, which is no reason to fail the form.
-      await sessions.rememberWrite(s, issueId).catch((err: unknown) => {
-        logger.warn(
-          {
-            event: 'portal.recent_write_not_kept',
-            ...(err instanceof JsmSsoError
-              ? { reason: err.code, ...err.where }
-              : { reason: 'PORTAL_INTERNAL', ...unexpectedErrorFields(err) }),
-          },
-          'the new request is not remembered for reconciled searches',
-        );
-      });
+      // The page it redirects to, and My requests, search for it at once (ADR 0194).
+      await keepRecentWrite(services, s, issueId);
       const shared = await shareWithOrganizations(key, audience.organizationIds);
       res.redirect(303, `/requests/${encodeURIComponent(key)}?${shared ? 'created' : 'unshared'}=1`);
     } catch (err) {

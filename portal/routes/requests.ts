@@ -24,6 +24,7 @@ import type { Session } from '../session.js';
 import type { RequestFacts } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
+import { keepRecentWrite } from './recent-write.js';
 import { noteClientAborted, readUploadForm } from './upload-form.js';
 
 /**
@@ -217,6 +218,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
           req.params as Record<string, string>,
           visible,
         );
+        await keepRecentWrite(services, s, visible.request.issueId);
         res.redirect(303, `/requests/${encodeURIComponent(key)}?${notice}=1`);
       } catch (err) {
         if (!(await showRefusal(res, key, err, (req.body ?? {}) as Record<string, unknown>, notDone)))
@@ -252,7 +254,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
     const key = String(req.params['key']);
     const s = session(res);
-    const { desk, mayAct } = await requests.visible(s, key);
+    const { desk, mayAct, request } = await requests.visible(s, key);
     const form = await readUploadForm(web, services, req, res, MAX_COMMENT_FILES);
     if (!form) return;
     if (!csrfOk(req, res, form.fields['_csrf'])) return;
@@ -281,6 +283,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       if (!(await showRefusal(res, key, err, body, 'request.refused.commentNotAdded'))) throw err;
       return;
     }
+    await keepRecentWrite(services, s, request.issueId);
     res.redirect(303, `/requests/${encodeURIComponent(key)}?commented=1`);
   };
 
@@ -405,7 +408,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), async (req, res) => {
     const key = String(req.params['key']);
     const s = session(res);
-    const { desk, mayAct } = await requests.visible(s, key);
+    const { desk, mayAct, request } = await requests.visible(s, key);
     if (!mayAct) {
       req.resume();
       const { t } = translatorOf(res);
@@ -451,6 +454,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       });
       return;
     }
+    await keepRecentWrite(services, s, request.issueId);
     res.redirect(303, `/requests/${encodeURIComponent(key)}?uploaded=1`);
   });
 

@@ -658,6 +658,37 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
     }
   });
 
+  it('finds a request changed since its index was held as it was, unless reconcileIssues names it', async () => {
+    const request = [...emulator.state.requests.values()].find((r) => r.status === 'Waiting for support')!;
+    emulator.state.searchIndex.hold();
+    try {
+      const comment = await agent('POST', `${SD}/request/${request.key}/comment`, {
+        json: { body: 'A change after the index was held', public: true },
+      });
+      expect(comment.status).to.equal(201);
+      const search = (reconcileIssues?: number[]) =>
+        agent('POST', '/rest/api/3/search/jql', {
+          json: {
+            jql: `key = ${request.key}`,
+            fields: ['updated'],
+            ...(reconcileIssues ? { reconcileIssues } : {}),
+          },
+        }).then((res) => ((res.body as Json).issues as Json[])[0]?.fields.updated as string);
+      const stale = await search();
+      const current = await search([Number(request.id)]);
+      expect(Date.parse(current), 'reconciled: the comment moved it').to.be.greaterThan(Date.parse(stale));
+    } finally {
+      emulator.state.searchIndex.catchUp();
+    }
+    // Caught up, every search finds it as it is.
+    const caughtUp = await agent('POST', '/rest/api/3/search/jql', {
+      json: { jql: `key = ${request.key}`, fields: ['updated'] },
+    });
+    expect(Date.parse(((caughtUp.body as Json).issues as Json[])[0]!.fields.updated)).to.equal(
+      request.updated,
+    );
+  });
+
   it('lists the Organizations field and shares a request with an organization of its desk by editing it', async () => {
     const fields = (await agent('GET', '/rest/api/3/field')).body as Json[];
     const organizations = fields.find(

@@ -3,12 +3,14 @@
 // the whole suite (`searchIndex.hold()`): a request raised meanwhile is found only by a search that
 // names it in `reconcileIssues` (ADR 0194).
 import { expect } from 'chai';
+import { transitionsFrom } from '../../dev/jsm-emulator/workflow.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import { Catalogue } from '../../portal/catalogue.js';
 import { NotVisibleError, RequestService } from '../../portal/requests.js';
 import type { Customer } from '../../portal/visibility.js';
 import {
   type Browser,
+  csrfOf,
   type Harness,
   raiseRequestForm,
   signIn,
@@ -88,5 +90,58 @@ describe('portal search after write: a request just raised, while Jira has not i
     // And through the portal: his session did not raise it, his page is the 404 of any other key.
     expect((await bob.text(`/requests/${request.key}`)).status).to.equal(404);
     expect((await bob.text('/requests?ownership=all&status=all')).body).to.not.include(request.key);
+  });
+
+  describe("a request the customer just changed, while Jira's index has it as it was", () => {
+    const seeded = (summary: string) =>
+      [...h.emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
+    const transitionIds = (key: string, body: string) =>
+      [...body.matchAll(new RegExp(`href="/requests/${key}/transition/([^"]+)"`, 'g'))].map((m) => m[1]!);
+
+    it('offers the transitions it has after her transition, not those cached for it before', async () => {
+      const r = seeded('Calendar invites arrive twice');
+      const before = await alice.text(`/requests/${r.key}`);
+      const [id] = transitionIds(r.key, before.body);
+      expect(id, 'a transition offered').to.be.a('string');
+      const confirm = await alice.text(`/requests/${r.key}/transition/${id}`);
+      const moved = await alice.post(`/requests/${r.key}/transition`, {
+        transition: id!,
+        _csrf: csrfOf(confirm.body),
+      });
+      expect(moved.status).to.equal(303);
+      const indexed = h.emulator.state.searchIndex.seen.get(r.id)!;
+      expect(indexed.status, 'the index still has the old status').to.not.equal(r.status);
+      const after = await alice.text(moved.headers.get('location')!);
+      expect(after.status).to.equal(200);
+      expect(transitionIds(r.key, after.body).sort()).to.deep.equal(
+        transitionsFrom(r.status)
+          .map((t) => t.id)
+          .sort(),
+      );
+    });
+
+    it('lists the colleague she just added, and no longer the one she just removed', async () => {
+      const r = seeded('Printer on 3rd floor jams every morning');
+      const bob = h.emulator.state.userByEmail('bob@acme.test')!;
+      // Listed among the people on it: his own remove button (the share form offers him anyway).
+      const listed = (body: string) =>
+        new RegExp(`participants/remove"(?:(?!</form>).)*value="${bob.accountId}"`, 's').test(body);
+      const page = await alice.text(`/requests/${r.key}`);
+      expect(listed(page.body), 'bob is not on it yet').to.equal(false);
+      const added = await alice.post(`/requests/${r.key}/participants/add`, {
+        accountId: bob.accountId,
+        _csrf: csrfOf(page.body),
+      });
+      expect(added.status).to.equal(303);
+      expect(listed((await alice.text(added.headers.get('location')!)).body), 'bob, added').to.equal(true);
+      const removed = await alice.post(`/requests/${r.key}/participants/remove`, {
+        accountId: bob.accountId,
+        _csrf: csrfOf(page.body),
+      });
+      expect(removed.status).to.equal(303);
+      expect(listed((await alice.text(removed.headers.get('location')!)).body), 'bob, removed').to.equal(
+        false,
+      );
+    });
   });
 });

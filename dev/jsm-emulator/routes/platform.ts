@@ -364,9 +364,15 @@ export function platformRoutes(state: EmulatorState): Router {
     const where = query.where;
     const { field, direction } = query.orderBy;
     const sign = direction === 'ASC' ? 1 : -1;
-    const searchable = (r: CustomerRequest) => !state.searchIndex.behind.has(r.id) || reconciled.has(r.id);
+    // A request as the index has it: as it is, unless the index is held and the search does not
+    // reconcile it (then as it was when held; not at all if created since).
+    const { held, seen } = state.searchIndex;
+    const indexed = (r: CustomerRequest) => (!held || reconciled.has(r.id) ? r : seen.get(r.id));
     return [...state.requests.values()]
-      .filter((r) => searchable(r) && canView(state, caller, r) && matchesJql(where, jqlIssue(state, r)))
+      .flatMap((live) => {
+        const r = indexed(live);
+        return r && canView(state, caller, r) && matchesJql(where, jqlIssue(state, r)) ? [r] : [];
+      })
       .sort((a, b) => sign * (a[field] - b[field]) || sign * (Number(a.id) - Number(b.id)));
   };
 
