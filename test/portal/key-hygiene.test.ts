@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { MAX_CLOCK_SKEW_SECONDS, MESSAGE_REPLAY_WINDOW_SECONDS } from '../../common/saml/index.js';
+import { TEST_PLACEMENT } from '../../testkit/pool.js';
 import {
   brokerLogoutResponseUrl,
   type Harness,
@@ -26,8 +27,12 @@ describe('portal: keys in Redis after signing in and out', () => {
   const REPLAY_MARKER = /^saml-(assertion|message):/;
   /** Abuse-limit counters (portal/abuse-limits.ts): hashed keys that live one window at most. */
   const RATE_COUNTER = /^portal:rate:[A-Za-z]+:(ip|account):[A-Za-z0-9_-]+$/;
+  /** A pool tenant's sign-in starts (ADR 0215): one counter, living one flow lifetime at most. */
+  const SHARE_COUNTER = 'portal:rate:signInStarts:tenant:starts';
   const lasting = (keys: { key: string }[]) =>
-    keys.filter((k) => !REPLAY_MARKER.test(k.key) && !RATE_COUNTER.test(k.key)).map((k) => k.key);
+    keys
+      .filter((k) => !REPLAY_MARKER.test(k.key) && !RATE_COUNTER.test(k.key) && k.key !== SHARE_COUNTER)
+      .map((k) => k.key);
 
   it('leaves only the replay markers behind, each expiring with its assertion or message', async () => {
     // The first sign-in creates the tenant-wide activity list; that is the baseline.
@@ -41,6 +46,12 @@ describe('portal: keys in Redis after signing in and out', () => {
     const counters = keys.filter((k) => RATE_COUNTER.test(k.key));
     expect(counters.length, 'sign-ins are counted').to.be.greaterThan(0);
     for (const counter of counters) expect(counter.ttl).to.be.within(1, 60);
+    const share = keys.filter((k) => k.key === SHARE_COUNTER);
+    expect(share, 'the sign-in share counted in a pool only').to.have.length(
+      TEST_PLACEMENT === 'pool' ? 1 : 0,
+    );
+    // spec.broker.flowTtlSeconds, its default here.
+    for (const counter of share) expect(counter.ttl).to.be.within(1, 600);
     const assertions = keys.filter((k) => k.key.startsWith('saml-assertion:'));
     expect(assertions).to.have.length(rounds + 1);
     // A marker must outlive its assertion (NotOnOrAfter, 5 min in these tests, plus clock skew) and
