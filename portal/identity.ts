@@ -159,6 +159,14 @@ export class CustomerResolver {
     return hit ? { user: hit, inDesk: false } : undefined;
   }
 
+  /**
+   * The Atlassian account of the customer with this e-mail address, found as a sign-in finds it
+   * (the desks' customers, then the user search); undefined when there is none.
+   */
+  async accountIdOf(email: string, deskIds: readonly string[]): Promise<string | undefined> {
+    return (await this.#find(email.toLowerCase(), deskIds))?.user.accountId;
+  }
+
   /** Signs a person in as a customer; throws JsmSsoError with a PORTAL_* code when refused. */
   async resolve(person: AssertedPerson, deskIds: readonly string[]): Promise<Customer> {
     if (!accessAllowed(this.#portal, person.groups)) {

@@ -318,14 +318,21 @@ function checkNotOnOrAfter(root: Element, now: Date): void {
 }
 
 /** Whom a verified LogoutRequest signs out (core 3.7.1): a NameID and its SessionIndex values. */
-export function logoutRequestSubject(root: Element): { nameId: string; sessionIndexes: string[] } {
+export function logoutRequestSubject(root: Element): {
+  nameId: string;
+  /** The NameID's Format attribute; undefined when absent (core 8.3.1: unspecified). */
+  nameIdFormat: string | undefined;
+  sessionIndexes: string[];
+} {
   // An EncryptedID is not supported: jsm-sso never asks for encryption.
   // As the Response's NameID is read (response.ts readNameId): exactly, its whitespace a part of it.
-  const nameId = stringContent(requiredChild(root, NS.assertion, 'NameID'), 'SAML_NAMEID_INVALID');
+  const element = requiredChild(root, NS.assertion, 'NameID');
+  const nameId = stringContent(element, 'SAML_NAMEID_INVALID');
   if (trimXmlWhitespace(nameId) === '')
     throw new SamlError('SAML_NAMEID_INVALID', 'the LogoutRequest names nobody');
   return {
     nameId,
+    nameIdFormat: element.getAttribute('Format') || undefined,
     sessionIndexes: childElements(root, NS.protocol, 'SessionIndex').map((e) => simpleText(e)),
   };
 }

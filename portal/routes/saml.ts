@@ -10,6 +10,7 @@ import {
   SOAP_CONTENT_TYPE,
   soapFault,
 } from '../../common/saml/index.js';
+import { NAMEID_EMAIL } from '../../common/saml/namespaces.js';
 import { RateLimitedError } from '../abuse-limits.js';
 import { translatorOf } from '../i18n.js';
 import { assertedPerson } from '../identity.js';
@@ -146,17 +147,41 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
   // The broker's back-channel LogoutRequest (SAML SOAP binding, ADR 0150): the tenant's IdP ended
   // the sign-in (OIDC back-channel logout), so the session the broker asserted ends here too. No
   // cookie and no CSRF token: the broker's signature, fresh and once, is the guard.
+  /**
+   * A LogoutRequest naming no SessionIndex asks for every session of the person (core 3.7.3.2,
+   * "all sessions associated with the principal MUST be invalidated"). Sessions are keyed by session,
+   * not by person, so the person is found as a sign-in finds them, by the e-mail their NameID is, and
+   * every session of that account made until now ends (`revokeAccount`, as an admin's "end all
+   * sessions"). A NameID of another format names nobody the portal can find: undefined, PartialLogout.
+   * Atlassian failing is the Responder's answer, sent again by the broker.
+   */
+  const endEverySessionOf = async (subject: { nameId: string; nameIdFormat: string | undefined }) => {
+    if (subject.nameIdFormat !== NAMEID_EMAIL) return undefined;
+    const accountId = await resolver.accountIdOf(
+      subject.nameId,
+      (await catalogue.desks()).map((d) => d.id),
+    );
+    if (accountId === undefined) return [];
+    await sessions.revokeAccount(accountId);
+    return [accountId];
+  };
+
   const soapBody = express.text({ type: ['text/xml', 'application/soap+xml'], limit: MAX_REQUEST_BYTES });
   app.post('/saml/slo', soapBody, async (req, res) => {
     try {
       if (typeof req.body !== 'string')
         throw new SamlError('SAML_BINDING_INVALID', 'the body is not a SOAP message');
       const request = await sp.backchannelLogoutRequest(req.body);
+      let outcome: 'success' | 'partial';
       try {
+        const everySession = request.sessionIndexes.length === 0;
         const ended = await request.once(() =>
-          Promise.all(request.sessionIndexes.map((index) => sessions.endAsserted(index, request.nameId))),
+          everySession
+            ? endEverySessionOf(request)
+            : Promise.all(request.sessionIndexes.map((index) => sessions.endAsserted(index, request.nameId))),
         );
-        for (const accountId of ended.filter((a) => a !== undefined)) {
+        outcome = ended === undefined ? 'partial' : 'success';
+        for (const accountId of (ended ?? []).filter((a) => a !== undefined)) {
           logger.info({ event: 'portal.logout', initiator: 'broker', accountId }, 'customer signed out');
         }
       } catch (err) {
@@ -170,9 +195,6 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         res.status(200).type(SOAP_CONTENT_TYPE).send(sp.backchannelLogoutResponse(request.id, 'unavailable'));
         return;
       }
-      // Without a SessionIndex the request asks for every session of the person, which the portal
-      // cannot find (they are keyed by session, not by person): PartialLogout says so.
-      const outcome = request.sessionIndexes.length === 0 ? 'partial' : 'success';
       res.status(200).type(SOAP_CONTENT_TYPE).send(sp.backchannelLogoutResponse(request.id, outcome));
     } catch (err) {
       if (!(err instanceof SamlError)) throw err;

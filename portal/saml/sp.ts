@@ -180,7 +180,7 @@ export class ServiceProvider {
   async backchannelLogoutRequest(
     envelope: string,
   ): Promise<
-    { id: string; nameId: string; sessionIndexes: string[] } & Pick<RetriableLogoutRequest, 'once'>
+    ReturnType<typeof logoutRequestSubject> & { id: string } & Pick<RetriableLogoutRequest, 'once'>
   > {
     const { id, root, once } = acceptRetriableLogoutRequest(
       { kind: 'soap', envelope },

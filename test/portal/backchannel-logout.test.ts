@@ -9,9 +9,11 @@ import {
   logoutResponse,
   logoutSucceeded,
   NAMEID_EMAIL,
+  NAMEID_TRANSIENT,
   NS,
   SOAP_ENVELOPE_NS,
   type SoapFaultCode,
+  STATUS_PARTIAL_LOGOUT,
   STATUS_REQUEST_VERSION_TOO_HIGH,
   STATUS_RESPONDER,
   STATUS_VERSION_MISMATCH,
@@ -188,6 +190,73 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
       expect(await verifiedAnswer(answer.body, messages[i]!.id)).to.equal(true);
     }
     expect(await page(browser)).to.equal(303);
+  });
+
+  describe('naming no SessionIndex: every session of the person (core 3.7.3.2)', () => {
+    const bobSignedIn = async () => {
+      const browser = await signIn(h, 'bob@acme.test', {
+        sessionIndex: `_s${randomBytes(8).toString('hex')}`,
+      });
+      expect(await page(browser)).to.equal(200);
+      return browser;
+    };
+    const everySessionOf = (nameId: string, nameIdFormat: string) =>
+      logoutRequest({
+        issuer: BROKER_ENTITY_ID,
+        destination: sloUrl(),
+        now: new Date(),
+        nameId,
+        nameIdFormat,
+      });
+
+    it('ends every session of the person its e-mail NameID names, nobody else’s, and answers Success', async () => {
+      const [first, second] = [await bobSignedIn(), await bobSignedIn()];
+      const { browser: alice } = await aliceSignedIn();
+      const message = everySessionOf('bob@acme.test', NAMEID_EMAIL);
+      const answer = await send(signed(message));
+      expect(answer.status, answer.body).to.equal(200);
+      expect(await verifiedAnswer(answer.body, message.id), 'Success, not PartialLogout').to.equal(true);
+      expect(await page(first), "bob's first session").to.equal(303);
+      expect(await page(second), "bob's second session").to.equal(303);
+      expect(await page(alice), 'alice is still signed in').to.equal(200);
+      expect(JSON.stringify(h.logs)).not.to.include('bob@acme.test');
+      // Only sessions made until then: he signs in again.
+      expect(await page(await bobSignedIn())).to.equal(200);
+    });
+
+    it('answers PartialLogout and ends nothing when the NameID is not an e-mail address', async () => {
+      const bob = await bobSignedIn();
+      const message = everySessionOf('a1b2c3', NAMEID_TRANSIENT);
+      const answer = await send(signed(message));
+      expect(answer.status, answer.body).to.equal(200);
+      expect(statusOf(await verifiedRoot(answer.body, message.id)).second).to.equal(STATUS_PARTIAL_LOGOUT);
+      expect(await page(bob)).to.equal(200);
+    });
+
+    it('answers a Responder while Atlassian cannot say whose address it is, and ends the sessions when sent again', async () => {
+      const bob = await bobSignedIn();
+      const message = everySessionOf('bob@acme.test', NAMEID_EMAIL);
+      const envelope = signed(message);
+      h.emulator.faults.set(
+        { status: 500, pathPrefix: '/rest/api/3/user/search' },
+        ...[...h.emulator.state.serviceDesks.values()].map((desk) => ({
+          status: 500,
+          pathPrefix: `/rest/servicedeskapi/servicedesk/${desk.id}/customer`,
+        })),
+      );
+      let failed: Awaited<ReturnType<typeof send>>;
+      try {
+        failed = await send(envelope);
+      } finally {
+        h.emulator.faults.clear();
+      }
+      expect(failed.status, failed.body).to.equal(200);
+      expect(statusOf(await verifiedRoot(failed.body, message.id)).code).to.equal(STATUS_RESPONDER);
+      expect(await page(bob), 'still signed in').to.equal(200);
+      const again = await send(envelope);
+      expect(await verifiedAnswer(again.body, message.id)).to.equal(true);
+      expect(await page(bob)).to.equal(303);
+    });
   });
 
   it('refuses a replayed LogoutRequest', async () => {
