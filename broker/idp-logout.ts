@@ -1,7 +1,7 @@
 import { JsmSsoError } from '../common/errors.js';
 import { type Logger, unexpectedErrorFields } from '../common/log.js';
 import type { IdpLogoutTarget } from './backends/backend.js';
-import type { BrokerState } from './flows.js';
+import { BACKCHANNEL_SLOTS_PER_PERSON, type BrokerState } from './flows.js';
 import type { PortalLogout, PortalSubjectSealer } from './portal-logout.js';
 import type { BrokerTelemetry, IdpLogoutChannel } from './telemetry.js';
 
@@ -27,6 +27,14 @@ export function idpSessionsEnder(deps: {
     // Before looking: a sign-in with this IdP session saving its own meanwhile reads it (ADR 0170).
     if ('session' in ends) await state.markIdpSessionEnded(idp, ends.session, ends.person);
     const found = await state.backchannelSessions(idp, ends);
+    // More live sessions than the person's slots (ADR 0145) leave some this logout cannot find: the
+    // portal is asked for every session of the person, naming no SessionIndex (ADR 0218). First, so
+    // that when the portal cannot be reached nothing has ended and the IdP's retry finds all of it.
+    const sealed = found.find(({ session }) => session.portalSubject)?.session.portalSubject;
+    const everyOne =
+      !('session' in ends) && found.length >= BACKCHANNEL_SLOTS_PER_PERSON && sealed
+        ? [(await deps.portalLogout(deps.portalSubjects.open(sealed))).success]
+        : [];
     const answers = await Promise.all(
       found.map(async ({ sessionIndex, session }) => {
         if (!session.portalSubject) return undefined;
@@ -36,7 +44,7 @@ export function idpSessionsEnder(deps: {
         return success;
       }),
     );
-    const ended = answers.filter((success) => success !== undefined);
+    const ended = [...everyOne, ...answers].filter((success) => success !== undefined);
     if (ended.length === 0) return 'no_session';
     return ended.every((success) => success) ? 'ended' : 'partial';
   };

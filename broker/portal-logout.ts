@@ -29,7 +29,8 @@ import type { BrokerSettings } from './settings.js';
 export interface PortalSessionSubject {
   nameId: string;
   nameIdFormat?: string;
-  sessionIndex: string;
+  /** Absent: every session of the person (core 3.7.3.2; a person past their slots, ADR 0218). */
+  sessionIndex?: string;
 }
 
 /** The NameID the portal was given, sealed in the broker session (it is often an e-mail). */

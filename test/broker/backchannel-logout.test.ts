@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { CompactEncrypt, exportSPKI, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
+import { BACKCHANNEL_SLOTS_PER_PERSON } from '../../broker/flows.js';
 import { checkTenant } from '../../common/config/load.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { type DevIdp, newSigningKey } from '../../dev/idp/provider.js';
@@ -207,6 +208,19 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
     // Nothing of hers is left to find: the slots went with the sessions.
     expect((await post(await logoutToken())).status).to.equal(200);
     expect(backchannelLines().at(-1)).to.include({ result: 'no_session' });
+  });
+
+  it('ends every session of the person past the slots the broker finds her by, asking the portal for all of them (ADR 0218)', async function () {
+    this.timeout(120_000);
+    // Two more live sessions than the broker keeps slots for: those two it cannot find by her sub.
+    const browsers: Browser[] = [];
+    for (let i = 0; i < BACKCHANNEL_SLOTS_PER_PERSON + 2; i++) browsers.push(await signedIn());
+    const bob = await signedIn('bob@acme.test');
+    expect((await post(await logoutToken())).status).to.equal(200);
+    const pages = await Promise.all(browsers.map((browser) => portalPage(browser)));
+    expect(pages, 'every one of her portal sessions').to.deep.equal(browsers.map(() => 303));
+    expect(await portalPage(bob), 'bob stays signed in').to.equal(200);
+    expect(backchannelLines().at(-1)).to.include({ result: 'ended' });
   });
 
   describe('refuses every token that fails a check of section 2.6, ending nothing', () => {
