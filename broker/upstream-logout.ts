@@ -18,16 +18,19 @@ export function upstreamLogoutDirectory(deps: {
   portalSubjects: PortalSubjectSealer;
   logger: Logger;
 }): SessionDirectory {
+  /** `sessionIndex` undefined: every session of the person at the portal (ADR 0218). */
   async function endPortalSession(
     idp: string,
-    sessionIndex: string,
+    sessionIndex: string | undefined,
     session: LoginSession,
   ): Promise<UpstreamLogoutOutcome> {
     // A session saved before the portal's NameID was kept cannot name the portal session.
     if (!session.portalSubject) return 'portal_session_left';
     try {
       const subject = deps.portalSubjects.open(session.portalSubject);
-      const { success } = await deps.portalLogout({ ...subject, sessionIndex });
+      const { success } = await deps.portalLogout(
+        sessionIndex === undefined ? subject : { ...subject, sessionIndex },
+      );
       return success ? 'ended' : 'portal_session_left';
     } catch (err) {
       const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
@@ -54,7 +57,14 @@ export function upstreamLogoutDirectory(deps: {
       );
       const found = await deps.state.upstreamSession(idp, upstreamSessionKey, matches);
       if (!found) return 'no_session';
-      const outcome = await endPortalSession(idp, found.sessionIndex, found.session);
+      // Naming the person only, the request ends every session of theirs (core 3.7.3.2); the index
+      // finds the latest broker session, so the portal is asked for all of the person's (ADR 0218).
+      const everySession = idpSessions.length === 0;
+      const outcome = await endPortalSession(
+        idp,
+        everySession ? undefined : found.sessionIndex,
+        found.session,
+      );
       // Ended after the portal was asked, not before: when the store fails here the IdP's LogoutRequest
       // is not marked used and its retry still finds the session (ADR 0164); whatever the portal
       // answered, as nothing retries a front-channel message (ADR 0145).

@@ -194,9 +194,11 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       },
     });
     // Success only when the person's session here and at the portal both ended. Without a
-    // SessionIndex the request ends every session of the person, but the index finds the latest
-    // only (ADR 0145); and no session found may be an older one the index no longer names.
-    const partial = outcome !== 'ended' || message.sessionIndexes.length === 0;
+    // SessionIndex the request ends every session of the person: the index finds the latest broker
+    // session only (ADR 0145), and the portal is asked for every one of theirs (ADR 0218); older
+    // broker sessions end at their timeout, their portal sessions gone. No session found may be an
+    // older one the index no longer names: PartialLogout.
+    const partial = outcome !== 'ended';
     options.context.logger.info(
       {
         event: 'broker.logout',

@@ -217,6 +217,16 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     expect(logoutLines().at(-1)).to.include({ idp: 'pysaml2', initiator: 'idp', result: 'success' });
   });
 
+  it('ends every portal session of hers on a LogoutRequest naming her and no SessionIndex, and answers pysaml2 Success (ADR 0218)', async () => {
+    const [older, latest] = [await signedIn(), await signedIn()];
+    // pysaml2 holds no SessionIndex it issued to that name, so its request names none (core 3.7.1).
+    const answer = await signOutAtIdp(latest, { sessionIndexOf: 'nobody@acme.test' });
+    expect(answer).to.deep.equal({ status: SUCCESS, secondStatus: null });
+    expect(await portalPage(latest), 'the session the broker finds').to.equal(303);
+    expect(await portalPage(older), 'an older one, which the broker does not index').to.equal(303);
+    expect(logoutLines().at(-1)).to.include({ idp: 'pysaml2', initiator: 'idp', result: 'success' });
+  });
+
   it('ends nothing on a LogoutRequest naming another person with her SessionIndex, and answers PartialLogout', async () => {
     const browser = await signedIn();
     const other = await signOutAtIdp(browser, {
