@@ -32,6 +32,7 @@ import { createMetricsRegistry } from './metrics.js';
 import { type BuiltPartLimits, DEFAULT_BUILT_PART_LIMITS } from './pool/built-parts.js';
 import { DirectoryTenantSource } from './pool/directory-source.js';
 import { registerPoolMemoryStoreMetrics } from './pool/memory-store-metrics.js';
+import { POOL_SIGN_IN_STARTS_PER_TENANT } from './pool/sign-in-starts.js';
 import type { SecretReader, TenantSource } from './pool/source.js';
 import { startPool } from './pool/start.js';
 import { tenantCertificates } from './pool/tenant-tls.js';
@@ -75,6 +76,8 @@ export interface PartContext {
   pooled?: boolean;
   /** A pool's portal: this tenant's share of the bytes of uploads all its tenants may spool at once (ADR 0165, 0211). */
   uploadSpoolShare?: TenantSpoolShare;
+  /** A pool's portal: the sign-ins each tenant may start per flow lifetime (--sign-in-starts-per-tenant, ADR 0215). */
+  signInStartsPerTenant?: number;
 }
 
 export type PartName = 'broker' | 'portal';
@@ -152,6 +155,11 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     value: 'MIB',
     description: `Portal pool only: the most MiB of uploads all the tenants together may have spooled to the temporary folder at once; a form that does not fit is refused with 503 and Retry-After (PORTAL_POOL_UPLOADS_BUSY), after each tenant's own spec.portal.limits and its share, a quarter (PORTAL_POOL_SHARE_UPLOADS_BUSY) (default ${POOL_UPLOAD_SPOOL_DEFAULT_MIB}, at least ${POOL_UPLOAD_SPOOL_MIN_MIB}: one form at the largest limits).`,
+  },
+  'sign-in-starts-per-tenant': {
+    type: 'string',
+    value: 'N',
+    description: `Portal pool only: the sign-ins each tenant may start within one flow lifetime, counted over the pool's replicas in its Redis; past it the tenant's /login answers 503 and Retry-After (FLOW_STORE_TENANT_FULL), the others' do not (default ${POOL_SIGN_IN_STARTS_PER_TENANT.default}, ${POOL_SIGN_IN_STARTS_PER_TENANT.min} to ${POOL_SIGN_IN_STARTS_PER_TENANT.max}).`,
   },
   port: { type: 'string', value: 'N', description: 'Public port (default 8080; 0 picks a free one).' },
   host: { type: 'string', value: 'ADDR', description: 'Address to listen on (default 0.0.0.0).' },
@@ -292,6 +300,7 @@ const NOT_WITH: Record<Placement, readonly string[]> = {
     'tenant-idle-seconds',
     'max-built-tenants',
     'upload-spool-mib',
+    'sign-in-starts-per-tenant',
   ],
   'pool-dir': ['secrets-dir', 'pool-namespace'],
   pool: ['secrets-dir'],
@@ -433,7 +442,7 @@ async function servePool(
   build: BuildPart,
   registry: Registry,
   settings: ProcessSettings,
-  { builtParts, uploadSpoolBudget }: PoolFlags,
+  { builtParts, uploadSpoolBudget, signInStartsPerTenant }: PoolFlags,
 ): Promise<Served> {
   if (uploadSpoolBudget) registerUploadSpoolMetrics(registry, uploadSpoolBudget);
   const logger = createLogger({ component: name });
@@ -454,6 +463,7 @@ async function servePool(
     outboundHttpsOnly: settings.outboundHttpsOnly,
     builtParts,
     ...(uploadSpoolBudget ? { uploadSpoolBudget } : {}),
+    ...(signInStartsPerTenant === undefined ? {} : { signInStartsPerTenant }),
   });
   return {
     logger,
@@ -470,10 +480,26 @@ async function servePool(
 interface PoolFlags {
   builtParts: BuiltPartLimits;
   uploadSpoolBudget: UploadSpoolBudget | undefined;
+  signInStartsPerTenant: number | undefined;
 }
 
 function poolFlagsFrom(name: PartName, values: ParsedOptions): PoolFlags {
-  return { builtParts: builtPartLimitsFrom(values), uploadSpoolBudget: uploadSpoolBudgetFrom(name, values) };
+  return {
+    builtParts: builtPartLimitsFrom(values),
+    uploadSpoolBudget: uploadSpoolBudgetFrom(name, values),
+    signInStartsPerTenant: signInStartsFrom(name, values),
+  };
+}
+
+/** A pool portal's --sign-in-starts-per-tenant (else the portal's default); the broker refuses it. */
+function signInStartsFrom(name: PartName, values: ParsedOptions): number | undefined {
+  if (name !== 'portal') {
+    if (values['sign-in-starts-per-tenant'] !== undefined)
+      throw new UsageError("--sign-in-starts-per-tenant is the portal's: sign-ins start at its /login");
+    return undefined;
+  }
+  const { default: fallback, min, max } = POOL_SIGN_IN_STARTS_PER_TENANT;
+  return optionalWholeNumber(values, 'sign-in-starts-per-tenant', fallback, { min, max });
 }
 
 /** --tenant-idle-seconds (up to a day) and --max-built-tenants, else the defaults (ADR 0123). */

@@ -9,7 +9,7 @@
  * hashes (HMAC with a key derived from the portal's signing key, the same in every replica): neither
  * client IPs nor e-mail addresses are written to the store, nor anything a dictionary could reverse.
  * In a pool, all of a tenant's sign-in starts together are counted as well, against the tenant's
- * share of the store the pool's tenants share (POOL_SIGN_IN_STARTS_PER_TENANT, ADR 0215).
+ * share of the store the pool's tenants share (common/pool/sign-in-starts.ts, ADR 0215).
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
@@ -65,17 +65,6 @@ const ACTIONS: readonly LimitedAction[] = [
   'anonymousPages',
   'signedInPages',
 ];
-
-/**
- * Sign-ins one pool tenant's portal may start within one flow lifetime (its spec.broker.flowTtlSeconds),
- * counted over every replica of the pool in the pool's Redis (ADR 0215). Each start writes a sign-in
- * flow, the portal's and then the broker's, to the store all the pool's tenants share, and the
- * per-address limit does not stop a flood spread over many addresses: past this, the tenant's new
- * sign-ins wait (503 FLOW_STORE_TENANT_FULL) and the other tenants' store keeps its room. The same
- * ceiling as a tenant's entries in a pool's memory store (POOL_MEMORY_STORE_SHARES.mostPerTenant):
- * 10 starts a second for the default 10 minutes, far past a help center's busiest hour.
- */
-export const POOL_SIGN_IN_STARTS_PER_TENANT = 6_000;
 
 /** A pool tenant's share of sign-in starts: at most `starts` within `windowSeconds`. */
 export interface PoolSignInShare {

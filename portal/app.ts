@@ -13,9 +13,10 @@ import { parseCookies } from '../common/http/cookies.js';
 import { securityHeaders } from '../common/http/security-headers.js';
 import { unexpectedErrorFields } from '../common/log.js';
 import { tenantLabels } from '../common/metrics.js';
+import { POOL_SIGN_IN_STARTS_PER_TENANT } from '../common/pool/sign-in-starts.js';
 import type { PartContext } from '../common/runtime.js';
 import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
-import { AbuseLimits, POOL_SIGN_IN_STARTS_PER_TENANT, RateLimitedError } from './abuse-limits.js';
+import { AbuseLimits, RateLimitedError } from './abuse-limits.js';
 import { AccountGuard, AccountRefusedError } from './account-guard.js';
 import { ActivityLog } from './activity.js';
 import { BUSY_RETRY_AFTER_MS } from './atlassian/bulkhead.js';
@@ -72,8 +73,6 @@ export interface PortalOptions {
   catalogueTtlMs?: number;
   /** Offer the pseudo-locales en-XA and ar-XB in the switcher (layout tests). */
   pseudoLocales?: boolean;
-  /** A pool tenant's sign-in starts per flow lifetime (POOL_SIGN_IN_STARTS_PER_TENANT; tests lower it). */
-  poolSignInStartsPerTenant?: number;
 }
 
 export interface PortalApp {
@@ -112,7 +111,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     context.store instanceof RedisFlowStore ? context.store : undefined,
     context.pooled
       ? {
-          starts: options.poolSignInStartsPerTenant ?? POOL_SIGN_IN_STARTS_PER_TENANT,
+          starts: context.signInStartsPerTenant ?? POOL_SIGN_IN_STARTS_PER_TENANT.default,
           windowSeconds: context.tenant.spec.broker.flowTtlSeconds,
         }
       : undefined,

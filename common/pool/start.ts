@@ -25,6 +25,8 @@ export interface StartPoolOptions {
   builtParts?: BuiltPartLimits;
   /** A portal pool's: the upload bytes every tenant's part shares (ADR 0165). */
   uploadSpoolBudget?: UploadSpoolBudget;
+  /** A portal pool's: the sign-ins each tenant may start per flow lifetime (ADR 0215). */
+  signInStartsPerTenant?: number;
 }
 
 export interface RunningPool {

@@ -48,6 +48,8 @@ export interface TenantPoolOptions {
   builtParts?: BuiltPartLimits;
   /** A portal pool's: the upload bytes every tenant's part shares (ADR 0165). */
   uploadSpoolBudget?: UploadSpoolBudget;
+  /** A portal pool's: the sign-ins each tenant may start per flow lifetime (ADR 0215). */
+  signInStartsPerTenant?: number;
 }
 
 /** One tenant as the pool holds it: its parsed bundle, and its part while it is built. */
@@ -334,6 +336,7 @@ export class TenantPool implements TenantSourceListener {
   #build(member: Member): Promise<PartInstance> {
     const { build, store, registry, logger, trustedProxyHops, outboundHttpsOnly, uploadSpoolBudget } =
       this.#options;
+    const { signInStartsPerTenant } = this.#options;
     const started = Date.now();
     const built = build({
       tenant: member.bundle.tenant,
@@ -346,6 +349,7 @@ export class TenantPool implements TenantSourceListener {
       ...(trustedProxyHops === undefined ? {} : { trustedProxyHops }),
       ...(outboundHttpsOnly ? { outboundHttpsOnly } : {}),
       ...(uploadSpoolBudget ? { uploadSpoolShare: uploadSpoolBudget.shareOf(member.id) } : {}),
+      ...(signInStartsPerTenant === undefined ? {} : { signInStartsPerTenant }),
     });
     built.then(
       () =>

@@ -2,6 +2,7 @@ import type { V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client
 import type { JsmSsoPool } from '../../common/config/pool.generated.js';
 import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
 import type { KubeObject } from '../../common/kube/client.js';
+import { POOL_SIGN_IN_STARTS_PER_TENANT } from '../../common/pool/sign-in-starts.js';
 import { mibToBytes, POOL_UPLOAD_SPOOL_DEFAULT_MIB } from '../../common/upload-spool-size.js';
 import {
   canonicalJson,
@@ -124,6 +125,17 @@ function builtTenantArgs(pool: JsmSsoPool): string[] {
   ];
 }
 
+/**
+ * spec.portal.signInStartsPerTenant as the portal's flag (ADR 0215). The default is the process's own,
+ * so it is left out: a pool made before the field existed does not roll its pods.
+ */
+function signInStartArgs(pool: JsmSsoPool): string[] {
+  const starts = pool.spec.portal?.signInStartsPerTenant;
+  return starts === undefined || starts === POOL_SIGN_IN_STARTS_PER_TENANT.default
+    ? []
+    : ['--sign-in-starts-per-tenant', String(starts)];
+}
+
 /** spec.portal.uploadSpool.maxMiB: what every tenant of a portal pod may spool at once (ADR 0165). */
 export function poolUploadSpoolMiB(pool: JsmSsoPool): number {
   return pool.spec.portal?.uploadSpool?.maxMiB ?? POOL_UPLOAD_SPOOL_DEFAULT_MIB;
@@ -150,6 +162,7 @@ export function desiredPoolDeployment(context: PoolContext, part: Part): KubeObj
       ...builtTenantArgs(pool),
       // Always given, so that the process's bound and the volume below come from one number.
       ...(part === 'portal' ? ['--upload-spool-mib', String(spoolMiB)] : []),
+      ...(part === 'portal' ? signInStartArgs(pool) : []),
     ],
     volumes: mounted.volumes,
     mounts: mounted.mounts,

@@ -33,7 +33,7 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
   }
 
   it("refuses --config together with --pool-dir, a pool flag without a pool, a bad part limit and the portal's spool flag (usage, exit 2)", async () => {
-    // Nine process starts, at once: one after another they took past the test's minute on a
+    // Eleven process starts, at once: one after another they took past the test's minute on a
     // loaded machine.
     const cases = [
       ['--config', 'x.yaml', '--pool-dir', dir],
@@ -45,9 +45,13 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
       // The pool's upload spool is the portal's (ADR 0165).
       ['--pool-dir', dir, '--upload-spool-mib', '1024'],
       ['--config', 'x.yaml', '--upload-spool-mib', '1024'],
+      // A tenant's share of sign-in starts is the portal's too (ADR 0215).
+      ['--pool-dir', dir, '--sign-in-starts-per-tenant', '100'],
       [],
-    ];
-    const results = await Promise.all(cases.map((args) => exited(jsmSso(['broker', ...args]))));
+    ].map((args) => ['broker', ...args]);
+    // The portal's, below the CRD's least (ADR 0215).
+    cases.push(['portal', '--pool-dir', dir, '--sign-in-starts-per-tenant', '99']);
+    const results = await Promise.all(cases.map((args) => exited(jsmSso(args))));
     results.forEach(({ code, stderr }, i) => {
       expect(code, cases[i]!.join(' ')).to.equal(2);
       expect(stderr).to.match(

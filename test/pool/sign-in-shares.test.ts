@@ -6,9 +6,10 @@ import { checkTenant } from '../../common/config/load.js';
 import { FlowStoreTenantFullError, RedisFlowStore } from '../../common/flowstore/index.js';
 import { createPoolFlowStore } from '../../common/flowstore/open.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
+import { POOL_SIGN_IN_STARTS_PER_TENANT } from '../../common/pool/sign-in-starts.js';
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
-import { AbuseLimits, POOL_SIGN_IN_STARTS_PER_TENANT } from '../../portal/abuse-limits.js';
+import { AbuseLimits } from '../../portal/abuse-limits.js';
 import { createPortalApp } from '../../portal/app.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { listenOnLoopbacks, MemoryTenantSource } from '../../testkit/pool.js';
@@ -23,11 +24,14 @@ import {
 import { answering, redisUrl } from '../../testkit/redis.js';
 import { validTenantDocument } from '../../testkit/tenants.js';
 
+/** Each tenant's share where the pool sets none (JsmSsoPool spec.portal.signInStartsPerTenant's default). */
+const SHARE = POOL_SIGN_IN_STARTS_PER_TENANT.default;
+
 /**
  * A pool with Redis (ADR 0215): every tenant's sign-in flows are written to the one Redis the pool's
  * replicas share, and a flood of one tenant's `/login` spread over many addresses (which the
  * per-address limit does not stop) would fill it for every tenant. Each tenant may start
- * POOL_SIGN_IN_STARTS_PER_TENANT sign-ins within one flow lifetime, counted in Redis over both
+ * POOL_SIGN_IN_STARTS_PER_TENANT.default sign-ins within one flow lifetime, counted in Redis over both
  * replicas; past that its own sign-ins wait (503) and the other tenant signs in.
  */
 describe("a portal pool on Redis: one tenant's sign-in flood is held to its own share (ADR 0215)", function () {
@@ -89,14 +93,12 @@ describe("a portal pool on Redis: one tenant's sign-in flood is held to its own 
     const [a, b] = tenants as [PortalTenant, PortalTenant];
     // All but two of A's share started already, as a third replica of the pool counts them: in Redis.
     const third = new AbuseLimits(a.tenant.spec.portal.limits, 'another replica', stores[0].view(a.name), {
-      starts: POOL_SIGN_IN_STARTS_PER_TENANT,
+      starts: SHARE,
       windowSeconds: a.tenant.spec.broker.flowTtlSeconds,
     });
-    for (let started = 0; started < POOL_SIGN_IN_STARTS_PER_TENANT - 2; started += 200)
+    for (let started = 0; started < SHARE - 2; started += 200)
       await Promise.all(
-        Array.from({ length: Math.min(200, POOL_SIGN_IN_STARTS_PER_TENANT - 2 - started) }, () =>
-          third.startSignIn(),
-        ),
+        Array.from({ length: Math.min(200, SHARE - 2 - started) }, () => third.startSignIn()),
       );
     const startAtA = (n: number) =>
       new Browser(a.url).fetch('/login', { headers: { 'x-forwarded-for': `198.51.100.${n}` } });
@@ -159,5 +161,53 @@ describe("a pool tenant's share of sign-in starts (portal/abuse-limits.ts)", () 
     } finally {
       await store.close();
     }
+  });
+});
+
+describe("a portal pool's own share setting reaches each tenant's part (--sign-in-starts-per-tenant)", function () {
+  this.timeout(60_000);
+  const run = randomUUID().slice(0, 8);
+  const { logger } = capturedLogger({ component: 'portal' });
+  const store = createPoolFlowStore(undefined);
+  let servers: Awaited<ReturnType<typeof listenOnLoopbacks>>;
+  let emulator: RunningJsmEmulator;
+  let running: RunningPool;
+  let tenants: PortalTenant[];
+
+  before(async () => {
+    servers = await listenOnLoopbacks((req, res) => running.handler(req, res), 1);
+    emulator = await startJsmEmulator({});
+    tenants = portalPoolTenants(servers.urls, emulator.url, run);
+    const brokerCertificates = brokerCertificatesOf(tenants);
+    running = await startPool({
+      part: 'portal',
+      build: (context) =>
+        createPortalApp(context, { brokerCertificatesPem: brokerCertificates.get(context.tenantId)! }),
+      source: new MemoryTenantSource(portalPoolBundles(tenants)),
+      store,
+      registry: createMetricsRegistry(),
+      logger,
+      trustedProxyHops: 1,
+      signInStartsPerTenant: 3,
+    });
+  });
+
+  after(async () => {
+    await running?.close();
+    await servers?.close();
+    await store.close();
+    await emulator?.close();
+    removePortalPoolTenants(tenants);
+  });
+
+  it('accepts three starts from three addresses, then refuses the fourth', async () => {
+    const [a] = tenants as [PortalTenant];
+    const statuses: number[] = [];
+    for (let n = 1; n <= 4; n++)
+      statuses.push(
+        (await new Browser(a.url).fetch('/login', { headers: { 'x-forwarded-for': `203.0.113.${n}` } }))
+          .status,
+      );
+    expect(statuses).to.deep.equal([303, 303, 303, 503]);
   });
 });
