@@ -8,7 +8,10 @@ import { stringify } from 'yaml';
 import { type JsmSsoTenant, parseTenant } from '../common/config/load.js';
 import { SecretDirectory } from '../common/config/secrets.js';
 import type { TenantBundle } from '../common/pool/source.js';
+import type { BuildPart } from '../common/runtime.js';
+import { createPortalApp } from '../portal/app.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
+import { MemoryTenantSource } from './pool.js';
 import { PORTAL_ONLY_SPEC } from './portal-harness.js';
 
 export interface PortalTenant {
@@ -67,6 +70,24 @@ export function portalPoolTenants(
 /** The bundles a MemoryTenantSource hands a pool for these tenants. */
 export function portalPoolBundles(tenants: readonly PortalTenant[]): TenantBundle[] {
   return tenants.map((t) => ({ key: t.name, tenant: t.tenant, secrets: new SecretDirectory(t.secretsDir) }));
+}
+
+/**
+ * What startPool takes to serve these tenants as `jsm-sso portal --pool` does: the portal's own
+ * builder, each tenant trusting its own broker's key, and a source holding their bundles.
+ */
+export function portalPoolOf(tenants: readonly PortalTenant[]): {
+  part: 'portal';
+  build: BuildPart;
+  source: MemoryTenantSource;
+} {
+  const brokerCertificates = brokerCertificatesOf(tenants);
+  return {
+    part: 'portal',
+    build: (context) =>
+      createPortalApp(context, { brokerCertificatesPem: brokerCertificates.get(context.tenantId)! }),
+    source: new MemoryTenantSource(portalPoolBundles(tenants)),
+  };
 }
 
 /** Each tenant trusts its own broker's key only, as each would from its own broker's metadata. */

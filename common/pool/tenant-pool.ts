@@ -334,9 +334,8 @@ export class TenantPool implements TenantSourceListener {
   }
 
   #build(member: Member): Promise<PartInstance> {
-    const { build, store, registry, logger, trustedProxyHops, outboundHttpsOnly, uploadSpoolBudget } =
-      this.#options;
-    const { signInStartsPerTenant } = this.#options;
+    const { build, store, registry, logger, trustedProxyHops } = this.#options;
+    const { outboundHttpsOnly, uploadSpoolBudget, signInStartsPerTenant } = this.#options;
     const started = Date.now();
     const built = build({
       tenant: member.bundle.tenant,

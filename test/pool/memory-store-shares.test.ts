@@ -6,14 +6,12 @@ import { createMetricsRegistry } from '../../common/metrics.js';
 import { registerPoolMemoryStoreMetrics } from '../../common/pool/memory-store-metrics.js';
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
-import { createPortalApp } from '../../portal/app.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
-import { listenOnLoopbacks, MemoryTenantSource } from '../../testkit/pool.js';
+import { listenOnLoopbacks } from '../../testkit/pool.js';
 import { Browser, signInAt } from '../../testkit/portal-harness.js';
 import {
-  brokerCertificatesOf,
   type PortalTenant,
-  portalPoolBundles,
+  portalPoolOf,
   portalPoolTenants,
   removePortalPoolTenants,
 } from '../../testkit/portal-pool-tenants.js';
@@ -92,12 +90,8 @@ describe('a portal pool without Redis: one tenant flooded, another still signs i
     servers = await listenOnLoopbacks((req, res) => running.handler(req, res), 2);
     emulator = await startJsmEmulator({});
     tenants = portalPoolTenants(servers.urls, emulator.url, run);
-    const brokerCertificates = brokerCertificatesOf(tenants);
     running = await startPool({
-      part: 'portal',
-      build: (context) =>
-        createPortalApp(context, { brokerCertificatesPem: brokerCertificates.get(context.tenantId)! }),
-      source: new MemoryTenantSource(portalPoolBundles(tenants)),
+      ...portalPoolOf(tenants),
       store,
       registry,
       logger,

@@ -7,15 +7,14 @@ import { createMetricsRegistry } from '../../common/metrics.js';
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { inflateRedirectPayload } from '../../common/saml/deflate.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
-import { createPortalApp } from '../../portal/app.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { eventually } from '../../testkit/envtest.js';
-import { listenOnLoopbacks, MemoryTenantSource } from '../../testkit/pool.js';
+import { listenOnLoopbacks, type MemoryTenantSource } from '../../testkit/pool.js';
 import { Browser, signedBrokerResponse, signInAt, startLogin } from '../../testkit/portal-harness.js';
 import {
-  brokerCertificatesOf,
   type PortalTenant,
   portalPoolBundles,
+  portalPoolOf,
   portalPoolTenants,
   removePortalPoolTenants,
 } from '../../testkit/portal-pool-tenants.js';
@@ -47,13 +46,10 @@ describe('portal pool: three help centers on one portal process, routed by Host'
     tenants = portalPoolTenants(servers.urls, emulator.url, run);
     store = await connectedFlowStore(`portal-pool-${run}`);
     redis = new Redis(redisUrl());
-    const brokerCertificates = brokerCertificatesOf(tenants);
-    source = new MemoryTenantSource(portalPoolBundles(tenants));
+    const pool = portalPoolOf(tenants);
+    source = pool.source;
     running = await startPool({
-      part: 'portal',
-      build: (context) =>
-        createPortalApp(context, { brokerCertificatesPem: brokerCertificates.get(context.tenantId)! }),
-      source,
+      ...pool,
       store,
       registry,
       logger,

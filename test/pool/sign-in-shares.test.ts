@@ -10,14 +10,12 @@ import { POOL_SIGN_IN_STARTS_PER_TENANT } from '../../common/pool/sign-in-starts
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { AbuseLimits } from '../../portal/abuse-limits.js';
-import { createPortalApp } from '../../portal/app.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
-import { listenOnLoopbacks, MemoryTenantSource } from '../../testkit/pool.js';
+import { listenOnLoopbacks } from '../../testkit/pool.js';
 import { Browser, signInAt } from '../../testkit/portal-harness.js';
 import {
-  brokerCertificatesOf,
   type PortalTenant,
-  portalPoolBundles,
+  portalPoolOf,
   portalPoolTenants,
   removePortalPoolTenants,
 } from '../../testkit/portal-pool-tenants.js';
@@ -63,14 +61,10 @@ describe("a portal pool on Redis: one tenant's sign-in flood is held to its own 
     servers = await listenOnLoopbacks(frontDoor, 2);
     emulator = await startJsmEmulator({});
     tenants = portalPoolTenants(servers.urls, emulator.url, run);
-    const brokerCertificates = brokerCertificatesOf(tenants);
     for (const [i, store] of stores.entries())
       replicas.push(
         await startPool({
-          part: 'portal',
-          build: (context) =>
-            createPortalApp(context, { brokerCertificatesPem: brokerCertificates.get(context.tenantId)! }),
-          source: new MemoryTenantSource(portalPoolBundles(tenants)),
+          ...portalPoolOf(tenants),
           store,
           registry: registries[i]!,
           logger,
@@ -178,12 +172,8 @@ describe("a portal pool's own share setting reaches each tenant's part (--sign-i
     servers = await listenOnLoopbacks((req, res) => running.handler(req, res), 1);
     emulator = await startJsmEmulator({});
     tenants = portalPoolTenants(servers.urls, emulator.url, run);
-    const brokerCertificates = brokerCertificatesOf(tenants);
     running = await startPool({
-      part: 'portal',
-      build: (context) =>
-        createPortalApp(context, { brokerCertificatesPem: brokerCertificates.get(context.tenantId)! }),
-      source: new MemoryTenantSource(portalPoolBundles(tenants)),
+      ...portalPoolOf(tenants),
       store,
       registry: createMetricsRegistry(),
       logger,
