@@ -34,7 +34,7 @@ import {
   signedRedirectUrl,
 } from '../common/saml/index.js';
 import { createSealer } from '../common/sealer.js';
-import { createTlsFetch } from '../common/tls/index.js';
+import { createTlsFetch, outboundOptions } from '../common/tls/index.js';
 import { homeRealmFor } from './authority.js';
 import { answer, backchannelLogoutHandler } from './backchannel-logout.js';
 import {
@@ -173,7 +173,7 @@ export async function createBrokerApp(
   const steps = afterAuthenticationSteps(idps, (problem) => telemetry.mappingProblem(problem));
   const idpTimeoutMs = options.idpTimeoutMs ?? IDP_TIMEOUT_MS;
   /** The portal's SOAP SingleLogoutService is reached as the browser reaches the portal: public TLS. */
-  const portalFetch = createTlsFetch({ allowLoopbackHttp: !context.outboundHttpsOnly });
+  const portalFetch = createTlsFetch(outboundOptions(context.outbound));
   const portalSubjects = portalSubjectSealer(
     createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'portal-subject'),
   );

@@ -24,6 +24,8 @@ export const COMMON_CODES = {
   PORT_UNAVAILABLE:
     "A port the process is to listen on cannot be opened: another process holds it (EADDRINUSE), the process may not open it (EACCES: below 1024 without CAP_NET_BIND_SERVICE) or the address is not this host's (EADDRNOTAVAIL). One fatal line (server.listen_failed) names the server, host, port, the error and the flag that sets the port (--port, --management-port); the process exits 3",
   TLS_PLAINTEXT_FORBIDDEN: 'An outbound call to a plain http:// URL where https is required',
+  OUTBOUND_ADDRESS_FORBIDDEN:
+    "An outbound call's host is, or resolves only to, an address that is not publicly reachable (private, loopback, link-local, the cloud metadata address ...) and not in --outbound-allowed-networks, in a process run with --outbound-public-only (a pool's pods): nothing is sent (502, ADR 0219)",
   UPSTREAM_RESPONSE_TOO_LARGE:
     "An upstream's answer (IdP discovery, JWKS, token, userinfo or metadata: 1 MiB; Atlassian API: 8 MiB) is larger than the call reads, decompressed: the connection is dropped at the limit (502)",
   UPSTREAM_DNS_TIMEOUT:

@@ -45,7 +45,13 @@ import {
   readSigningCertificateExpiry,
   registerSigningCertificateExpiry,
 } from './signing-certificate-metrics.js';
-import { chooseServerTls, type FileServerTls, watchServerTls } from './tls/index.js';
+import {
+  AddressGate,
+  chooseServerTls,
+  type FileServerTls,
+  type OutboundRules,
+  watchServerTls,
+} from './tls/index.js';
 import {
   mibToBytes,
   POOL_UPLOAD_SPOOL_DEFAULT_MIB,
@@ -68,10 +74,12 @@ export interface PartContext {
   /** Reverse proxies in front of the part whose X-Forwarded-For is believed (0: none). */
   trustedProxyHops?: number;
   /**
-   * Outbound calls over https:// only, not even plain http:// to loopback (--outbound-https-only:
-   * the operator's pods, where loopback is the pod's own ports and sidecars, ADR 0217).
+   * What outbound calls may reach: https:// only, not even plain http:// to loopback
+   * (--outbound-https-only: the operator's pods, where loopback is the pod's own ports and sidecars,
+   * ADR 0217); publicly reachable addresses only, but the allowed networks (--outbound-public-only,
+   * --outbound-allowed-networks: a pool's pods, ADR 0219).
    */
-  outboundHttpsOnly?: boolean;
+  outbound?: OutboundRules;
   /** Served by a pool process: most metric series are the pool's, not the tenant's (common/metrics.ts). */
   pooled?: boolean;
   /** A pool's portal: this tenant's share of the bytes of uploads all its tenants may spool at once (ADR 0165, 0211). */
@@ -196,6 +204,17 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
     description:
       "Call IdPs, Atlassian and the other part over https:// only: refuse the plain http:// to loopback (localhost, 127.0.0.0/8, ::1) that local runs use, where in a pod a tenant's URL would reach the pod's own ports and its sidecars (TLS_PLAINTEXT_FORBIDDEN). The operator's Deployments set it.",
   },
+  'outbound-public-only': {
+    type: 'boolean',
+    description:
+      "Connect out only to publicly reachable addresses: refuse a tenant's URL whose host is, or resolves to, a private, loopback, link-local, carrier-grade NAT or other special-purpose address (a cluster's pods and Services, the cloud metadata address), checked at each connection (OUTBOUND_ADDRESS_FORBIDDEN). The operator sets it for a pool's pods.",
+  },
+  'outbound-allowed-networks': {
+    type: 'string',
+    value: 'CIDR,...',
+    description:
+      "With --outbound-public-only: networks that may be called all the same (comma-separated, e.g. 10.20.0.0/16,fd00:1::/64), where an IdP or Atlassian proxy is reached at a private address. A pool's spec.egress.allowedNetworks.",
+  },
   'tenant-tls': {
     type: 'boolean',
     description:
@@ -258,7 +277,7 @@ interface ProcessSettings {
   managementPort: number;
   host: string;
   trustedProxyHops: number;
-  outboundHttpsOnly: boolean;
+  outbound: OutboundRules;
   drainSeconds: number;
   keepAliveSeconds: number;
   managementTls: FileServerTls | undefined;
@@ -269,7 +288,7 @@ function processSettings(values: ParsedOptions): ProcessSettings {
     port: optionalPort(values, 'port', 8080),
     managementPort: optionalPort(values, 'management-port', 9090),
     trustedProxyHops: optionalCount(values, 'trusted-proxy-hops'),
-    outboundHttpsOnly: values['outbound-https-only'] === true,
+    outbound: outboundRules(values),
     host: typeof values['host'] === 'string' ? values['host'] : '0.0.0.0',
     drainSeconds: optionalSeconds(
       { 'drain-seconds': values['drain-seconds'] ?? process.env['JSM_SSO_DRAIN_SECONDS'] },
@@ -284,6 +303,25 @@ function processSettings(values: ParsedOptions): ProcessSettings {
     ),
     managementTls: serverTlsFor(values, 'management-'),
   };
+}
+
+/** --outbound-https-only, --outbound-public-only and its allowed networks (ADRs 0217, 0219). */
+function outboundRules(values: ParsedOptions): OutboundRules {
+  const networks = values['outbound-allowed-networks'];
+  const publicOnly = values['outbound-public-only'] === true;
+  if (networks !== undefined && !publicOnly)
+    throw new UsageError('--outbound-allowed-networks goes with --outbound-public-only');
+  let addresses: AddressGate | undefined;
+  try {
+    if (publicOnly)
+      addresses = new AddressGate(
+        typeof networks === 'string' ? networks.split(',').filter((n) => n.trim()) : [],
+      );
+  } catch (err) {
+    if (err instanceof JsmSsoError) throw new UsageError(`--outbound-allowed-networks: ${err.message}`);
+    throw err;
+  }
+  return { httpsOnly: values['outbound-https-only'] === true, ...(addresses ? { addresses } : {}) };
 }
 
 const PLACEMENT_FLAGS = ['config', 'pool-dir', 'pool'] as const;
@@ -419,7 +457,7 @@ async function serveOneTenant(
     registry,
     store,
     trustedProxyHops: settings.trustedProxyHops,
-    outboundHttpsOnly: settings.outboundHttpsOnly,
+    outbound: settings.outbound,
   });
   registerSigningCertificateExpiry(registry, name, () => [
     { tenantId: id, expiry: readSigningCertificateExpiry(name, tenant, secrets) },
@@ -460,7 +498,7 @@ async function servePool(
     registry,
     logger,
     trustedProxyHops: settings.trustedProxyHops,
-    outboundHttpsOnly: settings.outboundHttpsOnly,
+    outbound: settings.outbound,
     builtParts,
     ...(uploadSpoolBudget ? { uploadSpoolBudget } : {}),
     ...(signInStartsPerTenant === undefined ? {} : { signInStartsPerTenant }),

@@ -29,6 +29,11 @@ export const FAILURE_REASONS = {
       'A Secret a JsmSsoPool references exists but lacks the key (`url`, `ca.crt`, or `tls.crt`/`tls.key` of a client certificate). Nothing of the pool is applied.',
     action: 'Add the key to the Secret, or fix the reference.',
   },
+  SpecInvalid: {
+    meaning:
+      "A JsmSsoPool field that the schema's pattern lets through is invalid all the same (`spec.egress.allowedNetworks`: an entry that is not a network, `fd00:::1/64`); the message names it. Nothing of the pool is applied, so its pods do not start and crash-loop on it.",
+    action: 'Fix the field the message names.',
+  },
   StatusWriteFailed: {
     meaning:
       "The API server refused the status of the tenant or JsmSsoPool (an admission policy or webhook on the `status` subresource, 5xx, a lost connection...). No condition can carry this one: it is a Warning Event `StatusWriteFailed` on the object, with the API server's answer. A tenant or pool deleted since it was read (404) is not a failure: there is nothing left to report on.",

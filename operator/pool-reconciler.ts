@@ -14,7 +14,7 @@ import { type EventRecorder, recordTransitions } from './events.js';
 import { KINDS, objectPath } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
 import { childName, type OperatorSettings, type SecretFacts } from './resources/common.js';
-import { desiredPoolObjects, poolContext, poolSecretKeys } from './resources/pool.js';
+import { desiredPoolObjects, invalidPoolSpec, poolContext, poolSecretKeys } from './resources/pool.js';
 import {
   POOL_LABEL,
   placedFor,
@@ -117,6 +117,11 @@ async function applyPool(
   outcome: ApplyOutcome,
 ): Promise<ApplyFailure | undefined> {
   const namespace = pool.metadata.namespace!;
+  const invalid = invalidPoolSpec(pool);
+  if (invalid) {
+    const message = `${invalid}; nothing of the pool is applied until it is fixed`;
+    return { reason: 'SpecInvalid', message, error: new ReconcileError('SpecInvalid', message) };
+  }
   const secrets: Record<string, SecretFacts> = {};
   for (const use of poolSecretKeys(pool)) {
     const facts = secrets[use.secret] ?? (await deps.cache.secretFacts(namespace, use.secret));

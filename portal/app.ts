@@ -15,7 +15,7 @@ import { unexpectedErrorFields } from '../common/log.js';
 import { tenantLabels } from '../common/metrics.js';
 import { POOL_SIGN_IN_STARTS_PER_TENANT } from '../common/pool/sign-in-starts.js';
 import type { PartContext } from '../common/runtime.js';
-import { caBundleFor, createTlsFetch, type TlsFetch } from '../common/tls/index.js';
+import { caBundleFor, createTlsFetch, outboundOptions, type TlsFetch } from '../common/tls/index.js';
 import { AbuseLimits, RateLimitedError } from './abuse-limits.js';
 import { AccountGuard, AccountRefusedError } from './account-guard.js';
 import { ActivityLog } from './activity.js';
@@ -95,9 +95,9 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   const atlassianFetch = createTlsFetch({
     extraCaPem: caBundleFor(context.secrets, context.tenant.spec.atlassian.caBundleSecretRef),
     maxResponseBytes: MAX_ATLASSIAN_RESPONSE_BYTES,
-    allowLoopbackHttp: !context.outboundHttpsOnly,
+    ...outboundOptions(context.outbound),
   });
-  const brokerFetch = createTlsFetch({ allowLoopbackHttp: !context.outboundHttpsOnly });
+  const brokerFetch = createTlsFetch(outboundOptions(context.outbound));
   const limits = context.tenant.spec.portal.limits;
   const { spool: uploads, leftFoldersRemoved } = await UploadSpool.create(limits.maxConcurrentUploads);
   if (leftFoldersRemoved > 0)

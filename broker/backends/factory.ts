@@ -1,7 +1,7 @@
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import type { PartContext } from '../../common/runtime.js';
 import type { Sealer } from '../../common/sealer.js';
-import { caBundleFor, createTlsFetch, type TlsFetch } from '../../common/tls/index.js';
+import { caBundleFor, createTlsFetch, outboundOptions, type TlsFetch } from '../../common/tls/index.js';
 import type { BrokerSettings } from '../settings.js';
 import type { Backend, BackendContext } from './backend.js';
 import { createOAuth2Backend, createOidcBackend } from './oidc-backend.js';
@@ -26,7 +26,7 @@ export function createBackends(
     // Every call to this IdP verifies TLS, trusting its private CA bundle on top of the public roots.
     const fetch = createTlsFetch({
       extraCaPem: caBundleFor(part.secrets, protocol?.caBundleSecretRef),
-      allowLoopbackHttp: !part.outboundHttpsOnly,
+      ...outboundOptions(part.outbound),
     });
     outbound.push(fetch);
     const oauth = {

@@ -87,6 +87,17 @@ export interface PoolSpec {
    */
   keepAliveTimeoutSeconds: number;
   /**
+   * What the pool's pods may call out to. A tenant's URLs (IdP issuer, metadata, Atlassian site) are its own team's to write, and the pool's pods sit in the pool's namespace with its network position: so they connect only to publicly reachable addresses, checked at each connection after the name is resolved. A URL whose host is, or resolves only to, a private, loopback, link-local (the cloud metadata address 169.254.169.254), carrier-grade NAT or other special-purpose address, such as a Service or pod of the cluster, is refused before anything is sent (OUTBOUND_ADDRESS_FORBIDDEN, 502, in the pod's log).
+   */
+  egress?: {
+    /**
+     * Networks the pool's pods may call all the same, in CIDR notation (10.20.0.0/16, fd00:1::/64): where a tenant's IdP or Atlassian is reached at a private address, through a proxy or a peered network. Every tenant of the pool may then call into them. IPv4 networks are given as IPv4. 0.0.0.0/0 and ::/0 allow every address. A change rolls the pool's pods.
+     *
+     * @maxItems 64
+     */
+    allowedNetworks?: string[];
+  };
+  /**
    * How many tenants each pool pod keeps built. A tenant's part (its keys, HTTP clients and wiring) is built at the tenant's first request; a part unused for idleSeconds, or the least recently used beyond max, is released and built again at its next request, so a pod's memory follows the tenants in use rather than every tenant used since it started. Sign-ins in progress live in the flow store and survive a release; a part serving a request is never released.
    */
   builtTenants?: {

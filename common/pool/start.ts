@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../log.js';
 import type { BuildPart, PartName } from '../runtime.js';
 import { registerSigningCertificateExpiry } from '../signing-certificate-metrics.js';
+import type { OutboundRules } from '../tls/index.js';
 import type { BuiltPartLimits } from './built-parts.js';
 import type { TenantSource } from './source.js';
 import { type PoolFlowStore, TenantPool } from './tenant-pool.js';
@@ -17,8 +18,8 @@ export interface StartPoolOptions {
   registry: Registry;
   logger: Logger;
   trustedProxyHops?: number;
-  /** Every tenant's outbound calls over https:// only (PartContext.outboundHttpsOnly). */
-  outboundHttpsOnly?: boolean;
+  /** What every tenant's outbound calls may reach (PartContext.outbound). */
+  outbound?: OutboundRules;
   /** How long a replaced or removed tenant's part is kept once its requests in flight have ended (default 45 s). */
   retireAfterMs?: number;
   /** How many built tenant parts are kept, and how long unused (default DEFAULT_BUILT_PART_LIMITS). */

@@ -13,6 +13,7 @@ import {
   type SigningCertificateExpiry,
   type SigningTenant,
 } from '../signing-certificate-metrics.js';
+import type { OutboundRules } from '../tls/index.js';
 import {
   type BuiltPartLimits,
   BuiltParts,
@@ -37,8 +38,8 @@ export interface TenantPoolOptions {
   /** The pool's logger; each tenant's part logs through a child carrying `tenant`. */
   logger: Logger;
   trustedProxyHops?: number;
-  /** Every tenant's outbound calls over https:// only (PartContext.outboundHttpsOnly). */
-  outboundHttpsOnly?: boolean;
+  /** What every tenant's outbound calls may reach (PartContext.outbound). */
+  outbound?: OutboundRules;
   /**
    * How long a replaced or removed tenant's part is kept after its last request in flight has ended,
    * for work its customers left behind (a write whose customer closed the tab) before it is closed.
@@ -335,7 +336,7 @@ export class TenantPool implements TenantSourceListener {
 
   #build(member: Member): Promise<PartInstance> {
     const { build, store, registry, logger, trustedProxyHops } = this.#options;
-    const { outboundHttpsOnly, uploadSpoolBudget, signInStartsPerTenant } = this.#options;
+    const { outbound, uploadSpoolBudget, signInStartsPerTenant } = this.#options;
     const started = Date.now();
     const built = build({
       tenant: member.bundle.tenant,
@@ -346,7 +347,7 @@ export class TenantPool implements TenantSourceListener {
       store: store.view(member.id),
       pooled: true,
       ...(trustedProxyHops === undefined ? {} : { trustedProxyHops }),
-      ...(outboundHttpsOnly ? { outboundHttpsOnly } : {}),
+      ...(outbound ? { outbound } : {}),
       ...(uploadSpoolBudget ? { uploadSpoolShare: uploadSpoolBudget.shareOf(member.id) } : {}),
       ...(signInStartsPerTenant === undefined ? {} : { signInStartsPerTenant }),
     });

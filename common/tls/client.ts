@@ -11,6 +11,7 @@ import {
 import { trustedCas } from './ca-bundle.js';
 import { hostLookup } from './host-lookup.js';
 import { isLoopbackHost } from './loopback.js';
+import type { AddressGate } from './outbound-addresses.js';
 import { MIN_TLS_VERSION } from './versions.js';
 
 export interface TlsFetchOptions {
@@ -28,6 +29,24 @@ export interface TlsFetchOptions {
   maxResponseBytes?: number;
   /** How host names are resolved; the process's one `hostLookup` (ADR 0206) unless a test brings its own. */
   lookup?: LookupFunction;
+  /** Connect only to the addresses this gate permits (--outbound-public-only, ADR 0219); default any. */
+  addresses?: AddressGate;
+}
+
+/** What a part's process says about every one of its outbound calls: its flags (ADRs 0217, 0219). */
+export interface OutboundRules {
+  /** --outbound-https-only: not even plain http:// to loopback. */
+  httpsOnly?: boolean;
+  /** --outbound-public-only, with --outbound-allowed-networks. */
+  addresses?: AddressGate;
+}
+
+/** The `createTlsFetch` options that carry a process's outbound rules. */
+export function outboundOptions(rules: OutboundRules | undefined): TlsFetchOptions {
+  return {
+    allowLoopbackHttp: !rules?.httpsOnly,
+    ...(rules?.addresses ? { addresses: rules.addresses } : {}),
+  };
 }
 
 /** fetch's options, and how much of the answer this call may read (Infinity: a body streamed through). */
@@ -49,6 +68,8 @@ export type TlsFetch = ((input: string | URL | Request, init?: OutboundInit) => 
 export function createTlsFetch(options: TlsFetchOptions = {}): TlsFetch {
   const allowLoopbackHttp = options.allowLoopbackHttp ?? true;
   const defaultLimit = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const { addresses } = options;
+  const lookup = options.lookup ?? hostLookup;
   const tlsConnect = buildConnector({
     // One context for every connection of this fetch: given only `ca`, tls.connect builds a new one
     // per connection, and with an extra bundle that parses all ~150 public roots again (5 ms of CPU).
@@ -58,11 +79,14 @@ export function createTlsFetch(options: TlsFetchOptions = {}): TlsFetch {
     }),
     rejectUnauthorized: true,
     // Plain http connections too (undici's connector hands its options to net.connect as well).
-    lookup: options.lookup ?? hostLookup,
+    lookup: addresses ? addresses.gated(lookup) : lookup,
   });
   const agent = new Agent({
     connect(connectOptions, callback) {
-      const refusal = refusalFor(connectOptions.protocol, connectOptions.hostname, allowLoopbackHttp);
+      // An address in the URL is connected to without a lookup, so the gate looks at it here.
+      const refusal =
+        refusalFor(connectOptions.protocol, connectOptions.hostname, allowLoopbackHttp) ??
+        addresses?.refusalForHost(connectOptions.hostname);
       if (refusal) {
         callback(refusal, null);
         return;
@@ -72,7 +96,8 @@ export function createTlsFetch(options: TlsFetchOptions = {}): TlsFetch {
   });
   const tlsFetch = async (input: string | URL | Request, init?: OutboundInit): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : input);
-    const refusal = refusalFor(url.protocol, url.hostname, allowLoopbackHttp);
+    const refusal =
+      refusalFor(url.protocol, url.hostname, allowLoopbackHttp) ?? addresses?.refusalForHost(url.hostname);
     if (refusal) throw refusal;
     const limit = init?.maxResponseBytes ?? defaultLimit;
     try {
@@ -209,13 +234,18 @@ function exchange(agent: Agent, url: URL, init: RequestInit, limit: number): Pro
 /**
  * The call met one of this client's own bounds, which a retry would meet again and whose reason
  * callers keep (502 to the person): an answer over its read limit (ADR 0149), a host name the
- * resolver gave no answer for within the lookup deadline, a retry waiting on the same lookup (ADR 0206).
+ * resolver gave no answer for within the lookup deadline, a retry waiting on the same lookup (ADR 0206),
+ * an address this process may not call (ADR 0219).
  */
 export function outboundBoundMet(err: unknown): err is JsmSsoError {
   return err instanceof JsmSsoError && OUTBOUND_BOUNDS.has(err.code);
 }
 
-const OUTBOUND_BOUNDS = new Set(['UPSTREAM_RESPONSE_TOO_LARGE', 'UPSTREAM_DNS_TIMEOUT']);
+const OUTBOUND_BOUNDS = new Set([
+  'UPSTREAM_RESPONSE_TOO_LARGE',
+  'UPSTREAM_DNS_TIMEOUT',
+  'OUTBOUND_ADDRESS_FORBIDDEN',
+]);
 
 function refusalFor(protocol: string, hostname: string, allowLoopbackHttp: boolean): JsmSsoError | undefined {
   if (protocol === 'https:') return undefined;

@@ -3,12 +3,15 @@ export { type CaBundleRef, caBundleFor, parseCaBundle, trustedCas } from './ca-b
 export {
   createTlsFetch,
   type OutboundInit,
+  type OutboundRules,
   outboundBoundMet,
+  outboundOptions,
   type TlsFetch,
   type TlsFetchOptions,
 } from './client.js';
 export { createHostLookup, HOST_LOOKUP_DEADLINE_MS, hostLookup } from './host-lookup.js';
 export { isLoopbackHost } from './loopback.js';
+export { AddressGate } from './outbound-addresses.js';
 export {
   type RedisConnection,
   type RedisTlsInput,

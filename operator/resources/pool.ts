@@ -3,6 +3,7 @@ import type { JsmSsoPool } from '../../common/config/pool.generated.js';
 import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
 import type { KubeObject } from '../../common/kube/client.js';
 import { POOL_SIGN_IN_STARTS_PER_TENANT } from '../../common/pool/sign-in-starts.js';
+import { AddressGate } from '../../common/tls/index.js';
 import { mibToBytes, POOL_UPLOAD_SPOOL_DEFAULT_MIB } from '../../common/upload-spool-size.js';
 import {
   canonicalJson,
@@ -136,6 +137,31 @@ function signInStartArgs(pool: JsmSsoPool): string[] {
     : ['--sign-in-starts-per-tenant', String(starts)];
 }
 
+/**
+ * spec.egress (ADR 0219): a pool's pods connect out to publicly reachable addresses only, but the
+ * allowed networks. Always given: a pool's tenants are written by teams other than the pool's.
+ */
+function egressArgs(pool: JsmSsoPool): string[] {
+  const networks = pool.spec.egress?.allowedNetworks ?? [];
+  return [
+    '--outbound-public-only',
+    ...(networks.length > 0 ? ['--outbound-allowed-networks', networks.join(',')] : []),
+  ];
+}
+
+/**
+ * What of the pool's spec the schema cannot judge: an allowed network its pattern lets through that
+ * is no network (`fd00:::1/64`), which the pods would refuse at start (exit 2) and crash-loop on.
+ */
+export function invalidPoolSpec(pool: JsmSsoPool): string | undefined {
+  try {
+    new AddressGate(pool.spec.egress?.allowedNetworks ?? []);
+    return undefined;
+  } catch (err) {
+    return `spec.egress.allowedNetworks: ${(err as Error).message}`;
+  }
+}
+
 /** spec.portal.uploadSpool.maxMiB: what every tenant of a portal pod may spool at once (ADR 0165). */
 export function poolUploadSpoolMiB(pool: JsmSsoPool): number {
   return pool.spec.portal?.uploadSpool?.maxMiB ?? POOL_UPLOAD_SPOOL_DEFAULT_MIB;
@@ -154,6 +180,7 @@ export function desiredPoolDeployment(context: PoolContext, part: Part): KubeObj
       '--pool-namespace',
       pool.metadata.namespace!,
       ...serverArgs(),
+      ...egressArgs(pool),
       ...keepAliveArgs(pool.spec.keepAliveTimeoutSeconds),
       '--trusted-proxy-hops',
       String(pool.spec.trustedProxyHops ?? 1),

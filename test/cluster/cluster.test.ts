@@ -517,6 +517,9 @@ describe('a single-node cluster: helm install, a tenant, a sign-in through its p
           portal: { tls: { defaultSecretRef: { name: 'shared-portal-default-tls' } } },
           broker: { tls: {} },
           tenants: TENANTS_OF_ANY_NAMESPACE,
+          // The tenants' IdPs and Atlassian emulators listen on the node's private address; a pool's
+          // pods call no private address but those allowed (ADR 0219).
+          egress: { allowedNetworks: [`${cluster.nodeAddress}/32`] },
           // Redis refuses connections without the client certificate (ADR 0124); the first test
           // finds the pods' connections at Redis.
           redis: {

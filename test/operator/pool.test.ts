@@ -147,6 +147,8 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     expect(pod.containers[0]!.args).to.include('--redis-url-file');
     // No tenant URL may aim at the pod's own ports or sidecars over plain http (ADR 0217).
     expect(pod.containers[0]!.args).to.include('--outbound-https-only');
+    // Nor at any address that is not public: a pool's tenants are other teams' (ADR 0219).
+    expect(pod.containers[0]!.args).to.include('--outbound-public-only');
     // spec.builtTenants as the pool process's flags, max from the CRD's default.
     const args = pod.containers[0]!.args!;
     expect(args.slice(args.indexOf('--tenant-idle-seconds'))).to.include.ordered.members([
@@ -552,6 +554,56 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     expect(pool.properties!['spec']!.properties!['redis']!.description).to.include('flow and session state');
     const tenant = Object.entries(schemas).find(([name]) => name.endsWith('.JsmSsoTenant'))![1];
     expect(tenant.properties!['spec']!.properties!['placement']!.description).to.include('dedicated');
+  });
+
+  it("admits only CIDRs in spec.egress.allowedNetworks, passes them to the pool's pods, and applies nothing of a pool with one the schema cannot judge (SpecInvalid)", async () => {
+    const poolWith = (name: string, allowedNetworks: string[]) => ({
+      apiVersion: 'jsm-sso.io/v1alpha1',
+      kind: 'JsmSsoPool',
+      metadata: { name, namespace: pools },
+      spec: { egress: { allowedNetworks } },
+    });
+    for (const entry of [
+      '10.0.0.0',
+      '10.0.0.256/24',
+      '10.0.0.0/33',
+      'idp.example/8',
+      'fd00::/129',
+      '10.0.0.0/8,10.1.0.0/16',
+    ]) {
+      const refusal = await env.client
+        .create(collectionPath(KINDS.pool, pools), poolWith('refused', [entry]), { dryRun: 'All' })
+        .then(
+          () => 'admitted',
+          (error: Error) => error.message,
+        );
+      expect(refusal, entry).to.include('spec.egress.allowedNetworks');
+    }
+    await env.client.create(
+      collectionPath(KINDS.pool, pools),
+      poolWith('peered', ['10.20.0.0/16', 'fd00:1::/64']),
+    );
+    const deployment = await eventually(
+      async () => get<V1Deployment>(KINDS.deployment, pools, 'peered-portal'),
+      'the pool with allowed networks to be applied',
+    );
+    const args = deployment.spec!.template.spec!.containers[0]!.args!;
+    expect(args.slice(args.indexOf('--outbound-public-only'))).to.include.ordered.members([
+      '--outbound-public-only',
+      '--outbound-allowed-networks',
+      '10.20.0.0/16,fd00:1::/64',
+    ]);
+    // Through the pattern, not a network: the pods would refuse it at start and crash-loop.
+    await env.client.create(collectionPath(KINDS.pool, pools), poolWith('malformed', ['fd00:::1/64']));
+    const malformed = await eventually(async () => {
+      const p = await get<Status>(KINDS.pool, pools, 'malformed');
+      return condition(p, 'Applied')?.status === 'False' ? p : undefined;
+    }, 'Applied=False on the pool');
+    expect(condition(malformed, 'Applied')).to.include({ reason: 'SpecInvalid' });
+    expect(condition(malformed, 'Applied')?.message)
+      .to.include('spec.egress.allowedNetworks')
+      .and.include('fd00:::1/64');
+    expect(await get(KINDS.deployment, pools, 'malformed-broker')).to.equal(undefined);
   });
 
   it('applies nothing of a pool whose Redis Secret is missing, and says so (SecretMissing)', async () => {

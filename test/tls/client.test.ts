@@ -8,6 +8,7 @@ import { rootCertificates } from 'node:tls';
 import { expect } from 'chai';
 import { SecretDirectory } from '../../common/config/secrets.js';
 import {
+  AddressGate,
   caBundleFor,
   createTlsFetch,
   isLoopbackHost,
@@ -283,6 +284,29 @@ describe('outbound TLS client (createTlsFetch)', () => {
       }
     } finally {
       await strict.close();
+    }
+  });
+
+  it('with an address gate, connects to no address it refuses (a name, an address in the URL, a redirect), on both paths', async () => {
+    const server = await serve(ca.issue({ hosts: LOCALHOST }));
+    const port = new URL(server.url).port;
+    const publicOnly = createTlsFetch({ extraCaPem: ca.caPem, addresses: new AddressGate() });
+    const allowing = createTlsFetch({ extraCaPem: ca.caPem, addresses: new AddressGate(['127.0.0.1/32']) });
+    try {
+      for (const init of BOTH_PATHS) {
+        for (const url of [server.url, `https://127.0.0.1:${port}/`, `https://[::1]:${port}/`]) {
+          const err = await publicOnly(url, init).catch((e: unknown) => e);
+          expect(err, url).to.include({ code: 'OUTBOUND_ADDRESS_FORBIDDEN', status: 502 });
+        }
+      }
+      expect(server.connections(), 'connections the refused calls made').to.equal(0);
+      // The allowed network is called; a redirect from it to an address outside is not followed there.
+      expect((await allowing(`${server.url}/`)).status).to.equal(200);
+      const to = encodeURIComponent(`https://127.0.0.2:${port}/jwks`);
+      const err = await allowing(`${server.url}/redirect?to=${to}`).catch((e: unknown) => e);
+      expect(err).to.include({ code: 'OUTBOUND_ADDRESS_FORBIDDEN' });
+    } finally {
+      await Promise.all([publicOnly.close(), allowing.close()]);
     }
   });
 
