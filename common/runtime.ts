@@ -32,7 +32,11 @@ import { createMetricsRegistry } from './metrics.js';
 import { type BuiltPartLimits, DEFAULT_BUILT_PART_LIMITS } from './pool/built-parts.js';
 import { DirectoryTenantSource } from './pool/directory-source.js';
 import { registerPoolMemoryStoreMetrics } from './pool/memory-store-metrics.js';
-import { POOL_SIGN_IN_STARTS_PER_TENANT } from './pool/sign-in-starts.js';
+import {
+  POOL_SESSIONS_PER_TENANT,
+  POOL_SIGN_IN_STARTS_PER_TENANT,
+  type PoolSignInShares,
+} from './pool/sign-in-starts.js';
 import type { SecretReader, TenantSource } from './pool/source.js';
 import { startPool } from './pool/start.js';
 import { tenantCertificates } from './pool/tenant-tls.js';
@@ -84,8 +88,11 @@ export interface PartContext {
   pooled?: boolean;
   /** A pool's portal: this tenant's share of the bytes of uploads all its tenants may spool at once (ADR 0165, 0211). */
   uploadSpoolShare?: TenantSpoolShare;
-  /** A pool's portal: the sign-ins each tenant may start per flow lifetime (--sign-in-starts-per-tenant, ADR 0215). */
-  signInStartsPerTenant?: number;
+  /**
+   * A pool's portal: each tenant's shares of the pool's store, sign-ins started per flow lifetime and
+   * sessions held (--sign-in-starts-per-tenant, --sessions-per-tenant; ADRs 0215, 0220).
+   */
+  signInShares?: PoolSignInShares;
 }
 
 export type PartName = 'broker' | 'portal';
@@ -168,6 +175,11 @@ export const PART_OPTIONS: Record<string, OptionSpec> = {
     type: 'string',
     value: 'N',
     description: `Portal pool only: the sign-ins each tenant may start within one flow lifetime, counted over the pool's replicas in its Redis; past it the tenant's /login answers 503 and Retry-After (FLOW_STORE_TENANT_FULL), the others' do not (default ${POOL_SIGN_IN_STARTS_PER_TENANT.default}, ${POOL_SIGN_IN_STARTS_PER_TENANT.min} to ${POOL_SIGN_IN_STARTS_PER_TENANT.max}).`,
+  },
+  'sessions-per-tenant': {
+    type: 'string',
+    value: 'N',
+    description: `Portal pool on Redis only: the sessions each tenant may hold at once in the pool's Redis, each counted until its absolute end; while a tenant holds them, its /login answers 503 and Retry-After (FLOW_STORE_TENANT_FULL) and its signed-in customers go on (default ${POOL_SESSIONS_PER_TENANT.default}, ${POOL_SESSIONS_PER_TENANT.min} to ${POOL_SESSIONS_PER_TENANT.max}).`,
   },
   port: { type: 'string', value: 'N', description: 'Public port (default 8080; 0 picks a free one).' },
   host: { type: 'string', value: 'ADDR', description: 'Address to listen on (default 0.0.0.0).' },
@@ -339,6 +351,7 @@ const NOT_WITH: Record<Placement, readonly string[]> = {
     'max-built-tenants',
     'upload-spool-mib',
     'sign-in-starts-per-tenant',
+    'sessions-per-tenant',
   ],
   'pool-dir': ['secrets-dir', 'pool-namespace'],
   pool: ['secrets-dir'],
@@ -480,7 +493,7 @@ async function servePool(
   build: BuildPart,
   registry: Registry,
   settings: ProcessSettings,
-  { builtParts, uploadSpoolBudget, signInStartsPerTenant }: PoolFlags,
+  { builtParts, uploadSpoolBudget, signInShares }: PoolFlags,
 ): Promise<Served> {
   if (uploadSpoolBudget) registerUploadSpoolMetrics(registry, uploadSpoolBudget);
   const logger = createLogger({ component: name });
@@ -501,7 +514,7 @@ async function servePool(
     outbound: settings.outbound,
     builtParts,
     ...(uploadSpoolBudget ? { uploadSpoolBudget } : {}),
-    ...(signInStartsPerTenant === undefined ? {} : { signInStartsPerTenant }),
+    ...(signInShares ? { signInShares } : {}),
   });
   return {
     logger,
@@ -518,26 +531,35 @@ async function servePool(
 interface PoolFlags {
   builtParts: BuiltPartLimits;
   uploadSpoolBudget: UploadSpoolBudget | undefined;
-  signInStartsPerTenant: number | undefined;
+  signInShares: PoolSignInShares | undefined;
 }
 
 function poolFlagsFrom(name: PartName, values: ParsedOptions): PoolFlags {
   return {
     builtParts: builtPartLimitsFrom(values),
     uploadSpoolBudget: uploadSpoolBudgetFrom(name, values),
-    signInStartsPerTenant: signInStartsFrom(name, values),
+    signInShares: signInSharesFrom(name, values),
   };
 }
 
-/** A pool portal's --sign-in-starts-per-tenant (else the portal's default); the broker refuses it. */
-function signInStartsFrom(name: PartName, values: ParsedOptions): number | undefined {
+/**
+ * A pool portal's --sign-in-starts-per-tenant and --sessions-per-tenant (else the defaults); the
+ * broker refuses them: sign-ins start at the portal's /login, where both are counted.
+ */
+function signInSharesFrom(name: PartName, values: ParsedOptions): PoolSignInShares | undefined {
+  const shares = {
+    'sign-in-starts-per-tenant': POOL_SIGN_IN_STARTS_PER_TENANT,
+    'sessions-per-tenant': POOL_SESSIONS_PER_TENANT,
+  };
   if (name !== 'portal') {
-    if (values['sign-in-starts-per-tenant'] !== undefined)
-      throw new UsageError("--sign-in-starts-per-tenant is the portal's: sign-ins start at its /login");
+    const given = Object.keys(shares).find((flag) => values[flag] !== undefined);
+    if (given) throw new UsageError(`--${given} is the portal's: sign-ins start at its /login`);
     return undefined;
   }
-  const { default: fallback, min, max } = POOL_SIGN_IN_STARTS_PER_TENANT;
-  return optionalWholeNumber(values, 'sign-in-starts-per-tenant', fallback, { min, max });
+  const [starts, sessions] = Object.entries(shares).map(([flag, { default: fallback, min, max }]) =>
+    optionalWholeNumber(values, flag, fallback, { min, max }),
+  ) as [number, number];
+  return { startsPerTenant: starts, sessionsPerTenant: sessions };
 }
 
 /** --tenant-idle-seconds (up to a day) and --max-built-tenants, else the defaults (ADR 0123). */

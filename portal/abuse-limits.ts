@@ -25,6 +25,7 @@ import type { PortalSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
 import { FlowStoreTenantFullError } from '../common/flowstore/index.js';
 import { addressGroup } from './http/address-group.js';
+import { PoolSessionCount } from './pool-session-count.js';
 
 export type PortalLimits = PortalSpec['limits'];
 export type LimitedAction =
@@ -66,10 +67,15 @@ const ACTIONS: readonly LimitedAction[] = [
   'signedInPages',
 ];
 
-/** A pool tenant's share of sign-in starts: at most `starts` within `windowSeconds`. */
+/**
+ * A pool tenant's shares: at most `starts` sign-ins started within `windowSeconds` (ADR 0215) and,
+ * in a pool on Redis, at most `sessions` sessions held at once (ADR 0220; a pool's memory store holds
+ * a share of entries per tenant already, ADR 0197).
+ */
 export interface PoolSignInShare {
   starts: number;
   windowSeconds: number;
+  sessions?: number;
 }
 
 interface LimiterOptions {
@@ -106,6 +112,7 @@ export class AbuseLimits {
   readonly #limiters = new Map<string, RateLimiterAbstract>();
   readonly #hashKey: Buffer;
   readonly #poolShare: (PoolSignInShare & { limiter: RateLimiterAbstract }) | undefined;
+  readonly #poolSessions: PoolSessionCount | undefined;
 
   /**
    * `keyMaterial`: secret material every replica shares (the portal's signing key). `poolShare`: a
@@ -137,6 +144,15 @@ export class AbuseLimits {
         redis,
       ),
     };
+    this.#poolSessions =
+      redis && poolShare?.sessions !== undefined
+        ? new PoolSessionCount(redis, poolShare.sessions)
+        : undefined;
+  }
+
+  /** Counts a pool tenant's session that ends by `endsAt` at the latest against its share (ADR 0220). */
+  async sessionStarted(endsAt: number): Promise<void> {
+    await this.#poolSessions?.add(endsAt);
   }
 
   /**
@@ -173,11 +189,13 @@ export class AbuseLimits {
   }
 
   /**
-   * Refuses a sign-in start at once when the tenant's share is used already, before the address is
+   * Refuses a sign-in start at once when the tenant's share is used already, or it holds its share of
+   * sessions (those it has go on; a new one would be more than its share), before the address is
    * counted: a flood past the share then writes nothing more to the store the pool's tenants share,
    * not even a counter per address (an IPv6 flood has addresses without end).
    */
   async #refuseWhenShareUsed(): Promise<void> {
+    await this.#poolSessions?.refuseWhenHeld();
     const share = this.#poolShare;
     if (!share) return;
     const counted = await share.limiter.get(SHARE_KEY);

@@ -13,7 +13,7 @@ import { parseCookies } from '../common/http/cookies.js';
 import { securityHeaders } from '../common/http/security-headers.js';
 import { unexpectedErrorFields } from '../common/log.js';
 import { tenantLabels } from '../common/metrics.js';
-import { POOL_SIGN_IN_STARTS_PER_TENANT } from '../common/pool/sign-in-starts.js';
+import { DEFAULT_POOL_SIGN_IN_SHARES } from '../common/pool/sign-in-starts.js';
 import type { PartContext } from '../common/runtime.js';
 import { caBundleFor, createTlsFetch, outboundOptions, type TlsFetch } from '../common/tls/index.js';
 import { AbuseLimits, RateLimitedError } from './abuse-limits.js';
@@ -105,14 +105,16 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       { event: 'portal.upload_spool_cleared', folders: leftFoldersRemoved },
       'removed the upload spool left by a process that was killed',
     );
+  const signInShares = context.signInShares ?? DEFAULT_POOL_SIGN_IN_SHARES;
   const abuseLimits = new AbuseLimits(
     limits,
     context.secrets.read(signingSecretName(context.tenant, 'portal'), 'tls.key'),
     context.store instanceof RedisFlowStore ? context.store : undefined,
     context.pooled
       ? {
-          starts: context.signInStartsPerTenant ?? POOL_SIGN_IN_STARTS_PER_TENANT.default,
+          starts: signInShares.startsPerTenant,
           windowSeconds: context.tenant.spec.broker.flowTtlSeconds,
+          sessions: signInShares.sessionsPerTenant,
         }
       : undefined,
   );

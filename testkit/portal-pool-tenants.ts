@@ -8,10 +8,12 @@ import { stringify } from 'yaml';
 import { type JsmSsoTenant, parseTenant } from '../common/config/load.js';
 import { SecretDirectory } from '../common/config/secrets.js';
 import type { TenantBundle } from '../common/pool/source.js';
+import { type RunningPool, type StartPoolOptions, startPool } from '../common/pool/start.js';
 import type { BuildPart } from '../common/runtime.js';
+import { type RunningJsmEmulator, startJsmEmulator } from '../dev/jsm-emulator/emulator.js';
 import { createPortalApp } from '../portal/app.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
-import { MemoryTenantSource } from './pool.js';
+import { listenOnLoopbacks, MemoryTenantSource } from './pool.js';
 import { PORTAL_ONLY_SPEC } from './portal-harness.js';
 
 export interface PortalTenant {
@@ -97,4 +99,37 @@ export function brokerCertificatesOf(tenants: readonly PortalTenant[]): Map<stri
 
 export function removePortalPoolTenants(tenants: readonly PortalTenant[] | undefined): void {
   for (const t of tenants ?? []) rmSync(t.secretsDir, { recursive: true, force: true });
+}
+
+/** A portal pool serving its tenants, each on a loopback address of its own, against a JSM emulator of its own. */
+export interface RunningPortalPool {
+  tenants: PortalTenant[];
+  emulator: RunningJsmEmulator;
+  running: RunningPool;
+  close(): Promise<void>;
+}
+
+/** Starts a portal pool of `hosts` tenants (`portalPoolTenants`, named after `run`) with `options`. */
+export async function startPortalPool(
+  hosts: number,
+  run: string,
+  options: Omit<StartPoolOptions, 'part' | 'build' | 'source'>,
+): Promise<RunningPortalPool> {
+  let running: RunningPool | undefined;
+  const servers = await listenOnLoopbacks((req, res) => running?.handler(req, res), hosts);
+  const emulator = await startJsmEmulator({});
+  const tenants = portalPoolTenants(servers.urls, emulator.url, run);
+  running = await startPool({ ...portalPoolOf(tenants), ...options });
+  const started = running;
+  return {
+    tenants,
+    emulator,
+    running: started,
+    close: async () => {
+      await started.close();
+      await servers.close();
+      await emulator.close();
+      removePortalPoolTenants(tenants);
+    },
+  };
 }

@@ -147,6 +147,10 @@ export interface PoolPartSpec {
    */
   signInStartsPerTenant: number;
   /**
+   * Sessions one tenant may hold at once in the pool's Redis (spec.redis), counted over every replica, each until its absolute end (the tenant's spec.portal.session.absoluteTimeoutSeconds) whether or not it ended sooner. A tenant's team writes its own IdP and session lifetimes (up to 7 days), so without this it could fill the Redis every tenant shares with sessions (about 3 KB each, the portal's and the broker's). While the tenant holds this many, its new sign-ins are refused with 503 and Retry-After (FLOW_STORE_TENANT_FULL), nothing written, its signed-in customers go on and the other tenants sign in. The default is 50,000 customers signed in at once, about 150 MB of Redis. A pool without Redis holds a share of its memory per tenant instead.
+   */
+  sessionsPerTenant: number;
+  /**
    * Instead of replicas: a HorizontalPodAutoscaler (autoscaling/v2) made by the operator scales the part on CPU, and the operator leaves the Deployment's replica count to it. Requires spec.redis. Scaling on CPU needs a CPU request, which the default resources carry.
    */
   autoscaling?: AutoscalingSpec;

@@ -10,3 +10,27 @@
  * CRD's.
  */
 export const POOL_SIGN_IN_STARTS_PER_TENANT = { default: 6_000, min: 100, max: 1_000_000 } as const;
+
+/**
+ * Sessions one pool tenant may hold in the pool's Redis at once (ADR 0220): JsmSsoPool
+ * spec.portal.sessionsPerTenant, the portal's --sessions-per-tenant. A tenant's team writes its own
+ * IdP and session lifetimes (up to 7 days), so the starts share alone still let it fill the Redis every
+ * tenant shares with sessions (each about 3 KB, the portal's and the broker's): 6,000 starts every 10
+ * minutes held for a week. While the tenant holds this many, its new sign-ins wait (503
+ * FLOW_STORE_TENANT_FULL) and the sessions it has go on. The default, 50,000 customers signed in at once,
+ * is past any help center a pool is for (about 150 MB of Redis); the bounds are the CRD's.
+ */
+export const POOL_SESSIONS_PER_TENANT = { default: 50_000, min: 100, max: 10_000_000 } as const;
+
+/** A pool tenant's shares of what its sign-ins write to the store the pool's tenants share. */
+export interface PoolSignInShares {
+  /** Sign-ins started within one flow lifetime (ADR 0215). */
+  startsPerTenant: number;
+  /** Sessions held at once (ADR 0220). */
+  sessionsPerTenant: number;
+}
+
+export const DEFAULT_POOL_SIGN_IN_SHARES: PoolSignInShares = {
+  startsPerTenant: POOL_SIGN_IN_STARTS_PER_TENANT.default,
+  sessionsPerTenant: POOL_SESSIONS_PER_TENANT.default,
+};

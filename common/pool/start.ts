@@ -4,6 +4,7 @@ import type { BuildPart, PartName } from '../runtime.js';
 import { registerSigningCertificateExpiry } from '../signing-certificate-metrics.js';
 import type { OutboundRules } from '../tls/index.js';
 import type { BuiltPartLimits } from './built-parts.js';
+import type { PoolSignInShares } from './sign-in-starts.js';
 import type { TenantSource } from './source.js';
 import { type PoolFlowStore, TenantPool } from './tenant-pool.js';
 import type { UploadSpoolBudget } from './upload-spool-budget.js';
@@ -26,8 +27,8 @@ export interface StartPoolOptions {
   builtParts?: BuiltPartLimits;
   /** A portal pool's: the upload bytes every tenant's part shares (ADR 0165). */
   uploadSpoolBudget?: UploadSpoolBudget;
-  /** A portal pool's: the sign-ins each tenant may start per flow lifetime (ADR 0215). */
-  signInStartsPerTenant?: number;
+  /** A portal pool's: each tenant's shares of sign-in starts and sessions (ADRs 0215, 0220). */
+  signInShares?: PoolSignInShares;
 }
 
 export interface RunningPool {

@@ -22,6 +22,7 @@ import {
 } from './built-parts.js';
 import { byClaim, claimsBefore } from './claims.js';
 import { requestHost, serverNameKey, urlHostKey, urlServerName } from './host-routing.js';
+import type { PoolSignInShares } from './sign-in-starts.js';
 import type { TenantBundle, TenantSourceListener } from './source.js';
 import type { UploadSpoolBudget } from './upload-spool-budget.js';
 
@@ -49,8 +50,8 @@ export interface TenantPoolOptions {
   builtParts?: BuiltPartLimits;
   /** A portal pool's: the upload bytes every tenant's part shares (ADR 0165). */
   uploadSpoolBudget?: UploadSpoolBudget;
-  /** A portal pool's: the sign-ins each tenant may start per flow lifetime (ADR 0215). */
-  signInStartsPerTenant?: number;
+  /** A portal pool's: each tenant's shares of sign-in starts and sessions (ADRs 0215, 0220). */
+  signInShares?: PoolSignInShares;
 }
 
 /** One tenant as the pool holds it: its parsed bundle, and its part while it is built. */
@@ -336,7 +337,7 @@ export class TenantPool implements TenantSourceListener {
 
   #build(member: Member): Promise<PartInstance> {
     const { build, store, registry, logger, trustedProxyHops } = this.#options;
-    const { outbound, uploadSpoolBudget, signInStartsPerTenant } = this.#options;
+    const { outbound, uploadSpoolBudget, signInShares } = this.#options;
     const started = Date.now();
     const built = build({
       tenant: member.bundle.tenant,
@@ -349,7 +350,7 @@ export class TenantPool implements TenantSourceListener {
       ...(trustedProxyHops === undefined ? {} : { trustedProxyHops }),
       ...(outbound ? { outbound } : {}),
       ...(uploadSpoolBudget ? { uploadSpoolShare: uploadSpoolBudget.shareOf(member.id) } : {}),
-      ...(signInStartsPerTenant === undefined ? {} : { signInStartsPerTenant }),
+      ...(signInShares ? { signInShares } : {}),
     });
     built.then(
       () =>

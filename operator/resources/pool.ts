@@ -2,7 +2,10 @@ import type { V1Role, V1RoleBinding, V1ServiceAccount } from '@kubernetes/client
 import type { JsmSsoPool } from '../../common/config/pool.generated.js';
 import { POD_SECRETS_DIR } from '../../common/config/secrets.js';
 import type { KubeObject } from '../../common/kube/client.js';
-import { POOL_SIGN_IN_STARTS_PER_TENANT } from '../../common/pool/sign-in-starts.js';
+import {
+  POOL_SESSIONS_PER_TENANT,
+  POOL_SIGN_IN_STARTS_PER_TENANT,
+} from '../../common/pool/sign-in-starts.js';
 import { AddressGate } from '../../common/tls/index.js';
 import { mibToBytes, POOL_UPLOAD_SPOOL_DEFAULT_MIB } from '../../common/upload-spool-size.js';
 import {
@@ -127,14 +130,18 @@ function builtTenantArgs(pool: JsmSsoPool): string[] {
 }
 
 /**
- * spec.portal.signInStartsPerTenant as the portal's flag (ADR 0215). The default is the process's own,
- * so it is left out: a pool made before the field existed does not roll its pods.
+ * spec.portal.signInStartsPerTenant and sessionsPerTenant as the portal's flags (ADRs 0215, 0220).
+ * A default is the process's own, so it is left out: a pool made before the field existed does not
+ * roll its pods.
  */
-function signInStartArgs(pool: JsmSsoPool): string[] {
-  const starts = pool.spec.portal?.signInStartsPerTenant;
-  return starts === undefined || starts === POOL_SIGN_IN_STARTS_PER_TENANT.default
-    ? []
-    : ['--sign-in-starts-per-tenant', String(starts)];
+function signInShareArgs(pool: JsmSsoPool): string[] {
+  const shares = [
+    ['--sign-in-starts-per-tenant', pool.spec.portal?.signInStartsPerTenant, POOL_SIGN_IN_STARTS_PER_TENANT],
+    ['--sessions-per-tenant', pool.spec.portal?.sessionsPerTenant, POOL_SESSIONS_PER_TENANT],
+  ] as const;
+  return shares.flatMap(([flag, value, { default: fallback }]) =>
+    value === undefined || value === fallback ? [] : [flag, String(value)],
+  );
 }
 
 /**
@@ -189,7 +196,7 @@ export function desiredPoolDeployment(context: PoolContext, part: Part): KubeObj
       ...builtTenantArgs(pool),
       // Always given, so that the process's bound and the volume below come from one number.
       ...(part === 'portal' ? ['--upload-spool-mib', String(spoolMiB)] : []),
-      ...(part === 'portal' ? signInStartArgs(pool) : []),
+      ...(part === 'portal' ? signInShareArgs(pool) : []),
     ],
     volumes: mounted.volumes,
     mounts: mounted.mounts,

@@ -82,6 +82,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         subject: sessions.sealSubject({ nameId: assertion.nameId, nameIdFormat: assertion.nameIdFormat }),
         ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),
       });
+      await limits.sessionStarted(session.createdAt + timeouts.absoluteSeconds * 1000);
       if (await sessions.endIfEndedByBroker(session)) {
         // The IdP ended her IdP session while this sign-in was on its way here (ADR 0170).
         noteRefusal(401, 'PORTAL_SIGN_IN_ENDED_AT_IDP', 'sign-in ended by the broker before it arrived');

@@ -47,10 +47,12 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
       ['--config', 'x.yaml', '--upload-spool-mib', '1024'],
       // A tenant's share of sign-in starts is the portal's too (ADR 0215).
       ['--pool-dir', dir, '--sign-in-starts-per-tenant', '100'],
+      ['--pool-dir', dir, '--sessions-per-tenant', '100'],
       [],
     ].map((args) => ['broker', ...args]);
     // The portal's, below the CRD's least (ADR 0215).
     cases.push(['portal', '--pool-dir', dir, '--sign-in-starts-per-tenant', '99']);
+    cases.push(['portal', '--pool-dir', dir, '--sessions-per-tenant', '99']);
     const results = await Promise.all(cases.map((args) => exited(jsmSso(args))));
     results.forEach(({ code, stderr }, i) => {
       expect(code, cases[i]!.join(' ')).to.equal(2);

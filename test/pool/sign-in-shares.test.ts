@@ -6,7 +6,10 @@ import { checkTenant } from '../../common/config/load.js';
 import { FlowStoreTenantFullError, RedisFlowStore } from '../../common/flowstore/index.js';
 import { createPoolFlowStore } from '../../common/flowstore/open.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
-import { POOL_SIGN_IN_STARTS_PER_TENANT } from '../../common/pool/sign-in-starts.js';
+import {
+  DEFAULT_POOL_SIGN_IN_SHARES,
+  POOL_SIGN_IN_STARTS_PER_TENANT,
+} from '../../common/pool/sign-in-starts.js';
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { AbuseLimits } from '../../portal/abuse-limits.js';
@@ -17,7 +20,9 @@ import {
   type PortalTenant,
   portalPoolOf,
   portalPoolTenants,
+  type RunningPortalPool,
   removePortalPoolTenants,
+  startPortalPool,
 } from '../../testkit/portal-pool-tenants.js';
 import { answering, redisUrl } from '../../testkit/redis.js';
 import { validTenantDocument } from '../../testkit/tenants.js';
@@ -163,35 +168,25 @@ describe("a portal pool's own share setting reaches each tenant's part (--sign-i
   const run = randomUUID().slice(0, 8);
   const { logger } = capturedLogger({ component: 'portal' });
   const store = createPoolFlowStore(undefined);
-  let servers: Awaited<ReturnType<typeof listenOnLoopbacks>>;
-  let emulator: RunningJsmEmulator;
-  let running: RunningPool;
-  let tenants: PortalTenant[];
+  let pool: RunningPortalPool;
 
   before(async () => {
-    servers = await listenOnLoopbacks((req, res) => running.handler(req, res), 1);
-    emulator = await startJsmEmulator({});
-    tenants = portalPoolTenants(servers.urls, emulator.url, run);
-    running = await startPool({
-      ...portalPoolOf(tenants),
+    pool = await startPortalPool(1, run, {
       store,
       registry: createMetricsRegistry(),
       logger,
       trustedProxyHops: 1,
-      signInStartsPerTenant: 3,
+      signInShares: { ...DEFAULT_POOL_SIGN_IN_SHARES, startsPerTenant: 3 },
     });
   });
 
   after(async () => {
-    await running?.close();
-    await servers?.close();
+    await pool?.close();
     await store.close();
-    await emulator?.close();
-    removePortalPoolTenants(tenants);
   });
 
   it('accepts three starts from three addresses, then refuses the fourth', async () => {
-    const [a] = tenants as [PortalTenant];
+    const [a] = pool.tenants as [PortalTenant];
     const statuses: number[] = [];
     for (let n = 1; n <= 4; n++)
       statuses.push(
@@ -199,5 +194,72 @@ describe("a portal pool's own share setting reaches each tenant's part (--sign-i
           .status,
       );
     expect(statuses).to.deep.equal([303, 303, 303, 503]);
+  });
+});
+
+/**
+ * A pool on Redis (ADR 0220): a tenant's team writes its own IdP and session lifetimes, so the starts
+ * share alone let it fill the Redis every tenant shares with sessions. Each tenant may hold
+ * `sessionsPerTenant` sessions at once, each counted until its absolute end; while it holds them, its
+ * new sign-ins wait (503) and its signed-in customers and the other tenants go on.
+ */
+describe("a portal pool on Redis: one tenant's sessions are held to its own share (ADR 0220)", function () {
+  this.timeout(60_000);
+  const run = randomUUID().slice(0, 8);
+  const { logger, logs } = capturedLogger({ component: 'portal' });
+  const store = createPoolFlowStore({ url: redisUrl() }) as RedisFlowStore;
+  let pool: RunningPortalPool;
+  let redis: Redis;
+
+  before(async () => {
+    await answering(store);
+    redis = new Redis(redisUrl());
+    pool = await startPortalPool(2, run, {
+      store,
+      registry: createMetricsRegistry(),
+      logger,
+      trustedProxyHops: 1,
+      signInShares: { ...DEFAULT_POOL_SIGN_IN_SHARES, sessionsPerTenant: 2 },
+    });
+  });
+
+  after(async () => {
+    await pool?.close();
+    await store.close();
+    redis?.disconnect();
+  });
+
+  it("refuses A's new sign-ins while it holds its share, its customers and B going on; a session past its end frees its room", async () => {
+    const [a, b] = pool.tenants as [PortalTenant, PortalTenant];
+    const signedIn = [
+      await signInAt(a.url, a.brokerKey, 'alice@acme.test'),
+      await signInAt(a.url, a.brokerKey, 'bob@acme.test'),
+    ];
+    const key = `jsm-sso:${a.name}:portal:pool:sessions`;
+    expect(await redis.zcard(key), 'sessions counted').to.equal(2);
+    // Kept until the last session's absolute end (spec.portal.session.absoluteTimeoutSeconds, 8 h here).
+    expect(await redis.pttl(key)).to.be.within(28_800_000 - 60_000, 28_800_000);
+    const from = logs.length;
+    const refused = await new Browser(a.url).fetch('/login', {
+      headers: { 'x-forwarded-for': '203.0.113.9' },
+    });
+    expect(refused.status).to.equal(503);
+    expect(refused.headers.get('retry-after')).to.equal('60');
+    expect(refused.headers.get('set-cookie') ?? '', 'no sign-in flow started').not.to.contain(
+      'jsmsso_login=',
+    );
+    expect(
+      logs
+        .slice(from)
+        .filter((l) => l['reason'] === 'FLOW_STORE_TENANT_FULL')
+        .map((l) => l['tenant']),
+    ).to.deep.equal([a.name]);
+    for (const customer of signedIn) expect((await customer.fetch('/profile')).status).to.equal(200);
+    const other = await signInAt(b.url, b.brokerKey, 'alice@acme.test');
+    expect((await other.fetch('/profile')).status).to.equal(200);
+    // One of A's sessions past its absolute end (as 8 hours later): counted no more, room for one.
+    const [first] = await redis.zrange(key, '0', '0');
+    await redis.zadd(key, 'XX', String(Date.now() - 1_000), first!);
+    expect((await new Browser(a.url).fetch('/login')).status, 'a start with room again').to.equal(303);
   });
 });

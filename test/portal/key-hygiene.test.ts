@@ -29,9 +29,17 @@ describe('portal: keys in Redis after signing in and out', () => {
   const RATE_COUNTER = /^portal:rate:[A-Za-z]+:(ip|account):[A-Za-z0-9_-]+$/;
   /** A pool tenant's sign-in starts (ADR 0215): one counter, living one flow lifetime at most. */
   const SHARE_COUNTER = 'portal:rate:signInStarts:tenant:starts';
+  /** A pool tenant's sessions on Redis (ADR 0220): one set, living one session lifetime at most. */
+  const SESSION_COUNT = 'portal:pool:sessions';
   const lasting = (keys: { key: string }[]) =>
     keys
-      .filter((k) => !REPLAY_MARKER.test(k.key) && !RATE_COUNTER.test(k.key) && k.key !== SHARE_COUNTER)
+      .filter(
+        (k) =>
+          !REPLAY_MARKER.test(k.key) &&
+          !RATE_COUNTER.test(k.key) &&
+          k.key !== SHARE_COUNTER &&
+          k.key !== SESSION_COUNT,
+      )
       .map((k) => k.key);
 
   it('leaves only the replay markers behind, each expiring with its assertion or message', async () => {
@@ -52,6 +60,12 @@ describe('portal: keys in Redis after signing in and out', () => {
     );
     // spec.broker.flowTtlSeconds, its default here.
     for (const counter of share) expect(counter.ttl).to.be.within(1, 600);
+    const sessions = keys.filter((k) => k.key === SESSION_COUNT);
+    expect(sessions, "the pool tenant's sessions counted in a pool only").to.have.length(
+      TEST_PLACEMENT === 'pool' ? 1 : 0,
+    );
+    // spec.portal.session.absoluteTimeoutSeconds, its default here.
+    for (const count of sessions) expect(count.ttl).to.be.within(1, 28_800);
     const assertions = keys.filter((k) => k.key.startsWith('saml-assertion:'));
     expect(assertions).to.have.length(rounds + 1);
     // A marker must outlive its assertion (NotOnOrAfter, 5 min in these tests, plus clock skew) and
