@@ -274,6 +274,10 @@ export const PORTAL_CODES = {
   PORTAL_SIGN_IN_ENDED_AT_IDP:
     "The broker's back-channel LogoutRequest ended this sign-in's SessionIndex before its Response reached the portal: the session just made is ended, the person signs in again (401; ADR 0170)",
   PORTAL_UPLOADS_BUSY: 'Too many uploads in progress (503, Retry-After: 5)',
+  PORTAL_DOWNLOADS_BUSY:
+    "The tenant's files streaming to customers from this process are at their bound (200): a new download waits (503, Retry-After: 5; ADR 0221)",
+  PORTAL_ACCOUNT_DOWNLOADS_BUSY:
+    'The account has 6 downloads streaming already, as many as a browser opens to one site: another waits (429, Retry-After: 5; ADR 0221)',
   PORTAL_POOL_UPLOADS_BUSY:
     "The pool's upload spool (JsmSsoPool spec.portal.uploadSpool.maxMiB, shared by every tenant of the portal process) has no room for this form; nothing of it is read (503, Retry-After: 5), ADR 0165",
   PORTAL_POOL_SHARE_UPLOADS_BUSY:

@@ -28,6 +28,7 @@ import { auditLog } from './audit.js';
 import { Catalogue } from './catalogue.js';
 import { Colleagues } from './colleagues.js';
 import { cookiePolicy } from './cookies.js';
+import { DownloadSlots, DownloadsBusyError } from './download-slots.js';
 import { bodyRefusal } from './http/body-errors.js';
 import { UploadSpool } from './http/upload-spool.js';
 import { chooseLanguage, mountLocaleRoute, translatorOf } from './i18n.js';
@@ -256,6 +257,20 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       refuse(res, 404, err.code, t('error.notFound.title'), t('error.requestNotFound'));
       return;
     }
+    if (err instanceof DownloadsBusyError) {
+      // Files stream at the customer's pace: one who starts more than the bounds wait for one to end.
+      logger.warn({ event: 'portal.downloads_busy', reason: err.code }, err.message);
+      res.setHeader('Retry-After', String(err.retryAfterSeconds));
+      const seconds = err.retryAfterSeconds;
+      refuse(
+        res,
+        err.status,
+        err.code,
+        t('error.atlassianBusy.title'),
+        t('error.atlassianBusy', { seconds }),
+      );
+      return;
+    }
     if (err instanceof AtlassianError && err.code === 'ATLASSIAN_BUSY') {
       // This tenant's share of Atlassian is in use (its site is slow, or it is very busy): answer
       // now with a time to come back rather than queue the customer behind a stalled site.
@@ -412,6 +427,7 @@ function buildServices(
       signatureAlgorithm: spec.signatureAlgorithm,
     }),
     timeouts,
+    downloads: new DownloadSlots(),
     maxUploadBytes: options.maxUploadBytes ?? spec.portal.limits.maxUploadBytes,
     ...guards,
     ...(context.uploadSpoolShare ? { uploadSpoolShare: context.uploadSpoolShare } : {}),

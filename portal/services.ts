@@ -9,6 +9,7 @@ import type { Audit } from './audit.js';
 import type { Catalogue } from './catalogue.js';
 import type { Colleagues } from './colleagues.js';
 import type { CookiePolicy } from './cookies.js';
+import type { DownloadSlots } from './download-slots.js';
 import type { UploadSpool } from './http/upload-spool.js';
 import type { CustomerResolver } from './identity.js';
 import type { RequestService } from './requests.js';
@@ -35,6 +36,8 @@ export interface PortalServices {
   timeouts: SessionTimeouts;
   maxUploadBytes: number;
   uploads: UploadSpool;
+  /** The files of this tenant streaming to customers now, within their bounds (ADR 0221). */
+  downloads: DownloadSlots;
   /** In a pool: this tenant's share of the upload bytes every tenant of the process shares, taken after `uploads` (ADR 0165, 0211). */
   uploadSpoolShare?: TenantSpoolShare;
   limits: AbuseLimits;

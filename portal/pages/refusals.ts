@@ -71,6 +71,8 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_SESSION_MISSING: 'error.sessionEnded',
   PORTAL_SIGN_IN_ENDED_AT_IDP: 'signIn.endedAtIdp',
   PORTAL_UPLOADS_BUSY: 'error.uploadsBusy',
+  PORTAL_DOWNLOADS_BUSY: 'error.atlassianBusy',
+  PORTAL_ACCOUNT_DOWNLOADS_BUSY: 'error.atlassianBusy',
   // The customer is told the same as for the tenant's own limit: which limit was reached is the operator's.
   PORTAL_POOL_UPLOADS_BUSY: 'error.uploadsBusy',
   PORTAL_POOL_SHARE_UPLOADS_BUSY: 'error.uploadsBusy',

@@ -48,7 +48,7 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
 ]);
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { logger, client, requests, catalogue, colleagues, limits } = services;
+  const { logger, client, requests, catalogue, colleagues, limits, downloads } = services;
   const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, session } = web;
   const NOTICES: Record<string, MessageKey> = {
     created: 'request.notice.created',
@@ -464,6 +464,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
    * a raster image type (never SVG, which can carry script), in a sandbox.
    */
   const serveFile = (thumbnail: boolean) => async (req: Request, res: Response) => {
+    let release: (() => void) | undefined;
     try {
       const key = String(req.params['key']);
       const id = String(req.params['attachmentId']);
@@ -479,6 +480,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         res.end();
         return;
       }
+      // A file streams at the customer's pace, holding its Atlassian connection: bounded per account
+      // and per tenant (ADR 0221). A thumbnail is a few KiB, written at once.
+      release = thumbnail ? undefined : downloads.take(s.customer.accountId);
       const upstream = await (thumbnail
         ? client.attachmentThumbnail(key, id, MAX_THUMBNAIL_BYTES)
         : client.attachmentContent(key, id, listedSize(attachment.size)));
@@ -522,6 +526,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         return;
       }
       throw err;
+    } finally {
+      release?.();
     }
   };
   app.get('/requests/:key/attachment/:attachmentId', signedIn, serveFile(false));
