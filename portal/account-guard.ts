@@ -85,11 +85,13 @@ export class AccountGuard {
 
   /**
    * A signed-in session's account, judged again on Atlassian's record of it read at most `ttlMs`
-   * ago: AccountRefusedError once it would no longer be let in. Atlassian failing to answer is
-   * thrown as its AtlassianError, for the caller to decide.
+   * ago, and that record: AccountRefusedError once it would no longer be let in. Atlassian failing
+   * to answer is thrown as its AtlassianError, for the caller to decide.
    */
-  async recheck(accountId: string): Promise<void> {
-    this.#judge(await this.#accounts.get(accountId, () => this.#read(accountId, 'session')), 'session');
+  async recheck(accountId: string): Promise<PlatformUserDTO> {
+    const record = await this.#accounts.get(accountId, () => this.#read(accountId, 'session'));
+    this.#judge(record, 'session');
+    return record;
   }
 
   /** The platform record; an account Atlassian no longer knows (deleted) is refused as inactive. */

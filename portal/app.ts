@@ -28,6 +28,7 @@ import { auditLog } from './audit.js';
 import { Catalogue } from './catalogue.js';
 import { Colleagues } from './colleagues.js';
 import { cookiePolicy } from './cookies.js';
+import { DeskAccess } from './desk-access.js';
 import { DownloadSlots, DownloadsBusyError } from './download-slots.js';
 import { bodyRefusal } from './http/body-errors.js';
 import { UploadSpool } from './http/upload-spool.js';
@@ -146,11 +147,11 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   app.use(async (req, res, next) => {
     const session = await sessions.get(parseCookies(req.headers.cookie).get(cookies.session));
     if (session) {
-      const [current, refused] = await Promise.all([withCurrentOrganizations(session), refusal(session)]);
+      const [current, standing] = await Promise.all([withCurrentOrganizations(session), refusal(session)]);
       // Signed out from here on: a page that needs the session says why (`signedIn`), the SAML
       // endpoints (a logout from the broker) go on as for anyone signed out.
-      if (refused) res.locals[ACCOUNT_REFUSED] = refused;
-      else res.locals['session'] = current;
+      if (standing.refused) res.locals[ACCOUNT_REFUSED] = standing.refused;
+      else res.locals['session'] = await withCurrentDesks(current, standing.email);
     }
     next();
   });
@@ -201,22 +202,42 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
    * is shown that the answer would have kept back, and sign-out and the broker's logout keep working
    * through an outage.
    */
-  async function refusal(session: Session): Promise<AccountRefusedError | undefined> {
+  async function refusal(session: Session): Promise<{ refused?: AccountRefusedError; email?: string }> {
     try {
-      await services.guard.recheck(session.customer.accountId);
-      return undefined;
+      const { emailAddress } = await services.guard.recheck(session.customer.accountId);
+      return typeof emailAddress === 'string' && emailAddress !== '' ? { email: emailAddress } : {};
     } catch (err) {
       if (err instanceof AccountRefusedError) {
         await sessions.destroy(session.id, session.sessionIndex);
-        return err;
+        return { refused: err };
       }
       if (!(err instanceof AtlassianError)) throw err;
       logger.warn(
         { event: 'portal.account_unchecked', reason: err.code },
         'account standing unknown: the session goes on for this page',
       );
-      return undefined;
+      return {};
     }
+  }
+  /**
+   * The session with the desks the customer may still use, judged on Atlassian's answer at most a
+   * cache lifetime old (ADR 0222); `email` is the account's, from Atlassian's record of it, used for
+   * the desks' customer search and kept nowhere. When Atlassian cannot say, none: nothing is shown
+   * through a desk the customer may have been taken off, as for organizations.
+   */
+  async function withCurrentDesks(session: Session, email: string | undefined): Promise<Session> {
+    let serviceDeskIds: string[];
+    try {
+      serviceDeskIds = await services.desks.current(session.customer, email);
+    } catch (err) {
+      if (!(err instanceof AtlassianError)) throw err;
+      logger.warn(
+        { event: 'portal.desks_unavailable', reason: err.code },
+        'desk access unknown: no desk used for this page',
+      );
+      serviceDeskIds = [];
+    }
+    return { ...session, customer: { ...session.customer, serviceDeskIds } };
   }
   app.use((_req: Request, res: Response) => {
     const { t } = translatorOf(res);
@@ -403,6 +424,7 @@ function buildServices(
     client,
     catalogue,
     colleagues: new Colleagues(client, cacheTtlMs),
+    desks: new DeskAccess(client, cacheTtlMs),
     requests: new RequestService(
       client,
       catalogue,

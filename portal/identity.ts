@@ -19,6 +19,7 @@ import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import type { PlatformUserDTO, UserDTO } from './atlassian/types.js';
 import type { Audit } from './audit.js';
+import { desksAccountMayUse } from './desk-access.js';
 import { type Customer, isAccountId } from './visibility.js';
 
 export interface AssertedPerson {
@@ -216,29 +217,14 @@ export class CustomerResolver {
       accountId: user.accountId,
       displayName: user.displayName || person.displayName,
       organizationIds,
-      serviceDeskIds: await this.#usableDesks(person.email, organizationIds, deskIds, joining),
+      serviceDeskIds: await desksAccountMayUse(
+        this.#client,
+        { accountId: user.accountId, email: person.email },
+        organizationIds,
+        deskIds,
+        joining,
+      ),
     };
-  }
-
-  /**
-   * The portal desks the customer may use, as Atlassian decides for its own portal: a customer of
-   * the desk, or a member of an organization added to it. The desk customer list can be searched
-   * by e-mail only, which is why this is decided here, while the e-mail is at hand.
-   */
-  async #usableDesks(
-    email: string,
-    organizationIds: readonly string[],
-    deskIds: readonly string[],
-    joined: readonly string[],
-  ): Promise<string[]> {
-    const usable = await Promise.all(
-      deskIds.map(async (deskId) => {
-        if (joined.includes(deskId)) return true;
-        if (await this.#client.deskHasOrganization(deskId, organizationIds)) return true;
-        return (await this.#client.deskCustomers(deskId, email)).some((u) => sameEmail(u, email));
-      }),
-    );
-    return deskIds.filter((_, i) => usable[i]);
   }
 
   async #syncOrganizations(accountId: string, person: AssertedPerson): Promise<string[]> {

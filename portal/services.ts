@@ -9,6 +9,7 @@ import type { Audit } from './audit.js';
 import type { Catalogue } from './catalogue.js';
 import type { Colleagues } from './colleagues.js';
 import type { CookiePolicy } from './cookies.js';
+import type { DeskAccess } from './desk-access.js';
 import type { DownloadSlots } from './download-slots.js';
 import type { UploadSpool } from './http/upload-spool.js';
 import type { CustomerResolver } from './identity.js';
@@ -26,6 +27,8 @@ export interface PortalServices {
   client: AtlassianClient;
   catalogue: Catalogue;
   colleagues: Colleagues;
+  /** The desks each signed-in customer may use now (ADR 0222). */
+  desks: DeskAccess;
   requests: RequestService;
   resolver: CustomerResolver;
   /** Who may be a customer here: judged at sign-in and again on every signed-in page. */

@@ -22,7 +22,8 @@ export interface Customer {
   /**
    * The portal desks this customer may raise requests in and browse, as native JSM shows a customer
    * only the portals they can use: a customer of the desk, or of one of its organizations. Decided
-   * at sign-in (portal/identity.ts `usableDesks`).
+   * at sign-in and narrowed on each page to what Atlassian still allows (portal/desk-access.ts,
+   * ADR 0222).
    */
   serviceDeskIds: readonly string[];
 }

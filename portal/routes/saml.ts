@@ -22,8 +22,20 @@ import { newToken } from '../session.js';
 import type { PortalWeb } from '../web.js';
 
 export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { spec, logger, cookies, sp, sessions, resolver, catalogue, activity, timeouts, limits, colleagues } =
-    services;
+  const {
+    spec,
+    logger,
+    cookies,
+    sp,
+    sessions,
+    resolver,
+    catalogue,
+    activity,
+    timeouts,
+    limits,
+    colleagues,
+    desks,
+  } = services;
   const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, session } = web;
   const adminGroups = spec.portal.adminGroups ?? [];
   const loginTtl = spec.broker.flowTtlSeconds ?? 600;
@@ -72,6 +84,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         (await catalogue.desks()).map((d) => d.id),
       );
       colleagues.noteOrganizationIds(customer.accountId, customer.organizationIds);
+      desks.note(customer);
       const old = parseCookies(req.headers.cookie).get(cookies.session);
       if (old) await sessions.destroy(old);
       const session = await sessions.create({

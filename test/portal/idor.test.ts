@@ -157,6 +157,42 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     expect((search.requestBody as { jql: string }).jql).to.include('summary ~ "contract"');
   });
 
+  it('stops offering a desk and its requests once an agent takes the customer off it, directly or through the organization (ADR 0222)', async () => {
+    const it = h.emulator.state.serviceDesks.get('1')!;
+    const wifi = request('Wi-Fi drops in meeting room Nile');
+    expect((await erik.text('/desk/1')).status, 'a customer of IT Help').to.equal(200);
+    expect((await erik.text(`/requests/${wifi.key}`)).status).to.equal(200);
+    const erikId = accountOf('erik@acme.test');
+    it.customerIds = it.customerIds.filter((id) => id !== erikId);
+    try {
+      const from = h.logs.length;
+      expect((await erik.text('/desk/1')).status, 'taken off IT Help').to.equal(404);
+      expect((await erik.text(`/requests/${wifi.key}`)).status, 'his request on it').to.equal(404);
+      expect((await erik.text('/requests?status=all')).body).to.not.include(wifi.key);
+      expect((await erik.text('/')).body, 'the help center').to.not.include('IT Help');
+      expect(JSON.stringify(h.logs.slice(from)), 'no e-mail in the log').to.not.include('erik@acme.test');
+    } finally {
+      it.customerIds.push(erikId);
+    }
+    // Put back on the desk: his session's desk again, without signing in anew.
+    expect((await erik.text('/desk/1')).status, 'back on IT Help').to.equal(200);
+    // Mia may use HR through Acme Corp, not only as its customer (the sign-in made her one: no
+    // provisioning rules): off the customers, still through Acme Corp; out of it as well, out of HR.
+    const hr = h.emulator.state.serviceDesks.get('2')!;
+    const acme = [...h.emulator.state.organizations.values()].find((o) => o.name === 'Acme Corp')!;
+    const miaId = accountOf('mia.manager@acme.test');
+    const hrCustomers = [...hr.customerIds];
+    hr.customerIds = hr.customerIds.filter((id) => id !== miaId);
+    try {
+      expect((await mia.text('/desk/2')).status, 'HR through Acme Corp').to.equal(200);
+      acme.memberIds = acme.memberIds.filter((id) => id !== miaId);
+      expect((await mia.text('/desk/2')).status, 'out of Acme Corp').to.equal(404);
+    } finally {
+      hr.customerIds = hrCustomers;
+      if (!acme.memberIds.includes(miaId)) acme.memberIds.push(miaId);
+    }
+  });
+
   it('stops showing a request shared with an organization once the customer has left it', async () => {
     // Bob shared his VPN request with Acme Corp; Mia sees it as a member, until an agent takes her out.
     const vpn = request('VPN access for travel');

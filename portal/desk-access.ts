@@ -1,0 +1,71 @@
+/**
+ * Which of the portal's desks a customer may use, as Atlassian decides for its own portal: a
+ * customer of the desk, or a member of an organization added to it (ADR 0091). Decided at sign-in,
+ * and judged again while the session lasts, at most one cache lifetime apart (ADR 0222): a customer
+ * an agent takes off a desk, or out of the organization that gave them the desk, stops seeing its
+ * request types and its requests within that lifetime, not when the session ends.
+ */
+import type { AtlassianClient } from './atlassian/client.js';
+import { TtlCache } from './catalogue.js';
+import type { Customer } from './visibility.js';
+
+/**
+ * Of `deskIds`, those the account may use: `joined` (provisioning just added it), a desk one of
+ * `organizationIds` is added to, or one whose customers, searched by the account's e-mail (the
+ * only way Atlassian lets a desk's customers be searched), include the account.
+ */
+export async function desksAccountMayUse(
+  client: AtlassianClient,
+  account: { accountId: string; email: string },
+  organizationIds: readonly string[],
+  deskIds: readonly string[],
+  joined: readonly string[] = [],
+): Promise<string[]> {
+  const usable = await Promise.all(
+    deskIds.map(async (deskId) => {
+      if (joined.includes(deskId)) return true;
+      if (await client.deskHasOrganization(deskId, organizationIds)) return true;
+      const customers = await client.deskCustomers(deskId, account.email);
+      return customers.some((u) => u.accountId === account.accountId);
+    }),
+  );
+  return deskIds.filter((_, i) => usable[i]);
+}
+
+export class DeskAccess {
+  readonly #client: AtlassianClient;
+  readonly #usable: TtlCache;
+
+  constructor(client: AtlassianClient, ttlMs: number) {
+    this.#client = client;
+    this.#usable = new TtlCache(ttlMs);
+  }
+
+  /** The desks a sign-in just decided: the first pages after it need not ask again. */
+  note(customer: Pick<Customer, 'accountId' | 'serviceDeskIds'>): void {
+    this.#usable.put(keyOf(customer), [...customer.serviceDeskIds]);
+  }
+
+  /**
+   * Of the session's desks (`customer.serviceDeskIds`, with its organizations as Atlassian has them
+   * now), those the customer may still use. Never one more: a desk an agent adds shows at the next
+   * sign-in. Without the account's e-mail (Atlassian's record did not give it) the desks cannot be
+   * searched, and the session's stand. Atlassian failing is thrown, for the caller to decide.
+   */
+  async current(customer: Customer, email: string | undefined): Promise<string[]> {
+    if (email === undefined || customer.serviceDeskIds.length === 0) return [...customer.serviceDeskIds];
+    return this.#usable.get(keyOf(customer), () =>
+      desksAccountMayUse(
+        this.#client,
+        { accountId: customer.accountId, email },
+        customer.organizationIds,
+        customer.serviceDeskIds,
+      ),
+    );
+  }
+}
+
+/** Per account and the desks its session holds (two sessions of one account may hold different ones). */
+function keyOf(customer: Pick<Customer, 'accountId' | 'serviceDeskIds'>): string {
+  return `${customer.accountId}:${customer.serviceDeskIds.join(',')}`;
+}
