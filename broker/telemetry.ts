@@ -1,9 +1,18 @@
 import type { Registry } from 'prom-client';
+import type { MappingProblemKind } from '../common/claim-expression.js';
 import type { Logger } from '../common/log.js';
 import { type TenantLabels, tenantLabels, tenantMetrics } from '../common/metrics.js';
 import type { IdpKeysKind } from './backends/key-read-health.js';
 import type { MappingProblem } from './mapping.js';
 import { subjectHasher } from './subject.js';
+
+/** The log line's message for each kind of mapping problem (the attribute is left out in each). */
+const MAPPING_PROBLEM_MESSAGES: Record<MappingProblemKind, string> = {
+  missing_claim: 'a claim-mapping expression reads a claim the IdP did not send; the attribute was left out',
+  type_error: 'a claim-mapping expression failed on the claims it got; the attribute was left out',
+  distributed_claim:
+    'a claim-mapping expression reads a claim the IdP sent by reference (_claim_names: aggregated or distributed, e.g. Entra ID groups overage), which is not fetched; the attribute was left out',
+};
 
 /**
  * The broker's metrics and audit lines. Labels are bounded (tenant, IdP name, reason code,
@@ -120,12 +129,11 @@ export function createBrokerTelemetry(
       metrics
         .counter('jsm_sso_broker_mapping_problems_total')
         .inc({ tenant: aggregated, idp, attribute, problem });
-      // A missing claim is routine (IdPs omit claims); a type error is the tenant's expression.
-      logger[problem === 'type_error' ? 'warn' : 'info'](
+      // A missing claim is routine (IdPs omit claims); a type error is the tenant's expression, a
+      // claim sent by reference the IdP's set-up (e.g. Entra ID: emit the groups assigned to the app).
+      logger[problem === 'missing_claim' ? 'info' : 'warn'](
         { event: 'broker.mapping_problem', idp, attribute, problem },
-        problem === 'type_error'
-          ? 'a claim-mapping expression failed on the claims it got; the attribute was left out'
-          : 'a claim-mapping expression reads a claim the IdP did not send; the attribute was left out',
+        MAPPING_PROBLEM_MESSAGES[problem],
       );
     },
     keyReadFailed(idp, keys) {

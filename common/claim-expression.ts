@@ -8,9 +8,12 @@ import { NAMEID_EMAIL } from './saml/namespaces.js';
 
 /**
  * Why an expression gave no value: `missing_claim` when a claim it reads was not sent (IdPs omit
- * claims routinely), `type_error` when the claims it got do not fit it (the tenant's mistake).
+ * claims routinely), `type_error` when the claims it got do not fit it (the tenant's mistake),
+ * `distributed_claim` when a claim it reads was sent by reference, as an aggregated or distributed
+ * claim (OIDC Core 5.6.2: named in `_claim_names`, its value elsewhere), which the broker does not
+ * fetch: Entra ID does so with `groups` for a member of more groups than a token holds.
  */
-export type MappingProblemKind = 'missing_claim' | 'type_error';
+export type MappingProblemKind = 'missing_claim' | 'type_error' | 'distributed_claim';
 
 export interface CompiledRule {
   name: string;
@@ -33,6 +36,7 @@ export function evaluateRule(
   try {
     result = rule.evaluate({ claims });
   } catch {
+    if (readsClaimByReference(rule, claims)) return { problem: 'distributed_claim' };
     const missing = rule.reads.some((claim) => claims[claim] === undefined);
     return { problem: missing ? 'missing_claim' : 'type_error' };
   }
@@ -42,7 +46,17 @@ export function evaluateRule(
     if (typeof value === 'object') return { problem: 'type_error' };
     values.push(String(value));
   }
+  // An expression that falls back when the claim is absent (`has(claims.groups) ? ... : []`) gave
+  // nothing only because the value was sent elsewhere: said so, though no value is lost by it.
+  if (values.length === 0 && readsClaimByReference(rule, claims)) return { problem: 'distributed_claim' };
   return { values };
+}
+
+/** Whether a claim the rule reads is absent and named in `_claim_names` (OIDC Core 5.6.2). */
+function readsClaimByReference(rule: CompiledRule, claims: Record<string, unknown>): boolean {
+  const names = claims['_claim_names'];
+  if (typeof names !== 'object' || names === null) return false;
+  return rule.reads.some((claim) => claims[claim] === undefined && Object.hasOwn(names, claim));
 }
 
 /**

@@ -64,6 +64,33 @@ describe('broker: claim mapping errors are visible', () => {
     });
   }
 
+  it('tells a claim sent by reference (_claim_names: Entra ID groups overage) from one not sent, with or without a fallback', () => {
+    const problems: MappingProblem[] = [];
+    const overage = {
+      email: 'a@acme.test',
+      _claim_names: { groups: 'src1' },
+      _claim_sources: { src1: { endpoint: 'https://graph.microsoft.com/v1.0/users/x/getMemberObjects' } },
+    };
+    const mapped = compileMapping(
+      {
+        name: 'corp',
+        attributeMapping: {
+          email: 'claims.email',
+          groups: 'claims.groups',
+          teams: 'has(claims.groups) ? claims.groups : []',
+          department: 'claims.department',
+        },
+      },
+      (p) => problems.push(p),
+    )(subject(overage));
+    expect(mapped.attributes.map((a) => a.name)).to.deep.equal(['email']);
+    expect(problems).to.deep.equal([
+      { idp: 'corp', attribute: 'groups', problem: 'distributed_claim' },
+      { idp: 'corp', attribute: 'teams', problem: 'distributed_claim' },
+      { idp: 'corp', attribute: 'department', problem: 'missing_claim' },
+    ]);
+  });
+
   it('reports a structured result (a map) as a type error, not a crash', () => {
     const problems: MappingProblem[] = [];
     const mapped = compileMapping(
