@@ -208,6 +208,7 @@ describe("a portal pool on Redis: one tenant's sessions are held to its own shar
   const run = randomUUID().slice(0, 8);
   const { logger, logs } = capturedLogger({ component: 'portal' });
   const store = createPoolFlowStore({ url: redisUrl() }) as RedisFlowStore;
+  const registry = createMetricsRegistry();
   let pool: RunningPortalPool;
   let redis: Redis;
 
@@ -216,7 +217,7 @@ describe("a portal pool on Redis: one tenant's sessions are held to its own shar
     redis = new Redis(redisUrl());
     pool = await startPortalPool(2, run, {
       store,
-      registry: createMetricsRegistry(),
+      registry,
       logger,
       trustedProxyHops: 1,
       signInShares: { ...DEFAULT_POOL_SIGN_IN_SHARES, sessionsPerTenant: 2 },
@@ -254,6 +255,10 @@ describe("a portal pool on Redis: one tenant's sessions are held to its own shar
         .filter((l) => l['reason'] === 'FLOW_STORE_TENANT_FULL')
         .map((l) => l['tenant']),
     ).to.deep.equal([a.name]);
+    // Named by tenant, as a refusal past the starts share is: the alert JsmSsoPoolTenantShareUsed.
+    expect(await registry.metrics()).to.contain(
+      `jsm_sso_portal_pool_share_refusals_total{tenant="${a.name}",reason="FLOW_STORE_TENANT_FULL"} 1`,
+    );
     for (const customer of signedIn) expect((await customer.fetch('/profile')).status).to.equal(200);
     const other = await signInAt(b.url, b.brokerKey, 'alice@acme.test');
     expect((await other.fetch('/profile')).status).to.equal(200);
