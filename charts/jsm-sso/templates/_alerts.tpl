@@ -103,7 +103,7 @@ groups:
           summary: "The flow store refuses requests of {{ "{{" }} $labels.tenant {{ "}}" }} ({{ "{{" }} $labels.reason {{ "}}" }})"
           description: "Sign-ins or forms have failed for 5 minutes because the flow store refuses to write. FLOW_STORE_FULL: Redis holds its maxmemory and evicts nothing (give it room: maxmemory, or a volatile-ttl policy, every jsm-sso key expires), or a part without Redis holds its in-memory entry limit (a flood of sign-in starts). FLOW_STORE_REFUSED: the broker.unavailable and portal.error lines name Redis's error (redisError, e.g. NOPERM, WRONGTYPE, MISCONF) and the command: grant the ACL user the command, or fix what the error names."
       - alert: JsmSsoPoolTenantShareUsed
-        # One pooled tenant past its own share (ADRs 0197, 0211, 0215): only its requests are refused,
+        # One pooled tenant past its own share (ADRs 0197, 0211, 0215, 0220): only its requests are refused,
         # so the pool is healthy and nothing else fires; the tenant's own customers wait.
         expr: |
           sum by (tenant, reason) (
@@ -116,7 +116,7 @@ groups:
           severity: warning
         annotations:
           summary: "{{ "{{" }} $labels.tenant {{ "}}" }} has used its share of its pool ({{ "{{" }} $labels.reason {{ "}}" }}); its requests past it are refused"
-          description: "The pool refuses this tenant's requests past its own share, and no other tenant's. FLOW_STORE_TENANT_FULL: it started its share of sign-ins within one flow lifetime (the pool's spec.portal.signInStartsPerTenant, 6,000 by default; or, in a pool without Redis, holds 6,000 entries): a flood of its sign-in page from many addresses, or more load than a pool is for; its customers' new sign-ins wait. Find the source in its ingress access log for its host; a tenant whose own load needs more gets a larger share (signInStartsPerTenant) or dedicated placement. PORTAL_POOL_SHARE_UPLOADS_BUSY: its forms hold a quarter of the pool's upload spool (its Atlassian site is slow, or large uploads); raise the pool's spec.portal.uploadSpool.maxMiB if its load is real."
+          description: "The pool refuses this tenant's requests past its own share, and no other tenant's. FLOW_STORE_TENANT_FULL: it started its share of sign-ins within one flow lifetime (the pool's spec.portal.signInStartsPerTenant, 6,000 by default), or holds its share of sessions in the pool's Redis (spec.portal.sessionsPerTenant, 50,000 by default; the portal's log line says which), or, in a pool without Redis, holds 6,000 entries: a flood of its sign-in page from many addresses, sign-ins scripted at its own IdP, or more load than a pool is for; its customers' new sign-ins wait. Find the source in its ingress access log for its host; a tenant whose own load needs more gets a larger share (signInStartsPerTenant, sessionsPerTenant) or dedicated placement. PORTAL_POOL_SHARE_UPLOADS_BUSY: its forms hold a quarter of the pool's upload spool (its Atlassian site is slow, or large uploads); raise the pool's spec.portal.uploadSpool.maxMiB if its load is real."
       - alert: JsmSsoSigningCertificateExpiring
         expr: |
           min by (tenant, part) (jsm_sso_signing_certificate_expiry_timestamp_seconds{slot="current"}) - time()
