@@ -59,6 +59,8 @@ export const COMMON_CODES = {
     "A request over TLS whose Host is another tenant's than the server name (SNI) its connection was opened for: domain fronting or a connection reused across hosts (421 Misdirected Request; the client retries on its own connection)",
   POOL_TENANT_TLS_INVALID:
     "A pooled tenant's spec.<part>.tlsSecretRef does not load (missing key, not PEM, key of another certificate): its host name gets the pool's default certificate, else the handshake fails",
+  POOL_TENANT_BUSY:
+    "A pooled tenant has as many requests under way in the pool process as one may (256): the request is answered at once, 503 with Retry-After: 1, and the pool's other tenants are served (ADR 0223)",
   POOL_TENANT_UNAVAILABLE:
     "A pooled tenant's part cannot be built (a secret missing or unusable): its requests answer 503 until its bundle changes",
   POOL_TENANT_CONFLICT:

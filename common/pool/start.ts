@@ -1,34 +1,10 @@
-import type { Registry } from 'prom-client';
-import type { Logger } from '../log.js';
-import type { BuildPart, PartName } from '../runtime.js';
 import { registerSigningCertificateExpiry } from '../signing-certificate-metrics.js';
-import type { OutboundRules } from '../tls/index.js';
-import type { BuiltPartLimits } from './built-parts.js';
-import type { PoolSignInShares } from './sign-in-starts.js';
 import type { TenantSource } from './source.js';
-import { type PoolFlowStore, TenantPool } from './tenant-pool.js';
-import type { UploadSpoolBudget } from './upload-spool-budget.js';
+import { TenantPool, type TenantPoolOptions } from './tenant-pool.js';
 
-export interface StartPoolOptions {
-  part: PartName;
-  /** The part's builder, the same a dedicated process uses (createBrokerApp, createPortalApp). */
-  build: BuildPart;
+/** A TenantPool's options, and where its tenants come from. */
+export interface StartPoolOptions extends TenantPoolOptions {
   source: TenantSource;
-  /** The pool's flow store (createPoolFlowStore, or a MemoryFlowStore); the caller closes it. */
-  store: PoolFlowStore;
-  registry: Registry;
-  logger: Logger;
-  trustedProxyHops?: number;
-  /** What every tenant's outbound calls may reach (PartContext.outbound). */
-  outbound?: OutboundRules;
-  /** How long a replaced or removed tenant's part is kept once its requests in flight have ended (default 45 s). */
-  retireAfterMs?: number;
-  /** How many built tenant parts are kept, and how long unused (default DEFAULT_BUILT_PART_LIMITS). */
-  builtParts?: BuiltPartLimits;
-  /** A portal pool's: the upload bytes every tenant's part shares (ADR 0165). */
-  uploadSpoolBudget?: UploadSpoolBudget;
-  /** A portal pool's: each tenant's shares of sign-in starts and sessions (ADRs 0215, 0220). */
-  signInShares?: PoolSignInShares;
 }
 
 export interface RunningPool {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { tenantId as idOf } from '../config/load.js';
 import { type ErrorCode, JsmSsoError } from '../errors.js';
 import type { FlowStore } from '../flowstore/index.js';
@@ -52,6 +52,32 @@ export interface TenantPoolOptions {
   uploadSpoolBudget?: UploadSpoolBudget;
   /** A portal pool's: each tenant's shares of sign-in starts and sessions (ADRs 0215, 0220). */
   signInShares?: PoolSignInShares;
+  /** Requests one tenant may have under way at once in this process (default POOL_TENANT_REQUESTS_IN_FLIGHT). */
+  maxInFlightPerTenant?: number;
+}
+
+/**
+ * Requests one tenant may have under way at once in one pool process (ADR 0223). The process's CPU
+ * and memory are every tenant's: a flood of one tenant's pages from many addresses (which no
+ * per-address limit stops) queued its requests without end, each rendered in turn, and every other
+ * tenant's waited behind them. Past this the tenant's requests are answered at once with 503 and
+ * Retry-After, for a small part of what serving them costs, and the others are served. Ample for a
+ * tenant's real load: its 200 downloads streaming at once (ADR 0221) and 56 more.
+ */
+export const POOL_TENANT_REQUESTS_IN_FLIGHT = 256;
+
+/** The refusal counter, one per registry (a process's parts may share one). */
+function busyRefusals(registry: Registry): Counter<'tenant'> {
+  const name = 'jsm_sso_pool_tenant_busy_refusals_total';
+  return (
+    (registry.getSingleMetric(name) as Counter<'tenant'> | undefined) ??
+    new Counter({
+      name,
+      help: 'Requests a pool process answered 503 POOL_TENANT_BUSY because their tenant had as many under way as one may (ADR 0223), by tenant (a series only for a tenant refused).',
+      labelNames: ['tenant'],
+      registers: [registry],
+    })
+  );
 }
 
 /** One tenant as the pool holds it: its parsed bundle, and its part while it is built. */
@@ -95,8 +121,11 @@ export class TenantPool implements TenantSourceListener {
   readonly #retiring = new Map<Member, NodeJS.Timeout | undefined>();
   readonly #built: BuiltParts<Member>;
 
+  readonly #busyRefusals: Counter<'tenant'>;
+
   constructor(options: TenantPoolOptions) {
     this.#options = options;
+    this.#busyRefusals = busyRefusals(options.registry);
     this.#built = new BuiltParts(options.builtParts ?? DEFAULT_BUILT_PART_LIMITS, (member, reason) =>
       this.#release(member, reason),
     );
@@ -246,6 +275,14 @@ export class TenantPool implements TenantSourceListener {
     }
     if (this.#namesAnotherTenant(req, member)) {
       this.#refuse(req, res, 421, 'POOL_MISDIRECTED', 'this connection was opened for another address', {
+        tenant: member.id,
+      });
+      return;
+    }
+    if (member.inFlight >= (this.#options.maxInFlightPerTenant ?? POOL_TENANT_REQUESTS_IN_FLIGHT)) {
+      this.#busyRefusals.inc({ tenant: member.id });
+      res.setHeader('Retry-After', '1');
+      this.#refuse(req, res, 503, 'POOL_TENANT_BUSY', 'this help center is busy; try again in a moment', {
         tenant: member.id,
       });
       return;
