@@ -36,10 +36,11 @@ describe("a portal pool: one tenant's requests under way at once are bounded (AD
   it("answers A's third request at once while two wait on its Atlassian site, serves B meanwhile, and A again once one ends", async () => {
     const [a, b] = pool.tenants as [PortalTenant, PortalTenant];
     const alice = await signInAt(a.url, a.brokerKey, 'alice@acme.test');
-    // A's site answers the next two calls after 2 s: two of A's pages wait on it.
-    pool.emulator.faults.set({ pathPrefix: '/rest/', delayMs: 2_000, times: 2 });
+    // A's site answers the next two searches after 2 s: My requests searches once a page, so two
+    // of A's pages wait on it, each until its own search is answered.
+    pool.emulator.faults.set({ pathPrefix: '/rest/api/3/search/jql', delayMs: 2_000, times: 2 });
     const waiting = [alice.fetch('/requests?status=all'), alice.fetch('/requests?status=all')];
-    await eventually(async () => pool.emulator.faults.hits()[0] === 2, 'both pages at Atlassian');
+    await eventually(async () => pool.emulator.faults.hits()[0] === 2, "both pages' searches at Atlassian");
     const from = logs.length;
     const busy = await alice.fetch('/requests?status=all');
     expect(busy.status).to.equal(503);
