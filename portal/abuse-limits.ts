@@ -9,7 +9,9 @@
  * hashes (HMAC with a key derived from the portal's signing key, the same in every replica): neither
  * client IPs nor e-mail addresses are written to the store, nor anything a dictionary could reverse.
  * In a pool, all of a tenant's sign-in starts together are counted as well, against the tenant's
- * share of the store the pool's tenants share (common/pool/sign-in-starts.ts, ADR 0215).
+ * share of the store the pool's tenants share (common/pool/sign-in-starts.ts, ADR 0215), and on
+ * Redis a start is refused while the tenant holds its share of sessions (portal/pool-session-count.ts,
+ * ADR 0220).
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';

@@ -120,7 +120,6 @@ export class TenantPool implements TenantSourceListener {
    */
   readonly #retiring = new Map<Member, NodeJS.Timeout | undefined>();
   readonly #built: BuiltParts<Member>;
-
   readonly #busyRefusals: Counter<'tenant'>;
 
   constructor(options: TenantPoolOptions) {
