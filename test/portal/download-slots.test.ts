@@ -31,7 +31,7 @@ describe("portal downloads: each account's and each tenant's at once are bounded
     id = file.id;
   });
 
-  it("refuses an account's download past its bound (429, Retry-After) without asking Atlassian, another account's not; an ended one frees its slot", async () => {
+  it("refuses an account's download past its bound (429, Retry-After) without asking Atlassian for the file, another account's not; an ended one frees its slot", async () => {
     // The emulator sends each answer slowly (64 KiB every 200 ms: 13 s for the file), so the
     // downloads below are all streaming at once.
     h.emulator.faults.set({
