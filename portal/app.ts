@@ -181,18 +181,25 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
    * that the customer may have left.
    */
   async function withCurrentOrganizations(session: Session): Promise<Session> {
-    let organizationIds: string[];
+    const organizationIds = await noneWhenUnknown(
+      () => services.colleagues.currentOrganizationIds(session.customer.accountId),
+      'portal.organizations_unavailable',
+      'organizations unknown: none used for this page',
+    );
+    return { ...session, customer: { ...session.customer, organizationIds } };
+  }
+  /**
+   * What `read` gives of the customer's current ties (organizations, desks), or none when Atlassian
+   * cannot say (logged as `event`): nothing is shown through a tie the customer may have lost.
+   */
+  async function noneWhenUnknown(read: () => Promise<string[]>, event: string, message: string) {
     try {
-      organizationIds = await services.colleagues.currentOrganizationIds(session.customer.accountId);
+      return await read();
     } catch (err) {
       if (!(err instanceof AtlassianError)) throw err;
-      logger.warn(
-        { event: 'portal.organizations_unavailable', reason: err.code },
-        'organizations unknown: none used for this page',
-      );
-      organizationIds = [];
+      logger.warn({ event, reason: err.code }, message);
+      return [];
     }
-    return { ...session, customer: { ...session.customer, organizationIds } };
   }
   /**
    * Ends the session of an account Atlassian would no longer let in (its access revoked, deactivated,
@@ -226,17 +233,11 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
    * through a desk the customer may have been taken off, as for organizations.
    */
   async function withCurrentDesks(session: Session, email: string | undefined): Promise<Session> {
-    let serviceDeskIds: string[];
-    try {
-      serviceDeskIds = await services.desks.current(session.customer, email);
-    } catch (err) {
-      if (!(err instanceof AtlassianError)) throw err;
-      logger.warn(
-        { event: 'portal.desks_unavailable', reason: err.code },
-        'desk access unknown: no desk used for this page',
-      );
-      serviceDeskIds = [];
-    }
+    const serviceDeskIds = await noneWhenUnknown(
+      () => services.desks.current(session.customer, email),
+      'portal.desks_unavailable',
+      'desk access unknown: no desk used for this page',
+    );
     return { ...session, customer: { ...session.customer, serviceDeskIds } };
   }
   app.use((_req: Request, res: Response) => {

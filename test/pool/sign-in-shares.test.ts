@@ -13,6 +13,7 @@ import {
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { AbuseLimits } from '../../portal/abuse-limits.js';
+import { PoolSessionCount } from '../../portal/pool-session-count.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { listenOnLoopbacks } from '../../testkit/pool.js';
 import { Browser, signInAt } from '../../testkit/portal-harness.js';
@@ -157,6 +158,19 @@ describe("a pool tenant's share of sign-in starts (portal/abuse-limits.ts)", () 
       expect(err).to.be.instanceOf(FlowStoreTenantFullError);
       expect((err as FlowStoreTenantFullError).status).to.equal(503);
       expect((err as Error).message).to.contain('2 sign-ins started in 600 s');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('neither refuses a start nor fails a sign-in over the session count while Redis is away (ADR 0220)', async () => {
+    const store = RedisFlowStore.connect('redis://127.0.0.1:1', 'away');
+    try {
+      // A share of one session: were the count's failure read as "held", every start would be refused.
+      const sessions = new PoolSessionCount(store, 1);
+      await sessions.add(Date.now() + 60_000);
+      await sessions.add(Date.now() + 60_000);
+      await sessions.refuseWhenHeld();
     } finally {
       await store.close();
     }

@@ -193,6 +193,34 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     }
   });
 
+  it('shows nothing through a desk or an organization when Atlassian cannot say the customer still has it, and logs why', async () => {
+    const vpn = request('VPN access for travel');
+    // Atlassian answers 500 for IT Help's customer search (the retries too): erik's desk is unknown.
+    h.emulator.faults.set({
+      pathPrefix: '/rest/servicedeskapi/servicedesk/1/customer',
+      status: 500,
+      times: 20,
+    });
+    let from = h.logs.length;
+    try {
+      expect((await erik.text('/desk/1')).status, 'IT Help, unknown').to.equal(404);
+      expect(h.logs.slice(from).map((l) => l['event'])).to.include('portal.desks_unavailable');
+    } finally {
+      h.emulator.faults.clear();
+    }
+    expect((await erik.text('/desk/1')).status, 'IT Help, known again').to.equal(200);
+    // And mia's organizations: the request shared with Acme Corp is not shown while they are unknown.
+    h.emulator.faults.set({ pathPrefix: '/rest/servicedeskapi/organization', status: 500, times: 20 });
+    from = h.logs.length;
+    try {
+      expect((await mia.text(`/requests/${vpn.key}`)).status, 'organizations unknown').to.equal(404);
+      expect(h.logs.slice(from).map((l) => l['event'])).to.include('portal.organizations_unavailable');
+    } finally {
+      h.emulator.faults.clear();
+    }
+    expect((await mia.text(`/requests/${vpn.key}`)).status, 'organizations known again').to.equal(200);
+  });
+
   it('stops showing a request shared with an organization once the customer has left it', async () => {
     // Bob shared his VPN request with Acme Corp; Mia sees it as a member, until an agent takes her out.
     const vpn = request('VPN access for travel');
