@@ -294,14 +294,28 @@ export function spooledBytes(h: Harness): number {
   return bytesUnder(h.app.uploads.folder);
 }
 
-/** Bytes of the files under `dir` and its folders now. */
+/**
+ * Bytes of the files under `dir` and its folders now. The portal removes a form's folder when its
+ * response ends, which may be between listing a folder and reading it: what is gone holds nothing
+ * (seen once: ENOENT on a form's folder mid-walk, run62).
+ */
 export function bytesUnder(dir: string): number {
   let total = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+  for (const entry of gone(() => readdirSync(dir, { withFileTypes: true }), [])) {
     const path = join(dir, entry.name);
-    total += entry.isDirectory() ? bytesUnder(path) : statSync(path).size;
+    total += entry.isDirectory() ? bytesUnder(path) : gone(() => statSync(path).size, 0);
   }
   return total;
+}
+
+/** `read()`, or `none` when what it reads was removed meanwhile (ENOENT). */
+function gone<T>(read: () => T, none: T): T {
+  try {
+    return read();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return none;
+    throw err;
+  }
 }
 
 /** A minimal cookie jar and fetch without redirects, as a browser would send to one origin. */
