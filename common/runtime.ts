@@ -323,17 +323,15 @@ function outboundRules(values: ParsedOptions): OutboundRules {
   const publicOnly = values['outbound-public-only'] === true;
   if (networks !== undefined && !publicOnly)
     throw new UsageError('--outbound-allowed-networks goes with --outbound-public-only');
-  let addresses: AddressGate | undefined;
+  const httpsOnly = values['outbound-https-only'] === true;
+  if (!publicOnly) return { httpsOnly };
   try {
-    if (publicOnly)
-      addresses = new AddressGate(
-        typeof networks === 'string' ? networks.split(',').filter((n) => n.trim()) : [],
-      );
+    const allowed = typeof networks === 'string' ? networks.split(',').filter((n) => n.trim()) : [];
+    return { httpsOnly, addresses: new AddressGate(allowed) };
   } catch (err) {
     if (err instanceof JsmSsoError) throw new UsageError(`--outbound-allowed-networks: ${err.message}`);
     throw err;
   }
-  return { httpsOnly: values['outbound-https-only'] === true, ...(addresses ? { addresses } : {}) };
 }
 
 const PLACEMENT_FLAGS = ['config', 'pool-dir', 'pool'] as const;
