@@ -52,6 +52,11 @@ export function outboundOptions(rules: OutboundRules | undefined): TlsFetchOptio
 /** fetch's options, and how much of the answer this call may read (Infinity: a body streamed through). */
 export interface OutboundInit extends RequestInit {
   maxResponseBytes?: number;
+  /**
+   * The caller streams the body on (a download): sent through fetch's streaming path even when it
+   * follows no redirect, never read whole as a single exchange.
+   */
+  streamed?: boolean;
 }
 
 /** A `fetch` for outbound calls; `close()` drops its connections, those being made included. */
@@ -101,7 +106,7 @@ export function createTlsFetch(options: TlsFetchOptions = {}): TlsFetch {
     if (refusal) throw refusal;
     const limit = init?.maxResponseBytes ?? defaultLimit;
     try {
-      if (!(input instanceof Request) && init && isSingleExchange(init))
+      if (!(input instanceof Request) && init && !init.streamed && isSingleExchange(init))
         return await exchange(agent, url, init, limit);
       // Node's own fetch drives the undici Agent (same undici major, 6, as Node 22's built-in one);
       // it decompresses, and the limit counts what it hands on.

@@ -484,6 +484,7 @@ export class AtlassianClient {
       raw: true,
       headers: { ...EXPERIMENTAL, accept: '*/*' },
       maxResponseBytes: maxBytes,
+      seeOther: true,
     });
   }
   attachmentThumbnail(issueKey: string, attachmentId: string, maxBytes: number): Promise<Response> {
@@ -491,6 +492,7 @@ export class AtlassianClient {
       raw: true,
       headers: { accept: 'image/*' },
       maxResponseBytes: maxBytes,
+      seeOther: true,
     });
   }
   approvals(issueKey: string): Promise<ApprovalDTO[]> {

@@ -1,5 +1,10 @@
 import { exchangeSignal, releasedWithBody } from '../../common/exchange-signal.js';
-import { type OutboundInit, outboundBoundMet } from '../../common/tls/index.js';
+import {
+  boundedResponse,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  type OutboundInit,
+  outboundBoundMet,
+} from '../../common/tls/index.js';
 import { AtlassianBulkhead, type BulkheadLimits, DEFAULT_BULKHEAD_LIMITS } from './bulkhead.js';
 import { AtlassianError, codeForStatus, parseErrorBody } from './errors.js';
 import { pageDeadline, pageTimedOut } from './page-budget.js';
@@ -78,6 +83,13 @@ export interface CallOptions {
    * file streamed through to the customer, never held whole.
    */
   maxResponseBytes?: number;
+  /**
+   * A successful answer may be 303 See Other to where the file is (getAttachmentContent and
+   * getAttachmentThumbnail document it: "See the `Location` header for the download URL"). The
+   * Location is asked for, with the service account's credentials only on the site's own origin
+   * (ADR 0226). Any other redirect is refused as for every call (ADR 0169).
+   */
+  seeOther?: boolean;
 }
 
 const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -107,6 +119,21 @@ export function backoffMs(
  * 304 is an answer like any other there, and here.
  */
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/** See Other hops a download follows: to the file, and once more for a site that sends it on. */
+const SEE_OTHER_HOPS = 2;
+
+/**
+ * Where a 303 sends a download, or undefined when it names nowhere usable: no Location, not a URL,
+ * or not https (plain http only when the site itself is, a development emulator on loopback; the
+ * TLS fetch allows that only to loopback anyway).
+ */
+export function seeOtherTarget(location: string | null, from: string, siteUrl: string): URL | undefined {
+  if (!location || !URL.canParse(location, from)) return undefined;
+  const target = new URL(location, from);
+  const sitePlain = new URL(siteUrl).protocol === 'http:';
+  return target.protocol === 'https:' || (sitePlain && target.protocol === 'http:') ? target : undefined;
+}
 
 /**
  * The content codings Node's fetch asks an https site for. A single exchange asks for none of its
@@ -275,7 +302,7 @@ export class AtlassianTransport {
     headers: Record<string, string>,
     body: string | FormData | undefined,
     timeoutMs: number,
-    { raw, maxResponseBytes }: CallOptions,
+    { raw, maxResponseBytes, seeOther }: CallOptions,
   ): Promise<
     | { failure?: undefined; response: Response; text: string | undefined }
     | { failure: 'timeout' | 'network'; cause: unknown }
@@ -284,31 +311,56 @@ export class AtlassianTransport {
     // A call whose answer is read here goes as a single exchange (createTlsFetch takes
     // `redirect: 'manual'` for that, ADR 0169): a fraction of fetch's CPU and garbage. Its redirect is refused below, as
     // `redirect: 'error'` refuses it. A body the caller streams on keeps fetch's streaming path,
-    // which refuses the redirect itself; either way nothing is sent to the Location.
+    // which refuses the redirect itself; either way nothing is sent to the Location, but for a
+    // download's 303 (`seeOther`, below).
     const readHere = !raw;
+    const followsSeeOther = raw === true && seeOther === true;
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
     // One deadline for the headers and the body, gone once the body is read (ADR 0163).
     const exchange = exchangeSignal([], timeoutMs);
     let bodyHandedOn = false;
-    try {
-      let response: Response;
+    const send = async (to: string, sentHeaders: Record<string, string>, sentBody?: string | FormData) => {
       try {
-        response = await (o.fetch ?? globalThis.fetch)(url, {
-          method,
-          headers: readHere ? { 'accept-encoding': ACCEPTED_CODINGS, ...headers } : headers,
-          ...(body === undefined ? {} : { body }),
+        return await (o.fetch ?? globalThis.fetch)(to, {
+          // A 303 is followed with a GET (RFC 9110 15.4.4), and only a download's GET follows one.
+          method: sentBody === undefined && to !== url ? 'GET' : method,
+          headers: readHere ? { 'accept-encoding': ACCEPTED_CODINGS, ...sentHeaders } : sentHeaders,
+          ...(sentBody === undefined ? {} : { body: sentBody }),
           signal: exchange.signal,
-          redirect: readHere ? 'manual' : 'error',
-          ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
+          redirect: readHere || followsSeeOther ? 'manual' : 'error',
+          // A See Other's own body is never read: the file's bound is put on the answer it leads to.
+          ...(followsSeeOther ? { streamed: true, maxResponseBytes: Number.POSITIVE_INFINITY } : {}),
+          ...(maxResponseBytes === undefined || followsSeeOther ? {} : { maxResponseBytes }),
         });
       } catch (err) {
         if (outboundBoundMet(err)) throw err;
         const failure = (err as Error).name === 'TimeoutError' ? 'timeout' : 'network';
         o.onCall?.(method, path, failure, elapsed());
-        return { failure, cause: err };
+        return { failure, cause: err } as const;
       }
-      if (readHere && REDIRECT_STATUSES.has(response.status)) {
+    };
+    try {
+      let response = await send(url, headers, body);
+      if (!(response instanceof Response)) return response;
+      const siteOrigin = new URL(o.siteUrl).origin;
+      for (let hop = 0, at = url; followsSeeOther && response.status === 303 && hop < SEE_OTHER_HOPS; hop++) {
+        await response.body?.cancel();
+        o.onCall?.(method, path, 303, elapsed());
+        const target = seeOtherTarget(response.headers.get('location'), at, o.siteUrl);
+        if (!target) return { failure: 'network', cause: new Error('303 without a usable Location') };
+        at = target.href;
+        // The service account's credentials go to the site only: a file store's URL carries its own.
+        const next = await send(
+          at,
+          target.origin === siteOrigin ? headers : { accept: headers['accept'] ?? '*/*' },
+        );
+        if (!(next instanceof Response)) return next;
+        response = next;
+      }
+      if (followsSeeOther)
+        response = boundedResponse(response, maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+      if ((readHere || followsSeeOther) && REDIRECT_STATUSES.has(response.status)) {
         // What `redirect: 'error'` makes of it: a network failure (retried like one, then
         // ATLASSIAN_UNREACHABLE), its Location never asked for.
         await response.body?.cancel();

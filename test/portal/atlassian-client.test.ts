@@ -1,15 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import type { JsmSsoError } from '../../common/errors.js';
 import { createTranslator } from '../../common/i18n/index.js';
 import { createTlsFetch } from '../../common/tls/index.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import { AtlassianError } from '../../portal/atlassian/errors.js';
-import { backoffMs, type Exchange, retryAfterMs } from '../../portal/atlassian/http.js';
+import { backoffMs, type Exchange, retryAfterMs, seeOtherTarget } from '../../portal/atlassian/http.js';
 import { Catalogue } from '../../portal/catalogue.js';
 import { fieldErrorsFrom } from '../../portal/form.js';
 import { problemText } from '../../portal/pages/refusals.js';
@@ -356,29 +357,23 @@ describe('portal Atlassian client', () => {
     expect(problemText(english, err)).to.match(/cannot be reached/);
   });
 
-  // A redirect is never followed: the service account's credentials (and a write's content) would
-  // go with it. `redirect: 'error'` refused it as a network failure; a call whose answer the
-  // transport reads goes as a single exchange and is refused there the same way (ADR 0169).
-  describe('refusing a redirect', () => {
-    const elsewhere: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
-    const target = createServer((req, res) => {
-      elsewhere.push({ method: req.method!, url: req.url!, headers: req.headers });
-      res.end('{}');
-    });
+  /**
+   * A server of the test's own beside the site (where a redirect points), and a client of the site
+   * through the portal's TLS fetch that notes each call's outcome.
+   */
+  function beside(handler: RequestListener) {
+    const server = createServer(handler);
     const tlsFetch = createTlsFetch();
-    let location: string;
+    const calls: (number | string)[] = [];
+    let url = '';
     before(async () => {
-      await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-      location = `http://127.0.0.1:${(target.address() as AddressInfo).port}/rest/servicedeskapi/servicedesk`;
-    });
-    afterEach(() => {
-      elsewhere.length = 0;
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     });
     after(async () => {
       await tlsFetch.close();
-      await new Promise((resolve) => target.close(resolve));
+      await new Promise((resolve) => server.close(resolve));
     });
-    const calls: (number | string)[] = [];
     const portalClient = () =>
       new AtlassianClient({
         siteUrl: emulator.url,
@@ -388,6 +383,26 @@ describe('portal Atlassian client', () => {
         onCall: (_method, _path, status) => calls.push(status),
         sleep: async () => {},
       });
+    return { url: () => url, calls, portalClient };
+  }
+
+  // A redirect is never followed: the service account's credentials (and a write's content) would
+  // go with it. `redirect: 'error'` refused it as a network failure; a call whose answer the
+  // transport reads goes as a single exchange and is refused there the same way (ADR 0169).
+  describe('refusing a redirect', () => {
+    const elsewhere: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
+    const target = beside((req, res) => {
+      elsewhere.push({ method: req.method!, url: req.url!, headers: req.headers });
+      res.end('{}');
+    });
+    const { calls, portalClient } = target;
+    let location: string;
+    before(() => {
+      location = `${target.url()}/rest/servicedeskapi/servicedesk`;
+    });
+    afterEach(() => {
+      elsewhere.length = 0;
+    });
     const redirectOn = (pathPrefix: string, status: 301 | 302 | 303 | 307 | 308) => {
       calls.length = 0;
       emulator.faults.set({ pathPrefix, redirect: { status, location } });
@@ -422,6 +437,124 @@ describe('portal Atlassian client', () => {
       expect(unreachable(err)).to.deep.equal(['ATLASSIAN_UNREACHABLE', 0, 502]);
       expect(calls).to.deep.equal(['network', 'network', 'network', 'network']);
       expect(elsewhere).to.deep.equal([]);
+    });
+  });
+
+  // getAttachmentContent and getAttachmentThumbnail document 303 as their successful answer: "See the
+  // `Location` header for the download URL" (Atlassian's file store). Refused before like every
+  // redirect, a site that answered so served no file at all (ADR 0226).
+  describe("following a download's 303 See Other to the file", () => {
+    const seen: { url: string; authorization: string | undefined }[] = [];
+    const store = beside((req, res) => {
+      seen.push({ url: req.url!, authorization: req.headers.authorization });
+      if (req.url!.startsWith('/again')) {
+        res.writeHead(303, { location: '/again' }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('the file, from the store');
+    });
+    const { calls, portalClient } = store;
+    const storeUrl = () => store.url();
+    afterEach(() => {
+      seen.length = 0;
+    });
+    const aFile = () => {
+      const request = [...emulator.state.requests.values()].find((r) => r.attachments.length > 0)!;
+      return { key: request.key, attachment: request.attachments[0]! };
+    };
+    const seeOther = (path: string, location: string) => {
+      calls.length = 0;
+      emulator.faults.set({ pathPrefix: path, redirect: { status: 303, location } });
+    };
+
+    it("streams the file from the Location, without the service account's credentials", async () => {
+      const { key, attachment } = aFile();
+      seeOther(
+        `/rest/servicedeskapi/request/${key}/attachment/${attachment.id}`,
+        `${storeUrl()}/file/1/binary?token=t`,
+      );
+      const response = await portalClient().attachmentContent(key, attachment.id, 1024 * 1024);
+      expect(await response.text()).to.equal('the file, from the store');
+      expect(seen).to.deep.equal([{ url: '/file/1/binary?token=t', authorization: undefined }]);
+      expect(calls).to.deep.equal([303, 200]);
+    });
+
+    it('holds the file behind a 303 to the size Atlassian lists for it', async () => {
+      const { key, attachment } = aFile();
+      seeOther(
+        `/rest/servicedeskapi/request/${key}/attachment/${attachment.id}`,
+        `${storeUrl()}/file/1/binary`,
+      );
+      // The store sends no Content-Length: the bound meets the body as it streams.
+      const err = await portalClient()
+        .attachmentContent(key, attachment.id, 8)
+        .then((response) => response.text())
+        .then(
+          () => undefined,
+          (e: unknown) => e as JsmSsoError,
+        );
+      expect(err?.code).to.equal('UPSTREAM_RESPONSE_TOO_LARGE');
+    });
+
+    it("follows a thumbnail's 303 the same way", async () => {
+      const { key, attachment } = aFile();
+      seeOther(
+        `/rest/servicedeskapi/request/${key}/attachment/${attachment.id}/thumbnail`,
+        `${storeUrl()}/thumb`,
+      );
+      const response = await portalClient().attachmentThumbnail(key, attachment.id, 1024 * 1024);
+      expect(await response.text()).to.equal('the file, from the store');
+      expect(seen).to.deep.equal([{ url: '/thumb', authorization: undefined }]);
+    });
+
+    it("sends the credentials to a Location on the site itself (the platform's attachment content, which sends on once more)", async () => {
+      const { key, attachment } = aFile();
+      seeOther(
+        `/rest/servicedeskapi/request/${key}/attachment/${attachment.id}`,
+        `/rest/api/3/attachment/content/${attachment.id}`,
+      );
+      const response = await portalClient().attachmentContent(key, attachment.id, 1024 * 1024);
+      expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(attachment.content))).to.equal(
+        true,
+      );
+      expect(calls).to.deep.equal([303, 303, 200]);
+    });
+
+    for (const [what, location] of [
+      ['no Location', ''],
+      ['a Location that is no http(s) URL', 'file:///etc/passwd'],
+      ['a third See Other', '/again'],
+    ] as const) {
+      it(`refuses a download answered 303 with ${what} as ATLASSIAN_UNREACHABLE`, async () => {
+        const { key, attachment } = aFile();
+        seeOther(
+          `/rest/servicedeskapi/request/${key}/attachment/${attachment.id}`,
+          location.startsWith('/again') ? `${storeUrl()}${location}` : location,
+        );
+        const err = await refusal(portalClient().attachmentContent(key, attachment.id, 1024 * 1024));
+        expect([err.code, err.status]).to.deep.equal(['ATLASSIAN_UNREACHABLE', 502]);
+        expect(seen.every((s) => s.url === '/again')).to.equal(true);
+      });
+    }
+
+    it('takes a Location over https only, plain http only from a plain-http (development) site', () => {
+      const site = 'https://acme.atlassian.net';
+      const from = `${site}/rest/servicedeskapi/request/HR-1/attachment/1`;
+      const target = (location: string | null, siteUrl = site) =>
+        seeOtherTarget(location, from, siteUrl)?.href;
+      expect(target('https://api.media.atlassian.com/file/x/binary?token=t')).to.equal(
+        'https://api.media.atlassian.com/file/x/binary?token=t',
+      );
+      expect(target('/rest/api/3/attachment/content/1')).to.equal(`${site}/rest/api/3/attachment/content/1`);
+      for (const refused of [
+        null,
+        '',
+        'http://api.media.atlassian.com/file',
+        'javascript:alert(1)',
+        'ftp://x/y',
+      ])
+        expect(target(refused), String(refused)).to.equal(undefined);
+      expect(target('http://127.0.0.1:9/file', 'http://127.0.0.1:8')).to.equal('http://127.0.0.1:9/file');
     });
   });
 

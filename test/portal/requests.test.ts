@@ -113,6 +113,27 @@ describe('portal requests and visibility', () => {
     expect(await res.text()).to.equal('Flickers at 60Hz when unplugged.');
   });
 
+  it('downloads a file Atlassian answers with 303 See Other to where it is, as its spec lets it (ADR 0226)', async () => {
+    const request = [...h.emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Laptop screen flickers',
+    )!;
+    const id = request.attachments[0]!.id;
+    // To the platform's attachment content, which the emulator (as Jira) sends on once more.
+    h.emulator.faults.add({
+      pathPrefix: `/rest/servicedeskapi/request/${request.key}/attachment/${id}`,
+      redirect: { status: 303, location: `/rest/api/3/attachment/content/${id}` },
+    });
+    let res: Response;
+    try {
+      res = await alice.fetch(`/requests/${request.key}/attachment/${id}`);
+    } finally {
+      h.emulator.faults.clear();
+    }
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-disposition')).to.match(/^attachment; filename="flicker.txt"/);
+    expect(await res.text()).to.equal('Flickers at 60Hz when unplugged.');
+  });
+
   it('answers HEAD for a file as GET would, from its listing, without downloading it from Atlassian', async () => {
     const request = [...h.emulator.state.requests.values()].find(
       (r) => r.fieldValues['summary'] === 'Laptop screen flickers',
