@@ -19,6 +19,35 @@ import type { Customer } from '../../portal/visibility.js';
 import { newWriteKey } from '../../portal/write-once.js';
 import { validateAgainstSpec } from '../../testkit/atlassian-spec.js';
 
+/**
+ * A server of the test's own beside the site (where a redirect points), and a client of the site
+ * through the portal's TLS fetch that notes each call's outcome.
+ */
+function beside(siteUrl: () => string, handler: RequestListener) {
+  const server = createServer(handler);
+  const tlsFetch = createTlsFetch();
+  const calls: (number | string)[] = [];
+  let url = '';
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await tlsFetch.close();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  const portalClient = () =>
+    new AtlassianClient({
+      siteUrl: siteUrl(),
+      email: 'portal-bot@acme.test',
+      apiToken: 'dev-api-token',
+      fetch: tlsFetch,
+      onCall: (_method, _path, status) => calls.push(status),
+      sleep: async () => {},
+    });
+  return { url: () => url, calls, portalClient };
+}
+
 describe('portal Atlassian client', () => {
   let emulator: RunningJsmEmulator;
   const exchanges: Exchange[] = [];
@@ -357,44 +386,18 @@ describe('portal Atlassian client', () => {
     expect(problemText(english, err)).to.match(/cannot be reached/);
   });
 
-  /**
-   * A server of the test's own beside the site (where a redirect points), and a client of the site
-   * through the portal's TLS fetch that notes each call's outcome.
-   */
-  function beside(handler: RequestListener) {
-    const server = createServer(handler);
-    const tlsFetch = createTlsFetch();
-    const calls: (number | string)[] = [];
-    let url = '';
-    before(async () => {
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    });
-    after(async () => {
-      await tlsFetch.close();
-      await new Promise((resolve) => server.close(resolve));
-    });
-    const portalClient = () =>
-      new AtlassianClient({
-        siteUrl: emulator.url,
-        email: 'portal-bot@acme.test',
-        apiToken: 'dev-api-token',
-        fetch: tlsFetch,
-        onCall: (_method, _path, status) => calls.push(status),
-        sleep: async () => {},
-      });
-    return { url: () => url, calls, portalClient };
-  }
-
   // A redirect is never followed: the service account's credentials (and a write's content) would
   // go with it. `redirect: 'error'` refused it as a network failure; a call whose answer the
   // transport reads goes as a single exchange and is refused there the same way (ADR 0169).
   describe('refusing a redirect', () => {
     const elsewhere: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
-    const target = beside((req, res) => {
-      elsewhere.push({ method: req.method!, url: req.url!, headers: req.headers });
-      res.end('{}');
-    });
+    const target = beside(
+      () => emulator.url,
+      (req, res) => {
+        elsewhere.push({ method: req.method!, url: req.url!, headers: req.headers });
+        res.end('{}');
+      },
+    );
     const { calls, portalClient } = target;
     let location: string;
     before(() => {
@@ -445,14 +448,17 @@ describe('portal Atlassian client', () => {
   // redirect, a site that answered so served no file at all (ADR 0226).
   describe("following a download's 303 See Other to the file", () => {
     const seen: { url: string; authorization: string | undefined }[] = [];
-    const store = beside((req, res) => {
-      seen.push({ url: req.url!, authorization: req.headers.authorization });
-      if (req.url!.startsWith('/again')) {
-        res.writeHead(303, { location: '/again' }).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('the file, from the store');
-    });
+    const store = beside(
+      () => emulator.url,
+      (req, res) => {
+        seen.push({ url: req.url!, authorization: req.headers.authorization });
+        if (req.url!.startsWith('/again')) {
+          res.writeHead(303, { location: '/again' }).end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('the file, from the store');
+      },
+    );
     const { calls, portalClient } = store;
     const storeUrl = () => store.url();
     afterEach(() => {
