@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
 
 /**
@@ -13,7 +13,8 @@ type Idp = Pick<IdentityProviderSpec, 'name' | 'emailDomains' | 'authority'>;
 
 /**
  * The domain of an e-mail address in the one form domains are compared in: lower case, IDN as
- * punycode (`domainToASCII`, UTS #46), no trailing dot. Undefined when it is no usable domain.
+ * punycode (`domainToASCII`, UTS #46), no trailing dot. Undefined when it is no usable domain, or
+ * when UTS #46 would fold it by more than case (ADR 0172, 0224).
  */
 export function emailDomain(email: string): string | undefined {
   const at = email.lastIndexOf('@');
@@ -23,6 +24,7 @@ export function emailDomain(email: string): string | undefined {
   const ascii = domainToASCII(asserted);
   // domainToASCII refuses what UTS #46 refuses (answering '') but lets empty labels through.
   if (ascii === '' || ascii.split('.').includes('')) return undefined;
+  if (!foldsByCaseAlone(asserted, ascii)) return undefined;
   // A numeric last label is read as IPv4 (127.1 becomes 127.0.0.1); no top-level domain is numeric.
   return /^[0-9]+$/.test(ascii.slice(ascii.lastIndexOf('.') + 1)) ? undefined : ascii;
 }
@@ -32,11 +34,36 @@ export function emailDomain(email: string): string | undefined {
  * NFKC form (RFC 5321 4.1.2, RFC 6531 3.3: LDH labels or U-labels). domainToASCII is the URL host
  * parser: alone it cut `acme.test/x`, `?x`, `#x` and `\\x` at the delimiter, decoded `%6D`, dropped
  * tabs, soft hyphens and zero-width spaces, and mapped fullwidth letters and the ideographic full stop,
- * so that an address the IdP holds as distinct became another person's (ADR 0172). Case is left to
- * it: DNS names are case-insensitive.
+ * so that an address the IdP holds as distinct became another person's (ADR 0172). What passes this
+ * can still be folded by UTS #46 itself; foldsByCaseAlone refuses that.
  */
 function isDomainSpelling(domain: string): boolean {
   return /^[\p{L}\p{M}\p{N}.-]+$/u.test(domain) && domain.normalize('NFKC') === domain;
+}
+
+/**
+ * Whether UTS #46 (`domainToASCII`, giving `ascii`) changed nothing of the asserted domain but case,
+ * label by label: an ASCII label (an A-label `xn--…` too) must come out as itself in lower case, a
+ * non-ASCII one must come back from its A-label (`domainToUnicode`) as itself in lower case. UTS #46
+ * deletes default-ignorable characters that the spelling rule takes for marks (the combining grapheme
+ * joiner U+034F, the variation selectors U+FE00-FE0F and U+E0100-E01EF, the Mongolian free variation
+ * selectors) and maps the capital sharp s U+1E9E to `ss`, all NFKC-stable: `alice@ac\u034Fme.test`
+ * and `alice@stra\u1E9Ee.test` were signed in as alice@acme.test and alice@strasse.test (ADR 0224).
+ * DNS names are case-insensitive (RFC 4343), so `ACME.TEST`, `BÜCHER.example`, `İstanbul.test` pass;
+ * what domainToUnicode gives back is lower-cased too, as UTS #46 maps Cherokee to its capitals. The
+ * labels are those of the whole domain's conversion: converted alone, a numeric label (`163` of
+ * `163.com`) would be read as IPv4.
+ */
+function foldsByCaseAlone(asserted: string, ascii: string): boolean {
+  const labels = asserted.split('.');
+  const converted = ascii.split('.');
+  if (labels.length !== converted.length) return false;
+  return labels.every((label, i) => {
+    const lower = label.toLowerCase();
+    const aLabel = converted[i]!;
+    // The spelling rule leaves an ASCII label letters, digits and hyphens.
+    return /^[A-Za-z0-9-]+$/.test(label) ? aLabel === lower : domainToUnicode(aLabel).toLowerCase() === lower;
+  });
 }
 
 /**

@@ -11,6 +11,11 @@ describe('broker: e-mail authority rules', () => {
     expect(normalizeEmail('x@BÜCHER.example')).to.equal('x@xn--bcher-kva.example');
     expect(normalizeEmail('x@xn--bcher-kva.example')).to.equal('x@xn--bcher-kva.example');
     expect(emailDomain('x@münchen.test')).to.equal('xn--mnchen-3ya.test');
+    // Case is the one fold UTS #46 may make (ADR 0224); a numeric label that is not the last is a label.
+    expect(emailDomain('x@straße.test')).to.equal('xn--strae-oqa.test');
+    expect(emailDomain('x@İstanbul.test')).to.equal('xn--istanbul-o0e.test');
+    expect(emailDomain('x@XN--BCHER-KVA.example')).to.equal('xn--bcher-kva.example');
+    expect(emailDomain('x@163.example')).to.equal('163.example');
   });
 
   it('takes an address as written: whitespace around it is no padding (ADR 0186)', () => {
@@ -35,6 +40,12 @@ describe('broker: e-mail authority rules', () => {
       'x@\uFF41cme.test',
       'x@acme\u3002test',
       'x@127.1',
+      // What UTS #46 itself deletes or maps beyond case (ADR 0224).
+      'x@ac\u034Fme.test',
+      'x@acme\uFE0F.test',
+      'x@ac\u{E0100}me.test',
+      'x@\u1820\u180B\u1821.test',
+      'x@stra\u1E9Ee.test',
       // Quoted strings and comments, which RFC 5322 reads as the bare local part.
       '"x"@acme.test',
       'x(y)@acme.test',

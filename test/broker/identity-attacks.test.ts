@@ -256,6 +256,13 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
     ['a comment before the @', 'alice(x)@acme.test'],
     ['a comment after the @', 'alice@(x)acme.test'],
     ['a backslash in the local part', 'ali\\ce@acme.test'],
+    // UTS #46 itself deletes these marks (default-ignorable, NFKC-stable) and maps the capital sharp s
+    // to "ss": alice@acme.test, and alice@strasse.test from the catchAll (ADR 0224).
+    ['a combining grapheme joiner U+034F', 'alice@ac\u034Fme.test'],
+    ['a variation selector U+FE0F', 'alice@acme\uFE0F.test'],
+    ['a variation selector U+E0100', 'alice@ac\u{E0100}me.test'],
+    ['a Mongolian free variation selector', 'alice@\u1820\u180B\u1821.test'],
+    ['a capital sharp s U+1E9E', 'alice@stra\u1E9Ee.test'],
   ] as const;
 
   for (const [what, email] of DOMAIN_FOLDING) {
