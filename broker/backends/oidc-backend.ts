@@ -358,7 +358,9 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
         );
         if (jwt !== undefined) await checkSignedUserinfo(jwt, await tokenExpectations());
         claims = { ...userinfo, ...claims };
-        if (!verifiesEmailBeside(idToken, userinfo)) delete claims['email_verified'];
+        const verified = emailVerifiedBeside(idToken, userinfo);
+        if (verified === undefined) delete claims['email_verified'];
+        else claims['email_verified'] = verified;
       }
       for (const protocolClaim of PROTOCOL_CLAIMS) delete claims[protocolClaim];
       const loginHint = idToken['login_hint'];
@@ -391,14 +393,20 @@ function saysEmailVerified(claims: Record<string, unknown>): boolean {
 }
 
 /**
- * Whether the merged claims' `email_verified` (the ID token's, else the userinfo answer's) speaks of
- * the merged `email` (the ID token's, else the userinfo's). The flag says whether the address beside
- * it was verified (OIDC Core 5.1): the userinfo's, about its own address, does not vouch for another
- * the ID token names (ADR 0186).
+ * The `email_verified` that speaks of the merged `email` (the ID token's, else the userinfo
+ * answer's), undefined when none does. The flag says whether the address beside it was verified
+ * (OIDC Core 5.1). For the ID token's address: its own flag, else the userinfo's only if the userinfo
+ * names the same address; the userinfo's, about its own address, does not vouch for another (ADR
+ * 0186). For the userinfo's address: its own flag; a bare flag in the ID token (no address beside
+ * it) only when the userinfo has none, which keeps an IdP that splits one address across the two
+ * answers working, and no longer overrides the userinfo's own `false` (ADR 0224).
  */
-function verifiesEmailBeside(idToken: client.IDToken, userinfo: client.UserInfoResponse): boolean {
-  if ('email_verified' in idToken || !('email' in idToken)) return true;
-  return userinfo.email === idToken['email'];
+function emailVerifiedBeside(idToken: client.IDToken, userinfo: client.UserInfoResponse): unknown {
+  if ('email' in idToken) {
+    if ('email_verified' in idToken) return idToken['email_verified'];
+    return userinfo.email === idToken['email'] ? userinfo.email_verified : undefined;
+  }
+  return 'email_verified' in userinfo ? userinfo.email_verified : idToken['email_verified'];
 }
 
 /** Claims about the token, not the person: never passed to the mapping. */

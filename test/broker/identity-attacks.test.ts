@@ -177,6 +177,26 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
     await expectRefused(response, 'IDP_EMAIL_UNVERIFIED');
   });
 
+  // The same rule the other way round: a bare email_verified in the ID token (no address beside it)
+  // overrode the userinfo's own false about the address only the userinfo names (ADR 0224).
+  it('refuses a userinfo e-mail the userinfo says is unverified, though the ID token carries a bare email_verified true', async () => {
+    const { response } = await loginAt(
+      'acme',
+      { email_verified: true },
+      { email: 'carol@acme.test', email_verified: false },
+    );
+    await expectRefused(response, 'IDP_EMAIL_UNVERIFIED');
+  });
+
+  it("counts the ID token's bare email_verified for the userinfo's address when the userinfo has no flag (one address split across the two)", async () => {
+    const { response, portal } = await loginAt(
+      'acme',
+      { email_verified: true },
+      { email: 'carol@acme.test' },
+    );
+    expect((await signedIn(portal, response)).nameID).to.equal('carol@acme.test');
+  });
+
   it('counts a userinfo email_verified for the same address as the ID token names (claims split across the two)', async () => {
     const { response, portal } = await loginAt(
       'acme',
