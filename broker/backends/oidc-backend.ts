@@ -212,7 +212,9 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
     async loginOrigin() {
       const c = await protocol.configuration().catch(() => undefined);
       const endpoint = (c ? metadataOf(c) : undefined)?.authorization_endpoint;
-      return endpoint ? new URL(endpoint).origin : undefined;
+      // Discovery refuses an endpoint that is no URL (usableEndpoint); a throw here would make the
+      // choice page a 500 for every IdP of the tenant, so this one IdP is left out instead.
+      return endpoint && URL.canParse(endpoint) ? new URL(endpoint).origin : undefined;
     },
     async startLogin(flowId, prompt) {
       const c = await protocol.configuration();
@@ -445,12 +447,15 @@ async function discover(
       timeout: options.context.idpTimeoutMs / 1000,
     },
   );
+  // Refused here, not at the first login that needs it: a discovery that fails is not cached, so the
+  // IdP's corrected document is read at the next login, where one that succeeds is kept for good.
+  usableEndpoint(c, 'authorization_endpoint', spec.issuer);
   // The ID token's signature is verified against the JWKS even though the token comes over TLS:
   // TLS alone would leave the broker trusting whatever the token endpoint's network path says.
   // One copy of the keys for ID tokens and logout tokens alike.
   const keys = idpSigningKeys({
     idp: name,
-    jwksUri: jwksUriOf(c, spec.issuer),
+    jwksUri: usableEndpoint(c, 'jwks_uri', spec.issuer),
     fetch: options.fetch,
     timeoutMs: options.context.idpTimeoutMs,
     now: options.context.now,
@@ -461,16 +466,22 @@ async function discover(
 }
 
 /**
- * The discovery document's jwks_uri (required by OIDC Discovery 3), held to the rule openid-client
- * holds its other endpoints to: https, or plain http only for an IdP on loopback.
+ * An endpoint of the discovery document that OIDC Discovery 3 requires (jwks_uri,
+ * authorization_endpoint), held to the rule openid-client holds the endpoints it calls to: a URL,
+ * https, or plain http only for an IdP on loopback. openid-client's discovery checks neither: an
+ * authorization_endpoint that is no URL was kept, and made the choice page a 500 (ADR 0224).
  */
-function jwksUriOf(c: client.Configuration, issuer: string): URL {
-  const uri = metadataOf(c).jwks_uri;
+function usableEndpoint(
+  c: client.Configuration,
+  endpoint: 'jwks_uri' | 'authorization_endpoint',
+  issuer: string,
+): URL {
+  const uri = metadataOf(c)[endpoint];
   const url = uri !== undefined && URL.canParse(uri) ? new URL(uri) : undefined;
   if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HTTP.test(issuer)))) {
     throw new JsmSsoError(
       'OIDC_DISCOVERY_FAILED',
-      "the identity provider's discovery document names no usable jwks_uri",
+      `the identity provider's discovery document names no usable ${endpoint}`,
       { status: 502 },
     );
   }

@@ -78,6 +78,8 @@ export interface FakeOidc {
   keysWithoutKid: boolean;
   /** The `issuer` its discovery document names, when not its own. */
   discoveryIssuer?: string;
+  /** The `authorization_endpoint` its discovery document names, when not its own. */
+  discoveryAuthorizationEndpoint?: string;
   /** Every code presented at its token endpoint, in order. */
   tokenCodes: string[];
   close(): Promise<void>;
@@ -195,7 +197,7 @@ export async function startFakeOidc(
     if (url.pathname === '/.well-known/openid-configuration') {
       return json({
         issuer: fake.discoveryIssuer ?? issuer,
-        authorization_endpoint: `${issuer}/authorize`,
+        authorization_endpoint: fake.discoveryAuthorizationEndpoint ?? `${issuer}/authorize`,
         token_endpoint: `${issuer}/token`,
         jwks_uri: `${issuer}/jwks`,
         userinfo_endpoint: `${issuer}/userinfo`,

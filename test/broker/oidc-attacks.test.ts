@@ -535,6 +535,36 @@ describe("broker: an OIDC IdP's key set as the RP certification tests publish it
     const body = await toIdp.text();
     expect([toIdp.status, pageReason(body)]).to.deep.equal([502, 'OIDC_DISCOVERY_FAILED']);
   });
+
+  // The choice page's CSP names every IdP's authorization_endpoint origin: one that is no URL made
+  // it a 500 for the tenant's every IdP, and stayed in the cached discovery (ADR 0224).
+  it('shows the choice page beside an IdP whose discovery names an authorization_endpoint that is no URL, and refuses that IdP until it is fixed', async () => {
+    const { broker, pki, idpA, idpB } = stack;
+    /** A new login's choice page, and the answer to choosing `idp` on it. */
+    const choose = async (idp: 'alpha' | 'beta') => {
+      const browser = new Browser();
+      const choice = await browser.request(
+        await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
+      );
+      const page = await choice.text();
+      const { csrf } = formFields(page);
+      const chosen = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, idp } });
+      return { choice, page, chosen };
+    };
+    idpB.discoveryAuthorizationEndpoint = 'not a url';
+    const { choice, page, chosen } = await choose('beta');
+    expect([choice.status, pageReason(page)]).to.deep.equal([200, undefined]);
+    expect(choice.headers.get('content-security-policy')).to.include(`form-action 'self' ${idpA.issuer};`);
+    expect([chosen.status, pageReason(await chosen.text())]).to.deep.equal([502, 'OIDC_DISCOVERY_FAILED']);
+    expect((await choose('alpha')).chosen.status).to.equal(302);
+    // Refused at discovery, the document is read again: the IdP's fix is taken without a restart.
+    delete idpB.discoveryAuthorizationEndpoint;
+    const fixed = await choose('beta');
+    expect(fixed.chosen.status).to.equal(302);
+    expect(fixed.chosen.headers.get('location')).to.satisfy((l: string) =>
+      l.startsWith(`${idpB.issuer}/authorize?`),
+    );
+  });
 });
 
 /** oidcc-client-test-idtoken-signed-using-es256 and -invalid-sig-es256, from a jose-built OP. */
