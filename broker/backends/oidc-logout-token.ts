@@ -89,7 +89,8 @@ export async function verifyLogoutToken(
     algorithms: [expected.algorithm],
     issuer: expected.issuer,
     audience: expected.clientId,
-    requiredClaims: ['iat'],
+    // Section 2.4 (errata set 1) requires exp as well; a missing one is refused as `exp`.
+    requiredClaims: ['iat', 'exp'],
     // Also refuses an `iat` in the future beyond the tolerance.
     maxTokenAge: LOGOUT_TOKEN_MAX_AGE_SECONDS,
     clockTolerance: LOGOUT_TOKEN_CLOCK_TOLERANCE_SECONDS,

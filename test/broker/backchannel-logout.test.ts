@@ -104,6 +104,8 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
       iss: idp.issuer,
       aud: 'jsm-sso',
       iat: Math.floor(Date.now() / 1000),
+      // Required since the errata (section 2.4); oidc-provider's tokens live two minutes.
+      exp: Math.floor(Date.now() / 1000) + 120,
       jti: randomBytes(12).toString('hex'),
       sub: 'alice',
       events: { [EVENT]: {} },
@@ -259,6 +261,8 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
       ['issued an hour ago', 'iat', () => logoutToken({ iat: now() - 3600 })],
       ['issued an hour in the future', 'iat', () => logoutToken({ iat: now() + 3600 })],
       ['expired', 'exp', () => logoutToken({ exp: now() - 120 })],
+      // Back-Channel Logout 1.0 with errata set 1, section 2.4: exp is REQUIRED (ADR 0224).
+      ['without exp', 'exp', () => logoutToken({ exp: undefined })],
       ['without jti', 'jti', () => logoutToken({ jti: undefined })],
       ['without events', 'events', () => logoutToken({ events: undefined })],
       [
