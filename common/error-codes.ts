@@ -208,7 +208,7 @@ export const BROKER_CODES = {
   IDP_EMAIL_UNVERIFIED:
     'No `email_verified: true` (SAML: one value `true` or `1`), or the e-mail is not the verified `email` claim (403)',
   IDP_EMAIL_INVALID:
-    'The e-mail has no usable domain, an empty local part, a second `@`, a local part that is no dot-string (quoted, a comment) or that Unicode folding would turn into another (not NFKC, spaces, controls, invisible characters), or a domain that is not LDH or U-labels in NFKC form (URL delimiters, `%`, compatibility characters) or ends in a number (403)',
+    'The e-mail has no usable domain, an empty local part, a second `@`, a local part that is no dot-string (quoted, a comment) or that Unicode folding would turn into another (not NFKC, spaces, controls, invisible characters), or a domain that is not LDH or U-labels in NFKC form (URL delimiters, `%`, compatibility characters), that UTS #46 changes by more than case (ignorable marks, U+1E9E) or that ends in a number (403)',
   MAPPING_INVALID: 'An attribute mapping expression does not compile',
   MAPPING_NAMEID_EMPTY: 'The mapping produced an empty NameID (403)',
 } as const satisfies Record<string, string>;
