@@ -36,22 +36,44 @@ function whole<T>(expanded: PagedDTO<T> | undefined, read: () => Promise<T[]>): 
 }
 
 /**
- * The attachments a customer may see: all except those added with an internal comment (the
- * service account, an agent, is shown both). Needs every comment with its files.
+ * A request's comments as read: `comments`, all of them or as many as could be read (public ones
+ * shown, internal ones hiding their files), and `internal`, every internal comment with every file
+ * it added, when that is known (undefined when it is not: a list longer than is read, ADR 0225).
+ */
+export interface CommentsRead {
+  comments: CommentDTO[];
+  internal: CommentDTO[] | undefined;
+}
+
+/** Every one of these comments' files is known (its file list read to its end). */
+const allFilesKnown = (comments: readonly CommentDTO[]) =>
+  comments.every((c) => c.attachments !== undefined && c.attachments.isLastPage !== false);
+
+const fileIds = (comments: readonly CommentDTO[]) =>
+  new Set(comments.flatMap((c) => (c.attachments?.values ?? []).flatMap((a) => attachmentId(a) ?? [])));
+
+/**
+ * The attachments a customer may see, decided from what is known (the service account, an agent, is
+ * shown every file). When every internal comment is known with its files: all but those files. When
+ * not: only the files of the public comments read; a file of the request that no public comment read
+ * added is not offered, since it may be an unread internal comment's.
  */
 export function customerAttachments(
   attachments: readonly AttachmentDTO[],
-  comments: readonly CommentDTO[],
+  read: CommentsRead,
 ): AttachmentDTO[] {
-  const hidden = new Set(
-    comments
-      .filter((c) => c.public !== true)
-      .flatMap((c) => (c.attachments?.values ?? []).flatMap((a) => attachmentId(a) ?? [])),
-  );
-  return attachments.filter((a) => {
-    const id = attachmentId(a);
-    return id !== undefined && !hidden.has(id);
-  });
+  const offered = (keep: (id: string) => boolean) =>
+    attachments.filter((a) => {
+      const id = attachmentId(a);
+      return id !== undefined && keep(id);
+    });
+  const internal = read.internal;
+  if (internal !== undefined && allFilesKnown(internal)) {
+    const hidden = fileIds(internal);
+    return offered((id) => !hidden.has(id));
+  }
+  const shown = fileIds(read.comments.filter((c) => c.public === true));
+  return offered((id) => shown.has(id));
 }
 
 export class RequestDetails {
@@ -98,32 +120,53 @@ export class RequestDetails {
     return attachment;
   }
 
-  /** Public comments and the files a customer may open, from every comment with its files. */
+  /** Public comments and the files a customer may open, from the comments with their files. */
   async #files(
     issueKey: string,
     request: CustomerRequestDTO,
   ): Promise<{ comments: CommentDTO[]; attachments: AttachmentDTO[] }> {
-    const [attachments, comments] = await Promise.all([
+    const [attachments, read] = await Promise.all([
       whole(request.attachments, () => this.#client.attachments(issueKey)),
-      whole(request.comments, () => this.#client.allComments(issueKey)).then((all) =>
-        Promise.all(all.map((c) => this.#withAllFiles(issueKey, c))),
-      ),
+      this.#comments(issueKey, request.comments),
     ]);
     return {
       // Belt and braces: only public comments, whatever the API returned.
-      comments: comments.filter((c) => c.public === true),
-      attachments: customerAttachments(attachments, comments),
+      comments: read.comments.filter((c) => c.public === true),
+      attachments: customerAttachments(attachments, read),
     };
   }
 
   /**
-   * The comment with every file it added (a comment's file list may be a first page too). An
+   * The request's comments with their files: the expansion when it holds them all (no call), else
+   * every comment from its own resource; when even that is more than is read, the internal ones
+   * alone (`public=false&internal=true`), so that their files are still known, and hidden.
+   */
+  async #comments(issueKey: string, expanded: PagedDTO<CommentDTO> | undefined): Promise<CommentsRead> {
+    const all =
+      expanded && expanded.isLastPage !== false
+        ? { values: expanded.values, complete: true }
+        : await this.#client.allComments(issueKey);
+    const comments = await this.#withAllFiles(issueKey, all.values);
+    if (all.complete) return { comments, internal: comments.filter((c) => c.public !== true) };
+    const internal = await this.#client.internalComments(issueKey);
+    return {
+      comments,
+      internal: internal.complete ? await this.#withAllFiles(issueKey, internal.values) : undefined,
+    };
+  }
+
+  /**
+   * The comments, each with every file it added (a comment's file list may be a first page too). An
    * internal comment's files must all be known, to be hidden; a public one's are only shown.
    */
-  async #withAllFiles(issueKey: string, comment: CommentDTO): Promise<CommentDTO> {
-    const files = comment.attachments;
-    if (files ? files.isLastPage !== false : comment.public === true) return comment;
-    const values = await this.#client.commentAttachments(issueKey, comment.id);
-    return { ...comment, attachments: { values, isLastPage: true } };
+  #withAllFiles(issueKey: string, comments: readonly CommentDTO[]): Promise<CommentDTO[]> {
+    return Promise.all(
+      comments.map(async (comment) => {
+        const files = comment.attachments;
+        if (files ? files.isLastPage !== false : comment.public === true) return comment;
+        const read = await this.#client.commentAttachments(issueKey, comment.id);
+        return { ...comment, attachments: { values: read.values, isLastPage: read.complete } };
+      }),
+    );
   }
 }

@@ -64,7 +64,10 @@ export function userDTO(ctx: LinkContext, user: User) {
 
 export interface PageRequest {
   start: number;
+  /** The `limit` asked for (echoed in the page). */
   limit: number;
+  /** The method's server-enforced maximum: a page holds at most this many, whatever `limit` says. */
+  cap?: number;
 }
 
 /** The paging envelope (`size/start/limit/isLastPage/values/_links`) over an already filtered list. */
@@ -77,7 +80,7 @@ export function page<T, R>(
   map: (item: T) => R,
 ) {
   const { start, limit } = paging;
-  const values = items.slice(start, start + limit).map(map);
+  const values = items.slice(start, start + Math.min(limit, paging.cap ?? limit)).map(map);
   const isLastPage = start + values.length >= items.length;
   const link = (s: number) => {
     const q = new URLSearchParams(query);
@@ -99,7 +102,7 @@ export function page<T, R>(
       base: `${ctx.base}/rest/servicedeskapi`,
       context: '',
       self,
-      ...(isLastPage ? {} : { next: link(start + limit) }),
+      ...(isLastPage ? {} : { next: link(start + values.length) }),
       ...(start > 0 ? { prev: link(Math.max(0, start - limit)) } : {}),
     },
     values,

@@ -95,12 +95,13 @@ function integer(req: Request, name: string, fallback: number, min: number): num
   return Math.max(min, Number(raw));
 }
 
-/** `start`/`limit` with the resource's server-side cap (Atlassian caps silently). */
-export function paging(req: Request, maxLimit = 50): PageRequest {
-  return {
-    start: integer(req, 'start', 0, 0),
-    limit: Math.min(maxLimit, integer(req, 'limit', maxLimit, 1)),
-  };
+/**
+ * `start`/`limit` with the method's server-enforced maximum, `cap` (also the default `limit`).
+ * Atlassian caps silently: a page asked for more holds `cap` items and echoes the `limit` asked, so
+ * its `size` is below its `limit` and `isLastPage` is false ("Pagination").
+ */
+export function paging(req: Request, cap = 50): PageRequest {
+  return { start: integer(req, 'start', 0, 0), limit: integer(req, 'limit', cap, 1), cap };
 }
 
 /** The paging envelope answering this request: its links keep the query, its window is its start/limit. */
@@ -110,9 +111,9 @@ export function pageOf<T, R>(
   path: string,
   items: readonly T[],
   map: (item: T) => R,
-  maxLimit?: number,
+  cap?: number,
 ) {
-  return page(locals(res).links, path, queryOf(req), items, paging(req, maxLimit), map);
+  return page(locals(res).links, path, queryOf(req), items, paging(req, cap), map);
 }
 
 /** Multi-valued query parameter, repeated or comma-separated (`expand=a&expand=b` or `expand=a,b`). */

@@ -161,6 +161,15 @@ export class EmulatorState {
       this.searchIndex.seen.clear();
     },
   };
+  /**
+   * The server-enforced maximum `limit` of a request's comments and files, each read from its own
+   * resource (servicedeskapi "Pagination": "Each resource or method has a unique limit on the maximum
+   * number of items returned, which cannot be exceeded"; a page asked for more holds that many, its
+   * `size` below the `limit` it echoes and `isLastPage` false). Comments are capped below the 50 a
+   * client asks by default, so a client that reads the next page at `start + limit` skips some.
+   * Tests may change either.
+   */
+  readonly pageLimits = { comment: 25, attachment: 100 };
   private counters = new Map<string, number>();
 
   /** Next numeric id (as a string) in a sequence; `floor` keeps generated ids above seeded ones. */

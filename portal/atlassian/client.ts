@@ -40,8 +40,20 @@ const ARTICLE_PAGES = 5;
 const USERS_PER_LOOKUP = 50;
 
 const id = (value: string) => encodeURIComponent(value);
-/** Atlassian's last page says so; an empty page ends a list that does not. */
-const isLast = (page: PagedDTO<unknown>) => page.isLastPage !== false || page.values.length === 0;
+/**
+ * Whether a page ends its list: Atlassian's last page says so. A page of no values that does not
+ * say so ends the reading too (nothing tells where the rest would start), the list unread to its end.
+ */
+const ends = (page: PagedDTO<unknown>) => page.isLastPage !== false || page.values.length === 0;
+
+/**
+ * A servicedeskapi list as far as it was read: `complete` when its last page was, false when the
+ * reading stopped before it (the bound on pages, or an empty page not said to be the last).
+ */
+export interface ListRead<T> {
+  values: T[];
+  complete: boolean;
+}
 /** `reconcileIssues` takes at most 50 ids, each an int64 (as JSON, a number: kept below 2^53). */
 export const RECONCILE_MAX = 50;
 const isIssueId = (value: string) => /^[1-9][0-9]{0,14}$/.test(value);
@@ -78,58 +90,89 @@ export class AtlassianClient {
     this.transport = new AtlassianTransport(options);
   }
 
-  /** The pages of a servicedeskapi list, one call each, until its last page or `maxPages`. */
+  /**
+   * The pages of a servicedeskapi list, one call each, until its last page or `maxPages`. Each page
+   * starts where the one before ended (`start` + the values it held), never at `limit` steps: each
+   * method has its own server-enforced maximum (servicedeskapi "Pagination"), and a page asked for 50
+   * may hold 25 without being the last.
+   */
   async *#pages<T>(
     path: string,
     query: Record<string, string | undefined> = {},
     headers?: Record<string, string>,
     maxPages = MAX_PAGES,
-  ): AsyncGenerator<T[]> {
+  ): AsyncGenerator<PagedDTO<T>> {
+    let start = 0;
     for (let page = 0; page < maxPages; page++) {
-      const result = await this.#page<T>(path, page, query, headers);
-      yield result.values;
-      if (isLast(result)) return;
+      const result = await this.#page<T>(path, start, query, headers);
+      yield result;
+      if (ends(result)) return;
+      start += result.values.length;
     }
   }
 
   #page<T>(
     path: string,
-    page: number,
+    start: number,
     query: Record<string, string | undefined> = {},
     headers?: Record<string, string>,
   ): Promise<PagedDTO<T>> {
     return this.transport.call<PagedDTO<T>>(path, {
-      query: { ...query, start: page * PAGE, limit: PAGE },
+      query: { ...query, start, limit: PAGE },
       ...(headers ? { headers } : {}),
     });
   }
 
   /**
-   * A long list read whole, up to `maxPages`: its first page alone (most lists fit one), then
-   * `PAGES_AT_ONCE` pages at a time until one is the last; a round may ask for a few pages past it.
+   * A long list read whole, up to `maxPages`: its first page alone (most lists fit one; its size is
+   * the method's page size), then `PAGES_AT_ONCE` pages at a time at that size, until one is the
+   * last; a round may ask for a few pages past it. A page that holds fewer than the first did, not
+   * being the last, ends its round there: the next round starts where it ended.
    */
   async #allInRounds<T>(path: string, maxPages: number): Promise<T[]> {
     const out: T[] = [];
-    for (let next = 0; next < maxPages; ) {
-      const count = next === 0 ? 1 : Math.min(PAGES_AT_ONCE, maxPages - next);
-      const round = await Promise.all(Array.from({ length: count }, (_, i) => this.#page<T>(path, next + i)));
-      next += count;
+    let start = 0;
+    let size = PAGE;
+    for (let asked = 0; asked < maxPages; ) {
+      const count = asked === 0 ? 1 : Math.min(PAGES_AT_ONCE, maxPages - asked);
+      const from = start;
+      const round = await Promise.all(
+        Array.from({ length: count }, (_, i) => this.#page<T>(path, from + i * size)),
+      );
+      if (asked === 0) size = round[0]!.values.length;
+      asked += count;
       for (const result of round) {
         out.push(...result.values);
-        if (isLast(result)) return out;
+        if (ends(result)) return out;
+        start += result.values.length;
+        if (result.values.length !== size) break;
       }
     }
     return out;
   }
 
+  /** A list read page by page up to `maxPages`, saying whether it was read to its end. */
+  async #read<T>(
+    path: string,
+    query: Record<string, string | undefined> = {},
+    headers?: Record<string, string>,
+    maxPages = MAX_PAGES,
+  ): Promise<ListRead<T>> {
+    const values: T[] = [];
+    for await (const page of this.#pages<T>(path, query, headers, maxPages)) {
+      values.push(...page.values);
+      if (page.isLastPage !== false) return { values, complete: true };
+    }
+    return { values, complete: false };
+  }
+
+  /** A list up to `MAX_PAGES` (1,000 items at 50 a page), where what lies past that bound is only not shown. */
   async #all<T>(
     path: string,
     query: Record<string, string | undefined> = {},
     headers?: Record<string, string>,
-  ) {
-    const out: T[] = [];
-    for await (const values of this.#pages<T>(path, query, headers)) out.push(...values);
-    return out;
+  ): Promise<T[]> {
+    return (await this.#read<T>(path, query, headers)).values;
   }
 
   /**
@@ -231,7 +274,7 @@ export class AtlassianClient {
       EXPERIMENTAL,
       ARTICLE_PAGES,
     );
-    for await (const values of pages) {
+    for await (const { values } of pages) {
       const found = values.find(wanted);
       if (found) return found;
     }
@@ -321,7 +364,7 @@ export class AtlassianClient {
       undefined,
       DESK_ORGANIZATION_PAGES,
     );
-    for await (const values of pages) if (values.some((o) => organizationIds.includes(o.id))) return true;
+    for await (const { values } of pages) if (values.some((o) => organizationIds.includes(o.id))) return true;
     return false;
   }
   organizationsOf(accountId: string): Promise<OrganizationDTO[]> {
@@ -430,12 +473,20 @@ export class AtlassianClient {
   publicComments(issueKey: string): Promise<CommentDTO[]> {
     return this.#all(`${SD}/request/${id(issueKey)}/comment`, { public: 'true', internal: 'false' });
   }
-  /** Every comment, public and internal, with its files and rendered HTML. */
-  allComments(issueKey: string): Promise<CommentDTO[]> {
-    return this.#all(`${SD}/request/${id(issueKey)}/comment`, { expand: 'attachment,renderedBody' });
+  /** Every comment, public and internal, with its files and rendered HTML, as far as read (`MAX_PAGES`). */
+  allComments(issueKey: string): Promise<ListRead<CommentDTO>> {
+    return this.#read(`${SD}/request/${id(issueKey)}/comment`, { expand: 'attachment,renderedBody' });
   }
-  commentAttachments(issueKey: string, commentId: string): Promise<AttachmentDTO[]> {
-    return this.#all(`${SD}/request/${id(issueKey)}/comment/${id(commentId)}/attachment`, {}, EXPERIMENTAL);
+  /** The internal comments alone, with their files, as far as read (`MAX_PAGES`). */
+  internalComments(issueKey: string): Promise<ListRead<CommentDTO>> {
+    return this.#read(`${SD}/request/${id(issueKey)}/comment`, {
+      public: 'false',
+      internal: 'true',
+      expand: 'attachment',
+    });
+  }
+  commentAttachments(issueKey: string, commentId: string): Promise<ListRead<AttachmentDTO>> {
+    return this.#read(`${SD}/request/${id(issueKey)}/comment/${id(commentId)}/attachment`, {}, EXPERIMENTAL);
   }
   addPublicComment(issueKey: string, body: string): Promise<CommentDTO> {
     return this.transport.call(`${SD}/request/${id(issueKey)}/comment`, {

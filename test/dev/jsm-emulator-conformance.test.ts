@@ -350,6 +350,36 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
     });
   });
 
+  it("caps a request's comments below the limit asked, as Atlassian caps a method's pages (size < limit, isLastPage false)", async () => {
+    const request = emulator.state.requestByIdOrKey('IT-3')!;
+    const kept = request.comments;
+    const ian = emulator.state.userByEmail('ian.it@acme.test')!;
+    request.comments = Array.from({ length: 60 }, (_, i) => ({
+      id: String(96000 + i),
+      authorId: ian.accountId,
+      body: `Note ${i}`,
+      public: true,
+      created: request.created + i,
+      attachmentIds: [],
+    }));
+    try {
+      const first = (await agent('GET', `${SD}/request/IT-3/comment?start=0&limit=50`)).body as Json;
+      expect(first).to.include({ size: 25, start: 0, limit: 50, isLastPage: false });
+      expect(first.values.map((c: Json) => c.id)).to.deep.equal(
+        request.comments.slice(0, 25).map((c) => c.id),
+      );
+      expect(first._links.next).to.match(/[?&]start=25(&|$)/);
+      const last = (await agent('GET', `${SD}/request/IT-3/comment?start=50&limit=50`)).body as Json;
+      expect(last).to.include({ size: 10, start: 50, isLastPage: true });
+      emulator.state.pageLimits.comment = 100;
+      const whole = (await agent('GET', `${SD}/request/IT-3/comment?limit=100`)).body as Json;
+      expect(whole).to.include({ size: 60, isLastPage: true });
+    } finally {
+      emulator.state.pageLimits.comment = 25;
+      request.comments = kept;
+    }
+  });
+
   it('lists requests with ownership, status, desk, type, search term and paging', async () => {
     const all = (await agent('GET', `${SD}/request?requestOwnership=ALL_REQUESTS&limit=5&expand=requestType`))
       .body as Json;

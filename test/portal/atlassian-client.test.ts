@@ -8,6 +8,7 @@ import type { JsmSsoError } from '../../common/errors.js';
 import { createTranslator } from '../../common/i18n/index.js';
 import { createTlsFetch } from '../../common/tls/index.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { accountIdFor } from '../../dev/jsm-emulator/state.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import { AtlassianError } from '../../portal/atlassian/errors.js';
 import { backoffMs, type Exchange, retryAfterMs, seeOtherTarget } from '../../portal/atlassian/http.js';
@@ -389,6 +390,106 @@ describe('portal Atlassian client', () => {
   // A redirect is never followed: the service account's credentials (and a write's content) would
   // go with it. `redirect: 'error'` refused it as a network failure; a call whose answer the
   // transport reads goes as a single exchange and is refused there the same way (ADR 0169).
+  describe('reading a paged list', () => {
+    const ian = () => [...emulator.state.users.values()].find((u) => u.email === 'ian.it@acme.test')!;
+    /** A fault rewrite answering at most `n` values a page, as a method whose server cap is `n`. */
+    const capAt = (n: number) => (body: unknown) => {
+      const page = body as { values: unknown[]; size: number; isLastPage: boolean };
+      return {
+        ...page,
+        values: page.values.slice(0, n),
+        size: Math.min(n, page.values.length),
+        isLastPage: page.isLastPage && page.values.length <= n,
+      };
+    };
+    const startsAsked = (from: number, path: string) =>
+      exchanges
+        .slice(from)
+        .filter((e) => e.path.startsWith(`${path}?`))
+        .map((e) => Number(new URLSearchParams(e.path.split('?')[1]).get('start')));
+
+    it('reads a list Atlassian caps below the limit asked whole, each page starting where the one before ended', async () => {
+      const request = emulator.state.requestByIdOrKey('IT-1')!;
+      const kept = request.comments;
+      for (let i = 0; i < 60; i++)
+        request.comments = [
+          ...request.comments,
+          {
+            id: String(97000 + i),
+            authorId: ian().accountId,
+            body: i === 30 ? 'Internal: vendor contract' : `Update ${i}`,
+            public: i !== 30,
+            created: request.created + i,
+            attachmentIds: [],
+          },
+        ];
+      const from = exchanges.length;
+      try {
+        // The emulator caps a request's comments at 25 a page (Atlassian's "Pagination"); 50 are asked.
+        const read = await client().allComments(request.key);
+        expect(read.complete).to.equal(true);
+        expect(read.values.map((c) => c.id)).to.deep.equal(request.comments.map((c) => c.id));
+        expect(read.values.some((c) => c.id === '97030' && c.public === false)).to.equal(true);
+        const total = request.comments.length;
+        expect(startsAsked(from, `/rest/servicedeskapi/request/${request.key}/comment`)).to.deep.equal(
+          Array.from({ length: Math.ceil(total / 25) }, (_, i) => i * 25),
+        );
+        const internal = await client().internalComments(request.key);
+        expect(internal.complete).to.equal(true);
+        expect(internal.values.map((c) => c.id)).to.deep.equal(
+          request.comments.filter((c) => !c.public).map((c) => c.id),
+        );
+        const problems = exchanges
+          .slice(from)
+          .flatMap((e) => validateAgainstSpec(e).errors.map((err) => `${e.method} ${e.path}: ${err}`));
+        expect(problems).to.deep.equal([]);
+      } finally {
+        request.comments = kept;
+      }
+    });
+
+    it('stops at a page of no values not said to be the last, and says the list was not read whole', async () => {
+      emulator.faults.set({
+        pathPrefix: '/rest/servicedeskapi/request/IT-1/comment',
+        rewriteJson: (body) => ({ ...(body as object), values: [], size: 0, isLastPage: false }),
+      });
+      const from = exchanges.length;
+      const read = await client().allComments('IT-1');
+      expect(read).to.deep.equal({ values: [], complete: false });
+      expect(startsAsked(from, '/rest/servicedeskapi/request/IT-1/comment')).to.deep.equal([0]);
+    });
+
+    it("reads an organization's members in rounds at the size of Atlassian's first page, none skipped", async () => {
+      const globex = [...emulator.state.organizations.values()].find((o) => o.name === 'Globex Partners')!;
+      const kept = globex.memberIds;
+      for (let i = 0; i < 130; i++) {
+        const email = `member${i}@globex.test`;
+        const accountId = accountIdFor('customer', email);
+        emulator.state.users.set(accountId, {
+          accountId,
+          kind: 'customer',
+          email,
+          displayName: `Member ${i}`,
+          active: true,
+          timeZone: 'UTC',
+        });
+        globex.memberIds = [...globex.memberIds, accountId];
+      }
+      const path = `/rest/servicedeskapi/organization/${globex.id}/user`;
+      emulator.faults.set({ pathPrefix: path, rewriteJson: capAt(25) });
+      const from = exchanges.length;
+      try {
+        const members = await client().organizationMembers(globex.id);
+        expect(members.map((u) => u.accountId)).to.have.members(globex.memberIds);
+        expect(members).to.have.length(globex.memberIds.length);
+        // The first page alone, then five at a time 25 apart, until the last.
+        expect(startsAsked(from, path)).to.deep.equal([0, 25, 50, 75, 100, 125]);
+      } finally {
+        globex.memberIds = kept;
+      }
+    });
+  });
+
   describe('refusing a redirect', () => {
     const elsewhere: { method: string; url: string; headers: IncomingHttpHeaders }[] = [];
     const target = beside(

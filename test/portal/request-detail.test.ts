@@ -5,7 +5,7 @@
 // warm view, counted at the emulator, without caching who may see what.
 import { expect } from 'chai';
 import type { EmulatorCall } from '../../dev/jsm-emulator/emulator.js';
-import type { CustomerRequest } from '../../dev/jsm-emulator/state.js';
+import type { Comment, CustomerRequest } from '../../dev/jsm-emulator/state.js';
 import { validateAgainstSpec } from '../../testkit/atlassian-spec.js';
 import { type Browser, csrfOf, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
 
@@ -397,6 +397,66 @@ describe('portal request detail', () => {
       expect(items.filter((i) => /^Ian Ito \(IT\) (now|.* ago) Note \d+$/.test(i))).to.have.length(120);
       expect(page).to.not.include('internal-audit').and.not.include('Audit trail');
       expect((await alice.fetch(`/requests/${r.key}/attachment/98500`)).status).to.equal(404);
+    });
+
+    describe('a request with more comments than its page holds', () => {
+      const printer = () => request('Printer on 3rd floor jams every morning');
+      const fileId = (name: string) => printer().attachments.find((a) => a.filename === name)!.id;
+      /** `count` comments by Ian, public or internal, made after the request's own. */
+      const notes = (count: number, isPublic: boolean, from: number) => {
+        const r = printer();
+        const ian = r.comments[0]!.authorId;
+        return Array.from({ length: count }, (_, i) => ({
+          id: h.emulator.state.nextId('comment', 100_000),
+          authorId: ian,
+          body: `${isPublic ? 'Update' : 'Internal note'} ${from + i}`,
+          public: isPublic,
+          created: r.created + 60_000 + from + i,
+          attachmentIds: [],
+        }));
+      };
+      /** Views the page and asks for its two files: the public comment's and the internal one's. */
+      const offered = async () => {
+        const r = printer();
+        const page = await alice.text(`/requests/${r.key}`);
+        expect(page.status).to.equal(200);
+        return {
+          listed: ['fuser-order', 'vendor-ticket-4471'].filter((name) => page.body.includes(name)),
+          fuser: (await alice.fetch(`/requests/${r.key}/attachment/${fileId('fuser-order.txt')}`)).status,
+          vendor: (await alice.fetch(`/requests/${r.key}/attachment/${fileId('vendor-ticket-4471.txt')}`))
+            .status,
+        };
+      };
+      let kept: CustomerRequest['comments'];
+      beforeEach(() => {
+        kept = printer().comments;
+      });
+      afterEach(() => {
+        printer().comments = kept;
+      });
+
+      it('reads every comment where Atlassian caps a page below the limit asked: an internal comment past the first 25 still hides its file', async () => {
+        // The internal comment (with vendor-ticket-4471.txt) 31st of 130: Atlassian's expansion holds
+        // 100, and the comment resource 25 a page (the emulator's cap) where 50 are asked.
+        const [fuser, internal, thanks] = kept as [Comment, Comment, Comment];
+        printer().comments = [fuser, ...notes(29, true, 0), internal, thanks, ...notes(99, true, 29)];
+        expect(await offered()).to.deep.equal({ listed: ['fuser-order'], fuser: 200, vendor: 404 });
+      });
+
+      it('hides an internal comment’s file past the comments it reads (1,000 and more before it): it reads the internal ones alone', async () => {
+        const [fuser, internal, thanks] = kept as [Comment, Comment, Comment];
+        printer().comments = [fuser, thanks, ...notes(1000, true, 0), internal];
+        const from = h.exchanges.length;
+        expect(await offered()).to.deep.equal({ listed: ['fuser-order'], fuser: 200, vendor: 404 });
+        const internalOnly = `/rest/servicedeskapi/request/${printer().key}/comment?public=false&internal=true`;
+        expect(h.exchanges.slice(from).some((e) => e.path.startsWith(internalOnly))).to.equal(true);
+      });
+
+      it('offers only the files of public comments it read when the internal comments are more than it reads too', async () => {
+        const [fuser, internal, thanks] = kept as [Comment, Comment, Comment];
+        printer().comments = [fuser, thanks, ...notes(1000, true, 0), ...notes(600, false, 1000), internal];
+        expect(await offered()).to.deep.equal({ listed: ['fuser-order'], fuser: 200, vendor: 404 });
+      });
     });
 
     it('asks who may see the request on every view: a participant removed at Atlassian gets 404 at once', async () => {

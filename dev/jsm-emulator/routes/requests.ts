@@ -352,7 +352,7 @@ export function requestRoutes(state: EmulatorState): Router {
         `/request/${request.id}/comment`,
         comments,
         (c) => commentDTO(links, state, request, c, expand),
-        100,
+        state.pageLimits.comment,
       ),
     );
   });
@@ -397,7 +397,7 @@ export function requestRoutes(state: EmulatorState): Router {
         `/request/${request.id}/attachment`,
         request.attachments.filter((a) => canSeeAttachment(caller, request, a.id)),
         (a) => attachmentDTO(links, state, a),
-        100,
+        state.pageLimits.attachment,
       ),
     );
   });
