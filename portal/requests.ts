@@ -7,7 +7,14 @@ import type { FlowStore } from '../common/flowstore/index.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import { outsidePage } from './atlassian/page-budget.js';
-import type { ApprovalDTO, CustomerRequestDTO, JqlIssue, TransitionDTO } from './atlassian/types.js';
+import type {
+  ApprovalDTO,
+  CustomerRequestDTO,
+  JqlIssue,
+  PagedDTO,
+  TransitionDTO,
+  UserDTO,
+} from './atlassian/types.js';
 import type { Audience } from './audience.js';
 import { type Catalogue, TtlCache } from './catalogue.js';
 import {
@@ -94,8 +101,6 @@ export function previousPosition(at: PagePosition): PagePosition | undefined {
   if (at.start === PAGE_SIZE) return { trail: [], start: 0 };
   return at.trail.length >= 2 ? { trail: at.trail.slice(0, -1), start: at.start - PAGE_SIZE } : undefined;
 }
-/** Bound on the organization re-check: requests of one reporter shared with the customer's organizations. */
-const ORG_CHECK_MAX = 100;
 
 /** A `page=` token that is not one Atlassian gave us (malformed, tampered or expired). */
 export class PageTokenError extends JsmSsoError {
@@ -375,22 +380,22 @@ export class RequestService {
     // A request reached through a moved key answers with another key: treat as not found. So is an
     // issue without a request type, whatever the servicedeskapi made of it (the gate already said no).
     if (!desk || request.issueKey !== issueKey || !request.requestTypeId) throw new NotVisibleError();
+    const participants = await this.#participants(customer, issueKey, request);
     const facts: RequestFacts = {
       projectId: desk.projectId,
       reporterAccountId: request.reporter?.accountId,
-      participantAccountIds: (request.participants?.values ?? []).map((u) => u.accountId),
+      participantAccountIds: participants.values.map((u) => u.accountId),
       approverAccountIds: [],
       organizationIds: [],
     };
+    const seen = participants === request.participants ? request : { ...request, participants };
     if (canAct(customer, facts, desks))
-      return { request, facts, desk, mayAct: true, version, sharedOrganizationIds };
+      return { request: seen, facts, desk, mayAct: true, version, sharedOrganizationIds };
     // Not decided by the request itself: the organization share decides whether they may act, the
     // approvals whether an approver may at least see it.
     const [approvals, organizationIds] = await Promise.all([
       this.approvals(issueKey, version),
-      facts.reporterAccountId
-        ? this.#sharedOrganizations(customer, desk.projectId, facts.reporterAccountId, issueKey)
-        : [],
+      this.#sharedOrganizations(customer, desk.projectId, issueKey, sharedOrganizationIds),
     ]);
     facts.approverAccountIds = approvals.flatMap((a) =>
       (a.approvers ?? []).flatMap((x) => (x.approver ? [x.approver.accountId] : [])),
@@ -398,7 +403,7 @@ export class RequestService {
     facts.organizationIds = organizationIds;
     if (!canSee(customer, facts, desks)) throw new NotVisibleError();
     return {
-      request,
+      request: seen,
       facts,
       desk,
       mayAct: canAct(customer, facts, desks),
@@ -455,24 +460,42 @@ export class RequestService {
     }
   }
 
-  /** The customer's organizations the request is shared with (all of them, or none). */
+  /**
+   * The request's participants: the expansion's first page, unless Atlassian cut it short and the
+   * customer is neither its reporter nor on it; then the whole list from its own resource, so that a
+   * participant past the first page is one (a long list costs calls only when it decides).
+   */
+  async #participants(
+    customer: Customer,
+    issueKey: string,
+    request: CustomerRequestDTO,
+  ): Promise<PagedDTO<UserDTO>> {
+    const expanded = request.participants ?? { values: [] };
+    if (
+      expanded.isLastPage !== false ||
+      request.reporter?.accountId === customer.accountId ||
+      expanded.values.some((u) => u.accountId === customer.accountId)
+    )
+      return expanded;
+    return { values: await this.#client.participants(issueKey), isLastPage: true };
+  }
+
+  /**
+   * The customer's organizations the request is shared with: from JSM's Organizations field as the
+   * gate's own search read it (`shared`, no call), else from a search for this request shared with
+   * them (all of them, or none).
+   */
   async #sharedOrganizations(
     customer: Customer,
     projectId: string,
-    reporter: string,
     issueKey: string,
+    shared: readonly string[] | undefined,
   ): Promise<string[]> {
-    const jql = organizationShareJql(customer, projectId, reporter);
+    if (shared !== undefined) return customer.organizationIds.filter((o) => shared.includes(o));
+    const jql = organizationShareJql(customer, projectId, issueKey);
     if (!jql) return [];
-    let token: string | undefined;
-    for (let seen = 0; seen < ORG_CHECK_MAX; ) {
-      const page = await this.#client.searchJql(jql, ['project'], 50, token);
-      if (page.issues.some((i) => i.key === issueKey)) return [...customer.organizationIds];
-      seen += page.issues.length;
-      if (!page.nextPageToken || page.isLast === true || page.issues.length === 0) break;
-      token = page.nextPageToken;
-    }
-    return [];
+    const found = await this.#client.searchJql(jql, ['project'], 1);
+    return found.issues.some((i) => i.key === issueKey) ? [...customer.organizationIds] : [];
   }
 
   /** The request raised for `reporterAccountId` under `writeKey` on this desk, if any. */

@@ -269,18 +269,18 @@ function jqlString(value: string): string {
 }
 
 /**
- * JQL that finds the requests of one reporter in one project shared with the customer's
- * organizations: the organization part of the detail re-check (the JSM request DTO does not carry
- * organizations). Undefined when the customer has no organizations.
+ * JQL that finds one request if it is shared with one of the customer's organizations: the
+ * organization part of the detail re-check when the site's Organizations field is not known (the JSM
+ * request DTO does not carry organizations). Undefined when the customer has no organizations.
  */
 export function organizationShareJql(
   customer: Customer,
   projectId: string,
-  reporterAccountId: string,
+  issueKey: string,
 ): string | undefined {
   if (customer.organizationIds.length === 0) return undefined;
   const orgs = customer.organizationIds.map((id) => quoted(id, isNumericId));
-  return `project = ${quoted(projectId, isNumericId)} AND reporter = ${quoted(reporterAccountId, isAccountId)} AND organizations in (${orgs.join(', ')}) ORDER BY created DESC`;
+  return `project = ${quoted(projectId, isNumericId)} AND issuekey = ${quoted(issueKey, isIssueKey)} AND organizations in (${orgs.join(', ')})`;
 }
 
 /** JQL finding a request this portal created, by the marker it put in the description. */

@@ -2,7 +2,7 @@
 // must not reach. The answer is the one a thing that does not exist gets, and nothing is read for
 // them or written (ADR 0147).
 import { expect } from 'chai';
-import type { RequestType } from '../../dev/jsm-emulator/state.js';
+import { accountIdFor, type RequestType } from '../../dev/jsm-emulator/state.js';
 import {
   type Browser,
   csrfOf,
@@ -236,5 +236,69 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     } finally {
       acme.memberIds.push(miaId);
     }
+  });
+
+  it('opens a request shared with her organization however many newer ones its reporter shared with it, with or without the Organizations field known', async () => {
+    // Bob's "Shared printer queue" is shared with Acme Corp; he then shares 100 newer requests with it.
+    const original = request('Shared printer queue for the Acme office');
+    const desk = h.emulator.state.serviceDesks.get(original.serviceDeskId)!;
+    const added: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const { id, key } = h.emulator.state.newIssue(desk);
+      added.push(id);
+      h.emulator.state.requests.set(id, {
+        ...structuredClone({ ...original, subscriptions: undefined }),
+        subscriptions: new Map(),
+        id,
+        key,
+        participantIds: [],
+        created: original.created + 1000 * (i + 1),
+        updated: original.created + 1000 * (i + 1),
+        fieldValues: { ...original.fieldValues, summary: `Newer shared ${i}` },
+      } as typeof original);
+    }
+    try {
+      expect((await mia.text(`/requests/${original.key}`)).status, 'the field known').to.equal(200);
+      // A site whose Organizations field the portal cannot find: the share is asked of a search.
+      h.emulator.faults.set({
+        pathPrefix: '/rest/api/3/field',
+        rewriteJson: (fields) =>
+          (fields as { schema?: { custom?: string } }[]).filter(
+            (f) => f.schema?.custom !== 'com.atlassian.servicedesk:sd-customer-organizations',
+          ),
+      });
+      expect((await mia.text(`/requests/${original.key}`)).status, 'the field unknown').to.equal(200);
+      expect((await erik.text(`/requests/${original.key}`)).status, 'not in the organization').to.equal(404);
+    } finally {
+      h.emulator.faults.clear();
+      for (const id of added) h.emulator.state.requests.delete(id);
+    }
+  });
+
+  it('opens a request she takes part in, whatever her place among its participants', async () => {
+    const wifi = request('Wi-Fi drops in meeting room Nile');
+    const kept = wifi.participantIds;
+    // 100 guests before her: the request's participant expansion holds the first 100.
+    const guests = Array.from({ length: 100 }, (_, i) => {
+      const email = `p${i}@guests.test`;
+      const accountId = accountIdFor('customer', email);
+      h.emulator.state.users.set(accountId, {
+        accountId,
+        kind: 'customer',
+        email,
+        displayName: `Guest ${i}`,
+        active: true,
+        timeZone: 'UTC',
+      });
+      return accountId;
+    });
+    wifi.participantIds = [...kept, ...guests, accountOf('alice@acme.test')];
+    try {
+      expect((await alice.text('/requests?ownership=shared&status=all')).body).to.include(wifi.key);
+      expect((await alice.text(`/requests/${wifi.key}`)).status).to.equal(200);
+    } finally {
+      wifi.participantIds = kept;
+    }
+    expect((await alice.text(`/requests/${wifi.key}`)).status, 'no longer among them').to.equal(404);
   });
 });

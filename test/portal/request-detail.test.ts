@@ -340,6 +340,11 @@ describe('portal request detail', () => {
         'POST /rest/api/3/search/jql',
         `GET /rest/servicedeskapi/request/${h.keyOf('Laptop screen flickers')}`,
       ]);
+      // Shared with her organization: the gate's own search read the Organizations field (ADR 0225).
+      expect(await warmView(alice, h.keyOf('VPN access for travel'))).to.have.members([
+        'POST /rest/api/3/search/jql',
+        `GET /rest/servicedeskapi/request/${h.keyOf('VPN access for travel')}`,
+      ]);
     });
 
     it('never reads or shows SLAs, which Atlassian gives agents only (the service account could read them)', async () => {

@@ -226,14 +226,12 @@ describe('portal visibility', () => {
     )
       .to.throw(/invalid identifier/)
       .with.property('code', 'PORTAL_INVALID_IDENTIFIER');
-    expect(() => organizationShareJql(alice, '10001', 'a" OR reporter != "b'))
-      .to.throw(/invalid identifier/)
-      .with.property('code', 'PORTAL_INVALID_IDENTIFIER');
   });
-  it('refuses to build JQL from an organization, project or marker that is not an identifier', () => {
+  it('refuses to build JQL from an organization, project, issue key or marker that is not an identifier', () => {
     const refusals = [
-      () => organizationShareJql({ ...alice, organizationIds: ['1") OR ("1'] }, '10001', 'qm:bob'),
-      () => organizationShareJql(alice, '10001 OR project != 1', 'qm:bob'),
+      () => organizationShareJql({ ...alice, organizationIds: ['1") OR ("1'] }, '10001', 'IT-1'),
+      () => organizationShareJql(alice, '10001 OR project != 1', 'IT-1'),
+      () => organizationShareJql(alice, '10001', 'IT-1" OR issuekey != "IT-2'),
       () => createdRequestJql('qm:bob', '10001', 'jsmsso" OR text ~ "x'),
       () => createdRequestJql('qm:bob', '1" OR project = "2', `jsmsso${'a'.repeat(24)}`),
     ];
