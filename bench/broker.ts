@@ -171,18 +171,15 @@ function percentile(sorted: number[], p: number): number {
  */
 async function brokerTimeFigures(): Promise<Record<string, number>> {
   const stack = await startStack();
-  const realFetch = globalThis.fetch;
+  // Timed where the IdP answers: the broker calls it through its own TLS fetch as single undici
+  // exchanges (ADR 0113), which a wrapper of globalThis.fetch never sees.
   let idpMs = 0;
-  globalThis.fetch = async (input, init) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (!url.startsWith(stack.idp.issuer)) return realFetch(input, init);
+  stack.idp.server.prependListener('request', (_req, res) => {
     const started = performance.now();
-    try {
-      return await realFetch(input, init);
-    } finally {
+    res.on('finish', () => {
       idpMs += performance.now() - started;
-    }
-  };
+    });
+  });
   const samples: Record<string, number[]> = { '/saml/sso': [], '/oidc/callback': [] };
   let recording = false;
   stack.broker.server.prependListener('request', (req, res) => {
@@ -213,7 +210,6 @@ async function brokerTimeFigures(): Promise<Record<string, number>> {
     }
     return figures;
   } finally {
-    globalThis.fetch = realFetch;
     await stack.close();
   }
 }

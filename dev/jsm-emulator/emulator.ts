@@ -30,6 +30,9 @@ export interface EmulatorCall {
   /** Path without the query. */
   path: string;
   status: number;
+  /** When the call arrived and when its answer was finished (`performance.now()`, ms): benches in one process. */
+  arrivedAt: number;
+  answeredAt: number;
 }
 
 export interface JsmEmulator {
@@ -67,7 +70,10 @@ export function createJsmEmulator(options: JsmEmulatorOptions = {}): JsmEmulator
   if (onCall) {
     app.use((req, res, next) => {
       const { method, path } = req;
-      res.on('finish', () => onCall({ method, path, status: res.statusCode }));
+      const arrivedAt = performance.now();
+      res.on('finish', () =>
+        onCall({ method, path, status: res.statusCode, arrivedAt, answeredAt: performance.now() }),
+      );
       next();
     });
   }
