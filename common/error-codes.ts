@@ -89,7 +89,7 @@ export const SAML_CODES = {
   SAML_RELAY_STATE_TOO_LONG: 'RelayState longer than the 80 bytes the bindings allow (3.4.3)',
   SAML_SIGNATURE_MISSING: 'Required signature absent (stripped)',
   SAML_SIGNATURE_INVALID:
-    'Signature does not verify with a configured certificate; malformed Signature (several SignedInfo, comments inside)',
+    'Signature does not verify with a configured certificate; malformed Signature (several SignedInfo, comments inside, an element other than the ds ones expected where it is, an empty DigestValue or SignatureValue), or one xml-crypto cannot read',
   SAML_SIGNATURE_ALGORITHM_FORBIDDEN: 'Algorithm / transform / c14n not on the allow-list',
   SAML_SIGNATURE_REFERENCE_INVALID:
     'Not exactly one Reference to `#ID` of the element; several Signatures; signature covers another element',

@@ -17,7 +17,15 @@ import {
 import { toCertificatePem, trustedKeys } from './certificates.js';
 import { SamlError } from './errors.js';
 import { NS } from './namespaces.js';
-import { attribute, childElements, isElement, optionalChild, parseSamlXml, serializeXml } from './xml.js';
+import {
+  attribute,
+  childElements,
+  isElement,
+  isNamed,
+  optionalChild,
+  parseSamlXml,
+  serializeXml,
+} from './xml.js';
 
 // xml-crypto resolves a Reference URI against any attribute with one of these local names.
 const ID_ATTRIBUTE_NAMES = new Set(['ID', 'Id', 'id']);
@@ -34,10 +42,14 @@ const ID_ATTRIBUTE_NAMES = new Set(['ID', 'Id', 'id']);
  *   SAML_SIGNATURE_REFERENCE_INVALID);
  * - the Signature is plain: one SignedInfo, one SignatureValue, no comment or processing
  *   instruction anywhere in it (CVE-2025-29774/29775 shapes) (SAML_SIGNATURE_INVALID);
+ * - Signature, SignedInfo, Reference and Transforms hold only their ds children, in the schema's
+ *   order, and DigestValue and SignatureValue are non-empty text: xml-crypto finds these parts by
+ *   local name in any namespace, so anything else could be read as one of them (SAML_SIGNATURE_INVALID);
  * - algorithms are allow-listed: exc-c14n, rsa/ecdsa-sha256+, sha256+ digests, transforms only
  *   enveloped-signature and exc-c14n (SAML_SIGNATURE_ALGORITHM_FORBIDDEN);
  * - exactly one Reference, whose URI is `#` + the element's ID (SAML_SIGNATURE_REFERENCE_INVALID);
- * - the signature verifies with one of `certificatesPem`; KeyInfo is ignored (SAML_SIGNATURE_INVALID).
+ * - the signature verifies with one of `certificatesPem`; KeyInfo is ignored; whatever xml-crypto
+ *   throws while loading or checking it is this refusal too, never an internal error (SAML_SIGNATURE_INVALID).
  *
  * `onlyAlgorithm`, when given, is the one signature algorithm accepted (a peer configured for
  * ecdsa-sha256 accepts no RSA signature, even from a trusted RSA certificate, and vice versa).
@@ -64,8 +76,14 @@ export function verifyEnvelopedSignature(
   const signature = signatures[0]!;
   assertPlainSignature(signature);
   assertSignedInfo(requiredSignaturePart(signature, 'SignedInfo'), id, onlyAlgorithm);
+  assertDsChildren(signature, [
+    ['SignedInfo', 1, 1],
+    ['SignatureValue', 1, 1],
+    ['KeyInfo', 0, 1],
+  ]);
 
   const xml = serializeXml(doc);
+  let failure: unknown;
   for (const key of keys) {
     const verifier = new SignedXml({
       publicCert: key.export({ type: 'spki', format: 'pem' }),
@@ -73,19 +91,23 @@ export function verifyEnvelopedSignature(
     });
     verifier.SignatureAlgorithms = xmlCryptoSignatureAlgorithms();
     verifier.HashAlgorithms = xmlCryptoHashAlgorithms();
-    verifier.loadSignature(signature as unknown as Parameters<typeof verifier.loadSignature>[0]);
+    // Loading reads the Signature as the sender wrote it: a shape xml-crypto cannot read is thrown
+    // here as a plain Error, and is this message's fault, like a signature that does not verify.
     let valid = false;
     try {
+      verifier.loadSignature(signature as unknown as Parameters<typeof verifier.loadSignature>[0]);
       valid = verifier.checkSignature(xml);
-    } catch {
-      valid = false;
+    } catch (err) {
+      failure = err;
     }
     if (!valid) continue;
     const signed = verifier.getSignedReferences();
     if (signed.length !== 1) break;
     return signedElement(signed[0]!, element, id);
   }
-  throw new SamlError('SAML_SIGNATURE_INVALID', `the signature of ${element.localName} does not verify`);
+  throw new SamlError('SAML_SIGNATURE_INVALID', `the signature of ${element.localName} does not verify`, {
+    cause: failure,
+  });
 }
 
 function assertUniqueIds(doc: Document): void {
@@ -104,6 +126,61 @@ function assertUniqueIds(doc: Document): void {
   walk(doc);
 }
 
+/** A ds child the schema allows: its local name and how many times it may occur. */
+type DsPart = readonly [localName: string, min: number, max: number];
+
+/**
+ * `parent`'s element children are exactly `parts`, in order, all in the ds namespace: nothing else
+ * (another namespace, an unknown ds element, one too many) for xml-crypto to read by local name.
+ */
+function assertDsChildren(parent: Element, parts: readonly DsPart[]): void {
+  const children = Array.from(parent.childNodes).filter(isElement);
+  let next = 0;
+  for (const [localName, min, max] of parts) {
+    let count = 0;
+    while (count < max && next < children.length && isNamed(children[next], NS.dsig, localName)) {
+      count++;
+      next++;
+    }
+    if (count < min) {
+      throw new SamlError(
+        'SAML_SIGNATURE_INVALID',
+        `the ${parent.localName} has no ${localName} in its place`,
+      );
+    }
+  }
+  const extra = children[next];
+  if (extra) {
+    throw new SamlError(
+      'SAML_SIGNATURE_INVALID',
+      `the ${parent.localName} holds an unexpected ${extra.localName} (${extra.namespaceURI ?? 'no namespace'})`,
+    );
+  }
+}
+
+/**
+ * An algorithm element holds no element but exclusive c14n's InclusiveNamespaces (xml-crypto takes
+ * the first SignatureMethod or CanonicalizationMethod below the Signature, at any depth).
+ */
+function assertAlgorithmChildren(method: Element): void {
+  for (const child of Array.from(method.childNodes).filter(isElement)) {
+    if (child.namespaceURI !== EXC_C14N || child.localName !== 'InclusiveNamespaces') {
+      throw new SamlError(
+        'SAML_SIGNATURE_INVALID',
+        `the ${method.localName} holds an unexpected ${child.localName} (${child.namespaceURI ?? 'no namespace'})`,
+      );
+    }
+  }
+}
+
+/** DigestValue and SignatureValue: base64 text, never empty, never an element. */
+function assertValueText(value: Element): void {
+  const text = Array.from(value.childNodes);
+  if (!text.every((n) => n.nodeType === n.TEXT_NODE) || (value.textContent ?? '').trim() === '') {
+    throw new SamlError('SAML_SIGNATURE_INVALID', `the ${value.localName} is not a non-empty value`);
+  }
+}
+
 function assertPlainSignature(signature: Element): void {
   const walk = (node: Node): void => {
     for (const child of Array.from(node.childNodes)) {
@@ -117,7 +194,7 @@ function assertPlainSignature(signature: Element): void {
     }
   };
   walk(signature);
-  requiredSignaturePart(signature, 'SignatureValue');
+  assertValueText(requiredSignaturePart(signature, 'SignatureValue'));
 }
 
 function requiredSignaturePart(parent: Element, localName: string): Element {
@@ -132,12 +209,21 @@ function assertSignedInfo(
   id: string,
   onlyAlgorithm: SignatureAlgorithmUri | undefined,
 ): void {
-  const c14n = attribute(requiredSignaturePart(signedInfo, 'CanonicalizationMethod'), 'Algorithm');
+  const c14nMethod = requiredSignaturePart(signedInfo, 'CanonicalizationMethod');
+  const c14n = attribute(c14nMethod, 'Algorithm');
   if (!c14n || !CANONICALIZATION_ALGORITHMS.includes(c14n)) forbidden('canonicalization', c14n);
-  const signatureMethod = attribute(requiredSignaturePart(signedInfo, 'SignatureMethod'), 'Algorithm');
+  const signatureMethodElement = requiredSignaturePart(signedInfo, 'SignatureMethod');
+  const signatureMethod = attribute(signatureMethodElement, 'Algorithm');
   if (!isSignatureAlgorithm(signatureMethod)) forbidden('signature', signatureMethod);
   if (onlyAlgorithm !== undefined && signatureMethod !== onlyAlgorithm)
     forbidden('signature', signatureMethod);
+  assertAlgorithmChildren(c14nMethod);
+  assertAlgorithmChildren(signatureMethodElement);
+  assertDsChildren(signedInfo, [
+    ['CanonicalizationMethod', 1, 1],
+    ['SignatureMethod', 1, 1],
+    ['Reference', 1, Number.POSITIVE_INFINITY],
+  ]);
   const references = childElements(signedInfo, NS.dsig, 'Reference');
   if (references.length !== 1) {
     throw new SamlError('SAML_SIGNATURE_REFERENCE_INVALID', 'the signature must have exactly one Reference');
@@ -160,9 +246,19 @@ function assertSignedInfo(
   if (transformUris[0] !== ENVELOPED_SIGNATURE || transformUris.length > 2) {
     forbidden('transform chain', transformUris.join(' '));
   }
-  const digest = attribute(requiredSignaturePart(reference, 'DigestMethod'), 'Algorithm');
+  const digestMethod = requiredSignaturePart(reference, 'DigestMethod');
+  const digest = attribute(digestMethod, 'Algorithm');
   if (!isDigestAlgorithm(digest)) forbidden('digest', digest);
-  requiredSignaturePart(reference, 'DigestValue');
+  assertValueText(requiredSignaturePart(reference, 'DigestValue'));
+  assertDsChildren(reference, [
+    ['Transforms', 0, 1],
+    ['DigestMethod', 1, 1],
+    ['DigestValue', 1, 1],
+  ]);
+  assertAlgorithmChildren(digestMethod);
+  if (!transforms) return;
+  assertDsChildren(transforms, [['Transform', 1, Number.POSITIVE_INFINITY]]);
+  for (const transform of childElements(transforms, NS.dsig, 'Transform')) assertAlgorithmChildren(transform);
 }
 
 function forbidden(kind: string, uri: string | undefined): never {

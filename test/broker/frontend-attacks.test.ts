@@ -22,7 +22,7 @@ import {
 
 const NAMEID_PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 
-import { HEADER_ATTACKS } from '../saml/message-attacks.js';
+import { HEADER_ATTACKS, UNLOADABLE_SIGNATURES } from '../saml/message-attacks.js';
 
 /** Each attack on the SAML frontend is sent for real and must be refused with its reason code. */
 
@@ -517,6 +517,24 @@ describe('broker: SAML frontend refuses attacks', () => {
       'SAML_SIGNATURE_INVALID',
     );
   });
+
+  for (const shape of UNLOADABLE_SIGNATURES) {
+    it(`refuses a POST AuthnRequest whose signature has ${shape.has}: 400 SAML_SIGNATURE_INVALID, no internal error (ADR 0228)`, async () => {
+      const xml = authnRequest(stack.broker.url);
+      const signed = signEnveloped(xml, {
+        id: /ID="([^"]+)"/.exec(xml)![1]!,
+        keyPem: stack.pki.portalKey,
+        certPem: stack.pki.portalCert,
+      });
+      const from = stack.broker.logs.length;
+      await expectRefusal(
+        await post({ SAMLRequest: Buffer.from(shape.tamper(signed)).toString('base64') }),
+        400,
+        'SAML_SIGNATURE_INVALID',
+      );
+      expect(stack.broker.logs.slice(from).map((l) => l['event'])).to.not.include('broker.internal_error');
+    });
+  }
 
   it('refuses a Redirect AuthnRequest signed with rsa-sha1', async () => {
     const query = signRedirectQuery('SAMLRequest', authnRequest(stack.broker.url), {

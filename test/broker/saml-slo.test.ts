@@ -8,6 +8,9 @@ import {
   inflateRedirectPayload,
   NS,
   parseSamlXml,
+  SOAP_CONTENT_TYPE,
+  SOAP_ENVELOPE_NS,
+  signEnveloped,
   signRedirectQuery,
   verifyRedirectSignature,
 } from '../../common/saml/index.js';
@@ -24,7 +27,11 @@ import {
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { readableText, wordsOutsideCatalogue } from '../../testkit/spoken-language.js';
-import { LOGOUT_REQUEST_ATTACKS, LOGOUT_RESPONSE_ATTACKS } from '../saml/message-attacks.js';
+import {
+  LOGOUT_REQUEST_ATTACKS,
+  LOGOUT_RESPONSE_ATTACKS,
+  UNLOADABLE_SIGNATURES,
+} from '../saml/message-attacks.js';
 import {
   answerAuthnRequest,
   answerLogoutRequest,
@@ -334,6 +341,42 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     const forged = signRedirectQuery('SAMLRequest', xml, { keyPem: pki.portalKey });
     await expectRefused(`${withSlo.broker.url}/saml/slo?${forged}`, 'SAML_SIGNATURE_INVALID');
   });
+
+  for (const shape of UNLOADABLE_SIGNATURES) {
+    it(`answers a SOAP fault SAML_SIGNATURE_INVALID (400), no internal error, to the IdP's SOAP LogoutRequest whose signature has ${shape.has} (ADR 0228)`, async () => {
+      const soapUrl = `${withSlo.broker.url}/saml/backchannel-logout/upstream`;
+      const idpKey = withSlo.idp.entitySetting as { privateKey: string; signingCert: string };
+      const soapRequest = (sessionIndex: string, tamper: (xml: string) => string) => {
+        const request = idpLogoutRequestUrl(withSlo.idp, withSlo.sp, {
+          nameId: 'nobody@example.test',
+          sessionIndex,
+        });
+        const xml = inflateRedirectPayload(new URL(request.url).searchParams.get('SAMLRequest')!)
+          .replace(/^<\?xml[^>]*\?>/, '')
+          .replace(/Destination="[^"]*"/, `Destination="${soapUrl}"`);
+        const signed = signEnveloped(xml, {
+          id: request.id,
+          keyPem: idpKey.privateKey,
+          certPem: idpKey.signingCert,
+        });
+        return fetch(soapUrl, {
+          method: 'POST',
+          headers: { 'content-type': SOAP_CONTENT_TYPE },
+          body: `<soap11:Envelope xmlns:soap11="${SOAP_ENVELOPE_NS}"><soap11:Body>${tamper(signed)}</soap11:Body></soap11:Envelope>`,
+        });
+      };
+      const from = withSlo.broker.logs.length;
+      const refused = await soapRequest('_soap-shape', shape.tamper);
+      const body = await refused.text();
+      expect(refused.status, body).to.equal(400);
+      expect(body).to.contain('<faultstring>SAML_SIGNATURE_INVALID</faultstring>');
+      expect(withSlo.broker.logs.slice(from).map((l) => l['event'])).to.not.include('broker.internal_error');
+      // The same request as the IdP signed it is answered: the refusal was the signature's shape.
+      const genuine = await soapRequest('_soap-genuine', (xml) => xml);
+      expect(genuine.status).to.equal(200);
+      expect(await genuine.text()).to.contain('LogoutResponse');
+    });
+  }
 
   for (const attack of LOGOUT_RESPONSE_ATTACKS) {
     it(`refuses an upstream LogoutResponse ${attack.sends}, and the genuine one still completes the logout: ${attack.reason}`, async () => {

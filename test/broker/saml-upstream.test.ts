@@ -12,6 +12,7 @@ import {
   signedStatusCodes,
   tenantFor,
 } from '../../testkit/broker-harness.js';
+import { UNLOADABLE_SIGNATURES } from '../saml/message-attacks.js';
 import { answerAuthnRequest, brokerAsSp, type UpstreamIdp, upstreamIdp } from './upstream-saml.js';
 
 /** portal (node-saml) -> broker -> upstream SAML IdP (samlify) -> broker -> portal. */
@@ -106,6 +107,23 @@ describe('broker: login through an upstream SAML IdP', () => {
       'SAML_IN_RESPONSE_TO_MISMATCH',
     );
   });
+
+  for (const shape of UNLOADABLE_SIGNATURES) {
+    it(`refuses an upstream Response whose signature has ${shape.has}: 400 SAML_SIGNATURE_INVALID, no internal error (ADR 0228)`, async () => {
+      const browser = new Browser();
+      const { sp, redirectUrl } = await startLogin(browser);
+      const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
+      const xml = shape.tamper(Buffer.from(upstream.samlResponse, 'base64').toString('utf8'));
+      const from = broker.logs.length;
+      const refused = await postToAcs(browser, Buffer.from(xml).toString('base64'), upstream.relayState);
+      expect(refused.status).to.equal(400);
+      expect(await refused.text()).to.contain('SAML_SIGNATURE_INVALID');
+      expect(broker.logs.slice(from).map((l) => l['event'])).to.not.include('broker.internal_error');
+      expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+        'SAML_SIGNATURE_INVALID',
+      );
+    });
+  }
 
   it('refuses an assertion whose bearer SubjectConfirmationData has a NotBefore (profiles 4.1.4.2), signing nobody in', async () => {
     const browser = new Browser();

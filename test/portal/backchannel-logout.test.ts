@@ -38,7 +38,7 @@ import {
 } from '../../testkit/portal-harness.js';
 import { connectedFlowStore } from '../../testkit/redis.js';
 import { xmlsecVerify } from '../../testkit/xmlsec.js';
-import { LOGOUT_REQUEST_ATTACKS } from '../saml/message-attacks.js';
+import { LOGOUT_REQUEST_ATTACKS, UNLOADABLE_SIGNATURES } from '../saml/message-attacks.js';
 
 /**
  * The broker's back-channel LogoutRequest over the SAML SOAP binding (ADR 0150): it ends the
@@ -458,6 +458,12 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
         );
       },
     ],
+    // Shapes xml-crypto threw on while loading: a refusal like any bad signature (ADR 0228).
+    ...UNLOADABLE_SIGNATURES.map((shape): [string, string, (index: string) => string] => [
+      `whose signature by the broker has ${shape.has}`,
+      'SAML_SIGNATURE_INVALID',
+      (index) => shape.tamper(signed(request(index))),
+    ]),
     // Another Version is answered with a signed status (above), not a fault.
     ...LOGOUT_REQUEST_ATTACKS.filter((a) => a.reason !== 'SAML_VERSION_UNSUPPORTED').map(
       (attack): [string, string, (index: string) => string] => [

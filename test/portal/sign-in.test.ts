@@ -15,6 +15,7 @@ import {
   useHarness,
 } from '../../testkit/portal-harness.js';
 import { editXml } from '../../testkit/saml-fixtures.js';
+import { UNLOADABLE_SIGNATURES } from '../saml/message-attacks.js';
 
 describe('portal SAML sign-in', () => {
   let h: Harness;
@@ -249,6 +250,25 @@ describe('portal SAML sign-in', () => {
     expect(res.status).to.equal(400);
     expect(reasons(h, from)).to.include('SAML_SIGNATURE_INVALID');
   });
+
+  for (const shape of UNLOADABLE_SIGNATURES) {
+    it(`refuses a Response whose signature by the broker has ${shape.has}: 400 SAML_SIGNATURE_INVALID, no internal error (ADR 0228)`, async () => {
+      const browser = new Browser(h.url);
+      const { requestId } = await startLogin(browser);
+      const genuine = Buffer.from(
+        brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }),
+        'base64',
+      ).toString('utf8');
+      const from = h.logs.length;
+      const res = await browser.post('/saml/acs', {
+        SAMLResponse: Buffer.from(shape.tamper(genuine)).toString('base64'),
+      });
+      expect(res.status).to.equal(400);
+      expect(reasons(h, from)).to.include('SAML_SIGNATURE_INVALID');
+      expect(reasons(h, from)).to.not.include('PORTAL_INTERNAL');
+      expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+    });
+  }
 
   it('sends only a relative return path after sign-in (open redirect)', async () => {
     const browser = new Browser(h.url);

@@ -1,3 +1,4 @@
+import type { Element } from '@xmldom/xmldom';
 import type { SamlErrorCode } from '../../common/saml/index.js';
 import { NS } from '../../common/saml/index.js';
 import { editXml } from '../../testkit/saml-fixtures.js';
@@ -94,4 +95,88 @@ function withIssuer(value: string | undefined): (xml: string) => string {
       if (value === undefined) root.removeChild(issuer);
       else issuer.textContent = value;
     });
+}
+
+/**
+ * A signature the right key made, reshaped afterwards where xml-crypto finds its parts by local name
+ * in any namespace (or reads a value it was not given): refused as SAML_SIGNATURE_INVALID, a 400
+ * like any signature that does not verify, never thrown on as an internal error (ADR 0228).
+ */
+export interface SignatureShape {
+  /** What the signature has, for the test name. */
+  has: string;
+  /** The signed message's XML, reshaped. */
+  tamper(signedXml: string): string;
+}
+
+/** The shapes xml-crypto threw a plain Error on while loading the signature: each endpoint's test. */
+export const UNLOADABLE_SIGNATURES: readonly SignatureShape[] = [
+  {
+    has: 'an empty DigestValue',
+    tamper: inSignature('DigestValue', (value) => {
+      value.textContent = '';
+    }),
+  },
+  {
+    has: 'a Reference of another namespace in SignedInfo',
+    tamper: inSignature('SignedInfo', (signedInfo) =>
+      signedInfo.appendChild(foreign(signedInfo, 'Reference')),
+    ),
+  },
+];
+
+/** Every shape verifyEnvelopedSignature refuses before xml-crypto reads it (test/saml/signature). */
+export const UNREADABLE_SIGNATURES: readonly SignatureShape[] = [
+  ...UNLOADABLE_SIGNATURES,
+  {
+    has: 'an empty SignatureValue',
+    tamper: inSignature('SignatureValue', (value) => {
+      value.textContent = '';
+    }),
+  },
+  {
+    has: 'a DigestMethod of another namespace first in the Reference',
+    tamper: inSignature('Reference', (reference) =>
+      reference.insertBefore(foreign(reference, 'DigestMethod'), reference.firstChild),
+    ),
+  },
+  {
+    has: 'a Transform of another namespace in Transforms',
+    tamper: inSignature('Transforms', (transforms) =>
+      transforms.appendChild(foreign(transforms, 'Transform')),
+    ),
+  },
+  {
+    has: 'a SignatureMethod of another namespace inside CanonicalizationMethod',
+    tamper: inSignature('CanonicalizationMethod', (method) => {
+      const inner = foreign(method, 'SignatureMethod');
+      inner.setAttribute('Algorithm', 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512');
+      method.appendChild(inner);
+    }),
+  },
+  {
+    has: 'an element of another namespace in the Signature',
+    tamper: inSignature('Signature', (signature) => signature.appendChild(foreign(signature, 'SignedInfo'))),
+  },
+  {
+    has: 'a ds:Object after its KeyInfo',
+    tamper: inSignature('Signature', (signature) =>
+      signature.appendChild(signature.ownerDocument!.createElementNS(NS.dsig, 'ds:Object')),
+    ),
+  },
+];
+
+/** Edits the message's first ds:`localName` (its Signature's, in a message signed once). */
+function inSignature(localName: string, edit: (element: Element) => void): (xml: string) => string {
+  return (xml) =>
+    editXml(xml, (root) => {
+      const element = root.getElementsByTagNameNS(NS.dsig, localName)[0];
+      if (!element) throw new Error(`the signed message has no ds:${localName}`);
+      edit(element);
+    });
+}
+
+/** An empty element named like a ds one, in another namespace. */
+function foreign(near: Element, localName: string): Element {
+  return near.ownerDocument!.createElementNS('urn:example:not-dsig', `x:${localName}`);
 }

@@ -10,6 +10,7 @@ import { makeKeyPair } from '../../testkit/keys.js';
 import { editXml, refusalCode } from '../../testkit/saml-fixtures.js';
 import { signatureTemplate, xmlsecSign, xmlsecVerify } from '../../testkit/xmlsec.js';
 import { applyXsw, XSW_VARIANTS, type XswVariant } from '../../testkit/xsw.js';
+import { UNREADABLE_SIGNATURES } from './message-attacks.js';
 
 const PORTAL_ACS = 'https://portal.example.test/saml/acs';
 const EVIL_ACS = 'https://evil.example.test/steal';
@@ -191,6 +192,31 @@ describe('verifyEnvelopedSignature', () => {
       '<ds:DigestValue><!--x-->$1</ds:DigestValue>',
     );
     expect(refusalCode(() => verifyRoot(xml))).to.equal('SAML_SIGNATURE_INVALID');
+  });
+
+  for (const shape of UNREADABLE_SIGNATURES) {
+    it(`refuses a signature with ${shape.has} as SAML_SIGNATURE_INVALID, not an internal error (ADR 0228)`, () => {
+      const xml = shape.tamper(signedRequest());
+      expect(xml).to.not.equal(signedRequest());
+      expect(refusalCode(() => verifyRoot(xml))).to.equal('SAML_SIGNATURE_INVALID');
+    });
+  }
+
+  it("accepts exclusive c14n's InclusiveNamespaces in its CanonicalizationMethod and Transform (xmlsec1 signs with them)", () => {
+    const inclusive =
+      '<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="saml"/>';
+    const template = authnRequest('_authn-1').replace(
+      '</saml:Issuer>',
+      `</saml:Issuer>${signatureTemplate('_authn-1')
+        .replace('xml-exc-c14n#"/>', `xml-exc-c14n#">${inclusive}</ds:CanonicalizationMethod>`)
+        .replace(
+          'xml-exc-c14n#"/></ds:Transforms>',
+          `xml-exc-c14n#">${inclusive}</ds:Transform></ds:Transforms>`,
+        )}`,
+    );
+    expect(template.split('InclusiveNamespaces').length).to.equal(3);
+    const signed = xmlsecSign(template, portal().keyPem, portal().certPem, AUTHN_REQUEST_NODE);
+    expect(verifyRoot(signed).getAttribute('ID')).to.equal('_authn-1');
   });
 
   it('refuses two Signature children', () => {
