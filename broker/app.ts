@@ -32,6 +32,7 @@ import {
   STATUS_REQUEST_UNSUPPORTED,
   STATUS_REQUESTER,
   signedRedirectUrl,
+  unverifiedIssuer,
 } from '../common/saml/index.js';
 import { createSealer } from '../common/sealer.js';
 import { createTlsFetch, outboundOptions } from '../common/tls/index.js';
@@ -799,6 +800,17 @@ export async function createBrokerApp(
   }
   for (const [path, candidates] of Object.entries(frontend))
     table.set(path, [...(table.get(path) ?? []), ...candidates]);
+  // The portal's LogoutRequest (its Issuer, read unverified, only routes it) is the frontend's before
+  // any backend is asked: a backend's claims may read its IdP's metadata, and the portal is answered
+  // whatever state that is in (core 3.7.2, ADR 0145 decision 2, ADR 0228).
+  table.set(own('/saml/slo'), [
+    {
+      method: 'GET',
+      claims: (request) => unverifiedIssuer(request.rawQuery, 'SAMLRequest') === settings.sp.entityId,
+      handle: (_req, res, request) => singleLogout(res, request.rawQuery),
+    },
+    ...(table.get(own('/saml/slo')) ?? []),
+  ]);
 
   async function dispatch(
     req: IncomingMessage,

@@ -1,25 +1,19 @@
-import type { Element } from '@xmldom/xmldom';
 import type { FlowStore } from '../../common/flowstore/index.js';
 import {
   acceptProtocolMessage,
   acceptRetriableLogoutRequest,
   type IdpMetadata,
-  inflateRedirectPayload,
   type LogoutResponseContent,
   logoutRequestSubject,
   logoutResponse,
   logoutSucceeded,
-  MAX_REQUEST_BYTES,
   type MessageBinding,
   type NameIdQualifiers,
-  NS,
-  parseSamlXml,
   type RetriableLogoutRequest,
   SamlError,
   SenderMessageRefused,
   signedSoapMessage,
 } from '../../common/saml/index.js';
-import { optionalChild, simpleText } from '../../common/saml/xml.js';
 
 /**
  * Single Logout messages between the broker (as SP) and an upstream SAML IdP (profiles 4.4): the
@@ -51,25 +45,6 @@ export interface SloEndpoint {
   url: string;
   now: Date;
   replay: FlowStore;
-}
-
-/**
- * The Issuer of a Redirect-binding message, read WITHOUT verification: only to pick whose
- * certificates will verify it. Undefined when it cannot be read (the normal checks then refuse it).
- */
-export function unverifiedIssuer(
-  rawQuery: string,
-  param: 'SAMLRequest' | 'SAMLResponse',
-): string | undefined {
-  try {
-    const message = new URLSearchParams(rawQuery).get(param);
-    if (!message) return undefined;
-    const doc = parseSamlXml(inflateRedirectPayload(message), { maxBytes: MAX_REQUEST_BYTES });
-    const issuer = optionalChild(doc.documentElement as unknown as Element, NS.assertion, 'Issuer');
-    return issuer ? simpleText(issuer) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 const fromIdp = (idp: IdpMetadata, endpoint: SloEndpoint) => ({

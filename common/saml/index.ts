@@ -55,6 +55,7 @@ export {
   refusalOutcome,
   SenderMessageRefused,
   UnsupportedVersion,
+  unverifiedIssuer,
 } from './protocol-message.js';
 export {
   type RedirectMessageParam,

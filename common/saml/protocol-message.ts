@@ -12,7 +12,7 @@ import {
   timeAttribute,
   useOnce,
 } from './checks.js';
-import { decodePostedMessage } from './deflate.js';
+import { decodePostedMessage, inflateRedirectPayload } from './deflate.js';
 import { SamlError } from './errors.js';
 import type { LogoutOutcome } from './messages.js';
 import {
@@ -53,6 +53,25 @@ const SKEW_MS = MAX_CLOCK_SKEW_SECONDS * 1000;
 const MAX_RELAY_STATE_BYTES = 80;
 /** A request or logout message is a few kilobytes; anything much larger is an attack. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
+
+/**
+ * The Issuer of a Redirect-binding message, read WITHOUT verification: only to pick whose
+ * certificates will verify it. Undefined when it cannot be read (the normal checks then refuse it).
+ */
+export function unverifiedIssuer(
+  rawQuery: string,
+  param: 'SAMLRequest' | 'SAMLResponse',
+): string | undefined {
+  try {
+    const message = new URLSearchParams(rawQuery).get(param);
+    if (!message) return undefined;
+    const doc = parseSamlXml(inflateRedirectPayload(message), { maxBytes: MAX_REQUEST_BYTES });
+    const issuer = optionalChild(doc.documentElement!, NS.assertion, 'Issuer');
+    return issuer ? simpleText(issuer) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 type ProtocolMessageType = 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse';
 

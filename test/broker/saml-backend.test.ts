@@ -6,7 +6,7 @@ import type { IdentityProviderSpec } from '../../common/config/tenant.generated.
 import { JsmSsoError } from '../../common/errors.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { createLogger } from '../../common/log.js';
-import { NS, type SamlError, verifyRedirectSignature } from '../../common/saml/index.js';
+import { NS, type SamlError, signRedirectQuery, verifyRedirectSignature } from '../../common/saml/index.js';
 import { createSealer } from '../../common/sealer.js';
 import { createHostLookup, createTlsFetch } from '../../common/tls/index.js';
 import { makeKeyPair } from '../../testkit/keys.js';
@@ -313,6 +313,26 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
     });
     return { response: new Response(body, { headers }), pulled: () => pulled };
   }
+
+  it('claims no LogoutRequest at the shared /saml/slo while its metadata cannot be read: the next party is asked instead of a 502 (ADR 0228)', async () => {
+    const sloClaims = (backend: Backend) => {
+      const endpoint = backend.services.find((s) => s.path === '/saml/slo')!;
+      return (issuer: string) => {
+        const xml =
+          `<samlp:LogoutRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="_claims" Version="2.0" IssueInstant="${new Date().toISOString()}">` +
+          `<saml:Issuer>${issuer}</saml:Issuer><saml:NameID>carol@example.test</saml:NameID></samlp:LogoutRequest>`;
+        return endpoint.claims({
+          rawQuery: signRedirectQuery('SAMLRequest', xml, { keyPem: spKey().keyPem }),
+        });
+      };
+    };
+    const down = sloClaims(
+      backendWithMetadataAt(UPSTREAM_ENTITY_ID, () => new Response('down', { status: 503 })),
+    );
+    expect(await down('https://portal.example.test/saml/metadata'), "the portal's").to.equal(false);
+    expect(await down(UPSTREAM_ENTITY_ID), 'its own, unknowable now').to.equal(false);
+    expect(await sloClaims(backendWithMetadataAt(UPSTREAM_ENTITY_ID))(UPSTREAM_ENTITY_ID)).to.equal(true);
+  });
 
   it('stops reading metadata at 1 MiB and refuses it (a hostile or broken metadataUrl cannot fill memory)', async () => {
     const huge = endlessMetadata(256 * 1024 * 1024);

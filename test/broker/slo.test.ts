@@ -307,3 +307,31 @@ describe('broker: Single Logout', () => {
     expect(await response.text()).to.contain('LOGOUT_STATE_UNKNOWN');
   });
 });
+
+describe('broker: Single Logout while an upstream SAML IdP’s metadata cannot be read (core 3.7.2, ADR 0228)', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack(undefined, (spec) => {
+      spec['identityProviders'][0].emailDomains = ['acme.test'];
+      spec['identityProviders'].push({
+        name: 'upstream',
+        saml: { metadataUrl: 'https://127.0.0.1:1/saml-metadata' },
+        emailTrust: 'asserted',
+        emailDomains: ['partner.test'],
+      });
+    });
+  });
+  after(async () => stack.close());
+
+  it('answers the portal’s LogoutRequest with a signed LogoutResponse, not SAML_METADATA_UNAVAILABLE: the portal’s is the frontend’s before any IdP is asked', async () => {
+    const response = await logoutOfUnknownSession(stack, 'rs-down');
+    expect(response.status, await response.clone().text()).to.equal(302);
+    const location = response.headers.get('location')!;
+    expect(location.startsWith(`${PORTAL_URL}/saml/slo?SAMLResponse=`), location).to.equal(true);
+    const message = verifyRedirectSignature(new URL(location).search.slice(1), 'SAMLResponse', [
+      stack.pki.brokerCert,
+    ]);
+    expect(logoutSucceeded(parseSamlXml(message.xml).documentElement as unknown as Element)).to.equal(true);
+    expect(message.relayState).to.equal('rs-down');
+  });
+});
