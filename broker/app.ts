@@ -613,16 +613,26 @@ export async function createBrokerApp(
       const outcome = { versionMismatch: err.cause.secondLevelStatus };
       return redirect(res, logoutResponseUrl(answering(err.messageId, err.relayState), outcome));
     }
+    const portalLogout = {
+      requestId: request.id,
+      ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
+    };
+    // Core 3.7.3.1: naming no SessionIndex asks for every session of the person. The broker keeps no
+    // index of sessions by the NameID it gave the portal, so it ends none and says so (ADR 0228); the
+    // portal names its one session always.
+    if (request.sessionIndexes.length === 0) {
+      logger.info(
+        { event: 'broker.logout', initiator: 'portal', result: 'partial', cause: 'no_session_index' },
+        "the portal's LogoutRequest named no SessionIndex: no session of the person could be found",
+      );
+      return redirect(res, logoutResponseUrl(portalLogout, 'partial'));
+    }
     // Core 3.7.3.2: a SessionIndex ends a session only of the person the NameID names. A session
     // saved before the hash was kept (no nameIdHash) ends by its index alone until it expires.
     const named = portalNameIdHash(request.nameId);
     const owned = (s: LoginSession) => s.nameIdHash === undefined || s.nameIdHash === named;
     const sessions = await Promise.all(request.sessionIndexes.map((index) => state.endSession(index, owned)));
     const session = sessions.find((s) => s !== undefined);
-    const portalLogout = {
-      requestId: request.id,
-      ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
-    };
     const backend = session ? backends.get(session.idp) : undefined;
     if (session && backend) {
       const logoutId = newToken();

@@ -202,6 +202,35 @@ describe('broker: Single Logout', () => {
     expect(await sessionLives(browser, profile), "alice's session still leads to the IdP").to.equal(true);
   });
 
+  it('answers a portal LogoutRequest naming her and no SessionIndex PartialLogout, not Success: it finds none of her sessions to end (core 3.7.3.1, ADR 0228)', async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(browser);
+    const noSessionIndex = logoutRequest('_none').replace(
+      '<samlp:SessionIndex>_none</samlp:SessionIndex>',
+      '',
+    );
+    expect(noSessionIndex).to.not.contain('SessionIndex');
+    const query = signRedirectQuery('SAMLRequest', noSessionIndex, {
+      keyPem: stack.pki.portalKey,
+      relayState: 'rs-all',
+    });
+    const answer = await fetch(`${stack.broker.url}/saml/slo?${query}`, { redirect: 'manual' });
+    expect(answer.status).to.equal(302);
+    const { codes, relayState } = verifiedLogoutResponse(answer.headers.get('location')!);
+    expect(codes).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Success',
+      'urn:oasis:names:tc:SAML:2.0:status:PartialLogout',
+    ]);
+    expect(relayState).to.equal('rs-all');
+    expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.logout')).to.include({
+      initiator: 'portal',
+      result: 'partial',
+      cause: 'no_session_index',
+    });
+    // Nothing was ended, as the answer says: her own sign-out still finds her session.
+    expect(await sessionLives(browser, profile), 'her session still leads to the IdP').to.equal(true);
+  });
+
   it('ends a session asserted with a transient NameID by the LogoutRequest that names it back', async () => {
     const portal = portalSp(stack.broker.url, stack.pki, { nameIdFormat: NAMEID_TRANSIENT });
     const browser = new Browser();
