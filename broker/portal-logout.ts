@@ -5,6 +5,7 @@ import {
   acceptProtocolMessage,
   logoutRequest,
   logoutSucceeded,
+  MAX_MESSAGE_AGE_SECONDS,
   MAX_REQUEST_BYTES,
   SOAP_ACTION,
   SOAP_CONTENT_TYPE,
@@ -64,10 +65,13 @@ export function portalLogoutSender(options: {
   const { settings, fetch, store, now } = options;
   const { sp } = settings;
   return async (subject) => {
+    const issuedAt = now();
     const request = logoutRequest({
       issuer: settings.entityId,
       destination: sp.sloUrl,
-      now: now(),
+      now: issuedAt,
+      // Core 3.7.3.2: the session authority sets it. As long as the portal takes the IssueInstant.
+      notOnOrAfter: new Date(issuedAt.getTime() + MAX_MESSAGE_AGE_SECONDS * 1000),
       ...subject,
     });
     const envelope = signedSoapMessage(request, {

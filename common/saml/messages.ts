@@ -58,6 +58,11 @@ export interface LogoutRequestContent extends MessageHeader {
   /** Repeated as the IdP asserted them, so that the NameID strongly matches (profiles 4.4.4.1). */
   nameIdQualifiers?: NameIdQualifiers | undefined;
   sessionIndex?: string | undefined;
+  /**
+   * When the request expires (core 3.7.1); a session authority asking a participant to log out MUST
+   * set it (core 3.7.3.2), as the broker does toward the portal.
+   */
+  notOnOrAfter?: Date | undefined;
 }
 
 export interface LogoutResponseContent extends Omit<MessageHeader, 'destination'> {
@@ -120,6 +125,7 @@ export function authnRequest(content: AuthnRequestContent): BuiltMessage {
 
 export function logoutRequest(content: LogoutRequestContent): BuiltMessage {
   const { doc, root, id } = protocolMessage('LogoutRequest', content);
+  if (content.notOnOrAfter) root.setAttribute('NotOnOrAfter', samlInstant(content.notOnOrAfter));
   const nameId = child(root, NS.assertion, 'saml:NameID', content.nameId);
   if (content.nameIdFormat) nameId.setAttribute('Format', content.nameIdFormat);
   const qualifiers = content.nameIdQualifiers ?? {};

@@ -3,11 +3,18 @@ import { createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { CompactEncrypt, exportSPKI, importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { BACKCHANNEL_SLOTS_PER_PERSON } from '../../broker/flows.js';
+import { portalLogoutSender } from '../../broker/portal-logout.js';
+import type { BrokerSettings } from '../../broker/settings.js';
 import { checkTenant } from '../../common/config/load.js';
+import type { JsmSsoError } from '../../common/errors.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { HOP_SIGNATURE_ALGORITHMS, MAX_MESSAGE_AGE_SECONDS, parseSamlXml } from '../../common/saml/index.js';
+import { soapBodyMessage } from '../../common/saml/soap-binding.js';
+import type { TlsFetch } from '../../common/tls/index.js';
 import { type DevIdp, newSigningKey } from '../../dev/idp/provider.js';
 import { type BrokerUnderTest, type Browser, brokerReplica, oidcIdp } from '../../testkit/broker-harness.js';
 import { type HoldingStore, holdingStore } from '../../testkit/holding-store.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 import { type LocalRedis, startLocalRedis, whileStalled } from '../../testkit/local-redis.js';
 import { type OidcLogoutChain, startOidcLogoutChain } from '../../testkit/oidc-logout-chain.js';
 import { TEST_PLACEMENT, tenantAt, withHost } from '../../testkit/pool.js';
@@ -637,5 +644,48 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
       expect((await post(token)).status).to.equal(200);
       expect(await portalPage(browser)).to.equal(303);
     });
+  });
+});
+
+describe("broker: the LogoutRequest it sends the portal over SOAP (the broker as the portal's session authority)", () => {
+  it('sets NotOnOrAfter, as far ahead as the portal takes its IssueInstant (core 3.7.3.2, ADR 0228)', async () => {
+    const key = makeKeyPair('broker.example.test');
+    const store = new MemoryFlowStore();
+    const issuedAt = new Date('2030-05-01T12:00:00.000Z');
+    let sent = '';
+    const send = portalLogoutSender({
+      settings: {
+        entityId: 'https://broker.example.test/saml/metadata',
+        sloUrl: 'https://broker.example.test/saml/slo',
+        signingKeyPem: key.keyPem,
+        signingCertPem: key.certPem,
+        signing: { algorithm: HOP_SIGNATURE_ALGORITHMS['rsa-sha256'] },
+        sp: {
+          entityId: 'https://portal.example.test/saml/metadata',
+          sloUrl: 'https://portal.example.test/saml/slo',
+          certificatesPem: [key.certPem],
+        },
+      } as unknown as BrokerSettings,
+      // The portal's answer is not what is under test: a failure, so that only the request is read.
+      fetch: (async (_url: string, init: { body: string }) => {
+        sent = init.body;
+        return new Response('down', { status: 503 });
+      }) as unknown as TlsFetch,
+      store,
+      now: () => issuedAt,
+      timeoutMs: 1000,
+    });
+    const refused = await send({ nameId: 'alice@acme.test', sessionIndex: '_s1' }).then(
+      () => undefined,
+      (err: JsmSsoError) => err.code,
+    );
+    await store.close();
+    expect(refused).to.equal('PORTAL_LOGOUT_UNCONFIRMED');
+    const request = soapBodyMessage(parseSamlXml(sent));
+    expect(request.localName).to.equal('LogoutRequest');
+    expect(request.getAttribute('IssueInstant')).to.equal('2030-05-01T12:00:00.000Z');
+    expect(request.getAttribute('NotOnOrAfter')).to.equal(
+      new Date(issuedAt.getTime() + MAX_MESSAGE_AGE_SECONDS * 1000).toISOString(),
+    );
   });
 });
