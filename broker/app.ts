@@ -563,6 +563,9 @@ export async function createBrokerApp(
       now: issuedAt,
       lifetimeSeconds: settings.assertionLifetimeSeconds,
       ...(subject.authnContextClassRef ? { authnContextClassRef: subject.authnContextClassRef } : {}),
+      ...(subject.authenticatingAuthorities
+        ? { authenticatingAuthorities: subject.authenticatingAuthorities }
+        : {}),
       ...(subject.proxyRestriction ? { proxyRestriction: subject.proxyRestriction } : {}),
     });
     const session: LoginSession = {

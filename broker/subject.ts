@@ -21,6 +21,12 @@ export interface AuthenticatedSubject {
   emailVerified: boolean;
   /** How the user authenticated (OIDC `acr`, SAML AuthnContextClassRef). */
   authnContextClassRef?: string;
+  /**
+   * Who authenticated the user, the IdP the broker sent them to last: that IdP's SAML entityID (after
+   * the AuthenticatingAuthority values of its own assertion, when it proxied too), its OIDC issuer, or
+   * a plain OAuth 2.0 server's identifier. The broker's assertion names them (core 3.4.1.5.1).
+   */
+  authenticatingAuthorities?: readonly string[];
   /** When the user authenticated at the IdP. */
   authTime?: Date;
   /**

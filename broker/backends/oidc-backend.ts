@@ -249,6 +249,9 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       if (pending.authenticatedAfter !== undefined)
         checkFreshAuthentication(tokens, pending.authenticatedAfter);
       const { subject, logout } = await protocol.identify(c, tokens);
+      // The IdP the person was sent to (core 3.4.1.5.1): the OIDC issuer, or the plain OAuth 2.0
+      // server's stand-in identifier (its authorization endpoint's origin).
+      subject.authenticatingAuthorities = [metadataOf(c).issuer];
       const backchannelKeys = verifyLogoutToken ? backchannelKeysOf(tokens, sessionKeys) : undefined;
       return {
         subject,

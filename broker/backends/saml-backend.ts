@@ -485,6 +485,8 @@ export function subjectFrom(idp: string, assertion: ValidatedAssertion): Authent
     emailVerified: isXsBooleanTrue(assertion.attributes['email_verified']),
   };
   if (assertion.authnContextClassRef) subject.authnContextClassRef = assertion.authnContextClassRef;
+  // Core 3.4.1.5.1: the IdP the broker referred the person to, after those its own assertion named.
+  subject.authenticatingAuthorities = [...assertion.authenticatingAuthorities, assertion.issuer];
   if (assertion.authnInstant) subject.authTime = assertion.authnInstant;
   return subject;
 }

@@ -44,6 +44,11 @@ export interface ResponseContent {
   attributes: ReadonlyArray<{ name: string; values: readonly string[] }>;
   sessionIndex: string;
   authnContextClassRef?: string;
+  /**
+   * AuthenticatingAuthority values, in order (core 3.4.1.5.1: a proxying IdP names the IdP it
+   * referred the presenter to, after any its assertion named).
+   */
+  authenticatingAuthorities?: readonly string[];
   authnInstant: Date;
   now: Date;
   lifetimeSeconds: number;
@@ -56,6 +61,13 @@ function proxyRestrictionXml(restriction: ProxyRestriction | undefined): string 
   const count = restriction.count === undefined ? '' : ` Count="${restriction.count}"`;
   const audiences = restriction.audiences.map((a) => `<saml:Audience>${text(a)}</saml:Audience>`).join('');
   return `<saml:ProxyRestriction${count}>${audiences}</saml:ProxyRestriction>`;
+}
+
+/** Schema order in AuthnContext: AuthnContextClassRef, AuthnContextDecl(Ref), AuthenticatingAuthority*. */
+function authenticatingAuthoritiesXml(authorities: readonly string[] | undefined): string {
+  return (authorities ?? [])
+    .map((authority) => `<saml:AuthenticatingAuthority>${text(authority)}</saml:AuthenticatingAuthority>`)
+    .join('');
 }
 
 export interface IssuedResponse {
@@ -84,7 +96,7 @@ export async function issueSignedResponse(
     `<saml:Subject><saml:NameID Format="${attr(content.nameIdFormat)}">${text(content.nameId)}</saml:NameID>` +
     `<saml:SubjectConfirmation Method="${BEARER}"><saml:SubjectConfirmationData InResponseTo="${inResponseTo}" NotOnOrAfter="${notOnOrAfter}" Recipient="${acs}"></saml:SubjectConfirmationData></saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${text(content.audience)}</saml:Audience></saml:AudienceRestriction>${proxyRestrictionXml(content.proxyRestriction)}</saml:Conditions>` +
-    `<saml:AuthnStatement AuthnInstant="${samlInstant(content.authnInstant)}" SessionIndex="${attr(content.sessionIndex)}"><saml:AuthnContext><saml:AuthnContextClassRef>${text(content.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED)}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>` +
+    `<saml:AuthnStatement AuthnInstant="${samlInstant(content.authnInstant)}" SessionIndex="${attr(content.sessionIndex)}"><saml:AuthnContext><saml:AuthnContextClassRef>${text(content.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED)}</saml:AuthnContextClassRef>${authenticatingAuthoritiesXml(content.authenticatingAuthorities)}</saml:AuthnContext></saml:AuthnStatement>` +
     attributeStatement(content.attributes) +
     '</saml:Assertion>';
   const assertionSignature = await envelopedSignature(

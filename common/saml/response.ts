@@ -63,6 +63,8 @@ export interface ValidatedAssertion {
   /** Attribute Name -> its text values (values with element content are skipped). */
   attributes: Record<string, string[]>;
   authnContextClassRef?: string;
+  /** The AuthenticatingAuthority values of its AuthnContext, in order (the IdPs it proxied to). */
+  authenticatingAuthorities: string[];
   authnInstant?: Date;
   /** The earliest end of validity of the assertion and its bearer confirmation. */
   notOnOrAfter: Date;
@@ -374,14 +376,19 @@ function checkWindow(notBefore: number | undefined, notOnOrAfter: number | undef
 function readAuthnStatement(
   assertion: Element,
   ctx: Context,
-): { sessionIndex?: string; authnContextClassRef?: string; authnInstant?: Date } {
+): {
+  sessionIndex?: string;
+  authnContextClassRef?: string;
+  authenticatingAuthorities: string[];
+  authnInstant?: Date;
+} {
   const statements = childElements(assertion, NS.assertion, 'AuthnStatement');
   if (statements.length === 0)
     throw new SamlError('SAML_AUTHN_STATEMENT_MISSING', 'the assertion has no AuthnStatement');
   const statement = statements[0]!;
   const sessionEnd = instant(statement, 'SessionNotOnOrAfter');
   checkWindow(undefined, sessionEnd, ctx);
-  const out: { sessionIndex?: string; authnContextClassRef?: string; authnInstant?: Date } = {};
+  const out: ReturnType<typeof readAuthnStatement> = { authenticatingAuthorities: [] };
   const sessionIndex = attribute(statement, 'SessionIndex');
   if (sessionIndex) out.sessionIndex = sessionIndex;
   const authnInstant = instant(statement, 'AuthnInstant');
@@ -389,6 +396,11 @@ function readAuthnStatement(
   const context = optionalChild(statement, NS.assertion, 'AuthnContext');
   const classRef = context ? optionalChild(context, NS.assertion, 'AuthnContextClassRef') : undefined;
   if (classRef) out.authnContextClassRef = simpleText(classRef);
+  if (context) {
+    out.authenticatingAuthorities = childElements(context, NS.assertion, 'AuthenticatingAuthority').map((a) =>
+      simpleText(a),
+    );
+  }
   return out;
 }
 

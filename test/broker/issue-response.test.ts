@@ -66,6 +66,8 @@ describe('broker: signed SAML Response', () => {
       inResponseTo: '_req1',
       ...mapped,
       sessionIndex: '_s1',
+      // Escaped in canonical form, as the digest is computed over the text sent (ADR 0228).
+      authenticatingAuthorities: ['https://home-idp.test/metadata?a=1&b=<2>', 'https://idp.test/metadata'],
       authnInstant: new Date(),
       now: new Date(),
       lifetimeSeconds: 300,
@@ -80,6 +82,17 @@ describe('broker: signed SAML Response', () => {
     const { xml } = await issue(`Mallory ${HOSTILE}\r\n"'\t`);
     expect(() => xmlsecVerify(xml, 'response')).not.to.throw();
     expect(() => xmlsecVerify(xml, 'assertion')).not.to.throw();
+  });
+
+  it('writes the AuthenticatingAuthority values after the AuthnContextClassRef, escaped, within both signatures', async () => {
+    const { xml } = await issue('Alice');
+    expect(xml).to.contain(
+      '</saml:AuthnContextClassRef><saml:AuthenticatingAuthority>https://home-idp.test/metadata?a=1&amp;b=&lt;2&gt;</saml:AuthenticatingAuthority><saml:AuthenticatingAuthority>https://idp.test/metadata</saml:AuthenticatingAuthority></saml:AuthnContext>',
+    );
+    expect(() => xmlsecVerify(xml, 'assertion')).not.to.throw();
+    expect(() =>
+      xmlsecVerify(xml.replace('https://idp.test/metadata', 'https://evil.test/metadata'), 'assertion'),
+    ).to.throw();
   });
 
   it('fails xmlsec1 verification when one character of the assertion changes', async () => {

@@ -47,6 +47,23 @@ describe('broker: brokered login against oidc-provider', () => {
     expect(JSON.stringify(stack.broker.logs)).not.to.contain('alice@acme.test');
   });
 
+  it('names the OIDC issuer that authenticated her as AuthenticatingAuthority, after the AuthnContextClassRef, and node-saml accepts it (core 3.4.1.5.1, ADR 0228)', async () => {
+    const { fields } = await loginThroughBroker(
+      { portal: stack.portal, brokerUrl: stack.broker.url },
+      new Browser(),
+    );
+    const xml = Buffer.from(fields['SAMLResponse']!, 'base64').toString('utf8');
+    const authnContext = /<saml:AuthnContext>(.*?)<\/saml:AuthnContext>/.exec(xml)?.[1];
+    expect(authnContext).to.match(
+      new RegExp(
+        `^<saml:AuthnContextClassRef>[^<]+</saml:AuthnContextClassRef><saml:AuthenticatingAuthority>${stack.idp.issuer}</saml:AuthenticatingAuthority>$`,
+      ),
+    );
+    expect((await stack.portal.validatePostResponseAsync(fields)).profile?.nameID).to.equal(
+      'alice@acme.test',
+    );
+  });
+
   it("names the person in the audit line by a keyed hash: the same at each login, not one anyone can compute from alice's subject", async () => {
     const hashes: unknown[] = [];
     for (let i = 0; i < 2; i++) {

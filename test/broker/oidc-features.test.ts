@@ -163,6 +163,15 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     expect((await login('jwt'))?.nameID).to.equal('alice@acme.test');
   });
 
+  it("names a plain OAuth 2.0 IdP by its authorization server's identifier (its authorization endpoint's origin) as AuthenticatingAuthority (core 3.4.1.5.1, ADR 0228)", async () => {
+    const broker = brokers.oauth2!;
+    const portal = portalSp(broker.url, pki);
+    const { fields } = await loginThroughBroker({ portal, brokerUrl: broker.url }, new Browser());
+    const xml = Buffer.from(fields['SAMLResponse']!, 'base64').toString('utf8');
+    expect(/<saml:AuthenticatingAuthority>([^<]*)</.exec(xml)?.[1]).to.equal(new URL(idp.issuer).origin);
+    expect((await portal.validatePostResponseAsync(fields)).profile?.nameID).to.equal('alice@acme.test');
+  });
+
   it('signs in through a plain OAuth 2.0 IdP with claims from its userinfo endpoint', async () => {
     const profile = await login('oauth2');
     expect(profile?.nameID).to.equal('alice@acme.test');

@@ -13,7 +13,13 @@ import {
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { UNLOADABLE_SIGNATURES } from '../saml/message-attacks.js';
-import { answerAuthnRequest, brokerAsSp, type UpstreamIdp, upstreamIdp } from './upstream-saml.js';
+import {
+  answerAuthnRequest,
+  brokerAsSp,
+  UPSTREAM_ENTITY_ID,
+  type UpstreamIdp,
+  upstreamIdp,
+} from './upstream-saml.js';
 
 /** portal (node-saml) -> broker -> upstream SAML IdP (samlify) -> broker -> portal. */
 describe('broker: login through an upstream SAML IdP', () => {
@@ -82,6 +88,24 @@ describe('broker: login through an upstream SAML IdP', () => {
     expect(profile?.['groups']).to.deep.equal(['jsm-customers', 'jsm-agents']);
     const audit = broker.logs.findLast((l) => l['event'] === 'broker.login');
     expect(audit).to.include({ idp: 'upstream', result: 'success' });
+  });
+
+  it('names the upstream IdP as AuthenticatingAuthority, after those its own assertion named, and node-saml accepts it (core 3.4.1.5.1, ADR 0228)', async () => {
+    const browser = new Browser();
+    const { portal, sp, redirectUrl } = await startLogin(browser);
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
+      ...answer,
+      authenticatingAuthorities: ['https://home-idp.example.test/metadata'],
+    });
+    const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    const fields = formFields(await page.text());
+    const xml = Buffer.from(fields['SAMLResponse']!, 'base64').toString('utf8');
+    expect([...xml.matchAll(/<saml:AuthenticatingAuthority>([^<]*)</g)].map((m) => m[1])).to.deep.equal([
+      'https://home-idp.example.test/metadata',
+      UPSTREAM_ENTITY_ID,
+    ]);
+    expect(xml).to.contain('</saml:AuthnContextClassRef><saml:AuthenticatingAuthority>');
+    expect((await portal.validatePostResponseAsync(fields)).profile?.nameID).to.equal('carol@example.test');
   });
 
   it('refuses the same upstream Response posted again (replay)', async () => {

@@ -172,6 +172,8 @@ export interface UpstreamAnswer {
   confirmationNotBefore?: Date;
   /** The IdP's clock, when the test moves the broker's (the times in the Response); now by default. */
   now?: Date;
+  /** AuthenticatingAuthority values in its AuthnContext (the IdP proxied to them); none by default. */
+  authenticatingAuthorities?: string[];
 }
 
 /**
@@ -200,7 +202,7 @@ function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnsw
       InResponseTo: requestId,
     };
     // Values are XML-escaped by replaceTagsByValue, so elements go into the template itself.
-    const authnStatement = `<saml:AuthnStatement AuthnInstant="${(answer.authnInstant ?? now).toISOString()}" SessionIndex="${answer.sessionIndex ?? '_session-9'}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`;
+    const authnStatement = `<saml:AuthnStatement AuthnInstant="${(answer.authnInstant ?? now).toISOString()}" SessionIndex="${answer.sessionIndex ?? '_session-9'}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>${(answer.authenticatingAuthorities ?? []).map((a) => `<saml:AuthenticatingAuthority>${canonicalText(a)}</saml:AuthenticatingAuthority>`).join('')}</saml:AuthnContext></saml:AuthnStatement>`;
     const attributes = Object.entries(answer.attributes ?? {})
       .map(
         ([name, list]) =>

@@ -68,6 +68,8 @@ describe('interop: broker and portal messages are valid against the SAML 2.0 XSD
     );
     const xml = Buffer.from(fields['SAMLResponse']!, 'base64').toString('utf8');
     expect(xml).to.contain('Assertion');
+    // Its AuthnContext names the OIDC IdP after the class (ADR 0228): in the schema's order.
+    expect(xml).to.contain('</saml:AuthnContextClassRef><saml:AuthenticatingAuthority>');
     expectValid(xml);
   });
 
