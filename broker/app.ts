@@ -286,6 +286,7 @@ export async function createBrokerApp(
       ...(request.nameIdFormat === undefined ? {} : { nameIdFormat: request.nameIdFormat }),
       ...(request.authnContext === undefined ? {} : { authnContext: request.authnContext }),
       ...(request.proxyCount === undefined ? {} : { proxyCount: request.proxyCount }),
+      ...(request.idpList === undefined ? {} : { idpList: request.idpList }),
     };
     useFlowLanguage(req, flow);
     // What the broker cannot grant is answered at once, signed, to the registered ACS (ADR 0140).
@@ -411,6 +412,9 @@ export async function createBrokerApp(
       ...(flow.authnContext === undefined ? {} : { acrValues: acrValuesFor(flow.authnContext) }),
       // The broker is one proxy already (core 3.4.1.5.1); a count of 0 was answered before this.
       ...(flow.proxyCount === undefined ? {} : { proxyCount: flow.proxyCount - 1 }),
+      // Passed on as they are to an upstream SAML IdP (core 3.4.1.5.1, ADR 0228).
+      ...(flow.authnContext === undefined ? {} : { requestedAuthnContext: flow.authnContext }),
+      ...(flow.idpList === undefined ? {} : { idpList: flow.idpList }),
     });
     await state.saveFlow(flowKeyOf(flowId), { ...flow, idp, backendState: backendStates.seal(backendState) });
     redirect(res, redirectUrl);

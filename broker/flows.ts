@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type FlowStore, jsonValue } from '../common/flowstore/index.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
+import type { IdpList } from '../common/saml/index.js';
 import type { BackchannelKeys, FlowKey, IdpLogoutTarget, IdpSessionKeys } from './backends/backend.js';
 import type { RequestedAuthnContext } from './saml/inbound.js';
 
@@ -28,6 +29,8 @@ export interface LoginFlow {
   authnContext?: RequestedAuthnContext;
   /** The AuthnRequest's Scoping ProxyCount (at least 1 here); undefined when it sets no limit. */
   proxyCount?: number;
+  /** The AuthnRequest's Scoping IDPList, for an upstream SAML IdP's request; undefined when none. */
+  idpList?: IdpList;
   idp?: string;
   /** The chosen backend's own state across the redirect (opaque here), sealed: it holds secrets. */
   backendState?: string;

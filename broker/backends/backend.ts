@@ -3,6 +3,7 @@ import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
 import type { FlowStore } from '../../common/flowstore/index.js';
 import type { SupportedLocale } from '../../common/i18n/index.js';
 import type { Logger } from '../../common/log.js';
+import type { IdpList, RequestedAuthnContext } from '../../common/saml/index.js';
 import type { AuthenticatedSubject } from '../subject.js';
 import type { IdpKeysKind } from './key-read-health.js';
 
@@ -32,6 +33,12 @@ export interface LoginPrompt {
    * ProxyCount, core 3.4.1.5.1). OIDC has no such parameter; undefined: no limit.
    */
   proxyCount?: number;
+  /**
+   * For an upstream SAML IdP (core 3.4.1.5.1: the proxied request carries the same authentication
+   * context policy and the IDPList): the SP's RequestedAuthnContext and its Scoping IDPList.
+   */
+  requestedAuthnContext?: RequestedAuthnContext;
+  idpList?: IdpList;
 }
 
 /**

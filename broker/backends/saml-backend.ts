@@ -355,7 +355,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       );
     },
 
-    async startLogin(flowId, { forceAuthn, isPassive, proxyCount }) {
+    async startLogin(flowId, { forceAuthn, isPassive, proxyCount, requestedAuthnContext, idpList }) {
       const idp = await metadata.current();
       const message = authnRequest({
         issuer: entityId,
@@ -365,6 +365,9 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         forceAuthn,
         isPassive,
         ...(proxyCount === undefined ? {} : { proxyCount }),
+        // Core 3.4.1.5.1: the same context policy and IDPList as the portal's request (ADR 0228).
+        ...(requestedAuthnContext === undefined ? {} : { requestedAuthnContext }),
+        ...(idpList === undefined ? {} : { idpList }),
       });
       const redirectUrl = signedRedirectUrl('SAMLRequest', idp.ssoUrl, message, {
         keyPem: options.spSigningKeyPem,

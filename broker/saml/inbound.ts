@@ -5,11 +5,13 @@ import {
   type AcceptedMessage,
   acceptProtocolMessage,
   BINDING_POST,
+  type IdpList,
   isVersionRefusal,
   logoutRequestSubject,
   type MessageBinding,
   NAMEID_UNSPECIFIED,
   NS,
+  type RequestedAuthnContext,
   SamlError,
   type SignatureAlgorithmUri,
   STATUS_REQUESTER,
@@ -71,14 +73,11 @@ export interface AcceptedAuthnRequest extends AcceptedMessage {
    * tenant's IdP, so it cannot authenticate a request with 0 at all.
    */
   proxyCount?: number;
+  /** Scoping's IDPList, carried on to an upstream SAML IdP (core 3.4.1.5.1); undefined when none. */
+  idpList?: IdpList;
 }
 
-/** Core 3.3.2.2.1: the context classes an SP asks for, and how the asserted one must compare. */
-export interface RequestedAuthnContext {
-  comparison: 'exact' | 'minimum' | 'maximum' | 'better';
-  /** The AuthnContextClassRef values, in the SP's order; empty when it names only declarations. */
-  classRefs: string[];
-}
+export type { RequestedAuthnContext };
 
 const COMPARISONS = new Set<string>(['exact', 'minimum', 'maximum', 'better']);
 
@@ -186,6 +185,7 @@ export async function acceptAuthnRequest(
   const nameIdFormat = requestedNameIdFormat(message.root);
   const authnContext = requestedAuthnContext(message.root);
   const proxyCount = proxyCountOf(message.root);
+  const idpList = idpListOf(message.root);
   const qualifier = nameIdQualifierOf(message.root);
   return {
     ...message,
@@ -197,7 +197,25 @@ export async function acceptAuthnRequest(
     ...(authnContext === undefined ? {} : { authnContext }),
     namesSubject: optionalChild(message.root, NS.assertion, 'Subject') !== undefined,
     ...(proxyCount === undefined ? {} : { proxyCount }),
+    ...(idpList === undefined ? {} : { idpList }),
   };
+}
+
+/** Scoping's IDPList (core 3.4.1.3.1): each IDPEntry needs its ProviderID. */
+function idpListOf(root: Element): IdpList | undefined {
+  const scoping = optionalChild(root, NS.protocol, 'Scoping');
+  const list = scoping && optionalChild(scoping, NS.protocol, 'IDPList');
+  if (!list) return undefined;
+  const entries = childElements(list, NS.protocol, 'IDPEntry').map((entry) => {
+    const providerId = attribute(entry, 'ProviderID');
+    if (!providerId) throw new SamlError('SAML_XML_INVALID', 'an IDPEntry has no ProviderID');
+    const name = attribute(entry, 'Name');
+    const loc = attribute(entry, 'Loc');
+    return { providerId, ...(name === undefined ? {} : { name }), ...(loc === undefined ? {} : { loc }) };
+  });
+  if (entries.length === 0) throw new SamlError('SAML_XML_INVALID', 'an IDPList has no IDPEntry');
+  const getComplete = optionalChild(list, NS.protocol, 'GetComplete');
+  return { entries, ...(getComplete ? { getComplete: simpleText(getComplete) } : {}) };
 }
 
 /** Scoping's ProxyCount (xs:nonNegativeInteger); undefined when the SP sets no limit. */

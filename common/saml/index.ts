@@ -23,11 +23,13 @@ export {
 export {
   authnRequest,
   type BuiltMessage,
+  type IdpList,
   type LogoutOutcome,
   type LogoutResponseContent,
   logoutRequest,
   logoutResponse,
   type MessageHeader,
+  type RequestedAuthnContext,
   signedRedirectUrl,
 } from './messages.js';
 export {

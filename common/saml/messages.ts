@@ -50,6 +50,23 @@ export interface AuthnRequestContent extends MessageHeader {
   uiLocales?: readonly string[];
   /** Scoping ProxyCount (core 3.4.1.5): how many proxies may follow; none when undefined. */
   proxyCount?: number;
+  /** The context asked for (core 3.3.2.2.1); not written without a class to name. */
+  requestedAuthnContext?: RequestedAuthnContext;
+  /** Scoping's IDPList (core 3.4.1.3.1): the IdPs the requester would have authenticate. */
+  idpList?: IdpList;
+}
+
+/** Core 3.3.2.2.1: the context classes a requester asks for, and how the asserted one must compare. */
+export interface RequestedAuthnContext {
+  comparison: 'exact' | 'minimum' | 'maximum' | 'better';
+  /** The AuthnContextClassRef values, in the requester's order; empty when it names only declarations. */
+  classRefs: string[];
+}
+
+/** Core 3.4.1.3.1-3: the IdPs of a Scoping's IDPList, each by its ProviderID, and where to get more. */
+export interface IdpList {
+  entries: Array<{ providerId: string; name?: string; loc?: string }>;
+  getComplete?: string;
 }
 
 export interface LogoutRequestContent extends MessageHeader {
@@ -118,9 +135,31 @@ export function authnRequest(content: AuthnRequestContent): BuiltMessage {
   const policy = child(root, NS.protocol, 'samlp:NameIDPolicy');
   policy.setAttribute('AllowCreate', 'true');
   // Schema order: ..., NameIDPolicy, Conditions, RequestedAuthnContext, Scoping.
-  if (content.proxyCount !== undefined)
-    child(root, NS.protocol, 'samlp:Scoping').setAttribute('ProxyCount', String(content.proxyCount));
+  const requested = content.requestedAuthnContext;
+  if (requested && requested.classRefs.length > 0) {
+    const context = child(root, NS.protocol, 'samlp:RequestedAuthnContext');
+    context.setAttribute('Comparison', requested.comparison);
+    for (const classRef of requested.classRefs)
+      child(context, NS.assertion, 'saml:AuthnContextClassRef', classRef);
+  }
+  if (content.proxyCount !== undefined || content.idpList) {
+    const scoping = child(root, NS.protocol, 'samlp:Scoping');
+    if (content.proxyCount !== undefined) scoping.setAttribute('ProxyCount', String(content.proxyCount));
+    if (content.idpList) idpListElement(scoping, content.idpList);
+  }
   return { id, xml: serializeXml(doc) };
+}
+
+/** Schema order: IDPEntry+, GetComplete?; each entry's ProviderID, then its Name and Loc when given. */
+function idpListElement(scoping: Element, idpList: IdpList): void {
+  const list = child(scoping, NS.protocol, 'samlp:IDPList');
+  for (const entry of idpList.entries) {
+    const element = child(list, NS.protocol, 'samlp:IDPEntry');
+    element.setAttribute('ProviderID', entry.providerId);
+    if (entry.name !== undefined) element.setAttribute('Name', entry.name);
+    if (entry.loc !== undefined) element.setAttribute('Loc', entry.loc);
+  }
+  if (idpList.getComplete !== undefined) child(list, NS.protocol, 'samlp:GetComplete', idpList.getComplete);
 }
 
 export function logoutRequest(content: LogoutRequestContent): BuiltMessage {

@@ -536,6 +536,19 @@ describe('broker: SAML frontend refuses attacks', () => {
     });
   }
 
+  it('refuses an AuthnRequest whose Scoping IDPList names an IdP without its ProviderID, or none: SAML_XML_INVALID (it is passed on, ADR 0228)', async () => {
+    for (const idpList of [
+      '<samlp:IDPList><samlp:IDPEntry Name="nameless"/></samlp:IDPList>',
+      '<samlp:IDPList></samlp:IDPList>',
+    ]) {
+      await expectRefusal(
+        await redirect(authnRequest(stack.broker.url, { body: `<samlp:Scoping>${idpList}</samlp:Scoping>` })),
+        400,
+        'SAML_XML_INVALID',
+      );
+    }
+  });
+
   it('refuses a Redirect AuthnRequest signed with rsa-sha1', async () => {
     const query = signRedirectQuery('SAMLRequest', authnRequest(stack.broker.url), {
       keyPem: stack.pki.portalKey,

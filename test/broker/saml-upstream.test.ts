@@ -21,6 +21,8 @@ import {
   upstreamIdp,
 } from './upstream-saml.js';
 
+const PASSWORD_PROTECTED_TRANSPORT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
+
 /** portal (node-saml) -> broker -> upstream SAML IdP (samlify) -> broker -> portal. */
 describe('broker: login through an upstream SAML IdP', () => {
   let pki: Pki;
@@ -203,6 +205,40 @@ describe('broker: login through an upstream SAML IdP', () => {
     expect(await upstreamRequest(3)).to.match(/<samlp:Scoping ProxyCount="2"\s*\/>/);
     expect(await upstreamRequest(1)).to.match(/<samlp:Scoping ProxyCount="0"\s*\/>/);
     expect(await upstreamRequest(undefined)).to.not.contain('Scoping');
+  });
+
+  it("passes the portal's RequestedAuthnContext and IDPList on to the upstream IdP as they are (core 3.4.1.5.1, ADR 0228)", async () => {
+    const browser = new Browser();
+    const portal = portalSp(broker.url, pki);
+    portal.options.disableRequestedAuthnContext = false;
+    portal.options.authnContext = [PASSWORD_PROTECTED_TRANSPORT];
+    portal.options.racComparison = 'minimum';
+    portal.options.scoping = {
+      proxyCount: 2,
+      idpList: [
+        {
+          entries: [
+            { providerId: UPSTREAM_ENTITY_ID, name: 'Upstream' },
+            { providerId: 'https://other-idp.example.test' },
+          ],
+        },
+      ],
+    };
+    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
+    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer);
+    expect(upstream.requestXml).to.contain(
+      `<samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef>${PASSWORD_PROTECTED_TRANSPORT}</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>`,
+    );
+    expect(upstream.requestXml).to.contain(
+      `<samlp:Scoping ProxyCount="1"><samlp:IDPList><samlp:IDPEntry ProviderID="${UPSTREAM_ENTITY_ID}" Name="Upstream"/><samlp:IDPEntry ProviderID="https://other-idp.example.test"/></samlp:IDPList></samlp:Scoping>`,
+    );
+    // samlify's IdP asserts that class: the sign-in completes as before.
+    const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    expect(page.status).to.equal(200);
+    expect((await portal.validatePostResponseAsync(formFields(await page.text()))).profile?.nameID).to.equal(
+      'carol@example.test',
+    );
   });
 
   it('passes ForceAuthn on to the upstream AuthnRequest', async () => {

@@ -80,13 +80,21 @@ describe('interop: broker and portal messages are valid against the SAML 2.0 XSD
     expectValid(inflateRedirectPayload(samlResponse));
   });
 
-  it('the broker AuthnRequest to an upstream SAML IdP', async () => {
-    const sso = await new Browser().request(
-      await portalSp(samlBroker.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
-    );
-    expectValid(
-      inflateRedirectPayload(new URL(sso.headers.get('location')!).searchParams.get('SAMLRequest')!),
-    );
+  it('the broker AuthnRequest to an upstream SAML IdP, also with the RequestedAuthnContext and IDPList it passes on', async () => {
+    const portal = portalSp(samlBroker.url, pki);
+    const upstreamRequest = async () => {
+      const sso = await new Browser().request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+      return inflateRedirectPayload(new URL(sso.headers.get('location')!).searchParams.get('SAMLRequest')!);
+    };
+    expectValid(await upstreamRequest());
+    portal.options.disableRequestedAuthnContext = false;
+    portal.options.scoping = {
+      proxyCount: 3,
+      idpList: [{ entries: [{ providerId: 'https://idp.example.test' }] }],
+    };
+    const passedOn = await upstreamRequest();
+    expect(passedOn).to.contain('RequestedAuthnContext').and.contain('IDPList');
+    expectValid(passedOn);
   });
 
   it('the portal SP metadata, AuthnRequest and LogoutRequest', async () => {
