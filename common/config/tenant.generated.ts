@@ -494,7 +494,7 @@ export interface BrokerSpec {
    */
   flowTtlSeconds: number;
   /**
-   * What the broker does with an AuthnRequest's RequestedAuthnContext (SAML core 3.3.2.2.1). Forward (the default): the listed context classes go to an OIDC IdP as acr_values, a voluntary request, and the Response asserts the class the IdP signed the person in with (its acr, else unspecified), as Keycloak and SATOSA do; common SP libraries send a context by default (node-saml: PasswordProtectedTransport, exact) that an OIDC IdP rarely asserts. Enforce: a login asserted with a class the SP did not list is answered with a signed Responder/NoAuthnContext Response (SAML_AUTHN_CONTEXT_NOT_MET), at once for Comparison better or a request naming only declarations. The portal asks for no context, so this matters only to another SP trusted with the portal's key.
+   * What the broker does with an AuthnRequest's RequestedAuthnContext (SAML core 3.3.2.2.1). Forward (the default): the listed context classes go to an OIDC IdP as acr_values, a voluntary request, and to a SAML IdP in its AuthnRequest as they came (SAML core 3.4.1.5.1), and the Response asserts the class the IdP signed the person in with (its acr, else unspecified), as Keycloak and SATOSA do; common SP libraries send a context by default (node-saml: PasswordProtectedTransport, exact) that an OIDC IdP rarely asserts. Enforce: a login asserted with a class the SP did not list is answered with a signed Responder/NoAuthnContext Response (SAML_AUTHN_CONTEXT_NOT_MET), at once for Comparison better or a request naming only declarations. The portal asks for no context, so this matters only to another SP trusted with the portal's key.
    */
   requestedAuthnContext: 'Forward' | 'Enforce';
 }
