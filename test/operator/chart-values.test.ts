@@ -133,6 +133,34 @@ describe('Helm chart values and templates', function () {
     expect(() => helm('template', 'x', CHART, '--set', 'workers=0')).to.throw(/workers/);
   });
 
+  it("binds the operator's rights to the ServiceAccount named with serviceAccount.create=false, and refuses none or `default`", () => {
+    // `default` is what every pod of the release namespace that names no ServiceAccount runs as.
+    const existing = ['serviceAccount.create=false', 'serviceAccount.name=sso-operator'];
+    const objects = render(...existing);
+    expect(objects.filter((o) => o.kind === 'ServiceAccount')).to.deep.equal([]);
+    const subjects = objects
+      .filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')
+      .flatMap((o) => (o as KubeObject & { subjects: { name: string }[] }).subjects.map((s) => s.name));
+    expect(subjects).to.not.deep.equal([]);
+    expect(new Set(subjects)).to.deep.equal(new Set(['sso-operator']));
+    expect(operatorDeployment(objects).spec.template.spec['serviceAccountName']).to.equal('sso-operator');
+    const refused: [string[], RegExp][] = [
+      [['serviceAccount.create=false'], /serviceAccount\/name': minLength/],
+      [['serviceAccount.create=false', 'serviceAccount.name=default'], /serviceAccount\/name': 'not' failed/],
+    ];
+    for (const [set, message] of refused) {
+      const flags = set.flatMap((s) => ['--set', s]);
+      expect(() => helm('template', 'x', CHART, ...flags), set.join()).to.throw(message);
+      const lint = spawnSync(helmPath(), ['lint', '--strict', CHART, ...flags], { encoding: 'utf8' });
+      expect(lint.status, set.join()).to.not.equal(0);
+      expect(lint.stdout + lint.stderr, set.join()).to.match(message);
+      // Past the schema, the template says why.
+      expect(() => helm('template', 'x', CHART, '--skip-schema-validation', ...flags), set.join()).to.throw(
+        /serviceAccount.name: with serviceAccount.create=false, name the existing ServiceAccount/,
+      );
+    }
+  });
+
   it('admits every namespace to the tenants’ public ports by default, and the one named when set', () => {
     const args = (...set: string[]) =>
       operatorDeployment(render(...set)).spec.template.spec.containers[0]!.args;

@@ -32,11 +32,19 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end }}
 {{- end -}}
 
+{{/*
+The operator's ServiceAccount. An existing one (create=false) must be named, and not `default`: the
+operator's rights (cluster-wide by default) bound to a namespace's `default` ServiceAccount would be
+every pod's there that names none. values.schema.json refuses it too; this says so past
+--skip-schema-validation.
+*/}}
 {{- define "jsm-sso.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create -}}
 {{- default (include "jsm-sso.fullname" .) .Values.serviceAccount.name -}}
+{{- else if or (not .Values.serviceAccount.name) (eq .Values.serviceAccount.name "default") -}}
+{{- fail "serviceAccount.name: with serviceAccount.create=false, name the existing ServiceAccount the operator runs as (not `default`: the operator's rights would go to every pod of the namespace that names no ServiceAccount)" -}}
 {{- else -}}
-{{- default "default" .Values.serviceAccount.name -}}
+{{- .Values.serviceAccount.name -}}
 {{- end -}}
 {{- end -}}
 
