@@ -25,6 +25,19 @@ export interface EventRecorderOptions {
 
 const SERIES_WINDOW_MS = 6 * 60_000;
 
+/** The API server refuses (422) an Event whose note is longer than 1 KiB: bytes of UTF-8, not characters. */
+export const NOTE_MAX_BYTES = 1024;
+
+/** `text` cut to at most `maxBytes` bytes of UTF-8, at a character boundary (never half a character). */
+export function utf8Prefix(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  let end = maxBytes;
+  // A continuation byte (10xxxxxx) just past the cut: the character it belongs to would be split.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
+}
+
 interface Series {
   namespace: string;
   name: string;
@@ -52,7 +65,7 @@ export class EventRecorder {
     note: string,
   ): Promise<void> {
     const { name, namespace, uid } = tenant.metadata!;
-    const text = note.slice(0, 1024);
+    const text = utf8Prefix(note, NOTE_MAX_BYTES);
     // A digest, not the note: a series is remembered for six minutes, and placing thousands of
     // tenants records an Event or two each, whose notes would otherwise be held as keys.
     const key = createHash('sha256').update([uid, type, reason, text].join('\u0000')).digest('base64');

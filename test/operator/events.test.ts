@@ -94,6 +94,27 @@ describe('operator Events', function () {
     expect(all.every((e) => e.series === undefined)).to.equal(true);
   });
 
+  it('records a note past 1 KiB of UTF-8 cut to the API server’s 1024 bytes at a character boundary', async () => {
+    const events = recorder();
+    // A policy's refusal in a platform team's own language (3 bytes a character), and one with
+    // characters outside the BMP (4 bytes, two UTF-16 code units): both under 1024 code units or
+    // cut there mid-pair, both over 1024 bytes, which the API server refuses (422).
+    const notes = {
+      PolicyJapanese: 'デプロイメントにはコストセンターのラベルが必要です。'.repeat(20),
+      PolicyEmoji: `a${'🚫'.repeat(600)}`,
+    };
+    for (const [reason, note] of Object.entries(notes)) {
+      await events.record(tenant, 'Warning', reason, note);
+      const [event] = await eventsOf(reason);
+      expect(event, reason).to.not.equal(undefined);
+      expect(Buffer.byteLength(event!.note), reason).to.be.within(1021, 1024);
+      expect(note.startsWith(event!.note), `${reason}: a prefix of the note, no character split`).to.equal(
+        true,
+      );
+      expect(event!.note, reason).to.not.include('\uFFFD');
+    }
+  });
+
   it('starts a new Event when the series Event is gone (expired or deleted)', async () => {
     const events = recorder();
     await events.record(tenant, 'Normal', 'Valid', 'ConfigValid: ok');
