@@ -12,7 +12,15 @@ import {
   type OwnedObjectCache,
   rememberApplied,
 } from './apply.js';
-import { type Guarded, guardedWrite, preconditioned, replacedOwner, sameObject } from './guarded-write.js';
+import {
+  type Guarded,
+  guardedWrite,
+  preconditioned,
+  replacedOwner,
+  sameObject,
+  type Verdict,
+  type Versioned,
+} from './guarded-write.js';
 import { type HostClaimsCache, hostClaimedCondition, hostConflicts } from './host-claims.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { describeOwner } from './ownership.js';
@@ -170,17 +178,8 @@ export async function releasePlacement(
   return undefined;
 }
 
-/** Releases the tenant's finalizer (only the operator's own: other controllers' stay). */
-export async function dropFinalizer(
-  deps: PlacementDeps,
-  tenant: JsmSsoTenant,
-  outcome: ApplyOutcome,
-): Promise<void> {
-  await writeFinalizer(deps, tenant, false, outcome);
-}
-
 export function hasFinalizer(tenant: JsmSsoTenant): boolean {
-  return ((tenant.metadata?.['finalizers'] as string[] | undefined) ?? []).includes(POOL_FINALIZER);
+  return finalizersOf(tenant).includes(POOL_FINALIZER);
 }
 
 /**
@@ -209,39 +208,81 @@ async function ensureFinalizer(
   tenant: JsmSsoTenant,
   outcome: ApplyOutcome,
 ): Promise<boolean> {
-  return hasFinalizer(tenant) || writeFinalizer(deps, tenant, true, outcome);
+  return hasFinalizer(tenant) || addFinalizer(deps, tenant, outcome);
 }
 
 /**
- * The finalizer as the only field of a field manager of its own: applying it adds it, applying
- * nothing removes it, and other controllers' finalizers are never touched. Written only on the
- * tenant as read (guarded-write.ts): a tenant of that name made since is another tenant, left as
- * it is. True when written.
+ * Adds the finalizer as the only field of a field manager of its own (other controllers' finalizers
+ * are never touched). True when written.
+ */
+function addFinalizer(deps: PlacementDeps, tenant: JsmSsoTenant, outcome: ApplyOutcome): Promise<boolean> {
+  const { name, namespace } = tenant.metadata!;
+  const finalizer: KubeObject = {
+    apiVersion: tenant.apiVersion ?? KINDS.tenant.apiVersion,
+    kind: KINDS.tenant.kind,
+    metadata: { name, namespace, finalizers: [POOL_FINALIZER] },
+  };
+  return writeFinalizer(deps, tenant, outcome, (path, over) =>
+    deps.client.apply<KubeObject>(path, preconditioned(finalizer, over), {
+      fieldManager: FINALIZER_MANAGER,
+      force: false,
+    }),
+  );
+}
+
+/**
+ * Releases the tenant's finalizer, whatever field manager owns it; other controllers' finalizers
+ * stay (ADR 0227). An apply of the finalizer manager without it removed only that manager's
+ * ownership: a tenant created with the finalizer in its manifest (a `kubectl get -o yaml` export
+ * applied again) has it owned by its creator too, and it stayed, the tenant and its namespace
+ * Terminating for ever. So, as controller-runtime removes a finalizer: the list as read without this
+ * entry, in a merge patch that carries the resourceVersion read, which the API server refuses (409)
+ * once the tenant changed; it is then read again and the entry removed from the list it holds now.
+ */
+export async function dropFinalizer(
+  deps: PlacementDeps,
+  tenant: JsmSsoTenant,
+  outcome: ApplyOutcome,
+): Promise<void> {
+  const same = sameObject(tenant);
+  await writeFinalizer(
+    deps,
+    tenant,
+    outcome,
+    (path, over) =>
+      deps.client.request<KubeObject>('PATCH', path, {
+        body: {
+          metadata: {
+            resourceVersion: over?.metadata?.resourceVersion,
+            finalizers: finalizersOf(over).filter((f) => f !== POOL_FINALIZER),
+          },
+        },
+        contentType: 'application/merge-patch+json',
+        query: { fieldManager: FINALIZER_MANAGER },
+      }),
+    (live) => (same(live) === 'write' && !finalizersOf(live).includes(POOL_FINALIZER) ? 'done' : same(live)),
+  );
+}
+
+function finalizersOf(object: { metadata?: object } | undefined): string[] {
+  return (object?.metadata as { finalizers?: string[] } | undefined)?.finalizers ?? [];
+}
+
+/**
+ * Writes the tenant's finalizers (`write`, over the tenant as last read) only on the tenant as read
+ * (guarded-write.ts): a tenant of that name made since is another tenant, left as it is and named in
+ * `outcome.left`. Keeps the tenant as written; true when written.
  */
 async function writeFinalizer(
   deps: PlacementDeps,
   tenant: JsmSsoTenant,
-  present: boolean,
   outcome: ApplyOutcome,
+  write: (path: string, over: Versioned | undefined) => Promise<KubeObject>,
+  judge: (live: KubeObject | undefined) => Verdict = sameObject(tenant),
 ): Promise<boolean> {
   const { name, namespace } = tenant.metadata!;
   const path = objectPath(KINDS.tenant, namespace, name);
-  const finalizer: KubeObject = {
-    apiVersion: tenant.apiVersion ?? KINDS.tenant.apiVersion,
-    kind: KINDS.tenant.kind,
-    metadata: { name, namespace, ...(present ? { finalizers: [POOL_FINALIZER] } : {}) },
-  };
-  const guarded = await guardedWrite(
-    deps.client,
-    path,
-    tenant,
-    (over) =>
-      deps.client.apply<KubeObject>(path, preconditioned(finalizer, over), {
-        fieldManager: FINALIZER_MANAGER,
-        force: false,
-      }),
-    sameObject(tenant),
-  );
+  const guarded = await guardedWrite(deps.client, path, tenant, (over) => write(path, over), judge);
   if ('foreign' in guarded) outcome.left.push(replacedOwner(guarded.foreign, tenant));
   if (!('written' in guarded)) return false;
   deps.cache.remember(KINDS.tenant, guarded.written);

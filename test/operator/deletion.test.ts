@@ -158,6 +158,35 @@ describe('deleting tenants: cascades, and a finalizer that is never stuck', func
     expect(await get(projectionPath(tenants, 'orphan'))).to.equal(undefined);
   });
 
+  it('deletes a pooled tenant whose manifest carried the finalizer (an export applied again), whoever owns the entry', async () => {
+    await createTenantSecrets(env.client, tenants, 'restored');
+    const tenant = tenantObject(tenants, 'restored', {
+      placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } },
+    });
+    // As `kubectl get -o yaml` writes it: the finalizer is then the creator's field too.
+    tenant.metadata!['finalizers'] = [POOL_FINALIZER, 'example.com/audit'];
+    await env.client.create(collectionPath(KINDS.tenant, tenants), tenant);
+    await eventually(
+      async () => (await get(projectionPath(tenants, 'restored'))) !== undefined,
+      'the restored tenant placed',
+    );
+    const path = objectPath(KINDS.tenant, tenants, 'restored');
+    await env.client.delete(path);
+    const held = await eventually(async () => {
+      const live = await get<KubeObject>(path);
+      return live && !live.metadata.finalizers?.includes(POOL_FINALIZER) && live;
+    }, 'the pool finalizer removed');
+    expect(held.metadata.finalizers, "another controller's finalizer stays").to.deep.equal([
+      'example.com/audit',
+    ]);
+    expect(await get(projectionPath(tenants, 'restored'))).to.equal(undefined);
+    await env.client.request('PATCH', path, {
+      body: { metadata: { finalizers: null } },
+      contentType: 'application/merge-patch+json',
+    });
+    await eventually(async () => (await get(path)) === undefined, 'the tenant gone');
+  });
+
   it('says DeletionBlocked in Ready while forbidden to remove the projection, releases the finalizer after the grace with a Warning Event naming what is left, and the pool removes it once allowed', async () => {
     await placedTenant(tenants, 'stuck');
     const probe = objectPath(KINDS.secret, pools, 'deletion-probe');
