@@ -90,7 +90,15 @@ export async function judgeLive(
   return { live, apply };
 }
 
-/** Keeps what an apply of `desired` returned, and whether it holds `desired` (so it is not read again). */
+/**
+ * Keeps what an apply of `desired` returned, recorded as the state that holds `desired` (ADR 0227):
+ * the API server's answer is what `desired` is once stored, whether or not needsApply would say so.
+ * It stores quantities canonical (`1000m` as `1`), drops empty values, keeps list items other field
+ * managers added, and an admission webhook may rewrite a field: judged against `desired`, such an
+ * answer was applied again on every resync, a write each time that changed nothing. Drift after it
+ * is a change of the content digest (someone edited the object: read whole and judged) or of the
+ * desired state (its applied hash).
+ */
 export function rememberApplied(
   cache: OwnedObjectCache,
   kind: ResourceKind,
@@ -98,7 +106,7 @@ export function rememberApplied(
   desired: KubeObject,
 ): void {
   cache.remember(kind, applied);
-  if (!needsApply(desired, applied)) cache.recordHeld(applied, desired);
+  cache.recordHeld(applied, desired);
 }
 
 /** Whether an object's controller ownerReference is this owner's (ownership.ts). */

@@ -95,8 +95,9 @@ export function contentDigest(object: KubeObject): string {
 
 /**
  * Which desired state each owned object's content was last found to hold: its content digest and
- * the desired object's applied hash, recorded when `needsApply` was judged on the whole object (a
- * write's response, or the object read again). While the cached digest and the desired hash are
+ * the desired object's applied hash, recorded when the operator's apply of that desired object
+ * answered with it (the API server's answer is the desired state as stored, ADR 0227), or when
+ * `needsApply` found the whole object, read again, to hold it. While the cached digest and the desired hash are
  * those recorded, the verdict stands without the whole object; when either moved (someone edited
  * the object, or the operator wants something else), the object is read again and judged afresh.
  * One entry per owned object, dropped with it.

@@ -4,8 +4,12 @@ import { APPLIED_HASH_ANNOTATION } from './resources/common.js';
 /**
  * Whether applying `desired` would change `live`. The live object has server defaults and other
  * managers' fields, so equality is too strict; instead every field we set must be present with
- * our value (lists compared item by item, same length), and the applied-hash annotation must
- * match (it changes when we stop setting a field, which a subset check cannot see).
+ * our value (atomic lists compared item by item, same length; map-type lists by key, `contains`),
+ * and the applied-hash annotation must match (it changes when we stop setting a field, which a
+ * subset check cannot see). What the API server stores otherwise than written (a non-canonical
+ * quantity, a value it drops) still differs here: the answer to an apply is recorded as holding
+ * `desired` whatever it says (apply.ts:rememberApplied), so such a difference costs one apply, not
+ * one per resync.
  */
 export function needsApply(desired: KubeObject, live: KubeObject | undefined): boolean {
   if (!live) return true;
@@ -32,20 +36,64 @@ export function needsApplyCached(
   return undefined;
 }
 
-/** True when every value in `subset` appears, equal, at the same place in `value`. */
-export function contains(value: unknown, subset: unknown): boolean {
+/**
+ * Lists that server-side apply merges item by item, by this key (`+listType=map` in the Kubernetes
+ * API): another field manager's items in them (`kubectl set env` adds one to `env`) are that
+ * manager's, which the operator's apply neither removes nor owns, so they are no drift, and an item
+ * is found by its key, not its place. Other lists are atomic: the operator's apply replaces them
+ * whole, so they must match item by item.
+ */
+const MERGE_KEYS: Readonly<Record<string, string>> = {
+  containers: 'name',
+  initContainers: 'name',
+  env: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+};
+
+/**
+ * Maps of strings, which the API server keeps as written, an empty value included (a label `a: ""`,
+ * a ConfigMap key holding nothing). Elsewhere an empty string is a struct field it drops (Go's
+ * omitempty: a toleration's `value: ""`).
+ */
+const STRING_MAPS = new Set([
+  'data',
+  'binaryData',
+  'stringData',
+  'labels',
+  'annotations',
+  'matchLabels',
+  'nodeSelector',
+  'selector',
+]);
+
+/**
+ * True when every value in `subset` appears, equal, at the same place in `value` (an item of a
+ * map-type list under the same key). `field` is the name `subset` stands under: an empty string
+ * matches a missing value unless its object is one of STRING_MAPS.
+ */
+export function contains(value: unknown, subset: unknown, field?: string): boolean {
   if (subset === null || typeof subset !== 'object')
     return value === subset || String(value) === String(subset);
   if (Array.isArray(subset)) {
-    return (
-      Array.isArray(value) &&
-      value.length === subset.length &&
-      subset.every((item, i) => contains(value[i], item))
-    );
+    if (!Array.isArray(value)) return false;
+    const key = field === undefined ? undefined : MERGE_KEYS[field];
+    if (key) return subset.every((item) => contains(itemByKey(value, key, item), item));
+    return value.length === subset.length && subset.every((item, i) => contains(value[i], item));
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const record = value as Record<string, unknown>;
+  const dropsEmpty = field === undefined || !STRING_MAPS.has(field);
   return Object.entries(subset as Record<string, unknown>).every(
-    ([k, v]) => v === undefined || contains(record[k], v),
+    ([k, v]) =>
+      v === undefined || (v === '' && dropsEmpty && record[k] === undefined) || contains(record[k], v, k),
+  );
+}
+
+/** The item of `list` whose `key` is the one of `item`. */
+function itemByKey(list: unknown[], key: string, item: unknown): unknown {
+  const want = (item as Record<string, unknown> | null)?.[key];
+  return list.find(
+    (v) => v !== null && typeof v === 'object' && (v as Record<string, unknown>)[key] === want,
   );
 }

@@ -1,6 +1,7 @@
 import type { V1PodSpec, V1ResourceRequirements, V1TopologySpreadConstraint } from '@kubernetes/client-node';
 import type { AutoscalingSpec, TenantPodSettings } from '../../common/config/tenant.generated.js';
 import { type AnyContext, type Part, selectorLabels, workloadOf } from './common.js';
+import { canonicalQuantities } from './quantity.js';
 
 /**
  * A part's pod settings: the operator-wide defaults (the chart's tenantPodDefaults, passed as
@@ -91,8 +92,17 @@ export function podPlacement(
   };
 }
 
+/** The part's requests and limits, each quantity as the API server stores it (quantity.ts). */
 export function podResources(settings: PodSettings): V1ResourceRequirements {
-  return nonEmpty(settings.resources) ? (settings.resources as V1ResourceRequirements) : DEFAULT_RESOURCES;
+  const resources = nonEmpty(settings.resources)
+    ? (settings.resources as V1ResourceRequirements)
+    : DEFAULT_RESOURCES;
+  const { requests, limits, ...rest } = resources;
+  return {
+    ...rest,
+    ...(requests ? { requests: canonicalQuantities(requests) } : {}),
+    ...(limits ? { limits: canonicalQuantities(limits) } : {}),
+  };
 }
 
 function nonEmpty(value: object | undefined): value is object {

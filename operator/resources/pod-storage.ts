@@ -1,5 +1,6 @@
 import type { V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { bytesToMiB } from '../../common/upload-spool-size.js';
+import { canonicalQuantity } from './quantity.js';
 
 /**
  * What a part's pod writes to the node's disk (ADR 0161, 0165). The root filesystem is read-only, so
@@ -23,7 +24,8 @@ export interface PodStorage {
 export function podStorage(spoolBytes: number): PodStorage {
   const tmpMiB = TMP_BASE_MIB + bytesToMiB(spoolBytes);
   return {
-    volume: { name: 'tmp', emptyDir: { sizeLimit: `${tmpMiB}Mi` } },
+    // As the API server stores it (1024Mi is 1Gi), or drift would see it changed on every resync.
+    volume: { name: 'tmp', emptyDir: { sizeLimit: canonicalQuantity(`${tmpMiB}Mi`) } },
     mount: { name: 'tmp', mountPath: '/tmp' },
   };
 }

@@ -11,6 +11,7 @@ import {
   CONFIG_HASH_ANNOTATION,
   FIELD_MANAGER,
 } from '../../operator/resources/common.js';
+import { NODE_OPTIONS } from '../../operator/resources/deployment.js';
 import { admissionPolicy } from '../../testkit/admission-policy.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import {
@@ -191,6 +192,80 @@ describe('operator against a real API server', function () {
     for (const key of [`${namespace}/acme`]) controller.queue.add(key);
     await quiet();
     expect(writes.slice(before)).to.deep.equal([]);
+  });
+
+  /** The operator's writes during two resyncs of `name` once it is quiet. */
+  async function resyncWrites(name: string): Promise<string[]> {
+    await quiet();
+    const before = writes.length;
+    for (let i = 0; i < 2; i++) {
+      controller.queue.add(`${namespace}/${name}`);
+      await quiet();
+    }
+    return writes.slice(before);
+  }
+
+  it('writes nothing during idle resyncs of a tenant whose pods the API server stores otherwise than written: 1000m, 0.5Gi, 1024Mi, /tmp of 1024 MiB, a toleration\'s value: ""', async () => {
+    await createTenantSecrets(env.client, namespace, 'forms');
+    const t = tenantObject(namespace, 'forms');
+    t.spec.broker.pod = {
+      resources: { requests: { cpu: '1000m', memory: '0.5Gi' }, limits: { cpu: 2, memory: '1024Mi' } },
+      tolerations: [{ key: 'dedicated', operator: 'Exists', value: '', effect: 'NoSchedule' }],
+    } as never;
+    // 8 uploads of 5 files of 24 MiB: /tmp is 64 + 960 = 1024 MiB, which the API server stores as 1Gi.
+    t.spec.portal.limits = { maxUploadBytes: 24 * 2 ** 20, maxConcurrentUploads: 8 } as never;
+    await env.client.create(collectionPath(KINDS.tenant, namespace), t);
+    await converged('forms');
+    expect((await deployment('forms-broker'))?.spec?.template.spec?.containers[0]?.resources).to.deep.equal({
+      requests: { cpu: '1', memory: '512Mi' },
+      limits: { cpu: '2', memory: '1Gi' },
+    });
+    expect(await resyncWrites('forms')).to.deep.equal([]);
+  });
+
+  it('writes nothing during idle resyncs once another field manager added items to lists of its objects (`kubectl set env`, a Service port), and still undoes an edit of its own', async () => {
+    await createTenantSecrets(env.client, namespace, 'lists');
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'lists'));
+    await converged('lists');
+    await quiet();
+    const broker = objectPath(KINDS.deployment, namespace, 'lists-broker');
+    const patch = (path: string, body: unknown) =>
+      env.client.request('PATCH', path, {
+        body,
+        contentType: 'application/strategic-merge-patch+json',
+        query: { fieldManager: 'kubectl-set' },
+      });
+    // What `kubectl set env deployment/lists-broker DEBUG=1` and a `kubectl patch` adding a port send.
+    await patch(broker, {
+      spec: {
+        template: { spec: { containers: [{ name: 'broker', env: [{ name: 'DEBUG', value: '1' }] }] } },
+      },
+    });
+    await patch(objectPath(KINDS.service, namespace, 'lists-portal'), {
+      spec: { ports: [{ name: 'debug', port: 9999, targetPort: 9999, protocol: 'TCP' }] },
+    });
+    expect(await resyncWrites('lists')).to.deep.equal([]);
+    // Theirs, which the operator's apply neither owns nor removes.
+    const env0 = async () => (await deployment('lists-broker'))?.spec?.template.spec?.containers[0]?.env;
+    expect(await env0()).to.deep.include({ name: 'DEBUG', value: '1' });
+    // Its own variable edited is drift, undone, and the other manager's left.
+    await patch(broker, {
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: 'broker', env: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=64' }] },
+            ],
+          },
+        },
+      },
+    });
+    await eventually(
+      async () => (await env0())?.find((e) => e.name === 'NODE_OPTIONS')?.value === NODE_OPTIONS,
+      'NODE_OPTIONS restored',
+    );
+    expect(await env0()).to.deep.include({ name: 'DEBUG', value: '1' });
+    expect(await resyncWrites('lists')).to.deep.equal([]);
   });
 
   it('restores a Deployment that someone edited', async () => {

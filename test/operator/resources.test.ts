@@ -1,7 +1,9 @@
+import type { V1DeploymentSpec } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { checkTenant, type JsmSsoTenant } from '../../common/config/load.js';
 import { IN_FLIGHT_GRACE_SECONDS, terminationGraceSeconds } from '../../common/http/shutdown.js';
+import type { KubeObject } from '../../common/kube/client.js';
 import { contains, needsApply } from '../../operator/drift.js';
 import { WorkQueue } from '../../operator/queue.js';
 import { childName, type DesiredContext } from '../../operator/resources/common.js';
@@ -12,10 +14,12 @@ import { desiredIngress } from '../../operator/resources/ingress.js';
 import { desiredNetworkPolicy } from '../../operator/resources/networkpolicy.js';
 import { desiredPodDisruptionBudget } from '../../operator/resources/pdb.js';
 import { TMP_BASE_MIB } from '../../operator/resources/pod-storage.js';
+import { canonicalQuantity } from '../../operator/resources/quantity.js';
 import { secretKeysFor, signingSecretName } from '../../operator/resources/secret-refs.js';
 import { desiredService } from '../../operator/resources/service.js';
 import { desiredSigningSecret } from '../../operator/resources/signing-secret.js';
 import { computeStatus, sameStatus } from '../../operator/status.js';
+import { envtest, freshNamespace } from '../../testkit/envtest.js';
 import { operatorIdle } from '../../testkit/operator-controller.js';
 import { tenantObject } from '../../testkit/tenants.js';
 
@@ -298,6 +302,84 @@ describe('operator drift detection', () => {
     expect(contains({ a: [1, 2] }, { a: [1, 2] })).to.equal(true);
     expect(contains({ a: [1] }, { a: [1, 2] })).to.equal(false);
     expect(contains({ a: { b: 2 } }, { a: { b: 1 } })).to.equal(false);
+    // An empty string the API server drops from a struct is no drift; one a map of strings lost is.
+    const toleration = { key: 'dedicated', operator: 'Exists', value: '' };
+    expect(
+      contains({ tolerations: [{ key: 'dedicated', operator: 'Exists' }] }, { tolerations: [toleration] }),
+    ).to.equal(true);
+    expect(contains({ metadata: { labels: {} } }, { metadata: { labels: { tier: '' } } })).to.equal(false);
+    expect(contains({ data: {} }, { data: { empty: '' } })).to.equal(false);
+  });
+
+  it('sees no drift in Deployments as the API server stores them (canonical quantities, empty values dropped, items another manager added), and still sees ours changed', async () => {
+    const env = await envtest();
+    const namespace = await freshNamespace(env.client, 'drift');
+    const tenant = tenantObject('ns', 'acme');
+    const spec = {
+      broker: {
+        ...tenant.spec.broker,
+        pod: {
+          resources: {
+            requests: { cpu: '1000m', memory: '0.5Gi' },
+            limits: { cpu: 2, memory: '1024Mi', 'ephemeral-storage': '1.5Gi' },
+          },
+          tolerations: [{ key: 'dedicated', operator: 'Exists', value: '', effect: 'NoSchedule' }],
+        },
+      },
+      // 8 uploads of 5 files of 24 MiB: /tmp is 64 + 960 = 1024 MiB, stored as 1Gi.
+      portal: { ...tenant.spec.portal, limits: { maxUploadBytes: 24 * 2 ** 20, maxConcurrentUploads: 8 } },
+    };
+    for (const object of desiredObjects(context(spec as never)).filter((o) => o.kind === 'Deployment')) {
+      const desired = { ...object, metadata: { ...object.metadata, namespace } };
+      const path = `/apis/apps/v1/namespaces/${namespace}/deployments/${desired.metadata.name}`;
+      const stored = await env.client.apply<KubeObject>(path, desired, {
+        fieldManager: 'drift-test',
+        dryRun: true,
+      });
+      expect(needsApply(desired, stored), `${desired.metadata.name} as stored`).to.equal(false);
+      const pod = (stored['spec'] as V1DeploymentSpec).template.spec!;
+      // `kubectl set env` puts its variable first; another manager's container or volume is theirs too.
+      pod.containers[0]!.env!.unshift({ name: 'DEBUG', value: '1' });
+      pod.containers.push({ name: 'debug', image: 'busybox' });
+      pod.volumes!.push({ name: 'scratch', emptyDir: {} });
+      expect(needsApply(desired, stored), `${desired.metadata.name} with another manager's items`).to.equal(
+        false,
+      );
+      const ours = pod.containers[0]!.env!.find((e) => e.name !== 'DEBUG')!;
+      ours.value = `${ours.value}-edited`;
+      expect(needsApply(desired, stored), `${desired.metadata.name} with our variable edited`).to.equal(true);
+      ours.value = ours.value.slice(0, -'-edited'.length);
+      pod.volumes!.splice(
+        pod.volumes!.findIndex((v) => v.name === 'tmp'),
+        1,
+      );
+      expect(needsApply(desired, stored), `${desired.metadata.name} without our /tmp`).to.equal(true);
+    }
+  });
+
+  it('writes quantities as the API server stores them', async () => {
+    const env = await envtest();
+    const namespace = await freshNamespace(env.client, 'quantity');
+    const written = ['1000m', '0.5Gi', '1024Mi', 2, '100m', '0.1', '1.5Ki', '0.5Ki', '2000', '1.5', '1088Mi'];
+    written.push('12e-1', '1e3', '1000M', '.5', '0', '3Ei', '1.5Gi', '1536Mi', '999999999999m');
+    // A ResourceQuota keeps what it is given for requests.cpu as the API server stores quantities.
+    const stored: string[] = [];
+    for (const q of written) {
+      const quota = await env.client.create<KubeObject & { spec: { hard: Record<string, string> } }>(
+        `/api/v1/namespaces/${namespace}/resourcequotas`,
+        {
+          apiVersion: 'v1',
+          kind: 'ResourceQuota',
+          metadata: { name: 'q' },
+          spec: { hard: { 'requests.cpu': q } },
+        },
+        { dryRun: 'All' },
+      );
+      stored.push(quota.spec.hard['requests.cpu']!);
+    }
+    expect(stored.slice(0, 3)).to.deep.equal(['1', '512Mi', '1Gi']);
+    expect(written.map((q) => canonicalQuantity(q))).to.deep.equal(stored);
+    expect(canonicalQuantity('lots'), 'not a quantity: left to the API server to refuse').to.equal('lots');
   });
 
   it('re-applies when our own desired state changed', () => {
