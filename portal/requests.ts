@@ -2,8 +2,10 @@
  * Requests as a customer sees them: lists from JQL restricted by visibility.ts, detail pages that
  * re-check visibility before anything else is fetched, and creation that never duplicates.
  */
+
 import { JsmSsoError } from '../common/errors.js';
 import type { FlowStore } from '../common/flowstore/index.js';
+import { adfText } from './atlassian/adf-text.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import { outsidePage } from './atlassian/page-budget.js';
@@ -581,10 +583,16 @@ export class RequestService {
     return true;
   }
 
-  /** The public comment written under `writeKey`, if any (comments and attachments carry the key). */
+  /**
+   * The public comment written under `writeKey`, if any (comments and attachments carry the key),
+   * looked for newest first: read oldest first, a request with more comments than are read had the
+   * one just written past the bound, found nothing, and wrote it again (ADR 0229).
+   */
   async #findComment(issueKey: string, writeKey: string): Promise<true | undefined> {
-    const comments = await this.#client.publicComments(issueKey);
-    return comments.some((c) => (c.body ?? '').includes(`(portal reference ${writeKey})`)) || undefined;
+    const marker = `(portal reference ${writeKey})`;
+    for await (const comments of this.#client.commentsNewestFirst(issueKey))
+      if (comments.some((c) => c.jsdPublic !== false && adfText(c.body).includes(marker))) return true;
+    return undefined;
   }
 
   /** Adds a public comment once per write key. */

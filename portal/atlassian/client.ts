@@ -12,6 +12,7 @@ import type {
   JqlSearchResult,
   OrganizationDTO,
   PagedDTO,
+  PageOfComments,
   PlatformUserDTO,
   RequestTypeDTO,
   RequestTypeFieldsDTO,
@@ -470,8 +471,21 @@ export class AtlassianClient {
   statusHistory(issueKey: string): Promise<StatusDTO[]> {
     return this.#all(`${SD}/request/${id(issueKey)}/status`);
   }
-  publicComments(issueKey: string): Promise<CommentDTO[]> {
-    return this.#all(`${SD}/request/${id(issueKey)}/comment`, { public: 'true', internal: 'false' });
+  /**
+   * A request's comments newest first, a page at a time, up to `MAX_PAGES` (the platform's
+   * getComments, `orderBy=-created`): a comment just written is on the first page however many came
+   * before it, where the servicedeskapi's list, oldest first, shows it last.
+   */
+  async *commentsNewestFirst(issueKey: string): AsyncGenerator<PageOfComments['comments']> {
+    let startAt = 0;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const result = await this.transport.call<PageOfComments>(`/rest/api/3/issue/${id(issueKey)}/comment`, {
+        query: { orderBy: '-created', startAt, maxResults: PAGE },
+      });
+      yield result.comments;
+      startAt += result.comments.length;
+      if (result.comments.length === 0 || startAt >= (result.total ?? 0)) return;
+    }
   }
   /** Every comment, public and internal, with its files and rendered HTML, as far as read (`MAX_PAGES`). */
   allComments(issueKey: string): Promise<ListRead<CommentDTO>> {

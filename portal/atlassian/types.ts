@@ -163,6 +163,20 @@ export interface JqlIssue {
   fields: Record<string, unknown>;
 }
 
+/** An Atlassian Document Format node (a comment's `body` in the platform's v3 API). */
+export interface AdfNode {
+  type: string;
+  text?: string;
+  content?: AdfNode[];
+}
+
+/** The platform's `PageOfComments` (`GET /rest/api/3/issue/{key}/comment`), as far as the portal reads it. */
+export interface PageOfComments {
+  startAt?: number;
+  total?: number;
+  comments: { id: string; body?: AdfNode; jsdPublic?: boolean }[];
+}
+
 export interface JqlSearchResult {
   issues: JqlIssue[];
   nextPageToken?: string;

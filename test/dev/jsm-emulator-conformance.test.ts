@@ -42,6 +42,7 @@ const EMULATED_PLATFORM = new Set<string>([
   'POST /rest/api/3/search/approximate-count',
   'GET /rest/api/3/field',
   'PUT /rest/api/3/issue/{issueIdOrKey}',
+  'GET /rest/api/3/issue/{issueIdOrKey}/comment',
   'GET /rest/api/3/search',
   'POST /rest/api/3/search',
   'GET /rest/api/3/attachment/content/{id}',
@@ -888,6 +889,32 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
       await alice('GET', `${SD}/request/${key}/comment/${shared.id}/attachment`, { headers: EXP })
     ).body as Json;
     expect(mine.values.map((a: Json) => a.filename)).to.deep.equal(['fuser-order.txt']);
+  });
+
+  it("lists an issue's comments oldest or newest first (getComments), internal ones to agents only", async () => {
+    const printer = [...emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Printer on 3rd floor jams every morning',
+    )!;
+    const path = `/rest/api/3/issue/${printer.key}/comment`;
+    const oldest = (await agent('GET', `${path}?orderBy=created`)).body as Json;
+    const newest = (await agent('GET', `${path}?orderBy=-created&startAt=0&maxResults=2`)).body as Json;
+    expect(oldest.total).to.equal(printer.comments.length);
+    expect(newest.comments.map((c: Json) => c.id)).to.deep.equal(
+      oldest.comments
+        .map((c: Json) => c.id)
+        .reverse()
+        .slice(0, 2),
+    );
+    expect(oldest.comments.some((c: Json) => c.jsdPublic === false)).to.equal(true);
+    expect(oldest.comments[0].body.type).to.equal('doc');
+    const alice = specClient({
+      baseUrl: emulator.url,
+      email: 'alice@acme.test',
+      apiToken: 'alice-dev-token',
+      seen,
+    });
+    const hers = (await alice('GET', path)).body as Json;
+    expect(hers.comments.every((c: Json) => c.jsdPublic === true)).to.equal(true);
   });
 
   it('renders comment bodies as Atlassian does (renderedBody, and comment.renderedBody / comment.attachment on the request)', async () => {

@@ -25,6 +25,12 @@ export function platformUser(ctx: LinkContext, user: User) {
   };
 }
 
+/** A user as the platform names one inside another resource (`UserDetails`: no locale). */
+function userDetails(ctx: LinkContext, user: User) {
+  const { locale: _locale, ...details } = platformUser(ctx, user);
+  return details;
+}
+
 /** JSM's Organizations field; its id differs per site, the portal finds it by type (GET /field). */
 export const ORGANIZATIONS_FIELD_ID = 'customfield_10002';
 /** JSM's Request Type field (type `vp-origin`), found the same way. */
@@ -249,6 +255,40 @@ export function platformRoutes(state: EmulatorState): Router {
       request.updated = Date.now();
     }
     res.status(204).end();
+  });
+
+  // An issue's comments (getComments), as an agent reads them: public and internal, `jsdPublic` saying
+  // which, oldest first or, with `orderBy=-created`, newest first; a customer reads the public ones.
+  r.get('/issue/:issueIdOrKey/comment', (req, res) => {
+    const { caller, links } = locals(res);
+    const request = state.requestByIdOrKey(String(req.params['issueIdOrKey']));
+    if (!request || !canView(state, caller, request))
+      throw new PlatformError(404, 'Issue does not exist or you do not have permission to see it.');
+    const orderBy = req.query['orderBy'] ?? 'created';
+    if (orderBy !== 'created' && orderBy !== '+created' && orderBy !== '-created')
+      throw new PlatformError(400, `The orderBy value '${String(orderBy)}' is not supported.`);
+    const startAt = Math.max(0, Number(req.query['startAt'] ?? 0) || 0);
+    const maxResults = Math.min(5000, Math.max(1, Number(req.query['maxResults'] ?? 100) || 100));
+    const visible = request.comments.filter((c) => c.public || caller.kind === 'agent');
+    const ordered = orderBy === '-created' ? [...visible].reverse() : visible;
+    const comment = (c: (typeof visible)[number]) => {
+      const author = state.users.get(c.authorId);
+      return {
+        self: `${links.base}/rest/api/3/issue/${request.id}/comment/${c.id}`,
+        id: c.id,
+        ...(author ? { author: userDetails(links, author) } : {}),
+        body: adf(c.body),
+        created: jiraDateTime(c.created),
+        updated: jiraDateTime(c.created),
+        jsdPublic: c.public,
+      };
+    };
+    res.json({
+      startAt,
+      maxResults,
+      total: visible.length,
+      comments: ordered.slice(startAt, startAt + maxResults).map(comment),
+    });
   });
 
   r.get('/myself', (_req, res) => {

@@ -1,0 +1,53 @@
+// A comment Atlassian wrote and answered 500, on a request with more comments than the portal reads
+// in one look (20 pages): looked for oldest first, the comment just written was past the bound, not
+// found, and written again (ADR 0229). Looked for newest first, it is the first one read.
+import { expect } from 'chai';
+import { type Browser, csrfOf, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
+
+describe('faults: a comment Atlassian wrote and answered 500, on a request with a long history', () => {
+  let h: Harness;
+  let alice: Browser;
+  useHarness(async (started) => {
+    h = started;
+    alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
+  });
+  afterEach(() => h.emulator.faults.clear());
+
+  const writeKeyOf = (html: string, action: string) =>
+    new RegExp(`action="${action}"[^>]*>.*?name="_write" value="(jsmsso[0-9a-f]{24})"`, 's').exec(html)?.[1];
+
+  it('writes it once, and a second post of the same form lands on it', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
+    // More public comments than 20 pages of the emulator's 25 hold (Atlassian's: 20 of 50).
+    const author = request.comments[0]!.authorId;
+    for (let i = 0; i < 520; i++)
+      request.comments.push({
+        id: String(900_000 + i),
+        authorId: author,
+        body: `automation update ${i}`,
+        public: true,
+        created: Date.now(),
+        attachmentIds: [],
+      });
+    const detail = (await alice.text(`/requests/${key}`)).body;
+    const action = `/requests/${key}/comment`;
+    const form = {
+      _csrf: csrfOf(detail),
+      _write: writeKeyOf(detail, action)!,
+      body: 'Written once, please.',
+    };
+    h.emulator.faults.set({
+      statusAfterHandling: 500,
+      pathPrefix: `/rest/servicedeskapi/request/${key}/comment`,
+      method: 'POST',
+      times: 1,
+    });
+    const written = () =>
+      request.comments.filter((c) => c.body.includes(`(portal reference ${form._write})`));
+    expect((await alice.post(action, form)).status).to.equal(303);
+    expect(written(), 'comments under one write key').to.have.length(1);
+    expect((await alice.post(action, form)).status).to.equal(303);
+    expect(written(), 'comments under one write key, sent again').to.have.length(1);
+  });
+});
