@@ -188,7 +188,11 @@ export class KubeTenantSource implements TenantSource {
   }
 
   async close(): Promise<void> {
-    await this.informer?.stop();
+    // The client's connections go with the informer's stop, not after it: stop aborts the watch and
+    // the wait between attempts but not a list under way (a relist after 410 Gone), which an API
+    // server that stopped answering held until its request timeout (70 s), past the pod's grace.
+    const stopped = this.informer?.stop();
     this.client?.close();
+    await stopped;
   }
 }
