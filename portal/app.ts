@@ -263,6 +263,12 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       );
       return;
     }
+    if (err instanceof URIError) {
+      // The router could not decode a parameter (`/requests/%zz`): no page has that address. Before,
+      // any visitor could make it a 500 PORTAL_INTERNAL with an error line (ADR 0229).
+      refuse(res, 404, 'PORTAL_NOT_FOUND', t('error.notFound.title'), t('error.notFound.page'));
+      return;
+    }
     const body = bodyRefusal(err);
     if (body) {
       refuse(res, body.status, body.code, t('error.requestRefused.title'), problemText(i18n, body));

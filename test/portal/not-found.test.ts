@@ -27,6 +27,18 @@ describe('portal: unknown pages and signed-out forms', () => {
       what: 'a request key that does not exist',
     },
   ];
+  // A parameter that is no percent-encoding: the router's URIError was a 500 PORTAL_INTERNAL (ADR 0229).
+  for (const path of [
+    '/desk/%E0%A4%A',
+    '/requests/%zz',
+    '/requests/HELP-1/attachment/%ff',
+    '/desk/1/article/%C0',
+  ])
+    notFound.push({
+      path,
+      code: 'PORTAL_NOT_FOUND',
+      what: `a parameter that is no percent-encoding (${path})`,
+    });
   for (const { path, code, what } of notFound) {
     it(`answers 404 ${code} for ${what}`, async () => {
       const from = h.logs.length;
@@ -35,6 +47,14 @@ describe('portal: unknown pages and signed-out forms', () => {
       expect(reasons(h, from)).to.include(code);
     });
   }
+
+  it('answers a signed-out visitor 404 PORTAL_NOT_FOUND for a parameter that is no percent-encoding', async () => {
+    const from = h.logs.length;
+    const page = await new Browser(h.url).text('/desk/%zz');
+    expect(page.status).to.equal(404);
+    expect(reasons(h, from)).to.deep.equal(['PORTAL_NOT_FOUND']);
+    expect(h.logs.slice(from).filter((l) => l['level'] === 'error')).to.deep.equal([]);
+  });
 
   it('answers 401 PORTAL_SESSION_MISSING to a form sent without a session', async () => {
     const from = h.logs.length;
