@@ -40,11 +40,21 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     throw new JsmSsoError('HTTP_BODY_TOO_LARGE', 'the request is too large', { status: 413 });
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit)
-      throw new JsmSsoError('HTTP_BODY_TOO_LARGE', 'the request is too large', { status: 413 });
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit)
+        throw new JsmSsoError('HTTP_BODY_TOO_LARGE', 'the request is too large', { status: 413 });
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    // The client closed the connection mid-body, or Node cut a trickling body at the request timeout
+    // (it answered 408 itself): the client's doing, not a fault of the broker's (ADR 0229).
+    if (err instanceof JsmSsoError || !req.destroyed) throw err;
+    throw new JsmSsoError('HTTP_CLIENT_ABORTED', 'the client went away before its request body ended', {
+      status: 400,
+      cause: err,
+    });
   }
   return Buffer.concat(chunks);
 }

@@ -37,6 +37,7 @@ const MESSAGE_OF: Record<BrokerErrorCode, MessageKey> = {
   IDP_UNKNOWN: 'broker.refused.unknownMethod',
   LOGOUT_STATE_UNKNOWN: 'broker.refused.signOutExpired',
   HTTP_BODY_TOO_LARGE: REQUEST,
+  HTTP_CLIENT_ABORTED: REQUEST,
   HTTP_FORM_EXPECTED: REQUEST,
   HTTP_SOAP_EXPECTED: REQUEST,
   HTTP_PARAMETER_REPEATED: REQUEST,

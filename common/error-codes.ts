@@ -157,6 +157,8 @@ export const BROKER_CODES = {
   LOGOUT_STATE_UNKNOWN:
     'A LogoutResponse or logout callback for no pending logout: expired, replayed or forged',
   HTTP_BODY_TOO_LARGE: 'The request body exceeds the limit (413)',
+  HTTP_CLIENT_ABORTED:
+    'The client went away, or was cut at the request timeout, before its request body ended (400, a refusal, not an error)',
   HTTP_FORM_EXPECTED: 'A POST endpoint got a body that is not a URL-encoded form (415)',
   HTTP_SOAP_EXPECTED:
     'A SOAP endpoint got a body that is not a SOAP message: text/xml (or application/soap+xml) expected (415)',

@@ -11,7 +11,7 @@ import {
   serveBroker,
   tenantFor,
 } from '../../testkit/broker-harness.js';
-import { upstreamIdp } from './upstream-saml.js';
+import { upstreamSamlIdpDoc } from './upstream-saml.js';
 
 describe('broker: HEAD requests', () => {
   let pki: Pki;
@@ -20,15 +20,7 @@ describe('broker: HEAD requests', () => {
   before(async () => {
     pki = createPki();
     const { server, url } = await listenPlaceholder();
-    const tenant = tenantFor(url, [
-      {
-        name: 'upstream',
-        saml: { metadataXml: upstreamIdp().getMetadata() },
-        emailTrust: 'asserted',
-        attributeMapping: { email: 'claims.email' },
-      },
-    ]);
-    broker = await serveBroker(server, url, tenant, pki);
+    broker = await serveBroker(server, url, tenantFor(url, [upstreamSamlIdpDoc()]), pki);
   });
   after(async () => {
     await broker.close();

@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import * as samlify from 'samlify';
 import { canonicalAttribute, canonicalText } from '../../common/saml/canonical-xml.js';
 import { inflateRedirectPayload, signRedirectQuery } from '../../common/saml/index.js';
+import type { IdpDoc } from '../../testkit/broker-harness.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import { schemaValidator } from '../../testkit/samlify-schema-validator.js';
 
@@ -56,6 +57,16 @@ export function upstreamIdp(options: { slo?: boolean; key?: KeyPair } = {}): Ups
  * The broker as samlify sees it, from the SP metadata the broker publishes; the IdP signs the
  * logout messages it sends there, and verifies the broker's LogoutResponse.
  */
+/** The one IdP of a broker that signs people in at the upstream SAML IdP above (e-mail asserted). */
+export function upstreamSamlIdpDoc(): IdpDoc {
+  return {
+    name: 'upstream',
+    saml: { metadataXml: upstreamIdp().getMetadata() },
+    emailTrust: 'asserted',
+    attributeMapping: { email: 'claims.email' },
+  };
+}
+
 export function brokerAsSp(spMetadataXml: string): UpstreamSp {
   return samlify.ServiceProvider({
     metadata: spMetadataXml,
