@@ -110,6 +110,12 @@ export class TenantPool implements TenantSourceListener {
   readonly #byKey = new Map<string, Member>();
   readonly #byHost = new Map<string, Member>();
   readonly #byId = new Map<string, Member>();
+  /**
+   * Requests under way per tenant, whichever of its members serves them: a changed bundle makes a new
+   * member while the retiring one's requests go on, and a count per member gave each edit or rotated
+   * Secret a fresh allowance (ADR 0223, 0229).
+   */
+  readonly #inFlightByTenant = new Map<string, number>();
   /** By TLS server name: tenants sharing a host name on different ports, in the order added. */
   readonly #byServerName = new Map<string, Set<Member>>();
   /** Bundles refused for a host or name an earlier claim holds (POOL_TENANT_CONFLICT), by key: served once it is free. */
@@ -278,7 +284,8 @@ export class TenantPool implements TenantSourceListener {
       });
       return;
     }
-    if (member.inFlight >= (this.#options.maxInFlightPerTenant ?? POOL_TENANT_REQUESTS_IN_FLIGHT)) {
+    const tenantInFlight = this.#inFlightByTenant.get(member.id) ?? 0;
+    if (tenantInFlight >= (this.#options.maxInFlightPerTenant ?? POOL_TENANT_REQUESTS_IN_FLIGHT)) {
       this.#busyRefusals.inc({ tenant: member.id });
       res.setHeader('Retry-After', '1');
       this.#refuse(req, res, 503, 'POOL_TENANT_BUSY', 'this help center is busy; try again in a moment', {
@@ -290,9 +297,13 @@ export class TenantPool implements TenantSourceListener {
     const part = this.#partOf(member);
     const ended = this.#built.begin(member);
     member.inFlight++;
+    this.#inFlightByTenant.set(member.id, tenantInFlight + 1);
     res.once('close', () => {
       ended();
       member.inFlight--;
+      const left = (this.#inFlightByTenant.get(member.id) ?? 1) - 1;
+      if (left > 0) this.#inFlightByTenant.set(member.id, left);
+      else this.#inFlightByTenant.delete(member.id);
       this.#closeWhenDone(member);
     });
     part.then(

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { SecretDirectory } from '../../common/config/secrets.js';
 import { createPoolFlowStore } from '../../common/flowstore/open.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
@@ -59,5 +60,29 @@ describe("a portal pool: one tenant's requests under way at once are bounded (AD
     expect((await new Browser(b.url).fetch('/login')).status).to.equal(303);
     for (const page of await Promise.all(waiting)) expect(page.status).to.equal(200);
     expect((await alice.fetch('/requests?status=all')).status, 'A once its pages ended').to.equal(200);
+  });
+
+  // Counted per tenant, not per member: a changed bundle (an edit of its spec, a rotated Secret) makes a
+  // new member while the old one's requests go on; each change gave another full bound (ADR 0229).
+  it("keeps A at 2 requests under way while A's bundle changes twice", async () => {
+    const [a] = pool.tenants as [PortalTenant, PortalTenant];
+    const alice = await signInAt(a.url, a.brokerKey, 'alice@acme.test');
+    pool.emulator.faults.set({ pathPrefix: '/rest/api/3/search/jql', delayMs: 3_000, times: 6 });
+    const waiting = [alice.fetch('/requests?status=all'), alice.fetch('/requests?status=all')];
+    await eventually(
+      async () => pool.emulator.faults.hits()[0] === 2,
+      'two of A’s pages waiting on its site',
+    );
+    const afterEdits: Promise<Response>[] = [];
+    for (let i = 1; i <= 2; i++) {
+      const tenant = structuredClone(a.tenant);
+      (tenant.spec.portal as { title?: string }).title = `Help Center A, edit ${i}`;
+      pool.running.pool.upsert({ key: a.name, tenant, secrets: new SecretDirectory(a.secretsDir) });
+      afterEdits.push(alice.fetch('/requests?status=all'), alice.fetch('/requests?status=all'));
+    }
+    const refused = (await Promise.all(afterEdits)).map((r) => r.status);
+    expect(refused, 'A’s pages after the edits, while two are under way').to.deep.equal([503, 503, 503, 503]);
+    expect(pool.emulator.faults.hits()[0], 'A’s pages that reached its site').to.equal(2);
+    expect((await Promise.all(waiting)).map((r) => r.status)).to.deep.equal([200, 200]);
   });
 });
