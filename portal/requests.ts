@@ -2,7 +2,6 @@
  * Requests as a customer sees them: lists from JQL restricted by visibility.ts, detail pages that
  * re-check visibility before anything else is fetched, and creation that never duplicates.
  */
-
 import { JsmSsoError } from '../common/errors.js';
 import type { FlowStore } from '../common/flowstore/index.js';
 import { adfText } from './atlassian/adf-text.js';

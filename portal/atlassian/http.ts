@@ -320,11 +320,15 @@ export class AtlassianTransport {
     // One deadline for the headers and the body, gone once the body is read (ADR 0163).
     const exchange = exchangeSignal([], timeoutMs);
     let bodyHandedOn = false;
-    const send = async (to: string, sentHeaders: Record<string, string>, sentBody?: string | FormData) => {
+    const send = async (
+      to: string,
+      sentMethod: string,
+      sentHeaders: Record<string, string>,
+      sentBody?: string | FormData,
+    ) => {
       try {
         return await (o.fetch ?? globalThis.fetch)(to, {
-          // A 303 is followed with a GET (RFC 9110 15.4.4), and only a download's GET follows one.
-          method: sentBody === undefined && to !== url ? 'GET' : method,
+          method: sentMethod,
           headers: readHere ? { 'accept-encoding': ACCEPTED_CODINGS, ...sentHeaders } : sentHeaders,
           ...(sentBody === undefined ? {} : { body: sentBody }),
           signal: exchange.signal,
@@ -341,20 +345,18 @@ export class AtlassianTransport {
       }
     };
     try {
-      let response = await send(url, headers, body);
+      let response = await send(url, method, headers, body);
       if (!(response instanceof Response)) return response;
-      const siteOrigin = new URL(o.siteUrl).origin;
       for (let hop = 0, at = url; followsSeeOther && response.status === 303 && hop < SEE_OTHER_HOPS; hop++) {
         await response.body?.cancel();
         o.onCall?.(method, path, 303, elapsed());
         const target = seeOtherTarget(response.headers.get('location'), at, o.siteUrl);
         if (!target) return { failure: 'network', cause: new Error('303 without a usable Location') };
         at = target.href;
-        // The service account's credentials go to the site only: a file store's URL carries its own.
-        const next = await send(
-          at,
-          target.origin === siteOrigin ? headers : { accept: headers['accept'] ?? '*/*' },
-        );
+        // A 303 is followed with a GET (RFC 9110 15.4.4). The service account's credentials go to the
+        // site only: a file store's URL carries its own.
+        const onSite = target.origin === new URL(o.siteUrl).origin;
+        const next = await send(at, 'GET', onSite ? headers : { accept: headers['accept'] ?? '*/*' });
         if (!(next instanceof Response)) return next;
         response = next;
       }
