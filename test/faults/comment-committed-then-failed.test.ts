@@ -50,4 +50,26 @@ describe('faults: a comment Atlassian wrote and answered 500, on a request with 
     expect((await alice.post(action, form)).status).to.equal(303);
     expect(written(), 'comments under one write key, sent again').to.have.length(1);
   });
+
+  it('takes an internal comment carrying the key for no proof that the customer’s comment was written', async () => {
+    const key = h.keyOf('Laptop screen flickers');
+    const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
+    const detail = (await alice.text(`/requests/${key}`)).body;
+    const action = `/requests/${key}/comment`;
+    const form = { _csrf: csrfOf(detail), _write: writeKeyOf(detail, action)!, body: 'Mine, in public.' };
+    // An agent pasted the portal's reference into an internal note: the customer's comment is not there.
+    request.comments.push({
+      id: '990001',
+      authorId: request.reporterId,
+      body: `Seen (portal reference ${form._write})`,
+      public: false,
+      created: Date.now(),
+      attachmentIds: [],
+    });
+    expect((await alice.post(action, form)).status).to.equal(303);
+    const written = request.comments.filter(
+      (c) => c.public && c.body.includes(`(portal reference ${form._write})`),
+    );
+    expect(written, 'the customer’s public comment').to.have.length(1);
+  });
 });
