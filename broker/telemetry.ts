@@ -12,6 +12,8 @@ const MAPPING_PROBLEM_MESSAGES: Record<MappingProblemKind, string> = {
   type_error: 'a claim-mapping expression failed on the claims it got; the attribute was left out',
   distributed_claim:
     'a claim-mapping expression reads a claim the IdP sent by reference (_claim_names: aggregated or distributed, e.g. Entra ID groups overage), which is not fetched; the attribute was left out',
+  cost_exceeded:
+    'a claim-mapping expression passed its evaluation cost bound over the claims it got (ADR 0230); the attribute was left out',
 };
 
 /**

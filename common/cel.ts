@@ -1,13 +1,15 @@
 import { celEnv, isCelError, isCelList, isCelMap, isCelUint, parse, plan } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
+import { flatConcatenation, instrument, metered, meteredEnv } from './cel-cost.js';
 
 /**
  * CEL, the Kubernetes-native expression language, for the tenant's own rules: the CRD's
  * x-kubernetes-validations and each IdP's attribute mapping. CEL has no loops, I/O or recursion,
- * so an expression's cost is bounded by the size of its input.
+ * but an expression can still cost far more than its input (a chain of `replace`, nested
+ * comprehensions): every evaluation is metered and stopped at a bound (cel-cost.ts, ADR 0230).
  */
 
-const ENV = celEnv({ funcs: strings });
+const ENV = meteredEnv(celEnv({ funcs: [...strings, flatConcatenation] }));
 
 export type CelBindings = Record<string, unknown>;
 export interface CompiledExpression {
@@ -26,20 +28,30 @@ export class CelCompileError extends Error {
   }
 }
 
-/** Parses and plans `source` once; the result evaluates it many times. Throws CelCompileError. */
+/**
+ * Parses and plans `source` once; the result evaluates it many times. Throws CelCompileError; an
+ * evaluation throws CelCostError (cel-cost.ts) when it passes its cost bound.
+ */
 export function compileCel(source: string): CompiledExpression {
   let evaluate: (bindings: Record<string, unknown>) => unknown;
+  let nodes: number;
   try {
+    const parsed = parse(source);
+    nodes = parsed.expr ? instrument(parsed.expr) : 1;
     // biome-ignore lint/suspicious/noExplicitAny: the evaluator's binding type is a wide union.
-    evaluate = plan(ENV, parse(source)) as (bindings: any) => unknown;
+    evaluate = plan(ENV, parsed) as (bindings: any) => unknown;
   } catch (err) {
     throw new CelCompileError(firstLine(err));
   }
-  const onCelValues = (celBindings: CelBindings) => {
-    const result = evaluate(celBindings);
-    if (isCelError(result)) throw new Error(firstLine(result));
-    return fromCel(result);
-  };
+  const onCelValues = (celBindings: CelBindings) =>
+    metered(
+      nodes,
+      () => evaluate(celBindings),
+      (result) => {
+        if (isCelError(result)) throw new Error(firstLine(result));
+        return fromCel(result);
+      },
+    );
   const compiled = (bindings: CelBindings) => {
     const celBindings: CelBindings = {};
     for (const [name, value] of Object.entries(bindings)) celBindings[name] = toCel(value);

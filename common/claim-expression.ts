@@ -1,4 +1,5 @@
 import { type CompiledExpression, compileCel, fieldsRead } from './cel.js';
+import { CelCostError } from './cel-cost.js';
 import { NAMEID_EMAIL } from './saml/namespaces.js';
 
 /**
@@ -11,9 +12,10 @@ import { NAMEID_EMAIL } from './saml/namespaces.js';
  * claims routinely), `type_error` when the claims it got do not fit it (the tenant's mistake),
  * `distributed_claim` when a claim it reads was sent by reference, as an aggregated or distributed
  * claim (OIDC Core 5.6.2: named in `_claim_names`, its value elsewhere), which the broker does not
- * fetch: Entra ID does so with `groups` for a member of more groups than a token holds.
+ * fetch: Entra ID does so with `groups` for a member of more groups than a token holds;
+ * `cost_exceeded` when its evaluation over these claims passed the cost bound (ADR 0230).
  */
-export type MappingProblemKind = 'missing_claim' | 'type_error' | 'distributed_claim';
+export type MappingProblemKind = 'missing_claim' | 'type_error' | 'distributed_claim' | 'cost_exceeded';
 
 export interface CompiledRule {
   name: string;
@@ -35,7 +37,8 @@ export function evaluateRule(
   let result: unknown;
   try {
     result = rule.evaluate({ claims });
-  } catch {
+  } catch (err) {
+    if (err instanceof CelCostError) return { problem: 'cost_exceeded' };
     if (readsClaimByReference(rule, claims)) return { problem: 'distributed_claim' };
     const missing = rule.reads.some((claim) => claims[claim] === undefined);
     return { problem: missing ? 'missing_claim' : 'type_error' };
@@ -97,6 +100,9 @@ export function typicalClaimsProblem(source: string): string | undefined {
     return undefined;
   }
   const outcome = evaluateRule(rule, TYPICAL_CLAIMS);
+  if ('problem' in outcome && outcome.problem === 'cost_exceeded') {
+    return 'cost: the expression passes its evaluation cost bound over claims of their usual sizes, so it would fail at every sign-in';
+  }
   if ('problem' in outcome && outcome.problem === 'type_error') {
     return 'type error: the expression fails or gives a map over claims of their usual types (e.g. email a string, groups a list of strings)';
   }

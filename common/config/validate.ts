@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { type CompiledExpression, compileCel, toCel } from '../cel.js';
+import { CelCostError } from '../cel-cost.js';
 import { typicalClaimsProblem } from '../claim-expression.js';
 import type { ConfigProblem } from '../errors.js';
 import { type SchemaNode, tenantCrd } from './crd-schema.js';
@@ -178,9 +179,11 @@ function celProblemsOf(schema: SchemaNode, value: unknown, celValue: unknown, pa
     let ok: unknown;
     try {
       ok = compiledRule(rule.rule).onCelValues({ self: celValue });
-    } catch {
+    } catch (err) {
+      // As the API server does, a rule too costly to judge over this value refuses it.
+      if (err instanceof CelCostError) ok = false;
       // A rule over a structurally broken value cannot be judged; the structural problem is reported.
-      continue;
+      else continue;
     }
     if (ok !== true) {
       // fieldPath is relative and starts with a dot (`.redis`); at the root it names `.spec...`.

@@ -1,0 +1,343 @@
+import {
+  type CelEnv,
+  type CelList,
+  type CelResult,
+  CelScalar,
+  type CelValue,
+  celFunc,
+  celList,
+  isCelError,
+  isCelList,
+  isCelMap,
+  listType,
+  type parse,
+} from '@bufbuild/cel';
+
+/**
+ * The cost bound of one CEL evaluation (ADR 0230). CEL has no loops, but it is not cheap by
+ * construction: `replace` and `+` grow a string at every step of a chain, comprehensions nest over
+ * lists that `split` makes from a claim, and the evaluator materialises every list it iterates.
+ * A tenant writes its own attribute mapping and a pool's processes evaluate it on the event loop
+ * every tenant shares, so each evaluation is metered and stopped, like Kubernetes' runtime cost
+ * limit for CRD validation rules (cel-go's CostTracker), when it passes CEL_COST_LIMIT units:
+ *
+ * - every node of the syntax tree evaluated: 1 (the whole tree once, a comprehension's condition
+ *   and step once per iteration: an upper bound, since a branch not taken is counted too);
+ * - a comprehension: the size of the list or map it iterates, before the evaluator copies it;
+ * - a function call: 1, plus the size of its operands (a character, an element or a map entry
+ *   each), plus the size of a string or list it returns; a substring search (`contains`,
+ *   `indexOf`, `matches`, `split`, `replace`, ...) the product of the two lengths, its worst case;
+ *   `replace` and `join` are charged the largest result they can make before they are called, so a
+ *   single call cannot build what the bound forbids. `size` and a map's `in` cost what they cost
+ *   here: a constant, or the key.
+ *
+ * Lists are kept flat, so iterating one costs its size: the evaluator's own concatenation is a view
+ * over its operands, and a list built by a thousand of them (every `map` and `filter` appends so)
+ * takes a thousand steps per element to iterate, which no count of operands sees. So `+` of two
+ * lists copies both (charged their sizes), and the step of `map` and `filter` appends in place to
+ * the accumulator only that comprehension can name (instrument(); 1 per element).
+ *
+ * The units are deterministic (the same expression over the same claims always passes or always
+ * fails, under any load), unlike a deadline. 1,000,000 units take about 0.1 s on one core of the
+ * test machine in the worst shapes measured (test/common/cel-cost.test.ts).
+ */
+export const CEL_COST_LIMIT = 1_000_000;
+
+export class CelCostError extends Error {
+  constructor() {
+    super(`the expression's evaluation cost passed its bound of ${CEL_COST_LIMIT} units`);
+    this.name = 'CelCostError';
+  }
+}
+
+/** The meter of the evaluation under way: evaluation is synchronous, so one at a time. */
+let unitsLeft = Number.POSITIVE_INFINITY;
+
+/** Stops the evaluation under way when `units` more pass the bound. */
+function charge(units: number): void {
+  unitsLeft -= units;
+  // Thrown, not returned as a CEL error: `||` and `&&` absorb errors, and evaluation must stop.
+  if (unitsLeft < 0) throw new CelCostError();
+}
+
+/**
+ * Runs `evaluate` under a fresh meter, `staticUnits` charged first. The evaluator turns anything
+ * thrown into a CEL error value, so the meter, not the value, says the bound was passed.
+ */
+export function metered<T>(staticUnits: number, evaluate: () => T, convert: (result: T) => unknown): unknown {
+  const outer = unitsLeft;
+  unitsLeft = CEL_COST_LIMIT;
+  try {
+    charge(staticUnits);
+    const result = evaluate();
+    if (unitsLeft < 0) throw new CelCostError();
+    // What the expression returns is copied into plain JS: a list built by doubling is large.
+    if (!isCelError(result)) charge(sizeOf(result, unitsLeft));
+    return convert(result);
+  } finally {
+    unitsLeft = outer;
+  }
+}
+
+/**
+ * A value's size (a character, an element, a map entry each, nested values included), counted no
+ * further than `limit`: one past it means "too large", and a list shared many times over in a
+ * value is never walked in full.
+ */
+function sizeOf(value: unknown, limit: number): number {
+  let size = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const next = pending.pop();
+    size += 1;
+    if (typeof next === 'string' || next instanceof Uint8Array) size += next.length;
+    else if (isCelList(next)) {
+      for (const element of next) {
+        pending.push(element);
+        if (size + pending.length > limit) return limit + 1;
+      }
+    } else if (isCelMap(next)) {
+      for (const [key, element] of next.entries()) {
+        pending.push(key, element);
+        if (size + pending.length > limit) return limit + 1;
+      }
+    }
+    if (size > limit) return limit + 1;
+  }
+  return size;
+}
+
+function lengthOf(value: unknown): number {
+  return typeof value === 'string' || value instanceof Uint8Array ? value.length : 0;
+}
+
+/** Functions whose work is a search of one string in another: the product is their worst case. */
+const SEARCHES = new Set(['contains', 'indexOf', 'lastIndexOf', 'matches', 'split', 'replace']);
+
+/** What a call costs before it is made: its operands, and for a builder the result it can make. */
+function costBefore(name: string, target: CelValue | undefined, args: CelValue[]): number {
+  if (name === 'size') return 1;
+  if (name === '_+_' && isCelList(args[0]) && isCelList(args[1])) return 1 + args[0].size + args[1].size;
+  if (name === '@in' && isCelMap(args[1])) return 1 + sizeOf(args[0], unitsLeft);
+  let units = 1;
+  for (const operand of target === undefined ? args : [target, ...args]) {
+    units += sizeOf(operand, unitsLeft);
+    if (units > unitsLeft) return units;
+  }
+  if (SEARCHES.has(name) && target !== undefined) {
+    units += lengthOf(target) * Math.max(1, lengthOf(args[0]));
+  }
+  if (name === 'replace' && typeof target === 'string') units += replacedLength(target, args);
+  if (name === 'join' && isCelList(target)) {
+    units += Number(target.size) * lengthOf(args[0]);
+  }
+  return units;
+}
+
+/** The longest string `replace(old, new[, n])` can return on `text`. */
+function replacedLength(text: string, args: CelValue[]): number {
+  const old = lengthOf(args[0]);
+  const grows = Math.max(0, lengthOf(args[1]) - old);
+  let times = old === 0 ? text.length + 1 : Math.floor(text.length / old);
+  if (typeof args[2] === 'bigint' && args[2] >= 0n) times = Math.min(times, Number(args[2]));
+  return text.length + times * grows;
+}
+
+/** What a call's result costs: a string or list it built (a list's `+` was charged before). */
+function costAfter(name: string, result: CelResult | undefined): number {
+  if (typeof result === 'string' || result instanceof Uint8Array) return result.length;
+  if (isCelList(result) && name !== '_+_') return Number(result.size);
+  return 0;
+}
+
+const ITERATION = '@jsmsso.iteration';
+const RANGE = '@jsmsso.range';
+const APPEND = '@jsmsso.append';
+
+const LIST = listType(CelScalar.DYN);
+
+/** `+` of two lists, flat (the same id as the standard overload, which it replaces). */
+export const flatConcatenation = celFunc('_+_', [LIST, LIST], LIST, (left: CelList, right: CelList) =>
+  celList([...left, ...right]),
+);
+
+/**
+ * The arrays behind accumulators APPEND has made. The evaluator's accumulator starts as its
+ * shared empty list, so the first append copies; later ones push onto the array only this
+ * accumulator holds (no expression can name a comprehension's accumulator but its own step).
+ */
+const accumulators = new WeakMap<CelList, CelValue[]>();
+
+function append(accumulator: CelValue, element: CelValue): CelValue {
+  if (!isCelList(accumulator)) return accumulator;
+  let list = accumulator;
+  let array = accumulators.get(list);
+  if (!array) {
+    array = [...list];
+    list = celList(array);
+    accumulators.set(list, array);
+  }
+  array.push(element);
+  return list;
+}
+
+/** The function group of `name`, metered. */
+function meteredGroup(name: string, group: ReturnType<CelEnv['funcs']['find']> & object) {
+  return {
+    name,
+    [Symbol.iterator]: () => group[Symbol.iterator](),
+    call(id: number, target: CelValue | undefined, args: CelValue[]) {
+      charge(costBefore(name, target, args));
+      const result = group.call(id, target, args);
+      charge(costAfter(name, result));
+      return result;
+    },
+  };
+}
+
+/** The functions instrument() adds: none can be named in an expression (the `@`). */
+const INSTRUMENTS = new Map([
+  [
+    ITERATION,
+    {
+      name: ITERATION,
+      [Symbol.iterator]: () => [][Symbol.iterator](),
+      call(_id: number, _target: CelValue | undefined, args: CelValue[]) {
+        charge(Number(args[1]));
+        return args[0];
+      },
+    },
+  ],
+  [
+    RANGE,
+    {
+      name: RANGE,
+      [Symbol.iterator]: () => [][Symbol.iterator](),
+      call(_id: number, _target: CelValue | undefined, args: CelValue[]) {
+        const range = args[0];
+        charge(isCelList(range) || isCelMap(range) ? Number(range.size) : 1);
+        return range;
+      },
+    },
+  ],
+  [
+    APPEND,
+    {
+      name: APPEND,
+      [Symbol.iterator]: () => [][Symbol.iterator](),
+      call(_id: number, _target: CelValue | undefined, args: CelValue[]) {
+        charge(1);
+        return append(args[0]!, args[1]!);
+      },
+    },
+  ],
+]);
+
+/** `base` with every function metered, and the instruments of instrument(). */
+export function meteredEnv(base: CelEnv): CelEnv {
+  const groups = new Map<string, ReturnType<typeof meteredGroup>>();
+  const funcs = {
+    [Symbol.iterator]: () => base.funcs[Symbol.iterator](),
+    find(name: string) {
+      const instrument = INSTRUMENTS.get(name);
+      if (instrument) return instrument;
+      let group = groups.get(name);
+      if (!group) {
+        const found = base.funcs.find(name);
+        if (!found) return undefined;
+        group = meteredGroup(name, found);
+        groups.set(name, group);
+      }
+      return group;
+    },
+  };
+  // The planner reads namespace, registry and funcs; the rest of the environment is base's.
+  return Object.create(base, { funcs: { value: funcs } }) as CelEnv;
+}
+
+type Expr = NonNullable<ReturnType<typeof parse>['expr']>;
+
+/**
+ * Rewrites a parsed expression for the meter: each comprehension's range passes through RANGE and
+ * its condition through ITERATION, which charges the nodes of condition and step per iteration;
+ * a macro's `@result + [element]` becomes APPEND. Returns the number of nodes of the whole tree,
+ * charged once per evaluation.
+ */
+export function instrument(expr: Expr): number {
+  const kind = expr.exprKind;
+  const appended = accumulatorAppend(expr);
+  if (appended) {
+    expr.exprKind = callOf(APPEND, appended).exprKind;
+    return 2 + appended.reduce((nodes, arg) => nodes + instrument(arg), 0);
+  }
+  switch (kind.case) {
+    case 'comprehensionExpr': {
+      const comprehension = kind.value;
+      let nodes = 1;
+      for (const part of ['accuInit', 'iterRange', 'result'] as const) {
+        const child = comprehension[part];
+        if (child) nodes += instrument(child);
+      }
+      let perIteration = 0;
+      for (const part of ['loopCondition', 'loopStep'] as const) {
+        const child = comprehension[part];
+        if (child) perIteration += instrument(child);
+      }
+      if (comprehension.iterRange) comprehension.iterRange = callOf(RANGE, [comprehension.iterRange]);
+      if (comprehension.loopCondition) {
+        comprehension.loopCondition = callOf(ITERATION, [comprehension.loopCondition, intOf(perIteration)]);
+      }
+      return nodes + perIteration;
+    }
+    case 'callExpr': {
+      let nodes = 1;
+      if (kind.value.target) nodes += instrument(kind.value.target);
+      for (const arg of kind.value.args) nodes += instrument(arg);
+      return nodes;
+    }
+    case 'selectExpr':
+      return 1 + (kind.value.operand ? instrument(kind.value.operand) : 0);
+    case 'listExpr':
+      return kind.value.elements.reduce((nodes, element) => nodes + instrument(element), 1);
+    case 'structExpr':
+      return kind.value.entries.reduce(
+        (nodes, entry) =>
+          nodes +
+          (entry.value ? instrument(entry.value) : 0) +
+          (entry.keyKind.case === 'mapKey' ? instrument(entry.keyKind.value) : 0),
+        1,
+      );
+    default:
+      return 1;
+  }
+}
+
+/**
+ * The operands of a macro's step `@result + [element]`: `@result` is a name the parser gives the
+ * accumulator and no expression can write.
+ */
+function accumulatorAppend(expr: Expr): [Expr, Expr] | undefined {
+  const kind = expr.exprKind;
+  if (kind.case !== 'callExpr' || kind.value.function !== '_+_' || kind.value.target) return undefined;
+  const [accumulator, list] = kind.value.args;
+  const accumulatorKind = accumulator?.exprKind;
+  if (accumulatorKind?.case !== 'identExpr' || !accumulatorKind.value.name.startsWith('@')) return undefined;
+  if (list?.exprKind.case !== 'listExpr' || list.exprKind.value.elements.length !== 1) return undefined;
+  if (list.exprKind.value.optionalIndices.length > 0) return undefined;
+  return [accumulator!, list.exprKind.value.elements[0]!];
+}
+
+/** A node the planner reads as a call (it reads the fields, not the message type). */
+function callOf(name: string, args: Expr[]): Expr {
+  return {
+    ...args[0]!,
+    exprKind: { case: 'callExpr', value: { function: name, args, target: undefined } },
+  } as unknown as Expr;
+}
+
+function intOf(value: number): Expr {
+  return {
+    id: 0n,
+    exprKind: { case: 'constExpr', value: { constantKind: { case: 'int64Value', value: BigInt(value) } } },
+  } as unknown as Expr;
+}

@@ -1,0 +1,129 @@
+import { parse } from '@bufbuild/cel';
+import { expect } from 'chai';
+import { stringify } from 'yaml';
+import { compileMapping, type MappingProblem } from '../../broker/mapping.js';
+import { compileCel } from '../../common/cel.js';
+import { CelCostError, instrument } from '../../common/cel-cost.js';
+import { parseTenant } from '../../common/config/load.js';
+import { JsmSsoError } from '../../common/errors.js';
+import { NAMEID_EMAIL } from '../../common/saml/namespaces.js';
+import { tenantObject } from '../../testkit/tenants.js';
+
+/**
+ * ADR 0230: a tenant's CEL is metered and stopped at a bound, so an expression of the CRD's 1,024
+ * characters cannot hold a pool's event loop (the pool audit's mapping held it 25 s). Each shape
+ * below grew a string or a list, or nested iterations, without bound before the meter.
+ */
+const groups = Array.from({ length: 2_000 }, (_, i) => `group-number-${i}-of-the-directory`);
+const claims = {
+  email: 'jane.doe@acme.test',
+  name: 'Jane Doe',
+  groups,
+  csv: groups.join(','),
+  big: 'ab'.repeat(50_000),
+};
+const WIDEN = ".replace('a', 'aaaaaaaaaa')";
+
+function outcome(source: string): unknown {
+  try {
+    return compileCel(source)({ claims });
+  } catch (err) {
+    return err;
+  }
+}
+
+describe('CEL: every evaluation is bounded in cost (ADR 0230)', () => {
+  const attacks: Record<string, string> = {
+    'a chain of replace growing a string tenfold each': `'a'${WIDEN.repeat(8)}.size()`,
+    "the pool audit's mapping (the chain inside a comprehension)": `[0].map(i, 'a'${WIDEN.repeat(6)}.size())`,
+    'a string doubled by chained comprehensions': `['ab']${'.map(s, s + s)'.repeat(40)}[0].size()`,
+    'a list doubled by chained comprehensions, then iterated': `[[1, 2]]${'.map(l, l + l)'.repeat(60)}[0].exists(x, x == 3)`,
+    'a list doubled by chained comprehensions, then returned': `[[1, 2]]${'.map(l, l + l)'.repeat(30)}`,
+    'comprehensions nested over a claim':
+      'claims.groups.all(a, claims.groups.all(b, claims.groups.all(c, true)))',
+    'comprehensions nested over lists split from a claim':
+      "claims.big.split('').exists(a, claims.big.split('').exists(b, false))",
+    'a claim joined with a claim as separator': "claims.csv.split(',').join(claims.big)",
+    'a claim searched for in a claim': 'claims.big.contains(claims.big + claims.big)',
+    'a bound passed inside || (which absorbs errors)':
+      'claims.groups.all(a, claims.groups.all(b, claims.groups.all(c, true))) || true',
+    'lists compared whole in a loop':
+      "claims.csv.split(',').all(x, claims.csv.split(',') == claims.csv.split(','))",
+  };
+  for (const [what, source] of Object.entries(attacks)) {
+    it(`stops ${what} (${source.length} characters) with CelCostError`, () => {
+      expect(source.length).to.be.at.most(1024);
+      expect(outcome(source)).to.be.instanceOf(CelCostError);
+    });
+  }
+
+  it('evaluates the mappings tenants write, over 2,000 groups, to their values', () => {
+    expect(outcome('has(claims.name) ? claims.name : claims.email')).to.equal('Jane Doe');
+    expect(outcome("claims.groups.filter(g, g.startsWith('group-number-19')).size()")).to.equal(111);
+    expect(outcome('claims.groups.map(g, g.upperAscii())')).to.deep.equal(groups.map((g) => g.toUpperCase()));
+    expect(outcome("claims.csv.split(',').filter(g, g.endsWith('7-of-the-directory')).size()")).to.equal(200);
+    expect(outcome("claims.email.matches('^[a-z.]+@acme[.]test$')")).to.equal(true);
+  });
+
+  it("rewrites a macro's step into an append to its own accumulator (the parser names it with a leading @)", () => {
+    const parsed = parse('claims.groups.filter(g, g.size() > 3)');
+    instrument(parsed.expr!);
+    const kind = parsed.expr!.exprKind;
+    expect(kind.case).to.equal('comprehensionExpr');
+    const step = kind.case === 'comprehensionExpr' ? kind.value.loopStep?.exprKind : undefined;
+    const taken = step?.case === 'callExpr' ? step.value.args[1]?.exprKind : undefined;
+    expect(taken?.case === 'callExpr' && taken.value.function).to.equal('@jsmsso.append');
+  });
+
+  it("keeps values apart: an accumulator appended in place is the comprehension's own", () => {
+    expect(outcome('[1, 2, 3].map(a, [1, 2].map(b, a * b))')).to.deep.equal([
+      [1, 2],
+      [2, 4],
+      [3, 6],
+    ]);
+    expect(outcome('[[1], [2]].map(l, l.filter(x, x > 1) + l)')).to.deep.equal([[1], [2, 2]]);
+    // The evaluator's empty list is one shared value: appending must not change it.
+    expect(outcome('[1, 2].map(x, x).size() + [].size() + [3].filter(x, false).size()')).to.equal(2);
+    const twice = compileCel('[1, 2].map(x, x + 1)');
+    expect([twice({}), twice({})]).to.deep.equal([
+      [2, 3],
+      [2, 3],
+    ]);
+  });
+
+  it("refuses at validation a tenant whose mapping passes the bound over typical claims (the pool's bundles)", () => {
+    const tenant = tenantObject('hostile', 'noisy');
+    const idp = (
+      tenant.spec.identityProviders as unknown as { attributeMapping?: Record<string, string> }[]
+    )[0]!;
+    idp.attributeMapping = {
+      email: 'claims.email',
+      displayName: attacks['a chain of replace growing a string tenfold each']!,
+    };
+    expect(() => parseTenant(stringify(tenant))).to.throw(/attributeMapping\.displayName.*cost/);
+  });
+
+  it('leaves an attribute out at sign-in, reported cost_exceeded, and refuses an empty NameID', () => {
+    const problems: MappingProblem[] = [];
+    const costly = 'claims.groups.all(a, claims.groups.all(b, true)) ? claims.name : claims.email';
+    const subject = { idp: 'corp', subject: 's1', claims, emailVerified: true };
+    const identity = compileMapping(
+      { name: 'corp', attributeMapping: { email: 'claims.email', displayName: costly } },
+      (p) => problems.push(p),
+    )(subject);
+    expect(identity.attributes.map((a) => a.name)).to.deep.equal(['email']);
+    expect(problems).to.deep.equal([{ idp: 'corp', attribute: 'displayName', problem: 'cost_exceeded' }]);
+    const refused = (() => {
+      try {
+        return compileMapping({
+          name: 'corp',
+          attributeMapping: { email: 'claims.email' },
+          nameId: { format: NAMEID_EMAIL, expression: costly },
+        })(subject);
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(refused).to.be.instanceOf(JsmSsoError).with.property('code', 'MAPPING_NAMEID_EMPTY');
+  });
+});
