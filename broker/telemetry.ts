@@ -13,7 +13,7 @@ const MAPPING_PROBLEM_MESSAGES: Record<MappingProblemKind, string> = {
   distributed_claim:
     'a claim-mapping expression reads a claim the IdP sent by reference (_claim_names: aggregated or distributed, e.g. Entra ID groups overage), which is not fetched; the attribute was left out',
   cost_exceeded:
-    'a claim-mapping expression passed its evaluation cost bound over the claims it got (ADR 0230); the attribute was left out',
+    'a claim-mapping expression passed its evaluation cost bound over the claims it got (ADR 0232); the attribute was left out',
 };
 
 /**

@@ -6,7 +6,7 @@ import { flatConcatenation, instrument, metered, meteredEnv } from './cel-cost.j
  * CEL, the Kubernetes-native expression language, for the tenant's own rules: the CRD's
  * x-kubernetes-validations and each IdP's attribute mapping. CEL has no loops, I/O or recursion,
  * but an expression can still cost far more than its input (a chain of `replace`, nested
- * comprehensions): every evaluation is metered and stopped at a bound (cel-cost.ts, ADR 0230).
+ * comprehensions): every evaluation is metered and stopped at a bound (cel-cost.ts, ADR 0232).
  */
 
 const ENV = meteredEnv(celEnv({ funcs: [...strings, flatConcatenation] }));

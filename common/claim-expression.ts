@@ -13,7 +13,7 @@ import { NAMEID_EMAIL } from './saml/namespaces.js';
  * `distributed_claim` when a claim it reads was sent by reference, as an aggregated or distributed
  * claim (OIDC Core 5.6.2: named in `_claim_names`, its value elsewhere), which the broker does not
  * fetch: Entra ID does so with `groups` for a member of more groups than a token holds;
- * `cost_exceeded` when its evaluation over these claims passed the cost bound (ADR 0230).
+ * `cost_exceeded` when its evaluation over these claims passed the cost bound (ADR 0232).
  */
 export type MappingProblemKind = 'missing_claim' | 'type_error' | 'distributed_claim' | 'cost_exceeded';
 
