@@ -1,4 +1,5 @@
 import { CelCompileError } from '../common/cel.js';
+import { CelBudget } from '../common/cel-cost.js';
 import {
   type CompiledRule,
   compileClaimExpression,
@@ -59,8 +60,8 @@ export function compileMapping(
     `${idp.name}.nameId.expression`,
   );
   const nameIdFormat = nameIdFormatOf(idp);
-  const run = (rule: CompiledRule, claims: Record<string, unknown>): string[] => {
-    const outcome = evaluateRule(rule, claims);
+  const run = (rule: CompiledRule, claims: Record<string, unknown>, budget: CelBudget): string[] => {
+    const outcome = evaluateRule(rule, claims, budget);
     if ('problem' in outcome) {
       observe({ idp: idp.name, attribute: rule.name, problem: outcome.problem });
       return [];
@@ -68,7 +69,10 @@ export function compileMapping(
     return outcome.values;
   };
   return (subject) => {
-    const nameIdValues = run(nameId, subject.claims);
+    // One bound for all of a sign-in's expressions: 31 of them, each near the bound, would hold
+    // the process 31 times as long (ADR 0232).
+    const budget = new CelBudget();
+    const nameIdValues = run(nameId, subject.claims, budget);
     if (nameIdValues.length !== 1 || nameIdValues[0] === '') {
       throw new JsmSsoError(
         'MAPPING_NAMEID_EMPTY',
@@ -80,7 +84,7 @@ export function compileMapping(
       nameId: nameIdValues[0]!,
       nameIdFormat,
       attributes: attributes
-        .map((a) => ({ name: a.name, values: run(a, subject.claims) }))
+        .map((a) => ({ name: a.name, values: run(a, subject.claims, budget) }))
         .filter((a) => a.values.length > 0),
     };
   };

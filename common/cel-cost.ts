@@ -52,6 +52,15 @@ export class CelCostError extends Error {
   }
 }
 
+/**
+ * Units several evaluations share, as Kubernetes bounds all the rules over one object together:
+ * a sign-in's mapping expressions (up to 31 an IdP), a tenant document's checks (up to 155). Each
+ * evaluation may use what is left of it, at most CEL_COST_LIMIT.
+ */
+export class CelBudget {
+  left = CEL_COST_LIMIT;
+}
+
 /** The meter of the evaluation under way: evaluation is synchronous, so one at a time. */
 let unitsLeft = Number.POSITIVE_INFINITY;
 
@@ -63,12 +72,19 @@ function charge(units: number): void {
 }
 
 /**
- * Runs `evaluate` under a fresh meter, `staticUnits` charged first. The evaluator turns anything
- * thrown into a CEL error value, so the meter, not the value, says the bound was passed.
+ * Runs `evaluate` under a fresh meter, `staticUnits` charged first, drawing on `budget` when given.
+ * The evaluator turns anything thrown into a CEL error value, so the meter, not the value, says
+ * the bound was passed.
  */
-export function metered<T>(staticUnits: number, evaluate: () => T, convert: (result: T) => unknown): unknown {
+export function metered<T>(
+  staticUnits: number,
+  evaluate: () => T,
+  convert: (result: T) => unknown,
+  budget: CelBudget | undefined,
+): unknown {
   const outer = unitsLeft;
-  unitsLeft = CEL_COST_LIMIT;
+  const limit = Math.min(CEL_COST_LIMIT, budget?.left ?? CEL_COST_LIMIT);
+  unitsLeft = limit;
   try {
     charge(staticUnits);
     const result = evaluate();
@@ -77,6 +93,7 @@ export function metered<T>(staticUnits: number, evaluate: () => T, convert: (res
     if (!isCelError(result)) charge(sizeOf(result, unitsLeft));
     return convert(result);
   } finally {
+    if (budget) budget.left -= limit - Math.max(0, unitsLeft);
     unitsLeft = outer;
   }
 }

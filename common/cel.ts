@@ -1,6 +1,6 @@
 import { celEnv, isCelError, isCelList, isCelMap, isCelUint, parse, plan } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
-import { flatConcatenation, instrument, metered, meteredEnv } from './cel-cost.js';
+import { type CelBudget, flatConcatenation, instrument, metered, meteredEnv } from './cel-cost.js';
 
 /**
  * CEL, the Kubernetes-native expression language, for the tenant's own rules: the CRD's
@@ -12,13 +12,14 @@ import { flatConcatenation, instrument, metered, meteredEnv } from './cel-cost.j
 const ENV = meteredEnv(celEnv({ funcs: [...strings, flatConcatenation] }));
 
 export type CelBindings = Record<string, unknown>;
+/** `budget`: units shared with other evaluations (cel-cost.ts); alone, it has the whole bound. */
 export interface CompiledExpression {
-  (bindings: CelBindings): unknown;
+  (bindings: CelBindings, budget?: CelBudget): unknown;
   /**
    * The same evaluation over bindings toCel has already converted: a caller that evaluates many
    * expressions over one value (the CRD's rules over a tenant) converts it once, not per expression.
    */
-  onCelValues(celBindings: CelBindings): unknown;
+  onCelValues(celBindings: CelBindings, budget?: CelBudget): unknown;
 }
 
 export class CelCompileError extends Error {
@@ -43,7 +44,7 @@ export function compileCel(source: string): CompiledExpression {
   } catch (err) {
     throw new CelCompileError(firstLine(err));
   }
-  const onCelValues = (celBindings: CelBindings) =>
+  const onCelValues = (celBindings: CelBindings, budget?: CelBudget) =>
     metered(
       nodes,
       () => evaluate(celBindings),
@@ -51,11 +52,12 @@ export function compileCel(source: string): CompiledExpression {
         if (isCelError(result)) throw new Error(firstLine(result));
         return fromCel(result);
       },
+      budget,
     );
-  const compiled = (bindings: CelBindings) => {
+  const compiled = (bindings: CelBindings, budget?: CelBudget) => {
     const celBindings: CelBindings = {};
     for (const [name, value] of Object.entries(bindings)) celBindings[name] = toCel(value);
-    return onCelValues(celBindings);
+    return onCelValues(celBindings, budget);
   };
   return Object.assign(compiled, { onCelValues });
 }

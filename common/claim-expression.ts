@@ -1,5 +1,5 @@
 import { type CompiledExpression, compileCel, fieldsRead } from './cel.js';
-import { CelCostError } from './cel-cost.js';
+import { type CelBudget, CelCostError } from './cel-cost.js';
 import { NAMEID_EMAIL } from './saml/namespaces.js';
 
 /**
@@ -29,14 +29,18 @@ export function compileClaimExpression(name: string, source: string): CompiledRu
   return { name, evaluate: compileCel(source), reads: fieldsRead(source, 'claims') };
 }
 
-/** Lists become several values; null and empty lists none; a map is a type error. */
+/**
+ * Lists become several values; null and empty lists none; a map is a type error. `budget`: the
+ * units this evaluation shares with the others of a sign-in or a validation.
+ */
 export function evaluateRule(
   rule: CompiledRule,
   claims: Record<string, unknown>,
+  budget?: CelBudget,
 ): { values: string[] } | { problem: MappingProblemKind } {
   let result: unknown;
   try {
-    result = rule.evaluate({ claims });
+    result = rule.evaluate({ claims }, budget);
   } catch (err) {
     if (err instanceof CelCostError) return { problem: 'cost_exceeded' };
     if (readsClaimByReference(rule, claims)) return { problem: 'distributed_claim' };
@@ -92,14 +96,14 @@ const TYPICAL_CLAIMS: Record<string, unknown> = {
  * The type problem an expression has over the typical claims, if any (for offline validation and
  * the operator's ConfigValid condition); compile errors are reported by the caller.
  */
-export function typicalClaimsProblem(source: string): string | undefined {
+export function typicalClaimsProblem(source: string, budget?: CelBudget): string | undefined {
   let rule: CompiledRule;
   try {
     rule = compileClaimExpression('check', source);
   } catch {
     return undefined;
   }
-  const outcome = evaluateRule(rule, TYPICAL_CLAIMS);
+  const outcome = evaluateRule(rule, TYPICAL_CLAIMS, budget);
   if ('problem' in outcome && outcome.problem === 'cost_exceeded') {
     return 'cost: the expression passes its evaluation cost bound over claims of their usual sizes, so it would fail at every sign-in';
   }

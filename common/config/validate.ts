@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { type CompiledExpression, compileCel, toCel } from '../cel.js';
-import { CelCostError } from '../cel-cost.js';
+import { CEL_COST_LIMIT, CelBudget, CelCostError } from '../cel-cost.js';
 import { typicalClaimsProblem } from '../claim-expression.js';
 import type { ConfigProblem } from '../errors.js';
 import { type SchemaNode, tenantCrd } from './crd-schema.js';
@@ -221,6 +221,8 @@ function attributeMappingProblems(document: TenantLike): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const idps = document?.spec?.identityProviders;
   if (!Array.isArray(idps)) return problems;
+  // One bound for all of the document's expressions, as for a sign-in's (ADR 0232).
+  const budget = new CelBudget();
   idps.forEach((idp, i) => {
     if (typeof idp !== 'object' || idp === null) return;
     const expressions: [string, string | undefined][] = [
@@ -232,8 +234,10 @@ function attributeMappingProblems(document: TenantLike): ConfigProblem[] {
     for (const [field, source] of expressions) {
       if (typeof source !== 'string') continue;
       const path = `spec.identityProviders[${i}].${field}`;
-      const verdict = mappingVerdict(source);
-      if (verdict.compileError !== undefined) {
+      const verdict = mappingVerdict(source, budget);
+      if (verdict === undefined) {
+        problems.push({ path, message: TOGETHER_TOO_COSTLY });
+      } else if (verdict.compileError !== undefined) {
         problems.push({ path, message: `invalid CEL: ${verdict.compileError}`, code: 'MAPPING_INVALID' });
       } else if (verdict.typeProblem !== undefined) {
         problems.push({ path, message: verdict.typeProblem });
@@ -243,26 +247,40 @@ function attributeMappingProblems(document: TenantLike): ConfigProblem[] {
   return problems;
 }
 
+const TOGETHER_TOO_COSTLY =
+  "cost: with the IdPs' other claim expressions before it, this one passes the evaluation cost bound the tenant's expressions share over claims of their usual sizes";
+
 interface MappingVerdict {
   compileError?: string;
   typeProblem?: string;
+  /** What its evaluation over the typical claims cost (cel-cost.ts). */
+  units: number;
 }
 
 /**
  * What is wrong with one claim expression, remembered by its source: the verdict depends on nothing
  * else, and a pool's tenants mostly share their mappings, so thousands of tenants compile each
- * expression once. Bounded, oldest forgotten first, since tenants choose the sources.
+ * expression once. Bounded, oldest forgotten first, since tenants choose the sources. Undefined
+ * when its evaluation costs more than `budget` has left, known or found (ADR 0232).
  */
 const MAPPING_VERDICTS_KEPT = 10_000;
 const mappingVerdicts = new Map<string, MappingVerdict>();
-function mappingVerdict(source: string): MappingVerdict {
+function mappingVerdict(source: string, budget: CelBudget): MappingVerdict | undefined {
   let verdict = mappingVerdicts.get(source);
-  if (verdict) return verdict;
+  if (verdict) {
+    if (verdict.units > budget.left) return undefined;
+    budget.left -= verdict.units;
+    return verdict;
+  }
+  const before = budget.left;
   try {
     compileCel(source);
-    verdict = { typeProblem: typicalClaimsProblem(source) };
+    const typeProblem = typicalClaimsProblem(source, budget);
+    // Stopped by what the document's other expressions used, not by its own bound: no verdict.
+    if (budget.left <= 0 && before < CEL_COST_LIMIT) return undefined;
+    verdict = { typeProblem, units: before - budget.left };
   } catch (err) {
-    verdict = { compileError: (err as Error).message };
+    verdict = { compileError: (err as Error).message, units: 0 };
   }
   if (mappingVerdicts.size >= MAPPING_VERDICTS_KEPT) {
     mappingVerdicts.delete(mappingVerdicts.keys().next().value as string);

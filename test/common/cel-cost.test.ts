@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { compileMapping, type MappingProblem } from '../../broker/mapping.js';
 import { compileCel } from '../../common/cel.js';
-import { CelCostError, instrument } from '../../common/cel-cost.js';
+import { CEL_COST_LIMIT, CelBudget, CelCostError, instrument } from '../../common/cel-cost.js';
 import { parseTenant } from '../../common/config/load.js';
 import { JsmSsoError } from '../../common/errors.js';
 import { NAMEID_EMAIL } from '../../common/saml/namespaces.js';
@@ -105,6 +105,42 @@ describe('CEL: every evaluation is bounded in cost (ADR 0232)', () => {
       displayName: attacks['a chain of replace growing a string tenfold each']!,
     };
     expect(() => parseTenant(stringify(tenant))).to.throw(/attributeMapping\.displayName.*cost/);
+  });
+
+  describe("a sign-in's or a tenant's expressions share one bound (5 IdPs of 31 expressions each)", () => {
+    const list = (n: number) => `[${Array.from({ length: n }, (_, i) => i).join(', ')}]`;
+    // About 560,000 units: one passes the bound, two together do not.
+    const heavy = `${list(60)}.all(i, ${list(60)}.all(j, ${list(20)}.all(k, true))) ? claims.email : ''`;
+
+    it('costs what the test says', () => {
+      const budget = new CelBudget();
+      expect(compileCel(heavy)({ claims }, budget)).to.equal(claims.email);
+      expect(CEL_COST_LIMIT - budget.left).to.be.within(500_001, 999_999);
+    });
+
+    it('at sign-in: the second heavy attribute is left out, cost_exceeded', () => {
+      const problems: MappingProblem[] = [];
+      const identity = compileMapping(
+        { name: 'corp', attributeMapping: { email: 'claims.email', first: heavy, second: heavy } },
+        (p) => problems.push(p),
+      )({ idp: 'corp', subject: 's1', claims, emailVerified: true });
+      expect(identity.attributes.map((a) => a.name)).to.deep.equal(['email', 'first']);
+      expect(problems).to.deep.equal([{ idp: 'corp', attribute: 'second', problem: 'cost_exceeded' }]);
+    });
+
+    for (const round of ['first', 'again (its verdict remembered)']) {
+      it(`at validation, ${round}: the second heavy expression is refused`, () => {
+        const tenant = tenantObject('hostile', 'noisy');
+        const idp = (
+          tenant.spec.identityProviders as unknown as { attributeMapping?: Record<string, string> }[]
+        )[0]!;
+        idp.attributeMapping = { email: 'claims.email', first: heavy, second: heavy };
+        expect(() => parseTenant(stringify(tenant)))
+          .to.throw(/attributeMapping\.second.*cost/)
+          .with.property('message')
+          .that.does.not.match(/attributeMapping\.first/);
+      });
+    }
   });
 
   it('leaves an attribute out at sign-in, reported cost_exceeded, and refuses an empty NameID', () => {
