@@ -35,12 +35,12 @@ export function parseRedisAddress(url: string): RedisAddress {
     throw invalid('use redis://, rediss://, sentinel(s)://host:port,…?name=… or cluster(s)://host:port,…');
   const [, , userinfo, hostList = '', db, query] = match;
   const defaultPort = scheme.mode === 'sentinel' ? 26379 : 6379;
-  const nodes = hostList.split(',').map((node) => parseNode(node, defaultPort));
+  const nodes = hostList.split(',').map((node, index) => parseNode(node, index, defaultPort));
   if (scheme.mode === 'standalone' && nodes.length !== 1)
     throw invalid('redis:// names one host; use sentinel:// or cluster:// for several');
   const params = new URLSearchParams(query ?? '');
   for (const key of params.keys()) {
-    if (key !== 'name') throw invalid(`unsupported query parameter ${JSON.stringify(key)}`);
+    if (key !== 'name') throw invalid(`a query parameter other than ?name=${ENCODE_CREDENTIALS}`);
   }
   const name = params.get('name') ?? undefined;
   if (scheme.mode === 'sentinel' && !name) throw invalid('sentinel:// needs ?name=<master group>');
@@ -58,14 +58,21 @@ export function parseRedisAddress(url: string): RedisAddress {
   return address;
 }
 
-function parseNode(node: string, defaultPort: number): { host: string; port: number } {
+function parseNode(node: string, index: number, defaultPort: number): { host: string; port: number } {
   const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(node);
   const port = Number(match?.[2] ?? defaultPort);
-  if (!match?.[1] || port < 1 || port > 65535) throw invalid(`bad host:port ${JSON.stringify(node)}`);
+  if (!match?.[1] || port < 1 || port > 65535)
+    throw invalid(`host ${index + 1} is not host:port${ENCODE_CREDENTIALS}`);
   return { host: match[1].replace(/^\[|\]$/g, ''), port };
 }
 
-/** The message never repeats the URL: it may hold a password. */
+/**
+ * A password with `?`, `#` or `/` not percent-encoded ends the authority early, so its first part is
+ * read as a host and the rest as the query: neither is quoted back (ADR 0233).
+ */
+const ENCODE_CREDENTIALS = ' (a user name or password must have @ : / ? # percent-encoded)';
+
+/** The message never repeats any part of the URL: any part may hold a password. */
 function invalid(why: string): JsmSsoError {
   return new JsmSsoError('REDIS_URL_INVALID', `the Redis URL is not usable: ${why}`);
 }

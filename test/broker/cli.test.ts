@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { tenantId } from '../../common/config/load.js';
 import { certificateNotAfter } from '../../common/pki.js';
-import { startBrokerProcess } from '../../testkit/broker-process.js';
+import { brokerCommand, startBrokerProcess } from '../../testkit/broker-process.js';
 import { exited, jsmSso } from '../../testkit/part-process.js';
 
 describe('jsm-sso broker and jsm-sso dev idp (command line)', () => {
@@ -30,6 +30,26 @@ describe('jsm-sso broker and jsm-sso dev idp (command line)', () => {
       expect(code, stderr).to.equal(0);
       expect(Date.now() - stopped).to.be.lessThan(5000);
       await broker.stop();
+    }
+  });
+
+  it('stops on a Redis URL whose password is not percent-encoded without printing any of it', async () => {
+    const command = await brokerCommand({
+      redisUrl: 'redis://default:Pa55wordHead?Pa55wordTail@127.0.0.1:6379',
+      drainSeconds: 0,
+    });
+    try {
+      const child = jsmSso(command.args);
+      let stdout = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      const { code, stderr } = await exited(child);
+      expect(code).to.equal(1);
+      expect(stderr).to.include('REDIS_URL_INVALID');
+      expect(stderr + stdout).not.to.include('Pa55word');
+    } finally {
+      await command.cleanup();
     }
   });
 

@@ -127,6 +127,28 @@ describe('Redis addresses', () => {
       expect(err?.message, url).not.to.include('hunter2');
     }
   });
+
+  it('quotes no part of a password whose ? # / is not percent-encoded (it ends the authority early)', () => {
+    // The part before the `?` is read as a host, the rest as the query: each was quoted back in the
+    // message the process prints as its last line (ADR 0233).
+    for (const url of [
+      'redis://default:Pa55wordHead?Pa55wordTail@redis:6379',
+      'redis://default:12345?Pa55wordTail@redis:6379',
+      'rediss://Pa55wordHead?Pa55wordTail@redis:6380',
+      'sentinel://default:Pa55wordHead?Pa55wordTail@s1:26379?name=mymaster',
+      'cluster://n1:7000,default:Pa55wordHead?Pa55wordTail@n2:7001',
+    ]) {
+      let err: (Error & { code?: string }) | undefined;
+      try {
+        parseRedisAddress(url);
+      } catch (e) {
+        err = e as Error & { code?: string };
+      }
+      expect(err?.code, url).to.equal('REDIS_URL_INVALID');
+      expect(err?.message, url).not.to.match(/Pa55word|12345|default/);
+      expect(err?.message, url).to.include('percent-encoded');
+    }
+  });
 });
 
 describe('Redis TLS settings from the tenant', () => {
