@@ -49,9 +49,9 @@ export function parseRedisAddress(url: string): RedisAddress {
   const address: RedisAddress = { mode: scheme.mode, tls: scheme.tls, nodes };
   if (userinfo !== undefined) {
     const colon = userinfo.indexOf(':');
-    const username = decodeURIComponent(colon < 0 ? userinfo : userinfo.slice(0, colon));
+    const username = decodedCredential(colon < 0 ? userinfo : userinfo.slice(0, colon));
     if (username) address.username = username;
-    if (colon >= 0) address.password = decodeURIComponent(userinfo.slice(colon + 1));
+    if (colon >= 0) address.password = decodedCredential(userinfo.slice(colon + 1));
   }
   if (db) address.db = Number(db);
   if (name) address.name = name;
@@ -71,6 +71,15 @@ function parseNode(node: string, index: number, defaultPort: number): { host: st
  * read as a host and the rest as the query: neither is quoted back (ADR 0233).
  */
 const ENCODE_CREDENTIALS = ' (a user name or password must have @ : / ? # percent-encoded)';
+
+/** A user name or password, percent-decoded; a `%` that starts no escape is refused, not a URIError. */
+function decodedCredential(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw invalid(`a % in the user name or password starts no escape${ENCODE_CREDENTIALS}`);
+  }
+}
 
 /** The message never repeats any part of the URL: any part may hold a password. */
 function invalid(why: string): JsmSsoError {

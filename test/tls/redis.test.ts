@@ -137,6 +137,8 @@ describe('Redis addresses', () => {
       'rediss://Pa55wordHead?Pa55wordTail@redis:6380',
       'sentinel://default:Pa55wordHead?Pa55wordTail@s1:26379?name=mymaster',
       'cluster://n1:7000,default:Pa55wordHead?Pa55wordTail@n2:7001',
+      // A `%` that starts no escape was an untyped URIError, printed with its stack.
+      'redis://default:Pa55word%zzTail@redis:6379',
     ]) {
       let err: (Error & { code?: string }) | undefined;
       try {
