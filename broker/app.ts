@@ -48,7 +48,7 @@ import {
   type LoginCompletion,
 } from './backends/backend.js';
 import { createBackends } from './backends/factory.js';
-import { BrokerState, type LoginFlow, type LoginSession, newToken } from './flows.js';
+import { BrokerState, type LoginFlow, type LoginSession, newToken, type PendingLogout } from './flows.js';
 import { frontchannelLogoutHandler } from './frontchannel-logout.js';
 import { MAX_FORM_BYTES, readForm, single } from './http.js';
 import { idpSessionsEnder } from './idp-logout.js';
@@ -114,6 +114,9 @@ export interface BrokerApp {
 
 /** What a Response to the portal answers: its AuthnRequest's ID and the RelayState that came with it. */
 type AnsweredRequest = Pick<LoginFlow, 'requestId' | 'relayState'>;
+
+/** The portal's LogoutRequest the broker's LogoutResponse answers. */
+type PortalLogout = Pick<PendingLogout, 'requestId' | 'relayState'>;
 
 const answering = (requestId: string, relayState: string | undefined): AnsweredRequest => ({
   requestId,
@@ -620,26 +623,57 @@ export async function createBrokerApp(
       const outcome = { versionMismatch: err.cause.secondLevelStatus };
       return redirect(res, logoutResponseUrl(answering(err.messageId, err.relayState), outcome));
     }
-    const portalLogout = {
+    const portalLogout: PortalLogout = {
       requestId: request.id,
       ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
     };
-    // Core 3.7.3.1: naming no SessionIndex asks for every session of the person. The broker keeps no
-    // index of sessions by the NameID it gave the portal, so it ends none and says so (ADR 0228); the
-    // portal names its one session always.
-    if (request.sessionIndexes.length === 0) {
-      logger.info(
-        { event: 'broker.logout', initiator: 'portal', result: 'partial', cause: 'no_session_index' },
-        "the portal's LogoutRequest named no SessionIndex: no session of the person could be found",
-      );
-      return redirect(res, logoutResponseUrl(portalLogout, 'partial'));
-    }
+    const named = portalNameIdHash(request.nameId);
+    // Core 3.7.3.1: naming no SessionIndex asks for every session of the person (ADR 0234).
+    if (request.sessionIndexes.length === 0) return endEverySessionNamed(res, named, portalLogout);
     // Core 3.7.3.2: a SessionIndex ends a session only of the person the NameID names. A session
     // saved before the hash was kept (no nameIdHash) ends by its index alone until it expires.
-    const named = portalNameIdHash(request.nameId);
     const owned = (s: LoginSession) => s.nameIdHash === undefined || s.nameIdHash === named;
     const sessions = await Promise.all(request.sessionIndexes.map((index) => state.endSession(index, owned)));
-    const session = sessions.find((s) => s !== undefined);
+    await endAtIdp(
+      res,
+      sessions.find((s) => s !== undefined),
+      portalLogout,
+    );
+  }
+
+  /**
+   * The portal's LogoutRequest named the person alone: every session of theirs the NameID's slots
+   * find ends. The browser can be sent to one IdP: with one session, its IdP's logout follows as
+   * for a named session; with several (perhaps at several IdPs), or more than the slots hold, the
+   * IdP sessions are left and the portal hears PartialLogout.
+   */
+  async function endEverySessionNamed(res: ServerResponse, named: string, portalLogout: PortalLogout) {
+    const { found, complete } = await state.sessionsNamed(named);
+    const ended = (
+      await Promise.all(
+        found.map(({ sessionIndex }) => state.endSession(sessionIndex, (s) => s.nameIdHash === named)),
+      )
+    ).filter((session) => session !== undefined);
+    if (complete && ended.length <= 1) return endAtIdp(res, ended[0], portalLogout);
+    logger.info(
+      {
+        event: 'broker.logout',
+        initiator: 'portal',
+        result: 'partial',
+        cause: 'several_sessions',
+        ended: ended.length,
+      },
+      "the portal's LogoutRequest named no SessionIndex: the person's sessions ended, their IdP sessions left",
+    );
+    redirect(res, logoutResponseUrl(portalLogout, 'partial'));
+  }
+
+  /** After `session` ended (undefined: none was found), its IdP's logout when its backend has one. */
+  async function endAtIdp(
+    res: ServerResponse,
+    session: LoginSession | undefined,
+    portalLogout: PortalLogout,
+  ) {
     const backend = session ? backends.get(session.idp) : undefined;
     if (session && backend) {
       const logoutId = newToken();

@@ -130,11 +130,10 @@ export class BrokerState {
    * logout request; the latest login under one key wins the index.
    */
   async saveSession(sessionIndex: string, session: LoginSession): Promise<void> {
-    const person = session.backchannelKeys?.person;
     await Promise.all([
       this.#sessions.put(sessionIndex, session),
       ...indexKeysOf(session).map((key) => this.store.put(key, sessionIndex, this.sessionTtlSeconds)),
-      ...(person === undefined ? [] : [this.#claimPersonSlot(session.idp, person, sessionIndex)]),
+      ...slotGroupsOf(session).map((slots) => this.#claimSlot(slots, sessionIndex)),
     ]);
   }
 
@@ -168,15 +167,10 @@ export class BrokerState {
   }
 
   /** One round trip whatever the person's count of live sessions (ADR 0157). */
-  async #claimPersonSlot(idp: string, person: string, sessionIndex: string): Promise<void> {
+  async #claimSlot(slots: string[], sessionIndex: string): Promise<void> {
     const whenAllTaken =
       createHash('sha256').update(sessionIndex).digest().readUInt32BE(0) % BACKCHANNEL_SLOTS_PER_PERSON;
-    await this.store.putInFirstFree(
-      personSlots(idp, person),
-      sessionIndex,
-      this.sessionTtlSeconds,
-      whenAllTaken,
-    );
+    await this.store.putInFirstFree(slots, sessionIndex, this.sessionTtlSeconds, whenAllTaken);
   }
 
   /**
@@ -193,15 +187,36 @@ export class BrokerState {
     if (!session || !owned(session)) return undefined;
     const ended = await this.#sessions.take(sessionIndex);
     if (ended) {
-      const person = ended.backchannelKeys?.person;
-      // One call per hash group (each index key is its own; the person's slots share one).
-      const groups = [
-        ...indexKeysOf(ended).map((key) => [key]),
-        ...(person === undefined ? [] : [personSlots(ended.idp, person)]),
-      ];
+      // One call per hash group (each index key is its own; a person's slots share one).
+      const groups = [...indexKeysOf(ended).map((key) => [key]), ...slotGroupsOf(ended)];
       await Promise.all(groups.map((keys) => this.store.deleteHolding(keys, sessionIndex)));
     }
     return ended;
+  }
+
+  /**
+   * The sessions of the person the portal's NameID names (`nameIdHash`), read, not ended: the
+   * portal's LogoutRequest naming no SessionIndex asks for all of them (core 3.7.3.1, ADR 0234).
+   * `complete` is false when every slot was taken: a session past them may be missed.
+   */
+  async sessionsNamed(
+    nameIdHash: string,
+  ): Promise<{ found: Array<{ sessionIndex: string; session: LoginSession }>; complete: boolean }> {
+    const held = (await Promise.all(nameIdSlots(nameIdHash).map((key) => this.store.get(key)))).filter(
+      (index) => index !== undefined,
+    );
+    const found = await Promise.all(
+      [...new Set(held)].map(async (sessionIndex) => ({
+        sessionIndex,
+        session: await this.#sessions.get(sessionIndex),
+      })),
+    );
+    return {
+      found: found.flatMap(({ sessionIndex, session }) =>
+        session?.nameIdHash === nameIdHash ? [{ sessionIndex, session }] : [],
+      ),
+      complete: held.length < BACKCHANNEL_SLOTS_PER_PERSON,
+    };
   }
 
   /**
@@ -285,6 +300,27 @@ function personSlots(idp: string, person: string): string[] {
     { length: BACKCHANNEL_SLOTS_PER_PERSON },
     (_, i) => `backchannel-person:{${idp}:${person}}:${i}`,
   );
+}
+
+/**
+ * The slots under which the portal's LogoutRequest naming no SessionIndex finds the person's
+ * sessions: by the keyed hash of the NameID the portal was given (hex: no brace, so the hash tag
+ * holds as in personSlots).
+ */
+function nameIdSlots(nameIdHash: string): string[] {
+  return Array.from(
+    { length: BACKCHANNEL_SLOTS_PER_PERSON },
+    (_, i) => `nameid-session:{${nameIdHash}}:${i}`,
+  );
+}
+
+/** The groups of slots a session holds one of: its person's at the IdP, its NameID's at the portal. */
+function slotGroupsOf(session: LoginSession): string[][] {
+  const person = session.backchannelKeys?.person;
+  return [
+    ...(person === undefined ? [] : [personSlots(session.idp, person)]),
+    ...(session.nameIdHash === undefined ? [] : [nameIdSlots(session.nameIdHash)]),
+  ];
 }
 
 /** The keys that find a session again from its IdP's logout (but the person's slots), each naming its index. */

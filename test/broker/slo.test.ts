@@ -48,8 +48,12 @@ describe('broker: Single Logout', () => {
     return { root, codes, relayState: message.relayState };
   }
 
-  async function loggedIn(browser: Browser, portal = stack.portal) {
-    const { fields } = await loginThroughBroker({ portal, brokerUrl: stack.broker.url }, browser);
+  async function loggedIn(browser: Browser, portal = stack.portal, email?: string) {
+    const { fields } = await loginThroughBroker(
+      { portal, brokerUrl: stack.broker.url },
+      browser,
+      email === undefined ? {} : { email },
+    );
     const { profile } = await portal.validatePostResponseAsync(fields);
     expect(profile?.sessionIndex).to.be.a('string');
     return profile!;
@@ -202,20 +206,40 @@ describe('broker: Single Logout', () => {
     expect(await sessionLives(browser, profile), "alice's session still leads to the IdP").to.equal(true);
   });
 
-  it('answers a portal LogoutRequest naming her and no SessionIndex PartialLogout, not Success: it finds none of her sessions to end (core 3.7.3.1, ADR 0228)', async () => {
-    const browser = new Browser();
-    const profile = await loggedIn(browser);
-    const noSessionIndex = logoutRequest('_none').replace(
+  /** The portal's signed LogoutRequest naming `nameId` and no SessionIndex (core 3.7.3.1: all of the person's sessions). */
+  function everySessionOf(nameId: string, relayState: string) {
+    const request = logoutRequest('_none', nameId).replace(
       '<samlp:SessionIndex>_none</samlp:SessionIndex>',
       '',
     );
-    expect(noSessionIndex).to.not.contain('SessionIndex');
-    const query = signRedirectQuery('SAMLRequest', noSessionIndex, {
-      keyPem: stack.pki.portalKey,
-      relayState: 'rs-all',
-    });
-    const answer = await fetch(`${stack.broker.url}/saml/slo?${query}`, { redirect: 'manual' });
+    expect(request).to.not.contain('SessionIndex');
+    const query = signRedirectQuery('SAMLRequest', request, { keyPem: stack.pki.portalKey, relayState });
+    return fetch(`${stack.broker.url}/saml/slo?${query}`, { redirect: 'manual' });
+  }
+
+  it("ends a person's one session for a LogoutRequest naming her and no SessionIndex, and goes on to her IdP's logout (core 3.7.3.1, ADR 0234)", async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(browser, stack.portal, 'bob@acme.test');
+    const answer = await everySessionOf('bob@acme.test', 'rs-all');
     expect(answer.status).to.equal(302);
+    // As for a LogoutRequest that names the session: the IdP's logout follows (RP-initiated).
+    expect(answer.headers.get('location')!.startsWith(stack.idp.issuer)).to.equal(true);
+    expect(await sessionLives(browser, profile), 'her session ended').to.equal(false);
+  });
+
+  it("ends every session of the person it names and no other's, and answers PartialLogout for the IdP sessions it leaves (several)", async () => {
+    const browsers = [new Browser(), new Browser()];
+    const profiles = [
+      await loggedIn(browsers[0]!, stack.portal, 'bob@acme.test'),
+      await loggedIn(browsers[1]!, stack.portal, 'bob@acme.test'),
+    ];
+    // Naming another person ends none of bob's: nothing of hers was there, Success.
+    const other = await everySessionOf('nobody@acme.test', 'rs-c');
+    expect(verifiedLogoutResponse(other.headers.get('location')!).codes).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Success',
+    ]);
+    // Both of bob's are still there: the request naming him ends two (below).
+    const answer = await everySessionOf('bob@acme.test', 'rs-all');
     const { codes, relayState } = verifiedLogoutResponse(answer.headers.get('location')!);
     expect(codes).to.deep.equal([
       'urn:oasis:names:tc:SAML:2.0:status:Success',
@@ -225,10 +249,11 @@ describe('broker: Single Logout', () => {
     expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.logout')).to.include({
       initiator: 'portal',
       result: 'partial',
-      cause: 'no_session_index',
+      cause: 'several_sessions',
+      ended: 2,
     });
-    // Nothing was ended, as the answer says: her own sign-out still finds her session.
-    expect(await sessionLives(browser, profile), 'her session still leads to the IdP').to.equal(true);
+    for (const [i, browser] of browsers.entries())
+      expect(await sessionLives(browser, profiles[i]!), `session ${i + 1} ended`).to.equal(false);
   });
 
   it('ends a session asserted with a transient NameID by the LogoutRequest that names it back', async () => {
