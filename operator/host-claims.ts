@@ -1,23 +1,31 @@
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { KubeObject } from '../common/kube/client.js';
-import { byClaim, type Claim, claimsBefore, claimTime } from '../common/pool/claims.js';
+import {
+  byClaim,
+  type Claim,
+  claimsBefore,
+  type HostClaims,
+  hostClaimedAt,
+  projectionClaimTimes,
+} from '../common/pool/claims.js';
 import { urlHostKey } from '../common/pool/host-routing.js';
 import type { OperatorReason } from './errors.js';
 import { PARTS, type Part, tenantName, tenantNamespace } from './resources/common.js';
-import { placedFor, placedName } from './resources/projection.js';
+import { POOL_LABEL, placedFor, placedName } from './resources/projection.js';
 import type { ConditionInput } from './status.js';
 
 /**
  * Which pooled tenants the pool will not serve because an earlier tenant holds their host (ADR 0197).
  * The pool process decides it (POOL_TENANT_CONFLICT, ADR 0193) and says so only in its log; the
  * operator sees every tenant and its projection, so it applies the same rule (common/pool/claims.ts)
- * to the same facts: each part's host of each tenant of the pool, and when its projection was made.
+ * to the same facts: each part's host of each tenant of the pool, and when the tenant first named
+ * it, as its projection keeps it (ADR 0230).
  */
 export const HOST_CLAIMED_REASON: OperatorReason = 'HostClaimedByEarlierTenant';
 
 export interface HostClaimsCache {
   tenant(namespace: string, name: string): JsmSsoTenant | undefined;
-  /** A Secret's cached metadata (a projection's creationTimestamp is kept). */
+  /** A Secret's cached metadata (a projection's creationTimestamp, labels and annotations are kept). */
   secretMeta(namespace: string, name: string): KubeObject | undefined;
   /** The tenants (`<namespace>/<name>`) whose spec claims this hostClaimKey. */
   hostClaimants(key: string): readonly string[];
@@ -43,37 +51,28 @@ export interface HostConflict {
   host: string;
   /** The tenant served there, `<namespace>/<name>`. */
   holder: string;
-  /** When the holder's projection was made (ISO 8601). */
+  /** When the holder first named that host (ISO 8601). */
   since: string;
 }
 
 /**
  * The parts of `tenant` its pool does not serve: for each, the earliest claim at the same host if
- * it is another tenant's. A tenant whose projection is not made yet claims nothing (the pool does
- * not know it), and neither does one whose projection is another tenant's of the same name.
+ * it is another tenant's. A tenant claims a host once its projection names it (the pool knows it
+ * then): not before its projection is made or rewritten with that host, nor with a projection that
+ * is another tenant's of the same name.
  */
 export function hostConflicts(cache: HostClaimsCache, tenant: JsmSsoTenant, pool: PoolRef): HostConflict[] {
-  const own = claimOf(cache, tenant, pool);
-  if (!own) return [];
   const conflicts: HostConflict[] = [];
   for (const part of PARTS) {
-    const url = tenant.spec[part].url;
-    const earliest = cache
-      .hostClaimants(hostClaimKey(pool, part, url))
-      .flatMap((key) => {
-        if (key === own.key) return [];
-        const [namespace = '', name = ''] = key.split('/');
-        const other = cache.tenant(namespace, name);
-        const claim = other && claimOf(cache, other, pool);
-        return claim ? [claim] : [];
-      })
-      .sort(byClaim)[0];
+    const own = claimOf(cache, tenant, pool, part);
+    if (!own) continue;
+    const earliest = othersClaims(cache, tenant, pool, part).sort(byClaim)[0];
     if (earliest && claimsBefore(earliest, own))
       conflicts.push({
         part,
-        host: urlHostKey(url),
+        host: urlHostKey(tenant.spec[part].url),
         holder: earliest.key,
-        since: new Date(earliest.claimedAt ?? 0).toISOString(),
+        since: new Date(earliest.claimedAt).toISOString(),
       });
   }
   return conflicts;
@@ -84,7 +83,7 @@ export function hostClaimedCondition(conflicts: HostConflict[], pool: PoolRef): 
   const which = conflicts
     .map(
       (c) =>
-        `its ${c.part} at ${c.host} (spec.${c.part}.url): JsmSsoTenant ${c.holder} claimed that host first (placed ${c.since})`,
+        `its ${c.part} at ${c.host} (spec.${c.part}.url): JsmSsoTenant ${c.holder} claimed that host first (named it ${c.since})`,
     )
     .join('; ');
   return {
@@ -94,10 +93,63 @@ export function hostClaimedCondition(conflicts: HostConflict[], pool: PoolRef): 
   };
 }
 
-function claimOf(cache: HostClaimsCache, tenant: JsmSsoTenant, pool: PoolRef): Required<Claim> | undefined {
+/**
+ * The host claims a tenant's projection is written with over `previous`, the version the write
+ * replaces (none: it is made now). A part's host keeps the time it was first named while the
+ * projection, in this pool, keeps naming it; a host newly named, or a projection new to the pool, is
+ * claimed now, and after every claim the operator knows on that host, so that a leader whose clock
+ * runs behind its predecessor's never ranks a newcomer first. A projection written before host
+ * claims were kept has its hosts counted from its creation, as the pool ranked them then (ADR 0230).
+ */
+export function hostClaimsToWrite(
+  cache: HostClaimsCache,
+  tenant: JsmSsoTenant,
+  pool: PoolRef,
+  previous: KubeObject | undefined,
+  now: Date,
+): HostClaims {
+  const kept =
+    previous?.metadata.labels?.[POOL_LABEL] === pool.name ? projectionClaimTimes(previous.metadata) : {};
+  const claims: HostClaims = {};
+  for (const part of PARTS) {
+    const host = urlHostKey(tenant.spec[part].url);
+    const claimedAt =
+      hostClaimedAt(kept, part, host) ??
+      Math.max(now.getTime(), ...othersClaims(cache, tenant, pool, part).map((c) => c.claimedAt + 1));
+    claims[part] = { host, claimedAt };
+  }
+  return claims;
+}
+
+/** The claims other tenants of `pool` make on the host `tenant`'s `part` names, as their projections say. */
+function othersClaims(
+  cache: HostClaimsCache,
+  tenant: JsmSsoTenant,
+  pool: PoolRef,
+  part: Part,
+): Required<Claim>[] {
+  const own = `${tenantNamespace(tenant)}/${tenantName(tenant)}`;
+  return cache.hostClaimants(hostClaimKey(pool, part, tenant.spec[part].url)).flatMap((key) => {
+    if (key === own) return [];
+    const [namespace = '', name = ''] = key.split('/');
+    const other = cache.tenant(namespace, name);
+    const claim = other && claimOf(cache, other, pool, part);
+    return claim ? [claim] : [];
+  });
+}
+
+/** The tenant's claim on its `part`'s host, as the projection placed for it in `pool` says. */
+function claimOf(
+  cache: HostClaimsCache,
+  tenant: JsmSsoTenant,
+  pool: PoolRef,
+  part: Part,
+): Required<Claim> | undefined {
   const projection = cache.secretMeta(pool.namespace, placedName(tenant));
   if (!projection || !placedFor(projection, tenant.metadata?.uid ?? '')) return undefined;
-  const claimedAt = claimTime(projection.metadata.creationTimestamp);
+  if (projection.metadata.labels?.[POOL_LABEL] !== pool.name) return undefined;
+  const host = urlHostKey(tenant.spec[part].url);
+  const claimedAt = hostClaimedAt(projectionClaimTimes(projection.metadata), part, host);
   if (claimedAt === undefined) return undefined;
   return { key: `${tenantNamespace(tenant)}/${tenantName(tenant)}`, claimedAt };
 }

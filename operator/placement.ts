@@ -1,6 +1,7 @@
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { JsmSsoPool } from '../common/config/pool.generated.js';
 import type { KubeClient, KubeObject } from '../common/kube/client.js';
+import { HOST_CLAIMS_ANNOTATION, hostClaimsText } from '../common/pool/claims.js';
 import {
   type ApplyOutcome,
   apiErrorMessage,
@@ -21,7 +22,12 @@ import {
   type Verdict,
   type Versioned,
 } from './guarded-write.js';
-import { type HostClaimsCache, hostClaimedCondition, hostConflicts } from './host-claims.js';
+import {
+  type HostClaimsCache,
+  hostClaimedCondition,
+  hostClaimsToWrite,
+  hostConflicts,
+} from './host-claims.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { describeOwner } from './ownership.js';
 import { tenancyRefusal } from './pool-tenancy.js';
@@ -92,6 +98,8 @@ export interface PlacementDeps {
   client: KubeClient;
   cache: PlacementCache;
   settings: OperatorSettings;
+  /** The clock a host newly named is claimed by (host-claims.ts:hostClaimsToWrite). */
+  now?: () => Date;
 }
 
 export const FINALIZER_MANAGER = 'jsm-sso-operator-placement';
@@ -295,7 +303,10 @@ function placedConflict(kind: ResourceKind, namespace: string, name: string, liv
   return conflictFailure([holder], 'rename the tenant');
 }
 
-/** Labels, owner and every data key's hash must match; the values themselves are read only to write. */
+/**
+ * Labels, owner, every data key's hash and the host claims carried over must match; the values
+ * themselves are read only to write.
+ */
 async function applyProjection(
   deps: PlacementDeps,
   tenant: JsmSsoTenant,
@@ -319,18 +330,26 @@ async function applyProjection(
   const live = cached && !placedFor(cached, uid) ? await readMeta(path) : cached;
   if (live && !placedFor(live, uid)) return placedConflict(KINDS.secret, namespace, name, live);
   const metadata = projectionMeta(tenant, pool, sources);
+  const now = (deps.now ?? (() => new Date()))();
+  const poolRef = { namespace, name: pool.metadata.name! };
+  const hostClaims = (over: KubeObject | undefined) =>
+    hostClaimsToWrite(deps.cache, tenant, poolRef, over, now);
   if (
     live &&
-    live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] === metadata.annotations?.[APPLIED_HASH_ANNOTATION]
+    live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] ===
+      metadata.annotations?.[APPLIED_HASH_ANNOTATION] &&
+    live.metadata.annotations?.[HOST_CLAIMS_ANNOTATION] === hostClaimsText(hostClaims(live))
   ) {
     const digest = await deps.cache.projectionDigest(namespace, name);
     if (digest === keyHashesDigest(projectionKeyHashes(tenant, pool, sources))) return undefined;
   }
   try {
-    const projection = desiredProjection(tenant, pool, sources, await readValues(deps, tenant));
+    const values = await readValues(deps, tenant);
     // Replaced whole, not applied: a key someone added to the projection must go too (apply
     // leaves other managers' fields). Over the projection as judged, or created into a free name
     // (a 409 when taken meanwhile): an object that changed hands is judged again (guarded-write.ts).
+    // The host claims are carried over from the very version the write replaces (its
+    // resourceVersion is the write's precondition), so a stale cache never carries an old claim.
     const guarded = await guardedWrite(
       deps.client,
       path,
@@ -338,12 +357,14 @@ async function applyProjection(
       (over) =>
         over
           ? deps.client.request<KubeObject>('PUT', path, {
-              body: preconditioned(projection, over),
+              body: preconditioned(desiredProjection(tenant, pool, sources, values, hostClaims(over)), over),
               query: { fieldManager: FIELD_MANAGER },
             })
-          : deps.client.create<KubeObject>(collectionPath(KINDS.secret, namespace), projection, {
-              fieldManager: FIELD_MANAGER,
-            }),
+          : deps.client.create<KubeObject>(
+              collectionPath(KINDS.secret, namespace),
+              desiredProjection(tenant, pool, sources, values, hostClaims(undefined)),
+              { fieldManager: FIELD_MANAGER },
+            ),
       (fresh) => (!fresh || placedFor(fresh, uid) ? 'write' : 'foreign'),
       readMeta,
     );

@@ -4,7 +4,7 @@ import type { ClusterAccess } from '../kube/access.js';
 import { KubeClient, type KubeObject } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import type { Logger } from '../log.js';
-import { claimTime } from './claims.js';
+import { HOST_CLAIMS_ANNOTATION, projectionClaimTimes } from './claims.js';
 import type { SecretReader, TenantSource, TenantSourceListener } from './source.js';
 
 /**
@@ -80,15 +80,32 @@ function bundleKey(secret: KubeObject): string | undefined {
 
 /**
  * What the informer caches of a projection: enough to key it, route a deletion (the tenant labels),
- * tell a changed Secret from a known one on a relist (resourceVersion) and rank its claim on a host
- * (creationTimestamp).
+ * tell a changed Secret from a known one on a relist (resourceVersion) and rank its claims on its
+ * name and hosts (creationTimestamp, the host claims annotation).
  */
 function slim(secret: KubeObject): KubeObject {
-  const { name, namespace, resourceVersion, creationTimestamp, labels = {} } = secret.metadata;
+  const {
+    name,
+    namespace,
+    resourceVersion,
+    creationTimestamp,
+    labels = {},
+    annotations = {},
+  } = secret.metadata;
   const routing: Record<string, string> = {};
   for (const label of [TENANT_NAMESPACE_LABEL, TENANT_NAME_LABEL])
     if (labels[label] !== undefined) routing[label] = labels[label];
-  return { metadata: { name, namespace, resourceVersion, creationTimestamp, labels: routing } };
+  const hostClaims = annotations[HOST_CLAIMS_ANNOTATION];
+  return {
+    metadata: {
+      name,
+      namespace,
+      resourceVersion,
+      creationTimestamp,
+      labels: routing,
+      ...(hostClaims === undefined ? {} : { annotations: { [HOST_CLAIMS_ANNOTATION]: hostClaims } }),
+    },
+  };
 }
 
 /** Delivers one projection: a bundle, or why it cannot be used. */
@@ -115,13 +132,13 @@ function deliver(secret: Projection, listener: TenantSourceListener): void {
       throw new ConfigError([
         { path: 'metadata', message: `the tenant document names ${named}, the projection's labels ${key}` },
       ]);
-    // When the projection was made: the tenant's claim on its host, the same on every replica.
-    const claimedAt = claimTime(secret.metadata.creationTimestamp);
+    // When the projection was made and when it first named each host: the tenant's claims, the
+    // same on every replica.
     listener.upsert({
       key,
       tenant,
       secrets: new ProjectedSecrets(values),
-      ...(claimedAt === undefined ? {} : { claimedAt }),
+      ...projectionClaimTimes(secret.metadata),
     });
   } catch (error) {
     if (!(error instanceof JsmSsoError)) throw error;

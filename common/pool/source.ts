@@ -1,5 +1,6 @@
 import type { JsmSsoTenant } from '../config/load.js';
 import type { JsmSsoError } from '../errors.js';
+import type { HostClaims } from './claims.js';
 
 /**
  * The contract between a pool process (one broker or portal serving many tenants) and whatever
@@ -25,10 +26,16 @@ export interface TenantBundle {
   secrets: SecretReader;
   /**
    * When the bundle first claimed its place in the pool (ms since the epoch), where the source has a
-   * time every replica reads alike: a projection's creationTimestamp. Of two bundles claiming one host
-   * or tenant name, the earlier claim is served whatever order they arrive in (ADR 0193).
+   * time every replica reads alike: a projection's creationTimestamp. Of two bundles claiming one
+   * tenant name, the earlier claim is served whatever order they arrive in (ADR 0193).
    */
   claimedAt?: number;
+  /**
+   * Per part, the host the tenant names and when it first named it, as the operator keeps them on the
+   * projection. Of two bundles claiming one host, the earlier claim of that host is served (ADR 0230):
+   * a tenant moving its URL onto a served host claims it later than the tenant served there.
+   */
+  hostClaims?: HostClaims;
 }
 
 export interface TenantSourceListener {

@@ -20,7 +20,7 @@ import {
   DEFAULT_BUILT_PART_LIMITS,
   type ReleaseReason,
 } from './built-parts.js';
-import { byClaim, claimsBefore } from './claims.js';
+import { byClaim, type Claim, claimsBefore, hostClaimedAt } from './claims.js';
 import { requestHost, serverNameKey, urlHostKey, urlServerName } from './host-routing.js';
 import type { PoolSignInShares } from './sign-in-starts.js';
 import type { TenantBundle, TenantSourceListener } from './source.js';
@@ -87,6 +87,8 @@ interface Member {
   host: string;
   /** The host without its port: what a TLS client names (SNI). */
   serverName: string;
+  /** Its bundle's claim on `host`. */
+  claim: Claim;
   part?: Promise<PartInstance>;
   /** Requests routed to it whose response has not closed yet. */
   inFlight: number;
@@ -180,18 +182,22 @@ export class TenantPool implements TenantSourceListener {
    * of one name would share flow-store keys and metric series; two of one host, requests). Either
    * way the earlier claim is the one served, so every replica, whatever order its source delivered
    * them in, serves the same tenant at a host: a later claim never takes a host over, and waits for
-   * it (ADR 0193). Whether `bundle` is served; `quiet` for a waiting bundle tried again.
+   * it (ADR 0193). A host is ranked by when each tenant first named it, not by when the tenant was
+   * placed, so moving a URL onto a served host is a later claim of it (ADR 0230). Whether `bundle`
+   * is served; `quiet` for a waiting bundle tried again.
    */
   #admit(bundle: TenantBundle, { quiet }: { quiet: boolean }): boolean {
     const { logger, part } = this.#options;
     const id = idOf(bundle.tenant);
-    const host = urlHostKey(bundle.tenant.spec[part].url);
-    const holders = new Set(
-      [this.#byHost.get(host), this.#byId.get(id)].filter(
-        (holder): holder is Member => holder !== undefined && holder.bundle.key !== bundle.key,
-      ),
-    );
-    const earlier = [...holders].find((holder) => !claimsBefore(bundle, holder.bundle));
+    const { host, claim } = this.#hostClaimOf(bundle);
+    const other = (holder: Member | undefined) =>
+      holder !== undefined && holder.bundle.key !== bundle.key ? holder : undefined;
+    const hostHolder = other(this.#byHost.get(host));
+    const nameHolder = other(this.#byId.get(id));
+    const holders = new Set([hostHolder, nameHolder].filter((holder) => holder !== undefined));
+    const earlier =
+      (hostHolder && !claimsBefore(claim, hostHolder.claim) ? hostHolder : undefined) ??
+      (nameHolder && !claimsBefore(bundle, nameHolder.bundle) ? nameHolder : undefined);
     if (earlier) {
       this.#waiting.set(bundle.key, bundle);
       if (!quiet)
@@ -218,6 +224,7 @@ export class TenantPool implements TenantSourceListener {
       id,
       host,
       serverName: urlServerName(bundle.tenant.spec[part].url),
+      claim,
       inFlight: 0,
     };
     this.#byKey.set(bundle.key, member);
@@ -234,10 +241,19 @@ export class TenantPool implements TenantSourceListener {
     return true;
   }
 
+  /** The host `bundle` is served at in this pool's part, and its claim on that host. */
+  #hostClaimOf(bundle: TenantBundle): { host: string; claim: Claim } {
+    const host = urlHostKey(bundle.tenant.spec[this.#options.part].url);
+    const claimedAt = hostClaimedAt(bundle, this.#options.part, host);
+    return { host, claim: { key: bundle.key, ...(claimedAt === undefined ? {} : { claimedAt }) } };
+  }
+
   /** Tries the waiting bundles again, earliest claim first, once a host or name may have been freed. */
   #admitWaiting(): void {
-    const waiting = [...this.#waiting.values()].sort(byClaim);
-    for (const bundle of waiting) {
+    const waiting = [...this.#waiting.values()]
+      .map((bundle) => ({ bundle, claim: this.#hostClaimOf(bundle).claim }))
+      .sort((a, b) => byClaim(a.claim, b.claim));
+    for (const { bundle } of waiting) {
       // Admitting one may have displaced or admitted another meanwhile.
       if (this.#waiting.get(bundle.key) !== bundle) continue;
       this.#waiting.delete(bundle.key);

@@ -2,6 +2,7 @@ import type { V1Ingress, V1ObjectMeta, V1Secret } from '@kubernetes/client-node'
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import type { JsmSsoPool } from '../../common/config/pool.generated.js';
 import type { KubeObject } from '../../common/kube/client.js';
+import { HOST_CLAIMS_ANNOTATION, type HostClaims, hostClaimsText } from '../../common/pool/claims.js';
 import {
   APPLIED_HASH_ANNOTATION,
   canonicalJson,
@@ -138,20 +139,26 @@ export function projectionMeta(
 
 /**
  * The projection Secret itself. `values` holds the base64 value of every projected key, read from
- * the tenant's Secrets just before the write and never kept.
+ * the tenant's Secrets just before the write and never kept. `hostClaims`: when the tenant first
+ * named each host (operator/host-claims.ts:hostClaimsToWrite), which the pool ranks hosts by.
  */
 export function desiredProjection(
   tenant: JsmSsoTenant,
   pool: JsmSsoPool & KubeObject,
   sources: ProjectionSources,
   values: (use: SecretKeyUse) => string,
+  hostClaims: HostClaims,
 ): V1Secret {
   const data: Record<string, string> = { [TENANT_KEY]: sources.document() };
   for (const use of projectedUses(tenant, pool, sources.secrets)) data[projectedKey(use)] = values(use);
+  const metadata = projectionMeta(tenant, pool, sources);
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: projectionMeta(tenant, pool, sources),
+    metadata: {
+      ...metadata,
+      annotations: { ...metadata.annotations, [HOST_CLAIMS_ANNOTATION]: hostClaimsText(hostClaims) },
+    },
     type: 'Opaque',
     data,
   };

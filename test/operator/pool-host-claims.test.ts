@@ -1,17 +1,23 @@
 import { expect } from 'chai';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import { isConflict, type KubeClient, type KubeObject } from '../../common/kube/client.js';
+import { HOST_CLAIMS_ANNOTATION } from '../../common/pool/claims.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
-import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
+import {
+  operatorIdle,
+  startTestController,
+  TEST_OPERATOR_SETTINGS,
+} from '../../testkit/operator-controller.js';
 import { eventAbout, poolReadyOf } from '../../testkit/pool-ready.js';
 import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
 /**
  * Two tenants of two namespaces claim one host in a pool (ADR 0197): the pool serves the earlier
- * claim (ADR 0193) and says so only in its log; the later tenant's own status and Events must say
- * it is not served, naming the other tenant, and clear when that tenant goes. Real kube-apiserver.
+ * claim of the host (ADR 0193, 0230) and says so only in its log; the later tenant's own status and
+ * Events must say it is not served, naming the other tenant, and clear when that tenant goes. Real
+ * kube-apiserver.
  */
 /** The reason the later tenant reports (operator/host-claims.ts). */
 const HOST_CLAIMED_REASON = 'HostClaimedByEarlierTenant';
@@ -27,8 +33,8 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
 
   before(async () => {
     env = await envtest();
-    // Namespace names that sort in the order the tenants are made: a tie within one second of
-    // creationTimestamp goes by key, and the earlier tenant must win it too.
+    // Namespace names that sort in the order the tenants are made: a tie of claim times goes by
+    // key, and the earlier tenant must win it too.
     first = await freshNamespace(env.client, 'hc-a');
     later = await freshNamespace(env.client, 'hc-b');
     pools = await freshNamespace(env.client, 'hc-pool');
@@ -47,6 +53,17 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
   });
 
   const poolReady = (namespace: string, name: string) => poolReadyOf(env.client, namespace, name);
+
+  /** The host claims the operator keeps on a tenant's projection (ADR 0230), as written there. */
+  async function hostClaimsOf(
+    namespace: string,
+    name: string,
+  ): Promise<Record<string, { host: string; since: string }>> {
+    const projection = await env.client.get<KubeObject>(
+      objectPath(KINDS.secret, pools, `jsmsso-${namespace}-${name}`),
+    );
+    return JSON.parse(projection?.metadata.annotations?.[HOST_CLAIMS_ANNOTATION] ?? '{}');
+  }
 
   async function pooledTenant(namespace: string, name: string, hosts: string): Promise<void> {
     await createTenantSecrets(env.client, namespace, name);
@@ -94,11 +111,11 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     expect(served.condition?.reason).to.equal('PoolNotReady');
   });
 
-  it('tells a served tenant when a tenant placed before it moves its URL onto its host', async () => {
+  it("ranks a host by when each tenant named it: a tenant placed earlier that moves its URL onto a later tenant's host is the one told it waits, also by a restarted operator (ADR 0230)", async () => {
     await pooledTenant(first, 'early', 'early');
     await pooledTenant(later, 'late', 'late');
-    expect((await poolReady(later, 'late')).condition?.reason).to.equal('PoolNotReady');
-    // early's claim is older (ADR 0193: a changed spec keeps its claim), so it takes late's host.
+    const lateClaims = await hostClaimsOf(later, 'late');
+    const earlyBefore = await hostClaimsOf(first, 'early');
     await eventually(async () => {
       const live = await env.client.get<JsmSsoTenant & KubeObject>(objectPath(KINDS.tenant, first, 'early'));
       try {
@@ -114,13 +131,43 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
         throw err;
       }
     }, "early's portal URL moved to late's host");
-    const refused = await eventually(async () => {
-      const seen = await poolReady(later, 'late');
+    const waiting = await eventually(async () => {
+      const seen = await poolReady(first, 'early');
       return seen.condition?.reason === HOST_CLAIMED_REASON ? seen : undefined;
-    }, 'late told its portal host is taken');
-    expect(refused.condition?.message).to.contain(
-      `its portal at help.late.example (spec.portal.url): JsmSsoTenant ${first}/early`,
+    }, 'early told that late holds the host it moved to');
+    expect(waiting.condition?.message).to.contain(
+      `its portal at help.late.example (spec.portal.url): JsmSsoTenant ${later}/late claimed that host first`,
     );
-    expect(refused.condition?.message).not.to.contain('its broker');
+    expect(waiting.condition?.message).not.to.contain('its broker');
+    expect((await poolReady(later, 'late')).condition?.reason).to.equal('PoolNotReady');
+    // The host newly named is claimed now; the one early kept keeps its time.
+    expect(lateClaims['portal']?.host).to.equal('help.late.example');
+    const earlyAfter = await hostClaimsOf(first, 'early');
+    expect(earlyAfter['portal']?.host).to.equal('help.late.example');
+    expect(Date.parse(earlyAfter['portal']!.since)).to.be.above(Date.parse(lateClaims['portal']!.since));
+    expect(earlyAfter['broker']).to.deep.equal(earlyBefore['broker']);
+
+    // Another operator (a restart, a new leader) reads the same claims: it rewrites no projection, and
+    // tells the same tenant.
+    await controller.stop();
+    client.close();
+    const writes: string[] = [];
+    ({ client, controller } = await startTestController(env, {
+      namespace: first,
+      moreNamespaces: [later, pools],
+      settings: TEST_OPERATOR_SETTINGS,
+      instance: 'host-claims-test',
+      onWrite: (method, path) => writes.push(`${method} ${path}`),
+    }));
+    await operatorIdle(controller);
+    expect(writes.filter((w) => w.includes(`/namespaces/${pools}/secrets`))).to.deep.equal([]);
+    expect((await poolReady(first, 'early')).condition?.reason).to.equal(HOST_CLAIMED_REASON);
+    expect((await poolReady(later, 'late')).condition?.reason).to.equal('PoolNotReady');
+
+    await env.client.delete(objectPath(KINDS.tenant, later, 'late'));
+    await eventually(async () => {
+      const seen = await poolReady(first, 'early');
+      return seen.condition?.reason === 'PoolNotReady' ? seen : undefined;
+    }, 'early served once late is gone');
   });
 });

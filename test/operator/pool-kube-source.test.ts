@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { type ClusterAccess, kubeconfigAccess } from '../../common/kube/access.js';
 import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import { createLogger } from '../../common/log.js';
+import { HOST_CLAIMS_ANNOTATION } from '../../common/pool/claims.js';
 import { KubeTenantSource } from '../../common/pool/kube-source.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
@@ -125,6 +126,10 @@ describe('pool Kubernetes tenant source against a real API server', function () 
     expect(acme.secrets.read('acme-oidc', 'clientSecret')).to.equal('s3cret');
     expect(acme.secrets.read('acme-atlassian', 'apiToken')).to.equal('token');
     expect(acme.secrets.read('acme-broker-signing', 'tls.key')).to.include('PRIVATE KEY');
+    // Each host as the operator claimed it for the tenant, on the projection every replica reads (ADR 0230).
+    expect(acme.hostClaims?.portal?.host).to.equal('help.acme.example');
+    expect(acme.hostClaims?.broker?.host).to.equal('sso.acme.example');
+    expect(acme.hostClaims?.portal?.claimedAt).to.be.closeTo(acme.claimedAt!, 5000);
     // Another tenant's keys are not in this tenant's reader, whatever name is asked for.
     expect(() => acme.secrets.read('globex-oidc', 'clientSecret'))
       .to.throw()
@@ -158,6 +163,7 @@ describe('pool Kubernetes tenant source against a real API server', function () 
       'jsm-sso.io/tenant-namespace': tenants,
       'jsm-sso.io/tenant-name': 'acme',
     });
+    expect(Object.keys(acme.metadata.annotations ?? {})).to.deep.equal([HOST_CLAIMS_ANNOTATION]);
     const before = acme.metadata.resourceVersion;
     await rotateClientSecret(recorder, 'acme', 'watched');
     const changed = watching.cached().find((secret) => secret.metadata.name === `jsmsso-${tenants}-acme`);

@@ -2,6 +2,7 @@ import type { V1Deployment, V1Ingress, V1Role } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { isConflict, type KubeClient, type KubeObject } from '../../common/kube/client.js';
+import { HOST_CLAIMS_ANNOTATION } from '../../common/pool/claims.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, MANAGED_KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { POOL_FINALIZER } from '../../operator/resources/projection.js';
@@ -278,7 +279,13 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     );
   });
 
-  it('updates the projection when a referenced Secret is rotated', async () => {
+  it('updates the projection when a referenced Secret is rotated, keeping when its hosts were claimed', async () => {
+    const claims = async () =>
+      (await get(KINDS.secret, pools, `jsmsso-${tenants}-acme`))?.metadata.annotations?.[
+        HOST_CLAIMS_ANNOTATION
+      ];
+    const claimed = await claims();
+    expect(JSON.parse(claimed ?? '{}')).to.have.nested.property('portal.host', 'help.acme.example');
     await env.client.apply(
       objectPath(KINDS.secret, tenants, 'acme-atlassian'),
       secretObject(tenants, 'acme-atlassian', { email: 'svc@acme.example', apiToken: 'rotated-token' }),
@@ -291,6 +298,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
         ] === 'rotated-token',
       'the projection to carry the rotated token',
     );
+    expect(await claims()).to.equal(claimed);
   });
 
   it('undoes an edit of the projection', async () => {

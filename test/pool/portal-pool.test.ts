@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import type { JsmSsoTenant } from '../../common/config/load.js';
 import { JsmSsoError } from '../../common/errors.js';
 import type { RedisFlowStore } from '../../common/flowstore/index.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
+import { urlHostKey } from '../../common/pool/host-routing.js';
+import type { TenantBundle } from '../../common/pool/source.js';
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { inflateRedirectPayload } from '../../common/saml/deflate.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
@@ -195,6 +198,37 @@ describe('portal pool: three help centers on one portal process, routed by Host'
     expect(logs.at(-1)?.['reason']).to.equal('POOL_TENANT_UNKNOWN');
     source.upsert(bundle);
     expect((await customer.fetch('/requests?status=all')).status).to.equal(200);
+  });
+
+  it("keeps serving B at B's host when A, placed before B, moves its URL there: A claims that host later, and waits for it (ADR 0230)", async () => {
+    const [bundleA, bundleB] = portalPoolBundles([a(), b()]) as [TenantBundle, TenantBundle];
+    // As the kube source delivers a projection: placed at one time, its host first named at another.
+    const claiming = (bundle: TenantBundle, tenant: JsmSsoTenant, placed: string, named: string) => ({
+      ...bundle,
+      tenant,
+      claimedAt: Date.parse(placed),
+      hostClaims: { portal: { host: urlHostKey(tenant.spec.portal.url), claimedAt: Date.parse(named) } },
+    });
+    source.upsert(claiming(bundleA, a().tenant, '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z'));
+    source.upsert(claiming(bundleB, b().tenant, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z'));
+    try {
+      const carol = await signInAt(b().url, b().brokerKey, 'carol@acme.test');
+      const moved = structuredClone(a().tenant);
+      moved.spec.portal.url = b().url;
+      const from = logs.length;
+      source.upsert(claiming(bundleA, moved, '2025-01-01T00:00:00Z', '2026-06-01T00:00:00Z'));
+      expect(reasonsSince(from, a().name)).to.include('POOL_TENANT_CONFLICT');
+      expect((await carol.fetch('/requests?status=all')).status, "B's customer at B's host").to.equal(200);
+      const mallory = await signInAt(b().url, a().brokerKey, 'mallory@acme.test').then(
+        () => "signed in by A's broker",
+        () => 'refused',
+      );
+      expect(mallory).to.equal('refused');
+      expect(reasonsSince(from, b().name)).to.include('SAML_SIGNATURE_INVALID');
+    } finally {
+      source.upsert(bundleA);
+      source.upsert(bundleB);
+    }
   });
 
   it("keeps rate limits per tenant: a flood of sign-in starts at A's host exhausts A's budget, never C's (ADR 0155)", async () => {
