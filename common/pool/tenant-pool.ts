@@ -118,8 +118,8 @@ export class TenantPool implements TenantSourceListener {
    * Secret a fresh allowance (ADR 0223, 0229).
    */
   readonly #inFlightByTenant = new Map<string, number>();
-  /** By TLS server name: tenants sharing a host name on different ports, in the order added. */
-  readonly #byServerName = new Map<string, Set<Member>>();
+  /** By TLS server name: tenants sharing a host name on different ports, earliest claim first (byServerNameRank). */
+  readonly #byServerName = new Map<string, Member[]>();
   /** Bundles refused for a host or name an earlier claim holds (POOL_TENANT_CONFLICT), by key: served once it is free. */
   readonly #waiting = new Map<string, TenantBundle>();
   /**
@@ -230,8 +230,10 @@ export class TenantPool implements TenantSourceListener {
     this.#byKey.set(bundle.key, member);
     this.#byHost.set(host, member);
     this.#byId.set(id, member);
-    const named = this.#byServerName.get(member.serverName) ?? new Set();
-    this.#byServerName.set(member.serverName, named.add(member));
+    const named = this.#byServerName.get(member.serverName) ?? [];
+    const after = named.findIndex((served) => byServerNameRank(member, served) < 0);
+    named.splice(after === -1 ? named.length : after, 0, member);
+    this.#byServerName.set(member.serverName, named);
     logger.info(
       { event: previous ? 'pool.tenant_changed' : 'pool.tenant_added', tenant: id, host },
       previous ? 'tenant changed' : 'tenant added',
@@ -348,12 +350,12 @@ export class TenantPool implements TenantSourceListener {
   }
 
   /**
-   * The bundle of the tenant a TLS client names (SNI), if one is served at that host name (of
-   * several on different ports, the first added: SNI carries no port).
+   * The bundle of the tenant a TLS client names (SNI), if one is served at that host name. Of several
+   * on different ports (SNI carries no port), the earliest claim of its host, so every replica serves
+   * the same certificate whatever order it heard of them in (ADR 0230).
    */
   bundleForServerName(name: string): TenantBundle | undefined {
-    const named = this.#byServerName.get(serverNameKey(name));
-    return named?.values().next().value?.bundle;
+    return this.#byServerName.get(serverNameKey(name))?.[0]?.bundle;
   }
 
   /** Tenant `key`'s part, built now if no request has built it yet (warm-up, tests); undefined if not served. */
@@ -440,9 +442,9 @@ export class TenantPool implements TenantSourceListener {
     this.#byKey.delete(member.bundle.key);
     if (this.#byHost.get(member.host) === member) this.#byHost.delete(member.host);
     if (this.#byId.get(member.id) === member) this.#byId.delete(member.id);
-    const named = this.#byServerName.get(member.serverName);
-    named?.delete(member);
-    if (named?.size === 0) this.#byServerName.delete(member.serverName);
+    const named = this.#byServerName.get(member.serverName)?.filter((served) => served !== member);
+    if (named?.length) this.#byServerName.set(member.serverName, named);
+    else this.#byServerName.delete(member.serverName);
     this.#built.forget(member);
     if (!member.part) return;
     this.#retiring.set(member, undefined);
@@ -487,6 +489,14 @@ export class TenantPool implements TenantSourceListener {
     res.setHeader('content-type', 'text/plain; charset=utf-8');
     res.end(`${message} (${reason})\n`);
   }
+}
+
+/**
+ * The order of tenants sharing a server name: the earliest claim of its host first, then by key, so
+ * that even bundles without a time (a folder's) rank alike on every replica.
+ */
+function byServerNameRank(a: Member, b: Member): number {
+  return byClaim(a.claim, b.claim) || (a.bundle.key < b.bundle.key ? -1 : 1);
 }
 
 function conflict(message: string): JsmSsoError {
