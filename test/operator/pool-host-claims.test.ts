@@ -38,14 +38,20 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     first = await freshNamespace(env.client, 'hc-a');
     later = await freshNamespace(env.client, 'hc-b');
     pools = await freshNamespace(env.client, 'hc-pool');
+    await startOperator();
+    await createPool(env.client, pools, 'shared', {});
+  });
+
+  /** The operator over the three namespaces, telling `onWrite` of its writes. */
+  async function startOperator(onWrite?: (method: string, path: string) => void): Promise<void> {
     ({ client, controller } = await startTestController(env, {
       namespace: first,
       moreNamespaces: [later, pools],
       settings: TEST_OPERATOR_SETTINGS,
       instance: 'host-claims-test',
+      ...(onWrite ? { onWrite } : {}),
     }));
-    await createPool(env.client, pools, 'shared', {});
-  });
+  }
 
   after(async () => {
     await controller?.stop();
@@ -152,13 +158,7 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     await controller.stop();
     client.close();
     const writes: string[] = [];
-    ({ client, controller } = await startTestController(env, {
-      namespace: first,
-      moreNamespaces: [later, pools],
-      settings: TEST_OPERATOR_SETTINGS,
-      instance: 'host-claims-test',
-      onWrite: (method, path) => writes.push(`${method} ${path}`),
-    }));
+    await startOperator((method, path) => writes.push(`${method} ${path}`));
     await operatorIdle(controller);
     expect(writes.filter((w) => w.includes(`/namespaces/${pools}/secrets`))).to.deep.equal([]);
     expect((await poolReady(first, 'early')).condition?.reason).to.equal(HOST_CLAIMED_REASON);
