@@ -11,7 +11,7 @@ import {
 import { urlHostKey } from '../common/pool/host-routing.js';
 import type { OperatorReason } from './errors.js';
 import { PARTS, type Part, tenantName, tenantNamespace } from './resources/common.js';
-import { POOL_LABEL, placedFor, placedName } from './resources/projection.js';
+import { heldProjectionName, POOL_LABEL, placedFor } from './resources/projection.js';
 import type { ConditionInput } from './status.js';
 
 /**
@@ -145,7 +145,7 @@ function claimOf(
   pool: PoolRef,
   part: Part,
 ): Required<Claim> | undefined {
-  const projection = cache.secretMeta(pool.namespace, placedName(tenant));
+  const projection = cache.secretMeta(pool.namespace, heldProjectionName(cache, tenant, pool.namespace));
   if (!projection || !placedFor(projection, tenant.metadata?.uid ?? '')) return undefined;
   if (projection.metadata.labels?.[POOL_LABEL] !== pool.name) return undefined;
   const host = urlHostKey(tenant.spec[part].url);

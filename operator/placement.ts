@@ -43,10 +43,12 @@ import { withAppliedHash } from './resources/index.js';
 import {
   desiredPooledIngress,
   desiredProjection,
+  heldPlacedName,
+  heldProjectionName,
+  legacyLeftover,
   POOL_FINALIZER,
   type ProjectionSources,
   placedFor,
-  placedName,
   projectionKeyHashes,
   projectionMeta,
   servesTls,
@@ -316,9 +318,11 @@ async function applyProjection(
   keep: Set<string>,
 ): Promise<ApplyFailure | undefined> {
   const namespace = pool.metadata.namespace!;
-  const name = placedName(tenant);
+  const name = heldProjectionName(deps.cache, tenant, namespace);
   const uid = tenant.metadata!.uid ?? '';
   keep.add(placedId('Secret', namespace, name));
+  const leftover = legacyLeftover(deps.cache, tenant, namespace);
+  if (leftover) return placedConflict(KINDS.secret, namespace, leftover.metadata.name!, leftover);
   const path = objectPath(KINDS.secret, namespace, name);
   // A name the cache does not know is claimed by creating it: the API server refuses a create over
   // an object that exists (409), which is then read and judged. Reading it first cost every new
@@ -329,7 +333,7 @@ async function applyProjection(
   const cached = deps.cache.secretMeta(namespace, name);
   const live = cached && !placedFor(cached, uid) ? await readMeta(path) : cached;
   if (live && !placedFor(live, uid)) return placedConflict(KINDS.secret, namespace, name, live);
-  const metadata = projectionMeta(tenant, pool, sources);
+  const metadata = projectionMeta(tenant, pool, sources, name);
   const now = (deps.now ?? (() => new Date()))();
   const poolRef = { namespace, name: pool.metadata.name! };
   const hostClaims = (over: KubeObject | undefined) =>
@@ -357,12 +361,15 @@ async function applyProjection(
       (over) =>
         over
           ? deps.client.request<KubeObject>('PUT', path, {
-              body: preconditioned(desiredProjection(tenant, pool, sources, values, hostClaims(over)), over),
+              body: preconditioned(
+                desiredProjection(tenant, pool, sources, values, hostClaims(over), name),
+                over,
+              ),
               query: { fieldManager: FIELD_MANAGER },
             })
           : deps.client.create<KubeObject>(
               collectionPath(KINDS.secret, namespace),
-              desiredProjection(tenant, pool, sources, values, hostClaims(undefined)),
+              desiredProjection(tenant, pool, sources, values, hostClaims(undefined), name),
               { fieldManager: FIELD_MANAGER },
             ),
       (fresh) => (!fresh || placedFor(fresh, uid) ? 'write' : 'foreign'),
@@ -402,10 +409,11 @@ async function applyPooledIngress(
   outcome: ApplyOutcome,
   keep: Set<string>,
 ): Promise<ApplyFailure | undefined> {
-  const ingress = desiredPooledIngress(tenant, pool, deps.settings);
+  const namespace = pool.metadata.namespace!;
+  const held = heldPlacedName(tenant, (name) => deps.cache.get(KINDS.ingress, namespace, name));
+  const ingress = desiredPooledIngress(tenant, pool, deps.settings, held);
   if (!ingress) return undefined;
   const desired = withAppliedHash(ingress as KubeObject);
-  const namespace = pool.metadata.namespace!;
   const name = desired.metadata.name!;
   const uid = tenant.metadata!.uid ?? '';
   keep.add(placedId('Ingress', namespace, name));

@@ -28,7 +28,7 @@ import {
   type SecretFacts,
 } from './resources/common.js';
 import { desiredObjects } from './resources/index.js';
-import { placedName } from './resources/projection.js';
+import { projectionNames } from './resources/projection.js';
 import { allSecretKeys, signingSecretName } from './resources/secret-refs.js';
 import { desiredSigningSecret } from './resources/signing-secret.js';
 import { parsedCertificate } from './secret-facts.js';
@@ -149,7 +149,9 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     ...(validation.tenant ? allSecretKeys(validation.tenant).map((u) => `${namespace}/${u.secret}`) : []),
     // Its projection, so an edit or a deletion there requeues the tenant and is undone.
     ...(validation.tenant && placement?.mode === 'pool'
-      ? [`${placement.namespace}/${placedName(validation.tenant)}`]
+      ? projectionNames(deps.cache, validation.tenant, placement.namespace).map(
+          (projection) => `${placement.namespace}/${projection}`,
+        )
       : []),
   ]);
   let configValid: ConditionInput = validation.condition;

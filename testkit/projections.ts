@@ -12,6 +12,7 @@ import {
   TENANT_NAMESPACE_LABEL,
 } from '../common/pool/kube-source.js';
 import type { TenantBundle, TenantSourceListener } from '../common/pool/source.js';
+import { placedNameOf } from '../operator/resources/projection.js';
 import { oidcIdp, type Pki, tenantFor } from './broker-harness.js';
 import { tenantAt } from './pool.js';
 
@@ -24,7 +25,7 @@ export interface TlsPair {
 }
 
 /** The projection's name for tenant `name`, as the operator names it. */
-export const projectionName = (name: string) => `jsmsso-${TENANTS_NAMESPACE}-${name}`;
+export const projectionName = (name: string) => placedNameOf(TENANTS_NAMESPACE, name);
 
 /**
  * Pool `pool`'s projection of broker tenant `name` at `url` in namespace `namespace`: its tenant

@@ -35,13 +35,94 @@ export const TENANT_UID_LABEL = 'jsm-sso.io/tenant-uid';
 /** On a pooled tenant until its objects in the pool's namespace are gone. */
 export const POOL_FINALIZER = 'jsm-sso.io/pool-placement';
 
-const MAX_NAME = 253;
+/** Every name the operator gives stays within a DNS label (63), as `childName`'s do. */
+const MAX_NAME = 63;
+/**
+ * Hex digits of SHA-256 of `<namespace>/<name>` that end a placed name: 64 bits, so that no team can
+ * search out a tenant name of its own that takes the name another team's tenant will need (ADR 0231).
+ */
+const NAME_HASH_DIGITS = 16;
 
-/** `jsmsso-<tenantNamespace>-<tenantName>`, shortened with a hash suffix past 253 characters. */
+/**
+ * The name of what tenant `<namespace>/<name>` places in its pool's namespace: `jsmsso-<namespace>-<name>`,
+ * cut to fit, then 16 hex digits of SHA-256 of `<namespace>/<name>`. The readable part alone is
+ * ambiguous (`team/x-acme` and `team-x/acme` read alike: both names may hold `-`); the hash is of the
+ * exact pair (`/` is in neither), so two tenants never share a name (ADR 0231).
+ */
+export function placedNameOf(namespace: string, name: string): string {
+  const hash = sha256(`${namespace}/${name}`).slice(0, NAME_HASH_DIGITS);
+  const readable = `jsmsso-${namespace}-${name}`.slice(0, MAX_NAME - NAME_HASH_DIGITS - 1).replace(/-+$/, '');
+  return `${readable}-${hash}`;
+}
+
+/** The name of the tenant's projection and Ingress in its pool's namespace (placedNameOf). */
 export function placedName(tenant: JsmSsoTenant): string {
-  const name = `jsmsso-${tenantNamespace(tenant)}-${tenantName(tenant)}`;
-  if (name.length <= MAX_NAME) return name;
-  return `${name.slice(0, MAX_NAME - 9)}-${sha256(name).slice(0, 8)}`;
+  return placedNameOf(tenantNamespace(tenant), tenantName(tenant));
+}
+
+/** Where a placed projection's name is looked up: the operator's Secret cache (metadata). */
+export interface SecretMetaCache {
+  secretMeta(namespace: string, name: string): KubeObject | undefined;
+}
+
+/**
+ * `jsmsso-<namespace>-<name>`: what the operator named placed objects before ADR 0231, one name for
+ * tenants of different namespaces. Never given to a new object; see heldPlacedName.
+ */
+export function legacyPlacedName(tenant: JsmSsoTenant): string {
+  return `jsmsso-${tenantNamespace(tenant)}-${tenantName(tenant)}`;
+}
+
+/**
+ * The name the tenant's object of one kind has in its pool's namespace, `cached` looking names up
+ * there: its legacy name while the object of that name is this tenant's (placed before ADR 0231, and
+ * kept under that name: an upgrade re-creates nothing a running pool reads, and a projection's
+ * creationTimestamp, its claim on its name (ADR 0193) and the time its host claims are seeded with
+ * (ADR 0230), stays), else placedName.
+ */
+export function heldPlacedName(
+  tenant: JsmSsoTenant,
+  cached: (name: string) => KubeObject | undefined,
+): string {
+  const legacy = legacyPlacedName(tenant);
+  const held = cached(legacy);
+  return held && placedFor(held, tenant.metadata!.uid ?? '') ? legacy : placedName(tenant);
+}
+
+/** heldPlacedName of the tenant's projection in `namespace`, from the Secret cache. */
+export function heldProjectionName(cache: SecretMetaCache, tenant: JsmSsoTenant, namespace: string): string {
+  return heldPlacedName(tenant, (name) => cache.secretMeta(namespace, name));
+}
+
+/**
+ * A projection a former tenant of this namespace and name (another uid) left under the legacy name,
+ * for the pool to collect (pool-reconciler.ts): the tenant waits for it, as for one left under its own
+ * name. Placed beside it, the pool process would hold two projections of one tenant, and the
+ * collected one's deletion would take the tenant out of the pool.
+ */
+export function legacyLeftover(
+  cache: SecretMetaCache,
+  tenant: JsmSsoTenant,
+  namespace: string,
+): KubeObject | undefined {
+  const left = cache.secretMeta(namespace, legacyPlacedName(tenant));
+  if (!left || placedFor(left, tenant.metadata!.uid ?? '')) return undefined;
+  const labels = left.metadata.labels ?? {};
+  const forThisName =
+    labels['app.kubernetes.io/managed-by'] === MANAGED_BY &&
+    labels[TENANT_NAMESPACE_LABEL] === tenantNamespace(tenant) &&
+    labels[TENANT_NAME_LABEL] === tenantName(tenant);
+  return forThisName ? left : undefined;
+}
+
+/**
+ * The Secrets of the pool's namespace whose change concerns the tenant's projection: the one it holds,
+ * and the legacy-named one while there is one (a leftover it waits for).
+ */
+export function projectionNames(cache: SecretMetaCache, tenant: JsmSsoTenant, namespace: string): string[] {
+  const held = heldProjectionName(cache, tenant, namespace);
+  const legacy = legacyPlacedName(tenant);
+  return held !== legacy && cache.secretMeta(namespace, legacy) ? [held, legacy] : [held];
 }
 
 /** `<secretName>_<key>`: a Secret name never holds `_`, so the first one splits. */
@@ -69,9 +150,14 @@ export function servesTls(pool: JsmSsoPool, part: Part): boolean {
 }
 
 /** Labels and owner of an object the tenant places in its pool's namespace. */
-function placedMeta(tenant: JsmSsoTenant, pool: JsmSsoPool & KubeObject, component: string): V1ObjectMeta {
+function placedMeta(
+  tenant: JsmSsoTenant,
+  pool: JsmSsoPool & KubeObject,
+  component: string,
+  name: string,
+): V1ObjectMeta {
   return {
-    name: placedName(tenant),
+    name,
     namespace: pool.metadata.namespace!,
     labels: {
       'app.kubernetes.io/name': 'jsm-sso-pool',
@@ -123,13 +209,14 @@ export function projectionKeyHashes(
   return hashes;
 }
 
-/** The projection's metadata, with the hash of its labels, owner and data keys' hashes. */
+/** The projection's metadata (named `name`: heldPlacedName), with the hash of its labels, owner and data keys' hashes. */
 export function projectionMeta(
   tenant: JsmSsoTenant,
   pool: JsmSsoPool & KubeObject,
   sources: ProjectionSources,
+  name: string,
 ): V1ObjectMeta {
-  const metadata = placedMeta(tenant, pool, 'tenant');
+  const metadata = placedMeta(tenant, pool, 'tenant', name);
   const hash = sha256(canonicalJson({ metadata, data: projectionKeyHashes(tenant, pool, sources) })).slice(
     0,
     32,
@@ -148,10 +235,11 @@ export function desiredProjection(
   sources: ProjectionSources,
   values: (use: SecretKeyUse) => string,
   hostClaims: HostClaims,
+  name: string,
 ): V1Secret {
   const data: Record<string, string> = { [TENANT_KEY]: sources.document() };
   for (const use of projectedUses(tenant, pool, sources.secrets)) data[projectedKey(use)] = values(use);
-  const metadata = projectionMeta(tenant, pool, sources);
+  const metadata = projectionMeta(tenant, pool, sources, name);
   return {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -164,13 +252,14 @@ export function desiredProjection(
   };
 }
 
-/** The tenant's Ingress in the pool's namespace, to the pool's Services (with spec.ingress). */
+/** The tenant's Ingress in the pool's namespace, named `name` (heldPlacedName), to the pool's Services (with spec.ingress). */
 export function desiredPooledIngress(
   tenant: JsmSsoTenant,
   pool: JsmSsoPool & KubeObject,
   settings: Parameters<typeof poolContext>[1],
+  name: string,
 ): V1Ingress | undefined {
-  return tenantIngress(tenant, placedMeta(tenant, pool, 'ingress'), poolContext(pool, settings, {}));
+  return tenantIngress(tenant, placedMeta(tenant, pool, 'ingress', name), poolContext(pool, settings, {}));
 }
 
 /** Whether the operator placed `object` for the tenant with this uid (never another's, never a stranger's). */

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
-import { POOL_FINALIZER } from '../../operator/resources/projection.js';
+import { POOL_FINALIZER, placedNameOf } from '../../operator/resources/projection.js';
 import { admissionPolicy } from '../../testkit/admission-policy.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
@@ -56,7 +56,7 @@ describe('deleting tenants: cascades, and a finalizer that is never stuck', func
 
   const get = <T = KubeObject>(path: string) => env.client.get<T>(path);
   const projectionPath = (namespace: string, name: string) =>
-    objectPath(KINDS.secret, pools, `jsmsso-${namespace}-${name}`);
+    objectPath(KINDS.secret, pools, placedNameOf(namespace, name));
 
   async function placedTenant(namespace: string, name: string, pool = 'shared'): Promise<void> {
     await createTenantSecrets(env.client, namespace, name);
@@ -213,7 +213,9 @@ describe('deleting tenants: cascades, and a finalizer that is never stuck', func
         return ready?.reason === 'DeletionBlocked' && ready;
       }, 'Ready=False DeletionBlocked on the deleted tenant');
       expect(blocked.status).to.equal('False');
-      expect(blocked.message).to.include(`Secret ${pools}/jsmsso-${tenants}-stuck could not be deleted`);
+      expect(blocked.message).to.include(
+        `Secret ${pools}/${placedNameOf(tenants, 'stuck')} could not be deleted`,
+      );
       expect(blocked.message).to.include('Secrets here are not deleted');
 
       await eventually(
@@ -226,7 +228,7 @@ describe('deleting tenants: cascades, and a finalizer that is never stuck', func
       >(collectionPath(KINDS.event, tenants));
       const abandoned = events.items.find((e) => e.regarding.uid === uid && e.reason === 'CleanupAbandoned');
       expect(abandoned?.type).to.equal('Warning');
-      expect(abandoned?.note).to.include(`Secret ${pools}/jsmsso-${tenants}-stuck`);
+      expect(abandoned?.note).to.include(`Secret ${pools}/${placedNameOf(tenants, 'stuck')}`);
       expect(await get(projectionPath(tenants, 'stuck')), 'left while forbidden').to.not.equal(undefined);
     } finally {
       await policy.remove();

@@ -4,6 +4,7 @@ import { isConflict, type KubeClient, type KubeObject } from '../../common/kube/
 import { HOST_CLAIMS_ANNOTATION } from '../../common/pool/claims.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { placedNameOf } from '../../operator/resources/projection.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import {
   operatorIdle,
@@ -66,7 +67,7 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     name: string,
   ): Promise<Record<string, { host: string; since: string }>> {
     const projection = await env.client.get<KubeObject>(
-      objectPath(KINDS.secret, pools, `jsmsso-${namespace}-${name}`),
+      objectPath(KINDS.secret, pools, placedNameOf(namespace, name)),
     );
     return JSON.parse(projection?.metadata.annotations?.[HOST_CLAIMS_ANNOTATION] ?? '{}');
   }

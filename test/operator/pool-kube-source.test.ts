@@ -7,6 +7,7 @@ import { HOST_CLAIMS_ANNOTATION } from '../../common/pool/claims.js';
 import { KubeTenantSource } from '../../common/pool/kube-source.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { placedNameOf } from '../../operator/resources/projection.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
 import { TenantRecorder } from '../../testkit/projections.js';
@@ -104,7 +105,7 @@ describe('pool Kubernetes tenant source against a real API server', function () 
         }),
       );
       await eventually(
-        async () => env.client.get(objectPath(KINDS.secret, pools, `jsmsso-${tenants}-${name}`)),
+        async () => env.client.get(objectPath(KINDS.secret, pools, placedNameOf(tenants, name))),
         `the projection of ${name}`,
       );
     }
@@ -158,7 +159,7 @@ describe('pool Kubernetes tenant source against a real API server', function () 
       cached.every((secret) => Object.keys(secret).join() === 'metadata' && secret['data'] === undefined);
     expect(watching.cached()).to.have.length(recorder.bundles.size).and.not.be.empty;
     expect(noData(watching.cached())).to.equal(true);
-    const acme = watching.cached().find((secret) => secret.metadata.name === `jsmsso-${tenants}-acme`)!;
+    const acme = watching.cached().find((secret) => secret.metadata.name === placedNameOf(tenants, 'acme'))!;
     expect(acme.metadata.labels).to.deep.equal({
       'jsm-sso.io/tenant-namespace': tenants,
       'jsm-sso.io/tenant-name': 'acme',
@@ -166,7 +167,9 @@ describe('pool Kubernetes tenant source against a real API server', function () 
     expect(Object.keys(acme.metadata.annotations ?? {})).to.deep.equal([HOST_CLAIMS_ANNOTATION]);
     const before = acme.metadata.resourceVersion;
     await rotateClientSecret(recorder, 'acme', 'watched');
-    const changed = watching.cached().find((secret) => secret.metadata.name === `jsmsso-${tenants}-acme`);
+    const changed = watching
+      .cached()
+      .find((secret) => secret.metadata.name === placedNameOf(tenants, 'acme'));
     expect(changed?.metadata?.resourceVersion).to.not.equal(before);
     expect(noData(watching.cached())).to.equal(true);
     expect(JSON.stringify(watching.cached())).to.not.include(Buffer.from('watched').toString('base64'));

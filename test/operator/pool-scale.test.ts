@@ -3,6 +3,7 @@ import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { childName } from '../../operator/resources/common.js';
+import { placedNameOf } from '../../operator/resources/projection.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import {
   operatorIdle,
@@ -119,7 +120,7 @@ describe('a pool with many tenants against a real API server', function () {
     } finally {
       client.request = request;
     }
-    const projection = objectPath(KINDS.secret, poolNs, `jsmsso-${tenantNs}-fresh`);
+    const projection = objectPath(KINDS.secret, poolNs, placedNameOf(tenantNs, 'fresh'));
     const writes = calls.filter((c) => c.method !== 'GET').map((c) => `${c.method} ${c.path.split('?')[0]}`);
     expect(writes.filter((w) => !w.includes('/jsmssopools/')).sort()).to.deep.equal(
       [

@@ -4,6 +4,7 @@ import { isConflict, type KubeClient, type KubeObject } from '../../common/kube/
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { selects } from '../../operator/pool-tenancy.js';
+import { placedNameOf } from '../../operator/resources/projection.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
 import { eventAbout, poolReadyOf } from '../../testkit/pool-ready.js';
@@ -152,7 +153,7 @@ describe('who may place a tenant in a pool, against a real API server', function
     await createPool('own');
     await pooledTenant(pools, 'resident', 'own');
     await reasonIs(pools, 'resident', 'PoolNotReady'); // no kubelet: the pool itself is never Ready
-    expect(await placedObjects(pools)).to.include(`Secret/jsmsso-${pools}-resident`);
+    expect(await placedObjects(pools)).to.include(`Secret/${placedNameOf(pools, 'resident')}`);
   });
 
   it("does not let a refused tenant squat the host of the pool's own tenant, placed after it", async () => {
@@ -165,14 +166,17 @@ describe('who may place a tenant in a pool, against a real API server', function
     await pooledTenant(pools, 'victim', 'hosts');
     const served = await reasonIs(pools, 'victim', 'PoolNotReady');
     expect(served.condition?.message).not.to.contain('squatter');
-    expect(await placedObjects(pools)).not.to.include(`Secret/jsmsso-${outsider}-squatter`);
+    expect(await placedObjects(pools)).not.to.include(`Secret/${placedNameOf(outsider, 'squatter')}`);
   });
 
   it('admits every namespace with from: All, and takes a placed tenant out when the pool closes again', async () => {
     await createPool('open', { namespaces: { from: 'All' } });
     await pooledTenant(outsider, 'guest', 'open', { ingress: { className: 'nginx' } });
     await reasonIs(outsider, 'guest', 'PoolNotReady');
-    const placed = [`Secret/jsmsso-${outsider}-guest`, `Ingress/jsmsso-${outsider}-guest`];
+    const placed = [
+      `Secret/${placedNameOf(outsider, 'guest')}`,
+      `Ingress/${placedNameOf(outsider, 'guest')}`,
+    ];
     expect(await placedObjects(pools)).to.include.members(placed);
 
     await setTenants('open', { namespaces: { from: 'Same' } });
@@ -194,7 +198,7 @@ describe('who may place a tenant in a pool, against a real API server', function
     const refused = await reasonIs(outsider, 'not-chosen', REFUSED);
     expect(refused.condition?.message).to.contain('does not match');
     await reasonIs(pools, 'unlabelled-home', REFUSED);
-    expect(await placedObjects(pools)).to.include(`Secret/jsmsso-${member}-chosen-one`);
+    expect(await placedObjects(pools)).to.include(`Secret/${placedNameOf(member, 'chosen-one')}`);
 
     await env.client.request('PATCH', `/api/v1/namespaces/${member}`, {
       body: { metadata: { labels: { 'jsm-sso.example/pool': null } } },
@@ -202,7 +206,7 @@ describe('who may place a tenant in a pool, against a real API server', function
     });
     await reasonIs(member, 'chosen-one', REFUSED);
     await eventually(
-      async () => !(await placedObjects(pools)).includes(`Secret/jsmsso-${member}-chosen-one`),
+      async () => !(await placedObjects(pools)).includes(`Secret/${placedNameOf(member, 'chosen-one')}`),
       "chosen-one's projection removed once its namespace lost the label",
     );
   });

@@ -5,7 +5,7 @@ import { isConflict, type KubeClient, type KubeObject } from '../../common/kube/
 import { HOST_CLAIMS_ANNOTATION } from '../../common/pool/claims.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, MANAGED_KINDS, objectPath } from '../../operator/kube/kinds.js';
-import { POOL_FINALIZER } from '../../operator/resources/projection.js';
+import { POOL_FINALIZER, placedNameOf } from '../../operator/resources/projection.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import {
   operatorIdle,
@@ -231,7 +231,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     expect(condition(tenant, 'BrokerAvailable')).to.equal(undefined);
     expect(tenant.metadata.finalizers).to.include(POOL_FINALIZER);
 
-    const projection = await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-acme`);
+    const projection = await get<SecretLike>(KINDS.secret, pools, placedNameOf(tenants, 'acme'));
     const data = decoded(projection);
     expect(Object.keys(data).sort()).to.deep.equal(
       [
@@ -259,7 +259,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       'jsm-sso.io/tenant-uid': tenant.metadata.uid,
     });
 
-    const ingress = await get<V1Ingress>(KINDS.ingress, pools, `jsmsso-${tenants}-acme`);
+    const ingress = await get<V1Ingress>(KINDS.ingress, pools, placedNameOf(tenants, 'acme'));
     const backends = ingress!.spec!.rules!.map((r) => [r.host, r.http!.paths[0]!.backend.service!.name]);
     expect(backends).to.deep.equal([
       ['help.acme.example', 'shared-portal'],
@@ -281,7 +281,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
 
   it('updates the projection when a referenced Secret is rotated, keeping when its hosts were claimed', async () => {
     const claims = async () =>
-      (await get(KINDS.secret, pools, `jsmsso-${tenants}-acme`))?.metadata.annotations?.[
+      (await get(KINDS.secret, pools, placedNameOf(tenants, 'acme')))?.metadata.annotations?.[
         HOST_CLAIMS_ANNOTATION
       ];
     const claimed = await claims();
@@ -293,7 +293,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     );
     await eventually(
       async () =>
-        decoded(await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-acme`))[
+        decoded(await get<SecretLike>(KINDS.secret, pools, placedNameOf(tenants, 'acme')))[
           'acme-atlassian_apiToken'
         ] === 'rotated-token',
       'the projection to carry the rotated token',
@@ -303,27 +303,27 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
 
   it('undoes an edit of the projection', async () => {
     await quiet();
-    await env.client.request('PATCH', objectPath(KINDS.secret, pools, `jsmsso-${tenants}-acme`), {
+    await env.client.request('PATCH', objectPath(KINDS.secret, pools, placedNameOf(tenants, 'acme')), {
       body: { stringData: { 'acme-oidc_clientSecret': 'tampered', injected: 'x' } },
       contentType: 'application/merge-patch+json',
     });
     await eventually(async () => {
-      const data = decoded(await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-acme`));
+      const data = decoded(await get<SecretLike>(KINDS.secret, pools, placedNameOf(tenants, 'acme')));
       return data['acme-oidc_clientSecret'] === 'oidc-secret' && data['injected'] === undefined;
     }, 'the projection to be restored');
   });
 
   it("undoes an edit of a pooled tenant's Ingress", async () => {
     await quiet();
-    const path = objectPath(KINDS.ingress, pools, `jsmsso-${tenants}-acme`);
+    const path = objectPath(KINDS.ingress, pools, placedNameOf(tenants, 'acme'));
     await env.client.request('PATCH', path, {
       body: [{ op: 'replace', path: '/spec/rules/0/host', value: 'evil.example' }],
       contentType: 'application/json-patch+json',
     });
     await eventually(async () => {
-      const hosts = (await get<V1Ingress>(KINDS.ingress, pools, `jsmsso-${tenants}-acme`))?.spec?.rules?.map(
-        (r) => r.host,
-      );
+      const hosts = (
+        await get<V1Ingress>(KINDS.ingress, pools, placedNameOf(tenants, 'acme'))
+      )?.spec?.rules?.map((r) => r.host);
       return JSON.stringify(hosts) === JSON.stringify(['help.acme.example', 'sso.acme.example']);
     }, 'the Ingress to be restored');
   });
@@ -418,7 +418,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
   it("never takes over a Secret of the projection's name that it did not make", async () => {
     await env.client.create(
       collectionPath(KINDS.secret, pools),
-      secretObject(pools, `jsmsso-${tenants}-squatter`, { owner: 'another-team' }),
+      secretObject(pools, placedNameOf(tenants, 'squatter'), { owner: 'another-team' }),
     );
     await createTenantSecrets(env.client, tenants, 'squatter');
     await env.client.create(
@@ -432,14 +432,18 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       return condition(t, 'Applied')?.status === 'False' ? t : undefined;
     }, 'Applied=False on the squatted tenant');
     expect(condition(tenant, 'Applied')?.reason).to.equal('ObjectConflict');
-    expect(condition(tenant, 'Applied')?.message).to.include(`Secret ${pools}/jsmsso-${tenants}-squatter`);
-    const theirs = await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-squatter`);
+    expect(condition(tenant, 'Applied')?.message).to.include(
+      `Secret ${pools}/${placedNameOf(tenants, 'squatter')}`,
+    );
+    const theirs = await get<SecretLike>(KINDS.secret, pools, placedNameOf(tenants, 'squatter'));
     expect(decoded(theirs)).to.deep.equal({ owner: 'another-team' });
     expect(theirs!.metadata.labels).to.equal(undefined);
     // Deleting the tenant leaves the other team's Secret alone.
     await env.client.delete(objectPath(KINDS.tenant, tenants, 'squatter'));
     await eventually(async () => !(await get(KINDS.tenant, tenants, 'squatter')), 'the tenant to go');
-    expect(decoded(await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-squatter`))).to.deep.equal({
+    expect(
+      decoded(await get<SecretLike>(KINDS.secret, pools, placedNameOf(tenants, 'squatter'))),
+    ).to.deep.equal({
       owner: 'another-team',
     });
   });
@@ -471,7 +475,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
         }
       }, `the placement change to ${placement['mode']}`);
     await moved({ mode: 'pool', pool: { name: 'shared', namespace: pools } });
-    await eventually(async () => get(KINDS.secret, pools, `jsmsso-${tenants}-mover`), 'the projection');
+    await eventually(async () => get(KINDS.secret, pools, placedNameOf(tenants, 'mover')), 'the projection');
     await eventually(async () => {
       for (const [kind, name] of [
         [KINDS.deployment, 'mover-broker'],
@@ -483,7 +487,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
         if (await get(kind, tenants, name)) return false;
       return true;
     }, 'the dedicated workloads to be removed');
-    expect(await get(KINDS.ingress, pools, `jsmsso-${tenants}-mover`)).to.not.equal(undefined);
+    expect(await get(KINDS.ingress, pools, placedNameOf(tenants, 'mover'))).to.not.equal(undefined);
 
     await moved({ mode: 'dedicated' });
     await eventually(
@@ -492,8 +496,8 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     );
     await eventually(
       async () =>
-        !(await get(KINDS.secret, pools, `jsmsso-${tenants}-mover`)) &&
-        !(await get(KINDS.ingress, pools, `jsmsso-${tenants}-mover`)),
+        !(await get(KINDS.secret, pools, placedNameOf(tenants, 'mover'))) &&
+        !(await get(KINDS.ingress, pools, placedNameOf(tenants, 'mover'))),
       "the pool namespace's objects of the tenant to be removed",
     );
     const tenant = await eventually(async () => {
@@ -505,11 +509,11 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
 
   it("removes a deleted pooled tenant's projection and Ingress from the pool's namespace (finalizer)", async () => {
     await pooledTenant('gone', { ingress: { className: 'nginx' } });
-    await eventually(async () => get(KINDS.ingress, pools, `jsmsso-${tenants}-gone`), 'the Ingress');
+    await eventually(async () => get(KINDS.ingress, pools, placedNameOf(tenants, 'gone')), 'the Ingress');
     await env.client.delete(objectPath(KINDS.tenant, tenants, 'gone'));
     await eventually(async () => !(await get(KINDS.tenant, tenants, 'gone')), 'the tenant to be deleted');
-    expect(await get(KINDS.secret, pools, `jsmsso-${tenants}-gone`)).to.equal(undefined);
-    expect(await get(KINDS.ingress, pools, `jsmsso-${tenants}-gone`)).to.equal(undefined);
+    expect(await get(KINDS.secret, pools, placedNameOf(tenants, 'gone'))).to.equal(undefined);
+    expect(await get(KINDS.ingress, pools, placedNameOf(tenants, 'gone'))).to.equal(undefined);
   });
 
   it('removes projections whose tenant is gone without its finalizer (removed by hand)', async () => {
@@ -521,7 +525,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     });
     await env.client.delete(objectPath(KINDS.tenant, tenants, 'forced'));
     await eventually(
-      async () => !(await get(KINDS.secret, pools, `jsmsso-${tenants}-forced`)),
+      async () => !(await get(KINDS.secret, pools, placedNameOf(tenants, 'forced'))),
       'the orphaned projection to be removed by the pool',
     );
   });
@@ -776,7 +780,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       other: 'x',
     });
     const projection = await eventually(
-      async () => get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-sni-tenant`),
+      async () => get<SecretLike>(KINDS.secret, pools, placedNameOf(tenants, 'sni-tenant')),
       'the projection of the TLS tenant',
     );
     const data = decoded(projection);
@@ -785,7 +789,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     expect(data['sni-tenant-tls_other']).to.equal(undefined);
     // Its Ingress reaches the pool's https port.
     const ingress = await eventually(
-      async () => get<V1Ingress>(KINDS.ingress, pools, `jsmsso-${tenants}-sni-tenant`),
+      async () => get<V1Ingress>(KINDS.ingress, pools, placedNameOf(tenants, 'sni-tenant')),
       'the Ingress of the TLS tenant',
     );
     const ports = ingress.spec!.rules!.flatMap((r) =>
@@ -803,7 +807,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     }, 'PoolReady noting the certificate not served');
     expect(noted.message).to.include('spec.broker.tlsSecretRef not served: the pool has no spec.broker.tls');
     const plainProjection = decoded(
-      await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-plain-tls`),
+      await get<SecretLike>(KINDS.secret, pools, placedNameOf(tenants, 'plain-tls')),
     );
     expect(plainProjection['plain-tls-broker-signing_tls.crt']).to.not.equal(undefined);
     expect(Object.keys(plainProjection).filter((key) => key.startsWith('plain-tls-tls_'))).to.deep.equal([]);
@@ -814,7 +818,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       contentType: 'application/merge-patch+json',
     });
     await eventually(async () => {
-      const data = decoded(await get<SecretLike>(KINDS.secret, pools, `jsmsso-${tenants}-plain-tls`));
+      const data = decoded(await get<SecretLike>(KINDS.secret, pools, placedNameOf(tenants, 'plain-tls')));
       return data['plain-tls-tls_tls.key'] === 'PLAIN-KEY';
     }, 'the pair projected once the pool serves TLS');
     await eventually(async () => {
@@ -837,7 +841,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     }, 'PoolNotFound');
     expect(condition(tenant, 'Ready')).to.include({ status: 'False', reason: 'PoolNotFound' });
     expect(condition(tenant, 'PoolReady')?.message).to.include('does not exist');
-    expect(await get(KINDS.secret, pools, `jsmsso-${tenants}-lost`)).to.equal(undefined);
+    expect(await get(KINDS.secret, pools, placedNameOf(tenants, 'lost'))).to.equal(undefined);
     // A pool in a namespace the operator does not watch: the message says so, not "does not exist".
     const live = await get<KubeObject & { spec: Record<string, unknown> }>(KINDS.tenant, tenants, 'lost');
     await env.client.request('PUT', objectPath(KINDS.tenant, tenants, 'lost'), {

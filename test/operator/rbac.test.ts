@@ -9,7 +9,7 @@ import { packageRoot } from '../../common/paths.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { LeaderElector } from '../../operator/leader.js';
-import { POOL_FINALIZER } from '../../operator/resources/projection.js';
+import { POOL_FINALIZER, placedNameOf } from '../../operator/resources/projection.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import {
   clientFor,
@@ -343,7 +343,7 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
         },
         { fieldManager: 'rbac-test' },
       );
-      const projection = objectPath(KINDS.secret, pools, `jsmsso-${tenants}-acme`);
+      const projection = objectPath(KINDS.secret, pools, placedNameOf(tenants, 'acme'));
       await eventually(async () => {
         const tenant = await env.client.get<KubeObject>(objectPath(KINDS.tenant, tenants, 'acme'));
         return (

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { isConflict, type KubeObject } from '../../common/kube/client.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath, type ResourceKind } from '../../operator/kube/kinds.js';
-import { POOL_FINALIZER } from '../../operator/resources/projection.js';
+import { POOL_FINALIZER, placedNameOf } from '../../operator/resources/projection.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import {
   operatorIdle,
@@ -100,7 +100,7 @@ describe('writes racing another team on a real API server: the operator never to
       return c?.status === 'False' ? c : undefined;
     }, `tenant ${name} Applied=False`);
 
-  const projectionName = (tenant: string) => `jsmsso-${namespace}-${tenant}`;
+  const projectionName = (tenant: string) => placedNameOf(namespace, tenant);
   const projectionPath = (tenant: string) => objectPath(KINDS.secret, pools, projectionName(tenant));
 
   /** The other team's Secret under a tenant's projection name in the pool's namespace. */
