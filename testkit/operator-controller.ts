@@ -24,7 +24,8 @@ export async function startTestController(
     namespace: string;
     /** More namespaces to watch besides `namespace` (a pool's). */
     moreNamespaces?: string[];
-    settings: OperatorSettings;
+    /** TEST_OPERATOR_SETTINGS when not given. */
+    settings?: OperatorSettings;
     instance: string;
     level?: string;
     /** Where the operator's log lines go (a test reading them); stdout otherwise. */
@@ -43,7 +44,7 @@ export async function startTestController(
   const registry = createMetricsRegistry();
   const controller = new Controller({
     client,
-    settings: options.settings,
+    settings: options.settings ?? TEST_OPERATOR_SETTINGS,
     logger: createLogger({
       component: 'operator',
       level: options.level ?? 'warn',

@@ -207,7 +207,6 @@ describe("the names of a pooled tenant's objects in its pool's namespace", funct
       ({ client, controller } = await startTestController(env, {
         namespace: team,
         moreNamespaces: [teamX, pools],
-        settings: TEST_OPERATOR_SETTINGS,
         instance: 'placed-names-test',
         level: 'error',
         onWrite: (method, path) => writes.push(`${method} ${path}`),
