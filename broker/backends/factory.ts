@@ -36,6 +36,7 @@ export function createBackends(
       backchannelLogoutUri: settings.backchannelLogoutUrl(idp.name),
       frontchannelLogoutUri: settings.frontchannelLogoutUrl(idp.name),
       sessionKeyMaterial: settings.signingKeyPem,
+      sealer,
       fetch,
       context,
     };

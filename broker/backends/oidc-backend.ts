@@ -4,6 +4,7 @@ import * as client from 'openid-client';
 import type { OAuth2IdpSpec, OidcIdpSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
 import type { SecretReader } from '../../common/pool/source.js';
+import type { Sealer } from '../../common/sealer.js';
 import { single } from '../http.js';
 import { type AuthenticatedSubject, subjectHasher } from '../subject.js';
 import {
@@ -77,6 +78,8 @@ export interface OAuthBackendOptions {
   /** Every call to the IdP (discovery, JWKS, token, userinfo) goes through it (common/tls). */
   fetch: typeof globalThis.fetch;
   context: BackendContext;
+  /** Seals the logout handle kept in the session store: it holds the IdP's `login_hint` for the person. */
+  sealer: Sealer;
 }
 
 /** The protocol-specific half: how to reach the IdP and what its tokens say about the person. */
@@ -255,7 +258,8 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       const backchannelKeys = verifyLogoutToken ? backchannelKeysOf(tokens, sessionKeys) : undefined;
       return {
         subject,
-        ...(logout ? { logoutHandle: encodeState(logout) } : {}),
+        // Sealed: Entra ID's login_hint is opaque to us, yet the IdP's way to name the person (ADR 0233).
+        ...(logout ? { logoutHandle: options.sealer.seal(encodeState(logout)) } : {}),
         ...(backchannelKeys ? { backchannelKeys } : {}),
         // Its back-channel or front-channel logout names the IdP session by the sid (ADR 0170).
         ...(backchannelKeys?.session === undefined
@@ -266,7 +270,9 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
     async startLogout(logoutHandle, logoutId) {
       const c = await protocol.configuration();
       if (!protocol.endSessionEndpoint(c)) return undefined;
-      const handle = logoutHandle ? decodeState<OidcLogoutHandle>(logoutHandle) : {};
+      // A handle that does not open (kept unsealed before, a key rotated since) gives no hint.
+      const opened = options.sealer.openOrUndefined(logoutHandle);
+      const handle = opened ? decodeState<OidcLogoutHandle>(opened) : {};
       // RP-Initiated Logout 1.0 section 2: client_id names the RP when no id_token_hint is sent; the
       // broker keeps no ID token, so nothing from the IdP rests in its session store.
       const url = client.buildEndSessionUrl(c, {

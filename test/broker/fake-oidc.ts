@@ -80,6 +80,8 @@ export interface FakeOidc {
   discoveryIssuer?: string;
   /** The `authorization_endpoint` its discovery document names, when not its own. */
   discoveryAuthorizationEndpoint?: string;
+  /** Whether its discovery names an `end_session_endpoint` (RP-Initiated Logout; `/logout`, never served). */
+  endSession?: boolean;
   /** Every code presented at its token endpoint, in order. */
   tokenCodes: string[];
   close(): Promise<void>;
@@ -201,6 +203,7 @@ export async function startFakeOidc(
         token_endpoint: `${issuer}/token`,
         jwks_uri: `${issuer}/jwks`,
         userinfo_endpoint: `${issuer}/userinfo`,
+        ...(fake.endSession ? { end_session_endpoint: `${issuer}/logout` } : {}),
         response_types_supported: ['code'],
         subject_types_supported: ['public'],
         id_token_signing_alg_values_supported: [alg],
