@@ -11,6 +11,7 @@ import {
   type RunningDevStack,
   startDevStack,
 } from '../../testkit/dev-stack.js';
+import { eventually } from '../../testkit/envtest.js';
 
 interface PoolStackStatus {
   placement: string;
@@ -54,16 +55,25 @@ describe('npm start -- --pool (a local pool)', function () {
     expect((await fetchLocal(`${status.management.broker}/readyz`)).status).to.equal(200);
     expect((await fetchLocal(`${status.management.portal}/readyz`)).status).to.equal(200);
     // Every tenant was built by the one broker-pool and the one portal-pool process, and the stack ran
-    // no other broker or portal.
-    const lines = stack.output().split('\n');
+    // no other broker or portal. A tenant's line may reach the stack's output a moment after the page
+    // that made the stack ready (two pipes, no order between them): waited for, not assumed.
     const builtBy = (process: string) =>
-      lines
+      stack
+        .output()
+        .split('\n')
         .filter((l) => l.startsWith(`[${process}] `) && l.includes('"event":"pool.tenant_built"'))
         .map((l) => (JSON.parse(l.slice(process.length + 3)) as { tenant: string }).tenant)
         .sort();
+    const everyTenant = Object.keys(COMPANIES).sort().join();
+    await eventually(
+      async () => ['broker-pool', 'portal-pool'].every((process) => builtBy(process).join() === everyTenant),
+      'a pool.tenant_built line of each tenant from each pool process',
+      10_000,
+    ).catch(() => undefined);
     for (const process of ['broker-pool', 'portal-pool']) {
       expect(builtBy(process), process).to.deep.equal(Object.keys(COMPANIES).sort());
     }
+    const lines = stack.output().split('\n');
     const children = new Set(lines.flatMap((l) => /^\[([\w/-]+)\] /.exec(l)?.[1] ?? []));
     children.delete('dev');
     expect([...children].sort()).to.deep.equal(
