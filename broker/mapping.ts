@@ -1,6 +1,7 @@
 import { CelCompileError } from '../common/cel.js';
 import { CelBudget } from '../common/cel-cost.js';
 import {
+  ClaimsInput,
   type CompiledRule,
   compileClaimExpression,
   evaluateRule,
@@ -60,7 +61,7 @@ export function compileMapping(
     `${idp.name}.nameId.expression`,
   );
   const nameIdFormat = nameIdFormatOf(idp);
-  const run = (rule: CompiledRule, claims: Record<string, unknown>, budget: CelBudget): string[] => {
+  const run = (rule: CompiledRule, claims: ClaimsInput, budget: CelBudget): string[] => {
     const outcome = evaluateRule(rule, claims, budget);
     if ('problem' in outcome) {
       observe({ idp: idp.name, attribute: rule.name, problem: outcome.problem });
@@ -72,7 +73,9 @@ export function compileMapping(
     // One bound for all of a sign-in's expressions: 31 of them, each near the bound, would hold
     // the process 31 times as long (ADR 0232).
     const budget = new CelBudget();
-    const nameIdValues = run(nameId, subject.claims, budget);
+    // Converted for CEL once, for all of them.
+    const claims = new ClaimsInput(subject.claims);
+    const nameIdValues = run(nameId, claims, budget);
     if (nameIdValues.length !== 1 || nameIdValues[0] === '') {
       throw new JsmSsoError(
         'MAPPING_NAMEID_EMPTY',
@@ -84,7 +87,7 @@ export function compileMapping(
       nameId: nameIdValues[0]!,
       nameIdFormat,
       attributes: attributes
-        .map((a) => ({ name: a.name, values: run(a, subject.claims, budget) }))
+        .map((a) => ({ name: a.name, values: run(a, claims, budget) }))
         .filter((a) => a.values.length > 0),
     };
   };

@@ -1,6 +1,13 @@
 import { celEnv, isCelError, isCelList, isCelMap, isCelUint, parse, plan } from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
-import { type CelBudget, flatConcatenation, instrument, metered, meteredEnv } from './cel-cost.js';
+import {
+  type CelBudget,
+  flatConcatenation,
+  instrument,
+  metered,
+  meteredEnv,
+  stringKeyedMap,
+} from './cel-cost.js';
 
 /**
  * CEL, the Kubernetes-native expression language, for the tenant's own rules: the CRD's
@@ -107,7 +114,7 @@ export function toCel(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(toCel);
   if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : value;
   if (value && typeof value === 'object' && !(value instanceof Uint8Array)) {
-    return new Map(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
+    return stringKeyedMap(new Map(Object.entries(value).map(([k, v]) => [k, toCel(v)])));
   }
   return value;
 }

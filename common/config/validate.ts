@@ -1,3 +1,4 @@
+import { isCelList, isCelMap } from '@bufbuild/cel';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { type CompiledExpression, compileCel, toCel } from '../cel.js';
@@ -194,15 +195,16 @@ function celProblemsOf(schema: SchemaNode, value: unknown, celValue: unknown, pa
   if (schema.properties && typeof value === 'object' && !Array.isArray(value)) {
     for (const [key, child] of Object.entries(schema.properties)) {
       const childValue = (value as Record<string, unknown>)[key];
-      // toCel turns an object into a Map of its entries; anything else it kept as it was.
-      const childCel = celValue instanceof Map ? celValue.get(key) : toCel(childValue);
+      // toCel turns an object into a CEL map of its entries (whose arrays it gives as CEL lists);
+      // anything else it kept as it was.
+      const childCel = isCelMap(celValue) ? celValue.get(key) : toCel(childValue);
       problems.push(...celProblemsOf(child, childValue, childCel, join(path, key)));
     }
   }
   if (schema.items && Array.isArray(value)) {
-    const celItems = celValue as unknown[];
+    const celItem = (i: number) => (isCelList(celValue) ? celValue.get(i) : (celValue as unknown[])[i]);
     for (const [i, item] of value.entries())
-      problems.push(...celProblemsOf(schema.items, item, celItems[i], `${path}[${i}]`));
+      problems.push(...celProblemsOf(schema.items, item, celItem(i), `${path}[${i}]`));
   }
   return problems;
 }
