@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<Bench>> = {
   'operator-pool': async () => (await import('./operator-pool.js')).benchOperatorPool,
   faults: async () => (await import('./faults.js')).benchFaults,
   pool: async () => (await import('./pool.js')).benchPool,
+  cel: async () => (await import('./cel.js')).benchCel,
   'pool-kube': async () => (await import('./pool-kube.js')).benchPoolKube,
 };
 

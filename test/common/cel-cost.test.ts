@@ -7,24 +7,15 @@ import { CEL_COST_LIMIT, CelBudget, CelCostError, instrument } from '../../commo
 import { parseTenant } from '../../common/config/load.js';
 import { JsmSsoError } from '../../common/errors.js';
 import { NAMEID_EMAIL } from '../../common/saml/namespaces.js';
+import { CEL_ATTACKS as attacks, CEL_ATTACK_CLAIMS as claims, groups } from '../../testkit/cel-attacks.js';
 import { tenantObject } from '../../testkit/tenants.js';
 
 /**
  * ADR 0232: a tenant's CEL is metered and stopped at a bound, so an expression of the CRD's 1,024
- * characters cannot hold a pool's event loop (the pool audit's mapping held it 25 s). Each shape
- * below grew a string or a list, or nested iterations, without bound before the meter.
+ * characters cannot hold a pool's event loop (the pool audit's mapping held it 25 s). Each shape of
+ * testkit/cel-attacks.ts grew a string or a list, nested iterations or did work its operands did
+ * not show, without bound before the meter.
  */
-const groups = Array.from({ length: 2_000 }, (_, i) => `group-number-${i}-of-the-directory`);
-const claims = {
-  email: 'jane.doe@acme.test',
-  name: 'Jane Doe',
-  groups,
-  csv: groups.join(','),
-  big: 'ab'.repeat(50_000),
-};
-const WIDEN = ".replace('a', 'aaaaaaaaaa')";
-const LIST_40 = `[${Array.from({ length: 40 }, (_, i) => i).join(', ')}]`;
-
 function outcome(source: string): unknown {
   try {
     return compileCel(source)({ claims });
@@ -34,35 +25,6 @@ function outcome(source: string): unknown {
 }
 
 describe('CEL: every evaluation is bounded in cost (ADR 0232)', () => {
-  const attacks: Record<string, string> = {
-    'a chain of replace growing a string tenfold each': `'a'${WIDEN.repeat(8)}.size()`,
-    "the pool audit's mapping (the chain inside a comprehension)": `[0].map(i, 'a'${WIDEN.repeat(6)}.size())`,
-    'a string doubled by chained comprehensions': `['ab']${'.map(s, s + s)'.repeat(40)}[0].size()`,
-    'a list doubled by chained comprehensions, then iterated': `[[1, 2]]${'.map(l, l + l)'.repeat(60)}[0].exists(x, x == 3)`,
-    'a list doubled by chained comprehensions, then returned': `[[1, 2]]${'.map(l, l + l)'.repeat(30)}`,
-    'comprehensions nested over a claim':
-      'claims.groups.all(a, claims.groups.all(b, claims.groups.all(c, true)))',
-    'comprehensions nested over lists split from a claim':
-      "claims.big.split('').exists(a, claims.big.split('').exists(b, false))",
-    'a claim joined with a claim as separator': "claims.csv.split(',').join(claims.big)",
-    'a claim searched for in a claim': 'claims.big.contains(claims.big + claims.big)',
-    'a bound passed inside || (which absorbs errors)':
-      'claims.groups.all(a, claims.groups.all(b, claims.groups.all(c, true))) || true',
-    'a pattern that compiles to a million instructions': `''.matches('(${'a'.repeat(900)}){1000}')`,
-    'a pattern compiled to 900 instructions for each element of a claim':
-      "claims.csv.split(',').exists(x, ''.matches('(a{30}){30}'))",
-    'a pattern whose DFA overflows, over a long claim': "claims.big.matches('(a|b)*a(a|b){200}c')",
-    'lists compared whole in a loop':
-      "claims.csv.split(',').all(x, claims.csv.split(',') == claims.csv.split(','))",
-    // Work a call did that its operands did not show (on the old code each gave its value, after
-    // 0.1–7 s when the loop is taken to the bound):
-    'a claim counted in code points for each element of a claim':
-      'claims.groups.all(g, claims.big.size() > 0)',
-    "a timestamp's fields in a time zone for each element of a claim":
-      "claims.groups.all(g, timestamp('2020-01-01T00:00:00Z').getHours('America/New_York') >= 0)",
-    'a fixed-point format for each element of a claim': "claims.groups.all(g, '%.2f'.format([1.5]) != '')",
-    'a pattern of 250 Unicode classes compiled 40 times': `${LIST_40}.all(i, !''.matches(r'${'\\pL'.repeat(250)}'))`,
-  };
   for (const [what, source] of Object.entries(attacks)) {
     it(`stops ${what} (${source.length} characters) with CelCostError`, () => {
       expect(source.length).to.be.at.most(1024);
