@@ -113,16 +113,11 @@ const TYPICAL_CLAIMS: Record<string, unknown> = {
 
 /**
  * The type problem an expression has over the typical claims, if any (for offline validation and
- * the operator's ConfigValid condition); compile errors are reported by the caller.
+ * the operator's ConfigValid condition). Throws CelCompileError, for the caller to report: one
+ * compile serves both checks (a document may hold 155 expressions, each compiled in milliseconds).
  */
 export function typicalClaimsProblem(source: string, budget?: CelBudget): string | undefined {
-  let rule: CompiledRule;
-  try {
-    rule = compileClaimExpression('check', source);
-  } catch {
-    return undefined;
-  }
-  const outcome = evaluateRule(rule, TYPICAL_CLAIMS, budget);
+  const outcome = evaluateRule(compileClaimExpression('check', source), TYPICAL_CLAIMS, budget);
   if ('problem' in outcome && outcome.problem === 'cost_exceeded') {
     return 'cost: the expression passes its evaluation cost bound over claims of their usual sizes, so it would fail at every sign-in';
   }

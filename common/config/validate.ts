@@ -276,7 +276,6 @@ function mappingVerdict(source: string, budget: CelBudget): MappingVerdict | und
   }
   const before = budget.left;
   try {
-    compileCel(source);
     const typeProblem = typicalClaimsProblem(source, budget);
     // Stopped by what the document's other expressions used, not by its own bound: no verdict.
     if (budget.left <= 0 && before < CEL_COST_LIMIT) return undefined;
