@@ -4,8 +4,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { JsmSsoError } from '../common/errors.js';
+import { kubeconfigAccess } from '../common/kube/access.js';
 import type { KubeObject } from '../common/kube/client.js';
+import { createLogger } from '../common/log.js';
 import {
+  KubeTenantSource,
   POOL_LABEL,
   TENANT_DOCUMENT_KEY,
   TENANT_NAME_LABEL,
@@ -84,4 +87,25 @@ export class TenantRecorder implements TenantSourceListener {
   invalid(key: string, error: JsmSsoError): void {
     this.invalids.set(key, error);
   }
+}
+
+/**
+ * A pool process's source on the projections of JsmSsoPool `namespace/pool` (API server of
+ * `kubeconfigPath`), delivering to `listener`; started, its first list delivered.
+ */
+export async function startPoolSource(
+  kubeconfigPath: string,
+  namespace: string,
+  pool: string,
+  listener: TenantSourceListener,
+): Promise<KubeTenantSource> {
+  const source = new KubeTenantSource({
+    access: await kubeconfigAccess(kubeconfigPath),
+    namespace,
+    pool,
+    backoff: { initialMs: 100, maxMs: 500 },
+    logger: createLogger({ component: 'pool', level: 'silent' }),
+  });
+  await source.start(listener);
+  return source;
 }

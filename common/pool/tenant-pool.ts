@@ -206,11 +206,13 @@ export class TenantPool implements TenantSourceListener {
           conflict(`tenant ${id} at ${host} waits: tenant ${earlier.id} at ${earlier.host} claimed first`),
           id,
         );
+      if (this.#rankKept(bundle)) this.#admitWaiting();
       return false;
     }
     for (const holder of holders) {
       this.#forget(holder);
-      this.#waiting.set(holder.bundle.key, holder.bundle);
+      // A newer bundle of the holder's that waits already is the one to serve once it may.
+      if (!this.#waiting.has(holder.bundle.key)) this.#waiting.set(holder.bundle.key, holder.bundle);
       this.#refused(
         holder.bundle.key,
         conflict(`tenant ${holder.id} at ${holder.host} waits: tenant ${id} at ${host} claimed first`),
@@ -230,16 +232,37 @@ export class TenantPool implements TenantSourceListener {
     this.#byKey.set(bundle.key, member);
     this.#byHost.set(host, member);
     this.#byId.set(id, member);
-    const named = this.#byServerName.get(member.serverName) ?? [];
-    const after = named.findIndex((served) => byServerNameRank(member, served) < 0);
-    named.splice(after === -1 ? named.length : after, 0, member);
-    this.#byServerName.set(member.serverName, named);
+    this.#rankByServerName(member);
     logger.info(
       { event: previous ? 'pool.tenant_changed' : 'pool.tenant_added', tenant: id, host },
       previous ? 'tenant changed' : 'tenant added',
     );
     // A host or name given up (a changed tenant's old one, a displaced holder's other one).
     if (previous || holders.size > 0) this.#admitWaiting();
+    return true;
+  }
+
+  /** Puts `member` among the tenants of its server name, in rank (byServerNameRank). */
+  #rankByServerName(member: Member): void {
+    const named = (this.#byServerName.get(member.serverName) ?? []).filter((served) => served !== member);
+    const after = named.findIndex((served) => byServerNameRank(member, served) < 0);
+    named.splice(after === -1 ? named.length : after, 0, member);
+    this.#byServerName.set(member.serverName, named);
+  }
+
+  /**
+   * The version a refused `bundle` replaces serves on at its host, but only on the claim `bundle`
+   * still makes on that host: a host the tenant no longer names (it moved its URL onto a held one)
+   * is claimed by none of its bundles, and goes to the tenant that names it, as the operator
+   * reports (ADR 0230). Whether the kept version's claim changed.
+   */
+  #rankKept(bundle: TenantBundle): boolean {
+    const kept = this.#byKey.get(bundle.key);
+    if (!kept) return false;
+    const claimedAt = hostClaimedAt(bundle, this.#options.part, kept.host);
+    if (claimedAt === kept.claim.claimedAt) return false;
+    kept.claim = { key: bundle.key, ...(claimedAt === undefined ? {} : { claimedAt }) };
+    this.#rankByServerName(kept);
     return true;
   }
 

@@ -1,7 +1,13 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { JsmSsoTenant } from '../../common/config/load.js';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { isConflict, type KubeClient, type KubeObject } from '../../common/kube/client.js';
+import { createLogger } from '../../common/log.js';
+import { createMetricsRegistry } from '../../common/metrics.js';
 import { HOST_CLAIMS_ANNOTATION } from '../../common/pool/claims.js';
+import { TenantPool } from '../../common/pool/tenant-pool.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { placedNameOf } from '../../operator/resources/projection.js';
@@ -11,7 +17,9 @@ import {
   startTestController,
   TEST_OPERATOR_SETTINGS,
 } from '../../testkit/operator-controller.js';
+import { withHost } from '../../testkit/pool.js';
 import { eventAbout, poolReadyOf } from '../../testkit/pool-ready.js';
+import { startPoolSource } from '../../testkit/projections.js';
 import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
 /**
@@ -118,26 +126,54 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     expect(served.condition?.reason).to.equal('PoolNotReady');
   });
 
-  it("ranks a host by when each tenant named it: a tenant placed earlier that moves its URL onto a later tenant's host is the one told it waits, also by a restarted operator (ADR 0230)", async () => {
-    await pooledTenant(first, 'early', 'early');
-    await pooledTenant(later, 'late', 'late');
-    const lateClaims = await hostClaimsOf(later, 'late');
-    const earlyBefore = await hostClaimsOf(first, 'early');
+  /** Moves tenant `namespace/name`'s portal URL to `url` (retried over a conflicting write). */
+  async function movePortal(namespace: string, name: string, url: string): Promise<void> {
     await eventually(async () => {
-      const live = await env.client.get<JsmSsoTenant & KubeObject>(objectPath(KINDS.tenant, first, 'early'));
+      const live = await env.client.get<JsmSsoTenant & KubeObject>(objectPath(KINDS.tenant, namespace, name));
       try {
-        await env.client.request('PUT', objectPath(KINDS.tenant, first, 'early'), {
-          body: {
-            ...live,
-            spec: { ...live!.spec, portal: { ...live!.spec.portal, url: 'https://help.late.example' } },
-          },
+        await env.client.request('PUT', objectPath(KINDS.tenant, namespace, name), {
+          body: { ...live, spec: { ...live!.spec, portal: { ...live!.spec.portal, url } } },
         });
         return true;
       } catch (err) {
         if (isConflict(err)) return false;
         throw err;
       }
-    }, "early's portal URL moved to late's host");
+    }, `${name}'s portal URL moved to ${url}`);
+  }
+
+  /** A portal pool process on the pool's projections, as every replica runs it: which tenant it serves at a host. */
+  async function portalPool(): Promise<{
+    servedAt: (host: string) => Promise<string>;
+    close: () => Promise<void>;
+  }> {
+    const pool = new TenantPool({
+      part: 'portal',
+      build: async ({ tenantId }) => ({ handler: (_req, res) => res.end(tenantId) }),
+      store: new MemoryFlowStore(),
+      registry: createMetricsRegistry(),
+      logger: createLogger({ component: 'portal', level: 'silent' }),
+    });
+    const source = await startPoolSource(env.kubeconfigPath, pools, 'shared', pool);
+    const server = createServer(pool.handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      servedAt: async (host) => (await withHost(`http://127.0.0.1:${port}`, host, '/')).body,
+      close: async () => {
+        server.close();
+        await source.close();
+        await pool.close();
+      },
+    };
+  }
+
+  it("ranks a host by when each tenant named it: a tenant placed earlier that moves its URL onto a later tenant's host is the one told it waits, also by a restarted operator (ADR 0230)", async () => {
+    await pooledTenant(first, 'early', 'early');
+    await pooledTenant(later, 'late', 'late');
+    const lateClaims = await hostClaimsOf(later, 'late');
+    const earlyBefore = await hostClaimsOf(first, 'early');
+    await movePortal(first, 'early', 'https://help.late.example');
     const waiting = await eventually(async () => {
       const seen = await poolReady(first, 'early');
       return seen.condition?.reason === HOST_CLAIMED_REASON ? seen : undefined;
@@ -170,5 +206,49 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
       const seen = await poolReady(first, 'early');
       return seen.condition?.reason === 'PoolNotReady' ? seen : undefined;
     }, 'early served once late is gone');
+  });
+
+  it('serves at a host the tenant the operator reports served there, once its holder moves its URL onto a host a third tenant holds (ADR 0230)', async () => {
+    const { servedAt, close } = await portalPool();
+    try {
+      await pooledTenant(first, 'leaver', 'leaver');
+      await pooledTenant(first, 'keeper', 'keeper');
+      await eventually(
+        async () => (await servedAt('help.keeper.example')) === `${first}/keeper`,
+        'keeper served at its host',
+      );
+      // `taker` names leaver's portal host: it waits, and is told so.
+      await pooledTenant(later, 'taker', 'taker');
+      await movePortal(later, 'taker', 'https://help.leaver.example');
+      await eventually(
+        async () => (await poolReady(later, 'taker')).condition?.reason === HOST_CLAIMED_REASON,
+        'taker told leaver holds help.leaver.example',
+      );
+      // leaver gives its host up for keeper's: it is the one that waits now.
+      await movePortal(first, 'leaver', 'https://help.keeper.example');
+      await eventually(
+        async () => (await poolReady(first, 'leaver')).condition?.reason === HOST_CLAIMED_REASON,
+        'leaver told keeper holds help.keeper.example',
+      );
+      const told = await eventually(async () => {
+        const seen = await poolReady(later, 'taker');
+        return seen.condition && seen.condition.reason !== HOST_CLAIMED_REASON ? seen : undefined;
+      }, 'taker told it is served at help.leaver.example');
+      expect(told.condition?.reason).to.equal('PoolNotReady');
+      await operatorIdle(controller);
+      // The pool agrees: taker is served at the host its status says it is served at.
+      expect(await servedAt('help.leaver.example')).to.equal(`${later}/taker`);
+      expect(await servedAt('help.keeper.example')).to.equal(`${first}/keeper`);
+
+      // Once keeper goes, leaver is served where it moved to, and taker stays where it is.
+      await env.client.delete(objectPath(KINDS.tenant, first, 'keeper'));
+      await eventually(
+        async () => (await servedAt('help.keeper.example')) === `${first}/leaver`,
+        'leaver served at help.keeper.example',
+      );
+      expect(await servedAt('help.leaver.example')).to.equal(`${later}/taker`);
+    } finally {
+      await close();
+    }
   });
 });

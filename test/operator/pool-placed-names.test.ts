@@ -1,11 +1,9 @@
 import { expect } from 'chai';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import type { JsmSsoPool } from '../../common/config/pool.generated.js';
-import { kubeconfigAccess } from '../../common/kube/access.js';
 import type { KubeClient, KubeObject } from '../../common/kube/client.js';
-import { createLogger } from '../../common/log.js';
 import { HOST_CLAIMS_ANNOTATION } from '../../common/pool/claims.js';
-import { KubeTenantSource } from '../../common/pool/kube-source.js';
+import type { KubeTenantSource } from '../../common/pool/kube-source.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { FIELD_MANAGER } from '../../operator/resources/common.js';
@@ -27,7 +25,7 @@ import {
   startTestController,
   TEST_OPERATOR_SETTINGS,
 } from '../../testkit/operator-controller.js';
-import { TenantRecorder } from '../../testkit/projections.js';
+import { startPoolSource, TenantRecorder } from '../../testkit/projections.js';
 import {
   createPool,
   createSharedTenantSecrets,
@@ -194,14 +192,7 @@ describe("the names of a pooled tenant's objects in its pool's namespace", funct
       });
 
       // A pool process reading the pool's projections all along.
-      source = new KubeTenantSource({
-        access: await kubeconfigAccess(env.kubeconfigPath),
-        namespace: pools,
-        pool: 'shared',
-        backoff: { initialMs: 100, maxMs: 500 },
-        logger: createLogger({ component: 'pool', level: 'silent' }),
-      });
-      await source.start(recorder);
+      source = await startPoolSource(env.kubeconfigPath, pools, 'shared', recorder);
 
       // The upgraded operator.
       ({ client, controller } = await startTestController(env, {
