@@ -38,12 +38,36 @@ export interface PoolRef {
 
 /** A part's host in a pool: what two tenants must not both claim. */
 export function hostClaimKey(pool: PoolRef, part: Part, url: string): string {
-  return `${pool.namespace}/${pool.name} ${part} ${urlHostKey(url)}`;
+  return claimKey(pool, part, urlHostKey(url));
+}
+
+function claimKey(pool: PoolRef, part: Part, host: string): string {
+  return `${pool.namespace}/${pool.name} ${part} ${host}`;
 }
 
 /** Every host claim the tenant's spec makes in its pool, one per part. */
 export function hostClaimKeys(tenant: JsmSsoTenant, pool: PoolRef): string[] {
   return PARTS.map((part) => hostClaimKey(pool, part, tenant.spec[part].url));
+}
+
+/**
+ * The host claims the tenant's projections make, as every pool replica reads them: the hosts their
+ * HOST_CLAIMS_ANNOTATION names. Until the operator places the tenant's spec, the pool serves it at
+ * the hosts its projection names, whatever the spec says now: an edit the operator cannot place (a
+ * Secret missing) or refuses (an invalid spec) leaves the projection as it was, and the tenant holds
+ * its host in the pool, so the operator counts it there too (ADR 0230).
+ */
+export function placedHostClaimKeys(placed: readonly KubeObject[]): string[] {
+  return placed.flatMap((object) => {
+    const pool = object.metadata.labels?.[POOL_LABEL];
+    const { hostClaims } = projectionClaimTimes(object.metadata);
+    if (!pool || !hostClaims) return [];
+    const ref = { namespace: object.metadata.namespace ?? '', name: pool };
+    return PARTS.flatMap((part) => {
+      const host = hostClaims[part]?.host;
+      return host === undefined ? [] : [claimKey(ref, part, host)];
+    });
+  });
 }
 
 export interface HostConflict {
@@ -64,7 +88,7 @@ export interface HostConflict {
 export function hostConflicts(cache: HostClaimsCache, tenant: JsmSsoTenant, pool: PoolRef): HostConflict[] {
   const conflicts: HostConflict[] = [];
   for (const part of PARTS) {
-    const own = claimOf(cache, tenant, pool, part);
+    const own = claimOf(cache, tenant, pool, part, urlHostKey(tenant.spec[part].url));
     if (!own) continue;
     const earliest = othersClaims(cache, tenant, pool, part).sort(byClaim)[0];
     if (earliest && claimsBefore(earliest, own))
@@ -129,26 +153,30 @@ function othersClaims(
   part: Part,
 ): Required<Claim>[] {
   const own = `${tenantNamespace(tenant)}/${tenantName(tenant)}`;
-  return cache.hostClaimants(hostClaimKey(pool, part, tenant.spec[part].url)).flatMap((key) => {
+  const host = urlHostKey(tenant.spec[part].url);
+  return cache.hostClaimants(claimKey(pool, part, host)).flatMap((key) => {
     if (key === own) return [];
     const [namespace = '', name = ''] = key.split('/');
     const other = cache.tenant(namespace, name);
-    const claim = other && claimOf(cache, other, pool, part);
+    const claim = other && claimOf(cache, other, pool, part, host);
     return claim ? [claim] : [];
   });
 }
 
-/** The tenant's claim on its `part`'s host, as the projection placed for it in `pool` says. */
+/**
+ * The tenant's claim on `host` for its `part`, as the projection placed for it in `pool` says (the
+ * pool reads the projection, not the spec: they differ while an edit is not placed).
+ */
 function claimOf(
   cache: HostClaimsCache,
   tenant: JsmSsoTenant,
   pool: PoolRef,
   part: Part,
+  host: string,
 ): Required<Claim> | undefined {
   const projection = cache.secretMeta(pool.namespace, heldProjectionName(cache, tenant, pool.namespace));
   if (!projection || !placedFor(projection, tenant.metadata?.uid ?? '')) return undefined;
   if (projection.metadata.labels?.[POOL_LABEL] !== pool.name) return undefined;
-  const host = urlHostKey(tenant.spec[part].url);
   const claimedAt = hostClaimedAt(projectionClaimTimes(projection.metadata), part, host);
   if (claimedAt === undefined) return undefined;
   return { key: `${tenantNamespace(tenant)}/${tenantName(tenant)}`, claimedAt };

@@ -8,7 +8,7 @@ import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { type ApplyCache, type ApplyOutcome, apiErrorMessage, applyObjects, failureError } from './apply.js';
 import { ReconcileError } from './errors.js';
 import { type EventRecorder, recordTransitions } from './events.js';
-import { HOST_CLAIMED_REASON, hostClaimKeys } from './host-claims.js';
+import { HOST_CLAIMED_REASON, hostClaimKeys, placedHostClaimKeys } from './host-claims.js';
 import { collectionPath, KINDS } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
 import {
@@ -141,10 +141,18 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   const placement = validation.tenant ? placementOf(validation.tenant) : undefined;
   const poolKey = placement?.mode === 'pool' ? `${placement.namespace}/${placement.name}` : undefined;
   deps.indexPlacement(key, poolKey);
-  deps.indexHostClaims(
-    key,
-    validation.tenant && placement?.mode === 'pool' ? hostClaimKeys(validation.tenant, placement) : [],
-  );
+  // The hosts its spec names, and those its projections name, which the pool serves until the
+  // spec is placed (an edit not placed, an invalid spec). Again once its projection is written.
+  const indexHostClaims = () =>
+    deps.indexHostClaims(key, [
+      ...new Set([
+        ...(validation.tenant && placement?.mode === 'pool'
+          ? hostClaimKeys(validation.tenant, placement)
+          : []),
+        ...placedHostClaimKeys(deps.cache.placedBy(live.metadata?.uid ?? '')),
+      ]),
+    ]);
+  indexHostClaims();
   deps.indexSecrets(key, [
     ...(validation.tenant ? allSecretKeys(validation.tenant).map((u) => `${namespace}/${u.secret}`) : []),
     // Its projection, so an edit or a deletion there requeues the tenant and is undone.
@@ -172,6 +180,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     } catch (error) {
       failure = unexpectedFailure(error);
     }
+    indexHostClaims();
   }
   if (placement?.mode === 'pool')
     pool ??= {

@@ -251,4 +251,57 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
       await close();
     }
   });
+
+  it('tells a tenant naming a host that a tenant whose edit was not placed still holds it, as the pool serves that tenant there (ADR 0230)', async () => {
+    const { servedAt, close } = await portalPool();
+    try {
+      await pooledTenant(first, 'stuck', 'stuck');
+      await eventually(
+        async () => (await servedAt('help.stuck.example')) === `${first}/stuck`,
+        'stuck served',
+      );
+      // stuck's team moves its URL away and, in the same edit, names a Secret that does not exist:
+      // the operator places nothing of the edit, so the pool serves stuck's last projection, at its host.
+      await eventually(async () => {
+        const live = await env.client.get<JsmSsoTenant & KubeObject>(
+          objectPath(KINDS.tenant, first, 'stuck'),
+        );
+        const spec = live!.spec;
+        try {
+          await env.client.request('PUT', objectPath(KINDS.tenant, first, 'stuck'), {
+            body: {
+              ...live,
+              spec: {
+                ...spec,
+                portal: { ...spec.portal, url: 'https://help.elsewhere.example' },
+                atlassian: { ...spec.atlassian, credentialsSecretRef: { name: 'not-there' } },
+              },
+            },
+          });
+          return true;
+        } catch (err) {
+          if (isConflict(err)) return false;
+          throw err;
+        }
+      }, "stuck's unplaceable edit");
+      await eventually(async () => {
+        const t = (await poolReady(first, 'stuck')).tenant;
+        return t?.status?.conditions?.find((c) => c.type === 'ConfigValid')?.reason === 'SecretMissing';
+      }, 'stuck told its Secret is missing');
+      expect((await hostClaimsOf(first, 'stuck'))['portal']?.host).to.equal('help.stuck.example');
+
+      await pooledTenant(later, 'claimer', 'claimer');
+      await movePortal(later, 'claimer', 'https://help.stuck.example');
+      await operatorIdle(controller);
+      expect(await servedAt('help.stuck.example')).to.equal(`${first}/stuck`);
+      const told = await eventually(async () => {
+        const seen = await poolReady(later, 'claimer');
+        return seen.tenant?.metadata.generation === seen.condition?.observedGeneration ? seen : undefined;
+      }, "claimer's edit judged");
+      expect(told.condition?.reason, told.condition?.message).to.equal(HOST_CLAIMED_REASON);
+      expect(told.condition?.message).to.contain(`JsmSsoTenant ${first}/stuck claimed that host first`);
+    } finally {
+      await close();
+    }
+  });
 });
