@@ -346,43 +346,31 @@ function meteredGroup(name: string, group: ReturnType<CelEnv['funcs']['find']> &
   };
 }
 
-/** The functions instrument() adds: none can be named in an expression (the `@`). */
-const INSTRUMENTS = new Map([
+/** A function instrument() adds: none can be named in an expression (the `@`). */
+function instrumentGroup(name: string, call: (args: CelValue[]) => CelValue) {
+  return {
+    name,
+    [Symbol.iterator]: () => [][Symbol.iterator](),
+    call: (_id: number, _target: unknown, args: CelValue[]) => call(args),
+  };
+}
+
+const INSTRUMENTS = new Map(
   [
-    ITERATION,
-    {
-      name: ITERATION,
-      [Symbol.iterator]: () => [][Symbol.iterator](),
-      call(_id: number, _target: CelValue | undefined, args: CelValue[]) {
-        charge(Number(args[1]));
-        return args[0];
-      },
-    },
-  ],
-  [
-    RANGE,
-    {
-      name: RANGE,
-      [Symbol.iterator]: () => [][Symbol.iterator](),
-      call(_id: number, _target: CelValue | undefined, args: CelValue[]) {
-        const range = args[0];
-        charge(isCelList(range) || isCelMap(range) ? Number(range.size) : 1);
-        return range;
-      },
-    },
-  ],
-  [
-    APPEND,
-    {
-      name: APPEND,
-      [Symbol.iterator]: () => [][Symbol.iterator](),
-      call(_id: number, _target: CelValue | undefined, args: CelValue[]) {
-        charge(1);
-        return append(args[0]!, args[1]!);
-      },
-    },
-  ],
-]);
+    instrumentGroup(ITERATION, ([condition, units]) => {
+      charge(Number(units));
+      return condition!;
+    }),
+    instrumentGroup(RANGE, ([range]) => {
+      charge(isCelList(range) || isCelMap(range) ? Number(range.size) : 1);
+      return range!;
+    }),
+    instrumentGroup(APPEND, ([accumulator, element]) => {
+      charge(1);
+      return append(accumulator!, element!);
+    }),
+  ].map((group) => [group.name, group]),
+);
 
 /** `base` with every function metered, and the instruments of instrument(). */
 export function meteredEnv(base: CelEnv): CelEnv {

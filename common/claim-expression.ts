@@ -53,13 +53,11 @@ export function evaluateRule(
   input: Record<string, unknown> | ClaimsInput,
   budget?: CelBudget,
 ): { values: string[] } | { problem: MappingProblemKind } {
-  const { claims } = input instanceof ClaimsInput ? input : { claims: input };
+  const converted = input instanceof ClaimsInput ? input : new ClaimsInput(input);
+  const { claims } = converted;
   let result: unknown;
   try {
-    result =
-      input instanceof ClaimsInput
-        ? rule.evaluate.onCelValues(input.bindings(), budget)
-        : rule.evaluate({ claims }, budget);
+    result = rule.evaluate.onCelValues(converted.bindings(), budget);
   } catch (err) {
     if (err instanceof CelCostError) return { problem: 'cost_exceeded' };
     if (readsClaimByReference(rule, claims)) return { problem: 'distributed_claim' };
