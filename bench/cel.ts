@@ -1,12 +1,19 @@
-import { compileCel } from '../common/cel.js';
+import { CelCompileError, compileCel } from '../common/cel.js';
 import { CEL_COST_LIMIT, CelBudget, CelCostError } from '../common/cel-cost.js';
-import { CEL_ATTACK_CLAIMS, CEL_ATTACKS } from '../testkit/cel-attacks.js';
+import {
+  CEL_ATTACK_CLAIMS,
+  CEL_ATTACKS,
+  CEL_PARSE_AT_BOUND,
+  CEL_PARSE_ATTACKS,
+} from '../testkit/cel-attacks.js';
 
 /**
  * How long the CEL meter lets an evaluation run (ADR 0232): each attack shape of
  * testkit/cel-attacks.ts evaluated until it is stopped, its CPU time the median of five (after one
  * to warm up), and a mapping tenants write over 2,000 groups for comparison. The figure to watch is
- * the slowest stop: what one tenant's expression can hold a pool's event loop for.
+ * the slowest stop: what one tenant's expression can hold a pool's event loop for. Compiling is
+ * timed too (ADR 0236): the expressions refused for their nesting, and the parser's dearest inputs
+ * nested as deep as allowed.
  */
 export async function benchCel(): Promise<Record<string, number | string>> {
   const stops: Array<{ what: string; ms: number }> = [];
@@ -28,6 +35,12 @@ export async function benchCel(): Promise<Record<string, number | string>> {
   const budget = new CelBudget();
   legitimate({ claims: CEL_ATTACK_CLAIMS }, budget);
   const slowest = stops[0]!;
+  const compiles = (shapes: Record<string, string>) =>
+    Object.entries(shapes)
+      .map(([what, source]) => ({ what, ms: medianCpuMs(() => compileOrRefuse(source)) }))
+      .sort((a, b) => b.ms - a.ms)[0]!;
+  const refused = compiles(CEL_PARSE_ATTACKS);
+  const atBound = compiles(CEL_PARSE_AT_BOUND);
   return {
     'attack shapes stopped': stops.length,
     'slowest stop, CPU ms': slowest.ms,
@@ -35,7 +48,19 @@ export async function benchCel(): Promise<Record<string, number | string>> {
     'median stop, CPU ms': stops[Math.floor(stops.length / 2)]!.ms,
     'map over 2,000 groups, CPU ms': medianCpuMs(() => legitimate({ claims: CEL_ATTACK_CLAIMS })),
     'map over 2,000 groups, units': CEL_COST_LIMIT - budget.left,
+    'slowest compile refused for its nesting, CPU ms': refused.ms,
+    'slowest compile nested as deep as allowed, CPU ms': atBound.ms,
+    'slowest compile nested as deep as allowed, shape': atBound.what,
   };
+}
+
+/** Compiles `source`, a CelCompileError (its nesting, its syntax) being an answer too. */
+function compileOrRefuse(source: string): void {
+  try {
+    compileCel(source);
+  } catch (err) {
+    if (!(err instanceof CelCompileError)) throw err;
+  }
 }
 
 function medianCpuMs(run: () => void): number {

@@ -8,6 +8,7 @@ import {
   meteredEnv,
   stringKeyedMap,
 } from './cel-cost.js';
+import { bracketDepth, MOST_NESTED_BRACKETS } from './cel-nesting.js';
 
 /**
  * CEL, the Kubernetes-native expression language, for the tenant's own rules: the CRD's
@@ -37,6 +38,19 @@ export class CelCompileError extends Error {
 }
 
 /**
+ * The parser, given only what it parses in bounded time (cel-nesting.ts): an expression nested
+ * deeper is refused before it runs, with a message that says why.
+ */
+function parseCel(source: string): ReturnType<typeof parse> {
+  const depth = bracketDepth(source);
+  if (depth > MOST_NESTED_BRACKETS)
+    throw new CelCompileError(
+      `brackets nested ${depth} deep; an expression may nest at most ${MOST_NESTED_BRACKETS}`,
+    );
+  return parse(source);
+}
+
+/**
  * Parses and plans `source` once; the result evaluates it many times. Throws CelCompileError; an
  * evaluation throws CelCostError (cel-cost.ts) when it passes its cost bound.
  */
@@ -44,7 +58,7 @@ export function compileCel(source: string): CompiledExpression {
   let evaluate: (bindings: Record<string, unknown>) => unknown;
   let nodes: number;
   try {
-    const parsed = parse(source);
+    const parsed = parseCel(source);
     nodes = parsed.expr ? instrument(parsed.expr) : 1;
     // biome-ignore lint/suspicious/noExplicitAny: the evaluator's binding type is a wide union.
     evaluate = plan(ENV, parsed) as (bindings: any) => unknown;
@@ -97,7 +111,7 @@ export function fieldsRead(source: string, variable: string): string[] {
     }
     for (const child of Object.values(node)) visit(child);
   };
-  visit(parse(source).expr);
+  visit(parseCel(source).expr);
   return [...fields];
 }
 

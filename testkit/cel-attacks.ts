@@ -42,3 +42,27 @@ export const CEL_ATTACKS: Record<string, string> = {
   'a fixed-point format for each element of a claim': "claims.groups.all(g, '%.2f'.format([1.5]) != '')",
   'a pattern of 250 Unicode classes compiled 40 times': `${LIST_40}.all(i, !''.matches(r'${'\\pL'.repeat(250)}'))`,
 };
+
+/** `unit` repeated to fill 1,024 characters at most: the longest expression the CRD admits. */
+const filled = (unit: string, prefix = '') =>
+  prefix + unit.repeat(Math.floor((1_024 - prefix.length) / unit.length));
+
+/**
+ * Expressions of at most 1,024 characters the CEL parser took from a few hundred milliseconds to
+ * 1.3 s to read before nesting was bounded (ADR 0236): each is refused before it is parsed now.
+ */
+export const CEL_PARSE_ATTACKS: Record<string, string> = {
+  'brackets nested 682 deep under unary minus, unclosed': filled('[-('),
+  'lists, maps and parentheses nested 438 deep, unclosed': filled('[1,{1:('),
+  'a list nested 341 deep, unclosed': filled('[1,'),
+  'parentheses and lists nested 512 deep, unclosed': filled('(['),
+  'parentheses nested 500 deep and closed': `${'('.repeat(500)}1${')'.repeat(500)}`,
+};
+
+/** Nested as deep as an expression may (32), the rest of its 1,024 characters the parser's dearest. */
+export const CEL_PARSE_AT_BOUND: Record<string, string> = {
+  'brackets nested 32 deep under unary minus, then a sum, unclosed': filled('-1+', '[-('.repeat(16)),
+  'a list nested 32 deep, then elements, unclosed': filled('1,', '[1,'.repeat(32)),
+  'lists, maps and parentheses nested 32 deep, then negations': filled('-', '[1,{1:('.repeat(10) + '[1,{1:'),
+  'a call nested 32 deep, then arguments, unclosed': filled('1,', 'f(-'.repeat(32)),
+};

@@ -532,7 +532,7 @@ export interface IdentityProviderSpec {
   oauth2?: OAuth2IdpSpec;
   saml?: SamlIdpSpec;
   /**
-   * SAML attribute name -> CEL expression over the IdP's claims, e.g. claims.email, claims.given_name + ' ' + claims.family_name, claims.groups.filter(g, g.startsWith('jsm-')). A list result becomes a multi-valued attribute.
+   * SAML attribute name -> CEL expression over the IdP's claims, e.g. claims.email, claims.given_name + ' ' + claims.family_name, claims.groups.filter(g, g.startsWith('jsm-')). A list result becomes a multi-valued attribute. An expression nests at most 32 brackets, and the expressions of one sign-in share one evaluation cost bound (Kubernetes' per-call limit of 1,000,000): an attribute whose expression passes it is left out.
    */
   attributeMapping: {
     [k: string]: string | undefined;
@@ -549,7 +549,7 @@ export interface IdentityProviderSpec {
       | 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'
       | 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified';
     /**
-     * CEL expression over the claims giving the NameID value.
+     * CEL expression over the claims giving the NameID value; at most 32 nested brackets. A NameID whose expression passes the sign-in's evaluation cost bound refuses the sign-in.
      */
     expression: string;
   };
