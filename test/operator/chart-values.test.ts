@@ -1,13 +1,16 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parse, parseAllDocuments } from 'yaml';
 import { checkTenant } from '../../common/config/load.js';
+import type { JsmSsoPool } from '../../common/config/pool.generated.js';
 import type { KubeObject } from '../../common/kube/client.js';
 import { packageRoot } from '../../common/paths.js';
 import { labels, MANAGEMENT_PORT, selectorLabels } from '../../operator/resources/common.js';
 import { desiredDeployment } from '../../operator/resources/deployment.js';
+import { desiredPoolDeployment, poolContext } from '../../operator/resources/pool.js';
 import { envtest, freshNamespace } from '../../testkit/envtest.js';
 import { tenantObject } from '../../testkit/tenants.js';
 import { helmPath } from '../../testkit/tools.js';
@@ -189,29 +192,46 @@ describe('Helm chart values and templates', function () {
         namespaceSelector: { matchNames: string[] };
         selector: {
           matchLabels: Record<string, string>;
-          matchExpressions: { key: string; values: string[] }[];
+          matchExpressions: { key: string; operator: string; values: string[] }[];
         };
         podMetricsEndpoints: { port: string; path: string }[];
       };
     };
     expect(monitor.spec.namespaceSelector).to.deep.equal({ matchNames: ['acme'] });
+    const { matchLabels, matchExpressions } = monitor.spec.selector;
+    const selects = (podLabels: Record<string, string>): boolean =>
+      Object.entries(matchLabels).every(([key, value]) => podLabels[key] === value) &&
+      matchExpressions.every(
+        ({ key, operator, values }) => operator === 'In' && values.includes(podLabels[key] ?? ''),
+      );
+    const settings = { image: 'img:1', ingressNamespaceLabels: {}, metricsNamespaceLabels: {} };
     const tenant = checkTenant(tenantObject('acme', 'acme'));
+    // A pooled tenant's broker and portal are its pool's pods, whose metrics (and the pool alerts)
+    // come only from them.
+    const pool = {
+      apiVersion: 'jsm-sso.io/v1alpha1',
+      kind: 'JsmSsoPool',
+      metadata: { name: 'shared', namespace: 'acme', uid: 'uid-pool' },
+      spec: {},
+    } as JsmSsoPool & KubeObject;
     for (const part of ['broker', 'portal'] as const) {
-      const podLabels = labels(tenant, part);
-      expect(podLabels).to.include(monitor.spec.selector.matchLabels);
-      const [expression] = monitor.spec.selector.matchExpressions;
-      expect(expression!.values).to.include(podLabels[expression!.key]);
-      const settings = { image: 'img:1', ingressNamespaceLabels: {}, metricsNamespaceLabels: {} };
-      const container = desiredDeployment({ tenant, settings, secrets: {} }, part).spec!.template.spec!
-        .containers[0]!;
-      const port = container.ports!.find((p) => p.name === monitor.spec.podMetricsEndpoints[0]!.port);
-      expect(port?.containerPort).to.equal(MANAGEMENT_PORT);
+      const deployments = [
+        desiredDeployment({ tenant, settings, secrets: {} }, part),
+        desiredPoolDeployment(poolContext(pool, settings, {}), part) as V1Deployment,
+      ];
+      for (const deployment of deployments) {
+        const pod = deployment.spec!.template;
+        expect(selects(pod.metadata!.labels!), `${deployment.metadata!.name} selected`).to.equal(true);
+        const port = pod.spec!.containers[0]!.ports!.find(
+          (p) => p.name === monitor.spec.podMetricsEndpoints[0]!.port,
+        );
+        expect(port?.containerPort).to.equal(MANAGEMENT_PORT);
+      }
+      expect(selects(labels(tenant, part))).to.equal(true);
     }
     // The operator's own pods are not tenant pods.
     const operatorPod = operatorDeployment(render()).spec.template.metadata.labels;
-    expect(
-      Object.entries(monitor.spec.selector.matchLabels).every(([k, v]) => operatorPod[k] === v),
-    ).to.equal(false);
+    expect(selects(operatorPod)).to.equal(false);
     expect(selectorLabels(tenant, 'broker')['app.kubernetes.io/name']).to.equal('jsm-sso');
     expect(
       render('metrics.tenantPodMonitor.enabled=true').find((o) => o.kind === 'PodMonitor')!['spec'],
