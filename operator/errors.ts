@@ -21,12 +21,12 @@ export const FAILURE_REASONS = {
   },
   SecretMissing: {
     meaning:
-      "A Secret a JsmSsoPool references (`spec.redis`: URL, CA bundle, client certificate) does not exist in the pool's namespace. Nothing of the pool is applied, so its pods are not started without their Redis.",
-    action: "Create the Secret in the pool's namespace, or fix the reference.",
+      "A Secret a tenant or a JsmSsoPool references does not exist in its namespace (a tenant's: the Atlassian credentials, an IdP's credentials or CA bundle, Redis, a listener's TLS, its signing keys; a pool's `spec.redis`: URL, CA bundle, client certificate); the message names it. A tenant reports it on ConfigValid and its running pods are left as they were; nothing of the pool is applied, so its pods are not started without their Redis.",
+    action: 'Create the Secret in the namespace the message names, or fix the reference.',
   },
   SecretKeyMissing: {
     meaning:
-      'A Secret a JsmSsoPool references exists but lacks the key (`url`, `ca.crt`, or `tls.crt`/`tls.key` of a client certificate). Nothing of the pool is applied.',
+      "A Secret a tenant or a JsmSsoPool references exists but lacks the key the reference names (a tenant's: `email` and `apiToken` of the Atlassian credentials, for one; a pool's: `url`, `ca.crt`, or `tls.crt`/`tls.key` of a client certificate); the message names it. Nothing of the tenant or the pool is applied.",
     action: 'Add the key to the Secret, or fix the reference.',
   },
   SpecInvalid: {
