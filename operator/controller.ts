@@ -8,9 +8,10 @@ import { createSelfSignedCertificate, type KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { AppliedStates, cachedOwned } from './cached-owned.js';
 import { cachedTenant } from './cached-tenant.js';
+import { ClaimIndex } from './claim-index.js';
 import { failureReasonOf } from './errors.js';
 import { EventRecorder } from './events.js';
-import { HOST_CLAIMED_REASON } from './host-claims.js';
+import { projectionClaimKeys, sameHostClaims } from './host-claims.js';
 import { InternedStrings } from './interned-strings.js';
 import { collectionPath, KINDS, MANAGED_KINDS, type ResourceKind } from './kube/kinds.js';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.js';
@@ -69,9 +70,13 @@ export class Controller implements ObjectCache, PoolCache {
   /** Pool `<namespace>/<name>` -> keys of the tenants whose spec places them there. */
   private readonly placements = new Map<string, Set<string>>();
   private readonly tenantPlacement = new Map<string, string>();
-  /** hostClaimKey -> the tenants whose spec claims it, and each tenant's claims (host-claims.ts). */
-  private readonly hostClaims = new Map<string, Set<string>>();
-  private readonly tenantHostClaims = new Map<string, string[]>();
+  /** The tenants whose spec names each claim key (host-claims.ts:hostClaimKeys), by tenant key. */
+  private readonly hostClaims = new ClaimIndex<string>();
+  /**
+   * The projections that claim each key (host-claims.ts:projectionClaimKeys), by id: every projection
+   * the pools serve, whatever its tenant.
+   */
+  private readonly projectionClaims = new ClaimIndex<KubeObject>();
   private readonly poolDeps: PoolReconcilerDeps;
   private readonly secrets: Informer[] = [];
   /** Every namespace's labels (only): a pool may take tenants by namespace selector (pool-tenancy.ts). */
@@ -290,7 +295,11 @@ export class Controller implements ObjectCache, PoolCache {
   }
 
   hostClaimants(key: string): readonly string[] {
-    return [...(this.hostClaims.get(key) ?? [])];
+    return this.hostClaims.under(key);
+  }
+
+  projectionsClaiming(key: string): readonly KubeObject[] {
+    return this.projectionClaims.under(key);
   }
 
   placedIn(poolKey: string): KubeObject[] {
@@ -483,40 +492,42 @@ export class Controller implements ObjectCache, PoolCache {
   }
 
   /**
-   * Keeps which tenants claim which host of a pool. A claim given up or taken may change who is
-   * served at that host: the other claimants there are requeued to say so in their status.
+   * Keeps which tenants' specs name which host name of a pool (host-claims.ts:hostClaimKeys): whom a
+   * change of the claims there concerns. The claims are the projections' (indexProjectionClaims); a
+   * tenant naming a host name or leaving it is news to the others there only while its projection
+   * predates host claims (host-claims.ts:othersClaims counts such a one at its tenant's spec host).
    */
   private indexHostClaims(tenantKey: string, claimKeys: string[]): void {
-    const before = this.tenantHostClaims.get(tenantKey) ?? [];
-    const changed = [
-      ...before.filter((k) => !claimKeys.includes(k)),
-      ...claimKeys.filter((k) => !before.includes(k)),
-    ];
-    if (changed.length === 0) return;
-    for (const key of before) {
-      const tenants = this.hostClaims.get(key);
-      tenants?.delete(tenantKey);
-      if (tenants?.size === 0) this.hostClaims.delete(key);
-    }
-    for (const key of claimKeys)
-      this.hostClaims.set(key, (this.hostClaims.get(key) ?? new Set()).add(tenantKey));
-    if (claimKeys.length > 0) this.tenantHostClaims.set(tenantKey, claimKeys);
-    else this.tenantHostClaims.delete(tenantKey);
-    for (const key of changed)
-      for (const other of this.hostClaims.get(key) ?? []) if (other !== tenantKey) this.queue.add(other);
+    const changed = this.hostClaims.set(tenantKey, this.interned(claimKeys), tenantKey, () => true);
+    this.requeueClaimants(changed, tenantKey);
   }
 
   /**
-   * A projection gone frees its tenant's hosts in the pool: the tenants told their host was taken
-   * are requeued (a few, found by their status, whatever the pool's size).
+   * Keeps which projection claims which host name of its pool, as the pool's pods read it
+   * (ADR 0235): of every projection placed there, a former tenant's left for the pool's reconcile to
+   * collect too, since the pool serves it until then. A claim made, moved or given up (the projection
+   * written, rewritten at another host or port, removed) may change who is served there, or whose certificate:
+   * the tenants whose spec names it are requeued to say so in their status. A few, whatever the pool's
+   * size.
    */
-  private requeueHostWaiters(poolKey: string): void {
-    for (const key of this.placements.get(poolKey) ?? []) {
-      const [namespace = '', name = ''] = key.split('/');
-      const conditions = this.tenant(namespace, name)?.status?.conditions ?? [];
-      if (conditions.some((c) => c.type === 'PoolReady' && c.reason === HOST_CLAIMED_REASON))
-        this.queue.add(key);
-    }
+  private indexProjectionClaims(
+    id: string,
+    projection: KubeObject,
+    claimKeys: string[],
+    tenantKey: string,
+  ): void {
+    const changed = this.projectionClaims.set(id, this.interned(claimKeys), projection, sameHostClaims);
+    this.requeueClaimants(changed, tenantKey);
+  }
+
+  /** One copy of each claim key, which both claim indexes and every tenant and projection at a host share. */
+  private interned(claimKeys: string[]): string[] {
+    return claimKeys.map((key) => this.strings.of(key));
+  }
+
+  private requeueClaimants(claimKeys: string[], except: string): void {
+    for (const key of claimKeys)
+      for (const tenant of this.hostClaims.under(key)) if (tenant !== except) this.queue.add(tenant);
   }
 
   /**
@@ -547,12 +558,10 @@ export class Controller implements ObjectCache, PoolCache {
     }
     // Placed or removed (by a watch event or our own write): the pool's tenant count changed.
     if (countedBefore !== (type !== 'DELETED')) this.queue.add(`${POOL_KEY_PREFIX}${poolKey}`);
-    if (countedBefore && type === 'DELETED' && object.kind === KINDS.secret.kind)
-      this.requeueHostWaiters(poolKey);
-    return {
-      tenant: cacheKey(labels[TENANT_NAMESPACE_LABEL], labels[TENANT_NAME_LABEL] ?? ''),
-      pool: poolKey,
-    };
+    const tenant = cacheKey(labels[TENANT_NAMESPACE_LABEL], labels[TENANT_NAME_LABEL] ?? '');
+    if (object.kind === KINDS.secret.kind)
+      this.indexProjectionClaims(id, object, type === 'DELETED' ? [] : projectionClaimKeys(object), tenant);
+    return { tenant, pool: poolKey };
   }
 
   /** Logs and counts ignored unknown fields once per tenant generation, not on every reconcile. */

@@ -137,7 +137,17 @@ export const OPERATOR_REASONS = {
   HostClaimedByEarlierTenant: {
     conditions: 'PoolReady=False, Ready=False; Warning Event',
     meaning:
-      "Another tenant of the pool claimed this tenant's host first (spec.portal.url or spec.broker.url; its projection was made earlier, ADR 0193): the pool serves that tenant there and refuses this one (POOL_TENANT_CONFLICT in the pool's log). The message names the part, the host and the other tenant's namespace/name. It clears, with an Event, once that tenant leaves the pool or changes its URL; or give this tenant a URL of its own.",
+      "Another tenant of the pool claimed this tenant's host first (spec.portal.url or spec.broker.url; it named that host earlier, ADR 0193, 0230): the pool serves that tenant there and refuses this one (POOL_TENANT_CONFLICT in the pool's log). The message names the part, the host and the other tenant's namespace/name, and the projection Secret when that tenant is gone and left it behind (it is served until removed, ADR 0235). It clears, with an Event, once that tenant leaves the pool or changes its URL; or give this tenant a URL of its own.",
+  },
+  CertificateServed: {
+    conditions: 'TLSCertificateServed=True',
+    meaning:
+      "A pooled tenant with its own certificate (spec.portal.tlsSecretRef or spec.broker.tlsSecretRef) in a pool part that serves TLS (the JsmSsoPool's spec.<part>.tls): clients that name its host name (SNI) get that certificate. A pair that does not load is the pool's to report (POOL_TENANT_TLS_INVALID in its log); its host name then gets the pool's default certificate.",
+  },
+  ServerNameClaimedByEarlierTenant: {
+    conditions: 'TLSCertificateServed=False; Warning Event',
+    meaning:
+      "Another tenant of the pool is served at this tenant's host name on another port (`https://sso.acme.example` and `https://sso.acme.example:8443`) and named its host first (ADR 0230): a TLS client names a host without its port, so the pool serves that tenant's certificate (or its default, if that tenant has none) for the name, to this tenant's clients too. This tenant is still served at its own host, so PoolReady and Ready do not change. The message names the part, the host and the other tenant's namespace/name. It clears, with an Event, once that tenant leaves the pool or changes its host name; or give this tenant a host name of its own (ADR 0235).",
   },
   NamespaceNotAllowed: {
     conditions: 'PoolReady=False, Ready=False; Warning Event',

@@ -4,11 +4,13 @@ import {
   byClaim,
   type Claim,
   claimsBefore,
+  HOST_CLAIMS_ANNOTATION,
   type HostClaims,
   hostClaimedAt,
   projectionClaimTimes,
 } from '../common/pool/claims.js';
-import { urlHostKey } from '../common/pool/host-routing.js';
+import { hostServerName, urlHostKey } from '../common/pool/host-routing.js';
+import { bundleKey } from '../common/pool/kube-source.js';
 import type { OperatorReason } from './errors.js';
 import { PARTS, type Part, tenantName, tenantNamespace } from './resources/common.js';
 import { heldProjectionName, POOL_LABEL, placedFor } from './resources/projection.js';
@@ -17,9 +19,9 @@ import type { ConditionInput } from './status.js';
 /**
  * Which pooled tenants the pool will not serve because an earlier tenant holds their host (ADR 0197).
  * The pool process decides it (POOL_TENANT_CONFLICT, ADR 0193) and says so only in its log; the
- * operator sees every tenant and its projection, so it applies the same rule (common/pool/claims.ts)
- * to the same facts: each part's host of each tenant of the pool, and when the tenant first named
- * it, as its projection keeps it (ADR 0230).
+ * operator sees every projection the pool serves, so it applies the same rule (common/pool/claims.ts)
+ * to the same facts: each part's host each projection of the pool names, and since when, as the
+ * projection keeps it (ADR 0230), whether its tenant is still there or not (ADR 0235).
  */
 export const HOST_CLAIMED_REASON: OperatorReason = 'HostClaimedByEarlierTenant';
 
@@ -27,8 +29,13 @@ export interface HostClaimsCache {
   tenant(namespace: string, name: string): JsmSsoTenant | undefined;
   /** A Secret's cached metadata (a projection's creationTimestamp, labels and annotations are kept). */
   secretMeta(namespace: string, name: string): KubeObject | undefined;
-  /** The tenants (`<namespace>/<name>`) whose spec claims this hostClaimKey. */
+  /** The tenants (`<namespace>/<name>`) whose spec names this claim key (hostClaimKeys). */
   hostClaimants(key: string): readonly string[];
+  /**
+   * The projections whose HOST_CLAIMS_ANNOTATION names this claim key (projectionClaimKeys), whoever
+   * placed them: the pool serves every projection labelled with it, a former tenant's left behind too.
+   */
+  projectionsClaiming(key: string): readonly KubeObject[];
 }
 
 export interface PoolRef {
@@ -36,47 +43,60 @@ export interface PoolRef {
   name: string;
 }
 
-/** A part's host in a pool: what two tenants must not both claim. */
-export function hostClaimKey(pool: PoolRef, part: Part, url: string): string {
-  return claimKey(pool, part, urlHostKey(url));
-}
-
+/**
+ * The key of a part's host name in a pool (its host without the port): the claims on each of its hosts
+ * are found under it, and those on its other ports too, which share its TLS server name (SNI). Two
+ * tenants must not both be served at one host; one certificate is served for one host name.
+ */
 function claimKey(pool: PoolRef, part: Part, host: string): string {
-  return `${pool.namespace}/${pool.name} ${part} ${host}`;
-}
-
-/** Every host claim the tenant's spec makes in its pool, one per part. */
-export function hostClaimKeys(tenant: JsmSsoTenant, pool: PoolRef): string[] {
-  return PARTS.map((part) => hostClaimKey(pool, part, tenant.spec[part].url));
+  return `${pool.namespace}/${pool.name} ${part} ${hostServerName(host)}`;
 }
 
 /**
- * The host claims the tenant's projections make, as every pool replica reads them: the hosts their
- * HOST_CLAIMS_ANNOTATION names. Until the operator places the tenant's spec, the pool serves it at
- * the hosts its projection names, whatever the spec says now: an edit the operator cannot place (a
- * Secret missing) or refuses (an invalid spec) leaves the projection as it was, and the tenant holds
- * its host in the pool, so the operator counts it there too (ADR 0230).
+ * The claim keys the tenant's spec names in its pool, one per part: whom a claim made or given up
+ * there concerns (Controller.indexHostClaims requeues them).
  */
-export function placedHostClaimKeys(placed: readonly KubeObject[]): string[] {
-  return placed.flatMap((object) => {
-    const pool = object.metadata.labels?.[POOL_LABEL];
-    const { hostClaims } = projectionClaimTimes(object.metadata);
-    if (!pool || !hostClaims) return [];
-    const ref = { namespace: object.metadata.namespace ?? '', name: pool };
-    return PARTS.flatMap((part) => {
-      const host = hostClaims[part]?.host;
-      return host === undefined ? [] : [claimKey(ref, part, host)];
-    });
+export function hostClaimKeys(tenant: JsmSsoTenant, pool: PoolRef): string[] {
+  return PARTS.map((part) => claimKey(pool, part, urlHostKey(tenant.spec[part].url)));
+}
+
+/**
+ * The claim keys a projection makes, as every pool replica reads them: the hosts its
+ * HOST_CLAIMS_ANNOTATION names (none without it). The pool serves the projection at those hosts
+ * whatever its tenant's spec says now (an edit the operator cannot place or refuses leaves it), and
+ * whether or not its tenant still exists (one whose finalizer was removed by hand leaves it until the
+ * pool's reconcile collects it), so the operator counts each there too (ADR 0230, 0235).
+ */
+export function projectionClaimKeys(projection: KubeObject): string[] {
+  const pool = projection.metadata.labels?.[POOL_LABEL];
+  const { hostClaims } = projectionClaimTimes(projection.metadata);
+  if (!pool || !hostClaims) return [];
+  const ref = { namespace: projection.metadata.namespace ?? '', name: pool };
+  return PARTS.flatMap((part) => {
+    const host = hostClaims[part]?.host;
+    return host === undefined ? [] : [claimKey(ref, part, host)];
   });
+}
+
+/** Whether two versions of a projection make the same host claims (its claim keys may hide a port). */
+export function sameHostClaims(a: KubeObject, b: KubeObject): boolean {
+  return (
+    a.metadata.annotations?.[HOST_CLAIMS_ANNOTATION] === b.metadata.annotations?.[HOST_CLAIMS_ANNOTATION]
+  );
+}
+
+/** A claim on a part's host as the pool ranks it: its tenant (the bundle key), the host, and since when. */
+export interface PlacedClaim extends Required<Claim> {
+  host: string;
+  /** The projection's name when no tenant of the operator's holds it (left behind, until it is collected). */
+  leftover?: string;
 }
 
 export interface HostConflict {
   part: Part;
   host: string;
-  /** The tenant served there, `<namespace>/<name>`. */
-  holder: string;
-  /** When the holder first named that host (ISO 8601). */
-  since: string;
+  /** The claim served there. */
+  holder: PlacedClaim;
 }
 
 /**
@@ -88,18 +108,25 @@ export interface HostConflict {
 export function hostConflicts(cache: HostClaimsCache, tenant: JsmSsoTenant, pool: PoolRef): HostConflict[] {
   const conflicts: HostConflict[] = [];
   for (const part of PARTS) {
-    const own = claimOf(cache, tenant, pool, part, urlHostKey(tenant.spec[part].url));
+    const own = ownClaim(cache, tenant, pool, part);
     if (!own) continue;
-    const earliest = othersClaims(cache, tenant, pool, part).sort(byClaim)[0];
-    if (earliest && claimsBefore(earliest, own))
-      conflicts.push({
-        part,
-        host: urlHostKey(tenant.spec[part].url),
-        holder: earliest.key,
-        since: new Date(earliest.claimedAt).toISOString(),
-      });
+    const earliest = othersClaims(cache, tenant, pool, part)
+      .filter((claim) => claim.host === own.host)
+      .sort(byClaim)[0];
+    if (earliest && claimsBefore(earliest, own)) conflicts.push({ part, host: own.host, holder: earliest });
   }
   return conflicts;
+}
+
+/**
+ * When a claim was made, in words, and, for a projection left behind by a tenant the operator no
+ * longer knows, which Secret it is: it is served until it is removed.
+ */
+export function claimedText(claim: PlacedClaim, pool: PoolRef): string {
+  const named = `named it ${new Date(claim.claimedAt).toISOString()}`;
+  return claim.leftover
+    ? `${named}; the operator knows no such tenant now: the projection it left behind, Secret ${pool.namespace}/${claim.leftover}, is served until it is removed`
+    : named;
 }
 
 /** PoolReady when the pool serves another tenant at this one's host (all of its parts that are so). */
@@ -107,7 +134,7 @@ export function hostClaimedCondition(conflicts: HostConflict[], pool: PoolRef): 
   const which = conflicts
     .map(
       (c) =>
-        `its ${c.part} at ${c.host} (spec.${c.part}.url): JsmSsoTenant ${c.holder} claimed that host first (named it ${c.since})`,
+        `its ${c.part} at ${c.host} (spec.${c.part}.url): JsmSsoTenant ${c.holder.key} claimed that host first (${claimedText(c.holder, pool)})`,
     )
     .join('; ');
   return {
@@ -139,45 +166,91 @@ export function hostClaimsToWrite(
     const host = urlHostKey(tenant.spec[part].url);
     const claimedAt =
       hostClaimedAt(kept, part, host) ??
-      Math.max(now.getTime(), ...othersClaims(cache, tenant, pool, part).map((c) => c.claimedAt + 1));
+      Math.max(
+        now.getTime(),
+        ...othersClaims(cache, tenant, pool, part)
+          .filter((claim) => claim.host === host)
+          .map((claim) => claim.claimedAt + 1),
+      );
     claims[part] = { host, claimedAt };
   }
   return claims;
 }
 
-/** The claims other tenants of `pool` make on the host `tenant`'s `part` names, as their projections say. */
-function othersClaims(
+/**
+ * The claims others make in `pool` on the host name `tenant`'s spec names for `part`, on any port, as
+ * the pool ranks them: every projection that names a host of it (whichever tenant placed it, a former
+ * one's too), and a projection written before host claims were kept, at its tenant's spec host from
+ * its creation (ADR 0230's upgrade).
+ */
+export function othersClaims(
   cache: HostClaimsCache,
   tenant: JsmSsoTenant,
   pool: PoolRef,
   part: Part,
-): Required<Claim>[] {
+): PlacedClaim[] {
   const own = `${tenantNamespace(tenant)}/${tenantName(tenant)}`;
-  const host = urlHostKey(tenant.spec[part].url);
-  return cache.hostClaimants(claimKey(pool, part, host)).flatMap((key) => {
-    if (key === own) return [];
-    const [namespace = '', name = ''] = key.split('/');
-    const other = cache.tenant(namespace, name);
-    const claim = other && claimOf(cache, other, pool, part, host);
-    return claim ? [claim] : [];
+  const key = claimKey(pool, part, urlHostKey(tenant.spec[part].url));
+  const named = cache.projectionsClaiming(key).flatMap((projection) => {
+    const claim = projectionClaim(cache, projection, part);
+    return claim && claim.key !== own ? [claim] : [];
   });
+  const unannotated = cache.hostClaimants(key).flatMap((claimant) => {
+    const [namespace = '', name = ''] = claimant.split('/');
+    const other = claimant === own ? undefined : cache.tenant(namespace, name);
+    const projection = other && placedProjection(cache, other, pool);
+    if (!other || !projection || projection.metadata.annotations?.[HOST_CLAIMS_ANNOTATION] !== undefined)
+      return [];
+    const host = urlHostKey(other.spec[part].url);
+    const claimedAt = hostClaimedAt(projectionClaimTimes(projection.metadata), part, host);
+    return claimedAt === undefined ? [] : [{ key: claimant, host, claimedAt }];
+  });
+  return [...named, ...unannotated];
+}
+
+/** A projection's claim on its `part`'s host, keyed as the pool keys its bundle (its tenant labels). */
+function projectionClaim(
+  cache: HostClaimsCache,
+  projection: KubeObject,
+  part: Part,
+): PlacedClaim | undefined {
+  const key = bundleKey(projection);
+  const claim = projectionClaimTimes(projection.metadata).hostClaims?.[part];
+  if (!key || !claim) return undefined;
+  const [namespace = '', name = ''] = key.split('/');
+  const known = placedFor(projection, cache.tenant(namespace, name)?.metadata?.uid ?? '');
+  return {
+    key,
+    host: claim.host,
+    claimedAt: claim.claimedAt,
+    ...(known ? {} : { leftover: projection.metadata.name }),
+  };
+}
+
+/** The projection placed for `tenant` in `pool`, if its (not another tenant's of that name, nor one of another pool). */
+function placedProjection(
+  cache: HostClaimsCache,
+  tenant: JsmSsoTenant,
+  pool: PoolRef,
+): KubeObject | undefined {
+  const projection = cache.secretMeta(pool.namespace, heldProjectionName(cache, tenant, pool.namespace));
+  if (!projection || !placedFor(projection, tenant.metadata?.uid ?? '')) return undefined;
+  return projection.metadata.labels?.[POOL_LABEL] === pool.name ? projection : undefined;
 }
 
 /**
- * The tenant's claim on `host` for its `part`, as the projection placed for it in `pool` says (the
- * pool reads the projection, not the spec: they differ while an edit is not placed).
+ * The tenant's claim on the host its spec names for `part`, as the projection placed for it in `pool`
+ * says (the pool reads the projection, not the spec: they differ while an edit is not placed).
  */
-function claimOf(
+export function ownClaim(
   cache: HostClaimsCache,
   tenant: JsmSsoTenant,
   pool: PoolRef,
   part: Part,
-  host: string,
-): Required<Claim> | undefined {
-  const projection = cache.secretMeta(pool.namespace, heldProjectionName(cache, tenant, pool.namespace));
-  if (!projection || !placedFor(projection, tenant.metadata?.uid ?? '')) return undefined;
-  if (projection.metadata.labels?.[POOL_LABEL] !== pool.name) return undefined;
-  const claimedAt = hostClaimedAt(projectionClaimTimes(projection.metadata), part, host);
+): PlacedClaim | undefined {
+  const projection = placedProjection(cache, tenant, pool);
+  const host = urlHostKey(tenant.spec[part].url);
+  const claimedAt = projection && hostClaimedAt(projectionClaimTimes(projection.metadata), part, host);
   if (claimedAt === undefined) return undefined;
-  return { key: `${tenantNamespace(tenant)}/${tenantName(tenant)}`, claimedAt };
+  return { key: `${tenantNamespace(tenant)}/${tenantName(tenant)}`, host, claimedAt };
 }

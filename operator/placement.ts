@@ -55,6 +55,7 @@ import {
 } from './resources/projection.js';
 import { allSecretKeys, type SecretKeyUse } from './resources/secret-refs.js';
 import { keyHashesDigest } from './secret-facts.js';
+import { tlsCertificateCondition } from './server-name-claims.js';
 import type { ApplyFailure, ConditionInput } from './status.js';
 
 /**
@@ -117,7 +118,7 @@ export async function reconcilePooled(
   secrets: Record<string, SecretFacts>,
   outcome: ApplyOutcome,
   document: Pick<ProjectionSources, 'document' | 'documentHash'>,
-): Promise<{ pool: ConditionInput; failure?: ApplyFailure }> {
+): Promise<{ pool: ConditionInput; tlsCertificate?: ConditionInput; failure?: ApplyFailure }> {
   const uid = tenant.metadata!.uid ?? '';
   const pool = deps.cache.pool(placement.namespace, placement.name);
   if (!pool) {
@@ -150,7 +151,12 @@ export async function reconcilePooled(
   // Its own host taken says more than the pool's state: it stays unserved when the pool is Ready.
   const conflicts = hostConflicts(deps.cache, tenant, placement);
   const condition = conflicts.length > 0 ? hostClaimedCondition(conflicts, placement) : poolCondition(pool);
-  return { pool: noteUnservedTls(condition, tenant, pool), ...(failure ? { failure } : {}) };
+  const tlsCertificate = tlsCertificateCondition(deps.cache, tenant, pool, placement, conflicts);
+  return {
+    pool: noteUnservedTls(condition, tenant, pool),
+    ...(tlsCertificate ? { tlsCertificate } : {}),
+    ...(failure ? { failure } : {}),
+  };
 }
 
 /**

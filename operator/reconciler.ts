@@ -8,7 +8,7 @@ import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { type ApplyCache, type ApplyOutcome, apiErrorMessage, applyObjects, failureError } from './apply.js';
 import { ReconcileError } from './errors.js';
 import { type EventRecorder, recordTransitions } from './events.js';
-import { HOST_CLAIMED_REASON, hostClaimKeys, placedHostClaimKeys } from './host-claims.js';
+import { HOST_CLAIMED_REASON, hostClaimKeys } from './host-claims.js';
 import { collectionPath, KINDS } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
 import {
@@ -141,18 +141,12 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   const placement = validation.tenant ? placementOf(validation.tenant) : undefined;
   const poolKey = placement?.mode === 'pool' ? `${placement.namespace}/${placement.name}` : undefined;
   deps.indexPlacement(key, poolKey);
-  // The hosts its spec names, and those its projections name, which the pool serves until the
-  // spec is placed (an edit not placed, an invalid spec). Again once its projection is written.
-  const indexHostClaims = () =>
-    deps.indexHostClaims(key, [
-      ...new Set([
-        ...(validation.tenant && placement?.mode === 'pool'
-          ? hostClaimKeys(validation.tenant, placement)
-          : []),
-        ...placedHostClaimKeys(deps.cache.placedBy(live.metadata?.uid ?? '')),
-      ]),
-    ]);
-  indexHostClaims();
+  // The host names its spec names: a claim made, moved or given up there (a projection written or
+  // collected: Controller.indexPlaced) requeues it. The claims themselves are the projections'.
+  deps.indexHostClaims(
+    key,
+    validation.tenant && placement?.mode === 'pool' ? hostClaimKeys(validation.tenant, placement) : [],
+  );
   deps.indexSecrets(key, [
     ...(validation.tenant ? allSecretKeys(validation.tenant).map((u) => `${namespace}/${u.secret}`) : []),
     // Its projection, so an edit or a deletion there requeues the tenant and is undone.
@@ -167,6 +161,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   let failure: ApplyFailure | undefined;
   let signingSecrets: Record<string, SecretFacts> = {};
   let pool: ConditionInput | undefined;
+  let tlsCertificate: ConditionInput | undefined;
   if (validation.tenant && placement) {
     // Whatever fails from here on (a Secret the API server refuses, a lost connection, a bug)
     // ends in the Applied condition and a Warning Event, never in a silent retry loop.
@@ -177,10 +172,10 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
       signingSecrets = converged.secrets;
       failure = converged.failure;
       pool = converged.pool;
+      tlsCertificate = converged.tlsCertificate;
     } catch (error) {
       failure = unexpectedFailure(error);
     }
-    indexHostClaims();
   }
   if (placement?.mode === 'pool')
     pool ??= {
@@ -211,6 +206,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
       identityProviders: live.spec?.identityProviders,
       signingCertificateFingerprint: fingerprint,
       ...(pool ? { pool } : {}),
+      ...(tlsCertificate ? { tlsCertificate } : {}),
       ...(placement ? { placement: placementText(placement) } : {}),
     },
     now,
@@ -258,6 +254,7 @@ async function converge(
   fingerprint?: string;
   failure?: ApplyFailure;
   pool?: ConditionInput;
+  tlsCertificate?: ConditionInput;
 }> {
   const secrets = await ensureSigningSecrets(deps, tenant, outcome);
   const invalid = secretsCondition(tenant, secrets);

@@ -15,6 +15,7 @@ export const TENANT_CONDITION_TYPES = [
   'PortalAvailable',
   'SigningCertificateValid',
   'PoolReady',
+  'TLSCertificateServed',
   'Ready',
 ] as const;
 export type ConditionType = (typeof TENANT_CONDITION_TYPES)[number];
@@ -43,6 +44,11 @@ export interface StatusObservations {
    * PortalAvailable, since the tenant has no Deployments of its own.
    */
   pool?: ConditionInput;
+  /**
+   * A pooled tenant's own listener certificate, where its pool serves TLS: whether the pool serves it
+   * for the tenant's host name (server-name-claims.ts); not part of Ready, the tenant is served either way.
+   */
+  tlsCertificate?: ConditionInput;
   /** status.placement: `dedicated` or `pool <namespace>/<name>`. */
   placement?: string;
 }
@@ -135,6 +141,9 @@ export function computeStatus(
     ...serving,
     ...(observed.signingCertificate
       ? [['SigningCertificateValid', observed.signingCertificate] as [ConditionType, ConditionInput]]
+      : []),
+    ...(observed.tlsCertificate
+      ? [['TLSCertificateServed', observed.tlsCertificate] as [ConditionType, ConditionInput]]
       : []),
     ['Ready', ready],
   ];

@@ -913,7 +913,7 @@ export interface TenantStatus {
    */
   observedGeneration?: number;
   /**
-   * ConfigValid, Applied, BrokerAvailable, PortalAvailable, SigningCertificateValid and Ready; PoolReady for a tenant placed in a pool (whether its JsmSsoPool exists and is Ready, and serves this tenant - False with HostClaimedByEarlierTenant when another tenant placed there first holds its portal or broker host), which then stands for BrokerAvailable and PortalAvailable.
+   * ConfigValid, Applied, BrokerAvailable, PortalAvailable, SigningCertificateValid and Ready; PoolReady for a tenant placed in a pool (whether its JsmSsoPool exists and is Ready, and serves this tenant - False with HostClaimedByEarlierTenant when another tenant of the pool named its portal or broker host first), which then stands for BrokerAvailable and PortalAvailable; TLSCertificateServed for a pooled tenant with its own tlsSecretRef in a pool part that serves TLS (False with ServerNameClaimedByEarlierTenant when clients naming its host name get the certificate of a tenant at that name on another port; not part of Ready).
    *
    * @maxItems 16
    */

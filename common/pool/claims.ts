@@ -105,3 +105,15 @@ export function claimsBefore(a: Claim, b: Claim): boolean {
 export function byClaim(a: Claim, b: Claim): number {
   return claimsBefore(a, b) ? -1 : claimsBefore(b, a) ? 1 : 0;
 }
+
+/**
+ * The order of the tenants served on one TLS server name (SNI carries no port, so tenants at
+ * `sso.acme.example` and `sso.acme.example:8443` share one): the earliest claim of its own host first,
+ * then by key, so that claims without a time (a folder's) rank alike on every replica too. The first
+ * one's certificate is the one served for the name (ADR 0230): the pool orders its served tenants by
+ * it (tenant-pool.ts); the operator, which sees every claim, ranks them all by it, the first being
+ * served at its host too, and tells the others (operator/server-name-claims.ts, ADR 0235).
+ */
+export function byServerNameClaim(a: Claim, b: Claim): number {
+  return byClaim(a, b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}

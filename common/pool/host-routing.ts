@@ -75,6 +75,11 @@ export function urlServerName(url: string): string {
   return serverNameKey(new URL(url).hostname);
 }
 
+/** The server name of a host as urlHostKey gives it (`sso.acme.example:8443`): its name without the port. */
+export function hostServerName(host: string): string {
+  return host.replace(/:\d+$/, '');
+}
+
 /** A server name as a client sent it, reduced as urlServerName reduces a tenant's. */
 export function serverNameKey(name: string): string {
   return name.toLowerCase().replace(/\.$/, '');

@@ -71,7 +71,7 @@ export class ProjectedSecrets implements SecretReader {
 }
 
 /** The bundle key of a projection: `<tenantNamespace>/<tenantName>` from its labels. */
-function bundleKey(secret: KubeObject): string | undefined {
+export function bundleKey(secret: KubeObject): string | undefined {
   const labels = secret.metadata.labels ?? {};
   const namespace = labels[TENANT_NAMESPACE_LABEL];
   const name = labels[TENANT_NAME_LABEL];

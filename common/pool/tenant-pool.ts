@@ -20,7 +20,7 @@ import {
   DEFAULT_BUILT_PART_LIMITS,
   type ReleaseReason,
 } from './built-parts.js';
-import { byClaim, type Claim, claimsBefore, hostClaimedAt } from './claims.js';
+import { byClaim, byServerNameClaim, type Claim, claimsBefore, hostClaimedAt } from './claims.js';
 import { requestHost, serverNameKey, urlHostKey, urlServerName } from './host-routing.js';
 import type { PoolSignInShares } from './sign-in-starts.js';
 import type { TenantBundle, TenantSourceListener } from './source.js';
@@ -118,7 +118,7 @@ export class TenantPool implements TenantSourceListener {
    * Secret a fresh allowance (ADR 0223, 0229).
    */
   readonly #inFlightByTenant = new Map<string, number>();
-  /** By TLS server name: tenants sharing a host name on different ports, earliest claim first (byServerNameRank). */
+  /** By TLS server name: tenants sharing a host name on different ports, earliest claim first (claims.ts:byServerNameClaim). */
   readonly #byServerName = new Map<string, Member[]>();
   /** Bundles refused for a host or name an earlier claim holds (POOL_TENANT_CONFLICT), by key: served once it is free. */
   readonly #waiting = new Map<string, TenantBundle>();
@@ -242,10 +242,10 @@ export class TenantPool implements TenantSourceListener {
     return true;
   }
 
-  /** Puts `member` among the tenants of its server name, in rank (byServerNameRank). */
+  /** Puts `member` among the tenants of its server name, in rank (claims.ts:byServerNameClaim). */
   #rankByServerName(member: Member): void {
     const named = (this.#byServerName.get(member.serverName) ?? []).filter((served) => served !== member);
-    const after = named.findIndex((served) => byServerNameRank(member, served) < 0);
+    const after = named.findIndex((served) => byServerNameClaim(member.claim, served.claim) < 0);
     named.splice(after === -1 ? named.length : after, 0, member);
     this.#byServerName.set(member.serverName, named);
   }
@@ -512,14 +512,6 @@ export class TenantPool implements TenantSourceListener {
     res.setHeader('content-type', 'text/plain; charset=utf-8');
     res.end(`${message} (${reason})\n`);
   }
-}
-
-/**
- * The order of tenants sharing a server name: the earliest claim of its host first, then by key, so
- * that even bundles without a time (a folder's) rank alike on every replica.
- */
-function byServerNameRank(a: Member, b: Member): number {
-  return byClaim(a.claim, b.claim) || (a.bundle.key < b.bundle.key ? -1 : 1);
 }
 
 function conflict(message: string): JsmSsoError {

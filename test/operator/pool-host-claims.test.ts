@@ -20,7 +20,7 @@ import {
 import { withHost } from '../../testkit/pool.js';
 import { eventAbout, poolReadyOf } from '../../testkit/pool-ready.js';
 import { startPoolSource } from '../../testkit/projections.js';
-import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
+import { createPool, createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
 
 /**
  * Two tenants of two namespaces claim one host in a pool (ADR 0197): the pool serves the earlier
@@ -30,6 +30,9 @@ import { createPool, createTenantSecrets, tenantObject } from '../../testkit/ten
  */
 /** The reason the later tenant reports (operator/host-claims.ts). */
 const HOST_CLAIMED_REASON = 'HostClaimedByEarlierTenant';
+/** The condition and reason of a tenant whose certificate its pool passes over for another's (operator/server-name-claims.ts). */
+const TLS_CONDITION = 'TLSCertificateServed';
+const SERVER_NAME_CLAIMED_REASON = 'ServerNameClaimedByEarlierTenant';
 
 describe('a pooled tenant whose host an earlier tenant holds, against a real API server', function () {
   this.timeout(120_000);
@@ -69,6 +72,10 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
 
   const poolReady = (namespace: string, name: string) => poolReadyOf(env.client, namespace, name);
 
+  /** Waits until tenant `namespace/name`'s PoolReady has `reason` (`what` says what that means). */
+  const untilPoolReady = (namespace: string, name: string, reason: string, what: string) =>
+    eventually(async () => (await poolReady(namespace, name)).condition?.reason === reason, what);
+
   /** The host claims the operator keeps on a tenant's projection (ADR 0230), as written there. */
   async function hostClaimsOf(
     namespace: string,
@@ -80,14 +87,27 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     return JSON.parse(projection?.metadata.annotations?.[HOST_CLAIMS_ANNOTATION] ?? '{}');
   }
 
-  async function pooledTenant(namespace: string, name: string, hosts: string): Promise<void> {
+  /**
+   * Tenant `namespace/name` placed in pool `pool` (`shared` unless told), its portal at
+   * `https://help.<hosts>.example` and its broker at `https://sso.<hosts>.example` unless `portal` says
+   * otherwise.
+   */
+  async function pooledTenant(
+    namespace: string,
+    name: string,
+    hosts: string,
+    {
+      pool = 'shared',
+      portal = {},
+    }: { pool?: string; portal?: Partial<JsmSsoTenant['spec']['portal']> } = {},
+  ): Promise<void> {
     await createTenantSecrets(env.client, namespace, name);
     await env.client.create(
       collectionPath(KINDS.tenant, namespace),
       tenantObject(namespace, name, {
-        portal: { url: `https://help.${hosts}.example` } as JsmSsoTenant['spec']['portal'],
+        portal: { url: `https://help.${hosts}.example`, ...portal } as JsmSsoTenant['spec']['portal'],
         broker: { url: `https://sso.${hosts}.example` } as JsmSsoTenant['spec']['broker'],
-        placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } },
+        placement: { mode: 'pool', pool: { name: pool, namespace: pools } },
       }),
     );
     await eventually(async () => (await poolReady(namespace, name)).condition, `${name} placed`);
@@ -142,11 +162,14 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     }, `${name}'s portal URL moved to ${url}`);
   }
 
-  /** A portal pool process on the pool's projections, as every replica runs it: which tenant it serves at a host. */
-  async function portalPool(): Promise<{
+  /** What a test asks a portal pool process: which tenant it serves at a host, and whose certificate a TLS client naming a host name (SNI) gets. */
+  interface PortalPool {
     servedAt: (host: string) => Promise<string>;
-    close: () => Promise<void>;
-  }> {
+    certificateOf: (serverName: string) => string | undefined;
+  }
+
+  /** Runs `body` with a portal pool process on the projections of pool `name`, as every replica runs it. */
+  async function withPortalPool(name: string, body: (pool: PortalPool) => Promise<void>): Promise<void> {
     const pool = new TenantPool({
       part: 'portal',
       build: async ({ tenantId }) => ({ handler: (_req, res) => res.end(tenantId) }),
@@ -154,18 +177,33 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
       registry: createMetricsRegistry(),
       logger: createLogger({ component: 'portal', level: 'silent' }),
     });
-    const source = await startPoolSource(env.kubeconfigPath, pools, 'shared', pool);
+    const source = await startPoolSource(env.kubeconfigPath, pools, name, pool);
     const server = createServer(pool.handler);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    return {
-      servedAt: async (host) => (await withHost(`http://127.0.0.1:${port}`, host, '/')).body,
-      close: async () => {
-        server.close();
-        await source.close();
-        await pool.close();
-      },
-    };
+    try {
+      await body({
+        servedAt: async (host) => (await withHost(`http://127.0.0.1:${port}`, host, '/')).body,
+        certificateOf: (serverName) => pool.bundleForServerName(serverName)?.key,
+      });
+    } finally {
+      server.close();
+      await source.close();
+      await pool.close();
+    }
+  }
+
+  /** Tenant `namespace/name` placed at its own hosts, once the pool process `servedAt` asks serves it there. */
+  async function servedTenant(
+    servedAt: (host: string) => Promise<string>,
+    namespace: string,
+    name: string,
+  ): Promise<void> {
+    await pooledTenant(namespace, name, name);
+    await eventually(
+      async () => (await servedAt(`help.${name}.example`)) === `${namespace}/${name}`,
+      `${name} served`,
+    );
   }
 
   it("ranks a host by when each tenant named it: a tenant placed earlier that moves its URL onto a later tenant's host is the one told it waits, also by a restarted operator (ADR 0230)", async () => {
@@ -209,25 +247,24 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
   });
 
   it('serves at a host the tenant the operator reports served there, once its holder moves its URL onto a host a third tenant holds (ADR 0230)', async () => {
-    const { servedAt, close } = await portalPool();
-    try {
+    await withPortalPool('shared', async ({ servedAt }) => {
       await pooledTenant(first, 'leaver', 'leaver');
-      await pooledTenant(first, 'keeper', 'keeper');
-      await eventually(
-        async () => (await servedAt('help.keeper.example')) === `${first}/keeper`,
-        'keeper served at its host',
-      );
+      await servedTenant(servedAt, first, 'keeper');
       // `taker` names leaver's portal host: it waits, and is told so.
       await pooledTenant(later, 'taker', 'taker');
       await movePortal(later, 'taker', 'https://help.leaver.example');
-      await eventually(
-        async () => (await poolReady(later, 'taker')).condition?.reason === HOST_CLAIMED_REASON,
+      await untilPoolReady(
+        later,
+        'taker',
+        HOST_CLAIMED_REASON,
         'taker told leaver holds help.leaver.example',
       );
       // leaver gives its host up for keeper's: it is the one that waits now.
       await movePortal(first, 'leaver', 'https://help.keeper.example');
-      await eventually(
-        async () => (await poolReady(first, 'leaver')).condition?.reason === HOST_CLAIMED_REASON,
+      await untilPoolReady(
+        first,
+        'leaver',
+        HOST_CLAIMED_REASON,
         'leaver told keeper holds help.keeper.example',
       );
       const told = await eventually(async () => {
@@ -247,19 +284,26 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
         'leaver served at help.keeper.example',
       );
       expect(await servedAt('help.leaver.example')).to.equal(`${later}/taker`);
-    } finally {
-      await close();
-    }
+    });
   });
 
+  /**
+   * Tenant `namespace/name`'s PoolReady message once it judges the tenant's generation, which must say
+   * that JsmSsoTenant `holder` holds its host.
+   */
+  async function toldHeldBy(namespace: string, name: string, holder: string): Promise<string> {
+    const told = await eventually(async () => {
+      const seen = await poolReady(namespace, name);
+      return seen.tenant?.metadata.generation === seen.condition?.observedGeneration ? seen : undefined;
+    }, `${name}'s placement judged`);
+    expect(told.condition?.reason, told.condition?.message).to.equal(HOST_CLAIMED_REASON);
+    expect(told.condition?.message).to.contain(`JsmSsoTenant ${holder} claimed that host first`);
+    return told.condition?.message ?? '';
+  }
+
   it('tells a tenant naming a host that a tenant whose edit was not placed still holds it, as the pool serves that tenant there (ADR 0230)', async () => {
-    const { servedAt, close } = await portalPool();
-    try {
-      await pooledTenant(first, 'stuck', 'stuck');
-      await eventually(
-        async () => (await servedAt('help.stuck.example')) === `${first}/stuck`,
-        'stuck served',
-      );
+    await withPortalPool('shared', async ({ servedAt }) => {
+      await servedTenant(servedAt, first, 'stuck');
       // stuck's team moves its URL away and, in the same edit, names a Secret that does not exist:
       // the operator places nothing of the edit, so the pool serves stuck's last projection, at its host.
       await eventually(async () => {
@@ -294,14 +338,137 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
       await movePortal(later, 'claimer', 'https://help.stuck.example');
       await operatorIdle(controller);
       expect(await servedAt('help.stuck.example')).to.equal(`${first}/stuck`);
+      await toldHeldBy(later, 'claimer', `${first}/stuck`);
+    });
+  });
+
+  it('tells a tenant it is served once the holder of its host moves to another port of the host name', async () => {
+    await pooledTenant(first, 'porter', 'porter');
+    await pooledTenant(later, 'waiter', 'porter');
+    await untilPoolReady(later, 'waiter', HOST_CLAIMED_REASON, 'waiter told porter holds its hosts');
+    // The host name stays, so do the operator's keys for it: the claims under them change all the same.
+    await movePortal(first, 'porter', 'https://help.porter.example:8443');
+    await eventually(async () => {
+      const seen = await poolReady(later, 'waiter');
+      return seen.condition?.message.includes('its portal') === false ? seen : undefined;
+    }, 'waiter told its portal is served');
+    expect((await poolReady(later, 'waiter')).condition?.message).to.contain(
+      'its broker at sso.porter.example',
+    );
+  });
+
+  /** Tenant `namespace/name`'s condition of `type`, as stored. */
+  async function conditionOf(namespace: string, name: string, type: string) {
+    const { tenant } = await poolReady(namespace, name);
+    return { tenant, condition: tenant?.status?.conditions?.find((c) => c.type === type) };
+  }
+
+  it("tells a served tenant whose certificate the pool passes over for an earlier tenant's at its host name on another port, without calling it not ready, and stops once that tenant goes (ADR 0235)", async () => {
+    await createPool(env.client, pools, 'tls', { portal: { tls: {} } });
+    await withPortalPool('tls', async ({ certificateOf }) => {
+      for (const [namespace, name] of [
+        [first, 'named'],
+        [later, 'ported'],
+      ] as const)
+        await env.client.create(
+          collectionPath(KINDS.secret, namespace),
+          secretObject(namespace, `${name}-tls`, { 'tls.crt': `${name} cert`, 'tls.key': `${name} key` }),
+        );
+      const ownCertificate = (name: string) => ({ tlsSecretRef: { name: `${name}-tls` } });
+      await pooledTenant(first, 'named', 'named', { pool: 'tls', portal: ownCertificate('named') });
+      // Its own host (another port), its own certificate: SNI carries no port, so one of the two is served.
+      await pooledTenant(later, 'ported', 'ported', {
+        pool: 'tls',
+        portal: { url: 'https://help.named.example:8443', ...ownCertificate('ported') },
+      });
+      // Another port again, and no certificate of its own: nothing of its own to pass over.
+      await pooledTenant(later, 'plain', 'plain', {
+        pool: 'tls',
+        portal: { url: 'https://help.named.example:9443' },
+      });
       const told = await eventually(async () => {
-        const seen = await poolReady(later, 'claimer');
-        return seen.tenant?.metadata.generation === seen.condition?.observedGeneration ? seen : undefined;
-      }, "claimer's edit judged");
-      expect(told.condition?.reason, told.condition?.message).to.equal(HOST_CLAIMED_REASON);
-      expect(told.condition?.message).to.contain(`JsmSsoTenant ${first}/stuck claimed that host first`);
-    } finally {
-      await close();
-    }
+        const seen = await conditionOf(later, 'ported', TLS_CONDITION);
+        return seen.condition?.reason === SERVER_NAME_CLAIMED_REASON ? seen : undefined;
+      }, "ported told named's certificate is served for its host name");
+      expect(told.condition?.status).to.equal('False');
+      expect(told.condition?.observedGeneration).to.equal(told.tenant?.metadata.generation);
+      expect(told.condition?.message).to.contain(
+        `its portal at help.named.example:8443 (spec.portal.tlsSecretRef): clients naming help.named.example get the certificate of JsmSsoTenant ${first}/named,`,
+      );
+      // Still served at its own host: neither PoolReady nor Ready says otherwise.
+      const conditions = told.tenant?.status?.conditions ?? [];
+      expect(conditions.find((c) => c.type === 'PoolReady')?.reason).to.equal('PoolNotReady');
+      expect(conditions.find((c) => c.type === 'Ready')?.reason).to.equal('PoolNotReady');
+      const warning = await eventually(
+        () => eventAbout(env.client, later, 'ported', SERVER_NAME_CLAIMED_REASON),
+        'a Warning Event on ported',
+      );
+      expect(warning.type).to.equal('Warning');
+      expect((await conditionOf(first, 'named', TLS_CONDITION)).condition).to.include({
+        status: 'True',
+        reason: 'CertificateServed',
+      });
+      expect((await conditionOf(later, 'plain', TLS_CONDITION)).condition).to.equal(undefined);
+      // The pool agrees: a client naming the host name gets named's certificate.
+      await operatorIdle(controller);
+      expect(certificateOf('help.named.example')).to.equal(`${first}/named`);
+
+      // A restarted operator (a new leader, a resync) says the same and writes nothing.
+      await controller.stop();
+      client.close();
+      const writes: string[] = [];
+      await startOperator((method, path) => writes.push(`${method} ${path}`));
+      await operatorIdle(controller);
+      expect(writes.filter((w) => w.includes('/jsmssotenants/'))).to.deep.equal([]);
+
+      await env.client.delete(objectPath(KINDS.tenant, first, 'named'));
+      const served = await eventually(async () => {
+        const seen = await conditionOf(later, 'ported', TLS_CONDITION);
+        return seen.condition?.status === 'True' ? seen : undefined;
+      }, "ported's certificate served once named is gone");
+      expect(served.condition?.reason).to.equal('CertificateServed');
+      await eventually(
+        async () => certificateOf('help.named.example') === `${later}/ported`,
+        "the pool serving ported's certificate",
+      );
+    });
+  });
+
+  it("tells a tenant naming a host that a former tenant's projection, left behind until the pool collects it, holds it, as the pool serves it there (ADR 0235)", async () => {
+    await withPortalPool('shared', async ({ servedAt }) => {
+      await servedTenant(servedAt, first, 'former');
+      // Its projection is held past its deletion (a finalizer of someone else's), so that the time
+      // until the pool collects it, short otherwise, lasts until the test lets it go.
+      const projection = objectPath(KINDS.secret, pools, placedNameOf(first, 'former'));
+      const hold = (finalizers: string[] | null) =>
+        env.client.request('PATCH', projection, {
+          body: { metadata: { finalizers } },
+          contentType: 'application/merge-patch+json',
+        });
+      await hold(['test.jsm-sso.io/hold']);
+      // Its finalizer removed by hand and the tenant deleted, the operator stopped meanwhile so it
+      // cannot put its finalizer back: the projection is left for the pool's reconcile to collect.
+      await controller.stop();
+      client.close();
+      await env.client.request('PATCH', objectPath(KINDS.tenant, first, 'former'), {
+        body: { metadata: { finalizers: null } },
+        contentType: 'application/merge-patch+json',
+      });
+      await env.client.delete(objectPath(KINDS.tenant, first, 'former'));
+      await startOperator();
+
+      await pooledTenant(later, 'third', 'former');
+      await operatorIdle(controller);
+      expect(await servedAt('help.former.example')).to.equal(`${first}/former`);
+      expect(await toldHeldBy(later, 'third', `${first}/former`)).to.contain('left behind');
+
+      // Collected: the pool serves third there, and its status says so.
+      await hold(null);
+      await eventually(
+        async () => (await servedAt('help.former.example')) === `${later}/third`,
+        'third served once the projection is collected',
+      );
+      await untilPoolReady(later, 'third', 'PoolNotReady', 'third told it is served');
+    });
   });
 });
