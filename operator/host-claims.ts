@@ -140,7 +140,7 @@ export function hostClaimedCondition(conflicts: HostConflict[], pool: PoolRef): 
   return {
     status: 'False',
     reason: HOST_CLAIMED_REASON,
-    message: `JsmSsoPool ${pool.namespace}/${pool.name} does not serve this tenant's ${which}; it is served once that tenant leaves the pool or changes its URL, or give this tenant a URL of its own`,
+    message: `JsmSsoPool ${pool.namespace}/${pool.name} serves another tenant where this one asks to be served: ${which}; it is served once that tenant leaves the pool or changes its URL, or give this tenant a URL of its own`,
   };
 }
 

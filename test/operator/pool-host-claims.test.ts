@@ -124,6 +124,9 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     expect(refused.condition?.status).to.equal('False');
     expect(refused.condition?.observedGeneration).to.equal(refused.tenant?.metadata.generation);
     expect(refused.condition?.message).to.contain(`JsmSsoTenant ${first}/umbrella claimed that host first`);
+    expect(refused.condition?.message).to.match(
+      /serves another tenant where this one asks to be served: its (broker|portal) at /,
+    );
     expect(refused.condition?.message).to.contain('its portal at help.umbrella.example (spec.portal.url)');
     expect(refused.condition?.message).to.contain('its broker at sso.umbrella.example (spec.broker.url)');
     const ready = refused.tenant?.status?.conditions?.find((c) => c.type === 'Ready');
