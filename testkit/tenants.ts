@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { KubeClient } from '../common/kube/client.js';
 import { packageRoot } from '../common/paths.js';
@@ -600,4 +600,14 @@ export function devIdp(
     },
     ...more,
   };
+}
+
+/** A tenant document (YAML) whose first IdP maps these attributes: what the CEL validation tests parse. */
+export function tenantYamlWithMapping(attributeMapping: Record<string, string>): string {
+  const tenant = tenantObject('hostile', 'noisy');
+  const idp = (
+    tenant.spec.identityProviders as unknown as { attributeMapping?: Record<string, string> }[]
+  )[0]!;
+  idp.attributeMapping = attributeMapping;
+  return stringify(tenant);
 }

@@ -1,6 +1,5 @@
 import { parse } from '@bufbuild/cel';
 import { expect } from 'chai';
-import { stringify } from 'yaml';
 import { compileMapping, type MappingProblem } from '../../broker/mapping.js';
 import { compileCel } from '../../common/cel.js';
 import { CEL_COST_LIMIT, CelBudget, CelCostError, instrument } from '../../common/cel-cost.js';
@@ -8,7 +7,7 @@ import { parseTenant } from '../../common/config/load.js';
 import { JsmSsoError } from '../../common/errors.js';
 import { NAMEID_EMAIL } from '../../common/saml/namespaces.js';
 import { CEL_ATTACKS as attacks, CEL_ATTACK_CLAIMS as claims, groups } from '../../testkit/cel-attacks.js';
-import { tenantObject } from '../../testkit/tenants.js';
+import { tenantYamlWithMapping } from '../../testkit/tenants.js';
 
 /**
  * ADR 0232: a tenant's CEL is metered and stopped at a bound, so an expression of the CRD's 1,024
@@ -118,15 +117,11 @@ describe('CEL: every evaluation is bounded in cost (ADR 0232)', () => {
   });
 
   it("refuses at validation a tenant whose mapping passes the bound over typical claims (the pool's bundles)", () => {
-    const tenant = tenantObject('hostile', 'noisy');
-    const idp = (
-      tenant.spec.identityProviders as unknown as { attributeMapping?: Record<string, string> }[]
-    )[0]!;
-    idp.attributeMapping = {
+    const tenant = tenantYamlWithMapping({
       email: 'claims.email',
       displayName: attacks['a chain of replace growing a string tenfold each']!,
-    };
-    expect(() => parseTenant(stringify(tenant))).to.throw(/attributeMapping\.displayName.*cost/);
+    });
+    expect(() => parseTenant(tenant)).to.throw(/attributeMapping\.displayName.*cost/);
   });
 
   describe("a sign-in's or a tenant's expressions share one bound (5 IdPs of 31 expressions each)", () => {
@@ -152,12 +147,8 @@ describe('CEL: every evaluation is bounded in cost (ADR 0232)', () => {
 
     for (const round of ['first', 'again (its verdict remembered)']) {
       it(`at validation, ${round}: the second heavy expression is refused`, () => {
-        const tenant = tenantObject('hostile', 'noisy');
-        const idp = (
-          tenant.spec.identityProviders as unknown as { attributeMapping?: Record<string, string> }[]
-        )[0]!;
-        idp.attributeMapping = { email: 'claims.email', first: heavy, second: heavy };
-        expect(() => parseTenant(stringify(tenant)))
+        const tenant = tenantYamlWithMapping({ email: 'claims.email', first: heavy, second: heavy });
+        expect(() => parseTenant(tenant))
           .to.throw(/attributeMapping\.second.*cost/)
           .with.property('message')
           .that.does.not.match(/attributeMapping\.first/);
