@@ -55,10 +55,25 @@ function parseCel(source: string): ReturnType<typeof parse> {
  * evaluation throws CelCostError (cel-cost.ts) when it passes its cost bound.
  */
 export function compileCel(source: string): CompiledExpression {
+  return compileCelReading(source).evaluate;
+}
+
+/**
+ * compileCel, and the fields of `variable` the expression reads directly (`claims.email`,
+ * `claims['email']`, `has(claims.email)`) from the same parse: lets a caller tell "a claim it reads
+ * is absent" from "the values it got have the wrong type" without reading the evaluator's messages.
+ */
+export function compileCelReading(
+  source: string,
+  variable?: string,
+): { evaluate: CompiledExpression; reads: string[] } {
   let evaluate: (bindings: Record<string, unknown>) => unknown;
   let nodes: number;
+  let reads: string[] = [];
   try {
     const parsed = parseCel(source);
+    // Read before instrument() rewrites the tree for the meter.
+    if (variable !== undefined && parsed.expr) reads = fieldsIn(parsed.expr, variable);
     nodes = parsed.expr ? instrument(parsed.expr) : 1;
     // biome-ignore lint/suspicious/noExplicitAny: the evaluator's binding type is a wide union.
     evaluate = plan(ENV, parsed) as (bindings: any) => unknown;
@@ -80,15 +95,10 @@ export function compileCel(source: string): CompiledExpression {
     for (const [name, value] of Object.entries(bindings)) celBindings[name] = toCel(value);
     return onCelValues(celBindings, budget);
   };
-  return Object.assign(compiled, { onCelValues });
+  return { evaluate: Object.assign(compiled, { onCelValues }), reads };
 }
 
-/**
- * The fields of `variable` an expression reads directly (`claims.email`, `claims['email']`,
- * `has(claims.email)`), from its syntax tree: lets a caller tell "a claim it reads is absent" from
- * "the values it got have the wrong type" without reading the evaluator's messages.
- */
-export function fieldsRead(source: string, variable: string): string[] {
+function fieldsIn(expr: unknown, variable: string): string[] {
   const fields = new Set<string>();
   const isVariable = (node: unknown) => {
     const kind = (node as AstNode | undefined)?.exprKind;
@@ -111,7 +121,7 @@ export function fieldsRead(source: string, variable: string): string[] {
     }
     for (const child of Object.values(node)) visit(child);
   };
-  visit(parseCel(source).expr);
+  visit(expr);
   return [...fields];
 }
 

@@ -1,4 +1,4 @@
-import { type CelBindings, type CompiledExpression, compileCel, fieldsRead, toCel } from './cel.js';
+import { type CelBindings, type CompiledExpression, compileCelReading, toCel } from './cel.js';
 import { type CelBudget, CelCostError } from './cel-cost.js';
 import { NAMEID_EMAIL } from './saml/namespaces.js';
 
@@ -26,7 +26,7 @@ export interface CompiledRule {
 
 /** Throws CelCompileError. */
 export function compileClaimExpression(name: string, source: string): CompiledRule {
-  return { name, evaluate: compileCel(source), reads: fieldsRead(source, 'claims') };
+  return { name, ...compileCelReading(source, 'claims') };
 }
 
 /**

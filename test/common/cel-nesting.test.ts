@@ -1,6 +1,6 @@
 import { parse } from '@bufbuild/cel';
 import { expect } from 'chai';
-import { CelCompileError, compileCel, fieldsRead } from '../../common/cel.js';
+import { CelCompileError, compileCel } from '../../common/cel.js';
 import { bracketDepth, MOST_NESTED_BRACKETS } from '../../common/cel-nesting.js';
 import { parseTenant } from '../../common/config/load.js';
 import { CEL_PARSE_AT_BOUND, CEL_PARSE_ATTACKS } from '../../testkit/cel-attacks.js';
@@ -52,7 +52,6 @@ describe('CEL: nesting is bounded before the parser runs (ADR 0236)', () => {
       .to.be.instanceOf(CelCompileError)
       .with.property('message')
       .that.match(/nested 33 deep/);
-    expect(() => fieldsRead(nested(33), 'claims')).to.throw(CelCompileError, /nested 33 deep/);
   });
 
   it('reports the nesting at the expression in a tenant document', () => {
