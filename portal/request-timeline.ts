@@ -36,6 +36,7 @@ function commentHtml(
   author: CommentAuthor,
   files: ReadonlyMap<string, FileView>,
   siteOrigin: string,
+  typedByCustomer: boolean,
 ): SafeHtml {
   const rendered = comment.renderedBody?.html;
   if (rendered === undefined) {
@@ -45,7 +46,11 @@ function commentHtml(
       .filter((p) => p !== '');
     return html`${paragraphs.map((p) => html`<p>${p}</p>`)}`;
   }
-  const clean = sanitizeCommentHtml(rendered, { siteOrigin, file: (id) => files.get(id) }).value;
+  const clean = sanitizeCommentHtml(rendered, {
+    siteOrigin,
+    file: (id) => files.get(id),
+    typedByCustomer,
+  }).value;
   // Only text and whole paragraphs are taken out of sanitized markup, so it stays well-formed.
   const shown = withoutWriteKey(author.viaPortal ? withoutAuthorParagraph(clean) : clean);
   return new SafeHtml(shown.replace(/\s*<p>\s*<\/p>/g, '').trim());
@@ -77,6 +82,9 @@ export function requestTimeline(detail: RequestDetail, options: TimelineOptions)
   });
   for (const s of history.slice(1)) add(s.statusDate, 3, statusEntry(s));
 
+  // Whose text a comment is: the portal's for a customer, or a customer's own account's (a reply by
+  // e-mail comes from the reporter or a participant). Their file references must tell them nothing.
+  const customers = new Set([request.reporter?.accountId, ...detail.participants.map((p) => p.accountId)]);
   const inComments = new Set<string>();
   for (const comment of detail.comments) {
     const author = commentAuthor(comment, detail.serviceAccountId);
@@ -93,7 +101,13 @@ export function requestTimeline(detail: RequestDetail, options: TimelineOptions)
       at,
       author: author.name,
       viaPortal: author.viaPortal,
-      body: commentHtml(comment, author, files, options.siteOrigin),
+      body: commentHtml(
+        comment,
+        author,
+        files,
+        options.siteOrigin,
+        author.viaPortal || customers.has(comment.author?.accountId),
+      ),
       files: own,
     });
   }

@@ -80,7 +80,16 @@ export interface CommentLinks {
   siteOrigin: string;
   /** The file with this attachment id, when the customer may open it. */
   file(attachmentId: string): PortalFile | undefined;
+  /**
+   * The body is a customer's own text (the portal wrote it for them, or their account did): what
+   * Jira made of a file it names leaves nothing unless the customer may open that file
+   * (see `sanitizeCommentHtml`).
+   */
+  typedByCustomer?: boolean;
 }
+
+/** Marks an element `commentOptions` removes whole, content included (never in the output). */
+const DROPPED = 'data-jsmsso-dropped';
 
 /** Where Jira's renderer and REST API put an attachment's bytes and thumbnail, on the site. */
 const SITE_ATTACHMENT_PATHS = [
@@ -100,12 +109,29 @@ function onSite(url: string | undefined, siteOrigin: string): URL | undefined {
   }
 }
 
-function fileAt(url: URL, links: CommentLinks): PortalFile | undefined {
+/** The attachment id a site URL points at, if it points at one. */
+function attachmentAt(url: URL): string | undefined {
   for (const pattern of SITE_ATTACHMENT_PATHS) {
     const id = pattern.exec(url.pathname)?.[1];
-    if (id) return links.file(id);
+    if (id) return id;
   }
   return undefined;
+}
+
+function fileAt(url: URL, links: CommentLinks): PortalFile | undefined {
+  const id = attachmentAt(url);
+  return id === undefined ? undefined : links.file(id);
+}
+
+/**
+ * What Jira made of a file reference in a customer's text that must leave nothing behind: its "not
+ * found" (a `span.error`), and a wrapper (`span.nobr`, `span.image-wrap`) left with neither text nor
+ * image once the reference in it was removed.
+ */
+function emptyOrJiraError(frame: sanitizeHtml.IFrame): boolean {
+  if (frame.tag !== 'span') return false;
+  if (/(?:^|\s)error(?:\s|$)/.test(frame.attribs['class'] ?? '')) return true;
+  return frame.text.trim() === '' && frame.mediaChildren.length === 0;
 }
 
 function commentOptions(links: CommentLinks): sanitizeHtml.IOptions {
@@ -135,7 +161,11 @@ function commentOptions(links: CommentLinks): sanitizeHtml.IOptions {
             },
           };
         const file = fileAt(site, links);
-        return file ? { tagName: 'a', attribs: { href: file.href } } : { tagName: 'span', attribs: {} };
+        if (file) return { tagName: 'a', attribs: { href: file.href } };
+        // A file of the request she may not open, named in her own text: no trace of it, not even
+        // the name, so that it reads as the reference to no file does.
+        const hidden = links.typedByCustomer === true && attachmentAt(site) !== undefined;
+        return { tagName: 'span', attribs: hidden ? { [DROPPED]: '' } : {} };
       },
       img: (_tag, attribs): sanitizeHtml.Tag => {
         const site = onSite(attribs['src'], links.siteOrigin);
@@ -146,13 +176,21 @@ function commentOptions(links: CommentLinks): sanitizeHtml.IOptions {
           : { tagName: 'img', attribs: {} };
       },
     },
-    exclusiveFilter: (frame) => frame.tag === 'img' && !frame.attribs['src'],
+    exclusiveFilter: (frame) =>
+      (frame.tag === 'img' && !frame.attribs['src']) ||
+      frame.attribs[DROPPED] !== undefined ||
+      (links.typedByCustomer === true && emptyOrJiraError(frame)),
   };
 }
 
 /**
  * A comment's rendered HTML (`renderedBody.html`) made safe to embed, with its links to the
  * request's files pointing at the portal (only for files `links.file` offers).
+ *
+ * A customer's text reaches Jira as wiki markup, and Jira resolves `[^name]` and `!name!` against
+ * every file of the request, an internal comment's too: a link or an image when it finds the file,
+ * its "not found" when it does not. With `typedByCustomer` both leave nothing but for a file the
+ * customer may open, so her own comment cannot ask whether an agent attached a file of that name.
  */
 export function sanitizeCommentHtml(dirty: string, links: CommentLinks): SafeHtml {
   return new SafeHtml(sanitizeHtml(dirty, commentOptions(links)));

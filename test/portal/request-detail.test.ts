@@ -115,6 +115,55 @@ describe('portal request detail', () => {
       expect(page).to.not.include('1500 bytes');
     });
 
+    it('tells a customer nothing through the files her own comment names: an internal file reads as one that is not there', async () => {
+      // Jira reads what the portal writes as wiki markup and resolves `[^name]` and `!name!` against
+      // every file of the request, an internal comment's too: a link or an image when it finds one,
+      // Jira's "not found" when it does not. Shown as rendered, that difference answered "did an agent
+      // attach a file of this name?" (a yes/no oracle on what agents keep from her).
+      const r = request('Printer on 3rd floor jams every morning');
+      const comments = [...r.comments];
+      const fuser = r.attachments.find((a) => a.filename === 'fuser-order.txt')!;
+      const probes = [
+        ['[^vendor-ticket-4471.txt]', '[^vendor-ticket-4472.txt]'],
+        ['!vendor-ticket-4471.txt!', '!vendor-ticket-4472.txt!'],
+        ['!vendor-ticket-4471.txt|thumbnail!', '!vendor-ticket-4472.txt|thumbnail!'],
+      ];
+      for (const [i, pair] of probes.entries())
+        for (const [j, markup] of pair!.entries())
+          await comment(alice, r.key, `probe ${i}${j} ${markup} *end*`);
+      await comment(alice, r.key, 'probe visible [^fuser-order.txt]');
+      // The same asked in a comment written as her own account (a reply by e-mail): hers too.
+      for (const [j, markup] of probes[0]!.entries())
+        r.comments.push({
+          id: `9900${j}`,
+          authorId: r.reporterId,
+          body: `probe mail${j} ${markup} *end*`,
+          public: true,
+          created: Date.now(),
+          attachmentIds: [],
+        });
+      const page = (await alice.text(`/requests/${r.key}`)).body;
+      r.comments = comments;
+      const bodyOf = (probe: string) =>
+        page
+          .split('<div class="comment-body">')
+          .find((item) => item.includes(`probe ${probe}`))!
+          .split('</div>')[0]!
+          .replace(`probe ${probe}`, 'probe');
+      for (const [i] of probes.entries()) {
+        const [existing, missing] = [bodyOf(`${i}0`), bodyOf(`${i}1`)];
+        expect(existing, probes[i]![0]).to.equal(missing);
+        expect(existing).to.not.include('vendor-ticket');
+        expect(existing, 'her formatting still rendered').to.include('<b>end</b>');
+      }
+      expect(bodyOf('mail0'), 'by e-mail').to.equal(bodyOf('mail1'));
+      expect(page).to.not.include('vendor-ticket-4471');
+      // A file she may open is still linked through the portal, as an agent's mention of it is.
+      expect(bodyOf('visible')).to.include(
+        `<a href="/requests/${r.key}/attachment/${fuser.id}">fuser-order.txt`,
+      );
+    });
+
     it('renders bodies from Atlassian’s rendered HTML and links the files they mention through the portal', async () => {
       const r = request('Printer on 3rd floor jams every morning');
       const fuser = r.attachments.find((a) => a.filename === 'fuser-order.txt')!;
