@@ -151,7 +151,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       // Signed out from here on: a page that needs the session says why (`signedIn`), the SAML
       // endpoints (a logout from the broker) go on as for anyone signed out.
       if (standing.refused) res.locals[ACCOUNT_REFUSED] = standing.refused;
-      else res.locals['session'] = await withCurrentDesks(current, standing.email);
+      else res.locals['session'] = await withCurrentDesks(current, standing);
     }
     next();
   });
@@ -207,9 +207,9 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
    * page to answer. The account is read at most once per cache lifetime. When Atlassian cannot say,
    * the session goes on for this page: each of the page's own reads needs Atlassian too, so nothing
    * is shown that the answer would have kept back, and sign-out and the broker's logout keep working
-   * through an outage.
+   * through an outage. The record's e-mail, or why the record was not read (`unread`).
    */
-  async function refusal(session: Session): Promise<{ refused?: AccountRefusedError; email?: string }> {
+  async function refusal(session: Session): Promise<Standing> {
     try {
       const { emailAddress } = await services.guard.recheck(session.customer.accountId);
       return typeof emailAddress === 'string' && emailAddress !== '' ? { email: emailAddress } : {};
@@ -223,18 +223,23 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
         { event: 'portal.account_unchecked', reason: err.code },
         'account standing unknown: the session goes on for this page',
       );
-      return {};
+      return { unread: err };
     }
   }
   /**
    * The session with the desks the customer may still use, judged on Atlassian's answer at most a
-   * cache lifetime old (ADR 0222); `email` is the account's, from Atlassian's record of it, used for
-   * the desks' customer search and kept nowhere. When Atlassian cannot say, none: nothing is shown
-   * through a desk the customer may have been taken off, as for organizations.
+   * cache lifetime old (ADR 0222); the e-mail is the account's, from Atlassian's record of it, used
+   * for the desks' customer search and kept nowhere. When Atlassian cannot say, none: nothing is shown
+   * through a desk the customer may have been taken off, as for organizations. A record that could not
+   * be read is Atlassian not saying too (ADR 0239): the sign-in's desks stand only for a record read
+   * without an e-mail.
    */
-  async function withCurrentDesks(session: Session, email: string | undefined): Promise<Session> {
+  async function withCurrentDesks(session: Session, standing: Standing): Promise<Session> {
     const serviceDeskIds = await noneWhenUnknown(
-      () => services.desks.current(session.customer, email),
+      () =>
+        standing.unread
+          ? Promise.reject(standing.unread)
+          : services.desks.current(session.customer, standing.email),
       'portal.desks_unavailable',
       'desk access unknown: no desk used for this page',
     );
@@ -463,6 +468,16 @@ function buildServices(
     cacheTtlMs,
     telemetry,
   };
+}
+
+/** What Atlassian's record of a signed-in account said for this page (portal/account-guard.ts). */
+interface Standing {
+  /** Atlassian would no longer let the account in: its session has ended. */
+  refused?: AccountRefusedError;
+  /** The account's e-mail, when the record gave one. */
+  email?: string;
+  /** Why the record could not be read: the account's ties are unknown for this page. */
+  unread?: AtlassianError;
 }
 
 /** The address asked for (`/requests/<key>…`) under the request's key now; the rest kept as sent. */

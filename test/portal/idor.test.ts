@@ -221,6 +221,27 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     expect((await mia.text(`/requests/${vpn.key}`)).status, 'organizations known again').to.equal(200);
   });
 
+  it('keeps a desk the customer was taken off out of reach while Atlassian cannot give his account’s record', async () => {
+    // The record (`GET /rest/api/3/user`) carries the e-mail the desk's customers are searched by. An
+    // agent took Erik off IT Help; while the record cannot be read, his sign-in's desks must not stand in.
+    const it = h.emulator.state.serviceDesks.get('1')!;
+    const wifi = request('Wi-Fi drops in meeting room Nile');
+    const erikId = accountOf('erik@acme.test');
+    it.customerIds = it.customerIds.filter((id) => id !== erikId);
+    h.emulator.faults.set({ pathPrefix: '/rest/api/3/user', status: 503, retryAfterSeconds: 0, times: 50 });
+    const from = h.logs.length;
+    try {
+      expect((await erik.text('/desk/1')).status, 'IT Help').to.equal(404);
+      expect((await erik.text(`/requests/${wifi.key}`)).status, 'his request on it').to.equal(404);
+      const events = h.logs.slice(from).map((l) => l['event']);
+      expect(events).to.include('portal.account_unchecked').and.include('portal.desks_unavailable');
+    } finally {
+      h.emulator.faults.clear();
+      it.customerIds.push(erikId);
+    }
+    expect((await erik.text('/desk/1')).status, 'back on IT Help, his record read').to.equal(200);
+  });
+
   it('stops showing a request shared with an organization once the customer has left it', async () => {
     // Bob shared his VPN request with Acme Corp; Mia sees it as a member, until an agent takes her out.
     const vpn = request('VPN access for travel');
