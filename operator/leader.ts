@@ -100,7 +100,7 @@ export class LeaderElector {
         if (renewed) {
           lastRenew = sentAtMs;
           this.renewedAtMs = sentAtMs;
-        } else if (monotonicMs() - lastRenew > renewDeadlineMs) {
+        } else if (this.renewedAtMs === undefined || monotonicMs() - lastRenew > renewDeadlineMs) {
           logger.error({ event: 'leader.lost', identity: this.options.identity }, 'lost the leader lease');
           onLost();
           return;
@@ -235,7 +235,13 @@ export class LeaderElector {
       const observedAt = this.observe(lease);
       const expired =
         monotonicMs() - observedAt > (lease.spec.leaseDurationSeconds ?? leaseDurationSeconds) * 1000;
-      if (holder !== identity && holder !== '' && !expired) return false;
+      if (holder !== identity && holder !== '' && !expired) {
+        // Another replica holds it (the Lease was deleted and a standby created it first, or it was
+        // edited or restored): the record is the truth, so this one stops writing now rather than at
+        // its renew deadline, which let both write for up to that long (ADR 0241).
+        this.renewedAtMs = undefined;
+        return false;
+      }
       const takeover = holder !== identity;
       lease.spec = {
         ...lease.spec,

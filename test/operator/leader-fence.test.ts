@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { KubeClient, type RequestArgs } from '../../common/kube/client.js';
 import { createLogger } from '../../common/log.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
-import { LeaderElector, NotLeaderError } from '../../operator/leader.js';
+import { LeaderElector, microTime, NotLeaderError } from '../../operator/leader.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 
 /**
@@ -138,6 +138,45 @@ describe('leader fencing: writes only while the lease is held', function () {
       expect(await env.client.get(objectPath(KINDS.configMap, namespace, name))).to.equal(undefined);
     });
   }
+
+  it('stops writing, and reports the lease lost, as soon as it reads that another replica holds it', async () => {
+    // Its own clock stands still: only what it reads of the Lease can tell it that it lost.
+    const lease = 'taken-over';
+    const old = replica('supplanted', () => 0, { lease });
+    expect(await old.elector.acquire()).to.equal(true);
+    let lost = false;
+    old.elector.keepRenewing(() => {
+      lost = true;
+    });
+    // Another replica's name written into the Lease, with nothing to wait out: as when the Lease is
+    // deleted (`kubectl delete lease`, a namespace cleanup) and a standby's attempt creates it first,
+    // or a Lease restored from a backup.
+    const leasePath = objectPath(KINDS.lease, namespace, lease);
+    await eventually(async () => {
+      const record = await env.client.get<{ spec: Record<string, unknown> }>(leasePath);
+      if (!record) return false;
+      record.spec = { ...record.spec, holderIdentity: 'successor', renewTime: microTime(new Date()) };
+      return env.client.request('PUT', leasePath, { body: record }).then(
+        () => true,
+        () => false,
+      );
+    }, 'the Lease to name another holder');
+    const standby = replica('successor', () => performance.now(), { lease });
+    expect(await standby.elector.acquire()).to.equal(true);
+    standby.elector.keepRenewing(() => undefined);
+
+    await eventually(async () => lost, 'the old leader to report its lease lost');
+    expect(old.elector.holds()).to.equal(false);
+    const refused = await old.client.create(configMaps(), configMap('after-supplanted')).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(refused).to.be.instanceOf(NotLeaderError);
+    expect(await env.client.get(objectPath(KINDS.configMap, namespace, 'after-supplanted'))).to.equal(
+      undefined,
+    );
+    expect(standby.elector.holds()).to.equal(true);
+  });
 
   it('writes nothing before the lease is first acquired', async () => {
     const early = replica('early', () => performance.now());
