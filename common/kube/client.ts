@@ -290,7 +290,8 @@ export class KubeClient {
    * Every item of a collection, following `continue` tokens. `each` maps the items of a page as it
    * arrives: a cache that keeps a small part of each object (an informer) then holds one page of
    * whole objects at a time, not the whole collection (Secrets' metadata can carry kubectl's
-   * last-applied copy of their data, up to 256 KiB each).
+   * last-applied copy of their data, up to 256 KiB each). Only when a continue token has expired is
+   * the collection read whole, in one answer (below).
    */
   async list<T = KubeObject, R = T>(
     path: string,
@@ -298,20 +299,32 @@ export class KubeClient {
     accept?: string,
     each?: (item: T) => R,
   ): Promise<KubeList<R>> {
-    const items: R[] = [];
+    let items: R[] = [];
     let cont: string | undefined;
-    let resourceVersion: string | undefined;
-    do {
-      const page = await this.request<KubeList<T>>('GET', path, {
-        query: { ...query, limit: '500', continue: cont },
-        ...(accept ? { accept } : {}),
-      });
+    let limit: string | undefined = '500';
+    for (;;) {
+      let page: KubeList<T>;
+      try {
+        page = await this.request<KubeList<T>>('GET', path, {
+          query: { ...query, limit, continue: cont },
+          ...(accept ? { accept } : {}),
+        });
+      } catch (err) {
+        // Pages after the first are read at the first's revision; a list that took longer than
+        // etcd's compaction interval (5 min by default) finds it compacted: 410 Expired. Paging from
+        // the start again meets the same, for ever, so the collection is read whole in one request
+        // instead, as client-go's pager does (FullListIfExpired; ADR 0241).
+        if (!(cont && err instanceof ApiError && err.status === 410)) throw err;
+        items = [];
+        cont = undefined;
+        limit = undefined;
+        continue;
+      }
       // A PartialObjectMetadataList with no items says `items: null`.
       for (const item of page.items ?? []) items.push(each ? each(item) : (item as unknown as R));
       cont = page.metadata.continue || undefined;
-      resourceVersion = page.metadata.resourceVersion;
-    } while (cont);
-    return { metadata: { resourceVersion }, items };
+      if (!cont) return { metadata: { resourceVersion: page.metadata.resourceVersion }, items };
+    }
   }
 
   /** Server-side apply of `object` at `path` (the object's own URL, or its /status). */

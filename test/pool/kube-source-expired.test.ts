@@ -5,7 +5,13 @@ import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js'
 import { createPki, type Pki } from '../../testkit/broker-harness.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { type CuttableForward, cuttableForward } from '../../testkit/cuttable-forward.js';
-import { type Envtest, eventually, freshNamespace, separateEnvtest } from '../../testkit/envtest.js';
+import {
+  compactEtcd,
+  type Envtest,
+  eventually,
+  freshNamespace,
+  separateEnvtest,
+} from '../../testkit/envtest.js';
 import {
   brokerProjection,
   projectionName,
@@ -58,17 +64,6 @@ describe('pool kube source after its watch expired (410 Gone, etcd compacted)', 
     };
   }
 
-  /** Compacts etcd's history up to its current revision, through its v3 JSON gateway. */
-  async function compactEtcd(): Promise<void> {
-    const post = async (path: string, body: unknown) => {
-      const answer = await fetch(`${cluster.etcdUrl}${path}`, { method: 'POST', body: JSON.stringify(body) });
-      expect(answer.status, path).to.equal(200);
-      return (await answer.json()) as { header: { revision: string } };
-    };
-    const { revision } = (await post('/v3/kv/range', { key: Buffer.from('/').toString('base64') })).header;
-    await post('/v3/kv/compaction', { revision, physical: true });
-  }
-
   it('lists again once, and delivers the tenants added, changed and removed while it could not watch', async () => {
     for (const name of ['acme', 'globex']) await project(name);
     const { logger, logs } = capturedLogger({ component: 'broker' });
@@ -95,7 +90,7 @@ describe('pool kube source after its watch expired (410 Gone, etcd compacted)', 
         contentType: 'application/merge-patch+json',
       });
       await cluster.client.delete(objectPath(KINDS.secret, namespace, projectionName('acme')));
-      await compactEtcd();
+      await compactEtcd(cluster.etcdUrl);
       forward.resume();
 
       await eventually(
