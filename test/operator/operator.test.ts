@@ -185,6 +185,31 @@ describe('operator against a real API server', function () {
     expect(condition(t, 'Ready')?.status).to.equal('False');
   });
 
+  it('says once why a spec the CRD let through is invalid, and neither retries it nor writes on its resyncs', async () => {
+    // A claim expression that does not compile: the API server stores it, the operator refuses it.
+    await createTenantSecrets(env.client, namespace, 'unmapped');
+    const bad = tenantObject(namespace, 'unmapped');
+    bad.spec.identityProviders[0]!.attributeMapping = { email: 'claims.email +' };
+    await env.client.create(collectionPath(KINDS.tenant, namespace), bad);
+    const invalid = await eventually(async () => {
+      const t = await tenant('unmapped');
+      return condition(t, 'ConfigValid')?.status === 'False' ? t : undefined;
+    }, 'ConfigValid=False on the tenant with a broken mapping');
+    expect(condition(invalid, 'ConfigValid')).to.include({ reason: 'MappingInvalid' });
+    expect(condition(invalid, 'ConfigValid')?.message).to.contain('attributeMapping.email');
+    expect(condition(invalid, 'Ready')?.status).to.equal('False');
+    await warningEvent(invalid, 'MappingInvalid');
+    // Not a failure to retry: nothing waits out a backoff, and nothing was applied.
+    await quiet();
+    const key = `${namespace}/unmapped`;
+    expect(controller.queue.failuresOf(key)).to.equal(0);
+    expect(
+      logs.filter((l) => l['event'] === 'operator.reconcile_failed' && l['tenant'] === key),
+    ).to.deep.equal([]);
+    expect(await deployment('unmapped-broker')).to.equal(undefined);
+    expect(await resyncWrites('unmapped')).to.deep.equal([]);
+  });
+
   it('writes nothing during an idle resync', async () => {
     await converged('acme');
     await quiet();
