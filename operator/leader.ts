@@ -11,8 +11,9 @@ import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
  * the current record, never by comparing the holder's renewTime with the local wall clock: nodes'
  * clocks differ, and a standby whose clock runs ahead would otherwise take a lease that is being
  * renewed. Updates carry the resourceVersion they read, so two candidates can never both win. A
- * leader that cannot renew within `renewDeadlineMs` (on the same monotonic clock) reports the
- * loss; the operator then stops and exits, so that two replicas never reconcile at once.
+ * leader that cannot renew within `renewDeadlineMs` (on the same monotonic clock), or that reads
+ * another holder in the lease, reports the loss; the operator then stops and exits, so that two
+ * replicas never reconcile at once.
  */
 export interface LeaderElectionOptions {
   client: KubeClient;
