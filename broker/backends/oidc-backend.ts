@@ -442,7 +442,6 @@ async function discover(
   signedUserinfo: SignedUserinfoKeeper,
 ): Promise<Discovered> {
   const auth = await clientAuthentication(spec, options.secrets);
-  // discovery() refuses a document whose `issuer` is not exactly the configured one.
   const c = await client.discovery(
     new URL(spec.issuer),
     spec.clientId,
@@ -458,6 +457,7 @@ async function discover(
   );
   // Refused here, not at the first login that needs it: a discovery that fails is not cached, so the
   // IdP's corrected document is read at the next login, where one that succeeds is kept for good.
+  identicalIssuer(name, c, spec.issuer);
   usableEndpoint(c, 'authorization_endpoint', spec.issuer);
   // The ID token's signature is verified against the JWKS even though the token comes over TLS:
   // TLS alone would leave the broker trusting whatever the token endpoint's network path says.
@@ -472,6 +472,23 @@ async function discover(
     countFailedRead: () => options.context.keyReadFailed(name, 'oidc_jwks'),
   });
   return { c, signature: idTokenSignatureCheck(keys, spec.idTokenSigningAlg), keys };
+}
+
+/**
+ * OIDC Discovery 1.0 section 4.3: the document's `issuer` is identical to the configured issuer, or
+ * nothing in it is used. openid-client compares the two as parsed URLs (a trailing slash, letter
+ * case, a dot segment, `2130706433` for 127.0.0.1 all pass) and not at all when the configured
+ * issuer names `/.well-known/`; the document's issuer then judged ID tokens and RFC 9207 `iss`, the
+ * configured one logout tokens, and the document could name another IdP's issuer (ADR 0237).
+ */
+function identicalIssuer(name: string, c: client.Configuration, issuer: string): void {
+  const discovered = metadataOf(c).issuer;
+  if (discovered === issuer) return;
+  throw new JsmSsoError(
+    'OIDC_DISCOVERY_FAILED',
+    "the identity provider's discovery document names another issuer than the configured one",
+    { status: 502, where: { idp: name, discoveredIssuer: discovered.slice(0, 256) } },
+  );
 }
 
 /**

@@ -461,6 +461,15 @@ async function expectAuthnFailed(
 }
 
 /** A login at alpha whose ID token is forged as `forgery`; the authorization request and the answer. */
+/** A new login's choice of `alpha` on the choice page: the broker's answer (302 to the IdP, or a refusal). */
+async function chooseAlpha(stack: TwoIdpBroker): Promise<Response> {
+  const browser = new Browser();
+  const portal = portalSp(stack.broker.url, stack.pki);
+  const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+  const { csrf } = formFields(await choice.text());
+  return browser.request(`${stack.broker.url}/saml/choose`, { form: { csrf: csrf!, idp: 'alpha' } });
+}
+
 async function loginAtAlpha(stack: TwoIdpBroker, forgery: Forgery, options: { forceAuthn?: boolean } = {}) {
   const { broker, pki, idpA } = stack;
   const browser = new Browser();
@@ -525,15 +534,55 @@ describe("broker: an OIDC IdP's key set as the RP certification tests publish it
   // oidcc-client-test-discovery-issuer-mismatch; openid-client's discovery compares the two.
   it('refuses an IdP whose discovery document names another issuer than the configured one', async () => {
     stack.idpA.discoveryIssuer = `${stack.idpA.issuer}/other`;
-    const browser = new Browser();
-    const portal = portalSp(stack.broker.url, stack.pki);
-    const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
-    const { csrf } = formFields(await choice.text());
-    const toIdp = await browser.request(`${stack.broker.url}/saml/choose`, {
-      form: { csrf: csrf!, idp: 'alpha' },
-    });
+    const toIdp = await chooseAlpha(stack);
     const body = await toIdp.text();
     expect([toIdp.status, pageReason(body)]).to.deep.equal([502, 'OIDC_DISCOVERY_FAILED']);
+  });
+
+  // OIDC Discovery 1.0 section 4.3: "identical". openid-client compares the two as parsed URLs, so
+  // each spelling below passed, and the document's issuer, not the configured one, judged ID tokens
+  // and the authorization response's iss, while logout tokens were held to the configured one (ADR 0237).
+  it('refuses a discovery document whose issuer is the configured one spelled otherwise (trailing slash, letter case, dot segment, IPv4 number)', async () => {
+    const { idpA } = stack;
+    const port = new URL(idpA.issuer).port;
+    const spellings = [
+      `${idpA.issuer}/`,
+      idpA.issuer.replace('http://', 'HTTP://'),
+      `${idpA.issuer}/x/..`,
+      `http://2130706433:${port}`,
+      `http://0x7f.0.0.1:${port}`,
+    ];
+    const answers = [];
+    for (const spelling of spellings) {
+      idpA.discoveryIssuer = spelling;
+      const toIdp = await chooseAlpha(stack);
+      answers.push([spelling, toIdp.status, pageReason(await toIdp.text())]);
+    }
+    expect(answers).to.deep.equal(spellings.map((s) => [s, 502, 'OIDC_DISCOVERY_FAILED']));
+    const unavailable = stack.broker.logs.findLast((l) => l['event'] === 'broker.unavailable');
+    expect(unavailable).to.include({
+      reason: 'OIDC_DISCOVERY_FAILED',
+      idp: 'alpha',
+      discoveredIssuer: spellings.at(-1),
+    });
+    // Its own issuer, spelled as configured, is taken at the next login (a refusal is not cached).
+    delete idpA.discoveryIssuer;
+    expect((await chooseAlpha(stack)).status).to.equal(302);
+  });
+
+  // openid-client reads an issuer naming /.well-known/ as the document's own address and compares
+  // nothing: alpha's document could name beta's issuer, and alpha's tokens be taken as beta's (ADR 0237).
+  it("refuses a configured issuer that names the discovery document itself, whose document names another IdP's issuer", async () => {
+    const configured = await startTwoIdpBroker({}, (spec) => {
+      spec['identityProviders'][0].oidc.issuer += '/.well-known/openid-configuration';
+    });
+    try {
+      configured.idpA.discoveryIssuer = configured.idpB.issuer;
+      const toIdp = await chooseAlpha(configured);
+      expect([toIdp.status, pageReason(await toIdp.text())]).to.deep.equal([502, 'OIDC_DISCOVERY_FAILED']);
+    } finally {
+      await configured.close();
+    }
   });
 
   // The choice page's CSP names every IdP's authorization_endpoint origin: one that is no URL made
