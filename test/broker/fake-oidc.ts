@@ -54,7 +54,10 @@ export type Forgery =
   | 'userinfo-jwt-alg-none'
   | 'userinfo-jwt-no-iss'
   | 'userinfo-jwt-no-aud'
-  | 'userinfo-jwt-other-aud';
+  | 'userinfo-jwt-other-aud'
+  | 'header-jwk'
+  | 'header-jku'
+  | 'header-crit';
 
 export interface FakeOidc {
   issuer: string;
@@ -84,6 +87,8 @@ export interface FakeOidc {
   endSession?: boolean;
   /** Every code presented at its token endpoint, in order. */
   tokenCodes: string[];
+  /** How many times the key set a `header-jku` ID token points to was read. */
+  attackerJwksFetches: number;
   close(): Promise<void>;
 }
 
@@ -104,7 +109,9 @@ export async function startFakeOidc(
 ): Promise<FakeOidc> {
   const alg = options.signingAlg ?? 'RS256';
   const { publicKey, privateKey } = await generateKeyPair(alg);
-  const foreignKey = (await generateKeyPair(alg)).privateKey;
+  const foreign = await generateKeyPair(alg);
+  const foreignKey = foreign.privateKey;
+  const foreignJwk = { ...(await exportJWK(foreign.publicKey)), alg, use: 'sig' };
   const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg, use: 'sig' };
   const publicPem = await exportSPKI(publicKey);
   const server: Server = createServer();
@@ -118,6 +125,7 @@ export async function startFakeOidc(
     extraKeys: [],
     keysWithoutKid: false,
     tokenCodes: [],
+    attackerJwksFetches: 0,
     nonceByState: new Map(),
     close: () =>
       new Promise((r) => {
@@ -166,6 +174,25 @@ export async function startFakeOidc(
       const input = `${b64url({ alg: 'HS256', kid: 'k1' })}.${b64url(claims)}`;
       return `${input}.${createHmac('sha256', publicPem).update(input).digest('base64url')}`;
     }
+    // RFC 8725 3.10: keys the token brings along (a JWK, a key set URL), which only the foreign key fits.
+    if (forgery === 'header-jwk' || forgery === 'header-jku')
+      return new SignJWT(claims)
+        .setProtectedHeader(
+          forgery === 'header-jwk'
+            ? { alg, jwk: foreignJwk }
+            : { alg, kid: 'attacker', jku: `${issuer}/attacker-jwks` },
+        )
+        .sign(foreignKey);
+    // Signed by the IdP's own key, with an extension the receiver must understand (RFC 7515 4.1.11).
+    if (forgery === 'header-crit')
+      return new SignJWT(claims)
+        .setProtectedHeader({
+          alg,
+          kid: 'k1',
+          crit: ['urn:example:must-understand'],
+          'urn:example:must-understand': true,
+        })
+        .sign(privateKey, { crit: { 'urn:example:must-understand': true } });
     // A key ID the IdP never published, new each time (signed by the foreign key).
     const kid = forgery === 'unknown-kid' ? randomBytes(8).toString('hex') : 'k1';
     return new SignJWT(claims)
@@ -216,6 +243,10 @@ export async function startFakeOidc(
       fake.jwksFetches++;
       const { kid: _kid, ...withoutKid } = jwk;
       return json({ keys: [fake.keysWithoutKid ? withoutKid : jwk, ...fake.extraKeys] });
+    }
+    if (url.pathname === '/attacker-jwks') {
+      fake.attackerJwksFetches++;
+      return json({ keys: [{ ...foreignJwk, kid: 'attacker' }] });
     }
     if (url.pathname === '/authorize') {
       fake.lastNonce = url.searchParams.get('nonce') ?? undefined;

@@ -123,6 +123,14 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expect((await callbackWith('valid')).status).to.equal(200);
   });
 
+  // RFC 8725 3.10: a key the token names or carries is never taken; only the IdP's key set counts.
+  it('refuses an ID token that brings its own key: an embedded jwk, a jku naming another key set', async () => {
+    await expectRefused(await callbackWith('header-jwk'), 'OIDC_ID_TOKEN_SIGNATURE_INVALID');
+    await expectRefused(await callbackWith('header-jku'), 'OIDC_ID_TOKEN_KEY_UNKNOWN');
+    expect(idpA.attackerJwksFetches).to.equal(0);
+  });
+  it('refuses an ID token signed by the IdP with a critical header extension it does not understand (RFC 7515 4.1.11)', async () =>
+    expectRefused(await callbackWith('header-crit'), 'OIDC_RESPONSE_INVALID'));
   it('refuses an expired ID token as an invalid answer', async () =>
     expectRefused(await callbackWith('expired'), 'OIDC_RESPONSE_INVALID'));
   it('refuses an HS256 ID token keyed with the client secret (the IdP registered RS256)', async () =>
