@@ -67,6 +67,7 @@ const MESSAGE_OF: Record<BrokerErrorCode, MessageKey> = {
   OIDC_DISCOVERY_FAILED: IDP_ANSWER,
   OIDC_IDP_UNAVAILABLE: IDP_ANSWER,
   OIDC_CLIENT_KEY_UNSUPPORTED: OTHER,
+  OIDC_CLIENT_REJECTED: OTHER,
   OAUTH2_USERINFO_INVALID: IDP_ANSWER,
   // Answers to an IdP's server (JSON, never a page); listed so that every code has its kind.
   OIDC_LOGOUT_TOKEN_INVALID: IDP_ANSWER,

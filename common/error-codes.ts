@@ -195,6 +195,8 @@ export const BROKER_CODES = {
   OIDC_IDP_UNAVAILABLE: 'The IdP could not complete the sign-in: unreachable or a server error (502)',
   OIDC_CLIENT_KEY_UNSUPPORTED:
     'The private_key_jwt key is not a PEM private key, or of a type that is not supported (500)',
+  OIDC_CLIENT_REJECTED:
+    "The IdP's token endpoint refuses the broker's client credentials (`invalid_client`, `unauthorized_client`): the tenant's registration at the IdP is at fault (500)",
   OIDC_LOGOUT_TOKEN_INVALID:
     "A back-channel logout token failed a check of OpenID Connect Back-Channel Logout 1.0 section 2.6 (400 with a JSON error; the log line's `detail` names the check: missing, malformed, alg, key, signature, typ, iss, aud, iat, exp, jti, events, subject, nonce)",
   OIDC_LOGOUT_TOKEN_REPLAYED:

@@ -21,6 +21,23 @@ const INTERACTION_NEEDED = new Set([
   'account_selection_required',
 ]);
 
+/**
+ * The token endpoint's refusal of the broker's own client authentication (RFC 6749 5.2): its
+ * credentials are wrong, rotated at one end only, or the client may not use the code grant. The
+ * tenant's registration at the IdP is at fault, never the person (ADR 0093, ADR 0237).
+ */
+const CLIENT_REJECTED = new Set(['invalid_client', 'unauthorized_client']);
+
+function clientRejected(err: unknown): boolean {
+  if (err instanceof client.ResponseBodyError) return CLIENT_REJECTED.has(err.error);
+  // 5.2 has a 401 carry the challenge of the scheme the client used: Basic only at the token endpoint.
+  if (err instanceof client.WWWAuthenticateChallengeError)
+    return err.cause.some(
+      ({ scheme, parameters }) => scheme === 'basic' || CLIENT_REJECTED.has(parameters.error ?? ''),
+    );
+  return false;
+}
+
 /** Which answer a call's claims are in: the token response's ID token, or a signed userinfo answer. */
 export type ClaimsOf = 'id_token' | 'userinfo';
 
@@ -155,6 +172,12 @@ export function protocolRefusal(
       status: 400,
       cause: err,
     });
+  if (clientRejected(err))
+    return new JsmSsoError(
+      'OIDC_CLIENT_REJECTED',
+      "the identity provider does not accept the broker's client credentials",
+      { status: 500, cause: err },
+    );
   const check = failedCheck(err);
   if (check && CHECK_FAILED.has(check.code) && !idpFailed(check.details)) {
     const reason = checkReason(check.code, check.details, issuer, claimsOf) ?? 'OIDC_RESPONSE_INVALID';

@@ -35,7 +35,16 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
   let idp: DevIdp;
   const brokers: Record<string, BrokerUnderTest> = {};
   const placeholders: Record<string, Awaited<ReturnType<typeof listenPlaceholder>>> = {};
-  const kinds = ['basic', 'post', 'jwt', 'oauth2', 'oauth2NoSubject', 'signedUserinfo'] as const;
+  const kinds = [
+    'basic',
+    'post',
+    'jwt',
+    'oauth2',
+    'oauth2NoSubject',
+    'signedUserinfo',
+    'rejectedBasic',
+    'rejectedPost',
+  ] as const;
   /** The media type of each userinfo answer oidc-provider gave. */
   const userinfoTypes: string[] = [];
 
@@ -65,6 +74,12 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
         client('oauth2NoSubject', {}),
         // Registered at the OP for signed userinfo, which the broker never asks for.
         client('signedUserinfo', { userinfo_signed_response_alg: 'RS256' }),
+        // The OP holds another secret than the broker's Secret (rotated at one end only).
+        client('rejectedBasic', { client_secret: 'rotated-at-the-idp' }),
+        client('rejectedPost', {
+          client_secret: 'rotated-at-the-idp',
+          token_endpoint_auth_method: 'client_secret_post',
+        }),
       ],
       middleware: [
         async (ctx, next) => {
@@ -93,6 +108,8 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
       post: oidcIdp('corporate', idp.issuer),
       jwt: oidcIdp('corporate', idp.issuer),
       signedUserinfo: oidcIdp('corporate', idp.issuer),
+      rejectedBasic: oidcIdp('corporate', idp.issuer),
+      rejectedPost: oidcIdp('corporate', idp.issuer),
       oauth2: plain,
       // A user endpoint configured wrong: the IdP's key set answers 200 JSON that names nobody.
       oauth2NoSubject: {
@@ -110,6 +127,9 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     // The tenant asks for an authentication at most 5 minutes old (ADR 0186).
     specs.post['oidc'].extraAuthorizationParams = { max_age: '300' };
     specs.signedUserinfo['oidc'].clientId = 'jsm-sso-signedUserinfo';
+    specs.rejectedBasic['oidc'].clientId = 'jsm-sso-rejectedBasic';
+    specs.rejectedPost['oidc'].clientId = 'jsm-sso-rejectedPost';
+    specs.rejectedPost['oidc'].clientAuthMethod = 'client_secret_post';
     specs.jwt['oidc'].clientId = 'jsm-sso-jwt';
     specs.jwt['oidc'].clientAuthMethod = 'private_key_jwt';
     specs.jwt['oidc'].privateKeySecretRef = { name: 'idp-key' };
@@ -444,6 +464,27 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
       expect(again.status).to.equal(302);
       expect(again.location).to.match(new RegExp(`^${idp.issuer}/`));
     });
+  });
+
+  // RFC 6749 5.2: invalid_client, 401 with a Basic challenge for client_secret_basic. The broker's
+  // registration at the IdP is at fault, never the person or her answer (ADR 0093, ADR 0237).
+  it("answers 500 OIDC_CLIENT_REJECTED, logged as a fault, when the IdP refuses the broker's client secret (invalid_client), Basic and in the body", async () => {
+    for (const kind of ['rejectedBasic', 'rejectedPost'] as const) {
+      const broker = brokers[kind]!;
+      const from = broker.logs.length;
+      const { page, html } = await loginThroughBroker(
+        { portal: portalSp(broker.url, pki), brokerUrl: broker.url },
+        new Browser(),
+      );
+      expect([kind, page.status, pageReason(html)]).to.deep.equal([kind, 500, 'OIDC_CLIENT_REJECTED']);
+      const logs = broker.logs.slice(from);
+      expect(logs.find((l) => l['event'] === 'broker.unavailable')).to.include({
+        reason: 'OIDC_CLIENT_REJECTED',
+        status: 500,
+      });
+      expect(logs.filter((l) => l['event'] === 'broker.refusal')).to.deep.equal([]);
+      expect(JSON.stringify(logs)).to.not.include('rotated-at-the-idp');
+    }
   });
 
   it('keeps client_secret_basic working (the default)', async () => {
