@@ -53,6 +53,7 @@ import { frontchannelLogoutHandler } from './frontchannel-logout.js';
 import { MAX_FORM_BYTES, readForm, single } from './http.js';
 import { idpSessionsEnder } from './idp-logout.js';
 import { offeredLocale, pageLanguage } from './language.js';
+import { loginOrigins } from './login-origins.js';
 import { nameIdFormatOf } from './mapping.js';
 import {
   brandingOf,
@@ -105,6 +106,12 @@ const BACKCHANNEL_FORM_LIMIT = 16 * 1024;
  * OIDC_IDP_UNAVAILABLE or SAML_METADATA_UNAVAILABLE.
  */
 export const IDP_TIMEOUT_MS = 10_000;
+
+/**
+ * How long the choice page waits for each IdP's login origin (its discovery or metadata, read at
+ * the first page): a healthy IdP answers in well under this (login-origins.ts, ADR 0237).
+ */
+export const CHOICE_PAGE_ORIGIN_WAIT_MS = 2_000;
 
 export interface BrokerApp {
   handler: RequestListener;
@@ -424,10 +431,7 @@ export async function createBrokerApp(
   }
 
   /** The choice form posts to the broker, which answers with a redirect to one of these. */
-  async function idpOrigins(): Promise<string[]> {
-    const origins = await Promise.all([...backends.values()].map((b) => b.loginOrigin()));
-    return [...new Set(origins.filter((o) => o !== undefined))];
-  }
+  const idpOrigins = loginOrigins([...backends.values()], CHOICE_PAGE_ORIGIN_WAIT_MS);
 
   async function choose(req: IncomingMessage, res: ServerResponse, form: URLSearchParams): Promise<void> {
     const flowId = readFlowCookie(req);

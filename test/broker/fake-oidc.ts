@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import type { BrokerAppOptions } from '../../broker/app.js';
 import type { FlowStore } from '../../common/flowstore/index.js';
 import {
   type BrokerUnderTest,
@@ -83,6 +84,8 @@ export interface FakeOidc {
   discoveryIssuer?: string;
   /** The `authorization_endpoint` its discovery document names, when not its own. */
   discoveryAuthorizationEndpoint?: string;
+  /** Whether its discovery endpoint holds every request unanswered (an IdP down behind a proxy that waits). */
+  discoveryStalls?: boolean;
   /** Whether its discovery names an `end_session_endpoint` (RP-Initiated Logout; `/logout`, never served). */
   endSession?: boolean;
   /** Every code presented at its token endpoint, in order. */
@@ -224,6 +227,7 @@ export async function startFakeOidc(
       res.end(JSON.stringify(body));
     };
     if (url.pathname === '/.well-known/openid-configuration') {
+      if (fake.discoveryStalls) return;
       return json({
         issuer: fake.discoveryIssuer ?? issuer,
         authorization_endpoint: fake.discoveryAuthorizationEndpoint ?? `${issuer}/authorize`,
@@ -318,6 +322,7 @@ export async function startTwoIdpBroker(
   fakeOptions: Parameters<typeof startFakeOidc>[1] = {},
   /** The broker's flow store (default: its own memory store). */
   store?: FlowStore,
+  brokerOptions?: BrokerAppOptions,
 ): Promise<TwoIdpBroker> {
   const pki = createPki();
   const idpA = await startFakeOidc('jsm-sso', fakeOptions);
@@ -331,7 +336,7 @@ export async function startTwoIdpBroker(
     ],
     extra,
   );
-  const broker = await serveBroker(server, url, tenant, pki, store);
+  const broker = await serveBroker(server, url, tenant, pki, store, brokerOptions);
   return {
     pki,
     idpA,

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { exportJWK, generateKeyPair } from 'jose';
+import { CHOICE_PAGE_ORIGIN_WAIT_MS } from '../../broker/app.js';
 import { KEY_REFETCH_COOLDOWN_MS } from '../../broker/backends/oidc-signing-keys.js';
 import {
   type BrokerUnderTest,
@@ -655,6 +656,61 @@ describe('broker: an ES256 OIDC IdP (the tenant registers idTokenSigningAlg ES25
     const { response } = await loginAtAlpha(stack, 'hs256-public-key');
     const body = await response.text();
     expect([response.status, pageReason(body)]).to.deep.equal([400, 'OIDC_ID_TOKEN_ALG_FORBIDDEN']);
+  });
+});
+
+/**
+ * One IdP of the tenant whose discovery endpoint holds every request (down behind a proxy that waits,
+ * or an IdP that means to slow the others): the choice page names each IdP's login origin in its CSP,
+ * and waited for this one's discovery until the IdP deadline, on every page, whichever IdP the person
+ * wanted (ADR 0237).
+ */
+describe('broker: one IdP whose discovery never answers', () => {
+  const IDP_TIMEOUT_MS = 6_000;
+  let stack: TwoIdpBroker;
+  before(async () => {
+    stack = await startTwoIdpBroker({}, undefined, {}, undefined, { idpTimeoutMs: IDP_TIMEOUT_MS });
+    stack.idpB.discoveryStalls = true;
+  });
+  after(async () => stack.close());
+
+  it("shows the choice page without waiting out that IdP's deadline, and signs in through the other", async () => {
+    for (let page = 0; page < 2; page++) {
+      const browser = new Browser();
+      const started = Date.now();
+      const choice = await browser.request(
+        await portalSp(stack.broker.url, stack.pki).getAuthorizeUrlAsync('rs', undefined, {}),
+      );
+      const waited = Date.now() - started;
+      // The first page waits for the read at most CHOICE_PAGE_ORIGIN_WAIT_MS; the next, while that
+      // read is still under way, not at all.
+      const bound = page === 0 ? CHOICE_PAGE_ORIGIN_WAIT_MS + 1_000 : 1_000;
+      expect([choice.status, waited < bound], `page ${page}, ${waited} ms`).to.deep.equal([200, true]);
+      const csp = choice.headers.get('content-security-policy')!;
+      expect(csp).to.include(`form-action 'self' ${stack.idpA.issuer};`);
+      const { csrf } = formFields(await choice.text());
+      const toIdp = await browser.request(`${stack.broker.url}/saml/choose`, {
+        form: { csrf: csrf!, idp: 'alpha' },
+      });
+      expect(toIdp.headers.get('location')).to.satisfy((l: string) =>
+        l.startsWith(`${stack.idpA.issuer}/authorize?`),
+      );
+    }
+  });
+
+  it('names that IdP on the choice page again once its discovery answers, without a restart', async () => {
+    stack.idpB.discoveryStalls = false;
+    // The read the pages stopped waiting for ends at the IdP deadline; a page after it reads again.
+    const deadline = Date.now() + IDP_TIMEOUT_MS + 2_000;
+    let csp = '';
+    while (!csp.includes(stack.idpB.issuer) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const choice = await new Browser().request(
+        await portalSp(stack.broker.url, stack.pki).getAuthorizeUrlAsync('rs', undefined, {}),
+      );
+      csp = choice.headers.get('content-security-policy')!;
+    }
+    expect(csp).to.include(`form-action 'self' ${stack.idpA.issuer} ${stack.idpB.issuer};`);
   });
 });
 
