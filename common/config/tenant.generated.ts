@@ -559,7 +559,7 @@ export interface IdentityProviderSpec {
  */
 export interface OidcIdpSpec {
   /**
-   * Issuer identifier; discovery reads {issuer}/.well-known/openid-configuration and the issuer it names must match exactly.
+   * Issuer identifier, as the IdP's discovery document writes it (Auth0's ends in `/`); discovery reads {issuer}/.well-known/openid-configuration and the issuer it names must be identical, character for character, or the IdP is refused at sign-in (OIDC_DISCOVERY_FAILED).
    */
   issuer: string;
   /**
