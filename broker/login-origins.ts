@@ -10,15 +10,15 @@ import type { Backend } from './backends/backend.js';
  * in the background and, once it succeeds, the IdP's origin is on the next page.
  */
 export function loginOrigins(backends: readonly Backend[], waitMs: number): () => Promise<string[]> {
-  /** The reads a page stopped waiting for, by IdP, while they are under way. */
-  const lingering = new Map<string, Promise<unknown>>();
+  /** The IdPs whose read a page stopped waiting for, while that read is under way. */
+  const lingering = new Set<string>();
   const originOf = async (backend: Backend): Promise<string | undefined> => {
     if (lingering.has(backend.idp)) return undefined;
     // loginOrigin answers undefined for an IdP it cannot read; the catch is for one that throws.
     const read = backend.loginOrigin().catch(() => undefined);
     const origin = await settledWithin(read, waitMs);
     if (origin === LATE) {
-      lingering.set(backend.idp, read);
+      lingering.add(backend.idp);
       void read.finally(() => lingering.delete(backend.idp));
       return undefined;
     }
