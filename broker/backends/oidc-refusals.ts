@@ -55,11 +55,11 @@ const CLAIM_REASONS: Readonly<Record<ClaimsOf, Readonly<Record<string, BrokerErr
 /**
  * oauth4webapi's error codes (carried by openid-client's errors) for an answer that failed a check
  * or a request the broker refused to make: a 400, never the IdP being down. Its other codes,
- * OAUTH_RESPONSE_BODY_ERROR (an error status with a body) and OAUTH_AUTHORIZATION_RESPONSE_ERROR
- * (handled first), are not here.
+ * OAUTH_RESPONSE_BODY_ERROR (an error status with a body), OAUTH_AUTHORIZATION_RESPONSE_ERROR
+ * (handled first) and OAUTH_WWW_AUTHENTICATE_CHALLENGE (the client's rejection, handled first, or the
+ * IdP refusing a token its own token endpoint just issued: the IdP failing, ADR 0237), are not here.
  */
 const CHECK_FAILED = new Set<string>([
-  'OAUTH_WWW_AUTHENTICATE_CHALLENGE',
   'OAUTH_INVALID_REQUEST',
   'OAUTH_HTTP_REQUEST_FORBIDDEN',
   'OAUTH_REQUEST_PROTOCOL_FORBIDDEN',

@@ -58,7 +58,8 @@ export type Forgery =
   | 'userinfo-jwt-other-aud'
   | 'header-jwk'
   | 'header-jku'
-  | 'header-crit';
+  | 'header-crit'
+  | 'userinfo-invalid-token';
 
 export interface FakeOidc {
   issuer: string;
@@ -265,6 +266,12 @@ export async function startFakeOidc(
         res.end(jwt);
       });
       return;
+    }
+    // The userinfo endpoint refusing the token its own token endpoint just issued (RFC 6750 3.1).
+    if (url.pathname === '/userinfo' && fake.forgery === 'userinfo-invalid-token') {
+      res.statusCode = 401;
+      res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
+      return res.end();
     }
     if (url.pathname === '/userinfo') {
       return json({

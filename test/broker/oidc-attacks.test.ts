@@ -294,6 +294,16 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     );
   });
 
+  // ADR 0237: it was 400 OIDC_RESPONSE_INVALID, a refusal of the person's answer.
+  it('answers 502 OIDC_IDP_UNAVAILABLE when the userinfo endpoint refuses the token the IdP just issued (401 invalid_token)', async () => {
+    const response = await callbackWith('userinfo-invalid-token');
+    const body = await response.text();
+    expect([response.status, pageReason(body)]).to.deep.equal([502, 'OIDC_IDP_UNAVAILABLE']);
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.unavailable')?.['reason']).to.equal(
+      'OIDC_IDP_UNAVAILABLE',
+    );
+  });
+
   it('refuses the answer to a superseded choice of the same flow as OIDC_STATE_MISMATCH (the flow waits for the later state)', async () => {
     // The person picks the IdP, goes back and picks it again: one flow, two authorization
     // requests. Only the later one may complete it; the earlier answer still finds the flow by its
