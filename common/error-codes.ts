@@ -76,7 +76,8 @@ export const SAML_CODES = {
   SAML_XML_INVALID:
     'Not well-formed, several roots, elements nested deeper than 64 levels, processing instruction, bad time value (or a NotBefore not before its NotOnOrAfter), missing required element',
   SAML_DOCTYPE_FORBIDDEN: 'DTD / ENTITY present (XXE, billion laughs)',
-  SAML_MESSAGE_TOO_LARGE: 'Message larger than the limit (256 KiB default)',
+  SAML_MESSAGE_TOO_LARGE:
+    "Message larger than the limit (256 KiB default), or of more elements than one per 64 bytes of it (4,096 in 256 KiB, 1,024 in a request's 64 KiB), judged before its signature",
   SAML_DEFLATE_LIMIT: 'Redirect payload inflates beyond the limit (deflate bomb)',
   SAML_ENCODING_INVALID:
     'Bad base64, DEFLATE, percent-encoding or UTF-8, or a SAMLEncoding other than DEFLATE',

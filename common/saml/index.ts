@@ -85,6 +85,7 @@ export {
 export {
   DEFAULT_MAX_MESSAGE_BYTES,
   MAX_ELEMENT_DEPTH,
+  MAX_MESSAGE_ELEMENTS_PER_BYTE,
   parseSamlXml,
   serializeXml,
   trimXmlWhitespace,

@@ -15,6 +15,10 @@ export function parseSamlXml(xml: string, options: { maxBytes?: number } = {}): 
   if (Buffer.byteLength(xml, 'utf8') > maxBytes) {
     throw new SamlError('SAML_MESSAGE_TOO_LARGE', `the SAML message is larger than ${maxBytes} bytes`);
   }
+  const maxElements = Math.floor(maxBytes * MAX_MESSAGE_ELEMENTS_PER_BYTE);
+  // Two tags per element at most (start and end; one more for the XML declaration): more markup
+  // than that is refused before paying for the parse.
+  if (count(xml, '<') > 2 * maxElements + 1) throw tooManyElements(maxElements);
   if (DTD_MARKUP.test(xml)) throw new SamlError('SAML_DOCTYPE_FORBIDDEN', 'the SAML message contains a DTD');
   let doc: Document;
   try {
@@ -32,8 +36,28 @@ export function parseSamlXml(xml: string, options: { maxBytes?: number } = {}): 
   if (roots.length !== 1 || strayText || !doc.documentElement) {
     throw new SamlError('SAML_XML_INVALID', 'the SAML message must have exactly one root element');
   }
-  assertShallowAndWithoutInstructions(doc);
+  assertShallowAndWithoutInstructions(doc, maxElements);
   return doc;
+}
+
+/**
+ * How many elements a message may have per byte of its size limit: one per 64 bytes, 4,096 in the
+ * 256 KiB of a Response, 1,024 in the 64 KiB of a request. Elements are what a signature check costs:
+ * xml-crypto looks the signed element up with XPath over the whole document five times, and does so
+ * before it checks the SignatureValue, so anyone could post 64,000 empty elements in 256 KiB under a
+ * signature of no key and hold the process for a second (ADR 0238). A real SAML element, tags and
+ * prefixes included, takes more than 64 bytes: an AttributeValue holding a group name of ten letters, 53.
+ */
+export const MAX_MESSAGE_ELEMENTS_PER_BYTE = 1 / 64;
+
+function tooManyElements(maxElements: number): SamlError {
+  return new SamlError('SAML_MESSAGE_TOO_LARGE', `the SAML message has more than ${maxElements} elements`);
+}
+
+function count(text: string, character: string): number {
+  let found = 0;
+  for (let at = text.indexOf(character); at !== -1; at = text.indexOf(character, at + 1)) found++;
+  return found;
 }
 
 /**
@@ -45,12 +69,14 @@ export function parseSamlXml(xml: string, options: { maxBytes?: number } = {}): 
 export const MAX_ELEMENT_DEPTH = 64;
 
 /**
- * One iterative walk (it must not recurse itself) that refuses nesting beyond MAX_ELEMENT_DEPTH and
- * any processing instruction: SAML has no use for one, and xml-crypto's canonicalization renders
- * one as bare text (`a<?p b?>c` signs like `abc`), a parser differential an attacker could build on.
+ * One iterative walk (it must not recurse itself) that refuses nesting beyond MAX_ELEMENT_DEPTH, more
+ * than `maxElements` elements, and any processing instruction: SAML has no use for one, and
+ * xml-crypto's canonicalization renders one as bare text (`a<?p b?>c` signs like `abc`), a parser
+ * differential an attacker could build on.
  */
-function assertShallowAndWithoutInstructions(doc: Document): void {
+function assertShallowAndWithoutInstructions(doc: Document, maxElements: number): void {
   const pending: Array<{ node: Node; depth: number }> = [{ node: doc, depth: 0 }];
+  let elements = 0;
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const { node, depth } = next;
     if (depth > MAX_ELEMENT_DEPTH) {
@@ -66,6 +92,8 @@ function assertShallowAndWithoutInstructions(doc: Document): void {
       ) {
         throw new SamlError('SAML_XML_INVALID', 'the SAML message contains a processing instruction');
       }
+      if (child.nodeType === child.ELEMENT_NODE && ++elements > maxElements)
+        throw tooManyElements(maxElements);
       if (child.hasChildNodes()) pending.push({ node: child, depth: depth + 1 });
     }
   }

@@ -672,14 +672,42 @@ describe('broker: SAML frontend refuses attacks', () => {
 
   it('refuses an AuthnRequest nested thousands of levels deep with a 400, not a stack overflow (500)', async () => {
     // 9,000 levels fit the 64 KiB a request may have; walking them recursively overflowed the stack.
-    const deep = authnRequest(stack.broker.url).replace(
-      '</samlp:AuthnRequest>',
-      `<samlp:Extensions>${'<a>'.repeat(9_000)}${'</a>'.repeat(9_000)}</samlp:Extensions></samlp:AuthnRequest>`,
+    // So many elements are refused by their number now (ADR 0238), 1,000 levels by their depth.
+    const nested = (levels: number) =>
+      authnRequest(stack.broker.url).replace(
+        '</samlp:AuthnRequest>',
+        `<samlp:Extensions>${'<a>'.repeat(levels)}${'</a>'.repeat(levels)}</samlp:Extensions></samlp:AuthnRequest>`,
+      );
+    await expectRefusal(
+      await post({ SAMLRequest: Buffer.from(nested(9_000)).toString('base64') }),
+      400,
+      'SAML_MESSAGE_TOO_LARGE',
     );
     await expectRefusal(
-      await post({ SAMLRequest: Buffer.from(deep).toString('base64') }),
+      await post({ SAMLRequest: Buffer.from(nested(1_000)).toString('base64') }),
       400,
       'SAML_XML_INVALID',
+    );
+  });
+
+  it('refuses a POST AuthnRequest padded with 15,000 empty elements before checking its signature (ADR 0238)', async () => {
+    // Anyone may post one: under a signature that no longer verifies, xml-crypto walked every
+    // element five times, a third of a second of the broker per request, before SAML_SIGNATURE_INVALID.
+    const xml = authnRequest(stack.broker.url);
+    const signed = signEnveloped(xml, {
+      id: /ID="([^"]+)"/.exec(xml)![1]!,
+      keyPem: stack.pki.portalKey,
+      certPem: stack.pki.portalCert,
+    });
+    const padded = signed.replace(
+      '</samlp:AuthnRequest>',
+      `<samlp:Extensions>${'<x/>'.repeat(15_000)}</samlp:Extensions></samlp:AuthnRequest>`,
+    );
+    expect(Buffer.byteLength(padded)).to.be.below(64 * 1024);
+    await expectRefusal(
+      await post({ SAMLRequest: Buffer.from(padded).toString('base64') }),
+      400,
+      'SAML_MESSAGE_TOO_LARGE',
     );
   });
 

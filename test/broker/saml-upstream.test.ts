@@ -173,7 +173,22 @@ describe('broker: login through an upstream SAML IdP', () => {
     const deep = `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_deep" Version="2.0">${'<a>'.repeat(20_000)}${'</a>'.repeat(20_000)}</samlp:Response>`;
     const refused = await postToAcs(browser, Buffer.from(deep).toString('base64'), flow);
     expect(refused.status).to.equal(400);
-    expect(await refused.text()).to.contain('SAML_XML_INVALID');
+    // So many elements are refused by their number, before they are parsed (ADR 0238).
+    expect(await refused.text()).to.contain('SAML_MESSAGE_TOO_LARGE');
+  });
+
+  it('refuses an upstream Response padded with 35,000 empty elements in its Assertion before checking its signature (ADR 0238)', async () => {
+    // Anyone holding a flow's RelayState may post one: under a signature that no longer verified,
+    // xml-crypto walked every element five times, half a second of the broker, before refusing it.
+    const browser = new Browser();
+    const { sp, redirectUrl } = await startLogin(browser);
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
+    const xml = Buffer.from(upstream.samlResponse, 'base64').toString('utf8');
+    const padded = xml.replace(/(<saml:AttributeStatement>)/, `$1${'<x/>'.repeat(35_000)}`);
+    expect(padded).to.not.equal(xml);
+    const refused = await postToAcs(browser, Buffer.from(padded).toString('base64'), upstream.relayState);
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.contain('SAML_MESSAGE_TOO_LARGE');
   });
 
   it('refuses a Response that is not UTF-8 instead of reading it with replacement characters', async () => {

@@ -96,6 +96,33 @@ describe('validateSamlResponse', () => {
     ).to.equal('SAML_SIGNATURE_MISSING');
   });
 
+  it('refuses a Response padded with empty elements inside its signed Assertion before checking the signature (ADR 0238)', async () => {
+    // 60,000 elements under a signature that no longer verifies: xml-crypto walked them five times
+    // (its XPath), nearly a second of the process, before SAML_SIGNATURE_INVALID.
+    const padded = signedResponse(defaultParts()).replace(
+      '<saml:AttributeStatement>',
+      `<saml:AttributeStatement>${'<x/>'.repeat(60_000)}`,
+    );
+    expect(Buffer.byteLength(padded)).to.be.below(256 * 1024);
+    expect(await refusalCode(padded)).to.equal('SAML_MESSAGE_TOO_LARGE');
+    const fewer = signedResponse(defaultParts()).replace(
+      '<saml:AttributeStatement>',
+      `<saml:AttributeStatement>${'<x/>'.repeat(4_000)}`,
+    );
+    expect(await refusalCode(fewer)).to.equal('SAML_SIGNATURE_INVALID');
+  });
+
+  it('accepts a signed Assertion naming 2,000 groups (the element limit leaves room for large attribute lists)', async () => {
+    const groups = Array.from(
+      { length: 2_000 },
+      (_, i) => `<saml:AttributeValue>g${i}</saml:AttributeValue>`,
+    );
+    const xml = withParts({
+      attributesXml: `<saml:Attribute Name="groups">${groups.join('')}</saml:Attribute>`,
+    });
+    expect((await validate(xml)).attributes['groups']).to.have.length(2_000);
+  });
+
   it('refuses an Assertion signed by a key that is not configured (even with its certificate in KeyInfo)', async () => {
     expect(await refusalCode(withParts({}, { key: attackerKey() }))).to.equal('SAML_SIGNATURE_INVALID');
   });

@@ -4,6 +4,7 @@ import {
   deflateRedirectPayload,
   inflateRedirectPayload,
   MAX_ELEMENT_DEPTH,
+  MAX_MESSAGE_ELEMENTS_PER_BYTE,
   parseSamlXml,
   SamlError,
 } from '../../common/saml/index.js';
@@ -62,8 +63,11 @@ describe('parseSamlXml', () => {
   });
 
   it('refuses elements nested beyond the depth limit instead of overflowing the stack (a 500)', () => {
-    // 256 KiB of <a> is some 36,000 levels; every walk over the tree recursed once per level.
-    const deep = `<r>${'<a>'.repeat(36_000)}${'</a>'.repeat(36_000)}</r>`;
+    // 256 KiB of <a> is some 36,000 levels; every walk over the tree recursed once per level. So
+    // many elements are now refused by their number (ADR 0238); the depth limit stays the tighter one.
+    const deepest = `<r>${'<a>'.repeat(36_000)}${'</a>'.repeat(36_000)}</r>`;
+    expect(refusal(() => parseSamlXml(deepest)).code).to.equal('SAML_MESSAGE_TOO_LARGE');
+    const deep = `<r>${'<a>'.repeat(2_000)}${'</a>'.repeat(2_000)}</r>`;
     const refused = refusal(() => parseSamlXml(deep));
     expect(refused.code).to.equal('SAML_XML_INVALID');
     expect(refused.message).to.contain('deeper than');
@@ -73,6 +77,26 @@ describe('parseSamlXml', () => {
     const levels = MAX_ELEMENT_DEPTH - 1;
     const xml = `<r>${'<a>'.repeat(levels)}text${'</a>'.repeat(levels)}</r>`;
     expect(parseSamlXml(xml).documentElement?.localName).to.equal('r');
+  });
+
+  it('refuses more elements than one per 64 bytes of the size limit, whether counted in its markup or parsed (ADR 0238)', () => {
+    // Each element costs the signature check a walk of xml-crypto's XPath: 64,000 empty elements fit
+    // 256 KiB and held the process a second under a signature that never verified.
+    const limit = MAX_MESSAGE_ELEMENTS_PER_BYTE * 256 * 1024;
+    expect(limit).to.equal(4096);
+    // More than two tags per element allowed: refused from its markup, before parsing.
+    const tags = refusal(() => parseSamlXml(`<r>${'<x></x>'.repeat(limit)}</r>`));
+    expect(tags.code).to.equal('SAML_MESSAGE_TOO_LARGE');
+    // Within two tags per element, but one element too many once parsed.
+    const parsed = refusal(() => parseSamlXml(`<r>${'<x/>'.repeat(limit)}</r>`));
+    expect(parsed.code).to.equal('SAML_MESSAGE_TOO_LARGE');
+    expect(parsed.message).to.contain('4096 elements');
+    expect(parseSamlXml(`<r>${'<x/>'.repeat(limit - 1)}</r>`).documentElement?.localName).to.equal('r');
+    // The limit follows the size limit: a request's 64 KiB hold 1,024.
+    expect(
+      refusal(() => parseSamlXml(`<r>${'<x/>'.repeat(1024)}</r>`, { maxBytes: 64 * 1024 })).code,
+    ).to.equal('SAML_MESSAGE_TOO_LARGE');
+    expect(parseSamlXml(`<r>${'<x/>'.repeat(1023)}</r>`, { maxBytes: 64 * 1024 })).to.not.equal(undefined);
   });
 
   it('refuses an undeclared namespace prefix', () => {
