@@ -270,6 +270,24 @@ describe('portal SAML sign-in', () => {
     });
   }
 
+  it('refuses a Response padded with 50,000 empty elements inside its Assertion before checking the signature (ADR 0238)', async () => {
+    // Anyone with a sign-in started may post one: under the broken signature xml-crypto walked every
+    // element five times, most of a second of the portal, before SAML_SIGNATURE_INVALID.
+    const browser = new Browser(h.url);
+    const { requestId } = await startLogin(browser);
+    const genuine = Buffer.from(
+      brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }),
+      'base64',
+    ).toString('utf8');
+    const padded = genuine.replace(/(<saml:Subject>)/, `${'<x/>'.repeat(50_000)}$1`);
+    expect(padded).to.not.equal(genuine);
+    const from = h.logs.length;
+    const res = await browser.post('/saml/acs', { SAMLResponse: Buffer.from(padded).toString('base64') });
+    expect(res.status).to.equal(400);
+    expect(reasons(h, from)).to.include('SAML_MESSAGE_TOO_LARGE');
+    expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+  });
+
   it('sends only a relative return path after sign-in (open redirect)', async () => {
     const browser = new Browser(h.url);
     const { requestId } = await startLogin(browser, '//evil.test/phish');
