@@ -162,15 +162,17 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
     relayState?: string,
   ): Promise<string | undefined> {
     const idp = await metadata.current();
-    if (!idp.sloUrl) return undefined;
+    // Metadata 2.2.2: a ResponseLocation, when named, is where responses go, not the Location.
+    const destination = idp.sloResponseUrl ?? idp.sloUrl;
+    if (!destination) return undefined;
     const message = logoutResponse({
       issuer: entityId,
-      destination: idp.sloUrl,
+      destination,
       inResponseTo,
       outcome,
       now: now(),
     });
-    return signedRedirectUrl('SAMLResponse', idp.sloUrl, message, {
+    return signedRedirectUrl('SAMLResponse', destination, message, {
       keyPem: options.spSigningKeyPem,
       relayState,
     });

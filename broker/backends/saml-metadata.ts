@@ -133,7 +133,11 @@ function urlSource(url: string, options: MetadataSourceOptions): MetadataSource 
 
 async function readCopy(url: string, options: MetadataSourceOptions): Promise<Copy> {
   const metadata = parseIdpMetadata(await fetchMetadata(url, options.fetch, options.timeoutMs));
-  if (options.spec.sloUrl) metadata.sloUrl = options.spec.sloUrl;
+  if (options.spec.sloUrl) {
+    // The tenant's own SingleLogoutService replaces the metadata's, its ResponseLocation with it.
+    metadata.sloUrl = options.spec.sloUrl;
+    delete metadata.sloResponseUrl;
+  }
   const readAt = options.now().getTime();
   const validUntil = metadata.validUntil?.getTime() ?? Number.POSITIVE_INFINITY;
   if (validUntil <= readAt)

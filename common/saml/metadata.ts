@@ -11,6 +11,11 @@ export interface IdpMetadata {
   ssoUrl: string;
   /** SingleLogoutService location for the HTTP-Redirect binding, if any. */
   sloUrl?: string;
+  /**
+   * That SingleLogoutService's ResponseLocation, when it names one: where LogoutResponses go instead
+   * of its Location (metadata 2.2.2).
+   */
+  sloResponseUrl?: string;
   /** PEM certificates of KeyDescriptors usable for signing (use="signing" or no use). */
   signingCertificatesPem: string[];
   /**
@@ -59,8 +64,13 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
     .map((c) => pemOf(simpleText(c)));
   if (signingCertificatesPem.length === 0) throw invalid('the IdP metadata has no signing certificate');
   const metadata: IdpMetadata = { entityId, ssoUrl, signingCertificatesPem };
-  const sloUrl = endpoint(descriptor, 'SingleLogoutService');
-  if (sloUrl) metadata.sloUrl = sloUrl;
+  const slo = redirectEndpoint(descriptor, 'SingleLogoutService');
+  const sloUrl = slo && attribute(slo, 'Location');
+  if (sloUrl) {
+    metadata.sloUrl = sloUrl;
+    const sloResponseUrl = attribute(slo, 'ResponseLocation');
+    if (sloResponseUrl) metadata.sloResponseUrl = sloResponseUrl;
+  }
   // The root, the entity and the descriptor may each limit the whole (they may be the same element).
   const scopes = [...new Set([root, entity, descriptor])];
   const validUntil = earliest(scopes.map((e) => attribute(e, 'validUntil')).map(dateTimeOf));
@@ -108,10 +118,14 @@ function idpDescriptor(entity: Element): Element | undefined {
   );
 }
 
-function endpoint(descriptor: Element, name: string): string | undefined {
-  const redirect = childElements(descriptor, NS.metadata, name).find(
+function redirectEndpoint(descriptor: Element, name: string): Element | undefined {
+  return childElements(descriptor, NS.metadata, name).find(
     (e) => attribute(e, 'Binding') === BINDING_REDIRECT,
   );
+}
+
+function endpoint(descriptor: Element, name: string): string | undefined {
+  const redirect = redirectEndpoint(descriptor, name);
   return redirect ? attribute(redirect, 'Location') : undefined;
 }
 

@@ -67,12 +67,12 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
   let withSlo: Setup;
   let withoutSlo: Setup;
 
-  async function setUp(idp: UpstreamIdp): Promise<Setup> {
+  async function setUp(idp: UpstreamIdp, metadataXml = idp.getMetadata()): Promise<Setup> {
     const { server, url } = await listenPlaceholder();
     const tenant = tenantFor(url, [
       {
         name: 'upstream',
-        saml: { metadataXml: idp.getMetadata() },
+        saml: { metadataXml },
         emailTrust: 'asserted',
         attributeMapping: { email: 'claims.email' },
       },
@@ -133,6 +133,23 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
       c.getAttribute('Value'),
     );
     return { codes, inResponseTo: root.getAttribute('InResponseTo'), relayState: message.relayState };
+  }
+
+  /**
+   * She signs in with the IdP session `sessionIndex`, then the IdP sends its signed LogoutRequest for it
+   * (RelayState `idp-rs`); returns the request and where the broker's 302 answer sends the browser.
+   */
+  async function idpSignsHerOut(setup: Setup, browser: Browser, sessionIndex: string) {
+    const profile = await loggedIn(setup, browser, { sessionIndex });
+    const request = idpLogoutRequestUrl(
+      setup.idp,
+      setup.sp,
+      { nameId: 'carol@example.test', sessionIndex },
+      'idp-rs',
+    );
+    const answer = await browser.request(request.url);
+    expect(answer.status, await answer.clone().text()).to.equal(302);
+    return { profile, request, toIdp: new URL(answer.headers.get('location')!) };
   }
 
   /** `url` is refused with 400 and `reason` on the page. */
@@ -268,16 +285,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     const browser = new Browser();
     // An IdP session of its own, as an IdP gives each (core 2.7.2): the IdP ends it, and a sign-in
     // with it afterwards would be refused (ADR 0171); later tests sign in with `_session-9`.
-    const profile = await loggedIn(withSlo, browser, { sessionIndex: '_session-ended' });
-    const request = idpLogoutRequestUrl(
-      withSlo.idp,
-      withSlo.sp,
-      { nameId: 'carol@example.test', sessionIndex: '_session-ended' },
-      'idp-rs',
-    );
-    const answer = await browser.request(request.url);
-    expect(answer.status, await answer.clone().text()).to.equal(302);
-    const toIdp = new URL(answer.headers.get('location')!);
+    const { profile, request, toIdp } = await idpSignsHerOut(withSlo, browser, '_session-ended');
     expect(`${toIdp.origin}${toIdp.pathname}`).to.equal(UPSTREAM_SLO);
     // samlify verifies the broker's LogoutResponse with the certificate in the broker's SP metadata.
     const parsed = await withSlo.idp.parseLogoutResponse(withSlo.sp, 'redirect', redirectRequest(toIdp));
@@ -289,6 +297,32 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     // The broker session is gone: the portal's later LogoutRequest is answered without the IdP.
     const { location } = await portalLogout(withSlo, browser, profile);
     expect(portalAnswer(location).codes).to.deep.equal([SUCCESS]);
+  });
+
+  it("answers the IdP's LogoutRequest at the ResponseLocation its metadata names for responses (metadata 2.2.2), not at its Location (ADR 0238)", async () => {
+    // OpenSAML, SimpleSAMLphp and others publish one Location for requests and another for
+    // responses; a LogoutResponse sent to the request endpoint, and addressed to it, is refused there.
+    const responseLocation = 'https://upstream-idp.example.test/slo-response';
+    const idp = upstreamIdp();
+    const metadata = idp
+      .getMetadata()
+      .replace(
+        `Location="${UPSTREAM_SLO}"`,
+        (location) => `${location} ResponseLocation="${responseLocation}"`,
+      );
+    expect(metadata).to.contain(`ResponseLocation="${responseLocation}"`);
+    const setup = await setUp(idp, metadata);
+    try {
+      const { request, toIdp } = await idpSignsHerOut(setup, new Browser(), '_session-response-location');
+      expect(`${toIdp.origin}${toIdp.pathname}`).to.equal(responseLocation);
+      const message = verifyRedirectSignature(toIdp.search.slice(1), 'SAMLResponse', [pki.brokerCert]);
+      const root = parseSamlXml(message.xml).documentElement as unknown as Element;
+      expect(root.getAttribute('Destination')).to.equal(responseLocation);
+      expect(root.getAttribute('InResponseTo')).to.equal(request.id);
+      expect(message.relayState).to.equal('idp-rs');
+    } finally {
+      await setup.broker.close();
+    }
   });
 
   it('tells the person, in their language, that the sign-in ended but the help center may not have, when the IdP that asked has no SLO endpoint to answer', async () => {
