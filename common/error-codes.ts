@@ -296,7 +296,7 @@ export const PORTAL_CODES = {
     "An attached file's bytes are not of the type its extension names (another known format, or markup a browser would run), ADR 0152 (415)",
   PORTAL_UPLOAD_EMPTY: 'An attached file is empty (400)',
   PORTAL_WRITE_UNCONFIRMED:
-    'An earlier post of the same form gave up on a create Atlassian may have made, which its search may not show yet: nothing is written for 30 s (502); the customer checks My requests',
+    'An earlier post of the same form gave up on a create Atlassian may have made, its search may not show it yet, and reading the keys past the search did not find it either: nothing is written for 30 s from that give-up (502; the create may still be under way); the customer checks My requests',
   PORTAL_WRITE_IN_PROGRESS:
     'The same form (its write key) is still being sent by an earlier post, a double click, past the wait (409); nothing is written twice',
 } as const satisfies Record<string, string>;

@@ -18,6 +18,7 @@ import type {
 } from './atlassian/types.js';
 import type { Audience } from './audience.js';
 import { type Catalogue, TtlCache } from './catalogue.js';
+import { findCreatedPastTheIndex } from './created-past-the-index.js';
 import {
   type Customer,
   canAct,
@@ -517,6 +518,20 @@ export class RequestService {
   }
 
   /**
+   * findCreated without the search index, which may not show a request raised a moment ago: reads
+   * the project's newest keys themselves (portal/created-past-the-index.ts). Costlier: only when an
+   * earlier post of the form gave up on a create that may have been made.
+   */
+  async #findCreatedPastTheIndex(
+    reporterAccountId: string,
+    serviceDeskId: string,
+    writeKey: string,
+  ): Promise<CreatedRequest | undefined> {
+    const desk = await this.#catalogue.desk(serviceDeskId);
+    return desk && findCreatedPastTheIndex(this.#client, desk, reporterAccountId, writeKey);
+  }
+
+  /**
    * Creates a request once per write key (portal/write-once.ts): the description carries the key,
    * so a resubmitted form, a write whose outcome is unknown and a throttled write all end with one
    * request. A request type without a description field cannot carry it: its create is repeated
@@ -548,6 +563,12 @@ export class RequestService {
               find: () =>
                 this.findCreated(input.audience.reporterAccountId, input.serviceDeskId, input.writeKey),
               findMayLag: true,
+              confirm: () =>
+                this.#findCreatedPastTheIndex(
+                  input.audience.reporterAccountId,
+                  input.serviceDeskId,
+                  input.writeKey,
+                ),
             }
           : {}),
         write: async () => {

@@ -283,6 +283,11 @@ export function organizationShareJql(
   return `project = ${quoted(projectId, isNumericId)} AND issuekey = ${quoted(issueKey, isIssueKey)} AND organizations in (${orgs.join(', ')})`;
 }
 
+/** JQL whose first hit is the newest issue of the project the search index shows. */
+export function newestIssueJql(projectId: string): string {
+  return `project = ${quoted(projectId, isNumericId)} ORDER BY created DESC`;
+}
+
 /** JQL finding a request this portal created, by the marker it put in the description. */
 export function createdRequestJql(reporterAccountId: string, projectId: string, marker: string): string {
   if (!/^jsmsso[0-9a-f]{24}$/.test(marker))

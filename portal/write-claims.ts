@@ -11,13 +11,22 @@ import type { FlowStore } from '../common/flowstore/index.js';
 import type { WriteOutcome } from './write-once.js';
 
 const PENDING = 'pending';
-/** Left by a holder that gave up on a write that may have been made after all (ADR 0187). */
+/**
+ * Left by a holder that gave up on a write that may have been made after all (ADR 0187), with when:
+ * `unconfirmed:<epoch ms>` (a bare `unconfirmed`, from a portal before ADR 0240, is taken as new).
+ */
 const UNCONFIRMED = 'unconfirmed';
 /**
- * How long a post of the same form is refused after such a give-up instead of writing on a look-up
- * that may lag: Atlassian's search shows most new issues within seconds.
+ * How long after such a give-up a post of the same form writes nothing unless it finds the write: a
+ * write that timed out may still be made at Atlassian meanwhile.
  */
-const UNCONFIRMED_SECONDS = 30;
+const UNCONFIRMED_REFUSED_MS = 30_000;
+/**
+ * How long the give-up is remembered, so that a post of the same form looks where a lagging search
+ * cannot (`confirm`) before it writes: Atlassian's search shows a new issue within "a few seconds to
+ * minutes"; ten minutes, as a session's recent writes are kept for its searches (ADR 0194, ADR 0240).
+ */
+const UNCONFIRMED_SECONDS = 600;
 
 export interface WriteClaimOptions {
   /**
@@ -57,6 +66,22 @@ export class WriteUnconfirmedError extends JsmSsoError {
   }
 }
 
+/** How a post of the same form looks for what an earlier post wrote (portal/write-once.ts). */
+export interface ClaimLooks<T> {
+  /**
+   * Looks for the write; when a holder gives up, a waiting post looks again before it writes in its
+   * turn (a holder that timed out may have written after all).
+   */
+  find?: () => Promise<T | undefined>;
+  /**
+   * Whether the holder's failure may have written what `find` cannot see yet: then posts of the
+   * same form write nothing for a while (WriteUnconfirmedError), unless `confirm` finds it.
+   */
+  mayHaveWritten?: (err: unknown) => boolean;
+  /** A look that sees a write the moment it is made, where `find` may lag; costlier. */
+  confirm?: () => Promise<T | undefined>;
+}
+
 export class WriteClaims {
   readonly #store: FlowStore;
   readonly #options: Required<WriteClaimOptions>;
@@ -68,18 +93,18 @@ export class WriteClaims {
 
   /**
    * Runs `write` under the claim of `scope` (what is written, and the form's write key), or returns
-   * the outcome of the post that holds it, as `existed`. The caller has looked for the write; when
-   * a holder gives up, `find` looks again before this post writes in its turn (a holder that timed
-   * out may have written after all). When `mayHaveWritten` says the holder's failure may have
-   * written what `find` cannot see yet, posts of the same form write nothing for a while
-   * (WriteUnconfirmedError).
+   * the outcome of the post that holds it, as `existed`. The caller has looked for the write.
+   * A holder that gave up on a write that may have been made leaves that in the claim: a post of the
+   * same form then lands on the write if `confirm` finds it; else it writes nothing for the first
+   * 30 s (the write may still be under way) and writes in its turn after them. Before ADR 0240 it
+   * wrote after 30 s on `find` alone, which a lagging search left blind: a second request.
    */
   async once<T>(
     scope: string,
     write: () => Promise<WriteOutcome<T>>,
-    find?: () => Promise<T | undefined>,
-    mayHaveWritten?: (err: unknown) => boolean,
+    looks: ClaimLooks<T> = {},
   ): Promise<WriteOutcome<T>> {
+    const { find, mayHaveWritten, confirm } = looks;
     const { holdSeconds, waitMs, pollMs, sleep } = this.#options;
     // One hash tag for every claim: they share the store's witness of lost claims (FlowStore.claim).
     const key = `write:{claims}:${scope}`;
@@ -99,7 +124,7 @@ export class WriteClaims {
           // may have been made where the look cannot see it yet. The write's error is the one to
           // answer; a claim the store failed to drop expires.
           await (mayHaveWritten?.(err)
-            ? this.#store.put(key, UNCONFIRMED, UNCONFIRMED_SECONDS)
+            ? this.#store.put(key, `${UNCONFIRMED}:${Date.now()}`, UNCONFIRMED_SECONDS)
             : this.#store.delete(key)
           ).catch(() => undefined);
           throw err;
@@ -116,7 +141,15 @@ export class WriteClaims {
       for (;;) {
         const held = await this.#store.get(key);
         if (held === undefined) break;
-        if (held === UNCONFIRMED) throw new WriteUnconfirmedError();
+        if (held === UNCONFIRMED || held.startsWith(`${UNCONFIRMED}:`)) {
+          const found = await confirm?.();
+          if (found !== undefined) return { value: found, existed: true };
+          const since = Number(held.slice(UNCONFIRMED.length + 1)) || Date.now();
+          if (Date.now() - since < UNCONFIRMED_REFUSED_MS) throw new WriteUnconfirmedError();
+          // Not made: this post writes in its turn, unless another has claimed the key meanwhile.
+          await this.#store.deleteHolding([key], held);
+          break;
+        }
         if (held !== PENDING) return { value: (JSON.parse(held) as { value: T }).value, existed: true };
         if (Date.now() + pollMs > deadline) throw new WriteInProgressError();
         await sleep(pollMs);

@@ -46,6 +46,12 @@ export interface WriteOnceOptions<T> {
    * which Atlassian sends when a resource limit is reached, is handled as a 429 is.
    */
   findMayLag?: boolean;
+  /**
+   * With `findMayLag`: a look that sees the write the moment it is made (costlier than `find`), for
+   * a post of the same form after an earlier one gave up on a write that may have been made
+   * (portal/write-claims.ts, ADR 0240).
+   */
+  confirm?: () => Promise<T | undefined>;
   write: () => Promise<T>;
   /** Total time this may spend waiting before it gives up with the last error. */
   budgetMs: number;
@@ -83,7 +89,11 @@ export async function writeOnce<T>(options: WriteOnceOptions<T>): Promise<WriteO
   const write = () => writeLooked(options);
   if (!options.claim) return write();
   const { claims, scope } = options.claim;
-  return claims.once(scope, write, options.find, options.findMayLag ? mayHaveWritten : undefined);
+  return claims.once(scope, write, {
+    ...(options.find ? { find: options.find } : {}),
+    ...(options.findMayLag ? { mayHaveWritten } : {}),
+    ...(options.confirm ? { confirm: options.confirm } : {}),
+  });
 }
 
 /** writeOnce once the key was looked for and not found. */

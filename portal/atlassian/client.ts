@@ -9,6 +9,7 @@ import type {
   CommentDTO,
   CustomerRequestDTO,
   JiraField,
+  JqlIssue,
   JqlSearchResult,
   OrganizationDTO,
   PagedDTO,
@@ -57,6 +58,8 @@ export interface ListRead<T> {
 }
 /** `reconcileIssues` takes at most 50 ids, each an int64 (as JSON, a number: kept below 2^53). */
 export const RECONCILE_MAX = 50;
+/** `/issue/bulkfetch` reads at most 100 issues per call. */
+export const BULK_FETCH_MAX = 100;
 const isIssueId = (value: string) => /^[1-9][0-9]{0,14}$/.test(value);
 
 /** Jira's avatar viewer for request type icons (the path Atlassian puts in `iconUrls`). */
@@ -412,6 +415,20 @@ export class AtlassianClient {
         ...(reconcile.length > 0 ? { reconcileIssues: reconcile } : {}),
       },
       // A search changes nothing.
+      idempotent: true,
+    });
+  }
+
+  /**
+   * Issues by key, up to 100 (the API's limit), read from the issues themselves, not from the search
+   * index: one created a moment ago is there. Keys that name no issue, or one the service account
+   * may not see, are left out of the answer.
+   */
+  bulkFetchIssues(issueIdsOrKeys: readonly string[], fields: string[]): Promise<{ issues: JqlIssue[] }> {
+    return this.transport.call('/rest/api/3/issue/bulkfetch', {
+      method: 'POST',
+      json: { issueIdsOrKeys: issueIdsOrKeys.slice(0, BULK_FETCH_MAX), fields },
+      // A read.
       idempotent: true,
     });
   }

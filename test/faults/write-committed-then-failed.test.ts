@@ -27,13 +27,10 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     h.emulator.state.searchIndex.catchUp();
   });
 
-  it('raises one request: says it could not confirm it, keeps the form, and once sent again lands on it', async () => {
+  /** Posts a new form whose create Atlassian makes and answers 500, its search held behind. */
+  async function createdThen500(summary: string, description: string) {
     const form = raiseRequestForm(h, alice, 'Get IT help');
-    const fields = {
-      ...(await form.fresh()),
-      f_summary: 'Created behind a failing gateway',
-      f_description: 'Atlassian wrote it and answered 500.',
-    };
+    const fields = { ...(await form.fresh()), f_summary: summary, f_description: description };
     h.emulator.state.searchIndex.hold();
     h.emulator.faults.set({
       statusAfterHandling: 500,
@@ -43,8 +40,30 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     });
     const from = h.logs.length;
     const res = await form.post(fields);
+    expect(form.created(summary), 'requests raised').to.have.length(1);
+    return { form, fields, res, from };
+  }
+
+  /** The form sent again lands on the one request raised. */
+  async function sentAgainLandsOnIt(
+    form: ReturnType<typeof raiseRequestForm>,
+    fields: Record<string, string>,
+  ) {
+    const again = await form.post(fields);
+    const raised = form.created(fields['f_summary']!);
+    expect(raised, 'requests raised').to.have.length(1);
+    expect([again.status, again.headers.get('location')]).to.deep.equal([
+      303,
+      `/requests/${raised[0]!.key}?created=1`,
+    ]);
+  }
+
+  it('raises one request: says it could not confirm it, keeps the form, and once sent again lands on it', async () => {
+    const { form, fields, res, from } = await createdThen500(
+      'Created behind a failing gateway',
+      'Atlassian wrote it and answered 500.',
+    );
     const page = await res.text();
-    expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
     expect(res.status).to.equal(502);
     expect(page).to.contain('We could not confirm whether your request was created.');
     expect(page).to.contain('Atlassian wrote it and answered 500.');
@@ -52,22 +71,28 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     expect(reasons(h, from)).to.include('ATLASSIAN_ERROR');
     // Once the search has caught up, the same form sent again finds the request.
     h.emulator.state.searchIndex.catchUp();
-    const again = await form.post(fields);
-    const [request] = form.created(fields.f_summary);
-    expect([again.status, again.headers.get('location')]).to.deep.equal([
-      303,
-      `/requests/${request!.key}?created=1`,
-    ]);
-    expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
+    await sentAgainLandsOnIt(form, fields);
   });
 
-  it('raises one request for a double click, the first answered 500 after the create: the second writes nothing', async () => {
+  it('raises one request when the form is sent again after the 30 s, the search still behind: it reads the keys past the search', async function () {
+    this.timeout(90_000);
+    const { form, fields, res } = await createdThen500(
+      'Sent again while the search lags',
+      'Atlassian wrote it, answered 500, and its search still does not show it.',
+    );
+    expect(res.status).to.equal(502);
+    // Past the 30 s in which a post of the same form is refused outright; the index is still held.
+    await new Promise((resolve) => setTimeout(resolve, 31_000));
+    await sentAgainLandsOnIt(form, fields);
+  });
+
+  /**
+   * Posts the form twice, the second while the first's create is held at Atlassian (then answered
+   * 500, after doing it or not), and answers both once it is released.
+   */
+  async function doubleClick(summary: string, description: string, committed: boolean) {
     const form = raiseRequestForm(h, alice, 'Get IT help');
-    const fields = {
-      ...(await form.fresh()),
-      f_summary: 'Double-clicked behind a failing gateway',
-      f_description: 'The first click was created and answered 500.',
-    };
+    const fields = { ...(await form.fresh()), f_summary: summary, f_description: description };
     const redis = new Redis(redisUrl());
     /** Reads of the flow store so far: a post waiting for its twin's claim reads it every 200 ms. */
     const reads = async () =>
@@ -80,7 +105,7 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     h.emulator.faults.set(
       {
         heldUntil: held,
-        statusAfterHandling: 500,
+        ...(committed ? { statusAfterHandling: 500 } : { status: 500 }),
         pathPrefix: '/rest/servicedeskapi/request',
         method: 'POST',
         times: 1,
@@ -97,16 +122,39 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
       await eventually(async () => (await reads()) >= before + 2, 'the second post waiting for the first');
       const from = h.logs.length;
       release();
-      const answers = await Promise.all([first, second]);
-      expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
-      expect(answers.map((a) => a.status)).to.deep.equal([502, 502]);
-      const page = await answers[1]!.text();
-      expect(page).to.contain('We could not confirm whether your request was created.');
-      expect(page).to.contain('The first click was created and answered 500.');
-      expect(reasons(h, from)).to.include.members(['ATLASSIAN_ERROR', 'PORTAL_WRITE_UNCONFIRMED']);
+      return { answers: await Promise.all([first, second]), from, form, fields };
     } finally {
       release();
       redis.disconnect();
     }
+  }
+
+  it('raises one request for a double click, the first answered 500 after the create: the second lands on it', async () => {
+    const { answers, from, form, fields } = await doubleClick(
+      'Double-clicked behind a failing gateway',
+      'The first click was created and answered 500.',
+      true,
+    );
+    const [request] = form.created(fields.f_summary);
+    expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
+    expect(answers.map((a) => [a.status, a.headers.get('location')])).to.deep.equal([
+      [502, null],
+      [303, `/requests/${request!.key}?created=1`],
+    ]);
+    expect(reasons(h, from)).to.include('ATLASSIAN_ERROR');
+  });
+
+  it('writes nothing for the second click of a double click when the first was answered 500 and nothing was made', async () => {
+    const { answers, from, form, fields } = await doubleClick(
+      'Double-clicked, refused by a failing gateway',
+      'The first click was answered 500 and not created.',
+      false,
+    );
+    expect(form.created(fields.f_summary), 'requests raised').to.have.length(0);
+    expect(answers.map((a) => a.status)).to.deep.equal([502, 502]);
+    const page = await answers[1]!.text();
+    expect(page).to.contain('We could not confirm whether your request was created.');
+    expect(page).to.contain('The first click was answered 500 and not created.');
+    expect(reasons(h, from)).to.include.members(['ATLASSIAN_ERROR', 'PORTAL_WRITE_UNCONFIRMED']);
   });
 });

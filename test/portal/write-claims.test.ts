@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
-import { WriteClaims, WriteInProgressError } from '../../portal/write-claims.js';
+import { WriteClaims, WriteInProgressError, WriteUnconfirmedError } from '../../portal/write-claims.js';
 import type { WriteOutcome } from '../../portal/write-once.js';
 
 describe('portal write claims (a second post of one form waits for the first)', () => {
@@ -27,9 +27,11 @@ describe('portal write claims (a second post of one form waits for the first)', 
         writes.push('waiter');
         return { value: 'IT-9', existed: false };
       },
-      async () => {
-        looks.push('looked');
-        return undefined;
+      {
+        find: async () => {
+          looks.push('looked');
+          return undefined;
+        },
       },
     );
     expect(await waiter).to.deep.equal({ value: 'IT-9', existed: false });
@@ -55,5 +57,40 @@ describe('portal write claims (a second post of one form waits for the first)', 
       409,
     ]);
     expect(wrote).to.equal(false);
+  });
+
+  describe('after a holder gave up on a write that may have been made (ADR 0240)', () => {
+    const key = 'write:{claims}:create:1:a:k';
+    /** A post of the same form, the give-up left `ageMs` ago; what it wrote, if anything. */
+    async function post(ageMs: number | 'bare', confirmed: string | undefined) {
+      const store = new MemoryFlowStore();
+      await store.put(key, ageMs === 'bare' ? 'unconfirmed' : `unconfirmed:${Date.now() - ageMs}`, 600);
+      const outcome = await new WriteClaims(store, { holdSeconds: 60, waitMs: 1000 })
+        .once('create:1:a:k', async () => ({ value: 'IT-10', existed: false }), {
+          find: async () => undefined,
+          confirm: async () => confirmed,
+        })
+        .catch((err: unknown) => err);
+      return { outcome, left: await store.get(key) };
+    }
+
+    it('lands on the write a look past the search finds, at once or later', async () => {
+      for (const age of [0, 31_000])
+        expect((await post(age, 'IT-9')).outcome).to.deep.equal({ value: 'IT-9', existed: true });
+    });
+
+    it('writes nothing for 30 s when it is not found (it may still be under way), a bare marker too', async () => {
+      for (const age of [0, 29_000, 'bare'] as const) {
+        const { outcome, left } = await post(age, undefined);
+        expect(outcome).to.be.instanceOf(WriteUnconfirmedError);
+        expect(left).to.match(/^unconfirmed/);
+      }
+    });
+
+    it('writes in its turn after 30 s when the look past the search finds nothing', async () => {
+      const { outcome, left } = await post(31_000, undefined);
+      expect(outcome).to.deep.equal({ value: 'IT-10', existed: false });
+      expect(JSON.parse(left!)).to.deep.equal({ value: 'IT-10' });
+    });
   });
 });

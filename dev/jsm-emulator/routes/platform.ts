@@ -51,6 +51,7 @@ const systemField = (id: string, name: string, type: string) => ({
 const SEARCH_MAX_RESULTS = 100;
 const RECONCILE_MAX = 50;
 const BULK_MAX_RESULTS = 200;
+const BULK_FETCH_MAX = 100;
 const NAVIGABLE = [
   'summary',
   'status',
@@ -255,6 +256,39 @@ export function platformRoutes(state: EmulatorState): Router {
       request.updated = Date.now();
     }
     res.status(204).end();
+  });
+
+  // Issues by id or key (bulkfetch), read from the issues, never from the search index: a request
+  // the held index does not show yet is here. Ascending id order; the missing and the unseen left out
+  // (Atlassian's issueErrors lists only retriable failures).
+  r.post('/issue/bulkfetch', (req, res) => {
+    const { caller, links } = locals(res);
+    const body: unknown = req.body;
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new PlatformError(400, 'The request body must be a JSON object.');
+    const { issueIdsOrKeys, fields = ['*navigable'] } = body as Record<string, unknown>;
+    if (!Array.isArray(issueIdsOrKeys) || issueIdsOrKeys.some((k) => typeof k !== 'string'))
+      throw new PlatformError(400, 'issueIdsOrKeys must be an array of issue ids or keys.');
+    if (issueIdsOrKeys.length === 0 || issueIdsOrKeys.length > BULK_FETCH_MAX)
+      throw new PlatformError(400, `Provide between 1 and ${BULK_FETCH_MAX} issue ids or keys.`);
+    if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string'))
+      throw new PlatformError(400, 'fields must be an array of field names.');
+    const found = new Map<string, CustomerRequest>();
+    for (const idOrKey of issueIdsOrKeys as string[]) {
+      const request = state.requestByIdOrKey(idOrKey);
+      if (request && canView(state, caller, request)) found.set(request.id, request);
+    }
+    res.json({
+      issues: [...found.values()]
+        .sort((a, b) => Number(a.id) - Number(b.id))
+        .map((r) => ({
+          id: r.id,
+          key: r.key,
+          self: `${links.base}/rest/api/3/issue/${r.id}`,
+          fields: issueFields(links, state, r, fields as string[]),
+        })),
+      issueErrors: [],
+    });
   });
 
   // An issue's comments (getComments), as an agent reads them: public and internal, `jsdPublic` saying
