@@ -570,7 +570,9 @@ export class RequestService {
                   input.writeKey,
                 ),
             }
-          : {}),
+          : // Nothing carries the key, so nothing can find the request: a post of the same form
+            // (a double click) must not create it again on the first's unknown outcome (ADR 0240).
+            { findMayLag: true }),
         write: async () => {
           const created = await this.#client.createRequest({
             serviceDeskId: input.serviceDeskId,

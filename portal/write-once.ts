@@ -43,7 +43,9 @@ export interface WriteOnceOptions<T> {
    * `find` may miss a recent write: Jira's search is eventually consistent, a new issue may take
    * seconds to minutes to be found. Then not finding the write after a failure whose outcome is
    * unknown proves nothing, and the write is not repeated (ADR 0187); only a 503 with Retry-After,
-   * which Atlassian sends when a resource limit is reached, is handled as a 429 is.
+   * which Atlassian sends when a resource limit is reached, is handled as a 429 is. Also for a
+   * write with no `find` at all that a post of the same form must not repeat on such a failure
+   * (a create without a description to carry the key, ADR 0240): the claim says it may be made.
    */
   findMayLag?: boolean;
   /**
