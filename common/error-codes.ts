@@ -42,7 +42,7 @@ export const COMMON_CODES = {
   REDIS_CLIENT_CERT_INVALID:
     "The Redis client certificate or key does not load, or the key is not the certificate's (at start-up)",
   FLOW_STORE_UNAVAILABLE:
-    'The flow store (Redis) did not answer in time, or cannot serve for now by its own answer (READONLY after a failover, LOADING, BUSY, MASTERDOWN, CLUSTERDOWN, TRYAGAIN) (503)',
+    'The flow store (Redis) did not answer in time, or cannot serve for now by its own answer (READONLY after a failover, LOADING, BUSY, MASTERDOWN, CLUSTERDOWN, TRYAGAIN, NOREPLICAS) (503)',
   FLOW_STORE_FULL:
     'The flow store is full: the in-memory store reached its entry limit, or Redis holds its maxmemory and evicts nothing (OOM); nothing written (503 with Retry-After: 60; the page says to try again in a minute)',
   FLOW_STORE_REFUSED:
@@ -296,7 +296,7 @@ export const PORTAL_CODES = {
     "An attached file's bytes are not of the type its extension names (another known format, or markup a browser would run), ADR 0152 (415)",
   PORTAL_UPLOAD_EMPTY: 'An attached file is empty (400)',
   PORTAL_WRITE_UNCONFIRMED:
-    'An earlier post of the same form gave up on a create Atlassian may have made, its search may not show it yet, and reading the keys past the search did not find it either: nothing is written for 30 s from that give-up (502; the create may still be under way); the customer checks My requests',
+    "An earlier post of the same form gave up on a create Atlassian may have made, and nothing found it (its search may not show it yet and the project's newest keys, read past the search, did not hold it; or the request type has no description to find it by): nothing is written for 30 s from that give-up (502; the create may still be under way); the customer checks My requests",
   PORTAL_WRITE_IN_PROGRESS:
     'The same form (its write key) is still being sent by an earlier post, a double click, past the wait (409); nothing is written twice',
 } as const satisfies Record<string, string>;

@@ -8,14 +8,23 @@ import { FlowStoreUnavailableError } from './flow-store.js';
  * newline, represents the kind of error returned"), which Redis keeps for an error met inside a
  * script too. Three kinds of answer, three honest codes (ADR 0205):
  * - Redis cannot serve now and will again by itself (a failover, a start loading its data, a busy
- *   script): FLOW_STORE_UNAVAILABLE, as for no answer at all.
+ *   script, a primary whose `min-replicas-to-write` replicas are restarting or lagging):
+ *   FLOW_STORE_UNAVAILABLE, as for no answer at all.
  * - It is full (maxmemory reached and a policy that evicts nothing): FLOW_STORE_FULL. Every entry
  *   expires, so writes go through again as entries do, or once an operator gives it room.
  * - It refuses the command itself (an ACL without it, a key of another type, a command renamed or
  *   disabled, writes stopped after a failed snapshot): FLOW_STORE_REFUSED, until an operator acts.
  * NOSCRIPT needs none: ioredis sends a script again as EVAL when the server has not cached it.
  */
-const WILL_SERVE_AGAIN = new Set(['READONLY', 'LOADING', 'BUSY', 'MASTERDOWN', 'CLUSTERDOWN', 'TRYAGAIN']);
+const WILL_SERVE_AGAIN = new Set([
+  'READONLY',
+  'LOADING',
+  'BUSY',
+  'MASTERDOWN',
+  'CLUSTERDOWN',
+  'TRYAGAIN',
+  'NOREPLICAS',
+]);
 
 /** An error answer as ioredis gives it (its ReplyError is exported untyped). */
 interface RedisErrorAnswer extends Error {

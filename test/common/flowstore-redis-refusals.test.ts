@@ -110,4 +110,19 @@ describe('flow store on a Redis that answers with an error', function () {
       await admin.replicaof('NO', 'ONE');
     }
   });
+
+  it('answers FLOW_STORE_UNAVAILABLE (503), not REFUSED, while a primary lacks the replicas min-replicas-to-write asks for (NOREPLICAS)', async () => {
+    // A replica restarting or lagging past min-replicas-max-lag: writes come back by themselves
+    // once it is there again, nothing for an operator to do.
+    await admin.config('SET', 'min-replicas-to-write', '1');
+    try {
+      const err = await refusalOf(store.put('n', '1', 60));
+      expect([err.code, err.status]).to.deep.equal(['FLOW_STORE_UNAVAILABLE', 503]);
+      expect(await admin.exists('jsm-sso:refusals:n'), 'nothing written').to.equal(0);
+    } finally {
+      await admin.config('SET', 'min-replicas-to-write', '0');
+    }
+    await store.put('n', '1', 60);
+    expect(await store.get('n')).to.equal('1');
+  });
 });
