@@ -58,9 +58,11 @@ export class WriteInProgressError extends JsmSsoError {
  * look-up may not show it yet: this post writes nothing (502); the customer checks My requests.
  */
 export class WriteUnconfirmedError extends JsmSsoError {
-  constructor() {
+  /** `cause`: why the look for the earlier post's write failed, when it did. */
+  constructor(cause?: unknown) {
     super('PORTAL_WRITE_UNCONFIRMED', 'an earlier post of the same form may have written it', {
       status: 502,
+      ...(cause === undefined ? {} : { cause }),
     });
     this.name = 'WriteUnconfirmedError';
   }
@@ -109,11 +111,14 @@ export class WriteClaims {
     // One hash tag for every claim: they share the store's witness of lost claims (FlowStore.claim).
     const key = `write:{claims}:${scope}`;
     const deadline = Date.now() + waitMs;
-    for (let looked = true; ; looked = false) {
-      if (!looked) {
+    // The caller has looked; so has a post that confirmed an earlier give-up wrote nothing.
+    let lookFirst = false;
+    for (;;) {
+      if (lookFirst) {
         const found = await find?.();
         if (found !== undefined) return { value: found, existed: true };
       }
+      lookFirst = true;
       // A store that may have lost another post's claim refuses (503): better no write than two.
       if (await this.#store.claim(key, PENDING, holdSeconds)) {
         let outcome: WriteOutcome<T>;
@@ -142,12 +147,9 @@ export class WriteClaims {
         const held = await this.#store.get(key);
         if (held === undefined) break;
         if (held === UNCONFIRMED || held.startsWith(`${UNCONFIRMED}:`)) {
-          const found = await confirm?.();
-          if (found !== undefined) return { value: found, existed: true };
-          const since = Number(held.slice(UNCONFIRMED.length + 1)) || Date.now();
-          if (Date.now() - since < UNCONFIRMED_REFUSED_MS) throw new WriteUnconfirmedError();
-          // Not made: this post writes in its turn, unless another has claimed the key meanwhile.
-          await this.#store.deleteHolding([key], held);
+          const earlier = await this.#afterGiveUp<T>(key, held, confirm);
+          if (earlier) return earlier;
+          lookFirst = !confirm;
           break;
         }
         if (held !== PENDING) return { value: (JSON.parse(held) as { value: T }).value, existed: true };
@@ -155,5 +157,27 @@ export class WriteClaims {
         await sleep(pollMs);
       }
     }
+  }
+
+  /**
+   * A post of the same form after a holder gave up on a write that may have been made (`held`, its
+   * mark): the write, when `confirm` finds it; WriteUnconfirmedError within 30 s of the give-up (the
+   * write may still be under way) or when the look itself failed (nothing is known: better no write
+   * than two); else undefined, the mark removed unless another post has claimed the key meanwhile,
+   * and this post writes in its turn.
+   */
+  async #afterGiveUp<T>(
+    key: string,
+    held: string,
+    confirm: (() => Promise<T | undefined>) | undefined,
+  ): Promise<WriteOutcome<T> | undefined> {
+    const found = await confirm?.().catch((err: unknown) => {
+      throw new WriteUnconfirmedError(err);
+    });
+    if (found !== undefined) return { value: found, existed: true };
+    const since = Number(held.slice(UNCONFIRMED.length + 1)) || Date.now();
+    if (Date.now() - since < UNCONFIRMED_REFUSED_MS) throw new WriteUnconfirmedError();
+    await this.#store.deleteHolding([key], held);
+    return undefined;
   }
 }

@@ -2,7 +2,7 @@
 // knowledge base, articles, the raise-request form. Home, desks and articles may be open to anonymous
 // readers of the knowledge base (spec.portal.anonymousAccess).
 import type { Express, NextFunction, Request, Response } from 'express';
-import type { JsmSsoError } from '../../common/errors.js';
+import { JsmSsoError } from '../../common/errors.js';
 import { FlowStoreClaimsUncertainError } from '../../common/flowstore/flow-store.js';
 import { allowFetchFromSelf } from '../../common/http/security-headers.js';
 import { AtlassianError } from '../atlassian/errors.js';
@@ -324,7 +324,12 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         return;
       }
       if (err instanceof WriteUnconfirmedError) {
-        logger.warn({ event: 'portal.write_refused', reason: err.code }, 'create refused, nothing written');
+        // `cause`: the look for the earlier post's request failed (say, ATLASSIAN_PAGE_TIMEOUT).
+        const cause = err.cause instanceof JsmSsoError ? { cause: err.cause.code } : {};
+        logger.warn(
+          { event: 'portal.write_refused', reason: err.code, ...cause },
+          'create refused, nothing written',
+        );
         render({}, t('create.outcomeUnknown'), err.status, { linkMyRequests: true });
         return;
       }

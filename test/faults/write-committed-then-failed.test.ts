@@ -4,6 +4,7 @@
 // for the form's write key, does not find it, and must not take that for proof that nothing was written.
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import type { FaultRule } from '../../dev/jsm-emulator/faults.js';
 import { eventually } from '../../testkit/envtest.js';
 import {
   type Browser,
@@ -104,6 +105,8 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     description: string,
     committed: boolean,
     typeName = 'Get IT help',
+    /** A fault on the second post's look past the search index. */
+    look: Omit<FaultRule, 'pathPrefix' | 'method'> = {},
   ) {
     const form = raiseRequestForm(h, alice, typeName);
     const fresh = await form.fresh();
@@ -131,6 +134,7 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
       },
       // No fault: counts the look-ups for the form's key.
       { pathPrefix: '/rest/api/3/search/jql', method: 'POST' },
+      { ...look, pathPrefix: '/rest/api/3/issue/bulkfetch', method: 'POST' },
     );
     try {
       const first = form.post(fields);
@@ -192,5 +196,30 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     expect(answers.map((a) => a.status)).to.deep.equal([502, 502]);
     expect(await answers[1]!.text()).to.contain('We could not confirm whether your request was created.');
     expect(reasons(h, from)).to.include.members(['ATLASSIAN_ERROR', 'PORTAL_WRITE_UNCONFIRMED']);
+  });
+
+  it('writes nothing for the second click when its look past the search index gets no answer: 502 within the look budget', async function () {
+    this.timeout(60_000);
+    let answer!: () => void;
+    const stalled = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    try {
+      const started = Date.now();
+      const { answers, from, form, fields } = await doubleClick(
+        'Double-clicked while the look past the index stalls',
+        'The first click was created and answered 500; the look gets no answer.',
+        true,
+        'Get IT help',
+        { heldUntil: stalled },
+      );
+      expect(form.created(fields['f_summary']!), 'requests raised').to.have.length(1);
+      expect(answers.map((a) => a.status)).to.deep.equal([502, 502]);
+      expect(Date.now() - started, 'ms').to.be.below(20_000);
+      const refused = h.logs.slice(from).find((l) => l['reason'] === 'PORTAL_WRITE_UNCONFIRMED');
+      expect(refused?.['cause']).to.match(/^ATLASSIAN_(PAGE_)?TIMEOUT$/);
+    } finally {
+      answer();
+    }
   });
 });

@@ -62,13 +62,16 @@ describe('portal write claims (a second post of one form waits for the first)', 
   describe('after a holder gave up on a write that may have been made (ADR 0240)', () => {
     const key = 'write:{claims}:create:1:a:k';
     /** A post of the same form, the give-up left `ageMs` ago; what it wrote, if anything. */
-    async function post(ageMs: number | 'bare', confirmed: string | undefined) {
+    async function post(ageMs: number | 'bare', confirmed: string | undefined | Error) {
       const store = new MemoryFlowStore();
       await store.put(key, ageMs === 'bare' ? 'unconfirmed' : `unconfirmed:${Date.now() - ageMs}`, 600);
       const outcome = await new WriteClaims(store, { holdSeconds: 60, waitMs: 1000 })
         .once('create:1:a:k', async () => ({ value: 'IT-10', existed: false }), {
           find: async () => undefined,
-          confirm: async () => confirmed,
+          confirm: async () => {
+            if (confirmed instanceof Error) throw confirmed;
+            return confirmed;
+          },
         })
         .catch((err: unknown) => err);
       return { outcome, left: await store.get(key) };
@@ -83,6 +86,16 @@ describe('portal write claims (a second post of one form waits for the first)', 
       for (const age of [0, 29_000, 'bare'] as const) {
         const { outcome, left } = await post(age, undefined);
         expect(outcome).to.be.instanceOf(WriteUnconfirmedError);
+        expect(left).to.match(/^unconfirmed/);
+      }
+    });
+
+    it('writes nothing when the look past the search fails, however long ago the give-up was', async () => {
+      const failed = new Error('Atlassian did not answer the look');
+      for (const age of [0, 31_000]) {
+        const { outcome, left } = await post(age, failed);
+        expect(outcome).to.be.instanceOf(WriteUnconfirmedError);
+        expect((outcome as WriteUnconfirmedError).cause).to.equal(failed);
         expect(left).to.match(/^unconfirmed/);
       }
     });
