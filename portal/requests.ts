@@ -7,7 +7,7 @@ import type { FlowStore } from '../common/flowstore/index.js';
 import { adfText } from './atlassian/adf-text.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
-import { outsidePage, withinPage } from './atlassian/page-budget.js';
+import { outsidePage } from './atlassian/page-budget.js';
 import type {
   ApprovalDTO,
   CustomerRequestDTO,
@@ -227,14 +227,6 @@ const DEFAULT_WRITE_SETTINGS: WriteSettings = {
   budgetMs: DEFAULT_WRITE_BUDGET_MS,
   reconcileDelaysMs: [500, 2000, 5000],
 };
-
-/**
- * What a look past the search index may take in all (its calls' rounds), as one page's Atlassian work:
- * a post of the same form then stays within the in-flight grace of a stopping process (its first
- * look, this, and the write's own budget: 10 + 10 + 20 s of 45 s). Cut short, it is a failed look:
- * nothing is written (WriteUnconfirmedError).
- */
-const LOOK_PAST_INDEX_BUDGET_MS = 10_000;
 
 /** Beyond the write budget, what a write's own calls may take (each bounded by the transport's timeout). */
 const CLAIM_MARGIN_SECONDS = 120;
@@ -535,10 +527,8 @@ export class RequestService {
     serviceDeskId: string,
     writeKey: string,
   ): Promise<CreatedRequest | undefined> {
-    return withinPage(LOOK_PAST_INDEX_BUDGET_MS, async () => {
-      const desk = await this.#catalogue.desk(serviceDeskId);
-      return desk && findCreatedPastTheIndex(this.#client, desk, reporterAccountId, writeKey);
-    });
+    const desk = await this.#catalogue.desk(serviceDeskId);
+    return desk && findCreatedPastTheIndex(this.#client, desk, reporterAccountId, writeKey);
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AtlassianError } from './atlassian/errors.js';
+import { withinPage } from './atlassian/page-budget.js';
 import type { WriteClaims } from './write-claims.js';
 
 export const WRITE_KEY = /^jsmsso[0-9a-f]{24}$/;
@@ -49,9 +50,10 @@ export interface WriteOnceOptions<T> {
    */
   findMayLag?: boolean;
   /**
-   * With `findMayLag`: a look that sees the write the moment it is made (costlier than `find`), for
-   * a post of the same form after an earlier one gave up on a write that may have been made
-   * (portal/write-claims.ts, ADR 0240).
+   * With `findMayLag`: a look that sees the write the moment it is made (costlier than `find`), run
+   * within LOOK_BUDGET_MS: after a failure whose outcome is unknown, when `find` did not see the
+   * write, and by a post of the same form after an earlier one gave up so (portal/write-claims.ts,
+   * ADR 0240).
    */
   confirm?: () => Promise<T | undefined>;
   write: () => Promise<T>;
@@ -81,6 +83,18 @@ export interface WriteOutcome<T> {
 const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * What `confirm` may take in all (its calls, in rounds), as one page's Atlassian work (ADR 0185): a
+ * post then stays within a stopping process's in-flight grace of 45 s (its first look 10 s, this,
+ * and the write's budget, 20 s, which a write's own confirm shares). Cut short, it is a failed look.
+ */
+const LOOK_BUDGET_MS = 10_000;
+
+/** `confirm` within at most `ms` (and LOOK_BUDGET_MS). */
+function confirmWithin<T>(confirm: () => Promise<T | undefined>, ms: number): Promise<T | undefined> {
+  return withinPage(Math.max(0, Math.min(LOOK_BUDGET_MS, ms)), confirm);
+}
+
+/**
  * Writes once under a key: looks first, then writes; a 429 (Atlassian refused before doing
  * anything) is retried after Retry-After; a 5xx, timeout or lost connection is looked for before it
  * is written again. Gives up with the last error when the next wait would exceed the budget.
@@ -91,10 +105,11 @@ export async function writeOnce<T>(options: WriteOnceOptions<T>): Promise<WriteO
   const write = () => writeLooked(options);
   if (!options.claim) return write();
   const { claims, scope } = options.claim;
+  const { find, confirm } = options;
   return claims.once(scope, write, {
-    ...(options.find ? { find: options.find } : {}),
+    ...(find ? { find } : {}),
     ...(options.findMayLag ? { mayHaveWritten } : {}),
-    ...(options.confirm ? { confirm: options.confirm } : {}),
+    ...(confirm ? { confirm: () => confirmWithin(confirm, LOOK_BUDGET_MS) } : {}),
   });
 }
 
@@ -126,7 +141,15 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
         const found = await find();
         if (found !== undefined) return { value: found, existed: false };
       }
-      if (options.findMayLag && !resourceLimitReached(err)) throw err;
+      if (options.findMayLag && !resourceLimitReached(err)) {
+        // Where the write can be seen at once, the customer lands on it, rather than being told to
+        // check My requests, a search that lags too: finding nothing there, they would raise it anew.
+        const seen =
+          options.confirm &&
+          (await confirmWithin(options.confirm, deadline - Date.now()).catch(() => undefined));
+        if (seen !== undefined) return { value: seen, existed: false };
+        throw err;
+      }
       options.onRetry?.(err.upstreamStatus >= 500 ? String(err.upstreamStatus) : err.code);
     }
   }
