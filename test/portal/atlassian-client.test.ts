@@ -185,6 +185,35 @@ describe('portal Atlassian client', () => {
     expect(countBySummary('Reconcile after timeout')).to.equal(1);
   });
 
+  it('finds a timed-out create that Atlassian processed while its search lags, past the search (ADR 0240)', async () => {
+    emulator.faults.set({
+      holdAnswerMs: 400,
+      pathPrefix: '/rest/servicedeskapi/request',
+      method: 'POST',
+      times: 1,
+    });
+    emulator.state.searchIndex.hold();
+    try {
+      const c = client(150);
+      const service = new RequestService(c, new Catalogue(c, undefined), { reconcileDelaysMs: [200, 400] });
+      const { value, existed } = await service.create({
+        audience: forAlice(),
+        serviceDeskId: '1',
+        requestTypeId: typeId('Get IT help'),
+        values: { summary: 'Timed out while the index lags', description: 'slow' },
+        hasDescription: true,
+        writeKey: newWriteKey(),
+      });
+      const made = [...emulator.state.requests.values()].filter(
+        (r) => r.fieldValues['summary'] === 'Timed out while the index lags',
+      );
+      expect(made).to.have.length(1);
+      expect([value.issueKey, existed]).to.deep.equal([made[0]!.key, false]);
+    } finally {
+      emulator.state.searchIndex.catchUp();
+    }
+  });
+
   it('retries a create, a comment and an attachment refused with 429 after Retry-After, counting each retry, and writes each once', async () => {
     const c = client();
     const retries: string[] = [];
