@@ -75,6 +75,10 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
       303,
       `/requests/${request!.key}?created=1`,
     ]);
+    // The page it lands on shows it, the index still behind (the session reconciles it, ADR 0194).
+    const landed = await alice.text(res.headers.get('location')!);
+    expect(landed.status).to.equal(200);
+    expect(landed.body).to.contain(fields['f_summary']);
   });
 
   it('raises one request when the look past the search fails too: says it could not confirm it, keeps the form, and once sent again lands on it', async () => {
