@@ -500,11 +500,16 @@ export class RequestService {
     return found.issues.some((i) => i.key === issueKey) ? [...customer.organizationIds] : [];
   }
 
-  /** The request raised for `reporterAccountId` under `writeKey` on this desk, if any. */
+  /**
+   * The request raised for `reporterAccountId` under `writeKey` on this desk, if any. `recent`: issue
+   * ids the customer's session wrote lately, named in `reconcileIssues` so that one of them is found
+   * however far behind the search is (a form raised fine and sent again from the back button).
+   */
   async findCreated(
     reporterAccountId: string,
     serviceDeskId: string,
     writeKey: string,
+    recent: readonly string[] = [],
   ): Promise<CreatedRequest | undefined> {
     const desk = (await this.#catalogue.deskRefs()).find((d) => d.serviceDeskId === serviceDeskId);
     if (!desk) return undefined;
@@ -512,6 +517,8 @@ export class RequestService {
       createdRequestJql(reporterAccountId, desk.projectId, writeKey),
       ['summary'],
       1,
+      undefined,
+      recent,
     );
     const issue = found.issues[0];
     return issue && { issueKey: issue.key, issueId: issue.id };
@@ -547,6 +554,8 @@ export class RequestService {
     audience: Pick<Audience, 'reporterAccountId' | 'participantAccountIds'>;
     /** Values made per attempt, after the key was looked for (e.g. uploaded temporary attachments). */
     attempt?: () => Promise<Record<string, unknown>>;
+    /** The issue ids the customer's session wrote lately (findCreated's `recent`). */
+    recentIssueIds?: readonly string[];
   }): Promise<WriteOutcome<CreatedRequest>> {
     const values = { ...input.values };
     if (input.hasDescription) {
@@ -561,7 +570,12 @@ export class RequestService {
           ? {
               // A JQL search: it may not find a request created a moment ago.
               find: () =>
-                this.findCreated(input.audience.reporterAccountId, input.serviceDeskId, input.writeKey),
+                this.findCreated(
+                  input.audience.reporterAccountId,
+                  input.serviceDeskId,
+                  input.writeKey,
+                  input.recentIssueIds,
+                ),
               findMayLag: true,
               confirm: () =>
                 this.#findCreatedPastTheIndex(

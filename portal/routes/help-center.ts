@@ -297,6 +297,8 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         writeKey,
         audience,
         attempt: uploadFiles,
+        // A form raised fine and sent again (the back button) is found, the search behind or not.
+        recentIssueIds: s.recentIssueIds,
       });
       logger.info(
         {

@@ -244,4 +244,26 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
       answer();
     }
   });
+
+  it('raises one request when a form raised fine is sent again (the back button) after its claim is gone, the search still behind', async () => {
+    const form = raiseRequestForm(h, alice, 'Get IT help');
+    const fields = {
+      ...(await form.fresh()),
+      f_summary: 'Sent again from the back button',
+      f_description: 'Raised once; the page came back from the browser history and was sent again.',
+    };
+    h.emulator.state.searchIndex.hold();
+    const first = await form.post(fields);
+    expect(first.status).to.equal(303);
+    // The claim that lands a second post on the first's outcome lives 140 s; then only a look can.
+    const redis = new Redis(redisUrl());
+    try {
+      const claims = await redis.keys(`*write:{claims}:create:*:${fields._write}`);
+      expect(claims, 'the claim').to.have.length(1);
+      await redis.del(...claims);
+    } finally {
+      redis.disconnect();
+    }
+    await sentAgainLandsOnIt(form, fields);
+  });
 });
