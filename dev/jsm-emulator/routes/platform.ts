@@ -1,6 +1,7 @@
 // The few Jira platform endpoints (/rest/api/3) a portal needs: who am I, user lookup (one, by
 // search, in bulk), JQL search
-// (the enhanced /search/jql; the old /search answers 410 as on Atlassian Cloud) and attachment bytes.
+// (the enhanced /search/jql; the old /search answers 410 as on Atlassian Cloud), issues by key
+// (bulkfetch, which a held search index does not hide) and attachment bytes.
 import { type Request, type Response, Router } from 'express';
 import { avatarUrls, jiraDateTime, type LinkContext } from '../dto.js';
 import { locals, PlatformError } from '../http.js';
