@@ -97,6 +97,8 @@ interface Route {
   method: string;
   operation: Operation;
   pattern: RegExp;
+  /** The template's path parameters, in the order of the pattern's groups. */
+  pathParameters: string[];
   literalSegments: number;
 }
 const routes: Route[] = [];
@@ -107,7 +109,7 @@ for (const api of APIS) {
     for (const [method, operation] of Object.entries(item)) {
       if (!operation || Array.isArray(operation) || !('responses' in operation)) continue;
       const pattern = new RegExp(
-        `^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`,
+        `^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '([^/]+)')}$`,
       );
       routes.push({
         api,
@@ -115,6 +117,7 @@ for (const api of APIS) {
         method: method.toUpperCase(),
         operation: { ...operation, parameters: [...shared, ...(operation.parameters ?? [])] },
         pattern,
+        pathParameters: [...template.matchAll(/\{([^}]+)\}/g)].map((m) => m[1] as string),
         literalSegments: template.split('/').filter((s) => !s.startsWith('{')).length,
       });
     }
@@ -157,6 +160,40 @@ export interface SpecVerdict {
   errors: string[];
 }
 
+/**
+ * One parameter value against its declared schema: integers and booleans by their text, an enum's
+ * values, an integer's documented bounds.
+ */
+function checkValue(where: string, schema: Json, value: string, errors: string[]): void {
+  const type = schema['type'];
+  if (type === 'integer') {
+    if (!/^-?\d+$/.test(value)) {
+      errors.push(`${where} must be an integer, got "${value}"`);
+      return;
+    }
+    const n = Number(value);
+    if (typeof schema['minimum'] === 'number' && n < schema['minimum'])
+      errors.push(`${where} is below its minimum ${schema['minimum']}, got ${value}`);
+    if (typeof schema['maximum'] === 'number' && n > schema['maximum'])
+      errors.push(`${where} is above its maximum ${schema['maximum']}, got ${value}`);
+  }
+  if (type === 'boolean' && value !== 'true' && value !== 'false')
+    errors.push(`${where} must be true or false, got "${value}"`);
+  if (Array.isArray(schema['enum']) && !schema['enum'].includes(value))
+    errors.push(`${where} must be one of ${schema['enum'].join(', ')}, got "${value}"`);
+}
+
+/**
+ * The values an `expand` parameter documents, where its description lists them (each in
+ * backquotes: "`participant` returns the participant details"); undefined where it names none.
+ */
+function documentedExpands(parameter: Json): Set<string> | undefined {
+  const named = [...String(parameter['description'] ?? '').matchAll(/`([A-Za-z][A-Za-z.]*)`/g)].map(
+    (m) => m[1] as string,
+  );
+  return named.length > 0 ? new Set(named) : undefined;
+}
+
 function checkQuery(operation: Operation, query: URLSearchParams, errors: string[]): void {
   const declared = new Map(
     (operation.parameters ?? []).filter((p) => p['in'] === 'query').map((p) => [p['name'] as string, p]),
@@ -171,19 +208,41 @@ function checkQuery(operation: Operation, query: URLSearchParams, errors: string
     const values = query.getAll(name);
     if (schema['type'] !== 'array' && values.length > 1)
       errors.push(`query parameter "${name}" repeated but not an array`);
-    const itemType =
-      schema['type'] === 'array' ? ((schema['items'] as Json)['type'] as string) : (schema['type'] as string);
-    for (const v of values) {
-      if (itemType === 'integer' && !/^-?\d+$/.test(v))
-        errors.push(`query parameter "${name}" must be an integer, got "${v}"`);
-      if (itemType === 'boolean' && v !== 'true' && v !== 'false')
-        errors.push(`query parameter "${name}" must be true or false, got "${v}"`);
-    }
+    const itemSchema = schema['type'] === 'array' ? (schema['items'] as Json) : schema;
+    for (const v of values) checkValue(`query parameter "${name}"`, itemSchema, v, errors);
+    // Atlassian takes a multi-valued expand repeated or comma-separated ("Expansion").
+    const expands = name === 'expand' ? documentedExpands(p) : undefined;
+    for (const v of expands ? values.flatMap((v) => v.split(',')) : [])
+      if (!expands?.has(v.trim())) errors.push(`expand value "${v}" is not documented by the operation`);
   }
   for (const [name, p] of declared)
     if (p['required'] === true && !query.has(name))
       errors.push(`required query parameter "${name}" is missing`);
 }
+
+/** The path's parameters against their declared schemas (an attachment id is an integer). */
+function checkPath(route: Route, path: string, errors: string[]): void {
+  const values = route.pattern.exec(path)?.slice(1) ?? [];
+  const declared = new Map(
+    (route.operation.parameters ?? [])
+      .filter((p) => p['in'] === 'path')
+      .map((p) => [p['name'] as string, p['schema'] as Json]),
+  );
+  route.pathParameters.forEach((name, i) => {
+    const schema = declared.get(name);
+    if (schema) checkValue(`path parameter "${name}"`, schema, decodeURIComponent(values[i] ?? ''), errors);
+  });
+}
+
+/**
+ * Operations that take multipart/form-data are behind Atlassian's XSRF check: the servicedeskapi's
+ * "Special headers" ("must include the `X-Atlassian-Token: no-check` header ... Otherwise the
+ * request will be blocked"), and the platform's attachment upload says the same.
+ */
+const takesMultipart = (operation: Operation) =>
+  Object.keys(((operation.requestBody as Json | undefined)?.['content'] as Json | undefined) ?? {}).includes(
+    'multipart/form-data',
+  );
 
 /** Checks one request/response pair against the spec. Never throws; see `assertConformsToSpec`. */
 export function validateAgainstSpec(exchange: Exchange): SpecVerdict {
@@ -193,7 +252,14 @@ export function validateAgainstSpec(exchange: Exchange): SpecVerdict {
   if (!route) return { errors: [`no operation ${method} ${pathOnly} in the Atlassian specs`] };
   const errors: string[] = [];
   const { operation } = route;
+  checkPath(route, pathOnly, errors);
   checkQuery(operation, new URLSearchParams(queryText), errors);
+  if (
+    exchange.requestHeaders &&
+    takesMultipart(operation) &&
+    exchange.requestHeaders['x-atlassian-token']?.toLowerCase() !== 'no-check'
+  )
+    errors.push('multipart operation called without X-Atlassian-Token: no-check');
   // The opt-in header is the servicedeskapi's rule (its x-atlassian-narrative); the platform spec
   // flags operations experimental without asking for any header.
   const needsOptIn = operation['x-experimental'] === true && route.api.id === 'servicedeskapi';

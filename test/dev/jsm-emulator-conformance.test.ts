@@ -1067,6 +1067,42 @@ describe('Atlassian spec validator', () => {
       }).errors.join(),
     ).to.match(/no operation/);
   });
+  it('fails a path parameter, an enum value or an expand the operation does not document', () => {
+    const problems = (path: string) =>
+      validateAgainstSpec({ method: 'GET', path, status: 404 }).errors.filter((e) => !/error response/.test(e));
+    expect(problems('/rest/servicedeskapi/request/IT-1/attachment/10001')).to.deep.equal([]);
+    expect(problems('/rest/servicedeskapi/request/IT-1/attachment/screen.png').join()).to.match(
+      /path parameter "attachmentId" must be an integer/,
+    );
+    expect(problems('/rest/servicedeskapi/organization/acme/user').join()).to.match(/"organizationId"/);
+    expect(problems('/rest/api/3/issue/IT-1/comment?orderBy=-created')).to.deep.equal([]);
+    expect(problems('/rest/api/3/issue/IT-1/comment?orderBy=-updated').join()).to.match(
+      /"orderBy" must be one of created, -created, \+created/,
+    );
+    expect(problems('/rest/servicedeskapi/request/IT-1?expand=participant,comment.renderedBody')).to.deep.equal(
+      [],
+    );
+    expect(problems('/rest/servicedeskapi/request/IT-1?expand=participant,participants').join()).to.match(
+      /expand value "participants" is not documented/,
+    );
+    expect(problems('/rest/servicedeskapi/request/IT-1/comment?expand=renderedBody&expand=renderedBodies').join()).to.match(
+      /expand value "renderedBodies"/,
+    );
+  });
+  it('fails a multipart upload sent without X-Atlassian-Token: no-check', () => {
+    const upload = (requestHeaders: Record<string, string>) =>
+      validateAgainstSpec({
+        method: 'POST',
+        path: '/rest/servicedeskapi/servicedesk/1/attachTemporaryFile',
+        status: 201,
+        requestHeaders,
+        responseHeaders: {},
+        responseBody: { temporaryAttachments: [{ temporaryAttachmentId: 'temp1', fileName: 'a.txt' }] },
+      }).errors;
+    expect(upload({ 'x-atlassian-token': 'no-check' })).to.deep.equal([]);
+    expect(upload({}).join()).to.match(/without X-Atlassian-Token: no-check/);
+    expect(upload({ 'x-atlassian-token': 'nocheck' }).join()).to.match(/X-Atlassian-Token/);
+  });
   it("fails an error body that is not Atlassian's ErrorResponse", () => {
     expect(
       validateAgainstSpec({
