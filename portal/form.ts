@@ -32,6 +32,11 @@ export function fieldKind(field: RequestTypeFieldDTO): FieldKind {
   if (s.system === 'duedate') return 'date';
   if (s.system === 'labels') return 'labels';
   if (s.system === 'attachment' || field.fieldId === 'attachment') return 'attachment';
+  // Jira's system pickers: their valid values are ids, which Jira's create takes as `{"id": ...}`
+  // (the platform's createIssue example), as for a custom select's options.
+  if (s.system === 'priority') return 'select';
+  if (s.system === 'components' || s.system === 'versions' || s.system === 'fixVersions')
+    return 'multiSelect';
   const custom = s.custom?.startsWith(CUSTOM) ? s.custom.slice(CUSTOM.length) : undefined;
   switch (custom) {
     case 'textfield':

@@ -60,11 +60,23 @@ const KIND_SCHEMA: Record<FieldKind, { type: string; items?: string; custom: str
   attachment: { type: 'array', items: 'attachment', custom: 'attachment' },
 };
 
+/**
+ * Jira's system fields whose schema type is their own, not their control's: a priority is a
+ * `priority` (a select on the form), components and versions are arrays of `component` and `version`
+ * (multi-selects); each takes `{"id": ...}` values as Jira's create does.
+ */
+const SYSTEM_SCHEMA: Record<string, { type: string; items?: string }> = {
+  priority: { type: 'priority' },
+  components: { type: 'array', items: 'component' },
+  versions: { type: 'array', items: 'version' },
+  fixVersions: { type: 'array', items: 'version' },
+};
+
 export function jiraSchema(field: FieldDef): JiraSchema {
   const { type, items, custom } = KIND_SCHEMA[field.kind];
   const base: JiraSchema = items ? { type, items } : { type };
   const match = /^customfield_(\d+)$/.exec(field.fieldId);
-  if (!match) return { ...base, system: field.fieldId };
+  if (!match) return { ...(SYSTEM_SCHEMA[field.fieldId] ?? base), system: field.fieldId };
   return { ...base, custom: CUSTOM + custom, customId: Number(match[1]) };
 }
 

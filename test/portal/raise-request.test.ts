@@ -161,3 +161,94 @@ describe('portal raise a request: on behalf of, share with, multi-select and hin
     }
   });
 });
+
+// Jira's system pickers a JSM request type may put on its form: Priority (schema type `priority`),
+// Components and Affects versions (arrays of `component` and `version`). The request type fields API
+// gives their choices as valid values; Jira's create takes each as `{"id": ...}` (the platform
+// spec's createIssue example: `"priority": {"id": "20000"}`, `"components": [{"id": "10000"}]`).
+describe('portal raise a request: priority, components and versions', () => {
+  let h: Harness;
+  let alice: Browser;
+  const options = (...names: string[]) =>
+    names.map((value, i) => ({ id: String(i + 1), value, children: [] }));
+  useHarness(async (started) => {
+    h = started;
+    const type = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Request software')!;
+    type.fields.push(
+      {
+        fieldId: 'priority',
+        name: 'Priority',
+        kind: 'select',
+        required: true,
+        description: '',
+        options: options('Highest', 'High', 'Medium', 'Low'),
+      },
+      {
+        fieldId: 'components',
+        name: 'Components',
+        kind: 'multiSelect',
+        required: false,
+        description: '',
+        options: options('Laptops', 'Network', 'Printers'),
+      },
+      {
+        fieldId: 'versions',
+        name: 'Affects versions',
+        kind: 'multiSelect',
+        required: false,
+        description: '',
+        options: options('2026.1', '2026.2'),
+      },
+    );
+    alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
+  });
+  const path = () =>
+    `/desk/1/create/${[...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Request software')!.id}`;
+
+  it('offers them as a select and checkbox groups, and raises the request with their ids', async () => {
+    const form = (await alice.text(path())).body;
+    expect(form).to.match(/<select id="fld-priority" name="f_priority"[^>]*required[^>]*>/);
+    expect(form).to.include('<option value="2">High</option>');
+    expect(form).to.include(
+      'name="f_components" value="2"> <label class="inline" for="fld-components-1">Network</label>',
+    );
+    expect(form).to.include(
+      'name="f_versions" value="1"> <label class="inline" for="fld-versions-0">2026.1</label>',
+    );
+    const software = h.emulator.state.requestTypes.get(
+      [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Request software')!.id,
+    )!;
+    const body = new FormData();
+    body.append('_csrf', csrfOf(form));
+    body.append('f_summary', 'Visio for the network team');
+    const choice = software.fields.find((f) => f.name === 'Software')!;
+    body.append(`f_${choice.fieldId}`, choice.options[2]!.id);
+    body.append('f_priority', '2');
+    body.append('f_components', '2');
+    body.append('f_components', '3');
+    body.append('f_versions', '1');
+    const res = await alice.fetch(path(), { method: 'POST', body, headers: { origin: h.url } });
+    expect(res.status).to.equal(303);
+    const request = [...h.emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Visio for the network team',
+    )!;
+    expect(request.fieldValues['priority']).to.deep.equal({ id: '2', value: 'High' });
+    expect(request.fieldValues['components']).to.deep.equal([
+      { id: '2', value: 'Network' },
+      { id: '3', value: 'Printers' },
+    ]);
+    expect(request.fieldValues['versions']).to.deep.equal([{ id: '1', value: '2026.1' }]);
+  });
+
+  it('refuses a priority the request type does not offer, before Atlassian is called', async () => {
+    const form = (await alice.text(path())).body;
+    const body = new FormData();
+    body.append('_csrf', csrfOf(form));
+    body.append('f_summary', 'Priority from elsewhere');
+    body.append('f_priority', '99');
+    const before = h.emulator.state.requests.size;
+    const res = await alice.fetch(path(), { method: 'POST', body, headers: { origin: h.url } });
+    expect(res.status).to.equal(400);
+    expect(h.emulator.state.requests.size).to.equal(before);
+  });
+});
