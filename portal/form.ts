@@ -117,6 +117,44 @@ function option(valid: FieldValueDTO[] | undefined, id: string): FieldValueDTO |
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const validDate = (t: string) => DATE.test(t) && new Date(`${t}T00:00:00Z`).toISOString().startsWith(t);
 
+/** How far `timeZone` is ahead of UTC at the instant `utcMs`, in minutes. */
+function offsetMinutes(timeZone: string, utcMs: number): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(utcMs);
+  const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value);
+  const wall = Date.UTC(
+    part('year'),
+    part('month') - 1,
+    part('day'),
+    part('hour'),
+    part('minute'),
+    part('second'),
+  );
+  return Math.round((wall - utcMs) / 60_000);
+}
+
+/**
+ * A wall time in `timeZone` as Jira's date-time text with that zone's offset then
+ * (`2026-12-07T09:00:00.000+0100`). The offset is the one at the wall time read as UTC, corrected
+ * once from the instant it gives (they differ only near a change of offset); a wall time a change
+ * skips is sent with the offset before it, an instant Jira shows as the time after the change.
+ */
+function zonedDateTime(date: string, time: string, timeZone: string): string {
+  const asUtc = Date.parse(`${date}T${time}Z`);
+  const offset = offsetMinutes(timeZone, asUtc - offsetMinutes(timeZone, asUtc) * 60_000);
+  const abs = Math.abs(offset);
+  const hhmm = `${String(Math.floor(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;
+  return `${date}T${time}.000${offset < 0 ? '-' : '+'}${hhmm}`;
+}
+
 /**
  * Checks and converts the submitted values of the visible fields. Attachments are handled by the
  * caller (they arrive as files); `attachmentCount` says how many were uploaded, for `required`.
@@ -125,6 +163,8 @@ export function parseRequestForm(
   fields: RequestTypeFieldDTO[],
   submitted: Submitted,
   attachmentCount = 0,
+  /** The customer's IANA zone, in which a date and time was entered. */
+  timeZone = 'UTC',
 ): ParsedForm {
   const values: Record<string, unknown> = {};
   const errors: FieldProblems = {};
@@ -189,11 +229,13 @@ export function parseRequestForm(
         break;
       }
       case 'dateTime': {
-        // <input type="datetime-local"> gives local time without zone; the portal treats it as UTC.
+        // <input type="datetime-local"> gives a wall time without zone: the customer's, as native
+        // reads a date-time picker in the person's own zone (UTC until their browser said which).
         const text = one(raw);
-        const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2})?$/.exec(text);
-        if (!m || !validDate(m[1]!)) fail('FIELD_DATE_TIME_INVALID');
-        else values[field.fieldId] = `${m[1]}T${m[2]}${m[3] ?? ':00'}.000+0000`;
+        const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text);
+        if (!m || !validDate(m[1]!) || Number(m[2]) > 23 || Number(m[3]) > 59 || Number(m[4] ?? 0) > 59)
+          fail('FIELD_DATE_TIME_INVALID');
+        else values[field.fieldId] = zonedDateTime(m[1]!, `${m[2]}:${m[3]}:${m[4] ?? '00'}`, timeZone);
         break;
       }
       case 'number': {

@@ -48,7 +48,7 @@ function control(
   const kindHint = KIND_HINTS[kind];
   const hint = [
     field.description ?? '',
-    kindHint ? t(kindHint, { max: MAX_CREATE_FILES, types: ACCEPTED_LIST }) : '',
+    kindHint ? t(kindHint, { max: MAX_CREATE_FILES, types: ACCEPTED_LIST, zone: ctx.i18n.timeZone }) : '',
   ]
     .filter(Boolean)
     .join(' ');

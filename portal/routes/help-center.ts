@@ -234,7 +234,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     const submitted = form.fields as Submitted;
     // The same key on every re-render: however often this form comes back, it raises one request.
     const writeKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
-    const parsed = parseRequestForm(fields, submitted, form.files.length);
+    const parsed = parseRequestForm(fields, submitted, form.files.length, i18n.timeZone);
     const choices = await audienceChoices(res);
     const { audience, errors: audienceErrors } = audienceFrom(submitted, s.customer, choices.colleagues);
     const render = (

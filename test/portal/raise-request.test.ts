@@ -147,6 +147,43 @@ describe('portal raise a request: on behalf of, share with, multi-select and hin
     expect(inputOf(access, 'Access from')).to.match(/^<input type="datetime-local" id=/);
   });
 
+  it("takes a date and time in the customer's own time zone, and says which", async () => {
+    const access = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Request access')!;
+    const field = (name: string) => access.fields.find((f) => f.name === name)!;
+    const submit = async (summary: string, at: string) => {
+      const path = `/desk/1/create/${access.id}`;
+      const form = (await alice.text(path)).body;
+      const body = new FormData();
+      body.append('_csrf', csrfOf(form));
+      body.append('f_summary', summary);
+      body.append(`f_${field('System').fieldId}`, field('System').options[0]!.id);
+      body.append(`f_${field('Access from').fieldId}`, at);
+      const res = await alice.fetch(path, { method: 'POST', body, headers: { origin: h.url } });
+      expect(res.status, summary).to.equal(303);
+      return { form, stored: created(summary)[0]!.fieldValues[field('Access from').fieldId] };
+    };
+    try {
+      // Her browser told the portal it is in Berlin: 09:00 there in winter is 08:00 UTC, in summer 07:00.
+      alice.cookies.set('jsmsso_tz', encodeURIComponent('Europe/Berlin'));
+      const winter = await submit('VPN from Monday morning', '2026-12-07T09:00');
+      expect(winter.form).to.include('A date and time, in Europe/Berlin.');
+      expect(winter.stored).to.equal('2026-12-07T09:00:00.000+0100');
+      expect((await submit('VPN in summer', '2026-07-06T09:00')).stored).to.equal(
+        '2026-07-06T09:00:00.000+0200',
+      );
+      alice.cookies.set('jsmsso_tz', encodeURIComponent('Asia/Kolkata'));
+      expect((await submit('VPN from Pune', '2026-12-07T09:30')).stored).to.equal(
+        '2026-12-07T09:30:00.000+0530',
+      );
+    } finally {
+      alice.cookies.delete('jsmsso_tz');
+    }
+    // A browser that never said its zone (no script): UTC, and the hint says so.
+    const utc = await submit('VPN, zone unknown', '2026-12-07T09:00');
+    expect(utc.form).to.include('A date and time, in UTC.');
+    expect(utc.stored).to.equal('2026-12-07T09:00:00.000+0000');
+  });
+
   it('gives every field a hint tied to its control', async () => {
     for (const type of ['Request new hardware', 'Request access', 'Report a security incident']) {
       const form = (await alice.text(`/desk/1/create/${typeId(type)}`)).body;

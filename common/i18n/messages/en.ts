@@ -96,7 +96,7 @@ export const en = {
   'create.hint.chooseAll': 'Choose all that apply.',
   'create.hint.cascadingSelect': 'Choose one; pick the more precise choice when there is one.',
   'create.hint.date': 'A date, for example 2030-01-31.',
-  'create.hint.dateTime': 'A date and time, in UTC.',
+  'create.hint.dateTime': 'A date and time, in {zone}.',
   'create.hint.number': 'A number, for example 42 or 3.5.',
   'create.hint.url': 'A web address starting with https://.',
   'create.hint.labels': 'Words separated by spaces, for example travel vpn.',

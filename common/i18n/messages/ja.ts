@@ -91,7 +91,7 @@ export const ja: Catalogue = {
   'create.hint.chooseAll': '当てはまるものをすべて選択してください。',
   'create.hint.cascadingSelect': '1 つ選択してください。より詳細な選択肢がある場合はそちらを選んでください。',
   'create.hint.date': '日付。例: 2030-01-31。',
-  'create.hint.dateTime': '日付と時刻 (UTC)。',
+  'create.hint.dateTime': '日付と時刻 ({zone})。',
   'create.hint.number': '数値。例: 42、3.5。',
   'create.hint.url': 'https:// で始まるウェブアドレス。',
   'create.hint.labels': 'スペース区切りの単語。例: travel vpn。',
