@@ -118,6 +118,17 @@ export class Catalogue {
     return (await this.#jiraFields()).find((f) => f.schema?.custom === REQUEST_TYPE_FIELD_TYPE)?.id;
   }
 
+  /**
+   * The fields whose values are a date or a date and time (Jira's schema types `date`, `datetime`),
+   * by id: a request's field values carry Jira's text for them, which the page shows as dates.
+   */
+  async timeFields(): Promise<ReadonlyMap<string, 'date' | 'datetime'>> {
+    const out = new Map<string, 'date' | 'datetime'>();
+    for (const f of await this.#jiraFields())
+      if (f.schema?.type === 'date' || f.schema?.type === 'datetime') out.set(f.id, f.schema.type);
+    return out;
+  }
+
   #jiraFields(): Promise<JiraField[]> {
     return this.#cache.get('jira-fields', () => this.#client.fields());
   }

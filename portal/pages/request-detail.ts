@@ -17,7 +17,7 @@ import type { RequestSummary } from '../requests.js';
 import { withoutWriteKey } from '../write-once.js';
 import { approvalsSection } from './approvals.js';
 import { csrfField, layout, type PageContext, statusLozenge, writeKeyField } from './layout.js';
-import { relativeTime } from './local-time.js';
+import { dateTime, relativeTime } from './local-time.js';
 import { richText } from './rich-text.js';
 import { ACCEPTED_UPLOADS, MAX_COMMENT_FILES } from './uploads.js';
 
@@ -38,6 +38,8 @@ export interface DetailView {
   /** The request type's name, when the catalogue knows it. */
   requestTypeName?: string | undefined;
   request: CustomerRequestDTO;
+  /** The ids of the fields whose values are dates or dates and times (shown as such, not as Jira's text). */
+  timeFields: ReadonlyMap<string, 'date' | 'datetime'>;
   timeline: TimelineEntry[];
   files: FileView[];
   approvals: ApprovalDTO[];
@@ -75,6 +77,22 @@ function fieldText(value: unknown): string {
     return o.child ? `${base} › ${fieldText(o.child)}` : base;
   }
   return '';
+}
+
+/**
+ * A field's value as the page shows it: a date in the customer's language, a date and time also
+ * in their zone (as every instant on the page), anything else as text. A value that is not the
+ * date Jira's schema said is shown as text.
+ */
+function fieldValue(
+  i18n: Translator,
+  time: 'date' | 'datetime' | undefined,
+  value: unknown,
+): SafeHtml | string {
+  if (time === 'date' && typeof value === 'string' && i18n.date(value) !== '') return i18n.date(value);
+  if (time === 'datetime' && typeof value === 'string' && i18n.dateTime(value) !== '')
+    return dateTime(i18n, value);
+  return withoutWriteKey(fieldText(value));
 }
 
 /** One date format on the whole page: how long ago, in the customer's language (full date as title). */
@@ -168,7 +186,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
             ? html`<p class="muted empty">${t('request.noDetails')}</p>`
             : html`<dl>${fields.map(
                 (f) =>
-                  html`<dt><strong>${f.label ?? f.fieldId}</strong></dt><dd>${withoutWriteKey(fieldText(f.value))}</dd>`,
+                  html`<dt><strong>${f.label ?? f.fieldId}</strong></dt><dd>${fieldValue(ctx.i18n, v.timeFields.get(f.fieldId), f.value)}</dd>`,
               )}</dl>`
         }
       </section>

@@ -79,7 +79,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const s = session(res);
     const detail = await details.read(s, key);
     const { request, participants } = detail;
-    const [candidates, requestTypes, organizations] = await Promise.all([
+    const [candidates, requestTypes, organizations, timeFields] = await Promise.all([
       colleagues.people(
         s.customer.organizationIds,
         new Set([s.customer.accountId, ...participants.map((p) => p.accountId)]),
@@ -87,6 +87,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       // The type's name is a nicety: the page does without it.
       catalogue.requestTypes(request.serviceDeskId).catch(() => []),
       detail.sharedOrganizationIds === undefined ? [] : colleagues.organizations(s.customer),
+      // Which values are dates, also a nicety: without it they show as Jira's text.
+      catalogue.timeFields().catch(() => new Map<string, 'date' | 'datetime'>()),
     ]);
     const fieldSummary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
     const category = (request.currentStatus?.statusCategory ?? '').toUpperCase();
@@ -104,6 +106,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         },
         requestTypeName: requestTypes.find((t) => t.id === request.requestTypeId)?.name,
         request,
+        timeFields,
         timeline: requestTimeline(detail, { siteOrigin }),
         files: detail.attachments.flatMap((a) => fileView(key, a) ?? []),
         approvals: detail.approvals,

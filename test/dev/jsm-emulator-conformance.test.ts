@@ -726,6 +726,13 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
       (f) => f.schema?.custom === 'com.atlassian.servicedesk:sd-customer-organizations',
     )!;
     expect(organizations.name).to.equal('Organizations');
+    // Every field of the site, the request types' own among them, with Jira's schema.
+    const named = (name: string) => fields.find((f) => f.name === name)!;
+    expect(named('Access from').schema).to.include({
+      type: 'datetime',
+      custom: 'com.atlassian.jira.plugin.system.customfieldtypes:datetime',
+    });
+    expect(fields.find((f) => f.id === 'duedate')!.schema).to.deep.equal({ type: 'date', system: 'duedate' });
     const request = [...emulator.state.requests.values()].find(
       (r) => r.serviceDeskId === '2' && r.organizationIds.length === 0,
     )!;
@@ -1069,7 +1076,9 @@ describe('Atlassian spec validator', () => {
   });
   it('fails a path parameter, an enum value or an expand the operation does not document', () => {
     const problems = (path: string) =>
-      validateAgainstSpec({ method: 'GET', path, status: 404 }).errors.filter((e) => !/error response/.test(e));
+      validateAgainstSpec({ method: 'GET', path, status: 404 }).errors.filter(
+        (e) => !/error response/.test(e),
+      );
     expect(problems('/rest/servicedeskapi/request/IT-1/attachment/10001')).to.deep.equal([]);
     expect(problems('/rest/servicedeskapi/request/IT-1/attachment/screen.png').join()).to.match(
       /path parameter "attachmentId" must be an integer/,
@@ -1079,15 +1088,15 @@ describe('Atlassian spec validator', () => {
     expect(problems('/rest/api/3/issue/IT-1/comment?orderBy=-updated').join()).to.match(
       /"orderBy" must be one of created, -created, \+created/,
     );
-    expect(problems('/rest/servicedeskapi/request/IT-1?expand=participant,comment.renderedBody')).to.deep.equal(
-      [],
-    );
+    expect(
+      problems('/rest/servicedeskapi/request/IT-1?expand=participant,comment.renderedBody'),
+    ).to.deep.equal([]);
     expect(problems('/rest/servicedeskapi/request/IT-1?expand=participant,participants').join()).to.match(
       /expand value "participants" is not documented/,
     );
-    expect(problems('/rest/servicedeskapi/request/IT-1/comment?expand=renderedBody&expand=renderedBodies').join()).to.match(
-      /expand value "renderedBodies"/,
-    );
+    expect(
+      problems('/rest/servicedeskapi/request/IT-1/comment?expand=renderedBody&expand=renderedBodies').join(),
+    ).to.match(/expand value "renderedBodies"/);
   });
   it('fails a multipart upload sent without X-Atlassian-Token: no-check', () => {
     const upload = (requestHeaders: Record<string, string>) =>

@@ -311,6 +311,29 @@ describe('portal request detail', () => {
     });
   });
 
+  describe('details as native', () => {
+    /** The text of the definition a field's name heads on the page, tags removed. */
+    const detail = (page: string, name: string) =>
+      (new RegExp(`<dt><strong>${name}</strong></dt><dd>([\\s\\S]*?)</dd>`).exec(page)?.[1] ?? `no ${name}`)
+        .replace(/<[^>]+>/g, '')
+        .trim();
+    it("shows a date as a date and a date and time in the customer's zone, not Jira's text", async () => {
+      const vpn = `/requests/${h.keyOf('VPN access for travel')}`;
+      expect(detail((await bob.text(vpn)).body, 'Access from')).to.equal('Feb 1, 2030, 09:00 AM UTC');
+      bob.cookies.set('jsmsso_tz', encodeURIComponent('Europe/Berlin'));
+      try {
+        const page = (await bob.text(vpn)).body;
+        expect(detail(page, 'Access from')).to.equal('Feb 1, 2030, 10:00 AM GMT+1');
+        expect(page).to.include('<time datetime="2030-02-01T09:00:00.000Z" data-dt>');
+      } finally {
+        bob.cookies.delete('jsmsso_tz');
+      }
+      const monitor = (await alice.text(`/requests/${h.keyOf('Second monitor for home office')}`)).body;
+      expect(detail(monitor, 'Needed by')).to.equal('Jan 15, 2030');
+      expect(detail(monitor, 'Budget \\(EUR\\)')).to.equal('450');
+    });
+  });
+
   describe('one activity stream', () => {
     it('holds the request being raised, comments, files, status changes and approval decisions, oldest first', async () => {
       const r = request('Visio for process diagrams');

@@ -4,6 +4,7 @@
 // (bulkfetch, which a held search index does not hide) and attachment bytes.
 import { type Request, type Response, Router } from 'express';
 import { avatarUrls, jiraDateTime, type LinkContext } from '../dto.js';
+import { type FieldDef, jiraSchema } from '../fields.js';
 import { locals, PlatformError } from '../http.js';
 import { applyOrganizationChanges, organizationChanges } from '../issue-edit.js';
 import { JqlError, type JqlIssue, matchesJql, parseJql } from '../jql.js';
@@ -201,11 +202,31 @@ function decodeToken(token: unknown): number {
 export function platformRoutes(state: EmulatorState): Router {
   const r = Router();
 
-  // The fields Jira lists; the portal looks for JSM's Organizations field among them by its type.
+  // The fields Jira lists, each with its schema: the portal looks for JSM's Organizations field among
+  // them by its type, and tells a date from a date and time by theirs. The request types' own fields
+  // are listed as Jira lists every field of the site (the first request type naming one wins).
   r.get('/field', (_req, res) => {
+    const typeFields = new Map<string, FieldDef>();
+    for (const f of [...state.requestTypes.values()].flatMap((t) => t.fields))
+      if (f.fieldId !== 'summary' && f.fieldId !== 'description' && !typeFields.has(f.fieldId))
+        typeFields.set(f.fieldId, f);
     res.json([
       systemField('summary', 'Summary', 'string'),
       systemField('description', 'Description', 'string'),
+      ...[...typeFields.values()].map((f) => {
+        const schema = jiraSchema(f);
+        return {
+          id: f.fieldId,
+          key: f.fieldId,
+          name: f.name,
+          custom: schema.custom !== undefined,
+          orderable: true,
+          navigable: true,
+          searchable: true,
+          clauseNames: schema.customId === undefined ? [f.fieldId] : [`cf[${schema.customId}]`, f.name],
+          schema,
+        };
+      }),
       {
         id: REQUEST_TYPE_FIELD_ID,
         key: REQUEST_TYPE_FIELD_ID,
