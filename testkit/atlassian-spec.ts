@@ -131,6 +131,13 @@ export function documentedOperations(api: Api['id']): string[] {
   return routes.filter((r) => r.api.id === api).map((r) => `${r.method} ${r.template}`);
 }
 
+/** The servicedeskapi operations flagged experimental: Atlassian answers them 412 without the opt-in header. */
+export function experimentalOperations(): string[] {
+  return routes
+    .filter((r) => r.api.id === 'servicedeskapi' && r.operation['x-experimental'] === true)
+    .map((r) => `${r.method} ${r.template}`);
+}
+
 /** Statuses Atlassian may answer on any operation (rate limiting, outages), documented site-wide. */
 const ANY_OPERATION_STATUSES = new Set(['429', '503']);
 

@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
-import { documentedOperations, validateAgainstSpec } from '../../testkit/atlassian-spec.js';
+import {
+  documentedOperations,
+  experimentalOperations,
+  validateAgainstSpec,
+} from '../../testkit/atlassian-spec.js';
 import { specClient } from '../../testkit/jsm-emulator-client.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: replies are read loosely in assertions; chai checks the values and the spec validator checks the shapes
@@ -566,6 +570,28 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
       await agent('GET', `${SD}/servicedesk/2/knowledgebase/article?query=policy`, { headers: EXP })
     ).body as Json;
     expect(hr.values.map((a: Json) => a.title)).to.have.members(['Vacation policy', 'Expense policy']);
+  });
+
+  it('answers 412 to every experimental operation it serves when the opt-in header is missing', async () => {
+    const laptop = [...emulator.state.requests.values()].find((r) =>
+      r.comments.some((c) => c.attachmentIds.length > 0),
+    )!;
+    const withFiles = laptop.comments.find((c) => c.attachmentIds.length > 0)!;
+    // One call of each, as the servicedeskapi documents it ("Experimental methods").
+    const calls: Record<string, string> = {
+      'GET /rest/servicedeskapi/knowledgebase/article': `${SD}/knowledgebase/article?query=vpn`,
+      'GET /rest/servicedeskapi/request/{issueIdOrKey}/comment/{commentId}/attachment': `${SD}/request/${laptop.key}/comment/${withFiles.id}/attachment`,
+      'GET /rest/servicedeskapi/requesttype': `${SD}/requesttype`,
+      'GET /rest/servicedeskapi/servicedesk/{serviceDeskId}/customer': `${SD}/servicedesk/1/customer`,
+      'GET /rest/servicedeskapi/servicedesk/{serviceDeskId}/knowledgebase/article': `${SD}/servicedesk/1/knowledgebase/article?query=vpn`,
+    };
+    expect(Object.keys(calls)).to.have.members(
+      experimentalOperations().filter((op) => !NOT_EMULATED.has(op)),
+    );
+    for (const [op, path] of Object.entries(calls)) {
+      expect((await agent('GET', path)).status, op).to.equal(412);
+      expect((await agent('GET', path, { headers: EXP })).status, op).to.equal(200);
+    }
   });
 
   it('gives accountType as Atlassian does: atlassian for licensed users (agents, the service account), customer for portal customers', async () => {

@@ -16,6 +16,7 @@ import { FieldValueError, isEmptyValue, parseFieldValue, type StoredValue } from
 import {
   ApiError,
   badRequest,
+  experimental,
   forbidden,
   jsonBody,
   locals,
@@ -382,7 +383,7 @@ export function requestRoutes(state: EmulatorState): Router {
     const { request, comment } = commentOf(req, res);
     res.json(commentDTO(locals(res).links, state, request, comment, new Set(multi(req, 'expand'))));
   });
-  r.get('/request/:issueIdOrKey/comment/:commentId/attachment', (req, res) => {
+  r.get('/request/:issueIdOrKey/comment/:commentId/attachment', experimental, (req, res) => {
     const { request, comment } = commentOf(req, res);
     res.json(commentAttachmentsPage(locals(res).links, state, request, comment, queryOf(req), paging(req)));
   });
