@@ -182,6 +182,16 @@ describe('portal raise a request: on behalf of, share with, multi-select and hin
     const utc = await submit('VPN, zone unknown', '2026-12-07T09:00');
     expect(utc.form).to.include('A date and time, in UTC.');
     expect(utc.stored).to.equal('2026-12-07T09:00:00.000+0000');
+    // A time no clock shows is refused here, not sent to Atlassian.
+    const path = `/desk/1/create/${access.id}`;
+    const body = new FormData();
+    body.append('_csrf', csrfOf((await alice.text(path)).body));
+    body.append('f_summary', 'VPN at half past midnight and a day');
+    body.append(`f_${field('System').fieldId}`, field('System').options[0]!.id);
+    body.append(`f_${field('Access from').fieldId}`, '2026-12-07T24:30');
+    const refused = await alice.fetch(path, { method: 'POST', body, headers: { origin: h.url } });
+    expect(refused.status).to.equal(400);
+    expect(created('VPN at half past midnight and a day')).to.deep.equal([]);
   });
 
   it('gives every field a hint tied to its control', async () => {
