@@ -289,6 +289,16 @@ export function validateAgainstSpec(exchange: Exchange): SpecVerdict {
       );
   } else if (exchange.requestBody !== undefined && !operation.requestBody) {
     errors.push('request body sent to an operation that takes none');
+  } else if (
+    exchange.requestHeaders &&
+    exchange.requestBody === undefined &&
+    requestSchema &&
+    (operation.requestBody as Json)['required'] === true &&
+    !takesMultipart(operation) &&
+    !REMOVED.has(`${method} ${route.template}`)
+  ) {
+    // A recorded call (it has its headers) that sent no JSON where the operation requires one.
+    errors.push('no request body sent to an operation that requires one');
   }
   const status = String(exchange.status);
   const experimental412 = status === '412' && needsOptIn;

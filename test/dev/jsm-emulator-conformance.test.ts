@@ -1124,6 +1124,19 @@ describe('Atlassian spec validator', () => {
       problems('/rest/servicedeskapi/request/IT-1/comment?expand=renderedBody&expand=renderedBodies').join(),
     ).to.match(/expand value "renderedBodies"/);
   });
+  it('fails a call that sent no body to an operation that requires one', () => {
+    const transition = (requestBody?: unknown) =>
+      validateAgainstSpec({
+        method: 'POST',
+        path: '/rest/servicedeskapi/request/IT-1/transition',
+        status: 204,
+        requestHeaders: { 'content-type': 'application/json' },
+        responseHeaders: {},
+        ...(requestBody === undefined ? {} : { requestBody }),
+      }).errors;
+    expect(transition({ id: '21' })).to.deep.equal([]);
+    expect(transition().join()).to.match(/no request body sent to an operation that requires one/);
+  });
   it('fails a multipart upload sent without X-Atlassian-Token: no-check', () => {
     const upload = (requestHeaders: Record<string, string>) =>
       validateAgainstSpec({
