@@ -52,7 +52,10 @@ export interface TransportOptions {
    * a bound on how much of an answer is read: `maxResponseBytes`).
    */
   fetch?: (url: string, init: OutboundInit) => Promise<Response>;
-  /** Sees each completed JSON exchange (tests check them against Atlassian's spec). */
+  /**
+   * Sees each completed exchange (tests check them against Atlassian's spec): a streamed download
+   * without its body.
+   */
   onExchange?: (exchange: Exchange) => void;
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
@@ -260,25 +263,28 @@ export class AtlassianTransport {
         o.onRetry?.(String(response.status));
         continue;
       }
-      if (text === undefined) return response as T;
-      let parsed: unknown;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      if (o.onExchange) {
-        const pathAndQuery = this.url(path, options.query).slice(o.siteUrl.length);
-        o.onExchange({
+      const report = (parsed: unknown) =>
+        o.onExchange?.({
           method,
-          path: pathAndQuery,
+          path: this.url(path, options.query).slice(o.siteUrl.length),
           status: response.status,
           ...(options.json !== undefined ? { requestBody: options.json } : {}),
           ...(parsed !== undefined ? { responseBody: parsed } : {}),
           requestHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
           responseHeaders: headerRecord(response.headers),
         });
+      if (text === undefined) {
+        // A body the caller streams on (a download): the call is seen, its body is not.
+        report(undefined);
+        return response as T;
       }
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      report(parsed);
       if (!response.ok) {
         // A write is retried above this layer, under its write key (portal/write-once.ts), which
         // waits Atlassian's Retry-After when it fits its budget.

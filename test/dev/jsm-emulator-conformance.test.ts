@@ -1137,6 +1137,19 @@ describe('Atlassian spec validator', () => {
     expect(transition({ id: '21' })).to.deep.equal([]);
     expect(transition().join()).to.match(/no request body sent to an operation that requires one/);
   });
+  it('takes the links Atlassian hands out (article view, request type icon) for GET only', () => {
+    const call = (method: string, path: string) => validateAgainstSpec({ method, path, status: 200 }).errors;
+    expect(call('GET', '/rest/servicedeskapi/knowledgebase/article/view/30001')).to.deep.equal([]);
+    expect(
+      call('GET', '/rest/api/2/universal_avatar/view/type/SD_REQTYPE/avatar/10501?size=48x48'),
+    ).to.deep.equal([]);
+    expect(call('POST', '/rest/servicedeskapi/knowledgebase/article/view/30001').join()).to.match(
+      /no operation/,
+    );
+    expect(call('GET', '/rest/api/2/universal_avatar/view/type/project/avatar/10501').join()).to.match(
+      /no operation/,
+    );
+  });
   it('fails a multipart upload sent without X-Atlassian-Token: no-check', () => {
     const upload = (requestHeaders: Record<string, string>) =>
       validateAgainstSpec({

@@ -86,6 +86,20 @@ describe('portal Atlassian client', () => {
     [...emulator.state.requests.values()].filter((r) => r.fieldValues['summary'] === summary).length;
   const typeId = (name: string) => [...emulator.state.requestTypes.values()].find((t) => t.name === name)!.id;
 
+  it("reports a streamed download to the spec check, without its body, and it is on Atlassian's spec", async () => {
+    const request = [...emulator.state.requests.values()].find((r) => r.attachments.length > 0)!;
+    const attachment = request.attachments[0]!;
+    const from = exchanges.length;
+    const response = await client().attachmentContent(request.key, attachment.id, 1024 * 1024);
+    await response.arrayBuffer();
+    const seen = exchanges.slice(from);
+    expect(seen.map((e) => `${e.method} ${e.path} ${e.status}`)).to.deep.equal([
+      `GET /rest/servicedeskapi/request/${request.key}/attachment/${attachment.id} 200`,
+    ]);
+    expect(seen[0]!.responseBody).to.equal(undefined);
+    expect(seen.flatMap((e) => validateAgainstSpec(e).errors)).to.deep.equal([]);
+  });
+
   it('waits as Retry-After says on 429, then succeeds', async () => {
     emulator.faults.set({
       status: 429,
