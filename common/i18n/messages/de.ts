@@ -93,7 +93,7 @@ export const de: Catalogue = {
   'create.hint.cascadingSelect':
     'Wählen Sie eine Option; nehmen Sie die genauere Auswahl, wenn es eine gibt.',
   'create.hint.date': 'Ein Datum, zum Beispiel 2030-01-31.',
-  'create.hint.dateTime': 'Datum und Uhrzeit, in {zone}.',
+  'create.hint.dateTime': 'Datum und Uhrzeit (Zeitzone {zone}).',
   'create.hint.number': 'Eine Zahl, zum Beispiel 42 oder 3.5.',
   'create.hint.url': 'Eine Webadresse, die mit https:// beginnt.',
   'create.hint.labels': 'Durch Leerzeichen getrennte Wörter, zum Beispiel reise vpn.',

@@ -92,7 +92,7 @@ export const fr: Catalogue = {
   'create.hint.cascadingSelect':
     'Choisissez une option ; prenez le choix le plus précis lorsqu’il y en a un.',
   'create.hint.date': 'Une date, par exemple 2030-01-31.',
-  'create.hint.dateTime': 'Une date et une heure, fuseau {zone}.',
+  'create.hint.dateTime': 'Une date et une heure (fuseau horaire {zone}).',
   'create.hint.number': 'Un nombre, par exemple 42 ou 3.5.',
   'create.hint.url': 'Une adresse web commençant par https://.',
   'create.hint.labels': 'Des mots séparés par des espaces, par exemple voyage vpn.',
