@@ -56,6 +56,28 @@ function commentHtml(
   return new SafeHtml(shown.replace(/\s*<p>\s*<\/p>/g, '').trim());
 }
 
+/**
+ * A text field's value as Atlassian renders it (`renderedValue.html`: a description's wiki markup as
+ * HTML, its paragraphs and line breaks), cleaned as a comment the customer typed is (links only to
+ * files they may open, Jira's "not found" for others dropped), without the portal's write key.
+ */
+export function renderedFieldHtml(
+  rendered: string,
+  files: ReadonlyMap<string, FileView>,
+  siteOrigin: string,
+): SafeHtml {
+  const clean = sanitizeCommentHtml(rendered, {
+    siteOrigin,
+    file: (id) => files.get(id),
+    typedByCustomer: true,
+  }).value;
+  return new SafeHtml(
+    withoutWriteKey(clean)
+      .replace(/\s*<p>\s*<\/p>/g, '')
+      .trim(),
+  );
+}
+
 export interface TimelineOptions {
   /** The Atlassian site's origin (links there are rewritten or dropped). */
   siteOrigin: string;

@@ -374,7 +374,8 @@ export function customerRequestDTO(
     requestFieldValues: (rt?.fields ?? []).flatMap((f) => {
       const stored = request.fieldValues[f.fieldId];
       if (stored === undefined || f.kind === 'attachment') return [];
-      return [{ fieldId: f.fieldId, label: f.name, ...presentFieldValue(f, stored) }];
+      const wiki = { base: ctx.base, issueKey: request.key, attachments: request.attachments };
+      return [{ fieldId: f.fieldId, label: f.name, ...presentFieldValue(f, stored, wiki) }];
     }),
     currentStatus: statusDTO(request.status, lastStatus?.date ?? request.created),
     ...(expand.has('serviceDesk') && desk ? { serviceDesk: serviceDeskDTO(ctx, desk) } : {}),

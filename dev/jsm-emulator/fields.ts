@@ -1,7 +1,7 @@
 // Request type fields: their Jira schema, the values a create request may send for them (the
 // "Field input formats" of the servicedeskapi), and how a stored value is shown back.
 
-import { escapeHtml } from '../../common/http/html.js';
+import { renderWiki, type WikiContext } from './wiki.js';
 
 export const FIELD_KINDS = [
   'text',
@@ -209,17 +209,17 @@ export function isEmptyValue(raw: unknown): boolean {
   return raw === undefined || raw === null || raw === '' || (Array.isArray(raw) && raw.length === 0);
 }
 
-/** The `value` Jira returns for a stored field value, and the `renderedValue` for text. */
+/**
+ * The `value` Jira returns for a stored field value, and the `renderedValue` for multi-line text:
+ * its wiki markup rendered as Jira renders a comment's (`[^file]` links to the request's file of
+ * that name, whoever may see it).
+ */
 export function presentFieldValue(
   field: FieldDef,
   stored: StoredValue,
+  wiki: WikiContext,
 ): { value: unknown; renderedValue?: { html: string } } {
-  if (field.kind === 'paragraph' && typeof stored === 'string') {
-    const html = stored
-      .split(/\n{2,}/)
-      .map((p) => `<p>${escapeHtml(p).replace(/\n/g, '<br/>')}</p>`)
-      .join('');
-    return { value: stored, renderedValue: { html } };
-  }
+  if (field.kind === 'paragraph' && typeof stored === 'string')
+    return { value: stored, renderedValue: { html: renderWiki(stored, wiki) } };
   return { value: stored };
 }

@@ -40,6 +40,8 @@ export interface DetailView {
   request: CustomerRequestDTO;
   /** The ids of the fields whose values are dates or dates and times (shown as such, not as Jira's text). */
   timeFields: ReadonlyMap<string, 'date' | 'datetime'>;
+  /** Text fields as Atlassian rendered them (a description's paragraphs), already made safe. */
+  renderedFields: ReadonlyMap<string, SafeHtml>;
   timeline: TimelineEntry[];
   files: FileView[];
   approvals: ApprovalDTO[];
@@ -93,6 +95,18 @@ function fieldValue(
   if (time === 'datetime' && typeof value === 'string' && i18n.dateTime(value) !== '')
     return dateTime(i18n, value);
   return withoutWriteKey(fieldText(value));
+}
+
+/** A field as Atlassian rendered it when it did (and something is left of it), else its value. */
+function renderedOrValue(
+  i18n: Translator,
+  v: DetailView,
+  f: { fieldId: string; value?: unknown },
+): SafeHtml | string {
+  const rendered = v.renderedFields.get(f.fieldId);
+  return rendered && rendered.value !== ''
+    ? rendered
+    : fieldValue(i18n, v.timeFields.get(f.fieldId), f.value);
 }
 
 /** One date format on the whole page: how long ago, in the customer's language (full date as title). */
@@ -186,7 +200,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
             ? html`<p class="muted empty">${t('request.noDetails')}</p>`
             : html`<dl>${fields.map(
                 (f) =>
-                  html`<dt><strong>${f.label ?? f.fieldId}</strong></dt><dd>${fieldValue(ctx.i18n, v.timeFields.get(f.fieldId), f.value)}</dd>`,
+                  html`<dt><strong>${f.label ?? f.fieldId}</strong></dt><dd>${renderedOrValue(ctx.i18n, v, f)}</dd>`,
               )}</dl>`
         }
       </section>

@@ -8,7 +8,7 @@ import { en } from '../../common/i18n/messages/en.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import type { OrganizationDTO } from '../atlassian/types.js';
 import { authoredBody } from '../comment-author.js';
-import { fileView, THUMBNAIL_TYPES } from '../files.js';
+import { filesById, fileView, THUMBNAIL_TYPES } from '../files.js';
 import { contentDisposition } from '../http/content-disposition.js';
 import { CLIENT_IDLE_MS, streamThrough } from '../http/stream-through.js';
 import { translatorOf } from '../i18n.js';
@@ -17,7 +17,7 @@ import { type OrganizationSharingView, requestDetailPage } from '../pages/reques
 import { transitionConfirmPage } from '../pages/requests.js';
 import { MAX_COMMENT_FILES, uploadRefusalText } from '../pages/uploads.js';
 import { RequestDetails } from '../request-detail.js';
-import { requestTimeline } from '../request-timeline.js';
+import { renderedFieldHtml, requestTimeline } from '../request-timeline.js';
 import { NotVisibleError, type VisibleRequest } from '../requests.js';
 import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
@@ -91,6 +91,15 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       catalogue.timeFields().catch(() => new Map<string, 'date' | 'datetime'>()),
     ]);
     const fieldSummary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
+    const files = filesById(key, detail.attachments);
+    const renderedFields = new Map(
+      (request.requestFieldValues ?? []).flatMap((f) => {
+        const rendered = (f.renderedValue as { html?: unknown } | undefined)?.html;
+        return typeof rendered === 'string'
+          ? [[f.fieldId, renderedFieldHtml(rendered, files, siteOrigin)] as const]
+          : [];
+      }),
+    );
     const category = (request.currentStatus?.statusCategory ?? '').toUpperCase();
     send(
       res,
@@ -107,6 +116,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         requestTypeName: requestTypes.find((t) => t.id === request.requestTypeId)?.name,
         request,
         timeFields,
+        renderedFields,
         timeline: requestTimeline(detail, { siteOrigin }),
         files: detail.attachments.flatMap((a) => fileView(key, a) ?? []),
         approvals: detail.approvals,

@@ -332,6 +332,37 @@ describe('portal request detail', () => {
       expect(detail(monitor, 'Needed by')).to.equal('Jan 15, 2030');
       expect(detail(monitor, 'Budget \\(EUR\\)')).to.equal('450');
     });
+    it('shows a description as Atlassian renders it, its paragraphs and line breaks kept', async () => {
+      const printer = request('Printer on 3rd floor jams every morning');
+      const kept = printer.fieldValues['description'];
+      // As the portal writes it: the form's write key after the customer's text (portal/write-once.ts).
+      printer.fieldValues['description'] =
+        'It jams at 9.\nEvery day.\n\nTray 2 only <b>really</b>.\n\n(portal reference jsmsso0123456789abcdef01234567)';
+      try {
+        const page = (await alice.text(`/requests/${printer.key}`)).body;
+        const dd = /<dt><strong>Description<\/strong><\/dt><dd>([\s\S]*?)<\/dd>/.exec(page)?.[1];
+        expect(dd).to.match(
+          /^<p>It jams at 9\.<br ?\/?>\s*Every day\.<\/p>\s*<p>Tray 2 only &lt;b&gt;really&lt;\/b&gt;\.<\/p>$/,
+        );
+      } finally {
+        printer.fieldValues['description'] = kept!;
+      }
+    });
+    it('links a description only to files the customer may open, and says nothing of the others', async () => {
+      const printer = request('Printer on 3rd floor jams every morning');
+      const kept = printer.fieldValues['description'];
+      // Jira renders `[^name]` against every file of the request, an internal comment's too.
+      printer.fieldValues['description'] = 'See [^fuser-order.txt] and [^vendor-ticket-4471.txt].';
+      try {
+        const page = (await alice.text(`/requests/${printer.key}`)).body;
+        const dd = /<dt><strong>Description<\/strong><\/dt><dd>([\s\S]*?)<\/dd>/.exec(page)?.[1] ?? '';
+        const fuser = printer.attachments.find((a) => a.filename === 'fuser-order.txt')!;
+        expect(dd).to.include(`href="/requests/${printer.key}/attachment/${fuser.id}"`);
+        expect(dd).to.not.include('vendor-ticket').and.not.include(h.emulator.url);
+      } finally {
+        printer.fieldValues['description'] = kept!;
+      }
+    });
   });
 
   describe('one activity stream', () => {
