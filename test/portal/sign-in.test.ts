@@ -251,14 +251,19 @@ describe('portal SAML sign-in', () => {
     expect(reasons(h, from)).to.include('SAML_SIGNATURE_INVALID');
   });
 
+  /** The broker's signed Response to a sign-in `browser` starts, as XML, for a test to tamper with. */
+  async function genuineResponseXml(browser: Browser): Promise<string> {
+    const { requestId } = await startLogin(browser);
+    return Buffer.from(
+      brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }),
+      'base64',
+    ).toString('utf8');
+  }
+
   for (const shape of UNLOADABLE_SIGNATURES) {
     it(`refuses a Response whose signature by the broker has ${shape.has}: 400 SAML_SIGNATURE_INVALID, no internal error (ADR 0228)`, async () => {
       const browser = new Browser(h.url);
-      const { requestId } = await startLogin(browser);
-      const genuine = Buffer.from(
-        brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }),
-        'base64',
-      ).toString('utf8');
+      const genuine = await genuineResponseXml(browser);
       const from = h.logs.length;
       const res = await browser.post('/saml/acs', {
         SAMLResponse: Buffer.from(shape.tamper(genuine)).toString('base64'),
@@ -274,11 +279,7 @@ describe('portal SAML sign-in', () => {
     // Anyone with a sign-in started may post one: under the broken signature xml-crypto walked every
     // element five times, most of a second of the portal, before SAML_SIGNATURE_INVALID.
     const browser = new Browser(h.url);
-    const { requestId } = await startLogin(browser);
-    const genuine = Buffer.from(
-      brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }),
-      'base64',
-    ).toString('utf8');
+    const genuine = await genuineResponseXml(browser);
     const padded = genuine.replace(/(<saml:Subject>)/, `${'<x/>'.repeat(50_000)}$1`);
     expect(padded).to.not.equal(genuine);
     const from = h.logs.length;
