@@ -122,6 +122,7 @@ async function signingFigures(): Promise<Record<string, number>> {
       ],
       sessionIndex: '_s',
       authnInstant: new Date(),
+      sessionNotOnOrAfter: new Date(Date.now() + 3_600_000),
       now: new Date(),
       lifetimeSeconds: 300,
     });

@@ -551,6 +551,15 @@ export async function createBrokerApp(
     return { nameId: newSamlId(randomBytes), nameIdFormat: NAMEID_TRANSIENT };
   }
 
+  /**
+   * When the session this sign-in starts ends: the broker's own session lifetime (its record of it lives
+   * as long), or the IdP's end of its session when that comes first (ADR 0244).
+   */
+  function sessionEndOf(subject: AuthenticatedSubject, issuedAt: Date): Date {
+    const own = issuedAt.getTime() + settings.sessionTtlSeconds * 1000;
+    return new Date(Math.min(own, subject.sessionNotOnOrAfter?.getTime() ?? own));
+  }
+
   async function completeLogin(
     req: IncomingMessage,
     res: ServerResponse,
@@ -571,6 +580,7 @@ export async function createBrokerApp(
       attributes: mapped.attributes,
       sessionIndex,
       authnInstant: subject.authTime ?? issuedAt,
+      sessionNotOnOrAfter: sessionEndOf(subject, issuedAt),
       now: issuedAt,
       lifetimeSeconds: settings.assertionLifetimeSeconds,
       ...(subject.authnContextClassRef ? { authnContextClassRef: subject.authnContextClassRef } : {}),

@@ -30,6 +30,12 @@ export interface AuthenticatedSubject {
   /** When the user authenticated at the IdP. */
   authTime?: Date;
   /**
+   * When the IdP's session of this sign-in ends, as the IdP bounds it: SAML's AuthnStatement
+   * SessionNotOnOrAfter (core 2.7.2). The broker's assertion names no later end (ADR 0244). OIDC has
+   * no such claim: an ID token's `exp` bounds the token, not the session.
+   */
+  sessionNotOnOrAfter?: Date;
+  /**
    * The IdP's limit on the assertion the broker issues on the basis of its own (SAML core 2.5.1.6),
    * already counted down for it: the broker's assertion carries it on. Absent: no limit.
    */

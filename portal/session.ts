@@ -2,7 +2,8 @@
  * Customer sessions and login flows in the shared flow store. A session ID is 256 random bits,
  * issued fresh at every sign-in (no fixation) and stored only as a SHA-256 hash, so a store dump
  * yields no usable cookie. Each session has an idle timeout (the entry's TTL, refreshed on use) and
- * an absolute one (checked against its creation time). The SAML NameID needed for single logout is
+ * an absolute one (checked against its creation time), brought forward to the SessionNotOnOrAfter
+ * of the assertion it was made from (core 2.7.2, ADR 0244). The SAML NameID needed for single logout is
  * kept encrypted (AES-256-GCM) so the store never holds a customer's e-mail in the clear, and so is
  * the display name the pages greet them by (README: nothing personal kept beyond the accountId), and
  * so is a sign-in under way, whose page to come back to may carry what someone typed into a search
@@ -30,10 +31,17 @@ export interface SessionRecord {
   /** Encrypted NameID + format + SessionIndex, for the LogoutRequest. */
   subject: string;
   sessionIndex?: string;
+  /**
+   * The SessionNotOnOrAfter (ms) of the assertion the session was made from: the broker's end of the
+   * session, which comes before the absolute timeout when the IdP's session ends sooner (ADR 0244).
+   */
+  sessionNotOnOrAfter?: number;
 }
 
 export interface Session extends SessionRecord {
   id: string;
+  /** When the session ends (ms), whatever its use: its absolute timeout or its SessionNotOnOrAfter. */
+  endsAt: number;
   /** The synchronizer token of this session's forms (OWASP's HMAC-based token), not stored. */
   csrf: string;
   /**
@@ -111,16 +119,18 @@ export class SessionStore {
       ...full,
       customer: { ...full.customer, displayName: this.#nameSealer.seal(full.customer.displayName) },
     };
+    const endsAt = this.#endOf(full);
+    const lifetime = secondsUntil(endsAt, now);
     // The session's key, and the broker's SessionIndex to it (for the broker's back-channel
     // LogoutRequest, ADR 0150; ADR 0050's one key per session had none). Both are removed at
-    // sign-out; the index of a session that idles out lives on until the absolute timeout.
+    // sign-out; the index of a session that idles out lives on until the session's end.
     await Promise.all([
-      this.#store.put(sessionKey(id), JSON.stringify(stored), this.#timeouts.idleSeconds),
+      this.#store.put(sessionKey(id), JSON.stringify(stored), Math.min(this.#timeouts.idleSeconds, lifetime)),
       ...(record.sessionIndex === undefined
         ? []
-        : [this.#store.put(sessionIndexKey(record.sessionIndex), hash(id), this.#timeouts.absoluteSeconds)]),
+        : [this.#store.put(sessionIndexKey(record.sessionIndex), hash(id), lifetime)]),
     ]);
-    return { id, ...this.#derived(id, full.customer.accountId), ...full, recentIssueIds: [] };
+    return { id, endsAt, ...this.#derived(id, full.customer.accountId), ...full, recentIssueIds: [] };
   }
 
   async get(id: string | undefined, now = Date.now()): Promise<Session | undefined> {
@@ -136,9 +146,9 @@ export class SessionStore {
       await this.#store.delete(key);
       return undefined;
     }
-    const absoluteEnd = record.createdAt + this.#timeouts.absoluteSeconds * 1000;
+    const endsAt = this.#endOf(record);
     if (
-      now >= absoluteEnd ||
+      now >= endsAt ||
       now - record.lastSeenAt >= this.#timeouts.idleSeconds * 1000 ||
       (await this.#revokedSince(record))
     ) {
@@ -153,18 +163,25 @@ export class SessionStore {
     }
     if (now - record.lastSeenAt >= TOUCH_EVERY_MS) {
       record.lastSeenAt = now;
-      const ttl = Math.max(1, Math.min(this.#timeouts.idleSeconds, Math.ceil((absoluteEnd - now) / 1000)));
+      const ttl = Math.min(this.#timeouts.idleSeconds, secondsUntil(endsAt, now));
       // Only while the session still exists (SET XX): a sign-out or revocation between the read
       // above and this write must not bring it back for the stolen or other-tab cookie (ADR 0145).
       await this.#store.takeLeaving(key, JSON.stringify(record), ttl);
     }
     return {
       id,
+      endsAt,
       ...this.#derived(id, record.customer.accountId),
       ...record,
       customer: { ...record.customer, displayName },
       recentIssueIds: recentWrites(writes, now).map((w) => w.issueId),
     };
+  }
+
+  /** The absolute timeout, or the assertion's SessionNotOnOrAfter when that comes first (ADR 0244). */
+  #endOf(record: SessionRecord): number {
+    const absoluteEnd = record.createdAt + this.#timeouts.absoluteSeconds * 1000;
+    return Math.min(absoluteEnd, record.sessionNotOnOrAfter ?? absoluteEnd);
   }
 
   /** What a session's pages use that is made again on each read, never stored. */
@@ -183,7 +200,7 @@ export class SessionStore {
     const key = writesKey(hash(session.id));
     const kept = recentWrites(await this.#store.get(key), now).filter((w) => w.issueId !== issueId);
     const writes = [{ issueId, at: now }, ...kept].slice(0, RECENT_WRITES_MAX);
-    const sessionLeft = Math.ceil((session.createdAt + this.#timeouts.absoluteSeconds * 1000 - now) / 1000);
+    const sessionLeft = Math.ceil((session.endsAt - now) / 1000);
     const ttl = Math.min(RECENT_WRITE_SECONDS, sessionLeft);
     if (ttl > 0) await this.#store.put(key, JSON.stringify(writes), ttl);
   }
@@ -308,6 +325,11 @@ export class SessionStore {
   openSubject(sealed: string): { nameId: string; nameIdFormat?: string } {
     return JSON.parse(this.#sealer.open(sealed));
   }
+}
+
+/** Whole seconds from `now` to `end`, at least one: what a store's TTL can be. */
+function secondsUntil(end: number, now: number): number {
+  return Math.max(1, Math.ceil((end - now) / 1000));
 }
 
 /** The writes kept under a session's key that are still recent, newest first; nothing when unreadable. */

@@ -6,18 +6,14 @@ import { type DevIdp, type DevIdpOptions, startDevIdp } from '../dev/idp/provide
 import {
   type BrokerUnderTest,
   Browser,
-  createPki,
   devClient,
   listenPlaceholder,
   loginAtDevIdp,
   oidcIdp,
   type Pki,
-  serveBroker,
-  tenantFor,
-  useSigningKey,
 } from './broker-harness.js';
-import { makeKeyPair } from './keys.js';
-import { type Harness, startHarness } from './portal-harness.js';
+import { portalBehindBroker } from './portal-behind-broker.js';
+import type { Harness } from './portal-harness.js';
 
 /** The broker's page at the end of a sign-in: its auto-posting Response form, or a refusal. */
 export interface BrokerAnswer {
@@ -64,12 +60,8 @@ export async function startOidcLogoutChain(options: {
   /** The portal's flow store (default: the test Redis, under a prefix of its own). */
   portalStore?: FlowStore;
 }): Promise<OidcLogoutChain> {
-  const pki = createPki();
-  const brokerPair = makeKeyPair('broker.acme.test');
-  const portalPair = makeKeyPair('portal.acme.test');
-  useSigningKey(pki, 'broker', brokerPair);
-  useSigningKey(pki, 'portal', portalPair);
-  const { server, url } = await listenPlaceholder();
+  const placeholder = await listenPlaceholder();
+  const { url } = placeholder;
   const idp = await startDevIdp({
     ...options.idp,
     clients: [devClient(url, options.logoutRegistration(url))],
@@ -79,24 +71,11 @@ export async function startOidcLogoutChain(options: {
     const { id_token: idToken } = ctx.body as { id_token: string };
     sids.push(String(decodeJwt(idToken)['sid']));
   });
-  const corporate = oidcIdp('corporate', idp.issuer);
-  const portal = await startHarness({
-    brokerKey: brokerPair,
-    portalKey: portalPair,
-    spec: { broker: { url }, identityProviders: [corporate] },
-    ...(options.portalStore ? { store: options.portalStore } : {}),
-  });
-  const tenant = tenantFor(url, [corporate], (spec) => {
-    spec.portal.url = portal.url;
-  });
-  const broker = await serveBroker(server, url, tenant, pki, options.store);
-
-  const portalPage = async (browser: Browser): Promise<number> => {
-    const res = await browser.request(`${portal.url}/requests`);
-    await res.arrayBuffer();
-    if (res.status === 303) expect(res.headers.get('location')).to.match(/^\/login\?return=/);
-    return res.status;
-  };
+  const { pki, portal, broker, portalPage } = await portalBehindBroker(
+    placeholder,
+    [oidcIdp('corporate', idp.issuer)],
+    options,
+  );
   async function signIn(email = 'alice@acme.test', beforePortal?: () => Promise<void>) {
     const browser = new Browser();
     const toBroker = await browser.request(`${portal.url}/login`);

@@ -390,6 +390,8 @@ export interface BrokerResponseOptions {
   sessionIndex?: string;
   /** The Conditions NotBefore and NotOnOrAfter; from 1 min ago to 5 min ahead by default. */
   conditionsWindow?: { notBefore: Date; notOnOrAfter: Date };
+  /** The AuthnStatement's SessionNotOnOrAfter (core 2.7.2: when the session ends); none by default. */
+  sessionNotOnOrAfter?: Date;
 }
 
 /** A Response as the broker would send it to this portal, signed with `key` (the broker's by default). */
@@ -428,7 +430,10 @@ export function signedBrokerResponse(portalUrl: string, key: KeyPair, o: BrokerR
       /IssueInstant="[^"]+"/g,
       `IssueInstant="${new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z')}"`,
     )
-    .replace('SessionIndex="_session-1"', `SessionIndex="${canonicalText(o.sessionIndex ?? '_session-1')}"`);
+    .replace(
+      'SessionIndex="_session-1"',
+      `SessionIndex="${canonicalText(o.sessionIndex ?? '_session-1')}"${o.sessionNotOnOrAfter ? ` SessionNotOnOrAfter="${o.sessionNotOnOrAfter.toISOString()}"` : ''}`,
+    );
   return Buffer.from(signEnveloped(xml, { id: parts.assertionId, ...key })).toString('base64');
 }
 

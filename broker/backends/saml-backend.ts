@@ -493,6 +493,7 @@ export function subjectFrom(idp: string, assertion: ValidatedAssertion): Authent
   // Core 3.4.1.5.1: the IdP the broker referred the person to, after those its own assertion named.
   subject.authenticatingAuthorities = [...assertion.authenticatingAuthorities, assertion.issuer];
   if (assertion.authnInstant) subject.authTime = assertion.authnInstant;
+  if (assertion.sessionNotOnOrAfter) subject.sessionNotOnOrAfter = assertion.sessionNotOnOrAfter;
   return subject;
 }
 

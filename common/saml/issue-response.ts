@@ -50,6 +50,11 @@ export interface ResponseContent {
    */
   authenticatingAuthorities?: readonly string[];
   authnInstant: Date;
+  /**
+   * The AuthnStatement's SessionNotOnOrAfter (core 2.7.2): when the session this assertion starts
+   * ends, so that the SP's own session ends no later (ADR 0244).
+   */
+  sessionNotOnOrAfter: Date;
   now: Date;
   lifetimeSeconds: number;
   /** Passed on from the upstream assertion (core 2.5.1.6), its Count already one less. */
@@ -96,7 +101,7 @@ export async function issueSignedResponse(
     `<saml:Subject><saml:NameID Format="${attr(content.nameIdFormat)}">${text(content.nameId)}</saml:NameID>` +
     `<saml:SubjectConfirmation Method="${BEARER}"><saml:SubjectConfirmationData InResponseTo="${inResponseTo}" NotOnOrAfter="${notOnOrAfter}" Recipient="${acs}"></saml:SubjectConfirmationData></saml:SubjectConfirmation></saml:Subject>` +
     `<saml:Conditions NotBefore="${notBefore}" NotOnOrAfter="${notOnOrAfter}"><saml:AudienceRestriction><saml:Audience>${text(content.audience)}</saml:Audience></saml:AudienceRestriction>${proxyRestrictionXml(content.proxyRestriction)}</saml:Conditions>` +
-    `<saml:AuthnStatement AuthnInstant="${samlInstant(content.authnInstant)}" SessionIndex="${attr(content.sessionIndex)}"><saml:AuthnContext><saml:AuthnContextClassRef>${text(content.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED)}</saml:AuthnContextClassRef>${authenticatingAuthoritiesXml(content.authenticatingAuthorities)}</saml:AuthnContext></saml:AuthnStatement>` +
+    `<saml:AuthnStatement AuthnInstant="${samlInstant(content.authnInstant)}" SessionIndex="${attr(content.sessionIndex)}" SessionNotOnOrAfter="${samlInstant(content.sessionNotOnOrAfter)}"><saml:AuthnContext><saml:AuthnContextClassRef>${text(content.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED)}</saml:AuthnContextClassRef>${authenticatingAuthoritiesXml(content.authenticatingAuthorities)}</saml:AuthnContext></saml:AuthnStatement>` +
     attributeStatement(content.attributes) +
     '</saml:Assertion>';
   const assertionSignature = await envelopedSignature(

@@ -66,6 +66,11 @@ export interface ValidatedAssertion {
   /** The AuthenticatingAuthority values of its AuthnContext, in order (the IdPs it proxied to). */
   authenticatingAuthorities: string[];
   authnInstant?: Date;
+  /**
+   * The AuthnStatement's SessionNotOnOrAfter (core 2.7.2): the asserting party's end of the session
+   * it started, which a relying party's own session must not outlive (ADR 0244). None when unbounded.
+   */
+  sessionNotOnOrAfter?: Date;
   /** The earliest end of validity of the assertion and its bearer confirmation. */
   notOnOrAfter: Date;
   assertionId: string;
@@ -381,6 +386,7 @@ function readAuthnStatement(
   authnContextClassRef?: string;
   authenticatingAuthorities: string[];
   authnInstant?: Date;
+  sessionNotOnOrAfter?: Date;
 } {
   const statements = childElements(assertion, NS.assertion, 'AuthnStatement');
   if (statements.length === 0)
@@ -389,6 +395,7 @@ function readAuthnStatement(
   const sessionEnd = instant(statement, 'SessionNotOnOrAfter');
   checkWindow(undefined, sessionEnd, ctx);
   const out: ReturnType<typeof readAuthnStatement> = { authenticatingAuthorities: [] };
+  if (sessionEnd !== undefined) out.sessionNotOnOrAfter = new Date(sessionEnd);
   const sessionIndex = attribute(statement, 'SessionIndex');
   if (sessionIndex) out.sessionIndex = sessionIndex;
   const authnInstant = instant(statement, 'AuthnInstant');

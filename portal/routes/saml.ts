@@ -22,20 +22,8 @@ import { newToken } from '../session.js';
 import type { PortalWeb } from '../web.js';
 
 export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const {
-    spec,
-    logger,
-    cookies,
-    sp,
-    sessions,
-    resolver,
-    catalogue,
-    activity,
-    timeouts,
-    limits,
-    colleagues,
-    desks,
-  } = services;
+  const { spec, logger, cookies, sp, sessions, resolver, catalogue, activity, limits, colleagues, desks } =
+    services;
   const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, session } = web;
   const adminGroups = spec.portal.adminGroups ?? [];
   const loginTtl = spec.broker.flowTtlSeconds ?? 600;
@@ -94,8 +82,12 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         isAdmin: person.groups.some((g) => adminGroups.includes(g)),
         subject: sessions.sealSubject({ nameId: assertion.nameId, nameIdFormat: assertion.nameIdFormat }),
         ...(assertion.sessionIndex ? { sessionIndex: assertion.sessionIndex } : {}),
+        // The broker's end of the session (core 2.7.2): the IdP's, when it set one (ADR 0244).
+        ...(assertion.sessionNotOnOrAfter
+          ? { sessionNotOnOrAfter: assertion.sessionNotOnOrAfter.getTime() }
+          : {}),
       });
-      await limits.sessionStarted(session.createdAt + timeouts.absoluteSeconds * 1000);
+      await limits.sessionStarted(session.endsAt);
       if (await sessions.endIfEndedByBroker(session)) {
         // The IdP ended her IdP session while this sign-in was on its way here (ADR 0170).
         noteRefusal(401, 'PORTAL_SIGN_IN_ENDED_AT_IDP', 'sign-in ended by the broker before it arrived');
@@ -115,7 +107,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         'Set-Cookie',
         serializeCookie(cookies, cookies.session, session.id, {
           sameSite: 'Lax',
-          maxAgeSeconds: timeouts.absoluteSeconds,
+          maxAgeSeconds: Math.max(1, Math.ceil((session.endsAt - Date.now()) / 1000)),
         }),
       );
       res.redirect(303, flow.returnPath);

@@ -69,6 +69,7 @@ describe('broker: signed SAML Response', () => {
       // Escaped in canonical form, as the digest is computed over the text sent (ADR 0228).
       authenticatingAuthorities: ['https://home-idp.test/metadata?a=1&b=<2>', 'https://idp.test/metadata'],
       authnInstant: new Date(),
+      sessionNotOnOrAfter: new Date(Date.now() + 3_600_000),
       now: new Date(),
       lifetimeSeconds: 300,
     });
@@ -147,6 +148,7 @@ describe('broker: signed SAML Response with an ECDSA P-256 key (ecdsa-sha256)', 
       attributes: [{ name: 'email', values: ['alice@acme.test'] }],
       sessionIndex: '_s1',
       authnInstant: new Date(),
+      sessionNotOnOrAfter: new Date(Date.now() + 3_600_000),
       now: new Date(),
       lifetimeSeconds: 300,
     });

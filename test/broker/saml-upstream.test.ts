@@ -301,6 +301,48 @@ describe('broker: login through an upstream SAML IdP', () => {
     expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
   });
 
+  describe("the upstream IdP's session end (SessionNotOnOrAfter, core 2.7.2): the portal's session ends no later (ADR 0244)", () => {
+    /** The broker's assertion to the portal, for an upstream assertion whose session ends at `end` (or names no end). */
+    const brokerAssertionFor = async (end: Date | undefined) => {
+      const browser = new Browser();
+      const { portal, sp, redirectUrl } = await startLogin(browser);
+      const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
+        ...answer,
+        ...(end ? { sessionNotOnOrAfter: end } : {}),
+      });
+      const before = Date.now();
+      const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+      expect(page.status).to.equal(200);
+      const fields = formFields(await page.text());
+      const xml = Buffer.from(fields['SAMLResponse']!, 'base64').toString('utf8');
+      const named = /<saml:AuthnStatement [^>]*SessionNotOnOrAfter="([^"]+)"/.exec(xml)?.[1];
+      return { portal, fields, before, sessionEnd: named === undefined ? undefined : new Date(named) };
+    };
+    /** The tenant's portal.session.absoluteTimeoutSeconds (its default): the broker's session lives as long. */
+    const BROKER_SESSION_MS = 28_800_000;
+
+    it("carries the upstream IdP's SessionNotOnOrAfter on to the portal as it was signed, and node-saml accepts the assertion", async () => {
+      const end = new Date(Math.floor(Date.now() / 1000) * 1000 + 20 * 60_000);
+      const { portal, fields, sessionEnd } = await brokerAssertionFor(end);
+      expect(sessionEnd?.toISOString()).to.equal(end.toISOString());
+      expect((await portal.validatePostResponseAsync(fields)).profile?.nameID).to.equal('carol@example.test');
+    });
+
+    for (const [upstreamEnd, end] of [
+      ['an end later than the broker session', () => new Date(Date.now() + 2 * BROKER_SESSION_MS)],
+      ['no end', () => undefined],
+    ] as const) {
+      it(`names the end of the broker's own session when the upstream IdP names ${upstreamEnd}`, async () => {
+        const { sessionEnd, before } = await brokerAssertionFor(end());
+        expect(sessionEnd, 'SessionNotOnOrAfter').to.not.equal(undefined);
+        expect(sessionEnd!.getTime()).to.be.within(
+          before + BROKER_SESSION_MS,
+          Date.now() + BROKER_SESSION_MS,
+        );
+      });
+    }
+  });
+
   it('refuses an upstream assertion whose Conditions NotBefore is after its NotOnOrAfter, though both are within the skew (core 2.5.1.2)', async () => {
     const browser = new Browser();
     const { sp, redirectUrl } = await startLogin(browser);

@@ -185,6 +185,8 @@ export interface UpstreamAnswer {
   now?: Date;
   /** AuthenticatingAuthority values in its AuthnContext (the IdP proxied to them); none by default. */
   authenticatingAuthorities?: string[];
+  /** The AuthnStatement's SessionNotOnOrAfter (core 2.7.2: when the IdP's session ends); none by default. */
+  sessionNotOnOrAfter?: Date;
 }
 
 /**
@@ -213,7 +215,10 @@ function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnsw
       InResponseTo: requestId,
     };
     // Values are XML-escaped by replaceTagsByValue, so elements go into the template itself.
-    const authnStatement = `<saml:AuthnStatement AuthnInstant="${(answer.authnInstant ?? now).toISOString()}" SessionIndex="${answer.sessionIndex ?? '_session-9'}"><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>${(answer.authenticatingAuthorities ?? []).map((a) => `<saml:AuthenticatingAuthority>${canonicalText(a)}</saml:AuthenticatingAuthority>`).join('')}</saml:AuthnContext></saml:AuthnStatement>`;
+    const sessionEnd = answer.sessionNotOnOrAfter
+      ? ` SessionNotOnOrAfter="${answer.sessionNotOnOrAfter.toISOString()}"`
+      : '';
+    const authnStatement = `<saml:AuthnStatement AuthnInstant="${(answer.authnInstant ?? now).toISOString()}" SessionIndex="${answer.sessionIndex ?? '_session-9'}"${sessionEnd}><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>${(answer.authenticatingAuthorities ?? []).map((a) => `<saml:AuthenticatingAuthority>${canonicalText(a)}</saml:AuthenticatingAuthority>`).join('')}</saml:AuthnContext></saml:AuthnStatement>`;
     const attributes = Object.entries(answer.attributes ?? {})
       .map(
         ([name, list]) =>

@@ -331,6 +331,27 @@ describe('portal SAML sign-in', () => {
     expect(user, 'customer created in Atlassian').to.not.equal(undefined);
   });
 
+  it('ends the session at the SessionNotOnOrAfter of the Response it signed in with, before its own timeouts (core 2.7.2, ADR 0244)', async () => {
+    const browser = new Browser(h.url);
+    const { requestId } = await startLogin(browser);
+    const end = new Date(Date.now() + 3_000);
+    const res = await browser.post('/saml/acs', {
+      SAMLResponse: brokerResponse(h, {
+        email: 'alice@acme.test',
+        inResponseTo: requestId,
+        sessionNotOnOrAfter: end,
+      }),
+    });
+    expect(res.status).to.equal(303);
+    // The cookie goes with the session, not after the portal's absolute timeout.
+    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('jsmsso_session='))!;
+    expect(Number(/Max-Age=(\d+)/.exec(setCookie)?.[1])).to.be.within(1, 3);
+    expect((await browser.fetch('/requests')).status).to.equal(200);
+    await new Promise((resolve) => setTimeout(resolve, end.getTime() - Date.now() + 100));
+    const after = await browser.fetch('/requests');
+    expect([after.status, after.headers.get('location')]).to.deep.equal([303, '/login?return=%2Frequests']);
+  });
+
   it('redirects a signed-out visitor to sign-in and keeps the page to come back to', async () => {
     const res = await new Browser(h.url).fetch('/requests/IT-1');
     expect(res.status).to.equal(303);

@@ -60,6 +60,7 @@ async function responseSignedBy(pair: KeyPair): Promise<string> {
     attributes: [{ name: 'email', values: ['alice@acme.test'] }],
     sessionIndex: '_session',
     authnInstant: new Date(),
+    sessionNotOnOrAfter: new Date(Date.now() + 3_600_000),
     now: new Date(),
     lifetimeSeconds: 300,
   });

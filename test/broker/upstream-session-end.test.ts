@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { Browser, formFields, listenPlaceholder } from '../../testkit/broker-harness.js';
+import { type PortalBehindBroker, portalBehindBroker } from '../../testkit/portal-behind-broker.js';
+import { answerAuthnRequest, brokerAsSp, type UpstreamIdp, upstreamIdp } from './upstream-saml.js';
+
+/**
+ * The upstream SAML IdP bounds its session (core 2.7.2 SessionNotOnOrAfter): the real portal signs in
+ * through the broker at samlify, and its session ends when the IdP's does, not hours later at its own
+ * absolute timeout (ADR 0244).
+ */
+describe("broker: an upstream SAML IdP's SessionNotOnOrAfter ends the portal session", function () {
+  this.timeout(60_000);
+  let idp: UpstreamIdp;
+  let parts: PortalBehindBroker;
+
+  before(async () => {
+    idp = upstreamIdp();
+    parts = await portalBehindBroker(await listenPlaceholder(), [
+      {
+        name: 'upstream',
+        saml: { metadataXml: idp.getMetadata() },
+        emailTrust: 'asserted',
+        attributeMapping: { email: 'claims.email' },
+      },
+    ]);
+  });
+
+  after(async () => {
+    await parts?.broker.close();
+    await parts?.portal.close();
+    parts?.pki.cleanup();
+  });
+
+  it('signs alice out of the portal once the session the upstream IdP signed for her ends', async () => {
+    const { portal, broker, portalPage } = parts;
+    const browser = new Browser();
+    const toBroker = await browser.request(`${portal.url}/login`);
+    expect(toBroker.status).to.equal(303);
+    const toIdp = await browser.request(toBroker.headers.get('location')!);
+    expect(toIdp.status, 'the broker sends the browser to the upstream IdP').to.equal(302);
+    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
+    const end = new Date(Date.now() + 4_000);
+    const upstream = await answerAuthnRequest(idp, sp, toIdp.headers.get('location')!, broker.url, {
+      nameId: 'alice@acme.test',
+      attributes: { email: ['alice@acme.test'] },
+      sessionNotOnOrAfter: end,
+    });
+    const page = await browser.request(`${broker.url}/saml/acs`, {
+      form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
+    });
+    expect(page.status).to.equal(200);
+    const acs = await browser.request(`${portal.url}/saml/acs`, { form: formFields(await page.text()) });
+    expect(acs.status, 'the portal takes the broker Response').to.equal(303);
+    expect(await portalPage(browser)).to.equal(200);
+    await new Promise((resolve) => setTimeout(resolve, end.getTime() - Date.now() + 100));
+    expect(await portalPage(browser), 'signed out when the IdP session ended').to.equal(303);
+  });
+});
