@@ -1,7 +1,7 @@
 // Test keys and self-signed certificates made by the openssl CLI, once per process and label, so
 // suites share them without paying for key generation twice. A missing openssl fails the test.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -48,6 +48,55 @@ export function makeKeyPair(label = 'default', type: KeyType = 'rsa'): KeyPair {
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const pair = { keyPem: readFileSync(keyFile, 'utf8'), certPem: readFileSync(certFile, 'utf8') };
+    cache.set(cacheKey, pair);
+    return pair;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A key pair whose certificate (CN=`label`, an end-entity: CA:FALSE) `issuer` signed: a chain of two,
+ * as an IdP whose signing certificate a CA of its own issued publishes it. Cached as makeKeyPair's are.
+ */
+export function makeIssuedKeyPair(label: string, issuer: KeyPair): KeyPair {
+  const cacheKey = `issued:${label}`;
+  const cached = cache.get(cacheKey);
+  if (cached) return cached;
+  const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-keys-'));
+  try {
+    const file = (name: string) => join(dir, name);
+    writeFileSync(file('issuer.key'), issuer.keyPem);
+    writeFileSync(file('issuer.crt'), issuer.certPem);
+    writeFileSync(
+      file('ext'),
+      'basicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n',
+    );
+    const run = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    run(
+      ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('key.pem')].concat([
+        '-out',
+        file('csr'),
+        '-subj',
+        `/CN=${label}`,
+      ]),
+    );
+    run(
+      ['x509', '-req', '-in', file('csr'), '-CA', file('issuer.crt'), '-CAkey', file('issuer.key')].concat([
+        '-set_serial',
+        '2',
+        '-days',
+        '2',
+        '-extfile',
+        file('ext'),
+        '-out',
+        file('cert.pem'),
+      ]),
+    );
+    const pair = {
+      keyPem: readFileSync(file('key.pem'), 'utf8'),
+      certPem: readFileSync(file('cert.pem'), 'utf8'),
+    };
     cache.set(cacheKey, pair);
     return pair;
   } finally {

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import { canonicalAttribute as attr, canonicalText as text } from './canonical-xml.js';
 import { certificateBase64 } from './certificates.js';
@@ -16,7 +17,10 @@ export interface IdpMetadata {
    * of its Location (metadata 2.2.2).
    */
   sloResponseUrl?: string;
-  /** PEM certificates of KeyDescriptors usable for signing (use="signing" or no use). */
+  /**
+   * PEM certificates of the keys of KeyDescriptors usable for signing (use="signing" or no use): one
+   * per X509Data, the certificate holding its key, never the CA certificates of its chain (ADR 0244).
+   */
   signingCertificatesPem: string[];
   /**
    * The earliest `validUntil` of the document, the entity and its IDPSSODescriptor (metadata 2.3.1):
@@ -60,8 +64,10 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   if (!ssoUrl) throw invalid('the IdP has no HTTP-Redirect SingleSignOnService');
   const signingCertificatesPem = childElements(descriptor, NS.metadata, 'KeyDescriptor')
     .filter((k) => (attribute(k, 'use') ?? 'signing') === 'signing')
-    .flatMap((k) => descendants(k, NS.dsig, 'X509Certificate'))
-    .map((c) => pemOf(simpleText(c)));
+    .flatMap((k) => descendants(k, NS.dsig, 'X509Data'))
+    .map((data) => childElements(data, NS.dsig, 'X509Certificate').map((c) => pemOf(simpleText(c))))
+    .filter((certificates) => certificates.length > 0)
+    .map(keyCertificateOf);
   if (signingCertificatesPem.length === 0) throw invalid('the IdP metadata has no signing certificate');
   const metadata: IdpMetadata = { entityId, ssoUrl, signingCertificatesPem };
   const slo = redirectEndpoint(descriptor, 'SingleLogoutService');
@@ -127,6 +133,26 @@ function redirectEndpoint(descriptor: Element, name: string): Element | undefine
 function endpoint(descriptor: Element, name: string): string | undefined {
   const redirect = redirectEndpoint(descriptor, name);
   return redirect ? attribute(redirect, 'Location') : undefined;
+}
+
+/**
+ * The certificate of an X509Data that holds its key. XML-DSig (X509Data): "All certificates appearing
+ * in an X509Data element MUST relate to the validation key by either containing it or being part of a
+ * certification chain that terminates in a certificate containing the validation key", in no set
+ * order. So it is the one certificate that issued none of the others; the others are its chain, and
+ * a CA's key verifies no message (as OpenSAML takes one end-entity certificate per X509Data). Data
+ * whose certificates are not one chain to one key names no key it can be trusted for.
+ */
+function keyCertificateOf(pems: string[]): string {
+  const distinct = [...new Set(pems)];
+  if (distinct.length === 1) return distinct[0]!;
+  const certificates = distinct.map((pem) => new X509Certificate(pem));
+  const issuedAnother = (issuer: X509Certificate) =>
+    certificates.some((c) => c !== issuer && c.checkIssued(issuer) && c.verify(issuer.publicKey));
+  const ends = distinct.filter((_, i) => !issuedAnother(certificates[i]!));
+  if (ends.length !== 1)
+    throw invalid('an X509Data holds certificates that are not one chain ending in one signing certificate');
+  return ends[0]!;
 }
 
 function pemOf(base64: string): string {

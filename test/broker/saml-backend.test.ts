@@ -6,10 +6,18 @@ import type { IdentityProviderSpec } from '../../common/config/tenant.generated.
 import { JsmSsoError } from '../../common/errors.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { createLogger } from '../../common/log.js';
-import { NS, type SamlError, signRedirectQuery, verifyRedirectSignature } from '../../common/saml/index.js';
+import {
+  buildIdpMetadata,
+  certificateBase64,
+  NAMEID_EMAIL,
+  NS,
+  type SamlError,
+  signRedirectQuery,
+  verifyRedirectSignature,
+} from '../../common/saml/index.js';
 import { createSealer } from '../../common/sealer.js';
 import { createHostLookup, createTlsFetch } from '../../common/tls/index.js';
-import { makeKeyPair } from '../../testkit/keys.js';
+import { makeIssuedKeyPair, makeKeyPair } from '../../testkit/keys.js';
 import { firstByName } from '../../testkit/saml-fixtures.js';
 import { applyXsw, XSW_VARIANTS } from '../../testkit/xsw.js';
 import {
@@ -202,6 +210,51 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
     expect(await refusalCode(other.finishLogin(posted(samlResponse), state))).to.equal(
       'SAML_SIGNATURE_INVALID',
     );
+  });
+
+  describe("an IdP's signing certificate published with its CA's in one X509Data (XML-DSig: one key, the others its chain; ADR 0244)", () => {
+    const ca = makeKeyPair('upstream-idp.example.test CA');
+    const issued = makeIssuedKeyPair('upstream-idp.example.test issued', ca);
+    const base64 = (pair: { certPem: string }) => certificateBase64(pair.certPem);
+    /** The IdP's metadata, its one signing KeyDescriptor holding the chain in this order. */
+    const metadataWithChain = (chain: ReadonlyArray<{ certPem: string }>) =>
+      buildIdpMetadata({
+        entityId: UPSTREAM_ENTITY_ID,
+        ssoUrl: IDP_SSO,
+        sloUrl: IDP_SLO,
+        signingCertificates: [base64(issued)],
+        nameIdFormats: [NAMEID_EMAIL],
+      }).replace(
+        `<ds:X509Certificate>${base64(issued)}</ds:X509Certificate>`,
+        chain.map((c) => `<ds:X509Certificate>${base64(c)}</ds:X509Certificate>`).join(''),
+      );
+    /** A sign-in at a broker reading `metadataXml`, answered by the IdP signing with `key`. */
+    async function signInSignedWith(metadataXml: string, key: { keyPem: string; certPem: string }) {
+      const chained = backendFor(idpSpec(metadataXml), store);
+      const { redirectUrl, state } = await chained.startLogin('flow-chain', PROMPT);
+      const answer = await answerAuthnRequest(upstreamIdp({ key }), sp, redirectUrl, BROKER);
+      return chained.finishLogin(posted(answer.samlResponse), state);
+    }
+
+    for (const [order, chain] of [
+      ['its own certificate first', [issued, ca]],
+      ["the CA's first", [ca, issued]],
+    ] as const) {
+      it(`refuses a Response signed with the CA's key, and takes one signed with the IdP's (${order})`, async () => {
+        expect(metadataWithChain(chain)).to.include(base64(ca));
+        expect(await refusalCode(signInSignedWith(metadataWithChain(chain), ca))).to.equal(
+          'SAML_SIGNATURE_INVALID',
+        );
+        const { subject } = await signInSignedWith(metadataWithChain(chain), issued);
+        expect(subject.subject).to.equal('carol@example.test');
+      });
+    }
+
+    it('refuses metadata whose X509Data holds two certificates neither of which issued the other (two keys, no chain)', async () => {
+      const twoKeys = metadataWithChain([issued, makeKeyPair('someone-else')]);
+      const starting = (async () => backendFor(idpSpec(twoKeys), store).startLogin('flow-two', PROMPT))();
+      expect(await refusalCode(starting)).to.equal('SAML_METADATA_INVALID');
+    });
   });
 
   for (const variant of XSW_VARIANTS) {
