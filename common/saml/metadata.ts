@@ -18,8 +18,8 @@ export interface IdpMetadata {
    */
   sloResponseUrl?: string;
   /**
-   * PEM certificates of the keys of KeyDescriptors usable for signing (use="signing" or no use): one
-   * per X509Data, the certificate holding its key, never the CA certificates of its chain (ADR 0244).
+   * PEM certificates of the keys of KeyDescriptors usable for signing (use="signing" or no use): of
+   * each X509Data the certificates holding its key, never the CA certificates of its chain (ADR 0244).
    */
   signingCertificatesPem: string[];
   /**
@@ -67,7 +67,7 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
     .flatMap((k) => descendants(k, NS.dsig, 'X509Data'))
     .map((data) => childElements(data, NS.dsig, 'X509Certificate').map((c) => pemOf(simpleText(c))))
     .filter((certificates) => certificates.length > 0)
-    .map(keyCertificateOf);
+    .flatMap(keyCertificatesOf);
   if (signingCertificatesPem.length === 0) throw invalid('the IdP metadata has no signing certificate');
   const metadata: IdpMetadata = { entityId, ssoUrl, signingCertificatesPem };
   const slo = redirectEndpoint(descriptor, 'SingleLogoutService');
@@ -136,23 +136,24 @@ function endpoint(descriptor: Element, name: string): string | undefined {
 }
 
 /**
- * The certificate of an X509Data that holds its key. XML-DSig (X509Data): "All certificates appearing
+ * The certificates of an X509Data that hold a key. XML-DSig (X509Data): "All certificates appearing
  * in an X509Data element MUST relate to the validation key by either containing it or being part of a
  * certification chain that terminates in a certificate containing the validation key", in no set
- * order. So it is the one certificate that issued none of the others; the others are its chain, and
- * a CA's key verifies no message (as OpenSAML takes one end-entity certificate per X509Data). Data
- * whose certificates are not one chain to one key names no key it can be trusted for.
+ * order. So the key is in a certificate that issued none of the others; those that did are its chain,
+ * and a CA's key verifies no message (OpenSAML takes one end-entity certificate per X509Data). An
+ * X509Data of several certificates no one of which issued another breaks that rule (two keys, as an
+ * IdP may publish during a rollover): each is kept, as before ADR 0244 and as samlify does, where
+ * refusing the IdP's metadata would stop its sign-ins; only an issuer is never trusted.
  */
-function keyCertificateOf(pems: string[]): string {
+function keyCertificatesOf(pems: string[]): string[] {
   const distinct = [...new Set(pems)];
-  if (distinct.length === 1) return distinct[0]!;
+  if (distinct.length === 1) return distinct;
   const certificates = distinct.map((pem) => new X509Certificate(pem));
   const issuedAnother = (issuer: X509Certificate) =>
     certificates.some((c) => c !== issuer && c.checkIssued(issuer) && c.verify(issuer.publicKey));
   const ends = distinct.filter((_, i) => !issuedAnother(certificates[i]!));
-  if (ends.length !== 1)
-    throw invalid('an X509Data holds certificates that are not one chain ending in one signing certificate');
-  return ends[0]!;
+  if (ends.length === 0) throw invalid('an X509Data holds certificates that each issued another');
+  return ends;
 }
 
 function pemOf(base64: string): string {

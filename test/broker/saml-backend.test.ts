@@ -250,10 +250,12 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
       });
     }
 
-    it('refuses metadata whose X509Data holds two certificates neither of which issued the other (two keys, no chain)', async () => {
-      const twoKeys = metadataWithChain([issued, makeKeyPair('someone-else')]);
-      const starting = (async () => backendFor(idpSpec(twoKeys), store).startLogin('flow-two', PROMPT))();
-      expect(await refusalCode(starting)).to.equal('SAML_METADATA_INVALID');
+    it('keeps both keys of an X509Data holding two certificates neither of which issued the other (a rollover packed in one), and still no CA', async () => {
+      const next = makeKeyPair('upstream-idp.example.test next');
+      const twoKeys = metadataWithChain([issued, ca, next]);
+      expect((await signInSignedWith(twoKeys, issued)).subject.subject).to.equal('carol@example.test');
+      expect((await signInSignedWith(twoKeys, next)).subject.subject).to.equal('carol@example.test');
+      expect(await refusalCode(signInSignedWith(twoKeys, ca))).to.equal('SAML_SIGNATURE_INVALID');
     });
   });
 
