@@ -253,7 +253,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
         checkFreshAuthentication(tokens, pending.authenticatedAfter);
       const { subject, logout } = await protocol.identify(c, tokens);
       // The IdP the person was sent to (core 3.4.1.5.1): the OIDC issuer, or the plain OAuth 2.0
-      // server's stand-in identifier (its authorization endpoint's origin).
+      // server's configured issuer, else its stand-in (its authorization endpoint's origin).
       subject.authenticatingAuthorities = [metadataOf(c).issuer];
       const backchannelKeys = verifyLogoutToken ? backchannelKeysOf(tokens, sessionKeys) : undefined;
       return {
@@ -520,11 +520,16 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
     spec.clientAuthMethod === 'client_secret_post'
       ? client.ClientSecretPost(secret)
       : client.ClientSecretBasic(secret);
-  // Plain OAuth 2.0 has no issuer identifier; the authorization endpoint's origin stands in so an
-  // RFC 9207 `iss` that some servers send is still compared with something this IdP owns.
+  // The tenant's configured issuer (RFC 8414), compared with RFC 9207 `iss` as written (its 2.4)
+  // and then required with every authorization response: 2.4 has a client reject a response without
+  // `iss` from a server that sends it "according to a client's configuration", and a server whose
+  // issuer the tenant wrote down is one (ADR 0243). Else no issuer is known: the authorization
+  // endpoint's origin stands in, so an `iss` that some servers send is still compared with
+  // something this IdP owns, and none is required.
   const c = new client.Configuration(
     {
-      issuer: new URL(spec.authorizationEndpoint).origin,
+      issuer: spec.issuer ?? new URL(spec.authorizationEndpoint).origin,
+      ...(spec.issuer === undefined ? {} : { authorization_response_iss_parameter_supported: true }),
       authorization_endpoint: spec.authorizationEndpoint,
       token_endpoint: spec.tokenEndpoint,
       userinfo_endpoint: spec.userinfoEndpoint,

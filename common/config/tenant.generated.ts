@@ -632,6 +632,10 @@ export interface SecretKeyRef {
  */
 export interface OAuth2IdpSpec {
   /**
+   * The authorization server's issuer identifier (RFC 8414), exactly as the server writes it in the RFC 9207 `iss` of its authorization responses (a Keycloak realm: `https://idp.example/realms/acme`). Set: the server is held to send `iss` with every authorization response, identical character for character to this value, else the sign-in is refused (OIDC_ISSUER_MISMATCH); it is also the AuthenticatingAuthority of the broker's assertions. Unset: the authorization endpoint's origin stands in for it, and an `iss` the server sends must be that origin.
+   */
+  issuer?: string;
+  /**
    * Authorization endpoint URL; it may carry a query, which is kept (RFC 6749 section 3.1), but no fragment.
    */
   authorizationEndpoint: string;

@@ -1,0 +1,156 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { brokerEndpoints } from '../../common/config/broker-endpoints.js';
+import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  closeServer,
+  createPki,
+  devClient,
+  type IdpDoc,
+  listenPlaceholder,
+  loginThroughBroker,
+  pageReason,
+  portalSp,
+  serveBroker,
+  tenantFor,
+} from '../../testkit/broker-harness.js';
+
+/**
+ * What ADR 0237 found and left (ADR 0243), against oidc-provider, which compares redirect_uri as a
+ * string (RFC 6749 4.1.3) and sends RFC 9207 `iss`: a plain OAuth 2.0 server whose issuer has a path,
+ * one that sends no `iss`, a broker URL not written in canonical form, and a user id beyond 2^53.
+ */
+describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric subject (ADR 0243)', () => {
+  let pki: ReturnType<typeof createPki>;
+  let idp: DevIdp;
+  let userEndpoint: Server;
+  /** The JSON text the user endpoint answers with (a number written as the IdP writes it). */
+  let userAnswer = '';
+  const brokers: Record<string, BrokerUnderTest> = {};
+  const kinds = ['issuer', 'standIn', 'noIss', 'nonCanonical', 'bigId'] as const;
+  /** The broker URL as the tenant wrote it: 127.000.000.001 is 127.0.0.1, in no canonical form. */
+  const writtenUrl = (url: string) => url.replace('127.0.0.1', '127.000.000.001');
+
+  before(async () => {
+    pki = createPki();
+    userEndpoint = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(userAnswer);
+    });
+    await new Promise<void>((resolve) => userEndpoint.listen(0, '127.0.0.1', resolve));
+    const placeholders = Object.fromEntries(
+      await Promise.all(kinds.map(async (kind) => [kind, await listenPlaceholder()] as const)),
+    );
+    const urls: Record<string, string> = Object.fromEntries(
+      kinds.map((kind) => [
+        kind,
+        kind === 'nonCanonical' ? writtenUrl(placeholders[kind]!.url) : placeholders[kind]!.url,
+      ]),
+    );
+    // An issuer with a path (a Keycloak realm, a tenant of a multi-tenant server), served at the root.
+    const port = await freePort();
+    idp = await startDevIdp({
+      port,
+      issuer: `http://127.0.0.1:${port}/tenant1`,
+      // Each client registers the redirect URI the broker's status names (what an admin copies).
+      clients: kinds.map((kind) =>
+        devClient(urls[kind]!, {
+          client_id: `jsm-sso-${kind}`,
+          redirect_uris: [brokerEndpoints(urls[kind]!).redirectUri(kind, 1)],
+        }),
+      ),
+      middleware: [
+        // An authorization server that sends no RFC 9207 `iss` to the noIss broker.
+        async (ctx, next) => {
+          await next();
+          const location = ctx.response.get('location');
+          if (typeof location !== 'string' || !location.startsWith(`${urls['noIss']}/oidc/callback`)) return;
+          const url = new URL(location);
+          url.searchParams.delete('iss');
+          ctx.set('location', url.href);
+        },
+      ],
+    });
+    const plain = (kind: string, more: Record<string, unknown> = {}): IdpDoc => ({
+      name: 'plain',
+      oauth2: {
+        authorizationEndpoint: `${new URL(idp.issuer).origin}/auth`,
+        tokenEndpoint: `${new URL(idp.issuer).origin}/token`,
+        userinfoEndpoint: `${new URL(idp.issuer).origin}/me`,
+        clientId: `jsm-sso-${kind}`,
+        clientSecretRef: { name: 'idp-client' },
+        scopes: ['openid', 'email', 'profile'],
+        issuer: idp.issuer,
+        ...more,
+      },
+      attributeMapping: { email: 'claims.email', userId: 'claims.id' },
+      emailTrust: 'verifiedClaim',
+    });
+    const specs: Record<(typeof kinds)[number], IdpDoc> = {
+      issuer: plain('issuer'),
+      standIn: plain('standIn'),
+      noIss: plain('noIss'),
+      nonCanonical: plain('nonCanonical'),
+      bigId: plain('bigId', {
+        userinfoEndpoint: `http://127.0.0.1:${(userEndpoint.address() as AddressInfo).port}/me`,
+      }),
+    };
+    delete specs.standIn['oauth2'].issuer;
+    for (const kind of kinds) {
+      const { server } = placeholders[kind]!;
+      brokers[kind] = await serveBroker(server, urls[kind]!, tenantFor(urls[kind]!, [specs[kind]]), pki);
+    }
+  });
+  after(async () => {
+    for (const broker of Object.values(brokers)) await broker.close();
+    await idp?.close();
+    if (userEndpoint) await closeServer(userEndpoint);
+    pki?.cleanup();
+  });
+
+  async function login(kind: (typeof kinds)[number]) {
+    const broker = brokers[kind]!;
+    const portal = portalSp(broker.url, pki);
+    // The browser follows redirects as URLs, written canonically.
+    const result = await loginThroughBroker({ portal, brokerUrl: new URL(broker.url).origin }, new Browser());
+    return { ...result, portal, broker };
+  }
+
+  it('signs in through a plain OAuth 2.0 server whose configured issuer has a path, its RFC 9207 iss compared with it and named as AuthenticatingAuthority', async () => {
+    const { page, html, fields, portal } = await login('issuer');
+    expect(page.status, html).to.equal(200);
+    const xml = Buffer.from(fields['SAMLResponse']!, 'base64').toString('utf8');
+    expect(/<saml:AuthenticatingAuthority>([^<]*)</.exec(xml)?.[1]).to.equal(idp.issuer);
+    expect((await portal.validatePostResponseAsync(fields)).profile?.nameID).to.equal('alice@acme.test');
+  });
+
+  it("keeps the stand-in issuer (the authorization endpoint's origin) when none is configured: that server's iss with a path is refused, 400 OIDC_ISSUER_MISMATCH", async () => {
+    const { page, html, broker } = await login('standIn');
+    expect(page.status, html).to.equal(400);
+    expect(pageReason(html)).to.equal('OIDC_ISSUER_MISMATCH');
+    expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
+      'OIDC_ISSUER_MISMATCH',
+    );
+  });
+
+  it('refuses an authorization response without iss from a server whose issuer is configured (RFC 9207 2.4), 400 OIDC_ISSUER_MISMATCH', async () => {
+    const { page, html, callbackUrl, broker } = await login('noIss');
+    expect(new URL(callbackUrl).searchParams.has('iss'), 'the middleware took iss out').to.equal(false);
+    expect(page.status, html).to.equal(400);
+    expect(pageReason(html)).to.equal('OIDC_ISSUER_MISMATCH');
+    expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
+      'OIDC_ISSUER_MISMATCH',
+    );
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await closeServer(server);
+  return port;
+}
