@@ -18,9 +18,13 @@ export function brokerEndpoints(brokerUrl: string) {
      * the mix-up defence RFC 9700 4.4.2 requires of a client of several authorization servers
      * whatever they send (RFC 9207 `iss` is checked too, when an IdP sends it). A tenant's only one
      * keeps the shared address, where no mix-up can be (ADR 0175).
+     * In the URL's canonical form (WHATWG: host in lower case and punycode, no default port, dot
+     * segments gone), whatever spelling spec.broker.url has: openid-client writes the token request's
+     * redirect_uri so, and RFC 6749 4.1.3 wants it identical to the authorization request's, which
+     * this one string is too (ADR 0243).
      */
     redirectUri: (idp: string, oauthIdps: number) =>
-      oauthIdps > 1 ? `${brokerUrl}/oidc/callback/${idp}` : `${brokerUrl}/oidc/callback`,
+      new URL(oauthIdps > 1 ? `${brokerUrl}/oidc/callback/${idp}` : `${brokerUrl}/oidc/callback`).href,
     logoutCallbackUrl: `${brokerUrl}/oidc/logout-callback`,
     /**
      * Where the OIDC IdP `idp` posts its back-channel logout tokens: one address per IdP, so that

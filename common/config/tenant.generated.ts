@@ -458,7 +458,7 @@ export interface SecretRef {
  */
 export interface BrokerSpec {
   /**
-   * Public base URL of the broker, without a trailing slash. Must be https:// unless the host is loopback (as for portal.url, a name under .localhost counts).
+   * Public base URL of the broker, without a trailing slash. Must be https:// unless the host is loopback (as for portal.url, a name under .localhost counts). The redirect URIs given to OIDC and OAuth 2.0 IdPs are derived from it in the URL's canonical form (host in lower case, no default port such as :443), the one sent in both the authorization and the token request; register them as status.identityProviderEndpoints names them.
    */
   url: string;
   /**
@@ -949,7 +949,7 @@ export interface TenantStatus {
      */
     name: string;
     /**
-     * OIDC and OAuth 2.0 - the client's redirect URI (redirect_uris). A tenant's only OIDC or OAuth 2.0 IdP uses <broker>/oidc/callback; with several, each has its own, <broker>/oidc/callback/<name>, so that an answer is judged by the IdP whose address it came to (RFC 9700 mix-up defence, ADR 0175).
+     * OIDC and OAuth 2.0 - the client's redirect URI (redirect_uris). A tenant's only OIDC or OAuth 2.0 IdP uses <broker>/oidc/callback; with several, each has its own, <broker>/oidc/callback/<name>, so that an answer is judged by the IdP whose address it came to (RFC 9700 mix-up defence, ADR 0175). Always in canonical URL form (host in lower case, no default port), whatever spelling spec.broker.url has; the broker sends exactly this string in the authorization and the token request (ADR 0243).
      */
     redirectUri?: string;
     /**

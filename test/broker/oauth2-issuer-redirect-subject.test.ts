@@ -145,6 +145,15 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
       'OIDC_ISSUER_MISMATCH',
     );
   });
+
+  it('sends one redirect_uri, the one its status names, in the authorization and the token request when spec.broker.url is not written canonically (RFC 6749 4.1.3)', async () => {
+    const { page, html, callbackUrl } = await login('nonCanonical');
+    expect(page.status, html).to.equal(200);
+    const registered = brokerEndpoints(brokers.nonCanonical!.url).redirectUri('nonCanonical', 1);
+    expect(registered, 'the status names the canonical form').to.equal(
+      `${new URL(callbackUrl).origin}/oidc/callback`,
+    );
+  });
 });
 
 async function freePort(): Promise<number> {
