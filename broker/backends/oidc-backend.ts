@@ -19,6 +19,7 @@ import {
   IdpRefusal,
   type LoginPrompt,
 } from './backend.js';
+import { userOfAnswer } from './oauth2-user.js';
 import { audienceFault } from './oidc-audience.js';
 import { frontchannelSid } from './oidc-frontchannel-logout.js';
 import { type LogoutTokenClaims, verifyLogoutToken } from './oidc-logout-token.js';
@@ -552,9 +553,8 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
       const response = await guardProtocol(c, () =>
         client.fetchProtectedResource(c, tokens.access_token, new URL(spec.userinfoEndpoint), 'GET'),
       );
-      const claims = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-      const subject = claims?.['sub'] ?? claims?.['id'];
-      if (!response.ok || !claims || (typeof subject !== 'string' && typeof subject !== 'number')) {
+      const user = response.ok ? userOfAnswer(await response.text().catch(() => '')) : undefined;
+      if (!user) {
         throw new JsmSsoError(
           'OAUTH2_USERINFO_INVALID',
           `the identity provider ${name} returned no usable user information`,
@@ -564,7 +564,7 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
         );
       }
       return {
-        subject: { idp: name, subject: String(subject), claims, emailVerified: saysEmailVerified(claims) },
+        subject: { idp: name, ...user, emailVerified: saysEmailVerified(user.claims) },
       };
     },
     endSessionEndpoint: () => false,

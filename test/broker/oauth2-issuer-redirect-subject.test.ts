@@ -154,6 +154,29 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
       `${new URL(callbackUrl).origin}/oidc/callback`,
     );
   });
+
+  it('keeps every digit of a numeric user id beyond 2^53: two people whose ids differ in the last digit are two subjects', async () => {
+    const subjects: unknown[] = [];
+    for (const id of ['9007199254740992', '9007199254740993']) {
+      userAnswer = `{"id":${id},"email":"alice@acme.test","email_verified":true}`;
+      const { page, html, fields, portal, broker } = await login('bigId');
+      expect(page.status, html).to.equal(200);
+      expect((await portal.validatePostResponseAsync(fields)).profile?.['userId']).to.equal(id);
+      subjects.push(broker.logs.findLast((l) => l['event'] === 'broker.login')?.['subjectHash']);
+    }
+    expect(subjects[0]).to.be.a('string');
+    expect(subjects[0]).not.to.equal(subjects[1]);
+  });
+
+  it('refuses a user id that is a number beyond 2^53 not written as an integer, 502 OAUTH2_USERINFO_INVALID', async () => {
+    userAnswer = '{"id":9.007199254740993e15,"email":"alice@acme.test","email_verified":true}';
+    const { page, html, broker } = await login('bigId');
+    expect(page.status, html).to.equal(502);
+    expect(pageReason(html)).to.equal('OAUTH2_USERINFO_INVALID');
+    expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
+      'OAUTH2_USERINFO_INVALID',
+    );
+  });
 });
 
 async function freePort(): Promise<number> {

@@ -1,0 +1,39 @@
+import { expect } from 'chai';
+import { userOfAnswer } from '../../broker/backends/oauth2-user.js';
+
+/** The person a plain OAuth 2.0 user endpoint's answer names (ADR 0243). */
+describe('broker: userOfAnswer', () => {
+  it('keeps the digits of an integer beyond 2^53, in the subject and in the claim a mapping reads', () => {
+    const user = userOfAnswer('{"id":9007199254740993,"name":"Al"}');
+    expect(user).to.deep.equal({
+      subject: '9007199254740993',
+      claims: { id: '9007199254740993', name: 'Al' },
+    });
+    expect(userOfAnswer('{"sub":-18446744073709551617}')?.subject).to.equal('-18446744073709551617');
+  });
+
+  it('reads a string, a safe integer or a fraction as before, and sub before id', () => {
+    expect(userOfAnswer('{"sub":"a1","id":2}')?.subject).to.equal('a1');
+    expect(userOfAnswer('{"id":42}')).to.deep.equal({ subject: '42', claims: { id: 42 } });
+    expect(userOfAnswer('{"sub":null,"id":1.5}')?.subject).to.equal('1.5');
+  });
+
+  it('keeps only the answer’s own id exactly, not one nested in another claim', () => {
+    const user = userOfAnswer('{"org":{"id":9007199254740993},"id":7}')!;
+    expect(user.subject).to.equal('7');
+    expect((user.claims['org'] as { id: unknown }).id).to.be.a('number');
+  });
+
+  it('names no one for a number beyond 2^53 not written as an integer, Infinity, no id, or no object', () => {
+    for (const text of [
+      '{"id":9.007199254740993e15}',
+      '{"id":1e400}',
+      '{"id":true}',
+      '{"email":"a@b.test"}',
+      '[{"id":1}]',
+      '"x"',
+      'not json',
+    ])
+      expect(userOfAnswer(text), text).to.equal(undefined);
+  });
+});
