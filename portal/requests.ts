@@ -648,8 +648,14 @@ export class RequestService {
    * form's): a second post of the same form (a double click) waits for the first under its claim
    * and lands on the same outcome, instead of finding the step gone or, where the step is offered
    * again from where it leads, taking it twice. The step must be one Atlassian offers now; false
-   * when it is not (nothing was sent). A transition leaves nothing its key could be found by, so a
-   * post of the same form after the claim has expired is judged afresh.
+   * when it is not (nothing was sent).
+   *
+   * A step sent with a comment carries the key in it, as a comment does: after an answer that
+   * leaves its outcome unknown (a 5xx, a timeout), and for a post of the same form, the comment is
+   * looked for on the request itself, and the step is taken again only when it is not there (Jira
+   * adds the comment with the step). A step without one leaves nothing its key could be found by:
+   * after such an answer, a post of the same form writes nothing for 30 s (WriteUnconfirmedError),
+   * as a create with nothing to find it by (ADR 0240); later it is judged afresh (ADR 0245).
    */
   transition(
     issueKey: string,
@@ -657,15 +663,22 @@ export class RequestService {
     comment: string | undefined,
     writeKey: string,
   ): Promise<WriteOutcome<boolean>> {
-    return this.#writeOnce(`transition:${issueKey}:${writeKey}`, {
-      ...this.#writes,
-      write: async () => {
-        const offered = await this.#client.transitions(issueKey);
-        if (!offered.some((t) => t.id === transitionId)) return false;
-        await this.#client.performTransition(issueKey, transitionId, comment);
-        return true;
-      },
-    });
+    const write = async () => {
+      const offered = await this.#client.transitions(issueKey);
+      if (!offered.some((t) => t.id === transitionId)) return false;
+      await this.#client.performTransition(
+        issueKey,
+        transitionId,
+        comment === undefined ? undefined : withWriteKey(comment, writeKey),
+      );
+      return true;
+    };
+    return this.#writeOnce(
+      `transition:${issueKey}:${writeKey}`,
+      comment === undefined
+        ? { ...this.#writes, findMayLag: true, write }
+        : { ...this.#writes, find: () => this.#findComment(issueKey, writeKey), write },
+    );
   }
 
   /**

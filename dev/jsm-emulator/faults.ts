@@ -214,11 +214,14 @@ function errorBody(req: IncomingMessage, status: number, message: string): strin
   );
 }
 
-/** Replaces the handler's answer, once it is made, with a `status` error (see FaultRule.statusAfterHandling). */
+/**
+ * Replaces the handler's answer, once it is made, with a `status` error (see
+ * FaultRule.statusAfterHandling); a bodiless one (a transition's 204) too.
+ */
 function answerAfterHandling(status: number, req: IncomingMessage, res: ServerResponse): void {
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
   res.end = ((chunk?: unknown, ...rest: unknown[]) => {
-    if (chunk === undefined || typeof chunk === 'function') return end(chunk, ...rest);
+    if (typeof chunk === 'function') return end(chunk, ...rest);
     const body = errorBody(req, status, 'Emulated failure after the work was done');
     res.statusCode = status;
     res.setHeader('Content-Type', 'application/json;charset=UTF-8');

@@ -12,6 +12,7 @@ import {
   type StoredValue,
 } from './fields.js';
 import { SEED_SUBJECT, type Seed, type SeedAttachment, type SeedField, type SeedOption } from './seed.js';
+import { TRANSITIONS, type Transition } from './workflow.js';
 
 export interface User {
   accountId: string;
@@ -170,6 +171,11 @@ export class EmulatorState {
    * Tests may change either.
    */
   readonly pageLimits = { comment: 25, attachment: 100 };
+  /**
+   * The customer transitions of the requests' workflow: the default one; tests may add a step (a
+   * workflow may offer a step again from where it leads, e.g. one that keeps the status).
+   */
+  readonly workflow: Transition[] = [...TRANSITIONS];
   private counters = new Map<string, number>();
 
   /** Next numeric id (as a string) in a sequence; `floor` keeps generated ids above seeded ones. */

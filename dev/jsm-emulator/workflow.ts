@@ -49,8 +49,13 @@ export function statusNamed(name: string): Status {
   return status;
 }
 
-export function transitionsFrom(status: string): Transition[] {
-  return TRANSITIONS.filter((t) => t.from.includes(status));
+/**
+ * The transitions offered from `status`: the default workflow's, or `workflow` (an emulator's own,
+ * `EmulatorState.workflow`: tests may add a step, say one that leads back to where it starts, as
+ * Jira workflows allow).
+ */
+export function transitionsFrom(status: string, workflow: readonly Transition[] = TRANSITIONS): Transition[] {
+  return workflow.filter((t) => t.from.includes(status));
 }
 
 /** Jira's statusCategory key, as the platform API (and JQL `statusCategory`) names it. */

@@ -23,6 +23,7 @@ import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
 import type { RequestFacts } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
+import { WriteUnconfirmedError } from '../write-claims.js';
 import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { keepRecentWrite } from './recent-write.js';
 import { noteClientAborted, readUploadForm } from './upload-form.js';
@@ -163,11 +164,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     err: unknown,
     body: Record<string, unknown>,
     notDone?: MessageKey,
+    unconfirmed?: MessageKey,
   ): Promise<boolean> => {
+    const maybeDone = unconfirmed !== undefined && err instanceof WriteUnconfirmedError;
     if (
       !(
         err instanceof AtlassianError ||
         err instanceof FlowStoreClaimsUncertainError ||
+        maybeDone ||
         (err instanceof JsmSsoError && ACTION_REFUSALS.has(err.code))
       )
     )
@@ -181,9 +185,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         ? `${problemText(i18n, err)} ${notDone ? i18n.t(notDone) : ''}`.trim()
         : err instanceof ActionRefusal
           ? i18n.t(err.messageKey)
-          : err instanceof FlowStoreClaimsUncertainError
-            ? i18n.t('error.writeUncertain', { seconds: err.retryAfterSeconds })
-            : problemText(i18n, err);
+          : maybeDone
+            ? i18n.t(unconfirmed)
+            : err instanceof FlowStoreClaimsUncertainError
+              ? i18n.t('error.writeUncertain', { seconds: err.retryAfterSeconds })
+              : problemText(i18n, err);
     const text = typeof body['body'] === 'string' ? body['body'] : undefined;
     await renderDetail(res, key, {
       error: message,
@@ -212,10 +218,16 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       {
         approvers = false,
         notDone,
+        unconfirmed,
       }: {
         approvers?: boolean;
         /** Said after a failed write: what did not happen and what to do. */
         notDone?: MessageKey;
+        /**
+         * Said when an earlier post of the same form gave up on a write that may have been made
+         * (WriteUnconfirmedError): nothing was sent this time.
+         */
+        unconfirmed?: MessageKey;
       } = {},
     ) =>
     async (req: Request, res: Response) => {
@@ -234,15 +246,27 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         await keepRecentWrite(services, s, visible.request.issueId);
         res.redirect(303, `/requests/${encodeURIComponent(key)}?${notice}=1`);
       } catch (err) {
-        if (!(await showRefusal(res, key, err, (req.body ?? {}) as Record<string, unknown>, notDone)))
-          throw err;
+        const body = (req.body ?? {}) as Record<string, unknown>;
+        if (!(await showRefusal(res, key, err, body, notDone, unconfirmed))) throw err;
       }
     };
   /** A plain action form (signed in, CSRF-checked) posted to `path`; see requestAction. */
   // Each may have Atlassian e-mail the people on the request (a participant added, a status changed):
   // limited like comments, so nobody can have the portal mail a colleague a thousand times.
-  const postRequestAction = (path: string, notice: string, action: Parameters<typeof requestAction>[1]) =>
-    app.post(path, signedIn, limits.limit('requestChanges'), forms, csrf, requestAction(notice, action));
+  const postRequestAction = (
+    path: string,
+    notice: string,
+    action: Parameters<typeof requestAction>[1],
+    options?: Parameters<typeof requestAction>[2],
+  ) =>
+    app.post(
+      path,
+      signedIn,
+      limits.limit('requestChanges'),
+      forms,
+      csrf,
+      requestAction(notice, action, options),
+    );
   const actionError = (messageKey: MessageKey) => new ActionRefusal('PORTAL_ACTION_INVALID', messageKey, 400);
   const approverOnly = () =>
     new ActionRefusal('PORTAL_ACTION_APPROVER_ONLY', 'request.refused.approverOnly', 403);
@@ -319,20 +343,25 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     ),
   );
 
-  postRequestAction('/requests/:key/transition', 'moved', async (key, body, s) => {
-    const id = body['transition'];
-    if (typeof id !== 'string') throw actionError('request.refused.stepUnavailable');
-    const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
-    if (text.length > 32_000) throw actionError('request.refused.commentTooLong');
-    // The optional comment goes with the transition (one call), written as for a comment.
-    const { value: moved } = await requests.transition(
-      key,
-      id,
-      text ? authoredBody(s.customer.displayName, text) : undefined,
-      writeKeyFrom(body[WRITE_KEY_FIELD]),
-    );
-    if (!moved) throw actionError('request.refused.stepUnavailable');
-  });
+  postRequestAction(
+    '/requests/:key/transition',
+    'moved',
+    async (key, body, s) => {
+      const id = body['transition'];
+      if (typeof id !== 'string') throw actionError('request.refused.stepUnavailable');
+      const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
+      if (text.length > 32_000) throw actionError('request.refused.commentTooLong');
+      // The optional comment goes with the transition (one call), written as for a comment.
+      const { value: moved } = await requests.transition(
+        key,
+        id,
+        text ? authoredBody(s.customer.displayName, text) : undefined,
+        writeKeyFrom(body[WRITE_KEY_FIELD]),
+      );
+      if (!moved) throw actionError('request.refused.stepUnavailable');
+    },
+    { unconfirmed: 'request.refused.stepUnconfirmed' },
+  );
 
   // A transition is confirmed on a page of its own (the portal uses no script): the step's name,
   // what it does to the request, and an optional comment.

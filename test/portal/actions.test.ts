@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { withoutWriteKey } from '../../portal/write-once.js';
 import { type Browser, csrfOf, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
 
 describe('portal request actions', () => {
@@ -73,10 +74,12 @@ describe('portal request actions', () => {
     expect(res.status).to.equal(303);
     const after = request('Calendar invites arrive twice');
     expect(after.status).to.not.equal('Waiting for support');
-    // Written by the service account, opened by the customer's name for the agents (comment-author.ts).
-    expect(after.comments.map((c) => c.body)).to.include(
+    // Written by the service account, opened by the customer's name for the agents (comment-author.ts),
+    // with the form's key (write-once.ts): a post of the same form finds the step taken by it.
+    expect(after.comments.map((c) => withoutWriteKey(c.body))).to.include(
       'Alice Anders (via the help center):\n\nSolved after the update.',
     );
+    expect(after.comments.at(-1)!.body).to.match(/\(portal reference jsmsso[0-9a-f]{24}\)$/);
     const forged = await alice.post(`/requests/${r.key}/transition`, {
       transition: '999',
       _csrf: csrfOf(page.body),

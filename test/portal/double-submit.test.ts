@@ -92,6 +92,70 @@ describe('portal: the same form sent twice at once writes once', () => {
     ]);
   });
 
+  describe('a step offered again from where it leads, which Atlassian took and answered 500', () => {
+    // "Add information": a step that keeps the request where it is, so it is still offered after it
+    // was taken, as a Jira workflow may (a loop transition).
+    const loop = {
+      id: '901',
+      name: 'Add information',
+      from: ['Waiting for support'],
+      to: 'Waiting for support',
+    };
+    before(() => h.emulator.state.workflow.push(loop));
+    after(() => h.emulator.state.workflow.splice(h.emulator.state.workflow.indexOf(loop), 1));
+
+    /** Both posts of one confirmation form, the first held at Atlassian, taken, and answered 500. */
+    async function twiceTakenThenFailed(body?: string) {
+      const r = [...h.emulator.state.requests.values()].find(
+        (x) => x.fieldValues['summary'] === 'Laptop screen flickers',
+      )!;
+      expect(r.status).to.equal('Waiting for support');
+      const steps = r.statusHistory.length;
+      const confirm = (await alice.text(`/requests/${r.key}/transition/${loop.id}`)).body;
+      const action = `/requests/${r.key}/transition`;
+      const fields = {
+        _csrf: csrfOf(confirm),
+        _write: writeKeyOf(confirm, action)!,
+        transition: loop.id,
+        ...(body === undefined ? {} : { body }),
+      };
+      const pathPrefix = `/rest/servicedeskapi/request/${r.key}/transition`;
+      h.emulator.faults.set({
+        delayMs: 1500,
+        statusAfterHandling: 500,
+        pathPrefix,
+        method: 'POST',
+        times: 1,
+      });
+      const first = alice.post(action, fields);
+      await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the first step held at Atlassian');
+      const answers = await Promise.all([first, alice.post(action, fields)]);
+      const texts = await Promise.all(answers.map((a) => a.text()));
+      return { r, taken: r.statusHistory.length - steps, answers, texts };
+    }
+
+    it('takes it and adds its comment once, and both posts land on the request', async () => {
+      const { r, taken, answers } = await twiceTakenThenFailed('Serial number is on the box, clicked twice.');
+      expect(taken, 'steps taken').to.equal(1);
+      expect(
+        r.comments.filter((c) => c.body.includes('clicked twice')),
+        'comments added',
+      ).to.have.length(1);
+      expect(answers.map((a) => [a.status, a.headers.get('location')])).to.deep.equal([
+        [303, `/requests/${r.key}?moved=1`],
+        [303, `/requests/${r.key}?moved=1`],
+      ]);
+    });
+
+    it('takes it once without a comment, and the second post says the step may have been taken', async () => {
+      const { taken, answers, texts } = await twiceTakenThenFailed();
+      expect(taken, 'steps taken').to.equal(1);
+      expect(answers.map((a) => a.status)).to.deep.equal([502, 502]);
+      expect(texts[1]).to.contain('We could not confirm whether the request was updated.');
+      expect(texts[1]).to.not.contain('created');
+    });
+  });
+
   it('adds one comment for two posts of one comment form', async () => {
     const key = h.keyOf('Printer on 3rd floor jams every morning');
     const detail = (await alice.text(`/requests/${key}`)).body;

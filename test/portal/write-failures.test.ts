@@ -66,7 +66,7 @@ describe('portal: a write Atlassian keeps refusing leaves no dead end', () => {
     expect(writeKeyOf(page, action)).to.equal(writeKey);
   });
 
-  it('sends a step Atlassian answered 500 once, says it failed, and takes it when sent again', async () => {
+  it('sends a step Atlassian answered 500 again only once its comment is not found, says it failed, and takes it when sent again', async () => {
     const r = [...h.emulator.state.requests.values()].find(
       (x) => x.fieldValues['summary'] === 'Calendar invites arrive twice',
     )!;
@@ -85,8 +85,10 @@ describe('portal: a write Atlassian keeps refusing leaves no dead end', () => {
       pathPrefix: `/rest/servicedeskapi/request/${r.key}/transition`,
     });
     const failed = await alice.post(`/requests/${r.key}/transition`, form);
-    // A transition is no idempotent call: never repeated blindly.
-    expect(h.emulator.faults.hits()).to.deep.equal([1]);
+    // A transition is no idempotent call, never repeated blindly: its comment carries the form's key
+    // and is looked for on the request, and the step is sent again only when it is not there
+    // (ADR 0245), until the budget ends.
+    expect(h.emulator.faults.hits()[0], 'steps sent').to.be.greaterThan(1);
     expect(failed.status).to.equal(502);
     expect(await failed.text()).to.contain('Something went wrong while talking to the help center.');
     expect(r.status).to.equal(before);

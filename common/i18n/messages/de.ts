@@ -154,6 +154,8 @@ export const de: Catalogue = {
   'request.refused.commentNotAdded':
     'Ihr Kommentar wurde nicht hinzugefügt. Er ist unten erhalten: Senden Sie ihn erneut, wenn Sie bereit sind (er wird nicht doppelt hinzugefügt).',
   'request.refused.stepUnavailable': 'Dieser Schritt ist nicht verfügbar.',
+  'request.refused.stepUnconfirmed':
+    'Wir konnten nicht bestätigen, ob die Anfrage aktualisiert wurde. Prüfen Sie unten ihren Status, bevor Sie diesen Schritt erneut senden.',
   'request.refused.stepUnavailableHere': 'Dieser Schritt ist für diese Anfrage nicht verfügbar.',
   'request.refused.commentTooLong': 'Der Kommentar ist zu lang.',
   'request.refused.shareOrganizationsOnly':

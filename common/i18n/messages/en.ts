@@ -155,6 +155,8 @@ export const en = {
   'request.refused.commentNotAdded':
     'Your comment was not added. It is kept below: send it again when you are ready (it will not be added twice).',
   'request.refused.stepUnavailable': 'That step is not available.',
+  'request.refused.stepUnconfirmed':
+    'We could not confirm whether the request was updated. Check its status below before sending that step again.',
   'request.refused.stepUnavailableHere': 'That step is not available for this request.',
   'request.refused.commentTooLong': 'The comment is too long.',
   'request.refused.shareOrganizationsOnly':

@@ -155,6 +155,8 @@ export const fr: Catalogue = {
   'request.refused.commentNotAdded':
     'Votre commentaire n’a pas été ajouté. Il est conservé ci-dessous : renvoyez-le quand vous êtes prêt (il ne sera pas ajouté deux fois).',
   'request.refused.stepUnavailable': 'Cette étape n’est pas disponible.',
+  'request.refused.stepUnconfirmed':
+    'Nous n’avons pas pu confirmer que la demande a été mise à jour. Vérifiez son statut ci-dessous avant d’envoyer de nouveau cette étape.',
   'request.refused.stepUnavailableHere': 'Cette étape n’est pas disponible pour cette demande.',
   'request.refused.commentTooLong': 'Le commentaire est trop long.',
   'request.refused.shareOrganizationsOnly':

@@ -150,6 +150,8 @@ export const ja: Catalogue = {
   'request.refused.commentNotAdded':
     'コメントは追加されませんでした。下に残してあります。準備ができたら再送信してください (二重に追加されることはありません)。',
   'request.refused.stepUnavailable': 'その操作は利用できません。',
+  'request.refused.stepUnconfirmed':
+    'リクエストが更新されたかどうかを確認できませんでした。この操作を再送信する前に、下のステータスを確認してください。',
   'request.refused.stepUnavailableHere': 'このリクエストではその操作は利用できません。',
   'request.refused.commentTooLong': 'コメントが長すぎます。',
   'request.refused.shareOrganizationsOnly': 'リクエストは所属組織のメンバーとのみ共有できます。',

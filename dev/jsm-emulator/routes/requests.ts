@@ -313,14 +313,14 @@ export function requestRoutes(state: EmulatorState): Router {
   r.get('/request/:issueIdOrKey/transition', (req, res) => {
     const request = visibleRequest(state, req, res);
     res.json(
-      pageOf(req, res, `/request/${request.id}/transition`, transitionsFrom(request.status), transitionDTO),
+      pageOf(req, res, `/request/${request.id}/transition`, transitionsFrom(request.status, state.workflow), transitionDTO),
     );
   });
 
   r.post('/request/:issueIdOrKey/transition', (req, res) => {
     const request = visibleRequest(state, req, res);
     const body = jsonBody(req);
-    const transition = transitionsFrom(request.status).find((t) => t.id === body['id']);
+    const transition = transitionsFrom(request.status, state.workflow).find((t) => t.id === body['id']);
     if (!transition)
       throw badRequest(
         `The transition '${String(body['id'])}' is not valid for this request.`,
