@@ -10,15 +10,19 @@
  * comment by an agent is that agent's whatever it starts with.
  */
 import { replaceControlCharacters } from './text.js';
+import { withoutMentions } from './wiki-mentions.js';
 
 const VIA = ' (via the help center):';
 /** The first paragraph of a portal-written body: the author's name and the fixed suffix. */
 const AUTHOR_LINE = /^([^\n]{1,255}) \(via the help center\):[ \t]*(?:\n[ \t]*\n|$)/;
 
-/** The body the service account writes for `displayName`: their name first, then their text. */
+/**
+ * The body the service account writes for `displayName`: their name first, then their text, as wiki
+ * markup that mentions nobody (wiki-mentions.ts).
+ */
 export function authoredBody(displayName: string, text: string): string {
   const name = replaceControlCharacters(displayName, ' ').trim() || 'A customer';
-  return `${name}${VIA}\n\n${text}`;
+  return withoutMentions(`${name}${VIA}\n\n${text}`);
 }
 
 export interface CommentAuthor {

@@ -6,6 +6,7 @@
  * (`FieldProblem`), never a sentence: pages/create.ts says it in the customer's language.
  */
 import type { FieldValueDTO, RequestTypeFieldDTO } from './atlassian/types.js';
+import { withoutMentions } from './wiki-mentions.js';
 
 export type FieldKind =
   | 'text'
@@ -194,7 +195,8 @@ export function parseRequestForm(
       case 'paragraph': {
         const text = all(raw)[0] ?? '';
         if (text.length > 32_000) fail('FIELD_TOO_LONG', { max: 32_000 });
-        else values[field.fieldId] = text.replace(/\r\n/g, '\n');
+        // Jira reads it as wiki markup: it mentions nobody (wiki-mentions.ts).
+        else values[field.fieldId] = withoutMentions(text.replace(/\r\n/g, '\n'));
         break;
       }
       case 'select':

@@ -88,6 +88,43 @@ export interface CommentLinks {
   typedByCustomer?: boolean;
 }
 
+/** What `textOnly` turns an element into: a tag no options allow, so its text is kept alone. */
+const TEXT_ONLY = 'jsmsso-text';
+
+/**
+ * Links to the site in a customer's own text that are no file of the request and no account (an
+ * issue key Jira found, in a project she may not see) marked to leave their text alone, with no
+ * wrapper: so they read as the key of no issue does (no link). A pass of its own, everything
+ * else kept for the cleaning after it: sanitize-html closes a tag transformed into one it
+ * discards at the wrong place.
+ */
+function textOnly(dirty: string, links: CommentLinks): string {
+  return sanitizeHtml(dirty, {
+    allowedTags: false,
+    allowedAttributes: false,
+    allowVulnerableTags: true,
+    transformTags: {
+      a: (tagName, attribs): sanitizeHtml.Tag => {
+        const site = onSite(attribs['href'], links.siteOrigin);
+        const plain = site && attachmentAt(site) === undefined && !isAccountLink(site, attribs);
+        return { tagName: plain ? TEXT_ONLY : tagName, attribs: plain ? {} : attribs };
+      },
+    },
+  });
+}
+
+/** Where Jira links an account it names (a mention): its profile on the site. */
+const SITE_PROFILE_PATHS = [/^\/secure\/ViewProfile\.jspa$/, /^\/jira\/people\//, /^\/people\//];
+
+/** A link Jira's renderer made for an account (a mention): to its profile, or marked as one. */
+function isAccountLink(url: URL, attribs: sanitizeHtml.Attributes): boolean {
+  return (
+    SITE_PROFILE_PATHS.some((p) => p.test(url.pathname)) ||
+    /(?:^|\s)user-hover(?:\s|$)/.test(attribs['class'] ?? '') ||
+    attribs['data-account-id'] !== undefined
+  );
+}
+
 /** Marks an element `commentOptions` removes whole, content included (never in the output). */
 const DROPPED = 'data-jsmsso-dropped';
 
@@ -162,9 +199,11 @@ function commentOptions(links: CommentLinks): sanitizeHtml.IOptions {
           };
         const file = fileAt(site, links);
         if (file) return { tagName: 'a', attribs: { href: file.href } };
-        // A file of the request she may not open, named in her own text: no trace of it, not even
-        // the name, so that it reads as the reference to no file does.
-        const hidden = links.typedByCustomer === true && attachmentAt(site) !== undefined;
+        if (links.typedByCustomer !== true) return { tagName: 'span', attribs: {} };
+        // In her own text: a file of the request she may not open, or an account Jira named by the
+        // id she typed (a mention), leaves no trace, not even the name, so that it reads as the
+        // reference to nothing does. (Anything else of the site is its text alone: textOnly.)
+        const hidden = attachmentAt(site) !== undefined || isAccountLink(site, attribs);
         return { tagName: 'span', attribs: hidden ? { [DROPPED]: '' } : {} };
       },
       img: (_tag, attribs): sanitizeHtml.Tag => {
@@ -193,5 +232,6 @@ function commentOptions(links: CommentLinks): sanitizeHtml.IOptions {
  * customer may open, so her own comment cannot ask whether an agent attached a file of that name.
  */
 export function sanitizeCommentHtml(dirty: string, links: CommentLinks): SafeHtml {
-  return new SafeHtml(sanitizeHtml(dirty, commentOptions(links)));
+  const marked = links.typedByCustomer === true ? textOnly(dirty, links) : dirty;
+  return new SafeHtml(sanitizeHtml(marked, commentOptions(links)));
 }

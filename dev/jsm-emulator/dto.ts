@@ -203,13 +203,7 @@ export function commentDTO(
     ...(expand.has('renderedBody')
       ? {
           renderedBody: {
-            html:
-              comment.renderedHtml ??
-              renderWiki(comment.body, {
-                base: ctx.base,
-                issueKey: request.key,
-                attachments: request.attachments,
-              }),
+            html: comment.renderedHtml ?? renderWiki(comment.body, state.wikiContext(ctx.base, request)),
           },
         }
       : {}),
@@ -374,8 +368,13 @@ export function customerRequestDTO(
     requestFieldValues: (rt?.fields ?? []).flatMap((f) => {
       const stored = request.fieldValues[f.fieldId];
       if (stored === undefined || f.kind === 'attachment') return [];
-      const wiki = { base: ctx.base, issueKey: request.key, attachments: request.attachments };
-      return [{ fieldId: f.fieldId, label: f.name, ...presentFieldValue(f, stored, wiki) }];
+      return [
+        {
+          fieldId: f.fieldId,
+          label: f.name,
+          ...presentFieldValue(f, stored, state.wikiContext(ctx.base, request)),
+        },
+      ];
     }),
     currentStatus: statusDTO(request.status, lastStatus?.date ?? request.created),
     ...(expand.has('serviceDesk') && desk ? { serviceDesk: serviceDeskDTO(ctx, desk) } : {}),

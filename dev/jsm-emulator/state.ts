@@ -12,7 +12,8 @@ import {
   type StoredValue,
 } from './fields.js';
 import { SEED_SUBJECT, type Seed, type SeedAttachment, type SeedField, type SeedOption } from './seed.js';
-import { TRANSITIONS, type Transition } from './workflow.js';
+import { mentionsIn, type WikiContext } from './wiki.js';
+import { statusNamed, TRANSITIONS, type Transition } from './workflow.js';
 
 export interface User {
   accountId: string;
@@ -176,7 +177,37 @@ export class EmulatorState {
    * workflow may offer a step again from where it leads, e.g. one that keeps the status).
    */
   readonly workflow: Transition[] = [...TRANSITIONS];
+  /**
+   * The mentions Jira notified (by e-mail and in the bell), as the account that wrote the text: a
+   * comment's or a rich-text field's `[~accountid:id]` of an active account (`mentionsIn`).
+   */
+  readonly mentions: { issueKey: string; accountId: string; byAccountId: string }[] = [];
   private counters = new Map<string, number>();
+
+  /** Records the notifications of the mentions in `text`, written by `by` on the issue `issueKey`. */
+  notifyMentions(issueKey: string, text: string, by: string): void {
+    for (const accountId of new Set(mentionsIn(text)))
+      if (this.users.get(accountId)?.active) this.mentions.push({ issueKey, accountId, byAccountId: by });
+  }
+
+  /** What Jira's renderer resolves in a request's wiki markup: its files, accounts and issues. */
+  wikiContext(base: string, request: CustomerRequest): WikiContext {
+    return {
+      base,
+      issueKey: request.key,
+      attachments: request.attachments,
+      user: (accountId) => this.users.get(accountId),
+      issue: (key) => {
+        const issue = [...this.requests.values()].find((r) => r.key === key);
+        return (
+          issue && {
+            summary: String(issue.fieldValues['summary'] ?? ''),
+            done: statusNamed(issue.status).category === 'DONE',
+          }
+        );
+      },
+    };
+  }
 
   /** Next numeric id (as a string) in a sequence; `floor` keeps generated ids above seeded ones. */
   nextId(sequence: string, start: number): string {

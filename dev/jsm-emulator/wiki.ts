@@ -3,7 +3,11 @@
 // line breaks, *bold*, _italic_, {{monospace}}, links and bare URLs, attachment links `[^file]`
 // (Atlassian adds one per file to the comment of an upload) and embedded images `!file!`,
 // `!file|thumbnail!`. Attachments are linked where Jira links them: `/secure/attachment/{id}/{name}`
-// and `/secure/thumbnail/{id}/{name}` on the site.
+// and `/secure/thumbnail/{id}/{name}` on the site. Also what Jira resolves beyond the request:
+// a mention `[~accountid:id]` (or `[text|~accountid:id]`) is the account's display name linked to
+// its profile, and notifies that account (`mentionsIn`); an issue key is a link to the issue when
+// one exists (struck through when it is done). A backslash escapes the character after it (`\[`
+// is a `[`), and two are a line break, read left to right, as Jira's notation says.
 import type { Attachment } from './state.js';
 
 export interface WikiContext {
@@ -12,13 +16,22 @@ export interface WikiContext {
   issueKey: string;
   /** The request's attachments: `[^name]` names the latest one with that file name. */
   attachments: readonly Pick<Attachment, 'id' | 'filename' | 'mimeType'>[];
+  /** The account with this id, for a mention (none: not resolved). */
+  user?: (accountId: string) => { displayName: string } | undefined;
+  /** The issue with this key, for an issue key in the text (none: not linked). */
+  issue?: (key: string) => { summary: string; done: boolean } | undefined;
 }
 
 const escaped = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? '&#39;');
 
 const INLINE =
-  /\[\^([^\]\n]+)\]|!([^!\s|][^!\n|]*)(?:\|([^!\n]*))?!|\[([^\]|\n]+)\|(https?:\/\/[^\]\s]+)\]|\[(https?:\/\/[^\]\s]+)\]|(https?:\/\/[^\s<>"\]]+)|\*([^*\n]+)\*|(?<![\w])_([^_\n]+)_(?![\w])|\{\{([^}\n]+)\}\}/g;
+  /\\\\|\\([^\n])|\[(?:([^\]|\n]*)\|)?~accountid:([^\]\s|]+)\]|(?<![\w-])([A-Z][A-Z0-9_]+-[1-9][0-9]*)(?![\w-])|\[\^([^\]\n]+)\]|!([^!\s|][^!\n|]*)(?:\|([^!\n]*))?!|\[([^\]|\n]+)\|(https?:\/\/[^\]\s]+)\]|\[(https?:\/\/[^\]\s]+)\]|(https?:\/\/[^\s<>"\]]+)|\*([^*\n]+)\*|(?<![\w])_([^_\n]+)_(?![\w])|\{\{([^}\n]+)\}\}/g;
+
+/** The accounts a body mentions (`[~accountid:id]`, escapes honoured): Jira notifies each. */
+export function mentionsIn(body: string): string[] {
+  return [...body.matchAll(INLINE)].flatMap((m) => (m[3] === undefined ? [] : [m[3]]));
+}
 
 function inline(text: string, ctx: WikiContext): string {
   const file = (name: string) => ctx.attachments.findLast((a) => a.filename === name);
@@ -31,8 +44,37 @@ function inline(text: string, ctx: WikiContext): string {
   for (const m of text.matchAll(INLINE)) {
     out += escaped(text.slice(last, m.index));
     last = m.index + m[0].length;
-    const [, attachment, image, imageOptions, label, labelled, bracketed, bare, bold, italic, mono] = m;
-    if (attachment !== undefined) {
+    const [
+      whole,
+      escapedChar,
+      alias,
+      accountId,
+      issueKey,
+      attachment,
+      image,
+      imageOptions,
+      label,
+      labelled,
+      bracketed,
+      bare,
+      bold,
+      italic,
+      mono,
+    ] = m;
+    if (whole === '\\\\') out += '<br/>';
+    else if (escapedChar !== undefined) out += escaped(escapedChar);
+    else if (accountId !== undefined) {
+      const user = ctx.user?.(accountId);
+      out += user
+        ? `<a href="${escaped(`${ctx.base}/secure/ViewProfile.jspa?accountId=${encodeURIComponent(accountId)}`)}" class="user-hover" rel="${escaped(accountId)}" data-account-id="${escaped(accountId)}">${escaped(alias || user.displayName)}</a>`
+        : `<span class="error">&#91;~accountid:${escaped(accountId)}&#93;</span>`;
+    } else if (issueKey !== undefined) {
+      const issue = ctx.issue?.(issueKey);
+      const shown = issue?.done ? `<del>${issueKey}</del>` : issueKey;
+      out += issue
+        ? `<a href="${ctx.base}/browse/${issueKey}" title="${escaped(issue.summary)}" class="issue-link" data-issue-key="${issueKey}">${shown}</a>`
+        : issueKey;
+    } else if (attachment !== undefined) {
       const a = file(attachment);
       out += a
         ? `<span class="nobr"><a href="${escaped(fileUrl(a, 'attachment'))}" title="${escaped(`${a.filename} attached to ${ctx.issueKey}`)}">${escaped(a.filename)}<sup><img class="rendericon" src="${ctx.base}/images/icons/link_attachment_7.gif" height="7" width="7" align="absmiddle" alt="" border="0"/></sup></a></span>`

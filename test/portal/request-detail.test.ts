@@ -43,6 +43,13 @@ describe('portal request detail', () => {
     const res = await browser.post(`/requests/${key}/comment`, { body: text, _csrf: token });
     expect(res.status).to.equal(303);
   };
+  /** The body of the comment on `page` that opens with `probe <name>`, the name taken out. */
+  const probeBody = (page: string, probe: string) =>
+    page
+      .split('<div class="comment-body">')
+      .find((item) => item.includes(`probe ${probe}`))!
+      .split('</div>')[0]!
+      .replace(`probe ${probe}`, 'probe');
   const upload = async (browser: Browser, key: string, name: string, content: Buffer) => {
     const token = csrfOf((await browser.text(`/requests/${key}`)).body);
     const body = new FormData();
@@ -144,12 +151,7 @@ describe('portal request detail', () => {
         });
       const page = (await alice.text(`/requests/${r.key}`)).body;
       r.comments = comments;
-      const bodyOf = (probe: string) =>
-        page
-          .split('<div class="comment-body">')
-          .find((item) => item.includes(`probe ${probe}`))!
-          .split('</div>')[0]!
-          .replace(`probe ${probe}`, 'probe');
+      const bodyOf = (probe: string) => probeBody(page, probe);
       for (const [i] of probes.entries()) {
         const [existing, missing] = [bodyOf(`${i}0`), bodyOf(`${i}1`)];
         expect(existing, probes[i]![0]).to.equal(missing);
@@ -162,6 +164,77 @@ describe('portal request detail', () => {
       expect(bodyOf('visible')).to.include(
         `<a href="/requests/${r.key}/attachment/${fuser.id}">fuser-order.txt`,
       );
+    });
+
+    it('lets a customer mention nobody and name no account or issue beyond her request, in a comment, a step or a description', async () => {
+      // Jira reads what the portal writes as wiki markup: `[~accountid:id]` is any account's display
+      // name and notifies that account, as the portal's service account; an issue key is a link when
+      // the issue exists, in a project she cannot see too (ADR 0245).
+      const r = request('Printer on 3rd floor jams every morning');
+      const comments = [...r.comments];
+      const hana = h.emulator.state.userByEmail('hana.hr@acme.test')!;
+      const other = [...h.emulator.state.requests.values()].find((x) => x.serviceDeskId !== r.serviceDeskId)!;
+      const missing = `${other.key.split('-')[0]}-9999`;
+      const mention = `[~accountid:${hana.accountId}]`;
+      const notified = h.emulator.state.mentions.length;
+      await comment(alice, r.key, `probe m0 ${mention} *end*`);
+      await comment(alice, r.key, `probe m1 [Boss|~accountid:${hana.accountId}] *end*`);
+      await comment(alice, r.key, `probe m2 \\\\${mention} *end*`);
+      await comment(alice, r.key, `probe k0 ${other.key} *end*`);
+      await comment(alice, r.key, `probe k1 ${missing} *end*`);
+      // A step's comment (a step that keeps the request where it is, taken back out after), and a
+      // description: written as wiki markup too.
+      const history = [...r.statusHistory];
+      const loop = { id: '901', name: 'Add information', from: [r.status], to: r.status };
+      h.emulator.state.workflow.push(loop);
+      const confirm = (await alice.text(`/requests/${r.key}/transition/${loop.id}`)).body;
+      const moved = await alice.post(`/requests/${r.key}/transition`, {
+        _csrf: csrfOf(confirm),
+        transition: loop.id,
+        body: `probe step ${mention} *end*`,
+      });
+      h.emulator.state.workflow.pop();
+      expect(moved.status).to.equal(303);
+      const desk = (await alice.text('/desk/1')).body;
+      const typeId = /href="\/desk\/1\/create\/(\d+)"><strong>Get IT help/.exec(desk)![1]!;
+      const form = (await alice.text(`/desk/1/create/${typeId}`)).body;
+      const created = await alice.post(`/desk/1/create/${typeId}`, {
+        _csrf: csrfOf(form),
+        f_summary: 'Mentioning someone',
+        f_description: `Please ask ${mention} about it.`,
+      });
+      expect(created.status).to.equal(303);
+      expect(h.emulator.state.mentions.slice(notified), 'accounts Jira notified').to.deep.equal([]);
+      // The same in a comment written as her own account (a reply by e-mail), which Jira resolves.
+      r.comments.push({
+        id: '99010',
+        authorId: r.reporterId,
+        body: `probe mail ${mention} ${other.key} *end*`,
+        public: true,
+        created: Date.now(),
+        attachmentIds: [],
+      });
+      const page = (await alice.text(`/requests/${r.key}`)).body;
+      const createdPage = (await alice.text(created.headers.get('location')!)).body;
+      r.comments = comments;
+      r.statusHistory = history;
+      h.emulator.state.requests.delete(
+        [...h.emulator.state.requests.values()].find(
+          (x) => x.fieldValues['summary'] === 'Mentioning someone',
+        )!.id,
+      );
+      const bodyOf = (probe: string) => probeBody(page, probe);
+      expect(page, 'no account named by its id').to.not.include(hana.displayName);
+      expect(createdPage, 'no account named by its id').to.not.include(hana.displayName);
+      expect(bodyOf('m0'), 'the characters she typed').to.include(mention);
+      expect(bodyOf('m0'), 'her formatting still rendered').to.include('<b>end</b>');
+      expect(bodyOf('m2'), 'after a line break too').to.include(mention);
+      expect(bodyOf('step'), 'a step’s comment').to.include(mention);
+      expect(
+        bodyOf('k0').replace(other.key, 'KEY'),
+        'an issue that exists reads as one that does not',
+      ).to.equal(bodyOf('k1').replace(missing, 'KEY'));
+      expect(bodyOf('mail'), 'by e-mail: the key as text').to.include(`${other.key} <b>end</b>`);
     });
 
     it('renders bodies from Atlassian’s rendered HTML and links the files they mention through the portal', async () => {

@@ -81,6 +81,7 @@ function addComment(
   };
   request.comments.push(comment);
   touch(request);
+  state.notifyMentions(request.key, body, author.accountId);
   return comment;
 }
 
@@ -241,6 +242,11 @@ export function requestRoutes(state: EmulatorState): Router {
     }
     state.requests.set(id, request);
     if (state.searchIndex.held) state.searchIndex.behind.add(id);
+    for (const field of rt.fields) {
+      const value = fieldValues[field.fieldId];
+      if (field.kind === 'paragraph' && typeof value === 'string')
+        state.notifyMentions(key, value, caller.accountId);
+    }
     res.status(201).json(dto(res, request, new Set(multi(req, 'expand'))));
   });
 
@@ -313,7 +319,13 @@ export function requestRoutes(state: EmulatorState): Router {
   r.get('/request/:issueIdOrKey/transition', (req, res) => {
     const request = visibleRequest(state, req, res);
     res.json(
-      pageOf(req, res, `/request/${request.id}/transition`, transitionsFrom(request.status, state.workflow), transitionDTO),
+      pageOf(
+        req,
+        res,
+        `/request/${request.id}/transition`,
+        transitionsFrom(request.status, state.workflow),
+        transitionDTO,
+      ),
     );
   });
 
