@@ -53,11 +53,20 @@ function claimKey(pool: PoolRef, part: Part, host: string): string {
 }
 
 /**
- * The claim keys the tenant's spec names in its pool, one per part: whom a claim made or given up
- * there concerns (Controller.indexHostClaims requeues them).
+ * The claim keys the tenant's spec names in its pool, each part's host under both parts: whom a claim
+ * made or given up there concerns (Controller.indexHostClaims requeues them). The other part's too,
+ * since a host name one tenant claims for either part is the others' for neither (ADR 0247).
  */
 export function hostClaimKeys(tenant: JsmSsoTenant, pool: PoolRef): string[] {
-  return PARTS.map((part) => claimKey(pool, part, urlHostKey(tenant.spec[part].url)));
+  const keys = PARTS.flatMap((part) =>
+    PARTS.map((under) => claimKey(pool, under, urlHostKey(tenant.spec[part].url))),
+  );
+  return [...new Set(keys)];
+}
+
+/** The pool's other part: its hosts share the tenants' Ingresses' host names with this one's. */
+function otherPart(part: Part): Part {
+  return part === 'portal' ? 'broker' : 'portal';
 }
 
 /**
@@ -97,6 +106,8 @@ export interface HostConflict {
   host: string;
   /** The claim served there. */
   holder: PlacedClaim;
+  /** The part the holder claims the host for: the other one when its claim is on the host name (ADR 0247). */
+  holderPart: Part;
 }
 
 /**
@@ -110,12 +121,53 @@ export function hostConflicts(cache: HostClaimsCache, tenant: JsmSsoTenant, pool
   for (const part of PARTS) {
     const own = ownClaim(cache, tenant, pool, part);
     if (!own) continue;
-    const earliest = othersClaims(cache, tenant, pool, part)
-      .filter((claim) => claim.host === own.host)
-      .sort(byClaim)[0];
-    if (earliest && claimsBefore(earliest, own)) conflicts.push({ part, host: own.host, holder: earliest });
+    const earliest = [
+      ...othersClaims(cache, tenant, pool, part)
+        .filter((claim) => claim.host === own.host)
+        .map((holder) => ({ holder, holderPart: part })),
+      ...otherPartClaims(cache, tenant, pool, part).map((holder) => ({
+        holder,
+        holderPart: otherPart(part),
+      })),
+    ].sort((a, b) => byClaim(a.holder, b.holder))[0];
+    if (earliest && claimsBefore(earliest.holder, own)) conflicts.push({ part, host: own.host, ...earliest });
   }
   return conflicts;
+}
+
+/**
+ * The claims others' projections make for the other part on the host name `tenant`'s spec names for
+ * `part`, on any port. The two parts are two processes, each routing by its own tenants' hosts, but
+ * the tenants' Ingresses share the pool's namespace and route by host name and path: a tenant's rule
+ * on a path of another tenant's host (its broker at `help.acme.example/requests`, where acme's portal
+ * is) takes that tenant's requests there to the part that serves the newcomer at that host (ADR 0247).
+ */
+function otherPartClaims(
+  cache: HostClaimsCache,
+  tenant: JsmSsoTenant,
+  pool: PoolRef,
+  part: Part,
+): PlacedClaim[] {
+  return projectionClaimsAt(cache, tenant, pool, part, otherPart(part));
+}
+
+/**
+ * The claims for part `under` that other tenants' projections in `pool` make on the host name
+ * `tenant`'s spec names for `part` (claim keys carry the host name, so any port).
+ */
+function projectionClaimsAt(
+  cache: HostClaimsCache,
+  tenant: JsmSsoTenant,
+  pool: PoolRef,
+  part: Part,
+  under: Part,
+): PlacedClaim[] {
+  const own = `${tenantNamespace(tenant)}/${tenantName(tenant)}`;
+  const key = claimKey(pool, under, urlHostKey(tenant.spec[part].url));
+  return cache.projectionsClaiming(key).flatMap((projection) => {
+    const claim = projectionClaim(cache, projection, under);
+    return claim && claim.key !== own ? [claim] : [];
+  });
 }
 
 /**
@@ -134,7 +186,7 @@ export function hostClaimedCondition(conflicts: HostConflict[], pool: PoolRef): 
   const which = conflicts
     .map(
       (c) =>
-        `its ${c.part} at ${c.host} (spec.${c.part}.url): JsmSsoTenant ${c.holder.key} claimed that host first (${claimedText(c.holder, pool)})`,
+        `its ${c.part} at ${c.host} (spec.${c.part}.url): JsmSsoTenant ${c.holder.key} claimed that host first${c.holderPart === c.part ? '' : ` for its ${c.holderPart}`} (${claimedText(c.holder, pool)})`,
     )
     .join('; ');
   return {
@@ -168,9 +220,10 @@ export function hostClaimsToWrite(
       hostClaimedAt(kept, part, host) ??
       Math.max(
         now.getTime(),
-        ...othersClaims(cache, tenant, pool, part)
-          .filter((claim) => claim.host === host)
-          .map((claim) => claim.claimedAt + 1),
+        ...[
+          ...othersClaims(cache, tenant, pool, part).filter((claim) => claim.host === host),
+          ...otherPartClaims(cache, tenant, pool, part),
+        ].map((claim) => claim.claimedAt + 1),
       );
     claims[part] = { host, claimedAt };
   }
@@ -191,10 +244,7 @@ export function othersClaims(
 ): PlacedClaim[] {
   const own = `${tenantNamespace(tenant)}/${tenantName(tenant)}`;
   const key = claimKey(pool, part, urlHostKey(tenant.spec[part].url));
-  const named = cache.projectionsClaiming(key).flatMap((projection) => {
-    const claim = projectionClaim(cache, projection, part);
-    return claim && claim.key !== own ? [claim] : [];
-  });
+  const named = projectionClaimsAt(cache, tenant, pool, part, part);
   const unannotated = cache.hostClaimants(key).flatMap((claimant) => {
     const [namespace = '', name = ''] = claimant.split('/');
     const other = claimant === own ? undefined : cache.tenant(namespace, name);

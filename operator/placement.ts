@@ -27,6 +27,7 @@ import {
   hostClaimedCondition,
   hostClaimsToWrite,
   hostConflicts,
+  type PoolRef,
 } from './host-claims.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { describeOwner } from './ownership.js';
@@ -36,6 +37,7 @@ import {
   FIELD_MANAGER,
   type OperatorSettings,
   PARTS,
+  type Part,
   type SecretFacts,
   tenantNamespace,
 } from './resources/common.js';
@@ -146,7 +148,7 @@ export async function reconcilePooled(
   const keep = new Set<string>();
   const failure =
     (await applyProjection(deps, tenant, pool, { secrets, ...document }, outcome, keep)) ??
-    (await applyPooledIngress(deps, tenant, pool, outcome, keep)) ??
+    (await applyPooledIngress(deps, tenant, pool, servedParts(deps, tenant, placement), outcome, keep)) ??
     (await removePlaced(deps, uid, keep, outcome));
   // Its own host taken says more than the pool's state: it stays unserved when the pool is Ready.
   const conflicts = hostConflicts(deps.cache, tenant, placement);
@@ -157,6 +159,16 @@ export async function reconcilePooled(
     ...(tlsCertificate ? { tlsCertificate } : {}),
     ...(failure ? { failure } : {}),
   };
+}
+
+/**
+ * The parts of `tenant` its Ingress routes: those no other tenant holds the host of, judged on the
+ * projection as written (the pool serves its claims). A rule on a path of another tenant's host,
+ * for either part, would take that tenant's requests there (ADR 0247).
+ */
+function servedParts(deps: PlacementDeps, tenant: JsmSsoTenant, placement: PoolRef): Part[] {
+  const conflicts = hostConflicts(deps.cache, tenant, placement);
+  return PARTS.filter((part) => !conflicts.some((conflict) => conflict.part === part));
 }
 
 /**
@@ -412,12 +424,13 @@ async function applyPooledIngress(
   deps: PlacementDeps,
   tenant: JsmSsoTenant,
   pool: JsmSsoPool & KubeObject,
+  routed: readonly Part[],
   outcome: ApplyOutcome,
   keep: Set<string>,
 ): Promise<ApplyFailure | undefined> {
   const namespace = pool.metadata.namespace!;
   const held = heldPlacedName(tenant, (name) => deps.cache.get(KINDS.ingress, namespace, name));
-  const ingress = desiredPooledIngress(tenant, pool, deps.settings, held);
+  const ingress = desiredPooledIngress(tenant, pool, deps.settings, held, routed);
   if (!ingress) return undefined;
   const desired = withAppliedHash(ingress as KubeObject);
   const name = desired.metadata.name!;

@@ -17,19 +17,22 @@ export function desiredIngress(context: DesiredContext): V1Ingress | undefined {
 }
 
 /**
- * The tenant's Ingress with the given metadata, routing to the parts' Services of `backends`: the
- * tenant's own (dedicated), or its pool's, in the pool's namespace.
+ * The tenant's Ingress with the given metadata, routing `parts` (both unless told) to their Services
+ * of `backends`: the tenant's own (dedicated), or its pool's, in the pool's namespace. None without
+ * a part to route.
  */
 export function tenantIngress(
   tenant: JsmSsoTenant,
   metadata: V1ObjectMeta,
   backends: AnyContext,
+  routed: readonly Part[] = ['portal', 'broker'],
 ): V1Ingress | undefined {
   const spec = tenant.spec.ingress;
-  if (!spec) return undefined;
+  if (!spec || routed.length === 0) return undefined;
   const rules = new Map<string, V1HTTPIngressPath[]>();
   // Longer paths first: a portal at / and a broker at /sso on one host both get their traffic.
   const parts = (['portal', 'broker'] as Part[])
+    .filter((part) => routed.includes(part))
     .map((part) => ({
       part,
       url: new URL(part === 'broker' ? tenant.spec.broker.url : tenant.spec.portal.url),

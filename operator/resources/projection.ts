@@ -258,8 +258,14 @@ export function desiredPooledIngress(
   pool: JsmSsoPool & KubeObject,
   settings: Parameters<typeof poolContext>[1],
   name: string,
+  routed: readonly Part[],
 ): V1Ingress | undefined {
-  return tenantIngress(tenant, placedMeta(tenant, pool, 'ingress', name), poolContext(pool, settings, {}));
+  return tenantIngress(
+    tenant,
+    placedMeta(tenant, pool, 'ingress', name),
+    poolContext(pool, settings, {}),
+    routed,
+  );
 }
 
 /** Whether the operator placed `object` for the tenant with this uid (never another's, never a stranger's). */

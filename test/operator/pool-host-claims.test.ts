@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { V1Ingress } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
@@ -99,15 +100,23 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     {
       pool = 'shared',
       portal = {},
-    }: { pool?: string; portal?: Partial<JsmSsoTenant['spec']['portal']> } = {},
+      broker = {},
+      ingress,
+    }: {
+      pool?: string;
+      portal?: Partial<JsmSsoTenant['spec']['portal']>;
+      broker?: Partial<JsmSsoTenant['spec']['broker']>;
+      ingress?: JsmSsoTenant['spec']['ingress'];
+    } = {},
   ): Promise<void> {
     await createTenantSecrets(env.client, namespace, name);
     await env.client.create(
       collectionPath(KINDS.tenant, namespace),
       tenantObject(namespace, name, {
         portal: { url: `https://help.${hosts}.example`, ...portal } as JsmSsoTenant['spec']['portal'],
-        broker: { url: `https://sso.${hosts}.example` } as JsmSsoTenant['spec']['broker'],
+        broker: { url: `https://sso.${hosts}.example`, ...broker } as JsmSsoTenant['spec']['broker'],
         placement: { mode: 'pool', pool: { name: pool, namespace: pools } },
+        ...(ingress ? { ingress } : {}),
       }),
     );
     await eventually(async () => (await poolReady(namespace, name)).condition, `${name} placed`);
@@ -147,6 +156,53 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     }, 'aa-hijack served once umbrella is gone');
     // No kubelet here, so the pool itself is never Ready: what is left is the pool's state.
     expect(served.condition?.reason).to.equal('PoolNotReady');
+  });
+
+  /** The hosts of tenant `namespace/name`'s Ingress in the pool's namespace and the Service each routes to; none without it. */
+  async function ingressRoutes(namespace: string, name: string): Promise<string[][]> {
+    const ingress = await env.client.get<V1Ingress & KubeObject>(
+      objectPath(KINDS.ingress, pools, placedNameOf(namespace, name)),
+    );
+    return (ingress?.spec?.rules ?? []).map((r) => [r.host ?? '', r.http!.paths[0]!.backend.service!.name]);
+  }
+
+  it("makes no Ingress rule at another tenant's host, of either part, and tells the later tenant: its paths would take that tenant's requests (ADR 0247)", async () => {
+    const ingress = { className: 'nginx' };
+    await pooledTenant(first, 'oak', 'oak', { ingress });
+    expect(await ingressRoutes(first, 'oak')).to.have.length(2);
+    // A later tenant whose broker sits on a path of oak's portal host: the longer path wins at an
+    // ingress controller, so oak's customers' requests there would reach the pool's broker, which
+    // serves this tenant at that host (the broker pool knows no portal host).
+    await pooledTenant(later, 'elm', 'elm', {
+      broker: { url: 'https://help.oak.example/requests' },
+      ingress,
+    });
+    const refused = await eventually(async () => {
+      const seen = await poolReady(later, 'elm');
+      return seen.condition?.reason === HOST_CLAIMED_REASON ? seen : undefined;
+    }, 'elm told the host of its broker is taken');
+    expect(refused.condition?.message).to.contain(
+      `its broker at help.oak.example (spec.broker.url): JsmSsoTenant ${first}/oak claimed that host first for its portal`,
+    );
+    expect(await ingressRoutes(later, 'elm')).to.deep.equal([['help.elm.example', 'shared-portal']]);
+    // The same part at the same host, on a path of its own: told before, and now without the rule.
+    await pooledTenant(later, 'ash', 'ash', {
+      portal: { url: 'https://help.oak.example/servicedesk' },
+      ingress,
+    });
+    await untilPoolReady(later, 'ash', HOST_CLAIMED_REASON, 'ash told its portal host is taken');
+    expect(await ingressRoutes(later, 'ash')).to.deep.equal([['sso.ash.example', 'shared-broker']]);
+    // The earlier tenant keeps its rules; once it goes, the later ones get theirs.
+    expect(await ingressRoutes(first, 'oak')).to.deep.equal([
+      ['help.oak.example', 'shared-portal'],
+      ['sso.oak.example', 'shared-broker'],
+    ]);
+    await env.client.delete(objectPath(KINDS.tenant, first, 'oak'));
+    await eventually(
+      async () => (await ingressRoutes(later, 'elm')).some(([host]) => host === 'help.oak.example'),
+      "elm's broker routed once oak is gone",
+    );
+    expect((await poolReady(later, 'elm')).condition?.reason).not.to.equal(HOST_CLAIMED_REASON);
   });
 
   /** Moves tenant `namespace/name`'s portal URL to `url` (retried over a conflicting write). */

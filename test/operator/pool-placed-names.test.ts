@@ -150,7 +150,7 @@ describe("the names of a pooled tenant's objects in its pool's namespace", funct
       ) as KubeObject;
       delete projection.metadata.annotations?.[HOST_CLAIMS_ANNOTATION];
       const ingress = withAppliedHash(
-        desiredPooledIngress(tenant, pool, TEST_OPERATOR_SETTINGS, name) as KubeObject,
+        desiredPooledIngress(tenant, pool, TEST_OPERATOR_SETTINGS, name, ['portal', 'broker']) as KubeObject,
       );
       for (const object of [projection, ingress])
         object.metadata.labels = { ...object.metadata.labels, ...labels };
