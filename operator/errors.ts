@@ -137,7 +137,7 @@ export const OPERATOR_REASONS = {
   HostClaimedByEarlierTenant: {
     conditions: 'PoolReady=False, Ready=False; Warning Event',
     meaning:
-      "Another tenant of the pool claimed this tenant's host first (spec.portal.url or spec.broker.url; it named that host earlier, ADR 0193, 0230): the pool serves that tenant there and refuses this one (POOL_TENANT_CONFLICT in the pool's log). The message names the part, the host and the other tenant's namespace/name, and the projection Secret when that tenant is gone and left it behind (it is served until removed, ADR 0235). It clears, with an Event, once that tenant leaves the pool or changes its URL; or give this tenant a URL of its own.",
+      "Another tenant of the pool claimed this tenant's host first (spec.portal.url or spec.broker.url; it named that host earlier, ADR 0193, 0230): the pool serves that tenant there and refuses this one (POOL_TENANT_CONFLICT in the pool's log). The message names the part, the host and the other tenant's namespace/name, and the projection Secret when that tenant is gone and left it behind (it is served until removed, ADR 0235). A host name is one tenant's for both parts: another tenant's portal there counts against this one's broker and the other way round (its message says the holder claimed that host first for its portal), and a part not served at its host gets no rule in the tenant's Ingress (ADR 0247). It clears, with an Event, once that tenant leaves the pool or changes its URL; or give this tenant a URL of its own.",
   },
   CertificateServed: {
     conditions: 'TLSCertificateServed=True',
