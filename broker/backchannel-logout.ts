@@ -50,7 +50,7 @@ export function backchannelLogoutHandler(deps: BackchannelLogoutDependencies): B
         throw new LogoutTokenRefusal('replayed', 'this logout token was received before');
       // When the portal or the store cannot be reached this throws, and what is left stays for the
       // IdP's next try with the same token (section 2.8).
-      const result: IdpLogoutOutcome = await deps.endSessions(idp, event.ends);
+      const result: IdpLogoutOutcome = await deps.endSessions(idp, event.ends, 'backchannel');
       // The token is marked used once its logout is done, never before: a marker written first and
       // released on failure is lost when the store stalls, as a write that timed out still lands
       // once Redis resumes, and the IdP's retry of a logout that never happened was then refused as

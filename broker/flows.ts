@@ -76,6 +76,14 @@ export interface PendingLogout {
  */
 export const BACKCHANNEL_SLOTS_PER_PERSON = 8;
 
+/**
+ * How many records of front-channel logouts one IdP has at most (ADR 0248). Anyone may send one, with
+ * any sid: a record each would let one client fill the store at the rate the broker answers. With
+ * this many, two real logouts of one IdP share a record only when they come within the moment a
+ * sign-in takes, about one chance in 256 each.
+ */
+export const FRONTCHANNEL_ENDED_SLOTS = 256;
+
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
 }
@@ -150,6 +158,17 @@ export class BrokerState {
   }
 
   /**
+   * markIdpSessionEnded for a logout nobody signed (front-channel, ADR 0159), which names no person:
+   * the record is one of the IdP's FRONTCHANNEL_ENDED_SLOTS, the one `sessionKey` hashes to, and holds
+   * the key. A made-up sid replaces a record rather than adding one, so what strangers send cannot fill
+   * the store; while they flood, a real logout's record may be replaced before a sign-in racing it
+   * reads it, and only that race goes unseen (ADR 0248).
+   */
+  async markIdpSessionEndedUnsigned(idp: string, sessionKey: string): Promise<void> {
+    await this.store.put(unsignedEndedIdpSessionKey(idp, sessionKey), sessionKey, this.sessionTtlSeconds);
+  }
+
+  /**
    * Ends the session `sessionIndex` just saved if the IdP ended the IdP session it was made in,
    * `idpSession` (markIdpSessionEnded, for this person or any); whether it did. Read after the save,
    * never before: a logout looking for the session between the two would find neither (ADR 0170).
@@ -160,8 +179,15 @@ export class BrokerState {
     idpSession: IdpSessionKeys | undefined,
   ): Promise<boolean> {
     if (idpSession === undefined) return false;
-    const endedFor = await this.store.get(endedIdpSessionKey(idp, idpSession.session));
-    if (endedFor === undefined || (endedFor !== ANY_PERSON && endedFor !== idpSession.person)) return false;
+    // Both in one round trip: each is a key of its own (on Redis Cluster, maybe another node).
+    const [endedFor, endedUnsigned] = await Promise.all([
+      this.store.get(endedIdpSessionKey(idp, idpSession.session)),
+      this.store.get(unsignedEndedIdpSessionKey(idp, idpSession.session)),
+    ]);
+    const ended =
+      endedUnsigned === idpSession.session ||
+      (endedFor !== undefined && (endedFor === ANY_PERSON || endedFor === idpSession.person));
+    if (!ended) return false;
     await this.endSession(sessionIndex, (s) => s.idp === idp);
     return true;
   }
@@ -284,6 +310,12 @@ function backchannelKey(idp: string, sessionKey: string): string {
  */
 function endedIdpSessionKey(idp: string, sessionKey: string): string {
   return `idp-session-ended:${idp}:${sessionKey}`;
+}
+
+/** Where a front-channel logout records an IdP session's end: one of the IdP's slots (ADR 0248). */
+function unsignedEndedIdpSessionKey(idp: string, sessionKey: string): string {
+  const slot = createHash('sha256').update(sessionKey).digest().readUInt32BE(0) % FRONTCHANNEL_ENDED_SLOTS;
+  return `idp-session-ended:${idp}:frontchannel:${slot}`;
 }
 
 /** An ended IdP session's record when the logout named no person: it ends any sign-in made with it. */

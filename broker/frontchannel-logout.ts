@@ -38,7 +38,7 @@ export function frontchannelLogoutHandler(deps: {
     try {
       const query = new URLSearchParams(rawQuery);
       const ends = endpoint.verify({ iss: single(query, 'iss'), sid: single(query, 'sid') });
-      const result = await deps.endSessions(idp, ends);
+      const result = await deps.endSessions(idp, ends, 'frontchannel');
       deps.telemetry.idpLogout('frontchannel', { idp, result });
       allowFramingBy(res, await framedBy);
       deps.sendSignedOut(req, res);

@@ -15,7 +15,12 @@ import type { BrokerTelemetry, IdpLogoutChannel } from './telemetry.js';
 /** `ended` every session named, `partial` when the portal answered PartialLogout for one, or `no_session`. */
 export type IdpLogoutOutcome = 'ended' | 'partial' | 'no_session';
 
-export type IdpSessionsEnd = (idp: string, ends: IdpLogoutTarget) => Promise<IdpLogoutOutcome>;
+/** `channel` tells a signed logout (back-channel) from one anyone may send (front-channel). */
+export type IdpSessionsEnd = (
+  idp: string,
+  ends: IdpLogoutTarget,
+  channel: IdpLogoutChannel,
+) => Promise<IdpLogoutOutcome>;
 
 export function idpSessionsEnder(deps: {
   state: BrokerState;
@@ -23,9 +28,12 @@ export function idpSessionsEnder(deps: {
   portalSubjects: PortalSubjectSealer;
 }): IdpSessionsEnd {
   const { state } = deps;
-  return async (idp, ends) => {
+  return async (idp, ends, channel) => {
     // Before looking: a sign-in with this IdP session saving its own meanwhile reads it (ADR 0170).
-    if ('session' in ends) await state.markIdpSessionEnded(idp, ends.session, ends.person);
+    if ('session' in ends) {
+      if (channel === 'frontchannel') await state.markIdpSessionEndedUnsigned(idp, ends.session);
+      else await state.markIdpSessionEnded(idp, ends.session, ends.person);
+    }
     const found = await state.backchannelSessions(idp, ends);
     // More live sessions than the person's slots (ADR 0145) leave some this logout cannot find: the
     // portal is asked for every session of the person, naming no SessionIndex (ADR 0218). First, so

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Browser as Chromium, Page } from 'playwright-core';
+import { FRONTCHANNEL_ENDED_SLOTS } from '../../broker/flows.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { html } from '../../common/http/html.js';
 import type { DevIdp } from '../../dev/idp/provider.js';
@@ -34,9 +36,12 @@ describe('broker: OIDC front-channel logout ends the portal session', function (
   let idp: DevIdp;
   let portal: Harness;
   let broker: BrokerUnderTest;
+  /** The broker's store, to count what a stranger's requests leave in it. */
+  const brokerStore = new MemoryFlowStore();
 
   before(async () => {
     chain = await startOidcLogoutChain({
+      store: brokerStore,
       logoutRegistration: (url) => ({
         frontchannel_logout_uri: `${url}${LOGOUT_PATH}`,
         frontchannel_logout_session_required: true,
@@ -252,6 +257,27 @@ describe('broker: OIDC front-channel logout ends the portal session', function (
       expect(res.status).to.equal(200);
       expect(await res.text()).to.include('Signed out');
       expect(frontchannelLines().at(-1)).to.include({ result: 'no_session' });
+      expect(await portalPage(alice.browser)).to.equal(200);
+    });
+
+    it('keeps a bounded number of records for made-up sids, however many a stranger sends (ADR 0248)', async () => {
+      // Anyone may send this GET: a sid names no one until a session has it. Before, each made-up sid
+      // left one record for the broker session TTL (8 h), so one client filled the memory store
+      // (20,000 entries: every sign-in then 503 FLOW_STORE_FULL) or Redis, at the rate it was served.
+      const sizeBefore = brokerStore.size;
+      const sent = 1_000;
+      for (let i = 0; i < sent; i += 25) {
+        await Promise.all(
+          Array.from({ length: 25 }, async (_, j) => {
+            const res = await frontchannel(
+              query({ iss: idp.issuer, sid: `made-up-${i + j}-${randomUUID()}` }),
+            );
+            expect(res.status).to.equal(200);
+            await res.text();
+          }),
+        );
+      }
+      expect(brokerStore.size - sizeBefore).to.be.at.most(FRONTCHANNEL_ENDED_SLOTS);
       expect(await portalPage(alice.browser)).to.equal(200);
     });
 
