@@ -3,6 +3,7 @@ import { importPKCS8, type JWTVerifyGetKey } from 'jose';
 import * as client from 'openid-client';
 import type { OAuth2IdpSpec, OidcIdpSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
+import { keyedHash } from '../../common/keyed-hash.js';
 import type { SecretReader } from '../../common/pool/source.js';
 import type { Sealer } from '../../common/sealer.js';
 import { single } from '../http.js';
@@ -140,7 +141,13 @@ export function createOAuth2Backend(
  */
 function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBackendOptions): Backend {
   const { store, flowTtlSeconds } = options.context;
-  const stateKey = (state: string) => `state:${state}`;
+  // A state is `<flow's index>.<random>`: the index, a keyed hash of the flow's cookie, is the same for
+  // each of the flow's authorization requests, so each choice replaces the one key `state:` holds for
+  // the flow, however many are posted (a key per choice let one sign-in's choice form, posted again and
+  // again, fill the store: ADR 0248); the random part is checked against the flow's own state, so the
+  // answer to a superseded choice is still refused (ADR 0092).
+  const flowIndexOf = keyedHash(options.sessionKeyMaterial, 'jsm-sso-broker', 'oidc-state');
+  const stateKey = (state: string) => `state:${state.split('.')[0]}`;
   const sessionKeys = backchannelSessionKeys(options.sessionKeyMaterial);
   const verifyLogoutToken = protocol.verifyLogoutToken;
   const issuer = protocol.issuer;
@@ -227,6 +234,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
         options.redirectUri,
         protocol.scope,
         protocol.extraAuthorizationParams,
+        `${flowIndexOf(flowId)}.${client.randomState()}`,
         { withNonce: protocol.withNonce, sendsUiLocales: protocol.sendsUiLocales, ...prompt },
       );
       await store.put(stateKey(pending.state), flowKeyOf(flowId), flowTtlSeconds);
@@ -576,6 +584,7 @@ async function authorizationRequest(
   redirectUri: string,
   scope: string,
   extra: Record<string, string | undefined> | undefined,
+  state: string,
   {
     withNonce,
     sendsUiLocales,
@@ -587,7 +596,6 @@ async function authorizationRequest(
   }: LoginPrompt & { withNonce: boolean; sendsUiLocales: boolean },
 ): Promise<{ redirectUrl: string; pending: PendingAuthorization }> {
   const codeVerifier = client.randomPKCECodeVerifier();
-  const state = client.randomState();
   const nonce = withNonce ? client.randomNonce() : undefined;
   const parameters: Record<string, string> = {};
   for (const [key, value] of Object.entries(extra ?? {})) if (value !== undefined) parameters[key] = value;
