@@ -154,6 +154,11 @@ export const OPERATOR_REASONS = {
     meaning:
       "The JsmSsoPool `spec.placement.pool` names does not take tenants of this tenant's namespace (its `spec.tenants.namespaces`; by default only its own namespace's, ADR 0213). Nothing of the tenant is written in the pool's namespace, and what it placed there before (projection, Ingress) is removed. The pool's owner may allow the namespace (`from: All`), or place the tenant in a pool of its own namespace.",
   },
+  HostIsPoolService: {
+    conditions: 'PoolReady=False, Ready=False; Warning Event',
+    meaning:
+      "The tenant's spec.portal.url or spec.broker.url names one of its JsmSsoPool's Services (`<pool>-<part>`, with `.<namespace>`, `.svc` or `.svc.<cluster domain>`; any case, a trailing dot too). An ingress that re-encrypts to a pool part serving TLS sends no server name or that Service's (docs/placement.md), and a connection naming a tenant serves no other tenant's Host (421 POOL_MISDIRECTED), so the tenant would have taken every connection of the part. Nothing of the tenant is written in the pool's namespace, and what it placed there before (projection, Ingress) is removed (ADR 0249). Give the tenant the URL its users reach it at.",
+  },
   PoolNotReady: {
     conditions: 'PoolReady=False or Unknown',
     meaning: "The tenant's JsmSsoPool is not Ready (its own conditions say why) or has not reported yet.",

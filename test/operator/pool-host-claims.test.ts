@@ -19,7 +19,7 @@ import {
   TEST_OPERATOR_SETTINGS,
 } from '../../testkit/operator-controller.js';
 import { withHost } from '../../testkit/pool.js';
-import { eventAbout, poolReadyOf } from '../../testkit/pool-ready.js';
+import { eventAbout, poolReadyOf, refusedFromPool } from '../../testkit/pool-ready.js';
 import { startPoolSource } from '../../testkit/projections.js';
 import { createPool, createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
 
@@ -34,6 +34,8 @@ const HOST_CLAIMED_REASON = 'HostClaimedByEarlierTenant';
 /** The condition and reason of a tenant whose certificate its pool passes over for another's (operator/server-name-claims.ts). */
 const TLS_CONDITION = 'TLSCertificateServed';
 const SERVER_NAME_CLAIMED_REASON = 'ServerNameClaimedByEarlierTenant';
+/** The reason of a tenant whose URL names its pool's Service (operator/pool-service-hosts.ts). */
+const HOST_IS_POOL_SERVICE_REASON = 'HostIsPoolService';
 
 describe('a pooled tenant whose host an earlier tenant holds, against a real API server', function () {
   this.timeout(120_000);
@@ -203,6 +205,43 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
       "elm's broker routed once oak is gone",
     );
     expect((await poolReady(later, 'elm')).condition?.reason).not.to.equal(HOST_CLAIMED_REASON);
+  });
+
+  it("places no tenant whose URL names one of its pool's Service DNS names, which an ingress re-encrypting to the pool sends as SNI: every connection would be that tenant's (ADR 0249)", async () => {
+    const ingress = { className: 'nginx' };
+    await pooledTenant(first, 'pine', 'pine', { ingress });
+    // The broker pool's Service, in the form with the cluster domain and a trailing dot, in capitals.
+    await pooledTenant(later, 'fir', 'fir', {
+      broker: { url: `https://SHARED-BROKER.${pools}.svc.cluster.local./saml` },
+      ingress,
+    });
+    const message = await refusedFromPool(env.client, later, 'fir', HOST_IS_POOL_SERVICE_REASON);
+    expect(message).to.contain(
+      `its broker at shared-broker.${pools}.svc.cluster.local (spec.broker.url) is Service ${pools}/shared-broker`,
+    );
+    // Nothing of it is in the pool's namespace: no projection (no claim, not served), no Ingress.
+    const placed = objectPath(KINDS.secret, pools, placedNameOf(later, 'fir'));
+    expect(await env.client.get(placed)).to.equal(undefined);
+    expect(await ingressRoutes(later, 'fir')).to.deep.equal([]);
+    // The portal Service's shorter forms too, for a tenant placed before it named one.
+    await pooledTenant(later, 'yew', 'yew', { ingress });
+    expect(await ingressRoutes(later, 'yew')).to.have.length(2);
+    await movePortal(later, 'yew', `https://shared-portal.${pools}`);
+    await untilPoolReady(
+      later,
+      'yew',
+      HOST_IS_POOL_SERVICE_REASON,
+      'yew told its portal host is the pool Service',
+    );
+    await eventually(
+      async () =>
+        (await env.client.get(objectPath(KINDS.secret, pools, placedNameOf(later, 'yew')))) === undefined,
+      "yew's projection removed",
+    );
+    expect(await ingressRoutes(later, 'yew')).to.deep.equal([]);
+    // The other tenants are unaffected.
+    expect((await poolReady(first, 'pine')).condition?.reason).to.equal('PoolNotReady');
+    expect(await ingressRoutes(first, 'pine')).to.have.length(2);
   });
 
   /** Moves tenant `namespace/name`'s portal URL to `url` (retried over a conflicting write). */
