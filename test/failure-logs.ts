@@ -1,18 +1,24 @@
 import type { Context } from 'mocha';
-import { takeRecentLogLines } from '../testkit/recent-logs.js';
+import { takeLeakedLogLines, takeRecentLogLines } from '../testkit/recent-logs.js';
 
 /** What a log line says about why, without its free text's details. */
 const SHOWN = ['time', 'level', 'component', 'tenant', 'event', 'reason', 'status', 'upstreamStatus', 'msg'];
 
 /**
  * Mocha root hooks: after a failed test, the last log lines the harnesses captured, so a failure
- * seen once (in CI) shows the reason codes behind it; after any other, they are forgotten.
+ * seen once (in CI) shows the reason codes behind it; after any other, they are forgotten. A test
+ * during which any captured line held personal data or a secret fails (ADR 0246): every flow the
+ * suite runs is a check that nothing of the person reaches the log.
  */
 export const mochaHooks = {
   beforeEach(): void {
     takeRecentLogLines();
+    takeLeakedLogLines();
   },
   afterEach(this: Context): void {
+    const leaked = takeLeakedLogLines();
+    if (leaked.length > 0)
+      throw new Error(`personal data or a secret reached the log (ADR 0246):\n${leaked.join('\n')}`);
     const recent = takeRecentLogLines();
     if (this.currentTest?.state !== 'failed' || recent.length === 0) return;
     console.log(`      last log lines before "${this.currentTest.title}" failed:`);

@@ -2,13 +2,15 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../common/paths.js';
 import { underResolver } from './name-server.js';
+import { checkLogLine } from './recent-logs.js';
 
 /** The source entry point under tsx: what tests run. */
 export const SOURCE_ENTRY = ['--import=tsx', join(packageRoot(), 'cli/main.ts')];
 
 /**
  * Starts `jsm-sso <args>` as a real process, from source unless `entry` names another (the bench's
- * compiled dist/cli/main.js); stdout (JSON log lines) and stderr are piped.
+ * compiled dist/cli/main.js); stdout (JSON log lines) and stderr are piped. Each log line is checked
+ * for personal data and secrets, as the in-process harnesses' are (ADR 0246).
  */
 export function jsmSso(
   args: string[],
@@ -23,12 +25,14 @@ export function jsmSso(
     resolvConf === undefined
       ? [process.execPath, [...entry, ...args]]
       : underResolver(resolvConf, process.execPath, [...entry, ...args]);
-  return spawn(command, wrapped, {
+  const child = spawn(command, wrapped, {
     cwd: packageRoot(),
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
     ...user,
   });
+  eachLogLine(child, checkLogLine);
+  return child;
 }
 
 /** The URLs the process logs as `server.listening`, by server name, once all `names` are up. */
@@ -45,12 +49,17 @@ export function listening(child: ChildProcess, names: string[]): Promise<Record<
 
 /** Calls `each` with every JSON log line the process writes to stdout. */
 export function onLogLine(child: ChildProcess, each: (entry: Record<string, unknown>) => void): void {
+  eachLogLine(child, (line) => each(JSON.parse(line) as Record<string, unknown>));
+}
+
+/** Calls `each` with the text of every JSON log line the process writes to stdout. */
+function eachLogLine(child: ChildProcess, each: (line: string) => void): void {
   let buffered = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     buffered += chunk.toString('utf8');
     const lines = buffered.split('\n');
     buffered = lines.pop() ?? '';
-    for (const line of lines) if (line.startsWith('{')) each(JSON.parse(line) as Record<string, unknown>);
+    for (const line of lines) if (line.startsWith('{')) each(line);
   });
 }
 

@@ -1,3 +1,5 @@
+import { personalDataIn } from './personal-data.js';
+
 /**
  * The last log lines any harness captured, whatever test they belong to: printed beside a failed
  * test (test/failure-logs.ts), so a failure seen once in CI says which reason the product logged
@@ -5,10 +7,24 @@
  */
 const KEPT = 20;
 const lines: Record<string, unknown>[] = [];
+/** Lines that held personal data or a secret (testkit/personal-data.ts): each fails its test (ADR 0246). */
+const leaks: string[] = [];
 
 export function noteLogLine(line: Record<string, unknown>): void {
   lines.push(line);
   if (lines.length > KEPT) lines.shift();
+  checkLogLine(JSON.stringify(line));
+}
+
+/** Checks one line a part wrote, as written (a child process's stdout), for what no log line may hold. */
+export function checkLogLine(text: string): void {
+  const found = personalDataIn(text);
+  if (found.length > 0) leaks.push(`${found.join(', ')}: ${text}`);
+}
+
+/** The lines that held personal data or a secret since the last call, and forgets them. */
+export function takeLeakedLogLines(): string[] {
+  return leaks.splice(0);
 }
 
 /** The kept lines, oldest first, and forgets them. */
