@@ -41,11 +41,16 @@ describe("portal downloads: each account's and each tenant's at once are bounded
     });
     const path = `/requests/${key}/attachment/${id}`;
     const streaming: AbortController[] = [];
+    // Held to the end: undici cancels the body of a Response it finds garbage-collected, and a
+    // download so ended frees its slot early (seen as a 200 where the bound answers 429, under load).
+    const held: Response[] = [];
     try {
       for (let n = 0; n < DOWNLOADS_PER_ACCOUNT; n++) {
         const stop = new AbortController();
         streaming.push(stop);
-        expect((await alice.fetch(path, { signal: stop.signal })).status).to.equal(200);
+        const download = await alice.fetch(path, { signal: stop.signal });
+        held.push(download);
+        expect(download.status).to.equal(200);
       }
       const from = h.logs.length;
       const refused = await alice.fetch(path);
@@ -56,7 +61,9 @@ describe("portal downloads: each account's and each tenant's at once are bounded
       // Another customer of the tenant is not held by alice's downloads.
       const other = new AbortController();
       streaming.push(other);
-      expect((await bob.fetch(path, { signal: other.signal })).status).to.equal(200);
+      const bobs = await bob.fetch(path, { signal: other.signal });
+      held.push(bobs);
+      expect(bobs.status).to.equal(200);
       // One of alice's hangs up: its slot comes back.
       streaming.shift()!.abort();
       await eventually(async () => {
@@ -67,6 +74,7 @@ describe("portal downloads: each account's and each tenant's at once are bounded
       }, "a slot of alice's back");
     } finally {
       for (const stop of streaming) stop.abort();
+      await Promise.all(held.map((download) => download.body?.cancel().catch(() => undefined)));
       h.emulator.faults.clear();
     }
   });
