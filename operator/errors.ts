@@ -159,6 +159,11 @@ export const OPERATOR_REASONS = {
     meaning:
       "The tenant's spec.portal.url or spec.broker.url names one of its JsmSsoPool's Services (`<pool>-<part>`, with `.<namespace>`, `.svc` or `.svc.<cluster domain>`; any case, a trailing dot too). An ingress that re-encrypts to a pool part serving TLS sends no server name or that Service's (docs/placement.md), and a connection naming a tenant serves no other tenant's Host (421 POOL_MISDIRECTED), so the tenant would have taken every connection of the part. Nothing of the tenant is written in the pool's namespace, and what it placed there before (projection, Ingress) is removed (ADR 0249). Give the tenant the URL its users reach it at.",
   },
+  HostNotADnsName: {
+    conditions: 'PoolReady=False, Ready=False; Warning Event',
+    meaning:
+      "The tenant's spec.portal.url or spec.broker.url has a host that is not a DNS name: an IP address (`https://203.0.113.5`, `https://[2001:db8::5]`), a wildcard (`https://*.acme.example`) or another name an Ingress rule cannot hold. A pooled tenant's Ingress sits among the other tenants' in the pool's namespace, and such a host routed more than the tenant's own: an address became a rule without a host, which an ingress controller takes for every host no rule names, and a wildcard one for every subdomain without a rule of its own. Nothing of the tenant is written in the pool's namespace, and what it placed there before (projection, Ingress) is removed (ADR 0254). Give the tenant the host name its users reach it at.",
+  },
   PoolNotReady: {
     conditions: 'PoolReady=False or Unknown',
     meaning: "The tenant's JsmSsoPool is not Ready (its own conditions say why) or has not reported yet.",

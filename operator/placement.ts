@@ -31,6 +31,7 @@ import {
 } from './host-claims.js';
 import { collectionPath, KINDS, kindByName, objectPath, type ResourceKind } from './kube/kinds.js';
 import { describeOwner } from './ownership.js';
+import { hostNameRefusal } from './pool-host-names.js';
 import { poolServiceRefusal } from './pool-service-hosts.js';
 import { tenancyRefusal } from './pool-tenancy.js';
 import {
@@ -140,10 +141,12 @@ export async function reconcilePooled(
   // Checked before anything is written in the pool's namespace: a tenant the pool does not take
   // leaves it as a removed tenant does (projection, Ingress, then the finalizer).
   // A tenant at the pool's Service name is not placed either: every connection an ingress that
-  // re-encrypts to the pool opens would be its own (ADR 0249).
+  // re-encrypts to the pool opens would be its own (ADR 0249). Nor one at an address or a wildcard:
+  // its Ingress rule would route other tenants' hosts (ADR 0254).
   const refusal =
     tenancyRefusal(pool, tenant, deps.cache.namespaceLabels(tenantNamespace(tenant))) ??
-    poolServiceRefusal(pool, tenant);
+    poolServiceRefusal(pool, tenant) ??
+    hostNameRefusal(pool, tenant);
   if (refusal) {
     const failure = await releasePlacement(deps, tenant, outcome);
     return { pool: refusal, ...(failure ? { failure } : {}) };

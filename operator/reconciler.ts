@@ -19,6 +19,7 @@ import {
   reconcilePooled,
   releasePlacement,
 } from './placement.js';
+import { HOST_NOT_A_DNS_NAME_REASON } from './pool-host-names.js';
 import { HOST_IS_POOL_SERVICE_REASON } from './pool-service-hosts.js';
 import { NAMESPACE_NOT_ALLOWED_REASON } from './pool-tenancy.js';
 import {
@@ -96,12 +97,13 @@ export interface ReconcileOutcome extends ApplyOutcome {
  * others up; not PoolReady, which is the pool's state: the pool records its own Events, and one per
  * tenant would be 10,000 Warnings each time a pool of 10,000 stops being Ready. Except what is this
  * tenant's alone, and its end: its host taken by an earlier tenant (ADR 0197), its namespace not
- * taken by the pool (ADR 0213), its URL at the pool's Service name (ADR 0249).
+ * taken by the pool (ADR 0213), its URL at the pool's Service name (ADR 0249) or at no DNS name (ADR 0254).
  */
 const TENANT_OWN_POOL_REASONS: readonly string[] = [
   HOST_CLAIMED_REASON,
   NAMESPACE_NOT_ALLOWED_REASON,
   HOST_IS_POOL_SERVICE_REASON,
+  HOST_NOT_A_DNS_NAME_REASON,
 ];
 const TENANT_EVENT_CONDITIONS = (condition: { type: string; reason: string }, prior?: { reason: string }) =>
   condition.type === 'PoolReady'

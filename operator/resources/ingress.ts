@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { V1HTTPIngressPath, V1Ingress, V1IngressRule, V1ObjectMeta } from '@kubernetes/client-node';
 import type { JsmSsoTenant } from '../../common/config/load.js';
+import { serverNameKey } from '../../common/pool/host-routing.js';
 import { type AnyContext, childName, type DesiredContext, objectMeta, type Part } from './common.js';
 import { publicServicePort, serviceName } from './service.js';
 
@@ -39,7 +40,9 @@ export function tenantIngress(
     }))
     .sort((a, b) => b.url.pathname.length - a.url.pathname.length);
   for (const { part, url } of parts) {
-    const host = url.hostname.replace(/^\[|\]$/g, '');
+    // An Ingress host has no trailing dot: `help.acme.example.` (an absolute name) is that host
+    // without it, as the pool and ingress controllers read a Host header (ADR 0254).
+    const host = serverNameKey(url.hostname).replace(/^\[|\]$/g, '');
     rules.set(host, [
       ...(rules.get(host) ?? []),
       {

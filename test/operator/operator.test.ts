@@ -1,6 +1,7 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Ingress } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { Registry } from 'prom-client';
+import type { JsmSsoTenant } from '../../common/config/load.js';
 import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import { contentDigest } from '../../operator/cached-owned.js';
 import type { Controller } from '../../operator/controller.js';
@@ -777,6 +778,26 @@ describe('operator against a real API server', function () {
       async () => controller.queue.failuresOf(`${namespace}/refused`) === 0,
       'the backoff to reset',
     );
+  });
+
+  it('routes a URL whose host ends in a dot (an absolute DNS name) at that host name without the dot, which is all an Ingress host may be', async () => {
+    await createTenantSecrets(env.client, namespace, 'rooted');
+    await env.client.create(
+      collectionPath(KINDS.tenant, namespace),
+      tenantObject(namespace, 'rooted', {
+        portal: { url: 'https://Help.Rooted.example.' } as JsmSsoTenant['spec']['portal'],
+        broker: { url: 'https://sso.rooted.example.:8443/saml' } as JsmSsoTenant['spec']['broker'],
+        ingress: { className: 'nginx', tlsSecretName: 'rooted-tls' },
+      }),
+    );
+    const applied = await eventually(async () => condition(await tenant('rooted'), 'Applied'), 'Applied');
+    expect(applied, applied?.message).to.include({ status: 'True' });
+    const ingress = await env.client.get<V1Ingress>(objectPath(KINDS.ingress, namespace, 'rooted-ingress'));
+    expect(ingress?.spec?.rules?.map((r) => r.host)).to.deep.equal([
+      'sso.rooted.example',
+      'help.rooted.example',
+    ]);
+    expect(ingress?.spec?.tls?.[0]?.hosts).to.deep.equal(['sso.rooted.example', 'help.rooted.example']);
   });
 
   // Last: the scenarios above fail reconciles on purpose (ObjectConflict, SecretCreateFailed,

@@ -36,6 +36,8 @@ const TLS_CONDITION = 'TLSCertificateServed';
 const SERVER_NAME_CLAIMED_REASON = 'ServerNameClaimedByEarlierTenant';
 /** The reason of a tenant whose URL names its pool's Service (operator/pool-service-hosts.ts). */
 const HOST_IS_POOL_SERVICE_REASON = 'HostIsPoolService';
+/** The reason of a tenant whose URL host is no DNS name (operator/pool-host-names.ts). */
+const HOST_NOT_A_DNS_NAME_REASON = 'HostNotADnsName';
 
 describe('a pooled tenant whose host an earlier tenant holds, against a real API server', function () {
   this.timeout(120_000);
@@ -242,6 +244,42 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     // The other tenants are unaffected.
     expect((await poolReady(first, 'pine')).condition?.reason).to.equal('PoolNotReady');
     expect(await ingressRoutes(first, 'pine')).to.have.length(2);
+  });
+
+  it('routes a tenant whose URL host ends in a dot at that host name without it: an Ingress host has none, and the pool reads both as one host', async () => {
+    await pooledTenant(first, 'rowan', 'rowan', {
+      portal: { url: 'https://help.rowan.example.' },
+      broker: { url: 'https://sso.rowan.example./saml' },
+      ingress: { className: 'nginx' },
+    });
+    await eventually(
+      async () => (await ingressRoutes(first, 'rowan')).length > 0,
+      "rowan's Ingress written (the API server refuses a host with a trailing dot)",
+    );
+    expect(await ingressRoutes(first, 'rowan')).to.deep.equal([
+      ['sso.rowan.example', 'shared-broker'],
+      ['help.rowan.example', 'shared-portal'],
+    ]);
+  });
+
+  it("places no tenant whose URL host is an IP address or a wildcard: its Ingress rule would match hosts that are other tenants', and the pool serves by host name", async () => {
+    const ingress = { className: 'nginx' };
+    await pooledTenant(first, 'cedar', 'cedar', { ingress });
+    for (const [name, portal, shown] of [
+      // Made a rule without a host, which an ingress controller takes for every host.
+      ['ivy', 'https://203.0.113.5/ivy', '203.0.113.5'],
+      ['hazel', 'https://[2001:db8::5]:8443', '[2001:db8::5]'],
+      // Taken by the API server as a rule for every subdomain without a rule of its own.
+      ['holly', 'https://*.cedar.example', '*.cedar.example'],
+    ] as const) {
+      await pooledTenant(later, name, name, { portal: { url: portal }, ingress });
+      const message = await refusedFromPool(env.client, later, name, HOST_NOT_A_DNS_NAME_REASON);
+      expect(message).to.contain(`its portal at ${shown} (spec.portal.url)`);
+      expect(await ingressRoutes(later, name), name).to.deep.equal([]);
+      const placed = objectPath(KINDS.secret, pools, placedNameOf(later, name));
+      expect(await env.client.get(placed), name).to.equal(undefined);
+    }
+    expect(await ingressRoutes(first, 'cedar')).to.have.length(2);
   });
 
   /** Moves tenant `namespace/name`'s portal URL to `url` (retried over a conflicting write). */
