@@ -151,6 +151,28 @@ export function oidcIdp(name: string, issuer: string, more: IdpDoc = {}): IdpDoc
   };
 }
 
+/**
+ * A plain OAuth 2.0 IdP of the tenant served by the dev IdP at `idpUrl` (oidc-provider serves its
+ * userinfo only to tokens with the openid scope; the broker still treats the IdP as plain OAuth 2.0:
+ * no nonce, claims only from the userinfo endpoint).
+ */
+export function devOAuth2Idp(idpUrl: string, clientId: string, more: IdpDoc = {}): IdpDoc {
+  return {
+    name: 'plain',
+    oauth2: {
+      authorizationEndpoint: `${idpUrl}/auth`,
+      tokenEndpoint: `${idpUrl}/token`,
+      userinfoEndpoint: `${idpUrl}/me`,
+      clientId,
+      clientSecretRef: { name: 'idp-client' },
+      scopes: ['openid', 'email', 'profile', 'groups'],
+    },
+    attributeMapping: { email: 'claims.email', displayName: 'claims.name', groups: 'claims.groups' },
+    emailTrust: 'verifiedClaim',
+    ...more,
+  };
+}
+
 export function devClient(brokerUrl: string, more: Partial<ClientMetadata> = {}): ClientMetadata {
   return {
     client_id: 'jsm-sso',

@@ -20,6 +20,7 @@ import {
   IdpRefusal,
   type LoginPrompt,
 } from './backend.js';
+import { jwtPayloadAsWritten, objectAsWritten } from './exact-json.js';
 import { userOfAnswer } from './oauth2-user.js';
 import { audienceFault } from './oidc-audience.js';
 import { frontchannelSid } from './oidc-frontchannel-logout.js';
@@ -370,14 +371,26 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
     prompts: true,
     async identify(c, tokens) {
       const idToken = tokens.claims()!;
-      let claims: Record<string, unknown> = { ...idToken };
+      // What the mapping reads: the checked answers read again, each number as the IdP wrote it
+      // (exact-json.ts, ADR 0253); the checks above and below read openid-client's.
+      let claims: Record<string, unknown> = { ...(jwtPayloadAsWritten(tokens.id_token!) ?? idToken) };
       if (metadataOf(c).userinfo_endpoint) {
         // fetchUserInfo refuses a userinfo `sub` that differs from the ID token's (OIDC Core 5.3.2).
-        const { result: userinfo, jwt } = await signedUserinfo.kept(tokens.access_token, () =>
+        const {
+          result: userinfo,
+          jwt,
+          json,
+        } = await signedUserinfo.kept(tokens.access_token, () =>
           guardProtocol(c, () => client.fetchUserInfo(c, tokens.access_token, idToken.sub), 'userinfo'),
         );
         if (jwt !== undefined) await checkSignedUserinfo(jwt, await tokenExpectations());
-        claims = { ...userinfo, ...claims };
+        const asWritten =
+          jwt !== undefined
+            ? jwtPayloadAsWritten(jwt)
+            : json === undefined
+              ? undefined
+              : objectAsWritten(json);
+        claims = { ...(asWritten ?? userinfo), ...claims };
         const verified = emailVerifiedBeside(idToken, userinfo);
         if (verified === undefined) delete claims['email_verified'];
         else claims['email_verified'] = verified;

@@ -13,9 +13,11 @@ import { keysUnreadable } from './oidc-signing-keys.js';
  * anyone on the path could have made as the OP's.
  */
 
-/** A userinfo call under way: the JWT its answer was, once the fetch hook has seen it. */
+/** A userinfo call under way: its answer's text, once the fetch hook has seen it, a JWT or JSON. */
 interface UserinfoCall {
   jwt?: Promise<string>;
+  /** Read again by the broker with its numbers as written (exact-json.ts, ADR 0253). */
+  json?: Promise<string>;
   /** Settles when the call is over: a later call presenting the same token waits for it. */
   over: Promise<void>;
 }
@@ -31,8 +33,11 @@ interface UserinfoCall {
  */
 export interface SignedUserinfoKeeper {
   fetch: typeof globalThis.fetch;
-  /** Runs the userinfo request presenting `accessToken`; what it returns, and the JWT the answer was when it was one. */
-  kept<T>(accessToken: string, request: () => Promise<T>): Promise<{ result: T; jwt?: string }>;
+  /** Runs the userinfo request presenting `accessToken`; what it returns, and the JWT or JSON text the answer was. */
+  kept<T>(
+    accessToken: string,
+    request: () => Promise<T>,
+  ): Promise<{ result: T; jwt?: string; json?: string }>;
 }
 
 export function signedUserinfoKeeper(fetchImpl: typeof globalThis.fetch): SignedUserinfoKeeper {
@@ -43,12 +48,14 @@ export function signedUserinfoKeeper(fetchImpl: typeof globalThis.fetch): Signed
       const response = await fetchImpl(input, init);
       if (calls.size === 0) return response;
       const call = calls.get(new Headers(init?.headers).get('authorization') ?? '');
-      if (call && response.headers.get('content-type')?.split(';')[0]?.trim() === 'application/jwt') {
-        const jwt = response.clone().text();
+      if (call) {
+        const text = response.clone().text();
         // Read only if the call succeeds; an answer broken off mid-body fails the call itself, and
         // this copy's rejection, left unhandled, would end the whole broker process.
-        jwt.catch(() => undefined);
-        call.jwt = jwt;
+        text.catch(() => undefined);
+        if (response.headers.get('content-type')?.split(';')[0]?.trim() === 'application/jwt')
+          call.jwt = text;
+        else call.json = text;
       }
       return response;
     },
@@ -66,7 +73,11 @@ export function signedUserinfoKeeper(fetchImpl: typeof globalThis.fetch): Signed
       calls.set(key, call);
       try {
         const result = await request();
-        return { result, ...(call.jwt ? { jwt: await call.jwt } : {}) };
+        return {
+          result,
+          ...(call.jwt ? { jwt: await call.jwt } : {}),
+          ...(call.json ? { json: await call.json } : {}),
+        };
       } finally {
         calls.delete(key);
         end();

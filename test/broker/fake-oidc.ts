@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { CompactSign, exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import type { BrokerAppOptions } from '../../broker/app.js';
 import type { FlowStore } from '../../common/flowstore/index.js';
 import {
@@ -102,6 +102,16 @@ const TOKEN_TYPES: Partial<Record<Forgery, string>> = { 'token-type-mac': 'mac',
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/**
+ * A JWS of the claims as JSON.stringify writes them: SignJWT copies its claims with structuredClone,
+ * which refuses a number written with JSON.rawJSON (an integer beyond 2^53, ADR 0253).
+ */
+function signed(claims: object, header: { alg: string; kid?: string }, key: CryptoKey): Promise<string> {
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader(header)
+    .sign(key);
+}
+
 export async function startFakeOidc(
   clientId: string,
   options: {
@@ -199,9 +209,11 @@ export async function startFakeOidc(
         .sign(privateKey, { crit: { 'urn:example:must-understand': true } });
     // A key ID the IdP never published, new each time (signed by the foreign key).
     const kid = forgery === 'unknown-kid' ? randomBytes(8).toString('hex') : 'k1';
-    return new SignJWT(claims)
-      .setProtectedHeader(forgery === 'no-kid' ? { alg } : { alg, kid })
-      .sign(forgery === 'foreign-key' || forgery === 'unknown-kid' ? foreignKey : privateKey);
+    return signed(
+      claims,
+      forgery === 'no-kid' ? { alg } : { alg, kid },
+      forgery === 'foreign-key' || forgery === 'unknown-kid' ? foreignKey : privateKey,
+    );
   }
 
   /** The userinfo answer as a JWT (OIDC Core 5.3.2), signed or not and with the iss/aud a test asks. */
@@ -216,9 +228,11 @@ export async function startFakeOidc(
         : { aud: forgery === 'userinfo-jwt-other-aud' ? 'someone-else' : clientId }),
     };
     if (forgery === 'userinfo-jwt-alg-none') return `${b64url({ alg: 'none' })}.${b64url(claims)}.`;
-    return new SignJWT(claims)
-      .setProtectedHeader({ alg, kid: 'k1' })
-      .sign(forgery === 'userinfo-jwt-foreign-key' ? foreignKey : privateKey);
+    return signed(
+      claims,
+      { alg, kid: 'k1' },
+      forgery === 'userinfo-jwt-foreign-key' ? foreignKey : privateKey,
+    );
   }
 
   server.on('request', (req, res) => {

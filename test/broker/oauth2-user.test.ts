@@ -18,10 +18,14 @@ describe('broker: userOfAnswer', () => {
     expect(userOfAnswer('{"sub":null,"id":1.5}')?.subject).to.equal('1.5');
   });
 
-  it('keeps only the answer’s own id exactly, not one nested in another claim', () => {
-    const user = userOfAnswer('{"org":{"id":9007199254740993},"id":7}')!;
-    expect(user.subject).to.equal('7');
-    expect((user.claims['org'] as { id: unknown }).id).to.be.a('number');
+  it('takes only the answer’s own id for the subject, and keeps every claim’s numbers beyond 2^53 as written (ADR 0253)', () => {
+    const user = userOfAnswer(
+      '{"org":{"id":9007199254740993},"groups":[-9007199254740993,2.5e300,7],"id":7}',
+    )!;
+    expect(user).to.deep.equal({
+      subject: '7',
+      claims: { org: { id: '9007199254740993' }, groups: ['-9007199254740993', '2.5e300', 7], id: 7 },
+    });
   });
 
   it('names no one for a number beyond 2^53 not written as an integer, Infinity, no id, or no object', () => {

@@ -12,6 +12,7 @@ import {
   Browser,
   createPki,
   devClient,
+  devOAuth2Idp,
   formFields,
   type IdpDoc,
   listenPlaceholder,
@@ -88,21 +89,7 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
         },
       ],
     });
-    const plain: IdpDoc = {
-      name: 'plain',
-      oauth2: {
-        authorizationEndpoint: `${idp.issuer}/auth`,
-        tokenEndpoint: `${idp.issuer}/token`,
-        userinfoEndpoint: `${idp.issuer}/me`,
-        clientId: 'jsm-sso-oauth2',
-        clientSecretRef: { name: 'idp-client' },
-        // oidc-provider serves userinfo only to tokens with the openid scope; the broker still
-        // treats the IdP as plain OAuth 2.0 (no nonce, claims only from the userinfo endpoint).
-        scopes: ['openid', 'email', 'profile', 'groups'],
-      },
-      attributeMapping: { email: 'claims.email', displayName: 'claims.name', groups: 'claims.groups' },
-      emailTrust: 'verifiedClaim',
-    };
+    const plain = devOAuth2Idp(idp.issuer, 'jsm-sso-oauth2');
     const specs: Record<(typeof kinds)[number], IdpDoc> = {
       basic: oidcIdp('corporate', idp.issuer),
       post: oidcIdp('corporate', idp.issuer),

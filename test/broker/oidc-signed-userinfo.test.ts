@@ -35,7 +35,7 @@ function userinfoRequest(fetch: typeof globalThis.fetch, accessToken: string) {
   };
 }
 
-describe('broker: a signed userinfo answer is kept for the call it answers', () => {
+describe('broker: a userinfo answer is kept for the call it answers', () => {
   it('gives each of two calls under way its own JWT, whatever order the answers come in', async () => {
     const idp = heldIdp();
     const keeper = signedUserinfoKeeper(idp.fetch);
@@ -47,7 +47,7 @@ describe('broker: a signed userinfo answer is kept for the call it answers', () 
     expect(await second).to.deep.equal({ result: 'jwt-for-b', jwt: 'jwt-for-b' });
   });
 
-  it('keeps nothing of a JSON answer, nor of a JWT answer to a request that is no userinfo call', async () => {
+  it('keeps a JSON answer as JSON (its numbers read again as written, ADR 0253), and nothing of an answer to a request that is no userinfo call', async () => {
     const idp = heldIdp();
     const keeper = signedUserinfoKeeper(idp.fetch);
     const call = keeper.kept('token-a', userinfoRequest(keeper.fetch, 'token-a'));
@@ -58,7 +58,7 @@ describe('broker: a signed userinfo answer is kept for the call it answers', () 
     await idp.answer('Basic Y2xpZW50OnNlY3JldA==', idp.jwtAnswer('not-userinfo'));
     await idp.answer('Bearer token-a', Response.json({ sub: 'alice' }));
     await other;
-    expect(await call).to.deep.equal({ result: '{"sub":"alice"}' });
+    expect(await call).to.deep.equal({ result: '{"sub":"alice"}', json: '{"sub":"alice"}' });
   });
 
   it('runs two calls presenting the same access token one after the other, each with its own answer', async () => {
@@ -73,7 +73,7 @@ describe('broker: a signed userinfo answer is kept for the call it answers', () 
     expect(await first).to.deep.equal({ result: 'first-answer', jwt: 'first-answer' });
     // Only now is the second request sent: the first answer could not have been taken for it.
     await idp.answer('Bearer same', Response.json({ sub: 'bob' }));
-    expect(await second).to.deep.equal({ result: '{"sub":"bob"}' });
+    expect(await second).to.deep.equal({ result: '{"sub":"bob"}', json: '{"sub":"bob"}' });
     expect(idp.waiting).to.deep.equal([]);
   });
 
