@@ -9,6 +9,7 @@ import {
   closeServer,
   createPki,
   devClient,
+  formFields,
   type IdpDoc,
   listenPlaceholder,
   loginThroughBroker,
@@ -29,6 +30,8 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
   let userEndpoint: Server;
   /** The JSON text the user endpoint answers with (a number written as the IdP writes it). */
   let userAnswer = '';
+  /** Whether the server answers the next authorization request with an error (prompt=none, no session). */
+  let answerWithError = false;
   const brokers: Record<string, BrokerUnderTest> = {};
   const kinds = ['issuer', 'standIn', 'noIss', 'nonCanonical', 'bigId'] as const;
   /** The broker URL as the tenant wrote it: 127.000.000.001 is 127.0.0.1, in no canonical form. */
@@ -63,6 +66,11 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
         }),
       ),
       middleware: [
+        // An error answer of the server's own: prompt=none with no session is login_required.
+        async (ctx, next) => {
+          if (answerWithError && ctx.path === '/auth') ctx.querystring = `${ctx.querystring}&prompt=none`;
+          await next();
+        },
         // An authorization server that sends no RFC 9207 `iss` to the noIss broker.
         async (ctx, next) => {
           await next();
@@ -144,6 +152,41 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
     expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
       'OIDC_ISSUER_MISMATCH',
     );
+  });
+
+  it("refuses the server's error answer without iss from a server whose issuer is configured (RFC 9207 2.4): 400 OIDC_ISSUER_MISMATCH, not the IdP's error relayed to the portal", async () => {
+    const answers: Record<string, { status: number; reason?: string; samlResponse: boolean; iss: boolean }> =
+      {};
+    for (const kind of ['noIss', 'issuer'] as const) {
+      const broker = brokers[kind]!;
+      const browser = new Browser();
+      const portal = portalSp(broker.url, pki);
+      const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-1', undefined, {}));
+      answerWithError = true;
+      const { location } = await browser
+        .follow(sso.headers.get('location')!, `${broker.url}/oidc/callback`)
+        .finally(() => (answerWithError = false));
+      const callback = new URL(location!);
+      expect(callback.searchParams.get('error'), kind).to.equal('login_required');
+      const page = await browser.request(callback.href);
+      const html = await page.text();
+      answers[kind] = {
+        status: page.status,
+        ...(pageReason(html) ? { reason: pageReason(html)! } : {}),
+        samlResponse: formFields(html)['SAMLResponse'] !== undefined,
+        iss: callback.searchParams.has('iss'),
+      };
+      if (kind === 'noIss')
+        expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+          result: 'refused',
+          reason: 'OIDC_ISSUER_MISMATCH',
+        });
+    }
+    expect(answers).to.deep.equal({
+      noIss: { status: 400, reason: 'OIDC_ISSUER_MISMATCH', samlResponse: false, iss: false },
+      // The same error with iss is the IdP's own, told to the portal in a signed Response.
+      issuer: { status: 200, samlResponse: true, iss: true },
+    });
   });
 
   it('sends one redirect_uri, the one its status names, in the authorization and the token request when spec.broker.url is not written canonically (RFC 6749 4.1.3)', async () => {
