@@ -35,7 +35,10 @@ export function userOfAnswer(text: string): { subject: string; claims: Record<st
   const value = key === undefined ? undefined : claims[key];
   const written = key === undefined ? undefined : numbers.get(claims)?.get(key);
   // A number is a string here only beyond 2^53, kept as written: as an integer's digits, or no one.
+  // An empty string is no identifier: several people would share it (ADR 0253).
   if (typeof value === 'string')
-    return written === undefined || INTEGER.test(written) ? { subject: value, claims } : undefined;
+    return value !== '' && (written === undefined || INTEGER.test(written))
+      ? { subject: value, claims }
+      : undefined;
   return typeof value === 'number' ? { subject: String(value), claims } : undefined;
 }

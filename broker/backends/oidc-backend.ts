@@ -258,7 +258,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       // RFC 6750 is the only token type the broker presents; a DPoP-bound token would be sent
       // as a bearer token it is not (RFC 9449 7.1), and any other type is unknown.
       if (tokens.token_type !== 'bearer') throw tokenTypeUnsupported();
-      checkNotInFuture(tokens);
+      checkIdTokenClaims(tokens);
       if (pending.authenticatedAfter !== undefined)
         checkFreshAuthentication(tokens, pending.authenticatedAfter);
       const { subject, logout } = await protocol.identify(c, tokens);
@@ -668,12 +668,19 @@ function checkAudience(idToken: client.IDToken, clientId: string): void {
 }
 
 /**
- * OIDC Core 3.1.3.7 (10): an ID token issued in the future comes from a clock not to be trusted;
- * openid-client checks `exp` and `nbf` but only the type of `iat`. The same of an `auth_time` in the
- * future, which would pass any max_age and become the Response's AuthnInstant (ADR 0198).
+ * What openid-client leaves of OIDC Core 2's claims. An ID token issued in the future comes from a
+ * clock not to be trusted (3.1.3.7 (10)): openid-client checks `exp` and `nbf` but only the type of
+ * `iat`. The same of an `auth_time` in the future, which would pass any max_age and become the
+ * Response's AuthnInstant (ADR 0198). And `sub` only as a string: an empty one is no identifier, and
+ * an IdP sending it for several people would make them one subject for the audit hash and the
+ * back-channel logout index (ADR 0253).
  */
-function checkNotInFuture(tokens: client.TokenEndpointResponseHelpers): void {
+function checkIdTokenClaims(tokens: client.TokenEndpointResponseHelpers): void {
   const claims = tokens.claims();
+  if (claims?.sub === '')
+    throw new JsmSsoError('OIDC_RESPONSE_INVALID', "the identity provider's ID token names no subject", {
+      status: 400,
+    });
   const latest = Date.now() / 1000 + ID_TOKEN_CLOCK_TOLERANCE_SECONDS;
   for (const claim of ['iat', 'auth_time'] as const) {
     const instant = claims?.[claim];

@@ -44,6 +44,7 @@ export type Forgery =
   | 'no-auth-time'
   | 'no-iat'
   | 'no-sub'
+  | 'empty-sub'
   | 'iat-ahead'
   | 'no-kid'
   | 'no-aud'
@@ -177,6 +178,7 @@ export async function startFakeOidc(
     };
     if (forgery === 'no-iat') delete (claims as Partial<typeof claims>).iat;
     if (forgery === 'no-sub') delete (claims as Partial<typeof claims>).sub;
+    if (forgery === 'empty-sub') claims.sub = '';
     if (forgery === 'no-aud') delete (claims as Partial<typeof claims>).aud;
     if (forgery === 'hs256-client-secret') {
       return new SignJWT(claims)

@@ -33,6 +33,8 @@ describe('broker: userOfAnswer', () => {
       '{"id":9.007199254740993e15}',
       '{"id":1e400}',
       '{"id":true}',
+      '{"sub":""}',
+      '{"id":""}',
       '{"email":"a@b.test"}',
       '[{"id":1}]',
       '"x"',

@@ -152,6 +152,10 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     await expectRefused(await callbackWith('no-iat'), 'OIDC_RESPONSE_INVALID');
     await expectRefused(await callbackWith('no-sub'), 'OIDC_RESPONSE_INVALID');
   });
+  // oauth4webapi holds sub to be a string, not a non-empty one: an IdP sending "" for several people
+  // would make them one subject for the audit hash and the back-channel logout index (ADR 0253).
+  it('refuses an ID token whose sub is empty (OIDC Core 2: an identifier)', async () =>
+    expectRefused(await callbackWith('empty-sub'), 'OIDC_RESPONSE_INVALID'));
   it('refuses an ID token without aud (OIDC Core 2: required)', async () =>
     expectRefused(await callbackWith('no-aud'), 'OIDC_RESPONSE_INVALID'));
   it('refuses an ID token issued 30 minutes in the future (iat beyond the clock tolerance)', async () =>
