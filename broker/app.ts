@@ -18,11 +18,12 @@ import {
   buildIdpMetadata,
   issueErrorResponse,
   issueSignedResponse,
-  isVersionRefusal,
   type LogoutOutcome,
   logoutResponse,
   type MessageBinding,
   NAMEID_TRANSIENT,
+  refusalOutcome,
+  SenderMessageRefused,
   STATUS_AUTHN_FAILED,
   STATUS_INVALID_NAMEID_POLICY,
   STATUS_NO_AUTHN_CONTEXT,
@@ -620,8 +621,9 @@ export async function createBrokerApp(
 
   /**
    * The portal's LogoutRequest: ends the broker session, then the IdP's when its backend can. One
-   * the portal signed in another Version ends nothing and is answered VersionMismatch at the portal's
-   * registered SLO URL (core 3.2.2.2, ADR 0204).
+   * the portal signed that a later check refuses ends nothing and is answered at the portal's
+   * registered SLO URL: VersionMismatch for another Version (core 3.2.2.2, ADR 0204), else
+   * Requester/RequestDenied (ADR 0252).
    */
   async function singleLogout(res: ServerResponse, rawQuery: string): Promise<void> {
     let request: AcceptedLogoutRequest;
@@ -632,10 +634,11 @@ export async function createBrokerApp(
         replay: store,
       });
     } catch (err) {
-      if (!isVersionRefusal(err)) throw err;
+      // Shown to be the portal's (signature, Issuer): it hears why through its own SLO endpoint
+      // (core 3.7.3.2, profiles 4.4.4.2, ADR 0252); anything else gets the page, answering nothing.
+      if (!(err instanceof SenderMessageRefused)) throw err;
       telemetry.refusal(err.code, 302);
-      const outcome = { versionMismatch: err.cause.secondLevelStatus };
-      return redirect(res, logoutResponseUrl(answering(err.messageId, err.relayState), outcome));
+      return redirect(res, logoutResponseUrl(answering(err.messageId, err.relayState), refusalOutcome(err)));
     }
     const portalLogout: PortalLogout = {
       requestId: request.id,

@@ -6,7 +6,6 @@ import {
   buildSpMetadata,
   decodePostedMessage,
   type IdpMetadata,
-  isVersionRefusal,
   type LogoutOutcome,
   logoutRequest,
   logoutResponse,
@@ -215,8 +214,10 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   }
 
   /**
-   * The IdP's own LogoutRequest through the browser (the person signed out there). One it signed in
-   * another Version ends nothing and is answered VersionMismatch at its SingleLogoutService (ADR 0204).
+   * The IdP's own LogoutRequest through the browser (the person signed out there). One it signed
+   * that a later check refuses (Destination, time, replay, nobody named) ends nothing and is answered
+   * at its SingleLogoutService: VersionMismatch for another Version (ADR 0204), else
+   * Requester/RequestDenied (ADR 0252); an IdP whose metadata names none gets the page.
    */
   const idpLogout: ServiceEndpoint = {
     path: sloPath,
@@ -231,19 +232,20 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       return idp?.entityId === issuer;
     },
     async serve(request) {
+      let partial: boolean;
       let message: Awaited<ReturnType<typeof acceptLogoutRequest>>;
       try {
         message = await withIdpCertificates((idp) =>
           acceptLogoutRequest({ kind: 'redirect', rawQuery: request.rawQuery }, idp, sloEndpoint()),
         );
+        // Its replay check comes with the logout (ADR 0164), and is answered as the others.
+        partial = await message.once(() => endNamedSessions(message, 'redirect'));
       } catch (err) {
-        if (!isVersionRefusal(err)) throw err;
-        const outcome = { versionMismatch: err.cause.secondLevelStatus };
-        const answer = await logoutResponseUrl(err.messageId, outcome, err.relayState);
+        if (!(err instanceof SenderMessageRefused)) throw err;
+        const answer = await logoutResponseUrl(err.messageId, refusalOutcome(err), err.relayState);
         if (!answer) throw err;
         return { kind: 'redirect', location: answer, refused: { reason: err.code, idp: name } };
       }
-      const partial = await message.once(() => endNamedSessions(message, 'redirect'));
       const answer = await logoutResponseUrl(message.id, partial ? 'partial' : 'success', message.relayState);
       return answer ? { kind: 'redirect', location: answer } : { kind: 'signedOut' };
     },

@@ -96,7 +96,7 @@ export async function acceptLogoutRequest(
       once,
     };
   } catch (err) {
-    throw err instanceof SamlError ? new SenderMessageRefused(id, err) : err;
+    throw err instanceof SamlError ? new SenderMessageRefused(id, err, relayState) : err;
   }
 }
 

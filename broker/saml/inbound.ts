@@ -13,6 +13,7 @@ import {
   NS,
   type RequestedAuthnContext,
   SamlError,
+  SenderMessageRefused,
   type SignatureAlgorithmUri,
   STATUS_REQUESTER,
   STATUS_UNSUPPORTED_BINDING,
@@ -299,7 +300,12 @@ export async function acceptLogoutRequest(
   at: Reception,
 ): Promise<AcceptedLogoutRequest> {
   const message = await acceptFromPortal('LogoutRequest', binding, sp, at);
-  return { ...message, ...logoutRequestSubject(message.root) };
+  try {
+    return { ...message, ...logoutRequestSubject(message.root) };
+  } catch (err) {
+    // The portal's own request naming nobody: answered like its other failed checks (ADR 0252).
+    throw err instanceof SamlError ? new SenderMessageRefused(message.id, err, message.relayState) : err;
+  }
 }
 
 /**

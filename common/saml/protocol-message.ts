@@ -125,7 +125,7 @@ export async function acceptProtocolMessage(
   replay: FlowStore,
 ): Promise<AcceptedMessage> {
   const message = acceptFromSender(binding, expected);
-  await fromSender(message.id, () =>
+  await fromSender(message, () =>
     useOnce(replay, 'message', expected.issuer, message.id, MESSAGE_REPLAY_WINDOW_SECONDS),
   );
   return message;
@@ -157,7 +157,7 @@ export function acceptRetriableLogoutRequest(
   return {
     ...message,
     async once(logout) {
-      await fromSender(id, () => checkMessageNotUsed(replay, expected.issuer, id));
+      await fromSender(message, () => checkMessageNotUsed(replay, expected.issuer, id));
       const done = await logout();
       await markMessageUsed(replay, expected.issuer, id, MESSAGE_REPLAY_WINDOW_SECONDS);
       return done;
@@ -186,12 +186,15 @@ function acceptFromSender(binding: MessageBinding, expected: ExpectedMessage): A
   }
 }
 
-/** The ID's check on a message shown to be its sender's: a refusal becomes SenderMessageRefused. */
-async function fromSender(id: string, check: () => Promise<void>): Promise<void> {
+/**
+ * The ID's check on a message shown to be its sender's: a refusal becomes SenderMessageRefused,
+ * with the RelayState an answer through the browser returns.
+ */
+async function fromSender(message: AcceptedMessage, check: () => Promise<void>): Promise<void> {
   try {
     await check();
   } catch (err) {
-    throw asSenderRefusal(id, err);
+    throw asSenderRefusal(message.id, err, message.relayState);
   }
 }
 

@@ -459,20 +459,55 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     expect(location.startsWith(UPSTREAM_SLO), 'the session still leads to the IdP').to.equal(true);
   });
 
+  /**
+   * The IdP's own LogoutRequest (its key, its Issuer) that a later check refuses, sent by the browser:
+   * a signed Requester/RequestDenied at the IdP's SingleLogoutService with InResponseTo and the
+   * RelayState (core 3.7.3.2, profiles 4.4.4.2; ADR 0252), the refusal logged with 302; samlify, as the
+   * IdP, verifies the broker's signature and reads the failed status.
+   */
+  async function expectRequestDenied(url: string, requestId: string, reason: string) {
+    const answer = await fetch(url, { redirect: 'manual' });
+    expect(answer.status, await answer.clone().text()).to.equal(302);
+    const toIdp = new URL(answer.headers.get('location')!);
+    expect(`${toIdp.origin}${toIdp.pathname}`).to.equal(UPSTREAM_SLO);
+    expect(toIdp.searchParams.get('RelayState')).to.equal('idp-rs-d');
+    const read = await withSlo.idp.parseLogoutResponse(withSlo.sp, 'redirect', redirectRequest(toIdp)).then(
+      () => 'accepted',
+      (err: Error) => err.message,
+    );
+    expect(read, reason).to.equal(
+      'ERR_FAILED_STATUS with top tier code: urn:oasis:names:tc:SAML:2.0:status:Requester, second tier code: urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
+    );
+    expect(inflateRedirectPayload(toIdp.searchParams.get('SAMLResponse')!)).to.include(
+      `InResponseTo="${requestId}"`,
+    );
+    expect(withSlo.broker.logs.findLast((l) => l['event'] === 'broker.refusal')).to.include({
+      reason,
+      status: 302,
+      idp: 'upstream',
+    });
+  }
+
   // The Issuer of a LogoutRequest picks whose keys verify it (the IdP's or the portal's): another
   // Issuer is judged as the portal's and fails its signature, so those attacks are asserted apart.
-  // Another Version of the IdP's own request is answered (above), not refused with a page.
+  // Another Version of the IdP's own request is answered VersionMismatch (above).
   for (const attack of LOGOUT_REQUEST_ATTACKS.filter(
     (a) => a.reason !== 'SAML_ISSUER_MISMATCH' && a.reason !== 'SAML_VERSION_UNSUPPORTED',
   )) {
-    it(`refuses the IdP's LogoutRequest ${attack.sends}, and keeps the session: ${attack.reason}`, async () => {
+    it(`answers the IdP's signed LogoutRequest ${attack.sends} with a signed Requester/RequestDenied at its SingleLogoutService, and keeps the session: ${attack.reason}`, async () => {
       const browser = new Browser();
       const profile = await loggedIn(withSlo, browser);
-      const request = idpLogoutRequestUrl(withSlo.idp, withSlo.sp, {
-        nameId: 'carol@example.test',
-        sessionIndex: '_session-9',
-      });
-      await expectRefused(resignedByIdp(withSlo.idp, request.url, attack.mutate), attack.reason);
+      const request = idpLogoutRequestUrl(
+        withSlo.idp,
+        withSlo.sp,
+        { nameId: 'carol@example.test', sessionIndex: '_session-9' },
+        'idp-rs-d',
+      );
+      await expectRequestDenied(
+        resignedByIdp(withSlo.idp, request.url, attack.mutate),
+        request.id,
+        attack.reason,
+      );
       const { location } = await portalLogout(withSlo, browser, profile);
       expect(location.startsWith(UPSTREAM_SLO), 'the session still leads to the IdP').to.equal(true);
     });
@@ -484,12 +519,30 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     await expectRefused(resignedByIdp(withSlo.idp, request.url, attack.mutate), 'SAML_SIGNATURE_INVALID');
   });
 
-  it('refuses the same LogoutRequest from the IdP a second time (replay)', async () => {
-    const request = idpLogoutRequestUrl(withSlo.idp, withSlo.sp, {
-      nameId: 'nobody@example.test',
-      sessionIndex: '_x',
-    });
+  it('answers the same LogoutRequest from the IdP a second time with a signed Requester/RequestDenied (replay)', async () => {
+    const request = idpLogoutRequestUrl(
+      withSlo.idp,
+      withSlo.sp,
+      { nameId: 'nobody@example.test', sessionIndex: '_x' },
+      'idp-rs-d',
+    );
     expect((await fetch(request.url, { redirect: 'manual' })).status).to.equal(302);
-    await expectRefused(request.url, 'SAML_REPLAY');
+    await expectRequestDenied(request.url, request.id, 'SAML_REPLAY');
+  });
+
+  it("answers the IdP's signed LogoutRequest naming nobody (empty NameID) with a signed Requester/RequestDenied", async () => {
+    const request = idpLogoutRequestUrl(
+      withSlo.idp,
+      withSlo.sp,
+      { nameId: 'carol@example.test', sessionIndex: '_x' },
+      'idp-rs-d',
+    );
+    const forged = resignedByIdp(withSlo.idp, request.url, (xml) =>
+      xml.replace(/(<saml:NameID[^>]*>)[^<]*(<\/saml:NameID>)/, '$1$2'),
+    );
+    expect(inflateRedirectPayload(new URL(forged).searchParams.get('SAMLRequest')!)).to.match(
+      /<saml:NameID[^>]*><\/saml:NameID>/,
+    );
+    await expectRequestDenied(forged, request.id, 'SAML_NAMEID_INVALID');
   });
 });

@@ -6,7 +6,13 @@ import { expect } from 'chai';
 import { createBrokerApp } from '../../broker/app.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { statusOf } from '../../common/saml/checks.js';
-import { NS, parseSamlXml, SOAP_ENVELOPE_NS, verifyEnvelopedSignature } from '../../common/saml/index.js';
+import {
+  NS,
+  parseSamlXml,
+  SOAP_ENVELOPE_NS,
+  verifyEnvelopedSignature,
+  verifyRedirectSignature,
+} from '../../common/saml/index.js';
 import { soapBodyMessage } from '../../common/saml/soap-binding.js';
 import {
   type BrokerUnderTest,
@@ -251,10 +257,22 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     // The person's browser goes back to the same address once Redis answers: not a replay.
     expect(await answerAtIdp(browser, request)).to.deep.equal({ status: SUCCESS, secondStatus: null });
     expect(await portalPage(browser)).to.equal(303);
+    // The same request after its logout is a replay: answered by Redirect to pysaml2, which verifies
+    // the signature and then refuses the status it reads, Requester/RequestDenied (ADR 0252).
     const replayed = await browser.request(request.url);
-    expect(replayed.status, 'the same request after its logout is a replay').to.equal(400);
+    expect(replayed.status, 'the same request after its logout is a replay').to.equal(302);
+    const location = replayed.headers.get('location')!;
+    const signed = verifyRedirectSignature(new URL(location).search.slice(1), 'SAMLResponse', [
+      pki.brokerCert,
+    ]);
+    expect(signed.relayState).to.equal('idp-rs');
+    expect(signed.xml).to.include(`InResponseTo="${request.requestId}"`);
+    const read = await browser.request(location);
+    expect(read.status).to.equal(400);
+    expect(await read.json()).to.include({ error: 'StatusRequestDenied' });
     expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')).to.include({
       reason: 'SAML_REPLAY',
+      status: 302,
     });
   });
 
