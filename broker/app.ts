@@ -298,6 +298,7 @@ export async function createBrokerApp(
       ...(request.authnContext === undefined ? {} : { authnContext: request.authnContext }),
       ...(request.proxyCount === undefined ? {} : { proxyCount: request.proxyCount }),
       ...(request.idpList === undefined ? {} : { idpList: request.idpList }),
+      ...(request.requesterIds.length === 0 ? {} : { requesterIds: request.requesterIds }),
     };
     useFlowLanguage(req, flow);
     // What the broker cannot grant is answered at once, signed, to the registered ACS (ADR 0140).
@@ -426,9 +427,22 @@ export async function createBrokerApp(
       // Passed on as they are to an upstream SAML IdP (core 3.4.1.5.1, ADR 0228).
       ...(flow.authnContext === undefined ? {} : { requestedAuthnContext: flow.authnContext }),
       ...(flow.idpList === undefined ? {} : { idpList: flow.idpList }),
+      ...requesterChain(flow),
     });
     await state.saveFlow(flowKeyOf(flowId), { ...flow, idp, backendState: backendStates.seal(backendState) });
     redirect(res, redirectUrl);
+  }
+
+  /**
+   * Scoping's RequesterIDs for the upstream request: those of the portal's request, then the portal
+   * (core 3.4.1.2, 3.4.1.5.1). Only for a request the portal scoped, so that its Scoping goes on whole:
+   * Entra ID documents RequesterID as unsupported and AD FS has refused Scoping, so an unscoped
+   * request stays without one (ADR 0252).
+   */
+  function requesterChain(flow: LoginFlow): { requesterIds?: string[] } {
+    const scoped =
+      flow.proxyCount !== undefined || flow.idpList !== undefined || flow.requesterIds !== undefined;
+    return scoped ? { requesterIds: [...(flow.requesterIds ?? []), settings.sp.entityId] } : {};
   }
 
   /** The choice form posts to the broker, which answers with a redirect to one of these. */

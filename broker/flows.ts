@@ -31,6 +31,8 @@ export interface LoginFlow {
   proxyCount?: number;
   /** The AuthnRequest's Scoping IDPList, for an upstream SAML IdP's request; undefined when none. */
   idpList?: IdpList;
+  /** The AuthnRequest's Scoping RequesterIDs, for an upstream SAML IdP's request; undefined when none. */
+  requesterIds?: string[];
   idp?: string;
   /** The chosen backend's own state across the redirect (opaque here), sealed: it holds secrets. */
   backendState?: string;

@@ -39,6 +39,11 @@ export interface LoginPrompt {
    */
   requestedAuthnContext?: RequestedAuthnContext;
   idpList?: IdpList;
+  /**
+   * For an upstream SAML IdP: on whose behalf the login is asked (Scoping RequesterID, core 3.4.1.2),
+   * the RequesterIDs of the SP's request, then the SP itself (3.4.1.5.1). OIDC has no such parameter.
+   */
+  requesterIds?: readonly string[];
 }
 
 /**

@@ -359,7 +359,10 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       );
     },
 
-    async startLogin(flowId, { forceAuthn, isPassive, proxyCount, requestedAuthnContext, idpList }) {
+    async startLogin(
+      flowId,
+      { forceAuthn, isPassive, proxyCount, requestedAuthnContext, idpList, requesterIds },
+    ) {
       const idp = await metadata.current();
       const message = authnRequest({
         issuer: entityId,
@@ -372,6 +375,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         // Core 3.4.1.5.1: the same context policy and IDPList as the portal's request (ADR 0228).
         ...(requestedAuthnContext === undefined ? {} : { requestedAuthnContext }),
         ...(idpList === undefined ? {} : { idpList }),
+        ...(requesterIds === undefined ? {} : { requesterIds }),
       });
       const redirectUrl = signedRedirectUrl('SAMLRequest', idp.ssoUrl, message, {
         keyPem: options.spSigningKeyPem,

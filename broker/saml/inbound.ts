@@ -76,6 +76,11 @@ export interface AcceptedAuthnRequest extends AcceptedMessage {
   proxyCount?: number;
   /** Scoping's IDPList, carried on to an upstream SAML IdP (core 3.4.1.5.1); undefined when none. */
   idpList?: IdpList;
+  /**
+   * Scoping's RequesterIDs (core 3.4.1.2): whom the portal itself asks for, when it proxies in turn;
+   * carried on to an upstream SAML IdP before the portal's own entityID (3.4.1.5.1). Empty when none.
+   */
+  requesterIds: string[];
 }
 
 export type { RequestedAuthnContext };
@@ -187,6 +192,7 @@ export async function acceptAuthnRequest(
   const authnContext = requestedAuthnContext(message.root);
   const proxyCount = proxyCountOf(message.root);
   const idpList = idpListOf(message.root);
+  const requesterIds = requesterIdsOf(message.root);
   const qualifier = nameIdQualifierOf(message.root);
   return {
     ...message,
@@ -199,6 +205,7 @@ export async function acceptAuthnRequest(
     namesSubject: optionalChild(message.root, NS.assertion, 'Subject') !== undefined,
     ...(proxyCount === undefined ? {} : { proxyCount }),
     ...(idpList === undefined ? {} : { idpList }),
+    requesterIds,
   };
 }
 
@@ -217,6 +224,17 @@ function idpListOf(root: Element): IdpList | undefined {
   if (entries.length === 0) throw new SamlError('SAML_XML_INVALID', 'an IDPList has no IDPEntry');
   const getComplete = optionalChild(list, NS.protocol, 'GetComplete');
   return { entries, ...(getComplete ? { getComplete: simpleText(getComplete) } : {}) };
+}
+
+/** Scoping's RequesterID elements (xs:anyURI): each names an entity, so none may be empty. */
+function requesterIdsOf(root: Element): string[] {
+  const scoping = optionalChild(root, NS.protocol, 'Scoping');
+  if (!scoping) return [];
+  return childElements(scoping, NS.protocol, 'RequesterID').map((element) => {
+    const requesterId = trimXmlWhitespace(simpleText(element));
+    if (requesterId === '') throw new SamlError('SAML_XML_INVALID', 'a RequesterID names nobody');
+    return requesterId;
+  });
 }
 
 /** Scoping's ProxyCount (xs:nonNegativeInteger); undefined when the SP sets no limit. */

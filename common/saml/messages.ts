@@ -54,6 +54,11 @@ export interface AuthnRequestContent extends MessageHeader {
   requestedAuthnContext?: RequestedAuthnContext;
   /** Scoping's IDPList (core 3.4.1.3.1): the IdPs the requester would have authenticate. */
   idpList?: IdpList;
+  /**
+   * Scoping's RequesterID values (core 3.4.1.2): the entities on whose behalf the request is made,
+   * the chain of requesters a proxied request carries (3.4.1.5.1), earliest first.
+   */
+  requesterIds?: readonly string[];
 }
 
 /** Core 3.3.2.2.1: the context classes a requester asks for, and how the asserted one must compare. */
@@ -142,10 +147,13 @@ export function authnRequest(content: AuthnRequestContent): BuiltMessage {
     for (const classRef of requested.classRefs)
       child(context, NS.assertion, 'saml:AuthnContextClassRef', classRef);
   }
-  if (content.proxyCount !== undefined || content.idpList) {
+  const requesterIds = content.requesterIds ?? [];
+  if (content.proxyCount !== undefined || content.idpList || requesterIds.length > 0) {
+    // Schema order: IDPList?, RequesterID*.
     const scoping = child(root, NS.protocol, 'samlp:Scoping');
     if (content.proxyCount !== undefined) scoping.setAttribute('ProxyCount', String(content.proxyCount));
     if (content.idpList) idpListElement(scoping, content.idpList);
+    for (const requesterId of requesterIds) child(scoping, NS.protocol, 'samlp:RequesterID', requesterId);
   }
   return { id, xml: serializeXml(doc) };
 }

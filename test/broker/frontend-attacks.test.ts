@@ -549,6 +549,18 @@ describe('broker: SAML frontend refuses attacks', () => {
     }
   });
 
+  it('refuses an AuthnRequest whose Scoping RequesterID names nobody: SAML_XML_INVALID (it is passed on, ADR 0252)', async () => {
+    for (const requester of ['<samlp:RequesterID/>', '<samlp:RequesterID> </samlp:RequesterID>']) {
+      await expectRefusal(
+        await redirect(
+          authnRequest(stack.broker.url, { body: `<samlp:Scoping>${requester}</samlp:Scoping>` }),
+        ),
+        400,
+        'SAML_XML_INVALID',
+      );
+    }
+  });
+
   it('refuses a Redirect AuthnRequest signed with rsa-sha1', async () => {
     const query = signRedirectQuery('SAMLRequest', authnRequest(stack.broker.url), {
       keyPem: stack.pki.portalKey,

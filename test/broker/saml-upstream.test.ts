@@ -217,9 +217,37 @@ describe('broker: login through an upstream SAML IdP', () => {
       const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
       return (await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer)).requestXml;
     };
-    expect(await upstreamRequest(3)).to.match(/<samlp:Scoping ProxyCount="2"\s*\/>/);
-    expect(await upstreamRequest(1)).to.match(/<samlp:Scoping ProxyCount="0"\s*\/>/);
+    const portalRequester = `<samlp:RequesterID>${PORTAL_URL}/saml/metadata</samlp:RequesterID>`;
+    expect(await upstreamRequest(3)).to.contain(
+      `<samlp:Scoping ProxyCount="2">${portalRequester}</samlp:Scoping>`,
+    );
+    expect(await upstreamRequest(1)).to.contain(
+      `<samlp:Scoping ProxyCount="0">${portalRequester}</samlp:Scoping>`,
+    );
+    // Unscoped, the request has no Scoping: Entra ID and AD FS take none (ADR 0252).
     expect(await upstreamRequest(undefined)).to.not.contain('Scoping');
+  });
+
+  it("names the portal, after the RequesterIDs the portal's request carries, as RequesterID of its AuthnRequest to the upstream IdP (core 3.4.1.2, 3.4.1.5.1; ADR 0252)", async () => {
+    const browser = new Browser();
+    const portal = portalSp(broker.url, pki);
+    // node-saml, the portal's library, writes Scoping's RequesterID elements itself.
+    portal.options.scoping = {
+      proxyCount: 2,
+      requesterId: ['https://app.example.test/sp', 'urn:example:first-requester'],
+    };
+    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
+    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer);
+    expect(upstream.requestXml).to.contain(
+      '<samlp:Scoping ProxyCount="1">' +
+        '<samlp:RequesterID>https://app.example.test/sp</samlp:RequesterID>' +
+        '<samlp:RequesterID>urn:example:first-requester</samlp:RequesterID>' +
+        `<samlp:RequesterID>${PORTAL_URL}/saml/metadata</samlp:RequesterID>` +
+        '</samlp:Scoping>',
+    );
+    // samlify verified the broker's signature on it; the sign-in completes as before.
+    expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
   });
 
   it("passes the portal's RequestedAuthnContext and IDPList on to the upstream IdP as they are (core 3.4.1.5.1, ADR 0228)", async () => {
@@ -246,7 +274,7 @@ describe('broker: login through an upstream SAML IdP', () => {
       `<samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef>${PASSWORD_PROTECTED_TRANSPORT}</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>`,
     );
     expect(upstream.requestXml).to.contain(
-      `<samlp:Scoping ProxyCount="1"><samlp:IDPList><samlp:IDPEntry ProviderID="${UPSTREAM_ENTITY_ID}" Name="Upstream"/><samlp:IDPEntry ProviderID="https://other-idp.example.test"/></samlp:IDPList></samlp:Scoping>`,
+      `<samlp:Scoping ProxyCount="1"><samlp:IDPList><samlp:IDPEntry ProviderID="${UPSTREAM_ENTITY_ID}" Name="Upstream"/><samlp:IDPEntry ProviderID="https://other-idp.example.test"/></samlp:IDPList><samlp:RequesterID>${PORTAL_URL}/saml/metadata</samlp:RequesterID></samlp:Scoping>`,
     );
     // samlify's IdP asserts that class: the sign-in completes as before.
     const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
@@ -440,7 +468,7 @@ describe('broker: login through an upstream SAML IdP', () => {
       secondLevelStatus: 'urn:oasis:names:tc:SAML:2.0:status:ProxyCountExceeded',
     });
     expect(upstream.requestXml, 'the broker is the one proxy allowed').to.match(
-      /<samlp:Scoping ProxyCount="0"\s*\/>/,
+      /<samlp:Scoping ProxyCount="0"><samlp:RequesterID>/,
     );
     const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
     expect(page.status).to.equal(200);

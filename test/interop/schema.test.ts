@@ -91,9 +91,14 @@ describe('interop: broker and portal messages are valid against the SAML 2.0 XSD
     portal.options.scoping = {
       proxyCount: 3,
       idpList: [{ entries: [{ providerId: 'https://idp.example.test' }] }],
+      requesterId: 'https://app.example.test/sp',
     };
     const passedOn = await upstreamRequest();
     expect(passedOn).to.contain('RequestedAuthnContext').and.contain('IDPList');
+    // IDPList before the RequesterIDs (core 3.4.1.2's schema order): the received one, then the portal.
+    expect(passedOn).to.match(
+      /<\/samlp:IDPList><samlp:RequesterID>https:\/\/app\.example\.test\/sp<\/samlp:RequesterID><samlp:RequesterID>/,
+    );
     expectValid(passedOn);
   });
 
