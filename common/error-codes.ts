@@ -110,7 +110,7 @@ export const SAML_CODES = {
   SAML_SUBJECT_CONFIRMATION_INVALID:
     'No bearer confirmation, or its data / NotOnOrAfter missing, or its data has a NotBefore (profiles 4.1.4.2)',
   SAML_EXPIRED:
-    'NotOnOrAfter (Conditions, confirmation, SessionNotOnOrAfter, LogoutRequest) passed, or a request or logout message older than 5 min, beyond the 3 min skew',
+    'NotOnOrAfter (Conditions, confirmation, LogoutRequest) passed, or a request or logout message older than 5 min, beyond the 3 min skew; SessionNotOnOrAfter passed, with no skew (the session would end at once)',
   SAML_NOT_YET_VALID:
     'NotBefore, or the IssueInstant of a request or logout message, in the future beyond the skew',
   SAML_REPLAY:

@@ -206,6 +206,24 @@ describe('validateSamlResponse', () => {
     expect(await refusalCode(withParts(window), { clockSkewSeconds: 0 })).to.equal('SAML_EXPIRED');
   });
 
+  it('refuses a SessionNotOnOrAfter already past, even within the clock skew: the session it starts has ended (core 2.7.2, ADR 0252)', async () => {
+    const parts = defaultParts();
+    const withSessionEnd = (end: Date) =>
+      signEnveloped(
+        editXml(responseXml(parts), (root) => {
+          firstByName(root, NS.assertion, 'AuthnStatement').setAttribute(
+            'SessionNotOnOrAfter',
+            end.toISOString(),
+          );
+        }),
+        { id: parts.assertionId, ...idpKey() },
+      );
+    expect(await refusalCode(withSessionEnd(new Date(NOW.getTime() - 60_000)))).to.equal('SAML_EXPIRED');
+    expect(await refusalCode(withSessionEnd(NOW))).to.equal('SAML_EXPIRED');
+    const ahead = new Date(NOW.getTime() + 1_000);
+    expect((await validate(withSessionEnd(ahead))).sessionNotOnOrAfter).to.deep.equal(ahead);
+  });
+
   it('refuses a clock skew above 180 seconds', async () => {
     let error: unknown;
     await validate(withParts({}), { clockSkewSeconds: 600 }).catch((err) => {
