@@ -649,7 +649,7 @@ export async function createBrokerApp(
       });
     } catch (err) {
       // Shown to be the portal's (signature, Issuer): it hears why through its own SLO endpoint
-      // (core 3.7.3.2, profiles 4.4.4.2, ADR 0252); anything else gets the page, answering nothing.
+      // (core 3.7.2, profiles 4.4.4.2, ADR 0252); anything else gets the page, answering nothing.
       if (!(err instanceof SenderMessageRefused)) throw err;
       telemetry.refusal(err.code, 302);
       return redirect(res, logoutResponseUrl(answering(err.messageId, err.relayState), refusalOutcome(err)));
