@@ -280,6 +280,8 @@ export const PORTAL_CODES = {
   PORTAL_SESSION_MISSING: 'No session: signed out or expired (401)',
   PORTAL_SIGN_IN_ENDED_AT_IDP:
     "The broker's back-channel LogoutRequest ended this sign-in's SessionIndex before its Response reached the portal: the session just made is ended, the person signs in again (401; ADR 0170)",
+  PORTAL_SIGN_IN_STARTS_FULL:
+    'The tenant has started as many sign-ins, from all addresses together, as its spec.portal.limits.signInStarts.perTenant lets within one flow lifetime (6,000 by default), counted over its replicas: a flood from many addresses; its new sign-ins wait and nothing is written, rather than the flow store filling (503 with Retry-After: 60; the page says to try again in a minute), ADR 0256',
   PORTAL_UPLOADS_BUSY: 'Too many uploads in progress (503, Retry-After: 5)',
   PORTAL_DOWNLOADS_BUSY:
     "The tenant's files streaming to customers from this process are at their bound (200): a new download waits (503, Retry-After: 5; ADR 0221)",

@@ -8,10 +8,11 @@
  * while Redis is unreachable; in memory otherwise. Keys are keyed
  * hashes (HMAC with a key derived from the portal's signing key, the same in every replica): neither
  * client IPs nor e-mail addresses are written to the store, nor anything a dictionary could reverse.
- * In a pool, all of a tenant's sign-in starts together are counted as well, against the tenant's
- * share of the store the pool's tenants share (common/pool/sign-in-starts.ts, ADR 0215), and on
- * Redis a start is refused while the tenant holds its share of sessions (portal/pool-session-count.ts,
- * ADR 0220).
+ * All of a tenant's sign-in starts together are counted as well, from every address, against a
+ * ceiling per flow lifetime: its own (spec.portal.limits.signInStarts.perTenant, ADR 0256) and, in a
+ * pool, its share of the store the pool's tenants share (common/pool/sign-in-starts.ts, ADR 0215),
+ * whichever is lower; in a pool on Redis a start is also refused while the tenant holds its share of
+ * sessions (portal/pool-session-count.ts, ADR 0220).
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
@@ -26,6 +27,7 @@ import {
 import type { PortalSpec } from '../common/config/tenant.generated.js';
 import { JsmSsoError } from '../common/errors.js';
 import { FlowStoreTenantFullError } from '../common/flowstore/index.js';
+import { POOL_SIGN_IN_STARTS_PER_TENANT } from '../common/pool/sign-in-starts.js';
 import { addressGroup } from './http/address-group.js';
 import { PoolSessionCount } from './pool-session-count.js';
 
@@ -40,6 +42,22 @@ export type LimitedAction =
   | 'anonymousPages'
   | 'signedInPages';
 export type LimitScope = 'ip' | 'account';
+
+/**
+ * The tenant has started as many sign-ins as its own ceiling lets within one flow lifetime (ADR
+ * 0256): a flood from many addresses, each under its own limit. 503 rather than 429: the client is
+ * not the one at fault, and the answer is the full store's (Retry-After, "try again in a minute").
+ */
+export class SignInStartsFullError extends JsmSsoError {
+  constructor(starts: number, windowSeconds: number) {
+    super(
+      'PORTAL_SIGN_IN_STARTS_FULL',
+      `this tenant started ${starts} sign-ins in ${windowSeconds} s, its spec.portal.limits.signInStarts.perTenant`,
+      { status: 503 },
+    );
+    this.name = 'SignInStartsFullError';
+  }
+}
 
 export class RateLimitedError extends JsmSsoError {
   readonly retryAfterSeconds: number;
@@ -70,14 +88,31 @@ const ACTIONS: readonly LimitedAction[] = [
 ];
 
 /**
- * A pool tenant's shares: at most `starts` sign-ins started within `windowSeconds` (ADR 0215) and,
- * in a pool on Redis, at most `sessions` sessions held at once (ADR 0220; a pool's memory store holds
- * a share of entries per tenant already, ADR 0197).
+ * A tenant's ceiling on sign-ins: at most `starts` started within `windowSeconds` (one flow
+ * lifetime), whose refusal says who set it (`pool`: its share of a pool's store, ADR 0215,
+ * FLOW_STORE_TENANT_FULL; `tenant`: its own perTenant, ADR 0256, PORTAL_SIGN_IN_STARTS_FULL) and, in
+ * a pool on Redis, at most `sessions` sessions held at once (ADR 0220; a pool's memory store holds a
+ * share of entries per tenant already, ADR 0197).
  */
-export interface PoolSignInShare {
+export interface SignInCeiling {
   starts: number;
   windowSeconds: number;
+  setBy: 'pool' | 'tenant';
   sessions?: number;
+}
+
+/**
+ * The starts a tenant may make: its own `perTenant`, or the default when it set none (the pool's
+ * default share, for the same reasons: ADR 0215); in a pool, its share when that is lower, or when
+ * the tenant set none (a pool's operator may give a tenant more than the default).
+ */
+export function signInStartsCeiling(
+  perTenant: number | undefined,
+  poolShare: number | undefined,
+): Pick<SignInCeiling, 'starts' | 'setBy'> {
+  if (poolShare !== undefined && (perTenant === undefined || poolShare <= perTenant))
+    return { starts: poolShare, setBy: 'pool' };
+  return { starts: perTenant ?? POOL_SIGN_IN_STARTS_PER_TENANT.default, setBy: 'tenant' };
 }
 
 interface LimiterOptions {
@@ -104,23 +139,25 @@ function limiterFor(options: LimiterOptions, redis: RedisCounting | undefined): 
 }
 
 /** The one counter of a tenant's sign-in starts, under the tenant's own key prefix. */
-const SHARE_KEY = 'starts';
+const CEILING_KEY = 'starts';
 
-function shareUsed(share: PoolSignInShare): FlowStoreTenantFullError {
-  return new FlowStoreTenantFullError(`${share.starts} sign-ins started in ${share.windowSeconds} s`);
+function ceilingReached({ starts, windowSeconds, setBy }: SignInCeiling): JsmSsoError {
+  return setBy === 'pool'
+    ? new FlowStoreTenantFullError(`${starts} sign-ins started in ${windowSeconds} s`)
+    : new SignInStartsFullError(starts, windowSeconds);
 }
 
 export class AbuseLimits {
   readonly #limiters = new Map<string, RateLimiterAbstract>();
   readonly #hashKey: Buffer;
-  readonly #poolShare: (PoolSignInShare & { limiter: RateLimiterAbstract }) | undefined;
+  readonly #ceiling: (SignInCeiling & { limiter: RateLimiterAbstract }) | undefined;
   readonly #poolSessions: PoolSessionCount | undefined;
 
   /**
-   * `keyMaterial`: secret material every replica shares (the portal's signing key). `poolShare`: a
-   * pool tenant's share of sign-in starts (none for a dedicated portal, whose store is its own).
+   * `keyMaterial`: secret material every replica shares (the portal's signing key). `ceiling`: the
+   * tenant's ceiling on sign-ins (signInStartsCeiling; none counts no starts together).
    */
-  constructor(limits: PortalLimits, keyMaterial: string, redis?: RedisCounting, poolShare?: PoolSignInShare) {
+  constructor(limits: PortalLimits, keyMaterial: string, redis?: RedisCounting, ceiling?: SignInCeiling) {
     this.#hashKey = Buffer.from(hkdfSync('sha256', keyMaterial, 'jsm-sso-portal', 'rate-limit-keys', 32));
     const prefix = `${redis?.keyPrefix ?? ''}portal:rate:`;
     for (const action of ACTIONS) {
@@ -135,21 +172,19 @@ export class AbuseLimits {
         this.#limiters.set(`${action}:${scope}`, limiterFor(options, redis));
       }
     }
-    this.#poolShare = poolShare && {
-      ...poolShare,
+    this.#ceiling = ceiling && {
+      ...ceiling,
       limiter: limiterFor(
         {
-          points: poolShare.starts,
-          duration: poolShare.windowSeconds,
+          points: ceiling.starts,
+          duration: ceiling.windowSeconds,
           keyPrefix: `${prefix}signInStarts:tenant`,
         },
         redis,
       ),
     };
     this.#poolSessions =
-      redis && poolShare?.sessions !== undefined
-        ? new PoolSessionCount(redis, poolShare.sessions)
-        : undefined;
+      redis && ceiling?.sessions !== undefined ? new PoolSessionCount(redis, ceiling.sessions) : undefined;
   }
 
   /** Counts a pool tenant's session that ends by `endsAt` at the latest against its share (ADR 0220). */
@@ -176,44 +211,44 @@ export class AbuseLimits {
   }
 
   /**
-   * Counts one sign-in start against the pool tenant's share; throws FlowStoreTenantFullError once
-   * it is used. Nothing to count for a dedicated portal.
+   * Counts one sign-in start against the tenant's ceiling; throws FlowStoreTenantFullError (a pool's
+   * share) or SignInStartsFullError (its own) once it is reached.
    */
   async startSignIn(): Promise<void> {
-    const share = this.#poolShare;
-    if (!share) return;
+    const ceiling = this.#ceiling;
+    if (!ceiling) return;
     try {
-      await share.limiter.consume(SHARE_KEY);
+      await ceiling.limiter.consume(CEILING_KEY);
     } catch (outcome) {
       if (!(outcome instanceof RateLimiterRes)) throw outcome;
-      throw shareUsed(share);
+      throw ceilingReached(ceiling);
     }
   }
 
   /**
-   * Refuses a sign-in start at once when the tenant's share is used already, or it holds its share of
-   * sessions (those it has go on; a new one would be more than its share), before the address is
-   * counted: a flood past the share then writes nothing more to the store the pool's tenants share,
-   * not even a counter per address (an IPv6 flood has addresses without end).
+   * Refuses a sign-in start at once when the tenant's ceiling is reached already, or it holds its
+   * pool share of sessions (those it has go on; a new one would be more than its share), before the
+   * address is counted: a flood past the ceiling then writes nothing more to the store, not even a
+   * counter per address (an IPv6 flood has addresses without end).
    */
-  async #refuseWhenShareUsed(): Promise<void> {
+  async #refuseWhenCeilingReached(): Promise<void> {
     await this.#poolSessions?.refuseWhenHeld();
-    const share = this.#poolShare;
-    if (!share) return;
-    const counted = await share.limiter.get(SHARE_KEY);
-    if (counted && counted.consumedPoints >= share.starts) throw shareUsed(share);
+    const ceiling = this.#ceiling;
+    if (!ceiling) return;
+    const counted = await ceiling.limiter.get(CEILING_KEY);
+    if (counted && counted.consumedPoints >= ceiling.starts) throw ceilingReached(ceiling);
   }
 
   /**
    * Express middleware: counts the request by client IP and, when signed in, by account, before
    * its body is read. Refusals go to the error handler (429, Retry-After, a page). A sign-in start
-   * the address may make then counts against a pool tenant's share (503 past it).
+   * the address may make then counts against the tenant's ceiling (503 past it).
    */
   limit(action: LimitedAction) {
     return (req: Request, res: Response, next: NextFunction) => {
       const accountId = (res.locals['session'] as { customer?: { accountId?: string } } | undefined)?.customer
         ?.accountId;
-      (action === 'signInStarts' ? this.#refuseWhenShareUsed() : Promise.resolve())
+      (action === 'signInStarts' ? this.#refuseWhenCeilingReached() : Promise.resolve())
         .then(() => this.consume(action, 'ip', req.ip ?? ''))
         .then(() => (accountId ? this.consume(action, 'account', accountId) : undefined))
         .then(() => (action === 'signInStarts' ? this.startSignIn() : undefined))

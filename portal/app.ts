@@ -16,7 +16,7 @@ import { tenantLabels } from '../common/metrics.js';
 import { DEFAULT_POOL_SIGN_IN_SHARES } from '../common/pool/sign-in-starts.js';
 import type { PartContext } from '../common/runtime.js';
 import { caBundleFor, createTlsFetch, outboundOptions, type TlsFetch } from '../common/tls/index.js';
-import { AbuseLimits, RateLimitedError } from './abuse-limits.js';
+import { AbuseLimits, RateLimitedError, signInStartsCeiling } from './abuse-limits.js';
 import { AccountGuard, AccountRefusedError } from './account-guard.js';
 import { ActivityLog } from './activity.js';
 import { BUSY_RETRY_AFTER_MS } from './atlassian/bulkhead.js';
@@ -112,13 +112,14 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     limits,
     context.secrets.read(signingSecretName(context.tenant, 'portal'), 'tls.key'),
     context.store instanceof RedisFlowStore ? context.store : undefined,
-    context.pooled
-      ? {
-          starts: signInShares.startsPerTenant,
-          windowSeconds: context.tenant.spec.broker.flowTtlSeconds,
-          sessions: signInShares.sessionsPerTenant,
-        }
-      : undefined,
+    {
+      ...signInStartsCeiling(
+        limits.signInStarts.perTenant,
+        context.pooled ? signInShares.startsPerTenant : undefined,
+      ),
+      windowSeconds: context.tenant.spec.broker.flowTtlSeconds,
+      ...(context.pooled ? { sessions: signInShares.sessionsPerTenant } : {}),
+    },
   );
   const services = buildServices(context, options, telemetry, atlassianFetch, brokerFetch, {
     uploads,

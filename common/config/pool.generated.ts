@@ -143,7 +143,7 @@ export interface PoolPartSpec {
     maxMiB: number;
   };
   /**
-   * Sign-ins one tenant's portal may start within one flow lifetime (its spec.broker.flowTtlSeconds), counted over every replica in the pool's Redis. Each start writes a sign-in flow, the portal's and then the broker's (about 1.8 KB together), to the store every tenant of the pool shares, and the per-address limit does not stop a flood spread over many addresses: past this the tenant's new sign-ins are refused with 503 and Retry-After (FLOW_STORE_TENANT_FULL), nothing written, and the other tenants keep signing in. The default is 10 starts a second for 10 minutes; size the pool's Redis for twice this per tenant that may be flooded at once.
+   * Sign-ins one tenant's portal may start within one flow lifetime (its spec.broker.flowTtlSeconds), counted over every replica in the pool's Redis. Each start writes a sign-in flow, the portal's and then the broker's (about 1.8 KB together), to the store every tenant of the pool shares, and the per-address limit does not stop a flood spread over many addresses: past this the tenant's new sign-ins are refused with 503 and Retry-After (FLOW_STORE_TENANT_FULL), nothing written, and the other tenants keep signing in. A tenant whose own spec.portal.limits.signInStarts.perTenant is lower is held to that instead. The default is 10 starts a second for 10 minutes; size the pool's Redis for twice this per tenant that may be flooded at once.
    */
   signInStartsPerTenant: number;
   /**

@@ -161,13 +161,17 @@ export interface PortalSpec {
      */
     windowSeconds: number;
     /**
-     * Sign-ins started (`GET /login`); the account is not known yet, so per client IP only.
+     * Sign-ins started (`GET /login`); the account is not known yet, so per client IP, and all of the tenant's together.
      */
     signInStarts: {
       /**
        * At most this many per client IP in one window.
        */
       perIp: number;
+      /**
+       * At most this many sign-ins started from all addresses together within one flow lifetime (spec.broker.flowTtlSeconds, not windowSeconds), counted over every replica with spec.redis; 6,000 when not set, 10 starts a second for 10 minutes, beyond a help center's busiest hour. Each start writes a sign-in flow, the portal's and then the broker's (about 1.8 KB together), and the per-address limit does not stop a flood spread over many addresses (an IPv6 /48, a botnet): past this, new sign-ins are refused with 503, Retry-After: 60 and the page asking to try again in a minute (PORTAL_SIGN_IN_STARTS_FULL), nothing written, and customers signed in go on; without it the flood fills Redis (or the memory store) until every sign-in and every session fails. It holds a flood to at most twice this many flows at once (about 22 MB of Redis at 6,000). In a pool, the pool's spec.portal.signInStartsPerTenant applies when it is lower, or when this is not set.
+       */
+      perTenant?: number;
     };
     /**
      * SAML Responses posted to `/saml/acs`; per account is counted once the Response is verified.

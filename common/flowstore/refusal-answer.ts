@@ -10,8 +10,8 @@ import { JsmSsoError } from '../errors.js';
 export const STORE_FULL_RETRY_AFTER_SECONDS = 60;
 
 /**
- * - `full`: no room for a new entry (FLOW_STORE_FULL, FLOW_STORE_TENANT_FULL): it comes back as
- *   entries expire, so the answer carries Retry-After.
+ * - `full`: no room for a new entry (FLOW_STORE_FULL, FLOW_STORE_TENANT_FULL, PORTAL_SIGN_IN_STARTS_FULL):
+ *   it comes back as entries expire, so the answer carries Retry-After.
  * - `refused`: Redis refuses the command itself (FLOW_STORE_REFUSED): nothing changes until an
  *   operator acts, so the answer says so and carries no Retry-After, which would promise otherwise.
  * - undefined: any other error, answered as the part answers a fault.
@@ -22,6 +22,8 @@ export function storeRefusalOf(err: unknown): StoreRefusal | undefined {
   switch (err instanceof JsmSsoError ? err.code : undefined) {
     case 'FLOW_STORE_FULL':
     case 'FLOW_STORE_TENANT_FULL':
+    // The portal's ceiling on a tenant's sign-in starts (ADR 0256), there so the store does not fill.
+    case 'PORTAL_SIGN_IN_STARTS_FULL':
       return 'full';
     case 'FLOW_STORE_REFUSED':
       return 'refused';

@@ -70,6 +70,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_RETURN_PATH_UNSAFE: 'error.tryLater',
   PORTAL_SESSION_MISSING: 'error.sessionEnded',
   PORTAL_SIGN_IN_ENDED_AT_IDP: 'signIn.endedAtIdp',
+  PORTAL_SIGN_IN_STARTS_FULL: 'error.storeFull',
   PORTAL_UPLOADS_BUSY: 'error.uploadsBusy',
   PORTAL_DOWNLOADS_BUSY: 'error.atlassianBusy',
   PORTAL_ACCOUNT_DOWNLOADS_BUSY: 'error.atlassianBusy',

@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { checkTenant, type JsmSsoTenant } from '../../common/config/load.js';
+import { tenantCrd } from '../../common/config/crd-schema.js';
+import { checkTenant, type JsmSsoTenant, parseTenant } from '../../common/config/load.js';
 import { POD_SECRETS_DIR, SecretDirectory } from '../../common/config/secrets.js';
-import { desiredConfigMap } from '../../operator/resources/configmap.js';
+import { POOL_SIGN_IN_STARTS_PER_TENANT } from '../../common/pool/sign-in-starts.js';
+import { desiredConfigMap, TENANT_KEY } from '../../operator/resources/configmap.js';
 import { desiredDeployment } from '../../operator/resources/deployment.js';
 import { signingSecretName } from '../../operator/resources/secret-refs.js';
 import { computeStatus } from '../../operator/status.js';
+import { signInStartsCeiling } from '../../portal/abuse-limits.js';
 import {
   configuredBrokerCertificates,
   metadataBrokerCertificates,
@@ -89,6 +92,42 @@ describe('operator → portal contract', () => {
       expect(await source!.certificates()).to.deep.equal(['BROKER']);
     });
   }
+
+  describe('spec.portal.limits.signInStarts.perTenant (ADR 0256)', () => {
+    const settings = { image: 'img', ingressNamespaceLabels: {}, metricsNamespaceLabels: {} };
+    /** The ceiling a dedicated portal counts, from the tenant document the operator renders for it. */
+    const renderedCeiling = (signInStarts: Record<string, number>) => {
+      const tenant = checkTenant(
+        tenantObject('ns', 'acme', {
+          portal: { url: 'https://help.acme.example', limits: { signInStarts } },
+        } as never),
+      );
+      const loaded = parseTenant(desiredConfigMap({ tenant, settings, secrets: {} }).data![TENANT_KEY]!);
+      const own = loaded.spec.portal.limits.signInStarts;
+      return { own, ceiling: signInStartsCeiling(own.perTenant, undefined) };
+    };
+
+    it('reaches the portal in the tenant document it loads, and is the ceiling its starts are counted against', () => {
+      const { own, ceiling } = renderedCeiling({ perIp: 30, perTenant: 250 });
+      expect(own.perTenant).to.equal(250);
+      expect(ceiling).to.deep.equal({ starts: 250, setBy: 'tenant' });
+    });
+
+    it('is not written when not set (a tenant made before it renders the same document) and the portal counts 6,000', () => {
+      const { own, ceiling } = renderedCeiling({ perIp: 30 });
+      expect(own).to.deep.equal({ perIp: 30 });
+      expect(ceiling).to.deep.equal({ starts: POOL_SIGN_IN_STARTS_PER_TENANT.default, setBy: 'tenant' });
+    });
+
+    it("has the bounds of a pool's share in the CRD", () => {
+      const limits = tenantCrd().schema.properties!['spec']!.properties!['portal']!.properties!['limits']!;
+      const schema = limits.properties!['signInStarts']!.properties!['perTenant']!;
+      expect([schema['minimum'], schema['maximum']]).to.deep.equal([
+        POOL_SIGN_IN_STARTS_PER_TENANT.min,
+        POOL_SIGN_IN_STARTS_PER_TENANT.max,
+      ]);
+    });
+  });
 
   it('reports status.brokerMetadataUrl as {broker.url}/saml/metadata, the URL the portal falls back to', () => {
     const status = computeStatus(

@@ -12,7 +12,7 @@ import {
 } from '../../common/pool/sign-in-starts.js';
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
-import { AbuseLimits } from '../../portal/abuse-limits.js';
+import { AbuseLimits, signInStartsCeiling } from '../../portal/abuse-limits.js';
 import { PoolSessionCount } from '../../portal/pool-session-count.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { listenOnLoopbacks } from '../../testkit/pool.js';
@@ -95,6 +95,7 @@ describe("a portal pool on Redis: one tenant's sign-in flood is held to its own 
     const third = new AbuseLimits(a.tenant.spec.portal.limits, 'another replica', stores[0].view(a.name), {
       starts: SHARE,
       windowSeconds: a.tenant.spec.broker.flowTtlSeconds,
+      setBy: 'pool',
     });
     for (let started = 0; started < SHARE - 2; started += 200)
       await Promise.all(
@@ -148,6 +149,7 @@ describe("a pool tenant's share of sign-in starts (portal/abuse-limits.ts)", () 
       const limits = new AbuseLimits(checkTenant(validTenantDocument()).spec.portal.limits, 'k', store, {
         starts: 2,
         windowSeconds: 600,
+        setBy: 'pool',
       });
       await limits.startSignIn();
       await limits.startSignIn();
@@ -161,6 +163,23 @@ describe("a pool tenant's share of sign-in starts (portal/abuse-limits.ts)", () 
     } finally {
       await store.close();
     }
+  });
+
+  it('counts a pool tenant against its own perTenant where that is lower, refused as its own (ADR 0256)', () => {
+    expect(signInStartsCeiling(undefined, 6_000), 'none set').to.deep.equal({ starts: 6_000, setBy: 'pool' });
+    expect(signInStartsCeiling(undefined, 20_000), "a share above the tenant's default").to.deep.equal({
+      starts: 20_000,
+      setBy: 'pool',
+    });
+    expect(signInStartsCeiling(250, 6_000), 'its own, lower').to.deep.equal({ starts: 250, setBy: 'tenant' });
+    expect(signInStartsCeiling(50_000, 6_000), 'its own, higher').to.deep.equal({
+      starts: 6_000,
+      setBy: 'pool',
+    });
+    expect(signInStartsCeiling(6_000, 6_000), 'equal: the pool refuses').to.deep.equal({
+      starts: 6_000,
+      setBy: 'pool',
+    });
   });
 
   it('neither refuses a start nor fails a sign-in over the session count while Redis is away (ADR 0220)', async () => {

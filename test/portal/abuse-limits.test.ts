@@ -2,6 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { FlowStoreFullError, MemoryFlowStore } from '../../common/flowstore/index.js';
 import {
+  Browser,
+  brokerResponse,
   csrfOf,
   type Harness,
   reasons,
@@ -9,6 +11,7 @@ import {
   signIn,
   spooledBytes as spooledOf,
   startHarness,
+  startLogin,
 } from '../../testkit/portal-harness.js';
 
 const twoPerAccount = { perIp: 1000, perAccount: 2 };
@@ -228,6 +231,60 @@ describe('portal abuse limits: a client is its IPv4 address or its IPv6 /64', ()
     expect((await startFrom('::ffff:198.51.100.7')).status).to.equal(303);
     expect((await startFrom('198.51.100.7')).status).to.equal(429);
     expect((await startFrom('198.51.100.8')).status, 'the next IPv4 address').to.equal(303);
+  });
+});
+
+describe("portal abuse limits: all of a tenant's sign-in starts together (ADR 0256)", () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      portal: { limits: { windowSeconds: 60, signInStarts: { perIp: 2, perTenant: 100 } } },
+      trustedProxyHops: 1,
+    });
+  });
+  after(() => h.close());
+  const startAt = (base: string, address: string) =>
+    fetch(`${base}/login`, { redirect: 'manual', headers: { 'x-forwarded-for': address } });
+
+  it('refuses the start past perTenant from many addresses, each under its own limit: 503, a minute, on every replica, nothing written; sign-ins under way and sessions go on', async () => {
+    const replica = await h.startReplica();
+    try {
+      const signedIn = await signIn(h, 'alice@acme.test');
+      const signingIn = new Browser(h.url);
+      const { requestId } = await startLogin(signingIn);
+      // A client with an IPv6 /48 has 65,536 /64s, each its own per-address budget (ADR 0216).
+      for (let i = 0; i < 98; i++)
+        expect(
+          (await startAt(i % 2 ? replica.url : h.url, `2001:db8:1:${i.toString(16)}::1`)).status,
+        ).to.equal(303);
+      const stored = (await h.storedKeys()).length;
+      const from = h.logs.length;
+      const refused = await startAt(h.url, '2001:db8:1:ffff::1');
+      expect(refused.status).to.equal(503);
+      expect(refused.headers.get('retry-after')).to.equal('60');
+      expect(await refused.text()).to.include('please try again in a minute');
+      expect((await startAt(replica.url, '2001:db8:1:fffe::1')).status, 'the other replica').to.equal(503);
+      expect(reasons(h, from), "a line from each replica (the harness's one log)").to.deep.equal([
+        'PORTAL_SIGN_IN_STARTS_FULL',
+        'PORTAL_SIGN_IN_STARTS_FULL',
+      ]);
+      expect((await h.storedKeys()).length, 'no flow nor counter for a refused start').to.equal(stored);
+      const errors = await h.registry.getSingleMetric('jsm_sso_portal_errors_total')?.get();
+      expect(errors?.values.find((v) => v.labels['reason'] === 'PORTAL_SIGN_IN_STARTS_FULL')?.value).to.equal(
+        1,
+      );
+      // What a full store would also have stopped: a session goes on, a sign-in started before ends.
+      expect((await signedIn.fetch('/profile')).status).to.equal(200);
+      const acs = await signingIn.post(
+        '/saml/acs',
+        { SAMLResponse: brokerResponse(h, { email: 'bob@acme.test', inResponseTo: requestId }) },
+        { origin: 'null' },
+      );
+      expect(acs.status, 'the sign-in started before').to.equal(303);
+      expect((await signingIn.fetch('/profile')).status).to.equal(200);
+    } finally {
+      await replica.close();
+    }
   });
 });
 

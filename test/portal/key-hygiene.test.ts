@@ -27,7 +27,7 @@ describe('portal: keys in Redis after signing in and out', () => {
   const REPLAY_MARKER = /^saml-(assertion|message):/;
   /** Abuse-limit counters (portal/abuse-limits.ts): hashed keys that live one window at most. */
   const RATE_COUNTER = /^portal:rate:[A-Za-z]+:(ip|account):[A-Za-z0-9_-]+$/;
-  /** A pool tenant's sign-in starts (ADR 0215): one counter, living one flow lifetime at most. */
+  /** A tenant's sign-in starts together (ADRs 0215, 0256): one counter, living one flow lifetime at most. */
   const SHARE_COUNTER = 'portal:rate:signInStarts:tenant:starts';
   /** A pool tenant's sessions on Redis (ADR 0220): one set, living one session lifetime at most. */
   const SESSION_COUNT = 'portal:pool:sessions';
@@ -54,10 +54,9 @@ describe('portal: keys in Redis after signing in and out', () => {
     const counters = keys.filter((k) => RATE_COUNTER.test(k.key));
     expect(counters.length, 'sign-ins are counted').to.be.greaterThan(0);
     for (const counter of counters) expect(counter.ttl).to.be.within(1, 60);
+    // The tenant's sign-in starts together (a pool's share, or its own ceiling: ADRs 0215, 0256), one key.
     const share = keys.filter((k) => k.key === SHARE_COUNTER);
-    expect(share, 'the sign-in share counted in a pool only').to.have.length(
-      TEST_PLACEMENT === 'pool' ? 1 : 0,
-    );
+    expect(share, "the tenant's sign-in starts counted").to.have.length(1);
     // spec.broker.flowTtlSeconds, its default here.
     for (const counter of share) expect(counter.ttl).to.be.within(1, 600);
     const sessions = keys.filter((k) => k.key === SESSION_COUNT);

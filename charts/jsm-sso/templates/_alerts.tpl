@@ -117,6 +117,17 @@ groups:
         annotations:
           summary: "{{ "{{" }} $labels.tenant {{ "}}" }} has used its share of its pool ({{ "{{" }} $labels.reason {{ "}}" }}); its requests past it are refused"
           description: "The pool refuses this tenant's requests past its own share, and no other tenant's. FLOW_STORE_TENANT_FULL: it started its share of sign-ins within one flow lifetime (the pool's spec.portal.signInStartsPerTenant, 6,000 by default), or holds its share of sessions in the pool's Redis (spec.portal.sessionsPerTenant, 50,000 by default; the portal's log line says which), or, in a pool without Redis, holds 6,000 entries: a flood of its sign-in page from many addresses, sign-ins scripted at its own IdP, or more load than a pool is for; its customers' new sign-ins wait. Find the source in its ingress access log for its host; a tenant whose own load needs more gets a larger share (signInStartsPerTenant, sessionsPerTenant) or dedicated placement. PORTAL_POOL_SHARE_UPLOADS_BUSY: its forms hold a quarter of the pool's upload spool (its Atlassian site is slow, or large uploads); raise the pool's spec.portal.uploadSpool.maxMiB if its load is real."
+      - alert: JsmSsoSignInStartsCeilingReached
+        # A tenant past its own ceiling on sign-in starts (ADR 0256): its new sign-ins wait, and
+        # nothing else fires (the store is not full, which is what the ceiling is for).
+        expr: |
+          sum by (tenant) (increase(jsm_sso_portal_errors_total{reason="PORTAL_SIGN_IN_STARTS_FULL"}[5m])) > 0
+        for: 5m
+        labels:
+          severity: warning
+        annotations:
+          summary: "New sign-ins at {{ "{{" }} $labels.tenant {{ "}}" }} are refused: it started as many as its spec.portal.limits.signInStarts.perTenant lets"
+          description: "The tenant's portal has started as many sign-ins, from all addresses together, as its ceiling lets within one flow lifetime (spec.portal.limits.signInStarts.perTenant, 6,000 by default; ADR 0256), and refuses new ones until the window turns: customers are asked to try again in a minute, those signed in go on, and its flow store keeps its room. Usually a flood of its sign-in page from many addresses: find the source in the ingress access log for its host and block it there. If the load is real, raise perTenant and size the tenant's Redis for twice it at once (about 1.8 KB a start, the portal's flow and the broker's)."
       - alert: JsmSsoSigningCertificateExpiring
         expr: |
           min by (tenant, part) (jsm_sso_signing_certificate_expiry_timestamp_seconds{slot="current"}) - time()
