@@ -352,6 +352,28 @@ describe('JsmSsoTenant CRD on a real API server', function () {
       );
     }
   });
+  it("keeps a tenant's spec.portal.limits.signInStarts.perTenant as written, writes no default for it and bounds it (ADR 0256)", async () => {
+    type Created = { spec: { portal: { limits: { signInStarts: Record<string, number> } } } };
+    const create = (signInStarts: Record<string, number>) =>
+      env.client.create<Created>(
+        collectionPath(KINDS.tenant, namespace),
+        tenantObject(namespace, 'acme', {
+          portal: { url: 'https://help.acme.example', limits: { signInStarts } },
+        } as Spec),
+        { dryRun: 'All' },
+      );
+    expect((await create({ perTenant: 250 })).spec.portal.limits.signInStarts).to.deep.equal({
+      perIp: 30,
+      perTenant: 250,
+    });
+    // No default: a tenant made before the field keeps the document its pods were made from.
+    expect((await create({})).spec.portal.limits.signInStarts).to.deep.equal({ perIp: 30 });
+    await expectRefused(
+      { portal: { url: 'https://help.acme.example', limits: { signInStarts: { perTenant: 99 } } } } as Spec,
+      'spec.portal.limits.signInStarts.perTenant',
+    );
+  });
+
   it("defaults, bounds and documents a pool's spec.portal.uploadSpool.maxMiB as the portal's --upload-spool-mib does (ADR 0165)", async () => {
     const pools = collectionPath(KINDS.pool, namespace);
     const created = await env.client.create<{ spec: { portal: { uploadSpool: { maxMiB: number } } } }>(
