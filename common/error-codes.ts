@@ -65,6 +65,8 @@ export const COMMON_CODES = {
     "A pooled tenant's part cannot be built (a secret missing or unusable): its requests answer 503 until its bundle changes",
   POOL_TENANT_CONFLICT:
     'A tenant bundle claims the host or the name of a tenant the pool serves already; it is refused, the other keeps serving',
+  INFORMER_HANDLER_FAILED:
+    "A warning (log line informer.handler_failed, with the collection's path, the event's type and the object's namespace and name): the code an informer hands a list or watch event to threw. The informer goes on with the next events and hands that one again after a backoff (0.5 s doubling to 30 s) until it is taken or a later change of the object replaces it; a resync's event is not handed again. A bug: report it with the line's err",
   POOL_TENANT_WATCH_FAILED:
     "A warning: listing or watching the pool's tenants failed: its projection Secrets (RBAC, API server; retried with backoff) or a folder of --pool-dir (the inotify watch limit; its changes wait for the rescan every 10 s). The tenants already known keep serving",
   POOL_TENANT_WATCH_EXPIRED:

@@ -12,7 +12,8 @@ import {
 /**
  * A list-and-watch cache of one collection, like client-go's reflector, but one that never gives
  * up: a failed list or watch restarts after an exponential backoff, a watch resumes from the last
- * resourceVersion it saw (bookmarks keep it fresh), 410 Gone (an expired resourceVersion) relists,
+ * resourceVersion it saw (bookmarks keep it fresh), 410 Gone (an expired resourceVersion) relists
+ * after the same backoff,
  * and a watch that stays silent past its deadline is dropped and reopened. Every `resyncMs` the
  * cache is replayed as RESYNC events, which drive the controller's periodic reconcile, as client-go's
  * resync does: without a list. A list with no resourceVersion is read from etcd, every object of the
@@ -73,6 +74,10 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** Keys remembered while a list is in flight: newer than (or equal to) what the list returns. */
   private rememberedDuringList: Set<string> | undefined;
   private loop: Promise<void> | undefined;
+  /** Events the handler threw on, by key, to be delivered again (see `report`). */
+  private readonly undelivered = new Map<string, { type: InformerEventType; object: T; previous?: T }>();
+  private redelivery: NodeJS.Timeout | undefined;
+  private redeliveries = 0;
   /** Counts restarts of the list/watch loop after an error (for metrics and tests). */
   restarts = 0;
 
@@ -141,13 +146,14 @@ export class Informer<T extends KubeObject = KubeObject> {
       await this.listAndWatch();
     } finally {
       clearInterval(resync);
+      clearTimeout(this.redelivery);
     }
   }
 
   /** Reports every cached object as RESYNC (nothing before the first list). */
   private replay(): void {
     if (!this.synced || this.stopped) return;
-    for (const object of [...this.cache.values()]) this.options.onEvent('RESYNC', object);
+    for (const object of [...this.cache.values()]) this.report('RESYNC', object);
   }
 
   private async listAndWatch(): Promise<void> {
@@ -158,23 +164,87 @@ export class Informer<T extends KubeObject = KubeObject> {
         this.failures = 0;
       } catch (err) {
         if (this.stopped) break;
+        const delay = this.backoff(++this.failures);
         if (err instanceof ApiError && err.status === 410) {
-          // Our resourceVersion is older than etcd's compaction window: start over with a list.
+          // Our resourceVersion is older than etcd's compaction window: start over with a list,
+          // after a wait like any other end of a round (client-go's reflector does too). A
+          // compaction or an API server restart expires every informer's watch at once; relisting
+          // at once had them all list together, and a relist whose own watch expired at once
+          // (a list older than the watch cache's history) listed the collection in a loop.
           this.resourceVersion = undefined;
-          this.options.logger.info(this.logFields('expired'), 'watch expired; relisting');
-          continue;
+          this.options.logger.info(
+            { ...this.logFields('expired'), relistInMs: Math.round(delay) },
+            'watch expired; relisting',
+          );
+        } else {
+          this.restarts++;
+          this.options.logger.warn(
+            { ...this.logFields('failed'), err, retryInMs: Math.round(delay) },
+            'list/watch failed; retrying',
+          );
         }
-        this.restarts++;
-        this.failures++;
-        const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
-        const delay = Math.min(maxMs, initialMs * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4);
-        this.options.logger.warn(
-          { ...this.logFields('failed'), err, retryInMs: Math.round(delay) },
-          'list/watch failed; retrying',
-        );
         await sleep(delay, this.abort.signal);
       }
     }
+  }
+
+  /**
+   * The wait before an attempt: exponential in the attempts that failed in a row (for the list and
+   * watch, the rounds ended by a failure or an expiry; a watch the server ended normally resets
+   * it), with jitter so that informers ended together do not come back together.
+   */
+  private backoff(attempt: number): number {
+    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    return Math.min(maxMs, initialMs * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
+  }
+
+  /**
+   * Hands an event to the handler. One that throws must not end the list or watch under way: the
+   * cache and the resourceVersion are past the event already, so the round retried would never
+   * report it again (an addition the next list finds is a RESYNC, a deletion is gone from the
+   * cache) and the handler would miss it for good (a pool would never serve a tenant whose
+   * addition failed). The failure is logged and the event delivered again after a backoff, until
+   * the handler takes it or a later event of the same object replaces it; the events after it go on.
+   */
+  private report(type: InformerEventType, object: T, previous?: T): void {
+    const { namespace, name } = object.metadata;
+    const key = cacheKey(namespace, name ?? '');
+    // A resync is the state already reported; it neither replaces a change not yet delivered nor
+    // needs one of its own (the next resync replays it).
+    if (type !== 'RESYNC') this.undelivered.delete(key);
+    try {
+      this.options.onEvent(type, object, previous);
+    } catch (err) {
+      this.options.logger.warn(
+        {
+          event: 'informer.handler_failed',
+          reason: 'INFORMER_HANDLER_FAILED',
+          path: this.options.path,
+          type,
+          namespace,
+          name,
+          err,
+        },
+        'an informer event handler threw; the informer goes on',
+      );
+      if (type === 'RESYNC') return;
+      this.undelivered.set(key, { type, object, ...(previous ? { previous } : {}) });
+      this.redeliver();
+    }
+  }
+
+  /** Delivers the events the handler threw on again, after a backoff that grows while it keeps throwing. */
+  private redeliver(): void {
+    if (this.redelivery || this.stopped) return;
+    this.redelivery = setTimeout(
+      () => {
+        this.redelivery = undefined;
+        for (const { type, object, previous } of [...this.undelivered.values()])
+          this.report(type, object, previous);
+        if (this.undelivered.size === 0) this.redeliveries = 0;
+      },
+      this.backoff(++this.redeliveries),
+    );
   }
 
   private logFields(line: 'failed' | 'expired'): Record<string, unknown> {
@@ -182,7 +252,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private async relist(): Promise<void> {
-    const { client, path, labelSelector, onEvent } = this.options;
+    const { client, path, labelSelector } = this.options;
     const remembered = new Set<string>();
     this.rememberedDuringList = remembered;
     let list: KubeList<T>;
@@ -206,15 +276,15 @@ export class Informer<T extends KubeObject = KubeObject> {
       seen.add(key);
       const before = this.cache.get(key);
       this.cache.set(key, object);
-      if (!before) onEvent('ADDED', object);
+      if (!before) this.report('ADDED', object);
       else if (before.metadata.resourceVersion !== object.metadata.resourceVersion)
-        onEvent('MODIFIED', object, before);
-      else onEvent('RESYNC', object);
+        this.report('MODIFIED', object, before);
+      else this.report('RESYNC', object);
     }
     for (const [key, object] of this.cache) {
       if (seen.has(key)) continue;
       this.cache.delete(key);
-      onEvent('DELETED', object);
+      this.report('DELETED', object);
     }
     this.resourceVersion = list.metadata.resourceVersion;
     // A list is the whole truth: deletions it confirms need no tombstone.
@@ -313,10 +383,10 @@ export class Informer<T extends KubeObject = KubeObject> {
       const previous = this.cache.get(key);
       this.cache.set(key, object);
       if (previous?.metadata.resourceVersion === object.metadata.resourceVersion) return;
-      this.options.onEvent(event.type, object, previous);
+      this.report(event.type, object, previous);
       return;
     }
-    this.options.onEvent(event.type, object);
+    this.report(event.type, object);
   }
 }
 

@@ -9,6 +9,7 @@ import { certificateFingerprint, createSelfSignedCertificate, type KeyPairPem } 
 import { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 import { WorkQueue } from '../../operator/queue.js';
+import { capturedLogger } from '../../testkit/captured-logs.js';
 import { eventually } from '../../testkit/envtest.js';
 import { FakeApiServer, type FakeRequest } from '../../testkit/fake-apiserver.js';
 import { reconcileErrors } from '../../testkit/operator-controller.js';
@@ -89,7 +90,7 @@ describe('informer against a faulty API server', function () {
     await eventually(async () => names().join() === 'b,c', 'the cache to heal');
     expect(seen).to.include.members(['ADDED c', 'DELETED a', 'MODIFIED b']);
     expect(informer!.get(NS, 'b')?.['data']).to.deep.equal({ value: '2' });
-    // 410 is not a failure: no backoff, no restart counted.
+    // 410 is not a failure: no restart counted.
     expect(informer!.restarts).to.equal(0);
   });
 
@@ -147,6 +148,66 @@ describe('informer against a faulty API server', function () {
     expect(lists()).to.have.length(2);
     expect(seen.filter((s) => s === 'ADDED b')).to.have.length(1);
     expect(informer!.restarts).to.equal(0);
+  });
+
+  it('waits a backoff before relisting after 410 Gone, longer at each 410 in a row, so informers do not stampede the API server', async () => {
+    fake.put(configMaps, configMap('a'));
+    // Each relist's own watch expires at once: a list older than the watch cache's history.
+    fake.inject({ match: (r) => r.watch, action: { kind: 'status', code: 410, reason: 'Gone' }, times: 3 });
+    await start({ backoffMs: 100 }).whenSynced();
+    await eventually(async () => watches().length === 4, 'a fourth watch');
+    fake.put(configMaps, configMap('b'));
+    await eventually(async () => seen.includes('ADDED b'), 'an event on the healthy watch');
+    expect(lists()).to.have.length(4);
+    // 100, 200, 400 ms (less 20% jitter) between each expired watch and the list after it.
+    const expired = watches().slice(0, 3);
+    for (const [i, watch] of expired.entries()) {
+      const relist = lists()[i + 1]!;
+      expect(relist.at - watch.at, `wait before relist ${i + 1}`).to.be.at.least(0.8 * 100 * 2 ** i);
+    }
+    // Still no failure: an expiry is routine.
+    expect(informer!.restarts).to.equal(0);
+  });
+
+  it('goes on when a handler throws on an event of a list or a watch, says so, and delivers the event again', async () => {
+    fake.put(configMaps, configMap('a'));
+    fake.put(configMaps, configMap('b'));
+    fake.put(configMaps, configMap('c'));
+    const { logger: logged, logs } = capturedLogger({ component: 'operator' });
+    // A handler that fails once on b's addition (in the list) and once on a's change (by the watch).
+    const failOnce = new Set(['ADDED b', 'MODIFIED a']);
+    informer = new Informer({
+      client,
+      path: configMaps,
+      logger: logged,
+      backoff: { initialMs: 100, maxMs: 5_000 },
+      onEvent: (type, object) => {
+        const event = `${type} ${object.metadata.name}`;
+        if (failOnce.delete(event)) throw new Error(`injected: ${event}`);
+        seen.push(event);
+      },
+    });
+    informer.start();
+    await informer.whenSynced();
+    await eventually(async () => seen.includes('ADDED b'), 'the addition of b delivered again');
+    fake.put(configMaps, configMap('a', '2'));
+    fake.put(configMaps, configMap('d'));
+    await eventually(async () => seen.includes('MODIFIED a'), 'the change of a delivered again');
+    await eventually(async () => seen.includes('ADDED d'), 'the watch going on');
+    expect(seen.filter((s) => s !== 'RESYNC a' && s !== 'RESYNC c').sort()).to.deep.equal(
+      ['ADDED a', 'ADDED b', 'ADDED c', 'ADDED d', 'MODIFIED a'].sort(),
+    );
+    const failed = logs.filter((l) => l['reason'] === 'INFORMER_HANDLER_FAILED');
+    expect(failed.map((l) => [l['type'], l['name']])).to.deep.equal([
+      ['ADDED', 'b'],
+      ['MODIFIED', 'a'],
+    ]);
+    expect(failed[0]).to.include({
+      event: 'informer.handler_failed',
+      level: 'warn',
+      path: configMaps,
+      namespace: NS,
+    });
   });
 
   it('restarts a watch whose connection drops mid-stream, backing off exponentially, without losing or repeating events', async () => {

@@ -72,9 +72,16 @@ describe('pool kube source after its watch expired (410 Gone, etcd compacted)', 
       namespace,
       pool: 'shared',
       logger,
-      backoff: { initialMs: 50, maxMs: 200 },
+      // The relist after the 410 waits the second step of this backoff (the cut was the first).
+      backoff: { initialMs: 1_000, maxMs: 2_000 },
     });
-    const recorder = new TenantRecorder();
+    const removedAt: number[] = [];
+    const recorder = new (class extends TenantRecorder {
+      override remove(key: string): void {
+        removedAt.push(Date.now());
+        super.remove(key);
+      }
+    })();
     try {
       await source.start(recorder);
       expect([...recorder.bundles.keys()].sort()).to.deep.equal([key('acme'), key('globex')]);
@@ -117,6 +124,13 @@ describe('pool kube source after its watch expired (410 Gone, etcd compacted)', 
         namespace,
         pool: 'shared',
       });
+      // Relisted after a backoff, not at once: every informer's watch expires together after a
+      // compaction or an API server restart, and would all list together (2 s, less 20% jitter).
+      expect(logs[1]!['relistInMs']).to.be.within(1_600, 2_400);
+      expect(
+        removedAt[0]! - Date.parse(logs[1]!['time'] as string),
+        'the relist after the 410',
+      ).to.be.at.least(1_600);
     } finally {
       await source.close();
     }
