@@ -61,11 +61,30 @@ export class CelCostError extends Error {
 /**
  * Units several evaluations share, as Kubernetes bounds all the rules over one object together:
  * a sign-in's mapping expressions (up to 31 an IdP), a tenant document's checks (up to 155). Each
- * evaluation may use what is left of it, at most CEL_COST_LIMIT.
+ * evaluation may use what is left of it, at most `perCall`.
  */
 export class CelBudget {
-  left = CEL_COST_LIMIT;
+  /** The most one evaluation drawing on it may use. */
+  readonly perCall: number;
+  left: number;
+  constructor(perCall = CEL_COST_LIMIT) {
+    this.perCall = perCall;
+    this.left = perCall;
+  }
 }
+
+/**
+ * The bound of one evaluation of a CRD validation rule (x-kubernetes-validations). The API server's
+ * is 1,000,000 of cel-go's units, in which a character a string function walks costs 0.1 (its
+ * StringTraversalCostFactor) where it costs 1 here, so the rules, which mostly compare strings,
+ * were refused over values the API server admits: five IdPs of 30 wildcard e-mail domains of 20
+ * characters (4.9 million units here) or 50 (8.6 million), admitted by kube-apiserver, which refuses
+ * 100 (14.9 million). Ten times CEL_COST_LIMIT judges those as it does. The CRD's own bounds
+ * (maxItems, maxLength) keep the rules short: its costliest value, 30 domains of 253 characters an
+ * IdP, takes 34 million units and 54 ms to judge whole, so the bound only stops values the CRD
+ * refuses anyway, judged offline (ADR 0251).
+ */
+export const CRD_RULE_COST_LIMIT = 10 * CEL_COST_LIMIT;
 
 /** The meter of the evaluation under way: evaluation is synchronous, so one at a time. */
 let unitsLeft = Number.POSITIVE_INFINITY;
@@ -89,7 +108,7 @@ export function metered<T>(
   budget: CelBudget | undefined,
 ): unknown {
   const outer = unitsLeft;
-  const limit = Math.min(CEL_COST_LIMIT, budget?.left ?? CEL_COST_LIMIT);
+  const limit = budget ? Math.min(budget.perCall, budget.left) : CEL_COST_LIMIT;
   unitsLeft = limit;
   try {
     charge(staticUnits);

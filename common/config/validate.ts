@@ -2,7 +2,7 @@ import { isCelList, isCelMap } from '@bufbuild/cel';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { type CompiledExpression, compileCel, toCel } from '../cel.js';
-import { CEL_COST_LIMIT, CelBudget, CelCostError } from '../cel-cost.js';
+import { CEL_COST_LIMIT, CelBudget, CelCostError, CRD_RULE_COST_LIMIT } from '../cel-cost.js';
 import { typicalClaimsProblem } from '../claim-expression.js';
 import type { ConfigProblem } from '../errors.js';
 import { type SchemaNode, tenantCrd } from './crd-schema.js';
@@ -172,24 +172,34 @@ function celProblems(schema: SchemaNode, value: unknown, path: string): ConfigPr
   return celProblemsOf(schema, value, toCel(value), path);
 }
 
+const TOO_COSTLY_TO_JUDGE =
+  'cost: judging this rule over this value passes the evaluation cost bound of a rule, so the value is refused, as the API server refuses it; the rule: ';
+
 /** `celValue` is toCel(value), the node's own part of the one conversion. */
 function celProblemsOf(schema: SchemaNode, value: unknown, celValue: unknown, path: string): ConfigProblem[] {
   if (value === undefined || value === null) return [];
   const problems: ConfigProblem[] = [];
   for (const rule of schema['x-kubernetes-validations'] ?? []) {
     let ok: unknown;
+    let tooCostly = false;
     try {
-      ok = compiledRule(rule.rule).onCelValues({ self: celValue });
+      ok = compiledRule(rule.rule).onCelValues({ self: celValue }, new CelBudget(CRD_RULE_COST_LIMIT));
     } catch (err) {
       // As the API server does, a rule too costly to judge over this value refuses it.
-      if (err instanceof CelCostError) ok = false;
+      if (err instanceof CelCostError) tooCostly = true;
       // A rule over a structurally broken value cannot be judged; the structural problem is reported.
       else continue;
     }
     if (ok !== true) {
       // fieldPath is relative and starts with a dot (`.redis`); at the root it names `.spec...`.
       const at = rule.fieldPath ? join(path, rule.fieldPath.slice(1)) : path;
-      problems.push({ path: at || '(document)', message: rule.message ?? `failed rule: ${rule.rule}` });
+      const message = rule.message ?? `failed rule: ${rule.rule}`;
+      // The rule's own message would name a fault the value may not have (two IdPs sharing a
+      // domain, when none does); the API server's refusal names the cost too.
+      problems.push({
+        path: at || '(document)',
+        message: tooCostly ? `${TOO_COSTLY_TO_JUDGE}${message}` : message,
+      });
     }
   }
   if (schema.properties && typeof value === 'object' && !Array.isArray(value)) {

@@ -178,6 +178,33 @@ describe('tenant configuration loader', () => {
       });
     }
 
+    it('refuses a value over which a rule passes its evaluation cost bound, as the API server does', () => {
+      // Five IdPs of 30 long wildcard domains each, all distinct: every pair of domains of every pair
+      // of IdPs is compared, far past what one evaluation may use (ADRs 0232, 0251).
+      const withDomains = (count: number, length: number) => {
+        const doc = validTenantDocument();
+        const idp = doc.spec.identityProviders[0]!;
+        doc.spec.identityProviders = [0, 1, 2, 3, 4].map((i) => ({
+          ...structuredClone(idp),
+          name: `idp${i}`,
+          emailDomains: Array.from({ length: count }, (_, j) => `*.${'a'.repeat(length)}${i}x${j}.example`),
+        }));
+        return doc;
+      };
+      const onDomains = (doc: ReturnType<typeof validTenantDocument>) =>
+        problemsOf(doc).filter((p) => p.path === 'spec.identityProviders');
+      // The same rule over a few short domains is judged, and holds.
+      expect(onDomains(withDomains(2, 10))).to.deep.equal([]);
+      // Refused, saying why: no domain belongs to two IdPs, so the rule's own message would mislead.
+      expect(onDomains(withDomains(30, 230))).to.deep.equal([
+        {
+          path: 'spec.identityProviders',
+          message:
+            'cost: judging this rule over this value passes the evaluation cost bound of a rule, so the value is refused, as the API server refuses it; the rule: an e-mail domain may belong to one identity provider only (an entry *.example.com covers every subdomain of example.com)',
+        },
+      ]);
+    });
+
     it('accepts two replicas once Redis is configured', () => {
       const doc = validTenantDocument();
       doc.spec.portal.replicas = 2;

@@ -208,6 +208,25 @@ describe('JsmSsoTenant CRD on a real API server', function () {
       expect(localVerdict(spec)).to.equal(undefined);
     });
 
+    it('judges the cost of the e-mail domain rule as the API server does: admits what it admits, refuses what it refuses', async () => {
+      // Five IdPs, each with 30 distinct wildcard domains: every pair of domains of every pair of
+      // IdPs is compared. kube-apiserver admits labels of 50 characters and refuses them at 100,
+      // its per-call cost limit passed.
+      const domains = (length: number) =>
+        [0, 1, 2, 3, 4].map((i) => ({
+          name: `idp${i}`,
+          oidc,
+          emailDomains: Array.from({ length: 30 }, (_, j) => `*.${'a'.repeat(length)}${i}x${j}.example`),
+        }));
+      expect(await serverVerdict({ identityProviders: domains(50) })).to.equal(undefined);
+      expect(localVerdict({ identityProviders: domains(50) }), 'checkTenant').to.equal(undefined);
+      await expectRefused(
+        { identityProviders: domains(100) },
+        'an e-mail domain may belong to one identity provider only',
+      );
+      expect(localVerdict({ identityProviders: domains(100) })).to.include('cost');
+    });
+
     it('refuses several IdPs when one lists no emailDomains', async () => {
       await expectRefused(
         { identityProviders: [acme, { name: 'partner', oidc }] },
