@@ -13,8 +13,8 @@ import {
  * A list-and-watch cache of one collection, like client-go's reflector, but one that never gives
  * up: a failed list or watch restarts after an exponential backoff, a watch resumes from the last
  * resourceVersion it saw (bookmarks keep it fresh), 410 Gone (an expired resourceVersion) relists
- * after the same backoff,
- * and a watch that stays silent past its deadline is dropped and reopened. Every `resyncMs` the
+ * after the same backoff, and a watch that stays silent past its deadline is dropped and reopened
+ * (its socket probed by TCP keepalive meanwhile, KubeClient.watch). Every `resyncMs` the
  * cache is replayed as RESYNC events, which drive the controller's periodic reconcile, as client-go's
  * resync does: without a list. A list with no resourceVersion is read from etcd, every object of the
  * collection whole (a metadata-only list of Secrets is stripped after that read), and a watch
