@@ -25,6 +25,7 @@ import {
   type RunningJsmEmulator,
   startJsmEmulator,
 } from '../dev/jsm-emulator/emulator.js';
+import { accountIdFor } from '../dev/jsm-emulator/state.js';
 import { createPortalApp, type PortalApp, type PortalOptions } from '../portal/app.js';
 import type { Exchange } from '../portal/atlassian/http.js';
 import type { WriteSettings } from '../portal/requests.js';
@@ -514,6 +515,26 @@ export function raiseRequestForm(h: Harness, browser: Browser, typeName: string)
       return [...h.emulator.state.requests.values()].filter((r) => r.fieldValues['summary'] === summary);
     },
   };
+}
+
+/**
+ * `count` customers of no organization added to the emulator (`<prefix><i>@guests.test`, "Guest
+ * <i>"): people to put before the one a test follows in a long list. Their account ids, in order.
+ */
+export function addGuests(h: Harness, count: number, prefix: string): string[] {
+  return Array.from({ length: count }, (_, i) => {
+    const email = `${prefix}${i}@guests.test`;
+    const accountId = accountIdFor('customer', email);
+    h.emulator.state.users.set(accountId, {
+      accountId,
+      kind: 'customer',
+      email,
+      displayName: `Guest ${i}`,
+      active: true,
+      timeZone: 'UTC',
+    });
+    return accountId;
+  });
 }
 
 /** The CSRF token embedded in a page's forms. */

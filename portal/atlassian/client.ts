@@ -37,6 +37,12 @@ const DESK_ORGANIZATION_PAGES = 200;
  */
 const MEMBER_PAGES = 100;
 const PAGES_AT_ONCE = 5;
+/**
+ * A request's participants, approvals and transitions decide what a customer sees or may do: they are
+ * read to their last page, up to 10,000 items, the pages after the first five at a time; a longer
+ * list fails the page closed (ATLASSIAN_LIST_TOO_LONG) rather than deciding on a part (ADR 0257).
+ */
+const DECIDING_PAGES = 200;
 /** An article is looked for among the first 250 hits for its title. */
 const ARTICLE_PAGES = 5;
 const USERS_PER_LOOKUP = 50;
@@ -128,13 +134,13 @@ export class AtlassianClient {
   }
 
   /**
-   * A long list read whole, up to `maxPages`: its first page alone (most lists fit one; its size is
-   * the method's page size), then `PAGES_AT_ONCE` pages at a time at that size, until one is the
-   * last; a round may ask for a few pages past it. A page that holds fewer than the first did, not
-   * being the last, ends its round there: the next round starts where it ended.
+   * A long list read up to `maxPages`: its first page alone (most lists fit one; its size is the
+   * method's page size), then `PAGES_AT_ONCE` pages at a time at that size, until one is the last; a
+   * round may ask for a few pages past it. A page that holds fewer than the first did, not being the
+   * last, ends its round there: the next round starts where it ended.
    */
-  async #allInRounds<T>(path: string, maxPages: number): Promise<T[]> {
-    const out: T[] = [];
+  async #readInRounds<T>(path: string, maxPages: number): Promise<ListRead<T>> {
+    const values: T[] = [];
     let start = 0;
     let size = PAGE;
     for (let asked = 0; asked < maxPages; ) {
@@ -146,13 +152,27 @@ export class AtlassianClient {
       if (asked === 0) size = round[0]!.values.length;
       asked += count;
       for (const result of round) {
-        out.push(...result.values);
-        if (ends(result)) return out;
+        values.push(...result.values);
+        if (ends(result)) return { values, complete: result.isLastPage !== false };
         start += result.values.length;
         if (result.values.length !== size) break;
       }
     }
-    return out;
+    return { values, complete: false };
+  }
+
+  /**
+   * A list a decision is made on, read to its last page (`DECIDING_PAGES` at most); one that does
+   * not end there, or ends on an empty page not said to be the last, is ATLASSIAN_LIST_TOO_LONG: a
+   * part would let the decision go wrong either way.
+   */
+  async #deciding<T>(path: string): Promise<T[]> {
+    const read = await this.#readInRounds<T>(path, DECIDING_PAGES);
+    if (!read.complete)
+      throw new AtlassianError('ATLASSIAN_LIST_TOO_LONG', 200, {
+        message: `a list read to ${read.values.length} items without its last page`,
+      });
+    return read.values;
   }
 
   /** A list read page by page up to `maxPages`, saying whether it was read to its end. */
@@ -378,7 +398,9 @@ export class AtlassianClient {
     return this.#all(`${SD}/organization`);
   }
   organizationMembers(organizationId: string): Promise<UserDTO[]> {
-    return this.#allInRounds(`${SD}/organization/${id(organizationId)}/user`, MEMBER_PAGES);
+    return this.#readInRounds<UserDTO>(`${SD}/organization/${id(organizationId)}/user`, MEMBER_PAGES).then(
+      (read) => read.values,
+    );
   }
   addToOrganization(organizationId: string, accountIds: string[]): Promise<void> {
     return this.#changeMembers(`${SD}/organization/${id(organizationId)}/user`, 'POST', accountIds);
@@ -577,11 +599,13 @@ export class AtlassianClient {
       seeOther: true,
     });
   }
+  /** Every approval: they say who may see the request as its approver. */
   approvals(issueKey: string): Promise<ApprovalDTO[]> {
-    return this.#all(`${SD}/request/${id(issueKey)}/approval`);
+    return this.#deciding(`${SD}/request/${id(issueKey)}/approval`);
   }
+  /** Every participant: they may see the request, and leave it. */
   participants(issueKey: string): Promise<UserDTO[]> {
-    return this.#all(`${SD}/request/${id(issueKey)}/participant`);
+    return this.#deciding(`${SD}/request/${id(issueKey)}/participant`);
   }
   addParticipants(issueKey: string, accountIds: string[]): Promise<unknown> {
     return this.#changeMembers(`${SD}/request/${id(issueKey)}/participant`, 'POST', accountIds);
@@ -589,8 +613,9 @@ export class AtlassianClient {
   removeParticipants(issueKey: string, accountIds: string[]): Promise<unknown> {
     return this.#changeMembers(`${SD}/request/${id(issueKey)}/participant`, 'DELETE', accountIds);
   }
+  /** Every step the customer may take: a step not read could be neither offered nor taken. */
   transitions(issueKey: string): Promise<TransitionDTO[]> {
-    return this.#all(`${SD}/request/${id(issueKey)}/transition`);
+    return this.#deciding(`${SD}/request/${id(issueKey)}/transition`);
   }
   performTransition(issueKey: string, transitionId: string, comment?: string): Promise<void> {
     return this.transport.call(`${SD}/request/${id(issueKey)}/transition`, {

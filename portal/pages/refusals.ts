@@ -97,6 +97,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   ATLASSIAN_PAGE_TIMEOUT: 'refusal.atlassianTimeout',
   ATLASSIAN_UNREACHABLE: 'refusal.atlassianUnreachable',
   ATLASSIAN_ERROR: 'refusal.atlassianError',
+  ATLASSIAN_LIST_TOO_LONG: 'refusal.atlassianListTooLong',
 };
 
 /** The message key a code is shown with. */

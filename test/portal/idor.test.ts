@@ -2,8 +2,9 @@
 // must not reach. The answer is the one a thing that does not exist gets, and nothing is read for
 // them or written (ADR 0147).
 import { expect } from 'chai';
-import { accountIdFor, type RequestType } from '../../dev/jsm-emulator/state.js';
+import type { RequestType } from '../../dev/jsm-emulator/state.js';
 import {
+  addGuests,
   type Browser,
   csrfOf,
   type Harness,
@@ -300,19 +301,7 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     const wifi = request('Wi-Fi drops in meeting room Nile');
     const kept = wifi.participantIds;
     // 100 guests before her: the request's participant expansion holds the first 100.
-    const guests = Array.from({ length: 100 }, (_, i) => {
-      const email = `p${i}@guests.test`;
-      const accountId = accountIdFor('customer', email);
-      h.emulator.state.users.set(accountId, {
-        accountId,
-        kind: 'customer',
-        email,
-        displayName: `Guest ${i}`,
-        active: true,
-        timeZone: 'UTC',
-      });
-      return accountId;
-    });
+    const guests = addGuests(h, 100, 'p');
     wifi.participantIds = [...kept, ...guests, accountOf('alice@acme.test')];
     try {
       expect((await alice.text('/requests?ownership=shared&status=all')).body).to.include(wifi.key);

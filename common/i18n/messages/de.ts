@@ -221,6 +221,8 @@ export const de: Catalogue = {
     'Das Help Center ist gerade nicht erreichbar. Bitte versuchen Sie es in einer Minute erneut.',
   'refusal.atlassianMisconfigured':
     'Das Help Center ist nicht richtig eingerichtet. Bitte wenden Sie sich an Ihren Administrator.',
+  'refusal.atlassianListTooLong':
+    'Diese Anfrage hat mehr Teilnehmer, Genehmigungen oder Schritte, als das Hilfe-Center prüfen kann. Bitte wenden Sie sich an das Service-Desk-Team.',
   'refusal.atlassianError':
     'Bei der Verbindung mit dem Help Center ist etwas schiefgelaufen. Bitte versuchen Sie es erneut.',
 

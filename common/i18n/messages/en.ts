@@ -214,6 +214,8 @@ export const en = {
     'The help center cannot be reached right now. Please try again in a minute.',
   'refusal.atlassianMisconfigured':
     'The help center is not configured correctly. Please tell your administrator.',
+  'refusal.atlassianListTooLong':
+    'This request has more participants, approvals or steps than the help center can check. Please ask the service desk team.',
   'refusal.atlassianError': 'Something went wrong while talking to the help center. Please try again.',
 
   'activity.accountNotFound': 'That account cannot be found.',

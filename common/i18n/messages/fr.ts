@@ -219,6 +219,8 @@ export const fr: Catalogue = {
     'Le centre d’aide est injoignable pour le moment. Veuillez réessayer dans une minute.',
   'refusal.atlassianMisconfigured':
     'Le centre d’aide n’est pas configuré correctement. Veuillez en informer votre administrateur.',
+  'refusal.atlassianListTooLong':
+    'Cette demande compte plus de participants, d’approbations ou d’étapes que le centre d’aide ne peut en vérifier. Veuillez vous adresser à l’équipe du centre de services.',
   'refusal.atlassianError':
     'Une erreur s’est produite lors de l’échange avec le centre d’aide. Veuillez réessayer.',
 

@@ -206,6 +206,8 @@ export const ja: Catalogue = {
   'refusal.atlassianUnreachable':
     '現在ヘルプセンターに接続できません。1 分ほどしてからもう一度お試しください。',
   'refusal.atlassianMisconfigured': 'ヘルプセンターが正しく設定されていません。管理者にお知らせください。',
+  'refusal.atlassianListTooLong':
+    'このリクエストには、ヘルプセンターが確認できる数を超える参加者、承認、またはステップがあります。サービスデスクチームにお問い合わせください。',
   'refusal.atlassianError': 'ヘルプセンターとの通信中に問題が発生しました。もう一度お試しください。',
 
   'activity.accountNotFound': 'そのアカウントは見つかりません。',

@@ -1,0 +1,131 @@
+// Lists Atlassian pages (servicedeskapi start/limit/isLastPage, at most 50 a page) that decide what a
+// customer sees or may do: a request's participants, its approvals and its transitions. Each is read
+// to its last page, however long, up to a bound past which the page fails closed and says so
+// (ATLASSIAN_LIST_TOO_LONG); the status history, only shown, says when it is cut (ADR 0257).
+import { expect } from 'chai';
+import type { CustomerRequest } from '../../dev/jsm-emulator/state.js';
+import * as portal from '../../testkit/portal-harness.js';
+
+describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
+  let h: portal.Harness;
+  let alice: portal.Browser;
+  portal.useHarness(async (started) => {
+    alice = await portal.signIn(started, 'alice@acme.test');
+    h = started;
+  });
+  const { csrfOf, reasons } = portal;
+  const guests = (count: number, prefix: string) => portal.addGuests(h, count, prefix);
+  const request = (summary: string) =>
+    [...h.emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
+  const accountOf = (email: string) => h.emulator.state.userByEmail(email)!.accountId;
+  /** Runs `body` with the request's participants set to `ids`, then puts back those it had. */
+  const withParticipants = async (r: CustomerRequest, ids: string[], body: () => Promise<void>) => {
+    const kept = r.participantIds;
+    r.participantIds = ids;
+    try {
+      await body();
+    } finally {
+      r.participantIds = kept;
+    }
+  };
+  const participantPages = (from: number, key: string) =>
+    h.exchanges
+      .slice(from)
+      .filter((e) => e.path.startsWith(`/rest/servicedeskapi/request/${key}/participant`));
+
+  describe('participants', () => {
+    it('opens a request for its 1,001st participant, reading the participant list to its last page', async () => {
+      const wifi = request('Wi-Fi drops in meeting room Nile');
+      await withParticipants(wifi, [...guests(1_000, 'p'), accountOf('alice@acme.test')], async () => {
+        const from = h.exchanges.length;
+        const page = await alice.text(`/requests/${wifi.key}`);
+        expect(page.status, page.body).to.equal(200);
+        // 1,001 at 50 a page: 21 pages, read five at a time after the first (a round may ask a few past the last).
+        expect(participantPages(from, wifi.key).length).to.be.within(21, 25);
+      });
+    });
+
+    it('lets its 1,001st participant leave the request', async () => {
+      const wifi = request('Wi-Fi drops in meeting room Nile');
+      const alicesId = accountOf('alice@acme.test');
+      const many = [...guests(1_000, 'p'), alicesId];
+      await withParticipants(wifi, many, async () => {
+        const page = await alice.text(`/requests/${wifi.key}`);
+        const res = await alice.post(`/requests/${wifi.key}/participants/remove`, {
+          _csrf: csrfOf(page.body),
+          accountId: alicesId,
+        });
+        expect(res.status).to.equal(303);
+        expect(wifi.participantIds).to.not.include(alicesId);
+      });
+    });
+
+    it('fails closed past 10,000 participants, saying so, never as "not found"', async () => {
+      const wifi = request('Wi-Fi drops in meeting room Nile');
+      await withParticipants(wifi, [...guests(10_000, 'q'), accountOf('alice@acme.test')], async () => {
+        const from = h.logs.length;
+        const exchanged = h.exchanges.length;
+        const page = await alice.text(`/requests/${wifi.key}`);
+        expect(page.status).to.equal(502);
+        expect(reasons(h, from)).to.include('ATLASSIAN_LIST_TOO_LONG');
+        expect(participantPages(exchanged, wifi.key).length).to.be.at.most(205);
+      });
+    });
+  });
+
+  describe('approvals', () => {
+    it('opens a request for the approver of its 1,001st approval', async () => {
+      const standing = request('Standing desk converter for the support team');
+      const kept = standing.approvals;
+      const someone = guests(1, 'a')[0]!;
+      standing.approvals = [
+        ...Array.from({ length: 1_000 }, (_, i) => ({
+          id: `9${String(i).padStart(5, '0')}`,
+          name: `Earlier step ${i}`,
+          approvers: [{ accountId: someone, decision: 'approved' as const }],
+          finalDecision: 'approved' as const,
+          created: kept[0]!.created,
+          completed: kept[0]!.created,
+        })),
+        ...kept,
+      ];
+      try {
+        const page = await alice.text(`/requests/${standing.key}`);
+        expect(page.status, page.body.slice(0, 300)).to.equal(200);
+      } finally {
+        standing.approvals = kept;
+      }
+    });
+  });
+
+  describe('transitions', () => {
+    it('offers and takes the 1,001st step the workflow offers from the request’s status', async () => {
+      const printer = request('Printer on 3rd floor jams every morning');
+      const { workflow } = h.emulator.state;
+      const kept = [...workflow];
+      workflow.unshift(
+        ...Array.from({ length: 1_000 }, (_, i) => ({
+          id: String(5000 + i),
+          name: `Note step ${i}`,
+          from: [printer.status],
+          to: printer.status,
+        })),
+      );
+      try {
+        const page = await alice.text(`/requests/${printer.key}`);
+        expect(page.status).to.equal(200);
+        expect(page.body).to.include(`href="/requests/${printer.key}/transition/761"`);
+        const confirm = await alice.text(`/requests/${printer.key}/transition/761`);
+        expect(confirm.status).to.equal(200);
+        const res = await alice.post(`/requests/${printer.key}/transition`, {
+          transition: '761',
+          _csrf: csrfOf(confirm.body),
+        });
+        expect(res.status).to.equal(303);
+        expect(request('Printer on 3rd floor jams every morning').status).to.equal('Resolved');
+      } finally {
+        workflow.splice(0, workflow.length, ...kept);
+      }
+    });
+  });
+});
