@@ -4,7 +4,7 @@
  * approvals and the transitions, cached per request version. A list Atlassian cut short in the
  * expansion is read whole from its own resource.
  */
-import { type AtlassianClient, attachmentId } from './atlassian/client.js';
+import { type AtlassianClient, attachmentId, type ListRead } from './atlassian/client.js';
 import type {
   ApprovalDTO,
   AttachmentDTO,
@@ -19,7 +19,10 @@ import { NotVisibleError, type Reader, type RequestService, type VisibleRequest 
 
 export interface RequestDetail extends VisibleRequest {
   participants: UserDTO[];
+  /** The statuses read, newest first: all of them, or the newest `MAX_PAGES` pages. */
   statusHistory: StatusDTO[];
+  /** Older statuses than those read exist (a history longer than is read): the page says so. */
+  olderStatusesUnread: boolean;
   /** Public comments only, each with its files and rendered HTML. */
   comments: CommentDTO[];
   /** The files the customer may open: every attachment except those added with an internal comment. */
@@ -94,7 +97,7 @@ export class RequestDetails {
     const [files, participants, statusHistory, approvals, transitions, serviceAccountId] = await Promise.all([
       this.#files(issueKey, request),
       whole(request.participants, () => this.#client.participants(issueKey)),
-      whole(request.status, () => this.#client.statusHistory(issueKey)),
+      this.#statusHistory(issueKey, request.status),
       this.#requests.approvals(issueKey, version),
       mayAct ? this.#requests.transitions(issueKey, version) : [],
       this.#client.serviceAccountId(),
@@ -103,7 +106,8 @@ export class RequestDetails {
       ...visible,
       ...files,
       participants,
-      statusHistory,
+      statusHistory: statusHistory.values,
+      olderStatusesUnread: !statusHistory.complete,
       approvals,
       transitions,
       serviceAccountId,
@@ -118,6 +122,20 @@ export class RequestDetails {
     const attachment = attachments.find((a) => attachmentId(a) === id);
     if (!attachment) throw new NotVisibleError();
     return attachment;
+  }
+
+  /**
+   * The status history: the expansion when it holds it all, else its own resource, read as far as
+   * the client reads a list. Only shown, it decides nothing: a longer one is shown cut, and says so
+   * (ADR 0257), rather than refusing the page.
+   */
+  async #statusHistory(
+    issueKey: string,
+    expanded: PagedDTO<StatusDTO> | undefined,
+  ): Promise<ListRead<StatusDTO>> {
+    return expanded && expanded.isLastPage !== false
+      ? { values: expanded.values, complete: true }
+      : this.#client.statusHistory(issueKey);
   }
 
   /** Public comments and the files a customer may open, from the comments with their files. */

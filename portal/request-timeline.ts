@@ -15,6 +15,8 @@ import { withoutWriteKey } from './write-once.js';
 
 export type TimelineEntry =
   | { kind: 'raised'; at: string; author: string; status: string }
+  /** Right after the raise: the status changes between it and the oldest one read are not shown. */
+  | { kind: 'olderStatusesUnread'; at: string }
   | { kind: 'comment'; at: string; author: string; viaPortal: boolean; body: SafeHtml; files: FileView[] }
   | { kind: 'files'; at: string; author: string; files: FileView[] }
   | { kind: 'status'; at: string; status: string; statusCategory: string }
@@ -94,15 +96,19 @@ export function requestTimeline(detail: RequestDetail, options: TimelineOptions)
     if (!Number.isNaN(at)) entries.push({ at, order, entry });
   };
 
-  // The oldest status is the one the request was raised in; every later one is a change.
+  // The oldest status is the one the request was raised in; every later one is a change. A history
+  // read only in part (its newest) holds changes alone, and the raise's status is not known.
   const history = [...detail.statusHistory].sort((a, b) => millis(a.statusDate) - millis(b.statusDate));
+  const raisedIn = detail.olderStatusesUnread ? undefined : history.shift();
+  const raisedAt = request.createdDate?.iso8601 ?? '';
   add(request.createdDate, 0, {
     kind: 'raised',
-    at: request.createdDate?.iso8601 ?? '',
+    at: raisedAt,
     author: reporter,
-    status: history[0]?.status ?? '',
+    status: raisedIn?.status ?? '',
   });
-  for (const s of history.slice(1)) add(s.statusDate, 3, statusEntry(s));
+  if (detail.olderStatusesUnread) add(request.createdDate, 0, { kind: 'olderStatusesUnread', at: raisedAt });
+  for (const s of history) add(s.statusDate, 3, statusEntry(s));
 
   // Whose text a comment is: the portal's for a customer, or a customer's own account's (a reply by
   // e-mail comes from the reporter or a participant). Their file references must tell them nothing.

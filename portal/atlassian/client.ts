@@ -507,8 +507,9 @@ export class AtlassianClient {
   requestDetail(issueKey: string): Promise<CustomerRequestDTO> {
     return this.transport.call(`${SD}/request/${id(issueKey)}`, { query: { expand: DETAIL_EXPANDS } });
   }
-  statusHistory(issueKey: string): Promise<StatusDTO[]> {
-    return this.#all(`${SD}/request/${id(issueKey)}/status`);
+  /** The statuses the request has been in, newest first, as far as read (`MAX_PAGES`): only shown. */
+  statusHistory(issueKey: string): Promise<ListRead<StatusDTO>> {
+    return this.#read(`${SD}/request/${id(issueKey)}/status`);
   }
   /**
    * A request's comments newest first, a page at a time, up to `MAX_PAGES` (the platform's

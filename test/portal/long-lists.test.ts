@@ -128,4 +128,30 @@ describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
       }
     });
   });
+
+  describe('status history (shown, not deciding)', () => {
+    it('shows every change it reads as a change and says older ones are not shown, past 1,000', async () => {
+      const printer = request('Printer on 3rd floor jams every morning');
+      const kept = printer.statusHistory;
+      const raised = kept[0]!.date;
+      printer.statusHistory = Array.from({ length: 1_050 }, (_, i) => ({
+        status: i % 2 === 0 ? 'In progress' : 'Waiting for customer',
+        date: raised + 60_000 * i,
+      }));
+      try {
+        const page = await alice.text(`/requests/${printer.key}`);
+        expect(page.status).to.equal(200);
+        // The newest 1,000 are read (newest first, 20 pages): each is a change, none taken for the raise.
+        expect(page.body.match(/Status changed to /g)?.length).to.equal(1_000);
+        expect(page.body).to.include('Older status changes are not shown');
+      } finally {
+        printer.statusHistory = kept;
+      }
+    });
+
+    it('says nothing of older changes when it reads them all', async () => {
+      const page = await alice.text(`/requests/${request('Printer on 3rd floor jams every morning').key}`);
+      expect(page.body).to.include('Status changed to ').and.not.include('Older status changes');
+    });
+  });
 });
