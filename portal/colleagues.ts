@@ -8,6 +8,16 @@ import type { OrganizationDTO, UserDTO } from './atlassian/types.js';
 import { TtlCache } from './catalogue.js';
 import { type Customer, isNumericId } from './visibility.js';
 
+/**
+ * The people offered from the customer's organizations. `allListed` is false when an organization
+ * has more members than are read (5,000): the rest are neither offered nor accepted, and the page
+ * says that not everyone is listed (ADR 0257).
+ */
+export interface PeopleOffered {
+  people: UserDTO[];
+  allListed: boolean;
+}
+
 export class Colleagues {
   readonly #client: AtlassianClient;
   readonly #members: TtlCache;
@@ -54,22 +64,25 @@ export class Colleagues {
    * accounts Atlassian has deactivated (access revoked): its own pickers leave them out, and a
    * request raised for or shared with one would reach nobody who may read it.
    */
-  async people(organizationIds: readonly string[], exclude: ReadonlySet<string>): Promise<UserDTO[]> {
-    const members = (
-      await Promise.all(
-        organizationIds.map((id) => this.#members.get(id, () => this.#client.organizationMembers(id))),
-      )
-    ).flat();
+  async people(organizationIds: readonly string[], exclude: ReadonlySet<string>): Promise<PeopleOffered> {
+    const reads = await Promise.all(
+      organizationIds.map((id) => this.#members.get(id, () => this.#client.organizationMembers(id))),
+    );
     const seen = new Set(exclude);
-    return members.filter((m) => m.active !== false && !seen.has(m.accountId) && seen.add(m.accountId));
+    return {
+      people: reads
+        .flatMap((read) => read.values)
+        .filter((m) => m.active !== false && !seen.has(m.accountId) && seen.add(m.accountId)),
+      allListed: reads.every((read) => read.complete),
+    };
   }
 
   /** The customer's colleagues (not the customer), with the organizations they share. */
-  async of(customer: Customer): Promise<{ people: UserDTO[]; organizations: OrganizationDTO[] }> {
+  async of(customer: Customer): Promise<PeopleOffered & { organizations: OrganizationDTO[] }> {
     const [people, organizations] = await Promise.all([
       this.people(customer.organizationIds, new Set([customer.accountId])),
       this.organizations(customer),
     ]);
-    return { people, organizations };
+    return { ...people, organizations };
   }
 }

@@ -397,10 +397,9 @@ export class AtlassianClient {
   organizations(): Promise<OrganizationDTO[]> {
     return this.#all(`${SD}/organization`);
   }
-  organizationMembers(organizationId: string): Promise<UserDTO[]> {
-    return this.#readInRounds<UserDTO>(`${SD}/organization/${id(organizationId)}/user`, MEMBER_PAGES).then(
-      (read) => read.values,
-    );
+  /** An organization's members, as far as read (`MEMBER_PAGES`). */
+  organizationMembers(organizationId: string): Promise<ListRead<UserDTO>> {
+    return this.#readInRounds(`${SD}/organization/${id(organizationId)}/user`, MEMBER_PAGES);
   }
   addToOrganization(organizationId: string, accountIds: string[]): Promise<void> {
     return this.#changeMembers(`${SD}/organization/${id(organizationId)}/user`, 'POST', accountIds);

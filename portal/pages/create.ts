@@ -119,6 +119,8 @@ function control(
 /** Whom the customer may raise the request for and share it with: their organizations' people. */
 export interface AudienceChoices {
   people: readonly UserDTO[];
+  /** False when an organization of the customer has more people than `people` holds (ADR 0257). */
+  everyoneListed: boolean;
   /** Empty when the site cannot share with organizations (no Organizations field). */
   organizations: readonly OrganizationDTO[];
 }
@@ -145,7 +147,7 @@ function audienceSection(
     ${
       choices.people.length > 0
         ? html`<div class="form-field"><label for="on-behalf">${t('create.onBehalf')}</label>
-      <div id="on-behalf-help" class="field-help">${t('create.onBehalfHelp')}</div>
+      <div id="on-behalf-help" class="field-help">${t('create.onBehalfHelp')}${choices.everyoneListed ? '' : html` ${t('colleagues.notEveryoneListed')}`}</div>
       <select id="on-behalf" name="${ON_BEHALF_FIELD}" aria-describedby="on-behalf-help${behalfError ? ' on-behalf-err' : ''}"${behalfError ? html` aria-invalid="true"` : ''}><option value="">${t('create.myself')}</option>${choices.people.map(
         (p) =>
           html`<option value="${p.accountId}"${p.accountId === onBehalf ? ' selected' : ''}>${p.displayName ?? p.accountId}</option>`,

@@ -47,6 +47,8 @@ export interface DetailView {
   approvals: ApprovalDTO[];
   participants: UserDTO[];
   candidates: UserDTO[];
+  /** False when an organization of the customer has more people than `candidates` holds (ADR 0257). */
+  everyoneListed: boolean;
   /** Undefined when the site cannot share requests with organizations (no Organizations field). */
   organizations?: OrganizationSharingView | undefined;
   transitions: TransitionDTO[];
@@ -260,7 +262,8 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
           v.mayAct && v.candidates.length > 0
             ? html`<form method="post" action="${action('participants/add')}">${csrfField(v.csrf)}
               <label for="share-with">${t('request.shareWithLabel')}</label>
-              <select id="share-with" name="accountId">${v.candidates.map((c) => html`<option value="${c.accountId}">${c.displayName ?? ''}</option>`)}</select>
+              <select id="share-with" name="accountId"${v.everyoneListed ? '' : html` aria-describedby="share-with-help"`}>${v.candidates.map((c) => html`<option value="${c.accountId}">${c.displayName ?? ''}</option>`)}</select>
+              ${v.everyoneListed ? '' : html`<div id="share-with-help" class="field-help">${t('colleagues.notEveryoneListed')}</div>`}
               <button type="submit">${t('request.share')}</button></form>`
             : ''
         }

@@ -157,7 +157,11 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     ]);
     return {
       colleagues: mine,
-      offered: { people: mine.people, organizations: canShare ? mine.organizations : [] } as AudienceChoices,
+      offered: {
+        people: mine.people,
+        everyoneListed: mine.allListed,
+        organizations: canShare ? mine.organizations : [],
+      } as AudienceChoices,
     };
   };
 

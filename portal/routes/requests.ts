@@ -122,7 +122,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         files: detail.attachments.flatMap((a) => fileView(key, a) ?? []),
         approvals: detail.approvals,
         participants,
-        candidates,
+        candidates: candidates.people,
+        everyoneListed: candidates.allListed,
         organizations:
           detail.sharedOrganizationIds &&
           organizationSharing(
@@ -402,9 +403,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
 
   postRequestAction('/requests/:key/participants/add', 'shared', async (key, body, s) => {
     const accountId = body['accountId'];
-    const candidates = await colleagues.people(s.customer.organizationIds, new Set([s.customer.accountId]));
+    const { people } = await colleagues.people(s.customer.organizationIds, new Set([s.customer.accountId]));
     // Only people from the customer's own organizations: no probing the whole directory.
-    if (typeof accountId !== 'string' || !candidates.some((c) => c.accountId === accountId)) {
+    if (typeof accountId !== 'string' || !people.some((c) => c.accountId === accountId)) {
       throw actionError('request.refused.shareOrganizationsOnly');
     }
     await client.addParticipants(key, [accountId]);

@@ -522,7 +522,8 @@ describe('portal Atlassian client', () => {
       emulator.faults.set({ pathPrefix: path, rewriteJson: capAt(25) });
       const from = exchanges.length;
       try {
-        const members = await client().organizationMembers(globex.id);
+        const { values: members, complete } = await client().organizationMembers(globex.id);
+        expect(complete).to.equal(true);
         expect(members.map((u) => u.accountId)).to.have.members(globex.memberIds);
         expect(members).to.have.length(globex.memberIds.length);
         // The first page alone, then five at a time 25 apart, until the last.

@@ -7,25 +7,30 @@ import { type Browser, csrfOf, type Harness, signIn, useHarness } from '../../te
 /** Acme Corp grows past 1,000 members; the newest joined last. */
 const JOINED = 1_060;
 
+/** `count` customers join Acme Corp (`staff<i>@acme.test`), after its members of the seed. */
+function joinAcme(h: Harness, count: number): void {
+  const { state } = h.emulator;
+  const acme = [...state.organizations.values()].find((o) => o.name === 'Acme Corp')!;
+  for (let i = 0; i < count; i++) {
+    const accountId = `5b10ac8d82e05b22cc7d${String(i).padStart(4, '0')}`;
+    state.users.set(accountId, {
+      accountId,
+      kind: 'customer',
+      email: `staff${i}@acme.test`,
+      displayName: `Staff ${i}`,
+      active: true,
+      timeZone: 'Etc/UTC',
+    });
+    acme.memberIds.push(accountId);
+  }
+}
+
 describe('portal colleagues from an organization of more than 1,000 members', () => {
   let h: Harness;
   let alice: Browser;
   useHarness(async (started) => {
     h = started;
-    const { state } = h.emulator;
-    const acme = [...state.organizations.values()].find((o) => o.name === 'Acme Corp')!;
-    for (let i = 0; i < JOINED; i++) {
-      const accountId = `5b10ac8d82e05b22cc7d${String(i).padStart(4, '0')}`;
-      state.users.set(accountId, {
-        accountId,
-        kind: 'customer',
-        email: `staff${i}@acme.test`,
-        displayName: `Staff ${i}`,
-        active: true,
-        timeZone: 'Etc/UTC',
-      });
-      acme.memberIds.push(accountId);
-    }
+    joinAcme(h, JOINED);
     alice = await signIn(h, 'alice@acme.test');
   });
   const newest = () => h.emulator.state.userByEmail(`staff${JOINED - 1}@acme.test`)!;
@@ -52,5 +57,33 @@ describe('portal colleagues from an organization of more than 1,000 members', ()
       (r) => r.fieldValues['summary'] === 'For the newest colleague',
     );
     expect(request!.reporterId).to.equal(newest().accountId);
+  });
+});
+
+describe('portal colleagues from an organization of more than 5,000 members (ADR 0257)', () => {
+  let h: Harness;
+  let alice: Browser;
+  useHarness(async (started) => {
+    h = started;
+    joinAcme(h, 5_010);
+    alice = await signIn(h, 'alice@acme.test');
+  });
+  const shared = () =>
+    [...h.emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Shared printer queue for the Acme office',
+    )!;
+
+  it('says on the raise form and the request page that not everyone is listed', async () => {
+    const typeId = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!.id;
+    const form = (await alice.text(`/desk/1/create/${typeId}`)).body;
+    expect(form).to.include('Not everyone in your organizations is listed');
+    const page = await alice.text(`/requests/${shared().key}`);
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include('Not everyone in your organizations is listed');
+  });
+
+  it('lets the member who joined last see a request shared with the organization', async () => {
+    const last = await signIn(h, 'staff5009@acme.test');
+    expect((await last.text(`/requests/${shared().key}`)).status).to.equal(200);
   });
 });

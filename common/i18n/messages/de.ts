@@ -103,6 +103,8 @@ export const de: Catalogue = {
   'create.filledByDesk': '{field}: Dieses Feld füllt der Helpdesk aus.',
   'create.audience': 'Für wen ist diese Anfrage?',
   'create.onBehalf': 'Im Namen von',
+  'colleagues.notEveryoneListed':
+    'Nicht alle Personen Ihrer Organisationen sind aufgeführt: Eine hat mehr Personen, als das Hilfe-Center liest.',
   'create.onBehalfHelp': 'Eine Person aus Ihren Organisationen. Sie verfolgen die Anfrage ebenfalls.',
   'create.myself': 'Mich selbst',
   'create.shareWith': 'Teilen mit',

@@ -106,6 +106,8 @@ export const en = {
   'create.filledByDesk': '{field}: this field is filled in by the help desk.',
   'create.audience': 'Who is this request for?',
   'create.onBehalf': 'Raise this on behalf of',
+  'colleagues.notEveryoneListed':
+    'Not everyone in your organizations is listed: one has more people than the help center reads.',
   'create.onBehalfHelp': 'Someone from your organizations. You follow the request too.',
   'create.myself': 'Myself',
   'create.shareWith': 'Share with',

@@ -102,6 +102,8 @@ export const fr: Catalogue = {
   'create.filledByDesk': '{field} : ce champ est rempli par le support.',
   'create.audience': 'Pour qui est cette demande ?',
   'create.onBehalf': 'Créer cette demande au nom de',
+  'colleagues.notEveryoneListed':
+    'Les personnes de vos organisations ne sont pas toutes listées : l’une d’elles en compte plus que le centre d’aide n’en lit.',
   'create.onBehalfHelp': 'Une personne de vos organisations. Vous suivez aussi la demande.',
   'create.myself': 'Moi-même',
   'create.shareWith': 'Partager avec',

@@ -101,6 +101,8 @@ export const ja: Catalogue = {
   'create.filledByDesk': '{field}: この項目はヘルプデスクが入力します。',
   'create.audience': 'このリクエストの対象者',
   'create.onBehalf': '代理でリクエストを作成する相手',
+  'colleagues.notEveryoneListed':
+    '組織のメンバー全員は表示されていません。ヘルプセンターが読み込める数を超えるメンバーがいる組織があります。',
   'create.onBehalfHelp': '所属組織のメンバー。あなたもこのリクエストをフォローします。',
   'create.myself': '自分',
   'create.shareWith': '共有先',
