@@ -37,9 +37,10 @@ import { desiredService } from './service.js';
 /**
  * A JsmSsoPool's objects: the same broker and portal Deployments, Services, network policies,
  * disruption budgets and autoscalers a dedicated tenant gets (the same builders), plus the
- * ServiceAccount its pods read the tenants' projections with. Its Role grants get, list and watch
- * on Secrets in the pool's own namespace and nothing else: the projections there hold only the
- * keys each pooled tenant references (projection.ts), so the pool never reads a tenant's namespace.
+ * ServiceAccount its pods read the tenants' projections with. Its Role grants list and watch on
+ * Secrets in the pool's own namespace and nothing else (the calls of the pool process's one
+ * informer, ADR 0258): the projections there hold only the keys each pooled tenant references
+ * (projection.ts), so the pool never reads a tenant's namespace.
  */
 export interface PoolContext extends WorkloadContext {
   pool: JsmSsoPool & KubeObject;
@@ -227,7 +228,8 @@ function role(context: PoolContext): V1Role {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: objectMeta(context.pool, poolReaderName(context.pool), 'pool'),
-    rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] }],
+    // The pool process lists and watches its projections (common/pool/kube-source.ts), never a GET.
+    rules: [{ apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] }],
   };
 }
 

@@ -175,7 +175,7 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     expect(pod.containers[0]!.args).to.not.include('--upload-spool-mib');
     const role = await get<V1Role>(KINDS.role, pools, 'shared-pool');
     expect(role!.rules).to.deep.equal([
-      { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['secrets'], verbs: ['list', 'watch'] },
     ]);
 
     // What the API server's RBAC actually grants the pool's ServiceAccount.
