@@ -38,6 +38,9 @@ export async function writeStatus(
           force: true,
         }),
       sameObject(owner),
+      // After a 409, the object itself is read, not its status subresource: the same object and
+      // version, and `get` on the subresource is a grant the chart does not give (ADR 0258).
+      () => deps.client.get<KubeObject>(path),
     );
     if ('foreign' in guarded) outcome.left.push(replacedOwner(guarded.foreign, owner));
     return 'written' in guarded ? guarded.written : undefined;

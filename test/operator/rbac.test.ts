@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import type { KubeClient, KubeObject } from '../../common/kube/client.js';
+import type { KubeObject } from '../../common/kube/client.js';
 import { packageRoot } from '../../common/paths.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
@@ -20,13 +20,15 @@ import {
   separateEnvtest,
 } from '../../testkit/envtest.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
+import { RacingClient } from '../../testkit/racing-client.js';
 import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
 /**
  * The chart's RBAC against a real API server: what `kubectl auth can-i --list` says the operator's
  * ServiceAccount may do is exactly the set below (nothing more: no update where server-side apply
  * patches, no wildcard, Secrets cluster-wide only without watchNamespaces), and the operator, run
- * with that ServiceAccount's own token, does all its work with it (ADR 0146).
+ * with that ServiceAccount's own token, does all its work with it (ADR 0146), a write met by a
+ * conflict and read again included (ADR 0258).
  */
 
 /** Verbs per resource the operator calls in a namespace holding tenants or pools. */
@@ -239,7 +241,7 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
   });
 
   describe('the operator, run with the ServiceAccount token of a watchNamespaces install', () => {
-    let client: KubeClient;
+    let client: RacingClient;
     let controller: Controller;
     const captured = capturedLogger({ component: 'operator', level: 'warn' });
 
@@ -254,7 +256,8 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
       kubeconfig.users[0]!.user = { token: status.token };
       const file = join(dir, 'service-account.kubeconfig');
       writeFileSync(file, stringify(kubeconfig), { mode: 0o600 });
-      client = clientFor(file).client;
+      // Its writes can be held at a hook (a conflict made on demand); the token is the chart's ServiceAccount's.
+      client = new RacingClient(clientFor(file).kubeConfig);
       ({ controller } = await startTestController(env, {
         namespace: tenants,
         moreNamespaces: [pools],
@@ -360,6 +363,40 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
       expect(await env.client.get(projection)).to.equal(undefined);
       const refused = captured.logs.filter((l) => /forbidden|403/i.test(JSON.stringify(l)));
       expect(refused, JSON.stringify(refused)).to.deep.equal([]);
+    });
+
+    it("writes a tenant's status over a change made since its read, re-reading the tenant with its own grants", async () => {
+      await createTenantSecrets(env.client, tenants, 'raced');
+      const path = objectPath(KINDS.tenant, tenants, 'raced');
+      const before = captured.logs.length;
+      // Another field manager labels the tenant between the operator's read and its status write:
+      // the write, conditional on the version read, is refused 409 and the tenant is read again.
+      const held = client.hold('PATCH', `${path}/status`, async () => {
+        await env.client.apply(
+          path,
+          {
+            apiVersion: KINDS.tenant.apiVersion,
+            kind: KINDS.tenant.kind,
+            metadata: { name: 'raced', namespace: tenants, labels: { 'team.example/touched': 'yes' } },
+          },
+          { fieldManager: 'another-team' },
+        );
+      });
+      await env.client.create(collectionPath(KINDS.tenant, tenants), tenantObject(tenants, 'raced'));
+      expect(await held).to.have.nested.property('refused.status', 409);
+      await eventually(
+        async () => (await conditionOf(KINDS.tenant, tenants, 'raced', 'Applied'))?.status === 'True',
+        'the raced tenant applied',
+      );
+      const events = await env.client.get<{ items: { reason?: string; note?: string }[] }>(
+        collectionPath(KINDS.event, tenants),
+      );
+      expect(events!.items.filter((e) => e.reason === 'StatusWriteFailed').map((e) => e.note)).to.deep.equal(
+        [],
+      );
+      const refused = captured.logs.slice(before).filter((l) => /forbidden|403/i.test(JSON.stringify(l)));
+      expect(refused, JSON.stringify(refused)).to.deep.equal([]);
+      await env.client.delete(path);
     });
   });
 });
