@@ -10,7 +10,7 @@ import { createLogger } from '../../common/log.js';
 import { KubeTenantSource, POOL_LABEL } from '../../common/pool/kube-source.js';
 import { collectionPath, KINDS, kindByName, objectPath } from '../../operator/kube/kinds.js';
 import { desiredPoolObjects, poolContext, poolReaderName } from '../../operator/resources/pool.js';
-import { eventually, separateEnvtest } from '../../testkit/envtest.js';
+import { type Envtest, eventually, separateEnvtest } from '../../testkit/envtest.js';
 import { TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
 import { TenantRecorder } from '../../testkit/projections.js';
 import { secretObject } from '../../testkit/tenants.js';
@@ -23,17 +23,10 @@ import { secretObject } from '../../testkit/tenants.js';
  */
 describe("a pool's Role: exactly the calls its pods make", function () {
   this.timeout(120_000);
-  const dir = mkdtempSync(join(tmpdir(), 'jsm-sso-pool-role-'));
-  const auditLog = join(dir, 'audit.log');
-  writeFileSync(
-    join(dir, 'policy.yaml'),
-    ['apiVersion: audit.k8s.io/v1', 'kind: Policy', 'rules:', '  - level: Metadata', ''].join('\n'),
-  );
+  let dir: string;
+  let auditLog: string;
+  let env: Envtest & { stop(): void };
   const namespace = 'pools';
-  const env = separateEnvtest([
-    `--audit-policy-file=${join(dir, 'policy.yaml')}`,
-    `--audit-log-path=${auditLog}`,
-  ]);
   const pool = {
     apiVersion: 'jsm-sso.io/v1alpha1',
     kind: 'JsmSsoPool',
@@ -44,9 +37,23 @@ describe("a pool's Role: exactly the calls its pods make", function () {
   const objects = desiredPoolObjects(poolContext(pool, TEST_OPERATOR_SETTINGS, {}));
   let source: KubeTenantSource | undefined;
 
+  before(() => {
+    // An API server of its own, writing every request's verb and user to its audit log.
+    dir = mkdtempSync(join(tmpdir(), 'jsm-sso-pool-role-'));
+    auditLog = join(dir, 'audit.log');
+    writeFileSync(
+      join(dir, 'policy.yaml'),
+      ['apiVersion: audit.k8s.io/v1', 'kind: Policy', 'rules:', '  - level: Metadata', ''].join('\n'),
+    );
+    env = separateEnvtest([
+      `--audit-policy-file=${join(dir, 'policy.yaml')}`,
+      `--audit-log-path=${auditLog}`,
+    ]);
+  });
+
   after(async () => {
     await source?.close();
-    env.stop();
+    env?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
