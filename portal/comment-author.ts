@@ -10,6 +10,7 @@
  * comment by an agent is that agent's whatever it starts with.
  */
 import { replaceControlCharacters } from './text.js';
+import { withoutHiddenFiles } from './wiki-files.js';
 import { withoutMentions } from './wiki-mentions.js';
 
 const VIA = ' (via the help center):';
@@ -18,11 +19,16 @@ const AUTHOR_LINE = /^([^\n]{1,255}) \(via the help center\):[ \t]*(?:\n[ \t]*\n
 
 /**
  * The body the service account writes for `displayName`: their name first, then their text, as wiki
- * markup that mentions nobody (wiki-mentions.ts).
+ * markup that mentions nobody (wiki-mentions.ts) and names no file but one `shownFile` says the
+ * customer may open (wiki-files.ts; by default none).
  */
-export function authoredBody(displayName: string, text: string): string {
+export function authoredBody(
+  displayName: string,
+  text: string,
+  shownFile: (name: string) => boolean = () => false,
+): string {
   const name = replaceControlCharacters(displayName, ' ').trim() || 'A customer';
-  return withoutMentions(`${name}${VIA}\n\n${text}`);
+  return withoutHiddenFiles(withoutMentions(`${name}${VIA}\n\n${text}`), shownFile);
 }
 
 export interface CommentAuthor {

@@ -138,6 +138,24 @@ export class RequestDetails {
       : this.#client.statusHistory(issueKey);
   }
 
+  /**
+   * Which file names a customer's text may name and Jira still resolve (wiki-files.ts): a name one
+   * of the files she may open has, and no other file of the request (Jira resolves a name against
+   * every file, an internal comment's too).
+   */
+  async shownFileName(reader: Reader, issueKey: string): Promise<(name: string) => boolean> {
+    const { request } = await this.#requests.visible(reader, issueKey, { detail: true });
+    const [every, { attachments }] = await Promise.all([
+      whole(request.attachments, () => this.#client.attachments(issueKey)),
+      this.#files(issueKey, request),
+    ]);
+    const open = new Set(attachments.flatMap((a) => attachmentId(a) ?? []));
+    const names = (keep: (a: AttachmentDTO) => boolean) => new Set(every.filter(keep).map((a) => a.filename));
+    const shown = names((a) => open.has(attachmentId(a) ?? ''));
+    const hidden = names((a) => !open.has(attachmentId(a) ?? ''));
+    return (name) => shown.has(name) && !hidden.has(name);
+  }
+
   /** Public comments and the files a customer may open, from the comments with their files. */
   async #files(
     issueKey: string,

@@ -23,6 +23,7 @@ import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
 import type { RequestFacts } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
+import { namesFiles } from '../wiki-files.js';
 import { WriteUnconfirmedError } from '../write-claims.js';
 import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { keepRecentWrite } from './recent-write.js';
@@ -271,11 +272,22 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   const actionError = (messageKey: MessageKey) => new ActionRefusal('PORTAL_ACTION_INVALID', messageKey, 400);
   const approverOnly = () =>
     new ActionRefusal('PORTAL_ACTION_APPROVER_ONLY', 'request.refused.approverOnly', 403);
-  /** The comment the customer typed, opened by their name (comment-author.ts): the service account writes it. */
-  const commentNote = (body: Record<string, unknown>, s: Session) => {
+  /**
+   * What the service account writes for the text a customer typed on a request: opened by their
+   * name (comment-author.ts), naming none of the request's files she may not open. Which those are
+   * is read only when the text names a file at all (wiki-files.ts).
+   */
+  const customerBody = async (s: Session, key: string, text: string) =>
+    authoredBody(
+      s.customer.displayName,
+      text,
+      namesFiles(text) ? await details.shownFileName(s, key) : undefined,
+    );
+  /** The comment the customer typed (customerBody). */
+  const commentNote = (body: Record<string, unknown>, s: Session, key: string) => {
     const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
     if (!text || text.length > 32_000) throw actionError('request.refused.commentEmpty');
-    return authoredBody(s.customer.displayName, text);
+    return customerBody(s, key, text);
   };
 
   /**
@@ -308,7 +320,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       return;
     }
     try {
-      const note = commentNote(body, s);
+      const note = await commentNote(body, s, key);
       if (form.files.length === 0) {
         await requests.comment(key, note, writeKey);
       } else {
@@ -335,7 +347,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     requestAction(
       'commented',
       async (key, body, s) => {
-        await requests.comment(key, commentNote(body, s), writeKeyFrom(body[WRITE_KEY_FIELD]));
+        await requests.comment(key, await commentNote(body, s, key), writeKeyFrom(body[WRITE_KEY_FIELD]));
       },
       {
         approvers: true,
@@ -356,7 +368,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       const { value: moved } = await requests.transition(
         key,
         id,
-        text ? authoredBody(s.customer.displayName, text) : undefined,
+        text ? await customerBody(s, key, text) : undefined,
         writeKeyFrom(body[WRITE_KEY_FIELD]),
       );
       if (!moved) throw actionError('request.refused.stepUnavailable');

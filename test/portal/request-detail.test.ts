@@ -6,6 +6,7 @@
 import { expect } from 'chai';
 import type { EmulatorCall } from '../../dev/jsm-emulator/emulator.js';
 import type { Comment, CustomerRequest } from '../../dev/jsm-emulator/state.js';
+import { renderWiki } from '../../dev/jsm-emulator/wiki.js';
 import { validateAgainstSpec } from '../../testkit/atlassian-spec.js';
 import { type Browser, csrfOf, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
 
@@ -42,6 +43,22 @@ describe('portal request detail', () => {
     const token = csrfOf((await browser.text(`/requests/${key}`)).body);
     const res = await browser.post(`/requests/${key}/comment`, { body: text, _csrf: token });
     expect(res.status).to.equal(303);
+  };
+  /**
+   * Alice takes a step that keeps the request where it is (added to the workflow for the while),
+   * with a comment: written as wiki markup as a comment is. Its status history is the caller's.
+   */
+  const stepWithComment = async (r: CustomerRequest, body: string) => {
+    const loop = { id: '901', name: 'Add information', from: [r.status], to: r.status };
+    h.emulator.state.workflow.push(loop);
+    const confirm = (await alice.text(`/requests/${r.key}/transition/${loop.id}`)).body;
+    const moved = await alice.post(`/requests/${r.key}/transition`, {
+      _csrf: csrfOf(confirm),
+      transition: loop.id,
+      body,
+    });
+    h.emulator.state.workflow.pop();
+    expect(moved.status).to.equal(303);
   };
   /** The body of the comment on `page` that opens with `probe <name>`, the name taken out. */
   const probeBody = (page: string, probe: string) =>
@@ -152,18 +169,59 @@ describe('portal request detail', () => {
       const page = (await alice.text(`/requests/${r.key}`)).body;
       r.comments = comments;
       const bodyOf = (probe: string) => probeBody(page, probe);
+      // The portal writes such a reference as the characters she typed (ADR 0260): the two read
+      // alike but for the name she typed, and neither is a file.
+      const typed = (html: string) => html.replace(/vendor-ticket-447[12]/g, 'NAME');
       for (const [i] of probes.entries()) {
         const [existing, missing] = [bodyOf(`${i}0`), bodyOf(`${i}1`)];
-        expect(existing, probes[i]![0]).to.equal(missing);
-        expect(existing).to.not.include('vendor-ticket');
+        expect(typed(existing), probes[i]![0]).to.equal(typed(missing));
         expect(existing, 'her formatting still rendered').to.include('<b>end</b>');
       }
+      // Written as her account (by e-mail) nothing is escaped: Jira's rendering is hidden (ADR 0239).
       expect(bodyOf('mail0'), 'by e-mail').to.equal(bodyOf('mail1'));
-      expect(page).to.not.include('vendor-ticket-4471');
+      expect(bodyOf('mail0')).to.not.include('vendor-ticket');
+      const vendor = r.attachments.find((a) => a.filename === 'vendor-ticket-4471.txt')!;
+      expect(page, 'the internal file').to.not.include(`/attachment/${vendor.id}`);
       // A file she may open is still linked through the portal, as an agent's mention of it is.
       expect(bodyOf('visible')).to.include(
         `<a href="/requests/${r.key}/attachment/${fuser.id}">fuser-order.txt`,
       );
+    });
+
+    it('has Atlassian render no internal file her text names, where agents and its e-mails read it; a file she may open still resolves', async () => {
+      // ADR 0239 hides such a reference on the portal's page; but Jira renders the body the portal
+      // writes for agents and for its notification e-mails (to her, to participants), resolving a
+      // name against every file, an internal comment's too (ADR 0260).
+      const r = request('Printer on 3rd floor jams every morning');
+      const [comments, history] = [[...r.comments], [...r.statusHistory]];
+      const vendor = r.attachments.find((a) => a.filename === 'vendor-ticket-4471.txt')!;
+      const fuser = r.attachments.find((a) => a.filename === 'fuser-order.txt')!;
+      const hidden = [
+        '[^vendor-ticket-4471.txt]',
+        '!vendor-ticket-4471.txt!',
+        '!vendor-ticket-4471.txt|thumbnail!',
+        '!vendor-ticket-4471.txt|align=right, vspace=4!',
+        '\\\\[^vendor-ticket-4471.txt]',
+      ];
+      await comment(alice, r.key, `probe w0 ${hidden.join(' ')} [^fuser-order.txt] *end*`);
+      await stepWithComment(r, 'probe w1 !vendor-ticket-4471.txt|thumbnail! *end*');
+      const written = r.comments.slice(comments.length);
+      r.comments = comments;
+      r.statusHistory = history;
+      expect(written).to.have.length(2);
+      const rendered = written.map((c) =>
+        renderWiki(c.body, h.emulator.state.wikiContext('https://acme.atlassian.net', r)),
+      );
+      for (const html of rendered) {
+        expect(html, 'the internal file').to.not.match(
+          new RegExp(`/secure/(attachment|thumbnail)/${vendor.id}/`),
+        );
+        expect(html, 'no "not found" either').to.not.include('class="error"');
+        expect(html, 'her formatting still rendered').to.include('<b>end</b>');
+      }
+      expect(rendered[0], 'the characters she typed').to.include('[^vendor-ticket-4471.txt]');
+      expect(rendered[0], 'a file she may open').to.include(`/secure/attachment/${fuser.id}/fuser-order.txt`);
+      expect(rendered[1], 'a step’s comment').to.include('!vendor-ticket-4471.txt|thumbnail!');
     });
 
     it('lets a customer mention nobody and name no account or issue beyond her request, in a comment, a step or a description', async () => {
@@ -185,16 +243,7 @@ describe('portal request detail', () => {
       // A step's comment (a step that keeps the request where it is, taken back out after), and a
       // description: written as wiki markup too.
       const history = [...r.statusHistory];
-      const loop = { id: '901', name: 'Add information', from: [r.status], to: r.status };
-      h.emulator.state.workflow.push(loop);
-      const confirm = (await alice.text(`/requests/${r.key}/transition/${loop.id}`)).body;
-      const moved = await alice.post(`/requests/${r.key}/transition`, {
-        _csrf: csrfOf(confirm),
-        transition: loop.id,
-        body: `probe step ${mention} *end*`,
-      });
-      h.emulator.state.workflow.pop();
-      expect(moved.status).to.equal(303);
+      await stepWithComment(r, `probe step ${mention} *end*`);
       const desk = (await alice.text('/desk/1')).body;
       const typeId = /href="\/desk\/1\/create\/(\d+)"><strong>Get IT help/.exec(desk)![1]!;
       const form = (await alice.text(`/desk/1/create/${typeId}`)).body;
