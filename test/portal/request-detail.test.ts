@@ -205,13 +205,27 @@ describe('portal request detail', () => {
       ];
       await comment(alice, r.key, `probe w0 ${hidden.join(' ')} [^fuser-order.txt] *end*`);
       await stepWithComment(r, 'probe w1 !vendor-ticket-4471.txt|thumbnail! *end*');
+      // A comment with a file: the note goes with the upload (`additionalComment`).
+      const files = [...r.attachments];
+      const page = (await alice.text(`/requests/${r.key}`)).body;
+      const form = new FormData();
+      form.set('_csrf', csrfOf(page));
+      form.set('body', 'probe w2 [^vendor-ticket-4471.txt] *end*');
+      form.append('attachment', new Blob(['paper jam log']), 'jam-log.txt');
+      const sent = await alice.fetch(`/requests/${r.key}/comment`, {
+        method: 'POST',
+        body: form,
+        headers: { origin: h.url },
+      });
+      expect(sent.status).to.equal(303);
       const written = r.comments.slice(comments.length);
-      r.comments = comments;
-      r.statusHistory = history;
-      expect(written).to.have.length(2);
       const rendered = written.map((c) =>
         renderWiki(c.body, h.emulator.state.wikiContext('https://acme.atlassian.net', r)),
       );
+      r.comments = comments;
+      r.statusHistory = history;
+      r.attachments = files;
+      expect(written).to.have.length(3);
       for (const html of rendered) {
         expect(html, 'the internal file').to.not.match(
           new RegExp(`/secure/(attachment|thumbnail)/${vendor.id}/`),
@@ -222,6 +236,10 @@ describe('portal request detail', () => {
       expect(rendered[0], 'the characters she typed').to.include('[^vendor-ticket-4471.txt]');
       expect(rendered[0], 'a file she may open').to.include(`/secure/attachment/${fuser.id}/fuser-order.txt`);
       expect(rendered[1], 'a step’s comment').to.include('!vendor-ticket-4471.txt|thumbnail!');
+      expect(rendered[2], 'a comment with a file').to.include('[^vendor-ticket-4471.txt]');
+      expect(rendered[2], 'the file sent with it, linked by Atlassian').to.match(
+        /\/secure\/attachment\/\d+\/jam-log\.txt"/,
+      );
     });
 
     it('lets a customer mention nobody and name no account or issue beyond her request, in a comment, a step or a description', async () => {
