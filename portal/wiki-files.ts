@@ -18,8 +18,8 @@ const FILE_LINK = new RegExp(`${EVEN_BACKSLASHES}\\[([^\\]\\n]*\\^[^\\]\\n]*)\\]
 /** An embedded image: `!name!` or `!name|options!`, the name not starting with a space. */
 const IMAGE = new RegExp(`${EVEN_BACKSLASHES}!([^!\\s|][^!\\n|]*)((?:\\|[^!\\n]*)?)!`, 'g');
 
-/** The file a link's content names: after its `^`, the alias before it (`text|` or `text`) left out. */
-const linkTarget = (content: string) => content.slice(content.indexOf('^') + 1).trim();
+/** The file a link's content names: after its `^`, the alias before it left out; as written (`a.png ` is not `a.png`). */
+const linkTarget = (content: string) => content.slice(content.indexOf('^') + 1);
 
 /**
  * `text` with every attachment reference escaped into the characters typed, but for one whose
@@ -29,7 +29,7 @@ export function withoutHiddenFiles(text: string, shown: (name: string) => boolea
   const once = (before: string) =>
     before
       .replace(IMAGE, (whole, run: string, name: string, options: string) =>
-        shown(name.trim()) ? whole : `${run}\\!${name}${options}\\!`,
+        shown(name) ? whole : `${run}\\!${name}${options}\\!`,
       )
       .replace(FILE_LINK, (whole, run: string, content: string) =>
         shown(linkTarget(content)) ? whole : `${run}\\[${content}]`,
