@@ -7,6 +7,7 @@ import { createConnection } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { AbstractConnector, type ClusterOptions } from 'ioredis';
 import { hostLookup } from '../tls/host-lookup.js';
+import { droppedOnlyWhenSilent } from './silent-connection.js';
 
 /** What ioredis hands a Connector: the connection's options (RedisOptions), of which these count. */
 interface StandaloneOptions {
@@ -49,11 +50,13 @@ export class SharedLookupConnector extends AbstractConnector {
       process.nextTick(() => {
         if (!this.connecting) return reject(new Error(CONNECTION_CLOSED));
         try {
-          this.stream = path
-            ? createConnection({ path })
-            : tls
-              ? tlsConnect({ ...where, ...tls })
-              : createConnection(where);
+          this.stream = droppedOnlyWhenSilent(
+            path
+              ? createConnection({ path })
+              : tls
+                ? tlsConnect({ ...where, ...tls })
+                : createConnection(where),
+          );
         } catch (err) {
           return reject(err);
         }

@@ -12,6 +12,7 @@ import {
 import type { RedisAddress } from './redis-address.js';
 import { clusterDnsLookup, SharedLookupConnector } from './redis-lookup.js';
 import { flowStoreErrorOf, redisErrorKind } from './redis-refusals.js';
+import { SilenceCheckedSentinelConnector } from './silent-connection.js';
 
 /**
  * Flow store on Redis, shared by all replicas of a tenant (or of a pool: its tenants are views over
@@ -22,7 +23,8 @@ import { flowStoreErrorOf, redisErrorKind } from './redis-refusals.js';
  * COMMAND_TIMEOUT_MS when Redis is connected but answers nothing (a stalled or SIGSTOPped server), a
  * deadline of the store's own that a stall of this process does not trip (answeredWithin; ioredis's
  * commandTimeout is not set). A connection silent for
- * SOCKET_TIMEOUT_MS with commands pending is dropped and made again (half-open TCP). ioredis
+ * SOCKET_TIMEOUT_MS with commands pending is dropped and made again (half-open TCP), unless it
+ * answered while this process was held past it (silent-connection.ts, ADR 0259). ioredis
  * reconnects by itself and the store recovers when Redis returns.
  */
 const READY_WAIT_MS = 500;
@@ -267,6 +269,7 @@ export class RedisFlowStore implements FlowStore {
             sentinelRetryStrategy: retryStrategy,
             // Asking a stalled sentinel for the master must not hold up a reconnect either.
             sentinelCommandTimeout: COMMAND_TIMEOUT_MS,
+            Connector: SilenceCheckedSentinelConnector,
           }
         : { host: first?.host ?? '127.0.0.1', port: first?.port ?? 6379, Connector: SharedLookupConnector };
     const redis = new Redis({
