@@ -99,4 +99,20 @@ describe('portal: a write Atlassian keeps refusing leaves no dead end', () => {
     expect(r.status).to.not.equal(before);
     expect(r.comments.filter((c) => c.body.includes('Moved on once.'))).to.have.length(1);
   });
+
+  it("answers a page Atlassian keeps throttling past its retries 503 with Atlassian's Retry-After, in words", async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    // Longer than the transport waits for a read (5 s): the call ends at once, Atlassian asked once.
+    h.emulator.faults.set({ status: 429, retryAfterSeconds: 30, pathPrefix: '/rest/', method: 'GET' });
+    const started = Date.now();
+    const res = await alice.fetch(`/requests/${key}`);
+    expect(Date.now() - started, 'answered at once').to.be.below(5_000);
+    expect(res.status).to.equal(503);
+    expect(res.headers.get('retry-after')).to.equal('30');
+    expect(await res.text()).to.contain('The help center is busy right now. Please try again in a minute.');
+    h.emulator.faults.clear();
+    expect((await alice.fetch(`/requests/${key}`)).status, 'the same page once Atlassian takes it').to.equal(
+      200,
+    );
+  });
 });
