@@ -146,6 +146,14 @@ describe('the operator throttled by API Priority and Fairness on a real API serv
       .catch(() => undefined); // 504 "Too large resource version", once the 3 s are over
   }
 
+  /** Whether tenant `name`'s Applied condition is True. */
+  async function applied(name: string): Promise<boolean> {
+    const tenant = await env.client.get<
+      KubeObject & { status?: { conditions?: { type: string; status: string }[] } }
+    >(objectPath(KINDS.tenant, namespace, name));
+    return tenant?.status?.conditions?.find((c) => c.type === 'Applied')?.status === 'True';
+  }
+
   it('waits out each 429 per its Retry-After and converges a tenant without a failed reconcile, Event or condition', async () => {
     ({ controller, registry } = await startTestController(env, {
       namespace,
@@ -172,13 +180,7 @@ describe('the operator throttled by API Priority and Fairness on a real API serv
     holding = false;
     await holds;
 
-    const applied = async () => {
-      const tenant = await env.client.get<
-        KubeObject & { status?: { conditions?: { type: string; status: string }[] } }
-      >(objectPath(KINDS.tenant, namespace, 'throttled'));
-      return tenant?.status?.conditions?.find((c) => c.type === 'Applied')?.status === 'True';
-    };
-    await eventually(applied, 'the tenant applied', 60_000);
+    await eventually(() => applied('throttled'), 'the tenant applied', 60_000);
     expect(await reconcileErrors(registry), 'failed reconciles').to.deep.equal({});
     const events = await env.client.list(collectionPath(KINDS.event, namespace));
     expect(
@@ -187,5 +189,53 @@ describe('the operator throttled by API Priority and Fairness on a real API serv
     ).to.deep.equal([]);
     const throttled = await registry.getSingleMetric('jsm_sso_operator_api_throttled_total')?.get();
     expect(throttled?.values[0]?.value ?? 0, 'throttled requests counted').to.be.at.least(1);
+  });
+
+  it('says so when the 429s outlast its retries (reason, log, metric) and converges once they stop', async function () {
+    // Ten retries, each after a Retry-After that grows while the rejections go on.
+    this.timeout(360_000);
+    await controller?.stop();
+    const logs: Record<string, unknown>[] = [];
+    ({ controller, registry } = await startTestController(env, {
+      namespace,
+      settings: TEST_OPERATOR_SETTINGS,
+      instance: 'apf-long',
+      client: operatorClient,
+      logDestination: { write: (line: string) => void logs.push(JSON.parse(line)) },
+    }));
+    await createTenantSecrets(env.client, namespace, 'throttled-long');
+    // The seat held, back to back, until a reconcile has spent its 10 retries on 429s.
+    let holding = true;
+    const holds = (async () => {
+      while (holding) await holdSeat();
+    })();
+    try {
+      await eventually(
+        async () => flowSchemaMetric('apiserver_flowcontrol_current_executing_requests', 'holder') > 0,
+        'the seat held',
+      );
+      await env.client.create(
+        collectionPath(KINDS.tenant, namespace),
+        tenantObject(namespace, 'throttled-long'),
+      );
+      await eventually(
+        async () => Object.keys(await reconcileErrors(registry)).length > 0,
+        'a reconcile failed on 429s',
+        240_000,
+      );
+    } finally {
+      holding = false;
+      await holds;
+    }
+    // The reconcile that failed may be the new tenant's or the first one's, read again at start.
+    const failed = logs.filter((line) => line['event'] === 'operator.reconcile_failed');
+    expect(failed.length, 'the failure logged').to.be.at.least(1);
+    expect(String(failed[0]?.['tenant'])).to.match(new RegExp(`^${namespace}/throttled`));
+    expect(JSON.stringify(failed[0]?.['err'])).to.match(/429|Too many requests/i);
+    expect(failed[0]?.['retryInMs'], 'a retry scheduled').to.be.a('number');
+    // Counted under the reason it was logged with (the status write, throttled too: StatusWriteFailed).
+    expect(Object.keys(await reconcileErrors(registry))).to.include(failed[0]?.['reason']);
+
+    await eventually(() => applied('throttled-long'), 'the tenant applied once the throttling ends', 90_000);
   });
 });
