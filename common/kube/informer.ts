@@ -53,7 +53,10 @@ export interface InformerOptions<T extends KubeObject> {
   logAs?: { failed: Record<string, unknown>; expired: Record<string, unknown> };
   /** How often the cache is replayed as RESYNC events (default 10 minutes; Infinity: never). */
   resyncMs?: number;
-  /** Server-side watch timeout; the client drops the watch if nothing arrives for 1.5x this. */
+  /**
+   * Server-side watch timeout (default 300 to 600 s at random); the client drops the watch if
+   * nothing arrives for 1.5x this.
+   */
   watchTimeoutSeconds?: number;
   backoff?: { initialMs: number; maxMs: number };
 }
@@ -297,7 +300,10 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   /** One watch from the current resourceVersion; returns when the server ends it. */
   private async watchOnce(): Promise<void> {
-    const timeoutSeconds = this.options.watchTimeoutSeconds ?? 300;
+    // Between 5 and 10 minutes at random, as client-go's reflector asks: informers started together
+    // (a pool's replicas, an operator's after a restart) then renew their watches apart.
+    const timeoutSeconds =
+      this.options.watchTimeoutSeconds ?? Math.floor(MIN_WATCH_TIMEOUT_SECONDS * (1 + Math.random()));
     const watchAbort = new AbortController();
     const onStop = () => watchAbort.abort();
     this.abort.signal.addEventListener('abort', onStop, { once: true });
@@ -396,6 +402,8 @@ export class Informer<T extends KubeObject = KubeObject> {
  * now (start, 410 Gone), so the tombstones no longer wait for one to be cleared.
  */
 const TOMBSTONE_MS = 2 * DEFAULT_REQUEST_TIMEOUT_MS;
+/** The shortest watch a watch asks of the server (client-go's reflector: minWatchTimeout). */
+const MIN_WATCH_TIMEOUT_SECONDS = 300;
 
 /**
  * Whether `candidate` is an older resourceVersion than `known`. Kubernetes asks clients to treat

@@ -94,6 +94,25 @@ describe('informer against a faulty API server', function () {
     expect(informer!.restarts).to.equal(0);
   });
 
+  // client-go's reflector asks each watch for between 5 and 10 minutes at random, so informers
+  // started together (every pool replica, every operator restart) do not renew their watches in
+  // the same second every 5 minutes.
+  it('asks each watch for a timeout between 300 and 600 s at random, not one for every informer', async () => {
+    const informers = Array.from({ length: 8 }, () => {
+      const one = new Informer({ client, path: configMaps, logger, onEvent: () => undefined });
+      one.start();
+      return one;
+    });
+    try {
+      await eventually(async () => watches().length === 8, 'a watch of each informer');
+      const timeouts = watches().map((r) => Number(r.query.get('timeoutSeconds')));
+      for (const t of timeouts) expect(t).to.be.within(300, 599);
+      expect(new Set(timeouts).size, `timeouts ${timeouts.join()}`).to.be.above(1);
+    } finally {
+      await Promise.all(informers.map((one) => one.stop()));
+    }
+  });
+
   it('caches objects without their managedFields', async () => {
     const managedFields = [{ manager: 'someone', operation: 'Apply', fieldsV1: { 'f:data': {} } }];
     fake.put(configMaps, { ...configMap('a'), metadata: { name: 'a', namespace: NS, managedFields } });
