@@ -287,6 +287,8 @@ export const PORTAL_CODES = {
   PORTAL_SIGN_IN_STARTS_FULL:
     'The tenant has started as many sign-ins, from all addresses together, as its spec.portal.limits.signInStarts.perTenant lets within one flow lifetime (6,000 by default), counted over its replicas: a flood from many addresses; its new sign-ins wait and nothing is written, rather than the flow store filling (503 with Retry-After: 60; the page says to try again in a minute), ADR 0256',
   PORTAL_UPLOADS_BUSY: 'Too many uploads in progress (503, Retry-After: 5)',
+  PORTAL_UPLOAD_REMOVALS_BEHIND:
+    "The spool folders of ended uploads still being removed (a loaded machine's file threads behind) are as many as the upload slots, the most the portal's /tmp is sized for beside the slots: nothing of this form is read (503, Retry-After: 5; ADR 0250)",
   PORTAL_DOWNLOADS_BUSY:
     "The tenant's files streaming to customers from this process are at their bound (200): a new download waits (503, Retry-After: 5; ADR 0221)",
   PORTAL_ACCOUNT_DOWNLOADS_BUSY:

@@ -9,9 +9,16 @@ const MiB = 2 ** 20;
 /** Files one form may send (a new request, or a comment). */
 export const MAX_FILES_PER_FORM = 5;
 
-/** Every upload slot in use, each with every file at the tenant's largest size. */
+/**
+ * Folders the spool may hold per upload slot (ADR 0250): the one a form being read or sent on fills,
+ * and one of a form that ended, whose removal has not finished (it follows the answer, and waits for a
+ * file thread on a loaded machine). A form is refused once either kind reaches the slots' number.
+ */
+export const SPOOL_FOLDERS_PER_SLOT = 2;
+
+/** Every folder the spool may hold (SPOOL_FOLDERS_PER_SLOT a slot), each with every file at the tenant's largest size. */
 export function uploadSpoolBytes(limits: { maxConcurrentUploads: number; maxUploadBytes: number }): number {
-  return limits.maxConcurrentUploads * formSpoolBytes(limits);
+  return SPOOL_FOLDERS_PER_SLOT * limits.maxConcurrentUploads * formSpoolBytes(limits);
 }
 
 /** The most one form's files put on disk: every file at the tenant's largest size. */

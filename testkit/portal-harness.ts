@@ -112,10 +112,6 @@ const GENEROUS_LIMITS = {
   requestChanges: GENEROUS,
   uploads: GENEROUS,
   signedInPages: { perAccount: 100_000 },
-  // An upload's slot is given back once its spool folder is removed, after the response: on a loaded
-  // machine a suite's next form can come first, and the default 4 answered it 503 PORTAL_UPLOADS_BUSY
-  // (seen in CI, raise-request.test.ts). The upload-bound tests set their own.
-  maxConcurrentUploads: 64,
 };
 
 export interface HarnessOptions {

@@ -261,7 +261,7 @@ export interface PortalSpec {
      */
     maxUploadBytes: number;
     /**
-     * Uploads one portal process reads at once. Files are spooled to a temporary folder, never held in memory, so disk use is at most this many requests of at most 5 files of maxUploadBytes; more at once are refused with 503 and Retry-After (PORTAL_UPLOADS_BUSY).
+     * Uploads one portal process reads or sends on at once. Files are spooled to a temporary folder, never held in memory, and removed after the upload's answer; as many ended uploads' folders may still be waiting for removal, so disk use is at most twice this many requests of at most 5 files of maxUploadBytes, which the portal pod's /tmp is sized for. More at once are refused with 503 and Retry-After (PORTAL_UPLOADS_BUSY, or PORTAL_UPLOAD_REMOVALS_BEHIND while the removals lag).
      */
     maxConcurrentUploads: number;
   };

@@ -1,8 +1,11 @@
 /**
  * Where uploaded files wait between the browser and Atlassian: a private temporary folder, never
- * memory. Each upload takes a slot (its own subfolder) for as long as its files exist; there are at
- * most `maxConcurrent` slots, so the folder holds at most that many requests' worth of files
- * (each bounded by the multipart limits) and memory holds only stream buffers.
+ * memory. Each upload takes a slot (its own subfolder) for as long as its request is read or sent on;
+ * there are at most `maxConcurrent` slots. A slot given back leaves its folder being removed, which
+ * may take a while on a loaded machine (the removal waits for a file thread): those folders are
+ * bounded apart, as many as the slots (ADR 0250). So the folder holds at most twice `maxConcurrent`
+ * requests' worth of files (each bounded by the multipart limits; `common/upload-spool-size.ts` sizes
+ * the disk for it) and memory holds only stream buffers.
  *
  * The folder is named after the process (`jsm-sso-portal-uploads-<pid>-…`), so that a process
  * starting removes what a process killed before it left (ADR 0179): /tmp is the pod's emptyDir,
@@ -14,6 +17,7 @@ import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SPOOL_FOLDERS_PER_SLOT } from '../../common/upload-spool-size.js';
 
 const FOLDER_PREFIX = 'jsm-sso-portal-uploads-';
 const FOLDER_OF_PROCESS = /^jsm-sso-portal-uploads-([0-9]{1,10})-/;
@@ -55,15 +59,27 @@ async function removeLeftFolders(): Promise<number> {
 export interface SpoolSlot {
   /** A fresh path in this slot's folder for the next file. */
   nextPath(): string;
-  /** Deletes the slot's files and frees the slot; safe to call twice. */
+  /**
+   * Frees the slot at once and deletes its files, resolving when they are gone; safe to call twice.
+   * The folder counts against the folders being removed until then.
+   */
   release(): Promise<void>;
 }
+
+/**
+ * Why no slot: every slot is taken by a form being read or sent on, or the folders of forms that
+ * ended are still being removed, as many as the slots (the disk's bound, ADR 0250).
+ */
+export type SpoolBusy = 'PORTAL_UPLOADS_BUSY' | 'PORTAL_UPLOAD_REMOVALS_BEHIND';
 
 export class UploadSpool {
   readonly #root: string;
   readonly #maxConcurrent: number;
+  /** Slots held by forms being read or sent on. */
   #active = 0;
   #peakActive = 0;
+  /** Folders of slots given back whose removal has not finished. */
+  #removing = 0;
   #next = 0;
 
   private constructor(root: string, maxConcurrent: number) {
@@ -94,14 +110,23 @@ export class UploadSpool {
     return this.#root;
   }
 
-  /** Uploads being read or sent on now, and the most there were at once. */
-  get stats(): { active: number; peakActive: number } {
-    return { active: this.#active, peakActive: this.#peakActive };
+  /**
+   * Uploads being read or sent on now, the most there were at once, and the folders of ended ones
+   * still being removed.
+   */
+  get stats(): { active: number; peakActive: number; removing: number } {
+    return { active: this.#active, peakActive: this.#peakActive, removing: this.#removing };
   }
 
-  /** A slot, or undefined when `maxConcurrent` uploads are already in flight. */
-  tryAcquire(): SpoolSlot | undefined {
-    if (this.#active >= this.#maxConcurrent) return undefined;
+  /**
+   * A slot, or why there is none: `maxConcurrent` uploads in flight already, or as many folders of
+   * ended ones still being removed (with the slots', that many folders more would pass the disk's
+   * bound).
+   */
+  tryAcquire(): SpoolSlot | { refused: SpoolBusy } {
+    if (this.#active >= this.#maxConcurrent) return { refused: 'PORTAL_UPLOADS_BUSY' };
+    if (this.#active + this.#removing >= this.#maxConcurrent * SPOOL_FOLDERS_PER_SLOT)
+      return { refused: 'PORTAL_UPLOAD_REMOVALS_BEHIND' };
     this.#active++;
     this.#peakActive = Math.max(this.#peakActive, this.#active);
     const folder = join(this.#root, String(this.#next++));
@@ -113,10 +138,13 @@ export class UploadSpool {
       release: async () => {
         if (released) return;
         released = true;
+        // The request is done with its slot now: its next form must not wait for a file thread.
+        this.#active--;
+        this.#removing++;
         try {
           await rm(folder, { recursive: true, force: true });
         } finally {
-          this.#active--;
+          this.#removing--;
         }
       },
     };

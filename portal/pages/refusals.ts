@@ -77,6 +77,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   // The customer is told the same as for the tenant's own limit: which limit was reached is the operator's.
   PORTAL_POOL_UPLOADS_BUSY: 'error.uploadsBusy',
   PORTAL_POOL_SHARE_UPLOADS_BUSY: 'error.uploadsBusy',
+  PORTAL_UPLOAD_REMOVALS_BEHIND: 'error.uploadsBusy',
   PORTAL_UPLOAD_TOO_LARGE: 'refusal.uploadTooLarge',
   PORTAL_UPLOAD_TOO_MANY: 'refusal.uploadTooMany',
   PORTAL_UPLOAD_TYPE: 'refusal.uploadType',

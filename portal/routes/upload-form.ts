@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { JsmSsoError } from '../../common/errors.js';
 import type { SpoolRefusal, SpoolReservation } from '../../common/pool/upload-spool-budget.js';
 import { readMultipart } from '../http/multipart.js';
+import type { SpoolBusy } from '../http/upload-spool.js';
 import { translatorOf } from '../i18n.js';
 import { problemText } from '../pages/refusals.js';
 import type { PortalServices } from '../services.js';
@@ -29,13 +30,15 @@ type UploadServices = Pick<
 
 /**
  * Checks the Origin, takes an upload spool slot (and, in a pool, room in the pool's spool) and reads
- * the multipart form into it. The slot, the room and the files are released when the response ends,
- * whatever happens in between. Answers the request itself and returns undefined when it refuses:
- * cross-site (403), every slot of the tenant taken (503 with Retry-After, PORTAL_UPLOADS_BUSY), the
- * tenant's share of the pool's spool held (503 with Retry-After, PORTAL_POOL_SHARE_UPLOADS_BUSY), no
- * room in the pool's spool (503 with Retry-After, PORTAL_POOL_UPLOADS_BUSY), a refused form
- * (413/415); and when the client went away mid-body (nothing to answer; its partial files are gone
- * with the slot). Nothing of a refused body is spooled: the refusals come before it is read.
+ * the multipart form into it. The slot and the room are released when the response ends, whatever
+ * happens in between, and the files removed then (the slot does not wait for that, ADR 0250). Answers
+ * the request itself and returns undefined when it refuses: cross-site (403), every slot of the tenant
+ * taken (503 with Retry-After, PORTAL_UPLOADS_BUSY), as many ended forms' folders still being removed
+ * (the same, PORTAL_UPLOAD_REMOVALS_BEHIND), the tenant's share of the pool's spool held (503 with
+ * Retry-After, PORTAL_POOL_SHARE_UPLOADS_BUSY), no room in the pool's spool (503 with Retry-After,
+ * PORTAL_POOL_UPLOADS_BUSY), a refused form (413/415); and when the client went away mid-body
+ * (nothing to answer; its partial files are gone with the slot). Nothing of a refused body is
+ * spooled: the refusals come before it is read.
  */
 export async function readUploadForm(
   web: PortalWeb,
@@ -44,13 +47,9 @@ export async function readUploadForm(
   res: Response,
   maxFiles: number,
 ): Promise<UploadForm | undefined> {
-  if (!web.originOk(req, res)) {
-    req.resume();
-    return undefined;
-  }
   // The tenant's own limit first: a tenant at its limit is told so without touching the pool's room.
   const slot = services.uploads.tryAcquire();
-  if (!slot) return refuseBusy(web, req, res, 'PORTAL_UPLOADS_BUSY');
+  if ('refused' in slot) return refuseBusy(web, req, res, slot.refused);
   const poolRoom = reservePoolRoom(services, req, maxFiles);
   if ('refused' in poolRoom) {
     await slot.release();
@@ -90,12 +89,7 @@ function reservePoolRoom(services: UploadServices, req: Request, maxFiles: numbe
   return share.tryReserve(Number.isSafeInteger(declared) ? Math.min(declared, filesBound) : filesBound);
 }
 
-function refuseBusy(
-  web: PortalWeb,
-  req: Request,
-  res: Response,
-  code: 'PORTAL_UPLOADS_BUSY' | SpoolRefusal,
-): undefined {
+function refuseBusy(web: PortalWeb, req: Request, res: Response, code: SpoolBusy | SpoolRefusal): undefined {
   req.resume();
   res.setHeader('Retry-After', String(BUSY_RETRY_AFTER_SECONDS));
   const { t } = translatorOf(res);
