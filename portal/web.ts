@@ -32,8 +32,12 @@ export interface PortalWeb {
   csrf(req: Request, res: Response, next: NextFunction): void;
   /** The same check for a form read by other means (multipart). */
   csrfOk(req: Request, res: Response, token: unknown): boolean;
-  /** The Origin part alone, before reading a large body. */
-  originOk(req: Request, res: Response): boolean;
+  /**
+   * Multipart forms: the Origin part alone, before anything reads the body (a large one) or Atlassian
+   * (what the route needs to know first): a forged form costs neither (ADR 0250). `csrfOk` checks the
+   * token once the body is read.
+   */
+  originFirst(req: Request, res: Response, next: NextFunction): void;
 }
 
 /**
@@ -149,10 +153,10 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       if (csrfOk(req, res, (req.body as Record<string, unknown> | undefined)?.['_csrf'])) next();
     },
     csrfOk,
-    originOk(req, res) {
-      if (sameOrigin(req, portalOrigin)) return true;
+    originFirst(req, res, next) {
+      if (sameOrigin(req, portalOrigin)) return next();
+      req.resume();
       formExpired(res);
-      return false;
     },
   };
 }

@@ -34,7 +34,7 @@ const MAX_SUGGESTIONS = 5;
 export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, catalogue, requests, limits, colleagues } = services;
   const knowledgeBase = new KnowledgeBase(client, catalogue);
-  const { pageContext, send, refuse, noteRefusal, signedIn, session, csrfOk } = web;
+  const { pageContext, send, refuse, noteRefusal, signedIn, session, csrfOk, originFirst } = web;
   // Browsers ask for /favicon.ico by themselves; both names get the same SVG, no sign-in needed.
   const favicon = faviconSvg(services.spec.portal.branding?.primaryColor ?? '');
   app.get(['/favicon.svg', '/favicon.ico'], (_req, res) => {
@@ -222,7 +222,9 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     }
   };
 
-  app.post('/desk/:deskId/create/:typeId', signedIn, limits.limit('requestCreations'), async (req, res) => {
+  // The Origin before the request type is read: a forged form costs no Atlassian call (ADR 0250).
+  const raiseGuards = [signedIn, limits.limit('requestCreations'), originFirst];
+  app.post('/desk/:deskId/create/:typeId', ...raiseGuards, async (req, res) => {
     const found = await requestTypeOr404(res, req.params['deskId'], req.params['typeId']);
     if (!found) {
       req.resume();

@@ -51,7 +51,7 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, requests, catalogue, colleagues, limits, downloads } = services;
-  const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, session } = web;
+  const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, originFirst, session } = web;
   const NOTICES: Record<string, MessageKey> = {
     created: 'request.notice.created',
     unshared: 'request.notice.unshared',
@@ -341,6 +341,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     '/requests/:key/comment',
     signedIn,
     limits.limit('comments'),
+    originFirst,
     commentWithFiles,
     forms,
     csrf,
@@ -460,7 +461,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   postRequestAction('/requests/:key/organizations/add', 'shared', changeOrganizationShare('add'));
   postRequestAction('/requests/:key/organizations/remove', 'shared', changeOrganizationShare('remove'));
 
-  app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), async (req, res) => {
+  app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), originFirst, async (req, res) => {
     const key = String(req.params['key']);
     const s = session(res);
     const { desk, mayAct, request } = await requests.visible(s, key);

@@ -29,13 +29,14 @@ type UploadServices = Pick<
 >;
 
 /**
- * Checks the Origin, takes an upload spool slot (and, in a pool, room in the pool's spool) and reads
- * the multipart form into it. The slot and the room are released when the response ends, whatever
- * happens in between, and the files removed then (the slot does not wait for that, ADR 0250). Answers
- * the request itself and returns undefined when it refuses: cross-site (403), every slot of the tenant
- * taken (503 with Retry-After, PORTAL_UPLOADS_BUSY), as many ended forms' folders still being removed
- * (the same, PORTAL_UPLOAD_REMOVALS_BEHIND), the tenant's share of the pool's spool held (503 with
- * Retry-After, PORTAL_POOL_SHARE_UPLOADS_BUSY), no room in the pool's spool (503 with Retry-After,
+ * Takes an upload spool slot (and, in a pool, room in the pool's spool) and reads the multipart form
+ * into it, once the route has checked the Origin (`web.originFirst`, before anything it reads). The
+ * slot and the room are released when the response ends, whatever happens in between, and the files
+ * removed then (the slot does not wait for that, ADR 0250). Answers the request itself and returns
+ * undefined when it refuses: every slot of the tenant taken (503 with Retry-After,
+ * PORTAL_UPLOADS_BUSY), as many ended forms' folders still being removed (the same,
+ * PORTAL_UPLOAD_REMOVALS_BEHIND), the tenant's share of the pool's spool held (503 with Retry-After,
+ * PORTAL_POOL_SHARE_UPLOADS_BUSY), no room in the pool's spool (503 with Retry-After,
  * PORTAL_POOL_UPLOADS_BUSY), a refused form (413/415); and when the client went away mid-body
  * (nothing to answer; its partial files are gone with the slot). Nothing of a refused body is
  * spooled: the refusals come before it is read.

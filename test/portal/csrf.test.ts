@@ -136,6 +136,44 @@ describe('portal: CSRF on every state-changing POST', () => {
     expect((await alice.fetch('/requests')).status).to.equal(200);
   });
 
+  it('refuses a form from another origin before anything of it costs an Atlassian call, multipart forms too (ADR 0250)', async () => {
+    const token = csrfOf((await alice.text('/profile')).body);
+    const calls: Record<string, string[]> = {};
+    for (const [route, attack] of Object.entries(attacks())) {
+      // The comment form is multipart when it carries files (commentWithFiles), url-encoded when not.
+      for (const multipart of attack.multipart
+        ? [true]
+        : route.endsWith('/comment')
+          ? [false, true]
+          : [false]) {
+        const label = `${route}${multipart ? ', multipart' : ''}`;
+        const fields = { ...attack.fields, _csrf: token };
+        let body: FormData | string;
+        const headers: Record<string, string> = { origin: 'https://evil.test' };
+        if (multipart) {
+          body = new FormData();
+          for (const [name, value] of Object.entries(fields)) body.set(name, value);
+          body.set('attachment', new Blob(['x']), 'x.txt');
+        } else {
+          body = new URLSearchParams(fields).toString();
+          headers['content-type'] = 'application/x-www-form-urlencoded';
+        }
+        // Whatever the session's own reads (organizations, the account's standing) wanted is read now.
+        await (await alice.fetch('/profile')).arrayBuffer();
+        const from = h.exchanges.length;
+        const logged = h.logs.length;
+        const res = await alice.fetch(attack.path, { method: 'POST', body, headers });
+        await res.arrayBuffer();
+        expect(res.status, label).to.equal(403);
+        expect(reasons(h, logged), label).to.include('PORTAL_CSRF');
+        calls[label] = h.exchanges.slice(from).map((e) => `${e.method} ${e.path}`);
+      }
+    }
+    expect(calls, 'Atlassian calls').to.deep.equal(
+      Object.fromEntries(Object.keys(calls).map((label) => [label, []])),
+    );
+  });
+
   it("keeps no session's token at rest, and takes only the session's own: not another's, not what Redis holds", async () => {
     const bob = await signIn(h, 'bob@acme.test');
     const aliceToken = csrfOf((await alice.text('/profile')).body);
