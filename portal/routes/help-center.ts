@@ -22,7 +22,7 @@ import type { PortalWeb } from '../web.js';
 import { WriteUnconfirmedError } from '../write-claims.js';
 import { newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { keepRecentWrite } from './recent-write.js';
-import { readUploadForm } from './upload-form.js';
+import { readUploadForm, uploadRoute } from './upload-form.js';
 
 /** Where a request type's icon is served (a desk page asks for one per type). */
 export const REQUEST_TYPE_ICON_ROUTE = '/desk/:deskId/icon/:typeId';
@@ -222,9 +222,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     }
   };
 
-  // The Origin before the request type is read: a forged form costs no Atlassian call (ADR 0250).
-  const raiseGuards = [signedIn, limits.limit('requestCreations'), originFirst];
-  app.post('/desk/:deskId/create/:typeId', ...raiseGuards, async (req, res) => {
+  const raiseRequest = async (req: Request, res: Response) => {
     const found = await requestTypeOr404(res, req.params['deskId'], req.params['typeId']);
     if (!found) {
       req.resume();
@@ -357,5 +355,8 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       }
       throw err;
     }
-  });
+  };
+  // The Origin before the request type is read: a forged form costs no Atlassian call (ADR 0250).
+  const raiseGuards = [signedIn, limits.limit('requestCreations'), originFirst];
+  app.post('/desk/:deskId/create/:typeId', ...raiseGuards, uploadRoute(raiseRequest));
 }

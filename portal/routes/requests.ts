@@ -27,7 +27,7 @@ import { namesFiles } from '../wiki-files.js';
 import { WriteUnconfirmedError } from '../write-claims.js';
 import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { keepRecentWrite } from './recent-write.js';
-import { noteClientAborted, readUploadForm } from './upload-form.js';
+import { noteClientAborted, readUploadForm, uploadRoute } from './upload-form.js';
 
 /**
  * A refused request action, said to the customer in their language: the message is a catalogue
@@ -297,7 +297,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
    * request), and an approver-only reader may comment but not attach. Files count as uploads too.
    * A url-encoded comment (no files) goes on to the plain comment action.
    */
-  const commentWithFiles = async (req: Request, res: Response, next: NextFunction) => {
+  const commentWithFiles = uploadRoute(async (req: Request, res: Response, next: NextFunction) => {
     if (!req.is('multipart/form-data')) {
       next();
       return;
@@ -335,7 +335,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
     await keepRecentWrite(services, s, request.issueId);
     res.redirect(303, `/requests/${encodeURIComponent(key)}?commented=1`);
-  };
+  });
 
   app.post(
     '/requests/:key/comment',
@@ -461,7 +461,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
   postRequestAction('/requests/:key/organizations/add', 'shared', changeOrganizationShare('add'));
   postRequestAction('/requests/:key/organizations/remove', 'shared', changeOrganizationShare('remove'));
 
-  app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), originFirst, async (req, res) => {
+  const attachFile = async (req: Request, res: Response) => {
     const key = String(req.params['key']);
     const s = session(res);
     const { desk, mayAct, request } = await requests.visible(s, key);
@@ -512,7 +512,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
     await keepRecentWrite(services, s, request.issueId);
     res.redirect(303, `/requests/${encodeURIComponent(key)}?uploaded=1`);
-  });
+  };
+  app.post(
+    '/requests/:key/attachment',
+    signedIn,
+    limits.limit('uploads'),
+    originFirst,
+    uploadRoute(attachFile),
+  );
 
   /**
    * A file of the request, streamed through: the id must be one of the files this customer may

@@ -1,5 +1,5 @@
 // Reading an upload form, shared by the raise-request form and the attachment form.
-import type { Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { JsmSsoError } from '../../common/errors.js';
 import type { SpoolRefusal, SpoolReservation } from '../../common/pool/upload-spool-budget.js';
 import { readMultipart } from '../http/multipart.js';
@@ -28,11 +28,38 @@ type UploadServices = Pick<
   'uploads' | 'uploadSpoolShare' | 'maxUploadBytes' | 'telemetry' | 'logger'
 >;
 
+/** `res.locals` key of the promise that the upload route's handler has returned (`uploadRoute`). */
+const HANDLER_DONE = 'uploadHandlerDone';
+
+/**
+ * An upload form's route handler, run so that `readUploadForm` knows when it is done: the form's
+ * files are read until then (sent on to Atlassian), even when the client went away meanwhile, so
+ * they, their slot and their room stay until the handler has returned as well as the answer ended
+ * (ADR 0250). Before, a client that left while its files were being sent freed the slot, and its
+ * next form was taken while those files were still held open on the disk.
+ */
+export function uploadRoute(
+  handler: (req: Request, res: Response, next: NextFunction) => Promise<void>,
+): RequestHandler {
+  return async (req, res, next) => {
+    let done = () => {};
+    res.locals[HANDLER_DONE] = new Promise<void>((resolve) => {
+      done = resolve;
+    });
+    try {
+      await handler(req, res, next);
+    } finally {
+      done();
+    }
+  };
+}
+
 /**
  * Takes an upload spool slot (and, in a pool, room in the pool's spool) and reads the multipart form
  * into it, once the route has checked the Origin (`web.originFirst`, before anything it reads). The
- * slot and the room are released when the response ends, whatever happens in between, and the files
- * removed then (the slot does not wait for that, ADR 0250). Answers the request itself and returns
+ * slot and the room are released when the response has ended and the handler (an `uploadRoute`)
+ * returned, whatever happens in between, and the files removed then (the slot does not wait for that,
+ * ADR 0250). Answers the request itself and returns
  * undefined when it refuses: every slot of the tenant taken (503 with Retry-After,
  * PORTAL_UPLOADS_BUSY), as many ended forms' folders still being removed (the same,
  * PORTAL_UPLOAD_REMOVALS_BEHIND), the tenant's share of the pool's spool held (503 with Retry-After,
@@ -48,6 +75,8 @@ export async function readUploadForm(
   res: Response,
   maxFiles: number,
 ): Promise<UploadForm | undefined> {
+  const handlerDone = res.locals[HANDLER_DONE] as Promise<void> | undefined;
+  if (!handlerDone) throw new Error('readUploadForm needs its route handler run as an uploadRoute');
   // The tenant's own limit first: a tenant at its limit is told so without touching the pool's room.
   const slot = services.uploads.tryAcquire();
   if ('refused' in slot) return refuseBusy(web, req, res, slot.refused);
@@ -56,12 +85,19 @@ export async function readUploadForm(
     await slot.release();
     return refuseBusy(web, req, res, poolRoom.refused);
   }
+  let read = false;
   res.once('close', () => {
-    poolRoom.release();
-    void slot.release();
+    // A client gone mid-body is noted where its reading ends; one gone while its form is sent on, here.
+    if (read && !res.writableFinished) noteClientAborted(services, 'upload answer abandoned by the client');
+    void handlerDone.then(() => {
+      poolRoom.release();
+      return slot.release();
+    });
   });
   try {
-    return await readMultipart(req, { maxFileBytes: services.maxUploadBytes, maxFiles }, slot);
+    const form = await readMultipart(req, { maxFileBytes: services.maxUploadBytes, maxFiles }, slot);
+    read = true;
+    return form;
   } catch (err) {
     if (err instanceof JsmSsoError && err.code === 'PORTAL_CLIENT_ABORTED') {
       noteClientAborted(services, 'upload abandoned by the client');

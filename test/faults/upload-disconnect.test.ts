@@ -37,26 +37,35 @@ describe('faults: the client disconnects in the middle of an upload', function (
       }
     });
 
-  it('leaves no file, no open file and no slot behind, and logs PORTAL_CLIENT_ABORTED, not an error', async () => {
-    const key = h.keyOf('Printer on 3rd floor jams every morning');
-    const csrf = csrfOf((await alice.text(`/requests/${key}`)).body);
-    const boundary = 'jsmssoboundary';
-    const head = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n` +
-        `--${boundary}\r\nContent-Disposition: form-data; name="attachment"; filename="big.txt"\r\n` +
+  const BOUNDARY = 'jsmssoboundary';
+  /** The attachment form's start: its CSRF token, then the head of a file part named big.txt. */
+  const formHead = (csrf: string) =>
+    Buffer.from(
+      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n` +
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="attachment"; filename="big.txt"\r\n` +
         'Content-Type: text/plain\r\n\r\n',
     );
+  /** A socket that has sent Alice's attachment form's request head, declaring `contentLength`. */
+  const startUpload = async (key: string, contentLength: number) => {
     const url = new URL(h.url);
     const socket = connect(Number(url.port), url.hostname);
     socket.on('error', () => undefined);
     await new Promise((resolve) => socket.once('connect', resolve));
     const cookie = [...alice.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-    // Promises a megabyte, sends 64 KB of it.
     socket.write(
       `POST /requests/${key}/attachment HTTP/1.1\r\nHost: ${url.host}\r\nOrigin: ${h.url}\r\n` +
-        `Cookie: ${cookie}\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\n` +
-        `Content-Length: ${head.length + 1024 * 1024}\r\n\r\n`,
+        `Cookie: ${cookie}\r\nContent-Type: multipart/form-data; boundary=${BOUNDARY}\r\n` +
+        `Content-Length: ${contentLength}\r\n\r\n`,
     );
+    return socket;
+  };
+
+  it('leaves no file, no open file and no slot behind, and logs PORTAL_CLIENT_ABORTED, not an error', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const csrf = csrfOf((await alice.text(`/requests/${key}`)).body);
+    const head = formHead(csrf);
+    // Promises a megabyte, sends 64 KB of it.
+    const socket = await startUpload(key, head.length + 1024 * 1024);
     socket.write(head);
     socket.write(Buffer.alloc(64 * 1024, 65));
     const from = h.logs.length;
@@ -70,5 +79,61 @@ describe('faults: the client disconnects in the middle of an upload', function (
     );
     await eventually(async () => reasons(h, from).includes('PORTAL_CLIENT_ABORTED'), 'the abort logged');
     expect(reasons(h, from)).to.not.include('PORTAL_INTERNAL');
+  });
+
+  it('keeps the slot and the file while the file is being sent to Atlassian after the client went away (ADR 0250)', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const csrf = csrfOf((await alice.text(`/requests/${key}`)).body);
+    const file = Buffer.alloc(9 * 1024 * 1024, 65);
+    const body = Buffer.concat([formHead(csrf), file, Buffer.from(`\r\n--${BOUNDARY}--\r\n`)]);
+    let arrived = false;
+    let letGo: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    h.emulator.faults.set({
+      pathPrefix: '/rest/servicedeskapi/servicedesk/',
+      method: 'POST',
+      times: 1,
+      onArrival: async () => {
+        arrived = true;
+        await held;
+      },
+    });
+    try {
+      const socket = await startUpload(key, body.length);
+      socket.write(body);
+      await eventually(async () => arrived, 'the file on its way to Atlassian');
+      const from = h.logs.length;
+      socket.destroy();
+      // The portal notes the answer abandoned when it sees the client go; before, it gave the slot
+      // back then and removed the file it was still reading.
+      await eventually(
+        async () => reasons(h, from).includes('PORTAL_CLIENT_ABORTED') || h.app.uploads.stats.active === 0,
+        'the client seen gone',
+      );
+      expect(h.app.uploads.stats.active, 'the slot of a form still being sent on').to.equal(1);
+      expect(spooledBytes(), 'its file, still being read').to.equal(file.length);
+      const next = await alice.fetch(`/requests/${key}/attachment`, {
+        method: 'POST',
+        body: (() => {
+          const form = new FormData();
+          form.set('_csrf', csrf);
+          form.set('attachment', new Blob(['small\n'], { type: 'text/plain' }), 'small.txt');
+          return form;
+        })(),
+        headers: { origin: h.url },
+      });
+      await next.arrayBuffer();
+      expect(next.status, 'a form past the one slot, whose form is still being sent on').to.equal(503);
+    } finally {
+      letGo();
+    }
+    await eventually(
+      async () => h.app.uploads.stats.active === 0 && spooledBytes() === 0 && openSpoolFiles().length === 0,
+      'the slot free, the spool empty and no spool file open once Atlassian has the file',
+    );
+    const printer = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
+    expect(printer.attachments.map((a) => a.filename)).to.include('big.txt');
   });
 });
