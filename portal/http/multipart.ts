@@ -185,7 +185,9 @@ export function readMultipart(
     // forever, and the file being spooled would stay open (its folder removed under it). Destroying
     // the parser destroys the file stream, whose write stream then closes.
     req.once('close', () => {
-      if (!req.complete)
+      // Not `req.complete`: a body that has all arrived may still be unread when the connection closes
+      // (the file's writing behind, a client's half-close answered by closing), and is dropped (ADR 0250).
+      if (!req.readableEnded)
         parser.destroy(
           new JsmSsoError('PORTAL_CLIENT_ABORTED', 'the client went away during the upload', { status: 400 }),
         );

@@ -77,6 +77,12 @@ export async function readUploadForm(
 ): Promise<UploadForm | undefined> {
   const handlerDone = res.locals[HANDLER_DONE] as Promise<void> | undefined;
   if (!handlerDone) throw new Error('readUploadForm needs its route handler run as an uploadRoute');
+  // Gone while the route read what it needed first (Atlassian): the connection is closed, its body
+  // dropped unread. No slot is taken: nothing would read into it, and no close would give it back.
+  if (req.destroyed) {
+    noteClientAborted(services, 'upload abandoned by the client before it was read');
+    return undefined;
+  }
   // The tenant's own limit first: a tenant at its limit is told so without touching the pool's room.
   const slot = services.uploads.tryAcquire();
   if ('refused' in slot) return refuseBusy(web, req, res, slot.refused);
