@@ -35,8 +35,7 @@ const HANDLER_DONE = 'uploadHandlerDone';
  * An upload form's route handler, run so that `readUploadForm` knows when it is done: the form's
  * files are read until then (sent on to Atlassian), even when the client went away meanwhile, so
  * they, their slot and their room stay until the handler has returned as well as the answer ended
- * (ADR 0250). Before, a client that left while its files were being sent freed the slot, and its
- * next form was taken while those files were still held open on the disk.
+ * (ADR 0250): a client leaving must not free a slot whose files are still open on the disk.
  */
 export function uploadRoute(
   handler: (req: Request, res: Response, next: NextFunction) => Promise<void>,
@@ -59,14 +58,13 @@ export function uploadRoute(
  * into it, once the route has checked the Origin (`web.originFirst`, before anything it reads). The
  * slot and the room are released when the response has ended and the handler (an `uploadRoute`)
  * returned, whatever happens in between, and the files removed then (the slot does not wait for that,
- * ADR 0250). Answers the request itself and returns
- * undefined when it refuses: every slot of the tenant taken (503 with Retry-After,
- * PORTAL_UPLOADS_BUSY), as many ended forms' folders still being removed (the same,
- * PORTAL_UPLOAD_REMOVALS_BEHIND), the tenant's share of the pool's spool held (503 with Retry-After,
- * PORTAL_POOL_SHARE_UPLOADS_BUSY), no room in the pool's spool (503 with Retry-After,
- * PORTAL_POOL_UPLOADS_BUSY), a refused form (413/415); and when the client went away mid-body
- * (nothing to answer; its partial files are gone with the slot). Nothing of a refused body is
- * spooled: the refusals come before it is read.
+ * ADR 0250). Answers the request itself and returns undefined when it refuses: every slot of the
+ * tenant taken (503 with Retry-After, PORTAL_UPLOADS_BUSY), as many ended forms' folders still being
+ * removed (the same, PORTAL_UPLOAD_REMOVALS_BEHIND), the tenant's share of the pool's spool held (503
+ * with Retry-After, PORTAL_POOL_SHARE_UPLOADS_BUSY), no room in the pool's spool (503 with
+ * Retry-After, PORTAL_POOL_UPLOADS_BUSY), a refused form (413/415); and when the client went away
+ * before or while its body was read (nothing to answer; its partial files are gone with the slot).
+ * Nothing of a refused body is spooled: the refusals come before it is read.
  */
 export async function readUploadForm(
   web: PortalWeb,
