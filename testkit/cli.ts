@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../common/paths.js';
+import { checkOutputOf } from './part-process.js';
 
 export interface CliResult {
   code: number | null;
@@ -9,7 +10,8 @@ export interface CliResult {
 }
 
 /**
- * Runs `jsm-sso <args>` from source (tsx) and collects its output and exit code. The deadline only
+ * Runs `jsm-sso <args>` from source (tsx) and collects its output and exit code, every line checked
+ * for personal data and secrets (ADR 0255). The deadline only
  * catches a command that never exits: tsx compiles the CLI's import graph on each start, which took
  * more than 15 s on a loaded 2-core machine, so it is generous.
  */
@@ -20,6 +22,7 @@ export function runCli(args: string[], options: { timeoutMs?: number } = {}): Pr
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    checkOutputOf(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

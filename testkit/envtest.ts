@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { KubeClient } from '../common/kube/client.js';
 import { CRD_PATH, POOL_CRD_PATH, packageRoot } from '../common/paths.js';
 import { KINDS, objectPath } from '../operator/kube/kinds.js';
+import { scanWhatViewersRead } from './cluster-scan.js';
 
 /**
  * A real kube-apiserver + etcd for the operator tests, started once per mocha run by
@@ -24,6 +25,8 @@ export interface Envtest {
 
 let started: Promise<Envtest> | undefined;
 let kubeconfigPath: string | undefined;
+/** Stops the watches of testkit/cluster-scan.ts, which run while tests use the shared API server. */
+let stopScan: (() => void) | undefined;
 let auditLogPath: string | undefined;
 
 /**
@@ -132,6 +135,8 @@ async function start(): Promise<Envtest> {
   process.once('exit', stopSync);
   const { kubeConfig, client } = clientFor(kubeconfigPath);
   await installCrd(client);
+  // Under mocha only: the bench's thousands of tenants are no test's writes.
+  if (typeof afterEach === 'function') stopScan = scanWhatViewersRead(clientFor(kubeconfigPath).client);
   return { kubeconfigPath, kubeConfig, client, toolsDir, etcdUrl: etcdUrlOf(kubeconfigPath) };
 }
 
@@ -187,6 +192,8 @@ export function clientFor(kubeconfigPath: string): { kubeConfig: KubeConfig; cli
 }
 
 function stopSync(): void {
+  stopScan?.();
+  stopScan = undefined;
   if (!kubeconfigPath) return;
   stopCluster(kubeconfigPath);
   kubeconfigPath = undefined;

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { V1PodSpec } from '@kubernetes/client-node';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
 import { packageRoot } from '../common/paths.js';
+import { checkOutputOf } from './part-process.js';
 
 /**
  * `jsm-sso operator` as its own process, so its memory is its own, with the Node heap flags the
@@ -51,7 +52,7 @@ export interface OperatorProcessOptions {
   entry?: string[];
   /** Elect a leader on this Lease (default: --disable-leader-election). */
   leaderElection?: { namespace: string; id: string };
-  /** Pipe the log (stdout and stderr) to the caller instead of dropping stdout. */
+  /** Leave the log (stdout and stderr) to the caller to read, instead of dropping stdout and passing stderr on. */
   pipeLog?: boolean;
 }
 
@@ -79,14 +80,18 @@ export function spawnOperator(options: OperatorProcessOptions): ChildProcess {
       : ['--disable-leader-election']),
     ...(options.args ?? []),
   ];
-  return spawn(process.execPath, args, {
-    stdio: ['ignore', options.pipeLog ? 'pipe' : 'ignore', options.pipeLog ? 'pipe' : 'inherit'],
+  // Piped either way: every line is checked for personal data and secrets (ADR 0255).
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
       LOG_LEVEL: options.logLevel ?? 'error',
       NODE_OPTIONS: options.nodeOptions ?? chartNodeOptions(),
     },
   });
+  checkOutputOf(child);
+  if (!options.pipeLog) child.stderr.pipe(process.stderr);
+  return child;
 }
 
 /** From source under tsx when this module runs from source (tests), else the compiled entry beside it. */

@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { packageRoot } from '../common/paths.js';
 import { underResolver } from './name-server.js';
 import { checkLogLine } from './recent-logs.js';
@@ -9,8 +11,8 @@ export const SOURCE_ENTRY = ['--import=tsx', join(packageRoot(), 'cli/main.ts')]
 
 /**
  * Starts `jsm-sso <args>` as a real process, from source unless `entry` names another (the bench's
- * compiled dist/cli/main.js); stdout (JSON log lines) and stderr are piped. Each log line is checked
- * for personal data and secrets, as the in-process harnesses' are (ADR 0246).
+ * compiled dist/cli/main.js); stdout (JSON log lines) and stderr are piped. Every line of both is
+ * checked for personal data and secrets, as the in-process harnesses' are (ADR 0246, 0255).
  */
 export function jsmSso(
   args: string[],
@@ -31,8 +33,22 @@ export function jsmSso(
     env: { ...process.env, ...env },
     ...user,
   });
-  eachLogLine(child, checkLogLine);
+  checkOutputOf(child);
   return child;
+}
+
+/**
+ * Checks every line a process writes to its piped stdout and stderr, JSON or not, for personal data
+ * and secrets (ADR 0255): a pod's stderr, a crash's stack or a usage error, reaches the same log as
+ * its JSON lines. Reading the pipes also drains them, so a caller that reads neither never blocks
+ * the process.
+ */
+export function checkOutputOf(child: ChildProcess): void {
+  const pid = child.pid;
+  if (child.stdout)
+    eachLine(child.stdout, (line) => checkLogLine(line, `the stdout of process ${pid}`), true);
+  if (child.stderr)
+    eachLine(child.stderr, (line) => checkLogLine(line, `the stderr of process ${pid}`), true);
 }
 
 /** The URLs the process logs as `server.listening`, by server name, once all `names` are up. */
@@ -49,18 +65,30 @@ export function listening(child: ChildProcess, names: string[]): Promise<Record<
 
 /** Calls `each` with every JSON log line the process writes to stdout. */
 export function onLogLine(child: ChildProcess, each: (entry: Record<string, unknown>) => void): void {
-  eachLogLine(child, (line) => each(JSON.parse(line) as Record<string, unknown>));
+  eachLine(child.stdout!, (line) => {
+    if (line.startsWith('{')) each(JSON.parse(line) as Record<string, unknown>);
+  });
 }
 
-/** Calls `each` with the text of every JSON log line the process writes to stdout. */
-function eachLogLine(child: ChildProcess, each: (line: string) => void): void {
+/**
+ * Calls `each` with every line of `stream`; with `unterminated`, the last one too when the stream
+ * ends without a newline (a process killed mid-line leaves half a JSON line).
+ */
+function eachLine(stream: Readable, each: (line: string) => void, unterminated = false): void {
+  // A character split between two chunks is joined, not read as two replacement characters.
+  const decoder = new StringDecoder('utf8');
   let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
+  stream.on('data', (chunk: Buffer) => {
+    buffered += decoder.write(chunk);
     const lines = buffered.split('\n');
     buffered = lines.pop() ?? '';
-    for (const line of lines) if (line.startsWith('{')) each(line);
+    for (const line of lines) each(line);
   });
+  if (unterminated)
+    stream.on('end', () => {
+      buffered += decoder.end();
+      if (buffered) each(buffered);
+    });
 }
 
 /**

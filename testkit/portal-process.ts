@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { type KeyPair, makeKeyPair } from './keys.js';
+import { checkOutputOf } from './part-process.js';
 import { PORTAL_ONLY_SPEC } from './portal-harness.js';
 
 export interface PortalFiles {
@@ -83,19 +84,24 @@ export function writePortalTenant(config: string, secretsDir: string, options: P
 
 /**
  * `jsm-sso portal` on 127.0.0.1:`port` reading `files`, with no drain on SIGTERM; `env` adds to
- * this process's environment (a TMPDIR of its own, say).
+ * this process's environment (a TMPDIR of its own, say). Its stdout and stderr are piped, each
+ * line checked for personal data and secrets (ADR 0255).
  */
 export function startPortalProcess(
   files: Pick<PortalFiles, 'config' | 'dir'>,
   port: number,
   managementPort: number,
-  stdio: 'ignore' | 'pipe' = 'ignore',
   env: Record<string, string> = {},
 ): ChildProcess {
   const fromSource = import.meta.url.endsWith('.ts');
   const main = fileURLToPath(new URL(`../cli/main.${fromSource ? 'ts' : 'js'}`, import.meta.url));
   const args = [...(fromSource ? ['--import', 'tsx'] : []), main, ...portalArgs(files, port, managementPort)];
-  return spawn(process.execPath, args, { stdio, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+  });
+  checkOutputOf(child);
+  return child;
 }
 
 /** `jsm-sso portal` reading `files`, on 127.0.0.1:`port`, with no drain on SIGTERM. */

@@ -7,7 +7,10 @@ import { personalDataIn } from './personal-data.js';
  */
 const KEPT = 20;
 const lines: Record<string, unknown>[] = [];
-/** Lines that held personal data or a secret (testkit/personal-data.ts): each fails its test (ADR 0246). */
+/**
+ * Lines that held personal data or a secret (testkit/personal-data.ts), each fails its test (ADR
+ * 0246): log lines, a child process's output, an Event or status the operator wrote (ADR 0255).
+ */
 const leaks: string[] = [];
 
 export function noteLogLine(line: Record<string, unknown>): void {
@@ -16,10 +19,13 @@ export function noteLogLine(line: Record<string, unknown>): void {
   checkLogLine(JSON.stringify(line));
 }
 
-/** Checks one line a part wrote, as written (a child process's stdout), for what no log line may hold. */
-export function checkLogLine(text: string): void {
+/**
+ * Checks one line a part wrote, as written (a line of a child process's stdout or stderr, an Event's
+ * note), for what no log line may hold; `where` names the channel when it is not a log line.
+ */
+export function checkLogLine(text: string, where?: string): void {
   const found = personalDataIn(text);
-  if (found.length > 0) leaks.push(`${found.join(', ')}: ${text}`);
+  if (found.length > 0) leaks.push(`${found.join(', ')}${where ? ` in ${where}` : ''}: ${text}`);
 }
 
 /** The lines that held personal data or a secret since the last call, and forgets them. */

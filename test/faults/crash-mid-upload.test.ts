@@ -35,14 +35,13 @@ describe('faults: a portal killed while a file is being spooled (real processes)
   let output = '';
   const start = async () => {
     output = '';
-    portal = startPortalProcess(files, Number(new URL(url).port), await freePort(), 'pipe', {
+    portal = startPortalProcess(files, Number(new URL(url).port), await freePort(), {
       TMPDIR: podTmp,
       LOG_LEVEL: 'info',
     });
     portal.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    portal.stderr?.resume();
     await waitReady(`${url}/saml/metadata`);
   };
   const kill = async () => {

@@ -1,10 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
 import type { KubeObject } from '../../common/kube/client.js';
-import { packageRoot } from '../../common/paths.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { jsmSso } from '../../testkit/part-process.js';
 import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
 /** Operator replicas as real processes (`jsm-sso operator`), killed with SIGKILL like a crashed pod. */
@@ -24,12 +23,8 @@ describe('operator replicas and crashes', function () {
   });
 
   function startReplica(name: string): ChildProcess {
-    const root = packageRoot();
-    const child = spawn(
-      process.execPath,
+    const child = jsmSso(
       [
-        '--import=tsx',
-        join(root, 'cli/main.ts'),
         'operator',
         '--kubeconfig',
         env.kubeconfigPath,
@@ -50,11 +45,7 @@ describe('operator replicas and crashes', function () {
         '--retry-period-seconds',
         '1',
       ],
-      {
-        cwd: root,
-        env: { ...process.env, POD_NAME: name, LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      },
+      { POD_NAME: name, LOG_LEVEL: 'warn' },
     );
     processes.push(child);
     return child;

@@ -1,0 +1,52 @@
+import type { KubeClient, KubeObject } from '../common/kube/client.js';
+import { Informer } from '../common/kube/informer.js';
+import { createLogger } from '../common/log.js';
+import { collectionPath, KINDS } from '../operator/kube/kinds.js';
+import { checkLogLine } from './recent-logs.js';
+
+/**
+ * What anyone with `view` RBAC reads of the operator's writes, checked as the API server stores it
+ * (ADR 0255): every Event's note and every tenant's and pool's status, in every namespace, as the
+ * watch brings each new version. Read at the API server, not in the operator's client, so operators
+ * running as processes are checked too. A finding fails the test it arrived in (test/failure-logs.ts);
+ * one the watch brings after its test ended, the next.
+ */
+const WATCHED = [
+  { kind: KINDS.event, shown: (o: Watched) => o.note, what: 'the note of an Event' },
+  { kind: KINDS.tenant, shown: (o: Watched) => o.status, what: "a JsmSsoTenant's status" },
+  { kind: KINDS.pool, shown: (o: Watched) => o.status, what: "a JsmSsoPool's status" },
+];
+
+type Watched = KubeObject & { note?: string; status?: unknown };
+
+/** Starts the watches on `client`'s API server; the returned function stops them. */
+export function scanWhatViewersRead(client: KubeClient): () => void {
+  // The informers' own failures (the API server stopping at the run's end) are no finding.
+  const logger = createLogger({ component: 'tests', level: 'silent' });
+  const informers = WATCHED.map(
+    ({ kind, shown, what }) =>
+      new Informer({
+        client,
+        path: collectionPath(kind),
+        kind,
+        logger,
+        resyncMs: Number.POSITIVE_INFINITY,
+        // Checked here, where the whole object passes; only its name is cached.
+        transform: (object) => {
+          const text = shown(object as Watched);
+          if (text !== undefined)
+            checkLogLine(
+              typeof text === 'string' ? text : JSON.stringify(text),
+              `${what} ${object.metadata.namespace}/${object.metadata.name}`,
+            );
+          const { name, namespace, resourceVersion } = object.metadata;
+          return { metadata: { name, namespace, resourceVersion } };
+        },
+        onEvent: () => undefined,
+      }),
+  );
+  for (const informer of informers) informer.start();
+  return () => {
+    for (const informer of informers) void informer.stop();
+  };
+}
