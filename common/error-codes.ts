@@ -51,6 +51,8 @@ export const COMMON_CODES = {
     "A pool tenant has used its own share of the pool's flow store: as many entries as one tenant may hold in a pool's memory (ADR 0197), or, in a portal pool, as many sign-ins as one tenant may start within one flow lifetime, counted over the pool's replicas (6,000; ADR 0215); its new sign-ins wait, other tenants' are served (503 with Retry-After: 60)",
   FLOW_STORE_CLAIMS_UNCERTAIN:
     'Redis took over recently (restarted from a snapshot, or a replica promoted) and may have lost write claims made just before: a write is refused until those would have expired, nothing written (503 with Retry-After)',
+  FLOW_STORE_NOT_REPLICATED:
+    'A Sentinel-managed Redis: no replica acknowledged a one-time marker (a SAML replay marker, a flow or OIDC state taken) within 200 ms (WAIT), so a failover could undo it and let it be used again; the sign-in or sign-out step is refused (503); what the master did stands (the marker kept, the flow consumed: the customer starts again), and steps go through again once a replica keeps up (ADR 0261)',
   POOL_TENANT_UNKNOWN:
     "No tenant of this pool is served at the request's Host (404; never another tenant's page)",
   POOL_HOST_INVALID:

@@ -51,6 +51,33 @@ export async function crashAndRestart(redis: LocalRedis, dir: string): Promise<L
   return startSnapshottedRedis(dir, redis.port);
 }
 
+/**
+ * A replica of the master on 127.0.0.1 at `masterPort`, returned once in sync: a Sentinel-managed
+ * store's one-time markers wait for a replica to hold them (ADR 0261).
+ */
+export async function startLocalReplica(masterPort: number): Promise<LocalRedis> {
+  const replica = await startLocalRedis(['--replicaof', '127.0.0.1', String(masterPort)]);
+  await inSync(
+    replica,
+    () =>
+      spawnSync('redis-cli', ['-p', String(replica.port), 'info', 'replication'], { encoding: 'utf8' })
+        .stdout ?? '',
+  );
+  return replica;
+}
+
+/** Waits until `replication` (a replica's INFO replication) says its link to the master is up. */
+async function inSync(replica: LocalRedis, replication: () => string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!replication().includes('master_link_status:up')) {
+    if (Date.now() > deadline) {
+      await replica.stop();
+      throw new Error('the replica did not reach its master');
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Starts a throwaway redis-server on loopback (no persistence). Extra args, e.g. TLS flags, pass through. */
 export async function startLocalRedis(extraArgs: string[] = [], port?: number): Promise<LocalRedis> {
   const start = (chosen: number) =>
@@ -72,6 +99,11 @@ export interface LocalTlsRedisOptions {
   cluster?: boolean;
   /** Addresses to listen on besides 127.0.0.1 (test/cluster: the node's bridge address, for pods). */
   alsoBind?: string[];
+  /**
+   * A replica of the TLS master on 127.0.0.1 at this port, replicating over TLS and showing `client`
+   * (its own certificate is a server one); started once in sync.
+   */
+  replicaOf?: number;
 }
 
 /** A throwaway redis-server that speaks TLS only (`--port 0`); its url is rediss://127.0.0.1:<port>. */
@@ -89,19 +121,38 @@ export async function startLocalTlsRedis(options: LocalTlsRedisOptions): Promise
         '127.0.0.1',
       ]
     : [];
+  const replicaArgs =
+    options.replicaOf === undefined
+      ? []
+      : [
+          '--tls-replication',
+          'yes',
+          '--replicaof',
+          '127.0.0.1',
+          String(options.replicaOf),
+          ...(options.client
+            ? [
+                '--tls-client-cert-file',
+                options.client.certFile,
+                '--tls-client-key-file',
+                options.client.keyFile,
+              ]
+            : []),
+        ];
   const cliArgs = tlsCliArgs(options);
   const redis = await onFreePort((chosen) =>
     spawnRedis(
-      [...tlsServerArgs(chosen, options), ...clusterArgs],
+      [...tlsServerArgs(chosen, options), ...clusterArgs, ...replicaArgs],
       chosen,
       `rediss://127.0.0.1:${chosen}`,
       cliArgs,
     ),
   );
+  const cli = (...args: string[]) =>
+    spawnSync('redis-cli', [...cliArgs, '-p', String(redis.port), ...args], { encoding: 'utf8' }).stdout ??
+    '';
+  if (options.replicaOf !== undefined) await inSync(redis, () => cli('info', 'replication'));
   if (options.cluster) {
-    const cli = (...args: string[]) =>
-      spawnSync('redis-cli', [...cliArgs, '-p', String(redis.port), ...args], { encoding: 'utf8' }).stdout ??
-      '';
     cli('cluster', 'addslotsrange', '0', '16383');
     const deadline = Date.now() + 10_000;
     while (!cli('cluster', 'info').includes('cluster_state:ok')) {

@@ -80,6 +80,22 @@ export class FlowStoreClaimsUncertainError extends JsmSsoError {
 }
 
 /**
+ * A one-time marker (a replay marker, a flow or state taken) that no replica acknowledged within the
+ * deadline: a failover now would promote a replica without it, and the marker would be undone (ADR
+ * 0261). The request it guards is refused (503); trying again works once a replica keeps up.
+ */
+export class FlowStoreNotReplicatedError extends JsmSsoError {
+  constructor() {
+    super(
+      'FLOW_STORE_NOT_REPLICATED',
+      'no replica of the shared state store acknowledged a one-time marker in time',
+      { status: 503 },
+    );
+    this.name = 'FlowStoreNotReplicatedError';
+  }
+}
+
+/**
  * A pool's tenant has used its own share of the pool's flow store (ADR 0197: entries in a pool's
  * memory; ADR 0215: sign-ins started within one flow lifetime): its new sign-ins wait (503), other
  * tenants' are served. `share` says which share, for the log line.

@@ -7,6 +7,7 @@ import {
   assertTtl,
   type FlowStore,
   FlowStoreClaimsUncertainError,
+  FlowStoreNotReplicatedError,
   FlowStoreUnavailableError,
 } from './flow-store.js';
 import type { RedisAddress } from './redis-address.js';
@@ -50,6 +51,18 @@ const commandDeadlines = new WeakMap<Redis | Cluster, number>();
 function commandTimeoutMs(redis: Redis | Cluster): number {
   return commandDeadlines.get(redis) ?? COMMAND_TIMEOUT_MS;
 }
+/**
+ * Connections to a Redis whose replica a failover may promote (Sentinel): a one-time marker is
+ * answered only once a replica holds it too (WAIT, ADR 0261). Replication is asynchronous, so a
+ * marker only the old master held is gone on the new one, and what it guarded can be used again.
+ */
+const replicatedConnections = new WeakSet<Redis | Cluster>();
+/**
+ * How long a one-time marker waits for a replica's acknowledgement: a healthy replica's takes about
+ * a millisecond, and this ends well within the command deadline (WAIT holds the connection meanwhile).
+ */
+const REPLICA_ACK_TIMEOUT_MS = 200;
+
 /** A pool's own connection: its tenants' views add `<tenant>:`. */
 const POOL_KEY_PREFIX = 'jsm-sso:';
 const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
@@ -281,6 +294,7 @@ export class RedisFlowStore implements FlowStore {
       ...tlsOption,
       ...(address.db === undefined ? {} : { db: address.db }),
     });
+    if (address.mode === 'sentinel') replicatedConnections.add(redis);
     return new RedisFlowStore(redis, prefix);
   }
 
@@ -305,7 +319,10 @@ export class RedisFlowStore implements FlowStore {
   async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     assertTtl(ttlSeconds);
     return (
-      (await this.#call(() => this.client.set(this.keyPrefix + key, value, 'EX', ttlSeconds, 'NX'))) === 'OK'
+      (await this.#once(
+        () => this.client.set(this.keyPrefix + key, value, 'EX', ttlSeconds, 'NX'),
+        (answer) => answer === 'OK',
+      )) === 'OK'
     );
   }
 
@@ -366,15 +383,21 @@ export class RedisFlowStore implements FlowStore {
   }
 
   async take(key: string): Promise<string | undefined> {
-    return (await this.#call(() => this.client.getdel(this.keyPrefix + key))) ?? undefined;
+    return (
+      (await this.#once(
+        () => this.client.getdel(this.keyPrefix + key),
+        (answer) => answer !== null,
+      )) ?? undefined
+    );
   }
 
   async takeLeaving(key: string, marker: string, ttlSeconds: number): Promise<string | undefined> {
     assertTtl(ttlSeconds);
     // SET ... XX GET (Redis 6.2, as GETDEL): only an existing key is replaced; its old value comes back.
     return (
-      (await this.#call(() =>
-        this.client.set(this.keyPrefix + key, marker, 'EX', ttlSeconds, 'XX', 'GET'),
+      (await this.#once(
+        () => this.client.set(this.keyPrefix + key, marker, 'EX', ttlSeconds, 'XX', 'GET'),
+        (answer) => answer !== null,
       )) ?? undefined
     );
   }
@@ -448,6 +471,21 @@ export class RedisFlowStore implements FlowStore {
       if (attempting) redis.once('close', fail).once('end', fail);
       else if (reconnecting) redis.once('end', fail);
     });
+  }
+
+  /**
+   * A one-time marker's command (stored if absent, taken) followed, on a replicated connection, by
+   * WAIT for one replica, both sent at once: one round trip (ADR 0261). `wrote` says whether the
+   * answer means the command changed something; one that did, unacknowledged by any replica, is
+   * refused (FLOW_STORE_NOT_REPLICATED), since a failover now would undo it.
+   */
+  async #once<T>(command: () => Promise<T>, wrote: (answer: T) => boolean): Promise<T> {
+    if (!replicatedConnections.has(this.client)) return await this.#call(command);
+    const [answer, acknowledged] = await this.#call(() =>
+      Promise.all([command(), this.client.wait(1, REPLICA_ACK_TIMEOUT_MS)]),
+    );
+    if (wrote(answer) && acknowledged < 1) throw new FlowStoreNotReplicatedError();
+    return answer;
   }
 
   async #call<T>(command: () => Promise<T>): Promise<T> {

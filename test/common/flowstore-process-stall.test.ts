@@ -3,7 +3,12 @@ import { expect } from 'chai';
 import type { Redis } from 'ioredis';
 import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
 import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
-import { type LocalRedis, startLocalRedis, startLocalSentinel } from '../../testkit/local-redis.js';
+import {
+  type LocalRedis,
+  startLocalRedis,
+  startLocalReplica,
+  startLocalSentinel,
+} from '../../testkit/local-redis.js';
 import { answering, connectedFlowStore } from '../../testkit/redis.js';
 
 /** Holds this process's event loop for `ms`, as a long GC pause or a CPU quota's throttling does. */
@@ -121,6 +126,8 @@ describe('flow store on Redis through Sentinel: a stall of this process past the
   before(async () => {
     const master = await startLocalRedis();
     started.push(master);
+    // A take through Sentinel waits for a replica to hold it (ADR 0261).
+    started.push(await startLocalReplica(master.port));
     const sentinel = await startLocalSentinel({ masterPort: master.port, name: 'stalled' });
     started.push(sentinel);
     store = await answering(RedisFlowStore.open(parseRedisAddress(sentinel.url), 'process-stall'));

@@ -499,9 +499,12 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
   before(() => {
     ca = makeTestCa();
     const server = ca.issue({ hosts: LOCALHOST });
+    const replication = ca.issue({ hosts: ['redis-replica'], client: true });
     ({ secrets, root } = secretsDir({
       'redis-server/tls.crt': server.certPem,
       'redis-server/tls.key': server.keyPem,
+      'redis-replica/tls.crt': replication.certPem,
+      'redis-replica/tls.key': replication.keyPem,
       'redis-ca/ca.crt': ca.caPem,
     }));
     tlsFiles = {
@@ -540,6 +543,16 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
   async function sentinelManaged(name: string): Promise<{ master: LocalRedis; url: string }> {
     const master = await startLocalTlsRedis(tlsFiles);
     stops.push(() => master.stop());
+    // A take through Sentinel waits for a replica to hold it (ADR 0261).
+    const replica = await startLocalTlsRedis({
+      ...tlsFiles,
+      replicaOf: master.port,
+      client: {
+        certFile: join(root, 'redis-replica', 'tls.crt'),
+        keyFile: join(root, 'redis-replica', 'tls.key'),
+      },
+    });
+    stops.push(() => replica.stop());
     const sentinel = await startLocalTlsSentinel({ ...tlsFiles, masterPort: master.port, name });
     stops.push(() => sentinel.stop());
     return { master, url: `sentinels://localhost:${sentinel.port}?name=${name}` };

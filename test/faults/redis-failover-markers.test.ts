@@ -1,0 +1,167 @@
+// Redis replicates asynchronously: a one-time marker the master acknowledged but had not yet sent to
+// its replica is gone when Sentinel promotes that replica. Real redis-server and redis-sentinel; the
+// replica replicates through a TCP relay the test holds, so "written on the master, not on the
+// replica" is certain rather than a race.
+import { spawnSync } from 'node:child_process';
+import { connect, createServer, type Socket } from 'node:net';
+import { expect } from 'chai';
+import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
+import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
+import { useOnce } from '../../common/saml/checks.js';
+import { eventually } from '../../testkit/envtest.js';
+import { type LocalRedis, startLocalRedis, startLocalSentinel } from '../../testkit/local-redis.js';
+import { answering } from '../../testkit/redis.js';
+
+const cli = (port: number, ...args: string[]) =>
+  spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
+const roleOf = (redis: LocalRedis) => cli(redis.port, 'role').split('\n')[0];
+
+/** A relay from the replica to its master whose master-to-replica direction can be held (nothing passes, the link stays up). */
+async function replicationRelay(masterPort: number) {
+  const sockets: Socket[] = [];
+  let held = false;
+  const server = createServer((replica) => {
+    const master = connect(masterPort, '127.0.0.1');
+    sockets.push(replica, master);
+    replica.pipe(master);
+    master.on('data', (chunk: Buffer) => {
+      if (!held) replica.write(chunk);
+    });
+    for (const socket of [replica, master])
+      socket
+        .on('error', () => {})
+        .on('close', () => {
+          replica.destroy();
+          master.destroy();
+        });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    port: address.port,
+    hold: () => {
+      held = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('faults: one-time markers across a Sentinel failover (real redis-server and sentinel)', function () {
+  this.timeout(90_000);
+  const stops: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  });
+  async function started(redis: Promise<LocalRedis>): Promise<LocalRedis> {
+    const running = await redis;
+    stops.push(() => running.stop());
+    return running;
+  }
+
+  /** A master, its replica (through a relay), a sentinel that can promote the replica, and a store on the sentinel. */
+  async function sentinelGroup(name: string) {
+    const master = await started(startLocalRedis());
+    const replica = await started(startLocalRedis(['--replicaof', '127.0.0.1', '0']));
+    const relay = await replicationRelay(master.port);
+    stops.push(() => relay.close());
+    expect(cli(replica.port, 'replicaof', '127.0.0.1', String(relay.port))).to.equal('OK');
+    await eventually(
+      async () => cli(replica.port, 'info', 'replication').includes('master_link_status:up'),
+      'the replica in sync',
+      10_000,
+    );
+    const sentinel = await started(startLocalSentinel({ masterPort: master.port, name }));
+    await eventually(
+      async () => {
+        const fields = cli(sentinel.port, 'sentinel', 'replicas', name).split('\n');
+        const value = (field: string) => fields[fields.indexOf(field) + 1];
+        return (
+          fields.includes(String(replica.port)) &&
+          value('flags') === 'slave' &&
+          value('master-link-status') === 'ok'
+        );
+      },
+      'the sentinel knowing the replica, its link up',
+      20_000,
+    );
+    const store = await answering(RedisFlowStore.open(parseRedisAddress(sentinel.url), 'markers'));
+    stops.push(() => store.close());
+    const failover = async () => {
+      await eventually(
+        async () => cli(sentinel.port, 'sentinel', 'failover', name) === 'OK',
+        'the sentinel starting the failover',
+        20_000,
+      );
+      await eventually(
+        async () => roleOf(replica) === 'master' && roleOf(master) === 'slave',
+        'the roles swapped',
+        20_000,
+      );
+      // Until the old master has synced from the new one, no replica can acknowledge a marker.
+      await eventually(
+        async () => cli(master.port, 'info', 'replication').includes('master_link_status:up'),
+        'the old master a replica in sync',
+        20_000,
+      );
+      await eventually(
+        () =>
+          store.ping().then(
+            () => true,
+            () => false,
+          ),
+        'the store on the new master',
+        10_000,
+      );
+    };
+    return { store, relay, replica, failover };
+  }
+
+  it('does not accept a SAML assertion again after a failover to a replica its replay marker had not reached', async () => {
+    const { store, relay, failover } = await sentinelGroup('assertions');
+    await useOnce(store, 'assertion', 'https://idp.example', '_first', 300);
+    relay.hold();
+    const use = () =>
+      useOnce(store, 'assertion', 'https://idp.example', '_captured', 300).then(
+        () => 'accepted',
+        (e: unknown) => (e as { code?: string }).code,
+      );
+    const first = await use();
+    await failover();
+    // The captured Response posted again: at most one of the two uses may sign anyone in. The
+    // first is refused, since no replica holds its marker.
+    const replayed = await use();
+    expect([first, replayed]).to.deep.equal(['FLOW_STORE_NOT_REPLICATED', 'accepted']);
+    // A marker the replica acknowledged survives the failover.
+    expect(
+      await useOnce(store, 'assertion', 'https://idp.example', '_first', 300).then(
+        () => 'accepted',
+        (e: unknown) => (e as { code?: string }).code,
+      ),
+    ).to.equal('SAML_REPLAY');
+  });
+
+  it('does not hand out a flow twice after a failover to a replica its take had not reached', async () => {
+    const { store, relay, replica, failover } = await sentinelGroup('flows');
+    await store.put('flow:1', 'the flow', 60);
+    await eventually(
+      async () => cli(replica.port, 'get', 'jsm-sso:markers:flow:1') === 'the flow',
+      'the flow on the replica',
+      10_000,
+    );
+    relay.hold();
+    const taken = await store.take('flow:1').then(
+      (value) => value,
+      (e: unknown) => (e as { code?: string }).code,
+    );
+    // Taken on the master, the replica still holding it: refused, not handed to this request.
+    expect(taken).to.equal('FLOW_STORE_NOT_REPLICATED');
+    await failover();
+    // The flow is back on the promoted replica; at most one request of the two was given it.
+    expect(await store.take('flow:1')).to.equal('the flow');
+  });
+});
