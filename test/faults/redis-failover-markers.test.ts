@@ -11,10 +11,10 @@ import { useOnce } from '../../common/saml/checks.js';
 import { eventually } from '../../testkit/envtest.js';
 import { type LocalRedis, startLocalRedis, startLocalSentinel } from '../../testkit/local-redis.js';
 import { answering } from '../../testkit/redis.js';
+import { failOver, untilPromotable } from '../../testkit/sentinel.js';
 
 const cli = (port: number, ...args: string[]) =>
   spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
-const roleOf = (redis: LocalRedis) => cli(redis.port, 'role').split('\n')[0];
 
 /** A relay from the replica to its master whose master-to-replica direction can be held (nothing passes, the link stays up). */
 async function replicationRelay(masterPort: number) {
@@ -76,32 +76,11 @@ describe('faults: one-time markers across a Sentinel failover (real redis-server
       10_000,
     );
     const sentinel = await started(startLocalSentinel({ masterPort: master.port, name }));
-    await eventually(
-      async () => {
-        const fields = cli(sentinel.port, 'sentinel', 'replicas', name).split('\n');
-        const value = (field: string) => fields[fields.indexOf(field) + 1];
-        return (
-          fields.includes(String(replica.port)) &&
-          value('flags') === 'slave' &&
-          value('master-link-status') === 'ok'
-        );
-      },
-      'the sentinel knowing the replica, its link up',
-      20_000,
-    );
+    await untilPromotable(sentinel, name, replica);
     const store = await answering(RedisFlowStore.open(parseRedisAddress(sentinel.url), 'markers'));
     stops.push(() => store.close());
     const failover = async () => {
-      await eventually(
-        async () => cli(sentinel.port, 'sentinel', 'failover', name) === 'OK',
-        'the sentinel starting the failover',
-        20_000,
-      );
-      await eventually(
-        async () => roleOf(replica) === 'master' && roleOf(master) === 'slave',
-        'the roles swapped',
-        20_000,
-      );
+      await failOver(sentinel, name, master, replica);
       // Until the old master has synced from the new one, no replica can acknowledge a marker.
       await eventually(
         async () => cli(master.port, 'info', 'replication').includes('master_link_status:up'),

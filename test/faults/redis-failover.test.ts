@@ -10,10 +10,10 @@ import { eventually } from '../../testkit/envtest.js';
 import { startFaultProxy } from '../../testkit/fault-proxy.js';
 import { type LocalRedis, startLocalRedis, startLocalSentinel } from '../../testkit/local-redis.js';
 import { answering } from '../../testkit/redis.js';
+import { failOver, untilPromotable } from '../../testkit/sentinel.js';
 
 const cli = (port: number, ...args: string[]) =>
   spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
-const roleOf = (redis: LocalRedis) => cli(redis.port, 'role').split('\n')[0];
 
 describe('faults: Redis changes roles under the flow store (real redis-server and sentinel)', function () {
   this.timeout(60_000);
@@ -91,36 +91,12 @@ describe('faults: Redis changes roles under the flow store (real redis-server an
       10_000,
     );
     const sentinel = await started(startLocalSentinel({ masterPort: master.port, name: 'failing' }));
-    // Listed is not enough: the sentinel learns of the replica from the master's INFO, and picks it
-    // for a failover only once it has the replica's own INFO and a live link (else NOGOODSLAVE).
-    await eventually(
-      async () => {
-        const fields = cli(sentinel.port, 'sentinel', 'replicas', 'failing').split('\n');
-        const value = (name: string) => fields[fields.indexOf(name) + 1];
-        return (
-          fields.includes(String(replica.port)) &&
-          value('flags') === 'slave' &&
-          value('master-link-status') === 'ok'
-        );
-      },
-      'the sentinel knowing the replica, its link up',
-      20_000,
-    );
+    await untilPromotable(sentinel, 'failing', replica);
     const store = await answering(RedisFlowStore.open(parseRedisAddress(sentinel.url), 'failover'));
     stops.push(() => store.close());
     await store.put('flow:1', 'before', 60);
 
-    // A replica whose INFO the sentinel has not refreshed lately is still refused (NOGOODSLAVE): ask again.
-    await eventually(
-      async () => cli(sentinel.port, 'sentinel', 'failover', 'failing') === 'OK',
-      'the sentinel starting the failover',
-      20_000,
-    );
-    await eventually(
-      async () => roleOf(replica) === 'master' && roleOf(master) === 'slave',
-      'the roles swapped',
-      20_000,
-    );
+    await failOver(sentinel, 'failing', master, replica);
     // A write may fail while the store moves (503, never a hang); then writes land on the new master.
     await eventually(
       () =>
