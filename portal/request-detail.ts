@@ -200,8 +200,8 @@ export class RequestDetails {
       comments.map(async (comment) => {
         const files = comment.attachments;
         if (files ? files.isLastPage !== false : comment.public === true) return comment;
-        const read = await this.#client.commentAttachments(issueKey, comment.id);
-        return { ...comment, attachments: { values: read.values, isLastPage: read.complete } };
+        const values = await this.#client.commentAttachments(issueKey, comment.id);
+        return { ...comment, attachments: { values, isLastPage: true } };
       }),
     );
   }

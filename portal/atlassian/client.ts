@@ -38,9 +38,10 @@ const DESK_ORGANIZATION_PAGES = 200;
 const MEMBER_PAGES = 100;
 const PAGES_AT_ONCE = 5;
 /**
- * A request's participants, approvals and transitions decide what a customer sees or may do: they are
- * read to their last page, up to 10,000 items, the pages after the first five at a time; a longer
- * list fails the page closed (ATLASSIAN_LIST_TOO_LONG) rather than deciding on a part (ADR 0257).
+ * A request's participants, approvals, transitions, files and comments' files decide what a customer
+ * sees or may do: they are read to their last page, up to 10,000 items, the pages after the first five
+ * at a time; a longer list fails the page closed (ATLASSIAN_LIST_TOO_LONG) rather than deciding on a
+ * part (ADR 0257, 0264). Jira Cloud holds at most 2,000 files on an issue.
  */
 const DECIDING_PAGES = 200;
 /** An article is looked for among the first 250 hits for its title. */
@@ -139,7 +140,11 @@ export class AtlassianClient {
    * round may ask for a few pages past it. A page that holds fewer than the first did, not being the
    * last, ends its round there: the next round starts where it ended.
    */
-  async #readInRounds<T>(path: string, maxPages: number): Promise<ListRead<T>> {
+  async #readInRounds<T>(
+    path: string,
+    maxPages: number,
+    headers?: Record<string, string>,
+  ): Promise<ListRead<T>> {
     const values: T[] = [];
     let start = 0;
     let size = PAGE;
@@ -147,7 +152,7 @@ export class AtlassianClient {
       const count = asked === 0 ? 1 : Math.min(PAGES_AT_ONCE, maxPages - asked);
       const from = start;
       const round = await Promise.all(
-        Array.from({ length: count }, (_, i) => this.#page<T>(path, from + i * size)),
+        Array.from({ length: count }, (_, i) => this.#page<T>(path, from + i * size, {}, headers)),
       );
       if (asked === 0) size = round[0]!.values.length;
       asked += count;
@@ -166,8 +171,8 @@ export class AtlassianClient {
    * not end there, or ends on an empty page not said to be the last, is ATLASSIAN_LIST_TOO_LONG: a
    * part would let the decision go wrong either way.
    */
-  async #deciding<T>(path: string): Promise<T[]> {
-    const read = await this.#readInRounds<T>(path, DECIDING_PAGES);
+  async #deciding<T>(path: string, headers?: Record<string, string>): Promise<T[]> {
+    const read = await this.#readInRounds<T>(path, DECIDING_PAGES, headers);
     if (!read.complete)
       throw new AtlassianError('ATLASSIAN_LIST_TOO_LONG', 200, {
         message: `a list read to ${read.values.length} items without its last page`,
@@ -538,8 +543,12 @@ export class AtlassianClient {
       expand: 'attachment',
     });
   }
-  commentAttachments(issueKey: string, commentId: string): Promise<ListRead<AttachmentDTO>> {
-    return this.#read(`${SD}/request/${id(issueKey)}/comment/${id(commentId)}/attachment`, {}, EXPERIMENTAL);
+  /**
+   * Every file a comment added: an internal comment's are hidden, so all must be known; a part would
+   * leave every file on no public comment withheld (ADR 0225, 0264).
+   */
+  commentAttachments(issueKey: string, commentId: string): Promise<AttachmentDTO[]> {
+    return this.#deciding(`${SD}/request/${id(issueKey)}/comment/${id(commentId)}/attachment`, EXPERIMENTAL);
   }
   addPublicComment(issueKey: string, body: string): Promise<CommentDTO> {
     return this.transport.call(`${SD}/request/${id(issueKey)}/comment`, {
@@ -548,8 +557,12 @@ export class AtlassianClient {
       idempotent: false,
     });
   }
+  /**
+   * Every file of the request: which a customer may open, and which names her text may use without
+   * Jira resolving one to a file she may not open (ADR 0260, 0264).
+   */
   attachments(issueKey: string): Promise<AttachmentDTO[]> {
-    return this.#all(`${SD}/request/${id(issueKey)}/attachment`);
+    return this.#deciding(`${SD}/request/${id(issueKey)}/attachment`);
   }
   /** Sends a spooled file; the body is streamed from disk, never read into memory whole. */
   async attachTemporaryFile(

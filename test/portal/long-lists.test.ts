@@ -3,7 +3,8 @@
 // to its last page, however long, up to a bound past which the page fails closed and says so
 // (ATLASSIAN_LIST_TOO_LONG); the status history, only shown, says when it is cut (ADR 0257).
 import { expect } from 'chai';
-import type { CustomerRequest } from '../../dev/jsm-emulator/state.js';
+import type { Attachment, CustomerRequest } from '../../dev/jsm-emulator/state.js';
+import { renderWiki } from '../../dev/jsm-emulator/wiki.js';
 import * as portal from '../../testkit/portal-harness.js';
 
 describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
@@ -32,6 +33,19 @@ describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
     h.exchanges
       .slice(from)
       .filter((e) => e.path.startsWith(`/rest/servicedeskapi/request/${key}/participant`));
+
+  /**
+   * The request's page is refused 502 ATLASSIAN_LIST_TOO_LONG, not "not found", after at most 205 of
+   * the list's pages (10,000 items, five at a time after the first).
+   */
+  const expectTooLong = async (key: string, pagesOf: (from: number, key: string) => unknown[]) => {
+    const from = h.logs.length;
+    const exchanged = h.exchanges.length;
+    const page = await alice.text(`/requests/${key}`);
+    expect(page.status).to.equal(502);
+    expect(reasons(h, from)).to.include('ATLASSIAN_LIST_TOO_LONG');
+    expect(pagesOf(exchanged, key).length).to.be.at.most(205);
+  };
 
   describe('participants', () => {
     it('opens a request for its 1,001st participant, reading the participant list to its last page', async () => {
@@ -63,12 +77,7 @@ describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
     it('fails closed past 10,000 participants, saying so, never as "not found"', async () => {
       const wifi = request('Wi-Fi drops in meeting room Nile');
       await withParticipants(wifi, [...guests(10_000, 'q'), accountOf('alice@acme.test')], async () => {
-        const from = h.logs.length;
-        const exchanged = h.exchanges.length;
-        const page = await alice.text(`/requests/${wifi.key}`);
-        expect(page.status).to.equal(502);
-        expect(reasons(h, from)).to.include('ATLASSIAN_LIST_TOO_LONG');
-        expect(participantPages(exchanged, wifi.key).length).to.be.at.most(205);
+        await expectTooLong(wifi.key, participantPages);
       });
     });
   });
@@ -126,6 +135,127 @@ describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
       } finally {
         workflow.splice(0, workflow.length, ...kept);
       }
+    });
+  });
+
+  describe('attachments and a comment’s files (ADR 0264)', () => {
+    /** `count` files of the request's reporter, on no comment (the emulator's ids, above the seed's). */
+    const files = (r: CustomerRequest, count: number, from: number): Attachment[] =>
+      Array.from({ length: count }, (_, i) => ({
+        id: String(from + i),
+        filename: `photo-${from + i}.txt`,
+        mimeType: 'text/plain',
+        content: Buffer.from('a photo'),
+        authorId: r.reporterId,
+        created: r.created,
+      }));
+    /** Runs `body` with the request's files and comments as `change` leaves them, then puts them back. */
+    const withFiles = async (r: CustomerRequest, change: () => void, body: () => Promise<void>) => {
+      const [attachments, comments] = [[...r.attachments], [...r.comments]];
+      change();
+      try {
+        await body();
+      } finally {
+        r.attachments = attachments;
+        r.comments = comments;
+      }
+    };
+    /** An agent's internal comment adding `added` to the request. */
+    const internalComment = (r: CustomerRequest, added: Attachment[]) => {
+      r.attachments.push(...added);
+      r.comments.push({
+        id: String(88_000 + r.comments.length),
+        authorId: h.emulator.state.userByEmail('ian.it@acme.test')!.accountId,
+        body: 'Internal note',
+        public: false,
+        created: Date.now(),
+        attachmentIds: added.map((a) => a.id),
+      });
+    };
+    const attachmentPages = (from: number, key: string) =>
+      h.exchanges
+        .slice(from)
+        .filter((e) => new RegExp(`^/rest/servicedeskapi/request/${key}/attachment(\\?|$)`).test(e.path));
+
+    it('escapes her reference to her own file’s name when an internal file of that name is past the 1,000th', async () => {
+      // ADR 0260 leaves a name as typed when only files she may open have it; Jira resolves a name
+      // against every file (the newest of that name), so an internal file not read made the name hers.
+      const printer = request('Printer on 3rd floor jams every morning');
+      const [internal] = files(printer, 1, 790_000);
+      internal!.filename = 'fuser-order.txt';
+      await withFiles(
+        printer,
+        () => {
+          printer.attachments.push(...files(printer, 1_000, 700_000));
+          internalComment(printer, [internal!]);
+        },
+        async () => {
+          const written = printer.comments.length;
+          const page = await alice.text(`/requests/${printer.key}`);
+          expect(page.status).to.equal(200);
+          const res = await alice.post(`/requests/${printer.key}/comment`, {
+            _csrf: csrfOf(page.body),
+            body: 'probe [^fuser-order.txt] *end*',
+          });
+          expect(res.status).to.equal(303);
+          const html = renderWiki(
+            printer.comments[written]!.body,
+            h.emulator.state.wikiContext('https://acme.atlassian.net', printer),
+          );
+          expect(html, 'the internal file').to.not.include(`/secure/attachment/${internal!.id}/`);
+          expect(html, 'the characters she typed').to.include('[^fuser-order.txt]');
+        },
+      );
+    });
+
+    it('offers her file past the 1,000th, reading the request’s files to their last page', async () => {
+      const printer = request('Printer on 3rd floor jams every morning');
+      const late = files(printer, 1_001, 700_000).at(-1)!;
+      await withFiles(
+        printer,
+        () => printer.attachments.push(...files(printer, 1_001, 700_000)),
+        async () => {
+          const from = h.exchanges.length;
+          const page = await alice.text(`/requests/${printer.key}`);
+          expect(page.status).to.equal(200);
+          expect(page.body).to.include(late.filename);
+          // 1,004 files at 50 a page: 21 pages, five at a time after the first.
+          expect(attachmentPages(from, printer.key).length).to.be.within(21, 25);
+          const file = await alice.fetch(`/requests/${printer.key}/attachment/${late.id}`);
+          expect(file.status).to.equal(200);
+        },
+      );
+    });
+
+    it('fails closed past 10,000 files, saying so, never as "not found"', async () => {
+      const printer = request('Printer on 3rd floor jams every morning');
+      await withFiles(
+        printer,
+        () => printer.attachments.push(...files(printer, 10_000, 700_000)),
+        async () => {
+          await expectTooLong(printer.key, attachmentPages);
+        },
+      );
+    });
+
+    it('offers the request’s own files when an internal comment added more than 1,000', async () => {
+      // Files of an internal comment not all known: only the public comments' files were offered
+      // (ADR 0225), so her file on no comment (one added with the request) was withheld.
+      const printer = request('Printer on 3rd floor jams every morning');
+      const [hers] = files(printer, 1, 790_000);
+      await withFiles(
+        printer,
+        () => {
+          printer.attachments.push(hers!);
+          internalComment(printer, files(printer, 1_001, 700_000));
+        },
+        async () => {
+          const file = await alice.fetch(`/requests/${printer.key}/attachment/${hers!.id}`);
+          expect(file.status).to.equal(200);
+          const hidden = await alice.fetch(`/requests/${printer.key}/attachment/701000`);
+          expect(hidden.status).to.equal(404);
+        },
+      );
     });
   });
 
