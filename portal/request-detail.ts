@@ -23,8 +23,10 @@ export interface RequestDetail extends VisibleRequest {
   statusHistory: StatusDTO[];
   /** Older statuses than those read exist (a history longer than is read): the page says so. */
   olderStatusesUnread: boolean;
-  /** Public comments only, each with its files and rendered HTML. */
+  /** Public comments only, each with its files and rendered HTML: the oldest, when not all are read. */
   comments: CommentDTO[];
+  /** Later comments than those read exist (a list longer than is read, ADR 0225): the page says so. */
+  laterCommentsUnread: boolean;
   /** The files the customer may open: every attachment except those added with an internal comment. */
   attachments: AttachmentDTO[];
   approvals: ApprovalDTO[];
@@ -45,6 +47,8 @@ function whole<T>(expanded: PagedDTO<T> | undefined, read: () => Promise<T[]>): 
  */
 export interface CommentsRead {
   comments: CommentDTO[];
+  /** Every comment was read (the page shows the oldest ones read otherwise, and says so). */
+  complete: boolean;
   internal: CommentDTO[] | undefined;
 }
 
@@ -160,7 +164,7 @@ export class RequestDetails {
   async #files(
     issueKey: string,
     request: CustomerRequestDTO,
-  ): Promise<{ comments: CommentDTO[]; attachments: AttachmentDTO[] }> {
+  ): Promise<{ comments: CommentDTO[]; laterCommentsUnread: boolean; attachments: AttachmentDTO[] }> {
     const [attachments, read] = await Promise.all([
       whole(request.attachments, () => this.#client.attachments(issueKey)),
       this.#comments(issueKey, request.comments),
@@ -168,6 +172,7 @@ export class RequestDetails {
     return {
       // Belt and braces: only public comments, whatever the API returned.
       comments: read.comments.filter((c) => c.public === true),
+      laterCommentsUnread: !read.complete,
       attachments: customerAttachments(attachments, read),
     };
   }
@@ -183,10 +188,12 @@ export class RequestDetails {
         ? { values: expanded.values, complete: true }
         : await this.#client.allComments(issueKey);
     const comments = await this.#withAllFiles(issueKey, all.values);
-    if (all.complete) return { comments, internal: comments.filter((c) => c.public !== true) };
+    if (all.complete)
+      return { comments, complete: true, internal: comments.filter((c) => c.public !== true) };
     const internal = await this.#client.internalComments(issueKey);
     return {
       comments,
+      complete: false,
       internal: internal.complete ? await this.#withAllFiles(issueKey, internal.values) : undefined,
     };
   }

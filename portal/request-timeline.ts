@@ -17,6 +17,8 @@ export type TimelineEntry =
   | { kind: 'raised'; at: string; author: string; status: string }
   /** Right after the raise: the status changes between it and the oldest one read are not shown. */
   | { kind: 'olderStatusesUnread'; at: string }
+  /** Right after the newest comment read: later comments are not shown. */
+  | { kind: 'laterCommentsUnread'; at: string }
   | { kind: 'comment'; at: string; author: string; viaPortal: boolean; body: SafeHtml; files: FileView[] }
   | { kind: 'files'; at: string; author: string; files: FileView[] }
   | { kind: 'status'; at: string; status: string; statusCategory: string }
@@ -139,6 +141,9 @@ export function requestTimeline(detail: RequestDetail, options: TimelineOptions)
       files: own,
     });
   }
+
+  const newest = detail.comments.at(-1)?.created;
+  if (detail.laterCommentsUnread) add(newest, 5, { kind: 'laterCommentsUnread', at: newest?.iso8601 ?? '' });
 
   // Files added on their own (with the request, or by an agent without a comment).
   const loose = [...files.values()].filter((f) => !inComments.has(f.id));

@@ -259,6 +259,35 @@ describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
     });
   });
 
+  describe('comments (shown, past what is read)', () => {
+    it('says later comments are not shown when the comments are more than it reads', async () => {
+      const printer = request('Printer on 3rd floor jams every morning');
+      const kept = [...printer.comments];
+      for (let i = 0; i < 1_100; i++)
+        printer.comments.push({
+          id: String(60_000 + i),
+          authorId: printer.reporterId,
+          body: `Still jamming, day ${i}`,
+          public: true,
+          created: printer.created + 60_000 * (i + 1),
+          attachmentIds: [],
+        });
+      try {
+        const page = await alice.text(`/requests/${printer.key}`);
+        expect(page.status).to.equal(200);
+        expect(page.body).to.not.include('Still jamming, day 1099');
+        expect(page.body).to.include('Later comments are not shown');
+      } finally {
+        printer.comments = kept;
+      }
+    });
+
+    it('says nothing of later comments when it reads them all', async () => {
+      const page = await alice.text(`/requests/${request('Printer on 3rd floor jams every morning').key}`);
+      expect(page.body).to.not.include('Later comments');
+    });
+  });
+
   describe('status history (shown, not deciding)', () => {
     it('shows every change it reads as a change and says older ones are not shown, past 1,000', async () => {
       const printer = request('Printer on 3rd floor jams every morning');
