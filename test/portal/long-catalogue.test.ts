@@ -43,7 +43,7 @@ describe('portal: a catalogue longer than 20 pages (ADR 0264)', () => {
     });
   });
 
-  describe('a desk with 1,000 agents-only request types before one customers raise', () => {
+  describe('a desk with 1,000 agents-only request types and 1,000 empty groups before those customers use', () => {
     let alice: portal.Browser;
     portal.useHarness(
       async (h) => {
@@ -54,6 +54,11 @@ describe('portal: a catalogue longer than 20 pages (ADR 0264)', () => {
           requestTypes.set(id, { ...shown, id, name: `Agents only ${i}`, groupIds: [] });
         }
         requestTypes.set('21000', { ...shown, id: '21000', name: 'Order a laptop dock' });
+        // 1,000 groups (with no type, so not shown) before one that holds a type.
+        const { groups } = h.emulator.state.serviceDesks.get('1')!;
+        for (let i = 0; i < 1_000; i++) groups.push({ id: String(30_000 + i), name: `Unused group ${i}` });
+        groups.push({ id: '31000', name: 'Docking stations' });
+        requestTypes.set('21001', { ...shown, id: '21001', name: 'Return a dock', groupIds: ['31000'] });
         alice = await portal.signIn(h, 'alice@acme.test');
       },
       { catalogueTtlMs: 0 },
@@ -64,6 +69,14 @@ describe('portal: a catalogue longer than 20 pages (ADR 0264)', () => {
       const form = await alice.text('/desk/1/create/21000');
       expect(form.status).to.equal(200);
       expect(form.body).to.include('Order a laptop dock');
+    });
+
+    it('shows a group past the desk’s 1,000th with its type', async () => {
+      const desk = (await alice.text('/desk/1?group=31000')).body;
+      expect(desk)
+        .to.include('href="/desk/1?group&#61;31000" aria-current="page"')
+        .and.include('Return a dock');
+      expect(desk).to.match(/<h2 id="types-h">Docking stations<\/h2>/);
     });
   });
 });
