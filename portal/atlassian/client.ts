@@ -409,9 +409,6 @@ export class AtlassianClient {
   organizationsOf(accountId: string): Promise<OrganizationDTO[]> {
     return this.#all(`${SD}/organization`, { accountId });
   }
-  organizations(): Promise<OrganizationDTO[]> {
-    return this.#all(`${SD}/organization`);
-  }
   /** An organization's members, as far as read (`MEMBER_PAGES`). */
   organizationMembers(organizationId: string): Promise<ListRead<UserDTO>> {
     return this.#readInRounds(`${SD}/organization/${id(organizationId)}/user`, MEMBER_PAGES);
