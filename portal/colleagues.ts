@@ -10,13 +10,22 @@ import { type Customer, isNumericId } from './visibility.js';
 
 /**
  * The people offered from the customer's organizations. `allListed` is false when an organization
- * has more members than are read (5,000): the rest are neither offered nor accepted, and the page
- * says that not everyone is listed (ADR 0257).
+ * has more members than are read (5,000), or the customer is in more organizations than are read
+ * (`ORGANIZATIONS_READ`): the rest are neither offered nor accepted, and the page says that not
+ * everyone is listed (ADR 0257, 0263).
  */
 export interface PeopleOffered {
   people: UserDTO[];
   allListed: boolean;
 }
+
+/**
+ * The organizations whose members one picker reads, and how many at once. Each is at least one call
+ * through the tenant's bulkhead, which its other customers share: a customer in a thousand
+ * organizations must not take every slot (ATLASSIAN_BUSY for all) to fill one picker (ADR 0263).
+ */
+const ORGANIZATIONS_READ = 100;
+const ORGANIZATIONS_AT_ONCE = 10;
 
 export class Colleagues {
   readonly #client: AtlassianClient;
@@ -65,15 +74,23 @@ export class Colleagues {
    * request raised for or shared with one would reach nobody who may read it.
    */
   async people(organizationIds: readonly string[], exclude: ReadonlySet<string>): Promise<PeopleOffered> {
-    const reads = await Promise.all(
-      organizationIds.map((id) => this.#members.get(id, () => this.#client.organizationMembers(id))),
-    );
+    const read = organizationIds.slice(0, ORGANIZATIONS_READ);
+    const reads = [];
+    for (let i = 0; i < read.length; i += ORGANIZATIONS_AT_ONCE) {
+      reads.push(
+        ...(await Promise.all(
+          read
+            .slice(i, i + ORGANIZATIONS_AT_ONCE)
+            .map((id) => this.#members.get(id, () => this.#client.organizationMembers(id))),
+        )),
+      );
+    }
     const seen = new Set(exclude);
     return {
       people: reads
-        .flatMap((read) => read.values)
+        .flatMap((members) => members.values)
         .filter((m) => m.active !== false && !seen.has(m.accountId) && seen.add(m.accountId)),
-      allListed: reads.every((read) => read.complete),
+      allListed: read.length === organizationIds.length && reads.every((members) => members.complete),
     };
   }
 

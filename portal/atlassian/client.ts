@@ -143,6 +143,7 @@ export class AtlassianClient {
   async #readInRounds<T>(
     path: string,
     maxPages: number,
+    query: Record<string, string | undefined> = {},
     headers?: Record<string, string>,
   ): Promise<ListRead<T>> {
     const values: T[] = [];
@@ -152,7 +153,7 @@ export class AtlassianClient {
       const count = asked === 0 ? 1 : Math.min(PAGES_AT_ONCE, maxPages - asked);
       const from = start;
       const round = await Promise.all(
-        Array.from({ length: count }, (_, i) => this.#page<T>(path, from + i * size, {}, headers)),
+        Array.from({ length: count }, (_, i) => this.#page<T>(path, from + i * size, query, headers)),
       );
       if (asked === 0) size = round[0]!.values.length;
       asked += count;
@@ -171,8 +172,12 @@ export class AtlassianClient {
    * not end there, or ends on an empty page not said to be the last, is ATLASSIAN_LIST_TOO_LONG: a
    * part would let the decision go wrong either way.
    */
-  async #deciding<T>(path: string, headers?: Record<string, string>): Promise<T[]> {
-    const read = await this.#readInRounds<T>(path, DECIDING_PAGES, headers);
+  async #deciding<T>(
+    path: string,
+    query: Record<string, string | undefined> = {},
+    headers?: Record<string, string>,
+  ): Promise<T[]> {
+    const read = await this.#readInRounds<T>(path, DECIDING_PAGES, query, headers);
     if (!read.complete)
       throw new AtlassianError('ATLASSIAN_LIST_TOO_LONG', 200, {
         message: `a list read to ${read.values.length} items without its last page`,
@@ -406,8 +411,12 @@ export class AtlassianClient {
     for await (const { values } of pages) if (values.some((o) => organizationIds.includes(o.id))) return true;
     return false;
   }
+  /**
+   * The account's organizations, read to their end: they decide which requests shared with an
+   * organization the customer sees, and which desks they may use (ADR 0263).
+   */
   organizationsOf(accountId: string): Promise<OrganizationDTO[]> {
-    return this.#all(`${SD}/organization`, { accountId });
+    return this.#deciding(`${SD}/organization`, { accountId });
   }
   /** An organization's members, as far as read (`MEMBER_PAGES`). */
   organizationMembers(organizationId: string): Promise<ListRead<UserDTO>> {
@@ -555,7 +564,11 @@ export class AtlassianClient {
    * leave every file on no public comment withheld (ADR 0225, 0264).
    */
   commentAttachments(issueKey: string, commentId: string): Promise<AttachmentDTO[]> {
-    return this.#deciding(`${SD}/request/${id(issueKey)}/comment/${id(commentId)}/attachment`, EXPERIMENTAL);
+    return this.#deciding(
+      `${SD}/request/${id(issueKey)}/comment/${id(commentId)}/attachment`,
+      {},
+      EXPERIMENTAL,
+    );
   }
   addPublicComment(issueKey: string, body: string): Promise<CommentDTO> {
     return this.transport.call(`${SD}/request/${id(issueKey)}/comment`, {

@@ -46,9 +46,6 @@ export interface DetailView {
   files: FileView[];
   approvals: ApprovalDTO[];
   participants: UserDTO[];
-  candidates: UserDTO[];
-  /** False when an organization of the customer has more people than `candidates` holds (ADR 0257). */
-  everyoneListed: boolean;
   /** Undefined when the site cannot share requests with organizations (no Organizations field). */
   organizations?: OrganizationSharingView | undefined;
   transitions: TransitionDTO[];
@@ -261,12 +258,10 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
         )}</ul>
         ${v.organizations ? organizationsShared(ctx.i18n, v.organizations, v.mayAct, v.csrf, action) : ''}
         ${
-          v.mayAct && v.candidates.length > 0
-            ? html`<form method="post" action="${action('participants/add')}">${csrfField(v.csrf)}
-              <label for="share-with">${t('request.shareWithLabel')}</label>
-              <select id="share-with" name="accountId"${v.everyoneListed ? '' : html` aria-describedby="share-with-help"`}>${v.candidates.map((c) => html`<option value="${c.accountId}">${c.displayName ?? ''}</option>`)}</select>
-              ${v.everyoneListed ? '' : html`<div id="share-with-help" class="field-help">${t('colleagues.notEveryoneListed')}</div>`}
-              <button type="submit">${t('request.share')}</button></form>`
+          // The people to share with are read on a page of their own, only when asked for: reading
+          // every organization's members on each view cost a call per organization (ADR 0263).
+          v.mayAct
+            ? html`<p><a class="button secondary" href="${action('share')}">${t('request.shareWithLabel')}</a></p>`
             : ''
         }
       </section>

@@ -1,5 +1,5 @@
 import { html, type SafeHtml, seg } from '../../common/http/html.js';
-import type { TransitionDTO } from '../atlassian/types.js';
+import type { TransitionDTO, UserDTO } from '../atlassian/types.js';
 import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
 import { richText } from './rich-text.js';
 
@@ -23,5 +23,36 @@ export function transitionConfirmPage(
       <textarea id="transition-comment" name="body" maxlength="32000"></textarea>
       <p><button type="submit">${v.transition.name}</button> <a href="${back}">${t('transition.keep')}</a></p>
     </form>`,
+  );
+}
+
+/**
+ * Shares a request with someone from the customer's organizations: the people are read for this
+ * page only, not for every view of the request (ADR 0263). A select and a button: no script needed.
+ */
+export function sharePersonPage(
+  ctx: PageContext,
+  v: { key: string; summary: string; candidates: UserDTO[]; everyoneListed: boolean; csrf: string },
+): SafeHtml {
+  const back = `/requests/${seg(v.key)}`;
+  const { t } = ctx.i18n;
+  const help = v.everyoneListed
+    ? ''
+    : html`<div id="share-with-help" class="field-help">${t('colleagues.notEveryoneListed')}</div>`;
+  return layout(
+    ctx,
+    `${t('request.shareWithLabel')}: ${v.key}`,
+    html`<nav aria-label="${t('layout.breadcrumb')}"><a href="/requests">${t('requests.title')}</a> / <a href="${back}">${v.key}</a></nav>
+    <h1>${v.summary}</h1>
+    ${
+      v.candidates.length > 0
+        ? html`<form class="card" method="post" action="${back}/participants/add">${csrfField(v.csrf)}
+      <label for="share-with">${t('request.shareWithLabel')}</label>
+      <select id="share-with" name="accountId"${v.everyoneListed ? '' : html` aria-describedby="share-with-help"`}>${v.candidates.map((c) => html`<option value="${c.accountId}">${c.displayName ?? ''}</option>`)}</select>
+      ${help}
+      <p><button type="submit">${t('request.share')}</button> <a href="${back}">${t('transition.keep')}</a></p>
+    </form>`
+        : html`<div class="card"><p class="muted empty">${t('request.nobodyToShareWith')}</p>${help}<p><a href="${back}">${t('transition.keep')}</a></p></div>`
+    }`,
   );
 }

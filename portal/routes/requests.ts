@@ -14,7 +14,7 @@ import { CLIENT_IDLE_MS, streamThrough } from '../http/stream-through.js';
 import { translatorOf } from '../i18n.js';
 import { problemText } from '../pages/refusals.js';
 import { type OrganizationSharingView, requestDetailPage } from '../pages/request-detail.js';
-import { transitionConfirmPage } from '../pages/requests.js';
+import { sharePersonPage, transitionConfirmPage } from '../pages/requests.js';
 import { MAX_COMMENT_FILES, uploadRefusalText } from '../pages/uploads.js';
 import { RequestDetails } from '../request-detail.js';
 import { renderedFieldHtml, requestTimeline } from '../request-timeline.js';
@@ -81,11 +81,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const s = session(res);
     const detail = await details.read(s, key);
     const { request, participants } = detail;
-    const [candidates, requestTypes, organizations, timeFields] = await Promise.all([
-      colleagues.people(
-        s.customer.organizationIds,
-        new Set([s.customer.accountId, ...participants.map((p) => p.accountId)]),
-      ),
+    const [requestTypes, organizations, timeFields] = await Promise.all([
       // The type's name is a nicety: the page does without it.
       catalogue.requestTypes(request.serviceDeskId).catch(() => []),
       detail.sharedOrganizationIds === undefined ? [] : colleagues.organizations(s.customer),
@@ -123,8 +119,6 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         files: detail.attachments.flatMap((a) => fileView(key, a) ?? []),
         approvals: detail.approvals,
         participants,
-        candidates: candidates.people,
-        everyoneListed: candidates.allListed,
         organizations:
           detail.sharedOrganizationIds &&
           organizationSharing(
@@ -377,18 +371,56 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     { unconfirmed: 'request.refused.stepUnconfirmed' },
   );
 
+  /**
+   * The request and its summary for a page that prepares a change (a step, a share), or undefined
+   * once the customer is refused: only someone who may act on it (not an approver-only reader).
+   */
+  const visibleToAct = async (res: Response, key: string) => {
+    const { request, mayAct } = await requests.visible(session(res), key);
+    if (!mayAct) {
+      const { t } = translatorOf(res);
+      const err = approverOnly();
+      refuse(res, err.status, err.code, t('request.refused.notAvailable'), t(err.messageKey));
+      return undefined;
+    }
+    const summary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
+    return { request, summary: typeof summary === 'string' ? summary : key };
+  };
+
+  // Whom to share with is chosen on a page of its own, the only page that reads the people of the
+  // customer's organizations (ADR 0263): a view of the request costs no call per organization.
+  app.get('/requests/:key/share', signedIn, async (req, res) => {
+    const key = String(req.params['key']);
+    const s = session(res);
+    const seen = await visibleToAct(res, key);
+    if (!seen) return;
+    const { request, summary } = seen;
+    // The participants the request's own answer names (its first page): the rest are offered, and
+    // adding one again changes nothing.
+    const participants = request.participants?.values ?? [];
+    const { people, allListed } = await colleagues.people(
+      s.customer.organizationIds,
+      new Set([s.customer.accountId, ...participants.map((p) => p.accountId)]),
+    );
+    send(
+      res,
+      sharePersonPage(pageContext(res), {
+        key,
+        summary,
+        candidates: people,
+        everyoneListed: allListed,
+        csrf: s.csrf,
+      }),
+    );
+  });
+
   // A transition is confirmed on a page of its own (the portal uses no script): the step's name,
   // what it does to the request, and an optional comment.
   app.get('/requests/:key/transition/:transitionId', signedIn, async (req, res) => {
     const key = String(req.params['key']);
     const s = session(res);
-    const { request, mayAct } = await requests.visible(s, key);
-    if (!mayAct) {
-      const { t } = translatorOf(res);
-      const err = approverOnly();
-      refuse(res, err.status, err.code, t('request.refused.notAvailable'), t(err.messageKey));
-      return;
-    }
+    const seen = await visibleToAct(res, key);
+    if (!seen) return;
     const transition = (await client.transitions(key)).find((t) => t.id === req.params['transitionId']);
     if (!transition) {
       const { t } = translatorOf(res);
@@ -401,12 +433,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       );
       return;
     }
-    const summary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
     send(
       res,
       transitionConfirmPage(pageContext(res), {
         key,
-        summary: typeof summary === 'string' ? summary : key,
+        summary: seen.summary,
         transition,
         csrf: s.csrf,
         writeKey: newWriteKey(),

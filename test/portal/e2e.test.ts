@@ -496,6 +496,26 @@ describe('portal end to end in Chromium', function () {
     }
   });
 
+  it('shares her request with a colleague on a page of its own, with the keyboard (ADR 0263)', async () => {
+    const laptop = seeded('Laptop screen flickers');
+    const participants = [...laptop.participantIds];
+    try {
+      await page.goto(`${portalUrl}/requests/${laptop.key}`);
+      await page.focus('a[href$="/share"]');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`${portalUrl}/requests/${laptop.key}/share`);
+      await audit.check(page);
+      await page.selectOption('#share-with', { label: 'Bob Brown' });
+      await page.focus('form[action$="/participants/add"] button');
+      await page.keyboard.press('Enter');
+      await page.waitForURL(/shared=1$/);
+      expect(laptop.participantIds).to.have.length(participants.length + 1);
+    } finally {
+      // The later journeys read this request as it was seeded.
+      laptop.participantIds = participants;
+    }
+  });
+
   it('sends a file with her comment, as the native comment editor takes one', async () => {
     const request = seeded('Password expired while on holiday');
     await page.goto(`${portalUrl}/requests/${request.key}`);

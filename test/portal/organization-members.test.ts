@@ -73,11 +73,11 @@ describe('portal colleagues from an organization of more than 5,000 members (ADR
       (r) => r.fieldValues['summary'] === 'Shared printer queue for the Acme office',
     )!;
 
-  it('says on the raise form and the request page that not everyone is listed', async () => {
+  it('says on the raise form and the request’s share page that not everyone is listed', async () => {
     const typeId = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!.id;
     const form = (await alice.text(`/desk/1/create/${typeId}`)).body;
     expect(form).to.include('Not everyone in your organizations is listed');
-    const page = await alice.text(`/requests/${shared().key}`);
+    const page = await alice.text(`/requests/${shared().key}/share`);
     expect(page.status).to.equal(200);
     expect(page.body).to.include('Not everyone in your organizations is listed');
   });

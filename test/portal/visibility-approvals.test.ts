@@ -73,6 +73,7 @@ describe('portal visibility for approvers', () => {
     const page = await alice.text(`/requests/${r.key}`);
     expect(page.body).to.not.include('/transition').and.not.include('participants/add');
     expect((await alice.text(`/requests/${r.key}/transition/801`)).status).to.equal(403);
+    expect((await alice.text(`/requests/${r.key}/share`)).status, 'the share page').to.equal(403);
     expect(page.body).to.not.include('type="file"');
     const csrf = csrfOf(page.body);
     const from = h.logs.length;

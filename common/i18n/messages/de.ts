@@ -224,7 +224,7 @@ export const de: Catalogue = {
   'refusal.atlassianMisconfigured':
     'Das Help Center ist nicht richtig eingerichtet. Bitte wenden Sie sich an Ihren Administrator.',
   'refusal.atlassianListTooLong':
-    'Diese Anfrage hat mehr Teilnehmer, Genehmigungen oder Schritte, als das Hilfe-Center prüfen kann. Bitte wenden Sie sich an das Service-Desk-Team.',
+    'Diese Anfrage oder Ihr Konto hat mehr Teilnehmer, Genehmigungen, Schritte oder Organisationen, als das Hilfe-Center prüfen kann. Bitte wenden Sie sich an das Service-Desk-Team.',
   'refusal.atlassianError':
     'Bei der Verbindung mit dem Help Center ist etwas schiefgelaufen. Bitte versuchen Sie es erneut.',
 
@@ -279,6 +279,7 @@ export const de: Catalogue = {
   'request.removeParticipant': '{name} entfernen',
   'request.remove': 'Entfernen',
   'request.shareWithLabel': 'Mit jemandem aus Ihrer Organisation teilen',
+  'request.nobodyToShareWith': 'Niemand sonst aus Ihren Organisationen kann hinzugefügt werden.',
   'request.share': 'Teilen',
   'request.shareWithOrganizationLabel': 'Mit einer Ihrer Organisationen teilen',
   'request.stopSharing': 'Teilen beenden',

@@ -217,7 +217,7 @@ export const en = {
   'refusal.atlassianMisconfigured':
     'The help center is not configured correctly. Please tell your administrator.',
   'refusal.atlassianListTooLong':
-    'This request has more participants, approvals or steps than the help center can check. Please ask the service desk team.',
+    'This request, or your account, has more participants, approvals, steps or organizations than the help center can check. Please ask the service desk team.',
   'refusal.atlassianError': 'Something went wrong while talking to the help center. Please try again.',
 
   'activity.accountNotFound': 'That account cannot be found.',
@@ -270,6 +270,7 @@ export const en = {
   'request.removeParticipant': 'Remove {name}',
   'request.remove': 'Remove',
   'request.shareWithLabel': 'Share with someone from your organization',
+  'request.nobodyToShareWith': 'Nobody else from your organizations can be added.',
   'request.share': 'Share',
   'request.shareWithOrganizationLabel': 'Share with an organization of yours',
   'request.stopSharing': 'Stop sharing',

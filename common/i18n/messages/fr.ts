@@ -222,7 +222,7 @@ export const fr: Catalogue = {
   'refusal.atlassianMisconfigured':
     'Le centre d’aide n’est pas configuré correctement. Veuillez en informer votre administrateur.',
   'refusal.atlassianListTooLong':
-    'Cette demande compte plus de participants, d’approbations ou d’étapes que le centre d’aide ne peut en vérifier. Veuillez vous adresser à l’équipe du centre de services.',
+    'Cette demande, ou votre compte, compte plus de participants, d’approbations, d’étapes ou d’organisations que le centre d’aide ne peut en vérifier. Veuillez vous adresser à l’équipe du centre de services.',
   'refusal.atlassianError':
     'Une erreur s’est produite lors de l’échange avec le centre d’aide. Veuillez réessayer.',
 
@@ -277,6 +277,7 @@ export const fr: Catalogue = {
   'request.removeParticipant': 'Retirer {name}',
   'request.remove': 'Retirer',
   'request.shareWithLabel': 'Partager avec une personne de votre organisation',
+  'request.nobodyToShareWith': 'Personne d’autre de vos organisations ne peut être ajouté.',
   'request.share': 'Partager',
   'request.shareWithOrganizationLabel': 'Partager avec l’une de vos organisations',
   'request.stopSharing': 'Ne plus partager',

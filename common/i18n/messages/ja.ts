@@ -209,7 +209,7 @@ export const ja: Catalogue = {
     '現在ヘルプセンターに接続できません。1 分ほどしてからもう一度お試しください。',
   'refusal.atlassianMisconfigured': 'ヘルプセンターが正しく設定されていません。管理者にお知らせください。',
   'refusal.atlassianListTooLong':
-    'このリクエストには、ヘルプセンターが確認できる数を超える参加者、承認、またはステップがあります。サービスデスクチームにお問い合わせください。',
+    'このリクエストまたはお客様のアカウントには、ヘルプセンターが確認できる数を超える参加者、承認、ステップ、または組織があります。サービスデスクチームにお問い合わせください。',
   'refusal.atlassianError': 'ヘルプセンターとの通信中に問題が発生しました。もう一度お試しください。',
 
   'activity.accountNotFound': 'そのアカウントは見つかりません。',
@@ -261,6 +261,7 @@ export const ja: Catalogue = {
   'request.removeParticipant': '{name} を削除',
   'request.remove': '削除',
   'request.shareWithLabel': '組織内のユーザーと共有',
+  'request.nobodyToShareWith': '組織内に追加できるユーザーはいません。',
   'request.share': '共有',
   'request.shareWithOrganizationLabel': 'あなたの組織と共有',
   'request.stopSharing': '共有をやめる',
