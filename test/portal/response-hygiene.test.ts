@@ -60,6 +60,7 @@ describe('portal: response hygiene on every route', () => {
         path: `/requests/${printer.key}/attachment/${png.id}/thumbnail`,
         status: 200,
       },
+      '/requests/:key/share': { path: `/requests/${printer.key}/share`, status: 200 },
       '/requests/:key/transition/:transitionId': {
         path: `/requests/${inProgress.key}/transition/761`,
         status: 200,
