@@ -112,6 +112,16 @@ describe('portal customer in many organizations (ADR 0263)', () => {
     expect(members.length, 'member lists read').to.be.at.most(100);
   });
 
+  it('shows the raise form to a customer in 1,001 organizations, its people from 100 of them, and says so', async () => {
+    const typeId = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!.id;
+    const from = calls.length;
+    const form = await browsers.get(1_001)!.text(`/desk/1/create/${typeId}`);
+    expect(form.status).to.equal(200);
+    expect(form.body).to.include('Not everyone in your organizations is listed');
+    const members = calls.slice(from).filter((c) => /\/organization\/[0-9]+\/user(\?|$)/.test(c.path));
+    expect(members.length, 'member lists read').to.be.at.most(100);
+  });
+
   it('refuses the sign-in of a customer in more than 10,000 organizations, not deciding on a part', async () => {
     const { state } = h.emulator;
     const accountId = '5b10ac8d82e05b22cc7f0000';
