@@ -242,12 +242,15 @@ export class AbuseLimits {
   /**
    * Express middleware: counts the request by client IP and, when signed in, by account, before
    * its body is read. Refusals go to the error handler (429, Retry-After, a page). A sign-in start
-   * the address may make then counts against the tenant's ceiling (503 past it).
+   * the address may make then counts against the tenant's ceiling (503 past it). An ACS post's
+   * account is the one its Response asserts, counted once that is verified (routes/saml.ts), not the
+   * session the browser may hold: the ACS takes posts from other sites, and a page of the same site
+   * posts with that session's cookie (ADR 0262).
    */
   limit(action: LimitedAction) {
     return (req: Request, res: Response, next: NextFunction) => {
-      const accountId = (res.locals['session'] as { customer?: { accountId?: string } } | undefined)?.customer
-        ?.accountId;
+      const session = action === 'acsPosts' ? undefined : res.locals['session'];
+      const accountId = (session as { customer?: { accountId?: string } } | undefined)?.customer?.accountId;
       (action === 'signInStarts' ? this.#refuseWhenCeilingReached() : Promise.resolve())
         .then(() => this.consume(action, 'ip', req.ip ?? ''))
         .then(() => (accountId ? this.consume(action, 'account', accountId) : undefined))

@@ -145,6 +145,9 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     }),
   );
   app.use(chooseLanguage(cookies, options.pseudoLocales ?? false));
+  // Before the session is read and any route counts a limit: a form from another origin (a page of the
+  // same site, which the session's SameSite=Lax cookie goes with) spends nothing of the customer's.
+  app.use(web.originFirst);
   app.use(async (req, res, next) => {
     const session = await sessions.get(parseCookies(req.headers.cookie).get(cookies.session));
     if (session) {

@@ -28,17 +28,25 @@ export interface PortalWeb {
   /** The signed-in session (only after `signedIn`). */
   session(res: Response): Session;
   signedIn(req: Request, res: Response, next: NextFunction): void;
-  /** Url-encoded forms: Origin and the session's synchronizer token. */
+  /** Url-encoded forms: the session's synchronizer token (the Origin is `originFirst`'s). */
   csrf(req: Request, res: Response, next: NextFunction): void;
-  /** The same check for a form read by other means (multipart). */
-  csrfOk(req: Request, res: Response, token: unknown): boolean;
+  /** The same check for a form read by other means (multipart), once its body is read. */
+  csrfOk(res: Response, token: unknown): boolean;
   /**
-   * Multipart forms: the Origin part alone, before anything reads the body (a large one) or Atlassian
-   * (what the route needs to know first): a forged form costs neither (ADR 0250). `csrfOk` checks the
-   * token once the body is read.
+   * The app's first guard: any request but a read (GET, HEAD) or one of CROSS_SITE_POSTS is refused
+   * when it comes from another origin, its body drained unread, before the session is read and before
+   * any route: a forged form spends nothing, no rate limit of the customer's or her address's (ADR
+   * 0262), no Atlassian call (ADR 0250), no body read.
    */
   originFirst(req: Request, res: Response, next: NextFunction): void;
 }
+
+/**
+ * The POSTs another site sends by design, each guarded by what it carries rather than by its Origin:
+ * the broker's auto-posting page to the ACS (a signed Response answering this browser's pending
+ * login) and the broker's SOAP LogoutRequest (signed, fresh, once only; no cookie).
+ */
+export const CROSS_SITE_POSTS: ReadonlySet<string> = new Set(['/saml/acs', '/saml/slo']);
 
 /**
  * `res.locals` key of the AccountRefusedError that ended this request's session when it came in
@@ -116,8 +124,8 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
     const { t } = translatorOf(res);
     refuse(res, 403, 'PORTAL_CSRF', t('error.requestRefused.title'), t('error.formExpired'));
   };
-  const csrfOk = (req: Request, res: Response, token: unknown) => {
-    if (sameOrigin(req, portalOrigin) && csrfMatches(session(res), token)) return true;
+  const csrfOk = (res: Response, token: unknown) => {
+    if (csrfMatches(session(res), token)) return true;
     formExpired(res);
     return false;
   };
@@ -150,11 +158,12 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       );
     },
     csrf(req, res, next) {
-      if (csrfOk(req, res, (req.body as Record<string, unknown> | undefined)?.['_csrf'])) next();
+      if (csrfOk(res, (req.body as Record<string, unknown> | undefined)?.['_csrf'])) next();
     },
     csrfOk,
     originFirst(req, res, next) {
-      if (sameOrigin(req, portalOrigin)) return next();
+      if (readsPage(req.method) || CROSS_SITE_POSTS.has(req.path) || sameOrigin(req, portalOrigin))
+        return next();
       req.resume();
       formExpired(res);
     },

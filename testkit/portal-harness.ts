@@ -364,6 +364,26 @@ export class Browser {
   }
 }
 
+/**
+ * A POST of `fields` as a browser sends it from `origin`: url-encoded, or multipart (with a small file
+ * as `attachment` when `attach`).
+ */
+export function formPost(
+  origin: string,
+  fields: Record<string, string>,
+  multipart: boolean,
+  attach = multipart,
+): RequestInit & { headers: Record<string, string> } {
+  if (!multipart) {
+    const body = new URLSearchParams(fields).toString();
+    return { method: 'POST', body, headers: { origin, 'content-type': 'application/x-www-form-urlencoded' } };
+  }
+  const body = new FormData();
+  for (const [name, value] of Object.entries(fields)) body.set(name, value);
+  if (attach) body.set('attachment', new Blob(['x']), 'x.txt');
+  return { method: 'POST', body, headers: { origin } };
+}
+
 /** Starts a login in `browser` and returns the AuthnRequest's ID (from the redirect to the broker). */
 export async function startLogin(
   browser: Browser,

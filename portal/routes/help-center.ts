@@ -34,7 +34,7 @@ const MAX_SUGGESTIONS = 5;
 export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, catalogue, requests, limits, colleagues } = services;
   const knowledgeBase = new KnowledgeBase(client, catalogue);
-  const { pageContext, send, refuse, noteRefusal, signedIn, session, csrfOk, originFirst } = web;
+  const { pageContext, send, refuse, noteRefusal, signedIn, session, csrfOk } = web;
   // Browsers ask for /favicon.ico by themselves; both names get the same SVG, no sign-in needed.
   const favicon = faviconSvg(services.spec.portal.branding?.primaryColor ?? '');
   app.get(['/favicon.svg', '/favicon.ico'], (_req, res) => {
@@ -234,7 +234,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     const s = session(res);
     const form = await readUploadForm(web, services, req, res, MAX_CREATE_FILES);
     if (!form) return;
-    if (!csrfOk(req, res, form.fields['_csrf'])) return;
+    if (!csrfOk(res, form.fields['_csrf'])) return;
     const submitted = form.fields as Submitted;
     // The same key on every re-render: however often this form comes back, it raises one request.
     const writeKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
@@ -356,7 +356,10 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       throw err;
     }
   };
-  // The Origin before the request type is read: a forged form costs no Atlassian call (ADR 0250).
-  const raiseGuards = [signedIn, limits.limit('requestCreations'), originFirst];
-  app.post('/desk/:deskId/create/:typeId', ...raiseGuards, uploadRoute(raiseRequest));
+  app.post(
+    '/desk/:deskId/create/:typeId',
+    signedIn,
+    limits.limit('requestCreations'),
+    uploadRoute(raiseRequest),
+  );
 }

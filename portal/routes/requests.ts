@@ -51,7 +51,7 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, requests, catalogue, colleagues, limits, downloads } = services;
-  const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, originFirst, session } = web;
+  const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, csrfOk, session } = web;
   const NOTICES: Record<string, MessageKey> = {
     created: 'request.notice.created',
     unshared: 'request.notice.unshared',
@@ -301,7 +301,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const { desk, mayAct, request } = await requests.visible(s, key);
     const form = await readUploadForm(web, services, req, res, MAX_COMMENT_FILES);
     if (!form) return;
-    if (!csrfOk(req, res, form.fields['_csrf'])) return;
+    if (!csrfOk(res, form.fields['_csrf'])) return;
     const body = form.fields as Record<string, unknown>;
     const writeKey = writeKeyFrom(body[WRITE_KEY_FIELD]);
     if (form.refused) {
@@ -335,7 +335,6 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     '/requests/:key/comment',
     signedIn,
     limits.limit('comments'),
-    originFirst,
     commentWithFiles,
     forms,
     csrf,
@@ -505,7 +504,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     }
     const form = await readUploadForm(web, services, req, res, 1);
     if (!form) return;
-    if (!csrfOk(req, res, form.fields['_csrf'])) return;
+    if (!csrfOk(res, form.fields['_csrf'])) return;
     if (form.refused) {
       noteRefusal(form.refused.status, form.refused.code, 'upload refused');
       await renderDetail(res, key, {
@@ -544,13 +543,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     await keepRecentWrite(services, s, request.issueId);
     res.redirect(303, `/requests/${encodeURIComponent(key)}?uploaded=1`);
   };
-  app.post(
-    '/requests/:key/attachment',
-    signedIn,
-    limits.limit('uploads'),
-    originFirst,
-    uploadRoute(attachFile),
-  );
+  app.post('/requests/:key/attachment', signedIn, limits.limit('uploads'), uploadRoute(attachFile));
 
   /**
    * A file of the request, streamed through: the id must be one of the files this customer may

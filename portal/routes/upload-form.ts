@@ -55,7 +55,7 @@ export function uploadRoute(
 
 /**
  * Takes an upload spool slot (and, in a pool, room in the pool's spool) and reads the multipart form
- * into it, once the route has checked the Origin (`web.originFirst`, before anything it reads). The
+ * into it (its Origin was checked before the session was read: `web.originFirst`, ADR 0262). The
  * slot and the room are released when the response has ended and the handler (an `uploadRoute`)
  * returned, whatever happens in between, and the files removed then (the slot does not wait for that,
  * ADR 0250). Answers the request itself and returns undefined when it refuses: every slot of the

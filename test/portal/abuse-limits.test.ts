@@ -1,11 +1,14 @@
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { FlowStoreFullError, MemoryFlowStore } from '../../common/flowstore/index.js';
+import { CROSS_SITE_POSTS } from '../../portal/web.js';
 import {
   Browser,
   brokerResponse,
   csrfOf,
+  formPost,
   type Harness,
+  portalRoutes,
   reasons,
   refusalCount,
   signIn,
@@ -360,6 +363,136 @@ describe('portal abuse limits: per account', () => {
     expect((await create()).status).to.not.equal(429);
     from = h.logs.length;
     await expectLimited(h, await create(), from);
+  });
+});
+
+describe('portal abuse limits: a form refused for its Origin spends no limit (ADR 0262)', () => {
+  // The session cookie is SameSite=Lax: a page of the same site (another application under the
+  // customer's domain) can have her browser post the portal's forms, with her cookie, from its origin.
+  const LIMIT = 10;
+  const tenPerClient = { perIp: LIMIT, perAccount: LIMIT };
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({
+      portal: {
+        limits: {
+          windowSeconds: 60,
+          requestCreations: tenPerClient,
+          comments: tenPerClient,
+          requestChanges: tenPerClient,
+          uploads: tenPerClient,
+        },
+      },
+    });
+  });
+  after(() => h.close());
+
+  /**
+   * Every state-changing route, read from the router (a new one is attacked here at once), with its
+   * parameters filled; `/logout` last, as it ends the session.
+   */
+  function stateChangingPaths(): string[] {
+    const type = [...h.emulator.state.requestTypes.values()][0]!;
+    const params: Record<string, string> = {
+      key: h.keyOf('Printer on 3rd floor jams every morning'),
+      deskId: type.serviceDeskId,
+      typeId: type.id,
+    };
+    return portalRoutes(h)
+      .filter((r) => !/^(GET|HEAD) /.test(r))
+      .map((r) => r.replace(/^[A-Z]+ /, ''))
+      .filter((path) => !CROSS_SITE_POSTS.has(path))
+      .map((path) =>
+        path.replace(/:(\w+)/g, (_, name: string) => {
+          const value = params[name];
+          if (value === undefined) throw new Error(`no value for :${name} of ${path}`);
+          return encodeURIComponent(value);
+        }),
+      )
+      .sort((a, b) => Number(a === '/logout') - Number(b === '/logout'));
+  }
+
+  it('refuses forged forms past every limit, and the customer, and her office, still post theirs', async () => {
+    const alice = await signIn(h, 'alice@acme.test', { groups: ['portal-admins'] });
+    const bob = await signIn(h, 'bob@acme.test');
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const token = csrfOf((await alice.text(`/requests/${key}`)).body);
+    const paths = stateChangingPaths();
+    expect(paths, 'routes read from the router').to.include(`/requests/${key}/comment`);
+    for (const path of paths) {
+      for (let i = 0; i <= LIMIT; i++) {
+        const multipart = /\/(attachment|create\/)/.test(path);
+        const form = { _csrf: token, body: 'forged', accountId: 'x' };
+        const from = h.logs.length;
+        const res = await alice.fetch(path, formPost('https://other-app.acme.test', form, multipart));
+        await res.arrayBuffer();
+        expect(res.status, `${path}, forged #${i + 1}`).to.equal(403);
+        expect(reasons(h, from), path).to.deep.equal(['PORTAL_CSRF']);
+      }
+    }
+    // Another customer behind the same address (her office's NAT): its per-address budget is whole.
+    const bobToken = csrfOf(
+      (await bob.text(`/requests/${h.keyOf('Wi-Fi drops in meeting room Nile')}`)).body,
+    );
+    const bobs = await bob.post(`/requests/${h.keyOf('Wi-Fi drops in meeting room Nile')}/comment`, {
+      _csrf: bobToken,
+      body: 'from the same office',
+    });
+    expect(bobs.status, "bob's comment").to.equal(303);
+    // Her own forms, from the portal's pages: whatever each answers, none is refused for a limit.
+    for (const path of paths) {
+      const from = h.logs.length;
+      const res = await alice.post(path, { _csrf: token, body: 'her own', accountId: 'x' });
+      await res.arrayBuffer();
+      expect(res.status, path).to.not.equal(429);
+      expect(reasons(h, from), path).to.not.include('PORTAL_RATE_LIMITED');
+    }
+    const comments = [...h.emulator.state.requests.values()].flatMap((r) => r.comments);
+    expect(
+      comments.filter((c) => JSON.stringify(c).includes('forged')),
+      'forged comments',
+    ).to.deep.equal([]);
+    expect(
+      comments.filter((c) => JSON.stringify(c).includes('her own')),
+      'her comment',
+    ).to.have.length(1);
+  });
+});
+
+describe('portal abuse limits: an ACS post counts the account it asserts, not the session (ADR 0262)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ portal: { limits: { windowSeconds: 60, acsPosts: twoPerAccount } } });
+  });
+  after(() => h.close());
+
+  it("lets a page of the same site spend none of a signed-in customer's sign-ins", async () => {
+    const alice = await signIn(h, 'alice@acme.test');
+    // The ACS takes posts from other sites by design (the broker's page); this one goes with her cookie.
+    for (let i = 1; i <= 3; i++) {
+      const from = h.logs.length;
+      const res = await alice.post(
+        '/saml/acs',
+        { SAMLResponse: 'forged' },
+        { origin: 'https://other-app.acme.test' },
+      );
+      await res.arrayBuffer();
+      expect(res.status, `forged #${i}`).to.equal(400);
+      expect(reasons(h, from), `forged #${i}`).to.deep.equal(['PORTAL_LOGIN_FLOW_MISSING']);
+    }
+    // She signs in again in the same browser, her session still open: her second sign-in of the window.
+    const { requestId } = await startLogin(alice);
+    const res = await alice.post(
+      '/saml/acs',
+      { SAMLResponse: brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }) },
+      { origin: 'null' },
+    );
+    expect(res.status, 'her own sign-in').to.equal(303);
+    // The third of her account is refused, counted by the account its Response asserts.
+    const from = h.logs.length;
+    const third = await signIn(h, 'alice@acme.test').catch((err: Error) => err.message);
+    expect(third).to.match(/failed: 429/);
+    expect(reasons(h, from)).to.include('PORTAL_RATE_LIMITED');
   });
 });
 

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import { CROSS_SITE_POSTS } from '../../portal/web.js';
 import {
   type Browser,
   csrfOf,
+  formPost,
   type Harness,
   portalRoutes,
   reasons,
@@ -80,6 +82,9 @@ describe('portal: CSRF on every state-changing POST', () => {
     const covered = Object.keys(attacks()).map((r) => `POST ${r}`);
     const routes = portalRoutes(h).filter((r) => !/^(GET|HEAD) /.test(r));
     expect(routes, 'routes read from the router').to.include('POST /requests/:key/transition');
+    expect([...CROSS_SITE_POSTS], "the portal's exempt posts (web.originFirst)").to.deep.equal([
+      ...CROSS_SITE_BY_DESIGN,
+    ]);
     expect(routes.filter((r) => !CROSS_SITE_BY_DESIGN.has(r.replace(/^POST /, '')))).to.deep.equal(
       covered.sort(),
     );
@@ -112,17 +117,8 @@ describe('portal: CSRF on every state-changing POST', () => {
       ] as const) {
         const from = h.logs.length;
         const fields = { ...attack.fields, ...(csrf === undefined ? {} : { _csrf: csrf }) };
-        let body: FormData | string;
-        const headers: Record<string, string> = { origin };
-        if (attack.multipart) {
-          body = new FormData();
-          for (const [name, value] of Object.entries(fields)) body.set(name, value);
-          if (route.endsWith('/attachment')) body.set('attachment', new Blob(['x']), 'x.txt');
-        } else {
-          body = new URLSearchParams(fields).toString();
-          headers['content-type'] = 'application/x-www-form-urlencoded';
-        }
-        const res = await alice.fetch(attack.path, { method: 'POST', body, headers });
+        const post = formPost(origin, fields, attack.multipart, route.endsWith('/attachment'));
+        const res = await alice.fetch(attack.path, post);
         await res.arrayBuffer();
         expect(res.status, `${route}, ${label}`).to.equal(403);
         expect(reasons(h, from), `${route}, ${label}`).to.include('PORTAL_CSRF');
@@ -147,22 +143,12 @@ describe('portal: CSRF on every state-changing POST', () => {
           ? [false, true]
           : [false]) {
         const label = `${route}${multipart ? ', multipart' : ''}`;
-        const fields = { ...attack.fields, _csrf: token };
-        let body: FormData | string;
-        const headers: Record<string, string> = { origin: 'https://evil.test' };
-        if (multipart) {
-          body = new FormData();
-          for (const [name, value] of Object.entries(fields)) body.set(name, value);
-          body.set('attachment', new Blob(['x']), 'x.txt');
-        } else {
-          body = new URLSearchParams(fields).toString();
-          headers['content-type'] = 'application/x-www-form-urlencoded';
-        }
+        const post = formPost('https://evil.test', { ...attack.fields, _csrf: token }, multipart);
         // Whatever the session's own reads (organizations, the account's standing) wanted is read now.
         await (await alice.fetch('/profile')).arrayBuffer();
         const from = h.exchanges.length;
         const logged = h.logs.length;
-        const res = await alice.fetch(attack.path, { method: 'POST', body, headers });
+        const res = await alice.fetch(attack.path, post);
         await res.arrayBuffer();
         expect(res.status, label).to.equal(403);
         expect(reasons(h, logged), label).to.include('PORTAL_CSRF');
