@@ -2,7 +2,7 @@
 // in for the broker's signing key so tests can send the portal any SAML Response they like.
 
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -293,6 +293,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 /** Bytes of uploads the portal has spooled to disk now (its upload folder, walked). */
 export function spooledBytes(h: Harness): number {
   return bytesUnder(h.app.uploads.folder);
+}
+
+/** Files of the portal's upload spool this process still holds open (deleted or not). */
+export function openSpoolFiles(h: Harness): string[] {
+  return readdirSync('/proc/self/fd').filter((fd) =>
+    gone(() => readlinkSync(`/proc/self/fd/${fd}`).startsWith(h.app.uploads.folder), false),
+  );
 }
 
 /**

@@ -323,8 +323,13 @@ export class AtlassianTransport {
     const followsSeeOther = raw === true && seeOther === true;
     const started = process.hrtime.bigint();
     const elapsed = () => Number(process.hrtime.bigint() - started) / 1e9;
+    // A form's files are read from the disk as they are sent. Atlassian may answer before it has
+    // read them (a 503 at once), and fetch would go on sending, the file open, until the connection
+    // closes (ADR 0262): once the answer is here, what is left of the form is dropped with the
+    // connection. A form Atlassian read whole has nothing left to drop.
+    const form = body instanceof FormData ? new AbortController() : undefined;
     // One deadline for the headers and the body, gone once the body is read (ADR 0163).
-    const exchange = exchangeSignal([], timeoutMs);
+    const exchange = exchangeSignal([form?.signal], timeoutMs);
     let bodyHandedOn = false;
     const send = async (
       to: string,
@@ -390,6 +395,7 @@ export class AtlassianTransport {
         return { failure, cause: err };
       }
     } finally {
+      form?.abort(new DOMException('answered before the form was sent', 'AbortError'));
       if (!bodyHandedOn) exchange.release();
     }
   }

@@ -1,7 +1,6 @@
 // A customer's browser goes away in the middle of sending a file (tab closed, network lost): the
 // portal has spooled part of it. Nothing of it may stay behind: not the file, not its upload slot,
 // not the open file it was being written to, and the request reading it must end.
-import { readdirSync, readlinkSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
 import { expect } from 'chai';
@@ -15,6 +14,7 @@ import {
   type Browser,
   csrfOf,
   type Harness,
+  openSpoolFiles as openSpoolFilesOf,
   reasons,
   signIn,
   spooledBytes as spooledOf,
@@ -32,15 +32,7 @@ describe('faults: the client disconnects in the middle of an upload', function (
   after(() => h.close());
 
   const spooledBytes = () => spooledOf(h);
-  /** Files of the spool this process still holds open (deleted or not). */
-  const openSpoolFiles = () =>
-    readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(h.app.uploads.folder);
-      } catch {
-        return false;
-      }
-    });
+  const openSpoolFiles = () => openSpoolFilesOf(h);
 
   const BOUNDARY = 'jsmssoboundary';
   /** The attachment form's start: its CSRF token, then the head of a file part named big.txt. */
