@@ -395,7 +395,7 @@ export class AtlassianTransport {
         return { failure, cause: err };
       }
     } finally {
-      form?.abort(new DOMException('answered before the form was sent', 'AbortError'));
+      form?.abort(new DOMException('the exchange is over: nothing more of the form is sent', 'AbortError'));
       if (!bodyHandedOn) exchange.release();
     }
   }
