@@ -81,6 +81,9 @@ export interface WriteOutcome<T> {
 }
 
 const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** The least wait before a write is sent again, in its first round; it doubles each round, to the cap. */
+const LEAST_WAIT_MS = 100;
+const LEAST_WAIT_CAP_MS = 5_000;
 
 /**
  * What `confirm` may take in all (its calls, in rounds), as one page's Atlassian work (ADR 0185): a
@@ -119,13 +122,17 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
   const find = options.find;
   const deadline = Date.now() + options.budgetMs;
   const fits = (ms: number) => Date.now() + ms <= deadline;
-  for (;;) {
+  // The least wait before the next write, doubling each round: Atlassian's Retry-After may ask for
+  // none (`0`), and a write answered 503 at once every time was sent back to back, with its look,
+  // until the budget ended (92 comments in 1.5 s).
+  for (let round = 0; ; round++) {
+    const least = Math.min(LEAST_WAIT_MS * 2 ** round, LEAST_WAIT_CAP_MS);
     try {
       return { value: await options.write(), existed: false };
     } catch (err) {
       if (!(err instanceof AtlassianError)) throw err;
       if (err.upstreamStatus === 429) {
-        const wait = Math.max(100, err.retryAfterMs ?? 1000);
+        const wait = Math.max(least, err.retryAfterMs ?? 1000);
         if (!fits(wait)) throw err;
         await sleep(wait);
         options.onRetry?.('429');
@@ -134,7 +141,8 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
       if (!outcomeUnknown(err) || !find) throw err;
       // A 5xx is Atlassian's last word on that call: one look after Retry-After is enough. A
       // timeout may still be processed, so it is looked for more than once before writing again.
-      const delays = err.upstreamStatus >= 500 ? [err.retryAfterMs ?? 500] : options.reconcileDelaysMs;
+      const delays =
+        err.upstreamStatus >= 500 ? [Math.max(least, err.retryAfterMs ?? 500)] : options.reconcileDelaysMs;
       for (const delay of delays) {
         if (!fits(delay)) throw err;
         await sleep(delay);

@@ -66,6 +66,27 @@ describe('portal: a write Atlassian keeps refusing leaves no dead end', () => {
     expect(writeKeyOf(page, action)).to.equal(writeKey);
   });
 
+  it('backs off between writes Atlassian answers 503 with Retry-After: 0, rather than sending them back to back', async () => {
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const detail = (await alice.text(`/requests/${key}`)).body;
+    const action = `/requests/${key}/comment`;
+    h.emulator.faults.set({
+      status: 503,
+      retryAfterSeconds: 0,
+      method: 'POST',
+      pathPrefix: `/rest/servicedeskapi/request/${key}/comment`,
+    });
+    const res = await alice.post(action, {
+      _csrf: csrfOf(detail),
+      _write: writeKeyOf(detail, action)!,
+      body: 'Sent into a 503 that asks for no wait.',
+    });
+    expect(res.status).to.equal(503);
+    // Within the 1.5 s budget, waits growing from 100 ms allow a handful; without them the portal
+    // sent hundreds (Retry-After: 0 taken as "at once", the look and the write in a loop).
+    expect(h.emulator.faults.hits()[0], 'comments sent').to.be.within(2, 8);
+  });
+
   it('sends a step Atlassian answered 500 again only once its comment is not found, says it failed, and takes it when sent again', async () => {
     const r = [...h.emulator.state.requests.values()].find(
       (x) => x.fieldValues['summary'] === 'Calendar invites arrive twice',
