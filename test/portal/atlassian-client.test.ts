@@ -174,13 +174,16 @@ describe('portal Atlassian client', () => {
   it('finds a timed-out create that Atlassian processed anyway instead of creating it twice', async () => {
     // Processed at once, answered late: the portal stops waiting first. (A delay before the
     // handling ended with the body unread and nothing created: that tested a repeated write.)
+    // The call's deadline (1 s) leaves room for a loaded machine to deliver the create (150 ms did
+    // not: a create not yet read when the portal stopped waiting was never made); the answer comes
+    // long after it.
     emulator.faults.set({
-      holdAnswerMs: 400,
+      holdAnswerMs: 3000,
       pathPrefix: '/rest/servicedeskapi/request',
       method: 'POST',
       times: 1,
     });
-    const c = client(150);
+    const c = client(1000);
     const service = new RequestService(c, new Catalogue(c, undefined), {
       reconcileDelaysMs: [200, 400, 800],
     });
@@ -194,21 +197,22 @@ describe('portal Atlassian client', () => {
       hasDescription: true,
       writeKey: newWriteKey(),
     });
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // Past the held answer: it creates nothing more.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
     expect(key).to.match(/^IT-\d+$/);
     expect(countBySummary('Reconcile after timeout')).to.equal(1);
   });
 
   it('finds a timed-out create that Atlassian processed while its search lags, past the search (ADR 0240)', async () => {
     emulator.faults.set({
-      holdAnswerMs: 400,
+      holdAnswerMs: 3000,
       pathPrefix: '/rest/servicedeskapi/request',
       method: 'POST',
       times: 1,
     });
     emulator.state.searchIndex.hold();
     try {
-      const c = client(150);
+      const c = client(1000);
       const service = new RequestService(c, new Catalogue(c, undefined), { reconcileDelaysMs: [200, 400] });
       const { value, existed } = await service.create({
         audience: forAlice(),
