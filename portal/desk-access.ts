@@ -6,13 +6,52 @@
  * request types and its requests within that lifetime, not when the session ends.
  */
 import type { AtlassianClient } from './atlassian/client.js';
+import type { UserDTO } from './atlassian/types.js';
 import { TtlCache } from './catalogue.js';
 import type { Customer } from './visibility.js';
 
 /**
+ * Desks worked on at once for one customer (asked whether the customer may use them, or joined to
+ * them): a help center of hundreds of desks neither waits one round trip a desk nor queues them all
+ * at the tenant's bulkhead at once, where those past its rate wait out its bound and the sign-in is
+ * refused ATLASSIAN_BUSY (ADR 0265). Below the bulkhead's 16, so the tenant's other pages keep slots.
+ */
+const DESKS_AT_ONCE = 10;
+
+/**
+ * `each` of `deskIds`, at most `DESKS_AT_ONCE` under way, the answers in the desks' order. The first
+ * failure is thrown and no desk is started after it.
+ */
+export async function forEachDesk<R>(
+  deskIds: readonly string[],
+  each: (deskId: string) => Promise<R>,
+): Promise<R[]> {
+  const answers: R[] = [];
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < deskIds.length) {
+      const i = next++;
+      try {
+        answers[i] = await each(deskIds[i]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(DESKS_AT_ONCE, deskIds.length) }, worker));
+  return answers;
+}
+
+/** Each desk's customers as Atlassian answered a search by the account's e-mail, by desk id. */
+export type DeskAnswers = Map<string, readonly UserDTO[]>;
+
+/**
  * Of `deskIds`, those the account may use: `joined` (provisioning just added it), a desk one of
  * `organizationIds` is added to, or one whose customers, searched by the account's e-mail (the
- * only way Atlassian lets a desk's customers be searched), include the account.
+ * only way Atlassian lets a desk's customers be searched), include the account. A desk in `answers`
+ * (the sign-in's own search by that e-mail, moments before) is not asked again (ADR 0265).
  */
 export async function desksAccountMayUse(
   client: AtlassianClient,
@@ -20,15 +59,19 @@ export async function desksAccountMayUse(
   organizationIds: readonly string[],
   deskIds: readonly string[],
   joined: readonly string[] = [],
+  answers: ReadonlyMap<string, readonly UserDTO[]> = new Map(),
 ): Promise<string[]> {
-  const usable = await Promise.all(
-    deskIds.map(async (deskId) => {
-      if (joined.includes(deskId)) return true;
-      if (await client.deskHasOrganization(deskId, organizationIds)) return true;
-      const customers = await client.deskCustomers(deskId, account.email);
-      return customers.some((u) => u.accountId === account.accountId);
-    }),
-  );
+  const isCustomer = (customers: readonly UserDTO[]) =>
+    customers.some((u) => u.accountId === account.accountId);
+  const usable = await forEachDesk(deskIds, async (deskId) => {
+    if (joined.includes(deskId)) return true;
+    const answered = answers.get(deskId);
+    if (answered && isCustomer(answered)) return true;
+    if (await client.deskHasOrganization(deskId, organizationIds)) return true;
+    if (answered) return false;
+    const customers = await client.deskCustomers(deskId, account.email);
+    return isCustomer(customers);
+  });
   return deskIds.filter((_, i) => usable[i]);
 }
 
