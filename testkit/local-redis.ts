@@ -78,7 +78,26 @@ async function inSync(replica: LocalRedis, replication: () => string): Promise<v
   }
 }
 
-/** Starts a throwaway redis-server on loopback (no persistence). Extra args, e.g. TLS flags, pass through. */
+/**
+ * What a test starts, stopped after each test in the reverse order of its start: `started` awaits a
+ * Redis and records its stop; `stops` takes any other. Call inside a mocha `describe`.
+ */
+export function stoppedAfterEach(): {
+  started: (redis: Promise<LocalRedis>) => Promise<LocalRedis>;
+  stops: (() => Promise<void>)[];
+} {
+  const stops: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const stop of stops.splice(0).reverse()) await stop();
+  });
+  const started = async (redis: Promise<LocalRedis>) => {
+    const running = await redis;
+    stops.push(() => running.stop());
+    return running;
+  };
+  return { started, stops };
+}
+
 export async function startLocalRedis(extraArgs: string[] = [], port?: number): Promise<LocalRedis> {
   const start = (chosen: number) =>
     spawnRedis(['--port', String(chosen), ...extraArgs], chosen, `redis://127.0.0.1:${chosen}`, []);

@@ -9,7 +9,7 @@ import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
 import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
 import { useOnce } from '../../common/saml/checks.js';
 import { eventually } from '../../testkit/envtest.js';
-import { type LocalRedis, startLocalRedis, startLocalSentinel } from '../../testkit/local-redis.js';
+import { startLocalRedis, startLocalSentinel, stoppedAfterEach } from '../../testkit/local-redis.js';
 import { answering } from '../../testkit/redis.js';
 import { failOver, untilPromotable } from '../../testkit/sentinel.js';
 
@@ -53,15 +53,7 @@ async function replicationRelay(masterPort: number) {
 
 describe('faults: one-time markers across a Sentinel failover (real redis-server and sentinel)', function () {
   this.timeout(90_000);
-  const stops: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const stop of stops.splice(0).reverse()) await stop();
-  });
-  async function started(redis: Promise<LocalRedis>): Promise<LocalRedis> {
-    const running = await redis;
-    stops.push(() => running.stop());
-    return running;
-  }
+  const { started, stops } = stoppedAfterEach();
 
   /** A master, its replica (through a relay), a sentinel that can promote the replica, and a store on the sentinel. */
   async function sentinelGroup(name: string) {
@@ -87,14 +79,17 @@ describe('faults: one-time markers across a Sentinel failover (real redis-server
         'the old master a replica in sync',
         20_000,
       );
+      // Until a replica acknowledges a fresh marker: the new pair's link is at work. Each probe is its
+      // own key, so one refused while the link warms up leaves nothing another probe meets.
+      let probe = 0;
       await eventually(
         () =>
-          store.ping().then(
+          store.putIfAbsent(`probe:${probe++}`, '1', 60).then(
             () => true,
             () => false,
           ),
-        'the store on the new master',
-        10_000,
+        'a marker acknowledged by the new replica',
+        20_000,
       );
     };
     return { store, relay, replica, failover };
@@ -113,8 +108,11 @@ describe('faults: one-time markers across a Sentinel failover (real redis-server
     await failover();
     // The captured Response posted again: at most one of the two uses may sign anyone in. The
     // first is refused, since no replica holds its marker.
+    // Accepted as a new one (its marker was lost with the old master) or, should the replica lag past
+    // 200 ms on a loaded machine, refused too; never accepted twice (red before: both accepted).
     const replayed = await use();
-    expect([first, replayed]).to.deep.equal(['FLOW_STORE_NOT_REPLICATED', 'accepted']);
+    expect(first).to.equal('FLOW_STORE_NOT_REPLICATED');
+    expect(replayed).to.be.oneOf(['accepted', 'FLOW_STORE_NOT_REPLICATED']);
     // A marker the replica acknowledged survives the failover.
     expect(
       await useOnce(store, 'assertion', 'https://idp.example', '_first', 300).then(
@@ -140,7 +138,13 @@ describe('faults: one-time markers across a Sentinel failover (real redis-server
     // Taken on the master, the replica still holding it: refused, not handed to this request.
     expect(taken).to.equal('FLOW_STORE_NOT_REPLICATED');
     await failover();
-    // The flow is back on the promoted replica; at most one request of the two was given it.
-    expect(await store.take('flow:1')).to.equal('the flow');
+    // The flow is back on the promoted replica; at most one request of the two was given it (the
+    // second refused too, should the replica lag past 200 ms on a loaded machine).
+    expect(
+      await store.take('flow:1').then(
+        (value) => value,
+        (e: unknown) => (e as { code?: string }).code,
+      ),
+    ).to.be.oneOf(['the flow', 'FLOW_STORE_NOT_REPLICATED']);
   });
 });

@@ -8,7 +8,7 @@ import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
 import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
 import { eventually } from '../../testkit/envtest.js';
 import { startFaultProxy } from '../../testkit/fault-proxy.js';
-import { type LocalRedis, startLocalRedis, startLocalSentinel } from '../../testkit/local-redis.js';
+import { startLocalRedis, startLocalSentinel, stoppedAfterEach } from '../../testkit/local-redis.js';
 import { answering } from '../../testkit/redis.js';
 import { failOver, untilPromotable } from '../../testkit/sentinel.js';
 
@@ -17,15 +17,7 @@ const cli = (port: number, ...args: string[]) =>
 
 describe('faults: Redis changes roles under the flow store (real redis-server and sentinel)', function () {
   this.timeout(60_000);
-  const stops: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const stop of stops.splice(0).reverse()) await stop();
-  });
-  async function started(redis: Promise<LocalRedis>): Promise<LocalRedis> {
-    const running = await redis;
-    stops.push(() => running.stop());
-    return running;
-  }
+  const { started, stops } = stoppedAfterEach();
 
   it('answers FLOW_STORE_UNAVAILABLE (503) for a write to a master turned replica (READONLY), and writes again once it is master', async () => {
     const a = await started(startLocalRedis());
