@@ -116,7 +116,7 @@ export const SAML_CODES = {
   SAML_EXPIRED:
     'NotOnOrAfter (Conditions, confirmation, LogoutRequest) passed, or a request or logout message older than 5 min, beyond the 3 min skew; SessionNotOnOrAfter passed, with no skew (the session would end at once)',
   SAML_NOT_YET_VALID:
-    'NotBefore, or the IssueInstant of a request or logout message, in the future beyond the skew',
+    "NotBefore, the IssueInstant of a request or logout message, or an assertion's AuthnInstant (the authentication it states), in the future beyond the skew",
   SAML_REPLAY:
     'Assertion or message ID already used (remembered in the flow store until its time checks would refuse it)',
   SAML_STATUS_NOT_SUCCESS: 'IdP answered a non-Success status',

@@ -452,11 +452,11 @@ export function signedBrokerResponse(portalUrl: string, key: KeyPair, o: BrokerR
       (o.groups && o.groups.length > 0 ? attr('groups', o.groups) : '') +
       (o.idp === null ? '' : attr(IDP_ATTRIBUTE, [o.idp ?? 'corp'])),
   });
-  // The fixture stamps a fixed IssueInstant; ours must be now.
+  // The fixture stamps a fixed IssueInstant and AuthnInstant; ours must be now (one ahead is refused).
   const xml = responseXml(parts)
     .replace(
-      /IssueInstant="[^"]+"/g,
-      `IssueInstant="${new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z')}"`,
+      /(IssueInstant|AuthnInstant)="[^"]+"/g,
+      (_, name) => `${name}="${new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z')}"`,
     )
     .replace(
       'SessionIndex="_session-1"',

@@ -389,6 +389,20 @@ function checkSessionNotEnded(sessionEnd: number | undefined, ctx: Context): voi
     throw new SamlError('SAML_EXPIRED', 'the session the assertion starts has already ended');
 }
 
+/**
+ * Core 2.7.2: AuthnInstant is "the time at which the authentication took place", so not later than now
+ * beyond the clock skew. One ahead would be asserted on to the portal as it came, and would pass a
+ * ForceAuthn's freshness check however old the IdP's session was: the twin of an OIDC `auth_time` in
+ * the future (ADR 0198, 0269).
+ */
+function checkAuthenticatedBy(authnInstant: number | undefined, ctx: Context): void {
+  if (authnInstant !== undefined && authnInstant - ctx.now > ctx.skewMs)
+    throw new SamlError(
+      'SAML_NOT_YET_VALID',
+      'the assertion says the authentication took place in the future',
+    );
+}
+
 function readAuthnStatement(
   assertion: Element,
   ctx: Context,
@@ -410,6 +424,7 @@ function readAuthnStatement(
   const sessionIndex = attribute(statement, 'SessionIndex');
   if (sessionIndex) out.sessionIndex = sessionIndex;
   const authnInstant = instant(statement, 'AuthnInstant');
+  checkAuthenticatedBy(authnInstant, ctx);
   if (authnInstant !== undefined) out.authnInstant = new Date(authnInstant);
   const context = optionalChild(statement, NS.assertion, 'AuthnContext');
   const classRef = context ? optionalChild(context, NS.assertion, 'AuthnContextClassRef') : undefined;

@@ -62,9 +62,14 @@ describe('broker: login through an upstream SAML IdP', () => {
   };
 
   /** The portal's AuthnRequest reaches the broker, which sends the browser to the upstream IdP. */
-  async function startLogin(browser: Browser, relayState = 'rs-saml', scoping?: { proxyCount: number }) {
+  async function startLogin(
+    browser: Browser,
+    relayState = 'rs-saml',
+    options: { scoping?: { proxyCount: number }; forceAuthn?: boolean } = {},
+  ) {
     const portal = portalSp(broker.url, pki);
-    if (scoping) portal.options.scoping = scoping;
+    if (options.scoping) portal.options.scoping = options.scoping;
+    if (options.forceAuthn) portal.options.forceAuthn = true;
     const sso = await browser.request(await portal.getAuthorizeUrlAsync(relayState, undefined, {}));
     expect(sso.status, await sso.clone().text()).to.equal(302);
     const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
@@ -319,6 +324,25 @@ describe('broker: login through an upstream SAML IdP', () => {
     );
   });
 
+  it('refuses an upstream assertion whose AuthnInstant is 30 minutes in the future, with or without ForceAuthn: 400 SAML_NOT_YET_VALID, nothing asserted to the portal', async () => {
+    for (const forceAuthn of [true, false]) {
+      const browser = new Browser();
+      const { sp, redirectUrl } = await startLogin(browser, 'rs', { forceAuthn });
+      const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
+        ...answer,
+        authnInstant: new Date(Date.now() + 30 * 60_000),
+      });
+      const refused = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+      expect(refused.status, `ForceAuthn ${forceAuthn}`).to.equal(400);
+      const page = await refused.text();
+      expect(page).to.contain('SAML_NOT_YET_VALID');
+      expect(formFields(page)['SAMLResponse']).to.equal(undefined);
+      expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+        'SAML_NOT_YET_VALID',
+      );
+    }
+  });
+
   it('accepts an old AuthnInstant when the portal did not ask for ForceAuthn (the IdP’s session is reused)', async () => {
     const browser = new Browser();
     const { sp, redirectUrl } = await startLogin(browser);
@@ -461,7 +485,7 @@ describe('broker: login through an upstream SAML IdP', () => {
 
   it("passes the upstream IdP's Responder/ProxyCountExceeded, to the ProxyCount the portal allowed, on to the portal as such (core 3.4.1.5.1)", async () => {
     const browser = new Browser();
-    const { sp, redirectUrl } = await startLogin(browser, 'rs-saml', { proxyCount: 1 });
+    const { sp, redirectUrl } = await startLogin(browser, 'rs-saml', { scoping: { proxyCount: 1 } });
     const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
       ...answer,
       status: 'urn:oasis:names:tc:SAML:2.0:status:Responder',

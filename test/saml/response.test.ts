@@ -44,6 +44,17 @@ async function refusalCode(xml: string, overrides: Record<string, unknown> = {})
 const withParts = (overrides: Partial<ResponseParts>, options = {}) =>
   signedResponse(defaultParts(overrides), options);
 
+/** A signed Response whose AuthnStatement has `name` set to `time`. */
+function withAuthnStatementTime(name: 'AuthnInstant' | 'SessionNotOnOrAfter', time: Date): string {
+  const parts = defaultParts();
+  return signEnveloped(
+    editXml(responseXml(parts), (root) => {
+      firstByName(root, NS.assertion, 'AuthnStatement').setAttribute(name, time.toISOString());
+    }),
+    { id: parts.assertionId, ...idpKey() },
+  );
+}
+
 describe('validateSamlResponse', () => {
   it('accepts a Response with a signed Assertion and returns what was asserted', async () => {
     const parts = defaultParts();
@@ -207,21 +218,23 @@ describe('validateSamlResponse', () => {
   });
 
   it('refuses a SessionNotOnOrAfter already past, even within the clock skew: the session it starts has ended (core 2.7.2, ADR 0252)', async () => {
-    const parts = defaultParts();
-    const withSessionEnd = (end: Date) =>
-      signEnveloped(
-        editXml(responseXml(parts), (root) => {
-          firstByName(root, NS.assertion, 'AuthnStatement').setAttribute(
-            'SessionNotOnOrAfter',
-            end.toISOString(),
-          );
-        }),
-        { id: parts.assertionId, ...idpKey() },
-      );
+    const withSessionEnd = (end: Date) => withAuthnStatementTime('SessionNotOnOrAfter', end);
     expect(await refusalCode(withSessionEnd(new Date(NOW.getTime() - 60_000)))).to.equal('SAML_EXPIRED');
     expect(await refusalCode(withSessionEnd(NOW))).to.equal('SAML_EXPIRED');
     const ahead = new Date(NOW.getTime() + 1_000);
     expect((await validate(withSessionEnd(ahead))).sessionNotOnOrAfter).to.deep.equal(ahead);
+  });
+
+  it('refuses an AuthnInstant later than now beyond the clock skew: no authentication has taken place in the future (core 2.7.2)', async () => {
+    const withAuthnInstant = (instant: Date) => withAuthnStatementTime('AuthnInstant', instant);
+    expect(await refusalCode(withAuthnInstant(new Date(NOW.getTime() + 30 * 60_000)))).to.equal(
+      'SAML_NOT_YET_VALID',
+    );
+    expect(await refusalCode(withAuthnInstant(new Date(NOW.getTime() + 181_000)))).to.equal(
+      'SAML_NOT_YET_VALID',
+    );
+    const withinSkew = new Date(NOW.getTime() + 180_000);
+    expect((await validate(withAuthnInstant(withinSkew))).authnInstant).to.deep.equal(withinSkew);
   });
 
   it('refuses a clock skew above 180 seconds', async () => {
