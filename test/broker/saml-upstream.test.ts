@@ -65,11 +65,12 @@ describe('broker: login through an upstream SAML IdP', () => {
   async function startLogin(
     browser: Browser,
     relayState = 'rs-saml',
-    options: { scoping?: { proxyCount: number }; forceAuthn?: boolean } = {},
+    options: { scoping?: { proxyCount: number }; forceAuthn?: boolean; passive?: boolean } = {},
   ) {
     const portal = portalSp(broker.url, pki);
     if (options.scoping) portal.options.scoping = options.scoping;
     if (options.forceAuthn) portal.options.forceAuthn = true;
+    if (options.passive) portal.options.passive = true;
     const sso = await browser.request(await portal.getAuthorizeUrlAsync(relayState, undefined, {}));
     expect(sso.status, await sso.clone().text()).to.equal(302);
     const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
@@ -298,6 +299,15 @@ describe('broker: login through an upstream SAML IdP', () => {
     const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer);
     expect(upstream.requestXml).to.contain('ForceAuthn="true"');
     // Authenticated now: the login goes through.
+    expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
+  });
+
+  it('passes IsPassive on to the upstream AuthnRequest, without ForceAuthn', async () => {
+    const browser = new Browser();
+    const { sp, redirectUrl } = await startLogin(browser, 'rs', { passive: true });
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
+    expect(upstream.requestXml).to.contain('IsPassive="true"');
+    expect(upstream.requestXml).not.to.contain('ForceAuthn');
     expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
   });
 
