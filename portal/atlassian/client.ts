@@ -109,9 +109,9 @@ export class AtlassianClient {
    */
   async *#pages<T>(
     path: string,
-    query: Record<string, string | undefined> = {},
-    headers?: Record<string, string>,
-    maxPages = MAX_PAGES,
+    query: Record<string, string | undefined>,
+    headers: Record<string, string> | undefined,
+    maxPages: number,
   ): AsyncGenerator<PagedDTO<T>> {
     let start = 0;
     for (let page = 0; page < maxPages; page++) {
@@ -135,22 +135,24 @@ export class AtlassianClient {
   }
 
   /**
-   * A long list read up to `maxPages`: its first page alone (most lists fit one; its size is the
-   * method's page size), then `PAGES_AT_ONCE` pages at a time at that size, until one is the last; a
-   * round may ask for a few pages past it. A page that holds fewer than the first did, not being the
-   * last, ends its round there: the next round starts where it ended.
+   * A list read up to `maxPages`: its first page alone (most lists fit one; its size is the method's
+   * page size), then `atOnce` pages at a time at that size, until one is the last; a round may ask
+   * for a few pages past it. A page that holds fewer than the first did, not being the last, ends its
+   * round there: the next round starts where it ended. With `atOnce` 1, each page starts where the one
+   * before ended and none is asked past the last.
    */
   async #readInRounds<T>(
     path: string,
     maxPages: number,
     query: Record<string, string | undefined> = {},
     headers?: Record<string, string>,
+    atOnce = PAGES_AT_ONCE,
   ): Promise<ListRead<T>> {
     const values: T[] = [];
     let start = 0;
     let size = PAGE;
     for (let asked = 0; asked < maxPages; ) {
-      const count = asked === 0 ? 1 : Math.min(PAGES_AT_ONCE, maxPages - asked);
+      const count = asked === 0 ? 1 : Math.min(atOnce, maxPages - asked);
       const from = start;
       const round = await Promise.all(
         Array.from({ length: count }, (_, i) => this.#page<T>(path, from + i * size, query, headers)),
@@ -185,28 +187,15 @@ export class AtlassianClient {
     return read.values;
   }
 
-  /** A list read page by page up to `maxPages`, saying whether it was read to its end. */
-  async #read<T>(
-    path: string,
-    query: Record<string, string | undefined> = {},
-    headers?: Record<string, string>,
-    maxPages = MAX_PAGES,
-  ): Promise<ListRead<T>> {
-    const values: T[] = [];
-    for await (const page of this.#pages<T>(path, query, headers, maxPages)) {
-      values.push(...page.values);
-      if (page.isLastPage !== false) return { values, complete: true };
-    }
-    return { values, complete: false };
-  }
-
-  /** A list up to `MAX_PAGES` (1,000 items at 50 a page), where what lies past that bound is only not shown. */
-  async #all<T>(
-    path: string,
-    query: Record<string, string | undefined> = {},
-    headers?: Record<string, string>,
-  ): Promise<T[]> {
-    return (await this.#read<T>(path, query, headers)).values;
+  /**
+   * A list read a page at a time up to `MAX_PAGES` (1,000 items at 50 a page), saying whether it was
+   * read to its end; its caller decides nothing on a part: a request's status history and comments
+   * are shown cut and say so (ADR 0257, 0264), internal comments not read whole leave only the public
+   * comments' files offered (ADR 0225). A page at a time: these are read on views, where a round's
+   * pages past the last would be calls for nothing through the tenant's bulkhead.
+   */
+  #cuttable<T>(path: string, query: Record<string, string | undefined> = {}): Promise<ListRead<T>> {
+    return this.#readInRounds<T>(path, MAX_PAGES, query, undefined, 1);
   }
 
   /**
@@ -529,7 +518,7 @@ export class AtlassianClient {
   }
   /** The statuses the request has been in, newest first, as far as read (`MAX_PAGES`): only shown. */
   statusHistory(issueKey: string): Promise<ListRead<StatusDTO>> {
-    return this.#read(`${SD}/request/${id(issueKey)}/status`);
+    return this.#cuttable(`${SD}/request/${id(issueKey)}/status`);
   }
   /**
    * A request's comments newest first, a page at a time, up to `MAX_PAGES` (the platform's
@@ -549,11 +538,11 @@ export class AtlassianClient {
   }
   /** Every comment, public and internal, with its files and rendered HTML, as far as read (`MAX_PAGES`). */
   allComments(issueKey: string): Promise<ListRead<CommentDTO>> {
-    return this.#read(`${SD}/request/${id(issueKey)}/comment`, { expand: 'attachment,renderedBody' });
+    return this.#cuttable(`${SD}/request/${id(issueKey)}/comment`, { expand: 'attachment,renderedBody' });
   }
   /** The internal comments alone, with their files, as far as read (`MAX_PAGES`). */
   internalComments(issueKey: string): Promise<ListRead<CommentDTO>> {
-    return this.#read(`${SD}/request/${id(issueKey)}/comment`, {
+    return this.#cuttable(`${SD}/request/${id(issueKey)}/comment`, {
       public: 'false',
       internal: 'true',
       expand: 'attachment',
