@@ -238,6 +238,38 @@ describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
       );
     });
 
+    for (const [what, multipart] of [
+      ['a comment', false],
+      ['a comment with a file', true],
+    ] as const)
+      it(`refuses ${what} naming a file past 10,000 files, writing nothing, never as "not found"`, async () => {
+        // Which names her text may use is decided from every file of the request (ADR 0260): past
+        // the bound the post is refused, not written with the names of a part (ADR 0264).
+        const printer = request('Printer on 3rd floor jams every morning');
+        const page = await alice.text(`/requests/${printer.key}`);
+        const fields = {
+          _csrf: csrfOf(page.body),
+          _write: /name="_write" value="([^"]+)"/.exec(page.body)![1]!,
+          body: 'probe [^fuser-order.txt]',
+        };
+        await withFiles(
+          printer,
+          () => printer.attachments.push(...files(printer, 10_000, 700_000)),
+          async () => {
+            const written = () => [printer.comments.length, printer.attachments.length];
+            const before = written();
+            const from = h.logs.length;
+            const res = await alice.fetch(
+              `/requests/${printer.key}/comment`,
+              portal.formPost(alice.base, fields, multipart),
+            );
+            expect(res.status).to.equal(502);
+            expect(reasons(h, from)).to.include('ATLASSIAN_LIST_TOO_LONG');
+            expect(written(), 'comments and files').to.deep.equal(before);
+          },
+        );
+      });
+
     it('offers the request’s own files when an internal comment added more than 1,000', async () => {
       // Files of an internal comment not all known: only the public comments' files were offered
       // (ADR 0225), so her file on no comment (one added with the request) was withheld.
