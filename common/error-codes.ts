@@ -237,7 +237,7 @@ export const ATLASSIAN_CODES = {
   ATLASSIAN_UNREACHABLE: 'Atlassian cannot be reached (502)',
   ATLASSIAN_ERROR: 'Any other Atlassian error status (502)',
   ATLASSIAN_LIST_TOO_LONG:
-    "A request's participants, approvals, transitions or files (the request's, or a comment's), or a customer's organizations, run past the 10,000 the portal reads to decide what the person sees or may do: the page, post or sign-in is refused rather than decided on a part (502)",
+    "A request's participants, approvals, transitions or files (the request's, or a comment's), a customer's organizations, or a desk's customers found by the person's e-mail, run past the 10,000 the portal reads to decide what the person sees or may do: the page, post or sign-in is refused rather than decided on a part (502)",
   ATLASSIAN_BUSY:
     "The tenant's Atlassian bulkhead is full: no call slot within the wait bound, nothing sent (503, Retry-After: 5)",
 } as const satisfies Record<string, string>;

@@ -315,15 +315,14 @@ export class AtlassianClient {
   }
 
   // Customers, users and organizations
-  async deskCustomers(serviceDeskId: string, query: string): Promise<UserDTO[]> {
-    const page = await this.transport.call<PagedDTO<UserDTO>>(
-      `${SD}/servicedesk/${id(serviceDeskId)}/customer`,
-      {
-        query: { query, limit: 50 },
-        headers: EXPERIMENTAL,
-      },
-    );
-    return page.values;
+  /**
+   * A desk's customers that Atlassian's search by `query` (a person's e-mail) finds, read to their
+   * end: the search finds customers whose name or e-mail holds the query, so a page may be full of
+   * others (`li@` in `wei.li@`), and whether the person is among them decides which account signs in
+   * and which desks it may use (ADR 0266). Most searches answer one page: one call.
+   */
+  deskCustomers(serviceDeskId: string, query: string): Promise<UserDTO[]> {
+    return this.#deciding(`${SD}/servicedesk/${id(serviceDeskId)}/customer`, { query }, EXPERIMENTAL);
   }
   userSearch(query: string): Promise<PlatformUserDTO[]> {
     return this.transport.call('/rest/api/3/user/search', { query: { query, maxResults: 50 } });

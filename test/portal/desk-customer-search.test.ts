@@ -219,3 +219,41 @@ describe('portal sign-in: who the desks find, asked a few at a time (ADR 0265)',
     expect(await searched.resolver.accountIdOf(email, Object.keys(desks))).to.equal(user(99).accountId);
   });
 });
+
+describe('portal sign-in: a desk’s customer past the first page its search by his e-mail answers (ADR 0266)', () => {
+  let h: portal.Harness;
+  // Nobody joins a desk at sign-in, and Erik is in no organization: desk 1 is his as its customer alone.
+  portal.useHarness(
+    (started) => {
+      h = started;
+    },
+    { atlassian: { provisioningRules: [], organizationMappings: [] } },
+  );
+  /** `count` customers whose e-mail holds `erik@acme.test` (`anna0.erik@acme.test`): the search by his finds them too. */
+  const namesakes = (count: number) =>
+    Array.from({ length: count }, (_, i) => {
+      const email = `anna${i}.erik@acme.test`;
+      const accountId = accountIdFor('customer', email);
+      h.emulator.state.users.set(accountId, {
+        accountId,
+        kind: 'customer',
+        email,
+        displayName: `Anna Erik ${i}`,
+        active: true,
+        timeZone: 'UTC',
+      });
+      return accountId;
+    });
+
+  it('lets him use the desk when more than a page of its customers hold his e-mail', async () => {
+    const desk = h.emulator.state.serviceDesks.get('1')!;
+    const kept = desk.customerIds;
+    desk.customerIds = [...namesakes(50), ...kept];
+    try {
+      const erik = await portal.signIn(h, 'erik@acme.test');
+      expect((await erik.fetch('/desk/1')).status).to.equal(200);
+    } finally {
+      desk.customerIds = kept;
+    }
+  });
+});
