@@ -317,9 +317,9 @@ export class AtlassianClient {
   // Customers, users and organizations
   /**
    * A desk's customers that Atlassian's search by `query` (a person's e-mail) finds, read to their
-   * end: the search finds customers whose name or e-mail holds the query, so a page may be full of
-   * others (`li@` in `wei.li@`), and whether the person is among them decides which account signs in
-   * and which desks it may use (ADR 0266). Most searches answer one page: one call.
+   * end: Atlassian does not say how it matches, and one that finds the customers whose name or e-mail
+   * holds the query (the emulator's) fills pages with others (`li@` in `wei.li@`); whether the person
+   * is among them decides whether the desk is theirs (ADR 0091, 0266). Most answers are one page: one call.
    */
   deskCustomers(serviceDeskId: string, query: string): Promise<UserDTO[]> {
     return this.#deciding(`${SD}/servicedesk/${id(serviceDeskId)}/customer`, { query }, EXPERIMENTAL);
