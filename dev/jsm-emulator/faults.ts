@@ -22,9 +22,10 @@ export interface FaultRule {
   heldUntil?: Promise<unknown>;
   /**
    * Run this when the request arrives and wait for it, then handle the request (in-process tests
-   * only): a fault injected elsewhere (in Redis, say) at the moment Atlassian does the work.
+   * only): a fault injected elsewhere (in Redis, say) at the moment Atlassian does the work, or a
+   * request held until others have arrived.
    */
-  onArrival?: () => Promise<unknown>;
+  onArrival?: (req: IncomingMessage) => Promise<unknown>;
   /**
    * Handle the request normally but hold the answer this long: Atlassian has done the work and the
    * caller has not heard (a client that crashes or times out meanwhile never learns of it).
@@ -149,7 +150,7 @@ export async function applyFault(
 ): Promise<boolean> {
   if (rule.delayMs) await new Promise((resolve) => setTimeout(resolve, rule.delayMs));
   if (rule.heldUntil) await rule.heldUntil.catch(() => undefined);
-  if (rule.onArrival) await rule.onArrival().catch(() => undefined);
+  if (rule.onArrival) await rule.onArrival(req).catch(() => undefined);
   if (rule.holdAnswerMs) {
     const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
     res.end = ((...args: unknown[]) => {
