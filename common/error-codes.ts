@@ -195,6 +195,8 @@ export const BROKER_CODES = {
     'The token endpoint answered a token_type other than Bearer (DPoP, MAC, unknown): the broker presents bearer tokens only',
   OIDC_AUTHENTICATION_NOT_FRESH:
     "A `max_age` was sent (ForceAuthn's 0, or the tenant's in `extraAuthorizationParams`) and the ID token has no `auth_time`, or one more than max_age before the authorization request was sent (the IdP reused an older session); answered as Responder/AuthnFailed",
+  OIDC_ACR_NOT_MET:
+    "The tenant's `extraAuthorizationParams` sent `acr_values` and the ID token's `acr` is none of them, or absent (the IdP ignored the request, or it was dropped or changed on its way through the browser); answered as Responder/AuthnFailed",
   OIDC_IDP_ERROR: 'The IdP answered with an OAuth error; answered to the portal as a Responder status',
   OIDC_DISCOVERY_FAILED: "The IdP's discovery document cannot be fetched or is invalid (502)",
   OIDC_IDP_UNAVAILABLE: 'The IdP could not complete the sign-in: unreachable or a server error (502)',

@@ -57,6 +57,8 @@ export type Forgery =
   | 'userinfo-jwt-no-iss'
   | 'userinfo-jwt-no-aud'
   | 'userinfo-jwt-other-aud'
+  | 'userinfo-jwt-other-iss'
+  | 'no-nonce'
   | 'header-jwk'
   | 'header-jku'
   | 'header-crit'
@@ -94,6 +96,8 @@ export interface FakeOidc {
   tokenCodes: string[];
   /** How many times the key set a `header-jku` ID token points to was read. */
   attackerJwksFetches: number;
+  /** The public key of the key `foreign-key` forgeries are signed with, as a JWK (to publish it in `extraKeys`). */
+  foreignJwk: Record<string, unknown>;
   close(): Promise<void>;
 }
 
@@ -141,6 +145,7 @@ export async function startFakeOidc(
     keysWithoutKid: false,
     tokenCodes: [],
     attackerJwksFetches: 0,
+    foreignJwk,
     nonceByState: new Map(),
     close: () =>
       new Promise((r) => {
@@ -180,6 +185,7 @@ export async function startFakeOidc(
     if (forgery === 'no-sub') delete (claims as Partial<typeof claims>).sub;
     if (forgery === 'empty-sub') claims.sub = '';
     if (forgery === 'no-aud') delete (claims as Partial<typeof claims>).aud;
+    if (forgery === 'no-nonce') delete (claims as Partial<typeof claims>).nonce;
     if (forgery === 'hs256-client-secret') {
       return new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256', kid: 'k1' })
@@ -224,7 +230,9 @@ export async function startFakeOidc(
     const claims = {
       ...(fake.userinfoPerson ?? fake.person),
       sub: SUBJECT,
-      ...(forgery === 'userinfo-jwt-no-iss' ? {} : { iss: issuer }),
+      ...(forgery === 'userinfo-jwt-no-iss'
+        ? {}
+        : { iss: forgery === 'userinfo-jwt-other-iss' ? 'http://127.0.0.1:1' : issuer }),
       ...(forgery === 'userinfo-jwt-no-aud'
         ? {}
         : { aud: forgery === 'userinfo-jwt-other-aud' ? 'someone-else' : clientId }),

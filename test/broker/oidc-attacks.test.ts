@@ -90,6 +90,8 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expectRefused(await callbackWith('wrong-aud'), 'OIDC_ID_TOKEN_AUDIENCE_MISMATCH'));
   it('refuses an ID token with another nonce', async () =>
     expectRefused(await callbackWith('wrong-nonce'), 'OIDC_ID_TOKEN_NONCE_MISMATCH'));
+  it('refuses an ID token without nonce, which the broker always sends: a required claim missing', async () =>
+    expectRefused(await callbackWith('no-nonce'), 'OIDC_RESPONSE_INVALID'));
   it('refuses an unsigned (alg none) ID token', async () =>
     expectRefused(await callbackWith('alg-none'), 'OIDC_ID_TOKEN_ALG_FORBIDDEN'));
   it('refuses an HS256 ID token keyed with the IdP public key', async () =>
@@ -282,6 +284,8 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expectRefused(await callbackWith('userinfo-jwt-foreign-key'), 'OIDC_USERINFO_SIGNATURE_INVALID'));
   it('refuses an unsigned (alg none) userinfo JWT, though the IdP lists none as a userinfo algorithm', async () =>
     expectRefused(await callbackWith('userinfo-jwt-alg-none'), 'OIDC_USERINFO_SIGNATURE_INVALID'));
+  it('refuses a signed userinfo answer naming another issuer', async () =>
+    expectRefused(await callbackWith('userinfo-jwt-other-iss'), 'OIDC_USERINFO_NOT_FOR_BROKER'));
   it('refuses a signed userinfo answer without iss, without aud, or for another audience', async () => {
     await expectRefused(await callbackWith('userinfo-jwt-no-iss'), 'OIDC_USERINFO_NOT_FOR_BROKER');
     await expectRefused(await callbackWith('userinfo-jwt-no-aud'), 'OIDC_USERINFO_NOT_FOR_BROKER');
@@ -544,6 +548,13 @@ describe("broker: an OIDC IdP's key set as the RP certification tests publish it
     const { response } = await loginAtAlpha(stack, 'no-kid');
     const body = await response.text();
     expect([response.status, pageReason(body)]).to.deep.equal([400, 'OIDC_RESPONSE_INVALID']);
+  });
+
+  it("never checks a signature with a key the IdP publishes for encryption (use enc), though it bears the token's kid", async () => {
+    stack.idpA.extraKeys = [{ ...stack.idpA.foreignJwk, kid: 'k1', use: 'enc' }];
+    const { response } = await loginAtAlpha(stack, 'foreign-key');
+    const body = await response.text();
+    expect([response.status, pageReason(body)]).to.deep.equal([400, 'OIDC_ID_TOKEN_SIGNATURE_INVALID']);
   });
 
   it('ignores keys it cannot use in the key set (a post-quantum-shaped key, a made-up key type)', async () => {
