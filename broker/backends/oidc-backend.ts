@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
-import { importPKCS8, type JWTVerifyGetKey } from 'jose';
+import { importPKCS8 } from 'jose';
 import * as client from 'openid-client';
 import type { OAuth2IdpSpec, OidcIdpSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
@@ -31,7 +31,12 @@ import {
   type SignedUserinfoKeeper,
   signedUserinfoKeeper,
 } from './oidc-signed-userinfo.js';
-import { type IdTokenSignatureCheck, idpSigningKeys, idTokenSignatureCheck } from './oidc-signing-keys.js';
+import {
+  type IdpSigningKeys,
+  type IdTokenSignatureCheck,
+  idpSigningKeys,
+  idTokenSignatureCheck,
+} from './oidc-signing-keys.js';
 
 /**
  * The broker as an OpenID Connect relying party (or plain OAuth 2.0 client) toward one of the
@@ -334,7 +339,7 @@ function backchannelKeysOf(
 interface Discovered {
   c: client.Configuration;
   signature: IdTokenSignatureCheck;
-  keys: JWTVerifyGetKey;
+  keys: IdpSigningKeys;
 }
 
 function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOptions): OAuthProtocol {

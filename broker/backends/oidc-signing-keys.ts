@@ -44,11 +44,25 @@ export interface IdpSigningKeysOptions {
 export type IdTokenSignatureCheck = (idToken: string) => Promise<void>;
 
 /**
+ * The IdP's keys for jose's verify functions, and a way to have them read again when a key of the
+ * copy, chosen by the token's header, does not verify its signature.
+ */
+export type IdpSigningKeys = JWTVerifyGetKey & {
+  /**
+   * Reads the keys again after a signature failed with a key of the copy: the IdP may have replaced
+   * its key under the same `kid`, or its only key, named by none (OIDC Core 10.1 needs no `kid` then),
+   * which no unknown `kid` tells. Whether the keys were read (or a read under way was joined): not
+   * within the cooldown of the last such read, and not when the read fails (the copy stays).
+   */
+  readAfterFailedSignature(): Promise<boolean>;
+};
+
+/**
  * The key of the IdP's JWKS that a token's header names, for jose's verify functions: one copy of
  * the keys per IdP, shared by ID tokens and back-channel logout tokens (ADR 0150), read again when a
  * token names a key the broker does not have (with a cooldown).
  */
-export function idpSigningKeys(options: IdpSigningKeysOptions): JWTVerifyGetKey {
+export function idpSigningKeys(options: IdpSigningKeysOptions): IdpSigningKeys {
   const health = new KeyReadHealth({
     idp: options.idp,
     keys: 'oidc_jwks',
@@ -57,6 +71,9 @@ export function idpSigningKeys(options: IdpSigningKeysOptions): JWTVerifyGetKey 
   });
   const keys = jwksCopy({ ...options, health });
   const cooldown = new RefetchCooldown(KEY_REFETCH_COOLDOWN_MS, options.now);
+  // Reads after a failed signature are spaced on their own: a forged signature under the IdP's own
+  // kid costs at most one read per cooldown, and never holds back a read for a rotated-in kid.
+  const signatureCooldown = new RefetchCooldown(KEY_REFETCH_COOLDOWN_MS, options.now);
 
   async function keyFor(header: JWSHeaderParameters, token: FlattenedJWSInput) {
     try {
@@ -92,16 +109,38 @@ export function idpSigningKeys(options: IdpSigningKeysOptions): JWTVerifyGetKey 
     }
   }
 
-  return keyFor;
+  async function readAfterFailedSignature(): Promise<boolean> {
+    const reading = signatureCooldown.claim();
+    if (!reading && !keys.reading) return false;
+    if (reading) {
+      options.logger.info(
+        { event: 'broker.oidc_keys_refetch', idp: options.idp, cause: 'signature_failed' },
+        "a token's signature does not verify with the key the broker has: the IdP's keys are read again",
+      );
+    }
+    // A failed read is told by the key read health; the token is judged by the copy in hand.
+    return keys.reread().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  return Object.assign(keyFor, { readAfterFailedSignature });
 }
 
 /** `algorithm`: the only JWS algorithm accepted (the tenant's `idTokenSigningAlg`). */
-export function idTokenSignatureCheck(keys: JWTVerifyGetKey, algorithm: string): IdTokenSignatureCheck {
+export function idTokenSignatureCheck(keys: IdpSigningKeys, algorithm: string): IdTokenSignatureCheck {
+  const verify = (idToken: string) => compactVerify(idToken, keys, { algorithms: [algorithm] });
   return async (idToken) => {
     try {
-      await compactVerify(idToken, keys, { algorithms: [algorithm] });
+      await verify(idToken);
     } catch (err) {
-      throw signatureRefusal(err);
+      // The code is spent: the same token is checked once more with the keys read again (ADR 0268).
+      if (!(err instanceof errors.JWSSignatureVerificationFailed) || !(await keys.readAfterFailedSignature()))
+        throw signatureRefusal(err);
+      await verify(idToken).catch((again: unknown) => {
+        throw signatureRefusal(again);
+      });
     }
   };
 }

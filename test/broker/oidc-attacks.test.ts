@@ -96,8 +96,26 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expectRefused(await callbackWith('alg-none'), 'OIDC_ID_TOKEN_ALG_FORBIDDEN'));
   it('refuses an HS256 ID token keyed with the IdP public key', async () =>
     expectRefused(await callbackWith('hs256-public-key'), 'OIDC_ID_TOKEN_ALG_FORBIDDEN'));
-  it("refuses an ID token signed by a key that is not the IdP's (same kid)", async () =>
-    expectRefused(await callbackWith('foreign-key'), 'OIDC_ID_TOKEN_SIGNATURE_INVALID'));
+  it("refuses an ID token signed by a key that is not the IdP's (same kid), reading the JWKS again at most once per cooldown for such tokens", async () => {
+    const fetchesBefore = idpA.jwksFetches;
+    const started = performance.now();
+    // A signature that fails under a kid the broker has reads the keys again (the IdP may have
+    // replaced the key under its kid, ADR 0268); forged ones, at once or one after another, are spaced.
+    const burst = await Promise.all(Array.from({ length: 6 }, () => callbackWith('foreign-key')));
+    for (const response of burst) {
+      const body = await response.text();
+      expect([response.status, pageReason(body)]).to.deep.equal([400, 'OIDC_ID_TOKEN_SIGNATURE_INVALID']);
+    }
+    await expectRefused(await callbackWith('foreign-key'), 'OIDC_ID_TOKEN_SIGNATURE_INVALID');
+    const reads = idpA.jwksFetches - fetchesBefore;
+    expect(reads)
+      .to.be.at.least(1)
+      .and.at.most(1 + Math.floor((performance.now() - started) / KEY_REFETCH_COOLDOWN_MS));
+    const refetches = broker.logs.filter(
+      (l) => l['event'] === 'broker.oidc_keys_refetch' && l['cause'] === 'signature_failed',
+    );
+    expect(refetches).to.have.length(reads);
+  });
   it('reads the JWKS again at most once per cooldown however many ID tokens name keys it does not publish', async () => {
     const fetchesBefore = idpA.jwksFetches;
     const logsBefore = broker.logs.length;

@@ -66,6 +66,14 @@ describe('faults: the OIDC IdP rotates its signing key between sign-ins', functi
     expect(events).to.not.include('broker.oidc_keys_refetch_held');
   });
 
+  it("signs in at once after the IdP starts signing with a new key under the old key's kid (its only key replaced)", async () => {
+    await expectSignedIn();
+    await idp.restartWithSigningKeys([{ ...(await newSigningKey()), kid: oldKey.kid! }]);
+    expect(await publishedKids()).to.deep.equal([oldKey.kid]);
+    await expectSignedIn();
+    await expectSignedIn();
+  });
+
   for (const variant of ['published next to the old one', 'and the old one removed'] as const) {
     it(`signs in at once after the IdP starts signing with a new key ${variant}`, async () => {
       await expectSignedIn();
