@@ -156,7 +156,7 @@ export const BROKER_CODES = {
   FLOW_UNKNOWN: 'The login flow is unknown: expired, already finished, or forged',
   FLOW_BROWSER_MISMATCH: 'The login flow was started in another browser (flow cookie missing or different)',
   FLOW_IDP_MISMATCH:
-    "The IdP's answer came to another IdP's redirect URI than the one its login was sent to (RFC 9700 4.4.2 mix-up); the flow ends",
+    "The IdP's answer came to another IdP's redirect URI than the one its login was sent to (RFC 9700 4.4.2 mix-up), or the IdP's entry names another issuer than when the login was sent; the flow ends",
   CSRF_TOKEN_INVALID: "The IdP choice form's CSRF token is missing or wrong",
   IDP_UNKNOWN: 'The chosen IdP is not configured for this tenant',
   LOGOUT_STATE_UNKNOWN:

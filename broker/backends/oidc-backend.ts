@@ -254,6 +254,14 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
     async finishLogin(request, state) {
       const pending = decodeState<PendingAuthorization>(state);
       const c = await protocol.configuration();
+      // The IdP this login was sent to, not whichever the tenant's entry names by the time the answer
+      // comes (its issuer changed mid-flow): its code and PKCE verifier go to no other token endpoint
+      // (RFC 9700 4.4, ADR 0268).
+      if (pending.issuer !== metadataOf(c).issuer)
+        throw new JsmSsoError(
+          'FLOW_IDP_MISMATCH',
+          'the answer came from another sign-in method than the one chosen; start again from the help center',
+        );
       const callbackUrl = new URL(`${options.redirectUri}?${request.rawQuery}`);
       // The code grant with every check of the answer: state, PKCE, and for OIDC the ID token
       // (signature, iss, aud, nonce); openid-client's refusals become reason codes (guardProtocol).

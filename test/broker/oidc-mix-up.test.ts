@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Browser, formFields, pageReason, portalSp } from '../../testkit/broker-harness.js';
+import { Browser, brokerReplica, formFields, pageReason, portalSp } from '../../testkit/broker-harness.js';
 import { startTwoIdpBroker, type TwoIdpBroker } from './fake-oidc.js';
 
 /**
@@ -51,6 +51,29 @@ describe('broker: mix-up between two OIDC IdPs that send no iss (RFC 9700 4.4.2,
     // The flow is over (RFC 9700 4.4.2: "the client MUST abort the flow"): its state is spent.
     const again = await victim.request(`${betaRedirect}?code=${code}&state=${state}`);
     expect(pageReason(await again.text())).to.equal('OIDC_STATE_REPLAYED');
+  });
+
+  it("refuses an answer for a login sent to alpha's issuer once alpha names another (the tenant changed mid-flow), and hands its code to no token endpoint", async () => {
+    const { broker, idpA, idpB } = stack;
+    const victim = new Browser();
+    const state = (await authorizationAt(victim, 'alpha')).get('state')!;
+    // The tenant's alpha now names beta's issuer: a replica rolled out with it, sharing the flows.
+    const changed = await brokerReplica(broker, (tenant) => {
+      const copy = structuredClone(tenant);
+      copy.spec.identityProviders[0]!.oidc!.issuer = idpB.issuer;
+      return copy;
+    });
+    try {
+      const response = await victim.request(
+        `${changed.url}/oidc/callback/alpha?code=${state}&state=${state}`,
+      );
+      const body = await response.text();
+      expect(idpB.tokenCodes, "codes presented at beta's token endpoint").to.not.include(state);
+      expect(idpA.tokenCodes, "codes presented at alpha's token endpoint").to.not.include(state);
+      expect([response.status, pageReason(body)]).to.deep.equal([400, 'FLOW_IDP_MISMATCH']);
+    } finally {
+      await changed.close();
+    }
   });
 
   it('gives each IdP its own redirect URI, and signs in through each at its own', async () => {
