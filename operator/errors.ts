@@ -123,7 +123,7 @@ export const OPERATOR_REASONS = {
   DeletionBlocked: {
     conditions: 'Ready=False',
     meaning:
-      'The tenant is being deleted, but removing what it placed in its pool fails; the message says why.',
+      'The tenant is being deleted, but removing what it placed in its pool, or then its finalizer, fails; the message says which and why.',
   },
   PoolNotChecked: {
     conditions: 'PoolReady=Unknown',

@@ -208,10 +208,39 @@ export async function releasePlacement(
   tenant: JsmSsoTenant,
   outcome: ApplyOutcome,
 ): Promise<ApplyFailure | undefined> {
-  const failure = await removePlaced(deps, tenant.metadata!.uid ?? '', new Set(), outcome);
-  if (failure) return failure;
-  if (hasFinalizer(tenant)) await dropFinalizer(deps, tenant, outcome);
-  return undefined;
+  return (await removeAllPlaced(deps, tenant, outcome)) ?? (await releaseFinalizer(deps, tenant, outcome));
+}
+
+/** Everything `tenant` placed in pools' namespaces, removed; the first removal refused, as a failure. */
+export function removeAllPlaced(
+  deps: PlacementDeps,
+  tenant: JsmSsoTenant,
+  outcome: ApplyOutcome,
+): Promise<ApplyFailure | undefined> {
+  return removePlaced(deps, tenant.metadata!.uid ?? '', new Set(), outcome);
+}
+
+/**
+ * The finalizer removed, if the tenant holds it. The API server's refusal (a tenant whose stored spec
+ * fails a rule its CRD gained since, where the API server does not ratchet validation; a policy) is
+ * a failure that names the finalizer, so that a deleted tenant's Ready says what holds it.
+ */
+export async function releaseFinalizer(
+  deps: PlacementDeps,
+  tenant: JsmSsoTenant,
+  outcome: ApplyOutcome,
+): Promise<ApplyFailure | undefined> {
+  if (!hasFinalizer(tenant)) return undefined;
+  try {
+    await dropFinalizer(deps, tenant, outcome);
+    return undefined;
+  } catch (error) {
+    return {
+      reason: 'ReconcileFailed',
+      message: `the API server refuses to remove its finalizer ${POOL_FINALIZER} (retrying with backoff): ${apiErrorMessage(error)}`,
+      error,
+    };
+  }
 }
 
 export function hasFinalizer(tenant: JsmSsoTenant): boolean {

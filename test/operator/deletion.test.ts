@@ -73,6 +73,17 @@ describe('deleting tenants: cascades, and a finalizer that is never stuck', func
     }, `tenant ${namespace}/${name} placed, with its finalizer`);
   }
 
+  /** Deletes the tenant and waits for its Ready to say DeletionBlocked (False); returns that condition. */
+  async function deletedAndBlocked(tenantPath: string): Promise<Condition> {
+    await env.client.delete(tenantPath);
+    const blocked = await eventually(async () => {
+      const ready = (await get<Described>(tenantPath))?.status?.conditions?.find((c) => c.type === 'Ready');
+      return ready?.reason === 'DeletionBlocked' && ready;
+    }, 'Ready=False DeletionBlocked on the deleted tenant');
+    expect(blocked.status).to.equal('False');
+    return blocked;
+  }
+
   async function dedicatedTenant(name: string): Promise<void> {
     await createTenantSecrets(env.client, tenants, name);
     await env.client.create(collectionPath(KINDS.tenant, tenants), tenantObject(tenants, name));
@@ -187,6 +198,40 @@ describe('deleting tenants: cascades, and a finalizer that is never stuck', func
     await eventually(async () => (await get(path)) === undefined, 'the tenant gone');
   });
 
+  it('says DeletionBlocked in Ready while the API server refuses to remove the finalizer itself, and lets the tenant go once it may', async () => {
+    await placedTenant(tenants, 'refused');
+    const tenantPath = objectPath(KINDS.tenant, tenants, 'refused');
+    // As when the tenant's stored spec fails a rule the CRD gained since it was written, on an API
+    // server without validation ratcheting (Kubernetes 1.28, 1.29): every update of the tenant but
+    // its status is 422. Here a policy refuses only the finalizer's removal.
+    const policy = await admissionPolicy(env.client, {
+      name: `keep-pool-finalizer-${process.pid}`,
+      namespace: tenants,
+      rule: { apiGroups: ['jsm-sso.io'], resources: ['jsmssotenants'], operations: ['UPDATE'] },
+      expression: `!oldObject.metadata.finalizers.exists(f, f == '${POOL_FINALIZER}') || (has(object.metadata.finalizers) && object.metadata.finalizers.exists(f, f == '${POOL_FINALIZER}'))`,
+      message: 'this tenant no longer passes validation',
+      refused: () =>
+        env.client.request('PATCH', tenantPath, {
+          body: { metadata: { finalizers: null } },
+          contentType: 'application/merge-patch+json',
+          query: { dryRun: 'All' },
+        }),
+    });
+    try {
+      const blocked = await deletedAndBlocked(tenantPath);
+      expect(blocked.message).to.include(`finalizer ${POOL_FINALIZER}`);
+      expect(blocked.message).to.include('this tenant no longer passes validation');
+      expect(await get(projectionPath(tenants, 'refused')), 'what it placed is gone').to.equal(undefined);
+    } finally {
+      await policy.remove();
+    }
+    await eventually(
+      async () => (await get(tenantPath)) === undefined,
+      'the tenant gone once allowed',
+      60_000,
+    );
+  });
+
   it('says DeletionBlocked in Ready while forbidden to remove the projection, releases the finalizer after the grace with a Warning Event naming what is left, and the pool removes it once allowed', async () => {
     await placedTenant(tenants, 'stuck');
     const probe = objectPath(KINDS.secret, pools, 'deletion-probe');
@@ -207,12 +252,7 @@ describe('deleting tenants: cascades, and a finalizer that is never stuck', func
     try {
       const tenantPath = objectPath(KINDS.tenant, tenants, 'stuck');
       const { uid } = (await get<KubeObject>(tenantPath))!.metadata;
-      await env.client.delete(tenantPath);
-      const blocked = await eventually(async () => {
-        const ready = (await get<Described>(tenantPath))?.status?.conditions?.find((c) => c.type === 'Ready');
-        return ready?.reason === 'DeletionBlocked' && ready;
-      }, 'Ready=False DeletionBlocked on the deleted tenant');
-      expect(blocked.status).to.equal('False');
+      const blocked = await deletedAndBlocked(tenantPath);
       expect(blocked.message).to.include(
         `Secret ${pools}/${placedNameOf(tenants, 'stuck')} could not be deleted`,
       );
