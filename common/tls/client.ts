@@ -9,6 +9,7 @@ import {
   responseTooLarge,
 } from './bounded-body.js';
 import { trustedCas } from './ca-bundle.js';
+import { GatheredBody } from './gathered-body.js';
 import { hostLookup } from './host-lookup.js';
 import { isLoopbackHost } from './loopback.js';
 import type { AddressGate } from './outbound-addresses.js';
@@ -145,7 +146,8 @@ const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
  * exchange itself, and undici's `request` still wraps the answer in a Node stream with an async
  * resource; the bytes are gathered here as they arrive instead. The Agent's connector is the same,
  * so every TLS and plain-http rule holds; no redirect is followed, as `redirect: 'manual'` asks;
- * the body is sent as fetch would send it. At most `limit` bytes are taken: a larger Content-Length,
+ * the body is sent as fetch would send it. At most `limit` bytes are taken, copied into one buffer as
+ * they come (gathered-body.ts, ADR 0267): a larger Content-Length,
  * or the byte past the limit, aborts the connection (ADR 0149); a body the upstream encoded anyway
  * (none is asked for) is decoded into no more than `limit` bytes.
  */
@@ -164,8 +166,7 @@ function exchange(agent: Agent, url: URL, init: RequestInit, limit: number): Pro
     signal?.throwIfAborted();
     let status = 0;
     const responseHeaders: [string, string][] = [];
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const answer = new GatheredBody(limit);
     let contentEncoding = '';
     let abort: ((reason?: Error) => void) | undefined;
     // undici hands over `abort` only once a connection is there: a signal firing while it connects
@@ -197,20 +198,18 @@ function exchange(agent: Agent, url: URL, init: RequestInit, limit: number): Pro
             const value = rawHeaders[i + 1]!.toString('latin1');
             responseHeaders.push([name, value]);
             // Only these two of an answer's headers are looked at here (length checks keep it cheap).
-            if (name.length === 14 && name.toLowerCase() === 'content-length' && Number(value) > limit)
-              abort?.(responseTooLarge(limit, url));
-            else if (name.length === 16 && name.toLowerCase() === 'content-encoding') contentEncoding = value;
+            if (name.length === 14 && name.toLowerCase() === 'content-length') {
+              if (Number(value) > limit) abort?.(responseTooLarge(limit, url));
+              else answer.expect(Number(value));
+            } else if (name.length === 16 && name.toLowerCase() === 'content-encoding')
+              contentEncoding = value;
           }
           return true;
         },
         onData(chunk) {
-          size += chunk.length;
-          if (size > limit) {
-            abort?.(responseTooLarge(limit, url));
-            return false;
-          }
-          chunks.push(chunk);
-          return true;
+          if (answer.add(chunk)) return true;
+          abort?.(responseTooLarge(limit, url));
+          return false;
         },
         onComplete() {
           settle();
@@ -218,14 +217,14 @@ function exchange(agent: Agent, url: URL, init: RequestInit, limit: number): Pro
             resolve(new Response(null, { status, headers: responseHeaders }));
             return;
           }
-          let body: Buffer<ArrayBuffer>;
+          let decoded: Buffer<ArrayBuffer>;
           try {
-            body = decodedBody(Buffer.concat(chunks, size), contentEncoding, url, limit);
+            decoded = decodedBody(answer.bytes(), contentEncoding, url, limit);
           } catch (err) {
             reject(err);
             return;
           }
-          resolve(new Response(body, { status, headers: responseHeaders }));
+          resolve(new Response(decoded, { status, headers: responseHeaders }));
         },
         onError(err) {
           settle();

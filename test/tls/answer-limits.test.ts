@@ -3,8 +3,11 @@
 // UPSTREAM_RESPONSE_TOO_LARGE once the limit is reached, never after the whole body is in memory,
 // and the same client's next call works. Both ways a call goes out are checked: Node's fetch, and
 // the single exchange openid-client's calls take (`redirect: 'manual'`).
+import { execFile } from 'node:child_process';
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { JsmSsoError } from '../../common/errors.js';
@@ -15,10 +18,57 @@ const MiB = 1024 * 1024;
 const SOCKET_SLACK = 16 * MiB;
 const HUGE = 256 * MiB;
 
-const PATHS: { name: string; init: RequestInit }[] = [
-  { name: "Node's fetch", init: {} },
-  { name: 'the single exchange', init: { redirect: 'manual' } },
+const PATHS: { name: string; init: RequestInit; path: 'fetch' | 'exchange' }[] = [
+  { name: "Node's fetch", init: {}, path: 'fetch' },
+  { name: 'the single exchange', init: { redirect: 'manual' }, path: 'exchange' },
 ];
+
+/**
+ * A loopback server that answers `bytes` of body in chunks of one byte each (chunked transfer
+ * coding: 6 bytes on the wire per byte of body), the whole answer written at once: an upstream
+ * whose answer is within the limit, cut as small as HTTP allows.
+ */
+async function startOneByteChunks(bytes: number): Promise<{ url: string; close(): Promise<void> }> {
+  const chunk = Buffer.from('1\r\n{\r\n');
+  const body = Buffer.alloc(chunk.length * bytes);
+  for (let at = 0; at < body.length; at += chunk.length) chunk.copy(body, at);
+  const server = createTcpServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.once('data', () => {
+      socket.write('HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n');
+      socket.write(body);
+      socket.end('0\r\n\r\n');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The heap of the process that makes the call: a tenth of what it was given for the broker and portal pods (512Mi). */
+const SMALL_HEAP_MIB = 48;
+
+/** What one call in a process of SMALL_HEAP_MIB made of `url` (answer-in-small-heap.ts): bytes read, or why not. */
+async function readInSmallHeap(url: string, limit: number, path: 'fetch' | 'exchange'): Promise<string> {
+  const script = fileURLToPath(new URL('./answer-in-small-heap.ts', import.meta.url));
+  const args = [
+    `--max-old-space-size=${SMALL_HEAP_MIB}`,
+    '--import',
+    'tsx',
+    script,
+    url,
+    String(limit),
+    path,
+  ];
+  try {
+    return (await promisify(execFile)(process.execPath, args, { encoding: 'utf8' })).stdout;
+  } catch (err) {
+    const { code, signal, stderr } = err as { code?: number; signal?: string; stderr?: string };
+    return `process ended (${code ?? signal}): ${/heap limit|out of memory/i.test(stderr ?? '') ? 'out of heap' : stderr}`;
+  }
+}
 
 /** A loopback server of bad answers; `sent` counts the body bytes it handed to the socket. */
 async function startUpstream(): Promise<{ url: string; sent(): number; close(): Promise<void> }> {
@@ -87,7 +137,7 @@ describe('outbound client: the most of an answer a call reads', function () {
     await upstream.close();
   });
 
-  for (const { name, init } of PATHS) {
+  for (const { name, init, path } of PATHS) {
     describe(`through ${name}`, () => {
       it('stops reading an endless body at 1 MiB with 502 UPSTREAM_RESPONSE_TOO_LARGE, and the next call works', async () => {
         expect(await failure(fetch(`${upstream.url}/huge`, init))).to.deep.equal({
@@ -119,6 +169,19 @@ describe('outbound client: the most of an answer a call reads', function () {
           expect(await (await fetch(`${upstream.url}${path}`, init)).json(), path).to.deep.equal({
             ok: true,
           });
+      });
+
+      it('holds about its limit, not an object per chunk, for an answer in one-byte chunks: 1 MiB (an IdP) and 8 MiB (Atlassian) read in a 48 MiB heap', async () => {
+        for (const limit of [DEFAULT_MAX_RESPONSE_BYTES, 8 * MiB]) {
+          const upstream = await startOneByteChunks(limit);
+          try {
+            expect(await readInSmallHeap(upstream.url, limit, path), `${limit} bytes`).to.equal(
+              String(limit),
+            );
+          } finally {
+            await upstream.close();
+          }
+        }
       });
 
       it('reads as far as a call allows: its own maxResponseBytes', async () => {
