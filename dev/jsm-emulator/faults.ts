@@ -68,6 +68,11 @@ export interface FaultRule {
    * and the caller, sending the caller (and whatever credentials it carries) elsewhere.
    */
   redirect?: { status: 301 | 302 | 303 | 307 | 308; location: string };
+  /**
+   * Answer 200 with this body instead of handling the request: something in Atlassian's place (a
+   * proxy's sign-in page, a captive portal, a site's maintenance page) answering what is no JSON.
+   */
+  answer?: { contentType: string; body: string | Buffer };
   /** Destroy the socket without answering. */
   dropConnection?: boolean;
   /** Only requests whose path starts with this (e.g. `/rest/servicedeskapi/request`). */
@@ -175,6 +180,11 @@ export async function applyFault(
   if (rule.gzip) gzipBody(res);
   if (rule.dropConnection) {
     req.socket.destroy();
+    return true;
+  }
+  if (rule.answer) {
+    res.writeHead(200, { 'Content-Type': rule.answer.contentType });
+    res.end(rule.answer.body);
     return true;
   }
   if (rule.redirect) {

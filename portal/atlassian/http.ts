@@ -279,12 +279,21 @@ export class AtlassianTransport {
         return response as T;
       }
       let parsed: unknown;
+      let json = true;
       try {
         parsed = text ? JSON.parse(text) : undefined;
       } catch {
-        parsed = undefined;
+        json = false;
       }
       report(parsed);
+      if (response.ok && !json) {
+        // Something answered in Atlassian's place (a proxy's sign-in page, a site's maintenance
+        // page) or the body broke: a refusal of ours, never its words (they may name people), and
+        // not asked again (ADR 0267). Before, every caller took it for an empty answer: a 500.
+        throw new AtlassianError('ATLASSIAN_ERROR', response.status, {
+          message: `Atlassian answered ${response.status} with a body that is no JSON`,
+        });
+      }
       if (!response.ok) {
         // A write is retried above this layer, under its write key (portal/write-once.ts), which
         // waits Atlassian's Retry-After when it fits its budget.

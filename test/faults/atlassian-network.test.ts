@@ -64,6 +64,19 @@ describe('faults: the Atlassian site failing below HTTP', function () {
       await h?.close();
       await proxy?.close();
     });
+    /** Alice's page of request `key` in German, with the lines logged meanwhile and its Atlassian error line. */
+    const germanRequestPage = async (key: string) => {
+      const from = h.logs.length;
+      const page = await alice.fetch(`/requests/${key}`, { headers: { 'accept-language': 'de' } });
+      const text = await page.text();
+      const logged = h.logs.slice(from);
+      return {
+        status: page.status,
+        text,
+        logged,
+        line: logged.find((l) => l['event'] === 'portal.atlassian_error'),
+      };
+    };
 
     it('answers a read whose body stalls after the headers with 502 ATLASSIAN_TIMEOUT in German, and frees the slot', async () => {
       const key = h.keyOf('Printer on 3rd floor jams every morning');
@@ -108,16 +121,36 @@ describe('faults: the Atlassian site failing below HTTP', function () {
         redirect: { status: 302, location },
       });
       try {
-        const from = h.logs.length;
-        const page = await alice.fetch(`/requests/${key}`, { headers: { 'accept-language': 'de' } });
+        const page = await germanRequestPage(key);
         expect(page.status).to.equal(502);
-        expect(await page.text()).to.contain(german.t('refusal.atlassianUnreachable'));
-        const line = h.logs.slice(from).find((l) => l['event'] === 'portal.atlassian_error');
-        expect(line, 'the log line').to.include({ reason: 'ATLASSIAN_UNREACHABLE', upstreamStatus: 0 });
+        expect(page.text).to.contain(german.t('refusal.atlassianUnreachable'));
+        expect(page.line, 'the log line').to.include({ reason: 'ATLASSIAN_UNREACHABLE', upstreamStatus: 0 });
         expect(elsewhere, 'requests the Location received').to.deep.equal([]);
       } finally {
         h.emulator.faults.clear();
         await new Promise((resolve) => target.close(resolve));
+      }
+    });
+
+    it("answers a read that something in Atlassian's place answers 200 with an HTML page with 502 ATLASSIAN_ERROR in German, not a 500", async () => {
+      const key = h.keyOf('Printer on 3rd floor jams every morning');
+      h.emulator.faults.set({
+        pathPrefix: `/rest/servicedeskapi/request/${key}`,
+        method: 'GET',
+        answer: {
+          contentType: 'text/html',
+          body: '<html><body>Sign in to the proxy: bob@acme.test</body></html>',
+        },
+      });
+      try {
+        const page = await germanRequestPage(key);
+        expect(page.status).to.equal(502);
+        expect(page.text).to.contain(german.t('refusal.atlassianError'));
+        expect(page.line, 'the log line').to.include({ reason: 'ATLASSIAN_ERROR', upstreamStatus: 200 });
+        expect(page.logged.map((l) => l['reason'])).not.to.include('PORTAL_INTERNAL');
+        expect(JSON.stringify(page.logged), 'what the answer said').not.to.contain('bob@acme.test');
+      } finally {
+        h.emulator.faults.clear();
       }
     });
 

@@ -409,6 +409,19 @@ describe('portal Atlassian client', () => {
     expect(emulator.faults.hits()).to.deep.equal([1]);
   });
 
+  it("names a 200 that is no JSON (a proxy's sign-in page, a site under maintenance) ATLASSIAN_ERROR and answers 502, without retrying", async () => {
+    for (const [contentType, body] of [
+      ['text/html', '<html><body>Sign in to continue</body></html>'],
+      ['application/json', '{"values": ['],
+    ] as const) {
+      emulator.faults.set({ pathPrefix: '/rest/servicedeskapi/servicedesk', answer: { contentType, body } });
+      const err = await failedRead(client());
+      expect(err, contentType).to.be.instanceOf(AtlassianError);
+      expect([err.code, err.upstreamStatus, err.status]).to.deep.equal(['ATLASSIAN_ERROR', 200, 502]);
+      expect(emulator.faults.hits()).to.deep.equal([1]);
+    }
+  });
+
   it('names an answer slower than the timeout ATLASSIAN_TIMEOUT, without a retry: the attempt spent the call’s deadline', async () => {
     emulator.faults.set({ delayMs: 3000, pathPrefix: '/rest/servicedeskapi/servicedesk' });
     sleeps.length = 0;
