@@ -198,11 +198,9 @@ function exchange(agent: Agent, url: URL, init: RequestInit, limit: number): Pro
             const value = rawHeaders[i + 1]!.toString('latin1');
             responseHeaders.push([name, value]);
             // Only these two of an answer's headers are looked at here (length checks keep it cheap).
-            if (name.length === 14 && name.toLowerCase() === 'content-length') {
-              if (Number(value) > limit) abort?.(responseTooLarge(limit, url));
-              else answer.expect(Number(value));
-            } else if (name.length === 16 && name.toLowerCase() === 'content-encoding')
-              contentEncoding = value;
+            if (name.length === 14 && name.toLowerCase() === 'content-length' && Number(value) > limit)
+              abort?.(responseTooLarge(limit, url));
+            else if (name.length === 16 && name.toLowerCase() === 'content-encoding') contentEncoding = value;
           }
           return true;
         },

@@ -4,8 +4,8 @@
  * upstream answering in one-byte chunks (chunked transfer coding allows it) made a 1 MiB answer a
  * million Buffers, about 110 MiB of heap, and the portal's 8 MiB Atlassian read about 900 MiB,
  * past a pod's memory limit, whatever the byte limit said. Each chunk is copied here instead, and
- * dropped. The buffer starts at the answer's Content-Length when it gives one (the usual IdP and
- * Atlassian answer: one allocation, one copy, as the join was) and otherwise doubles as needed.
+ * dropped. Room is made as bytes come, doubling, never for bytes a Content-Length only announces
+ * (a stalled answer stating 8 MiB would hold 8 MiB per call for its whole deadline).
  */
 export class GatheredBody {
   readonly #limit: number;
@@ -16,17 +16,17 @@ export class GatheredBody {
     this.#limit = limit;
   }
 
-  /** The answer says how long its body is (at most the limit): room for that much at once. */
-  expect(length: number): void {
-    if (Number.isSafeInteger(length) && length > this.#buffer.length) this.#grow(length);
-  }
-
   /** Adds `chunk`; false, with nothing added, when the body would pass the limit. */
   add(chunk: Buffer): boolean {
     const end = this.#size + chunk.length;
     if (end > this.#limit) return false;
-    if (end > this.#buffer.length)
-      this.#grow(Math.min(this.#limit, Math.max(end, 2 * this.#buffer.length, FIRST_ROOM)));
+    if (end > this.#buffer.length) {
+      const grown = Buffer.allocUnsafe(
+        Math.min(this.#limit, Math.max(end, 2 * this.#buffer.length, FIRST_ROOM)),
+      );
+      this.#buffer.copy(grown, 0, 0, this.#size);
+      this.#buffer = grown;
+    }
     chunk.copy(this.#buffer, this.#size);
     this.#size = end;
     return true;
@@ -36,13 +36,7 @@ export class GatheredBody {
   bytes(): Buffer<ArrayBuffer> {
     return this.#buffer.subarray(0, this.#size);
   }
-
-  #grow(length: number): void {
-    const grown = Buffer.allocUnsafe(length);
-    this.#buffer.copy(grown, 0, 0, this.#size);
-    this.#buffer = grown;
-  }
 }
 
-/** The room a body of no stated length starts with: an IdP's answers are a few KiB. */
+/** The room a body starts with: an IdP's answers are a few KiB, and most come in one chunk. */
 const FIRST_ROOM = 16 * 1024;
