@@ -192,6 +192,10 @@ function exchange(agent: Agent, url: URL, init: RequestInit, limit: number): Pro
           if (signal?.aborted) abortRequest(signal.reason);
         },
         onHeaders(statusCode, rawHeaders) {
+          // An informational answer (103 Early Hints, 100 Continue) says only "not yet", as fetch reads
+          // it: its headers are not the answer's, and an upstream sending them without end would
+          // have them kept without end (ADR 0267).
+          if (statusCode < 200) return true;
           status = statusCode;
           for (let i = 0; i < rawHeaders.length; i += 2) {
             const name = rawHeaders[i]!.toString('latin1');

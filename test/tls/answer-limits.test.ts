@@ -47,6 +47,44 @@ async function startOneByteChunks(bytes: number): Promise<{ url: string; close()
   };
 }
 
+/** An informational answer (103 Early Hints) of 8 KiB of headers. */
+const LONG_HINT = `HTTP/1.1 103 Early Hints\r\nlink: </${'x'.repeat(8 * 1024)}>; rel=preload\r\n\r\n`;
+
+/**
+ * A loopback server that sends `hint`, repeated until `bytes` went out, before its final answer,
+ * `{"ok":true}`: an upstream that keeps saying "not yet".
+ */
+async function startEarlyHints(
+  bytes: number,
+  hint = LONG_HINT,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const one = Buffer.from(hint);
+  const block = Buffer.concat(
+    Array.from({ length: Math.ceil(Math.min(bytes, MiB) / one.length) }, () => one),
+  );
+  const server = createTcpServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.once('data', () => {
+      let sent = 0;
+      const pump = () => {
+        while (sent < bytes && !socket.destroyed) {
+          sent += block.length;
+          if (!socket.write(block)) return void socket.once('drain', pump);
+        }
+        socket.end(
+          'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{"ok":true}',
+        );
+      };
+      pump();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
 /** The heap of the process that makes the call: a tenth of what it was given for the broker and portal pods (512Mi). */
 const SMALL_HEAP_MIB = 48;
 
@@ -181,6 +219,28 @@ describe('outbound client: the most of an answer a call reads', function () {
           } finally {
             await upstream.close();
           }
+        }
+      });
+
+      it('keeps nothing of informational answers: 128 MiB of 103 Early Hints before the answer, read in a 48 MiB heap', async () => {
+        const upstream = await startEarlyHints(128 * MiB);
+        try {
+          expect(await readInSmallHeap(upstream.url, DEFAULT_MAX_RESPONSE_BYTES, path)).to.equal('11');
+        } finally {
+          await upstream.close();
+        }
+      });
+
+      it("takes the final answer's headers only, none of an informational answer's before it", async () => {
+        const hint =
+          'HTTP/1.1 103 Early Hints\r\ncontent-encoding: gzip\r\ncache-control: max-age=60\r\n\r\n';
+        const upstream = await startEarlyHints(1, hint);
+        try {
+          const response = await fetch(upstream.url, init);
+          expect([response.status, response.headers.get('cache-control')]).to.deep.equal([200, null]);
+          expect(await response.json()).to.deep.equal({ ok: true });
+        } finally {
+          await upstream.close();
         }
       });
 
