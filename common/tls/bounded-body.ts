@@ -1,4 +1,4 @@
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import { JsmSsoError } from '../errors.js';
 
 /**
@@ -56,11 +56,21 @@ export function boundedResponse(response: Response, limit: number): Response {
   return bounded;
 }
 
+type Decoder = (bytes: Buffer, options: { maxOutputLength: number }) => Buffer;
+
+/**
+ * "deflate" is the zlib format (RFC 9110 8.4.1.2), which some servers send without its wrapper, as
+ * the RFC notes; Node's fetch reads either, told apart by the first byte (a zlib header's method, 8,
+ * in its low four bits), and so does the exchange (ADR 0267).
+ */
+const inflateEither: Decoder = (bytes, options) =>
+  ((bytes[0] ?? 0) & 0x0f) === 0x08 ? inflateSync(bytes, options) : inflateRawSync(bytes, options);
+
 /** The content codings an answer read whole is decoded from (those Node's fetch decodes). */
-const DECODERS: Readonly<Record<string, (bytes: Buffer, options: { maxOutputLength: number }) => Buffer>> = {
+const DECODERS: Readonly<Record<string, Decoder>> = {
   gzip: gunzipSync,
   'x-gzip': gunzipSync,
-  deflate: inflateSync,
+  deflate: inflateEither,
   br: brotliDecompressSync,
 };
 

@@ -8,7 +8,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { brotliCompressSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { JsmSsoError } from '../../common/errors.js';
 import { createTlsFetch, DEFAULT_MAX_RESPONSE_BYTES, type TlsFetch } from '../../common/tls/index.js';
@@ -136,6 +136,9 @@ async function startUpstream(): Promise<{ url: string; sent(): number; close(): 
     if (req.url === '/bomb') return encoded('gzip', gzipSync(Buffer.alloc(64 * MiB, ' ')));
     if (req.url === '/gzip') return encoded('gzip', gzipSync(json));
     if (req.url === '/br') return encoded('br', brotliCompressSync(json));
+    if (req.url === '/deflate') return encoded('deflate', deflateSync(json));
+    // RFC 9110 8.4.1.2 notes servers that send "deflate" without its zlib wrapper; browsers and fetch read it.
+    if (req.url === '/raw-deflate') return encoded('deflate', deflateRawSync(json));
     if (req.url === '/unknown-coding') return encoded('compress', Buffer.from(json));
     if (req.url === '/broken-gzip') return encoded('gzip', Buffer.from('not gzip at all'));
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -202,8 +205,8 @@ describe('outbound client: the most of an answer a call reads', function () {
         );
       });
 
-      it('reads a gzip or br answer the upstream sent unasked as its JSON', async () => {
-        for (const path of ['/gzip', '/br'])
+      it('reads a gzip, br or deflate (with its zlib wrapper or without) answer the upstream sent unasked as its JSON', async () => {
+        for (const path of ['/gzip', '/br', '/deflate', '/raw-deflate'])
           expect(await (await fetch(`${upstream.url}${path}`, init)).json(), path).to.deep.equal({
             ok: true,
           });
