@@ -14,11 +14,22 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+export interface ChromiumOptions {
+  /**
+   * Keep the back/forward cache a customer's Chromium has: playwright-core turns it off by default
+   * (`--disable-back-forward-cache`), and with it what Back shows after a session ended.
+   */
+  backForwardCache?: boolean;
+}
+
 /**
  * Chromium that accepts exactly these server certificates (by public key) besides the public CAs:
  * servers on a test CA are trusted one by one, certificate errors elsewhere stay errors.
  */
-export function launchChromium(trustedServerCertificates: string[] = []): Promise<Browser> {
+export function launchChromium(
+  trustedServerCertificates: string[] = [],
+  options: ChromiumOptions = {},
+): Promise<Browser> {
   const spki = trustedServerCertificates.map((pem) =>
     createHash('sha256')
       .update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' }))
@@ -30,5 +41,6 @@ export function launchChromium(trustedServerCertificates: string[] = []): Promis
       ...CHROMIUM_ARGS,
       ...(spki.length ? [`--ignore-certificate-errors-spki-list=${spki.join(',')}`] : []),
     ],
+    ...(options.backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
   });
 }

@@ -3,6 +3,7 @@ import { catalogueOf, type Locale, PSEUDO_LOCALES, type Translator } from '../..
 import { WRITE_KEY_FIELD } from '../write-once.js';
 import { draftScript } from './drafts.js';
 import { localTimeScript } from './local-time.js';
+import { restoredPageScript } from './restored-page.js';
 
 /**
  * What every page needs: the tenant's branding, the CSP nonce, who is signed in, and the
@@ -102,6 +103,7 @@ ${body}
 <footer role="contentinfo"><p>${t('layout.poweredBy')}</p>${languageSwitcher(ctx)}</footer>
 ${draftScript(ctx.nonce, ctx.user?.draftOwner)}
 ${localTimeScript(ctx.nonce, ctx.timeZoneCookie)}
+${ctx.user ? restoredPageScript(ctx.nonce) : ''}
 </body>
 </html>`;
 }
