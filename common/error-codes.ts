@@ -267,6 +267,8 @@ export const PORTAL_CODES = {
   PORTAL_CSRF: 'A form without the right CSRF token or from another origin (403)',
   PORTAL_CUSTOMER_UNKNOWN: 'The help center does not know the account and may not create it (403)',
   PORTAL_DESK_NOT_FOUND: 'No such service desk in the portal (404)',
+  PORTAL_EMBEDDED_ELSEWHERE:
+    'A page or file the browser asked for as part of another origin’s page (an image, a frame, a fetch: Fetch Metadata), refused before a session is read, a limit counted or Atlassian asked (403)',
   PORTAL_EMAIL_MISSING: 'The sign-in did not carry an e-mail address',
   PORTAL_FORM_INVALID: 'The multipart form cannot be read (400)',
   PORTAL_FORM_TOO_LARGE:

@@ -10,7 +10,7 @@ import { pageNonce } from '../common/http/security-headers.js';
 import { LOCALES, type Locale } from '../common/i18n/index.js';
 import type { Logger } from '../common/log.js';
 import { cookiePolicy } from './cookies.js';
-import { sameOrigin } from './http/security.js';
+import { forAnotherOriginsPage, sameOrigin } from './http/security.js';
 import { translatorOf } from './i18n.js';
 import { messagePage } from './pages/account.js';
 import type { PageContext } from './pages/layout.js';
@@ -36,7 +36,9 @@ export interface PortalWeb {
    * The app's first guard: any request but a read (GET, HEAD) or one of CROSS_SITE_POSTS is refused
    * when it comes from another origin, its body drained unread, before the session is read and before
    * any route: a forged form spends nothing, no rate limit of the customer's or her address's (ADR
-   * 0262), no Atlassian call (ADR 0250), no body read.
+   * 0262), no Atlassian call (ADR 0250), no body read. Before that, whatever the method, a request the
+   * browser makes as part of another origin's page (an image, a frame, a fetch) is refused 403
+   * `PORTAL_EMBEDDED_ELSEWHERE` as early (ADR 0271): a link to a page is a navigation, and passes.
    */
   originFirst(req: Request, res: Response, next: NextFunction): void;
 }
@@ -162,6 +164,14 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
     },
     csrfOk,
     originFirst(req, res, next) {
+      if (forAnotherOriginsPage(req)) {
+        // An image, frame or fetch of another origin's page: that page gets nothing of the answer, so
+        // nothing is read or counted for it (ADR 0271), and no page is drawn for no one to see.
+        req.resume();
+        noteRefusal(403, 'PORTAL_EMBEDDED_ELSEWHERE', meaningOf('PORTAL_EMBEDDED_ELSEWHERE')!);
+        res.status(403).end();
+        return;
+      }
       if (readsPage(req.method) || CROSS_SITE_POSTS.has(req.path) || sameOrigin(req, portalOrigin))
         return next();
       req.resume();

@@ -52,6 +52,8 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_CUSTOMER_UNKNOWN: 'refusal.customerUnknown',
   PORTAL_DESK_NOT_FOUND: 'error.deskNotFound',
   PORTAL_EMAIL_MISSING: 'refusal.emailMissing',
+  // Never shown: an image or a frame of another origin's page, answered with no page (ADR 0271).
+  PORTAL_EMBEDDED_ELSEWHERE: 'error.tryLater',
   PORTAL_FORM_INVALID: 'refusal.formUnreadable',
   PORTAL_FORM_TOO_LARGE: 'refusal.formTooLarge',
   PORTAL_IDP_UNKNOWN: 'refusal.idpUnknown',
