@@ -8,14 +8,21 @@
  * The line is believed only on comments the service account wrote: every one of those was written
  * by the portal with the line in front, so what a customer types can never stand in for it, and a
  * comment by an agent is that agent's whatever it starts with.
+ *
+ * The name is written as its characters, none of them markup (wiki-text.ts, ADR 0273): it is no
+ * text she typed on the page, and Jira would otherwise render a link or macro in it.
  */
 import { replaceControlCharacters } from './text.js';
 import { withoutHiddenFiles } from './wiki-files.js';
 import { withoutMentions } from './wiki-mentions.js';
+import { asWikiText, fromWikiText } from './wiki-text.js';
 
 const VIA = ' (via the help center):';
-/** The first paragraph of a portal-written body: the author's name and the fixed suffix. */
-const AUTHOR_LINE = /^([^\n]{1,255}) \(via the help center\):[ \t]*(?:\n[ \t]*\n|$)/;
+/**
+ * The first paragraph of a portal-written body: the author's name and the fixed suffix. A name of
+ * 255 characters is up to twice as long escaped.
+ */
+const AUTHOR_LINE = /^([^\n]{1,510}) \(via the help center\):[ \t]*(?:\n[ \t]*\n|$)/;
 
 /**
  * The body the service account writes for `displayName`: their name first, then their text, as wiki
@@ -27,7 +34,7 @@ export function authoredBody(
   text: string,
   shownFile: (name: string) => boolean = () => false,
 ): string {
-  const name = replaceControlCharacters(displayName, ' ').trim() || 'A customer';
+  const name = asWikiText(replaceControlCharacters(displayName, ' ').trim()) || 'A customer';
   return withoutHiddenFiles(withoutMentions(`${name}${VIA}\n\n${text}`), shownFile);
 }
 
@@ -47,7 +54,7 @@ export function commentAuthor(
 ): CommentAuthor {
   const body = (comment.body ?? '').replace(/\r\n?/g, '\n');
   const line = comment.author?.accountId === serviceAccountId ? AUTHOR_LINE.exec(body) : null;
-  if (line) return { name: line[1]!.trim(), viaPortal: true, body: body.slice(line[0].length) };
+  if (line) return { name: fromWikiText(line[1]!.trim()), viaPortal: true, body: body.slice(line[0].length) };
   return { name: comment.author?.displayName ?? '', viaPortal: false, body };
 }
 

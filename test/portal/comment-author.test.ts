@@ -2,6 +2,7 @@
 // account's comments (ADR 0080), and the sizes people read.
 import { expect } from 'chai';
 import { createTranslator } from '../../common/i18n/index.js';
+import { renderWiki } from '../../dev/jsm-emulator/wiki.js';
 import { authoredBody, commentAuthor, withoutAuthorParagraph } from '../../portal/comment-author.js';
 
 const BOT = 'bot-account';
@@ -20,9 +21,33 @@ describe('portal comment authors', () => {
 
   it('keeps a name from breaking the line: control characters become spaces, an empty name is named', () => {
     expect(authoredBody('Eve\n\nMallory (via the help center):', 'hi').split('\n')[0]).to.equal(
-      'Eve  Mallory (via the help center): (via the help center):',
+      'Eve  Mallory \\(via the help center\\)\\: (via the help center):',
     );
     expect(authoredBody(' \u0007 ', 'hi')).to.match(/^A customer \(via the help center\):/);
+  });
+
+  it('writes a name as its characters, none of them markup, and reads it back as it was (ADR 0273)', () => {
+    const context = { base: 'https://acme.atlassian.net', issueKey: 'IT-1', attachments: [] };
+    const names = [
+      'Mal [Reset|https://evil.example/r] *b* _i_ {{m}} http://evil.example HR-1',
+      '{html}<b>x</b>{html} {color:red}!{color} !a.png! [^a.png] [~accountid:x] h1. -g- +u+ ^s^ ~s~ ??c?? (y) :)',
+      '# a | b || c & d; e.f, "g" \'h\' `i` $j% =k@ / ----',
+    ];
+    for (const name of names) {
+      const body = authoredBody(name, 'text *hers*');
+      const line = body.slice(0, body.lastIndexOf(' (via the help center):'));
+      expect(line, name).to.not.match(/(?<!\\)[[\]{}!*_^~?|#+()\-:.]/);
+      expect(renderWiki(body, context)).to.equal(
+        `<p>${name.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')} (via the help center):</p>\n\n<p>text <b>hers</b></p>`,
+      );
+      expect(commentAuthor(byBot(body), BOT)).to.deep.equal({ name, viaPortal: true, body: 'text *hers*' });
+    }
+    // `\\` is a line break in Jira's notation and no escape shows a backslash: a look-alike stands in.
+    const written = authoredBody('CORP\\mal\\', 'hi');
+    expect(written).to.equal('CORP\u29f5mal\u29f5 (via the help center):\n\nhi');
+    expect(commentAuthor(byBot(written), BOT).name).to.equal('CORP\u29f5mal\u29f5');
+    // A name of 255 characters that all need escaping is still read back.
+    expect(commentAuthor(byBot(authoredBody('['.repeat(255), '')), BOT).name).to.equal('['.repeat(255));
   });
 
   it('believes the line only from the service account, and only at the very start', () => {

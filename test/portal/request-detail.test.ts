@@ -4,6 +4,7 @@
 // stream, human-readable sizes and thumbnails, one date format; and at most 3 Atlassian calls per
 // warm view, counted at the emulator, without caching who may see what.
 import { expect } from 'chai';
+import { escapeHtml } from '../../common/http/html.js';
 import type { EmulatorCall } from '../../dev/jsm-emulator/emulator.js';
 import type { Comment, CustomerRequest } from '../../dev/jsm-emulator/state.js';
 import { renderWiki } from '../../dev/jsm-emulator/wiki.js';
@@ -240,6 +241,43 @@ describe('portal request detail', () => {
       expect(rendered[2], 'the file sent with it, linked by Atlassian').to.match(
         /\/secure\/attachment\/\d+\/jam-log\.txt"/,
       );
+    });
+
+    it('has Atlassian render the name her IdP gives as its characters in the author line, no markup of it', async () => {
+      // The author line opening what the portal writes for her is wiki markup too, where agents and
+      // Atlassian's e-mails read it; her name is the IdP's, set by her or her IdP, not typed on the
+      // page: none of its characters may open markup (ADR 0273).
+      const r = request('Printer on 3rd floor jams every morning');
+      const comments = [...r.comments];
+      const hana = h.emulator.state.userByEmail('hana.hr@acme.test')!;
+      const name = [
+        'Mal [Reset|https://evil.example/r] {html}<b>x</b>{html} {color:red}!{color}',
+        '!vendor-ticket-4471.txt! [^vendor-ticket-4471.txt]',
+        `[~accountid:${hana.accountId}] *b* _i_ {{m}} -g- http://evil.example CORP\\mal HR-1`,
+      ].join(' ');
+      const mallory = await signIn(h, 'mallory@acme.test', { displayName: name });
+      const created = h.emulator.state.userByEmail('mallory@acme.test')!;
+      expect(created.displayName, 'written to Atlassian as the plain text it is').to.equal(name);
+      r.participantIds.push(created.accountId);
+      const notified = h.emulator.state.mentions.length;
+      await comment(mallory, r.key, 'probe n0 *end*');
+      const written = r.comments.slice(comments.length);
+      const page = (await mallory.text(`/requests/${r.key}`)).body;
+      r.comments = comments;
+      r.participantIds.pop();
+      expect(written).to.have.length(1);
+      const stored = written[0]!.body;
+      const rendered = renderWiki(stored, h.emulator.state.wikiContext('https://acme.atlassian.net', r));
+      // A backslash is no character Jira's notation can show (`\\` is a line break): a look-alike.
+      const shown = escapeHtml(name.replace('\\', '\u29f5'));
+      expect(
+        rendered.split('\n\n').slice(0, 2),
+        'her name as its characters, nothing else; her own text still formatted',
+      ).to.deep.equal([`<p>${shown} (via the help center):</p>`, '<p>probe n0 <b>end</b></p>']);
+      // Macros Jira has and the emulator does not render: left as characters.
+      expect(stored, 'no macro').to.not.match(/(?<!\\)\{(html|color)/);
+      expect(h.emulator.state.mentions.slice(notified), 'accounts Jira notified').to.deep.equal([]);
+      expect(page, 'the page names her as she is called').to.include(shown);
     });
 
     it('lets a customer mention nobody and name no account or issue beyond her request, in a comment, a step or a description', async () => {
