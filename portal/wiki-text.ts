@@ -3,23 +3,32 @@
  * her name in the author line (comment-author.ts), which her IdP or her Atlassian profile gives.
  * Jira renders that markup for agents and in its notification e-mails, so such a string must show
  * as its characters and open nothing: no link, macro (`{html}`, `{color}`), image, file reference,
- * mention, formatting, heading or list, bare URL or issue link (ADR 0273).
+ * mention, formatting, heading, list, emoticon, bare URL or issue link (ADR 0273).
  *
- * Every ASCII punctuation character gets a backslash (`\X` is the character X in Jira's notation);
- * letters, digits, spaces and other scripts open no markup. A backslash itself cannot be shown so
- * (`\\` is a line break): it is written as its look-alike U+29F5. The result holds no unpaired
- * backslash, so it neither escapes what follows it nor pairs with a backslash there (ADR 0245).
+ * Jira's renderer takes a backslash only before `- # * _ + ? ^ ~ | % { } [ ] ( ) ! @`
+ * (BackslashEscapeRendererComponent); before any other character the backslash is shown, so only
+ * those are escaped. What they cannot stop is broken with an invisible word joiner (U+2060): after
+ * every `:` (a URL's `://`, `mailto:`, the emoticons `:)` `:D`) and inside a leading `h1.`…`h6.` or
+ * `bq.` (a heading or quote: the name starts the body). A backslash itself cannot be shown by an
+ * escape (`\\` is a line break): its look-alike U+29F5 stands in. The result holds no unpaired
+ * backslash, so it neither escapes what follows it nor pairs with one there (ADR 0245).
  */
 
-const PUNCTUATION = /[\x21-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/g;
+const ESCAPABLE = /[-#*_+?^~|%{}[\]()!@]/g;
 const BACKSLASH_LOOKALIKE = '\u29f5';
+const WORD_JOINER = '\u2060';
+const LEADING_BLOCK = /^(h[1-6]|bq)\./;
 
-/** `plain` as wiki markup that Jira renders as those characters. */
+/** `plain` as wiki markup that Jira renders as those characters (with invisible word joiners). */
 export function asWikiText(plain: string): string {
-  return plain.replaceAll('\\', BACKSLASH_LOOKALIKE).replace(PUNCTUATION, '\\$&');
+  return plain
+    .replaceAll('\\', BACKSLASH_LOOKALIKE)
+    .replace(ESCAPABLE, '\\$&')
+    .replaceAll(':', `:${WORD_JOINER}`)
+    .replace(LEADING_BLOCK, `$1${WORD_JOINER}.`);
 }
 
 /** The characters `asWikiText` wrote (a backslash's look-alike stays). */
 export function fromWikiText(written: string): string {
-  return written.replace(/\\(.)/gu, '$1');
+  return written.replace(/\\([-#*_+?^~|%{}[\]()!@])/g, '$1').replaceAll(WORD_JOINER, '');
 }

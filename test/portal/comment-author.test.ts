@@ -21,7 +21,7 @@ describe('portal comment authors', () => {
 
   it('keeps a name from breaking the line: control characters become spaces, an empty name is named', () => {
     expect(authoredBody('Eve\n\nMallory (via the help center):', 'hi').split('\n')[0]).to.equal(
-      'Eve  Mallory \\(via the help center\\)\\: (via the help center):',
+      'Eve  Mallory \\(via the help center\\):\u2060 (via the help center):',
     );
     expect(authoredBody(' \u0007 ', 'hi')).to.match(/^A customer \(via the help center\):/);
   });
@@ -32,12 +32,16 @@ describe('portal comment authors', () => {
       'Mal [Reset|https://evil.example/r] *b* _i_ {{m}} http://evil.example HR-1',
       '{html}<b>x</b>{html} {color:red}!{color} !a.png! [^a.png] [~accountid:x] h1. -g- +u+ ^s^ ~s~ ??c?? (y) :)',
       '# a | b || c & d; e.f, "g" \'h\' `i` $j% =k@ / ----',
+      "h1. Dr. O'Brien, mailto:x@y.example; bq. :D",
     ];
     for (const name of names) {
       const body = authoredBody(name, 'text *hers*');
       const line = body.slice(0, body.lastIndexOf(' (via the help center):'));
-      expect(line, name).to.not.match(/(?<!\\)[[\]{}!*_^~?|#+()\-:.]/);
-      expect(renderWiki(body, context)).to.equal(
+      // Jira takes a backslash before these alone; others are left as they are, since it would show.
+      expect(line, name).to.not.match(
+        /(?<!\\)[-#*_+?^~|%{}[\]()!@]|\\[^-#*_+?^~|%{}[\]()!@]|:\/\/|^(h[1-6]|bq)\./,
+      );
+      expect(renderWiki(body, context).replaceAll('\u2060', '')).to.equal(
         `<p>${name.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')} (via the help center):</p>\n\n<p>text <b>hers</b></p>`,
       );
       expect(commentAuthor(byBot(body), BOT)).to.deep.equal({ name, viaPortal: true, body: 'text *hers*' });
