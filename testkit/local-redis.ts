@@ -123,6 +123,12 @@ export interface LocalTlsRedisOptions {
    * (its own certificate is a server one); started once in sync.
    */
   replicaOf?: number;
+  /**
+   * With `cluster`: a replica of the TLS cluster's one master on 127.0.0.1 at this port (it joins the
+   * cluster and follows it, showing `client` on the cluster bus and for replication), started once in
+   * sync: a Cluster's one-time markers wait for a replica to hold them (ADR 0272).
+   */
+  clusterReplicaOf?: number;
 }
 
 /** A throwaway redis-server that speaks TLS only (`--port 0`); its url is rediss://127.0.0.1:<port>. */
@@ -140,15 +146,14 @@ export async function startLocalTlsRedis(options: LocalTlsRedisOptions): Promise
         '127.0.0.1',
       ]
     : [];
+  const replicated = options.replicaOf ?? options.clusterReplicaOf;
   const replicaArgs =
-    options.replicaOf === undefined
+    replicated === undefined
       ? []
       : [
           '--tls-replication',
           'yes',
-          '--replicaof',
-          '127.0.0.1',
-          String(options.replicaOf),
+          ...(options.replicaOf === undefined ? [] : ['--replicaof', '127.0.0.1', String(options.replicaOf)]),
           ...(options.client
             ? [
                 '--tls-client-cert-file',
@@ -171,13 +176,29 @@ export async function startLocalTlsRedis(options: LocalTlsRedisOptions): Promise
     spawnSync('redis-cli', [...cliArgs, '-p', String(redis.port), ...args], { encoding: 'utf8' }).stdout ??
     '';
   if (options.replicaOf !== undefined) await inSync(redis, () => cli('info', 'replication'));
+  if (options.clusterReplicaOf !== undefined) {
+    const master = String(options.clusterReplicaOf);
+    const masterId = spawnSync('redis-cli', [...cliArgs, '-p', master, 'cluster', 'myid'], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    cli('cluster', 'meet', '127.0.0.1', master);
+    // It can follow the master once it has heard of it.
+    const deadline = Date.now() + 10_000;
+    while (cli('cluster', 'replicate', masterId).trim() !== 'OK') {
+      if (Date.now() > deadline) {
+        await redis.stop();
+        throw new Error('the cluster replica did not find its master');
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await inSync(redis, () => cli('info', 'replication'));
+  } else if (options.cluster) cli('cluster', 'addslotsrange', '0', '16383');
   if (options.cluster) {
-    cli('cluster', 'addslotsrange', '0', '16383');
     const deadline = Date.now() + 10_000;
     while (!cli('cluster', 'info').includes('cluster_state:ok')) {
       if (Date.now() > deadline) {
         await redis.stop();
-        throw new Error('the one-node cluster did not reach cluster_state:ok');
+        throw new Error('the cluster did not reach cluster_state:ok');
       }
       await new Promise((r) => setTimeout(r, 50));
     }

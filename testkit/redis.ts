@@ -41,3 +41,28 @@ export async function answering<S extends FlowStore>(store: S): Promise<S> {
 export function connectedFlowStore(tenant: string, url = redisUrl()): Promise<RedisFlowStore> {
   return answering(RedisFlowStore.connect(url, tenant));
 }
+
+/**
+ * Until `store` stores a fresh one-time marker: after a failover, until it reaches the new primary, and
+ * on a connection whose markers wait for a replica (ADRs 0261, 0272), until one acknowledges it. Answers
+ * how the first probe was answered (true, or the error's code) and the key stored. Each probe is its
+ * own key, so one refused while the link warms up leaves nothing another probe meets.
+ */
+export async function untilMarkerStored(
+  store: FlowStore,
+  name: string,
+): Promise<{ first: boolean | string | undefined; key: string }> {
+  const end = Date.now() + 20_000;
+  let first: boolean | string | undefined;
+  for (let probe = 0; ; probe++) {
+    const key = `probe:${name}:${probe}`;
+    const answer = await store.putIfAbsent(key, '1', 60).then(
+      (stored) => stored,
+      (e: unknown) => (e as { code?: string }).code,
+    );
+    if (probe === 0) first = answer;
+    if (answer === true) return { first, key };
+    if (Date.now() > end) throw new Error(`no marker stored (${name}): ${String(answer)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

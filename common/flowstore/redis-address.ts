@@ -2,11 +2,13 @@ import { JsmSsoError } from '../errors.js';
 
 /**
  * Where Redis is, from the one URL setting (`spec.redis.urlSecretRef`):
- * - `redis://[user:pass@]host:port[/db]`, `rediss://…` (TLS)
+ * - `redis://[user:pass@]host:port[/db][?waitForReplica=yes]`, `rediss://…` (TLS)
  * - `sentinel://[user:pass@]h1:p1,h2:p2[/db]?name=mymaster`, `sentinels://…` (TLS to sentinels and master)
  * - `cluster://[user:pass@]h1:p1,h2:p2`, `clusters://…` (TLS to every node)
  * Credentials in the authority are for the Redis data nodes. Query parameters other than `name`
- * are refused, so the URL can never carry options that weaken TLS.
+ * and `waitForReplica` are refused, so the URL can never carry options that weaken TLS.
+ * `waitForReplica=yes`: one host with a failover behind it (a managed primary endpoint), whose
+ * one-time markers wait for a replica as Sentinel's and Cluster's always do (ADR 0272).
  */
 export interface RedisAddress {
   mode: 'standalone' | 'sentinel' | 'cluster';
@@ -17,6 +19,8 @@ export interface RedisAddress {
   db?: number;
   /** Sentinel master group name. */
   name?: string;
+  /** A standalone URL's one-time markers wait for a replica (Sentinel's and Cluster's always do). */
+  waitForReplica?: true;
 }
 
 const SCHEMES: Record<string, { mode: RedisAddress['mode']; tls: boolean }> = {
@@ -40,8 +44,14 @@ export function parseRedisAddress(url: string): RedisAddress {
     throw invalid('redis:// names one host; use sentinel:// or cluster:// for several');
   const params = new URLSearchParams(query ?? '');
   for (const key of params.keys()) {
-    if (key !== 'name') throw invalid(`a query parameter other than ?name=${ENCODE_CREDENTIALS}`);
+    if (key !== 'name' && key !== 'waitForReplica')
+      throw invalid(`a query parameter other than ?name= or ?waitForReplica=${ENCODE_CREDENTIALS}`);
   }
+  const waitForReplica = params.get('waitForReplica');
+  if (waitForReplica !== null && waitForReplica !== 'yes')
+    throw invalid(`?waitForReplica= takes yes only${ENCODE_CREDENTIALS}`);
+  if (waitForReplica !== null && scheme.mode !== 'standalone')
+    throw invalid('?waitForReplica= is for redis:// and rediss://; Sentinel and Cluster markers always wait');
   const name = params.get('name') ?? undefined;
   if (scheme.mode === 'sentinel' && !name) throw invalid('sentinel:// needs ?name=<master group>');
   if (scheme.mode !== 'sentinel' && name !== undefined) throw invalid('?name= is for sentinel:// only');
@@ -55,6 +65,7 @@ export function parseRedisAddress(url: string): RedisAddress {
   }
   if (db) address.db = Number(db);
   if (name) address.name = name;
+  if (waitForReplica) address.waitForReplica = true;
   return address;
 }
 

@@ -8,8 +8,8 @@ import { FlowStoreUnavailableError } from './flow-store.js';
  * newline, represents the kind of error returned"), which Redis keeps for an error met inside a
  * script too. Three kinds of answer, three honest codes (ADR 0205):
  * - Redis cannot serve now and will again by itself (a failover, a start loading its data, a busy
- *   script, a primary whose `min-replicas-to-write` replicas are restarting or lagging):
- *   FLOW_STORE_UNAVAILABLE, as for no answer at all.
+ *   script, a primary whose `min-replicas-to-write` replicas are restarting or lagging, a Cluster
+ *   slot moved): FLOW_STORE_UNAVAILABLE, as for no answer at all.
  * - It is full (maxmemory reached and a policy that evicts nothing): FLOW_STORE_FULL. Every entry
  *   expires, so writes go through again as entries do, or once an operator gives it room.
  * - It refuses the command itself (an ACL without it, a key of another type, a command renamed or
@@ -24,6 +24,9 @@ const WILL_SERVE_AGAIN = new Set([
   'CLUSTERDOWN',
   'TRYAGAIN',
   'NOREPLICAS',
+  // A Cluster redirection ioredis did not follow (a marker's pipeline, redis-store.ts:#once).
+  'MOVED',
+  'ASK',
 ]);
 
 /** An error answer as ioredis gives it (its ReplyError is exported untyped). */

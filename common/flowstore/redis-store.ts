@@ -52,8 +52,9 @@ function commandTimeoutMs(redis: Redis | Cluster): number {
   return commandDeadlines.get(redis) ?? COMMAND_TIMEOUT_MS;
 }
 /**
- * Connections to a Redis whose replica a failover may promote (Sentinel): a one-time marker is
- * answered only once a replica holds it too (WAIT, ADR 0261). Replication is asynchronous, so a
+ * Connections to a Redis whose replica a failover may promote (Sentinel, each Cluster shard, a
+ * standalone URL with waitForReplica): a one-time marker is answered only once a replica holds it
+ * too (WAIT, ADRs 0261 and 0272). Replication is asynchronous, so a
  * marker only the old master held is gone on the new one, and what it guarded can be used again.
  */
 const replicatedConnections = new WeakSet<Redis | Cluster>();
@@ -268,7 +269,10 @@ export class RedisFlowStore implements FlowStore {
         dnsLookup: clusterDnsLookup,
         redisOptions: { ...auth, ...tlsOption, ...DEADLINES, Connector: SharedLookupConnector },
       };
-      return new RedisFlowStore(new Cluster(address.nodes, options), prefix);
+      const cluster = new Cluster(address.nodes, options);
+      // Each shard's replica may be promoted: a marker waits for one of its master's (ADR 0272).
+      replicatedConnections.add(cluster);
+      return new RedisFlowStore(cluster, prefix);
     }
     const [first] = address.nodes;
     const where: RedisOptions =
@@ -294,7 +298,8 @@ export class RedisFlowStore implements FlowStore {
       ...tlsOption,
       ...(address.db === undefined ? {} : { db: address.db }),
     });
-    if (address.mode === 'sentinel') replicatedConnections.add(redis);
+    // A failover may promote a replica: Sentinel's, or one behind a managed endpoint (opt-in, ADR 0272).
+    if (address.mode === 'sentinel' || address.waitForReplica) replicatedConnections.add(redis);
     return new RedisFlowStore(redis, prefix);
   }
 
@@ -320,7 +325,7 @@ export class RedisFlowStore implements FlowStore {
     assertTtl(ttlSeconds);
     return (
       (await this.#once(
-        () => this.client.set(this.keyPrefix + key, value, 'EX', ttlSeconds, 'NX'),
+        ['set', this.keyPrefix + key, value, 'EX', ttlSeconds, 'NX'],
         (answer) => answer === 'OK',
       )) === 'OK'
     );
@@ -383,12 +388,7 @@ export class RedisFlowStore implements FlowStore {
   }
 
   async take(key: string): Promise<string | undefined> {
-    return (
-      (await this.#once(
-        () => this.client.getdel(this.keyPrefix + key),
-        (answer) => answer !== null,
-      )) ?? undefined
-    );
+    return (await this.#once(['getdel', this.keyPrefix + key], (answer) => answer !== null)) ?? undefined;
   }
 
   async takeLeaving(key: string, marker: string, ttlSeconds: number): Promise<string | undefined> {
@@ -396,7 +396,7 @@ export class RedisFlowStore implements FlowStore {
     // SET ... XX GET (Redis 6.2, as GETDEL): only an existing key is replaced; its old value comes back.
     return (
       (await this.#once(
-        () => this.client.set(this.keyPrefix + key, marker, 'EX', ttlSeconds, 'XX', 'GET'),
+        ['set', this.keyPrefix + key, marker, 'EX', ttlSeconds, 'XX', 'GET'],
         (answer) => answer !== null,
       )) ?? undefined
     );
@@ -477,15 +477,33 @@ export class RedisFlowStore implements FlowStore {
    * A one-time marker's command (stored if absent, taken) followed, on a replicated connection, by
    * WAIT for one replica, both sent at once: one round trip (ADR 0261). `wrote` says whether the
    * answer means the command changed something; one that did, unacknowledged by any replica, is
-   * refused (FLOW_STORE_NOT_REPLICATED), since a failover now would undo it.
+   * refused (FLOW_STORE_NOT_REPLICATED), since a failover now would undo it. The two go as one
+   * pipeline, which Redis Cluster sends to the node owning the command's key: a WAIT alone has no
+   * key and would go to any master, counting the replicas of another shard (ADR 0272).
    */
-  async #once<T>(command: () => Promise<T>, wrote: (answer: T) => boolean): Promise<T> {
-    if (!replicatedConnections.has(this.client)) return await this.#call(command);
-    const [answer, acknowledged] = await this.#call(() =>
-      Promise.all([command(), this.client.wait(1, REPLICA_ACK_TIMEOUT_MS)]),
+  async #once(
+    command: [name: string, key: string, ...args: (string | number)[]],
+    wrote: (answer: string | null) => boolean,
+  ): Promise<string | null> {
+    const redis = this.client;
+    if (!replicatedConnections.has(redis))
+      return await this.#call(() => redis.call(...command) as Promise<string | null>);
+    const results = await this.#call(() =>
+      redis.pipeline([command, ['wait', 1, REPLICA_ACK_TIMEOUT_MS]]).exec(),
     );
-    if (wrote(answer) && acknowledged < 1) throw new FlowStoreNotReplicatedError();
-    return answer;
+    const [[failed, answer] = [], [, acknowledged] = []] = results ?? [];
+    if (failed) {
+      // A redirection (MOVED, ASK while a slot migrates) ioredis follows for a lone command, not
+      // for a pipeline whose WAIT was answered otherwise (a demoted master refuses WAIT): nothing
+      // was done, 503. The slots are looked up again, so the next marker goes to the key's new node.
+      if (redis instanceof Cluster && redisErrorKind(failed) === 'MOVED') redis.refreshSlotsCache();
+      throw flowStoreErrorOf(failed);
+    }
+    const stored = answer as string | null;
+    // WAIT answers how many replicas hold the write; a refused WAIT (an error) counts none.
+    if (wrote(stored) && !(typeof acknowledged === 'number' && acknowledged >= 1))
+      throw new FlowStoreNotReplicatedError();
+    return stored;
   }
 
   async #call<T>(command: () => Promise<T>): Promise<T> {

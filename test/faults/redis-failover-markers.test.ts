@@ -3,52 +3,36 @@
 // replica replicates through a TCP relay the test holds, so "written on the master, not on the
 // replica" is certain rather than a race.
 import { spawnSync } from 'node:child_process';
-import { connect, createServer, type Socket } from 'node:net';
 import { expect } from 'chai';
 import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
 import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
 import { useOnce } from '../../common/saml/checks.js';
 import { eventually } from '../../testkit/envtest.js';
+import { startFaultProxy } from '../../testkit/fault-proxy.js';
 import { startLocalRedis, startLocalSentinel, stoppedAfterEach } from '../../testkit/local-redis.js';
-import { answering } from '../../testkit/redis.js';
+import { answering, untilMarkerStored } from '../../testkit/redis.js';
+import { replicationRelay } from '../../testkit/replication-relay.js';
 import { failOver, untilPromotable } from '../../testkit/sentinel.js';
 
 const cli = (port: number, ...args: string[]) =>
   spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
 
-/** A relay from the replica to its master whose master-to-replica direction can be held (nothing passes, the link stays up). */
-async function replicationRelay(masterPort: number) {
-  const sockets: Socket[] = [];
-  let held = false;
-  const server = createServer((replica) => {
-    const master = connect(masterPort, '127.0.0.1');
-    sockets.push(replica, master);
-    replica.pipe(master);
-    master.on('data', (chunk: Buffer) => {
-      if (!held) replica.write(chunk);
-    });
-    for (const socket of [replica, master])
-      socket
-        .on('error', () => {})
-        .on('close', () => {
-          replica.destroy();
-          master.destroy();
-        });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    port: address.port,
-    hold: () => {
-      held = true;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
+/** A master and its replica, which replicates through a relay the test can hold; once in sync. */
+async function relayedReplica(
+  started: ReturnType<typeof stoppedAfterEach>['started'],
+  stops: ReturnType<typeof stoppedAfterEach>['stops'],
+) {
+  const master = await started(startLocalRedis());
+  const replica = await started(startLocalRedis(['--replicaof', '127.0.0.1', '0']));
+  const relay = await replicationRelay(master.port);
+  stops.push(() => relay.close());
+  expect(cli(replica.port, 'replicaof', '127.0.0.1', String(relay.port))).to.equal('OK');
+  await eventually(
+    async () => cli(replica.port, 'info', 'replication').includes('master_link_status:up'),
+    'the replica in sync',
+    10_000,
+  );
+  return { master, replica, relay };
 }
 
 describe('faults: one-time markers across a Sentinel failover (real redis-server and sentinel)', function () {
@@ -57,16 +41,7 @@ describe('faults: one-time markers across a Sentinel failover (real redis-server
 
   /** A master, its replica (through a relay), a sentinel that can promote the replica, and a store on the sentinel. */
   async function sentinelGroup(name: string) {
-    const master = await started(startLocalRedis());
-    const replica = await started(startLocalRedis(['--replicaof', '127.0.0.1', '0']));
-    const relay = await replicationRelay(master.port);
-    stops.push(() => relay.close());
-    expect(cli(replica.port, 'replicaof', '127.0.0.1', String(relay.port))).to.equal('OK');
-    await eventually(
-      async () => cli(replica.port, 'info', 'replication').includes('master_link_status:up'),
-      'the replica in sync',
-      10_000,
-    );
+    const { master, replica, relay } = await relayedReplica(started, stops);
     const sentinel = await started(startLocalSentinel({ masterPort: master.port, name }));
     await untilPromotable(sentinel, name, replica);
     const store = await answering(RedisFlowStore.open(parseRedisAddress(sentinel.url), 'markers'));
@@ -79,18 +54,8 @@ describe('faults: one-time markers across a Sentinel failover (real redis-server
         'the old master a replica in sync',
         20_000,
       );
-      // Until a replica acknowledges a fresh marker: the new pair's link is at work. Each probe is its
-      // own key, so one refused while the link warms up leaves nothing another probe meets.
-      let probe = 0;
-      await eventually(
-        () =>
-          store.putIfAbsent(`probe:${probe++}`, '1', 60).then(
-            () => true,
-            () => false,
-          ),
-        'a marker acknowledged by the new replica',
-        20_000,
-      );
+      // Until a replica acknowledges a fresh marker: the new pair's link is at work.
+      await untilMarkerStored(store, 'failover');
     };
     return { store, relay, replica, failover };
   }
@@ -146,5 +111,55 @@ describe('faults: one-time markers across a Sentinel failover (real redis-server
         (e: unknown) => (e as { code?: string }).code,
       ),
     ).to.be.oneOf(['the flow', 'FLOW_STORE_NOT_REPLICATED']);
+  });
+});
+
+describe('faults: one-time markers behind a managed primary endpoint (one URL, a failover behind it)', function () {
+  this.timeout(60_000);
+  const { started, stops } = stoppedAfterEach();
+
+  it('does not accept an assertion again after the endpoint moves to a replica, with ?waitForReplica=yes (ADR 0272); without it, does', async () => {
+    const { master, replica, relay } = await relayedReplica(started, stops);
+    // The endpoint's name (a TCP proxy standing in for its DNS record) points at the primary.
+    const endpoint = await startFaultProxy();
+    stops.push(() => endpoint.close());
+    endpoint.target = { host: '127.0.0.1', port: master.port };
+    const open = async (url: string, tenant: string) => {
+      const store = await answering(RedisFlowStore.open(parseRedisAddress(url), tenant));
+      stops.push(() => store.close());
+      return store;
+    };
+    const url = `redis://127.0.0.1:${new URL(endpoint.url).port}`;
+    const waiting = await open(`${url}?waitForReplica=yes`, 'waiting');
+    const plain = await open(url, 'plain');
+    await untilMarkerStored(waiting, 'start');
+    relay.hold();
+    const use = (store: RedisFlowStore) =>
+      useOnce(store, 'assertion', 'https://idp.example', '_captured', 300).then(
+        () => 'accepted',
+        (e: unknown) => (e as { code?: string }).code,
+      );
+    const first = { waiting: await use(waiting), plain: await use(plain) };
+    // The managed failover: the replica promoted, the old primary made its replica (resyncing from
+    // it), the name moved.
+    expect(cli(replica.port, 'replicaof', 'no', 'one')).to.equal('OK');
+    expect(cli(master.port, 'replicaof', '127.0.0.1', String(replica.port))).to.equal('OK');
+    endpoint.target = { host: '127.0.0.1', port: replica.port };
+    await eventually(
+      async () => cli(master.port, 'info', 'replication').includes('master_link_status:up'),
+      'the old primary a replica in sync',
+      20_000,
+    );
+    await untilMarkerStored(waiting, 'failover');
+    // The plain store's first write after the failover meets READONLY and reconnects through the name.
+    await untilMarkerStored(plain, 'failover');
+    const replayed = { waiting: await use(waiting), plain: await use(plain) };
+    // With the option: refused while unreplicated, so at most one use signs anyone in (accepted
+    // again after the failover, or refused should the new replica lag past 200 ms).
+    expect(first.waiting).to.equal('FLOW_STORE_NOT_REPLICATED');
+    expect(replayed.waiting).to.be.oneOf(['accepted', 'FLOW_STORE_NOT_REPLICATED']);
+    // Without it a standalone URL is unchanged, and the failover undoes the marker: the limit the
+    // option is for.
+    expect([first.plain, replayed.plain]).to.deep.equal(['accepted', 'accepted']);
   });
 });

@@ -104,6 +104,16 @@ describe('Redis addresses', () => {
     });
   });
 
+  it('reads ?waitForReplica=yes on a standalone URL: one-time markers wait for a replica (ADR 0272)', () => {
+    expect(parseRedisAddress('rediss://primary.example:6379?waitForReplica=yes')).to.deep.equal({
+      mode: 'standalone',
+      tls: true,
+      nodes: [{ host: 'primary.example', port: 6379 }],
+      waitForReplica: true,
+    });
+    expect(parseRedisAddress('rediss://primary.example:6379')).not.to.have.property('waitForReplica');
+  });
+
   it('refuses addresses it cannot use, without echoing the URL (it may hold a password)', () => {
     for (const url of [
       'http://redis:6379',
@@ -112,6 +122,9 @@ describe('Redis addresses', () => {
       'redis://h:6379?name=x',
       'rediss://h:6379?tls=false',
       'rediss://h:6379?rejectUnauthorized=false',
+      'rediss://h:6379?waitForReplica=no',
+      'sentinel://h:26379?name=m&waitForReplica=yes',
+      'cluster://h:7000?waitForReplica=yes',
       'cluster://n1:7000/3',
       'redis://h:99999',
     ]) {
@@ -558,10 +571,21 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
     return { master, url: `sentinels://localhost:${sentinel.port}?name=${name}` };
   }
 
-  /** A one-node TLS Redis Cluster, and its URL. */
+  /** A TLS Redis Cluster of one master, which owns every slot, and its replica; and its URL. */
   async function tlsClusterNode(): Promise<{ node: LocalRedis; url: string }> {
     const node = await startLocalTlsRedis({ ...tlsFiles, cluster: true });
     stops.push(() => node.stop());
+    // A take on a Cluster waits for a replica of the key's master to hold it (ADR 0272).
+    const replica = await startLocalTlsRedis({
+      ...tlsFiles,
+      cluster: true,
+      clusterReplicaOf: node.port,
+      client: {
+        certFile: join(root, 'redis-replica', 'tls.crt'),
+        keyFile: join(root, 'redis-replica', 'tls.key'),
+      },
+    });
+    stops.push(() => replica.stop());
     return { node, url: `clusters://127.0.0.1:${node.port}` };
   }
 

@@ -1,0 +1,104 @@
+// Redis Cluster replicates each shard asynchronously: a one-time marker the shard's master
+// acknowledged but had not yet sent to its replica is gone when the replica is promoted. Real
+// redis-server cluster nodes; the replica replicates through a relay the test holds, so "written on
+// the master, not on the replica" is certain rather than a race.
+import { spawnSync } from 'node:child_process';
+import { expect } from 'chai';
+import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
+import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
+import { useOnce } from '../../common/saml/checks.js';
+import { eventually } from '../../testkit/envtest.js';
+import { startLocalCluster } from '../../testkit/local-cluster.js';
+import { stoppedAfterEach } from '../../testkit/local-redis.js';
+import { answering, untilMarkerStored } from '../../testkit/redis.js';
+
+const outcome = (step: Promise<unknown>) =>
+  step.then(
+    (value) => (value === undefined ? 'accepted' : value),
+    (e: unknown) => (e as { code?: string }).code,
+  );
+
+describe('faults: one-time markers across a Redis Cluster failover (real redis-server cluster nodes)', function () {
+  this.timeout(90_000);
+  const running = stoppedAfterEach();
+
+  async function clusterStore() {
+    const cluster = await startLocalCluster(running, `jsm-sso:markers:{on-b}`);
+    const store = await answering(RedisFlowStore.open(parseRedisAddress(cluster.url), 'markers'));
+    running.stops.push(() => store.close());
+    const { key: acknowledged } = await untilMarkerStored(store, 'start');
+    /**
+     * Promotes A's replica; answers how the first marker after it was answered. Until a marker's
+     * redirection makes the store look the slots up again it sends A's slots to A.
+     */
+    const failover = async () => {
+      await cluster.failover();
+      return (await untilMarkerStored(store, 'failover')).first;
+    };
+    return { ...cluster, store, acknowledged, failover };
+  }
+
+  it('does not accept a SAML assertion again after a failover to a replica its replay marker had not reached', async () => {
+    const { store, relay, acknowledged, failover } = await clusterStore();
+    relay.hold();
+    const use = () => outcome(useOnce(store, 'assertion', 'https://idp.example', '_captured', 300));
+    const first = await use();
+    // The first marker after the failover went to A, now a replica: redirected, 503 (not 500).
+    expect(await failover()).to.equal('FLOW_STORE_UNAVAILABLE');
+    // The captured Response posted again: at most one of the two uses may sign anyone in (red
+    // before: both accepted). Accepted as a new one, its marker lost with the old master, or
+    // refused too should the new replica lag past 200 ms on a loaded machine.
+    const replayed = await use();
+    expect([first, replayed]).to.not.deep.equal(['accepted', 'accepted']);
+    expect(first).to.equal('FLOW_STORE_NOT_REPLICATED');
+    expect(replayed).to.be.oneOf(['accepted', 'FLOW_STORE_NOT_REPLICATED']);
+    // A marker the replica acknowledged survives the failover.
+    expect(await store.putIfAbsent(acknowledged, '1', 60)).to.equal(false);
+  });
+
+  it('does not hand out a flow twice after a failover to a replica its take had not reached', async () => {
+    const { store, relay, replica, failover } = await clusterStore();
+    await store.put('flow:1', 'the flow', 60);
+    await eventually(
+      async () => replicaHolds(replica.port, 'flow:1') === 'the flow',
+      'the flow on the replica',
+      10_000,
+    );
+    relay.hold();
+    const taken = await outcome(store.take('flow:1'));
+    await failover();
+    // The flow is back on the promoted replica; at most one request of the two was given it (red
+    // before: both).
+    const takenAgain = await outcome(store.take('flow:1'));
+    expect([taken, takenAgain]).to.not.deep.equal(['the flow', 'the flow']);
+    // Taken on the master, the replica still holding it: refused, not handed to the first request.
+    expect(taken).to.equal('FLOW_STORE_NOT_REPLICATED');
+    expect(takenAgain).to.be.oneOf(['the flow', 'FLOW_STORE_NOT_REPLICATED']);
+  });
+
+  it("waits for the replica of the marker's own shard: a shard without one refuses its markers", async () => {
+    const { store } = await clusterStore();
+    // Shard A has a replica (its markers are acknowledged: clusterStore), shard B none. A WAIT sent
+    // to A would be answered 1: ten markers, so one sent anywhere but B's master cannot pass by luck.
+    const onB = Array.from({ length: 10 }, (_, i) => `marker:{on-b}:${i}`);
+    for (const key of onB)
+      expect(await outcome(store.putIfAbsent(key, '1', 60))).to.equal('FLOW_STORE_NOT_REPLICATED');
+    // A refused marker stays on B's master: a replay finds it there.
+    expect(await store.putIfAbsent(onB[0] ?? '', '1', 60)).to.equal(false);
+    // Other commands on B are not held to a replica.
+    await store.put('flow:{on-b}', 'x', 60);
+  });
+});
+
+/** The store's `key` as the replica on `port` holds it (READONLY: a cluster replica answers reads). */
+function replicaHolds(port: number, key: string): string {
+  return (
+    spawnSync('redis-cli', ['-p', String(port)], {
+      input: `READONLY\nGET jsm-sso:markers:${key}\n`,
+      encoding: 'utf8',
+    })
+      .stdout.trim()
+      .split('\n')
+      .at(-1) ?? ''
+  );
+}

@@ -1,0 +1,94 @@
+// A small Redis Cluster of real redis-server processes on loopback, for the failover fault tests.
+import { spawnSync } from 'node:child_process';
+import { eventually } from './envtest.js';
+import { freePort, type LocalRedis, startLocalRedis, type stoppedAfterEach } from './local-redis.js';
+import { replicationRelay } from './replication-relay.js';
+
+const cli = (port: number, ...args: string[]) =>
+  spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
+
+/** A cluster node; its bus port is chosen too (the default, port + 10000, may be past 65535). */
+async function clusterNode(
+  started: ReturnType<typeof stoppedAfterEach>['started'],
+): Promise<LocalRedis & { busPort: number }> {
+  const busPort = await freePort();
+  const node = await started(
+    startLocalRedis([
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      'nodes.conf',
+      '--cluster-port',
+      String(busPort),
+      // A lone node does not know its own address until it meets a peer, so it is told.
+      '--cluster-announce-ip',
+      '127.0.0.1',
+    ]),
+  );
+  return { ...node, busPort };
+}
+
+/**
+ * Two shards. Shard A: a master and its replica, which replicates through a relay the test can hold
+ * (A announces the relay's port, so the replica and clients reach A through it; only the replication
+ * link is held). Shard B: a master without a replica that owns one slot, `bKey`'s (keys with its hash tag); A owns the rest.
+ * `failover()` promotes A's replica (CLUSTER FAILOVER TAKEOVER: no vote, no handshake with A, so a
+ * held link cannot stop it) and returns once A has resynced as its replica. Call inside a mocha
+ * `describe`, with its stoppedAfterEach.
+ */
+export async function startLocalCluster(
+  { started, stops }: ReturnType<typeof stoppedAfterEach>,
+  bKey: string,
+) {
+  const a = await clusterNode(started);
+  const relay = await replicationRelay(a.port);
+  stops.push(() => relay.close());
+  ok(cli(a.port, 'config', 'set', 'cluster-announce-port', String(relay.port)), 'announce');
+  const b = await clusterNode(started);
+  const replica = await clusterNode(started);
+  for (const node of [b, replica])
+    ok(cli(a.port, 'cluster', 'meet', '127.0.0.1', String(node.port), String(node.busPort)), 'meet');
+  const bSlot = Number(cli(a.port, 'cluster', 'keyslot', bKey));
+  for (const [from, to] of [
+    [0, bSlot - 1],
+    [bSlot + 1, 16383],
+  ] as const)
+    if (from <= to) ok(cli(a.port, 'cluster', 'addslotsrange', String(from), String(to)), 'addslots');
+  ok(cli(b.port, 'cluster', 'addslots', String(bSlot)), 'addslots');
+  const aId = cli(a.port, 'cluster', 'myid');
+  // The replica can follow A once it has heard of it.
+  await eventually(
+    async () => cli(replica.port, 'cluster', 'replicate', aId) === 'OK',
+    'the replica following A',
+    20_000,
+  );
+  const inSync = (node: LocalRedis) =>
+    cli(node.port, 'info', 'replication').includes('master_link_status:up');
+  await eventually(async () => inSync(replica), 'the replica in sync', 20_000);
+  for (const node of [a, b, replica])
+    await eventually(
+      async () => cli(node.port, 'cluster', 'info').includes('cluster_state:ok'),
+      'the cluster ok',
+      20_000,
+    );
+  return {
+    url: `cluster://127.0.0.1:${b.port}`,
+    relay,
+    a,
+    b,
+    replica,
+    async failover() {
+      ok(cli(replica.port, 'cluster', 'failover', 'takeover'), 'takeover');
+      // A learns it lost its slots, follows the replica and resyncs from it (dropping what only it held).
+      await eventually(
+        async () => cli(a.port, 'info', 'replication').includes('role:slave') && inSync(a),
+        'A resynced as the new master replica',
+        20_000,
+      );
+    },
+  };
+}
+
+function ok(answer: string, what: string): void {
+  if (answer !== 'OK') throw new Error(`cluster ${what}: ${answer}`);
+}
