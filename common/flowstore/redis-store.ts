@@ -488,10 +488,14 @@ export class RedisFlowStore implements FlowStore {
     const redis = this.client;
     if (!replicatedConnections.has(redis))
       return await this.#call(() => redis.call(...command) as Promise<string | null>);
-    const results = await this.#call(() =>
-      redis.pipeline([command, ['wait', 1, REPLICA_ACK_TIMEOUT_MS]]).exec(),
-    );
-    const [[failed, answer] = [], [, acknowledged] = []] = results ?? [];
+    const results = await this.#call(async () => {
+      // exec() answers null only for a transaction a WATCH aborted; none here, but a null must not
+      // read as "nothing stored" (a replay).
+      const answers = await redis.pipeline([command, ['wait', 1, REPLICA_ACK_TIMEOUT_MS]]).exec();
+      if (!answers) throw new Error('the pipeline was not run');
+      return answers;
+    });
+    const [[failed, answer] = [], [, acknowledged] = []] = results;
     if (failed) {
       // A redirection (MOVED, ASK while a slot migrates) ioredis follows for a lone command, not
       // for a pipeline whose WAIT was answered otherwise (a demoted master refuses WAIT): nothing
