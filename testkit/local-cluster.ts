@@ -31,7 +31,8 @@ async function clusterNode(
 /**
  * Two shards. Shard A: a master and its replica, which replicates through a relay the test can hold
  * (A announces the relay's port, so the replica and clients reach A through it; only the replication
- * link is held). Shard B: a master without a replica that owns one slot, `bKey`'s (keys with its hash tag); A owns the rest.
+ * link is held). Shard B: a master that owns one slot, `bKey`'s (keys with its hash tag), without a
+ * replica, or with one replicating directly when `bReplica`; A owns the rest.
  * `failover()` promotes A's replica (CLUSTER FAILOVER TAKEOVER: no vote, no handshake with A, so a
  * held link cannot stop it) and returns once A has resynced as its replica. Call inside a mocha
  * `describe`, with its stoppedAfterEach.
@@ -39,6 +40,7 @@ async function clusterNode(
 export async function startLocalCluster(
   { started, stops }: ReturnType<typeof stoppedAfterEach>,
   bKey: string,
+  { bReplica = false } = {},
 ) {
   const a = await clusterNode(started);
   const relay = await replicationRelay(a.port);
@@ -46,7 +48,8 @@ export async function startLocalCluster(
   ok(cli(a.port, 'config', 'set', 'cluster-announce-port', String(relay.port)), 'announce');
   const b = await clusterNode(started);
   const replica = await clusterNode(started);
-  for (const node of [b, replica])
+  const bFollower = bReplica ? await clusterNode(started) : undefined;
+  for (const node of [b, replica, ...(bFollower ? [bFollower] : [])])
     ok(cli(a.port, 'cluster', 'meet', '127.0.0.1', String(node.port), String(node.busPort)), 'meet');
   const bSlot = Number(cli(a.port, 'cluster', 'keyslot', bKey));
   for (const [from, to] of [
@@ -55,17 +58,23 @@ export async function startLocalCluster(
   ] as const)
     if (from <= to) ok(cli(a.port, 'cluster', 'addslotsrange', String(from), String(to)), 'addslots');
   ok(cli(b.port, 'cluster', 'addslots', String(bSlot)), 'addslots');
-  const aId = cli(a.port, 'cluster', 'myid');
-  // The replica can follow A once it has heard of it.
-  await eventually(
-    async () => cli(replica.port, 'cluster', 'replicate', aId) === 'OK',
-    'the replica following A',
-    20_000,
-  );
+  const follow = [
+    { follower: replica, master: a },
+    ...(bFollower ? [{ follower: bFollower, master: b }] : []),
+  ];
   const inSync = (node: LocalRedis) =>
     cli(node.port, 'info', 'replication').includes('master_link_status:up');
-  await eventually(async () => inSync(replica), 'the replica in sync', 20_000);
-  for (const node of [a, b, replica])
+  for (const { follower, master } of follow) {
+    const masterId = cli(master.port, 'cluster', 'myid');
+    // A replica can follow its master once it has heard of it.
+    await eventually(
+      async () => cli(follower.port, 'cluster', 'replicate', masterId) === 'OK',
+      'the replica following its master',
+      20_000,
+    );
+    await eventually(async () => inSync(follower), 'the replica in sync', 20_000);
+  }
+  for (const node of [a, b, replica, ...(bFollower ? [bFollower] : [])])
     await eventually(
       async () => cli(node.port, 'cluster', 'info').includes('cluster_state:ok'),
       'the cluster ok',

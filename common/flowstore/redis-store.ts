@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { hostLookup } from '../tls/host-lookup.js';
+import { replicasOfSlotOwner } from './cluster-shards.js';
 import { answeredWithin } from './command-deadline.js';
 import {
   assertFirstFreeArguments,
@@ -505,9 +506,29 @@ export class RedisFlowStore implements FlowStore {
     }
     const stored = answer as string | null;
     // WAIT answers how many replicas hold the write; a refused WAIT (an error) counts none.
-    if (wrote(stored) && !(typeof acknowledged === 'number' && acknowledged >= 1))
+    if (
+      wrote(stored) &&
+      !(typeof acknowledged === 'number' && acknowledged >= 1) &&
+      !(await this.#shardWithoutReplica(command[1]))
+    )
       throw new FlowStoreNotReplicatedError();
     return stored;
+  }
+
+  /**
+   * Whether `key` lives on a Cluster shard that has no replica: no failover can promote one that
+   * lacks the marker, so there is nothing to wait for, and a Cluster of masters alone
+   * (`--cluster-replicas 0`) is served as before ADR 0272 rather than refused at every sign-in. The
+   * cluster's own list of nodes decides, not ioredis's slot map, which leaves out replicas it has
+   * not yet seen in sync. Asked only when a WAIT found no replica: one more round trip on that path.
+   */
+  async #shardWithoutReplica(key: string): Promise<boolean> {
+    const redis = this.client;
+    if (!(redis instanceof Cluster)) return false;
+    const [slot, nodes] = await this.#call(() =>
+      Promise.all([redis.cluster('KEYSLOT', key), redis.cluster('NODES')]),
+    );
+    return replicasOfSlotOwner(String(nodes), Number(slot)) === 0;
   }
 
   async #call<T>(command: () => Promise<T>): Promise<T> {

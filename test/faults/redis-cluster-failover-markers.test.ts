@@ -22,8 +22,8 @@ describe('faults: one-time markers across a Redis Cluster failover (real redis-s
   this.timeout(90_000);
   const running = stoppedAfterEach();
 
-  async function clusterStore() {
-    const cluster = await startLocalCluster(running, `jsm-sso:markers:{on-b}`);
+  async function clusterStore(options: { bReplica?: boolean } = {}) {
+    const cluster = await startLocalCluster(running, `jsm-sso:markers:{on-b}`, options);
     const store = await answering(RedisFlowStore.open(parseRedisAddress(cluster.url), 'markers'));
     running.stops.push(() => store.close());
     const { key: acknowledged } = await untilMarkerStored(store, 'start');
@@ -76,17 +76,27 @@ describe('faults: one-time markers across a Redis Cluster failover (real redis-s
     expect(takenAgain).to.be.oneOf(['the flow', 'FLOW_STORE_NOT_REPLICATED']);
   });
 
-  it("waits for the replica of the marker's own shard: a shard without one refuses its markers", async () => {
-    const { store } = await clusterStore();
-    // Shard A has a replica (its markers are acknowledged: clusterStore), shard B none. A WAIT sent
-    // to A would be answered 1: ten markers, so one sent anywhere but B's master cannot pass by luck.
+  it("waits for the replica of the marker's own shard, not another's", async () => {
+    const { store, relay } = await clusterStore({ bReplica: true });
+    relay.hold();
+    // A's replica is held, B's acknowledges: a WAIT sent to the other shard's master would accept
+    // A's markers and refuse B's. Ten each, so none passes by luck.
+    const onA = Array.from({ length: 10 }, (_, i) => `marker:{on-a}:${i}`);
     const onB = Array.from({ length: 10 }, (_, i) => `marker:{on-b}:${i}`);
-    for (const key of onB)
-      expect(await outcome(store.putIfAbsent(key, '1', 60))).to.equal('FLOW_STORE_NOT_REPLICATED');
-    // A refused marker stays on B's master: a replay finds it there.
-    expect(await store.putIfAbsent(onB[0] ?? '', '1', 60)).to.equal(false);
-    // Other commands on B are not held to a replica.
+    for (const key of onA)
+      expect(await outcome(store.putIfAbsent(key, '1', 60)), key).to.equal('FLOW_STORE_NOT_REPLICATED');
+    for (const key of onB) expect(await store.putIfAbsent(key, '1', 60), key).to.equal(true);
+    // A refused marker stays on A's master: a replay finds it there.
+    expect(await store.putIfAbsent(onA[0] ?? '', '1', 60)).to.equal(false);
+  });
+
+  it('accepts the markers of a shard without a replica: no failover can promote one that lacks them', async () => {
+    // A Cluster of masters alone (`--cluster-replicas 0`) worked before ADR 0272 and still does.
+    const { store } = await clusterStore();
+    for (const key of Array.from({ length: 10 }, (_, i) => `marker:{on-b}:${i}`))
+      expect(await store.putIfAbsent(key, '1', 60), key).to.equal(true);
     await store.put('flow:{on-b}', 'x', 60);
+    expect(await store.take('flow:{on-b}')).to.equal('x');
   });
 });
 
