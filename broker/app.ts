@@ -33,7 +33,6 @@ import {
   STATUS_REQUEST_UNSUPPORTED,
   STATUS_REQUESTER,
   signedRedirectUrl,
-  unverifiedIssuer,
 } from '../common/saml/index.js';
 import { createSealer } from '../common/sealer.js';
 import { createTlsFetch, outboundOptions } from '../common/tls/index.js';
@@ -47,6 +46,7 @@ import {
   type IdpRefusalKind,
   type LoginCallback,
   type LoginCompletion,
+  requestIssuer,
 } from './backends/backend.js';
 import { createBackends } from './backends/factory.js';
 import { BrokerState, type LoginFlow, type LoginSession, newToken, type PendingLogout } from './flows.js';
@@ -888,7 +888,7 @@ export async function createBrokerApp(
   table.set(own('/saml/slo'), [
     {
       method: 'GET',
-      claims: (request) => unverifiedIssuer(request.rawQuery, 'SAMLRequest') === settings.sp.entityId,
+      claims: (request) => requestIssuer(request) === settings.sp.entityId,
       handle: (_req, res, request) => singleLogout(res, request.rawQuery),
     },
     ...(table.get(own('/saml/slo')) ?? []),

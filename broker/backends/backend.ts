@@ -3,7 +3,7 @@ import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
 import type { FlowStore } from '../../common/flowstore/index.js';
 import type { SupportedLocale } from '../../common/i18n/index.js';
 import type { Logger } from '../../common/log.js';
-import type { IdpList, RequestedAuthnContext } from '../../common/saml/index.js';
+import { type IdpList, type RequestedAuthnContext, unverifiedIssuer } from '../../common/saml/index.js';
 import type { AuthenticatedSubject } from '../subject.js';
 import type { IdpKeysKind } from './key-read-health.js';
 
@@ -65,6 +65,19 @@ export interface EndpointRequest {
   rawQuery: string;
   /** The POSTed form (POST endpoints only). */
   form?: URLSearchParams;
+}
+
+const requestIssuers = new WeakMap<EndpointRequest, string | undefined>();
+
+/**
+ * The Issuer of the request's Redirect-binding SAMLRequest, read unverified (unverifiedIssuer) only
+ * to route it, and read once per request: the portal's claim and each SAML IdP's on the shared
+ * /saml/slo ask it of the same message, which anyone may send inflating to 64 KiB (ADR 0274).
+ */
+export function requestIssuer(request: EndpointRequest): string | undefined {
+  if (!requestIssuers.has(request))
+    requestIssuers.set(request, unverifiedIssuer(request.rawQuery, 'SAMLRequest'));
+  return requestIssuers.get(request);
 }
 
 export interface LoginStart {

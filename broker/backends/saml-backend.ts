@@ -21,7 +21,6 @@ import {
   STATUS_PROXY_COUNT_EXCEEDED,
   STATUS_REQUEST_DENIED,
   signedRedirectUrl,
-  unverifiedIssuer,
   type ValidatedAssertion,
   validateSamlResponse,
 } from '../../common/saml/index.js';
@@ -38,6 +37,7 @@ import {
   IdpRefusal,
   type IdpRefusalKind,
   type IdpSessionKeys,
+  requestIssuer,
   type ServiceEndpoint,
   type SoapLogout,
   type SoapLogoutAnswer,
@@ -226,7 +226,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
     // that cannot be read claims nothing: another party's message on the shared path is not held up
     // by it (the failed read is told by the metadata source's health line and metric, ADR 0228).
     async claims(request) {
-      const issuer = unverifiedIssuer(request.rawQuery, 'SAMLRequest');
+      const issuer = requestIssuer(request);
       if (issuer === undefined) return false;
       const idp = await metadata.current().catch(() => undefined);
       return idp?.entityId === issuer;

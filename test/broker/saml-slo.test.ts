@@ -1,5 +1,5 @@
 import type { SAML } from '@node-saml/node-saml';
-import type { Element } from '@xmldom/xmldom';
+import { DOMParser, type Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
 import { subjectHasher } from '../../broker/subject.js';
 import { catalogueOf } from '../../common/i18n/index.js';
@@ -19,6 +19,7 @@ import {
   Browser,
   createPki,
   formFields,
+  type IdpDoc,
   listenPlaceholder,
   type Pki,
   PORTAL_URL,
@@ -67,11 +68,18 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
   let withSlo: Setup;
   let withoutSlo: Setup;
 
-  async function setUp(idp: UpstreamIdp, metadataXml = idp.getMetadata()): Promise<Setup> {
+  /** A broker with `idp` as its IdP `upstream`, asked after the `others` (each then lists its domains). */
+  async function setUp(
+    idp: UpstreamIdp,
+    metadataXml = idp.getMetadata(),
+    others: IdpDoc[] = [],
+  ): Promise<Setup> {
     const { server, url } = await listenPlaceholder();
     const tenant = tenantFor(url, [
+      ...others,
       {
         name: 'upstream',
+        ...(others.length > 0 ? { authority: 'catchAll' } : {}),
         saml: { metadataXml },
         emailTrust: 'asserted',
         attributeMapping: { email: 'claims.email' },
@@ -545,4 +553,75 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     );
     await expectRequestDenied(forged, request.id, 'SAML_NAMEID_INVALID');
   });
+
+  /**
+   * Who a LogoutRequest on the shared /saml/slo is for is read from its unverified Issuer, before any
+   * signature: the portal's, then each SAML IdP's in turn. The message is inflated and parsed for that
+   * once per request, however many SAML IdPs are asked (ADR 0274).
+   */
+  describe('with several SAML IdPs', () => {
+    let several: Setup;
+    before(async () => {
+      const idp = upstreamIdp();
+      const other = (name: string): IdpDoc => ({
+        name,
+        emailDomains: [`${name}.example.test`],
+        saml: { metadataXml: idp.getMetadata().replace(UPSTREAM_ENTITY_ID, `https://${name}.example.test`) },
+        emailTrust: 'asserted',
+        attributeMapping: { email: 'claims.email' },
+      });
+      several = await setUp(idp, undefined, [other('first-idp'), other('second-idp')]);
+    });
+    after(() => several.broker.close());
+
+    /** What `send` answers, and how often the broker parsed the message whose ID is `id` meanwhile. */
+    async function parsesOf(id: string, send: () => Promise<Response>) {
+      const parse = DOMParser.prototype.parseFromString;
+      let parses = 0;
+      DOMParser.prototype.parseFromString = function (this: DOMParser, ...args) {
+        if (args[0].includes(`ID="${id}"`)) parses += 1;
+        return parse.apply(this, args);
+      };
+      try {
+        return { response: await send(), parses };
+      } finally {
+        DOMParser.prototype.parseFromString = parse;
+      }
+    }
+
+    it("parses a stranger's unsigned LogoutRequest once to route it, then refuses it as before (SAML_SIGNATURE_MISSING)", async () => {
+      const slo = `${several.broker.url}/saml/slo`;
+      const xml = logoutRequestXml('_routed-once', 'https://stranger.example.test', slo);
+      const { response, parses } = await parsesOf('_routed-once', () =>
+        fetch(`${slo}?SAMLRequest=${encodeURIComponent(deflateRedirectPayload(xml))}`, {
+          redirect: 'manual',
+        }),
+      );
+      expect(response.status).to.equal(400);
+      expect(await response.text()).to.contain('SAML_SIGNATURE_MISSING');
+      expect(parses, 'parses of the message').to.equal(1);
+    });
+
+    it("routes the last SAML IdP's signed LogoutRequest to it on that one parse, and parses it again only once verified", async () => {
+      const user = { nameId: 'carol@example.test', sessionIndex: '_none' };
+      const request = idpLogoutRequestUrl(several.idp, several.sp, user, 'rs');
+      const { response, parses } = await parsesOf(request.id, () =>
+        fetch(request.url, { redirect: 'manual' }),
+      );
+      expect(response.status).to.equal(302);
+      const answer = new URL(response.headers.get('location')!);
+      expect(`${answer.origin}${answer.pathname}`, 'its SingleLogoutService').to.equal(UPSTREAM_SLO);
+      expect(parses, 'parses of the message: to route it, then as verified').to.equal(2);
+    });
+  });
 });
+
+/** A LogoutRequest as anyone may send it, unsigned. */
+function logoutRequestXml(id: string, issuer: string, destination: string): string {
+  return (
+    `<samlp:LogoutRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="${id}" ` +
+    `Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${destination}">` +
+    `<saml:Issuer>${issuer}</saml:Issuer><saml:NameID>carol@example.test</saml:NameID>` +
+    '</samlp:LogoutRequest>'
+  );
+}

@@ -208,7 +208,7 @@ describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
       );
     });
 
-    it('offers her file past the 1,000th, reading the request’s files to their last page', async () => {
+    it('offers her file past the 1,000th, reading the request’s files to their last page, once for a comment naming a file too (ADR 0274)', async () => {
       const printer = request('Printer on 3rd floor jams every morning');
       const late = files(printer, 1_001, 700_000).at(-1)!;
       await withFiles(
@@ -223,6 +223,15 @@ describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
           expect(attachmentPages(from, printer.key).length).to.be.within(21, 25);
           const file = await alice.fetch(`/requests/${printer.key}/attachment/${late.id}`);
           expect(file.status).to.equal(200);
+          // Which names her text may use and which files she may open come from one read of the
+          // list: it was read twice at once, a post naming a file costing twice the page's calls.
+          const posted = h.exchanges.length;
+          const res = await alice.post(`/requests/${printer.key}/comment`, {
+            _csrf: csrfOf(page.body),
+            body: `probe [^${late.filename}]`,
+          });
+          expect(res.status).to.equal(303);
+          expect(attachmentPages(posted, printer.key).length).to.be.within(21, 25);
         },
       );
     });
@@ -259,12 +268,16 @@ describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
             const written = () => [printer.comments.length, printer.attachments.length];
             const before = written();
             const from = h.logs.length;
+            const exchanged = h.exchanges.length;
             const res = await alice.fetch(
               `/requests/${printer.key}/comment`,
               portal.formPost(alice.base, fields, multipart),
             );
             expect(res.status).to.equal(502);
             expect(reasons(h, from)).to.include('ATLASSIAN_LIST_TOO_LONG');
+            // One read of the list for the names her text may use (ADR 0274), and the page's that
+            // shows the refusal: two, where it was three.
+            expect(attachmentPages(exchanged, printer.key).length).to.be.at.most(2 * 205);
             expect(written(), 'comments and files').to.deep.equal(before);
           },
         );
