@@ -149,10 +149,10 @@ export class RequestDetails {
    */
   async shownFileName(reader: Reader, issueKey: string): Promise<(name: string) => boolean> {
     const { request } = await this.#requests.visible(reader, issueKey, { detail: true });
-    const [every, { attachments }] = await Promise.all([
-      whole(request.attachments, () => this.#client.attachments(issueKey)),
-      this.#files(issueKey, request),
-    ]);
+    // One read of the list for both questions: read twice at once, a post naming a file cost twice
+    // the page's Atlassian calls (ADR 0274).
+    const read = this.#attachments(issueKey, request);
+    const [every, { attachments }] = await Promise.all([read, this.#files(issueKey, request, read)]);
     const open = new Set(attachments.flatMap((a) => attachmentId(a) ?? []));
     const names = (keep: (a: AttachmentDTO) => boolean) => new Set(every.filter(keep).map((a) => a.filename));
     const shown = names((a) => open.has(attachmentId(a) ?? ''));
@@ -160,15 +160,21 @@ export class RequestDetails {
     return (name) => shown.has(name) && !hidden.has(name);
   }
 
-  /** Public comments and the files a customer may open, from the comments with their files. */
+  /** Every file of the request: the expansion when it holds them all, else their own resource. */
+  #attachments(issueKey: string, request: CustomerRequestDTO): Promise<AttachmentDTO[]> {
+    return whole(request.attachments, () => this.#client.attachments(issueKey));
+  }
+
+  /**
+   * Public comments and the files a customer may open, from the comments with their files and
+   * `every` file of the request (read here unless the caller already reads it).
+   */
   async #files(
     issueKey: string,
     request: CustomerRequestDTO,
+    every = this.#attachments(issueKey, request),
   ): Promise<{ comments: CommentDTO[]; laterCommentsUnread: boolean; attachments: AttachmentDTO[] }> {
-    const [attachments, read] = await Promise.all([
-      whole(request.attachments, () => this.#client.attachments(issueKey)),
-      this.#comments(issueKey, request.comments),
-    ]);
+    const [attachments, read] = await Promise.all([every, this.#comments(issueKey, request.comments)]);
     return {
       // Belt and braces: only public comments, whatever the API returned.
       comments: read.comments.filter((c) => c.public === true),
