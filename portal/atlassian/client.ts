@@ -29,8 +29,6 @@ const SD = '/rest/servicedeskapi';
 const EXPERIMENTAL = { 'X-ExperimentalApi': 'opt-in' };
 const PAGE = 50;
 const MAX_PAGES = 20;
-/** A desk's organizations are read up to 10,000 (each sign-in's page budget bounds the time). */
-const DESK_ORGANIZATION_PAGES = 200;
 /**
  * An organization's members (the colleagues a customer may choose) are read up to 5,000, the pages
  * after the first five at a time: a large organization is read in about twenty round trips.
@@ -41,7 +39,8 @@ const PAGES_AT_ONCE = 5;
  * A request's participants, approvals, transitions, files and comments' files decide what a customer
  * sees or may do: they are read to their last page, up to 10,000 items, the pages after the first five
  * at a time; a longer list fails the page closed (ATLASSIAN_LIST_TOO_LONG) rather than deciding on a
- * part (ADR 0257, 0264). Jira Cloud's announced issue limit is 2,000 files.
+ * part (ADR 0257, 0264). Jira Cloud's announced issue limit is 2,000 files. A desk's organizations are
+ * read to the same bound, a page at a time until the customer's is found (ADR 0277).
  */
 const DECIDING_PAGES = 200;
 /** An article is looked for among the first 250 hits for its title. */
@@ -385,8 +384,9 @@ export class AtlassianClient {
   /**
    * Whether one of these organizations is added to the desk (its members are the desk's customers
    * too). The desk's organizations are read a page at a time until one is found: a desk may have
-   * thousands (a provider's customer companies), more than a whole list is read for, and one found
-   * early ends the reading.
+   * thousands (a provider's customer companies), and one found early ends the reading. Found on no
+   * page, the answer decides: a list not read to its last page within `DECIDING_PAGES` (10,000
+   * organizations) is ATLASSIAN_LIST_TOO_LONG, not "no" (ADR 0277).
    */
   async deskHasOrganization(serviceDeskId: string, organizationIds: readonly string[]): Promise<boolean> {
     if (organizationIds.length === 0) return false;
@@ -394,10 +394,17 @@ export class AtlassianClient {
       `${SD}/servicedesk/${id(serviceDeskId)}/organization`,
       {},
       undefined,
-      DESK_ORGANIZATION_PAGES,
+      DECIDING_PAGES,
     );
-    for await (const { values } of pages) if (values.some((o) => organizationIds.includes(o.id))) return true;
-    return false;
+    let read = 0;
+    for await (const page of pages) {
+      if (page.values.some((o) => organizationIds.includes(o.id))) return true;
+      read += page.values.length;
+      if (page.isLastPage !== false) return false;
+    }
+    throw new AtlassianError('ATLASSIAN_LIST_TOO_LONG', 200, {
+      message: `a desk's organizations read to ${read} without its last page`,
+    });
   }
   /**
    * The account's organizations, read to their end: they decide which requests shared with an

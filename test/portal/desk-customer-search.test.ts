@@ -317,3 +317,48 @@ describe('portal sign-in: a desk’s customer past the first page its search by 
     }
   });
 });
+
+describe('portal sign-in: a desk of more than 10,000 organizations (ADR 0277)', () => {
+  let h: portal.Harness;
+  // Nobody joins a desk at sign-in: Alice, in Acme Corp, is no customer of desk 1, only a member of one of its organizations.
+  portal.useHarness(
+    (started) => {
+      h = started;
+    },
+    { atlassian: { provisioningRules: [], organizationMappings: [] } },
+  );
+
+  /** Alice's answer at sign-in, with `count` organizations listed on desk 1 before hers. */
+  const signInAfter = async (count: number) => {
+    const { state } = h.emulator;
+    const desk = state.serviceDesks.get('1')!;
+    const kept = desk.organizationIds;
+    let nextId = Math.max(...[...state.organizations.keys()].map(Number)) + 1;
+    const others = Array.from({ length: count }, (_, i) => {
+      const id = String(nextId++);
+      state.organizations.set(id, { id, name: `Client ${i}`, created: Date.now(), memberIds: [] });
+      return id;
+    });
+    desk.organizationIds = [...others, ...kept];
+    try {
+      return await portal.signIn(h, 'alice@acme.test').then(
+        async (alice) => `signed in, desk 1: ${(await alice.fetch('/desk/1')).status}`,
+        (err: Error) => err.message,
+      );
+    } finally {
+      desk.organizationIds = kept;
+    }
+  };
+
+  it('gives a member of its 10,000th organization the desk', async () => {
+    expect(await signInAfter(9_999)).to.equal('signed in, desk 1: 200');
+  });
+
+  it('refuses the sign-in of a member of its 10,001st organization rather than leave the desk out unsaid', async () => {
+    const from = h.logs.length;
+    expect(await signInAfter(10_000))
+      .to.include('failed: 502')
+      .and.include('more participants, approvals, steps or organizations');
+    expect(h.logs.slice(from).map((l) => l['reason'])).to.include('ATLASSIAN_LIST_TOO_LONG');
+  });
+});
