@@ -180,7 +180,8 @@ export class CustomerResolver {
         if (hit) return { user: hit, inDesk: true };
       }
     }
-    const hit = (await this.#client.userSearch(email)).find((u) => sameEmail(u, email));
+    const isHers = (u: PlatformUserDTO) => sameEmail(u, email);
+    const hit = (await this.#client.userSearch(email, isHers)).find(isHers);
     return hit ? { user: hit, inDesk: false } : undefined;
   }
 

@@ -46,6 +46,8 @@ const DECIDING_PAGES = 200;
 /** An article is looked for among the first 250 hits for its title. */
 const ARTICLE_PAGES = 5;
 const USERS_PER_LOOKUP = 50;
+/** Atlassian's user search "takes the filtered users ... up to the thousandth user". */
+const USER_SEARCH_MAX = 1_000;
 
 const id = (value: string) => encodeURIComponent(value);
 /**
@@ -323,8 +325,24 @@ export class AtlassianClient {
   deskCustomers(serviceDeskId: string, query: string): Promise<UserDTO[]> {
     return this.#deciding(`${SD}/servicedesk/${id(serviceDeskId)}/customer`, { query }, EXPERIMENTAL);
   }
-  userSearch(query: string): Promise<PlatformUserDTO[]> {
-    return this.transport.call('/rest/api/3/user/search', { query: { query, maxResults: 50 } });
+  /**
+   * The platform user search's hits for `query` (the prefix of a name or an e-mail), a page at a
+   * time, until a page holds one `wanted` picks, or the search's end: an empty page (Atlassian's
+   * answer is a bare array, with nothing that says it is the last; a short page is not taken for it),
+   * or the thousandth hit, past which Atlassian returns none ("up to the thousandth user"). A name is
+   * the account holder's to choose, so the person searched for by her e-mail may come after a page
+   * of others (ADR 0277).
+   */
+  async userSearch(query: string, wanted?: (user: PlatformUserDTO) => boolean): Promise<PlatformUserDTO[]> {
+    const found: PlatformUserDTO[] = [];
+    while (found.length < USER_SEARCH_MAX) {
+      const page = await this.transport.call<PlatformUserDTO[]>('/rest/api/3/user/search', {
+        query: { query, startAt: found.length, maxResults: PAGE },
+      });
+      found.push(...page);
+      if (page.length === 0 || (wanted && page.some(wanted))) break;
+    }
+    return found;
   }
   user(accountId: string): Promise<PlatformUserDTO> {
     return this.transport.call('/rest/api/3/user', { query: { accountId } });

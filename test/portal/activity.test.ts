@@ -2,6 +2,7 @@
 // filter, and ending every portal session of one customer (server-side, CSRF-protected, audited by
 // accountId only).
 import { expect } from 'chai';
+import { accountIdFor } from '../../dev/jsm-emulator/state.js';
 import { ActivityLog } from '../../portal/activity.js';
 import {
   type Browser,
@@ -184,5 +185,27 @@ describe('portal: activity page for admins', () => {
     expect((await bob.fetch('/requests')).status).to.equal(200);
     expect((await admin.fetch('/activity')).status).to.equal(200);
     expect(h.logs.slice(from).filter((l) => l['event'] === 'portal.audit')).to.deep.equal([]);
+  });
+
+  it('filters by a name the user search finds past its first page (ADR 0277)', async () => {
+    const { users } = h.emulator.state;
+    // Fifty accounts the search by "zoe" finds before hers, which the sign-in creates last.
+    for (let i = 0; i < 50; i++) {
+      const email = `zoe${i}@elsewhere.test`;
+      const accountId = accountIdFor('customer', email);
+      users.set(accountId, {
+        accountId,
+        kind: 'customer',
+        email,
+        displayName: `Zoe ${i}`,
+        active: true,
+        timeZone: 'UTC',
+      });
+    }
+    await signIn(h, 'zoe@acme.test');
+    const rows = [
+      ...(await admin.text('/activity?q=zoe')).body.matchAll(/name="accountId" value="([^"]+)"/g),
+    ];
+    expect(rows.map((m) => m[1])).to.deep.equal([accountOf('zoe@acme.test')]);
   });
 });

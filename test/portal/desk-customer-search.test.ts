@@ -362,3 +362,47 @@ describe('portal sign-in: a desk of more than 10,000 organizations (ADR 0277)', 
     expect(h.logs.slice(from).map((l) => l['reason'])).to.include('ATLASSIAN_LIST_TOO_LONG');
   });
 });
+
+describe('portal sign-in: an account past the first page of the user search by its e-mail (ADR 0277)', () => {
+  let h: portal.Harness;
+  // Nobody joins a desk at sign-in: the account found is used as it is.
+  portal.useHarness(
+    (started) => {
+      h = started;
+    },
+    { atlassian: { provisioningRules: [], organizationMappings: [] } },
+  );
+  /**
+   * Mia's account, in no desk of the portal, after `count` accounts the user search by her e-mail
+   * finds first: each calls itself by her address (a name is the account holder's to choose, and the
+   * search matches a name's prefix).
+   */
+  const seed = (count: number) => {
+    const { users } = h.emulator.state;
+    const add = (email: string, displayName: string) => {
+      const accountId = accountIdFor('customer', email);
+      users.set(accountId, {
+        accountId,
+        kind: 'customer',
+        email,
+        displayName,
+        active: true,
+        timeZone: 'UTC',
+      });
+      return accountId;
+    };
+    for (let i = 0; i < count; i++) add(`namesake${i}@elsewhere.test`, 'mia@acme.test');
+    return add('mia@acme.test', 'Mia Hansen');
+  };
+
+  it('signs her in as her account when 50 others come first', async () => {
+    const mia = seed(50);
+    const res = await portal.attemptSignIn(h, 'mia@acme.test');
+    expect(res.status, 'not refused').to.equal(303);
+    const accounts = [...h.emulator.state.users.values()].filter((u) => u.email === 'mia@acme.test');
+    expect(
+      accounts.map((u) => u.accountId),
+      'no second account',
+    ).to.deep.equal([mia]);
+  });
+});
