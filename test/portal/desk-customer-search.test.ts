@@ -320,16 +320,16 @@ describe('portal sign-in: a desk’s customer past the first page its search by 
 
 describe('portal sign-in: a desk of more than 10,000 organizations (ADR 0277)', () => {
   let h: portal.Harness;
-  // Nobody joins a desk at sign-in: Alice, in Acme Corp, is no customer of desk 1, only a member of one of its organizations.
+  // Nobody joins a desk at sign-in: Alice, in Acme Corp, is no customer of desk 1, only a member of one
+  // of its organizations. Desk access is judged again on each page (no cache).
   portal.useHarness(
     (started) => {
       h = started;
     },
-    { atlassian: { provisioningRules: [], organizationMappings: [] } },
+    { atlassian: { provisioningRules: [], organizationMappings: [] }, catalogueTtlMs: 0 },
   );
-
-  /** Alice's answer at sign-in, with `count` organizations listed on desk 1 before hers. */
-  const signInAfter = async (count: number) => {
+  /** Runs `then` with `count` organizations listed on desk 1 before Alice's. */
+  const withOthersFirst = async <T>(count: number, then: () => Promise<T>): Promise<T> => {
     const { state } = h.emulator;
     const desk = state.serviceDesks.get('1')!;
     const kept = desk.organizationIds;
@@ -341,25 +341,37 @@ describe('portal sign-in: a desk of more than 10,000 organizations (ADR 0277)', 
     });
     desk.organizationIds = [...others, ...kept];
     try {
-      return await portal.signIn(h, 'alice@acme.test').then(
-        async (alice) => `signed in, desk 1: ${(await alice.fetch('/desk/1')).status}`,
-        (err: Error) => err.message,
-      );
+      return await then();
     } finally {
       desk.organizationIds = kept;
     }
   };
+  /** Alice's answer at sign-in. */
+  const aliceSignsIn = () =>
+    portal.signIn(h, 'alice@acme.test').then(
+      async (alice) => `signed in, desk 1: ${(await alice.fetch('/desk/1')).status}`,
+      (err: Error) => err.message,
+    );
 
   it('gives a member of its 10,000th organization the desk', async () => {
-    expect(await signInAfter(9_999)).to.equal('signed in, desk 1: 200');
+    expect(await withOthersFirst(9_999, aliceSignsIn)).to.equal('signed in, desk 1: 200');
   });
 
   it('refuses the sign-in of a member of its 10,001st organization rather than leave the desk out unsaid', async () => {
     const from = h.logs.length;
-    expect(await signInAfter(10_000))
+    expect(await withOthersFirst(10_000, aliceSignsIn))
       .to.include('failed: 502')
       .and.include('more participants, approvals, steps or organizations');
     expect(h.logs.slice(from).map((l) => l['reason'])).to.include('ATLASSIAN_LIST_TOO_LONG');
+  });
+
+  it('uses no desk for her page, and says why, when the desk comes to list hers past the 10,000th', async () => {
+    const alice = await portal.signIn(h, 'alice@acme.test');
+    expect((await alice.fetch('/desk/1')).status).to.equal(200);
+    const from = h.logs.length;
+    expect(await withOthersFirst(10_000, async () => (await alice.fetch('/desk/1')).status)).to.equal(404);
+    const unavailable = h.logs.slice(from).filter((l) => l['event'] === 'portal.desks_unavailable');
+    expect(unavailable.map((l) => l['reason'])).to.include('ATLASSIAN_LIST_TOO_LONG');
   });
 });
 
