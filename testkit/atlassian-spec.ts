@@ -138,6 +138,31 @@ export function experimentalOperations(): string[] {
     .map((r) => `${r.method} ${r.template}`);
 }
 
+/**
+ * For each read (GET) of `api` answering 200 with a schema of the spec, that schema, or a page's item
+ * schema for a paged answer (`values`): each property with its type (a `$ref`'s schema name), as
+ * `Schema.property` -> type.
+ */
+export function answeredPropertyTypes(api: Api['id']): Map<string, string> {
+  const { spec } = APIS.find((a) => a.id === api)!;
+  const schemaName = (node: Json | undefined) =>
+    String(node?.['$ref'] ?? '').replace('#/components/schemas/', '');
+  const types = new Map<string, string>();
+  for (const route of routes) {
+    if (route.api.id !== api || route.method !== 'GET') continue;
+    const content = (route.operation.responses['200']?.['content'] ?? {}) as Record<string, Json>;
+    let name = schemaName(content['application/json']?.['schema'] as Json | undefined);
+    const values = (spec.components.schemas[name]?.['properties'] as Record<string, Json> | undefined)?.[
+      'values'
+    ];
+    if (values) name = schemaName(values['items'] as Json);
+    const properties = (spec.components.schemas[name]?.['properties'] ?? {}) as Record<string, Json>;
+    for (const [property, schema] of Object.entries(properties))
+      types.set(`${name}.${property}`, String(schema['type'] ?? schemaName(schema)));
+  }
+  return types;
+}
+
 /** Statuses Atlassian may answer on any operation (rate limiting, outages), documented site-wide. */
 const ANY_OPERATION_STATUSES = new Set(['429', '503']);
 

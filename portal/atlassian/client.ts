@@ -2,6 +2,7 @@ import { openAsBlob } from 'node:fs';
 import { AtlassianError } from './errors.js';
 import { AtlassianTransport, type TransportOptions } from './http.js';
 import { outsidePage, waitWithinPage } from './page-budget.js';
+import { SERVICEDESK_IDS, type Shape } from './shapes.js';
 import type {
   ApprovalDTO,
   ArticleDTO,
@@ -50,6 +51,12 @@ const USERS_PER_LOOKUP = 50;
 const USER_SEARCH_MAX = 1_000;
 
 const id = (value: string) => encodeURIComponent(value);
+
+/** What each read's answer must be for the code that reads it (ADR 0275). */
+const SD_OBJECT: Shape = { ids: SERVICEDESK_IDS };
+const SD_PAGE: Shape = { list: 'values', paged: true, ids: SERVICEDESK_IDS };
+const USER: Shape = { ids: ['accountId'] };
+const ISSUES: Shape = { list: 'issues', ids: ['id', 'key'] };
 /**
  * Whether a page ends its list: Atlassian's last page says so. A page of no values that does not
  * say so ends the reading too (nothing tells where the rest would start), the list unread to its end.
@@ -132,6 +139,7 @@ export class AtlassianClient {
     return this.transport.call<PagedDTO<T>>(path, {
       query: { ...query, start, limit: PAGE },
       ...(headers ? { headers } : {}),
+      shape: SD_PAGE,
     });
   }
 
@@ -231,6 +239,7 @@ export class AtlassianClient {
   requestTypeFields(serviceDeskId: string, requestTypeId: string): Promise<RequestTypeFieldsDTO> {
     return this.transport.call(
       `${SD}/servicedesk/${id(serviceDeskId)}/requesttype/${id(requestTypeId)}/field`,
+      { shape: SD_OBJECT },
     );
   }
   /**
@@ -288,6 +297,7 @@ export class AtlassianClient {
     const page = await this.transport.call<PagedDTO<ArticleDTO>>(path, {
       query: { query, highlight: false, limit: 20 },
       headers: EXPERIMENTAL,
+      shape: SD_PAGE,
     });
     return page.values;
   }
@@ -338,6 +348,7 @@ export class AtlassianClient {
     while (found.length < USER_SEARCH_MAX) {
       const page = await this.transport.call<PlatformUserDTO[]>('/rest/api/3/user/search', {
         query: { query, startAt: found.length, maxResults: PAGE },
+        shape: { ...USER, list: '' },
       });
       found.push(...page);
       if (page.length === 0 || (wanted && page.some(wanted))) break;
@@ -345,7 +356,7 @@ export class AtlassianClient {
     return found;
   }
   user(accountId: string): Promise<PlatformUserDTO> {
-    return this.transport.call('/rest/api/3/user', { query: { accountId } });
+    return this.transport.call('/rest/api/3/user', { query: { accountId }, shape: USER });
   }
   /**
    * Users by accountId, `USERS_PER_LOOKUP` a call (kept short so the query string stays small);
@@ -359,6 +370,7 @@ export class AtlassianClient {
       chunks.map((chunk) =>
         this.transport.call<{ values: PlatformUserDTO[] }>('/rest/api/3/user/bulk', {
           query: { accountId: chunk, maxResults: chunk.length },
+          shape: { ...USER, list: 'values' },
         }),
       ),
     );
@@ -366,7 +378,7 @@ export class AtlassianClient {
   }
   /** The service account this client calls as. */
   myself(): Promise<PlatformUserDTO> {
-    return this.transport.call('/rest/api/3/myself');
+    return this.transport.call('/rest/api/3/myself', { shape: USER });
   }
   #serviceAccountId: Promise<string> | undefined;
   /**
@@ -444,7 +456,7 @@ export class AtlassianClient {
 
   // Jira platform
   fields(): Promise<JiraField[]> {
-    return this.transport.call('/rest/api/3/field');
+    return this.transport.call('/rest/api/3/field', { shape: { list: '', ids: ['id'] } });
   }
   /**
    * `reconcileIssues`: issue ids whose latest state the search must reflect. The search index is
@@ -471,6 +483,7 @@ export class AtlassianClient {
       },
       // A search changes nothing.
       idempotent: true,
+      shape: ISSUES,
     });
   }
 
@@ -485,6 +498,7 @@ export class AtlassianClient {
       json: { issueIdsOrKeys: issueIdsOrKeys.slice(0, BULK_FETCH_MAX), fields },
       // A read.
       idempotent: true,
+      shape: ISSUES,
     });
   }
 
@@ -518,6 +532,7 @@ export class AtlassianClient {
       json: { jql },
       // A count changes nothing.
       idempotent: true,
+      shape: {},
     });
     return result.count ?? 0;
   }
@@ -534,11 +549,17 @@ export class AtlassianClient {
     return this.transport.call(`${SD}/request`, { method: 'POST', json: body, idempotent: false });
   }
   request(issueKey: string): Promise<CustomerRequestDTO> {
-    return this.transport.call(`${SD}/request/${id(issueKey)}`, { query: { expand: 'participant,status' } });
+    return this.transport.call(`${SD}/request/${id(issueKey)}`, {
+      query: { expand: 'participant,status' },
+      shape: SD_OBJECT,
+    });
   }
   /** The request with everything the detail page shows (DETAIL_EXPANDS); lists may be first pages only. */
   requestDetail(issueKey: string): Promise<CustomerRequestDTO> {
-    return this.transport.call(`${SD}/request/${id(issueKey)}`, { query: { expand: DETAIL_EXPANDS } });
+    return this.transport.call(`${SD}/request/${id(issueKey)}`, {
+      query: { expand: DETAIL_EXPANDS },
+      shape: SD_OBJECT,
+    });
   }
   /** The statuses the request has been in, newest first, as far as read (`MAX_PAGES`): only shown. */
   statusHistory(issueKey: string): Promise<ListRead<StatusDTO>> {
@@ -554,6 +575,7 @@ export class AtlassianClient {
     for (let page = 0; page < MAX_PAGES; page++) {
       const result = await this.transport.call<PageOfComments>(`/rest/api/3/issue/${id(issueKey)}/comment`, {
         query: { orderBy: '-created', startAt, maxResults: PAGE },
+        shape: { list: 'comments', ids: ['id'] },
       });
       yield result.comments;
       startAt += result.comments.length;

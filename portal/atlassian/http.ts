@@ -8,6 +8,7 @@ import {
 import { AtlassianBulkhead, type BulkheadLimits, DEFAULT_BULKHEAD_LIMITS } from './bulkhead.js';
 import { AtlassianError, codeForStatus, parseErrorBody } from './errors.js';
 import { pageDeadline, pageTimedOut } from './page-budget.js';
+import { type Shape, shapeMismatch } from './shapes.js';
 
 /**
  * The transport under the Atlassian client: Basic auth with the service account, a bulkhead (a
@@ -93,6 +94,8 @@ export interface CallOptions {
    * (ADR 0226). Any other redirect is refused as for every call (ADR 0169).
    */
   seeOther?: boolean;
+  /** What a successful answer must be for the caller to read it (portal/atlassian/shapes.ts). */
+  shape?: Shape;
 }
 
 const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -292,6 +295,14 @@ export class AtlassianTransport {
         // not asked again (ADR 0267). Before, every caller took it for an empty answer: a 500.
         throw new AtlassianError('ATLASSIAN_ERROR', response.status, {
           message: `Atlassian answered ${response.status} with a body that is no JSON`,
+        });
+      }
+      const mismatch = response.ok && options.shape ? shapeMismatch(parsed, options.shape) : undefined;
+      if (mismatch !== undefined) {
+        // JSON, but not what the read is (`null`, an empty body, an array for an object, a page
+        // without its list): as a body that is no JSON, a refusal of ours, not asked again (ADR 0275).
+        throw new AtlassianError('ATLASSIAN_ERROR', response.status, {
+          message: `Atlassian answered ${response.status} with JSON of another shape: ${mismatch}`,
         });
       }
       if (!response.ok) {
