@@ -400,6 +400,8 @@ export class AtlassianClient {
       method: 'POST',
       query: { strictConflictStatusCode: true },
       json: { email, displayName },
+      // The sign-in reads the account it made: an answer of another shape is refused, not read.
+      shape: SD_OBJECT,
     });
   }
   addCustomersToDesk(serviceDeskId: string, accountIds: string[]): Promise<void> {

@@ -71,16 +71,14 @@ describe('faults: an Atlassian read answered 200 with JSON of the wrong shape', 
       h.exchanges.length = exchanged;
     }
   }
-  const expectAtlassianError = ({
-    status,
-    logged,
-  }: {
-    status: number;
-    logged: Record<string, unknown>[];
-  }) => {
+  /** The page 502 ATLASSIAN_ERROR with Atlassian's status (a create's 201), nothing of the answer logged. */
+  const expectAtlassianError = (
+    { status, logged }: { status: number; logged: Record<string, unknown>[] },
+    upstreamStatus = 200,
+  ) => {
     expect(status, 'the page').to.equal(502);
     const line = logged.find((l) => l['event'] === 'portal.atlassian_error');
-    expect(line, 'the log line').to.include({ reason: 'ATLASSIAN_ERROR', upstreamStatus: 200 });
+    expect(line, 'the log line').to.include({ reason: 'ATLASSIAN_ERROR', upstreamStatus });
     expect(logged.map((l) => l['reason'])).not.to.include('PORTAL_INTERNAL');
     expect(JSON.stringify(logged), 'what the answer said').not.to.contain(SECRET);
   };
@@ -138,6 +136,22 @@ describe('faults: an Atlassian read answered 200 with JSON of the wrong shape', 
             return Number(/failed: ([0-9]{3})/.exec(String(err))?.[1] ?? 303);
           },
         ),
+      );
+    });
+  }
+
+  for (const [i, { what, rule }] of shapes.entries()) {
+    it(`a first sign-in, the customer's creation answered ${what}`, async () => {
+      expectAtlassianError(
+        await answeredSo(
+          { ...rule, pathPrefix: '/rest/servicedeskapi/customer', method: 'POST', times: 1 },
+          async () => {
+            // Someone Atlassian does not know yet, a new one each time (the create is done before it is answered).
+            const err = await signIn(h, `new-${i}@partner.test`).catch((e: Error) => e);
+            return Number(/failed: ([0-9]{3})/.exec(String(err))?.[1] ?? 303);
+          },
+        ),
+        rule.answer ? 200 : 201,
       );
     });
   }
