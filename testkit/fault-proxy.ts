@@ -23,6 +23,11 @@ export type ProxyFault =
    * the connection stays half-open, as a peer that shut down its sending side leaves it.
    */
   | 'half-close'
+  /**
+   * Keep the request from the server for the rule's `holdMs`, then pass it on: an upstream slow but
+   * answering, each call within its deadline.
+   */
+  | 'hold'
   /** Keep the request from the server and never answer (the connection stays open). */
   | 'stall'
   /** Keep the request from the server and reset the client's connection (a server gone down). */
@@ -50,6 +55,8 @@ export interface ProxyRule {
   pathPrefix?: string;
   /** Apply to this many matching requests (default 1). */
   times?: number;
+  /** For 'hold': how long the request is kept. */
+  holdMs?: number;
 }
 
 export interface FaultProxy {
@@ -78,7 +85,7 @@ export async function startFaultProxy(): Promise<FaultProxy> {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
-  const take = (method: string, path: string): ProxyFault | undefined => {
+  const take = (method: string, path: string): ProxyRule | undefined => {
     const active = rules.find(
       ({ rule, remaining }) =>
         remaining > 0 &&
@@ -88,7 +95,7 @@ export async function startFaultProxy(): Promise<FaultProxy> {
     if (!active) return undefined;
     active.remaining--;
     active.hits++;
-    return active.rule.fault;
+    return active.rule;
   };
   const proxy: FaultProxy = {
     url: '',
@@ -118,16 +125,30 @@ export async function startFaultProxy(): Promise<FaultProxy> {
     track(upstream);
     // The fault of the request now on this connection (one at a time: HTTP/1.1 without pipelining).
     let current: ProxyFault | undefined;
+    /** A held request's bytes, passed on together when its hold ends. */
+    let held: Buffer[] = [];
     let answered: Buffer = Buffer.alloc(0);
     let stalled = false;
     let trickleMore: ((more: Buffer) => void) | undefined;
     client.on('data', (chunk: Buffer) => {
       const line = REQUEST_LINE.exec(chunk.subarray(0, 512).toString('latin1'));
       if (line) {
-        current = take(line[1]!, line[2]!);
+        const rule = take(line[1]!, line[2]!);
+        current = rule?.fault;
         answered = Buffer.alloc(0);
         stalled = false;
         trickleMore = undefined;
+        if (current === 'hold') {
+          held = [];
+          setTimeout(() => {
+            current = undefined;
+            if (!upstream.destroyed) for (const bytes of held) upstream.write(bytes);
+          }, rule!.holdMs ?? 0);
+        }
+      }
+      if (current === 'hold') {
+        held.push(chunk);
+        return;
       }
       if (current === 'stall') return;
       if (current === 'reset') {
