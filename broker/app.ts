@@ -79,6 +79,7 @@ import {
   authnContextSatisfiable,
 } from './saml/inbound.js';
 import { resolveBrokerSettings } from './settings.js';
+import { DEFAULT_SIGN_IN_BUDGET_MS, signInBudget } from './sign-in-budget.js';
 import { sendSoapFault, serveSoapLogout } from './soap-logout.js';
 import { afterAuthenticationSteps, runSteps } from './steps/index.js';
 import { type AuthenticatedSubject, subjectHasher } from './subject.js';
@@ -96,6 +97,8 @@ export interface BrokerAppOptions {
   now?: () => Date;
   /** How long one call to an IdP may take (default IDP_TIMEOUT_MS; tests shorten it). */
   idpTimeoutMs?: number;
+  /** How long a sign-in's IdP calls may take together (default DEFAULT_SIGN_IN_BUDGET_MS; tests shorten it). */
+  signInBudgetMs?: number;
 }
 
 /** A logout token is a JWT of a kilobyte or two; the form carries nothing else. */
@@ -184,6 +187,7 @@ export async function createBrokerApp(
   });
   const steps = afterAuthenticationSteps(idps, (problem) => telemetry.mappingProblem(problem));
   const idpTimeoutMs = options.idpTimeoutMs ?? IDP_TIMEOUT_MS;
+  const signInBudgetMs = options.signInBudgetMs ?? DEFAULT_SIGN_IN_BUDGET_MS;
   /** The portal's SOAP SingleLogoutService is reached as the browser reaches the portal: public TLS. */
   const portalFetch = createTlsFetch(outboundOptions(context.outbound));
   const portalSubjects = portalSubjectSealer(
@@ -524,7 +528,11 @@ export async function createBrokerApp(
           status: 403,
         });
       }
-      const completion = await backend.finishLogin(request, backendState);
+      // The IdP's calls for this answer share one budget (ADR 0276), each still within its own deadline.
+      const budget = signInBudget(signInBudgetMs);
+      const completion = await backend
+        .finishLogin(request, backendState, budget)
+        .finally(() => budget.release());
       const asserted = completion.subject.authnContextClassRef ?? AUTHN_CONTEXT_UNSPECIFIED;
       if (
         settings.enforcesRequestedAuthnContext &&

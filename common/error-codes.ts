@@ -200,6 +200,8 @@ export const BROKER_CODES = {
   OIDC_IDP_ERROR: 'The IdP answered with an OAuth error; answered to the portal as a Responder status',
   OIDC_DISCOVERY_FAILED: "The IdP's discovery document cannot be fetched or is invalid (502)",
   OIDC_IDP_UNAVAILABLE: 'The IdP could not complete the sign-in: unreachable or a server error (502)',
+  IDP_SIGN_IN_TIMEOUT:
+    "The IdP answered each call of a sign-in's callback in time, but together they took longer than the sign-in's budget, 15 s (502)",
   OIDC_CLIENT_KEY_UNSUPPORTED:
     'The private_key_jwt key is not a PEM private key, or of a type that is not supported (500)',
   OIDC_CLIENT_REJECTED:

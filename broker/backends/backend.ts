@@ -4,6 +4,7 @@ import type { FlowStore } from '../../common/flowstore/index.js';
 import type { SupportedLocale } from '../../common/i18n/index.js';
 import type { Logger } from '../../common/log.js';
 import { type IdpList, type RequestedAuthnContext, unverifiedIssuer } from '../../common/saml/index.js';
+import type { SignInBudget } from '../sign-in-budget.js';
 import type { AuthenticatedSubject } from '../subject.js';
 import type { IdpKeysKind } from './key-read-health.js';
 
@@ -301,8 +302,12 @@ export interface Backend {
   loginOrigin(): Promise<string | undefined>;
   /** Sends the person to the IdP for the flow `flowId`. */
   startLogin(flowId: string, prompt: LoginPrompt): Promise<LoginStart>;
-  /** Checks the IdP's answer against the state `startLogin` returned; throws IdpRefusal for the IdP's own "no". */
-  finishLogin(request: EndpointRequest, state: string): Promise<LoginCompletion>;
+  /**
+   * Checks the IdP's answer against the state `startLogin` returned; throws IdpRefusal for the IdP's
+   * own "no". The IdP calls it waits for are within `budget` (the callback's, ADR 0276; none given,
+   * each call's own deadline only).
+   */
+  finishLogin(request: EndpointRequest, state: string, budget?: SignInBudget): Promise<LoginCompletion>;
   /**
    * Ends the session at the IdP: where to send the browser (carrying `logoutId` back) and the
    * backend's state for the answer; undefined when the IdP cannot end sessions.

@@ -7,6 +7,7 @@ import { keyedHash } from '../../common/keyed-hash.js';
 import type { SecretReader } from '../../common/pool/source.js';
 import type { Sealer } from '../../common/sealer.js';
 import { single } from '../http.js';
+import { UNBOUNDED } from '../sign-in-budget.js';
 import { type AuthenticatedSubject, subjectHasher } from '../subject.js';
 import {
   authenticatedSince,
@@ -251,9 +252,11 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       await store.put(stateKey(pending.state), flowKeyOf(flowId), flowTtlSeconds);
       return { redirectUrl, state: encodeState(pending) };
     },
-    async finishLogin(request, state) {
+    async finishLogin(request, state, budget = UNBOUNDED) {
       const pending = decodeState<PendingAuthorization>(state);
-      const c = await protocol.configuration();
+      // Each step that waits for the IdP (discovery if not yet read, the code grant, the JWKS, userinfo)
+      // within the callback's budget (ADR 0276).
+      const c = await budget.within(() => protocol.configuration());
       // The IdP this login was sent to, not whichever the tenant's entry names by the time the answer
       // comes (its issuer changed mid-flow): its code and PKCE verifier go to no other token endpoint
       // (RFC 9700 4.4, ADR 0268).
@@ -265,14 +268,17 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       const callbackUrl = new URL(`${options.redirectUri}?${request.rawQuery}`);
       // The code grant with every check of the answer: state, PKCE, and for OIDC the ID token
       // (signature, iss, aud, nonce); openid-client's refusals become reason codes (guardProtocol).
-      const tokens = await guardProtocol(c, () =>
-        client.authorizationCodeGrant(c, callbackUrl, {
-          pkceCodeVerifier: pending.codeVerifier,
-          expectedState: pending.state,
-          ...(protocol.withNonce ? { expectedNonce: pending.nonce, idTokenExpected: true } : {}),
-        }),
+      const tokens = await budget.within(() =>
+        guardProtocol(c, () =>
+          client.authorizationCodeGrant(c, callbackUrl, {
+            pkceCodeVerifier: pending.codeVerifier,
+            expectedState: pending.state,
+            ...(protocol.withNonce ? { expectedNonce: pending.nonce, idTokenExpected: true } : {}),
+          }),
+        ),
       );
-      await protocol.checkIdToken?.(tokens);
+      const { checkIdToken } = protocol;
+      if (checkIdToken) await budget.within(() => checkIdToken(tokens));
       // RFC 6750 is the only token type the broker presents; a DPoP-bound token would be sent
       // as a bearer token it is not (RFC 9449 7.1), and any other type is unknown.
       if (tokens.token_type !== 'bearer') throw tokenTypeUnsupported();
@@ -280,7 +286,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       if (pending.authenticatedAfter !== undefined)
         checkFreshAuthentication(tokens, pending.authenticatedAfter);
       if (pending.acrValues !== undefined) checkAuthenticationClass(tokens, pending.acrValues);
-      const { subject, logout } = await protocol.identify(c, tokens);
+      const { subject, logout } = await budget.within(() => protocol.identify(c, tokens));
       // The IdP the person was sent to (core 3.4.1.5.1): the OIDC issuer, or the plain OAuth 2.0
       // server's configured issuer, else its stand-in (its authorization endpoint's origin).
       subject.authenticatingAuthorities = [metadataOf(c).issuer];

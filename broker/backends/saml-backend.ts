@@ -26,6 +26,7 @@ import {
 } from '../../common/saml/index.js';
 import type { Sealer } from '../../common/sealer.js';
 import { single } from '../http.js';
+import { type SignInBudget, UNBOUNDED } from '../sign-in-budget.js';
 import { type AuthenticatedSubject, subjectHasher } from '../subject.js';
 import {
   authenticatedSince,
@@ -133,13 +134,18 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
    * signature, once more with the metadata read again (the IdP may have rolled its certificate
    * over). The checks mark a message used only once they have all passed, so it may be checked twice.
    */
-  async function withIdpCertificates<T>(check: (idp: IdpMetadata) => Promise<T>): Promise<T> {
-    const idp = await metadata.current();
+  async function withIdpCertificates<T>(
+    check: (idp: IdpMetadata) => Promise<T>,
+    budget: SignInBudget = UNBOUNDED,
+  ): Promise<T> {
+    // The reads of the metadata a sign-in waits for are within its budget (ADR 0276); the checks are
+    // the broker's own work.
+    const idp = await budget.within(() => metadata.current());
     try {
       return await check(idp);
     } catch (err) {
       if (!(err instanceof SamlError && err.code === 'SAML_SIGNATURE_INVALID')) throw err;
-      const reread = await metadata.afterSignatureFailure(idp);
+      const reread = await budget.within(() => metadata.afterSignatureFailure(idp));
       if (!reread || sameCertificates(reread, idp)) throw err;
       return check(reread);
     }
@@ -388,25 +394,27 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       return { redirectUrl, state: encodeState(pending) };
     },
 
-    async finishLogin(request, state) {
+    async finishLogin(request, state, budget) {
       // The request ID lives only in the flow, which the frontend consumed: a second Response for
       // the same flow finds no flow, and the Assertion ID is marked used by validateSamlResponse.
       const { requestId, authenticatedAfter } = decodeState<PendingAuthnRequest>(state);
       const xml = decodePostedMessage(request.form?.get('SAMLResponse') ?? '');
       try {
-        const assertion = await withIdpCertificates((idp) =>
-          validateSamlResponse(
-            xml,
-            {
-              idpEntityId: idp.entityId,
-              idpCertificatesPem: idp.signingCertificatesPem,
-              spEntityId: entityId,
-              acsUrl,
-              inResponseTo: requestId,
-              now: now(),
-            },
-            options.context.store,
-          ),
+        const assertion = await withIdpCertificates(
+          (idp) =>
+            validateSamlResponse(
+              xml,
+              {
+                idpEntityId: idp.entityId,
+                idpCertificatesPem: idp.signingCertificatesPem,
+                spEntityId: entityId,
+                acsUrl,
+                inResponseTo: requestId,
+                now: now(),
+              },
+              options.context.store,
+            ),
+          budget,
         );
         const authnInstant = assertion.authnInstant && assertion.authnInstant.getTime() / 1000;
         if (

@@ -1,0 +1,75 @@
+import { JsmSsoError } from '../common/errors.js';
+
+/**
+ * One deadline for all the IdP work of one sign-in's callback (ADR 0276), as the portal has one per
+ * page for its Atlassian calls (ADR 0185). Each call has its own deadline (IDP_TIMEOUT_MS, ADR
+ * 0142), but the callback makes them one after another (OIDC: discovery if not yet read, the token
+ * call, a JWKS read when the copy is due or a key unknown, userinfo; plain OAuth 2.0: the token call
+ * and the user endpoint; SAML: a metadata read when no copy may serve, another after a signature
+ * failure), so an IdP answering each just within it held the person's browser, and a request slot of
+ * a pool process, for several deadlines.
+ *
+ * The backend runs each of its steps through `within`: a step not yet started when the budget has run
+ * out is not started, and the sign-in stops waiting for one under way when it runs out. The budget is
+ * passed, not carried by an AsyncLocalStorage (the broker turns on no promise hook, ADR 0203), so it
+ * does not reach into openid-client's fetch: a call under way when the budget runs out ends at its own
+ * deadline, its answer unused. A read shared with other sign-ins (discovery, a key copy) goes on for
+ * them.
+ */
+
+/**
+ * 15 s: one and a half call deadlines (10 s), so one call that takes all of its own still leaves
+ * room for the rest; below the shortest wait common in front of the broker (30 s), with room for
+ * what follows the calls (the store, signing the assertion).
+ */
+export const DEFAULT_SIGN_IN_BUDGET_MS = 15_000;
+
+export interface SignInBudget {
+  /**
+   * Runs `step` if the budget has not run out, and waits for it until it does; then refuses with
+   * IDP_SIGN_IN_TIMEOUT.
+   */
+  within<T>(step: () => Promise<T>): Promise<T>;
+}
+
+/** The refusal of a sign-in whose budget ran out: every call answered in its time, the sign-in did not. */
+function signInTimedOut(): JsmSsoError {
+  return new JsmSsoError(
+    'IDP_SIGN_IN_TIMEOUT',
+    'the identity provider took too long to complete the sign-in',
+    {
+      status: 502,
+    },
+  );
+}
+
+/** A budget of `budgetMs` from now; `release` once the sign-in's IdP work is over. */
+export function signInBudget(budgetMs: number): SignInBudget & { release(): void } {
+  const ran = new AbortController();
+  const timer = setTimeout(() => ran.abort(signInTimedOut()), budgetMs);
+  const out = ran.signal;
+  return {
+    within(step) {
+      if (out.aborted) return Promise.reject(out.reason);
+      const running = step();
+      return new Promise((resolve, reject) => {
+        const stop = () => reject(out.reason);
+        out.addEventListener('abort', stop, { once: true });
+        running.then(
+          (value) => {
+            out.removeEventListener('abort', stop);
+            resolve(value);
+          },
+          (err: unknown) => {
+            out.removeEventListener('abort', stop);
+            reject(err);
+          },
+        );
+      });
+    },
+    release: () => clearTimeout(timer),
+  };
+}
+
+/** No budget: for a backend driven outside a sign-in's callback (its own tests). */
+export const UNBOUNDED: SignInBudget = { within: (step) => step() };

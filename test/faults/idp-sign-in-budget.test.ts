@@ -1,0 +1,227 @@
+// A tenant's IdP slow but answering: each back-channel call of a sign-in's callback held by a TCP
+// proxy in front of a real oidc-provider for less than the call's own deadline, together more than
+// the sign-in's budget (ADR 0276). The holds are the proxy's, so the calls take at least their sum
+// whatever the machine's load, and no call comes near its own deadline.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { buildIdpMetadata, certificateBase64, NAMEID_EMAIL } from '../../common/saml/index.js';
+import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import {
+  type BrokerUnderTest,
+  Browser,
+  closeServer,
+  createPki,
+  devClient,
+  formFields,
+  type IdpDoc,
+  listenPlaceholder,
+  loginThroughBroker,
+  oidcIdp,
+  type Pki,
+  pageReason,
+  portalSp,
+  serveBroker,
+  tenantFor,
+} from '../../testkit/broker-harness.js';
+import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
+import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
+import {
+  answerAuthnRequest,
+  brokerAsSp,
+  UPSTREAM_ENTITY_ID,
+  UPSTREAM_SLO,
+  UPSTREAM_SSO,
+  upstreamIdp,
+} from '../broker/upstream-saml.js';
+
+/** Far above each hold: no call ends at its own deadline, even on a loaded machine. */
+const IDP_TIMEOUT_MS = 5000;
+const SIGN_IN_BUDGET_MS = 1500;
+/** Each call's hold: the callback's calls together (two or three) take more than the budget. */
+const HOLD_MS = 800;
+
+describe('faults: an IdP slow but within each deadline, across one sign-in', function () {
+  this.timeout(60_000);
+  let pki: Pki;
+  let proxy: FaultProxy;
+  let idp: DevIdp;
+  const store = new MemoryFlowStore();
+  const brokers: BrokerUnderTest[] = [];
+  let oidc: BrokerUnderTest;
+  let oauth2: BrokerUnderTest;
+  before(async () => {
+    pki = createPki();
+    proxy = await startFaultProxy();
+    const [oidcPlace, oauth2Place] = [await listenPlaceholder(), await listenPlaceholder()];
+    idp = await startDevIdp({
+      clients: [devClient(oidcPlace.url), devClient(oauth2Place.url, { client_id: 'jsm-sso-oauth2' })],
+      issuer: proxy.url,
+    });
+    proxy.target = { host: '127.0.0.1', port: (idp.server.address() as AddressInfo).port };
+    const serve = async (place: typeof oidcPlace, entry: IdpDoc) => {
+      const broker = await serveBroker(place.server, place.url, tenantFor(place.url, [entry]), pki, store, {
+        idpTimeoutMs: IDP_TIMEOUT_MS,
+        signInBudgetMs: SIGN_IN_BUDGET_MS,
+      });
+      brokers.push(broker);
+      return broker;
+    };
+    oidc = await serve(oidcPlace, oidcIdp('corporate', proxy.url));
+    // Plain OAuth 2.0 against the same server: the token call, then its user endpoint.
+    oauth2 = await serve(oauth2Place, {
+      name: 'partner',
+      oauth2: {
+        authorizationEndpoint: `${proxy.url}/auth`,
+        tokenEndpoint: `${proxy.url}/token`,
+        userinfoEndpoint: `${proxy.url}/me`,
+        clientId: 'jsm-sso-oauth2',
+        clientSecretRef: { name: 'idp-client' },
+        scopes: ['openid', 'email'],
+        issuer: proxy.url,
+      },
+      attributeMapping: { email: 'claims.email' },
+      emailTrust: 'asserted',
+    });
+  });
+  afterEach(() => proxy.clear());
+  after(async () => {
+    for (const broker of brokers) await broker.close();
+    await idp?.close();
+    await proxy?.close();
+    await store.close();
+    pki?.cleanup();
+  });
+
+  const signIn = (broker: BrokerUnderTest) =>
+    loginThroughBroker({ portal: portalSp(broker.url, pki), brokerUrl: broker.url }, new Browser());
+  const hold = (calls: ReadonlyArray<readonly [string, string]>) => {
+    for (const [method, pathPrefix] of calls)
+      proxy.add({ fault: 'hold', method, pathPrefix, holdMs: HOLD_MS });
+  };
+
+  async function expectSignInTimeout(broker: BrokerUnderTest) {
+    const from = broker.logs.length;
+    const { page, html } = await signIn(broker);
+    expect(page.status, html).to.equal(502);
+    expect(pageReason(html)).to.equal('IDP_SIGN_IN_TIMEOUT');
+    const lines = broker.logs.slice(from).filter((l) => l['reason'] === 'IDP_SIGN_IN_TIMEOUT');
+    expect(lines.map((l) => l['event']).sort()).to.deep.equal(['broker.login', 'broker.unavailable']);
+    expect(await broker.context.registry.metrics()).to.match(
+      /jsm_sso_broker_errors_total\{[^}]*reason="IDP_SIGN_IN_TIMEOUT"[^}]*\} 1\b/,
+    );
+  }
+
+  it('OIDC: answers 502 IDP_SIGN_IN_TIMEOUT once the token call, the first JWKS read and userinfo together pass the budget; the JWKS read is not lost', async () => {
+    // First use: the callback reads the JWKS between the token call and userinfo.
+    hold([
+      ['POST', '/token'],
+      ['GET', '/jwks'],
+      ['GET', '/me'],
+    ]);
+    await expectSignInTimeout(oidc);
+    // The JWKS read, shared with other sign-ins, was not cut by this one's budget: the keys it read
+    // serve the next sign-in, which reads them no more.
+    proxy.clear();
+    proxy.add({ fault: 'hold', method: 'GET', pathPrefix: '/jwks', holdMs: 0 });
+    const again = await signIn(oidc);
+    expect(again.page.status, again.html).to.equal(200);
+    expect(again.fields['SAMLResponse']).to.be.a('string');
+    expect(proxy.hits()).to.deep.equal([0]);
+  });
+
+  it('plain OAuth 2.0: answers 502 IDP_SIGN_IN_TIMEOUT once the token call and the user endpoint together pass the budget, and the next sign-in works', async () => {
+    hold([
+      ['POST', '/token'],
+      ['GET', '/me'],
+    ]);
+    await expectSignInTimeout(oauth2);
+    const again = await signIn(oauth2);
+    expect(again.page.status, again.html).to.equal(200);
+    expect(again.fields['SAMLResponse']).to.be.a('string');
+  });
+
+  // SAML: the callback waits for the IdP only when its metadata must be read, here again after a
+  // signature that no certificate of the copy verifies (the IdP rolled its certificate over).
+  describe('SAML upstream', () => {
+    const oldKey = makeKeyPair('upstream-idp.example.test');
+    const newKey = makeKeyPair('upstream-idp-next.example.test');
+    const listing = (key: KeyPair) =>
+      buildIdpMetadata({
+        entityId: UPSTREAM_ENTITY_ID,
+        ssoUrl: UPSTREAM_SSO,
+        sloUrl: UPSTREAM_SLO,
+        signingCertificates: [certificateBase64(key.certPem)],
+        nameIdFormats: [NAMEID_EMAIL],
+      });
+    let published = listing(oldKey);
+    let reads = 0;
+    /** How long the metadata server holds its next answer. */
+    let holdNextMs = 0;
+    let metadataServer: Server;
+    let saml: BrokerUnderTest;
+    before(async () => {
+      metadataServer = createServer((_req, res) => {
+        reads++;
+        const held = holdNextMs;
+        holdNextMs = 0;
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' });
+          res.end(published);
+        }, held);
+      });
+      await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
+      const metadataUrl = `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}/metadata`;
+      const place = await listenPlaceholder();
+      saml = await serveBroker(
+        place.server,
+        place.url,
+        tenantFor(place.url, [{ name: 'upstream', saml: { metadataUrl }, emailTrust: 'asserted' }]),
+        pki,
+        store,
+        { idpTimeoutMs: IDP_TIMEOUT_MS, signInBudgetMs: SIGN_IN_BUDGET_MS },
+      );
+      brokers.push(saml);
+    });
+    after(() => closeServer(metadataServer));
+
+    async function signInSignedBy(key: KeyPair) {
+      const browser = new Browser();
+      const sso = await browser.request(
+        await portalSp(saml.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
+      );
+      const sp = brokerAsSp(await (await fetch(`${saml.url}/saml/sp-metadata`)).text());
+      const upstream = await answerAuthnRequest(
+        upstreamIdp({ key }),
+        sp,
+        sso.headers.get('location')!,
+        saml.url,
+        {
+          nameId: 'carol@example.test',
+        },
+      );
+      const page = await browser.request(`${saml.url}/saml/acs`, {
+        form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
+      });
+      const html = await page.text();
+      return {
+        status: page.status,
+        reason: pageReason(html),
+        samlResponse: formFields(html)['SAMLResponse'],
+      };
+    }
+
+    it('answers 502 IDP_SIGN_IN_TIMEOUT when the metadata read after a signature failure passes the budget; the read is kept for the next sign-in', async () => {
+      expect((await signInSignedBy(oldKey)).status).to.equal(200);
+      published = listing(newKey);
+      holdNextMs = SIGN_IN_BUDGET_MS + HOLD_MS;
+      const cut = await signInSignedBy(newKey);
+      expect([cut.status, cut.reason]).to.deep.equal([502, 'IDP_SIGN_IN_TIMEOUT']);
+      const again = await signInSignedBy(newKey);
+      expect([again.status, again.reason]).to.deep.equal([200, undefined]);
+      expect(again.samlResponse).to.be.a('string');
+      expect(reads).to.equal(2);
+    });
+  });
+});
