@@ -19,6 +19,24 @@ const WATCHED = [
 
 type Watched = KubeObject & { note?: string; status?: unknown };
 
+/**
+ * Checks an object as stored in a collection of `plural` (an Event's note, a tenant's or pool's
+ * status): for an API server that is no real one (testkit/fake-apiserver.ts, ADR 0278).
+ */
+export function checkWhatViewersRead(plural: string, object: KubeObject): void {
+  const watched = WATCHED.find(({ kind }) => kind.plural === plural);
+  if (watched) check(object, watched.shown, watched.what);
+}
+
+function check(object: KubeObject, shown: (o: Watched) => unknown, what: string): void {
+  const text = shown(object as Watched);
+  if (text !== undefined)
+    checkLogLine(
+      typeof text === 'string' ? text : JSON.stringify(text),
+      `${what} ${object.metadata.namespace}/${object.metadata.name}`,
+    );
+}
+
 /** Starts the watches on `client`'s API server; the returned function stops them. */
 export function scanWhatViewersRead(client: KubeClient): () => void {
   // The informers' own failures (the API server stopping at the run's end) are no finding.
@@ -33,12 +51,7 @@ export function scanWhatViewersRead(client: KubeClient): () => void {
         resyncMs: Number.POSITIVE_INFINITY,
         // Checked here, where the whole object passes; only its name is cached.
         transform: (object) => {
-          const text = shown(object as Watched);
-          if (text !== undefined)
-            checkLogLine(
-              typeof text === 'string' ? text : JSON.stringify(text),
-              `${what} ${object.metadata.namespace}/${object.metadata.name}`,
-            );
+          check(object, shown, what);
           const { name, namespace, resourceVersion } = object.metadata;
           return { metadata: { name, namespace, resourceVersion } };
         },

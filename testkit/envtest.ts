@@ -149,7 +149,12 @@ export function separateEnvtest(apiserverArgs: string[]): Envtest & { stop(): vo
   const toolsDir = k8sToolsDir();
   const path = join(mkdtempSync(join(tmpdir(), 'jsm-sso-envtest-')), 'kubeconfig');
   launch(path, toolsDir, false, apiserverArgs);
-  const stop = () => stopCluster(path);
+  // What the product writes there is read as on the shared one (ADR 0278).
+  const stopScan = typeof afterEach === 'function' ? scanWhatViewersRead(clientFor(path).client) : undefined;
+  const stop = () => {
+    stopScan?.();
+    stopCluster(path);
+  };
   process.once('exit', stop);
   const { kubeConfig, client } = clientFor(path);
   return { kubeconfigPath: path, kubeConfig, client, toolsDir, etcdUrl: etcdUrlOf(path), stop };

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject } from '../common/kube/client.js';
 import { createSelfSignedCertificate } from '../common/pki.js';
+import { checkWhatViewersRead } from './cluster-scan.js';
 
 /**
  * A tiny Kubernetes API server for fault injection only: the faults a real kube-apiserver will not
@@ -119,6 +120,8 @@ export class FakeApiServer {
       resourceVersion: String(++this.revision),
     };
     items.set(name, stored);
+    // What a viewer of a real API server would read of it is checked as there (ADR 0278).
+    checkWhatViewersRead(collection.split('/').pop()!, stored);
     this.emit(collection, before ? 'MODIFIED' : 'ADDED', stored, unseen);
     return stored;
   }

@@ -11,7 +11,9 @@ import { dirname, join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeClient } from '../common/kube/client.js';
 import { packageRoot } from '../common/paths.js';
+import { scanWhatViewersRead } from './cluster-scan.js';
 import { clientFor, k8sToolsDir } from './envtest.js';
+import { scanPodLogs } from './pod-log-scan.js';
 
 export interface NodeCluster {
   kubeconfigPath: string;
@@ -107,6 +109,12 @@ async function launch(
   );
   const { kubeConfig, client } = clientFor(kubeconfigPath);
   process.once('exit', stop);
+  // The pods run the product's image: their container logs are its logs, and what its operator
+  // pods write to this API server is read as on the shared one (ADR 0278).
+  const stopScans = [
+    scanPodLogs(join(stateDir, 'pod-logs')),
+    scanWhatViewersRead(clientFor(kubeconfigPath).client),
+  ];
   return {
     kubeconfigPath,
     kubeConfig,
@@ -128,7 +136,10 @@ async function launch(
       }
       return out.join('\n') || `(no pod logs in namespace ${namespace})`;
     },
-    stop,
+    stop() {
+      for (const stopScan of stopScans) stopScan();
+      stop();
+    },
   };
 }
 

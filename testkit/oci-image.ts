@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from '../common/paths.js';
+import { checkOutputOf } from './part-process.js';
 
 const run = promisify(execFile);
 
@@ -148,6 +149,8 @@ export function runContainer(bundle: Bundle, args: string[], env: string[] = [])
   writeFileSync(path, JSON.stringify(oci));
   const id = `jsm-sso-test-${process.pid}-${++sequence}`;
   const child = spawn('runc', ['run', '--bundle', bundle.dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // The container runs the product's image: its output is the product's log (ADR 0278).
+  checkOutputOf(child);
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));

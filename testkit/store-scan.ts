@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { personalDataIn } from './personal-data.js';
+import { checkLogLine } from './recent-logs.js';
 
 /**
  * What the run's Redis holds at rest, checked for what no log line may hold either (ADR 0255): every
@@ -11,29 +12,43 @@ const reported = new Set<string>();
 
 /** The findings, one line each (`<what>: <key> = <value>`), of a scan of the Redis at `url`. */
 export async function personalDataAtRest(url: string): Promise<string[]> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const findings: string[] = [];
+  for (const [key, text] of await keysAtRest(url)) {
+    const found = personalDataIn(text);
+    if (found.length === 0 || reported.has(key)) continue;
+    reported.add(key);
+    findings.push(`${found.join(', ')}: ${text}`);
+  }
+  return findings;
+}
+
+/**
+ * Checks what a test's own Redis holds as it stops (testkit/local-redis.ts, ADR 0278): what the
+ * product processes the test ran against it stored. A finding fails the test, as a log line's does.
+ * `options` are its client's (TLS, a client certificate).
+ */
+export async function checkStoreAtRest(url: string, options: RedisOptions = {}): Promise<void> {
+  for (const [, text] of await keysAtRest(url, options)) checkLogLine(text, `the Redis at ${url}, at rest`);
+}
+
+/** Every key of the Redis at `url` with its text, `<key> = <value>`: SCAN, then TYPE and the value by type. */
+async function keysAtRest(url: string, options: RedisOptions = {}): Promise<[string, string][]> {
+  const redis = new Redis(url, { ...options, lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
-    const findings: string[] = [];
+    const texts: [string, string][] = [];
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
       cursor = next;
       const values = await valuesOf(redis, keys);
-      keys.forEach((key, i) => {
-        const text = `${key} = ${values[i]}`;
-        const found = personalDataIn(text);
-        if (found.length === 0 || reported.has(key)) return;
-        reported.add(key);
-        findings.push(`${found.join(', ')}: ${text}`);
-      });
+      for (const [i, key] of keys.entries()) texts.push([key, `${key} = ${values[i]}`]);
     } while (cursor !== '0');
-    return findings;
+    return texts;
   } finally {
     redis.disconnect();
   }
 }
-
 /** Each key's value as text (a hash's, list's, set's or sorted set's members as JSON), in one round trip each way. */
 async function valuesOf(redis: Redis, keys: string[]): Promise<string[]> {
   const types = (await keys.reduce((p, key) => p.type(key), redis.pipeline()).exec()) ?? [];

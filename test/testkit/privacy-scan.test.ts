@@ -1,18 +1,26 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { KubeClient } from '../../common/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
-import { envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { envtest, eventually, freshNamespace, separateEnvtest } from '../../testkit/envtest.js';
+import { FakeApiServer } from '../../testkit/fake-apiserver.js';
+import { type LocalRedis, startLocalRedis, startLocalTlsRedis } from '../../testkit/local-redis.js';
 import { spawnOperator } from '../../testkit/operator-process.js';
 import { checkOutputOf, exited, jsmSso } from '../../testkit/part-process.js';
+import { makeTestCa } from '../../testkit/pki.js';
+import { scanPodLogs } from '../../testkit/pod-log-scan.js';
 import { takeLeakedLogLines } from '../../testkit/recent-logs.js';
 import { redisUrl } from '../../testkit/redis.js';
 import { personalDataAtRest } from '../../testkit/store-scan.js';
 import { tenantObject } from '../../testkit/tenants.js';
 
 /**
- * The privacy scan's channels beyond in-process log lines (ADR 0255), each shown to catch a datum
+ * The privacy scan's channels beyond in-process log lines (ADR 0255, 0278), each shown to catch a datum
  * planted in it. The findings are taken here, so the root hook (test/failure-logs.ts) does not fail.
  */
 describe('testkit: the privacy scan reads every channel a viewer or an operator of the cluster reads', function () {
@@ -62,11 +70,99 @@ describe('testkit: the privacy scan reads every channel a viewer or an operator 
     });
   });
 
+  describe("a container log of a pod under runc (the kubelet's podLogsDir)", () => {
+    let root: string;
+    beforeEach(() => {
+      root = mkdtempSync(join(tmpdir(), 'jsm-sso-pod-logs-'));
+    });
+    afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+    /** A container's log file as the kubelet lays it out, with `lines` in the CRI log format. */
+    const containerLog = (pod: string, lines: string[]) => {
+      const dir = join(root, `signin_${pod}_0b1c`, 'broker');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, '0.log');
+      writeFileSync(file, lines.map((line) => `2026-12-05T15:00:00.000000000Z ${line}\n`).join(''));
+      return file;
+    };
+
+    it('finds an address in a line of stdout, and a token cut between two parts of a line on stderr', () => {
+      const jwt = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJoZWlkaSJ9.c2ln';
+      const stop = scanPodLogs(root);
+      containerLog('acme-broker-1', [
+        'stdout F {"level":30,"msg":"signed in heidi@acme.test"}',
+        `stderr P token ${jwt.slice(0, 20)}`,
+        `stderr F ${jwt.slice(20)} refused`,
+      ]);
+      stop();
+      const leaks = takeLeakedLogLines();
+      expect(leaks.filter((line) => line.includes('heidi@acme.test'))).to.have.length(1);
+      expect(leaks.filter((line) => line.includes(jwt))).to.have.length(1);
+    });
+
+    it('reads on from where it was, while the cluster runs, and the last line written without a newline', async () => {
+      const stop = scanPodLogs(root, 10);
+      const file = containerLog('acme-portal-1', ['stdout F {"msg":"up"}']);
+      appendFileSync(file, '2026-12-05T15:00:01.000000000Z stdout F mailed ivan@acme.test\n');
+      await eventually(async () => found('ivan@acme.test').length === 1, 'the finding while it runs');
+      appendFileSync(file, '2026-12-05T15:00:02.000000000Z stdout F mailed judy@acme.test');
+      stop();
+      expect(found('judy@acme.test')).to.have.length(1);
+      expect(found('ivan@acme.test')).to.deep.equal([]);
+    });
+  });
+
+  describe("a test's own Redis, as it stops", () => {
+    /** Sets a key holding an address in `redis`, stops it, and returns what was found. */
+    const plantedAndStopped = async (redis: LocalRedis, options: RedisOptions = {}) => {
+      const client = new Redis(redis.url, options);
+      try {
+        await client.set('privacy-scan:flow', JSON.stringify({ email: 'kim@acme.test' }));
+      } finally {
+        client.disconnect();
+      }
+      await redis.stop();
+      return found('kim@acme.test');
+    };
+
+    it('finds an address at rest in a plain Redis', async () => {
+      expect(await plantedAndStopped(await startLocalRedis())).to.have.length(1);
+    });
+
+    it('finds an address at rest in a TLS Redis that requires a client certificate', async () => {
+      const ca = makeTestCa();
+      try {
+        const file = (name: string, pem: string) => {
+          writeFileSync(join(ca.dir, name), pem);
+          return join(ca.dir, name);
+        };
+        const server = ca.issue({ hosts: ['127.0.0.1'] });
+        const client = ca.issue({ hosts: ['privacy-scan'], client: true });
+        const tls = {
+          certFile: file('server.crt', server.certPem),
+          keyFile: file('server.key', server.keyPem),
+          caFile: file('ca.pem', ca.caPem),
+          authClients: 'yes' as const,
+          client: {
+            certFile: file('client.crt', client.certPem),
+            keyFile: file('client.key', client.keyPem),
+          },
+        };
+        const redis = await startLocalTlsRedis(tls);
+        expect(
+          await plantedAndStopped(redis, { tls: { ca: ca.caPem, cert: client.certPem, key: client.keyPem } }),
+        ).to.have.length(1);
+      } finally {
+        ca.cleanup();
+      }
+    });
+  });
+
   describe('what the API server shows anyone with view RBAC', () => {
-    it("finds an address in an Event's note", async () => {
-      const env = await envtest();
-      const namespace = await freshNamespace(env.client, 'privacy');
-      await env.client.create(collectionPath(KINDS.event, namespace), {
+    /** Creates an Event whose note holds `note` in a fresh namespace. */
+    const plantEvent = async (client: KubeClient, note: string) => {
+      const namespace = await freshNamespace(client, 'privacy');
+      await client.create(collectionPath(KINDS.event, namespace), {
         apiVersion: KINDS.event.apiVersion,
         kind: 'Event',
         metadata: { generateName: 'planted-', namespace },
@@ -76,10 +172,40 @@ describe('testkit: the privacy scan reads every channel a viewer or an operator 
         action: 'Reconcile',
         type: 'Warning',
         reason: 'Planted',
-        note: 'refused frank@acme.test',
+        note,
         regarding: { apiVersion: 'v1', kind: 'ConfigMap', name: 'planted', namespace },
       });
+    };
+
+    it("finds an address in an Event's note", async () => {
+      await plantEvent((await envtest()).client, 'refused frank@acme.test');
       await eventually(async () => found('frank@acme.test').length === 1, 'the finding');
+    });
+
+    it("finds an address in an Event's note on an API server of the test's own", async () => {
+      const own = separateEnvtest([]);
+      try {
+        await eventually(async () => (await own.client.get('/version')) !== undefined, 'its API server');
+        await plantEvent(own.client, 'refused leo@acme.test');
+        await eventually(async () => found('leo@acme.test').length === 1, 'the finding');
+      } finally {
+        own.stop();
+      }
+    });
+
+    it("finds a secret in a tenant's status on the fault-injecting fake API server", async () => {
+      const fake = await FakeApiServer.start();
+      try {
+        const tenants = collectionPath(KINDS.tenant, 'acme');
+        fake.put(tenants, {
+          ...tenantObject('acme', 'acme'),
+          metadata: { name: 'acme', namespace: 'acme' },
+          status: { conditions: [{ type: 'Ready', status: 'False', message: 'refused dev-api-token' }] },
+        });
+        expect(found('dev-api-token')).to.have.length(1);
+      } finally {
+        await fake.close();
+      }
     });
 
     it("finds a secret in a tenant's status condition", async () => {
