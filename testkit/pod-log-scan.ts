@@ -29,7 +29,7 @@ export function scanPodLogs(root: string, intervalMs = 500): () => void {
   };
 }
 
-/** The container log files under `root` now (a rotated, compressed one holds what was read before). */
+/** The container log files under `root` now (one rotated aside holds what was read before). */
 function containerLogs(root: string): string[] {
   if (!existsSync(root)) return [];
   const files: string[] = [];
@@ -67,7 +67,10 @@ class Followed {
   readOn(): void {
     let fd: number;
     try {
-      if (statSync(this.file).size <= this.offset) return;
+      const { size } = statSync(this.file);
+      // Shorter than what was read: the kubelet rotated it (renamed it aside, a new one in its place).
+      if (size < this.offset) this.offset = 0;
+      if (size === this.offset) return;
       fd = openSync(this.file, 'r');
     } catch {
       return;

@@ -110,6 +110,17 @@ describe('testkit: the privacy scan reads every channel a viewer or an operator 
       expect(found('judy@acme.test')).to.have.length(1);
       expect(found('ivan@acme.test')).to.deep.equal([]);
     });
+
+    it('reads a log the kubelet rotated (a new, shorter file in its place) from its start', async () => {
+      const stop = scanPodLogs(root, 10);
+      const file = containerLog('acme-portal-2', [
+        'stdout F {"msg":"a line longer than the next file, for nina@acme.test"}',
+      ]);
+      await eventually(async () => found('nina@acme.test').length === 1, 'the first file read');
+      writeFileSync(file, '2026-12-05T15:00:03.000000000Z stdout F to mia@acme.test\n');
+      stop();
+      expect(found('mia@acme.test')).to.have.length(1);
+    });
   });
 
   describe("a test's own Redis, as it stops", () => {
