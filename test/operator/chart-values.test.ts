@@ -184,6 +184,46 @@ describe('Helm chart values and templates', function () {
       expect(() => helm('template', 'x', CHART, '--set', `image.digest=${bad}`), bad).to.throw(/digest/);
   });
 
+  it('refuses an image repository or tag that is not one, which the API server would take and no node could pull', async () => {
+    // Past the schema, the API server stores such a Deployment: only the kubelet says InvalidImageName.
+    const env = await envtest();
+    const namespace = await freshNamespace(env.client, 'image');
+    const unchecked = helm(
+      'template',
+      'x',
+      CHART,
+      '--namespace',
+      namespace,
+      '--skip-schema-validation',
+      '--set-string',
+      'image.tag=0.1.0 bad',
+    );
+    const deployment = operatorDeployment(parseAllDocuments(unchecked).map((d) => d.toJS() as KubeObject));
+    await env.client.apply(
+      `/apis/apps/v1/namespaces/${namespace}/deployments/${deployment.metadata.name}`,
+      deployment,
+      {
+        fieldManager: 'helm-test',
+        dryRun: true,
+      },
+    );
+    const image = (...set: string[]) =>
+      (operatorDeployment(render(...set)).spec.template.spec.containers[0] as { image?: string }).image;
+    expect(image('image.repository=localhost:5000/team/jsm_sso', 'image.tag=v1.2.3-rc.1_b')).to.equal(
+      'localhost:5000/team/jsm_sso:v1.2.3-rc.1_b',
+    );
+    // A space, a comment mark (the unquoted --image flag lost what followed it), a second colon, a
+    // tag starting with a dot, one of 129 characters; a repository with a space, upper case or a tag.
+    for (const bad of ['0.1.0 bad', '0.1.0 #x', '0.1:0', '.0', `a${'1'.repeat(128)}`])
+      expect(() => helm('template', 'x', CHART, '--set-string', `image.tag=${bad}`), bad).to.throw(
+        /image\/tag/,
+      );
+    for (const bad of ['registry.example/jsm sso', 'registry.example/JSM-SSO', 'jsm-sso:0.1.0', 'a//b', 'a/'])
+      expect(() => helm('template', 'x', CHART, '--set-string', `image.repository=${bad}`), bad).to.throw(
+        /image\/repository/,
+      );
+  });
+
   it('scrapes tenant pods by the labels and port the operator gives them', () => {
     const monitor = render('metrics.tenantPodMonitor.enabled=true', 'watchNamespaces[0]=acme').find(
       (o) => o.kind === 'PodMonitor',
