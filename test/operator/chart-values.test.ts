@@ -136,6 +136,32 @@ describe('Helm chart values and templates', function () {
     expect(() => helm('template', 'x', CHART, '--set', 'workers=0')).to.throw(/workers/);
   });
 
+  it('refuses names and labels the API server would refuse once helm install had created part of the release', () => {
+    // `helm install` creates the objects one by one: a refused Deployment or Service left the
+    // ServiceAccount, the ClusterRole (every Secret) and its binding behind a failed release.
+    const refusals: [string, RegExp][] = [
+      ['nameOverride=Sso', /nameOverride/],
+      ['nameOverride=sso_x', /nameOverride/],
+      ['fullnameOverride=Corp-sso', /fullnameOverride/],
+      ['fullnameOverride=1sso', /fullnameOverride/],
+      ['commonLabels.app\\.kubernetes\\.io/component=x', /commonLabels/],
+      ['podLabels.app\\.kubernetes\\.io/name=x', /podLabels/],
+      ['podLabels.app\\.kubernetes\\.io/instance=x', /podLabels/],
+    ];
+    for (const [set, refusal] of refusals)
+      expect(() => helm('template', 'x', CHART, '--set', set), set).to.throw(refusal);
+    // The longest full name still names a Service (a DNS label: 63 characters at most).
+    for (const set of [`fullnameOverride=a${'b'.repeat(62)}`, `nameOverride=a${'b'.repeat(62)}`]) {
+      const objects = render(set);
+      const names = objects.map((o) => o.metadata.name ?? '');
+      const service = objects.find((o) => o.kind === 'Service')!;
+      expect(service.metadata.name!.length, set).to.be.at.most(63);
+      expect(service.metadata.name, set).to.match(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+      expect(names.filter((n) => n.length > 253)).to.deep.equal([]);
+    }
+    expect(render('podLabels.app\\.kubernetes\\.io/part-of=corp').length).to.be.above(0);
+  });
+
   it("binds the operator's rights to the ServiceAccount named with serviceAccount.create=false, and refuses none or `default`", () => {
     // `default` is what every pod of the release namespace that names no ServiceAccount runs as.
     const existing = ['serviceAccount.create=false', 'serviceAccount.name=sso-operator'];
