@@ -162,6 +162,17 @@ describe('Helm chart values and templates', function () {
     expect(render('podLabels.app\\.kubernetes\\.io/part-of=corp').length).to.be.above(0);
   });
 
+  it('refuses an extraEnv variable the chart sets itself, which would replace it with only a warning from the API server', () => {
+    // A second NODE_OPTIONS replaced nodeOptions' heap size for the kubelet, and a merge patch of the
+    // env list at helm upgrade may drop one of the two.
+    for (const name of ['NODE_OPTIONS', 'LOG_LEVEL', 'POD_NAME', 'POD_NAMESPACE'])
+      expect(
+        () =>
+          helm('template', 'x', CHART, '--set', `extraEnv[0].name=${name}`, '--set', 'extraEnv[0].value=x'),
+        name,
+      ).to.throw(/extraEnv\/0\/name/);
+  });
+
   it("binds the operator's rights to the ServiceAccount named with serviceAccount.create=false, and refuses none or `default`", () => {
     // `default` is what every pod of the release namespace that names no ServiceAccount runs as.
     const existing = ['serviceAccount.create=false', 'serviceAccount.name=sso-operator'];
