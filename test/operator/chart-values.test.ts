@@ -147,6 +147,11 @@ describe('Helm chart values and templates', function () {
       ['commonLabels.app\\.kubernetes\\.io/component=x', /commonLabels/],
       ['podLabels.app\\.kubernetes\\.io/name=x', /podLabels/],
       ['podLabels.app\\.kubernetes\\.io/instance=x', /podLabels/],
+      ['serviceAccount.name=Ops SA', /serviceAccount\/name/],
+      ['priorityClassName=High Priority', /priorityClassName/],
+      ['operatorNetworkPolicy.apiServerCIDRs={10.0.0.1}', /apiServerCIDRs/],
+      ['operatorNetworkPolicy.apiServerCIDRs={10.0.0.0/33}', /apiServerCIDRs/],
+      ['operatorNetworkPolicy.apiServerCIDRs={fd00::/129}', /apiServerCIDRs/],
     ];
     for (const [set, refusal] of refusals)
       expect(() => helm('template', 'x', CHART, '--set', set), set).to.throw(refusal);
@@ -160,6 +165,8 @@ describe('Helm chart values and templates', function () {
       expect(names.filter((n) => n.length > 253)).to.deep.equal([]);
     }
     expect(render('podLabels.app\\.kubernetes\\.io/part-of=corp').length).to.be.above(0);
+    const policy = render('operatorNetworkPolicy.apiServerCIDRs={10.96.0.1/32,fd00:10:96::1/128}');
+    expect(policy.some((o) => o.kind === 'NetworkPolicy')).to.equal(true);
   });
 
   it('refuses an extraEnv variable the chart sets itself, which would replace it with only a warning from the API server', () => {
