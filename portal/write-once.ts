@@ -139,10 +139,11 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
         continue;
       }
       if (!outcomeUnknown(err) || !find) throw err;
-      // A 5xx is Atlassian's last word on that call: one look after Retry-After is enough. A
-      // timeout may still be processed, so it is looked for more than once before writing again.
-      const delays =
-        err.upstreamStatus >= 500 ? [Math.max(least, err.retryAfterMs ?? 500)] : options.reconcileDelaysMs;
+      // A 5xx is Atlassian's last word on that call: one look after Retry-After is enough, and as
+      // much for a 2xx it answered unreadably (the work was done). A timeout may still be
+      // processed, so it is looked for more than once before writing again.
+      const lastWord = err.upstreamStatus >= 500 || answeredUnreadable(err);
+      const delays = lastWord ? [Math.max(least, err.retryAfterMs ?? 500)] : options.reconcileDelaysMs;
       for (const delay of delays) {
         if (!fits(delay)) throw err;
         await sleep(delay);
@@ -158,6 +159,8 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
         if (seen !== undefined) return { value: seen, existed: false };
         throw err;
       }
+      // Atlassian did it: a look that misses it proves nothing, and writing again would make two.
+      if (answeredUnreadable(err)) throw err;
       options.onRetry?.(err.upstreamStatus >= 500 ? String(err.upstreamStatus) : err.code);
     }
   }
@@ -173,8 +176,17 @@ function resourceLimitReached(err: AtlassianError): boolean {
   return err.upstreamStatus === 503 && err.retryAfterMs !== undefined;
 }
 
-/** A rejected call (4xx, or 429 which Atlassian did not process) is safe; anything else may have happened. */
+/**
+ * A rejected call (4xx, or 429 which Atlassian did not process) is safe; anything else may have
+ * happened, and a write answered 2xx with what cannot be read did happen (ADR 0279): the portal
+ * cannot tell what it made, so it looks for it as for a write whose outcome is unknown.
+ */
 export function outcomeUnknown(err: AtlassianError): boolean {
   if (err.code === 'ATLASSIAN_TIMEOUT' || err.code === 'ATLASSIAN_UNREACHABLE') return true;
-  return err.upstreamStatus >= 500;
+  return err.upstreamStatus >= 500 || answeredUnreadable(err);
+}
+
+/** Atlassian answered the write 2xx (it did the work) with an answer of another shape, or none. */
+function answeredUnreadable(err: AtlassianError): boolean {
+  return err.code === 'ATLASSIAN_ERROR' && err.upstreamStatus >= 200 && err.upstreamStatus < 300;
 }

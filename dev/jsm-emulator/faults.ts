@@ -39,7 +39,8 @@ export interface FaultRule {
   statusAfterHandling?: number;
   /**
    * Handle the request normally but send this rewrite of its JSON answer: a site answering what
-   * Atlassian documents differently (say, a malformed account id). In-process tests only.
+   * Atlassian documents differently (say, a malformed account id); `undefined` sends an empty body
+   * (the work done, where `answer` does none). In-process tests only.
    */
   rewriteJson?: (body: unknown) => unknown;
   /**
@@ -168,7 +169,8 @@ export async function applyFault(
     const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
     res.end = ((chunk?: unknown, ...rest: unknown[]) => {
       if (chunk === undefined || typeof chunk === 'function') return end(chunk, ...rest);
-      const body = JSON.stringify(rewrite(JSON.parse(String(chunk))));
+      const rewritten = rewrite(JSON.parse(String(chunk)));
+      const body = rewritten === undefined ? '' : JSON.stringify(rewritten);
       res.setHeader('Content-Length', Buffer.byteLength(body));
       return end(body, ...rest);
     }) as typeof res.end;

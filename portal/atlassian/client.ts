@@ -540,7 +540,11 @@ export class AtlassianClient {
   }
 
   // Requests
-  /** One attempt, never retried here: see portal/write-once.ts. */
+  /**
+   * One attempt, never retried here: see portal/write-once.ts. Its answer is read (the key the
+   * customer lands on): one of another shape is ATLASSIAN_ERROR with the 201, a request made whose
+   * answer cannot be read, which write-once looks for rather than making again (ADR 0279).
+   */
   createRequest(body: {
     serviceDeskId: string;
     requestTypeId: string;
@@ -548,7 +552,12 @@ export class AtlassianClient {
     raiseOnBehalfOf: string;
     requestParticipants?: string[];
   }): Promise<CustomerRequestDTO> {
-    return this.transport.call(`${SD}/request`, { method: 'POST', json: body, idempotent: false });
+    return this.transport.call(`${SD}/request`, {
+      method: 'POST',
+      json: body,
+      idempotent: false,
+      shape: { ...SD_OBJECT, needs: ['issueKey', 'issueId'] },
+    });
   }
   request(issueKey: string): Promise<CustomerRequestDTO> {
     return this.transport.call(`${SD}/request/${id(issueKey)}`, {

@@ -13,6 +13,8 @@ export interface Shape {
   paged?: boolean;
   /** Properties of the object, or of each item of its list, that are strings when present. */
   ids?: readonly string[];
+  /** Properties the object must hold as strings: what its caller cannot go on without. */
+  needs?: readonly string[];
 }
 
 /**
@@ -55,5 +57,6 @@ export function shapeMismatch(answer: unknown, shape: Shape): string | undefined
   if (!isObject(answer)) return 'no object';
   if (shape.paged && typeof answer['isLastPage'] !== 'boolean') return 'a page without isLastPage';
   if (shape.list) return listMismatch(answer[shape.list], ids);
+  if (shape.needs?.some((name) => typeof answer[name] !== 'string')) return 'no id it needs';
   return idsAreStrings(answer, ids) ? undefined : 'an id that is no string';
 }

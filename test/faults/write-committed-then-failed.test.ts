@@ -2,6 +2,7 @@
 // committed), while its search has not caught up: Jira's /search/jql is eventually consistent, a new
 // issue may take seconds to minutes to be found (Atlassian's "search and reconcile"). The portal looks
 // for the form's write key, does not find it, and must not take that for proof that nothing was written.
+// The same for a create answered 201 with what cannot be read (ADR 0279).
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import type { FaultRule } from '../../dev/jsm-emulator/faults.js';
@@ -16,6 +17,20 @@ import {
 } from '../../testkit/portal-harness.js';
 import { redisUrl } from '../../testkit/redis.js';
 
+/** What the answer says that must never reach a log line. */
+const SECRET = 'carol@acme.test';
+
+const shapes: { what: string; rule: Pick<FaultRule, 'rewriteJson'> }[] = [
+  { what: 'null', rule: { rewriteJson: () => null } },
+  // The create done, its answer empty (the `answer` fault does not do it).
+  { what: 'an empty body', rule: { rewriteJson: () => undefined } },
+  { what: 'an object without its issueKey', rule: { rewriteJson: () => ({ summary: SECRET }) } },
+  { what: 'an array', rule: { rewriteJson: () => [{ displayName: SECRET }] } },
+  { what: 'a string', rule: { rewriteJson: () => SECRET } },
+];
+
+const DESCRIBED = 'Atlassian wrote it and answered with something else.';
+
 describe('faults: a create Atlassian did, answered 500, while its search lags', () => {
   let h: Harness;
   let alice: Browser;
@@ -29,24 +44,32 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
   });
 
   /**
-   * Posts a new form whose create Atlassian makes and answers 500, its search held behind; with
-   * `lookFails`, the look past the search (issues read by key) has its connections dropped until the
-   * faults are cleared.
+   * Posts a new form whose create Atlassian makes and answers 500 (or as `answered` says), its search
+   * held behind; with `lookFails`, the look past the search (issues read by key) has its connections
+   * dropped until the faults are cleared.
    */
-  async function createdThen500(summary: string, description: string, lookFails = false) {
+  async function createdThen500(
+    summary: string,
+    description: string,
+    lookFails = false,
+    answered: Pick<FaultRule, 'statusAfterHandling' | 'rewriteJson'> = { statusAfterHandling: 500 },
+  ) {
     const form = raiseRequestForm(h, alice, 'Get IT help');
     const fields = { ...(await form.fresh()), f_summary: summary, f_description: description };
     h.emulator.state.searchIndex.hold();
     h.emulator.faults.set(
-      { statusAfterHandling: 500, pathPrefix: '/rest/servicedeskapi/request', method: 'POST', times: 1 },
+      { ...answered, pathPrefix: '/rest/servicedeskapi/request', method: 'POST', times: 1 },
       ...(lookFails
         ? [{ dropConnection: true, pathPrefix: '/rest/api/3/issue/bulkfetch', method: 'POST' }]
         : []),
     );
     const from = h.logs.length;
+    const exchanged = h.exchanges.length;
     const res = await form.post(fields);
     expect(form.created(summary), 'requests raised').to.have.length(1);
     h.emulator.faults.clear();
+    // A rewritten answer is off the spec: the fault's, not the portal's exchange.
+    if (answered.rewriteJson) h.exchanges.length = exchanged;
     return { form, fields, res, from };
   }
 
@@ -266,4 +289,50 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     }
     await sentAgainLandsOnIt(form, fields);
   });
+
+  // Atlassian makes the request and answers 201 with what cannot be read: the request was made, only
+  // its answer is lost. Before, `null` and an empty body were a 500 PORTAL_INTERNAL, the others a
+  // redirect to /requests/undefined, and the form sent again while the search lagged raised it anew
+  // (ADR 0279).
+  for (const { what, rule } of shapes) {
+    it(`lands the customer on the request whose create was answered ${what}`, async () => {
+      const { form, fields, res, from } = await createdThen500(
+        `Answered ${what}, found`,
+        DESCRIBED,
+        false,
+        rule,
+      );
+      const [request] = form.created(fields.f_summary);
+      expect([res.status, res.headers.get('location')]).to.deep.equal([
+        303,
+        `/requests/${request!.key}?created=1`,
+      ]);
+      expect(reasons(h, from)).not.to.include('PORTAL_INTERNAL');
+      expect(JSON.stringify(h.logs.slice(from)), 'what the answer said').not.to.contain(SECRET);
+      // Sent again (the back button), it lands on the same one.
+      await sentAgainLandsOnIt(form, fields);
+    });
+
+    it(`raises one request when its create was answered ${what} and the look past the search fails: says so in her language, keeps the form`, async () => {
+      const { form, fields, res, from } = await createdThen500(
+        `Answered ${what}, not seen`,
+        DESCRIBED,
+        true,
+        rule,
+      );
+      const page = await res.text();
+      expect(res.status).to.equal(502);
+      expect(page).to.contain('We could not confirm whether your request was created.');
+      expect(page).to.contain(`name="_write" value="${fields._write}"`);
+      const logged = h.logs.slice(from);
+      expect(logged.find((l) => l['event'] === 'portal.atlassian_error')).to.include({
+        reason: 'ATLASSIAN_ERROR',
+        upstreamStatus: 201,
+      });
+      expect(reasons(h, from)).not.to.include('PORTAL_INTERNAL');
+      expect(JSON.stringify(logged), 'what the answer said').not.to.contain(SECRET);
+      // Sent again, the search still behind (before, it raised a second request): lands on it.
+      await sentAgainLandsOnIt(form, fields);
+    });
+  }
 });
