@@ -639,7 +639,13 @@ export class AtlassianClient {
     form.append('file', await openAsBlob(file.path, { type: file.mimeType }), file.filename);
     const result = await this.transport.call<{ temporaryAttachments?: { temporaryAttachmentId: string }[] }>(
       `${SD}/servicedesk/${id(serviceDeskId)}/attachTemporaryFile`,
-      { method: 'POST', body: form, headers: { ...EXPERIMENTAL, 'X-Atlassian-Token': 'no-check' } },
+      {
+        method: 'POST',
+        body: form,
+        headers: { ...EXPERIMENTAL, 'X-Atlassian-Token': 'no-check' },
+        // Its id is read: an answer of another shape is refused, not read (ADR 0279).
+        shape: {},
+      },
     );
     const temporaryId = result.temporaryAttachments?.[0]?.temporaryAttachmentId;
     if (!temporaryId)

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import type { FaultRule } from '../../dev/jsm-emulator/faults.js';
 import { SERVICEDESK_IDS } from '../../portal/atlassian/shapes.js';
 import { answeredPropertyTypes } from '../../testkit/atlassian-spec.js';
-import { type Browser, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
+import { type Browser, csrfOf, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
 
 /** What the answer says that must never reach a log line. */
 const SECRET = 'carol@acme.test';
@@ -153,6 +153,39 @@ describe('faults: an Atlassian read answered 200 with JSON of the wrong shape', 
         ),
         rule.answer ? 200 : 201,
       );
+    });
+  }
+
+  for (const { what, rule } of shapes) {
+    it(`a file attached to a request, its upload answered ${what}`, async () => {
+      const key = h.keyOf('Printer on 3rd floor jams every morning');
+      const csrf = csrfOf((await alice.text(`/requests/${key}`)).body);
+      const filesOf = () =>
+        [...h.emulator.state.requests.values()].find((r) => r.key === key)!.attachments.length;
+      const files = filesOf();
+      const { status, logged } = await answeredSo(
+        { ...rule, pathPrefix: '/rest/servicedeskapi/servicedesk/1/attachTemporaryFile', method: 'POST' },
+        async () => {
+          const form = new FormData();
+          form.set('_csrf', csrf);
+          form.set('attachment', new Blob(['a page'], { type: 'text/plain' }), 'note.txt');
+          const res = await alice.fetch(`/requests/${key}/attachment`, {
+            method: 'POST',
+            body: form,
+            headers: { origin: h.url },
+          });
+          await res.arrayBuffer();
+          return res.status;
+        },
+      );
+      // An action's refusal: its log line names the reason (not Atlassian's status).
+      expect(status, 'the page').to.equal(502);
+      expect(logged.find((l) => l['event'] === 'portal.action_refused')).to.include({
+        reason: 'ATLASSIAN_ERROR',
+      });
+      expect(logged.map((l) => l['reason'])).not.to.include('PORTAL_INTERNAL');
+      expect(JSON.stringify(logged), 'what the answer said').not.to.contain(SECRET);
+      expect(filesOf(), 'files attached').to.equal(files);
     });
   }
 });
