@@ -42,6 +42,8 @@ export interface ListState {
   requestType?: string | undefined;
   sort: RequestSort;
   position: PagePosition;
+  /** Said above the list after a write that took the request away from the customer (`?left=1`). */
+  notice?: string | undefined;
 }
 
 /** The desks the filters offer, each with its request types. */
@@ -120,6 +122,7 @@ export function requestsPage(
     ctx,
     t('requests.title'),
     html`<h1>${t('requests.title')}</h1>
+    ${state.notice ? html`<p class="notice" role="status" data-written>${state.notice}</p>` : ''}
     <form class="filters card" method="get" action="/requests" role="search" aria-label="${t('requests.filterLabel')}">
       <div><label for="flt-status">${t('requests.status')}</label><select id="flt-status" name="status">${(
         Object.keys(STATUS_LABELS) as StatusFilter[]

@@ -1,5 +1,6 @@
 // My requests: the list of requests this customer may see, filtered, sorted and paged.
 import type { Express } from 'express';
+import { translatorOf } from '../i18n.js';
 import { type DeskChoice, type ListState, requestsPage } from '../pages/my-requests.js';
 import { pagePosition } from '../requests.js';
 import type { PortalServices } from '../services.js';
@@ -50,6 +51,8 @@ export function mountMyRequestsRoutes(app: Express, web: PortalWeb, services: Po
       requestType: type ? `${typeDesk?.desk.id}:${type.id}` : undefined,
       sort: pick(req.query['sort'], REQUEST_SORTS, 'created-desc'),
       position,
+      // A flag, never text from the URL: a link can make the page say only this one sentence.
+      notice: req.query['left'] === '1' ? translatorOf(res).t('requests.notice.left') : undefined,
     };
     const [page, organizations] = await Promise.all([
       requests.list(

@@ -215,8 +215,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         approvers = false,
         notDone,
         unconfirmed,
+        elsewhere,
       }: {
         approvers?: boolean;
+        /** Where to go once it is done instead of the request's page, when it took the request from the customer. */
+        elsewhere?: (body: Record<string, unknown>, s: Session) => string | undefined;
         /** Said after a failed write: what did not happen and what to do. */
         notDone?: MessageKey;
         /**
@@ -228,21 +231,15 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     ) =>
     async (req: Request, res: Response) => {
       const key = String(req.params['key']);
+      const body = (req.body ?? {}) as Record<string, unknown>;
       try {
         const s = session(res);
         const visible = await requests.visible(s, key);
         if (!visible.mayAct && !approvers) throw approverOnly();
-        await action(
-          key,
-          (req.body ?? {}) as Record<string, unknown>,
-          s,
-          req.params as Record<string, string>,
-          visible,
-        );
+        await action(key, body, s, req.params as Record<string, string>, visible);
         await keepRecentWrite(services, s, visible.request.issueId);
-        res.redirect(303, `/requests/${encodeURIComponent(key)}?${notice}=1`);
+        res.redirect(303, elsewhere?.(body, s) ?? `/requests/${encodeURIComponent(key)}?${notice}=1`);
       } catch (err) {
-        const body = (req.body ?? {}) as Record<string, unknown>;
         if (!(await showRefusal(res, key, err, body, notDone, unconfirmed))) throw err;
       }
     };
@@ -454,14 +451,24 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     await client.addParticipants(key, [accountId]);
   });
 
-  postRequestAction('/requests/:key/participants/remove', 'shared', async (key, body) => {
-    const accountId = body['accountId'];
-    const participants = await client.participants(key);
-    if (typeof accountId !== 'string' || !participants.some((p) => p.accountId === accountId)) {
-      throw actionError('request.refused.notParticipant');
-    }
-    await client.removeParticipants(key, [accountId]);
-  });
+  postRequestAction(
+    '/requests/:key/participants/remove',
+    'shared',
+    async (key, body) => {
+      const accountId = body['accountId'];
+      const participants = await client.participants(key);
+      if (typeof accountId !== 'string' || !participants.some((p) => p.accountId === accountId)) {
+        throw actionError('request.refused.notParticipant');
+      }
+      await client.removeParticipants(key, [accountId]);
+    },
+    {
+      // Someone who takes themselves off may no longer see the request: its page would answer
+      // "no such request" to the write just done. My requests says what happened instead, and still
+      // lists the request if an organization share or an approval keeps it theirs (ADR 0284).
+      elsewhere: (body, s) => (body['accountId'] === s.customer.accountId ? '/requests?left=1' : undefined),
+    },
+  );
 
   /**
    * Shares the request with one of the customer's own organizations, or stops sharing it with one,

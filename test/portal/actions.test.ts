@@ -38,6 +38,38 @@ describe('portal request actions', () => {
     expect(request('Printer on 3rd floor jams every morning').participantIds).to.not.include(bob);
   });
 
+  it('sends a participant who removes themselves to My requests, not to a page that is gone', async () => {
+    // Erik (in no organization, a customer of IT) reads Alice's request only as its participant:
+    // once he takes himself off, it is no longer his to open. The notice says what happened.
+    const r = request('Printer on 3rd floor jams every morning');
+    const erikId = accountOf('erik@acme.test');
+    r.participantIds.push(erikId);
+    const erik = await signIn(h, 'erik@acme.test');
+    const page = await erik.text(`/requests/${r.key}`);
+    expect(page.status).to.equal(200);
+    expect(page.body).to.include(`aria-label="Remove Erik Eng"`);
+    const leave = await erik.post(`/requests/${r.key}/participants/remove`, {
+      accountId: erikId,
+      _csrf: csrfOf(page.body),
+    });
+    expect(leave.status).to.equal(303);
+    expect(r.participantIds).to.not.include(erikId);
+    const location = leave.headers.get('location')!;
+    expect(location).to.equal('/requests?left=1');
+    const list = await erik.text(location);
+    expect(list.status).to.equal(200);
+    expect(list.body).to.include('You are no longer a participant').and.not.include(`/requests/${r.key}"`);
+    // Taking someone else off keeps the remover on the request's page, as before.
+    const bob = accountOf('bob@acme.test');
+    r.participantIds.push(bob);
+    const alicePage = await alice.text(`/requests/${r.key}`);
+    const other = await alice.post(`/requests/${r.key}/participants/remove`, {
+      accountId: bob,
+      _csrf: csrfOf(alicePage.body),
+    });
+    expect(other.headers.get('location')).to.equal(`/requests/${r.key}?shared=1`);
+  });
+
   it('refuses to share with someone outside the customer’s organizations', async () => {
     const r = request('Printer on 3rd floor jams every morning');
     const page = await alice.text(`/requests/${r.key}`);

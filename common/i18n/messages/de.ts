@@ -61,6 +61,7 @@ export const de: Catalogue = {
   'requests.filter': 'Filtern',
   'requests.empty': 'Keine Anfragen gefunden.',
   'requests.noMore': 'Keine weiteren Anfragen.',
+  'requests.notice.left': 'Sie sind nicht mehr an dieser Anfrage beteiligt.',
   'requests.column.reference': 'Referenz',
   'requests.column.summary': 'Zusammenfassung',
   'requests.column.status': 'Status',

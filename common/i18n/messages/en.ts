@@ -65,6 +65,7 @@ export const en = {
   'requests.filter': 'Filter',
   'requests.empty': 'No requests found.',
   'requests.noMore': 'No more requests.',
+  'requests.notice.left': 'You are no longer a participant of that request.',
   'requests.column.reference': 'Reference',
   'requests.column.summary': 'Summary',
   'requests.column.status': 'Status',

@@ -60,6 +60,7 @@ export const fr: Catalogue = {
   'requests.filter': 'Filtrer',
   'requests.empty': 'Aucune demande trouvée.',
   'requests.noMore': 'Aucune autre demande.',
+  'requests.notice.left': 'Vous ne participez plus à cette demande.',
   'requests.column.reference': 'Référence',
   'requests.column.summary': 'Résumé',
   'requests.column.status': 'Statut',

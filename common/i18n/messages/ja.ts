@@ -60,6 +60,7 @@ export const ja: Catalogue = {
   'requests.filter': '絞り込む',
   'requests.empty': 'リクエストが見つかりません。',
   'requests.noMore': 'これ以上のリクエストはありません。',
+  'requests.notice.left': 'このリクエストの参加者ではなくなりました。',
   'requests.column.reference': '参照番号',
   'requests.column.summary': '概要',
   'requests.column.status': 'ステータス',
