@@ -66,6 +66,14 @@ const OPERATOR_POD_FIELDS: Record<string, string> = {
     "Topology spread constraints of the operator pods (core/v1 TopologySpreadConstraint); a constraint without labelSelector gets the pods' selector labels.",
 };
 
+/**
+ * What the chart checks beyond the CRD's shape, which has no propertyNames: the API server refuses a
+ * Deployment whose nodeSelector is no set of labels (ADR 0281).
+ */
+const OPERATOR_POD_CHECKS: Record<string, SchemaNode> = {
+  nodeSelector: { allOf: [{ $ref: '#/definitions/labels' }] },
+};
+
 /** The values.schema.json properties generated from the CRD: tenantPodDefaults and the operator's pod fields. */
 export function generatedValuesProperties(): Record<string, SchemaNode> {
   const tenantPodDefaults = tenantPodDefaultsSchema();
@@ -75,7 +83,7 @@ export function generatedValuesProperties(): Record<string, SchemaNode> {
     ...Object.fromEntries(
       Object.entries(OPERATOR_POD_FIELDS).map(([name, description]) => [
         name,
-        { ...podFields[name], description },
+        { ...podFields[name], description, ...OPERATOR_POD_CHECKS[name] },
       ]),
     ),
   };

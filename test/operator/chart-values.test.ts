@@ -4,14 +4,16 @@ import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parse, parseAllDocuments } from 'yaml';
+import { UsageError } from '../../common/args.js';
 import { checkTenant } from '../../common/config/load.js';
 import type { JsmSsoPool } from '../../common/config/pool.generated.js';
-import type { KubeObject } from '../../common/kube/client.js';
+import { ApiError, type KubeObject } from '../../common/kube/client.js';
 import { packageRoot } from '../../common/paths.js';
+import { parsePodDefaults } from '../../operator/cli.js';
 import { labels, MANAGEMENT_PORT, selectorLabels } from '../../operator/resources/common.js';
 import { desiredDeployment } from '../../operator/resources/deployment.js';
 import { desiredPoolDeployment, poolContext } from '../../operator/resources/pool.js';
-import { envtest, freshNamespace } from '../../testkit/envtest.js';
+import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
 import { tenantObject } from '../../testkit/tenants.js';
 import { helmPath } from '../../testkit/tools.js';
 
@@ -55,6 +57,30 @@ describe('Helm chart values and templates', function () {
     )
       .map((d) => d.toJS() as KubeObject | null)
       .filter((d): d is KubeObject => d !== null);
+  /** Rendered as if the schema had taken the values (as it did before ADR 0280 and 0281). */
+  const renderUnchecked = (namespace: string, ...setString: string[]): KubeObject[] =>
+    parseAllDocuments(
+      helm(
+        'template',
+        'x',
+        CHART,
+        '--namespace',
+        namespace,
+        '--skip-schema-validation',
+        ...setString.flatMap((s) => ['--set-string', s]),
+      ),
+    )
+      .map((d) => d.toJS() as KubeObject | null)
+      .filter((d): d is KubeObject => d !== null);
+  const dryRunDeployment = (env: Envtest, namespace: string, deployment: KubeObject) =>
+    env.client.apply(
+      `/apis/apps/v1/namespaces/${namespace}/deployments/${deployment.metadata.name}`,
+      deployment,
+      {
+        fieldManager: 'helm-test',
+        dryRun: true,
+      },
+    );
   const operatorDeployment = (objects: KubeObject[]) =>
     objects.find((o) => o.kind === 'Deployment') as KubeObject & {
       spec: {
@@ -180,6 +206,105 @@ describe('Helm chart values and templates', function () {
       ).to.throw(/extraEnv\/0\/name/);
   });
 
+  it('refuses labels, annotations and a nodeSelector the API server would refuse once helm install had created part of the release', async () => {
+    // Past the schema, as the schema took them before: each object carrying one is refused, the
+    // commonLabels one already on the ServiceAccount, the first object helm install creates.
+    const env = await envtest();
+    const namespace = await freshNamespace(env.client, 'meta');
+    const unchecked = renderUnchecked(
+      namespace,
+      'commonLabels.team=a b',
+      'podAnnotations.bad key=x',
+      'nodeSelector.disk=ssd fast',
+      'metrics.grafanaDashboard.enabled=true',
+      'metrics.grafanaDashboard.annotations.grafana folder=x',
+    );
+    const refusal = async (kind: string, plural: string, group: string): Promise<string> => {
+      const object = unchecked.find((o) => o.kind === kind)!;
+      const path = `${group}/namespaces/${namespace}/${plural}/${object.metadata.name}`;
+      return env.client.apply(path, object, { fieldManager: 'helm-test', dryRun: true }).then(
+        () => 'stored',
+        (err: unknown) => (err instanceof ApiError ? err.serverMessage : String(err)),
+      );
+    };
+    expect(await refusal('ServiceAccount', 'serviceaccounts', '/api/v1')).to.match(
+      /metadata.labels: Invalid/,
+    );
+    const deployment = await refusal('Deployment', 'deployments', '/apis/apps/v1');
+    expect(deployment).to.match(/spec.template.annotations: Invalid value: "bad key"/);
+    expect(deployment).to.match(/spec.template.spec.nodeSelector: Invalid value: "ssd fast"/);
+    // The monitors' labels are metadata the same way (a ServiceMonitor is checked as this ConfigMap is).
+    expect(await refusal('ConfigMap', 'configmaps', '/api/v1')).to.match(/metadata.annotations: Invalid/);
+    const refusals: [string, RegExp][] = [
+      ['commonLabels.team=a b', /commonLabels\/team/],
+      ['commonLabels.Team Name=x', /commonLabels[\s\S]*invalid propertyName 'Team Name'/],
+      ['podLabels.a b=c', /podLabels[\s\S]*invalid propertyName/],
+      [`podLabels.v=${'x'.repeat(64)}`, /podLabels\/v/],
+      ['podAnnotations.bad key=x', /podAnnotations[\s\S]*invalid propertyName/],
+      ['podAnnotations.example\\.com/a/b=x', /podAnnotations[\s\S]*invalid propertyName/],
+      ['nodeSelector.bad key=x', /nodeSelector[\s\S]*invalid propertyName/],
+      ['nodeSelector.disk=ssd fast', /nodeSelector\/disk/],
+      ['serviceAccount.annotations.a b=x', /serviceAccount\/annotations[\s\S]*invalid propertyName/],
+      ['metrics.serviceMonitor.labels.release=kube prom', /serviceMonitor\/labels\/release/],
+      [
+        'metrics.tenantPodMonitor.labels.Bad\\.Prefix/x=y',
+        /tenantPodMonitor\/labels[\s\S]*invalid propertyName/,
+      ],
+      ['metrics.prometheusRule.labels.role=alert rules', /prometheusRule\/labels\/role/],
+      ['metrics.grafanaDashboard.labels.a b=1', /grafanaDashboard\/labels[\s\S]*invalid propertyName/],
+      ['metrics.grafanaDashboard.annotations.grafana folder=x', /grafanaDashboard\/annotations/],
+    ];
+    for (const [set, message] of refusals)
+      expect(() => helm('template', 'x', CHART, '--set-string', set), set).to.throw(message);
+    // What real installs set stays accepted: prefixed keys, an upper-case annotation prefix (the API
+    // server checks it in lower case), an empty label value.
+    const deploymentOf = operatorDeployment(
+      parseAllDocuments(
+        helm(
+          'template',
+          'x',
+          CHART,
+          ...[
+            'podAnnotations.prometheus\\.io/scrape=true',
+            'podAnnotations.Example\\.COM/Owner=team a',
+            'podLabels.canary=',
+            'nodeSelector.kubernetes\\.io/os=linux',
+            'nodeSelector.node-role\\.kubernetes\\.io/infra=',
+            'serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::1:role/sso',
+            'metrics.serviceMonitor.labels.release=kube-prometheus-stack',
+          ].flatMap((s) => ['--set-string', s]),
+        ),
+      ).map((d) => d.toJS() as KubeObject),
+    );
+    expect(deploymentOf.spec.template.spec['nodeSelector']).to.deep.equal({
+      'kubernetes.io/os': 'linux',
+      'node-role.kubernetes.io/infra': '',
+    });
+    expect(deploymentOf.spec.template.metadata.labels).to.include({ canary: '' });
+  });
+
+  it('refuses an image pull Secret name that is no Secret name, which the API server takes and the operator refuses at start', async () => {
+    // The API server stores it (it checks only that nothing but the name is set); the kubelet finds no
+    // such Secret and pulls without it; the operator, given it as the tenants' default, exits at start
+    // on every restart.
+    const env = await envtest();
+    const namespace = await freshNamespace(env.client, 'pull');
+    const deployment = operatorDeployment(renderUnchecked(namespace, 'imagePullSecrets[0].name=My Secret'));
+    await dryRunDeployment(env, namespace, deployment);
+    const flag = deployment.spec.template.spec.containers[0]!.args.find((a) =>
+      a.startsWith('--tenant-pod-defaults='),
+    )!;
+    expect(() => parsePodDefaults(flag.slice('--tenant-pod-defaults='.length))).to.throw(
+      UsageError,
+      /imagePullSecrets\[0\]\.name/,
+    );
+    for (const bad of ['My Secret', 'regcred_x', 'a/b'])
+      expect(() => helm('template', 'x', CHART, '--set', `imagePullSecrets[0].name=${bad}`), bad).to.throw(
+        /imagePullSecrets\/0\/name/,
+      );
+    expect(render('imagePullSecrets[0].name=ghcr.io-pull').length).to.be.above(0);
+  });
+
   it("binds the operator's rights to the ServiceAccount named with serviceAccount.create=false, and refuses none or `default`", () => {
     // `default` is what every pod of the release namespace that names no ServiceAccount runs as.
     const existing = ['serviceAccount.create=false', 'serviceAccount.name=sso-operator'];
@@ -232,24 +357,10 @@ describe('Helm chart values and templates', function () {
     // Past the schema, the API server stores such a Deployment: only the kubelet says InvalidImageName.
     const env = await envtest();
     const namespace = await freshNamespace(env.client, 'image');
-    const unchecked = helm(
-      'template',
-      'x',
-      CHART,
-      '--namespace',
+    await dryRunDeployment(
+      env,
       namespace,
-      '--skip-schema-validation',
-      '--set-string',
-      'image.tag=0.1.0 bad',
-    );
-    const deployment = operatorDeployment(parseAllDocuments(unchecked).map((d) => d.toJS() as KubeObject));
-    await env.client.apply(
-      `/apis/apps/v1/namespaces/${namespace}/deployments/${deployment.metadata.name}`,
-      deployment,
-      {
-        fieldManager: 'helm-test',
-        dryRun: true,
-      },
+      operatorDeployment(renderUnchecked(namespace, 'image.tag=0.1.0 bad')),
     );
     const image = (...set: string[]) =>
       (operatorDeployment(render(...set)).spec.template.spec.containers[0] as { image?: string }).image;
