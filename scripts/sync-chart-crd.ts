@@ -68,10 +68,25 @@ const OPERATOR_POD_FIELDS: Record<string, string> = {
 
 /**
  * What the chart checks beyond the CRD's shape, which has no propertyNames: the API server refuses a
- * Deployment whose nodeSelector is no set of labels (ADR 0281).
+ * Deployment whose nodeSelector is no set of labels, or whose toleration or spread constraint names a
+ * key that is no label key (ADR 0281).
  */
+const LABEL_KEY = { $ref: '#/definitions/labelKey' };
 const OPERATOR_POD_CHECKS: Record<string, SchemaNode> = {
   nodeSelector: { allOf: [{ $ref: '#/definitions/labels' }] },
+  tolerations: {
+    allOf: [
+      {
+        items: {
+          properties: {
+            key: { anyOf: [{ const: '' }, LABEL_KEY] },
+            value: { $ref: '#/definitions/labelValue' },
+          },
+        },
+      },
+    ],
+  },
+  topologySpreadConstraints: { allOf: [{ items: { properties: { topologyKey: LABEL_KEY } } }] },
 };
 
 /** The values.schema.json properties generated from the CRD: tenantPodDefaults and the operator's pod fields. */

@@ -216,6 +216,8 @@ describe('Helm chart values and templates', function () {
       'commonLabels.team=a b',
       'podAnnotations.bad key=x',
       'nodeSelector.disk=ssd fast',
+      'tolerations[0].key=a b',
+      'tolerations[0].operator=Exists',
       'metrics.grafanaDashboard.enabled=true',
       'metrics.grafanaDashboard.annotations.grafana folder=x',
     );
@@ -233,6 +235,7 @@ describe('Helm chart values and templates', function () {
     const deployment = await refusal('Deployment', 'deployments', '/apis/apps/v1');
     expect(deployment).to.match(/spec.template.annotations: Invalid value: "bad key"/);
     expect(deployment).to.match(/spec.template.spec.nodeSelector: Invalid value: "ssd fast"/);
+    expect(deployment).to.match(/spec.template.spec.tolerations\[0\].key: Invalid value: "a b"/);
     // The monitors' labels are metadata the same way (a ServiceMonitor is checked as this ConfigMap is).
     expect(await refusal('ConfigMap', 'configmaps', '/api/v1')).to.match(/metadata.annotations: Invalid/);
     const refusals: [string, RegExp][] = [
@@ -244,6 +247,8 @@ describe('Helm chart values and templates', function () {
       ['podAnnotations.example\\.com/a/b=x', /podAnnotations[\s\S]*invalid propertyName/],
       ['nodeSelector.bad key=x', /nodeSelector[\s\S]*invalid propertyName/],
       ['nodeSelector.disk=ssd fast', /nodeSelector\/disk/],
+      ['tolerations[0].key=a b', /tolerations\/0\/key/],
+      ['tolerations[0].value=x y', /tolerations\/0\/value/],
       ['serviceAccount.annotations.a b=x', /serviceAccount\/annotations[\s\S]*invalid propertyName/],
       ['metrics.serviceMonitor.labels.release=kube prom', /serviceMonitor\/labels\/release/],
       [
@@ -256,6 +261,13 @@ describe('Helm chart values and templates', function () {
     ];
     for (const [set, message] of refusals)
       expect(() => helm('template', 'x', CHART, '--set-string', set), set).to.throw(message);
+    const spread = ['maxSkew=1', 'topologyKey=a b', 'whenUnsatisfiable=ScheduleAnyway'].flatMap((s) => [
+      '--set',
+      `topologySpreadConstraints[0].${s}`,
+    ]);
+    expect(() => helm('template', 'x', CHART, ...spread)).to.throw(
+      /topologySpreadConstraints\/0\/topologyKey/,
+    );
     // What real installs set stays accepted: prefixed keys, an upper-case annotation prefix (the API
     // server checks it in lower case), an empty label value.
     const deploymentOf = operatorDeployment(
@@ -270,6 +282,9 @@ describe('Helm chart values and templates', function () {
             'podLabels.canary=',
             'nodeSelector.kubernetes\\.io/os=linux',
             'nodeSelector.node-role\\.kubernetes\\.io/infra=',
+            'tolerations[0].key=node-role\\.kubernetes\\.io/control-plane',
+            'tolerations[0].operator=Exists',
+            'tolerations[1].operator=Exists',
             'serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::1:role/sso',
             'metrics.serviceMonitor.labels.release=kube-prometheus-stack',
           ].flatMap((s) => ['--set-string', s]),
@@ -281,6 +296,7 @@ describe('Helm chart values and templates', function () {
       'node-role.kubernetes.io/infra': '',
     });
     expect(deploymentOf.spec.template.metadata.labels).to.include({ canary: '' });
+    expect(deploymentOf.spec.template.spec['tolerations']).to.have.length(2);
   });
 
   it('refuses an image pull Secret name that is no Secret name, which the API server takes and the operator refuses at start', async () => {
