@@ -268,14 +268,16 @@ describe('Helm chart values and templates', function () {
     expect(() => helm('template', 'x', CHART, ...spread)).to.throw(
       /topologySpreadConstraints\/0\/topologyKey/,
     );
-    // What real installs set stays accepted: prefixed keys, an upper-case annotation prefix (the API
-    // server checks it in lower case), an empty label value.
+    // What real installs set stays accepted, here and by the API server: prefixed keys, an upper-case
+    // annotation prefix (the API server checks it in lower case), an empty label value.
     const deploymentOf = operatorDeployment(
       parseAllDocuments(
         helm(
           'template',
           'x',
           CHART,
+          '--namespace',
+          namespace,
           ...[
             'podAnnotations.prometheus\\.io/scrape=true',
             'podAnnotations.Example\\.COM/Owner=team a',
@@ -297,6 +299,7 @@ describe('Helm chart values and templates', function () {
     });
     expect(deploymentOf.spec.template.metadata.labels).to.include({ canary: '' });
     expect(deploymentOf.spec.template.spec['tolerations']).to.have.length(2);
+    await dryRunDeployment(env, namespace, deploymentOf);
   });
 
   it('refuses an image pull Secret name that is no Secret name, which the API server takes and the operator refuses at start', async () => {
