@@ -59,6 +59,8 @@ export interface ProxyRule {
   holdMs?: number;
 }
 
+export type HoldOutcome = 'passed on' | 'cut';
+
 export interface FaultProxy {
   url: string;
   /** Where connections go; set once the server is up. */
@@ -68,6 +70,12 @@ export interface FaultProxy {
   hits(): number[];
   /** The body bytes of 'huge-body' and 'gzip-bomb' answers handed to the client's socket so far. */
   bodyBytesSent(): number;
+  /**
+   * How each 'hold' so far ended, in the order they began, once all have: 'passed on' (the hold ran
+   * out with the client still there, so the server got the request) or 'cut' (the client closed its
+   * connection during the hold, and the server never saw the request).
+   */
+  holdsEnded(): Promise<HoldOutcome[]>;
   clear(): void;
   close(): Promise<void>;
 }
@@ -80,6 +88,7 @@ export async function startFaultProxy(): Promise<FaultProxy> {
   const bomb = await gzipBomb;
   let rules: { rule: ProxyRule; remaining: number; hits: number }[] = [];
   let bodyBytesSent = 0;
+  let holds: Promise<HoldOutcome>[] = [];
   const sockets = new Set<Socket>();
   const track = (socket: Socket) => {
     sockets.add(socket);
@@ -105,9 +114,11 @@ export async function startFaultProxy(): Promise<FaultProxy> {
     },
     hits: () => rules.map((r) => r.hits),
     bodyBytesSent: () => bodyBytesSent,
+    holdsEnded: () => Promise.all(holds),
     clear() {
       rules = [];
       bodyBytesSent = 0;
+      holds = [];
     },
     async close() {
       for (const socket of sockets) socket.destroy();
@@ -140,10 +151,21 @@ export async function startFaultProxy(): Promise<FaultProxy> {
         trickleMore = undefined;
         if (current === 'hold') {
           held = [];
-          setTimeout(() => {
-            current = undefined;
-            if (!upstream.destroyed) for (const bytes of held) upstream.write(bytes);
-          }, rule!.holdMs ?? 0);
+          holds.push(
+            new Promise((ended) => {
+              const timer = setTimeout(() => {
+                current = undefined;
+                client.off('close', cut);
+                if (!upstream.destroyed) for (const bytes of held) upstream.write(bytes);
+                ended('passed on');
+              }, rule!.holdMs ?? 0);
+              const cut = () => {
+                clearTimeout(timer);
+                ended('cut');
+              };
+              client.once('close', cut);
+            }),
+          );
         }
       }
       if (current === 'hold') {
