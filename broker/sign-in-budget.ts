@@ -11,10 +11,10 @@ import { JsmSsoError } from '../common/errors.js';
  *
  * The backend runs each of its steps through `within`: a step not yet started when the budget has run
  * out is not started, and the sign-in stops waiting for one under way when it runs out. The budget is
- * passed, not carried by an AsyncLocalStorage (the broker turns on no promise hook, ADR 0203), so it
- * does not reach into openid-client's fetch: a call under way when the budget runs out ends at its own
- * deadline, its answer unused. A read shared with other sign-ins (discovery, a key copy) goes on for
- * them.
+ * passed, not carried by an AsyncLocalStorage (the broker turns on no promise hook, ADR 0203): a call
+ * the sign-in alone makes (the token call, userinfo) is cut with `signal` (its fetch told it by what
+ * the call sends, ADR 0283), its connection closed. A read shared with other sign-ins (discovery, a
+ * key copy) goes on for them.
  */
 
 /**
@@ -30,6 +30,8 @@ export interface SignInBudget {
    * IDP_SIGN_IN_TIMEOUT.
    */
   within<T>(step: () => Promise<T>): Promise<T>;
+  /** Aborted when the budget runs out: for the calls the sign-in alone waits for (ADR 0283). */
+  signal?: AbortSignal;
 }
 
 /** The refusal of a sign-in whose budget ran out: every call answered in its time, the sign-in did not. */
@@ -67,6 +69,7 @@ export function signInBudget(budgetMs: number): SignInBudget & { release(): void
         );
       });
     },
+    signal: out,
     release: () => clearTimeout(timer),
   };
 }

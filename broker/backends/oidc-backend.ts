@@ -38,6 +38,7 @@ import {
   idpSigningKeys,
   idTokenSignatureCheck,
 } from './oidc-signing-keys.js';
+import { type SignInCalls, signInCalls } from './sign-in-calls.js';
 
 /**
  * The broker as an OpenID Connect relying party (or plain OAuth 2.0 client) toward one of the
@@ -122,6 +123,8 @@ interface OAuthProtocol {
   ): Promise<{ subject: AuthenticatedSubject; logout?: OidcLogoutHandle }>;
   /** Whether the IdP offers RP-initiated logout. */
   endSessionEndpoint(c: client.Configuration): boolean;
+  /** The configuration's fetch: the token and userinfo calls of a sign-in cut at its budget (ADR 0283). */
+  calls: SignInCalls;
   /** OIDC: a back-channel logout token, checked against this IdP's keys, issuer and client_id. */
   verifyLogoutToken?(logoutToken: string): Promise<LogoutTokenClaims>;
   /** OIDC: the issuer identifier, which a front-channel logout's `iss` must be. */
@@ -255,7 +258,8 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
     async finishLogin(request, state, budget = UNBOUNDED) {
       const pending = decodeState<PendingAuthorization>(state);
       // Each step that waits for the IdP (discovery if not yet read, the code grant, the JWKS, userinfo)
-      // within the callback's budget (ADR 0276).
+      // within the callback's budget (ADR 0276); the calls this sign-in alone makes, the code grant's and
+      // userinfo's, are cut when it runs out (ADR 0283).
       const c = await budget.within(() => protocol.configuration());
       // The IdP this login was sent to, not whichever the tenant's entry names by the time the answer
       // comes (its issuer changed mid-flow): its code and PKCE verifier go to no other token endpoint
@@ -269,12 +273,14 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       // The code grant with every check of the answer: state, PKCE, and for OIDC the ID token
       // (signature, iss, aud, nonce); openid-client's refusals become reason codes (guardProtocol).
       const tokens = await budget.within(() =>
-        guardProtocol(c, () =>
-          client.authorizationCodeGrant(c, callbackUrl, {
-            pkceCodeVerifier: pending.codeVerifier,
-            expectedState: pending.state,
-            ...(protocol.withNonce ? { expectedNonce: pending.nonce, idTokenExpected: true } : {}),
-          }),
+        protocol.calls.cutWith({ codeVerifier: pending.codeVerifier }, budget.signal, () =>
+          guardProtocol(c, () =>
+            client.authorizationCodeGrant(c, callbackUrl, {
+              pkceCodeVerifier: pending.codeVerifier,
+              expectedState: pending.state,
+              ...(protocol.withNonce ? { expectedNonce: pending.nonce, idTokenExpected: true } : {}),
+            }),
+          ),
         ),
       );
       const { checkIdToken } = protocol;
@@ -286,7 +292,11 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       if (pending.authenticatedAfter !== undefined)
         checkFreshAuthentication(tokens, pending.authenticatedAfter);
       if (pending.acrValues !== undefined) checkAuthenticationClass(tokens, pending.acrValues);
-      const { subject, logout } = await budget.within(() => protocol.identify(c, tokens));
+      const { subject, logout } = await budget.within(() =>
+        protocol.calls.cutWith({ accessToken: tokens.access_token }, budget.signal, () =>
+          protocol.identify(c, tokens),
+        ),
+      );
       // The IdP the person was sent to (core 3.4.1.5.1): the OIDC issuer, or the plain OAuth 2.0
       // server's configured issuer, else its stand-in (its authorization endpoint's origin).
       subject.authenticatingAuthorities = [metadataOf(c).issuer];
@@ -358,7 +368,8 @@ interface Discovered {
 
 function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOptions): OAuthProtocol {
   let discovered: Promise<Discovered> | undefined;
-  const signedUserinfo = signedUserinfoKeeper(options.fetch);
+  const calls = signInCalls(options.fetch);
+  const signedUserinfo = signedUserinfoKeeper(calls.fetch);
   // Discovery is cached once it succeeds; a failure is retried on the next login.
   const discovery = () => {
     discovered ??= discover(name, spec, options, signedUserinfo).catch((err: unknown) => {
@@ -435,6 +446,7 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
       };
     },
     endSessionEndpoint: (c) => metadataOf(c).end_session_endpoint !== undefined,
+    calls,
     issuer: spec.issuer,
     async verifyLogoutToken(logoutToken) {
       return verifyLogoutToken(logoutToken, {
@@ -585,7 +597,8 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
     { redirect_uris: [options.redirectUri] },
     auth,
   );
-  c[client.customFetch] = customFetch(options.fetch);
+  const calls = signInCalls(options.fetch);
+  c[client.customFetch] = customFetch(calls.fetch);
   c.timeout = options.context.idpTimeoutMs / 1000;
   for (const step of insecureOnlyOnLoopback(spec.authorizationEndpoint)) step(c);
   return {
@@ -614,6 +627,7 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
       };
     },
     endSessionEndpoint: () => false,
+    calls,
   };
 }
 

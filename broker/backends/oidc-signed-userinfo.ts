@@ -60,13 +60,9 @@ export function signedUserinfoKeeper(fetchImpl: typeof globalThis.fetch): Signed
       return response;
     },
     async kept(accessToken, request) {
-      let key: string;
-      try {
-        key = authorizationPresenting(accessToken);
-      } catch {
-        // Not a value a header can hold: the request fails as it sets the same header (TypeError).
-        return { result: await request() };
-      }
+      const key = authorizationPresenting(accessToken);
+      // Not a value a header can hold: the request fails as it sets the same header (TypeError).
+      if (key === undefined) return { result: await request() };
       for (let earlier = calls.get(key); earlier; earlier = calls.get(key)) await earlier.over;
       let end = () => {};
       const call: UserinfoCall = { over: new Promise((resolve) => (end = resolve)) };
@@ -86,9 +82,16 @@ export function signedUserinfoKeeper(fetchImpl: typeof globalThis.fetch): Signed
   };
 }
 
-/** The Authorization header a userinfo call presenting `accessToken` sends, as fetch's Headers hold it. */
-function authorizationPresenting(accessToken: string): string {
-  return new Headers({ authorization: `Bearer ${accessToken}` }).get('authorization')!;
+/**
+ * The Authorization header a call presenting `accessToken` sends, as fetch's Headers hold it;
+ * undefined for a token no header can hold.
+ */
+export function authorizationPresenting(accessToken: string): string | undefined {
+  try {
+    return new Headers({ authorization: `Bearer ${accessToken}` }).get('authorization')!;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface SignedUserinfoExpectations {
