@@ -3,7 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import { DOMParser, type Element, XMLSerializer } from '@xmldom/xmldom';
 import { expect } from 'chai';
-import { NS, SamlError, signEnveloped } from '../common/saml/index.js';
+import {
+  issueSignedResponse,
+  loadSigningCredential,
+  logoutResponse,
+  NS,
+  SamlError,
+  signEnveloped,
+  signedRedirectUrl,
+} from '../common/saml/index.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
 
 export const IDP_ENTITY_ID = 'https://idp.example.test/saml/metadata';
@@ -138,4 +146,50 @@ export function refusalCode(fn: () => unknown): string {
     return (err as SamlError).code;
   }
   throw new Error('expected a refusal');
+}
+
+/** A sign-in Response from the broker at `brokerUrl` to the portal at `portalUrl` (answering `_request`), signed with `pair`. */
+export async function hopResponseSignedBy(
+  pair: KeyPair,
+  brokerUrl: string,
+  portalUrl: string,
+): Promise<string> {
+  const { xml } = await issueSignedResponse(loadSigningCredential(pair.keyPem, pair.certPem), {
+    issuer: `${brokerUrl}/saml/metadata`,
+    audience: `${portalUrl}/saml/metadata`,
+    acsUrl: `${portalUrl}/saml/acs`,
+    inResponseTo: '_request',
+    nameId: 'alice@acme.test',
+    nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+    attributes: [{ name: 'email', values: ['alice@acme.test'] }],
+    sessionIndex: '_session',
+    authnInstant: new Date(),
+    sessionNotOnOrAfter: new Date(Date.now() + 3_600_000),
+    now: new Date(),
+    lifetimeSeconds: 300,
+  });
+  return xml;
+}
+
+/** The query of a successful Redirect LogoutResponse from the broker at `brokerUrl` to the portal's `requestId`, signed with `pair`. */
+export function hopLogoutResponseQuery(
+  pair: KeyPair,
+  brokerUrl: string,
+  portalUrl: string,
+  requestId: string,
+): string {
+  return new URL(
+    signedRedirectUrl(
+      'SAMLResponse',
+      `${portalUrl}/saml/slo`,
+      logoutResponse({
+        issuer: `${brokerUrl}/saml/metadata`,
+        destination: `${portalUrl}/saml/slo`,
+        now: new Date(),
+        inResponseTo: requestId,
+        outcome: 'success',
+      }),
+      { keyPem: pair.keyPem, relayState: 'relay' },
+    ),
+  ).search.slice(1);
 }

@@ -2,13 +2,7 @@ import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import { resolveBrokerSettings } from '../../broker/settings.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
-import {
-  type HopSignatureAlgorithm,
-  issueSignedResponse,
-  loadSigningCredential,
-  logoutResponse,
-  signedRedirectUrl,
-} from '../../common/saml/index.js';
+import type { HopSignatureAlgorithm } from '../../common/saml/index.js';
 import { ServiceProvider } from '../../portal/saml/sp.js';
 import {
   Browser,
@@ -22,6 +16,7 @@ import {
   useSigningKey,
 } from '../../testkit/broker-harness.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
+import { hopLogoutResponseQuery, hopResponseSignedBy } from '../../testkit/saml-fixtures.js';
 
 /**
  * spec.signatureAlgorithm is the one algorithm of the portal–broker hop, both ways: no downgrade.
@@ -49,23 +44,7 @@ function portalFor(algorithm: HopSignatureAlgorithm, trusted: KeyPair[]): Servic
   });
 }
 
-async function responseSignedBy(pair: KeyPair): Promise<string> {
-  const { xml } = await issueSignedResponse(loadSigningCredential(pair.keyPem, pair.certPem), {
-    issuer: `${BROKER}/saml/metadata`,
-    audience: `${PORTAL}/saml/metadata`,
-    acsUrl: `${PORTAL}/saml/acs`,
-    inResponseTo: '_request',
-    nameId: 'alice@acme.test',
-    nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-    attributes: [{ name: 'email', values: ['alice@acme.test'] }],
-    sessionIndex: '_session',
-    authnInstant: new Date(),
-    sessionNotOnOrAfter: new Date(Date.now() + 3_600_000),
-    now: new Date(),
-    lifetimeSeconds: 300,
-  });
-  return xml;
-}
+const responseSignedBy = (pair: KeyPair) => hopResponseSignedBy(pair, BROKER, PORTAL);
 
 /** The Response's own signature (the first in the document) re-made as HMAC-SHA256 keyed by `secret`. */
 function withHmacResponseSignature(xml: string, secret: string): string {
@@ -132,21 +111,7 @@ describe('portal: the broker must sign with spec.signatureAlgorithm exactly', ()
   it('refuses an rsa-sha256 Redirect LogoutResponse when ecdsa-sha256 is configured', async () => {
     const portal = portalFor('ecdsa-sha256', [rsa(), ec()]);
     const { requestId } = portal.logoutRedirect({ nameId: 'alice@acme.test' }, 'relay');
-    const answer = (pair: KeyPair) =>
-      new URL(
-        signedRedirectUrl(
-          'SAMLResponse',
-          `${PORTAL}/saml/slo`,
-          logoutResponse({
-            issuer: `${BROKER}/saml/metadata`,
-            destination: `${PORTAL}/saml/slo`,
-            now: new Date(),
-            inResponseTo: requestId,
-            outcome: 'success',
-          }),
-          { keyPem: pair.keyPem, relayState: 'relay' },
-        ),
-      ).search.slice(1);
+    const answer = (pair: KeyPair) => hopLogoutResponseQuery(pair, BROKER, PORTAL, requestId);
     expect(await refusalOf(portal.logoutResponse(answer(rsa()), requestId))).to.equal(
       'SAML_SIGNATURE_ALGORITHM_FORBIDDEN',
     );
