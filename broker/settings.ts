@@ -48,6 +48,8 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReade
   const signingKeyPem = secrets.read(signingSecret, 'tls.key');
   const signingCertPem = secrets.read(signingSecret, 'tls.crt');
   const nextCertPem = secrets.readOptional(signingSecret, 'next.crt');
+  // The portal's next certificate during a rotation of its key: pods signing with either are trusted (ADR 0285).
+  const portalNextCertPem = secrets.readOptional(portalSecret, 'next.crt');
   const endpoints = brokerEndpoints(broker.url);
   return {
     entityId: endpoints.entityId,
@@ -61,7 +63,10 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReade
       entityId: `${portal.url}/saml/metadata`,
       acsUrl: `${portal.url}/saml/acs`,
       sloUrl: `${portal.url}/saml/slo`,
-      certificatesPem: [secrets.read(portalSecret, 'tls.crt')],
+      certificatesPem: [
+        secrets.read(portalSecret, 'tls.crt'),
+        ...(portalNextCertPem ? [portalNextCertPem] : []),
+      ],
       signatureAlgorithm: HOP_SIGNATURE_ALGORITHMS[tenant.spec.signatureAlgorithm],
     },
     signing: loadSigningCredential(signingKeyPem, signingCertPem, tenant.spec.signatureAlgorithm),

@@ -449,7 +449,7 @@ export interface TenantPodSettings {
   priorityClassName?: string;
 }
 /**
- * A kubernetes.io/tls Secret (keys tls.crt, tls.key) with the portal's SAML signing key. The operator generates it when it does not exist.
+ * A kubernetes.io/tls Secret (keys tls.crt, tls.key) with the portal's SAML signing key. Optional keys next.crt and next.key hold the next pair during a rotation, whose certificate the broker trusts too. The operator generates it when it does not exist.
  */
 export interface SecretRef {
   /**

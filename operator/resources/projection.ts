@@ -19,7 +19,7 @@ import { TENANT_KEY, tenantDocument } from './configmap.js';
 import { presentKeys } from './deployment.js';
 import { tenantIngress } from './ingress.js';
 import { poolContext } from './pool.js';
-import { type SecretKeyUse, secretKeysFor } from './secret-refs.js';
+import { type SecretKeyUse, secretKeysFor, signingSecretName } from './secret-refs.js';
 
 /**
  * What a pooled tenant puts in its pool's namespace (the format of docs/placement.md and
@@ -141,7 +141,10 @@ export function projectedUses(
   secrets: Record<string, SecretFacts>,
 ): SecretKeyUse[] {
   const uses = PARTS.flatMap((part) => secretKeysFor(tenant, part, { listenerTls: servesTls(pool, part) }));
-  return presentKeys(uses, secrets);
+  // The broker trusts the portal's next certificate during a rotation of the portal's key (ADR 0285);
+  // a dedicated broker reads it from the ConfigMap, a pool's from here. Its key is not copied.
+  const portalNext = { secret: signingSecretName(tenant, 'portal'), key: 'next.crt', optional: true };
+  return presentKeys([...uses, portalNext], secrets);
 }
 
 /** Whether the pool's part terminates TLS itself, serving its tenants' own certificates. */

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
+import { resolveBrokerSettings } from '../../broker/settings.js';
 import { type ClusterAccess, kubeconfigAccess } from '../../common/kube/access.js';
 import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import { createLogger } from '../../common/log.js';
@@ -9,6 +10,7 @@ import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { placedNameOf } from '../../operator/resources/projection.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
 import { TenantRecorder } from '../../testkit/projections.js';
 import {
@@ -140,6 +142,29 @@ describe('pool Kubernetes tenant source against a real API server', function () 
       .to.throw()
       .with.property('code', 'SECRET_REF_INVALID');
     expect(recorder.invalids.size).to.equal(0);
+  });
+
+  it("gives the pool's broker the portal's next certificate during a rotation of the portal's key (ADR 0285)", async () => {
+    const recorder = new TenantRecorder();
+    await (await source(`system:serviceaccount:${pools}:shared-pool`)).start(recorder);
+    const path = objectPath(KINDS.secret, tenants, 'acme-portal-signing');
+    const secret = (await env.client.get<KubeObject & { data: Record<string, string> }>(path))!;
+    const next = makeKeyPair('pooled acme portal next');
+    const base64 = (text: string) => Buffer.from(text).toString('base64');
+    secret.data = { ...secret.data, 'next.crt': base64(next.certPem), 'next.key': base64(next.keyPem) };
+    await env.client.request('PUT', path, { body: secret });
+    await eventually(
+      async () =>
+        recorder.bundles.get(`${tenants}/acme`)?.secrets.readOptional('acme-portal-signing', 'next.crt'),
+      "the portal's next certificate in the pool",
+    );
+    const acme = recorder.bundles.get(`${tenants}/acme`)!;
+    expect(resolveBrokerSettings(acme.tenant, acme.secrets).sp.certificatesPem).to.deep.equal([
+      Buffer.from(secret.data['tls.crt']!, 'base64').toString(),
+      next.certPem,
+    ]);
+    // Its private key stays in the tenant's namespace: the pool's portal signs with tls.key only.
+    expect(acme.secrets.readOptional('acme-portal-signing', 'next.key')).to.equal(undefined);
   });
 
   it('delivers a rotated key as an upsert and a deleted tenant as a removal, without a restart', async () => {
