@@ -32,16 +32,16 @@ export async function reconcileDeletedTenant(
   const now = (deps.now ?? (() => new Date()))();
   const placed = await removeAllPlaced(deps, live, outcome);
   const deletedFor = now.getTime() - Date.parse(String(live.metadata?.['deletionTimestamp']));
-  const abandon =
-    placed !== undefined &&
-    isForbidden(placed.error) &&
-    deletedFor >= (deps.cleanupForbiddenGraceMs ?? CLEANUP_FORBIDDEN_GRACE_MS);
+  const grace = deps.cleanupForbiddenGraceMs ?? CLEANUP_FORBIDDEN_GRACE_MS;
+  const abandon = placed !== undefined && isForbidden(placed.error) && deletedFor >= grace;
   if (placed && !abandon) return blocked(deps, live, placed, now, outcome);
   if (abandon) {
     const left = deps.cache
       .placedBy(live.metadata?.uid ?? '')
       .map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`);
-    const message = `deleted ${Math.round(deletedFor / 1000)} s ago and still forbidden to remove ${left.join(', ')}: finalizer released; delete them by hand (kubectl -n <namespace> delete <kind> <name>) or restore the operator's permission, and the pool removes them`;
+    // The grace, not the time since the deletion: a note that changed with every retry (the
+    // finalizer's removal refused too) made each one a new Event instead of a repeat in its series.
+    const message = `still forbidden ${Math.round(grace / 1000)} s after the deletion to remove ${left.join(', ')}: finalizer released; delete them by hand (kubectl -n <namespace> delete <kind> <name>) or restore the operator's permission, and the pool removes them`;
     await deps.events.record(live, 'Warning', 'CleanupAbandoned', message);
     deps.logger.warn({ event: 'operator.cleanup_abandoned', tenant: key, objects: left }, message);
   }

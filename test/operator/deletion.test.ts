@@ -3,7 +3,7 @@ import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { POOL_FINALIZER, placedNameOf } from '../../operator/resources/projection.js';
-import { admissionPolicy } from '../../testkit/admission-policy.js';
+import { type AdmissionPolicy, admissionPolicy } from '../../testkit/admission-policy.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
 import { createPool, createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
@@ -198,14 +198,14 @@ describe('deleting tenants: cascades, and a finalizer that is never stuck', func
     await eventually(async () => (await get(path)) === undefined, 'the tenant gone');
   });
 
-  it('says DeletionBlocked in Ready while the API server refuses to remove the finalizer itself, and lets the tenant go once it may', async () => {
-    await placedTenant(tenants, 'refused');
-    const tenantPath = objectPath(KINDS.tenant, tenants, 'refused');
-    // As when the tenant's stored spec fails a rule the CRD gained since it was written, on an API
-    // server without validation ratcheting (Kubernetes 1.28, 1.29): every update of the tenant but
-    // its status is 422. Here a policy refuses only the finalizer's removal.
-    const policy = await admissionPolicy(env.client, {
-      name: `keep-pool-finalizer-${process.pid}`,
+  /**
+   * As when the tenant's stored spec fails a rule the CRD gained since it was written, on an API
+   * server without validation ratcheting (Kubernetes 1.28, 1.29): every update of the tenant but
+   * its status is 422. Here a policy refuses only the finalizer's removal.
+   */
+  const refuseFinalizerRemoval = (name: string, tenantPath: string) =>
+    admissionPolicy(env.client, {
+      name: `${name}-${process.pid}`,
       namespace: tenants,
       rule: { apiGroups: ['jsm-sso.io'], resources: ['jsmssotenants'], operations: ['UPDATE'] },
       expression: `!oldObject.metadata.finalizers.exists(f, f == '${POOL_FINALIZER}') || (has(object.metadata.finalizers) && object.metadata.finalizers.exists(f, f == '${POOL_FINALIZER}'))`,
@@ -217,6 +217,29 @@ describe('deleting tenants: cascades, and a finalizer that is never stuck', func
           query: { dryRun: 'All' },
         }),
     });
+
+  /** As when the operator's Role in the pool's namespace is gone: every Secret deletion there is 403. */
+  async function forbidSecretDeletion(name: string): Promise<AdmissionPolicy> {
+    const probe = objectPath(KINDS.secret, pools, `${name}-probe`);
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      secretObject(pools, `${name}-probe`, { a: 'b' }),
+    );
+    return admissionPolicy(env.client, {
+      name: `${name}-${process.pid}`,
+      namespace: pools,
+      rule: { apiGroups: [''], resources: ['secrets'], operations: ['DELETE'] },
+      expression: 'false',
+      message: 'Secrets here are not deleted',
+      reason: 'Forbidden',
+      refused: () => env.client.delete(probe, { dryRun: 'All' }),
+    });
+  }
+
+  it('says DeletionBlocked in Ready while the API server refuses to remove the finalizer itself, and lets the tenant go once it may', async () => {
+    await placedTenant(tenants, 'refused');
+    const tenantPath = objectPath(KINDS.tenant, tenants, 'refused');
+    const policy = await refuseFinalizerRemoval('keep-pool-finalizer', tenantPath);
     try {
       const blocked = await deletedAndBlocked(tenantPath);
       expect(blocked.message).to.include(`finalizer ${POOL_FINALIZER}`);
@@ -232,23 +255,59 @@ describe('deleting tenants: cascades, and a finalizer that is never stuck', func
     );
   });
 
+  it('says once, as one Event and its series, that it abandoned the cleanup while the finalizer removal is refused too', async () => {
+    await placedTenant(tenants, 'abandoned');
+    const tenantPath = objectPath(KINDS.tenant, tenants, 'abandoned');
+    const { uid } = (await get<KubeObject>(tenantPath))!.metadata;
+    // Forbidden to remove the projection past the grace, and refused the finalizer's removal: every
+    // retry abandons the cleanup again. Its note said how many seconds ago the tenant was deleted, so
+    // each retry was a new Event object instead of a repeat counted in the first one's series.
+    const noDeletion = await forbidSecretDeletion('no-secret-deletion-abandon');
+    const keepFinalizer = await refuseFinalizerRemoval('keep-pool-finalizer-abandon', tenantPath);
+    // The queue retries with a backoff that doubles to minutes: retried sooner, but never twice in
+    // the same second, which the note named (so the old note did differ from one retry to the next).
+    let retriedAt = 0;
+    const retry = () => {
+      if (Date.now() - retriedAt < 1_500) return;
+      retriedAt = Date.now();
+      controller.queue.add(`${tenants}/abandoned`);
+    };
+    try {
+      await env.client.delete(tenantPath);
+      const abandonedEvents = async () =>
+        (
+          await env.client.list<
+            KubeObject & { reason: string; series?: { count: number }; regarding: { uid: string } }
+          >(collectionPath(KINDS.event, tenants))
+        ).items.filter((e) => e.regarding.uid === uid && e.reason === 'CleanupAbandoned');
+      // Two abandons recorded (the first repeat is written at once), however they were written.
+      const events = await eventually(
+        async () => {
+          retry();
+          const found = await abandonedEvents();
+          return found.reduce((sum, e) => sum + (e.series?.count ?? 1), 0) >= 2 && found;
+        },
+        'the cleanup abandoned twice',
+        90_000,
+      );
+      expect(events, 'one Event, its repeats in its series').to.have.length(1);
+    } finally {
+      await keepFinalizer.remove();
+      await noDeletion.remove();
+    }
+    await eventually(
+      async () => {
+        retry();
+        return (await get(tenantPath)) === undefined;
+      },
+      'the tenant gone once allowed',
+      60_000,
+    );
+  });
+
   it('says DeletionBlocked in Ready while forbidden to remove the projection, releases the finalizer after the grace with a Warning Event naming what is left, and the pool removes it once allowed', async () => {
     await placedTenant(tenants, 'stuck');
-    const probe = objectPath(KINDS.secret, pools, 'deletion-probe');
-    await env.client.create(
-      collectionPath(KINDS.secret, pools),
-      secretObject(pools, 'deletion-probe', { a: 'b' }),
-    );
-    // As when the operator's Role in the pool's namespace is gone: every Secret deletion there is 403.
-    const policy = await admissionPolicy(env.client, {
-      name: `no-secret-deletion-${process.pid}`,
-      namespace: pools,
-      rule: { apiGroups: [''], resources: ['secrets'], operations: ['DELETE'] },
-      expression: 'false',
-      message: 'Secrets here are not deleted',
-      reason: 'Forbidden',
-      refused: () => env.client.delete(probe, { dryRun: 'All' }),
-    });
+    const policy = await forbidSecretDeletion('no-secret-deletion');
     try {
       const tenantPath = objectPath(KINDS.tenant, tenants, 'stuck');
       const { uid } = (await get<KubeObject>(tenantPath))!.metadata;
