@@ -565,12 +565,16 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       const s = session(res);
       const attachment = await details.file(s, key, id);
       if (thumbnail && !fileView(key, attachment)?.thumbnail) throw new NotVisibleError();
-      if (req.method === 'HEAD' && !thumbnail) {
-        // What GET would answer, from the file's listing, without downloading the file from
-        // Atlassian only to drop it (RFC 9110 9.3.2: a HEAD need not send what only the content
-        // tells): a HEAD flood would otherwise cost the site a download each.
-        setFileHeaders(res, 'application/octet-stream', 'attachment', attachment.filename);
-        if (Number.isSafeInteger(attachment.size)) res.setHeader('Content-Length', String(attachment.size));
+      if (req.method === 'HEAD') {
+        // What GET would answer, from the file's listing, without reading the file or its thumbnail
+        // from Atlassian only to drop it (RFC 9110 9.3.2: a HEAD need not send what only the content
+        // tells): a HEAD flood would otherwise cost the site a read each (ADR 0221, ADR 0287). A
+        // thumbnail's image type and length are Atlassian's rendering's, so its HEAD has neither.
+        if (thumbnail) setFileHeaders(res, undefined, 'inline', attachment.filename);
+        else {
+          setFileHeaders(res, 'application/octet-stream', 'attachment', attachment.filename);
+          if (Number.isSafeInteger(attachment.size)) res.setHeader('Content-Length', String(attachment.size));
+        }
         res.end();
         return;
       }
@@ -657,11 +661,11 @@ const UNLISTED_FILE_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 /** A file's headers: a download never rendered, a thumbnail inline in a sandbox, whole files only. */
 function setFileHeaders(
   res: Response,
-  type: string,
+  type: string | undefined,
   disposition: 'inline' | 'attachment',
   filename: string,
 ): void {
-  res.setHeader('Content-Type', type);
+  if (type) res.setHeader('Content-Type', type);
   res.setHeader('Content-Disposition', contentDisposition(disposition, filename));
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");

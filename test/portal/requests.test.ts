@@ -157,15 +157,7 @@ describe('portal requests and visibility', () => {
       h.emulator.faults.clear();
     }
     expect(head.status).to.equal(200);
-    for (const name of [
-      'content-type',
-      'content-disposition',
-      'x-content-type-options',
-      'content-security-policy',
-      'accept-ranges',
-      'content-length',
-    ])
-      expect(head.headers.get(name), name).to.equal(got.headers.get(name));
+    expectHeadersOfGet(head, got, ['content-type', ...LISTED_FILE_HEADERS, 'content-length']);
     expect(Number(head.headers.get('content-length'))).to.equal(Buffer.byteLength(body));
     expect(downloads, 'downloads of the file from Atlassian for the HEAD').to.equal(0);
     // The file is still checked as for GET: another customer's is not found.
@@ -173,6 +165,50 @@ describe('portal requests and visibility', () => {
       (r) => r.fieldValues['summary'] === 'Phishing e-mail pretending to be payroll',
     )!;
     const hidden = `/requests/${foreign.key}/attachment/${foreign.attachments[0]!.id}`;
+    expect((await alice.fetch(hidden, { method: 'HEAD' })).status).to.equal(404);
+  });
+
+  it('answers HEAD for a thumbnail from the file listing, without reading the thumbnail from Atlassian', async () => {
+    const request = [...h.emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Laptop screen flickers',
+    )!;
+    const png = request.attachments.find((a) => a.filename === 'screen.png')!;
+    const thumbnail = `/requests/${request.key}/attachment/${png.id}/thumbnail`;
+    const got = await alice.fetch(thumbnail);
+    expect(got.status).to.equal(200);
+    await got.arrayBuffer();
+    // Every call for a thumbnail that reaches the site, from here on.
+    let reads = 0;
+    h.emulator.faults.add({
+      pathPrefix: `/rest/servicedeskapi/request/${request.key}/attachment/`,
+      onArrival: async (req) => {
+        if (req.url?.endsWith('/thumbnail')) reads++;
+      },
+    });
+    let heads: Response[];
+    try {
+      heads = [];
+      for (let i = 0; i < 5; i++) heads.push(await alice.fetch(thumbnail, { method: 'HEAD' }));
+    } finally {
+      h.emulator.faults.clear();
+    }
+    for (const head of heads) {
+      expect(head.status).to.equal(200);
+      // What GET sends that the listing tells; the image's type and length only its content does.
+      expectHeadersOfGet(head, got, LISTED_FILE_HEADERS);
+      expect(head.headers.get('content-length'), 'no length the portal does not know').to.equal(null);
+    }
+    expect(reads, 'thumbnails read from Atlassian for 5 HEADs').to.equal(0);
+    // Checked as for GET: a file with no thumbnail and another customer's are not found.
+    const text = request.attachments.find((a) => a.filename === 'flicker.txt')!;
+    expect(
+      (await alice.fetch(`/requests/${request.key}/attachment/${text.id}/thumbnail`, { method: 'HEAD' }))
+        .status,
+    ).to.equal(404);
+    const foreign = [...h.emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Phishing e-mail pretending to be payroll',
+    )!;
+    const hidden = `/requests/${foreign.key}/attachment/${foreign.attachments[0]!.id}/thumbnail`;
     expect((await alice.fetch(hidden, { method: 'HEAD' })).status).to.equal(404);
   });
 
@@ -489,3 +525,15 @@ describe('portal requests and visibility', () => {
     });
   });
 });
+
+/** The headers of a file's GET that its listing settles, which its HEAD must send alike. */
+const LISTED_FILE_HEADERS = [
+  'content-disposition',
+  'x-content-type-options',
+  'content-security-policy',
+  'accept-ranges',
+] as const;
+
+function expectHeadersOfGet(head: Response, get: Response, names: readonly string[]): void {
+  for (const name of names) expect(head.headers.get(name), name).to.equal(get.headers.get(name));
+}
