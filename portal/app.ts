@@ -449,7 +449,7 @@ function buildServices(
         ...options.writes,
       },
       cacheTtlMs,
-      store,
+      { store, formSeconds: timeouts.absoluteSeconds },
     ),
     resolver: new CustomerResolver(client, spec.atlassian, spec.portal, guard, audit),
     guard,

@@ -133,6 +133,9 @@ export class RequestMovedError extends JsmSsoError {
   }
 }
 
+/** The step asked for is not one Atlassian offers now: nothing was sent (RequestService.transition). */
+class StepNotOffered extends Error {}
+
 function summaryOf(issue: JqlIssue, requestTypeField: string | undefined): RequestSummary {
   const f = issue.fields;
   const status = (f['status'] ?? {}) as { name?: string; statusCategory?: { key?: string } };
@@ -248,21 +251,27 @@ export class RequestService {
   readonly #writes: WriteSettings;
   /** One post per write key writes at a time (a double click); absent without a store (unit tests). */
   readonly #claims: WriteClaims | undefined;
+  /**
+   * How long a form may be posted: its session's absolute timeout (its CSRF token is the session's).
+   * A step without a comment keeps its outcome in its claim that long (ADR 0288).
+   */
+  readonly #formSeconds: number | undefined;
 
   constructor(
     client: AtlassianClient,
     catalogue: Catalogue,
     writes: Partial<WriteSettings> = {},
     cacheTtlMs = 60_000,
-    store?: FlowStore,
+    claims?: { store: FlowStore; formSeconds: number },
   ) {
     this.#client = client;
     this.#catalogue = catalogue;
     this.#writes = { ...DEFAULT_WRITE_SETTINGS, ...writes };
     this.#versioned = new TtlCache(cacheTtlMs, VERSIONED_MAX);
+    this.#formSeconds = claims?.formSeconds;
     this.#claims =
-      store &&
-      new WriteClaims(store, {
+      claims &&
+      new WriteClaims(claims.store, {
         // A second post waits as long as the first may wait for Atlassian; the claim outlives the
         // first's whole write (its calls' own timeouts come on top of the waits).
         waitMs: this.#writes.budgetMs,
@@ -654,10 +663,13 @@ export class RequestService {
    * leaves its outcome unknown (a 5xx, a timeout), and for a post of the same form, the comment is
    * looked for on the request itself, and the step is taken again only when it is not there (Jira
    * adds the comment with the step). A step without one leaves nothing its key could be found by:
-   * after such an answer, a post of the same form writes nothing for 30 s (WriteUnconfirmedError),
-   * as a create with nothing to find it by (ADR 0240); later it is judged afresh (ADR 0245).
+   * its claim keeps what became of it as long as the form can be posted (ADR 0288), so a post of
+   * the same form lands on the step taken or, after an answer that leaves it unknown, sends nothing
+   * (WriteUnconfirmedError), however late it comes. Before, it was judged afresh 30 s after such an
+   * answer (ADR 0245) or once the claim of a step taken had ended (140 s): a step still offered was
+   * taken again. A new form takes the step anew.
    */
-  transition(
+  async transition(
     issueKey: string,
     transitionId: string,
     comment: string | undefined,
@@ -665,7 +677,8 @@ export class RequestService {
   ): Promise<WriteOutcome<boolean>> {
     const write = async () => {
       const offered = await this.#client.transitions(issueKey);
-      if (!offered.some((t) => t.id === transitionId)) return false;
+      // Thrown, not answered: a claim keeps no outcome of a step not sent.
+      if (!offered.some((t) => t.id === transitionId)) throw new StepNotOffered();
       await this.#client.performTransition(
         issueKey,
         transitionId,
@@ -673,12 +686,22 @@ export class RequestService {
       );
       return true;
     };
-    return this.#writeOnce(
-      `transition:${issueKey}:${writeKey}`,
-      comment === undefined
-        ? { ...this.#writes, findMayLag: true, write }
-        : { ...this.#writes, find: () => this.#findComment(issueKey, writeKey), write },
-    );
+    try {
+      return await this.#writeOnce(
+        `transition:${issueKey}:${writeKey}`,
+        comment === undefined
+          ? {
+              ...this.#writes,
+              findMayLag: true,
+              ...(this.#formSeconds === undefined ? {} : { keepSeconds: this.#formSeconds }),
+              write,
+            }
+          : { ...this.#writes, find: () => this.#findComment(issueKey, writeKey), write },
+      );
+    } catch (err) {
+      if (err instanceof StepNotOffered) return { value: false, existed: false };
+      throw err;
+    }
   }
 
   /**

@@ -82,6 +82,14 @@ export interface ClaimLooks<T> {
   mayHaveWritten?: (err: unknown) => boolean;
   /** A look that sees a write the moment it is made, where `find` may lag; costlier. */
   confirm?: () => Promise<T | undefined>;
+  /**
+   * For a write with nothing to find it by (no `find`, no `confirm`): how long its claim keeps its
+   * outcome, the write made or a give-up that may have made it, instead of the hold and the 10
+   * minutes. A post of the same form meanwhile lands on the write, or after such a give-up writes
+   * nothing however late it comes, not only for 30 s: nothing could tell it the write was not
+   * made (a step offered again from where it leads, ADR 0288).
+   */
+  keepSeconds?: number;
 }
 
 export class WriteClaims {
@@ -98,15 +106,16 @@ export class WriteClaims {
    * the outcome of the post that holds it, as `existed`. The caller has looked for the write.
    * A holder that gave up on a write that may have been made leaves that in the claim: a post of the
    * same form then lands on the write if `confirm` finds it; else it writes nothing for the first
-   * 30 s (the write may still be under way) and writes in its turn after them. Before ADR 0240 it
-   * wrote after 30 s on `find` alone, which a lagging search left blind: a second request.
+   * 30 s (the write may still be under way) and writes in its turn after them (never, for a write
+   * kept: `keepSeconds`). Before ADR 0240 it wrote after 30 s on `find` alone, which a lagging
+   * search left blind: a second request.
    */
   async once<T>(
     scope: string,
     write: () => Promise<WriteOutcome<T>>,
     looks: ClaimLooks<T> = {},
   ): Promise<WriteOutcome<T>> {
-    const { find, mayHaveWritten, confirm } = looks;
+    const { find, mayHaveWritten, confirm, keepSeconds } = looks;
     const { holdSeconds, waitMs, pollMs, sleep } = this.#options;
     // One hash tag for every claim: they share the store's witness of lost claims (FlowStore.claim).
     const key = `write:{claims}:${scope}`;
@@ -129,7 +138,11 @@ export class WriteClaims {
           // may have been made where the look cannot see it yet. The write's error is the one to
           // answer; a claim the store failed to drop expires.
           await (mayHaveWritten?.(err)
-            ? this.#store.put(key, `${UNCONFIRMED}:${Date.now()}`, UNCONFIRMED_SECONDS)
+            ? this.#store.put(
+                key,
+                `${UNCONFIRMED}:${Date.now()}`,
+                Math.max(UNCONFIRMED_SECONDS, keepSeconds ?? 0),
+              )
             : this.#store.delete(key)
           ).catch(() => undefined);
           throw err;
@@ -137,7 +150,7 @@ export class WriteClaims {
         // Written: a post waiting meanwhile lands on it. If the store fails now, the write still
         // stands (a later post finds it by its key once the claim expires).
         await this.#store
-          .put(key, JSON.stringify({ value: outcome.value }), holdSeconds)
+          .put(key, JSON.stringify({ value: outcome.value }), Math.max(holdSeconds, keepSeconds ?? 0))
           .catch(() => undefined);
         return outcome;
       }
@@ -147,7 +160,7 @@ export class WriteClaims {
         const held = await this.#store.get(key);
         if (held === undefined) break;
         if (held === UNCONFIRMED || held.startsWith(`${UNCONFIRMED}:`)) {
-          const earlier = await this.#afterGiveUp<T>(key, held, confirm);
+          const earlier = await this.#afterGiveUp<T>(key, held, confirm, keepSeconds !== undefined);
           if (earlier) return earlier;
           lookFirst = !confirm;
           break;
@@ -162,21 +175,22 @@ export class WriteClaims {
   /**
    * A post of the same form after a holder gave up on a write that may have been made (`held`, its
    * mark): the write, when `confirm` finds it; WriteUnconfirmedError within 30 s of the give-up (the
-   * write may still be under way) or when the look itself failed (nothing is known: better no write
-   * than two); else undefined, the mark removed unless another post has claimed the key meanwhile,
-   * and this post writes in its turn.
+   * write may still be under way), when the look itself failed (nothing is known: better no write
+   * than two), or at any time for a `kept` give-up; else undefined, the mark removed unless another
+   * post has claimed the key meanwhile, and this post writes in its turn.
    */
   async #afterGiveUp<T>(
     key: string,
     held: string,
     confirm: (() => Promise<T | undefined>) | undefined,
+    kept: boolean,
   ): Promise<WriteOutcome<T> | undefined> {
     const found = await confirm?.().catch((err: unknown) => {
       throw new WriteUnconfirmedError(err);
     });
     if (found !== undefined) return { value: found, existed: true };
     const since = Number(held.slice(UNCONFIRMED.length + 1)) || Date.now();
-    if (Date.now() - since < UNCONFIRMED_REFUSED_MS) throw new WriteUnconfirmedError();
+    if (kept || Date.now() - since < UNCONFIRMED_REFUSED_MS) throw new WriteUnconfirmedError();
     await this.#store.deleteHolding([key], held);
     return undefined;
   }

@@ -56,6 +56,12 @@ export interface WriteOnceOptions<T> {
    * ADR 0240).
    */
   confirm?: () => Promise<T | undefined>;
+  /**
+   * For a write with no `find` nor `confirm` that a post of the same form must never repeat (a step
+   * offered again from where it leads, ADR 0288): how long its claim keeps what became of it
+   * (portal/write-claims.ts `ClaimLooks.keepSeconds`): as long as the form can be posted.
+   */
+  keepSeconds?: number;
   write: () => Promise<T>;
   /** Total time this may spend waiting before it gives up with the last error. */
   budgetMs: number;
@@ -108,9 +114,10 @@ export async function writeOnce<T>(options: WriteOnceOptions<T>): Promise<WriteO
   const write = () => writeLooked(options);
   if (!options.claim) return write();
   const { claims, scope } = options.claim;
-  const { find, confirm } = options;
+  const { find, confirm, keepSeconds } = options;
   return claims.once(scope, write, {
     ...(find ? { find } : {}),
+    ...(keepSeconds === undefined ? {} : { keepSeconds }),
     ...(options.findMayLag ? { mayHaveWritten } : {}),
     ...(confirm ? { confirm: () => confirmWithin(confirm, LOOK_BUDGET_MS) } : {}),
   });

@@ -100,6 +100,36 @@ describe('portal write claims (a second post of one form waits for the first)', 
       }
     });
 
+    it('writes nothing however late for a write kept (nothing could find it), and keeps what became of it', async () => {
+      const store = new MemoryFlowStore();
+      const kept = new WriteClaims(store, { holdSeconds: 60, waitMs: 1000 });
+      const looks = { mayHaveWritten: () => true, keepSeconds: 28_800 };
+      const failed = new Error('Atlassian answered 500 after the step');
+      await kept.once('transition:IT-1:k', () => Promise.reject(failed), looks).catch(() => undefined);
+      const stepKey = 'write:{claims}:transition:IT-1:k';
+      await store.put(stepKey, `unconfirmed:${Date.now() - 31_000}`, 28_800);
+      const again = await kept
+        .once('transition:IT-1:k', async () => ({ value: true, existed: false }), looks)
+        .catch((err: unknown) => err);
+      expect(again).to.be.instanceOf(WriteUnconfirmedError);
+      // Taken fine: its outcome outlives the hold.
+      const now = { ms: Date.now() };
+      const clocked = new MemoryFlowStore({ now: () => now.ms });
+      const taken = new WriteClaims(clocked, { holdSeconds: 60, waitMs: 1000 });
+      const steps: string[] = [];
+      const step = async () => {
+        steps.push('taken');
+        return { value: true, existed: false };
+      };
+      await taken.once('transition:IT-1:k2', step, looks);
+      now.ms += 61_000;
+      expect(await taken.once('transition:IT-1:k2', step, looks)).to.deep.equal({
+        value: true,
+        existed: true,
+      });
+      expect(steps).to.deep.equal(['taken']);
+    });
+
     it('writes in its turn after 30 s when the look past the search finds nothing', async () => {
       const { outcome, left } = await post(31_000, undefined);
       expect(outcome).to.deep.equal({ value: 'IT-10', existed: false });

@@ -1,0 +1,108 @@
+// A step taken without a comment leaves nothing at Atlassian its form's write key could be found by.
+// Where the workflow offers the step again from where it leads (a step that keeps the status, a
+// Reopen cycle), the same form sent again later, after a give-up on a 5xx (500, what Atlassian
+// documents for this call) or after the claim of a step taken fine has ended, must not take it a
+// second time (ADR 0288). A new form takes it. The time between the posts is made to pass on the
+// stored claim itself (its TTL and, after a give-up, its time), so nothing waits on the clock.
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { type Browser, csrfOf, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
+import { redisUrl } from '../../testkit/redis.js';
+
+describe('faults: a step without a comment, its form sent again while the step is still offered', () => {
+  let h: Harness;
+  let alice: Browser;
+  const redis = new Redis(redisUrl());
+  // "Add information": a step that keeps the request where it is, so it is offered again once taken.
+  const loop = {
+    id: '901',
+    name: 'Add information',
+    from: ['Waiting for support'],
+    to: 'Waiting for support',
+  };
+  useHarness(async (started) => {
+    h = started;
+    h.emulator.state.workflow.push(loop);
+    alice = await signIn(h, 'alice@acme.test', { displayName: 'Alice Anders' });
+  });
+  afterEach(() => h.emulator.faults.clear());
+  after(() => redis.disconnect());
+
+  const request = () =>
+    [...h.emulator.state.requests.values()].find(
+      (r) => r.fieldValues['summary'] === 'Laptop screen flickers',
+    )!;
+  const action = () => `/requests/${request().key}/transition`;
+  /** Where a post went: 303 to the request's page says the step was taken (or is the one taken). */
+  const answered = (res: Response) => [res.status, res.headers.get('location')];
+  const landed = () => [303, `/requests/${request().key}?moved=1`];
+
+  /** A new confirmation form of the step: its fields. */
+  async function confirmation() {
+    const page = (await alice.text(`${action()}/${loop.id}`)).body;
+    const write = new RegExp(`action="${action()}"[^>]*>.*?name="_write" value="(jsmsso[0-9a-f]{24})"`, 's');
+    return { _csrf: csrfOf(page), _write: write.exec(page)![1]!, transition: loop.id };
+  }
+
+  /**
+   * `ms` pass for the claim of the form's write key: its TTL runs down by them (gone when shorter)
+   * and a give-up it records moves that far back.
+   */
+  async function pass(writeKey: string, ms: number) {
+    const [key] = await redis.keys(`*write:{claims}:transition:${request().key}:${writeKey}`);
+    expect(key, 'the claim of the write key').to.be.a('string');
+    const left = await redis.pttl(key!);
+    const held = (await redis.get(key!))!;
+    const since = /^unconfirmed:(\d+)$/.exec(held)?.[1];
+    if (left <= ms) await redis.del(key!);
+    else await redis.set(key!, since ? `unconfirmed:${Number(since) - ms}` : held, 'PX', left - ms);
+  }
+
+  it('sends nothing for the same form 31 s after Atlassian took the step and answered 500; a new form takes it', async () => {
+    const steps = request().statusHistory.length;
+    const form = await confirmation();
+    h.emulator.faults.set({
+      statusAfterHandling: 500,
+      pathPrefix: `/rest/servicedeskapi/request/${request().key}/transition`,
+      method: 'POST',
+      times: 1,
+    });
+    expect((await alice.post(action(), form)).status, 'the first post').to.equal(502);
+    expect(request().statusHistory.length - steps, 'steps taken by the first post').to.equal(1);
+    // Past the 30 s in which a post of the same form is refused outright (ADR 0245).
+    await pass(form._write, 31_000);
+    const again = await alice.post(action(), form);
+    expect(request().statusHistory.length - steps, 'steps taken, the form sent again').to.equal(1);
+    expect(again.status).to.equal(502);
+    expect(await again.text()).to.contain('We could not confirm whether the request was updated.');
+    // The customer checked the status and takes the step anew: a new form.
+    const anew = await alice.post(action(), await confirmation());
+    expect(answered(anew)).to.deep.equal(landed());
+    expect(request().statusHistory.length - steps, 'steps taken, a new form').to.equal(2);
+  });
+
+  it('keeps nothing of a form whose step was not offered: sent again once it is, it takes the step', async () => {
+    const steps = request().statusHistory.length;
+    const form = await confirmation();
+    // An agent moved the request on meanwhile: the step is not offered there.
+    request().status = 'In progress';
+    const refused = await alice.post(action(), form);
+    expect(refused.status).to.equal(400);
+    expect(await refused.text()).to.contain('That step is not available.');
+    request().status = 'Waiting for support';
+    const again = await alice.post(action(), form);
+    expect(answered(again)).to.deep.equal(landed());
+    expect(request().statusHistory.length - steps, 'steps taken').to.equal(1);
+  });
+
+  it('lands the same form sent again after the claim of a step taken fine has ended on it, taking nothing', async () => {
+    const steps = request().statusHistory.length;
+    const form = await confirmation();
+    expect(answered(await alice.post(action(), form))).to.deep.equal(landed());
+    // The claim of a finished write is held 140 s (the write budget and a margin).
+    await pass(form._write, 141_000);
+    const again = await alice.post(action(), form);
+    expect(answered(again)).to.deep.equal(landed());
+    expect(request().statusHistory.length - steps, 'steps taken').to.equal(1);
+  });
+});
