@@ -236,6 +236,13 @@ const CLAIM_MARGIN_SECONDS = 120;
 
 /** Bound on the per-request cache (approvals and transitions of recently viewed requests). */
 const VERSIONED_MAX = 500;
+/** Customer-visible status names not yet known that one My requests page may read (ADR 0286). */
+const STATUS_NAME_READS = 5;
+/** Bound on the learnt names: (request type, workflow status) pairs. */
+const STATUS_NAMES_MAX = 1000;
+
+/** A customer-visible name the page did not learn: its row shows the status category only. */
+class StatusNameUnknown extends Error {}
 
 export class RequestService {
   readonly #client: AtlassianClient;
@@ -247,6 +254,12 @@ export class RequestService {
    * cached. The TTL bounds what a change that leaves `updated` alone (a workflow edit) can hide.
    */
   readonly #versioned: TtlCache;
+  /**
+   * The name a request type shows customers for a workflow status ("customer-visible status"),
+   * keyed by both: the search answers the workflow's name, an agent's word, and only the
+   * servicedeskapi answers the customer's (ADR 0286). The same for every customer.
+   */
+  readonly #statusNames: TtlCache;
 
   readonly #writes: WriteSettings;
   /** One post per write key writes at a time (a double click); absent without a store (unit tests). */
@@ -269,6 +282,7 @@ export class RequestService {
     this.#writes = { ...DEFAULT_WRITE_SETTINGS, ...writes };
     this.#versioned = new TtlCache(cacheTtlMs, VERSIONED_MAX);
     this.#formSeconds = claims?.formSeconds;
+    this.#statusNames = new TtlCache(cacheTtlMs, STATUS_NAMES_MAX);
     this.#claims =
       claims &&
       new WriteClaims(claims.store, {
@@ -306,7 +320,8 @@ export class RequestService {
 
   /**
    * One page of the customer's requests: the search and Atlassian's count of the whole list, in
-   * parallel (two Atlassian calls on a warm catalogue cache). The count is an estimate Atlassian
+   * parallel (two Atlassian calls on a warm catalogue cache; at most STATUS_NAME_READS more while
+   * status names are learnt). The count is an estimate Atlassian
    * may lag on, and only a label: when it fails the page is shown without it.
    *
    * The reader's recent issue ids (`Reader`): Jira's search index lags
@@ -341,14 +356,53 @@ export class RequestService {
     const result = searched.value;
     // Defence in depth: a row outside the customer's desks is never shown, whatever the search returned.
     const usable = usableDesks(customer, desks);
-    const requests = result.issues
-      .map((issue) => summaryOf(issue, requestTypeField))
-      .filter((r) => usable.some((d) => d.projectId === r.projectId));
+    const requests = await this.#asCustomersSee(
+      result.issues
+        .map((issue) => summaryOf(issue, requestTypeField))
+        .filter((r) => usable.some((d) => d.projectId === r.projectId)),
+    );
     return {
       requests,
       ...(result.nextPageToken && result.isLast !== true ? { nextPageToken: result.nextPageToken } : {}),
       ...(counted.status === 'fulfilled' ? { total: counted.value } : {}),
     };
+  }
+
+  /**
+   * The rows with the status names customers see (ADR 0286). The search gives the workflow's name;
+   * each (request type, workflow status) pair not yet known costs one servicedeskapi read of a row
+   * that has it, at most STATUS_NAME_READS per page, in parallel; a warm page costs none. A name not
+   * learnt (over the bound, a failed read, or a read whose status category differs from the
+   * search's, which lags) is left out and the row shows its status category: never the
+   * workflow's name, which may be an agent's ("Escalated to Tier 2").
+   */
+  async #asCustomersSee(rows: RequestSummary[]): Promise<RequestSummary[]> {
+    let reads = 0;
+    const pairOf = (r: RequestSummary) => r.requestType && `${r.requestType.id}\n${r.status}`;
+    const names = new Map<string, Promise<string | undefined>>();
+    for (const row of rows) {
+      const pair = pairOf(row);
+      if (!pair || names.has(pair)) continue;
+      const learnt = this.#statusNames.get(pair, async () => {
+        reads += 1;
+        if (reads > STATUS_NAME_READS) throw new StatusNameUnknown();
+        const current = (await this.#client.request(row.key)).currentStatus;
+        if (!current?.status || (current.statusCategory ?? '').toLowerCase() !== row.statusCategory)
+          throw new StatusNameUnknown();
+        return current.status;
+      });
+      names.set(
+        pair,
+        learnt.catch(() => undefined),
+      );
+    }
+    return Promise.all(
+      rows.map(async (row) => {
+        const pair = pairOf(row);
+        const name = pair ? await names.get(pair) : undefined;
+        return { ...row, status: name ?? '' };
+      }),
+    );
   }
 
   /**

@@ -273,8 +273,13 @@ export function approvalDTO(
   };
 }
 
-export function statusDTO(status: string, date: number) {
-  return { status, statusCategory: statusNamed(status).category, statusDate: dateDTO(date) };
+/** A status as the servicedeskapi answers it: under the request type's customer-visible name. */
+export function statusDTO(status: string, date: number, rt: RequestType | undefined) {
+  return {
+    status: rt?.customerStatusNames?.[status] ?? status,
+    statusCategory: statusNamed(status).category,
+    statusDate: dateDTO(date),
+  };
 }
 
 export function transitionDTO(t: { id: string; name: string }) {
@@ -376,7 +381,7 @@ export function customerRequestDTO(
         },
       ];
     }),
-    currentStatus: statusDTO(request.status, lastStatus?.date ?? request.created),
+    currentStatus: statusDTO(request.status, lastStatus?.date ?? request.created, rt),
     ...(expand.has('serviceDesk') && desk ? { serviceDesk: serviceDeskDTO(ctx, desk) } : {}),
     ...(expand.has('requestType') && rt ? { requestType: requestTypeDTO(ctx, rt, caller, new Set()) } : {}),
     ...(expand.has('participant')
@@ -399,7 +404,7 @@ export function customerRequestDTO(
             q,
             [...request.statusHistory].reverse(),
             everything(),
-            (s) => statusDTO(s.status, s.date),
+            (s) => statusDTO(s.status, s.date, rt),
           ),
         }
       : {}),

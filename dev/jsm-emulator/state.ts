@@ -44,6 +44,12 @@ export interface RequestType {
   groupIds: string[];
   fields: FieldDef[];
   approverIds: string[];
+  /**
+   * Customer-visible status names (JSM's request type "Workflow statuses" setting): a workflow status
+   * named here is shown to customers under this name by the servicedeskapi; agents and the Jira
+   * platform API keep the workflow's name. Absent: customers see the workflow's names.
+   */
+  customerStatusNames?: Readonly<Record<string, string>>;
 }
 export interface ServiceDesk {
   id: string;

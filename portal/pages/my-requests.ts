@@ -18,6 +18,13 @@ const OWNERSHIP_LABELS: Record<Exclude<Ownership, 'organization'>, MessageKey> =
   'approvals-pending': 'requests.ownership.approvalsPending',
   'approvals-done': 'requests.ownership.approvalsDone',
 };
+/** A row whose customer-visible status name is not known shows its category (ADR 0286). */
+const CATEGORY_LABELS: Record<string, MessageKey> = {
+  new: 'requests.statusCategory.new',
+  indeterminate: 'requests.statusCategory.indeterminate',
+  done: 'requests.statusCategory.done',
+};
+
 const STATUS_LABELS: Record<StatusFilter, MessageKey> = {
   open: 'requests.status.open',
   closed: 'requests.status.closed',
@@ -160,7 +167,7 @@ export function requestsPage(
       <thead><tr><th scope="col">${t('requests.column.reference')}</th><th scope="col">${t('requests.column.summary')}</th><th scope="col">${t('requests.column.status')}</th><th scope="col">${t('requests.column.desk')}</th><th scope="col">${t('requests.column.requestType')}</th><th scope="col">${t('requests.column.requester')}</th><th scope="col"${state.sort.startsWith('created') ? html` aria-sort="${state.sort === 'created-asc' ? 'ascending' : 'descending'}"` : ''}>${t('requests.column.created')}</th></tr></thead>
       <tbody>${requests.map(
         (r) =>
-          html`<tr>${cell('requests.column.reference', html`<a href="/requests/${seg(r.key)}">${r.key}</a>`)}${cell('requests.column.summary', html`<a href="/requests/${seg(r.key)}">${r.summary}</a>`)}${cell('requests.column.status', statusLozenge(r.status, r.statusCategory))}${cell('requests.column.desk', deskNames.get(r.projectId) ?? '')}${cell('requests.column.requestType', r.requestType?.name ?? '')}${cell('requests.column.requester', r.reporterName)}${cell('requests.column.created', dateTime(ctx.i18n, r.created))}</tr>`,
+          html`<tr>${cell('requests.column.reference', html`<a href="/requests/${seg(r.key)}">${r.key}</a>`)}${cell('requests.column.summary', html`<a href="/requests/${seg(r.key)}">${r.summary}</a>`)}${cell('requests.column.status', statusLozenge(r.status || t(CATEGORY_LABELS[r.statusCategory] ?? 'requests.statusCategory.indeterminate'), r.statusCategory))}${cell('requests.column.desk', deskNames.get(r.projectId) ?? '')}${cell('requests.column.requestType', r.requestType?.name ?? '')}${cell('requests.column.requester', r.reporterName)}${cell('requests.column.created', dateTime(ctx.i18n, r.created))}</tr>`,
       )}</tbody></table>`
     }
     ${paging(ctx, state, requests.length, page.nextPageToken, page.total)}`,

@@ -311,7 +311,7 @@ export function requestRoutes(state: EmulatorState): Router {
     const request = visibleRequest(state, req, res);
     res.json(
       pageOf(req, res, `/request/${request.id}/status`, [...request.statusHistory].reverse(), (s) =>
-        statusDTO(s.status, s.date),
+        statusDTO(s.status, s.date, state.requestTypes.get(request.requestTypeId)),
       ),
     );
   });
