@@ -39,6 +39,13 @@ function undescribed(schema: Schema, path = ''): string[] {
   return missing;
 }
 
+/** The objects of a rendered chart (`helm template`'s documents, empty ones left out). */
+function objectsOf(rendered: string): KubeObject[] {
+  return parseAllDocuments(rendered)
+    .map((d) => d.toJS() as KubeObject | null)
+    .filter((d): d is KubeObject => d !== null);
+}
+
 /** Every leaf path of a values document (objects descended, arrays and scalars are leaves). */
 function leafPaths(value: unknown, path = ''): string[] {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return [path];
@@ -52,14 +59,10 @@ describe('Helm chart values and templates', function () {
   const helm = (...args: string[]) =>
     execFileSync(helmPath(), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const render = (...set: string[]): KubeObject[] =>
-    parseAllDocuments(
-      helm('template', 'rel', CHART, '--namespace', 'ops', ...set.flatMap((s) => ['--set', s])),
-    )
-      .map((d) => d.toJS() as KubeObject | null)
-      .filter((d): d is KubeObject => d !== null);
+    objectsOf(helm('template', 'rel', CHART, '--namespace', 'ops', ...set.flatMap((s) => ['--set', s])));
   /** Rendered as if the schema had taken the values (as it did before ADR 0280 and 0281). */
   const renderUnchecked = (namespace: string, ...setString: string[]): KubeObject[] =>
-    parseAllDocuments(
+    objectsOf(
       helm(
         'template',
         'x',
@@ -69,9 +72,7 @@ describe('Helm chart values and templates', function () {
         '--skip-schema-validation',
         ...setString.flatMap((s) => ['--set-string', s]),
       ),
-    )
-      .map((d) => d.toJS() as KubeObject | null)
-      .filter((d): d is KubeObject => d !== null);
+    );
   const dryRunDeployment = (env: Envtest, namespace: string, deployment: KubeObject) =>
     env.client.apply(
       `/apis/apps/v1/namespaces/${namespace}/deployments/${deployment.metadata.name}`,
@@ -271,7 +272,7 @@ describe('Helm chart values and templates', function () {
     // What real installs set stays accepted, here and by the API server: prefixed keys, an upper-case
     // annotation prefix (the API server checks it in lower case), an empty label value.
     const deploymentOf = operatorDeployment(
-      parseAllDocuments(
+      objectsOf(
         helm(
           'template',
           'x',
@@ -291,7 +292,7 @@ describe('Helm chart values and templates', function () {
             'metrics.serviceMonitor.labels.release=kube-prometheus-stack',
           ].flatMap((s) => ['--set-string', s]),
         ),
-      ).map((d) => d.toJS() as KubeObject),
+      ),
     );
     expect(deploymentOf.spec.template.spec['nodeSelector']).to.deep.equal({
       'kubernetes.io/os': 'linux',
