@@ -15,6 +15,7 @@ import {
   SamlError,
   SenderMessageRefused,
   type SignatureAlgorithmUri,
+  STATUS_REQUEST_DENIED,
   STATUS_REQUESTER,
   STATUS_UNSUPPORTED_BINDING,
   STATUS_VERSION_MISMATCH,
@@ -98,6 +99,7 @@ function acceptFromPortal(
   binding: MessageBinding,
   sp: TrustedSp,
   at: Reception,
+  answerable?: (root: Element) => void,
 ): Promise<AcceptedMessage> {
   return acceptProtocolMessage(
     binding,
@@ -108,18 +110,21 @@ function acceptFromPortal(
       signatureAlgorithm: sp.signatureAlgorithm,
       destination: at.url,
       now: at.now,
+      ...(answerable === undefined ? {} : { answerable }),
     },
     at.replay,
   );
 }
 
-/** The Response goes only to the registered ACS over HTTP-POST; the request may name nothing else. */
-function checkAssertionConsumerService(root: Element, sp: TrustedSp): void {
+/**
+ * The Response goes only to the registered ACS; the request may name no other. Judged before any
+ * later check, so that a request naming another ACS is never answered, not even with a status (ADR 0204).
+ */
+function checkRegisteredAcs(root: Element, sp: TrustedSp): void {
   const acsUrl = attribute(root, 'AssertionConsumerServiceURL');
   const acsIndex = attribute(root, 'AssertionConsumerServiceIndex');
-  const binding = attribute(root, 'ProtocolBinding');
   // Core 3.4.1: an index is exclusive of a URL and a binding; a request naming both is malformed.
-  if (acsIndex !== undefined && (acsUrl !== undefined || binding !== undefined)) {
+  if (acsIndex !== undefined && (acsUrl !== undefined || attribute(root, 'ProtocolBinding') !== undefined)) {
     throw new JsmSsoError(
       'SAML_ACS_UNREGISTERED',
       'the request names its assertion consumer service both by index and by URL or binding',
@@ -131,6 +136,11 @@ function checkAssertionConsumerService(root: Element, sp: TrustedSp): void {
       'the request names an assertion consumer service that is not registered',
     );
   }
+}
+
+/** The Response goes to the registered ACS over HTTP-POST, the binding the portal's metadata names. */
+function checkResponseBinding(root: Element): void {
+  const binding = attribute(root, 'ProtocolBinding');
   if (binding !== undefined && binding !== BINDING_POST) {
     throw new JsmSsoError(
       'SAML_BINDING_UNSUPPORTED',
@@ -140,10 +150,12 @@ function checkAssertionConsumerService(root: Element, sp: TrustedSp): void {
 }
 
 /**
- * An AuthnRequest shown to be the portal's (signed with its key, its Issuer) that the broker cannot
- * serve for a reason SAML has a status for: of another Version (VersionMismatch) or asking for a
- * response binding other than HTTP-POST (Requester/UnsupportedBinding). Answered, like the other
- * statuses, with a signed Response to the ACS registered for the portal, never to one the request names.
+ * An AuthnRequest shown to be the portal's (signed with its key, its Issuer, naming no ACS but the
+ * registered one) that the broker will not serve: of another Version (VersionMismatch), asking for a
+ * response binding other than HTTP-POST (Requester/UnsupportedBinding), or refused by any later check
+ * (Destination, IssueInstant, a replay, a malformed element: Requester/RequestDenied, ADR 0294).
+ * Answered, like the other statuses, with a signed Response to the ACS registered for the portal,
+ * never to one the request names.
  */
 export class AuthnRequestAnsweredWithStatus extends JsmSsoError {
   constructor(
@@ -164,19 +176,13 @@ export async function acceptAuthnRequest(
   sp: TrustedSp,
   at: Reception,
 ): Promise<AcceptedAuthnRequest> {
-  const message = await acceptFromPortal('AuthnRequest', binding, sp, at).catch((err: unknown) => {
-    if (!isVersionRefusal(err)) throw err;
-    const { messageId, relayState, cause } = err;
-    throw new AuthnRequestAnsweredWithStatus(
-      messageId,
-      relayState,
-      STATUS_VERSION_MISMATCH,
-      cause.secondLevelStatus,
-      err,
-    );
+  const message = await acceptFromPortal('AuthnRequest', binding, sp, at, (root) =>
+    checkRegisteredAcs(root, sp),
+  ).catch((err: unknown) => {
+    throw err instanceof SenderMessageRefused ? answeredWithStatus(err) : err;
   });
   try {
-    checkAssertionConsumerService(message.root, sp);
+    checkResponseBinding(message.root);
   } catch (err) {
     if (!(err instanceof JsmSsoError && err.code === 'SAML_BINDING_UNSUPPORTED')) throw err;
     const { id, relayState } = message;
@@ -188,6 +194,38 @@ export async function acceptAuthnRequest(
       err,
     );
   }
+  try {
+    return readAuthnRequest(message, sp);
+  } catch (err) {
+    // The portal's own request, malformed: it hears why, like for its other refused checks.
+    throw err instanceof SamlError
+      ? answeredWithStatus(new SenderMessageRefused(message.id, err, message.relayState))
+      : err;
+  }
+}
+
+/** Core 3.2.2.2: VersionMismatch for the request's Version; Requester/RequestDenied for any other check. */
+function answeredWithStatus(refusal: SenderMessageRefused): AuthnRequestAnsweredWithStatus {
+  const { messageId, relayState } = refusal;
+  return isVersionRefusal(refusal)
+    ? new AuthnRequestAnsweredWithStatus(
+        messageId,
+        relayState,
+        STATUS_VERSION_MISMATCH,
+        refusal.cause.secondLevelStatus,
+        refusal,
+      )
+    : new AuthnRequestAnsweredWithStatus(
+        messageId,
+        relayState,
+        STATUS_REQUESTER,
+        STATUS_REQUEST_DENIED,
+        refusal,
+      );
+}
+
+/** What the accepted request asks for; a malformed element is a SamlError. */
+function readAuthnRequest(message: AcceptedMessage, sp: TrustedSp): AcceptedAuthnRequest {
   const nameIdFormat = requestedNameIdFormat(message.root);
   const authnContext = requestedAuthnContext(message.root);
   const proxyCount = proxyCountOf(message.root);

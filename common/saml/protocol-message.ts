@@ -94,6 +94,13 @@ export interface Expectation {
   /** This endpoint's URL: Destination is required and must be exactly this (bindings 3.4.5.2, 3.5.5.2). */
   destination: string;
   now: Date;
+  /**
+   * What decides, on a message shown to be its sender's, whether a refusal may be answered to it at
+   * all (an AuthnRequest naming an ACS that is not registered: its answer would go where it did not
+   * ask). Run before the later checks; what it throws stays a plain refusal, never a
+   * SenderMessageRefused.
+   */
+  answerable?: (root: Element) => void;
 }
 
 export type ExpectedMessage = Expectation &
@@ -172,6 +179,7 @@ function acceptFromSender(binding: MessageBinding, expected: ExpectedMessage): A
   checkMessageType(root, expected.type);
   const id = messageId(root);
   checkIssuer(optionalChild(root, NS.assertion, 'Issuer'), expected.issuer);
+  expected.answerable?.(root);
   // From here the message is the expected sender's own: a refusal may be answered to it. Version
   // first: core 3.2.2.2 gives a request of another version its own top-level status, VersionMismatch.
   try {

@@ -162,6 +162,18 @@ describe('broker: SAML frontend refuses attacks', () => {
 
   const ARTIFACT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact';
 
+  /**
+   * A request the portal signed that a later check refuses is answered, not left at a page the portal
+   * never sees (ADR 0294): a signed Requester/RequestDenied to the registered ACS, logged with `reason`.
+   */
+  async function expectDenied(response: Response, xml: string, relayState: string, reason: string) {
+    expect(await statusAnswer(response, xml, relayState)).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Requester',
+      'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
+    ]);
+    expect(lastRefusal()).to.equal(reason);
+  }
+
   it('answers an AuthnRequest asking for a binding other than HTTP-POST by a signed Requester/UnsupportedBinding Response to the registered ACS (ADR 0204)', async () => {
     const xml = authnRequest(stack.broker.url, { binding: ARTIFACT });
     expect(await statusAnswer(await redirect(xml, 'rs-b'), xml, 'rs-b')).to.deep.equal([
@@ -273,7 +285,7 @@ describe('broker: SAML frontend refuses attacks', () => {
     expect((await redirect(withQualifier(`${PORTAL_URL}/saml/metadata`))).status).to.equal(302);
   });
 
-  it('reads IsPassive and ForceAuthn as xs:boolean: " true " is true, and "TRUE" or "yes" is a malformed request, not false', async () => {
+  it('reads IsPassive and ForceAuthn as xs:boolean: " true " is true, and "TRUE" or "yes" is a malformed request, not false, answered Requester/RequestDenied', async () => {
     const withAttributes = (attributes: string) =>
       authnRequest(stack.broker.url).replace('<samlp:AuthnRequest ', `<samlp:AuthnRequest ${attributes} `);
     // XML Schema 3.3.2: xs:boolean collapses whitespace; its values are true, false, 1, 0.
@@ -282,8 +294,10 @@ describe('broker: SAML frontend refuses attacks', () => {
     expect(new URL(passive.headers.get('location')!).searchParams.get('prompt')).to.equal('none');
     const forced = await redirect(withAttributes('ForceAuthn="\n1 "'));
     expect(new URL(forced.headers.get('location')!).searchParams.get('prompt')).to.equal('login');
-    for (const attributes of ['IsPassive="TRUE"', 'IsPassive="yes"', 'ForceAuthn="True"', 'ForceAuthn=""'])
-      await expectRefusal(await redirect(withAttributes(attributes)), 400, 'SAML_XML_INVALID');
+    for (const attributes of ['IsPassive="TRUE"', 'IsPassive="yes"', 'ForceAuthn="True"', 'ForceAuthn=""']) {
+      const malformed = withAttributes(attributes);
+      await expectDenied(await redirect(malformed, 'rs-x'), malformed, 'rs-x', 'SAML_XML_INVALID');
+    }
   });
 
   it('gives a hostile RelayState back only as an escaped form value', async () => {
@@ -431,12 +445,9 @@ describe('broker: SAML frontend refuses attacks', () => {
     });
   });
 
-  it('refuses a RequestedAuthnContext with an unknown Comparison', async () => {
-    await expectRefusal(
-      await redirect(authnRequest(stack.broker.url, { body: requestedContext('roughly', [DEV_ACR]) })),
-      400,
-      'SAML_XML_INVALID',
-    );
+  it('answers a RequestedAuthnContext with an unknown Comparison by a signed Requester/RequestDenied Response', async () => {
+    const xml = authnRequest(stack.broker.url, { body: requestedContext('roughly', [DEV_ACR]) });
+    await expectDenied(await redirect(xml), xml, 'rs', 'SAML_XML_INVALID');
   });
 
   it('answers a signed Requester/RequestUnsupported Response to an AuthnRequest naming the Subject to authenticate', async () => {
@@ -464,7 +475,8 @@ describe('broker: SAML frontend refuses attacks', () => {
     ]);
     expect(lastRefusal()).to.equal('SAML_PROXY_COUNT_EXCEEDED');
     expect((await redirect(scoped('1'))).status).to.equal(302);
-    await expectRefusal(await redirect(scoped('-1')), 400, 'SAML_XML_INVALID');
+    const negative = scoped('-1');
+    await expectDenied(await redirect(negative), negative, 'rs', 'SAML_XML_INVALID');
   });
 
   it('refuses an AuthnRequest asking for an ACS by an index other than the registered one', async () => {
@@ -536,28 +548,20 @@ describe('broker: SAML frontend refuses attacks', () => {
     });
   }
 
-  it('refuses an AuthnRequest whose Scoping IDPList names an IdP without its ProviderID, or none: SAML_XML_INVALID (it is passed on, ADR 0228)', async () => {
+  it('answers an AuthnRequest whose Scoping IDPList names an IdP without its ProviderID, or none, by Requester/RequestDenied: SAML_XML_INVALID (it is passed on, ADR 0228)', async () => {
     for (const idpList of [
       '<samlp:IDPList><samlp:IDPEntry Name="nameless"/></samlp:IDPList>',
       '<samlp:IDPList></samlp:IDPList>',
     ]) {
-      await expectRefusal(
-        await redirect(authnRequest(stack.broker.url, { body: `<samlp:Scoping>${idpList}</samlp:Scoping>` })),
-        400,
-        'SAML_XML_INVALID',
-      );
+      const xml = authnRequest(stack.broker.url, { body: `<samlp:Scoping>${idpList}</samlp:Scoping>` });
+      await expectDenied(await redirect(xml), xml, 'rs', 'SAML_XML_INVALID');
     }
   });
 
-  it('refuses an AuthnRequest whose Scoping RequesterID names nobody: SAML_XML_INVALID (it is passed on, ADR 0252)', async () => {
+  it('answers an AuthnRequest whose Scoping RequesterID names nobody by Requester/RequestDenied: SAML_XML_INVALID (it is passed on, ADR 0252)', async () => {
     for (const requester of ['<samlp:RequesterID/>', '<samlp:RequesterID> </samlp:RequesterID>']) {
-      await expectRefusal(
-        await redirect(
-          authnRequest(stack.broker.url, { body: `<samlp:Scoping>${requester}</samlp:Scoping>` }),
-        ),
-        400,
-        'SAML_XML_INVALID',
-      );
+      const xml = authnRequest(stack.broker.url, { body: `<samlp:Scoping>${requester}</samlp:Scoping>` });
+      await expectDenied(await redirect(xml), xml, 'rs', 'SAML_XML_INVALID');
     }
   });
 
@@ -632,12 +636,23 @@ describe('broker: SAML frontend refuses attacks', () => {
     );
   });
 
-  // Another Version is answered with a status (above), not refused with a page.
+  // Another Version is answered with a status (above). Another Issuer is not shown to be the
+  // portal's: a page. Any other check failing on the portal's signed request: Requester/RequestDenied.
   for (const attack of HEADER_ATTACKS.filter((a) => a.reason !== 'SAML_VERSION_UNSUPPORTED')) {
-    it(`refuses an AuthnRequest ${attack.sends}: ${attack.reason}`, async () => {
-      await expectRefusal(await redirect(attack.mutate(authnRequest(stack.broker.url))), 400, attack.reason);
+    const fromPortal = attack.reason !== 'SAML_ISSUER_MISMATCH';
+    it(`${fromPortal ? 'answers Requester/RequestDenied to' : 'refuses'} an AuthnRequest ${attack.sends}: ${attack.reason}`, async () => {
+      const xml = attack.mutate(authnRequest(stack.broker.url));
+      if (fromPortal) await expectDenied(await redirect(xml, 'rs-h'), xml, 'rs-h', attack.reason);
+      else await expectRefusal(await redirect(xml), 400, attack.reason);
     });
   }
+
+  it('keeps the page for a stale AuthnRequest naming an unregistered ACS: its answer would go where it did not ask (ADR 0204, 0294)', async () => {
+    const stale = authnRequest(stack.broker.url, {
+      acs: ' AssertionConsumerServiceURL="https://evil.example/acs"',
+    }).replace(/IssueInstant="[^"]+"/, `IssueInstant="${new Date(Date.now() - 20 * 60_000).toISOString()}"`);
+    await expectRefusal(await redirect(stale), 400, 'SAML_ACS_UNREGISTERED');
+  });
 
   it('refuses a wrapped AuthnRequest (the portal-signed one moved into Extensions, its signature onto a forged root)', async () => {
     const genuine = authnRequest(stack.broker.url);
@@ -663,10 +678,29 @@ describe('broker: SAML frontend refuses attacks', () => {
     );
   });
 
-  it('refuses a replayed AuthnRequest', async () => {
+  it('answers a replayed AuthnRequest by a signed Requester/RequestDenied Response, starting no second sign-in', async () => {
     const xml = authnRequest(stack.broker.url);
-    expect((await redirect(xml)).status).to.equal(302);
-    await expectRefusal(await redirect(xml), 400, 'SAML_REPLAY');
+    expect((await redirect(xml, 'rs-r')).status).to.equal(302);
+    const again = await redirect(xml, 'rs-r');
+    expect(again.headers.get('location')).to.equal(null);
+    await expectDenied(again, xml, 'rs-r', 'SAML_REPLAY');
+  });
+
+  it("lets the portal's library read the answer to its request opened again (the back button) as a refused sign-in", async () => {
+    const browser = new Browser();
+    const url = await stack.portal.getAuthorizeUrlAsync('rs-back', undefined, {});
+    expect((await browser.request(url)).status).to.equal(302);
+    const again = await browser.request(url);
+    expect(again.status).to.equal(200);
+    const fields = formFields(await again.text());
+    expect(fields['RelayState']).to.equal('rs-back');
+    let refused: unknown;
+    await stack.portal.validatePostResponseAsync(fields).catch((err: unknown) => {
+      refused = err;
+    });
+    expect(String(refused))
+      .to.match(/Requester/)
+      .and.to.match(/RequestDenied/);
   });
 
   it('refuses an AuthnRequest with a DOCTYPE', async () => {
