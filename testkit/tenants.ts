@@ -99,14 +99,15 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
   },
   {
     rule: 'no max_age for a plain OAuth 2.0 IdP, which issues no auth_time to hold it to',
-    mutate: (d) =>
-      (d.spec.identityProviders[0] = {
-        name: 'corp',
-        emailTrust: 'asserted',
-        oauth2: { ...oauth2Idp(), extraAuthorizationParams: { max_age: '3600' } },
-      }),
-    path: 'spec.identityProviders[0].oauth2',
+    mutate: (d) => (d.spec.identityProviders[0] = oauth2IdpSending({ max_age: '3600' })),
+    path: 'spec.identityProviders[0].oauth2.extraAuthorizationParams',
     message: 'max_age needs OpenID Connect',
+  },
+  {
+    rule: 'no acr_values for a plain OAuth 2.0 IdP, which states no class to hold them to (ADR 0289)',
+    mutate: (d) => (d.spec.identityProviders[0] = oauth2IdpSending({ acr_values: 'urn:jsm-sso:dev:mfa' })),
+    path: 'spec.identityProviders[0].oauth2.extraAuthorizationParams',
+    message: 'acr_values needs OpenID Connect',
   },
   {
     rule: 'SAML IdP metadata comes from exactly one source',
@@ -313,6 +314,11 @@ function oauth2Idp() {
   };
 }
 
+/** A tenant's plain OAuth 2.0 IdP whose authorization requests carry `extraAuthorizationParams`. */
+export function oauth2IdpSending(extraAuthorizationParams: Record<string, string>) {
+  return { name: 'corp', emailTrust: 'asserted', oauth2: { ...oauth2Idp(), extraAuthorizationParams } };
+}
+
 export interface ValidTenantCase {
   /** What real configuration this admits, in words. */
   shape: string;
@@ -370,6 +376,21 @@ export const ACCEPTED_TENANT_CASES: ValidTenantCase[] = [
   {
     shape: 'an OIDC IdP asked for an authentication at most an hour old (max_age)',
     mutate: (d) => (d.spec.identityProviders[0].oidc.extraAuthorizationParams = { max_age: '3600' }),
+  },
+  {
+    shape: 'an OIDC IdP asked for a multi-factor class (acr_values, held to by the ID token, ADR 0268)',
+    mutate: (d) =>
+      (d.spec.identityProviders[0].oidc.extraAuthorizationParams = {
+        acr_values: 'http://schemas.openid.net/pape/policies/2007/06/multi-factor',
+      }),
+  },
+  {
+    shape: 'a plain OAuth 2.0 IdP with parameters of its own (prompt, an audience), none held to',
+    mutate: (d) =>
+      (d.spec.identityProviders[0] = oauth2IdpSending({
+        prompt: 'consent',
+        audience: 'https://api.example.com',
+      })),
   },
   {
     shape: 'a tenant placed in a pool of another namespace',

@@ -599,7 +599,7 @@ export interface OidcIdpSpec {
    */
   idTokenSigningAlg: 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
   /**
-   * Extra query parameters for the authorization request (e.g. prompt, login_hint policy, domain_hint). The protocol's own (redirect_uri, response_type, scope, state, nonce, code_challenge) are always the broker's. OIDC only: `max_age` (seconds) is also enforced: the ID token must carry an `auth_time` no older than max_age before the request was sent, else the sign-in is refused (OIDC_AUTHENTICATION_NOT_FRESH); ForceAuthn sends max_age=0 whatever is set here. So is `acr_values` (space-separated classes): the ID token's `acr` must be one of them, else the sign-in is refused (OIDC_ACR_NOT_MET); the classes an SP's RequestedAuthnContext names are then not sent.
+   * Extra query parameters for the authorization request (e.g. prompt, login_hint policy, domain_hint). The protocol's own (redirect_uri, response_type, scope, state, nonce, code_challenge) are always the broker's. OIDC only: `max_age` (seconds) is also enforced: the ID token must carry an `auth_time` no older than max_age before the request was sent, else the sign-in is refused (OIDC_AUTHENTICATION_NOT_FRESH); ForceAuthn sends max_age=0 whatever is set here. So is `acr_values` (space-separated classes): the ID token's `acr` must be one of them, else the sign-in is refused (OIDC_ACR_NOT_MET); the classes an SP's RequestedAuthnContext names are then not sent. A plain OAuth 2.0 IdP (oauth2) may have neither max_age nor acr_values: nothing it answers states when or how the person authenticated, so neither could be held to, and both are refused rather than sent and ignored.
    */
   extraAuthorizationParams?: {
     [k: string]: string | undefined;
@@ -667,7 +667,7 @@ export interface OAuth2IdpSpec {
    */
   scopes?: string[];
   /**
-   * Extra query parameters for the authorization request (e.g. prompt, login_hint policy, domain_hint). The protocol's own (redirect_uri, response_type, scope, state, nonce, code_challenge) are always the broker's. OIDC only: `max_age` (seconds) is also enforced: the ID token must carry an `auth_time` no older than max_age before the request was sent, else the sign-in is refused (OIDC_AUTHENTICATION_NOT_FRESH); ForceAuthn sends max_age=0 whatever is set here. So is `acr_values` (space-separated classes): the ID token's `acr` must be one of them, else the sign-in is refused (OIDC_ACR_NOT_MET); the classes an SP's RequestedAuthnContext names are then not sent.
+   * Extra query parameters for the authorization request (e.g. prompt, login_hint policy, domain_hint). The protocol's own (redirect_uri, response_type, scope, state, nonce, code_challenge) are always the broker's. OIDC only: `max_age` (seconds) is also enforced: the ID token must carry an `auth_time` no older than max_age before the request was sent, else the sign-in is refused (OIDC_AUTHENTICATION_NOT_FRESH); ForceAuthn sends max_age=0 whatever is set here. So is `acr_values` (space-separated classes): the ID token's `acr` must be one of them, else the sign-in is refused (OIDC_ACR_NOT_MET); the classes an SP's RequestedAuthnContext names are then not sent. A plain OAuth 2.0 IdP (oauth2) may have neither max_age nor acr_values: nothing it answers states when or how the person authenticated, so neither could be held to, and both are refused rather than sent and ignored.
    */
   extraAuthorizationParams?: {
     [k: string]: string | undefined;

@@ -3,7 +3,7 @@ import type { JsmSsoTenant } from '../../common/config/load.js';
 import { sha256 } from '../../operator/resources/common.js';
 import { tenantDocumentBase64 } from '../../operator/resources/projection.js';
 import { TenantVerdicts } from '../../operator/tenant-verdicts.js';
-import { tenantObject } from '../../testkit/tenants.js';
+import { oauth2IdpSending, tenantObject } from '../../testkit/tenants.js';
 
 /**
  * The operator validates a tenant once per generation: a resync or the echo of its own status
@@ -48,6 +48,18 @@ describe('validation verdicts remembered per tenant generation', () => {
     const { condition } = new TenantVerdicts().validate(tenant);
     expect(condition).to.include({ status: 'False', reason: 'SchemaInvalid' });
     expect(condition.message).to.include('broker');
+  });
+
+  it('says SchemaInvalid for a tenant stored before a rule that refuses it (an OAuth 2.0 IdP given acr_values, ADR 0289), naming the field', () => {
+    const tenant = stored('u1', 1);
+    // The CRD's defaults (attributeMapping) are the loader's to apply; the object is as stored.
+    tenant.spec.identityProviders[0] = oauth2IdpSending({ acr_values: 'urn:jsm-sso:dev:mfa' }) as never;
+    const { condition, tenant: applied } = new TenantVerdicts().validate(tenant);
+    expect(condition).to.include({ status: 'False', reason: 'SchemaInvalid' });
+    expect(condition.message).to.include(
+      'spec.identityProviders[0].oauth2.extraAuthorizationParams: extraAuthorizationParams.acr_values needs OpenID Connect',
+    );
+    expect(applied).to.equal(undefined);
   });
 
   it('hands out the live metadata and no status, so a finalizer added since is seen', () => {
