@@ -23,10 +23,10 @@ export interface RequestDetail extends VisibleRequest {
   statusHistory: StatusDTO[];
   /** Older statuses than those read exist (a history longer than is read): the page says so. */
   olderStatusesUnread: boolean;
-  /** Public comments only, each with its files and rendered HTML: the oldest, when not all are read. */
+  /** Public comments only, oldest first, each with its files and rendered HTML: the newest, when not all are read. */
   comments: CommentDTO[];
-  /** Later comments than those read exist (a list longer than is read, ADR 0225): the page says so. */
-  laterCommentsUnread: boolean;
+  /** Earlier comments than those read exist (a list longer than is read, ADR 0225, 0293): the page says so. */
+  earlierCommentsUnread: boolean;
   /** The files the customer may open: every attachment except those added with an internal comment. */
   attachments: AttachmentDTO[];
   approvals: ApprovalDTO[];
@@ -47,7 +47,7 @@ function whole<T>(expanded: PagedDTO<T> | undefined, read: () => Promise<T[]>): 
  */
 export interface CommentsRead {
   comments: CommentDTO[];
-  /** Every comment was read (the page shows the oldest ones read otherwise, and says so). */
+  /** Every comment was read (the page shows the newest ones read otherwise, and says so). */
   complete: boolean;
   internal: CommentDTO[] | undefined;
 }
@@ -173,26 +173,27 @@ export class RequestDetails {
     issueKey: string,
     request: CustomerRequestDTO,
     every = this.#attachments(issueKey, request),
-  ): Promise<{ comments: CommentDTO[]; laterCommentsUnread: boolean; attachments: AttachmentDTO[] }> {
+  ): Promise<{ comments: CommentDTO[]; earlierCommentsUnread: boolean; attachments: AttachmentDTO[] }> {
     const [attachments, read] = await Promise.all([every, this.#comments(issueKey, request.comments)]);
     return {
       // Belt and braces: only public comments, whatever the API returned.
       comments: read.comments.filter((c) => c.public === true),
-      laterCommentsUnread: !read.complete,
+      earlierCommentsUnread: !read.complete,
       attachments: customerAttachments(attachments, read),
     };
   }
 
   /**
    * The request's comments with their files: the expansion when it holds them all (no call), else
-   * every comment from its own resource; when even that is more than is read, the internal ones
+   * every comment from its own resource (the newest, when more than are read: ADR 0293); when not all
+   * are read, the internal ones
    * alone (`public=false&internal=true`), so that their files are still known, and hidden.
    */
   async #comments(issueKey: string, expanded: PagedDTO<CommentDTO> | undefined): Promise<CommentsRead> {
     const all =
       expanded && expanded.isLastPage !== false
         ? { values: expanded.values, complete: true }
-        : await this.#client.allComments(issueKey);
+        : await this.#client.newestComments(issueKey);
     const comments = await this.#withAllFiles(issueKey, all.values);
     if (all.complete)
       return { comments, complete: true, internal: comments.filter((c) => c.public !== true) };

@@ -17,8 +17,8 @@ export type TimelineEntry =
   | { kind: 'raised'; at: string; author: string; status: string }
   /** Right after the raise: the status changes between it and the oldest one read are not shown. */
   | { kind: 'olderStatusesUnread'; at: string }
-  /** Right after the newest comment read: later comments are not shown. */
-  | { kind: 'laterCommentsUnread'; at: string }
+  /** Right before the oldest comment read: earlier comments are not shown (the newest are, ADR 0293). */
+  | { kind: 'earlierCommentsUnread'; at: string }
   | { kind: 'comment'; at: string; author: string; viaPortal: boolean; body: SafeHtml; files: FileView[] }
   | { kind: 'files'; at: string; author: string; files: FileView[] }
   | { kind: 'status'; at: string; status: string; statusCategory: string }
@@ -142,8 +142,9 @@ export function requestTimeline(detail: RequestDetail, options: TimelineOptions)
     });
   }
 
-  const newest = detail.comments.at(-1)?.created;
-  if (detail.laterCommentsUnread) add(newest, 5, { kind: 'laterCommentsUnread', at: newest?.iso8601 ?? '' });
+  const oldest = detail.comments[0]?.created;
+  if (detail.earlierCommentsUnread)
+    add(oldest, 0, { kind: 'earlierCommentsUnread', at: oldest?.iso8601 ?? '' });
 
   // Files added on their own (with the request, or by an agent without a comment).
   const loose = [...files.values()].filter((f) => !inComments.has(f.id));

@@ -135,9 +135,10 @@ export class AtlassianClient {
     start: number,
     query: Record<string, string | undefined> = {},
     headers?: Record<string, string>,
+    limit = PAGE,
   ): Promise<PagedDTO<T>> {
     return this.transport.call<PagedDTO<T>>(path, {
-      query: { ...query, start, limit: PAGE },
+      query: { ...query, start, limit },
       ...(headers ? { headers } : {}),
       shape: SD_PAGE,
     });
@@ -205,6 +206,53 @@ export class AtlassianClient {
    */
   #cuttable<T>(path: string, query: Record<string, string | undefined> = {}): Promise<ListRead<T>> {
     return this.#readInRounds<T>(path, MAX_PAGES, query, undefined, 1);
+  }
+
+  /**
+   * The newest items of a list the servicedeskapi pages oldest first, oldest first, up to `MAX_PAGES`
+   * pages: its last page (found from `total`, another API's count of it, and read on until a page
+   * says it is the last, the count may lag), then the pages before it back to its start. `complete`
+   * when its start was read. A page holding fewer than asked (Atlassian's cap on the method, below
+   * what was asked) is asked again at that size from where the pages read begin, so that none is
+   * skipped; an item read twice (the list lost one while read, and moved back) is kept once.
+   */
+  async #newest<T extends { id: string }>(
+    path: string,
+    query: Record<string, string | undefined>,
+    total: number,
+  ): Promise<ListRead<T>> {
+    const last: T[] = [];
+    const tailStart = Math.max(0, total - PAGE);
+    let pages = 0;
+    let size = PAGE;
+    for (let start = tailStart; ; ) {
+      const page = await this.#page<T>(path, start, query);
+      if (++pages === 1 && page.isLastPage === false && page.values.length > 0) size = page.values.length;
+      last.push(...page.values);
+      // Past `MAX_PAGES` from where `total` put the end: the list grew by more than is read meanwhile.
+      if (ends(page) || pages === MAX_PAGES) {
+        if (page.isLastPage === false) return { values: last, complete: false };
+        break;
+      }
+      start += page.values.length;
+    }
+    const earlier: T[][] = [];
+    let from = tailStart;
+    while (from > 0 && pages < MAX_PAGES) {
+      const start = Math.max(0, from - size);
+      const page = await this.#page<T>(path, start, query, undefined, from - start);
+      pages++;
+      if (page.values.length === 0) break;
+      if (page.values.length < from - start) {
+        size = page.values.length;
+        continue;
+      }
+      earlier.unshift(page.values);
+      from = start;
+    }
+    const seen = new Set<string>();
+    const values = [...earlier.flat(), ...last].filter((item) => !seen.has(item.id) && seen.add(item.id));
+    return { values, complete: from === 0 };
   }
 
   /**
@@ -593,9 +641,23 @@ export class AtlassianClient {
       if (result.comments.length === 0 || startAt >= (result.total ?? 0)) return;
     }
   }
-  /** Every comment, public and internal, with its files and rendered HTML, as far as read (`MAX_PAGES`). */
-  allComments(issueKey: string): Promise<ListRead<CommentDTO>> {
-    return this.#cuttable(`${SD}/request/${id(issueKey)}/comment`, { expand: 'attachment,renderedBody' });
+  /**
+   * Every comment, public and internal, with its files and rendered HTML, oldest first: all of them,
+   * or the newest `MAX_PAGES` pages when there are more (`complete` false). The native portal shows
+   * a long request's newest activity; the servicedeskapi lists comments oldest first with no count,
+   * so the platform's getComments says how many there are (`total`, one comment asked), and the list
+   * is read from its end (ADR 0293).
+   */
+  async newestComments(issueKey: string): Promise<ListRead<CommentDTO>> {
+    const counted = await this.transport.call<PageOfComments>(`/rest/api/3/issue/${id(issueKey)}/comment`, {
+      query: { startAt: 0, maxResults: 1 },
+      shape: { list: 'comments', ids: ['id'] },
+    });
+    return this.#newest(
+      `${SD}/request/${id(issueKey)}/comment`,
+      { expand: 'attachment,renderedBody' },
+      counted.total ?? 0,
+    );
   }
   /** The internal comments alone, with their files, as far as read (`MAX_PAGES`). */
   internalComments(issueKey: string): Promise<ListRead<CommentDTO>> {

@@ -135,8 +135,8 @@ function timelineItem(i18n: Translator, entry: TimelineEntry): SafeHtml {
       return html`<li><p class="activity-head">${richText(i18n, 'request.timeline.status', {}, { status: statusLozenge(entry.status, entry.statusCategory), when: when(i18n, entry.at) })}</p></li>`;
     case 'olderStatusesUnread':
       return html`<li><p class="activity-head muted">${i18n.t('request.timeline.olderStatusesUnread')}</p></li>`;
-    case 'laterCommentsUnread':
-      return html`<li><p class="activity-head muted">${i18n.t('request.timeline.laterCommentsUnread')}</p></li>`;
+    case 'earlierCommentsUnread':
+      return html`<li><p class="activity-head muted">${i18n.t('request.timeline.earlierCommentsUnread')}</p></li>`;
     case 'approval':
       return html`<li><p class="activity-head">${entry.name || i18n.t('approvals.approval')}: <span class="lozenge ${entry.decision === 'approved' ? 'done' : 'declined'}">${i18n.t(entry.decision === 'approved' ? 'request.decision.approved' : 'request.decision.declined')}</span> ${when(i18n, entry.at)}</p></li>`;
   }

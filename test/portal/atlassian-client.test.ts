@@ -8,7 +8,7 @@ import type { JsmSsoError } from '../../common/errors.js';
 import { createTranslator } from '../../common/i18n/index.js';
 import { createTlsFetch } from '../../common/tls/index.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
-import { accountIdFor } from '../../dev/jsm-emulator/state.js';
+import { accountIdFor, type CustomerRequest } from '../../dev/jsm-emulator/state.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import { AtlassianError } from '../../portal/atlassian/errors.js';
 import { backoffMs, type Exchange, retryAfterMs, seeOtherTarget } from '../../portal/atlassian/http.js';
@@ -468,32 +468,44 @@ describe('portal Atlassian client', () => {
         .filter((e) => e.path.startsWith(`${path}?`))
         .map((e) => Number(new URLSearchParams(e.path.split('?')[1]).get('start')));
 
-    it('reads a list Atlassian caps below the limit asked whole, each page starting where the one before ended', async () => {
+    /** Runs `body` with `count` more comments by Ian on IT-1 (the 31st internal), then puts back those it had. */
+    const withComments = async (count: number, body: (request: CustomerRequest) => Promise<void>) => {
       const request = emulator.state.requestByIdOrKey('IT-1')!;
       const kept = request.comments;
-      for (let i = 0; i < 60; i++)
-        request.comments = [
-          ...request.comments,
-          {
-            id: String(97000 + i),
-            authorId: ian().accountId,
-            body: i === 30 ? 'Internal: vendor contract' : `Update ${i}`,
-            public: i !== 30,
-            created: request.created + i,
-            attachmentIds: [],
-          },
-        ];
-      const from = exchanges.length;
+      request.comments = [
+        ...kept,
+        ...Array.from({ length: count }, (_, i) => ({
+          id: String(97000 + i),
+          authorId: ian().accountId,
+          body: i === 30 ? 'Internal: vendor contract' : `Update ${i}`,
+          public: i !== 30,
+          created: request.created + i,
+          attachmentIds: [],
+        })),
+      ];
       try {
+        await body(request);
+      } finally {
+        request.comments = kept;
+      }
+    };
+    const commentPath = '/rest/servicedeskapi/request/IT-1/comment';
+
+    it('reads a list Atlassian caps below the limit asked whole from its end, no page skipped', async () => {
+      await withComments(60, async (request) => {
+        const from = exchanges.length;
         // The emulator caps a request's comments at 25 a page (Atlassian's "Pagination"); 50 are asked.
-        const read = await client().allComments(request.key);
+        const read = await client().newestComments(request.key);
         expect(read.complete).to.equal(true);
         expect(read.values.map((c) => c.id)).to.deep.equal(request.comments.map((c) => c.id));
         expect(read.values.some((c) => c.id === '97030' && c.public === false)).to.equal(true);
+        // Its last 50 asked where the platform's count puts them (25 given, then the last 25), then
+        // 25 at a time back to its start.
         const total = request.comments.length;
-        expect(startsAsked(from, `/rest/servicedeskapi/request/${request.key}/comment`)).to.deep.equal(
-          Array.from({ length: Math.ceil(total / 25) }, (_, i) => i * 25),
+        const back = Array.from({ length: Math.ceil((total - 50) / 25) }, (_, i) =>
+          Math.max(0, total - 75 - i * 25),
         );
+        expect(startsAsked(from, commentPath)).to.deep.equal([total - 50, total - 25, ...back]);
         const internal = await client().internalComments(request.key);
         expect(internal.complete).to.equal(true);
         expect(internal.values.map((c) => c.id)).to.deep.equal(
@@ -503,20 +515,48 @@ describe('portal Atlassian client', () => {
           .slice(from)
           .flatMap((e) => validateAgainstSpec(e).errors.map((err) => `${e.method} ${e.path}: ${err}`));
         expect(problems).to.deep.equal([]);
-      } finally {
-        request.comments = kept;
-      }
+      });
+    });
+
+    it('reads the newest 20 pages of a longer list, and says the list was not read whole', async () => {
+      await withComments(600, async (request) => {
+        const read = await client().newestComments(request.key);
+        expect(read.complete).to.equal(false);
+        // 20 pages: the first asked for 50 held 25, each after it 25.
+        expect(read.values.map((c) => c.id)).to.deep.equal(request.comments.slice(-500).map((c) => c.id));
+      });
+    });
+
+    it('keeps once a comment read twice when the list lost an earlier one while it was read', async () => {
+      await withComments(100, async (request) => {
+        const removed = request.comments[0]!.id;
+        let asked = 0;
+        emulator.faults.set({
+          pathPrefix: commentPath,
+          onArrival: async () => {
+            // As the page before the last two is asked, an agent deletes the oldest comment: every
+            // comment after it moves back one place, so that page holds one already read.
+            if (++asked === 3) request.comments = request.comments.slice(1);
+          },
+        });
+        const read = await client().newestComments(request.key);
+        expect(asked).to.be.above(3);
+        expect(read.complete).to.equal(true);
+        expect(read.values.map((c) => c.id)).to.deep.equal(request.comments.map((c) => c.id));
+        expect(read.values.map((c) => c.id)).to.not.include(removed);
+      });
     });
 
     it('stops at a page of no values not said to be the last, and says the list was not read whole', async () => {
       emulator.faults.set({
-        pathPrefix: '/rest/servicedeskapi/request/IT-1/comment',
+        pathPrefix: commentPath,
         rewriteJson: (body) => ({ ...(body as object), values: [], size: 0, isLastPage: false }),
       });
       const from = exchanges.length;
-      const read = await client().allComments('IT-1');
+      const read = await client().newestComments('IT-1');
       expect(read).to.deep.equal({ values: [], complete: false });
-      expect(startsAsked(from, '/rest/servicedeskapi/request/IT-1/comment')).to.deep.equal([0]);
+      const total = emulator.state.requestByIdOrKey('IT-1')!.comments.length;
+      expect(startsAsked(from, commentPath)).to.deep.equal([Math.max(0, total - 50)]);
     });
 
     it("reads an organization's members in rounds at the size of Atlassian's first page, none skipped", async () => {

@@ -305,31 +305,55 @@ describe('portal: request lists longer than 20 pages (ADR 0257)', () => {
   });
 
   describe('comments (shown, past what is read)', () => {
-    it('says later comments are not shown when the comments are more than it reads', async () => {
-      const printer = request('Printer on 3rd floor jams every morning');
-      const kept = [...printer.comments];
-      for (let i = 0; i < 1_100; i++)
-        printer.comments.push({
+    /** Runs `body` with `count` more public comments by the reporter on the request, then takes them off. */
+    const withComments = async (r: CustomerRequest, count: number, body: () => Promise<void>) => {
+      const kept = [...r.comments];
+      for (let i = 0; i < count; i++)
+        r.comments.push({
           id: String(60_000 + i),
-          authorId: printer.reporterId,
+          authorId: r.reporterId,
           body: `Still jamming, day ${i}`,
           public: true,
-          created: printer.created + 60_000 * (i + 1),
+          created: r.created + 60_000 * (i + 1),
           attachmentIds: [],
         });
       try {
+        await body();
+      } finally {
+        r.comments = kept;
+      }
+    };
+
+    it('shows the newest comments and says earlier ones are not shown when the comments are more than it reads', async () => {
+      // As the native portal: the newest activity is what a customer comes back for. The list is read
+      // from its end (500 comments at the emulator's 25 a page, 20 pages): days 600 to 1099.
+      const printer = request('Printer on 3rd floor jams every morning');
+      await withComments(printer, 1_100, async () => {
         const page = await alice.text(`/requests/${printer.key}`);
         expect(page.status).to.equal(200);
-        expect(page.body).to.not.include('Still jamming, day 1099');
-        expect(page.body).to.include('Later comments are not shown');
-      } finally {
-        printer.comments = kept;
-      }
+        expect(page.body).to.include('Still jamming, day 1099<');
+        expect(page.body).to.include('Still jamming, day 600<').and.not.include('Still jamming, day 599<');
+        expect(page.body).to.include('Earlier comments are not shown').and.not.include('Later comments');
+        // The line stands where the comments read begin: before the oldest comment shown.
+        const line = page.body.indexOf('Earlier comments are not shown');
+        expect(line).to.be.below(page.body.indexOf('Still jamming, day 600<'));
+      });
     });
 
-    it('says nothing of later comments when it reads them all', async () => {
+    it('shows every comment, oldest first, when they are more than the request holds but not more than it reads', async () => {
+      const printer = request('Printer on 3rd floor jams every morning');
+      await withComments(printer, 120, async () => {
+        const page = await alice.text(`/requests/${printer.key}`);
+        expect(page.status).to.equal(200);
+        const days = [...page.body.matchAll(/Still jamming, day (\d+)</g)].map((m) => Number(m[1]));
+        expect(days).to.deep.equal(Array.from({ length: 120 }, (_, i) => i));
+        expect(page.body).to.not.include('comments are not shown');
+      });
+    });
+
+    it('says nothing of unread comments when it reads them all', async () => {
       const page = await alice.text(`/requests/${request('Printer on 3rd floor jams every morning').key}`);
-      expect(page.body).to.not.include('Later comments');
+      expect(page.body).to.not.include('comments are not shown');
     });
   });
 

@@ -733,9 +733,11 @@ describe('portal request detail', () => {
         expect(await offered()).to.deep.equal({ listed: ['fuser-order'], fuser: 200, vendor: 404 });
       });
 
-      it('hides an internal comment’s file past the comments it reads (1,000 and more before it): it reads the internal ones alone', async () => {
+      it('hides an internal comment’s file older than the comments it reads (1,000 and more after it): it reads the internal ones alone', async () => {
+        // The newest comments are read (ADR 0293): the public one with fuser-order.txt among them,
+        // the internal one with vendor-ticket-4471.txt before them.
         const [fuser, internal, thanks] = kept as [Comment, Comment, Comment];
-        printer().comments = [fuser, thanks, ...notes(1000, true, 0), internal];
+        printer().comments = [internal, thanks, ...notes(1000, true, 0), fuser];
         const from = h.exchanges.length;
         expect(await offered()).to.deep.equal({ listed: ['fuser-order'], fuser: 200, vendor: 404 });
         const internalOnly = `/rest/servicedeskapi/request/${printer().key}/comment?public=false&internal=true`;
@@ -744,7 +746,7 @@ describe('portal request detail', () => {
 
       it('offers only the files of public comments it read when the internal comments are more than it reads too', async () => {
         const [fuser, internal, thanks] = kept as [Comment, Comment, Comment];
-        printer().comments = [fuser, thanks, ...notes(1000, true, 0), ...notes(600, false, 1000), internal];
+        printer().comments = [thanks, ...notes(1000, true, 0), ...notes(600, false, 1000), internal, fuser];
         expect(await offered()).to.deep.equal({ listed: ['fuser-order'], fuser: 200, vendor: 404 });
       });
     });

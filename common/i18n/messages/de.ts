@@ -293,8 +293,8 @@ export const de: Catalogue = {
   'request.timeline.raised': '<strong>{author}</strong> hat diese Anfrage {when} erstellt',
   'request.timeline.files':
     '<strong>{author}</strong> hat {count, plural, one {eine Datei} other {# Dateien}} angehängt {when}',
-  'request.timeline.laterCommentsUnread':
-    'Spätere Kommentare werden nicht angezeigt: Diese Anfrage hat mehr, als das Hilfe-Center liest.',
+  'request.timeline.earlierCommentsUnread':
+    'Frühere Kommentare werden nicht angezeigt: Diese Anfrage hat mehr, als das Hilfe-Center liest.',
   'request.timeline.olderStatusesUnread':
     'Ältere Statusänderungen werden nicht angezeigt: Diese Anfrage hat mehr, als das Hilfe-Center liest.',
   'request.timeline.status': 'Status geändert in {status} {when}',

@@ -284,8 +284,8 @@ export const en = {
   'request.timeline.raised': '<strong>{author}</strong> raised this request {when}',
   'request.timeline.files':
     '<strong>{author}</strong> attached {count, plural, one {a file} other {# files}} {when}',
-  'request.timeline.laterCommentsUnread':
-    'Later comments are not shown: this request has more than the help center reads.',
+  'request.timeline.earlierCommentsUnread':
+    'Earlier comments are not shown: this request has more than the help center reads.',
   'request.timeline.olderStatusesUnread':
     'Older status changes are not shown: this request has more than the help center reads.',
   'request.timeline.status': 'Status changed to {status} {when}',

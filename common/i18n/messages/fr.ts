@@ -291,8 +291,8 @@ export const fr: Catalogue = {
   'request.timeline.raised': '<strong>{author}</strong> a créé cette demande {when}',
   'request.timeline.files':
     '<strong>{author}</strong> a joint {count, plural, one {un fichier} other {# fichiers}} {when}',
-  'request.timeline.laterCommentsUnread':
-    'Les commentaires plus récents ne sont pas affichés : cette demande en compte plus que le centre d’aide n’en lit.',
+  'request.timeline.earlierCommentsUnread':
+    'Les commentaires plus anciens ne sont pas affichés : cette demande en compte plus que le centre d’aide n’en lit.',
   'request.timeline.olderStatusesUnread':
     'Les changements de statut plus anciens ne sont pas affichés : cette demande en compte plus que le centre d’aide n’en lit.',
   'request.timeline.status': 'Statut changé en {status} {when}',

@@ -273,8 +273,8 @@ export const ja: Catalogue = {
   'request.otherOrganizations': 'ほかに {count} 件の組織とも共有されています。',
   'request.timeline.raised': '<strong>{author}</strong> がこのリクエストを作成しました {when}',
   'request.timeline.files': '<strong>{author}</strong> が {count} 件のファイルを添付しました {when}',
-  'request.timeline.laterCommentsUnread':
-    'これより新しいコメントは表示されません。このリクエストには、ヘルプセンターが読み込める数を超えるコメントがあります。',
+  'request.timeline.earlierCommentsUnread':
+    'これより古いコメントは表示されません。このリクエストには、ヘルプセンターが読み込める数を超えるコメントがあります。',
   'request.timeline.olderStatusesUnread':
     'これより古いステータス変更は表示されません。このリクエストには、ヘルプセンターが読み込める数を超える変更があります。',
   'request.timeline.status': 'ステータスが {status} に変更されました {when}',
