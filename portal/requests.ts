@@ -236,7 +236,10 @@ const CLAIM_MARGIN_SECONDS = 120;
 
 /** Bound on the per-request cache (approvals and transitions of recently viewed requests). */
 const VERSIONED_MAX = 500;
-/** Customer-visible status names not yet known that one My requests page may read (ADR 0286). */
+/**
+ * Customer-visible status names not yet known that one My requests page waits for (ADR 0286); the
+ * page's others are read after it answers, one at a time, for the next view (ADR 0293).
+ */
 const STATUS_NAME_READS = 5;
 /** Bound on the learnt names: (request type, workflow status) pairs. */
 const STATUS_NAMES_MAX = 1000;
@@ -320,8 +323,8 @@ export class RequestService {
 
   /**
    * One page of the customer's requests: the search and Atlassian's count of the whole list, in
-   * parallel (two Atlassian calls on a warm catalogue cache; at most STATUS_NAME_READS more while
-   * status names are learnt). The count is an estimate Atlassian
+   * parallel (two Atlassian calls on a warm catalogue cache; while status names are learnt, at most
+   * STATUS_NAME_READS more waited for, the rest after it answers). The count is an estimate Atlassian
    * may lag on, and only a label: when it fails the page is shown without it.
    *
    * The reader's recent issue ids (`Reader`): Jira's search index lags
@@ -371,30 +374,31 @@ export class RequestService {
   /**
    * The rows with the status names customers see (ADR 0286). The search gives the workflow's name;
    * each (request type, workflow status) pair not yet known costs one servicedeskapi read of a row
-   * that has it, at most STATUS_NAME_READS per page, in parallel; a warm page costs none. A name not
-   * learnt (over the bound, a failed read, or a read whose status category differs from the
-   * search's, which lags) is left out and the row shows its status category: never the
-   * workflow's name, which may be an agent's ("Escalated to Tier 2").
+   * that has it: at most STATUS_NAME_READS per page, in parallel, waited for; the rest are read after,
+   * one after another outside the page, for the next view (ADR 0293); a warm page costs none. A name
+   * not learnt (not yet, a failed read, or a read whose status category differs from the search's,
+   * which lags) is left out and the row shows its status category: never the workflow's name, which
+   * may be an agent's ("Escalated to Tier 2").
    */
   async #asCustomersSee(rows: RequestSummary[]): Promise<RequestSummary[]> {
     let reads = 0;
+    let later: Promise<unknown> = Promise.resolve();
     const pairOf = (r: RequestSummary) => r.requestType && `${r.requestType.id}\n${r.status}`;
     const names = new Map<string, Promise<string | undefined>>();
     for (const row of rows) {
       const pair = pairOf(row);
       if (!pair || names.has(pair)) continue;
-      const learnt = this.#statusNames.get(pair, async () => {
+      let waited = true;
+      const learnt = this.#statusNames.get(pair, () => {
         reads += 1;
-        if (reads > STATUS_NAME_READS) throw new StatusNameUnknown();
-        const current = (await this.#client.request(row.key)).currentStatus;
-        if (!current?.status || (current.statusCategory ?? '').toLowerCase() !== row.statusCategory)
-          throw new StatusNameUnknown();
-        return current.status;
+        if (reads <= STATUS_NAME_READS) return this.#customersName(row);
+        waited = false;
+        const read = later.then(() => this.#customersName(row));
+        later = read.catch(() => undefined);
+        return read;
       });
-      names.set(
-        pair,
-        learnt.catch(() => undefined),
-      );
+      const name = learnt.catch(() => undefined);
+      names.set(pair, waited ? name : Promise.resolve(undefined));
     }
     return Promise.all(
       rows.map(async (row) => {
@@ -403,6 +407,14 @@ export class RequestService {
         return { ...row, status: name ?? '' };
       }),
     );
+  }
+
+  /** The name the row's request shows customers for its status, if its category is the search's. */
+  async #customersName(row: RequestSummary): Promise<string> {
+    const current = (await this.#client.request(row.key)).currentStatus;
+    if (!current?.status || (current.statusCategory ?? '').toLowerCase() !== row.statusCategory)
+      throw new StatusNameUnknown();
+    return current.status;
   }
 
   /**
