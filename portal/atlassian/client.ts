@@ -214,7 +214,8 @@ export class AtlassianClient {
    * says it is the last, the count may lag), then the pages before it back to its start. `complete`
    * when its start was read. A page holding fewer than asked (Atlassian's cap on the method, below
    * what was asked) is asked again at that size from where the pages read begin, so that none is
-   * skipped; an item read twice (the list lost one while read, and moved back) is kept once.
+   * skipped; a page that says it is the last (the count was more than the list holds) is its end; an
+   * item read twice (the list lost one while read, and moved back) is kept once.
    */
   async #newest<T extends { id: string }>(
     path: string,
@@ -242,6 +243,13 @@ export class AtlassianClient {
       const start = Math.max(0, from - size);
       const page = await this.#page<T>(path, start, query, undefined, from - start);
       pages++;
+      if (page.isLastPage !== false) {
+        // The list ends in this page: it holds fewer than `total` counted. Its end is read from here.
+        last.splice(0, last.length, ...page.values);
+        earlier.length = 0;
+        from = start;
+        continue;
+      }
       if (page.values.length === 0) break;
       if (page.values.length < from - start) {
         size = page.values.length;

@@ -547,6 +547,19 @@ describe('portal Atlassian client', () => {
       });
     });
 
+    it('finds the end of a list holding fewer than the count said, reading it whole', async () => {
+      await withComments(60, async (request) => {
+        // The platform counts 300 comments more than the servicedeskapi lists (none is past its end).
+        emulator.faults.set({
+          pathPrefix: `/rest/api/3/issue/${request.key}/comment`,
+          rewriteJson: (body) => ({ ...(body as object), total: (body as { total: number }).total + 300 }),
+        });
+        const read = await client().newestComments(request.key);
+        expect(read.complete).to.equal(true);
+        expect(read.values.map((c) => c.id)).to.deep.equal(request.comments.map((c) => c.id));
+      });
+    });
+
     it('stops at a page of no values not said to be the last, and says the list was not read whole', async () => {
       emulator.faults.set({
         pathPrefix: commentPath,
