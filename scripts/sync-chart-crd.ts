@@ -25,20 +25,57 @@ export function syncChartCrd(check: boolean, from = CRD_PATH, to = CHART_CRD_PAT
   return current;
 }
 
+/**
+ * What the chart checks beyond the CRD's shape, which has no propertyNames, for the operator's pod and
+ * the tenants' defaults alike: the API server refuses a Deployment whose nodeSelector is no set of labels, or whose toleration or spread constraint names a
+ * key that is no label key (ADR 0281); a toleration whose fields do not go together, and an affinity
+ * or spread selector whose requirement has values its operator does not take (ADR 0292).
+ */
+const LABEL_KEY = { $ref: '#/definitions/labelKey' };
+const POD_CHECKS: Record<string, SchemaNode> = {
+  nodeSelector: { allOf: [{ $ref: '#/definitions/labels' }] },
+  tolerations: {
+    allOf: [
+      {
+        items: {
+          properties: {
+            key: { anyOf: [{ const: '' }, LABEL_KEY] },
+            value: { $ref: '#/definitions/labelValue' },
+          },
+          allOf: [{ $ref: '#/definitions/tolerationRules' }],
+        },
+      },
+    ],
+  },
+  affinity: { allOf: [{ $ref: '#/definitions/affinity' }] },
+  topologySpreadConstraints: {
+    allOf: [
+      {
+        items: {
+          properties: { topologyKey: LABEL_KEY, labelSelector: { $ref: '#/definitions/labelSelector' } },
+        },
+      },
+    ],
+  },
+};
+
 const TENANT_POD_DEFAULTS_DESCRIPTION =
   "Defaults for every tenant's broker and portal pods, shaped like spec.<part>.pod of the JsmSsoTenant CRD (generated from it by npm run gen); an empty value means no default. The CRD's CEL rules are checked by the operator at start.";
 
 /**
  * spec.<part>.pod as the chart's JSON Schema: objects closed as the operator's validator closes
- * them, the Kubernetes extensions dropped (CEL rules stay with the operator), and every top-level
- * field also accepting its empty value, which values.yaml lists to say the field exists.
+ * them, the Kubernetes extensions dropped (CEL rules stay with the operator), the API server's checks
+ * added (POD_CHECKS: a default it refuses would have every tenant's Deployment refused), and every
+ * top-level field also accepting its empty value, which values.yaml lists to say the field exists.
  */
 export function tenantPodDefaultsSchema(): SchemaNode {
   const pod = withoutKubernetesExtensions(closedPodSettingsSchema());
   const fields = Object.fromEntries(
     Object.entries(pod.properties ?? {}).map(([name, field]) => [
       name,
-      field.type === 'string' ? { description: field.description, anyOf: [{ const: '' }, field] } : field,
+      field.type === 'string'
+        ? { description: field.description, anyOf: [{ const: '' }, field] }
+        : { ...field, ...POD_CHECKS[name] },
     ]),
   );
   return { ...pod, description: TENANT_POD_DEFAULTS_DESCRIPTION, properties: fields };
@@ -66,29 +103,6 @@ const OPERATOR_POD_FIELDS: Record<string, string> = {
     "Topology spread constraints of the operator pods (core/v1 TopologySpreadConstraint); a constraint without labelSelector gets the pods' selector labels.",
 };
 
-/**
- * What the chart checks beyond the CRD's shape, which has no propertyNames: the API server refuses a
- * Deployment whose nodeSelector is no set of labels, or whose toleration or spread constraint names a
- * key that is no label key (ADR 0281).
- */
-const LABEL_KEY = { $ref: '#/definitions/labelKey' };
-const OPERATOR_POD_CHECKS: Record<string, SchemaNode> = {
-  nodeSelector: { allOf: [{ $ref: '#/definitions/labels' }] },
-  tolerations: {
-    allOf: [
-      {
-        items: {
-          properties: {
-            key: { anyOf: [{ const: '' }, LABEL_KEY] },
-            value: { $ref: '#/definitions/labelValue' },
-          },
-        },
-      },
-    ],
-  },
-  topologySpreadConstraints: { allOf: [{ items: { properties: { topologyKey: LABEL_KEY } } }] },
-};
-
 /** The values.schema.json properties generated from the CRD: tenantPodDefaults and the operator's pod fields. */
 export function generatedValuesProperties(): Record<string, SchemaNode> {
   const tenantPodDefaults = tenantPodDefaultsSchema();
@@ -98,7 +112,7 @@ export function generatedValuesProperties(): Record<string, SchemaNode> {
     ...Object.fromEntries(
       Object.entries(OPERATOR_POD_FIELDS).map(([name, description]) => [
         name,
-        { ...podFields[name], description, ...OPERATOR_POD_CHECKS[name] },
+        { ...podFields[name], description },
       ]),
     ),
   };

@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { expect } from 'chai';
@@ -10,6 +11,7 @@ import type { JsmSsoPool } from '../../common/config/pool.generated.js';
 import { ApiError, type KubeObject } from '../../common/kube/client.js';
 import { packageRoot } from '../../common/paths.js';
 import { parsePodDefaults } from '../../operator/cli.js';
+import { collectionPath, KINDS, kindByName, objectPath } from '../../operator/kube/kinds.js';
 import { labels, MANAGEMENT_PORT, selectorLabels } from '../../operator/resources/common.js';
 import { desiredDeployment } from '../../operator/resources/deployment.js';
 import { desiredPoolDeployment, poolContext } from '../../operator/resources/pool.js';
@@ -73,6 +75,23 @@ describe('Helm chart values and templates', function () {
         ...setString.flatMap((s) => ['--set-string', s]),
       ),
     );
+  /** Values too large or nested for --set, as a file for -f. */
+  const valuesFile = (values: Record<string, unknown>): string => {
+    const path = join(mkdtempSync(join(tmpdir(), 'jsm-sso-values-')), 'values.json');
+    writeFileSync(path, JSON.stringify(values));
+    return path;
+  };
+  /** The API server's answer to a server-side dry run of a rendered object: `stored`, or its refusal. */
+  const serverAnswer = (env: Envtest, namespace: string, object: KubeObject): Promise<string> =>
+    env.client
+      .apply(objectPath(kindByName(object.kind!)!, namespace, object.metadata.name!), object, {
+        fieldManager: 'helm-test',
+        dryRun: true,
+      })
+      .then(
+        () => 'stored',
+        (err: unknown) => (err instanceof ApiError ? err.serverMessage : String(err)),
+      );
   const dryRunDeployment = (env: Envtest, namespace: string, deployment: KubeObject) =>
     env.client.apply(
       `/apis/apps/v1/namespaces/${namespace}/deployments/${deployment.metadata.name}`,
@@ -86,11 +105,43 @@ describe('Helm chart values and templates', function () {
     objects.find((o) => o.kind === 'Deployment') as KubeObject & {
       spec: {
         template: {
-          metadata: { labels: Record<string, string> };
+          metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
           spec: Record<string, unknown> & { containers: { args: string[]; env: { name: string }[] }[] };
         };
       };
     };
+
+  /** The tenants' pod defaults as the operator parses them from its Deployment's flag. */
+  const podDefaultsOf = (deployment: ReturnType<typeof operatorDeployment>) => {
+    const flag = '--tenant-pod-defaults=';
+    const arg = deployment.spec.template.spec.containers[0]!.args.find((a) => a.startsWith(flag))!;
+    return parsePodDefaults(arg.slice(flag.length)).podDefaults;
+  };
+  /** `helm template` of values given as a file (-f), for those too large or nested for --set. */
+  const renderValues = (namespace: string, values: Record<string, unknown>, ...flags: string[]) =>
+    objectsOf(helm('template', 'x', CHART, '--namespace', namespace, '-f', valuesFile(values), ...flags));
+  /**
+   * Each case's operator Deployment, rendered past the schema, is refused by the API server with the
+   * first message (helm install would have created the ServiceAccount and the ClusterRole first), and
+   * the schema refuses the values with the second before anything is sent.
+   */
+  const expectRefusedAtInstall = async (
+    env: Envtest,
+    namespace: string,
+    cases: [Record<string, unknown>, RegExp, RegExp][],
+  ) => {
+    for (const [values, byServer, bySchema] of cases) {
+      const unchecked = operatorDeployment(renderValues(namespace, values, '--skip-schema-validation'));
+      expect(await serverAnswer(env, namespace, unchecked), JSON.stringify(values)).to.match(byServer);
+      expect(() => renderValues(namespace, values), JSON.stringify(values)).to.throw(bySchema);
+    }
+  };
+  /** The values render, and the API server stores the operator Deployment they give. */
+  const expectAccepted = async (env: Envtest, namespace: string, values: Record<string, unknown>) =>
+    expect(
+      await serverAnswer(env, namespace, operatorDeployment(renderValues(namespace, values))),
+      JSON.stringify(values),
+    ).to.equal('stored');
 
   it('describes every field of values.schema.json, and every default in values.yaml is in the schema', () => {
     const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8')) as Schema;
@@ -222,23 +273,14 @@ describe('Helm chart values and templates', function () {
       'metrics.grafanaDashboard.enabled=true',
       'metrics.grafanaDashboard.annotations.grafana folder=x',
     );
-    const refusal = async (kind: string, plural: string, group: string): Promise<string> => {
-      const object = unchecked.find((o) => o.kind === kind)!;
-      const path = `${group}/namespaces/${namespace}/${plural}/${object.metadata.name}`;
-      return env.client.apply(path, object, { fieldManager: 'helm-test', dryRun: true }).then(
-        () => 'stored',
-        (err: unknown) => (err instanceof ApiError ? err.serverMessage : String(err)),
-      );
-    };
-    expect(await refusal('ServiceAccount', 'serviceaccounts', '/api/v1')).to.match(
-      /metadata.labels: Invalid/,
-    );
-    const deployment = await refusal('Deployment', 'deployments', '/apis/apps/v1');
+    const refusal = (kind: string) => serverAnswer(env, namespace, unchecked.find((o) => o.kind === kind)!);
+    expect(await refusal('ServiceAccount')).to.match(/metadata.labels: Invalid/);
+    const deployment = await refusal('Deployment');
     expect(deployment).to.match(/spec.template.annotations: Invalid value: "bad key"/);
     expect(deployment).to.match(/spec.template.spec.nodeSelector: Invalid value: "ssd fast"/);
     expect(deployment).to.match(/spec.template.spec.tolerations\[0\].key: Invalid value: "a b"/);
     // The monitors' labels are metadata the same way (a ServiceMonitor is checked as this ConfigMap is).
-    expect(await refusal('ConfigMap', 'configmaps', '/api/v1')).to.match(/metadata.annotations: Invalid/);
+    expect(await refusal('ConfigMap')).to.match(/metadata.annotations: Invalid/);
     const refusals: [string, RegExp][] = [
       ['commonLabels.team=a b', /commonLabels\/team/],
       ['commonLabels.Team Name=x', /commonLabels[\s\S]*invalid propertyName 'Team Name'/],
@@ -303,6 +345,360 @@ describe('Helm chart values and templates', function () {
     await dryRunDeployment(env, namespace, deploymentOf);
   });
 
+  it('refuses a release name that names no Service (a digit first, a dot), which Helm takes and the API server refuses after creating part of the release', async () => {
+    // Helm takes both (a DNS subdomain of up to 53 characters); the Deployment, ServiceAccount and
+    // ClusterRole named from them are DNS subdomains too, but the metrics Service's name is a
+    // DNS-1035 label, and helm install met its refusal after the ServiceAccount and the ClusterRole.
+    const env = await envtest();
+    const namespace = await freshNamespace(env.client, 'release');
+    const service = renderValues(namespace, {}).find((o) => o.kind === 'Service')!;
+    for (const release of ['1rel', 'a.b', '9-jsm-sso']) {
+      const name = release.endsWith('jsm-sso') ? `${release}-metrics` : `${release}-jsm-sso-metrics`;
+      const named = { ...service, metadata: { ...service.metadata, name } };
+      expect(await serverAnswer(env, namespace, named), release).to.match(
+        /metadata.name: Invalid value: .*a DNS-1035 label must consist of lower case/,
+      );
+      expect(() => helm('template', release, CHART, '--namespace', namespace), release).to.throw(
+        `release name "${release}": the metrics Service would be named "${name}", and a Service's name must start with a letter and hold only lower-case letters, digits and '-'; use such a release name, or set fullnameOverride`,
+      );
+    }
+    // The way round: fullnameOverride names every object, the release name stays a label value.
+    const objects = objectsOf(
+      helm('template', '1rel', CHART, '--namespace', namespace, '--set', 'fullnameOverride=sso'),
+    );
+    const overridden = objects.find((o) => o.kind === 'Service')!;
+    expect(overridden.metadata.name).to.equal('sso-metrics');
+    expect(await serverAnswer(env, namespace, overridden)).to.equal('stored');
+    expect(await serverAnswer(env, namespace, operatorDeployment(objects))).to.equal('stored');
+  });
+
+  it('refuses annotations adding up to more than the API server takes on one object (256 KiB), each of them a valid one', async () => {
+    const env = await envtest();
+    const namespace = await freshNamespace(env.client, 'annotations');
+    const limit = 256 * 1024;
+    /** Two annotations whose keys and values add up to `bytes`. */
+    const annotationsOf = (bytes: number): Record<string, string> => {
+      const key = (k: string) => `example.com/${k}`;
+      const half = Math.floor(bytes / 2);
+      return {
+        [key('a')]: 'a'.repeat(half - key('a').length),
+        [key('b')]: 'b'.repeat(bytes - half - key('b').length),
+      };
+    };
+    const at = (bytes: number) => ({
+      podAnnotations: annotationsOf(bytes),
+      serviceAccount: { annotations: annotationsOf(bytes) },
+      metrics: { grafanaDashboard: { enabled: true, annotations: annotationsOf(bytes) } },
+    });
+    // At the limit, all three objects are stored; a byte more on each and the API server refuses it.
+    const objects = renderValues(namespace, at(limit));
+    const carrying = ['Deployment', 'ServiceAccount', 'ConfigMap'].map(
+      (kind) => objects.find((o) => o.kind === kind)!,
+    );
+    for (const object of carrying)
+      expect(await serverAnswer(env, namespace, object), object.kind).to.equal('stored');
+    const over = annotationsOf(limit + 1);
+    const [deployment, ...others] = carrying.map((o) => structuredClone(o)) as [
+      ReturnType<typeof operatorDeployment>,
+      ...KubeObject[],
+    ];
+    deployment.spec.template.metadata.annotations = over;
+    expect(await serverAnswer(env, namespace, deployment)).to.match(
+      /spec.template.annotations: Too long: may not be more than 262144 bytes/,
+    );
+    for (const object of others) {
+      object.metadata.annotations = over;
+      expect(await serverAnswer(env, namespace, object), object.kind).to.match(
+        /metadata.annotations: Too long: may not be more than 262144 bytes/,
+      );
+    }
+    // The chart refuses each before anything is sent, past the schema too (no per-key schema sees a sum).
+    const withOver: [string, Record<string, unknown>][] = [
+      ['podAnnotations', { podAnnotations: over }],
+      ['serviceAccount.annotations', { serviceAccount: { annotations: over } }],
+      [
+        'metrics.grafanaDashboard.annotations',
+        { metrics: { grafanaDashboard: { enabled: true, annotations: over } } },
+      ],
+    ];
+    for (const [path, values] of withOver)
+      for (const flags of [[], ['--skip-schema-validation']])
+        expect(() => renderValues(namespace, values, ...flags), path).to.throw(
+          `${path}: its keys and values add up to ${limit + 1} bytes, over the 262144 (256 KiB) the API server takes on one object`,
+        );
+  });
+
+  it('refuses tolerations whose fields do not go together, which the API server refuses', async () => {
+    const env = await envtest();
+    const namespace = await freshNamespace(env.client, 'tolerations');
+    const tolerations = (...list: Record<string, unknown>[]) => ({ tolerations: list });
+    await expectRefusedAtInstall(env, namespace, [
+      [
+        tolerations({ key: 'k', operator: 'Exists', value: 'v' }),
+        /tolerations\[0\].operator: Invalid value: .*value must be empty when `operator` is 'Exists'/,
+        /tolerations\/0\/value': value must be ''/,
+      ],
+      [
+        tolerations({ value: 'v' }),
+        /tolerations\[0\].operator: Invalid value: "": operator must be Exists when `key` is empty/,
+        /tolerations\/0': missing property 'operator'/,
+      ],
+      [
+        tolerations({ key: '', operator: 'Equal' }),
+        /tolerations\[0\].operator: Invalid value: "Equal": operator must be Exists when `key` is empty/,
+        /tolerations\/0\/operator': value must be 'Exists'/,
+      ],
+      [
+        tolerations({ key: 'k', tolerationSeconds: 30 }),
+        /tolerations\[0\].effect: Invalid value: "": effect must be 'NoExecute' when `tolerationSeconds` is set/,
+        /tolerations\/0': missing property 'effect'/,
+      ],
+      [
+        tolerations({ key: 'k', effect: 'NoSchedule', tolerationSeconds: 30 }),
+        /effect must be 'NoExecute' when `tolerationSeconds` is set/,
+        /tolerations\/0\/effect': value must be 'NoExecute'/,
+      ],
+    ]);
+    await expectAccepted(
+      env,
+      namespace,
+      tolerations(
+        { operator: 'Exists' },
+        { key: 'k', operator: 'Exists', value: '' },
+        {
+          key: 'node.kubernetes.io/unreachable',
+          operator: 'Exists',
+          effect: 'NoExecute',
+          tolerationSeconds: 30,
+        },
+        { key: 'dedicated', value: 'sso', effect: 'NoSchedule' },
+      ),
+    );
+  });
+
+  it('refuses affinity and spread selectors whose operators and values do not go together, or a field the API server would drop', async () => {
+    const env = await envtest();
+    const namespace = await freshNamespace(env.client, 'affinity');
+    const term = (matchExpressions: Record<string, unknown>[]) => ({
+      topologyKey: 'kubernetes.io/hostname',
+      labelSelector: { matchExpressions },
+    });
+    const nodeTerms = (matchExpressions: Record<string, unknown>[]) => ({
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions }] },
+        },
+      },
+    });
+    const spread = (matchExpressions: Record<string, unknown>[]) => ({
+      topologySpreadConstraints: [
+        {
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchExpressions },
+        },
+      ],
+    });
+    await expectRefusedAtInstall(env, namespace, [
+      [
+        {
+          affinity: {
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [term([{ key: 'app', operator: 'In' }])],
+            },
+          },
+        },
+        /matchExpressions\[0\].values: Required value: must be specified when `operator` is 'In' or 'NotIn'/,
+        /requiredDuringSchedulingIgnoredDuringExecution\/0\/labelSelector\/matchExpressions\/0': missing property 'values'/,
+      ],
+      [
+        {
+          affinity: {
+            podAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 10, podAffinityTerm: term([{ key: 'app', operator: 'Exists', values: ['x'] }]) },
+              ],
+            },
+          },
+        },
+        /matchExpressions\[0\].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'/,
+        /podAffinityTerm\/labelSelector\/matchExpressions\/0\/values': maxItems: got 1, want 0/,
+      ],
+      [
+        {
+          affinity: {
+            podAntiAffinity: {
+              preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 0, podAffinityTerm: term([]) }],
+            },
+          },
+        },
+        /weight: Invalid value: 0: must be in the range 1-100/,
+        /preferredDuringSchedulingIgnoredDuringExecution\/0\/weight': minimum: got 0, want 1/,
+      ],
+      [
+        {
+          affinity: {
+            podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: {} }] },
+          },
+        },
+        /topologyKey: Required value: can not be empty/,
+        /requiredDuringSchedulingIgnoredDuringExecution\/0': missing property 'topologyKey'/,
+      ],
+      [
+        nodeTerms([{ key: 'disk', operator: 'NotIn', values: [] }]),
+        /matchExpressions\[0\].values: Required value: must be specified when `operator` is 'In' or 'NotIn'/,
+        /nodeSelectorTerms\/0\/matchExpressions\/0\/values': minItems: got 0, want 1/,
+      ],
+      [
+        nodeTerms([{ key: 'disk', operator: 'DoesNotExist', values: ['ssd'] }]),
+        /matchExpressions\[0\].values: Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'/,
+        /nodeSelectorTerms\/0\/matchExpressions\/0\/values': maxItems: got 1, want 0/,
+      ],
+      [
+        nodeTerms([{ key: 'cores', operator: 'Gt', values: ['2', '4'] }]),
+        /matchExpressions\[0\].values: Required value: must be specified single value when `operator` is 'Lt' or 'Gt'/,
+        /nodeSelectorTerms\/0\/matchExpressions\/0\/values': maxItems: got 2, want 1/,
+      ],
+      [
+        spread([{ key: 'app', operator: 'DoesNotExist', values: ['x'] }]),
+        /topologySpreadConstraints\[0\].labelSelector.matchExpressions\[0\].values: Forbidden/,
+        /topologySpreadConstraints\/0\/labelSelector\/matchExpressions\/0\/values': maxItems: got 1, want 0/,
+      ],
+    ]);
+    // Created as helm install creates it (POST, no field validation asked), the Deployment is stored
+    // without a misspelt field, the API server only warning: the term left selects no pod, and the
+    // operator's replicas lose their spread. The schema names it.
+    const misspelt = {
+      affinity: {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelecter: {} } },
+          ],
+        },
+      },
+    };
+    const created = await env.client.create<ReturnType<typeof operatorDeployment>>(
+      collectionPath(KINDS.deployment, namespace),
+      operatorDeployment(renderValues(namespace, misspelt, '--skip-schema-validation')),
+      { dryRun: 'All' },
+    );
+    expect(created.spec.template.spec['affinity']).to.deep.equal({
+      podAntiAffinity: {
+        preferredDuringSchedulingIgnoredDuringExecution: [
+          { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname' } },
+        ],
+      },
+    });
+    expect(() => renderValues(namespace, misspelt)).to.throw(
+      /podAffinityTerm': additional properties 'labelSelecter' not allowed/,
+    );
+    // Every shape of core/v1 Affinity stays accepted, by the schema and the API server.
+    await expectAccepted(env, namespace, {
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [
+              {
+                matchExpressions: [
+                  { key: 'kubernetes.io/os', operator: 'In', values: ['linux'] },
+                  { key: 'cores', operator: 'Gt', values: ['2'] },
+                ],
+              },
+              { matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['node-a'] }] },
+            ],
+          },
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 50,
+              preference: {
+                matchExpressions: [{ key: 'node-role.kubernetes.io/infra', operator: 'Exists' }],
+              },
+            },
+          ],
+        },
+        podAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: 1,
+              podAffinityTerm: {
+                topologyKey: 'topology.kubernetes.io/zone',
+                labelSelector: { matchLabels: { app: 'redis' } },
+                namespaceSelector: {
+                  matchExpressions: [{ key: 'team', operator: 'NotIn', values: ['a', 'b'] }],
+                },
+                namespaces: ['data'],
+              },
+            },
+          ],
+        },
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            {
+              ...term([
+                { key: 'app.kubernetes.io/name', operator: 'In', values: ['jsm-sso'] },
+                { key: 'canary', operator: 'DoesNotExist', values: [] },
+              ]),
+              matchLabelKeys: ['pod-template-hash'],
+            },
+          ],
+        },
+      },
+      ...spread([{ key: 'app.kubernetes.io/name', operator: 'Exists' }]),
+    });
+  });
+
+  it("refuses tenantPodDefaults the operator takes and the API server refuses in every tenant's Deployment", async () => {
+    // The operator checks them against the CRD, whose pod shapes have no such rules: it starts, and
+    // each tenant's broker and portal Deployment is refused (the tenant's Applied condition False).
+    const env = await envtest();
+    const namespace = await freshNamespace(env.client, 'defaults');
+    const tenant = checkTenant(tenantObject(namespace, 'acme'));
+    const settings = { image: 'img:1', ingressNamespaceLabels: {}, metricsNamespaceLabels: {} };
+    const cases: [Record<string, unknown>, RegExp, RegExp][] = [
+      [
+        { nodeSelector: { disk: 'ssd fast' } },
+        /spec.template.spec.nodeSelector: Invalid value: "ssd fast"/,
+        /tenantPodDefaults\/nodeSelector\/disk/,
+      ],
+      [
+        { tolerations: [{ key: 'k', operator: 'Exists', value: 'v' }] },
+        /value must be empty when `operator` is 'Exists'/,
+        /tenantPodDefaults\/tolerations\/0\/value': value must be ''/,
+      ],
+      [
+        {
+          affinity: {
+            podAntiAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: [
+                {
+                  topologyKey: 'kubernetes.io/hostname',
+                  labelSelector: { matchExpressions: [{ key: 'app', operator: 'In' }] },
+                },
+              ],
+            },
+          },
+        },
+        /matchExpressions\[0\].values: Required value/,
+        /tenantPodDefaults\/affinity\/podAntiAffinity\/requiredDuringSchedulingIgnoredDuringExecution\/0\/labelSelector\/matchExpressions\/0': missing property 'values'/,
+      ],
+    ];
+    for (const [defaults, byServer, bySchema] of cases) {
+      const values = { tenantPodDefaults: defaults };
+      const unchecked = operatorDeployment(renderValues(namespace, values, '--skip-schema-validation'));
+      const podDefaults = podDefaultsOf(unchecked);
+      const tenantDeployment = desiredDeployment(
+        { tenant, settings: { ...settings, podDefaults }, secrets: {} },
+        'broker',
+      );
+      expect(
+        await serverAnswer(env, namespace, tenantDeployment as KubeObject),
+        JSON.stringify(defaults),
+      ).to.match(byServer);
+      expect(() => renderValues(namespace, values), JSON.stringify(defaults)).to.throw(bySchema);
+    }
+  });
+
   it('refuses an image pull Secret name that is no Secret name, which the API server takes and the operator refuses at start', async () => {
     // The API server stores it (it checks only that nothing but the name is set); the kubelet finds no
     // such Secret and pulls without it; the operator, given it as the tenants' default, exits at start
@@ -311,13 +707,7 @@ describe('Helm chart values and templates', function () {
     const namespace = await freshNamespace(env.client, 'pull');
     const deployment = operatorDeployment(renderUnchecked(namespace, 'imagePullSecrets[0].name=My Secret'));
     await dryRunDeployment(env, namespace, deployment);
-    const flag = deployment.spec.template.spec.containers[0]!.args.find((a) =>
-      a.startsWith('--tenant-pod-defaults='),
-    )!;
-    expect(() => parsePodDefaults(flag.slice('--tenant-pod-defaults='.length))).to.throw(
-      UsageError,
-      /imagePullSecrets\[0\]\.name/,
-    );
+    expect(() => podDefaultsOf(deployment)).to.throw(UsageError, /imagePullSecrets\[0\]\.name/);
     for (const bad of ['My Secret', 'regcred_x', 'a/b'])
       expect(() => helm('template', 'x', CHART, '--set', `imagePullSecrets[0].name=${bad}`), bad).to.throw(
         /imagePullSecrets\/0\/name/,

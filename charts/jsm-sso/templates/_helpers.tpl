@@ -16,6 +16,35 @@
 {{- end -}}
 {{- end -}}
 
+{{/*
+The metrics Service's name. A Service's name is a DNS-1035 label (a letter first, no dot), stricter
+than the release names Helm takes (a digit first, dots): refused here, before helm install creates
+anything, instead of by the API server after the ServiceAccount and the ClusterRole.
+*/}}
+{{- define "jsm-sso.metricsServiceName" -}}
+{{- $name := printf "%s-metrics" (include "jsm-sso.fullname" .) -}}
+{{- if not (regexMatch "^[a-z]([-a-z0-9]*[a-z0-9])?$" $name) -}}
+{{- fail (printf "release name %q: the metrics Service would be named %q, and a Service's name must start with a letter and hold only lower-case letters, digits and '-'; use such a release name, or set fullnameOverride" .Release.Name $name) -}}
+{{- end -}}
+{{- $name -}}
+{{- end -}}
+
+{{/*
+Annotations (dict "path" the values path "annotations" the map) as YAML. The API server refuses an
+object whose annotations' keys and values add up to more than 256 KiB (ValidateAnnotationsSize),
+which no per-key schema can see.
+*/}}
+{{- define "jsm-sso.annotations" -}}
+{{- $size := 0 -}}
+{{- range $key, $value := .annotations -}}
+{{- $size = add $size (len $key) (len (toString $value)) -}}
+{{- end -}}
+{{- if gt $size 262144 -}}
+{{- fail (printf "%s: its keys and values add up to %d bytes, over the 262144 (256 KiB) the API server takes on one object" .path $size) -}}
+{{- end -}}
+{{- toYaml .annotations -}}
+{{- end -}}
+
 {{- define "jsm-sso.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "jsm-sso.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
