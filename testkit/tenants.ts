@@ -110,6 +110,12 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     message: 'acr_values needs OpenID Connect',
   },
   {
+    rule: 'no prompt=login for a plain OAuth 2.0 IdP, which issues no auth_time to show a fresh sign-in (ADR 0297)',
+    mutate: (d) => (d.spec.identityProviders[0] = oauth2IdpSending({ prompt: 'consent login' })),
+    path: 'spec.identityProviders[0].oauth2.extraAuthorizationParams',
+    message: 'prompt=login needs OpenID Connect',
+  },
+  {
     rule: 'SAML IdP metadata comes from exactly one source',
     mutate: (d) => {
       d.spec.identityProviders[0] = {
@@ -383,6 +389,11 @@ export const ACCEPTED_TENANT_CASES: ValidTenantCase[] = [
       (d.spec.identityProviders[0].oidc.extraAuthorizationParams = {
         acr_values: 'http://schemas.openid.net/pape/policies/2007/06/multi-factor',
       }),
+  },
+  {
+    shape:
+      "an OIDC IdP asked for a fresh sign-in every time (prompt=login, held to by the ID token's auth_time, ADR 0297)",
+    mutate: (d) => (d.spec.identityProviders[0].oidc.extraAuthorizationParams = { prompt: 'login' }),
   },
   {
     shape: 'a plain OAuth 2.0 IdP with parameters of its own (prompt, an audience), none held to',

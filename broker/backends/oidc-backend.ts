@@ -56,9 +56,10 @@ interface PendingAuthorization {
   nonce?: string;
   codeVerifier: string;
   /**
-   * For a login that sent `max_age` (OIDC only: ForceAuthn's 0, or the tenant's own): when the
-   * authorization request was sent less that max_age, in seconds. The ID token's `auth_time` must
-   * not be earlier, or the IdP relied on a session older than the request allowed.
+   * For a login that sent `max_age` (OIDC only: the 0 of ForceAuthn or of the tenant's prompt=login,
+   * or the tenant's own): when the authorization request was sent less that max_age, in seconds. The
+   * ID token's `auth_time` must not be earlier, or the IdP relied on a session older than the request
+   * allowed.
    */
   authenticatedAfter?: number;
   /**
@@ -651,6 +652,12 @@ async function authorizationRequest(
   const nonce = withNonce ? client.randomNonce() : undefined;
   const parameters: Record<string, string> = {};
   for (const [key, value] of Object.entries(extra ?? {})) if (value !== undefined) parameters[key] = value;
+  // The tenant's own prompt=login asks for a fresh sign-in, as ForceAuthn does, and is held to the same
+  // way (ADR 0297): max_age=0 makes auth_time a required claim (OIDC Core 3.1.2.1), checked below. The
+  // prompt alone is only a request that crosses the person's browser, which can drop it, to an IdP
+  // that may not honour it. With a passive request it goes with prompt=none, which no session can
+  // then meet without a sign-in: NoPassive.
+  if (withNonce && parameters['prompt']?.split(' ').includes('login')) parameters['max_age'] = '0';
   // The tenant's own acr_values is held to (checkAuthenticationClass); the SP's, added below, only with
   // spec.broker.requestedAuthnContext: Enforce (ADR 0140), by the frontend.
   const tenantAcrValues = withNonce ? parameters['acr_values']?.split(' ').filter(Boolean) : undefined;
@@ -675,9 +682,10 @@ async function authorizationRequest(
     // required claim (OIDC Core 3.1.2.1), so that finishLogin can check the IdP did it.
     ...(forceAuthn && !isPassive ? { prompt: 'login', ...(withNonce ? { max_age: '0' } : {}) } : {}),
   });
-  // Whatever max_age went out, ForceAuthn's or the tenant's own (extraAuthorizationParams), is held
-  // to: OIDC Core 3.1.2.1 makes auth_time a required claim then, and 3.1.3.7 (13) leaves the check
-  // to the client. Plain OAuth 2.0 has no auth_time (the CRD refuses max_age for it).
+  // Whatever max_age went out, ForceAuthn's, the tenant's prompt=login's or the tenant's own
+  // (extraAuthorizationParams), is held to: OIDC Core 3.1.2.1 makes auth_time a required claim then,
+  // and 3.1.3.7 (13) leaves the check to the client. Plain OAuth 2.0 has no auth_time (the CRD
+  // refuses max_age and prompt=login for it).
   const maxAge = withNonce ? parameters['max_age'] : undefined;
   return {
     redirectUrl: client.buildAuthorizationUrl(c, parameters).toString(),

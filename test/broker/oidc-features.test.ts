@@ -45,6 +45,7 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     'signedUserinfo',
     'rejectedBasic',
     'rejectedPost',
+    'promptLogin',
   ] as const;
   /** The media type of each userinfo answer oidc-provider gave. */
   const userinfoTypes: string[] = [];
@@ -72,6 +73,8 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
           jwks: { keys: [jwk] },
         }),
         client('oauth2', {}),
+        // auth_time in every ID token, max_age or not: what an IdP that ignores prompt says of an old session.
+        client('promptLogin', { require_auth_time: true }),
         client('oauth2NoSubject', {}),
         // Registered at the OP for signed userinfo, which the broker never asks for.
         client('signedUserinfo', { userinfo_signed_response_alg: 'RS256' }),
@@ -97,6 +100,7 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
       signedUserinfo: oidcIdp('corporate', idp.issuer),
       rejectedBasic: oidcIdp('corporate', idp.issuer),
       rejectedPost: oidcIdp('corporate', idp.issuer),
+      promptLogin: oidcIdp('corporate', idp.issuer),
       oauth2: plain,
       // A user endpoint configured wrong: the IdP's key set answers 200 JSON that names nobody.
       oauth2NoSubject: {
@@ -113,6 +117,9 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     specs.post['oidc'].clientAuthMethod = 'client_secret_post';
     // The tenant asks for an authentication at most 5 minutes old (ADR 0186).
     specs.post['oidc'].extraAuthorizationParams = { max_age: '300' };
+    // The tenant asks its IdP for a fresh sign-in every time (ADR 0297).
+    specs.promptLogin['oidc'].clientId = 'jsm-sso-promptLogin';
+    specs.promptLogin['oidc'].extraAuthorizationParams = { prompt: 'login' };
     specs.signedUserinfo['oidc'].clientId = 'jsm-sso-signedUserinfo';
     specs.rejectedBasic['oidc'].clientId = 'jsm-sso-rejectedBasic';
     specs.rejectedPost['oidc'].clientId = 'jsm-sso-rejectedPost';
@@ -226,6 +233,18 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     await loginThroughBroker({ portal: portalSp(broker.url, pki), brokerUrl: broker.url }, browser);
     const portal = portalSp(broker.url, pki);
     portal.options.forceAuthn = true;
+    await signInAfresh(browser, broker, portal);
+  });
+
+  /**
+   * A sign-in the portal starts that asks the IdP for a fresh one (prompt=login, max_age=0): the
+   * person, though she has a session there, fills in its login form again and is signed in.
+   */
+  async function signInAfresh(
+    browser: Browser,
+    broker: BrokerUnderTest,
+    portal: ReturnType<typeof portalSp>,
+  ) {
     const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
     const authorize = new URL(sso.headers.get('location')!);
     expect([authorize.searchParams.get('prompt'), authorize.searchParams.get('max_age')]).to.deep.equal([
@@ -236,6 +255,83 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     const { page, fields } = await loginAtDevIdp(browser, authorize.href, { brokerUrl: broker.url });
     expect(page.status).to.equal(200);
     expect((await portal.validatePostResponseAsync(fields)).profile?.nameID).to.equal('alice@acme.test');
+  }
+
+  /**
+   * A browser whose person signed in through `broker`, her session at the IdP (its `_session`
+   * cookie) then made an hour old: a sign-in there long before, beyond any clock tolerance, with no
+   * waiting.
+   */
+  async function withHourOldIdpSession(broker: BrokerUnderTest) {
+    const browser = new Browser();
+    await loginThroughBroker({ portal: portalSp(broker.url, pki), brokerUrl: broker.url }, browser);
+    const sessionId = browser.cookies.get(new URL(idp.issuer).hostname)?.get('_session');
+    const session = await idp.provider.Session.find(sessionId ?? '');
+    if (!session?.loginTs) throw new Error('the browser has no session at the IdP');
+    session.loginTs -= 3600;
+    await session.save(3600);
+    return browser;
+  }
+
+  /** Where the broker sends the browser for a sign-in the portal starts (passive or not). */
+  async function authorizationUrl(
+    browser: Browser,
+    broker: BrokerUnderTest,
+    options: { passive?: boolean } = {},
+  ) {
+    const portal = portalSp(broker.url, pki);
+    if (options.passive) portal.options.passive = true;
+    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-l', undefined, {}));
+    expect(sso.status).to.equal(302);
+    return new URL(sso.headers.get('location')!);
+  }
+
+  /** The IdP's answer, given at once (no page shown), and the broker's page that posts it on to the portal. */
+  async function answeredAtOnce(browser: Browser, broker: BrokerUnderTest, authorize: URL) {
+    const back = await browser.follow(authorize.href, `${broker.url}/oidc/callback`);
+    expect(back.location, 'the IdP answers at once').to.be.a('string');
+    const page = await browser.request(back.location!);
+    expect(page.status).to.equal(200);
+    return formFields(await page.text());
+  }
+
+  it("holds a tenant's own prompt=login to auth_time: a person who strips it from the authorization URL and reuses an hour-old IdP session is answered Responder/AuthnFailed (ADR 0297)", async () => {
+    const broker = brokers.promptLogin!;
+    const browser = await withHourOldIdpSession(broker);
+    const authorize = await authorizationUrl(browser, broker);
+    // What she deletes in her browser (an IdP that ignores prompt does the same): the IdP then
+    // signs her in with the session it has.
+    authorize.searchParams.delete('prompt');
+    authorize.searchParams.delete('max_age');
+    const fields = await answeredAtOnce(browser, broker, authorize);
+    expect(signedStatusCodes(fields['SAMLResponse']!, pki.brokerCert)).to.deep.equal([
+      RESPONDER,
+      'urn:oasis:names:tc:SAML:2.0:status:AuthnFailed',
+    ]);
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+      result: 'refused',
+      reason: 'OIDC_AUTHENTICATION_NOT_FRESH',
+    });
+  });
+
+  it("sends a tenant's own prompt=login with max_age=0, as ForceAuthn: a person with an hour-old session at the IdP signs in again, and the fresh auth_time is accepted", async () => {
+    const broker = brokers.promptLogin!;
+    await signInAfresh(await withHourOldIdpSession(broker), broker, portalSp(broker.url, pki));
+  });
+
+  it('answers a passive request through an IdP the tenant asks for prompt=login with NoPassive: prompt=none goes with max_age=0, which no session can meet without a sign-in', async () => {
+    const broker = brokers.promptLogin!;
+    const browser = await withHourOldIdpSession(broker);
+    const authorize = await authorizationUrl(browser, broker, { passive: true });
+    expect([authorize.searchParams.get('prompt'), authorize.searchParams.get('max_age')]).to.deep.equal([
+      'none',
+      '0',
+    ]);
+    const fields = await answeredAtOnce(browser, broker, authorize);
+    expect(signedStatusCodes(fields['SAMLResponse']!, pki.brokerCert)).to.deep.equal([
+      RESPONDER,
+      'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
+    ]);
   });
 
   /** A passive AuthnRequest: the browser goes to the IdP and comes back without any page shown. */
