@@ -15,6 +15,8 @@
  */
 
 const ESCAPABLE = /[-#*_+?^~|%{}[\]()!@]/g;
+/** A backslash `asWikiText` put before one of ESCAPABLE. */
+const ESCAPED = new RegExp(String.raw`\\(${ESCAPABLE.source})`, 'g');
 const BACKSLASH_LOOKALIKE = '\u29f5';
 const WORD_JOINER = '\u2060';
 const LEADING_BLOCK = /^(h[1-6]|bq)\./;
@@ -30,5 +32,5 @@ export function asWikiText(plain: string): string {
 
 /** The characters `asWikiText` wrote (a backslash's look-alike stays). */
 export function fromWikiText(written: string): string {
-  return written.replace(/\\([-#*_+?^~|%{}[\]()!@])/g, '$1').replaceAll(WORD_JOINER, '');
+  return written.replace(ESCAPED, '$1').replaceAll(WORD_JOINER, '');
 }
