@@ -65,6 +65,9 @@ const replicatedConnections = new WeakSet<Redis | Cluster>();
  */
 const REPLICA_ACK_TIMEOUT_MS = 200;
 
+/** One command's outcome in a pipeline's answer: ioredis's error, or Redis's answer. */
+type PipelineAnswer = [error: Error | null, answer: unknown];
+
 /** A pool's own connection: its tenants' views add `<tenant>:`. */
 const POOL_KEY_PREFIX = 'jsm-sso:';
 const retryStrategy = (attempt: number) => Math.min(attempt * 200, 2000);
@@ -489,14 +492,12 @@ export class RedisFlowStore implements FlowStore {
     const redis = this.client;
     if (!replicatedConnections.has(redis))
       return await this.#call(() => redis.call(...command) as Promise<string | null>);
-    const results = await this.#call(async () => {
-      // exec() answers null only for a transaction a WATCH aborted; none here, but a null must not
-      // read as "nothing stored" (a replay).
-      const answers = await redis.pipeline([command, ['wait', 1, REPLICA_ACK_TIMEOUT_MS]]).exec();
-      if (!answers) throw new Error('the pipeline was not run');
-      return answers;
-    });
-    const [[failed, answer] = [], [, acknowledged] = []] = results;
+    // A pipeline without MULTI answers one [error, answer] per command (ioredis types exec() as
+    // possibly null for a transaction a WATCH aborted; there is none here). A command the closed
+    // connection left unanswered is never settled (no resend): the command deadline answers 503.
+    const [[failed, answer], [, acknowledged]] = (await this.#call(() =>
+      redis.pipeline([command, ['wait', 1, REPLICA_ACK_TIMEOUT_MS]]).exec(),
+    )) as [PipelineAnswer, PipelineAnswer];
     if (failed) {
       // A redirection (MOVED, ASK while a slot migrates) ioredis follows for a lone command, not
       // for a pipeline whose WAIT was answered otherwise (a demoted master refuses WAIT): nothing
