@@ -26,6 +26,7 @@ import {
   startJsmEmulator,
 } from '../dev/jsm-emulator/emulator.js';
 import { accountIdFor } from '../dev/jsm-emulator/state.js';
+import { SERVICE_ACCOUNT } from '../dev/tenant.js';
 import { createPortalApp, type PortalApp, type PortalOptions } from '../portal/app.js';
 import type { Exchange } from '../portal/atlassian/http.js';
 import type { WriteSettings } from '../portal/requests.js';
@@ -191,8 +192,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const portalKey = options.portalKey ?? makeKeyPair('portal.acme.test');
   write(`${name}-portal-signing`, 'tls.crt', portalKey.certPem);
   write(`${name}-portal-signing`, 'tls.key', portalKey.keyPem);
-  write('atlassian', 'email', 'portal-bot@acme.test');
-  write('atlassian', 'apiToken', 'dev-api-token');
+  write('atlassian', 'email', SERVICE_ACCOUNT.email);
+  write('atlassian', 'apiToken', SERVICE_ACCOUNT.apiToken);
   const brokerKey = options.brokerKey ?? makeKeyPair('broker.acme.test');
   const store = options.store ?? (await connectedFlowStore(`test-${name}`));
   const exchanges: Exchange[] = [];

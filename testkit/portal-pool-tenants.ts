@@ -11,6 +11,7 @@ import type { TenantBundle } from '../common/pool/source.js';
 import { type RunningPool, type StartPoolOptions, startPool } from '../common/pool/start.js';
 import type { BuildPart } from '../common/runtime.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../dev/jsm-emulator/emulator.js';
+import { SERVICE_ACCOUNT } from '../dev/tenant.js';
 import { createPortalApp } from '../portal/app.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
 import { listenOnLoopbacks, MemoryTenantSource } from './pool.js';
@@ -63,8 +64,8 @@ export function portalPoolTenants(
     const portalKey = makeKeyPair(`portal-${i}.acme.test`);
     write(`${name}-portal-signing`, 'tls.crt', portalKey.certPem);
     write(`${name}-portal-signing`, 'tls.key', portalKey.keyPem);
-    write('atlassian', 'email', 'portal-bot@acme.test');
-    write('atlassian', 'apiToken', 'dev-api-token');
+    write('atlassian', 'email', SERVICE_ACCOUNT.email);
+    write('atlassian', 'apiToken', SERVICE_ACCOUNT.apiToken);
     return { name, url, tenant, brokerKey: makeKeyPair(`broker-${i}.acme.test`), secretsDir };
   });
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { SERVICE_ACCOUNT } from '../dev/tenant.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
 import { checkOutputOf } from './part-process.js';
 import { PORTAL_ONLY_SPEC } from './portal-harness.js';
@@ -53,8 +54,8 @@ export function writePortalTenant(config: string, secretsDir: string, options: P
   write(`${options.name}-broker-signing`, 'tls.crt', brokerKey.certPem);
   write(`${options.name}-portal-signing`, 'tls.crt', portalKey.certPem);
   write(`${options.name}-portal-signing`, 'tls.key', portalKey.keyPem);
-  write(`${options.name}-atlassian`, 'email', 'portal-bot@acme.test');
-  write(`${options.name}-atlassian`, 'apiToken', 'dev-api-token');
+  write(`${options.name}-atlassian`, 'email', SERVICE_ACCOUNT.email);
+  write(`${options.name}-atlassian`, 'apiToken', SERVICE_ACCOUNT.apiToken);
   if (options.redisUrl) write(`${options.name}-redis`, 'url', options.redisUrl);
   writeFileSync(
     config,

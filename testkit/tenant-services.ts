@@ -7,11 +7,11 @@ import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { type DevIdp, startDevIdp } from '../dev/idp/provider.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../dev/jsm-emulator/emulator.js';
+import { SERVICE_ACCOUNT } from '../dev/tenant.js';
 import { type IssuedCertificate, makeTestCa, type TestCa } from './pki.js';
 import { devIdp } from './tenants.js';
 
 export const TENANT = 'acme';
-const ATLASSIAN = { email: 'portal-bot@acme.test', apiToken: 'dev-api-token' };
 const CA_SECRET = 'acme-test-ca';
 
 export interface TenantServices {
@@ -67,7 +67,7 @@ export async function startTenantServices(host: string, brokerUrl: string): Prom
     clientSecret,
     secrets: () => [
       opaqueSecret('acme-oidc', { clientSecret: services.clientSecret }),
-      opaqueSecret('acme-atlassian', ATLASSIAN),
+      opaqueSecret('acme-atlassian', SERVICE_ACCOUNT),
       opaqueSecret(CA_SECRET, { 'ca.crt': ca.caPem }),
     ],
     async rotateClientSecret() {

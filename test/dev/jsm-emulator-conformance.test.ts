@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import {
   documentedOperations,
   experimentalOperations,
@@ -61,8 +62,7 @@ describe("JSM emulator: every exchange conforms to Atlassian's servicedeskapi an
     emulator = await startJsmEmulator({});
     agent = specClient({
       baseUrl: emulator.url,
-      email: 'portal-bot@acme.test',
-      apiToken: 'dev-api-token',
+      ...SERVICE_ACCOUNT,
       seen,
     });
   });

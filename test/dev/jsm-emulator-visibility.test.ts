@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import { specClient } from '../../testkit/jsm-emulator-client.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: replies are read loosely in assertions; chai checks the values and the spec validator checks the shapes
@@ -53,20 +54,16 @@ describe('JSM emulator: what a customer caller may see and do', () => {
   it('shows a customer the requests raised on their behalf', async () => {
     const dana = emulator.state.userByEmail('dana@globex.test')!;
     const created = (
-      await specClient({ baseUrl: emulator.url, email: 'portal-bot@acme.test', apiToken: 'dev-api-token' })(
-        'POST',
-        `${SD}/request`,
-        {
-          json: {
-            serviceDeskId: '2',
-            requestTypeId: [...emulator.state.requestTypes.values()].find(
-              (t) => t.name === 'Ask HR a question',
-            )!.id,
-            raiseOnBehalfOf: dana.accountId,
-            requestFieldValues: { summary: 'On behalf' },
-          },
+      await specClient({ baseUrl: emulator.url, ...SERVICE_ACCOUNT })('POST', `${SD}/request`, {
+        json: {
+          serviceDeskId: '2',
+          requestTypeId: [...emulator.state.requestTypes.values()].find(
+            (t) => t.name === 'Ask HR a question',
+          )!.id,
+          raiseOnBehalfOf: dana.accountId,
+          requestFieldValues: { summary: 'On behalf' },
         },
-      )
+      })
     ).body as Json;
     expect(await keysOf('dana@globex.test')).to.include(created.issueKey);
   });

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { createTranslator } from '../../common/i18n/index.js';
 import { createTlsFetch, type TlsFetch } from '../../common/tls/index.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import type { AtlassianError } from '../../portal/atlassian/errors.js';
 import { withinPage } from '../../portal/atlassian/page-budget.js';
@@ -128,8 +129,7 @@ describe('faults: an Atlassian site answering each call just within its deadline
       fetch = createTlsFetch({ maxResponseBytes: 8 * 1024 * 1024 });
       client = new AtlassianClient({
         siteUrl: emulator.url,
-        email: 'portal-bot@acme.test',
-        apiToken: 'dev-api-token',
+        ...SERVICE_ACCOUNT,
         timeoutMs: 10_000,
         fetch,
       });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createLogger } from '../../common/log.js';
+import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import { AccountGuard, AccountRefusedError } from '../../portal/account-guard.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import {
@@ -20,8 +21,7 @@ const changes = (h: Harness, from: number) =>
 function guardAt(h: Harness, serviceAccountEmail: string) {
   const client = new AtlassianClient({
     siteUrl: h.emulator.url,
-    email: 'portal-bot@acme.test',
-    apiToken: 'dev-api-token',
+    ...SERVICE_ACCOUNT,
   });
   const logger = createLogger({ component: 'portal', level: 'silent' });
   return {

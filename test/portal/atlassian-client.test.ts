@@ -9,6 +9,7 @@ import { createTranslator } from '../../common/i18n/index.js';
 import { createTlsFetch } from '../../common/tls/index.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { accountIdFor, type CustomerRequest } from '../../dev/jsm-emulator/state.js';
+import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import { AtlassianError } from '../../portal/atlassian/errors.js';
 import { backoffMs, type Exchange, retryAfterMs, seeOtherTarget } from '../../portal/atlassian/http.js';
@@ -40,8 +41,7 @@ function beside(siteUrl: () => string, handler: RequestListener) {
   const portalClient = () =>
     new AtlassianClient({
       siteUrl: siteUrl(),
-      email: 'portal-bot@acme.test',
-      apiToken: 'dev-api-token',
+      ...SERVICE_ACCOUNT,
       fetch: tlsFetch,
       onCall: (_method, _path, status) => calls.push(status),
       sleep: async () => {},
@@ -56,8 +56,7 @@ describe('portal Atlassian client', () => {
   const client = (timeoutMs = 5000) =>
     new AtlassianClient({
       siteUrl: emulator.url,
-      email: 'portal-bot@acme.test',
-      apiToken: 'dev-api-token',
+      ...SERVICE_ACCOUNT,
       timeoutMs,
       onExchange: (e) => exchanges.push(e),
       sleep: async (ms) => {
@@ -438,8 +437,7 @@ describe('portal Atlassian client', () => {
     const err = await failedRead(
       new AtlassianClient({
         siteUrl: url,
-        email: 'portal-bot@acme.test',
-        apiToken: 'dev-api-token',
+        ...SERVICE_ACCOUNT,
         sleep: async () => {},
       }),
     );

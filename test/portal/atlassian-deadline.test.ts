@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { createTlsFetch, type TlsFetch } from '../../common/tls/index.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import { timersLeftBy } from '../../testkit/pending-timers.js';
 
@@ -26,8 +27,7 @@ describe('an Atlassian call’s deadline', function () {
     fetch = createTlsFetch({ maxResponseBytes: 8 * 1024 * 1024 });
     client = new AtlassianClient({
       siteUrl: emulator.url,
-      email: 'portal-bot@acme.test',
-      apiToken: 'dev-api-token',
+      ...SERVICE_ACCOUNT,
       timeoutMs: 10_000,
       fetch,
     });
@@ -97,8 +97,7 @@ describe('an Atlassian call’s deadline', function () {
   it('still cuts a download whose body stalls after the headers, with a TimeoutError', async () => {
     const slow = new AtlassianClient({
       siteUrl: emulator.url,
-      email: 'portal-bot@acme.test',
-      apiToken: 'dev-api-token',
+      ...SERVICE_ACCOUNT,
       timeoutMs: 300,
       fetch,
     });

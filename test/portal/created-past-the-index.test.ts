@@ -2,6 +2,7 @@
 // read by key past the index's newest issue, however many others were raised meanwhile.
 import { expect } from 'chai';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import type { Exchange } from '../../portal/atlassian/http.js';
 import { findCreatedPastTheIndex } from '../../portal/created-past-the-index.js';
@@ -16,8 +17,7 @@ describe('portal: a request found past the search index', () => {
     emulator = await startJsmEmulator({});
     client = new AtlassianClient({
       siteUrl: emulator.url,
-      email: 'portal-bot@acme.test',
-      apiToken: 'dev-api-token',
+      ...SERVICE_ACCOUNT,
       onExchange: (e) => exchanges.push(e),
     });
   });

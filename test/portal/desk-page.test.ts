@@ -1,6 +1,7 @@
 // A desk page as native: request type groups as a left-hand navigation, icons read through the
 // portal from Atlassian's request type icon links, descriptions, and a search across groups.
 import { expect } from 'chai';
+import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import { AtlassianError } from '../../portal/atlassian/errors.js';
 import { type Browser, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
@@ -99,8 +100,7 @@ describe('portal desk page: groups, icons and descriptions', () => {
     const exchanges: unknown[] = [];
     const client = new AtlassianClient({
       siteUrl: h.emulator.url,
-      email: 'portal-bot@acme.test',
-      apiToken: 'dev-api-token',
+      ...SERVICE_ACCOUNT,
       onExchange: (e) => exchanges.push(e),
     });
     for (const url of [

@@ -28,6 +28,7 @@ import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import { DEV_REALMS } from '../../dev/idp/users.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { STATUSES } from '../../dev/jsm-emulator/workflow.js';
+import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import { createPortalApp, type PortalApp } from '../../portal/app.js';
 import { englishIn } from '../../testkit/catalogue-text.js';
 import { launchChromium } from '../../testkit/chromium.js';
@@ -94,8 +95,8 @@ describe('portal end to end in Chromium', function () {
     write('acme-portal-signing', 'tls.crt', portalKey.certPem);
     write('acme-portal-signing', 'tls.key', portalKey.keyPem);
     write('acme-oidc', 'clientSecret', clientSecret);
-    write('acme-atlassian', 'email', 'portal-bot@acme.test');
-    write('acme-atlassian', 'apiToken', 'dev-api-token');
+    write('acme-atlassian', 'email', SERVICE_ACCOUNT.email);
+    write('acme-atlassian', 'apiToken', SERVICE_ACCOUNT.apiToken);
     const tenant = parseTenant(
       stringify({
         apiVersion: 'jsm-sso.io/v1alpha1',

@@ -2,6 +2,7 @@
 // read through the API (content.iframeSrc) and cleaned by sanitize-html; only articles a portal desk
 // offers can be opened, and content is never fetched from outside the Atlassian site.
 import { expect } from 'chai';
+import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import type { Exchange } from '../../testkit/atlassian-spec.js';
 import { type Browser, type Harness, reasons, signIn, startHarness } from '../../testkit/portal-harness.js';
@@ -115,8 +116,7 @@ describe('portal knowledge base articles', () => {
     const exchanges: Exchange[] = [];
     const client = new AtlassianClient({
       siteUrl: h.emulator.url,
-      email: 'portal-bot@acme.test',
-      apiToken: 'dev-api-token',
+      ...SERVICE_ACCOUNT,
       onExchange: (e) => exchanges.push(e),
     });
     for (const src of ['https://evil.test/rest/servicedeskapi/knowledgebase/article/view/1', 'not a url']) {

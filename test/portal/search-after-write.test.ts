@@ -4,6 +4,7 @@
 // names it in `reconcileIssues` (ADR 0194).
 import { expect } from 'chai';
 import { transitionsFrom } from '../../dev/jsm-emulator/workflow.js';
+import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import { Catalogue } from '../../portal/catalogue.js';
 import { NotVisibleError, RequestService } from '../../portal/requests.js';
@@ -42,8 +43,7 @@ describe('portal search after write: a request just raised, while Jira has not i
   const service = () => {
     const client = new AtlassianClient({
       siteUrl: h.emulator.url,
-      email: 'portal-bot@acme.test',
-      apiToken: 'dev-api-token',
+      ...SERVICE_ACCOUNT,
       timeoutMs: 5000,
     });
     return new RequestService(client, new Catalogue(client, undefined));
