@@ -1,11 +1,6 @@
 /** C0 control characters and DEL: never valid in a path, a file name or a header value. */
 const isControl = (code: number) => code <= 0x1f || code === 0x7f;
 
-export function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (isControl(text.charCodeAt(i))) return true;
-  return false;
-}
-
 export function replaceControlCharacters(text: string, replacement: string): string {
   let out = '';
   for (let i = 0; i < text.length; i++) out += isControl(text.charCodeAt(i)) ? replacement : text[i];
