@@ -110,19 +110,10 @@ const TENANT_EVENT_CONDITIONS = (condition: { type: string; reason: string }, pr
     ? [condition.reason, prior?.reason].some((r) => r !== undefined && TENANT_OWN_POOL_REASONS.includes(r))
     : condition.type !== 'Ready';
 
-const NO_OUTCOME: ReconcileOutcome = {
-  applied: [],
-  deleted: [],
-  left: [],
-  generated: [],
-  statusWritten: false,
-  configValid: true,
-};
-
 export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promise<ReconcileOutcome> {
   const [namespace, name] = key.split('/') as [string, string];
   const live = deps.cache.tenant(namespace, name);
-  if (!live) return NO_OUTCOME;
+  // Filled in by the steps below; a tenant gone from the cache is a reconcile with nothing to do.
   const outcome: ReconcileOutcome = {
     applied: [],
     deleted: [],
@@ -131,6 +122,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     statusWritten: false,
     configValid: true,
   };
+  if (!live) return outcome;
   // Deleted: the garbage collector removes what the tenant owned via ownerReferences; what it
   // placed in a pool's namespace (no ownerReference can reach it) is removed here first.
   if (live.metadata?.['deletionTimestamp']) {
