@@ -32,6 +32,8 @@ export interface CrdVersion {
 
 export const API_GROUP = 'jsm-sso.io';
 export const API_VERSION = 'v1alpha1';
+/** The `apiVersion` of the project's documents, tenants and pools alike. */
+export const GROUP_VERSION = `${API_GROUP}/${API_VERSION}`;
 export const KIND = 'JsmSsoTenant';
 export const PLURAL = 'jsmssotenants';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { ConfigError, type ConfigProblem, JsmSsoError } from '../errors.js';
-import { API_GROUP, API_VERSION, KIND } from './crd-schema.js';
+import { GROUP_VERSION, KIND } from './crd-schema.js';
 import type { JsmSsoTenant } from './tenant.generated.js';
 import { validateStoredTenant, validateTenantDocument } from './validate.js';
 
@@ -62,8 +62,8 @@ export function checkStoredTenant(value: unknown): { tenant: JsmSsoTenant; ignor
 function typeProblems(value: unknown): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const doc = value as { apiVersion?: unknown; kind?: unknown } | null;
-  if (doc?.apiVersion !== `${API_GROUP}/${API_VERSION}`) {
-    problems.push({ path: 'apiVersion', message: `must be ${API_GROUP}/${API_VERSION}` });
+  if (doc?.apiVersion !== GROUP_VERSION) {
+    problems.push({ path: 'apiVersion', message: `must be ${GROUP_VERSION}` });
   }
   if (doc?.kind !== KIND) problems.push({ path: 'kind', message: `must be ${KIND}` });
   return problems;

@@ -1,3 +1,5 @@
+import { GROUP_VERSION, KIND, PLURAL, POOL_KIND, POOL_PLURAL } from '../../common/config/crd-schema.js';
+
 /**
  * The API resources the operator touches, with their REST paths. One table, so that the client,
  * the watches, RBAC (charts/jsm-sso/templates/rbac.yaml) and the tests agree on what is used.
@@ -14,8 +16,8 @@ function kind(apiVersion: string, kindName: string, plural: string, namespaced =
 }
 
 export const KINDS = {
-  tenant: kind('jsm-sso.io/v1alpha1', 'JsmSsoTenant', 'jsmssotenants'),
-  pool: kind('jsm-sso.io/v1alpha1', 'JsmSsoPool', 'jsmssopools'),
+  tenant: kind(GROUP_VERSION, KIND, PLURAL),
+  pool: kind(GROUP_VERSION, POOL_KIND, POOL_PLURAL),
   serviceAccount: kind('v1', 'ServiceAccount', 'serviceaccounts'),
   role: kind('rbac.authorization.k8s.io/v1', 'Role', 'roles'),
   roleBinding: kind('rbac.authorization.k8s.io/v1', 'RoleBinding', 'rolebindings'),

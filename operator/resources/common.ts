@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { V1OwnerReference } from '@kubernetes/client-node';
-import { POOL_KIND } from '../../common/config/crd-schema.js';
+import { GROUP_VERSION, KIND, POOL_KIND } from '../../common/config/crd-schema.js';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import type { AutoscalingSpec, TenantPodSettings } from '../../common/config/tenant.generated.js';
 
@@ -123,8 +123,8 @@ export function labels(tenant: WorkloadOwner, component: string): Record<string,
 
 export function ownerReference(tenant: WorkloadOwner): V1OwnerReference {
   return {
-    apiVersion: tenant.apiVersion ?? 'jsm-sso.io/v1alpha1',
-    kind: tenant.kind ?? 'JsmSsoTenant',
+    apiVersion: tenant.apiVersion ?? GROUP_VERSION,
+    kind: tenant.kind ?? KIND,
     name: tenantName(tenant),
     uid: tenant.metadata!.uid ?? '',
     controller: true,

@@ -1,5 +1,6 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { GROUP_VERSION, KIND } from '../../common/config/crd-schema.js';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import {
   childName,
@@ -29,8 +30,8 @@ export function certificateKey(part: Part, next = false): string {
 /** The tenant as the parts load it: the applied document without status or server metadata. */
 export function tenantDocument(tenant: JsmSsoTenant): string {
   const document = {
-    apiVersion: tenant.apiVersion ?? 'jsm-sso.io/v1alpha1',
-    kind: tenant.kind ?? 'JsmSsoTenant',
+    apiVersion: tenant.apiVersion ?? GROUP_VERSION,
+    kind: tenant.kind ?? KIND,
     metadata: { name: tenantName(tenant), namespace: tenantNamespace(tenant) },
     spec: tenant.spec,
   };
