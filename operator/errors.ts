@@ -125,6 +125,11 @@ export const OPERATOR_REASONS = {
     meaning:
       'The tenant is being deleted, but removing what it placed in its pool, or then its finalizer, fails; the message says which and why.',
   },
+  NamespaceTerminating: {
+    conditions: 'Applied=False, Ready=False; log line `operator.namespace_terminating`',
+    meaning:
+      "The API server refused to create an object because its namespace is being deleted (the tenant's own, or its pool's): the namespace controller is deleting all it holds. The operator creates nothing more there and does not retry (a retry could only be refused again); no Warning Event, none can be recorded in such a namespace. The tenant goes with its namespace; a tenant elsewhere placed in a pool whose namespace goes says PoolNotFound once the pool is gone.",
+  },
   PoolNotChecked: {
     conditions: 'PoolReady=Unknown',
     meaning: 'A pooled tenant whose configuration is not valid: its pool is checked once it is.',

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isNotFound, type KubeClient, type KubeObject } from '../common/kube/client.js';
+import { isNotFound, type KubeClient, type KubeObject, namespaceTerminating } from '../common/kube/client.js';
 import type { Logger } from '../common/log.js';
 import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
 import { microTime } from './leader.js';
@@ -109,6 +109,9 @@ export class EventRecorder {
         writtenAt: now,
       });
     } catch (err) {
+      // Refused in a namespace being deleted: the Event would go with it anyway, and a warning for
+      // each would be noise in the one place where it is expected.
+      if (namespaceTerminating(err)) return;
       this.options.logger.warn(
         { event: 'operator.event_failed', reason, err },
         'could not record a Kubernetes Event',

@@ -11,6 +11,7 @@ import { type EventRecorder, recordTransitions } from './events.js';
 import { HOST_CLAIMED_REASON, hostClaimKeys } from './host-claims.js';
 import { collectionPath, KINDS } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
+import { NAMESPACE_TERMINATING_REASON, namespaceTerminatingCondition } from './namespace-terminating.js';
 import {
   type Placement,
   type PlacementCache,
@@ -183,6 +184,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
       message: 'the pool is checked once the tenant is valid',
     };
   outcome.configValid = configValid.status === 'True';
+  const ended = namespaceTerminatingCondition(failure);
 
   const hint = `see \`kubectl -n ${namespace} describe deployment\` and the pods' logs`;
   const deployment = (part: 'broker' | 'portal') =>
@@ -193,7 +195,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     {
       generation,
       configValid,
-      applied: appliedCondition(outcome.configValid, failure),
+      applied: ended ?? appliedCondition(outcome.configValid, failure),
       broker: deploymentCondition('Broker', deployment('broker'), hint),
       portal: deploymentCondition('Portal', deployment('portal'), hint),
       signingCertificate: signingCertificateCondition(validation.tenant, signingSecrets, now),
@@ -229,6 +231,13 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   if (outcome.applied.length + outcome.deleted.length > 0) {
     const changes = [...outcome.applied, ...outcome.deleted.map((d) => `deleted ${d}`)];
     await deps.events.record(live, 'Normal', 'Applied', `applied ${changes.join(', ')}`);
+  }
+  if (ended) {
+    deps.logger.info(
+      { event: 'operator.namespace_terminating', reason: NAMESPACE_TERMINATING_REASON, tenant: key },
+      'a create was refused in a namespace being deleted; not retried',
+    );
+    return outcome;
   }
   // Failed after recording it: the queue retries this tenant with its per-key backoff. Thrown with
   // the condition's reason, so the metric and the log line count the same closed set.

@@ -33,13 +33,27 @@ export class ApiError extends Error {
   readonly reason: string;
   /** The API server's own message (without the request line), for conditions users read. */
   readonly serverMessage: string;
-  constructor(status: number, reason: string, message: string, serverMessage = message) {
+  /** The Status's `details.causes`, by type (`NamespaceTerminating`, `FieldValueInvalid`...). */
+  readonly causes: readonly StatusCause[];
+  constructor(
+    status: number,
+    reason: string,
+    message: string,
+    serverMessage = message,
+    causes: StatusCause[] = [],
+  ) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.reason = reason;
     this.serverMessage = serverMessage;
+    this.causes = causes;
   }
+}
+
+export interface StatusCause {
+  type: string;
+  message: string;
 }
 
 export interface RequestArgs {
@@ -442,14 +456,25 @@ async function readAll(res: IncomingMessage): Promise<string> {
 function apiErrorFrom(status: number, text: string, what: string): ApiError {
   let reason = 'Unknown';
   let message = text.slice(0, 500);
+  let causes: StatusCause[] = [];
   try {
-    const parsed = JSON.parse(text) as { reason?: string; message?: string };
+    const parsed = JSON.parse(text) as {
+      reason?: string;
+      message?: string;
+      // A StatusCause's type is its JSON `reason` (metav1.StatusCause: `Type CauseType json:"reason"`).
+      details?: { causes?: { reason?: unknown; message?: unknown }[] };
+    };
     reason = parsed.reason ?? reason;
     message = parsed.message ?? message;
+    causes = (parsed.details?.causes ?? []).flatMap((c) =>
+      typeof c.reason === 'string'
+        ? [{ type: c.reason, message: typeof c.message === 'string' ? c.message : '' }]
+        : [],
+    );
   } catch {
     // not a Status object (e.g. a proxy's HTML page); keep the raw text
   }
-  return new ApiError(status, reason, `${what}: ${status} ${reason}: ${message}`, message);
+  return new ApiError(status, reason, `${what}: ${status} ${reason}: ${message}`, message, causes);
 }
 
 export function isNotFound(err: unknown): boolean {
@@ -458,6 +483,22 @@ export function isNotFound(err: unknown): boolean {
 
 export function isForbidden(err: unknown): boolean {
   return err instanceof ApiError && err.status === 403;
+}
+
+/**
+ * Whether a create was refused because its namespace is being deleted (NamespaceLifecycle
+ * admission: 403 with the cause `NamespaceTerminating`), here or as the cause of an error that wraps
+ * it; the cause's message (`namespace acme is being terminated`) when it was. Such a namespace never
+ * comes back and all it holds is about to be deleted, so a controller does not retry the create
+ * (client-go's controllers return without an error on `HasStatusCause(err, NamespaceTerminatingCause)`).
+ */
+export function namespaceTerminating(err: unknown): string | undefined {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (!(e instanceof ApiError && e.status === 403)) continue;
+    const cause = e.causes.find((c) => c.type === 'NamespaceTerminating');
+    if (cause) return cause.message || e.serverMessage;
+  }
+  return undefined;
 }
 
 export function isConflict(err: unknown): boolean {
