@@ -144,6 +144,7 @@ export class Controller implements ObjectCache, PoolCache {
       settings: options.settings,
       cache: this,
       events: this.events,
+      logger: options.logger,
       indexSecrets: (poolKey, secretKeys) => this.indexSecrets(poolKey, secretKeys),
     };
     this.secretReader = new SecretReader(options.client, (namespace, name) =>

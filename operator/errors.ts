@@ -126,9 +126,9 @@ export const OPERATOR_REASONS = {
       'The tenant is being deleted, but removing what it placed in its pool, or then its finalizer, fails; the message says which and why.',
   },
   NamespaceTerminating: {
-    conditions: 'Applied=False, Ready=False; log line `operator.namespace_terminating`',
+    conditions: 'Applied=False, Ready=False (tenant, JsmSsoPool); log line `operator.namespace_terminating`',
     meaning:
-      "The API server refused to create an object because its namespace is being deleted (the tenant's own, or its pool's): the namespace controller is deleting all it holds. The operator creates nothing more there and does not retry (a retry could only be refused again); no Warning Event, none can be recorded in such a namespace. The tenant goes with its namespace; a tenant elsewhere placed in a pool whose namespace goes says PoolNotFound once the pool is gone.",
+      "The API server refused to create an object because its namespace is being deleted (the tenant's or pool's own, or a pooled tenant's pool's): the namespace controller is deleting all it holds. The operator creates nothing more there and does not retry (a retry could only be refused again); no Warning Event, none can be recorded in such a namespace. The tenant or pool goes with its namespace; a tenant elsewhere placed in a pool whose namespace goes says PoolNotFound once the pool is gone.",
   },
   PoolNotChecked: {
     conditions: 'PoolReady=Unknown',

@@ -1,4 +1,5 @@
 import { namespaceTerminating } from '../common/kube/client.js';
+import type { Logger } from '../common/log.js';
 import type { ApplyFailure, ConditionInput } from './status.js';
 
 export const NAMESPACE_TERMINATING_REASON = 'NamespaceTerminating';
@@ -19,4 +20,12 @@ export function namespaceTerminatingCondition(failure: ApplyFailure | undefined)
     reason: NAMESPACE_TERMINATING_REASON,
     message: `${cause}: nothing more is created there and the refused create is not retried (the namespace is being deleted with all it holds)`,
   };
+}
+
+/** The one line such a pass leaves: info, not a failure (`owner`: `{ tenant: key }` or `{ pool: key }`). */
+export function logNamespaceTerminating(logger: Logger, owner: Record<string, string>): void {
+  logger.info(
+    { event: 'operator.namespace_terminating', reason: NAMESPACE_TERMINATING_REASON, ...owner },
+    'a create was refused in a namespace being deleted; not retried',
+  );
 }

@@ -1,6 +1,7 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { JsmSsoPool, PoolStatus } from '../common/config/pool.generated.js';
 import type { KubeClient, KubeObject } from '../common/kube/client.js';
+import type { Logger } from '../common/log.js';
 import {
   type ApplyCache,
   type ApplyOutcome,
@@ -13,6 +14,7 @@ import { failureReasonOf, ReconcileError } from './errors.js';
 import { type EventRecorder, recordTransitions } from './events.js';
 import { KINDS, objectPath } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
+import { logNamespaceTerminating, namespaceTerminatingCondition } from './namespace-terminating.js';
 import { childName, type OperatorSettings, type SecretFacts } from './resources/common.js';
 import { desiredPoolObjects, invalidPoolSpec, poolContext, poolSecretKeys } from './resources/pool.js';
 import {
@@ -59,6 +61,7 @@ export interface PoolReconcilerDeps {
   settings: OperatorSettings;
   cache: PoolCache;
   events: EventRecorder;
+  logger: Logger;
   /** Records which Secrets a pool reads (its Redis), so a change requeues it. */
   indexSecrets: (key: string, secretKeys: string[]) => void;
   now?: () => Date;
@@ -88,7 +91,8 @@ export async function reconcilePool(deps: PoolReconcilerDeps, key: string): Prom
       error,
     };
   }
-  const status = poolStatus(deps, pool, failure);
+  const ended = namespaceTerminatingCondition(failure);
+  const status = poolStatus(deps, pool, ended ?? appliedCondition(true, failure));
   if (JSON.stringify(comparable(pool.status)) !== JSON.stringify(comparable(status))) {
     const written = await writeStatus(deps, KINDS.pool, pool, status, outcome);
     // Deleted meanwhile: whatever failed, nothing is left to report it on or retry.
@@ -107,7 +111,8 @@ export async function reconcilePool(deps: PoolReconcilerDeps, key: string): Prom
       POOL_EVENT_CONDITIONS,
     );
   }
-  if (failure) throw failureError(failure);
+  if (ended) logNamespaceTerminating(deps.logger, { pool: key });
+  else if (failure) throw failureError(failure);
   return outcome;
 }
 
@@ -166,13 +171,12 @@ async function removeOrphans(
 function poolStatus(
   deps: PoolReconcilerDeps,
   pool: JsmSsoPool & KubeObject,
-  failure: ApplyFailure | undefined,
+  applied: ConditionInput,
 ): PoolStatus {
   const namespace = pool.metadata.namespace!;
   const hint = `see \`kubectl -n ${namespace} describe deployment\` and the pods' logs`;
   const deployment = (part: 'broker' | 'portal') =>
     deps.cache.get(KINDS.deployment, namespace, childName(pool, part)) as V1Deployment | undefined;
-  const applied = appliedCondition(true, failure);
   const broker = deploymentCondition('Broker', deployment('broker'), hint);
   const portal = deploymentCondition('Portal', deployment('portal'), hint);
   const waiting = [applied, broker, portal].find((c) => c.status !== 'True');

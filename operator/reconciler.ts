@@ -11,7 +11,7 @@ import { type EventRecorder, recordTransitions } from './events.js';
 import { HOST_CLAIMED_REASON, hostClaimKeys } from './host-claims.js';
 import { collectionPath, KINDS } from './kube/kinds.js';
 import { missingSecrets } from './missing-secrets.js';
-import { NAMESPACE_TERMINATING_REASON, namespaceTerminatingCondition } from './namespace-terminating.js';
+import { logNamespaceTerminating, namespaceTerminatingCondition } from './namespace-terminating.js';
 import {
   type Placement,
   type PlacementCache,
@@ -233,10 +233,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     await deps.events.record(live, 'Normal', 'Applied', `applied ${changes.join(', ')}`);
   }
   if (ended) {
-    deps.logger.info(
-      { event: 'operator.namespace_terminating', reason: NAMESPACE_TERMINATING_REASON, tenant: key },
-      'a create was refused in a namespace being deleted; not retried',
-    );
+    logNamespaceTerminating(deps.logger, { tenant: key });
     return outcome;
   }
   // Failed after recording it: the queue retries this tenant with its per-key backoff. Thrown with

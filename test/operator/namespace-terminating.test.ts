@@ -10,7 +10,7 @@ import {
   startTestController,
   type TestController,
 } from '../../testkit/operator-controller.js';
-import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
+import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
 /**
  * A tenant whose namespace is being deleted, on a real API server: it refuses every create there
@@ -22,7 +22,7 @@ import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 describe("a tenant whose namespace is being terminated (real API server, the namespace controller's steps taken by the test)", function () {
   this.timeout(180_000);
   let env: ReturnType<typeof separateEnvtest>;
-  let test: TestController | undefined;
+  const started: TestController[] = [];
   const logs: Array<Record<string, unknown>> = [];
 
   before(async () => {
@@ -31,19 +31,38 @@ describe("a tenant whose namespace is being terminated (real API server, the nam
   });
 
   after(async () => {
-    await test?.controller.stop();
-    test?.client.close();
+    for (const test of started) {
+      await test.controller.stop();
+      test.client.close();
+    }
     env?.stop();
   });
 
-  it('stops creating there: Applied and Ready say NamespaceTerminating, no retry, no failure counted, no warning logged', async () => {
-    const namespace = await freshNamespace(env.client, 'ns-term');
-    test = await startTestController(env, {
+  async function operatorOn(namespace: string): Promise<TestController> {
+    const test = await startTestController(env, {
       namespace,
-      instance: 'namespace-terminating-test',
+      instance: `namespace-terminating-test-${started.length}`,
       level: 'info',
       logDestination: capturingDestination(logs),
     });
+    started.push(test);
+    return test;
+  }
+
+  /** Deletes the namespace; without a namespace controller it stays Terminating with all it holds. */
+  async function terminating(namespace: string): Promise<void> {
+    await env.client.delete(objectPath(KINDS.namespace, undefined, namespace));
+    await eventually(async () => {
+      const live = await env.client.get<{ status?: { phase?: string } }>(
+        objectPath(KINDS.namespace, undefined, namespace),
+      );
+      return live?.status?.phase === 'Terminating';
+    }, 'the namespace Terminating');
+  }
+
+  it('stops creating there: Applied and Ready say NamespaceTerminating, no retry, no failure counted, no warning logged', async () => {
+    const namespace = await freshNamespace(env.client, 'ns-term');
+    const test = await operatorOn(namespace);
     const controller: Controller = test.controller;
     const tenantPath = objectPath(KINDS.tenant, namespace, 'acme');
     await createTenantSecrets(env.client, namespace, 'acme');
@@ -54,13 +73,7 @@ describe("a tenant whose namespace is being terminated (real API server, the nam
     }, 'the tenant applied');
     await operatorIdle(controller);
 
-    await env.client.delete(objectPath(KINDS.namespace, undefined, namespace));
-    await eventually(async () => {
-      const live = await env.client.get<{ status?: { phase?: string } }>(
-        objectPath(KINDS.namespace, undefined, namespace),
-      );
-      return live?.status?.phase === 'Terminating';
-    }, 'the namespace Terminating');
+    await terminating(namespace);
     // The namespace controller's first step here: an object the tenant owns goes before the tenant.
     const loggedBefore = logs.length;
     await env.client.delete(objectPath(KINDS.deployment, namespace, 'acme-broker'));
@@ -91,5 +104,35 @@ describe("a tenant whose namespace is being terminated (real API server, the nam
     await eventually(async () => (await env.client.get(tenantPath)) === undefined, 'the tenant gone');
     await operatorIdle(controller);
     expect(await reconcileErrors(test.registry)).to.deep.equal({});
+  });
+
+  it("stops creating a pool's objects there the same way", async () => {
+    const namespace = await freshNamespace(env.client, 'ns-term-pool');
+    const test = await operatorOn(namespace);
+    const poolPath = objectPath(KINDS.pool, namespace, 'shared');
+    await createPool(env.client, namespace, 'shared');
+    await eventually(async () => {
+      const conditions = (await env.client.get<JsmSsoTenant>(poolPath))?.status?.conditions;
+      return conditions?.find((c) => c.type === 'Applied')?.status === 'True';
+    }, 'the pool applied');
+    await operatorIdle(test.controller);
+
+    await terminating(namespace);
+    const loggedBefore = logs.length;
+    await env.client.delete(objectPath(KINDS.deployment, namespace, 'shared-portal'));
+
+    const conditions = await eventually(async () => {
+      const live = (await env.client.get<JsmSsoTenant>(poolPath))?.status?.conditions;
+      return live?.find((c) => c.type === 'Applied')?.status === 'False' && live;
+    }, 'Applied=False on the pool');
+    const byType = Object.fromEntries(conditions.map((c) => [c.type, c]));
+    expect(byType['Applied']?.reason).to.equal('NamespaceTerminating');
+    expect(byType['Ready']).to.include({ status: 'False', reason: 'NamespaceTerminating' });
+    await operatorIdle(test.controller);
+    expect(await reconcileErrors(test.registry)).to.deep.equal({});
+    expect(
+      logs.slice(loggedBefore).filter((l) => ['warn', 'error', 'fatal'].includes(l['level'] as string)),
+      'warnings or errors logged',
+    ).to.deep.equal([]);
   });
 });
