@@ -269,7 +269,8 @@ export class RequestService {
   readonly #claims: WriteClaims | undefined;
   /**
    * How long a form may be posted: its session's absolute timeout (its CSRF token is the session's).
-   * A step without a comment keeps its outcome in its claim that long (ADR 0288).
+   * A step without a comment, and a create without a description, keep their outcome in their claim
+   * that long (ADR 0288, 0299).
    */
   readonly #formSeconds: number | undefined;
 
@@ -305,6 +306,14 @@ export class RequestService {
     return outsidePage(() =>
       writeOnce(this.#claims ? { ...options, claim: { claims: this.#claims, scope } } : options),
     );
+  }
+
+  /**
+   * For a write with nothing at Atlassian to find it by: its claim keeps what became of it for as
+   * long as its form can be posted (ADR 0288, 0299).
+   */
+  #keptForItsForm(): Pick<WriteOnceOptions<unknown>, 'keepSeconds'> {
+    return this.#formSeconds === undefined ? {} : { keepSeconds: this.#formSeconds };
   }
 
   /** The request's approvals; from the cache when `version` is known and unchanged. */
@@ -617,7 +626,9 @@ export class RequestService {
    * Creates a request once per write key (portal/write-once.ts): the description carries the key,
    * so a resubmitted form, a write whose outcome is unknown and a throttled write all end with one
    * request. A request type without a description field cannot carry it: its create is repeated
-   * only after a 429.
+   * only after a 429, and its claim keeps what became of it for the form's life (ADR 0299): the
+   * same form sent again lands on the request made or, after an answer that leaves it unknown,
+   * creates nothing (WriteUnconfirmedError). A new form raises it anew.
    */
   create(input: {
     serviceDeskId: string;
@@ -659,9 +670,11 @@ export class RequestService {
                   input.writeKey,
                 ),
             }
-          : // Nothing carries the key, so nothing can find the request: a post of the same form
-            // (a double click) must not create it again on the first's unknown outcome (ADR 0240).
-            { findMayLag: true }),
+          : // Nothing carries the key, so nothing can find the request: a post of the same form (a
+            // double click, the back button) must not create it again on the first's unknown
+            // outcome (ADR 0240), however late it comes, nor once a request made has left the claim
+            // (ADR 0299).
+            { findMayLag: true, ...this.#keptForItsForm() }),
         write: async () => {
           const created = await this.#client.createRequest({
             serviceDeskId: input.serviceDeskId,
@@ -759,7 +772,7 @@ export class RequestService {
           ? {
               ...this.#writes,
               findMayLag: true,
-              ...(this.#formSeconds === undefined ? {} : { keepSeconds: this.#formSeconds }),
+              ...this.#keptForItsForm(),
               write,
             }
           : { ...this.#writes, find: () => this.#findComment(issueKey, writeKey), write },

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { FlowStore } from '../common/flowstore/flow-store.js';
 import { RedisFlowStore } from '../common/flowstore/redis-store.js';
 /**
@@ -65,4 +66,25 @@ export async function untilMarkerStored(
     if (Date.now() > end) throw new Error(`no marker stored (${name}): ${String(answer)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * `ms` pass for the write claim (portal/write-claims.ts) of the form whose write key is `writeKey`
+ * and whose scope starts with `scope` (`create:`, `transition:<KEY>:`): its TTL runs down by them
+ * (gone when shorter) and a give-up it records moves that far back. So a test sends the same form
+ * "later" without waiting on the clock.
+ */
+export async function passOnWriteClaim(
+  redis: Redis,
+  scope: string,
+  writeKey: string,
+  ms: number,
+): Promise<void> {
+  const [key, ...more] = await redis.keys(`*write:{claims}:${scope}*${writeKey}`);
+  if (key === undefined || more.length > 0) throw new Error(`not one write claim for ${scope}…${writeKey}`);
+  const left = await redis.pttl(key);
+  const held = (await redis.get(key)) ?? '';
+  const since = /^unconfirmed:(\d+)$/.exec(held)?.[1];
+  if (left <= ms) await redis.del(key);
+  else await redis.set(key, since ? `unconfirmed:${Number(since) - ms}` : held, 'PX', left - ms);
 }

@@ -176,6 +176,11 @@ export function createPage(
     message?: string;
     csrf: string;
     writeKey: string;
+    /**
+     * `writeKey` is a new one, given in place of the key sent (ADR 0299): the tab's draft, which
+     * holds the key sent, must not put it back.
+     */
+    newWriteKey?: boolean;
     /** After a failed write: point to My requests, where a request that exists would be. */
     linkMyRequests?: boolean;
     audience: AudienceChoices;
@@ -201,7 +206,7 @@ export function createPage(
     ${type.description ? html`<p class="muted">${type.description}</p>` : ''}
     ${type.helpText ? html`<p>${type.helpText}</p>` : ''}
     ${state.message || general.length > 0 ? html`<div class="alert" role="alert">${state.message ?? ''} ${general.map(([, m]) => html`<div>${m}</div>`)}${state.linkMyRequests ? html` <a href="/requests">${t('create.myRequests')}</a>` : ''}</div>` : ''}
-    <form class="card" method="post" action="/desk/${seg(desk.id)}/create/${seg(type.id)}" enctype="multipart/form-data" novalidate data-draft>
+    <form class="card" method="post" action="/desk/${seg(desk.id)}/create/${seg(type.id)}" enctype="multipart/form-data" novalidate data-draft${state.newWriteKey ? ' data-draft-new-key' : ''}>
       ${csrfField(state.csrf)}${writeKeyField(state.writeKey)}
       ${visible.map(
         (f) =>

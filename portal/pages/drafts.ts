@@ -5,7 +5,8 @@ import { SafeHtml } from '../../common/http/html.js';
  * never on the server: if the session ended while they wrote (idle timeout, Redis restarted), the
  * form post is refused, they sign in again and come back to the same form with their text in it.
  * The draft keeps the form's write key too, so sending it again can never write twice
- * (portal/write-once.ts). A page that confirms a write (`data-written`) forgets the tab's drafts.
+ * (portal/write-once.ts), unless the page gives a new key on purpose (`data-draft-new-key`: a form
+ * that can never learn whether it wrote, ADR 0299). A page that confirms a write (`data-written`) forgets the tab's drafts.
  * The CSRF token is never kept: the new session has its own. Files cannot be kept.
  * A tab is not a person (a shared computer, the next colleague signing in where the last one's
  * session ran out): a draft names its writer (`owner`, an opaque keyed hash of the account, ADR
@@ -44,6 +45,7 @@ const SCRIPT = `(() => {
     for (const field of form.elements) {
       const kept = values[field.name];
       if (!kept || field.name === '_csrf' || field.type === 'file') continue;
+      if (field.name === '_write' && form.hasAttribute('data-draft-new-key')) continue;
       if (field.type === 'checkbox' || field.type === 'radio') field.checked = kept.includes(field.value);
       else if (field.multiple) for (const o of field.options) o.selected = kept.includes(o.value);
       else if (field.type === 'hidden' || field.value === '') field.value = kept[0];

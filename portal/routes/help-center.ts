@@ -245,7 +245,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       errors: FieldProblems,
       message: string,
       status: number,
-      more: { linkMyRequests?: boolean; uploadRefusal?: JsmSsoError } = {},
+      more: { linkMyRequests?: boolean; uploadRefusal?: JsmSsoError; newWriteKey?: boolean } = {},
     ) => {
       allowFetchFromSelf(res);
       send(
@@ -256,7 +256,8 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
           message,
           ...more,
           csrf: s.csrf,
-          writeKey,
+          // A new form where nothing could ever tell whether the key sent wrote (ADR 0299).
+          writeKey: more.newWriteKey ? newWriteKey() : writeKey,
           audience: choices.offered,
         }),
         status,
@@ -336,7 +337,16 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
           { event: 'portal.write_refused', reason: err.code, ...cause },
           'create refused, nothing written',
         );
-        render({}, t('create.outcomeUnknown'), err.status, { linkMyRequests: true });
+        if (hasDescription) {
+          render({}, t('create.outcomeUnknown'), err.status, { linkMyRequests: true });
+          return;
+        }
+        // Nothing can ever tell whether this form raised its request: it never writes (ADR 0299).
+        // The customer who checked My requests raises it anew from the form shown, a new one.
+        render({}, t('create.outcomeUnknownNewForm'), err.status, {
+          linkMyRequests: true,
+          newWriteKey: true,
+        });
         return;
       }
       if (err instanceof AtlassianError) {

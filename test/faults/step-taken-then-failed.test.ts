@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { type Browser, csrfOf, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
-import { redisUrl } from '../../testkit/redis.js';
+import { passOnWriteClaim, redisUrl } from '../../testkit/redis.js';
 
 describe('faults: a step without a comment, its form sent again while the step is still offered', () => {
   let h: Harness;
@@ -44,19 +44,8 @@ describe('faults: a step without a comment, its form sent again while the step i
     return { _csrf: csrfOf(page), _write: write.exec(page)![1]!, transition: loop.id };
   }
 
-  /**
-   * `ms` pass for the claim of the form's write key: its TTL runs down by them (gone when shorter)
-   * and a give-up it records moves that far back.
-   */
-  async function pass(writeKey: string, ms: number) {
-    const [key] = await redis.keys(`*write:{claims}:transition:${request().key}:${writeKey}`);
-    expect(key, 'the claim of the write key').to.be.a('string');
-    const left = await redis.pttl(key!);
-    const held = (await redis.get(key!))!;
-    const since = /^unconfirmed:(\d+)$/.exec(held)?.[1];
-    if (left <= ms) await redis.del(key!);
-    else await redis.set(key!, since ? `unconfirmed:${Number(since) - ms}` : held, 'PX', left - ms);
-  }
+  const pass = (writeKey: string, ms: number) =>
+    passOnWriteClaim(redis, `transition:${request().key}:`, writeKey, ms);
 
   it('sends nothing for the same form 31 s after Atlassian took the step and answered 500; a new form takes it', async () => {
     const steps = request().statusHistory.length;

@@ -15,7 +15,7 @@ import {
   signIn,
   useHarness,
 } from '../../testkit/portal-harness.js';
-import { redisUrl } from '../../testkit/redis.js';
+import { passOnWriteClaim, redisUrl } from '../../testkit/redis.js';
 
 /** What the answer says that must never reach a log line. */
 const SECRET = 'carol@acme.test';
@@ -288,6 +288,63 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
       redis.disconnect();
     }
     await sentAgainLandsOnIt(form, fields);
+  });
+
+  /**
+   * A new form of a request type without a description (nothing carries the write key, nothing can
+   * find the request), filled in.
+   */
+  async function undescribed(summary: string) {
+    const form = raiseRequestForm(h, alice, 'Request new hardware');
+    const fields = { ...(await form.fresh()), ...(await answered(form.action)), f_summary: summary };
+    return { form, fields };
+  }
+  const writeKeyOn = (page: string) => /name="_write" value="(jsmsso[0-9a-f]{24})"/.exec(page)?.[1];
+
+  // ADR 0299: the time between the posts is made to pass on the stored claim, no waiting on the clock.
+  it('raises one request when a form without a description, made and answered 500, is sent again past the 30 s and 10 minutes; its page offers a new form', async () => {
+    const { form, fields } = await undescribed('Hardware made and answered 500, sent again later');
+    h.emulator.faults.set({
+      statusAfterHandling: 500,
+      pathPrefix: '/rest/servicedeskapi/request',
+      method: 'POST',
+      times: 1,
+    });
+    expect((await form.post(fields)).status, 'the first post').to.equal(502);
+    expect(form.created(fields.f_summary), 'requests raised by the first post').to.have.length(1);
+    const redis = new Redis(redisUrl());
+    try {
+      await passOnWriteClaim(redis, 'create:', fields._write, 601_000);
+    } finally {
+      redis.disconnect();
+    }
+    const from = h.logs.length;
+    const again = await form.post(fields);
+    expect(form.created(fields.f_summary), 'requests raised, the form sent again').to.have.length(1);
+    expect(again.status).to.equal(502);
+    expect(reasons(h, from)).to.include('PORTAL_WRITE_UNCONFIRMED');
+    const page = await again.text();
+    expect(page).to.contain('sending this form again raises a new request.');
+    // The customer checked My requests and raises it anew: the form shown is a new one.
+    const anew = writeKeyOn(page);
+    expect(anew, 'the write key of the form shown').to.be.a('string').and.not.equal(fields._write);
+    expect((await form.post({ ...fields, _write: anew! })).status, 'the new form').to.equal(303);
+    expect(form.created(fields.f_summary), 'requests raised, a new form').to.have.length(2);
+  });
+
+  it('lands a form without a description, raised fine and sent again (the back button) after the 140 s of its claim, on the request', async () => {
+    const { form, fields } = await undescribed('Hardware raised fine, sent again from the back button');
+    const first = await form.post(fields);
+    expect(first.status).to.equal(303);
+    const redis = new Redis(redisUrl());
+    try {
+      await passOnWriteClaim(redis, 'create:', fields._write, 141_000);
+    } finally {
+      redis.disconnect();
+    }
+    const again = await form.post(fields);
+    expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
+    expect([again.status, again.headers.get('location')]).to.deep.equal([303, first.headers.get('location')]);
   });
 
   // Atlassian makes the request and answers 201 with what cannot be read: the request was made, only

@@ -94,4 +94,39 @@ describe('portal: a draft kept in the tab is given back to its writer only', fun
       await context.close();
     }
   });
+  it('keeps the new write key of a form that could not tell whether it raised its request, not the draft’s', async () => {
+    const hardware = [...h.emulator.state.requestTypes.values()].find(
+      (t) => t.name === 'Request new hardware' && t.serviceDeskId === '1',
+    )!;
+    const context = await chromium.newContext();
+    const page = await context.newPage();
+    const writeKey = () => page.inputValue('form[data-draft] input[name="_write"]');
+    try {
+      await signInTab(context, 'alice@acme.test');
+      await page.goto(`${h.url}/desk/1/create/${hardware.id}`);
+      await page.fill('#fld-summary', 'A laptop, made and answered 500');
+      for (const box of await page
+        .locator('form[data-draft] input[type="checkbox"]:not([id^="share-"])')
+        .all())
+        await box.check();
+      const sent = await writeKey();
+      // Atlassian raises it and answers 500; a request type without a description cannot be found.
+      h.emulator.faults.set({
+        statusAfterHandling: 500,
+        pathPrefix: '/rest/servicedeskapi/request',
+        method: 'POST',
+        times: 1,
+      });
+      await page.click('button:has-text("Send")');
+      expect(await writeKey(), 'the form given back after the 500').to.equal(sent);
+      // Sent again: it can never raise anything (ADR 0299); the page gives a new form.
+      await page.click('button:has-text("Send")');
+      expect(await page.textContent('[role="alert"]')).to.contain(
+        'sending this form again raises a new request.',
+      );
+      expect(await writeKey(), 'the form given back after the refusal').to.not.equal(sent);
+    } finally {
+      await context.close();
+    }
+  });
 });
