@@ -33,7 +33,7 @@ async function clusterNode(
  * (A announces the relay's port, so the replica and clients reach A through it; only the replication
  * link is held). Shard B: a master that owns one slot, `bKey`'s (keys with its hash tag), without a
  * replica, or with one replicating directly when `bReplica`; A owns the rest.
- * `failover()` promotes A's replica (CLUSTER FAILOVER TAKEOVER: no vote, no handshake with A, so a
+ * `addMaster()` adds a master without slots, with a replica. `failover()` promotes A's replica (CLUSTER FAILOVER TAKEOVER: no vote, no handshake with A, so a
  * held link cannot stop it) and returns once A has resynced as its replica. Call inside a mocha
  * `describe`, with its stoppedAfterEach.
  */
@@ -62,18 +62,7 @@ export async function startLocalCluster(
     { follower: replica, master: a },
     ...(bFollower ? [{ follower: bFollower, master: b }] : []),
   ];
-  const inSync = (node: LocalRedis) =>
-    cli(node.port, 'info', 'replication').includes('master_link_status:up');
-  for (const { follower, master } of follow) {
-    const masterId = cli(master.port, 'cluster', 'myid');
-    // A replica can follow its master once it has heard of it.
-    await eventually(
-      async () => cli(follower.port, 'cluster', 'replicate', masterId) === 'OK',
-      'the replica following its master',
-      20_000,
-    );
-    await eventually(async () => inSync(follower), 'the replica in sync', 20_000);
-  }
+  for (const { follower, master } of follow) await replicating(follower, master);
   for (const node of [a, b, replica, ...(bFollower ? [bFollower] : [])])
     await eventually(
       async () => cli(node.port, 'cluster', 'info').includes('cluster_state:ok'),
@@ -86,6 +75,30 @@ export async function startLocalCluster(
     a,
     b,
     replica,
+    /**
+     * A master that joins the cluster owning no slot, with its replica, as a shard added before a
+     * reshard; once it and every master know it.
+     */
+    async addMaster() {
+      const added = await clusterNode(started);
+      const follower = await clusterNode(started);
+      for (const node of [added, follower])
+        ok(cli(a.port, 'cluster', 'meet', '127.0.0.1', String(node.port), String(node.busPort)), 'meet');
+      await replicating(follower, added);
+      const addedId = cli(added.port, 'cluster', 'myid');
+      for (const node of [a, b])
+        await eventually(
+          async () => cli(node.port, 'cluster', 'nodes').includes(`${addedId} 127.0.0.1:${added.port}`),
+          'the new master known',
+          20_000,
+        );
+      await eventually(
+        async () => cli(added.port, 'cluster', 'info').includes('cluster_state:ok'),
+        'the new master seeing the cluster ok',
+        20_000,
+      );
+      return added;
+    },
     async failover() {
       ok(cli(replica.port, 'cluster', 'failover', 'takeover'), 'takeover');
       // A learns it lost its slots, follows the replica and resyncs from it (dropping what only it held).
@@ -96,6 +109,20 @@ export async function startLocalCluster(
       );
     },
   };
+}
+
+const inSync = (node: LocalRedis) => cli(node.port, 'info', 'replication').includes('master_link_status:up');
+
+/** Makes `follower` `master`'s replica; returns once it is in sync. */
+async function replicating(follower: LocalRedis, master: LocalRedis): Promise<void> {
+  const masterId = cli(master.port, 'cluster', 'myid');
+  // A replica can follow its master once it has heard of it.
+  await eventually(
+    async () => cli(follower.port, 'cluster', 'replicate', masterId) === 'OK',
+    'the replica following its master',
+    20_000,
+  );
+  await eventually(async () => inSync(follower), 'the replica in sync', 20_000);
 }
 
 function ok(answer: string, what: string): void {

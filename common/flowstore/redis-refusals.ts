@@ -24,7 +24,8 @@ const WILL_SERVE_AGAIN = new Set([
   'CLUSTERDOWN',
   'TRYAGAIN',
   'NOREPLICAS',
-  // A Cluster redirection ioredis did not follow (a marker's pipeline, redis-store.ts:#once).
+  // A Cluster redirection not followed: a marker's pipeline redirected again, or to a node not found
+  // (redis-store.ts:#followed).
   'MOVED',
   'ASK',
 ]);

@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { hostLookup } from '../tls/host-lookup.js';
+import { clusterRedirection } from './cluster-redirection.js';
 import { replicasOfSlotOwner } from './cluster-shards.js';
 import { answeredWithin } from './command-deadline.js';
 import {
@@ -65,8 +66,28 @@ const replicatedConnections = new WeakSet<Redis | Cluster>();
  */
 const REPLICA_ACK_TIMEOUT_MS = 200;
 
-/** One command's outcome in a pipeline's answer: ioredis's error, or Redis's answer. */
-type PipelineAnswer = [error: Error | null, answer: unknown];
+/** A one-time marker's command: its name, its key, the rest. */
+type MarkerCommand = [name: string, key: string, ...args: (string | number)[]];
+/** A pipeline's answers, each an error or a result. */
+type PipelineAnswers = [error: Error | null, result: unknown][];
+
+/**
+ * `command` and WAIT for one replica, as one pipeline on `redis`, after `before` (ASKING), whose
+ * answers are left out.
+ */
+async function withReplicaAck(
+  redis: Redis | Cluster,
+  command: MarkerCommand,
+  ...before: string[][]
+): Promise<PipelineAnswers> {
+  // A pipeline without MULTI answers one [error, answer] per command (ioredis types exec() as
+  // possibly null for a transaction a WATCH aborted; there is none here). A command the closed
+  // connection left unanswered is never settled (no resend): the command deadline answers 503.
+  const answers = (await redis
+    .pipeline([...before, command, ['wait', 1, REPLICA_ACK_TIMEOUT_MS]])
+    .exec()) as PipelineAnswers;
+  return answers.slice(before.length);
+}
 
 /** A pool's own connection: its tenants' views add `<tenant>:`. */
 const POOL_KEY_PREFIX = 'jsm-sso:';
@@ -485,26 +506,16 @@ export class RedisFlowStore implements FlowStore {
    * pipeline, which Redis Cluster sends to the node owning the command's key: a WAIT alone has no
    * key and would go to any master, counting the replicas of another shard (ADR 0272).
    */
-  async #once(
-    command: [name: string, key: string, ...args: (string | number)[]],
-    wrote: (answer: string | null) => boolean,
-  ): Promise<string | null> {
+  async #once(command: MarkerCommand, wrote: (answer: string | null) => boolean): Promise<string | null> {
     const redis = this.client;
     if (!replicatedConnections.has(redis))
       return await this.#call(() => redis.call(...command) as Promise<string | null>);
-    // A pipeline without MULTI answers one [error, answer] per command (ioredis types exec() as
-    // possibly null for a transaction a WATCH aborted; there is none here). A command the closed
-    // connection left unanswered is never settled (no resend): the command deadline answers 503.
-    const [[failed, answer], [, acknowledged]] = (await this.#call(() =>
-      redis.pipeline([command, ['wait', 1, REPLICA_ACK_TIMEOUT_MS]]).exec(),
-    )) as [PipelineAnswer, PipelineAnswer];
-    if (failed) {
-      // A redirection (MOVED, ASK while a slot migrates) ioredis follows for a lone command, not
-      // for a pipeline whose WAIT was answered otherwise (a demoted master refuses WAIT): nothing
-      // was done, 503. The slots are looked up again, so the next marker goes to the key's new node.
-      if (redis instanceof Cluster && redisErrorKind(failed) === 'MOVED') redis.refreshSlotsCache();
-      throw flowStoreErrorOf(failed);
-    }
+    const results = await this.#call(async () => {
+      const answers = await withReplicaAck(redis, command);
+      return redis instanceof Cluster ? await this.#followed(redis, answers, command) : answers;
+    });
+    const [[failed, answer] = [], [, acknowledged] = []] = results;
+    if (failed) throw flowStoreErrorOf(failed);
     const stored = answer as string | null;
     // WAIT answers how many replicas hold the write; a refused WAIT (an error) counts none.
     if (
@@ -514,6 +525,32 @@ export class RedisFlowStore implements FlowStore {
     )
       throw new FlowStoreNotReplicatedError();
     return stored;
+  }
+
+  /**
+   * A marker's pipeline a Cluster node redirected (ioredis follows a redirection for a lone command,
+   * not for a pipeline whose WAIT that node answered itself), sent again, once, to the node named:
+   * ASK while its slot migrates (a reshard, ADR 0291), MOVED once it has moved or after a failover.
+   * The first node did not run it, so this is no second run. A node the store has not met (a master
+   * added for the reshard owns no slot yet) is met by reading the key alone, which ioredis follows
+   * there. Not found even then, or redirected again: the redirection stands (503).
+   */
+  async #followed(
+    redis: Cluster,
+    answers: PipelineAnswers,
+    command: MarkerCommand,
+  ): Promise<PipelineAnswers> {
+    const redirection = clusterRedirection(answers[0]?.[0]);
+    if (!redirection) return answers;
+    if (!redirection.ask) redis.refreshSlotsCache();
+    const named = () =>
+      redis.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === redirection.node);
+    if (!named()) await redis.exists(command[1]);
+    const node = named();
+    if (!node) return answers;
+    return redirection.ask
+      ? await withReplicaAck(node, command, ['asking'])
+      : await withReplicaAck(node, command);
   }
 
   /**
