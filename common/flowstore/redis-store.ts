@@ -55,11 +55,22 @@ function commandTimeoutMs(redis: Redis | Cluster): number {
 }
 /**
  * Connections to a Redis whose replica a failover may promote (Sentinel, each Cluster shard, a
- * standalone URL with waitForReplica): a one-time marker is answered only once a replica holds it
- * too (WAIT, ADRs 0261 and 0272). Replication is asynchronous, so a
- * marker only the old master held is gone on the new one, and what it guarded can be used again.
+ * standalone URL with waitForReplica), each with the connection its one-time markers go on: a marker
+ * is answered only once a replica holds it too (WAIT, ADRs 0261 and 0272). Replication is
+ * asynchronous, so a marker only the old master held is gone on the new one, and what it guarded can
+ * be used again. WAIT blocks the connection it is sent on for as long as it waits (up to
+ * REPLICA_ACK_TIMEOUT_MS while a replica lags), so markers have a connection of their own: the
+ * commands of pages (a session read, every tenant's of a pool) do not queue behind them (ADR 0291).
  */
-const replicatedConnections = new WeakSet<Redis | Cluster>();
+const markerConnections = new WeakMap<Redis | Cluster, Redis | Cluster>();
+
+/** `redis`, given a connection of its own for its one-time markers, which wait for a replica. */
+function withMarkerConnection<C extends Redis | Cluster>(redis: C): C {
+  const markers = redis instanceof Cluster ? redis.duplicate() : (redis as Redis).duplicate();
+  stateOf(markers);
+  markerConnections.set(redis, markers);
+  return redis;
+}
 /**
  * How long a one-time marker waits for a replica's acknowledgement: a healthy replica's takes about
  * a millisecond, and this ends well within the command deadline (WAIT holds the connection meanwhile).
@@ -242,7 +253,6 @@ export function tenantKeyPrefix(tenant: string): string {
 
 export class RedisFlowStore implements FlowStore {
   readonly #redis: Redis | Cluster;
-  readonly #state: ConnectionState;
   /** Prepended to every key (ioredis's own keyPrefix is per connection; a pool shares one). */
   readonly keyPrefix: string;
   /** A view over a pool's connection does not end it on close(). */
@@ -250,7 +260,8 @@ export class RedisFlowStore implements FlowStore {
 
   constructor(redis: Redis | Cluster, keyPrefix: string, ownsConnection = true) {
     this.#redis = redis;
-    this.#state = stateOf(redis);
+    // Its errors are kept for readiness from the start, not printed by ioredis.
+    stateOf(redis);
     this.keyPrefix = keyPrefix;
     this.#ownsConnection = ownsConnection;
   }
@@ -294,10 +305,8 @@ export class RedisFlowStore implements FlowStore {
         dnsLookup: clusterDnsLookup,
         redisOptions: { ...auth, ...tlsOption, ...DEADLINES, Connector: SharedLookupConnector },
       };
-      const cluster = new Cluster(address.nodes, options);
       // Each shard's replica may be promoted: a marker waits for one of its master's (ADR 0272).
-      replicatedConnections.add(cluster);
-      return new RedisFlowStore(cluster, prefix);
+      return new RedisFlowStore(withMarkerConnection(new Cluster(address.nodes, options)), prefix);
     }
     const [first] = address.nodes;
     const where: RedisOptions =
@@ -324,8 +333,8 @@ export class RedisFlowStore implements FlowStore {
       ...(address.db === undefined ? {} : { db: address.db }),
     });
     // A failover may promote a replica: Sentinel's, or one behind a managed endpoint (opt-in, ADR 0272).
-    if (address.mode === 'sentinel' || address.waitForReplica) replicatedConnections.add(redis);
-    return new RedisFlowStore(redis, prefix);
+    const replicated = address.mode === 'sentinel' || address.waitForReplica;
+    return new RedisFlowStore(replicated ? withMarkerConnection(redis) : redis, prefix);
   }
 
   /**
@@ -339,6 +348,11 @@ export class RedisFlowStore implements FlowStore {
   /** The connection, for counters that live beside the flows (the portal's rate limits, under keyPrefix). */
   get client(): Redis | Cluster {
     return this.#redis;
+  }
+
+  /** The connection one-time markers go on: a replicated connection's own for them, else `client`. */
+  get markerClient(): Redis | Cluster {
+    return markerConnections.get(this.#redis) ?? this.#redis;
   }
 
   async put(key: string, value: string, ttlSeconds: number): Promise<void> {
@@ -452,7 +466,9 @@ export class RedisFlowStore implements FlowStore {
   }
 
   async close(): Promise<void> {
-    if (this.#ownsConnection) this.client.disconnect();
+    if (!this.#ownsConnection) return;
+    this.client.disconnect();
+    markerConnections.get(this.client)?.disconnect();
   }
 
   /**
@@ -462,8 +478,7 @@ export class RedisFlowStore implements FlowStore {
    * cost a customer's sign-in, while a refused or untrusted Redis still fails as soon as the attempt
    * does. Between attempts (Redis lost, the next try not yet started) it waits READY_WAIT_MS only.
    */
-  async #ready(): Promise<void> {
-    const redis = this.client;
+  async #ready(redis: Redis | Cluster): Promise<void> {
     // A READONLY answer ends the connection to make a new one (reconnectOnError): until its close
     // is seen the status still says ready, but the stream takes no command. The reconnect is
     // already asked for, so a command waits for it (its delay and one attempt) like one sent while
@@ -482,7 +497,7 @@ export class RedisFlowStore implements FlowStore {
         else resolve();
       };
       const fail = () => {
-        const cause = this.#state.lastError;
+        const cause = stateOf(redis).lastError;
         settle(new Error(`not connected (${redis.status})`, cause ? { cause } : undefined));
       };
       const onReady = () => settle();
@@ -507,13 +522,13 @@ export class RedisFlowStore implements FlowStore {
    * key and would go to any master, counting the replicas of another shard (ADR 0272).
    */
   async #once(command: MarkerCommand, wrote: (answer: string | null) => boolean): Promise<string | null> {
-    const redis = this.client;
-    if (!replicatedConnections.has(redis))
-      return await this.#call(() => redis.call(...command) as Promise<string | null>);
+    const markers = this.markerClient;
+    if (markers === this.client)
+      return await this.#call(() => this.client.call(...command) as Promise<string | null>);
     const results = await this.#call(async () => {
-      const answers = await withReplicaAck(redis, command);
-      return redis instanceof Cluster ? await this.#followed(redis, answers, command) : answers;
-    });
+      const answers = await withReplicaAck(markers, command);
+      return markers instanceof Cluster ? await this.#followed(markers, answers, command) : answers;
+    }, markers);
     const [[failed, answer] = [], [, acknowledged] = []] = results;
     if (failed) throw flowStoreErrorOf(failed);
     const stored = answer as string | null;
@@ -569,10 +584,11 @@ export class RedisFlowStore implements FlowStore {
     return replicasOfSlotOwner(String(nodes), Number(slot)) === 0;
   }
 
-  async #call<T>(command: () => Promise<T>): Promise<T> {
+  /** `command` on `redis` (this store's connection, or its markers'), within the command deadline. */
+  async #call<T>(command: () => Promise<T>, redis: Redis | Cluster = this.client): Promise<T> {
     try {
-      await this.#ready();
-      return await answeredWithin(command(), commandTimeoutMs(this.client));
+      await this.#ready(redis);
+      return await answeredWithin(command(), commandTimeoutMs(redis));
     } catch (err) {
       throw flowStoreErrorOf(err);
     }

@@ -19,9 +19,12 @@ function stallProcess(ms: number): void {
   }
 }
 
-/** Counts the writes to the store's socket: one per command sent (no pipelining). */
+/**
+ * Counts the writes to the socket the store's one-time markers go on (its own, or one for markers
+ * alone: ADR 0291): one per command sent (no pipelining).
+ */
 function countWrites(store: RedisFlowStore): { count(): number; restore(): void } {
-  const stream = (store.client as Redis).stream;
+  const stream = (store.markerClient as Redis).stream;
   const write = stream.write;
   let writes = 0;
   stream.write = function (this: typeof stream, ...args: Parameters<typeof write>) {

@@ -163,3 +163,37 @@ describe('faults: one-time markers behind a managed primary endpoint (one URL, a
     expect([first.plain, replayed.plain]).to.deep.equal(['accepted', 'accepted']);
   });
 });
+
+describe('faults: a replica lagging past the WAIT budget while people are signed in', function () {
+  this.timeout(60_000);
+  const { started, stops } = stoppedAfterEach();
+
+  it('refuses the sign-ins’ markers and still reads the sessions: a WAIT does not hold up the pages (ADR 0291)', async () => {
+    const { master, relay } = await relayedReplica(started, stops);
+    const store = await answering(
+      RedisFlowStore.open(
+        parseRedisAddress(`redis://127.0.0.1:${master.port}?waitForReplica=yes`),
+        'lagging',
+      ),
+    );
+    stops.push(() => store.close());
+    await untilMarkerStored(store, 'start');
+    await store.put('session', 'signed in', 600);
+    relay.hold();
+    // Four sign-ins' markers at once, each waiting 200 ms for a replica that does not answer, and
+    // three page views' session reads sent with them. Red before: the reads queued behind the WAITs
+    // on the one connection and answered FLOW_STORE_UNAVAILABLE.
+    const markers = Array.from({ length: 4 }, (_, i) => outcomeOf(store.putIfAbsent(`marker:${i}`, '1', 60)));
+    const reads = Array.from({ length: 3 }, () => outcomeOf(store.get('session')));
+    expect(await Promise.all(reads)).to.deep.equal(['signed in', 'signed in', 'signed in']);
+    // No marker is accepted unreplicated; those past the deadline behind the others are 503 too.
+    for (const marker of await Promise.all(markers))
+      expect(marker).to.be.oneOf(['FLOW_STORE_NOT_REPLICATED', 'FLOW_STORE_UNAVAILABLE']);
+  });
+});
+
+const outcomeOf = (step: Promise<unknown>) =>
+  step.then(
+    (value) => value,
+    (e: unknown) => (e as { code?: string }).code,
+  );
