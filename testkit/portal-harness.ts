@@ -568,6 +568,27 @@ export function csrfOf(html: string): string {
   return token;
 }
 
+/** The write key (`_write`) of the page's form posting to `action`, if it has one. */
+export function writeKeyOf(html: string, action: string): string | undefined {
+  return new RegExp(`action="${action}"[^>]*>.*?name="_write" value="(jsmsso[0-9a-f]{24})"`, 's').exec(
+    html,
+  )?.[1];
+}
+
+/** Attaches a small text file to request `key` from its page (token `csrf`); the portal's status. */
+export async function attachNote(h: Harness, browser: Browser, key: string, csrf: string): Promise<number> {
+  const form = new FormData();
+  form.set('_csrf', csrf);
+  form.set('attachment', new Blob(['a page'], { type: 'text/plain' }), 'note.txt');
+  const res = await browser.fetch(`/requests/${key}/attachment`, {
+    method: 'POST',
+    body: form,
+    headers: { origin: h.url },
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
 /** Signs `browser` out (POST /logout): the broker URL it is sent on to, its LogoutRequest's ID and RelayState. */
 export async function signOut(
   browser: Browser,

@@ -266,10 +266,21 @@ export class AtlassianClient {
   /**
    * Adds (POST) or removes (DELETE) accounts of a member list: an organization's users, a
    * request's participants. Either may be repeated safely: adding a member twice, or removing one
-   * already gone, leaves the same list.
+   * already gone, leaves the same list. `answer` is what Atlassian documents answering (none for an
+   * organization's users).
    */
-  #changeMembers(path: string, method: 'POST' | 'DELETE', accountIds: string[]): Promise<void> {
-    return this.transport.call(path, { method, json: { accountIds }, idempotent: true });
+  #changeMembers(
+    path: string,
+    method: 'POST' | 'DELETE',
+    accountIds: string[],
+    answer?: Shape,
+  ): Promise<void> {
+    return this.transport.call(path, {
+      method,
+      json: { accountIds },
+      idempotent: true,
+      ...(answer ? { shape: answer } : {}),
+    });
   }
 
   /**
@@ -686,11 +697,17 @@ export class AtlassianClient {
       EXPERIMENTAL,
     );
   }
+  /**
+   * One attempt (portal/write-once.ts repeats it under its key). Its answer is Atlassian's comment:
+   * one without its id is something else answering, which may have written nothing, and is
+   * ATLASSIAN_ERROR with its 2xx, looked for rather than taken for the comment (ADR 0296).
+   */
   addPublicComment(issueKey: string, body: string): Promise<CommentDTO> {
     return this.transport.call(`${SD}/request/${id(issueKey)}/comment`, {
       method: 'POST',
       json: { body, public: true },
       idempotent: false,
+      shape: { ...SD_OBJECT, needs: ['id'] },
     });
   }
   /**
@@ -713,8 +730,9 @@ export class AtlassianClient {
         method: 'POST',
         body: form,
         headers: { ...EXPERIMENTAL, 'X-Atlassian-Token': 'no-check' },
-        // Its id is read: an answer of another shape is refused, not read (ADR 0279).
-        shape: {},
+        // Its id is read and sent on: an answer of another shape, or an id that is no string (the
+        // spec's example), is refused, not read nor sent (ADR 0279, 0296).
+        shape: { list: 'temporaryAttachments', needs: ['temporaryAttachmentId'] },
       },
     );
     const temporaryId = result.temporaryAttachments?.[0]?.temporaryAttachmentId;
@@ -722,6 +740,12 @@ export class AtlassianClient {
       throw new AtlassianError('ATLASSIAN_ERROR', 200, { message: 'no temporary attachment id' });
     return temporaryId;
   }
+  /**
+   * One attempt (portal/write-once.ts repeats it under its key). Its answer is Atlassian's result,
+   * the files attached as a page: one without them is something else answering, which may have
+   * attached nothing, and is ATLASSIAN_ERROR with its 2xx, looked for rather than taken for the
+   * files attached (ADR 0296).
+   */
   attachToRequest(issueKey: string, temporaryAttachmentIds: string[], comment?: string): Promise<unknown> {
     return this.transport.call(`${SD}/request/${id(issueKey)}/attachment`, {
       method: 'POST',
@@ -731,6 +755,7 @@ export class AtlassianClient {
         ...(comment === undefined ? {} : { additionalComment: { body: comment } }),
       },
       headers: EXPERIMENTAL,
+      shape: { parts: { attachments: { list: 'values' } } },
     });
   }
   /**
@@ -762,11 +787,16 @@ export class AtlassianClient {
   participants(issueKey: string): Promise<UserDTO[]> {
     return this.#deciding(`${SD}/request/${id(issueKey)}/participant`);
   }
-  addParticipants(issueKey: string, accountIds: string[]): Promise<unknown> {
-    return this.#changeMembers(`${SD}/request/${id(issueKey)}/participant`, 'POST', accountIds);
+  /**
+   * Atlassian answers a change of participants with the request's participants (a page): an answer
+   * of another shape is something else answering, which may have changed nothing, and is refused
+   * (ATLASSIAN_ERROR), not taken for the change made (ADR 0296). Sent again, the change is the same.
+   */
+  addParticipants(issueKey: string, accountIds: string[]): Promise<void> {
+    return this.#changeMembers(`${SD}/request/${id(issueKey)}/participant`, 'POST', accountIds, SD_PAGE);
   }
-  removeParticipants(issueKey: string, accountIds: string[]): Promise<unknown> {
-    return this.#changeMembers(`${SD}/request/${id(issueKey)}/participant`, 'DELETE', accountIds);
+  removeParticipants(issueKey: string, accountIds: string[]): Promise<void> {
+    return this.#changeMembers(`${SD}/request/${id(issueKey)}/participant`, 'DELETE', accountIds, SD_PAGE);
   }
   /** Every step the customer may take: a step not read could be neither offered nor taken. */
   transitions(issueKey: string): Promise<TransitionDTO[]> {

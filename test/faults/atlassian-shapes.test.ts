@@ -6,7 +6,14 @@ import { expect } from 'chai';
 import type { FaultRule } from '../../dev/jsm-emulator/faults.js';
 import { SERVICEDESK_IDS } from '../../portal/atlassian/shapes.js';
 import { answeredPropertyTypes } from '../../testkit/atlassian-spec.js';
-import { type Browser, csrfOf, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
+import {
+  attachNote,
+  type Browser,
+  csrfOf,
+  type Harness,
+  signIn,
+  startHarness,
+} from '../../testkit/portal-harness.js';
 
 /** What the answer says that must never reach a log line. */
 const SECRET = 'carol@acme.test';
@@ -156,26 +163,42 @@ describe('faults: an Atlassian read answered 200 with JSON of the wrong shape', 
     });
   }
 
-  for (const { what, rule } of shapes) {
+  /** The temporary file's id of another shape: not a string (ADR 0296). */
+  const uploadShapes: typeof shapes = [
+    ...shapes,
+    ...[
+      { what: 'a number', id: 42 },
+      { what: 'an object', id: { displayName: SECRET } },
+    ].map(({ what, id }) => ({
+      what: `${what} for its temporaryAttachmentId`,
+      rule: {
+        rewriteJson: () => ({ temporaryAttachments: [{ temporaryAttachmentId: id, fileName: 'note.txt' }] }),
+      },
+    })),
+    {
+      what: 'temporaryAttachments no array',
+      rule: { rewriteJson: () => ({ temporaryAttachments: { temporaryAttachmentId: 'temp1' } }) },
+    },
+  ];
+  for (const { what, rule } of uploadShapes) {
     it(`a file attached to a request, its upload answered ${what}`, async () => {
       const key = h.keyOf('Printer on 3rd floor jams every morning');
       const csrf = csrfOf((await alice.text(`/requests/${key}`)).body);
       const filesOf = () =>
         [...h.emulator.state.requests.values()].find((r) => r.key === key)!.attachments.length;
       const files = filesOf();
+      let attachesSent = 0;
+      const exchanged = h.exchanges.length;
       const { status, logged } = await answeredSo(
         { ...rule, pathPrefix: '/rest/servicedeskapi/servicedesk/1/attachTemporaryFile', method: 'POST' },
         async () => {
-          const form = new FormData();
-          form.set('_csrf', csrf);
-          form.set('attachment', new Blob(['a page'], { type: 'text/plain' }), 'note.txt');
-          const res = await alice.fetch(`/requests/${key}/attachment`, {
-            method: 'POST',
-            body: form,
-            headers: { origin: h.url },
-          });
-          await res.arrayBuffer();
-          return res.status;
+          const status = await attachNote(h, alice, key, csrf);
+          attachesSent = h.exchanges
+            .slice(exchanged)
+            .filter(
+              (e) => e.method === 'POST' && e.path === `/rest/servicedeskapi/request/${key}/attachment`,
+            ).length;
+          return status;
         },
       );
       // An action's refusal: its log line names the reason (not Atlassian's status).
@@ -186,6 +209,7 @@ describe('faults: an Atlassian read answered 200 with JSON of the wrong shape', 
       expect(logged.map((l) => l['reason'])).not.to.include('PORTAL_INTERNAL');
       expect(JSON.stringify(logged), 'what the answer said').not.to.contain(SECRET);
       expect(filesOf(), 'files attached').to.equal(files);
+      expect(attachesSent, 'files attached with an id not read').to.equal(0);
     });
   }
 });

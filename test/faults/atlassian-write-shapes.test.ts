@@ -1,0 +1,147 @@
+// A write answered 2xx with JSON that is not the answer Atlassian documents for it (ADR 0296): a
+// comment without its string `id`, a change of participants that is no page, files attached without
+// their `attachments` page. Such an answer is something other than Atlassian answering (a gateway's
+// `{}`), which may have done nothing: the portal said "done" to it, and a write never made was lost
+// without a word. Now it is 502 ATLASSIAN_ERROR; a write made under a key is looked for and landed on
+// where Atlassian made it, and nothing is sent twice.
+import { expect } from 'chai';
+import type { FaultRule } from '../../dev/jsm-emulator/faults.js';
+import {
+  attachNote,
+  type Browser,
+  csrfOf,
+  type Harness,
+  signIn,
+  useHarness,
+  writeKeyOf,
+} from '../../testkit/portal-harness.js';
+
+/** What the answer says that must never reach a log line. */
+const SECRET = 'carol@acme.test';
+
+describe("faults: a write answered 2xx with JSON that is not Atlassian's answer to it", () => {
+  let h: Harness;
+  let alice: Browser;
+  useHarness(async (started) => {
+    h = started;
+    alice = await signIn(h, 'alice@acme.test');
+  });
+  afterEach(() => h.emulator.faults.clear());
+
+  const key = () => h.keyOf('Printer on 3rd floor jams every morning');
+  const request = () => [...h.emulator.state.requests.values()].find((r) => r.key === key())!;
+  /** Something in Atlassian's place answering `body`, having done nothing. */
+  const answered = (body: string): FaultRule => ({ answer: { contentType: 'application/json', body } });
+
+  /**
+   * Runs `post` with Atlassian's answer to `method` `path` as `rule` says: the portal's status, how
+   * many such calls were sent, and the lines logged. The fault's off-spec answer is dropped from the
+   * harness's check of the exchanges (it is not the portal's).
+   */
+  async function writtenSo(rule: FaultRule, method: string, path: string, post: () => Promise<number>) {
+    const [logs, exchanges] = [h.logs.length, h.exchanges.length];
+    h.emulator.faults.set({ ...rule, pathPrefix: path, method, times: 1 });
+    const status = await post();
+    const sent = h.exchanges.slice(exchanges).filter((e) => e.method === method && e.path === path).length;
+    h.exchanges.length = exchanges;
+    return { status, sent, logged: h.logs.slice(logs) };
+  }
+  /** Refused as Atlassian's error, nothing of the answer logged. */
+  const expectRefused = (logged: Record<string, unknown>[]) => {
+    expect(logged.find((l) => l['event'] === 'portal.action_refused')).to.include({
+      reason: 'ATLASSIAN_ERROR',
+    });
+    expect(logged.map((l) => l['reason'])).not.to.include('PORTAL_INTERNAL');
+    expect(JSON.stringify(logged), 'what the answer said').not.to.contain(SECRET);
+  };
+
+  describe('a comment', () => {
+    /** Posts a comment with Atlassian's answer as `rule` says; also the comments under its key. */
+    async function commentAnswered(rule: FaultRule) {
+      const detail = (await alice.text(`/requests/${key()}`)).body;
+      const action = `/requests/${key()}/comment`;
+      const form = { _csrf: csrfOf(detail), _write: writeKeyOf(detail, action)!, body: 'Any news?' };
+      const outcome = await writtenSo(
+        rule,
+        'POST',
+        `/rest/servicedeskapi/request/${key()}/comment`,
+        async () => (await alice.post(action, form)).status,
+      );
+      const marker = `(portal reference ${form._write})`;
+      return { ...outcome, written: request().comments.filter((c) => c.body.includes(marker)).length };
+    }
+
+    for (const [what, body] of [
+      ['{}', '{}'],
+      ['null', 'null'],
+      ['an array', JSON.stringify([{ displayName: SECRET }])],
+      ['a number for its id', JSON.stringify({ id: 7, body: SECRET })],
+    ] as const)
+      it(`is told failed when something answered ${what} and wrote nothing, sent once`, async () => {
+        const { status, written, sent, logged } = await commentAnswered(answered(body));
+        expect({ status, written, sent }).to.deep.equal({ status: 502, written: 0, sent: 1 });
+        expectRefused(logged);
+      });
+
+    it('lands on the comment Atlassian wrote and answered null, written once', async () => {
+      const { status, written, sent } = await commentAnswered({ rewriteJson: () => null });
+      expect({ status, written, sent }).to.deep.equal({ status: 303, written: 1, sent: 1 });
+    });
+  });
+
+  describe("a request's participants", () => {
+    for (const change of ['add', 'remove'] as const)
+      for (const [what, body] of [
+        ['{}', '{}'],
+        ['null', 'null'],
+        ['a page without isLastPage', JSON.stringify({ values: [{ displayName: SECRET }] })],
+      ] as const)
+        it(`${change}: is told failed when something answered ${what} and changed nothing`, async () => {
+          const bob = h.emulator.state.userByEmail('bob@acme.test')!.accountId;
+          const r = request();
+          r.participantIds = r.participantIds.filter((p) => p !== bob);
+          if (change === 'remove') r.participantIds.push(bob);
+          const before = [...r.participantIds];
+          const page = await alice.text(`/requests/${key()}`);
+          const { status, sent, logged } = await writtenSo(
+            answered(body),
+            change === 'add' ? 'POST' : 'DELETE',
+            `/rest/servicedeskapi/request/${key()}/participant`,
+            async () =>
+              (
+                await alice.post(`/requests/${key()}/participants/${change}`, {
+                  accountId: bob,
+                  _csrf: csrfOf(page.body),
+                })
+              ).status,
+          );
+          expect({ status, sent }).to.deep.equal({ status: 502, sent: 1 });
+          expect(r.participantIds, 'the participants').to.deep.equal(before);
+          expectRefused(logged);
+        });
+  });
+
+  describe('files attached', () => {
+    for (const [what, body] of [
+      ['{}', '{}'],
+      ['null', 'null'],
+      ['attachments no page', JSON.stringify({ attachments: [{ filename: SECRET }] })],
+    ] as const)
+      it(`are told failed when something answered ${what} and attached nothing, sent once`, async () => {
+        const files = request().attachments.length;
+        const csrf = csrfOf((await alice.text(`/requests/${key()}`)).body);
+        const { status, sent, logged } = await writtenSo(
+          answered(body),
+          'POST',
+          `/rest/servicedeskapi/request/${key()}/attachment`,
+          () => attachNote(h, alice, key(), csrf),
+        );
+        expect({ status, sent, files: request().attachments.length }).to.deep.equal({
+          status: 502,
+          sent: 1,
+          files,
+        });
+        expectRefused(logged);
+      });
+  });
+});
