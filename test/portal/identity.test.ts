@@ -192,6 +192,14 @@ describe('portal desks a customer may use through an organization', () => {
     expect(pages.length, 'pages of 50 until Globex, the 1,002nd').to.equal(21);
   });
 
+  it('reads her organizations once at sign-in, not once a desk (ADR 0296)', async () => {
+    const from = h.exchanges.length;
+    await signIn(h, 'dana@globex.test');
+    const made = h.exchanges.slice(from).map((e) => e.path);
+    expect(h.emulator.state.serviceDesks.size, 'desks').to.be.greaterThan(1);
+    expect(made.filter((p) => p.startsWith('/rest/servicedeskapi/organization?'))).to.have.length(1);
+  });
+
   it('reads no desk’s organizations for a customer who belongs to none', async () => {
     const from = h.exchanges.length;
     const erik = await signIn(h, 'erik@acme.test');

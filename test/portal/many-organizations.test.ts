@@ -112,6 +112,30 @@ describe('portal customer in many organizations (ADR 0263)', () => {
     expect(members.length, 'member lists read').to.be.at.most(100);
   });
 
+  it('neither offers nor accepts a colleague found only in the 101st organization (ADR 0263, 0296)', async () => {
+    const key = request('VPN access for travel').key;
+    const accountId = '5b10ac8d82e05b22cc7e9101';
+    h.emulator.state.users.set(accountId, {
+      accountId,
+      kind: 'customer',
+      email: 'branch99@acme.test',
+      displayName: 'Only in Branch 99',
+      active: true,
+      timeZone: 'Etc/UTC',
+    });
+    h.emulator.state.organizations.get(branches[99]!)!.memberIds.push(accountId);
+    const browser = browsers.get(1_001)!;
+    const form = await browser.text(`/requests/${key}/share`);
+    expect(form.body).to.include('Not everyone in your organizations is listed').and.not.include(accountId);
+    const res = await browser.post(`/requests/${key}/participants/add`, {
+      _csrf: csrfOf(form.body),
+      accountId,
+    });
+    expect(res.status, 'the share').to.equal(400);
+    expect(await res.text()).to.include('people from your organizations only');
+    expect(request('VPN access for travel').participantIds).not.to.include(accountId);
+  });
+
   it('shows the raise form to a customer in 1,001 organizations, its people from 100 of them, and says so', async () => {
     const typeId = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!.id;
     const from = calls.length;
