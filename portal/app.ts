@@ -287,7 +287,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       // The same address under the request's key now: a page or file with 301, a form with 307 (its
       // method and body kept), as Jira answers a key it had before a move.
       logger.info({ event: 'portal.request_moved', reason: err.code }, 'sent on to the request’s key now');
-      res.redirect(readsPage(req.method) ? 301 : 307, movedPath(req.originalUrl, err.issueKey));
+      res.redirect(readsPage(req.method) ? 301 : 307, movedPath(req, err.issueKey));
       return;
     }
     if (err instanceof NotVisibleError) {
@@ -484,7 +484,14 @@ interface Standing {
   unread?: AtlassianError;
 }
 
-/** The address asked for (`/requests/<key>…`) under the request's key now; the rest kept as sent. */
-function movedPath(originalUrl: string, issueKey: string): string {
-  return originalUrl.replace(/^\/requests\/[^/?#]+/, `/requests/${encodeURIComponent(issueKey)}`);
+/**
+ * The address asked for (`/requests/<key>…`) under the request's key now; the rest kept as sent. Built
+ * from the path the router matched, in any letter case (routes are case-insensitive), never from the
+ * raw target: an absolute-form target (`GET http://evil.example/requests/OLD-1`) names a host, and
+ * `/REQUESTS/OLD-1` was sent back to itself, a redirect without end (ADR 0300).
+ */
+function movedPath(req: Request, issueKey: string): string {
+  const queryAt = req.originalUrl.indexOf('?');
+  const query = queryAt >= 0 ? req.originalUrl.slice(queryAt) : '';
+  return req.path.replace(/^\/requests\/[^/]+/i, `/requests/${encodeURIComponent(issueKey)}`) + query;
 }

@@ -93,6 +93,29 @@ describe('portal: response hygiene on every route', () => {
     }
   });
 
+  it('lets no page frame any answer, sniff it or run what it did not send: pages, files, refusals (ADR 0300)', async () => {
+    const answers: [string, Response][] = [];
+    for (const [route, visit] of Object.entries(visits()))
+      answers.push([route, await alice.fetch(visit.path)]);
+    // Refusals: a page that does not exist, a request that is not hers, a form from another origin,
+    // and the same signed out.
+    answers.push(['404', await alice.fetch('/no-such-page')]);
+    answers.push(['404 request', await alice.fetch('/requests/IT-99999')]);
+    answers.push(['403 CSRF', await alice.post('/logout', {}, { origin: 'https://evil.test' })]);
+    answers.push(['404 signed out', await fetch(`${h.url}/no-such-page`, { redirect: 'manual' })]);
+    for (const [what, res] of answers) {
+      await res.arrayBuffer();
+      const csp = res.headers.get('content-security-policy') ?? '';
+      // Framing: X-Frame-Options DENY for every browser, frame-ancestors where the global CSP stands
+      // (a file's or an icon's sandboxing CSP names none, and browsers then keep to X-Frame-Options).
+      expect(res.headers.get('x-frame-options'), what).to.equal('DENY');
+      expect(csp, what).to.match(/^default-src 'none'/);
+      if (!csp.includes('sandbox')) expect(csp, what).to.include("frame-ancestors 'none'");
+      expect(csp, what).to.not.match(/unsafe-eval|script-src[^;]*(unsafe-inline|\*)/);
+      expect(res.headers.get('x-content-type-options'), what).to.equal('nosniff');
+    }
+  });
+
   it('answers HEAD on every GET route as it answers GET: the same status and Location, signed in or not (RFC 9110 9.3.2)', async () => {
     // An uptime monitor checks a help center with HEAD: a signed-out HEAD answered 401 "signed out
     // while writing a form" (and logged PORTAL_SESSION_MISSING) where GET sends to sign-in.

@@ -1,0 +1,64 @@
+// A red-team pass on the portal's HTTP surface as a hostile customer or page would attack it (ADR 0300):
+// what docs/attacks.md did not yet send. Each attack asserts the refusal it must get.
+import { request as httpRequest } from 'node:http';
+import { expect } from 'chai';
+import type { CustomerRequest } from '../../dev/jsm-emulator/state.js';
+import { type Browser, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
+
+/** One raw GET with a request target no browser sends (absolute-form), and the cookies given. */
+function rawGet(h: Harness, target: string, cookie: string) {
+  const { port } = new URL(h.url);
+  return new Promise<{ status: number; location: string }>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path: target, headers: { cookie } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location ?? '' }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('portal: red-team pass on the HTTP surface (ADR 0300)', () => {
+  let h: Harness;
+  let alice: Browser;
+  useHarness(async (started) => {
+    h = started;
+    alice = await signIn(h, 'alice@acme.test');
+  });
+  const request = (summary: string) =>
+    [...h.emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
+  let moves = 0;
+  const move = (r: CustomerRequest): { from: string; to: string } => {
+    const from = r.key;
+    r.previousKeys = [...(r.previousKeys ?? []), from];
+    r.key = `IT-${800 + ++moves}`;
+    return { from, to: r.key };
+  };
+
+  describe("a moved request's redirect", () => {
+    it('leads an old key written in another letter case to the new key, never back to itself', async () => {
+      const { from, to } = move(request('Laptop screen flickers'));
+      for (const path of [`/REQUESTS/${from}`, `/Requests/${from}?x=1`]) {
+        const page = await alice.fetch(path);
+        await page.arrayBuffer();
+        expect(page.status, path).to.equal(301);
+        expect(page.headers.get('location'), path).to.equal(
+          `/requests/${to}${path.includes('?') ? '?x=1' : ''}`,
+        );
+      }
+    });
+
+    it('sends an absolute-form request target to a path of the portal, never to the host it names', async () => {
+      const { from, to } = move(request('Printer on 3rd floor jams every morning'));
+      const cookie = [...alice.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+      for (const target of [
+        `http://evil.example/requests/${from}`,
+        `https://evil.example:8443/REQUESTS/${from}/attachment/1?x=1`,
+      ]) {
+        const answer = await rawGet(h, target, cookie);
+        expect(answer.status, target).to.equal(301);
+        expect(answer.location, target).to.equal(target.replace(/^.*\/requests\/[^/]+/i, `/requests/${to}`));
+      }
+    });
+  });
+});
