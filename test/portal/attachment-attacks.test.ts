@@ -457,10 +457,13 @@ describe('portal: attacks on the attachment path (ADR 0152)', () => {
       expect(device.headers.get('content-disposition')).to.match(/^attachment; filename="_aux\.log"/);
     });
 
-    it('serves an HTML or SVG file as a download in a sandbox, never as a page', async () => {
+    it('serves an HTML, SVG, XML, PDF or Office file as a download in a sandbox, never as a page', async () => {
       for (const [name, type] of [
         ['page.html', 'text/html'],
         ['image.svg', 'image/svg+xml'],
+        ['feed.xml', 'application/xml'],
+        ['report.pdf', 'application/pdf'],
+        ['memo.docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document'],
       ]) {
         const res = await alice.fetch(
           agentFile(name!, '<svg onload="alert(1)"><script>alert(1)</script>', type),
@@ -472,6 +475,10 @@ describe('portal: attacks on the attachment path (ADR 0152)', () => {
         expect(res.headers.get('content-security-policy'), name).to.equal("default-src 'none'; sandbox");
         expect(res.headers.get('cache-control'), name).to.equal('no-store');
         await res.arrayBuffer();
+        // No preview either: a thumbnail is served for a raster image only (ADR 0300).
+        const thumbnail = await alice.fetch(`${new URL(res.url).pathname}/thumbnail`);
+        expect(thumbnail.status, `${name} thumbnail`).to.equal(404);
+        await thumbnail.arrayBuffer();
       }
     });
 

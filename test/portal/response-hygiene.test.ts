@@ -94,17 +94,22 @@ describe('portal: response hygiene on every route', () => {
   });
 
   it('lets no page frame any answer, sniff it or run what it did not send: pages, files, refusals (ADR 0300)', async () => {
-    const answers: [string, Response][] = [];
+    const answers: [string, Response, number][] = [];
     for (const [route, visit] of Object.entries(visits()))
-      answers.push([route, await alice.fetch(visit.path)]);
+      answers.push([route, await alice.fetch(visit.path), visit.status]);
     // Refusals: a page that does not exist, a request that is not hers, a form from another origin,
     // and the same signed out.
-    answers.push(['404', await alice.fetch('/no-such-page')]);
-    answers.push(['404 request', await alice.fetch('/requests/IT-99999')]);
-    answers.push(['403 CSRF', await alice.post('/logout', {}, { origin: 'https://evil.test' })]);
-    answers.push(['404 signed out', await fetch(`${h.url}/no-such-page`, { redirect: 'manual' })]);
-    for (const [what, res] of answers) {
+    answers.push(['no such page', await alice.fetch('/no-such-page'), 404]);
+    answers.push(['no such request', await alice.fetch('/requests/IT-99999'), 404]);
+    answers.push([
+      'a form from elsewhere',
+      await alice.post('/logout', {}, { origin: 'https://evil.test' }),
+      403,
+    ]);
+    answers.push(['signed out', await fetch(`${h.url}/no-such-page`, { redirect: 'manual' }), 404]);
+    for (const [what, res, status] of answers) {
       await res.arrayBuffer();
+      expect(res.status, what).to.equal(status);
       const csp = res.headers.get('content-security-policy') ?? '';
       // Framing: X-Frame-Options DENY for every browser, frame-ancestors where the global CSP stands
       // (a file's or an icon's sandboxing CSP names none, and browsers then keep to X-Frame-Options).
