@@ -1,11 +1,30 @@
 import { createHmac, hkdfSync } from 'node:crypto';
+import { type KeyMaterial, materialsOf } from './key-material.js';
 
 /**
  * A keyed hash (HMAC-SHA256, base64url) under a key derived (HKDF, RFC 5869) from secret material
  * every replica already has: for a value any replica must make again, or recognise, from something
- * the store never holds. `salt` and `info` keep the keys of different purposes apart.
+ * the store never holds. `salt` and `info` keep the keys of different purposes apart. Made under
+ * the sealing material only; `keyedHashes` recognises.
  */
-export function keyedHash(secretMaterial: string, salt: string, info: string): (value: string) => string {
-  const key = Buffer.from(hkdfSync('sha256', secretMaterial, salt, info, 32));
-  return (value) => createHmac('sha256', key).update(value).digest('base64url');
+export function keyedHash(material: KeyMaterial, salt: string, info: string): (value: string) => string {
+  const key = derivedKey(materialsOf(material)[0], salt, info);
+  return (value) => mac(key, value);
+}
+
+/**
+ * The keyed hashes of a value under every material, the sealing one first: what a check accepts
+ * while a rotation holds the previous material beside the new (ADR 0298).
+ */
+export function keyedHashes(material: KeyMaterial, salt: string, info: string): (value: string) => string[] {
+  const keys = materialsOf(material).map((secret) => derivedKey(secret, salt, info));
+  return (value) => keys.map((key) => mac(key, value));
+}
+
+function derivedKey(secret: string, salt: string, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, salt, info, 32));
+}
+
+function mac(key: Buffer, value: string): string {
+  return createHmac('sha256', key).update(value).digest('base64url');
 }

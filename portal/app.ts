@@ -11,6 +11,7 @@ import { RedisFlowStore } from '../common/flowstore/index.js';
 import { STORE_FULL_RETRY_AFTER_SECONDS, storeRefusalOf } from '../common/flowstore/refusal-answer.js';
 import { parseCookies } from '../common/http/cookies.js';
 import { securityHeaders } from '../common/http/security-headers.js';
+import { signingKeyMaterial } from '../common/key-material.js';
 import { unexpectedErrorFields } from '../common/log.js';
 import { tenantLabels } from '../common/metrics.js';
 import { DEFAULT_POOL_SIGN_IN_SHARES } from '../common/pool/sign-in-starts.js';
@@ -454,7 +455,9 @@ function buildServices(
     resolver: new CustomerResolver(client, spec.atlassian, spec.portal, guard, audit),
     guard,
     activity: new ActivityLog(store),
-    sessions: new SessionStore(store, timeouts, signingKeyPem),
+    // Sessions and forms of before a swap of the portal's key stay open while the runbook holds the
+    // old key as next.* (ADR 0298).
+    sessions: new SessionStore(store, timeouts, signingKeyMaterial(secrets, signingSecret)),
     sp: new ServiceProvider({
       portalUrl: spec.portal.url,
       brokerUrl: spec.broker.url,

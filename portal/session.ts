@@ -19,7 +19,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FlowStore } from '../common/flowstore/index.js';
-import { keyedHash } from '../common/keyed-hash.js';
+import type { KeyMaterial } from '../common/key-material.js';
+import { keyedHash, keyedHashes } from '../common/keyed-hash.js';
 import { createSealer, type Sealer } from '../common/sealer.js';
 import type { Customer } from './visibility.js';
 
@@ -44,6 +45,11 @@ export interface Session extends SessionRecord {
   endsAt: number;
   /** The synchronizer token of this session's forms (OWASP's HMAC-based token), not stored. */
   csrf: string;
+  /**
+   * The tokens a form of this session is accepted with: `csrf`, and while a rotation of the portal's
+   * key holds the previous key, the token made under it (a form shown before the swap, ADR 0298).
+   */
+  acceptedCsrf: readonly string[];
   /**
    * What the drafts a browser tab keeps for this account are named by (pages/drafts.ts): the same in
    * every session of the account, opaque (keyed), not stored.
@@ -100,16 +106,22 @@ export class SessionStore {
   readonly #loginSealer: Sealer;
   /** Of the session ID itself, never of its stored hash: what the store holds makes no token. */
   readonly #csrfOf: (sessionId: string) => string;
+  readonly #acceptedCsrfOf: (sessionId: string) => string[];
   readonly #draftOwnerOf: (accountId: string) => string;
 
-  constructor(store: FlowStore, timeouts: SessionTimeouts, secretMaterial: string) {
+  /**
+   * `keyMaterial`: the portal's signing key, and during its rotation the key held as `next.*`, under
+   * which what was sealed before the swap still opens, until the runbook's last patch (ADR 0298).
+   */
+  constructor(store: FlowStore, timeouts: SessionTimeouts, keyMaterial: KeyMaterial) {
     this.#store = store;
     this.#timeouts = timeouts;
-    this.#sealer = createSealer(secretMaterial, 'jsm-sso-portal', 'session-subject');
-    this.#nameSealer = createSealer(secretMaterial, 'jsm-sso-portal', 'session-display-name');
-    this.#loginSealer = createSealer(secretMaterial, 'jsm-sso-portal', 'login-flow');
-    this.#csrfOf = keyedHash(secretMaterial, 'jsm-sso-portal', 'csrf-token');
-    this.#draftOwnerOf = keyedHash(secretMaterial, 'jsm-sso-portal', 'draft-owner');
+    this.#sealer = createSealer(keyMaterial, 'jsm-sso-portal', 'session-subject');
+    this.#nameSealer = createSealer(keyMaterial, 'jsm-sso-portal', 'session-display-name');
+    this.#loginSealer = createSealer(keyMaterial, 'jsm-sso-portal', 'login-flow');
+    this.#csrfOf = keyedHash(keyMaterial, 'jsm-sso-portal', 'csrf-token');
+    this.#acceptedCsrfOf = keyedHashes(keyMaterial, 'jsm-sso-portal', 'csrf-token');
+    this.#draftOwnerOf = keyedHash(keyMaterial, 'jsm-sso-portal', 'draft-owner');
   }
 
   async create(record: Omit<SessionRecord, 'createdAt' | 'lastSeenAt'>, now = Date.now()): Promise<Session> {
@@ -185,8 +197,12 @@ export class SessionStore {
   }
 
   /** What a session's pages use that is made again on each read, never stored. */
-  #derived(id: string, accountId: string): Pick<Session, 'csrf' | 'draftOwner'> {
-    return { csrf: this.#csrfOf(id), draftOwner: this.#draftOwnerOf(accountId) };
+  #derived(id: string, accountId: string): Pick<Session, 'csrf' | 'acceptedCsrf' | 'draftOwner'> {
+    return {
+      csrf: this.#csrfOf(id),
+      acceptedCsrf: this.#acceptedCsrfOf(id),
+      draftOwner: this.#draftOwnerOf(accountId),
+    };
   }
 
   /**
@@ -351,8 +367,11 @@ function recentWrites(raw: string | undefined, now: number): RecentWrite[] {
   );
 }
 
-/** Synchronizer-token check, constant time. */
+/** Synchronizer-token check, constant time for each token accepted. */
 export function csrfMatches(session: Session, submitted: unknown): boolean {
-  if (typeof submitted !== 'string' || submitted.length !== session.csrf.length) return false;
-  return timingSafeEqual(Buffer.from(submitted), Buffer.from(session.csrf));
+  if (typeof submitted !== 'string') return false;
+  return session.acceptedCsrf.some(
+    (token) =>
+      submitted.length === token.length && timingSafeEqual(Buffer.from(submitted), Buffer.from(token)),
+  );
 }

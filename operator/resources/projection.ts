@@ -142,7 +142,8 @@ export function projectedUses(
 ): SecretKeyUse[] {
   const uses = PARTS.flatMap((part) => secretKeysFor(tenant, part, { listenerTls: servesTls(pool, part) }));
   // The broker trusts the portal's next certificate during a rotation of the portal's key (ADR 0285);
-  // a dedicated broker reads it from the ConfigMap, a pool's from here. Its key is not copied.
+  // a dedicated broker reads it from the ConfigMap, a pool's from here. Its key comes with the portal's
+  // own keys (secretKeysFor), for the portal alone (ADR 0298).
   const portalNext = { secret: signingSecretName(tenant, 'portal'), key: 'next.crt', optional: true };
   return presentKeys([...uses, portalNext], secrets);
 }

@@ -74,12 +74,10 @@ export function secretKeysFor(
   const signing = signingSecretName(tenant, part);
   const uses: SecretKeyUse[] = [
     ...tlsPair(signing),
-    ...(part === 'broker'
-      ? [
-          { secret: signing, key: 'next.crt', optional: true },
-          { secret: signing, key: 'next.key', optional: true },
-        ]
-      : []),
+    // The broker publishes its next certificate in its metadata. Each part opens with its next key
+    // what it sealed under the key held beside its signing key during a rotation (ADR 0298).
+    ...(part === 'broker' ? [{ secret: signing, key: 'next.crt', optional: true }] : []),
+    { secret: signing, key: 'next.key', optional: true },
     ...(part === 'broker' ? identityProviderKeys(tenant) : atlassianKeys(tenant)),
     ...redisKeys(tenant.spec.redis),
   ];

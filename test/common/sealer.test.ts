@@ -22,4 +22,14 @@ describe('sealer', () => {
     }
     expect(sealer.openOrUndefined(undefined)).to.equal(undefined);
   });
+
+  it('opens under a previous material too, seals under the first only, and no longer once it is dropped (ADR 0298)', () => {
+    const before = createSealer('old material', 'jsm-sso-test', 'purpose').seal('x');
+    const during = createSealer(['new material', 'old material'], 'jsm-sso-test', 'purpose');
+    expect(during.open(before)).to.equal('x');
+    const after = createSealer('new material', 'jsm-sso-test', 'purpose');
+    expect(after.open(during.seal('y'))).to.equal('y');
+    expect(after.openOrUndefined(before)).to.equal(undefined);
+    expect(() => during.open('altered')).to.throw();
+  });
 });

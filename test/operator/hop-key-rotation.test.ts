@@ -14,6 +14,7 @@ import { resolveBrokerSettings } from '../../broker/settings.js';
 import { checkTenant } from '../../common/config/load.js';
 import { POD_SECRETS_DIR, SecretDirectory } from '../../common/config/secrets.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { signingKeyMaterial } from '../../common/key-material.js';
 import { packageRoot } from '../../common/paths.js';
 import { desiredConfigMap } from '../../operator/resources/configmap.js';
 import { desiredDeployment } from '../../operator/resources/deployment.js';
@@ -21,6 +22,7 @@ import { signingSecretName } from '../../operator/resources/secret-refs.js';
 import { secretFacts } from '../../operator/secret-facts.js';
 import { configuredBrokerCertificates } from '../../portal/saml/broker-certificates.js';
 import { ServiceProvider } from '../../portal/saml/sp.js';
+import { csrfMatches, SessionStore } from '../../portal/session.js';
 import { envtest, freshNamespace, runScript } from '../../testkit/envtest.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import { hopLogoutResponseQuery, hopResponseSignedBy } from '../../testkit/saml-fixtures.js';
@@ -146,18 +148,20 @@ function podSecrets(generation: Generation, part: Part, root: string): SecretDir
     ]),
   );
   const context = { tenant, settings, secrets };
-  const own = join(root, signingSecretName(tenant, part));
-  mkdirSync(own, { recursive: true });
-  writeFileSync(join(own, 'tls.crt'), generation[part].tls.certPem);
-  writeFileSync(join(own, 'tls.key'), generation[part].tls.keyPem);
+  const ownSecret = signingSecretName(tenant, part);
+  const ownData = base64Data(generation[part]);
   const configMap = desiredConfigMap(context);
   const pod = desiredDeployment(context, part).spec!.template.spec!;
   for (const mount of pod.containers[0]!.volumeMounts ?? []) {
     const volume = pod.volumes!.find((v) => v.name === mount.name)!;
-    if (!mount.mountPath.startsWith(`${POD_SECRETS_DIR}/`) || !volume.configMap) continue;
+    if (!mount.mountPath.startsWith(`${POD_SECRETS_DIR}/`)) continue;
     const dir = join(root, mount.mountPath.slice(POD_SECRETS_DIR.length));
     mkdirSync(dir, { recursive: true });
-    for (const item of volume.configMap.items ?? [])
+    // The part's own signing pair, each key the Deployment mounts of it; the other's certificates.
+    if (volume.secret?.secretName === ownSecret)
+      for (const item of volume.secret.items ?? [])
+        writeFileSync(join(dir, item.path), Buffer.from(ownData[item.key]!, 'base64'));
+    for (const item of volume.configMap?.items ?? [])
       writeFileSync(join(dir, item.path), configMap.data![item.key]!);
   }
   return new SecretDirectory(root);
@@ -229,6 +233,41 @@ async function refusedDuringRollouts(generations: Generation[]): Promise<string[
   return refused;
 }
 
+/**
+ * What happens to customers signed in during a rotation of the portal's key: a session (and a form it
+ * showed) made by a portal pod of each step, used by pods of the step before (side by side in the
+ * rollout) and of every later step, in that order, with one store, as the portal's pods share it. Each
+ * pod's SessionStore gets the key material the portal reads from what its Deployment mounts.
+ */
+async function portalSessionsDuringRotation(generations: Generation[]): Promise<string[]> {
+  const store = new MemoryFlowStore();
+  const root = mkdtempSync(join(tmpdir(), 'jsm-sso-rotation-'));
+  const customer = { accountId: 'acc-1', displayName: 'Alice', serviceDeskIds: ['1'], organizationIds: [] };
+  const pods = generations.map((generation, i) => {
+    const secrets = podSecrets(generation, 'portal', join(root, `${i}`));
+    const material = signingKeyMaterial(secrets, signingSecretName(tenant, 'portal'));
+    return new SessionStore(store, { idleSeconds: 3600, absoluteSeconds: 28_800 }, material);
+  });
+  const events: string[] = [];
+  try {
+    for (const [made, maker] of pods.entries()) {
+      const session = await maker.create({ customer, isAdmin: false, subject: '' });
+      for (let used = Math.max(0, made - 1); used < pods.length; used++) {
+        const where = `session made at "${generations[made]!.name}", used at "${generations[used]!.name}"`;
+        const current = await pods[used]!.get(session.id);
+        if (!current) {
+          events.push(`${where}: signed out`);
+          break;
+        }
+        if (!csrfMatches(current, session.csrf)) events.push(`${where}: its form refused`);
+      }
+    }
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  return events;
+}
+
 const rotating = (part: Part, steps: Step[]): Generation[] =>
   steps.map((step) => ({
     name: step.name,
@@ -248,6 +287,17 @@ describe('rotating a signing key of the hop, pods of two steps side by side (ADR
   it("refuses no sign-in and no logout at any step of operator/README.md's portal key commands", async () => {
     const steps = await documentedSteps("Rotating the portal's key", 'portal');
     expect(await refusedDuringRollouts(rotating('portal', steps))).to.deep.equal([]);
+  });
+
+  it("signs no customer out at the portal key commands' swap, and ends the old key's sessions at their last patch (ADR 0298)", async () => {
+    const steps = await documentedSteps("Rotating the portal's key", 'portal');
+    expect(steps.map((step) => step.name)).to.deep.equal(['before', 'patch 1', 'patch 2', 'patch 3']);
+    // Sealed under the old key (made before the swap): open until the old key leaves the Secret, so
+    // that removing it revokes them (a leaked key). Under the new key: open on pods of either side.
+    expect(await portalSessionsDuringRotation(rotating('portal', steps))).to.deep.equal([
+      'session made at "before", used at "patch 3": signed out',
+      'session made at "patch 1", used at "patch 3": signed out',
+    ]);
   });
 
   it('would refuse them when the broker swap dropped the old certificate at once (why the runbook keeps it as next)', async () => {

@@ -163,8 +163,8 @@ describe('pool Kubernetes tenant source against a real API server', function () 
       Buffer.from(secret.data['tls.crt']!, 'base64').toString(),
       next.certPem,
     ]);
-    // Its private key stays in the tenant's namespace: the pool's portal signs with tls.key only.
-    expect(acme.secrets.readOptional('acme-portal-signing', 'next.key')).to.equal(undefined);
+    // The pool's portal signs with tls.key only, and opens with next.key what it sealed before a swap (ADR 0298).
+    expect(acme.secrets.readOptional('acme-portal-signing', 'next.key')).to.equal(next.keyPem);
   });
 
   it('delivers a rotated key as an upsert and a deleted tenant as a removal, without a restart', async () => {

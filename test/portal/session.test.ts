@@ -17,6 +17,29 @@ describe('portal sessions', () => {
   const sessions = new SessionStore(store, { idleSeconds: 60, absoluteSeconds: 300 }, 'key material');
   after(() => store.close());
 
+  it('keeps a session, its forms and a sign-in under way made under the key held as next during a swap, not after (ADR 0298)', async () => {
+    const timeouts = { idleSeconds: 60, absoluteSeconds: 300 };
+    const beforeSwap = new SessionStore(store, timeouts, 'old key');
+    const swapped = new SessionStore(store, timeouts, ['new key', 'old key']);
+    const oldKeyDropped = new SessionStore(store, timeouts, 'new key');
+    const made = await beforeSwap.create({
+      customer,
+      isAdmin: false,
+      subject: beforeSwap.sealSubject({ nameId: 'n' }),
+    });
+    const login = await beforeSwap.startLogin({ requestId: '_r', returnPath: '/' }, 60);
+    const during = (await swapped.get(made.id))!;
+    expect(during.customer.displayName).to.equal('Alice');
+    expect(swapped.openSubject(during.subject).nameId).to.equal('n');
+    // A form shown before the swap is accepted; pages now show the new key's token, accepted too.
+    expect(csrfMatches(during, made.csrf)).to.equal(true);
+    expect(during.csrf).to.not.equal(made.csrf);
+    expect(csrfMatches(during, during.csrf)).to.equal(true);
+    expect(await swapped.takeLogin(login)).to.deep.equal({ requestId: '_r', returnPath: '/' });
+    // The runbook's last patch drops the old key: what was sealed under it ends (a leaked key is revoked).
+    expect(await oldKeyDropped.get(made.id)).to.equal(undefined);
+  });
+
   it('remembers the newest 50 requests a session raised, for 10 minutes, ids only, and forgets them at sign-out', async () => {
     const long = new SessionStore(store, { idleSeconds: 3600, absoluteSeconds: 7200 }, 'key material');
     const t0 = Date.now();
