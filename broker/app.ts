@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { brokerBasePath } from '../common/config/broker-endpoints.js';
 import type { IdentityProviderSpec } from '../common/config/tenant.generated.js';
@@ -8,7 +8,7 @@ import { clientIp } from '../common/http/client-ip.js';
 import { parseCookies, serializeCookie } from '../common/http/cookies.js';
 import { securityHeaderSetter } from '../common/http/security-headers.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
-import { keyedHash } from '../common/keyed-hash.js';
+import { isOneOf, keyedHash, keyedHashes } from '../common/keyed-hash.js';
 import { unexpectedErrorFields } from '../common/log.js';
 import { tenantLabels } from '../common/metrics.js';
 import type { PartContext } from '../common/runtime.js';
@@ -191,12 +191,12 @@ export async function createBrokerApp(
   /** The portal's SOAP SingleLogoutService is reached as the browser reaches the portal: public TLS. */
   const portalFetch = createTlsFetch(outboundOptions(context.outbound));
   const portalSubjects = portalSubjectSealer(
-    createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'portal-subject'),
+    createSealer(settings.stateKeyMaterial, 'jsm-sso-broker', 'portal-subject'),
   );
   // A backend's state across the redirect to the IdP holds what its answer is checked against (an
   // OIDC flow's PKCE verifier and nonce): secrets, kept in the flow store sealed (ADR 0180).
   // A flow's backend state that does not open (an older release's, or altered) is no state.
-  const backendStates = createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'backend-state');
+  const backendStates = createSealer(settings.stateKeyMaterial, 'jsm-sso-broker', 'backend-state');
   // The IdP (or the person's browser on its page) waits for the answer; the portal gets the same
   // deadline as a call to the IdP.
   const portalLogout = portalLogoutSender({
@@ -219,7 +219,7 @@ export async function createBrokerApp(
       idpTimeoutMs,
       keyReadFailed: (idp, keys) => telemetry.keyReadFailed(idp, keys),
     },
-    createSealer(settings.signingKeyPem, 'jsm-sso-broker', 'logout-handle'),
+    createSealer(settings.stateKeyMaterial, 'jsm-sso-broker', 'logout-handle'),
   );
   const endIdpSessions = idpSessionsEnder({ state, portalLogout, portalSubjects });
   const backchannelLogout = backchannelLogoutHandler({
@@ -254,7 +254,9 @@ export async function createBrokerApp(
   const readFlowCookie = (req: IncomingMessage) => parseCookies(req.headers.cookie).get(cookieName);
   // The choice form's token, of the flow's ID (the cookie), which the store never holds: kept
   // nowhere, made again to check (ADR 0190).
-  const choiceTokenOf = keyedHash(settings.signingKeyPem, 'jsm-sso-broker', 'choice-form');
+  const choiceTokenOf = keyedHash(settings.stateKeyMaterial, 'jsm-sso-broker', 'choice-form');
+  // A form shown before a swap of the broker's key is accepted while the old key is held (ADR 0298).
+  const acceptedChoiceTokensOf = keyedHashes(settings.stateKeyMaterial, 'jsm-sso-broker', 'choice-form');
 
   function setFlowCookie(res: ServerResponse, flowId: string | undefined): void {
     res.setHeader(
@@ -458,9 +460,7 @@ export async function createBrokerApp(
     if (!flowId || !flow)
       throw new JsmSsoError('FLOW_UNKNOWN', 'this sign-in has expired; start again from the help center');
     useFlowLanguage(req, flow);
-    const csrf = Buffer.from(single(form, 'csrf') ?? '');
-    const expected = Buffer.from(choiceTokenOf(flowId));
-    if (csrf.length !== expected.length || !timingSafeEqual(csrf, expected)) {
+    if (!isOneOf(single(form, 'csrf') ?? '', acceptedChoiceTokensOf(flowId))) {
       throw new JsmSsoError('CSRF_TOKEN_INVALID', 'this form was not sent from the sign-in page', {
         status: 403,
       });

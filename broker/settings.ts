@@ -1,6 +1,7 @@
 import { brokerEndpoints } from '../common/config/broker-endpoints.js';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import { signingSecretName } from '../common/config/signing-secrets.js';
+import { type KeyMaterial, signingKeyMaterial } from '../common/key-material.js';
 import type { SecretReader } from '../common/pool/source.js';
 import {
   certificateBase64,
@@ -29,6 +30,11 @@ export interface BrokerSettings {
   sp: TrustedSp;
   signing: SigningCredential;
   signingKeyPem: string;
+  /**
+   * What the broker's own sealed state and form tokens are keyed by: its signing key, then during a
+   * rotation the key held as `next.*`, which only opens (ADR 0298).
+   */
+  stateKeyMaterial: KeyMaterial;
   signingCertPem: string;
   /** Base64 DER, active first then next. */
   metadataCertificates: string[];
@@ -71,6 +77,7 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReade
     },
     signing: loadSigningCredential(signingKeyPem, signingCertPem, tenant.spec.signatureAlgorithm),
     signingKeyPem,
+    stateKeyMaterial: signingKeyMaterial(secrets, signingSecret),
     signingCertPem,
     metadataCertificates: [signingCertPem, ...(nextCertPem ? [nextCertPem] : [])].map(certificateBase64),
     flowTtlSeconds: broker.flowTtlSeconds ?? 600,

@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { type KeyMaterial, materialsOf } from './key-material.js';
 
 /**
@@ -19,6 +19,15 @@ export function keyedHash(material: KeyMaterial, salt: string, info: string): (v
 export function keyedHashes(material: KeyMaterial, salt: string, info: string): (value: string) => string[] {
   const keys = materialsOf(material).map((secret) => derivedKey(secret, salt, info));
   return (value) => keys.map((key) => mac(key, value));
+}
+
+/** Whether `submitted` is one of `tokens` (keyedHashes of one value), each compared in constant time. */
+export function isOneOf(submitted: string, tokens: readonly string[]): boolean {
+  const given = Buffer.from(submitted);
+  return tokens.some((token) => {
+    const expected = Buffer.from(token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
 }
 
 function derivedKey(secret: string, salt: string, info: string): Buffer {

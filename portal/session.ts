@@ -17,10 +17,10 @@
  * The issue ids of the requests a session raised lately are kept beside it, `portal:session-writes:
  * <hash>` (ids and times only, for as long as Jira's search may lag: ADR 0194).
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { FlowStore } from '../common/flowstore/index.js';
 import type { KeyMaterial } from '../common/key-material.js';
-import { keyedHash, keyedHashes } from '../common/keyed-hash.js';
+import { isOneOf, keyedHash, keyedHashes } from '../common/keyed-hash.js';
 import { createSealer, type Sealer } from '../common/sealer.js';
 import type { Customer } from './visibility.js';
 
@@ -367,11 +367,7 @@ function recentWrites(raw: string | undefined, now: number): RecentWrite[] {
   );
 }
 
-/** Synchronizer-token check, constant time for each token accepted. */
+/** Synchronizer-token check, constant time. */
 export function csrfMatches(session: Session, submitted: unknown): boolean {
-  if (typeof submitted !== 'string') return false;
-  return session.acceptedCsrf.some(
-    (token) =>
-      submitted.length === token.length && timingSafeEqual(Buffer.from(submitted), Buffer.from(token)),
-  );
+  return typeof submitted === 'string' && isOneOf(submitted, session.acceptedCsrf);
 }
