@@ -116,6 +116,18 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     message: 'prompt=login needs OpenID Connect',
   },
   {
+    rule: 'no prompt=none of the tenant, which would make every sign-in passive (ADR 0301)',
+    mutate: (d) => (d.spec.identityProviders[0].oidc.extraAuthorizationParams = { prompt: 'none' }),
+    path: 'spec.identityProviders[0].oidc.extraAuthorizationParams',
+    message: 'prompt=none would make every sign-in passive',
+  },
+  {
+    rule: 'no prompt=none of the tenant for a plain OAuth 2.0 IdP either (ADR 0301)',
+    mutate: (d) => (d.spec.identityProviders[0] = oauth2IdpSending({ prompt: 'consent none' })),
+    path: 'spec.identityProviders[0].oauth2.extraAuthorizationParams',
+    message: 'prompt=none would make every sign-in passive',
+  },
+  {
     rule: 'SAML IdP metadata comes from exactly one source',
     mutate: (d) => {
       d.spec.identityProviders[0] = {

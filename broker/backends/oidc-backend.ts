@@ -678,9 +678,12 @@ async function authorizationRequest(
     code_challenge_method: 'S256',
     ...(nonce ? { nonce } : {}),
     ...(isPassive ? { prompt: 'none' } : {}),
-    // ForceAuthn (SAML core 3.4.1): prompt=login asks for it; max_age=0 makes `auth_time` a
-    // required claim (OIDC Core 3.1.2.1), so that finishLogin can check the IdP did it.
-    ...(forceAuthn && !isPassive ? { prompt: 'login', ...(withNonce ? { max_age: '0' } : {}) } : {}),
+    // ForceAuthn (SAML core 3.4.1): prompt=login asks for it, beside the tenant's own prompt values
+    // (consent, select_account), which it does not replace; max_age=0 makes `auth_time` a required
+    // claim (OIDC Core 3.1.2.1), so that finishLogin can check the IdP did it.
+    ...(forceAuthn && !isPassive
+      ? { prompt: withLogin(parameters['prompt']), ...(withNonce ? { max_age: '0' } : {}) }
+      : {}),
   });
   // Whatever max_age went out, ForceAuthn's, the tenant's prompt=login's or the tenant's own
   // (extraAuthorizationParams), is held to: OIDC Core 3.1.2.1 makes auth_time a required claim then,
@@ -698,6 +701,15 @@ async function authorizationRequest(
       ...(tenantAcrValues?.length ? { acrValues: tenantAcrValues } : {}),
     },
   };
+}
+
+/**
+ * A `prompt` (OIDC Core 3.1.2.1: space-delimited values) that asks for a login, keeping the tenant's
+ * other values, consent or select_account (ADR 0301); the tenant's own `none` is refused at admission.
+ */
+function withLogin(tenantPrompt: string | undefined): string {
+  const kept = (tenantPrompt ?? '').split(' ').filter((value) => value !== '' && value !== 'login');
+  return [...kept, 'login'].join(' ');
 }
 
 function tokenTypeUnsupported(): JsmSsoError {
@@ -718,13 +730,17 @@ function checkAudience(idToken: client.IDToken, clientId: string): void {
   });
 }
 
+/** OIDC Core 2: `sub` "MUST NOT exceed 255 ASCII characters in length". */
+const MAX_SUBJECT_LENGTH = 255;
+
 /**
  * What openid-client leaves of OIDC Core 2's claims. An ID token issued in the future comes from a
  * clock not to be trusted (3.1.3.7 (10)): openid-client checks `exp` and `nbf` but only the type of
  * `iat`. The same of an `auth_time` in the future, which would pass any max_age and become the
  * Response's AuthnInstant (ADR 0198). And `sub` only as a string: an empty one is no identifier, and
  * an IdP sending it for several people would make them one subject for the audit hash and the
- * back-channel logout index (ADR 0253).
+ * back-channel logout index (ADR 0253); nor its length, so a subject past OIDC Core 2's limit was
+ * carried on into the hash, the index and the mapping (ADR 0301).
  */
 function checkIdTokenClaims(tokens: client.TokenEndpointResponseHelpers): void {
   const claims = tokens.claims();
@@ -732,6 +748,12 @@ function checkIdTokenClaims(tokens: client.TokenEndpointResponseHelpers): void {
     throw new JsmSsoError('OIDC_RESPONSE_INVALID', "the identity provider's ID token names no subject", {
       status: 400,
     });
+  if (claims !== undefined && claims.sub.length > MAX_SUBJECT_LENGTH)
+    throw new JsmSsoError(
+      'OIDC_RESPONSE_INVALID',
+      `the identity provider's ID token names a subject longer than ${MAX_SUBJECT_LENGTH} characters`,
+      { status: 400 },
+    );
   const latest = Date.now() / 1000 + ID_TOKEN_CLOCK_TOLERANCE_SECONDS;
   for (const claim of ['iat', 'auth_time'] as const) {
     const instant = claims?.[claim];

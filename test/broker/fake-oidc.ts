@@ -62,7 +62,9 @@ export type Forgery =
   | 'header-jwk'
   | 'header-jku'
   | 'header-crit'
-  | 'userinfo-invalid-token';
+  | 'userinfo-invalid-token'
+  | 'no-exp'
+  | 'long-sub';
 
 export interface FakeOidc {
   issuer: string;
@@ -102,6 +104,9 @@ export interface FakeOidc {
 }
 
 const SUBJECT = 'forged-user';
+/** One character past OIDC Core 2's limit for `sub` (255 ASCII characters). */
+const LONG_SUBJECT = 's'.repeat(256);
+const subjectOf = (forgery: Forgery): string => (forgery === 'long-sub' ? LONG_SUBJECT : SUBJECT);
 /** The token_type of the token response, when a forgery changes it (RFC 6749 7.1). */
 const TOKEN_TYPES: Partial<Record<Forgery, string>> = { 'token-type-mac': 'mac', 'token-type-dpop': 'DPoP' };
 
@@ -167,7 +172,7 @@ export async function startFakeOidc(
             : clientId,
       ...(forgery === 'extra-audience-azp-self' ? { azp: clientId } : {}),
       ...(forgery === 'azp-other' ? { azp: 'someone-else' } : {}),
-      sub: SUBJECT,
+      sub: subjectOf(forgery),
       ...fake.person,
       nonce:
         forgery === 'wrong-nonce' ? 'not-the-nonce' : (fake.nonceByState.get(code ?? '') ?? fake.lastNonce),
@@ -184,6 +189,7 @@ export async function startFakeOidc(
     if (forgery === 'no-iat') delete (claims as Partial<typeof claims>).iat;
     if (forgery === 'no-sub') delete (claims as Partial<typeof claims>).sub;
     if (forgery === 'empty-sub') claims.sub = '';
+    if (forgery === 'no-exp') delete (claims as Partial<typeof claims>).exp;
     if (forgery === 'no-aud') delete (claims as Partial<typeof claims>).aud;
     if (forgery === 'no-nonce') delete (claims as Partial<typeof claims>).nonce;
     if (forgery === 'hs256-client-secret') {
@@ -300,7 +306,7 @@ export async function startFakeOidc(
     if (url.pathname === '/userinfo') {
       return json({
         ...(fake.userinfoPerson ?? fake.person),
-        sub: fake.forgery === 'userinfo-other-sub' ? 'someone-else' : SUBJECT,
+        sub: fake.forgery === 'userinfo-other-sub' ? 'someone-else' : subjectOf(fake.forgery),
       });
     }
     if (url.pathname === '/token' && fake.forgery === 'token-endpoint-down') {

@@ -176,6 +176,27 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
   // would make them one subject for the audit hash and the back-channel logout index (ADR 0253).
   it('refuses an ID token whose sub is empty (OIDC Core 2: an identifier)', async () =>
     expectRefused(await callbackWith('empty-sub'), 'OIDC_RESPONSE_INVALID'));
+  it('refuses an ID token without exp (OIDC Core 2: required)', async () =>
+    expectRefused(await callbackWith('no-exp'), 'OIDC_RESPONSE_INVALID'));
+  it('refuses an ID token whose sub is longer than 255 ASCII characters (OIDC Core 2)', async () =>
+    expectRefused(await callbackWith('long-sub'), 'OIDC_RESPONSE_INVALID'));
+  // RFC 6749 3.1: request and response parameters MUST NOT be included more than once; which of two
+  // states, codes or issuers would be judged is not left to a parser. The broker reads state itself,
+  // openid-client the rest of the answer.
+  const repeatedParameters = [
+    ['state', 'state=other', 'HTTP_PARAMETER_REPEATED'],
+    ['code', 'code=other', 'OIDC_RESPONSE_INVALID'],
+    ['iss', `iss=${encodeURIComponent('http://127.0.0.1:1')}`, 'OIDC_RESPONSE_INVALID'],
+  ] as const;
+  for (const [name, repeated, reason] of repeatedParameters) {
+    it(`refuses a callback carrying ${name} twice, sending no code to the token endpoint`, async () => {
+      const codesSent = idpA.tokenCodes.length;
+      const response = await callbackWith('valid', idpA.issuer, { extra: `&${repeated}` });
+      expect(response.status).to.equal(400);
+      expect(pageReason(await response.text())).to.equal(reason);
+      expect(idpA.tokenCodes).to.have.length(codesSent);
+    });
+  }
   it('refuses an ID token without aud (OIDC Core 2: required)', async () =>
     expectRefused(await callbackWith('no-aud'), 'OIDC_RESPONSE_INVALID'));
   it('refuses an ID token issued 30 minutes in the future (iat beyond the clock tolerance)', async () =>
@@ -199,12 +220,13 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
       'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
     ]);
   });
-  it("does not reflect the IdP's error_description into the page", async () => {
+  it("does not reflect the IdP's error_description or error_uri into the page", async () => {
     const browser = new Browser();
     const state = await startAt(browser, 'alpha');
     const description = '<script>alert(1)</script><a href="https://evil.example">call us</a>';
+    const errorUri = 'javascript:alert(1)//https://evil.example/help';
     const response = await browser.request(
-      `${broker.url}/oidc/callback/alpha?error=server_error&error_description=${encodeURIComponent(description)}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+      `${broker.url}/oidc/callback/alpha?error=server_error&error_description=${encodeURIComponent(description)}&error_uri=${encodeURIComponent(errorUri)}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
     );
     const body = await response.text();
     expect(response.status, body).to.equal(200);

@@ -46,6 +46,7 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     'rejectedBasic',
     'rejectedPost',
     'promptLogin',
+    'promptConsent',
   ] as const;
   /** The media type of each userinfo answer oidc-provider gave. */
   const userinfoTypes: string[] = [];
@@ -75,6 +76,7 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
         client('oauth2', {}),
         // auth_time in every ID token, max_age or not: what an IdP that ignores prompt says of an old session.
         client('promptLogin', { require_auth_time: true }),
+        client('promptConsent', {}),
         client('oauth2NoSubject', {}),
         // Registered at the OP for signed userinfo, which the broker never asks for.
         client('signedUserinfo', { userinfo_signed_response_alg: 'RS256' }),
@@ -101,6 +103,7 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
       rejectedBasic: oidcIdp('corporate', idp.issuer),
       rejectedPost: oidcIdp('corporate', idp.issuer),
       promptLogin: oidcIdp('corporate', idp.issuer),
+      promptConsent: oidcIdp('corporate', idp.issuer),
       oauth2: plain,
       // A user endpoint configured wrong: the IdP's key set answers 200 JSON that names nobody.
       oauth2NoSubject: {
@@ -120,6 +123,9 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     // The tenant asks its IdP for a fresh sign-in every time (ADR 0297).
     specs.promptLogin['oidc'].clientId = 'jsm-sso-promptLogin';
     specs.promptLogin['oidc'].extraAuthorizationParams = { prompt: 'login' };
+    // The tenant has its IdP ask every person for consent (ADR 0301).
+    specs.promptConsent['oidc'].clientId = 'jsm-sso-promptConsent';
+    specs.promptConsent['oidc'].extraAuthorizationParams = { prompt: 'consent' };
     specs.signedUserinfo['oidc'].clientId = 'jsm-sso-signedUserinfo';
     specs.rejectedBasic['oidc'].clientId = 'jsm-sso-rejectedBasic';
     specs.rejectedPost['oidc'].clientId = 'jsm-sso-rejectedPost';
@@ -234,6 +240,19 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
     const portal = portalSp(broker.url, pki);
     portal.options.forceAuthn = true;
     await signInAfresh(browser, broker, portal);
+  });
+
+  // The dev IdP implies consent and has no page to answer prompt=consent with: what is sent is judged.
+  it("sends ForceAuthn as prompt=login beside the tenant's own prompt=consent, which it keeps (ADR 0301)", async () => {
+    const broker = brokers.promptConsent!;
+    const portal = portalSp(broker.url, pki);
+    portal.options.forceAuthn = true;
+    const sso = await new Browser().request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+    const authorize = new URL(sso.headers.get('location')!);
+    expect([authorize.searchParams.get('prompt'), authorize.searchParams.get('max_age')]).to.deep.equal([
+      'consent login',
+      '0',
+    ]);
   });
 
   /**
