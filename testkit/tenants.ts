@@ -128,6 +128,18 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     message: 'prompt=none would make every sign-in passive',
   },
   {
+    rule: "no client_id, request or request_uri of the tenant, which would replace the broker's own (ADR 0301)",
+    mutate: (d) => (d.spec.identityProviders[0].oidc.extraAuthorizationParams = { request_uri: 'urn:x' }),
+    path: 'spec.identityProviders[0].oidc.extraAuthorizationParams',
+    message: 'may not set client_id, request or request_uri',
+  },
+  {
+    rule: 'no response_mode but query, where the broker reads the answer (ADR 0301)',
+    mutate: (d) => (d.spec.identityProviders[0] = oauth2IdpSending({ response_mode: 'form_post' })),
+    path: 'spec.identityProviders[0].oauth2.extraAuthorizationParams',
+    message: 'response_mode may only be query',
+  },
+  {
     rule: 'SAML IdP metadata comes from exactly one source',
     mutate: (d) => {
       d.spec.identityProviders[0] = {

@@ -53,6 +53,22 @@ describe('broker: mix-up between two OIDC IdPs that send no iss (RFC 9700 4.4.2,
     expect(pageReason(await again.text())).to.equal('OIDC_STATE_REPLAYED');
   });
 
+  // RFC 9207 2.4: an iss the answer carries is compared whatever the IdP's metadata says of it.
+  it("refuses an iss naming beta at alpha's redirect URI, though alpha advertises no iss parameter, and hands the code to no token endpoint", async () => {
+    const { broker, idpA, idpB } = stack;
+    const victim = new Browser();
+    const request = await authorizationAt(victim, 'alpha');
+    const codesSent = idpA.tokenCodes.length + idpB.tokenCodes.length;
+    const response = await victim.request(
+      `${request.get('redirect_uri')}?code=c&state=${request.get('state')}&iss=${encodeURIComponent(idpB.issuer)}`,
+    );
+    expect([response.status, pageReason(await response.text())]).to.deep.equal([400, 'OIDC_ISSUER_MISMATCH']);
+    expect(idpA.tokenCodes.length + idpB.tokenCodes.length).to.equal(codesSent);
+    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
+      'OIDC_ISSUER_MISMATCH',
+    );
+  });
+
   it("refuses an answer for a login sent to alpha's issuer once alpha names another (the tenant changed mid-flow), and hands its code to no token endpoint", async () => {
     const { broker, idpA, idpB } = stack;
     const victim = new Browser();
