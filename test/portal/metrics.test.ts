@@ -42,14 +42,20 @@ describe('portal metrics', () => {
   });
 
   it('times each Atlassian call by method and counts it by status', async () => {
-    const bob = await signIn(h, 'bob@acme.test');
+    // Carol's requests have fewer (type, status) pairs than My requests reads while it answers: no
+    // status name is left to read after the page (ADR 0293), so every call it makes is made, and
+    // counted both here and in the metrics, by the time it answers. Bob's have more: the reads made
+    // after his page landed between the two counts.
+    const carol = await signIn(h, 'carol@acme.test');
     const timed = (method: string) =>
       histogramCount(h, 'jsm_sso_portal_atlassian_call_duration_seconds', { method });
     const calls = h.exchanges.length;
     const before = { GET: await timed('GET'), POST: await timed('POST') };
-    expect((await bob.text('/requests?status=all&ownership=all')).status).to.equal(200);
+    expect((await carol.text('/requests?status=all&ownership=all')).status).to.equal(200);
     const made = h.exchanges.slice(calls);
-    expect(made.length).to.be.greaterThan(0);
+    const statusNameReads = made.filter((e) => e.path.startsWith('/rest/servicedeskapi/request/'));
+    expect(statusNameReads.length, 'status names all read while the page answered').to.be.below(5);
+    expect(made.map((e) => e.method)).to.include.members(['GET', 'POST']);
     for (const method of ['GET', 'POST'] as const) {
       const count = made.filter((e) => e.method === method).length;
       expect(await timed(method), method).to.equal(before[method] + count);
