@@ -263,6 +263,11 @@ export class RequestService {
    * servicedeskapi answers the customer's (ADR 0286). The same for every customer.
    */
   readonly #statusNames: TtlCache;
+  /**
+   * The pairs of #statusNames waiting their turn to be read after a view (ADR 0293): a later view
+   * shows their category rather than wait behind the reads before them.
+   */
+  readonly #statusNamesQueued = new Set<string>();
 
   readonly #writes: WriteSettings;
   /** One post per write key writes at a time (a double click); absent without a store (unit tests). */
@@ -384,7 +389,8 @@ export class RequestService {
    * The rows with the status names customers see (ADR 0286). The search gives the workflow's name;
    * each (request type, workflow status) pair not yet known costs one servicedeskapi read of a row
    * that has it: at most STATUS_NAME_READS per page, in parallel, waited for; the rest are read after,
-   * one after another outside the page, for the next view (ADR 0293); a warm page costs none. A name
+   * one after another outside the page, for the next view (ADR 0293): a view meanwhile waits for the
+   * one being read, not for those waiting their turn; a warm page costs none. A name
    * not learnt (not yet, a failed read, or a read whose status category differs from the search's,
    * which lags) is left out and the row shows its status category: never the workflow's name, which
    * may be an agent's ("Escalated to Tier 2").
@@ -397,12 +403,20 @@ export class RequestService {
     for (const row of rows) {
       const pair = pairOf(row);
       if (!pair || names.has(pair)) continue;
+      if (this.#statusNamesQueued.has(pair)) {
+        names.set(pair, Promise.resolve(undefined));
+        continue;
+      }
       let waited = true;
       const learnt = this.#statusNames.get(pair, () => {
         reads += 1;
         if (reads <= STATUS_NAME_READS) return this.#customersName(row);
         waited = false;
-        const read = later.then(() => this.#customersName(row));
+        this.#statusNamesQueued.add(pair);
+        const read = later.then(() => {
+          this.#statusNamesQueued.delete(pair);
+          return this.#customersName(row);
+        });
         later = read.catch(() => undefined);
         return read;
       });
