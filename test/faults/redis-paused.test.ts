@@ -28,6 +28,7 @@ describe('flow store on a Redis paused for 3 s in the middle of a sign-in', func
   before(async () => {
     redis = await startLocalRedis(['--enable-debug-command', 'yes']);
     admin = new Redis(redis.url);
+    await admin.ping();
     store = await answering(RedisFlowStore.connect(redis.url, 'paused'));
   });
   after(async () => {
@@ -37,19 +38,25 @@ describe('flow store on a Redis paused for 3 s in the middle of a sign-in', func
   });
 
   /**
-   * The flow's take and the marker, each sent while `pause` holds Redis; then, 3.5 s on (Redis
-   * answering again), what Redis holds of them and whether the marker can still be written.
+   * The flow's take and the marker, each sent while `pause` holds Redis; then, once the store's
+   * connection has been dropped at its socket timeout and Redis answers again, what Redis holds of
+   * them and whether the marker can still be written. Every wait is on the event itself, not a
+   * clock: the pause goes on the store's own connection, so Redis meets it before the take, and the
+   * admin's PING, sent while Redis is held, is answered only once the pause is over and Redis has
+   * read what it held (a reply is written after the whole turn of Redis's event loop it was read in).
    */
   async function underPause(pause: string[]) {
     const flow = `flow:${randomUUID()}`;
     const marker = `marker:${randomUUID()}`;
     await store.put(flow, 'flow state', 60);
-    const paused = admin.call(pause[0] ?? '', ...pause.slice(1));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const dropped = new Promise((resolve) => store.client.once('close', resolve));
+    // Its answer is lost with the connection (DEBUG SLEEP) or not waited for (CLIENT PAUSE).
+    store.client.call(pause[0] ?? '', ...pause.slice(1)).catch(() => {});
     const take = await outcome(store.take(flow));
     const mark = await outcome(store.putIfAbsent(marker, 'used', 60));
-    await paused;
-    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    await dropped;
+    await admin.ping();
+    await answering(store);
     return {
       take,
       mark,
