@@ -82,6 +82,8 @@ export interface PortalApp {
   handler: RequestListener;
   /** Where uploads are spooled, and how many are in flight (tests, operations). */
   uploads: Pick<UploadSpool, 'folder' | 'stats'>;
+  /** Resolves once no status name is being read after a My requests view (ADR 0293; tests). */
+  statusNamesRead: () => Promise<void>;
   ready: () => Promise<void>;
   close: () => Promise<void>;
 }
@@ -370,6 +372,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   return {
     handler: app as unknown as RequestListener,
     uploads,
+    statusNamesRead: () => services.requests.statusNamesRead(),
     // Ready means this process can serve; Atlassian being slow or down must not take every replica
     // out of the load balancer (pages then show a friendly error instead).
     ready: async () => {},

@@ -268,6 +268,8 @@ export class RequestService {
    * shows their category rather than wait behind the reads before them.
    */
   readonly #statusNamesQueued = new Set<string>();
+  /** The chains of status-name reads after a view (ADR 0293) not yet ended. */
+  readonly #statusNameChains = new Set<Promise<unknown>>();
 
   readonly #writes: WriteSettings;
   /** One post per write key writes at a time (a double click); absent without a store (unit tests). */
@@ -423,6 +425,7 @@ export class RequestService {
       const name = learnt.catch(() => undefined);
       names.set(pair, waited ? name : Promise.resolve(undefined));
     }
+    this.#keepChain(later);
     return Promise.all(
       rows.map(async (row) => {
         const pair = pairOf(row);
@@ -430,6 +433,17 @@ export class RequestService {
         return { ...row, status: name ?? '' };
       }),
     );
+  }
+
+  /** Counts a view's chain of reads after it answers (it never rejects) until it ends. */
+  #keepChain(chain: Promise<unknown>): void {
+    this.#statusNameChains.add(chain);
+    void chain.finally(() => this.#statusNameChains.delete(chain));
+  }
+
+  /** Resolves once no status name is read after a view: every chain begun, and any begun meanwhile, ended. */
+  async statusNamesRead(): Promise<void> {
+    while (this.#statusNameChains.size > 0) await Promise.all(this.#statusNameChains);
   }
 
   /** The name the row's request shows customers for its status, if its category is the search's. */

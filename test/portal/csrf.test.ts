@@ -146,6 +146,8 @@ describe('portal: CSRF on every state-changing POST', () => {
         const post = formPost('https://evil.test', { ...attack.fields, _csrf: token }, multipart);
         // Whatever the session's own reads (organizations, the account's standing) wanted is read now.
         await (await alice.fetch('/profile')).arrayBuffer();
+        // And the status names a My requests view of an earlier test left to read (ADR 0293).
+        await h.app.statusNamesRead();
         const from = h.exchanges.length;
         const logged = h.logs.length;
         const res = await alice.fetch(attack.path, post);

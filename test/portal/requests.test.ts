@@ -410,7 +410,7 @@ describe('portal requests and visibility', () => {
 
   it('needs at most 2 Atlassian calls for home and My requests on a warm cache', async () => {
     const paths = ['/', '/requests', '/requests?status=closed&ownership=organization'];
-    for (const path of paths) await viewWithStatusNamesRead(alice, path);
+    for (const path of paths) await viewWithStatusNamesRead(h, alice, path);
     for (const path of paths) {
       const from = h.exchanges.length;
       expect((await alice.text(path)).status).to.equal(200);

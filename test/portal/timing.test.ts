@@ -19,7 +19,7 @@ describe('portal: request keys cannot be probed by timing', () => {
     // Warm the catalogue cache (desks, and Jira's field list that My requests and the visibility gate
     // read), as for any signed-in customer: what is compared is the per-key cost.
     await alice.text('/');
-    await viewWithStatusNamesRead(alice, '/requests');
+    await viewWithStatusNamesRead(h, alice, '/requests');
   });
   after(() => h.close());
 
