@@ -268,8 +268,11 @@ export class RequestService {
    * shows their category rather than wait behind the reads before them.
    */
   readonly #statusNamesQueued = new Set<string>();
-  /** The chains of status-name reads after a view (ADR 0293) not yet ended. */
-  readonly #statusNameChains = new Set<Promise<unknown>>();
+  /**
+   * The end of the one line of status-name reads made after views (ADR 0293), every view's queued
+   * pairs in turn: one read at a time for the whole tenant, never a burst of views' reads at once.
+   */
+  #statusNameQueue: Promise<unknown> = Promise.resolve();
 
   readonly #writes: WriteSettings;
   /** One post per write key writes at a time (a double click); absent without a store (unit tests). */
@@ -399,7 +402,6 @@ export class RequestService {
    */
   async #asCustomersSee(rows: RequestSummary[]): Promise<RequestSummary[]> {
     let reads = 0;
-    let later: Promise<unknown> = Promise.resolve();
     const pairOf = (r: RequestSummary) => r.requestType && `${r.requestType.id}\n${r.status}`;
     const names = new Map<string, Promise<string | undefined>>();
     for (const row of rows) {
@@ -415,17 +417,16 @@ export class RequestService {
         if (reads <= STATUS_NAME_READS) return this.#customersName(row);
         waited = false;
         this.#statusNamesQueued.add(pair);
-        const read = later.then(() => {
+        const read = this.#statusNameQueue.then(() => {
           this.#statusNamesQueued.delete(pair);
           return this.#customersName(row);
         });
-        later = read.catch(() => undefined);
+        this.#statusNameQueue = read.catch(() => undefined);
         return read;
       });
       const name = learnt.catch(() => undefined);
       names.set(pair, waited ? name : Promise.resolve(undefined));
     }
-    this.#keepChain(later);
     return Promise.all(
       rows.map(async (row) => {
         const pair = pairOf(row);
@@ -435,15 +436,13 @@ export class RequestService {
     );
   }
 
-  /** Counts a view's chain of reads after it answers (it never rejects) until it ends. */
-  #keepChain(chain: Promise<unknown>): void {
-    this.#statusNameChains.add(chain);
-    void chain.finally(() => this.#statusNameChains.delete(chain));
-  }
-
-  /** Resolves once no status name is read after a view: every chain begun, and any begun meanwhile, ended. */
+  /** Resolves once no status name is read after a view: the line's reads, and any queued meanwhile, ended. */
   async statusNamesRead(): Promise<void> {
-    while (this.#statusNameChains.size > 0) await Promise.all(this.#statusNameChains);
+    let end: Promise<unknown>;
+    do {
+      end = this.#statusNameQueue;
+      await end;
+    } while (end !== this.#statusNameQueue);
   }
 
   /** The name the row's request shows customers for its status, if its category is the search's. */
