@@ -42,7 +42,10 @@ export interface FlowStore {
    * another writer has taken since is left alone. One group of keys, as for putInFirstFree.
    */
   deleteHolding(keys: readonly string[], value: string): Promise<void>;
-  /** Resolves when the backing service answers; rejects with FlowStoreUnavailableError otherwise. */
+  /**
+   * Resolves when the backing service answers on every connection the store's commands go on;
+   * rejects with FlowStoreUnavailableError otherwise (readiness: ADR 0302).
+   */
   ping(): Promise<void>;
   /**
    * The longest one connection attempt may take (Redis: connecting within connectTimeout, then the

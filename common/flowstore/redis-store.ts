@@ -452,8 +452,21 @@ export class RedisFlowStore implements FlowStore {
     );
   }
 
+  /**
+   * Both connections answer, when markers have their own (ADR 0302): with only theirs down every
+   * sign-in step is refused 503 while pages go on, and readiness must say so. Each is judged as the
+   * first always was, one PING within the command deadline; sent at once, so a probe still waits one
+   * round trip. The first connection's failure is told first, so a Redis wholly down reads the same
+   * at every probe.
+   */
   async ping(): Promise<void> {
-    await this.#call(() => this.client.ping());
+    const markers = this.markerClient;
+    const [first, own] = await Promise.allSettled([
+      this.#call(() => this.client.ping()),
+      markers === this.client ? undefined : this.#call(() => markers.ping(), markers),
+    ]);
+    if (first.status === 'rejected') throw first.reason;
+    if (own.status === 'rejected') throw own.reason;
   }
 
   get connectionAttemptMs(): number {

@@ -1,0 +1,80 @@
+// A replicated Redis connection has a second connection for its one-time markers (ADR 0291). When
+// only that one is down (dropped, and Redis takes no new connection: maxclients reached), every
+// sign-in step answers 503 while pages go on: readiness must say so, or Kubernetes keeps sending
+// sign-ins to a pod that cannot serve them (ADR 0302). A real redis-server and replica; the part's
+// readiness as every process runs it (partReadiness), for a dedicated part's store and a pool's.
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import type { JsmSsoError } from '../../common/errors.js';
+import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
+import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
+import { partReadiness } from '../../common/runtime.js';
+import { capturedLogger } from '../../testkit/captured-logs.js';
+import { eventually } from '../../testkit/envtest.js';
+import { startLocalRedis, startLocalReplica, stoppedAfterEach } from '../../testkit/local-redis.js';
+import { answering } from '../../testkit/redis.js';
+
+/** The id of the connection whose last command was `command`: the markers' one after a marker (WAIT). */
+async function clientLastIn(admin: Redis, command: string): Promise<string> {
+  const clients = String(await admin.call('client', 'list', 'type', 'normal')).split('\n');
+  const id = clients.find((line) => line.includes(` cmd=${command} `))?.match(/^id=(\d+)/)?.[1];
+  if (id === undefined) throw new Error(`no client whose last command was ${command}`);
+  return id;
+}
+
+/** The reason readiness gives once it reads not-ready; undefined while ready. */
+function notReadyReason(health: { assertReady(): void }): string | undefined {
+  try {
+    health.assertReady();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+describe("faults: readiness follows the one-time markers' own Redis connection", function () {
+  this.timeout(60_000);
+  const { started, stops } = stoppedAfterEach();
+
+  for (const [what, tenant] of [
+    ['a dedicated part', 'marked'],
+    ['a pool', undefined],
+  ] as const) {
+    it(`${what}: not ready while the markers' connection is down, pages still served; ready again once it is back`, async () => {
+      const master = await started(startLocalRedis());
+      await started(startLocalReplica(master.port));
+      const admin = new Redis(master.url);
+      stops.push(async () => admin.disconnect());
+      const connection = await answering(
+        RedisFlowStore.open(parseRedisAddress(`${master.url}?waitForReplica=yes`), tenant),
+      );
+      stops.push(() => connection.close());
+      const store = tenant === undefined ? connection.view('marked') : connection;
+      const { logger, logs } = capturedLogger({ component: 'broker' });
+      const health = partReadiness(connection, async () => {}, logger);
+      stops.push(async () => health.stop());
+
+      expect(await store.putIfAbsent('before', 'used', 60)).to.equal(true);
+      const markers = await clientLastIn(admin, 'wait');
+      await health.start();
+      health.assertReady();
+
+      // Redis takes no new connection (existing ones stay), then drops the markers' one.
+      await admin.config('SET', 'maxclients', '1');
+      await admin.call('client', 'kill', 'id', markers);
+      const marking = await store.putIfAbsent('during', 'used', 60).catch((err: JsmSsoError) => err.code);
+      expect(marking).to.equal('FLOW_STORE_UNAVAILABLE');
+      await store.put('page', 'read', 60);
+
+      await eventually(async () => notReadyReason(health), 'readiness to read not-ready');
+      const line = logs.find((l) => l['event'] === 'process.readiness' && l['ready'] === false);
+      expect(line?.['cause']).to.equal('FLOW_STORE_UNAVAILABLE');
+      // Pages go on meanwhile: only the markers' connection is down.
+      expect(await store.get('page')).to.equal('read');
+
+      await admin.config('SET', 'maxclients', '10000');
+      await eventually(async () => notReadyReason(health) === undefined, 'readiness to read ready again');
+      expect(await store.putIfAbsent('after', 'used', 60)).to.equal(true);
+    });
+  }
+});
