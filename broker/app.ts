@@ -989,7 +989,9 @@ export async function createBrokerApp(
 
   return {
     handler,
-    ready: () => store.ping(),
+    // Its one dependency, the flow store, is what every process's readiness probes already
+    // (partReadiness): pinging it here too cost each probe a second round trip (ADR 0302).
+    ready: async () => {},
     close: async () => {
       await Promise.all([...outbound, portalFetch].map((f) => f.close()));
     },

@@ -250,7 +250,12 @@ describe('broker: shared state in Redis', () => {
           status = this.statusCode;
         },
       };
-      await managementHandler({ registry: broker.context.registry, ready: broker.app.ready })(
+      // What /readyz asks of a broker: its flow store answers (partReadiness), then its own checks.
+      const ready = async () => {
+        await store.ping();
+        await broker.app.ready();
+      };
+      await managementHandler({ registry: broker.context.registry, ready })(
         { method: 'GET', url: '/readyz' } as unknown as IncomingMessage,
         res as unknown as ServerResponse,
       );
