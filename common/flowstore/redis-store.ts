@@ -453,20 +453,19 @@ export class RedisFlowStore implements FlowStore {
   }
 
   /**
-   * Both connections answer, when markers have their own (ADR 0302): with only theirs down every
-   * sign-in step is refused 503 while pages go on, and readiness must say so. Each is judged as the
-   * first always was, one PING within the command deadline; sent at once, so a probe still waits one
-   * round trip. The first connection's failure is told first, so a Redis wholly down reads the same
-   * at every probe.
+   * The connection answers, and the one-time markers' own, where they have one, is up (ADR 0302):
+   * with only theirs down every sign-in step is refused 503 while pages go on, and readiness must say
+   * so. Theirs is judged by its state, not by a PING: while a replica lags each marker's WAIT holds it
+   * up to REPLICA_ACK_TIMEOUT_MS, a PING behind them would miss the probe's deadline on every pod at
+   * once, and taking every pod out of its Service would stop the pages of people signed in too.
    */
   async ping(): Promise<void> {
+    await this.#call(() => this.client.ping());
     const markers = this.markerClient;
-    const [first, own] = await Promise.allSettled([
-      this.#call(() => this.client.ping()),
-      markers === this.client ? undefined : this.#call(() => markers.ping(), markers),
-    ]);
-    if (first.status === 'rejected') throw first.reason;
-    if (own.status === 'rejected') throw own.reason;
+    if (markers !== this.client && markers.status !== 'ready')
+      throw new FlowStoreUnavailableError(
+        new Error(`the one-time markers' connection is ${markers.status}, not ready`),
+      );
   }
 
   get connectionAttemptMs(): number {

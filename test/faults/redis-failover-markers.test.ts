@@ -185,7 +185,11 @@ describe('faults: a replica lagging past the WAIT budget while people are signed
     // on the one connection and answered FLOW_STORE_UNAVAILABLE.
     const markers = Array.from({ length: 4 }, (_, i) => outcomeOf(store.putIfAbsent(`marker:${i}`, '1', 60)));
     const reads = Array.from({ length: 3 }, () => outcomeOf(store.get('session')));
+    // Readiness too: the markers' connection is up, only busy; a PING queued behind the WAITs would
+    // miss the probe's deadline on every pod at once and take the pages down with the sign-ins.
+    const readiness = outcomeOf(store.ping().then(() => 'ready'));
     expect(await Promise.all(reads)).to.deep.equal(['signed in', 'signed in', 'signed in']);
+    expect(await readiness, 'readiness while the markers wait').to.equal('ready');
     // No marker is accepted unreplicated; those past the deadline behind the others are 503 too.
     for (const marker of await Promise.all(markers))
       expect(marker).to.be.oneOf(['FLOW_STORE_NOT_REPLICATED', 'FLOW_STORE_UNAVAILABLE']);
