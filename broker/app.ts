@@ -82,7 +82,7 @@ import { resolveBrokerSettings } from './settings.js';
 import { DEFAULT_SIGN_IN_BUDGET_MS, signInBudget } from './sign-in-budget.js';
 import { sendSoapFault, serveSoapLogout } from './soap-logout.js';
 import { afterAuthenticationSteps, runSteps } from './steps/index.js';
-import { type AuthenticatedSubject, subjectHasher } from './subject.js';
+import { type AuthenticatedSubject, subjectHasher, subjectHashes } from './subject.js';
 import { createBrokerTelemetry } from './telemetry.js';
 import { upstreamLogoutDirectory } from './upstream-logout.js';
 
@@ -248,8 +248,12 @@ export async function createBrokerApp(
   });
   const cookieName = settings.secureCookies ? '__Host-jsm_sso_flow' : 'jsm_sso_flow';
   /** The NameID given to the portal, as a session keeps it: keyed, so the store names nobody (ADR 0143). */
-  const hashNameId = subjectHasher(settings.signingKeyPem, 'logout-name-id');
+  const hashNameId = subjectHasher(settings.stateKeyMaterial, 'logout-name-id');
   const portalNameIdHash = (nameId: string) => hashNameId(settings.sp.entityId, nameId);
+  // As the portal's LogoutRequest finds it: under each key held, so that a session saved before a
+  // swap of the broker's key, keyed under the old one, is found (ADR 0304).
+  const hashesOfNameId = subjectHashes(settings.stateKeyMaterial, 'logout-name-id');
+  const portalNameIdHashes = (nameId: string) => hashesOfNameId(settings.sp.entityId, nameId);
 
   const readFlowCookie = (req: IncomingMessage) => parseCookies(req.headers.cookie).get(cookieName);
   // The choice form's token, of the flow's ID (the cookie), which the store never holds: kept
@@ -666,12 +670,12 @@ export async function createBrokerApp(
       requestId: request.id,
       ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
     };
-    const named = portalNameIdHash(request.nameId);
+    const named = portalNameIdHashes(request.nameId);
     // Core 3.7.3.1: naming no SessionIndex asks for every session of the person (ADR 0234).
     if (request.sessionIndexes.length === 0) return endEverySessionNamed(res, named, portalLogout);
     // Core 3.7.3.2: a SessionIndex ends a session only of the person the NameID names. A session
     // saved before the hash was kept (no nameIdHash) ends by its index alone until it expires.
-    const owned = (s: LoginSession) => s.nameIdHash === undefined || s.nameIdHash === named;
+    const owned = (s: LoginSession) => s.nameIdHash === undefined || isOneOf(s.nameIdHash, named);
     const sessions = await Promise.all(request.sessionIndexes.map((index) => state.endSession(index, owned)));
     await endAtIdp(
       res,
@@ -686,12 +690,14 @@ export async function createBrokerApp(
    * for a named session; with several (perhaps at several IdPs), or more than the slots hold, the
    * IdP sessions are left and the portal hears PartialLogout.
    */
-  async function endEverySessionNamed(res: ServerResponse, named: string, portalLogout: PortalLogout) {
-    const { found, complete } = await state.sessionsNamed(named);
+  async function endEverySessionNamed(res: ServerResponse, named: string[], portalLogout: PortalLogout) {
+    // A session is kept under the one hash it was saved with: the keys' finds do not overlap.
+    const perKey = await Promise.all(named.map((hash) => state.sessionsNamed(hash)));
+    const found = perKey.flatMap((under) => under.found);
+    const complete = perKey.every((under) => under.complete);
+    const namedHere = (s: LoginSession) => s.nameIdHash !== undefined && isOneOf(s.nameIdHash, named);
     const ended = (
-      await Promise.all(
-        found.map(({ sessionIndex }) => state.endSession(sessionIndex, (s) => s.nameIdHash === named)),
-      )
+      await Promise.all(found.map(({ sessionIndex }) => state.endSession(sessionIndex, namedHere)))
     ).filter((session) => session !== undefined);
     if (complete && ended.length <= 1) return endAtIdp(res, ended[0], portalLogout);
     logger.info(

@@ -15,10 +15,13 @@ import type { BrokerTelemetry, IdpLogoutChannel } from './telemetry.js';
 /** `ended` every session named, `partial` when the portal answered PartialLogout for one, or `no_session`. */
 export type IdpLogoutOutcome = 'ended' | 'partial' | 'no_session';
 
-/** `channel` tells a signed logout (back-channel) from one anyone may send (front-channel). */
+/**
+ * `ends`: the logout's target under each key the broker holds (ADR 0304); `channel` tells a signed
+ * logout (back-channel) from one anyone may send (front-channel).
+ */
 export type IdpSessionsEnd = (
   idp: string,
-  ends: IdpLogoutTarget,
+  ends: readonly IdpLogoutTarget[],
   channel: IdpLogoutChannel,
 ) => Promise<IdpLogoutOutcome>;
 
@@ -28,19 +31,28 @@ export function idpSessionsEnder(deps: {
   portalSubjects: PortalSubjectSealer;
 }): IdpSessionsEnd {
   const { state } = deps;
-  return async (idp, ends, channel) => {
-    // Before looking: a sign-in with this IdP session saving its own meanwhile reads it (ADR 0170).
-    if ('session' in ends) {
-      if (channel === 'frontchannel') await state.markIdpSessionEndedUnsigned(idp, ends.session);
-      else await state.markIdpSessionEnded(idp, ends.session, ends.person);
-    }
-    const found = await state.backchannelSessions(idp, ends);
+  return async (idp, targets, channel) => {
+    // Before looking: a sign-in with this IdP session saving its own meanwhile reads it (ADR 0170),
+    // under whichever key held its pod keys it by (a rollout runs pods of both, ADR 0304).
+    await Promise.all(
+      targets.map((ends) => {
+        if (!('session' in ends)) return undefined;
+        return channel === 'frontchannel'
+          ? state.markIdpSessionEndedUnsigned(idp, ends.session)
+          : state.markIdpSessionEnded(idp, ends.session, ends.person);
+      }),
+    );
+    // Under each key held: sessions saved before a swap of the broker's key are indexed under the old one.
+    const foundPerKey = await Promise.all(targets.map((ends) => state.backchannelSessions(idp, ends)));
+    const found = [...new Map(foundPerKey.flat().map((f) => [f.sessionIndex, f])).values()];
     // More live sessions than the person's slots (ADR 0145) leave some this logout cannot find: the
     // portal is asked for every session of the person, naming no SessionIndex (ADR 0218). First, so
     // that when the portal cannot be reached nothing has ended and the IdP's retry finds all of it.
     const sealed = found.find(({ session }) => session.portalSubject)?.session.portalSubject;
+    const slotsFull = foundPerKey.some((under) => under.length >= BACKCHANNEL_SLOTS_PER_PERSON);
+    const personOnly = targets.every((ends) => !('session' in ends));
     const everyOne =
-      !('session' in ends) && found.length >= BACKCHANNEL_SLOTS_PER_PERSON && sealed
+      personOnly && slotsFull && sealed
         ? [(await deps.portalLogout(deps.portalSubjects.open(sealed))).success]
         : [];
     const answers = await Promise.all(

@@ -1,4 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
+import { type KeyMaterial, materialsOf } from '../common/key-material.js';
 import type { ProxyRestriction } from '../common/saml/index.js';
 
 /**
@@ -47,12 +48,34 @@ export interface AuthenticatedSubject {
  * person again without naming them: the audit line, the store's key for an upstream session. Keyed
  * (ADR 0143) because a subject is often an e-mail address or a staff id, and a plain hash of one is
  * confirmed by anyone who hashes a staff list. `keyMaterial` is secret material every replica shares
- * (a signing key); `purpose` keeps the keys of different uses apart (HKDF info).
+ * (a signing key): made under its sealing material only, as what is written is; `subjectHashes`
+ * finds. `purpose` keeps the keys of different uses apart (HKDF info).
  */
 export function subjectHasher(
-  keyMaterial: string,
+  keyMaterial: KeyMaterial,
   purpose: string,
 ): (idp: string, subject: string) => string {
-  const key = Buffer.from(hkdfSync('sha256', keyMaterial, 'jsm-sso-broker', purpose, 32));
-  return (idp, subject) => createHmac('sha256', key).update(`${idp}\0${subject}`).digest('hex');
+  const key = subjectKey(materialsOf(keyMaterial)[0], purpose);
+  return (idp, subject) => subjectMac(key, idp, subject);
+}
+
+/**
+ * The keyed hashes of a subject under every material of `keyMaterial`, the sealing one first: each
+ * key a store index written before a rotation of the key (ADR 0298) may be under, so that a lookup
+ * finds what was written before the swap while the old key is held (ADR 0304).
+ */
+export function subjectHashes(
+  keyMaterial: KeyMaterial,
+  purpose: string,
+): (idp: string, subject: string) => string[] {
+  const keys = materialsOf(keyMaterial).map((secret) => subjectKey(secret, purpose));
+  return (idp, subject) => keys.map((key) => subjectMac(key, idp, subject));
+}
+
+function subjectKey(secret: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'jsm-sso-broker', purpose, 32));
+}
+
+function subjectMac(key: Buffer, idp: string, subject: string): string {
+  return createHmac('sha256', key).update(`${idp}\0${subject}`).digest('hex');
 }

@@ -48,14 +48,18 @@ export function upstreamLogoutDirectory(deps: {
   }
 
   return {
-    async endUpstreamSession(idp, { upstreamSessionKey, idpSessions, matches }) {
+    async endUpstreamSession(idp, { upstreamSessionKeys, idpSessions, matches }) {
       // Before looking: a sign-in with one of these IdP sessions saving its own meanwhile reads it
       // (ADR 0171, as ADR 0170 for an OIDC sid). A request naming the person only leaves none: it
       // would refuse her later sign-ins, not the one in flight.
       await Promise.all(
         idpSessions.map((named) => deps.state.markIdpSessionEnded(idp, named.session, named.person)),
       );
-      const found = await deps.state.upstreamSession(idp, upstreamSessionKey, matches);
+      // Under each key held, the sealing one's first: a session saved before a swap of the broker's
+      // key is indexed under the old one (ADR 0304).
+      const found = (
+        await Promise.all(upstreamSessionKeys.map((key) => deps.state.upstreamSession(idp, key, matches)))
+      ).find((session) => session !== undefined);
       if (!found) return 'no_session';
       // Naming the person only, the request ends every session of theirs (core 3.7.3.2); the index
       // finds the latest broker session, so the portal is asked for all of the person's (ADR 0218).

@@ -12,6 +12,7 @@ import {
   oidcIdp,
   type Pki,
 } from './broker-harness.js';
+import type { KeyPair } from './keys.js';
 import { portalBehindBroker } from './portal-behind-broker.js';
 import type { Harness } from './portal-harness.js';
 
@@ -59,6 +60,8 @@ export async function startOidcLogoutChain(options: {
   store?: FlowStore;
   /** The portal's flow store (default: the test Redis, under a prefix of its own). */
   portalStore?: FlowStore;
+  /** A pair the portal trusts beside the broker's, as during a rotation of the broker's key. */
+  brokerNextKey?: KeyPair;
 }): Promise<OidcLogoutChain> {
   const placeholder = await listenPlaceholder();
   const { url } = placeholder;

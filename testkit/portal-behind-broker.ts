@@ -11,7 +11,7 @@ import {
   tenantFor,
   useSigningKey,
 } from './broker-harness.js';
-import { makeKeyPair } from './keys.js';
+import { type KeyPair, makeKeyPair } from './keys.js';
 import { type Harness, startHarness } from './portal-harness.js';
 
 /** The real portal and the broker in front of it, both of one tenant whose IdPs are `idps`. */
@@ -27,11 +27,12 @@ export interface PortalBehindBroker {
  * Starts the portal and serves the broker at `placeholder` (whose URL the IdPs were told), each
  * signing with a key pair of its own that the other trusts. `pki`: one the caller already wrote files
  * into; a new one by default. `store` and `portalStore`: the broker's and the portal's flow stores.
+ * `brokerNextKey`: a pair the portal trusts beside the broker's, as during a rotation of its key.
  */
 export async function portalBehindBroker(
   placeholder: { server: Server; url: string },
   idps: IdpDoc[],
-  options: { pki?: Pki; store?: FlowStore; portalStore?: FlowStore } = {},
+  options: { pki?: Pki; store?: FlowStore; portalStore?: FlowStore; brokerNextKey?: KeyPair } = {},
 ): Promise<PortalBehindBroker> {
   const pki = options.pki ?? createPki();
   const brokerPair = makeKeyPair('broker.acme.test');
@@ -41,6 +42,7 @@ export async function portalBehindBroker(
   const portal = await startHarness({
     brokerKey: brokerPair,
     portalKey: portalPair,
+    ...(options.brokerNextKey ? { brokerNextKey: options.brokerNextKey } : {}),
     spec: { broker: { url: placeholder.url }, identityProviders: idps },
     ...(options.portalStore ? { store: options.portalStore } : {}),
   });

@@ -130,6 +130,8 @@ export interface HarnessOptions {
   catalogueTtlMs?: number;
   /** The broker's signing pair (default: a new one; a test with a real broker passes the broker's). */
   brokerKey?: KeyPair;
+  /** The broker's next pair, trusted beside `brokerKey` as during a rotation of its key (ADR 0285). */
+  brokerNextKey?: KeyPair;
   /** The portal's signing pair (default: a new one; a real broker must trust its certificate). */
   portalKey?: KeyPair;
   /** Proxies in front whose X-Forwarded-For is believed (a test names its clients' addresses). */
@@ -209,7 +211,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     registry,
   };
   const portalOptions = {
-    brokerCertificatesPem: [brokerKey.certPem],
+    brokerCertificatesPem: [
+      brokerKey.certPem,
+      ...(options.brokerNextKey ? [options.brokerNextKey.certPem] : []),
+    ],
     atlassian: { onExchange: (e: Exchange) => exchanges.push(e), baseDelayMs: 1, ...options.transport },
     ...(options.writes ? { writes: options.writes } : {}),
     ...(options.catalogueTtlMs === undefined ? {} : { catalogueTtlMs: options.catalogueTtlMs }),

@@ -206,8 +206,11 @@ export interface BackchannelLogout {
 export type IdpLogoutTarget = { session: string; person?: string } | { person: string };
 
 export interface BackchannelLogoutEvent {
-  /** The token's `sid` when it names one, else its `sub`. */
-  ends: IdpLogoutTarget;
+  /**
+   * The token's `sid` when it names one, else its `sub`: keyed under each key the broker holds, the
+   * sealing one's first, as sessions saved before a swap of its key are indexed (ADR 0304).
+   */
+  ends: IdpLogoutTarget[];
   /** The token's `jti`, with the issuer: accepted once (section 2.6 step 7). */
   tokenId: string;
 }
@@ -241,9 +244,10 @@ export interface FrontchannelLogout {
   path: string;
   /**
    * Checks the query's `iss` and `sid` (both present, `iss` this IdP's issuer) and names the session
-   * `sid` is; throws FrontchannelLogoutRefusal.
+   * `sid` is, under each key the broker holds (as BackchannelLogoutEvent's); throws
+   * FrontchannelLogoutRefusal.
    */
-  verify(query: { iss: string | undefined; sid: string | undefined }): { session: string };
+  verify(query: { iss: string | undefined; sid: string | undefined }): Array<{ session: string }>;
   /** The origins of the IdP's pages, which alone may frame the answer (its CSP frame-ancestors). */
   frameAncestors(): Promise<string[]>;
 }
@@ -329,11 +333,15 @@ export type UpstreamLogoutOutcome = 'ended' | 'portal_session_left' | 'no_sessio
 
 /** What an upstream IdP's own LogoutRequest names, as its backend reads it. */
 export interface UpstreamLogoutTarget {
-  /** The backend's key of the person, as the login's `upstreamSessionKey` has it. */
-  upstreamSessionKey: string;
   /**
-   * Each IdP session the request names (its SessionIndexes), as logins' `idpSession` have them; none
-   * when it names the person only.
+   * The backend's key of the person, as the login's `upstreamSessionKey` has it: under each key the
+   * broker holds, the sealing one's first, as sessions saved before a swap of its key are indexed
+   * (ADR 0304).
+   */
+  upstreamSessionKeys: string[];
+  /**
+   * Each IdP session the request names (its SessionIndexes), as logins' `idpSession` have them, under
+   * each key the broker holds; none when it names the person only.
    */
   idpSessions: IdpSessionKeys[];
   /** Whether a session's logout handle is one the request names. */
@@ -343,7 +351,7 @@ export interface UpstreamLogoutTarget {
 /** The sessions an IdP-initiated logout may end (the frontend's, offered to backends). */
 export interface SessionDirectory {
   /**
-   * Ends the broker session the IdP names by `upstreamSessionKey` and, back-channel, the portal
+   * Ends the broker session the IdP names by `upstreamSessionKeys` and, back-channel, the portal
    * session it signed in (ADR 0158); resolves within the IdP deadline whatever the portal does.
    */
   endUpstreamSession(idp: string, named: UpstreamLogoutTarget): Promise<UpstreamLogoutOutcome>;

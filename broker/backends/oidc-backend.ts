@@ -3,12 +3,13 @@ import { importPKCS8 } from 'jose';
 import * as client from 'openid-client';
 import type { OAuth2IdpSpec, OidcIdpSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
+import type { KeyMaterial } from '../../common/key-material.js';
 import { keyedHash } from '../../common/keyed-hash.js';
 import type { SecretReader } from '../../common/pool/source.js';
 import type { Sealer } from '../../common/sealer.js';
 import { single } from '../http.js';
 import { UNBOUNDED } from '../sign-in-budget.js';
-import { type AuthenticatedSubject, subjectHasher } from '../subject.js';
+import { type AuthenticatedSubject, subjectHasher, subjectHashes } from '../subject.js';
 import {
   authenticatedSince,
   type BackchannelKeys,
@@ -89,8 +90,11 @@ export interface OAuthBackendOptions {
   backchannelLogoutUri: string;
   /** What this IdP's logout page frames (OIDC only; its own path per IdP, ADR 0159). */
   frontchannelLogoutUri: string;
-  /** Secret material every replica shares (the broker's signing key): keys the hashes of `sub` and `sid`. */
-  sessionKeyMaterial: string;
+  /**
+   * Secret material every replica shares (the broker's signing key, and the previous or next one
+   * during a rotation, ADR 0298): keys the hashes of `sub` and `sid`.
+   */
+  sessionKeyMaterial: KeyMaterial;
   /** Every call to the IdP (discovery, JWKS, token, userinfo) goes through it (common/tls). */
   fetch: typeof globalThis.fetch;
   context: BackendContext;
@@ -206,13 +210,17 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
               const claims = await verifyLogoutToken(logoutToken);
               // The token's sid names one session at the IdP, which must be its sub's when it names
               // both (a token naming bob's sub and alice's sid ends neither); a sub alone, the
-              // person's sessions (section 2.7).
-              const person = claims.sub === undefined ? undefined : sessionKeys.sub(claims.sub);
+              // person's sessions (section 2.7). Each under every key held, a sid with the sub under the
+              // same key, as a login keyed them (ADR 0304).
+              const persons = claims.sub === undefined ? undefined : sessionKeys.subs(claims.sub);
               return {
                 ends:
                   claims.sid === undefined
-                    ? { person: person! }
-                    : { session: sessionKeys.sid(claims.sid), ...(person === undefined ? {} : { person }) },
+                    ? persons!.map((person) => ({ person }))
+                    : sessionKeys.sids(claims.sid).map((session, i) => ({
+                        session,
+                        ...(persons === undefined ? {} : { person: persons[i]! }),
+                      })),
                 tokenId: claims.jti,
               };
             },
@@ -224,7 +232,8 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
           frontchannelLogout: {
             path: new URL(options.frontchannelLogoutUri).pathname,
             // The same index as a back-channel token's sid: the ID token's sid, hashed at sign-in.
-            verify: (query) => ({ session: sessionKeys.sid(frontchannelSid(query, issuer)) }),
+            verify: (query) =>
+              sessionKeys.sids(frontchannelSid(query, issuer)).map((session) => ({ session })),
             async frameAncestors() {
               // The issuer's pages, and its end_session_endpoint's when that is another origin (an
               // IdP with a separate sign-out host) and discovery has been read.
@@ -339,13 +348,18 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
 /**
  * How the broker indexes a session for back-channel logout: keyed hashes of the ID token's `sub`
  * and `sid` (ADR 0143's reasons: a sub is often an e-mail or a staff id), one key per kind so a sid
- * can never be taken for a sub. The issuer needs no place in the key: the index is per IdP.
+ * can never be taken for a sub. The issuer needs no place in the key: the index is per IdP. A login
+ * is indexed under the sealing material (`sub`, `sid`); a logout looks under each material held
+ * (`subs`, `sids`), so that it finds the sessions saved before a swap of the key (ADR 0304).
  */
-function backchannelSessionKeys(keyMaterial: string) {
+function backchannelSessionKeys(keyMaterial: KeyMaterial) {
   const hash = subjectHasher(keyMaterial, 'backchannel-logout-session');
+  const hashes = subjectHashes(keyMaterial, 'backchannel-logout-session');
   return {
     sub: (sub: string) => `sub:${hash('sub', sub)}`,
     sid: (sid: string) => `sid:${hash('sid', sid)}`,
+    subs: (sub: string) => hashes('sub', sub).map((h) => `sub:${h}`),
+    sids: (sid: string) => hashes('sid', sid).map((h) => `sid:${h}`),
   };
 }
 

@@ -1,6 +1,7 @@
 import { brokerBasePath, brokerEndpoints } from '../../common/config/broker-endpoints.js';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
+import type { KeyMaterial } from '../../common/key-material.js';
 import {
   authnRequest,
   buildSpMetadata,
@@ -27,7 +28,7 @@ import {
 import type { Sealer } from '../../common/sealer.js';
 import { single } from '../http.js';
 import { type SignInBudget, UNBOUNDED } from '../sign-in-budget.js';
-import { type AuthenticatedSubject, subjectHasher } from '../subject.js';
+import { type AuthenticatedSubject, subjectHasher, subjectHashes } from '../subject.js';
 import {
   authenticatedSince,
   type Backend,
@@ -66,6 +67,11 @@ export interface SamlBackendOptions {
   brokerUrl: string;
   spSigningKeyPem: string;
   spCertPem: string;
+  /**
+   * Keys the store's indexes of a session for the IdP's LogoutRequest: the signing key, and the
+   * previous or next one during a rotation (ADR 0298, 0304).
+   */
+  stateKeyMaterial: KeyMaterial;
   /** For metadataUrl; must verify TLS (the default fetch does). */
   fetch?: typeof fetch;
   context: BackendContext;
@@ -102,15 +108,24 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   const { now, sessions } = options.context;
   const name = options.idp.name;
   // How the IdP's LogoutRequest finds the session: a keyed hash, so the NameID (often an e-mail)
-  // is no key in the store, nor one a staff list can confirm.
-  const upstreamSessionKey = subjectHasher(options.spSigningKeyPem, 'upstream-session-key');
+  // is no key in the store, nor one a staff list can confirm. A login is indexed under the sealing
+  // material; a logout looks under each material held, so that it finds the sessions saved before
+  // a swap of the key (ADR 0304).
+  const upstreamSessionKey = subjectHasher(options.stateKeyMaterial, 'upstream-session-key');
+  const upstreamSessionKeys = subjectHashes(options.stateKeyMaterial, 'upstream-session-key');
   // How a login and the IdP's LogoutRequest name the IdP session, its SessionIndex (ADR 0171): keyed
   // the same way, and apart from the person's key.
-  const sessionIndexKey = subjectHasher(options.spSigningKeyPem, 'upstream-session-index');
+  const sessionIndexKey = subjectHasher(options.stateKeyMaterial, 'upstream-session-index');
+  const sessionIndexKeys = subjectHashes(options.stateKeyMaterial, 'upstream-session-index');
   const idpSessionOf = (nameId: string, sessionIndex: string): IdpSessionKeys => ({
     session: sessionIndexKey(name, sessionIndex),
     person: upstreamSessionKey(name, nameId),
   });
+  /** The IdP session as a logout names it: under each material held, each with the person under the same. */
+  const idpSessionsOf = (nameId: string, sessionIndex: string): IdpSessionKeys[] => {
+    const persons = upstreamSessionKeys(name, nameId);
+    return sessionIndexKeys(name, sessionIndex).map((session, i) => ({ session, person: persons[i]! }));
+  };
   const entityId = `${options.brokerUrl}/saml/sp-metadata`;
   const acsUrl = `${options.brokerUrl}/saml/acs`;
   const sloUrl = `${options.brokerUrl}/saml/slo`;
@@ -189,8 +204,8 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
    */
   async function endNamedSessions(message: UpstreamLogoutRequest, binding: 'redirect' | 'soap') {
     const outcome = await sessions.endUpstreamSession(name, {
-      upstreamSessionKey: upstreamSessionKey(name, message.nameId),
-      idpSessions: message.sessionIndexes.map((index) => idpSessionOf(message.nameId, index)),
+      upstreamSessionKeys: upstreamSessionKeys(name, message.nameId),
+      idpSessions: message.sessionIndexes.flatMap((index) => idpSessionsOf(message.nameId, index)),
       matches: (handle) => {
         const session = sealedSession(handle);
         return (

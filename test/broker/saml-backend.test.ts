@@ -45,11 +45,13 @@ function backendFor(
   more: Partial<SamlBackendOptions> & { now?: () => Date } = {},
 ): Backend {
   const { now = () => new Date(), ...rest } = more;
+  const signing = makeKeyPair('broker-sp.example.test');
   return createSamlBackend({
     idp,
     brokerUrl: BROKER,
-    spSigningKeyPem: makeKeyPair('broker-sp.example.test').keyPem,
-    spCertPem: makeKeyPair('broker-sp.example.test').certPem,
+    spSigningKeyPem: signing.keyPem,
+    stateKeyMaterial: signing.keyPem,
+    spCertPem: signing.certPem,
     context: {
       store,
       sessions: { endUpstreamSession: async () => 'no_session' },

@@ -2,7 +2,7 @@
 // store's key for an upstream SAML session) by a hash keyed from the tenant's signing key (ADR 0143).
 import { createHash } from 'node:crypto';
 import { expect } from 'chai';
-import { subjectHasher } from '../../broker/subject.js';
+import { subjectHasher, subjectHashes } from '../../broker/subject.js';
 
 describe('broker: keyed subject hashes', () => {
   const hash = subjectHasher('signing key material', 'upstream-session-key');
@@ -23,5 +23,16 @@ describe('broker: keyed subject hashes', () => {
     expect(subjectHasher('signing key material', 'audit-subject-hash')('corp', subject)).to.not.equal(
       hash('corp', subject),
     );
+  });
+
+  it('writes under the sealing material and finds under each one held, the sealing one first (ADR 0304)', () => {
+    const material = ['new key', 'old key'] as const;
+    expect(subjectHasher(material, 'upstream-session-key')('corp', 'carol')).to.equal(
+      subjectHasher('new key', 'upstream-session-key')('corp', 'carol'),
+    );
+    expect(subjectHashes(material, 'upstream-session-key')('corp', 'carol')).to.deep.equal([
+      subjectHasher('new key', 'upstream-session-key')('corp', 'carol'),
+      subjectHasher('old key', 'upstream-session-key')('corp', 'carol'),
+    ]);
   });
 });
