@@ -69,7 +69,8 @@ export class KnowledgeBase {
     return {
       serviceDeskId: desk.id,
       title: plain(found.title),
-      body: sanitizeAtlassianHtml(await this.#client.articleBody(src)),
+      // articleBody reads src only on the site: so it is the article's absolute URL there.
+      body: sanitizeAtlassianHtml(await this.#client.articleBody(src), src),
     };
   }
 }

@@ -1,11 +1,15 @@
 // HTML that comes from Atlassian (knowledge base articles, rendered comment bodies) is cleaned here,
 // with sanitize-html, before it is put on a page: formatting, lists, tables, headings and links only.
 // No script, style, form, frame, event attribute or data: URL survives; links keep http(s)/mailto and
-// never open a new context. In comments, links and images that point at the Atlassian site are
-// rewritten to the portal's own routes for the request's files, or dropped: a customer never gets
-// a link to the site (which they cannot open) or to a file they may not see.
+// never open a new context. An article's relative links open where they would at the site. In comments,
+// links and images that point at the Atlassian site are rewritten to the portal's own routes for the
+// request's files, or dropped: a customer never gets a link to the site (which they cannot open) or to a
+// file they may not see.
 import sanitizeHtml from 'sanitize-html';
 import { SafeHtml } from '../common/http/html.js';
+
+/** Every link kept opens with no opener, no referrer and no endorsement. */
+const LINK_REL = 'noopener noreferrer nofollow';
 
 const OPTIONS: sanitizeHtml.IOptions = {
   allowedTags: [
@@ -53,17 +57,45 @@ const OPTIONS: sanitizeHtml.IOptions = {
   },
   allowedSchemes: ['http', 'https', 'mailto'],
   allowProtocolRelative: false,
-  // The page's own h1 is the title: article headings start one level below it.
-  transformTags: {
-    h1: 'h2',
-    a: sanitizeHtml.simpleTransform('a', { rel: 'noopener noreferrer nofollow' }),
-  },
   disallowedTagsMode: 'discard',
 };
 
-/** Atlassian's rendered HTML made safe to embed in a portal page. */
-export function sanitizeAtlassianHtml(dirty: string): SafeHtml {
-  return new SafeHtml(sanitizeHtml(dirty, OPTIONS));
+/**
+ * A link's target as a browser showing the page at `baseUrl` would open it, or undefined when no
+ * browser could (the link is then dropped, its text kept). A fragment alone stays: it names a place in
+ * the same document there and here. The schemes are checked after this, on the absolute URL.
+ */
+function resolvedHref(href: string, baseUrl: string): string | undefined {
+  if (href.startsWith('#')) return href;
+  try {
+    return new URL(href, baseUrl).href;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An article's HTML made safe to embed in a portal page. `articleUrl` is where it was read at the
+ * Atlassian site: its relative links are resolved against it, as a browser there would, so none of them
+ * opens a path of the portal instead of the site's page it meant.
+ */
+export function sanitizeAtlassianHtml(dirty: string, articleUrl: string): SafeHtml {
+  return new SafeHtml(
+    sanitizeHtml(dirty, {
+      ...OPTIONS,
+      transformTags: {
+        // The page's own h1 is the title: article headings start one level below it.
+        h1: 'h2',
+        a: (_tag, { href, ...attribs }): sanitizeHtml.Tag => {
+          const target = href === undefined ? undefined : resolvedHref(href, articleUrl);
+          return {
+            tagName: 'a',
+            attribs: { ...attribs, ...(target === undefined ? {} : { href: target }), rel: LINK_REL },
+          };
+        },
+      },
+    }),
+  );
 }
 
 /** A file of the request, as the portal serves it to this customer. */
@@ -91,6 +123,9 @@ export interface CommentLinks {
 /** What `textOnly` turns an element into: a tag no options allow, so its text is kept alone. */
 const TEXT_ONLY = 'jsmsso-text';
 
+/** Elements the cleaning discards whose content htmlparser2 reads as raw text, kept as their text. */
+const RAW_TEXT_TAGS = ['noembed', 'noframes', 'plaintext'];
+
 /**
  * Links to the site in a customer's own text that are no file of the request and no account (an
  * issue key Jira found, in a project she may not see) marked to leave their text alone, with no
@@ -104,6 +139,9 @@ function textOnly(dirty: string, links: CommentLinks): string {
     allowedAttributes: false,
     allowVulnerableTags: true,
     transformTags: {
+      // Raw text (htmlparser2 decodes no entity in it): this pass escapes it, so the cleaning after it
+      // must read it as ordinary text, or it escapes it again (`&amp;lt;`).
+      ...Object.fromEntries(RAW_TEXT_TAGS.map((tag) => [tag, TEXT_ONLY])),
       a: (tagName, attribs): sanitizeHtml.Tag => {
         const site = onSite(attribs['href'], links.siteOrigin);
         const plain = site && attachmentAt(site) === undefined && !isAccountLink(site, attribs);
@@ -194,7 +232,7 @@ function commentOptions(links: CommentLinks): sanitizeHtml.IOptions {
             attribs: {
               ...(attribs['href'] === undefined ? {} : { href: attribs['href'] }),
               ...(attribs['title'] === undefined ? {} : { title: attribs['title'] }),
-              rel: 'noopener noreferrer nofollow',
+              rel: LINK_REL,
             },
           };
         const file = fileAt(site, links);

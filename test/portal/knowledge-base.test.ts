@@ -23,6 +23,14 @@ describe('portal knowledge base articles', () => {
       .exec(body)?.[1]
       ?.replaceAll('&amp;', '&')
       .replaceAll('&#61;', '=');
+  /** The cleaned content of an article whose body at the site is these parts, as the portal shows it. */
+  const articleShowing = async (body: string[]) => {
+    const a = article('Reset your password');
+    a.body = body.join('');
+    const page = await alice.text(`/desk/1/article/${a.id}?title=${encodeURIComponent(a.title)}`);
+    expect(page.status).to.equal(200);
+    return /<article class="card kb-article"[^>]*>([\s\S]*?)<\/article>/.exec(page.body)![1]!;
+  };
 
   it('links each search result to its article page, which shows the article’s content', async () => {
     const results = await alice.text(`/?q=${encodeURIComponent('VPN')}`);
@@ -40,13 +48,11 @@ describe('portal knowledge base articles', () => {
   });
 
   it('removes script, event handlers, dangerous URLs, frames, forms and styles from article content', async () => {
-    const a = article('Reset your password');
-    a.body = [
+    const content = await articleShowing([
       '<p onclick="alert(1)">Kept text</p>',
       '<script>alert(2)</script>',
       '<img src="x" onerror="alert(3)">',
       '<a href="javascript:alert(4)">js link</a>',
-      '<a href="//evil.test/x">protocol-relative</a>',
       '<a href="data:text/html,<script>alert(5)</script>">data link</a>',
       '<iframe src="https://evil.test"></iframe>',
       '<form action="https://evil.test"><input name="password"></form>',
@@ -56,10 +62,7 @@ describe('portal knowledge base articles', () => {
       '<h1>Article heading</h1>',
       '<table><tr><td style="background:url(javascript:alert(8))">cell</td></tr></table>',
       '<noscript><p title="</noscript><img src=x onerror=alert(9)>"></p></noscript>',
-    ].join('');
-    const page = await alice.text(`/desk/1/article/${a.id}?title=${encodeURIComponent(a.title)}`);
-    expect(page.status).to.equal(200);
-    const content = /<article class="card kb-article"[^>]*>([\s\S]*?)<\/article>/.exec(page.body)![1]!;
+    ]);
     for (const bad of [
       '<script',
       'onclick',
@@ -67,7 +70,6 @@ describe('portal knowledge base articles', () => {
       'onload',
       'javascript:',
       'data:text',
-      '//evil.test',
       '<iframe',
       '<form',
       '<input',
@@ -85,6 +87,34 @@ describe('portal knowledge base articles', () => {
       .and.include('<h2>Article heading</h2>')
       .and.include('<td>cell</td>');
     expect(content).to.include('<a rel="noopener noreferrer nofollow">js link</a>');
+  });
+
+  it('resolves an article’s relative links against its own URL at the Atlassian site, never a portal path', async () => {
+    const a = article('Reset your password');
+    const content = await articleShowing([
+      '<a href="/requests/X-1/attachment/5">root-relative</a>',
+      '<a href="../x">path-relative</a>',
+      '<a href="?q=vpn">query</a>',
+      '<a href="//evil.test/x">network-path</a>',
+      '<a href="#steps">fragment</a>',
+      '<a href="jav&#x09;ascript:alert(1)">js</a>',
+      '<a href="http://[bad">unparseable</a>',
+    ]);
+    const hrefs = [
+      ...content.matchAll(/<a(?: href="([^"]*)")? rel="noopener noreferrer nofollow">([^<]*)<\/a>/g),
+    ].map(([, href, text]) => [text, href?.replaceAll('&amp;', '&').replaceAll('&#61;', '=')]);
+    const site = h.emulator.url;
+    expect(hrefs).to.deep.equal([
+      ['root-relative', `${site}/requests/X-1/attachment/5`],
+      ['path-relative', `${site}/rest/servicedeskapi/knowledgebase/article/x`],
+      ['query', `${site}/rest/servicedeskapi/knowledgebase/article/view/${a.id}?q=vpn`],
+      // Where a browser at the site would go: no different from an absolute link to it.
+      ['network-path', new URL('//evil.test/x', site).href],
+      // The same document, as it is at the site: kept, so it opens no other page.
+      ['fragment', '#steps'],
+      ['js', undefined],
+      ['unparseable', undefined],
+    ]);
   });
 
   it('answers 404 for an article no portal desk offers, and for a page id that does not match', async () => {

@@ -13,6 +13,8 @@ import { type PortalFile, sanitizeAtlassianHtml, sanitizeCommentHtml } from '../
 import { launchChromium } from '../../testkit/chromium.js';
 
 const SITE = 'https://acme.atlassian.net';
+/** Where an article is read at the site: its relative links resolve against it. */
+const ARTICLE = `${SITE}/rest/servicedeskapi/knowledgebase/article/view/1`;
 /** Where the page is served from: the portal's origin for the test. */
 const PORTAL = 'http://portal.test';
 /** The one file of the request the customer may open. */
@@ -26,7 +28,7 @@ const file = (id: string) => (id === '7' ? FILE : undefined);
 
 /** Each way the portal cleans Atlassian's HTML. */
 const CLEANERS: Record<string, (dirty: string) => string> = {
-  article: (d) => sanitizeAtlassianHtml(d).value,
+  article: (d) => sanitizeAtlassianHtml(d, ARTICLE).value,
   agentComment: (d) => sanitizeCommentHtml(d, { siteOrigin: SITE, file }).value,
   customerComment: (d) => sanitizeCommentHtml(d, { siteOrigin: SITE, file, typedByCustomer: true }).value,
   description: (d) => renderedFieldHtml(d, files, SITE).value,
