@@ -17,7 +17,19 @@ export interface ExchangeSignal {
   pause(): void;
   /** Starts the deadline's clock again with the time that was left. Safe to call when running. */
   resume(): void;
+  /** Gives the deadline its whole length again: the peer has shown it is not silent. */
+  renew(): void;
 }
+
+/**
+ * The share of a streamed body (`releasedWithBody`) whose arrival renews the deadline: the peer
+ * must send this much within one deadline of the caller's waiting, 6.5 kB/s at the portal's 10 s
+ * (one socket read's worth). Not the sum of every wait over the whole body: a read the caller asks
+ * for once the customer's side took the last one waits a moment even on a fast peer (the peer's
+ * next bytes on their way, the process busy elsewhere), and thousands of such moments over a large
+ * file add up to any deadline while the peer was never silent.
+ */
+export const BYTES_RENEWING_DEADLINE = 64 * 1024;
 
 /**
  * Aborted with the reason of whichever of `sources` aborts first, or with a DOMException named
@@ -52,6 +64,12 @@ export function exchangeSignal(
     leftMs = Math.max(0, leftMs - (performance.now() - since));
     since = undefined;
   };
+  const renew = () => {
+    const running = since !== undefined;
+    stop();
+    leftMs = timeoutMs ?? 0;
+    if (running) start();
+  };
   const release = () => {
     stop();
     released = true;
@@ -61,7 +79,7 @@ export function exchangeSignal(
   if (aborted) controller.abort(aborted.reason);
   else for (const source of linked) source.addEventListener('abort', onSourceAbort, { once: true });
   start();
-  return { signal: controller.signal, release, pause: stop, resume: start };
+  return { signal: controller.signal, release, pause: stop, resume: start, renew };
 }
 
 /**
@@ -72,8 +90,10 @@ export function exchangeSignal(
  * The deadline's clock runs only while the caller waits for the peer's next bytes (a read asked
  * for and not yet answered), never while the caller is busy with what it has: a customer's
  * download goes at the customer's pace (the reads stop while the customer's connection is full),
- * and a file taking longer to download than the deadline is no timeout of the peer's. A peer that
- * trickles its body still runs the clock out (every read waits on it).
+ * and a file taking longer to download than the deadline is no timeout of the peer's. Every
+ * BYTES_RENEWING_DEADLINE of body renews it, so it bounds the peer's silence, not the sum of the
+ * waits over the whole body. A peer that trickles its body still runs the clock out (every read
+ * waits on it, and the trickle never adds up to a renewing share within the deadline).
  */
 export function releasedWithBody(response: Response, exchange: ExchangeSignal): Response {
   const body = response.body;
@@ -84,6 +104,7 @@ export function releasedWithBody(response: Response, exchange: ExchangeSignal): 
   // The headers are in hand; the clock waits for the caller's first read.
   exchange.pause();
   const reader = body.getReader();
+  let sinceRenewed = 0;
   const released = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
@@ -99,7 +120,14 @@ export function releasedWithBody(response: Response, exchange: ExchangeSignal): 
         if (read.done) {
           exchange.release();
           controller.close();
-        } else controller.enqueue(read.value);
+        } else {
+          sinceRenewed += read.value.byteLength;
+          if (sinceRenewed >= BYTES_RENEWING_DEADLINE) {
+            sinceRenewed = 0;
+            exchange.renew();
+          }
+          controller.enqueue(read.value);
+        }
       },
       cancel(reason) {
         exchange.release();

@@ -215,7 +215,8 @@ describe('faults: the Atlassian site failing below HTTP', function () {
   // A file is streamed through at the customer's pace (ADR 0201): Atlassian's deadline runs only
   // while the portal waits for Atlassian's bytes. Before, it ran over the whole body, so a customer
   // slower than the file's size per deadline (a 100 MB file at 10 MB/s, at the 10 s default) got a
-  // file cut short and a log blaming Atlassian (ATLASSIAN_TIMEOUT).
+  // file cut short and a log blaming Atlassian (ATLASSIAN_TIMEOUT). The deadline also starts over with
+  // every 64 KiB Atlassian sends (ADR 0307): the 32 MiB's many short waits, summed, ran it out under load.
   describe('through a proxy, a file downloaded', () => {
     let proxy: FaultProxy;
     let h: Harness;
