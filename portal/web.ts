@@ -46,7 +46,8 @@ export interface PortalWeb {
 /**
  * The POSTs another site sends by design, each guarded by what it carries rather than by its Origin:
  * the broker's auto-posting page to the ACS (a signed Response answering this browser's pending
- * login) and the broker's SOAP LogoutRequest (signed, fresh, once only; no cookie).
+ * login) and the broker's SOAP LogoutRequest (signed, fresh, once only; no cookie). Written in lower
+ * case, and compared so: the router takes them in any letter case (ADR 0306).
  */
 export const CROSS_SITE_POSTS: ReadonlySet<string> = new Set(['/saml/acs', '/saml/slo']);
 
@@ -66,13 +67,14 @@ export function readsPage(method: string | undefined): boolean {
 
 /**
  * The page that shows the form posted to `path`: a request's actions live on the request's page.
- * A page read is its own (the language switcher comes back to it).
+ * A page read is its own (the language switcher comes back to it). The path is matched in any letter
+ * case, as the router matched it (ADR 0306), and the page kept in the case it was asked for.
  */
 function formPageOf(path: string, method = 'POST'): string {
   if (readsPage(method)) return safeReturnPath(path);
-  const request = /^\/requests\/([^/]+)\//.exec(path);
-  if (request) return safeReturnPath(`/requests/${request[1]}`);
-  return /^\/desk\/[^/]+\/create\/[^/]+$/.test(path) ? safeReturnPath(path) : '/';
+  const request = /^(\/requests\/[^/]+)\//i.exec(path);
+  if (request) return safeReturnPath(request[1]);
+  return /^\/desk\/[^/]+\/create\/[^/]+$/i.test(path) ? safeReturnPath(path) : '/';
 }
 
 /** The announcement in the customer's language when the tenant translated it, else its message. */
@@ -172,7 +174,11 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
         res.status(403).end();
         return;
       }
-      if (readsPage(req.method) || CROSS_SITE_POSTS.has(req.path) || sameOrigin(req, portalOrigin))
+      if (
+        readsPage(req.method) ||
+        CROSS_SITE_POSTS.has(req.path.toLowerCase()) ||
+        sameOrigin(req, portalOrigin)
+      )
         return next();
       req.resume();
       formExpired(res);

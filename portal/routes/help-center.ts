@@ -26,8 +26,11 @@ import { readUploadForm, uploadRoute } from './upload-form.js';
 
 /** Where a request type's icon is served (a desk page asks for one per type). */
 export const REQUEST_TYPE_ICON_ROUTE = '/desk/:deskId/icon/:typeId';
-/** The same paths as REQUEST_TYPE_ICON_ROUTE, for a check made before the router (app.ts). */
-export const REQUEST_TYPE_ICON_PATH = /^\/desk\/[^/]+\/icon\/[^/]+\/?$/;
+/**
+ * The same paths as REQUEST_TYPE_ICON_ROUTE, for a check made before the router (app.ts): in any
+ * letter case, as the router matches them (ADR 0306).
+ */
+export const REQUEST_TYPE_ICON_PATH = /^\/desk\/[^/]+\/icon\/[^/]+\/?$/i;
 /** Articles suggested while a summary is typed: a few, as native shows beside the form. */
 const MAX_SUGGESTIONS = 5;
 
