@@ -104,9 +104,11 @@ export class SessionStore {
   readonly #sealer: Sealer;
   readonly #nameSealer: Sealer;
   readonly #loginSealer: Sealer;
-  /** Of the session ID itself, never of its stored hash: what the store holds makes no token. */
-  readonly #csrfOf: (sessionId: string) => string;
-  readonly #acceptedCsrfOf: (sessionId: string) => string[];
+  /**
+   * Of the session ID itself, never of its stored hash: what the store holds makes no token. The
+   * first is the one its forms carry; the others, only during a key rotation, are accepted too.
+   */
+  readonly #csrfTokensOf: (sessionId: string) => string[];
   readonly #draftOwnerOf: (accountId: string) => string;
 
   /**
@@ -119,8 +121,7 @@ export class SessionStore {
     this.#sealer = createSealer(keyMaterial, 'jsm-sso-portal', 'session-subject');
     this.#nameSealer = createSealer(keyMaterial, 'jsm-sso-portal', 'session-display-name');
     this.#loginSealer = createSealer(keyMaterial, 'jsm-sso-portal', 'login-flow');
-    this.#csrfOf = keyedHash(keyMaterial, 'jsm-sso-portal', 'csrf-token');
-    this.#acceptedCsrfOf = keyedHashes(keyMaterial, 'jsm-sso-portal', 'csrf-token');
+    this.#csrfTokensOf = keyedHashes(keyMaterial, 'jsm-sso-portal', 'csrf-token');
     this.#draftOwnerOf = keyedHash(keyMaterial, 'jsm-sso-portal', 'draft-owner');
   }
 
@@ -198,11 +199,8 @@ export class SessionStore {
 
   /** What a session's pages use that is made again on each read, never stored. */
   #derived(id: string, accountId: string): Pick<Session, 'csrf' | 'acceptedCsrf' | 'draftOwner'> {
-    return {
-      csrf: this.#csrfOf(id),
-      acceptedCsrf: this.#acceptedCsrfOf(id),
-      draftOwner: this.#draftOwnerOf(accountId),
-    };
+    const acceptedCsrf = this.#csrfTokensOf(id);
+    return { csrf: acceptedCsrf[0] as string, acceptedCsrf, draftOwner: this.#draftOwnerOf(accountId) };
   }
 
   /**

@@ -575,9 +575,7 @@ export class RedisFlowStore implements FlowStore {
     if (!named()) await redis.exists(command[1]);
     const node = named();
     if (!node) return answers;
-    return redirection.ask
-      ? await withReplicaAck(node, command, ['asking'])
-      : await withReplicaAck(node, command);
+    return await withReplicaAck(node, command, ...(redirection.ask ? [['asking']] : []));
   }
 
   /**
