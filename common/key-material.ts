@@ -1,3 +1,4 @@
+import { hkdfSync } from 'node:crypto';
 import type { SecretReader } from './pool/source.js';
 
 /**
@@ -11,6 +12,20 @@ export type KeyMaterial = string | readonly [sealing: string, ...opening: string
 /** Every material of `material`, the sealing one first. */
 export function materialsOf(material: KeyMaterial): readonly [string, ...string[]] {
   return typeof material === 'string' ? [material] : material;
+}
+
+/**
+ * A 32-byte key for one purpose (HKDF-SHA256, RFC 5869) from each material, the sealing one first:
+ * `salt` and `info` keep the keys of different purposes apart.
+ */
+export function derivedKeys(
+  material: KeyMaterial,
+  salt: string,
+  info: string,
+): readonly [Buffer, ...Buffer[]] {
+  const [sealing, ...opening] = materialsOf(material);
+  const derive = (secret: string) => Buffer.from(hkdfSync('sha256', secret, salt, info, 32));
+  return [derive(sealing), ...opening.map(derive)];
 }
 
 /**

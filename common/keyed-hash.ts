@@ -1,5 +1,5 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { type KeyMaterial, materialsOf } from './key-material.js';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { derivedKeys, type KeyMaterial } from './key-material.js';
 
 /**
  * A keyed hash (HMAC-SHA256, base64url) under a key derived (HKDF, RFC 5869) from secret material
@@ -8,7 +8,7 @@ import { type KeyMaterial, materialsOf } from './key-material.js';
  * the sealing material only; `keyedHashes` recognises.
  */
 export function keyedHash(material: KeyMaterial, salt: string, info: string): (value: string) => string {
-  const key = derivedKey(materialsOf(material)[0], salt, info);
+  const [key] = derivedKeys(material, salt, info);
   return (value) => mac(key, value);
 }
 
@@ -17,7 +17,7 @@ export function keyedHash(material: KeyMaterial, salt: string, info: string): (v
  * while a rotation holds the previous material beside the new (ADR 0298).
  */
 export function keyedHashes(material: KeyMaterial, salt: string, info: string): (value: string) => string[] {
-  const keys = materialsOf(material).map((secret) => derivedKey(secret, salt, info));
+  const keys = derivedKeys(material, salt, info);
   return (value) => keys.map((key) => mac(key, value));
 }
 
@@ -28,10 +28,6 @@ export function isOneOf(submitted: string, tokens: readonly string[]): boolean {
     const expected = Buffer.from(token);
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
-}
-
-function derivedKey(secret: string, salt: string, info: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', secret, salt, info, 32));
 }
 
 function mac(key: Buffer, value: string): string {

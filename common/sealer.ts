@@ -1,5 +1,5 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { type KeyMaterial, materialsOf } from './key-material.js';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { derivedKeys, type KeyMaterial } from './key-material.js';
 
 /**
  * Authenticated encryption (AES-256-GCM) for the little personal data a session must keep to end
@@ -21,8 +21,8 @@ export interface Sealer {
 
 /** `salt` and `info` (HKDF, RFC 5869) keep the keys of different purposes apart. */
 export function createSealer(material: KeyMaterial, salt: string, info: string): Sealer {
-  const keys = materialsOf(material).map((secret) => Buffer.from(hkdfSync('sha256', secret, salt, info, 32)));
-  const [key] = keys as [Buffer, ...Buffer[]];
+  const keys = derivedKeys(material, salt, info);
+  const [key] = keys;
   const openWith = (openingKey: Buffer, raw: Buffer): string => {
     const decipher = createDecipheriv('aes-256-gcm', openingKey, raw.subarray(0, 12));
     decipher.setAuthTag(raw.subarray(12, 28));
