@@ -84,6 +84,7 @@ const MESSAGE_OF: Record<BrokerErrorCode, MessageKey> = {
   IDP_EMAIL_INVALID: NOT_ACCEPTED,
   MAPPING_INVALID: OTHER,
   MAPPING_NAMEID_EMPTY: NOT_ACCEPTED,
+  MAPPING_NAMEID_INVALID: NOT_ACCEPTED,
 };
 
 export function refusalText(code: string): RefusalText {

@@ -24,6 +24,7 @@ import {
   verifyEnvelopedSignature,
 } from '../common/saml/index.js';
 import { type DevIdp, startDevIdp } from '../dev/idp/provider.js';
+import type { DevUser } from '../dev/idp/users.js';
 import { capturedLogger } from './captured-logs.js';
 import type { KeyPair } from './keys.js';
 import { harnessPool, TEST_PLACEMENT } from './pool.js';
@@ -263,6 +264,39 @@ export async function brokerReplica(
     close: async () => {
       await app.close();
       await closeServer(server);
+    },
+  };
+}
+
+/**
+ * One dev IdP holding `users`, served to two brokers: one as an OIDC IdP (`corporate`), one as a
+ * plain OAuth 2.0 server (`plain`); `more` goes into both IdP entries.
+ */
+export async function startOidcAndOAuth2Brokers(
+  users: readonly DevUser[],
+  pki: Pki,
+  more: IdpDoc = {},
+): Promise<{ idp: DevIdp; brokers: Record<'oidc' | 'oauth2', BrokerUnderTest> }> {
+  const oidc = await listenPlaceholder();
+  const oauth2 = await listenPlaceholder();
+  const idp = await startDevIdp({
+    users,
+    clients: [
+      devClient(oidc.url),
+      devClient(oauth2.url, { client_id: 'jsm-sso-plain', redirect_uris: [`${oauth2.url}/oidc/callback`] }),
+    ],
+  });
+  const plain = devOAuth2Idp(idp.issuer, 'jsm-sso-plain', more);
+  return {
+    idp,
+    brokers: {
+      oidc: await serveBroker(
+        oidc.server,
+        oidc.url,
+        tenantFor(oidc.url, [oidcIdp('corporate', idp.issuer, more)]),
+        pki,
+      ),
+      oauth2: await serveBroker(oauth2.server, oauth2.url, tenantFor(oauth2.url, [plain]), pki),
     },
   };
 }

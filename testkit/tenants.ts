@@ -134,6 +134,22 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     message: 'may not set client_id, request or request_uri',
   },
   {
+    rule: 'no claims request parameter, whose essential acr or value the broker would not hold to (ADR 0308)',
+    mutate: (d) =>
+      (d.spec.identityProviders[0].oidc.extraAuthorizationParams = {
+        claims: '{"id_token":{"acr":{"essential":true,"value":"urn:jsm-sso:dev:mfa"}}}',
+      }),
+    path: 'spec.identityProviders[0].oidc.extraAuthorizationParams',
+    message: 'claims is not held to',
+  },
+  {
+    rule: 'no claims request parameter for a plain OAuth 2.0 IdP either (ADR 0308)',
+    mutate: (d) =>
+      (d.spec.identityProviders[0] = oauth2IdpSending({ claims: '{"userinfo":{"email":null}}' })),
+    path: 'spec.identityProviders[0].oauth2.extraAuthorizationParams',
+    message: 'claims is not held to',
+  },
+  {
     rule: 'no response_mode but query, where the broker reads the answer (ADR 0301)',
     mutate: (d) => (d.spec.identityProviders[0] = oauth2IdpSending({ response_mode: 'form_post' })),
     path: 'spec.identityProviders[0].oauth2.extraAuthorizationParams',

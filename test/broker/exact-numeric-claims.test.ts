@@ -1,6 +1,6 @@
 import type { SAML } from '@node-saml/node-saml';
 import { expect } from 'chai';
-import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
+import type { DevIdp } from '../../dev/idp/provider.js';
 import { DEV_USERS, type DevUser } from '../../dev/idp/users.js';
 import * as harness from '../../testkit/broker-harness.js';
 import { startTwoIdpBroker, type TwoIdpBroker } from './fake-oidc.js';
@@ -25,7 +25,7 @@ describe('broker: a claim holding an integer beyond 2^53 reaches the assertion a
   describe('against oidc-provider, as an OIDC IdP (userinfo) and as a plain OAuth 2.0 server', () => {
     let pki: harness.Pki;
     let idp: DevIdp;
-    const brokers: Record<string, harness.BrokerUnderTest> = {};
+    let brokers: Partial<Record<'oidc' | 'oauth2', harness.BrokerUnderTest>> = {};
     // alice is in group ...993, bob in group ...992: one id each, written as the IdP holds it.
     const users: DevUser[] = DEV_USERS.filter((u) => u.email.endsWith('@acme.test')).map((u, i) => ({
       ...u,
@@ -34,31 +34,7 @@ describe('broker: a claim holding an integer beyond 2^53 reaches the assertion a
 
     before(async () => {
       pki = harness.createPki();
-      const oidc = await harness.listenPlaceholder();
-      const oauth2 = await harness.listenPlaceholder();
-      idp = await startDevIdp({
-        users,
-        clients: [
-          harness.devClient(oidc.url),
-          harness.devClient(oauth2.url, {
-            client_id: 'jsm-sso-plain',
-            redirect_uris: [`${oauth2.url}/oidc/callback`],
-          }),
-        ],
-      });
-      brokers['oidc'] = await harness.serveBroker(
-        oidc.server,
-        oidc.url,
-        harness.tenantFor(oidc.url, [harness.oidcIdp('corporate', idp.issuer)]),
-        pki,
-      );
-      const plain = harness.devOAuth2Idp(idp.issuer, 'jsm-sso-plain');
-      brokers['oauth2'] = await harness.serveBroker(
-        oauth2.server,
-        oauth2.url,
-        harness.tenantFor(oauth2.url, [plain]),
-        pki,
-      );
+      ({ idp, brokers } = await harness.startOidcAndOAuth2Brokers(users, pki));
     });
     after(async () => {
       for (const broker of Object.values(brokers)) await broker.close();
