@@ -33,6 +33,7 @@ import {
   STATUS_REQUEST_UNSUPPORTED,
   STATUS_REQUESTER,
   signedRedirectUrl,
+  sizeFault,
 } from '../common/saml/index.js';
 import { createSealer } from '../common/sealer.js';
 import { createTlsFetch, outboundOptions } from '../common/tls/index.js';
@@ -616,6 +617,15 @@ export async function createBrokerApp(
         : {}),
       ...(subject.proxyRestriction ? { proxyRestriction: subject.proxyRestriction } : {}),
     });
+    // The portal's ACS reads no more than common/saml's bounds (ADR 0238): a Response past them, a person
+    // in thousands of groups, is refused here, where the log says why, not there after a success here.
+    const tooLarge = sizeFault(response.xml);
+    if (tooLarge)
+      throw new JsmSsoError(
+        'MAPPING_ASSERTION_TOO_LARGE',
+        "the assertion for this sign-in would be larger than the portal reads: the identity provider's attributes are too many",
+        { status: 403, cause: tooLarge },
+      );
     const session: LoginSession = {
       idp: subject.idp,
       nameIdHash: portalNameIdHash(nameId.nameId),

@@ -85,6 +85,7 @@ const MESSAGE_OF: Record<BrokerErrorCode, MessageKey> = {
   MAPPING_INVALID: OTHER,
   MAPPING_NAMEID_EMPTY: NOT_ACCEPTED,
   MAPPING_NAMEID_INVALID: NOT_ACCEPTED,
+  MAPPING_ASSERTION_TOO_LARGE: NOT_ACCEPTED,
 };
 
 export function refusalText(code: string): RefusalText {

@@ -224,6 +224,8 @@ export const BROKER_CODES = {
     'The e-mail has no usable domain, an empty local part, a second `@`, a local part that is no dot-string (quoted, a comment) or that Unicode folding would turn into another (not NFKC, spaces, controls, invisible characters), or a domain that is not LDH or U-labels in NFKC form (URL delimiters, `%`, compatibility characters), that UTS #46 changes by more than case (ignorable marks, U+1E9E) or that ends in a number (403)',
   MAPPING_INVALID: 'An attribute mapping expression does not compile',
   MAPPING_NAMEID_EMPTY: 'The mapping produced an empty NameID (403)',
+  MAPPING_ASSERTION_TOO_LARGE:
+    "The mapped attributes make a Response larger than the portal's ACS reads (256 KiB, 4,096 elements: a person in thousands of groups); nothing is sent to the portal (403)",
   MAPPING_NAMEID_INVALID:
     'The mapping produced a NameID longer than 256 characters (SAML core 8.3.7) or holding a control character (C0, DEL, C1) or a character XML cannot carry (403)',
 } as const satisfies Record<string, string>;

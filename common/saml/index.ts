@@ -88,5 +88,6 @@ export {
   MAX_MESSAGE_ELEMENTS_PER_BYTE,
   parseSamlXml,
   serializeXml,
+  sizeFault,
   trimXmlWhitespace,
 } from './xml.js';
