@@ -48,6 +48,8 @@ const POD_CHECKS: Record<string, SchemaNode> = {
     ],
   },
   affinity: { allOf: [{ $ref: '#/definitions/affinity' }] },
+  // The CRD's CEL rule in JSON Schema: past it, the operator would refuse the default at start.
+  podAnnotations: { allOf: [{ $ref: '#/definitions/podSecurityAnnotations' }] },
   topologySpreadConstraints: {
     allOf: [
       {

@@ -305,6 +305,28 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     message: 'set by the operator',
   },
   {
+    rule: 'pod annotations never unconfine a container from AppArmor (the restricted Pod Security Standard)',
+    mutate: (d) =>
+      (d.spec.broker.pod = {
+        podAnnotations: { 'container.apparmor.security.beta.kubernetes.io/broker': 'unconfined' },
+      }),
+    path: 'spec.broker.pod.podAnnotations',
+    message: 'AppArmor profile may be runtime/default or localhost/<profile>',
+  },
+  {
+    // The pod's key and a container's (container.seccomp.security.alpha.kubernetes.io/<c>) alike.
+    rule: 'pod annotations never set a seccomp profile beside the one the operator sets',
+    mutate: (d) =>
+      (d.spec.portal.pod = {
+        podAnnotations: {
+          'seccomp.security.alpha.kubernetes.io/pod': 'unconfined',
+          'container.seccomp.security.alpha.kubernetes.io/portal': 'runtime/default',
+        },
+      }),
+    path: 'spec.portal.pod.podAnnotations',
+    message: 'seccomp annotations are refused',
+  },
+  {
     rule: 'a pooled tenant uses the pool Redis, not its own',
     mutate: (d) => {
       d.spec.placement = { mode: 'pool', pool: { name: 'shared' } };
@@ -474,7 +496,11 @@ export const ACCEPTED_TENANT_CASES: ValidTenantCase[] = [
           { maxSkew: 2, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' },
         ],
         podLabels: { 'team.example.com/owner': 'identity', 'app.kubernetes.io/version': '1' },
-        podAnnotations: { 'sidecar.istio.io/inject': 'true' },
+        podAnnotations: {
+          'sidecar.istio.io/inject': 'true',
+          'container.apparmor.security.beta.kubernetes.io/broker': 'localhost/sso-broker',
+          'container.apparmor.security.beta.kubernetes.io/portal': 'runtime/default',
+        },
         priorityClassName: 'sso-critical',
       };
       d.spec.broker.pod = pod;

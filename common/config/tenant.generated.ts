@@ -438,7 +438,7 @@ export interface TenantPodSettings {
     [k: string]: string | undefined;
   };
   /**
-   * Extra annotations on the pods (e.g. for a service mesh). Keys under jsm-sso.io/ are reserved for the operator.
+   * Extra annotations on the pods (e.g. for a service mesh). Keys under jsm-sso.io/ are reserved for the operator. The pods meet the restricted Pod Security Standard: an AppArmor annotation (container.apparmor.security.beta.kubernetes.io/<container>) may name runtime/default or localhost/<profile>, never unconfined, and the seccomp annotations are refused (the operator sets RuntimeDefault in the pods' securityContext, and the API server refuses an annotation that differs).
    */
   podAnnotations?: {
     [k: string]: string | undefined;

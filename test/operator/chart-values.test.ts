@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1PodSpec } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parse, parseAllDocuments } from 'yaml';
 import { UsageError } from '../../common/args.js';
@@ -16,6 +16,7 @@ import { labels, MANAGEMENT_PORT, selectorLabels } from '../../operator/resource
 import { desiredDeployment } from '../../operator/resources/deployment.js';
 import { desiredPoolDeployment, poolContext } from '../../operator/resources/pool.js';
 import { type Envtest, envtest, freshNamespace } from '../../testkit/envtest.js';
+import { podRefusal, RESTRICTED_NAMESPACE_LABELS } from '../../testkit/pod-security.js';
 import { tenantObject } from '../../testkit/tenants.js';
 import { helmPath } from '../../testkit/tools.js';
 
@@ -697,6 +698,48 @@ describe('Helm chart values and templates', function () {
       ).to.match(byServer);
       expect(() => renderValues(namespace, values), JSON.stringify(defaults)).to.throw(bySchema);
     }
+  });
+
+  it("refuses pod annotations that would take the operator's pods, or every tenant's, out of the restricted Pod Security Standard (ADR 0313)", async () => {
+    const env = await envtest();
+    const namespace = `restricted-values-${process.pid}`;
+    await env.client.create('/api/v1/namespaces', {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: namespace, labels: RESTRICTED_NAMESPACE_LABELS },
+    });
+    const operatorPodRefusal = (...setString: string[]) => {
+      const template = operatorDeployment(renderUnchecked(namespace, ...setString)).spec.template;
+      return podRefusal(
+        env.client,
+        namespace,
+        'operator',
+        template.spec as unknown as V1PodSpec,
+        template.metadata.annotations,
+      );
+    };
+    const apparmor = 'podAnnotations.container\\.apparmor\\.security\\.beta\\.kubernetes\\.io/operator';
+    const seccomp = 'podAnnotations.seccomp\\.security\\.alpha\\.kubernetes\\.io/pod';
+    // Past the schema, the ReplicaSet's pods are refused: helm install succeeds and no operator runs.
+    expect(await operatorPodRefusal(`${apparmor}=unconfined`)).to.match(/forbidden AppArmor profile/);
+    expect(await operatorPodRefusal(`${seccomp}=unconfined`)).to.match(
+      /seccomp type in annotation and field/,
+    );
+    for (const set of [`${apparmor}=unconfined`, `${apparmor}=localhost/`, `${seccomp}=runtime/default`])
+      expect(() => helm('template', 'x', CHART, '--set-string', set), set).to.throw(/podAnnotations/);
+    for (const set of [`${apparmor}=runtime/default`, `${apparmor}=localhost/operator`]) {
+      expect(render(set).length, set).to.be.above(0);
+      expect(await operatorPodRefusal(set), set).to.equal(undefined);
+    }
+    // The tenants' defaults: past the schema, the operator refuses them at start (the CRD's rule).
+    const unconfined = {
+      tenantPodDefaults: {
+        podAnnotations: { 'container.apparmor.security.beta.kubernetes.io/broker': 'unconfined' },
+      },
+    };
+    const unchecked = operatorDeployment(renderValues(namespace, unconfined, '--skip-schema-validation'));
+    expect(() => podDefaultsOf(unchecked)).to.throw(UsageError, /AppArmor/);
+    expect(() => renderValues(namespace, unconfined)).to.throw(/tenantPodDefaults\/podAnnotations/);
   });
 
   it('refuses an image pull Secret name that is no Secret name, which the API server takes and the operator refuses at start', async () => {

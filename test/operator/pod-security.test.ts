@@ -54,7 +54,13 @@ describe('Pod Security Standards: restricted', function () {
     expect([...templates.keys()].sort(), 'the pod templates judged').to.deep.equal([...expected].sort());
     for (const [name, template] of templates) {
       const podName = name.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-      const refused = await podRefusal(env.client, namespace, podName, template.spec!);
+      const refused = await podRefusal(
+        env.client,
+        namespace,
+        podName,
+        template.spec!,
+        template.metadata?.annotations,
+      );
       expect(refused, `${name} under enforce=restricted: ${refused}`).to.equal(undefined);
     }
   }
@@ -118,6 +124,68 @@ describe('Pod Security Standards: restricted', function () {
       }),
       ['Deployment/full-broker', 'Deployment/full-portal'],
     );
+  });
+
+  /** A dedicated tenant's objects with `podAnnotations` on its broker's pods, the CRD's verdict left out. */
+  function brokerAnnotated(name: string, podAnnotations: Record<string, string>): KubeObject[] {
+    const tenant = checkTenant(tenantObject(namespace, name));
+    tenant.metadata!.uid = `uid-${name}`;
+    tenant.spec.broker.pod = { podAnnotations };
+    return desiredObjects({
+      tenant,
+      settings,
+      secrets: {
+        [`${name}-oidc`]: facts('clientSecret'),
+        [`${name}-atlassian`]: facts('email', 'apiToken'),
+        [`${name}-broker-signing`]: facts('tls.crt', 'tls.key'),
+        [`${name}-portal-signing`]: facts('tls.crt', 'tls.key'),
+      },
+    });
+  }
+
+  it("admits a tenant's pods with the AppArmor annotations the CRD admits (runtime/default, localhost/<profile>)", async () => {
+    const admitted = {
+      'container.apparmor.security.beta.kubernetes.io/broker': 'localhost/sso-broker',
+      'sidecar.istio.io/inject': 'false',
+    };
+    // The CRD admits them: testkit/tenants.ts, 'every pod setting on both parts'.
+    await expectAllAdmitted(brokerAnnotated('armored', admitted), [
+      'Deployment/armored-broker',
+      'Deployment/armored-portal',
+    ]);
+  });
+
+  it('would see the pods refused for each AppArmor or seccomp annotation the CRD refuses (ADR 0313)', async () => {
+    for (const [annotation, value, refusal] of [
+      [
+        'container.apparmor.security.beta.kubernetes.io/broker',
+        'unconfined',
+        /violates PodSecurity "restricted:latest": forbidden AppArmor profile/,
+      ],
+      [
+        'seccomp.security.alpha.kubernetes.io/pod',
+        'unconfined',
+        /seccomp type in annotation and field must match/,
+      ],
+      [
+        'container.seccomp.security.alpha.kubernetes.io/broker',
+        'unconfined',
+        /seccomp type in annotation and field must match/,
+      ],
+    ] as const) {
+      const broker = brokerAnnotated('weakened', { [annotation]: value }).find(
+        (o) => o.metadata.name === 'weakened-broker',
+      );
+      const template = (broker!['spec'] as { template: V1PodTemplateSpec }).template;
+      const refused = await podRefusal(
+        env.client,
+        namespace,
+        'weakened',
+        template.spec!,
+        template.metadata?.annotations,
+      );
+      expect(refused, annotation).to.match(refusal);
+    }
   });
 
   it("admits a pool's broker and portal pods, which call the API server with their service account", async () => {
