@@ -89,6 +89,11 @@ export const OPERATOR_REASONS = {
     meaning:
       "A signing Secret's `tls.crt` is not a PEM X.509 certificate; the running pods are left as they are.",
   },
+  SecretNotReferable: {
+    conditions: 'ConfigValid=False',
+    meaning:
+      "The tenant names a Secret that is a pooled tenant's projection (the operator's own, in a pool's namespace), which holds another tenant's credentials; the message names it. Its values are never read, mounted or copied; the running pods are left as they are (ADR 0313).",
+  },
   UnknownFieldsIgnored: {
     conditions: 'log line `operator.unknown_fields_ignored`',
     meaning:

@@ -47,6 +47,7 @@ import {
 import { latestOf, writeStatus } from './status-write.js';
 import { reconcileDeletedTenant } from './tenant-deletion.js';
 import type { TenantVerdicts, Validation } from './tenant-verdicts.js';
+import { unreferableSecrets, unreferableSecretsMessage } from './unreferable-secrets.js';
 
 /**
  * One level-triggered reconcile of one tenant: read the tenant and what it owns from the caches,
@@ -261,8 +262,9 @@ async function converge(
   pool?: ConditionInput;
   tlsCertificate?: ConditionInput;
 }> {
-  const secrets = await ensureSigningSecrets(deps, tenant, outcome);
-  const invalid = secretsCondition(tenant, secrets);
+  const unreferable = unreferableSecrets(tenant, (namespace, name) => deps.cache.secretMeta(namespace, name));
+  const secrets = await ensureSigningSecrets(deps, tenant, outcome, unreferable);
+  const invalid = secretsCondition(tenant, secrets, unreferable);
   if (invalid) return { secrets, configValid: invalid };
   const brokerSecret = signingSecretName(tenant, 'broker');
   const brokerCert = secrets[brokerSecret]?.certificates['tls.crt'];
@@ -311,21 +313,26 @@ function unexpectedFailure(error: unknown): ApplyFailure {
   };
 }
 
-/** Generates each missing signing Secret once; an existing one is never touched. */
+/**
+ * Generates each missing signing Secret once; an existing one is never touched. The `unreferable`
+ * Secrets are neither read nor generated: they are another's (unreferable-secrets.ts).
+ */
 async function ensureSigningSecrets(
   deps: ReconcilerDeps,
   tenant: JsmSsoTenant,
   outcome: ReconcileOutcome,
+  unreferable: string[],
 ): Promise<Record<string, SecretFacts>> {
   const namespace = tenant.metadata!.namespace!;
   const secrets: Record<string, SecretFacts> = {};
   for (const name of new Set(allSecretKeys(tenant).map((use) => use.secret))) {
+    if (unreferable.includes(name)) continue;
     const facts = await deps.cache.secretFacts(namespace, name);
     if (facts) secrets[name] = facts;
   }
   for (const part of PARTS) {
     const name = signingSecretName(tenant, part);
-    if (secrets[name]) continue;
+    if (secrets[name] || unreferable.includes(name)) continue;
     const pair = await deps.generateKeyPair(
       signingCertificateCommonName(tenant, part),
       tenant.spec.signatureAlgorithm,
@@ -365,7 +372,10 @@ async function ensureSigningSecrets(
 function secretsCondition(
   tenant: JsmSsoTenant,
   secrets: Record<string, SecretFacts>,
+  unreferable: string[],
 ): ConditionInput | undefined {
+  if (unreferable.length > 0)
+    return { status: 'False', reason: 'SecretNotReferable', message: unreferableSecretsMessage(unreferable) };
   const missing = missingSecrets(allSecretKeys(tenant), secrets, tenant.metadata!.namespace!);
   return missing && { status: 'False', ...missing };
 }

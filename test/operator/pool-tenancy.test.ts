@@ -210,6 +210,46 @@ describe('who may place a tenant in a pool, against a real API server', function
       "chosen-one's projection removed once its namespace lost the label",
     );
   });
+
+  it("never lets a tenant of the pool's namespace reference another tenant's projection, dedicated or pooled: its keys go nowhere (ADR 0313)", async () => {
+    // A team that may write JsmSsoTenants in the pool's namespace, not read its Secrets, names the
+    // projection a tenant of another namespace placed there as its IdP's client secret: the operator
+    // would mount it in its broker, or copy it into its own projection, and the broker send it to the
+    // issuer the team chose.
+    await createPool('deputy', { namespaces: { from: 'All' } });
+    await pooledTenant(member, 'victim', 'deputy');
+    await reasonIs(member, 'victim', 'PoolNotReady');
+    const projection = placedNameOf(member, 'victim');
+    const stolen = {
+      identityProviders: [
+        {
+          name: 'corporate',
+          oidc: {
+            issuer: 'https://idp.thief.example',
+            clientId: 'thief',
+            clientSecretRef: { name: projection, key: 'victim-oidc_clientSecret' },
+          },
+        },
+      ],
+    } as unknown as Partial<JsmSsoTenant['spec']>;
+    await createTenantSecrets(env.client, pools, 'thief');
+    await env.client.create(collectionPath(KINDS.tenant, pools), tenantObject(pools, 'thief', stolen));
+    await pooledTenant(pools, 'pooled-thief', 'deputy', stolen);
+    for (const name of ['thief', 'pooled-thief']) {
+      const valid = await eventually(async () => {
+        const t = await env.client.get<
+          KubeObject & {
+            status?: { conditions?: { type: string; reason: string; status: string; message: string }[] };
+          }
+        >(objectPath(KINDS.tenant, pools, name));
+        return t?.status?.conditions?.find((c) => c.type === 'ConfigValid');
+      }, `${name} ConfigValid`);
+      expect(valid, name).to.include({ status: 'False', reason: 'SecretNotReferable' });
+      expect(valid.message, name).to.contain(`Secret ${projection}`);
+    }
+    expect(await env.client.get(objectPath(KINDS.deployment, pools, 'thief-broker'))).to.equal(undefined);
+    expect(await placedObjects(pools)).not.to.include(`Secret/${placedNameOf(pools, 'pooled-thief')}`);
+  });
 });
 
 describe("a pool's namespace selector reads labels as Kubernetes does", () => {
