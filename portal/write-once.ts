@@ -173,8 +173,11 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
   }
 }
 
-/** A write that failed so may have been made (what a lagging look-up cannot yet tell). */
-function mayHaveWritten(err: unknown): boolean {
+/**
+ * A write that failed so may have been made (what a lagging look-up cannot yet tell): a post of the
+ * same form finds its claim saying so (portal/write-claims.ts).
+ */
+export function mayHaveWritten(err: unknown): boolean {
   return err instanceof AtlassianError && outcomeUnknown(err) && !resourceLimitReached(err);
 }
 

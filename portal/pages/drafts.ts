@@ -6,7 +6,8 @@ import { SafeHtml } from '../../common/http/html.js';
  * form post is refused, they sign in again and come back to the same form with their text in it.
  * The draft keeps the form's write key too, so sending it again can never write twice
  * (portal/write-once.ts), unless the page gives a new key on purpose (`data-draft-new-key`: a form
- * that can never learn whether it wrote, ADR 0299). A page that confirms a write (`data-written`) forgets the tab's drafts.
+ * that can never learn whether it wrote, ADR 0299), which the draft then keeps in place of the old
+ * one (ADR 0309). A page that confirms a write (`data-written`) forgets the tab's drafts.
  * The CSRF token is never kept: the new session has its own. Files cannot be kept.
  * A tab is not a person (a shared computer, the next colleague signing in where the last one's
  * session ran out): a draft names its writer (`owner`, an opaque keyed hash of the account, ADR
@@ -42,14 +43,16 @@ const SCRIPT = `(() => {
     const saved = store.getItem(key);
     if (!saved) continue;
     const { values } = JSON.parse(saved);
+    const newKey = form.hasAttribute('data-draft-new-key') && form.elements.namedItem('_write');
     for (const field of form.elements) {
       const kept = values[field.name];
-      if (!kept || field.name === '_csrf' || field.type === 'file') continue;
-      if (field.name === '_write' && form.hasAttribute('data-draft-new-key')) continue;
+      if (!kept || field.name === '_csrf' || field.type === 'file' || field === newKey) continue;
       if (field.type === 'checkbox' || field.type === 'radio') field.checked = kept.includes(field.value);
       else if (field.multiple) for (const o of field.options) o.selected = kept.includes(o.value);
       else if (field.type === 'hidden' || field.value === '') field.value = kept[0];
     }
+    // The form opened again later (after checking My requests) is this one, not the old key's.
+    if (newKey) store.setItem(key, JSON.stringify({ owner, values: { ...values, _write: [newKey.value] } }));
   }
 })();`;
 

@@ -20,7 +20,7 @@ import { MAX_CREATE_FILES } from '../pages/uploads.js';
 import type { PortalServices } from '../services.js';
 import type { PortalWeb } from '../web.js';
 import { WriteUnconfirmedError } from '../write-claims.js';
-import { newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
+import { mayHaveWritten, newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { keepRecentWrite } from './recent-write.js';
 import { readUploadForm, uploadRoute } from './upload-form.js';
 
@@ -361,9 +361,19 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         // Said after a failed create: refused outright, nothing was created and the same form can be
         // sent again safely. After a failure whose outcome is unknown the request may exist (the
         // search that looks for its key may lag, ADR 0187): check My requests first; sending the
-        // form again looks for it before writing.
-        const outcome = outcomeUnknown(err) ? 'create.outcomeUnknown' : 'create.notCreated';
-        render(errors, `${problemText(i18n, err)} ${t(outcome)}`, err.status, { linkMyRequests: true });
+        // form again looks for it before writing. Without a description nothing can look for it: its
+        // claim refuses this key for the form's life (ADR 0299), so the new form comes at once, not at
+        // the next post (ADR 0309); the browser's resend still posts the old key.
+        const newForm = !hasDescription && mayHaveWritten(err);
+        const outcome = newForm
+          ? 'create.outcomeUnknownNewForm'
+          : outcomeUnknown(err)
+            ? 'create.outcomeUnknown'
+            : 'create.notCreated';
+        render(errors, `${problemText(i18n, err)} ${t(outcome)}`, err.status, {
+          linkMyRequests: true,
+          newWriteKey: newForm,
+        });
         return;
       }
       throw err;

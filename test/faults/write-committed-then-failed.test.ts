@@ -301,17 +301,37 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
   }
   const writeKeyOn = (page: string) => /name="_write" value="(jsmsso[0-9a-f]{24})"/.exec(page)?.[1];
 
-  // ADR 0299: the time between the posts is made to pass on the stored claim, no waiting on the clock.
-  it('raises one request when a form without a description, made and answered 500, is sent again past the 30 s and 10 minutes; its page offers a new form', async () => {
-    const { form, fields } = await undescribed('Hardware made and answered 500, sent again later');
+  /** Such a form posted once, Atlassian raising it and answering 500: one request, a 502. */
+  async function undescribedMadeThen500(summary: string) {
+    const { form, fields } = await undescribed(summary);
     h.emulator.faults.set({
       statusAfterHandling: 500,
       pathPrefix: '/rest/servicedeskapi/request',
       method: 'POST',
       times: 1,
     });
-    expect((await form.post(fields)).status, 'the first post').to.equal(502);
+    const first = await form.post(fields);
+    expect(first.status, 'the first post').to.equal(502);
     expect(form.created(fields.f_summary), 'requests raised by the first post').to.have.length(1);
+    return { form, fields, first };
+  }
+
+  /** The page offers a new form, which the customer who checked My requests sends: a second request. */
+  async function newFormRaisesIt(
+    form: ReturnType<typeof raiseRequestForm>,
+    fields: Record<string, string>,
+    page: string,
+  ) {
+    expect(page).to.contain('sending this form again raises a new request.');
+    const anew = writeKeyOn(page);
+    expect(anew, 'the write key of the form shown').to.be.a('string').and.not.equal(fields['_write']);
+    expect((await form.post({ ...fields, _write: anew! })).status, 'the new form').to.equal(303);
+    expect(form.created(fields['f_summary']!), 'requests raised, a new form').to.have.length(2);
+  }
+
+  // ADR 0299: the time between the posts is made to pass on the stored claim, no waiting on the clock.
+  it('raises one request when a form without a description, made and answered 500, is sent again past the 30 s and 10 minutes; its page offers a new form', async () => {
+    const { form, fields } = await undescribedMadeThen500('Hardware made and answered 500, sent again later');
     const redis = new Redis(redisUrl());
     try {
       await passOnWriteClaim(redis, 'create:', fields._write, 601_000);
@@ -323,13 +343,37 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     expect(form.created(fields.f_summary), 'requests raised, the form sent again').to.have.length(1);
     expect(again.status).to.equal(502);
     expect(reasons(h, from)).to.include('PORTAL_WRITE_UNCONFIRMED');
-    const page = await again.text();
-    expect(page).to.contain('sending this form again raises a new request.');
-    // The customer checked My requests and raises it anew: the form shown is a new one.
-    const anew = writeKeyOn(page);
-    expect(anew, 'the write key of the form shown').to.be.a('string').and.not.equal(fields._write);
-    expect((await form.post({ ...fields, _write: anew! })).status, 'the new form').to.equal(303);
-    expect(form.created(fields.f_summary), 'requests raised, a new form').to.have.length(2);
+    await newFormRaisesIt(form, fields, await again.text());
+  });
+
+  it('gives a new form at the first give-up of a form without a description, made and answered 500: two posts raise it anew, the same form sent again raises nothing', async () => {
+    const { form, fields, first } = await undescribedMadeThen500(
+      'Hardware made and answered 500, raised anew at once',
+    );
+    const page = await first.text();
+    // The browser's resend (or the back button) posts the old key: nothing raised.
+    const resent = await form.post(fields);
+    expect(resent.status, 'the same form sent again').to.equal(502);
+    expect(form.created(fields.f_summary), 'requests raised, the same form sent again').to.have.length(1);
+    // The customer checked My requests and raises it anew from the first page's form: its second post.
+    await newFormRaisesIt(form, fields, page);
+  });
+
+  it('keeps the form of a create without a description refused for a resource limit (503 with Retry-After, nothing made): the same form raises it', async () => {
+    const { form, fields } = await undescribed('Hardware refused for a resource limit');
+    h.emulator.faults.set({
+      status: 503,
+      retryAfterSeconds: 30,
+      pathPrefix: '/rest/servicedeskapi/request',
+      method: 'POST',
+      times: 1,
+    });
+    const first = await form.post(fields);
+    expect(first.status, 'the first post').to.not.equal(303);
+    expect(form.created(fields.f_summary), 'requests raised by the first post').to.have.length(0);
+    expect(writeKeyOn(await first.text()), 'the write key of the form shown').to.equal(fields._write);
+    expect((await form.post(fields)).status, 'the same form sent again').to.equal(303);
+    expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
   });
 
   it('lands a form without a description, raised fine and sent again (the back button) after the 140 s of its claim, on the request', async () => {
