@@ -46,10 +46,19 @@ export interface PortalWeb {
 /**
  * The POSTs another site sends by design, each guarded by what it carries rather than by its Origin:
  * the broker's auto-posting page to the ACS (a signed Response answering this browser's pending
- * login) and the broker's SOAP LogoutRequest (signed, fresh, once only; no cookie). Written in lower
- * case, and compared so: the router takes them in any letter case (ADR 0306).
+ * login) and the broker's SOAP LogoutRequest (signed, fresh, once only; no cookie). Written as
+ * `routedPath` gives them, and compared so.
  */
 export const CROSS_SITE_POSTS: ReadonlySet<string> = new Set(['/saml/acs', '/saml/slo']);
+
+/**
+ * A path as the router tells routes apart: in lower case, its letter case being ignored (ADR 0306),
+ * and without one trailing slash, `strict routing` being off (ADR 0309). A check made on `req.path`
+ * before the router judges the address the route will serve only when it compares this.
+ */
+function routedPath(path: string): string {
+  return path.toLowerCase().replace(/(.)\/$/, '$1');
+}
 
 /**
  * `res.locals` key of the AccountRefusedError that ended this request's session when it came in
@@ -67,14 +76,14 @@ export function readsPage(method: string | undefined): boolean {
 
 /**
  * The page that shows the form posted to `path`: a request's actions live on the request's page.
- * A page read is its own (the language switcher comes back to it). The path is matched in any letter
- * case, as the router matched it (ADR 0306), and the page kept in the case it was asked for.
+ * A page read is its own (the language switcher comes back to it). The path is matched as the router
+ * matched it (`routedPath`), and the page kept as it was asked for.
  */
 function formPageOf(path: string, method = 'POST'): string {
   if (readsPage(method)) return safeReturnPath(path);
   const request = /^(\/requests\/[^/]+)\//i.exec(path);
   if (request) return safeReturnPath(request[1]);
-  return /^\/desk\/[^/]+\/create\/[^/]+$/i.test(path) ? safeReturnPath(path) : '/';
+  return /^\/desk\/[^/]+\/create\/[^/]+$/.test(routedPath(path)) ? safeReturnPath(path) : '/';
 }
 
 /** The announcement in the customer's language when the tenant translated it, else its message. */
@@ -176,7 +185,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       }
       if (
         readsPage(req.method) ||
-        CROSS_SITE_POSTS.has(req.path.toLowerCase()) ||
+        CROSS_SITE_POSTS.has(routedPath(req.path)) ||
         sameOrigin(req, portalOrigin)
       )
         return next();

@@ -64,12 +64,14 @@ describe('portal: unknown pages and signed-out forms', () => {
     expect(reasons(h, from)).to.include('PORTAL_SESSION_MISSING');
   });
 
-  it("offers to come back to the form's page after signing in, its address in any letter case (ADR 0306)", async () => {
+  it("offers to come back to the form's page after signing in, its address in any letter case or with one trailing slash (ADR 0306, 0309)", async () => {
     const stranger = new Browser(alice.base);
     for (const [path, page] of [
       ['/requests/HELP-1/comment', '/requests/HELP-1'],
       ['/REQUESTS/HELP-1/comment', '/REQUESTS/HELP-1'],
+      ['/requests/HELP-1/comment/', '/requests/HELP-1'],
       ['/Desk/1/Create/2', '/Desk/1/Create/2'],
+      ['/desk/1/create/2/', '/desk/1/create/2/'],
     ]) {
       const response = await stranger.post(path!, { body: 'hello' });
       expect(response.status, path).to.equal(401);

@@ -94,18 +94,20 @@ describe('portal SAML sign-in', () => {
     expect(res.headers.get('location')).to.equal(returnPath);
   });
 
-  it("takes the broker's cross-site post to its ACS written in another letter case, as the router does (ADR 0306)", async () => {
-    const browser = new Browser(h.url);
-    const { requestId } = await startLogin(browser, '/requests');
-    const res = await browser.post(
-      '/SAML/ACS',
-      { SAMLResponse: brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }) },
-      // As a browser sends the broker's auto-posting form: from the broker's origin.
-      { origin: 'https://broker.acme.test' },
-    );
-    expect(res.status).to.equal(303);
-    expect(res.headers.get('location')).to.equal('/requests');
-  });
+  for (const acs of ['/SAML/ACS', '/saml/acs/']) {
+    it(`takes the broker's cross-site post to its ACS written ${acs}, as the router does (ADR 0306, 0309)`, async () => {
+      const browser = new Browser(h.url);
+      const { requestId } = await startLogin(browser, '/requests');
+      const res = await browser.post(
+        acs,
+        { SAMLResponse: brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }) },
+        // As a browser sends the broker's auto-posting form: from the broker's origin.
+        { origin: 'https://broker.acme.test' },
+      );
+      expect(res.status).to.equal(303);
+      expect(res.headers.get('location')).to.equal('/requests');
+    });
+  }
 
   it('refuses an unsolicited Response (no login started in this browser)', async () => {
     const browser = new Browser(h.url);
