@@ -50,7 +50,7 @@ import {
 } from './saml/broker-certificates.js';
 import { ServiceProvider } from './saml/sp.js';
 import type { PortalServices } from './services.js';
-import { type Session, SessionStore } from './session.js';
+import { type Session, SessionStore, sessionTimeoutsOf } from './session.js';
 import { createPortalTelemetry, type PortalTelemetry } from './telemetry.js';
 import { ACCOUNT_REFUSED, createWeb, readsPage } from './web.js';
 
@@ -425,10 +425,7 @@ function buildServices(
   });
   const cacheTtlMs = options.catalogueTtlMs ?? 60_000;
   const catalogue = new Catalogue(client, spec.atlassian.serviceDeskIds, cacheTtlMs);
-  const timeouts = {
-    idleSeconds: spec.portal.session?.idleTimeoutSeconds ?? 1800,
-    absoluteSeconds: spec.portal.session?.absoluteTimeoutSeconds ?? 28800,
-  };
+  const timeouts = sessionTimeoutsOf(spec);
   const audit = auditLog(logger);
   const guard = new AccountGuard(client, {
     serviceAccountEmail,

@@ -18,6 +18,7 @@
  * <hash>` (ids and times only, for as long as Jira's search may lag: ADR 0194).
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { TenantSpec } from '../common/config/tenant.generated.js';
 import type { FlowStore } from '../common/flowstore/index.js';
 import type { KeyMaterial } from '../common/key-material.js';
 import { isOneOf, keyedHash, keyedHashes } from '../common/keyed-hash.js';
@@ -76,6 +77,14 @@ export interface LoginFlow {
 export interface SessionTimeouts {
   idleSeconds: number;
   absoluteSeconds: number;
+}
+
+/** The tenant's session timeouts (spec.portal.session), their CRD defaults where unset. */
+export function sessionTimeoutsOf(spec: TenantSpec): SessionTimeouts {
+  return {
+    idleSeconds: spec.portal.session?.idleTimeoutSeconds ?? 1800,
+    absoluteSeconds: spec.portal.session?.absoluteTimeoutSeconds ?? 28800,
+  };
 }
 
 const hash = (id: string) => createHash('sha256').update(id).digest('base64url');

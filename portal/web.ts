@@ -15,7 +15,7 @@ import { translatorOf } from './i18n.js';
 import { messagePage } from './pages/account.js';
 import type { PageContext } from './pages/layout.js';
 import { safeReturnPath } from './return-path.js';
-import { csrfMatches, type Session } from './session.js';
+import { csrfMatches, type Session, sessionTimeoutsOf } from './session.js';
 import type { PortalTelemetry } from './telemetry.js';
 
 export interface PortalWeb {
@@ -99,6 +99,9 @@ function announcementIn(
 export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTelemetry): PortalWeb {
   const portalOrigin = new URL(spec.portal.url).origin;
   const timeZoneCookie = cookiePolicy(spec.portal.url).timeZone;
+  // A draft lives no longer than a session of its writer left idle since it was sent (ADR 0309).
+  const { idleSeconds, absoluteSeconds } = sessionTimeoutsOf(spec);
+  const draftSeconds = Math.min(idleSeconds, absoluteSeconds);
   const pageContext = (res: Response): PageContext => {
     const session = res.locals['session'] as Session | undefined;
     return {
@@ -118,6 +121,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       locales: (res.locals['locales'] as readonly Locale[] | undefined) ?? LOCALES,
       returnPath: formPageOf(readsPage(res.req.method) ? res.req.originalUrl : res.req.path, res.req.method),
       timeZoneCookie,
+      draftSeconds,
     };
   };
   const send = (res: Response, page: SafeHtml, status = 200) => {

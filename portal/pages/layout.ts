@@ -23,6 +23,8 @@ export interface PageContext {
   locales: readonly Locale[];
   returnPath: string;
   timeZoneCookie: string;
+  /** How long the tab keeps a draft (pages/drafts.ts). */
+  draftSeconds: number;
 }
 
 const STYLE = (primary: string) => `
@@ -101,7 +103,7 @@ ${options.hero ?? ''}
 ${body}
 </main>
 <footer role="contentinfo"><p>${t('layout.poweredBy')}</p>${languageSwitcher(ctx)}</footer>
-${draftScript(ctx.nonce, ctx.user?.draftOwner)}
+${draftScript(ctx.nonce, ctx.user?.draftOwner, ctx.draftSeconds)}
 ${localTimeScript(ctx.nonce, ctx.timeZoneCookie)}
 ${ctx.user ? restoredPageScript(ctx.nonce) : ''}
 </body>

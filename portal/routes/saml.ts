@@ -240,6 +240,10 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     const relayState = newToken();
     const { url, requestId } = sp.logoutRedirect({ ...subject, sessionIndex: s.sessionIndex }, relayState);
     await sessions.startLogout(relayState, requestId, loginTtl);
+    // The drafts of every tab of the portal's origin (pages/drafts.ts): sessionStorage is per tab, and
+    // this page's own script reaches only its tab. The origin is the portal's alone, nothing else of
+    // it is stored (ADR 0309).
+    res.setHeader('Clear-Site-Data', '"storage"');
     // A page, not a redirect: CSP form-action would otherwise apply to the whole chain
     // portal -> broker -> IdP, whose hosts the portal does not know.
     send(res, signingOutPage(pageContext(res), url));

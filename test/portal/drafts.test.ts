@@ -7,6 +7,8 @@ import { launchChromium } from '../../testkit/chromium.js';
 import { BROKER_URL, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
 
 const DRAFT = 'Salary slip of Alice Anders, 4471';
+/** The harness tenant's spec.portal.session.idleTimeoutSeconds (the default), below its absolute timeout. */
+const IDLE_SECONDS = 1800;
 
 describe('portal: a draft kept in the tab is given back to its writer only', function () {
   this.timeout(60_000);
@@ -34,9 +36,13 @@ describe('portal: a draft kept in the tab is given back to its writer only', fun
     await context.addCookies([...browser.cookies].map(([name, value]) => ({ name, value, url: h.url })));
   }
 
-  /** Alice types the draft into the raise form, and her session ends before she sends it. */
-  async function aliceLeavesADraft(): Promise<{ context: BrowserContext; page: Page }> {
+  /**
+   * Alice types the draft into the raise form, and her session ends before she sends it. `clock`: the
+   * tab's clock is the test's to move (Playwright's), from before the first page.
+   */
+  async function aliceLeavesADraft(clock = false): Promise<{ context: BrowserContext; page: Page }> {
     const context = await chromium.newContext();
+    if (clock) await context.clock.install();
     const page = await context.newPage();
     await signInTab(context, 'alice@acme.test');
     await page.goto(`${h.url}${formPath}`);
@@ -72,28 +78,64 @@ describe('portal: a draft kept in the tab is given back to its writer only', fun
     }
   });
 
-  it('forgets the tab’s drafts when she signs out', async () => {
-    const context = await chromium.newContext();
-    const page = await context.newPage();
-    // The broker's logout is not part of this test: its page answers anything.
-    await page.route(`${BROKER_URL}/**`, (route) => route.fulfill({ status: 200, body: 'broker' }));
+  it('forgets it once a session of hers left idle would have ended, on the page left open and in a new session of hers', async () => {
+    const { context, page } = await aliceLeavesADraft(true);
     try {
+      // No page is loaded meanwhile: the signed-out page left open forgets it by itself, when due.
+      await page.clock.fastForward((IDLE_SECONDS - 60) * 1000);
+      expect(await tabStorage(page), 'a minute before').to.include('4471');
+      await page.clock.fastForward(60_000);
+      expect(await tabStorage(page)).to.not.include('4471');
       await signInTab(context, 'alice@acme.test');
       await page.goto(`${h.url}${formPath}`);
-      await page.fill('#fld-summary', DRAFT);
-      // Atlassian fails the write: the form is not written, so the tab keeps her draft.
-      h.emulator.faults.set({ status: 500, pathPrefix: '/rest/servicedeskapi/request', method: 'POST' });
-      await page.click('button:has-text("Send")');
-      expect(await tabStorage(page)).to.include('4471');
-      await page.goto(`${h.url}/profile`);
-      await page.click('button:has-text("Sign out")');
-      await page.waitForURL(`${BROKER_URL}/**`);
-      await page.goto(`${h.url}/signed-out`);
-      expect(await tabStorage(page)).to.not.include('4471');
+      expect(await page.inputValue('#fld-summary')).to.equal('');
     } finally {
       await context.close();
     }
   });
+
+  /**
+   * Alice signed in in a new context, her draft in `writing`, a page Atlassian failed to write (so the
+   * tab keeps it); she signs out in `signingOut` (the same page or another tab). The broker's logout is
+   * not part of these tests: its page answers anything.
+   */
+  async function aliceSignsOutWithADraft(sameTab: boolean) {
+    const context = await chromium.newContext();
+    await context.route(`${BROKER_URL}/**`, (route) => route.fulfill({ status: 200, body: 'broker' }));
+    const writing = await context.newPage();
+    const signingOut = sameTab ? writing : await context.newPage();
+    await signInTab(context, 'alice@acme.test');
+    await writing.goto(`${h.url}${formPath}`);
+    await writing.fill('#fld-summary', DRAFT);
+    h.emulator.faults.set({ status: 500, pathPrefix: '/rest/servicedeskapi/request', method: 'POST' });
+    await writing.click('button:has-text("Send")');
+    expect(await tabStorage(writing)).to.include('4471');
+    await signingOut.goto(`${h.url}/profile`);
+    await signingOut.click('button:has-text("Sign out")');
+    await signingOut.waitForURL(`${BROKER_URL}/**`);
+    return { context, writing };
+  }
+
+  it('forgets a draft left in another tab when she signs out', async () => {
+    const { context, writing } = await aliceSignsOutWithADraft(false);
+    try {
+      // The tab she wrote in, left as it was: no page of it loaded since.
+      expect(await tabStorage(writing)).to.not.include('4471');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('forgets the tab’s drafts when she signs out', async () => {
+    const { context, writing } = await aliceSignsOutWithADraft(true);
+    try {
+      await writing.goto(`${h.url}/signed-out`);
+      expect(await tabStorage(writing)).to.not.include('4471');
+    } finally {
+      await context.close();
+    }
+  });
+
   it('gives the new write key of a form that could not tell whether it raised its request to the tab’s draft: the form opened again raises it at its second post', async () => {
     const hardware = [...h.emulator.state.requestTypes.values()].find(
       (t) => t.name === 'Request new hardware' && t.serviceDeskId === '1',
