@@ -48,6 +48,8 @@ export interface JwksCopy {
   reread(): Promise<KeySet>;
   /** Whether a read is under way. */
   readonly reading: boolean;
+  /** Whether the last read failed: what the IdP publishes now is not known. */
+  readonly failing: boolean;
 }
 
 interface Copy {
@@ -88,6 +90,9 @@ export function jwksCopy(options: JwksCopyOptions): JwksCopy {
     },
     get reading() {
       return reads.reading;
+    },
+    get failing() {
+      return reads.failing;
     },
   };
 }

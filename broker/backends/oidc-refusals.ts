@@ -57,7 +57,11 @@ const CLAIM_REASONS: Readonly<Record<ClaimsOf, Readonly<Record<string, BrokerErr
  * or a request the broker refused to make: a 400, never the IdP being down. Its other codes,
  * OAUTH_RESPONSE_BODY_ERROR (an error status with a body), OAUTH_AUTHORIZATION_RESPONSE_ERROR
  * (handled first) and OAUTH_WWW_AUTHENTICATE_CHALLENGE (the client's rejection, handled first, or the
- * IdP refusing a token its own token endpoint just issued: the IdP failing, ADR 0237), are not here.
+ * IdP refusing a token its own token endpoint just issued: the IdP failing, ADR 0237), are not here;
+ * nor an answer that is no JSON (OAUTH_RESPONSE_IS_NOT_JSON: a proxy's HTML page in the IdP's place)
+ * or whose JSON does not parse (OAUTH_PARSE_ERROR: cut short): the calls judged here (the code grant,
+ * userinfo, a user endpoint) are the broker's own to the IdP, whose answers never cross the person's
+ * browser, so such an answer is the IdP failing, as for Atlassian's (ADR 0267, ADR 0314).
  */
 const CHECK_FAILED = new Set<string>([
   'OAUTH_INVALID_REQUEST',
@@ -70,9 +74,7 @@ const CHECK_FAILED = new Set<string>([
   'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
   'OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
   'OAUTH_KEY_SELECTION_FAILED',
-  'OAUTH_PARSE_ERROR',
   'OAUTH_JWT_USERINFO_EXPECTED',
-  'OAUTH_RESPONSE_IS_NOT_JSON',
   'OAUTH_RESPONSE_IS_NOT_CONFORM',
   'OAUTH_UNSUPPORTED_OPERATION',
 ]);
@@ -186,8 +188,10 @@ export function protocolRefusal(
       cause: err,
     });
   }
-  return new JsmSsoError('OIDC_IDP_UNAVAILABLE', 'the identity provider could not complete the sign-in', {
-    status: 502,
-    cause: err,
-  });
+  return idpUnavailable('the identity provider could not complete the sign-in', err);
+}
+
+/** The IdP failing (unreachable, a server error): its fault, never the person's. */
+export function idpUnavailable(message: string, cause?: unknown): JsmSsoError {
+  return new JsmSsoError('OIDC_IDP_UNAVAILABLE', message, { status: 502, cause });
 }

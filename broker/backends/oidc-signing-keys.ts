@@ -52,7 +52,8 @@ export type IdpSigningKeys = JWTVerifyGetKey & {
    * Reads the keys again after a signature failed with a key of the copy: the IdP may have replaced
    * its key under the same `kid`, or its only key, named by none (OIDC Core 10.1 needs no `kid` then),
    * which no unknown `kid` tells. Whether the keys were read (or a read under way was joined): not
-   * within the cooldown of the last such read, and not when the read fails (the copy stays).
+   * within the cooldown of the last such read. Refuses, the IdP failing, when that read fails or
+   * the last one did (ADR 0314): the key may have been replaced, and nothing can tell.
    */
   readAfterFailedSignature(): Promise<boolean>;
 };
@@ -95,6 +96,9 @@ export function idpSigningKeys(options: IdpSigningKeysOptions): IdpSigningKeys {
     try {
       return await latest(header, token);
     } catch (err) {
+      // The last read failed: whether the IdP publishes the key is not known, the IdP is failing
+      // (ADR 0314). Before, the sign-ins within the cooldown were refused as tokens of no key.
+      if (!reading && err instanceof errors.JWKSNoMatchingKey && keys.failing) throw keysUnreadable(err);
       if (!reading && err instanceof errors.JWKSNoMatchingKey) {
         options.logger.warn(
           {
@@ -111,18 +115,20 @@ export function idpSigningKeys(options: IdpSigningKeysOptions): IdpSigningKeys {
 
   async function readAfterFailedSignature(): Promise<boolean> {
     const reading = signatureCooldown.claim();
-    if (!reading && !keys.reading) return false;
+    if (!reading && !keys.reading) {
+      if (keys.failing) throw keysUnreadable(new Error("the IdP's keys' last read failed"));
+      return false;
+    }
     if (reading) {
       options.logger.info(
         { event: 'broker.oidc_keys_refetch', idp: options.idp, cause: 'signature_failed' },
         "a token's signature does not verify with the key the broker has: the IdP's keys are read again",
       );
     }
-    // A failed read is told by the key read health; the token is judged by the copy in hand.
-    return keys.reread().then(
-      () => true,
-      () => false,
-    );
+    // A failed read refuses with its reason (OIDC_IDP_UNAVAILABLE, UPSTREAM_RESPONSE_TOO_LARGE), also
+    // told by the key read health.
+    await keys.reread();
+    return true;
   }
 
   return Object.assign(keyFor, { readAfterFailedSignature });

@@ -35,6 +35,8 @@ export type Forgery =
   | 'expired'
   | 'userinfo-other-sub'
   | 'token-endpoint-down'
+  | 'token-endpoint-html'
+  | 'token-endpoint-truncated'
   | 'hs256-client-secret'
   | 'extra-audience-no-azp'
   | 'not-yet-valid'
@@ -314,6 +316,18 @@ export async function startFakeOidc(
       res.statusCode = 503;
       res.setHeader('content-type', 'text/html');
       return res.end('<h1>Service Unavailable</h1>');
+    }
+    // Something in the IdP's place answering 200: a proxy's maintenance or sign-in page.
+    if (url.pathname === '/token' && fake.forgery === 'token-endpoint-html') {
+      req.resume();
+      res.setHeader('content-type', 'text/html');
+      return res.end('<html><body>Down for maintenance</body></html>');
+    }
+    // A JSON answer cut short by the IdP itself (its chunked body ended properly, the document not).
+    if (url.pathname === '/token' && fake.forgery === 'token-endpoint-truncated') {
+      req.resume();
+      res.setHeader('content-type', 'application/json');
+      return res.end('{"access_token":"at","token_type":"Bearer","id_tok');
     }
     if (url.pathname === '/token') {
       let body = '';

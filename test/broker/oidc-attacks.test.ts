@@ -342,6 +342,25 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     );
   });
 
+  // ADR 0314: both were 400 OIDC_RESPONSE_INVALID, "failed a security check", counted as the person's.
+  for (const [forgery, what] of [
+    ['token-endpoint-html', 'answers 200 with an HTML page (a proxy in its place)'],
+    ['token-endpoint-truncated', 'answers 200 with JSON cut short'],
+  ] as const) {
+    it(`answers 502 OIDC_IDP_UNAVAILABLE when the token endpoint ${what}, blaming the IdP, not the person`, async () => {
+      const from = broker.logs.length;
+      const response = await callbackWith(forgery);
+      const body = await response.text();
+      expect([response.status, pageReason(body)], body).to.deep.equal([502, 'OIDC_IDP_UNAVAILABLE']);
+      expect(
+        broker.logs
+          .slice(from)
+          .filter((l) => l['reason'] !== undefined)
+          .map((l) => [l['event'], l['reason']]),
+      ).to.deep.include(['broker.unavailable', 'OIDC_IDP_UNAVAILABLE']);
+    });
+  }
+
   // ADR 0237: it was 400 OIDC_RESPONSE_INVALID, a refusal of the person's answer.
   it('answers 502 OIDC_IDP_UNAVAILABLE when the userinfo endpoint refuses the token the IdP just issued (401 invalid_token)', async () => {
     const response = await callbackWith('userinfo-invalid-token');

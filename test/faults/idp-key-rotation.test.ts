@@ -2,6 +2,7 @@
 // oidc-provider does: the new key signs from the next token on and is published in the JWKS at the
 // same moment (next to the old one, or instead of it). The sign-in right after must work, whatever
 // the broker's copy of the JWKS (ADR 0144).
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { JWK } from 'jose';
 import { type DevIdp, newSigningKey, startDevIdp } from '../../dev/idp/provider.js';
@@ -19,6 +20,7 @@ import {
   serveBroker,
   tenantFor,
 } from '../../testkit/broker-harness.js';
+import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
 
 describe('faults: the OIDC IdP rotates its signing key between sign-ins', function () {
   this.timeout(60_000);
@@ -85,4 +87,51 @@ describe('faults: the OIDC IdP rotates its signing key between sign-ins', functi
       await expectSignedIn();
     });
   }
+
+  // The rotation meets a JWKS endpoint that fails (ADR 0314): the broker cannot know the new key, so
+  // the IdP is failing, never the person's token (a 400 "Sign-in refused"). A read is made once per
+  // cooldown; the sign-ins between are told the same, not refused as tokens of an unknown key.
+  describe('with its JWKS endpoint failing (behind a proxy)', () => {
+    let proxy: FaultProxy;
+    beforeEach(async () => {
+      await broker.close();
+      await idp.close();
+      proxy = await startFaultProxy();
+      const { server, url } = await listenPlaceholder();
+      idp = await startDevIdp({ clients: [devClient(url)], signingKeys: [oldKey], issuer: proxy.url });
+      proxy.target = { host: '127.0.0.1', port: (idp.server.address() as AddressInfo).port };
+      broker = await serveBroker(server, url, tenantFor(url, [oidcIdp('corporate', proxy.url)]), pki);
+    });
+    afterEach(() => proxy.close());
+
+    async function expectKeysUnavailable(reason: string): Promise<void> {
+      const portal = portalSp(broker.url, pki);
+      const from = broker.logs.length;
+      const { page, html } = await loginThroughBroker({ portal, brokerUrl: broker.url }, new Browser());
+      expect([page.status, pageReason(html)]).to.deep.equal([502, reason]);
+      expect(
+        broker.logs
+          .slice(from)
+          .filter((l) => l['event'] === 'broker.unavailable')
+          .map((l) => l['reason']),
+      ).to.deep.equal([reason]);
+    }
+
+    for (const { variant, keys, fault, reason } of [
+      { variant: 'a new kid', keys: 'new', fault: 'status-503', reason: 'OIDC_IDP_UNAVAILABLE' },
+      { variant: 'a new kid', keys: 'new', fault: 'huge-body', reason: 'UPSTREAM_RESPONSE_TOO_LARGE' },
+      { variant: "the old key's kid", keys: 'same-kid', fault: 'status-503', reason: 'OIDC_IDP_UNAVAILABLE' },
+    ] as const) {
+      it(`answers 502 when the IdP signs with ${variant} while its JWKS endpoint ${fault === 'huge-body' ? 'answers an endless body' : 'answers 503'}, at every sign-in, reading it once`, async () => {
+        await expectSignedIn();
+        const newKey = await newSigningKey();
+        await idp.restartWithSigningKeys([keys === 'new' ? newKey : { ...newKey, kid: oldKey.kid! }]);
+        proxy.add({ fault, method: 'GET', pathPrefix: '/jwks', times: 5 });
+        await expectKeysUnavailable(reason);
+        // Within the cooldown: not read again, and still the IdP's failure, not the token's.
+        await expectKeysUnavailable('OIDC_IDP_UNAVAILABLE');
+        expect(proxy.hits()).to.deep.equal([1]);
+      });
+    }
+  });
 });

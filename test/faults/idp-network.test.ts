@@ -17,6 +17,7 @@ import {
   devClient,
   listenPlaceholder,
   loginThroughBroker,
+  oauth2DevIdp,
   oidcIdp,
   type Pki,
   PORTAL_URL,
@@ -44,6 +45,8 @@ describe('faults: the IdP failing under a sign-in', function () {
     let idp: DevIdp;
     let broker: BrokerUnderTest;
     let brokerUrl: string;
+    /** A broker whose tenant signs in with the same server as a plain OAuth 2.0 IdP. */
+    let oauth2: BrokerUnderTest;
     /** The flow store the broker's replicas share. */
     const store = new MemoryFlowStore();
     const tenant = () => tenantFor(brokerUrl, [oidcIdp('corporate', proxy.url)]);
@@ -51,33 +54,44 @@ describe('faults: the IdP failing under a sign-in', function () {
       proxy = await startFaultProxy();
       const placeholder = await listenPlaceholder();
       brokerUrl = placeholder.url;
-      const clients: ClientMetadata[] = [devClient(brokerUrl)];
+      const oauth2Place = await listenPlaceholder();
+      const clients: ClientMetadata[] = [
+        devClient(brokerUrl),
+        devClient(oauth2Place.url, { client_id: 'jsm-sso-oauth2' }),
+      ];
       // The IdP names the proxy as its issuer: every call the broker and the browser make goes through it.
       idp = await startDevIdp({ clients, issuer: proxy.url });
       proxy.target = { host: '127.0.0.1', port: (idp.server.address() as AddressInfo).port };
       broker = await serveBroker(placeholder.server, brokerUrl, tenant(), pki, store, {
         idpTimeoutMs: IDP_TIMEOUT_MS,
       });
+      oauth2 = await serveBroker(
+        oauth2Place.server,
+        oauth2Place.url,
+        tenantFor(oauth2Place.url, [oauth2DevIdp('partner', proxy.url)]),
+        pki,
+        store,
+        { idpTimeoutMs: IDP_TIMEOUT_MS },
+      );
     });
     afterEach(() => proxy.clear());
     after(async () => {
       await broker?.close();
+      await oauth2?.close();
       await idp?.close();
       await proxy?.close();
       await store.close();
     });
 
     /** A whole sign-in; its last page is the auto-post to the portal, or the refusal. */
-    const signIn = () =>
-      timed(() => loginThroughBroker({ portal: portalSp(brokerUrl, pki), brokerUrl }, new Browser()));
+    const signIn = (at = brokerUrl) =>
+      timed(() => loginThroughBroker({ portal: portalSp(at, pki), brokerUrl: at }, new Browser()));
 
-    async function expectIdpUnavailable(attempt: Awaited<ReturnType<typeof signIn>>) {
+    async function expectIdpUnavailable(attempt: Awaited<ReturnType<typeof signIn>>, by = broker) {
       const { page, html } = attempt.value;
       expect(page.status, html).to.equal(502);
       expect(pageReason(html)).to.equal('OIDC_IDP_UNAVAILABLE');
-      expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
-        'OIDC_IDP_UNAVAILABLE',
-      );
+      expect(by.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal('OIDC_IDP_UNAVAILABLE');
       // Bounded by the IdP timeout, not by the IdP's silence.
       expect(attempt.ms, 'the refused sign-in (ms)').to.be.below(10 * IDP_TIMEOUT_MS);
     }
@@ -174,6 +188,37 @@ describe('faults: the IdP failing under a sign-in', function () {
         expect(again.value.fields['SAMLResponse']).to.be.a('string');
       });
     }
+
+    // A plain OAuth 2.0 IdP's user endpoint failing as userinfo does above: the IdP's fault, told as
+    // such, not as an answer the broker could not use (OAUTH2_USERINFO_INVALID).
+    describe('plain OAuth 2.0, its user endpoint failing', () => {
+      for (const { fault, what } of [
+        { fault: 'status-503', what: 'answers 503' },
+        { fault: 'stall-body', what: 'stalls after its headers' },
+        { fault: 'reset-mid-body', what: 'resets mid-body' },
+        { fault: 'trickle-body', what: 'trickles its answer byte by byte' },
+      ] as const) {
+        it(`answers 502 OIDC_IDP_UNAVAILABLE within the IdP timeout when the user endpoint ${what}, and the next sign-in works`, async () => {
+          proxy.add({ fault, method: 'GET', pathPrefix: '/me' });
+          await expectIdpUnavailable(await signIn(oauth2.url), oauth2);
+          expect(proxy.hits()).to.deep.equal([1]);
+          const again = await signIn(oauth2.url);
+          expect(again.value.page.status, again.value.html).to.equal(200);
+          expect(again.value.fields['SAMLResponse']).to.be.a('string');
+        });
+      }
+
+      it('answers 502 UPSTREAM_RESPONSE_TOO_LARGE when the user endpoint answers an endless body, having read at most 1 MiB', async () => {
+        proxy.add({ fault: 'huge-body', method: 'GET', pathPrefix: '/me' });
+        const from = oauth2.logs.length;
+        const { page, html } = (await signIn(oauth2.url)).value;
+        expect(page.status, html).to.equal(502);
+        expect(pageReason(html)).to.equal('UPSTREAM_RESPONSE_TOO_LARGE');
+        const lines = oauth2.logs.slice(from).filter((l) => l['reason'] === 'UPSTREAM_RESPONSE_TOO_LARGE');
+        expect(lines.map((l) => l['event']).sort()).to.deep.equal(['broker.login', 'broker.unavailable']);
+        expect(proxy.bodyBytesSent()).to.be.below(HUGE_BODY_BYTES);
+      });
+    });
 
     it('answers the portal PartialLogout within the IdP timeout when a replica that never reached the IdP signs the person out while it is silent', async () => {
       const portal = portalSp(brokerUrl, pki);

@@ -18,6 +18,7 @@ import {
   type IdpDoc,
   listenPlaceholder,
   loginThroughBroker,
+  oauth2DevIdp,
   oidcIdp,
   type Pki,
   pageReason,
@@ -76,20 +77,7 @@ describe('faults: an IdP slow but within each deadline, across one sign-in', fun
     };
     oidc = await serve(oidcPlace, oidcIdp('corporate', proxy.url));
     // Plain OAuth 2.0 against the same server: the token call, then its user endpoint.
-    oauth2 = await serve(oauth2Place, {
-      name: 'partner',
-      oauth2: {
-        authorizationEndpoint: `${proxy.url}/auth`,
-        tokenEndpoint: `${proxy.url}/token`,
-        userinfoEndpoint: `${proxy.url}/me`,
-        clientId: 'jsm-sso-oauth2',
-        clientSecretRef: { name: 'idp-client' },
-        scopes: ['openid', 'email'],
-        issuer: proxy.url,
-      },
-      attributeMapping: { email: 'claims.email' },
-      emailTrust: 'asserted',
-    });
+    oauth2 = await serve(oauth2Place, oauth2DevIdp('partner', proxy.url));
   });
   afterEach(() => proxy.clear());
   after(async () => {
