@@ -65,6 +65,12 @@ function routedPath(path: string): string {
  * (portal/app.ts): a page needing the session answers it instead of sending to sign in.
  */
 export const ACCOUNT_REFUSED = 'accountRefused';
+/**
+ * `res.locals` key: where a sign-in whose one-time Response was spent before it failed (Atlassian or
+ * the flow store failing at the ACS) brings the customer back; its error page offers to sign in again
+ * to there, since reloading that POST can only be refused as an expired sign-in (ADR 0314).
+ */
+export const SIGN_IN_AGAIN_TO = 'signInAgainTo';
 
 /**
  * Whether a request reads a page: GET, or HEAD, which RFC 9110 9.3.2 has answered as GET without the
@@ -122,6 +128,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       returnPath: formPageOf(readsPage(res.req.method) ? res.req.originalUrl : res.req.path, res.req.method),
       timeZoneCookie,
       draftSeconds,
+      signInAgainTo: res.locals[SIGN_IN_AGAIN_TO] as string | undefined,
     };
   };
   const send = (res: Response, page: SafeHtml, status = 200) => {

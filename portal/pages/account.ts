@@ -30,10 +30,12 @@ export function messagePage(
   /** `signIn`: offer to sign in, coming back to `returnTo` (a same-origin path) afterwards. */
   options: { signIn?: boolean; returnTo?: string } = {},
 ): SafeHtml {
+  const again = ctx.signInAgainTo;
+  const { signIn = again !== undefined, returnTo = again } = options;
   return layout(
     ctx,
     title,
-    html`<h1>${title}</h1><p>${message}</p>${options.signIn ? html`<p><a class="button" href="/login${options.returnTo ? `?return=${encodeURIComponent(options.returnTo)}` : ''}">${ctx.i18n.t('message.signIn')}</a></p>` : html`<p><a href="/">${ctx.i18n.t('message.backHome')}</a></p>`}`,
+    html`<h1>${title}</h1><p>${message}</p>${signIn ? html`<p><a class="button" href="/login${returnTo ? `?return=${encodeURIComponent(returnTo)}` : ''}">${ctx.i18n.t('message.signIn')}</a></p>` : html`<p><a href="/">${ctx.i18n.t('message.backHome')}</a></p>`}`,
   );
 }
 

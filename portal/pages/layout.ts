@@ -25,6 +25,8 @@ export interface PageContext {
   timeZoneCookie: string;
   /** How long the tab keeps a draft (pages/drafts.ts). */
   draftSeconds: number;
+  /** A message page offers to sign in again, back to this path (web.ts SIGN_IN_AGAIN_TO). */
+  signInAgainTo?: string | undefined;
 }
 
 const STYLE = (primary: string) => `

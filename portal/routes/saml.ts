@@ -19,7 +19,7 @@ import { problemText } from '../pages/refusals.js';
 import { checkReturnPath } from '../return-path.js';
 import type { PortalServices } from '../services.js';
 import { newToken } from '../session.js';
-import type { PortalWeb } from '../web.js';
+import { type PortalWeb, SIGN_IN_AGAIN_TO } from '../web.js';
 
 export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { spec, logger, cookies, sp, sessions, resolver, catalogue, activity, limits, colleagues, desks } =
@@ -56,8 +56,9 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     const clearLogin = serializeCookie(cookies, cookies.login, '', { sameSite: 'None', maxAgeSeconds: 0 });
     res.append('Set-Cookie', clearLogin);
     const { t } = translatorOf(res);
+    let flow: Awaited<ReturnType<typeof sessions.takeLogin>>;
     try {
-      const flow = await sessions.takeLogin(parseCookies(req.headers.cookie).get(cookies.login));
+      flow = await sessions.takeLogin(parseCookies(req.headers.cookie).get(cookies.login));
       if (!flow) {
         // No login started in this browser: an unsolicited or replayed Response, or an expired flow.
         refuse(res, 400, 'PORTAL_LOGIN_FLOW_MISSING', t('signIn.expired.title'), t('signIn.expired'));
@@ -121,6 +122,8 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         refuse(res, err.status, err.code, t('signIn.refused.title'), problemText(translatorOf(res), err));
         return;
       }
+      // Atlassian or the store failed once the Response was spent: the page offers a new sign-in.
+      if (flow) res.locals[SIGN_IN_AGAIN_TO] = flow.returnPath;
       throw err;
     }
   });
