@@ -35,6 +35,11 @@ export type ProxyFault =
   /** Keep the request from the server and answer 503 with an HTML body, as a proxy in front of a failed server would. */
   | 'status-503'
   /**
+   * Keep the request from the server and answer 429 with Retry-After and a JSON body that is no OAuth
+   * error (a gateway's or an IdP's own rate limit, as Okta answers one).
+   */
+  | 'status-429'
+  /**
    * Keep the request from the server and answer 200 with a JSON content type and a body of
    * HUGE_BODY_BYTES, made as the client reads it (a hostile or broken upstream's multi-GB answer).
    */
@@ -191,6 +196,15 @@ export async function startFaultProxy(): Promise<FaultProxy> {
         const body = '<html><body>503 Service Unavailable</body></html>';
         client.end(
           `HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/html\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+        );
+        upstream.destroy();
+        return;
+      }
+      if (current === 'status-429') {
+        const body =
+          '{"errorCode":"E0000047","errorSummary":"API call exceeded rate limit due to too many requests."}';
+        client.end(
+          `HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: 30\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
         );
         upstream.destroy();
         return;

@@ -27,7 +27,13 @@ import { userOfAnswer } from './oauth2-user.js';
 import { audienceFault } from './oidc-audience.js';
 import { frontchannelSid } from './oidc-frontchannel-logout.js';
 import { type LogoutTokenClaims, verifyLogoutToken } from './oidc-logout-token.js';
-import { type ClaimsOf, idpUnavailable, ownRefusalIn, protocolRefusal } from './oidc-refusals.js';
+import {
+  type ClaimsOf,
+  idpFailingStatus,
+  idpUnavailable,
+  ownRefusalIn,
+  protocolRefusal,
+} from './oidc-refusals.js';
 import {
   checkSignedUserinfo,
   type SignedUserinfoKeeper,
@@ -627,9 +633,9 @@ function oauth2Protocol(name: string, spec: OAuth2IdpSpec, options: OAuthBackend
       const response = await guardProtocol(c, () =>
         client.fetchProtectedResource(c, tokens.access_token, new URL(spec.userinfoEndpoint), 'GET'),
       );
-      // A server error (a proxy's 503 in front of it) is the IdP failing, as for OIDC's userinfo: not
-      // an answer the broker could not use.
-      if (response.status >= 500)
+      // A server error (a proxy's 503 in front of it) or a rate limit is the IdP failing, as for OIDC's
+      // userinfo: not an answer the broker could not use.
+      if (idpFailingStatus(response.status))
         throw idpUnavailable(`the identity provider's user endpoint answered HTTP ${response.status}`);
       const user = response.ok ? userOfAnswer(await response.text().catch(() => '')) : undefined;
       if (!user) {

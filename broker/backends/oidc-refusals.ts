@@ -137,11 +137,20 @@ function checkReason(
 }
 
 /**
- * A 5xx without an OAuth error body (say its proxy's HTML error page) is the IdP failing, though
- * oauth4webapi reports it as a non-conforming response whose `cause` is the Response.
+ * An IdP's HTTP status that says it cannot answer now: a server error, or its rate limit (429, from
+ * the IdP or a gateway in front of it, ADR 0314). The IdP failing, never the person.
+ */
+export function idpFailingStatus(status: number): boolean {
+  return status >= 500 || status === 429;
+}
+
+/**
+ * Such a status without an OAuth error body (say its proxy's HTML error page, Okta's rate-limit JSON) is
+ * the IdP failing, though oauth4webapi reports it as a non-conforming response whose `cause` is the
+ * Response.
  */
 function idpFailed(details: Details): boolean {
-  return details instanceof Response && details.status >= 500;
+  return details instanceof Response && idpFailingStatus(details.status);
 }
 
 /**

@@ -118,6 +118,20 @@ describe('faults: the IdP failing under a sign-in', function () {
       expect(proxy.hits()).to.deep.equal([1]);
     });
 
+    // A rate limit at the IdP (or a gateway in front of it) is the IdP not answering now, not a check
+    // the person's answer failed (ADR 0314; was 400 OIDC_RESPONSE_INVALID, "Sign-in refused").
+    for (const [method, pathPrefix, what] of [
+      ['POST', '/token', 'the token endpoint'],
+      ['GET', '/me', 'userinfo'],
+    ] as const) {
+      it(`answers 502 OIDC_IDP_UNAVAILABLE when ${what} answers 429 (its rate limit), and the next sign-in works`, async () => {
+        proxy.add({ fault: 'status-429', method, pathPrefix });
+        await expectIdpUnavailable(await signIn());
+        expect(proxy.hits()).to.deep.equal([1]);
+        expect((await signIn()).value.page.status).to.equal(200);
+      });
+    }
+
     it('answers 502 OIDC_IDP_UNAVAILABLE when userinfo answers 503', async () => {
       proxy.add({ fault: 'status-503', method: 'GET', pathPrefix: '/me' });
       await expectIdpUnavailable(await signIn());
@@ -194,6 +208,7 @@ describe('faults: the IdP failing under a sign-in', function () {
     describe('plain OAuth 2.0, its user endpoint failing', () => {
       for (const { fault, what } of [
         { fault: 'status-503', what: 'answers 503' },
+        { fault: 'status-429', what: 'answers 429 (its rate limit)' },
         { fault: 'stall-body', what: 'stalls after its headers' },
         { fault: 'reset-mid-body', what: 'resets mid-body' },
         { fault: 'trickle-body', what: 'trickles its answer byte by byte' },
