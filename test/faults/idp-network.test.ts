@@ -313,8 +313,14 @@ describe('faults: the IdP failing under a sign-in', function () {
         new Browser().request(await portalSp(broker.url, pki).getAuthorizeUrlAsync('rs', undefined, {})),
       );
 
-    for (const fault of ['reset', 'status-503', 'stall-body'] as const) {
-      it(`answers 502 SAML_METADATA_UNAVAILABLE when the metadata ${fault === 'reset' ? 'connection is reset' : fault === 'status-503' ? 'server answers 503' : 'stalls after its headers'}`, async () => {
+    const faultNames = {
+      reset: 'connection is reset',
+      'status-503': 'server answers 503',
+      'status-429': 'server answers 429 (its rate limit)',
+      'stall-body': 'stalls after its headers',
+    } as const;
+    for (const fault of ['reset', 'status-503', 'status-429', 'stall-body'] as const) {
+      it(`answers 502 SAML_METADATA_UNAVAILABLE when the metadata ${faultNames[fault]}`, async () => {
         proxy.add({ fault, method: 'GET', pathPrefix: '/saml-metadata' });
         const attempt = await startSignIn();
         const html = await attempt.value.text();
