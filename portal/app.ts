@@ -190,6 +190,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   async function withCurrentOrganizations(session: Session): Promise<Session> {
     const organizationIds = await noneWhenUnknown(
       () => services.colleagues.currentOrganizationIds(session.customer.accountId),
+      [],
       'portal.organizations_unavailable',
       'organizations unknown: none used for this page',
     );
@@ -199,13 +200,13 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
    * What `read` gives of the customer's current ties (organizations, desks), or none when Atlassian
    * cannot say (logged as `event`): nothing is shown through a tie the customer may have lost.
    */
-  async function noneWhenUnknown(read: () => Promise<string[]>, event: string, message: string) {
+  async function noneWhenUnknown<T>(read: () => Promise<T>, none: T, event: string, message: string) {
     try {
       return await read();
     } catch (err) {
       if (!(err instanceof AtlassianError)) throw err;
       logger.warn({ event, reason: err.code }, message);
-      return [];
+      return none;
     }
   }
   /**
@@ -242,15 +243,18 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
    * without an e-mail.
    */
   async function withCurrentDesks(session: Session, standing: Standing): Promise<Session> {
-    const serviceDeskIds = await noneWhenUnknown(
+    // With them, which of the customer's organizations each has: a request is shared with the
+    // customer through an organization only on a desk that has it (ADR 0312).
+    const ties = await noneWhenUnknown(
       () =>
         standing.unread
           ? Promise.reject(standing.unread)
           : services.desks.current(session.customer, standing.email),
+      { serviceDeskIds: [], organizationIdsByDesk: {} },
       'portal.desks_unavailable',
       'desk access unknown: no desk used for this page',
     );
-    return { ...session, customer: { ...session.customer, serviceDeskIds } };
+    return { ...session, customer: { ...session.customer, ...ties } };
   }
   app.use((_req: Request, res: Response) => {
     const { t } = translatorOf(res);

@@ -6,6 +6,7 @@
  * request types and its requests within that lifetime, not when the session ends.
  */
 import type { AtlassianClient } from './atlassian/client.js';
+import { AtlassianError } from './atlassian/errors.js';
 import type { UserDTO } from './atlassian/types.js';
 import { TtlCache } from './catalogue.js';
 import type { Customer } from './visibility.js';
@@ -48,31 +49,52 @@ export async function forEachDesk<R>(
 export type DeskAnswers = Map<string, readonly UserDTO[]>;
 
 /**
- * Of `deskIds`, those the account may use: `joined` (provisioning just added it), a desk one of
+ * The desks a customer may use, and on each of them the customer's organizations it has: the only
+ * ones a request on it is shared with the customer through (ADR 0312).
+ */
+export interface DeskTies {
+  serviceDeskIds: string[];
+  organizationIdsByDesk: Readonly<Record<string, readonly string[]>>;
+}
+
+/**
+ * Of `deskIds`, those the account may use: `known` to be its (provisioning just added it, or the
+ * session's when they cannot be searched), a desk one of
  * `organizationIds` is added to, or one whose customers, searched by the account's e-mail (the
  * only way Atlassian lets a desk's customers be searched), include the account. A desk in `answers`
- * (the sign-in's own search by that e-mail, moments before) is not asked again (ADR 0265).
+ * (the sign-in's own search by that e-mail, moments before) is not asked again (ADR 0265). Each
+ * desk's list of organizations is read for those of the account it has: a desk given by none of
+ * them whose list is too long to read whole is ATLASSIAN_LIST_TOO_LONG, not "no" (ADR 0277); on a
+ * desk the account may use anyway, what was found of it stands (those past it share nothing there).
  */
 export async function desksAccountMayUse(
   client: AtlassianClient,
   account: { accountId: string; email: string },
   organizationIds: readonly string[],
   deskIds: readonly string[],
-  joined: readonly string[] = [],
+  known: readonly string[] = [],
   answers: ReadonlyMap<string, readonly UserDTO[]> = new Map(),
-): Promise<string[]> {
+): Promise<DeskTies> {
   const isCustomer = (customers: readonly UserDTO[]) =>
     customers.some((u) => u.accountId === account.accountId);
-  const usable = await forEachDesk(deskIds, async (deskId) => {
-    if (joined.includes(deskId)) return true;
+  // Per desk, the account's organizations it has when the desk is the account's; undefined when not.
+  const ties = await forEachDesk(deskIds, async (deskId): Promise<string[] | undefined> => {
+    const onDesk = await client.organizationsOnDesk(deskId, organizationIds);
     const answered = answers.get(deskId);
-    if (answered && isCustomer(answered)) return true;
-    if (await client.deskHasOrganization(deskId, organizationIds)) return true;
-    if (answered) return false;
-    const customers = await client.deskCustomers(deskId, account.email);
-    return isCustomer(customers);
+    if (known.includes(deskId) || onDesk.found.length > 0 || (answered && isCustomer(answered)))
+      return onDesk.found;
+    if (!onDesk.complete)
+      throw new AtlassianError('ATLASSIAN_LIST_TOO_LONG', 200, {
+        message: "a desk's organizations read without their last page",
+      });
+    if (answered) return undefined;
+    return isCustomer(await client.deskCustomers(deskId, account.email)) ? onDesk.found : undefined;
   });
-  return deskIds.filter((_, i) => usable[i]);
+  const usable = deskIds.flatMap((deskId, i) => (ties[i] ? [[deskId, ties[i]] as const] : []));
+  return {
+    serviceDeskIds: usable.map(([deskId]) => deskId),
+    organizationIdsByDesk: Object.fromEntries(usable),
+  };
 }
 
 export class DeskAccess {
@@ -85,30 +107,42 @@ export class DeskAccess {
   }
 
   /** The desks a sign-in just decided: the first pages after it need not ask again. */
-  note(customer: Pick<Customer, 'accountId' | 'serviceDeskIds'>): void {
-    this.#usable.put(keyOf(customer), [...customer.serviceDeskIds]);
+  note(
+    customer: Pick<Customer, 'accountId' | 'serviceDeskIds' | 'organizationIds' | 'organizationIdsByDesk'>,
+  ): void {
+    this.#usable.put(keyOf(customer), {
+      serviceDeskIds: [...customer.serviceDeskIds],
+      organizationIdsByDesk: customer.organizationIdsByDesk ?? {},
+    } satisfies DeskTies);
   }
 
   /**
    * Of the session's desks (`customer.serviceDeskIds`, with its organizations as Atlassian has them
-   * now), those the customer may still use. Never one more: a desk an agent adds shows at the next
-   * sign-in. Without the account's e-mail (Atlassian's record did not give it) the desks cannot be
-   * searched, and the session's stand. Atlassian failing is thrown, for the caller to decide.
+   * now), those the customer may still use, and the customer's organizations each has. Never one
+   * more desk: a desk an agent adds shows at the next sign-in. Without the account's e-mail
+   * (Atlassian's record did not give it) the desks cannot be searched, and the session's stand.
+   * Atlassian failing is thrown, for the caller to decide.
    */
-  async current(customer: Customer, email: string | undefined): Promise<string[]> {
-    if (email === undefined || customer.serviceDeskIds.length === 0) return [...customer.serviceDeskIds];
+  async current(customer: Customer, email: string | undefined): Promise<DeskTies> {
+    const { serviceDeskIds } = customer;
+    if (serviceDeskIds.length === 0) return { serviceDeskIds: [], organizationIdsByDesk: {} };
     return this.#usable.get(keyOf(customer), () =>
       desksAccountMayUse(
         this.#client,
-        { accountId: customer.accountId, email },
+        { accountId: customer.accountId, email: email ?? '' },
         customer.organizationIds,
-        customer.serviceDeskIds,
+        serviceDeskIds,
+        // Known to be theirs without a search: no desk is searched by an e-mail not given.
+        email === undefined ? serviceDeskIds : [],
       ),
     );
   }
 }
 
-/** Per account and the desks its session holds (two sessions of one account may hold different ones). */
-function keyOf(customer: Pick<Customer, 'accountId' | 'serviceDeskIds'>): string {
-  return `${customer.accountId}:${customer.serviceDeskIds.join(',')}`;
+/**
+ * Per account, the desks its session holds (two sessions of one account may hold different ones)
+ * and its organizations now (which of them each desk has is part of the answer).
+ */
+function keyOf(customer: Pick<Customer, 'accountId' | 'serviceDeskIds' | 'organizationIds'>): string {
+  return `${customer.accountId}:${customer.serviceDeskIds.join(',')}:${customer.organizationIds.join(',')}`;
 }

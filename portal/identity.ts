@@ -241,18 +241,19 @@ export class CustomerResolver {
         this.#audit({ action: 'desks_joined', accountId: user.accountId, serviceDeskIds: joining });
     }
     const organizationIds = await this.#syncOrganizations(user.accountId, person);
+    const ties = await desksAccountMayUse(
+      this.#client,
+      { accountId: user.accountId, email: person.email },
+      organizationIds,
+      deskIds,
+      joining,
+      answers,
+    );
     return {
       accountId: user.accountId,
       displayName: user.displayName || person.displayName,
       organizationIds,
-      serviceDeskIds: await desksAccountMayUse(
-        this.#client,
-        { accountId: user.accountId, email: person.email },
-        organizationIds,
-        deskIds,
-        joining,
-        answers,
-      ),
+      ...ties,
     };
   }
 

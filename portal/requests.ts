@@ -31,6 +31,7 @@ import {
   organizationShareJql,
   type RequestFacts,
   type RequestFilters,
+  sharingOrganizations,
   usableDesks,
   visibleRequestsJql,
   visibleRequestsSearch,
@@ -508,7 +509,7 @@ export class RequestService {
     // approvals whether an approver may at least see it.
     const [approvals, organizationIds] = await Promise.all([
       this.approvals(issueKey, version),
-      this.#sharedOrganizations(customer, desk.projectId, issueKey, sharedOrganizationIds),
+      this.#sharedOrganizations(customer, desk, issueKey, sharedOrganizationIds),
     ]);
     facts.approverAccountIds = approvals.flatMap((a) =>
       (a.approvers ?? []).flatMap((x) => (x.approver ? [x.approver.accountId] : [])),
@@ -594,21 +595,22 @@ export class RequestService {
   }
 
   /**
-   * The customer's organizations the request is shared with: from JSM's Organizations field as the
-   * gate's own search read it (`shared`, no call), else from a search for this request shared with
-   * them (all of them, or none).
+   * The customer's organizations on the request's desk that the request is shared with: from JSM's
+   * Organizations field as the gate's own search read it (`shared`, no call), else from a search for
+   * this request shared with them (all of them, or none).
    */
   async #sharedOrganizations(
     customer: Customer,
-    projectId: string,
+    desk: DeskRef,
     issueKey: string,
     shared: readonly string[] | undefined,
   ): Promise<string[]> {
-    if (shared !== undefined) return customer.organizationIds.filter((o) => shared.includes(o));
-    const jql = organizationShareJql(customer, projectId, issueKey);
+    const onDesk = sharingOrganizations(customer, desk.serviceDeskId);
+    if (shared !== undefined) return onDesk.filter((o) => shared.includes(o));
+    const jql = organizationShareJql(onDesk, desk.projectId, issueKey);
     if (!jql) return [];
     const found = await this.#client.searchJql(jql, ['project'], 1);
-    return found.issues.some((i) => i.key === issueKey) ? [...customer.organizationIds] : [];
+    return found.issues.some((i) => i.key === issueKey) ? onDesk : [];
   }
 
   /**

@@ -8,8 +8,10 @@
  * may use (`Customer.serviceDeskIds`: as Atlassian's own portal, a request is only seen through the
  * portal of a desk one can access) AND they reported it (which includes requests raised on their
  * behalf), are a participant, are one of its approvers (as in the native portal, where approvers open
- * the request to answer), or it is shared with one of their organizations. The list JQL
- * (`ownershipJql`) names the same four ties on the same desks, so what is listed is what `canSee`
+ * the request to answer), or it is shared with one of their organizations that is added to that desk
+ * (an organization's members see its requests in a project the organization is added to; taken off
+ * the project, it gives them nothing there, though a request may still name it: ADR 0312). The list
+ * JQL (`ownershipJql`) names the same four ties on the same desks, so what is listed is what `canSee`
  * lets open.
  */
 import { JsmSsoError } from '../common/errors.js';
@@ -26,6 +28,12 @@ export interface Customer {
    * ADR 0222).
    */
   serviceDeskIds: readonly string[];
+  /**
+   * Of `organizationIds`, those added to each of `serviceDeskIds` (by service desk id): the only ones
+   * through which a request on that desk is shared with the customer. Judged with the desks on each
+   * page (portal/desk-access.ts). Absent, or a desk not named: no organization counts there.
+   */
+  organizationIdsByDesk?: Readonly<Record<string, readonly string[]>> | undefined;
 }
 
 /** What the portal knows about a request from Atlassian, reduced to what visibility needs. */
@@ -100,8 +108,14 @@ export function usableDesks(customer: Customer, desks: readonly DeskRef[]): Desk
   return desks.filter((d) => customer.serviceDeskIds.includes(d.serviceDeskId));
 }
 
-function inUsableDesk(customer: Customer, request: RequestFacts, desks: readonly DeskRef[]): boolean {
-  return usableDesks(customer, desks).some((d) => d.projectId === request.projectId);
+function usableDeskOf(customer: Customer, request: RequestFacts, desks: readonly DeskRef[]) {
+  return usableDesks(customer, desks).find((d) => d.projectId === request.projectId);
+}
+
+/** The customer's organizations added to this desk: those a request on it is shared with them through. */
+export function sharingOrganizations(customer: Customer, serviceDeskId: string): string[] {
+  const onDesk = customer.organizationIdsByDesk?.[serviceDeskId] ?? [];
+  return customer.organizationIds.filter((id) => onDesk.includes(id));
 }
 
 export function canSee(customer: Customer, request: RequestFacts, desks: readonly DeskRef[]): boolean {
@@ -115,15 +129,20 @@ export function canSee(customer: Customer, request: RequestFacts, desks: readonl
  * request.
  */
 export function canAct(customer: Customer, request: RequestFacts, desks: readonly DeskRef[]): boolean {
-  if (!inUsableDesk(customer, request, desks)) return false;
+  const desk = usableDeskOf(customer, request, desks);
+  if (!desk) return false;
   if (request.reporterAccountId !== undefined && request.reporterAccountId === customer.accountId)
     return true;
   if (request.participantAccountIds.includes(customer.accountId)) return true;
-  return request.organizationIds.some((id) => customer.organizationIds.includes(id));
+  const onDesk = sharingOrganizations(customer, desk.serviceDeskId);
+  return request.organizationIds.some((id) => onDesk.includes(id));
 }
 
 function isApproverOf(customer: Customer, request: RequestFacts, desks: readonly DeskRef[]): boolean {
-  return inUsableDesk(customer, request, desks) && request.approverAccountIds.includes(customer.accountId);
+  return (
+    usableDeskOf(customer, request, desks) !== undefined &&
+    request.approverAccountIds.includes(customer.accountId)
+  );
 }
 
 /**
@@ -156,23 +175,39 @@ function quoted(value: string, valid: (v: string) => boolean): string {
 }
 
 /**
- * The ownership clause: who is connected to the request. Undefined when nothing can match (the
- * organization filter for a customer without organizations), so no search is sent at all.
+ * The organization clause on `desks`: shared with one of the customer's organizations (or with
+ * `only`, when it is one of them) on a desk that organization is added to, each desk with its own.
+ * Undefined when no desk has one.
+ */
+function sharedWithOrganizationsJql(
+  customer: Customer,
+  desks: readonly DeskRef[],
+  only: string | undefined,
+): string | undefined {
+  const ties = desks.flatMap((d) => {
+    const orgs = sharingOrganizations(customer, d.serviceDeskId).filter(
+      (id) => only === undefined || id === only,
+    );
+    if (orgs.length === 0) return [];
+    const list = orgs.map((id) => quoted(id, isNumericId)).join(', ');
+    return [`(project = ${quoted(d.projectId, isNumericId)} AND organizations in (${list}))`];
+  });
+  if (ties.length === 0) return undefined;
+  return ties.length === 1 ? ties[0] : `(${ties.join(' OR ')})`;
+}
+
+/**
+ * The ownership clause on `desks` (the customer's, those the search is on): who is connected to
+ * the request. Undefined when nothing can match (the organization filter for a customer without
+ * organizations on those desks), so no search is sent at all.
  */
 export function ownershipJql(
   customer: Customer,
+  desks: readonly DeskRef[],
   ownership: Ownership,
   organizationId?: string,
 ): string | undefined {
   const me = quoted(customer.accountId, isAccountId);
-  const orgs = customer.organizationIds.map((id) => quoted(id, isNumericId));
-  // One organization only if it is one of the customer's own: an id from the URL widens nothing.
-  const oneOrg =
-    organizationId === undefined
-      ? undefined
-      : customer.organizationIds.includes(organizationId)
-        ? `organizations = ${quoted(organizationId, isNumericId)}`
-        : undefined;
   const mine = `reporter = ${me}`;
   const shared = `"Request participants" = ${me}`;
   // JSM's Approvers field: the people asked to approve (the native portal's "Approvals").
@@ -183,7 +218,7 @@ export function ownershipJql(
   // as the service account (myPendingApproval() would be its own). Always ANDed to the Approvers
   // clause, so each narrows what "Approvals" lists and the gate lets open: nothing new is reached.
   const awaitingMe = `pendingApprovalBy(${me})`;
-  const organization = orgs.length > 0 ? `organizations in (${orgs.join(', ')})` : undefined;
+  const organization = sharedWithOrganizationsJql(customer, desks, undefined);
   switch (ownership) {
     case 'mine':
       return mine;
@@ -197,7 +232,11 @@ export function ownershipJql(
       // `!=` holds on requests with approvals only (JQL leaves out empty fields).
       return `${approvals} AND approvals != ${awaitingMe}`;
     case 'organization':
-      return organizationId === undefined ? organization : oneOrg;
+      // One organization only if it is one of the customer's own: an id from the URL widens nothing.
+      if (organizationId === undefined) return organization;
+      return customer.organizationIds.includes(organizationId)
+        ? sharedWithOrganizationsJql(customer, desks, organizationId)
+        : undefined;
     case 'all':
       return `(${[mine, shared, approvals, organization].filter(Boolean).join(' OR ')})`;
   }
@@ -242,7 +281,7 @@ export function visibleRequestsSearch(
   const scoped = filters.serviceDeskId
     ? usable.filter((d) => d.serviceDeskId === filters.serviceDeskId)
     : usable;
-  const ownership = ownershipJql(customer, filters.ownership, filters.organizationId);
+  const ownership = ownershipJql(customer, scoped, filters.ownership, filters.organizationId);
   const text = sanitizeSearchText(filters.search);
   // A search with no letter or digit matches no summary: searching without it would list everything.
   const unsearchable = text === '' && (filters.search ?? '').trim() !== '';
@@ -269,17 +308,17 @@ function jqlString(value: string): string {
 }
 
 /**
- * JQL that finds one request if it is shared with one of the customer's organizations: the
- * organization part of the detail re-check when the site's Organizations field is not known (the JSM
- * request DTO does not carry organizations). Undefined when the customer has no organizations.
+ * JQL that finds one request if it is shared with one of `organizationIds` (the customer's on the
+ * request's desk): the organization part of the detail re-check when the site's Organizations field
+ * is not known (the JSM request DTO does not carry organizations). Undefined when there are none.
  */
 export function organizationShareJql(
-  customer: Customer,
+  organizationIds: readonly string[],
   projectId: string,
   issueKey: string,
 ): string | undefined {
-  if (customer.organizationIds.length === 0) return undefined;
-  const orgs = customer.organizationIds.map((id) => quoted(id, isNumericId));
+  if (organizationIds.length === 0) return undefined;
+  const orgs = organizationIds.map((id) => quoted(id, isNumericId));
   return `project = ${quoted(projectId, isNumericId)} AND issuekey = ${quoted(issueKey, isIssueKey)} AND organizations in (${orgs.join(', ')})`;
 }
 

@@ -97,6 +97,12 @@ const DETAIL_EXPANDS = [
   'comment.renderedBody',
 ].join(',');
 
+/** Of some organizations, those found added to a desk, and whether its whole list was read. */
+export interface OnDesk {
+  found: string[];
+  complete: boolean;
+}
+
 /**
  * One typed client for the JSM (`/rest/servicedeskapi`) and Jira platform (`/rest/api/3`) endpoints
  * the portal uses, always as the service account. It does not decide visibility (portal/visibility.ts
@@ -481,29 +487,27 @@ export class AtlassianClient {
     });
   }
   /**
-   * Whether one of these organizations is added to the desk (its members are the desk's customers
-   * too). The desk's organizations are read a page at a time until one is found: a desk may have
-   * thousands (a provider's customer companies), and one found early ends the reading. Found on no
-   * page, the answer decides: a list not read to its last page within `DECIDING_PAGES` (10,000
-   * organizations) is ATLASSIAN_LIST_TOO_LONG, not "no" (ADR 0277).
+   * Which of these organizations are added to the desk: their members are the desk's customers too,
+   * and a request on it is shared with them through these only (ADR 0312). The desk's organizations
+   * are read a page at a time until every one is found: a desk may have thousands (a provider's
+   * customer companies). A list not read to its last page within `DECIDING_PAGES` (10,000
+   * organizations) is `complete: false`: those not found may be past it (ADR 0277).
    */
-  async deskHasOrganization(serviceDeskId: string, organizationIds: readonly string[]): Promise<boolean> {
-    if (organizationIds.length === 0) return false;
+  async organizationsOnDesk(serviceDeskId: string, organizationIds: readonly string[]): Promise<OnDesk> {
+    if (organizationIds.length === 0) return { found: [], complete: true };
     const pages = this.#pages<OrganizationDTO>(
       `${SD}/servicedesk/${id(serviceDeskId)}/organization`,
       {},
       undefined,
       DECIDING_PAGES,
     );
-    let read = 0;
+    const found = new Set<string>();
     for await (const page of pages) {
-      if (page.values.some((o) => organizationIds.includes(o.id))) return true;
-      read += page.values.length;
-      if (page.isLastPage !== false) return false;
+      for (const o of page.values) if (organizationIds.includes(o.id)) found.add(o.id);
+      if (found.size === organizationIds.length || page.isLastPage !== false)
+        return { found: [...found], complete: true };
     }
-    throw new AtlassianError('ATLASSIAN_LIST_TOO_LONG', 200, {
-      message: `a desk's organizations read to ${read} without its last page`,
-    });
+    return { found: [...found], complete: false };
   }
   /**
    * The account's organizations, read to their end: they decide which requests shared with an

@@ -260,6 +260,39 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     }
   });
 
+  it('stops showing a request shared with an organization once an agent takes that organization off the request’s desk, though the customer still uses the desk', async () => {
+    // Erik is IT Help's customer himself and joins Globex Partners, which IT Help has: he sees what
+    // Dana shared with Globex there. An agent then takes Globex off IT Help: its members "lose access
+    // to the project" through it (JSM's "Remove an organization from a service project"); Erik keeps
+    // the desk as its own customer, not the share, though the request still names Globex.
+    const extranet = request('Cannot reach the partner extranet');
+    const it = h.emulator.state.serviceDesks.get('1')!;
+    const globex = [...h.emulator.state.organizations.values()].find((o) => o.name === 'Globex Partners')!;
+    const erikId = accountOf('erik@acme.test');
+    globex.memberIds.push(erikId);
+    try {
+      expect((await erik.text(`/requests/${extranet.key}`)).status, 'Globex on IT Help').to.equal(200);
+      it.organizationIds = it.organizationIds.filter((id) => id !== globex.id);
+      expect((await erik.text('/desk/1')).status, 'IT Help, his own desk').to.equal(200);
+      const from = h.logs.length;
+      expect((await erik.text(`/requests/${extranet.key}`)).status, 'Globex off IT Help').to.equal(404);
+      expect(reasons(h, from)).to.include('PORTAL_REQUEST_NOT_FOUND');
+      expect((await erik.text(`/requests/${extranet.key}/attachment/1`)).status, 'its files').to.equal(404);
+      for (const ownership of ['all', `org-${globex.id}`]) {
+        const list = await erik.text(`/requests?status=all&ownership=${ownership}`);
+        expect(list.body, `My requests, ${ownership}`).to.not.include(extranet.key);
+      }
+      const csrf = csrfOf((await erik.text('/profile')).body);
+      const commentsBefore = extranet.comments.length;
+      const comment = await erik.post(`/requests/${extranet.key}/comment`, { body: 'peek', _csrf: csrf });
+      expect(comment.status).to.equal(404);
+      expect(request('Cannot reach the partner extranet').comments).to.have.length(commentsBefore);
+    } finally {
+      if (!it.organizationIds.includes(globex.id)) it.organizationIds.push(globex.id);
+      globex.memberIds = globex.memberIds.filter((id) => id !== erikId);
+    }
+  });
+
   it('opens a request shared with her organization however many newer ones its reporter shared with it, with or without the Organizations field known', async () => {
     // Bob's "Shared printer queue" is shared with Acme Corp; he then shares 100 newer requests with it.
     const original = request('Shared printer queue for the Acme office');

@@ -31,6 +31,8 @@ describe('portal customer in many organizations (ADR 0263)', () => {
         state.organizations.set(id, { id, name: `Branch ${i}`, created: Date.now(), memberIds: [] });
         branches.push(id);
       }
+      // The last branch is added to IT Help: a request there is shared through it (ADR 0312).
+      state.serviceDesks.get('1')!.organizationIds.push(branches.at(-1)!);
       for (const size of SIZES) {
         const accountId = accountOf(size);
         state.users.set(accountId, {

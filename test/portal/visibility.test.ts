@@ -24,6 +24,7 @@ const alice: Customer = {
   displayName: 'Alice',
   organizationIds: ['1'],
   serviceDeskIds: ['1'],
+  organizationIdsByDesk: { '1': ['1'] },
 };
 const base = {
   projectId: '10001',
@@ -55,6 +56,29 @@ describe('portal visibility', () => {
       false,
     );
   });
+  it('shows a request shared with an organization only on a desk that organization is added to (ADR 0312)', () => {
+    const both: DeskRef[] = [...desks, { serviceDeskId: '2', projectId: '10002' }];
+    // Alice uses both desks (IT as its own customer); Acme (1) is on HR only, not on IT.
+    const customer = { ...alice, serviceDeskIds: ['1', '2'], organizationIdsByDesk: { '2': ['1'] } };
+    const shared = { ...base, organizationIds: ['1'] };
+    expect(canSee(customer, shared, both), 'IT').to.equal(false);
+    expect(canSee(customer, { ...shared, projectId: '10002' }, both), 'HR').to.equal(true);
+    expect(canSee({ ...alice, organizationIdsByDesk: undefined }, shared, desks), 'none known').to.equal(
+      false,
+    );
+    expect(visibleRequestsJql(customer, both, { ownership: 'all', status: 'all' })).to.equal(
+      'project in ("10001", "10002") AND "Request Type" IS NOT EMPTY AND (reporter = "qm:alice" OR "Request participants" = "qm:alice" OR approvers = "qm:alice" OR (project = "10002" AND organizations in ("1"))) ORDER BY created DESC',
+    );
+    expect(
+      visibleRequestsJql(customer, both, {
+        ownership: 'organization',
+        organizationId: '1',
+        status: 'all',
+        serviceDeskId: '1',
+      }),
+      'Acme on IT',
+    ).to.equal(undefined);
+  });
   it('hides another customer’s request', () => {
     expect(canSee(alice, base, desks)).to.equal(false);
   });
@@ -74,7 +98,13 @@ describe('portal visibility', () => {
       { ...hr, organizationIds: ['1'] },
     ]) {
       expect(canSee(alice, facts, both)).to.equal(false);
-      expect(canSee({ ...alice, serviceDeskIds: ['1', '2'] }, facts, both)).to.equal(true);
+      expect(
+        canSee(
+          { ...alice, serviceDeskIds: ['1', '2'], organizationIdsByDesk: { '1': ['1'], '2': ['1'] } },
+          facts,
+          both,
+        ),
+      ).to.equal(true);
     }
     expect(visibleRequestsJql(alice, both, { ownership: 'mine', status: 'all' })).to.match(
       /^project in \("10001"\) AND/,
@@ -87,7 +117,7 @@ describe('portal visibility', () => {
   it('builds list JQL from quoted identifiers only', () => {
     const jql = visibleRequestsJql(alice, desks, { ownership: 'all', status: 'open' });
     expect(jql).to.equal(
-      'project in ("10001") AND "Request Type" IS NOT EMPTY AND (reporter = "qm:alice" OR "Request participants" = "qm:alice" OR approvers = "qm:alice" OR organizations in ("1")) AND statusCategory != Done ORDER BY created DESC',
+      'project in ("10001") AND "Request Type" IS NOT EMPTY AND (reporter = "qm:alice" OR "Request participants" = "qm:alice" OR approvers = "qm:alice" OR (project = "10001" AND organizations in ("1"))) AND statusCategory != Done ORDER BY created DESC',
     );
   });
   it('lists the requests the customer is asked to approve under Approvals, by their Approvers field', () => {
@@ -154,8 +184,8 @@ describe('portal visibility', () => {
     // The list JQL and the detail re-check are two expressions of one rule: run the JQL through the
     // emulator's strict JQL evaluator and compare with canSee on random requests.
     fc.assert(
-      fc.property(request, fc.uniqueArray(orgs), (r, customerOrgs) => {
-        const customer = { ...alice, organizationIds: customerOrgs };
+      fc.property(request, fc.uniqueArray(orgs), fc.uniqueArray(orgs), (r, customerOrgs, onDesk) => {
+        const customer = { ...alice, organizationIds: customerOrgs, organizationIdsByDesk: { '1': onDesk } };
         return listedBy(customer, 'all', r) === canSee(customer, factsOf(r), desks);
       }),
     );
@@ -229,9 +259,9 @@ describe('portal visibility', () => {
   });
   it('refuses to build JQL from an organization, project, issue key or marker that is not an identifier', () => {
     const refusals = [
-      () => organizationShareJql({ ...alice, organizationIds: ['1") OR ("1'] }, '10001', 'IT-1'),
-      () => organizationShareJql(alice, '10001 OR project != 1', 'IT-1'),
-      () => organizationShareJql(alice, '10001', 'IT-1" OR issuekey != "IT-2'),
+      () => organizationShareJql(['1") OR ("1'], '10001', 'IT-1'),
+      () => organizationShareJql(['1'], '10001 OR project != 1', 'IT-1'),
+      () => organizationShareJql(['1'], '10001', 'IT-1" OR issuekey != "IT-2'),
       () => createdRequestJql('qm:bob', '10001', 'jsmsso" OR text ~ "x'),
       () => createdRequestJql('qm:bob', '1" OR project = "2', `jsmsso${'a'.repeat(24)}`),
     ];
