@@ -18,6 +18,7 @@ import { problemText } from '../pages/refusals.js';
 import { SUGGEST_MIN_LENGTH } from '../pages/suggestions.js';
 import { MAX_CREATE_FILES } from '../pages/uploads.js';
 import type { PortalServices } from '../services.js';
+import { sharingOrganizations } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { WriteUnconfirmedError } from '../write-claims.js';
 import { mayHaveWritten, newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
@@ -152,18 +153,21 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     res.end(icon.body);
   });
 
-  /** The customer's colleagues and organizations, as the form offers them. */
-  const audienceChoices = async (res: Response) => {
-    const [mine, canShare] = await Promise.all([
-      colleagues.of(session(res).customer),
-      catalogue.organizationsField(),
-    ]);
+  /**
+   * The customer's colleagues and organizations, as the desk's form offers and takes them: of the
+   * organizations, those the desk has, the only ones a request on it is shared through (ADR 0312).
+   */
+  const audienceChoices = async (res: Response, deskId: string) => {
+    const { customer } = session(res);
+    const [mine, canShare] = await Promise.all([colleagues.of(customer), catalogue.organizationsField()]);
+    const onDesk = sharingOrganizations(customer, deskId);
+    const organizations = mine.organizations.filter((o) => onDesk.includes(o.id));
     return {
-      colleagues: mine,
+      colleagues: { ...mine, organizations },
       offered: {
         people: mine.people,
         everyoneListed: mine.allListed,
-        organizations: canShare ? mine.organizations : [],
+        organizations: canShare ? organizations : [],
       } as AudienceChoices,
     };
   };
@@ -197,7 +201,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         errors: {},
         csrf: session(res).csrf,
         writeKey: newWriteKey(),
-        audience: (await audienceChoices(res)).offered,
+        audience: (await audienceChoices(res, found.desk.id)).offered,
       }),
     );
   });
@@ -242,7 +246,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     // The same key on every re-render: however often this form comes back, it raises one request.
     const writeKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
     const parsed = parseRequestForm(fields, submitted, form.files.length, i18n.timeZone);
-    const choices = await audienceChoices(res);
+    const choices = await audienceChoices(res, desk.id);
     const { audience, errors: audienceErrors } = audienceFrom(submitted, s.customer, choices.colleagues);
     const render = (
       errors: FieldProblems,

@@ -21,7 +21,7 @@ import { renderedFieldHtml, requestTimeline } from '../request-timeline.js';
 import { NotVisibleError, type VisibleRequest } from '../requests.js';
 import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
-import type { RequestFacts } from '../visibility.js';
+import { type RequestFacts, sharingOrganizations } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { namesFiles } from '../wiki-files.js';
 import { WriteUnconfirmedError } from '../write-claims.js';
@@ -84,7 +84,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const [requestTypes, organizations, timeFields] = await Promise.all([
       // The type's name is a nicety: the page does without it.
       catalogue.requestTypes(request.serviceDeskId).catch(() => []),
-      detail.sharedOrganizationIds === undefined ? [] : colleagues.organizations(s.customer),
+      detail.sharedOrganizationIds === undefined
+        ? []
+        : // Those the request's desk has: a share through another reaches nobody there (ADR 0312).
+          colleagues
+            .organizations(s.customer)
+            .then((mine) =>
+              mine.filter((o) => sharingOrganizations(s.customer, request.serviceDeskId).includes(o.id)),
+            ),
       // Which values are dates, also a nicety: without it they show as Jira's text.
       catalogue.timeFields().catch(() => new Map<string, 'date' | 'datetime'>()),
     ]);
@@ -478,13 +485,16 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
    */
   const changeOrganizationShare =
     (change: 'add' | 'remove'): Parameters<typeof postRequestAction>[2] =>
-    async (key, body, s, _params, { sharedOrganizationIds: shared, facts }) => {
+    async (key, body, s, _params, { sharedOrganizationIds: shared, facts, desk }) => {
       if (shared === undefined) throw actionError('request.refused.organizationSharingUnavailable');
       const id = body['organizationId'];
       // Never an organization the customer is not in: no handing a request to strangers, no taking
       // it from them, and nothing learnt about which organizations exist.
       if (typeof id !== 'string' || !s.customer.organizationIds.includes(id))
         throw actionError('request.refused.shareOwnOrganizationsOnly');
+      // Nor one the request's desk does not have: its members would not see it there (ADR 0312).
+      if (change === 'add' && !sharingOrganizations(s.customer, desk.serviceDeskId).includes(id))
+        throw actionError('request.refused.shareDeskOrganizationsOnly');
       if (change === 'remove') {
         // Whoever raised it decided to share it; a colleague who reads it through that share may not
         // take it from the rest of the organization (and from themselves).

@@ -46,6 +46,15 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     [...h.emulator.state.requests.values()].find((r) => r.fieldValues['summary'] === summary)!;
   const accountOf = (email: string) =>
     [...h.emulator.state.users.values()].find((u) => u.email === email)!.accountId;
+  /** Posts a raise-request form (multipart, as the page sends it) with the customer's token; its status. */
+  const raise = async (who: Browser, path: string, fields: Record<string, string>) => {
+    const body = new FormData();
+    body.set('_csrf', csrfOf((await who.text('/profile')).body));
+    for (const [name, value] of Object.entries(fields)) body.set(name, value);
+    const posted = await who.fetch(path, { method: 'POST', body, headers: { origin: h.url } });
+    await posted.arrayBuffer();
+    return posted.status;
+  };
 
   it('neither offers nor takes a request type hidden from the portal (in no group)', async () => {
     const requestsBefore = h.emulator.state.requests.size;
@@ -62,16 +71,10 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     const form = await alice.text(`/desk/1/create/${hidden.id}`);
     expect(form.status).to.equal(404);
     expect((await alice.text(`/desk/1/icon/${hidden.id}`)).status).to.equal(404);
-    const body = new FormData();
-    body.set('_csrf', csrfOf((await alice.text('/profile')).body));
-    body.set('f_summary', 'raised through a hidden type');
-    const posted = await alice.fetch(`/desk/1/create/${hidden.id}`, {
-      method: 'POST',
-      body,
-      headers: { origin: h.url },
+    const posted = await raise(alice, `/desk/1/create/${hidden.id}`, {
+      f_summary: 'raised through a hidden type',
     });
-    await posted.arrayBuffer();
-    expect(posted.status).to.equal(404);
+    expect(posted).to.equal(404);
     expect(reasons(h, from)).to.include('PORTAL_REQUEST_TYPE_NOT_FOUND');
     expect(h.emulator.state.requests.size, 'requests raised').to.equal(requestsBefore);
   });
@@ -290,6 +293,49 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     } finally {
       if (!it.organizationIds.includes(globex.id)) it.organizationIds.push(globex.id);
       globex.memberIds = globex.memberIds.filter((id) => id !== erikId);
+    }
+  });
+
+  it('neither offers nor takes a share with an organization of his that the request’s desk does not have', async () => {
+    // Erik, IT Help's own customer, is in Globex Partners, which an agent took off IT Help: a share with
+    // it would reach no member through the portal, and JSM's own Share offers the desk's organizations.
+    const locked = request('Locked out of my account');
+    const it = h.emulator.state.serviceDesks.get('1')!;
+    const globex = [...h.emulator.state.organizations.values()].find((o) => o.name === 'Globex Partners')!;
+    const erikId = accountOf('erik@acme.test');
+    const requestsBefore = h.emulator.state.requests.size;
+    globex.memberIds.push(erikId);
+    it.organizationIds = it.organizationIds.filter((id) => id !== globex.id);
+    try {
+      const page = (await erik.text(`/requests/${locked.key}`)).body;
+      expect(page, 'offered on the request').to.not.include('Everyone in Globex Partners');
+      const from = h.logs.length;
+      const exchangesFrom = h.exchanges.length;
+      const shared = await erik.post(`/requests/${locked.key}/organizations/add`, {
+        organizationId: globex.id,
+        _csrf: csrfOf(page),
+      });
+      expect(shared.status).to.equal(400);
+      expect(reasons(h, from)).to.include('PORTAL_ACTION_INVALID').and.not.include('ATLASSIAN_VALIDATION');
+      const edits = h.exchanges.slice(exchangesFrom).filter((e) => e.method === 'PUT');
+      expect(edits, 'issue edits sent').to.deep.equal([]);
+      expect(request('Locked out of my account').organizationIds, 'the Organizations field').to.deep.equal(
+        [],
+      );
+      const typeId = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!.id;
+      const form = await erik.text(`/desk/1/create/${typeId}`);
+      expect(form.body, 'offered on the raise form').to.not.include('Everyone in Globex Partners');
+      const raised = await raise(erik, `/desk/1/create/${typeId}`, {
+        f_summary: 'shared with an organization the desk does not have',
+        shareOrganization: globex.id,
+      });
+      expect(raised).to.equal(400);
+      expect(reasons(h, from)).to.include('PORTAL_COLLEAGUE_INVALID');
+      expect(h.emulator.state.requests.size, 'requests raised').to.equal(requestsBefore);
+    } finally {
+      if (!it.organizationIds.includes(globex.id)) it.organizationIds.push(globex.id);
+      globex.memberIds = globex.memberIds.filter((id) => id !== erikId);
+      locked.organizationIds = [];
     }
   });
 

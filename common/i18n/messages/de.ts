@@ -171,6 +171,8 @@ export const de: Catalogue = {
   'request.refused.notParticipant': 'Diese Person ist nicht an dieser Anfrage beteiligt.',
   'request.refused.shareOwnOrganizationsOnly':
     'Sie können Anfragen nur mit Organisationen teilen, denen Sie angehören.',
+  'request.refused.shareDeskOrganizationsOnly':
+    'Sie können eine Anfrage nur mit Ihren Organisationen teilen, die ihr Service-Desk hat.',
   'request.refused.organizationSharingUnavailable':
     'Dieses Hilfecenter kann Anfragen nicht mit Organisationen teilen.',
   'request.refused.unshareReporterOnly':

@@ -172,6 +172,8 @@ export const en = {
   'request.refused.notParticipant': 'That person is not on this request.',
   'request.refused.shareOwnOrganizationsOnly':
     'You can share requests only with organizations you belong to.',
+  'request.refused.shareDeskOrganizationsOnly':
+    'You can share a request only with your organizations that its service desk has.',
   'request.refused.organizationSharingUnavailable':
     'This help center cannot share requests with organizations.',
   'request.refused.unshareReporterOnly':

@@ -172,6 +172,8 @@ export const fr: Catalogue = {
   'request.refused.notParticipant': 'Cette personne ne participe pas à cette demande.',
   'request.refused.shareOwnOrganizationsOnly':
     'Vous ne pouvez partager une demande qu’avec les organisations dont vous faites partie.',
+  'request.refused.shareDeskOrganizationsOnly':
+    'Vous ne pouvez partager une demande qu’avec celles de vos organisations que son centre de services a.',
   'request.refused.organizationSharingUnavailable':
     'Ce centre d’aide ne peut pas partager les demandes avec des organisations.',
   'request.refused.unshareReporterOnly':

@@ -165,6 +165,8 @@ export const ja: Catalogue = {
   'request.refused.shareOrganizationsOnly': 'リクエストは所属組織のメンバーとのみ共有できます。',
   'request.refused.notParticipant': 'そのユーザーはこのリクエストの参加者ではありません。',
   'request.refused.shareOwnOrganizationsOnly': 'リクエストを共有できるのは、あなたが所属する組織だけです。',
+  'request.refused.shareDeskOrganizationsOnly':
+    'リクエストを共有できるのは、そのサービスデスクに追加されているあなたの組織だけです。',
   'request.refused.organizationSharingUnavailable':
     'このヘルプセンターでは、リクエストを組織と共有できません。',
   'request.refused.unshareReporterOnly': '組織との共有をやめられるのは、このリクエストを作成した人だけです。',
