@@ -76,8 +76,11 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       desks.note(customer);
       const old = parseCookies(req.headers.cookie).get(cookies.session);
       if (old) await sessions.destroy(old);
+      // Which organizations each desk has is judged again on every page (app.ts): not kept with the
+      // session, where a customer of many organizations and desks would make every record large.
+      const { organizationIdsByDesk: _judgedEachPage, ...kept } = customer;
       const session = await sessions.create({
-        customer,
+        customer: kept,
         // Groups here came from an IdP the tenant trusts for groups (assertedPerson drops the rest);
         // they decide this flag at sign-in and are not kept in the session.
         isAdmin: person.groups.some((g) => adminGroups.includes(g)),
