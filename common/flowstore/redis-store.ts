@@ -1,6 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { hostLookup } from '../tls/host-lookup.js';
+import { everyHeardShardAnswers } from './cluster-readiness.js';
 import { clusterRedirection } from './cluster-redirection.js';
 import { replicasOfSlotOwner } from './cluster-shards.js';
 import { answeredWithin } from './command-deadline.js';
@@ -12,6 +13,7 @@ import {
   FlowStoreNotReplicatedError,
   FlowStoreUnavailableError,
 } from './flow-store.js';
+import { markersConnectionAnswers } from './markers-connection-health.js';
 import type { RedisAddress } from './redis-address.js';
 import { clusterDnsLookup, SharedLookupConnector } from './redis-lookup.js';
 import { flowStoreErrorOf, redisErrorKind } from './redis-refusals.js';
@@ -453,19 +455,35 @@ export class RedisFlowStore implements FlowStore {
   }
 
   /**
-   * The connection answers, and the one-time markers' own, where they have one, is up (ADR 0302):
-   * with only theirs down every sign-in step is refused 503 while pages go on, and readiness must say
-   * so. Theirs is judged by its state, not by a PING: while a replica lags each marker's WAIT holds it
-   * up to REPLICA_ACK_TIMEOUT_MS, a PING behind them would miss the probe's deadline on every pod at
-   * once, and taking every pod out of its Service would stop the pages of people signed in too.
+   * The connection answers, and the one-time markers' own, where they have one, can take a marker
+   * (ADR 0302): with only theirs down every sign-in step is refused 503 while pages go on, and
+   * readiness must say so. Theirs is judged by its state while busy, by a PING while idle
+   * (markers-connection-health.ts, ADR 0310). On Redis Cluster each shard the cluster hears is judged
+   * so (cluster-readiness.ts, ADR 0310).
    */
   async ping(): Promise<void> {
-    await this.#call(() => this.client.ping());
-    const markers = this.markerClient;
-    if (markers !== this.client && markers.status !== 'ready')
-      throw new FlowStoreUnavailableError(
-        new Error(`the one-time markers' connection is ${markers.status}, not ready`),
+    const redis = this.client;
+    const deadlineMs = commandTimeoutMs(redis);
+    if (redis instanceof Cluster) {
+      const markers = this.markerClient;
+      await this.#call(() =>
+        everyHeardShardAnswers(
+          redis,
+          markers instanceof Cluster && markers !== redis ? markers : undefined,
+          deadlineMs,
+        ),
       );
+      return;
+    }
+    const markers = this.markerClient;
+    await Promise.all([
+      this.#call(() => redis.ping()),
+      markers === redis
+        ? undefined
+        : markersConnectionAnswers(markers as Redis, deadlineMs).catch((err: unknown) => {
+            throw new FlowStoreUnavailableError(err);
+          }),
+    ]);
   }
 
   get connectionAttemptMs(): number {

@@ -1,6 +1,7 @@
-// Which replicas a Redis Cluster lists for a slot's master, read from CLUSTER NODES (ADR 0272).
+// Which replicas a Redis Cluster lists for a slot's master (ADR 0272), and which nodes the answering
+// node does not hear (ADR 0310), read from CLUSTER NODES.
 import { expect } from 'chai';
-import { replicasOfSlotOwner } from '../../common/flowstore/cluster-shards.js';
+import { nodesNotHeard, replicasOfSlotOwner } from '../../common/flowstore/cluster-shards.js';
 
 const NODES = [
   'a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460 [5461->-b1]',
@@ -26,5 +27,31 @@ describe('flow store: a Cluster slot owner’s replicas (CLUSTER NODES)', () => 
   it('knows no owner for a slot no master lists', () => {
     expect(replicasOfSlotOwner(NODES.replace(' 10923-16383', ''), 16383)).to.equal(undefined);
     expect(replicasOfSlotOwner('', 0)).to.equal(undefined);
+  });
+});
+
+describe('flow store: the Cluster nodes a node does not hear (CLUSTER NODES)', () => {
+  it('names the nodes whose bus link is down, whose ping is unanswered, or that are flagged failing', () => {
+    const nodes = [
+      'a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460',
+      'b1 127.0.0.1:7001@17001 master - 1733450000000 1733449999000 2 connected 5461-10922',
+      'c1 127.0.0.1:7002@17002 master - 0 1 3 disconnected 10923-16383',
+      'd1 127.0.0.1:7003@17003,redis-d.example master,fail? - 0 1 4 connected',
+      'e1 127.0.0.1:7004@17004 master,fail - 0 1 5 connected',
+      'f1 127.0.0.1:7005@17005 master - 0 1 6 connected',
+      '',
+    ].join('\n');
+    expect([...nodesNotHeard(nodes)]).to.deep.equal([
+      '127.0.0.1:7001',
+      '127.0.0.1:7002',
+      '127.0.0.1:7003',
+      'redis-d.example:7003',
+      '127.0.0.1:7004',
+    ]);
+  });
+
+  it('names none when every node is heard or none is listed', () => {
+    expect(nodesNotHeard(NODES.split('\n').slice(0, 3).join('\n')).size).to.equal(0);
+    expect(nodesNotHeard('').size).to.equal(0);
   });
 });

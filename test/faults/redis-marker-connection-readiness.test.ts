@@ -12,7 +12,9 @@ import { partReadiness } from '../../common/runtime.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { eventually } from '../../testkit/envtest.js';
 import { startLocalRedis, startLocalReplica, stoppedAfterEach } from '../../testkit/local-redis.js';
+import { notReadyReason } from '../../testkit/readiness.js';
 import { answering } from '../../testkit/redis.js';
+import { silencingProxy } from '../../testkit/silencing-proxy.js';
 
 /** The id of the connection whose last command was `command`: the markers' one after a marker (WAIT). */
 async function clientLastIn(admin: Redis, command: string): Promise<string> {
@@ -20,16 +22,6 @@ async function clientLastIn(admin: Redis, command: string): Promise<string> {
   const id = clients.find((line) => line.includes(` cmd=${command} `))?.match(/^id=(\d+)/)?.[1];
   if (id === undefined) throw new Error(`no client whose last command was ${command}`);
   return id;
-}
-
-/** The reason readiness gives once it reads not-ready; undefined while ready. */
-function notReadyReason(health: { assertReady(): void }): string | undefined {
-  try {
-    health.assertReady();
-    return undefined;
-  } catch (err) {
-    return (err as Error).message;
-  }
 }
 
 describe("faults: readiness follows the one-time markers' own Redis connection", function () {
@@ -77,4 +69,36 @@ describe("faults: readiness follows the one-time markers' own Redis connection",
       expect(await store.putIfAbsent('after', 'used', 60)).to.equal(true);
     });
   }
+
+  it("not ready while the markers' idle connection is half-open (its peer gone without a FIN), ready again once it is made anew", async () => {
+    const master = await started(startLocalRedis());
+    await started(startLocalReplica(master.port));
+    const proxy = await silencingProxy(master.port);
+    stops.push(() => proxy.close());
+    const store = await answering(
+      RedisFlowStore.open(parseRedisAddress(`redis://127.0.0.1:${proxy.port}?waitForReplica=yes`), 'marked'),
+    );
+    stops.push(() => store.close());
+    const { logger, logs } = capturedLogger({ component: 'broker' });
+    const health = partReadiness(store, async () => {}, logger);
+    stops.push(async () => health.stop());
+
+    expect(await store.putIfAbsent('before', 'used', 60)).to.equal(true);
+    await health.start();
+    health.assertReady();
+
+    // The markers' connection (the one that sent WAIT), idle now, loses its peer unsaid: pages go on.
+    expect(proxy.silenceThoseThatSent(/wait/i)).to.equal(1);
+    await store.put('page', 'read', 60);
+
+    // Red before: ready until a sign-in's marker waited on it, was refused 503, and its socket
+    // timeout dropped the connection.
+    await eventually(async () => notReadyReason(health), 'readiness to read not-ready', 10_000);
+    const line = logs.find((l) => l['event'] === 'process.readiness' && l['ready'] === false);
+    expect(line?.['cause']).to.equal('FLOW_STORE_UNAVAILABLE');
+    expect(await store.get('page')).to.equal('read');
+
+    await eventually(async () => notReadyReason(health) === undefined, 'readiness to read ready again');
+    expect(await store.putIfAbsent('after', 'used', 60)).to.equal(true);
+  });
 });

@@ -1,0 +1,95 @@
+// On Redis Cluster each shard's master is reached by a connection of its own. A pod that cannot
+// reach the master of some slots while the cluster itself does (a partition of that pod: its node's
+// network, a policy) signs in the people whose keys live elsewhere and fails the others: readiness
+// must say so, so that Kubernetes sends them to a pod that can. A master the cluster does not hear
+// either (stalled, down, failing over) fails every pod alike: no pod is taken out for it (ADR 0310).
+// Real redis-server cluster nodes; this pod's way to B through a forwarder the test cuts.
+import { spawnSync } from 'node:child_process';
+import { expect } from 'chai';
+import type { JsmSsoError } from '../../common/errors.js';
+import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
+import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
+import { HealthMonitor } from '../../common/http/health.js';
+import { partReadiness } from '../../common/runtime.js';
+import { capturedLogger } from '../../testkit/captured-logs.js';
+import { eventually } from '../../testkit/envtest.js';
+import { startLocalCluster } from '../../testkit/local-cluster.js';
+import { stoppedAfterEach, whileStalled } from '../../testkit/local-redis.js';
+import { notReadyReason } from '../../testkit/readiness.js';
+import { answering } from '../../testkit/redis.js';
+
+const codeOf = (step: Promise<unknown>) =>
+  step.then(
+    () => 'answered',
+    (err: JsmSsoError) => err.code,
+  );
+
+describe('faults: readiness on Redis Cluster judges every shard (real redis-server cluster nodes)', function () {
+  this.timeout(90_000);
+  const running = stoppedAfterEach();
+
+  async function clusterStore() {
+    const cluster = await startLocalCluster(running, 'jsm-sso:shards:{on-b}', { bForwarded: true });
+    const store = await answering(RedisFlowStore.open(parseRedisAddress(cluster.url), 'shards'));
+    running.stops.push(() => store.close());
+    // `{on-b}` hashes to B's one slot; `on-a` to one of A's.
+    await store.put('{on-b}:page', 'on B', 60);
+    await store.put('on-a', 'on A', 60);
+    return { ...cluster, store };
+  }
+
+  it('is not ready while this pod cannot reach the master of some slots the cluster reaches; ready again once it can', async () => {
+    const { store, bForward } = await clusterStore();
+    const { logger, logs } = capturedLogger({ component: 'broker' });
+    const health = partReadiness(store, async () => {}, logger);
+    running.stops.push(async () => health.stop());
+    await health.start();
+    health.assertReady();
+
+    // This pod's way to B is cut (its connections dropped, new ones held unanswered); the cluster bus is not.
+    bForward?.cut();
+    expect(await codeOf(store.get('{on-b}:page'))).to.equal('FLOW_STORE_UNAVAILABLE');
+    expect(await store.get('on-a')).to.equal('on A');
+
+    // Not ready at every probe, as the kubelet needs it (3 failures in a row): 10 in a row are said
+    // again ("still not ready"). Red before: a probe's PING went to one master picked at random, and
+    // none to B once its lost connection had left the cluster client's pool, so readiness flapped.
+    const stillNotReady = await eventually(
+      async () => logs.find((l) => l['event'] === 'process.readiness' && l['msg'] === 'still not ready'),
+      'ten failed probes in a row',
+      30_000,
+    );
+    expect(stillNotReady['cause']).to.equal('FLOW_STORE_UNAVAILABLE');
+
+    bForward?.resume();
+    await eventually(async () => notReadyReason(health) === undefined, 'readiness to read ready again');
+    expect(await store.get('{on-b}:page')).to.equal('on B');
+  });
+
+  it('stays ready while a master the cluster does not hear either is stalled: every pod fails its slots alike', async () => {
+    const { store, a, b, bForward } = await clusterStore();
+    await whileStalled(b, async () => {
+      // Once the cluster itself waits for B (A's ping to it unanswered), B's stall is everyone's.
+      await eventually(
+        async () => !heardBy(a.port, bForward?.port ?? b.port),
+        "A waiting for B's answer",
+        20_000,
+      );
+      expect(await codeOf(store.get('{on-b}:page'))).to.equal('FLOW_STORE_UNAVAILABLE');
+      const probe = new HealthMonitor({ check: () => store.ping() });
+      await probe.start();
+      probe.stop();
+      expect(notReadyReason(probe)).to.equal(undefined);
+      expect(await store.get('on-a')).to.equal('on A');
+    });
+  });
+});
+
+/** Whether the node on `port` hears the master announced at `masterPort`: connected, no ping pending, not failing. */
+function heardBy(port: number, masterPort: number): boolean {
+  const nodes = spawnSync('redis-cli', ['-p', String(port), 'cluster', 'nodes'], { encoding: 'utf8' }).stdout;
+  const line = nodes.split('\n').find((l) => l.split(' ')[1]?.startsWith(`127.0.0.1:${masterPort}@`));
+  if (!line) return true;
+  const [, , flags = '', , pingSent] = line.split(' ');
+  return pingSent === '0' && !flags.includes('fail') && line.includes(' connected');
+}
