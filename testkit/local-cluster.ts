@@ -1,6 +1,5 @@
 // A small Redis Cluster of real redis-server processes on loopback, for the failover fault tests.
 import { spawnSync } from 'node:child_process';
-import { cuttableForward } from './cuttable-forward.js';
 import { eventually } from './envtest.js';
 import { freePort, type LocalRedis, startLocalRedis, type stoppedAfterEach } from './local-redis.js';
 import { replicationRelay } from './replication-relay.js';
@@ -33,27 +32,28 @@ async function clusterNode(
  * Two shards. Shard A: a master and its replica, which replicates through a relay the test can hold
  * (A announces the relay's port, so the replica and clients reach A through it; only the replication
  * link is held). Shard B: a master that owns one slot, `bKey`'s (keys with its hash tag), without a
- * replica, or with one replicating directly when `bReplica`; A owns the rest. With `bForwarded`, B
- * announces a forwarder in front of it (`bForward`), so clients reach B through it and the test can cut
- * this client's way to B while the cluster bus between the nodes stays up (a partition of one pod).
+ * replica, or with one replicating directly when `bReplica`; A owns the rest. With `bFront` (a TCP
+ * forwarder or proxy started in front of B's port), B announces it, so clients reach B through it and
+ * the test can cut or silence this client's way to B while the cluster bus between the nodes stays up
+ * (a partition of one pod); it is returned as `bFronted`.
  * `addMaster()` adds a master without slots, with a replica. `failover()` promotes A's replica (CLUSTER FAILOVER TAKEOVER: no vote, no handshake with A, so a
  * held link cannot stop it) and returns once A has resynced as its replica. Call inside a mocha
  * `describe`, with its stoppedAfterEach.
  */
-export async function startLocalCluster(
+export async function startLocalCluster<Front extends { port: number; close(): Promise<void> }>(
   { started, stops }: ReturnType<typeof stoppedAfterEach>,
   bKey: string,
-  { bReplica = false, bForwarded = false } = {},
+  { bReplica = false, bFront }: { bReplica?: boolean; bFront?: (port: number) => Promise<Front> } = {},
 ) {
   const a = await clusterNode(started);
   const relay = await replicationRelay(a.port);
   stops.push(() => relay.close());
   ok(cli(a.port, 'config', 'set', 'cluster-announce-port', String(relay.port)), 'announce');
   const b = await clusterNode(started);
-  const bForward = bForwarded ? await cuttableForward(b.port) : undefined;
-  if (bForward) {
-    stops.push(() => bForward.close());
-    ok(cli(b.port, 'config', 'set', 'cluster-announce-port', String(bForward.port)), 'announce');
+  const bFronted = bFront ? await bFront(b.port) : undefined;
+  if (bFronted) {
+    stops.push(() => bFronted.close());
+    ok(cli(b.port, 'config', 'set', 'cluster-announce-port', String(bFronted.port)), 'announce');
   }
   const replica = await clusterNode(started);
   const bFollower = bReplica ? await clusterNode(started) : undefined;
@@ -82,7 +82,7 @@ export async function startLocalCluster(
     relay,
     a,
     b,
-    bForward,
+    bFronted,
     replica,
     /**
      * A master that joins the cluster owning no slot, with its replica, as a shard added before a

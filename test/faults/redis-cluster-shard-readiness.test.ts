@@ -12,11 +12,13 @@ import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
 import { HealthMonitor } from '../../common/http/health.js';
 import { partReadiness } from '../../common/runtime.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
+import { cuttableForward } from '../../testkit/cuttable-forward.js';
 import { eventually } from '../../testkit/envtest.js';
 import { startLocalCluster } from '../../testkit/local-cluster.js';
 import { stoppedAfterEach, whileStalled } from '../../testkit/local-redis.js';
-import { notReadyReason } from '../../testkit/readiness.js';
+import { notReadyReason, untilNotReady, untilReady } from '../../testkit/readiness.js';
 import { answering } from '../../testkit/redis.js';
+import { silencingProxy } from '../../testkit/silencing-proxy.js';
 
 const codeOf = (step: Promise<unknown>) =>
   step.then(
@@ -28,8 +30,11 @@ describe('faults: readiness on Redis Cluster judges every shard (real redis-serv
   this.timeout(90_000);
   const running = stoppedAfterEach();
 
-  async function clusterStore() {
-    const cluster = await startLocalCluster(running, 'jsm-sso:shards:{on-b}', { bForwarded: true });
+  async function clusterStore<Front extends { port: number; close(): Promise<void> }>(
+    bFront: (port: number) => Promise<Front>,
+    { bReplica = false } = {},
+  ) {
+    const cluster = await startLocalCluster(running, 'jsm-sso:shards:{on-b}', { bFront, bReplica });
     const store = await answering(RedisFlowStore.open(parseRedisAddress(cluster.url), 'shards'));
     running.stops.push(() => store.close());
     // `{on-b}` hashes to B's one slot; `on-a` to one of A's.
@@ -39,7 +44,7 @@ describe('faults: readiness on Redis Cluster judges every shard (real redis-serv
   }
 
   it('is not ready while this pod cannot reach the master of some slots the cluster reaches; ready again once it can', async () => {
-    const { store, bForward } = await clusterStore();
+    const { store, bFronted: bForward } = await clusterStore(cuttableForward);
     const { logger, logs } = capturedLogger({ component: 'broker' });
     const health = partReadiness(store, async () => {}, logger);
     running.stops.push(async () => health.stop());
@@ -62,16 +67,16 @@ describe('faults: readiness on Redis Cluster judges every shard (real redis-serv
     expect(stillNotReady['cause']).to.equal('FLOW_STORE_UNAVAILABLE');
 
     bForward?.resume();
-    await eventually(async () => notReadyReason(health) === undefined, 'readiness to read ready again');
+    await untilReady(health);
     expect(await store.get('{on-b}:page')).to.equal('on B');
   });
 
   it('stays ready while a master the cluster does not hear either is stalled: every pod fails its slots alike', async () => {
-    const { store, a, b, bForward } = await clusterStore();
+    const { store, a, b, bFronted } = await clusterStore(cuttableForward);
     await whileStalled(b, async () => {
       // Once the cluster itself waits for B (A's ping to it unanswered), B's stall is everyone's.
       await eventually(
-        async () => !heardBy(a.port, bForward?.port ?? b.port),
+        async () => !heardBy(a.port, bFronted?.port ?? b.port),
         "A waiting for B's answer",
         20_000,
       );
@@ -82,6 +87,25 @@ describe('faults: readiness on Redis Cluster judges every shard (real redis-serv
       expect(notReadyReason(probe)).to.equal(undefined);
       expect(await store.get('on-a')).to.equal('on A');
     });
+  });
+
+  it("is not ready while the markers' idle connection to one master is half-open, ready again once it is dropped", async () => {
+    const { store, bFronted } = await clusterStore(silencingProxy, { bReplica: true });
+    expect(await store.putIfAbsent('{on-b}:before', 'used', 60)).to.equal(true);
+    const { logger, logs } = capturedLogger({ component: 'broker' });
+    const health = partReadiness(store, async () => {}, logger);
+    running.stops.push(async () => health.stop());
+    await health.start();
+    health.assertReady();
+
+    // The markers' connection to B (the one that sent WAIT through B's proxy), idle, loses its peer unsaid.
+    expect(bFronted?.silenceThoseThatSent(/wait/i)).to.equal(1);
+    // Red before: ready throughout (the markers' cluster client stayed ready).
+    expect(await untilNotReady(health, logs, 10_000)).to.equal('FLOW_STORE_UNAVAILABLE');
+    expect(await store.get('{on-b}:page')).to.equal('on B');
+
+    await untilReady(health);
+    expect(await store.putIfAbsent('{on-b}:after', 'used', 60)).to.equal(true);
   });
 });
 

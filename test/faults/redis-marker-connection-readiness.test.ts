@@ -10,9 +10,8 @@ import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
 import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
 import { partReadiness } from '../../common/runtime.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
-import { eventually } from '../../testkit/envtest.js';
 import { startLocalRedis, startLocalReplica, stoppedAfterEach } from '../../testkit/local-redis.js';
-import { notReadyReason } from '../../testkit/readiness.js';
+import { untilNotReady, untilReady } from '../../testkit/readiness.js';
 import { answering } from '../../testkit/redis.js';
 import { silencingProxy } from '../../testkit/silencing-proxy.js';
 
@@ -58,14 +57,12 @@ describe("faults: readiness follows the one-time markers' own Redis connection",
       expect(marking).to.equal('FLOW_STORE_UNAVAILABLE');
       await store.put('page', 'read', 60);
 
-      await eventually(async () => notReadyReason(health), 'readiness to read not-ready');
-      const line = logs.find((l) => l['event'] === 'process.readiness' && l['ready'] === false);
-      expect(line?.['cause']).to.equal('FLOW_STORE_UNAVAILABLE');
+      expect(await untilNotReady(health, logs)).to.equal('FLOW_STORE_UNAVAILABLE');
       // Pages go on meanwhile: only the markers' connection is down.
       expect(await store.get('page')).to.equal('read');
 
       await admin.config('SET', 'maxclients', '10000');
-      await eventually(async () => notReadyReason(health) === undefined, 'readiness to read ready again');
+      await untilReady(health);
       expect(await store.putIfAbsent('after', 'used', 60)).to.equal(true);
     });
   }
@@ -93,12 +90,10 @@ describe("faults: readiness follows the one-time markers' own Redis connection",
 
     // Red before: ready until a sign-in's marker waited on it, was refused 503, and its socket
     // timeout dropped the connection.
-    await eventually(async () => notReadyReason(health), 'readiness to read not-ready', 10_000);
-    const line = logs.find((l) => l['event'] === 'process.readiness' && l['ready'] === false);
-    expect(line?.['cause']).to.equal('FLOW_STORE_UNAVAILABLE');
+    expect(await untilNotReady(health, logs, 10_000)).to.equal('FLOW_STORE_UNAVAILABLE');
     expect(await store.get('page')).to.equal('read');
 
-    await eventually(async () => notReadyReason(health) === undefined, 'readiness to read ready again');
+    await untilReady(health);
     expect(await store.putIfAbsent('after', 'used', 60)).to.equal(true);
   });
 });
