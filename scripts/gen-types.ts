@@ -27,7 +27,16 @@ function requireDefaulted(node: SchemaNode): SchemaNode {
   return node;
 }
 
+const AFFINITY = ['spec', 'portal', 'pod', 'affinity'];
+const POD_AFFINITY_TERM = [
+  ...AFFINITY,
+  'podAffinity',
+  'requiredDuringSchedulingIgnoredDuringExecution',
+  '[]',
+];
+
 /** Names for the parts code passes around; everything else stays inline. */
+
 const NAMED_PARTS: [string[], string][] = [
   [['spec'], 'TenantSpec'],
   [['spec', 'portal'], 'PortalSpec'],
@@ -43,6 +52,20 @@ const NAMED_PARTS: [string[], string][] = [
   [['spec', 'atlassian'], 'AtlassianSpec'],
   [['spec', 'atlassian', 'organizationMappings', '[]'], 'OrganizationMapping'],
   [['spec', 'redis'], 'RedisSpec'],
+  // core/v1 shapes the pod schema names more than once (YAML aliases: one object, so one type).
+  [
+    [
+      ...AFFINITY,
+      'nodeAffinity',
+      'requiredDuringSchedulingIgnoredDuringExecution',
+      'nodeSelectorTerms',
+      '[]',
+    ],
+    'NodeSelectorTerm',
+  ],
+  [[...AFFINITY, 'podAffinity'], 'PodAffinity'],
+  [POD_AFFINITY_TERM, 'PodAffinityTerm'],
+  [[...POD_AFFINITY_TERM, 'labelSelector'], 'LabelSelector'],
   [['spec', 'ingress'], 'IngressSpec'],
   [['spec', 'placement'], 'PlacementSpec'],
   [['status'], 'TenantStatus'],

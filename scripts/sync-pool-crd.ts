@@ -36,19 +36,34 @@ function tenantSpecNode(path: string[]): SchemaNode {
   return node;
 }
 
-/** The tenant's words made the pool's: its namespace, its value. */
-function forPool(node: SchemaNode): SchemaNode {
-  return JSON.parse(
-    JSON.stringify(node)
-      .replace(/\btenant's\b/g, "pool's")
-      .replace(/\bthis tenant\b/g, 'this pool'),
-  ) as SchemaNode;
+/**
+ * The tenant's words made the pool's: its namespace, its value. A node the tenant's CRD names twice
+ * (a YAML alias: the pod schema's label selector, its affinity terms) stays one object, so that the
+ * pool's CRD names it twice too instead of spelling it out again (it must stay well within the 256 KiB
+ * a client-side `kubectl apply` keeps of it in an annotation).
+ */
+function forPool<T>(node: T, done = new Map<unknown, unknown>()): T {
+  if (typeof node === 'string')
+    return node.replace(/\btenant's\b/g, "pool's").replace(/\bthis tenant\b/g, 'this pool') as T;
+  if (node === null || typeof node !== 'object') return node;
+  if (done.has(node)) return done.get(node) as T;
+  const copy: Record<string, unknown> | unknown[] = Array.isArray(node) ? [] : {};
+  done.set(node, copy);
+  for (const [key, value] of Object.entries(node))
+    (copy as Record<string, unknown>)[key] = forPool(value, done);
+  return copy as T;
 }
 
 export function renderPoolCrd(current: string): string {
   const document = parseDocument(current);
+  const done = new Map<unknown, unknown>();
+  // Emptied first (in place, keeping the order), so the anchors of the copies replaced take no names the new ones would.
+  for (const [poolPath] of SHARED) document.setIn([...SCHEMA, ...poolPath], null);
   for (const [poolPath, tenantPath] of SHARED) {
-    document.setIn([...SCHEMA, ...poolPath], document.createNode(forPool(tenantSpecNode(tenantPath))));
+    document.setIn(
+      [...SCHEMA, ...poolPath],
+      document.createNode(forPool(tenantSpecNode(tenantPath), done), { aliasDuplicateObjects: true }),
+    );
   }
   return document.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

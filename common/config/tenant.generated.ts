@@ -347,11 +347,11 @@ export interface TenantPodSettings {
    *
    * @maxItems 20
    *
-   * Items: One toleration.
+   * Items: One toleration. Its fields are held to what the API server requires of them together: an empty key only with operator Exists (every taint), no value with operator Exists, tolerationSeconds only with effect NoExecute.
    */
   tolerations?: {
     /**
-     * Taint key; empty with operator Exists matches every taint.
+     * Taint key, a label key; empty with operator Exists matches every taint.
      */
     key?: string;
     /**
@@ -359,7 +359,7 @@ export interface TenantPodSettings {
      */
     operator?: 'Exists' | 'Equal';
     /**
-     * Taint value for operator Equal.
+     * Taint value for operator Equal, a label value.
      */
     value?: string;
     /**
@@ -372,21 +372,42 @@ export interface TenantPodSettings {
     tolerationSeconds?: number;
   }[];
   /**
-   * Node and pod affinity (core/v1 Affinity). Checked by the API server when the operator applies the Deployment; a refusal shows in the Applied condition.
+   * Node and pod affinity (core/v1 Affinity), held to what the API server takes in a Deployment. Each list of terms or requirements holds at most 20 entries, which bounds the cost of checking them at admission.
    */
   affinity?: {
     /**
      * core/v1 NodeAffinity.
      */
-    nodeAffinity?: {};
-    /**
-     * core/v1 PodAffinity.
-     */
-    podAffinity?: {};
-    /**
-     * core/v1 PodAntiAffinity.
-     */
-    podAntiAffinity?: {};
+    nodeAffinity?: {
+      /**
+       * Node selector terms one of which a node must match for the pods to be placed on it.
+       */
+      requiredDuringSchedulingIgnoredDuringExecution?: {
+        /**
+         * The terms, ORed.
+         *
+         * @minItems 1
+         * @maxItems 20
+         */
+        nodeSelectorTerms: [NodeSelectorTerm, ...NodeSelectorTerm[]];
+      };
+      /**
+       * Node selector terms the scheduler prefers, each with a weight.
+       *
+       * @maxItems 20
+       *
+       * Items: A weighted node selector term.
+       */
+      preferredDuringSchedulingIgnoredDuringExecution?: {
+        /**
+         * Weight among the preferred terms, 1 to 100.
+         */
+        weight: number;
+        preference: NodeSelectorTerm;
+      }[];
+    };
+    podAffinity?: PodAffinity;
+    podAntiAffinity?: PodAffinity;
   };
   /**
    * How pods spread over topology domains (core/v1 TopologySpreadConstraint). A constraint without labelSelector applies to this part's pods. Default with two or more replicas or autoscaling: spread across nodes (kubernetes.io/hostname) and zones (topology.kubernetes.io/zone), maxSkew 1, ScheduleAnyway.
@@ -424,12 +445,11 @@ export interface TenantPodSettings {
      * Pod label keys whose values narrow the counted pods to this pod's (e.g. pod-template-hash, one rollout at a time).
      *
      * @maxItems 8
+     *
+     * Items: A pod label key.
      */
     matchLabelKeys?: string[];
-    /**
-     * Pods counted for the spread (metav1 LabelSelector); default this part's pods.
-     */
-    labelSelector?: {};
+    labelSelector?: LabelSelector;
   }[];
   /**
    * Extra labels on the pods. The labels the operator selects and manages by (app.kubernetes.io/name, instance, component, part-of, managed-by) are reserved.
@@ -447,6 +467,154 @@ export interface TenantPodSettings {
    * PriorityClass of the pods.
    */
   priorityClassName?: string;
+}
+/**
+ * A node selector term (core/v1 NodeSelectorTerm): its requirements, ANDed.
+ */
+export interface NodeSelectorTerm {
+  /**
+   * Requirements on node labels.
+   *
+   * @maxItems 20
+   *
+   * Items: A requirement on a node label: In and NotIn take values, Exists and DoesNotExist none, Gt and Lt one (an integer).
+   */
+  matchExpressions?: {
+    /**
+     * A node label key.
+     */
+    key: string;
+    /**
+     * In, NotIn, Exists, DoesNotExist, Gt or Lt.
+     */
+    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
+    /**
+     * The values the operator compares the label's with.
+     *
+     * Items: One value.
+     */
+    values?: string[];
+  }[];
+  /**
+   * Requirements on node fields (metadata.name only).
+   *
+   * @maxItems 20
+   *
+   * Items: A requirement on the node's name.
+   */
+  matchFields?: {
+    /**
+     * metadata.name, the one field the API server takes.
+     */
+    key: 'metadata.name';
+    /**
+     * In or NotIn.
+     */
+    operator: 'In' | 'NotIn';
+    /**
+     * One node name.
+     *
+     * @minItems 1
+     * @maxItems 1
+     *
+     * Items: A node name.
+     */
+    values: [string, ...string[]];
+  }[];
+}
+/**
+ * core/v1 PodAffinity (podAntiAffinity has the same shape).
+ */
+export interface PodAffinity {
+  /**
+   * Pod affinity terms every one of which a node must meet.
+   *
+   * @maxItems 20
+   */
+  requiredDuringSchedulingIgnoredDuringExecution?: PodAffinityTerm[];
+  /**
+   * Pod affinity terms the scheduler prefers, each with a weight.
+   *
+   * @maxItems 20
+   *
+   * Items: A weighted pod affinity term.
+   */
+  preferredDuringSchedulingIgnoredDuringExecution?: {
+    /**
+     * Weight among the preferred terms, 1 to 100.
+     */
+    weight: number;
+    podAffinityTerm: PodAffinityTerm;
+  }[];
+}
+/**
+ * A pod affinity term (core/v1 PodAffinityTerm): the pods it selects and the topology domain they share.
+ */
+export interface PodAffinityTerm {
+  labelSelector?: LabelSelector;
+  namespaceSelector?: LabelSelector;
+  /**
+   * Namespaces whose pods the term selects; none, with no namespaceSelector, means the pod's own.
+   *
+   * @maxItems 20
+   *
+   * Items: A namespace name.
+   */
+  namespaces?: string[];
+  /**
+   * Node label whose values are the domains the selected pods are counted in.
+   */
+  topologyKey: string;
+  /**
+   * Pod label keys whose values, taken from this pod, narrow the selected pods.
+   *
+   * @maxItems 20
+   *
+   * Items: A pod label key.
+   */
+  matchLabelKeys?: string[];
+  /**
+   * Pod label keys whose values, taken from this pod, exclude the pods carrying them.
+   *
+   * @maxItems 20
+   *
+   * Items: A pod label key.
+   */
+  mismatchLabelKeys?: string[];
+}
+/**
+ * A label selector (metav1 LabelSelector): matchLabels and matchExpressions, ANDed.
+ */
+export interface LabelSelector {
+  /**
+   * Labels a pod must carry.
+   */
+  matchLabels?: {
+    [k: string]: string | undefined;
+  };
+  /**
+   * Requirements on pod labels.
+   *
+   * @maxItems 20
+   *
+   * Items: A requirement on a pod label: In and NotIn take values, Exists and DoesNotExist none.
+   */
+  matchExpressions?: {
+    /**
+     * A pod label key.
+     */
+    key: string;
+    /**
+     * In, NotIn, Exists or DoesNotExist.
+     */
+    operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    /**
+     * Label values.
+     *
+     * Items: A label value.
+     */
+    values?: string[];
+  }[];
 }
 /**
  * A kubernetes.io/tls Secret (keys tls.crt, tls.key) with the portal's SAML signing key. Optional keys next.crt and next.key hold the next pair during a rotation, whose certificate the broker trusts too. The operator generates it when it does not exist.

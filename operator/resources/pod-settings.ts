@@ -1,4 +1,9 @@
-import type { V1PodSpec, V1ResourceRequirements, V1TopologySpreadConstraint } from '@kubernetes/client-node';
+import type {
+  V1Affinity,
+  V1PodSpec,
+  V1ResourceRequirements,
+  V1TopologySpreadConstraint,
+} from '@kubernetes/client-node';
 import type { AutoscalingSpec, TenantPodSettings } from '../../common/config/tenant.generated.js';
 import { type AnyContext, type Part, selectorLabels, workloadOf } from './common.js';
 import { canonicalQuantities } from './quantity.js';
@@ -86,7 +91,8 @@ export function podPlacement(
     ...(nonEmpty(settings.imagePullSecrets) ? { imagePullSecrets: settings.imagePullSecrets } : {}),
     ...(nonEmpty(settings.nodeSelector) ? { nodeSelector: settings.nodeSelector } : {}),
     ...(nonEmpty(settings.tolerations) ? { tolerations: settings.tolerations } : {}),
-    ...(nonEmpty(settings.affinity) ? { affinity: settings.affinity } : {}),
+    // The CRD's affinity is core/v1 Affinity's shape; its generated maps only index as possibly undefined.
+    ...(nonEmpty(settings.affinity) ? { affinity: settings.affinity as V1Affinity } : {}),
     ...(spread ? { topologySpreadConstraints: spread.map((c) => ({ labelSelector: selector, ...c })) } : {}),
     ...(settings.priorityClassName ? { priorityClassName: settings.priorityClassName } : {}),
   };

@@ -8,6 +8,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { UsageError } from '../../common/args.js';
 import { checkTenant } from '../../common/config/load.js';
 import type { JsmSsoPool } from '../../common/config/pool.generated.js';
+import type { TenantPodSettings } from '../../common/config/tenant.generated.js';
 import { ApiError, type KubeObject } from '../../common/kube/client.js';
 import { packageRoot } from '../../common/paths.js';
 import { parsePodDefaults } from '../../operator/cli.js';
@@ -59,8 +60,14 @@ function leafPaths(value: unknown, path = ''): string[] {
 
 describe('Helm chart values and templates', function () {
   this.timeout(60_000);
+  // The CRDs alone render to about 0.5 MB (Helm spells out their YAML anchors), past execFileSync's 1 MiB
+  // default with the annotation test's three 256 KiB maps.
   const helm = (...args: string[]) =>
-    execFileSync(helmPath(), args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(helmPath(), args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 16 * 1024 * 1024,
+    });
   const render = (...set: string[]): KubeObject[] =>
     objectsOf(helm('template', 'rel', CHART, '--namespace', 'ops', ...set.flatMap((s) => ['--set', s])));
   /** Rendered as if the schema had taken the values (as it did before ADR 0280 and 0281). */
@@ -649,9 +656,9 @@ describe('Helm chart values and templates', function () {
     });
   });
 
-  it("refuses tenantPodDefaults the operator takes and the API server refuses in every tenant's Deployment", async () => {
-    // The operator checks them against the CRD, whose pod shapes have no such rules: it starts, and
-    // each tenant's broker and portal Deployment is refused (the tenant's Applied condition False).
+  it("refuses tenantPodDefaults the API server refuses in every tenant's Deployment, as the operator does at start", async () => {
+    // The operator checks them against the CRD's pod rules (ADR 0311) and exits; before, it started
+    // and each tenant's broker and portal Deployment was refused (the tenant's Applied condition False).
     const env = await envtest();
     const namespace = await freshNamespace(env.client, 'defaults');
     const tenant = checkTenant(tenantObject(namespace, 'acme'));
@@ -687,9 +694,9 @@ describe('Helm chart values and templates', function () {
     for (const [defaults, byServer, bySchema] of cases) {
       const values = { tenantPodDefaults: defaults };
       const unchecked = operatorDeployment(renderValues(namespace, values, '--skip-schema-validation'));
-      const podDefaults = podDefaultsOf(unchecked);
+      expect(() => podDefaultsOf(unchecked), JSON.stringify(defaults)).to.throw(UsageError);
       const tenantDeployment = desiredDeployment(
-        { tenant, settings: { ...settings, podDefaults }, secrets: {} },
+        { tenant, settings: { ...settings, podDefaults: defaults as TenantPodSettings }, secrets: {} },
         'broker',
       );
       expect(
