@@ -237,6 +237,21 @@ describe('spec.<part>.pod held to what the API server takes in a Deployment (ADR
       .and.to.include('Node label whose values are the domains the selected pods are counted in.');
   });
 
+  it('refuses a misspelt field below affinity, which it stored before (the Deployment then lost it)', async () => {
+    const pod = { affinity: antiAffinity({ topologyKey: 'kubernetes.io/hostname', labelSelecter: {} }) };
+    const strict = await env.client
+      .create(collectionPath(KINDS.tenant, namespace), tenantWith(pod), {
+        dryRun: 'All',
+        fieldValidation: 'Strict',
+      })
+      .then(
+        () => 'stored',
+        (err: unknown) => (err instanceof ApiError ? err.serverMessage : String(err)),
+      );
+    expect(strict).to.include('unknown field').and.to.include('labelSelecter');
+    expect(offlineRefusal(pod)).to.include(`spec.broker.pod.${ANTI_TERM}.labelSelecter: unknown field`);
+  });
+
   it("refuses the same in a pool's pod fields", async () => {
     const testCase = POD_FIELD_CASES[0]!;
     const pool = {
