@@ -43,12 +43,19 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/**
+ * A field of a Kubernetes type (its description names it, `core/v1 Affinity`) is one row: Kubernetes
+ * documents its inside, and `kubectl explain` prints it from the CRD.
+ */
+const KUBERNETES_TYPE = /\bcore\/v1 [A-Z]\w+/;
+
 function rows(node: SchemaNode, path: string, required: boolean, out: string[]): void {
   if (path) {
     const def = node.default === undefined ? '' : `\`${JSON.stringify(node.default)}\``;
     out.push(
       `| \`${path}\` | ${cell(typeOf(node))} | ${required ? 'yes' : ''} | ${cell(def)} | ${cell(node.description ?? '')} |`,
     );
+    if (KUBERNETES_TYPE.test(node.description ?? '')) return;
   }
   for (const [name, child] of Object.entries(node.properties ?? {})) {
     rows(child, path ? `${path}.${name}` : name, node.required?.includes(name) ?? false, out);
