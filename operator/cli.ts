@@ -18,6 +18,7 @@ import { KubeClient } from '../common/kube/client.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { Controller } from './controller.js';
+import { type HashKeySecret, loadHashKey } from './hash-key.js';
 import { LeaderElector } from './leader.js';
 import type { OperatorSettings } from './resources/common.js';
 import { stopOperator } from './stop.js';
@@ -91,6 +92,12 @@ const OPTIONS: Record<string, OptionSpec> = {
     description:
       'Interval of lease attempts and renewals (default 2); 1.2 times it is less than --renew-deadline-seconds.',
   },
+  'hash-key-secret': {
+    type: 'string',
+    value: 'NAME',
+    description:
+      "Secret in the operator's own namespace holding the key Secret values are hashed under, created when absent (default jsm-sso-operator-hash-key).",
+  },
   'disable-leader-election': { type: 'boolean', description: 'Run without a lease (one replica only).' },
   workers: { type: 'string', value: 'N', description: 'Concurrent reconciles (default 4).' },
   'resync-seconds': {
@@ -116,6 +123,8 @@ export interface OperatorConfig {
   workers: number;
   resyncMs: number;
   identity: string;
+  /** Where the key Secret values are hashed under lives (ADR 0315). */
+  hashKeySecret: HashKeySecret;
 }
 
 export interface RunningOperator {
@@ -152,6 +161,8 @@ export async function startOperator(
   // Aborted by the stop (stop.ts) when the reconciles' requests go unanswered.
   const abortRequests = new AbortController();
   const client = new KubeClient(config.kubeConfig, { signal: abortRequests.signal });
+  // Read (or made) by every replica, leader or not, before anything is hashed: one key for all.
+  const hashKey = await loadHashKey(client, config.hashKeySecret);
   const registry = createMetricsRegistry();
   const controller = new Controller({
     client,
@@ -162,6 +173,7 @@ export async function startOperator(
     workers: config.workers,
     resyncMs: config.resyncMs,
     instance: config.identity,
+    hashKey,
   });
   let leader = !config.leaderElection;
   const management = await startManagementServer({
@@ -251,6 +263,10 @@ async function parseConfig(values: ParsedOptions): Promise<OperatorConfig> {
     workers: positiveInt(values, 'workers', 4),
     resyncMs: positiveInt(values, 'resync-seconds', 600) * 1000,
     identity,
+    hashKeySecret: {
+      namespace: ownNamespace(),
+      name: stringFlag(values, 'hash-key-secret') ?? 'jsm-sso-operator-hash-key',
+    },
   };
 }
 

@@ -49,6 +49,8 @@ export interface ControllerOptions {
   watchTimeoutSeconds?: number;
   /** Name reported in Events (the pod name). */
   instance: string;
+  /** What Secret values are hashed under (loadHashKey): one key for every replica (ADR 0315). */
+  hashKey: Buffer;
   queue?: WorkQueue;
   generateKeyPair?: (commonName: string, algorithm: HopSignatureAlgorithm) => Promise<KeyPairPem>;
   /** How often repeated Events' series counts are written (default 30 s). */
@@ -92,7 +94,7 @@ export class Controller implements ObjectCache, PoolCache {
   private readonly strings = new InternedStrings();
   private readonly deps: ReconcilerDeps;
   /** Validation verdicts per tenant generation (public for tests: they must follow the tenants). */
-  readonly verdicts = new TenantVerdicts();
+  readonly verdicts: TenantVerdicts;
   private readonly events: EventRecorder;
   private workers: Promise<void>[] = [];
   private started = false;
@@ -103,6 +105,7 @@ export class Controller implements ObjectCache, PoolCache {
 
   constructor(options: ControllerOptions) {
     this.options = options;
+    this.verdicts = new TenantVerdicts(options.hashKey);
     this.queue = options.queue ?? new WorkQueue();
     this.metrics = createOperatorMetrics(options.registry, {
       queueDepth: () => this.queue.depth,
@@ -147,8 +150,10 @@ export class Controller implements ObjectCache, PoolCache {
       logger: options.logger,
       indexSecrets: (poolKey, secretKeys) => this.indexSecrets(poolKey, secretKeys),
     };
-    this.secretReader = new SecretReader(options.client, (namespace, name) =>
-      lookup(this.secrets, namespace, name),
+    this.secretReader = new SecretReader(
+      options.client,
+      (namespace, name) => lookup(this.secrets, namespace, name),
+      options.hashKey,
     );
     const scopes: (string | undefined)[] = options.namespaces?.length ? options.namespaces : [undefined];
     const common = {

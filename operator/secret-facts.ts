@@ -1,22 +1,24 @@
 import type { KubeClient, KubeObject } from '../common/kube/client.js';
 import { cacheKey } from '../common/kube/informer.js';
 import { certificateFingerprint, certificateNotAfter } from '../common/pki.js';
+import { keyedHash } from './hash-key.js';
 import type { InternedStrings } from './interned-strings.js';
 import { KINDS, objectPath } from './kube/kinds.js';
 import { canonicalJson, MANAGED_BY, type SecretFacts, sha256 } from './resources/common.js';
 
 /**
- * What the operator knows of a Secret: which keys exist, a hash of each (to roll pods on change)
- * and the public certificates, never the private material.
+ * What the operator knows of a Secret: which keys exist, a hash of each under the operator's key
+ * (to roll pods on change, confirming no guess of the value to who reads the pods: ADR 0315) and
+ * the public certificates, never the private material.
  */
 const PUBLIC_KEYS = ['tls.crt', 'next.crt'];
 
-export function secretFacts(secret: KubeObject): SecretFacts {
+export function secretFacts(secret: KubeObject, hashKey: Buffer): SecretFacts {
   const data = (secret['data'] ?? {}) as Record<string, string>;
   const keyHashes: Record<string, string> = {};
   const certificates: Record<string, string> = {};
   for (const [key, base64] of Object.entries(data)) {
-    keyHashes[key] = sha256(base64);
+    keyHashes[key] = keyedHash(hashKey, base64);
     if (PUBLIC_KEYS.includes(key)) certificates[key] = Buffer.from(base64, 'base64').toString('utf8');
   }
   return {
@@ -112,10 +114,16 @@ export class SecretReader {
   private readonly digests = new Map<string, { resourceVersion: string; digest: string }>();
   private readonly client: KubeClient;
   private readonly metadata: (namespace: string, name: string) => KubeObject | undefined;
+  private readonly hashKey: Buffer;
 
-  constructor(client: KubeClient, metadata: (namespace: string, name: string) => KubeObject | undefined) {
+  constructor(
+    client: KubeClient,
+    metadata: (namespace: string, name: string) => KubeObject | undefined,
+    hashKey: Buffer,
+  ) {
     this.client = client;
     this.metadata = metadata;
+    this.hashKey = hashKey;
   }
 
   /** The facts of a Secret, or undefined when it does not exist. */
@@ -136,14 +144,14 @@ export class SecretReader {
 
   /** Keeps the facts of a Secret just read or written; returns them. */
   remember(secret: KubeObject): SecretFacts {
-    const facts = secretFacts(secret);
+    const facts = secretFacts(secret, this.hashKey);
     this.facts.set(keyOf(secret), { resourceVersion: secret.metadata.resourceVersion ?? '', facts });
     return facts;
   }
 
   /** Keeps only the digest of a Secret just read or written (a projection); returns it. */
   rememberDigest(secret: KubeObject): string {
-    const digest = keyHashesDigest(secretFacts(secret).keyHashes);
+    const digest = keyHashesDigest(secretFacts(secret, this.hashKey).keyHashes);
     this.digests.set(keyOf(secret), { resourceVersion: secret.metadata.resourceVersion ?? '', digest });
     return digest;
   }

@@ -1,6 +1,6 @@
 import { checkStoredTenant, type JsmSsoTenant } from '../common/config/load.js';
 import { ConfigError } from '../common/errors.js';
-import { sha256 } from './resources/common.js';
+import { keyedHash } from './hash-key.js';
 import { tenantDocumentBase64 } from './resources/projection.js';
 import type { ConditionInput } from './status.js';
 
@@ -20,7 +20,10 @@ export interface Validation {
   condition: ConditionInput;
   /** tenantDocument(tenant) in base64, as a projection's `tenant.yaml` holds it (made once per call of validate). */
   document(): string;
-  /** SHA-256 of document(), remembered with the verdict: a resync compares it without making the YAML. */
+  /**
+   * keyedHash of document(), as SecretReader hashes the projection's `tenant.yaml` (ADR 0315),
+   * remembered with the verdict: a resync compares it without making the YAML.
+   */
   documentHash(): string;
 }
 
@@ -40,6 +43,12 @@ interface Verdict {
 
 export class TenantVerdicts {
   private readonly verdicts = new Map<string, Verdict>();
+  private readonly hashKey: Buffer;
+
+  /** `hashKey`: the operator's (ControllerOptions.hashKey). */
+  constructor(hashKey: Buffer) {
+    this.hashKey = hashKey;
+  }
 
   /** Number of tenants whose verdict is held (it follows the tenants: see `forget`). */
   get size(): number {
@@ -69,7 +78,7 @@ export class TenantVerdicts {
       condition: judged.condition,
       document: made,
       documentHash: () => {
-        judged.documentHash ??= sha256(made());
+        judged.documentHash ??= keyedHash(this.hashKey, made());
         return judged.documentHash;
       },
     };

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
 import { KubeClient } from '../common/kube/client.js';
@@ -37,6 +38,8 @@ export async function startTestController(
     cleanupForbiddenGraceMs?: number;
     /** ControllerOptions.resyncMs (the operator's default unless told). */
     resyncMs?: number;
+    /** ControllerOptions.hashKey (TEST_HASH_KEY unless told). */
+    hashKey?: Buffer;
   },
 ): Promise<TestController> {
   const client = options.client ?? new KubeClient(env.kubeConfig);
@@ -54,6 +57,7 @@ export async function startTestController(
     namespaces: [options.namespace, ...(options.moreNamespaces ?? [])],
     workers: 2,
     instance: options.instance,
+    hashKey: options.hashKey ?? TEST_HASH_KEY,
     ...(options.cleanupForbiddenGraceMs !== undefined
       ? { cleanupForbiddenGraceMs: options.cleanupForbiddenGraceMs }
       : {}),
@@ -62,6 +66,12 @@ export async function startTestController(
   await controller.start();
   return { client, controller, registry };
 }
+
+/**
+ * The hash key of the controllers a test starts (one per test process, as the Secret of a real
+ * operator's namespace is one per cluster): a controller started again hashes alike.
+ */
+export const TEST_HASH_KEY = randomBytes(32);
 
 /** The settings the operator tests run with (an image no kubelet pulls; ingress and metrics namespaces). */
 export const TEST_OPERATOR_SETTINGS: OperatorSettings = {

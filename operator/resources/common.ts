@@ -37,7 +37,7 @@ export interface OperatorSettings {
 /** What is known about a Secret without holding its values: key hashes and public certificates. */
 export interface SecretFacts {
   type?: string;
-  /** SHA-256 of each key's value. */
+  /** HMAC-SHA-256 of each key's value under the operator's hash key (operator/hash-key.ts). */
   keyHashes: Record<string, string>;
   /** tls.crt and next.crt in PEM, which are public. */
   certificates: Record<string, string>;

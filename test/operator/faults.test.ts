@@ -12,7 +12,7 @@ import { WorkQueue } from '../../operator/queue.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { eventually } from '../../testkit/envtest.js';
 import { FakeApiServer, type FakeRequest } from '../../testkit/fake-apiserver.js';
-import { reconcileErrors } from '../../testkit/operator-controller.js';
+import { reconcileErrors, TEST_HASH_KEY } from '../../testkit/operator-controller.js';
 import { secretObject, tenantObject } from '../../testkit/tenants.js';
 
 /**
@@ -325,6 +325,7 @@ describe('reconciler against a faulty API server', function () {
       namespaces: [NS],
       workers: 2,
       instance: 'faults',
+      hashKey: TEST_HASH_KEY,
       queue: new WorkQueue({ baseBackoffMs: 50, maxBackoffMs: 2_000 }),
       ...(realKeyGeneration ? {} : { generateKeyPair: async () => pair }),
     });

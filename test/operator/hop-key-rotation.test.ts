@@ -25,6 +25,7 @@ import { ServiceProvider } from '../../portal/saml/sp.js';
 import { csrfMatches, SessionStore } from '../../portal/session.js';
 import { envtest, freshNamespace, runScript } from '../../testkit/envtest.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
+import { TEST_HASH_KEY } from '../../testkit/operator-controller.js';
 import { hopLogoutResponseQuery, hopResponseSignedBy } from '../../testkit/saml-fixtures.js';
 import { tenantObject } from '../../testkit/tenants.js';
 
@@ -144,7 +145,10 @@ function podSecrets(generation: Generation, part: Part, root: string): SecretDir
   const secrets = Object.fromEntries(
     PARTS.map((p) => [
       signingSecretName(tenant, p),
-      secretFacts({ metadata: { name: p }, type: 'kubernetes.io/tls', data: base64Data(generation[p]) }),
+      secretFacts(
+        { metadata: { name: p }, type: 'kubernetes.io/tls', data: base64Data(generation[p]) },
+        TEST_HASH_KEY,
+      ),
     ]),
   );
   const context = { tenant, settings, secrets };

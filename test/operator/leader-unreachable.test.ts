@@ -156,6 +156,7 @@ describe('the operator stops within its grace period while the API server does n
         workers: 1,
         resyncMs: 600_000,
         identity: 'in-process',
+        hashKeySecret: { namespace, name: 'stop-in-process-hash-key' },
       },
       logger,
       () => {

@@ -23,6 +23,7 @@ import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit
 import {
   operatorIdle,
   startTestController,
+  TEST_HASH_KEY,
   TEST_OPERATOR_SETTINGS,
 } from '../../testkit/operator-controller.js';
 import { startPoolSource, TenantRecorder } from '../../testkit/projections.js';
@@ -132,13 +133,15 @@ describe("the names of a pooled tenant's objects in its pool's namespace", funct
       live: JsmSsoTenant & KubeObject,
       labels: Record<string, string> = {},
     ): Promise<{ projection: KubeObject; ingress: KubeObject }> {
-      const validation = new TenantVerdicts().validate(live);
+      const validation = new TenantVerdicts(TEST_HASH_KEY).validate(live);
       const tenant = validation.tenant!;
       const namespace = tenant.metadata!.namespace!;
       const read = new Map<string, SecretLike>();
       for (const secret of new Set(allSecretKeys(tenant).map((use) => use.secret)))
         read.set(secret, (await get<SecretLike>(KINDS.secret, namespace, secret))!);
-      const secrets = Object.fromEntries([...read].map(([name, secret]) => [name, secretFacts(secret)]));
+      const secrets = Object.fromEntries(
+        [...read].map(([name, secret]) => [name, secretFacts(secret, TEST_HASH_KEY)]),
+      );
       const name = legacyPlacedName(tenant);
       const projection = desiredProjection(
         tenant,

@@ -7,6 +7,7 @@ import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { KubeObject } from '../../common/kube/client.js';
 import { packageRoot } from '../../common/paths.js';
 import type { Controller } from '../../operator/controller.js';
+import { loadHashKey } from '../../operator/hash-key.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { LeaderElector } from '../../operator/leader.js';
 import { POOL_FINALIZER, placedNameOf } from '../../operator/resources/projection.js';
@@ -68,6 +69,11 @@ const NAMESPACE_GRANTS: Record<string, string[]> = { namespaces: ['list', 'watch
 const leaseGrants = (fullname: string): Record<string, string[]> => ({
   'leases.coordination.k8s.io': ['create'],
   [`leases.coordination.k8s.io [${fullname}]`]: ['get', 'update'],
+});
+/** In the release namespace only: the key Secret values are hashed under (`--hash-key-secret`, ADR 0315). */
+const hashKeyGrants = (fullname: string): Record<string, string[]> => ({
+  secrets: ['create'],
+  [`secrets [${fullname}-hash-key]`]: ['get'],
 });
 
 describe("the chart's RBAC: exactly what the operator needs", function () {
@@ -217,7 +223,13 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
       sorted({ ...TENANT_GRANTS, ...NAMESPACE_GRANTS }),
     );
     expect(chartGrants(clusterWide, release)).to.deep.equal(
-      sorted({ ...TENANT_GRANTS, ...NAMESPACE_GRANTS, ...leaseGrants(clusterWide) }),
+      // TENANT_GRANTS' secrets (every verb) includes the key's create.
+      sorted({
+        ...hashKeyGrants(clusterWide),
+        ...TENANT_GRANTS,
+        ...NAMESPACE_GRANTS,
+        ...leaseGrants(clusterWide),
+      }),
     );
     expect(can(clusterWide, '*', '*', '--all-namespaces')).to.equal(false);
     expect(can(clusterWide, 'update', 'deployments', '-n', tenants)).to.equal(false);
@@ -233,7 +245,7 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
       );
     expect(chartGrants(namespaced, elsewhere)).to.deep.equal(sorted(NAMESPACE_GRANTS));
     expect(chartGrants(namespaced, release)).to.deep.equal(
-      sorted({ ...NAMESPACE_GRANTS, ...leaseGrants(namespaced) }),
+      sorted({ ...NAMESPACE_GRANTS, ...leaseGrants(namespaced), ...hashKeyGrants(namespaced) }),
     );
     expect(can(namespaced, 'get', 'namespaces', '--all-namespaces')).to.equal(false);
     expect(can(namespaced, 'list', 'secrets', '--all-namespaces')).to.equal(false);
@@ -243,6 +255,8 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
   describe('the operator, run with the ServiceAccount token of a watchNamespaces install', () => {
     let client: RacingClient;
     let controller: Controller;
+    let hashKey: Buffer;
+    const hashKeySecret = () => ({ namespace: release, name: `${namespaced}-hash-key` });
     const captured = capturedLogger({ component: 'operator', level: 'warn' });
 
     before(async () => {
@@ -258,12 +272,15 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
       writeFileSync(file, stringify(kubeconfig), { mode: 0o600 });
       // Its writes can be held at a hook (a conflict made on demand); the token is the chart's ServiceAccount's.
       client = new RacingClient(clientFor(file).kubeConfig);
+      // As cli.ts does at start, with the chart's --hash-key-secret: created here, by this ServiceAccount.
+      hashKey = await loadHashKey(client, hashKeySecret());
       ({ controller } = await startTestController(env, {
         namespace: tenants,
         moreNamespaces: [pools],
         settings: TEST_OPERATOR_SETTINGS,
         instance: 'rbac-test',
         client,
+        hashKey,
         logDestination: { write: (line: string) => captured.logs.push(JSON.parse(line)) },
       }));
     });
@@ -279,6 +296,12 @@ describe("the chart's RBAC: exactly what the operator needs", function () {
       >(objectPath(kind, namespace, name));
       return o?.status?.conditions?.find((c) => c.type === type);
     };
+
+    it('creates its hash key Secret in the release namespace, reads it back, and may read no other Secret there', async () => {
+      expect((await loadHashKey(client, hashKeySecret())).equals(hashKey)).to.equal(true);
+      expect(can(namespaced, 'get', `secrets/${namespaced}-hash-key`, '-n', release)).to.equal(true);
+      expect(can(namespaced, 'get', 'secrets/another-secret', '-n', release)).to.equal(false);
+    });
 
     it("holds its leader Lease in the release namespace, and may not renew another controller's there", async () => {
       // The chart's --leader-election-id is the release's fullname.

@@ -5,7 +5,7 @@ import { createMetricsRegistry } from '../../common/metrics.js';
 import { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
-import { operatorIdle, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
+import { operatorIdle, TEST_HASH_KEY, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
 import { createSharedTenantSecrets, tenantOnSharedSecrets } from '../../testkit/tenants.js';
 
 /**
@@ -56,6 +56,7 @@ describe('operator with many tenants against a real API server', function () {
       workers: 8,
       ...(resyncMs ? { resyncMs } : {}),
       instance: 'scale-test',
+      hashKey: TEST_HASH_KEY,
     });
     await controller.start();
   }

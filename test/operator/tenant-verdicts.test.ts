@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import type { JsmSsoTenant } from '../../common/config/load.js';
-import { sha256 } from '../../operator/resources/common.js';
+import { keyedHash } from '../../operator/hash-key.js';
 import { tenantDocumentBase64 } from '../../operator/resources/projection.js';
 import { TenantVerdicts } from '../../operator/tenant-verdicts.js';
+import { TEST_HASH_KEY } from '../../testkit/operator-controller.js';
 import { oauth2IdpSending, tenantObject } from '../../testkit/tenants.js';
 
 /**
@@ -24,7 +25,7 @@ describe('validation verdicts remembered per tenant generation', () => {
   };
 
   it('does not judge an unchanged generation again', () => {
-    const verdicts = new TenantVerdicts();
+    const verdicts = new TenantVerdicts(TEST_HASH_KEY);
     expect(verdicts.validate(stored('u1', 1)).condition.reason).to.equal('Valid');
     // Same uid and generation: the remembered verdict stands, whatever the object now holds (the
     // API server moves the generation with every spec change, so this cannot happen for real; it
@@ -33,7 +34,7 @@ describe('validation verdicts remembered per tenant generation', () => {
   });
 
   it('judges a new generation afresh, and a new tenant of the same name', () => {
-    const verdicts = new TenantVerdicts();
+    const verdicts = new TenantVerdicts(TEST_HASH_KEY);
     verdicts.validate(stored('u1', 1));
     const invalid = verdicts.validate(broken('u1', 2));
     expect(invalid.condition).to.include({ status: 'False', reason: 'MappingInvalid' });
@@ -45,7 +46,7 @@ describe('validation verdicts remembered per tenant generation', () => {
   it('says SchemaInvalid for a field that breaks the schema, naming it', () => {
     const tenant = stored('u1', 1);
     (tenant.spec.broker as { url: string }).url = 'not a url';
-    const { condition } = new TenantVerdicts().validate(tenant);
+    const { condition } = new TenantVerdicts(TEST_HASH_KEY).validate(tenant);
     expect(condition).to.include({ status: 'False', reason: 'SchemaInvalid' });
     expect(condition.message).to.include('broker');
   });
@@ -54,7 +55,7 @@ describe('validation verdicts remembered per tenant generation', () => {
     const tenant = stored('u1', 1);
     // The CRD's defaults (attributeMapping) are the loader's to apply; the object is as stored.
     tenant.spec.identityProviders[0] = oauth2IdpSending({ acr_values: 'urn:jsm-sso:dev:mfa' }) as never;
-    const { condition, tenant: applied } = new TenantVerdicts().validate(tenant);
+    const { condition, tenant: applied } = new TenantVerdicts(TEST_HASH_KEY).validate(tenant);
     expect(condition).to.include({ status: 'False', reason: 'SchemaInvalid' });
     expect(condition.message).to.include(
       'spec.identityProviders[0].oauth2.extraAuthorizationParams: extraAuthorizationParams.acr_values needs OpenID Connect',
@@ -63,7 +64,7 @@ describe('validation verdicts remembered per tenant generation', () => {
   });
 
   it('hands out the live metadata and no status, so a finalizer added since is seen', () => {
-    const verdicts = new TenantVerdicts();
+    const verdicts = new TenantVerdicts(TEST_HASH_KEY);
     verdicts.validate(stored('u1', 1));
     const live = stored('u1', 1);
     live.metadata = { ...live.metadata, finalizers: ['jsm-sso.io/pool-placement'] } as typeof live.metadata;
@@ -74,18 +75,18 @@ describe('validation verdicts remembered per tenant generation', () => {
   });
 
   it('hashes the tenant document once per generation, as the projection holds it', () => {
-    const verdicts = new TenantVerdicts();
+    const verdicts = new TenantVerdicts(TEST_HASH_KEY);
     const first = verdicts.validate(stored('u1', 1));
-    expect(first.documentHash()).to.equal(sha256(tenantDocumentBase64(first.tenant!)));
+    expect(first.documentHash()).to.equal(keyedHash(TEST_HASH_KEY, tenantDocumentBase64(first.tenant!)));
     const renamed = verdicts.validate(
       stored('u1', 2, { broker: { url: 'https://sso.other.example' } } as never),
     );
-    expect(renamed.documentHash()).to.equal(sha256(tenantDocumentBase64(renamed.tenant!)));
+    expect(renamed.documentHash()).to.equal(keyedHash(TEST_HASH_KEY, tenantDocumentBase64(renamed.tenant!)));
     expect(renamed.documentHash()).to.not.equal(first.documentHash());
   });
 
   it('forgets a deleted tenant', () => {
-    const verdicts = new TenantVerdicts();
+    const verdicts = new TenantVerdicts(TEST_HASH_KEY);
     verdicts.validate(stored('u1', 1));
     verdicts.validate(stored('u2', 1));
     verdicts.forget('u1');
