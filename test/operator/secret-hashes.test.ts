@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { expect } from 'chai';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import type { JsmSsoPool } from '../../common/config/pool.generated.js';
@@ -25,6 +26,7 @@ import {
   startTestController,
   TEST_OPERATOR_SETTINGS,
 } from '../../testkit/operator-controller.js';
+import { spawnOperator } from '../../testkit/operator-process.js';
 import {
   createPool,
   createSharedTenantSecrets,
@@ -188,6 +190,15 @@ describe("Secret values' hashes in objects their readers may read (ADR 0315)", f
     expect((await loadHashKey(env.client, where)).equals(a)).to.equal(true);
   });
 
+  it('makes a new key at the next start when its Secret was deleted (every pod then rolls once)', async () => {
+    const where = { namespace: team, name: 'deleted-hash-key' };
+    const first = await loadHashKey(env.client, where);
+    await env.client.delete(objectPath(KINDS.secret, where.namespace, where.name));
+    const second = await loadHashKey(env.client, where);
+    expect(second.equals(first)).to.equal(false);
+    expect((await loadHashKey(env.client, where)).equals(second)).to.equal(true);
+  });
+
   it('rolls nothing when the operator starts again (a restart, another replica, a new leader)', async () => {
     const before = await annotation(team, 'acme-broker');
     await controller.stop();
@@ -213,10 +224,11 @@ describe("Secret values' hashes in objects their readers may read (ADR 0315)", f
     expect(await annotation(team, 'acme-portal')).to.equal(portal);
   });
 
-  it('refuses a key Secret without a key of 32 bytes, naming it', async () => {
-    const where = { namespace: team, name: 'weak-hash-key' };
+  it('refuses a key Secret without a key of 32 bytes, naming it: the operator process exits at start', async () => {
+    // Out of a cluster the operator's own namespace is POD_NAMESPACE's, else `default`.
+    const where = { namespace: process.env['POD_NAMESPACE'] ?? 'default', name: `${team}-weak-hash-key` };
     await env.client.create(
-      collectionPath(KINDS.secret, team),
+      collectionPath(KINDS.secret, where.namespace),
       // 16 random bytes: as good as a password, half the key HMAC-SHA-256 wants.
       {
         apiVersion: 'v1',
@@ -230,6 +242,22 @@ describe("Secret values' hashes in objects their readers may read (ADR 0315)", f
       refused = err;
     });
     expect(refused).to.be.instanceOf(HashKeyError);
-    expect((refused as Error).message).to.include(`${team}/weak-hash-key`);
+    expect((refused as Error).message).to.include(`${where.namespace}/${where.name}`);
+
+    const operator = spawnOperator({
+      kubeconfig: env.kubeconfigPath,
+      namespace: team,
+      port: 0,
+      args: ['--hash-key-secret', where.name],
+      pipeLog: true,
+    });
+    let stderr = '';
+    operator.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    operator.stdout!.resume();
+    const [code] = (await once(operator, 'exit')) as [number | null];
+    expect(code).to.equal(1);
+    expect(stderr).to.include(`Secret ${where.namespace}/${where.name} must hold at least 32 random bytes`);
   });
 });
