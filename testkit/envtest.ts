@@ -225,6 +225,9 @@ export function stopEnvtest(): void {
 export function runScript(env: Envtest, script: string): SpawnSyncReturns<string> {
   return spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
     cwd: packageRoot(),
+    // Not a socket on stdin: bash takes one (libuv's pipes are socket pairs) for a remote shell's and,
+    // at SHLVL 1, reads /etc/bash.bashrc, which fails under -u (PS1 unbound) before the script runs.
+    stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',
     env: { ...process.env, KUBECONFIG: env.kubeconfigPath, PATH: `${env.toolsDir}:${process.env['PATH']}` },
   });
