@@ -4,6 +4,21 @@ import { DEFAULT_MAX_MESSAGE_BYTES } from './xml.js';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** SAML bindings 3.4.3 / 3.5.3: RelayState MUST NOT exceed 80 bytes. */
+export const MAX_RELAY_STATE_BYTES = 80;
+
+/**
+ * The longest HTTP-POST binding form (application/x-www-form-urlencoded, bindings 3.5.4) that carries
+ * a message decodePostedMessage reads and its RelayState: a browser writes base64's `+`, `/` and `=`,
+ * and any octet of a RelayState, as three characters (`%2B`), so the form may be three times as long
+ * as what it carries. A receiver's body limit below it refuses messages within the sender's bounds:
+ * a Response of 256 KiB posted as 400 KB was 413 at the portal's ACS, signed and sent by the broker
+ * (ADR 0317).
+ */
+export const MAX_POSTED_FORM_BYTES =
+  'SAMLResponse=&RelayState='.length +
+  3 * (Math.ceil(DEFAULT_MAX_MESSAGE_BYTES / 3) * 4 + MAX_RELAY_STATE_BYTES);
+
 /** Strict base64 (whitespace tolerated, as some senders wrap lines); refuses anything else. */
 export function decodeBase64(value: string): Buffer {
   const compact = value.replace(/[\r\n\t ]/g, '');

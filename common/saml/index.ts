@@ -11,7 +11,12 @@ export {
 export { envelopedSignature, loadSigningCredential, type SigningCredential } from './canonical-signature.js';
 export { certificateBase64, toCertificatePem } from './certificates.js';
 export { MAX_CLOCK_SKEW_SECONDS, MAX_MESSAGE_AGE_SECONDS, statusOf } from './checks.js';
-export { decodePostedMessage, deflateRedirectPayload, inflateRedirectPayload } from './deflate.js';
+export {
+  decodePostedMessage,
+  deflateRedirectPayload,
+  inflateRedirectPayload,
+  MAX_POSTED_FORM_BYTES,
+} from './deflate.js';
 export { SamlError, type SamlErrorCode, SamlStatusError } from './errors.js';
 export {
   type ErrorResponseContent,

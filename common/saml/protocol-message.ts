@@ -12,7 +12,7 @@ import {
   timeAttribute,
   useOnce,
 } from './checks.js';
-import { decodePostedMessage, inflateRedirectPayload } from './deflate.js';
+import { decodePostedMessage, inflateRedirectPayload, MAX_RELAY_STATE_BYTES } from './deflate.js';
 import { SamlError } from './errors.js';
 import type { LogoutOutcome } from './messages.js';
 import {
@@ -49,8 +49,6 @@ import {
 /** How long a message ID is remembered: after that its IssueInstant refuses it anyway. */
 export const MESSAGE_REPLAY_WINDOW_SECONDS = MAX_MESSAGE_AGE_SECONDS + 2 * MAX_CLOCK_SKEW_SECONDS;
 const SKEW_MS = MAX_CLOCK_SKEW_SECONDS * 1000;
-/** SAML bindings 3.4.3 / 3.5.3: RelayState MUST NOT exceed 80 bytes. */
-const MAX_RELAY_STATE_BYTES = 80;
 /** A request or logout message is a few kilobytes; anything much larger is an attack. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 

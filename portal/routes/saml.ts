@@ -6,6 +6,7 @@ import { parseCookies, serializeCookie } from '../../common/http/cookies.js';
 import { SamlError } from '../../common/saml/errors.js';
 import {
   isVersionRefusal,
+  MAX_POSTED_FORM_BYTES,
   MAX_REQUEST_BYTES,
   SOAP_CONTENT_TYPE,
   soapFault,
@@ -50,8 +51,9 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     res.redirect(303, url);
   });
 
-  // A signed Response with its attributes is larger than a form; common/saml caps the XML at 256 KB.
-  const acsBody = express.urlencoded({ extended: false, limit: '400kb', parameterLimit: 10 });
+  // A signed Response with its attributes is larger than a form: common/saml caps its XML at 256 KiB,
+  // and the body holds whatever form a Response within that is posted in (ADR 0317).
+  const acsBody = express.urlencoded({ extended: false, limit: MAX_POSTED_FORM_BYTES, parameterLimit: 10 });
   app.post('/saml/acs', limits.limit('acsPosts'), acsBody, async (req, res) => {
     const clearLogin = serializeCookie(cookies, cookies.login, '', { sameSite: 'None', maxAgeSeconds: 0 });
     res.append('Set-Cookie', clearLogin);

@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { FlowStoreFullError, MemoryFlowStore } from '../../common/flowstore/index.js';
+import { MAX_POSTED_FORM_BYTES } from '../../common/saml/index.js';
 import { CROSS_SITE_POSTS } from '../../portal/web.js';
 import {
   Browser,
@@ -48,9 +49,9 @@ describe('portal abuse limits: body limits answer 413, never 500', () => {
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: h.url },
     });
 
-  it('answers 413 to a 600 KB body at /saml/acs', async () => {
+  it('answers 413 to a body at /saml/acs past the longest form a Response is posted in (1 MiB, ADR 0317)', async () => {
     const from = h.logs.length;
-    const res = await post('/saml/acs', `SAMLResponse=${'A'.repeat(600 * 1024)}`);
+    const res = await post('/saml/acs', `SAMLResponse=${'A'.repeat(MAX_POSTED_FORM_BYTES)}`);
     expect(res.status).to.equal(413);
     expect(reasons(h, from)).to.deep.equal(['PORTAL_BODY_TOO_LARGE']);
   });

@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { inflateRedirectPayload } from '../../common/saml/deflate.js';
-import { issueErrorResponse, loadSigningCredential } from '../../common/saml/index.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  issueErrorResponse,
+  loadSigningCredential,
+} from '../../common/saml/index.js';
 import { verifyRedirectSignature } from '../../common/saml/redirect-binding.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import {
@@ -302,6 +306,20 @@ describe('portal SAML sign-in', () => {
     expect(res.status).to.equal(400);
     expect(reasons(h, from)).to.include('SAML_MESSAGE_TOO_LARGE');
     expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+  });
+
+  it('signs in a person whose Response the ACS reads however the form percent-encodes its base64 (ADR 0317)', async () => {
+    // U+07FF is two octets whose base64 is rich in '+' and '/', which a browser's form encoding writes as
+    // three characters each: a Response within the 256 KiB the ACS reads, yet a form past 400 KB.
+    const groups = Array.from({ length: 190 }, (_, n) => `${n}-${'\u07FF'.repeat(600)}`);
+    const browser = new Browser(h.url);
+    const { requestId } = await startLogin(browser);
+    const SAMLResponse = brokerResponse(h, { email: 'alice@acme.test', groups, inResponseTo: requestId });
+    expect(Buffer.from(SAMLResponse, 'base64').length).to.be.at.most(DEFAULT_MAX_MESSAGE_BYTES);
+    expect(new URLSearchParams({ SAMLResponse }).toString().length).to.be.above(400 * 1024);
+    const from = h.logs.length;
+    const res = await browser.post('/saml/acs', { SAMLResponse }, { origin: 'null' });
+    expect([res.status, reasons(h, from)], await res.text()).to.deep.equal([303, []]);
   });
 
   it('sends only a relative return path after sign-in (open redirect)', async () => {
