@@ -1052,6 +1052,7 @@ function routeTable(
       loginPaths.add(login.path);
       add(login.path, {
         method: login.method,
+        ...(login.formLimit === undefined ? {} : { formLimit: login.formLimit }),
         claims: () => true,
         handle: (req, res, request) => frontend.loginCallback(req, res, request, login),
       });

@@ -172,6 +172,8 @@ export interface LoginCallback {
    * never its ID: the index holds no more than the store's own key (`flowKeyOf`).
    */
   flowOf(request: EndpointRequest): Promise<FlowKey>;
+  /** The longest form a POST answer may be; the broker's MAX_FORM_BYTES when not said. */
+  formLimit?: number;
   /**
    * Whether the browser's flow cookie comes along (a top-level GET redirect carries SameSite=Lax
    * cookies; a cross-site POST does not), so the flow can be bound to the browser that started it.

@@ -11,6 +11,7 @@ import {
   logoutRequest,
   logoutResponse,
   MAX_CLOCK_SKEW_SECONDS,
+  MAX_POSTED_FORM_BYTES,
   NAMEID_EMAIL,
   type ProxyRestriction,
   refusalOutcome,
@@ -324,6 +325,8 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       method: 'POST',
       // The upstream IdP posts cross-site, so no cookie: RelayState is the flow's unguessable ID.
       browserBound: false,
+      // Any form a Response within the SAML message bound (256 KiB) is posted in (ADR 0317).
+      formLimit: MAX_POSTED_FORM_BYTES,
       async flowOf(request) {
         const form = request.form ?? new URLSearchParams();
         const relayState = single(form, 'RelayState');

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { DEFAULT_MAX_MESSAGE_BYTES, MAX_POSTED_FORM_BYTES } from '../../common/saml/index.js';
 import {
   type BrokerUnderTest,
   Browser,
@@ -7,6 +8,7 @@ import {
   listenPlaceholder,
   type Pki,
   PORTAL_URL,
+  pageReason,
   portalSp,
   serveBroker,
   signedStatusCodes,
@@ -181,6 +183,29 @@ describe('broker: login through an upstream SAML IdP', () => {
     expect(refused.status).to.equal(400);
     // So many elements are refused by their number, before they are parsed (ADR 0238).
     expect(await refused.text()).to.contain('SAML_MESSAGE_TOO_LARGE');
+  });
+
+  it('takes an upstream Response within the 256 KiB a SAML message may be, whatever its form is posted as (ADR 0317)', async () => {
+    // A person in 1,300 groups: a Response of some 209 KB, whose base64 (and its form) is past 256 KiB.
+    const groups = Array.from({ length: 1_300 }, (_, n) => `${'g'.repeat(110)}-${n}`);
+    const browser = new Browser();
+    const { sp, redirectUrl } = await startLogin(browser);
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
+      ...answer,
+      attributes: { ...answer.attributes, groups },
+    });
+    expect(Buffer.from(upstream.samlResponse, 'base64').length).to.be.at.most(DEFAULT_MAX_MESSAGE_BYTES);
+    expect(upstream.samlResponse.length).to.be.above(256 * 1024);
+    const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    const html = await page.text();
+    expect([page.status, pageReason(html)], html.slice(0, 300)).to.deep.equal([200, undefined]);
+    expect(formFields(html)['SAMLResponse']).to.be.a('string');
+    // A form past the longest such a Response is posted in is still refused before it is read.
+    const oversized = await postToAcs(new Browser(), 'A'.repeat(MAX_POSTED_FORM_BYTES), upstream.relayState);
+    expect([oversized.status, pageReason(await oversized.text())]).to.deep.equal([
+      413,
+      'HTTP_BODY_TOO_LARGE',
+    ]);
   });
 
   it('refuses an upstream Response padded with 35,000 empty elements in its Assertion before checking its signature (ADR 0238)', async () => {
