@@ -41,7 +41,7 @@ const PAGES_AT_ONCE = 5;
  * sees or may do: they are read to their last page, up to 10,000 items, the pages after the first five
  * at a time; a longer list fails the page closed (ATLASSIAN_LIST_TOO_LONG) rather than deciding on a
  * part (ADR 0257, 0264). Jira Cloud's announced issue limit is 2,000 files. A desk's organizations are
- * read to the same bound, a page at a time until the customer's is found (ADR 0277).
+ * read to the same bound, a page at a time until every one of the customer's is found (ADR 0277, 0312).
  */
 const DECIDING_PAGES = 200;
 /** An article is looked for among the first 250 hits for its title. */
