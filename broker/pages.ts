@@ -106,7 +106,7 @@ export function sendMessagePage(
     title,
     html`<h1>${title}</h1><p>${t(content.message)}</p>
 ${backLink(page)}
-${content.reason ? html`<p><small>${t('broker.reference')} <code>${content.reason}</code></small></p>` : ''}`,
+${content.reason ? html`<p><small>${t('message.reference')} <code>${content.reason}</code></small></p>` : ''}`,
   );
 }
 

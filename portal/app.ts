@@ -37,6 +37,7 @@ import { chooseLanguage, mountLocaleRoute, translatorOf } from './i18n.js';
 import { CustomerResolver } from './identity.js';
 import { messagePage } from './pages/account.js';
 import { problemText } from './pages/refusals.js';
+import { referenceOf } from './reference.js';
 import { NotVisibleError, RequestMovedError, RequestService, type WriteSettings } from './requests.js';
 import { mountAccountRoutes } from './routes/account.js';
 import { mountHelpCenterRoutes, REQUEST_TYPE_ICON_PATH } from './routes/help-center.js';
@@ -265,8 +266,15 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     const i18n = translatorOf(res);
     const { t } = i18n;
     if (err instanceof RateLimitedError) {
+      const { id } = referenceOf(res, err.code);
       logger.warn(
-        { event: 'portal.rate_limited', reason: err.code, action: err.action, scope: err.scope },
+        {
+          event: 'portal.rate_limited',
+          reason: err.code,
+          action: err.action,
+          scope: err.scope,
+          reference: id,
+        },
         'rate limit reached',
       );
       res.setHeader('Retry-After', String(err.retryAfterSeconds));
@@ -303,7 +311,8 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     }
     if (err instanceof DownloadsBusyError) {
       // Files stream at the customer's pace: one who starts more than the bounds wait for one to end.
-      logger.warn({ event: 'portal.downloads_busy', reason: err.code }, err.message);
+      const { id } = referenceOf(res, err.code);
+      logger.warn({ event: 'portal.downloads_busy', reason: err.code, reference: id }, err.message);
       res.setHeader('Retry-After', String(err.retryAfterSeconds));
       const seconds = err.retryAfterSeconds;
       refuse(
@@ -324,8 +333,14 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
       return;
     }
     if (err instanceof AtlassianError) {
+      const reference = referenceOf(res, err.code);
       logger.warn(
-        { event: 'portal.atlassian_error', reason: err.code, upstreamStatus: err.upstreamStatus },
+        {
+          event: 'portal.atlassian_error',
+          reason: err.code,
+          upstreamStatus: err.upstreamStatus,
+          reference: reference.id,
+        },
         err.message,
       );
       // Atlassian said "not now" (429, or 502/503/504 after the retries): the help center is
@@ -340,7 +355,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
         );
       send(
         res,
-        messagePage(pageContext(res), t('error.failed.title'), problemText(i18n, err)),
+        messagePage(pageContext(res), t('error.failed.title'), problemText(i18n, err), { reference }),
         err.status === 404 ? 404 : temporary ? 503 : 502,
       );
       return;
@@ -351,7 +366,11 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     }
     if (err instanceof JsmSsoError) {
       // `where` names the fault's place (FLOW_STORE_REFUSED: Redis's error kind and the command).
-      logger.warn({ event: 'portal.error', reason: err.code, ...err.where }, err.message);
+      const reference = referenceOf(res, err.code);
+      logger.warn(
+        { event: 'portal.error', reason: err.code, ...err.where, reference: reference.id },
+        err.message,
+      );
       telemetry.failed(err.code);
       const store = storeRefusalOf(err);
       // Retry-After only where asking again can help: a full store gets room back as entries expire.
@@ -360,17 +379,27 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
         store === 'full'
           ? t('error.storeFull')
           : store === 'refused'
-            ? t('error.storeRefused', { reference: err.code })
+            ? t('error.storeRefused')
             : t('error.tryLater');
-      send(res, messagePage(pageContext(res), t('error.failed.title'), message), err.status);
+      send(res, messagePage(pageContext(res), t('error.failed.title'), message, { reference }), err.status);
       return;
     }
     telemetry.failed('PORTAL_INTERNAL');
+    const reference = referenceOf(res, 'PORTAL_INTERNAL');
     logger.error(
-      { event: 'portal.error', reason: 'PORTAL_INTERNAL', ...unexpectedErrorFields(err) },
+      {
+        event: 'portal.error',
+        reason: reference.reason,
+        ...unexpectedErrorFields(err),
+        reference: reference.id,
+      },
       'unexpected error',
     );
-    send(res, messagePage(pageContext(res), t('error.failed.title'), t('error.tryLater')), 500);
+    send(
+      res,
+      messagePage(pageContext(res), t('error.failed.title'), t('error.tryLater'), { reference }),
+      500,
+    );
   });
 
   return {

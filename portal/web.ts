@@ -14,6 +14,7 @@ import { forAnotherOriginsPage, sameOrigin } from './http/security.js';
 import { translatorOf } from './i18n.js';
 import { messagePage } from './pages/account.js';
 import type { PageContext } from './pages/layout.js';
+import { referenceOf } from './reference.js';
 import { safeReturnPath } from './return-path.js';
 import { csrfMatches, type Session, sessionTimeoutsOf } from './session.js';
 import type { PortalTelemetry } from './telemetry.js';
@@ -23,8 +24,11 @@ export interface PortalWeb {
   pageContext(res: Response): PageContext;
   send(res: Response, page: SafeHtml, status?: number): void;
   refuse(res: Response, status: number, reason: string, title: string, message: string): void;
-  /** Logs and counts a refusal whose answer is a page of its own (a form shown again with errors). */
-  noteRefusal(status: number, reason: string, title: string): void;
+  /**
+   * Logs and counts a refusal whose answer is a page of its own (a form shown again with errors);
+   * with the `reference` its page shows, when it shows one (ADR 0316).
+   */
+  noteRefusal(status: number, reason: string, title: string, reference?: string): void;
   /** The signed-in session (only after `signedIn`). */
   session(res: Response): Session;
   signedIn(req: Request, res: Response, next: NextFunction): void;
@@ -134,14 +138,15 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
   const send = (res: Response, page: SafeHtml, status = 200) => {
     res.status(status).type('html').send(page.value);
   };
-  const noteRefusal = (status: number, reason: string, title: string) => {
-    logger.warn({ event: 'portal.refused', reason, status }, title);
+  const noteRefusal = (status: number, reason: string, title: string, reference?: string) => {
+    logger.warn({ event: 'portal.refused', reason, status, ...(reference ? { reference } : {}) }, title);
     telemetry.refused(reason);
   };
   const refuse = (res: Response, status: number, reason: string, title: string, message: string) => {
     // The title is in the customer's language; the log line says the reason in English.
-    noteRefusal(status, reason, meaningOf(reason) ?? reason);
-    send(res, messagePage(pageContext(res), title, message), status);
+    const reference = referenceOf(res, reason);
+    noteRefusal(status, reason, meaningOf(reason) ?? reason, reference.id);
+    send(res, messagePage(pageContext(res), title, message, { reference }), status);
   };
   const session = (res: Response) => res.locals['session'] as Session;
   const formExpired = (res: Response) => {
@@ -171,12 +176,14 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       // A form sent after the session ended: sign in again and come back to that form, where the
       // browser kept what was typed (pages/drafts.ts).
       const { t } = translatorOf(res);
-      noteRefusal(401, 'PORTAL_SESSION_MISSING', 'signed out');
+      const reference = referenceOf(res, 'PORTAL_SESSION_MISSING');
+      noteRefusal(401, reference.reason, 'signed out', reference.id);
       send(
         res,
         messagePage(pageContext(res), t('error.signedOut.title'), t('error.sessionEnded'), {
           signIn: true,
           returnTo: formPageOf(req.path),
+          reference,
         }),
         401,
       );

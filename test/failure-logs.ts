@@ -3,7 +3,18 @@ import { takeLeakedLogLines, takeRecentLogLines } from '../testkit/recent-logs.j
 import { personalDataAtRest } from '../testkit/store-scan.js';
 
 /** What a log line says about why, without its free text's details. */
-const SHOWN = ['time', 'level', 'component', 'tenant', 'event', 'reason', 'status', 'upstreamStatus', 'msg'];
+const SHOWN = [
+  'time',
+  'level',
+  'component',
+  'tenant',
+  'event',
+  'reason',
+  'status',
+  'upstreamStatus',
+  'reference',
+  'msg',
+];
 
 /**
  * Mocha root hooks: after a failed test, the last log lines the harnesses captured, so a failure

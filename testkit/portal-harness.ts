@@ -645,3 +645,12 @@ export function brokerLogoutResponseUrl(h: Harness, o: BrokerLogoutResponseOptio
     { keyPem: (o.key ?? h.brokerKey).keyPem, relayState: o.relayState },
   );
 }
+
+/**
+ * The reference a portal error page shows (ADR 0316): its reason code and this answer's own id, the
+ * two a customer reads out to the help desk.
+ */
+export function shownReference(page: string): { reason: string; id: string } | undefined {
+  const m = /<code data-reason>([A-Z0-9_]+)<\/code> <code data-reference>([0-9a-f]+)<\/code>/.exec(page);
+  return m ? { reason: m[1]!, id: m[2]! } : undefined;
+}

@@ -1,6 +1,8 @@
 import { html, type SafeHtml } from '../../common/http/html.js';
+import type { PageReference } from '../reference.js';
 import type { Customer } from '../visibility.js';
 import { csrfField, layout, type PageContext } from './layout.js';
+import { referenceLine } from './reference.js';
 import { richText } from './rich-text.js';
 
 export function profilePage(
@@ -27,15 +29,18 @@ export function messagePage(
   ctx: PageContext,
   title: string,
   message: string,
-  /** `signIn`: offer to sign in, coming back to `returnTo` (a same-origin path) afterwards. */
-  options: { signIn?: boolean; returnTo?: string } = {},
+  /**
+   * `signIn`: offer to sign in, coming back to `returnTo` (a same-origin path) afterwards.
+   * `reference`: a refusal's, shown untranslated as its log line carries it (ADR 0316).
+   */
+  options: { signIn?: boolean; returnTo?: string; reference?: PageReference } = {},
 ): SafeHtml {
   const again = ctx.signInAgainTo;
-  const { signIn = again !== undefined, returnTo = again } = options;
+  const { signIn = again !== undefined, returnTo = again, reference } = options;
   return layout(
     ctx,
     title,
-    html`<h1>${title}</h1><p>${message}</p>${signIn ? html`<p><a class="button" href="/login${returnTo ? `?return=${encodeURIComponent(returnTo)}` : ''}">${ctx.i18n.t('message.signIn')}</a></p>` : html`<p><a href="/">${ctx.i18n.t('message.backHome')}</a></p>`}`,
+    html`<h1>${title}</h1><p>${message}</p>${signIn ? html`<p><a class="button" href="/login${returnTo ? `?return=${encodeURIComponent(returnTo)}` : ''}">${ctx.i18n.t('message.signIn')}</a></p>` : html`<p><a href="/">${ctx.i18n.t('message.backHome')}</a></p>`}${reference ? html`<p>${referenceLine(ctx, reference)}</p>` : ''}`,
   );
 }
 

@@ -4,7 +4,9 @@ import type { OrganizationDTO, RequestTypeDTO, RequestTypeFieldDTO, UserDTO } fr
 import { ON_BEHALF_FIELD, SHARE_ORGANIZATIONS_FIELD, SHARE_PEOPLE_FIELD } from '../audience.js';
 import type { Desk } from '../catalogue.js';
 import { type FieldKind, type FieldProblems, fieldKind, inputName, type Submitted } from '../form.js';
+import type { PageReference } from '../reference.js';
 import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
+import { referenceLine } from './reference.js';
 import { type Problem, problemText } from './refusals.js';
 import { suggestionsPanel } from './suggestions.js';
 import { ACCEPTED_LIST, ACCEPTED_UPLOADS, MAX_CREATE_FILES, uploadRefusalText } from './uploads.js';
@@ -174,6 +176,8 @@ export function createPage(
     /** A refused file: said beside the file input, or above the form when there is none. */
     uploadRefusal?: Problem;
     message?: string;
+    /** The failure's reference, under `message` (ADR 0316). */
+    reference?: PageReference;
     csrf: string;
     writeKey: string;
     /**
@@ -205,7 +209,7 @@ export function createPage(
     <h1 class="type-title"><img src="/desk/${seg(desk.id)}/icon/${seg(type.id)}" alt="" width="32" height="32"> ${type.name}</h1>
     ${type.description ? html`<p class="muted">${type.description}</p>` : ''}
     ${type.helpText ? html`<p>${type.helpText}</p>` : ''}
-    ${state.message || general.length > 0 ? html`<div class="alert" role="alert">${state.message ?? ''} ${general.map(([, m]) => html`<div>${m}</div>`)}${state.linkMyRequests ? html` <a href="/requests">${t('create.myRequests')}</a>` : ''}</div>` : ''}
+    ${state.message || general.length > 0 ? html`<div class="alert" role="alert">${state.message ?? ''} ${general.map(([, m]) => html`<div>${m}</div>`)}${state.linkMyRequests ? html` <a href="/requests">${t('create.myRequests')}</a>` : ''}${state.reference ? html`<br>${referenceLine(ctx, state.reference)}` : ''}</div>` : ''}
     <form class="card" method="post" action="/desk/${seg(desk.id)}/create/${seg(type.id)}" enctype="multipart/form-data" novalidate data-draft${state.newWriteKey ? ' data-draft-new-key' : ''}>
       ${csrfField(state.csrf)}${writeKeyField(state.writeKey)}
       ${visible.map(

@@ -12,12 +12,14 @@ import type {
   UserDTO,
 } from '../atlassian/types.js';
 import type { FileView } from '../files.js';
+import type { PageReference } from '../reference.js';
 import type { TimelineEntry } from '../request-timeline.js';
 import type { RequestSummary } from '../requests.js';
 import { withoutWriteKey } from '../write-once.js';
 import { approvalsSection } from './approvals.js';
 import { csrfField, layout, type PageContext, statusLozenge, writeKeyField } from './layout.js';
 import { dateTime, relativeTime } from './local-time.js';
+import { referenceLine } from './reference.js';
 import { richText } from './rich-text.js';
 import { ACCEPTED_UPLOADS, MAX_COMMENT_FILES } from './uploads.js';
 
@@ -61,6 +63,8 @@ export interface DetailView {
   error?: string | undefined;
   /** Shown beside the file input (a refused or missing file). */
   uploadError?: string | undefined;
+  /** The reference of the failure `error` or `uploadError` says (ADR 0316). */
+  reference?: PageReference | undefined;
   /** Shown beside the comment form's file input (a refused file). */
   commentUploadError?: string | undefined;
   /** The largest file the portal takes (spec.portal.limits.maxUploadBytes), said by the file input. */
@@ -192,7 +196,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
     `${key} ${v.summary.summary}`,
     html`<nav aria-label="${t('layout.breadcrumb')}"><a href="/requests">${t('requests.title')}</a> / ${key}</nav>
     ${v.notice ? html`<p class="notice" role="status" data-written>${v.notice}</p>` : ''}
-    ${v.error ? html`<p class="alert" role="alert">${v.error}</p>` : ''}
+    ${v.error ? html`<p class="alert" role="alert">${v.error}${v.reference ? html`<br>${referenceLine(ctx, v.reference)}` : ''}</p>` : ''}
     <h1>${v.summary.summary}</h1>
     <p class="muted">${key}${v.requestTypeName ? html` · ${v.requestTypeName}` : ''} · ${t('request.raisedBy', { name: v.summary.reporterName })} · ${when(ctx.i18n, v.summary.created)}</p>
     <div class="layout-2">
@@ -224,7 +228,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
           v.mayAct
             ? html`<form method="post" action="${action('attachment')}" enctype="multipart/form-data">${csrfField(v.csrf)}${writeKeyField(v.writeKeys.attachment)}
           <label for="att-file">${t('request.attachFile', { size: ctx.i18n.fileSize(v.maxUploadBytes) })}</label>
-          ${v.uploadError ? html`<div id="att-file-err" class="error" role="alert">${v.uploadError}</div>` : ''}
+          ${v.uploadError ? html`<div id="att-file-err" class="error" role="alert">${v.uploadError}${v.reference ? html`<br>${referenceLine(ctx, v.reference)}` : ''}</div>` : ''}
           <input id="att-file" type="file" name="attachment" required accept="${ACCEPTED_UPLOADS}"${v.uploadError ? html` aria-invalid="true" aria-describedby="att-file-err"` : ''}>
           <button type="submit">${t('request.upload')}</button>
         </form>`

@@ -17,6 +17,7 @@ import { faviconSvg } from '../pages/layout.js';
 import { problemText } from '../pages/refusals.js';
 import { SUGGEST_MIN_LENGTH } from '../pages/suggestions.js';
 import { MAX_CREATE_FILES } from '../pages/uploads.js';
+import { type PageReference, referenceOf } from '../reference.js';
 import type { PortalServices } from '../services.js';
 import { sharingOrganizations } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
@@ -252,7 +253,12 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
       errors: FieldProblems,
       message: string,
       status: number,
-      more: { linkMyRequests?: boolean; uploadRefusal?: JsmSsoError; newWriteKey?: boolean } = {},
+      more: {
+        linkMyRequests?: boolean;
+        uploadRefusal?: JsmSsoError;
+        newWriteKey?: boolean;
+        reference?: PageReference;
+      } = {},
     ) => {
       allowFetchFromSelf(res);
       send(
@@ -330,22 +336,28 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
     } catch (err) {
       if (err instanceof FlowStoreClaimsUncertainError) {
         // Nothing written: the form comes back as sent, with when to send it again.
-        logger.warn({ event: 'portal.write_refused', reason: err.code }, 'create refused, nothing written');
+        const reference = referenceOf(res, err.code);
+        logger.warn(
+          { event: 'portal.write_refused', reason: err.code, reference: reference.id },
+          'create refused, nothing written',
+        );
         res.setHeader('Retry-After', String(err.retryAfterSeconds));
         render({}, t('error.writeUncertain', { seconds: err.retryAfterSeconds }), err.status, {
           linkMyRequests: true,
+          reference,
         });
         return;
       }
       if (err instanceof WriteUnconfirmedError) {
         // `cause`: the look for the earlier post's request failed (say, ATLASSIAN_PAGE_TIMEOUT).
         const cause = err.cause instanceof JsmSsoError ? { cause: err.cause.code } : {};
+        const reference = referenceOf(res, err.code);
         logger.warn(
-          { event: 'portal.write_refused', reason: err.code, ...cause },
+          { event: 'portal.write_refused', reason: err.code, ...cause, reference: reference.id },
           'create refused, nothing written',
         );
         if (hasDescription) {
-          render({}, t('create.outcomeUnknown'), err.status, { linkMyRequests: true });
+          render({}, t('create.outcomeUnknown'), err.status, { linkMyRequests: true, reference });
           return;
         }
         // Nothing can ever tell whether this form raised its request: it never writes (ADR 0299).
@@ -353,12 +365,19 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         render({}, t('create.outcomeUnknownNewForm'), err.status, {
           linkMyRequests: true,
           newWriteKey: true,
+          reference,
         });
         return;
       }
       if (err instanceof AtlassianError) {
+        const reference = referenceOf(res, err.code);
         logger.warn(
-          { event: 'portal.atlassian_error', reason: err.code, upstreamStatus: err.upstreamStatus },
+          {
+            event: 'portal.atlassian_error',
+            reason: err.code,
+            upstreamStatus: err.upstreamStatus,
+            reference: reference.id,
+          },
           'create refused',
         );
         const errors = err.code === 'ATLASSIAN_VALIDATION' ? fieldErrorsFrom(fields, err) : {};
@@ -377,6 +396,7 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
         render(errors, `${problemText(i18n, err)} ${t(outcome)}`, err.status, {
           linkMyRequests: true,
           newWriteKey: newForm,
+          reference,
         });
         return;
       }

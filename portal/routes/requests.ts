@@ -16,6 +16,7 @@ import { problemText } from '../pages/refusals.js';
 import { type OrganizationSharingView, requestDetailPage } from '../pages/request-detail.js';
 import { sharePersonPage, transitionConfirmPage } from '../pages/requests.js';
 import { MAX_COMMENT_FILES, uploadRefusalText } from '../pages/uploads.js';
+import { type PageReference, referenceOf } from '../reference.js';
 import { RequestDetails } from '../request-detail.js';
 import { renderedFieldHtml, requestTimeline } from '../request-timeline.js';
 import { NotVisibleError, type VisibleRequest } from '../requests.js';
@@ -71,6 +72,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       notice?: string;
       error?: string;
       uploadError?: string;
+      /** The reference of the failure `error` or `uploadError` says (ADR 0316). */
+      reference?: PageReference;
       /** Shown beside the comment form's file input (a refused file). */
       commentUploadError?: string;
       status?: number;
@@ -143,6 +146,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         notice: extra.notice,
         error: extra.error,
         uploadError: extra.uploadError,
+        reference: extra.reference,
         commentUploadError: extra.commentUploadError,
         maxUploadBytes: services.maxUploadBytes,
       }),
@@ -179,7 +183,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       )
     )
       return false;
-    logger.warn({ event: 'portal.action_refused', reason: err.code }, 'action refused');
+    const reference = referenceOf(res, err.code);
+    logger.warn(
+      { event: 'portal.action_refused', reason: err.code, reference: reference.id },
+      'action refused',
+    );
     const i18n = translatorOf(res);
     if (err instanceof FlowStoreClaimsUncertainError)
       res.setHeader('Retry-After', String(err.retryAfterSeconds));
@@ -196,6 +204,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const text = typeof body['body'] === 'string' ? body['body'] : undefined;
     await renderDetail(res, key, {
       error: message,
+      reference,
       status: err.status,
       ...(text === undefined
         ? {}
@@ -549,10 +558,15 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       );
     } catch (err) {
       if (!(err instanceof AtlassianError)) throw err;
-      logger.warn({ event: 'portal.action_refused', reason: err.code }, 'upload refused');
+      const reference = referenceOf(res, err.code);
+      logger.warn(
+        { event: 'portal.action_refused', reason: err.code, reference: reference.id },
+        'upload refused',
+      );
       const i18n = translatorOf(res);
       await renderDetail(res, key, {
         uploadError: `${problemText(i18n, err)} ${i18n.t('request.refused.fileNotAttached')}`,
+        reference,
         status: err.status,
       });
       return;

@@ -17,6 +17,7 @@ import { translatorOf } from '../i18n.js';
 import { assertedPerson } from '../identity.js';
 import { messagePage, signingOutPage } from '../pages/account.js';
 import { problemText } from '../pages/refusals.js';
+import { referenceOf } from '../reference.js';
 import { checkReturnPath } from '../return-path.js';
 import type { PortalServices } from '../services.js';
 import { newToken } from '../session.js';
@@ -96,9 +97,11 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       await limits.sessionStarted(session.endsAt);
       if (await sessions.endIfEndedByBroker(session)) {
         // The IdP ended her IdP session while this sign-in was on its way here (ADR 0170).
-        noteRefusal(401, 'PORTAL_SIGN_IN_ENDED_AT_IDP', 'sign-in ended by the broker before it arrived');
+        const reference = referenceOf(res, 'PORTAL_SIGN_IN_ENDED_AT_IDP');
+        noteRefusal(401, reference.reason, 'sign-in ended by the broker before it arrived', reference.id);
         const page = messagePage(pageContext(res), t('error.signedOut.title'), t('signIn.endedAtIdp'), {
           signIn: true,
+          reference,
         });
         send(res, page, 401);
         return;

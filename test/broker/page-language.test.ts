@@ -93,7 +93,7 @@ describe('broker: pages speak the language of the help center the person came fr
         const notFound = await expectSpoken(missing, locale, [
           'broker.refused.title',
           'broker.refused.notFound',
-          'broker.reference',
+          'message.reference',
         ]);
         expect(pageReason(notFound)).to.equal('NOT_FOUND');
 

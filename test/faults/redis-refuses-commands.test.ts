@@ -18,6 +18,7 @@ import {
   type Browser,
   type Harness,
   raiseRequestForm,
+  shownReference,
   signIn,
   startHarness,
 } from '../../testkit/portal-harness.js';
@@ -189,6 +190,7 @@ describe('faults: Redis refuses a command (full, or an ACL without it)', functio
         expect(page).to.include('please try again in a minute').and.not.match(STORE_DETAIL);
         const line = h.logs.slice(from).find((l) => l['event'] === 'portal.error');
         expect(line).to.include({ reason: 'FLOW_STORE_FULL', redisError: 'OOM' });
+        expect(shownReference(page)).to.deep.equal({ reason: 'FLOW_STORE_FULL', id: line?.['reference'] });
         expect(await errorsCounted('FLOW_STORE_FULL')).to.equal(1);
         expect(form.created('Sent while Redis is full'), 'nothing created').to.have.length(0);
       } finally {

@@ -12,6 +12,7 @@ import {
   portalRoutes,
   reasons,
   refusalCount,
+  shownReference,
   signIn,
   spooledBytes as spooledOf,
   startHarness,
@@ -31,8 +32,14 @@ const TWO_PER_ACCOUNT = {
 async function expectLimited(h: Harness, res: Response, from: number): Promise<void> {
   expect(res.status).to.equal(429);
   expect(Number(res.headers.get('retry-after'))).to.be.within(1, 60);
-  expect(await res.text()).to.include('Please wait');
+  const page = await res.text();
+  expect(page).to.include('Please wait');
   expect(reasons(h, from)).to.include('PORTAL_RATE_LIMITED');
+  // The page names the reason and the reference both of its log lines carry (ADR 0316).
+  const shown = shownReference(page);
+  expect(shown?.reason).to.equal('PORTAL_RATE_LIMITED');
+  const referenced = h.logs.slice(from).filter((l) => l['reference'] === shown?.id);
+  expect(referenced.map((l) => l['event'])).to.deep.equal(['portal.rate_limited', 'portal.refused']);
 }
 
 describe('portal abuse limits: body limits answer 413, never 500', () => {

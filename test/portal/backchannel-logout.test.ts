@@ -32,6 +32,7 @@ import {
   type Harness,
   reasons,
   refusalCount,
+  shownReference,
   signIn,
   startHarness,
   useHarness,
@@ -277,8 +278,13 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
     const from = h.logs.length;
     const refused = await attemptSignIn(h, 'alice@acme.test', { sessionIndex });
     expect(refused.status).to.equal(401);
-    expect(await refused.text()).to.include('Please sign in again.');
+    const refusedPage = await refused.text();
+    expect(refusedPage).to.include('Please sign in again.');
     expect(reasons(h, from)).to.deep.equal(['PORTAL_SIGN_IN_ENDED_AT_IDP']);
+    expect(shownReference(refusedPage)).to.deep.equal({
+      reason: 'PORTAL_SIGN_IN_ENDED_AT_IDP',
+      id: h.logs.slice(from).find((l) => l['reason'] === 'PORTAL_SIGN_IN_ENDED_AT_IDP')?.['reference'],
+    });
     expect(
       refused.headers.getSetCookie().every((cookie) => /Max-Age=0/i.test(cookie)),
       'no session cookie',

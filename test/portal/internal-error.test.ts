@@ -1,6 +1,13 @@
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
-import { type Browser, type Harness, reasons, signIn, startHarness } from '../../testkit/portal-harness.js';
+import {
+  type Browser,
+  type Harness,
+  reasons,
+  shownReference,
+  signIn,
+  startHarness,
+} from '../../testkit/portal-harness.js';
 
 /** Fault injection only: a store with a programming error on demand, which no real Redis can be made to show. */
 class BuggyFlowStore extends MemoryFlowStore {
@@ -32,6 +39,8 @@ describe('portal: an unexpected error in a handler', () => {
     const line = h.logs.slice(from).find((l) => l['reason'] === 'PORTAL_INTERNAL');
     expect([line?.['level'], line?.['errorType']]).to.deep.equal(['error', 'TypeError']);
     expect(line?.['frames']).to.match(/^at /);
+    // What the customer can tell the help desk finds this line (ADR 0316).
+    expect(shownReference(failed.body)).to.deep.equal({ reason: 'PORTAL_INTERNAL', id: line?.['reference'] });
     // The message may quote the data that broke it: never logged.
     expect(JSON.stringify(h.logs.slice(from))).to.not.contain('secret detail');
     // The next request is served as before.

@@ -1,5 +1,6 @@
 // Refusals carried by errors (form checks, uploads, sign-in, Atlassian's failures) are said in the
-// customer's language, through the real routes; the log keeps the reason code and English.
+// customer's language, through the real routes; the log keeps the reason code and English, and the
+// page names that code and a reference its log line carries.
 import { expect } from 'chai';
 import { ATLASSIAN_CODES, meaningOf, PORTAL_CODES } from '../../common/error-codes.js';
 import { createTranslator, LOCALES } from '../../common/i18n/index.js';
@@ -7,10 +8,12 @@ import { PROBLEM_TEXT, problemKey, problemText } from '../../portal/pages/refusa
 import { englishIn } from '../../testkit/catalogue-text.js';
 import {
   attemptSignIn,
-  type Browser,
+  Browser,
   csrfOf,
   type Harness,
+  raiseRequestForm,
   reasons,
+  shownReference,
   signIn,
   useHarness,
 } from '../../testkit/portal-harness.js';
@@ -276,6 +279,94 @@ describe('portal: refusals in the customer’s language', () => {
         expect(line?.['msg']).to.equal(meaningOf(c.reason));
       });
     }
+  });
+
+  // Every error page names what its log line carries: the reason code (untranslated, as the broker's
+  // pages do) and the answer's own reference, so the help desk finds the line a customer saw (ADR 0316).
+  describe('the reason code and reference on every error page', () => {
+    const references = new Set<string>();
+    /** The page's status and reference, and that every log line of that reference says its reason. */
+    const expectReferenced = async (res: Response, status: number, reason: string) => {
+      const page = await res.text();
+      expect(res.status).to.equal(status);
+      const shown = shownReference(page);
+      expect(shown?.reason, 'the reason code on the page').to.equal(reason);
+      const lines = h.logs.filter((l) => l['reference'] === shown!.id);
+      expect(lines, 'log lines of the reference').to.not.deep.equal([]);
+      expect(lines.map((l) => l['reason'])).to.deep.equal(lines.map(() => reason));
+      expect(references.has(shown!.id), 'a reference of its own').to.equal(false);
+      references.add(shown!.id);
+      return page;
+    };
+
+    it('an address that leads nowhere: PORTAL_NOT_FOUND', async () => {
+      await expectReferenced(await alice.fetch('/no-such-page'), 404, 'PORTAL_NOT_FOUND');
+    });
+
+    it('a form without its token: PORTAL_CSRF', async () => {
+      const path = `/requests/${h.keyOf('Printer on 3rd floor jams every morning')}/comment`;
+      await expectReferenced(await alice.post(path, { body: 'hi', _csrf: 'forged' }), 403, 'PORTAL_CSRF');
+    });
+
+    it('a form sent after the session ended: PORTAL_SESSION_MISSING, with the offer to sign in', async () => {
+      const path = `/requests/${h.keyOf('Printer on 3rd floor jams every morning')}/comment`;
+      const page = await expectReferenced(
+        await new Browser(h.url).post(path, { body: 'hi', _csrf: 'x' }),
+        401,
+        'PORTAL_SESSION_MISSING',
+      );
+      expect(page).to.contain('class="button" href="/login?return');
+    });
+
+    it('a sign-in response no sign-in here started: PORTAL_LOGIN_FLOW_MISSING', async () => {
+      const res = await new Browser(h.url).post('/saml/acs', { SAMLResponse: 'eA==' });
+      await expectReferenced(res, 400, 'PORTAL_LOGIN_FLOW_MISSING');
+    });
+
+    it('Atlassian unavailable, and failing: its code in German, the label translated', async () => {
+      const key = h.keyOf('Printer on 3rd floor jams every morning');
+      const german = { headers: { 'accept-language': 'de' } };
+      h.emulator.faults.set({ status: 503, retryAfterSeconds: 0, pathPrefix: '/rest/servicedeskapi/' });
+      const page = await expectReferenced(
+        await alice.fetch(`/requests/${key}`, german),
+        503,
+        'ATLASSIAN_UNAVAILABLE',
+      );
+      expect(page).to.contain('Referenz:');
+      h.emulator.faults.set({ status: 500, pathPrefix: '/rest/servicedeskapi/' });
+      await expectReferenced(await alice.fetch(`/requests/${key}`, german), 502, 'ATLASSIAN_ERROR');
+    });
+
+    it('a request Atlassian refused to create: the form again, its alert closed by the reference', async () => {
+      const form = raiseRequestForm(h, alice, 'Get IT help');
+      const fields = { ...(await form.fresh()), f_summary: 'Refused by the desk' };
+      h.emulator.faults.set({ status: 403, method: 'POST', pathPrefix: '/rest/servicedeskapi/request' });
+      const page = await expectReferenced(await form.post(fields), 403, 'ATLASSIAN_FORBIDDEN');
+      expect(page).to.match(
+        /<div class="alert" role="alert">[^<]*(<a [^>]*>[^<]*<\/a>)?<br><small>[^<]*<code data-reason>ATLASSIAN_FORBIDDEN<\/code> <code data-reference>[0-9a-f]+<\/code><\/small><\/div>/,
+      );
+      expect(page).to.contain('value="Refused by the desk"');
+    });
+
+    it('a comment Atlassian refused: the request page, its alert closed by the reference', async () => {
+      const key = h.keyOf('Printer on 3rd floor jams every morning');
+      const token = csrfOf((await alice.text(`/requests/${key}`)).body);
+      h.emulator.faults.set({
+        status: 403,
+        method: 'POST',
+        pathPrefix: `/rest/servicedeskapi/request/${key}/comment`,
+      });
+      const res = await alice.post(`/requests/${key}/comment`, { body: 'Refused comment', _csrf: token });
+      const page = await expectReferenced(res, 403, 'ATLASSIAN_FORBIDDEN');
+      expect(page).to.match(
+        /<p class="alert" role="alert">[^<]*<br><small>[^<]*<code data-reason>ATLASSIAN_FORBIDDEN<\/code> <code data-reference>[0-9a-f]+<\/code><\/small><\/p>/,
+      );
+    });
+
+    it('shows no reference on a page that is no refusal', async () => {
+      expect(shownReference((await alice.text('/')).body)).to.equal(undefined);
+      expect(shownReference((await new Browser(h.url).text('/signed-out')).body)).to.equal(undefined);
+    });
   });
 });
 

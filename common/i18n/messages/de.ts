@@ -352,7 +352,7 @@ export const de: Catalogue = {
   'error.storeFull':
     'Das Hilfe-Center hat gerade keinen Platz dafür. Er wird frei, sobald frühere Besuche enden: Bitte versuchen Sie es in einer Minute erneut.',
   'error.storeRefused':
-    'Das Hilfe-Center ist wegen eines Problems auf Seiten des Dienstes nicht verfügbar, das seine Betreiber beheben müssen. Ein erneuter Versuch hilft erst, wenn sie es behoben haben. Wenn es anhält, nennen Sie bei Ihrer Meldung diese Referenz: {reference}.',
+    'Das Hilfe-Center ist wegen eines Problems auf Seiten des Dienstes nicht verfügbar, das seine Betreiber beheben müssen. Ein erneuter Versuch hilft erst, wenn sie es behoben haben. Wenn es anhält, nennen Sie bei Ihrer Meldung die Referenz unten.',
   'error.requestMoved':
     'Diese Anfrage wurde verschoben und hat eine neue Nummer: Öffnen Sie sie unter „Meine Anfragen“.',
   'error.requestNotFound': 'Diese Anfrage wurde nicht gefunden.',
@@ -377,12 +377,12 @@ export const de: Catalogue = {
 
   'message.signIn': 'Anmelden',
   'message.backHome': 'Zurück zum Help Center',
+  'message.reference': 'Referenz:',
   'signingOut.title': 'Abmeldung',
   'signingOut.message':
     'Sie sind vom Help Center abgemeldet. <link>Weiter</link>, um sich auch bei der Anmeldung Ihrer Organisation abzumelden.',
 
   'broker.backTo': 'Zurück zu {site}',
-  'broker.reference': 'Referenz:',
   'broker.continue': 'Weiter',
   'broker.choose.title': 'Anmelden',
   'broker.choose.heading': 'Bei {site} anmelden',

@@ -342,7 +342,7 @@ export const en = {
   'error.storeFull':
     'The help center has no room for this right now. Room comes back as earlier visits end: please try again in a minute.',
   'error.storeRefused':
-    'The help center is unavailable because of a problem on the service’s side that its operators have to fix. Trying again will not help until they have. If it lasts, mention this reference when you report it: {reference}.',
+    'The help center is unavailable because of a problem on the service’s side that its operators have to fix. Trying again will not help until they have. If it lasts, mention the reference below when you report it.',
   'error.requestMoved': 'This request was moved and has a new number: open it from My requests.',
   'error.requestNotFound': 'We could not find that request.',
 
@@ -365,6 +365,8 @@ export const en = {
 
   'message.signIn': 'Sign in',
   'message.backHome': 'Back to the help center',
+  // Before a refusal's reason code and reference, untranslated: the portal's and the broker's pages (ADR 0316).
+  'message.reference': 'Reference:',
   'signingOut.title': 'Signing out',
   'signingOut.message':
     'You are signed out of the help center. <link>Continue</link> to sign out of your organization’s sign-in too.',
@@ -372,7 +374,6 @@ export const en = {
   // The broker's pages (IdP chooser, auto-post form, sign-out, refusals): broker/pages.ts. A refusal
   // shows the message of its reason's kind (broker/refusal-text.ts), never the error's own text.
   'broker.backTo': 'Back to {site}',
-  'broker.reference': 'Reference:',
   'broker.continue': 'Continue',
   'broker.choose.title': 'Sign in',
   'broker.choose.heading': 'Sign in to {site}',

@@ -350,7 +350,7 @@ export const fr: Catalogue = {
   'error.storeFull':
     'Le centre d’aide n’a plus de place pour cela pour le moment. La place revient à mesure que les visites précédentes se terminent : veuillez réessayer dans une minute.',
   'error.storeRefused':
-    'Le centre d’aide est indisponible à cause d’un problème du côté du service, que ses opérateurs doivent corriger. Réessayer n’y changera rien tant qu’ils ne l’ont pas fait. Si cela dure, indiquez cette référence en le signalant : {reference}.',
+    'Le centre d’aide est indisponible à cause d’un problème du côté du service, que ses opérateurs doivent corriger. Réessayer n’y changera rien tant qu’ils ne l’ont pas fait. Si cela dure, indiquez la référence ci-dessous en le signalant.',
   'error.requestMoved':
     'Cette demande a été déplacée et porte un nouveau numéro : ouvrez-la depuis Mes demandes.',
   'error.requestNotFound': 'Cette demande est introuvable.',
@@ -374,12 +374,12 @@ export const fr: Catalogue = {
 
   'message.signIn': 'Se connecter',
   'message.backHome': 'Retour au centre d’aide',
+  'message.reference': 'Référence :',
   'signingOut.title': 'Déconnexion',
   'signingOut.message':
     'Vous êtes déconnecté du centre d’aide. <link>Continuez</link> pour vous déconnecter aussi de la connexion de votre organisation.',
 
   'broker.backTo': 'Retour à {site}',
-  'broker.reference': 'Référence :',
   'broker.continue': 'Continuer',
   'broker.choose.title': 'Se connecter',
   'broker.choose.heading': 'Se connecter à {site}',

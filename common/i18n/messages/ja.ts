@@ -330,7 +330,7 @@ export const ja: Catalogue = {
   'error.storeFull':
     'ヘルプセンターは現在これを受け付ける余裕がありません。以前のアクセスが終わるにつれて空きができます。1 分ほどしてからもう一度お試しください。',
   'error.storeRefused':
-    'サービス側の問題のため、ヘルプセンターを利用できません。この問題はサービスの運用担当者による対応が必要で、対応されるまでは再試行しても解決しません。問題が続く場合は、報告の際にこの参照番号をお伝えください: {reference}',
+    'サービス側の問題のため、ヘルプセンターを利用できません。この問題はサービスの運用担当者による対応が必要で、対応されるまでは再試行しても解決しません。問題が続く場合は、報告の際に下記の参照番号をお伝えください。',
   'error.requestMoved':
     'このリクエストは移動され、新しい番号になりました。「マイリクエスト」から開いてください。',
   'error.requestNotFound': 'そのリクエストは見つかりませんでした。',
@@ -354,12 +354,12 @@ export const ja: Catalogue = {
 
   'message.signIn': 'サインイン',
   'message.backHome': 'ヘルプセンターに戻る',
+  'message.reference': '参照コード：',
   'signingOut.title': 'サインアウト中',
   'signingOut.message':
     'ヘルプセンターからサインアウトしました。組織のサインインからもサインアウトするには<link>続行</link>してください。',
 
   'broker.backTo': '{site} に戻る',
-  'broker.reference': '参照コード：',
   'broker.continue': '続行',
   'broker.choose.title': 'サインイン',
   'broker.choose.heading': '{site} にサインイン',
