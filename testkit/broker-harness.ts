@@ -153,30 +153,10 @@ export function oidcIdp(name: string, issuer: string, more: IdpDoc = {}): IdpDoc
 }
 
 /**
- * The dev IdP at `issuer` (oidc-provider) as a plain OAuth 2.0 IdP: its token call, then its
- * userinfo endpoint as the user endpoint. Its client is `jsm-sso-oauth2` (devClient's `client_id`).
- */
-export function oauth2DevIdp(name: string, issuer: string): IdpDoc {
-  return {
-    name,
-    oauth2: {
-      authorizationEndpoint: `${issuer}/auth`,
-      tokenEndpoint: `${issuer}/token`,
-      userinfoEndpoint: `${issuer}/me`,
-      clientId: 'jsm-sso-oauth2',
-      clientSecretRef: { name: 'idp-client' },
-      scopes: ['openid', 'email'],
-      issuer,
-    },
-    attributeMapping: { email: 'claims.email' },
-    emailTrust: 'asserted',
-  };
-}
-
-/**
  * A plain OAuth 2.0 IdP of the tenant served by the dev IdP at `idpUrl` (oidc-provider serves its
  * userinfo only to tokens with the openid scope; the broker still treats the IdP as plain OAuth 2.0:
- * no nonce, claims only from the userinfo endpoint).
+ * no nonce, claims only from the userinfo endpoint), as its client `clientId` (a devClient's
+ * `client_id`). No `issuer`: the authorization endpoint's origin, `idpUrl`, stands in for it.
  */
 export function devOAuth2Idp(idpUrl: string, clientId: string, more: IdpDoc = {}): IdpDoc {
   return {

@@ -14,11 +14,11 @@ import {
   closeServer,
   createPki,
   devClient,
+  devOAuth2Idp,
   formFields,
   type IdpDoc,
   listenPlaceholder,
   loginThroughBroker,
-  oauth2DevIdp,
   oidcIdp,
   type Pki,
   pageReason,
@@ -77,7 +77,7 @@ describe('faults: an IdP slow but within each deadline, across one sign-in', fun
     };
     oidc = await serve(oidcPlace, oidcIdp('corporate', proxy.url));
     // Plain OAuth 2.0 against the same server: the token call, then its user endpoint.
-    oauth2 = await serve(oauth2Place, oauth2DevIdp('partner', proxy.url));
+    oauth2 = await serve(oauth2Place, devOAuth2Idp(proxy.url, 'jsm-sso-oauth2', { name: 'partner' }));
   });
   afterEach(() => proxy.clear());
   after(async () => {
