@@ -29,6 +29,11 @@ export const FAILURE_REASONS = {
       "A Secret a tenant or a JsmSsoPool references exists but lacks the key the reference names (a tenant's: `email` and `apiToken` of the Atlassian credentials, for one; a pool's: `url`, `ca.crt`, or `tls.crt`/`tls.key` of a client certificate); the message names it. Nothing of the tenant or the pool is applied.",
     action: 'Add the key to the Secret, or fix the reference.',
   },
+  SecretNotReferable: {
+    meaning:
+      "A tenant or a JsmSsoPool names a Secret that is a pooled tenant's projection (the operator's own, in a pool's namespace), which holds another tenant's credentials; the message names it. Its values are never read, mounted or copied. A tenant reports it on ConfigValid and its running pods are left as they are (ADR 0313); nothing of the pool is applied (ADR 0320).",
+    action: "Reference a Secret of the tenant's or the pool's own.",
+  },
   SpecInvalid: {
     meaning:
       "A JsmSsoPool field that the schema's pattern lets through is invalid all the same (`spec.egress.allowedNetworks`: an entry that is not a network, `fd00:::1/64`); the message names it. Nothing of the pool is applied, so its pods do not start and crash-loop on it.",
@@ -88,11 +93,6 @@ export const OPERATOR_REASONS = {
     conditions: 'ConfigValid=False',
     meaning:
       "A signing Secret's `tls.crt` is not a PEM X.509 certificate; the running pods are left as they are.",
-  },
-  SecretNotReferable: {
-    conditions: 'ConfigValid=False',
-    meaning:
-      "The tenant names a Secret that is a pooled tenant's projection (the operator's own, in a pool's namespace), which holds another tenant's credentials; the message names it. Its values are never read, mounted or copied; the running pods are left as they are (ADR 0313).",
   },
   UnknownFieldsIgnored: {
     conditions: 'log line `operator.unknown_fields_ignored`',

@@ -33,6 +33,7 @@ import {
   toConditions,
 } from './status.js';
 import { writeStatus } from './status-write.js';
+import { unreferableSecrets, unreferableSecretsMessage } from './unreferable-secrets.js';
 
 /**
  * One level-triggered reconcile of one JsmSsoPool: its Deployments, Services and the rest through
@@ -48,6 +49,8 @@ export interface PoolCache extends ApplyCache {
   /** Projections (metadata) and Ingresses placed in this pool, by its `<namespace>/<name>`. */
   placedIn(poolKey: string): KubeObject[];
   secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined>;
+  /** A Secret's cached metadata, without its values. */
+  secretMeta(namespace: string, name: string): KubeObject | undefined;
 }
 
 /** The condition types a pool's status carries from the operator. */
@@ -126,6 +129,18 @@ async function applyPool(
   if (invalid) {
     const message = `${invalid}; nothing of the pool is applied until it is fixed`;
     return { reason: 'SpecInvalid', message, error: new ReconcileError('SpecInvalid', message) };
+  }
+  // Before any value is read: a projection's values are another tenant's.
+  const unreferable = unreferableSecrets(namespace, poolSecretKeys(pool), (ns, name) =>
+    deps.cache.secretMeta(ns, name),
+  );
+  if (unreferable.length > 0) {
+    const message = `${unreferableSecretsMessage(unreferable, 'pool')}; nothing of the pool is applied until then`;
+    return {
+      reason: 'SecretNotReferable',
+      message,
+      error: new ReconcileError('SecretNotReferable', message),
+    };
   }
   const secrets: Record<string, SecretFacts> = {};
   for (const use of poolSecretKeys(pool)) {

@@ -262,7 +262,11 @@ async function converge(
   pool?: ConditionInput;
   tlsCertificate?: ConditionInput;
 }> {
-  const unreferable = unreferableSecrets(tenant, (namespace, name) => deps.cache.secretMeta(namespace, name));
+  const unreferable = unreferableSecrets(
+    tenant.metadata!.namespace!,
+    allSecretKeys(tenant),
+    (namespace, name) => deps.cache.secretMeta(namespace, name),
+  );
   const secrets = await ensureSigningSecrets(deps, tenant, outcome, unreferable);
   const invalid = secretsCondition(tenant, secrets, unreferable);
   if (invalid) return { secrets, configValid: invalid };
@@ -375,7 +379,11 @@ function secretsCondition(
   unreferable: string[],
 ): ConditionInput | undefined {
   if (unreferable.length > 0)
-    return { status: 'False', reason: 'SecretNotReferable', message: unreferableSecretsMessage(unreferable) };
+    return {
+      status: 'False',
+      reason: 'SecretNotReferable',
+      message: unreferableSecretsMessage(unreferable, 'tenant'),
+    };
   const missing = missingSecrets(allSecretKeys(tenant), secrets, tenant.metadata!.namespace!);
   return missing && { status: 'False', ...missing };
 }

@@ -80,13 +80,25 @@ describe('who may place a tenant in a pool, against a real API server', function
       )
     ).flat();
 
-  async function createPool(name: string, tenants?: Tenants): Promise<void> {
+  async function createPool(
+    name: string,
+    tenants?: Tenants,
+    redis: Record<string, unknown> = { urlSecretRef: { name: 'pool-redis' } },
+  ): Promise<void> {
     await env.client.create(collectionPath(KINDS.pool, pools), {
       apiVersion: 'jsm-sso.io/v1alpha1',
       kind: 'JsmSsoPool',
       metadata: { name, namespace: pools },
-      spec: { redis: { urlSecretRef: { name: 'pool-redis' } }, ...(tenants ? { tenants } : {}) },
+      spec: { redis, ...(tenants ? { tenants } : {}) },
     });
+  }
+
+  /** The projection a tenant of another namespace placed in a new pool `pool`, taking every namespace. */
+  async function projectionPlacedIn(pool: string, tenant: string): Promise<string> {
+    await createPool(pool, { namespaces: { from: 'All' } });
+    await pooledTenant(member, tenant, pool);
+    await reasonIs(member, tenant, 'PoolNotReady');
+    return placedNameOf(member, tenant);
   }
 
   async function setTenants(name: string, tenants: Tenants): Promise<void> {
@@ -216,10 +228,7 @@ describe('who may place a tenant in a pool, against a real API server', function
     // projection a tenant of another namespace placed there as its IdP's client secret: the operator
     // would mount it in its broker, or copy it into its own projection, and the broker send it to the
     // issuer the team chose.
-    await createPool('deputy', { namespaces: { from: 'All' } });
-    await pooledTenant(member, 'victim', 'deputy');
-    await reasonIs(member, 'victim', 'PoolNotReady');
-    const projection = placedNameOf(member, 'victim');
+    const projection = await projectionPlacedIn('deputy', 'victim');
     const stolen = {
       identityProviders: [
         {
@@ -249,6 +258,40 @@ describe('who may place a tenant in a pool, against a real API server', function
     }
     expect(await env.client.get(objectPath(KINDS.deployment, pools, 'thief-broker'))).to.equal(undefined);
     expect(await placedObjects(pools)).not.to.include(`Secret/${placedNameOf(pools, 'pooled-thief')}`);
+  });
+
+  it("never lets a second pool in the pool's namespace name a tenant's projection as its Redis URL or CA bundle: nothing of that pool is applied (ADR 0320)", async () => {
+    // The pool's pods would mount the projection, and its Redis client send the URL's password (or
+    // trust the CA) the victim's team never gave that pool's owner.
+    const projection = await projectionPlacedIn('harbour', 'moored');
+    const redisFields = {
+      'pirate-url': { urlSecretRef: { name: projection, key: 'moored-oidc_clientSecret' } },
+      'pirate-ca': {
+        urlSecretRef: { name: 'pool-redis' },
+        caBundleSecretRef: { name: projection, key: 'moored-oidc_clientSecret' },
+      },
+    };
+    for (const [name, redis] of Object.entries(redisFields)) await createPool(name, undefined, redis);
+    for (const name of Object.keys(redisFields)) {
+      const conditions = await eventually(async () => {
+        const pool = await env.client.get<
+          KubeObject & {
+            status?: { conditions?: { type: string; reason: string; status: string; message: string }[] };
+          }
+        >(objectPath(KINDS.pool, pools, name));
+        return pool?.status?.conditions?.some((c) => c.type === 'Applied')
+          ? pool.status.conditions
+          : undefined;
+      }, `pool ${name} Applied`);
+      for (const type of ['Applied', 'Ready']) {
+        const condition = conditions.find((c) => c.type === type);
+        expect(condition, `${name} ${type}`).to.include({ status: 'False', reason: 'SecretNotReferable' });
+        expect(condition!.message, `${name} ${type}`).to.contain(`Secret ${projection}`);
+      }
+      expect(await env.client.get(objectPath(KINDS.deployment, pools, `${name}-broker`)), name).to.equal(
+        undefined,
+      );
+    }
   });
 });
 
