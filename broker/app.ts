@@ -595,7 +595,7 @@ export async function createBrokerApp(
     subject: AuthenticatedSubject,
     logout: Omit<LoginCompletion, 'subject'>,
   ): Promise<void> {
-    const mapped = runSteps(steps, subject);
+    const mapped = runSteps(steps, subject, flow.nameIdFormat);
     const sessionIndex = newSamlId(randomBytes);
     const issuedAt = now();
     const nameId = assertedNameId(flow, mapped);

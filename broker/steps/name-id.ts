@@ -1,4 +1,5 @@
 import { JsmSsoError } from '../../common/errors.js';
+import { NAMEID_TRANSIENT } from '../../common/saml/namespaces.js';
 import type { AfterAuthenticationStep } from './step.js';
 
 /**
@@ -20,11 +21,14 @@ const NOT_IN_A_NAMEID = /[\p{Cc}\p{Cs}\uFFFE\uFFFF]/u;
  * `sub`, ADR 0301; a plain OAuth 2.0 server's and an upstream SAML IdP's values nothing), is one the
  * portal can keep as the person's identifier: at most 256 characters (code points, as XML counts
  * them), none a control character (ADR 0308). After the authority step, which writes an address in
- * its canonical form: that form is what is signed.
+ * its canonical form: that form is what is signed. A transient NameID the portal asked for replaces
+ * the mapped value with one the broker makes (core 8.3.8, app.ts assertedNameId): the mapped value
+ * is never sent, so it refuses nothing (ADR 0320).
  */
 export const nameIdValueStep: AfterAuthenticationStep = {
   name: 'nameid-value',
   run(signIn) {
+    if (signIn.nameIdFormatAsked === NAMEID_TRANSIENT) return signIn;
     const { nameId } = signIn.identity!;
     if (NOT_IN_A_NAMEID.test(nameId) || [...nameId].length > MAX_NAMEID_CHARACTERS) {
       throw new JsmSsoError(

@@ -9,6 +9,8 @@ import type { AuthenticatedSubject } from '../subject.js';
  */
 export interface SignIn {
   subject: AuthenticatedSubject;
+  /** The NameID format the portal's AuthnRequest asked for (its NameIDPolicy), if it named one. */
+  nameIdFormatAsked?: string;
   /** Set by the mapping step. */
   identity?: MappedIdentity;
 }
@@ -23,8 +25,9 @@ export interface AfterAuthenticationStep {
 export function runSteps(
   steps: readonly AfterAuthenticationStep[],
   subject: AuthenticatedSubject,
+  nameIdFormatAsked?: string,
 ): MappedIdentity {
-  let signIn: SignIn = { subject };
+  let signIn: SignIn = { subject, ...(nameIdFormatAsked === undefined ? {} : { nameIdFormatAsked }) };
   for (const step of steps) signIn = step.run(signIn);
   if (!signIn.identity) throw new Error('the after-authentication chain has no mapping step');
   return signIn.identity;

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { afterAuthenticationSteps, runSteps } from '../../broker/steps/index.js';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
+import { NAMEID_TRANSIENT } from '../../common/saml/namespaces.js';
 import type { DevIdp } from '../../dev/idp/provider.js';
 import type { DevUser } from '../../dev/idp/users.js';
 import * as harness from '../../testkit/broker-harness.js';
@@ -50,9 +51,9 @@ describe('broker: the NameID it signs is at most 256 characters and holds no con
     pki?.cleanup();
   });
 
-  async function signIn(kind: 'oidc' | 'oauth2', person: keyof typeof NAMES) {
+  async function signIn(kind: 'oidc' | 'oauth2', person: keyof typeof NAMES, nameIdFormat?: string) {
     const broker = brokers[kind]!;
-    const portal = harness.portalSp(broker.url, pki);
+    const portal = harness.portalSp(broker.url, pki, nameIdFormat ? { nameIdFormat } : {});
     const result = await harness.loginThroughBroker(
       { portal, brokerUrl: broker.url },
       new harness.Browser(),
@@ -82,6 +83,18 @@ describe('broker: the NameID it signs is at most 256 characters and holds no con
         expect(fields['SAMLResponse']).to.equal(undefined);
         const line = broker.logs.findLast((l) => l['event'] === 'broker.login');
         expect([line?.['result'], line?.['reason']]).to.deep.equal(['refused', 'MAPPING_NAMEID_INVALID']);
+      });
+    }
+
+    // A transient NameID replaces the mapped value (core 8.3.8), which is then never sent: it cannot
+    // refuse the sign-in (ADR 0320).
+    for (const person of ['long', 'c0'] as const) {
+      it(`signs in a transient NameID where the mapped value would be refused (${kind}, ${person})`, async () => {
+        const { page, html, fields, portal } = await signIn(kind, person, NAMEID_TRANSIENT);
+        expect(page.status, html).to.equal(200);
+        const profile = (await portal.validatePostResponseAsync(fields)).profile;
+        expect(profile?.nameIDFormat).to.equal(NAMEID_TRANSIENT);
+        expect(profile?.nameID).to.not.equal(`${NAMES[person]} `);
       });
     }
   }
