@@ -16,6 +16,8 @@ export interface RefusalText {
 const EXPIRED: MessageKey = 'broker.refused.expired';
 const IDP_ANSWER: MessageKey = 'broker.refused.idpAnswer';
 const NOT_ACCEPTED: MessageKey = 'broker.refused.notAccepted';
+/** The mapping's result is no identity the portal can take: the tenant's configuration, not the person. */
+const IDENTITY: MessageKey = 'broker.refused.identity';
 const REQUEST: MessageKey = 'broker.refused.message';
 const NOT_FOUND: MessageKey = 'broker.refused.notFound';
 const OTHER: MessageKey = 'broker.refused.other';
@@ -83,9 +85,9 @@ const MESSAGE_OF: Record<BrokerErrorCode, MessageKey> = {
   IDP_EMAIL_UNVERIFIED: NOT_ACCEPTED,
   IDP_EMAIL_INVALID: NOT_ACCEPTED,
   MAPPING_INVALID: OTHER,
-  MAPPING_NAMEID_EMPTY: NOT_ACCEPTED,
-  MAPPING_NAMEID_INVALID: NOT_ACCEPTED,
-  MAPPING_ASSERTION_TOO_LARGE: NOT_ACCEPTED,
+  MAPPING_NAMEID_EMPTY: IDENTITY,
+  MAPPING_NAMEID_INVALID: IDENTITY,
+  MAPPING_ASSERTION_TOO_LARGE: IDENTITY,
 };
 
 export function refusalText(code: string): RefusalText {

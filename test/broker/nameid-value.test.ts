@@ -80,6 +80,8 @@ describe('broker: the NameID it signs is at most 256 characters and holds no con
         const { page, html, fields, broker } = await signIn(kind, person);
         expect(page.status, html).to.equal(403);
         expect(harness.pageReason(html)).to.equal('MAPPING_NAMEID_INVALID');
+        // The tenant's configuration is at fault, not an e-mail address: the page says so.
+        expect(html).to.include('sent an identity this help center cannot use').and.not.include('e-mail');
         expect(fields['SAMLResponse']).to.equal(undefined);
         const line = broker.logs.findLast((l) => l['event'] === 'broker.login');
         expect([line?.['result'], line?.['reason']]).to.deep.equal(['refused', 'MAPPING_NAMEID_INVALID']);

@@ -406,6 +406,8 @@ export const de: Catalogue = {
   'broker.refused.unknownMethod': 'Diese Anmeldemethode gibt es nicht.',
   'broker.refused.notAccepted':
     'Die Anmeldung Ihrer Organisation hat keine E-Mail-Adresse bestätigt, die dieses Help Center von ihr annimmt.',
+  'broker.refused.identity':
+    'Die Anmeldung Ihrer Organisation hat eine Identität gesendet, die dieses Help Center nicht verwenden kann. Wenden Sie sich an Ihre Administration.',
   'broker.refused.idpAnswer':
     'Die Antwort der Anmeldung Ihrer Organisation ließ sich nicht prüfen. Beginnen Sie erneut im Help Center.',
   'broker.refused.message':

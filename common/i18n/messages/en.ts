@@ -395,6 +395,8 @@ export const en = {
   'broker.refused.unknownMethod': 'There is no such sign-in method.',
   'broker.refused.notAccepted':
     'Your organization’s sign-in did not confirm an e-mail address that this help center accepts from it.',
+  'broker.refused.identity':
+    'Your organization’s sign-in sent an identity this help center cannot use. Contact your administrator.',
   'broker.refused.idpAnswer':
     'The answer from your organization’s sign-in could not be verified. Start again from the help center.',
   'broker.refused.message':

@@ -403,6 +403,8 @@ export const fr: Catalogue = {
   'broker.refused.unknownMethod': 'Cette méthode de connexion n’existe pas.',
   'broker.refused.notAccepted':
     'La connexion de votre organisation n’a pas confirmé d’adresse e-mail que ce centre d’aide accepte de sa part.',
+  'broker.refused.identity':
+    'La connexion de votre organisation a envoyé une identité que ce centre d’aide ne peut pas utiliser. Contactez votre administrateur.',
   'broker.refused.idpAnswer':
     'La réponse de la connexion de votre organisation n’a pas pu être vérifiée. Recommencez depuis le centre d’aide.',
   'broker.refused.message':

@@ -383,6 +383,8 @@ export const ja: Catalogue = {
   'broker.refused.unknownMethod': 'そのサインイン方法はありません。',
   'broker.refused.notAccepted':
     '組織のサインインで、このヘルプセンターが受け付けるメールアドレスが確認されませんでした。',
+  'broker.refused.identity':
+    '組織のサインインから、このヘルプセンターで使用できない ID が送信されました。管理者にお問い合わせください。',
   'broker.refused.idpAnswer':
     '組織のサインインからの応答を検証できませんでした。ヘルプセンターからやり直してください。',
   'broker.refused.message':
