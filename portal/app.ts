@@ -30,6 +30,7 @@ import { Catalogue } from './catalogue.js';
 import { Colleagues } from './colleagues.js';
 import { cookiePolicy } from './cookies.js';
 import { DeskAccess } from './desk-access.js';
+import { DeskOrganizations } from './desk-organizations.js';
 import { DownloadSlots, DownloadsBusyError } from './download-slots.js';
 import { bodyRefusal } from './http/body-errors.js';
 import { UploadSpool } from './http/upload-spool.js';
@@ -458,6 +459,7 @@ function buildServices(
   });
   const cacheTtlMs = options.catalogueTtlMs ?? 60_000;
   const catalogue = new Catalogue(client, spec.atlassian.serviceDeskIds, cacheTtlMs);
+  const deskOrganizations = new DeskOrganizations(client, cacheTtlMs);
   const timeouts = sessionTimeoutsOf(spec);
   const audit = auditLog(logger);
   const guard = new AccountGuard(client, {
@@ -474,7 +476,7 @@ function buildServices(
     client,
     catalogue,
     colleagues: new Colleagues(client, cacheTtlMs),
-    desks: new DeskAccess(client, cacheTtlMs),
+    desks: new DeskAccess(client, deskOrganizations, cacheTtlMs),
     requests: new RequestService(
       client,
       catalogue,
@@ -485,7 +487,7 @@ function buildServices(
       cacheTtlMs,
       { store, formSeconds: timeouts.absoluteSeconds },
     ),
-    resolver: new CustomerResolver(client, spec.atlassian, spec.portal, guard, audit),
+    resolver: new CustomerResolver(client, spec.atlassian, spec.portal, guard, audit, deskOrganizations),
     guard,
     activity: new ActivityLog(store),
     // Sessions and forms of before a swap of the portal's key stay open while the runbook holds the

@@ -30,9 +30,10 @@ export class TtlCache {
   /**
    * The cached value, else `load()`'s, shared by every page asking meanwhile. The load runs outside
    * the page that started it and each page waits for it within its own deadline (ADR 0185): one
-   * page's budget running out never fails the load for the others.
+   * page's budget running out never fails the load for the others. `expiresBy`, asked when the load
+   * ends, can hold the value for less than the cache's lifetime (what it was made of was older).
    */
-  get<T>(key: string, load: () => Promise<T>): Promise<T> {
+  get<T>(key: string, load: () => Promise<T>, expiresBy?: () => number): Promise<T> {
     const now = Date.now();
     const hit = this.#entries.get(key);
     if (hit && hit.until > now) return waitWithinPage(hit.value as Promise<T>);
@@ -40,16 +41,23 @@ export class TtlCache {
     // A Map iterates in insertion order: the first key is the oldest.
     while (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
     const value = outsidePage(load);
-    this.#entries.set(key, { until: now + this.#ttlMs, value });
-    // A failed load is not cached.
-    value.catch(() => this.#entries.delete(key));
+    const entry = { until: now + this.#ttlMs, value };
+    this.#entries.set(key, entry);
+    value.then(
+      () => {
+        if (expiresBy) entry.until = Math.min(entry.until, expiresBy());
+      },
+      // A failed load is not cached.
+      () => this.#entries.delete(key),
+    );
     return waitWithinPage(value);
   }
-  /** Stores a value known by other means (it replaces what was cached under the key). */
-  put<T>(key: string, value: T): void {
+  /** Stores a value known by other means (it replaces what was cached under the key), until `until` at most. */
+  put<T>(key: string, value: T, until = Number.POSITIVE_INFINITY): void {
     this.#entries.delete(key);
     while (this.#entries.size >= this.#max) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(key, { until: Date.now() + this.#ttlMs, value: Promise.resolve(value) });
+    const expiry = Math.min(until, Date.now() + this.#ttlMs);
+    this.#entries.set(key, { until: expiry, value: Promise.resolve(value) });
   }
 }
 

@@ -9,6 +9,7 @@ import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import type { UserDTO } from './atlassian/types.js';
 import { TtlCache } from './catalogue.js';
+import type { DeskOrganizations } from './desk-organizations.js';
 import type { Customer } from './visibility.js';
 
 /**
@@ -63,12 +64,14 @@ export interface DeskTies {
  * `organizationIds` is added to, or one whose customers, searched by the account's e-mail (the
  * only way Atlassian lets a desk's customers be searched), include the account. A desk in `answers`
  * (the sign-in's own search by that e-mail, moments before) is not asked again (ADR 0265). Each
- * desk's list of organizations is read for those of the account it has: a desk given by none of
+ * desk's list of organizations is read for those of the account it has (as far as the tenant's other
+ * accounts have not read it already this lifetime, ADR 0319): a desk given by none of
  * them whose list is too long to read whole is ATLASSIAN_LIST_TOO_LONG, not "no" (ADR 0277); on a
  * desk the account may use anyway, what was found of it stands (those past it share nothing there).
  */
 export async function desksAccountMayUse(
   client: AtlassianClient,
+  organizations: DeskOrganizations,
   account: { accountId: string; email: string },
   organizationIds: readonly string[],
   deskIds: readonly string[],
@@ -79,7 +82,7 @@ export async function desksAccountMayUse(
     customers.some((u) => u.accountId === account.accountId);
   // Per desk, the account's organizations it has when the desk is the account's; undefined when not.
   const ties = await forEachDesk(deskIds, async (deskId): Promise<string[] | undefined> => {
-    const onDesk = await client.organizationsOnDesk(deskId, organizationIds);
+    const onDesk = await organizations.on(deskId, organizationIds);
     const answered = answers.get(deskId);
     if (known.includes(deskId) || onDesk.found.length > 0 || (answered && isCustomer(answered)))
       return onDesk.found;
@@ -99,10 +102,12 @@ export async function desksAccountMayUse(
 
 export class DeskAccess {
   readonly #client: AtlassianClient;
+  readonly #organizations: DeskOrganizations;
   readonly #usable: TtlCache;
 
-  constructor(client: AtlassianClient, ttlMs: number) {
+  constructor(client: AtlassianClient, organizations: DeskOrganizations, ttlMs: number) {
     this.#client = client;
+    this.#organizations = organizations;
     this.#usable = new TtlCache(ttlMs);
   }
 
@@ -110,10 +115,14 @@ export class DeskAccess {
   note(
     customer: Pick<Customer, 'accountId' | 'serviceDeskIds' | 'organizationIds' | 'organizationIdsByDesk'>,
   ): void {
-    this.#usable.put(keyOf(customer), {
-      serviceDeskIds: [...customer.serviceDeskIds],
-      organizationIdsByDesk: customer.organizationIdsByDesk ?? {},
-    } satisfies DeskTies);
+    this.#usable.put(
+      keyOf(customer),
+      {
+        serviceDeskIds: [...customer.serviceDeskIds],
+        organizationIdsByDesk: customer.organizationIdsByDesk ?? {},
+      } satisfies DeskTies,
+      this.#freshUntil(customer),
+    );
   }
 
   /**
@@ -126,16 +135,30 @@ export class DeskAccess {
   async current(customer: Customer, email: string | undefined): Promise<DeskTies> {
     const { serviceDeskIds } = customer;
     if (serviceDeskIds.length === 0) return { serviceDeskIds: [], organizationIdsByDesk: {} };
-    return this.#usable.get(keyOf(customer), () =>
-      desksAccountMayUse(
-        this.#client,
-        { accountId: customer.accountId, email: email ?? '' },
-        customer.organizationIds,
-        serviceDeskIds,
-        // Known to be theirs without a search: no desk is searched by an e-mail not given.
-        email === undefined ? serviceDeskIds : [],
-      ),
+    return this.#usable.get(
+      keyOf(customer),
+      () =>
+        desksAccountMayUse(
+          this.#client,
+          this.#organizations,
+          { accountId: customer.accountId, email: email ?? '' },
+          customer.organizationIds,
+          serviceDeskIds,
+          // Known to be theirs without a search: no desk is searched by an e-mail not given.
+          email === undefined ? serviceDeskIds : [],
+        ),
+      () => this.#freshUntil(customer),
     );
+  }
+
+  /**
+   * Desks judged on their organization lists, shared by the tenant's accounts and read up to a
+   * lifetime before, are judged again when the oldest of them is: an organization taken off a desk
+   * stops showing its requests within one lifetime, not two (ADR 0319).
+   */
+  #freshUntil(customer: Pick<Customer, 'serviceDeskIds' | 'organizationIds'>): number {
+    if (customer.organizationIds.length === 0) return Number.POSITIVE_INFINITY;
+    return this.#organizations.freshUntil(customer.serviceDeskIds);
   }
 }
 

@@ -20,6 +20,7 @@ import { AtlassianError } from './atlassian/errors.js';
 import type { PlatformUserDTO, UserDTO } from './atlassian/types.js';
 import type { Audit } from './audit.js';
 import { type DeskAnswers, desksAccountMayUse, forEachDesk } from './desk-access.js';
+import type { DeskOrganizations } from './desk-organizations.js';
 import { type Customer, isAccountId } from './visibility.js';
 
 export interface AssertedPerson {
@@ -135,6 +136,7 @@ const sameEmail = (user: UserDTO, email: string) =>
 
 export class CustomerResolver {
   readonly #client: AtlassianClient;
+  readonly #organizations: DeskOrganizations;
   readonly #atlassian: AtlassianSpec;
   readonly #portal: PortalSpec;
   readonly #guard: AccountGuard;
@@ -146,8 +148,10 @@ export class CustomerResolver {
     portal: PortalSpec,
     guard: AccountGuard,
     audit: Audit,
+    organizations: DeskOrganizations,
   ) {
     this.#client = client;
+    this.#organizations = organizations;
     this.#atlassian = atlassian;
     this.#portal = portal;
     this.#guard = guard;
@@ -243,6 +247,7 @@ export class CustomerResolver {
     const organizationIds = await this.#syncOrganizations(user.accountId, person);
     const ties = await desksAccountMayUse(
       this.#client,
+      this.#organizations,
       { accountId: user.accountId, email: person.email },
       organizationIds,
       deskIds,

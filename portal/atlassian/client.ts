@@ -41,9 +41,10 @@ const PAGES_AT_ONCE = 5;
  * sees or may do: they are read to their last page, up to 10,000 items, the pages after the first five
  * at a time; a longer list fails the page closed (ATLASSIAN_LIST_TOO_LONG) rather than deciding on a
  * part (ADR 0257, 0264). Jira Cloud's announced issue limit is 2,000 files. A desk's organizations are
- * read to the same bound, a page at a time until every one of the customer's is found (ADR 0277, 0312).
+ * read to the same bound, a page at a time until every one of the customer's is found, for the whole
+ * tenant at once (ADR 0277, 0312, 0319).
  */
-const DECIDING_PAGES = 200;
+export const DECIDING_PAGES = 200;
 /** An article is looked for among the first 250 hits for its title. */
 const ARTICLE_PAGES = 5;
 const USERS_PER_LOOKUP = 50;
@@ -61,7 +62,7 @@ const ISSUES: Shape = { list: 'issues', ids: ['id', 'key'] };
  * Whether a page ends its list: Atlassian's last page says so. A page of no values that does not
  * say so ends the reading too (nothing tells where the rest would start), the list unread to its end.
  */
-const ends = (page: PagedDTO<unknown>) => page.isLastPage !== false || page.values.length === 0;
+export const ends = (page: PagedDTO<unknown>) => page.isLastPage !== false || page.values.length === 0;
 
 /**
  * A servicedeskapi list as far as it was read: `complete` when its last page was, false when the
@@ -96,12 +97,6 @@ const DETAIL_EXPANDS = [
   'comment.attachment',
   'comment.renderedBody',
 ].join(',');
-
-/** Of some organizations, those found added to a desk, and whether its whole list was read. */
-export interface OnDesk {
-  found: string[];
-  complete: boolean;
-}
 
 /**
  * One typed client for the JSM (`/rest/servicedeskapi`) and Jira platform (`/rest/api/3`) endpoints
@@ -487,27 +482,13 @@ export class AtlassianClient {
     });
   }
   /**
-   * Which of these organizations are added to the desk: their members are the desk's customers too,
-   * and a request on it is shared with them through these only (ADR 0312). The desk's organizations
-   * are read a page at a time until every one is found: a desk may have thousands (a provider's
-   * customer companies). A list not read to its last page within `DECIDING_PAGES` (10,000
-   * organizations) is `complete: false`: those not found may be past it (ADR 0277).
+   * One page of the organizations added to a desk, from `start`: their members are the desk's
+   * customers too, and a request on it is shared with them through these only (ADR 0312). A desk may
+   * have thousands (a provider's customer companies): portal/desk-organizations.ts reads them a page
+   * at a time, as far as a decision needs, for every account of the tenant at once (ADR 0319).
    */
-  async organizationsOnDesk(serviceDeskId: string, organizationIds: readonly string[]): Promise<OnDesk> {
-    if (organizationIds.length === 0) return { found: [], complete: true };
-    const pages = this.#pages<OrganizationDTO>(
-      `${SD}/servicedesk/${id(serviceDeskId)}/organization`,
-      {},
-      undefined,
-      DECIDING_PAGES,
-    );
-    const found = new Set<string>();
-    for await (const page of pages) {
-      for (const o of page.values) if (organizationIds.includes(o.id)) found.add(o.id);
-      if (found.size === organizationIds.length || page.isLastPage !== false)
-        return { found: [...found], complete: true };
-    }
-    return { found: [...found], complete: false };
+  deskOrganizationsPage(serviceDeskId: string, start: number): Promise<PagedDTO<OrganizationDTO>> {
+    return this.#page<OrganizationDTO>(`${SD}/servicedesk/${id(serviceDeskId)}/organization`, start);
   }
   /**
    * The account's organizations, read to their end: they decide which requests shared with an

@@ -240,7 +240,14 @@ describe('portal sign-in: who the desks find, asked a few at a time (ADR 0265)',
       },
       userSearch: async () => searched,
     } as unknown as AtlassianClient;
-    const resolver = new CustomerResolver(client, {} as never, {} as never, {} as never, () => {});
+    const resolver = new CustomerResolver(
+      client,
+      {} as never,
+      {} as never,
+      {} as never,
+      () => {},
+      {} as never,
+    );
     return { resolver, asked };
   }
 
