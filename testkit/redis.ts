@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { FlowStore } from '../common/flowstore/flow-store.js';
-import { RedisFlowStore } from '../common/flowstore/redis-store.js';
+import { RedisFlowStore, type RedisFlowStoreOptions } from '../common/flowstore/redis-store.js';
 /**
  * The Redis server tests use. `npm test` (test/run.ts) starts a private redis-server and exports
  * REDIS_URL; there is no fallback to an in-memory fake, and a missing server fails the tests.
@@ -37,6 +37,15 @@ export async function answering<S extends FlowStore>(store: S): Promise<S> {
     }
   }
 }
+
+/**
+ * RedisFlowStore.open's options for a store whose one-time markers a healthy replica must acknowledge:
+ * a budget no load reaches (three command deadlines; the most is 1.7 s, below the socket timeout). With
+ * the product's 200 ms, a loaded machine that runs the replica later refuses the marker
+ * FLOW_STORE_NOT_REPLICATED, and the test fails on the load, not on the code. Tests of a lagging or held
+ * replica keep the product's budget, or give this one to each marker the replica does not acknowledge.
+ */
+export const PATIENT_REPLICA = { replicaAckTimeoutMs: 1_500 } as const satisfies RedisFlowStoreOptions;
 
 /** A flow store connected to the test Redis, returned once it answers. */
 export function connectedFlowStore(tenant: string, url = redisUrl()): Promise<RedisFlowStore> {

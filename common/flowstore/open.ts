@@ -4,16 +4,17 @@ import type { Logger } from '../log.js';
 import type { SecretReader } from '../pool/source.js';
 import { isLoopbackHost, type RedisConnection, redisConnection, redisOptionsFor } from '../tls/index.js';
 import { MemoryFlowStore, POOL_MEMORY_STORE_SHARES } from './memory-store.js';
-import { RedisFlowStore } from './redis-store.js';
+import { RedisFlowStore, type RedisFlowStoreOptions } from './redis-store.js';
 
-/** A dedicated part's flow store: the tenant's spec.redis, else memory. */
+/** A dedicated part's flow store: the tenant's spec.redis, else memory. `options`: tests' only (RedisFlowStore.open). */
 export function createFlowStore(
   tenant: JsmSsoTenant,
   secrets: SecretReader,
   logger?: Logger,
+  options?: RedisFlowStoreOptions,
 ): RedisFlowStore | MemoryFlowStore {
   const connection = redisOptionsFor(tenant, secrets);
-  return connection ? openRedis(connection, tenantId(tenant), logger) : new MemoryFlowStore();
+  return connection ? openRedis(connection, tenantId(tenant), logger, options) : new MemoryFlowStore();
 }
 
 /** A pool's Redis, from its own settings (never a tenant's). */
@@ -43,7 +44,12 @@ export function createPoolFlowStore(
 }
 
 /** `tenant` undefined: a pool's connection, whose tenants are views. */
-function openRedis(connection: RedisConnection, tenant: string | undefined, logger?: Logger): RedisFlowStore {
+function openRedis(
+  connection: RedisConnection,
+  tenant: string | undefined,
+  logger?: Logger,
+  options?: RedisFlowStoreOptions,
+): RedisFlowStore {
   const { address } = connection;
   if (!address.tls && !address.nodes.every((node) => isLoopbackHost(node.host))) {
     // Allowed for meshes that encrypt pod traffic themselves, but worth a line at every start.
@@ -52,5 +58,5 @@ function openRedis(connection: RedisConnection, tenant: string | undefined, logg
       'Redis is reached without TLS; use rediss://, sentinels:// or clusters:// unless the network encrypts it',
     );
   }
-  return RedisFlowStore.open(address, tenant, connection.tls);
+  return RedisFlowStore.open(address, tenant, connection.tls, options);
 }

@@ -66,10 +66,14 @@ function commandTimeoutMs(redis: Redis | Cluster): number {
  */
 const markerConnections = new WeakMap<Redis | Cluster, Redis | Cluster>();
 
-/** `redis`, given a connection of its own for its one-time markers, which wait for a replica. */
-function withMarkerConnection<C extends Redis | Cluster>(redis: C): C {
+/**
+ * `redis`, given a connection of its own for its one-time markers, which wait for a replica up to
+ * `ackTimeoutMs` (REPLICA_ACK_TIMEOUT_MS when not given).
+ */
+function withMarkerConnection<C extends Redis | Cluster>(redis: C, ackTimeoutMs?: number): C {
   const markers = redis instanceof Cluster ? redis.duplicate() : (redis as Redis).duplicate();
   stateOf(markers);
+  if (ackTimeoutMs !== undefined) replicaAckBudgets.set(markers, ackTimeoutMs);
   markerConnections.set(redis, markers);
   return redis;
 }
@@ -78,6 +82,42 @@ function withMarkerConnection<C extends Redis | Cluster>(redis: C): C {
  * a millisecond, and this ends well within the command deadline (WAIT holds the connection meanwhile).
  */
 const REPLICA_ACK_TIMEOUT_MS = 200;
+
+/** Each markers' connection's budget for a replica's acknowledgement, where its caller set one (RedisFlowStoreOptions). */
+const replicaAckBudgets = new WeakMap<Redis | Cluster, number>();
+
+/** How long a marker on `markers` waits for a replica's acknowledgement. */
+function replicaAckTimeoutMs(markers: Redis | Cluster): number {
+  return replicaAckBudgets.get(markers) ?? REPLICA_ACK_TIMEOUT_MS;
+}
+
+/**
+ * How long a marker's pipeline on `markers` is waited for: the command deadline, which holds the
+ * default WAIT budget, lengthened by as much as a caller's budget exceeds it (a WAIT Redis is still
+ * in must not read as a Redis that does not answer).
+ */
+function markerDeadlineMs(markers: Redis | Cluster): number {
+  return commandTimeoutMs(markers) + replicaAckTimeoutMs(markers) - REPLICA_ACK_TIMEOUT_MS;
+}
+
+/**
+ * The longest budget a caller may set: a marker's deadline (markerDeadlineMs) then ends before the
+ * socket timeout, which drops a connection silent with a command pending, so a WAIT Redis is still in
+ * does not drop the markers' connection (on a Cluster, the whole markers' client is then not ready).
+ */
+const MAX_REPLICA_ACK_TIMEOUT_MS = SOCKET_TIMEOUT_MS - COMMAND_TIMEOUT_MS + REPLICA_ACK_TIMEOUT_MS;
+
+/** What the caller of RedisFlowStore.open may set; production sets nothing. */
+export interface RedisFlowStoreOptions {
+  /**
+   * How long a one-time marker waits for a replica's acknowledgement (default REPLICA_ACK_TIMEOUT_MS,
+   * 200 ms), on a connection whose markers wait for one. Tests whose markers a healthy replica must
+   * acknowledge give one no load reaches: a loaded machine that runs the replica later than 200 ms
+   * would refuse their marker FLOW_STORE_NOT_REPLICATED, as it rightly would in production. At most
+   * MAX_REPLICA_ACK_TIMEOUT_MS.
+   */
+  replicaAckTimeoutMs?: number;
+}
 
 /** A one-time marker's command: its name, its key, the rest. */
 type MarkerCommand = [name: string, key: string, ...args: (string | number)[]];
@@ -90,6 +130,7 @@ type PipelineAnswers = [error: Error | null, result: unknown][];
  */
 async function withReplicaAck(
   redis: Redis | Cluster,
+  ackTimeoutMs: number,
   command: MarkerCommand,
   ...before: string[][]
 ): Promise<PipelineAnswers> {
@@ -97,7 +138,7 @@ async function withReplicaAck(
   // possibly null for a transaction a WATCH aborted; there is none here). A command the closed
   // connection left unanswered is never settled (no resend): the command deadline answers 503.
   const answers = (await redis
-    .pipeline([...before, command, ['wait', 1, REPLICA_ACK_TIMEOUT_MS]])
+    .pipeline([...before, command, ['wait', 1, ackTimeoutMs]])
     .exec()) as PipelineAnswers;
   return answers.slice(before.length);
 }
@@ -286,10 +327,28 @@ export class RedisFlowStore implements FlowStore {
   /**
    * Connects to a standalone, Sentinel-managed or Cluster Redis. `tls` (required when the address
    * says TLS) applies to every connection: data nodes, and sentinels too. `tenant` undefined opens
-   * a pool's connection, whose tenants each get a view().
+   * a pool's connection, whose tenants each get a view(). `options` are for tests (production passes
+   * none): the budget of a marker's wait for a replica.
    */
-  static open(address: RedisAddress, tenant: string | undefined, tls?: ConnectionOptions): RedisFlowStore {
+  static open(
+    address: RedisAddress,
+    tenant: string | undefined,
+    tls?: ConnectionOptions,
+    { replicaAckTimeoutMs }: RedisFlowStoreOptions = {},
+  ): RedisFlowStore {
     if (address.tls && !tls) throw new Error('a TLS Redis address needs TLS options');
+    // WAIT takes 0 as "for ever": a marker would hold its connection while no replica answers.
+    if (
+      replicaAckTimeoutMs !== undefined &&
+      !(
+        Number.isInteger(replicaAckTimeoutMs) &&
+        replicaAckTimeoutMs > 0 &&
+        replicaAckTimeoutMs <= MAX_REPLICA_ACK_TIMEOUT_MS
+      )
+    )
+      throw new Error(
+        `replicaAckTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_REPLICA_ACK_TIMEOUT_MS}, not ${replicaAckTimeoutMs}`,
+      );
     const prefix = tenant === undefined ? POOL_KEY_PREFIX : tenantKeyPrefix(tenant);
     const auth = {
       ...(address.username === undefined ? {} : { username: address.username }),
@@ -308,7 +367,10 @@ export class RedisFlowStore implements FlowStore {
         redisOptions: { ...auth, ...tlsOption, ...DEADLINES, Connector: SharedLookupConnector },
       };
       // Each shard's replica may be promoted: a marker waits for one of its master's (ADR 0272).
-      return new RedisFlowStore(withMarkerConnection(new Cluster(address.nodes, options)), prefix);
+      return new RedisFlowStore(
+        withMarkerConnection(new Cluster(address.nodes, options), replicaAckTimeoutMs),
+        prefix,
+      );
     }
     const [first] = address.nodes;
     const where: RedisOptions =
@@ -336,7 +398,7 @@ export class RedisFlowStore implements FlowStore {
     });
     // A failover may promote a replica: Sentinel's, or one behind a managed endpoint (opt-in, ADR 0272).
     const replicated = address.mode === 'sentinel' || address.waitForReplica;
-    return new RedisFlowStore(replicated ? withMarkerConnection(redis) : redis, prefix);
+    return new RedisFlowStore(replicated ? withMarkerConnection(redis, replicaAckTimeoutMs) : redis, prefix);
   }
 
   /**
@@ -555,10 +617,14 @@ export class RedisFlowStore implements FlowStore {
     const markers = this.markerClient;
     if (markers === this.client)
       return await this.#call(() => this.client.call(...command) as Promise<string | null>);
-    const results = await this.#call(async () => {
-      const answers = await withReplicaAck(markers, command);
-      return markers instanceof Cluster ? await this.#followed(markers, answers, command) : answers;
-    }, markers);
+    const results = await this.#call(
+      async () => {
+        const answers = await withReplicaAck(markers, replicaAckTimeoutMs(markers), command);
+        return markers instanceof Cluster ? await this.#followed(markers, answers, command) : answers;
+      },
+      markers,
+      markerDeadlineMs(markers),
+    );
     const [[failed, answer] = [], [, acknowledged] = []] = results;
     if (failed) throw flowStoreErrorOf(failed);
     const stored = answer as string | null;
@@ -593,7 +659,8 @@ export class RedisFlowStore implements FlowStore {
     if (!named()) await redis.exists(command[1]);
     const node = named();
     if (!node) return answers;
-    return await withReplicaAck(node, command, ...(redirection.ask ? [['asking']] : []));
+    const ackTimeoutMs = replicaAckTimeoutMs(redis);
+    return await withReplicaAck(node, ackTimeoutMs, command, ...(redirection.ask ? [['asking']] : []));
   }
 
   /**
@@ -612,11 +679,15 @@ export class RedisFlowStore implements FlowStore {
     return replicasOfSlotOwner(String(nodes), Number(slot)) === 0;
   }
 
-  /** `command` on `redis` (this store's connection, or its markers'), within the command deadline. */
-  async #call<T>(command: () => Promise<T>, redis: Redis | Cluster = this.client): Promise<T> {
+  /** `command` on `redis` (this store's connection, or its markers'), within `deadlineMs` (its command deadline). */
+  async #call<T>(
+    command: () => Promise<T>,
+    redis: Redis | Cluster = this.client,
+    deadlineMs = commandTimeoutMs(redis),
+  ): Promise<T> {
     try {
       await this.#ready(redis);
-      return await answeredWithin(command(), commandTimeoutMs(redis));
+      return await answeredWithin(command(), deadlineMs);
     } catch (err) {
       throw flowStoreErrorOf(err);
     }

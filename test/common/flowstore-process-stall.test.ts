@@ -9,7 +9,7 @@ import {
   startLocalReplica,
   startLocalSentinel,
 } from '../../testkit/local-redis.js';
-import { answering, connectedFlowStore } from '../../testkit/redis.js';
+import { answering, connectedFlowStore, PATIENT_REPLICA } from '../../testkit/redis.js';
 
 /** Holds this process's event loop for `ms`, as a long GC pause or a CPU quota's throttling does. */
 function stallProcess(ms: number): void {
@@ -133,7 +133,9 @@ describe('flow store on Redis through Sentinel: a stall of this process past the
     started.push(await startLocalReplica(master.port));
     const sentinel = await startLocalSentinel({ masterPort: master.port, name: 'stalled' });
     started.push(sentinel);
-    store = await answering(RedisFlowStore.open(parseRedisAddress(sentinel.url), 'process-stall'));
+    store = await answering(
+      RedisFlowStore.open(parseRedisAddress(sentinel.url), 'process-stall', undefined, PATIENT_REPLICA),
+    );
   });
   after(async () => {
     await store?.close();

@@ -8,7 +8,7 @@ import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
 import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
 import { startLocalCluster } from '../../testkit/local-cluster.js';
 import { stoppedAfterEach } from '../../testkit/local-redis.js';
-import { answering, untilMarkerStored } from '../../testkit/redis.js';
+import { answering, PATIENT_REPLICA, untilMarkerStored } from '../../testkit/redis.js';
 
 const cli = (port: number, ...args: string[]) =>
   spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
@@ -30,7 +30,10 @@ describe('faults: a Redis Cluster slot moved from one master to another mid sign
    */
   async function resharded(to: 'B' | 'a new master') {
     const started = await startLocalCluster(running, 'jsm-sso:resharding:{on-b}', { bReplica: true });
-    const store = await answering(RedisFlowStore.open(parseRedisAddress(started.url), 'resharding'));
+    // Every shard has a replica: each marker is acknowledged, however late a loaded machine runs it.
+    const store = await answering(
+      RedisFlowStore.open(parseRedisAddress(started.url), 'resharding', undefined, PATIENT_REPLICA),
+    );
     running.stops.push(() => store.close());
     await untilMarkerStored(store, 'start');
     const cluster = { ...started, b: to === 'B' ? started.b : await started.addMaster() };

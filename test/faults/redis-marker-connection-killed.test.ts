@@ -2,7 +2,7 @@
 // (ADR 0261). When Redis drops the connection with that pipeline received but not run, the marker
 // must answer 503 FLOW_STORE_UNAVAILABLE, never "already used" (a sign-in refused as a replay) nor
 // "stored". ioredis neither fails nor resends a pipeline nothing of which was answered
-// (maxRetriesPerRequest 1, autoResendUnfulfilledCommands off): the store's command deadline answers.
+// (maxRetriesPerRequest 1, autoResendUnfulfilledCommands off): the store's deadline for a marker answers.
 // A real redis-server and replica; CLIENT PAUSE WRITE holds the pipeline in Redis so the kill surely
 // lands before it runs.
 import { expect } from 'chai';
@@ -12,7 +12,7 @@ import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
 import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
 import { eventually } from '../../testkit/envtest.js';
 import { startLocalRedis, startLocalReplica, stoppedAfterEach } from '../../testkit/local-redis.js';
-import { answering } from '../../testkit/redis.js';
+import { answering, PATIENT_REPLICA } from '../../testkit/redis.js';
 
 /** The id of the client Redis holds blocked in `command` (a pause postpones it), once there is one. */
 async function blockedIn(admin: Redis, command: string): Promise<string> {
@@ -33,7 +33,7 @@ describe('faults: a one-time marker whose connection Redis kills with its pipeli
     const admin = new Redis(master.url);
     stops.push(async () => admin.disconnect());
     const address = parseRedisAddress(`${master.url}?waitForReplica=yes`);
-    const store = await answering(RedisFlowStore.open(address, 'killed'));
+    const store = await answering(RedisFlowStore.open(address, 'killed', undefined, PATIENT_REPLICA));
     stops.push(() => store.close());
 
     await admin.call('client', 'pause', '60000', 'write');
@@ -44,7 +44,7 @@ describe('faults: a one-time marker whose connection Redis kills with its pipeli
     await admin.call('client', 'kill', 'id', await blockedIn(admin, 'set'));
     await admin.call('client', 'unpause');
 
-    // Nothing of it ran: the deadline's 503, and the marker still free.
+    // Nothing of it ran: the deadline's 503 (the command deadline and the WAIT budget), and the marker still free.
     expect(await marking).to.equal('FLOW_STORE_UNAVAILABLE');
     expect(await admin.get('jsm-sso:killed:marker')).to.equal(null);
     await answering(store);

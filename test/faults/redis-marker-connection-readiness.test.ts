@@ -12,7 +12,7 @@ import { partReadiness } from '../../common/runtime.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { startLocalRedis, startLocalReplica, stoppedAfterEach } from '../../testkit/local-redis.js';
 import { untilNotReady, untilReady } from '../../testkit/readiness.js';
-import { answering } from '../../testkit/redis.js';
+import { answering, PATIENT_REPLICA } from '../../testkit/redis.js';
 import { silencingProxy } from '../../testkit/silencing-proxy.js';
 
 /** The id of the connection whose last command was `command`: the markers' one after a marker (WAIT). */
@@ -37,7 +37,12 @@ describe("faults: readiness follows the one-time markers' own Redis connection",
       const admin = new Redis(master.url);
       stops.push(async () => admin.disconnect());
       const connection = await answering(
-        RedisFlowStore.open(parseRedisAddress(`${master.url}?waitForReplica=yes`), tenant),
+        RedisFlowStore.open(
+          parseRedisAddress(`${master.url}?waitForReplica=yes`),
+          tenant,
+          undefined,
+          PATIENT_REPLICA,
+        ),
       );
       stops.push(() => connection.close());
       const store = tenant === undefined ? connection.view('marked') : connection;
@@ -73,7 +78,12 @@ describe("faults: readiness follows the one-time markers' own Redis connection",
     const proxy = await silencingProxy(master.port);
     stops.push(() => proxy.close());
     const store = await answering(
-      RedisFlowStore.open(parseRedisAddress(`redis://127.0.0.1:${proxy.port}?waitForReplica=yes`), 'marked'),
+      RedisFlowStore.open(
+        parseRedisAddress(`redis://127.0.0.1:${proxy.port}?waitForReplica=yes`),
+        'marked',
+        undefined,
+        PATIENT_REPLICA,
+      ),
     );
     stops.push(() => store.close());
     const { logger, logs } = capturedLogger({ component: 'broker' });

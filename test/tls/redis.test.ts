@@ -6,7 +6,11 @@ import { expect } from 'chai';
 import { BACKCHANNEL_SLOTS_PER_PERSON, BrokerState, type LoginSession } from '../../broker/flows.js';
 import { checkTenant, type JsmSsoTenant, loadTenantFile } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
-import { FlowStoreUnavailableError, parseRedisAddress } from '../../common/flowstore/index.js';
+import {
+  FlowStoreUnavailableError,
+  parseRedisAddress,
+  RedisFlowStore,
+} from '../../common/flowstore/index.js';
 import { createFlowStore, createPoolFlowStore, type PoolRedis } from '../../common/flowstore/open.js';
 import { redisOptionsFor } from '../../common/tls/index.js';
 import { Browser, loginThroughBroker, startStack } from '../../testkit/broker-harness.js';
@@ -20,7 +24,7 @@ import {
 import { exited, jsmSso } from '../../testkit/part-process.js';
 import { makeTestCa, type TestCa } from '../../testkit/pki.js';
 import { startPoolProcess } from '../../testkit/pool.js';
-import { answering } from '../../testkit/redis.js';
+import { answering, PATIENT_REPLICA } from '../../testkit/redis.js';
 
 /** All keys in the TLS Redis, read with redis-cli over TLS using the test client certificate. */
 function redisKeys(port: number, root: string): string[] {
@@ -102,6 +106,14 @@ describe('Redis addresses', () => {
         { host: 'n3', port: 7002 },
       ],
     });
+  });
+
+  it("refuses a replica budget WAIT reads as for ever, or one past the socket timeout's silence (ADR 0318)", () => {
+    const address = parseRedisAddress('redis://127.0.0.1:6379?waitForReplica=yes');
+    for (const replicaAckTimeoutMs of [0, -1, 1.5, 1_701])
+      expect(() => RedisFlowStore.open(address, 't', undefined, { replicaAckTimeoutMs })).to.throw(
+        'replicaAckTimeoutMs must be a whole number of milliseconds from 1 to 1700',
+      );
   });
 
   it('reads ?waitForReplica=yes on a standalone URL: one-time markers wait for a replica (ADR 0272)', () => {
@@ -536,9 +548,12 @@ describe('flow store over Redis Sentinel and Redis Cluster with TLS', () => {
   function storeAt(url: string) {
     mkdirSync(join(root, 'url'), { recursive: true });
     writeFileSync(join(root, 'url', 'url'), url);
+    // Its takes wait for a replica (ADRs 0261, 0272): one a loaded machine runs late must not fail them.
     return createFlowStore(
       tenantWithRedis({ urlSecretRef: { name: 'url' }, caBundleSecretRef: { name: 'redis-ca' } }),
       secrets,
+      undefined,
+      PATIENT_REPLICA,
     );
   }
 
