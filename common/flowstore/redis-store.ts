@@ -520,8 +520,8 @@ export class RedisFlowStore implements FlowStore {
    * The connection answers, and the one-time markers' own, where they have one, can take a marker
    * (ADR 0302): with only theirs down every sign-in step is refused 503 while pages go on, and
    * readiness must say so. Theirs is judged by its state while busy, by a PING while idle
-   * (markers-connection-health.ts, ADR 0310). On Redis Cluster each shard the cluster hears is judged
-   * so (cluster-readiness.ts, ADR 0310).
+   * (markers-connection-health.ts, ADR 0310). On Redis Cluster this process's connections to each
+   * master the cluster hears are judged: down or dropped, not slow (cluster-readiness.ts, ADRs 0310, 0321).
    */
   async ping(): Promise<void> {
     const redis = this.client;

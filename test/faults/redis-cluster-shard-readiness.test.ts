@@ -92,6 +92,37 @@ describe('faults: readiness on Redis Cluster judges every shard (real redis-serv
     });
   });
 
+  it('stays ready while a master the cluster hears answers every client later than the probe deadline', async () => {
+    const { store, bFronted } = await clusterStore(silencingProxy, { bReplica: true });
+    // The markers' connection to B is made (a marker on B), so it is judged too.
+    expect(await store.putIfAbsent('{on-b}:before', 'used', 60)).to.equal(true);
+    const probes: Array<string | undefined> = [];
+    const health = new HealthMonitor({
+      check: () =>
+        store.ping().then(
+          () => void probes.push(undefined),
+          (err: JsmSsoError) => {
+            probes.push(err.code);
+            throw err;
+          },
+        ),
+    });
+    running.stops.push(async () => health.stop());
+    await health.start();
+
+    // B answers every client 1 s late: past the probe's 0.5 s deadline, within the 2 s socket
+    // timeout. B's pages fail on every pod alike; A's are served. Red before: each probe's PING to
+    // B missed its deadline, the cluster heard B, so every pod read not-ready.
+    bFronted?.delayAnswers(1000);
+    const from = probes.length;
+    expect(await codeOf(store.get('{on-b}:page'))).to.equal('FLOW_STORE_UNAVAILABLE');
+    expect(await store.get('on-a')).to.equal('on A');
+    // Six probes, at 1 s apart: longer than the socket timeout, which must not drop B's connections.
+    await eventually(async () => probes.length >= from + 6, 'six probes', 30_000);
+    expect(probes.slice(from)).to.deep.equal(Array(probes.length - from).fill(undefined));
+    expect(notReadyReason(health)).to.equal(undefined);
+  });
+
   it("is not ready while the markers' idle connection to one master is half-open, ready again once it is dropped", async () => {
     const { store, bFronted } = await clusterStore(silencingProxy, { bReplica: true });
     expect(await store.putIfAbsent('{on-b}:before', 'used', 60)).to.equal(true);
