@@ -1,6 +1,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { nodesNotHeard } from './cluster-shards.js';
 import { answeredWithin } from './command-deadline.js';
+import { redisTimeMs } from './redis-time.js';
 
 /** A node connection's probe PING while unanswered: later probes wait on it rather than queue more. */
 const pingsInFlight = new WeakMap<Redis, Promise<void>>();
@@ -50,13 +51,21 @@ export async function everyHeardShardAnswers(
   const view = await Promise.any(
     shards.flatMap(({ pages, answer }) =>
       pages && answer
-        ? [answeredWithin(answer, deadlineMs).then(() => answeredWithin(pages.cluster('NODES'), deadlineMs))]
+        ? [answeredWithin(answer, deadlineMs).then(() => answeredWithin(viewOf(pages), deadlineMs))]
         : [],
     ),
   ).catch(() => Promise.reject(new Error('no Redis Cluster master answered')));
-  const notHeard = nodesNotHeard(String(view));
+  const notHeard = nodesNotHeard(view.clusterNodes, view.nowMs);
   const heard = failed.find(({ address }) => !notHeard.has(address));
   if (heard) throw heard.failure;
+}
+
+/** A master's `CLUSTER NODES`, and its `TIME`, the clock that answer's ping times are on. */
+async function viewOf(node: Redis): Promise<{ clusterNodes: string; nowMs: number }> {
+  const answers = (await node.pipeline().cluster('NODES').time().exec()) ?? [];
+  const [[nodesError, clusterNodes] = [], [timeError, time] = []] = answers;
+  if (nodesError || timeError) throw nodesError ?? timeError;
+  return { clusterNodes: String(clusterNodes), nowMs: redisTimeMs(time as string[]) };
 }
 
 /** Why the master at `address`, its pages' connection `pages` answering `answer`, fails this probe, if it does. */

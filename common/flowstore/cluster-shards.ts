@@ -6,7 +6,7 @@ interface ClusterNode {
   flags: string[];
   /** The id of the master a replica follows; `-` for a master. */
   master: string;
-  /** When the answering node sent the ping this node has not answered yet; `0` when none is pending. */
+  /** When (ms, the answering node's clock) it sent the ping this node has not answered yet; `0` when none is pending. */
   pingSent: string;
   /** The answering node's cluster bus link to this node: `connected` or `disconnected`. */
   link: string;
@@ -46,16 +46,25 @@ export function replicasOfSlotOwner(clusterNodes: string, slot: number): number 
 }
 
 /**
- * The addresses of the nodes the answering node does not hear (ADR 0310): its cluster bus link to
- * them down, a ping to them unanswered, or flagged failing (`fail?`, `fail`). A node the cluster does
- * not hear fails every client alike; one it hears and a client cannot reach is that client's own
+ * How long a cluster bus ping must have waited for its answer before its node counts as not heard: a
+ * healthy node's ping is in flight for a round trip, and a node is pinged every second or so, so a
+ * view taken then would excuse a master this pod cannot reach (ADR 0321). As long as the probe's own
+ * deadline: no pod waits longer for a command either.
+ */
+const UNANSWERED_PING_MS = 500;
+
+/**
+ * The addresses of the nodes the answering node does not hear (ADRs 0310, 0321): its cluster bus link
+ * to them down, a ping to them unanswered for UNANSWERED_PING_MS by `nowMs` (the answering node's
+ * `TIME`, the clock its ping times are on), or flagged failing (`fail?`, `fail`). A node the cluster
+ * does not hear fails every client alike; one it hears and a client cannot reach is that client's own
  * fault. A node the answer does not list is not among them.
  */
-export function nodesNotHeard(clusterNodes: string): Set<string> {
+export function nodesNotHeard(clusterNodes: string, nowMs: number): Set<string> {
   const silent = clusterNodesOf(clusterNodes).filter(
     (node) =>
       node.link !== 'connected' ||
-      node.pingSent !== '0' ||
+      (node.pingSent !== '0' && nowMs - Number(node.pingSent) >= UNANSWERED_PING_MS) ||
       node.flags.some((flag) => flag === 'fail' || flag === 'fail?'),
   );
   return new Set(silent.flatMap((node) => node.addresses));

@@ -17,6 +17,7 @@ import { markersConnectionAnswers } from './markers-connection-health.js';
 import type { RedisAddress } from './redis-address.js';
 import { clusterDnsLookup, SharedLookupConnector } from './redis-lookup.js';
 import { flowStoreErrorOf, redisErrorKind } from './redis-refusals.js';
+import { redisTimeMs } from './redis-time.js';
 import { SilenceCheckedSentinelConnector } from './silent-connection.js';
 
 /**
@@ -446,9 +447,8 @@ export class RedisFlowStore implements FlowStore {
     const close = open < 0 ? -1 : key.indexOf('}', open + 1);
     const tag = close > open + 1 ? key.slice(open, close + 1) : '';
     // Redis's own clock bounds when the claim may still be granted: no skew with this process's.
-    const [seconds, micros] = await this.#call(() => this.client.time());
     const answerWaitedUntilMs =
-      Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + commandTimeoutMs(this.client);
+      redisTimeMs(await this.#call(() => this.client.time())) + commandTimeoutMs(this.client);
     const answer = await this.#call(() =>
       scripts.jsmSsoClaim(
         2,

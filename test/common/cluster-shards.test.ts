@@ -41,7 +41,8 @@ describe('flow store: the Cluster nodes a node does not hear (CLUSTER NODES)', (
       'f1 127.0.0.1:7005@17005 master - 0 1 6 connected',
       '',
     ].join('\n');
-    expect([...nodesNotHeard(nodes)]).to.deep.equal([
+    // The answering node's time: b1's ping has waited 1 s.
+    expect([...nodesNotHeard(nodes, 1733450001000)]).to.deep.equal([
       '127.0.0.1:7001',
       '127.0.0.1:7002',
       '127.0.0.1:7003',
@@ -50,8 +51,18 @@ describe('flow store: the Cluster nodes a node does not hear (CLUSTER NODES)', (
     ]);
   });
 
+  it('hears a node whose ping is only in flight: sent less than 0.5 s before the answering node’s time', () => {
+    const nodes = [
+      'a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460',
+      'b1 127.0.0.1:7001@17001 master - 1733450000000 1733449999000 2 connected 5461-16383',
+      '',
+    ].join('\n');
+    expect(nodesNotHeard(nodes, 1733450000010).size).to.equal(0);
+    expect([...nodesNotHeard(nodes, 1733450000500)]).to.deep.equal(['127.0.0.1:7001']);
+  });
+
   it('names none when every node is heard or none is listed', () => {
-    expect(nodesNotHeard(NODES.split('\n').slice(0, 3).join('\n')).size).to.equal(0);
-    expect(nodesNotHeard('').size).to.equal(0);
+    expect(nodesNotHeard(NODES.split('\n').slice(0, 3).join('\n'), 1733450000000).size).to.equal(0);
+    expect(nodesNotHeard('', 1733450000000).size).to.equal(0);
   });
 });
