@@ -19,6 +19,8 @@ export interface OnDesk {
 /** A desk's organizations as far as read in one lifetime. */
 interface ListSoFar {
   readonly deskId: string;
+  /** When it was begun: every page of it was read since. */
+  readonly since: number;
   /** Past this the list is read again from its first page: what it says is at most a lifetime old. */
   readonly until: number;
   readonly ids: Set<string>;
@@ -50,12 +52,18 @@ export class DeskOrganizations {
    * Which of `organizationIds` the desk has: its list is read on, a page at a time, until every one
    * is found or the list ends. A list not read to its last page within `DECIDING_PAGES` (10,000
    * organizations) is `complete: false`: those not found may be past it (ADR 0277). A page failing
-   * fails the callers waiting for it; the next to ask reads it again.
+   * fails the callers waiting for it; the next to ask reads it again. No answer is made of pages a
+   * list read before the question and held past its lifetime (ADR 0322).
    */
   async on(deskId: string, organizationIds: readonly string[]): Promise<OnDesk> {
     if (organizationIds.length === 0) return { found: [], complete: true };
-    const list = this.#listOf(deskId);
+    const asked = Date.now();
+    let list = this.#listOf(deskId);
     for (;;) {
+      // A list begun before this question outlived its lifetime while the question waited for its next
+      // page: its first pages are older than a lifetime, so go on with the list begun since. That one
+      // began after the question was asked, so every page of it is read for the question: kept to the end.
+      if (list.until <= Date.now() && list.since < asked) list = this.#listOf(deskId);
       const found = organizationIds.filter((o) => list.ids.has(o));
       if (found.length === organizationIds.length || list.ended)
         return { found, complete: found.length === organizationIds.length || list.complete };
@@ -68,13 +76,14 @@ export class DeskOrganizations {
   /**
    * When the oldest of these desks' lists as now held is read again: a decision made on them is
    * held no longer, so that a desk's organization taken off shows within one lifetime (ADR 0222).
+   * One that outlived its lifetime since it answered (another desk's list was read meanwhile) holds
+   * the decision not at all: it is made again at the next page (ADR 0322).
    */
   freshUntil(deskIds: readonly string[]): number {
-    const now = Date.now();
-    let until = now + this.#ttlMs;
+    let until = Date.now() + this.#ttlMs;
     for (const deskId of deskIds) {
       const list = this.#lists.get(deskId);
-      if (list && list.until > now) until = Math.min(until, list.until);
+      if (list) until = Math.min(until, list.until);
     }
     return until;
   }
@@ -88,6 +97,7 @@ export class DeskOrganizations {
     while (this.#lists.size >= MAX_DESKS) this.#lists.delete(this.#lists.keys().next().value!);
     const list: ListSoFar = {
       deskId,
+      since: now,
       until: now + this.#ttlMs,
       ids: new Set(),
       start: 0,

@@ -3,7 +3,11 @@
 // the tenant's one service-account rate limit (ADR 0312). Read once per desk per lifetime, shared by
 // every account, and read on from where it stopped (ADR 0319).
 import { expect } from 'chai';
-import type { EmulatorCall } from '../../dev/jsm-emulator/emulator.js';
+import {
+  type EmulatorCall,
+  type RunningJsmEmulator,
+  startJsmEmulator,
+} from '../../dev/jsm-emulator/emulator.js';
 import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
 import { DeskAccess } from '../../portal/desk-access.js';
@@ -131,5 +135,94 @@ describe('portal reads of desks’ organization lists (ADR 0319)', () => {
       if (!itHelp.organizationIds.includes(organizationId))
         itHelp.organizationIds.splice(INSIDER_AT, 0, organizationId);
     }
+  });
+});
+
+describe('a decision on a desk made of organization pages read within a lifetime (ADR 0322)', () => {
+  /** The shared lists' lifetime here: long enough that only a read the test holds outlives it. */
+  const LIST_TTL_MS = 2_000;
+  let emulator: RunningJsmEmulator;
+  before(async () => {
+    emulator = await startJsmEmulator({});
+  });
+  after(async () => {
+    await emulator.close();
+  });
+
+  /** The real client, whose reads of a desk's organization pages first wait for `gate`, if set. */
+  class GatedClient extends AtlassianClient {
+    gate: ((serviceDeskId: string, start: number) => Promise<void>) | undefined;
+    override async deskOrganizationsPage(serviceDeskId: string, start: number) {
+      await this.gate?.(serviceDeskId, start);
+      return super.deskOrganizationsPage(serviceDeskId, start);
+    }
+  }
+  /** Resolves once the clock is past `at`: what is waited for is a list's expiry itself. */
+  const past = async (at: number) => {
+    while (Date.now() <= at) await new Promise((resolve) => setTimeout(resolve, at - Date.now() + 1));
+  };
+  /** `count` new organizations added to the desk, their ids. */
+  const addedTo = (deskId: string, count: number) => {
+    const { state } = emulator;
+    const desk = state.serviceDesks.get(deskId)!;
+    return Array.from({ length: count }, () => {
+      const id = String(Math.max(...[...state.organizations.keys()].map(Number)) + 1);
+      state.organizations.set(id, { id, name: `Company ${id}`, created: Date.now(), memberIds: [] });
+      desk.organizationIds.push(id);
+      return id;
+    });
+  };
+  const takenOff = (deskId: string, organizationId: string) => {
+    const desk = emulator.state.serviceDesks.get(deskId)!;
+    desk.organizationIds = desk.organizationIds.filter((id) => id !== organizationId);
+  };
+  beforeEach(() => emulator.reset());
+
+  it('reads again from its first page a list that outlived its lifetime while a customer waited for its next page', async () => {
+    const first = emulator.state.serviceDesks.get('1')!.organizationIds[0]!;
+    // Past the first page.
+    const last = addedTo('1', PAGE + 10).at(-1)!;
+    const client = new GatedClient({ siteUrl: emulator.url, ...SERVICE_ACCOUNT });
+    const organizations = new DeskOrganizations(client, LIST_TTL_MS);
+    // Another customer's question reads the first page.
+    expect(await organizations.on('1', [first])).to.deep.equal({ found: [first], complete: true });
+    const firstPageRead = Date.now();
+    // The first organization is taken off the desk; the second page is read once the list is past
+    // its lifetime, so what its first page said is then older than a lifetime.
+    takenOff('1', first);
+    client.gate = (_desk, start) => (start > 0 ? past(firstPageRead + LIST_TTL_MS) : Promise.resolve());
+    expect(await organizations.on('1', [first, last])).to.deep.equal({ found: [last], complete: true });
+  });
+
+  it('holds no decision on a list that outlived its lifetime while another desk was read', async () => {
+    // The same organization is on IT Help's first page and on the second desk's second.
+    const [organizationId] = addedTo('1', 1) as [string];
+    addedTo('2', PAGE);
+    emulator.state.serviceDesks.get('2')!.organizationIds.push(organizationId);
+    const client = new GatedClient({ siteUrl: emulator.url, ...SERVICE_ACCOUNT });
+    const organizations = new DeskOrganizations(client, LIST_TTL_MS);
+    const desks = new DeskAccess(client, organizations, 10 * 60_000);
+    const customer: Customer = {
+      accountId: '5b10ac8d82e05b22cc7f0001',
+      displayName: 'Customer',
+      organizationIds: [organizationId],
+      serviceDeskIds: ['1', '2'],
+    };
+    // Another customer's question reads IT Help's list; the second desk's second page is read once
+    // that list is past its lifetime.
+    await organizations.on('1', [organizationId]);
+    const itHelpRead = Date.now();
+    client.gate = (desk, start) =>
+      desk === '2' && start > 0 ? past(itHelpRead + LIST_TTL_MS) : Promise.resolve();
+    // No e-mail: the session's desks are the customer's, judged on their organizations only.
+    expect((await desks.current(customer, undefined)).organizationIdsByDesk).to.deep.equal({
+      '1': [organizationId],
+      '2': [organizationId],
+    });
+    takenOff('1', organizationId);
+    expect((await desks.current(customer, undefined)).organizationIdsByDesk).to.deep.equal({
+      '1': [],
+      '2': [organizationId],
+    });
   });
 });
