@@ -654,3 +654,11 @@ export function shownReference(page: string): { reason: string; id: string } | u
   const m = /<code data-reason>([A-Z0-9_]+)<\/code> <code data-reference>([0-9a-f]+)<\/code>/.exec(page);
   return m ? { reason: m[1]!, id: m[2]! } : undefined;
 }
+
+/**
+ * A page as every answer of its kind shows it: without this answer's own reference id, which is
+ * random (ADR 0316), so that two refusals can be compared byte for byte.
+ */
+export function withoutAnswerReference(page: string): string {
+  return page.replace(/<code data-reference>[0-9a-f]+<\/code>/g, '<code data-reference></code>');
+}

@@ -7,6 +7,7 @@ import {
   signIn,
   startHarness,
   viewWithStatusNamesRead,
+  withoutAnswerReference,
 } from '../../testkit/portal-harness.js';
 
 describe('portal: request keys cannot be probed by timing', () => {
@@ -51,7 +52,7 @@ describe('portal: request keys cannot be probed by timing', () => {
     expect(b.status).to.equal(404);
     expect(b.made).to.deep.equal(a.made);
     expect(a.made).to.deep.equal(['GET /rest/servicedeskapi/request/{key}', 'POST /rest/api/3/search/jql']);
-    expect(b.body).to.equal(a.body);
+    expect(withoutAnswerReference(b.body)).to.equal(withoutAnswerReference(a.body));
   });
 
   it('refuses a comment on either with the same Atlassian calls', async () => {
