@@ -161,10 +161,29 @@ export async function startOperator(
   // Aborted by the stop (stop.ts) when the reconciles' requests go unanswered.
   const abortRequests = new AbortController();
   const client = new KubeClient(config.kubeConfig, { signal: abortRequests.signal });
-  // Read (or made) by every replica, leader or not, before anything is hashed: one key for all.
-  const hashKey = await loadHashKey(client, config.hashKeySecret);
   const registry = createMetricsRegistry();
-  const controller = new Controller({
+  let controller: Controller | undefined;
+  let leader = !config.leaderElection;
+  // Opened first, so that a port another process holds is told as such (PORT_UNAVAILABLE) before the
+  // operator asks the API server anything.
+  const management = await startManagementServer({
+    port: config.managementPort,
+    host: config.host,
+    registry,
+    logger,
+    // A standby is healthy; a leader is ready once its caches are synced.
+    ready: async () => {
+      if (!controller) throw new Error('hash key not read yet');
+      if (leader && !controller.synced) throw new Error('caches not synced yet');
+    },
+  });
+  // Read (or made) by every replica, leader or not, before anything is hashed: one key for all.
+  const hashKey = await loadHashKey(client, config.hashKeySecret).catch(async (err: unknown) => {
+    await management.close();
+    client.close();
+    throw err;
+  });
+  controller = new Controller({
     client,
     settings: config.settings,
     logger,
@@ -175,17 +194,7 @@ export async function startOperator(
     instance: config.identity,
     hashKey,
   });
-  let leader = !config.leaderElection;
-  const management = await startManagementServer({
-    port: config.managementPort,
-    host: config.host,
-    registry,
-    logger,
-    // A standby is healthy; a leader is ready once its caches are synced.
-    ready: async () => {
-      if (leader && !controller.synced) throw new Error('caches not synced yet');
-    },
-  });
+  const reconciling = controller;
   // The lease's own client, not aborted with the reconciles': the stop releases the lease after them.
   const leaseClient = new KubeClient(config.kubeConfig);
   const elector = config.leaderElection
@@ -200,21 +209,21 @@ export async function startOperator(
       elector.keepRenewing(() => {
         // A stop under way ends within its own bounds; the fence already refuses this replica's writes.
         if (stopped) return;
-        void controller.stop();
+        void reconciling.stop();
         onLeaseLost();
       });
     }
-    await controller.start();
+    await reconciling.start();
   })();
   return {
-    controller,
+    controller: reconciling,
     client,
     management,
     registry,
     leading,
     async stop() {
       stopped = true;
-      await stopOperator({ controller, abortRequests, elector, management, logger });
+      await stopOperator({ controller: reconciling, abortRequests, elector, management, logger });
       client.close();
       leaseClient.close();
     },
