@@ -227,17 +227,21 @@ describe('autoscaling, placement and pod settings against a real API server', fu
     await expectIdleResync('pods');
   });
 
-  it('reports an affinity the API server refuses in Applied, naming the Deployment and the field', async () => {
+  // The CRD refuses at admission what it can judge field by field (ADR 0311); a spread constraint whose
+  // matchLabelKeys names a key its own labelSelector also selects on is judged by the API server alone.
+  it('reports a pod field the API server refuses in Applied, naming the Deployment and the field', async () => {
     await createTenant('badaffinity', {
       broker: {
         pod: {
-          affinity: {
-            nodeAffinity: {
-              requiredDuringSchedulingIgnoredDuringExecution: {
-                nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'Sometimes' }] }],
-              },
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: 'kubernetes.io/hostname',
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: { team: 'platform' } },
+              matchLabelKeys: ['team'],
             },
-          },
+          ],
         },
       },
     });
@@ -251,7 +255,7 @@ describe('autoscaling, placement and pod settings against a real API server', fu
     expect(applied.reason).to.equal('ApplyFailed');
     expect(applied.message)
       .to.include('Deployment badaffinity-broker')
-      .and.include('nodeAffinity')
-      .and.include('Sometimes');
+      .and.include('matchLabelKeys')
+      .and.include('exists in both matchLabelKeys and labelSelector');
   });
 });
