@@ -86,12 +86,14 @@ export async function desksAccountMayUse(
     const answered = answers.get(deskId);
     if (known.includes(deskId) || onDesk.found.length > 0 || (answered && isCustomer(answered)))
       return onDesk.found;
+    // Its own customer may use it whatever its organizations are: asked before a list too long to
+    // tell "no" refuses, or each page would refuse a customer the sign-in's own search let in.
+    if (!answered && isCustomer(await client.deskCustomers(deskId, account.email))) return onDesk.found;
     if (!onDesk.complete)
       throw new AtlassianError('ATLASSIAN_LIST_TOO_LONG', 200, {
         message: "a desk's organizations read without their last page",
       });
-    if (answered) return undefined;
-    return isCustomer(await client.deskCustomers(deskId, account.email)) ? onDesk.found : undefined;
+    return undefined;
   });
   const usable = deskIds.flatMap((deskId, i) => (ties[i] ? [[deskId, ties[i]] as const] : []));
   return {

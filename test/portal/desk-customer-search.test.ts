@@ -380,6 +380,27 @@ describe('portal sign-in: a desk of more than 10,000 organizations (ADR 0277)', 
     const unavailable = h.logs.slice(from).filter((l) => l['event'] === 'portal.desks_unavailable');
     expect(unavailable.map((l) => l['reason'])).to.include('ATLASSIAN_LIST_TOO_LONG');
   });
+
+  it('gives its own customer in an organization it lacks the desk on every page, its list past 10,000 or not', async () => {
+    // Erik is a customer of desk 1 himself; his organization is on no desk. The desk's organizations
+    // cannot tell whether it has his, but his being its customer answers without them.
+    const { state } = h.emulator;
+    const guild = String(Math.max(...[...state.organizations.keys()].map(Number)) + 1);
+    state.organizations.set(guild, {
+      id: guild,
+      name: 'Engineering Guild',
+      created: Date.now(),
+      memberIds: [state.userByEmail('erik@acme.test')!.accountId],
+    });
+    try {
+      const erik = await portal.signIn(h, 'erik@acme.test');
+      const from = h.logs.length;
+      expect(await withOthersFirst(10_000, async () => (await erik.fetch('/desk/1')).status)).to.equal(200);
+      expect(h.logs.slice(from).filter((l) => l['event'] === 'portal.desks_unavailable')).to.deep.equal([]);
+    } finally {
+      state.organizations.delete(guild);
+    }
+  });
 });
 
 describe('portal sign-in: an account past the first page of the user search by its e-mail (ADR 0277)', () => {
