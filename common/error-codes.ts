@@ -6,7 +6,7 @@
  * are its reconcile failure reasons, in operator/errors.ts (FAILURE_REASONS), generated the same way.
  */
 
-/** Shared by broker and portal: configuration, TLS, Redis and the flow store. */
+/** Shared by the parts (the operator too, at start): configuration, TLS, Redis and the flow store. */
 export const COMMON_CODES = {
   CONFIG_INVALID: 'The configuration breaks the schema or a cross-field rule; each bad field is named',
   CONFIG_FILE_UNREADABLE: 'The configuration file cannot be read or parsed',
@@ -23,6 +23,8 @@ export const COMMON_CODES = {
     'More keep-alive connections sat idle at once than the bound (4,096): the longest-idle was closed (logged at most once a minute)',
   PORT_UNAVAILABLE:
     "A port the process is to listen on cannot be opened: another process holds it (EADDRINUSE), the process may not open it (EACCES: below 1024 without CAP_NET_BIND_SERVICE) or the address is not this host's (EADDRNOTAVAIL). One fatal line (server.listen_failed) names the server, host, port, the error and the flag that sets the port (--port, --management-port); the process exits 3",
+  OPERATOR_HASH_KEY_INVALID:
+    "The operator's hash key Secret (`--hash-key-secret`, in its own namespace) holds fewer than 32 bytes under `key`, or was deleted as it was created: the operator exits 1 at start with one line naming the Secret; delete it and the operator creates one (ADR 0315)",
   TLS_PLAINTEXT_FORBIDDEN: 'An outbound call to a plain http:// URL where https is required',
   OUTBOUND_ADDRESS_FORBIDDEN:
     "An outbound call's host is, or resolves only to, an address that is not publicly reachable (private, loopback, link-local, the cloud metadata address ...) and not in --outbound-allowed-networks, in a process run with --outbound-public-only (a pool's pods): nothing is sent (502, ADR 0219)",

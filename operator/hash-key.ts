@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { JsmSsoError } from '../common/errors.js';
 import { isConflict, type KubeClient, type KubeObject } from '../common/kube/client.js';
 import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
 import { MANAGED_BY } from './resources/common.js';
@@ -19,9 +20,10 @@ export const HASH_KEY_DATA_KEY = 'key';
 /** 256 bits: as long as HMAC-SHA-256's output, beyond any search. */
 const KEY_BYTES = 32;
 
-export class HashKeyError extends Error {
+/** The key cannot be had: the operator stops at start, one line with its code (cli/main.ts). */
+export class HashKeyError extends JsmSsoError {
   constructor(message: string) {
-    super(message);
+    super('OPERATOR_HASH_KEY_INVALID', message, { status: 500 });
     this.name = 'HashKeyError';
   }
 }

@@ -258,6 +258,9 @@ describe("Secret values' hashes in objects their readers may read (ADR 0315)", f
     operator.stdout!.resume();
     const [code] = (await once(operator, 'exit')) as [number | null];
     expect(code).to.equal(1);
+    // One line with its reason code, as every known failure at start: no stack for a platform engineer to read.
+    expect(stderr.trimEnd().split('\n')).to.have.lengthOf(1);
     expect(stderr).to.include(`Secret ${where.namespace}/${where.name} must hold at least 32 random bytes`);
+    expect(stderr.trimEnd()).to.match(/\[OPERATOR_HASH_KEY_INVALID\]$/);
   });
 });
