@@ -46,7 +46,8 @@ export interface FaultRule {
   /**
    * Handle the request normally but send its body slowly, `sliceBytes` every `intervalMs` (a large
    * file on a slow link); with `dropAfterBytes`, destroy the socket once that much went out (the
-   * site dying mid-body). `onClose` (in-process tests only) learns how the answer ended.
+   * site dying mid-body; at 0, right after its status line and headers). `onClose` (in-process
+   * tests only) learns how the answer ended.
    */
   trickle?: {
     sliceBytes: number;
@@ -258,6 +259,8 @@ function trickleBody(
     const next = () => {
       if (res.destroyed) return;
       if (dropAfterBytes !== undefined && sent >= dropAfterBytes) {
+        // Dropped before any byte: after the status line and headers, as a site dying then does.
+        if (sent === 0) res.flushHeaders();
         req.socket.destroy();
         return;
       }

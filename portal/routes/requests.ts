@@ -613,19 +613,24 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         await upstream.body?.cancel();
         throw new NotVisibleError();
       }
-      setFileHeaders(
-        res,
-        thumbnail ? imageType : 'application/octet-stream',
-        thumbnail ? 'inline' : 'attachment',
-        attachment.filename,
-      );
       // The length on the wire is of the encoded body when Atlassian compressed it; fetch decodes.
       const length = upstream.headers.get('content-length');
       const encoded =
         (upstream.headers.get('content-encoding') ?? 'identity').trim().toLowerCase() !== 'identity';
-      if (length && !encoded && /^[0-9]{1,12}$/.test(length)) res.setHeader('Content-Length', length);
-      // Streamed through, so a large file never sits whole in the portal's memory.
-      const end = await streamThrough(upstream.body, res);
+      // Streamed through, so a large file never sits whole in the portal's memory. The file's headers
+      // go with its first byte: when Atlassian breaks off before it, the error page below is a page
+      // (ADR 0326), not a download named as the file.
+      const end = await streamThrough(upstream.body, res, {
+        beforeFirstByte: () => {
+          setFileHeaders(
+            res,
+            thumbnail ? imageType : 'application/octet-stream',
+            thumbnail ? 'inline' : 'attachment',
+            attachment.filename,
+          );
+          if (length && !encoded && /^[0-9]{1,12}$/.test(length)) res.setHeader('Content-Length', length);
+        },
+      });
       if (end.outcome === 'client-aborted') {
         // The browser moved on (or the customer cancelled).
         noteClientAborted(services, 'download abandoned by the client');

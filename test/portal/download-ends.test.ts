@@ -107,4 +107,22 @@ describe('portal downloads that end early', () => {
     expect(reasons(h, from)).to.not.include('PORTAL_CLIENT_ABORTED');
     expect(await aborts()).to.equal(before);
   });
+
+  it('answers the 502 page, with none of the file’s headers, when the emulator dies after its headers before any byte', async () => {
+    // Nothing of the file went out: the customer can still be told, on a page the browser shows rather
+    // than a connection closed without an answer, or the page saved under the file's name.
+    const from = h.logs.length;
+    const upstream = slowFile({ dropAfterBytes: 0 });
+    const res = await alice.fetch(`/requests/${key}/attachment/${id}`);
+    expect(res.status).to.equal(502);
+    expect(res.headers.get('content-type')).to.match(/^text\/html/);
+    expect(res.headers.get('content-disposition'), 'not saved as the file').to.equal(null);
+    expect(res.headers.get('content-security-policy'))
+      .to.include("frame-ancestors 'none'")
+      .and.not.include('sandbox');
+    expect(await res.text()).to.include('<html');
+    expect((await upstream).sentBytes).to.equal(0);
+    expect(reasons(h, from)).to.include('ATLASSIAN_UNREACHABLE');
+    expect(reasons(h, from)).to.not.include('PORTAL_INTERNAL');
+  });
 });
