@@ -294,7 +294,8 @@ export const PORTAL_CODES = {
     'The key is one the request had before it was moved: sent on to its key now (301; 307 for a form)',
   PORTAL_REQUEST_NOT_FOUND: 'No such request, or not visible to this person (404)',
   PORTAL_REQUEST_TYPE_NOT_FOUND: 'No such request type in this desk (404)',
-  PORTAL_RETURN_PATH_UNSAFE: 'A return path that is not a local path; the person lands on the home page',
+  PORTAL_RETURN_PATH_UNSAFE:
+    'A return path that is not a local path, or is the sign-in itself; the person lands on the home page',
   PORTAL_SESSION_MISSING: 'No session: signed out or expired (401)',
   PORTAL_SIGN_IN_ENDED_AT_IDP:
     "The broker's back-channel LogoutRequest ended this sign-in's SessionIndex before its Response reached the portal: the session just made is ended, the person signs in again (401; ADR 0170)",

@@ -9,8 +9,14 @@
  * newlines), no `?`/`#` hidden in the encoded path. The portal's own paths are all ASCII, so
  * anything else (a fullwidth solidus `／`, a division slash `∕`, another look-alike) is refused
  * outright rather than mapped. The query is kept, percent-encoded by the URL serialiser, once its
- * decoded form holds no control character; a fragment is dropped. Anything refused becomes `/`.
+ * decoded form holds no control character; a fragment is dropped. The sign-in itself is no page to
+ * come back to: each return there is one sign-in more, and one link nesting it ran the browser
+ * through a sign-in per level (ADR 0326). Anything refused becomes `/`.
  */
+import { routedPath } from './http/routed-path.js';
+
+/** Where a sign-in starts (portal/routes/saml.ts). */
+export const SIGN_IN_PATH = '/login';
 const REFUSED = '/';
 const BASE = 'https://portal.invalid';
 const MAX_LENGTH = 1024;
@@ -45,6 +51,7 @@ export function checkReturnPath(candidate: unknown): string | undefined {
   resolved.search = rawQuery;
   // Dot segments may have brought two slashes together: `/x/..//evil` is `//evil`.
   if (resolved.origin !== BASE || !SAFE_PATH.test(resolved.pathname)) return undefined;
+  if (routedPath(resolved.pathname) === SIGN_IN_PATH) return undefined;
   return resolved.pathname + resolved.search;
 }
 

@@ -10,6 +10,7 @@ import { pageNonce } from '../common/http/security-headers.js';
 import { LOCALES, type Locale } from '../common/i18n/index.js';
 import type { Logger } from '../common/log.js';
 import { cookiePolicy } from './cookies.js';
+import { routedPath } from './http/routed-path.js';
 import { forAnotherOriginsPage, sameOrigin } from './http/security.js';
 import { translatorOf } from './i18n.js';
 import { messagePage } from './pages/account.js';
@@ -54,15 +55,6 @@ export interface PortalWeb {
  * `routedPath` gives them, and compared so.
  */
 export const CROSS_SITE_POSTS: ReadonlySet<string> = new Set(['/saml/acs', '/saml/slo']);
-
-/**
- * A path as the router tells routes apart: in lower case, its letter case being ignored (ADR 0306),
- * and without one trailing slash, `strict routing` being off (ADR 0309). A check made on `req.path`
- * before the router judges the address the route will serve only when it compares this.
- */
-function routedPath(path: string): string {
-  return path.toLowerCase().replace(/(.)\/$/, '$1');
-}
 
 /**
  * `res.locals` key of the AccountRefusedError that ended this request's session when it came in

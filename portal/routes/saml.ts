@@ -18,7 +18,7 @@ import { assertedPerson } from '../identity.js';
 import { messagePage, signingOutPage } from '../pages/account.js';
 import { problemText } from '../pages/refusals.js';
 import { referenceOf } from '../reference.js';
-import { checkReturnPath } from '../return-path.js';
+import { checkReturnPath, SIGN_IN_PATH } from '../return-path.js';
 import type { PortalServices } from '../services.js';
 import { newToken } from '../session.js';
 import { type PortalWeb, SIGN_IN_AGAIN_TO } from '../web.js';
@@ -34,7 +34,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     res.type('application/samlmetadata+xml').send(sp.metadata());
   });
 
-  app.get('/login', limits.limit('signInStarts'), async (req, res) => {
+  app.get(SIGN_IN_PATH, limits.limit('signInStarts'), async (req, res) => {
     const requested = req.query['return'];
     const returnPath = checkReturnPath(requested);
     if (requested !== undefined && returnPath === undefined) {

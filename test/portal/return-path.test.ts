@@ -62,6 +62,22 @@ describe('portal return path after sign-in', () => {
     });
   }
 
+  it('refuses the sign-in itself, however written: no page to come back to, a sign-in more (ADR 0326)', () => {
+    for (const candidate of [
+      '/login',
+      '/login?return=/login?return=/requests',
+      '/LOGIN/',
+      '/Login?return=/x',
+      '/%6cogin',
+      '/%256Cogin',
+      '/requests/../login',
+      '/./login/',
+    ])
+      expect(safeReturnPath(candidate), candidate).to.equal('/');
+    expect(safeReturnPath('/login-help')).to.equal('/login-help');
+    expect(safeReturnPath('/requests?return=/login')).to.equal('/requests?return=/login');
+  });
+
   it('refuses a non-string, an empty and an overlong candidate', () => {
     expect(safeReturnPath(['/a', '/b'])).to.equal('/');
     expect(safeReturnPath('')).to.equal('/');
