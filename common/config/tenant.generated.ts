@@ -53,7 +53,7 @@ export interface TenantSpec {
  */
 export interface PortalSpec {
   /**
-   * Public base URL of the portal, without a trailing slash. Must be https:// unless the host is loopback (localhost, a name under .localhost such as acme.localhost, 127.0.0.0/8, [::1]).
+   * Public URL of the portal, the root of its own host (no path, no trailing slash). Must be https:// unless the host is loopback (localhost, a name under .localhost such as acme.localhost, 127.0.0.0/8, [::1]).
    */
   url: string;
   /**

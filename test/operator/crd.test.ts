@@ -112,6 +112,11 @@ describe('JsmSsoTenant CRD on a real API server', function () {
     );
   });
 
+  it('refuses a portal URL with a path: the portal serves at the root of its host', async () => {
+    await expectRefused({ portal: { url: 'https://example.com/help' } }, 'must have no path');
+    await expectRefused({ portal: { url: 'https://example.com:8443/help/portal' } }, 'must have no path');
+  });
+
   it('refuses a URL with a trailing slash', async () => {
     await expectRefused({ broker: { url: 'https://sso.example/' } }, 'must not end with a slash');
   });

@@ -191,11 +191,11 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     expect(await ingressRoutes(later, 'elm')).to.deep.equal([['help.elm.example', 'shared-portal']]);
     // The same part at the same host, on a path of its own: told before, and now without the rule.
     await pooledTenant(later, 'ash', 'ash', {
-      portal: { url: 'https://help.oak.example/servicedesk' },
+      broker: { url: 'https://sso.oak.example/saml' },
       ingress,
     });
-    await untilPoolReady(later, 'ash', HOST_CLAIMED_REASON, 'ash told its portal host is taken');
-    expect(await ingressRoutes(later, 'ash')).to.deep.equal([['sso.ash.example', 'shared-broker']]);
+    await untilPoolReady(later, 'ash', HOST_CLAIMED_REASON, 'ash told its broker host is taken');
+    expect(await ingressRoutes(later, 'ash')).to.deep.equal([['help.ash.example', 'shared-portal']]);
     // The earlier tenant keeps its rules; once it goes, the later ones get theirs.
     expect(await ingressRoutes(first, 'oak')).to.deep.equal([
       ['help.oak.example', 'shared-portal'],
@@ -267,7 +267,7 @@ describe('a pooled tenant whose host an earlier tenant holds, against a real API
     await pooledTenant(first, 'cedar', 'cedar', { ingress });
     for (const [name, portal, shown] of [
       // Made a rule without a host, which an ingress controller takes for every host.
-      ['ivy', 'https://203.0.113.5/ivy', '203.0.113.5'],
+      ['ivy', 'https://203.0.113.5', '203.0.113.5'],
       ['hazel', 'https://[2001:db8::5]:8443', '[2001:db8::5]'],
       // Taken by the API server as a rule for every subdomain without a rule of its own.
       ['holly', 'https://*.cedar.example', '*.cedar.example'],
