@@ -97,3 +97,11 @@ export async function passOnWriteClaim(
   if (left <= ms) await redis.del(key);
   else await redis.set(key, since ? `unconfirmed:${Number(since) - ms}` : held, 'PX', left - ms);
 }
+
+/** The id of the connection whose last command was `command`: the markers' one after a marker (WAIT). */
+export async function clientLastIn(admin: Redis, command: string): Promise<string> {
+  const clients = String(await admin.call('client', 'list', 'type', 'normal')).split('\n');
+  const id = clients.find((line) => line.includes(` cmd=${command} `))?.match(/^id=(\d+)/)?.[1];
+  if (id === undefined) throw new Error(`no client whose last command was ${command}`);
+  return id;
+}

@@ -16,17 +16,16 @@ const droppedConnections = new WeakMap<Cluster, Map<string, Error>>();
 
 /**
  * Whether every shard of a Redis Cluster this process needs can be reached, as its readiness (ADRs
- * 0310, 0321). A master fails when this process's connection to it is down (missing from the cluster
- * client's pool, or being made and not answering within the deadline) or was dropped since the last
- * probe with the probe's PING unanswered; the markers' connection to it, where one was made, when it
- * was dropped so. Each probe keeps one PING in flight on each of those connections, which arms the
- * socket timeout (2 s): a half-open connection is dropped by it, and told. A master that answers
- * slower than the probe's deadline is not a failure: the cluster hears it and it answers every pod
- * as late, so failing it would take every pod out of its Service, and stop the people whose keys
- * live on the other shards too (ADR 0302). A failed master counts only when the cluster hears it
- * (from the `CLUSTER NODES` of the first master to answer the probe's PING): one the cluster does
- * not hear either (stalled, down, failing over) fails its slots on every pod alike; one it hears
- * and this process cannot reach is this process's fault, and another pod may serve its slots.
+ * 0310, 0321, 0325). A master fails when this process's pages' or markers' connection to it is down
+ * (lost, or being made and not answering within the deadline) or was dropped since the last probe
+ * with the probe's PING unanswered. Each probe keeps one PING in flight on each of those connections,
+ * which arms the socket timeout (2 s): a half-open connection is dropped by it, and told. A master
+ * that answers slower than the probe's deadline is not a failure: the cluster hears it and it answers
+ * every pod as late, so failing it would take every pod out of its Service, and stop the people whose
+ * keys live on the other shards too (ADR 0302). A failed master counts only when the cluster hears it
+ * (from the `CLUSTER NODES` of the first master to answer the probe's PING): one the cluster does not
+ * hear either (stalled, down, failing over) fails its slots on every pod alike; one it hears and this
+ * process cannot reach is this process's fault, and another pod may serve its slots.
  */
 export async function everyHeardShardAnswers(
   cluster: Cluster,
@@ -44,20 +43,42 @@ export async function everyHeardShardAnswers(
       failure: shardFailure(cluster, markers, address, pages, answer, deadlineMs),
     };
   });
-  const failed = (
-    await Promise.all(shards.map(async ({ address, failure }) => ({ address, failure: await failure })))
-  ).filter(({ failure }) => failure);
-  if (failed.length === 0) return;
-  const view = await Promise.any(
+  const doubtful = shards.filter(({ failure }) => failure);
+  if (doubtful.length === 0) return;
+  // Asked at once, not once a failure is known: a connection being made to a master nobody hears (a
+  // stalled one, whose dropped connection is made again) is not waited for, which would take the
+  // probe past its deadline on every pod alike.
+  const notHeard = Promise.any(
     shards.flatMap(({ pages, answer }) =>
       pages && answer
         ? [answeredWithin(answer, deadlineMs).then(() => answeredWithin(viewOf(pages), deadlineMs))]
         : [],
     ),
-  ).catch(() => Promise.reject(new Error('no Redis Cluster master answered')));
-  const notHeard = nodesNotHeard(view.clusterNodes, view.nowMs);
-  const heard = failed.find(({ address }) => !notHeard.has(address));
-  if (heard) throw heard.failure;
+  ).then(
+    (view) => nodesNotHeard(view.clusterNodes, view.nowMs),
+    () => Promise.reject(new Error('no Redis Cluster master answered')),
+  );
+  const failures = await Promise.all(
+    doubtful.map(({ address, failure }) => failureHeard(address, failure, notHeard)),
+  );
+  const failed = failures.find(Boolean);
+  if (failed) throw failed;
+}
+
+/** `failure` of the master at `address`, unless the cluster does not hear it either; no master answering is the whole Redis unavailable. */
+async function failureHeard(
+  address: string,
+  failure: Promise<Error | undefined> | undefined,
+  notHeard: Promise<Set<string>>,
+): Promise<Error | undefined> {
+  let silent: Set<string>;
+  try {
+    silent = await notHeard;
+  } catch (err) {
+    if (await failure) throw err;
+    return undefined;
+  }
+  return silent.has(address) ? undefined : await failure;
 }
 
 /** A master's `CLUSTER NODES`, and its `TIME`, the clock that answer's ping times are on. */
@@ -68,32 +89,88 @@ async function viewOf(node: Redis): Promise<{ clusterNodes: string; nowMs: numbe
   return { clusterNodes: String(clusterNodes), nowMs: redisTimeMs(time as string[]) };
 }
 
-/** Why the master at `address`, its pages' connection `pages` answering `answer`, fails this probe, if it does. */
-async function shardFailure(
+/**
+ * Why the master at `address`, its pages' connection `pages` answering `answer`, fails this probe, if
+ * it may: undefined when both its connections are up and neither was dropped.
+ */
+function shardFailure(
   cluster: Cluster,
   markers: Cluster | undefined,
   address: string,
   pages: Redis | undefined,
   answer: Promise<void> | undefined,
   deadlineMs: number,
-): Promise<Error | undefined> {
+): Promise<Error | undefined> | undefined {
   // Both told now, so neither is left to fail a later probe.
   const dropped = [takeDropped(cluster, address), markers && takeDropped(markers, address)].find(Boolean);
-  const marking = markers && nodeAt(markers, address);
-  // Not made yet, or lost and not yet made again: the next marker for it makes it.
-  if (markers && marking?.status === 'ready') probePing(markers, address, marking);
+  const connections = [
+    pagesFailure(cluster, address, pages, answer, deadlineMs),
+    markers && markersFailure(markers, address, deadlineMs),
+  ];
+  if (dropped) return Promise.resolve(dropped);
+  if (!connections.some(Boolean)) return undefined;
+  return Promise.all(connections).then((failures) => failures.find(Boolean));
+}
+
+/** Why the pages' connection to `address` fails this probe, if it may. */
+function pagesFailure(
+  cluster: Cluster,
+  address: string,
+  pages: Redis | undefined,
+  answer: Promise<void> | undefined,
+  deadlineMs: number,
+): Promise<Error | undefined> | undefined {
   if (!pages || !answer) {
     // Its connection was lost and left the pool (a cluster client makes it again only when a
     // redirection or a slot refresh names it): made again, lazily, for the next probe.
     cluster.refreshSlotsCache();
-    return dropped ?? new Error(`no connection to the Redis Cluster master ${address}`);
+    return Promise.resolve(new Error(`no connection to the Redis Cluster master ${address}`));
   }
-  if (dropped || pages.status === 'ready') return dropped;
+  if (pages.status === 'ready') return undefined;
   // Being made (or, lazily, not yet): up once it answers.
+  return upWithin(answer, deadlineMs, `the connection to the Redis Cluster master ${address}`, pages);
+}
+
+/**
+ * Why the one-time markers' connection to `address` fails this probe, if it may. Made by the probe
+ * when it is not, as the next marker for that master would make it: a lost one, once out of the
+ * markers' client's pool, would otherwise read up until a sign-in needs it, and a master that takes
+ * no new connection (at `maxclients`) then refuses every marker of its slots on this pod alone.
+ */
+function markersFailure(
+  markers: Cluster,
+  address: string,
+  deadlineMs: number,
+): Promise<Error | undefined> | undefined {
+  const marking = nodeAt(markers, address);
+  const what = `the one-time markers' connection to the Redis Cluster master ${address}`;
+  if (!marking) return upWithin(madeAgain(markers, address), deadlineMs, what, { status: 'lost' });
+  const answer = probePing(markers, address, marking);
+  return marking.status === 'ready' ? undefined : upWithin(answer, deadlineMs, what, marking);
+}
+
+/**
+ * The markers' connection to `address` made again and answering the probe's PING. Its own slot map,
+ * not the pages' one, decides which connections its client keeps, and may be older (a master added
+ * for a reshard, met by the pages first): so it is refreshed, not judged lost for it.
+ */
+async function madeAgain(markers: Cluster, address: string): Promise<void> {
+  await new Promise<void>((resolve) => markers.refreshSlotsCache(() => resolve()));
+  const marking = nodeAt(markers, address);
+  if (!marking) throw new Error(`${address} is not in the slot map`);
+  await probePing(markers, address, marking);
+}
+
+/** No failure once `answer` comes within the deadline; else `what` is down, in the state `connection` is then in. */
+function upWithin(
+  answer: Promise<void>,
+  deadlineMs: number,
+  what: string,
+  connection: { status: string },
+): Promise<Error | undefined> {
   return answeredWithin(answer, deadlineMs).then(
     () => undefined,
-    (err: unknown) =>
-      new Error(`the connection to the Redis Cluster master ${address} is ${pages.status}`, { cause: err }),
+    (err: unknown) => new Error(`${what} is ${connection.status}`, { cause: err }),
   );
 }
 
@@ -141,6 +218,10 @@ function takeDropped(client: Cluster, address: string): Error | undefined {
   return dropped;
 }
 
+/**
+ * The client's connection to the node at `address`, whatever its role in the client's slot map: the
+ * markers' map may be older than the pages' one, which names a replica promoted since as a master.
+ */
 function nodeAt(cluster: Cluster, address: string): Redis | undefined {
-  return cluster.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === address);
+  return cluster.nodes('all').find((node) => `${node.options.host}:${node.options.port}` === address);
 }

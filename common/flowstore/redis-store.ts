@@ -521,7 +521,7 @@ export class RedisFlowStore implements FlowStore {
    * (ADR 0302): with only theirs down every sign-in step is refused 503 while pages go on, and
    * readiness must say so. Theirs is judged by its state while busy, by a PING while idle
    * (markers-connection-health.ts, ADR 0310). On Redis Cluster this process's connections to each
-   * master the cluster hears are judged: down or dropped, not slow (cluster-readiness.ts, ADRs 0310, 0321).
+   * master the cluster hears are judged: down or dropped, not slow (cluster-readiness.ts, ADRs 0310, 0321, 0325).
    */
   async ping(): Promise<void> {
     const redis = this.client;

@@ -12,16 +12,8 @@ import { partReadiness } from '../../common/runtime.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { startLocalRedis, startLocalReplica, stoppedAfterEach } from '../../testkit/local-redis.js';
 import { untilNotReady, untilReady } from '../../testkit/readiness.js';
-import { answering, PATIENT_REPLICA } from '../../testkit/redis.js';
+import { answering, clientLastIn, PATIENT_REPLICA } from '../../testkit/redis.js';
 import { silencingProxy } from '../../testkit/silencing-proxy.js';
-
-/** The id of the connection whose last command was `command`: the markers' one after a marker (WAIT). */
-async function clientLastIn(admin: Redis, command: string): Promise<string> {
-  const clients = String(await admin.call('client', 'list', 'type', 'normal')).split('\n');
-  const id = clients.find((line) => line.includes(` cmd=${command} `))?.match(/^id=(\d+)/)?.[1];
-  if (id === undefined) throw new Error(`no client whose last command was ${command}`);
-  return id;
-}
 
 describe("faults: readiness follows the one-time markers' own Redis connection", function () {
   this.timeout(60_000);
