@@ -2,8 +2,8 @@
  * Who a new request is for and whom it is shared with, read from the raise-request form. As in the
  * native portal, a customer may raise a request on behalf of a colleague and share it with
  * colleagues or with a whole organization of theirs. "Colleague" means a member of one of the
- * customer's own JSM organizations (portal/colleagues.ts): the service account could name anyone in
- * the site, so everything outside that circle is refused here, whatever the form says.
+ * customer's own JSM organizations the desk has (portal/colleagues.ts): the service account could
+ * name anyone in the site, so everything outside that circle is refused here, whatever the form says.
  */
 import type { OrganizationDTO, UserDTO } from './atlassian/types.js';
 import type { FieldProblems, Submitted } from './form.js';

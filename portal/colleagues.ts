@@ -1,12 +1,13 @@
 /**
- * A customer's colleagues: the people in their own JSM organizations, and those organizations. They
- * are whom a customer may raise a request for and share one with, on the raise-request form and on
- * a request's page; nobody else in the site's directory is ever offered or accepted.
+ * A customer's colleagues: the people in their own JSM organizations, and those organizations. Those
+ * of the organizations a desk has are whom a customer may raise a request on it for and share one
+ * with, on the raise-request form and on a request's page; nobody else in the site's directory is
+ * ever offered or accepted (ADR 0329).
  */
 import type { AtlassianClient } from './atlassian/client.js';
 import type { OrganizationDTO, UserDTO } from './atlassian/types.js';
 import { TtlCache } from './catalogue.js';
-import { type Customer, isNumericId } from './visibility.js';
+import { type Customer, isNumericId, sharingOrganizations } from './visibility.js';
 
 /**
  * The people offered from the customer's organizations. `allListed` is false when an organization
@@ -69,11 +70,20 @@ export class Colleagues {
   }
 
   /**
-   * People from the given organizations, each once, without those in `exclude`, and without the
-   * accounts Atlassian has deactivated (access revoked): its own pickers leave them out, and a
-   * request raised for or shared with one would reach nobody who may read it.
+   * The people a request on `serviceDeskId` may be raised for or shared with: those of the customer's
+   * organizations the desk has, each once, without the customer and those in `exclude`, and without
+   * the accounts Atlassian has deactivated (access revoked): its own pickers leave them out, and a
+   * request raised for or shared with one would reach nobody who may read it. A colleague found only
+   * in an organization the desk lacks is left out, as JSM takes only people with access to the
+   * project: added by the service account they would be told of a request they cannot open, and a
+   * request raised for them would make them the desk's customer, which no customer may grant.
    */
-  async people(organizationIds: readonly string[], exclude: ReadonlySet<string>): Promise<PeopleOffered> {
+  async onDesk(
+    customer: Customer,
+    serviceDeskId: string,
+    exclude: Iterable<string> = [],
+  ): Promise<PeopleOffered> {
+    const organizationIds = sharingOrganizations(customer, serviceDeskId);
     const read = organizationIds.slice(0, ORGANIZATIONS_READ);
     const reads = [];
     for (let i = 0; i < read.length; i += ORGANIZATIONS_AT_ONCE) {
@@ -85,7 +95,7 @@ export class Colleagues {
         )),
       );
     }
-    const seen = new Set(exclude);
+    const seen = new Set([customer.accountId, ...exclude]);
     return {
       people: reads
         .flatMap((members) => members.values)
@@ -94,12 +104,19 @@ export class Colleagues {
     };
   }
 
-  /** The customer's colleagues (not the customer), with the organizations they share. */
-  async of(customer: Customer): Promise<PeopleOffered & { organizations: OrganizationDTO[] }> {
+  /**
+   * For a request on `serviceDeskId`: the colleagues it may be raised for or shared with (`onDesk`),
+   * and the customer's organizations it may be shared with, those the desk has (ADR 0312).
+   */
+  async of(
+    customer: Customer,
+    serviceDeskId: string,
+  ): Promise<PeopleOffered & { organizations: OrganizationDTO[] }> {
     const [people, organizations] = await Promise.all([
-      this.people(customer.organizationIds, new Set([customer.accountId])),
+      this.onDesk(customer, serviceDeskId),
       this.organizations(customer),
     ]);
-    return { ...people, organizations };
+    const onDesk = sharingOrganizations(customer, serviceDeskId);
+    return { ...people, organizations: organizations.filter((o) => onDesk.includes(o.id)) };
   }
 }

@@ -19,7 +19,6 @@ import { SUGGEST_MIN_LENGTH } from '../pages/suggestions.js';
 import { MAX_CREATE_FILES } from '../pages/uploads.js';
 import { type PageReference, referenceOf } from '../reference.js';
 import type { PortalServices } from '../services.js';
-import { sharingOrganizations } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { WriteUnconfirmedError } from '../write-claims.js';
 import { mayHaveWritten, newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
@@ -155,20 +154,21 @@ export function mountHelpCenterRoutes(app: Express, web: PortalWeb, services: Po
   });
 
   /**
-   * The customer's colleagues and organizations, as the desk's form offers and takes them: of the
-   * organizations, those the desk has, the only ones a request on it is shared through (ADR 0312).
+   * The customer's colleagues and organizations, as the desk's form offers and takes them: those of
+   * the organizations the desk has, the only ones a request on it is shared through (ADR 0312, 0329).
    */
   const audienceChoices = async (res: Response, deskId: string) => {
     const { customer } = session(res);
-    const [mine, canShare] = await Promise.all([colleagues.of(customer), catalogue.organizationsField()]);
-    const onDesk = sharingOrganizations(customer, deskId);
-    const organizations = mine.organizations.filter((o) => onDesk.includes(o.id));
+    const [mine, canShare] = await Promise.all([
+      colleagues.of(customer, deskId),
+      catalogue.organizationsField(),
+    ]);
     return {
-      colleagues: { ...mine, organizations },
+      colleagues: mine,
       offered: {
         people: mine.people,
         everyoneListed: mine.allListed,
-        organizations: canShare ? organizations : [],
+        organizations: canShare ? mine.organizations : [],
       } as AudienceChoices,
     };
   };

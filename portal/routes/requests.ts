@@ -388,7 +388,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
    * once the customer is refused: only someone who may act on it (not an approver-only reader).
    */
   const visibleToAct = async (res: Response, key: string) => {
-    const { request, mayAct } = await requests.visible(session(res), key);
+    const { request, mayAct, desk } = await requests.visible(session(res), key);
     if (!mayAct) {
       const { t } = translatorOf(res);
       const err = approverOnly();
@@ -396,7 +396,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       return undefined;
     }
     const summary = request.requestFieldValues?.find((f) => f.fieldId === 'summary')?.value;
-    return { request, summary: typeof summary === 'string' ? summary : key };
+    return { request, desk, summary: typeof summary === 'string' ? summary : key };
   };
 
   // Whom to share with is chosen on a page of its own, the only page that reads the people of the
@@ -406,13 +406,14 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     const s = session(res);
     const seen = await visibleToAct(res, key);
     if (!seen) return;
-    const { request, summary } = seen;
+    const { request, desk, summary } = seen;
     // The participants the request's own answer names (its first page): the rest are offered, and
     // adding one again changes nothing.
     const participants = request.participants?.values ?? [];
-    const { people, allListed } = await colleagues.people(
-      s.customer.organizationIds,
-      new Set([s.customer.accountId, ...participants.map((p) => p.accountId)]),
+    const { people, allListed } = await colleagues.onDesk(
+      s.customer,
+      desk.serviceDeskId,
+      participants.map((p) => p.accountId),
     );
     send(
       res,
@@ -457,10 +458,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     );
   });
 
-  postRequestAction('/requests/:key/participants/add', 'shared', async (key, body, s) => {
+  postRequestAction('/requests/:key/participants/add', 'shared', async (key, body, s, _params, { desk }) => {
     const accountId = body['accountId'];
-    const { people } = await colleagues.people(s.customer.organizationIds, new Set([s.customer.accountId]));
-    // Only people from the customer's own organizations: no probing the whole directory.
+    const { people } = await colleagues.onDesk(s.customer, desk.serviceDeskId);
+    // Only people from the customer's own organizations the request's desk has: no probing the whole
+    // directory, and nobody the desk would not take (ADR 0329).
     if (typeof accountId !== 'string' || !people.some((c) => c.accountId === accountId)) {
       throw actionError('request.refused.shareOrganizationsOnly');
     }

@@ -339,6 +339,57 @@ describe('portal: identifiers of things the customer may not reach (IDOR)', () =
     }
   });
 
+  it('neither offers nor takes as participant, nor raises for, a colleague found only in an organization the request’s desk does not have', async () => {
+    // Erik, IT Help's own customer, is in Globex Partners with Dana, which an agent took off IT Help:
+    // Dana is no customer of IT Help. Added by the service account she would be mailed a request she
+    // cannot open (Atlassian takes only people with access to the project as participants), and a
+    // request raised for her would make her the desk's customer, a grant no customer may make.
+    const locked = request('Locked out of my account');
+    const it = h.emulator.state.serviceDesks.get('1')!;
+    const globex = [...h.emulator.state.organizations.values()].find((o) => o.name === 'Globex Partners')!;
+    const erikId = accountOf('erik@acme.test');
+    const danaId = accountOf('dana@globex.test');
+    const requestsBefore = h.emulator.state.requests.size;
+    const participantsBefore = [...locked.participantIds];
+    globex.memberIds.push(erikId);
+    it.organizationIds = it.organizationIds.filter((id) => id !== globex.id);
+    try {
+      const sharePage = await erik.text(`/requests/${locked.key}/share`);
+      expect(sharePage.status).to.equal(200);
+      expect(sharePage.body, 'offered on the share page').to.not.include(danaId);
+      const from = h.logs.length;
+      const exchangesFrom = h.exchanges.length;
+      const added = await erik.post(`/requests/${locked.key}/participants/add`, {
+        accountId: danaId,
+        _csrf: csrfOf((await erik.text(`/requests/${locked.key}`)).body),
+      });
+      expect(added.status).to.equal(400);
+      expect(await added.text()).to.include('people from your organizations that its service desk has');
+      expect(reasons(h, from)).to.include('PORTAL_ACTION_INVALID');
+      const sent = h.exchanges
+        .slice(exchangesFrom)
+        .filter((e) => e.method === 'POST' && e.path.endsWith('/participant'));
+      expect(sent, 'participants sent').to.deep.equal([]);
+      expect(locked.participantIds, 'participants').to.deep.equal(participantsBefore);
+      const typeId = [...h.emulator.state.requestTypes.values()].find((t) => t.name === 'Get IT help')!.id;
+      const form = await erik.text(`/desk/1/create/${typeId}`);
+      expect(form.body, 'offered on the raise form').to.not.include(danaId);
+      for (const field of ['shareWith', 'onBehalfOf']) {
+        const raised = await raise(erik, `/desk/1/create/${typeId}`, {
+          f_summary: `${field} a colleague the desk does not have`,
+          [field]: danaId,
+        });
+        expect(raised, field).to.equal(400);
+      }
+      expect(reasons(h, from)).to.include('PORTAL_COLLEAGUE_INVALID');
+      expect(h.emulator.state.requests.size, 'requests raised').to.equal(requestsBefore);
+    } finally {
+      if (!it.organizationIds.includes(globex.id)) it.organizationIds.push(globex.id);
+      globex.memberIds = globex.memberIds.filter((id) => id !== erikId);
+      locked.participantIds = participantsBefore;
+    }
+  });
+
   it('opens a request shared with her organization however many newer ones its reporter shared with it, with or without the Organizations field known', async () => {
     // Bob's "Shared printer queue" is shared with Acme Corp; he then shares 100 newer requests with it.
     const original = request('Shared printer queue for the Acme office');

@@ -31,8 +31,9 @@ describe('portal customer in many organizations (ADR 0263)', () => {
         state.organizations.set(id, { id, name: `Branch ${i}`, created: Date.now(), memberIds: [] });
         branches.push(id);
       }
-      // The last branch is added to IT Help: a request there is shared through it (ADR 0312).
-      state.serviceDesks.get('1')!.organizationIds.push(branches.at(-1)!);
+      // Every branch is added to IT Help: a request there is shared through them (ADR 0312), and with
+      // their people (ADR 0329).
+      state.serviceDesks.get('1')!.organizationIds.push(...branches);
       for (const size of SIZES) {
         const accountId = accountOf(size);
         state.users.set(accountId, {
@@ -134,7 +135,7 @@ describe('portal customer in many organizations (ADR 0263)', () => {
       accountId,
     });
     expect(res.status, 'the share').to.equal(400);
-    expect(await res.text()).to.include('people from your organizations only');
+    expect(await res.text()).to.include('people from your organizations that its service desk has');
     expect(request('VPN access for travel').participantIds).not.to.include(accountId);
   });
 

@@ -82,11 +82,11 @@ describe('portal: refusals in the customer’s language', () => {
       'Needed by muss ein Datum sein, zum Beispiel 2030-01-31.',
       'Budget (EUR) muss eine Zahl sein.',
       'Product link muss eine Webadresse sein, die mit https:// oder http:// beginnt.',
-      'Sie können Anfragen nur im Namen von Personen aus Ihren Organisationen stellen.',
-      'Sie können eine Anfrage nur mit Ihren Organisationen und deren Mitgliedern teilen.',
+      'Sie können Anfragen nur im Namen von Personen aus Ihren Organisationen stellen, die dieser Service-Desk hat.',
+      'Sie können eine Anfrage nur mit Ihren Organisationen, die dieser Service-Desk hat, und deren Mitgliedern teilen.',
     ])
       expect(page).to.contain(german);
-    for (const english of ['must be', 'Choose valid values', 'need your attention', 'organizations only'])
+    for (const english of ['must be', 'Choose valid values', 'need your attention', 'service desk has'])
       expect(page).to.not.contain(english);
     expect(englishIn(page, 'de')).to.deep.equal([]);
 

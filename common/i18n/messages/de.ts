@@ -138,9 +138,9 @@ export const de: Catalogue = {
   'create.problem.refusedByDesk': 'Der Helpdesk hat diesen Wert nicht angenommen: {detail}',
   'create.problem.requestRefusedByDesk': 'Der Helpdesk hat die Anfrage nicht angenommen: {detail}',
   'create.problem.notAColleague':
-    'Sie können Anfragen nur im Namen von Personen aus Ihren Organisationen stellen.',
+    'Sie können Anfragen nur im Namen von Personen aus Ihren Organisationen stellen, die dieser Service-Desk hat.',
   'create.problem.shareOutside':
-    'Sie können eine Anfrage nur mit Ihren Organisationen und deren Mitgliedern teilen.',
+    'Sie können eine Anfrage nur mit Ihren Organisationen, die dieser Service-Desk hat, und deren Mitgliedern teilen.',
   'create.notCreated':
     'Ihre Anfrage wurde nicht erstellt. Ihre Angaben sind unten erhalten: Senden Sie das Formular erneut, wenn Sie bereit sind (es entsteht keine zweite Anfrage), oder sehen Sie unter „Meine Anfragen“ nach.',
   'create.outcomeUnknown':
@@ -167,7 +167,7 @@ export const de: Catalogue = {
   'request.refused.stepUnavailableHere': 'Dieser Schritt ist für diese Anfrage nicht verfügbar.',
   'request.refused.commentTooLong': 'Der Kommentar ist zu lang.',
   'request.refused.shareOrganizationsOnly':
-    'Sie können Anfragen nur mit Personen aus Ihren Organisationen teilen.',
+    'Sie können eine Anfrage nur mit Personen aus Ihren Organisationen teilen, die ihr Service-Desk hat.',
   'request.refused.notParticipant': 'Diese Person ist nicht an dieser Anfrage beteiligt.',
   'request.refused.shareOwnOrganizationsOnly':
     'Sie können Anfragen nur mit Organisationen teilen, denen Sie angehören.',

@@ -139,9 +139,10 @@ export const en = {
   'create.problem.unsupported': '{field} cannot be filled in here; please contact the help desk.',
   'create.problem.refusedByDesk': 'The help desk did not accept this value: {detail}',
   'create.problem.requestRefusedByDesk': 'The help desk did not accept the request: {detail}',
-  'create.problem.notAColleague': 'You can raise a request for someone from your organizations only.',
+  'create.problem.notAColleague':
+    'You can raise a request only for someone from your organizations that this service desk has.',
   'create.problem.shareOutside':
-    'You can share a request with your organizations and the people in them only.',
+    'You can share a request only with your organizations that this service desk has and the people in them.',
   'create.notCreated':
     'Your request was not created. Your details are kept below: send the form again when you are ready (it will not create a second request), or check My requests.',
   'create.outcomeUnknown':
@@ -168,7 +169,7 @@ export const en = {
   'request.refused.stepUnavailableHere': 'That step is not available for this request.',
   'request.refused.commentTooLong': 'The comment is too long.',
   'request.refused.shareOrganizationsOnly':
-    'You can share requests with people from your organizations only.',
+    'You can share a request only with people from your organizations that its service desk has.',
   'request.refused.notParticipant': 'That person is not on this request.',
   'request.refused.shareOwnOrganizationsOnly':
     'You can share requests only with organizations you belong to.',

@@ -139,9 +139,9 @@ export const fr: Catalogue = {
   'create.problem.refusedByDesk': 'Le support n’a pas accepté cette valeur : {detail}',
   'create.problem.requestRefusedByDesk': 'Le support n’a pas accepté la demande : {detail}',
   'create.problem.notAColleague':
-    'Vous ne pouvez créer une demande qu’au nom d’une personne de vos organisations.',
+    'Vous ne pouvez créer une demande qu’au nom d’une personne de celles de vos organisations que ce centre de services a.',
   'create.problem.shareOutside':
-    'Vous ne pouvez partager une demande qu’avec vos organisations et leurs membres.',
+    'Vous ne pouvez partager une demande qu’avec celles de vos organisations que ce centre de services a et leurs membres.',
   'create.notCreated':
     'Votre demande n’a pas été créée. Vos informations sont conservées ci-dessous : renvoyez le formulaire quand vous êtes prêt (cela ne créera pas de seconde demande), ou consultez Mes demandes.',
   'create.outcomeUnknown':
@@ -168,7 +168,7 @@ export const fr: Catalogue = {
   'request.refused.stepUnavailableHere': 'Cette étape n’est pas disponible pour cette demande.',
   'request.refused.commentTooLong': 'Le commentaire est trop long.',
   'request.refused.shareOrganizationsOnly':
-    'Vous ne pouvez partager des demandes qu’avec des personnes de vos organisations.',
+    'Vous ne pouvez partager une demande qu’avec des personnes de celles de vos organisations que son centre de services a.',
   'request.refused.notParticipant': 'Cette personne ne participe pas à cette demande.',
   'request.refused.shareOwnOrganizationsOnly':
     'Vous ne pouvez partager une demande qu’avec les organisations dont vous faites partie.',

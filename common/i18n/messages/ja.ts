@@ -135,8 +135,10 @@ export const ja: Catalogue = {
   'create.problem.unsupported': '{field} はここでは入力できません。ヘルプデスクにお問い合わせください。',
   'create.problem.refusedByDesk': 'ヘルプデスクがこの値を受け付けませんでした: {detail}',
   'create.problem.requestRefusedByDesk': 'ヘルプデスクがリクエストを受け付けませんでした: {detail}',
-  'create.problem.notAColleague': '代理でリクエストを作成できるのは、所属組織のメンバーのみです。',
-  'create.problem.shareOutside': 'リクエストを共有できるのは、所属組織とそのメンバーのみです。',
+  'create.problem.notAColleague':
+    '代理でリクエストを作成できるのは、このサービスデスクに追加されているあなたの組織のメンバーだけです。',
+  'create.problem.shareOutside':
+    'リクエストを共有できるのは、このサービスデスクに追加されているあなたの組織とそのメンバーだけです。',
   'create.notCreated':
     'リクエストは作成されませんでした。入力内容は下に残してあります。準備ができたらフォームを再送信してください (リクエストが二重に作成されることはありません)。または「マイリクエスト」を確認してください。',
   'create.outcomeUnknown':
@@ -162,7 +164,8 @@ export const ja: Catalogue = {
     'リクエストが更新されたかどうかを確認できませんでした。この操作を再送信する前に、下のステータスを確認してください。',
   'request.refused.stepUnavailableHere': 'このリクエストではその操作は利用できません。',
   'request.refused.commentTooLong': 'コメントが長すぎます。',
-  'request.refused.shareOrganizationsOnly': 'リクエストは所属組織のメンバーとのみ共有できます。',
+  'request.refused.shareOrganizationsOnly':
+    'リクエストを共有できるのは、そのサービスデスクに追加されているあなたの組織のメンバーだけです。',
   'request.refused.notParticipant': 'そのユーザーはこのリクエストの参加者ではありません。',
   'request.refused.shareOwnOrganizationsOnly': 'リクエストを共有できるのは、あなたが所属する組織だけです。',
   'request.refused.shareDeskOrganizationsOnly':
