@@ -459,7 +459,8 @@ function buildServices(
   });
   const cacheTtlMs = options.catalogueTtlMs ?? 60_000;
   const catalogue = new Catalogue(client, spec.atlassian.serviceDeskIds, cacheTtlMs);
-  const deskOrganizations = new DeskOrganizations(client, cacheTtlMs);
+  // The desks each account may use, decided at sign-in and judged again on its pages (ADR 0222).
+  const desks = new DeskAccess(client, new DeskOrganizations(client, cacheTtlMs), cacheTtlMs);
   const timeouts = sessionTimeoutsOf(spec);
   const audit = auditLog(logger);
   const guard = new AccountGuard(client, {
@@ -476,7 +477,7 @@ function buildServices(
     client,
     catalogue,
     colleagues: new Colleagues(client, cacheTtlMs),
-    desks: new DeskAccess(client, deskOrganizations, cacheTtlMs),
+    desks,
     requests: new RequestService(
       client,
       catalogue,
@@ -487,7 +488,7 @@ function buildServices(
       cacheTtlMs,
       { store, formSeconds: timeouts.absoluteSeconds },
     ),
-    resolver: new CustomerResolver(client, spec.atlassian, spec.portal, guard, audit, deskOrganizations),
+    resolver: new CustomerResolver(client, spec.atlassian, spec.portal, guard, audit, desks),
     guard,
     activity: new ActivityLog(store),
     // Sessions and forms of before a swap of the portal's key stay open while the runbook holds the

@@ -30,10 +30,10 @@ export class TtlCache {
   /**
    * The cached value, else `load()`'s, shared by every page asking meanwhile. The load runs outside
    * the page that started it and each page waits for it within its own deadline (ADR 0185): one
-   * page's budget running out never fails the load for the others. `expiresBy`, asked when the load
-   * ends, can hold the value for less than the cache's lifetime (what it was made of was older).
+   * page's budget running out never fails the load for the others. `expiresBy`, asked of the value
+   * when the load ends, can hold it for less than the cache's lifetime (what it was made of was older).
    */
-  get<T>(key: string, load: () => Promise<T>, expiresBy?: () => number): Promise<T> {
+  get<T>(key: string, load: () => Promise<T>, expiresBy?: (value: T) => number): Promise<T> {
     const now = Date.now();
     const hit = this.#entries.get(key);
     if (hit && hit.until > now) return waitWithinPage(hit.value as Promise<T>);
@@ -44,8 +44,8 @@ export class TtlCache {
     const entry = { until: now + this.#ttlMs, value };
     this.#entries.set(key, entry);
     value.then(
-      () => {
-        if (expiresBy) entry.until = Math.min(entry.until, expiresBy());
+      (loaded) => {
+        if (expiresBy) entry.until = Math.min(entry.until, expiresBy(loaded));
       },
       // A failed load is not cached.
       () => this.#entries.delete(key),

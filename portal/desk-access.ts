@@ -59,6 +59,15 @@ export interface DeskTies {
 }
 
 /**
+ * Ties as judged, and when the first of the desks' organization lists they were judged on is read
+ * again: they are held no longer, whoever began the desk's next list meanwhile (ADR 0322, 0329).
+ */
+interface Judged {
+  ties: DeskTies;
+  until: number;
+}
+
+/**
  * Of `deskIds`, those the account may use: `known` to be its (provisioning just added it, or the
  * session's when they cannot be searched), a desk one of
  * `organizationIds` is added to, or one whose customers, searched by the account's e-mail (the
@@ -69,7 +78,7 @@ export interface DeskTies {
  * them whose list is too long to read whole is ATLASSIAN_LIST_TOO_LONG, not "no" (ADR 0277); on a
  * desk the account may use anyway, what was found of it stands (those past it share nothing there).
  */
-export async function desksAccountMayUse(
+async function desksAccountMayUse(
   client: AtlassianClient,
   organizations: DeskOrganizations,
   account: { accountId: string; email: string },
@@ -77,28 +86,34 @@ export async function desksAccountMayUse(
   deskIds: readonly string[],
   known: readonly string[] = [],
   answers: ReadonlyMap<string, readonly UserDTO[]> = new Map(),
-): Promise<DeskTies> {
+): Promise<Judged> {
   const isCustomer = (customers: readonly UserDTO[]) =>
     customers.some((u) => u.accountId === account.accountId);
-  // Per desk, the account's organizations it has when the desk is the account's; undefined when not.
-  const ties = await forEachDesk(deskIds, async (deskId): Promise<string[] | undefined> => {
+  // Per desk, what its list said, and whether the desk is the account's.
+  const judged = await forEachDesk(deskIds, async (deskId) => {
     const onDesk = await organizations.on(deskId, organizationIds);
     const answered = answers.get(deskId);
     if (known.includes(deskId) || onDesk.found.length > 0 || (answered && isCustomer(answered)))
-      return onDesk.found;
+      return { onDesk, usable: true };
     // Its own customer may use it whatever its organizations are: asked before a list too long to
     // tell "no" refuses, or each page would refuse a customer the sign-in's own search let in.
-    if (!answered && isCustomer(await client.deskCustomers(deskId, account.email))) return onDesk.found;
+    if (!answered && isCustomer(await client.deskCustomers(deskId, account.email)))
+      return { onDesk, usable: true };
     if (!onDesk.complete)
       throw new AtlassianError('ATLASSIAN_LIST_TOO_LONG', 200, {
         message: "a desk's organizations read without their last page",
       });
-    return undefined;
+    return { onDesk, usable: false };
   });
-  const usable = deskIds.flatMap((deskId, i) => (ties[i] ? [[deskId, ties[i]] as const] : []));
+  const usable = deskIds.flatMap((deskId, i) =>
+    judged[i]!.usable ? [[deskId, judged[i]!.onDesk.found] as const] : [],
+  );
   return {
-    serviceDeskIds: usable.map(([deskId]) => deskId),
-    organizationIdsByDesk: Object.fromEntries(usable),
+    ties: {
+      serviceDeskIds: usable.map(([deskId]) => deskId),
+      organizationIdsByDesk: Object.fromEntries(usable),
+    },
+    until: Math.min(...judged.map(({ onDesk }) => onDesk.until)),
   };
 }
 
@@ -113,18 +128,30 @@ export class DeskAccess {
     this.#usable = new TtlCache(ttlMs);
   }
 
-  /** The desks a sign-in just decided: the first pages after it need not ask again. */
-  note(
-    customer: Pick<Customer, 'accountId' | 'serviceDeskIds' | 'organizationIds' | 'organizationIdsByDesk'>,
-  ): void {
-    this.#usable.put(
-      keyOf(customer),
-      {
-        serviceDeskIds: [...customer.serviceDeskIds],
-        organizationIdsByDesk: customer.organizationIdsByDesk ?? {},
-      } satisfies DeskTies,
-      this.#freshUntil(customer),
+  /**
+   * Of `deskIds`, those a signing-in account may use (`desksAccountMayUse`), held for the first pages
+   * after the sign-in as long as the lists they were judged on: those pages need not ask again.
+   */
+  async decide(
+    account: { accountId: string; email: string },
+    organizationIds: readonly string[],
+    deskIds: readonly string[],
+    known: readonly string[],
+    answers: ReadonlyMap<string, readonly UserDTO[]>,
+  ): Promise<DeskTies> {
+    const judged = await desksAccountMayUse(
+      this.#client,
+      this.#organizations,
+      account,
+      organizationIds,
+      deskIds,
+      known,
+      answers,
     );
+    const { accountId } = account;
+    const { serviceDeskIds } = judged.ties;
+    this.#usable.put(keyOf({ accountId, serviceDeskIds, organizationIds }), judged, judged.until);
+    return judged.ties;
   }
 
   /**
@@ -137,7 +164,10 @@ export class DeskAccess {
   async current(customer: Customer, email: string | undefined): Promise<DeskTies> {
     const { serviceDeskIds } = customer;
     if (serviceDeskIds.length === 0) return { serviceDeskIds: [], organizationIdsByDesk: {} };
-    return this.#usable.get(
+    // Desks judged on their organization lists, shared by the tenant's accounts and read up to a
+    // lifetime before, are judged again when the first of those lists is: an organization taken off
+    // a desk stops showing its requests within one lifetime, not two (ADR 0319, 0329).
+    const judged = await this.#usable.get(
       keyOf(customer),
       () =>
         desksAccountMayUse(
@@ -149,18 +179,9 @@ export class DeskAccess {
           // Known to be theirs without a search: no desk is searched by an e-mail not given.
           email === undefined ? serviceDeskIds : [],
         ),
-      () => this.#freshUntil(customer),
+      (loaded) => loaded.until,
     );
-  }
-
-  /**
-   * Desks judged on their organization lists, shared by the tenant's accounts and read up to a
-   * lifetime before, are judged again when the oldest of them is: an organization taken off a desk
-   * stops showing its requests within one lifetime, not two (ADR 0319).
-   */
-  #freshUntil(customer: Pick<Customer, 'serviceDeskIds' | 'organizationIds'>): number {
-    if (customer.organizationIds.length === 0) return Number.POSITIVE_INFINITY;
-    return this.#organizations.freshUntil(customer.serviceDeskIds);
+    return judged.ties;
   }
 }
 

@@ -14,6 +14,11 @@ import { outsidePage, waitWithinPage } from './atlassian/page-budget.js';
 export interface OnDesk {
   found: string[];
   complete: boolean;
+  /**
+   * When the list this was read from is read again: what it says is a lifetime old then, and a
+   * decision made on it is held no longer (ADR 0322, 0329). Never, when no organization was asked.
+   */
+  until: number;
 }
 
 /** A desk's organizations as far as read in one lifetime. */
@@ -56,7 +61,7 @@ export class DeskOrganizations {
    * list read before the question and held past its lifetime (ADR 0322).
    */
   async on(deskId: string, organizationIds: readonly string[]): Promise<OnDesk> {
-    if (organizationIds.length === 0) return { found: [], complete: true };
+    if (organizationIds.length === 0) return { found: [], complete: true, until: Number.POSITIVE_INFINITY };
     const asked = Date.now();
     let list = this.#listOf(deskId);
     for (;;) {
@@ -66,26 +71,15 @@ export class DeskOrganizations {
       if (list.until <= Date.now() && list.since < asked) list = this.#listOf(deskId);
       const found = organizationIds.filter((o) => list.ids.has(o));
       if (found.length === organizationIds.length || list.ended)
-        return { found, complete: found.length === organizationIds.length || list.complete };
+        return {
+          found,
+          complete: found.length === organizationIds.length || list.complete,
+          until: list.until,
+        };
       // Read outside the page that asked first: its deadline must not end it for the others (ADR 0185).
       list.reading ??= outsidePage(() => this.#readNextPage(list));
       await waitWithinPage(list.reading);
     }
-  }
-
-  /**
-   * When the oldest of these desks' lists as now held is read again: a decision made on them is
-   * held no longer, so that a desk's organization taken off shows within one lifetime (ADR 0222).
-   * One that outlived its lifetime since it answered (another desk's list was read meanwhile) holds
-   * the decision not at all: it is made again at the next page (ADR 0322).
-   */
-  freshUntil(deskIds: readonly string[]): number {
-    let until = Date.now() + this.#ttlMs;
-    for (const deskId of deskIds) {
-      const list = this.#lists.get(deskId);
-      if (list) until = Math.min(until, list.until);
-    }
-    return until;
   }
 
   #listOf(deskId: string): ListSoFar {

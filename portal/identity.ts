@@ -19,8 +19,7 @@ import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import type { PlatformUserDTO, UserDTO } from './atlassian/types.js';
 import type { Audit } from './audit.js';
-import { type DeskAnswers, desksAccountMayUse, forEachDesk } from './desk-access.js';
-import type { DeskOrganizations } from './desk-organizations.js';
+import { type DeskAccess, type DeskAnswers, forEachDesk } from './desk-access.js';
 import { type Customer, isAccountId } from './visibility.js';
 
 export interface AssertedPerson {
@@ -136,7 +135,7 @@ const sameEmail = (user: UserDTO, email: string) =>
 
 export class CustomerResolver {
   readonly #client: AtlassianClient;
-  readonly #organizations: DeskOrganizations;
+  readonly #desks: DeskAccess;
   readonly #atlassian: AtlassianSpec;
   readonly #portal: PortalSpec;
   readonly #guard: AccountGuard;
@@ -148,10 +147,10 @@ export class CustomerResolver {
     portal: PortalSpec,
     guard: AccountGuard,
     audit: Audit,
-    organizations: DeskOrganizations,
+    desks: DeskAccess,
   ) {
     this.#client = client;
-    this.#organizations = organizations;
+    this.#desks = desks;
     this.#atlassian = atlassian;
     this.#portal = portal;
     this.#guard = guard;
@@ -245,9 +244,7 @@ export class CustomerResolver {
         this.#audit({ action: 'desks_joined', accountId: user.accountId, serviceDeskIds: joining });
     }
     const organizationIds = await this.#syncOrganizations(user.accountId, person);
-    const ties = await desksAccountMayUse(
-      this.#client,
-      this.#organizations,
+    const ties = await this.#desks.decide(
       { accountId: user.accountId, email: person.email },
       organizationIds,
       deskIds,

@@ -24,8 +24,7 @@ import { newToken } from '../session.js';
 import { type PortalWeb, SIGN_IN_AGAIN_TO } from '../web.js';
 
 export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
-  const { spec, logger, cookies, sp, sessions, resolver, catalogue, activity, limits, colleagues, desks } =
-    services;
+  const { spec, logger, cookies, sp, sessions, resolver, catalogue, activity, limits, colleagues } = services;
   const { forms, pageContext, send, refuse, noteRefusal, signedIn, csrf, session } = web;
   const adminGroups = spec.portal.adminGroups ?? [];
   const loginTtl = spec.broker.flowTtlSeconds ?? 600;
@@ -76,7 +75,6 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
         (await catalogue.desks()).map((d) => d.id),
       );
       colleagues.noteOrganizationIds(customer.accountId, customer.organizationIds);
-      desks.note(customer);
       const old = parseCookies(req.headers.cookie).get(cookies.session);
       if (old) await sessions.destroy(old);
       // Which organizations each desk has is judged again on every page (app.ts): not kept with the
