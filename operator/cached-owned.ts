@@ -2,6 +2,7 @@ import type { KubeObject } from '../common/kube/client.js';
 import type { InternedStrings } from './interned-strings.js';
 import { KINDS } from './kube/kinds.js';
 import { APPLIED_HASH_ANNOTATION, canonicalJson, sha256 } from './resources/common.js';
+import { isStalledRollout } from './status.js';
 
 /**
  * What the operator keeps of an object it made (the managed kinds, watched by their managed-by
@@ -10,8 +11,8 @@ import { APPLIED_HASH_ANNOTATION, canonicalJson, sha256 } from './resources/comm
  * controller ownerReference (ownership, pruning), the applied-hash annotation (the desired state it
  * was last applied from, drift.ts:needsApplyCached); of a Deployment, what its part's condition says
  * (metadata.generation, spec.replicas, and of its status the observed generation, the available
- * replicas and the Available condition). Drift is not judged on the cached object: it holds the
- * SHA-256 of the object's content (everything but its status, resourceVersion and managedFields,
+ * replicas, the Available condition and a Progressing condition that says the rollout stalled).
+ * Drift is not judged on the cached object: it holds the SHA-256 of the object's content (everything but its status, resourceVersion and managedFields,
  * which move without anyone changing what the operator set), and `AppliedStates` says which
  * desired state that content was last found to hold (ADR 0134). Used as the managed kinds' informer transform, so a
  * write's response (`remember`) is cut the same way as a watch event and the two compare equal.
@@ -49,7 +50,7 @@ export function cachedOwned(object: KubeObject, strings: InternedStrings): Cache
 interface DeploymentStatus {
   observedGeneration?: number;
   availableReplicas?: number;
-  conditions?: { type?: string; status?: string }[];
+  conditions?: { type?: string; status?: string; reason?: string }[];
 }
 
 /** spec.replicas, which a part's condition message reports ("1/2 broker pods available"). */
@@ -62,10 +63,16 @@ function deploymentSpecRead(spec: unknown): { replicas?: number } {
 function deploymentStatusRead(status: unknown, strings: InternedStrings): DeploymentStatus {
   const { observedGeneration, availableReplicas, conditions } = (status ?? {}) as DeploymentStatus;
   const available = conditions?.find((c) => c.type === 'Available');
+  // Progressing only as far as it tells a stalled rollout (its reason moves at every step of one).
+  const stalled = conditions?.find(isStalledRollout);
+  const read = [
+    ...(available ? [{ type: available.type, status: available.status }] : []),
+    ...(stalled ? [{ type: stalled.type, status: stalled.status, reason: stalled.reason }] : []),
+  ];
   return {
     ...(observedGeneration !== undefined ? { observedGeneration } : {}),
     ...(availableReplicas !== undefined ? { availableReplicas } : {}),
-    ...(available ? { conditions: [strings.deep({ type: available.type, status: available.status })] } : {}),
+    ...(read.length > 0 ? { conditions: strings.deep(read) } : {}),
   };
 }
 

@@ -120,6 +120,11 @@ export const OPERATOR_REASONS = {
     conditions: 'BrokerAvailable, PortalAvailable=False',
     meaning: "None of the part's pods is available; the message says where to look.",
   },
+  ProgressDeadlineExceeded: {
+    conditions: 'BrokerAvailable, PortalAvailable=False (tenant, JsmSsoPool); Ready=False (JsmSsoPool)',
+    meaning:
+      "The part's Deployment says the rollout of its latest spec made no progress within its deadline (Progressing=False, an image no node pulls, pods that never get ready): pods of an earlier spec may still serve, but not the spec the status reports on. Clears once the rollout moves again. The message counts the available pods and says where to look.",
+  },
   AllComponentsReady: { conditions: 'Ready=True', meaning: 'The portal and the broker are serving.' },
   ComponentsUnavailable: {
     conditions: 'Ready=False',

@@ -76,6 +76,15 @@ export function deploymentCondition(
       message: `the ${part.toLowerCase()} Deployment has not yet observed its latest spec`,
     };
   }
+  // Pods of an earlier spec may still be available, but the latest spec, the one the status
+  // reports on (observedGeneration), is not served and will not be until the rollout moves again.
+  if (status.conditions?.some(isStalledRollout)) {
+    return {
+      status: 'False',
+      reason: 'ProgressDeadlineExceeded',
+      message: `the ${part.toLowerCase()} Deployment's rollout of its latest spec made no progress within its deadline (ProgressDeadlineExceeded); ${ready}/${wanted} pods available, of an earlier spec where not updated; ${hint}`,
+    };
+  }
   const available = status.conditions?.find((c) => c.type === 'Available');
   if (available?.status === 'True' && ready >= 1) {
     return {
@@ -89,6 +98,18 @@ export function deploymentCondition(
     reason: 'PodsUnavailable',
     message: `${ready}/${wanted} ${part.toLowerCase()} pods available; ${hint}`,
   };
+}
+
+/**
+ * A Deployment condition that says its rollout stalled: Progressing False `ProgressDeadlineExceeded`,
+ * which the Deployment controller keeps until the rollout moves again (or a new one starts).
+ */
+export function isStalledRollout(condition: { type?: string; status?: string; reason?: string }): boolean {
+  return (
+    condition.type === 'Progressing' &&
+    condition.status === 'False' &&
+    condition.reason === 'ProgressDeadlineExceeded'
+  );
 }
 
 /** Why the owned objects could not be brought to desired state, in words that name the object. */

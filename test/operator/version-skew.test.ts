@@ -6,6 +6,7 @@ import type { KubeClient, KubeObject } from '../../common/kube/client.js';
 import { CRD_PATH } from '../../common/paths.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { ROLLED_OUT, reportDeploymentStatus } from '../../testkit/deployment-status.js';
 import { type Envtest, envtest, eventually, freshNamespace, installCrd } from '../../testkit/envtest.js';
 import { startTestController } from '../../testkit/operator-controller.js';
 import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
@@ -74,30 +75,11 @@ describe('operator with a CRD newer than itself (version skew during an upgrade)
     await eventually(async () => !(await servesNewField()), 'the API server to serve the CRD again');
   });
 
-  /** Marks the tenant's Deployments available, as the controller-manager would once pods run. */
+  /** Marks the tenant's Deployments rolled out, as the controller-manager would once pods run. */
   async function podsAvailable(name: string): Promise<void> {
-    for (const part of ['broker', 'portal']) {
-      const path = objectPath(KINDS.deployment, namespace, `${name}-${part}`);
-      const live = await env.client.get<KubeObject & { metadata: { generation?: number } }>(path);
-      if (!live) continue;
-      await env.client.apply(
-        `${path}/status`,
-        {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          metadata: { name: `${name}-${part}`, namespace },
-          status: {
-            observedGeneration: live.metadata.generation,
-            replicas: 1,
-            availableReplicas: 1,
-            readyReplicas: 1,
-            updatedReplicas: 1,
-            conditions: [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }],
-          },
-        },
-        { fieldManager: 'tests' },
-      );
-    }
+    const done = { replicas: 1, updatedReplicas: 1, availableReplicas: 1 };
+    for (const part of ['broker', 'portal'])
+      await reportDeploymentStatus(env.client, namespace, `${name}-${part}`, done, ROLLED_OUT);
   }
 
   it('keeps a tenant with a field it does not know Ready, and logs the ignored field once', async () => {
