@@ -279,6 +279,13 @@ export class Controller implements ObjectCache, PoolCache {
   rememberProjection(secret: KubeObject): void {
     this.rememberSecretMeta(secret);
     this.secretReader.rememberDigest(secret);
+    // Its watch echo is ignored as already known, so the readers it would have requeued are requeued
+    // here: a tenant or pool that names this Secret is refused (ADR 0313) and its Deployments, which
+    // mount the name, removed (ADR 0330) now, not at its next resync. Not the tenant it is for, whose
+    // reconcile wrote it.
+    const labels = secret.metadata.labels ?? {};
+    const own = cacheKey(labels[TENANT_NAMESPACE_LABEL], labels[TENANT_NAME_LABEL] ?? '');
+    this.requeueReaders(secret, own);
   }
 
   private rememberSecretMeta(secret: KubeObject): void {
@@ -619,9 +626,15 @@ export class Controller implements ObjectCache, PoolCache {
   }
 
   private onSecret(type: InformerEventType, secret: KubeObject): void {
+    if (type === 'DELETED')
+      this.secretReader.forget(cacheKey(secret.metadata.namespace, secret.metadata.name ?? ''));
+    this.requeueReaders(secret);
+  }
+
+  /** Requeues every tenant and pool that names `secret` (the Secret index), but `except`. */
+  private requeueReaders(secret: KubeObject, except?: string): void {
     const key = cacheKey(secret.metadata.namespace, secret.metadata.name ?? '');
-    if (type === 'DELETED') this.secretReader.forget(key);
-    for (const reader of this.secretReaders.get(key) ?? []) this.queue.add(reader);
+    for (const reader of this.secretReaders.get(key) ?? []) if (reader !== except) this.queue.add(reader);
   }
 
   private indexSecrets(tenantKey: string, keys: string[]): void {

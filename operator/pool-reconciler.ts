@@ -34,6 +34,7 @@ import {
 } from './status.js';
 import { writeStatus } from './status-write.js';
 import { unreferableSecrets, unreferableSecretsMessage } from './unreferable-secrets.js';
+import { DEPLOYMENTS_REMOVED, removeDeployments } from './unreferable-workloads.js';
 
 /**
  * One level-triggered reconcile of one JsmSsoPool: its Deployments, Services and the rest through
@@ -134,8 +135,11 @@ async function applyPool(
   const unreferable = unreferableSecrets(namespace, poolSecretKeys(pool), (ns, name) =>
     deps.cache.secretMeta(ns, name),
   );
+  const owner = { namespace, uid: pool.metadata.uid ?? '', kind: KINDS.pool.kind };
   if (unreferable.length > 0) {
-    const message = `${unreferableSecretsMessage(unreferable, 'pool')}; nothing of the pool is applied until then`;
+    const removal = await removeDeployments(deps, owner, outcome);
+    if (removal) return removal;
+    const message = `${unreferableSecretsMessage(unreferable, 'pool')}; ${DEPLOYMENTS_REMOVED}, and nothing else of the pool is applied`;
     return {
       reason: 'SecretNotReferable',
       message,
@@ -154,7 +158,6 @@ async function applyPool(
     const message = `${missing.message}; nothing of the pool is applied until then`;
     return { reason: missing.reason, message, error: new ReconcileError(missing.reason, message) };
   }
-  const owner = { namespace, uid: pool.metadata.uid ?? '', kind: KINDS.pool.kind };
   return applyObjects(deps, owner, desiredPoolObjects(poolContext(pool, deps.settings, secrets)), outcome);
 }
 

@@ -48,6 +48,7 @@ import { latestOf, writeStatus } from './status-write.js';
 import { reconcileDeletedTenant } from './tenant-deletion.js';
 import type { TenantVerdicts, Validation } from './tenant-verdicts.js';
 import { unreferableSecrets, unreferableSecretsMessage } from './unreferable-secrets.js';
+import { DEPLOYMENTS_REMOVED, removeDeployments } from './unreferable-workloads.js';
 
 /**
  * One level-triggered reconcile of one tenant: read the tenant and what it owns from the caches,
@@ -268,8 +269,23 @@ async function converge(
     (namespace, name) => deps.cache.secretMeta(namespace, name),
   );
   const secrets = await ensureSigningSecrets(deps, tenant, outcome, unreferable);
-  const invalid = secretsCondition(tenant, secrets, unreferable);
-  if (invalid) return { secrets, configValid: invalid };
+  const owner = {
+    namespace: tenant.metadata!.namespace!,
+    uid: tenant.metadata!.uid ?? '',
+    kind: KINDS.tenant.kind,
+  };
+  if (unreferable.length > 0) {
+    // Unlike any other broken configuration, its running pods are not left as they are (ADR 0330).
+    const failure = await removeDeployments(deps, owner, outcome);
+    const message = `${unreferableSecretsMessage(unreferable, 'tenant')}; ${DEPLOYMENTS_REMOVED}`;
+    return {
+      secrets,
+      configValid: { status: 'False', reason: 'SecretNotReferable', message },
+      ...(failure ? { failure } : {}),
+    };
+  }
+  const missing = missingSecrets(allSecretKeys(tenant), secrets, owner.namespace);
+  if (missing) return { secrets, configValid: { status: 'False', ...missing } };
   const brokerSecret = signingSecretName(tenant, 'broker');
   const brokerCert = secrets[brokerSecret]?.certificates['tls.crt'];
   let fingerprint: string | undefined;
@@ -288,11 +304,6 @@ async function converge(
       };
     }
   }
-  const owner = {
-    namespace: tenant.metadata!.namespace!,
-    uid: tenant.metadata!.uid ?? '',
-    kind: KINDS.tenant.kind,
-  };
   const found = { secrets, ...(fingerprint ? { fingerprint } : {}) };
   if (placement.mode === 'pool') {
     // No dedicated objects: the ones a dedicated past left are pruned.
@@ -371,19 +382,4 @@ async function ensureSigningSecrets(
     }
   }
   return secrets;
-}
-
-function secretsCondition(
-  tenant: JsmSsoTenant,
-  secrets: Record<string, SecretFacts>,
-  unreferable: string[],
-): ConditionInput | undefined {
-  if (unreferable.length > 0)
-    return {
-      status: 'False',
-      reason: 'SecretNotReferable',
-      message: unreferableSecretsMessage(unreferable, 'tenant'),
-    };
-  const missing = missingSecrets(allSecretKeys(tenant), secrets, tenant.metadata!.namespace!);
-  return missing && { status: 'False', ...missing };
 }

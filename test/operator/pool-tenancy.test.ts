@@ -1,8 +1,9 @@
+import type { V1Volume } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import { isConflict, type KubeClient, type KubeObject } from '../../common/kube/client.js';
 import type { Controller } from '../../operator/controller.js';
-import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { collectionPath, KINDS, objectPath, type ResourceKind } from '../../operator/kube/kinds.js';
 import { selects } from '../../operator/pool-tenancy.js';
 import { placedNameOf } from '../../operator/resources/projection.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
@@ -66,6 +67,15 @@ describe('who may place a tenant in a pool, against a real API server', function
       const seen = await poolReady(namespace, name);
       return seen.condition?.reason === reason ? seen : undefined;
     }, `${namespace}/${name} PoolReady ${reason}`);
+  /** The conditions of a tenant or pool of the pool's namespace, as the API server holds them. */
+  const conditionsOf = async (kind: ResourceKind, name: string) =>
+    (
+      await env.client.get<
+        KubeObject & {
+          status?: { conditions?: { type: string; reason: string; status: string; message: string }[] };
+        }
+      >(objectPath(kind, pools, name))
+    )?.status?.conditions ?? [];
   /** What tenants placed in the pool's namespace, as `Secret/<name>` and `Ingress/<name>`. */
   const placedObjects = async (pool: string) =>
     (
@@ -245,14 +255,10 @@ describe('who may place a tenant in a pool, against a real API server', function
     await env.client.create(collectionPath(KINDS.tenant, pools), tenantObject(pools, 'thief', stolen));
     await pooledTenant(pools, 'pooled-thief', 'deputy', stolen);
     for (const name of ['thief', 'pooled-thief']) {
-      const valid = await eventually(async () => {
-        const t = await env.client.get<
-          KubeObject & {
-            status?: { conditions?: { type: string; reason: string; status: string; message: string }[] };
-          }
-        >(objectPath(KINDS.tenant, pools, name));
-        return t?.status?.conditions?.find((c) => c.type === 'ConfigValid');
-      }, `${name} ConfigValid`);
+      const valid = await eventually(
+        async () => (await conditionsOf(KINDS.tenant, name)).find((c) => c.type === 'ConfigValid'),
+        `${name} ConfigValid`,
+      );
       expect(valid, name).to.include({ status: 'False', reason: 'SecretNotReferable' });
       expect(valid.message, name).to.contain(`Secret ${projection}`);
     }
@@ -274,14 +280,8 @@ describe('who may place a tenant in a pool, against a real API server', function
     for (const [name, redis] of Object.entries(redisFields)) await createPool(name, undefined, redis);
     for (const name of Object.keys(redisFields)) {
       const conditions = await eventually(async () => {
-        const pool = await env.client.get<
-          KubeObject & {
-            status?: { conditions?: { type: string; reason: string; status: string; message: string }[] };
-          }
-        >(objectPath(KINDS.pool, pools, name));
-        return pool?.status?.conditions?.some((c) => c.type === 'Applied')
-          ? pool.status.conditions
-          : undefined;
+        const found = await conditionsOf(KINDS.pool, name);
+        return found.some((c) => c.type === 'Applied') ? found : undefined;
       }, `pool ${name} Applied`);
       for (const type of ['Applied', 'Ready']) {
         const condition = conditions.find((c) => c.type === type);
@@ -292,6 +292,73 @@ describe('who may place a tenant in a pool, against a real API server', function
         undefined,
       );
     }
+  });
+
+  it("removes the Deployments of a tenant and of a pool that named a Secret of their own where a projection is then written: no pod mounts another tenant's keys (ADR 0330)", async () => {
+    // A team that may create and delete Secrets in the pool's namespace, not read them, makes its own
+    // Secret under the name the victim's projection will take (placedNameOf is predictable), with the
+    // key the projection will hold, and a tenant and a pool naming it: both are valid, their
+    // Deployments mount it. It deletes the Secret, the operator writes the projection there, and the
+    // kubelet would copy the victim's keys into those pods, which read the files on every use.
+    await createPool('lure', { namespaces: { from: 'All' } });
+    const projection = placedNameOf(member, 'prey');
+    const key = 'prey-oidc_clientSecret';
+    await env.client.create(
+      collectionPath(KINDS.secret, pools),
+      secretObject(pools, projection, { [key]: "the squatter's own" }),
+    );
+    await createTenantSecrets(env.client, pools, 'squatter');
+    await env.client.create(
+      collectionPath(KINDS.tenant, pools),
+      tenantObject(pools, 'squatter', {
+        identityProviders: [
+          {
+            name: 'corporate',
+            oidc: {
+              issuer: 'https://idp.squatter.example',
+              clientId: 'squatter',
+              clientSecretRef: { name: projection, key },
+            },
+          },
+        ],
+      } as unknown as Partial<JsmSsoTenant['spec']>),
+    );
+    await createPool('squat-pool', undefined, {
+      urlSecretRef: { name: 'pool-redis' },
+      caBundleSecretRef: { name: projection, key },
+    });
+    /** The Deployments of the pool's namespace whose pods mount the projection's name. */
+    const mounting = async () =>
+      (
+        await env.client.list<KubeObject & { spec: { template: { spec: { volumes?: V1Volume[] } } } }>(
+          collectionPath(KINDS.deployment, pools),
+        )
+      ).items
+        .filter((d) => d.spec.template.spec.volumes?.some((v) => v.secret?.secretName === projection))
+        .map((d) => d.metadata.name!)
+        .sort();
+    const squatting = ['squat-pool-broker', 'squat-pool-portal', 'squatter-broker'];
+    await eventually(
+      async () => JSON.stringify(await mounting()) === JSON.stringify(squatting),
+      "squatter's broker and squat-pool's Deployments mounting their own Secret",
+    );
+    await env.client.delete(objectPath(KINDS.secret, pools, projection));
+    await pooledTenant(member, 'prey', 'lure');
+    await eventually(
+      async () => (await placedObjects(pools)).includes(`Secret/${projection}`),
+      "prey's projection written at the name",
+    );
+    const tenant = await eventually(async () => {
+      const valid = (await conditionsOf(KINDS.tenant, 'squatter')).find((c) => c.type === 'ConfigValid');
+      return valid?.reason === 'SecretNotReferable' ? valid : undefined;
+    }, 'squatter SecretNotReferable');
+    expect(tenant.message).to.contain(`Secret ${projection}`).and.contain('Deployments are removed');
+    const pool = await eventually(async () => {
+      const applied = (await conditionsOf(KINDS.pool, 'squat-pool')).find((c) => c.type === 'Applied');
+      return applied?.reason === 'SecretNotReferable' ? applied : undefined;
+    }, 'squat-pool SecretNotReferable');
+    expect(pool.message).to.contain(`Secret ${projection}`).and.contain('Deployments are removed');
+    expect(await mounting()).to.deep.equal([]);
   });
 });
 
