@@ -181,6 +181,8 @@ export const BROKER_CODES = {
   OIDC_ID_TOKEN_ISSUER_MISMATCH: 'The ID token `iss` claim is not the IdP',
   OIDC_ID_TOKEN_AUDIENCE_MISMATCH: 'The ID token `aud` / `azp` does not name the broker alone',
   OIDC_ID_TOKEN_NONCE_MISMATCH: 'The ID token `nonce` is not the one sent',
+  OIDC_ID_TOKEN_HASH_MISMATCH:
+    "The ID token's `at_hash` or `c_hash` is not the hash of the access token or code it came with (OIDC Core 3.1.3.8)",
   OIDC_ID_TOKEN_ALG_FORBIDDEN: 'The ID token is signed with an algorithm that is not allowed',
   OIDC_ID_TOKEN_SIGNATURE_INVALID: "The ID token signature does not verify with the IdP's keys",
   OIDC_ID_TOKEN_KEY_UNKNOWN:

@@ -45,6 +45,7 @@ import {
   idpSigningKeys,
   idTokenSignatureCheck,
 } from './oidc-signing-keys.js';
+import { tokenHashFault } from './oidc-token-hashes.js';
 import { type SignInCalls, signInCalls } from './sign-in-calls.js';
 
 /**
@@ -117,9 +118,13 @@ interface OAuthProtocol {
   withNonce: boolean;
   /**
    * OIDC: what openid-client does not check of the ID token (its signature, an audience or azp
-   * other than the broker), once it has checked its claims.
+   * other than the broker, its at_hash and c_hash), once it has checked its claims; `code` is the one
+   * the broker presented for it.
    */
-  checkIdToken?(tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers): Promise<void>;
+  checkIdToken?(
+    tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
+    code: string,
+  ): Promise<void>;
   /** OIDC: the person's language goes as `ui_locales` (Core 3.1.2.1); OAuth 2.0 defines none. */
   sendsUiLocales: boolean;
   /**
@@ -300,7 +305,9 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
         ),
       );
       const { checkIdToken } = protocol;
-      if (checkIdToken) await budget.within(() => checkIdToken(tokens));
+      // The grant above took the answer's one code (a repeated one is refused) to the token endpoint.
+      const code = callbackUrl.searchParams.get('code')!;
+      if (checkIdToken) await budget.within(() => checkIdToken(tokens, code));
       // RFC 6750 is the only token type the broker presents; a DPoP-bound token would be sent
       // as a bearer token it is not (RFC 9449 7.1), and any other type is unknown.
       if (tokens.token_type !== 'bearer') throw tokenTypeUnsupported();
@@ -416,10 +423,11 @@ function oidcProtocol(name: string, spec: OidcIdpSpec, options: OAuthBackendOpti
   });
   return {
     configuration: async () => (await discovery()).c,
-    async checkIdToken(tokens) {
+    async checkIdToken(tokens, code) {
       // openid-client was told an ID token is expected (idTokenExpected) and refuses an answer without one.
       await (await discovery()).signature(tokens.id_token!);
       checkAudience(tokens.claims()!, spec.clientId);
+      checkTokenHashes(tokens, code, spec.idTokenSigningAlg);
     },
     scope: [...new Set(['openid', ...spec.scopes])].join(' '),
     extraAuthorizationParams: spec.extraAuthorizationParams,
@@ -752,6 +760,21 @@ function checkAudience(idToken: client.IDToken, clientId: string): void {
   throw new JsmSsoError('OIDC_ID_TOKEN_AUDIENCE_MISMATCH', 'the ID token is not for the broker alone', {
     status: 400,
   });
+}
+
+/** The ID token's `at_hash` and `c_hash`, when present, are of its access token and code (ADR 0324). */
+function checkTokenHashes(
+  tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
+  code: string,
+  algorithm: OidcIdpSpec['idTokenSigningAlg'],
+): void {
+  const fault = tokenHashFault(tokens.claims()!, { accessToken: tokens.access_token, code }, algorithm);
+  if (fault === undefined) return;
+  throw new JsmSsoError(
+    'OIDC_ID_TOKEN_HASH_MISMATCH',
+    `the ID token's ${fault} is not of the ${fault === 'at_hash' ? 'access token' : 'code'} it came with`,
+    { status: 400 },
+  );
 }
 
 /** OIDC Core 2: `sub` "MUST NOT exceed 255 ASCII characters in length". */

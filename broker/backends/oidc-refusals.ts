@@ -138,10 +138,13 @@ function checkReason(
 
 /**
  * An IdP's HTTP status that says it cannot answer now: a server error, or its rate limit (429, from
- * the IdP or a gateway in front of it, ADR 0314). The IdP failing, never the person.
+ * the IdP or a gateway in front of it, ADR 0314); or a redirect (a moved endpoint, a gateway's
+ * sign-in page), which the broker never follows: a 307 of the token endpoint would carry the code,
+ * the PKCE verifier and the client's credentials on, any of the userinfo endpoint the access token
+ * (RFC 9700 4.12, ADR 0324). The IdP failing, never the person.
  */
 export function idpFailingStatus(status: number): boolean {
-  return status >= 500 || status === 429;
+  return status >= 500 || status === 429 || (status >= 300 && status < 400);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
@@ -66,7 +66,12 @@ export type Forgery =
   | 'header-crit'
   | 'userinfo-invalid-token'
   | 'no-exp'
-  | 'long-sub';
+  | 'long-sub'
+  | 'token-hashes'
+  | 'at-hash-other'
+  | 'c-hash-other'
+  | 'token-endpoint-redirect'
+  | 'userinfo-redirect';
 
 export interface FakeOidc {
   issuer: string;
@@ -98,6 +103,8 @@ export interface FakeOidc {
   endSession?: boolean;
   /** Every code presented at its token endpoint, in order. */
   tokenCodes: string[];
+  /** How many requests reached the place its redirecting token or userinfo endpoint names. */
+  redirectedRequests: number;
   /** How many times the key set a `header-jku` ID token points to was read. */
   attackerJwksFetches: number;
   /** The public key of the key `foreign-key` forgeries are signed with, as a JWK (to publish it in `extraKeys`). */
@@ -111,6 +118,21 @@ const LONG_SUBJECT = 's'.repeat(256);
 const subjectOf = (forgery: Forgery): string => (forgery === 'long-sub' ? LONG_SUBJECT : SUBJECT);
 /** The token_type of the token response, when a forgery changes it (RFC 6749 7.1). */
 const TOKEN_TYPES: Partial<Record<Forgery, string>> = { 'token-type-mac': 'mac', 'token-type-dpop': 'DPoP' };
+
+/** The access token every token response of the fake carries. */
+const ACCESS_TOKEN = 'at';
+
+/** OIDC Core 3.1.3.6: the left half of the SHA-256 hash (RS256, ES256) of the value's ASCII octets. */
+const tokenHash = (value: string) =>
+  createHash('sha256').update(value, 'ascii').digest().subarray(0, 16).toString('base64url');
+
+/** The `at_hash` and `c_hash` an ID token carries: of its own access token and code, or of others. */
+function tokenHashes(forgery: Forgery, code: string | null): { at_hash?: string; c_hash?: string } {
+  if (forgery === 'token-hashes') return { at_hash: tokenHash(ACCESS_TOKEN), c_hash: tokenHash(code ?? '') };
+  if (forgery === 'at-hash-other') return { at_hash: tokenHash('another-access-token') };
+  if (forgery === 'c-hash-other') return { c_hash: tokenHash('another-code') };
+  return {};
+}
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
@@ -152,6 +174,7 @@ export async function startFakeOidc(
     keysWithoutKid: false,
     tokenCodes: [],
     attackerJwksFetches: 0,
+    redirectedRequests: 0,
     foreignJwk,
     nonceByState: new Map(),
     close: () =>
@@ -181,6 +204,7 @@ export async function startFakeOidc(
       iat: forgery === 'expired' ? now - 3600 : forgery === 'iat-ahead' ? now + 1800 : now,
       exp: forgery === 'expired' ? now - 1800 : now + 300,
       ...(forgery === 'not-yet-valid' ? { nbf: now + 1800 } : {}),
+      ...tokenHashes(forgery, code),
       ...(forgery === 'no-auth-time'
         ? {}
         : {
@@ -292,6 +316,22 @@ export async function startFakeOidc(
       res.statusCode = 204;
       return res.end();
     }
+    if (url.pathname === '/elsewhere') {
+      fake.redirectedRequests++;
+      req.resume();
+      return json({});
+    }
+    // The token endpoint (307: the code, the PKCE verifier and the client's credentials would go again)
+    // or the userinfo endpoint (302: the access token would) sending the broker on somewhere else.
+    if (
+      (url.pathname === '/token' && fake.forgery === 'token-endpoint-redirect') ||
+      (url.pathname === '/userinfo' && fake.forgery === 'userinfo-redirect')
+    ) {
+      req.resume();
+      res.statusCode = url.pathname === '/token' ? 307 : 302;
+      res.setHeader('location', `${issuer}/elsewhere`);
+      return res.end();
+    }
     if (url.pathname === '/userinfo' && fake.forgery.startsWith('userinfo-jwt')) {
       void signedUserinfo().then((jwt) => {
         res.setHeader('content-type', 'application/jwt');
@@ -340,7 +380,7 @@ export async function startFakeOidc(
         if (code !== null) fake.tokenCodes.push(code);
         void idToken(code).then((id_token) =>
           json({
-            access_token: 'at',
+            access_token: ACCESS_TOKEN,
             token_type: TOKEN_TYPES[fake.forgery] ?? 'Bearer',
             expires_in: 300,
             id_token,

@@ -30,6 +30,9 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
   let userEndpoint: Server;
   /** The JSON text the user endpoint answers with (a number written as the IdP writes it). */
   let userAnswer = '';
+  /** Whether the user endpoint sends the broker on to another address of its server, and how often that was asked. */
+  let userEndpointRedirects = false;
+  let userEndpointRedirected = 0;
   /** Whether the server answers the next authorization request with an error (prompt=none, no session). */
   let answerWithError = false;
   const brokers: Record<string, BrokerUnderTest> = {};
@@ -39,8 +42,17 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
 
   before(async () => {
     pki = createPki();
-    userEndpoint = createServer((_req, res) => {
-      res.setHeader('content-type', 'application/json');
+    userEndpoint = createServer((req, res) => {
+      if (req.url === '/elsewhere') userEndpointRedirected++;
+      else if (userEndpointRedirects) {
+        res.statusCode = 302;
+        res.setHeader(
+          'location',
+          `http://127.0.0.1:${(userEndpoint.address() as AddressInfo).port}/elsewhere`,
+        );
+        return res.end();
+      }
+      res.setHeader('content-type', userAnswer.startsWith('{') ? 'application/json' : 'application/jwt');
       res.end(userAnswer);
     });
     await new Promise<void>((resolve) => userEndpoint.listen(0, '127.0.0.1', resolve));
@@ -219,6 +231,26 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
     expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
       'OAUTH2_USERINFO_INVALID',
     );
+  });
+
+  // ADR 0324: RFC 6749 7 has the resource server take the access token; a redirect would carry it on.
+  it('follows no redirect of the user endpoint (the access token would go along): 502 OIDC_IDP_UNAVAILABLE, the IdP failing', async () => {
+    userAnswer = '{"id":"7","email":"alice@acme.test","email_verified":true}';
+    userEndpointRedirects = true;
+    try {
+      const { page, html } = await login('bigId');
+      expect([page.status, pageReason(html)], html).to.deep.equal([502, 'OIDC_IDP_UNAVAILABLE']);
+      expect(userEndpointRedirected).to.equal(0);
+    } finally {
+      userEndpointRedirects = false;
+    }
+  });
+
+  it('refuses a user endpoint answering a JWT (application/jwt), which a plain OAuth 2.0 client has no key to verify: 502 OAUTH2_USERINFO_INVALID', async () => {
+    const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    userAnswer = `${b64({ alg: 'none' })}.${b64({ sub: '7', email: 'alice@acme.test', email_verified: true })}.`;
+    const { page, html } = await login('bigId');
+    expect([page.status, pageReason(html)], html).to.deep.equal([502, 'OAUTH2_USERINFO_INVALID']);
   });
 });
 

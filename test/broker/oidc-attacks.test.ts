@@ -204,6 +204,17 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
   // It would become the AuthnInstant of the Response (ADR 0198), and passes any max_age.
   it('refuses an ID token whose auth_time is 30 minutes in the future (beyond the clock tolerance)', async () =>
     expectRefused(await callbackWith('auth-time-ahead'), 'OIDC_RESPONSE_INVALID'));
+  // OIDC Core 3.1.3.8: an ID token from the token endpoint may carry at_hash; what it carries is held
+  // to, as openid-client 5 did (ADR 0324): the access token it vouches for is the one the userinfo is read with.
+  it('signs in an ID token whose at_hash and c_hash are the hashes of the access token and code it came with', async () => {
+    const response = await callbackWith('token-hashes');
+    expect(response.status, pageReason(await response.clone().text())).to.equal(200);
+    expect(formFields(await response.text())['SAMLResponse']).to.be.a('string');
+  });
+  it('refuses an ID token whose at_hash is not the hash of the access token beside it (OIDC Core 3.1.3.8)', async () =>
+    expectRefused(await callbackWith('at-hash-other'), 'OIDC_ID_TOKEN_HASH_MISMATCH'));
+  it('refuses an ID token whose c_hash is not the hash of the code it was issued for (OIDC Core 3.3.2.11)', async () =>
+    expectRefused(await callbackWith('c-hash-other'), 'OIDC_ID_TOKEN_HASH_MISMATCH'));
   for (const forgery of ['token-type-mac', 'token-type-dpop'] as const) {
     it(`refuses a token response whose token_type is not Bearer (${forgery})`, async () =>
       expectRefused(await callbackWith(forgery), 'OIDC_TOKEN_TYPE_UNSUPPORTED'));
@@ -358,6 +369,23 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
           .filter((l) => l['reason'] !== undefined)
           .map((l) => [l['event'], l['reason']]),
       ).to.deep.include(['broker.unavailable', 'OIDC_IDP_UNAVAILABLE']);
+    });
+  }
+
+  for (const [forgery, what] of [
+    [
+      'token-endpoint-redirect',
+      'the token endpoint answers 307 (the code, PKCE verifier and client secret would go again)',
+    ],
+    ['userinfo-redirect', 'the userinfo endpoint answers 302 (the access token would go again)'],
+  ] as const) {
+    it(`follows no redirect of the IdP's endpoints: ${what}`, async () => {
+      const from = broker.logs.length;
+      const response = await callbackWith(forgery);
+      const body = await response.text();
+      expect(idpA.redirectedRequests).to.equal(0);
+      expect([response.status, pageReason(body)], body).to.deep.equal([502, 'OIDC_IDP_UNAVAILABLE']);
+      expect(broker.logs.slice(from).map((l) => l['reason'])).to.include('OIDC_IDP_UNAVAILABLE');
     });
   }
 
