@@ -35,6 +35,10 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
   let userEndpointRedirected = 0;
   /** Whether the server answers the next authorization request with an error (prompt=none, no session). */
   let answerWithError = false;
+  /** The token_type the server's token responses name, when not its own Bearer. */
+  let tokenType: string | undefined;
+  /** How many requests reached the server's user endpoint. */
+  let userEndpointCalls = 0;
   const brokers: Record<string, BrokerUnderTest> = {};
   const kinds = ['issuer', 'standIn', 'noIss', 'nonCanonical', 'bigId'] as const;
   /** The broker URL as the tenant wrote it: 127.000.000.001 is 127.0.0.1, in no canonical form. */
@@ -82,6 +86,13 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
         async (ctx, next) => {
           if (answerWithError && ctx.path === '/auth') ctx.querystring = `${ctx.querystring}&prompt=none`;
           await next();
+        },
+        // A token response naming another token type than Bearer (RFC 6749 7.1).
+        async (ctx, next) => {
+          if (ctx.path === '/me') userEndpointCalls++;
+          await next();
+          if (tokenType !== undefined && ctx.path === '/token' && ctx.status === 200)
+            ctx.body = { ...(ctx.body as object), token_type: tokenType };
         },
         // An authorization server that sends no RFC 9207 `iss` to the noIss broker.
         async (ctx, next) => {
@@ -232,6 +243,21 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
       'OAUTH2_USERINFO_INVALID',
     );
   });
+
+  // ADR 0324: the broker presents its access token as a bearer token (RFC 6750) only.
+  for (const type of ['DPoP', 'mac']) {
+    it(`refuses a token response whose token_type is ${type}, sending its access token to no user endpoint: 400 OIDC_TOKEN_TYPE_UNSUPPORTED`, async () => {
+      tokenType = type;
+      const callsBefore = userEndpointCalls;
+      try {
+        const { page, html } = await login('issuer');
+        expect([page.status, pageReason(html)], html).to.deep.equal([400, 'OIDC_TOKEN_TYPE_UNSUPPORTED']);
+        expect(userEndpointCalls).to.equal(callsBefore);
+      } finally {
+        tokenType = undefined;
+      }
+    });
+  }
 
   // ADR 0324: RFC 6749 7 has the resource server take the access token; a redirect would carry it on.
   it('follows no redirect of the user endpoint (the access token would go along): 502 OIDC_IDP_UNAVAILABLE, the IdP failing', async () => {
