@@ -547,6 +547,8 @@ async function discover(
   // IdP's corrected document is read at the next login, where one that succeeds is kept for good.
   identicalIssuer(name, c, spec.issuer);
   usableEndpoint(c, 'authorization_endpoint', spec.issuer);
+  usableEndpoint(c, 'token_endpoint', spec.issuer);
+  if (metadataOf(c).userinfo_endpoint !== undefined) usableEndpoint(c, 'userinfo_endpoint', spec.issuer);
   // The ID token's signature is verified against the JWKS even though the token comes over TLS:
   // TLS alone would leave the broker trusting whatever the token endpoint's network path says.
   // One copy of the keys for ID tokens and logout tokens alike.
@@ -580,19 +582,22 @@ function identicalIssuer(name: string, c: client.Configuration, issuer: string):
 }
 
 /**
- * An endpoint of the discovery document that OIDC Discovery 3 requires (jwks_uri,
- * authorization_endpoint), held to the rule openid-client holds the endpoints it calls to: a URL,
- * https, or plain http only for an IdP on loopback. openid-client's discovery checks neither: an
- * authorization_endpoint that is no URL was kept, and made the choice page a 500 (ADR 0224).
+ * An endpoint of the discovery document the broker calls or sends the person to (jwks_uri,
+ * authorization_endpoint, token_endpoint, userinfo_endpoint), held to the rule openid-client holds the
+ * endpoints it calls to: a URL, https, or plain http only on loopback for an IdP on loopback.
+ * openid-client's discovery checks none: an authorization_endpoint that is no URL was kept, and made
+ * the choice page a 500 (ADR 0224); a token or userinfo endpoint over plain http was found only once
+ * the person had signed in at the IdP and its code was spent (ADR 0324).
  */
 function usableEndpoint(
   c: client.Configuration,
-  endpoint: 'jwks_uri' | 'authorization_endpoint',
+  endpoint: 'jwks_uri' | 'authorization_endpoint' | 'token_endpoint' | 'userinfo_endpoint',
   issuer: string,
 ): URL {
   const uri = metadataOf(c)[endpoint];
   const url = uri !== undefined && URL.canParse(uri) ? new URL(uri) : undefined;
-  if (!url || (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK_HTTP.test(issuer)))) {
+  const loopbackHttp = url?.protocol === 'http:' && LOOPBACK_HTTP.test(issuer) && LOOPBACK_HTTP.test(uri!);
+  if (!url || (url.protocol !== 'https:' && !loopbackHttp)) {
     throw new JsmSsoError(
       'OIDC_DISCOVERY_FAILED',
       `the identity provider's discovery document names no usable ${endpoint}`,

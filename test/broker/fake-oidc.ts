@@ -97,6 +97,8 @@ export interface FakeOidc {
   discoveryIssuer?: string;
   /** The `authorization_endpoint` its discovery document names, when not its own. */
   discoveryAuthorizationEndpoint?: string;
+  /** Endpoints its discovery document names in place of its own (a `token_endpoint` over plain http). */
+  discoveryEndpoints?: Record<string, string>;
   /** Whether its discovery endpoint holds every request unanswered (an IdP down behind a proxy that waits). */
   discoveryStalls?: boolean;
   /** Whether its discovery names an `end_session_endpoint` (RP-Initiated Logout; `/logout`, never served). */
@@ -298,6 +300,7 @@ export async function startFakeOidc(
         // An OP that may answer userinfo as a JWT, and says it may leave it unsigned.
         userinfo_signing_alg_values_supported: [alg, 'none'],
         authorization_response_iss_parameter_supported: options.issParameter ?? true,
+        ...fake.discoveryEndpoints,
       });
     }
     if (url.pathname === '/jwks') {

@@ -91,6 +91,8 @@ describe('broker: TLS to IdPs (caBundleSecretRef)', () => {
   let issuer: string;
   /** The jwks_uri the discovery document names (undefined: it names none). */
   let jwksUri: () => string | undefined;
+  /** Endpoints the discovery document names in place of its own https ones. */
+  let endpoints: Record<string, string>;
   const brokers: BrokerUnderTest[] = [];
 
   before(async () => {
@@ -113,6 +115,7 @@ describe('broker: TLS to IdPs (caBundleSecretRef)', () => {
             response_types_supported: ['code'],
             subject_types_supported: ['public'],
             id_token_signing_alg_values_supported: ['RS256'],
+            ...endpoints,
           }),
         );
         return;
@@ -130,6 +133,7 @@ describe('broker: TLS to IdPs (caBundleSecretRef)', () => {
   });
   beforeEach(() => {
     jwksUri = () => `${issuer}/jwks`;
+    endpoints = {};
   });
   after(async () => {
     for (const broker of brokers) await broker.close();
@@ -175,6 +179,17 @@ describe('broker: TLS to IdPs (caBundleSecretRef)', () => {
       const response = await firstRedirect(trusted);
       expect(response.status, String(uri)).to.equal(502);
       expect(await response.text(), String(uri)).to.contain('OIDC_DISCOVERY_FAILED');
+    }
+  });
+
+  // ADR 0324: kept, the person was sent to sign in there, and the grant refused afterwards as her answer.
+  it('refuses an https OIDC IdP whose discovery names its token or userinfo endpoint over plain http', async () => {
+    const trusted = oidcWith({ caBundleSecretRef: { name: 'idp-ca' } });
+    for (const endpoint of ['token_endpoint', 'userinfo_endpoint']) {
+      endpoints = { [endpoint]: `http://127.0.0.1:${new URL(issuer).port}/${endpoint}` };
+      const response = await firstRedirect(trusted);
+      expect(response.status, endpoint).to.equal(502);
+      expect(await response.text(), endpoint).to.contain('OIDC_DISCOVERY_FAILED');
     }
   });
 

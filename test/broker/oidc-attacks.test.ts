@@ -691,6 +691,21 @@ describe("broker: an OIDC IdP's key set as the RP certification tests publish it
     expect((await chooseAlpha(stack)).status).to.equal(302);
   });
 
+  // ADR 0324: found only at the end of a sign-in, after the person authenticated at the IdP and its code
+  // was spent (for an https issuer, refused by openid-client as the person's answer failing a check).
+  for (const endpoint of ['token_endpoint', 'userinfo_endpoint'] as const) {
+    it(`refuses a discovery document naming its ${endpoint} over plain http off loopback before sending anyone to the IdP`, async () => {
+      const configured = await startTwoIdpBroker();
+      try {
+        configured.idpA.discoveryEndpoints = { [endpoint]: 'http://idp.example.test/endpoint' };
+        const toIdp = await chooseAlpha(configured);
+        expect([toIdp.status, pageReason(await toIdp.text())]).to.deep.equal([502, 'OIDC_DISCOVERY_FAILED']);
+      } finally {
+        await configured.close();
+      }
+    });
+  }
+
   // openid-client reads an issuer naming /.well-known/ as the document's own address and compares
   // nothing: alpha's document could name beta's issuer, and alpha's tokens be taken as beta's (ADR 0237).
   it("refuses a configured issuer that names the discovery document itself, whose document names another IdP's issuer", async () => {
