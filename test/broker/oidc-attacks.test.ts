@@ -574,7 +574,6 @@ async function expectAuthnFailed(
   });
 }
 
-/** A login at alpha whose ID token is forged as `forgery`; the authorization request and the answer. */
 /** A new login's choice of `alpha` on the choice page: the broker's answer (302 to the IdP, or a refusal). */
 async function chooseAlpha(stack: TwoIdpBroker): Promise<Response> {
   const browser = new Browser();
@@ -584,6 +583,7 @@ async function chooseAlpha(stack: TwoIdpBroker): Promise<Response> {
   return browser.request(`${stack.broker.url}/saml/choose`, { form: { csrf: csrf!, idp: 'alpha' } });
 }
 
+/** A login at alpha whose ID token is forged as `forgery`; the authorization request and the answer. */
 async function loginAtAlpha(stack: TwoIdpBroker, forgery: Forgery, options: { forceAuthn?: boolean } = {}) {
   const { broker, pki, idpA } = stack;
   const browser = new Browser();
