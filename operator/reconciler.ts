@@ -197,7 +197,8 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
     {
       generation,
       configValid,
-      applied: ended ?? appliedCondition(outcome.configValid, failure),
+      applied:
+        ended ?? appliedCondition(outcome.configValid, failure, configValid.reason === 'SecretNotReferable'),
       broker: deploymentCondition('Broker', deployment('broker'), hint),
       portal: deploymentCondition('Portal', deployment('portal'), hint),
       signingCertificate: signingCertificateCondition(validation.tenant, signingSecrets, now),

@@ -122,17 +122,25 @@ export interface ApplyFailure {
 
 /**
  * Whether the owned objects match desired state. Unknown while the configuration is invalid:
- * nothing is applied then, and the objects last applied are kept.
+ * nothing is applied then, and the objects last applied are kept, but for the Deployments of a
+ * configuration naming a projection (`deploymentsRemoved`, ADR 0330), whose removal may also fail.
  */
-export function appliedCondition(configValid: boolean, failure: ApplyFailure | undefined): ConditionInput {
+export function appliedCondition(
+  configValid: boolean,
+  failure: ApplyFailure | undefined,
+  deploymentsRemoved = false,
+): ConditionInput {
+  if (failure) return { status: 'False', reason: failure.reason, message: failure.message };
   if (!configValid) {
+    const kept = deploymentsRemoved
+      ? 'its Deployments are removed (ConfigValid says why), the other objects last applied are kept'
+      : 'the last applied objects are kept';
     return {
       status: 'Unknown',
       reason: 'ConfigInvalid',
-      message: 'nothing is applied until the configuration is valid; the last applied objects are kept',
+      message: `nothing is applied until the configuration is valid; ${kept}`,
     };
   }
-  if (failure) return { status: 'False', reason: failure.reason, message: failure.message };
   return {
     status: 'True',
     reason: 'ObjectsApplied',

@@ -353,6 +353,11 @@ describe('who may place a tenant in a pool, against a real API server', function
       return valid?.reason === 'SecretNotReferable' ? valid : undefined;
     }, 'squatter SecretNotReferable');
     expect(tenant.message).to.contain(`Secret ${projection}`).and.contain('Deployments are removed');
+    // Applied does not claim the objects last applied are all kept: the Deployments are not.
+    const applied = (await conditionsOf(KINDS.tenant, 'squatter')).find((c) => c.type === 'Applied');
+    expect(applied?.message)
+      .to.contain('its Deployments are removed')
+      .and.not.contain('the last applied objects are kept');
     const pool = await eventually(async () => {
       const applied = (await conditionsOf(KINDS.pool, 'squat-pool')).find((c) => c.type === 'Applied');
       return applied?.reason === 'SecretNotReferable' ? applied : undefined;
