@@ -128,7 +128,7 @@ export async function kubeconfigAccess(file: string): Promise<ClusterAccess> {
  */
 export async function defaultClusterAccess(
   env: NodeJS.ProcessEnv = process.env,
-  home = homedir(),
+  home = homeDirectory(),
   serviceAccount = SERVICE_ACCOUNT_DIR,
 ): Promise<ClusterAccess> {
   const files = (env['KUBECONFIG'] ?? '').split(delimiter).filter(Boolean);
@@ -143,9 +143,22 @@ export async function defaultClusterAccess(
     }
     return kubeConfig;
   }
-  const file = files[0] ?? join(home, '.kube', 'config');
-  if (files.length === 1 || existsSync(file)) return kubeconfigAccess(file);
+  const file = files[0] ?? (home === undefined ? undefined : join(home, '.kube', 'config'));
+  if (file !== undefined && (files.length === 1 || existsSync(file))) return kubeconfigAccess(file);
   return inClusterAccess(serviceAccount, env, 'set KUBECONFIG');
+}
+
+/**
+ * The user's home folder, or undefined where there is none: HOME unset and a UID that /etc/passwd
+ * does not name (OpenShift's restricted-v2 runs a pod as an arbitrary UID), where os.homedir()
+ * throws. Such a process has no ~/.kube/config; $KUBECONFIG or the service account still serve.
+ */
+function homeDirectory(): string | undefined {
+  try {
+    return homedir();
+  } catch {
+    return undefined;
+  }
 }
 
 function bearer(options: RequestOptions, token: string): void {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import {
 import { KubeClient } from '../../common/kube/client.js';
 import { createSelfSignedCertificate } from '../../common/pki.js';
 import { type Envtest, envtest } from '../../testkit/envtest.js';
+import { exited, jsmSso, onLogLine, SOURCE_ENTRY } from '../../testkit/part-process.js';
 
 /**
  * The operator's and the pool processes' own reading of their cluster access (ADRs 0120, 0136): the
@@ -191,5 +192,32 @@ describe('cluster access of the operator and the pools (service account, kubecon
     expect(access.getCurrentCluster()?.server).to.equal(clusterOf(kubeconfig)['server']);
     expect(access.constructor.name).to.not.equal(KubeConfig.name);
     expect(await namespaces(access)).to.be.greaterThan(0);
+  });
+
+  it('starts a pool process with HOME unset under a UID /etc/passwd does not name (OpenShift restricted-v2)', async function () {
+    // Such a process has no home to look up (Node's os.homedir() throws); $KUBECONFIG or the
+    // service account still name its cluster. Dropping to another user needs root, as CI runs.
+    if (process.getuid?.() !== 0) this.skip();
+    chmodSync(dir, 0o755);
+    const file = variant('no-home', { server: 'https://127.0.0.1:1' }, { token: 'unused' });
+    chmodSync(file, 0o644);
+    const pool = jsmSso(
+      ['portal', '--pool', 'shared', '--pool-namespace', 'pools', '--port', '0', '--management-port', '0'],
+      { KUBECONFIG: file, HOME: undefined },
+      SOURCE_ENTRY,
+      { uid: 1_000_680_000, gid: 0 },
+    );
+    const ended = exited(pool);
+    // Its first request to the API server (refused: nothing listens there) is the sign it got past
+    // finding its cluster.
+    const watching = new Promise<void>((resolve) =>
+      onLogLine(pool, (entry) => {
+        if (entry['event'] === 'pool.tenant_watch_failed') resolve();
+      }),
+    );
+    const first = await Promise.race([watching.then(() => 'watching'), ended.then(({ stderr }) => stderr)]);
+    pool.kill('SIGTERM');
+    const { stderr } = await ended;
+    expect(first, stderr).to.equal('watching');
   });
 });
