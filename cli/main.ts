@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { type CommandRun, runSubcommand, type Subcommand, UsageError } from '../common/args.js';
 import { ConfigError, JsmSsoError } from '../common/errors.js';
 import { EXIT_PORT_UNAVAILABLE, PortUnavailableError } from '../common/http/port-unavailable.js';
+import { exitOnSignalsWhileStarting } from '../common/http/server.js';
+import { createLogger } from '../common/log.js';
 
 const COMMANDS: Record<string, Subcommand> = {
   operator: {
@@ -48,6 +50,13 @@ if (existsSync(devSource) || existsSync(devSource.replace(/\.js$/, '.ts'))) {
 
 const argv = process.argv.slice(2);
 if (argv[0] === '--version' || argv[0] === '-V') argv[0] = 'version';
+
+// A long-running command is a container's PID 1, and the kernel ignores a signal PID 1 has no handler
+// for: the stop while starting is in place before the command's modules load (seconds on a busy node)
+// and before it waits on anything (a pool on its API server, the operator on its hash key).
+const SERVING = new Set(['operator', 'broker', 'portal']);
+if (argv[0] !== undefined && SERVING.has(argv[0]))
+  exitOnSignalsWhileStarting(createLogger({ component: argv[0] }));
 
 runSubcommand('jsm-sso', COMMANDS, argv).catch((err: unknown) => {
   if (err instanceof UsageError) {

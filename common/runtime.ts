@@ -19,13 +19,7 @@ import { type FlowStore, MemoryFlowStore } from './flowstore/index.js';
 import { createFlowStore, createPoolFlowStore, type PoolRedis } from './flowstore/open.js';
 import { HealthMonitor } from './http/health.js';
 import { startManagementServer } from './http/management.js';
-import {
-  exitOnSignals,
-  exitOnSignalsWhileStarting,
-  KEEP_ALIVE_SECONDS,
-  type ServerTls,
-  startServer,
-} from './http/server.js';
+import { exitOnSignals, KEEP_ALIVE_SECONDS, type ServerTls, startServer } from './http/server.js';
 import { DEFAULT_DRAIN_SECONDS, IN_FLIGHT_GRACE_SECONDS } from './http/shutdown.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetricsRegistry } from './metrics.js';
@@ -376,7 +370,6 @@ export async function runPart(
 ): Promise<void> {
   const values = parseCommand({ name, summary, options: PART_OPTIONS }, argv);
   if (!values) return;
-  exitOnSignalsWhileStarting(createLogger({ component: name }));
   const placement = placementOf(values);
   // Every flag is checked before anything is built, so a typo is a usage error (exit 2).
   const settings = processSettings(values);

@@ -108,6 +108,8 @@ export interface Bundle {
   dir: string;
   /** The image's configuration (entrypoint, command, environment, user). */
   config: ImageConfig;
+  /** The runtime spec umoci derived from the image: each run starts from it. */
+  runtimeSpec: string;
   remove(): void;
 }
 
@@ -119,6 +121,7 @@ export async function unpackBundle(archive: string): Promise<Bundle> {
   return {
     dir: join(dir, 'bundle'),
     config: readLayout(join(dir, 'oci')).config,
+    runtimeSpec: readFileSync(join(dir, 'bundle', 'config.json'), 'utf8'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -127,26 +130,42 @@ export interface ContainerRun {
   output(): string;
   exited: Promise<number | null>;
   /** Sends `signal` to the container's PID 1, as the kubelet's stop does (through runc). */
-  kill(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  kill(signal: 'SIGTERM' | 'SIGINT' | 'SIGKILL'): Promise<void>;
 }
 
 let sequence = 0;
 
+export interface ContainerOptions {
+  /** Another user than the image's: an assigned UID, as OpenShift's restricted-v2 gives, with GID 0. */
+  user?: { uid: number; gid: number };
+  /** The host's network, to reach a server the test runs; else a network of its own, with nothing in it. */
+  hostNetwork?: boolean;
+}
+
 /**
- * Runs `args` in the bundle under runc, as the image's user, on a read-only root filesystem, with
- * `env` added to the image's environment. `args[0]` is the container's PID 1.
+ * Runs `args` in the bundle under runc, as the image's user, on a read-only root filesystem and
+ * without a capability (the pods drop them all), with `env` added to the image's environment.
+ * `args[0]` is the container's PID 1.
  */
-export function runContainer(bundle: Bundle, args: string[], env: string[] = []): ContainerRun {
-  const path = join(bundle.dir, 'config.json');
-  const oci = JSON.parse(readFileSync(path, 'utf8')) as {
+export function runContainer(
+  bundle: Bundle,
+  args: string[],
+  env: string[] = [],
+  options: ContainerOptions = {},
+): ContainerRun {
+  const oci = JSON.parse(bundle.runtimeSpec) as {
     root: { readonly?: boolean };
-    process: { args: string[]; terminal: boolean; env?: string[] };
+    process: { args: string[]; terminal: boolean; env?: string[]; user: object; capabilities?: object };
+    linux: { namespaces: { type: string }[] };
   };
   oci.root.readonly = true;
   oci.process.terminal = false;
   oci.process.args = args;
   oci.process.env = [...(bundle.config.Env ?? []), ...env];
-  writeFileSync(path, JSON.stringify(oci));
+  oci.process.capabilities = {};
+  if (options.user) oci.process.user = options.user;
+  if (options.hostNetwork) oci.linux.namespaces = oci.linux.namespaces.filter((ns) => ns.type !== 'network');
+  writeFileSync(join(bundle.dir, 'config.json'), JSON.stringify(oci));
   const id = `jsm-sso-test-${process.pid}-${++sequence}`;
   const child = spawn('runc', ['run', '--bundle', bundle.dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
   // The container runs the product's image: its output is the product's log (ADR 0278).

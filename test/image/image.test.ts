@@ -2,6 +2,7 @@
 // and running as a non-root user on a read-only root filesystem.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -156,29 +157,34 @@ describe('the OCI image', function () {
     before(async () => {
       bundle = await unpackBundle(archive);
       // A cluster the container cannot reach (it has no network): a pool waits for it at start.
-      writeFileSync(
-        join(bundle.dir, 'rootfs/kubeconfig'),
-        stringify({
-          apiVersion: 'v1',
-          kind: 'Config',
-          clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
-          users: [{ name: 'u', user: { token: 'unused' } }],
-          contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
-          'current-context': 'c',
-        }),
-        { mode: 0o644 },
-      );
+      writeFileSync(join(bundle.dir, 'rootfs/kubeconfig'), kubeconfig('https://127.0.0.1:1'), {
+        mode: 0o644,
+      });
     });
     after(() => bundle?.remove());
 
-    /** SIGTERM once `ready` is logged; the exit code, or null if SIGKILL had to end it after the grace period. */
-    async function stopWithSigterm(container: ContainerRun, ready: RegExp): Promise<number | null> {
+    const kubeconfig = (server: string) =>
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server } }],
+        users: [{ name: 'u', user: { token: 'unused' } }],
+        contexts: [{ name: 'c', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'c',
+      });
+
+    /** `signal` once `ready` is logged; the exit code, or null if SIGKILL had to end it after the grace period. */
+    async function stopWith(
+      container: ContainerRun,
+      ready: RegExp,
+      signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM',
+    ): Promise<number | null> {
       await eventually(async () => ready.test(container.output()), `${ready} in the output`, 60_000).catch(
         (err) => {
           throw new Error(`${(err as Error).message}\n${container.output()}`);
         },
       );
-      await container.kill('SIGTERM');
+      await container.kill(signal);
       const killed = setTimeout(() => void container.kill('SIGKILL').catch(() => {}), GRACE_MS);
       try {
         const code = await container.exited;
@@ -188,20 +194,58 @@ describe('the OCI image', function () {
       }
     }
 
-    it('drains and exits 0 while serving', async () => {
-      const portal = runContainer(bundle, jsmSso('portal', '--pool-dir', '/app/crds'));
-      expect(
-        await stopWithSigterm(portal, /"event":"server.listening","server":"portal"/),
-        portal.output(),
-      ).to.equal(0);
-      expect(portal.output()).to.include('"event":"process.draining"');
+    it('drains and exits 0 while serving, on SIGINT (Ctrl-C at a terminal) as on SIGTERM', async () => {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        const portal = runContainer(bundle, jsmSso('portal', '--pool-dir', '/app/crds'));
+        expect(
+          await stopWith(portal, /"event":"server.listening","server":"portal"/, signal),
+          portal.output(),
+        ).to.equal(0);
+        expect(portal.output()).to.include(`"event":"process.stopping","signal":"${signal}"`);
+        expect(portal.output()).to.include('"event":"process.draining"');
+      }
+    });
+
+    it('exits at once while still starting: an operator under an assigned UID, waiting on an API server that does not answer', async () => {
+      // Accepts and never answers: the operator's first request (its hash key) waits on it.
+      const held: Socket[] = [];
+      const silent = createServer((socket) => held.push(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        writeFileSync(
+          join(bundle.dir, 'rootfs/silent-kubeconfig'),
+          kubeconfig(`https://127.0.0.1:${(silent.address() as AddressInfo).port}`),
+          { mode: 0o644 },
+        );
+        const operator = runContainer(
+          bundle,
+          jsmSso(
+            'operator',
+            '--kubeconfig=/silent-kubeconfig',
+            '--image=registry.example/jsm-sso:0.1.0',
+            '--disable-leader-election',
+            '--host=127.0.0.1',
+            '--management-port=0',
+          ),
+          [],
+          { user: { uid: 1_000_680_000, gid: 0 }, hostNetwork: true },
+        );
+        expect(
+          await stopWith(operator, /"event":"server.listening","server":"management"/),
+          operator.output(),
+        ).to.equal(128 + constants.signals.SIGTERM);
+        expect(operator.output()).to.include('"event":"process.stopped_while_starting"');
+      } finally {
+        for (const socket of held) socket.destroy();
+        silent.close();
+      }
     });
 
     it('exits at once while still starting: a pool waiting for an API server it cannot reach', async () => {
       const portal = runContainer(bundle, jsmSso('portal', '--pool', 'shared', '--pool-namespace', 'pools'), [
         'KUBECONFIG=/kubeconfig',
       ]);
-      expect(await stopWithSigterm(portal, /"event":"pool.tenant_watch_failed"/), portal.output()).to.equal(
+      expect(await stopWith(portal, /"event":"pool.tenant_watch_failed"/), portal.output()).to.equal(
         128 + constants.signals.SIGTERM,
       );
       expect(portal.output()).to.include('"event":"process.stopped_while_starting"');
