@@ -238,6 +238,28 @@ describe('Helm chart charts/jsm-sso', function () {
     render('ops', 'tenantPodDefaults.priorityClassName=high', 'tenantPodDefaults.resources.limits.cpu=2');
   });
 
+  it("takes extraEnv's every core/v1 EnvVarSource field, as the API server does", async () => {
+    const namespace = await freshNamespace(env.client, 'helm');
+    const sources = [
+      'extraEnv[0].name=NODE_NAME',
+      'extraEnv[0].valueFrom.fieldRef.apiVersion=v1',
+      'extraEnv[0].valueFrom.fieldRef.fieldPath=spec.nodeName',
+      'extraEnv[1].name=MEMORY_MI',
+      'extraEnv[1].valueFrom.resourceFieldRef.containerName=operator',
+      'extraEnv[1].valueFrom.resourceFieldRef.resource=limits.memory',
+      'extraEnv[1].valueFrom.resourceFieldRef.divisor=1Mi',
+      'extraEnv[2].name=REGION',
+      'extraEnv[2].valueFrom.configMapKeyRef.name=site',
+      'extraEnv[2].valueFrom.configMapKeyRef.key=region',
+      'extraEnv[2].valueFrom.configMapKeyRef.optional=true',
+      'extraEnv[3].name=HTTPS_PROXY',
+      'extraEnv[3].valueFrom.secretKeyRef.name=proxy',
+      'extraEnv[3].valueFrom.secretKeyRef.key=url',
+      'extraEnv[3].valueFrom.secretKeyRef.optional=false',
+    ];
+    expect(await dryRunApply(render(namespace, ...sources), namespace)).to.include('Deployment/jsm-sso');
+  });
+
   it("refuses a misspelt or malformed field of the operator's own pod or environment, which helm install would leave the API server to drop", async () => {
     const misspeltAffinity =
       'affinity.podAntiAfinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey=kubernetes.io/hostname';
@@ -251,6 +273,20 @@ describe('Helm chart charts/jsm-sso', function () {
       [
         ['extraEnv[0].name=HTTPS_PROXY', 'extraEnv[0].vaule=http://proxy.corp:3128'],
         /at '\/extraEnv\/0': additional properties 'vaule' not allowed/,
+      ],
+      // The API server would drop it: the variable stays required, and a missing Secret holds the pod.
+      [
+        [
+          'extraEnv[0].name=HTTPS_PROXY',
+          'extraEnv[0].valueFrom.secretKeyRef.name=proxy',
+          'extraEnv[0].valueFrom.secretKeyRef.key=url',
+          'extraEnv[0].valueFrom.secretKeyRef.optinal=true',
+        ],
+        /at '\/extraEnv\/0\/valueFrom\/secretKeyRef': additional properties 'optinal' not allowed/,
+      ],
+      [
+        ['extraEnv[0].name=NODE_NAME', 'extraEnv[0].valueFrom.fieldRef.fieldpath=spec.nodeName'],
+        /at '\/extraEnv\/0\/valueFrom\/fieldRef': .*fieldpath/,
       ],
     ];
     for (const [values, message] of refused)
