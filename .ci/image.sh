@@ -169,7 +169,6 @@ labels=(
   "org.opencontainers.image.source=$SOURCE_URL"
   "org.opencontainers.image.licenses=$LICENSE_ID"
   "org.opencontainers.image.created=$CREATED"
-  "org.opencontainers.image.base.name=debian:$SUITE (mmdebstrap, $DEB_PACKAGES)"
 )
 config=(
   --config.user="$UID_GID:$UID_GID"

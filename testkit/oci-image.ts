@@ -23,6 +23,8 @@ export interface ImageConfig {
 
 export interface ImageContents {
   config: ImageConfig;
+  /** The manifest's annotations, where registries and scanners read what the labels say. */
+  annotations: Record<string, string>;
   /** Every path of every layer, without a leading `./` or `/`. */
   files: string[];
   /** Those of `files` that are directories. */
@@ -64,6 +66,7 @@ export async function readImage(archive: string): Promise<ImageContents & { clos
   }
   return {
     config,
+    annotations: manifest.annotations ?? {},
     files: layerFiles.flatMap((members) => [...members.keys()]),
     directories: new Set(
       layerFiles.flatMap((members) =>
@@ -94,6 +97,7 @@ function readLayout(dir: string) {
   const manifest = JSON.parse(readFileSync(blob(index.manifests[0]!.digest), 'utf8')) as {
     config: { digest: string };
     layers: { digest: string }[];
+    annotations?: Record<string, string>;
   };
   const config = (JSON.parse(readFileSync(blob(manifest.config.digest), 'utf8')) as { config: ImageConfig })
     .config;

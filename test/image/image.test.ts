@@ -101,6 +101,12 @@ describe('the OCI image', function () {
       encoding: 'utf8',
     }).trim();
     expect(Date.parse(labels['org.opencontainers.image.created'] ?? '') / 1000).to.equal(Number(committed));
+    // The manifest says the same, for registries and scanners that read annotations, not the config.
+    expect(image.annotations).to.deep.equal(labels);
+    // base.name is the reference of the image this one is built on (OCI image-spec, annotations.md):
+    // its Debian rootfs is made of packages, not taken from an image, so there is none to name, and a
+    // description there is read as a reference that names no image.
+    expect(Object.keys(labels)).to.not.include('org.opencontainers.image.base.name');
   });
 
   it('stamps the labelled revision where jsm-sso --version and jsm_sso_build_info read it', async () => {
