@@ -247,10 +247,11 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
               sessionKeys.sids(frontchannelSid(query, issuer)).map((session) => ({ session })),
             async frameAncestors() {
               // The issuer's pages, and its end_session_endpoint's when that is another origin (an
-              // IdP with a separate sign-out host) and discovery has been read.
+              // IdP with a separate sign-out host) and discovery has been read (which refuses one that
+              // is no URL, or plain http off loopback: usableEndpoint).
               const c = await protocol.configuration().catch(() => undefined);
               const endSession = c ? metadataOf(c).end_session_endpoint : undefined;
-              const origins = [issuer, ...(endSession && URL.canParse(endSession) ? [endSession] : [])];
+              const origins = [issuer, ...(endSession ? [endSession] : [])];
               return [...new Set(origins.map((url) => new URL(url).origin))];
             },
           },
@@ -548,7 +549,8 @@ async function discover(
   identicalIssuer(name, c, spec.issuer);
   usableEndpoint(c, 'authorization_endpoint', spec.issuer);
   usableEndpoint(c, 'token_endpoint', spec.issuer);
-  if (metadataOf(c).userinfo_endpoint !== undefined) usableEndpoint(c, 'userinfo_endpoint', spec.issuer);
+  for (const optional of ['userinfo_endpoint', 'end_session_endpoint'] as const)
+    if (metadataOf(c)[optional] !== undefined) usableEndpoint(c, optional, spec.issuer);
   // The ID token's signature is verified against the JWKS even though the token comes over TLS:
   // TLS alone would leave the broker trusting whatever the token endpoint's network path says.
   // One copy of the keys for ID tokens and logout tokens alike.
@@ -583,15 +585,22 @@ function identicalIssuer(name: string, c: client.Configuration, issuer: string):
 
 /**
  * An endpoint of the discovery document the broker calls or sends the person to (jwks_uri,
- * authorization_endpoint, token_endpoint, userinfo_endpoint), held to the rule openid-client holds the
- * endpoints it calls to: a URL, https, or plain http only on loopback for an IdP on loopback.
- * openid-client's discovery checks none: an authorization_endpoint that is no URL was kept, and made
- * the choice page a 500 (ADR 0224); a token or userinfo endpoint over plain http was found only once
- * the person had signed in at the IdP and its code was spent (ADR 0324).
+ * authorization_endpoint, token_endpoint, userinfo_endpoint, end_session_endpoint), held to the rule
+ * openid-client holds the endpoints it calls to: a URL, https, or plain http only on loopback for an IdP
+ * on loopback. openid-client's discovery checks none: an authorization_endpoint that is no URL was kept,
+ * and made the choice page a 500 (ADR 0224); a token or userinfo endpoint over plain http was found only
+ * once the person had signed in at the IdP and its code was spent (ADR 0324); the person's browser was
+ * sent to an end_session_endpoint over plain http with the IdP's logout_hint for her (ADR 0333).
+ * The broker reads no other endpoint of the document (no registration, revocation or PAR).
  */
 function usableEndpoint(
   c: client.Configuration,
-  endpoint: 'jwks_uri' | 'authorization_endpoint' | 'token_endpoint' | 'userinfo_endpoint',
+  endpoint:
+    | 'jwks_uri'
+    | 'authorization_endpoint'
+    | 'token_endpoint'
+    | 'userinfo_endpoint'
+    | 'end_session_endpoint',
   issuer: string,
 ): URL {
   const uri = metadataOf(c)[endpoint];

@@ -800,7 +800,7 @@ export interface SecretKeyRef {
   key: string;
 }
 /**
- * A plain OAuth 2.0 provider without ID tokens; claims come from its userinfo endpoint.
+ * A plain OAuth 2.0 provider without ID tokens; claims come from its userinfo endpoint. The broker sends a PKCE S256 challenge with every authorization request; the provider must hold its token endpoint to it (RFC 9700 2.1.1). With no ID token there is no nonce, so PKCE enforced by the provider is the only defence against a stolen code injected into another person's sign-in (RFC 9700 4.5), and the broker cannot see whether the provider enforces it: prefer oidc where the provider offers OpenID Connect.
  */
 export interface OAuth2IdpSpec {
   /**

@@ -183,9 +183,10 @@ describe('broker: TLS to IdPs (caBundleSecretRef)', () => {
   });
 
   // ADR 0324: kept, the person was sent to sign in there, and the grant refused afterwards as her answer.
-  it('refuses an https OIDC IdP whose discovery names its token or userinfo endpoint over plain http', async () => {
+  // ADR 0333: an end_session_endpoint kept, each sign-out an internal error that asked the IdP nothing.
+  it('refuses an https OIDC IdP whose discovery names its token, userinfo or end-session endpoint over plain http', async () => {
     const trusted = oidcWith({ caBundleSecretRef: { name: 'idp-ca' } });
-    for (const endpoint of ['token_endpoint', 'userinfo_endpoint']) {
+    for (const endpoint of ['token_endpoint', 'userinfo_endpoint', 'end_session_endpoint']) {
       endpoints = { [endpoint]: `http://127.0.0.1:${new URL(issuer).port}/${endpoint}` };
       const response = await firstRedirect(trusted);
       expect(response.status, endpoint).to.equal(502);

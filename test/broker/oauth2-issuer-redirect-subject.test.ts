@@ -259,6 +259,31 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
     });
   }
 
+  // ADR 0333: a plain OAuth 2.0 server issues no ID token, so no nonce binds a code to its sign-in; the
+  // PKCE S256 challenge the broker sends, which this server enforces, is the one defence (RFC 9700 4.5).
+  it("refuses a person's fresh code injected into another sign-in: the server holding it to her PKCE challenge answers invalid_grant, 400 OIDC_CODE_INVALID", async () => {
+    const portal = portalSp(brokers['issuer']!.url, pki);
+    const person = new Browser();
+    const toIdp = await person.request(await portal.getAuthorizeUrlAsync('rs-person', undefined, {}));
+    const authorize = new URL(toIdp.headers.get('location')!);
+    const callback = authorize.searchParams.get('redirect_uri')!;
+    const loginPage = (await person.follow(authorize.href, callback)).response!;
+    const action = /action="([^"]+)"/.exec(await loginPage.text())![1]!;
+    const back = await person.follow(new URL(action, loginPage.url).href, callback, {
+      form: { email: 'alice@acme.test', password: 'demo' },
+    });
+    const code = new URL(back.location!).searchParams.get('code')!;
+    const attacker = new Browser();
+    const attackerToIdp = await attacker.request(
+      await portal.getAuthorizeUrlAsync('rs-attacker', undefined, {}),
+    );
+    const state = new URL(attackerToIdp.headers.get('location')!).searchParams.get('state')!;
+    const injected = await attacker.request(
+      `${callback}?code=${code}&state=${state}&iss=${encodeURIComponent(idp.issuer)}`,
+    );
+    expect([injected.status, pageReason(await injected.text())]).to.deep.equal([400, 'OIDC_CODE_INVALID']);
+  });
+
   // ADR 0324: RFC 6749 7 has the resource server take the access token; a redirect would carry it on.
   it('follows no redirect of the user endpoint (the access token would go along): 502 OIDC_IDP_UNAVAILABLE, the IdP failing', async () => {
     userAnswer = '{"id":"7","email":"alice@acme.test","email_verified":true}';

@@ -693,7 +693,9 @@ describe("broker: an OIDC IdP's key set as the RP certification tests publish it
 
   // ADR 0324: found only at the end of a sign-in, after the person authenticated at the IdP and its code
   // was spent (for an https issuer, refused by openid-client as the person's answer failing a check).
-  for (const endpoint of ['token_endpoint', 'userinfo_endpoint'] as const) {
+  // ADR 0333: the end_session_endpoint, where the person's browser was sent in clear with the IdP's
+  // logout_hint for her, and whose origin could frame the front-channel logout page.
+  for (const endpoint of ['token_endpoint', 'userinfo_endpoint', 'end_session_endpoint'] as const) {
     it(`refuses a discovery document naming its ${endpoint} over plain http off loopback before sending anyone to the IdP`, async () => {
       const configured = await startTwoIdpBroker();
       try {
