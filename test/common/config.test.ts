@@ -217,12 +217,13 @@ describe('tenant configuration loader', () => {
       for (const url of [
         'http://localhost:8080',
         'http://127.0.0.1',
-        'http://[::1]:1/base',
+        'http://[::1]:1',
         'http://acme.localhost:8080',
         'http://portal.Acme-2.localhost',
       ]) {
         const doc = validTenantDocument();
         doc.spec.portal.url = url;
+        // The broker may have a base path; the portal serves at its host's root (ADR 0331).
         doc.spec.broker.url = `${url}/broker`;
         expect(problemsOf(doc), url).to.deep.equal([]);
       }
