@@ -21,6 +21,7 @@ import { Controller } from './controller.js';
 import { type HashKeySecret, loadHashKey } from './hash-key.js';
 import { LeaderElector } from './leader.js';
 import type { OperatorSettings } from './resources/common.js';
+import { isPodIds, POD_IDS, type PodIds } from './resources/pod-ids.js';
 import { stopOperator } from './stop.js';
 
 /** `jsm-sso operator`: flags are parsed here, at the edge, into OperatorConfig. */
@@ -64,6 +65,12 @@ const OPTIONS: Record<string, OptionSpec> = {
     value: 'JSON',
     description:
       "Pod settings of every tenant's broker and portal unless the tenant sets them: a JSON object shaped like spec.<part>.pod (the chart passes tenantPodDefaults).",
+  },
+  'pod-ids': {
+    type: 'string',
+    value: 'fixed|platform',
+    description:
+      "Who picks the broker and portal pods' user, group and fsGroup: fixed, 10001 (the default), or platform, none named, for a platform that assigns them (OpenShift's restricted-v2 SCC).",
   },
   'leader-election-namespace': {
     type: 'string',
@@ -230,7 +237,7 @@ export async function startOperator(
   };
 }
 
-async function parseConfig(values: ParsedOptions): Promise<OperatorConfig> {
+export async function parseConfig(values: ParsedOptions): Promise<OperatorConfig> {
   const file = stringFlag(values, 'kubeconfig');
   const kubeConfig = file ? await kubeconfigAccess(file) : inClusterAccess();
   const image = stringFlag(values, 'image');
@@ -256,6 +263,7 @@ async function parseConfig(values: ParsedOptions): Promise<OperatorConfig> {
         'kubernetes.io/metadata.name=monitoring',
       ),
       ...parsePodDefaults(stringFlag(values, 'tenant-pod-defaults')),
+      podIds: parsePodIds(stringFlag(values, 'pod-ids')),
     },
     ...(namespaces?.length ? { namespaces } : {}),
     managementPort: optionalPort(values, 'management-port', 9090),
@@ -357,6 +365,13 @@ export function parsePodDefaults(raw: string | undefined): Pick<OperatorSettings
     );
   }
   return { podDefaults: value as TenantPodSettings };
+}
+
+function parsePodIds(raw: string | undefined): PodIds {
+  if (raw === undefined) return 'fixed';
+  if (!isPodIds(raw))
+    throw new UsageError(`--pod-ids must be ${POD_IDS.join(' or ')}, got ${JSON.stringify(raw)}`);
+  return raw;
 }
 
 function ownNamespace(): string {

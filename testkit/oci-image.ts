@@ -144,6 +144,8 @@ export interface ContainerOptions {
   user?: { uid: number; gid: number };
   /** The host's network, to reach a server the test runs; else a network of its own, with nothing in it. */
   hostNetwork?: boolean;
+  /** Host folders mounted read-only into the container, as the kubelet mounts a pod's volumes. */
+  volumes?: { hostPath: string; mountPath: string }[];
 }
 
 /**
@@ -161,6 +163,7 @@ export function runContainer(
     root: { readonly?: boolean };
     process: { args: string[]; terminal: boolean; env?: string[]; user: object; capabilities?: object };
     linux: { namespaces: { type: string }[] };
+    mounts: { destination: string; type: string; source: string; options: string[] }[];
   };
   oci.root.readonly = true;
   oci.process.terminal = false;
@@ -168,6 +171,9 @@ export function runContainer(
   oci.process.env = [...(bundle.config.Env ?? []), ...env];
   oci.process.capabilities = {};
   if (options.user) oci.process.user = options.user;
+  for (const { hostPath, mountPath } of options.volumes ?? []) {
+    oci.mounts.push({ destination: mountPath, type: 'bind', source: hostPath, options: ['rbind', 'ro'] });
+  }
   if (options.hostNetwork) oci.linux.namespaces = oci.linux.namespaces.filter((ns) => ns.type !== 'network');
   writeFileSync(join(bundle.dir, 'config.json'), JSON.stringify(oci));
   const id = `jsm-sso-test-${process.pid}-${++sequence}`;

@@ -3,6 +3,7 @@ import type { V1OwnerReference } from '@kubernetes/client-node';
 import { GROUP_VERSION, KIND, POOL_KIND } from '../../common/config/crd-schema.js';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import type { AutoscalingSpec, TenantPodSettings } from '../../common/config/tenant.generated.js';
+import type { PodIds } from './pod-ids.js';
 
 /**
  * What every dependent resource shares: names, labels, the owner reference and the inputs of
@@ -32,6 +33,8 @@ export interface OperatorSettings {
   metricsNamespaceLabels: Record<string, string>;
   /** Pod settings of every tenant's parts unless the tenant sets them (the chart's tenantPodDefaults). */
   podDefaults?: TenantPodSettings;
+  /** Whether the pods name their user, group and fsGroup (fixed, the default) or leave them to the platform. */
+  podIds?: PodIds;
 }
 
 /** What is known about a Secret without holding its values: key hashes and public certificates. */

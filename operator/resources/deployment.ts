@@ -22,6 +22,7 @@ import {
   workloadOf,
 } from './common.js';
 import { certificateKey, configMapName, desiredConfigMap, TENANT_KEY } from './configmap.js';
+import { podIdentity } from './pod-ids.js';
 import { effectivePodSettings, partScale, podPlacement, podResources } from './pod-settings.js';
 import { podStorage } from './pod-storage.js';
 import { type SecretKeyUse, secretKeysFor, signingSecretName } from './secret-refs.js';
@@ -36,7 +37,6 @@ export function deploymentName(context: AnyContext, part: Part): string {
 }
 
 const OTHER: Record<Part, Part> = { broker: 'portal', portal: 'broker' };
-const RUN_AS = 10001;
 
 /** The Secret keys actually mounted: optional keys only when the Secret has them. */
 export function mountedSecretKeys(context: DesiredContext, part: Part): SecretKeyUse[] {
@@ -237,9 +237,7 @@ export function partDeployment(context: AnyContext, part: Part, partPod: PartPod
           ...podPlacement(context, part, pod),
           securityContext: {
             runAsNonRoot: true,
-            runAsUser: RUN_AS,
-            runAsGroup: RUN_AS,
-            fsGroup: RUN_AS,
+            ...podIdentity(settings.podIds),
             seccompProfile: { type: 'RuntimeDefault' },
           },
           containers: [

@@ -1,14 +1,15 @@
 // The image `npm run image` builds (.ci/image.sh): production files only, labelled, with an SBOM,
 // and running as a non-root user on a read-only root filesystem.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
-import { constants } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { DEFAULT_DRAIN_SECONDS, terminationGraceSeconds } from '../../common/http/shutdown.js';
 import { packageRoot } from '../../common/paths.js';
+import { secretVolumes } from '../../operator/resources/deployment.js';
 import { eventually } from '../../testkit/envtest.js';
 import {
   type Bundle,
@@ -152,6 +153,40 @@ describe('the OCI image', function () {
       expect(help.output()).to.not.include('dev ');
     } finally {
       bundle.remove();
+    }
+  });
+
+  it("reads a tenant's Secret file as the kubelet mounts it under an assigned UID with GID 0 and no fsGroup (ADR 0334)", async () => {
+    // A Secret volume as the operator builds it: no defaultMode, so the API server's 0644
+    // (core/v1 SecretVolumeSourceDefaultMode); with no fsGroup the kubelet leaves its files root's.
+    const { volumes, mounts } = secretVolumes([{ secret: 'acme-broker-signing', key: 'tls.key' }]);
+    const mode = volumes[0]!.secret!.defaultMode ?? 0o644;
+    const host = mkdtempSync(join(tmpdir(), 'jsm-sso-secret-'));
+    const bundle = await unpackBundle(archive);
+    try {
+      // The volume's folder as the kubelet's atomic writer leaves it (its ..data folder: 0755).
+      chmodSync(host, 0o755);
+      writeFileSync(join(host, 'tls.key'), 'the key');
+      chmodSync(join(host, 'tls.key'), mode);
+      const file = `${mounts[0]!.mountPath}/tls.key`;
+      const probe = runContainer(
+        bundle,
+        [
+          '/usr/local/bin/node',
+          '-e',
+          `console.log(process.getuid(), process.getgid(), require('fs').readFileSync(${JSON.stringify(file)}, 'utf8'))`,
+        ],
+        [],
+        {
+          user: { uid: 1_000_680_000, gid: 0 },
+          volumes: [{ hostPath: host, mountPath: mounts[0]!.mountPath }],
+        },
+      );
+      expect(await probe.exited, probe.output()).to.equal(0);
+      expect(probe.output().trim()).to.equal('1000680000 0 the key');
+    } finally {
+      bundle.remove();
+      rmSync(host, { recursive: true, force: true });
     }
   });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { UsageError } from '../../common/args.js';
-import { parseLabels } from '../../operator/cli.js';
+import { parseConfig, parseLabels } from '../../operator/cli.js';
 import { runCli } from '../../testkit/cli.js';
 import { type Envtest, envtest } from '../../testkit/envtest.js';
 
@@ -19,7 +19,7 @@ describe('operator namespace selector flags', () => {
   });
 });
 
-describe('operator leader election flags', function () {
+describe('operator flags read at start: leader election, --pod-ids', function () {
   this.timeout(120_000);
   let env: Envtest;
 
@@ -47,5 +47,17 @@ describe('operator leader election flags', function () {
     const { code, stderr } = await operator('--renew-deadline-seconds', '6', '--retry-period-seconds', '5');
     expect(code).to.equal(2);
     expect(stderr).to.match(/--retry-period-seconds \(5\) with its 20% jitter must be less than/);
+  });
+
+  it("--pod-ids: carries platform into the settings every tenant's and pool's Deployment is built from; fixed by default", async () => {
+    const flags = { kubeconfig: env.kubeconfigPath, image: 'jsm-sso:test', 'disable-leader-election': true };
+    expect((await parseConfig({ ...flags, 'pod-ids': 'platform' })).settings.podIds).to.equal('platform');
+    expect((await parseConfig(flags)).settings.podIds).to.equal('fixed');
+  });
+
+  it('--pod-ids: refuses anything but fixed or platform, as a usage error', async () => {
+    const { code, stderr } = await operator('--pod-ids', 'openshift');
+    expect(code).to.equal(2);
+    expect(stderr).to.match(/--pod-ids must be fixed or platform, got "openshift"/);
   });
 });

@@ -127,13 +127,17 @@ describe('Pod Security Standards: restricted', function () {
   });
 
   /** A dedicated tenant's objects with `podAnnotations` on its broker's pods, the CRD's verdict left out. */
-  function brokerAnnotated(name: string, podAnnotations: Record<string, string>): KubeObject[] {
+  function brokerAnnotated(
+    name: string,
+    podAnnotations: Record<string, string>,
+    tenantSettings = settings,
+  ): KubeObject[] {
     const tenant = checkTenant(tenantObject(namespace, name));
     tenant.metadata!.uid = `uid-${name}`;
     tenant.spec.broker.pod = { podAnnotations };
     return desiredObjects({
       tenant,
-      settings,
+      settings: tenantSettings,
       secrets: {
         [`${name}-oidc`]: facts('clientSecret'),
         [`${name}-atlassian`]: facts('email', 'apiToken'),
@@ -188,7 +192,8 @@ describe('Pod Security Standards: restricted', function () {
     }
   });
 
-  it("admits a pool's broker and portal pods, which call the API server with their service account", async () => {
+  /** A pool with Redis client certificates and TLS, its objects built under `poolSettings`. */
+  function poolObjects(poolSettings: OperatorSettings): KubeObject[] {
     const pool = {
       apiVersion: 'jsm-sso.io/v1alpha1',
       kind: 'JsmSsoPool',
@@ -204,16 +209,58 @@ describe('Pod Security Standards: restricted', function () {
         broker: { tls: {} },
       },
     } as JsmSsoPool & KubeObject;
+    return desiredPoolObjects(
+      poolContext(pool, poolSettings, {
+        'shared-redis': facts('url'),
+        'shared-redis-ca': facts('ca.crt'),
+        'shared-redis-client': facts('tls.crt', 'tls.key'),
+        'shared-tls': facts('tls.crt', 'tls.key'),
+      }),
+    );
+  }
+
+  it("admits a pool's broker and portal pods, which call the API server with their service account", async () => {
+    await expectAllAdmitted(poolObjects(settings), ['Deployment/shared-broker', 'Deployment/shared-portal']);
+  });
+
+  /** The user, group and fsGroup each pod template names, by `Kind/name`. */
+  function podIds(objects: KubeObject[]): Record<string, unknown> {
+    return Object.fromEntries(
+      [...podTemplates(objects)].map(([name, template]) => {
+        const { runAsUser, runAsGroup, fsGroup } = template.spec?.securityContext ?? {};
+        return [name, { runAsUser, runAsGroup, fsGroup }];
+      }),
+    );
+  }
+  const NONE = { runAsUser: undefined, runAsGroup: undefined, fsGroup: undefined };
+  const FIXED = { runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 };
+
+  it("admits a tenant's and a pool's pods with their IDs left to the platform (--pod-ids=platform), naming none", async () => {
+    const platform: OperatorSettings = { ...settings, podIds: 'platform' };
+    // By default the IDs are 10001, as vanilla Kubernetes needs nothing else.
+    expect(podIds(brokerAnnotated('assigned', {}))).to.deep.equal({
+      'Deployment/assigned-broker': FIXED,
+      'Deployment/assigned-portal': FIXED,
+    });
+    const tenant = brokerAnnotated('assigned', {}, platform);
+    const pool = poolObjects(platform);
+    expect(podIds([...tenant, ...pool])).to.deep.equal({
+      'Deployment/assigned-broker': NONE,
+      'Deployment/assigned-portal': NONE,
+      'Deployment/shared-broker': NONE,
+      'Deployment/shared-portal': NONE,
+    });
+    for (const template of podTemplates([...tenant, ...pool]).values()) {
+      expect(template.spec?.securityContext?.runAsNonRoot).to.equal(true);
+    }
     await expectAllAdmitted(
-      desiredPoolObjects(
-        poolContext(pool, settings, {
-          'shared-redis': facts('url'),
-          'shared-redis-ca': facts('ca.crt'),
-          'shared-redis-client': facts('tls.crt', 'tls.key'),
-          'shared-tls': facts('tls.crt', 'tls.key'),
-        }),
-      ),
-      ['Deployment/shared-broker', 'Deployment/shared-portal'],
+      [...tenant, ...pool],
+      [
+        'Deployment/assigned-broker',
+        'Deployment/assigned-portal',
+        'Deployment/shared-broker',
+        'Deployment/shared-portal',
+      ],
     );
   });
 
@@ -230,6 +277,15 @@ describe('Pod Security Standards: restricted', function () {
         .map((d) => d.toJS() as KubeObject | null)
         .filter((d): d is KubeObject => d !== null);
     await expectAllAdmitted(render(), ['Deployment/jsm-sso']);
+    // podIds=platform: the operator's pod names no user or group, and its tenants' and pools' pods none.
+    const operatorArgs = (objects: KubeObject[]) =>
+      podTemplates(objects).get('Deployment/jsm-sso')?.spec?.containers[0]?.args ?? [];
+    expect(podIds(render())).to.deep.equal({ 'Deployment/jsm-sso': { ...FIXED, fsGroup: undefined } });
+    expect(operatorArgs(render())).to.include('--pod-ids=fixed');
+    const platform = render('podIds=platform');
+    expect(podIds(platform)).to.deep.equal({ 'Deployment/jsm-sso': NONE });
+    expect(operatorArgs(platform)).to.include('--pod-ids=platform');
+    await expectAllAdmitted(platform, ['Deployment/jsm-sso']);
     await expectAllAdmitted(
       render(
         'watchNamespaces[0]=a',
