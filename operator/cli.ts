@@ -12,13 +12,13 @@ import {
 import type { TenantPodSettings } from '../common/config/tenant.generated.js';
 import { validatePodSettings } from '../common/config/validate.js';
 import { startManagementServer } from '../common/http/management.js';
-import { exitOnSignals, type RunningServer } from '../common/http/server.js';
+import { exitOnSignals, exitOnSignalsWhileStarting, type RunningServer } from '../common/http/server.js';
 import { type ClusterAccess, inClusterAccess, kubeconfigAccess } from '../common/kube/access.js';
 import { KubeClient } from '../common/kube/client.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { Controller } from './controller.js';
-import { type HashKeySecret, loadHashKey } from './hash-key.js';
+import { type HashKeySecret, loadHashKeyWhenReachable } from './hash-key.js';
 import { LeaderElector } from './leader.js';
 import type { OperatorSettings } from './resources/common.js';
 import { isPodIds, POD_IDS, type PodIds } from './resources/pod-ids.js';
@@ -152,6 +152,9 @@ export async function run(argv: string[]): Promise<void> {
   if (!values) return;
   const config = await parseConfig(values);
   const logger = createLogger({ component: 'operator' });
+  // As the container's PID 1 a SIGTERM without a handler is ignored: one while the API server is
+  // waited for at start (ADR 0332) would sit out the grace period.
+  exitOnSignalsWhileStarting(logger);
   const operator = await startOperator(config, logger, () => {
     // Another replica may already act: stop at once and let Kubernetes restart us as a standby.
     process.exit(1);
@@ -185,11 +188,13 @@ export async function startOperator(
     },
   });
   // Read (or made) by every replica, leader or not, before anything is hashed: one key for all.
-  const hashKey = await loadHashKey(client, config.hashKeySecret).catch(async (err: unknown) => {
-    await management.close();
-    client.close();
-    throw err;
-  });
+  const hashKey = await loadHashKeyWhenReachable(client, config.hashKeySecret, logger).catch(
+    async (err: unknown) => {
+      await management.close();
+      client.close();
+      throw err;
+    },
+  );
   controller = new Controller({
     client,
     settings: config.settings,

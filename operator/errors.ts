@@ -228,6 +228,11 @@ export const OPERATOR_REASONS = {
     meaning:
       "On SIGTERM the reconciles in flight were still waiting on the API server 10 s into the stop (it does not answer): their requests were aborted so that the operator stops within its pod's terminationGracePeriodSeconds. The tenants are reconciled again by the replica that takes the lease.",
   },
+  OPERATOR_API_UNREACHABLE: {
+    conditions: 'log line `operator.api_unreachable`',
+    meaning:
+      "At start, the API server did not answer the read or create of the operator's hash key Secret (connection refused or reset, TLS failure, a 5xx): the operator waits and asks again (0.5 s doubling to 30 s), one line per attempt, and starts once it answers; /readyz fails meanwhile (ADR 0332).",
+  },
   OPERATOR_LEASE_NOT_RELEASED: {
     conditions: 'log line `leader.release_failed`',
     meaning:

@@ -1,6 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { JsmSsoError } from '../common/errors.js';
-import { isConflict, type KubeClient, type KubeObject } from '../common/kube/client.js';
+import { ApiError, isConflict, type KubeClient, type KubeObject } from '../common/kube/client.js';
+import type { Logger } from '../common/log.js';
 import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
 import { MANAGED_BY } from './resources/common.js';
 
@@ -26,6 +28,61 @@ export class HashKeyError extends JsmSsoError {
     super('OPERATOR_HASH_KEY_INVALID', message, { status: 500 });
     this.name = 'HashKeyError';
   }
+}
+
+/**
+ * The API server refused the operator's credentials (401) or their permission (403) on the key's
+ * Secret: no retry heals a token or RBAC, so the operator stops at start, one line with its code.
+ */
+export class ApiAccessDeniedError extends JsmSsoError {
+  constructor(refused: ApiError) {
+    const remedy =
+      refused.status === 401
+        ? "the kubeconfig's or the service account's token is invalid or expired"
+        : "the operator's service account lacks get or create on Secrets in its own namespace (the chart's Role)";
+    super('OPERATOR_API_ACCESS_DENIED', `the API server refused ${refused.message}: ${remedy}`, {
+      status: 500,
+      cause: refused,
+    });
+    this.name = 'ApiAccessDeniedError';
+  }
+}
+
+/** The wait before the next attempt while the API server does not answer: client-go's informers' 0.5 s doubling to 30 s. */
+const UNREACHABLE_RETRY = { initialMs: 500, maxMs: 30_000 };
+
+/**
+ * The key as `loadHashKey` reads or makes it, the first thing the operator asks the API server. An
+ * API server that does not answer (not up yet, a network fault, a 5xx) may answer later, so it is
+ * asked again, each wait logged, as the informers do; a refusal (401, 403) and a bad key cannot heal
+ * by themselves and end the start (ADR 0332).
+ */
+export async function loadHashKeyWhenReachable(
+  client: KubeClient,
+  where: HashKeySecret,
+  logger: Logger,
+): Promise<Buffer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await loadHashKey(client, where);
+    } catch (err) {
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403))
+        throw new ApiAccessDeniedError(err);
+      if (!unanswered(err)) throw err;
+      const retryInMs = Math.min(UNREACHABLE_RETRY.initialMs * 2 ** (attempt - 1), UNREACHABLE_RETRY.maxMs);
+      logger.warn(
+        { event: 'operator.api_unreachable', reason: 'OPERATOR_API_UNREACHABLE', err, attempt, retryInMs },
+        'the API server did not answer the hash key read; asking again',
+      );
+      await delay(retryInMs);
+    }
+  }
+}
+
+/** No answer, or the API server's own failure (5xx): what a later attempt may not meet. */
+function unanswered(err: unknown): boolean {
+  if (err instanceof ApiError) return err.status >= 500;
+  return !(err instanceof JsmSsoError);
 }
 
 /**

@@ -4,6 +4,7 @@ import { isIPv6 } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { JsmSsoError } from '../errors.js';
 
 /**
  * How the operator and the pool processes (--pool) reach their API server: the server's URL, and
@@ -17,6 +18,17 @@ export interface ClusterAccess {
   getCurrentCluster(): { server: string } | null;
   /** Sets TLS material and the Authorization header; called again at every credential refresh. */
   applyToHTTPSOptions(options: RequestOptions): Promise<void>;
+}
+
+/**
+ * No way to the API server: told at start as one line with its code (cli/main.ts), not a stack,
+ * since only whoever deploys the process can give it one (ADR 0332).
+ */
+export class ClusterAccessError extends JsmSsoError {
+  constructor(message: string, cause?: unknown) {
+    super('CLUSTER_ACCESS_MISSING', message, { status: 500, cause });
+    this.name = 'ClusterAccessError';
+  }
 }
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -34,12 +46,12 @@ export function inClusterAccess(
   const host = env['KUBERNETES_SERVICE_HOST'];
   const port = env['KUBERNETES_SERVICE_PORT'];
   if (!host || !port) {
-    throw new Error(
+    throw new ClusterAccessError(
       `not in a cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT unset); ${elsewhere}`,
     );
   }
   const server = `https://${isIPv6(host) ? `[${host}]` : host}:${port}`;
-  const ca = readFileSync(`${directory}/ca.crt`);
+  const ca = readAccessFile(`${directory}/ca.crt`, "the service account's CA");
   return {
     getCurrentCluster: () => ({ server }),
     applyToHTTPSOptions: async (options) => {
@@ -76,14 +88,14 @@ type Entry = Record<string, unknown>;
  * read here; anything else is client-node's KubeConfig, imported only then.
  */
 export async function kubeconfigAccess(file: string): Promise<ClusterAccess> {
-  const document = (parse(readFileSync(file, 'utf8')) ?? {}) as Entry;
+  const document = (parse(readAccessFile(file, 'kubeconfig').toString('utf8')) ?? {}) as Entry;
   const named = (list: string, name: unknown) =>
     ((document[list] as Entry[] | undefined) ?? []).find((item) => item['name'] === name);
   const context = named('contexts', document['current-context'])?.['context'] as Entry | undefined;
   const cluster = named('clusters', context?.['cluster'])?.['cluster'] as Entry | undefined;
   const user = (named('users', context?.['user'])?.['user'] ?? {}) as Entry;
   if (!cluster || typeof cluster['server'] !== 'string') {
-    throw new Error(`kubeconfig ${file}: its current context names no cluster with a server`);
+    throw new ClusterAccessError(`kubeconfig ${file}: its current context names no cluster with a server`);
   }
   const simple = (entry: Entry, fields: Set<string>) => Object.keys(entry).every((k) => fields.has(k));
   if (!simple(cluster, CLUSTER_FIELDS) || !simple(user, USER_FIELDS)) {
@@ -158,6 +170,18 @@ function homeDirectory(): string | undefined {
     return homedir();
   } catch {
     return undefined;
+  }
+}
+
+/** A file the way to the API server is read from; its absence is the process's to tell, not a stack. */
+function readAccessFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ClusterAccessError(
+      `${what} ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? err})`,
+      err,
+    );
   }
 }
 
