@@ -267,9 +267,14 @@ export class Controller implements ObjectCache, PoolCache {
     return this.secretReader.read(namespace, name);
   }
 
-  rememberSecret(secret: KubeObject): SecretFacts {
+  rememberSecret(secret: KubeObject, writer: string): SecretFacts {
     this.rememberSecretMeta(secret);
-    return this.secretReader.remember(secret);
+    const facts = this.secretReader.remember(secret);
+    // Its watch echo is ignored as already known, so the readers it would have requeued are requeued
+    // here: another tenant naming a signing Secret just generated is judged on it now, not at its
+    // resync (ADR 0332). Not the tenant whose reconcile wrote it.
+    this.requeueReaders(secret, writer);
+    return facts;
   }
 
   projectionDigest(namespace: string, name: string): Promise<string | undefined> {

@@ -2,6 +2,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import { signingCertificateCommonName } from '../common/config/signing-secrets.js';
 import { isConflict, type KubeClient, type KubeObject } from '../common/kube/client.js';
+import { cacheKey } from '../common/kube/informer.js';
 import type { Logger } from '../common/log.js';
 import type { KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
@@ -59,8 +60,11 @@ export interface ObjectCache extends ApplyCache, PlacementCache {
   tenant(namespace: string, name: string): JsmSsoTenant | undefined;
   /** A Secret's facts (key hashes, public certificates), read on demand; undefined when it does not exist. */
   secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined>;
-  /** Records a Secret the operator just created or read, ahead of its watch event. */
-  rememberSecret(secret: KubeObject): SecretFacts;
+  /**
+   * Records a Secret the operator just created or read for the tenant `writer` (its cache key), ahead
+   * of its watch event, and requeues the other tenants and pools that name it.
+   */
+  rememberSecret(secret: KubeObject, writer: string): SecretFacts;
 }
 
 export interface ReconcilerDeps {
@@ -340,6 +344,7 @@ async function ensureSigningSecrets(
   unreferable: string[],
 ): Promise<Record<string, SecretFacts>> {
   const namespace = tenant.metadata!.namespace!;
+  const writer = cacheKey(namespace, tenant.metadata!.name!);
   const secrets: Record<string, SecretFacts> = {};
   for (const name of new Set(allSecretKeys(tenant).map((use) => use.secret))) {
     if (unreferable.includes(name)) continue;
@@ -359,7 +364,7 @@ async function ensureSigningSecrets(
         desiredSigningSecret(tenant, part, pair),
         { fieldManager: FIELD_MANAGER },
       );
-      secrets[name] = deps.cache.rememberSecret(created);
+      secrets[name] = deps.cache.rememberSecret(created, writer);
       outcome.generated.push(name);
       await deps.events.record(
         tenant,
@@ -379,7 +384,7 @@ async function ensureSigningSecrets(
       const existing = await deps.client.get<KubeObject>(
         `${collectionPath(KINDS.secret, namespace)}/${name}`,
       );
-      if (existing) secrets[name] = deps.cache.rememberSecret(existing);
+      if (existing) secrets[name] = deps.cache.rememberSecret(existing, writer);
     }
   }
   return secrets;

@@ -476,6 +476,24 @@ describe('operator against a real API server', function () {
     await converged('broken');
   });
 
+  it("tells a tenant naming another tenant's signing Secret as soon as the operator generates it, not at its resync", async () => {
+    // `named` reads its IdP's client secret from the Secret the operator is to generate for `maker`.
+    await createTenantSecrets(env.client, namespace, 'named');
+    const named = tenantObject(namespace, 'named');
+    named.spec.identityProviders[0].oidc!.clientSecretRef = { name: 'maker-broker-signing', key: 'tls.key' };
+    await env.client.create(collectionPath(KINDS.tenant, namespace), named);
+    await eventually(async () => {
+      const c = condition(await tenant('named'), 'ConfigValid');
+      return c?.reason === 'SecretMissing' && c.message?.includes('maker-broker-signing');
+    }, 'named told its Secret is missing');
+    await createTenantSecrets(env.client, namespace, 'maker');
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'maker'));
+    // The operator's own write of the Secret, whose watch echo it ignores as known (ADR 0332): the
+    // resync (600 s here) is far past this wait.
+    await converged('maker');
+    await converged('named');
+  });
+
   it('reports a signing Secret whose certificate does not parse as SigningCertificateInvalid and starts no pods', async () => {
     await createTenantSecrets(env.client, namespace, 'badcert');
     await env.client.create(
