@@ -73,6 +73,8 @@ export const COMMON_CODES = {
     "A pooled tenant's part cannot be built (a secret missing or unusable): its requests answer 503 until its bundle changes",
   POOL_TENANT_CONFLICT:
     'A tenant bundle claims the host or the name of a tenant the pool serves already; it is refused, the other keeps serving',
+  INFORMER_LIST_WATCH_FAILED:
+    "A warning (log line informer.failed, with the collection's path, the API server's status when it answered, and err): an informer's list or watch failed: no answer, a 403 (RBAC lacks list or watch), a 404 (the collection is not served: the CRDs not installed). It lists again after a backoff (0.5 s doubling to 30 s) for as long as it takes; the process is not ready until its informers have listed once, and is once they do (the CRDs installed, the RBAC given), without a restart (ADR 0332)",
   INFORMER_HANDLER_FAILED:
     "A warning (log line informer.handler_failed, with the collection's path, the event's type and the object's namespace and name): the code an informer hands a list or watch event to threw. The informer goes on with the next events and hands that one again after a backoff (0.5 s doubling to 30 s) until it is taken or a later change of the object replaces it; a resync's event is not handed again. A bug: report it with the line's err",
   POOL_TENANT_WATCH_FAILED:

@@ -47,8 +47,8 @@ export interface InformerOptions<T extends KubeObject> {
   logger: Logger;
   /**
    * The fields of the two lines the informer logs, a failed list or watch (warn) and an expired
-   * resourceVersion relisted (info); by default `informer.failed` / `informer.expired` with the
-   * path. A pool process names them as its own reason codes (ADR 0136).
+   * resourceVersion relisted (info); by default `informer.failed` (reason `INFORMER_LIST_WATCH_FAILED`)
+   * / `informer.expired` with the path; a failed one carries the API server's status when it answered. A pool process names them as its own reason codes (ADR 0136).
    */
   logAs?: { failed: Record<string, unknown>; expired: Record<string, unknown> };
   /** How often the cache is replayed as RESYNC events (default 10 minutes; Infinity: never). */
@@ -182,7 +182,13 @@ export class Informer<T extends KubeObject = KubeObject> {
         } else {
           this.restarts++;
           this.options.logger.warn(
-            { ...this.logFields('failed'), err, retryInMs: Math.round(delay) },
+            {
+              ...this.logFields('failed'),
+              // The API server's answer, so a 404 (a CRD not installed) or a 403 (RBAC) reads apart from no answer.
+              ...(err instanceof ApiError ? { status: err.status } : {}),
+              err,
+              retryInMs: Math.round(delay),
+            },
             'list/watch failed; retrying',
           );
         }
@@ -251,7 +257,13 @@ export class Informer<T extends KubeObject = KubeObject> {
   }
 
   private logFields(line: 'failed' | 'expired'): Record<string, unknown> {
-    return this.options.logAs?.[line] ?? { event: `informer.${line}`, path: this.options.path };
+    return (
+      this.options.logAs?.[line] ?? {
+        event: `informer.${line}`,
+        path: this.options.path,
+        ...(line === 'failed' ? { reason: 'INFORMER_LIST_WATCH_FAILED' } : {}),
+      }
+    );
   }
 
   private async relist(): Promise<void> {

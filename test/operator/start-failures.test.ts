@@ -11,7 +11,14 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse, stringify } from 'yaml';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
-import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import {
+  type Envtest,
+  envtest,
+  eventually,
+  freshNamespace,
+  installCrd,
+  separateEnvtest,
+} from '../../testkit/envtest.js';
 import { spawnOperator } from '../../testkit/operator-process.js';
 import { exited, listening, onLogLine } from '../../testkit/part-process.js';
 
@@ -41,7 +48,7 @@ async function expectOneCodedLine(operator: ChildProcess, code: string): Promise
 }
 
 describe('operator: start failures (real kube-apiserver, real process)', function () {
-  this.timeout(90_000);
+  this.timeout(120_000);
   let env: Envtest;
   let team: string;
 
@@ -128,6 +135,35 @@ describe('operator: start failures (real kube-apiserver, real process)', functio
       operator.kill('SIGTERM');
       await ended;
       await front.close();
+    }
+  });
+
+  it('waits for its CRDs on a cluster without them, saying so with a reason code, and is ready once they are installed', async () => {
+    // A cluster of its own: the shared one has the CRDs.
+    const bare = separateEnvtest([]);
+    const { operator, ended } = operatorWith(bare.kubeconfigPath);
+    try {
+      const failed: Record<string, unknown>[] = [];
+      onLogLine(operator, (line) => {
+        if (line['event'] === 'informer.failed') failed.push(line);
+      });
+      const { management } = await listening(operator, ['management']);
+      const notServed = await eventually(
+        async () => failed.find((l) => String(l['path']).endsWith('/jsmssotenants')),
+        'the tenant list failing',
+      );
+      expect(notServed).to.include({ level: 'warn', reason: 'INFORMER_LIST_WATCH_FAILED', status: 404 });
+      expect(operator.exitCode, 'still running').to.equal(null);
+      expect((await fetch(`${management}/readyz`)).status).to.equal(503);
+
+      await installCrd(bare.client);
+      // The informers list again after their backoff, at most 30 s (and its jitter) by then.
+      await eventually(async () => (await fetch(`${management}/readyz`)).status === 200, 'ready', 60_000);
+    } finally {
+      operator.kill('SIGTERM');
+      await ended;
+      bare.client.close();
+      bare.stop();
     }
   });
 
