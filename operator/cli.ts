@@ -12,7 +12,7 @@ import {
 import type { TenantPodSettings } from '../common/config/tenant.generated.js';
 import { validatePodSettings } from '../common/config/validate.js';
 import { startManagementServer } from '../common/http/management.js';
-import { exitOnSignals, exitOnSignalsWhileStarting, type RunningServer } from '../common/http/server.js';
+import { exitOnSignals, type RunningServer } from '../common/http/server.js';
 import { type ClusterAccess, inClusterAccess, kubeconfigAccess } from '../common/kube/access.js';
 import { KubeClient } from '../common/kube/client.js';
 import { createLogger, type Logger } from '../common/log.js';
@@ -152,9 +152,6 @@ export async function run(argv: string[]): Promise<void> {
   if (!values) return;
   const config = await parseConfig(values);
   const logger = createLogger({ component: 'operator' });
-  // As the container's PID 1 a SIGTERM without a handler is ignored: one while the API server is
-  // waited for at start (ADR 0332) would sit out the grace period.
-  exitOnSignalsWhileStarting(logger);
   const operator = await startOperator(config, logger, () => {
     // Another replica may already act: stop at once and let Kubernetes restart us as a standby.
     process.exit(1);
