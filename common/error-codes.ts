@@ -26,7 +26,7 @@ export const COMMON_CODES = {
   OPERATOR_HASH_KEY_INVALID:
     "The operator's hash key Secret (`--hash-key-secret`, in its own namespace) holds fewer than 32 bytes under `key`, or was deleted as it was created: the operator exits 1 at start with one line naming the Secret; delete it and the operator creates one (ADR 0315)",
   OPERATOR_API_ACCESS_DENIED:
-    "The API server refused the operator at start, reading or creating its hash key Secret: its credentials (401: the kubeconfig's or the service account's token is invalid or expired) or their permission (403: RBAC lacks get or create on Secrets in its own namespace). No retry heals it: the operator exits 1 with one line naming the request and the API server's answer (ADR 0332)",
+    "The API server refused the operator at start, reading or creating its hash key Secret: its credentials (401: the kubeconfig's or the service account's token is invalid or expired), their permission (403 from RBAC: it lacks get or create on Secrets in its own namespace) or the Secret itself (403 or 422 from an admission policy, a webhook or a quota, which the answer names: let it, or create the Secret yourself). No retry heals it: the operator exits 1 with one line naming the request and the API server's answer (ADR 0332, ADR 0335)",
   CLUSTER_ACCESS_MISSING:
     "A process that reaches the API server has no way to: no --kubeconfig (or KUBECONFIG) and not in a cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT unset, or the service account's CA file unreadable), or the kubeconfig file is unreadable or names no cluster with a server. Exit 1 with one line (ADR 0332)",
   TLS_PLAINTEXT_FORBIDDEN: 'An outbound call to a plain http:// URL where https is required',

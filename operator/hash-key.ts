@@ -31,21 +31,37 @@ export class HashKeyError extends JsmSsoError {
 }
 
 /**
- * The API server refused the operator's credentials (401) or their permission (403) on the key's
- * Secret: no retry heals a token or RBAC, so the operator stops at start, one line with its code.
+ * The API server refused the request on the key's Secret (a 4xx but throttling): the operator's
+ * credentials (401), their permission (403 from RBAC), or the Secret itself (an admission policy, a
+ * webhook or a quota: 403, 422). No retry heals any of them, so the operator stops at start, one line
+ * with its code and the API server's words, which name the policy (ADR 0332, ADR 0335).
  */
 export class ApiAccessDeniedError extends JsmSsoError {
   constructor(refused: ApiError) {
-    const remedy =
-      refused.status === 401
-        ? "the kubeconfig's or the service account's token is invalid or expired"
-        : "the operator's service account lacks get or create on Secrets in its own namespace (the chart's Role)";
-    super('OPERATOR_API_ACCESS_DENIED', `the API server refused ${refused.message}: ${remedy}`, {
+    super('OPERATOR_API_ACCESS_DENIED', `the API server refused ${refused.message}: ${remedyFor(refused)}`, {
       status: 500,
       cause: refused,
     });
     this.name = 'ApiAccessDeniedError';
   }
+}
+
+/**
+ * The authorizer's refusal names the user that "cannot" do the verb (apiserver's forbiddenMessage);
+ * an admission plugin's 403 names the policy, webhook or quota instead.
+ */
+const RBAC_REFUSAL = /\bUser ".*" cannot /;
+
+function remedyFor(refused: ApiError): string {
+  if (refused.status === 401) return "the kubeconfig's or the service account's token is invalid or expired";
+  if (refused.status === 403 && RBAC_REFUSAL.test(refused.serverMessage))
+    return "the operator's service account lacks get or create on Secrets in its own namespace (the chart's Role)";
+  return 'an admission policy, webhook or quota refuses the Secret as the operator makes it: let it, or create the Secret yourself';
+}
+
+/** A refusal (4xx), not throttling (429, which the client waits out): what no later attempt heals. */
+function refused(err: unknown): err is ApiError {
+  return err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429;
 }
 
 /** The wait before the next attempt while the API server does not answer: client-go's informers' 0.5 s doubling to 30 s. */
@@ -54,7 +70,7 @@ const UNREACHABLE_RETRY = { initialMs: 500, maxMs: 30_000 };
 /**
  * The key as `loadHashKey` reads or makes it, the first thing the operator asks the API server. An
  * API server that does not answer (not up yet, a network fault, a 5xx) may answer later, so it is
- * asked again, each wait logged, as the informers do; a refusal (401, 403) and a bad key cannot heal
+ * asked again, each wait logged, as the informers do; a refusal (401, 403, 422) and a bad key cannot heal
  * by themselves and end the start (ADR 0332).
  */
 export async function loadHashKeyWhenReachable(
@@ -66,8 +82,7 @@ export async function loadHashKeyWhenReachable(
     try {
       return await loadHashKey(client, where);
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 401 || err.status === 403))
-        throw new ApiAccessDeniedError(err);
+      if (refused(err)) throw new ApiAccessDeniedError(err);
       if (!unanswered(err)) throw err;
       const retryInMs = Math.min(UNREACHABLE_RETRY.initialMs * 2 ** (attempt - 1), UNREACHABLE_RETRY.maxMs);
       logger.warn(

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse, stringify } from 'yaml';
 import { collectionPath, KINDS } from '../../operator/kube/kinds.js';
+import { admissionPolicy } from '../../testkit/admission-policy.js';
 import {
   type Envtest,
   envtest,
@@ -96,6 +97,50 @@ describe('operator: start failures (real kube-apiserver, real process)', functio
     );
     expect(line).to.include('403 Forbidden').and.include('lacks get or create on Secrets');
   });
+
+  // An admission policy or a quota refusing the Secret's creation is no lack of RBAC, and no more healed
+  // by a wait: the API server's words say which policy, the line says nothing else.
+  for (const [reason, status] of [
+    ['Invalid', '422 Invalid'],
+    ['Forbidden', '403 Forbidden'],
+  ] as const) {
+    it(`an admission policy refusing its hash key Secret (${status}) is one line OPERATOR_API_ACCESS_DENIED and exit 1`, async () => {
+      // The operator's own namespace out of a pod: POD_NAMESPACE, else default (operator/cli.ts).
+      const own = process.env['POD_NAMESPACE'] ?? 'default';
+      const name = `${team}-hash-key`;
+      const secrets = collectionPath(KINDS.secret, own);
+      const policy = await admissionPolicy(env.client, {
+        name: `${team}-no-hash-key`,
+        namespace: own,
+        rule: { apiGroups: [''], resources: ['secrets'], operations: ['CREATE'] },
+        expression: `object.metadata.name != '${name}'`,
+        message: 'no hash key here, by policy',
+        reason,
+        refused: () =>
+          env.client.create(
+            secrets,
+            { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: own } },
+            { dryRun: 'All' },
+          ),
+      });
+      try {
+        const line = await expectOneCodedLine(
+          spawnOperator({
+            kubeconfig: env.kubeconfigPath,
+            namespace: team,
+            port: 0,
+            pipeLog: true,
+            args: ['--hash-key-secret', name],
+          }),
+          'OPERATOR_API_ACCESS_DENIED',
+        );
+        expect(line).to.include(status).and.include('no hash key here, by policy');
+        expect(line).not.to.include('lacks get or create');
+      } finally {
+        await policy.remove();
+      }
+    });
+  }
 
   it('no kubeconfig out of a cluster is one line CLUSTER_ACCESS_MISSING and exit 1', async () => {
     // An empty --kubeconfig is none: the service account's, which this process has not.
