@@ -49,7 +49,11 @@ import { latestOf, writeStatus } from './status-write.js';
 import { reconcileDeletedTenant } from './tenant-deletion.js';
 import type { TenantVerdicts, Validation } from './tenant-verdicts.js';
 import { unreferableSecrets, unreferableSecretsMessage } from './unreferable-secrets.js';
-import { DEPLOYMENTS_REMOVED, removeDeployments } from './unreferable-workloads.js';
+import {
+  DEPLOYMENTS_NOT_YET_REMOVED,
+  DEPLOYMENTS_REMOVED,
+  removeDeployments,
+} from './unreferable-workloads.js';
 
 /**
  * One level-triggered reconcile of one tenant: read the tenant and what it owns from the caches,
@@ -282,7 +286,8 @@ async function converge(
   if (unreferable.length > 0) {
     // Unlike any other broken configuration, its running pods are not left as they are (ADR 0330).
     const failure = await removeDeployments(deps, owner, outcome);
-    const message = `${unreferableSecretsMessage(unreferable, 'tenant')}; ${DEPLOYMENTS_REMOVED}`;
+    const removal = failure ? DEPLOYMENTS_NOT_YET_REMOVED : DEPLOYMENTS_REMOVED;
+    const message = `${unreferableSecretsMessage(unreferable, 'tenant')}; ${removal}`;
     return {
       secrets,
       configValid: { status: 'False', reason: 'SecretNotReferable', message },

@@ -38,3 +38,7 @@ export async function removeDeployments(
 /** What the condition adds to unreferableSecretsMessage once removeDeployments ran. */
 export const DEPLOYMENTS_REMOVED =
   "its Deployments are removed until then, so that no pod mounts the projection's keys";
+
+/** What it adds instead when removeDeployments failed: they are not removed yet (ADR 0335). */
+export const DEPLOYMENTS_NOT_YET_REMOVED =
+  "its Deployments are to be removed, so that no pod mounts the projection's keys, and are not yet (Applied says why)";

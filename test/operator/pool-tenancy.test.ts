@@ -6,6 +6,7 @@ import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath, type ResourceKind } from '../../operator/kube/kinds.js';
 import { selects } from '../../operator/pool-tenancy.js';
 import { placedNameOf } from '../../operator/resources/projection.js';
+import { admissionPolicy } from '../../testkit/admission-policy.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
 import { eventAbout, poolReadyOf } from '../../testkit/pool-ready.js';
@@ -342,16 +343,42 @@ describe('who may place a tenant in a pool, against a real API server', function
       async () => JSON.stringify(await mounting()) === JSON.stringify(squatting),
       "squatter's broker and squat-pool's Deployments mounting their own Secret",
     );
-    await env.client.delete(objectPath(KINDS.secret, pools, projection));
-    await pooledTenant(member, 'prey', 'lure');
-    await eventually(
-      async () => (await placedObjects(pools)).includes(`Secret/${projection}`),
-      "prey's projection written at the name",
-    );
+    // The squatter's broker Deployment kept by policy at first: no condition says it is removed then.
+    const keep = await admissionPolicy(env.client, {
+      name: `${pools}-keep-squatter-broker`,
+      namespace: pools,
+      rule: { apiGroups: ['apps'], resources: ['deployments'], operations: ['DELETE'] },
+      expression: "oldObject.metadata.name != 'squatter-broker'",
+      message: 'squatter-broker is kept by policy',
+      refused: () =>
+        env.client.delete(objectPath(KINDS.deployment, pools, 'squatter-broker'), { dryRun: 'All' }),
+    });
+    try {
+      await env.client.delete(objectPath(KINDS.secret, pools, projection));
+      await pooledTenant(member, 'prey', 'lure');
+      await eventually(
+        async () => (await placedObjects(pools)).includes(`Secret/${projection}`),
+        "prey's projection written at the name",
+      );
+      const kept = await eventually(async () => {
+        const conditions = await conditionsOf(KINDS.tenant, 'squatter');
+        const applied = conditions.find((c) => c.type === 'Applied');
+        return applied?.reason === 'ReconcileFailed' ? conditions : undefined;
+      }, 'squatter Applied ReconcileFailed on the kept Deployment');
+      expect(kept.find((c) => c.type === 'Applied')?.message).to.contain('squatter-broker is kept by policy');
+      const valid = kept.find((c) => c.type === 'ConfigValid');
+      expect(valid?.reason).to.equal('SecretNotReferable');
+      expect(valid?.message).not.to.contain('Deployments are removed');
+      expect(await mounting()).to.include('squatter-broker');
+    } finally {
+      await keep.remove();
+    }
     const tenant = await eventually(async () => {
       const valid = (await conditionsOf(KINDS.tenant, 'squatter')).find((c) => c.type === 'ConfigValid');
-      return valid?.reason === 'SecretNotReferable' ? valid : undefined;
-    }, 'squatter SecretNotReferable');
+      return valid?.reason === 'SecretNotReferable' && valid.message?.includes('Deployments are removed')
+        ? valid
+        : undefined;
+    }, 'squatter SecretNotReferable, its Deployments removed');
     expect(tenant.message).to.contain(`Secret ${projection}`).and.contain('Deployments are removed');
     // Applied does not claim the objects last applied are all kept: the Deployments are not.
     const applied = (await conditionsOf(KINDS.tenant, 'squatter')).find((c) => c.type === 'Applied');
