@@ -3,15 +3,21 @@ import { expect } from 'chai';
 import type { KubeObject } from '../../common/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
-import { jsmSso } from '../../testkit/part-process.js';
+import { jsmSso, onLogLine } from '../../testkit/part-process.js';
 import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
-/** Operator replicas as real processes (`jsm-sso operator`), killed with SIGKILL like a crashed pod. */
+/**
+ * Operator replicas as real processes (`jsm-sso operator`), killed with SIGKILL like a crashed pod, and
+ * restarted as their Deployment restarts them when they exit after losing the lease.
+ */
 describe('operator replicas and crashes', function () {
   this.timeout(120_000);
   let env: Envtest;
   let namespace: string;
-  const processes: ChildProcess[] = [];
+  /** Each replica's current process, by pod name. */
+  const replicas = new Map<string, ChildProcess>();
+  /** Pod names the test killed: they stay down. */
+  const killed = new Set<string>();
 
   before(async () => {
     env = await envtest();
@@ -19,10 +25,22 @@ describe('operator replicas and crashes', function () {
   });
 
   after(() => {
-    for (const p of processes) if (p.exitCode === null) p.kill('SIGKILL');
+    for (const name of replicas.keys()) killReplica(name);
   });
 
-  function startReplica(name: string): ChildProcess {
+  function killReplica(name: string): void {
+    killed.add(name);
+    const child = replicas.get(name);
+    if (child?.exitCode === null) child.kill('SIGKILL');
+  }
+
+  /**
+   * A leader whose renewal goes unanswered past the renew deadline exits, by design, for its
+   * Deployment to restart it; on a loaded machine (the API server slow to answer) that happens
+   * whatever the timings, and with neither replica restarted no tenant converged. Any other exit is
+   * a crash, left down for the test to fail on.
+   */
+  function startReplica(name: string): void {
     const child = jsmSso(
       [
         'operator',
@@ -38,17 +56,26 @@ describe('operator replicas and crashes', function () {
         'jsm-sso:test',
         '--leader-election-namespace',
         namespace,
+        // Room for a loaded machine: the fence refuses a leader's writes (its reconciles back off)
+        // once its last renewal was sent longer than the renew deadline ago; at 2 s, with a renewal a
+        // second after the last answer, a round trip over 0.5 s did.
         '--lease-duration-seconds',
-        '3',
+        '10',
         '--renew-deadline-seconds',
-        '2',
+        '8',
         '--retry-period-seconds',
         '1',
       ],
       { POD_NAME: name, LOG_LEVEL: 'warn' },
     );
-    processes.push(child);
-    return child;
+    replicas.set(name, child);
+    let lostLease = false;
+    onLogLine(child, (entry) => {
+      if (entry['event'] === 'leader.lost') lostLease = true;
+    });
+    child.once('exit', () => {
+      if (lostLease && !killed.has(name)) startReplica(name);
+    });
   }
 
   async function holder(): Promise<string | undefined> {
@@ -81,22 +108,23 @@ describe('operator replicas and crashes', function () {
   }
 
   it('elects one leader of two replicas and fails over when it dies', async () => {
-    const replicas = { a: startReplica('replica-a'), b: startReplica('replica-b') };
+    startReplica('replica-a');
+    startReplica('replica-b');
     const first = await eventually(holder, 'a leader', 60_000);
     expect(first).to.match(/^replica-[ab]_/);
     await addTenant('one');
     await converged('one');
-    const leader = first.startsWith('replica-a') ? replicas.a : replicas.b;
-    leader.kill('SIGKILL');
-    const second = await eventually(
+    // By pod name: a replica restarted after losing the lease holds it under a new identity.
+    const leaderPod = first.split('_')[0]!;
+    killReplica(leaderPod);
+    await eventually(
       async () => {
         const h = await holder();
-        return h && h !== first ? h : undefined;
+        return h !== undefined && h.split('_')[0] !== leaderPod;
       },
       'the standby to take over',
-      30_000,
+      60_000,
     );
-    expect(second.split('_')[0]).to.not.equal(first.split('_')[0]);
     await addTenant('two');
     await converged('two');
   });
@@ -109,7 +137,7 @@ describe('operator replicas and crashes', function () {
       async () => (await env.client.get(objectPath(KINDS.configMap, namespace, 'k1-config'))) !== undefined,
       'a first write',
     );
-    for (const p of processes) if (p.exitCode === null) p.kill('SIGKILL');
+    for (const name of replicas.keys()) killReplica(name);
     startReplica('replica-c');
     for (const name of names) await converged(name);
     const secrets = await env.client.list<KubeObject>(collectionPath(KINDS.secret, namespace));
