@@ -48,6 +48,15 @@ async function expectOneCodedLine(operator: ChildProcess, code: string): Promise
   return lines[0]!;
 }
 
+/** Every JSON log line `child` writes with event `event`, as they come. */
+function linesOf(child: ChildProcess, event: string): Record<string, unknown>[] {
+  const lines: Record<string, unknown>[] = [];
+  onLogLine(child, (line) => {
+    if (line['event'] === event) lines.push(line);
+  });
+  return lines;
+}
+
 describe('operator: start failures (real kube-apiserver, real process)', function () {
   this.timeout(120_000);
   let env: Envtest;
@@ -164,10 +173,7 @@ describe('operator: start failures (real kube-apiserver, real process)', functio
     const front = await apiServerFront(env);
     const { operator, ended } = operatorWith(front.kubeconfig);
     try {
-      const waits: Record<string, unknown>[] = [];
-      onLogLine(operator, (line) => {
-        if (line['event'] === 'operator.api_unreachable') waits.push(line);
-      });
+      const waits = linesOf(operator, 'operator.api_unreachable');
       const { management } = await listening(operator, ['management']);
       await eventually(async () => waits.length >= 2, 'two waits for the API server, said');
       expect(waits[0]).to.include({ level: 'warn', reason: 'OPERATOR_API_UNREACHABLE', attempt: 1 });
@@ -188,10 +194,7 @@ describe('operator: start failures (real kube-apiserver, real process)', functio
     const bare = separateEnvtest([]);
     const { operator, ended } = operatorWith(bare.kubeconfigPath);
     try {
-      const failed: Record<string, unknown>[] = [];
-      onLogLine(operator, (line) => {
-        if (line['event'] === 'informer.failed') failed.push(line);
-      });
+      const failed = linesOf(operator, 'informer.failed');
       const { management } = await listening(operator, ['management']);
       const notServed = await eventually(
         async () => failed.find((l) => String(l['path']).endsWith('/jsmssotenants')),
