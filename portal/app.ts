@@ -153,6 +153,9 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   // Before the session is read and any route counts a limit: a form from another origin (a page of the
   // same site, which the session's SameSite=Lax cookie goes with) spends nothing of the customer's.
   app.use(web.originFirst);
+  // Before the session is read too: a method no route takes (OPTIONS, PUT, …) would only find the
+  // 404, and reading the session for it asks Atlassian about the account uncounted (ADR 0339).
+  app.use(web.routedMethodsOnly);
   app.use(async (req, res, next) => {
     const session = await sessions.get(parseCookies(req.headers.cookie).get(cookies.session));
     if (session) {
@@ -181,7 +184,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   mountRequestRoutes(app, web, services);
   mountAccountRoutes(app, web, services);
 
-  const { pageContext, send, refuse } = web;
+  const { pageContext, send, refuse, notFound } = web;
 
   /**
    * The session with the customer's organizations as Atlassian has them now (Colleagues caches them
@@ -258,10 +261,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     );
     return { ...session, customer: { ...session.customer, ...ties } };
   }
-  app.use((_req: Request, res: Response) => {
-    const { t } = translatorOf(res);
-    refuse(res, 404, 'PORTAL_NOT_FOUND', t('error.notFound.title'), t('error.notFound.page'));
-  });
+  app.use((_req: Request, res: Response) => notFound(res));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const i18n = translatorOf(res);
@@ -291,7 +291,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
     if (err instanceof URIError) {
       // The router could not decode a parameter (`/requests/%zz`): no page has that address. Before,
       // any visitor could make it a 500 PORTAL_INTERNAL with an error line (ADR 0229).
-      refuse(res, 404, 'PORTAL_NOT_FOUND', t('error.notFound.title'), t('error.notFound.page'));
+      notFound(res);
       return;
     }
     const body = bodyRefusal(err);

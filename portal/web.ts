@@ -46,7 +46,18 @@ export interface PortalWeb {
    * `PORTAL_EMBEDDED_ELSEWHERE` as early (ADR 0271): a link to a page is a navigation, and passes.
    */
   originFirst(req: Request, res: Response, next: NextFunction): void;
+  /**
+   * Answers a request whose method no route takes (anything but ROUTED_METHODS) with the 404 page,
+   * its body drained unread, before the session is read (ADR 0339): it would find no route, so it
+   * asks Atlassian nothing about the account, and spends nothing of the customer's `signedInPages`.
+   */
+  routedMethodsOnly(req: Request, res: Response, next: NextFunction): void;
+  /** The 404 page: no page has this address (or none takes this method at it). */
+  notFound(res: Response): void;
 }
+
+/** The methods the portal's routes take: pages are read (GET, HEAD) and forms posted, nothing else. */
+const ROUTED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST']);
 
 /**
  * The POSTs another site sends by design, each guarded by what it carries rather than by its Origin:
@@ -141,6 +152,10 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
     send(res, messagePage(pageContext(res), title, message, { reference }), status);
   };
   const session = (res: Response) => res.locals['session'] as Session;
+  const notFound = (res: Response) => {
+    const { t } = translatorOf(res);
+    refuse(res, 404, 'PORTAL_NOT_FOUND', t('error.notFound.title'), t('error.notFound.page'));
+  };
   const formExpired = (res: Response) => {
     const { t } = translatorOf(res);
     refuse(res, 403, 'PORTAL_CSRF', t('error.requestRefused.title'), t('error.formExpired'));
@@ -157,6 +172,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
     refuse,
     noteRefusal,
     session,
+    notFound,
     signedIn(req, res, next) {
       if (res.locals['session']) return next();
       // The session just ended because Atlassian no longer lets its account in: say so.
@@ -201,6 +217,11 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
         return next();
       req.resume();
       formExpired(res);
+    },
+    routedMethodsOnly(req, res, next) {
+      if (ROUTED_METHODS.has(req.method)) return next();
+      req.resume();
+      notFound(res);
     },
   };
 }

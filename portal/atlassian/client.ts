@@ -267,8 +267,8 @@ export class AtlassianClient {
   /**
    * Adds (POST) or removes (DELETE) accounts of a member list: an organization's users, a
    * request's participants. Either may be repeated safely: adding a member twice, or removing one
-   * already gone, leaves the same list. `answer` is what Atlassian documents answering (none for an
-   * organization's users).
+   * already gone, leaves the same list. `answer` is what Atlassian documents answering (204 No Content
+   * alone for an organization's users, ADR 0339).
    */
   #changeMembers(
     path: string,
@@ -280,7 +280,7 @@ export class AtlassianClient {
       method,
       json: { accountIds },
       idempotent: true,
-      ...(answer ? { shape: answer } : {}),
+      ...(answer ? { shape: answer } : { noContent: true }),
     });
   }
 
@@ -479,6 +479,7 @@ export class AtlassianClient {
       headers: EXPERIMENTAL,
       // Adding a customer twice is harmless.
       idempotent: true,
+      noContent: true,
     });
   }
   /**
@@ -576,6 +577,8 @@ export class AtlassianClient {
       json: { update: { [fieldId]: operations } },
       // Adding an organization already there, or removing one already gone, changes nothing.
       idempotent: true,
+      // Without `returnIssue`, the edit answers 204 alone (a 200 carries the issue asked for).
+      noContent: true,
     });
   }
 
@@ -791,6 +794,7 @@ export class AtlassianClient {
     return this.transport.call(`${SD}/request/${id(issueKey)}/transition`, {
       method: 'POST',
       json: { id: transitionId, ...(comment === undefined ? {} : { additionalComment: { body: comment } }) },
+      noContent: true,
     });
   }
 }

@@ -96,6 +96,11 @@ export interface CallOptions {
   seeOther?: boolean;
   /** What a successful answer must be for the caller to read it (portal/atlassian/shapes.ts). */
   shape?: Shape;
+  /**
+   * A write whose success Atlassian documents as 204 No Content alone: any other 2xx (a 200 with or
+   * without a body) is something else answering, which may have done nothing (ADR 0339).
+   */
+  noContent?: boolean;
 }
 
 const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -295,6 +300,12 @@ export class AtlassianTransport {
         // not asked again (ADR 0267). Before, every caller took it for an empty answer: a 500.
         throw new AtlassianError('ATLASSIAN_ERROR', response.status, {
           message: `Atlassian answered ${response.status} with a body that is no JSON`,
+        });
+      }
+      if (response.ok && options.noContent && response.status !== 204) {
+        // Not the write's answer: a refusal of ours, as an answer of another shape is (ADR 0296).
+        throw new AtlassianError('ATLASSIAN_ERROR', response.status, {
+          message: `Atlassian answered ${response.status} where the write answers 204 No Content`,
         });
       }
       const mismatch = response.ok && options.shape ? shapeMismatch(parsed, options.shape) : undefined;

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import type { FaultRule } from '../../dev/jsm-emulator/faults.js';
 import {
   attachNote,
+  attemptSignIn,
   type Browser,
   csrfOf,
   type Harness,
@@ -143,5 +144,121 @@ describe("faults: a write answered 2xx with JSON that is not Atlassian's answer 
         });
         expectRefused(logged);
       });
+  });
+
+  // The writes Atlassian answers 204 No Content alone (ADR 0339): a 200, with a body or none, is not
+  // their answer. Before, ADR 0296 left them: any 2xx was taken for the write made.
+  const NOT_NO_CONTENT = [
+    ['{}', '{}'],
+    ['an empty 200', ''],
+  ] as const;
+
+  describe('a step of the workflow (204 No Content)', () => {
+    /** Takes the first step offered on the request, with `comment` when given, answered as `rule` says. */
+    async function stepAnswered(rule: FaultRule, comment?: string) {
+      const action = `/requests/${key()}/transition`;
+      const detail = (await alice.text(`/requests/${key()}`)).body;
+      const step = new RegExp(`href="${action}/([0-9]+)"`).exec(detail)![1]!;
+      const confirmation = (await alice.text(`${action}/${step}`)).body;
+      const form = {
+        _csrf: csrfOf(confirmation),
+        _write: writeKeyOf(confirmation, action)!,
+        transition: step,
+        ...(comment === undefined ? {} : { body: comment }),
+      };
+      const steps = request().statusHistory.length;
+      const outcome = await writtenSo(
+        rule,
+        'POST',
+        `/rest/servicedeskapi/request/${key()}/transition`,
+        async () => (await alice.post(action, form)).status,
+      );
+      return { ...outcome, taken: request().statusHistory.length - steps };
+    }
+
+    for (const [what, body] of NOT_NO_CONTENT)
+      for (const comment of [undefined, 'Fixed on my side'])
+        it(`is told failed when something answered ${what} and took no step, ${comment ? 'with' : 'without'} a comment`, async () => {
+          const { status, sent, taken, logged } = await stepAnswered(answered(body), comment);
+          expect({ status, sent, taken }).to.deep.equal({ status: 502, sent: 1, taken: 0 });
+          expectRefused(logged);
+        });
+  });
+
+  describe('a request shared with an organization (204 No Content)', () => {
+    for (const [what, body] of NOT_NO_CONTENT)
+      it(`is told failed when something answered ${what} and shared nothing`, async () => {
+        const r = request();
+        r.organizationIds = [];
+        const page = (await alice.text(`/requests/${key()}`)).body;
+        const organizationId = /id="share-organization".*?<option value="([0-9]+)"/s.exec(page)![1]!;
+        const { status, sent, logged } = await writtenSo(
+          answered(body),
+          'PUT',
+          `/rest/api/3/issue/${key()}`,
+          async () =>
+            (
+              await alice.post(`/requests/${key()}/organizations/add`, {
+                organizationId,
+                _csrf: csrfOf(page),
+              })
+            ).status,
+        );
+        expect({ status, sent, shared: r.organizationIds }).to.deep.equal({
+          status: 502,
+          sent: 1,
+          shared: [],
+        });
+        expectRefused(logged);
+      });
+  });
+
+  describe("a sign-in's joins and leaves (204 No Content)", () => {
+    /** Signs `email` in with Atlassian's answer to `method` `path` as `rule` says. */
+    async function signedInSo(rule: FaultRule, method: string, path: string, email: string) {
+      const { status, sent, logged } = await writtenSo(
+        rule,
+        method,
+        path,
+        async () => (await attemptSignIn(h, email)).status,
+      );
+      expect(logged.map((l) => l['reason']))
+        .to.include('ATLASSIAN_ERROR')
+        .and.not.include('PORTAL_INTERNAL');
+      return { status, sent };
+    }
+    const ORGANIZATION_CHANGES = [
+      // Bob's domain maps to Acme's organization: he is added to it.
+      { change: 'join', email: 'bob@acme.test', method: 'POST', memberBefore: false },
+      // Dana's maps to none: she is taken out of Acme's, which the tenant maps.
+      { change: 'leave', email: 'dana@globex.test', method: 'DELETE', memberBefore: true },
+    ] as const;
+
+    for (const [n, [what, body]] of NOT_NO_CONTENT.entries()) {
+      it(`refuses a new customer's sign-in when her desk's join was answered ${what}`, async () => {
+        const email = `newcomer${n}@acme.test`;
+        const path = '/rest/servicedeskapi/servicedesk/1/customer';
+        expect(await signedInSo(answered(body), 'POST', path, email)).to.deep.equal({ status: 502, sent: 1 });
+        const account = h.emulator.state.userByEmail(email)!.accountId;
+        expect(h.emulator.state.serviceDesks.get('1')!.customerIds, 'the desk').not.to.include(account);
+      });
+
+      for (const { change, email, method, memberBefore } of ORGANIZATION_CHANGES)
+        it(`refuses a sign-in whose organization ${change} was answered ${what}`, async () => {
+          const acme = h.emulator.state.organizations.get('1')!;
+          const account = h.emulator.state.userByEmail(email)!.accountId;
+          acme.memberIds = [
+            ...acme.memberIds.filter((m) => m !== account),
+            ...(memberBefore ? [account] : []),
+          ];
+          const path = '/rest/servicedeskapi/organization/1/user';
+          const { status, sent } = await signedInSo(answered(body), method, path, email);
+          expect({ status, sent, member: acme.memberIds.includes(account) }).to.deep.equal({
+            status: 502,
+            sent: 1,
+            member: memberBefore,
+          });
+        });
+    }
   });
 });

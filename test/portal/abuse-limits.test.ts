@@ -554,6 +554,34 @@ describe('portal abuse limits: pages a signed-in customer reads', () => {
   });
 });
 
+describe('portal abuse limits: a method no route takes, signed in', () => {
+  let h: Harness;
+  before(async () => {
+    // Nothing of Atlassian's kept between requests: each that reads the session asks Atlassian again
+    // about the account (its standing, organizations, desks), as once their cache lifetime is over.
+    h = await startHarness({ catalogueTtlMs: 0, portal: { limits: { signedInPages: { perAccount: 3 } } } });
+  });
+  after(() => h.close());
+
+  it('answers OPTIONS, PUT, DELETE, PATCH and unknown methods 404 without reading the session: nothing asked of Atlassian, none of her pages spent (ADR 0339)', async () => {
+    const alice = await signIn(h, 'alice@acme.test');
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    const calls = h.exchanges.length;
+    for (const method of ['OPTIONS', 'PUT', 'DELETE', 'PATCH', 'PROPFIND'])
+      for (const path of ['/requests', `/requests/${key}`, '/nowhere']) {
+        const answer = await alice.fetch(path, { method, headers: { origin: h.url } });
+        expect(answer.status, `${method} ${path}`).to.equal(404);
+        expect(answer.headers.get('cache-control'), `${method} ${path}`).to.equal('no-store');
+      }
+    expect(h.exchanges.length, 'Atlassian calls for methods no route takes').to.equal(calls);
+    // Her three pages of the window are all still hers.
+    for (const path of ['/requests', `/requests/${key}`, '/'])
+      expect((await alice.fetch(path)).status, path).to.equal(200);
+    const from = h.logs.length;
+    await expectLimited(h, await alice.fetch('/requests'), from);
+  });
+});
+
 describe('portal abuse limits: memory mode', () => {
   it('limits in the process when there is no Redis', async () => {
     const h = await startHarness({
