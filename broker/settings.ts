@@ -9,6 +9,7 @@ import {
   loadSigningCredential,
   type SigningCredential,
 } from '../common/saml/index.js';
+import { type DecryptionCredential, readDecryptionCredential } from './decryption-credential.js';
 import type { TrustedSp } from './saml/inbound.js';
 
 /**
@@ -36,6 +37,8 @@ export interface BrokerSettings {
    */
   stateKeyMaterial: KeyMaterial;
   signingCertPem: string;
+  /** What upstream SAML IdPs encrypt assertions to, when the tenant gives a key (ADR 0338). */
+  decryption?: DecryptionCredential;
   /** Base64 DER, active first then next. */
   metadataCertificates: string[];
   flowTtlSeconds: number;
@@ -57,6 +60,7 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReade
   // The portal's next certificate during a rotation of its key: pods signing with either are trusted (ADR 0285).
   const portalNextCertPem = secrets.readOptional(portalSecret, 'next.crt');
   const endpoints = brokerEndpoints(broker.url);
+  const encryptionSecret = broker.encryptionSecretRef?.name;
   return {
     entityId: endpoints.entityId,
     ssoUrl: endpoints.ssoUrl,
@@ -79,6 +83,9 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReade
     signingKeyPem,
     stateKeyMaterial: signingKeyMaterial(secrets, signingSecret),
     signingCertPem,
+    ...(encryptionSecret
+      ? { decryption: readDecryptionCredential(secrets, encryptionSecret, signingKeyPem) }
+      : {}),
     metadataCertificates: [signingCertPem, ...(nextCertPem ? [nextCertPem] : [])].map(certificateBase64),
     flowTtlSeconds: broker.flowTtlSeconds ?? 600,
     assertionLifetimeSeconds: broker.assertionLifetimeSeconds ?? 300,

@@ -204,6 +204,21 @@ export const CEL_RULE_CASES: InvalidTenantCase[] = [
     message: 'must not share a signing Secret',
   },
   {
+    rule: "the broker's encryption key is not in its (generated) signing Secret",
+    mutate: (d) => (d.spec.broker.encryptionSecretRef = { name: 'acme-broker-signing' }),
+    path: 'spec.broker.encryptionSecretRef',
+    message: 'a key of its own',
+  },
+  {
+    rule: "the broker's encryption key is not in a named signing Secret",
+    mutate: (d) => {
+      d.spec.portal.samlSigningSecretRef = { name: 'portal-keys' };
+      d.spec.broker.encryptionSecretRef = { name: 'portal-keys' };
+    },
+    path: 'spec.broker.encryptionSecretRef',
+    message: 'a key of its own',
+  },
+  {
     rule: 'portal URL differs from broker URL',
     mutate: (d) => (d.spec.broker.url = d.spec.portal.url),
     path: 'spec.broker.url',
@@ -395,6 +410,10 @@ export interface ValidTenantCase {
 
 /** Tenants that look unusual but match real IdPs; the API server and the loader both admit them. */
 export const ACCEPTED_TENANT_CASES: ValidTenantCase[] = [
+  {
+    shape: 'a broker decrypting assertions with a key pair of its own (Shibboleth IdP encrypts by default)',
+    mutate: (d) => (d.spec.broker.encryptionSecretRef = { name: 'acme-broker-decryption' }),
+  },
   {
     shape: "Google Workspace's SAML SSO URL with its idpid query",
     mutate: (d) =>

@@ -57,26 +57,76 @@ export function signatureTemplate(id: string): string {
   );
 }
 
+/**
+ * Runs xmlsec1 on `files` written to a temporary folder (`path` names each there) and returns the
+ * document it writes to `path('out.xml')`.
+ */
+function xmlsecOutput(
+  files: Record<string, string>,
+  args: (path: (file: string) => string) => string[],
+): string {
+  return inTempDir((dir) => {
+    const path = (file: string) => join(dir, file);
+    for (const [file, content] of Object.entries(files)) writeFileSync(path(file), content);
+    execFileSync('xmlsec1', args(path), { stdio: ['ignore', 'pipe', 'pipe'] });
+    return readFileSync(path('out.xml'), 'utf8');
+  });
+}
+
 /** Signs every signature template in `xml` with xmlsec1. */
 export function xmlsecSign(xml: string, keyPem: string, certPem: string, node: string): string {
-  return inTempDir((dir) => {
-    writeFileSync(join(dir, 'doc.xml'), xml);
-    writeFileSync(join(dir, 'key.pem'), keyPem);
-    writeFileSync(join(dir, 'cert.pem'), certPem);
-    execFileSync(
-      'xmlsec1',
-      [
-        '--sign',
-        '--privkey-pem',
-        `${join(dir, 'key.pem')},${join(dir, 'cert.pem')}`,
-        '--id-attr:ID',
-        node,
-        '--output',
-        join(dir, 'out.xml'),
-        join(dir, 'doc.xml'),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    return readFileSync(join(dir, 'out.xml'), 'utf8');
-  });
+  return xmlsecOutput({ 'doc.xml': xml, 'key.pem': keyPem, 'cert.pem': certPem }, (path) => [
+    '--sign',
+    '--privkey-pem',
+    `${path('key.pem')},${path('cert.pem')}`,
+    '--id-attr:ID',
+    node,
+    '--output',
+    path('out.xml'),
+    path('doc.xml'),
+  ]);
+}
+
+export interface XmlsecEncryption {
+  /** The content algorithm's URI, e.g. http://www.w3.org/2009/xmlenc11#aes128-gcm. */
+  content: string;
+  /** xmlsec1's name of the session key the content algorithm needs, e.g. aes-128. */
+  sessionKey: string;
+  /** The key transport's URI, e.g. http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p. */
+  transport: string;
+}
+
+/**
+ * A Response whose Assertion xmlsec1 encrypted for `certPem` into an EncryptedAssertion (EncryptedKey
+ * inline in the EncryptedData's KeyInfo), as an IdP encrypting for the broker sends it.
+ */
+export function xmlsecEncryptAssertion(xml: string, certPem: string, encryption: XmlsecEncryption): string {
+  const assertionNs = 'urn:oasis:names:tc:SAML:2.0:assertion';
+  // The outermost Assertion: from its start tag to the last end tag (it may wrap another).
+  const start = xml.indexOf('<saml:Assertion ');
+  const end = xml.lastIndexOf('</saml:Assertion>') + '</saml:Assertion>'.length;
+  const wrapped =
+    `${xml.slice(0, start)}<saml:EncryptedAssertion xmlns:saml="${assertionNs}">` +
+    `${xml.slice(start, end)}</saml:EncryptedAssertion>${xml.slice(end)}`;
+  const template =
+    '<xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element">' +
+    `<xenc:EncryptionMethod Algorithm="${encryption.content}"/>` +
+    '<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey>' +
+    `<xenc:EncryptionMethod Algorithm="${encryption.transport}"/>` +
+    '<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>' +
+    '<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>';
+  return xmlsecOutput({ 'doc.xml': wrapped, 'template.xml': template, 'cert.pem': certPem }, (path) => [
+    '--encrypt',
+    '--pubkey-cert-pem',
+    path('cert.pem'),
+    '--session-key',
+    encryption.sessionKey,
+    '--xml-data',
+    path('doc.xml'),
+    '--node-name',
+    `${assertionNs}:Assertion`,
+    '--output',
+    path('out.xml'),
+    path('template.xml'),
+  ]);
 }

@@ -50,6 +50,7 @@ export function createBackends(
           spSigningKeyPem: settings.signingKeyPem,
           stateKeyMaterial: settings.stateKeyMaterial,
           spCertPem: settings.signingCertPem,
+          ...(settings.decryption ? { decryption: settings.decryption } : {}),
           fetch,
           context,
           sealer,

@@ -27,6 +27,7 @@ import {
   validateSamlResponse,
 } from '../../common/saml/index.js';
 import type { Sealer } from '../../common/sealer.js';
+import type { DecryptionCredential } from '../decryption-credential.js';
 import { single } from '../http.js';
 import { type SignInBudget, UNBOUNDED } from '../sign-in-budget.js';
 import { type AuthenticatedSubject, subjectHasher, subjectHashes } from '../subject.js';
@@ -68,6 +69,8 @@ export interface SamlBackendOptions {
   brokerUrl: string;
   spSigningKeyPem: string;
   spCertPem: string;
+  /** The keys an EncryptedAssertion is decrypted with, published in the SP metadata (ADR 0338). */
+  decryption?: DecryptionCredential;
   /**
    * Keys the store's indexes of a session for the IdP's LogoutRequest: the signing key, and the
    * previous or next one during a rotation (ADR 0298, 0304).
@@ -136,6 +139,11 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   // This IdP's own SOAP address (ADR 0160): whose certificates judge a request never depends on it.
   const soapSloUrl = endpoints.samlBackchannelLogoutUrl(name);
   const soapSloEndpoint = (): SloEndpoint => ({ url: soapSloUrl, now: now(), replay: options.context.store });
+  // One SP toward every IdP: the same keys, in both forms of its metadata.
+  const spKeys = {
+    signingCertPem: options.spCertPem,
+    encryptionCertificatesPem: options.decryption?.certificatesPem ?? [],
+  };
   const metadata = metadataSource({
     idp: name,
     spec,
@@ -352,7 +360,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         claims: async () => true,
         serve: async () => ({
           kind: 'metadata',
-          xml: buildSpMetadata({ entityId, acsUrl, sloUrl, signingCertPem: options.spCertPem }),
+          xml: buildSpMetadata({ entityId, acsUrl, sloUrl, ...spKeys }),
         }),
       },
       {
@@ -368,7 +376,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
             acsUrl,
             sloUrl,
             soapSloUrl,
-            signingCertPem: options.spCertPem,
+            ...spKeys,
           }),
         }),
       },
@@ -429,6 +437,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
                 acsUrl,
                 inResponseTo: requestId,
                 now: now(),
+                decryptionKeys: options.decryption?.keys ?? [],
               },
               options.context.store,
             ),

@@ -649,6 +649,15 @@ export interface BrokerSpec {
     name: string;
   };
   /**
+   * A kubernetes.io/tls Secret with an RSA key pair (2048 bits or more; tls.crt, tls.key) that upstream SAML IdPs encrypt their assertions to: its certificate is published as the encryption KeyDescriptor of the broker's SP metadata, with the algorithms accepted (RSA-OAEP key transport; AES-GCM, or AES-CBC inside a signed Response). Optional keys next.crt and next.key hold a second pair, published and used to decrypt as well, for a rollover. A key of its own: never the signing key. Without it the SP metadata offers no encryption key and an EncryptedAssertion is refused.
+   */
+  encryptionSecretRef?: {
+    /**
+     * Name of a Secret in the tenant's namespace.
+     */
+    name: string;
+  };
+  /**
    * When set, broker pods serve HTTPS themselves with this kubernetes.io/tls Secret. In a pool whose broker has spec.broker.tls, the pool's pods serve it to clients that ask for this tenant's host name (SNI); only then does the operator copy it into the pool's namespace, with the tenant's other keys.
    */
   tlsSecretRef?: {

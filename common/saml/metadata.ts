@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import { canonicalAttribute as attr, canonicalText as text } from './canonical-xml.js';
 import { certificateBase64 } from './certificates.js';
+import { ACCEPTED_ENCRYPTION_METHODS } from './decryption.js';
 import { SamlError } from './errors.js';
 import { BINDING_POST, BINDING_REDIRECT, BINDING_SOAP, NS } from './namespaces.js';
 import { attribute, childElements, descendants, isNamed, parseSamlXml, simpleText } from './xml.js';
@@ -178,16 +179,22 @@ export interface SpMetadataOptions {
   signingCertPem: string;
   /** Published next to the current certificate ahead of a key rollover. */
   nextSigningCertPem?: string;
+  /** Certificates IdPs may encrypt assertions to, active first (ADR 0338); none: no encryption offered. */
+  encryptionCertificatesPem?: readonly string[];
   wantAssertionsSigned?: boolean;
 }
 
 /** SP metadata (HTTP-POST ACS, Redirect SLO, SOAP SLO when offered), AuthnRequests signed. */
 export function buildSpMetadata(options: SpMetadataOptions): string {
-  const keys = signingKeyDescriptors(
-    [options.signingCertPem, options.nextSigningCertPem]
-      .filter((c): c is string => c !== undefined)
-      .map((cert) => certificateBase64(cert)),
-  );
+  const keys =
+    signingKeyDescriptors(
+      [options.signingCertPem, options.nextSigningCertPem]
+        .filter((c): c is string => c !== undefined)
+        .map((cert) => certificateBase64(cert)),
+    ) +
+    encryptionKeyDescriptors(
+      (options.encryptionCertificatesPem ?? []).map((cert) => certificateBase64(cert)),
+    );
   const slo =
     (options.sloUrl
       ? `<md:SingleLogoutService Binding="${BINDING_REDIRECT}" Location="${attr(options.sloUrl)}"/>`
@@ -236,10 +243,20 @@ export function buildIdpMetadata(options: IdpMetadataOptions): string {
 
 /** One signing KeyDescriptor per base64 DER certificate. */
 function signingKeyDescriptors(certificates: readonly string[]): string {
-  return certificates
-    .map(
-      (cert) =>
-        `<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="${NS.dsig}"><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`,
-    )
-    .join('');
+  return certificates.map((cert) => keyDescriptor('signing', cert, '')).join('');
+}
+
+/**
+ * Metadata 2.4.1.1: each encryption key with the algorithms the broker decrypts (ADR 0338), so that
+ * an IdP choosing among its own (Shibboleth does) picks AES-GCM and RSA-OAEP, not its defaults.
+ */
+function encryptionKeyDescriptors(certificates: readonly string[]): string {
+  const methods = ACCEPTED_ENCRYPTION_METHODS.map(
+    (algorithm) => `<md:EncryptionMethod Algorithm="${attr(algorithm)}"/>`,
+  ).join('');
+  return certificates.map((cert) => keyDescriptor('encryption', cert, methods)).join('');
+}
+
+function keyDescriptor(use: 'signing' | 'encryption', cert: string, methods: string): string {
+  return `<md:KeyDescriptor use="${use}"><ds:KeyInfo xmlns:ds="${NS.dsig}"><ds:X509Data><ds:X509Certificate>${cert}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>${methods}</md:KeyDescriptor>`;
 }

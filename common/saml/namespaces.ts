@@ -5,6 +5,8 @@ export const NS = {
   metadata: 'urn:oasis:names:tc:SAML:2.0:metadata',
   dsig: 'http://www.w3.org/2000/09/xmldsig#',
   xsi: 'http://www.w3.org/2001/XMLSchema-instance',
+  xmlenc: 'http://www.w3.org/2001/04/xmlenc#',
+  xmlenc11: 'http://www.w3.org/2009/xmlenc11#',
   /** jsm-sso's own protocol extensions, agreed between its portal and broker (core 3.2.1 Extensions). */
   jsmsso: 'urn:jsm-sso:saml:extensions',
 } as const;

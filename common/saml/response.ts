@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import type { FlowStore } from '../flowstore/index.js';
 import type { SignatureAlgorithmUri } from './algorithms.js';
@@ -9,6 +10,7 @@ import {
   statusOf,
   useOnce,
 } from './checks.js';
+import { decryptAssertion } from './decryption.js';
 import { SamlError, SamlStatusError } from './errors.js';
 import { BEARER, NAMEID_UNSPECIFIED, NS, STATUS_SUCCESS } from './namespaces.js';
 import { verifyEnvelopedSignature } from './signature.js';
@@ -38,6 +40,11 @@ export interface ExpectedResponse {
   inResponseTo: string;
   /** Default true: the Assertion itself must be signed. When false, a signed Response suffices. */
   requireSignedAssertion?: boolean;
+  /**
+   * RSA private keys an EncryptedAssertion is decrypted with, the active one first (ADR 0338). None:
+   * an EncryptedAssertion is refused (SAML_ENCRYPTED_ASSERTION_UNSUPPORTED).
+   */
+  decryptionKeys?: readonly KeyObject[];
   /** Default and maximum 180. */
   clockSkewSeconds?: number;
   now?: Date;
@@ -199,18 +206,65 @@ function checkResponseIssuer(response: Element, ctx: Context): void {
 /**
  * Exactly one Assertion in the whole document, as a direct child of the Response: copies hidden in
  * Extensions, Status, Signature/Object or wrapped in another assertion (XSW3–XSW8) are refused
- * outright instead of being told apart. Encrypted assertions are not supported.
+ * outright instead of being told apart. Or, instead, exactly one EncryptedAssertion there and no
+ * Assertion anywhere: the Assertion decrypted from it is held to the same rules (ADR 0338).
  */
 function verifiedSingleAssertion(doc: Document, original: Element, response: Element, ctx: Context): Element {
-  if (descendants(doc, NS.assertion, 'EncryptedAssertion').length > 0) {
-    throw new SamlError('SAML_ENCRYPTED_ASSERTION_UNSUPPORTED', 'encrypted assertions are not supported');
-  }
+  if (descendants(doc, NS.assertion, 'EncryptedAssertion').length > 0)
+    return verifiedDecryptedAssertion(doc, original, response, ctx);
   const all = descendants(doc, NS.assertion, 'Assertion');
   const direct = childElements(original, NS.assertion, 'Assertion');
   if (all.length !== 1 || direct.length !== 1) {
     throw new SamlError('SAML_ASSERTION_COUNT', 'the Response must contain exactly one Assertion');
   }
-  const assertion = direct[0]!;
+  // Unsigned assertion allowed: read it from the verified Response.
+  return verifiedAssertion(doc, direct[0]!, () => requiredChild(response, NS.assertion, 'Assertion'), ctx);
+}
+
+/**
+ * The one EncryptedAssertion, read from the verified Response when it is signed (so AES-CBC may be
+ * decrypted, its ciphertext being the IdP's), decrypted, and then checked as a plain one: one
+ * Assertion, nothing wrapped in it, its own signature required as for a plain one.
+ */
+function verifiedDecryptedAssertion(
+  doc: Document,
+  original: Element,
+  response: Element,
+  ctx: Context,
+): Element {
+  const keys = ctx.expected.decryptionKeys ?? [];
+  if (keys.length === 0)
+    throw new SamlError(
+      'SAML_ENCRYPTED_ASSERTION_UNSUPPORTED',
+      'the broker has no key to decrypt assertions',
+    );
+  const direct = childElements(original, NS.assertion, 'EncryptedAssertion');
+  if (
+    direct.length !== 1 ||
+    descendants(doc, NS.assertion, 'EncryptedAssertion').length !== 1 ||
+    descendants(doc, NS.assertion, 'Assertion').length !== 0
+  ) {
+    throw new SamlError('SAML_ASSERTION_COUNT', 'the Response must contain exactly one (Encrypted)Assertion');
+  }
+  const encrypted = requiredChild(response, NS.assertion, 'EncryptedAssertion');
+  const decrypted = decryptAssertion(encrypted, keys, response !== original);
+  if (
+    descendants(decrypted.doc, NS.assertion, 'Assertion').length !== 1 ||
+    descendants(decrypted.doc, NS.assertion, 'EncryptedAssertion').length !== 0
+  ) {
+    throw new SamlError('SAML_ASSERTION_COUNT', 'the decrypted Assertion wraps another');
+  }
+  // Unsigned assertion allowed: the Response that carried it is signed, and it was read from that.
+  return verifiedAssertion(decrypted.doc, decrypted.assertion, () => decrypted.assertion, ctx);
+}
+
+/** The Assertion as signed; `unsigned` for one the Response's verified signature covers, when allowed. */
+function verifiedAssertion(
+  doc: Document,
+  assertion: Element,
+  unsigned: () => Element,
+  ctx: Context,
+): Element {
   const signed = childElements(assertion, NS.dsig, 'Signature').length > 0;
   if (signed || ctx.expected.requireSignedAssertion !== false) {
     return verifyEnvelopedSignature(
@@ -220,8 +274,7 @@ function verifiedSingleAssertion(doc: Document, original: Element, response: Ele
       ctx.expected.idpSignatureAlgorithm,
     );
   }
-  // Unsigned assertion allowed: read it from the verified Response.
-  return requiredChild(response, NS.assertion, 'Assertion');
+  return unsigned();
 }
 
 function checkAssertionVersion(assertion: Element): void {

@@ -78,7 +78,9 @@ export function secretKeysFor(
     // what it sealed under the key held beside its signing key during a rotation (ADR 0298).
     ...(part === 'broker' ? [{ secret: signing, key: 'next.crt', optional: true }] : []),
     { secret: signing, key: 'next.key', optional: true },
-    ...(part === 'broker' ? identityProviderKeys(tenant) : atlassianKeys(tenant)),
+    ...(part === 'broker'
+      ? [...identityProviderKeys(tenant), ...encryptionKeys(tenant)]
+      : atlassianKeys(tenant)),
     ...redisKeys(tenant.spec.redis),
   ];
   const tls = part === 'broker' ? tenant.spec.broker.tlsSecretRef : tenant.spec.portal.tlsSecretRef;
@@ -92,6 +94,17 @@ export function secretKeysFor(
       return true;
     })
     .sort((a, b) => (a.secret === b.secret ? cmp(a.key, b.key) : cmp(a.secret, b.secret)));
+}
+
+/** The broker's decryption key pair and, during a rollover, the next one (ADR 0338). */
+function encryptionKeys(tenant: JsmSsoTenant): SecretKeyUse[] {
+  const secret = tenant.spec.broker.encryptionSecretRef?.name;
+  if (!secret) return [];
+  return [
+    ...tlsPair(secret),
+    { secret, key: 'next.crt', optional: true },
+    { secret, key: 'next.key', optional: true },
+  ];
 }
 
 function atlassianKeys(tenant: JsmSsoTenant): SecretKeyUse[] {

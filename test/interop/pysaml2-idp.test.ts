@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import {
@@ -12,6 +13,7 @@ import {
   serveBroker,
   tenantFor,
 } from '../../testkit/broker-harness.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 import { autoPostForm, type Peer, startPeer } from './peers.js';
 
 const DISPLAY_NAME_OID = 'urn:oid:2.16.840.1.113730.3.1.241';
@@ -21,30 +23,52 @@ async function pysaml2Broker(
   pki: Pki,
   user: { nameId: string; attributes: Record<string, string[]> },
   emailTrust: 'asserted' | 'verifiedClaim' = 'asserted',
+  encryption?: PeerEncryption,
 ): Promise<{ idp: Peer; broker: BrokerUnderTest }> {
   const { server, url } = await listenPlaceholder();
+  if (encryption) {
+    // The broker's own decryption pair (spec.broker.encryptionSecretRef), published in its SP metadata.
+    const pair = makeKeyPair('broker-decryption');
+    mkdirSync(join(pki.dir, 'broker-encryption'));
+    writeFileSync(join(pki.dir, 'broker-encryption', 'tls.key'), pair.keyPem);
+    writeFileSync(join(pki.dir, 'broker-encryption', 'tls.crt'), pair.certPem);
+  }
   // The portal's key pair stands in for the IdP's: any key the broker is told to trust will do.
   const idp = await startPeer('idp', {
     brokerUrl: url,
     keyFile: join(pki.dir, 'portal-saml', 'tls.key'),
     certFile: join(pki.dir, 'portal-saml', 'tls.crt'),
     user,
+    ...(encryption ? { encryption } : {}),
   });
-  const tenant = tenantFor(url, [
-    {
-      name: 'pysaml2',
-      // The broker fetches metadataUrl over https only; pysaml2's metadata goes in inline.
-      saml: { metadataXml: await (await fetch(`${idp.url}/metadata`)).text() },
-      emailTrust,
-      // pysaml2 names attributes by OID (urn format); e-mail is found under its OID by the broker.
-      attributeMapping: {
-        email: 'claims.email',
-        displayName: `claims['${DISPLAY_NAME_OID}']`,
-        groups: 'claims.groups',
+  const tenant = tenantFor(
+    url,
+    [
+      {
+        name: 'pysaml2',
+        // The broker fetches metadataUrl over https only; pysaml2's metadata goes in inline.
+        saml: { metadataXml: await (await fetch(`${idp.url}/metadata`)).text() },
+        emailTrust,
+        // pysaml2 names attributes by OID (urn format); e-mail is found under its OID by the broker.
+        attributeMapping: {
+          email: 'claims.email',
+          displayName: `claims['${DISPLAY_NAME_OID}']`,
+          groups: 'claims.groups',
+        },
       },
+    ],
+    (spec) => {
+      if (encryption) spec.broker.encryptionSecretRef = { name: 'broker-encryption' };
     },
-  ]);
+  );
   return { idp, broker: await serveBroker(server, url, tenant, pki) };
+}
+
+/** How the pysaml2 IdP encrypts its assertion (test/interop/py/peer.py "encryption"). */
+interface PeerEncryption {
+  content: string;
+  sessionKey: string;
+  signResponse?: boolean;
 }
 
 /** The portal asks the broker for a sign-in; pysaml2's answer on its way back: the form, and the signed Response in it. */
@@ -279,4 +303,77 @@ describe('interop: pysaml2 stating email_verified to a tenant with emailTrust ve
     expect(html).to.not.include('SAMLResponse');
     expect(audit).to.include({ idp: 'pysaml2', result: 'refused', reason: 'IDP_EMAIL_UNVERIFIED' });
   });
+});
+
+/**
+ * pysaml2 encrypting its signed assertion (xmlsec1) to the encryption certificate it finds in the
+ * broker's SP metadata, as Shibboleth does by default (ADR 0338).
+ */
+describe('interop: pysaml2 encrypting its assertions to the broker', () => {
+  const user = { nameId: 'dave@example.test', attributes: { mail: ['dave@example.test'] } };
+  let pki: Pki;
+  let peers: { idp: Peer; broker: BrokerUnderTest } | undefined;
+  beforeEach(() => {
+    pki = createPki();
+  });
+  afterEach(async () => {
+    await peers?.broker.close();
+    await peers?.idp.close();
+    peers = undefined;
+    pki?.cleanup();
+  });
+
+  /** dave's sign-in through pysaml2 encrypting so: the broker's page after the ACS, and what pysaml2 posted. */
+  async function encryptedSignIn(encryption: PeerEncryption) {
+    peers = await pysaml2Broker(pki, user, 'asserted', encryption);
+    const browser = new Browser();
+    const portal = portalSp(peers.broker.url, pki);
+    const { upstream, signed } = await pysaml2Answer(browser, portal, peers.idp);
+    const page = await browser.request(upstream.action, { form: upstream.fields });
+    return { page, html: await page.text(), posted: signed, portal };
+  }
+
+  it('signs dave in from an AES-128-GCM assertion under RSA-OAEP: nothing of it in clear on the way', async () => {
+    const { page, html, posted, portal } = await encryptedSignIn({
+      content: 'http://www.w3.org/2009/xmlenc11#aes128-gcm',
+      sessionKey: 'aes-128',
+    });
+    expect(posted).to.match(/EncryptedAssertion/);
+    expect(posted).to.not.include('dave@example.test');
+    expect(page.status, html).to.equal(200);
+    const { profile } = await portal.validatePostResponseAsync(autoPostForm(html).fields);
+    expect(profile?.nameID).to.equal('dave@example.test');
+  });
+
+  it('signs dave in from an AES-256-CBC assertion inside a Response pysaml2 signed', async () => {
+    const { page, html } = await encryptedSignIn({
+      content: 'http://www.w3.org/2001/04/xmlenc#aes256-cbc',
+      sessionKey: 'aes-256',
+      signResponse: true,
+    });
+    expect(page.status, html).to.equal(200);
+    expect(autoPostForm(html).fields['SAMLResponse']).to.be.a('string');
+  });
+
+  for (const [what, encryption] of [
+    [
+      "pysaml2's default, 3DES-CBC",
+      {
+        content: 'http://www.w3.org/2001/04/xmlenc#tripledes-cbc',
+        sessionKey: 'des-192',
+        signResponse: true,
+      },
+    ],
+    [
+      'AES-CBC in an unsigned Response',
+      { content: 'http://www.w3.org/2001/04/xmlenc#aes128-cbc', sessionKey: 'aes-128' },
+    ],
+  ] as const) {
+    it(`refuses ${what} as SAML_ASSERTION_DECRYPTION_FAILED: nothing reaches the portal`, async () => {
+      const { page, html } = await encryptedSignIn(encryption);
+      expect(page.status, html).to.equal(400);
+      expect(pageReason(html), html).to.equal('SAML_ASSERTION_DECRYPTION_FAILED');
+      expect(html).to.not.include('SAMLResponse');
+    });
+  }
 });

@@ -131,6 +131,19 @@ describe('operator dependent resources (pure)', () => {
     expect(portal).to.not.include.members(['oidc-key', 'social-client']);
   });
 
+  it('gives the broker alone its decryption key pairs (spec.broker.encryptionSecretRef), the next pair only when present', () => {
+    const { broker: spec } = context().tenant.spec;
+    const tenant = context({ broker: { ...spec, encryptionSecretRef: { name: 'acme-decryption' } } }).tenant;
+    const broker = secretKeysFor(tenant, 'broker').filter((u) => u.secret === 'acme-decryption');
+    expect(broker).to.deep.equal([
+      { secret: 'acme-decryption', key: 'next.crt', optional: true },
+      { secret: 'acme-decryption', key: 'next.key', optional: true },
+      { secret: 'acme-decryption', key: 'tls.crt' },
+      { secret: 'acme-decryption', key: 'tls.key' },
+    ]);
+    expect(secretKeysFor(tenant, 'portal').map((u) => u.secret)).to.not.include('acme-decryption');
+  });
+
   it('runs pods locked down, with probes on the management port and the peer certificate from the ConfigMap', () => {
     const d = desiredDeployment(context(), 'portal');
     const pod = d.spec!.template.spec!;

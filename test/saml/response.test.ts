@@ -1,6 +1,8 @@
+import { createPrivateKey } from 'node:crypto';
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { NS, SamlError, signEnveloped, validateSamlResponse } from '../../common/saml/index.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 import {
   ACS_URL,
   attackerKey,
@@ -15,7 +17,13 @@ import {
   SP_ENTITY_ID,
   signedResponse,
 } from '../../testkit/saml-fixtures.js';
-import { signatureTemplate, xmlsecSign, xmlsecVerify } from '../../testkit/xmlsec.js';
+import {
+  signatureTemplate,
+  type XmlsecEncryption,
+  xmlsecEncryptAssertion,
+  xmlsecSign,
+  xmlsecVerify,
+} from '../../testkit/xmlsec.js';
 import { applyXsw, XSW_VARIANTS, type XswVariant } from '../../testkit/xsw.js';
 
 let store: MemoryFlowStore;
@@ -438,6 +446,150 @@ describe('validateSamlResponse', () => {
       root.appendChild(root.ownerDocument!.createElementNS(NS.assertion, 'saml:EncryptedAssertion'));
     });
     expect(await refusalCode(xml)).to.equal('SAML_ENCRYPTED_ASSERTION_UNSUPPORTED');
+  });
+
+  describe('an EncryptedAssertion (ADR 0338), encrypted by xmlsec1', () => {
+    const XMLENC = 'http://www.w3.org/2001/04/xmlenc#';
+    const GCM: XmlsecEncryption = {
+      content: 'http://www.w3.org/2009/xmlenc11#aes128-gcm',
+      sessionKey: 'aes-128',
+      transport: `${XMLENC}rsa-oaep-mgf1p`,
+    };
+    const CBC: XmlsecEncryption = { ...GCM, content: `${XMLENC}aes256-cbc`, sessionKey: 'aes-256' };
+    const spKey = () => makeKeyPair('broker-decryption');
+    const decrypting = (keys = [spKey()]) => ({
+      decryptionKeys: keys.map((k) => createPrivateKey(k.keyPem)),
+    });
+    const encrypted = (xml: string, encryption = GCM, cert = spKey().certPem) =>
+      xmlsecEncryptAssertion(xml, cert, encryption);
+    /** Signs the Response around the EncryptedAssertion, as an IdP signing both does. */
+    const responseSigned = (xml: string, responseId: string) =>
+      signEnveloped(xml, { id: responseId, ...idpKey() });
+    const decryptionRefusal = async (xml: string) => {
+      try {
+        await validate(xml, decrypting());
+      } catch (err) {
+        expect(err).to.be.instanceOf(SamlError);
+        expect((err as SamlError).code).to.equal('SAML_ASSERTION_DECRYPTION_FAILED');
+        return (err as SamlError).message;
+      }
+      throw new Error('expected a refusal');
+    };
+
+    it('decrypts AES-GCM under RSA-OAEP and returns what the signed Assertion inside asserted', async () => {
+      for (const encryption of [
+        GCM,
+        { ...GCM, content: 'http://www.w3.org/2009/xmlenc11#aes256-gcm', sessionKey: 'aes-256' },
+      ]) {
+        const parts = defaultParts();
+        const result = await validate(encrypted(signedResponse(parts), encryption), decrypting());
+        expect(result).to.deep.include({ nameId: 'alice@example.test', assertionId: parts.assertionId });
+        expect(result.attributes['groups']).to.deep.equal(['jsm-users', 'staff']);
+      }
+    });
+
+    it('decrypts with the next key during a rotation of the decryption key', async () => {
+      const next = makeKeyPair('broker-decryption-next');
+      const xml = encrypted(signedResponse(defaultParts()), GCM, next.certPem);
+      expect((await validate(xml, decrypting([spKey(), next]))).nameId).to.equal('alice@example.test');
+    });
+
+    it('refuses an EncryptedAssertion when the broker has no decryption key', async () => {
+      expect(await refusalCode(encrypted(signedResponse(defaultParts())))).to.equal(
+        'SAML_ENCRYPTED_ASSERTION_UNSUPPORTED',
+      );
+    });
+
+    it('refuses RSA 1.5 key transport before any RSA operation (Bleichenbacher)', async () => {
+      const xml = encrypted(signedResponse(defaultParts()), { ...GCM, transport: `${XMLENC}rsa-1_5` });
+      expect(await decryptionRefusal(xml)).to.match(/RSA-OAEP/);
+    });
+
+    it('decrypts AES-CBC only inside a Response whose signature verified (no padding oracle)', async () => {
+      const parts = defaultParts();
+      const xml = encrypted(signedResponse(parts), CBC);
+      expect(await decryptionRefusal(xml)).to.match(/signed Response/);
+      expect((await validate(responseSigned(xml, parts.responseId), decrypting())).nameId).to.equal(
+        'alice@example.test',
+      );
+    });
+
+    it('refuses a GCM ciphertext relabelled as CBC, and one relabelled inside a signed Response', async () => {
+      const parts = defaultParts();
+      const relabel = (xml: string) =>
+        xml.replace('http://www.w3.org/2009/xmlenc11#aes128-gcm', `${XMLENC}aes128-cbc`);
+      expect(await decryptionRefusal(relabel(encrypted(signedResponse(parts))))).to.match(/signed Response/);
+      const signed = responseSigned(encrypted(signedResponse(parts)), parts.responseId);
+      expect(await refusalCode(relabel(signed), decrypting())).to.equal('SAML_SIGNATURE_INVALID');
+    });
+
+    it('gives one refusal, one message, for an altered ciphertext, a foreign key and a wrapped key of another length', async () => {
+      const xml = encrypted(signedResponse(defaultParts()));
+      const values = [...xml.matchAll(/<xenc:CipherValue>([^<]+)</g)].map((m) => m[1]!);
+      const flipped = (b64: string) => {
+        const octets = Buffer.from(b64.replace(/\s/g, ''), 'base64');
+        octets[octets.length - 20]! ^= 1;
+        return octets.toString('base64');
+      };
+      const messages = [
+        await decryptionRefusal(xml.replace(values[1]!, flipped(values[1]!))),
+        await decryptionRefusal(xml.replace(values[0]!, flipped(values[0]!))),
+        await decryptionRefusal(encrypted(signedResponse(defaultParts()), GCM, attackerKey().certPem)),
+        await decryptionRefusal(encrypted(signedResponse(defaultParts()), { ...GCM, sessionKey: 'aes-256' })),
+      ];
+      expect(new Set(messages)).to.deep.equal(new Set([messages[0]]));
+    });
+
+    it('holds the decrypted Assertion to its own signature: unsigned, or signed by another key', async () => {
+      const parts = defaultParts();
+      expect(
+        await refusalCode(encrypted(signedResponse(parts, { signAssertion: false })), decrypting()),
+      ).to.equal('SAML_SIGNATURE_MISSING');
+      expect(
+        await refusalCode(encrypted(signedResponse(parts, { key: attackerKey() })), decrypting()),
+      ).to.equal('SAML_SIGNATURE_INVALID');
+    });
+
+    it('holds the decrypted Assertion to every condition: audience, recipient, InResponseTo, time, one use', async () => {
+      const cases: [Partial<ResponseParts>, string][] = [
+        [{ audience: 'https://other-sp.example.test' }, 'SAML_AUDIENCE_MISMATCH'],
+        [{ recipient: 'https://other-sp.example.test/acs' }, 'SAML_RECIPIENT_MISMATCH'],
+        [{ confirmationInResponseTo: '_another-request' }, 'SAML_IN_RESPONSE_TO_MISMATCH'],
+        [{ confirmationNotOnOrAfter: new Date(NOW.getTime() - 3_600_000) }, 'SAML_EXPIRED'],
+      ];
+      for (const [overrides, code] of cases)
+        expect(await refusalCode(encrypted(withParts(overrides)), decrypting()), code).to.equal(code);
+      const once = encrypted(signedResponse(defaultParts()));
+      await validate(once, decrypting());
+      expect(await refusalCode(once, decrypting())).to.equal('SAML_REPLAY');
+    });
+
+    it('refuses an EncryptedAssertion beside a plain Assertion, two of them, and an Assertion wrapping another inside', async () => {
+      const plain = signedResponse(defaultParts());
+      const assertion = plain.slice(plain.indexOf('<saml:Assertion '), plain.indexOf('</samlp:Response>'));
+      const withPlain = encrypted(plain).replace('</samlp:Response>', `${assertion}</samlp:Response>`);
+      expect(await refusalCode(withPlain, decrypting())).to.equal('SAML_ASSERTION_COUNT');
+      const one = encrypted(plain);
+      const encryptedAssertion = one.slice(
+        one.indexOf('<saml:EncryptedAssertion'),
+        one.indexOf('</samlp:Response>'),
+      );
+      const twice = one.replace('</samlp:Response>', `${encryptedAssertion}</samlp:Response>`);
+      expect(await refusalCode(twice, decrypting())).to.equal('SAML_ASSERTION_COUNT');
+      // XSW inside the ciphertext: the signed Assertion hidden in the Advice of an attacker's one.
+      const parts = defaultParts();
+      const genuine = signedResponse(parts);
+      const signedAssertion = genuine.slice(
+        genuine.indexOf('<saml:Assertion '),
+        genuine.indexOf('</samlp:Response>'),
+      );
+      const wrapper = signedAssertion
+        .replace(`ID="${parts.assertionId}"`, 'ID="_evil"')
+        .replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '')
+        .replace('<saml:Subject>', `<saml:Advice>${signedAssertion}</saml:Advice><saml:Subject>`);
+      const wrapped = genuine.replace(signedAssertion, wrapper);
+      expect(await refusalCode(encrypted(wrapped), decrypting())).to.equal('SAML_ASSERTION_COUNT');
+    });
   });
 
   it('refuses a message that is not a Response', async () => {

@@ -5,7 +5,10 @@
 
 CONFIG_JSON: {"brokerUrl", "keyFile", "certFile", "signAlg" (sp only: rsa-sha256 or ecdsa-sha256),
 "user": {"nameId", "attributes"} (idp only), "spMetadataPath" (idp only: the broker's metadata to read,
-default /saml/sp-metadata), "otherKeyFile"/"otherCertFile" (idp only: a key that is not the IdP's)}.
+default /saml/sp-metadata), "otherKeyFile"/"otherCertFile" (idp only: a key that is not the IdP's),
+"encryption" (idp only: {"content": the EncryptionMethod URI of the assertion's content, "sessionKey":
+xmlsec1's session key for it, "signResponse": whether the Response around it is signed too}: the
+assertion is encrypted to the encryption certificate of the broker's SP metadata)}.
 The server binds 127.0.0.1:0 and prints one JSON line {"url": ...} once it listens. Every peer is
 strict: signatures required, unsolicited Responses refused, outstanding requests tracked. Failures are
 answered as HTTP 400 with JSON {"error": exception class, "message": ...} so tests can name them.
@@ -30,7 +33,8 @@ from saml2.server import Server
 from saml2.pack import make_soap_enveloped_saml_thingy
 from saml2.response import StatusError
 from saml2.samlp import logout_response_from_string
-from saml2.sigver import pre_signature_part, verify_redirect_signature
+from saml2 import entity as saml2_entity
+from saml2.sigver import pre_encryption_part, pre_signature_part, verify_redirect_signature
 from saml2.soap import parse_soap_enveloped_saml_logout_response
 
 # pysaml2 takes a SOAP Body's message out of its envelope by serialising it again with ElementTree
@@ -108,6 +112,17 @@ def idp_config(url, options):
         }
     }
     return config
+
+
+def encrypt_with(server, encryption):
+    """pysaml2 encrypts with 3DES-CBC and a 192-bit session key, fixed in its code (entity.py
+    _encrypt_assertion, sigver.py encrypt_assertion): its template and xmlsec1's session key are set
+    to the content algorithm asked for, RSA-OAEP-MGF1P (its default) carrying the key."""
+    saml2_entity.pre_encryption_part = lambda **kwargs: pre_encryption_part(msg_enc=encryption["content"], **kwargs)
+    encrypt = type(server.sec).encrypt_assertion
+    server.sec.encrypt_assertion = lambda statement, enc_key, template, key_type=None, node_xpath=None: encrypt(
+        server.sec, statement, enc_key, template, encryption["sessionKey"], node_xpath
+    )
 
 
 def redirect_request(parse, query, kind):
@@ -225,13 +240,17 @@ class Peer:
         request = redirect_request(self.entity.parse_authn_request, query, "AuthnRequest")
         response_args = self.entity.response_args(request.message, [BINDING_HTTP_POST])
         user = self.options["user"]
+        encryption = self.options.get("encryption")
+        if encryption:
+            encrypt_with(self.entity, encryption)
         response = self.entity.create_authn_response(
             user["attributes"],
             userid=user["nameId"],
             name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=user["nameId"]),
             authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"},
             sign_assertion=True,
-            sign_response=False,
+            sign_response=bool(encryption and encryption.get("signResponse")),
+            encrypt_assertion=bool(encryption),
             sign_alg=SIGN_ALG,
             digest_alg=DIGEST_ALG,
             **response_args,

@@ -1,0 +1,271 @@
+import { constants, createDecipheriv, type KeyObject, privateDecrypt } from 'node:crypto';
+import type { Document, Element } from '@xmldom/xmldom';
+import { SamlError } from './errors.js';
+import { NS } from './namespaces.js';
+import {
+  attribute,
+  childElements,
+  isElement,
+  optionalChild,
+  parseSamlXml,
+  trimXmlWhitespace,
+} from './xml.js';
+
+/**
+ * An upstream IdP's EncryptedAssertion (core 2.3.4, XML Encryption 1.1), decrypted with the broker's
+ * RSA decryption keys (ADR 0338). What is accepted is chosen so that no answer of the broker can tell
+ * an attacker anything about a plaintext or a key:
+ * - the content key comes by RSA-OAEP only: RSA 1.5 (rsa-1_5) is Bleichenbacher's oracle;
+ * - the content is AES-GCM, whose tag refuses any altered ciphertext before a byte is used; AES-CBC
+ *   only inside a Response whose own signature was verified, so that the ciphertext and its
+ *   EncryptionMethod are the IdP's: a CBC ciphertext an attacker altered or relabelled (a GCM one
+ *   called CBC, the "backwards compatibility" attack) is never decrypted, so no padding oracle;
+ * - every failure is one refusal, SAML_ASSERTION_DECRYPTION_FAILED, with one message for everything
+ *   that depends on a key (the algorithms refused say which, they depend on nothing secret).
+ * The decrypted Assertion is no more trusted than a plain one: the caller verifies its signature and
+ * every condition as for a plain Assertion.
+ */
+
+const XMLENC = NS.xmlenc;
+const XMLENC11 = NS.xmlenc11;
+const TYPE_ELEMENT = `${XMLENC}Element`;
+/** RSA-OAEP with MGF1-SHA1 (XML Encryption 1.0), what Shibboleth, ADFS and Entra ID send. */
+const RSA_OAEP_MGF1P = `${XMLENC}rsa-oaep-mgf1p`;
+/** RSA-OAEP with its digest and MGF named (XML Encryption 1.1). */
+const RSA_OAEP = `${XMLENC11}rsa-oaep`;
+
+const DIGESTS: Record<string, string> = {
+  'http://www.w3.org/2000/09/xmldsig#sha1': 'sha1',
+  'http://www.w3.org/2001/04/xmlenc#sha256': 'sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#sha384': 'sha384',
+  'http://www.w3.org/2001/04/xmlenc#sha512': 'sha512',
+};
+const MGFS: Record<string, string> = {
+  [`${XMLENC11}mgf1sha1`]: 'sha1',
+  [`${XMLENC11}mgf1sha256`]: 'sha256',
+  [`${XMLENC11}mgf1sha384`]: 'sha384',
+  [`${XMLENC11}mgf1sha512`]: 'sha512',
+};
+
+interface ContentCipher {
+  cipher: string;
+  keyBytes: number;
+  /** GCM authenticates; CBC only where the Response's signature already did. */
+  authenticated: boolean;
+}
+
+/** The content algorithms, the authenticated ones first (the order the SP metadata lists them in). */
+const CONTENT_CIPHERS: Record<string, ContentCipher> = {
+  [`${XMLENC11}aes256-gcm`]: { cipher: 'aes-256-gcm', keyBytes: 32, authenticated: true },
+  [`${XMLENC11}aes192-gcm`]: { cipher: 'aes-192-gcm', keyBytes: 24, authenticated: true },
+  [`${XMLENC11}aes128-gcm`]: { cipher: 'aes-128-gcm', keyBytes: 16, authenticated: true },
+  [`${XMLENC}aes256-cbc`]: { cipher: 'aes-256-cbc', keyBytes: 32, authenticated: false },
+  [`${XMLENC}aes192-cbc`]: { cipher: 'aes-192-cbc', keyBytes: 24, authenticated: false },
+  [`${XMLENC}aes128-cbc`]: { cipher: 'aes-128-cbc', keyBytes: 16, authenticated: false },
+};
+
+/** The EncryptionMethods the broker's SP metadata offers (metadata 2.4.1.1), preferred first. */
+export const ACCEPTED_ENCRYPTION_METHODS: readonly string[] = [
+  ...Object.keys(CONTENT_CIPHERS),
+  RSA_OAEP_MGF1P,
+  RSA_OAEP,
+];
+
+/** An IdP naming the broker's keys for several recipients: a bound on the RSA operations one message costs. */
+const MAX_ENCRYPTED_KEYS = 4;
+
+const GCM_IV_BYTES = 12;
+const GCM_TAG_BYTES = 16;
+const CBC_IV_BYTES = 16;
+
+const refused = (message: string) => new SamlError('SAML_ASSERTION_DECRYPTION_FAILED', message);
+const DOES_NOT_DECRYPT = 'the EncryptedAssertion does not decrypt with the broker keys';
+
+/**
+ * The Assertion inside `encrypted`, parsed in its namespace context, as the root's one child element
+ * of its own document. `responseSigned`: `encrypted` is read from a Response whose signature verified.
+ */
+export function decryptAssertion(
+  encrypted: Element,
+  keys: readonly KeyObject[],
+  responseSigned: boolean,
+): { doc: Document; assertion: Element } {
+  const data = childElements(encrypted, NS.xmlenc, 'EncryptedData');
+  if (data.length !== 1) throw refused('the EncryptedAssertion must hold exactly one EncryptedData');
+  const encryptedData = data[0]!;
+  const type = attribute(encryptedData, 'Type');
+  if (type !== undefined && type !== TYPE_ELEMENT) throw refused('the EncryptedData is not an element');
+  const content = contentCipherOf(encryptedData);
+  if (!content.authenticated && !responseSigned) {
+    throw refused('AES-CBC is accepted only inside a signed Response');
+  }
+  const ciphertext = cipherValue(encryptedData);
+  const encryptedKeys = [
+    // Inline in its KeyInfo, or beside it in the EncryptedAssertion (core 2.3.4) for a RetrievalMethod.
+    ...keyInfoKeys(optionalChild(encryptedData, NS.dsig, 'KeyInfo')),
+    ...childElements(encrypted, NS.xmlenc, 'EncryptedKey'),
+  ];
+  if (encryptedKeys.length === 0 || encryptedKeys.length > MAX_ENCRYPTED_KEYS)
+    throw refused(`the EncryptedAssertion must carry between 1 and ${MAX_ENCRYPTED_KEYS} EncryptedKeys`);
+  const transports = encryptedKeys.map(keyTransportOf);
+  for (const transport of transports) {
+    for (const key of keys) {
+      const plaintext = decryptWith(transport, key, content, ciphertext);
+      if (plaintext !== undefined) return parsedAssertion(encrypted, plaintext);
+    }
+  }
+  throw refused(DOES_NOT_DECRYPT);
+}
+
+function keyInfoKeys(keyInfo: Element | undefined): Element[] {
+  return keyInfo ? childElements(keyInfo, NS.xmlenc, 'EncryptedKey') : [];
+}
+
+function contentCipherOf(encryptedData: Element): ContentCipher {
+  const algorithm = encryptionAlgorithm(encryptedData);
+  const content = algorithm === undefined ? undefined : CONTENT_CIPHERS[algorithm];
+  if (!content) throw refused('the EncryptedData names no accepted content algorithm (AES-GCM, or AES-CBC)');
+  return content;
+}
+
+interface KeyTransport {
+  wrappedKey: Buffer;
+  oaepHash: string;
+  oaepLabel?: Buffer;
+}
+
+/** RSA-OAEP only, its MGF1 on the digest (the one form Node's RSA-OAEP computes). */
+function keyTransportOf(encryptedKey: Element): KeyTransport {
+  const method = optionalChild(encryptedKey, NS.xmlenc, 'EncryptionMethod');
+  const algorithm = method && attribute(method, 'Algorithm');
+  if (!method || (algorithm !== RSA_OAEP_MGF1P && algorithm !== RSA_OAEP))
+    throw refused('the EncryptedKey names no accepted key transport (RSA-OAEP)');
+  const digestUri = algorithmOf(optionalChild(method, NS.dsig, 'DigestMethod'));
+  const digest = digestUri === undefined ? 'sha1' : DIGESTS[digestUri];
+  const mgfUri = algorithm === RSA_OAEP ? algorithmOf(optionalChild(method, NS.xmlenc11, 'MGF')) : undefined;
+  const mgf = mgfUri === undefined ? 'sha1' : MGFS[mgfUri];
+  if (digest === undefined || mgf !== digest)
+    throw refused('the EncryptedKey names an RSA-OAEP digest and mask function the broker does not pair');
+  const params = optionalChild(method, NS.xmlenc, 'OAEPparams');
+  return {
+    wrappedKey: cipherValue(encryptedKey),
+    oaepHash: digest,
+    ...(params ? { oaepLabel: base64Of(params) } : {}),
+  };
+}
+
+/** The plaintext, or undefined when this key does not open it (any reason: they are not told apart). */
+function decryptWith(
+  transport: KeyTransport,
+  key: KeyObject,
+  content: ContentCipher,
+  ciphertext: Buffer,
+): Buffer | undefined {
+  try {
+    const contentKey = privateDecrypt(
+      {
+        key,
+        padding: constants.RSA_PKCS1_OAEP_PADDING,
+        oaepHash: transport.oaepHash,
+        ...(transport.oaepLabel ? { oaepLabel: transport.oaepLabel } : {}),
+      },
+      transport.wrappedKey,
+    );
+    if (contentKey.length !== content.keyBytes) return undefined;
+    return content.authenticated
+      ? decryptGcm(content.cipher, contentKey, ciphertext)
+      : decryptCbc(content.cipher, contentKey, ciphertext);
+  } catch {
+    return undefined;
+  }
+}
+
+/** XML Encryption 1.1 5.2.4: IV (96 bits) || ciphertext || tag (128 bits). */
+function decryptGcm(cipher: string, key: Buffer, octets: Buffer): Buffer | undefined {
+  if (octets.length < GCM_IV_BYTES + GCM_TAG_BYTES) return undefined;
+  const decipher = createDecipheriv(cipher as 'aes-128-gcm', key, octets.subarray(0, GCM_IV_BYTES), {
+    authTagLength: GCM_TAG_BYTES,
+  });
+  decipher.setAuthTag(octets.subarray(octets.length - GCM_TAG_BYTES));
+  return Buffer.concat([
+    decipher.update(octets.subarray(GCM_IV_BYTES, octets.length - GCM_TAG_BYTES)),
+    decipher.final(),
+  ]);
+}
+
+/**
+ * XML Encryption 5.2: IV || ciphertext, padded to the block with any bytes whose last one counts them
+ * (not PKCS#7: the other pad bytes are arbitrary, so OpenSSL's own unpadding cannot be used).
+ */
+function decryptCbc(cipher: string, key: Buffer, octets: Buffer): Buffer | undefined {
+  if (octets.length < 2 * CBC_IV_BYTES || octets.length % CBC_IV_BYTES !== 0) return undefined;
+  const decipher = createDecipheriv(cipher, key, octets.subarray(0, CBC_IV_BYTES)).setAutoPadding(false);
+  const padded = Buffer.concat([decipher.update(octets.subarray(CBC_IV_BYTES)), decipher.final()]);
+  const padding = padded[padded.length - 1]!;
+  if (padding < 1 || padding > CBC_IV_BYTES) return undefined;
+  return padded.subarray(0, padded.length - padding);
+}
+
+/**
+ * XML Encryption 4.3: an Element's plaintext is parsed in the context of where it was, so the
+ * namespace prefixes declared around the EncryptedAssertion (often `saml:` on the Response) are
+ * declared on a wrapper around it. The plaintext must be one element, a SAML Assertion.
+ */
+function parsedAssertion(encrypted: Element, plaintext: Buffer): { doc: Document; assertion: Element } {
+  let doc: Document;
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
+    doc = parseSamlXml(`<decrypted${namespaceDeclarations(encrypted)}>${text}</decrypted>`);
+  } catch (cause) {
+    throw new SamlError('SAML_ASSERTION_DECRYPTION_FAILED', 'the decrypted EncryptedAssertion is not XML', {
+      cause,
+    });
+  }
+  const nodes = Array.from(doc.documentElement!.childNodes);
+  const elements = nodes.filter(isElement);
+  const onlyElement =
+    elements.length === 1 &&
+    nodes.every(
+      (n) => isElement(n) || (n.nodeType === n.TEXT_NODE && trimXmlWhitespace(n.nodeValue ?? '') === ''),
+    );
+  const assertion = elements[0];
+  if (!onlyElement || assertion?.namespaceURI !== NS.assertion || assertion.localName !== 'Assertion')
+    throw refused('the EncryptedAssertion does not hold one Assertion');
+  return { doc, assertion };
+}
+
+/** The namespace declarations in scope at `element`, the nearest of each prefix winning. */
+function namespaceDeclarations(element: Element): string {
+  const declared = new Map<string, string>();
+  for (let node: Element | null = element; node; node = isElement(node.parentNode) ? node.parentNode : null) {
+    for (const attr of Array.from(node.attributes)) {
+      if ((attr.name === 'xmlns' || attr.prefix === 'xmlns') && !declared.has(attr.name))
+        declared.set(attr.name, attr.value);
+    }
+  }
+  return Array.from(declared, ([name, value]) => ` ${name}="${escapeAttribute(value)}"`).join('');
+}
+
+function escapeAttribute(value: string): string {
+  return value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+}
+
+function encryptionAlgorithm(element: Element): string | undefined {
+  return algorithmOf(optionalChild(element, NS.xmlenc, 'EncryptionMethod'));
+}
+
+function algorithmOf(element: Element | undefined): string | undefined {
+  return element && attribute(element, 'Algorithm');
+}
+
+/** CipherData/CipherValue: a CipherReference would make the broker fetch a URI, and is refused. */
+function cipherValue(element: Element): Buffer {
+  const cipherData = optionalChild(element, NS.xmlenc, 'CipherData');
+  const value = cipherData && optionalChild(cipherData, NS.xmlenc, 'CipherValue');
+  if (!value) throw refused(`the ${element.localName} has no CipherValue`);
+  return base64Of(value);
+}
+
+function base64Of(element: Element): Buffer {
+  return Buffer.from((element.textContent ?? '').replace(/[ \t\r\n]/g, ''), 'base64');
+}
