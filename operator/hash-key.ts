@@ -94,10 +94,22 @@ export async function loadHashKeyWhenReachable(
   }
 }
 
-/** No answer, or the API server's own failure (5xx): what a later attempt may not meet. */
+/**
+ * No answer, or the API server's own failure (5xx): what a later attempt may not meet. The way there
+ * failing is Node's error with a system or TLS code (refused, reset, a name not resolved, a
+ * certificate), or the request's deadline passing; anything else (a TypeError, a SyntaxError, Node's
+ * ERR_INVALID_ARG_TYPE) is the operator's own fault, which every attempt meets again (ADR 0337).
+ */
 function unanswered(err: unknown): boolean {
   if (err instanceof ApiError) return err.status >= 500;
-  return !(err instanceof JsmSsoError);
+  if (!(err instanceof Error) || err instanceof JsmSsoError) return false;
+  // The deadline as the exchange aborts with it (exchange-signal.ts), or as Node's request wraps it.
+  if (err.name === 'TimeoutError' || (err.cause instanceof Error && err.cause.name === 'TimeoutError'))
+    return true;
+  const code = (err as NodeJS.ErrnoException).code;
+  // Node's own ERR_ codes name a misuse of its API, but for TLS's; an abort is the operator's stop.
+  if (typeof code !== 'string' || err.name === 'AbortError') return false;
+  return !code.startsWith('ERR_') || /^ERR_(TLS|SSL)_/.test(code);
 }
 
 /**
