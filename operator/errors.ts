@@ -233,6 +233,11 @@ export const OPERATOR_REASONS = {
     meaning:
       "At start, the API server did not answer the read or create of the operator's hash key Secret (connection refused or reset, TLS failure, a 5xx): the operator waits and asks again (0.5 s doubling to 30 s), one line per attempt, and starts once it answers; /readyz fails meanwhile (ADR 0332).",
   },
+  OPERATOR_API_THROTTLED: {
+    conditions: 'log line `operator.api_throttled`',
+    meaning:
+      "At start, the API server throttled the read or create of the operator's hash key Secret past the client's 10 retries, each after its Retry-After (429 from API Priority and Fairness: the operator's priority level is full): the operator waits its Retry-After (at least 0.5 s doubling to 30 s) and asks again, one line per attempt, and starts once it is admitted; /readyz fails meanwhile (ADR 0337).",
+  },
   OPERATOR_LEASE_NOT_RELEASED: {
     conditions: 'log line `leader.release_failed`',
     meaning:

@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { JsmSsoError } from '../common/errors.js';
 import { ApiError, isConflict, type KubeClient, type KubeObject } from '../common/kube/client.js';
 import type { Logger } from '../common/log.js';
+import type { OperatorReason } from './errors.js';
 import { collectionPath, KINDS, objectPath } from './kube/kinds.js';
 import { MANAGED_BY } from './resources/common.js';
 
@@ -59,19 +60,20 @@ function remedyFor(refused: ApiError): string {
   return 'an admission policy, webhook or quota refuses the Secret as the operator makes it: let it, or create the Secret yourself';
 }
 
-/** A refusal (4xx), not throttling (429, which the client waits out): what no later attempt heals. */
+/** A refusal (4xx), not throttling (429, waited out: `throttled`): what no later attempt heals. */
 function refused(err: unknown): err is ApiError {
   return err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 429;
 }
 
-/** The wait before the next attempt while the API server does not answer: client-go's informers' 0.5 s doubling to 30 s. */
+/** The wait before the next attempt while the API server does not answer or admit: client-go's informers' 0.5 s doubling to 30 s. */
 const UNREACHABLE_RETRY = { initialMs: 500, maxMs: 30_000 };
 
 /**
  * The key as `loadHashKey` reads or makes it, the first thing the operator asks the API server. An
- * API server that does not answer (not up yet, a network fault, a 5xx) may answer later, so it is
- * asked again, each wait logged, as the informers do; a refusal (401, 403, 422) and a bad key cannot heal
- * by themselves and end the start (ADR 0332).
+ * API server that does not answer (not up yet, a network fault, a 5xx) or throttles the operator past
+ * the client's retries (429) may answer later, so it is asked again, each wait logged, as the informers
+ * do; a refusal (401, 403, 422), a bad key and a bug cannot heal by themselves and end the start (ADR
+ * 0332, ADR 0337).
  */
 export async function loadHashKeyWhenReachable(
   client: KubeClient,
@@ -83,15 +85,45 @@ export async function loadHashKeyWhenReachable(
       return await loadHashKey(client, where);
     } catch (err) {
       if (refused(err)) throw new ApiAccessDeniedError(err);
-      if (!unanswered(err)) throw err;
-      const retryInMs = Math.min(UNREACHABLE_RETRY.initialMs * 2 ** (attempt - 1), UNREACHABLE_RETRY.maxMs);
-      logger.warn(
-        { event: 'operator.api_unreachable', reason: 'OPERATOR_API_UNREACHABLE', err, attempt, retryInMs },
-        'the API server did not answer the hash key read; asking again',
-      );
+      const backoffMs = Math.min(UNREACHABLE_RETRY.initialMs * 2 ** (attempt - 1), UNREACHABLE_RETRY.maxMs);
+      const wait = waitBeforeAsking(err, backoffMs);
+      if (!wait) throw err;
+      const { message, retryInMs, ...said } = wait;
+      logger.warn({ ...said, err, attempt, retryInMs }, message);
       await delay(retryInMs);
     }
   }
+}
+
+/** The wait before asking again after `err`, and how it is said; undefined when no wait heals it. */
+function waitBeforeAsking(
+  err: unknown,
+  backoffMs: number,
+): { event: string; reason: OperatorReason; retryInMs: number; message: string } | undefined {
+  if (throttled(err))
+    return {
+      event: 'operator.api_throttled',
+      reason: 'OPERATOR_API_THROTTLED',
+      // Never sooner than the API server asked: its Retry-After grows while it is overloaded.
+      retryInMs: Math.max(backoffMs, err.retryAfterMs ?? 0),
+      message: "the API server throttled the hash key read past the client's retries; asking again",
+    };
+  if (unanswered(err))
+    return {
+      event: 'operator.api_unreachable',
+      reason: 'OPERATOR_API_UNREACHABLE',
+      retryInMs: backoffMs,
+      message: 'the API server did not answer the hash key read; asking again',
+    };
+  return undefined;
+}
+
+/**
+ * A 429 the client gave back: its retries spent by the Retry-After of API Priority and Fairness (or
+ * a watch cache still initializing), or one without Retry-After. Load, not a refusal (ADR 0337).
+ */
+function throttled(err: unknown): err is ApiError {
+  return err instanceof ApiError && err.status === 429;
 }
 
 /**

@@ -35,12 +35,15 @@ export class ApiError extends Error {
   readonly serverMessage: string;
   /** The Status's `details.causes`, by type (`NamespaceTerminating`, `FieldValueInvalid`...). */
   readonly causes: readonly StatusCause[];
+  /** A 429's Retry-After, when the answer had one: how long the API server asked the client to wait. */
+  readonly retryAfterMs: number | undefined;
   constructor(
     status: number,
     reason: string,
     message: string,
     serverMessage = message,
     causes: StatusCause[] = [],
+    retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -48,6 +51,7 @@ export class ApiError extends Error {
     this.reason = reason;
     this.serverMessage = serverMessage;
     this.causes = causes;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -275,7 +279,7 @@ export class KubeClient {
       const text = await readAll(res);
       const status = res.statusCode ?? 0;
       if (status >= 200 && status < 300) return (text ? JSON.parse(text) : {}) as T;
-      throw apiErrorFrom(status, text, `${method} ${path}`);
+      throw apiErrorFrom(status, text, `${method} ${path}`, res.headers['retry-after']);
     } finally {
       exchange.release();
     }
@@ -453,7 +457,7 @@ async function readAll(res: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function apiErrorFrom(status: number, text: string, what: string): ApiError {
+function apiErrorFrom(status: number, text: string, what: string, retryAfter?: string): ApiError {
   let reason = 'Unknown';
   let message = text.slice(0, 500);
   let causes: StatusCause[] = [];
@@ -474,7 +478,8 @@ function apiErrorFrom(status: number, text: string, what: string): ApiError {
   } catch {
     // not a Status object (e.g. a proxy's HTML page); keep the raw text
   }
-  return new ApiError(status, reason, `${what}: ${status} ${reason}: ${message}`, message, causes);
+  const waitMs = retryAfter === undefined ? undefined : retryAfterMs(retryAfter);
+  return new ApiError(status, reason, `${what}: ${status} ${reason}: ${message}`, message, causes, waitMs);
 }
 
 export function isNotFound(err: unknown): boolean {

@@ -5,6 +5,8 @@
 // connections, then answering) is a loopback forwarder in front of it.
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { ClientRequest } from 'node:http';
+import { request } from 'node:https';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +20,14 @@ import {
   eventually,
   freshNamespace,
   installCrd,
+  runScript,
   separateEnvtest,
 } from '../../testkit/envtest.js';
+import {
+  flowSchemaInForce,
+  seatlessPriorityLevel,
+  serviceAccountFlowSchema,
+} from '../../testkit/flow-control.js';
 import { spawnOperator } from '../../testkit/operator-process.js';
 import { exited, listening, onLogLine } from '../../testkit/part-process.js';
 
@@ -189,6 +197,42 @@ describe('operator: start failures (real kube-apiserver, real process)', functio
     }
   });
 
+  it('waits while API Priority and Fairness rejects it at start (429 past the client retries), saying so with a code and by Retry-After, and starts once admitted', async () => {
+    const level = await rejectingFlow(env, team);
+    const hold = holdSeat(env, level.token, team);
+    let started: ReturnType<typeof operatorWith> | undefined;
+    try {
+      // Started once the seat is held: its first request is rejected, not let through.
+      await eventually(async () => executing(env, level.flowSchema) > 0, "the level's one seat held");
+      started = operatorWith(level.kubeconfig);
+      const { operator, ended } = started;
+      const waits = linesOf(operator, 'operator.api_throttled');
+      const exit = ended.then((e) => `exited ${e.code}: ${e.stderr}`);
+      const { management } = await listening(operator, ['management']);
+      const first = await Promise.race([
+        eventually(async () => waits[0], 'a wait for the API server to admit it, said', 90_000),
+        exit,
+      ]);
+      expect(first, String(first)).to.include({
+        level: 'warn',
+        reason: 'OPERATOR_API_THROTTLED',
+        attempt: 1,
+      });
+      // The API server's Retry-After (1 s at least) over the 0.5 s of a first wait for no answer.
+      expect((first as Record<string, unknown>)['retryInMs']).to.be.at.least(1_000);
+      expect((await fetch(`${management}/readyz`)).status).to.equal(503);
+
+      await level.lift();
+      hold.release();
+      await eventually(async () => (await fetch(`${management}/readyz`)).status === 200, 'ready', 60_000);
+    } finally {
+      hold.release();
+      started?.operator.kill('SIGTERM');
+      await started?.ended;
+      await level.remove();
+    }
+  });
+
   it('waits for its CRDs on a cluster without them, saying so with a reason code, and is ready once they are installed', async () => {
     // A cluster of its own: the shared one has the CRDs.
     const bare = separateEnvtest([]);
@@ -277,4 +321,99 @@ async function apiServerFront(
       await new Promise((resolve) => front.close(resolve));
     },
   };
+}
+
+const RBAC = '/apis/rbac.authorization.k8s.io/v1';
+
+/**
+ * A ServiceAccount of `team` (cluster-admin) whose requests API Priority and Fairness puts in a
+ * priority level of no seats that rejects (429 with Retry-After) what does not fit: the API server
+ * then runs one request of the level at a time. Its kubeconfig and token; `lift` ends the throttling,
+ * `remove` the account's access too.
+ */
+async function rejectingFlow(
+  env: Envtest,
+  team: string,
+): Promise<{
+  kubeconfig: string;
+  token: string;
+  flowSchema: string;
+  lift(): Promise<void>;
+  remove(): Promise<void>;
+}> {
+  const name = `${team}-throttled`;
+  await env.client.create(collectionPath(KINDS.serviceAccount, team), {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'throttled', namespace: team },
+  });
+  await env.client.create(`${RBAC}/clusterrolebindings`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+    subjects: [{ kind: 'ServiceAccount', name: 'throttled', namespace: team }],
+  });
+  // The schema first: deleted first, its requests do not meet a level gone.
+  const flow = [
+    await serviceAccountFlowSchema(env.client, name, name, { name: 'throttled', namespace: team }),
+    await seatlessPriorityLevel(env.client, name),
+  ];
+  await eventually(() => flowSchemaInForce(env.client, name), 'the FlowSchema in force');
+  const granted = await env.client.request<{ status: { token: string } }>(
+    'POST',
+    `/api/v1/namespaces/${team}/serviceaccounts/throttled/token`,
+    { body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} } },
+  );
+  const token = granted.status.token;
+  return {
+    kubeconfig: kubeconfigWith(env, (c) => {
+      c.users[0]!.user = { token };
+    }),
+    token,
+    flowSchema: name,
+    lift: async () => {
+      for (const path of flow) await env.client.delete(path);
+    },
+    remove: async () => {
+      for (const path of [...flow, `${RBAC}/clusterrolebindings/${name}`]) await env.client.delete(path);
+    },
+  };
+}
+
+/**
+ * Holds the priority level's one seat with a create whose body never comes: the API server admits
+ * the request (APF judges it before its body is read) and runs it until the body ends, past its own
+ * 60 s request timeout too, so every other request of the level is rejected until `release`: one
+ * request, no gap between two holds for the operator's to slip through.
+ */
+function holdSeat(env: Envtest, token: string, team: string): { release(): void } {
+  const config = parse(readFileSync(env.kubeconfigPath, 'utf8')) as Kubeconfig & {
+    clusters: { cluster: { 'certificate-authority-data': string } }[];
+  };
+  const cluster = config.clusters[0]!.cluster;
+  const held: ClientRequest = request(`${cluster.server}/api/v1/namespaces/${team}/configmaps`, {
+    method: 'POST',
+    ca: Buffer.from(cluster['certificate-authority-data'], 'base64'),
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/json',
+      'Content-Length': '1024',
+    },
+  });
+  held.on('error', () => undefined); // the release destroys it
+  held.write('{');
+  return { release: () => held.destroy() };
+}
+
+/** The requests of `flowSchema` the API server runs now, by its own metric. */
+function executing(env: Envtest, flowSchema: string): number {
+  return runScript(env, 'kubectl get --raw /metrics')
+    .stdout.split('\n')
+    .filter(
+      (line) =>
+        line.startsWith('apiserver_flowcontrol_current_executing_requests{') &&
+        line.includes(`flow_schema="${flowSchema}"`),
+    )
+    .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0);
 }

@@ -8,13 +8,17 @@ import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { type Envtest, envtest, eventually, freshNamespace, runScript } from '../../testkit/envtest.js';
 import {
+  flowSchemaInForce,
+  seatlessPriorityLevel,
+  serviceAccountFlowSchema,
+} from '../../testkit/flow-control.js';
+import {
   reconcileErrors,
   startTestController,
   TEST_OPERATOR_SETTINGS,
 } from '../../testkit/operator-controller.js';
 import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
-const FLOWCONTROL = '/apis/flowcontrol.apiserver.k8s.io/v1';
 const RBAC = '/apis/rbac.authorization.k8s.io/v1';
 
 /**
@@ -49,25 +53,7 @@ describe('the operator throttled by API Priority and Fairness on a real API serv
       subjects: [{ kind: 'ServiceAccount', name, namespace }],
     });
     cleanup.push(`${RBAC}/clusterrolebindings/${binding}`);
-    await env.client.create(`${FLOWCONTROL}/flowschemas`, {
-      apiVersion: 'flowcontrol.apiserver.k8s.io/v1',
-      kind: 'FlowSchema',
-      metadata: { name: binding },
-      spec: {
-        priorityLevelConfiguration: { name: namespace },
-        matchingPrecedence: 100,
-        distinguisherMethod: { type: 'ByUser' },
-        rules: [
-          {
-            subjects: [{ kind: 'ServiceAccount', serviceAccount: { name, namespace } }],
-            resourceRules: [
-              { verbs: ['*'], apiGroups: ['*'], resources: ['*'], namespaces: ['*'], clusterScope: true },
-            ],
-          },
-        ],
-      },
-    });
-    cleanup.push(`${FLOWCONTROL}/flowschemas/${binding}`);
+    cleanup.push(await serviceAccountFlowSchema(env.client, binding, namespace, { name, namespace }));
     const { status } = await env.client.create<{ status: { token: string } }>(
       `${objectPath(KINDS.serviceAccount, namespace, name)}/token`,
       { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } },
@@ -96,32 +82,13 @@ describe('the operator throttled by API Priority and Fairness on a real API serv
   before(async () => {
     env = await envtest();
     namespace = await freshNamespace(env.client, 'apf');
-    await env.client.create(`${FLOWCONTROL}/prioritylevelconfigurations`, {
-      apiVersion: 'flowcontrol.apiserver.k8s.io/v1',
-      kind: 'PriorityLevelConfiguration',
-      metadata: { name: namespace },
-      spec: {
-        type: 'Limited',
-        limited: {
-          nominalConcurrencyShares: 0,
-          lendablePercent: 0,
-          borrowingLimitPercent: 0,
-          limitResponse: { type: 'Reject' },
-        },
-      },
-    });
-    cleanup.push(`${FLOWCONTROL}/prioritylevelconfigurations/${namespace}`);
+    cleanup.push(await seatlessPriorityLevel(env.client, namespace));
     operatorClient = await throttledAccount('operator');
     holder = await throttledAccount('holder');
     // The API server has taken both FlowSchemas in once it has judged them (not dangling).
     await eventually(async () => {
-      for (const who of ['operator', 'holder']) {
-        const schema = await env.client.get<
-          KubeObject & { status?: { conditions?: { type: string; status: string }[] } }
-        >(`${FLOWCONTROL}/flowschemas/${namespace}-${who}`);
-        if (!schema?.status?.conditions?.some((c) => c.type === 'Dangling' && c.status === 'False'))
-          return false;
-      }
+      for (const who of ['operator', 'holder'])
+        if (!(await flowSchemaInForce(env.client, `${namespace}-${who}`))) return false;
       return true;
     }, 'the FlowSchemas in force');
   });
