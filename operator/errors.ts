@@ -31,7 +31,7 @@ export const FAILURE_REASONS = {
   },
   SecretNotReferable: {
     meaning:
-      "A tenant or a JsmSsoPool names a Secret that is a pooled tenant's projection (the operator's own, in a pool's namespace), which holds another tenant's credentials; the message names it. Its values are never read, mounted or copied. A tenant reports it on ConfigValid (ADR 0313); nothing else of the pool is applied (ADR 0320). Unlike any other broken configuration, the tenant's or pool's Deployments are deleted, since their pods mount each named Secret by name and would be given the projection's keys (ADR 0330); they are applied again once the spec names a Secret of its own.",
+      "A tenant or a JsmSsoPool names a Secret that is a pooled tenant's projection (the operator's own, in a pool's namespace), which holds another tenant's credentials; the message names it. Its values are never read, mounted or copied. A tenant reports it on ConfigValid (ADR 0313); nothing else of the pool is applied (ADR 0320). Unlike any other broken configuration, the tenant's or pool's Deployments are deleted, since their pods mount each named Secret by name and would be given the projection's keys (ADR 0330); they are applied again once the spec names a Secret of its own. Meanwhile BrokerAvailable and PortalAvailable are False with this reason (ADR 0337).",
     action: "Reference a Secret of the tenant's or the pool's own.",
   },
   SpecInvalid: {

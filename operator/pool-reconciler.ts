@@ -30,6 +30,7 @@ import {
   type ConditionInput,
   comparableConditions,
   deploymentCondition,
+  deploymentsWithheld,
   toConditions,
 } from './status.js';
 import { writeStatus } from './status-write.js';
@@ -195,8 +196,9 @@ function poolStatus(
   const hint = `see \`kubectl -n ${namespace} describe deployment\` and the pods' logs`;
   const deployment = (part: 'broker' | 'portal') =>
     deps.cache.get(KINDS.deployment, namespace, childName(pool, part)) as V1Deployment | undefined;
-  const broker = deploymentCondition('Broker', deployment('broker'), hint);
-  const portal = deploymentCondition('Portal', deployment('portal'), hint);
+  const withheld = deploymentsWithheld(applied, 'Applied');
+  const broker = deploymentCondition('Broker', deployment('broker'), hint, withheld);
+  const portal = deploymentCondition('Portal', deployment('portal'), hint, withheld);
   const waiting = [applied, broker, portal].find((c) => c.status !== 'True');
   const ready: ConditionInput = waiting
     ? { status: 'False', reason: waiting.reason, message: waiting.message }

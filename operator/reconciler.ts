@@ -43,6 +43,7 @@ import {
   type ConditionInput,
   computeStatus,
   deploymentCondition,
+  deploymentsWithheld,
   sameStatus,
 } from './status.js';
 import { latestOf, writeStatus } from './status-write.js';
@@ -199,6 +200,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   const hint = `see \`kubectl -n ${namespace} describe deployment\` and the pods' logs`;
   const deployment = (part: 'broker' | 'portal') =>
     deps.cache.get(KINDS.deployment, namespace, childName(live, part)) as V1Deployment | undefined;
+  const withheld = deploymentsWithheld(configValid, 'ConfigValid');
   const now = (deps.now ?? (() => new Date()))();
   const status = computeStatus(
     previous,
@@ -207,8 +209,8 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
       configValid,
       applied:
         ended ?? appliedCondition(outcome.configValid, failure, configValid.reason === 'SecretNotReferable'),
-      broker: deploymentCondition('Broker', deployment('broker'), hint),
-      portal: deploymentCondition('Portal', deployment('portal'), hint),
+      broker: deploymentCondition('Broker', deployment('broker'), hint, withheld),
+      portal: deploymentCondition('Portal', deployment('portal'), hint, withheld),
       signingCertificate: signingCertificateCondition(validation.tenant, signingSecrets, now),
       portalUrl: live.spec?.portal?.url,
       brokerUrl: live.spec?.broker?.url,

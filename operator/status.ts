@@ -53,12 +53,41 @@ export interface StatusObservations {
   placement?: string;
 }
 
-/** Availability of a part from its Deployment (Unknown while it has not reported on this spec). */
+/**
+ * Why a part's Deployment is kept away on purpose: its owner's spec names a projection (ADR 0330),
+ * and the condition that names the Secret (the tenant's ConfigValid, the pool's Applied).
+ */
+export interface DeploymentWithheld {
+  reason: 'SecretNotReferable';
+  toldBy: 'ConfigValid' | 'Applied';
+}
+
+/** The parts' Deployments withheld when `condition` (`toldBy`) says the spec names a projection. */
+export function deploymentsWithheld(
+  condition: ConditionInput,
+  toldBy: DeploymentWithheld['toldBy'],
+): DeploymentWithheld | undefined {
+  return condition.reason === 'SecretNotReferable' ? { reason: condition.reason, toldBy } : undefined;
+}
+
+/**
+ * Availability of a part from its Deployment (Unknown while it has not reported on this spec). No
+ * Deployment is "not there yet" unless it is `withheld`: then it will not come before the spec
+ * changes, and the condition says why (ADR 0337).
+ */
 export function deploymentCondition(
   part: 'Broker' | 'Portal',
   deployment: V1Deployment | undefined,
   hint: string,
+  withheld?: DeploymentWithheld,
 ): ConditionInput {
+  if (!deployment && withheld) {
+    return {
+      status: 'False',
+      reason: withheld.reason,
+      message: `the ${part.toLowerCase()} Deployment is not run while the spec names a Secret that is a projection (${withheld.toldBy} says which), so that no pod mounts its keys`,
+    };
+  }
   if (!deployment) {
     return {
       status: 'Unknown',

@@ -391,6 +391,25 @@ describe('who may place a tenant in a pool, against a real API server', function
     }, 'squat-pool SecretNotReferable');
     expect(pool.message).to.contain(`Secret ${projection}`).and.contain('Deployments are removed');
     expect(await mounting()).to.deep.equal([]);
+    // Its parts are not "missing yet": they are not run, and say why, naming the condition that says which Secret.
+    for (const [kind, name, told] of [
+      [KINDS.tenant, 'squatter', 'ConfigValid'],
+      [KINDS.pool, 'squat-pool', 'Applied'],
+    ] as const) {
+      const parts = await eventually(async () => {
+        const conditions = (await conditionsOf(kind, name)).filter((c) => c.type.endsWith('Available'));
+        const gone = (c: { reason: string }) =>
+          ['DeploymentMissing', 'SecretNotReferable'].includes(c.reason);
+        return conditions.length === 2 && conditions.every(gone) ? conditions : undefined;
+      }, `${name}'s parts told without their Deployments`);
+      for (const condition of parts) {
+        expect(condition, `${name} ${condition.type}`).to.include({
+          status: 'False',
+          reason: 'SecretNotReferable',
+        });
+        expect(condition.message).to.contain(`${told} says which`).and.not.contain('does not exist yet');
+      }
+    }
   });
 });
 

@@ -1,5 +1,10 @@
 import { expect } from 'chai';
-import { appliedCondition, computeStatus, deploymentCondition } from '../../operator/status.js';
+import {
+  appliedCondition,
+  computeStatus,
+  deploymentCondition,
+  deploymentsWithheld,
+} from '../../operator/status.js';
 
 /** The tenant's status as computed from what the reconcile observed (operator/status.ts). */
 describe('operator: tenant status from observations', () => {
@@ -17,6 +22,22 @@ describe('operator: tenant status from observations', () => {
       status: 'Unknown',
       reason: 'DeploymentMissing',
     });
+  });
+
+  it('says a part whose Deployment is withheld for a projection is False with the reason, naming the condition that says which Secret', () => {
+    const withheld = deploymentsWithheld(
+      { status: 'False', reason: 'SecretNotReferable', message: 'Secret x is a projection …' },
+      'ConfigValid',
+    );
+    const condition = deploymentCondition('Portal', undefined, 'see the pods', withheld);
+    expect(condition).to.deep.include({ status: 'False', reason: 'SecretNotReferable' });
+    expect(condition.message)
+      .to.contain('portal Deployment is not run')
+      .and.contain('ConfigValid says which');
+    // Still running (its deletion refused, ADR 0335): the Deployment itself is told.
+    expect(deploymentCondition('Portal', { status: {} }, 'see the pods', withheld).reason).to.equal(
+      'PodsUnavailable',
+    );
   });
 
   it('is Ready with AllComponentsReady when the configuration, the apply and both parts are', () => {
