@@ -22,6 +22,9 @@
 #   JSM_SSO_TOOLS_DIR        dir with kube-apiserver, etcd (and kube-controller-manager);
 #                            when the binaries are missing .ci/k8s-tools.sh is run to make them
 #   K8S_ENVTEST_KCM=0|1      run kube-controller-manager (default 1 when the binary exists)
+#   K8S_ENVTEST_KCM_CONTROLLERS  more of its controllers, comma-separated (deployment-controller,
+#                            replicaset-controller, resourcequota-controller...): pods are made then,
+#                            and never run
 #   K8S_ENVTEST_APISERVER_ARGS  extra kube-apiserver flags (word-split)
 #   K8S_ENVTEST_TIMEOUT      seconds to wait for readiness (default 180)
 #   K8S_ENVTEST_NODE=1       a single-node cluster instead (.ci/k8s-node.sh): also kube-scheduler,
@@ -297,6 +300,8 @@ if [ "$KCM" = 1 ]; then
     # no HTTPS endpoint (healthz/metrics) of its own
     --secure-port=0
   )
+  # Asked for, more controllers (joining the list above, as '*' does).
+  [ -n "${K8S_ENVTEST_KCM_CONTROLLERS:-}" ] && KCM_ARGS+=(--controllers="$K8S_ENVTEST_KCM_CONTROLLERS")
   # With a node, every default controller ('*' joins the list above).
   [ "$NODE" = 1 ] && node_kcm_args && KCM_ARGS+=("${NODE_KCM_ARGS[@]}")
   setsid "$TOOLS/kube-controller-manager" "${KCM_ARGS[@]}" \

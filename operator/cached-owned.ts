@@ -2,7 +2,7 @@ import type { KubeObject } from '../common/kube/client.js';
 import type { InternedStrings } from './interned-strings.js';
 import { KINDS } from './kube/kinds.js';
 import { APPLIED_HASH_ANNOTATION, canonicalJson, sha256 } from './resources/common.js';
-import { isStalledRollout } from './status.js';
+import { isPodCreationRefused, isStalledRollout } from './status.js';
 
 /**
  * What the operator keeps of an object it made (the managed kinds, watched by their managed-by
@@ -11,7 +11,8 @@ import { isStalledRollout } from './status.js';
  * controller ownerReference (ownership, pruning), the applied-hash annotation (the desired state it
  * was last applied from, drift.ts:needsApplyCached); of a Deployment, what its part's condition says
  * (metadata.generation, spec.replicas, and of its status the observed generation, the available
- * replicas, the Available condition and a Progressing condition that says the rollout stalled).
+ * replicas, the Available condition, a Progressing condition that says the rollout stalled and a
+ * ReplicaFailure condition that says its pods were refused, with the API server's answer).
  * Drift is not judged on the cached object: it holds the SHA-256 of the object's content (everything but its status, resourceVersion and managedFields,
  * which move without anyone changing what the operator set), and `AppliedStates` says which
  * desired state that content was last found to hold (ADR 0134). Used as the managed kinds' informer transform, so a
@@ -50,7 +51,7 @@ export function cachedOwned(object: KubeObject, strings: InternedStrings): Cache
 interface DeploymentStatus {
   observedGeneration?: number;
   availableReplicas?: number;
-  conditions?: { type?: string; status?: string; reason?: string }[];
+  conditions?: { type?: string; status?: string; reason?: string; message?: string }[];
 }
 
 /** spec.replicas, which a part's condition message reports ("1/2 broker pods available"). */
@@ -65,14 +66,22 @@ function deploymentStatusRead(status: unknown, strings: InternedStrings): Deploy
   const available = conditions?.find((c) => c.type === 'Available');
   // Progressing only as far as it tells a stalled rollout (its reason moves at every step of one).
   const stalled = conditions?.find(isStalledRollout);
-  const read = [
+  const refused = conditions?.find(isPodCreationRefused);
+  const read: NonNullable<DeploymentStatus['conditions']> = strings.deep([
     ...(available ? [{ type: available.type, status: available.status }] : []),
     ...(stalled ? [{ type: stalled.type, status: stalled.status, reason: stalled.reason }] : []),
-  ];
+  ]);
+  // The refusal's message (the API server's answer) is this Deployment's own, naming its pods:
+  // held as it is, not interned.
+  if (refused)
+    read.push({
+      ...strings.deep({ type: refused.type, status: refused.status, reason: refused.reason }),
+      message: refused.message ?? '',
+    });
   return {
     ...(observedGeneration !== undefined ? { observedGeneration } : {}),
     ...(availableReplicas !== undefined ? { availableReplicas } : {}),
-    ...(read.length > 0 ? { conditions: strings.deep(read) } : {}),
+    ...(read.length > 0 ? { conditions: read } : {}),
   };
 }
 

@@ -125,6 +125,11 @@ export const OPERATOR_REASONS = {
     meaning:
       "The part's Deployment says the rollout of its latest spec made no progress within its deadline (Progressing=False, an image no node pulls, pods that never get ready): pods of an earlier spec may still serve, but not the spec the status reports on. Clears once the rollout moves again. The message counts the available pods and says where to look.",
   },
+  FailedCreate: {
+    conditions: 'BrokerAvailable, PortalAvailable=False (tenant, JsmSsoPool); Ready=False (JsmSsoPool)',
+    meaning:
+      "None of the part's pods is available and the API server refuses to create them (the Deployment's ReplicaFailure `FailedCreate`): a ResourceQuota they exceed, a LimitRange, PodSecurity, an admission policy or webhook. The message repeats the API server's answer, which names what refuses them. The ReplicaSet controller retries with its backoff and creates them once that is lifted; the condition clears then. Where some pods are available the part stays True and its message carries the refusal.",
+  },
   AllComponentsReady: { conditions: 'Ready=True', meaning: 'The portal and the broker are serving.' },
   ComponentsUnavailable: {
     conditions: 'Ready=False',

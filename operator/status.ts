@@ -105,13 +105,14 @@ export function deploymentCondition(
       message: `the ${part.toLowerCase()} Deployment has not yet observed its latest spec`,
     };
   }
+  const refusal = podsRefusal(status.conditions);
   // Pods of an earlier spec may still be available, but the latest spec, the one the status
   // reports on (observedGeneration), is not served and will not be until the rollout moves again.
   if (status.conditions?.some(isStalledRollout)) {
     return {
       status: 'False',
       reason: 'ProgressDeadlineExceeded',
-      message: `the ${part.toLowerCase()} Deployment's rollout of its latest spec made no progress within its deadline (ProgressDeadlineExceeded); ${ready}/${wanted} pods available, of an earlier spec where not updated; ${hint}`,
+      message: `the ${part.toLowerCase()} Deployment's rollout of its latest spec made no progress within its deadline (ProgressDeadlineExceeded); ${refusal ? `${refusal}; ` : ''}${ready}/${wanted} pods available, of an earlier spec where not updated; ${hint}`,
     };
   }
   const available = status.conditions?.find((c) => c.type === 'Available');
@@ -119,7 +120,16 @@ export function deploymentCondition(
     return {
       status: 'True',
       reason: 'MinimumReplicasAvailable',
-      message: `${ready}/${wanted} ${part.toLowerCase()} pods available`,
+      message: `${ready}/${wanted} ${part.toLowerCase()} pods available${refusal ? `; ${refusal}` : ''}`,
+    };
+  }
+  // Not a pod that fails to start but none made: what refuses them is the platform's (a quota, a
+  // LimitRange, PodSecurity, a policy), and the API server's answer names it.
+  if (refusal) {
+    return {
+      status: 'False',
+      reason: 'FailedCreate',
+      message: `${ready}/${wanted} ${part.toLowerCase()} pods available; ${refusal}; the ReplicaSet controller creates them once that is lifted; ${hint}`,
     };
   }
   return {
@@ -127,6 +137,33 @@ export function deploymentCondition(
     reason: 'PodsUnavailable',
     message: `${ready}/${wanted} ${part.toLowerCase()} pods available; ${hint}`,
   };
+}
+
+/** The API server's answers are cut to this many characters in a part's condition, as an apply's are. */
+const REFUSAL_MAX_CHARS = 1000;
+
+/** Why the Deployment's pods could not be created, in the API server's words; undefined when they could. */
+function podsRefusal(
+  conditions: { type?: string; status?: string; reason?: string; message?: string }[] | undefined,
+) {
+  const refused = conditions?.find(isPodCreationRefused);
+  if (!refused) return undefined;
+  return `pods could not be created (FailedCreate): ${(refused.message ?? '').slice(0, REFUSAL_MAX_CHARS)}`;
+}
+
+/**
+ * A Deployment condition that says its ReplicaSet's pods were refused: ReplicaFailure True
+ * `FailedCreate`, carrying the API server's answer, which the Deployment controller keeps until a
+ * pod is created again (the ReplicaSet controller retries with its backoff).
+ */
+export function isPodCreationRefused(condition: {
+  type?: string;
+  status?: string;
+  reason?: string;
+}): boolean {
+  return (
+    condition.type === 'ReplicaFailure' && condition.status === 'True' && condition.reason === 'FailedCreate'
+  );
 }
 
 /**

@@ -142,13 +142,18 @@ async function start(): Promise<Envtest> {
 
 /**
  * An API server and etcd of the test's own, not the run's shared one: for a test that needs other
- * API server flags or acts on etcd itself. No controller-manager, no CRDs; `stop` ends it (and the
- * process's exit, should the test not get there).
+ * API server flags, acts on etcd itself, or needs `controllers` of kube-controller-manager
+ * (`deployment-controller`, `replicaset-controller`...: then it runs them beside the garbage
+ * collector, the namespace and ServiceAccount controllers; else no controller-manager). No CRDs;
+ * `stop` ends it (and the process's exit, should the test not get there).
  */
-export function separateEnvtest(apiserverArgs: string[]): Envtest & { stop(): void } {
+export function separateEnvtest(
+  apiserverArgs: string[],
+  controllers: string[] = [],
+): Envtest & { stop(): void } {
   const toolsDir = k8sToolsDir();
   const path = join(mkdtempSync(join(tmpdir(), 'jsm-sso-envtest-')), 'kubeconfig');
-  launch(path, toolsDir, false, apiserverArgs);
+  launch(path, toolsDir, controllers.length > 0, apiserverArgs, controllers);
   // What the product writes there is read as on the shared one (ADR 0278).
   const stopScan = typeof afterEach === 'function' ? scanWhatViewersRead(clientFor(path).client) : undefined;
   const stop = () => {
@@ -161,7 +166,13 @@ export function separateEnvtest(apiserverArgs: string[]): Envtest & { stop(): vo
 }
 
 /** Starts .ci/k8s-envtest.sh's cluster, its kubeconfig written at `path`. */
-function launch(path: string, toolsDir: string, controllerManager: boolean, apiserverArgs: string[]): void {
+function launch(
+  path: string,
+  toolsDir: string,
+  controllerManager: boolean,
+  apiserverArgs: string[],
+  controllers: string[] = [],
+): void {
   requireTools(toolsDir, ['kube-apiserver', 'etcd']);
   const result = spawnSync('bash', [join(packageRoot(), '.ci/k8s-envtest.sh'), 'start', path], {
     encoding: 'utf8',
@@ -169,6 +180,7 @@ function launch(path: string, toolsDir: string, controllerManager: boolean, apis
       ...process.env,
       JSM_SSO_TOOLS_DIR: toolsDir,
       K8S_ENVTEST_KCM: controllerManager ? '1' : '0',
+      K8S_ENVTEST_KCM_CONTROLLERS: controllers.join(','),
       K8S_ENVTEST_APISERVER_ARGS: apiserverArgs.join(' '),
     },
   });

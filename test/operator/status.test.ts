@@ -1,3 +1,4 @@
+import type { V1Deployment, V1DeploymentCondition } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import {
   appliedCondition,
@@ -38,6 +39,54 @@ describe('operator: tenant status from observations', () => {
     expect(deploymentCondition('Portal', { status: {} }, 'see the pods', withheld).reason).to.equal(
       'PodsUnavailable',
     );
+  });
+
+  describe('a Deployment whose pods the API server refuses (ReplicaFailure FailedCreate)', () => {
+    const refusal = {
+      type: 'ReplicaFailure',
+      status: 'True',
+      reason: 'FailedCreate',
+      message: 'pods "acme-broker-5d8f9c7b4-" is forbidden: exceeded quota: tenant-quota',
+    };
+    const deployment = (availableReplicas: number, conditions: V1DeploymentCondition[]) =>
+      ({
+        metadata: { generation: 2 },
+        spec: { replicas: 3 },
+        status: { observedGeneration: 2, availableReplicas, conditions: [...conditions, refusal] },
+      }) as V1Deployment;
+
+    it('says a part with none available FailedCreate, False, in the API server’s words', () => {
+      const condition = deploymentCondition(
+        'Broker',
+        deployment(0, [{ type: 'Available', status: 'False', reason: 'MinimumReplicasUnavailable' }]),
+        'see the pods',
+      );
+      expect(condition).to.include({ status: 'False', reason: 'FailedCreate' });
+      expect(condition.message).to.include('0/3 broker pods available').and.include(refusal.message);
+    });
+
+    it('keeps a part with pods available True, its message carrying the refusal (a scale-up refused)', () => {
+      const condition = deploymentCondition(
+        'Broker',
+        deployment(2, [{ type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' }]),
+        'see the pods',
+      );
+      expect(condition).to.include({ status: 'True', reason: 'MinimumReplicasAvailable' });
+      expect(condition.message).to.include('2/3 broker pods available').and.include(refusal.message);
+    });
+
+    it('says a stalled rollout ProgressDeadlineExceeded, with the refusal as its cause', () => {
+      const condition = deploymentCondition(
+        'Broker',
+        deployment(3, [
+          { type: 'Available', status: 'True', reason: 'MinimumReplicasAvailable' },
+          { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' },
+        ]),
+        'see the pods',
+      );
+      expect(condition).to.include({ status: 'False', reason: 'ProgressDeadlineExceeded' });
+      expect(condition.message).to.include(refusal.message);
+    });
   });
 
   it('is Ready with AllComponentsReady when the configuration, the apply and both parts are', () => {
