@@ -136,13 +136,13 @@ describe('pods the cluster refuses to a tenant’s or pool’s Deployment (real 
     expect(conditionOf(tenant, 'ConfigValid')?.status).to.equal('True');
     expect(conditionOf(tenant, 'Applied')?.status).to.equal('True');
     expect(conditionOf(tenant, 'Ready')).to.include({ status: 'False', reason: 'ComponentsUnavailable' });
-    const warnings = await eventually(async () => {
-      const found = await warningEvents(namespace, 'acme');
-      return found.filter((e) => e.reason === 'FailedCreate').length === 2 && found;
+    // One for each part, naming the quota.
+    await eventually(async () => {
+      const notes = (await warningEvents(namespace, 'acme'))
+        .filter((e) => e.reason === 'FailedCreate' && e.note.includes('exceeded quota: tenant-quota'))
+        .map((e) => e.note.split(':')[0]);
+      return notes.includes('BrokerAvailable') && notes.includes('PortalAvailable');
     }, 'a Warning Event FailedCreate for each part');
-    expect(warnings.map((e) => e.note).sort()[0]).to.match(
-      /^BrokerAvailable: .*exceeded quota: tenant-quota/,
-    );
     await quietWhileRefused(namespace);
 
     await env.client.delete(quotaPath);
