@@ -26,7 +26,7 @@ import {
 import { type DevIdp, startDevIdp } from '../dev/idp/provider.js';
 import type { DevUser } from '../dev/idp/users.js';
 import { capturedLogger } from './captured-logs.js';
-import type { KeyPair } from './keys.js';
+import { type KeyPair, makeKeyPair } from './keys.js';
 import { harnessPool, TEST_PLACEMENT } from './pool.js';
 
 /** Real parts for broker tests: keys from openssl, the dev IdP (oidc-provider), node-saml as the portal. */
@@ -100,6 +100,19 @@ export function useSigningKey(pki: Pki, part: 'broker' | 'portal', pair: KeyPair
   writeFileSync(join(folder, 'tls.crt'), pair.certPem);
   if (part === 'broker') Object.assign(pki, { brokerKey: pair.keyPem, brokerCert: pair.certPem });
   else Object.assign(pki, { portalKey: pair.keyPem, portalCert: pair.certPem });
+}
+
+/**
+ * Gives `pki` the broker's own decryption pair (spec.broker.encryptionSecretRef, ADR 0338) as the
+ * Secret `broker-encryption`: a tenant naming it publishes the certificate in its SP metadata.
+ */
+export function useEncryptionKey(pki: Pki): { secretName: string; pair: KeyPair } {
+  const secretName = 'broker-encryption';
+  const pair = makeKeyPair('broker-decryption');
+  mkdirSync(join(pki.dir, secretName), { recursive: true });
+  writeFileSync(join(pki.dir, secretName, 'tls.key'), pair.keyPem);
+  writeFileSync(join(pki.dir, secretName, 'tls.crt'), pair.certPem);
+  return { secretName, pair };
 }
 
 export async function listenPlaceholder(): Promise<{ server: Server; url: string }> {

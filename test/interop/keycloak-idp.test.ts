@@ -1,10 +1,13 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
 import { calculateJwkThumbprint, exportJWK } from 'jose';
 import type { Browser as Chromium, Page } from 'playwright-core';
 import { brokerEndpoints } from '../../common/config/broker-endpoints.js';
+import { certificateBase64, NS, parseSamlXml } from '../../common/saml/index.js';
+import { isElement } from '../../common/saml/xml.js';
 import {
   type BrokerUnderTest,
   Browser,
@@ -18,6 +21,7 @@ import {
   portalSp,
   serveBroker,
   tenantFor,
+  useEncryptionKey,
   useSigningKey,
 } from '../../testkit/broker-harness.js';
 import { launchChromium } from '../../testkit/chromium.js';
@@ -35,9 +39,10 @@ const ISSUER_PATH = '/realms/acme';
  * of it is written by this project. Two brokers share the realm as an OIDC IdP: one toward node-saml
  * as the portal (private_key_jwt), which shows what the portal receives; one toward the real portal
  * (client_secret_basic), whose session Keycloak's back-channel and front-channel logouts must end.
- * Two more have the realm as their upstream SAML IdP: one toward node-saml, one toward a real portal
- * whose session Keycloak's SAML Single Logout (Redirect and SOAP) and the portal's own sign-out
- * through the broker to Keycloak must end (ADR 0184, 0189).
+ * Three more have the realm as their upstream SAML IdP: one toward node-saml, one toward node-saml
+ * with a decryption key of its own that Keycloak encrypts its assertions to (ADR 0338), one toward a
+ * real portal whose session Keycloak's SAML Single Logout (Redirect and SOAP) and the portal's own
+ * sign-out through the broker to Keycloak must end (ADR 0184, 0189).
  */
 describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backend', function () {
   this.timeout(KEYCLOAK_START_DEADLINE_MS + 60_000);
@@ -47,6 +52,9 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
   let portal: Harness;
   let portalBroker: BrokerUnderTest;
   let samlBroker: BrokerUnderTest;
+  let encryptingSamlBroker: BrokerUnderTest;
+  /** The certificate of that broker's decryption pair, as its SP metadata publishes it. */
+  let encryptionCertificate: string;
   let samlPortal: Harness;
   let samlPortalBroker: BrokerUnderTest;
 
@@ -59,6 +67,7 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
     const placeholder = await listenPlaceholder();
     const portalPlaceholder = await listenPlaceholder();
     const samlPlaceholder = await listenPlaceholder();
+    const encryptingSamlPlaceholder = await listenPlaceholder();
     const samlPortalPlaceholder = await listenPlaceholder();
     keycloak = await startKeycloak();
     await keycloak.createRealm({
@@ -104,17 +113,25 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
     portalBroker = await serveBroker(portalPlaceholder.server, portalPlaceholder.url, tenant, pki);
     const descriptor = await (await fetch(`${keycloak.url}${ISSUER_PATH}/protocol/saml/descriptor`)).text();
     samlBroker = await serveKeycloakSamlBroker(samlPlaceholder, descriptor);
+    const encryption = useEncryptionKey(pki);
+    encryptionCertificate = certificateBase64(encryption.pair.certPem);
+    encryptingSamlBroker = await serveKeycloakSamlBroker(encryptingSamlPlaceholder, descriptor, {
+      encryptionSecret: encryption.secretName,
+    });
     samlPortal = await startHarness({
       brokerKey: brokerPair,
       portalKey: portalPair,
       spec: { broker: { url: samlPortalPlaceholder.url }, identityProviders: [keycloakSamlIdp(descriptor)] },
     });
-    samlPortalBroker = await serveKeycloakSamlBroker(samlPortalPlaceholder, descriptor, samlPortal.url);
+    samlPortalBroker = await serveKeycloakSamlBroker(samlPortalPlaceholder, descriptor, {
+      portalUrl: samlPortal.url,
+    });
   });
   after(async () => {
     await broker?.close();
     await portalBroker?.close();
     await samlBroker?.close();
+    await encryptingSamlBroker?.close();
     await samlPortalBroker?.close();
     await portal?.close();
     await samlPortal?.close();
@@ -210,19 +227,22 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
    * the broker as the realm's SAML client the way an admin adds one: Keycloak reads the broker's SP
    * metadata (its client description converter), then sends the e-mail as NameID and attribute.
    * Toward the real portal at `portalUrl`, the admin registers the metadata the broker made for this
-   * IdP, which adds its SOAP SingleLogoutService (ADR 0160); otherwise the shared one.
+   * IdP, which adds its SOAP SingleLogoutService (ADR 0160); otherwise the shared one. With
+   * `encryptionSecret` the broker publishes that decryption pair's certificate in its SP metadata.
    */
   async function serveKeycloakSamlBroker(
     placeholder: Awaited<ReturnType<typeof listenPlaceholder>>,
     descriptor: string,
-    portalUrl?: string,
+    options: { portalUrl?: string; encryptionSecret?: string } = {},
   ) {
+    const { portalUrl, encryptionSecret } = options;
     const idp = keycloakSamlIdp(descriptor);
     const samlBroker = await serveBroker(
       placeholder.server,
       placeholder.url,
       tenantFor(placeholder.url, [idp], (spec) => {
         if (portalUrl) spec.portal.url = portalUrl;
+        if (encryptionSecret) spec.broker.encryptionSecretRef = { name: encryptionSecret };
       }),
       pki,
     );
@@ -290,11 +310,28 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
    * sends that client nothing; off, back-channel, also when the person signs out in the browser.
    */
   async function useLogoutChannel(clientId: string, channel: 'front' | 'back'): Promise<void> {
+    await updateClient(clientId, (representation) => ({
+      ...representation,
+      frontchannelLogout: channel === 'front',
+    }));
+  }
+
+  /** The realm's client `clientId`, as the admin reads it. */
+  async function realmClient(clientId: string): Promise<ClientRepresentation> {
     const found = await realmAdmin(`/clients?clientId=${encodeURIComponent(clientId)}`);
-    const [representation] = (await found.json()) as Array<{ id: string }>;
-    const updated = await realmAdmin(`/clients/${representation!.id}`, {
+    const [representation] = (await found.json()) as ClientRepresentation[];
+    return representation!;
+  }
+
+  /** The realm's client `clientId` changed by `change`, as the admin saves it. */
+  async function updateClient(
+    clientId: string,
+    change: (representation: ClientRepresentation) => ClientRepresentation,
+  ): Promise<void> {
+    const representation = await realmClient(clientId);
+    const updated = await realmAdmin(`/clients/${representation.id}`, {
       method: 'PUT',
-      json: { ...representation, frontchannelLogout: channel === 'front' },
+      json: change(representation),
     });
     expect(updated.status, await updated.clone().text()).to.equal(204);
   }
@@ -420,7 +457,11 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
     expect(await portalPage(browser), 'the portal session is gone').to.equal(303);
   });
 
-  it('signs in through the realm as an upstream SAML IdP: Keycloak reads the broker SP metadata, the broker its descriptor', async () => {
+  /**
+   * node-saml's AuthnRequest to `samlBroker`, then Keycloak's login form as alice, and the Response
+   * Keycloak posts through the browser to the broker's ACS: that Response, and the broker's answer.
+   */
+  async function throughSamlRealm(samlBroker: BrokerUnderTest) {
     const browser = new Browser();
     const sp = portalSp(samlBroker.url, pki);
     const sso = await browser.request(await sp.getAuthorizeUrlAsync('rs-kc-saml', undefined, {}));
@@ -431,7 +472,19 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
     const upstream = autoPostForm(await afterLogin.text());
     expect(upstream.action).to.equal(`${samlBroker.url}/saml/acs`);
     const page = await browser.request(upstream.action, { form: upstream.fields });
-    const html = await page.text();
+    return {
+      sp,
+      page,
+      html: await page.text(),
+      posted: Buffer.from(upstream.fields['SAMLResponse']!, 'base64').toString('utf8'),
+    };
+  }
+
+  /** The broker answered node-saml with alice signed in, and logged a successful login. */
+  async function expectSignedIn(
+    samlBroker: BrokerUnderTest,
+    { sp, page, html }: Awaited<ReturnType<typeof throughSamlRealm>>,
+  ): Promise<void> {
     expect(page.status, `${html}\n${JSON.stringify(samlBroker.logs.at(-1))}`).to.equal(200);
     const { profile } = await sp.validatePostResponseAsync(formFields(html));
     expect(profile?.nameID).to.equal('alice@acme.test');
@@ -440,6 +493,95 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
       idp: 'keycloak-saml',
       result: 'success',
     });
+  }
+
+  it('signs in through the realm as an upstream SAML IdP: Keycloak reads the broker SP metadata, the broker its descriptor', async () => {
+    const answer = await throughSamlRealm(samlBroker);
+    await expectSignedIn(samlBroker, answer);
+    expect(answer.posted).not.to.include('EncryptedAssertion');
+  });
+
+  describe("Keycloak encrypting its assertions to the broker's decryption key (ADR 0338)", () => {
+    /** The realm's SAML client of the broker with a decryption key: its entityID. */
+    const encryptingClientId = () => `${encryptingSamlBroker.url}/saml/sp-metadata`;
+
+    /**
+     * The client's "Encryption keys config" as the realm admin sets it in Keycloak's admin console
+     * (client attributes); a setting not given is Keycloak's default.
+     */
+    async function useKeycloakEncryption(settings: Partial<Record<EncryptionSetting, string>>) {
+      const cleared = Object.fromEntries(ENCRYPTION_SETTINGS.map((name) => [name, '']));
+      await updateClient(encryptingClientId(), (representation) => ({
+        ...representation,
+        attributes: { ...representation.attributes, ...cleared, ...settings },
+      }));
+    }
+
+    it("turns Keycloak's encryption on from the broker SP metadata, and signs in from its defaults: AES-256-GCM under RSA-OAEP (SHA-256, MGF1-SHA-256) in a signed Response", async () => {
+      const { attributes = {} } = await realmClient(encryptingClientId());
+      // Keycloak's client description converter took the encryption KeyDescriptor, and no algorithm.
+      expect(attributes['saml.encrypt']).to.equal('true');
+      expect(attributes['saml.encryption.certificate']).to.equal(encryptionCertificate);
+      for (const name of ENCRYPTION_SETTINGS) expect(attributes[name], name).to.equal(undefined);
+      const answer = await throughSamlRealm(encryptingSamlBroker);
+      expect(answer.posted).not.to.include('alice@acme.test');
+      expect(encryptionOf(answer.posted)).to.deep.equal({
+        responseSigned: true,
+        content: `${NS.xmlenc11}aes256-gcm`,
+        keyTransport: `${NS.xmlenc11}rsa-oaep`,
+        digest: `${NS.xmlenc}sha256`,
+        mgf: `${NS.xmlenc11}mgf1sha256`,
+      });
+      await expectSignedIn(encryptingSamlBroker, answer);
+    });
+
+    it('signs in from AES-128-CBC under RSA-OAEP-MGF1P with SHA-1 inside the Response Keycloak signs', async () => {
+      await useKeycloakEncryption({
+        'saml.encryption.algorithm': `${NS.xmlenc}aes128-cbc`,
+        'saml.encryption.keyAlgorithm': `${NS.xmlenc}rsa-oaep-mgf1p`,
+        'saml.encryption.digestMethod': `${NS.dsig}sha1`,
+      });
+      const answer = await throughSamlRealm(encryptingSamlBroker);
+      expect(encryptionOf(answer.posted)).to.deep.equal({
+        responseSigned: true,
+        content: `${NS.xmlenc}aes128-cbc`,
+        keyTransport: `${NS.xmlenc}rsa-oaep-mgf1p`,
+        // SHA-1, the default, is left out.
+        digest: undefined,
+        mgf: undefined,
+      });
+      await expectSignedIn(encryptingSamlBroker, answer);
+    });
+
+    for (const [what, settings, keyTransport, digest] of [
+      [
+        // Keycloak keeps its SHA-256 default beside rsa-oaep-mgf1p, whose MGF1 is SHA-1.
+        'RSA-OAEP-MGF1P with its default digest, SHA-256 (MGF1 stays SHA-1)',
+        { 'saml.encryption.keyAlgorithm': `${NS.xmlenc}rsa-oaep-mgf1p` },
+        `${NS.xmlenc}rsa-oaep-mgf1p`,
+        `${NS.xmlenc}sha256`,
+      ],
+      [
+        'RSA1_5 key transport',
+        { 'saml.encryption.keyAlgorithm': `${NS.xmlenc}rsa-1_5` },
+        `${NS.xmlenc}rsa-1_5`,
+        undefined,
+      ],
+    ] as const) {
+      it(`refuses ${what} as SAML_ASSERTION_DECRYPTION_FAILED: nothing reaches the portal`, async () => {
+        await useKeycloakEncryption(settings);
+        const { page, html, posted } = await throughSamlRealm(encryptingSamlBroker);
+        expect(encryptionOf(posted)).to.include({ keyTransport, digest });
+        expect(page.status, html).to.equal(400);
+        expect(pageReason(html), html).to.equal('SAML_ASSERTION_DECRYPTION_FAILED');
+        expect(html).to.not.include('SAMLResponse');
+        expect(encryptingSamlBroker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+          idp: 'keycloak-saml',
+          result: 'refused',
+          reason: 'SAML_ASSERTION_DECRYPTION_FAILED',
+        });
+      });
+    }
   });
 
   describe('Keycloak signs the person out, and the portal session ends with it (ADR 0189)', () => {
@@ -561,3 +703,38 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
     });
   });
 });
+
+/** What the admin REST API gives of a client (Keycloak's ClientRepresentation), as far as read here. */
+interface ClientRepresentation {
+  id: string;
+  attributes?: Record<string, string>;
+}
+
+/** A SAML client's encryption settings (Keycloak's admin console: "Encryption keys config"). */
+const ENCRYPTION_SETTINGS = [
+  'saml.encryption.algorithm',
+  'saml.encryption.keyAlgorithm',
+  'saml.encryption.digestMethod',
+  'saml.encryption.maskGenerationFunction',
+] as const;
+type EncryptionSetting = (typeof ENCRYPTION_SETTINGS)[number];
+
+/** How the Response Keycloak `posted` encrypts its assertion, by algorithm URI, and whether it is signed. */
+function encryptionOf(posted: string) {
+  const response = parseSamlXml(posted).documentElement!;
+  const first = (parent: Element | undefined, ns: string, localName: string) =>
+    parent?.getElementsByTagNameNS(ns, localName)[0] ?? undefined;
+  const algorithm = (parent: Element | undefined, ns: string, localName: string) =>
+    first(parent, ns, localName)?.getAttribute('Algorithm') ?? undefined;
+  const data = first(response, NS.xmlenc, 'EncryptedData');
+  const key = first(response, NS.xmlenc, 'EncryptedKey');
+  return {
+    responseSigned: Array.from(response.childNodes).some(
+      (node) => isElement(node) && node.namespaceURI === NS.dsig && node.localName === 'Signature',
+    ),
+    content: algorithm(data, NS.xmlenc, 'EncryptionMethod'),
+    keyTransport: algorithm(key, NS.xmlenc, 'EncryptionMethod'),
+    digest: algorithm(key, NS.dsig, 'DigestMethod'),
+    mgf: algorithm(key, NS.xmlenc11, 'MGF'),
+  };
+}

@@ -1,4 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import {
@@ -12,8 +11,8 @@ import {
   portalSp,
   serveBroker,
   tenantFor,
+  useEncryptionKey,
 } from '../../testkit/broker-harness.js';
-import { makeKeyPair } from '../../testkit/keys.js';
 import { autoPostForm, type Peer, startPeer } from './peers.js';
 
 const DISPLAY_NAME_OID = 'urn:oid:2.16.840.1.113730.3.1.241';
@@ -26,13 +25,8 @@ async function pysaml2Broker(
   encryption?: PeerEncryption,
 ): Promise<{ idp: Peer; broker: BrokerUnderTest }> {
   const { server, url } = await listenPlaceholder();
-  if (encryption) {
-    // The broker's own decryption pair (spec.broker.encryptionSecretRef), published in its SP metadata.
-    const pair = makeKeyPair('broker-decryption');
-    mkdirSync(join(pki.dir, 'broker-encryption'));
-    writeFileSync(join(pki.dir, 'broker-encryption', 'tls.key'), pair.keyPem);
-    writeFileSync(join(pki.dir, 'broker-encryption', 'tls.crt'), pair.certPem);
-  }
+  // The broker's own decryption pair, published in its SP metadata.
+  const encryptionSecret = encryption ? useEncryptionKey(pki).secretName : undefined;
   // The portal's key pair stands in for the IdP's: any key the broker is told to trust will do.
   const idp = await startPeer('idp', {
     brokerUrl: url,
@@ -58,7 +52,7 @@ async function pysaml2Broker(
       },
     ],
     (spec) => {
-      if (encryption) spec.broker.encryptionSecretRef = { name: 'broker-encryption' };
+      if (encryptionSecret) spec.broker.encryptionSecretRef = { name: encryptionSecret };
     },
   );
   return { idp, broker: await serveBroker(server, url, tenant, pki) };
