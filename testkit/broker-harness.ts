@@ -27,6 +27,7 @@ import { type DevIdp, startDevIdp } from '../dev/idp/provider.js';
 import type { DevUser } from '../dev/idp/users.js';
 import { capturedLogger } from './captured-logs.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
+import { checkMetricsOf } from './metrics-scan.js';
 import { harnessPool, TEST_PLACEMENT } from './pool.js';
 
 /** Real parts for broker tests: keys from openssl, the dev IdP (oidc-provider), node-saml as the portal. */
@@ -238,6 +239,7 @@ export async function serveBroker(
       context: pooled.context,
       logs,
       close: async () => {
+        await checkMetricsOf(registry, 'broker');
         await pooled.close();
         await closeServer(server);
       },
@@ -254,6 +256,7 @@ export async function serveBroker(
     context,
     logs,
     close: async () => {
+      await checkMetricsOf(registry, 'broker');
       await app.close();
       await closeServer(server);
     },

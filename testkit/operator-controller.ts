@@ -2,17 +2,20 @@ import { randomBytes } from 'node:crypto';
 import type { DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
 import { KubeClient } from '../common/kube/client.js';
-import { createLogger } from '../common/log.js';
+import { createLogger, type Logger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { Controller } from '../operator/controller.js';
 import type { OperatorSettings } from '../operator/resources/common.js';
 import { type Envtest, eventually } from './envtest.js';
+import { noteLogLine } from './recent-logs.js';
 
 export interface TestController {
   client: KubeClient;
   controller: Controller;
   /** The operator's metrics. */
   registry: Registry;
+  /** The operator's logger (its lines go where `logDestination` said, each checked first). */
+  logger: Logger;
 }
 
 /**
@@ -45,14 +48,15 @@ export async function startTestController(
   const client = options.client ?? new KubeClient(env.kubeConfig);
   if (options.onWrite) client.onWrite = options.onWrite;
   const registry = createMetricsRegistry();
+  const logger = createLogger({
+    component: 'operator',
+    level: options.level ?? 'warn',
+    destination: checkedDestination(options.logDestination),
+  });
   const controller = new Controller({
     client,
     settings: options.settings ?? TEST_OPERATOR_SETTINGS,
-    logger: createLogger({
-      component: 'operator',
-      level: options.level ?? 'warn',
-      ...(options.logDestination ? { destination: options.logDestination } : {}),
-    }),
+    logger,
     registry,
     namespaces: [options.namespace, ...(options.moreNamespaces ?? [])],
     workers: 2,
@@ -64,7 +68,20 @@ export async function startTestController(
     ...(options.resyncMs !== undefined ? { resyncMs: options.resyncMs } : {}),
   });
   await controller.start();
-  return { client, controller, registry };
+  return { client, controller, registry, logger };
+}
+
+/**
+ * Where the operator's log lines go: each is checked for personal data and secrets first, as a
+ * part's are (ADR 0246, 0340), then written to `next` (the test's reader), else to stdout.
+ */
+function checkedDestination(next: DestinationStream | undefined): DestinationStream {
+  return {
+    write(line: string) {
+      noteLogLine(JSON.parse(line) as Record<string, unknown>);
+      (next ?? process.stdout).write(line);
+    },
+  };
 }
 
 /**

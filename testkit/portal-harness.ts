@@ -33,6 +33,7 @@ import type { WriteSettings } from '../portal/requests.js';
 import { validateAgainstSpec } from './atlassian-spec.js';
 import { capturingDestination } from './captured-logs.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
+import { checkMetricsOf } from './metrics-scan.js';
 import { harnessPool, TEST_PLACEMENT } from './pool.js';
 import { connectedFlowStore, redisUrl } from './redis.js';
 import { defaultParts, responseXml } from './saml-fixtures.js';
@@ -61,6 +62,8 @@ export interface Harness {
   logs: Record<string, unknown>[];
   /** The portal's metrics. */
   registry: Registry;
+  /** The prefix of every key the portal keeps in Redis for this tenant. */
+  keyPrefix: string;
   /** Every value the portal keeps in Redis for this tenant. */
   storedValues(): Promise<string[]>;
   /** Every key the portal keeps in Redis for this tenant (without the tenant prefix), with its TTL in seconds. */
@@ -246,6 +249,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     exchanges,
     logs,
     registry,
+    keyPrefix,
     async storedValues() {
       const keys = await redis.keys(`${keyPrefix}*`);
       return keys.length === 0 ? [] : ((await redis.mget(...keys)).filter((v) => v !== null) as string[]);
@@ -280,6 +284,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return found.key;
     },
     async close() {
+      await checkMetricsOf(registry, 'portal');
       redis.disconnect();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -557,24 +562,26 @@ export function raiseRequestForm(h: Harness, browser: Browser, typeName: string)
   };
 }
 
+/** A customer of no organization added to the emulator (`email`, `displayName`): her account id. */
+export function addCustomer(h: Harness, email: string, displayName: string): string {
+  const accountId = accountIdFor('customer', email);
+  h.emulator.state.users.set(accountId, {
+    accountId,
+    kind: 'customer',
+    email,
+    displayName,
+    active: true,
+    timeZone: 'UTC',
+  });
+  return accountId;
+}
+
 /**
  * `count` customers of no organization added to the emulator (`<prefix><i>@guests.test`, "Guest
  * <i>"): people to put before the one a test follows in a long list. Their account ids, in order.
  */
 export function addGuests(h: Harness, count: number, prefix: string): string[] {
-  return Array.from({ length: count }, (_, i) => {
-    const email = `${prefix}${i}@guests.test`;
-    const accountId = accountIdFor('customer', email);
-    h.emulator.state.users.set(accountId, {
-      accountId,
-      kind: 'customer',
-      email,
-      displayName: `Guest ${i}`,
-      active: true,
-      timeZone: 'UTC',
-    });
-    return accountId;
-  });
+  return Array.from({ length: count }, (_, i) => addCustomer(h, `${prefix}${i}@guests.test`, `Guest ${i}`));
 }
 
 /** The CSRF token embedded in a page's forms. */

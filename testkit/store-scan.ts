@@ -13,7 +13,7 @@ const reported = new Set<string>();
 /** The findings, one line each (`<what>: <key> = <value>`), of a scan of the Redis at `url`. */
 export async function personalDataAtRest(url: string): Promise<string[]> {
   const findings: string[] = [];
-  for (const [key, text] of await keysAtRest(url)) {
+  for (const { key, text } of await keysAtRest(url)) {
     const found = personalDataIn(text);
     if (found.length === 0 || reported.has(key)) continue;
     reported.add(key);
@@ -28,23 +28,38 @@ export async function personalDataAtRest(url: string): Promise<string[]> {
  * `options` are its client's (TLS, a client certificate).
  */
 export async function checkStoreAtRest(url: string, options: RedisOptions = {}): Promise<void> {
-  for (const [, text] of await keysAtRest(url, options)) checkLogLine(text, `the Redis at ${url}, at rest`);
+  for (const { text } of await keysAtRest(url, '*', options))
+    checkLogLine(text, `the Redis at ${url}, at rest`);
 }
 
-/** Every key of the Redis at `url` with its text, `<key> = <value>`: SCAN, then TYPE and the value by type. */
-async function keysAtRest(url: string, options: RedisOptions = {}): Promise<[string, string][]> {
+/** A key at rest: its name, `<key> = <value>`, and its TTL in seconds (-1: kept without an expiry). */
+export interface KeyAtRest {
+  key: string;
+  text: string;
+  ttl: number;
+}
+
+/**
+ * Every key of the Redis at `url` that `match` (a SCAN pattern) finds, with its text and TTL: SCAN,
+ * then TYPE and TTL, then the value by type.
+ */
+export async function keysAtRest(url: string, match = '*', options: RedisOptions = {}): Promise<KeyAtRest[]> {
   const redis = new Redis(url, { ...options, lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
-    const texts: [string, string][] = [];
+    const found: KeyAtRest[] = [];
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
       cursor = next;
+      const ttls = ((await keys.reduce((p, key) => p.ttl(key), redis.pipeline()).exec()) ?? []).map(
+        ([, ttl]) => Number(ttl),
+      );
       const values = await valuesOf(redis, keys);
-      for (const [i, key] of keys.entries()) texts.push([key, `${key} = ${values[i]}`]);
+      for (const [i, key] of keys.entries())
+        found.push({ key, text: `${key} = ${values[i]}`, ttl: ttls[i] ?? -2 });
     } while (cursor !== '0');
-    return texts;
+    return found;
   } finally {
     redis.disconnect();
   }

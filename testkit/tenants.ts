@@ -7,6 +7,7 @@ import type { KubeClient } from '../common/kube/client.js';
 import { packageRoot } from '../common/paths.js';
 import { createSelfSignedCertificate } from '../common/pki.js';
 import { collectionPath, KINDS } from '../operator/kube/kinds.js';
+import { PERSONAL_MARKER } from './personal-data.js';
 
 /** A fresh copy of test/fixtures/tenant-valid.yaml as a plain object, for tests to mutate. */
 // biome-ignore lint/suspicious/noExplicitAny: tests reach into the document freely to break it.
@@ -576,6 +577,15 @@ export function secretObject(namespace: string, name: string, data: Record<strin
   };
 }
 
+/**
+ * The secrets createTenantSecrets writes, marked (ADR 0340): whatever the operator, a pool or a part
+ * reads of them, none may reach a log line, an Event, a status or an object it writes.
+ */
+export const TENANT_SECRET_VALUES = {
+  clientSecret: `${PERSONAL_MARKER}-client-secret`,
+  apiToken: `${PERSONAL_MARKER}-api-token`,
+};
+
 /** The Secrets the tenant from tenantObject references. */
 export async function createTenantSecrets(
   client: KubeClient,
@@ -583,10 +593,11 @@ export async function createTenantSecrets(
   name: string,
 ): Promise<void> {
   const path = collectionPath(KINDS.secret, namespace);
-  await client.create(path, secretObject(namespace, `${name}-oidc`, { clientSecret: 's3cret' }));
+  const { clientSecret, apiToken } = TENANT_SECRET_VALUES;
+  await client.create(path, secretObject(namespace, `${name}-oidc`, { clientSecret }));
   await client.create(
     path,
-    secretObject(namespace, `${name}-atlassian`, { email: 'svc@acme.example', apiToken: 'token' }),
+    secretObject(namespace, `${name}-atlassian`, { email: 'svc@acme.example', apiToken }),
   );
 }
 

@@ -16,6 +16,7 @@ import { TenantRecorder } from '../../testkit/projections.js';
 import {
   createTenantSecrets,
   secretObject,
+  TENANT_SECRET_VALUES,
   TENANTS_OF_ANY_NAMESPACE,
   tenantObject,
 } from '../../testkit/tenants.js';
@@ -126,8 +127,8 @@ describe('pool Kubernetes tenant source against a real API server', function () 
     const acme = recorder.bundles.get(`${tenants}/acme`)!;
     expect(acme.tenant.spec.portal.url).to.equal('https://help.acme.example');
     expect(acme.tenant.spec.placement?.mode).to.equal('pool');
-    expect(acme.secrets.read('acme-oidc', 'clientSecret')).to.equal('s3cret');
-    expect(acme.secrets.read('acme-atlassian', 'apiToken')).to.equal('token');
+    expect(acme.secrets.read('acme-oidc', 'clientSecret')).to.equal(TENANT_SECRET_VALUES.clientSecret);
+    expect(acme.secrets.read('acme-atlassian', 'apiToken')).to.equal(TENANT_SECRET_VALUES.apiToken);
     expect(acme.secrets.read('acme-broker-signing', 'tls.key')).to.include('PRIVATE KEY');
     // Each host as the operator claimed it for the tenant, on the projection every replica reads (ADR 0230).
     expect(acme.hostClaims?.portal?.host).to.equal('help.acme.example');
@@ -246,7 +247,7 @@ describe('pool Kubernetes tenant source against a real API server', function () 
       });
     await eventually(async () => logs.some((l) => l.includes('POOL_TENANT_WATCH_FAILED')), 'the warning');
     expect(started).to.equal(false);
-    expect(logs.join('')).to.not.include('s3cret');
+    expect(logs.join('')).to.not.include(TENANT_SECRET_VALUES.clientSecret);
     await env.client.create(collectionPath(KINDS.roleBinding, pools), {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',

@@ -298,19 +298,9 @@ describe('portal sign-in: a desk’s customer past the first page its search by 
   );
   /** `count` customers whose e-mail holds `erik@acme.test` (`anna0.erik@acme.test`): the search by his finds them too. */
   const namesakes = (count: number) =>
-    Array.from({ length: count }, (_, i) => {
-      const email = `anna${i}.erik@acme.test`;
-      const accountId = accountIdFor('customer', email);
-      h.emulator.state.users.set(accountId, {
-        accountId,
-        kind: 'customer',
-        email,
-        displayName: `Anna Erik ${i}`,
-        active: true,
-        timeZone: 'UTC',
-      });
-      return accountId;
-    });
+    Array.from({ length: count }, (_, i) =>
+      portal.addCustomer(h, `anna${i}.erik@acme.test`, `Anna Erik ${i}`),
+    );
 
   it('lets him use the desk when more than a page of its customers hold his e-mail', async () => {
     const desk = h.emulator.state.serviceDesks.get('1')!;
@@ -418,21 +408,8 @@ describe('portal sign-in: an account past the first page of the user search by i
    * search matches a name's prefix).
    */
   const seed = (count: number) => {
-    const { users } = h.emulator.state;
-    const add = (email: string, displayName: string) => {
-      const accountId = accountIdFor('customer', email);
-      users.set(accountId, {
-        accountId,
-        kind: 'customer',
-        email,
-        displayName,
-        active: true,
-        timeZone: 'UTC',
-      });
-      return accountId;
-    };
-    for (let i = 0; i < count; i++) add(`namesake${i}@elsewhere.test`, 'mia@acme.test');
-    return add('mia@acme.test', 'Mia Hansen');
+    for (let i = 0; i < count; i++) portal.addCustomer(h, `namesake${i}@elsewhere.test`, 'mia@acme.test');
+    return portal.addCustomer(h, 'mia@acme.test', 'Mia Hansen');
   };
 
   it('signs her in as her account when 50 others come first', async () => {

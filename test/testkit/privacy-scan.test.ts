@@ -5,13 +5,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { Redis, type RedisOptions } from 'ioredis';
+import { Counter, Registry } from 'prom-client';
 import type { KubeClient } from '../../common/kube/client.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { MANAGED_BY } from '../../operator/resources/common.js';
 import { envtest, eventually, freshNamespace, separateEnvtest } from '../../testkit/envtest.js';
 import { FakeApiServer } from '../../testkit/fake-apiserver.js';
 import { type LocalRedis, startLocalRedis, startLocalTlsRedis } from '../../testkit/local-redis.js';
+import { checkMetricsOf } from '../../testkit/metrics-scan.js';
+import { startTestController } from '../../testkit/operator-controller.js';
 import { spawnOperator } from '../../testkit/operator-process.js';
 import { checkOutputOf, exited, jsmSso } from '../../testkit/part-process.js';
+import { PERSONAL_MARKER, personalDataIn } from '../../testkit/personal-data.js';
 import { makeTestCa } from '../../testkit/pki.js';
 import { scanPodLogs } from '../../testkit/pod-log-scan.js';
 import { takeLeakedLogLines } from '../../testkit/recent-logs.js';
@@ -30,6 +35,39 @@ describe('testkit: the privacy scan reads every channel a viewer or an operator 
   function found(datum: string): string[] {
     return takeLeakedLogLines().filter((line) => line.includes(datum));
   }
+
+  describe('what is found (ADR 0340)', () => {
+    it('finds what has no shape of its own once a test marks it, an Atlassian person by name, and credentials', () => {
+      expect(personalDataIn(`nameId=${PERSONAL_MARKER}-7 sessionIndex=_s1`)).to.deep.equal([
+        `the test value "${PERSONAL_MARKER}"`,
+      ]);
+      expect(personalDataIn('comment by Ian Ito (IT)')).to.deep.equal(['the test value "Ian Ito (IT)"']);
+      expect(personalDataIn('token erik-dev-token refused')).to.deep.equal([
+        'the test value "erik-dev-token"',
+      ]);
+      const basic = Buffer.from('portal-bot@acme.test:dev-api-token').toString('base64');
+      expect(personalDataIn(`authorization: Basic ${basic}`)).to.deep.equal([
+        'credentials of an Authorization header',
+      ]);
+      expect(personalDataIn('"authorization":"Bearer 4Yq9-opaque.token_x7Hq2"')).to.deep.equal([
+        'credentials of an Authorization header',
+      ]);
+      expect(personalDataIn('the Bearer scheme, a Basic realm')).to.deep.equal([]);
+    });
+  });
+
+  describe("a part's metrics", () => {
+    it('finds a marked value in a label', async () => {
+      const registry = new Registry();
+      new Counter({ name: 'planted_total', help: 'planted', labelNames: ['idp'], registers: [registry] }).inc(
+        {
+          idp: `${PERSONAL_MARKER}-idp`,
+        },
+      );
+      await checkMetricsOf(registry, 'planted part');
+      expect(found(`${PERSONAL_MARKER}-idp`)).to.have.length(1);
+    });
+  });
 
   describe("a child process's output", () => {
     it('finds an address in a line of stdout that is not JSON', async () => {
@@ -216,6 +254,40 @@ describe('testkit: the privacy scan reads every channel a viewer or an operator 
         expect(found('dev-api-token')).to.have.length(1);
       } finally {
         await fake.close();
+      }
+    });
+
+    it('finds a secret in an object the operator makes (by its label), not in one a test makes', async () => {
+      const { client } = await envtest();
+      const namespace = await freshNamespace(client, 'privacy');
+      const configMap = (name: string, labels: Record<string, string>) =>
+        client.create(collectionPath(KINDS.configMap, namespace), {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name, namespace, labels },
+          data: { 'tenant.yaml': `clientSecret: ${PERSONAL_MARKER}-${name}` },
+        });
+      await configMap('tests-own', {});
+      await configMap('operators', { 'app.kubernetes.io/managed-by': MANAGED_BY });
+      await eventually(async () => found(`${PERSONAL_MARKER}-operators`).length === 1, 'the finding');
+      expect(found(`${PERSONAL_MARKER}-tests-own`)).to.deep.equal([]);
+    });
+
+    it('finds what an operator in the test process logs, wherever the test sends its lines', async () => {
+      const env = await envtest();
+      const lines: string[] = [];
+      const { controller, client, logger } = await startTestController(env, {
+        namespace: await freshNamespace(env.client, 'privacy'),
+        instance: 'privacy',
+        logDestination: { write: (line: string) => void lines.push(line) },
+      });
+      try {
+        logger.warn({ event: 'planted', detail: `${PERSONAL_MARKER}-operator` }, 'planted');
+        expect(found(`${PERSONAL_MARKER}-operator`)).to.have.length(1);
+        expect(lines.join(''), 'and the test still reads it').to.include(`${PERSONAL_MARKER}-operator`);
+      } finally {
+        await controller.stop();
+        client.close();
       }
     });
 
