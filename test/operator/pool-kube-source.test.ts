@@ -13,6 +13,7 @@ import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit
 import { makeKeyPair } from '../../testkit/keys.js';
 import { startTestController, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
 import { TenantRecorder } from '../../testkit/projections.js';
+import { checkLogLine } from '../../testkit/recent-logs.js';
 import {
   createTenantSecrets,
   secretObject,
@@ -52,11 +53,13 @@ describe('pool Kubernetes tenant source against a real API server', function () 
       namespace: pools,
       pool,
       backoff: { initialMs: 100, maxMs: 500 },
+      // Every line is checked for personal data and secrets, as a pool process's output is (ADR 0340).
       logger: createLogger({
         component: 'pool',
-        level: logs ? 'warn' : 'silent',
+        level: 'info',
         destination: new Writable({
           write(chunk, _encoding, done) {
+            checkLogLine(String(chunk), "the pool's tenant source log");
             logs?.push(String(chunk));
             done();
           },
