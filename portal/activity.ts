@@ -1,7 +1,8 @@
 /**
  * The admin activity view's data: accountId, client IP and last sign-in time — nothing else (no
  * e-mail, no name). Kept in the flow store as one bounded list (the most recent 500 customers) with
- * a 30-day TTL, so it is shared by replicas and expires on its own. Two replicas signing people in
+ * a 30-day TTL, so it is shared by replicas and expires on its own; an entry is shown for 30 days
+ * after its sign-in and dropped from the store at the next sign-in after that (ADR 0340). Two replicas signing people in
  * at the same instant may drop one update (read-modify-write); the next sign-in corrects it, which
  * is acceptable for an activity overview and avoids needing a store with listing.
  */
@@ -17,6 +18,15 @@ const KEY = 'portal:activity';
 export const ACTIVITY_MAX_ENTRIES = 500;
 export const ACTIVITY_TTL_SECONDS = 30 * 86_400;
 
+/**
+ * Whether `entry`'s sign-in is within the 30 days an entry is kept, at `now`. The list's key expires
+ * 30 days after its last write, but every sign-in writes it: without this, a customer's address and
+ * time stayed for as long as anyone else signed in within 30 days (among the last 500 people).
+ */
+function withinRetention(entry: ActivityEntry, now: number): boolean {
+  return now - Date.parse(entry.lastLoginAt) < ACTIVITY_TTL_SECONDS * 1000;
+}
+
 export function recordLogin(entries: readonly ActivityEntry[], entry: ActivityEntry): ActivityEntry[] {
   return [entry, ...entries.filter((e) => e.accountId !== entry.accountId)].slice(0, ACTIVITY_MAX_ENTRIES);
 }
@@ -26,9 +36,11 @@ export class ActivityLog {
   constructor(store: FlowStore) {
     this.#store = store;
   }
+  /** The entries of sign-ins within the last 30 days (what `record` writes back, too). */
   async list(): Promise<ActivityEntry[]> {
     const raw = await this.#store.get(KEY);
-    return raw ? (JSON.parse(raw) as ActivityEntry[]) : [];
+    const now = Date.now();
+    return raw ? (JSON.parse(raw) as ActivityEntry[]).filter((e) => withinRetention(e, now)) : [];
   }
   async record(entry: ActivityEntry): Promise<void> {
     await this.#store.put(KEY, JSON.stringify(recordLogin(await this.list(), entry)), ACTIVITY_TTL_SECONDS);

@@ -75,6 +75,26 @@ describe('portal: activity page for admins', () => {
     expect((await admin.text('/activity?since=forever&page=-3')).status).to.equal(200);
   });
 
+  it('forgets a customer whose last sign-in is older than the 30 days, though others sign in since: not shown, and gone from the store at the next sign-in', async () => {
+    const rows = async () =>
+      [...(await admin.text('/activity')).body.matchAll(/name="accountId" value="([^"]+)"/g)].map(
+        (m) => m[1],
+      );
+    await log.record({
+      accountId: 'qm:long-gone',
+      ip: '10.31.0.1',
+      lastLoginAt: new Date(Date.now() - 31 * 86_400_000).toISOString(),
+    });
+    expect(await rows(), 'shown past its 30 days').to.not.include('qm:long-gone');
+    await signIn(h, 'bob@acme.test');
+    expect(await rows())
+      .to.include(accountOf('bob@acme.test'))
+      .and.not.include('qm:long-gone');
+    expect((await h.storedValues()).join('\n'), 'her address kept past its 30 days').to.not.include(
+      '10.31.0.1',
+    );
+  });
+
   it('pages through more sign-ins than fit one page, looking up names for the shown page only', async () => {
     for (let i = 0; i < 55; i++)
       await log.record({
