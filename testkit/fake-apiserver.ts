@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
 import type { KubeObject } from '../common/kube/client.js';
 import { createSelfSignedCertificate } from '../common/pki.js';
 import { checkWhatViewersRead } from './cluster-scan.js';
@@ -87,6 +91,23 @@ export class FakeApiServer {
       currentContext: 'fake',
     });
     return kc;
+  }
+
+  /** The same as a kubeconfig file, for a process started against this server (`--kubeconfig`, KUBECONFIG). */
+  kubeconfigFile(): string {
+    const file = join(mkdtempSync(join(tmpdir(), 'jsm-sso-fake-apiserver-')), 'kubeconfig');
+    writeFileSync(
+      file,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+        users: [{ name: 'fake', user: { token: 'fake' } }],
+        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
+        'current-context': 'fake',
+      }),
+    );
+    return file;
   }
 
   inject(rule: FaultRule): void {

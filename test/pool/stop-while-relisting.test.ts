@@ -2,11 +2,9 @@
 // server that does not answer waited for that list's 70 s request timeout: past the pod's grace
 // period (drain + 45 s + 5 s), so the kubelet's SIGKILL ended it (ADR 0229). The fake API server is
 // for the one fault a real one cannot be made to show: answering the watch, then silence on a list.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { expect } from 'chai';
-import { stringify } from 'yaml';
 import { freePort } from '../../common/net.js';
 import { eventually } from '../../testkit/envtest.js';
 import { FakeApiServer } from '../../testkit/fake-apiserver.js';
@@ -17,25 +15,13 @@ describe('pool: stopped while its tenant list hangs', function () {
 
   it("exits at once, not after the list's request timeout", async () => {
     const fake = await FakeApiServer.start();
-    const server = fake.kubeConfig().getCurrentCluster()!.server;
-    const dir = mkdtempSync(join(tmpdir(), 'pool-kubeconfig-'));
-    writeFileSync(
-      join(dir, 'config'),
-      stringify({
-        apiVersion: 'v1',
-        kind: 'Config',
-        clusters: [{ name: 'fake', cluster: { server, 'insecure-skip-tls-verify': true } }],
-        users: [{ name: 'fake', user: { token: 'fake' } }],
-        contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake' } }],
-        'current-context': 'fake',
-      }),
-    );
+    const kubeconfig = fake.kubeconfigFile();
     const port = await freePort();
     const { child, logs, done, urls } = startPoolProcess(
       'broker',
       ['--pool', 'shared', '--pool-namespace', 'pools'],
       port,
-      { KUBECONFIG: join(dir, 'config') },
+      { KUBECONFIG: kubeconfig },
     );
     try {
       await urls;
@@ -67,7 +53,7 @@ describe('pool: stopped while its tenant list hangs', function () {
     } finally {
       child.kill('SIGKILL');
       await fake.close();
-      rmSync(dir, { recursive: true, force: true });
+      rmSync(dirname(kubeconfig), { recursive: true, force: true });
     }
   });
 });
