@@ -316,10 +316,6 @@ export function exitOnSignalsWhileStarting(logger: Logger): void {
  * exits at once with 1, for a person pressing Ctrl-C twice. Replaces `exitOnSignalsWhileStarting`.
  */
 export function exitOnSignals(stop: () => Promise<void>, logger: Logger): void {
-  if (exitWhileStarting) {
-    for (const signal of STOP_SIGNALS) process.removeListener(signal, exitWhileStarting);
-    exitWhileStarting = undefined;
-  }
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(1);
@@ -334,4 +330,11 @@ export function exitOnSignals(stop: () => Promise<void>, logger: Logger): void {
     );
   };
   for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  // Removed only once the stop is listening: a signal with no listener left is no longer watched, and
+  // one received but not yet handed to a listener (the handover runs in the turn that read the start's
+  // last answer) was dropped with it, the process serving on.
+  if (exitWhileStarting) {
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, exitWhileStarting);
+    exitWhileStarting = undefined;
+  }
 }
