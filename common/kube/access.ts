@@ -56,7 +56,10 @@ export function inClusterAccess(
     getCurrentCluster: () => ({ server }),
     applyToHTTPSOptions: async (options) => {
       options.ca = ca;
-      bearer(options, readFileSync(`${directory}/token`, 'utf8').trim());
+      bearer(
+        options,
+        readAccessFile(`${directory}/token`, "the service account's token").toString('utf8').trim(),
+      );
     },
   };
 }
@@ -105,14 +108,20 @@ export async function kubeconfigAccess(file: string): Promise<ClusterAccess> {
     return kubeConfig;
   }
   const relative = dirname(file);
-  const material = (data: unknown, path: unknown): Buffer | undefined => {
+  // A file the kubeconfig names is read as the kubeconfig is: one not there is its fault, told at
+  // start, not a stack nor (a token file, read at each request) an API server that does not answer.
+  const fileNamed = (field: string, path: string) =>
+    readAccessFile(resolve(relative, path), `kubeconfig ${file}: its ${field}`);
+  const material = (entry: Entry, field: string): Buffer | undefined => {
+    const data = entry[`${field}-data`];
+    const path = entry[field];
     if (typeof data === 'string') return Buffer.from(data, 'base64');
-    if (typeof path === 'string') return readFileSync(resolve(relative, path));
+    if (typeof path === 'string') return fileNamed(field, path);
     return undefined;
   };
-  const ca = material(cluster['certificate-authority-data'], cluster['certificate-authority']);
-  const cert = material(user['client-certificate-data'], user['client-certificate']);
-  const key = material(user['client-key-data'], user['client-key']);
+  const ca = material(cluster, 'certificate-authority');
+  const cert = material(user, 'client-certificate');
+  const key = material(user, 'client-key');
   const server = cluster['server'];
   return {
     getCurrentCluster: () => ({ server }),
@@ -124,7 +133,7 @@ export async function kubeconfigAccess(file: string): Promise<ClusterAccess> {
       if (typeof cluster['tls-server-name'] === 'string') options.servername = cluster['tls-server-name'];
       if (typeof user['token'] === 'string') bearer(options, user['token']);
       else if (typeof user['tokenFile'] === 'string')
-        bearer(options, readFileSync(resolve(relative, user['tokenFile']), 'utf8').trim());
+        bearer(options, fileNamed('tokenFile', user['tokenFile']).toString('utf8').trim());
       if (typeof user['username'] === 'string')
         options.auth = `${user['username']}:${String(user['password'] ?? '')}`;
     },

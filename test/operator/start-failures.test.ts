@@ -177,6 +177,42 @@ describe('operator: start failures (real kube-apiserver, real process)', functio
     expect(line).to.include(kubeconfig).and.include('ENOENT');
   });
 
+  // What the kubeconfig names beside itself is read as the kubeconfig is: a file not there is the
+  // kubeconfig's fault, said in one line, never taken for an API server that does not answer (no
+  // request was sent) nor a stack.
+  for (const [what, change] of [
+    ['token file', (c: Kubeconfig, missing: string) => (c.users[0]!.user = { tokenFile: missing })],
+    [
+      'client certificate',
+      (c: Kubeconfig, missing: string) =>
+        (c.users[0]!.user = { 'client-certificate': missing, 'client-key': missing }),
+    ],
+    [
+      'CA file',
+      (c: Kubeconfig, missing: string) => {
+        const { server } = c.clusters[0]!.cluster;
+        c.clusters[0]!.cluster = { server, 'certificate-authority': missing } as { server: string };
+      },
+    ],
+  ] as const) {
+    it(`a kubeconfig whose ${what} is not there is one line CLUSTER_ACCESS_MISSING and exit 1`, async () => {
+      const missing = join(tmpdir(), `jsm-sso-no-${what.replaceAll(' ', '-')}-${process.pid}`);
+      const operator = spawnOperator({
+        kubeconfig: kubeconfigWith(env, (c) => change(c, missing)),
+        namespace: team,
+        port: 0,
+        pipeLog: true,
+        logLevel: 'info',
+      });
+      // Taken for an API server that does not answer, it would wait for ever: stopped at its first wait.
+      onLogLine(operator, (line) => {
+        if (line['event'] === 'operator.api_unreachable') operator.kill('SIGKILL');
+      });
+      const line = await expectOneCodedLine(operator, 'CLUSTER_ACCESS_MISSING');
+      expect(line).to.include(missing).and.include('ENOENT');
+    });
+  }
+
   it('waits for an API server that refuses connections at start, saying so, and starts once it answers', async () => {
     const front = await apiServerFront(env);
     const { operator, ended } = operatorWith(front.kubeconfig);
