@@ -1,5 +1,6 @@
 import { constants, createDecipheriv, type KeyObject, privateDecrypt } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
+import { strictBase64 } from './deflate.js';
 import { SamlError } from './errors.js';
 import { NS } from './namespaces.js';
 import {
@@ -150,7 +151,7 @@ function keyTransportOf(encryptedKey: Element): KeyTransport {
   return {
     wrappedKey: cipherValue(encryptedKey),
     oaepHash: digest,
-    ...(params ? { oaepLabel: base64Of(params) } : {}),
+    ...(params ? { oaepLabel: base64Of(params, encryptedKey) } : {}),
   };
 }
 
@@ -263,9 +264,12 @@ function cipherValue(element: Element): Buffer {
   const cipherData = optionalChild(element, NS.xmlenc, 'CipherData');
   const value = cipherData && optionalChild(cipherData, NS.xmlenc, 'CipherValue');
   if (!value) throw refused(`the ${element.localName} has no CipherValue`);
-  return base64Of(value);
+  return base64Of(value, element);
 }
 
-function base64Of(element: Element): Buffer {
-  return Buffer.from((element.textContent ?? '').replace(/[ \t\r\n]/g, ''), 'base64');
+/** Strict base64: junk in it, or text after its padding, is refused, not skipped. */
+function base64Of(value: Element, holder: Element): Buffer {
+  const octets = strictBase64(value.textContent ?? '');
+  if (!octets) throw refused(`the ${holder.localName}'s ${value.localName} is not base64`);
+  return octets;
 }

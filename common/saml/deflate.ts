@@ -21,10 +21,19 @@ export const MAX_POSTED_FORM_BYTES =
 
 /** Strict base64 (whitespace tolerated, as some senders wrap lines); refuses anything else. */
 export function decodeBase64(value: string): Buffer {
+  const octets = strictBase64(value);
+  if (!octets) throw new SamlError('SAML_ENCODING_INVALID', 'the SAML message is not valid base64');
+  return octets;
+}
+
+/**
+ * The octets of `value` as strict base64 with XML's whitespace anywhere (xs:base64Binary), undefined
+ * for anything else. Buffer.from(value, 'base64') alone skips characters outside the alphabet and
+ * stops at the first `=`, so other text than was written would decode to the same octets.
+ */
+export function strictBase64(value: string): Buffer | undefined {
   const compact = value.replace(/[\r\n\t ]/g, '');
-  if (compact.length % 4 !== 0 || !BASE64.test(compact)) {
-    throw new SamlError('SAML_ENCODING_INVALID', 'the SAML message is not valid base64');
-  }
+  if (compact.length % 4 !== 0 || !BASE64.test(compact)) return undefined;
   return Buffer.from(compact, 'base64');
 }
 

@@ -1,9 +1,13 @@
+import { createPrivateKey } from 'node:crypto';
 import type { V1DeploymentSpec } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { parse } from 'yaml';
+import { readDecryptionCredential } from '../../broker/decryption-credential.js';
 import { checkTenant, type JsmSsoTenant } from '../../common/config/load.js';
+import type { JsmSsoPool } from '../../common/config/pool.generated.js';
 import { IN_FLIGHT_GRACE_SECONDS, terminationGraceSeconds } from '../../common/http/shutdown.js';
 import type { KubeObject } from '../../common/kube/client.js';
+import { ProjectedSecrets } from '../../common/pool/kube-source.js';
 import { contains, needsApply } from '../../operator/drift.js';
 import { WorkQueue } from '../../operator/queue.js';
 import { childName, type DesiredContext } from '../../operator/resources/common.js';
@@ -14,12 +18,14 @@ import { desiredIngress } from '../../operator/resources/ingress.js';
 import { desiredNetworkPolicy } from '../../operator/resources/networkpolicy.js';
 import { desiredPodDisruptionBudget } from '../../operator/resources/pdb.js';
 import { TMP_BASE_MIB } from '../../operator/resources/pod-storage.js';
+import { projectedKey, projectedUses } from '../../operator/resources/projection.js';
 import { canonicalQuantity } from '../../operator/resources/quantity.js';
 import { secretKeysFor, signingSecretName } from '../../operator/resources/secret-refs.js';
 import { desiredService } from '../../operator/resources/service.js';
 import { desiredSigningSecret } from '../../operator/resources/signing-secret.js';
 import { computeStatus, sameStatus } from '../../operator/status.js';
 import { envtest, freshNamespace } from '../../testkit/envtest.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 import { operatorIdle } from '../../testkit/operator-controller.js';
 import { tenantObject } from '../../testkit/tenants.js';
 
@@ -142,6 +148,38 @@ describe('operator dependent resources (pure)', () => {
       { secret: 'acme-decryption', key: 'tls.key' },
     ]);
     expect(secretKeysFor(tenant, 'portal').map((u) => u.secret)).to.not.include('acme-decryption');
+  });
+
+  it("projects a pooled tenant's decryption pair into its own projection, from which its broker reads it (ADR 0342)", () => {
+    const { broker: spec } = context().tenant.spec;
+    const decrypting = context({ broker: { ...spec, encryptionSecretRef: { name: 'acme-decryption' } } });
+    const pair = makeKeyPair('pooled-decryption');
+    const secrets = {
+      ...decrypting.secrets,
+      'acme-decryption': { keyHashes: { 'tls.crt': 'h-crt', 'tls.key': 'h-key' }, certificates: {} },
+    };
+    const pool = { spec: {} } as JsmSsoPool;
+    const projected = projectedUses(decrypting.tenant, pool, secrets).filter(
+      (u) => u.secret === 'acme-decryption',
+    );
+    expect(projected.map(projectedKey)).to.deep.equal(['acme-decryption_tls.crt', 'acme-decryption_tls.key']);
+    // A tenant of the same pool that names no decryption Secret gets none of it in its projection.
+    expect(projectedUses(context().tenant, pool, secrets).map((u) => u.secret)).to.not.include(
+      'acme-decryption',
+    );
+    const values = new Map([
+      ['acme-decryption_tls.crt', pair.certPem],
+      ['acme-decryption_tls.key', pair.keyPem],
+    ]);
+    const read = readDecryptionCredential(
+      new ProjectedSecrets(values),
+      'acme-decryption',
+      makeKeyPair('signing').keyPem,
+    );
+    expect(read.certificatesPem).to.deep.equal([pair.certPem]);
+    expect(read.keys.map((k) => k.export({ format: 'pem', type: 'pkcs8' }))).to.deep.equal([
+      createPrivateKey(pair.keyPem).export({ format: 'pem', type: 'pkcs8' }),
+    ]);
   });
 
   it('runs pods locked down, with probes on the management port and the peer certificate from the ConfigMap', () => {

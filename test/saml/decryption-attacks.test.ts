@@ -1,0 +1,216 @@
+// The published attacks on SAML encryption, and a red team's, sent at the decryption of ADR 0338 with
+// real XML encryption (node:crypto, testkit/xml-encryption.ts): each must be refused, or read as the
+// IdP signed it (ADR 0342).
+import { createPrivateKey } from 'node:crypto';
+import { expect } from 'chai';
+import { MemoryFlowStore } from '../../common/flowstore/index.js';
+import { NS, SamlError, signEnveloped, validateSamlResponse } from '../../common/saml/index.js';
+import { makeKeyPair } from '../../testkit/keys.js';
+import {
+  defaultParts,
+  expectedFor,
+  idpKey,
+  type ResponseParts,
+  signedResponse,
+} from '../../testkit/saml-fixtures.js';
+import { type AttackerEncryption, encryptedAssertionXml } from '../../testkit/xml-encryption.js';
+
+let store: MemoryFlowStore;
+beforeEach(() => {
+  store = new MemoryFlowStore();
+});
+afterEach(async () => {
+  await store.close();
+});
+
+const brokerKey = () => makeKeyPair('broker-decryption');
+const decrypting = { decryptionKeys: [createPrivateKey(brokerKey().keyPem)] };
+
+const validate = (xml: string, overrides: Record<string, unknown> = {}) =>
+  validateSamlResponse(xml, expectedFor({ ...decrypting, ...overrides }), store);
+
+/** The SamlError `xml` is refused with (a 400); fails the test when it is accepted. */
+async function refusal(xml: string, overrides: Record<string, unknown> = {}): Promise<SamlError> {
+  const outcome = await validate(xml, overrides).then(
+    () => expect.fail('expected a refusal'),
+    (err: unknown) => err,
+  );
+  expect(outcome).to.be.instanceOf(SamlError).and.to.have.property('status', 400);
+  return outcome as SamlError;
+}
+
+/** The Response of `parts`, signed as `signedResponse` signs it, split around its Assertion. */
+function signedParts(parts: ResponseParts, options: Parameters<typeof signedResponse>[1] = {}) {
+  const xml = signedResponse(parts, options);
+  const start = xml.indexOf('<saml:Assertion ');
+  const end = xml.indexOf('</samlp:Response>');
+  return { before: xml.slice(0, start), assertion: xml.slice(start, end), after: xml.slice(end) };
+}
+
+/** A Response whose Assertion is `plaintext` encrypted for the broker; `sign` signs the Response too. */
+function responseWith(
+  parts: ResponseParts,
+  plaintext: (assertion: string) => string,
+  options: AttackerEncryption & { signAssertion?: boolean; signResponse?: boolean } = {},
+): string {
+  const { before, assertion, after } = signedParts(parts, { signAssertion: options.signAssertion !== false });
+  const xml = `${before}${encryptedAssertionXml(plaintext(assertion), brokerKey().certPem, options)}${after}`;
+  return options.signResponse ? signEnveloped(xml, { id: parts.responseId, ...idpKey() }) : xml;
+}
+
+const asIs = (assertion: string) => assertion;
+
+/** The message of the one decryption refusal `xml` gets. */
+async function decryptionRefusal(xml: string): Promise<string> {
+  const err = await refusal(xml);
+  expect(err.code).to.equal('SAML_ASSERTION_DECRYPTION_FAILED');
+  return err.message;
+}
+const NOT_ONE_ASSERTION = 'the EncryptedAssertion does not hold one Assertion';
+const NOT_XML = 'the decrypted EncryptedAssertion is not XML';
+
+describe('decryption attacks (ADR 0338, 0342)', () => {
+  it('decrypts what node:crypto encrypts: the key inline or beside, with a CarriedKeyName and a Recipient', async () => {
+    for (const options of [{}, { keyPlacement: 'beside' as const }, { content: 'aes256-gcm' as const }]) {
+      const parts = defaultParts();
+      expect((await validate(responseWith(parts, asIs, options))).assertionId).to.equal(parts.assertionId);
+    }
+    const parts = defaultParts();
+    const named = responseWith(parts, asIs, { keyPlacement: 'beside' }).replace(
+      '<xenc:EncryptedKey>',
+      '<xenc:EncryptedKey Recipient="https://other-sp.example.test">',
+    );
+    const carried = named.replace(
+      '</xenc:EncryptedKey>',
+      '<xenc:CarriedKeyName>k</xenc:CarriedKeyName></xenc:EncryptedKey>',
+    );
+    expect((await validate(carried)).assertionId).to.equal(parts.assertionId);
+  });
+
+  it('refuses XSW inside the ciphertext: a forged Assertion beside the signed one, before it, or borrowing its signature', async () => {
+    const parts = defaultParts();
+    const forge = (assertion: string) =>
+      assertion
+        .replace(`ID="${parts.assertionId}"`, 'ID="_forged"')
+        .replace('alice@example.test</saml:NameID>', 'admin@example.test</saml:NameID>');
+    const unsignedForgery = (assertion: string) =>
+      forge(assertion).replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '');
+    for (const plaintext of [
+      (a: string) => `${a}${unsignedForgery(a)}`,
+      (a: string) => `${unsignedForgery(a)}${a}`,
+    ]) {
+      expect(await decryptionRefusal(responseWith(defaultParts(parts), plaintext))).to.equal(
+        NOT_ONE_ASSERTION,
+      );
+    }
+    // The forged Assertion keeps the genuine signature, whose Reference names the genuine ID.
+    expect((await refusal(responseWith(parts, forge))).code).to.equal('SAML_SIGNATURE_REFERENCE_INVALID');
+  });
+
+  it('refuses a plaintext that closes the wrapper the decryptor parses it in, to put something beside the Assertion', async () => {
+    const evil = `<decrypted xmlns:saml="${NS.assertion}"><saml:Assertion ID="_x" Version="2.0"/>`;
+    for (const plaintext of [
+      (a: string) => `${a}</decrypted>${evil}`,
+      (a: string) => `</decrypted>${evil}${a}`,
+      (a: string) => `${a}</decrypted><!--`,
+    ]) {
+      expect(await decryptionRefusal(responseWith(defaultParts(), plaintext))).to.equal(NOT_XML);
+    }
+  });
+
+  it('refuses a DTD, an entity or a processing instruction in the plaintext, and reads a NameID with a comment as signed', async () => {
+    const dtd = (a: string) =>
+      `<!DOCTYPE x [<!ENTITY e "admin@example.test">]>${a.replace('alice@example.test<', '&e;<')}`;
+    const entity = (a: string) => a.replace('alice@example.test<', '&e;<');
+    const instruction = (a: string) => a.replace('alice@example.test<', 'alice<?x y?>@example.test<');
+    for (const plaintext of [dtd, entity, instruction]) {
+      expect(await decryptionRefusal(responseWith(defaultParts(), plaintext))).to.equal(NOT_XML);
+    }
+    // CVE-2017-11427: the comment is outside what the signature covers; the whole signed name is read.
+    const parts = defaultParts({ nameId: 'alice@example.test.evil.test' });
+    const commented = responseWith(parts, (a) =>
+      a.replace('alice@example.test.evil', 'alice@example.test<!---->.evil'),
+    );
+    expect((await validate(commented)).nameId).to.equal('alice@example.test.evil.test');
+  });
+
+  it('reads the plaintext in the namespaces of the EncryptedAssertion: an attacker binding saml: there gets no Assertion', async () => {
+    // The plaintext names saml: without declaring it, as xmlsec1 writes it (XML Encryption 4.3).
+    const xml = responseWith(defaultParts(), asIs)
+      .replace(
+        `<saml:EncryptedAssertion xmlns:saml="${NS.assertion}"`,
+        `<a:EncryptedAssertion xmlns:a="${NS.assertion}" xmlns:saml="urn:evil"`,
+      )
+      .replace('</saml:EncryptedAssertion>', '</a:EncryptedAssertion>');
+    expect(await decryptionRefusal(xml)).to.equal(NOT_ONE_ASSERTION);
+  });
+
+  it('refuses an EncryptedAssertion in the Extensions or the Status, inside the decrypted Advice, or beside another', async () => {
+    const parts = defaultParts();
+    const one = responseWith(parts, asIs);
+    const encrypted = one.slice(one.indexOf('<saml:EncryptedAssertion'), one.indexOf('</samlp:Response>'));
+    const elsewhere = [
+      one.replace('<samlp:Status>', `<samlp:Extensions>${encrypted}</samlp:Extensions><samlp:Status>`),
+      one.replace('</samlp:Status>', `<samlp:StatusDetail>${encrypted}</samlp:StatusDetail></samlp:Status>`),
+      one.replace('</samlp:Response>', `${encrypted}</samlp:Response>`),
+      responseWith(defaultParts(), (a) =>
+        a.replace('<saml:Subject>', `<saml:Advice>${encrypted}</saml:Advice><saml:Subject>`),
+      ),
+    ];
+    for (const xml of elsewhere) expect((await refusal(xml)).code).to.equal('SAML_ASSERTION_COUNT');
+  });
+
+  it('reads no EncryptedKey from elsewhere in the message (a RetrievalMethod or KeyName naming one in the Extensions)', async () => {
+    const xml = responseWith(defaultParts(), asIs);
+    const key = xml.slice(
+      xml.indexOf('<xenc:EncryptedKey>'),
+      xml.indexOf('</xenc:EncryptedKey>') + '</xenc:EncryptedKey>'.length,
+    );
+    const moved = xml
+      .replace(
+        `<ds:KeyInfo>${key}</ds:KeyInfo>`,
+        '<ds:KeyInfo><ds:RetrievalMethod URI="#k"/><ds:KeyName>k</ds:KeyName></ds:KeyInfo>',
+      )
+      .replace(
+        '<samlp:Status>',
+        `<samlp:Extensions>${key.replace('<xenc:EncryptedKey>', `<xenc:EncryptedKey xmlns:xenc="${NS.xmlenc}" Id="k">`)}</samlp:Extensions><samlp:Status>`,
+      );
+    expect(await decryptionRefusal(moved)).to.equal(
+      'the EncryptedAssertion must carry between 1 and 4 EncryptedKeys',
+    );
+  });
+
+  it('refuses a GCM ciphertext with a short tag, and AES-CBC in an unsigned Response (no padding oracle)', async () => {
+    expect(await decryptionRefusal(responseWith(defaultParts(), asIs, { gcmTagBytes: 12 }))).to.equal(
+      'the EncryptedAssertion does not decrypt with the broker keys',
+    );
+    expect(await decryptionRefusal(responseWith(defaultParts(), asIs, { content: 'aes128-cbc' }))).to.equal(
+      'AES-CBC is accepted only inside a signed Response',
+    );
+    const parts = defaultParts();
+    const signed = responseWith(parts, asIs, { content: 'aes128-cbc', signResponse: true });
+    expect((await validate(signed)).assertionId).to.equal(parts.assertionId);
+  });
+
+  it('refuses an unsigned Assertion encrypted in an unsigned Response, even with requireSignedAssertion false', async () => {
+    const xml = responseWith(defaultParts(), asIs, { signAssertion: false });
+    expect((await refusal(xml, { requireSignedAssertion: false })).code).to.equal('SAML_SIGNATURE_MISSING');
+    expect((await refusal(xml)).code).to.equal('SAML_SIGNATURE_MISSING');
+    const parts = defaultParts();
+    const signedResponseOnly = responseWith(parts, asIs, { signAssertion: false, signResponse: true });
+    expect((await validate(signedResponseOnly, { requireSignedAssertion: false })).assertionId).to.equal(
+      parts.assertionId,
+    );
+  });
+
+  it('refuses a CipherValue that is not base64: junk between its characters, text after its padding', async () => {
+    for (const cipherValue of [
+      (b64: string) => `${b64.slice(0, 8)}!*${b64.slice(8)}`,
+      (b64: string) => `${b64}${b64.endsWith('=') ? '' : '===='}QUJD`,
+    ]) {
+      expect(await decryptionRefusal(responseWith(defaultParts(), asIs, { cipherValue }))).to.equal(
+        "the EncryptedData's CipherValue is not base64",
+      );
+    }
+  });
+});
