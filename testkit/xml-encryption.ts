@@ -9,8 +9,8 @@ export interface AttackerEncryption {
   content?: 'aes128-gcm' | 'aes256-gcm' | 'aes128-cbc';
   /** GCM tag octets appended to the ciphertext (the standard's 16 by default). */
   gcmTagBytes?: number;
-  /** Markup put into the EncryptedKey after its EncryptionMethod (CarriedKeyName, Recipient...). */
-  encryptedKeyExtra?: string;
+  /** The RSA-OAEP label, sent as the EncryptionMethod's OAEPparams. */
+  oaepLabel?: Buffer;
   /** The EncryptedKey inline in the EncryptedData's KeyInfo (default) or beside it. */
   keyPlacement?: 'inline' | 'beside';
   /** Rewrites the two CipherValues' base64 text (ciphertext, wrapped key). */
@@ -42,14 +42,20 @@ export function encryptedAssertionXml(
       ])
     : encrypted;
   const wrapped = publicEncrypt(
-    { key: certPem, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+    {
+      key: certPem,
+      padding: constants.RSA_PKCS1_OAEP_PADDING,
+      oaepHash: 'sha1',
+      ...(options.oaepLabel ? { oaepLabel: options.oaepLabel } : {}),
+    },
     key,
   );
   const value = options.cipherValue ?? ((base64: string) => base64);
   const contentUri = `${content.endsWith('gcm') ? NS.xmlenc11 : NS.xmlenc}${content}`;
   const encryptedKey =
-    `<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="${NS.xmlenc}rsa-oaep-mgf1p"/>` +
-    `${options.encryptedKeyExtra ?? ''}<xenc:CipherData><xenc:CipherValue>${value(wrapped.toString('base64'))}` +
+    `<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="${NS.xmlenc}rsa-oaep-mgf1p">` +
+    (options.oaepLabel ? `<xenc:OAEPparams>${options.oaepLabel.toString('base64')}</xenc:OAEPparams>` : '') +
+    `</xenc:EncryptionMethod><xenc:CipherData><xenc:CipherValue>${value(wrapped.toString('base64'))}` +
     '</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>';
   const beside = options.keyPlacement === 'beside';
   return (

@@ -87,6 +87,17 @@ describe('decryption attacks (ADR 0338, 0342)', () => {
     expect((await validate(carried)).assertionId).to.equal(parts.assertionId);
   });
 
+  it('decrypts a key wrapped under an RSA-OAEP label (OAEPparams), and refuses OAEPparams that are not base64', async () => {
+    const parts = defaultParts();
+    const labelled = responseWith(parts, asIs, { oaepLabel: Buffer.from('label of the key') });
+    expect((await validate(labelled)).assertionId).to.equal(parts.assertionId);
+    const junk = responseWith(defaultParts(), asIs, { oaepLabel: Buffer.from('label') }).replace(
+      '</xenc:OAEPparams>',
+      '!*</xenc:OAEPparams>',
+    );
+    expect(await decryptionRefusal(junk)).to.equal("the EncryptedKey's OAEPparams is not base64");
+  });
+
   it('refuses XSW inside the ciphertext: a forged Assertion beside the signed one, before it, or borrowing its signature', async () => {
     const parts = defaultParts();
     const forge = (assertion: string) =>
