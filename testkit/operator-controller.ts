@@ -5,6 +5,7 @@ import { KubeClient } from '../common/kube/client.js';
 import { createLogger, type Logger } from '../common/log.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { Controller } from '../operator/controller.js';
+import type { WorkQueue } from '../operator/queue.js';
 import type { OperatorSettings } from '../operator/resources/common.js';
 import { type Envtest, eventually } from './envtest.js';
 import { noteLogLine } from './recent-logs.js';
@@ -43,6 +44,8 @@ export async function startTestController(
     resyncMs?: number;
     /** ControllerOptions.hashKey (TEST_HASH_KEY unless told). */
     hashKey?: Buffer;
+    /** ControllerOptions.queue (one with the operator's backoff unless told). */
+    queue?: WorkQueue;
   },
 ): Promise<TestController> {
   const client = options.client ?? new KubeClient(env.kubeConfig);
@@ -66,6 +69,7 @@ export async function startTestController(
       ? { cleanupForbiddenGraceMs: options.cleanupForbiddenGraceMs }
       : {}),
     ...(options.resyncMs !== undefined ? { resyncMs: options.resyncMs } : {}),
+    ...(options.queue ? { queue: options.queue } : {}),
   });
   await controller.start();
   return { client, controller, registry, logger };

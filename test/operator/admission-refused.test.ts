@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { KubeObject } from '../../common/kube/client.js';
 import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
+import { WorkQueue } from '../../operator/queue.js';
 import { admissionPolicy } from '../../testkit/admission-policy.js';
 import { capturingDestination } from '../../testkit/captured-logs.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
@@ -18,6 +19,8 @@ import { createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
 const WEBHOOKS = '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations';
 const POLICY_MESSAGE = 'Services need the label cost-center (policy require-cost-center)';
+/** The longest wait between two retries of a refused tenant here. */
+const MAX_BACKOFF_MS = 2_000;
 
 interface AdmissionReview {
   request: { uid: string; name: string; operation: string; kind: { kind: string } };
@@ -94,7 +97,9 @@ describe('admission refusing a tenant’s Deployment or Service (real API server
           failurePolicy: 'Fail',
           sideEffects: 'None',
           admissionReviewVersions: ['v1'],
-          timeoutSeconds: 5,
+          // The most the API allows: an answer a loaded machine delays is still the policy's denial. A
+          // call past the timeout is refused in other words, and the tenant's status changes with them.
+          timeoutSeconds: 30,
         },
       ],
     });
@@ -122,6 +127,9 @@ describe('admission refusing a tenant’s Deployment or Service (real API server
       namespace,
       instance: 'admission-refused',
       logDestination: capturingDestination(logs),
+      // The operator's backoff, capped: a loaded machine that reaches a wait only after many failed
+      // retries would otherwise wait out minutes-long backoffs past the waits' and the test's deadlines.
+      queue: new WorkQueue({ maxBackoffMs: MAX_BACKOFF_MS }),
     });
     controller = test.controller;
   });
@@ -170,7 +178,7 @@ describe('admission refusing a tenant’s Deployment or Service (real API server
     expect(statusWrites, 'status writes while refused the same way').to.deep.equal([]);
     expect(await warningReasons(name)).to.deep.equal(warnings);
     // Each retry writes the refused object once (give or take one in flight at either end): the
-    // writes follow the backoff (0.5 s doubling), no loop of their own.
+    // writes follow the backoff (0.5 s doubling up to MAX_BACKOFF_MS), no loop of their own.
     const retries = controller.queue.failuresOf(key) - failures;
     expect(refused() - refusedBefore).to.be.within(retries - 1, retries + 1);
   }
@@ -193,8 +201,8 @@ describe('admission refusing a tenant’s Deployment or Service (real API server
       async () => (await warningReasons('hook')).includes('ApplyFailed'),
       'a Warning Event ApplyFailed',
     );
-    expect((await reconcileErrors(test.registry))['ApplyFailed']).to.be.above(errorsBefore);
-    // The status is written before the worker logs the failure: wait for the line, do not race it.
+    // The status and the Event are written before the worker counts and logs the failure: wait for
+    // the line, logged after the count, do not race it.
     await eventually(
       async () =>
         logs.some(
@@ -205,10 +213,11 @@ describe('admission refusing a tenant’s Deployment or Service (real API server
         ),
       'the reconcile_failed log line',
     );
+    expect((await reconcileErrors(test.registry))['ApplyFailed']).to.be.above(errorsBefore);
     await retriedQuietly('hook', () => asked.filter((n) => n.startsWith('hook-')).length);
 
     denying = false;
-    // The next retry (its backoff, a few seconds by now) applies both Services.
+    // The next retry (within MAX_BACKOFF_MS) applies both Services.
     const applied = await conditionWith('hook', 'Applied', 'True', 60_000);
     expect(conditionOf(applied, 'Applied')?.reason).to.equal('ObjectsApplied');
     for (const part of ['broker', 'portal'])
