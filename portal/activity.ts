@@ -2,9 +2,10 @@
  * The admin activity view's data: accountId, client IP and last sign-in time — nothing else (no
  * e-mail, no name). Kept in the flow store as one bounded list (the most recent 500 customers) with
  * a 30-day TTL, so it is shared by replicas and expires on its own; an entry is shown for 30 days
- * after its sign-in and dropped from the store at the next sign-in after that (ADR 0340). Two replicas signing people in
- * at the same instant may drop one update (read-modify-write); the next sign-in corrects it, which
- * is acceptable for an activity overview and avoids needing a store with listing.
+ * after its sign-in and dropped from the store at the next sign-in after that (ADR 0340). Two
+ * replicas signing people in at the same instant may drop one update (read-modify-write); the next
+ * sign-in corrects it, which is acceptable for an activity overview and avoids needing a store with
+ * listing.
  */
 import type { FlowStore } from '../common/flowstore/index.js';
 
