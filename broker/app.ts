@@ -13,6 +13,7 @@ import { unexpectedErrorFields } from '../common/log.js';
 import { tenantLabels } from '../common/metrics.js';
 import type { PartContext } from '../common/runtime.js';
 import { newSamlId } from '../common/saml/canonical-xml.js';
+import { SamlError } from '../common/saml/errors.js';
 import {
   AUTHN_CONTEXT_UNSPECIFIED,
   buildIdpMetadata,
@@ -563,6 +564,7 @@ export async function createBrokerApp(
       result: status < 500 ? 'refused' : 'error',
       clientIp: clientIp(req, context.trustedProxyHops),
       reason,
+      detail: refusalDetail(err),
     });
   }
 
@@ -952,7 +954,7 @@ export async function createBrokerApp(
     const reason = err instanceof JsmSsoError ? err.code : 'BROKER_INTERNAL';
     const status = err instanceof JsmSsoError ? err.status : 500;
     if (status < 500) {
-      telemetry.refusal(reason, status);
+      telemetry.refusal(reason, status, undefined, refusalDetail(err));
     } else {
       telemetry.unavailable(reason, status, err instanceof JsmSsoError ? err.where : undefined);
       if (reason === 'BROKER_INTERNAL')
@@ -1097,4 +1099,12 @@ function sendXml(res: ServerResponse, xml: string): void {
   // Node leaves it out of a HEAD answer, which should carry GET's header fields (RFC 9110 9.3.2).
   res.setHeader('content-length', Buffer.byteLength(xml));
   res.end(xml);
+}
+
+/**
+ * Which check refused, where one reason code covers several (a SAML decryption's: what the IdP's
+ * admin must change), for the log line only: the page and the metric name the reason alone.
+ */
+function refusalDetail(err: unknown): string | undefined {
+  return err instanceof SamlError ? err.detail : undefined;
 }

@@ -21,7 +21,8 @@ const MAPPING_PROBLEM_MESSAGES: Record<MappingProblemKind, string> = {
  * result); nothing about a person is a label, and the audit line names people only by a keyed hash.
  */
 export interface BrokerTelemetry {
-  refusal(reason: string, status: number, idp?: string): void;
+  /** `detail`: which check refused, where one reason code covers several (SamlError.detail). */
+  refusal(reason: string, status: number, idp?: string, detail?: string): void;
   /** `where` names the faulty part of the configuration (JsmSsoError.where: names, no values). */
   unavailable(reason: string, status: number, where?: Readonly<Record<string, string>>): void;
   login(event: {
@@ -31,6 +32,7 @@ export interface BrokerTelemetry {
     clientIp: string;
     startedAt?: number;
     reason?: string;
+    detail?: string;
   }): void;
   observeRequest(route: string, seconds: number): void;
   /** A mapping expression gave no value at sign-in (never logs the value). */
@@ -76,15 +78,18 @@ export function createBrokerTelemetry(
   const subjectHash = (idp: string, subject: string) => hashSubject(idp, subject).slice(0, 16);
   const metrics = tenantMetrics(registry, 'broker');
   return {
-    refusal(reason, status, idp) {
+    refusal(reason, status, idp, detail) {
       metrics.counter('jsm_sso_broker_refusals_total').inc({ tenant: aggregated, reason });
-      logger.warn({ event: 'broker.refusal', reason, status, ...(idp ? { idp } : {}) }, 'request refused');
+      logger.warn(
+        { event: 'broker.refusal', reason, status, ...(idp ? { idp } : {}), ...(detail ? { detail } : {}) },
+        'request refused',
+      );
     },
     unavailable(reason, status, where) {
       metrics.counter('jsm_sso_broker_errors_total').inc({ tenant: aggregated, reason });
       logger.error({ event: 'broker.unavailable', reason, status, ...where }, 'request could not be served');
     },
-    login({ idp, subject, result, clientIp, startedAt, reason }) {
+    login({ idp, subject, result, clientIp, startedAt, reason, detail }) {
       metrics.counter('jsm_sso_broker_logins_total').inc({ tenant: perTenant, idp, result });
       if (startedAt !== undefined && result === 'success')
         metrics
@@ -98,6 +103,7 @@ export function createBrokerTelemetry(
           clientIp,
           ...(subject === undefined ? {} : { subjectHash: subjectHash(idp, subject) }),
           ...(reason ? { reason } : {}),
+          ...(detail ? { detail } : {}),
         },
         'login',
       );

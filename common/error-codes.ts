@@ -133,7 +133,7 @@ export const SAML_CODES = {
   SAML_ENCRYPTED_ASSERTION_UNSUPPORTED:
     'EncryptedAssertion present, and the broker has no decryption key (spec.broker.encryptionSecretRef)',
   SAML_ASSERTION_DECRYPTION_FAILED:
-    'An EncryptedAssertion that does not decrypt: a key transport other than RSA-OAEP, a content algorithm other than AES-GCM (AES-CBC only in a signed Response), none of the broker keys, a CipherValue that is not base64, or no Assertion inside; one code for every cause (ADR 0338, 0342)',
+    "An EncryptedAssertion that does not decrypt: a key transport other than RSA-OAEP, a content algorithm other than AES-GCM (AES-CBC only in a signed Response), none of the broker keys, a CipherValue that is not base64, or no Assertion inside; one code for every cause (ADR 0338, 0342). The log lines' `detail` names what was refused (ADR 0343): key_transport_unsupported, oaep_digest_mgf_mismatch, content_algorithm_unsupported, cbc_unsigned, cipher_value_missing, cipher_value_not_base64, encrypted_key_count, encrypted_data_count, type_not_element, plaintext_not_assertion; does_not_decrypt for whatever depends on a key",
   SAML_NAMEID_INVALID: 'NameID missing, empty, too long, or with element content',
   SAML_AUTHN_STATEMENT_MISSING: 'No AuthnStatement (profiles 4.1.4.2)',
   SAML_CONDITION_UNSUPPORTED:

@@ -21,8 +21,9 @@ import {
  *   only inside a Response whose own signature was verified, so that the ciphertext and its
  *   EncryptionMethod are the IdP's: a CBC ciphertext an attacker altered or relabelled (a GCM one
  *   called CBC, the "backwards compatibility" attack) is never decrypted, so no padding oracle;
- * - every failure is one refusal, SAML_ASSERTION_DECRYPTION_FAILED, with one message for everything
- *   that depends on a key (the algorithms refused say which, they depend on nothing secret).
+ * - every failure is one refusal, SAML_ASSERTION_DECRYPTION_FAILED, with one message and one `detail`
+ *   (does_not_decrypt) for everything that depends on a key; the algorithms and forms refused say
+ *   which in theirs (DecryptionRefusalDetail, logged), since they depend on nothing secret.
  * The decrypted Assertion is no more trusted than a plain one: the caller verifies its signature and
  * every condition as for a plain Assertion.
  */
@@ -79,7 +80,23 @@ const GCM_IV_BYTES = 12;
 const GCM_TAG_BYTES = 16;
 const CBC_IV_BYTES = 16;
 
-const refused = (message: string) => new SamlError('SAML_ASSERTION_DECRYPTION_FAILED', message);
+/** The log line's `detail` of a refusal (ADR 0343): a closed set of names, nothing of the message. */
+type DecryptionRefusalDetail =
+  | 'encrypted_data_count'
+  | 'type_not_element'
+  | 'content_algorithm_unsupported'
+  | 'cbc_unsigned'
+  | 'encrypted_key_count'
+  | 'key_transport_unsupported'
+  | 'oaep_digest_mgf_mismatch'
+  | 'cipher_value_missing'
+  | 'cipher_value_not_base64'
+  /** Whatever depends on a key: a wrapped key that does not open, a tag, the padding, the key's length. */
+  | 'does_not_decrypt'
+  | 'plaintext_not_assertion';
+
+const refused = (detail: DecryptionRefusalDetail, message: string, cause?: unknown) =>
+  new SamlError('SAML_ASSERTION_DECRYPTION_FAILED', message, { detail, cause });
 const DOES_NOT_DECRYPT = 'the EncryptedAssertion does not decrypt with the broker keys';
 
 /**
@@ -92,13 +109,15 @@ export function decryptAssertion(
   responseSigned: boolean,
 ): { doc: Document; assertion: Element } {
   const data = childElements(encrypted, NS.xmlenc, 'EncryptedData');
-  if (data.length !== 1) throw refused('the EncryptedAssertion must hold exactly one EncryptedData');
+  if (data.length !== 1)
+    throw refused('encrypted_data_count', 'the EncryptedAssertion must hold exactly one EncryptedData');
   const encryptedData = data[0]!;
   const type = attribute(encryptedData, 'Type');
-  if (type !== undefined && type !== TYPE_ELEMENT) throw refused('the EncryptedData is not an element');
+  if (type !== undefined && type !== TYPE_ELEMENT)
+    throw refused('type_not_element', 'the EncryptedData is not an element');
   const content = contentCipherOf(encryptedData);
   if (!content.authenticated && !responseSigned) {
-    throw refused('AES-CBC is accepted only inside a signed Response');
+    throw refused('cbc_unsigned', 'AES-CBC is accepted only inside a signed Response');
   }
   const ciphertext = cipherValue(encryptedData);
   const encryptedKeys = [
@@ -107,7 +126,10 @@ export function decryptAssertion(
     ...childElements(encrypted, NS.xmlenc, 'EncryptedKey'),
   ];
   if (encryptedKeys.length === 0 || encryptedKeys.length > MAX_ENCRYPTED_KEYS)
-    throw refused(`the EncryptedAssertion must carry between 1 and ${MAX_ENCRYPTED_KEYS} EncryptedKeys`);
+    throw refused(
+      'encrypted_key_count',
+      `the EncryptedAssertion must carry between 1 and ${MAX_ENCRYPTED_KEYS} EncryptedKeys`,
+    );
   const transports = encryptedKeys.map(keyTransportOf);
   for (const transport of transports) {
     for (const key of keys) {
@@ -115,7 +137,7 @@ export function decryptAssertion(
       if (plaintext !== undefined) return parsedAssertion(encrypted, plaintext);
     }
   }
-  throw refused(DOES_NOT_DECRYPT);
+  throw refused('does_not_decrypt', DOES_NOT_DECRYPT);
 }
 
 function keyInfoKeys(keyInfo: Element | undefined): Element[] {
@@ -125,7 +147,11 @@ function keyInfoKeys(keyInfo: Element | undefined): Element[] {
 function contentCipherOf(encryptedData: Element): ContentCipher {
   const algorithm = encryptionAlgorithm(encryptedData);
   const content = algorithm === undefined ? undefined : CONTENT_CIPHERS[algorithm];
-  if (!content) throw refused('the EncryptedData names no accepted content algorithm (AES-GCM, or AES-CBC)');
+  if (!content)
+    throw refused(
+      'content_algorithm_unsupported',
+      'the EncryptedData names no accepted content algorithm (AES-GCM, or AES-CBC)',
+    );
   return content;
 }
 
@@ -140,13 +166,16 @@ function keyTransportOf(encryptedKey: Element): KeyTransport {
   const method = optionalChild(encryptedKey, NS.xmlenc, 'EncryptionMethod');
   const algorithm = method && attribute(method, 'Algorithm');
   if (!method || (algorithm !== RSA_OAEP_MGF1P && algorithm !== RSA_OAEP))
-    throw refused('the EncryptedKey names no accepted key transport (RSA-OAEP)');
+    throw refused('key_transport_unsupported', 'the EncryptedKey names no accepted key transport (RSA-OAEP)');
   const digestUri = algorithmOf(optionalChild(method, NS.dsig, 'DigestMethod'));
   const digest = digestUri === undefined ? 'sha1' : DIGESTS[digestUri];
   const mgfUri = algorithm === RSA_OAEP ? algorithmOf(optionalChild(method, NS.xmlenc11, 'MGF')) : undefined;
   const mgf = mgfUri === undefined ? 'sha1' : MGFS[mgfUri];
   if (digest === undefined || mgf !== digest)
-    throw refused('the EncryptedKey names an RSA-OAEP digest and mask function the broker does not pair');
+    throw refused(
+      'oaep_digest_mgf_mismatch',
+      'the EncryptedKey names an RSA-OAEP digest and mask function the broker does not pair',
+    );
   const params = optionalChild(method, NS.xmlenc, 'OAEPparams');
   return {
     wrappedKey: cipherValue(encryptedKey),
@@ -218,9 +247,7 @@ function parsedAssertion(encrypted: Element, plaintext: Buffer): { doc: Document
     const text = new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
     doc = parseSamlXml(`<decrypted${namespaceDeclarations(encrypted)}>${text}</decrypted>`);
   } catch (cause) {
-    throw new SamlError('SAML_ASSERTION_DECRYPTION_FAILED', 'the decrypted EncryptedAssertion is not XML', {
-      cause,
-    });
+    throw refused('plaintext_not_assertion', 'the decrypted EncryptedAssertion is not XML', cause);
   }
   const nodes = Array.from(doc.documentElement!.childNodes);
   const elements = nodes.filter(isElement);
@@ -231,7 +258,7 @@ function parsedAssertion(encrypted: Element, plaintext: Buffer): { doc: Document
     );
   const assertion = elements[0];
   if (!onlyElement || assertion?.namespaceURI !== NS.assertion || assertion.localName !== 'Assertion')
-    throw refused('the EncryptedAssertion does not hold one Assertion');
+    throw refused('plaintext_not_assertion', 'the EncryptedAssertion does not hold one Assertion');
   return { doc, assertion };
 }
 
@@ -263,13 +290,14 @@ function algorithmOf(element: Element | undefined): string | undefined {
 function cipherValue(element: Element): Buffer {
   const cipherData = optionalChild(element, NS.xmlenc, 'CipherData');
   const value = cipherData && optionalChild(cipherData, NS.xmlenc, 'CipherValue');
-  if (!value) throw refused(`the ${element.localName} has no CipherValue`);
+  if (!value) throw refused('cipher_value_missing', `the ${element.localName} has no CipherValue`);
   return base64Of(value, element);
 }
 
 /** Strict base64: junk in it, or text after its padding, is refused, not skipped. */
 function base64Of(value: Element, holder: Element): Buffer {
   const octets = strictBase64(value.textContent ?? '');
-  if (!octets) throw refused(`the ${holder.localName}'s ${value.localName} is not base64`);
+  if (!octets)
+    throw refused('cipher_value_not_base64', `the ${holder.localName}'s ${value.localName} is not base64`);
   return octets;
 }

@@ -6,10 +6,20 @@ export type { SamlErrorCode };
 
 export class SamlError extends JsmSsoError {
   declare readonly code: SamlErrorCode;
+  /**
+   * Which check refused, for the log line an admin reads where one code covers several causes
+   * (e.g. the decryption's): a stable name, never a value of the message, and never on the page.
+   */
+  readonly detail: string | undefined;
 
-  constructor(code: SamlErrorCode, message: string, options: { cause?: unknown; status?: number } = {}) {
+  constructor(
+    code: SamlErrorCode,
+    message: string,
+    options: { cause?: unknown; status?: number; detail?: string } = {},
+  ) {
     super(code, message, { status: options.status ?? 400, cause: options.cause });
     this.name = 'SamlError';
+    this.detail = options.detail;
   }
 }
 

@@ -553,22 +553,24 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
       await expectSignedIn(encryptingSamlBroker, answer);
     });
 
-    for (const [what, settings, keyTransport, digest] of [
+    for (const [what, settings, keyTransport, digest, detail] of [
       [
         // Keycloak keeps its SHA-256 default beside rsa-oaep-mgf1p, whose MGF1 is SHA-1.
         'RSA-OAEP-MGF1P with its default digest, SHA-256 (MGF1 stays SHA-1)',
         { 'saml.encryption.keyAlgorithm': `${NS.xmlenc}rsa-oaep-mgf1p` },
         `${NS.xmlenc}rsa-oaep-mgf1p`,
         `${NS.xmlenc}sha256`,
+        'oaep_digest_mgf_mismatch',
       ],
       [
         'RSA1_5 key transport',
         { 'saml.encryption.keyAlgorithm': `${NS.xmlenc}rsa-1_5` },
         `${NS.xmlenc}rsa-1_5`,
         undefined,
+        'key_transport_unsupported',
       ],
     ] as const) {
-      it(`refuses ${what} as SAML_ASSERTION_DECRYPTION_FAILED: nothing reaches the portal`, async () => {
+      it(`refuses ${what} as SAML_ASSERTION_DECRYPTION_FAILED, the log line naming it (${detail}): nothing reaches the portal`, async () => {
         await useKeycloakEncryption(settings);
         const { page, html, posted } = await throughSamlRealm(encryptingSamlBroker);
         expect(encryptionOf(posted)).to.include({ keyTransport, digest });
@@ -579,6 +581,7 @@ describe('interop: Keycloak as the tenant OIDC IdP toward the broker OIDC backen
           idp: 'keycloak-saml',
           result: 'refused',
           reason: 'SAML_ASSERTION_DECRYPTION_FAILED',
+          detail,
         });
       });
     }

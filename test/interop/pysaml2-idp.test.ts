@@ -349,7 +349,7 @@ describe('interop: pysaml2 encrypting its assertions to the broker', () => {
     expect(autoPostForm(html).fields['SAMLResponse']).to.be.a('string');
   });
 
-  for (const [what, encryption] of [
+  for (const [what, encryption, detail] of [
     [
       "pysaml2's default, 3DES-CBC",
       {
@@ -357,17 +357,31 @@ describe('interop: pysaml2 encrypting its assertions to the broker', () => {
         sessionKey: 'des-192',
         signResponse: true,
       },
+      'content_algorithm_unsupported',
     ],
     [
       'AES-CBC in an unsigned Response',
       { content: 'http://www.w3.org/2001/04/xmlenc#aes128-cbc', sessionKey: 'aes-128' },
+      'cbc_unsigned',
     ],
   ] as const) {
-    it(`refuses ${what} as SAML_ASSERTION_DECRYPTION_FAILED: nothing reaches the portal`, async () => {
+    it(`refuses ${what} as SAML_ASSERTION_DECRYPTION_FAILED, its log lines saying what (${detail}): nothing reaches the portal`, async () => {
       const { page, html } = await encryptedSignIn(encryption);
       expect(page.status, html).to.equal(400);
       expect(pageReason(html), html).to.equal('SAML_ASSERTION_DECRYPTION_FAILED');
       expect(html).to.not.include('SAMLResponse');
+      // The admin reads what to change at the IdP in the log; the page says no more than before.
+      expect(html).to.not.include(detail);
+      const logs = peers!.broker.logs;
+      expect(logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+        result: 'refused',
+        reason: 'SAML_ASSERTION_DECRYPTION_FAILED',
+        detail,
+      });
+      expect(logs.findLast((l) => l['event'] === 'broker.refusal')).to.include({
+        reason: 'SAML_ASSERTION_DECRYPTION_FAILED',
+        detail,
+      });
     });
   }
 });

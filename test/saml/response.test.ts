@@ -465,16 +465,19 @@ describe('validateSamlResponse', () => {
     /** Signs the Response around the EncryptedAssertion, as an IdP signing both does. */
     const responseSigned = (xml: string, responseId: string) =>
       signEnveloped(xml, { id: responseId, ...idpKey() });
-    const decryptionRefusal = async (xml: string) => {
+    const decryptionError = async (xml: string) => {
       try {
         await validate(xml, decrypting());
       } catch (err) {
         expect(err).to.be.instanceOf(SamlError);
         expect((err as SamlError).code).to.equal('SAML_ASSERTION_DECRYPTION_FAILED');
-        return (err as SamlError).message;
+        return err as SamlError;
       }
       throw new Error('expected a refusal');
     };
+    const decryptionRefusal = async (xml: string) => (await decryptionError(xml)).message;
+    /** The refusal's `detail`, what the broker's log line names. */
+    const decryptionDetail = async (xml: string) => (await decryptionError(xml)).detail;
 
     it('decrypts AES-GCM under RSA-OAEP and returns what the signed Assertion inside asserted', async () => {
       for (const encryption of [
@@ -538,6 +541,52 @@ describe('validateSamlResponse', () => {
         await decryptionRefusal(encrypted(signedResponse(defaultParts()), { ...GCM, sessionKey: 'aes-256' })),
       ];
       expect(new Set(messages)).to.deep.equal(new Set([messages[0]]));
+      const details = [
+        await decryptionDetail(xml.replace(values[1]!, flipped(values[1]!))),
+        await decryptionDetail(xml.replace(values[0]!, flipped(values[0]!))),
+        await decryptionDetail(encrypted(signedResponse(defaultParts()), GCM, attackerKey().certPem)),
+        await decryptionDetail(encrypted(signedResponse(defaultParts()), { ...GCM, sessionKey: 'aes-256' })),
+      ];
+      expect(details).to.deep.equal(Array(4).fill('does_not_decrypt'));
+    });
+
+    it('names in its detail each refusal that depends on nothing secret: the algorithm refused, the form', async () => {
+      const xml = encrypted(signedResponse(defaultParts()));
+      const transport = `<xenc:EncryptionMethod Algorithm="${XMLENC}rsa-oaep-mgf1p"/>`;
+      expect(xml).to.include(transport);
+      const encryptedKey = xml.slice(
+        xml.indexOf('<xenc:EncryptedKey'),
+        xml.indexOf('</xenc:EncryptedKey>') + 20,
+      );
+      const cases: [string, string][] = [
+        [
+          encrypted(signedResponse(defaultParts()), { ...GCM, transport: `${XMLENC}rsa-1_5` }),
+          'key_transport_unsupported',
+        ],
+        [
+          xml.replace(transport, `<xenc:EncryptionMethod Algorithm="${XMLENC}kw-aes256"/>`),
+          'key_transport_unsupported',
+        ],
+        // Keycloak's RSA-OAEP-MGF1P with its SHA-256 digest default: MGF1 stays SHA-1.
+        [
+          xml.replace(
+            transport,
+            `<xenc:EncryptionMethod Algorithm="${XMLENC}rsa-oaep-mgf1p"><ds:DigestMethod xmlns:ds="${NS.dsig}" Algorithm="${XMLENC}sha256"/></xenc:EncryptionMethod>`,
+          ),
+          'oaep_digest_mgf_mismatch',
+        ],
+        [xml.replace(GCM.content, `${XMLENC}tripledes-cbc`), 'content_algorithm_unsupported'],
+        [encrypted(signedResponse(defaultParts()), CBC), 'cbc_unsigned'],
+        [
+          xml.replace(
+            /<xenc:CipherValue>[^<]+<\/xenc:CipherValue>(<\/xenc:CipherData><\/xenc:EncryptedData>)/,
+            '<xenc:CipherReference URI="https://idp.example.test/c"/>$1',
+          ),
+          'cipher_value_missing',
+        ],
+        [xml.replace(encryptedKey, encryptedKey.repeat(5)), 'encrypted_key_count'],
+      ];
+      for (const [refused, detail] of cases) expect(await decryptionDetail(refused), detail).to.equal(detail);
     });
 
     it('holds the decrypted Assertion to its own signature: unsigned, or signed by another key', async () => {
