@@ -99,15 +99,21 @@ const refused = (detail: DecryptionRefusalDetail, message: string, cause?: unkno
   new SamlError('SAML_ASSERTION_DECRYPTION_FAILED', message, { detail, cause });
 const DOES_NOT_DECRYPT = 'the EncryptedAssertion does not decrypt with the broker keys';
 
+/** A decrypted Assertion: the root's one child element of its own document. */
+export interface DecryptedAssertion {
+  doc: Document;
+  assertion: Element;
+}
+
 /**
- * The Assertion inside `encrypted`, parsed in its namespace context, as the root's one child element
- * of its own document. `responseSigned`: `encrypted` is read from a Response whose signature verified.
+ * The plaintext inside `encrypted`, to be parsed with `parseDecryptedAssertion`. `responseSigned`:
+ * `encrypted` is read from a Response whose signature verified.
  */
 export function decryptAssertion(
   encrypted: Element,
   keys: readonly KeyObject[],
   responseSigned: boolean,
-): { doc: Document; assertion: Element } {
+): Buffer {
   const data = childElements(encrypted, NS.xmlenc, 'EncryptedData');
   if (data.length !== 1)
     throw refused('encrypted_data_count', 'the EncryptedAssertion must hold exactly one EncryptedData');
@@ -134,7 +140,7 @@ export function decryptAssertion(
   for (const transport of transports) {
     for (const key of keys) {
       const plaintext = decryptWith(transport, key, content, ciphertext);
-      if (plaintext !== undefined) return parsedAssertion(encrypted, plaintext);
+      if (plaintext !== undefined) return plaintext;
     }
   }
   throw refused('does_not_decrypt', DOES_NOT_DECRYPT);
@@ -238,14 +244,14 @@ function decryptCbc(cipher: string, key: Buffer, octets: Buffer): Buffer | undef
 
 /**
  * XML Encryption 4.3: an Element's plaintext is parsed in the context of where it was, so the
- * namespace prefixes declared around the EncryptedAssertion (often `saml:` on the Response) are
- * declared on a wrapper around it. The plaintext must be one element, a SAML Assertion.
+ * namespace prefixes declared around `context`, an EncryptedAssertion (often `saml:` on the Response),
+ * are declared on a wrapper around it. The plaintext must be one element, a SAML Assertion.
  */
-function parsedAssertion(encrypted: Element, plaintext: Buffer): { doc: Document; assertion: Element } {
+export function parseDecryptedAssertion(plaintext: Buffer, context: Element): DecryptedAssertion {
   let doc: Document;
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
-    doc = parseSamlXml(`<decrypted${namespaceDeclarations(encrypted)}>${text}</decrypted>`);
+    doc = parseSamlXml(`<decrypted${namespaceDeclarations(context)}>${text}</decrypted>`);
   } catch (cause) {
     throw refused('plaintext_not_assertion', 'the decrypted EncryptedAssertion is not XML', cause);
   }

@@ -10,7 +10,7 @@ import {
   statusOf,
   useOnce,
 } from './checks.js';
-import { decryptAssertion } from './decryption.js';
+import { type DecryptedAssertion, decryptAssertion, parseDecryptedAssertion } from './decryption.js';
 import { SamlError, SamlStatusError } from './errors.js';
 import { BEARER, NAMEID_UNSPECIFIED, NS, STATUS_SUCCESS } from './namespaces.js';
 import { verifyEnvelopedSignature } from './signature.js';
@@ -247,7 +247,8 @@ function verifiedDecryptedAssertion(
     throw new SamlError('SAML_ASSERTION_COUNT', 'the Response must contain exactly one (Encrypted)Assertion');
   }
   const encrypted = requiredChild(response, NS.assertion, 'EncryptedAssertion');
-  const decrypted = decryptAssertion(encrypted, keys, response !== original);
+  const plaintext = decryptAssertion(encrypted, keys, response !== original);
+  const decrypted = decryptedInItsNamespaces(plaintext, direct[0]!, encrypted);
   if (
     descendants(decrypted.doc, NS.assertion, 'Assertion').length !== 1 ||
     descendants(decrypted.doc, NS.assertion, 'EncryptedAssertion').length !== 0
@@ -256,6 +257,22 @@ function verifiedDecryptedAssertion(
   }
   // Unsigned assertion allowed: the Response that carried it is signed, and it was read from that.
   return verifiedAssertion(decrypted.doc, decrypted.assertion, () => decrypted.assertion, ctx);
+}
+
+/**
+ * XML Encryption 4.3: the plaintext is read in the namespaces around the EncryptedAssertion `posted`
+ * (xmlsec1 writes it without its ancestors' declarations, e.g. `xsi:` declared only on the Response).
+ * A signed Response's exclusive c14n covers only the declarations used outside the ciphertext, so one
+ * only the plaintext uses may have been rebound after it was signed: the posted ones are kept for an
+ * Assertion carrying its own Signature, whose c14n covers the namespace of every prefix it visibly uses
+ * (a rebound one breaks it); any other is read in the namespaces of the Response as `verified`, where
+ * such a prefix is undeclared (fail-closed). ADR 0344.
+ */
+function decryptedInItsNamespaces(plaintext: Buffer, posted: Element, verified: Element): DecryptedAssertion {
+  const asPosted = parseDecryptedAssertion(plaintext, posted);
+  if (posted === verified || childElements(asPosted.assertion, NS.dsig, 'Signature').length > 0)
+    return asPosted;
+  return parseDecryptedAssertion(plaintext, verified);
 }
 
 /** The Assertion as signed; `unsigned` for one the Response's verified signature covers, when allowed. */

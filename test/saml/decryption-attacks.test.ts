@@ -47,15 +47,37 @@ function signedParts(parts: ResponseParts, options: Parameters<typeof signedResp
   return { before: xml.slice(0, start), assertion: xml.slice(start, end), after: xml.slice(end) };
 }
 
-/** A Response whose Assertion is `plaintext` encrypted for the broker; `sign` signs the Response too. */
+/** The Assertion's own declarations of the prefixes its AttributeValue's `xsi:type="xs:string"` uses. */
+const XSI_XS = ` xmlns:xsi="${NS.xsi}" xmlns:xs="http://www.w3.org/2001/XMLSchema"`;
+
+/**
+ * A Response whose Assertion is `plaintext` encrypted for the broker; `signResponse` signs the Response
+ * too; `declaredOnRoot` moves the Assertion's xsi:/xs: declarations to the Response (after the Assertion
+ * is signed: exclusive c14n renders a declaration where it is used, so its signature still holds), as
+ * xmlsec1 writes a plaintext without its ancestors' declarations.
+ */
 function responseWith(
   parts: ResponseParts,
   plaintext: (assertion: string) => string,
-  options: AttackerEncryption & { signAssertion?: boolean; signResponse?: boolean } = {},
+  options: AttackerEncryption & {
+    signAssertion?: boolean;
+    signResponse?: boolean;
+    declaredOnRoot?: boolean;
+  } = {},
 ): string {
-  const { before, assertion, after } = signedParts(parts, { signAssertion: options.signAssertion !== false });
+  const signed = signedParts(parts, { signAssertion: options.signAssertion !== false });
+  const { before, assertion, after } = options.declaredOnRoot ? declaredOnRoot(signed) : signed;
   const xml = `${before}${encryptedAssertionXml(plaintext(assertion), brokerKey().certPem, options)}${after}`;
   return options.signResponse ? signEnveloped(xml, { id: parts.responseId, ...idpKey() }) : xml;
+}
+
+function declaredOnRoot(parts: ReturnType<typeof signedParts>): ReturnType<typeof signedParts> {
+  expect(parts.assertion).to.contain(XSI_XS);
+  return {
+    before: parts.before.replace('<samlp:Response ', `<samlp:Response${XSI_XS} `),
+    assertion: parts.assertion.replace(XSI_XS, ''),
+    after: parts.after,
+  };
 }
 
 const asIs = (assertion: string) => assertion;
@@ -154,6 +176,42 @@ describe('decryption attacks (ADR 0338, 0342)', () => {
       )
       .replace('</saml:EncryptedAssertion>', '</a:EncryptedAssertion>');
     expect(await decryptionRefusal(xml)).to.equal(NOT_ONE_ASSERTION);
+  });
+
+  it('reads a signed Assertion in the namespaces of the message as posted: xsi: declared only on the Response, signed or not (ADR 0344)', async () => {
+    for (const signResponse of [false, true]) {
+      const parts = defaultParts();
+      const xml = responseWith(parts, asIs, { declaredOnRoot: true, signResponse });
+      const accepted = await validate(xml);
+      expect(accepted.assertionId).to.equal(parts.assertionId);
+      expect(accepted.attributes.email).to.deep.equal(['alice@example.test']);
+    }
+  });
+
+  it('refuses a prefix only the ciphertext uses rebound on a signed Response: the signed Assertion breaks, an unsigned one is read as signed (ADR 0344)', async () => {
+    // The Response's exclusive c14n does not cover xmlns:xsi (only the ciphertext uses it): its signature holds.
+    const rebind = (xml: string) => {
+      const rebound = xml.replace(
+        `<samlp:Response xmlns:xsi="${NS.xsi}"`,
+        '<samlp:Response xmlns:xsi="urn:evil"',
+      );
+      expect(rebound).to.not.equal(xml);
+      return rebound;
+    };
+    const signedAssertion = rebind(
+      responseWith(defaultParts(), asIs, { declaredOnRoot: true, signResponse: true }),
+    );
+    expect((await refusal(signedAssertion)).code).to.equal('SAML_SIGNATURE_INVALID');
+    // Only the Response is signed: the plaintext gets the namespaces the Response's signature covers,
+    // where xsi: is not declared (fail-closed), rebound or not.
+    const unsignedAssertion = { declaredOnRoot: true, signResponse: true, signAssertion: false };
+    for (const xml of [
+      responseWith(defaultParts(), asIs, unsignedAssertion),
+      rebind(responseWith(defaultParts(), asIs, unsignedAssertion)),
+    ]) {
+      const err = await refusal(xml, { requireSignedAssertion: false });
+      expect([err.code, err.message]).to.deep.equal(['SAML_ASSERTION_DECRYPTION_FAILED', NOT_XML]);
+    }
   });
 
   it('refuses an EncryptedAssertion in the Extensions or the Status, inside the decrypted Advice, or beside another', async () => {
