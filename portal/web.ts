@@ -16,7 +16,7 @@ import { translatorOf } from './i18n.js';
 import { messagePage } from './pages/account.js';
 import type { PageContext } from './pages/layout.js';
 import { referenceOf } from './reference.js';
-import { safeReturnPath } from './return-path.js';
+import { SIGN_IN_PATH, safeReturnPath } from './return-path.js';
 import { csrfMatches, type Session, sessionTimeoutsOf } from './session.js';
 import type { PortalTelemetry } from './telemetry.js';
 
@@ -178,7 +178,7 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       // The session just ended because Atlassian no longer lets its account in: say so.
       if (res.locals[ACCOUNT_REFUSED]) return next(res.locals[ACCOUNT_REFUSED]);
       if (readsPage(req.method)) {
-        res.redirect(303, `/login?return=${encodeURIComponent(safeReturnPath(req.originalUrl))}`);
+        res.redirect(303, `${SIGN_IN_PATH}?return=${encodeURIComponent(safeReturnPath(req.originalUrl))}`);
         return;
       }
       // A form sent after the session ended: sign in again and come back to that form, where the

@@ -1,5 +1,6 @@
 import { html, type SafeHtml } from '../../common/http/html.js';
 import type { PageReference } from '../reference.js';
+import { SIGN_IN_PATH } from '../return-path.js';
 import type { Customer } from '../visibility.js';
 import { csrfField, layout, type PageContext } from './layout.js';
 import { referenceLine } from './reference.js';
@@ -40,7 +41,7 @@ export function messagePage(
   return layout(
     ctx,
     title,
-    html`<h1>${title}</h1><p>${message}</p>${signIn ? html`<p><a class="button" href="/login${returnTo ? `?return=${encodeURIComponent(returnTo)}` : ''}">${ctx.i18n.t('message.signIn')}</a></p>` : html`<p><a href="/">${ctx.i18n.t('message.backHome')}</a></p>`}${reference ? html`<p>${referenceLine(ctx, reference)}</p>` : ''}`,
+    html`<h1>${title}</h1><p>${message}</p>${signIn ? html`<p><a class="button" href="${SIGN_IN_PATH}${returnTo ? `?return=${encodeURIComponent(returnTo)}` : ''}">${ctx.i18n.t('message.signIn')}</a></p>` : html`<p><a href="/">${ctx.i18n.t('message.backHome')}</a></p>`}${reference ? html`<p>${referenceLine(ctx, reference)}</p>` : ''}`,
   );
 }
 

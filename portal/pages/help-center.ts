@@ -4,6 +4,7 @@ import type { RequestTypeDTO, RequestTypeGroupDTO } from '../atlassian/types.js'
 import type { Desk } from '../catalogue.js';
 import type { HelpResults } from '../help-search.js';
 import type { Article, ArticleHit } from '../knowledge-base.js';
+import { SIGN_IN_PATH } from '../return-path.js';
 import { layout, type PageContext } from './layout.js';
 import { richText } from './rich-text.js';
 
@@ -11,7 +12,7 @@ import { richText } from './rich-text.js';
 export type Visitor = 'customer' | 'anonymous';
 
 const signInPrompt = (ctx: PageContext) =>
-  html`<p>${richText(ctx.i18n, 'home.signInPrompt', { link: (text) => html`<a class="button" href="/login">${text}</a>` })}</p>`;
+  html`<p>${richText(ctx.i18n, 'home.signInPrompt', { link: (text) => html`<a class="button" href="${SIGN_IN_PATH}">${text}</a>` })}</p>`;
 
 function articleList(ctx: PageContext, articles: readonly ArticleHit[]): SafeHtml {
   return articles.length === 0
