@@ -83,7 +83,18 @@ export class Colleagues {
     serviceDeskId: string,
     exclude: Iterable<string> = [],
   ): Promise<PeopleOffered> {
-    const organizationIds = sharingOrganizations(customer, serviceDeskId);
+    return this.#membersOf(customer, sharingOrganizations(customer, serviceDeskId), exclude);
+  }
+
+  /**
+   * The active members of `organizationIds` (of the first ORGANIZATIONS_READ), each once, without the
+   * customer and those in `exclude`.
+   */
+  async #membersOf(
+    customer: Customer,
+    organizationIds: readonly string[],
+    exclude: Iterable<string> = [],
+  ): Promise<PeopleOffered> {
     const read = organizationIds.slice(0, ORGANIZATIONS_READ);
     const reads = [];
     for (let i = 0; i < read.length; i += ORGANIZATIONS_AT_ONCE) {
@@ -112,11 +123,11 @@ export class Colleagues {
     customer: Customer,
     serviceDeskId: string,
   ): Promise<PeopleOffered & { organizations: OrganizationDTO[] }> {
+    const onDesk = sharingOrganizations(customer, serviceDeskId);
     const [people, organizations] = await Promise.all([
-      this.onDesk(customer, serviceDeskId),
+      this.#membersOf(customer, onDesk),
       this.organizations(customer),
     ]);
-    const onDesk = sharingOrganizations(customer, serviceDeskId);
     return { ...people, organizations: organizations.filter((o) => onDesk.includes(o.id)) };
   }
 }
