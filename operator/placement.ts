@@ -94,7 +94,6 @@ export interface PlacementCache extends OwnedObjectCache, HostClaimsCache {
   /** Projections and Ingresses placed for the tenant with this uid, in any namespace. */
   placedBy(uid: string): KubeObject[];
   secretFacts(namespace: string, name: string): Promise<SecretFacts | undefined>;
-  rememberSecret(secret: KubeObject, writer: string): SecretFacts;
   /** A projection's keyHashesDigest (all that is kept of it), read on demand; undefined when it does not exist. */
   projectionDigest(namespace: string, name: string): Promise<string | undefined>;
   /** Records a projection just written, ahead of its watch event. */
