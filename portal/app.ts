@@ -41,7 +41,7 @@ import { problemText } from './pages/refusals.js';
 import { referenceOf } from './reference.js';
 import { NotVisibleError, RequestMovedError, RequestService, type WriteSettings } from './requests.js';
 import { mountAccountRoutes } from './routes/account.js';
-import { mountHelpCenterRoutes, REQUEST_TYPE_ICON_PATH } from './routes/help-center.js';
+import { isRequestTypeIconPath, mountHelpCenterRoutes } from './routes/help-center.js';
 import { mountMyRequestsRoutes } from './routes/my-requests.js';
 import { mountRequestRoutes } from './routes/requests.js';
 import { mountSamlRoutes } from './routes/saml.js';
@@ -173,7 +173,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   // customer), and a desk page asks for one per type, which would spend a customer's pages on pictures.
   const signedInPages = abuseLimits.limit('signedInPages');
   app.use((req, res, next) => {
-    const counted = readsPage(req.method) && !REQUEST_TYPE_ICON_PATH.test(req.path);
+    const counted = readsPage(req.method) && !isRequestTypeIconPath(req.path);
     if (res.locals['session'] && counted) signedInPages(req, res, next);
     else next();
   });

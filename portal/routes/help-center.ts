@@ -9,6 +9,7 @@ import { AtlassianError } from '../atlassian/errors.js';
 import { audienceFrom } from '../audience.js';
 import { type FieldProblems, fieldErrorsFrom, fieldKind, parseRequestForm, type Submitted } from '../form.js';
 import { searchHelp } from '../help-search.js';
+import { routedPath } from '../http/routed-path.js';
 import { translatorOf } from '../i18n.js';
 import { KnowledgeBase } from '../knowledge-base.js';
 import { type AudienceChoices, createPage } from '../pages/create.js';
@@ -27,11 +28,15 @@ import { readUploadForm, uploadRoute } from './upload-form.js';
 
 /** Where a request type's icon is served (a desk page asks for one per type). */
 export const REQUEST_TYPE_ICON_ROUTE = '/desk/:deskId/icon/:typeId';
+/** REQUEST_TYPE_ICON_ROUTE's paths as `routedPath` gives them. */
+const ROUTED_REQUEST_TYPE_ICON_PATH = /^\/desk\/[^/]+\/icon\/[^/]+$/;
 /**
- * The same paths as REQUEST_TYPE_ICON_ROUTE, for a check made before the router (app.ts): in any
- * letter case, as the router matches them (ADR 0306).
+ * Whether REQUEST_TYPE_ICON_ROUTE serves `path`, for a check made before the router (app.ts): judged
+ * as the router matches it, in any letter case and with one trailing slash (ADR 0306, ADR 0309).
  */
-export const REQUEST_TYPE_ICON_PATH = /^\/desk\/[^/]+\/icon\/[^/]+\/?$/i;
+export function isRequestTypeIconPath(path: string): boolean {
+  return ROUTED_REQUEST_TYPE_ICON_PATH.test(routedPath(path));
+}
 /** Articles suggested while a summary is typed: a few, as native shows beside the form. */
 const MAX_SUGGESTIONS = 5;
 
