@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
+import { type BackoffBounds, backoffAfter } from '../common/backoff.js';
 import { JsmSsoError } from '../common/errors.js';
 import { ApiError, isConflict, type KubeClient, type KubeObject } from '../common/kube/client.js';
 import type { Logger } from '../common/log.js';
@@ -66,7 +67,7 @@ function refused(err: unknown): err is ApiError {
 }
 
 /** The wait before the next attempt while the API server does not answer or admit: client-go's informers' 0.5 s doubling to 30 s. */
-const UNREACHABLE_RETRY = { initialMs: 500, maxMs: 30_000 };
+const UNREACHABLE_RETRY: BackoffBounds = { initialMs: 500, maxMs: 30_000 };
 
 /**
  * The key as `loadHashKey` reads or makes it, the first thing the operator asks the API server. An
@@ -85,8 +86,7 @@ export async function loadHashKeyWhenReachable(
       return await loadHashKey(client, where);
     } catch (err) {
       if (refused(err)) throw new ApiAccessDeniedError(err);
-      const backoffMs = Math.min(UNREACHABLE_RETRY.initialMs * 2 ** (attempt - 1), UNREACHABLE_RETRY.maxMs);
-      const wait = waitBeforeAsking(err, backoffMs);
+      const wait = waitBeforeAsking(err, backoffAfter(attempt, UNREACHABLE_RETRY));
       if (!wait) throw err;
       const { message, retryInMs, ...said } = wait;
       logger.warn({ ...said, err, attempt, retryInMs }, message);

@@ -9,6 +9,8 @@
  * resync of 10,000 tenants is 200 s of the bucket, and a tenant created meanwhile must not queue
  * behind all of it (nor a convergence slow down each time a resync comes round).
  */
+import { type BackoffBounds, backoffAfter } from '../common/backoff.js';
+
 export interface QueueOptions {
   /** Per-key backoff after the first failure, doubling up to `maxBackoffMs`. */
   baseBackoffMs?: number;
@@ -30,8 +32,7 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private readonly delayed = new Map<string, NodeJS.Timeout>();
   private readonly waiters: ((key: string | undefined) => void)[] = [];
-  private readonly baseBackoffMs: number;
-  private readonly maxBackoffMs: number;
+  private readonly backoff: BackoffBounds;
   private readonly ratePerSecond: number;
   private readonly burst: number;
   private readonly now: () => number;
@@ -40,8 +41,7 @@ export class WorkQueue {
   private shutDown = false;
 
   constructor(options: QueueOptions = {}) {
-    this.baseBackoffMs = options.baseBackoffMs ?? 500;
-    this.maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000;
+    this.backoff = { initialMs: options.baseBackoffMs ?? 500, maxMs: options.maxBackoffMs ?? 5 * 60_000 };
     this.ratePerSecond = options.ratePerSecond ?? 50;
     this.burst = options.burst ?? 200;
     this.now = options.now ?? Date.now;
@@ -103,7 +103,7 @@ export class WorkQueue {
   }
 
   backoffFor(failures: number): number {
-    return Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** (failures - 1));
+    return backoffAfter(failures, this.backoff);
   }
 
   addAfter(key: string, delayMs: number): void {

@@ -1,3 +1,4 @@
+import { type BackoffBounds, backoffAfter } from '../backoff.js';
 import type { Logger } from '../log.js';
 import {
   ApiError,
@@ -58,7 +59,7 @@ export interface InformerOptions<T extends KubeObject> {
    * nothing arrives for 1.5x this.
    */
   watchTimeoutSeconds?: number;
-  backoff?: { initialMs: number; maxMs: number };
+  backoff?: BackoffBounds;
 }
 
 export class Informer<T extends KubeObject = KubeObject> {
@@ -203,8 +204,10 @@ export class Informer<T extends KubeObject = KubeObject> {
    * it), with jitter so that informers ended together do not come back together.
    */
   private backoff(attempt: number): number {
-    const { initialMs, maxMs } = this.options.backoff ?? { initialMs: 500, maxMs: 30_000 };
-    return Math.min(maxMs, initialMs * 2 ** (attempt - 1)) * (0.8 + Math.random() * 0.4);
+    return (
+      backoffAfter(attempt, this.options.backoff ?? { initialMs: 500, maxMs: 30_000 }) *
+      (0.8 + Math.random() * 0.4)
+    );
   }
 
   /**
