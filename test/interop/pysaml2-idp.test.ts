@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import {
   type BrokerUnderTest,
   Browser,
+  closeServer,
   createPki,
   listenPlaceholder,
   type Pki,
@@ -25,37 +26,45 @@ async function pysaml2Broker(
   encryption?: PeerEncryption,
 ): Promise<{ idp: Peer; broker: BrokerUnderTest }> {
   const { server, url } = await listenPlaceholder();
-  // The broker's own decryption pair, published in its SP metadata.
-  const encryptionSecret = encryption ? useEncryptionKey(pki).secretName : undefined;
-  // The portal's key pair stands in for the IdP's: any key the broker is told to trust will do.
-  const idp = await startPeer('idp', {
-    brokerUrl: url,
-    keyFile: join(pki.dir, 'portal-saml', 'tls.key'),
-    certFile: join(pki.dir, 'portal-saml', 'tls.crt'),
-    user,
-    ...(encryption ? { encryption } : {}),
-  });
-  const tenant = tenantFor(
-    url,
-    [
-      {
-        name: 'pysaml2',
-        // The broker fetches metadataUrl over https only; pysaml2's metadata goes in inline.
-        saml: { metadataXml: await (await fetch(`${idp.url}/metadata`)).text() },
-        emailTrust,
-        // pysaml2 names attributes by OID (urn format); e-mail is found under its OID by the broker.
-        attributeMapping: {
-          email: 'claims.email',
-          displayName: `claims['${DISPLAY_NAME_OID}']`,
-          groups: 'claims.groups',
+  // What is started here is closed here when a later step throws: no caller holds it yet.
+  let idp: Peer | undefined;
+  try {
+    // The broker's own decryption pair, published in its SP metadata.
+    const encryptionSecret = encryption ? useEncryptionKey(pki).secretName : undefined;
+    // The portal's key pair stands in for the IdP's: any key the broker is told to trust will do.
+    idp = await startPeer('idp', {
+      brokerUrl: url,
+      keyFile: join(pki.dir, 'portal-saml', 'tls.key'),
+      certFile: join(pki.dir, 'portal-saml', 'tls.crt'),
+      user,
+      ...(encryption ? { encryption } : {}),
+    });
+    const tenant = tenantFor(
+      url,
+      [
+        {
+          name: 'pysaml2',
+          // The broker fetches metadataUrl over https only; pysaml2's metadata goes in inline.
+          saml: { metadataXml: await (await fetch(`${idp.url}/metadata`)).text() },
+          emailTrust,
+          // pysaml2 names attributes by OID (urn format); e-mail is found under its OID by the broker.
+          attributeMapping: {
+            email: 'claims.email',
+            displayName: `claims['${DISPLAY_NAME_OID}']`,
+            groups: 'claims.groups',
+          },
         },
+      ],
+      (spec) => {
+        if (encryptionSecret) spec.broker.encryptionSecretRef = { name: encryptionSecret };
       },
-    ],
-    (spec) => {
-      if (encryptionSecret) spec.broker.encryptionSecretRef = { name: encryptionSecret };
-    },
-  );
-  return { idp, broker: await serveBroker(server, url, tenant, pki) };
+    );
+    return { idp, broker: await serveBroker(server, url, tenant, pki) };
+  } catch (err) {
+    await idp?.close();
+    await closeServer(server);
+    throw err;
+  }
 }
 
 /** How the pysaml2 IdP encrypts its assertion (test/interop/py/peer.py "encryption"). */
