@@ -1,5 +1,6 @@
 import { constants, createDecipheriv, type KeyObject, privateDecrypt } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
+import { DIGEST_ALGORITHMS } from './algorithms.js';
 import { strictBase64 } from './deflate.js';
 import { SamlError } from './errors.js';
 import { NS } from './namespaces.js';
@@ -36,18 +37,20 @@ const RSA_OAEP_MGF1P = `${XMLENC}rsa-oaep-mgf1p`;
 /** RSA-OAEP with its digest and MGF named (XML Encryption 1.1). */
 const RSA_OAEP = `${XMLENC11}rsa-oaep`;
 
-const DIGESTS: Record<string, string> = {
-  'http://www.w3.org/2000/09/xmldsig#sha1': 'sha1',
-  'http://www.w3.org/2001/04/xmlenc#sha256': 'sha256',
-  'http://www.w3.org/2001/04/xmldsig-more#sha384': 'sha384',
-  'http://www.w3.org/2001/04/xmlenc#sha512': 'sha512',
-};
-const MGFS: Record<string, string> = {
-  [`${XMLENC11}mgf1sha1`]: 'sha1',
-  [`${XMLENC11}mgf1sha256`]: 'sha256',
-  [`${XMLENC11}mgf1sha384`]: 'sha384',
-  [`${XMLENC11}mgf1sha512`]: 'sha512',
-};
+// The tables below are read with an IdP's Algorithm URI: Maps, since a plain object would answer a
+// name such as `constructor` or `__proto__` with a property every object has.
+
+/** The signatures' digests, and SHA-1: RSA-OAEP's default digest, which IdPs still send. */
+const DIGESTS: ReadonlyMap<string, string> = new Map([
+  ['http://www.w3.org/2000/09/xmldsig#sha1', 'sha1'],
+  ...Object.entries(DIGEST_ALGORITHMS),
+]);
+const MGFS: ReadonlyMap<string, string> = new Map([
+  [`${XMLENC11}mgf1sha1`, 'sha1'],
+  [`${XMLENC11}mgf1sha256`, 'sha256'],
+  [`${XMLENC11}mgf1sha384`, 'sha384'],
+  [`${XMLENC11}mgf1sha512`, 'sha512'],
+]);
 
 interface ContentCipher {
   cipher: string;
@@ -57,18 +60,18 @@ interface ContentCipher {
 }
 
 /** The content algorithms, the authenticated ones first (the order the SP metadata lists them in). */
-const CONTENT_CIPHERS: Record<string, ContentCipher> = {
-  [`${XMLENC11}aes256-gcm`]: { cipher: 'aes-256-gcm', keyBytes: 32, authenticated: true },
-  [`${XMLENC11}aes192-gcm`]: { cipher: 'aes-192-gcm', keyBytes: 24, authenticated: true },
-  [`${XMLENC11}aes128-gcm`]: { cipher: 'aes-128-gcm', keyBytes: 16, authenticated: true },
-  [`${XMLENC}aes256-cbc`]: { cipher: 'aes-256-cbc', keyBytes: 32, authenticated: false },
-  [`${XMLENC}aes192-cbc`]: { cipher: 'aes-192-cbc', keyBytes: 24, authenticated: false },
-  [`${XMLENC}aes128-cbc`]: { cipher: 'aes-128-cbc', keyBytes: 16, authenticated: false },
-};
+const CONTENT_CIPHERS: ReadonlyMap<string, ContentCipher> = new Map([
+  [`${XMLENC11}aes256-gcm`, { cipher: 'aes-256-gcm', keyBytes: 32, authenticated: true }],
+  [`${XMLENC11}aes192-gcm`, { cipher: 'aes-192-gcm', keyBytes: 24, authenticated: true }],
+  [`${XMLENC11}aes128-gcm`, { cipher: 'aes-128-gcm', keyBytes: 16, authenticated: true }],
+  [`${XMLENC}aes256-cbc`, { cipher: 'aes-256-cbc', keyBytes: 32, authenticated: false }],
+  [`${XMLENC}aes192-cbc`, { cipher: 'aes-192-cbc', keyBytes: 24, authenticated: false }],
+  [`${XMLENC}aes128-cbc`, { cipher: 'aes-128-cbc', keyBytes: 16, authenticated: false }],
+]);
 
 /** The EncryptionMethods the broker's SP metadata offers (metadata 2.4.1.1), preferred first. */
 export const ACCEPTED_ENCRYPTION_METHODS: readonly string[] = [
-  ...Object.keys(CONTENT_CIPHERS),
+  ...CONTENT_CIPHERS.keys(),
   RSA_OAEP_MGF1P,
   RSA_OAEP,
 ];
@@ -152,7 +155,7 @@ function keyInfoKeys(keyInfo: Element | undefined): Element[] {
 
 function contentCipherOf(encryptedData: Element): ContentCipher {
   const algorithm = encryptionAlgorithm(encryptedData);
-  const content = algorithm === undefined ? undefined : CONTENT_CIPHERS[algorithm];
+  const content = algorithm === undefined ? undefined : CONTENT_CIPHERS.get(algorithm);
   if (!content)
     throw refused(
       'content_algorithm_unsupported',
@@ -174,9 +177,9 @@ function keyTransportOf(encryptedKey: Element): KeyTransport {
   if (!method || (algorithm !== RSA_OAEP_MGF1P && algorithm !== RSA_OAEP))
     throw refused('key_transport_unsupported', 'the EncryptedKey names no accepted key transport (RSA-OAEP)');
   const digestUri = algorithmOf(optionalChild(method, NS.dsig, 'DigestMethod'));
-  const digest = digestUri === undefined ? 'sha1' : DIGESTS[digestUri];
+  const digest = digestUri === undefined ? 'sha1' : DIGESTS.get(digestUri);
   const mgfUri = algorithm === RSA_OAEP ? algorithmOf(optionalChild(method, NS.xmlenc11, 'MGF')) : undefined;
-  const mgf = mgfUri === undefined ? 'sha1' : MGFS[mgfUri];
+  const mgf = mgfUri === undefined ? 'sha1' : MGFS.get(mgfUri);
   if (digest === undefined || mgf !== digest)
     throw refused(
       'oaep_digest_mgf_mismatch',

@@ -589,6 +589,27 @@ describe('validateSamlResponse', () => {
       for (const [refused, detail] of cases) expect(await decryptionDetail(refused), detail).to.equal(detail);
     });
 
+    it('refuses an algorithm named as a property every object has (constructor, __proto__, toString) as any other unknown one', async () => {
+      const parts = defaultParts();
+      const xml = encrypted(signedResponse(parts));
+      const transport = `<xenc:EncryptionMethod Algorithm="${XMLENC}rsa-oaep-mgf1p"/>`;
+      expect(xml).to.include(transport).and.include(GCM.content);
+      const oaep = (name: string) =>
+        `<xenc:EncryptionMethod Algorithm="${NS.xmlenc11}rsa-oaep"><ds:DigestMethod xmlns:ds="${NS.dsig}" Algorithm="${name}"/>` +
+        `<xenc11:MGF xmlns:xenc11="${NS.xmlenc11}" Algorithm="${name}"/></xenc:EncryptionMethod>`;
+      for (const name of ['constructor', '__proto__', 'toString']) {
+        const content = xml.replace(GCM.content, name);
+        expect(await decryptionDetail(content), name).to.equal('content_algorithm_unsupported');
+        // Inside a signed Response too, where no CBC rule stands before the content key's RSA operation.
+        expect(await decryptionDetail(responseSigned(content, parts.responseId)), name).to.equal(
+          'content_algorithm_unsupported',
+        );
+        expect(await decryptionDetail(xml.replace(transport, oaep(name))), name).to.equal(
+          'oaep_digest_mgf_mismatch',
+        );
+      }
+    });
+
     it('holds the decrypted Assertion to its own signature: unsigned, or signed by another key', async () => {
       const parts = defaultParts();
       expect(
