@@ -9,6 +9,11 @@ export interface AttackerEncryption {
   content?: 'aes128-gcm' | 'aes256-gcm' | 'aes128-cbc';
   /** GCM tag octets appended to the ciphertext (the standard's 16 by default). */
   gcmTagBytes?: number;
+  /**
+   * The key transport XML Encryption 1.1's rsa-oaep with this digest and MGF1 on it, named in its
+   * DigestMethod and MGF (Keycloak's default, SHA-256); default rsa-oaep-mgf1p, SHA-1 for both.
+   */
+  oaepDigest?: 'sha256' | 'sha512';
   /** The RSA-OAEP label, sent as the EncryptionMethod's OAEPparams. */
   oaepLabel?: Buffer;
   /** The EncryptedKey inline in the EncryptedData's KeyInfo (default) or beside it. */
@@ -45,7 +50,7 @@ export function encryptedAssertionXml(
     {
       key: certPem,
       padding: constants.RSA_PKCS1_OAEP_PADDING,
-      oaepHash: 'sha1',
+      oaepHash: options.oaepDigest ?? 'sha1',
       ...(options.oaepLabel ? { oaepLabel: options.oaepLabel } : {}),
     },
     key,
@@ -53,7 +58,7 @@ export function encryptedAssertionXml(
   const value = options.cipherValue ?? ((base64: string) => base64);
   const contentUri = `${content.endsWith('gcm') ? NS.xmlenc11 : NS.xmlenc}${content}`;
   const encryptedKey =
-    `<xenc:EncryptedKey><xenc:EncryptionMethod Algorithm="${NS.xmlenc}rsa-oaep-mgf1p">` +
+    `<xenc:EncryptedKey>${keyTransport(options.oaepDigest)}` +
     (options.oaepLabel ? `<xenc:OAEPparams>${options.oaepLabel.toString('base64')}</xenc:OAEPparams>` : '') +
     `</xenc:EncryptionMethod><xenc:CipherData><xenc:CipherValue>${value(wrapped.toString('base64'))}` +
     '</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>';
@@ -64,5 +69,15 @@ export function encryptedAssertionXml(
     (beside ? '' : `<ds:KeyInfo>${encryptedKey}</ds:KeyInfo>`) +
     `<xenc:CipherData><xenc:CipherValue>${value(ciphertext.toString('base64'))}</xenc:CipherValue></xenc:CipherData>` +
     `</xenc:EncryptedData>${beside ? encryptedKey : ''}</saml:EncryptedAssertion>`
+  );
+}
+
+/** The EncryptedKey's EncryptionMethod, open: its OAEPparams, if any, and its end tag follow. */
+function keyTransport(digest: AttackerEncryption['oaepDigest']): string {
+  if (!digest) return `<xenc:EncryptionMethod Algorithm="${NS.xmlenc}rsa-oaep-mgf1p">`;
+  return (
+    `<xenc:EncryptionMethod Algorithm="${NS.xmlenc11}rsa-oaep">` +
+    `<ds:DigestMethod Algorithm="${NS.xmlenc}${digest}"/>` +
+    `<xenc11:MGF xmlns:xenc11="${NS.xmlenc11}" Algorithm="${NS.xmlenc11}mgf1${digest}"/>`
   );
 }

@@ -93,7 +93,14 @@ const NOT_XML = 'the decrypted EncryptedAssertion is not XML';
 
 describe('decryption attacks (ADR 0338, 0342)', () => {
   it('decrypts what node:crypto encrypts: the key inline or beside, with a CarriedKeyName and a Recipient', async () => {
-    for (const options of [{}, { keyPlacement: 'beside' as const }, { content: 'aes256-gcm' as const }]) {
+    for (const options of [
+      {},
+      { keyPlacement: 'beside' as const },
+      { content: 'aes256-gcm' as const },
+      // XML Encryption 1.1's RSA-OAEP, its digest and MGF1 named (Keycloak's default is SHA-256).
+      { oaepDigest: 'sha256' as const },
+      { oaepDigest: 'sha512' as const },
+    ]) {
       const parts = defaultParts();
       expect((await validate(responseWith(parts, asIs, options))).assertionId).to.equal(parts.assertionId);
     }
