@@ -153,9 +153,10 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   // Before the session is read and any route counts a limit: a form from another origin (a page of the
   // same site, which the session's SameSite=Lax cookie goes with) spends nothing of the customer's.
   app.use(web.originFirst);
-  // Before the session is read too: a method no route takes (OPTIONS, PUT, …) would only find the
-  // 404, and reading the session for it asks Atlassian about the account uncounted (ADR 0339).
-  app.use(web.routedMethodsOnly);
+  // Before the session is read too: a request no route takes (OPTIONS, PUT, a POST to a page only
+  // read, …) would only find the 404, and reading the session for it asks Atlassian about the account
+  // uncounted (ADR 0339, 0347). The routes, mounted below, are all there by the first request.
+  app.use(web.routedRequestsOnly);
   app.use(async (req, res, next) => {
     const session = await sessions.get(parseCookies(req.headers.cookie).get(cookies.session));
     if (session) {

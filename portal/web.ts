@@ -10,6 +10,7 @@ import { pageNonce } from '../common/http/security-headers.js';
 import { LOCALES, type Locale } from '../common/i18n/index.js';
 import type { Logger } from '../common/log.js';
 import { cookiePolicy } from './cookies.js';
+import { routeTakes } from './http/route-takes.js';
 import { routedPath } from './http/routed-path.js';
 import { forAnotherOriginsPage, sameOrigin } from './http/security.js';
 import { translatorOf } from './i18n.js';
@@ -47,17 +48,16 @@ export interface PortalWeb {
    */
   originFirst(req: Request, res: Response, next: NextFunction): void;
   /**
-   * Answers a request whose method no route takes (anything but ROUTED_METHODS) with the 404 page,
-   * its body drained unread, before the session is read (ADR 0339): it would find no route, so it
-   * asks Atlassian nothing about the account, and spends nothing of the customer's `signedInPages`.
+   * Answers a request that is not a read (GET, HEAD) and that no route takes at its address (`OPTIONS`,
+   * `PUT`, …; a POST to a page that is only read) with the 404 page, its body drained unread, before
+   * the session is read (ADR 0339, 0347): it would find no route, so it asks Atlassian nothing about
+   * the account, and spends nothing of the customer's `signedInPages`. A read of an address of no page
+   * goes on: its 404 page is drawn for the customer signed in, and counted as a page.
    */
-  routedMethodsOnly(req: Request, res: Response, next: NextFunction): void;
+  routedRequestsOnly(req: Request, res: Response, next: NextFunction): void;
   /** The 404 page: no page has this address (or none takes this method at it). */
   notFound(res: Response): void;
 }
-
-/** The methods the portal's routes take: pages are read (GET, HEAD) and forms posted, nothing else. */
-const ROUTED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST']);
 
 /**
  * The POSTs another site sends by design, each guarded by what it carries rather than by its Origin:
@@ -218,8 +218,8 @@ export function createWeb(spec: TenantSpec, logger: Logger, telemetry: PortalTel
       req.resume();
       formExpired(res);
     },
-    routedMethodsOnly(req, res, next) {
-      if (ROUTED_METHODS.has(req.method)) return next();
+    routedRequestsOnly(req, res, next) {
+      if (readsPage(req.method) || routeTakes(req.app.router, req.method, req.path)) return next();
       req.resume();
       notFound(res);
     },

@@ -580,6 +580,42 @@ describe('portal abuse limits: a method no route takes, signed in', () => {
     const from = h.logs.length;
     await expectLimited(h, await alice.fetch('/requests'), from);
   });
+
+  it('answers a POST to an address no POST route takes 404 without reading the session: nothing asked of Atlassian (ADR 0347)', async () => {
+    const bob = await signIn(h, 'bob@acme.test');
+    const key = h.keyOf('Printer on 3rd floor jams every morning');
+    // A form of her own origin, without its token.
+    const post = (path: string) =>
+      bob.fetch(path, {
+        method: 'POST',
+        headers: { origin: h.url, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'body=hello',
+      });
+    const calls = h.exchanges.length;
+    // Pages that are only read, an address of no page, and one whose key does not decode.
+    const paths = [
+      '/requests',
+      `/requests/${key}`,
+      `/requests/${key}/share`,
+      '/profile',
+      '/nowhere',
+      '/requests/%zz/comment',
+    ];
+    for (const path of paths) {
+      const answer = await post(path);
+      expect(answer.status, `POST ${path}`).to.equal(404);
+      expect(answer.headers.get('cache-control'), `POST ${path}`).to.equal('no-store');
+    }
+    expect(h.exchanges.length, 'Atlassian calls for POSTs no route takes').to.equal(calls);
+    // A POST route is still found in any letter case and with a trailing slash, as the router finds
+    // it (ADR 0306, 0309): the session is read (Atlassian asked about the account), and the form
+    // without its token is refused by the route.
+    for (const path of [`/requests/${key}/comment`, `/REQUESTS/${key.toLowerCase()}/Comment/`]) {
+      const before = h.exchanges.length;
+      expect((await post(path)).status, `POST ${path}`).to.equal(403);
+      expect(h.exchanges.length, `Atlassian calls for POST ${path}`).to.be.above(before);
+    }
+  });
 });
 
 describe('portal abuse limits: memory mode', () => {
