@@ -274,8 +274,14 @@ export async function createBrokerApp(
     );
   }
 
+  /**
+   * Sends the browser on with GET. After a POST (an AuthnRequest by the HTTP-POST binding, the IdP
+   * chosen) 303 See Other, the status that says the next request is a GET (RFC 9110 15.4.4): a 302
+   * lets a client post the form again to the IdP (ADR 0347). After a GET (an AuthnRequest or a
+   * LogoutRequest by the HTTP-Redirect binding), 302 Found, as before.
+   */
   function redirect(res: ServerResponse, location: string): void {
-    res.statusCode = 302;
+    res.statusCode = res.req.method === 'POST' ? 303 : 302;
     res.setHeader('location', location);
     res.end();
   }

@@ -32,7 +32,8 @@ describe('broker: the IdP choice posted many times for one sign-in', () => {
           browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, idp } }),
         ),
       );
-      for (const answer of answers) expect(answer.status).to.equal(302);
+      // 303 See Other: the IdP is asked with GET, never the choice posted again (ADR 0347).
+      for (const answer of answers) expect(answer.status).to.equal(303);
     }
     // Before, each of the 200 choices left its own `state:` key for the flow's lifetime (10 min), so
     // one sign-in filled a memory store (20,000 entries: every sign-in 503 FLOW_STORE_FULL) or Redis.

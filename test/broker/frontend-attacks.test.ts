@@ -96,9 +96,17 @@ describe('broker: SAML frontend refuses attacks', () => {
     expect(metrics).to.contain(`reason="${reason}"`);
   }
 
-  it('accepts a correctly signed AuthnRequest over HTTP-Redirect and over HTTP-POST', async () => {
-    expect((await redirect(authnRequest(stack.broker.url))).status).to.equal(302);
-    expect((await signedPost(authnRequest(stack.broker.url))).status).to.equal(302);
+  it('accepts a correctly signed AuthnRequest over HTTP-Redirect (302) and over HTTP-POST (303 See Other: the IdP is asked with GET, never the POST repeated; ADR 0347)', async () => {
+    const authorizationEndpoint = (answer: Response) => {
+      const location = new URL(answer.headers.get('location')!);
+      return `${location.origin}${location.pathname}`;
+    };
+    const byRedirect = await redirect(authnRequest(stack.broker.url));
+    expect(byRedirect.status).to.equal(302);
+    const byPost = await signedPost(authnRequest(stack.broker.url));
+    expect(byPost.status).to.equal(303);
+    expect(authorizationEndpoint(byPost)).to.equal(authorizationEndpoint(byRedirect));
+    expect(authorizationEndpoint(byPost).startsWith(stack.idp.issuer)).to.equal(true);
   });
 
   it('refuses an unsigned AuthnRequest (Redirect)', async () => {

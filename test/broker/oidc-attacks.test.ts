@@ -40,7 +40,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     expect(choice.status).to.equal(200);
     const { csrf } = formFields(await choice.text());
     const toIdp = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, idp } });
-    expect(toIdp.status).to.equal(302);
+    expect(toIdp.status).to.equal(303);
     const authorize = new URL(toIdp.headers.get('location')!);
     expect(authorize.searchParams.get('code_challenge_method')).to.equal('S256');
     await fetch(authorize);
@@ -412,7 +412,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
       const toIdp = await browser.request(`${broker.url}/saml/choose`, {
         form: { csrf: csrf!, idp: 'alpha' },
       });
-      expect(toIdp.status).to.equal(302);
+      expect(toIdp.status).to.equal(303);
       return new URL(toIdp.headers.get('location')!).searchParams.get('state')!;
     };
     const first = await stateOf();
@@ -476,7 +476,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
       ];
       expect(await statusOf(await choose('alpha', persistent))).to.deep.equal(invalidPolicy);
       const toBeta = await choose('beta', persistent);
-      expect(toBeta.status).to.equal(302);
+      expect(toBeta.status).to.equal(303);
       expect(toBeta.headers.get('location')).to.satisfy((l: string) => l.startsWith(mixed.idpB.issuer));
       // A format no IdP of the tenant is asserted with (transient the broker makes itself): answered at
       // once, without the choice page.
@@ -529,7 +529,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     const response = await browser.request(`${broker.url}/saml/choose`, {
       form: { csrf: csrf!, email: 'x@acme.test' },
     });
-    expect(response.status).to.equal(302);
+    expect(response.status).to.equal(303);
     expect(response.headers.get('location')).to.satisfy((l: string) => l.startsWith(idpA.issuer));
   });
 
@@ -541,7 +541,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
       );
       const { csrf } = formFields(await choice.text());
       const response = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, ...form } });
-      expect(response.status).to.equal(302);
+      expect(response.status).to.equal(303);
       return new URL(response.headers.get('location')!);
     };
     const byEmail = await authorizationTo({ email: ' Xavier@acme.test ' });
@@ -574,7 +574,7 @@ async function expectAuthnFailed(
   });
 }
 
-/** A new login's choice of `alpha` on the choice page: the broker's answer (302 to the IdP, or a refusal). */
+/** A new login's choice of `alpha` on the choice page: the broker's answer (303 to the IdP, or a refusal). */
 async function chooseAlpha(stack: TwoIdpBroker): Promise<Response> {
   const browser = new Browser();
   const portal = portalSp(stack.broker.url, stack.pki);
@@ -688,7 +688,7 @@ describe("broker: an OIDC IdP's key set as the RP certification tests publish it
     });
     // Its own issuer, spelled as configured, is taken at the next login (a refusal is not cached).
     delete idpA.discoveryIssuer;
-    expect((await chooseAlpha(stack)).status).to.equal(302);
+    expect((await chooseAlpha(stack)).status).to.equal(303);
   });
 
   // ADR 0324: found only at the end of a sign-in, after the person authenticated at the IdP and its code
@@ -743,11 +743,11 @@ describe("broker: an OIDC IdP's key set as the RP certification tests publish it
     expect([choice.status, pageReason(page)]).to.deep.equal([200, undefined]);
     expect(choice.headers.get('content-security-policy')).to.include(`form-action 'self' ${idpA.issuer};`);
     expect([chosen.status, pageReason(await chosen.text())]).to.deep.equal([502, 'OIDC_DISCOVERY_FAILED']);
-    expect((await choose('alpha')).chosen.status).to.equal(302);
+    expect((await choose('alpha')).chosen.status).to.equal(303);
     // Refused at discovery, the document is read again: the IdP's fix is taken without a restart.
     delete idpB.discoveryAuthorizationEndpoint;
     const fixed = await choose('beta');
-    expect(fixed.chosen.status).to.equal(302);
+    expect(fixed.chosen.status).to.equal(303);
     expect(fixed.chosen.headers.get('location')).to.satisfy((l: string) =>
       l.startsWith(`${idpB.issuer}/authorize?`),
     );

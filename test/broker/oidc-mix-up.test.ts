@@ -27,7 +27,7 @@ describe('broker: mix-up between two OIDC IdPs that send no iss (RFC 9700 4.4.2,
     );
     const { csrf } = formFields(await choice.text());
     const toIdp = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, idp } });
-    expect(toIdp.status).to.equal(302);
+    expect(toIdp.status).to.equal(303);
     const authorization = new URL(toIdp.headers.get('location')!);
     // The fake IdP notes the request's nonce, for the ID token it will issue for this state.
     await fetch(authorization);

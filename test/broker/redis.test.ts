@@ -113,7 +113,7 @@ describe('broker: shared state in Redis', () => {
       const toIdp = await victim.request(`${broker.url}/saml/choose`, {
         form: { csrf: csrf!, idp: 'alpha' },
       });
-      expect(toIdp.status).to.equal(302);
+      expect(toIdp.status).to.equal(303);
       const authorize = new URL(toIdp.headers.get('location')!);
       await fetch(authorize);
       const state = authorize.searchParams.get('state')!;

@@ -95,7 +95,7 @@ describe('npm start', function () {
     const toIdp = await browser.request(`${status.broker}/saml/choose`, {
       form: { csrf: csrf!, idp: 'acme-dev' },
     });
-    expect(toIdp.status).to.equal(302);
+    expect(toIdp.status).to.equal(303);
     const { fields } = await loginAtDevIdp(browser, toIdp.headers.get('location')!, {
       brokerUrl: status.broker,
     });

@@ -240,7 +240,7 @@ describe('broker pool: three tenants on one broker process, routed by Host', fun
         method: 'POST',
         form: { csrf: /name="csrf" value="([^"]+)"/.exec(page)![1]!, idp: 'north' },
       });
-      expect(chosen.status).to.equal(302);
+      expect(chosen.status).to.equal(303);
       expect(chosen.headers.get('location')!.startsWith(idp.issuer)).to.equal(true);
     } finally {
       source.upsert({ key: a().key, tenant: a().tenant, secrets: a().pki.secrets });
