@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { halfPairProblem } from '../common/config/key-pairs.js';
 import { ConfigError } from '../common/errors.js';
 import type { SecretReader } from '../common/pool/source.js';
 
@@ -17,29 +18,32 @@ export interface DecryptionCredential {
 const MIN_RSA_BITS = 2048;
 
 /**
- * The Secret's pair, and the next one when both next.crt and next.key are there. Refused at start,
- * naming the field: a key that is not RSA of 2048 bits or more, a certificate of another key, or the
- * broker's signing key (a key that decrypts whatever anyone posts must not also sign assertions: any
- * decryption oracle would then be a signing oracle).
+ * The Secret's pair, and the next one during a rollover. Refused at start, naming the field: half a
+ * next pair (ADR 0346), a key that is not RSA of 2048 bits or more, a certificate of another key, or
+ * the broker's signing key (a key that decrypts whatever anyone posts must not also sign assertions:
+ * any decryption oracle would then be a signing oracle).
  */
 export function readDecryptionCredential(
   secrets: SecretReader,
   secret: string,
   signingKeyPem: string,
 ): DecryptionCredential {
+  const refusal = (message: string) =>
+    new ConfigError([{ path: 'spec.broker.encryptionSecretRef', message }]);
   const nextCert = secrets.readOptional(secret, 'next.crt');
   const nextKey = secrets.readOptional(secret, 'next.key');
+  if (nextCert === undefined && nextKey !== undefined)
+    throw refusal(halfPairProblem(secret, 'next.key', 'next.crt'));
+  if (nextKey === undefined && nextCert !== undefined)
+    throw refusal(halfPairProblem(secret, 'next.crt', 'next.key'));
   const pairs: [string, string][] = [
     [secrets.read(secret, 'tls.key'), secrets.read(secret, 'tls.crt')],
-    ...(nextCert && nextKey ? [[nextKey, nextCert] as [string, string]] : []),
+    ...(nextCert !== undefined && nextKey !== undefined ? [[nextKey, nextCert] as [string, string]] : []),
   ];
   const signing = createPublicKey(signingKeyPem).export({ format: 'der', type: 'spki' });
   const keys = pairs.map(([keyPem, certPem], i) => {
     const name = i === 0 ? 'tls' : 'next';
-    const refuse = (message: string) =>
-      new ConfigError([
-        { path: 'spec.broker.encryptionSecretRef', message: `${secret}/${name}.key ${message}` },
-      ]);
+    const refuse = (message: string) => refusal(`${secret}/${name}.key ${message}`);
     const key = parsed(() => createPrivateKey(keyPem), refuse('is not a PEM private key'));
     const certificate = parsed(
       () => new X509Certificate(certPem),

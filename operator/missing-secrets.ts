@@ -1,3 +1,4 @@
+import { halfPairProblem } from '../common/config/key-pairs.js';
 import type { SecretFacts } from './resources/common.js';
 import type { SecretKeyUse } from './resources/secret-refs.js';
 
@@ -9,7 +10,8 @@ export interface MissingSecrets {
 /**
  * What is missing of the Secret keys a tenant or a pool reads, in the words both report it with:
  * `SecretMissing` naming the Secrets that do not exist, else `SecretKeyMissing` naming the keys an
- * existing Secret lacks. Optional keys are never missing. Undefined when everything is there.
+ * existing Secret lacks. An optional key is missing only when the other half of its pair is there
+ * (half a next pair, ADR 0346). Undefined when everything is there.
  */
 export function missingSecrets(
   uses: SecretKeyUse[],
@@ -24,9 +26,15 @@ export function missingSecrets(
       message: `create Secret${absent.length > 1 ? 's' : ''} ${absent.join(', ')} in namespace ${namespace}`,
     };
   }
-  const keyless = required
-    .filter((use) => secrets[use.secret]?.keyHashes[use.key] === undefined)
-    .map((use) => `${use.secret} has no key ${use.key}`);
+  const has = (secret: string, key: string) => secrets[secret]?.keyHashes[key] !== undefined;
+  const keyless = uses
+    .filter((use) => !has(use.secret, use.key))
+    .flatMap((use) => {
+      if (!use.optional) return [`${use.secret} has no key ${use.key}`];
+      if (use.pairedWith && has(use.secret, use.pairedWith))
+        return [halfPairProblem(use.secret, use.pairedWith, use.key)];
+      return [];
+    });
   if (keyless.length > 0)
     return { reason: 'SecretKeyMissing', message: `add the missing keys: ${keyless.join('; ')}` };
   return undefined;

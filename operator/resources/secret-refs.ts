@@ -16,6 +16,8 @@ export interface SecretKeyUse {
   key: string;
   /** Optional keys (next.crt/next.key) are mounted only when present. */
   optional?: boolean;
+  /** The other half of an optional pair: this key is missing when that one is there (ADR 0346). */
+  pairedWith?: string;
 }
 
 /** The two keys of a kubernetes.io/tls Secret. */
@@ -102,8 +104,8 @@ function encryptionKeys(tenant: JsmSsoTenant): SecretKeyUse[] {
   if (!secret) return [];
   return [
     ...tlsPair(secret),
-    { secret, key: 'next.crt', optional: true },
-    { secret, key: 'next.key', optional: true },
+    { secret, key: 'next.crt', optional: true, pairedWith: 'next.key' },
+    { secret, key: 'next.key', optional: true, pairedWith: 'next.crt' },
   ];
 }
 

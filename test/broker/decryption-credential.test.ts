@@ -63,6 +63,17 @@ describe("the broker's SAML decryption keys", () => {
     );
   });
 
+  it('refuses at start half a next pair, naming the half that is missing (ADR 0346)', () => {
+    const active = pair(makeKeyPair('broker-decryption'));
+    const next = makeKeyPair('broker-decryption-next');
+    expect(refusal({ ...active, 'next.key': next.keyPem })).to.match(
+      /enc has next\.key without next\.crt.*add next\.crt, or remove next\.key/,
+    );
+    expect(refusal({ ...active, 'next.crt': next.certPem })).to.match(
+      /enc has next\.crt without next\.key.*add next\.key, or remove next\.crt/,
+    );
+  });
+
   it('publishes each certificate as an encryption KeyDescriptor with the algorithms accepted, and none without', () => {
     const certs = [makeKeyPair('broker-decryption').certPem, makeKeyPair('broker-decryption-next').certPem];
     const options = {

@@ -494,6 +494,38 @@ describe('operator against a real API server', function () {
     await converged('named');
   });
 
+  it("reports half the decryption Secret's next pair as SecretKeyMissing and starts no pods, until the pair is whole (ADR 0346)", async () => {
+    await createTenantSecrets(env.client, namespace, 'halfnext');
+    // The operator reads which keys exist, not what they hold: the broker judges the keys themselves.
+    const decryption = { 'tls.crt': 'CERT', 'tls.key': 'KEY', 'next.key': 'NEXT-KEY' };
+    await env.client.create(
+      collectionPath(KINDS.secret, namespace),
+      secretObject(namespace, 'halfnext-decryption', decryption),
+    );
+    const spec = tenantObject(namespace, 'halfnext').spec;
+    spec.broker.encryptionSecretRef = { name: 'halfnext-decryption' };
+    await env.client.create(
+      collectionPath(KINDS.tenant, namespace),
+      tenantObject(namespace, 'halfnext', spec),
+    );
+    // As above: a verdict judged before the Secret watch delivered them may come first.
+    const refused = await eventually(async () => {
+      const t = await tenant('halfnext');
+      return condition(t, 'ConfigValid')?.reason === 'SecretKeyMissing' ? t : undefined;
+    }, 'ConfigValid=False/SecretKeyMissing on the tenant with half a next pair');
+    expect(condition(refused, 'ConfigValid')?.status).to.equal('False');
+    expect(condition(refused, 'ConfigValid')?.message).to.include(
+      'halfnext-decryption has next.key without next.crt',
+    );
+    expect(await deployment('halfnext-broker')).to.equal(undefined);
+    await env.client.apply(
+      objectPath(KINDS.secret, namespace, 'halfnext-decryption'),
+      secretObject(namespace, 'halfnext-decryption', { ...decryption, 'next.crt': 'NEXT-CERT' }),
+      { fieldManager: 'tests' },
+    );
+    await converged('halfnext');
+  });
+
   it('reports a signing Secret whose certificate does not parse as SigningCertificateInvalid and starts no pods', async () => {
     await createTenantSecrets(env.client, namespace, 'badcert');
     await env.client.create(

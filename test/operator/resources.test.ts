@@ -9,6 +9,7 @@ import { IN_FLIGHT_GRACE_SECONDS, terminationGraceSeconds } from '../../common/h
 import type { KubeObject } from '../../common/kube/client.js';
 import { ProjectedSecrets } from '../../common/pool/kube-source.js';
 import { contains, needsApply } from '../../operator/drift.js';
+import { missingSecrets } from '../../operator/missing-secrets.js';
 import { WorkQueue } from '../../operator/queue.js';
 import { childName, type DesiredContext } from '../../operator/resources/common.js';
 import { configMapName, desiredConfigMap } from '../../operator/resources/configmap.js';
@@ -20,7 +21,7 @@ import { desiredPodDisruptionBudget } from '../../operator/resources/pdb.js';
 import { TMP_BASE_MIB } from '../../operator/resources/pod-storage.js';
 import { projectedKey, projectedUses } from '../../operator/resources/projection.js';
 import { canonicalQuantity } from '../../operator/resources/quantity.js';
-import { secretKeysFor, signingSecretName } from '../../operator/resources/secret-refs.js';
+import { allSecretKeys, secretKeysFor, signingSecretName } from '../../operator/resources/secret-refs.js';
 import { desiredService } from '../../operator/resources/service.js';
 import { desiredSigningSecret } from '../../operator/resources/signing-secret.js';
 import { computeStatus, sameStatus } from '../../operator/status.js';
@@ -142,12 +143,39 @@ describe('operator dependent resources (pure)', () => {
     const tenant = context({ broker: { ...spec, encryptionSecretRef: { name: 'acme-decryption' } } }).tenant;
     const broker = secretKeysFor(tenant, 'broker').filter((u) => u.secret === 'acme-decryption');
     expect(broker).to.deep.equal([
-      { secret: 'acme-decryption', key: 'next.crt', optional: true },
-      { secret: 'acme-decryption', key: 'next.key', optional: true },
+      { secret: 'acme-decryption', key: 'next.crt', optional: true, pairedWith: 'next.key' },
+      { secret: 'acme-decryption', key: 'next.key', optional: true, pairedWith: 'next.crt' },
       { secret: 'acme-decryption', key: 'tls.crt' },
       { secret: 'acme-decryption', key: 'tls.key' },
     ]);
     expect(secretKeysFor(tenant, 'portal').map((u) => u.secret)).to.not.include('acme-decryption');
+  });
+
+  it("says ConfigValid=False/SecretKeyMissing for half the decryption Secret's next pair, naming the half missing (ADR 0346)", () => {
+    const { broker: spec } = context().tenant.spec;
+    const decrypting = context({ broker: { ...spec, encryptionSecretRef: { name: 'acme-decryption' } } });
+    const verdict = (keys: string[]) =>
+      missingSecrets(
+        allSecretKeys(decrypting.tenant),
+        {
+          ...decrypting.secrets,
+          'acme-decryption': {
+            keyHashes: Object.fromEntries(keys.map((k) => [k, `h-${k}`])),
+            certificates: {},
+          },
+        },
+        'ns',
+      );
+    expect(verdict(['tls.crt', 'tls.key'])).to.equal(undefined);
+    expect(verdict(['tls.crt', 'tls.key', 'next.crt', 'next.key'])).to.equal(undefined);
+    expect(verdict(['tls.crt', 'tls.key', 'next.key'])).to.deep.equal({
+      reason: 'SecretKeyMissing',
+      message:
+        'add the missing keys: acme-decryption has next.key without next.crt: a next pair is both keys or neither (add next.crt, or remove next.key)',
+    });
+    expect(verdict(['tls.crt', 'next.crt'])?.message).to.equal(
+      'add the missing keys: acme-decryption has next.crt without next.key: a next pair is both keys or neither (add next.key, or remove next.crt); acme-decryption has no key tls.key',
+    );
   });
 
   it("projects a pooled tenant's decryption pair into its own projection, from which its broker reads it (ADR 0342)", () => {
