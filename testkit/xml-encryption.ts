@@ -1,4 +1,4 @@
-// An EncryptedAssertion written with node:crypto around any plaintext octets, well-formed XML or not:
+// An EncryptedAssertion (or EncryptedID) written with node:crypto around any plaintext octets, well-formed XML or not:
 // what an attacker holding the broker's public encryption certificate can send (xmlsec1, in
 // testkit/xmlsec.ts, encrypts only a well-formed Assertion of a document).
 import { constants, createCipheriv, publicEncrypt, randomBytes } from 'node:crypto';
@@ -30,6 +30,24 @@ export function encryptedAssertionXml(
   plaintext: string | Buffer,
   certPem: string,
   options: AttackerEncryption = {},
+): string {
+  return encryptedElementXml('EncryptedAssertion', plaintext, certPem, options);
+}
+
+/** `<saml:EncryptedID>` (core 2.2.4) holding `plaintext`, a NameID, encrypted as encryptedAssertionXml does. */
+export function encryptedIdXml(
+  plaintext: string | Buffer,
+  certPem: string,
+  options: AttackerEncryption = {},
+): string {
+  return encryptedElementXml('EncryptedID', plaintext, certPem, options);
+}
+
+function encryptedElementXml(
+  name: 'EncryptedAssertion' | 'EncryptedID',
+  plaintext: string | Buffer,
+  certPem: string,
+  options: AttackerEncryption,
 ): string {
   const content = options.content ?? 'aes128-gcm';
   const key = randomBytes(content === 'aes256-gcm' ? 32 : 16);
@@ -64,11 +82,11 @@ export function encryptedAssertionXml(
     '</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>';
   const beside = options.keyPlacement === 'beside';
   return (
-    `<saml:EncryptedAssertion xmlns:saml="${NS.assertion}" xmlns:xenc="${NS.xmlenc}" xmlns:ds="${NS.dsig}">` +
+    `<saml:${name} xmlns:saml="${NS.assertion}" xmlns:xenc="${NS.xmlenc}" xmlns:ds="${NS.dsig}">` +
     `<xenc:EncryptedData Type="${NS.xmlenc}Element"><xenc:EncryptionMethod Algorithm="${contentUri}"/>` +
     (beside ? '' : `<ds:KeyInfo>${encryptedKey}</ds:KeyInfo>`) +
     `<xenc:CipherData><xenc:CipherValue>${value(ciphertext.toString('base64'))}</xenc:CipherValue></xenc:CipherData>` +
-    `</xenc:EncryptedData>${beside ? encryptedKey : ''}</saml:EncryptedAssertion>`
+    `</xenc:EncryptedData>${beside ? encryptedKey : ''}</saml:${name}>`
   );
 }
 

@@ -101,13 +101,32 @@ export interface XmlsecEncryption {
  * inline in the EncryptedData's KeyInfo), as an IdP encrypting for the broker sends it.
  */
 export function xmlsecEncryptAssertion(xml: string, certPem: string, encryption: XmlsecEncryption): string {
-  const assertionNs = 'urn:oasis:names:tc:SAML:2.0:assertion';
   // The outermost Assertion: from its start tag to the last end tag (it may wrap another).
   const start = xml.indexOf('<saml:Assertion ');
   const end = xml.lastIndexOf('</saml:Assertion>') + '</saml:Assertion>'.length;
+  return xmlsecEncryptElement(xml, { start, end }, 'Assertion', 'EncryptedAssertion', certPem, encryption);
+}
+
+/** A document whose (first) NameID xmlsec1 encrypted for `certPem` into an EncryptedID (core 2.2.4). */
+export function xmlsecEncryptNameId(xml: string, certPem: string, encryption: XmlsecEncryption): string {
+  const start = xml.indexOf('<saml:NameID');
+  const end = xml.indexOf('</saml:NameID>', start) + '</saml:NameID>'.length;
+  return xmlsecEncryptElement(xml, { start, end }, 'NameID', 'EncryptedID', certPem, encryption);
+}
+
+/** `xml` with the element at `at` wrapped in `wrapper` and encrypted there by xmlsec1. */
+function xmlsecEncryptElement(
+  xml: string,
+  at: { start: number; end: number },
+  element: string,
+  wrapper: string,
+  certPem: string,
+  encryption: XmlsecEncryption,
+): string {
+  const assertionNs = 'urn:oasis:names:tc:SAML:2.0:assertion';
   const wrapped =
-    `${xml.slice(0, start)}<saml:EncryptedAssertion xmlns:saml="${assertionNs}">` +
-    `${xml.slice(start, end)}</saml:EncryptedAssertion>${xml.slice(end)}`;
+    `${xml.slice(0, at.start)}<saml:${wrapper} xmlns:saml="${assertionNs}">` +
+    `${xml.slice(at.start, at.end)}</saml:${wrapper}>${xml.slice(at.end)}`;
   const template =
     '<xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#" Type="http://www.w3.org/2001/04/xmlenc#Element">' +
     `<xenc:EncryptionMethod Algorithm="${encryption.content}"/>` +
@@ -124,7 +143,7 @@ export function xmlsecEncryptAssertion(xml: string, certPem: string, encryption:
     '--xml-data',
     path('doc.xml'),
     '--node-name',
-    `${assertionNs}:Assertion`,
+    `${assertionNs}:${element}`,
     '--output',
     path('out.xml'),
     path('template.xml'),

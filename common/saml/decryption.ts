@@ -14,19 +14,21 @@ import {
 } from './xml.js';
 
 /**
- * An upstream IdP's EncryptedAssertion (core 2.3.4, XML Encryption 1.1), decrypted with the broker's
- * RSA decryption keys (ADR 0338). What is accepted is chosen so that no answer of the broker can tell
- * an attacker anything about a plaintext or a key:
+ * An upstream IdP's EncryptedAssertion (core 2.3.4, XML Encryption 1.1), or the EncryptedID of its
+ * Assertion's Subject (core 2.2.4, ADR 0346), decrypted with the broker's RSA decryption keys (ADR
+ * 0338). What is accepted is chosen so that no answer of the broker can tell an attacker anything
+ * about a plaintext or a key:
  * - the content key comes by RSA-OAEP only: RSA 1.5 (rsa-1_5) is Bleichenbacher's oracle;
  * - the content is AES-GCM, whose tag refuses any altered ciphertext before a byte is used; AES-CBC
- *   only inside a Response whose own signature was verified, so that the ciphertext and its
- *   EncryptionMethod are the IdP's: a CBC ciphertext an attacker altered or relabelled (a GCM one
- *   called CBC, the "backwards compatibility" attack) is never decrypted, so no padding oracle;
+ *   only inside a signature that was verified (the Response's; for an EncryptedID, the one covering
+ *   its Assertion), so that the ciphertext and its EncryptionMethod are the IdP's: a CBC ciphertext
+ *   an attacker altered or relabelled (a GCM one called CBC, the "backwards compatibility" attack) is
+ *   never decrypted, so no padding oracle;
  * - every failure is one refusal, SAML_ASSERTION_DECRYPTION_FAILED, with one message and one `detail`
  *   (does_not_decrypt) for everything that depends on a key; the algorithms and forms refused say
  *   which in theirs (DecryptionRefusalDetail, logged), since they depend on nothing secret.
  * The decrypted Assertion is no more trusted than a plain one: the caller verifies its signature and
- * every condition as for a plain Assertion.
+ * every condition as for a plain Assertion. A decrypted NameID is read as the signed one it replaces.
  */
 
 const XMLENC = NS.xmlenc;
@@ -96,36 +98,50 @@ type DecryptionRefusalDetail =
   | 'cipher_value_not_base64'
   /** Whatever depends on a key: a wrapped key that does not open, a tag, the padding, the key's length. */
   | 'does_not_decrypt'
-  | 'plaintext_not_assertion';
+  | 'plaintext_not_assertion'
+  | 'plaintext_not_name_id';
+
+/** What each encrypted element of SAML must hold once decrypted: one element, of this name. */
+const PLAINTEXTS = {
+  EncryptedAssertion: { element: 'Assertion', refusal: 'plaintext_not_assertion' },
+  // Core 2.2.4 lets it hold a BaseID or an Assertion too: the broker reads a NameID, nothing else.
+  EncryptedID: { element: 'NameID', refusal: 'plaintext_not_name_id' },
+} as const satisfies Record<string, { element: string; refusal: DecryptionRefusalDetail }>;
+
+type EncryptedElementName = keyof typeof PLAINTEXTS;
+
+/** The callers pass only these two: anything else is a mistake of the code, not of a message. */
+function encryptedElementName(element: Element): EncryptedElementName {
+  const name = element.localName;
+  if (element.namespaceURI !== NS.assertion || (name !== 'EncryptedAssertion' && name !== 'EncryptedID'))
+    throw new TypeError(`${name} is not an encrypted element of SAML`);
+  return name;
+}
 
 const refused = (detail: DecryptionRefusalDetail, message: string, cause?: unknown) =>
   new SamlError('SAML_ASSERTION_DECRYPTION_FAILED', message, { detail, cause });
-const DOES_NOT_DECRYPT = 'the EncryptedAssertion does not decrypt with the broker keys';
 
-/** A decrypted Assertion: the root's one child element of its own document. */
-export interface DecryptedAssertion {
+/** A decrypted element (an Assertion, a NameID): the root's one child element of its own document. */
+export interface DecryptedElement {
   doc: Document;
-  assertion: Element;
+  element: Element;
 }
 
 /**
- * The plaintext inside `encrypted`, to be parsed with `parseDecryptedAssertion`. `responseSigned`:
- * `encrypted` is read from a Response whose signature verified.
+ * The plaintext inside `encrypted` (an EncryptedAssertion or EncryptedID), to be parsed with
+ * `parseDecryptedElement`. `signed`: `encrypted` is read from inside a signature that verified.
  */
-export function decryptAssertion(
-  encrypted: Element,
-  keys: readonly KeyObject[],
-  responseSigned: boolean,
-): Buffer {
+export function decryptElement(encrypted: Element, keys: readonly KeyObject[], signed: boolean): Buffer {
+  const name = encryptedElementName(encrypted);
   const data = childElements(encrypted, NS.xmlenc, 'EncryptedData');
   if (data.length !== 1)
-    throw refused('encrypted_data_count', 'the EncryptedAssertion must hold exactly one EncryptedData');
+    throw refused('encrypted_data_count', `the ${name} must hold exactly one EncryptedData`);
   const encryptedData = data[0]!;
   const type = attribute(encryptedData, 'Type');
   if (type !== undefined && type !== TYPE_ELEMENT)
     throw refused('type_not_element', 'the EncryptedData is not an element');
   const content = contentCipherOf(encryptedData);
-  if (!content.authenticated && !responseSigned) {
+  if (!content.authenticated && !signed) {
     throw refused('cbc_unsigned', 'AES-CBC is accepted only inside a signed Response');
   }
   const ciphertext = cipherValue(encryptedData);
@@ -137,7 +153,7 @@ export function decryptAssertion(
   if (encryptedKeys.length === 0 || encryptedKeys.length > MAX_ENCRYPTED_KEYS)
     throw refused(
       'encrypted_key_count',
-      `the EncryptedAssertion must carry between 1 and ${MAX_ENCRYPTED_KEYS} EncryptedKeys`,
+      `the ${name} must carry between 1 and ${MAX_ENCRYPTED_KEYS} EncryptedKeys`,
     );
   const transports = encryptedKeys.map(keyTransportOf);
   for (const transport of transports) {
@@ -146,7 +162,7 @@ export function decryptAssertion(
       if (plaintext !== undefined) return plaintext;
     }
   }
-  throw refused('does_not_decrypt', DOES_NOT_DECRYPT);
+  throw refused('does_not_decrypt', `the ${name} does not decrypt with the broker keys`);
 }
 
 function keyInfoKeys(keyInfo: Element | undefined): Element[] {
@@ -247,16 +263,19 @@ function decryptCbc(cipher: string, key: Buffer, octets: Buffer): Buffer | undef
 
 /**
  * XML Encryption 4.3: an Element's plaintext is parsed in the context of where it was, so the
- * namespace prefixes declared around `context`, an EncryptedAssertion (often `saml:` on the Response),
- * are declared on a wrapper around it. The plaintext must be one element, a SAML Assertion.
+ * namespace prefixes declared around `context`, the encrypted element (often `saml:` on the Response),
+ * are declared on a wrapper around it. The plaintext must be one element: a SAML Assertion for an
+ * EncryptedAssertion, a NameID for an EncryptedID.
  */
-export function parseDecryptedAssertion(plaintext: Buffer, context: Element): DecryptedAssertion {
+export function parseDecryptedElement(plaintext: Buffer, context: Element): DecryptedElement {
+  const name = encryptedElementName(context);
+  const expected = PLAINTEXTS[name];
   let doc: Document;
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
     doc = parseSamlXml(`<decrypted${namespaceDeclarations(context)}>${text}</decrypted>`);
   } catch (cause) {
-    throw refused('plaintext_not_assertion', 'the decrypted EncryptedAssertion is not XML', cause);
+    throw refused(expected.refusal, `the decrypted ${name} is not XML`, cause);
   }
   const nodes = Array.from(doc.documentElement!.childNodes);
   const elements = nodes.filter(isElement);
@@ -265,10 +284,10 @@ export function parseDecryptedAssertion(plaintext: Buffer, context: Element): De
     nodes.every(
       (n) => isElement(n) || (n.nodeType === n.TEXT_NODE && trimXmlWhitespace(n.nodeValue ?? '') === ''),
     );
-  const assertion = elements[0];
-  if (!onlyElement || assertion?.namespaceURI !== NS.assertion || assertion.localName !== 'Assertion')
-    throw refused('plaintext_not_assertion', 'the EncryptedAssertion does not hold one Assertion');
-  return { doc, assertion };
+  const element = elements[0];
+  if (!onlyElement || element?.namespaceURI !== NS.assertion || element.localName !== expected.element)
+    throw refused(expected.refusal, `the ${name} does not hold one ${expected.element}`);
+  return { doc, element };
 }
 
 /** The namespace declarations in scope at `element`, the nearest of each prefix winning. */

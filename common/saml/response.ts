@@ -10,7 +10,7 @@ import {
   statusOf,
   useOnce,
 } from './checks.js';
-import { type DecryptedAssertion, decryptAssertion, parseDecryptedAssertion } from './decryption.js';
+import { type DecryptedElement, decryptElement, parseDecryptedElement } from './decryption.js';
 import { SamlError, SamlStatusError } from './errors.js';
 import { BEARER, NAMEID_UNSPECIFIED, NS, STATUS_SUCCESS } from './namespaces.js';
 import { verifyEnvelopedSignature } from './signature.js';
@@ -41,8 +41,8 @@ export interface ExpectedResponse {
   /** Default true: the Assertion itself must be signed. When false, a signed Response suffices. */
   requireSignedAssertion?: boolean;
   /**
-   * RSA private keys an EncryptedAssertion is decrypted with, the active one first (ADR 0338). None:
-   * an EncryptedAssertion is refused (SAML_ENCRYPTED_ASSERTION_UNSUPPORTED).
+   * RSA private keys an EncryptedAssertion and an EncryptedID are decrypted with, the active one first
+   * (ADR 0338, 0346). None: either is refused (SAML_ENCRYPTED_ASSERTION_UNSUPPORTED).
    */
   decryptionKeys?: readonly KeyObject[];
   /** Default and maximum 180. */
@@ -130,7 +130,7 @@ export async function validateSamlResponse(
   checkAssertionVersion(assertion);
   const issuer = checkAssertionIssuer(assertion, ctx);
   const subject = requiredChild(assertion, NS.assertion, 'Subject');
-  const nameId = readNameId(subject);
+  const nameId = readNameId(subject, ctx);
   const confirmationEnd = checkBearerConfirmation(subject, ctx);
   const conditions = checkConditions(assertion, ctx);
   const authn = readAuthnStatement(assertion, ctx);
@@ -232,12 +232,7 @@ function verifiedDecryptedAssertion(
   response: Element,
   ctx: Context,
 ): Element {
-  const keys = ctx.expected.decryptionKeys ?? [];
-  if (keys.length === 0)
-    throw new SamlError(
-      'SAML_ENCRYPTED_ASSERTION_UNSUPPORTED',
-      'the broker has no key to decrypt assertions',
-    );
+  const keys = decryptionKeys(ctx, 'assertions');
   const direct = childElements(original, NS.assertion, 'EncryptedAssertion');
   if (
     direct.length !== 1 ||
@@ -247,7 +242,7 @@ function verifiedDecryptedAssertion(
     throw new SamlError('SAML_ASSERTION_COUNT', 'the Response must contain exactly one (Encrypted)Assertion');
   }
   const encrypted = requiredChild(response, NS.assertion, 'EncryptedAssertion');
-  const plaintext = decryptAssertion(encrypted, keys, response !== original);
+  const plaintext = decryptElement(encrypted, keys, response !== original);
   const decrypted = decryptedInItsNamespaces(plaintext, direct[0]!, encrypted);
   if (
     descendants(decrypted.doc, NS.assertion, 'Assertion').length !== 1 ||
@@ -256,7 +251,15 @@ function verifiedDecryptedAssertion(
     throw new SamlError('SAML_ASSERTION_COUNT', 'the decrypted Assertion wraps another');
   }
   // Unsigned assertion allowed: the Response that carried it is signed, and it was read from that.
-  return verifiedAssertion(decrypted.doc, decrypted.assertion, () => decrypted.assertion, ctx);
+  return verifiedAssertion(decrypted.doc, decrypted.element, () => decrypted.element, ctx);
+}
+
+/** The broker's decryption keys; refused without one, naming what it had to decrypt. */
+function decryptionKeys(ctx: Context, what: string): readonly KeyObject[] {
+  const keys = ctx.expected.decryptionKeys ?? [];
+  if (keys.length === 0)
+    throw new SamlError('SAML_ENCRYPTED_ASSERTION_UNSUPPORTED', `the broker has no key to decrypt ${what}`);
+  return keys;
 }
 
 /**
@@ -268,11 +271,11 @@ function verifiedDecryptedAssertion(
  * (a rebound one breaks it); any other is read in the namespaces of the Response as `verified`, where
  * such a prefix is undeclared (fail-closed). ADR 0344.
  */
-function decryptedInItsNamespaces(plaintext: Buffer, posted: Element, verified: Element): DecryptedAssertion {
-  const asPosted = parseDecryptedAssertion(plaintext, posted);
-  if (posted === verified || childElements(asPosted.assertion, NS.dsig, 'Signature').length > 0)
+function decryptedInItsNamespaces(plaintext: Buffer, posted: Element, verified: Element): DecryptedElement {
+  const asPosted = parseDecryptedElement(plaintext, posted);
+  if (posted === verified || childElements(asPosted.element, NS.dsig, 'Signature').length > 0)
     return asPosted;
-  return parseDecryptedAssertion(plaintext, verified);
+  return parseDecryptedElement(plaintext, verified);
 }
 
 /** The Assertion as signed; `unsigned` for one the Response's verified signature covers, when allowed. */
@@ -307,15 +310,17 @@ function checkAssertionIssuer(assertion: Element, ctx: Context): string {
 /**
  * The NameID as signed. The element was re-parsed from canonical octets, so a comment injected
  * after signing (`user@evil.test<!---->.good.test`) is gone and the full text is read; a processing
- * instruction or child element inside NameID is refused. Encrypted and Base IDs are not supported.
+ * instruction or child element inside NameID is refused. A BaseID is not supported.
  */
-function readNameId(subject: Element): {
+function readNameId(
+  subject: Element,
+  ctx: Context,
+): {
   nameId: string;
   nameIdFormat: string;
   nameIdQualifiers: NameIdQualifiers;
 } {
-  const element = optionalChild(subject, NS.assertion, 'NameID');
-  if (!element) throw new SamlError('SAML_NAMEID_INVALID', 'the Subject has no (plain) NameID');
+  const element = subjectNameId(subject, ctx);
   const nameId = stringContent(element, 'SAML_NAMEID_INVALID');
   if (trimXmlWhitespace(nameId) === '' || nameId.length > 1024)
     throw new SamlError('SAML_NAMEID_INVALID', 'the NameID is empty or too long');
@@ -324,6 +329,31 @@ function readNameId(subject: Element): {
     nameIdFormat: attribute(element, 'Format') ?? NAMEID_UNSPECIFIED,
     nameIdQualifiers: nameIdQualifiersOf(element),
   };
+}
+
+/**
+ * The Subject's one identifier (core 2.4.1): its NameID, or the NameID its EncryptedID holds (core
+ * 2.2.4, ADR 0346), never both nor two. `subject` is read from the Assertion as a verified signature
+ * covers it (its own, or the Response's when an unsigned one is allowed), so the EncryptedID's
+ * ciphertext is the IdP's and AES-CBC is decrypted from it as from a signed Response. An EncryptedID
+ * anywhere else (a SubjectConfirmation, the Advice, the Response around the Assertion) is never read.
+ */
+function subjectNameId(subject: Element, ctx: Context): Element {
+  const identifiers = [
+    ...childElements(subject, NS.assertion, 'NameID'),
+    ...childElements(subject, NS.assertion, 'EncryptedID'),
+  ];
+  if (identifiers.length === 0)
+    throw new SamlError('SAML_NAMEID_INVALID', 'the Subject has no NameID nor EncryptedID');
+  if (identifiers.length > 1)
+    throw new SamlError(
+      'SAML_NAMEID_INVALID',
+      'the Subject must name one identifier: a NameID or an EncryptedID',
+    );
+  const identifier = identifiers[0]!;
+  if (identifier.localName === 'NameID') return identifier;
+  const plaintext = decryptElement(identifier, decryptionKeys(ctx, 'the EncryptedID'), true);
+  return parseDecryptedElement(plaintext, identifier).element;
 }
 
 function nameIdQualifiersOf(element: Element): NameIdQualifiers {

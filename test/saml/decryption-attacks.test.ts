@@ -1,6 +1,8 @@
 // The published attacks on SAML encryption, and a red team's, sent at the decryption of ADR 0338 with
 // real XML encryption (node:crypto, testkit/xml-encryption.ts): each must be refused, or read as the
-// IdP signed it (ADR 0342).
+// IdP signed it (ADR 0342). Then an EncryptedID (a NameID encrypted inside the Assertion, SAML core
+// 2.2.4; Shibboleth can encrypt NameIDs), decrypted by the same decryptor and read only as the Subject's
+// one identifier inside the signed Assertion (ADR 0346).
 import { createPrivateKey } from 'node:crypto';
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
@@ -9,11 +11,19 @@ import { makeKeyPair } from '../../testkit/keys.js';
 import {
   defaultParts,
   expectedFor,
+  IDP_ENTITY_ID,
   idpKey,
   type ResponseParts,
+  responseXml,
+  SP_ENTITY_ID,
   signedResponse,
 } from '../../testkit/saml-fixtures.js';
-import { type AttackerEncryption, encryptedAssertionXml } from '../../testkit/xml-encryption.js';
+import {
+  type AttackerEncryption,
+  encryptedAssertionXml,
+  encryptedIdXml,
+} from '../../testkit/xml-encryption.js';
+import { xmlsecEncryptNameId } from '../../testkit/xmlsec.js';
 
 let store: MemoryFlowStore;
 beforeEach(() => {
@@ -292,5 +302,186 @@ describe('decryption attacks (ADR 0338, 0342)', () => {
         detail: 'cipher_value_not_base64',
       });
     }
+  });
+});
+
+const PLAIN_NAME_ID = /<saml:NameID [^>]*>[^<]*<\/saml:NameID>/;
+
+/** The NameID the IdP encrypts, with its qualifiers (core 2.2.2). */
+const nameIdXml = (parts: ResponseParts) =>
+  `<saml:NameID Format="${parts.nameIdFormat}" NameQualifier="${IDP_ENTITY_ID}" SPNameQualifier="${SP_ENTITY_ID}">${parts.nameId}</saml:NameID>`;
+
+const encryptedId = (parts: ResponseParts, options: AttackerEncryption = {}) =>
+  encryptedIdXml(nameIdXml(parts), brokerKey().certPem, options);
+
+/**
+ * The Response of `parts` whose Subject names `subjectIds` instead of its plain NameID, `edit`ed before
+ * it is signed (the Assertion by default, the Response when asked).
+ */
+function responseNaming(
+  parts: ResponseParts,
+  subjectIds: string,
+  options: { signAssertion?: boolean; signResponse?: boolean; edit?: (xml: string) => string } = {},
+): string {
+  const unsigned = (options.edit ?? ((xml: string) => xml))(
+    responseXml(parts).replace(PLAIN_NAME_ID, subjectIds),
+  );
+  const assertionSigned =
+    options.signAssertion === false
+      ? unsigned
+      : signEnveloped(unsigned, { id: parts.assertionId, ...idpKey() });
+  return options.signResponse
+    ? signEnveloped(assertionSigned, { id: parts.responseId, ...idpKey() })
+    : assertionSigned;
+}
+
+describe('an EncryptedID from an upstream SAML IdP (ADR 0346)', () => {
+  it('reads the NameID it holds, Format and qualifiers, under AES-GCM and under AES-CBC (the signature covers it)', async () => {
+    for (const content of ['aes128-gcm', 'aes256-gcm', 'aes128-cbc'] as const) {
+      const parts = defaultParts({ nameId: `alice-${content}@example.test` });
+      const accepted = await validate(responseNaming(parts, encryptedId(parts, { content })));
+      expect(accepted).to.deep.include({
+        nameId: parts.nameId,
+        nameIdFormat: parts.nameIdFormat,
+        nameIdQualifiers: { nameQualifier: IDP_ENTITY_ID, spNameQualifier: SP_ENTITY_ID },
+        assertionId: parts.assertionId,
+      });
+    }
+    // An Assertion only the Response signs, with requireSignedAssertion false: its signature covers it.
+    const parts = defaultParts();
+    const responseSigned = responseNaming(parts, encryptedId(parts, { content: 'aes128-cbc' }), {
+      signAssertion: false,
+      signResponse: true,
+    });
+    expect((await validate(responseSigned, { requireSignedAssertion: false })).nameId).to.equal(parts.nameId);
+  });
+
+  it('reads an EncryptedID xmlsec1 wrote (an independent implementation): AES-128-GCM and AES-256-CBC under RSA-OAEP', async () => {
+    const XMLENC = 'http://www.w3.org/2001/04/xmlenc#';
+    const transport = `${XMLENC}rsa-oaep-mgf1p`;
+    for (const encryption of [
+      { content: 'http://www.w3.org/2009/xmlenc11#aes128-gcm', sessionKey: 'aes-128', transport },
+      { content: `${XMLENC}aes256-cbc`, sessionKey: 'aes-256', transport },
+    ]) {
+      const parts = defaultParts({ nameId: 'alice-xmlsec@example.test' });
+      const edit = (xml: string) => xmlsecEncryptNameId(xml, brokerKey().certPem, encryption);
+      const xml = responseNaming(parts, nameIdXml(parts), { edit });
+      expect(xml).to.contain('<saml:EncryptedID').and.not.contain(parts.nameId);
+      expect(await validate(xml)).to.deep.include({ nameId: parts.nameId, nameIdFormat: parts.nameIdFormat });
+    }
+  });
+
+  it('reads it inside an EncryptedAssertion too (both encrypted, as Shibboleth may)', async () => {
+    const parts = defaultParts();
+    const signed = responseNaming(parts, encryptedId(parts));
+    const start = signed.indexOf('<saml:Assertion ');
+    const end = signed.indexOf('</samlp:Response>');
+    const xml = `${signed.slice(0, start)}${encryptedAssertionXml(signed.slice(start, end), brokerKey().certPem)}${signed.slice(end)}`;
+    expect((await validate(xml)).nameId).to.equal(parts.nameId);
+  });
+
+  it('refuses an EncryptedID twice in the Subject, or beside a NameID', async () => {
+    const parts = defaultParts();
+    const plain = `<saml:NameID Format="${parts.nameIdFormat}">admin@example.test</saml:NameID>`;
+    for (const subjectIds of [
+      `${encryptedId(parts)}${encryptedId(parts)}`,
+      `${plain}${encryptedId(parts)}`,
+      `${encryptedId(parts)}${plain}`,
+    ]) {
+      const err = await refusal(responseNaming(defaultParts(), subjectIds));
+      expect(err).to.include({
+        code: 'SAML_NAMEID_INVALID',
+        message: 'the Subject must name one identifier: a NameID or an EncryptedID',
+      });
+    }
+  });
+
+  it('never reads an EncryptedID outside the Subject: in its SubjectConfirmation, the Advice, the Response around the Assertion', async () => {
+    const parts = defaultParts();
+    const outside = [
+      (xml: string) =>
+        xml.replace('<saml:SubjectConfirmationData ', `${encryptedId(parts)}<saml:SubjectConfirmationData `),
+      (xml: string) =>
+        xml.replace('<saml:Conditions ', `<saml:Advice>${encryptedId(parts)}</saml:Advice><saml:Conditions `),
+      (xml: string) =>
+        xml.replace(
+          '<samlp:Status>',
+          `<samlp:Extensions>${encryptedId(parts)}</samlp:Extensions><samlp:Status>`,
+        ),
+    ];
+    for (const edit of outside) {
+      const err = await refusal(responseNaming(defaultParts(), '', { edit }));
+      expect(err).to.include({
+        code: 'SAML_NAMEID_INVALID',
+        message: 'the Subject has no NameID nor EncryptedID',
+      });
+      // Beside the Subject's own NameID, it is not even decrypted: one no key opens changes nothing.
+      const beside = defaultParts();
+      const undecryptable = (xml: string) =>
+        edit(xml).replace(/<xenc:CipherValue>[^<]+/g, '<xenc:CipherValue>AAAA');
+      const accepted = await validate(responseNaming(beside, nameIdXml(beside), { edit: undecryptable }));
+      expect(accepted.nameId).to.equal(beside.nameId);
+    }
+  });
+
+  it('decrypts no EncryptedID an attacker altered (CBC padding oracle): the signature breaks first; none in an unsigned Assertion', async () => {
+    const parts = defaultParts();
+    const signed = responseNaming(parts, encryptedId(parts, { content: 'aes128-cbc' }));
+    // One bit of the content's ciphertext flipped: a padding oracle's probe.
+    const altered = signed.replace(
+      /(<xenc:CipherValue>)([^<]+)(<\/xenc:CipherValue><\/xenc:CipherData><\/xenc:EncryptedData>)/,
+      (_, open: string, base64: string, close: string) => {
+        const octets = Buffer.from(base64, 'base64');
+        octets[20]! ^= 1;
+        return `${open}${octets.toString('base64')}${close}`;
+      },
+    );
+    expect(altered).to.not.equal(signed);
+    expect((await refusal(altered)).code).to.equal('SAML_SIGNATURE_INVALID');
+    const unsigned = responseNaming(defaultParts(), encryptedId(parts, { content: 'aes128-cbc' }), {
+      signAssertion: false,
+    });
+    for (const requireSignedAssertion of [true, false])
+      expect((await refusal(unsigned, { requireSignedAssertion })).code).to.equal('SAML_SIGNATURE_MISSING');
+  });
+
+  it("gives the decryption's refusals: another key, RSA 1.5, a CipherValue not base64, no NameID inside", async () => {
+    const parts = defaultParts();
+    const otherKey = encryptedIdXml(nameIdXml(parts), makeKeyPair('someone-else').certPem);
+    expect(await refusal(responseNaming(parts, otherKey))).to.include({
+      code: 'SAML_ASSERTION_DECRYPTION_FAILED',
+      message: 'the EncryptedID does not decrypt with the broker keys',
+      detail: 'does_not_decrypt',
+    });
+    const rsa15 = encryptedId(parts).replace(`${NS.xmlenc}rsa-oaep-mgf1p`, `${NS.xmlenc}rsa-1_5`);
+    expect(await refusal(responseNaming(defaultParts(), rsa15))).to.include({
+      code: 'SAML_ASSERTION_DECRYPTION_FAILED',
+      detail: 'key_transport_unsupported',
+    });
+    const junk = encryptedId(parts, { cipherValue: (b64) => `${b64.slice(0, 8)}!*${b64.slice(8)}` });
+    expect(await refusal(responseNaming(defaultParts(), junk))).to.include({
+      code: 'SAML_ASSERTION_DECRYPTION_FAILED',
+      detail: 'cipher_value_not_base64',
+    });
+    for (const plaintext of [
+      `<saml:BaseID xmlns:saml="${NS.assertion}"/>`,
+      `${nameIdXml(parts)}${nameIdXml(parts)}`,
+      'alice@example.test',
+    ]) {
+      const inside = encryptedIdXml(plaintext, brokerKey().certPem);
+      expect(await refusal(responseNaming(defaultParts(), inside))).to.include({
+        code: 'SAML_ASSERTION_DECRYPTION_FAILED',
+        message: 'the EncryptedID does not hold one NameID',
+        detail: 'plaintext_not_name_id',
+      });
+    }
+  });
+
+  it('refuses an EncryptedID when the broker has no decryption key', async () => {
+    const parts = defaultParts();
+    expect(await refusal(responseNaming(parts, encryptedId(parts)), { decryptionKeys: [] })).to.include({
+      code: 'SAML_ENCRYPTED_ASSERTION_UNSUPPORTED',
+      message: 'the broker has no key to decrypt the EncryptedID',
+    });
   });
 });
