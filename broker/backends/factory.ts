@@ -21,6 +21,8 @@ export function createBackends(
   const backends = new Map<string, Backend>();
   const outbound: TlsFetch[] = [];
   const oauthIdps = idps.filter((idp) => idp.oidc ?? idp.oauth2).length;
+  // The SAML IdPs share the broker's decryption keys: AES-CBC only when there is one (ADR 0350).
+  const samlIdps = idps.filter((idp) => idp.saml).length;
   for (const idp of idps) {
     const protocol = idp.oidc ?? idp.oauth2 ?? idp.saml;
     // Every call to this IdP verifies TLS, trusting its private CA bundle on top of the public roots.
@@ -51,6 +53,7 @@ export function createBackends(
           stateKeyMaterial: settings.stateKeyMaterial,
           spCertPem: settings.signingCertPem,
           ...(settings.decryption ? { decryption: settings.decryption } : {}),
+          soleSamlIdp: samlIdps === 1,
           fetch,
           context,
           sealer,

@@ -72,6 +72,11 @@ export interface SamlBackendOptions {
   /** The keys an EncryptedAssertion is decrypted with, published in the SP metadata (ADR 0338). */
   decryption?: DecryptionCredential;
   /**
+   * This IdP is the tenant's only SAML IdP, so the only one the keys decrypt for: AES-CBC is offered
+   * and taken from it (ADR 0350). With several, AES-GCM only.
+   */
+  soleSamlIdp: boolean;
+  /**
    * Keys the store's indexes of a session for the IdP's LogoutRequest: the signing key, and the
    * previous or next one during a rotation (ADR 0298, 0304).
    */
@@ -143,6 +148,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   const spKeys = {
     signingCertPem: options.spCertPem,
     encryptionCertificatesPem: options.decryption?.certificatesPem ?? [],
+    cbcOffered: options.soleSamlIdp,
   };
   const metadata = metadataSource({
     idp: name,
@@ -438,6 +444,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
                 inResponseTo: requestId,
                 now: now(),
                 decryptionKeys: options.decryption?.keys ?? [],
+                soleSamlIdp: options.soleSamlIdp,
               },
               options.context.store,
             ),

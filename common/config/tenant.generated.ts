@@ -649,7 +649,7 @@ export interface BrokerSpec {
     name: string;
   };
   /**
-   * A kubernetes.io/tls Secret with an RSA key pair (2048 bits or more; tls.crt, tls.key) that upstream SAML IdPs encrypt their assertions, and the NameIDs in them (EncryptedID), to: its certificate is published as the encryption KeyDescriptor of the broker's SP metadata, with the algorithms accepted (RSA-OAEP key transport; AES-GCM, or AES-CBC inside a signed Response). Optional keys next.crt and next.key hold a second pair, published and used to decrypt as well, for a rollover: both or neither (one alone is refused: ConfigValid False, SecretKeyMissing). A key of its own: never the signing key. Without it the SP metadata offers no encryption key and an EncryptedAssertion or EncryptedID is refused.
+   * A kubernetes.io/tls Secret with an RSA key pair (2048 bits or more; tls.crt, tls.key) that upstream SAML IdPs encrypt their assertions, and the NameIDs in them (EncryptedID), to: its certificate is published as the encryption KeyDescriptor of the broker's SP metadata, with the algorithms accepted (RSA-OAEP key transport; AES-GCM, or AES-CBC inside a signed Response when the tenant has one SAML IdP). Optional keys next.crt and next.key hold a second pair, published and used to decrypt as well, for a rollover: both or neither (one alone is refused: ConfigValid False, SecretKeyMissing). A key of its own: never the signing key. Without it the SP metadata offers no encryption key and an EncryptedAssertion or EncryptedID is refused.
    */
   encryptionSecretRef?: {
     /**

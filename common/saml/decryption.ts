@@ -21,9 +21,10 @@ import {
  * - the content key comes by RSA-OAEP only: RSA 1.5 (rsa-1_5) is Bleichenbacher's oracle;
  * - the content is AES-GCM, whose tag refuses any altered ciphertext before a byte is used; AES-CBC
  *   only inside a signature that was verified (the Response's; for an EncryptedID, the one covering
- *   its Assertion), so that the ciphertext and its EncryptionMethod are the IdP's: a CBC ciphertext
- *   an attacker altered or relabelled (a GCM one called CBC, the "backwards compatibility" attack) is
- *   never decrypted, so no padding oracle;
+ *   its Assertion), from the one IdP the keys decrypt for, so that the ciphertext and its
+ *   EncryptionMethod are that IdP's: a CBC ciphertext an attacker altered or relabelled (a GCM one
+ *   called CBC, the "backwards compatibility" attack), or another IdP of the tenant signed around one
+ *   it captured (ADR 0350), is never decrypted, so no padding oracle;
  * - every failure is one refusal, SAML_ASSERTION_DECRYPTION_FAILED, with one message and one `detail`
  *   (does_not_decrypt) for everything that depends on a key; the algorithms and forms refused say
  *   which in theirs (DecryptionRefusalDetail, logged), since they depend on nothing secret.
@@ -71,12 +72,14 @@ const CONTENT_CIPHERS: ReadonlyMap<string, ContentCipher> = new Map([
   [`${XMLENC}aes128-cbc`, { cipher: 'aes-128-cbc', keyBytes: 16, authenticated: false }],
 ]);
 
-/** The EncryptionMethods the broker's SP metadata offers (metadata 2.4.1.1), preferred first. */
-export const ACCEPTED_ENCRYPTION_METHODS: readonly string[] = [
-  ...CONTENT_CIPHERS.keys(),
-  RSA_OAEP_MGF1P,
-  RSA_OAEP,
-];
+/**
+ * The EncryptionMethods the broker's SP metadata offers (metadata 2.4.1.1), preferred first; AES-CBC
+ * only where it is decrypted (`CbcTrust.soleIdp`).
+ */
+export function acceptedEncryptionMethods(cbc: boolean): string[] {
+  const contents = [...CONTENT_CIPHERS].filter(([, content]) => cbc || content.authenticated);
+  return [...contents.map(([uri]) => uri), RSA_OAEP_MGF1P, RSA_OAEP];
+}
 
 /** An IdP naming the broker's keys for several recipients: a bound on the RSA operations one message costs. */
 const MAX_ENCRYPTED_KEYS = 4;
@@ -91,6 +94,7 @@ type DecryptionRefusalDetail =
   | 'type_not_element'
   | 'content_algorithm_unsupported'
   | 'cbc_unsigned'
+  | 'cbc_several_idps'
   | 'encrypted_key_count'
   | 'key_transport_unsupported'
   | 'oaep_digest_mgf_mismatch'
@@ -128,10 +132,29 @@ export interface DecryptedElement {
 }
 
 /**
- * The plaintext inside `encrypted` (an EncryptedAssertion or EncryptedID), to be parsed with
- * `parseDecryptedElement`. `signed`: `encrypted` is read from inside a signature that verified.
+ * When an AES-CBC ciphertext is the IdP's own, and so decrypted: its padding is checked before
+ * anything authenticates it, so anyone who may alter one and read the broker's answer has a padding
+ * oracle on its plaintext.
  */
-export function decryptElement(encrypted: Element, keys: readonly KeyObject[], signed: boolean): Buffer {
+export interface CbcTrust {
+  /**
+   * `encrypted` is read from inside a signature that verified (the Response's; for an EncryptedID, the
+   * one covering its Assertion): no one but the signer altered it.
+   */
+  signed: boolean;
+  /**
+   * The keys decrypt for this IdP alone (the tenant's only SAML IdP). Otherwise another IdP of the
+   * tenant, trusted for its own people only, could sign around this one's captured ciphertext,
+   * altered (ADR 0350).
+   */
+  soleIdp: boolean;
+}
+
+/**
+ * The plaintext inside `encrypted` (an EncryptedAssertion or EncryptedID), to be parsed with
+ * `parseDecryptedElement`.
+ */
+export function decryptElement(encrypted: Element, keys: readonly KeyObject[], cbc: CbcTrust): Buffer {
   const name = encryptedElementName(encrypted);
   const data = childElements(encrypted, NS.xmlenc, 'EncryptedData');
   if (data.length !== 1)
@@ -141,9 +164,10 @@ export function decryptElement(encrypted: Element, keys: readonly KeyObject[], s
   if (type !== undefined && type !== TYPE_ELEMENT)
     throw refused('type_not_element', 'the EncryptedData is not an element');
   const content = contentCipherOf(encryptedData);
-  if (!content.authenticated && !signed) {
+  if (!content.authenticated && !cbc.soleIdp)
+    throw refused('cbc_several_idps', 'AES-CBC is accepted only from the one SAML IdP of a tenant');
+  if (!content.authenticated && !cbc.signed)
     throw refused('cbc_unsigned', 'AES-CBC is accepted only inside a signed Response');
-  }
   const ciphertext = cipherValue(encryptedData);
   const encryptedKeys = [
     // Inline in its KeyInfo, or beside it in the EncryptedAssertion (core 2.3.4) for a RetrievalMethod.

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import { canonicalAttribute as attr, canonicalText as text } from './canonical-xml.js';
 import { certificateBase64 } from './certificates.js';
-import { ACCEPTED_ENCRYPTION_METHODS } from './decryption.js';
+import { acceptedEncryptionMethods } from './decryption.js';
 import { SamlError } from './errors.js';
 import { BINDING_POST, BINDING_REDIRECT, BINDING_SOAP, NS } from './namespaces.js';
 import { attribute, childElements, descendants, isNamed, parseSamlXml, simpleText } from './xml.js';
@@ -181,6 +181,8 @@ export interface SpMetadataOptions {
   nextSigningCertPem?: string;
   /** Certificates IdPs may encrypt assertions to, active first (ADR 0338); none: no encryption offered. */
   encryptionCertificatesPem?: readonly string[];
+  /** AES-CBC offered beside AES-GCM: the tenant has one SAML IdP, the one CBC is taken from (ADR 0350). */
+  cbcOffered?: boolean;
   wantAssertionsSigned?: boolean;
 }
 
@@ -194,6 +196,7 @@ export function buildSpMetadata(options: SpMetadataOptions): string {
     ) +
     encryptionKeyDescriptors(
       (options.encryptionCertificatesPem ?? []).map((cert) => certificateBase64(cert)),
+      options.cbcOffered === true,
     );
   const slo =
     (options.sloUrl
@@ -250,10 +253,10 @@ function signingKeyDescriptors(certificates: readonly string[]): string {
  * Metadata 2.4.1.1: each encryption key with the algorithms the broker decrypts (ADR 0338), so that
  * an IdP choosing among its own (Shibboleth does) picks AES-GCM and RSA-OAEP, not its defaults.
  */
-function encryptionKeyDescriptors(certificates: readonly string[]): string {
-  const methods = ACCEPTED_ENCRYPTION_METHODS.map(
-    (algorithm) => `<md:EncryptionMethod Algorithm="${attr(algorithm)}"/>`,
-  ).join('');
+function encryptionKeyDescriptors(certificates: readonly string[], cbc: boolean): string {
+  const methods = acceptedEncryptionMethods(cbc)
+    .map((algorithm) => `<md:EncryptionMethod Algorithm="${attr(algorithm)}"/>`)
+    .join('');
   return certificates.map((cert) => keyDescriptor('encryption', cert, methods)).join('');
 }
 

@@ -45,6 +45,11 @@ export interface ExpectedResponse {
    * (ADR 0338, 0346). None: either is refused (SAML_ENCRYPTED_ASSERTION_UNSUPPORTED).
    */
   decryptionKeys?: readonly KeyObject[];
+  /**
+   * The IdP is the tenant's only SAML IdP, the one these keys decrypt for: AES-CBC is then decrypted
+   * from a Response it signed. Default false: AES-GCM only (ADR 0350).
+   */
+  soleSamlIdp?: boolean;
   /** Default and maximum 180. */
   clockSkewSeconds?: number;
   now?: Date;
@@ -223,8 +228,9 @@ function verifiedSingleAssertion(doc: Document, original: Element, response: Ele
 
 /**
  * The one EncryptedAssertion, read from the verified Response when it is signed (so AES-CBC may be
- * decrypted, its ciphertext being the IdP's), decrypted, and then checked as a plain one: one
- * Assertion, nothing wrapped in it, its own signature required as for a plain one.
+ * decrypted from the tenant's one SAML IdP, its ciphertext being that IdP's), decrypted, and then
+ * checked as a plain one: one Assertion, nothing wrapped in it, its own signature required as for a
+ * plain one.
  */
 function verifiedDecryptedAssertion(
   doc: Document,
@@ -242,7 +248,10 @@ function verifiedDecryptedAssertion(
     throw new SamlError('SAML_ASSERTION_COUNT', 'the Response must contain exactly one (Encrypted)Assertion');
   }
   const encrypted = requiredChild(response, NS.assertion, 'EncryptedAssertion');
-  const plaintext = decryptElement(encrypted, keys, response !== original);
+  const plaintext = decryptElement(encrypted, keys, {
+    signed: response !== original,
+    soleIdp: ctx.expected.soleSamlIdp === true,
+  });
   const decrypted = decryptedInItsNamespaces(plaintext, direct[0]!, encrypted);
   if (
     descendants(decrypted.doc, NS.assertion, 'Assertion').length !== 1 ||
@@ -352,7 +361,10 @@ function subjectNameId(subject: Element, ctx: Context): Element {
     );
   const identifier = identifiers[0]!;
   if (identifier.localName === 'NameID') return identifier;
-  const plaintext = decryptElement(identifier, decryptionKeys(ctx, 'the EncryptedID'), true);
+  const plaintext = decryptElement(identifier, decryptionKeys(ctx, 'the EncryptedID'), {
+    signed: true,
+    soleIdp: ctx.expected.soleSamlIdp === true,
+  });
   return parseDecryptedElement(plaintext, identifier).element;
 }
 

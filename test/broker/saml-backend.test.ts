@@ -63,6 +63,7 @@ function backendFor(
     },
     sealer,
     downstreamEntityId: 'https://portal.example.test/saml/metadata',
+    soleSamlIdp: true,
     ...rest,
   });
 }

@@ -34,7 +34,7 @@ afterEach(async () => {
 });
 
 const brokerKey = () => makeKeyPair('broker-decryption');
-const decrypting = { decryptionKeys: [createPrivateKey(brokerKey().keyPem)] };
+const decrypting = { decryptionKeys: [createPrivateKey(brokerKey().keyPem)], soleSamlIdp: true };
 
 const validate = (xml: string, overrides: Record<string, unknown> = {}) =>
   validateSamlResponse(xml, expectedFor({ ...decrypting, ...overrides }), store);
@@ -475,6 +475,19 @@ describe('an EncryptedID from an upstream SAML IdP (ADR 0346)', () => {
         detail: 'plaintext_not_name_id',
       });
     }
+  });
+
+  it('refuses an AES-CBC EncryptedID from a tenant with several SAML IdPs, before any RSA operation (ADR 0350)', async () => {
+    // Another IdP of the tenant could sign an Assertion around this one's captured ciphertext.
+    const parts = defaultParts();
+    const several = { soleSamlIdp: false };
+    expect(
+      await refusal(responseNaming(parts, encryptedId(parts, { content: 'aes128-cbc' })), several),
+    ).to.include({ code: 'SAML_ASSERTION_DECRYPTION_FAILED', detail: 'cbc_several_idps' });
+    const gcm = defaultParts();
+    expect(
+      (await validate(responseNaming(gcm, encryptedId(gcm, { content: 'aes128-gcm' })), several)).nameId,
+    ).to.equal(gcm.nameId);
   });
 
   it('refuses an EncryptedID when the broker has no decryption key', async () => {

@@ -459,6 +459,7 @@ describe('validateSamlResponse', () => {
     const spKey = () => makeKeyPair('broker-decryption');
     const decrypting = (keys = [spKey()]) => ({
       decryptionKeys: keys.map((k) => createPrivateKey(k.keyPem)),
+      soleSamlIdp: true,
     });
     const encrypted = (xml: string, encryption = GCM, cert = spKey().certPem) =>
       xmlsecEncryptAssertion(xml, cert, encryption);
@@ -515,6 +516,26 @@ describe('validateSamlResponse', () => {
       expect((await validate(responseSigned(xml, parts.responseId), decrypting())).nameId).to.equal(
         'alice@example.test',
       );
+    });
+
+    it("decrypts AES-GCM alone from one of a tenant's several SAML IdPs: AES-CBC, signed or not, refused before any RSA operation (ADR 0350)", async () => {
+      const several = { ...decrypting(), soleSamlIdp: false };
+      const gcm = defaultParts();
+      expect((await validate(encrypted(signedResponse(gcm)), several)).assertionId).to.equal(gcm.assertionId);
+      const parts = defaultParts();
+      const cbc = encrypted(signedResponse(parts), CBC);
+      // Under a key that is not the broker's too: the wrapped key is never opened.
+      const foreignKey = encrypted(signedResponse(defaultParts()), CBC, attackerKey().certPem);
+      for (const xml of [responseSigned(cbc, parts.responseId), cbc, foreignKey]) {
+        const refusal = await validate(xml, several).then(
+          () => expect.fail('expected a refusal'),
+          (err: unknown) => err,
+        );
+        expect(refusal).to.be.instanceOf(SamlError).and.deep.include({
+          code: 'SAML_ASSERTION_DECRYPTION_FAILED',
+          detail: 'cbc_several_idps',
+        });
+      }
     });
 
     it('refuses a GCM ciphertext relabelled as CBC, and one relabelled inside a signed Response', async () => {
