@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { JsmSsoTenant } from '../common/config/tenant.generated.js';
 import { startDevIdp } from '../dev/idp/provider.js';
+import type { DevUser } from '../dev/idp/users.js';
 import {
   createPki,
   devClient,
@@ -53,12 +54,19 @@ export async function brokerCommand(options: {
   idpIssuer?: string;
   port?: number;
   managementPort?: number;
+  /** Who may sign in at the dev IdP (its default people when absent). */
+  users?: DevUser[];
 }): Promise<BrokerCommand> {
   const pki: Pki = createPki();
   const placeholder = await listenPlaceholder();
   placeholder.server.close();
   const tenantUrl = placeholder.url;
-  const idp = options.idpIssuer ? undefined : await startDevIdp({ clients: [devClient(tenantUrl)] });
+  const idp = options.idpIssuer
+    ? undefined
+    : await startDevIdp({
+        clients: [devClient(tenantUrl)],
+        ...(options.users ? { users: options.users } : {}),
+      });
   const { redisUrl } = options;
   if (redisUrl) {
     mkdirSync(join(pki.dir, 'redis'));
@@ -106,11 +114,15 @@ export async function startBrokerProcess(options: {
   idpIssuer?: string;
   /** A resolv.conf the process's name resolver reads instead of the machine's (testkit/name-server.ts). */
   resolvConf?: string;
+  users?: DevUser[];
+  /** LOG_LEVEL of the process (this process's environment decides when absent). */
+  logLevel?: string;
 }): Promise<BrokerProcess> {
   const command = await brokerCommand(options);
   const { pki, tenant } = command;
   const tenantUrl = tenant.spec.broker.url;
-  const child = jsmSso(command.args, {}, undefined, undefined, options.resolvConf);
+  const env = options.logLevel ? { LOG_LEVEL: options.logLevel } : {};
+  const child = jsmSso(command.args, env, undefined, undefined, options.resolvConf);
   const done = exited(child);
   const logs: Record<string, unknown>[] = [];
   onLogLine(child, (line) => logs.push(line));

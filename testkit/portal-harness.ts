@@ -539,7 +539,7 @@ export async function attemptSignIn(
  * renders it and gives its CSRF token and write key, `post(fields)` sends fields as the page does
  * (multipart), `created(summary)` the requests the emulator holds with that summary.
  */
-export function raiseRequestForm(h: Harness, browser: Browser, typeName: string) {
+export function raiseRequestForm(h: Pick<Harness, 'emulator' | 'url'>, browser: Browser, typeName: string) {
   const typeId = [...h.emulator.state.requestTypes.values()].find((t) => t.name === typeName)?.id;
   if (typeId === undefined) throw new Error(`no request type ${typeName}`);
   const action = `/desk/1/create/${typeId}`;
@@ -563,7 +563,7 @@ export function raiseRequestForm(h: Harness, browser: Browser, typeName: string)
 }
 
 /** A customer of no organization added to the emulator (`email`, `displayName`): her account id. */
-export function addCustomer(h: Harness, email: string, displayName: string): string {
+export function addCustomer(h: Pick<Harness, 'emulator'>, email: string, displayName: string): string {
   const accountId = accountIdFor('customer', email);
   h.emulator.state.users.set(accountId, {
     accountId,

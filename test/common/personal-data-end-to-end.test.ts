@@ -1,7 +1,9 @@
 import type { SAML } from '@node-saml/node-saml';
 import { expect } from 'chai';
+import { freePort } from '../../common/net.js';
 import { startDevIdp } from '../../dev/idp/provider.js';
 import type { DevUser } from '../../dev/idp/users.js';
+import { startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import {
   Browser,
   createPki,
@@ -16,17 +18,24 @@ import {
   serveBroker,
   tenantFor,
 } from '../../testkit/broker-harness.js';
+import { startBrokerProcess } from '../../testkit/broker-process.js';
 import { eventually } from '../../testkit/envtest.js';
+import { checkMetricsAt } from '../../testkit/metrics-scan.js';
+import { exited, onLogLine } from '../../testkit/part-process.js';
 import { PERSONAL_MARKER, personalDataIn } from '../../testkit/personal-data.js';
 import {
   addCustomer,
   csrfOf,
+  type Harness,
+  type Browser as PortalBrowser,
   raiseRequestForm,
   signIn,
+  signInAt,
   signOut,
   spooledBytes,
   startHarness,
 } from '../../testkit/portal-harness.js';
+import { startPortalProcess, waitReady, writePortalFiles } from '../../testkit/portal-process.js';
 import { connectedFlowStore, redisUrl } from '../../testkit/redis.js';
 import { keysAtRest } from '../../testkit/store-scan.js';
 import { answerAuthnRequest, brokerAsSp, upstreamIdp } from '../broker/upstream-saml.js';
@@ -47,7 +56,8 @@ const PERSON: DevUser = {
  * with a file, comments and signs out. The root hooks read every log line and process output (ADR
  * 0246, 0255), each harness its metrics as it closes; here, after each step, the store: nothing of
  * her in any key or value, and no key without an expiry (the portal's activity list, all it may keep
- * of her: accountId, client IP, last sign-in, expires too).
+ * of her: accountId, client IP, last sign-in, expires too). A broker and a portal started as their own
+ * processes, each once: every line of their output as it comes, and their /metrics at the end.
  */
 describe('personal data and secrets end to end: a marked person through every flow', function () {
   this.timeout(60_000);
@@ -147,37 +157,96 @@ describe('personal data and secrets end to end: a marked person through every fl
     });
   });
 
+  it('writes nothing of her to the output or the /metrics of a broker started as its own process: an OIDC sign-in at debug level and the portal signing her out', async function () {
+    // A process started from source (tsx compiles its imports) on a loaded machine, as the fault tests'.
+    this.timeout(120_000);
+    // Every line the process writes to stdout and stderr is checked as it comes (testkit/part-process.ts);
+    // at debug level, so that no line it can write goes unread.
+    const broker = await startBrokerProcess({ drainSeconds: 0, users: [PERSON], logLevel: 'debug' });
+    try {
+      const publicUrl = broker.tenant.spec.broker.url;
+      const via = broker.urls.broker;
+      const portal = portalSp(publicUrl, broker.pki);
+      const browser = new Browser();
+      const { fields } = await loginThroughBroker(
+        { portal, brokerUrl: publicUrl, callbackVia: via },
+        browser,
+        {
+          email: PERSON.email,
+          startVia: via,
+        },
+      );
+      const { profile } = await portal.validatePostResponseAsync(fields);
+      expect(profile?.nameID).to.equal(PERSON.email);
+      const toIdp = await browser.request(await portal.getLogoutUrlAsync(profile!, 'rs-out', {}), { via });
+      expect(toIdp.status, 'the broker takes the LogoutRequest, and sends her to the IdP').to.equal(302);
+      // She confirms at the IdP; its answer comes back to the broker, which answers the portal.
+      const endSession = new URL(toIdp.headers.get('location')!);
+      const html = await (await browser.request(endSession.href)).text();
+      const action = /<form[^>]*action="([^"]+)"/.exec(html)![1]!;
+      const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)![1]!;
+      const back = await browser.follow(new URL(action, endSession).href, publicUrl, {
+        form: { xsrf, logout: 'yes' },
+      });
+      const toPortal = await browser.request(back.location!, { via });
+      expect(toPortal.headers.get('location'), 'her LogoutResponse').to.include('SAMLResponse=');
+      await eventually(
+        async () => ['broker.login', 'broker.logout'].every((e) => broker.logs.some((l) => l['event'] === e)),
+        'her sign-in and sign-out logged, the lines read by the scan',
+      );
+
+      const metrics = await checkMetricsAt(broker.urls.management, 'broker process');
+      expect(metrics, 'the sign-in counted').to.match(/^jsm_sso_broker_logins_total\{[^}]*\} [1-9]/m);
+      // Her address is in the broker's audit line by design (ADR 0340), in no series.
+      expect(metrics).to.not.include('127.0.0.1');
+    } finally {
+      await broker.stop();
+    }
+  });
+
+  /**
+   * At a portal (`site`: in this process or its own), a marked customer signed in as `bea` raises a
+   * request with a marked summary, description and file, and comments on it.
+   */
+  async function raiseAndComment(site: Pick<Harness, 'emulator' | 'url'>, bea: PortalBrowser): Promise<void> {
+    const form = raiseRequestForm(site, bea, 'Get IT help');
+    const body = new FormData();
+    for (const [name, value] of Object.entries({
+      ...(await form.fresh()),
+      f_summary: `Printer of ${PERSONAL_MARKER}`,
+      f_description: `Call me, ${PERSONAL_MARKER}`,
+    }))
+      body.append(name, value);
+    body.append('attachment', new Blob([`scan of ${PERSONAL_MARKER}`]), `${PERSONAL_MARKER}-scan.txt`);
+    const created = await bea.fetch(form.action, { method: 'POST', body, headers: { origin: site.url } });
+    expect(created.status).to.equal(303);
+    const key = new URL(created.headers.get('location')!, site.url).pathname.split('/').pop()!;
+    const page = await bea.text(`/requests/${key}`);
+    expect(page.status).to.equal(200);
+    const commented = await bea.post(`/requests/${key}/comment`, {
+      _csrf: csrfOf(page.body),
+      body: `It is ${PERSONAL_MARKER} again`,
+    });
+    expect(commented.status).to.equal(303);
+  }
+
+  /** A customer of the emulator's organization, her address and name marked: her address. */
+  function markedCustomer(site: Pick<Harness, 'emulator'>): string {
+    const email = `${PERSONAL_MARKER}.bea@acme.test`;
+    const accountId = addCustomer(site, email, `Bea ${PERSONAL_MARKER}`);
+    site.emulator.state.organizations.get('1')?.memberIds.push(accountId);
+    return email;
+  }
+
   it('keeps nothing of her at the portal but her accountId, address and last sign-in, each with an expiry: sign-in, a request with a file, a comment, sign-out', async () => {
     const h = await startHarness();
     try {
-      const email = `${PERSONAL_MARKER}.bea@acme.test`;
-      const accountId = addCustomer(h, email, `Bea ${PERSONAL_MARKER}`);
-      h.emulator.state.organizations.get('1')?.memberIds.push(accountId);
-      const bea = await signIn(h, email, {
+      const bea = await signIn(h, markedCustomer(h), {
         displayName: `Bea ${PERSONAL_MARKER}`,
         sessionIndex: '_broker-session-1',
       });
-      const form = raiseRequestForm(h, bea, 'Get IT help');
-      const body = new FormData();
-      for (const [name, value] of Object.entries({
-        ...(await form.fresh()),
-        f_summary: `Printer of ${PERSONAL_MARKER}`,
-        f_description: `Call me, ${PERSONAL_MARKER}`,
-      }))
-        body.append(name, value);
-      body.append('attachment', new Blob([`scan of ${PERSONAL_MARKER}`]), `${PERSONAL_MARKER}-scan.txt`);
-      const created = await bea.fetch(form.action, { method: 'POST', body, headers: { origin: h.url } });
-      expect(created.status).to.equal(303);
-      const key = new URL(created.headers.get('location')!, h.url).pathname.split('/').pop()!;
+      await raiseAndComment(h, bea);
       await eventually(async () => spooledBytes(h) === 0, 'nothing of her file left spooled');
-
-      const page = await bea.text(`/requests/${key}`);
-      expect(page.status).to.equal(200);
-      const commented = await bea.post(`/requests/${key}/comment`, {
-        _csrf: csrfOf(page.body),
-        body: `It is ${PERSONAL_MARKER} again`,
-      });
-      expect(commented.status).to.equal(303);
       const stored = `${h.keyPrefix}*`;
       expect(await keysAtRest(redisUrl(), stored), 'the portal keeps its session in Redis').to.not.be.empty;
       expect(await storeProblems(stored), 'at rest while signed in').to.deep.equal([]);
@@ -186,6 +255,45 @@ describe('personal data and secrets end to end: a marked person through every fl
       expect(await storeProblems(stored), 'at rest after the sign-out').to.deep.equal([]);
     } finally {
       await h.close();
+    }
+  });
+
+  it('writes nothing of her to the output or the /metrics of a portal started as its own process: at debug level, sign-in, a request with a file, a comment, sign-out', async function () {
+    // A process started from source (tsx compiles its imports) on a loaded machine, as the fault tests'.
+    this.timeout(120_000);
+    const emulator = await startJsmEmulator({});
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const files = writePortalFiles({ name: 'marked', portalUrl: url, siteUrl: emulator.url });
+    const management = `http://127.0.0.1:${await freePort()}`;
+    // Every line it writes to stdout and stderr is checked as it comes (testkit/part-process.ts).
+    const portal = startPortalProcess(files, Number(new URL(url).port), Number(new URL(management).port), {
+      LOG_LEVEL: 'debug',
+    });
+    const done = exited(portal);
+    const events: unknown[] = [];
+    onLogLine(portal, (line) => events.push(line['event']));
+    try {
+      await waitReady(`${url}/saml/metadata`, 90_000);
+      const site = { emulator, url };
+      const bea = await signInAt(url, files.brokerKey, markedCustomer(site), {
+        displayName: `Bea ${PERSONAL_MARKER}`,
+      });
+      await raiseAndComment(site, bea);
+      await signOut(bea);
+      await eventually(
+        async () => ['portal.login', 'portal.logout'].every((event) => events.includes(event)),
+        'her sign-in and sign-out logged, the lines read by the scan',
+      );
+
+      const metrics = await checkMetricsAt(management, 'portal process');
+      expect(metrics, 'her calls to Atlassian counted').to.match(/^jsm_sso_portal_atlassian_calls_total\{/m);
+      // Her address is in the portal's activity list by design (ADR 0340), in no series.
+      expect(metrics).to.not.include('127.0.0.1');
+    } finally {
+      portal.kill('SIGKILL');
+      await done;
+      await emulator.close();
+      files.cleanup();
     }
   });
 });

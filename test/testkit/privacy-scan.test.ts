@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -12,7 +14,7 @@ import { MANAGED_BY } from '../../operator/resources/common.js';
 import { envtest, eventually, freshNamespace, separateEnvtest } from '../../testkit/envtest.js';
 import { FakeApiServer } from '../../testkit/fake-apiserver.js';
 import { type LocalRedis, startLocalRedis, startLocalTlsRedis } from '../../testkit/local-redis.js';
-import { checkMetricsOf } from '../../testkit/metrics-scan.js';
+import { checkMetricsAt, checkMetricsOf } from '../../testkit/metrics-scan.js';
 import { startTestController } from '../../testkit/operator-controller.js';
 import { spawnOperator } from '../../testkit/operator-process.js';
 import { checkOutputOf, exited, jsmSso } from '../../testkit/part-process.js';
@@ -66,6 +68,21 @@ describe('testkit: the privacy scan reads every channel a viewer or an operator 
       );
       await checkMetricsOf(registry, 'planted part');
       expect(found(`${PERSONAL_MARKER}-idp`)).to.have.length(1);
+    });
+
+    it("finds a marked value in a label of a process's /metrics, read over HTTP as Prometheus reads it", async () => {
+      const server = createServer((_req, res) =>
+        res.end(`# TYPE planted_total counter\nplanted_total{idp="${PERSONAL_MARKER}-process"} 1\n`),
+      );
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const { port } = server.address() as AddressInfo;
+        await checkMetricsAt(`http://127.0.0.1:${port}`, 'planted process');
+        expect(found(`${PERSONAL_MARKER}-process`)).to.have.length(1);
+      } finally {
+        server.close();
+      }
     });
   });
 
