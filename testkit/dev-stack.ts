@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { expect } from 'chai';
 import { packageRoot } from '../common/paths.js';
 import { READY_LINE } from '../dev/stack.js';
+import { checkLogLinesOf } from './part-process.js';
 
 export interface RunningDevStack<Status> {
   child: ChildProcess;
@@ -15,7 +16,10 @@ export interface RunningDevStack<Status> {
   output(): string;
 }
 
-/** Starts `npm start -- ...args` with the memory flow store; resolves at the ready line. */
+/**
+ * Starts `npm start -- ...args` with the memory flow store; resolves at the ready line. Each of its
+ * parts' JSON log lines is checked for personal data and secrets as it comes.
+ */
 export async function startDevStack<Status>(args: string[] = []): Promise<RunningDevStack<Status>> {
   const child = spawn('npm', ['start', ...(args.length ? ['--', ...args] : [])], {
     cwd: packageRoot(),
@@ -23,6 +27,7 @@ export async function startDevStack<Status>(args: string[] = []): Promise<Runnin
     env: { ...process.env, REDIS_URL: '' },
     detached: true,
   });
+  checkLogLinesOf(child);
   let output = '';
   const status = await new Promise<Status>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {

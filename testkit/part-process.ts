@@ -34,14 +34,22 @@ export function jsmSso(
     env: { ...process.env, ...env },
     ...user,
   });
-  // `jsm-sso dev` runs the tests' doubles (an IdP, an Atlassian emulator), whose banner names their
-  // fixed test people for the developer: of their output only the JSON log lines are checked.
-  if (args[0] === 'dev')
-    eachLine(child.stdout!, (line) => {
-      if (line.startsWith('{')) checkLogLine(line, `the log of process ${child.pid}`);
-    });
+  if (args[0] === 'dev') checkLogLinesOf(child);
   else checkOutputOf(child);
   return child;
+}
+
+/**
+ * Checks the JSON log lines a `jsm-sso dev` tool or `npm start` writes to stdout, as they come (ADR
+ * 0255). These run the tests' doubles (an IdP, an Atlassian emulator), whose banner names their fixed
+ * test people for the developer: of their output only the JSON log lines are checked. `npm start`
+ * writes each of its parts' lines behind the part's name (`[broker] {...}`, `[jsm-emulator/acme] {...}`).
+ */
+export function checkLogLinesOf(child: ChildProcess): void {
+  eachLine(child.stdout!, (line) => {
+    const logLine = line.replace(/^\[[^\]\s]+\] /, '');
+    if (logLine.startsWith('{')) checkLogLine(logLine, `the log of process ${child.pid}`);
+  });
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   startDevStack,
 } from '../../testkit/dev-stack.js';
 import { eventually } from '../../testkit/envtest.js';
+import { checkMetricsAt } from '../../testkit/metrics-scan.js';
 
 interface PoolStackStatus {
   placement: string;
@@ -121,6 +122,9 @@ describe('npm start -- --pool (a local pool)', function () {
     expect(replayed.headers.get('location')).to.match(/\/login/);
     await signInAt(context, second!, status.idp);
     await context.close();
+    // Her flows counted, nothing of her in a series (her lines were read as they came: startDevStack).
+    for (const part of ['broker', 'portal'] as const)
+      await checkMetricsAt(status.management[part], `npm start's ${part} pool`);
   });
 
   it('stops everything on Ctrl-C and removes its temporary folder', async () => {

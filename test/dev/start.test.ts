@@ -15,6 +15,8 @@ import {
   type RunningDevStack,
   startDevStack,
 } from '../../testkit/dev-stack.js';
+import { checkMetricsAt } from '../../testkit/metrics-scan.js';
+import { checkLogLinesOf } from '../../testkit/part-process.js';
 
 interface StackStatus {
   portal: string;
@@ -114,6 +116,9 @@ describe('npm start', function () {
       await browser.request(new URL(action, endSession).href, { form: { xsrf, logout: 'yes' } })
     ).arrayBuffer();
     expect(await page(), 'the IdP told the broker, the broker the portal').to.equal(303);
+    // Her flows counted, nothing of her in a series (her lines were read as they came: startDevStack).
+    for (const part of ['broker', 'portal'] as const)
+      await checkMetricsAt(status.management[part], `npm start's ${part}`);
   });
 
   it('stops everything on Ctrl-C and removes its temporary folder', async () => {
@@ -152,6 +157,7 @@ describe('npm start that cannot finish starting', function () {
       env: { ...process.env, TMPDIR: tmp, REDIS_URL: `redis://127.0.0.1:${await freePort()}` },
       detached: true,
     });
+    checkLogLinesOf(child);
     let output = '';
     for (const stream of [child.stdout, child.stderr])
       stream.on('data', (chunk: Buffer) => (output += chunk));

@@ -17,7 +17,7 @@ import { type LocalRedis, startLocalRedis, startLocalTlsRedis } from '../../test
 import { checkMetricsAt, checkMetricsOf } from '../../testkit/metrics-scan.js';
 import { startTestController } from '../../testkit/operator-controller.js';
 import { spawnOperator } from '../../testkit/operator-process.js';
-import { checkOutputOf, exited, jsmSso } from '../../testkit/part-process.js';
+import { checkLogLinesOf, checkOutputOf, exited, jsmSso } from '../../testkit/part-process.js';
 import { PERSONAL_MARKER, personalDataIn } from '../../testkit/personal-data.js';
 import { makeTestCa } from '../../testkit/pki.js';
 import { scanPodLogs } from '../../testkit/pod-log-scan.js';
@@ -104,6 +104,18 @@ describe('testkit: the privacy scan reads every channel a viewer or an operator 
       checkOutputOf(child);
       await once(child, 'close');
       expect(found(jwt)).to.have.length(1);
+    });
+
+    it("finds an address in a part's JSON log line as `npm start` writes it, behind the part's name", async () => {
+      const lines = ['[jsm-emulator/acme] {"msg":"mailed kim@acme.test"}', '[dev] Sign in as lou@acme.test'];
+      const child = spawn(process.execPath, ['-e', `console.log(${JSON.stringify(lines.join('\n'))})`], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      checkLogLinesOf(child);
+      await once(child, 'close');
+      expect(found('kim@acme.test')).to.have.length(1);
+      // The banner names the doubles' fixed test people for the developer: no log line.
+      expect(found('lou@acme.test')).to.deep.equal([]);
     });
 
     it('finds what a jsm-sso part writes to stderr (its usage error quoting the command)', async () => {
