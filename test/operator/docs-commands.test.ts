@@ -13,6 +13,7 @@ import { packageRoot } from '../../common/paths.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { POOL_FINALIZER } from '../../operator/resources/projection.js';
 import { type Envtest, envtest, eventually, freshNamespace, runScript } from '../../testkit/envtest.js';
+import { checkMetricsAt } from '../../testkit/metrics-scan.js';
 import { spawnOperator } from '../../testkit/operator-process.js';
 import { createPool, createTenantSecrets, tenantObject } from '../../testkit/tenants.js';
 
@@ -120,10 +121,13 @@ describe('The helm commands of the docs, after the README install', function () 
       pools = await freshNamespace(env.client, 'uninstall-p');
       // The release's own operator runs no pod here (no kubelet): `jsm-sso operator` stands in for it,
       // as a process of its own, so that it works while a documented command waits.
+      const management = await freePort();
       operator = spawnOperator({
         kubeconfig: env.kubeconfigPath,
         namespace: `${tenants},${pools}`,
-        port: await freePort(),
+        port: management,
+        // Every line it can write is read by the privacy scan (spawnOperator), not only its errors.
+        logLevel: 'debug',
       });
       await createPool(env.client, pools, 'shared');
       await createTenantSecrets(env.client, tenants, 'acme');
@@ -141,6 +145,9 @@ describe('The helm commands of the docs, after the README install', function () 
         'the tenant placed in the pool (its finalizer)',
         60_000,
       );
+      // Its reconciles of a tenant whose Secrets hold marked values (createTenantSecrets) counted:
+      // nothing of them in a series, as nothing in a line of its output (spawnOperator).
+      await checkMetricsAt(`http://127.0.0.1:${management}`, 'operator process');
     });
 
     afterEach(() => stopOperator());

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import { freePort } from '../../common/net.js';
 import { createPki, type Pki } from '../../testkit/broker-harness.js';
+import { checkMetricsAt } from '../../testkit/metrics-scan.js';
 import { exited, jsmSso } from '../../testkit/part-process.js';
 import { startPoolProcess, withHost, within } from '../../testkit/pool.js';
 import { writeBrokerBundle } from '../../testkit/pool-bundle.js';
@@ -109,8 +110,9 @@ describe('jsm-sso broker --pool-dir (a pool process from a folder of tenant bund
         return answer.body.replace(/\s/g, '').includes(der(rotated.brokerCert)) ? true : undefined;
       });
 
-      // Metrics: one registry for the pool, each tenant's signing certificate under its name.
-      const metrics = await (await fetch(`${urls['management']}/metrics`)).text();
+      // Metrics: one registry for the pool, each tenant's signing certificate under its name; nothing
+      // of a person or a secret in any series.
+      const metrics = await checkMetricsAt(urls['management']!, 'broker pool process');
       for (const name of ['dir-first', 'dir-second'])
         expect(metrics).to.contain(
           `jsm_sso_signing_certificate_expiry_timestamp_seconds{tenant="${name}",part="broker"`,
