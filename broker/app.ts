@@ -817,7 +817,8 @@ export async function createBrokerApp(
     logoutCallback,
     serve: async (req, res, answer) => {
       if (answer.kind === 'redirect') {
-        if (answer.refused) telemetry.refusal(answer.refused.reason, 302, answer.refused.idp);
+        const { refused } = answer;
+        if (refused) telemetry.refusal(refused.reason, 302, refused.idp, refused.detail);
         return redirect(res, answer.location);
       }
       if (answer.kind === 'metadata') return sendXml(res, answer.xml);

@@ -20,7 +20,7 @@ export async function serveSoapLogout(
   const answer = await endpoint.answer(envelope);
   // A request the IdP signed, refused by a later check: answered Requester, counted as a refusal;
   // or not acted on now (ADR 0164): answered Responder, counted as an error of ours.
-  if (answer.refused) telemetry.refusal(answer.refused, 200, idp);
+  if (answer.refused) telemetry.refusal(answer.refused.reason, 200, idp, answer.refused.detail);
   if (answer.unavailable) telemetry.unavailable(answer.unavailable.code, 200, answer.unavailable.where);
   sendSoap(res, 200, answer.envelope);
 }

@@ -131,11 +131,11 @@ export const SAML_CODES = {
   SAML_ASSERTION_COUNT:
     'Not exactly one Assertion in the whole document, as a direct child of Response (XSW)',
   SAML_ENCRYPTED_ASSERTION_UNSUPPORTED:
-    'EncryptedAssertion or EncryptedID present, and the broker has no decryption key (spec.broker.encryptionSecretRef)',
+    'EncryptedAssertion or EncryptedID (in an Assertion or an upstream LogoutRequest, ADR 0351) present, and no decryption key is configured (spec.broker.encryptionSecretRef)',
   SAML_ASSERTION_DECRYPTION_FAILED:
-    "An EncryptedAssertion, or the EncryptedID of the Assertion's Subject (ADR 0346), that does not decrypt: a key transport other than RSA-OAEP, a content algorithm other than AES-GCM (AES-CBC only inside a verified signature from a tenant's only SAML IdP), none of the broker keys, a CipherValue that is not base64, or no Assertion (one NameID) inside; one code for every cause (ADR 0338, 0342). The log lines' `detail` names what was refused (ADR 0343): key_transport_unsupported, oaep_digest_mgf_mismatch, content_algorithm_unsupported, cbc_unsigned, cbc_several_idps, cipher_value_missing, cipher_value_not_base64, encrypted_key_count, encrypted_data_count, type_not_element, plaintext_not_assertion, plaintext_not_name_id; does_not_decrypt for whatever depends on a key",
+    "An EncryptedAssertion, or the EncryptedID of the Assertion's Subject or of an upstream IdP's LogoutRequest (ADR 0346, 0351), that does not decrypt: a key transport other than RSA-OAEP, a content algorithm other than AES-GCM (AES-CBC only inside a verified signature from a tenant's only SAML IdP), none of the broker keys, a CipherValue that is not base64, or no Assertion (one NameID) inside; one code for every cause (ADR 0338, 0342). The log lines' `detail` names what was refused (ADR 0343): key_transport_unsupported, oaep_digest_mgf_mismatch, content_algorithm_unsupported, cbc_unsigned, cbc_several_idps, cipher_value_missing, cipher_value_not_base64, encrypted_key_count, encrypted_data_count, type_not_element, plaintext_not_assertion, plaintext_not_name_id; does_not_decrypt for whatever depends on a key",
   SAML_NAMEID_INVALID:
-    'NameID missing, empty, too long, or with element content; a Subject naming two identifiers (NameIDs, EncryptedIDs, one of each) or none (ADR 0346)',
+    'NameID missing, empty, too long, or with element content; a Subject or a LogoutRequest naming two identifiers (NameIDs, EncryptedIDs, one of each) or none (ADR 0346, 0351)',
   SAML_AUTHN_STATEMENT_MISSING: 'No AuthnStatement (profiles 4.1.4.2)',
   SAML_CONDITION_UNSUPPORTED:
     'The assertion holds a Condition that is not understood (core 2.5.1.1: its validity is Indeterminate), or two OneTimeUse or ProxyRestriction',

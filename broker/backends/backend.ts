@@ -232,8 +232,11 @@ export interface SoapLogout {
 
 export interface SoapLogoutAnswer {
   envelope: string;
-  /** The check that refused a request the IdP itself signed (answered Requester): for the refusal count. */
-  refused?: ErrorCode;
+  /**
+   * The check that refused a request the IdP itself signed (answered Requester): for the refusal
+   * count, with its `detail` where one code covers several causes (a decryption's, ADR 0351).
+   */
+  refused?: { reason: ErrorCode; detail?: string };
   /** Why a request the IdP itself signed was not acted on now (answered Responder, ADR 0164): for the error count. */
   unavailable?: JsmSsoError;
 }
@@ -259,8 +262,8 @@ export type ServiceAnswer =
   | {
       kind: 'redirect';
       location: string;
-      /** The IdP's own request, answered with a status that refuses it (VersionMismatch): its reason code. */
-      refused?: { reason: string; idp: string };
+      /** The IdP's own request, answered with a status that refuses it: its reason code and `detail`. */
+      refused?: { reason: string; idp: string; detail?: string };
     }
   | { kind: 'metadata'; xml: string }
   /** The person is signed out and there is nowhere to send them: the broker says so. */

@@ -139,11 +139,18 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
   const acsUrl = `${options.brokerUrl}/saml/acs`;
   const sloUrl = `${options.brokerUrl}/saml/slo`;
   const sloPath = new URL(sloUrl).pathname;
-  const sloEndpoint = (): SloEndpoint => ({ url: sloUrl, now: now(), replay: options.context.store });
+  const decryptionKeys = options.decryption?.keys ?? [];
+  const identifierDecryption = { keys: decryptionKeys, soleIdp: options.soleSamlIdp };
+  const sloEndpoint = (): SloEndpoint => ({
+    url: sloUrl,
+    now: now(),
+    replay: options.context.store,
+    decryption: identifierDecryption,
+  });
   const endpoints = brokerEndpoints(options.brokerUrl);
   // This IdP's own SOAP address (ADR 0160): whose certificates judge a request never depends on it.
   const soapSloUrl = endpoints.samlBackchannelLogoutUrl(name);
-  const soapSloEndpoint = (): SloEndpoint => ({ url: soapSloUrl, now: now(), replay: options.context.store });
+  const soapSloEndpoint = (): SloEndpoint => ({ ...sloEndpoint(), url: soapSloUrl });
   // One SP toward every IdP: the same keys, in both forms of its metadata.
   const spKeys = {
     signingCertPem: options.spCertPem,
@@ -280,7 +287,8 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         if (!(err instanceof SenderMessageRefused)) throw err;
         const answer = await logoutResponseUrl(err.messageId, refusalOutcome(err), err.relayState);
         if (!answer) throw err;
-        return { kind: 'redirect', location: answer, refused: { reason: err.code, idp: name } };
+        const refused = { reason: err.code, idp: name, ...detailOf(err) };
+        return { kind: 'redirect', location: answer, refused };
       }
       const answer = await logoutResponseUrl(message.id, partial ? 'partial' : 'success', message.relayState);
       return answer ? { kind: 'redirect', location: answer } : { kind: 'signedOut' };
@@ -306,7 +314,8 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
       } catch (err) {
         if (!(err instanceof SenderMessageRefused)) throw err;
         const outcome = refusalOutcome(err);
-        return { envelope: soapLogoutResponse(err.messageId, outcome, soapSigner()), refused: err.code };
+        const refused = { reason: err.code, ...detailOf(err) };
+        return { envelope: soapLogoutResponse(err.messageId, outcome, soapSigner()), refused };
       }
     },
   };
@@ -443,7 +452,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
                 acsUrl,
                 inResponseTo: requestId,
                 now: now(),
-                decryptionKeys: options.decryption?.keys ?? [],
+                decryptionKeys,
                 soleSamlIdp: options.soleSamlIdp,
               },
               options.context.store,
@@ -597,4 +606,9 @@ function proxyRestrictionFor(
     );
   }
   return { ...(count === undefined ? {} : { count: count - 1 }), audiences };
+}
+
+/** A refusal's `detail` for its log line (ADR 0343), when it has one. */
+function detailOf(err: SamlError): { detail?: string } {
+  return err.detail === undefined ? {} : { detail: err.detail };
 }

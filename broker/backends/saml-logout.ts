@@ -14,6 +14,7 @@ import {
   SenderMessageRefused,
   signedSoapMessage,
 } from '../../common/saml/index.js';
+import type { IdentifierDecryption } from '../../common/saml/name-identifier.js';
 
 /**
  * Single Logout messages between the broker (as SP) and an upstream SAML IdP (profiles 4.4): the
@@ -40,11 +41,15 @@ export interface UpstreamLogoutRequest {
   relayState?: string;
 }
 
-/** Where the broker receives SLO messages, when, and where it remembers their IDs. */
+/**
+ * Where the broker receives SLO messages, when, where it remembers their IDs, and how it decrypts
+ * an EncryptedID (ADR 0351; no keys when the tenant has no encryptionSecretRef).
+ */
 export interface SloEndpoint {
   url: string;
   now: Date;
   replay: FlowStore;
+  decryption: IdentifierDecryption;
 }
 
 const fromIdp = (idp: IdpMetadata, endpoint: SloEndpoint) => ({
@@ -91,7 +96,7 @@ export async function acceptLogoutRequest(
   try {
     return {
       id,
-      ...logoutRequestSubject(root),
+      ...logoutRequestSubject(root, endpoint.decryption),
       ...(relayState === undefined ? {} : { relayState }),
       once,
     };

@@ -15,13 +15,13 @@ import {
 
 /**
  * An upstream IdP's EncryptedAssertion (core 2.3.4, XML Encryption 1.1), or the EncryptedID of its
- * Assertion's Subject (core 2.2.4, ADR 0346), decrypted with the broker's RSA decryption keys (ADR
- * 0338). What is accepted is chosen so that no answer of the broker can tell an attacker anything
+ * Assertion's Subject or of its LogoutRequest (core 2.2.4, ADR 0346, 0351), decrypted with the broker's
+ * RSA decryption keys (ADR 0338). What is accepted is chosen so that no answer of the broker can tell an attacker anything
  * about a plaintext or a key:
  * - the content key comes by RSA-OAEP only: RSA 1.5 (rsa-1_5) is Bleichenbacher's oracle;
  * - the content is AES-GCM, whose tag refuses any altered ciphertext before a byte is used; AES-CBC
  *   only inside a signature that was verified (the Response's; for an EncryptedID, the one covering
- *   its Assertion), from the one IdP the keys decrypt for, so that the ciphertext and its
+ *   its Assertion, or its LogoutRequest's), from the one IdP the keys decrypt for, so that the ciphertext and its
  *   EncryptionMethod are that IdP's: a CBC ciphertext an attacker altered or relabelled (a GCM one
  *   called CBC, the "backwards compatibility" attack), or another IdP of the tenant signed around one
  *   it captured (ADR 0350), is never decrypted, so no padding oracle;

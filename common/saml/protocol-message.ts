@@ -15,6 +15,7 @@ import {
 import { decodePostedMessage, inflateRedirectPayload, MAX_RELAY_STATE_BYTES } from './deflate.js';
 import { SamlError } from './errors.js';
 import type { LogoutOutcome } from './messages.js';
+import { type IdentifierDecryption, NO_DECRYPTION, oneNameId } from './name-identifier.js';
 import {
   NS,
   STATUS_PARTIAL_LOGOUT,
@@ -30,7 +31,6 @@ import {
   childElements,
   optionalChild,
   parseSamlXml,
-  requiredChild,
   simpleText,
   stringContent,
   trimXmlWhitespace,
@@ -220,7 +220,7 @@ export class SenderMessageRefused extends SamlError {
     /** The message's RelayState, which an answer through the browser returns (bindings 3.4.3, 3.5.3). */
     readonly relayState?: string,
   ) {
-    super(check.code, check.message, { status: check.status, cause: check });
+    super(check.code, check.message, { status: check.status, cause: check, detail: check.detail });
     this.name = 'SenderMessageRefused';
   }
 }
@@ -345,16 +345,22 @@ function checkNotOnOrAfter(root: Element, now: Date): void {
   }
 }
 
-/** Whom a verified LogoutRequest signs out (core 3.7.1): a NameID and its SessionIndex values. */
-export function logoutRequestSubject(root: Element): {
+/**
+ * Whom a verified LogoutRequest signs out (core 3.7.1): a NameID, or the one its EncryptedID holds,
+ * decrypted with `decryption` (ADR 0351: an IdP encrypts it for an SP publishing an encryption
+ * key, ADR 0338), and its SessionIndex values. `root` is the request as its signature verified it.
+ */
+export function logoutRequestSubject(
+  root: Element,
+  decryption: IdentifierDecryption = NO_DECRYPTION,
+): {
   nameId: string;
   /** The NameID's Format attribute; undefined when absent (core 8.3.1: unspecified). */
   nameIdFormat: string | undefined;
   sessionIndexes: string[];
 } {
-  // An EncryptedID is not supported: jsm-sso never asks for encryption.
+  const element = oneNameId(root, decryption);
   // As the Response's NameID is read (response.ts readNameId): exactly, its whitespace a part of it.
-  const element = requiredChild(root, NS.assertion, 'NameID');
   const nameId = stringContent(element, 'SAML_NAMEID_INVALID');
   if (trimXmlWhitespace(nameId) === '')
     throw new SamlError('SAML_NAMEID_INVALID', 'the LogoutRequest names nobody');

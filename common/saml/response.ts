@@ -12,6 +12,7 @@ import {
 } from './checks.js';
 import { type DecryptedElement, decryptElement, parseDecryptedElement } from './decryption.js';
 import { SamlError, SamlStatusError } from './errors.js';
+import { oneNameId } from './name-identifier.js';
 import { BEARER, NAMEID_UNSPECIFIED, NS, STATUS_SUCCESS } from './namespaces.js';
 import { verifyEnvelopedSignature } from './signature.js';
 import {
@@ -329,7 +330,10 @@ function readNameId(
   nameIdFormat: string;
   nameIdQualifiers: NameIdQualifiers;
 } {
-  const element = subjectNameId(subject, ctx);
+  const element = oneNameId(subject, {
+    keys: ctx.expected.decryptionKeys ?? [],
+    soleIdp: ctx.expected.soleSamlIdp === true,
+  });
   const nameId = stringContent(element, 'SAML_NAMEID_INVALID');
   if (trimXmlWhitespace(nameId) === '' || nameId.length > 1024)
     throw new SamlError('SAML_NAMEID_INVALID', 'the NameID is empty or too long');
@@ -338,34 +342,6 @@ function readNameId(
     nameIdFormat: attribute(element, 'Format') ?? NAMEID_UNSPECIFIED,
     nameIdQualifiers: nameIdQualifiersOf(element),
   };
-}
-
-/**
- * The Subject's one identifier (core 2.4.1): its NameID, or the NameID its EncryptedID holds (core
- * 2.2.4, ADR 0346), never both nor two. `subject` is read from the Assertion as a verified signature
- * covers it (its own, or the Response's when an unsigned one is allowed), so the EncryptedID's
- * ciphertext is the IdP's and AES-CBC is decrypted from it as from a signed Response. An EncryptedID
- * anywhere else (a SubjectConfirmation, the Advice, the Response around the Assertion) is never read.
- */
-function subjectNameId(subject: Element, ctx: Context): Element {
-  const identifiers = [
-    ...childElements(subject, NS.assertion, 'NameID'),
-    ...childElements(subject, NS.assertion, 'EncryptedID'),
-  ];
-  if (identifiers.length === 0)
-    throw new SamlError('SAML_NAMEID_INVALID', 'the Subject has no NameID nor EncryptedID');
-  if (identifiers.length > 1)
-    throw new SamlError(
-      'SAML_NAMEID_INVALID',
-      'the Subject must name one identifier: a NameID or an EncryptedID',
-    );
-  const identifier = identifiers[0]!;
-  if (identifier.localName === 'NameID') return identifier;
-  const plaintext = decryptElement(identifier, decryptionKeys(ctx, 'the EncryptedID'), {
-    signed: true,
-    soleIdp: ctx.expected.soleSamlIdp === true,
-  });
-  return parseDecryptedElement(plaintext, identifier).element;
 }
 
 function nameIdQualifiersOf(element: Element): NameIdQualifiers {

@@ -26,8 +26,12 @@ import {
   portalSp,
   serveBroker,
   tenantFor,
+  useEncryptionKey,
 } from '../../testkit/broker-harness.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 import { readableText, wordsOutsideCatalogue } from '../../testkit/spoken-language.js';
+import { type AttackerEncryption, encryptedIdXml } from '../../testkit/xml-encryption.js';
+import { xmlsecEncryptNameId } from '../../testkit/xmlsec.js';
 import {
   LOGOUT_REQUEST_ATTACKS,
   LOGOUT_RESPONSE_ATTACKS,
@@ -78,18 +82,23 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     idp: UpstreamIdp,
     metadataXml = idp.getMetadata(),
     others: IdpDoc[] = [],
+    extra?: (spec: IdpDoc) => void,
   ): Promise<Setup> {
     const { server, url } = await listenPlaceholder();
-    const tenant = tenantFor(url, [
-      ...others,
-      {
-        name: 'upstream',
-        ...(others.length > 0 ? { authority: 'catchAll' } : {}),
-        saml: { metadataXml },
-        emailTrust: 'asserted',
-        attributeMapping: { email: 'claims.email' },
-      },
-    ]);
+    const tenant = tenantFor(
+      url,
+      [
+        ...others,
+        {
+          name: 'upstream',
+          ...(others.length > 0 ? { authority: 'catchAll' } : {}),
+          saml: { metadataXml },
+          emailTrust: 'asserted',
+          attributeMapping: { email: 'claims.email' },
+        },
+      ],
+      extra,
+    );
     const broker = await serveBroker(server, url, tenant, pki);
     const sp = brokerAsSp(await (await fetch(`${url}/saml/sp-metadata`)).text());
     return { idp, broker, portal: portalSp(url, pki), sp };
@@ -163,6 +172,33 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     const answer = await browser.request(request.url);
     expect(answer.status, await answer.clone().text()).to.equal(302);
     return { profile, request, toIdp: new URL(answer.headers.get('location')!) };
+  }
+
+  /**
+   * The IdP's LogoutRequest for `user` sent back-channel over SOAP (ADR 0160), signed enveloped with
+   * the IdP's key after `edit` and changed by `tamper` after its signature.
+   */
+  function idpSoapLogoutRequest(
+    setup: Setup,
+    user: { nameId: string; sessionIndex: string },
+    change: { edit?: (xml: string) => string; tamper?: (signed: string) => string } = {},
+  ): Promise<Response> {
+    const soapUrl = `${setup.broker.url}/saml/backchannel-logout/upstream`;
+    const idpKey = setup.idp.entitySetting as { privateKey: string; signingCert: string };
+    const request = idpLogoutRequestUrl(setup.idp, setup.sp, user);
+    const xml = inflateRedirectPayload(new URL(request.url).searchParams.get('SAMLRequest')!)
+      .replace(/^<\?xml[^>]*\?>/, '')
+      .replace(/Destination="[^"]*"/, `Destination="${soapUrl}"`);
+    const signed = signEnveloped((change.edit ?? ((x) => x))(xml), {
+      id: request.id,
+      keyPem: idpKey.privateKey,
+      certPem: idpKey.signingCert,
+    });
+    return fetch(soapUrl, {
+      method: 'POST',
+      headers: { 'content-type': SOAP_CONTENT_TYPE },
+      body: `<soap11:Envelope xmlns:soap11="${SOAP_ENVELOPE_NS}"><soap11:Body>${(change.tamper ?? ((x) => x))(signed)}</soap11:Body></soap11:Envelope>`,
+    });
   }
 
   /** `url` is refused with 400 and `reason` on the page. */
@@ -391,27 +427,8 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
 
   for (const shape of UNLOADABLE_SIGNATURES) {
     it(`answers a SOAP fault SAML_SIGNATURE_INVALID (400), no internal error, to the IdP's SOAP LogoutRequest whose signature has ${shape.has} (ADR 0228)`, async () => {
-      const soapUrl = `${withSlo.broker.url}/saml/backchannel-logout/upstream`;
-      const idpKey = withSlo.idp.entitySetting as { privateKey: string; signingCert: string };
-      const soapRequest = (sessionIndex: string, tamper: (xml: string) => string) => {
-        const request = idpLogoutRequestUrl(withSlo.idp, withSlo.sp, {
-          nameId: 'nobody@example.test',
-          sessionIndex,
-        });
-        const xml = inflateRedirectPayload(new URL(request.url).searchParams.get('SAMLRequest')!)
-          .replace(/^<\?xml[^>]*\?>/, '')
-          .replace(/Destination="[^"]*"/, `Destination="${soapUrl}"`);
-        const signed = signEnveloped(xml, {
-          id: request.id,
-          keyPem: idpKey.privateKey,
-          certPem: idpKey.signingCert,
-        });
-        return fetch(soapUrl, {
-          method: 'POST',
-          headers: { 'content-type': SOAP_CONTENT_TYPE },
-          body: `<soap11:Envelope xmlns:soap11="${SOAP_ENVELOPE_NS}"><soap11:Body>${tamper(signed)}</soap11:Body></soap11:Envelope>`,
-        });
-      };
+      const soapRequest = (sessionIndex: string, tamper: (xml: string) => string) =>
+        idpSoapLogoutRequest(withSlo, { nameId: 'nobody@example.test', sessionIndex }, { tamper });
       const from = withSlo.broker.logs.length;
       const refused = await soapRequest('_soap-shape', shape.tamper);
       const body = await refused.text();
@@ -459,13 +476,19 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
    * with InResponseTo and the RelayState (core 3.7.3.2, profiles 4.4.4.2; ADR 0252), the refusal
    * logged with 302; samlify, as the IdP, verifies the broker's signature and reads the failed status.
    */
-  async function expectFailedStatus(url: string, requestId: string, reason: string, status = REQUEST_DENIED) {
+  async function expectFailedStatus(
+    url: string,
+    requestId: string,
+    reason: string,
+    status = REQUEST_DENIED,
+    setup = withSlo,
+  ) {
     const answer = await fetch(url, { redirect: 'manual' });
     expect(answer.status, await answer.clone().text()).to.equal(302);
     const toIdp = new URL(answer.headers.get('location')!);
     expect(`${toIdp.origin}${toIdp.pathname}`).to.equal(UPSTREAM_SLO);
     expect(toIdp.searchParams.get('RelayState')).to.equal('idp-rs-d');
-    const read = await withSlo.idp.parseLogoutResponse(withSlo.sp, 'redirect', redirectRequest(toIdp)).then(
+    const read = await setup.idp.parseLogoutResponse(setup.sp, 'redirect', redirectRequest(toIdp)).then(
       () => 'accepted',
       (err: Error) => err.message,
     );
@@ -473,7 +496,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     expect(inflateRedirectPayload(toIdp.searchParams.get('SAMLResponse')!)).to.include(
       `InResponseTo="${requestId}"`,
     );
-    expect(withSlo.broker.logs.findLast((l) => l['event'] === 'broker.refusal')).to.include({
+    expect(setup.broker.logs.findLast((l) => l['event'] === 'broker.refusal')).to.include({
       reason,
       status: 302,
       idp: 'upstream',
@@ -536,6 +559,243 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
       /<saml:NameID[^>]*><\/saml:NameID>/,
     );
     await expectFailedStatus(forged, request.id, 'SAML_NAMEID_INVALID');
+  });
+
+  /**
+   * Shibboleth IdP encrypts the NameID of the LogoutRequests it sends an SP that publishes an
+   * encryption key (its SAML2.Logout profile's default): the broker decrypts the EncryptedID with its
+   * decryption keys once the request's signature verified, by the rules of the Response's (ADR 0351).
+   */
+  describe("an EncryptedID in the IdP's LogoutRequest (ADR 0351)", () => {
+    let encrypting: Setup;
+    let brokerCertPem: string;
+    before(async () => {
+      const { secretName, pair } = useEncryptionKey(pki);
+      brokerCertPem = pair.certPem;
+      encrypting = await setUp(upstreamIdp(), undefined, [], (spec) => {
+        spec.broker.encryptionSecretRef = { name: secretName };
+      });
+    });
+    after(() => encrypting.broker.close());
+
+    const NAME_ID = /<saml:NameID[^>]*>[^<]*<\/saml:NameID>/;
+    /** The request's NameID replaced by an EncryptedID holding it, written with node:crypto. */
+    const encryptingNameId =
+      (certPem: () => string, options: AttackerEncryption = {}) =>
+      (xml: string) => {
+        expect(xml).to.match(NAME_ID);
+        return xml.replace(NAME_ID, (nameId) => encryptedIdXml(nameId, certPem(), options));
+      };
+    const XMLENC = 'http://www.w3.org/2001/04/xmlenc#';
+    const XMLSEC = { sessionKey: 'aes-128', transport: `${XMLENC}rsa-oaep-mgf1p` };
+    const encryptions: { name: string; encrypt: (xml: string) => string }[] = [
+      { name: 'AES-128-GCM (node:crypto)', encrypt: encryptingNameId(() => brokerCertPem) },
+      {
+        name: 'AES-128-CBC (node:crypto)',
+        encrypt: encryptingNameId(() => brokerCertPem, { content: 'aes128-cbc' }),
+      },
+      {
+        name: 'AES-128-GCM (xmlsec1)',
+        encrypt: (xml) =>
+          xmlsecEncryptNameId(xml, brokerCertPem, {
+            ...XMLSEC,
+            content: 'http://www.w3.org/2009/xmlenc11#aes128-gcm',
+          }),
+      },
+      {
+        name: 'AES-256-CBC (xmlsec1)',
+        encrypt: (xml) =>
+          xmlsecEncryptNameId(xml, brokerCertPem, {
+            ...XMLSEC,
+            sessionKey: 'aes-256',
+            content: `${XMLENC}aes256-cbc`,
+          }),
+      },
+    ];
+
+    /** Her IdP-signed LogoutRequest through the browser (RelayState `idp-rs-d`), its NameID changed by `edit`. */
+    function encryptedRequest(setup: Setup, sessionIndex: string, edit: (xml: string) => string) {
+      const request = idpLogoutRequestUrl(
+        setup.idp,
+        setup.sp,
+        { nameId: 'carol@example.test', sessionIndex },
+        'idp-rs-d',
+      );
+      const url = resignedByIdp(setup.idp, request.url, edit);
+      const sent = inflateRedirectPayload(new URL(url).searchParams.get('SAMLRequest')!);
+      expect(sent).to.contain('EncryptedID');
+      return { url, id: request.id, sent };
+    }
+
+    /** Her session ended: the portal's later LogoutRequest is answered at once, Success, without the IdP. */
+    async function sessionEnded(browser: Browser, profile: Awaited<ReturnType<typeof loggedIn>>) {
+      const { location } = await portalLogout(encrypting, browser, profile);
+      expect(portalAnswer(location).codes).to.deep.equal([SUCCESS]);
+    }
+
+    async function sessionKept(browser: Browser, profile: Awaited<ReturnType<typeof loggedIn>>) {
+      const { location } = await portalLogout(encrypting, browser, profile);
+      expect(location.startsWith(UPSTREAM_SLO), 'the session still leads to the IdP').to.equal(true);
+    }
+
+    for (const { name, encrypt } of encryptions) {
+      it(`ends her session on the IdP's signed Redirect LogoutRequest whose NameID is encrypted, ${name}, as on a plain one`, async () => {
+        const browser = new Browser();
+        const sessionIndex = `_enc-${name.replace(/\W+/g, '-')}`;
+        const profile = await loggedIn(encrypting, browser, { sessionIndex });
+        const request = encryptedRequest(encrypting, sessionIndex, encrypt);
+        expect(request.sent).to.not.contain('carol@example.test');
+        const answer = await browser.request(request.url);
+        expect(answer.status, await answer.clone().text()).to.equal(302);
+        const toIdp = new URL(answer.headers.get('location')!);
+        const parsed = await encrypting.idp.parseLogoutResponse(
+          encrypting.sp,
+          'redirect',
+          redirectRequest(toIdp),
+        );
+        expect(parsed.extract.response?.inResponseTo).to.equal(request.id);
+        const statuses = inflateRedirectPayload(toIdp.searchParams.get('SAMLResponse')!);
+        expect(statuses).to.contain(`Value="${SUCCESS}"`).and.contain(`Value="${PARTIAL}"`);
+        await sessionEnded(browser, profile);
+      });
+    }
+
+    it("ends her session on the IdP's SOAP LogoutRequest whose NameID is encrypted (the enveloped signature covers it)", async () => {
+      const browser = new Browser();
+      const profile = await loggedIn(encrypting, browser, { sessionIndex: '_enc-soap' });
+      const answer = await idpSoapLogoutRequest(
+        encrypting,
+        { nameId: 'carol@example.test', sessionIndex: '_enc-soap' },
+        { edit: encryptingNameId(() => brokerCertPem, { content: 'aes128-cbc' }) },
+      );
+      const body = await answer.text();
+      expect(answer.status, body).to.equal(200);
+      expect(body).to.contain('LogoutResponse').and.contain(`Value="${SUCCESS}"`);
+      await sessionEnded(browser, profile);
+    });
+
+    it('answers a signed Requester/RequestDenied to two identifiers (an EncryptedID beside a NameID, or twice), and keeps her session', async () => {
+      const browser = new Browser();
+      const profile = await loggedIn(encrypting, browser, { sessionIndex: '_enc-two' });
+      const encrypt = encryptingNameId(() => brokerCertPem);
+      for (const edit of [
+        (xml: string) => xml.replace(NAME_ID, (nameId) => `${nameId}${encrypt(nameId)}`),
+        (xml: string) => xml.replace(NAME_ID, (nameId) => `${encrypt(nameId)}${encrypt(nameId)}`),
+      ]) {
+        const request = encryptedRequest(encrypting, '_enc-two', edit);
+        await expectFailedStatus(request.url, request.id, 'SAML_NAMEID_INVALID', REQUEST_DENIED, encrypting);
+      }
+      await sessionKept(browser, profile);
+    });
+
+    it('decrypts nothing an unsigned request or an altered ciphertext carries: the signature refuses it first (no padding oracle)', async () => {
+      const browser = new Browser();
+      const profile = await loggedIn(encrypting, browser, { sessionIndex: '_enc-altered' });
+      const request = encryptedRequest(
+        encrypting,
+        '_enc-altered',
+        encryptingNameId(() => brokerCertPem, { content: 'aes128-cbc' }),
+      );
+      const unsigned = request.url.replace(/&SigAlg=[^&]*/, '').replace(/&Signature=[^&]*/, '');
+      await expectRefused(unsigned, 'SAML_SIGNATURE_MISSING');
+      // One bit of the content's ciphertext flipped under the IdP's signature: a padding oracle's probe.
+      const url = new URL(request.url);
+      const xml = inflateRedirectPayload(url.searchParams.get('SAMLRequest')!).replace(
+        /(<xenc:CipherValue>)([^<]+)(<\/xenc:CipherValue><\/xenc:CipherData><\/xenc:EncryptedData>)/,
+        (_, open: string, base64: string, close: string) => {
+          const octets = Buffer.from(base64, 'base64');
+          octets[20]! ^= 1;
+          return `${open}${octets.toString('base64')}${close}`;
+        },
+      );
+      url.searchParams.set('SAMLRequest', deflateRedirectPayload(xml));
+      await expectRefused(url.toString(), 'SAML_SIGNATURE_INVALID');
+      await sessionKept(browser, profile);
+    });
+
+    it("answers a signed Requester/RequestDenied to an EncryptedID the broker's keys do not open, or under RSA 1.5, with the decryption's detail", async () => {
+      const browser = new Browser();
+      const profile = await loggedIn(encrypting, browser, { sessionIndex: '_enc-refused' });
+      for (const { edit, detail } of [
+        { edit: encryptingNameId(() => makeKeyPair('someone-else').certPem), detail: 'does_not_decrypt' },
+        {
+          edit: (xml: string) =>
+            encryptingNameId(() => brokerCertPem)(xml).replace(`${XMLENC}rsa-oaep-mgf1p`, `${XMLENC}rsa-1_5`),
+          detail: 'key_transport_unsupported',
+        },
+      ]) {
+        const request = encryptedRequest(encrypting, '_enc-refused', edit);
+        await expectFailedStatus(
+          request.url,
+          request.id,
+          'SAML_ASSERTION_DECRYPTION_FAILED',
+          REQUEST_DENIED,
+          encrypting,
+        );
+        expect(encrypting.broker.logs.findLast((l) => l['event'] === 'broker.refusal')).to.include({
+          detail,
+        });
+      }
+      await sessionKept(browser, profile);
+    });
+
+    it('refuses an AES-CBC EncryptedID at a tenant with several SAML IdPs before any RSA operation, and reads AES-GCM there (ADR 0350)', async () => {
+      // Another IdP of the tenant could sign a request around this one's captured ciphertext, altered.
+      const idp = upstreamIdp();
+      const partner: IdpDoc = {
+        name: 'partner-idp',
+        emailDomains: ['partner-idp.example.test'],
+        saml: {
+          metadataXml: idp.getMetadata().replace(UPSTREAM_ENTITY_ID, 'https://partner-idp.example.test'),
+        },
+        emailTrust: 'asserted',
+        attributeMapping: { email: 'claims.email' },
+      };
+      const several = await setUp(idp, undefined, [partner], (spec) => {
+        spec.broker.encryptionSecretRef = { name: useEncryptionKey(pki).secretName };
+      });
+      try {
+        const cbc = encryptedRequest(
+          several,
+          '_enc-several',
+          encryptingNameId(() => brokerCertPem, { content: 'aes128-cbc' }),
+        );
+        await expectFailedStatus(
+          cbc.url,
+          cbc.id,
+          'SAML_ASSERTION_DECRYPTION_FAILED',
+          REQUEST_DENIED,
+          several,
+        );
+        expect(several.broker.logs.findLast((l) => l['event'] === 'broker.refusal')).to.include({
+          detail: 'cbc_several_idps',
+        });
+        const gcm = encryptedRequest(
+          several,
+          '_enc-several',
+          encryptingNameId(() => brokerCertPem),
+        );
+        const answer = await fetch(gcm.url, { redirect: 'manual' });
+        expect(answer.status).to.equal(302);
+        const statuses = inflateRedirectPayload(
+          new URL(answer.headers.get('location')!).searchParams.get('SAMLResponse')!,
+        );
+        expect(statuses).to.contain(`Value="${SUCCESS}"`);
+      } finally {
+        await several.broker.close();
+      }
+    });
+
+    it('answers a signed Requester/RequestDenied saying so when the broker has no decryption key', async () => {
+      const request = encryptedRequest(
+        withSlo,
+        '_enc-nokey',
+        encryptingNameId(() => brokerCertPem),
+      );
+      await expectFailedStatus(request.url, request.id, 'SAML_ENCRYPTED_ASSERTION_UNSUPPORTED');
+      const refusal = withSlo.broker.logs.findLast((l) => l['event'] === 'broker.refusal');
+      expect(JSON.stringify(refusal)).to.not.contain('carol@example.test');
+    });
   });
 
   /**
