@@ -272,17 +272,27 @@ export async function brokerReplica(
   broker: BrokerUnderTest,
   change: (tenant: PartContext['tenant']) => PartContext['tenant'],
   store: FlowStore = broker.context.store,
+  options: BrokerAppOptions = {},
 ): Promise<{ url: string; close(): Promise<void> }> {
   const { server, url } = await listenPlaceholder();
-  const app = await createBrokerApp({ ...broker.context, tenant: change(broker.context.tenant), store });
-  server.on('request', app.handler);
-  return {
-    url,
-    close: async () => {
-      await app.close();
-      await closeServer(server);
-    },
-  };
+  try {
+    const app = await createBrokerApp(
+      { ...broker.context, tenant: change(broker.context.tenant), store },
+      options,
+    );
+    server.on('request', app.handler);
+    return {
+      url,
+      close: async () => {
+        await app.close();
+        await closeServer(server);
+      },
+    };
+  } catch (err) {
+    // No caller holds the server yet: left open, it would outlive the test.
+    await closeServer(server);
+    throw err;
+  }
 }
 
 /**

@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { createBrokerApp } from '../../broker/app.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { statusOf } from '../../common/saml/checks.js';
 import {
@@ -17,6 +16,7 @@ import { soapBodyMessage } from '../../common/saml/soap-binding.js';
 import {
   type BrokerUnderTest,
   Browser,
+  brokerReplica,
   closeServer,
   createPki,
   listenPlaceholder,
@@ -60,6 +60,8 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
   let redis: LocalRedis;
   /** The broker's store on it, which a test can hold at a step of a sign-in (ADR 0171). */
   let brokerStore: HoldingStore;
+  /** The broker's address, listening before the broker is made: the broker closes it once it serves there. */
+  let placeholder: Server | undefined;
 
   before(async () => {
     redis = await startLocalRedis();
@@ -79,6 +81,7 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     writeFileSync(otherKeyFile, otherPair.keyPem);
     writeFileSync(otherCertFile, otherPair.certPem);
     const { server, url } = await listenPlaceholder();
+    placeholder = server;
     idp = await startPeer('idp', {
       brokerUrl: url,
       keyFile,
@@ -108,9 +111,13 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
   });
 
   after(async () => {
-    await broker?.close();
+    // A step of before() that threw left no broker to close the address it would have served.
+    if (broker) await broker.close();
+    else if (placeholder) await closeServer(placeholder);
     await portal?.close();
     await idp?.close();
+    // The broker does not close the store it is given (testkit/pool.ts: the test closes its own).
+    await brokerStore?.store.close();
     pki?.cleanup();
     if (redis) {
       redis.process.kill('SIGCONT');
@@ -683,8 +690,10 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
             other = { url: broker.url, host: `127.0.0.2:${port}`, close: async () => {} };
             return;
           }
-          other = await brokerCopy((tenant) =>
-            tenantAt(tenant, 'broker', 'acme-other', 'http://127.0.0.1:1'),
+          other = await brokerReplica(
+            broker,
+            (tenant) => tenantAt(tenant, 'broker', 'acme-other', 'http://127.0.0.1:1'),
+            new MemoryFlowStore(),
           );
         });
         after(async () => other?.close());
@@ -725,52 +734,26 @@ describe('interop: pysaml2 signs the person out, and the portal session ends wit
     });
   });
 
-  /** Another broker app, of the tenant `change` makes, on its own store and address. */
-  async function brokerCopy(
-    change: (tenant: BrokerUnderTest['context']['tenant']) => BrokerUnderTest['context']['tenant'],
-  ) {
-    const server: Server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const app = await createBrokerApp({
-      ...broker.context,
-      tenant: change(broker.context.tenant),
-      store: new MemoryFlowStore(),
-    });
-    server.on('request', app.handler);
-    return {
-      url: urlOf(server),
-      close: async () => {
-        await app.close();
-        await closeServer(server);
-      },
-    };
-  }
-
   describe('a replica whose portal does not answer', () => {
     let cutOff: { url: string; close(): Promise<void> };
+    /** A server that takes the connection and never answers (a fault the real portal cannot produce). */
+    let silent: Server | undefined;
     before(async () => {
-      // The same broker (tenant, store) reaching the portal at a server that takes the connection
-      // and never answers (a fault the real portal cannot produce), with a 1 s IdP deadline.
-      const silent = createServer(() => {});
-      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-      const server: Server = createServer();
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const { tenant } = broker.context;
-      const app = await createBrokerApp(
-        { ...broker.context, tenant: tenantAt(tenant, 'portal', tenant.metadata!.name!, urlOf(silent)) },
+      silent = createServer(() => {});
+      await new Promise<void>((resolve) => silent!.listen(0, '127.0.0.1', resolve));
+      // The same broker (tenant, store) reaching the portal there, with a 1 s IdP deadline.
+      const silentUrl = urlOf(silent);
+      cutOff = await brokerReplica(
+        broker,
+        (tenant) => tenantAt(tenant, 'portal', tenant.metadata!.name!, silentUrl),
+        broker.context.store,
         { idpTimeoutMs: 1_000 },
       );
-      server.on('request', app.handler);
-      cutOff = {
-        url: urlOf(server),
-        close: async () => {
-          await app.close();
-          await closeServer(server);
-          await closeServer(silent);
-        },
-      };
     });
-    after(async () => cutOff?.close());
+    after(async () => {
+      await cutOff?.close();
+      if (silent) await closeServer(silent);
+    });
 
     it('answers pysaml2 PartialLogout once the deadline passes, and ends the broker session anyway (ADR 0145)', async () => {
       const browser = await signedIn();
