@@ -358,6 +358,11 @@ async function spawnRedis(
       '',
       '--appendonly',
       'no',
+      // A replica's full sync starts at once. Redis 7 first waits 5 s for more replicas to share it
+      // (repl-diskless-sync-delay): a fixed timer in every replica sync of the tests, half of the
+      // 10 s most of them are given, that a loaded machine added to.
+      '--repl-diskless-sync-delay',
+      '0',
       '--dir',
       dir,
       '--logfile',
