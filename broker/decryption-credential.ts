@@ -1,5 +1,14 @@
-import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import {
+  certificatePublicKey,
+  decryptionKeyProblem,
+  foreignKeys,
+  type KnownForeignKey,
+  keyFacts,
+  privateKeyFacts,
+} from '../common/config/decryption-key.js';
 import { halfPairProblem } from '../common/config/key-pairs.js';
+import type { JsmSsoTenant } from '../common/config/load.js';
 import { ConfigError } from '../common/errors.js';
 import type { SecretReader } from '../common/pool/source.js';
 
@@ -14,19 +23,15 @@ export interface DecryptionCredential {
   certificatesPem: string[];
 }
 
-/** RSA-OAEP under a shorter modulus is below what NIST SP 800-131A allows. */
-const MIN_RSA_BITS = 2048;
-
 /**
  * The Secret's pair, and the next one during a rollover. Refused at start, naming the field: half a
- * next pair (ADR 0346), a key that is not RSA of 2048 bits or more, a certificate of another key, or
- * the broker's signing key (a key that decrypts whatever anyone posts must not also sign assertions:
- * any decryption oracle would then be a signing oracle).
+ * next pair (ADR 0346), or what `decryptionKeyProblem` refuses (a key that is not RSA of 2048 bits or
+ * more, a certificate of another key, any other key of the tenant's this pod can read: ADR 0352).
  */
 export function readDecryptionCredential(
   secrets: SecretReader,
   secret: string,
-  signingKeyPem: string,
+  others: KnownForeignKey[],
 ): DecryptionCredential {
   const refusal = (message: string) =>
     new ConfigError([{ path: 'spec.broker.encryptionSecretRef', message }]);
@@ -40,30 +45,43 @@ export function readDecryptionCredential(
     [secrets.read(secret, 'tls.key'), secrets.read(secret, 'tls.crt')],
     ...(nextCert !== undefined && nextKey !== undefined ? [[nextKey, nextCert] as [string, string]] : []),
   ];
-  const signing = createPublicKey(signingKeyPem).export({ format: 'der', type: 'spki' });
   const keys = pairs.map(([keyPem, certPem], i) => {
-    const name = i === 0 ? 'tls' : 'next';
-    const refuse = (message: string) => refusal(`${secret}/${name}.key ${message}`);
-    const key = parsed(() => createPrivateKey(keyPem), refuse('is not a PEM private key'));
-    const certificate = parsed(
-      () => new X509Certificate(certPem),
-      refuse(`has no certificate: ${secret}/${name}.crt is not PEM`),
+    const key = parsedKey(keyPem);
+    const facts = key && keyFacts(key);
+    const problem = decryptionKeyProblem(
+      secret,
+      i === 0 ? 'tls' : 'next',
+      facts,
+      certificatePublicKey(certPem),
+      others,
     );
-    if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS)
-      throw refuse(`must be an RSA key of ${MIN_RSA_BITS} bits or more (IdPs encrypt to it with RSA-OAEP)`);
-    const publicKey = createPublicKey(key).export({ format: 'der', type: 'spki' });
-    if (!certificate.publicKey.export({ format: 'der', type: 'spki' }).equals(publicKey))
-      throw refuse(`is not the key of ${secret}/${name}.crt`);
-    if (publicKey.equals(signing)) throw refuse("is the broker's signing key: give it a key of its own");
-    return key;
+    if (problem !== undefined) throw refusal(problem);
+    // A key that does not parse is a problem above.
+    return key as KeyObject;
   });
   return { keys, certificatesPem: pairs.map(([, certPem]) => certPem) };
 }
 
-function parsed<T>(parse: () => T, refusal: ConfigError): T {
+function parsedKey(pem: string): KeyObject | undefined {
   try {
-    return parse();
+    return createPrivateKey(pem);
   } catch {
-    throw refusal;
+    return undefined;
   }
+}
+
+/**
+ * The tenant's other keys as this pod can read them: the key itself where it is mounted (the
+ * broker's signing keys, its listener's), else its certificate (the portal's signing keys, whose
+ * certificates the broker reads to trust the portal). A key neither of which is here is not judged.
+ */
+export function readableForeignKeys(tenant: JsmSsoTenant, secrets: SecretReader): KnownForeignKey[] {
+  return foreignKeys(tenant).flatMap((other) => {
+    const keyPem = secrets.readOptional(other.secret, other.key);
+    const certPem = secrets.readOptional(other.secret, other.certificate);
+    const publicKey =
+      (keyPem !== undefined ? privateKeyFacts(keyPem)?.publicKey : undefined) ??
+      (certPem !== undefined ? certificatePublicKey(certPem) : undefined);
+    return publicKey === undefined ? [] : [{ ...other, publicKey }];
+  });
 }

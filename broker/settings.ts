@@ -9,7 +9,11 @@ import {
   loadSigningCredential,
   type SigningCredential,
 } from '../common/saml/index.js';
-import { type DecryptionCredential, readDecryptionCredential } from './decryption-credential.js';
+import {
+  type DecryptionCredential,
+  readableForeignKeys,
+  readDecryptionCredential,
+} from './decryption-credential.js';
 import type { TrustedSp } from './saml/inbound.js';
 
 /**
@@ -84,7 +88,13 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReade
     stateKeyMaterial: signingKeyMaterial(secrets, signingSecret),
     signingCertPem,
     ...(encryptionSecret
-      ? { decryption: readDecryptionCredential(secrets, encryptionSecret, signingKeyPem) }
+      ? {
+          decryption: readDecryptionCredential(
+            secrets,
+            encryptionSecret,
+            readableForeignKeys(tenant, secrets),
+          ),
+        }
       : {}),
     metadataCertificates: [signingCertPem, ...(nextCertPem ? [nextCertPem] : [])].map(certificateBase64),
     flowTtlSeconds: broker.flowTtlSeconds ?? 600,

@@ -94,6 +94,11 @@ export const OPERATOR_REASONS = {
     meaning:
       "A signing Secret's `tls.crt` is not a PEM X.509 certificate; the running pods are left as they are.",
   },
+  EncryptionKeyInvalid: {
+    conditions: 'ConfigValid=False',
+    meaning:
+      "A key pair of the broker's decryption Secret (spec.broker.encryptionSecretRef: tls.*, next.*) is refused as the broker would refuse it at start: a key that is not a PEM RSA key of 2048 bits or more, a certificate that is not PEM or not of its key, or a key that is another of the tenant's (a signing key, next ones too, or a listener's TLS key); the message names the key. The running pods are left as they are.",
+  },
   UnknownFieldsIgnored: {
     conditions: 'log line `operator.unknown_fields_ignored`',
     meaning:

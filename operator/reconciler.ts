@@ -7,6 +7,7 @@ import type { Logger } from '../common/log.js';
 import type { KeyPairPem } from '../common/pki.js';
 import type { HopSignatureAlgorithm } from '../common/saml/index.js';
 import { type ApplyCache, type ApplyOutcome, apiErrorMessage, applyObjects, failureError } from './apply.js';
+import { decryptionKeyVerdict } from './decryption-key-verdict.js';
 import { ReconcileError } from './errors.js';
 import { type EventRecorder, recordTransitions } from './events.js';
 import { HOST_CLAIMED_REASON, hostClaimKeys } from './host-claims.js';
@@ -298,6 +299,9 @@ async function converge(
   }
   const missing = missingSecrets(allSecretKeys(tenant), secrets, owner.namespace);
   if (missing) return { secrets, configValid: { status: 'False', ...missing } };
+  // A key the broker would exit on at start is not rolled out: its pods keep the last good one.
+  const badKey = decryptionKeyVerdict(tenant, secrets);
+  if (badKey) return { secrets, configValid: { status: 'False', ...badKey } };
   const brokerSecret = signingSecretName(tenant, 'broker');
   const brokerCert = secrets[brokerSecret]?.certificates['tls.crt'];
   let fingerprint: string | undefined;

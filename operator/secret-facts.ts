@@ -1,3 +1,8 @@
+import {
+  certificatePublicKey,
+  type PrivateKeyFacts,
+  privateKeyFacts,
+} from '../common/config/decryption-key.js';
 import type { KubeClient, KubeObject } from '../common/kube/client.js';
 import { cacheKey } from '../common/kube/informer.js';
 import { certificateFingerprint, certificateNotAfter } from '../common/pki.js';
@@ -12,26 +17,44 @@ import { canonicalJson, MANAGED_BY, type SecretFacts, sha256 } from './resources
  * the public certificates, never the private material.
  */
 const PUBLIC_KEYS = ['tls.crt', 'next.crt'];
+/** Of these only the public facts are kept, to judge a decryption key against them (ADR 0352). */
+const PRIVATE_KEYS = ['tls.key', 'next.key'];
 
 export function secretFacts(secret: KubeObject, hashKey: Buffer): SecretFacts {
-  const data = (secret['data'] ?? {}) as Record<string, string>;
-  const keyHashes: Record<string, string> = {};
+  const data = secretData(secret);
   const certificates: Record<string, string> = {};
+  const privateKeys: Record<string, PrivateKeyFacts> = {};
   for (const [key, base64] of Object.entries(data)) {
-    keyHashes[key] = keyedHash(hashKey, base64);
-    if (PUBLIC_KEYS.includes(key)) certificates[key] = Buffer.from(base64, 'base64').toString('utf8');
+    const text = () => Buffer.from(base64, 'base64').toString('utf8');
+    if (PUBLIC_KEYS.includes(key)) certificates[key] = text();
+    const facts = PRIVATE_KEYS.includes(key) ? privateKeyFacts(text()) : undefined;
+    if (facts) privateKeys[key] = facts;
   }
   return {
     ...(typeof secret['type'] === 'string' ? { type: secret['type'] } : {}),
-    keyHashes,
+    keyHashes: keyHashes(secret, hashKey),
     certificates,
+    privateKeys,
   };
+}
+
+function secretData(secret: KubeObject): Record<string, string> {
+  return (secret['data'] ?? {}) as Record<string, string>;
+}
+
+/** The hash of each key's value; all that is kept of a projection (its digest: rememberDigest). */
+function keyHashes(secret: KubeObject, hashKey: Buffer): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(secretData(secret)).map(([key, base64]) => [key, keyedHash(hashKey, base64)]),
+  );
 }
 
 export interface ParsedCertificate {
   notAfter: Date;
   /** SHA-256, as certificateFingerprint prints it. */
   fingerprint: string;
+  /** Its public key's digest, as decryption-key.ts compares keys; undefined for a key node cannot read. */
+  publicKey: string | undefined;
 }
 
 /**
@@ -58,7 +81,7 @@ export function parsedCertificate(
 function parse(pem: string | undefined): ParsedCertificate | undefined {
   const notAfter = certificateNotAfter(pem);
   if (!pem || !notAfter) return undefined;
-  return { notAfter, fingerprint: certificateFingerprint(pem) };
+  return { notAfter, fingerprint: certificateFingerprint(pem), publicKey: certificatePublicKey(pem) };
 }
 
 /**
@@ -151,7 +174,7 @@ export class SecretReader {
 
   /** Keeps only the digest of a Secret just read or written (a projection); returns it. */
   rememberDigest(secret: KubeObject): string {
-    const digest = keyHashesDigest(secretFacts(secret, this.hashKey).keyHashes);
+    const digest = keyHashesDigest(keyHashes(secret, this.hashKey));
     this.digests.set(keyOf(secret), { resourceVersion: secret.metadata.resourceVersion ?? '', digest });
     return digest;
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { V1OwnerReference } from '@kubernetes/client-node';
 import { GROUP_VERSION, KIND, POOL_KIND } from '../../common/config/crd-schema.js';
+import type { PrivateKeyFacts } from '../../common/config/decryption-key.js';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import type { AutoscalingSpec, TenantPodSettings } from '../../common/config/tenant.generated.js';
 import type { PodIds } from './pod-ids.js';
@@ -44,6 +45,8 @@ export interface SecretFacts {
   keyHashes: Record<string, string>;
   /** tls.crt and next.crt in PEM, which are public. */
   certificates: Record<string, string>;
+  /** What is public of tls.key and next.key, those that are PEM private keys (ADR 0352). */
+  privateKeys: Record<string, PrivateKeyFacts>;
 }
 
 /** The inputs of desired state: a validated tenant, settings, and the Secrets it references. */

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { DOMParser } from '@xmldom/xmldom';
 import { expect } from 'chai';
 import { readDecryptionCredential } from '../../broker/decryption-credential.js';
+import { resolveBrokerSettings } from '../../broker/settings.js';
+import { privateKeyFacts } from '../../common/config/decryption-key.js';
+import { loadTenantFile } from '../../common/config/load.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
 import { ConfigError } from '../../common/errors.js';
 import { buildSpMetadata, certificateBase64, NS } from '../../common/saml/index.js';
@@ -24,13 +27,22 @@ describe("the broker's SAML decryption keys", () => {
     for (const [key, value] of Object.entries(files)) writeFileSync(join(root, 'enc', key), value);
     return new SecretDirectory(root);
   }
+  const signingKey = () => [
+    {
+      secret: 'sig',
+      key: 'tls.key',
+      certificate: 'tls.crt',
+      role: "the broker's signing key",
+      publicKey: privateKeyFacts(signing().keyPem)!.publicKey,
+    },
+  ];
   const pair = (p: KeyPair, prefix = 'tls') => ({
     [`${prefix}.key`]: p.keyPem,
     [`${prefix}.crt`]: p.certPem,
   });
   const refusal = (files: Record<string, string>) => {
     try {
-      readDecryptionCredential(secret(files), 'enc', signing().keyPem);
+      readDecryptionCredential(secret(files), 'enc', signingKey());
     } catch (err) {
       expect(err).to.be.instanceOf(ConfigError);
       expect((err as ConfigError).problems[0]!.path).to.equal('spec.broker.encryptionSecretRef');
@@ -45,7 +57,7 @@ describe("the broker's SAML decryption keys", () => {
     const credential = readDecryptionCredential(
       secret({ ...pair(active), ...pair(next, 'next') }),
       'enc',
-      signing().keyPem,
+      signingKey(),
     );
     expect(credential.certificatesPem).to.deep.equal([active.certPem, next.certPem]);
     expect(credential.keys.map((k) => k.asymmetricKeyType)).to.deep.equal(['rsa', 'rsa']);
@@ -72,6 +84,64 @@ describe("the broker's SAML decryption keys", () => {
     expect(refusal({ ...active, 'next.crt': next.certPem })).to.match(
       /enc has next\.crt without next\.key.*add next\.key, or remove next\.crt/,
     );
+  });
+
+  it("refuses at start any key of the tenant's it can read as its decryption key: signing (next too), the portal's, the listener's TLS key (ADR 0352)", () => {
+    const files: Record<string, Record<string, string>> = {
+      'acme-broker-signing': { ...pair(signing()), ...pair(makeKeyPair('broker-signing-next'), 'next') },
+      'acme-portal-signing': {
+        ...pair(makeKeyPair('portal-signing')),
+        ...pair(makeKeyPair('portal-next'), 'next'),
+      },
+      'acme-broker-tls': pair(makeKeyPair('broker-listener')),
+    };
+    const startRefusal = (decryption: Record<string, string>) => {
+      for (const [name, keys] of Object.entries({ ...files, enc: decryption })) {
+        rmSync(join(root, name), { recursive: true, force: true });
+        mkdirSync(join(root, name));
+        for (const [key, value] of Object.entries(keys)) writeFileSync(join(root, name, key), value);
+      }
+      // The broker's pod mounts the portal's certificates, never its keys.
+      rmSync(join(root, 'acme-portal-signing', 'tls.key'));
+      rmSync(join(root, 'acme-portal-signing', 'next.key'));
+      const tenant = loadTenantFile('test/fixtures/tenant-valid.yaml');
+      tenant.spec.broker.encryptionSecretRef = { name: 'enc' };
+      tenant.spec.broker.tlsSecretRef = { name: 'acme-broker-tls' };
+      try {
+        resolveBrokerSettings(tenant, new SecretDirectory(root));
+      } catch (err) {
+        expect(err).to.be.instanceOf(ConfigError);
+        return (err as ConfigError).problems[0]!.message;
+      }
+      throw new Error('expected a refusal');
+    };
+    const as = (secret: string, prefix: string) => ({
+      'tls.key': files[secret]![`${prefix}.key`]!,
+      'tls.crt': files[secret]![`${prefix}.crt`]!,
+    });
+    expect(startRefusal(as('acme-broker-signing', 'tls'))).to.match(
+      /enc\/tls\.key is the broker's signing key \(acme-broker-signing\/tls\.key\)/,
+    );
+    expect(startRefusal(as('acme-broker-signing', 'next'))).to.match(
+      /enc\/tls\.key is the broker's next signing key \(acme-broker-signing\/next\.key\)/,
+    );
+    expect(startRefusal(as('acme-portal-signing', 'tls'))).to.match(
+      /enc\/tls\.key is the portal's signing key \(acme-portal-signing\/tls\.key\)/,
+    );
+    expect(
+      startRefusal({ ...pair(makeKeyPair('broker-decryption')), ...as('acme-portal-signing', 'next') }),
+    ).to.match(/enc\/tls\.key is the portal's next signing key/);
+    expect(startRefusal(as('acme-broker-tls', 'tls'))).to.match(
+      /enc\/tls\.key is the broker's TLS key \(acme-broker-tls\/tls\.key\)/,
+    );
+    const next = { ...pair(makeKeyPair('broker-decryption')) };
+    expect(
+      startRefusal({
+        ...next,
+        'next.key': files['acme-broker-tls']!['tls.key']!,
+        'next.crt': files['acme-broker-tls']!['tls.crt']!,
+      }),
+    ).to.match(/enc\/next\.key is the broker's TLS key/);
   });
 
   it('publishes each certificate as an encryption KeyDescriptor with the algorithms accepted, and none without', () => {

@@ -15,6 +15,7 @@ import {
 import { NODE_OPTIONS } from '../../operator/resources/deployment.js';
 import { admissionPolicy } from '../../testkit/admission-policy.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 import {
   operatorIdle,
   reconcileErrors,
@@ -496,8 +497,8 @@ describe('operator against a real API server', function () {
 
   it("reports half the decryption Secret's next pair as SecretKeyMissing and starts no pods, until the pair is whole (ADR 0346)", async () => {
     await createTenantSecrets(env.client, namespace, 'halfnext');
-    // The operator reads which keys exist, not what they hold: the broker judges the keys themselves.
-    const decryption = { 'tls.crt': 'CERT', 'tls.key': 'KEY', 'next.key': 'NEXT-KEY' };
+    const [active, next] = [makeKeyPair('halfnext-decryption'), makeKeyPair('halfnext-decryption-next')];
+    const decryption = { 'tls.crt': active.certPem, 'tls.key': active.keyPem, 'next.key': next.keyPem };
     await env.client.create(
       collectionPath(KINDS.secret, namespace),
       secretObject(namespace, 'halfnext-decryption', decryption),
@@ -520,10 +521,58 @@ describe('operator against a real API server', function () {
     expect(await deployment('halfnext-broker')).to.equal(undefined);
     await env.client.apply(
       objectPath(KINDS.secret, namespace, 'halfnext-decryption'),
-      secretObject(namespace, 'halfnext-decryption', { ...decryption, 'next.crt': 'NEXT-CERT' }),
+      secretObject(namespace, 'halfnext-decryption', { ...decryption, 'next.crt': next.certPem }),
       { fieldManager: 'tests' },
     );
     await converged('halfnext');
+  });
+
+  it("judges the decryption Secret's keys as the broker does: EncryptionKeyInvalid, no rollout, healed when fixed (ADR 0352)", async () => {
+    await createTenantSecrets(env.client, namespace, 'enckey');
+    const good = makeKeyPair('enckey-decryption');
+    const decryption = (pair: { certPem: string; keyPem: string }) =>
+      secretObject(namespace, 'enckey-decryption', { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem });
+    await env.client.create(collectionPath(KINDS.secret, namespace), decryption(good));
+    const spec = tenantObject(namespace, 'enckey').spec;
+    spec.broker.encryptionSecretRef = { name: 'enckey-decryption' };
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'enckey', spec));
+    await converged('enckey');
+    const brokerHash = async () =>
+      (await deployment('enckey-broker'))?.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
+    const before = await brokerHash();
+    expect(before).to.match(/^[0-9a-f]{64}$/);
+    const refusedWith = async (pair: { certPem: string; keyPem: string }, message: string) => {
+      await env.client.apply(objectPath(KINDS.secret, namespace, 'enckey-decryption'), decryption(pair), {
+        fieldManager: 'tests',
+      });
+      const refused = await eventually(async () => {
+        const t = await tenant('enckey');
+        const valid = condition(t, 'ConfigValid');
+        return valid?.reason === 'EncryptionKeyInvalid' && valid.message.includes(message) ? t : undefined;
+      }, `ConfigValid=False/EncryptionKeyInvalid: ${message}`);
+      expect(condition(refused, 'ConfigValid')?.status).to.equal('False');
+      // The broker would exit at start on it: its pods keep the last good configuration.
+      expect(await brokerHash()).to.equal(before);
+    };
+    await refusedWith(makeKeyPair('enckey-decryption', 'ec'), 'enckey-decryption/tls.key must be an RSA key');
+    await refusedWith(
+      { ...good, certPem: makeKeyPair('enckey-other').certPem },
+      'enckey-decryption/tls.key is not the key of enckey-decryption/tls.crt',
+    );
+    const signing = await env.client.get<KubeObject>(
+      objectPath(KINDS.secret, namespace, 'enckey-broker-signing'),
+    );
+    const signingData = signing?.['data'] as Record<string, string>;
+    const pem = (key: string) => Buffer.from(signingData[key]!, 'base64').toString('utf8');
+    await refusedWith(
+      { certPem: pem('tls.crt'), keyPem: pem('tls.key') },
+      "enckey-decryption/tls.key is the broker's signing key (enckey-broker-signing/tls.key)",
+    );
+    await env.client.apply(objectPath(KINDS.secret, namespace, 'enckey-decryption'), decryption(good), {
+      fieldManager: 'tests',
+    });
+    await converged('enckey');
+    expect(await brokerHash()).to.equal(before);
   });
 
   it('reports a signing Secret whose certificate does not parse as SigningCertificateInvalid and starts no pods', async () => {

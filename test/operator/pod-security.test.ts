@@ -80,6 +80,7 @@ describe('Pod Security Standards: restricted', function () {
   const facts = (...keys: string[]): SecretFacts => ({
     keyHashes: Object.fromEntries(keys.map((k) => [k, `h-${k}`])),
     certificates: {},
+    privateKeys: {},
   });
 
   it("admits a dedicated tenant's broker and portal pods, plain and with TLS, Ingress, Redis and replicas", async () => {

@@ -7,6 +7,7 @@ import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, MANAGED_KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { POOL_FINALIZER, placedNameOf } from '../../operator/resources/projection.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
+import { makeKeyPair } from '../../testkit/keys.js';
 import {
   operatorIdle,
   startTestController,
@@ -299,6 +300,37 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
       'the projection to carry the rotated token',
     );
     expect(await claims()).to.equal(claimed);
+  });
+
+  it('projects no decryption key the broker would refuse: EncryptionKeyInvalid, the projection left with the last good pair (ADR 0352)', async () => {
+    const good = makeKeyPair('pooled-decryption');
+    const decryption = (pair: { certPem: string; keyPem: string }) =>
+      secretObject(tenants, 'pooledenc-decryption', { 'tls.crt': pair.certPem, 'tls.key': pair.keyPem });
+    await env.client.create(collectionPath(KINDS.secret, tenants), decryption(good));
+    const broker = {
+      ...tenantObject(tenants, 'pooledenc').spec.broker,
+      encryptionSecretRef: { name: 'pooledenc-decryption' },
+    };
+    await pooledTenant('pooledenc', { broker });
+    const projectedKey = async () =>
+      decoded(await get<SecretLike>(KINDS.secret, pools, placedNameOf(tenants, 'pooledenc')))[
+        'pooledenc-decryption_tls.key'
+      ];
+    expect(await projectedKey()).to.equal(good.keyPem);
+    /** Puts `pair` in the decryption Secret and waits for the tenant's ConfigValid to read `reason`. */
+    const judged = async (pair: { certPem: string; keyPem: string }, reason: string) => {
+      await env.client.apply(objectPath(KINDS.secret, tenants, 'pooledenc-decryption'), decryption(pair), {
+        fieldManager: 'tests',
+      });
+      await eventually(async () => {
+        const t = await get<Status>(KINDS.tenant, tenants, 'pooledenc');
+        return condition(t, 'ConfigValid')?.reason === reason ? t : undefined;
+      }, `ConfigValid ${reason} on the pooled tenant`);
+    };
+    await judged(makeKeyPair('pooled-decryption', 'ec'), 'EncryptionKeyInvalid');
+    // The pool's brokers would refuse the tenant at its reload: the projection keeps the good pair.
+    expect(await projectedKey()).to.equal(good.keyPem);
+    await judged(good, 'Valid');
   });
 
   it('undoes an edit of the projection', async () => {

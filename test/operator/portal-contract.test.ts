@@ -79,10 +79,12 @@ describe('operator → portal contract', () => {
           [brokerSecret]: {
             keyHashes: { 'tls.crt': 'h1', 'tls.key': 'h2' },
             certificates: { 'tls.crt': 'BROKER' },
+            privateKeys: {},
           },
           [signingSecretName(tenant, 'portal')]: {
             keyHashes: { 'tls.crt': 'h3', 'tls.key': 'h4' },
             certificates: { 'tls.crt': 'PORTAL' },
+            privateKeys: {},
           },
         },
       };

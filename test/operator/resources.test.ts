@@ -37,6 +37,7 @@ function context(spec: Partial<JsmSsoTenant['spec']> = {}): DesiredContext {
   const facts = (keys: string[], certs: Record<string, string> = {}) => ({
     keyHashes: Object.fromEntries(keys.map((k) => [k, `h-${k}`])),
     certificates: certs,
+    privateKeys: {},
   });
   return {
     tenant,
@@ -162,6 +163,7 @@ describe('operator dependent resources (pure)', () => {
           'acme-decryption': {
             keyHashes: Object.fromEntries(keys.map((k) => [k, `h-${k}`])),
             certificates: {},
+            privateKeys: {},
           },
         },
         'ns',
@@ -184,7 +186,11 @@ describe('operator dependent resources (pure)', () => {
     const pair = makeKeyPair('pooled-decryption');
     const secrets = {
       ...decrypting.secrets,
-      'acme-decryption': { keyHashes: { 'tls.crt': 'h-crt', 'tls.key': 'h-key' }, certificates: {} },
+      'acme-decryption': {
+        keyHashes: { 'tls.crt': 'h-crt', 'tls.key': 'h-key' },
+        certificates: {},
+        privateKeys: {},
+      },
     };
     const pool = { spec: {} } as JsmSsoPool;
     const projected = projectedUses(decrypting.tenant, pool, secrets).filter(
@@ -199,11 +205,7 @@ describe('operator dependent resources (pure)', () => {
       ['acme-decryption_tls.crt', pair.certPem],
       ['acme-decryption_tls.key', pair.keyPem],
     ]);
-    const read = readDecryptionCredential(
-      new ProjectedSecrets(values),
-      'acme-decryption',
-      makeKeyPair('signing').keyPem,
-    );
+    const read = readDecryptionCredential(new ProjectedSecrets(values), 'acme-decryption', []);
     expect(read.certificatesPem).to.deep.equal([pair.certPem]);
     expect(read.keys.map((k) => k.export({ format: 'pem', type: 'pkcs8' }))).to.deep.equal([
       createPrivateKey(pair.keyPem).export({ format: 'pem', type: 'pkcs8' }),

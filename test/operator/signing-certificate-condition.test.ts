@@ -14,6 +14,7 @@ describe('SigningCertificateValid condition', () => {
   before(async () => {
     const facts = async (days: number) => ({
       keyHashes: {},
+      privateKeys: {},
       certificates: { 'tls.crt': (await createSelfSignedCertificate({ commonName: 'x', days })).certPem },
     });
     secrets = { 'acme-broker-signing': await facts(90), 'acme-portal-signing': await facts(365) };
@@ -49,7 +50,7 @@ describe('SigningCertificateValid condition', () => {
     expect(signingCertificateCondition(undefined, secrets, new Date()).status).to.equal('Unknown');
     const broken = {
       ...secrets,
-      'acme-portal-signing': { keyHashes: {}, certificates: { 'tls.crt': 'junk' } },
+      'acme-portal-signing': { keyHashes: {}, certificates: { 'tls.crt': 'junk' }, privateKeys: {} },
     };
     expect(signingCertificateCondition(tenant, broken, new Date())).to.include({
       status: 'Unknown',

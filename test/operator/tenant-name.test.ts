@@ -40,7 +40,10 @@ function childNames(name: string): string[] {
     ),
   );
   const secrets = Object.fromEntries(
-    PARTS.map((part) => [signingSecretName(tenant, part), { keyHashes: {}, certificates: {} }]),
+    PARTS.map((part) => [
+      signingSecretName(tenant, part),
+      { keyHashes: {}, certificates: {}, privateKeys: {} },
+    ]),
   );
   const settings = { image: 'img', ingressNamespaceLabels: { a: 'b' }, metricsNamespaceLabels: { c: 'd' } };
   return [

@@ -16,6 +16,7 @@ function context(tlsCertHash = 'h-crt'): DesiredContext {
   const facts = (keyHashes: Record<string, string>, certificates: Record<string, string> = {}) => ({
     keyHashes,
     certificates,
+    privateKeys: {},
   });
   return {
     tenant,
