@@ -225,9 +225,26 @@ export async function startLocalTlsSentinel(
   );
 }
 
+/**
+ * The timers of the sentinels startLocalSentinel starts, in ms. A failover's steps wait on them, and
+ * Redis's defaults are made for a production's patience, not a test's: the old master is turned into
+ * a replica only on an INFO reply (`infoPeriod`, 10 s by default) once it has been listed as a replica
+ * for 4 × `publishPeriod` (8 s by default); a sentinel whose timer fired more than 2 s late (a loaded
+ * machine) enters TILT and does nothing for `tiltPeriod` (30 s by default, past any test's budget).
+ * Set with SENTINEL DEBUG (Redis 7); the TILT trigger itself is kept, as TILT is what keeps a stalled
+ * sentinel from failing over on its own.
+ */
+export const SENTINEL_TIMERS = {
+  downAfter: 1_000,
+  failoverTimeout: 5_000,
+  infoPeriod: 1_000,
+  publishPeriod: 250,
+  tiltPeriod: 2_000,
+} as const;
+
 /** A plain Redis Sentinel watching the master on 127.0.0.1:`masterPort` as group `name`, quick to fail over. */
 export async function startLocalSentinel(options: { masterPort: number; name: string }): Promise<LocalRedis> {
-  return onFreePort((chosen) =>
+  const sentinel = await onFreePort((chosen) =>
     spawnRedis(
       ['--sentinel', '--port', String(chosen)],
       chosen,
@@ -235,10 +252,31 @@ export async function startLocalSentinel(options: { masterPort: number; name: st
       [],
       undefined,
       `sentinel monitor ${options.name} 127.0.0.1 ${options.masterPort} 1\n` +
-        `sentinel down-after-milliseconds ${options.name} 1000\n` +
-        `sentinel failover-timeout ${options.name} 5000\n`,
+        `sentinel down-after-milliseconds ${options.name} ${SENTINEL_TIMERS.downAfter}\n` +
+        `sentinel failover-timeout ${options.name} ${SENTINEL_TIMERS.failoverTimeout}\n`,
     ),
   );
+  const timers = Object.entries({
+    'info-period': SENTINEL_TIMERS.infoPeriod,
+    'publish-period': SENTINEL_TIMERS.publishPeriod,
+    'tilt-period': SENTINEL_TIMERS.tiltPeriod,
+  }).flatMap(([name, ms]) => [name, String(ms)]);
+  // The sentinel just answered its PING: no deadline, which a loaded machine could miss.
+  const answer = await execFileAsync(
+    'redis-cli',
+    ['-p', String(sentinel.port), 'sentinel', 'debug', ...timers],
+    {
+      encoding: 'utf8',
+    },
+  ).then(
+    ({ stdout }) => stdout,
+    (err: Error) => err.message,
+  );
+  if (answer.trim() !== 'OK') {
+    await sentinel.stop();
+    throw new Error(`the sentinel refused its timers: ${answer.trim() || 'no answer'}`);
+  }
+  return sentinel;
 }
 
 function tlsServerArgs(port: number, options: LocalTlsRedisOptions): string[] {

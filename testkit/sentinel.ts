@@ -1,7 +1,7 @@
 // Steps of a Sentinel failover with real redis-server and redis-sentinel processes, for the fault tests.
 import { spawnSync } from 'node:child_process';
 import { eventually } from './envtest.js';
-import type { LocalRedis } from './local-redis.js';
+import { type LocalRedis, SENTINEL_TIMERS } from './local-redis.js';
 
 const cli = (port: number, ...args: string[]) =>
   spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
@@ -32,6 +32,19 @@ export async function untilPromotable(
   );
 }
 
+/**
+ * What the sentinel's timers let the roles swap take: the promotion (bounded by the failover
+ * timeout: the sentinel gives up past it), then the old master listed as a replica for 4 publish
+ * periods and turned into one on the next INFO; a TILT at either step (a stalled sentinel) adds its
+ * period. Twice that, for a loaded machine's late timers and polls.
+ */
+const ROLES_SWAP_BUDGET =
+  2 *
+  (SENTINEL_TIMERS.failoverTimeout +
+    4 * SENTINEL_TIMERS.publishPeriod +
+    SENTINEL_TIMERS.infoPeriod +
+    2 * SENTINEL_TIMERS.tiltPeriod);
+
 /** Fails group `name` over from `master` to `replica` (SENTINEL FAILOVER) and waits for the roles to swap. */
 export async function failOver(
   sentinel: LocalRedis,
@@ -48,6 +61,6 @@ export async function failOver(
   await eventually(
     async () => roleOf(replica) === 'master' && roleOf(master) === 'slave',
     'the roles swapped',
-    20_000,
+    ROLES_SWAP_BUDGET,
   );
 }
