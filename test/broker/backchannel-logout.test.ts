@@ -80,6 +80,8 @@ describe('broker: OIDC back-channel logout ends the portal session', function ()
 
   after(async () => {
     await chain?.close();
+    // The broker does not close the store it is given (the portal's harness closes its own).
+    await brokerStore?.store.close();
     for (const server of [redis, portalRedis]) {
       if (!server) continue;
       server.process.kill('SIGCONT');
