@@ -87,6 +87,13 @@ describe('faults: Redis changes roles under the flow store (real redis-server an
     const store = await answering(RedisFlowStore.open(parseRedisAddress(sentinel.url), 'failover'));
     stops.push(() => store.close());
     await store.put('flow:1', 'before', 60);
+    // Replication is asynchronous: a failover forced before the replica has the write would lose it,
+    // which is Redis's own behaviour, not the store's (a race seen once with fast sentinel timers).
+    await eventually(
+      async () => cli(replica.port, 'get', 'jsm-sso:failover:flow:1') === 'before',
+      'the write replicated',
+      10_000,
+    );
 
     await failOver(sentinel, 'failing', master, replica);
     // A write may fail while the store moves (503, never a hang); then writes land on the new master.
