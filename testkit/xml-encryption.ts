@@ -1,4 +1,4 @@
-// An EncryptedAssertion (or EncryptedID) written with node:crypto around any plaintext octets, well-formed XML or not:
+// An EncryptedAssertion (or EncryptedID, EncryptedAttribute) written with node:crypto around any plaintext octets, well-formed XML or not:
 // what an attacker holding the broker's public encryption certificate can send (xmlsec1, in
 // testkit/xmlsec.ts, encrypts only a well-formed Assertion of a document).
 import { constants, createCipheriv, publicEncrypt, randomBytes } from 'node:crypto';
@@ -43,8 +43,17 @@ export function encryptedIdXml(
   return encryptedElementXml('EncryptedID', plaintext, certPem, options);
 }
 
+/** `<saml:EncryptedAttribute>` (core 2.7.3.2) holding `plaintext`, an Attribute, encrypted as encryptedAssertionXml does. */
+export function encryptedAttributeXml(
+  plaintext: string | Buffer,
+  certPem: string,
+  options: AttackerEncryption = {},
+): string {
+  return encryptedElementXml('EncryptedAttribute', plaintext, certPem, options);
+}
+
 function encryptedElementXml(
-  name: 'EncryptedAssertion' | 'EncryptedID',
+  name: 'EncryptedAssertion' | 'EncryptedID' | 'EncryptedAttribute',
   plaintext: string | Buffer,
   certPem: string,
   options: AttackerEncryption,

@@ -114,6 +114,16 @@ export function xmlsecEncryptNameId(xml: string, certPem: string, encryption: Xm
   return xmlsecEncryptElement(xml, { start, end }, 'NameID', 'EncryptedID', certPem, encryption);
 }
 
+/**
+ * A document whose (first) Attribute xmlsec1 encrypted for `certPem` into an EncryptedAttribute
+ * (core 2.7.3.2), as Shibboleth IdP's `encryptAttributes` sends it.
+ */
+export function xmlsecEncryptAttribute(xml: string, certPem: string, encryption: XmlsecEncryption): string {
+  const start = xml.indexOf('<saml:Attribute ');
+  const end = xml.indexOf('</saml:Attribute>', start) + '</saml:Attribute>'.length;
+  return xmlsecEncryptElement(xml, { start, end }, 'Attribute', 'EncryptedAttribute', certPem, encryption);
+}
+
 /** `xml` with the element at `at` wrapped in `wrapper` and encrypted there by xmlsec1. */
 function xmlsecEncryptElement(
   xml: string,

@@ -1,4 +1,5 @@
 import type { FlowStore } from '../../common/flowstore/index.js';
+import type { ElementDecryption } from '../../common/saml/decryption.js';
 import {
   acceptProtocolMessage,
   acceptRetriableLogoutRequest,
@@ -14,7 +15,6 @@ import {
   SenderMessageRefused,
   signedSoapMessage,
 } from '../../common/saml/index.js';
-import type { IdentifierDecryption } from '../../common/saml/name-identifier.js';
 
 /**
  * Single Logout messages between the broker (as SP) and an upstream SAML IdP (profiles 4.4): the
@@ -49,7 +49,7 @@ export interface SloEndpoint {
   url: string;
   now: Date;
   replay: FlowStore;
-  decryption: IdentifierDecryption;
+  decryption: ElementDecryption;
 }
 
 const fromIdp = (idp: IdpMetadata, endpoint: SloEndpoint) => ({

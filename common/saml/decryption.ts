@@ -14,14 +14,15 @@ import {
 } from './xml.js';
 
 /**
- * An upstream IdP's EncryptedAssertion (core 2.3.4, XML Encryption 1.1), or the EncryptedID of its
- * Assertion's Subject or of its LogoutRequest (core 2.2.4, ADR 0346, 0351), decrypted with the broker's
+ * An upstream IdP's EncryptedAssertion (core 2.3.4, XML Encryption 1.1), the EncryptedID of its
+ * Assertion's Subject or of its LogoutRequest (core 2.2.4, ADR 0346, 0351), or an EncryptedAttribute of
+ * its Assertion's AttributeStatement (core 2.7.3.2, ADR 0355), decrypted with the broker's
  * RSA decryption keys (ADR 0338). What is accepted is chosen so that no answer of the broker can tell an attacker anything
  * about a plaintext or a key:
  * - the content key comes by RSA-OAEP only: RSA 1.5 (rsa-1_5) is Bleichenbacher's oracle;
  * - the content is AES-GCM, whose tag refuses any altered ciphertext before a byte is used; AES-CBC
- *   only inside a signature that was verified (the Response's; for an EncryptedID, the one covering
- *   its Assertion, or its LogoutRequest's), from the one IdP the keys decrypt for, so that the ciphertext and its
+ *   only inside a signature that was verified (the Response's; for an EncryptedID or EncryptedAttribute,
+ *   the one covering its Assertion, or its LogoutRequest's), from the one IdP the keys decrypt for, so that the ciphertext and its
  *   EncryptionMethod are that IdP's: a CBC ciphertext an attacker altered or relabelled (a GCM one
  *   called CBC, the "backwards compatibility" attack), or another IdP of the tenant signed around one
  *   it captured (ADR 0350), is never decrypted, so no padding oracle;
@@ -29,7 +30,8 @@ import {
  *   (does_not_decrypt) for everything that depends on a key; the algorithms and forms refused say
  *   which in theirs (DecryptionRefusalDetail, logged), since they depend on nothing secret.
  * The decrypted Assertion is no more trusted than a plain one: the caller verifies its signature and
- * every condition as for a plain Assertion. A decrypted NameID is read as the signed one it replaces.
+ * every condition as for a plain Assertion. A decrypted NameID or Attribute is read as the signed one
+ * it replaces.
  */
 
 const XMLENC = NS.xmlenc;
@@ -103,29 +105,35 @@ type DecryptionRefusalDetail =
   /** Whatever depends on a key: a wrapped key that does not open, a tag, the padding, the key's length. */
   | 'does_not_decrypt'
   | 'plaintext_not_assertion'
-  | 'plaintext_not_name_id';
+  | 'plaintext_not_name_id'
+  | 'plaintext_not_attribute'
+  /** More EncryptedAttributes in one Assertion than the RSA operations it may cost (ADR 0355). */
+  | 'encrypted_attribute_count';
 
 /** What each encrypted element of SAML must hold once decrypted: one element, of this name. */
 const PLAINTEXTS = {
   EncryptedAssertion: { element: 'Assertion', refusal: 'plaintext_not_assertion' },
   // Core 2.2.4 lets it hold a BaseID or an Assertion too: the broker reads a NameID, nothing else.
   EncryptedID: { element: 'NameID', refusal: 'plaintext_not_name_id' },
+  // Core 2.7.3.2: one Attribute, whose Name is inside the ciphertext.
+  EncryptedAttribute: { element: 'Attribute', refusal: 'plaintext_not_attribute' },
 } as const satisfies Record<string, { element: string; refusal: DecryptionRefusalDetail }>;
 
 type EncryptedElementName = keyof typeof PLAINTEXTS;
 
-/** The callers pass only these two: anything else is a mistake of the code, not of a message. */
+/** The callers pass only these: anything else is a mistake of the code, not of a message. */
 function encryptedElementName(element: Element): EncryptedElementName {
   const name = element.localName;
-  if (element.namespaceURI !== NS.assertion || (name !== 'EncryptedAssertion' && name !== 'EncryptedID'))
+  if (element.namespaceURI !== NS.assertion || name === null || !Object.hasOwn(PLAINTEXTS, name))
     throw new TypeError(`${name} is not an encrypted element of SAML`);
-  return name;
+  return name as EncryptedElementName;
 }
 
-const refused = (detail: DecryptionRefusalDetail, message: string, cause?: unknown) =>
+/** The one refusal of a decryption, with the `detail` the log line names (ADR 0343). */
+export const decryptionRefused = (detail: DecryptionRefusalDetail, message: string, cause?: unknown) =>
   new SamlError('SAML_ASSERTION_DECRYPTION_FAILED', message, { detail, cause });
 
-/** A decrypted element (an Assertion, a NameID): the root's one child element of its own document. */
+/** A decrypted element (an Assertion, a NameID, an Attribute): the root's one child element of its own document. */
 export interface DecryptedElement {
   doc: Document;
   element: Element;
@@ -150,24 +158,51 @@ export interface CbcTrust {
   soleIdp: boolean;
 }
 
+/** What an element inside a verified message is decrypted with (ADR 0338, 0350). */
+export interface ElementDecryption {
+  /** The broker's decryption keys, the active one first; none without spec.broker.encryptionSecretRef. */
+  keys: readonly KeyObject[];
+  /** The keys decrypt for this IdP alone (the tenant's only SAML IdP): AES-CBC may be decrypted. */
+  soleIdp: boolean;
+}
+
+/** A message read where nothing encrypted is expected (the portal's, the broker's hop): none decrypts. */
+export const NO_DECRYPTION: ElementDecryption = { keys: [], soleIdp: false };
+
 /**
- * The plaintext inside `encrypted` (an EncryptedAssertion or EncryptedID), to be parsed with
- * `parseDecryptedElement`.
+ * The element an EncryptedID or EncryptedAttribute holds, `encrypted` being read from its message as a
+ * verified signature covers it: its ciphertext is the signer's, so it is decrypted as from a signed
+ * message (AES-CBC too, from a tenant's only SAML IdP), and its plaintext parsed in the namespaces the
+ * signature covers around it (fail-closed, ADR 0344). Without a key: SAML_ENCRYPTED_ASSERTION_UNSUPPORTED.
+ */
+export function decryptSignedElement(encrypted: Element, decryption: ElementDecryption): Element {
+  if (decryption.keys.length === 0)
+    throw new SamlError(
+      'SAML_ENCRYPTED_ASSERTION_UNSUPPORTED',
+      `the broker has no key to decrypt the ${encrypted.localName}`,
+    );
+  const plaintext = decryptElement(encrypted, decryption.keys, { signed: true, soleIdp: decryption.soleIdp });
+  return parseDecryptedElement(plaintext, encrypted).element;
+}
+
+/**
+ * The plaintext inside `encrypted` (an EncryptedAssertion, EncryptedID or EncryptedAttribute), to be
+ * parsed with `parseDecryptedElement`.
  */
 export function decryptElement(encrypted: Element, keys: readonly KeyObject[], cbc: CbcTrust): Buffer {
   const name = encryptedElementName(encrypted);
   const data = childElements(encrypted, NS.xmlenc, 'EncryptedData');
   if (data.length !== 1)
-    throw refused('encrypted_data_count', `the ${name} must hold exactly one EncryptedData`);
+    throw decryptionRefused('encrypted_data_count', `the ${name} must hold exactly one EncryptedData`);
   const encryptedData = data[0]!;
   const type = attribute(encryptedData, 'Type');
   if (type !== undefined && type !== TYPE_ELEMENT)
-    throw refused('type_not_element', 'the EncryptedData is not an element');
+    throw decryptionRefused('type_not_element', 'the EncryptedData is not an element');
   const content = contentCipherOf(encryptedData);
   if (!content.authenticated && !cbc.soleIdp)
-    throw refused('cbc_several_idps', 'AES-CBC is accepted only from the one SAML IdP of a tenant');
+    throw decryptionRefused('cbc_several_idps', 'AES-CBC is accepted only from the one SAML IdP of a tenant');
   if (!content.authenticated && !cbc.signed)
-    throw refused('cbc_unsigned', 'AES-CBC is accepted only inside a signed Response');
+    throw decryptionRefused('cbc_unsigned', 'AES-CBC is accepted only inside a signed Response');
   const ciphertext = cipherValue(encryptedData);
   const encryptedKeys = [
     // Inline in its KeyInfo, or beside it in the EncryptedAssertion (core 2.3.4) for a RetrievalMethod.
@@ -175,7 +210,7 @@ export function decryptElement(encrypted: Element, keys: readonly KeyObject[], c
     ...childElements(encrypted, NS.xmlenc, 'EncryptedKey'),
   ];
   if (encryptedKeys.length === 0 || encryptedKeys.length > MAX_ENCRYPTED_KEYS)
-    throw refused(
+    throw decryptionRefused(
       'encrypted_key_count',
       `the ${name} must carry between 1 and ${MAX_ENCRYPTED_KEYS} EncryptedKeys`,
     );
@@ -186,7 +221,7 @@ export function decryptElement(encrypted: Element, keys: readonly KeyObject[], c
       if (plaintext !== undefined) return plaintext;
     }
   }
-  throw refused('does_not_decrypt', `the ${name} does not decrypt with the broker keys`);
+  throw decryptionRefused('does_not_decrypt', `the ${name} does not decrypt with the broker keys`);
 }
 
 function keyInfoKeys(keyInfo: Element | undefined): Element[] {
@@ -197,7 +232,7 @@ function contentCipherOf(encryptedData: Element): ContentCipher {
   const algorithm = encryptionAlgorithm(encryptedData);
   const content = algorithm === undefined ? undefined : CONTENT_CIPHERS.get(algorithm);
   if (!content)
-    throw refused(
+    throw decryptionRefused(
       'content_algorithm_unsupported',
       'the EncryptedData names no accepted content algorithm (AES-GCM, or AES-CBC)',
     );
@@ -215,13 +250,16 @@ function keyTransportOf(encryptedKey: Element): KeyTransport {
   const method = optionalChild(encryptedKey, NS.xmlenc, 'EncryptionMethod');
   const algorithm = method && attribute(method, 'Algorithm');
   if (!method || (algorithm !== RSA_OAEP_MGF1P && algorithm !== RSA_OAEP))
-    throw refused('key_transport_unsupported', 'the EncryptedKey names no accepted key transport (RSA-OAEP)');
+    throw decryptionRefused(
+      'key_transport_unsupported',
+      'the EncryptedKey names no accepted key transport (RSA-OAEP)',
+    );
   const digestUri = algorithmOf(optionalChild(method, NS.dsig, 'DigestMethod'));
   const digest = digestUri === undefined ? 'sha1' : DIGESTS.get(digestUri);
   const mgfUri = algorithm === RSA_OAEP ? algorithmOf(optionalChild(method, NS.xmlenc11, 'MGF')) : undefined;
   const mgf = mgfUri === undefined ? 'sha1' : MGFS.get(mgfUri);
   if (digest === undefined || mgf !== digest)
-    throw refused(
+    throw decryptionRefused(
       'oaep_digest_mgf_mismatch',
       'the EncryptedKey names an RSA-OAEP digest and mask function the broker does not pair',
     );
@@ -289,7 +327,7 @@ function decryptCbc(cipher: string, key: Buffer, octets: Buffer): Buffer | undef
  * XML Encryption 4.3: an Element's plaintext is parsed in the context of where it was, so the
  * namespace prefixes declared around `context`, the encrypted element (often `saml:` on the Response),
  * are declared on a wrapper around it. The plaintext must be one element: a SAML Assertion for an
- * EncryptedAssertion, a NameID for an EncryptedID.
+ * EncryptedAssertion, a NameID for an EncryptedID, an Attribute for an EncryptedAttribute.
  */
 export function parseDecryptedElement(plaintext: Buffer, context: Element): DecryptedElement {
   const name = encryptedElementName(context);
@@ -299,7 +337,7 @@ export function parseDecryptedElement(plaintext: Buffer, context: Element): Decr
     const text = new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
     doc = parseSamlXml(`<decrypted${namespaceDeclarations(context)}>${text}</decrypted>`);
   } catch (cause) {
-    throw refused(expected.refusal, `the decrypted ${name} is not XML`, cause);
+    throw decryptionRefused(expected.refusal, `the decrypted ${name} is not XML`, cause);
   }
   const nodes = Array.from(doc.documentElement!.childNodes);
   const elements = nodes.filter(isElement);
@@ -310,7 +348,7 @@ export function parseDecryptedElement(plaintext: Buffer, context: Element): Decr
     );
   const element = elements[0];
   if (!onlyElement || element?.namespaceURI !== NS.assertion || element.localName !== expected.element)
-    throw refused(expected.refusal, `the ${name} does not hold one ${expected.element}`);
+    throw decryptionRefused(expected.refusal, `the ${name} does not hold one ${expected.element}`);
   return { doc, element };
 }
 
@@ -342,7 +380,7 @@ function algorithmOf(element: Element | undefined): string | undefined {
 function cipherValue(element: Element): Buffer {
   const cipherData = optionalChild(element, NS.xmlenc, 'CipherData');
   const value = cipherData && optionalChild(cipherData, NS.xmlenc, 'CipherValue');
-  if (!value) throw refused('cipher_value_missing', `the ${element.localName} has no CipherValue`);
+  if (!value) throw decryptionRefused('cipher_value_missing', `the ${element.localName} has no CipherValue`);
   return base64Of(value, element);
 }
 
@@ -350,6 +388,9 @@ function cipherValue(element: Element): Buffer {
 function base64Of(value: Element, holder: Element): Buffer {
   const octets = strictBase64(value.textContent ?? '');
   if (!octets)
-    throw refused('cipher_value_not_base64', `the ${holder.localName}'s ${value.localName} is not base64`);
+    throw decryptionRefused(
+      'cipher_value_not_base64',
+      `the ${holder.localName}'s ${value.localName} is not base64`,
+    );
   return octets;
 }

@@ -1,17 +1,8 @@
-import type { KeyObject } from 'node:crypto';
 import type { Element } from '@xmldom/xmldom';
-import { decryptElement, parseDecryptedElement } from './decryption.js';
+import { decryptSignedElement, type ElementDecryption } from './decryption.js';
 import { SamlError } from './errors.js';
 import { NS } from './namespaces.js';
 import { childElements } from './xml.js';
-
-/** What an EncryptedID is decrypted with (ADR 0338, 0350). */
-export interface IdentifierDecryption {
-  /** The broker's decryption keys, the active one first; none without spec.broker.encryptionSecretRef. */
-  keys: readonly KeyObject[];
-  /** The keys decrypt for this IdP alone (the tenant's only SAML IdP): AES-CBC may be decrypted. */
-  soleIdp: boolean;
-}
 
 /**
  * The one identifier `holder` names (an Assertion's Subject, core 2.4.1; a LogoutRequest, core 3.7.1):
@@ -21,7 +12,7 @@ export interface IdentifierDecryption {
  * only SAML IdP), by the decryptor of ADR 0338 and with its rules. An EncryptedID anywhere else is
  * never read.
  */
-export function oneNameId(holder: Element, decryption: IdentifierDecryption): Element {
+export function oneNameId(holder: Element, decryption: ElementDecryption): Element {
   const identifiers = [
     ...childElements(holder, NS.assertion, 'NameID'),
     ...childElements(holder, NS.assertion, 'EncryptedID'),
@@ -34,18 +25,5 @@ export function oneNameId(holder: Element, decryption: IdentifierDecryption): El
       `the ${holder.localName} must name one identifier: a NameID or an EncryptedID`,
     );
   const identifier = identifiers[0]!;
-  if (identifier.localName === 'NameID') return identifier;
-  if (decryption.keys.length === 0)
-    throw new SamlError(
-      'SAML_ENCRYPTED_ASSERTION_UNSUPPORTED',
-      'the broker has no key to decrypt the EncryptedID',
-    );
-  const plaintext = decryptElement(identifier, decryption.keys, {
-    signed: true,
-    soleIdp: decryption.soleIdp,
-  });
-  return parseDecryptedElement(plaintext, identifier).element;
+  return identifier.localName === 'NameID' ? identifier : decryptSignedElement(identifier, decryption);
 }
-
-/** A message read where no EncryptedID is expected (the portal's, the broker's hop): none decrypts. */
-export const NO_DECRYPTION: IdentifierDecryption = { keys: [], soleIdp: false };

@@ -12,10 +12,11 @@ import {
   timeAttribute,
   useOnce,
 } from './checks.js';
+import { type ElementDecryption, NO_DECRYPTION } from './decryption.js';
 import { decodePostedMessage, inflateRedirectPayload, MAX_RELAY_STATE_BYTES } from './deflate.js';
 import { SamlError } from './errors.js';
 import type { LogoutOutcome } from './messages.js';
-import { type IdentifierDecryption, NO_DECRYPTION, oneNameId } from './name-identifier.js';
+import { oneNameId } from './name-identifier.js';
 import {
   NS,
   STATUS_PARTIAL_LOGOUT,
@@ -352,7 +353,7 @@ function checkNotOnOrAfter(root: Element, now: Date): void {
  */
 export function logoutRequestSubject(
   root: Element,
-  decryption: IdentifierDecryption = NO_DECRYPTION,
+  decryption: ElementDecryption = NO_DECRYPTION,
 ): {
   nameId: string;
   /** The NameID's Format attribute; undefined when absent (core 8.3.1: unspecified). */

@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Document, Element } from '@xmldom/xmldom';
 import type { FlowStore } from '../flowstore/index.js';
 import type { SignatureAlgorithmUri } from './algorithms.js';
+import { readAttributes } from './attribute-statement.js';
 import {
   checkIssueInstant,
   checkIssuer,
@@ -10,7 +11,12 @@ import {
   statusOf,
   useOnce,
 } from './checks.js';
-import { type DecryptedElement, decryptElement, parseDecryptedElement } from './decryption.js';
+import {
+  type DecryptedElement,
+  decryptElement,
+  type ElementDecryption,
+  parseDecryptedElement,
+} from './decryption.js';
 import { SamlError, SamlStatusError } from './errors.js';
 import { oneNameId } from './name-identifier.js';
 import { BEARER, NAMEID_UNSPECIFIED, NS, STATUS_SUCCESS } from './namespaces.js';
@@ -42,8 +48,8 @@ export interface ExpectedResponse {
   /** Default true: the Assertion itself must be signed. When false, a signed Response suffices. */
   requireSignedAssertion?: boolean;
   /**
-   * RSA private keys an EncryptedAssertion and an EncryptedID are decrypted with, the active one first
-   * (ADR 0338, 0346). None: either is refused (SAML_ENCRYPTED_ASSERTION_UNSUPPORTED).
+   * RSA private keys an EncryptedAssertion, an EncryptedID and an EncryptedAttribute are decrypted with,
+   * the active one first (ADR 0338, 0346, 0355). None: each is refused (SAML_ENCRYPTED_ASSERTION_UNSUPPORTED).
    */
   decryptionKeys?: readonly KeyObject[];
   /**
@@ -73,7 +79,10 @@ export interface ValidatedAssertion {
   nameIdFormat: string;
   nameIdQualifiers: NameIdQualifiers;
   sessionIndex?: string;
-  /** Attribute Name -> its text values (values with element content are skipped). */
+  /**
+   * Attribute Name -> its text values (values with element content are skipped), an EncryptedAttribute's
+   * read as a plain one's (ADR 0355).
+   */
   attributes: Record<string, string[]>;
   authnContextClassRef?: string;
   /** The AuthenticatingAuthority values of its AuthnContext, in order (the IdPs it proxied to). */
@@ -140,6 +149,8 @@ export async function validateSamlResponse(
   const confirmationEnd = checkBearerConfirmation(subject, ctx);
   const conditions = checkConditions(assertion, ctx);
   const authn = readAuthnStatement(assertion, ctx);
+  // Decrypted, when encrypted, before the assertion is recorded as used: a refused one is not spent.
+  const attributes = readAttributes(assertion, decryptionOf(ctx));
   const notOnOrAfter = new Date(Math.min(confirmationEnd, conditions.notOnOrAfter ?? confirmationEnd));
   const assertionId = attribute(assertion, 'ID')!;
   await checkOneTimeUse(replay, issuer, assertionId, notOnOrAfter, ctx);
@@ -147,7 +158,7 @@ export async function validateSamlResponse(
     issuer,
     ...nameId,
     ...authn,
-    attributes: readAttributes(assertion),
+    attributes,
     notOnOrAfter,
     assertionId,
     ...(conditions.proxyRestriction ? { proxyRestriction: conditions.proxyRestriction } : {}),
@@ -273,6 +284,14 @@ function decryptionKeys(ctx: Context, what: string): readonly KeyObject[] {
 }
 
 /**
+ * How an EncryptedID or EncryptedAttribute of the verified Assertion is decrypted: inside the signature
+ * that covers it, with the broker's keys (ADR 0346, 0355).
+ */
+function decryptionOf(ctx: Context): ElementDecryption {
+  return { keys: ctx.expected.decryptionKeys ?? [], soleIdp: ctx.expected.soleSamlIdp === true };
+}
+
+/**
  * XML Encryption 4.3: the plaintext is read in the namespaces around the EncryptedAssertion `posted`
  * (xmlsec1 writes it without its ancestors' declarations, e.g. `xsi:` declared only on the Response).
  * A signed Response's exclusive c14n covers only the declarations used outside the ciphertext, so one
@@ -330,10 +349,7 @@ function readNameId(
   nameIdFormat: string;
   nameIdQualifiers: NameIdQualifiers;
 } {
-  const element = oneNameId(subject, {
-    keys: ctx.expected.decryptionKeys ?? [],
-    soleIdp: ctx.expected.soleSamlIdp === true,
-  });
+  const element = oneNameId(subject, decryptionOf(ctx));
   const nameId = stringContent(element, 'SAML_NAMEID_INVALID');
   if (trimXmlWhitespace(nameId) === '' || nameId.length > 1024)
     throw new SamlError('SAML_NAMEID_INVALID', 'the NameID is empty or too long');
@@ -523,25 +539,6 @@ function readAuthnStatement(
     );
   }
   return out;
-}
-
-function readAttributes(assertion: Element): Record<string, string[]> {
-  const attributes: Record<string, string[]> = Object.create(null);
-  for (const statement of childElements(assertion, NS.assertion, 'AttributeStatement')) {
-    for (const attr of childElements(statement, NS.assertion, 'Attribute')) {
-      const name = attribute(attr, 'Name');
-      if (!name) continue;
-      const values = childElements(attr, NS.assertion, 'AttributeValue')
-        .filter(
-          (v) =>
-            v.getAttributeNS(NS.xsi, 'nil') !== 'true' &&
-            !Array.from(v.childNodes).some((n) => n.nodeType === 1),
-        )
-        .map((v) => stringContent(v));
-      attributes[name] = [...(attributes[name] ?? []), ...values];
-    }
-  }
-  return attributes;
 }
 
 /** One-time use (profiles 4.1.4.5): the assertion ID is remembered until the assertion expires. */

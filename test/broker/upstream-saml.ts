@@ -164,8 +164,12 @@ export function resignedByIdp(idp: UpstreamIdp, signedUrl: string, mutate: (xml:
 
 export interface UpstreamAnswer {
   nameId?: string;
+  /** The NameID's Format; emailAddress by default. */
+  nameIdFormat?: string;
   /** Attribute name -> values, put in the signed Assertion. */
   attributes?: Record<string, string[]>;
+  /** Raw XML put in the signed AttributeStatement after `attributes` (an EncryptedAttribute). */
+  attributesXml?: string;
   status?: string;
   /** A second-level StatusCode under `status` (core 3.2.2.2). */
   secondLevelStatus?: string;
@@ -210,7 +214,7 @@ function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnsw
       ConditionsNotBefore: (answer.conditionsWindow?.notBefore ?? now).toISOString(),
       ConditionsNotOnOrAfter: answer.conditionsWindow?.notOnOrAfter.toISOString() ?? later,
       SubjectConfirmationDataNotOnOrAfter: later,
-      NameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      NameIDFormat: answer.nameIdFormat ?? 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
       NameID: answer.nameId ?? 'carol@example.test',
       InResponseTo: requestId,
     };
@@ -219,12 +223,13 @@ function fillTemplate(brokerUrl: string, requestId: string, answer: UpstreamAnsw
       ? ` SessionNotOnOrAfter="${answer.sessionNotOnOrAfter.toISOString()}"`
       : '';
     const authnStatement = `<saml:AuthnStatement AuthnInstant="${(answer.authnInstant ?? now).toISOString()}" SessionIndex="${answer.sessionIndex ?? '_session-9'}"${sessionEnd}><saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport</saml:AuthnContextClassRef>${(answer.authenticatingAuthorities ?? []).map((a) => `<saml:AuthenticatingAuthority>${canonicalText(a)}</saml:AuthenticatingAuthority>`).join('')}</saml:AuthnContext></saml:AuthnStatement>`;
-    const attributes = Object.entries(answer.attributes ?? {})
-      .map(
-        ([name, list]) =>
-          `<saml:Attribute Name="${canonicalAttribute(name)}">${list.map((v) => `<saml:AttributeValue>${canonicalText(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`,
-      )
-      .join('');
+    const attributes =
+      Object.entries(answer.attributes ?? {})
+        .map(
+          ([name, list]) =>
+            `<saml:Attribute Name="${canonicalAttribute(name)}">${list.map((v) => `<saml:AttributeValue>${canonicalText(v)}</saml:AttributeValue>`).join('')}</saml:Attribute>`,
+        )
+        .join('') + (answer.attributesXml ?? '');
     values['AttributeStatement'] = '';
     const filled = template
       .replace(

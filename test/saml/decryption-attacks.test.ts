@@ -2,7 +2,8 @@
 // real XML encryption (node:crypto, testkit/xml-encryption.ts): each must be refused, or read as the
 // IdP signed it (ADR 0342). Then an EncryptedID (a NameID encrypted inside the Assertion, SAML core
 // 2.2.4; Shibboleth can encrypt NameIDs), decrypted by the same decryptor and read only as the Subject's
-// one identifier inside the signed Assertion (ADR 0346).
+// one identifier inside the signed Assertion (ADR 0346). Then an EncryptedAttribute (core 2.7.3.2;
+// Shibboleth's `encryptAttributes`), read only from the signed Assertion's AttributeStatement (ADR 0355).
 import { createPrivateKey } from 'node:crypto';
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
@@ -21,9 +22,10 @@ import {
 import {
   type AttackerEncryption,
   encryptedAssertionXml,
+  encryptedAttributeXml,
   encryptedIdXml,
 } from '../../testkit/xml-encryption.js';
-import { xmlsecEncryptNameId } from '../../testkit/xmlsec.js';
+import { xmlsecEncryptAttribute, xmlsecEncryptNameId } from '../../testkit/xmlsec.js';
 
 let store: MemoryFlowStore;
 beforeEach(() => {
@@ -305,6 +307,26 @@ describe('decryption attacks (ADR 0338, 0342)', () => {
   });
 });
 
+/** `xml` with one bit of its (first) EncryptedData's ciphertext flipped: a padding oracle's probe. */
+function contentBitFlipped(xml: string): string {
+  const altered = xml.replace(
+    /(<xenc:CipherValue>)([^<]+)(<\/xenc:CipherValue><\/xenc:CipherData><\/xenc:EncryptedData>)/,
+    (_, open: string, base64: string, close: string) => {
+      const octets = Buffer.from(base64, 'base64');
+      octets[20]! ^= 1;
+      return `${open}${octets.toString('base64')}${close}`;
+    },
+  );
+  expect(altered).to.not.equal(xml);
+  return altered;
+}
+
+/** What xmlsec1 encrypts with for an independent check: AES-128-GCM and AES-256-CBC under RSA-OAEP. */
+const XMLSEC_ENCRYPTIONS = [
+  { content: `${NS.xmlenc11}aes128-gcm`, sessionKey: 'aes-128', transport: `${NS.xmlenc}rsa-oaep-mgf1p` },
+  { content: `${NS.xmlenc}aes256-cbc`, sessionKey: 'aes-256', transport: `${NS.xmlenc}rsa-oaep-mgf1p` },
+];
+
 const PLAIN_NAME_ID = /<saml:NameID [^>]*>[^<]*<\/saml:NameID>/;
 
 /** The NameID the IdP encrypts, with its qualifiers (core 2.2.2). */
@@ -357,12 +379,7 @@ describe('an EncryptedID from an upstream SAML IdP (ADR 0346)', () => {
   });
 
   it('reads an EncryptedID xmlsec1 wrote (an independent implementation): AES-128-GCM and AES-256-CBC under RSA-OAEP', async () => {
-    const XMLENC = 'http://www.w3.org/2001/04/xmlenc#';
-    const transport = `${XMLENC}rsa-oaep-mgf1p`;
-    for (const encryption of [
-      { content: 'http://www.w3.org/2009/xmlenc11#aes128-gcm', sessionKey: 'aes-128', transport },
-      { content: `${XMLENC}aes256-cbc`, sessionKey: 'aes-256', transport },
-    ]) {
+    for (const encryption of XMLSEC_ENCRYPTIONS) {
       const parts = defaultParts({ nameId: 'alice-xmlsec@example.test' });
       const edit = (xml: string) => xmlsecEncryptNameId(xml, brokerKey().certPem, encryption);
       const xml = responseNaming(parts, nameIdXml(parts), { edit });
@@ -427,16 +444,7 @@ describe('an EncryptedID from an upstream SAML IdP (ADR 0346)', () => {
   it('decrypts no EncryptedID an attacker altered (CBC padding oracle): the signature breaks first; none in an unsigned Assertion', async () => {
     const parts = defaultParts();
     const signed = responseNaming(parts, encryptedId(parts, { content: 'aes128-cbc' }));
-    // One bit of the content's ciphertext flipped: a padding oracle's probe.
-    const altered = signed.replace(
-      /(<xenc:CipherValue>)([^<]+)(<\/xenc:CipherValue><\/xenc:CipherData><\/xenc:EncryptedData>)/,
-      (_, open: string, base64: string, close: string) => {
-        const octets = Buffer.from(base64, 'base64');
-        octets[20]! ^= 1;
-        return `${open}${octets.toString('base64')}${close}`;
-      },
-    );
-    expect(altered).to.not.equal(signed);
+    const altered = contentBitFlipped(signed);
     expect((await refusal(altered)).code).to.equal('SAML_SIGNATURE_INVALID');
     const unsigned = responseNaming(defaultParts(), encryptedId(parts, { content: 'aes128-cbc' }), {
       signAssertion: false,
@@ -495,6 +503,231 @@ describe('an EncryptedID from an upstream SAML IdP (ADR 0346)', () => {
     expect(await refusal(responseNaming(parts, encryptedId(parts)), { decryptionKeys: [] })).to.include({
       code: 'SAML_ENCRYPTED_ASSERTION_UNSUPPORTED',
       message: 'the broker has no key to decrypt the EncryptedID',
+    });
+  });
+});
+
+/** An Attribute as an IdP encrypting it writes it: its own declarations (OpenSAML marshals it alone). */
+const attributeXml = (name: string, values: readonly string[]) =>
+  `<saml:Attribute xmlns:saml="${NS.assertion}" Name="${name}">${values.map((v) => `<saml:AttributeValue>${v}</saml:AttributeValue>`).join('')}</saml:Attribute>`;
+
+const plainAttribute = (name: string, values: readonly string[]) =>
+  `<saml:Attribute Name="${name}">${values.map((v) => `<saml:AttributeValue>${v}</saml:AttributeValue>`).join('')}</saml:Attribute>`;
+
+const encryptedAttribute = (name: string, values: readonly string[], options: AttackerEncryption = {}) =>
+  encryptedAttributeXml(attributeXml(name, values), brokerKey().certPem, options);
+
+/** The signed Response of an Assertion whose AttributeStatement holds `attributesXml`. */
+const withAttributes = (attributesXml: string, options: Parameters<typeof signedResponse>[1] = {}) =>
+  signedResponse(defaultParts({ attributesXml }), options);
+
+/** An EncryptedAttribute holding the attacker's e-mail, for the broker's published certificate. */
+const attackersEmail = () => encryptedAttribute('email', ['admin@example.test']);
+
+describe('an EncryptedAttribute from an upstream SAML IdP (ADR 0355)', () => {
+  it('reads the Attribute it holds as a plain one, under AES-GCM and AES-CBC (the signature covers it)', async () => {
+    for (const content of ['aes128-gcm', 'aes256-gcm', 'aes128-cbc'] as const) {
+      const xml = withAttributes(
+        `${encryptedAttribute('email', ['alice@example.test'], { content })}${plainAttribute('groups', ['staff'])}`,
+      );
+      expect((await validate(xml)).attributes, content).to.deep.equal({
+        email: ['alice@example.test'],
+        groups: ['staff'],
+      });
+    }
+    // An Assertion only the Response signs, with requireSignedAssertion false: its signature covers it.
+    const responseSigned = withAttributes(
+      encryptedAttribute('email', ['alice@example.test'], { content: 'aes128-cbc' }),
+      {
+        signAssertion: false,
+        signResponse: true,
+      },
+    );
+    expect((await validate(responseSigned, { requireSignedAssertion: false })).attributes).to.deep.equal({
+      email: ['alice@example.test'],
+    });
+  });
+
+  it('reads an EncryptedAttribute xmlsec1 wrote (an independent implementation): AES-128-GCM and AES-256-CBC under RSA-OAEP', async () => {
+    for (const encryption of XMLSEC_ENCRYPTIONS) {
+      const parts = defaultParts({
+        attributesXml: `${plainAttribute('email', ['alice-xmlsec@example.test'])}${plainAttribute('groups', ['staff'])}`,
+      });
+      const encrypted = xmlsecEncryptAttribute(responseXml(parts), brokerKey().certPem, encryption);
+      expect(encrypted).to.contain('<saml:EncryptedAttribute').and.not.contain('alice-xmlsec@');
+      const xml = signEnveloped(encrypted, { id: parts.assertionId, ...idpKey() });
+      expect((await validate(xml)).attributes).to.deep.equal({
+        email: ['alice-xmlsec@example.test'],
+        groups: ['staff'],
+      });
+    }
+  });
+
+  it('reads it inside an EncryptedAssertion too (both encrypted, as Shibboleth may)', async () => {
+    const parts = defaultParts({ attributesXml: encryptedAttribute('email', ['alice@example.test']) });
+    const xml = responseWith(parts, asIs);
+    expect((await validate(xml)).attributes).to.deep.equal({ email: ['alice@example.test'] });
+  });
+
+  it('reads an Attribute and an EncryptedAttribute of the same Name as one attribute: the values of both, in document order', async () => {
+    const plain = plainAttribute('groups', ['jsm-users', 'staff']);
+    const encrypted = encryptedAttribute('groups', ['agents']);
+    expect((await validate(withAttributes(`${plain}${encrypted}`))).attributes['groups']).to.deep.equal([
+      'jsm-users',
+      'staff',
+      'agents',
+    ]);
+    expect((await validate(withAttributes(`${encrypted}${plain}`))).attributes['groups']).to.deep.equal([
+      'agents',
+      'jsm-users',
+      'staff',
+    ]);
+  });
+
+  it('reads none outside the signed Assertion: added under its signature, in a wrapping Assertion (XSW), in the Extensions or the Signature', async () => {
+    const signedAlice = () => withAttributes(plainAttribute('email', ['alice@example.test']));
+    const signed = signedAlice();
+    const added = signed.replace(
+      '</saml:AttributeStatement>',
+      `${attackersEmail()}</saml:AttributeStatement>`,
+    );
+    expect((await refusal(added)).code).to.equal('SAML_SIGNATURE_INVALID');
+    // XSW: the signed Assertion moved to the Extensions, a forged one with the attacker's attribute in its place.
+    const start = signed.indexOf('<saml:Assertion ');
+    const end = signed.indexOf('</samlp:Response>');
+    const forged = signed
+      .slice(start, end)
+      .replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '')
+      .replace(/ID="[^"]+"/, 'ID="_forged"')
+      .replace('</saml:AttributeStatement>', `${attackersEmail()}</saml:AttributeStatement>`);
+    const wrapped = `${signed.slice(0, start).replace('<samlp:Status>', `<samlp:Extensions>${signed.slice(start, end)}</samlp:Extensions><samlp:Status>`)}${forged}${signed.slice(end)}`;
+    expect((await refusal(wrapped)).code).to.equal('SAML_ASSERTION_COUNT');
+    // In the Signature (an Object), refused by the signature's own form.
+    const inSignature = signed.replace(
+      '</ds:Signature>',
+      `<ds:Object>${attackersEmail()}</ds:Object></ds:Signature>`,
+    );
+    expect((await refusal(inSignature)).code).to.equal('SAML_SIGNATURE_INVALID');
+    // Where the signature does not reach, around the Assertion, it is never read, nor decrypted.
+    for (const outside of [
+      signedAlice().replace(
+        '<samlp:Status>',
+        `<samlp:Extensions>${attackersEmail()}</samlp:Extensions><samlp:Status>`,
+      ),
+      signed.replace(
+        '</samlp:Status>',
+        `<samlp:StatusDetail>${attackersEmail()}</samlp:StatusDetail></samlp:Status>`,
+      ),
+      signedAlice().replace('</samlp:Response>', `${attackersEmail()}</samlp:Response>`),
+    ]) {
+      expect(outside).to.contain('<saml:EncryptedAttribute');
+      expect((await validate(outside)).attributes).to.deep.equal({ email: ['alice@example.test'] });
+    }
+  });
+
+  it('refuses AES-CBC from a tenant with several SAML IdPs before any RSA operation, and decrypts no CBC ciphertext altered under the signature', async () => {
+    const cbc = withAttributes(
+      encryptedAttribute('email', ['alice@example.test'], { content: 'aes128-cbc' }),
+    );
+    expect(await refusal(cbc, { soleSamlIdp: false })).to.include({
+      code: 'SAML_ASSERTION_DECRYPTION_FAILED',
+      detail: 'cbc_several_idps',
+    });
+    const gcm = withAttributes(encryptedAttribute('email', ['alice@example.test']));
+    expect((await validate(gcm, { soleSamlIdp: false })).attributes['email']).to.deep.equal([
+      'alice@example.test',
+    ]);
+    const altered = contentBitFlipped(cbc);
+    expect((await refusal(altered)).code).to.equal('SAML_SIGNATURE_INVALID');
+  });
+
+  it('refuses a plaintext that is not one Attribute: a NameID, two Attributes, text, an Assertion, an EncryptedAttribute, a prefix declared only around it', async () => {
+    const nested = encryptedAttribute('email', ['admin@example.test']);
+    for (const plaintext of [
+      `<saml:NameID xmlns:saml="${NS.assertion}">admin@example.test</saml:NameID>`,
+      `${attributeXml('email', ['alice@example.test'])}${attributeXml('email', ['admin@example.test'])}`,
+      'admin@example.test',
+      `<saml:Assertion xmlns:saml="${NS.assertion}" ID="_x" Version="2.0"/>`,
+      nested,
+      // xsi: is declared on the posted Assertion, outside what its exclusive c14n signs: unbound here
+      // (fail-closed, as for an EncryptedID: ADR 0344, 0346).
+      `<saml:Attribute xmlns:saml="${NS.assertion}" Name="email"><saml:AttributeValue xsi:type="xs:string">a@example.test</saml:AttributeValue></saml:Attribute>`,
+    ]) {
+      const xml = withAttributes(encryptedAttributeXml(plaintext, brokerKey().certPem));
+      expect(await refusal(xml), plaintext).to.include({
+        code: 'SAML_ASSERTION_DECRYPTION_FAILED',
+        detail: 'plaintext_not_attribute',
+      });
+    }
+  });
+
+  it("gives the EncryptedKeys one answer: two read when one is the broker's, two another key's refused, five refused before any RSA operation", async () => {
+    const twice = (encrypted: string, times: number) => {
+      const key = encrypted.slice(
+        encrypted.indexOf('<xenc:EncryptedKey>'),
+        encrypted.indexOf('</xenc:EncryptedKey>') + '</xenc:EncryptedKey>'.length,
+      );
+      return encrypted.replace(key, key.repeat(times));
+    };
+    // Another encryption's EncryptedKey first: it opens, to a key the GCM tag refuses, then the broker's.
+    const other = encryptedAttribute('email', ['admin@example.test']);
+    const otherKey = other.slice(other.indexOf('<xenc:EncryptedKey>'), other.indexOf('</ds:KeyInfo>'));
+    const mine = encryptedAttribute('email', ['alice@example.test']);
+    const two = mine.replace('<ds:KeyInfo>', `<ds:KeyInfo>${otherKey}`);
+    expect((await validate(withAttributes(two))).attributes['email']).to.deep.equal(['alice@example.test']);
+    const someoneElses = encryptedAttributeXml(
+      attributeXml('email', ['alice@example.test']),
+      makeKeyPair('someone-else').certPem,
+    );
+    expect(await refusal(withAttributes(twice(someoneElses, 2)))).to.include({
+      code: 'SAML_ASSERTION_DECRYPTION_FAILED',
+      message: 'the EncryptedAttribute does not decrypt with the broker keys',
+      detail: 'does_not_decrypt',
+    });
+    expect(await refusal(withAttributes(twice(someoneElses, 5)))).to.include({
+      code: 'SAML_ASSERTION_DECRYPTION_FAILED',
+      detail: 'encrypted_key_count',
+    });
+  });
+
+  it('refuses RSA 1.5, a CipherValue that is not base64, two EncryptedData', async () => {
+    const rsa15 = attackersEmail().replace(`${NS.xmlenc}rsa-oaep-mgf1p`, `${NS.xmlenc}rsa-1_5`);
+    const junk = encryptedAttribute('email', ['alice@example.test'], {
+      cipherValue: (b64) => `${b64.slice(0, 8)}!*${b64.slice(8)}`,
+    });
+    const data = /<xenc:EncryptedData[\s\S]*<\/xenc:EncryptedData>/.exec(attackersEmail())![0];
+    const twoData = attackersEmail().replace(
+      '</saml:EncryptedAttribute>',
+      `${data}</saml:EncryptedAttribute>`,
+    );
+    for (const [encrypted, detail] of [
+      [rsa15, 'key_transport_unsupported'],
+      [junk, 'cipher_value_not_base64'],
+      [twoData, 'encrypted_data_count'],
+    ] as const) {
+      expect(await refusal(withAttributes(encrypted))).to.include({
+        code: 'SAML_ASSERTION_DECRYPTION_FAILED',
+        detail,
+      });
+    }
+  });
+
+  it('refuses more EncryptedAttributes than the bound on the RSA operations of one Assertion, before any', async () => {
+    // None of these opens: decrypting any would be refused does_not_decrypt.
+    const undecryptable = attackersEmail().replace(/<xenc:CipherValue>[^<]+/g, '<xenc:CipherValue>AAAA');
+    expect(await refusal(withAttributes(undecryptable.repeat(33)))).to.include({
+      code: 'SAML_ASSERTION_DECRYPTION_FAILED',
+      detail: 'encrypted_attribute_count',
+    });
+    expect(await refusal(withAttributes(undecryptable.repeat(32)))).to.include({
+      detail: 'does_not_decrypt',
+    });
+  });
+
+  it('refuses an EncryptedAttribute when the broker has no decryption key', async () => {
+    expect(await refusal(withAttributes(attackersEmail()), { decryptionKeys: [] })).to.include({
+      code: 'SAML_ENCRYPTED_ASSERTION_UNSUPPORTED',
+      message: 'the broker has no key to decrypt the EncryptedAttribute',
     });
   });
 });
