@@ -30,6 +30,7 @@ import { SERVICE_ACCOUNT } from '../dev/tenant.js';
 import { createPortalApp, type PortalApp, type PortalOptions } from '../portal/app.js';
 import type { Exchange } from '../portal/atlassian/http.js';
 import type { WriteSettings } from '../portal/requests.js';
+import { sessionTimeoutsOf } from '../portal/session.js';
 import { validateAgainstSpec } from './atlassian-spec.js';
 import { capturingDestination } from './captured-logs.js';
 import { type KeyPair, makeKeyPair } from './keys.js';
@@ -64,6 +65,11 @@ export interface Harness {
   registry: Registry;
   /** The prefix of every key the portal keeps in Redis for this tenant. */
   keyPrefix: string;
+  /**
+   * How long a form can be posted (ms): its session's absolute timeout, as its CSRF token is the
+   * session's. What a step without a comment, or a create without a description, is kept for (ADR 0288, 0299).
+   */
+  formLifeMs: number;
   /** Every value the portal keeps in Redis for this tenant. */
   storedValues(): Promise<string[]>;
   /** Every key the portal keeps in Redis for this tenant (without the tenant prefix), with its TTL in seconds. */
@@ -250,6 +256,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logs,
     registry,
     keyPrefix,
+    formLifeMs: sessionTimeoutsOf(tenant.spec).absoluteSeconds * 1000,
     async storedValues() {
       const keys = await redis.keys(`${keyPrefix}*`);
       return keys.length === 0 ? [] : ((await redis.mget(...keys)).filter((v) => v !== null) as string[]);

@@ -91,11 +91,30 @@ export async function passOnWriteClaim(
 ): Promise<void> {
   const [key, ...more] = await redis.keys(`*write:{claims}:${scope}*${writeKey}`);
   if (key === undefined || more.length > 0) throw new Error(`not one write claim for ${scope}…${writeKey}`);
-  const left = await redis.pttl(key);
   const held = (await redis.get(key)) ?? '';
   const since = /^unconfirmed:(\d+)$/.exec(held)?.[1];
+  await runDown(redis, key, ms, since ? `unconfirmed:${Number(since) - ms}` : held);
+}
+
+/**
+ * `ms` pass for the requests the tenant's sessions raised lately (portal/session.ts
+ * `rememberWrite`, which their searches reconcile): each write's time moves that far back and the
+ * list's TTL runs down by them (gone when shorter), as passOnWriteClaim does for a claim.
+ */
+export async function passOnRecentWrites(redis: Redis, keyPrefix: string, ms: number): Promise<void> {
+  const keys = await redis.keys(`${keyPrefix}portal:session-writes:*`);
+  if (keys.length === 0) throw new Error('no session has written lately');
+  for (const key of keys) {
+    const writes = JSON.parse((await redis.get(key)) ?? '[]') as { at: number }[];
+    await runDown(redis, key, ms, JSON.stringify(writes.map((w) => ({ ...w, at: w.at - ms }))));
+  }
+}
+
+/** `key`, `ms` later: removed when its TTL is shorter, else `value` with what is left of it. */
+async function runDown(redis: Redis, key: string, ms: number, value: string): Promise<void> {
+  const left = await redis.pttl(key);
   if (left <= ms) await redis.del(key);
-  else await redis.set(key, since ? `unconfirmed:${Number(since) - ms}` : held, 'PX', left - ms);
+  else await redis.set(key, value, 'PX', left - ms);
 }
 
 /** The id of the connection whose last command was `command`: the markers' one after a marker (WAIT). */

@@ -1,10 +1,13 @@
-// A write claim sent to a Redis that stalls (SIGSTOP: the connection stays up, nothing answers): the
+// A write claim sent to a Redis that stalls with it (the connection stays up, nothing answers): the
 // post gives up on it after the command deadline and answers 503, having written nothing. Redis
 // still holds the claim command, and runs it when it resumes: a claim nobody holds, which kept the
 // same form out for the claim's whole lifetime (140 s): sent again, it waited for the ghost and
 // answered 409 "still being sent from your earlier click" although nothing was ever sent.
-import { spawnSync } from 'node:child_process';
+// The stall must come between the claim's two commands (Redis's clock, then the script with its
+// deadline): a Redis stopped outright (SIGSTOP) stalls the clock read, and the script is never sent.
+// So Redis pauses writes (CLIENT PAUSE … WRITE), which holds the script and answers the clock.
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import type { RedisFlowStore } from '../../common/flowstore/redis-store.js';
 import { eventually } from '../../testkit/envtest.js';
 import { type LocalRedis, startLocalRedis } from '../../testkit/local-redis.js';
@@ -15,7 +18,7 @@ import {
   signIn,
   startHarness,
 } from '../../testkit/portal-harness.js';
-import { answering, connectedFlowStore } from '../../testkit/redis.js';
+import { connectedFlowStore } from '../../testkit/redis.js';
 
 describe('faults: a write claim sent to a Redis that stalls', function () {
   this.timeout(60_000);
@@ -43,30 +46,35 @@ describe('faults: a write claim sent to a Redis that stalls', function () {
       (await form.post({ ...(await form.fresh()), f_summary: 'Raised before the stall' })).status,
     ).to.equal(303);
     const fields = { ...(await form.fresh()), f_summary: 'Sent while Redis stalled' };
-    // Redis stops while the post looks for its key at Atlassian, so the next thing it sends Redis is its claim.
+    // Redis pauses writes while the post looks for its key at Atlassian, so the next thing it sends
+    // Redis is its claim: the clock read answered, the script held.
     let release!: () => void;
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
     h.emulator.faults.set({ heldUntil: held, pathPrefix: '/rest/api/3/search/jql', times: 1 });
-    const first = form.post(fields);
-    let firstAnswer: Response;
+    const admin = new Redis(redis.url);
+    const scriptsRun = async () =>
+      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
     try {
+      const first = form.post(fields);
       await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the look-up held at Atlassian');
-      redis.process.kill('SIGSTOP');
-      release();
-      firstAnswer = await first;
+      const before = await scriptsRun();
+      await admin.call('client', 'pause', 60_000, 'write');
+      let firstAnswer: Response;
+      try {
+        release();
+        firstAnswer = await first;
+      } finally {
+        await admin.call('client', 'unpause');
+      }
+      expect(firstAnswer.status).to.equal(503);
+      expect(form.created(fields.f_summary)).to.have.length(0);
+      await eventually(async () => (await scriptsRun()) > before, 'the claim run once Redis resumed');
     } finally {
       release();
-      redis.process.kill('SIGCONT');
+      admin.disconnect();
     }
-    expect(firstAnswer.status).to.equal(503);
-    expect(form.created(fields.f_summary)).to.have.length(0);
-    // Redis runs what it was sent while stopped before it answers a connection made after it resumed.
-    expect(
-      spawnSync('redis-cli', ['-p', String(redis.port), 'ping'], { encoding: 'utf8' }).stdout.trim(),
-    ).to.equal('PONG');
-    await answering(store);
     const again = await form.post(fields);
     const [request] = form.created(fields.f_summary);
     expect(form.created(fields.f_summary), 'requests raised').to.have.length(1);
