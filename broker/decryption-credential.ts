@@ -2,13 +2,10 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import {
   certificatePublicKey,
   decryptionKeyProblem,
-  foreignKeys,
   type KnownForeignKey,
   keyFacts,
-  privateKeyFacts,
 } from '../common/config/decryption-key.js';
 import { halfPairProblem } from '../common/config/key-pairs.js';
-import type { JsmSsoTenant } from '../common/config/load.js';
 import { ConfigError } from '../common/errors.js';
 import type { SecretReader } from '../common/pool/source.js';
 
@@ -68,20 +65,4 @@ function parsedKey(pem: string): KeyObject | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The tenant's other keys as this pod can read them: the key itself where it is mounted (the
- * broker's signing keys, its listener's), else its certificate (the portal's signing keys, whose
- * certificates the broker reads to trust the portal). A key neither of which is here is not judged.
- */
-export function readableForeignKeys(tenant: JsmSsoTenant, secrets: SecretReader): KnownForeignKey[] {
-  return foreignKeys(tenant).flatMap((other) => {
-    const keyPem = secrets.readOptional(other.secret, other.key);
-    const certPem = secrets.readOptional(other.secret, other.certificate);
-    const publicKey =
-      (keyPem !== undefined ? privateKeyFacts(keyPem)?.publicKey : undefined) ??
-      (certPem !== undefined ? certificatePublicKey(certPem) : undefined);
-    return publicKey === undefined ? [] : [{ ...other, publicKey }];
-  });
 }

@@ -1,4 +1,5 @@
 import { brokerEndpoints } from '../common/config/broker-endpoints.js';
+import { knownForeignKeys, readablePublicKeys } from '../common/config/decryption-key.js';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import { signingSecretName } from '../common/config/signing-secrets.js';
 import { type KeyMaterial, signingKeyMaterial } from '../common/key-material.js';
@@ -9,11 +10,7 @@ import {
   loadSigningCredential,
   type SigningCredential,
 } from '../common/saml/index.js';
-import {
-  type DecryptionCredential,
-  readableForeignKeys,
-  readDecryptionCredential,
-} from './decryption-credential.js';
+import { type DecryptionCredential, readDecryptionCredential } from './decryption-credential.js';
 import type { TrustedSp } from './saml/inbound.js';
 
 /**
@@ -92,7 +89,7 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReade
           decryption: readDecryptionCredential(
             secrets,
             encryptionSecret,
-            readableForeignKeys(tenant, secrets),
+            knownForeignKeys(tenant, readablePublicKeys(secrets)),
           ),
         }
       : {}),

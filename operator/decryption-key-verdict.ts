@@ -1,7 +1,7 @@
-import { decryptionKeyProblem, foreignKeys, type KnownForeignKey } from '../common/config/decryption-key.js';
+import { decryptionKeyProblem, knownForeignKeys } from '../common/config/decryption-key.js';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import type { SecretFacts } from './resources/common.js';
-import { parsedCertificate } from './secret-facts.js';
+import { factsPublicKeys, parsedCertificate } from './secret-facts.js';
 
 export interface DecryptionKeyVerdict {
   reason: 'EncryptionKeyInvalid';
@@ -20,12 +20,7 @@ export function decryptionKeyVerdict(
   const secret = tenant.spec.broker.encryptionSecretRef?.name;
   const facts = secret === undefined ? undefined : secrets[secret];
   if (secret === undefined || !facts) return undefined;
-  const others = foreignKeys(tenant).flatMap((other): KnownForeignKey[] => {
-    const owner = secrets[other.secret];
-    const publicKey =
-      owner?.privateKeys[other.key]?.publicKey ?? parsedCertificate(owner, other.certificate)?.publicKey;
-    return publicKey === undefined ? [] : [{ ...other, publicKey }];
-  });
+  const others = knownForeignKeys(tenant, factsPublicKeys(secrets));
   const pairs = facts.keyHashes['next.key'] === undefined ? (['tls'] as const) : (['tls', 'next'] as const);
   for (const pair of pairs) {
     const problem = decryptionKeyProblem(

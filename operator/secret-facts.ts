@@ -1,6 +1,8 @@
 import {
   certificatePublicKey,
+  isPrivateKeyName,
   type PrivateKeyFacts,
+  type PublicKeyOf,
   privateKeyFacts,
 } from '../common/config/decryption-key.js';
 import type { KubeClient, KubeObject } from '../common/kube/client.js';
@@ -82,6 +84,14 @@ function parse(pem: string | undefined): ParsedCertificate | undefined {
   const notAfter = certificateNotAfter(pem);
   if (!pem || !notAfter) return undefined;
   return { notAfter, fingerprint: certificateFingerprint(pem), publicKey: certificatePublicKey(pem) };
+}
+
+/** PublicKeyOf of the Secrets' facts: a key's public facts, a certificate's parsed public key. */
+export function factsPublicKeys(secrets: Record<string, SecretFacts>): PublicKeyOf {
+  return (secret, key) =>
+    isPrivateKeyName(key)
+      ? secrets[secret]?.privateKeys[key]?.publicKey
+      : parsedCertificate(secrets[secret], key)?.publicKey;
 }
 
 /**

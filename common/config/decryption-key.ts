@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
+import type { SecretReader } from '../pool/source.js';
 import { signingSecretName } from './signing-secrets.js';
 import type { JsmSsoTenant } from './tenant.generated.js';
 
@@ -45,6 +46,27 @@ export function certificatePublicKey(pem: string): string | undefined {
   }
 }
 
+/**
+ * The public key of a Secret's key (`tls.key`, `next.key`) or certificate (`tls.crt`, `next.crt`), as
+ * one side can read it: undefined when absent, or not a PEM key or certificate. The parts read it from
+ * their mounted Secrets (`readablePublicKeys`), the operator from its Secrets' facts.
+ */
+export type PublicKeyOf = (secret: string, key: string) => string | undefined;
+
+/** Whether a Secret's `key` holds a private key (its pairs' `.key`), not a certificate. */
+export function isPrivateKeyName(key: string): boolean {
+  return key.endsWith('.key');
+}
+
+/** PublicKeyOf of the Secrets this process can read. */
+export function readablePublicKeys(secrets: SecretReader): PublicKeyOf {
+  return (secret, key) => {
+    const pem = secrets.readOptional(secret, key);
+    if (pem === undefined) return undefined;
+    return isPrivateKeyName(key) ? privateKeyFacts(pem)?.publicKey : certificatePublicKey(pem);
+  };
+}
+
 function spkiDigest(key: KeyObject): string {
   return createHash('sha256')
     .update((key.type === 'private' ? createPublicKey(key) : key).export({ format: 'der', type: 'spki' }))
@@ -85,6 +107,18 @@ function pair(secret: string, prefix: 'tls' | 'next'): Omit<ForeignKey, 'role'> 
 /** A ForeignKey whose public key could be read. */
 export interface KnownForeignKey extends ForeignKey {
   publicKey: string;
+}
+
+/**
+ * The tenant's other keys as one side can read them: the key itself where it is readable, else its
+ * certificate (the broker reads the portal's certificates, never its keys). A key neither of which
+ * is readable is not judged there.
+ */
+export function knownForeignKeys(tenant: JsmSsoTenant, publicKeyOf: PublicKeyOf): KnownForeignKey[] {
+  return foreignKeys(tenant).flatMap((other) => {
+    const publicKey = publicKeyOf(other.secret, other.key) ?? publicKeyOf(other.secret, other.certificate);
+    return publicKey === undefined ? [] : [{ ...other, publicKey }];
+  });
 }
 
 /**
