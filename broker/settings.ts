@@ -1,6 +1,7 @@
 import { brokerEndpoints } from '../common/config/broker-endpoints.js';
 import { knownForeignKeys, readablePublicKeys } from '../common/config/decryption-key.js';
 import type { JsmSsoTenant } from '../common/config/load.js';
+import { refuseMismatchedSigningKey } from '../common/config/signing-key.js';
 import { signingSecretName } from '../common/config/signing-secrets.js';
 import { type KeyMaterial, signingKeyMaterial } from '../common/key-material.js';
 import type { SecretReader } from '../common/pool/source.js';
@@ -52,6 +53,8 @@ export interface BrokerSettings {
 
 export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReader): BrokerSettings {
   const { broker, portal } = tenant.spec;
+  // Before its key is loaded: a key that is not its certificate's would sign what no one verifies.
+  refuseMismatchedSigningKey(tenant, 'broker', secrets);
   // The operator generates both key pairs under these names when the tenant names none.
   const signingSecret = signingSecretName(tenant, 'broker');
   const portalSecret = signingSecretName(tenant, 'portal');

@@ -99,6 +99,11 @@ export const OPERATOR_REASONS = {
     meaning:
       "A key pair of the broker's decryption Secret (spec.broker.encryptionSecretRef: tls.*, next.*) is refused as the broker would refuse it at start: a key that is not a PEM RSA key of 2048 bits or more, a certificate that is not PEM or not of its key, or a key that is another of the tenant's (a signing key, next ones too, or a listener's TLS key); the message names the key. The running pods are left as they are.",
   },
+  SigningKeyInvalid: {
+    conditions: 'ConfigValid=False',
+    meaning:
+      "A signing Secret's key is not the key of its certificate, as the broker and the portal would refuse it at start: `tls.key` of `tls.crt` (a certificate renewed beside the old key), or `next.key` of `next.crt` when both are there (either alone is a step of the rotation runbook); or one is not PEM. The message names the keys, never their content. The running pods are left as they are.",
+  },
   UnknownFieldsIgnored: {
     conditions: 'log line `operator.unknown_fields_ignored`',
     meaning:

@@ -38,6 +38,7 @@ import { allSecretKeys, signingSecretName } from './resources/secret-refs.js';
 import { desiredSigningSecret } from './resources/signing-secret.js';
 import { parsedCertificate } from './secret-facts.js';
 import { signingCertificateCondition } from './signing-certificate-condition.js';
+import { signingKeyVerdict } from './signing-key-verdict.js';
 import {
   type ApplyFailure,
   appliedCondition,
@@ -320,6 +321,9 @@ async function converge(
       };
     }
   }
+  // A signing key that is not its certificate's would fail every sign-in, or stop the new pods.
+  const badSigningKey = signingKeyVerdict(tenant, secrets);
+  if (badSigningKey) return { secrets, configValid: { status: 'False', ...badSigningKey } };
   const found = { secrets, ...(fingerprint ? { fingerprint } : {}) };
   if (placement.mode === 'pool') {
     // No dedicated objects: the ones a dedicated past left are pruned.

@@ -5,6 +5,7 @@
  */
 import type { RequestListener } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { refuseMismatchedSigningKey } from '../common/config/signing-key.js';
 import { signingSecretName } from '../common/config/signing-secrets.js';
 import { JsmSsoError } from '../common/errors.js';
 import { RedisFlowStore } from '../common/flowstore/index.js';
@@ -97,6 +98,8 @@ export interface PortalApp {
 const MAX_ATLASSIAN_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 export async function createPortalApp(context: PartContext, options: PortalOptions = {}): Promise<PortalApp> {
+  // Before anything is made: a key that is not its certificate's would sign what the broker refuses.
+  refuseMismatchedSigningKey(context.tenant, 'portal', context.secrets);
   const telemetry = createPortalTelemetry(context.registry, tenantLabels(context.tenantId, context.pooled));
   // Verified TLS for every outbound call; the tenant's CA bundle is trusted for Atlassian only.
   const atlassianFetch = createTlsFetch({

@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import type { SecretReader } from '../pool/source.js';
+import { keyPairProblem } from './key-pairs.js';
 import { signingSecretName } from './signing-secrets.js';
 import type { JsmSsoTenant } from './tenant.generated.js';
 
@@ -133,11 +134,10 @@ export function decryptionKeyProblem(
   others: KnownForeignKey[],
 ): string | undefined {
   const name = `${secret}/${pair}.key`;
-  if (!key) return `${name} is not a PEM private key`;
-  if (certificate === undefined) return `${name} has no certificate: ${secret}/${pair}.crt is not PEM`;
+  const pairProblem = keyPairProblem(secret, pair, key?.publicKey, certificate);
+  if (!key || pairProblem !== undefined) return pairProblem;
   if (key.type !== 'rsa' || (key.bits ?? 0) < MIN_RSA_BITS)
     return `${name} must be an RSA key of ${MIN_RSA_BITS} bits or more (IdPs encrypt to it with RSA-OAEP)`;
-  if (certificate !== key.publicKey) return `${name} is not the key of ${secret}/${pair}.crt`;
   const same = others.find((other) => other.publicKey === key.publicKey);
   if (same) return `${name} is ${same.role} (${same.secret}/${same.key}): give it a key of its own`;
   return undefined;

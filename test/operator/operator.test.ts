@@ -86,6 +86,17 @@ describe('operator against a real API server', function () {
 
   const quiet = () => operatorIdle(controller);
 
+  /** Waits for ConfigValid=False with `reason` and a message that says `message`; returns the tenant. */
+  async function configInvalid(name: string, reason: string, message: string): Promise<TenantLike> {
+    const refused = await eventually(async () => {
+      const t = await tenant(name);
+      const valid = condition(t, 'ConfigValid');
+      return valid?.reason === reason && valid.message.includes(message) ? t : undefined;
+    }, `ConfigValid=False/${reason}: ${message}`);
+    expect(condition(refused, 'ConfigValid')?.status).to.equal('False');
+    return refused;
+  }
+
   /** Waits for Applied=False with `reason`, and checks Ready says the same; returns the tenant. */
   async function failedWith(name: string, reason: string): Promise<TenantLike> {
     const failed = await eventually(async () => {
@@ -545,12 +556,7 @@ describe('operator against a real API server', function () {
       await env.client.apply(objectPath(KINDS.secret, namespace, 'enckey-decryption'), decryption(pair), {
         fieldManager: 'tests',
       });
-      const refused = await eventually(async () => {
-        const t = await tenant('enckey');
-        const valid = condition(t, 'ConfigValid');
-        return valid?.reason === 'EncryptionKeyInvalid' && valid.message.includes(message) ? t : undefined;
-      }, `ConfigValid=False/EncryptionKeyInvalid: ${message}`);
-      expect(condition(refused, 'ConfigValid')?.status).to.equal('False');
+      await configInvalid('enckey', 'EncryptionKeyInvalid', message);
       // The broker would exit at start on it: its pods keep the last good configuration.
       expect(await brokerHash()).to.equal(before);
     };
@@ -573,6 +579,79 @@ describe('operator against a real API server', function () {
     });
     await converged('enckey');
     expect(await brokerHash()).to.equal(before);
+  });
+
+  it("judges the signing Secrets' pairs as the parts do: SigningKeyInvalid, no rollout, the runbook's states taken (ADR 0354)", async () => {
+    await createTenantSecrets(env.client, namespace, 'signpair');
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'signpair'));
+    await converged('signpair');
+    const hashes = async () =>
+      Promise.all(
+        ['signpair-broker', 'signpair-portal'].map(
+          async (name) =>
+            (await deployment(name))?.spec?.template.metadata?.annotations?.[CONFIG_HASH_ANNOTATION],
+        ),
+      );
+    const before = await hashes();
+    const signing = async (part: string) => {
+      const secret = await env.client.get<KubeObject>(
+        objectPath(KINDS.secret, namespace, `signpair-${part}-signing`),
+      );
+      const data = secret?.['data'] as Record<string, string>;
+      return {
+        keyPem: Buffer.from(data['tls.key']!, 'base64').toString(),
+        certPem: Buffer.from(data['tls.crt']!, 'base64').toString(),
+      };
+    };
+    const generated = { broker: await signing('broker'), portal: await signing('portal') };
+    /** Sets (a value) or removes (null) keys of a part's signing Secret, as an admin's patch does. */
+    const patch = (part: string, stringData: Record<string, string | null>) =>
+      env.client.request('PATCH', objectPath(KINDS.secret, namespace, `signpair-${part}-signing`), {
+        body: {
+          stringData: Object.fromEntries(Object.entries(stringData).filter(([, v]) => v !== null)),
+          data: Object.fromEntries(Object.entries(stringData).filter(([, v]) => v === null)),
+        },
+        contentType: 'application/merge-patch+json',
+      });
+    const refusedWith = async (message: string) => {
+      const refused = await configInvalid('signpair', 'SigningKeyInvalid', message);
+      expect(condition(refused, 'Ready')?.status).to.equal('False');
+      expect(JSON.stringify(refused?.status)).not.to.contain('BEGIN');
+      // A part would fail every sign-in, or exit at start, on it: its pods keep the last good pair.
+      expect(await hashes()).to.deep.equal(before);
+    };
+
+    // A certificate renewed beside the old key.
+    const renewed = makeKeyPair('signpair-renewed');
+    await patch('broker', { 'tls.crt': renewed.certPem });
+    await refusedWith('signpair-broker-signing/tls.key is not the key of signpair-broker-signing/tls.crt');
+    await patch('broker', { 'tls.crt': generated.broker.certPem });
+    await converged('signpair');
+    expect(await hashes()).to.deep.equal(before);
+
+    // The portal's next pair, both halves there and of two keys.
+    const next = makeKeyPair('signpair-portal-next');
+    await patch('portal', { 'next.key': next.keyPem, 'next.crt': renewed.certPem });
+    await refusedWith('signpair-portal-signing/next.key is not the key of signpair-portal-signing/next.crt');
+    // The runbook's publish step, then its swap, then its last patch: each taken, and rolled out.
+    const rolledOut = async (stringData: Record<string, string | null>) => {
+      const [, prior] = await hashes();
+      await patch('portal', stringData);
+      return eventually(async () => {
+        const t = await tenant('signpair');
+        const [, now] = await hashes();
+        return condition(t, 'ConfigValid')?.status === 'True' && now !== prior ? t : undefined;
+      }, 'the runbook step rolled out');
+    };
+    await rolledOut({ 'next.crt': next.certPem });
+    await rolledOut({
+      'tls.key': next.keyPem,
+      'tls.crt': next.certPem,
+      'next.key': generated.portal.keyPem,
+      'next.crt': generated.portal.certPem,
+    });
+    const done = await rolledOut({ 'next.key': null, 'next.crt': null });
+    expect(condition(done, 'ConfigValid')?.reason).to.equal('Valid');
   });
 
   it('reports a signing Secret whose certificate does not parse as SigningCertificateInvalid and starts no pods', async () => {

@@ -333,6 +333,36 @@ describe('JsmSsoPool and pooled tenants against a real API server', function () 
     await judged(good, 'Valid');
   });
 
+  it('projects no signing pair the parts would refuse: SigningKeyInvalid, the projection left with the last good pair (ADR 0354)', async () => {
+    await pooledTenant('pooledsign');
+    const projectedCertificate = async () =>
+      decoded(await get<SecretLike>(KINDS.secret, pools, placedNameOf(tenants, 'pooledsign')))[
+        'pooledsign-broker-signing_tls.crt'
+      ];
+    const good = await projectedCertificate();
+    expect(good).to.contain('BEGIN CERTIFICATE');
+    const renew = (certPem: string) =>
+      env.client.request('PATCH', objectPath(KINDS.secret, tenants, 'pooledsign-broker-signing'), {
+        body: { stringData: { 'tls.crt': certPem } },
+        contentType: 'application/merge-patch+json',
+      });
+    await renew(makeKeyPair('pooledsign-renewed').certPem);
+    const refused = await eventually(async () => {
+      const t = await get<Status>(KINDS.tenant, tenants, 'pooledsign');
+      return condition(t, 'ConfigValid')?.reason === 'SigningKeyInvalid' ? t : undefined;
+    }, 'ConfigValid SigningKeyInvalid on the pooled tenant');
+    expect(condition(refused, 'ConfigValid')?.message).to.match(
+      /^pooledsign-broker-signing\/tls\.key is not the key of pooledsign-broker-signing\/tls\.crt/,
+    );
+    // The pool's parts would refuse the tenant when they build it: the projection keeps the good pair.
+    expect(await projectedCertificate()).to.equal(good);
+    await renew(good!);
+    await eventually(async () => {
+      const t = await get<Status>(KINDS.tenant, tenants, 'pooledsign');
+      return condition(t, 'ConfigValid')?.reason === 'Valid' ? t : undefined;
+    }, 'ConfigValid Valid once the pair is whole again');
+  });
+
   it('undoes an edit of the projection', async () => {
     await quiet();
     await env.client.request('PATCH', objectPath(KINDS.secret, pools, placedNameOf(tenants, 'acme')), {

@@ -316,6 +316,32 @@ describe('broker pool: three tenants on one broker process, routed by Host', fun
     expect((await fetch(`${c().url}/saml/metadata`)).status).to.equal(200);
   });
 
+  it("refuses alone a tenant whose signing key is not its certificate's: 503, CONFIG_INVALID naming the keys; the pool serves on (ADR 0354)", async () => {
+    const renewed = await createSelfSignedCertificate({ commonName: 'renewed beside the old key' });
+    const withRenewedCertificate: SecretReader = {
+      read: (name, key) =>
+        name === 'broker-signing' && key === 'tls.crt' ? renewed.certPem : c().pki.secrets.read(name, key),
+      readOptional: (name, key) =>
+        name === 'broker-signing' && key === 'tls.crt'
+          ? renewed.certPem
+          : c().pki.secrets.readOptional(name, key),
+    };
+    const from = logs.length;
+    source.upsert({ key: c().key, tenant: c().tenant, secrets: withRenewedCertificate });
+    const answer = await fetch(`${c().url}/saml/metadata`);
+    expect(answer.status).to.equal(503);
+    expect(await answer.text()).to.contain('POOL_TENANT_UNAVAILABLE');
+    const failure = logs.slice(from).find((l) => l['event'] === 'pool.tenant_build_failed');
+    expect(failure).to.include({ tenant: c().name, reason: 'CONFIG_INVALID' });
+    expect(JSON.stringify(failure)).to.contain(
+      'broker-signing/tls.key is not the key of broker-signing/tls.crt',
+    );
+    expect(JSON.stringify(failure)).not.to.contain('BEGIN');
+    expect((await fetch(`${a().url}/saml/metadata`)).status).to.equal(200);
+    source.upsert({ key: c().key, tenant: c().tenant, secrets: c().pki.secrets });
+    expect((await fetch(`${c().url}/saml/metadata`)).status).to.equal(200);
+  });
+
   it("parses each tenant's signing certificate once per bundle: a scrape reads no Secret, a changed bundle's certificate shows at the next", async () => {
     const reads: string[] = [];
     /** `pki`'s Secrets, counting every read, with some keys replaced. */
