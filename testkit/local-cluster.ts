@@ -71,9 +71,7 @@ export async function startLocalCluster<Front extends { port: number; close(): P
     ...(bFollower ? [{ follower: bFollower, master: b }] : []),
   ];
   for (const { follower, master } of follow) await replicating(follower, master);
-  const nodes = [a, b, replica, ...(bFollower ? [bFollower] : [])];
-  for (const { follower, master } of follow) await replicaKnownTo(nodes, follower, master);
-  for (const node of nodes)
+  for (const node of [a, b, replica, ...(bFollower ? [bFollower] : [])])
     await eventually(
       async () => cli(node.port, 'cluster', 'info').includes('cluster_state:ok'),
       'the cluster ok',
@@ -125,28 +123,6 @@ export async function startLocalCluster<Front extends { port: number; close(): P
 const inSync = (node: LocalRedis) => cli(node.port, 'info', 'replication').includes('master_link_status:up');
 
 /** Makes `follower` `master`'s replica; returns once it is in sync. */
-/**
- * Until every node lists `follower` as `master`'s replica. Gossip spreads it a moment after the
- * replica is in sync; a store asking a node that has not heard yet takes the shard for one without a
- * replica and waits for none (seen when replica syncs became immediate).
- */
-async function replicaKnownTo(nodes: LocalRedis[], follower: LocalRedis, master: LocalRedis): Promise<void> {
-  const followerId = cli(follower.port, 'cluster', 'myid');
-  const masterId = cli(master.port, 'cluster', 'myid');
-  for (const node of nodes)
-    await eventually(
-      async () =>
-        cli(node.port, 'cluster', 'nodes')
-          .split('\n')
-          .some((line) => {
-            const fields = line.split(' ');
-            return fields[0] === followerId && fields[2]?.includes('slave') && fields[3] === masterId;
-          }),
-      'every node knowing the replica',
-      20_000,
-    );
-}
-
 async function replicating(follower: LocalRedis, master: LocalRedis): Promise<void> {
   const masterId = cli(master.port, 'cluster', 'myid');
   // A replica can follow its master once it has heard of it.

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { nodeAt } from './cluster-connections.js';
 import { nodesNotHeard } from './cluster-shards.js';
 import { answeredWithin } from './command-deadline.js';
 import { redisTimeMs } from './redis-time.js';
@@ -216,12 +217,4 @@ function takeDropped(client: Cluster, address: string): Error | undefined {
   const dropped = droppedConnections.get(client)?.get(address);
   droppedConnections.get(client)?.delete(address);
   return dropped;
-}
-
-/**
- * The client's connection to the node at `address`, whatever its role in the client's slot map: the
- * markers' map may be older than the pages' one, which names a replica promoted since as a master.
- */
-function nodeAt(cluster: Cluster, address: string): Redis | undefined {
-  return cluster.nodes('all').find((node) => `${node.options.host}:${node.options.port}` === address);
 }

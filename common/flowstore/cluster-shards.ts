@@ -10,39 +10,45 @@ interface ClusterNode {
   pingSent: string;
   /** The answering node's cluster bus link to this node: `connected` or `disconnected`. */
   link: string;
-  slots: string[];
 }
 
-/** `CLUSTER NODES`: `<id> <ip:port@cport[,hostname]> <flags> <master> <ping-sent> <pong-recv> <epoch> <link> <slot>...` */
+/** `CLUSTER NODES`: `<id> <ip:port@cport[,hostname]> <flags> <master> <ping-sent> <pong-recv> <epoch> <link> <slot>...` (slots unread) */
 function clusterNodesOf(clusterNodes: string): ClusterNode[] {
   return clusterNodes
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => {
-      const [id = '', address = '', flags = '', master = '', pingSent = '', , , link = '', ...slots] = line
+      const [id = '', address = '', flags = '', master = '', pingSent = '', , , link = ''] = line
         .trim()
         .split(' ');
       const [endpoint = '', hostname] = address.split(',');
       const ipPort = endpoint.split('@')[0] ?? '';
       const port = ipPort.slice(ipPort.lastIndexOf(':') + 1);
       const addresses = hostname ? [ipPort, `${hostname}:${port}`] : [ipPort];
-      return { id, addresses, flags: flags.split(','), master, pingSent, link, slots };
+      return { id, addresses, flags: flags.split(','), master, pingSent, link };
     });
 }
 
 /**
- * How many replicas a Redis Cluster node's `CLUSTER NODES` answer lists for the master that owns
- * `slot`, failed ones aside (a failed replica cannot be promoted). Every replica the cluster knows
- * counts, whatever its link to the master: one cut off from it is exactly one a failover may promote
- * without the master's last writes (ADR 0272). Undefined when no master is seen owning the slot.
+ * Whether a Redis Cluster master has no replica, by its own word (ADR 0353): its own `CLUSTER NODES`
+ * lists none for it, failed ones aside (a failed replica cannot be promoted), and its `ROLE` none
+ * connected. Another node's table comes from gossip and may not have heard of one yet. Each of the two
+ * knows a replica the other may not: one cut off from it stays in its table (exactly one a failover
+ * may promote without its last writes, ADR 0272), and one just in sync is in its ROLE before the
+ * replica's next cluster bus ping puts it in its table (300-500 ms, measured). False when the node is
+ * no master (a failover demoted it).
  */
-export function replicasOfSlotOwner(clusterNodes: string, slot: number): number | undefined {
+export function masterWithoutReplica(clusterNodes: string, role: unknown): boolean {
   const nodes = clusterNodesOf(clusterNodes);
-  const owner = nodes.find(
-    (node) => node.flags.includes('master') && node.slots.some((range) => rangeHolds(range, slot)),
+  const itself = nodes.find((node) => node.flags.includes('myself'));
+  // ROLE on a master: ['master', <offset>, [[<ip>, <port>, <offset>], ...]], its connected replicas.
+  const connected = Array.isArray(role) && role[0] === 'master' ? role[2] : undefined;
+  return (
+    itself?.flags.includes('master') === true &&
+    Array.isArray(connected) &&
+    connected.length === 0 &&
+    !nodes.some((node) => node.master === itself.id && !node.flags.includes('fail'))
   );
-  if (!owner) return undefined;
-  return nodes.filter((node) => node.master === owner.id && !node.flags.includes('fail')).length;
 }
 
 /**
@@ -68,12 +74,4 @@ export function nodesNotHeard(clusterNodes: string, nowMs: number): Set<string> 
       node.flags.some((flag) => flag === 'fail' || flag === 'fail?'),
   );
   return new Set(silent.flatMap((node) => node.addresses));
-}
-
-/** `5461`, `0-5460`; a slot being moved (`[5461->-id]`) is not counted as held. */
-function rangeHolds(range: string, slot: number): boolean {
-  const bounds = /^(\d+)(?:-(\d+))?$/.exec(range);
-  if (!bounds) return false;
-  const from = Number(bounds[1]);
-  return slot >= from && slot <= Number(bounds[2] ?? from);
 }

@@ -1,9 +1,10 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { hostLookup } from '../tls/host-lookup.js';
+import { connectionFor } from './cluster-connections.js';
 import { everyHeardShardAnswers } from './cluster-readiness.js';
 import { clusterRedirection } from './cluster-redirection.js';
-import { replicasOfSlotOwner } from './cluster-shards.js';
+import { masterWithoutReplica } from './cluster-shards.js';
 import { answeredWithin } from './command-deadline.js';
 import {
   assertFirstFreeArguments,
@@ -124,6 +125,11 @@ export interface RedisFlowStoreOptions {
 type MarkerCommand = [name: string, key: string, ...args: (string | number)[]];
 /** A pipeline's answers, each an error or a result. */
 type PipelineAnswers = [error: Error | null, result: unknown][];
+/** A marker's answers and, on a Cluster, the node that gave them: the master the marker is on. */
+interface MarkerAnswers {
+  answers: PipelineAnswers;
+  node?: Redis | undefined;
+}
 
 /**
  * `command` and WAIT for one replica, as one pipeline on `redis`, after `before` (ASKING), whose
@@ -617,22 +623,28 @@ export class RedisFlowStore implements FlowStore {
     const markers = this.markerClient;
     if (markers === this.client)
       return await this.#call(() => this.client.call(...command) as Promise<string | null>);
-    const results = await this.#call(
-      async () => {
+    const {
+      answers: [[failed, answer] = [], [, acknowledged] = []],
+      node,
+    } = await this.#call(
+      async (): Promise<MarkerAnswers> => {
+        if (!(markers instanceof Cluster))
+          return { answers: await withReplicaAck(markers, replicaAckTimeoutMs(markers), command) };
+        // Read as the pipeline is sent, which is when ioredis picks the node by the same map.
+        const node = connectionFor(markers, command[1]);
         const answers = await withReplicaAck(markers, replicaAckTimeoutMs(markers), command);
-        return markers instanceof Cluster ? await this.#followed(markers, answers, command) : answers;
+        return await this.#followed(markers, { answers, node }, command);
       },
       markers,
       markerDeadlineMs(markers),
     );
-    const [[failed, answer] = [], [, acknowledged] = []] = results;
     if (failed) throw flowStoreErrorOf(failed);
     const stored = answer as string | null;
     // WAIT answers how many replicas hold the write; a refused WAIT (an error) counts none.
     if (
       wrote(stored) &&
       !(typeof acknowledged === 'number' && acknowledged >= 1) &&
-      !(await this.#shardWithoutReplica(command[1]))
+      !(await this.#masterWithoutReplica(markers, node))
     )
       throw new FlowStoreNotReplicatedError();
     return stored;
@@ -644,39 +656,39 @@ export class RedisFlowStore implements FlowStore {
    * ASK while its slot migrates (a reshard, ADR 0291), MOVED once it has moved or after a failover.
    * The first node did not run it, so this is no second run. A node the store has not met (a master
    * added for the reshard owns no slot yet) is met by reading the key alone, which ioredis follows
-   * there. Not found even then, or redirected again: the redirection stands (503).
+   * there. Not found even then, or redirected again: the redirection stands (503). Answers with the
+   * node that answered last.
    */
-  async #followed(
-    redis: Cluster,
-    answers: PipelineAnswers,
-    command: MarkerCommand,
-  ): Promise<PipelineAnswers> {
-    const redirection = clusterRedirection(answers[0]?.[0]);
-    if (!redirection) return answers;
+  async #followed(redis: Cluster, sent: MarkerAnswers, command: MarkerCommand): Promise<MarkerAnswers> {
+    const redirection = clusterRedirection(sent.answers[0]?.[0]);
+    if (!redirection) return sent;
     if (!redirection.ask) redis.refreshSlotsCache();
     const named = () =>
       redis.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === redirection.node);
     if (!named()) await redis.exists(command[1]);
     const node = named();
-    if (!node) return answers;
+    if (!node) return sent;
     const ackTimeoutMs = replicaAckTimeoutMs(redis);
-    return await withReplicaAck(node, ackTimeoutMs, command, ...(redirection.ask ? [['asking']] : []));
+    const asking = redirection.ask ? [['asking']] : [];
+    return { answers: await withReplicaAck(node, ackTimeoutMs, command, ...asking), node };
   }
 
   /**
-   * Whether `key` lives on a Cluster shard that has no replica: no failover can promote one that
-   * lacks the marker, so there is nothing to wait for, and a Cluster of masters alone
-   * (`--cluster-replicas 0`) is served as before ADR 0272 rather than refused at every sign-in. The
-   * cluster's own list of nodes decides, not ioredis's slot map, which leaves out replicas it has
-   * not yet seen in sync. Asked only when a WAIT found no replica: one more round trip on that path.
+   * Whether the Cluster master `node` (on the markers' client `markers`), which holds a marker no
+   * replica acknowledged, has no replica: no failover can promote one that lacks the marker, so there
+   * is nothing to wait for, and a Cluster of masters alone (`--cluster-replicas 0`) is served as before
+   * ADR 0272 rather than refused at every sign-in. That master decides, asked on its own connection
+   * (its `CLUSTER NODES` and `ROLE`, cluster-shards.ts, ADR 0353): another node's list comes from
+   * gossip and may not list a replica yet, and ioredis's slot map leaves out replicas not yet seen in
+   * sync. Asked only when a WAIT found no replica: one more round trip on that path. Not on a Cluster,
+   * or the node unknown: false.
    */
-  async #shardWithoutReplica(key: string): Promise<boolean> {
-    const redis = this.client;
-    if (!(redis instanceof Cluster)) return false;
-    const [slot, nodes] = await this.#call(() =>
-      Promise.all([redis.cluster('KEYSLOT', key), redis.cluster('NODES')]),
-    );
-    return replicasOfSlotOwner(String(nodes), Number(slot)) === 0;
+  async #masterWithoutReplica(markers: Redis | Cluster, node: Redis | undefined): Promise<boolean> {
+    if (!node) return false;
+    const answers = await this.#call(() => node.pipeline().cluster('NODES').role().exec(), markers);
+    const [[nodesError, clusterNodes] = [], [roleError, role] = []] = answers ?? [];
+    if (nodesError || roleError) throw flowStoreErrorOf(nodesError ?? roleError);
+    return masterWithoutReplica(String(clusterNodes), role);
   }
 
   /** `command` on `redis` (this store's connection, or its markers'), within `deadlineMs` (its command deadline). */

@@ -1,7 +1,7 @@
-// Which replicas a Redis Cluster lists for a slot's master (ADR 0272), and which nodes the answering
-// node does not hear (ADR 0310), read from CLUSTER NODES.
+// Whether a Redis Cluster master has a replica by its own CLUSTER NODES and ROLE (ADRs 0272, 0353),
+// and which nodes the answering node does not hear (ADR 0310).
 import { expect } from 'chai';
-import { nodesNotHeard, replicasOfSlotOwner } from '../../common/flowstore/cluster-shards.js';
+import { masterWithoutReplica, nodesNotHeard } from '../../common/flowstore/cluster-shards.js';
 
 const NODES = [
   'a1 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-5460 [5461->-b1]',
@@ -14,19 +14,44 @@ const NODES = [
   '',
 ].join('\n');
 
-describe('flow store: a Cluster slot owner’s replicas (CLUSTER NODES)', () => {
-  it('counts the replicas of the master owning the slot, failed ones aside', () => {
-    expect(replicasOfSlotOwner(NODES, 0)).to.equal(1);
-    expect(replicasOfSlotOwner(NODES, 5460)).to.equal(1);
-    // A slot being moved away stays its old owner's until the move ends.
-    expect(replicasOfSlotOwner(NODES, 5461)).to.equal(0);
-    // Cut off from its master, or only suspected failed: still one a failover may promote.
-    expect(replicasOfSlotOwner(NODES, 16383)).to.equal(2);
+/** NODES as the node `id` answers it: its own line flagged `myself`. */
+const answeredBy = (id: string) =>
+  NODES.replace('myself,', '')
+    .split('\n')
+    .map((line) => (line.startsWith(`${id} `) ? line.replace(/ (master|slave)/, ' myself,$1') : line))
+    .join('\n');
+
+/** ROLE on a master with these replicas connected. */
+const masterRole = (...replicas: number[]) => [
+  'master',
+  '42',
+  replicas.map((port) => ['127.0.0.1', String(port), '42']),
+];
+
+describe('flow store: whether a Cluster master has a replica, by its own CLUSTER NODES and ROLE', () => {
+  it('has none only when its own table lists none for it, failed ones aside, and its ROLE none connected', () => {
+    // b1 lists no replica of its own; a1 lists a3 only as failed besides a2.
+    expect(masterWithoutReplica(answeredBy('b1'), masterRole())).to.equal(true);
+    expect(masterWithoutReplica(answeredBy('a1'), masterRole())).to.equal(false);
+    expect(masterWithoutReplica(answeredBy('a1').replace(/^a2 .*$/m, ''), masterRole())).to.equal(true);
+    // Cut off from it, or only suspected failed: still one a failover may promote.
+    expect(masterWithoutReplica(answeredBy('c1'), masterRole())).to.equal(false);
+    expect(masterWithoutReplica(answeredBy('c1').replace(/^c2 .*$/m, ''), masterRole())).to.equal(false);
   });
 
-  it('knows no owner for a slot no master lists', () => {
-    expect(replicasOfSlotOwner(NODES.replace(' 10923-16383', ''), 16383)).to.equal(undefined);
-    expect(replicasOfSlotOwner('', 0)).to.equal(undefined);
+  it('has one its ROLE lists connected though its table does not list it yet (just in sync)', () => {
+    expect(masterWithoutReplica(answeredBy('b1'), masterRole(7007))).to.equal(false);
+  });
+
+  it('is not answered for a node that is no master (demoted since), nor from an answer it cannot read', () => {
+    expect(masterWithoutReplica(answeredBy('a2'), ['slave', '127.0.0.1', 7000, 'connected', 42])).to.equal(
+      false,
+    );
+    expect(masterWithoutReplica(answeredBy('b1'), ['slave', '127.0.0.1', 7000, 'connected', 42])).to.equal(
+      false,
+    );
+    expect(masterWithoutReplica('', masterRole())).to.equal(false);
+    expect(masterWithoutReplica(answeredBy('b1'), null)).to.equal(false);
   });
 });
 

@@ -9,7 +9,7 @@ import { RedisFlowStore, type RedisFlowStoreOptions } from '../../common/flowsto
 import { useOnce } from '../../common/saml/checks.js';
 import { eventually } from '../../testkit/envtest.js';
 import { startLocalCluster } from '../../testkit/local-cluster.js';
-import { stoppedAfterEach } from '../../testkit/local-redis.js';
+import { type LocalRedis, stoppedAfterEach } from '../../testkit/local-redis.js';
 import { answering, PATIENT_REPLICA, untilMarkerStored } from '../../testkit/redis.js';
 
 const outcome = (step: Promise<unknown>) =>
@@ -108,6 +108,52 @@ describe('faults: one-time markers across a Redis Cluster failover (real redis-s
     expect(await store.putIfAbsent(onA[0] ?? '', '1', 60)).to.equal(false);
   });
 
+  /**
+   * Twenty markers of A's shard, its replica's link held, once each of `forgetting` (nodes of the
+   * cluster) has forgotten the replica (CLUSTER FORGET, for 60 s, longer than the test), as a node
+   * that has not yet heard of it lists it: how each was answered, through a store that waits the
+   * product's 200 ms. Twenty, so none passes by luck.
+   */
+  async function markersWithReplicaUnknownTo(
+    forgetting: (masters: { a: LocalRedis; b: LocalRedis }) => LocalRedis[],
+  ) {
+    const cluster = await clusterStore();
+    const replicaId = cli(cluster.replica.port, 'cluster', 'myid');
+    for (const node of forgetting(cluster)) {
+      // Once it has heard of it: a node forgets only a node it knows.
+      await eventually(
+        async () => cli(node.port, 'cluster', 'nodes').includes(replicaId),
+        'the replica known',
+        20_000,
+      );
+      expect(cli(node.port, 'cluster', 'forget', replicaId)).to.equal('OK');
+      expect(cli(node.port, 'cluster', 'nodes')).not.to.include(replicaId);
+    }
+    cluster.relay.hold();
+    const answers = [];
+    for (const key of Array.from({ length: 20 }, (_, i) => `marker:{on-a}:${i}`))
+      answers.push(await outcome(cluster.store.putIfAbsent(key, '1', 60)));
+    return { ...cluster, answers };
+  }
+
+  it("asks the marker's own master whether it has a replica, not a node whose gossip has not told it of one", async () => {
+    // Every node but A and the replica (which cannot forget itself) is B; a keyless command goes to
+    // a master, A or B.
+    const { answers, store } = await markersWithReplicaUnknownTo(({ b }) => [b]);
+    // Red before: those whose CLUSTER NODES went to B (about half) accepted, the held replica lacking them.
+    expect(answers).to.deep.equal(Array(20).fill('FLOW_STORE_NOT_REPLICATED'));
+    // B's own shard, without a replica in its own table, is served as before.
+    expect(await store.putIfAbsent('marker:{on-b}:after', '1', 60)).to.equal(true);
+  });
+
+  it('counts a replica its master serves before its table lists it (a replica just in sync)', async () => {
+    // A replica's master lists it in its table at the replica's next cluster bus ping, 300-500 ms
+    // after it is in sync (measured); its ROLE lists it meanwhile. Forgotten by A as well, it is
+    // listed by no node's table.
+    const { answers } = await markersWithReplicaUnknownTo(({ a, b }) => [a, b]);
+    expect(answers).to.deep.equal(Array(20).fill('FLOW_STORE_NOT_REPLICATED'));
+  });
+
   it('accepts the markers of a shard without a replica: no failover can promote one that lacks them', async () => {
     // A Cluster of masters alone (`--cluster-replicas 0`) worked before ADR 0272 and still does.
     const { store } = await clusterStore();
@@ -117,6 +163,9 @@ describe('faults: one-time markers across a Redis Cluster failover (real redis-s
     expect(await store.take('flow:{on-b}')).to.equal('x');
   });
 });
+
+const cli = (port: number, ...args: string[]) =>
+  spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
 
 /** The store's `key` as the replica on `port` holds it (READONLY: a cluster replica answers reads). */
 function replicaHolds(port: number, key: string): string {
