@@ -351,8 +351,11 @@ export async function onFreePort(
   }
 }
 
-/** A redis-cli answer, or '' when none came within 2 s (a silent listener on the port must not hang the run). */
-async function redisCli(args: string[]): Promise<string> {
+/**
+ * A redis-cli answer, or '' when none came within 2 s (a silent listener on the port, or a stalled
+ * Redis, must not hang the run).
+ */
+export async function redisCli(args: string[]): Promise<string> {
   try {
     return (await execFileAsync('redis-cli', args, { encoding: 'utf8', timeout: 2_000 })).stdout;
   } catch {

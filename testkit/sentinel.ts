@@ -1,11 +1,23 @@
 // Steps of a Sentinel failover with real redis-server and redis-sentinel processes, for the fault tests.
-import { spawnSync } from 'node:child_process';
 import { eventually } from './envtest.js';
-import { type LocalRedis, SENTINEL_TIMERS } from './local-redis.js';
+import { type LocalRedis, redisCli, SENTINEL_TIMERS } from './local-redis.js';
 
-const cli = (port: number, ...args: string[]) =>
-  spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
-const roleOf = (redis: LocalRedis) => cli(redis.port, 'role').split('\n')[0];
+// Asked asynchronously, with a deadline (redisCli): a synchronous redis-cli to a stalled Redis would
+// block the test's event loop, and with it whatever was to resume that Redis.
+const cli = async (port: number, ...args: string[]) => (await redisCli(['-p', String(port), ...args])).trim();
+const roleOf = async (redis: LocalRedis) => (await cli(redis.port, 'role')).split('\n')[0];
+
+/**
+ * A sentinel's answer to `command`, field and value lines (SENTINEL MASTER; SENTINEL REPLICAS of a
+ * group of one replica), read by field.
+ */
+async function fieldsOf(sentinel: LocalRedis, ...command: string[]) {
+  const lines = (await cli(sentinel.port, ...command)).split('\n');
+  return (field: string): string | undefined => {
+    const at = lines.indexOf(field);
+    return at < 0 ? undefined : lines[at + 1];
+  };
+}
 
 /**
  * Until `sentinel` could promote `replica` of group `name`. Listed is not enough: the sentinel learns
@@ -19,10 +31,9 @@ export async function untilPromotable(
 ): Promise<void> {
   await eventually(
     async () => {
-      const fields = cli(sentinel.port, 'sentinel', 'replicas', name).split('\n');
-      const value = (field: string) => fields[fields.indexOf(field) + 1];
+      const value = await fieldsOf(sentinel, 'sentinel', 'replicas', name);
       return (
-        fields.includes(String(replica.port)) &&
+        value('port') === String(replica.port) &&
         value('flags') === 'slave' &&
         value('master-link-status') === 'ok'
       );
@@ -36,7 +47,8 @@ export async function untilPromotable(
  * What the sentinel's timers let the roles swap take: the promotion (bounded by the failover
  * timeout: the sentinel gives up past it), then the old master listed as a replica for 4 publish
  * periods and turned into one on the next INFO; a TILT at either step (a stalled sentinel) adds its
- * period. Twice that, for a loaded machine's late timers and polls.
+ * period. Twice that, for a loaded machine's late timers and polls, or a failover given up at the
+ * failover timeout and asked again (failOver), whose promotion then takes about a second.
  */
 const ROLES_SWAP_BUDGET =
   2 *
@@ -45,22 +57,39 @@ const ROLES_SWAP_BUDGET =
     SENTINEL_TIMERS.infoPeriod +
     2 * SENTINEL_TIMERS.tiltPeriod);
 
-/** Fails group `name` over from `master` to `replica` (SENTINEL FAILOVER) and waits for the roles to swap. */
+/**
+ * Fails group `name` over from `master` to `replica` (SENTINEL FAILOVER) and waits for the roles to
+ * swap. A failover the sentinel gave up (the replica not seen promoted within the failover timeout: a
+ * machine stalled past it, or the sentinel in TILT meanwhile) leaves the roles as they were: once the
+ * sentinel has none in progress and still names `master`, it is asked again, within the same budget.
+ */
 export async function failOver(
   sentinel: LocalRedis,
   name: string,
   master: LocalRedis,
   replica: LocalRedis,
 ): Promise<void> {
-  // A replica whose INFO the sentinel has not refreshed lately is still refused (NOGOODSLAVE): ask again.
+  await startFailover(sentinel, name);
   await eventually(
-    async () => cli(sentinel.port, 'sentinel', 'failover', name) === 'OK',
-    'the sentinel starting the failover',
-    20_000,
-  );
-  await eventually(
-    async () => roleOf(replica) === 'master' && roleOf(master) === 'slave',
+    async () => {
+      if ((await roleOf(replica)) === 'master' && (await roleOf(master)) === 'slave') return true;
+      const group = await fieldsOf(sentinel, 'sentinel', 'master', name);
+      // NOGOODSLAVE while the replica, stalled, is not yet seen healthy again: asked at the next poll.
+      if (!group('flags')?.includes('failover_in_progress') && group('port') === String(master.port))
+        await cli(sentinel.port, 'sentinel', 'failover', name);
+      return false;
+    },
     'the roles swapped',
     ROLES_SWAP_BUDGET,
+  );
+}
+
+/** SENTINEL FAILOVER, asked until the sentinel starts one. */
+async function startFailover(sentinel: LocalRedis, name: string): Promise<void> {
+  // A replica whose INFO the sentinel has not refreshed lately is still refused (NOGOODSLAVE): ask again.
+  await eventually(
+    async () => (await cli(sentinel.port, 'sentinel', 'failover', name)) === 'OK',
+    'the sentinel starting the failover',
+    20_000,
   );
 }
