@@ -300,14 +300,15 @@ describe('reconciler against a faulty API server', function () {
     );
     if (withSigningSecrets) {
       for (const part of ['broker', 'portal']) {
-        fake.put(secrets, signingSecret(`${name}-${part}-signing`, pair.certPem));
+        fake.put(secrets, signingSecret(`${name}-${part}-signing`, pair));
       }
     }
     fake.put(tenants, tenantObject(NS, name, spec) as unknown as KubeObject);
   }
 
-  function signingSecret(name: string, certPem: string): KubeObject {
-    const tls = { 'tls.crt': certPem, 'tls.key': pair.keyPem };
+  /** A signing Secret of `keys`: a certificate and its own key, as the parts and the operator require (ADR 0354). */
+  function signingSecret(name: string, keys: KeyPairPem): KubeObject {
+    const tls = { 'tls.crt': keys.certPem, 'tls.key': keys.keyPem };
     return { ...secretObject(NS, name, tls), type: 'kubernetes.io/tls' } as KubeObject;
   }
 
@@ -359,7 +360,7 @@ describe('reconciler against a faulty API server', function () {
         kind: 'status',
         code: 409,
         reason: 'AlreadyExists',
-        before: (body) => fake.put(secrets, signingSecret(body!.metadata.name!, theirs.certPem)),
+        before: (body) => fake.put(secrets, signingSecret(body!.metadata.name!, theirs)),
       },
     });
     await startController();
