@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { KubeClient } from '../common/kube/client.js';
 import { freePort } from '../common/net.js';
+import { DEFAULT_RATE_PER_SECOND } from '../operator/queue.js';
 import { type Envtest, enableAuditLog, envtest, stopEnvtest } from '../testkit/envtest.js';
 import { cpuSecondsOf, memoryOf, spawnOperator } from '../testkit/operator-process.js';
 import { BROKER_ENTRY } from './broker.js';
@@ -43,7 +44,8 @@ export interface BenchOperator {
   /** RSS and heap together, so a per-tenant difference compares one moment with another. */
   memorySample(): Promise<MemorySample>;
   /** Waits until the queue is empty and no reconcile ran for two samples in a row. */
-  quiet(): Promise<OperatorFigures>;
+  /** Resolves once the queue is empty and no reconcile ran for 2 s; throws after `timeoutMs`. */
+  quiet(timeoutMs?: number): Promise<OperatorFigures>;
 }
 
 export interface OperatorBenchContext {
@@ -98,14 +100,18 @@ export async function withOperatorBench<T>(body: (context: OperatorBenchContext)
             const { heapUsedMb, heapTotalMb, externalMb } = await metrics();
             return { ...memoryOf(started.pid!), heapUsedMb, heapTotalMb, externalMb };
           },
-          quiet: async () => {
+          quiet: async (timeoutMs = QUIET_TIMEOUT_MS) => {
+            const end = Date.now() + timeoutMs;
             let last = -1;
-            for (;;) {
+            while (Date.now() < end) {
               const m = await metrics();
               if (m.reconcileCount === last && m.queueDepth === 0) return m;
               last = m.reconcileCount;
               await sleep(2000);
             }
+            throw new Error(
+              `the operator was not quiet for 2 s within ${timeoutMs / 1000} s (a resync period shorter than one resync keeps it busy: idleResyncSeconds)`,
+            );
           },
         };
       },
@@ -122,6 +128,33 @@ export async function withOperatorBench<T>(body: (context: OperatorBenchContext)
     process.removeListener('SIGTERM', exitOnSignal);
     stopEnvtest();
   }
+}
+
+/** How long `quiet()` waits by default: longer than any bench's resync of its tenants. */
+const QUIET_TIMEOUT_MS = 15 * 60_000;
+
+/**
+ * A resync period (s) that leaves the operator idle between resyncs of `tenants`: one resync holds
+ * the work queue tenants / DEFAULT_RATE_PER_SECOND seconds, so with a shorter period a resync is
+ * always due, the operator is never quiet and a bench waiting for it never ends (1,000 tenants at a
+ * 20 s period did not).
+ */
+export function idleResyncSeconds(tenants: number, atLeast: number): number {
+  return Math.max(atLeast, Math.ceil((tenants / DEFAULT_RATE_PER_SECOND) * 1.5));
+}
+
+/**
+ * Prints, every 30 s, how many of `n` tenants are done, so a long bench is not silent for minutes.
+ * Returns a function to call with the count at each check.
+ */
+export function progressReporter(n: number, done: string): (count: number) => void {
+  const started = Date.now();
+  let lastPrinted = started;
+  return (count) => {
+    if (Date.now() - lastPrinted < 30_000) return;
+    lastPrinted = Date.now();
+    console.error(`  … ${count}/${n} tenants ${done} after ${Math.round((lastPrinted - started) / 1000)} s`);
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { type KubeObject, USER_AGENT } from '../common/kube/client.js';
 import { Informer } from '../common/kube/informer.js';
 import { createLogger } from '../common/log.js';
 import { collectionPath, KINDS, objectPath } from '../operator/kube/kinds.js';
+import { DEFAULT_RATE_PER_SECOND } from '../operator/queue.js';
 import { auditedWrites, freshNamespace } from '../testkit/envtest.js';
 import { chartNodeOptions } from '../testkit/operator-process.js';
 import { createPool, createSharedTenantSecrets, pooledOnSharedSecrets } from '../testkit/tenants.js';
@@ -9,8 +10,10 @@ import { BROKER_ENTRY } from './broker.js';
 import {
   convergenceFigures,
   createInBatches,
+  idleResyncSeconds,
   idleResyncWrites,
   memoryFigures,
+  progressReporter,
   sleep,
   total,
   withOperatorBench,
@@ -30,8 +33,6 @@ import {
  */
 const POOL = 'shared';
 const WORKERS = 8;
-/** The operator's work queue runs at most 50 reconciles a second (operator/queue.ts). */
-const QUEUE_RATE = 50;
 const RSS_TARGET_MB = 500;
 
 interface TenantStatus {
@@ -45,9 +46,9 @@ export async function benchOperatorPool(
 ): Promise<Record<string, number | string>> {
   const n = options.tenants ?? Number(process.env['BENCH_OPERATOR_POOL_TENANTS'] ?? 10_000);
   const budgetMs = Number(process.env['BENCH_OPERATOR_POOL_BUDGET_S'] ?? 1800) * 1000;
-  // One resync of every tenant takes N / 50 s of the queue: the period leaves the operator idle
-  // between resyncs, so the idle writes are those of a full resync and nothing else.
-  const resyncSeconds = Math.max(60, Math.ceil((n / QUEUE_RATE) * 1.5));
+  // The period leaves the operator idle between resyncs, so the idle writes are those of a full
+  // resync and nothing else.
+  const resyncSeconds = idleResyncSeconds(n, 60);
   return withOperatorBench(async ({ env, startOperator }): Promise<Record<string, number | string>> => {
     const tenantNs = await freshNamespace(env.client, 'bench-pt');
     const poolNs = await freshNamespace(env.client, 'bench-pp');
@@ -101,11 +102,13 @@ export async function benchOperatorPool(
     );
     const createSeconds = (Date.now() - started) / 1000;
     let peakQueue = 0;
+    const progress = progressReporter(n, 'placed');
     // Scraped every 5 s, not every second: a scrape walks every tenant's conditions, and scraped as
     // often as the placement is checked it was a measurable share of the CPU being measured.
     for (let second = 0; placed.size < n && Date.now() - started < budgetMs && !operator.exited(); second++) {
       if (second % 5 === 0)
         peakQueue = Math.max(peakQueue, (await operator.metrics().catch(() => undefined))?.queueDepth ?? 0);
+      progress(placed.size);
       await sleep(1000);
     }
     const died = operator.exited();
@@ -138,7 +141,7 @@ export async function benchOperatorPool(
         operator,
         settled,
         n,
-        (resyncSeconds + n / QUEUE_RATE + 120) * 1000,
+        (resyncSeconds + n / DEFAULT_RATE_PER_SECOND + 120) * 1000,
       );
       idleAudited = total(auditedWrites(USER_AGENT)) - auditedIdle;
     }
@@ -149,7 +152,7 @@ export async function benchOperatorPool(
       'tenants placed (Applied=True, PoolReady, status.placement)': converged,
       ...convergenceFigures({ n, converged, done: 'placed', budgetMs, createSeconds, convergeSeconds }),
       'settled, queue empty (s, from first create)': settleSeconds,
-      [`floor set by the queue's ${QUEUE_RATE} reconciles/s (s)`]: n / QUEUE_RATE,
+      [`floor set by the queue's ${DEFAULT_RATE_PER_SECOND} reconciles/s (s)`]: n / DEFAULT_RATE_PER_SECOND,
       'API writes per tenant, convergence (audit log)': per(total(writes)),
       'API writes per tenant, convergence (operator metric)': per(settled.writes - before.writes),
       'API writes by resource, convergence (audit log)': Object.entries(writes)

@@ -11,6 +11,9 @@
  */
 import { type BackoffBounds, backoffAfter } from '../common/backoff.js';
 
+/** Sustained reconciles per second when the operator sets no other rate. */
+export const DEFAULT_RATE_PER_SECOND = 50;
+
 export interface QueueOptions {
   /** Per-key backoff after the first failure, doubling up to `maxBackoffMs`. */
   baseBackoffMs?: number;
@@ -42,7 +45,7 @@ export class WorkQueue {
 
   constructor(options: QueueOptions = {}) {
     this.backoff = { initialMs: options.baseBackoffMs ?? 500, maxMs: options.maxBackoffMs ?? 5 * 60_000 };
-    this.ratePerSecond = options.ratePerSecond ?? 50;
+    this.ratePerSecond = options.ratePerSecond ?? DEFAULT_RATE_PER_SECOND;
     this.burst = options.burst ?? 200;
     this.now = options.now ?? Date.now;
     this.tokens = this.burst;
