@@ -36,7 +36,7 @@ async function clusterNode(
  * forwarder or proxy started in front of B's port), B announces it, so clients reach B through it and
  * the test can cut or silence this client's way to B while the cluster bus between the nodes stays up
  * (a partition of one pod); it is returned as `bFronted`.
- * `addMaster()` adds a master without slots, with a replica. `failover()` promotes A's replica (CLUSTER FAILOVER TAKEOVER: no vote, no handshake with A, so a
+ * `addMaster()` adds a master without slots, with a replica (or without: `{ replica: false }`). `failover()` promotes A's replica (CLUSTER FAILOVER TAKEOVER: no vote, no handshake with A, so a
  * held link cannot stop it) and returns once A has resynced as its replica. Call inside a mocha
  * `describe`, with its stoppedAfterEach.
  */
@@ -87,15 +87,15 @@ export async function startLocalCluster<Front extends { port: number; close(): P
     bFronted,
     replica,
     /**
-     * A master that joins the cluster owning no slot, with its replica, as a shard added before a
-     * reshard; once it and every master know it.
+     * A master that joins the cluster owning no slot, with its replica unless `replica` is false, as a
+     * shard added before a reshard; once it and every master know it.
      */
-    async addMaster() {
+    async addMaster({ replica: withReplica = true }: { replica?: boolean } = {}) {
       const added = await clusterNode(started);
-      const follower = await clusterNode(started);
-      for (const node of [added, follower])
+      const follower = withReplica ? await clusterNode(started) : undefined;
+      for (const node of [added, ...(follower ? [follower] : [])])
         ok(cli(a.port, 'cluster', 'meet', '127.0.0.1', String(node.port), String(node.busPort)), 'meet');
-      await replicating(follower, added);
+      if (follower) await replicating(follower, added);
       const addedId = cli(added.port, 'cluster', 'myid');
       for (const node of [a, b])
         await eventually(

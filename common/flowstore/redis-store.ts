@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { hostLookup } from '../tls/host-lookup.js';
-import { connectionFor } from './cluster-connections.js';
+import { connectionFor, masterConnectionAt } from './cluster-connections.js';
 import { everyHeardShardAnswers } from './cluster-readiness.js';
 import { clusterRedirection } from './cluster-redirection.js';
 import { masterWithoutReplica } from './cluster-shards.js';
@@ -133,21 +133,31 @@ interface MarkerAnswers {
 
 /**
  * `command` and WAIT for one replica, as one pipeline on `redis`, after `before` (ASKING), whose
- * answers are left out.
+ * answers are left out. A Cluster node that redirects the command (ASK, MOVED) wrote nothing, and
+ * its WAIT counts nothing the marker did: the command's answer is given as soon as it comes, without
+ * the WAIT's, which that node may spend its whole budget on (it has no replica, or one lagging). The
+ * redirection is followed meanwhile, so a marker waits for one WAIT in all (ADR 0356).
  */
-async function withReplicaAck(
+function withReplicaAck(
   redis: Redis | Cluster,
   ackTimeoutMs: number,
   command: MarkerCommand,
   ...before: string[][]
 ): Promise<PipelineAnswers> {
-  // A pipeline without MULTI answers one [error, answer] per command (ioredis types exec() as
-  // possibly null for a transaction a WATCH aborted; there is none here). A command the closed
-  // connection left unanswered is never settled (no resend): the command deadline answers 503.
-  const answers = (await redis
-    .pipeline([...before, command, ['wait', 1, ackTimeoutMs]])
-    .exec()) as PipelineAnswers;
-  return answers.slice(before.length);
+  return new Promise<PipelineAnswers>((resolve, reject) => {
+    // ioredis calls a pipelined command's callback when its own answer comes.
+    const redirected = (err: Error | null) => {
+      if (clusterRedirection(err)) resolve([[err, null]]);
+    };
+    // A pipeline without MULTI answers one [error, answer] per command (ioredis types exec() as
+    // possibly null for a transaction a WATCH aborted; there is none here). A command the closed
+    // connection left unanswered is never settled (no resend): the command deadline answers 503.
+    // Once resolved early, the WAIT's answer, when it comes, changes nothing.
+    redis
+      .pipeline([...before, [...command, redirected], ['wait', 1, ackTimeoutMs]])
+      .exec()
+      .then((answers) => resolve((answers as PipelineAnswers).slice(before.length)), reject);
+  });
 }
 
 /** A pool's own connection: its tenants' views add `<tenant>:`. */
@@ -655,18 +665,14 @@ export class RedisFlowStore implements FlowStore {
    * not for a pipeline whose WAIT that node answered itself), sent again, once, to the node named:
    * ASK while its slot migrates (a reshard, ADR 0291), MOVED once it has moved or after a failover.
    * The first node did not run it, so this is no second run. A node the store has not met (a master
-   * added for the reshard owns no slot yet) is met by reading the key alone, which ioredis follows
-   * there. Not found even then, or redirected again: the redirection stands (503). Answers with the
-   * node that answered last.
+   * added for the reshard owns no slot yet) is connected to (masterConnectionAt). Redirected again:
+   * the redirection stands (503). Answers with the node that answered last.
    */
   async #followed(redis: Cluster, sent: MarkerAnswers, command: MarkerCommand): Promise<MarkerAnswers> {
     const redirection = clusterRedirection(sent.answers[0]?.[0]);
     if (!redirection) return sent;
     if (!redirection.ask) redis.refreshSlotsCache();
-    const named = () =>
-      redis.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === redirection.node);
-    if (!named()) await redis.exists(command[1]);
-    const node = named();
+    const node = masterConnectionAt(redis, redirection.node);
     if (!node) return sent;
     const ackTimeoutMs = replicaAckTimeoutMs(redis);
     const asking = redirection.ask ? [['asking']] : [];

@@ -7,11 +7,14 @@ import { expect } from 'chai';
 import { parseRedisAddress } from '../../common/flowstore/redis-address.js';
 import { RedisFlowStore } from '../../common/flowstore/redis-store.js';
 import { startLocalCluster } from '../../testkit/local-cluster.js';
-import { stoppedAfterEach } from '../../testkit/local-redis.js';
+import { type LocalRedis, stoppedAfterEach } from '../../testkit/local-redis.js';
 import { answering, PATIENT_REPLICA, untilMarkerStored } from '../../testkit/redis.js';
 
 const cli = (port: number, ...args: string[]) =>
   spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout.trim();
+
+/** The store's key `name`, as Redis holds it. */
+const key = (name: string) => `jsm-sso:resharding:${name}`;
 
 const outcome = (step: Promise<unknown>) =>
   step.then(
@@ -31,29 +34,42 @@ describe('faults: a Redis Cluster slot moved from one master to another mid sign
   async function resharded(to: 'B' | 'a new master') {
     const started = await startLocalCluster(running, 'jsm-sso:resharding:{on-b}', { bReplica: true });
     // Every shard has a replica: each marker is acknowledged, however late a loaded machine runs it.
+    const store = await storeOn(started.url);
+    const b = to === 'B' ? started.b : await started.addMaster();
+    return { store, ...slotMoving('{moving}', started.a, b, [started.a, b, started.b]) };
+  }
+
+  /** A store on `url`, up and storing markers, which wait PATIENT_REPLICA's budget for a replica. */
+  async function storeOn(url: string) {
     const store = await answering(
-      RedisFlowStore.open(parseRedisAddress(started.url), 'resharding', undefined, PATIENT_REPLICA),
+      RedisFlowStore.open(parseRedisAddress(url), 'resharding', undefined, PATIENT_REPLICA),
     );
     running.stops.push(() => store.close());
     await untilMarkerStored(store, 'start');
-    const cluster = { ...started, b: to === 'B' ? started.b : await started.addMaster() };
-    const key = (name: string) => `jsm-sso:resharding:${name}`;
-    const slot = cli(cluster.a.port, 'cluster', 'keyslot', key('{moving}'));
-    const [aId, bId] = [cluster.a, cluster.b].map((node) => cli(node.port, 'cluster', 'myid'));
+    return store;
+  }
+
+  /**
+   * The steps of moving the slot of the `tag` keys (`{…}`) from the master `from` to the master `to`,
+   * as `redis-cli --cluster reshard` takes them; `masters`, every master, are told where it went.
+   */
+  function slotMoving(tag: string, from: LocalRedis, to: LocalRedis, masters: LocalRedis[]) {
+    const nodes = { from, to };
+    const slot = cli(from.port, 'cluster', 'keyslot', key(tag));
+    const [fromId, toId] = [from, to].map((node) => cli(node.port, 'cluster', 'myid'));
     return {
-      store,
-      /** Step 1 of a reshard: B imports the slot, A migrates it; A still holds its keys. */
+      /** Step 1 of a reshard: `to` imports the slot, `from` migrates it; `from` still holds its keys. */
       startMigrating() {
-        expect(cli(cluster.b.port, 'cluster', 'setslot', slot, 'importing', aId ?? '')).to.equal('OK');
-        expect(cli(cluster.a.port, 'cluster', 'setslot', slot, 'migrating', bId ?? '')).to.equal('OK');
+        expect(cli(to.port, 'cluster', 'setslot', slot, 'importing', fromId ?? '')).to.equal('OK');
+        expect(cli(from.port, 'cluster', 'setslot', slot, 'migrating', toId ?? '')).to.equal('OK');
       },
-      /** Step 2: one of the slot's keys moved to B. */
+      /** Step 2: one of the slot's keys moved to `to`. */
       migrate(name: string) {
         const answer = cli(
-          cluster.a.port,
+          from.port,
           'migrate',
           '127.0.0.1',
-          String(cluster.b.port),
+          String(to.port),
           '',
           '0',
           '5000',
@@ -62,14 +78,14 @@ describe('faults: a Redis Cluster slot moved from one master to another mid sign
         );
         expect(answer).to.equal('OK');
       },
-      /** Step 3: the slot is B's, told to both (A then answers MOVED) and to the cluster's other master. */
+      /** Step 3: the slot is `to`'s, told to both (`from` then answers MOVED) and to every other master. */
       finish() {
-        for (const node of new Set([cluster.b, cluster.a, started.b]))
-          expect(cli(node.port, 'cluster', 'setslot', slot, 'node', bId ?? '')).to.equal('OK');
+        for (const node of new Set([to, from, ...masters]))
+          expect(cli(node.port, 'cluster', 'setslot', slot, 'node', toId ?? '')).to.equal('OK');
       },
       /** Whether `node` holds the key (ASKING: an importing node answers for the slot's keys then). */
-      holds: (node: 'a' | 'b', name: string) =>
-        spawnSync('redis-cli', ['-p', String(cluster[node].port)], {
+      holds: (node: 'from' | 'to', name: string) =>
+        spawnSync('redis-cli', ['-p', String(nodes[node].port)], {
           input: `ASKING\nEXISTS ${key(name)}\n`,
           encoding: 'utf8',
         })
@@ -95,7 +111,7 @@ describe('faults: a Redis Cluster slot moved from one master to another mid sign
       expect(await outcome(store.take('flow:{moving}:staying'))).to.equal('flow two');
       expect(await outcome(store.putIfAbsent('marker:{moving}:during', 'used', 60))).to.equal(true);
       expect(await outcome(store.putIfAbsent('marker:{moving}:before', 'used', 60))).to.equal(false);
-      expect(holds('b', 'marker:{moving}:during'), 'the new marker written on the importing node').to.equal(
+      expect(holds('to', 'marker:{moving}:during'), 'the new marker written on the importing node').to.equal(
         true,
       );
 
@@ -111,7 +127,100 @@ describe('faults: a Redis Cluster slot moved from one master to another mid sign
       // Each flow was handed out once: nothing of them is left on either node.
       for (const name of ['flow:{moving}:migrated', 'flow:{moving}:staying', 'flow:{moving}:after']) {
         expect(await outcome(store.take(name)), name).to.equal(undefined);
-        expect([holds('a', name), holds('b', name)], name).to.deep.equal([false, false]);
+        expect([holds('from', name), holds('to', name)], name).to.deep.equal([false, false]);
       }
     });
+
+  /**
+   * B, a master without a replica, migrating its one slot (the `{on-b}` keys) to `to`: A, whose
+   * replica replicates through the relay the test holds, or a master added without a replica. Each
+   * marker B is sent runs B's WAIT for the whole budget (B has no replica to acknowledge it), even the
+   * one B answers ASK, having written nothing. The store's budget is PATIENT_REPLICA's 1.5 s, its
+   * markers' deadline 1.8 s: two budgets miss it whatever the load, one is within it (as the product's
+   * 200 ms against 0.5 s).
+   */
+  async function migratingFromMasterWithoutReplica(to: 'A' | 'a master without a replica') {
+    const started = await startLocalCluster(running, key('{on-b}'));
+    const store = await storeOn(started.url);
+    const importing = to === 'A' ? started.a : await started.addMaster({ replica: false });
+    const moving = slotMoving('{on-b}', started.b, importing, [started.a, started.b]);
+    moving.startMigrating();
+    return { ...started, store, importing, ...moving };
+  }
+
+  /** How often the node on `port` ran `command` (INFO commandstats). */
+  const calls = (port: number, command: string) =>
+    Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(cli(port, 'info', 'commandstats'))?.[1] ?? 0);
+
+  /**
+   * `marker` stored through `store` (a new key: ASK from B, written on the importing node): how it
+   * was answered, and which nodes were asked whether they have a replica (ROLE, asked only of the
+   * master that holds a marker no replica acknowledged, ADR 0353).
+   */
+  async function redirectedMarker(
+    store: RedisFlowStore,
+    marker: string,
+    { b, importing }: { b: LocalRedis; importing: LocalRedis },
+  ) {
+    const [bRoles, importingRoles] = [calls(b.port, 'role'), calls(importing.port, 'role')];
+    const answer = await outcome(store.putIfAbsent(marker, 'used', 60));
+    return {
+      answer,
+      rolesAsked: {
+        b: calls(b.port, 'role') - bRoles,
+        importing: calls(importing.port, 'role') - importingRoles,
+      },
+    };
+  }
+
+  it('accepts a marker redirected (ASK) from a master without a replica to a master without one, judged by the latter within one WAIT budget', async () => {
+    const { store, b, importing, holds } = await migratingFromMasterWithoutReplica(
+      'a master without a replica',
+    );
+    const { answer, rolesAsked } = await redirectedMarker(store, 'marker:{on-b}:during', { b, importing });
+    // Red before: FLOW_STORE_UNAVAILABLE, B's WAIT spent its budget before the ASK was followed and the
+    // importing master's WAIT a second one, past the marker's deadline.
+    expect(answer).to.equal(true);
+    expect([holds('from', 'marker:{on-b}:during'), holds('to', 'marker:{on-b}:during')]).to.deep.equal([
+      false,
+      true,
+    ]);
+    // The master holding it said it has no replica; B, which wrote nothing, was not asked.
+    expect(rolesAsked).to.deep.equal({ b: 0, importing: 1 });
+    // A replay meets it there.
+    expect(await outcome(store.putIfAbsent('marker:{on-b}:during', 'used', 60))).to.equal(false);
+  });
+
+  it('refuses a marker redirected (ASK) from a master without a replica to a master whose replica lags, judged by the latter within one WAIT budget', async () => {
+    const { store, b, importing, relay, holds } = await migratingFromMasterWithoutReplica('A');
+    relay.hold();
+    const { answer, rolesAsked } = await redirectedMarker(store, 'marker:{on-b}:during', { b, importing });
+    // Red before: FLOW_STORE_UNAVAILABLE, two WAIT budgets as above.
+    expect(answer).to.equal('FLOW_STORE_NOT_REPLICATED');
+    // It stays on A, which a failover to its held replica would undo: refused, and A said why.
+    expect([holds('from', 'marker:{on-b}:during'), holds('to', 'marker:{on-b}:during')]).to.deep.equal([
+      false,
+      true,
+    ]);
+    expect(rolesAsked).to.deep.equal({ b: 0, importing: 1 });
+  });
+
+  it("answers a marker redirected (ASK) from a master without a replica once the importing master's replica acknowledges it, not once B's WAIT ends", async () => {
+    const { store, b, importing, holds } = await migratingFromMasterWithoutReplica('A');
+    const { answer, rolesAsked } = await redirectedMarker(store, 'marker:{on-b}:during', { b, importing });
+    expect(answer).to.equal(true);
+    expect(holds('to', 'marker:{on-b}:during')).to.equal(true);
+    // Acknowledged by A's replica: nobody asked.
+    expect(rolesAsked).to.deep.equal({ b: 0, importing: 0 });
+    // B's WAIT, which counts nothing this marker wrote, still blocks its connection for its 1.5 s
+    // budget; the marker did not wait for it. Red before: the marker was answered after it ended.
+    expect(blockedInWait(b.port), "B's WAIT still under way").to.equal(1);
+  });
 });
+
+/** How many clients of the node on `port` are blocked in a WAIT (CLIENT LIST: `flags` holds `b`). */
+function blockedInWait(port: number): number {
+  return cli(port, 'client', 'list')
+    .split('\n')
+    .filter((line) => / cmd=wait /.test(line) && /flags=\w*b/.test(line)).length;
+}
