@@ -505,6 +505,16 @@ function decodeHtml(value: string): string {
  * Drives a whole login: the portal's AuthnRequest to the broker, the dev IdP's login form, the
  * callback, up to the auto-post page; returns the SAMLResponse and RelayState it carries.
  */
+/**
+ * A brokered sign-in's first leg: the browser takes `portal`'s AuthnRequest (node-saml) to the
+ * broker, which sends it on to the tenant's one IdP; where the broker sends the browser.
+ */
+export async function toUpstreamIdp(browser: Browser, portal: SAML, relayState = 'rs'): Promise<string> {
+  const sso = await browser.request(await portal.getAuthorizeUrlAsync(relayState, undefined, {}));
+  if (sso.status !== 302) throw new Error(`broker answered ${sso.status}: ${await sso.text()}`);
+  return sso.headers.get('location')!;
+}
+
 export async function loginThroughBroker(
   stack: { portal: SAML; brokerUrl: string; callbackVia?: string },
   browser: Browser,

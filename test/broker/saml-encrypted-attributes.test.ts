@@ -6,24 +6,20 @@ import { NS } from '../../common/saml/index.js';
 import {
   type BrokerUnderTest,
   Browser,
-  createPki,
   formFields,
-  listenPlaceholder,
   type Pki,
   pageReason,
   portalSp,
-  serveBroker,
-  tenantFor,
   useEncryptionKey,
 } from '../../testkit/broker-harness.js';
 import { encryptedAttributeXml } from '../../testkit/xml-encryption.js';
 import { xmlsecEncryptAttribute } from '../../testkit/xmlsec.js';
 import {
-  answerAuthnRequest,
-  brokerAsSp,
+  serveUpstreamSamlBroker,
+  signInAtUpstreamIdp,
   type UpstreamAnswer,
   type UpstreamIdp,
-  upstreamIdp,
+  type UpstreamSamlBroker,
 } from './upstream-saml.js';
 
 const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
@@ -35,37 +31,24 @@ const attributeXml = (name: string, values: readonly string[]) =>
   `${values.map((v) => `<saml:AttributeValue>${v}</saml:AttributeValue>`).join('')}</saml:Attribute>`;
 
 describe('broker: an upstream SAML IdP encrypting attributes (ADR 0355)', () => {
+  let served: UpstreamSamlBroker;
   let pki: Pki;
   let idp: UpstreamIdp;
   let broker: BrokerUnderTest;
   let encryptionCertPem: string;
 
   before(async () => {
-    pki = createPki();
-    idp = upstreamIdp();
-    const encryption = useEncryptionKey(pki);
-    encryptionCertPem = encryption.pair.certPem;
-    const { server, url } = await listenPlaceholder();
-    const tenant = tenantFor(
-      url,
-      [
-        {
-          name: 'upstream',
-          saml: { metadataXml: idp.getMetadata() },
-          emailTrust: 'asserted',
-          attributeMapping: { email: 'claims.email', groups: 'claims.groups' },
-        },
-      ],
-      (spec) => {
+    served = await serveUpstreamSamlBroker({
+      claims: ['email', 'groups'],
+      extra: (spec, brokerPki) => {
+        const encryption = useEncryptionKey(brokerPki);
+        encryptionCertPem = encryption.pair.certPem;
         spec.broker.encryptionSecretRef = { name: encryption.secretName };
       },
-    );
-    broker = await serveBroker(server, url, tenant, pki);
+    });
+    ({ pki, idp, broker } = served);
   });
-  after(async () => {
-    await broker?.close();
-    pki?.cleanup();
-  });
+  after(() => served?.close());
 
   /** `name`'s values encrypted by xmlsec1 for the broker (AES-128-GCM under RSA-OAEP). */
   const xmlsecEncrypted = (name: string, values: readonly string[]) => {
@@ -79,15 +62,9 @@ describe('broker: an upstream SAML IdP encrypting attributes (ADR 0355)', () => 
 
   /** A sign-in the upstream IdP answers with `answer`: the broker's page after its ACS, and the portal. */
   async function signIn(answer: UpstreamAnswer) {
-    const browser = new Browser();
     const portal = portalSp(broker.url, pki);
-    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-enc', undefined, {}));
-    expect(sso.status, await sso.clone().text()).to.equal(302);
-    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
-    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer);
-    const page = await browser.request(`${broker.url}/saml/acs`, {
-      form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
-    });
+    const through = { browser: new Browser(), portal, brokerUrl: broker.url, idp, relayState: 'rs-enc' };
+    const page = await signInAtUpstreamIdp(through, answer);
     return { portal, status: page.status, html: await page.text() };
   }
 

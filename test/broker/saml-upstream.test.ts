@@ -1,58 +1,45 @@
+import type { SamlOptions } from '@node-saml/node-saml';
 import { expect } from 'chai';
 import { DEFAULT_MAX_MESSAGE_BYTES, MAX_POSTED_FORM_BYTES } from '../../common/saml/index.js';
 import {
   type BrokerUnderTest,
   Browser,
-  createPki,
   formFields,
-  listenPlaceholder,
   type Pki,
   PORTAL_URL,
   pageReason,
   portalSp,
-  serveBroker,
   signedStatusCodes,
-  tenantFor,
+  toUpstreamIdp,
 } from '../../testkit/broker-harness.js';
 import { UNLOADABLE_SIGNATURES } from '../saml/message-attacks.js';
 import {
   answerAuthnRequest,
-  brokerAsSp,
+  answeredAtBrokerAcs,
+  postToBrokerAcs,
+  serveUpstreamSamlBroker,
   UPSTREAM_ENTITY_ID,
+  type UpstreamAnswer,
   type UpstreamIdp,
-  upstreamIdp,
+  type UpstreamSamlBroker,
+  type UpstreamSp,
 } from './upstream-saml.js';
 
 const PASSWORD_PROTECTED_TRANSPORT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
 
 /** portal (node-saml) -> broker -> upstream SAML IdP (samlify) -> broker -> portal. */
 describe('broker: login through an upstream SAML IdP', () => {
+  let served: UpstreamSamlBroker;
   let pki: Pki;
   let idp: UpstreamIdp;
   let broker: BrokerUnderTest;
+  let sp: UpstreamSp;
 
   before(async () => {
-    pki = createPki();
-    idp = upstreamIdp();
-    const { server, url } = await listenPlaceholder();
-    const tenant = tenantFor(url, [
-      {
-        name: 'upstream',
-        saml: { metadataXml: idp.getMetadata() },
-        emailTrust: 'asserted',
-        attributeMapping: {
-          email: 'claims.email',
-          displayName: 'claims.displayName',
-          groups: 'claims.groups',
-        },
-      },
-    ]);
-    broker = await serveBroker(server, url, tenant, pki);
+    served = await serveUpstreamSamlBroker({ claims: ['email', 'displayName', 'groups'] });
+    ({ pki, idp, broker, sp } = served);
   });
-  after(async () => {
-    await broker.close();
-    pki.cleanup();
-  });
+  after(() => served?.close());
 
   const answer = {
     nameId: 'carol@example.test',
@@ -63,32 +50,39 @@ describe('broker: login through an upstream SAML IdP', () => {
     },
   };
 
-  /** The portal's AuthnRequest reaches the broker, which sends the browser to the upstream IdP. */
+  /**
+   * The AuthnRequest of a portal set up with `portalOptions` reaches the broker, which sends the
+   * browser to the upstream IdP.
+   */
   async function startLogin(
     browser: Browser,
     relayState = 'rs-saml',
-    options: { scoping?: { proxyCount: number }; forceAuthn?: boolean; passive?: boolean } = {},
+    portalOptions: Partial<SamlOptions> = {},
   ) {
     const portal = portalSp(broker.url, pki);
-    if (options.scoping) portal.options.scoping = options.scoping;
-    if (options.forceAuthn) portal.options.forceAuthn = true;
-    if (options.passive) portal.options.passive = true;
-    const sso = await browser.request(await portal.getAuthorizeUrlAsync(relayState, undefined, {}));
-    expect(sso.status, await sso.clone().text()).to.equal(302);
-    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
-    return { portal, sp, redirectUrl: sso.headers.get('location')! };
+    Object.assign(portal.options, portalOptions);
+    return { portal, redirectUrl: await toUpstreamIdp(browser, portal, relayState) };
   }
 
   const postToAcs = (browser: Browser, samlResponse: string, relayState: string) =>
-    browser.request(`${broker.url}/saml/acs`, {
-      form: { SAMLResponse: samlResponse, RelayState: relayState },
-    });
+    postToBrokerAcs(browser, broker.url, samlResponse, relayState);
+
+  /**
+   * A whole sign-in, the upstream IdP's answer (`answer` with `change`) posted as the IdP signed it:
+   * the portal, and the broker's page after its ACS.
+   */
+  async function signIn(
+    change: UpstreamAnswer = {},
+    start: { relayState?: string; portal?: Partial<SamlOptions> } = {},
+  ) {
+    const browser = new Browser();
+    const { portal, redirectUrl } = await startLogin(browser, start.relayState, start.portal);
+    const upstream = { browser, brokerUrl: broker.url, idp };
+    return { portal, page: await answeredAtBrokerAcs(upstream, redirectUrl, { ...answer, ...change }) };
+  }
 
   it('hands node-saml a valid signed Response with the mapped attributes', async () => {
-    const browser = new Browser();
-    const { portal, sp, redirectUrl } = await startLogin(browser);
-    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
-    const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    const { portal, page } = await signIn();
     expect(page.status).to.equal(200);
     const fields = formFields(await page.text());
     expect(fields['RelayState']).to.equal('rs-saml');
@@ -101,13 +95,9 @@ describe('broker: login through an upstream SAML IdP', () => {
   });
 
   it('names the upstream IdP as AuthenticatingAuthority, after those its own assertion named, and node-saml accepts it (core 3.4.1.5.1, ADR 0228)', async () => {
-    const browser = new Browser();
-    const { portal, sp, redirectUrl } = await startLogin(browser);
-    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
-      ...answer,
+    const { portal, page } = await signIn({
       authenticatingAuthorities: ['https://home-idp.example.test/metadata'],
     });
-    const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
     const fields = formFields(await page.text());
     const xml = Buffer.from(fields['SAMLResponse']!, 'base64').toString('utf8');
     expect([...xml.matchAll(/<saml:AuthenticatingAuthority>([^<]*)</g)].map((m) => m[1])).to.deep.equal([
@@ -120,7 +110,7 @@ describe('broker: login through an upstream SAML IdP', () => {
 
   it('refuses the same upstream Response posted again (replay)', async () => {
     const browser = new Browser();
-    const { sp, redirectUrl } = await startLogin(browser);
+    const { redirectUrl } = await startLogin(browser);
     const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
     expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
     const replay = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
@@ -131,7 +121,7 @@ describe('broker: login through an upstream SAML IdP', () => {
   it('refuses an upstream Response posted for another flow (InResponseTo bound to the flow)', async () => {
     const browser = new Browser();
     const first = await startLogin(browser);
-    const upstream = await answerAuthnRequest(idp, first.sp, first.redirectUrl, broker.url, answer);
+    const upstream = await answerAuthnRequest(idp, sp, first.redirectUrl, broker.url, answer);
     const other = await startLogin(new Browser());
     const otherFlow = new URL(other.redirectUrl).searchParams.get('RelayState')!;
     const refused = await postToAcs(browser, upstream.samlResponse, otherFlow);
@@ -145,7 +135,7 @@ describe('broker: login through an upstream SAML IdP', () => {
   for (const shape of UNLOADABLE_SIGNATURES) {
     it(`refuses an upstream Response whose signature has ${shape.has}: 400 SAML_SIGNATURE_INVALID, no internal error (ADR 0228)`, async () => {
       const browser = new Browser();
-      const { sp, redirectUrl } = await startLogin(browser);
+      const { redirectUrl } = await startLogin(browser);
       const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
       const xml = shape.tamper(Buffer.from(upstream.samlResponse, 'base64').toString('utf8'));
       const from = broker.logs.length;
@@ -160,13 +150,7 @@ describe('broker: login through an upstream SAML IdP', () => {
   }
 
   it('refuses an assertion whose bearer SubjectConfirmationData has a NotBefore (profiles 4.1.4.2), signing nobody in', async () => {
-    const browser = new Browser();
-    const { sp, redirectUrl } = await startLogin(browser);
-    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
-      ...answer,
-      confirmationNotBefore: new Date(Date.now() - 60_000),
-    });
-    const refused = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    const { page: refused } = await signIn({ confirmationNotBefore: new Date(Date.now() - 60_000) });
     expect(refused.status).to.equal(400);
     expect(await refused.text()).to.contain('SAML_SUBJECT_CONFIRMATION_INVALID');
     expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(
@@ -189,7 +173,7 @@ describe('broker: login through an upstream SAML IdP', () => {
     // A person in 1,300 groups: a Response of some 209 KB, whose base64 (and its form) is past 256 KiB.
     const groups = Array.from({ length: 1_300 }, (_, n) => `${'g'.repeat(110)}-${n}`);
     const browser = new Browser();
-    const { sp, redirectUrl } = await startLogin(browser);
+    const { redirectUrl } = await startLogin(browser);
     const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
       ...answer,
       attributes: { ...answer.attributes, groups },
@@ -212,7 +196,7 @@ describe('broker: login through an upstream SAML IdP', () => {
     // Anyone holding a flow's RelayState may post one: under a signature that no longer verified,
     // xml-crypto walked every element five times, half a second of the broker, before refusing it.
     const browser = new Browser();
-    const { sp, redirectUrl } = await startLogin(browser);
+    const { redirectUrl } = await startLogin(browser);
     const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
     const xml = Buffer.from(upstream.samlResponse, 'base64').toString('utf8');
     const padded = xml.replace(/(<saml:AttributeStatement>)/, `$1${'<x/>'.repeat(35_000)}`);
@@ -224,7 +208,7 @@ describe('broker: login through an upstream SAML IdP', () => {
 
   it('refuses a Response that is not UTF-8 instead of reading it with replacement characters', async () => {
     const browser = new Browser();
-    const { sp, redirectUrl } = await startLogin(browser);
+    const { redirectUrl } = await startLogin(browser);
     const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
     // A Latin-1 byte in a comment between the Response's children: outside every signature.
     const xml = Buffer.from(upstream.samlResponse, 'base64').toString('utf8');
@@ -241,12 +225,9 @@ describe('broker: login through an upstream SAML IdP', () => {
 
   it("asks the upstream IdP to proxy one time fewer than the portal's Scoping ProxyCount allows (core 3.4.1.5.1)", async () => {
     const upstreamRequest = async (proxyCount: number | undefined) => {
-      const browser = new Browser();
-      const portal = portalSp(broker.url, pki);
-      if (proxyCount !== undefined) portal.options.scoping = { proxyCount };
-      const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
-      const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
-      return (await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer)).requestXml;
+      const scoping = proxyCount === undefined ? {} : { scoping: { proxyCount } };
+      const { redirectUrl } = await startLogin(new Browser(), 'rs', scoping);
+      return (await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer)).requestXml;
     };
     const portalRequester = `<samlp:RequesterID>${PORTAL_URL}/saml/metadata</samlp:RequesterID>`;
     expect(await upstreamRequest(3)).to.contain(
@@ -261,15 +242,11 @@ describe('broker: login through an upstream SAML IdP', () => {
 
   it("names the portal, after the RequesterIDs the portal's request carries, as RequesterID of its AuthnRequest to the upstream IdP (core 3.4.1.2, 3.4.1.5.1; ADR 0252)", async () => {
     const browser = new Browser();
-    const portal = portalSp(broker.url, pki);
-    // node-saml, the portal's library, writes Scoping's RequesterID elements itself.
-    portal.options.scoping = {
-      proxyCount: 2,
-      requesterId: ['https://app.example.test/sp', 'urn:example:first-requester'],
-    };
-    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
-    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
-    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer);
+    const { redirectUrl } = await startLogin(browser, 'rs', {
+      // node-saml, the portal's library, writes Scoping's RequesterID elements itself.
+      scoping: { proxyCount: 2, requesterId: ['https://app.example.test/sp', 'urn:example:first-requester'] },
+    });
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
     expect(upstream.requestXml).to.contain(
       '<samlp:Scoping ProxyCount="1">' +
         '<samlp:RequesterID>https://app.example.test/sp</samlp:RequesterID>' +
@@ -283,24 +260,23 @@ describe('broker: login through an upstream SAML IdP', () => {
 
   it("passes the portal's RequestedAuthnContext and IDPList on to the upstream IdP as they are (core 3.4.1.5.1, ADR 0228)", async () => {
     const browser = new Browser();
-    const portal = portalSp(broker.url, pki);
-    portal.options.disableRequestedAuthnContext = false;
-    portal.options.authnContext = [PASSWORD_PROTECTED_TRANSPORT];
-    portal.options.racComparison = 'minimum';
-    portal.options.scoping = {
-      proxyCount: 2,
-      idpList: [
-        {
-          entries: [
-            { providerId: UPSTREAM_ENTITY_ID, name: 'Upstream' },
-            { providerId: 'https://other-idp.example.test' },
-          ],
-        },
-      ],
-    };
-    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
-    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
-    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer);
+    const { portal, redirectUrl } = await startLogin(browser, 'rs', {
+      disableRequestedAuthnContext: false,
+      authnContext: [PASSWORD_PROTECTED_TRANSPORT],
+      racComparison: 'minimum',
+      scoping: {
+        proxyCount: 2,
+        idpList: [
+          {
+            entries: [
+              { providerId: UPSTREAM_ENTITY_ID, name: 'Upstream' },
+              { providerId: 'https://other-idp.example.test' },
+            ],
+          },
+        ],
+      },
+    });
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
     expect(upstream.requestXml).to.contain(
       `<samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef>${PASSWORD_PROTECTED_TRANSPORT}</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>`,
     );
@@ -317,11 +293,8 @@ describe('broker: login through an upstream SAML IdP', () => {
 
   it('passes ForceAuthn on to the upstream AuthnRequest', async () => {
     const browser = new Browser();
-    const portal = portalSp(broker.url, pki);
-    portal.options.forceAuthn = true;
-    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
-    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
-    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer);
+    const { redirectUrl } = await startLogin(browser, 'rs', { forceAuthn: true });
+    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
     expect(upstream.requestXml).to.contain('ForceAuthn="true"');
     // Authenticated now: the login goes through.
     expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
@@ -329,7 +302,7 @@ describe('broker: login through an upstream SAML IdP', () => {
 
   it('passes IsPassive on to the upstream AuthnRequest, without ForceAuthn', async () => {
     const browser = new Browser();
-    const { sp, redirectUrl } = await startLogin(browser, 'rs', { passive: true });
+    const { redirectUrl } = await startLogin(browser, 'rs', { passive: true });
     const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, answer);
     expect(upstream.requestXml).to.contain('IsPassive="true"');
     expect(upstream.requestXml).not.to.contain('ForceAuthn');
@@ -337,16 +310,10 @@ describe('broker: login through an upstream SAML IdP', () => {
   });
 
   it('answers the portal Responder/AuthnFailed, for a ForceAuthn login, to an upstream assertion whose AuthnInstant is an hour old (the IdP reused its session)', async () => {
-    const browser = new Browser();
-    const portal = portalSp(broker.url, pki);
-    portal.options.forceAuthn = true;
-    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
-    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
-    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, {
-      ...answer,
-      authnInstant: new Date(Date.now() - 3_600_000),
-    });
-    const refused = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    const { page: refused } = await signIn(
+      { authnInstant: new Date(Date.now() - 3_600_000) },
+      { relayState: 'rs', portal: { forceAuthn: true } },
+    );
     expect(refused.status).to.equal(200);
     expect(
       signedStatusCodes(formFields(await refused.text())['SAMLResponse']!, pki.brokerCert),
@@ -361,13 +328,10 @@ describe('broker: login through an upstream SAML IdP', () => {
 
   it('refuses an upstream assertion whose AuthnInstant is 30 minutes in the future, with or without ForceAuthn: 400 SAML_NOT_YET_VALID, nothing asserted to the portal', async () => {
     for (const forceAuthn of [true, false]) {
-      const browser = new Browser();
-      const { sp, redirectUrl } = await startLogin(browser, 'rs', { forceAuthn });
-      const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
-        ...answer,
-        authnInstant: new Date(Date.now() + 30 * 60_000),
-      });
-      const refused = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+      const { page: refused } = await signIn(
+        { authnInstant: new Date(Date.now() + 30 * 60_000) },
+        { relayState: 'rs', portal: { forceAuthn } },
+      );
       expect(refused.status, `ForceAuthn ${forceAuthn}`).to.equal(400);
       const page = await refused.text();
       expect(page).to.contain('SAML_NOT_YET_VALID');
@@ -379,20 +343,15 @@ describe('broker: login through an upstream SAML IdP', () => {
   });
 
   it('accepts an old AuthnInstant when the portal did not ask for ForceAuthn (the IdP’s session is reused)', async () => {
-    const browser = new Browser();
-    const { sp, redirectUrl } = await startLogin(browser);
-    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
-      ...answer,
-      authnInstant: new Date(Date.now() - 3_600_000),
-    });
-    expect((await postToAcs(browser, upstream.samlResponse, upstream.relayState)).status).to.equal(200);
+    const { page } = await signIn({ authnInstant: new Date(Date.now() - 3_600_000) });
+    expect(page.status).to.equal(200);
   });
 
   describe("the upstream IdP's session end (SessionNotOnOrAfter, core 2.7.2): the portal's session ends no later (ADR 0244)", () => {
     /** The broker's assertion to the portal, for an upstream assertion whose session ends at `end` (or names no end). */
     const brokerAssertionFor = async (end: Date | undefined) => {
       const browser = new Browser();
-      const { portal, sp, redirectUrl } = await startLogin(browser);
+      const { portal, redirectUrl } = await startLogin(browser);
       const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
         ...answer,
         ...(end ? { sessionNotOnOrAfter: end } : {}),
@@ -432,7 +391,7 @@ describe('broker: login through an upstream SAML IdP', () => {
 
   it('refuses an upstream assertion whose Conditions NotBefore is after its NotOnOrAfter, though both are within the skew (core 2.5.1.2)', async () => {
     const browser = new Browser();
-    const { sp, redirectUrl } = await startLogin(browser);
+    const { redirectUrl } = await startLogin(browser);
     const now = Date.now();
     const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
       ...answer,
@@ -445,15 +404,7 @@ describe('broker: login through an upstream SAML IdP', () => {
 
   describe('an upstream ProxyRestriction (core 2.5.1.6): the broker is the relying party that asserts on', () => {
     const PORTAL_ENTITY = `${PORTAL_URL}/saml/metadata`;
-    const withConditions = async (conditionsXml: string) => {
-      const browser = new Browser();
-      const { portal, sp, redirectUrl } = await startLogin(browser);
-      const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
-        ...answer,
-        conditionsXml,
-      });
-      return { portal, page: await postToAcs(browser, upstream.samlResponse, upstream.relayState) };
-    };
+    const withConditions = (conditionsXml: string) => signIn({ conditionsXml });
 
     for (const [forbids, restriction] of [
       ['Count="0"', '<saml:ProxyRestriction Count="0"/>'],
@@ -503,14 +454,10 @@ describe('broker: login through an upstream SAML IdP', () => {
     ['RequestDenied', 'a refusal'],
   ] as const) {
     it(`passes the upstream IdP's Responder/${second} on to the portal as such (${kind}), not as AuthnFailed`, async () => {
-      const browser = new Browser();
-      const { sp, redirectUrl } = await startLogin(browser);
-      const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
-        ...answer,
+      const { page } = await signIn({
         status: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
         secondLevelStatus: `urn:oasis:names:tc:SAML:2.0:status:${second}`,
       });
-      const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
       expect(page.status).to.equal(200);
       expect(signedStatusCodes(formFields(await page.text())['SAMLResponse']!, pki.brokerCert)).to.deep.equal(
         ['urn:oasis:names:tc:SAML:2.0:status:Responder', `urn:oasis:names:tc:SAML:2.0:status:${second}`],
@@ -520,7 +467,7 @@ describe('broker: login through an upstream SAML IdP', () => {
 
   it("passes the upstream IdP's Responder/ProxyCountExceeded, to the ProxyCount the portal allowed, on to the portal as such (core 3.4.1.5.1)", async () => {
     const browser = new Browser();
-    const { sp, redirectUrl } = await startLogin(browser, 'rs-saml', { scoping: { proxyCount: 1 } });
+    const { redirectUrl } = await startLogin(browser, 'rs-saml', { scoping: { proxyCount: 1 } });
     const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
       ...answer,
       status: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
@@ -540,7 +487,7 @@ describe('broker: login through an upstream SAML IdP', () => {
   it("does not take an error Response that answers another request (or none) for the IdP's no to this login", async () => {
     const browser = new Browser();
     const first = await startLogin(browser);
-    const failed = await answerAuthnRequest(idp, first.sp, first.redirectUrl, broker.url, {
+    const failed = await answerAuthnRequest(idp, sp, first.redirectUrl, broker.url, {
       ...answer,
       status: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
     });
@@ -552,13 +499,7 @@ describe('broker: login through an upstream SAML IdP', () => {
   });
 
   it('tells the portal with a signed Responder/AuthnFailed Response when the upstream IdP fails the login', async () => {
-    const browser = new Browser();
-    const { sp, redirectUrl } = await startLogin(browser);
-    const upstream = await answerAuthnRequest(idp, sp, redirectUrl, broker.url, {
-      ...answer,
-      status: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
-    });
-    const page = await postToAcs(browser, upstream.samlResponse, upstream.relayState);
+    const { page } = await signIn({ status: 'urn:oasis:names:tc:SAML:2.0:status:Responder' });
     expect(page.status).to.equal(200);
     const samlResponse = formFields(await page.text())['SAMLResponse']!;
     expect(signedStatusCodes(samlResponse, pki.brokerCert)).to.deep.equal([

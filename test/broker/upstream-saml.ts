@@ -1,11 +1,22 @@
 // samlify plays a tenant's upstream SAML IdP: an independent SAML implementation with its own
 // signing, verifying the broker's AuthnRequest and answering it with a signed Response.
 import { createRequire } from 'node:module';
+import type { SAML } from '@node-saml/node-saml';
 import { expect } from 'chai';
 import * as samlify from 'samlify';
 import { canonicalAttribute, canonicalText } from '../../common/saml/canonical-xml.js';
 import { inflateRedirectPayload, signRedirectQuery } from '../../common/saml/index.js';
-import type { IdpDoc } from '../../testkit/broker-harness.js';
+import {
+  type BrokerUnderTest,
+  type Browser,
+  createPki,
+  type IdpDoc,
+  listenPlaceholder,
+  type Pki,
+  serveBroker,
+  tenantFor,
+  toUpstreamIdp,
+} from '../../testkit/broker-harness.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import { schemaValidator } from '../../testkit/samlify-schema-validator.js';
 
@@ -54,25 +65,75 @@ export function upstreamIdp(options: { slo?: boolean; key?: KeyPair } = {}): Ups
 }
 
 /**
- * The broker as samlify sees it, from the SP metadata the broker publishes; the IdP signs the
- * logout messages it sends there, and verifies the broker's LogoutResponse.
+ * The IdP `upstream` of a broker that signs people in at `idp` (e-mail asserted), each of `claims`
+ * mapped from the asserted attribute of its name.
  */
-/** The one IdP of a broker that signs people in at the upstream SAML IdP above (e-mail asserted). */
-export function upstreamSamlIdpDoc(): IdpDoc {
+export function upstreamSamlIdpDoc(
+  idp: UpstreamIdp = upstreamIdp(),
+  claims: readonly string[] = ['email'],
+): IdpDoc {
   return {
     name: 'upstream',
-    saml: { metadataXml: upstreamIdp().getMetadata() },
+    saml: { metadataXml: idp.getMetadata() },
     emailTrust: 'asserted',
-    attributeMapping: { email: 'claims.email' },
+    attributeMapping: Object.fromEntries(claims.map((claim) => [claim, `claims.${claim}`])),
   };
 }
 
+/**
+ * The broker as samlify sees it, from the SP metadata the broker publishes; the IdP signs the
+ * logout messages it sends there, and verifies the broker's LogoutResponse.
+ */
 export function brokerAsSp(spMetadataXml: string): UpstreamSp {
   return samlify.ServiceProvider({
     metadata: spMetadataXml,
     wantLogoutRequestSigned: true,
     wantLogoutResponseSigned: true,
   });
+}
+
+/** `brokerAsSp` of the SP metadata the broker at `brokerUrl` publishes now. */
+export async function brokerSpAt(brokerUrl: string): Promise<UpstreamSp> {
+  return brokerAsSp(await (await fetch(`${brokerUrl}/saml/sp-metadata`)).text());
+}
+
+/** A broker, with a PKI of its own, whose one IdP is samlify's `idp`; `close` ends the broker and removes the PKI. */
+export interface UpstreamSamlBroker {
+  pki: Pki;
+  idp: UpstreamIdp;
+  broker: BrokerUnderTest;
+  /** The broker as samlify sees it. */
+  sp: UpstreamSp;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves an `UpstreamSamlBroker`: the IdP maps `claims` (upstreamSamlIdpDoc), and `extra` changes
+ * the tenant's spec as tenantFor's does, given the PKI (for a key of the broker's own).
+ */
+export async function serveUpstreamSamlBroker(
+  options: { claims?: readonly string[]; extra?: (spec: IdpDoc, pki: Pki) => void } = {},
+): Promise<UpstreamSamlBroker> {
+  const pki = createPki();
+  const idp = upstreamIdp();
+  const { server, url } = await listenPlaceholder();
+  const tenant = tenantFor(url, [upstreamSamlIdpDoc(idp, options.claims)], (spec) =>
+    options.extra?.(spec, pki),
+  );
+  const broker = await serveBroker(server, url, tenant, pki).catch((err: unknown) => {
+    pki.cleanup();
+    throw err;
+  });
+  return {
+    pki,
+    idp,
+    broker,
+    sp: await brokerSpAt(url),
+    close: async () => {
+      await broker.close();
+      pki.cleanup();
+    },
+  };
 }
 
 /** The query parameters samlify's redirect parsers take, from a URL as the browser received it. */
@@ -271,10 +332,7 @@ export async function answerAuthnRequest(
 ): Promise<{ samlResponse: string; relayState: string; requestId: string; requestXml: string }> {
   const url = new URL(redirectUrl);
   expect(`${url.origin}${url.pathname}`).to.equal(UPSTREAM_SSO);
-  const requestInfo = await idp.parseLoginRequest(sp, 'redirect', {
-    query: Object.fromEntries(url.searchParams),
-    octetString: url.search.slice(1).split('&Signature=')[0]!,
-  });
+  const requestInfo = await idp.parseLoginRequest(sp, 'redirect', redirectRequest(url));
   const requestId = requestInfo.extract.request?.id as string;
   const response = (await idp.createLoginResponse(
     sp,
@@ -289,4 +347,50 @@ export async function answerAuthnRequest(
     requestId,
     requestXml: requestInfo.samlContent,
   };
+}
+
+/** The browser posts an upstream IdP's Response (base64) and its RelayState to the broker's ACS (HTTP-POST). */
+export function postToBrokerAcs(
+  browser: Browser,
+  brokerUrl: string,
+  samlResponse: string,
+  relayState: string,
+): Promise<Response> {
+  return browser.request(`${brokerUrl}/saml/acs`, {
+    form: { SAMLResponse: samlResponse, RelayState: relayState },
+  });
+}
+
+/** Who carries a brokered sign-in through the upstream IdP: the browser, the broker and samlify as its IdP. */
+export interface UpstreamSignIn {
+  browser: Browser;
+  brokerUrl: string;
+  idp: UpstreamIdp;
+}
+
+/**
+ * A brokered sign-in's last legs: the IdP answers the broker's redirect (`redirectUrl`) with
+ * `answer`, and the browser posts that to the broker's ACS; the broker's page (its form to the
+ * portal, or its refusal).
+ */
+export async function answeredAtBrokerAcs(
+  { browser, brokerUrl, idp }: UpstreamSignIn,
+  redirectUrl: string,
+  answer: UpstreamAnswer = {},
+): Promise<Response> {
+  const sp = await brokerSpAt(brokerUrl);
+  const upstream = await answerAuthnRequest(idp, sp, redirectUrl, brokerUrl, answer);
+  return postToBrokerAcs(browser, brokerUrl, upstream.samlResponse, upstream.relayState);
+}
+
+/** A whole brokered sign-in, from `portal` through the broker to the IdP answering `answer` and back; the broker's page. */
+export async function signInAtUpstreamIdp(
+  signIn: UpstreamSignIn & { portal: SAML; relayState?: string },
+  answer: UpstreamAnswer = {},
+): Promise<Response> {
+  return answeredAtBrokerAcs(
+    signIn,
+    await toUpstreamIdp(signIn.browser, signIn.portal, signIn.relayState),
+    answer,
+  );
 }
