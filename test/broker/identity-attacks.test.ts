@@ -4,11 +4,11 @@ import { IDP_ATTRIBUTE } from '../../common/portal-attributes.js';
 import * as harness from '../../testkit/broker-harness.js';
 import { type FakeOidc, startFakeOidc } from './fake-oidc.js';
 import {
-  answerAuthnRequest,
-  brokerAsSp,
+  answeredAtBrokerAcs,
   type UpstreamAnswer,
   type UpstreamIdp,
   upstreamIdp,
+  upstreamSamlIdpDoc,
 } from './upstream-saml.js';
 
 type IdpName = 'acme' | 'partner' | 'social';
@@ -442,12 +442,8 @@ async function loginAtSamlIdp(
       : await browser.request(`${broker.url}/saml/choose`, {
           form: { csrf: harness.formFields(await choice.text()).csrf!, idp: name },
         });
-  const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
-  const upstream = await answerAuthnRequest(idp, sp, toIdp.headers.get('location')!, broker.url, answer);
-  const response = await browser.request(`${broker.url}/saml/acs`, {
-    form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
-  });
-  return { response, portal };
+  const upstream = { browser, brokerUrl: broker.url, idp };
+  return { response: await answeredAtBrokerAcs(upstream, toIdp.headers.get('location')!, answer), portal };
 }
 
 /** `response` is the broker's refusal page for `reason`, nothing went to the portal, and the audit line says so. */
@@ -482,12 +478,7 @@ describe('broker: an upstream SAML IdP that verifies e-mails (emailTrust verifie
     idp = upstreamIdp();
     const { server, url } = await harness.listenPlaceholder();
     const tenant = harness.tenantFor(url, [
-      {
-        name: 'verifying',
-        saml: { metadataXml: idp.getMetadata() },
-        emailTrust: 'verifiedClaim',
-        attributeMapping: { email: 'claims.email' },
-      },
+      { ...upstreamSamlIdpDoc(idp), name: 'verifying', emailTrust: 'verifiedClaim' },
     ]);
     broker = await harness.serveBroker(server, url, tenant, pki);
   });

@@ -9,28 +9,17 @@ import { importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { createBrokerApp } from '../../broker/app.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
 import { newSigningKey } from '../../dev/idp/provider.js';
-import {
-  type BrokerUnderTest,
-  Browser,
-  createPki,
-  formFields,
-  listenPlaceholder,
-  type Pki,
-  portalSp,
-  serveBroker,
-  tenantFor,
-} from '../../testkit/broker-harness.js';
+import { type BrokerUnderTest, Browser, formFields, portalSp } from '../../testkit/broker-harness.js';
 import { atBrokerPod, type SwappedBrokerKey, swappedBrokerKey } from '../../testkit/broker-key-swap.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { type OidcLogoutChain, startOidcLogoutChain } from '../../testkit/oidc-logout-chain.js';
 import {
-  answerAuthnRequest,
-  brokerAsSp,
   idpLogoutRequestUrl,
+  serveUpstreamSamlBroker,
+  signInAtUpstreamIdp,
   type UpstreamIdp,
+  type UpstreamSamlBroker,
   type UpstreamSp,
-  upstreamIdp,
-  upstreamSamlIdpDoc,
 } from './upstream-saml.js';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -147,7 +136,7 @@ describe("a swap of the broker's key between a sign-in and the OIDC IdP's back-c
 
 describe("a swap of the broker's key between a sign-in and the SAML IdP's LogoutRequest (ADR 0304)", function () {
   this.timeout(60_000);
-  let pki: Pki;
+  let served: UpstreamSamlBroker;
   let idp: UpstreamIdp;
   let broker: BrokerUnderTest;
   let portal: SAML;
@@ -155,31 +144,22 @@ describe("a swap of the broker's key between a sign-in and the SAML IdP's Logout
   let swapped: SwappedBrokerKey;
 
   before(async () => {
-    pki = createPki();
-    idp = upstreamIdp();
-    const { server, url } = await listenPlaceholder();
-    broker = await serveBroker(server, url, tenantFor(url, [upstreamSamlIdpDoc()]), pki);
-    sp = brokerAsSp(await (await fetch(`${url}/saml/sp-metadata`)).text());
-    portal = portalSp(url, pki);
-    swapped = swappedBrokerKey(pki);
+    served = await serveUpstreamSamlBroker();
+    ({ idp, broker, sp } = served);
+    portal = portalSp(broker.url, served.pki);
+    swapped = swappedBrokerKey(served.pki);
   });
   after(async () => {
-    await broker?.close();
+    await served?.close();
     swapped?.cleanup();
-    pki?.cleanup();
   });
 
   /** Carol signs in at the broker of before the swap with the IdP session `sessionIndex`; the portal's profile. */
   async function signedInBeforeSwap(browser: Browser, sessionIndex: string) {
-    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
-    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, {
-      nameId: 'carol@example.test',
-      attributes: { email: ['carol@example.test'] },
-      sessionIndex,
-    });
-    const page = await browser.request(`${broker.url}/saml/acs`, {
-      form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
-    });
+    const page = await signInAtUpstreamIdp(
+      { browser, portal, brokerUrl: broker.url, idp },
+      { nameId: 'carol@example.test', attributes: { email: ['carol@example.test'] }, sessionIndex },
+    );
     const { profile } = await portal.validatePostResponseAsync(formFields(await page.text()));
     return profile!;
   }

@@ -38,18 +38,19 @@ import {
   UNLOADABLE_SIGNATURES,
 } from '../saml/message-attacks.js';
 import {
-  answerAuthnRequest,
   answerLogoutRequest,
-  brokerAsSp,
+  brokerSpAt,
   idpLogoutRequestUrl,
   redirectRequest,
   resignedByIdp,
+  signInAtUpstreamIdp,
   UPSTREAM_ENTITY_ID,
   UPSTREAM_SLO,
   type UpstreamAnswer,
   type UpstreamIdp,
   type UpstreamSp,
   upstreamIdp,
+  upstreamSamlIdpDoc,
 } from './upstream-saml.js';
 
 const SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
@@ -85,23 +86,13 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     extra?: (spec: IdpDoc) => void,
   ): Promise<Setup> {
     const { server, url } = await listenPlaceholder();
-    const tenant = tenantFor(
-      url,
-      [
-        ...others,
-        {
-          name: 'upstream',
-          ...(others.length > 0 ? { authority: 'catchAll' } : {}),
-          saml: { metadataXml },
-          emailTrust: 'asserted',
-          attributeMapping: { email: 'claims.email' },
-        },
-      ],
-      extra,
-    );
-    const broker = await serveBroker(server, url, tenant, pki);
-    const sp = brokerAsSp(await (await fetch(`${url}/saml/sp-metadata`)).text());
-    return { idp, broker, portal: portalSp(url, pki), sp };
+    const upstream = {
+      ...upstreamSamlIdpDoc(idp),
+      ...(others.length > 0 ? { authority: 'catchAll' } : {}),
+      saml: { metadataXml },
+    };
+    const broker = await serveBroker(server, url, tenantFor(url, [...others, upstream], extra), pki);
+    return { idp, broker, portal: portalSp(url, pki), sp: await brokerSpAt(url) };
   }
 
   before(async () => {
@@ -117,17 +108,10 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
 
   /** A full login through the upstream IdP; returns the portal's view of the session. */
   async function loggedIn(setup: Setup, browser: Browser, answer: UpstreamAnswer = {}) {
-    const sso = await browser.request(await setup.portal.getAuthorizeUrlAsync('rs', undefined, {}));
-    const upstream = await answerAuthnRequest(
-      setup.idp,
-      setup.sp,
-      sso.headers.get('location')!,
-      setup.broker.url,
+    const page = await signInAtUpstreamIdp(
+      { browser, portal: setup.portal, brokerUrl: setup.broker.url, idp: setup.idp },
       { nameId: 'carol@example.test', attributes: { email: ['carol@example.test'] }, ...answer },
     );
-    const page = await browser.request(`${setup.broker.url}/saml/acs`, {
-      form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
-    });
     const { profile } = await setup.portal.validatePostResponseAsync(formFields(await page.text()));
     return profile!;
   }

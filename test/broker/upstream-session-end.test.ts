@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Browser, formFields, listenPlaceholder, pageReason } from '../../testkit/broker-harness.js';
 import { type PortalBehindBroker, portalBehindBroker } from '../../testkit/portal-behind-broker.js';
-import { answerAuthnRequest, brokerAsSp, type UpstreamIdp, upstreamIdp } from './upstream-saml.js';
+import { answeredAtBrokerAcs, type UpstreamIdp, upstreamIdp, upstreamSamlIdpDoc } from './upstream-saml.js';
 
 /**
  * The upstream SAML IdP bounds its session (core 2.7.2 SessionNotOnOrAfter): the real portal signs in
@@ -15,14 +15,7 @@ describe("broker: an upstream SAML IdP's SessionNotOnOrAfter ends the portal ses
 
   before(async () => {
     idp = upstreamIdp();
-    parts = await portalBehindBroker(await listenPlaceholder(), [
-      {
-        name: 'upstream',
-        saml: { metadataXml: idp.getMetadata() },
-        emailTrust: 'asserted',
-        attributeMapping: { email: 'claims.email' },
-      },
-    ]);
+    parts = await portalBehindBroker(await listenPlaceholder(), [upstreamSamlIdpDoc(idp)]);
   });
 
   after(async () => {
@@ -38,14 +31,10 @@ describe("broker: an upstream SAML IdP's SessionNotOnOrAfter ends the portal ses
     expect(toBroker.status).to.equal(303);
     const toIdp = await browser.request(toBroker.headers.get('location')!);
     expect(toIdp.status, 'the broker sends the browser to the upstream IdP').to.equal(302);
-    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
-    const upstream = await answerAuthnRequest(idp, sp, toIdp.headers.get('location')!, broker.url, {
+    return answeredAtBrokerAcs({ browser, brokerUrl: broker.url, idp }, toIdp.headers.get('location')!, {
       nameId: 'alice@acme.test',
       attributes: { email: ['alice@acme.test'] },
       sessionNotOnOrAfter,
-    });
-    return browser.request(`${broker.url}/saml/acs`, {
-      form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
     });
   }
 

@@ -38,7 +38,7 @@ import {
 import { startPortalProcess, waitReady, writePortalFiles } from '../../testkit/portal-process.js';
 import { connectedFlowStore, redisUrl } from '../../testkit/redis.js';
 import { keysAtRest } from '../../testkit/store-scan.js';
-import { answerAuthnRequest, brokerAsSp, upstreamIdp } from '../broker/upstream-saml.js';
+import { signInAtUpstreamIdp, upstreamIdp, upstreamSamlIdpDoc } from '../broker/upstream-saml.js';
 
 /** Whom the tests sign in: each field marked, her address also an address. */
 const PERSON: DevUser = {
@@ -135,26 +135,23 @@ describe('personal data and secrets end to end: a marked person through every fl
   it('keeps nothing of her at the broker, and nothing without an expiry: an upstream SAML sign-in (her NameID and IdP session marked) and her sign-out there', async () => {
     const { server, url } = await listenPlaceholder();
     const idp = upstreamIdp();
-    const idpDoc = {
-      name: 'upstream',
-      saml: { metadataXml: idp.getMetadata() },
-      emailTrust: 'asserted',
-      attributeMapping: { email: 'claims.email', displayName: 'claims.displayName' },
-    };
-    await atBroker(url, server, idpDoc, async (portal, browser) => {
-      const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-saml', undefined, {}));
-      const sp = brokerAsSp(await (await fetch(`${url}/saml/sp-metadata`)).text());
-      const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, url, {
-        nameId: `${PERSONAL_MARKER}-name-id`,
-        sessionIndex: `_${PERSONAL_MARKER}-idp-session`,
-        attributes: { email: [PERSON.email], displayName: [`Ann Lee-${PERSONAL_MARKER}`] },
-      });
-      const page = await browser.request(`${url}/saml/acs`, {
-        form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
-      });
-      expect(page.status).to.equal(200);
-      return formFields(await page.text());
-    });
+    await atBroker(
+      url,
+      server,
+      upstreamSamlIdpDoc(idp, ['email', 'displayName']),
+      async (portal, browser) => {
+        const page = await signInAtUpstreamIdp(
+          { browser, portal, brokerUrl: url, idp, relayState: 'rs-saml' },
+          {
+            nameId: `${PERSONAL_MARKER}-name-id`,
+            sessionIndex: `_${PERSONAL_MARKER}-idp-session`,
+            attributes: { email: [PERSON.email], displayName: [`Ann Lee-${PERSONAL_MARKER}`] },
+          },
+        );
+        expect(page.status).to.equal(200);
+        return formFields(await page.text());
+      },
+    );
   });
 
   it('writes nothing of her to the output or the /metrics of a broker started as its own process: an OIDC sign-in at debug level and the portal signing her out', async function () {

@@ -34,8 +34,7 @@ import {
 import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import {
-  answerAuthnRequest,
-  brokerAsSp,
+  answeredAtBrokerAcs,
   UPSTREAM_ENTITY_ID,
   UPSTREAM_SLO,
   UPSTREAM_SSO,
@@ -222,13 +221,13 @@ describe("faults: the SAML IdP's metadata server is down when the broker's copy 
     const sso = await browser.request(portalAuthnRequestUrl(broker.url, pki, { now: new Date(clock) }));
     // Without usable metadata the broker cannot send the person to the IdP: refused here.
     if (sso.status !== 302) return { status: sso.status, reason: pageReason(await sso.text()) };
-    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
-    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, {
-      now: new Date(clock),
-    });
-    const page = await browser.request(`${broker.url}/saml/acs`, {
-      form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
-    });
+    const page = await answeredAtBrokerAcs(
+      { browser, brokerUrl: broker.url, idp },
+      sso.headers.get('location')!,
+      {
+        now: new Date(clock),
+      },
+    );
     const html = await page.text();
     expect(page.status !== 200 || formFields(html)['SAMLResponse'] !== undefined).to.equal(true);
     return { status: page.status, reason: pageReason(html) };

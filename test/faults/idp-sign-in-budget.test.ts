@@ -29,8 +29,7 @@ import {
 import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import {
-  answerAuthnRequest,
-  brokerAsSp,
+  signInAtUpstreamIdp,
   UPSTREAM_ENTITY_ID,
   UPSTREAM_SLO,
   UPSTREAM_SSO,
@@ -213,23 +212,15 @@ describe('faults: an IdP slow but within each deadline, across one sign-in', fun
     after(() => closeServer(metadataServer));
 
     async function signInSignedBy(key: KeyPair) {
-      const browser = new Browser();
-      const sso = await browser.request(
-        await portalSp(saml.url, pki).getAuthorizeUrlAsync('rs', undefined, {}),
-      );
-      const sp = brokerAsSp(await (await fetch(`${saml.url}/saml/sp-metadata`)).text());
-      const upstream = await answerAuthnRequest(
-        upstreamIdp({ key }),
-        sp,
-        sso.headers.get('location')!,
-        saml.url,
+      const page = await signInAtUpstreamIdp(
         {
-          nameId: 'carol@example.test',
+          browser: new Browser(),
+          portal: portalSp(saml.url, pki),
+          brokerUrl: saml.url,
+          idp: upstreamIdp({ key }),
         },
+        { nameId: 'carol@example.test' },
       );
-      const page = await browser.request(`${saml.url}/saml/acs`, {
-        form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
-      });
       const html = await page.text();
       return {
         status: page.status,

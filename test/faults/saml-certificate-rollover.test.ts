@@ -23,8 +23,7 @@ import {
 } from '../../testkit/broker-harness.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import {
-  answerAuthnRequest,
-  brokerAsSp,
+  signInAtUpstreamIdp,
   UPSTREAM_ENTITY_ID,
   UPSTREAM_SLO,
   UPSTREAM_SSO,
@@ -88,17 +87,10 @@ describe('faults: the upstream SAML IdP rolls its signing certificate over', fun
   async function signInSignedBy(
     idp: UpstreamIdp,
   ): Promise<{ status: number; reason?: string; samlResponse?: string }> {
-    const browser = new Browser();
-    const portal = portalSp(broker.url, pki);
-    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
-    expect(sso.status).to.equal(302);
-    const sp = brokerAsSp(await (await fetch(`${broker.url}/saml/sp-metadata`)).text());
-    const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, {
-      nameId: 'carol@example.test',
-    });
-    const page = await browser.request(`${broker.url}/saml/acs`, {
-      form: { SAMLResponse: upstream.samlResponse, RelayState: upstream.relayState },
-    });
+    const page = await signInAtUpstreamIdp(
+      { browser: new Browser(), portal: portalSp(broker.url, pki), brokerUrl: broker.url, idp },
+      { nameId: 'carol@example.test' },
+    );
     const html = await page.text();
     const samlResponse = formFields(html)['SAMLResponse'];
     return { status: page.status, reason: pageReason(html), ...(samlResponse ? { samlResponse } : {}) };

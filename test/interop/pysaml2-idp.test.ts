@@ -12,6 +12,7 @@ import {
   portalSp,
   serveBroker,
   tenantFor,
+  toUpstreamIdp,
   useEncryptionKey,
 } from '../../testkit/broker-harness.js';
 import { autoPostForm, type Peer, startPeer } from './peers.js';
@@ -76,8 +77,7 @@ interface PeerEncryption {
 
 /** The portal asks the broker for a sign-in; pysaml2's answer on its way back: the form, and the signed Response in it. */
 async function pysaml2Answer(browser: Browser, portal: ReturnType<typeof portalSp>, idp: Peer) {
-  const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-answer', undefined, {}));
-  const answer = await browser.request(sso.headers.get('location')!);
+  const answer = await browser.request(await toUpstreamIdp(browser, portal, 'rs-answer'));
   const answerHtml = await answer.text();
   expect(answer.status, `${answerHtml}\n${idp.stderr()}`).to.equal(200);
   const upstream = autoPostForm(answerHtml);
@@ -111,9 +111,7 @@ describe('interop: pysaml2 as an upstream SAML IdP toward the broker SAML backen
   it('publishes SP metadata that pysaml2 loads, and accepts the signed assertion pysaml2 issues', async () => {
     const browser = new Browser();
     const portal = portalSp(broker.url, pki);
-    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-up', undefined, {}));
-    expect(sso.status, await sso.clone().text()).to.equal(302);
-    const toIdp = sso.headers.get('location')!;
+    const toIdp = await toUpstreamIdp(browser, portal, 'rs-up');
     expect(toIdp.startsWith(`${idp.url}/sso?`), toIdp).to.equal(true);
     // pysaml2 loads {broker}/saml/sp-metadata, verifies the Redirect signature and answers.
     const answer = await browser.request(toIdp);
@@ -140,8 +138,9 @@ describe('interop: pysaml2 as an upstream SAML IdP toward the broker SAML backen
 
   /** A whole sign-in of dave through pysaml2; the portal's view of it. */
   async function signedIn(browser: Browser, portal: ReturnType<typeof portalSp>) {
-    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-in', undefined, {}));
-    const upstream = autoPostForm(await (await browser.request(sso.headers.get('location')!)).text());
+    const upstream = autoPostForm(
+      await (await browser.request(await toUpstreamIdp(browser, portal, 'rs-in'))).text(),
+    );
     const page = await browser.request(upstream.action, { form: upstream.fields });
     const { profile } = await portal.validatePostResponseAsync(autoPostForm(await page.text()).fields);
     return profile!;
@@ -200,8 +199,9 @@ describe('interop: pysaml2 as an upstream SAML IdP toward the broker SAML backen
   it('refuses the pysaml2 Response when it is posted a second time (replay)', async () => {
     const browser = new Browser();
     const portal = portalSp(broker.url, pki);
-    const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs-up', undefined, {}));
-    const upstream = autoPostForm(await (await browser.request(sso.headers.get('location')!)).text());
+    const upstream = autoPostForm(
+      await (await browser.request(await toUpstreamIdp(browser, portal, 'rs-up'))).text(),
+    );
     expect((await browser.request(upstream.action, { form: upstream.fields })).status).to.equal(200);
     const replay = await browser.request(upstream.action, { form: upstream.fields });
     expect(replay.status).to.equal(400);
