@@ -110,6 +110,11 @@ export async function passOnRecentWrites(redis: Redis, keyPrefix: string, ms: nu
   }
 }
 
+/** GETs the Redis server has answered so far: a post waiting for its twin's write claim reads it every 200 ms. */
+export async function readsServed(redis: Redis): Promise<number> {
+  return Number(/cmdstat_get:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+}
+
 /** `key`, `ms` later: removed when its TTL is shorter, else `value` with what is left of it. */
 async function runDown(redis: Redis, key: string, ms: number, value: string): Promise<void> {
   const left = await redis.pttl(key);

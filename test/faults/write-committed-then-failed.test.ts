@@ -16,7 +16,7 @@ import {
   signIn,
   useHarness,
 } from '../../testkit/portal-harness.js';
-import { passOnRecentWrites, passOnWriteClaim, redisUrl } from '../../testkit/redis.js';
+import { passOnRecentWrites, passOnWriteClaim, readsServed, redisUrl } from '../../testkit/redis.js';
 
 /** What the answer says that must never reach a log line. */
 const SECRET = 'carol@acme.test';
@@ -204,9 +204,6 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
       ...(typeName === 'Get IT help' ? { f_description: description } : await answered(form.action)),
     };
     const redis = new Redis(redisUrl());
-    /** Reads of the flow store so far: a post waiting for its twin's claim reads it every 200 ms. */
-    const reads = async () =>
-      Number(/cmdstat_get:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
     let release!: () => void;
     const held = new Promise<void>((resolve) => {
       release = resolve;
@@ -231,8 +228,11 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
       // A form with a description looks for its key first; one without has nothing to look for.
       if (typeName === 'Get IT help')
         await eventually(async () => h.emulator.faults.hits()[1] === 2, 'the second post looked for the key');
-      const before = await reads();
-      await eventually(async () => (await reads()) >= before + 2, 'the second post waiting for the first');
+      const before = await readsServed(redis);
+      await eventually(
+        async () => (await readsServed(redis)) >= before + 2,
+        'the second post waiting for the first',
+      );
       const from = h.logs.length;
       release();
       return { answers: await Promise.all([first, second]), from, form, fields };

@@ -2,8 +2,17 @@
 // both carry the form's write key, and neither may find the other's request yet. One writes; the
 // other waits for it and lands on the same request (portal/write-claims.ts).
 import { expect } from 'chai';
+import { Redis } from 'ioredis';
 import { eventually } from '../../testkit/envtest.js';
-import { type Browser, csrfOf, type Harness, signIn, startHarness } from '../../testkit/portal-harness.js';
+import {
+  type Browser,
+  csrfOf,
+  type Harness,
+  raiseRequestForm,
+  signIn,
+  startHarness,
+} from '../../testkit/portal-harness.js';
+import { passOnWriteClaim, readsServed, redisUrl } from '../../testkit/redis.js';
 
 describe('portal: the same form sent twice at once writes once', () => {
   let h: Harness;
@@ -174,5 +183,54 @@ describe('portal: the same form sent twice at once writes once', () => {
       [303, `/requests/${key}?commented=1`],
       [303, `/requests/${key}?commented=1`],
     ]);
+  });
+
+  // The first post's claim must outlive its write, whatever its calls take: the write budget (20 s)
+  // and two minutes for its calls' own deadlines (portal/requests.ts, ADR 0141). A claim gone before
+  // the write ends lets the second post claim and write too. The two minutes pass on the stored
+  // claim (ADR 0299), not on the clock; what is left of it then (20 s) is the test's, in real time.
+  it('raises one request when the second click comes two minutes into the first’s create: it waits for the first and lands on its request', async () => {
+    const form = raiseRequestForm(h, alice, 'Get IT help');
+    const fields = {
+      ...(await form.fresh()),
+      f_summary: 'Clicked twice while Atlassian took long',
+      f_description: 'The second click came two minutes into the first one’s create.',
+    };
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    h.emulator.faults.set(
+      { heldUntil: held, pathPrefix: '/rest/servicedeskapi/request', method: 'POST', times: 1 },
+      // No fault: counts the look-ups for the form's key.
+      { pathPrefix: '/rest/api/3/search/jql', method: 'POST' },
+    );
+    const redis = new Redis(redisUrl());
+    let answers: Response[];
+    try {
+      const first = form.post(fields);
+      await eventually(async () => h.emulator.faults.hits()[0] === 1, 'the first create held at Atlassian');
+      await passOnWriteClaim(redis, 'create:', fields._write, 120_000);
+      let secondAnswered = false;
+      const second = form.post(fields).finally(() => {
+        secondAnswered = true;
+      });
+      await eventually(async () => h.emulator.faults.hits()[1] === 2, 'the second post looked for the key');
+      const before = await readsServed(redis);
+      // With the claim already gone, the second post writes and answers without waiting.
+      await eventually(
+        async () => secondAnswered || (await readsServed(redis)) >= before + 2,
+        'the second post waiting for the first, or answered',
+      );
+      release();
+      answers = await Promise.all([first, second]);
+    } finally {
+      release();
+      redis.disconnect();
+    }
+    const raised = form.created(fields.f_summary);
+    expect(raised, 'requests raised').to.have.length(1);
+    const landed = [303, `/requests/${raised[0]!.key}?created=1`];
+    expect(answers.map((a) => [a.status, a.headers.get('location')])).to.deep.equal([landed, landed]);
   });
 });
