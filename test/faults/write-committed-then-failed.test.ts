@@ -333,6 +333,31 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     expect(answers[1]!.headers.get('location')).to.equal(`/requests/${request!.key}?created=1`);
   });
 
+  it('writes nothing for the second click when its look past the search index gets no answer at all: 502 once the look is cut', async function () {
+    // Real time: a socket that never answers is cut by the deadlines, which the two tests above pin;
+    // this one shows a look held for ever ends (the mocha timeout catches a look never cut).
+    this.timeout(60_000);
+    let answer!: () => void;
+    const stalled = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    try {
+      const { answers, from, form, fields } = await doubleClick(
+        'Double-clicked while the look past the index stalls',
+        'The first click was created and answered 500; the look gets no answer.',
+        true,
+        'Get IT help',
+        [{ onArrival: () => stalled }],
+      );
+      expect(form.created(fields['f_summary']!), 'requests raised').to.have.length(1);
+      expect(answers.map((a) => a.status)).to.deep.equal([502, 502]);
+      const refused = h.logs.slice(from).find((l) => l['reason'] === 'PORTAL_WRITE_UNCONFIRMED');
+      expect(refused?.['cause']).to.match(/^ATLASSIAN_(PAGE_)?TIMEOUT$/);
+    } finally {
+      answer();
+    }
+  });
+
   it('raises one request when a form raised fine is sent again (the back button) after its claim is gone, the search still behind', async () => {
     const form = raiseRequestForm(h, alice, 'Get IT help');
     const fields = {
