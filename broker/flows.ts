@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type FlowStore, jsonValue } from '../common/flowstore/index.js';
+import { type FlowStore, jsonValue, type WriteOptions } from '../common/flowstore/index.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
 import type { IdpList } from '../common/saml/index.js';
 import type { BackchannelKeys, FlowKey, IdpLogoutTarget, IdpSessionKeys } from './backends/backend.js';
@@ -90,12 +90,21 @@ export function newToken(): string {
   return randomBytes(24).toString('base64url');
 }
 
+/**
+ * How a session and its indexes are written: a memory store full of them drops the oldest rather
+ * than refuse new sign-ins (ADR 0357). What that session loses is its IdP's logout reaching the
+ * portal's session, which still ends by its own timeouts; a replay marker, a flow or an ended IdP
+ * session's record is never written so.
+ */
+const SESSION_WRITE: WriteOptions = { evictable: true };
+
 /** One kind of record in the flow store: JSON under `kind:id`, kept for a fixed TTL. */
 class Records<T> {
   constructor(
     private readonly store: FlowStore,
     private readonly kind: string,
     private readonly ttlSeconds: number,
+    private readonly writeOptions: WriteOptions = {},
   ) {}
 
   key(id: string): string {
@@ -103,7 +112,7 @@ class Records<T> {
   }
 
   async put(id: string, value: T): Promise<void> {
-    await this.store.put(this.key(id), JSON.stringify(value), this.ttlSeconds);
+    await this.store.put(this.key(id), JSON.stringify(value), this.ttlSeconds, this.writeOptions);
   }
 
   async get(id: string): Promise<T | undefined> {
@@ -126,7 +135,7 @@ export class BrokerState {
     private readonly sessionTtlSeconds: number,
   ) {
     this.#flows = new Records(store, 'flow', flowTtlSeconds);
-    this.#sessions = new Records(store, 'session', sessionTtlSeconds);
+    this.#sessions = new Records(store, 'session', sessionTtlSeconds, SESSION_WRITE);
     this.#logouts = new Records(store, 'logout', flowTtlSeconds);
   }
 
@@ -142,7 +151,9 @@ export class BrokerState {
   async saveSession(sessionIndex: string, session: LoginSession): Promise<void> {
     await Promise.all([
       this.#sessions.put(sessionIndex, session),
-      ...indexKeysOf(session).map((key) => this.store.put(key, sessionIndex, this.sessionTtlSeconds)),
+      ...indexKeysOf(session).map((key) =>
+        this.store.put(key, sessionIndex, this.sessionTtlSeconds, SESSION_WRITE),
+      ),
       ...slotGroupsOf(session).map((slots) => this.#claimSlot(slots, sessionIndex)),
     ]);
   }
@@ -198,7 +209,7 @@ export class BrokerState {
   async #claimSlot(slots: string[], sessionIndex: string): Promise<void> {
     const whenAllTaken =
       createHash('sha256').update(sessionIndex).digest().readUInt32BE(0) % BACKCHANNEL_SLOTS_PER_PERSON;
-    await this.store.putInFirstFree(slots, sessionIndex, this.sessionTtlSeconds, whenAllTaken);
+    await this.store.putInFirstFree(slots, sessionIndex, this.sessionTtlSeconds, whenAllTaken, SESSION_WRITE);
   }
 
   /**

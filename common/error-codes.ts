@@ -50,9 +50,11 @@ export const COMMON_CODES = {
   FLOW_STORE_UNAVAILABLE:
     'The flow store (Redis) did not answer in time, or cannot serve for now by its own answer (READONLY after a failover, LOADING, BUSY, MASTERDOWN, CLUSTERDOWN, TRYAGAIN, NOREPLICAS) (503)',
   FLOW_STORE_FULL:
-    'The flow store is full: the in-memory store reached its entry limit, or Redis holds its maxmemory and evicts nothing (OOM); nothing written (503 with Retry-After: 60; the page says to try again in a minute)',
+    'The flow store is full: the in-memory store reached its entry limit with no session left to make room (ADR 0357), or Redis holds its maxmemory and evicts nothing (OOM); nothing written (503 with Retry-After: 60; the page says to try again in a minute)',
   FLOW_STORE_REFUSED:
     "Redis refused the command itself (its kind, e.g. NOPERM or WRONGTYPE, and the command's name are logged as redisError and command): an ACL without the command, a key of another type, writes stopped after a failed snapshot; nothing written, until an operator acts (500, no Retry-After; the page says the service's operators have to fix it, with the code as its reference)",
+  FLOW_STORE_SESSIONS_EVICTED:
+    "A warning, not a refusal, logged once per tenant: the in-memory flow store (no spec.redis) held its cap, and a new entry took the room of the oldest session's (its record or a logout index): an IdP's logout no longer reaches that session, whose portal session still ends by its own timeouts; counted in jsm_sso_flow_store_sessions_evicted_total (ADR 0357)",
   FLOW_STORE_TENANT_FULL:
     "A pool tenant has used its own share of the pool's flow store: as many entries as one tenant may hold in a pool's memory (ADR 0197), or, in a portal pool, as many sign-ins as one tenant may start within one flow lifetime, counted over the pool's replicas (6,000; ADR 0215); its new sign-ins wait, other tenants' are served (503 with Retry-After: 60)",
   FLOW_STORE_CLAIMS_UNCERTAIN:

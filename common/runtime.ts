@@ -22,6 +22,7 @@ import { startManagementServer } from './http/management.js';
 import { exitOnSignals, KEEP_ALIVE_SECONDS, type ServerTls, startServer } from './http/server.js';
 import { DEFAULT_DRAIN_SECONDS, IN_FLIGHT_GRACE_SECONDS } from './http/shutdown.js';
 import { createLogger, type Logger } from './log.js';
+import { registerMemoryStoreEvictions } from './memory-store-evictions.js';
 import { createMetricsRegistry } from './metrics.js';
 import { type BuiltPartLimits, DEFAULT_BUILT_PART_LIMITS } from './pool/built-parts.js';
 import { DirectoryTenantSource } from './pool/directory-source.js';
@@ -453,6 +454,7 @@ async function serveOneTenant(
   const logger = createLogger({ component: name, tenant: id });
   const tls = serverTlsFor(values, '', { secretRef: tenant.spec[name].tlsSecretRef, secrets });
   const store = createFlowStore(tenant, secrets, logger);
+  if (store instanceof MemoryFlowStore) registerMemoryStoreEvictions(registry, store, () => id);
   const part = await build({
     tenant,
     tenantId: id,
@@ -490,7 +492,10 @@ async function servePool(
   const logger = createLogger({ component: name });
   const tls = serverTlsFor(values, '');
   const store = createPoolFlowStore(poolRedisFrom(values), logger);
-  if (store instanceof MemoryFlowStore) registerPoolMemoryStoreMetrics(registry, store);
+  if (store instanceof MemoryFlowStore) {
+    registerPoolMemoryStoreMetrics(registry, store);
+    registerMemoryStoreEvictions(registry, store, (owner) => owner);
+  }
   const pool = await startPool({
     part: name,
     build,

@@ -5,7 +5,7 @@
  */
 export interface FlowStore {
   /** Stores `value` under `key` for `ttlSeconds`, replacing any previous value. */
-  put(key: string, value: string, ttlSeconds: number): Promise<void>;
+  put(key: string, value: string, ttlSeconds: number, options?: WriteOptions): Promise<void>;
   /** Stores `value` only if `key` is absent; true when stored. The basis of replay detection. */
   putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /**
@@ -26,6 +26,7 @@ export interface FlowStore {
     value: string,
     ttlSeconds: number,
     whenAllTaken: number,
+    options?: WriteOptions,
   ): Promise<number>;
   get(key: string): Promise<string | undefined>;
   /** Reads and deletes atomically, so a flow step can be consumed by one request only. */
@@ -53,6 +54,17 @@ export interface FlowStore {
    */
   readonly connectionAttemptMs?: number;
   close(): Promise<void>;
+}
+
+/** How a store that counts its entries may treat a write (ADR 0357). */
+export interface WriteOptions {
+  /**
+   * The entry may be dropped before its TTL, the oldest first, to make room for a new one when a
+   * memory store holds its cap: only what a completed, authenticated sign-in wrote and can lose (a
+   * session's record and its logout indexes), never a one-time marker, a flow, or an ended IdP
+   * session's record. Redis ignores it: its room is its maxmemory, not a count of entries.
+   */
+  evictable?: boolean;
 }
 
 import { JsmSsoError } from '../errors.js';

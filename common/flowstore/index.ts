@@ -3,6 +3,7 @@ export {
   FlowStoreTenantFullError,
   FlowStoreUnavailableError,
   jsonValue,
+  type WriteOptions,
 } from './flow-store.js';
 export {
   DEFAULT_MEMORY_STORE_MAX_ENTRIES,

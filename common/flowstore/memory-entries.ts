@@ -36,16 +36,27 @@ export interface Entry {
 
 interface OwnedEntry extends Entry {
   owner: string;
+  evictable: boolean;
 }
 
 /**
  * The entries of a memory store and what each owner (a pool's tenant; '' for a dedicated part's one)
- * holds of its room. Expired entries are invisible at once and swept every few seconds.
+ * holds of its room. Expired entries are invisible at once and swept every few seconds. A new key
+ * that finds its owner's room taken first evicts that owner's evictable entries, the one written
+ * longest ago first, and is refused only when the owner has none left (ADR 0357).
  */
 export class MemoryEntries {
   readonly #entries = new Map<string, OwnedEntry>();
   readonly #held = new Map<string, number>();
   readonly #refusals = new Map<string, Map<MemoryRefusalCode, number>>();
+  /**
+   * Each owner's evictable keys in the order written (a rewrite moves a key to the end): every
+   * evictable entry is a session's, all written with the one session lifetime, so the first is the
+   * one nearest expiry, found without a scan.
+   */
+  readonly #evictable = new Map<string, Set<string>>();
+  readonly #evictions = new Map<string, number>();
+  readonly #onFirstEviction: (owner: string) => void;
   readonly #sweeper: NodeJS.Timeout;
   readonly #now: () => number;
   readonly #shares: TenantShares;
@@ -60,8 +71,11 @@ export class MemoryEntries {
     sweepIntervalMs: number;
     maxEntries: number;
     shares?: TenantShares;
+    /** Told once per owner, at its first eviction: the log line an operator sizes the store by. */
+    onFirstEviction?: (owner: string) => void;
   }) {
     this.#now = options.now;
+    this.#onFirstEviction = options.onFirstEviction ?? (() => {});
     this.#perTenant = options.shares !== undefined;
     this.#shares = options.shares ?? {
       reservedPerTenant: 0,
@@ -85,19 +99,26 @@ export class MemoryEntries {
     return entry;
   }
 
-  /** Stores `entry` under `key` for `owner`; a new key needs room in the owner's share. */
-  set(key: string, owner: string, entry: Entry): void {
-    if (!this.#entries.has(key)) {
+  /**
+   * Stores `entry` under `key` for `owner`; a new key needs room in the owner's share, made by
+   * evicting the owner's oldest evictable entries when it is taken.
+   */
+  set(key: string, owner: string, entry: Entry, evictable: boolean): void {
+    const before = this.#entries.get(key);
+    if (before) this.#evictable.get(before.owner)?.delete(key);
+    else {
       this.#makeRoomFor(owner);
       this.#count(owner, +1);
     }
-    this.#entries.set(key, { ...entry, owner });
+    this.#entries.set(key, { ...entry, owner, evictable });
+    if (evictable) this.#evictableOf(owner).add(key);
   }
 
   delete(key: string): void {
     const entry = this.#entries.get(key);
     if (!entry) return;
     this.#entries.delete(key);
+    if (entry.evictable) this.#evictable.get(entry.owner)?.delete(key);
     this.#count(entry.owner, -1);
   }
 
@@ -112,10 +133,16 @@ export class MemoryEntries {
     return this.#refusals;
   }
 
+  /** Evictable entries dropped so far to make room, by owner: what the eviction metric reports. */
+  get evictions(): ReadonlyMap<string, number> {
+    return this.#evictions;
+  }
+
   close(): void {
     clearInterval(this.#sweeper);
     this.#entries.clear();
     this.#held.clear();
+    this.#evictable.clear();
     this.#borrowed = 0;
   }
 
@@ -123,7 +150,9 @@ export class MemoryEntries {
     if (this.#refusalFor(owner) === undefined) return;
     // At most one full sweep a second: a flood of refused puts must not cost a scan each.
     if (this.#now() - this.#lastSweep >= 1000) this.#sweep();
-    const code = this.#refusalFor(owner);
+    let code = this.#refusalFor(owner);
+    // Only the owner's own: a tenant of a pool never makes room out of another's sessions.
+    while (code !== undefined && this.#evictOldestOf(owner)) code = this.#refusalFor(owner);
     if (code === undefined) return;
     const byCode = this.#refusals.get(owner) ?? new Map<MemoryRefusalCode, number>();
     byCode.set(code, (byCode.get(code) ?? 0) + 1);
@@ -131,6 +160,23 @@ export class MemoryEntries {
     throw code === 'FLOW_STORE_TENANT_FULL'
       ? new FlowStoreTenantFullError(`${this.#shares.mostPerTenant} entries held in memory`)
       : new FlowStoreFullError(this.#shares.shared);
+  }
+
+  /** Drops `owner`'s evictable entry written longest ago; false when it has none. */
+  #evictOldestOf(owner: string): boolean {
+    const oldest = this.#evictable.get(owner)?.values().next();
+    if (oldest === undefined || oldest.done) return false;
+    this.delete(oldest.value);
+    const evicted = (this.#evictions.get(owner) ?? 0) + 1;
+    this.#evictions.set(owner, evicted);
+    if (evicted === 1) this.#onFirstEviction(owner);
+    return true;
+  }
+
+  #evictableOf(owner: string): Set<string> {
+    const keys = this.#evictable.get(owner) ?? new Set<string>();
+    this.#evictable.set(owner, keys);
+    return keys;
   }
 
   /** Why a new key of `owner` would not fit now, or undefined when it fits. */

@@ -1,4 +1,5 @@
-import { assertFirstFreeArguments, assertTtl, type FlowStore } from './flow-store.js';
+import type { Logger } from '../log.js';
+import { assertFirstFreeArguments, assertTtl, type FlowStore, type WriteOptions } from './flow-store.js';
 import { MemoryEntries, type TenantShares } from './memory-entries.js';
 import { TenantFlowStoreView } from './tenant-view.js';
 
@@ -25,12 +26,16 @@ export interface MemoryFlowStoreOptions {
   maxEntries?: number;
   /** A pool's store: each tenant's share of the room, for the tenants' view()s. */
   tenantShares?: TenantShares;
+  /** Where the first eviction of each owner's sessions is told (ADR 0357). */
+  logger?: Logger;
 }
 
 /**
  * Single-process flow store. It holds at most `maxEntries` (a pool's: its `tenantShares`): a new key
- * beyond that is refused with FlowStoreFullError or FlowStoreTenantFullError (after expired entries
- * are swept), so memory stays bounded whatever arrives.
+ * beyond that first evicts its owner's evictable entries (sessions, WriteOptions), the oldest first,
+ * and with none left is refused with FlowStoreFullError or FlowStoreTenantFullError (after expired
+ * entries are swept), so memory stays bounded whatever arrives and completed sign-ins never keep new
+ * ones out (ADR 0357).
  */
 export class MemoryFlowStore implements FlowStore {
   readonly #entries: MemoryEntries;
@@ -46,19 +51,28 @@ export class MemoryFlowStore implements FlowStore {
         sweepIntervalMs: options.sweepIntervalMs ?? 5000,
         maxEntries: options.maxEntries ?? DEFAULT_MEMORY_STORE_MAX_ENTRIES,
         ...(options.tenantShares ? { shares: options.tenantShares } : {}),
+        onFirstEviction: (owner) =>
+          options.logger?.warn(
+            {
+              event: 'flow_store.sessions_evicted',
+              reason: 'FLOW_STORE_SESSIONS_EVICTED',
+              ...(owner ? { tenant: owner } : {}),
+            },
+            'the memory flow store is full: the oldest sessions make room for new entries, and an IdP logout no longer reaches them',
+          ),
       });
     this.#owner = viewOf?.owner ?? '';
   }
 
-  async put(key: string, value: string, ttlSeconds: number): Promise<void> {
+  async put(key: string, value: string, ttlSeconds: number, options?: WriteOptions): Promise<void> {
     assertTtl(ttlSeconds);
-    this.#set(key, value, ttlSeconds);
+    this.#set(key, value, ttlSeconds, options?.evictable ?? false);
   }
 
   async putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
     assertTtl(ttlSeconds);
     if (this.#entries.live(key)) return false;
-    this.#set(key, value, ttlSeconds);
+    this.#set(key, value, ttlSeconds, false);
     return true;
   }
 
@@ -72,11 +86,12 @@ export class MemoryFlowStore implements FlowStore {
     value: string,
     ttlSeconds: number,
     whenAllTaken: number,
+    options?: WriteOptions,
   ): Promise<number> {
     assertFirstFreeArguments(keys, ttlSeconds, whenAllTaken);
     const free = keys.findIndex((key) => !this.#entries.live(key));
     const index = free === -1 ? whenAllTaken : free;
-    await this.put(keys[index]!, value, ttlSeconds);
+    await this.put(keys[index]!, value, ttlSeconds, options);
     return index;
   }
 
@@ -93,7 +108,8 @@ export class MemoryFlowStore implements FlowStore {
   async takeLeaving(key: string, marker: string, ttlSeconds: number): Promise<string | undefined> {
     assertTtl(ttlSeconds);
     const entry = this.#entries.live(key);
-    if (entry) this.#set(key, marker, ttlSeconds);
+    // What is left behind tells a replay: never evictable, whatever the value was.
+    if (entry) this.#set(key, marker, ttlSeconds, false);
     return entry?.value;
   }
 
@@ -124,12 +140,18 @@ export class MemoryFlowStore implements FlowStore {
     this.#entries.close();
   }
 
+  /** Evictable entries dropped to make room so far, by tenant ('' is a dedicated part's). */
+  get evictions(): MemoryEntries['evictions'] {
+    return this.#entries.evictions;
+  }
+
   /** Number of live entries; for memory benchmarks and tests. */
   get size(): number {
     return this.#entries.size;
   }
 
-  #set(key: string, value: string, ttlSeconds: number): void {
-    this.#entries.set(key, this.#owner, { value, expiresAt: this.#entries.now + ttlSeconds * 1000 });
+  #set(key: string, value: string, ttlSeconds: number, evictable: boolean): void {
+    const expiresAt = this.#entries.now + ttlSeconds * 1000;
+    this.#entries.set(key, this.#owner, { value, expiresAt }, evictable);
   }
 }

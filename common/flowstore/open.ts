@@ -14,7 +14,9 @@ export function createFlowStore(
   options?: RedisFlowStoreOptions,
 ): RedisFlowStore | MemoryFlowStore {
   const connection = redisOptionsFor(tenant, secrets);
-  return connection ? openRedis(connection, tenantId(tenant), logger, options) : new MemoryFlowStore();
+  return connection
+    ? openRedis(connection, tenantId(tenant), logger, options)
+    : new MemoryFlowStore(logger ? { logger } : {});
 }
 
 /** A pool's Redis, from its own settings (never a tenant's). */
@@ -34,7 +36,8 @@ export function createPoolFlowStore(
   redis: PoolRedis | undefined,
   logger?: Logger,
 ): RedisFlowStore | MemoryFlowStore {
-  if (!redis) return new MemoryFlowStore({ tenantShares: POOL_MEMORY_STORE_SHARES });
+  if (!redis)
+    return new MemoryFlowStore({ tenantShares: POOL_MEMORY_STORE_SHARES, ...(logger ? { logger } : {}) });
   const connection = redisConnection(
     redis.url,
     { extraCaPem: redis.caPem, clientCert: redis.clientCert },

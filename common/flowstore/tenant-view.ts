@@ -1,4 +1,4 @@
-import type { FlowStore } from './flow-store.js';
+import type { FlowStore, WriteOptions } from './flow-store.js';
 
 /**
  * One tenant's keys inside a store a pool shares: every key gets `<tenant>:` in front, and closing
@@ -14,8 +14,8 @@ export class TenantFlowStoreView implements FlowStore {
     this.#prefix = `${tenant}:`;
   }
 
-  put(key: string, value: string, ttlSeconds: number): Promise<void> {
-    return this.#store.put(this.#prefix + key, value, ttlSeconds);
+  put(key: string, value: string, ttlSeconds: number, options?: WriteOptions): Promise<void> {
+    return this.#store.put(this.#prefix + key, value, ttlSeconds, options);
   }
 
   putIfAbsent(key: string, value: string, ttlSeconds: number): Promise<boolean> {
@@ -31,12 +31,14 @@ export class TenantFlowStoreView implements FlowStore {
     value: string,
     ttlSeconds: number,
     whenAllTaken: number,
+    options?: WriteOptions,
   ): Promise<number> {
     return this.#store.putInFirstFree(
       keys.map((key) => this.#prefix + key),
       value,
       ttlSeconds,
       whenAllTaken,
+      options,
     );
   }
 
