@@ -19,7 +19,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { TenantSpec } from '../common/config/tenant.generated.js';
-import type { FlowStore } from '../common/flowstore/index.js';
+import type { FlowStore, WriteOptions } from '../common/flowstore/index.js';
 import type { KeyMaterial } from '../common/key-material.js';
 import { isOneOf, keyedHash, keyedHashes } from '../common/keyed-hash.js';
 import { createSealer, type Sealer } from '../common/sealer.js';
@@ -107,6 +107,14 @@ const TOKEN = /^[A-Za-z0-9_-]{43}$/;
 /** Writes to refresh the idle TTL at most this often, to spare the store on busy pages. */
 const TOUCH_EVERY_MS = 30_000;
 
+/**
+ * A SessionIndex key is written evictable: on a memory store full of them (20,000 sign-ins within one
+ * session lifetime), the oldest make room for a new customer's session rather than every sign-in
+ * being refused. An evicted one loses only the broker's logout of that session, which still ends at
+ * its own timeouts; a session's record is never evicted, so no one is signed out for room (ADR 0357).
+ */
+const INDEX_WRITE: WriteOptions = { evictable: true };
+
 export class SessionStore {
   readonly #store: FlowStore;
   readonly #timeouts: SessionTimeouts;
@@ -145,12 +153,13 @@ export class SessionStore {
     const lifetime = secondsUntil(endsAt, now);
     // The session's key, and the broker's SessionIndex to it (for the broker's back-channel
     // LogoutRequest, ADR 0150; ADR 0050's one key per session had none). Both are removed at
-    // sign-out; the index of a session that idles out lives on until the session's end.
+    // sign-out; the index of a session that idles out lives on until the session's end, so the
+    // index is what a memory store may evict to let a new customer in (ADR 0357).
     await Promise.all([
       this.#store.put(sessionKey(id), JSON.stringify(stored), Math.min(this.#timeouts.idleSeconds, lifetime)),
       ...(record.sessionIndex === undefined
         ? []
-        : [this.#store.put(sessionIndexKey(record.sessionIndex), hash(id), lifetime)]),
+        : [this.#store.put(sessionIndexKey(record.sessionIndex), hash(id), lifetime, INDEX_WRITE)]),
     ]);
     return { id, endsAt, ...this.#derived(id, full.customer.accountId), ...full, recentIssueIds: [] };
   }

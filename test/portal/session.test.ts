@@ -40,6 +40,40 @@ describe('portal sessions', () => {
     expect(await oldKeyDropped.get(made.id)).to.equal(undefined);
   });
 
+  it('signs customers in past a memory store full of idled-out sessions: the oldest SessionIndex keys make room (ADR 0357)', async () => {
+    // A session's record lives for its idle timeout, its SessionIndex key (for the broker's logout)
+    // for its whole lifetime: 20,000 sign-ins within one lifetime filled a memory store, and every
+    // later sign-in was FLOW_STORE_FULL however few customers were still active.
+    let now = Date.now();
+    const small = new MemoryFlowStore({ maxEntries: 4, now: () => now });
+    const timeouts = { idleSeconds: 60, absoluteSeconds: 300 };
+    const portal = new SessionStore(small, timeouts, 'key material');
+    try {
+      const signIn = (i: number) =>
+        portal.create({ customer, isAdmin: false, subject: '', sessionIndex: `_index${i}` }, now);
+      await signIn(1);
+      await signIn(2);
+      now += 61_000; // both idled out; their SessionIndex keys live on
+      const third = await signIn(3);
+      const fourth = await signIn(4);
+      expect(small.evictions.get(''), 'SessionIndex keys evicted').to.equal(2);
+      expect((await portal.get(third.id, now))?.customer.accountId).to.equal('qm:alice');
+      expect((await portal.get(fourth.id, now))?.customer.accountId).to.equal('qm:alice');
+      // Live sessions' records are never evicted: once only records are left, the next sign-in is
+      // refused as before, and every customer signed in stays so.
+      const fifth = await signIn(5); // its record and index take the indexes of 3 and 4
+      const refused = await signIn(6).then(
+        () => 'stored',
+        (e: { code?: string }) => e.code,
+      );
+      expect(refused).to.equal('FLOW_STORE_FULL');
+      for (const session of [third, fourth, fifth])
+        expect((await portal.get(session.id, now))?.customer.accountId).to.equal('qm:alice');
+    } finally {
+      await small.close();
+    }
+  });
+
   it('remembers the newest 50 requests a session raised, for 10 minutes, ids only, and forgets them at sign-out', async () => {
     const long = new SessionStore(store, { idleSeconds: 3600, absoluteSeconds: 7200 }, 'key material');
     const t0 = Date.now();
