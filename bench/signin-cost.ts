@@ -72,10 +72,12 @@ const CONCURRENCY = 4;
 /**
  * Sign-ins each broker (and the floor) serves before it is measured (JSM_SSO_BENCH_SIGNIN_WARM_UP):
  * a broker just started runs its code in V8's interpreter and spends CPU compiling it for a
- * thousand sign-ins or so, and its CPU per sign-in falls by about half over them (ADR 0210). The
- * figure is that of a broker serving, as in production; the first sign-ins' cost is reported beside it.
+ * thousand sign-ins or so, and its CPU per sign-in falls by about half over them (ADR 0210); the
+ * functions a sign-in calls once are optimised by TurboFan only around sign-in 3,000 (docs/perf,
+ * 2026-12-06), so 4,000. The figure is that of a broker serving, as in production; the first
+ * sign-ins' cost is reported beside it.
  */
-export const WARM_UP_SIGN_INS = Number(process.env['JSM_SSO_BENCH_SIGNIN_WARM_UP'] ?? 2000);
+export const WARM_UP_SIGN_INS = Number(process.env['JSM_SSO_BENCH_SIGNIN_WARM_UP'] ?? 4000);
 /** The first sign-ins after start, whose CPU is the `cold` figure (the old bench measured these). */
 const COLD_SIGN_INS = 120;
 
