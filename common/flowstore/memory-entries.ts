@@ -162,11 +162,20 @@ export class MemoryEntries {
       : new FlowStoreFullError(this.#shares.shared);
   }
 
-  /** Drops `owner`'s evictable entry written longest ago; false when it has none. */
+  /**
+   * Drops `owner`'s evictable entry written longest ago; false when it has none. One already expired
+   * (sweeps run at most once a second) is dropped as the sweep would, not counted as an eviction.
+   */
   #evictOldestOf(owner: string): boolean {
-    const oldest = this.#evictable.get(owner)?.values().next();
-    if (oldest === undefined || oldest.done) return false;
+    const keys = this.#evictable.get(owner);
+    const oldest = keys?.values().next();
+    if (keys === undefined || oldest === undefined || oldest.done) return false;
+    // Out of the set before anything else, so that #makeRoomFor's loop ends whatever the set names.
+    keys.delete(oldest.value);
+    const entry = this.#entries.get(oldest.value);
+    if (entry === undefined) return true;
     this.delete(oldest.value);
+    if (entry.expiresAt <= this.#now()) return true;
     const evicted = (this.#evictions.get(owner) ?? 0) + 1;
     this.#evictions.set(owner, evicted);
     if (evicted === 1) this.#onFirstEviction(owner);

@@ -44,6 +44,25 @@ describe('memory flow store: evictable entries (ADR 0357)', () => {
     }
   });
 
+  it('counts no eviction for a session that had already expired, unswept, when its room was taken', async () => {
+    let now = 1_000;
+    const store = new MemoryFlowStore({ maxEntries: 3, now: () => now });
+    try {
+      await store.put('session:b', 'b', 600, SESSION);
+      await store.put('session:a', 'a', 1, SESSION); // ends at 2,000
+      await store.put('flow:x', 'x', 600);
+      now = 1_900; // full: the sweep finds nothing ended, b (the oldest) is evicted
+      await store.put('flow:y', 'y', 600);
+      expect(store.evictions.get('')).to.equal(1);
+      now = 2_100; // a ended; the last sweep was 200 ms ago, so it is still held
+      await store.put('flow:z', 'z', 600);
+      expect(await store.get('session:a')).to.equal(undefined);
+      expect(store.evictions.get(''), 'an ended session is not evicted').to.equal(1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("in a pool, a tenant's new keys evict only its own sessions: another's full share is refused as before", async () => {
     const store = new MemoryFlowStore({
       tenantShares: { reservedPerTenant: 1, shared: 2, mostPerTenant: 3 },
