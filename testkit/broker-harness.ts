@@ -263,6 +263,23 @@ export async function serveBroker(
   };
 }
 
+/** Serves, at a new loopback address, a broker whose tenant has `identityProviders` (tenantFor). */
+export async function serveBrokerFor(
+  identityProviders: IdpDoc[],
+  pki: Pki,
+  store?: FlowStore,
+  options?: BrokerAppOptions,
+): Promise<BrokerUnderTest> {
+  const { server, url } = await listenPlaceholder();
+  return serveBroker(server, url, tenantFor(url, identityProviders), pki, store, options).catch(
+    async (err: unknown) => {
+      // No caller holds the server yet: left open, it would outlive the test.
+      await closeServer(server);
+      throw err;
+    },
+  );
+}
+
 /**
  * Another broker of the tenant `broker` serves (its store, unless `store` is given) at a new loopback
  * address, its tenant changed by `change`: a replica that reaches another portal, or a copy of the

@@ -3,20 +3,20 @@
 // the sessions made before it by the IdP's back-channel logout and by its SAML LogoutRequest, or she
 // stays signed in at the portal though she signed out at her IdP (ADR 0304).
 import { randomBytes } from 'node:crypto';
-import type { SAML } from '@node-saml/node-saml';
+import type { Profile, SAML } from '@node-saml/node-saml';
 import { expect } from 'chai';
 import { importJWK, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { createBrokerApp } from '../../broker/app.js';
 import { SecretDirectory } from '../../common/config/secrets.js';
 import { newSigningKey } from '../../dev/idp/provider.js';
-import { type BrokerUnderTest, Browser, formFields, portalSp } from '../../testkit/broker-harness.js';
+import { type BrokerUnderTest, Browser, portalSp } from '../../testkit/broker-harness.js';
 import { atBrokerPod, type SwappedBrokerKey, swappedBrokerKey } from '../../testkit/broker-key-swap.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import { type OidcLogoutChain, startOidcLogoutChain } from '../../testkit/oidc-logout-chain.js';
 import {
   idpLogoutRequestUrl,
   serveUpstreamSamlBroker,
-  signInAtUpstreamIdp,
+  signedInAtPortal,
   type UpstreamIdp,
   type UpstreamSamlBroker,
   type UpstreamSp,
@@ -155,17 +155,11 @@ describe("a swap of the broker's key between a sign-in and the SAML IdP's Logout
   });
 
   /** Carol signs in at the broker of before the swap with the IdP session `sessionIndex`; the portal's profile. */
-  async function signedInBeforeSwap(browser: Browser, sessionIndex: string) {
-    const page = await signInAtUpstreamIdp(
-      { browser, portal, brokerUrl: broker.url, idp },
-      { nameId: 'carol@example.test', attributes: { email: ['carol@example.test'] }, sessionIndex },
-    );
-    const { profile } = await portal.validatePostResponseAsync(formFields(await page.text()));
-    return profile!;
-  }
+  const signedInBeforeSwap = (browser: Browser, sessionIndex: string) =>
+    signedInAtPortal({ browser, portal, brokerUrl: broker.url, idp }, { sessionIndex });
 
   /** Whether the portal's LogoutRequest for `profile` still finds the broker session (it goes on to the IdP). */
-  async function sessionLives(browser: Browser, profile: Awaited<ReturnType<typeof signedInBeforeSwap>>) {
+  async function sessionLives(browser: Browser, profile: Profile) {
     const answer = await browser.request(await portal.getLogoutUrlAsync(profile, 'r', {}));
     return answer.headers.get('location')!.startsWith('https://upstream-idp.example.test/');
   }

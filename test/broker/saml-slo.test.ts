@@ -1,4 +1,4 @@
-import type { SAML } from '@node-saml/node-saml';
+import type { Profile, SAML } from '@node-saml/node-saml';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
 import { subjectHasher } from '../../broker/subject.js';
@@ -18,7 +18,6 @@ import {
   type BrokerUnderTest,
   Browser,
   createPki,
-  formFields,
   type IdpDoc,
   listenPlaceholder,
   type Pki,
@@ -43,7 +42,7 @@ import {
   idpLogoutRequestUrl,
   redirectRequest,
   resignedByIdp,
-  signInAtUpstreamIdp,
+  signedInAtPortal,
   UPSTREAM_ENTITY_ID,
   UPSTREAM_SLO,
   type UpstreamAnswer,
@@ -107,17 +106,11 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
   });
 
   /** A full login through the upstream IdP; returns the portal's view of the session. */
-  async function loggedIn(setup: Setup, browser: Browser, answer: UpstreamAnswer = {}) {
-    const page = await signInAtUpstreamIdp(
-      { browser, portal: setup.portal, brokerUrl: setup.broker.url, idp: setup.idp },
-      { nameId: 'carol@example.test', attributes: { email: ['carol@example.test'] }, ...answer },
-    );
-    const { profile } = await setup.portal.validatePostResponseAsync(formFields(await page.text()));
-    return profile!;
-  }
+  const loggedIn = (setup: Setup, browser: Browser, answer: UpstreamAnswer = {}) =>
+    signedInAtPortal({ browser, portal: setup.portal, brokerUrl: setup.broker.url, idp: setup.idp }, answer);
 
   /** The portal's LogoutRequest for the session, sent by the browser; returns where it is sent next. */
-  async function portalLogout(setup: Setup, browser: Browser, profile: Awaited<ReturnType<typeof loggedIn>>) {
+  async function portalLogout(setup: Setup, browser: Browser, profile: Profile) {
     const logoutUrl = await setup.portal.getLogoutUrlAsync(profile, 'rs-out', {});
     const response = await browser.request(logoutUrl);
     expect(response.status, await response.clone().text()).to.equal(302);
@@ -140,6 +133,31 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     );
     return { codes, inResponseTo: root.getAttribute('InResponseTo'), relayState: message.relayState };
   }
+
+  /** Her session ended: the portal's later LogoutRequest is answered at once, Success, without the IdP. */
+  async function sessionEnded(setup: Setup, browser: Browser, profile: Profile) {
+    const { location } = await portalLogout(setup, browser, profile);
+    expect(portalAnswer(location).codes).to.deep.equal([SUCCESS]);
+  }
+
+  async function sessionKept(setup: Setup, browser: Browser, profile: Profile) {
+    const { location } = await portalLogout(setup, browser, profile);
+    expect(location.startsWith(UPSTREAM_SLO), 'the session still leads to the IdP').to.equal(true);
+  }
+
+  /**
+   * She signs in at `withSlo` and out at the portal; the IdP answers the broker's LogoutRequest
+   * (`answer`): its LogoutResponse, and her browser to send it with.
+   */
+  async function idpAnswersHerLogout(answer?: { status?: string }) {
+    const browser = new Browser();
+    const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
+    return { browser, upstream: await answerLogoutRequest(withSlo.idp, withSlo.sp, location, answer) };
+  }
+
+  /** The IdP's signed LogoutRequest for her IdP session `sessionIndex`, with the RelayState expectFailedStatus looks for. */
+  const herIdpLogoutRequest = (setup: Setup, sessionIndex: string) =>
+    idpLogoutRequestUrl(setup.idp, setup.sp, { nameId: 'carol@example.test', sessionIndex }, 'idp-rs-d');
 
   /**
    * She signs in with the IdP session `sessionIndex`, then the IdP sends its signed LogoutRequest for it
@@ -247,27 +265,20 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
   });
 
   it('answers the portal PartialLogout when the upstream IdP answers a non-success status', async () => {
-    const browser = new Browser();
-    const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
-    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location, { status: RESPONDER });
+    const { browser, upstream } = await idpAnswersHerLogout({ status: RESPONDER });
     const back = await browser.request(upstream.url);
     expect(portalAnswer(back.headers.get('location')!).codes).to.deep.equal([SUCCESS, PARTIAL]);
   });
 
   it('refuses an unsigned upstream LogoutResponse, and the signed one still completes the logout', async () => {
-    const browser = new Browser();
-    const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
-    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location);
-    const unsigned = upstream.url.replace(/&SigAlg=[^&]*/, '').replace(/&Signature=[^&]*/, '');
-    await expectRefused(unsigned, 'SAML_SIGNATURE_MISSING');
+    const { browser, upstream } = await idpAnswersHerLogout();
+    await expectRefused(withoutSignature(upstream.url), 'SAML_SIGNATURE_MISSING');
     const back = await browser.request(upstream.url);
     expect(portalAnswer(back.headers.get('location')!).codes).to.deep.equal([SUCCESS]);
   });
 
   it('refuses an upstream LogoutResponse whose message was swapped under the signature', async () => {
-    const browser = new Browser();
-    const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
-    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location, { status: RESPONDER });
+    const { upstream } = await idpAnswersHerLogout({ status: RESPONDER });
     const url = new URL(upstream.url);
     const xml = inflateRedirectPayload(url.searchParams.get('SAMLResponse')!).replace(RESPONDER, SUCCESS);
     const tampered = upstream.url.replace(
@@ -278,9 +289,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
   });
 
   it("refuses an upstream LogoutResponse signed by a key other than the IdP's", async () => {
-    const browser = new Browser();
-    const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
-    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location);
+    const { upstream } = await idpAnswersHerLogout();
     const xml = inflateRedirectPayload(new URL(upstream.url).searchParams.get('SAMLResponse')!);
     const forged = signRedirectQuery('SAMLResponse', xml, {
       keyPem: pki.portalKey,
@@ -290,9 +299,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
   });
 
   it('refuses the same upstream LogoutResponse a second time (replay)', async () => {
-    const browser = new Browser();
-    const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
-    const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location);
+    const { browser, upstream } = await idpAnswersHerLogout();
     expect((await browser.request(upstream.url)).status).to.equal(302);
     await expectRefused(upstream.url, 'LOGOUT_STATE_UNKNOWN');
   });
@@ -328,8 +335,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     const statuses = inflateRedirectPayload(toIdp.searchParams.get('SAMLResponse')!);
     expect(statuses).to.contain(`Value="${SUCCESS}"`).and.contain(`Value="${PARTIAL}"`);
     // The broker session is gone: the portal's later LogoutRequest is answered without the IdP.
-    const { location } = await portalLogout(withSlo, browser, profile);
-    expect(portalAnswer(location).codes).to.deep.equal([SUCCESS]);
+    await sessionEnded(withSlo, browser, profile);
   });
 
   it("answers the IdP's LogoutRequest at the ResponseLocation its metadata names for responses (metadata 2.2.2), not at its Location (ADR 0238)", async () => {
@@ -390,10 +396,8 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
       nameId: 'carol@example.test',
       sessionIndex: '_session-9',
     });
-    const unsigned = request.url.replace(/&SigAlg=[^&]*/, '').replace(/&Signature=[^&]*/, '');
-    await expectRefused(unsigned, 'SAML_SIGNATURE_MISSING');
-    const { location } = await portalLogout(withSlo, browser, profile);
-    expect(location.startsWith(UPSTREAM_SLO), 'the session still leads to the IdP').to.equal(true);
+    await expectRefused(withoutSignature(request.url), 'SAML_SIGNATURE_MISSING');
+    await sessionKept(withSlo, browser, profile);
   });
 
   it('refuses a LogoutRequest naming the IdP as Issuer but signed by another key', async () => {
@@ -428,9 +432,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
 
   for (const attack of LOGOUT_RESPONSE_ATTACKS) {
     it(`refuses an upstream LogoutResponse ${attack.sends}, and the genuine one still completes the logout: ${attack.reason}`, async () => {
-      const browser = new Browser();
-      const { location } = await portalLogout(withSlo, browser, await loggedIn(withSlo, browser));
-      const upstream = await answerLogoutRequest(withSlo.idp, withSlo.sp, location);
+      const { browser, upstream } = await idpAnswersHerLogout();
       await expectRefused(resignedByIdp(withSlo.idp, upstream.url, attack.mutate), attack.reason);
       const back = await browser.request(upstream.url);
       expect(portalAnswer(back.headers.get('location')!).codes).to.deep.equal([SUCCESS]);
@@ -438,20 +440,11 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
   }
 
   it("answers the IdP's signed LogoutRequest of Version 3.0 with a signed VersionMismatch/RequestVersionTooHigh at its SingleLogoutService, and keeps the session (ADR 0204)", async () => {
-    const browser = new Browser();
-    const profile = await loggedIn(withSlo, browser);
-    const request = idpLogoutRequestUrl(
-      withSlo.idp,
-      withSlo.sp,
-      { nameId: 'carol@example.test', sessionIndex: '_session-9' },
-      'idp-rs-d',
+    await expectAlteredRequestRefused(
+      (xml) => xml.replace('Version="2.0"', 'Version="3.0"'),
+      'SAML_VERSION_UNSUPPORTED',
+      REQUEST_VERSION_TOO_HIGH,
     );
-    const forged = resignedByIdp(withSlo.idp, request.url, (xml) =>
-      xml.replace('Version="2.0"', 'Version="3.0"'),
-    );
-    await expectFailedStatus(forged, request.id, 'SAML_VERSION_UNSUPPORTED', REQUEST_VERSION_TOO_HIGH);
-    const { location } = await portalLogout(withSlo, browser, profile);
-    expect(location.startsWith(UPSTREAM_SLO), 'the session still leads to the IdP').to.equal(true);
   });
 
   /**
@@ -487,6 +480,22 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     });
   }
 
+  /**
+   * She signs in at `withSlo`; the IdP's request for her session, changed by `mutate` and signed
+   * again, is answered with the failed `status` (expectFailedStatus), and her session is kept.
+   */
+  async function expectAlteredRequestRefused(
+    mutate: (xml: string) => string,
+    reason: string,
+    status?: string,
+  ) {
+    const browser = new Browser();
+    const profile = await loggedIn(withSlo, browser);
+    const request = herIdpLogoutRequest(withSlo, '_session-9');
+    await expectFailedStatus(resignedByIdp(withSlo.idp, request.url, mutate), request.id, reason, status);
+    await sessionKept(withSlo, browser, profile);
+  }
+
   // The Issuer of a LogoutRequest picks whose keys verify it (the IdP's or the portal's): another
   // Issuer is judged as the portal's and fails its signature, so those attacks are asserted apart.
   // Another Version of the IdP's own request is answered VersionMismatch (above).
@@ -494,21 +503,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     (a) => a.reason !== 'SAML_ISSUER_MISMATCH' && a.reason !== 'SAML_VERSION_UNSUPPORTED',
   )) {
     it(`answers the IdP's signed LogoutRequest ${attack.sends} with a signed Requester/RequestDenied at its SingleLogoutService, and keeps the session: ${attack.reason}`, async () => {
-      const browser = new Browser();
-      const profile = await loggedIn(withSlo, browser);
-      const request = idpLogoutRequestUrl(
-        withSlo.idp,
-        withSlo.sp,
-        { nameId: 'carol@example.test', sessionIndex: '_session-9' },
-        'idp-rs-d',
-      );
-      await expectFailedStatus(
-        resignedByIdp(withSlo.idp, request.url, attack.mutate),
-        request.id,
-        attack.reason,
-      );
-      const { location } = await portalLogout(withSlo, browser, profile);
-      expect(location.startsWith(UPSTREAM_SLO), 'the session still leads to the IdP').to.equal(true);
+      await expectAlteredRequestRefused(attack.mutate, attack.reason);
     });
   }
 
@@ -530,12 +525,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
   });
 
   it("answers the IdP's signed LogoutRequest naming nobody (empty NameID) with a signed Requester/RequestDenied", async () => {
-    const request = idpLogoutRequestUrl(
-      withSlo.idp,
-      withSlo.sp,
-      { nameId: 'carol@example.test', sessionIndex: '_x' },
-      'idp-rs-d',
-    );
+    const request = herIdpLogoutRequest(withSlo, '_x');
     const forged = resignedByIdp(withSlo.idp, request.url, (xml) =>
       xml.replace(/(<saml:NameID[^>]*>)[^<]*(<\/saml:NameID>)/, '$1$2'),
     );
@@ -599,27 +589,11 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
 
     /** Her IdP-signed LogoutRequest through the browser (RelayState `idp-rs-d`), its NameID changed by `edit`. */
     function encryptedRequest(setup: Setup, sessionIndex: string, edit: (xml: string) => string) {
-      const request = idpLogoutRequestUrl(
-        setup.idp,
-        setup.sp,
-        { nameId: 'carol@example.test', sessionIndex },
-        'idp-rs-d',
-      );
+      const request = herIdpLogoutRequest(setup, sessionIndex);
       const url = resignedByIdp(setup.idp, request.url, edit);
       const sent = inflateRedirectPayload(new URL(url).searchParams.get('SAMLRequest')!);
       expect(sent).to.contain('EncryptedID');
       return { url, id: request.id, sent };
-    }
-
-    /** Her session ended: the portal's later LogoutRequest is answered at once, Success, without the IdP. */
-    async function sessionEnded(browser: Browser, profile: Awaited<ReturnType<typeof loggedIn>>) {
-      const { location } = await portalLogout(encrypting, browser, profile);
-      expect(portalAnswer(location).codes).to.deep.equal([SUCCESS]);
-    }
-
-    async function sessionKept(browser: Browser, profile: Awaited<ReturnType<typeof loggedIn>>) {
-      const { location } = await portalLogout(encrypting, browser, profile);
-      expect(location.startsWith(UPSTREAM_SLO), 'the session still leads to the IdP').to.equal(true);
     }
 
     for (const { name, encrypt } of encryptions) {
@@ -640,7 +614,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
         expect(parsed.extract.response?.inResponseTo).to.equal(request.id);
         const statuses = inflateRedirectPayload(toIdp.searchParams.get('SAMLResponse')!);
         expect(statuses).to.contain(`Value="${SUCCESS}"`).and.contain(`Value="${PARTIAL}"`);
-        await sessionEnded(browser, profile);
+        await sessionEnded(encrypting, browser, profile);
       });
     }
 
@@ -655,7 +629,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
       const body = await answer.text();
       expect(answer.status, body).to.equal(200);
       expect(body).to.contain('LogoutResponse').and.contain(`Value="${SUCCESS}"`);
-      await sessionEnded(browser, profile);
+      await sessionEnded(encrypting, browser, profile);
     });
 
     it('answers a signed Requester/RequestDenied to two identifiers (an EncryptedID beside a NameID, or twice), and keeps her session', async () => {
@@ -669,7 +643,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
         const request = encryptedRequest(encrypting, '_enc-two', edit);
         await expectFailedStatus(request.url, request.id, 'SAML_NAMEID_INVALID', REQUEST_DENIED, encrypting);
       }
-      await sessionKept(browser, profile);
+      await sessionKept(encrypting, browser, profile);
     });
 
     it('decrypts nothing an unsigned request or an altered ciphertext carries: the signature refuses it first (no padding oracle)', async () => {
@@ -680,8 +654,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
         '_enc-altered',
         encryptingNameId(() => brokerCertPem, { content: 'aes128-cbc' }),
       );
-      const unsigned = request.url.replace(/&SigAlg=[^&]*/, '').replace(/&Signature=[^&]*/, '');
-      await expectRefused(unsigned, 'SAML_SIGNATURE_MISSING');
+      await expectRefused(withoutSignature(request.url), 'SAML_SIGNATURE_MISSING');
       // One bit of the content's ciphertext flipped under the IdP's signature: a padding oracle's probe.
       const url = new URL(request.url);
       const xml = inflateRedirectPayload(url.searchParams.get('SAMLRequest')!).replace(
@@ -694,7 +667,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
       );
       url.searchParams.set('SAMLRequest', deflateRedirectPayload(xml));
       await expectRefused(url.toString(), 'SAML_SIGNATURE_INVALID');
-      await sessionKept(browser, profile);
+      await sessionKept(encrypting, browser, profile);
     });
 
     it("answers a signed Requester/RequestDenied to an EncryptedID the broker's keys do not open, or under RSA 1.5, with the decryption's detail", async () => {
@@ -720,7 +693,7 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
           detail,
         });
       }
-      await sessionKept(browser, profile);
+      await sessionKept(encrypting, browser, profile);
     });
 
     it('refuses an AES-CBC EncryptedID at a tenant with several SAML IdPs before any RSA operation, and reads AES-GCM there (ADR 0350)', async () => {
@@ -852,4 +825,9 @@ function logoutRequestXml(id: string, issuer: string, destination: string): stri
     `<saml:Issuer>${issuer}</saml:Issuer><saml:NameID>carol@example.test</saml:NameID>` +
     '</samlp:LogoutRequest>'
   );
+}
+
+/** A Redirect-binding URL with its SigAlg and Signature taken off: the message as sent unsigned. */
+function withoutSignature(url: string): string {
+  return url.replace(/&SigAlg=[^&]*/, '').replace(/&Signature=[^&]*/, '');
 }

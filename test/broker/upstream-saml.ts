@@ -1,15 +1,25 @@
 // samlify plays a tenant's upstream SAML IdP: an independent SAML implementation with its own
 // signing, verifying the broker's AuthnRequest and answering it with a signed Response.
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import type { SAML } from '@node-saml/node-saml';
+import type { AddressInfo } from 'node:net';
+import type { Profile, SAML } from '@node-saml/node-saml';
 import { expect } from 'chai';
 import * as samlify from 'samlify';
 import { canonicalAttribute, canonicalText } from '../../common/saml/canonical-xml.js';
-import { inflateRedirectPayload, signRedirectQuery } from '../../common/saml/index.js';
+import {
+  buildIdpMetadata,
+  certificateBase64,
+  inflateRedirectPayload,
+  NAMEID_EMAIL,
+  signRedirectQuery,
+} from '../../common/saml/index.js';
 import {
   type BrokerUnderTest,
   type Browser,
+  closeServer,
   createPki,
+  formFields,
   type IdpDoc,
   listenPlaceholder,
   type Pki,
@@ -78,6 +88,53 @@ export function upstreamSamlIdpDoc(
     emailTrust: 'asserted',
     attributeMapping: Object.fromEntries(claims.map((claim) => [claim, `claims.${claim}`])),
   };
+}
+
+/** The IdP `upstream` of a broker that reads its metadata from `metadataUrl` (e-mail asserted). */
+export function upstreamSamlIdpDocAt(metadataUrl: string): IdpDoc {
+  return { name: 'upstream', saml: { metadataUrl }, emailTrust: 'asserted' };
+}
+
+/**
+ * The upstream IdP's metadata as it publishes it at a URL, listing `keys`' certificates for signing:
+ * two while it rolls its certificate over, the new one alone after.
+ */
+export function upstreamMetadataListing(...keys: KeyPair[]): string {
+  return buildIdpMetadata({
+    entityId: UPSTREAM_ENTITY_ID,
+    ssoUrl: UPSTREAM_SSO,
+    sloUrl: UPSTREAM_SLO,
+    signingCertificates: keys.map((k) => certificateBase64(k.certPem)),
+    nameIdFormats: [NAMEID_EMAIL],
+  });
+}
+
+/** What the IdP's metadata server answers a read with: the document, or an HTTP status and no body. */
+export type MetadataAnswer = string | number;
+
+/** The upstream IdP's metadata endpoint: `url` to name in the tenant, `port` for a proxy in front. */
+export interface UpstreamMetadataServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A plain HTTP server on loopback playing the upstream IdP's metadata endpoint; `answer` is asked at
+ * each read, so that a test changes the document, counts the reads, holds or fails them.
+ */
+export async function serveUpstreamMetadata(
+  answer: () => MetadataAnswer | Promise<MetadataAnswer>,
+): Promise<UpstreamMetadataServer> {
+  const server = createServer((_req, res) => {
+    void Promise.resolve(answer()).then((given) => {
+      if (typeof given === 'number') return void res.writeHead(given).end();
+      res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(given);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/metadata`, port, close: () => closeServer(server) };
 }
 
 /**
@@ -393,4 +450,21 @@ export async function signInAtUpstreamIdp(
     await toUpstreamIdp(signIn.browser, signIn.portal, signIn.relayState),
     answer,
   );
+}
+
+/**
+ * Carol signs in through the upstream IdP (her e-mail its NameID and its `email` attribute, `answer`
+ * changing the rest) and the portal accepts the broker's Response; the portal's profile of the session.
+ */
+export async function signedInAtPortal(
+  signIn: UpstreamSignIn & { portal: SAML },
+  answer: UpstreamAnswer = {},
+): Promise<Profile> {
+  const page = await signInAtUpstreamIdp(signIn, {
+    nameId: 'carol@example.test',
+    attributes: { email: ['carol@example.test'] },
+    ...answer,
+  });
+  const { profile } = await signIn.portal.validatePostResponseAsync(formFields(await page.text()));
+  return profile!;
 }

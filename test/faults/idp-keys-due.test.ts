@@ -5,19 +5,16 @@
 // never past validUntil), and must be told once, not per sign-in; a withdrawn key must be refused
 // once the copy is due by the IdP's own Cache-Control max-age. Only the broker's clock is the test's
 // (minutes cannot pass in a test); the IdPs sign real tokens and Responses.
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { JWK } from 'jose';
 import { KEY_READ_RETRY_MS } from '../../broker/backends/key-copy-reads.js';
 import { KEYS_MAX_FRESH_MS } from '../../broker/backends/oidc-key-copy.js';
 import { METADATA_REFRESH_MS } from '../../broker/backends/saml-metadata.js';
-import { buildIdpMetadata, certificateBase64, NAMEID_EMAIL } from '../../common/saml/index.js';
 import { type DevIdp, newSigningKey, startDevIdp } from '../../dev/idp/provider.js';
 import {
   type BrokerUnderTest,
   Browser,
-  closeServer,
   createPki,
   devClient,
   formFields,
@@ -29,16 +26,19 @@ import {
   portalAuthnRequestUrl,
   portalSp,
   serveBroker,
+  serveBrokerFor,
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import {
   answeredAtBrokerAcs,
-  UPSTREAM_ENTITY_ID,
-  UPSTREAM_SLO,
-  UPSTREAM_SSO,
+  type MetadataAnswer,
+  serveUpstreamMetadata,
+  type UpstreamMetadataServer,
   upstreamIdp,
+  upstreamMetadataListing,
+  upstreamSamlIdpDocAt,
 } from '../broker/upstream-saml.js';
 
 describe("faults: the OIDC IdP's keys when the broker's copy falls due", function () {
@@ -166,51 +166,35 @@ describe("faults: the SAML IdP's metadata server is down when the broker's copy 
   const key = makeKeyPair('upstream-idp.example.test');
   const idp = upstreamIdp({ key });
   let pki: Pki;
-  let metadataServer: Server;
-  let metadataUrl: string;
+  let metadataServer: UpstreamMetadataServer;
   /** What the metadata server answers now: the document, or an HTTP status. */
-  let answer: string | number;
+  let answer: MetadataAnswer;
   let reads: number;
   let clock: number;
   let broker: BrokerUnderTest;
 
   before(async () => {
     pki = createPki();
-    metadataServer = createServer((_req, res) => {
+    metadataServer = await serveUpstreamMetadata(() => {
       reads++;
-      if (typeof answer === 'number') return void res.writeHead(answer).end();
-      res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(answer);
+      return answer;
     });
-    await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
-    metadataUrl = `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}/metadata`;
   });
   after(async () => {
-    await closeServer(metadataServer);
+    await metadataServer.close();
     pki.cleanup();
   });
   beforeEach(async () => {
     clock = Date.now();
     reads = 0;
     // Valid for three hours: read again after one, and never used past the three.
-    answer = buildIdpMetadata({
-      entityId: UPSTREAM_ENTITY_ID,
-      ssoUrl: UPSTREAM_SSO,
-      sloUrl: UPSTREAM_SLO,
-      signingCertificates: [certificateBase64(key.certPem)],
-      nameIdFormats: [NAMEID_EMAIL],
-    }).replace(
+    answer = upstreamMetadataListing(key).replace(
       '<md:EntityDescriptor ',
       `<md:EntityDescriptor validUntil="${new Date(clock + 3 * METADATA_REFRESH_MS).toISOString()}" `,
     );
-    const { server, url } = await listenPlaceholder();
-    broker = await serveBroker(
-      server,
-      url,
-      tenantFor(url, [{ name: 'upstream', saml: { metadataUrl }, emailTrust: 'asserted' }]),
-      pki,
-      undefined,
-      { now: () => new Date(clock) },
-    );
+    broker = await serveBrokerFor([upstreamSamlIdpDocAt(metadataServer.url)], pki, undefined, {
+      now: () => new Date(clock),
+    });
   });
   afterEach(() => broker.close());
 

@@ -2,7 +2,6 @@
 // of SAML metadata: a TCP proxy (testkit/fault-proxy.ts) stalls, resets or answers 503 where a
 // real IdP cannot be asked to. Each sign-in ends in a bounded time with 502 and a stable reason,
 // blaming the IdP (never the person), and the next sign-in works once the IdP does.
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { ClientMetadata } from 'oidc-provider';
@@ -12,7 +11,6 @@ import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import {
   type BrokerUnderTest,
   Browser,
-  closeServer,
   createPki,
   devClient,
   devOAuth2Idp,
@@ -24,11 +22,17 @@ import {
   pageReason,
   portalSp,
   serveBroker,
+  serveBrokerFor,
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { type FaultProxy, HUGE_BODY_BYTES, startFaultProxy } from '../../testkit/fault-proxy.js';
 import { timed } from '../../testkit/timed.js';
-import { upstreamIdp } from '../broker/upstream-saml.js';
+import {
+  serveUpstreamMetadata,
+  type UpstreamMetadataServer,
+  upstreamIdp,
+  upstreamSamlIdpDocAt,
+} from '../broker/upstream-saml.js';
 
 const IDP_TIMEOUT_MS = 1000;
 
@@ -273,31 +277,19 @@ describe('faults: the IdP failing under a sign-in', function () {
 
   describe('SAML metadata behind a proxy', () => {
     let proxy: FaultProxy;
-    let metadataServer: Server;
+    let metadataServer: UpstreamMetadataServer;
     let broker: BrokerUnderTest;
     before(async () => {
       proxy = await startFaultProxy();
       const metadata = upstreamIdp().getMetadata();
-      metadataServer = createServer((_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' });
-        res.end(metadata);
-      });
-      await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
-      proxy.target = { host: '127.0.0.1', port: (metadataServer.address() as AddressInfo).port };
+      metadataServer = await serveUpstreamMetadata(() => metadata);
+      proxy.target = { host: '127.0.0.1', port: metadataServer.port };
     });
     // A broker of its own for each fault: metadata read once is kept for an hour.
     beforeEach(async () => {
-      const { server, url } = await listenPlaceholder();
-      broker = await serveBroker(
-        server,
-        url,
-        tenantFor(url, [
-          { name: 'upstream', saml: { metadataUrl: `${proxy.url}/saml-metadata` }, emailTrust: 'asserted' },
-        ]),
-        pki,
-        undefined,
-        { idpTimeoutMs: IDP_TIMEOUT_MS },
-      );
+      broker = await serveBrokerFor([upstreamSamlIdpDocAt(`${proxy.url}/saml-metadata`)], pki, undefined, {
+        idpTimeoutMs: IDP_TIMEOUT_MS,
+      });
     });
     afterEach(async () => {
       proxy.clear();
@@ -305,7 +297,7 @@ describe('faults: the IdP failing under a sign-in', function () {
     });
     after(async () => {
       await proxy?.close();
-      await closeServer(metadataServer);
+      await metadataServer.close();
     });
 
     const startSignIn = () =>

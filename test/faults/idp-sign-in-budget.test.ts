@@ -2,16 +2,14 @@
 // proxy in front of a real oidc-provider for less than the call's own deadline, together more than
 // the sign-in's budget (ADR 0276). The holds are the proxy's, so the calls take at least their sum
 // whatever the machine's load, and no call comes near its own deadline.
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
-import { buildIdpMetadata, certificateBase64, NAMEID_EMAIL } from '../../common/saml/index.js';
 import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import {
   type BrokerUnderTest,
   Browser,
-  closeServer,
   createPki,
   devClient,
   devOAuth2Idp,
@@ -24,16 +22,18 @@ import {
   pageReason,
   portalSp,
   serveBroker,
+  serveBrokerFor,
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { type FaultProxy, startFaultProxy } from '../../testkit/fault-proxy.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import {
+  serveUpstreamMetadata,
   signInAtUpstreamIdp,
-  UPSTREAM_ENTITY_ID,
-  UPSTREAM_SLO,
-  UPSTREAM_SSO,
+  type UpstreamMetadataServer,
   upstreamIdp,
+  upstreamMetadataListing,
+  upstreamSamlIdpDocAt,
 } from '../broker/upstream-saml.js';
 
 /** Far above each hold: no call ends at its own deadline, even on a loaded machine. */
@@ -172,44 +172,28 @@ describe('faults: an IdP slow but within each deadline, across one sign-in', fun
   describe('SAML upstream', () => {
     const oldKey = makeKeyPair('upstream-idp.example.test');
     const newKey = makeKeyPair('upstream-idp-next.example.test');
-    const listing = (key: KeyPair) =>
-      buildIdpMetadata({
-        entityId: UPSTREAM_ENTITY_ID,
-        ssoUrl: UPSTREAM_SSO,
-        sloUrl: UPSTREAM_SLO,
-        signingCertificates: [certificateBase64(key.certPem)],
-        nameIdFormats: [NAMEID_EMAIL],
-      });
-    let published = listing(oldKey);
+    let published = upstreamMetadataListing(oldKey);
     let reads = 0;
     /** How long the metadata server holds its next answer. */
     let holdNextMs = 0;
-    let metadataServer: Server;
+    let metadataServer: UpstreamMetadataServer;
     let saml: BrokerUnderTest;
     before(async () => {
-      metadataServer = createServer((_req, res) => {
+      metadataServer = await serveUpstreamMetadata(async () => {
         reads++;
         const held = holdNextMs;
         holdNextMs = 0;
-        setTimeout(() => {
-          res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' });
-          res.end(published);
-        }, held);
+        // The slow metadata server is the fault this test makes, not a wait of its own.
+        await delay(held);
+        return published;
       });
-      await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
-      const metadataUrl = `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}/metadata`;
-      const place = await listenPlaceholder();
-      saml = await serveBroker(
-        place.server,
-        place.url,
-        tenantFor(place.url, [{ name: 'upstream', saml: { metadataUrl }, emailTrust: 'asserted' }]),
-        pki,
-        store,
-        { idpTimeoutMs: IDP_TIMEOUT_MS, signInBudgetMs: SIGN_IN_BUDGET_MS },
-      );
+      saml = await serveBrokerFor([upstreamSamlIdpDocAt(metadataServer.url)], pki, store, {
+        idpTimeoutMs: IDP_TIMEOUT_MS,
+        signInBudgetMs: SIGN_IN_BUDGET_MS,
+      });
       brokers.push(saml);
     });
-    after(() => closeServer(metadataServer));
+    after(() => metadataServer.close());
 
     async function signInSignedBy(key: KeyPair) {
       const page = await signInAtUpstreamIdp(
@@ -231,7 +215,7 @@ describe('faults: an IdP slow but within each deadline, across one sign-in', fun
 
     it('answers 502 IDP_SIGN_IN_TIMEOUT when the metadata read after a signature failure passes the budget; the read is kept for the next sign-in', async () => {
       expect((await signInSignedBy(oldKey)).status).to.equal(200);
-      published = listing(newKey);
+      published = upstreamMetadataListing(newKey);
       holdNextMs = SIGN_IN_BUDGET_MS + HOLD_MS;
       const cut = await signInSignedBy(newKey);
       expect([cut.status, cut.reason]).to.deep.equal([502, 'IDP_SIGN_IN_TIMEOUT']);

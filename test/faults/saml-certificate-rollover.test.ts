@@ -3,32 +3,27 @@
 // the moment its metadata names it. The broker must accept the new signatures at once and still
 // refuse a key the metadata never listed (ADR 0144). Responses are signed by samlify (real XML
 // signatures); the metadata server is a plain HTTP server whose document the test changes.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { METADATA_REFETCH_COOLDOWN_MS } from '../../broker/backends/saml-metadata.js';
-import { buildIdpMetadata, certificateBase64, NAMEID_EMAIL } from '../../common/saml/index.js';
 import {
   type BrokerUnderTest,
   Browser,
-  closeServer,
   createPki,
   formFields,
-  listenPlaceholder,
   type Pki,
   pageReason,
   portalSp,
-  serveBroker,
-  tenantFor,
+  serveBrokerFor,
 } from '../../testkit/broker-harness.js';
 import { type KeyPair, makeKeyPair } from '../../testkit/keys.js';
 import {
+  serveUpstreamMetadata,
   signInAtUpstreamIdp,
-  UPSTREAM_ENTITY_ID,
-  UPSTREAM_SLO,
-  UPSTREAM_SSO,
   type UpstreamIdp,
+  type UpstreamMetadataServer,
   upstreamIdp,
+  upstreamMetadataListing,
+  upstreamSamlIdpDocAt,
 } from '../broker/upstream-saml.js';
 
 describe('faults: the upstream SAML IdP rolls its signing certificate over', function () {
@@ -38,48 +33,28 @@ describe('faults: the upstream SAML IdP rolls its signing certificate over', fun
   const strangerKey = makeKeyPair('attacker');
   const signingWith = (key: KeyPair) => upstreamIdp({ key });
   let pki: Pki;
-  let metadataServer: Server;
-  let metadataUrl: string;
+  let metadataServer: UpstreamMetadataServer;
   /** The metadata document the IdP publishes now, and how many times it was read. */
   let published: string;
   let reads = 0;
   let broker: BrokerUnderTest;
 
-  /** The IdP's metadata listing these signing certificates. */
-  const metadataListing = (...keys: KeyPair[]) =>
-    buildIdpMetadata({
-      entityId: UPSTREAM_ENTITY_ID,
-      ssoUrl: UPSTREAM_SSO,
-      sloUrl: UPSTREAM_SLO,
-      signingCertificates: keys.map((k) => certificateBase64(k.certPem)),
-      nameIdFormats: [NAMEID_EMAIL],
-    });
-
   before(async () => {
     pki = createPki();
-    metadataServer = createServer((_req, res) => {
+    metadataServer = await serveUpstreamMetadata(() => {
       reads++;
-      res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' });
-      res.end(published);
+      return published;
     });
-    await new Promise<void>((resolve) => metadataServer.listen(0, '127.0.0.1', resolve));
-    metadataUrl = `http://127.0.0.1:${(metadataServer.address() as AddressInfo).port}/metadata`;
   });
   after(async () => {
-    await closeServer(metadataServer);
+    await metadataServer.close();
     pki.cleanup();
   });
   // A broker of its own per test, which reads the metadata (listing the old certificate) at its first sign-in.
   beforeEach(async () => {
-    published = metadataListing(oldKey);
+    published = upstreamMetadataListing(oldKey);
     reads = 0;
-    const { server, url } = await listenPlaceholder();
-    broker = await serveBroker(
-      server,
-      url,
-      tenantFor(url, [{ name: 'upstream', saml: { metadataUrl }, emailTrust: 'asserted' }]),
-      pki,
-    );
+    broker = await serveBrokerFor([upstreamSamlIdpDocAt(metadataServer.url)], pki);
   });
   afterEach(() => broker.close());
 
@@ -110,19 +85,19 @@ describe('faults: the upstream SAML IdP rolls its signing certificate over', fun
   it('accepts the new certificate at once when the metadata lists it beside the old one, then alone', async () => {
     await expectSignedIn(signingWith(oldKey));
     expect(reads).to.equal(1);
-    published = metadataListing(oldKey, newKey);
+    published = upstreamMetadataListing(oldKey, newKey);
     await expectSignedIn(signingWith(newKey));
     // One read, prompted by the signature the copy in hand could not verify.
     expect(reads).to.equal(2);
     expect(broker.logs.filter((l) => l['event'] === 'broker.saml_metadata_refresh')).to.have.length(1);
-    published = metadataListing(newKey);
+    published = upstreamMetadataListing(newKey);
     await expectSignedIn(signingWith(newKey));
     expect(reads).to.equal(2);
   });
 
   it('accepts the new certificate when it replaces the old one outright, and then refuses the old key', async () => {
     await expectSignedIn(signingWith(oldKey));
-    published = metadataListing(newKey);
+    published = upstreamMetadataListing(newKey);
     await expectSignedIn(signingWith(newKey));
     expect(reads).to.equal(2);
     await expectRefused(signingWith(oldKey), 'SAML_SIGNATURE_INVALID');
@@ -130,7 +105,7 @@ describe('faults: the upstream SAML IdP rolls its signing certificate over', fun
 
   it('accepts two Responses signed with the new key at once, reading the metadata once', async () => {
     await expectSignedIn(signingWith(oldKey));
-    published = metadataListing(oldKey, newKey);
+    published = upstreamMetadataListing(oldKey, newKey);
     await Promise.all([expectSignedIn(signingWith(newKey)), expectSignedIn(signingWith(newKey))]);
     expect(reads).to.equal(2);
     expect(broker.logs.map((l) => l['event'])).to.not.include('broker.saml_metadata_refresh_held');
