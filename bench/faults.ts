@@ -4,11 +4,27 @@
 import { startLocalRedis } from '../testkit/local-redis.js';
 import { csrfOf, signIn, startHarness } from '../testkit/portal-harness.js';
 
-const JOURNEYS = 20;
+/** `JSM_SSO_BENCH_FAULTS_JOURNEYS` sets fewer for a quick run (the stage's own test runs one). */
+const JOURNEYS = Number(process.env['JSM_SSO_BENCH_FAULTS_JOURNEYS'] ?? 20);
 
+/**
+ * On $REDIS_URL, else on a Redis of its own, whose URL is set for the portal harness only while the
+ * journeys run: the stages after this one (pool, pool-kube) start pools that inherit the environment
+ * and take REDIS_URL for their flow store, which named a stopped Redis (ADR 0359).
+ */
 export async function benchFaults(): Promise<Record<string, number | string>> {
+  if (process.env['REDIS_URL']) return journeysUnderFaults();
   const redis = await startLocalRedis();
-  process.env['REDIS_URL'] ??= redis.url;
+  process.env['REDIS_URL'] = redis.url;
+  try {
+    return await journeysUnderFaults();
+  } finally {
+    delete process.env['REDIS_URL'];
+    await redis.stop();
+  }
+}
+
+async function journeysUnderFaults(): Promise<Record<string, number | string>> {
   const h = await startHarness();
   let completed = 0;
   let lost = 0;
@@ -86,6 +102,5 @@ export async function benchFaults(): Promise<Record<string, number | string>> {
     };
   } finally {
     await h.close();
-    await redis.stop();
   }
 }

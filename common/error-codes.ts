@@ -48,7 +48,7 @@ export const COMMON_CODES = {
   REDIS_CLIENT_CERT_INVALID:
     "The Redis client certificate or key does not load, or the key is not the certificate's (at start-up)",
   FLOW_STORE_UNAVAILABLE:
-    'The flow store (Redis) did not answer in time, or cannot serve for now by its own answer (READONLY after a failover, LOADING, BUSY, MASTERDOWN, CLUSTERDOWN, TRYAGAIN, NOREPLICAS) (503)',
+    "The flow store (Redis) did not answer in time, or cannot serve for now by its own answer (READONLY after a failover, LOADING, BUSY, MASTERDOWN, CLUSTERDOWN, TRYAGAIN, NOREPLICAS) (503). Redis's only: an in-memory store never answers it, so from a part meant to run on memory it means a Redis URL reached it (`spec.redis`, a pool's `--redis-url-file` or `$REDIS_URL`; ADR 0359)",
   FLOW_STORE_FULL:
     'The flow store is full: the in-memory store reached its entry limit with no session left to make room (ADR 0357), or Redis holds its maxmemory and evicts nothing (OOM); nothing written (503 with Retry-After: 60; the page says to try again in a minute)',
   FLOW_STORE_REFUSED:
