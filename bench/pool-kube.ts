@@ -91,7 +91,8 @@ async function measure(
     'broker',
     ['--pool', 'shared', '--pool-namespace', namespace],
     port,
-    { KUBECONFIG: kubeconfig },
+    // On its memory store whatever the shell exports (a pool takes $REDIS_URL when set; ADR 0359).
+    { KUBECONFIG: kubeconfig, REDIS_URL: '' },
     [...COLLECT_ON_SIGNAL, main],
   );
   try {

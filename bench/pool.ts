@@ -236,9 +236,19 @@ interface PoolProcess {
   stop(): Promise<void>;
 }
 
-/** `jsm-sso <part> --pool-dir DIR` as deployed (BROKER_ENTRY) on 127.0.0.1:`port`, counting the tenants it logs as added. */
+/**
+ * `jsm-sso <part> --pool-dir DIR` as deployed (BROKER_ENTRY) on 127.0.0.1:`port`, counting the tenants
+ * it logs as added. On its memory store whatever the shell exports: a pool takes $REDIS_URL when set
+ * (local runs), and the figures are those of a pool without Redis (ADR 0359).
+ */
 function startBenchPool(part: 'broker' | 'portal', dir: string, port: number): PoolProcess {
-  const { child, done, urls } = startPoolProcess(part, ['--pool-dir', dir], port, {}, BROKER_ENTRY.args);
+  const { child, done, urls } = startPoolProcess(
+    part,
+    ['--pool-dir', dir],
+    port,
+    { REDIS_URL: '' },
+    BROKER_ENTRY.args,
+  );
   let tenants = 0;
   let onChange = () => {};
   onLogLine(child, (line) => {
