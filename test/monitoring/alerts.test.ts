@@ -7,6 +7,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { createBrokerTelemetry } from '../../broker/telemetry.js';
 import { MemoryFlowStore, POOL_MEMORY_STORE_SHARES } from '../../common/flowstore/index.js';
 import { createLogger } from '../../common/log.js';
+import { registerMemoryStoreEvictions } from '../../common/memory-store-evictions.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 import { packageRoot } from '../../common/paths.js';
 import { registerPoolMemoryStoreMetrics } from '../../common/pool/memory-store-metrics.js';
@@ -79,6 +80,7 @@ async function exposedSeriesNames(): Promise<Set<string>> {
   // A pool without Redis: its memory store's series.
   const poolStore = new MemoryFlowStore({ tenantShares: POOL_MEMORY_STORE_SHARES });
   registerPoolMemoryStoreMetrics(registry, poolStore);
+  registerMemoryStoreEvictions(registry, poolStore, (owner) => owner);
   await poolStore.close();
   const names = new Set<string>();
   for (const metric of await registry.getMetricsAsJSON()) {
@@ -136,6 +138,7 @@ describe('alert rules and dashboard (charts/jsm-sso)', function () {
       'JsmSsoHeapNearLimit',
       'JsmSsoFlowStoreRefusing',
       'JsmSsoPoolTenantShareUsed',
+      'JsmSsoFlowStoreSessionsEvicted',
     ]);
     const tested = readFileSync(CASES, 'utf8');
     for (const alert of new Set(alerts))

@@ -102,6 +102,17 @@ groups:
         annotations:
           summary: "The flow store refuses requests of {{ "{{" }} $labels.tenant {{ "}}" }} ({{ "{{" }} $labels.reason {{ "}}" }})"
           description: "Sign-ins or forms have failed for 5 minutes because the flow store refuses to write. FLOW_STORE_FULL: Redis holds its maxmemory and evicts nothing (give it room: maxmemory, or a volatile-ttl policy, every jsm-sso key expires), or a part without Redis holds its in-memory entry limit (a flood of sign-in starts). FLOW_STORE_REFUSED: the broker.unavailable and portal.error lines name Redis's error (redisError, e.g. NOPERM, WRONGTYPE, MISCONF) and the command: grant the ACL user the command, or fix what the error names."
+      - alert: JsmSsoFlowStoreSessionsEvicted
+        # A part without Redis at its in-memory entry limit makes room out of its oldest sessions
+        # rather than refuse sign-ins (ADR 0357): nothing fails, so nothing else fires, but those
+        # sessions no longer end with their IdP's logout. One eviction already says the store is full.
+        expr: |
+          sum by (tenant) (increase(jsm_sso_flow_store_sessions_evicted_total[1h])) > 0
+        labels:
+          severity: warning
+        annotations:
+          summary: "{{ "{{" }} $labels.tenant {{ "}}" }} signs in more people per session lifetime than its in-memory state holds: its oldest sessions were evicted"
+          description: "A part of this tenant runs without Redis (no spec.redis; a pool without the pool's Redis) and its in-memory flow store held its entry limit (20,000; a pool tenant its share) within the last hour, so it made room for new sign-ins out of its oldest sessions (ADR 0357). Sign-ins go on; an IdP's logout no longer reaches the evicted sessions, whose portal sessions end by their own idle and absolute timeouts. The first eviction is logged once, FLOW_STORE_SESSIONS_EVICTED. Give the tenant spec.redis (and more than one replica), or shorten spec.portal.session.absoluteTimeoutSeconds; if it follows a flood of sign-in starts, find the source in the ingress access log for its host."
       - alert: JsmSsoPoolTenantShareUsed
         # One pooled tenant past its own share (ADRs 0197, 0211, 0215, 0220): only its requests are refused,
         # so the pool is healthy and nothing else fires; the tenant's own customers wait.
