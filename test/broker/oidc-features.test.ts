@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { exportJWK } from 'jose';
+import { decodeJwt, decodeProtectedHeader, exportJWK } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import * as client from 'openid-client';
 import { pkceS256Challenge } from '../../broker/backends/oidc-backend.js';
@@ -50,6 +50,8 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
   ] as const;
   /** The media type of each userinfo answer oidc-provider gave. */
   const userinfoTypes: string[] = [];
+  /** Each private_key_jwt client assertion a token request brought, as oidc-provider read it. */
+  const clientAssertions: string[] = [];
 
   before(async () => {
     pki = createPki();
@@ -91,6 +93,8 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
         async (ctx, next) => {
           await next();
           if (ctx.path === '/me') userinfoTypes.push(ctx.response.type);
+          const assertion = ctx.oidc?.params?.['client_assertion'];
+          if (ctx.path === '/token' && typeof assertion === 'string') clientAssertions.push(assertion);
         },
       ],
     });
@@ -181,6 +185,27 @@ describe('broker: OIDC / OAuth 2.0 backends against oidc-provider', () => {
 
   it('authenticates to the token endpoint with private_key_jwt (PEM key from the Secret)', async () => {
     expect((await login('jwt'))?.nameID).to.equal('alice@acme.test');
+  });
+
+  // An assertion whose aud is the token endpoint (or a list naming it) is one an IdP whose discovery
+  // names another server's endpoint could present there as the broker (the 2025 audience injection:
+  // rfc7523bis has aud be the issuer alone). The issuer is the configured one (identicalIssuer).
+  it('signs each private_key_jwt assertion for the issuer alone, with a jti of its own and a lifetime of a minute (RFC 7523 3, rfc7523bis)', async () => {
+    const before = clientAssertions.length;
+    await login('jwt');
+    await login('jwt');
+    const sent = clientAssertions.slice(before);
+    expect(sent).to.have.length(2);
+    for (const assertion of sent) {
+      expect(decodeProtectedHeader(assertion).alg).to.equal('RS256');
+      const claims = decodeJwt(assertion);
+      expect(claims.aud).to.equal(idp.issuer);
+      expect(claims.iss).to.equal('jsm-sso-jwt');
+      expect(claims.sub).to.equal('jsm-sso-jwt');
+      expect(claims.exp! - claims.iat!).to.be.within(1, 60);
+      expect(claims.jti).to.be.a('string').with.length.of.at.least(22);
+    }
+    expect(decodeJwt(sent[0]!).jti).to.not.equal(decodeJwt(sent[1]!).jti);
   });
 
   it("names a plain OAuth 2.0 IdP by its authorization server's identifier (its authorization endpoint's origin) as AuthenticatingAuthority (core 3.4.1.5.1, ADR 0228)", async () => {
