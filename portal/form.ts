@@ -6,6 +6,7 @@
  * (`FieldProblem`), never a sentence: pages/create.ts says it in the customer's language.
  */
 import type { FieldValueDTO, RequestTypeFieldDTO } from './atlassian/types.js';
+import { asTyped, MAX_TYPED_TEXT } from './typed-text.js';
 import { withoutMentions } from './wiki-mentions.js';
 
 export type FieldKind =
@@ -193,10 +194,10 @@ export function parseRequestForm(
         break;
       }
       case 'paragraph': {
-        const text = all(raw)[0] ?? '';
-        if (text.length > 32_000) fail('FIELD_TOO_LONG', { max: 32_000 });
+        const text = asTyped(all(raw)[0] ?? '');
+        if (text.length > MAX_TYPED_TEXT) fail('FIELD_TOO_LONG', { max: MAX_TYPED_TEXT });
         // Jira reads it as wiki markup: it mentions nobody (wiki-mentions.ts).
-        else values[field.fieldId] = withoutMentions(text.replace(/\r\n/g, '\n'));
+        else values[field.fieldId] = withoutMentions(text);
         break;
       }
       case 'select':

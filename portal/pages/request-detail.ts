@@ -15,6 +15,7 @@ import type { FileView } from '../files.js';
 import type { PageReference } from '../reference.js';
 import type { TimelineEntry } from '../request-timeline.js';
 import type { RequestSummary } from '../requests.js';
+import { MAX_TYPED_TEXT } from '../typed-text.js';
 import { withoutWriteKey } from '../write-once.js';
 import { approvalsSection } from './approvals.js';
 import { csrfField, layout, type PageContext, statusLozenge, writeKeyField } from './layout.js';
@@ -217,7 +218,7 @@ export function requestDetailPage(ctx: PageContext, v: DetailView): SafeHtml {
         ${v.timeline.every((e) => e.kind !== 'comment') ? html`<p class="muted empty">${t('request.noComments')}</p>` : ''}
         <form method="post" action="${action('comment')}" enctype="multipart/form-data" data-draft>${csrfField(v.csrf)}${writeKeyField(v.writeKeys.comment)}
           <label for="comment-body">${t('request.addComment')}</label>
-          <textarea id="comment-body" name="body" required maxlength="32000">${v.commentDraft ?? ''}</textarea>
+          <textarea id="comment-body" name="body" required maxlength="${MAX_TYPED_TEXT}">${v.commentDraft ?? ''}</textarea>
           ${v.mayAct ? commentFiles(ctx.i18n, v) : ''}
           <p><button type="submit">${t('request.comment')}</button></p>
         </form>

@@ -1,5 +1,6 @@
 import { html, type SafeHtml, seg } from '../../common/http/html.js';
 import type { TransitionDTO, UserDTO } from '../atlassian/types.js';
+import { MAX_TYPED_TEXT } from '../typed-text.js';
 import { csrfField, layout, type PageContext, writeKeyField } from './layout.js';
 import { richText } from './rich-text.js';
 
@@ -20,7 +21,7 @@ export function transitionConfirmPage(
       <input type="hidden" name="transition" value="${v.transition.id}">
       <p>${richText(ctx.i18n, 'transition.explain', { strong: (text) => html`<strong>${text}</strong>` }, names)}</p>
       <label for="transition-comment">${t('transition.comment')}</label>
-      <textarea id="transition-comment" name="body" maxlength="32000"></textarea>
+      <textarea id="transition-comment" name="body" maxlength="${MAX_TYPED_TEXT}"></textarea>
       <p><button type="submit">${v.transition.name}</button> <a href="${back}">${t('transition.keep')}</a></p>
     </form>`,
   );

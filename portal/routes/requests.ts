@@ -22,6 +22,7 @@ import { renderedFieldHtml, requestTimeline } from '../request-timeline.js';
 import { NotVisibleError, type VisibleRequest } from '../requests.js';
 import type { PortalServices } from '../services.js';
 import type { Session } from '../session.js';
+import { asTyped, MAX_TYPED_TEXT } from '../typed-text.js';
 import { type RequestFacts, sharingOrganizations } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { namesFiles } from '../wiki-files.js';
@@ -292,8 +293,9 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     );
   /** The comment the customer typed (customerBody). */
   const commentNote = (body: Record<string, unknown>, s: Session, key: string) => {
-    const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
-    if (!text || text.length > 32_000) throw actionError('request.refused.commentEmpty');
+    const text = typeof body['body'] === 'string' ? asTyped(body['body']).trim() : '';
+    if (!text) throw actionError('request.refused.commentEmpty');
+    if (text.length > MAX_TYPED_TEXT) throw actionError('request.refused.commentTooLong');
     return customerBody(s, key, text);
   };
 
@@ -369,8 +371,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     async (key, body, s) => {
       const id = body['transition'];
       if (typeof id !== 'string') throw actionError('request.refused.stepUnavailable');
-      const text = typeof body['body'] === 'string' ? body['body'].trim() : '';
-      if (text.length > 32_000) throw actionError('request.refused.commentTooLong');
+      const text = typeof body['body'] === 'string' ? asTyped(body['body']).trim() : '';
+      if (text.length > MAX_TYPED_TEXT) throw actionError('request.refused.commentTooLong');
       // The optional comment goes with the transition (one call), written as for a comment.
       const { value: moved } = await requests.transition(
         key,
