@@ -22,13 +22,27 @@ export const DEFAULT_PAGE_BUDGET_MS = 25_000;
 interface Page {
   /** performance.now() at which the page's Atlassian work must be done. */
   deadline: number;
+  /** The whole budget, which `pageStartsOver` gives the page again. */
+  budgetMs: number;
 }
 
 const current = new AsyncLocalStorage<Page>();
 
 /** Runs `fn` (and all it starts) as one page whose Atlassian work ends within `budgetMs`. */
 export function withinPage<T>(budgetMs: number, fn: () => T): T {
-  return current.run({ deadline: performance.now() + budgetMs }, fn);
+  return current.run({ deadline: performance.now() + budgetMs, budgetMs }, fn);
+}
+
+/**
+ * Gives the current page its whole budget again, from now: it waited on its customer, not on
+ * Atlassian. An upload form arrives at the customer's pace (a large file on a slow uplink, passed
+ * on by a balancer as it comes), and the balancer's wait for the answer starts once the form is
+ * through; counted from the request's head, every read after a form slower than the budget was
+ * refused ATLASSIAN_PAGE_TIMEOUT at once, no call slow (ADR 0362). Nothing outside a page.
+ */
+export function pageStartsOver(): void {
+  const page = current.getStore();
+  if (page) page.deadline = performance.now() + page.budgetMs;
 }
 
 /** The current page's deadline (performance.now() time), or undefined outside a page. */

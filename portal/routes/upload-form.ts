@@ -2,6 +2,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { JsmSsoError } from '../../common/errors.js';
 import type { SpoolRefusal, SpoolReservation } from '../../common/pool/upload-spool-budget.js';
+import { pageStartsOver } from '../atlassian/page-budget.js';
 import { readMultipart } from '../http/multipart.js';
 import type { SpoolBusy } from '../http/upload-spool.js';
 import { translatorOf } from '../i18n.js';
@@ -101,6 +102,8 @@ export async function readUploadForm(
   try {
     const form = await readMultipart(req, { maxFileBytes: services.maxUploadBytes, maxFiles }, slot);
     read = true;
+    // The form took the customer's time; what follows is the page's Atlassian work (ADR 0362).
+    pageStartsOver();
     return form;
   } catch (err) {
     if (err instanceof JsmSsoError && err.code === 'PORTAL_CLIENT_ABORTED') {
