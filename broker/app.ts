@@ -695,19 +695,15 @@ export async function createBrokerApp(
     // saved before the hash was kept (no nameIdHash) ends by its index alone until it expires.
     const owned = (s: LoginSession) => s.nameIdHash === undefined || isOneOf(s.nameIdHash, named);
     const sessions = await Promise.all(request.sessionIndexes.map((index) => state.endSession(index, owned)));
-    await endAtIdp(
+    await answerEnded(
       res,
-      sessions.find((s) => s !== undefined),
+      sessions.filter((s) => s !== undefined),
+      true,
       portalLogout,
     );
   }
 
-  /**
-   * The portal's LogoutRequest named the person alone: every session of theirs the NameID's slots
-   * find ends. The browser can be sent to one IdP: with one session, its IdP's logout follows as
-   * for a named session; with several (perhaps at several IdPs), or more than the slots hold, the
-   * IdP sessions are left and the portal hears PartialLogout.
-   */
+  /** The portal's LogoutRequest named the person alone: every session of theirs the NameID's slots find ends. */
   async function endEverySessionNamed(res: ServerResponse, named: string[], portalLogout: PortalLogout) {
     // A session is kept under the one hash it was saved with: the keys' finds do not overlap.
     const perKey = await Promise.all(named.map((hash) => state.sessionsNamed(hash)));
@@ -717,6 +713,21 @@ export async function createBrokerApp(
     const ended = (
       await Promise.all(found.map(({ sessionIndex }) => state.endSession(sessionIndex, namedHere)))
     ).filter((session) => session !== undefined);
+    await answerEnded(res, ended, complete, portalLogout);
+  }
+
+  /**
+   * The portal's LogoutRequest ended `ended` (`complete`: all its person's sessions were found). The
+   * browser can be sent to one IdP: with one session, its IdP's logout follows; with several
+   * (perhaps at several IdPs: several SessionIndexes, or the person alone named), or more than the
+   * slots hold, the IdP sessions are left and the portal hears PartialLogout (core 3.7.3.2, ADR 0363).
+   */
+  async function answerEnded(
+    res: ServerResponse,
+    ended: LoginSession[],
+    complete: boolean,
+    portalLogout: PortalLogout,
+  ) {
     if (complete && ended.length <= 1) return endAtIdp(res, ended[0], portalLogout);
     logger.info(
       {
@@ -726,7 +737,7 @@ export async function createBrokerApp(
         cause: 'several_sessions',
         ended: ended.length,
       },
-      "the portal's LogoutRequest named no SessionIndex: the person's sessions ended, their IdP sessions left",
+      "the portal's LogoutRequest ended several sessions: their IdP sessions left",
     );
     redirect(res, logoutResponseUrl(portalLogout, 'partial'));
   }
@@ -751,7 +762,22 @@ export async function createBrokerApp(
       }
     }
     // Without an IdP logout the person stays signed in there: say so (PartialLogout).
-    redirect(res, logoutResponseUrl(portalLogout, session === undefined ? 'success' : 'partial'));
+    redirect(res, logoutResponseUrl(portalLogout, session === undefined ? nothingFoundOutcome() : 'partial'));
+  }
+
+  /**
+   * The portal's LogoutRequest found no session: nothing of the person's was here (ended by the
+   * IdP's logout, expired, or never) and nothing is left to end: Success. Unless a full memory
+   * store dropped sessions that would still live (ADR 0357): hers may be one, its IdP session left,
+   * and Success would say it ended (core 3.7.3.2): PartialLogout (ADR 0363).
+   */
+  function nothingFoundOutcome(): LogoutOutcome {
+    if (!state.mayHaveLostSessions()) return 'success';
+    logger.info(
+      { event: 'broker.logout', initiator: 'portal', result: 'partial', cause: 'sessions_evicted' },
+      "the portal's LogoutRequest found no session, and the memory store dropped sessions that would still live: its IdP session may be left",
+    );
+    return 'partial';
   }
 
   /**

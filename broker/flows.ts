@@ -234,6 +234,14 @@ export class BrokerState {
   }
 
   /**
+   * Whether a session looked for and not found may have been dropped to make room in a full memory
+   * store (ADR 0357) rather than ended or expired: its IdP session would then be left (ADR 0363).
+   */
+  mayHaveLostSessions(): boolean {
+    return this.store.evictedEntriesLive?.() ?? false;
+  }
+
+  /**
    * The sessions of the person the portal's NameID names (`nameIdHash`), read, not ended: the
    * portal's LogoutRequest naming no SessionIndex asks for all of them (core 3.7.3.1, ADR 0234).
    * `complete` is false when every slot was taken: a session past them may be missed.

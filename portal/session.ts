@@ -293,6 +293,14 @@ export class SessionStore {
   }
 
   /**
+   * Whether a SessionIndex key dropped to make room in a full memory store (ADR 0357) would still be
+   * live: the broker's logout naming one then finds nothing, though its session may live (ADR 0363).
+   */
+  mayHaveLostIndexes(): boolean {
+    return this.#store.evictedEntriesLive?.() ?? false;
+  }
+
+  /**
    * Ends the session just made if the broker already asked to end its SessionIndex (endAsserted,
    * which found none then); whether it did. Read after the session is stored, never before (ADR 0170).
    */

@@ -22,6 +22,7 @@ import {
   parseSamlXml,
   signedRedirectUrl,
   verifyEnvelopedSignature,
+  verifyRedirectSignature,
 } from '../common/saml/index.js';
 import { type DevIdp, startDevIdp } from '../dev/idp/provider.js';
 import type { DevUser } from '../dev/idp/users.js';
@@ -592,6 +593,13 @@ export function signedStatusCodes(samlResponseBase64: string, brokerCertPem: str
   const doc = parseSamlXml(Buffer.from(samlResponseBase64, 'base64').toString('utf8'));
   const signed = verifyEnvelopedSignature(doc, doc.documentElement!, [brokerCertPem]);
   return [...signed.getElementsByTagNameNS(NS.protocol, 'StatusCode')].map((e) => e.getAttribute('Value'));
+}
+
+/** The status codes of the broker's LogoutResponse at `location` (Redirect binding), its signature verified. */
+export function redirectedStatusCodes(location: string, brokerCertPem: string): Array<string | null> {
+  const message = verifyRedirectSignature(new URL(location).search.slice(1), 'SAMLResponse', [brokerCertPem]);
+  const root = parseSamlXml(message.xml).documentElement!;
+  return [...root.getElementsByTagNameNS(NS.protocol, 'StatusCode')].map((e) => e.getAttribute('Value'));
 }
 
 /** The portal (node-saml) signs out of a session the broker does not know; the broker's answer. */

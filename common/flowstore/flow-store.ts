@@ -53,6 +53,12 @@ export interface FlowStore {
    * ready check within the command deadline); a command issued meanwhile waits for it. None for memory.
    */
   readonly connectionAttemptMs?: number;
+  /**
+   * Whether an entry written evictable was dropped to make room (WriteOptions, ADR 0357) that would
+   * still be live now: a session looked for and not found may then be one of them rather than ended
+   * or expired (ADR 0363). Only a memory store evicts; absent, nothing was.
+   */
+  evictedEntriesLive?(): boolean;
   close(): Promise<void>;
 }
 

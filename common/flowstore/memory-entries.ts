@@ -56,6 +56,8 @@ export class MemoryEntries {
    */
   readonly #evictable = new Map<string, Set<string>>();
   readonly #evictions = new Map<string, number>();
+  /** Each owner's latest expiry among the entries evicted: until then one of them would still live. */
+  readonly #evictedLiveUntil = new Map<string, number>();
   readonly #onFirstEviction: (owner: string) => void;
   readonly #sweeper: NodeJS.Timeout;
   readonly #now: () => number;
@@ -138,6 +140,11 @@ export class MemoryEntries {
     return this.#evictions;
   }
 
+  /** Whether an entry of `owner` evicted to make room would still be live now (ADR 0363). */
+  evictedEntriesLive(owner: string): boolean {
+    return (this.#evictedLiveUntil.get(owner) ?? 0) > this.#now();
+  }
+
   close(): void {
     clearInterval(this.#sweeper);
     this.#entries.clear();
@@ -176,6 +183,7 @@ export class MemoryEntries {
     if (entry === undefined) return true;
     this.delete(oldest.value);
     if (entry.expiresAt <= this.#now()) return true;
+    this.#evictedLiveUntil.set(owner, Math.max(this.#evictedLiveUntil.get(owner) ?? 0, entry.expiresAt));
     const evicted = (this.#evictions.get(owner) ?? 0) + 1;
     this.#evictions.set(owner, evicted);
     if (evicted === 1) this.#onFirstEviction(owner);

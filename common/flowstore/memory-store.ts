@@ -145,6 +145,10 @@ export class MemoryFlowStore implements FlowStore {
     return this.#entries.evictions;
   }
 
+  evictedEntriesLive(): boolean {
+    return this.#entries.evictedEntriesLive(this.#owner);
+  }
+
   /** Number of live entries; for memory benchmarks and tests. */
   get size(): number {
     return this.#entries.size;

@@ -69,5 +69,10 @@ export class TenantFlowStoreView implements FlowStore {
     return this.#store.ping();
   }
 
+  /** The tenant's own evictions only: a pool's memory store evicts a tenant's sessions for its own keys. */
+  evictedEntriesLive(): boolean {
+    return this.#store.evictedEntriesLive?.() ?? false;
+  }
+
   async close(): Promise<void> {}
 }

@@ -181,6 +181,20 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
     return [accountId];
   };
 
+  /**
+   * A session the broker named was not found (undefined among `ended`) while SessionIndex keys that
+   * would still live were evicted from a full memory store: it may be one of them, its session left,
+   * and Success would say it ended (core 3.7.3.2): PartialLogout (ADR 0363).
+   */
+  const lostTrackOf = (ended: ReadonlyArray<string | undefined>) => {
+    if (!ended.includes(undefined) || !sessions.mayHaveLostIndexes()) return false;
+    logger.info(
+      { event: 'portal.logout', initiator: 'broker', result: 'partial', cause: 'sessions_evicted' },
+      "the broker's LogoutRequest found no session, and the memory store dropped SessionIndex keys that would still live",
+    );
+    return true;
+  };
+
   const soapBody = express.text({ type: ['text/xml', 'application/soap+xml'], limit: MAX_REQUEST_BYTES });
   app.post('/saml/slo', soapBody, async (req, res) => {
     try {
@@ -195,7 +209,7 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
             ? endEverySessionOf(request)
             : Promise.all(request.sessionIndexes.map((index) => sessions.endAsserted(index, request.nameId))),
         );
-        outcome = ended === undefined ? 'partial' : 'success';
+        outcome = ended === undefined || lostTrackOf(ended) ? 'partial' : 'success';
         for (const accountId of (ended ?? []).filter((a) => a !== undefined)) {
           logger.info({ event: 'portal.logout', initiator: 'broker', accountId }, 'customer signed out');
         }

@@ -178,6 +178,22 @@ describe('broker: Single Logout', () => {
     `<samlp:LogoutRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="_lr${Date.now()}${Math.random().toString(16).slice(2)}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${stack.broker.url}/saml/slo">` +
     `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer><saml:NameID>${nameId}</saml:NameID><samlp:SessionIndex>${sessionIndex}</samlp:SessionIndex></samlp:LogoutRequest>`;
 
+  /** `request` signed with the portal's key, sent by the Redirect binding; the broker's answer. */
+  function sendPortalSigned(request: string, relayState: string) {
+    const query = signRedirectQuery('SAMLRequest', request, { keyPem: stack.pki.portalKey, relayState });
+    return fetch(`${stack.broker.url}/saml/slo?${query}`, { redirect: 'manual' });
+  }
+
+  /** The portal's LogoutRequest naming alice and each of `sessionIndexes`. */
+  const naming = (sessionIndexes: string[]) =>
+    logoutRequest(sessionIndexes[0]!).replace(
+      '</samlp:LogoutRequest>',
+      `${sessionIndexes
+        .slice(1)
+        .map((index) => `<samlp:SessionIndex>${index}</samlp:SessionIndex>`)
+        .join('')}</samlp:LogoutRequest>`,
+    );
+
   /** Whether the portal's genuine LogoutRequest for `profile` still finds its broker session (it leads to the IdP). */
   async function sessionLives(
     browser: Browser,
@@ -213,8 +229,7 @@ describe('broker: Single Logout', () => {
       '',
     );
     expect(request).to.not.contain('SessionIndex');
-    const query = signRedirectQuery('SAMLRequest', request, { keyPem: stack.pki.portalKey, relayState });
-    return fetch(`${stack.broker.url}/saml/slo?${query}`, { redirect: 'manual' });
+    return sendPortalSigned(request, relayState);
   }
 
   it("ends a person's one session for a LogoutRequest naming her and no SessionIndex, and goes on to her IdP's logout (core 3.7.3.1, ADR 0234)", async () => {
@@ -226,6 +241,32 @@ describe('broker: Single Logout', () => {
     expect(answer.headers.get('location')!.startsWith(stack.idp.issuer)).to.equal(true);
     expect(await sessionLives(browser, profile), 'her session ended').to.equal(false);
   });
+
+  /**
+   * The portal's LogoutRequest `answer` ended each of `profiles`' sessions, and said PartialLogout
+   * for the IdP sessions it left (the browser goes to one IdP).
+   */
+  async function expectSeveralEnded(
+    answer: Response,
+    relayState: string,
+    browsers: Browser[],
+    profiles: Array<Awaited<ReturnType<typeof loggedIn>>>,
+  ) {
+    const answered = verifiedLogoutResponse(answer.headers.get('location')!);
+    expect(answered.codes).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Success',
+      'urn:oasis:names:tc:SAML:2.0:status:PartialLogout',
+    ]);
+    expect(answered.relayState).to.equal(relayState);
+    expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.logout')).to.include({
+      initiator: 'portal',
+      result: 'partial',
+      cause: 'several_sessions',
+      ended: profiles.length,
+    });
+    for (const [i, browser] of browsers.entries())
+      expect(await sessionLives(browser, profiles[i]!), `session ${i + 1} ended`).to.equal(false);
+  }
 
   it("ends every session of the person it names and no other's, and answers PartialLogout for the IdP sessions it leaves (several)", async () => {
     const browsers = [new Browser(), new Browser()];
@@ -240,20 +281,24 @@ describe('broker: Single Logout', () => {
     ]);
     // Both of bob's are still there: the request naming him ends two (below).
     const answer = await everySessionOf('bob@acme.test', 'rs-all');
-    const { codes, relayState } = verifiedLogoutResponse(answer.headers.get('location')!);
-    expect(codes).to.deep.equal([
-      'urn:oasis:names:tc:SAML:2.0:status:Success',
-      'urn:oasis:names:tc:SAML:2.0:status:PartialLogout',
-    ]);
-    expect(relayState).to.equal('rs-all');
-    expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.logout')).to.include({
-      initiator: 'portal',
-      result: 'partial',
-      cause: 'several_sessions',
-      ended: 2,
-    });
-    for (const [i, browser] of browsers.entries())
-      expect(await sessionLives(browser, profiles[i]!), `session ${i + 1} ended`).to.equal(false);
+    await expectSeveralEnded(answer, 'rs-all', browsers, profiles);
+  });
+
+  it('ends both sessions of a LogoutRequest naming two of her SessionIndexes and answers PartialLogout for the IdP sessions it leaves, not Success after one IdP logout (core 3.7.3.2, ADR 0363)', async () => {
+    const browsers = [new Browser(), new Browser()];
+    const profiles = [await loggedIn(browsers[0]!), await loggedIn(browsers[1]!)];
+    const answer = await sendPortalSigned(naming(profiles.map((p) => p.sessionIndex!)), 'rs-2');
+    expect(answer.status).to.equal(302);
+    // The browser can go to one IdP: two sessions' IdP logouts are not both had.
+    await expectSeveralEnded(answer, 'rs-2', browsers, profiles);
+  });
+
+  it("goes on to the IdP's logout for a LogoutRequest naming her SessionIndex and one of no session here", async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(browser);
+    const answer = await sendPortalSigned(naming([profile.sessionIndex!, '_gone']), 'rs-1');
+    expect(answer.headers.get('location')!.startsWith(stack.idp.issuer)).to.equal(true);
+    expect(await sessionLives(browser, profile), 'her session ended').to.equal(false);
   });
 
   it('ends a session asserted with a transient NameID by the LogoutRequest that names it back', async () => {

@@ -58,6 +58,10 @@ describe('memory flow store: evictable entries (ADR 0357)', () => {
       await store.put('flow:z', 'z', 600);
       expect(await store.get('session:a')).to.equal(undefined);
       expect(store.evictions.get(''), 'an ended session is not evicted').to.equal(1);
+      // b, evicted, would live until 601,000: a session looked for and not found may be it (ADR 0363).
+      expect(store.evictedEntriesLive()).to.equal(true);
+      now = 601_000;
+      expect(store.evictedEntriesLive(), 'b would have ended by now in any case').to.equal(false);
     } finally {
       await store.close();
     }
@@ -81,6 +85,9 @@ describe('memory flow store: evictable entries (ADR 0357)', () => {
       expect(await a.get('session:1')).to.equal(undefined);
       expect(store.evictions.get('a')).to.equal(1);
       expect(store.evictions.has('b')).to.equal(false);
+      // What a logout that finds nothing is told (ADR 0363): a's sessions may be lost, b's not.
+      expect(a.evictedEntriesLive?.()).to.equal(true);
+      expect(b.evictedEntriesLive?.()).to.equal(false);
     } finally {
       await store.close();
     }

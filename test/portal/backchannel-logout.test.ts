@@ -16,6 +16,7 @@ import {
   STATUS_PARTIAL_LOGOUT,
   STATUS_REQUEST_VERSION_TOO_HIGH,
   STATUS_RESPONDER,
+  STATUS_SUCCESS,
   STATUS_VERSION_MISMATCH,
   signEnveloped,
   signedSoapMessage,
@@ -338,6 +339,41 @@ describe('portal: the broker ends a session back-channel (SOAP LogoutRequest)', 
       const replayed = await send(envelope);
       expect(replayed.status).to.equal(400);
       expect(replayed.body).to.include('<faultstring>SAML_REPLAY</faultstring>');
+    });
+  });
+
+  describe('on a memory store full of sessions (ADR 0357, 0363)', () => {
+    let store: MemoryFlowStore;
+    let outer: Harness;
+    before(async () => {
+      // A room small enough that a few sign-ins fill it: the oldest SessionIndex key makes room.
+      store = new MemoryFlowStore({ maxEntries: 24 });
+      outer = h;
+      h = await startHarness({ store, brokerKey: h.brokerKey });
+    });
+    after(async () => {
+      await h?.close();
+      h = outer;
+      await store.close();
+    });
+
+    it("answers PartialLogout, not Success, for a session whose SessionIndex key was evicted while it still lives: the broker's logout does not reach it", async () => {
+      const first = await aliceSignedIn();
+      for (let i = 0; i < 8 && !store.evictions.get(''); i++) await aliceSignedIn();
+      expect(store.evictions.get(''), 'a SessionIndex key evicted').to.be.greaterThan(0);
+      const message = request(first.sessionIndex);
+      const answer = await send(signed(message));
+      expect(answer.status, answer.body).to.equal(200);
+      expect(statusOf(await verifiedRoot(answer.body, message.id))).to.deep.equal({
+        code: STATUS_SUCCESS,
+        second: STATUS_PARTIAL_LOGOUT,
+      });
+      expect(h.logs.findLast((l) => l['event'] === 'portal.logout')).to.include({
+        initiator: 'broker',
+        result: 'partial',
+        cause: 'sessions_evicted',
+      });
+      expect(await page(first.browser), 'her session was not found, and lives on').to.equal(200);
     });
   });
 
