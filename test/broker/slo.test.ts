@@ -1,3 +1,4 @@
+import { createSign } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import type { Element } from '@xmldom/xmldom';
 import { expect } from 'chai';
@@ -345,6 +346,28 @@ describe('broker: Single Logout', () => {
     expect(await response.text()).to.contain(reason);
     expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(reason);
   }
+
+  it('refuses a LogoutRequest the portal signed with rsa-sha1 (a downgrade), and her session stays', async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(browser);
+    const signed = signRedirectQuery('SAMLRequest', logoutRequest(profile.sessionIndex!), {
+      keyPem: stack.pki.portalKey,
+      relayState: 'rs-sha1',
+    });
+    // The same octets, SigAlg rsa-sha1, signed anew with the portal's key by SHA-1: only the algorithm is wrong.
+    const octets = signed
+      .split('&Signature=')[0]!
+      .replace(
+        encodeURIComponent('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256'),
+        encodeURIComponent('http://www.w3.org/2000/09/xmldsig#rsa-sha1'),
+      );
+    const signature = createSign('sha1').update(octets).sign(stack.pki.portalKey, 'base64');
+    await expectRefusal(
+      `${octets}&Signature=${encodeURIComponent(signature)}`,
+      'SAML_SIGNATURE_ALGORITHM_FORBIDDEN',
+    );
+    expect(await sessionLives(browser, profile), 'her session stays').to.equal(true);
+  });
 
   it('answers a portal-signed LogoutRequest of Version 3.0 with a signed VersionMismatch/RequestVersionTooHigh LogoutResponse at its SLO URL, and the session stays (ADR 0204)', async () => {
     const browser = new Browser();
