@@ -369,6 +369,20 @@ describe('broker: Single Logout', () => {
     expect(await sessionLives(browser, profile), 'her session stays').to.equal(true);
   });
 
+  it('refuses a portal-signed LogoutRequest whose RelayState is over 80 bytes (bindings 3.4.3), her session kept; echoes one of 80 unmodified', async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(browser);
+    const tooLong = signRedirectQuery('SAMLRequest', logoutRequest(profile.sessionIndex!), {
+      keyPem: stack.pki.portalKey,
+      relayState: 'é'.repeat(41), // 82 bytes in UTF-8, 41 characters
+    });
+    await expectRefusal(tooLong, 'SAML_RELAY_STATE_TOO_LONG');
+    expect(await sessionLives(browser, profile), 'her session stays').to.equal(true);
+    const most = 'é'.repeat(40); // 80 bytes
+    const answer = await logoutOfUnknownSession(stack, most);
+    expect(verifiedLogoutResponse(answer.headers.get('location')!).relayState).to.equal(most);
+  });
+
   it('answers a portal-signed LogoutRequest of Version 3.0 with a signed VersionMismatch/RequestVersionTooHigh LogoutResponse at its SLO URL, and the session stays (ADR 0204)', async () => {
     const browser = new Browser();
     const profile = await loggedIn(browser);
