@@ -179,6 +179,13 @@ describe('broker: Single Logout', () => {
     `<samlp:LogoutRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="_lr${Date.now()}${Math.random().toString(16).slice(2)}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${stack.broker.url}/saml/slo">` +
     `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer><saml:NameID>${nameId}</saml:NameID><samlp:SessionIndex>${sessionIndex}</samlp:SessionIndex></samlp:LogoutRequest>`;
 
+  /** The portal's signed Redirect query of a LogoutRequest naming alice and `sessionIndex`. */
+  const portalSignedQuery = (sessionIndex: string, relayState: string) =>
+    signRedirectQuery('SAMLRequest', logoutRequest(sessionIndex), {
+      keyPem: stack.pki.portalKey,
+      relayState,
+    });
+
   /** `request` signed with the portal's key, sent by the Redirect binding; the broker's answer. */
   function sendPortalSigned(request: string, relayState: string) {
     const query = signRedirectQuery('SAMLRequest', request, { keyPem: stack.pki.portalKey, relayState });
@@ -321,10 +328,7 @@ describe('broker: Single Logout', () => {
   it('refuses a tampered LogoutRequest and does not end the session it names', async () => {
     const browser = new Browser();
     const profile = await loggedIn(browser);
-    const forged = signRedirectQuery('SAMLRequest', logoutRequest(profile.sessionIndex!), {
-      keyPem: stack.pki.portalKey,
-      relayState: 'a',
-    }).replace('RelayState=a', 'RelayState=b');
+    const forged = portalSignedQuery(profile.sessionIndex!, 'a').replace('RelayState=a', 'RelayState=b');
     const refused = await fetch(`${stack.broker.url}/saml/slo?${forged}`, { redirect: 'manual' });
     expect(refused.status).to.equal(400);
     expect(await refused.text()).to.contain('SAML_SIGNATURE_INVALID');
@@ -350,10 +354,7 @@ describe('broker: Single Logout', () => {
   it('refuses a LogoutRequest the portal signed with rsa-sha1 (a downgrade), and her session stays', async () => {
     const browser = new Browser();
     const profile = await loggedIn(browser);
-    const signed = signRedirectQuery('SAMLRequest', logoutRequest(profile.sessionIndex!), {
-      keyPem: stack.pki.portalKey,
-      relayState: 'rs-sha1',
-    });
+    const signed = portalSignedQuery(profile.sessionIndex!, 'rs-sha1');
     // The same octets, SigAlg rsa-sha1, signed anew with the portal's key by SHA-1: only the algorithm is wrong.
     const octets = signed
       .split('&Signature=')[0]!
@@ -372,10 +373,7 @@ describe('broker: Single Logout', () => {
   it('refuses a portal-signed LogoutRequest whose RelayState is over 80 bytes (bindings 3.4.3), her session kept; echoes one of 80 unmodified', async () => {
     const browser = new Browser();
     const profile = await loggedIn(browser);
-    const tooLong = signRedirectQuery('SAMLRequest', logoutRequest(profile.sessionIndex!), {
-      keyPem: stack.pki.portalKey,
-      relayState: 'é'.repeat(41), // 82 bytes in UTF-8, 41 characters
-    });
+    const tooLong = portalSignedQuery(profile.sessionIndex!, 'é'.repeat(41)); // 82 bytes in UTF-8
     await expectRefusal(tooLong, 'SAML_RELAY_STATE_TOO_LONG');
     expect(await sessionLives(browser, profile), 'her session stays').to.equal(true);
     const most = 'é'.repeat(40); // 80 bytes
