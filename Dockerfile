@@ -29,16 +29,19 @@ COPY portal ./portal
 COPY operator ./operator
 COPY crds ./crds
 COPY scripts ./scripts
-COPY .ci/image-app.sh ./.ci/
+COPY .ci/image-app.sh .ci/image-build-args.sh ./.ci/
 # LICENSE through a pattern, so that the build also works on a tree without one.
 COPY LICENS[E] ./
+# What the labels say (README, "The image"): VERSION is package.json's, CREATED has no default that
+# would be true (.ci/image-build-args.sh refuses a build without it).
 ARG VERSION=0.1.0
 ARG REVISION=unknown
-ARG CREATED=1970-01-01T00:00:00Z
+ARG CREATED
 COPY --from=rootfs /rootfs/var/lib/dpkg/status /tmp/dpkg-status
 # The runtime build stamped with REVISION (what `jsm-sso --version` reports), /app as CI lays it
 # out, the production node_modules, and the SBOM of everything the image holds.
-RUN JSM_SSO_REVISION="${REVISION}" npm run build \
+RUN bash .ci/image-build-args.sh "${VERSION}" "${CREATED}" \
+ && JSM_SSO_REVISION="${REVISION}" npm run build \
  && bash .ci/image-app.sh /out/app \
  && npm sbom --omit=dev --package-lock-only --sbom-format=spdx --sbom-type=application >/tmp/npm.spdx.json \
  && node --import tsx scripts/image-sbom.ts --npm /tmp/npm.spdx.json --dpkg-status /tmp/dpkg-status \
@@ -53,7 +56,7 @@ RUN JSM_SSO_REVISION="${REVISION}" npm run build \
 FROM scratch
 ARG VERSION=0.1.0
 ARG REVISION=unknown
-ARG CREATED=1970-01-01T00:00:00Z
+ARG CREATED
 LABEL org.opencontainers.image.title="jsm-sso" \
       org.opencontainers.image.description="Single sign-on for Jira Service Management Cloud help centers: SAML broker, customer portal and Kubernetes operator" \
       org.opencontainers.image.version="${VERSION}" \

@@ -11,6 +11,7 @@ import { packageRoot } from '../../common/paths.js';
 import { type ImageContents, imageArchive, readImage } from '../../testkit/oci-image.js';
 
 const root = packageRoot();
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 
 interface Instruction {
   keyword: string;
@@ -38,6 +39,42 @@ function dockerfileStages(text: string): { from: string; name?: string; instruct
   return stages;
 }
 
+/** A stage's ARG defaults (`ARG NAME=value`; `ARG NAME` has none). */
+function argDefaults(instructions: Instruction[]): Record<string, string> {
+  return Object.fromEntries(
+    instructions
+      .filter((i) => i.keyword === 'ARG')
+      .flatMap((i) => {
+        const [, name = '', value] = /^([A-Z_]+)(?:=(.*))?$/.exec(i.args) ?? [];
+        return value === undefined ? [] : [[name, value]];
+      }),
+  );
+}
+
+/**
+ * The `--build-arg`s of the README's `docker build` command, run as written in this checkout (its
+ * `$(git ...)` included), with a `docker` that only prints its arguments.
+ */
+function readmeDockerBuildArgs(): Record<string, string> {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  // The command ends at its closing backtick or at a line that does not continue (no trailing `\`).
+  const command = /docker build(?:[^`\n\\]|\\\n)*/.exec(readme)?.[0];
+  if (!command) throw new Error('README.md has no docker build command');
+  const argv = execFileSync('bash', ['-c', `docker() { printf '%s\\0' "$@"; }\n${command}`], {
+    cwd: root,
+    encoding: 'utf8',
+  })
+    .split('\0')
+    .slice(0, -1);
+  return Object.fromEntries(
+    argv.flatMap((arg, i) => {
+      const [, name = '', value = ''] =
+        argv[i - 1] === '--build-arg' ? (/^([^=]+)=(.*)$/.exec(arg) ?? []) : [];
+      return name ? [[name, value]] : [];
+    }),
+  );
+}
+
 describe('the Dockerfile builds the image CI tests', function () {
   this.timeout(900_000);
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
@@ -45,6 +82,18 @@ describe('the Dockerfile builds the image CI tests', function () {
   const final = stages.at(-1)!;
   const all = (keyword: string) => final.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
   const last = (keyword: string) => all(keyword).at(-1);
+  /** The final stage's labels, each `${ARG}` replaced by its value in `args` (else kept as written). */
+  const labelsWith = (args: Record<string, string> = {}) =>
+    Object.fromEntries(
+      [
+        ...all('LABEL')
+          .join(' ')
+          .matchAll(/(\S+?)="([^"]*)"/g),
+      ].map(([, key, value]) => [
+        key!,
+        value!.replace(/\$\{(\w+)\}/g, (ref, name: string) => args[name] ?? ref),
+      ]),
+    );
   let image: ImageContents & { close(): void };
 
   before(async () => {
@@ -74,13 +123,7 @@ describe('the Dockerfile builds the image CI tests', function () {
   });
 
   it('carries every label of the CI image, with the same title, description, source and licence', () => {
-    const labels = Object.fromEntries(
-      [
-        ...all('LABEL')
-          .join(' ')
-          .matchAll(/(\S+?)="([^"]*)"/g),
-      ].map(([, key, value]) => [key!, value!]),
-    );
+    const labels = labelsWith();
     const ci = image.config.Labels ?? {};
     expect(Object.keys(labels).sort()).to.deep.equal(Object.keys(ci).sort());
     for (const key of [
@@ -90,6 +133,45 @@ describe('the Dockerfile builds the image CI tests', function () {
       'org.opencontainers.image.licenses',
     ])
       expect(labels[key], key).to.equal(ci[key]);
+  });
+
+  it("labels the image as CI does (its version, revision and created time) when built with the README's docker build command", () => {
+    const labels = labelsWith({ ...argDefaults(final.instructions), ...readmeDockerBuildArgs() });
+    const ci = image.config.Labels ?? {};
+    expect(labels['org.opencontainers.image.version']).to.equal(ci['org.opencontainers.image.version']);
+    expect(labels['org.opencontainers.image.created'], 'the commit time, as .ci/image.sh').to.equal(
+      ci['org.opencontainers.image.created'],
+    );
+    // CI's says -dirty for a tree with changes not committed; the command names the commit.
+    expect(ci['org.opencontainers.image.revision']).to.equal(
+      labels['org.opencontainers.image.revision'] +
+        (ci['org.opencontainers.image.revision']?.endsWith('-dirty') ? '-dirty' : ''),
+    );
+  });
+
+  it('refuses, before compiling, build arguments that would label the image with what is not so', () => {
+    // The build stage checks the arguments its labels and `jsm-sso --version` take, then builds.
+    const build = stages.find((s) => s.name === 'build')!;
+    const run = build.instructions.find((i) => i.keyword === 'RUN' && i.args.includes('npm run build'))!.args;
+    expect(run).to.match(/^bash \.ci\/image-build-args\.sh "\$\{VERSION\}" "\$\{CREATED\}"\s+&& /);
+    expect(argDefaults(build.instructions)).to.deep.equal(argDefaults(final.instructions));
+    const check = (version: string, created: string) => {
+      try {
+        execFileSync('bash', ['.ci/image-build-args.sh', version, created], { cwd: root, stdio: 'pipe' });
+        return 'accepted';
+      } catch (e) {
+        return String((e as { stderr: Buffer }).stderr);
+      }
+    };
+    const readme = readmeDockerBuildArgs();
+    const version = argDefaults(final.instructions)['VERSION']!;
+    expect(version, "the default is package.json's version").to.equal(pkg.version);
+    expect(check(version, readme['CREATED']!)).to.equal('accepted');
+    // No CREATED: the label would be empty (or, as before, 1970-01-01).
+    expect(check(version, '')).to.include('--build-arg CREATED=');
+    expect(check(version, '2026-12-06 20:00')).to.include('--build-arg CREATED=');
+    // A version other than package.json's, which `jsm-sso --version` reports.
+    expect(check('9.9.9', readme['CREATED']!)).to.include(`package.json's version is ${pkg.version}`);
   });
 
   it('installs the Debian packages .ci/image.sh installs, and lays out /app with the same script', () => {
