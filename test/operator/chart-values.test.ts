@@ -212,6 +212,45 @@ describe('Helm chart values and templates', function () {
     helm('lint', '--strict', CHART, '--set', 'nameOverride=sso', '--set', 'podLabels.a=b');
   });
 
+  it("renders every label once where commonLabels, podLabels or a monitor's labels name a key the chart or another of them sets, the more specific value winning", () => {
+    const rendered = helm(
+      'template',
+      'rel',
+      CHART,
+      '--namespace',
+      'ops',
+      ...[
+        // A platform's own part-of, as many set on everything they install.
+        'commonLabels.app\\.kubernetes\\.io/part-of=identity',
+        'commonLabels.team=identity',
+        'podLabels.team=operator-pods',
+        'metrics.serviceMonitor.enabled=true',
+        'metrics.serviceMonitor.labels.team=monitoring',
+        'metrics.tenantPodMonitor.enabled=true',
+        'metrics.tenantPodMonitor.labels.team=monitoring',
+        'metrics.prometheusRule.enabled=true',
+        'metrics.prometheusRule.labels.team=monitoring',
+        'metrics.grafanaDashboard.enabled=true',
+        'commonLabels.grafana_dashboard=other',
+      ].flatMap((s) => ['--set', s]),
+    );
+    // A key twice in one mapping is invalid YAML (YAML 1.2, 3.2.1.1): Helm reads the last one, but
+    // kustomize's helmCharts (`kubectl kustomize --enable-helm`) and other YAML 1.2 readers refuse the
+    // release ("mapping key ... already defined").
+    const documents = parseAllDocuments(rendered);
+    expect(documents.flatMap((d) => d.errors.map((e) => e.message))).to.deep.equal([]);
+    const objects = objectsOf(rendered);
+    for (const o of objects)
+      expect(o.metadata.labels, `${o.kind} labels`).to.include({ 'app.kubernetes.io/part-of': 'identity' });
+    expect(operatorDeployment(objects).spec.template.metadata.labels).to.include({ team: 'operator-pods' });
+    for (const kind of ['ServiceMonitor', 'PodMonitor', 'PrometheusRule'])
+      expect(objects.find((o) => o.kind === kind)!.metadata.labels, kind).to.include({ team: 'monitoring' });
+    // The dashboard's own label, which Grafana's sidecar looks for, over a commonLabels of the same key.
+    expect(objects.find((o) => o.kind === 'ConfigMap')!.metadata.labels).to.include({
+      grafana_dashboard: '1',
+    });
+  });
+
   it('still refuses a misspelt value', () => {
     expect(() => helm('template', 'x', CHART, '--set', 'podLabel.a=b')).to.throw(
       /additional properties|podLabel/i,

@@ -51,15 +51,25 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
 {{- end -}}
 
+{{/*
+An object's labels as one map, each key once: a key twice in a mapping is invalid YAML, which Helm
+reads last-wins but kustomize's helmCharts and other YAML 1.2 readers refuse. The more specific
+source wins, as the last one did: (dict "root" . "extra" an object's own labels: podLabels, a
+monitor's labels) over commonLabels over the chart's own (app.kubernetes.io/part-of, version...).
+The selector labels cannot be overridden: values.schema.json refuses them in commonLabels and podLabels.
+*/}}
+{{- define "jsm-sso.labelsWith" -}}
+{{- $root := .root -}}
+{{- $chart := fromYaml (include "jsm-sso.selectorLabels" $root) -}}
+{{- $_ := set $chart "app.kubernetes.io/part-of" "jsm-sso" -}}
+{{- $_ := set $chart "app.kubernetes.io/managed-by" $root.Release.Service -}}
+{{- $_ := set $chart "app.kubernetes.io/version" (toString $root.Chart.AppVersion) -}}
+{{- $_ := set $chart "helm.sh/chart" (printf "%s-%s" $root.Chart.Name $root.Chart.Version | replace "+" "_") -}}
+{{- toYaml (merge (dict) (.extra | default dict) ($root.Values.commonLabels | default dict) $chart) -}}
+{{- end -}}
+
 {{- define "jsm-sso.labels" -}}
-{{ include "jsm-sso.selectorLabels" . }}
-app.kubernetes.io/part-of: jsm-sso
-app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
-{{- with .Values.commonLabels }}
-{{ toYaml . }}
-{{- end }}
+{{- include "jsm-sso.labelsWith" (dict "root" .) -}}
 {{- end -}}
 
 {{/*
