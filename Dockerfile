@@ -32,11 +32,12 @@ COPY scripts ./scripts
 COPY .ci/image-app.sh .ci/image-build-args.sh ./.ci/
 # LICENSE through a pattern, so that the build also works on a tree without one.
 COPY LICENS[E] ./
-# What the labels say (README, "The image"): VERSION is package.json's, CREATED has no default that
-# would be true (.ci/image-build-args.sh refuses a build without it).
+# What the labels say (README, "The image"): VERSION is package.json's; CREATED defaults to the Unix
+# epoch, the reproducible-build convention for an image whose build gives no time (as ko and rules_oci
+# do), so a plain `docker build .` still builds; .ci/image-build-args.sh refuses a malformed one (ADR 0364).
 ARG VERSION=0.1.0
 ARG REVISION=unknown
-ARG CREATED
+ARG CREATED=1970-01-01T00:00:00Z
 COPY --from=rootfs /rootfs/var/lib/dpkg/status /tmp/dpkg-status
 # The runtime build stamped with REVISION (what `jsm-sso --version` reports), /app as CI lays it
 # out, the production node_modules, and the SBOM of everything the image holds.
@@ -56,7 +57,7 @@ RUN bash .ci/image-build-args.sh "${VERSION}" "${CREATED}" \
 FROM scratch
 ARG VERSION=0.1.0
 ARG REVISION=unknown
-ARG CREATED
+ARG CREATED=1970-01-01T00:00:00Z
 LABEL org.opencontainers.image.title="jsm-sso" \
       org.opencontainers.image.description="Single sign-on for Jira Service Management Cloud help centers: SAML broker, customer portal and Kubernetes operator" \
       org.opencontainers.image.version="${VERSION}" \

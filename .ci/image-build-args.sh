@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The Dockerfile's build arguments that become the image's OCI labels, checked before it compiles:
-# a default standing in for one would label the image with what is not so (created 1970-01-01, or
-# a version other than the one `jsm-sso --version` reports from package.json). .ci/image.sh takes
-# both from the checkout itself; a docker build is given them (README, "The image").
+# The Dockerfile's build arguments that become the image's OCI labels, checked before it compiles: a
+# VERSION other than the one `jsm-sso --version` reports from package.json, or a CREATED that is no UTC
+# time, would label the image with what is not so. CREATED's default, the Unix epoch, passes: the
+# reproducible-build convention for a build that gives no time. .ci/image.sh takes both from the
+# checkout itself; the README's docker build command passes them (ADR 0364).
 # Usage: bash .ci/image-build-args.sh VERSION CREATED   (run from the repository's root)
 set -euo pipefail
 version=$1

@@ -167,7 +167,9 @@ describe('the Dockerfile builds the image CI tests', function () {
     const version = argDefaults(final.instructions)['VERSION']!;
     expect(version, "the default is package.json's version").to.equal(pkg.version);
     expect(check(version, readme['CREATED']!)).to.equal('accepted');
-    // No CREATED: the label would be empty (or, as before, 1970-01-01).
+    // A plain `docker build .` builds: CREATED's default, the epoch, is a UTC time (ADR 0364).
+    expect(check(version, argDefaults(final.instructions)['CREATED']!)).to.equal('accepted');
+    // `--build-arg CREATED=` (empty) or a time in another form would make the label no RFC 3339 time.
     expect(check(version, '')).to.include('--build-arg CREATED=');
     expect(check(version, '2026-12-06 20:00')).to.include('--build-arg CREATED=');
     // A version other than package.json's, which `jsm-sso --version` reports.
