@@ -212,6 +212,24 @@ describe('Helm chart values and templates', function () {
     helm('lint', '--strict', CHART, '--set', 'nameOverride=sso', '--set', 'podLabels.a=b');
   });
 
+  // YAML 1.1 reads a bare on, yes, true, null as no string: `helm install on` failed with "cannot unmarshal
+  // bool into ... metadata.labels of type string", its selector labels and namespaces written unquoted.
+  it('renders a release and a namespace named as YAML literals (on, null) as those names, every label and namespace a string', () => {
+    const objects = objectsOf(helm('template', 'on', CHART, '--namespace', 'null'));
+    const strings = (map: Record<string, unknown> | undefined) =>
+      Object.values(map ?? {}).every((v) => typeof v === 'string');
+    for (const o of objects) {
+      const where = `${o.kind}/${o.metadata.name}`;
+      expect(strings(o.metadata.labels), where).to.equal(true);
+      if (o.metadata.namespace !== undefined) expect(o.metadata.namespace, where).to.equal('null');
+    }
+    const deployment = operatorDeployment(objects) as KubeObject & {
+      spec: { selector: { matchLabels: Record<string, unknown> } };
+    };
+    expect(deployment.spec.selector.matchLabels['app.kubernetes.io/instance']).to.equal('on');
+    expect(deployment.spec.template.metadata.labels['app.kubernetes.io/instance']).to.equal('on');
+  });
+
   it("renders every label once where commonLabels, podLabels or a monitor's labels name a key the chart or another of them sets, the more specific value winning", () => {
     const rendered = helm(
       'template',

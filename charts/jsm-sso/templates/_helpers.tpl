@@ -47,7 +47,7 @@ which no per-key schema can see.
 
 {{- define "jsm-sso.selectorLabels" -}}
 app.kubernetes.io/name: {{ include "jsm-sso.name" . }}
-app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/instance: {{ .Release.Name | quote }}
 app.kubernetes.io/component: operator
 {{- end -}}
 
