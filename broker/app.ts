@@ -6,6 +6,7 @@ import { JsmSsoError } from '../common/errors.js';
 import { STORE_FULL_RETRY_AFTER_SECONDS, storeRefusalOf } from '../common/flowstore/refusal-answer.js';
 import { clientIp } from '../common/http/client-ip.js';
 import { parseCookies, serializeCookie } from '../common/http/cookies.js';
+import { SIGN_IN_BUDGET_MS } from '../common/http/request-time.js';
 import { securityHeaderSetter } from '../common/http/security-headers.js';
 import type { SupportedLocale } from '../common/i18n/index.js';
 import { isOneOf, keyedHash, keyedHashes } from '../common/keyed-hash.js';
@@ -81,7 +82,7 @@ import {
   authnContextSatisfiable,
 } from './saml/inbound.js';
 import { resolveBrokerSettings } from './settings.js';
-import { DEFAULT_SIGN_IN_BUDGET_MS, signInBudget } from './sign-in-budget.js';
+import { signInBudget } from './sign-in-budget.js';
 import { sendSoapFault, serveSoapLogout } from './soap-logout.js';
 import { afterAuthenticationSteps, runSteps } from './steps/index.js';
 import { type AuthenticatedSubject, subjectHasher, subjectHashes } from './subject.js';
@@ -99,7 +100,7 @@ export interface BrokerAppOptions {
   now?: () => Date;
   /** How long one call to an IdP may take (default IDP_TIMEOUT_MS; tests shorten it). */
   idpTimeoutMs?: number;
-  /** How long a sign-in's IdP calls may take together (default DEFAULT_SIGN_IN_BUDGET_MS; tests shorten it). */
+  /** How long a sign-in's IdP calls may take together (default SIGN_IN_BUDGET_MS; tests shorten it). */
   signInBudgetMs?: number;
 }
 
@@ -189,7 +190,7 @@ export async function createBrokerApp(
   });
   const steps = afterAuthenticationSteps(idps, (problem) => telemetry.mappingProblem(problem));
   const idpTimeoutMs = options.idpTimeoutMs ?? IDP_TIMEOUT_MS;
-  const signInBudgetMs = options.signInBudgetMs ?? DEFAULT_SIGN_IN_BUDGET_MS;
+  const signInBudgetMs = options.signInBudgetMs ?? SIGN_IN_BUDGET_MS;
   /** The portal's SOAP SingleLogoutService is reached as the browser reaches the portal: public TLS. */
   const portalFetch = createTlsFetch(outboundOptions(context.outbound));
   const portalSubjects = portalSubjectSealer(

@@ -14,15 +14,9 @@ import { JsmSsoError } from '../common/errors.js';
  * passed, not carried by an AsyncLocalStorage (the broker turns on no promise hook, ADR 0203): a call
  * the sign-in alone makes (the token call, userinfo) is cut with `signal` (its fetch told it by what
  * the call sends, ADR 0283), its connection closed. A read shared with other sign-ins (discovery, a
- * key copy) goes on for them.
+ * key copy) goes on for them. Its default, SIGN_IN_BUDGET_MS, is set with the other bounds of a
+ * request's time (common/http/request-time.ts).
  */
-
-/**
- * 15 s: one and a half call deadlines (10 s), so one call that takes all of its own still leaves
- * room for the rest; below the shortest wait common in front of the broker (30 s), with room for
- * what follows the calls (the store, signing the assertion).
- */
-export const DEFAULT_SIGN_IN_BUDGET_MS = 15_000;
 
 export interface SignInBudget {
   /**

@@ -11,6 +11,7 @@ import { JsmSsoError } from '../common/errors.js';
 import { RedisFlowStore } from '../common/flowstore/index.js';
 import { STORE_FULL_RETRY_AFTER_SECONDS, storeRefusalOf } from '../common/flowstore/refusal-answer.js';
 import { parseCookies } from '../common/http/cookies.js';
+import { PORTAL_PAGE_BUDGET_MS } from '../common/http/request-time.js';
 import { securityHeaders } from '../common/http/security-headers.js';
 import { signingKeyMaterial } from '../common/key-material.js';
 import { unexpectedErrorFields } from '../common/log.js';
@@ -25,7 +26,7 @@ import { BUSY_RETRY_AFTER_MS } from './atlassian/bulkhead.js';
 import { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
 import type { TransportOptions } from './atlassian/http.js';
-import { DEFAULT_PAGE_BUDGET_MS, withinPage } from './atlassian/page-budget.js';
+import { withinPage } from './atlassian/page-budget.js';
 import { auditLog } from './audit.js';
 import { Catalogue } from './catalogue.js';
 import { Colleagues } from './colleagues.js';
@@ -68,7 +69,7 @@ export interface PortalOptions {
    * tenant's spec.atlassian.limits (the wait bound, maxWaitMs, is only set here).
    */
   atlassian?: Partial<Omit<TransportOptions, 'siteUrl' | 'email' | 'apiToken'>> & {
-    /** The deadline of a page's Atlassian work together (ADR 0185); DEFAULT_PAGE_BUDGET_MS. */
+    /** The deadline of a page's Atlassian work together (ADR 0185); PORTAL_PAGE_BUDGET_MS. */
     pageBudgetMs?: number;
   };
   /** How writes are retried (tests shorten the waits). */
@@ -143,7 +144,7 @@ export async function createPortalApp(context: PartContext, options: PortalOptio
   app.use(telemetry.timePages);
   // Before anything that calls Atlassian (the session's organizations below): the page's calls end
   // within one budget together (ADR 0185), so a slow site gets the page's own 502, not a proxy's 504.
-  const pageBudgetMs = options.atlassian?.pageBudgetMs ?? DEFAULT_PAGE_BUDGET_MS;
+  const pageBudgetMs = options.atlassian?.pageBudgetMs ?? PORTAL_PAGE_BUDGET_MS;
   app.use((_req, _res, next) => withinPage(pageBudgetMs, next));
   app.use(
     securityHeaders({

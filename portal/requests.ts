@@ -2,8 +2,10 @@
  * Requests as a customer sees them: lists from JQL restricted by visibility.ts, detail pages that
  * re-check visibility before anything else is fetched, and creation that never duplicates.
  */
+
 import { JsmSsoError } from '../common/errors.js';
 import type { FlowStore } from '../common/flowstore/index.js';
+import { PORTAL_WRITE_BUDGET_MS } from '../common/http/request-time.js';
 import { adfText } from './atlassian/adf-text.js';
 import type { AtlassianClient } from './atlassian/client.js';
 import { AtlassianError } from './atlassian/errors.js';
@@ -225,10 +227,8 @@ export type WriteSettings = Pick<
  * A timed-out create may still be processed by Atlassian a moment later: it is looked for after
  * 0.5 s, 2 s and 5 s before it is written again. 20 s in all, within the browser's patience.
  */
-/** How long a write under its key may take, its retries and reconciliation included (ADR 0187). */
-export const DEFAULT_WRITE_BUDGET_MS = 20_000;
 const DEFAULT_WRITE_SETTINGS: WriteSettings = {
-  budgetMs: DEFAULT_WRITE_BUDGET_MS,
+  budgetMs: PORTAL_WRITE_BUDGET_MS,
   reconcileDelaysMs: [500, 2000, 5000],
 };
 

@@ -93,8 +93,9 @@ const LEAST_WAIT_CAP_MS = 5_000;
 
 /**
  * What `confirm` may take in all (its calls, in rounds), as one page's Atlassian work (ADR 0185): a
- * post then stays within a stopping process's in-flight grace of 45 s (its first look 10 s, this,
- * and the write's budget, 20 s, which a write's own confirm shares). Cut short, it is a failed look.
+ * post then stays within the work a stopping process waits for once a request has arrived, 45 s
+ * (common/http/request-time.ts: its first look 10 s, this, and the write's budget, 20 s, which a
+ * write's own confirm shares). Cut short, it is a failed look.
  */
 const LOOK_BUDGET_MS = 10_000;
 

@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { HSTS_HEADER_VALUE, MIN_TLS_VERSION } from '../tls/versions.js';
 import { boundIdleConnections } from './idle-connections.js';
 import { portUnavailable } from './port-unavailable.js';
+import { REQUEST_RECEIVE_MS } from './request-time.js';
 
 /** TLS settings every server shares: TLS 1.2 or higher, Node's modern default ciphers. */
 export { MIN_TLS_VERSION };
@@ -83,7 +84,6 @@ async function listenOn(server: Server, options: StartServerOptions): Promise<vo
   }
 }
 
-const REQUEST_TIMEOUT_MS = 60_000;
 const HEADERS_TIMEOUT_MS = 20_000;
 /**
  * Longer than the idle timeout of the ingresses and load balancers in front (ingress-nginx's
@@ -129,7 +129,7 @@ export interface RunningServer {
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { tls } = options;
   const drain = drainable(options.handler);
-  const requestTimeout = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const requestTimeout = options.requestTimeoutMs ?? REQUEST_RECEIVE_MS;
   const checking = { connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeout / 2) };
   const server: Server = tls
     ? createHttpsServer(

@@ -1,3 +1,5 @@
+import { LONGEST_WORK_AFTER_ARRIVAL_MS, REQUEST_RECEIVE_MS } from './request-time.js';
+
 /**
  * The timing of a graceful stop, shared by the process (common/runtime.ts) and the operator, which
  * gives the pod enough time for all of it (terminationGracePeriodSeconds).
@@ -12,13 +14,15 @@ export const DEFAULT_DRAIN_SECONDS = 5;
 /**
  * After the drain, how long requests still in flight may take before their connections are cut: as
  * long as the longest request a part accepts may take, so that one accepted until the drain's end
- * is answered (ADR 0201). That is a portal write against a slow site: its page's Atlassian reads
- * (25 s together, ADR 0185), then the write under its key (a 20 s budget, ADR 0187); a sign-in's
- * IdP calls (10 s each) fit too. Before, 10 s cut a comment whose reads and write took 13 s,
- * each within its own deadline: the customer got no answer and the comment was not written.
- * The wait ends as soon as the last request is answered; only a slow upstream makes it long.
+ * is answered (ADR 0201), added up from the bounds of its parts (common/http/request-time.ts): its
+ * body arriving at the client's pace (60 s), then the part's work on it (45 s: a portal page's
+ * Atlassian reads, whose budget starts again once an upload form has arrived, ADR 0362, and its
+ * write). Before, 45 s covered the work alone: a comment or a new request with a file still arriving
+ * when the drain ended had its connection cut, unanswered and not written (ADR 0365); before that,
+ * 10 s cut a comment whose reads and write took 13 s. The wait ends as soon as the last request is
+ * answered; only a slow client or upstream makes it long.
  */
-export const IN_FLIGHT_GRACE_SECONDS = 45;
+export const IN_FLIGHT_GRACE_SECONDS = Math.ceil((REQUEST_RECEIVE_MS + LONGEST_WORK_AFTER_ARRIVAL_MS) / 1000);
 /** Closing the management server, the store and logging: a margin before the kubelet's SIGKILL. */
 const STOP_MARGIN_SECONDS = 5;
 

@@ -4,8 +4,8 @@ import { Counter, type Registry } from 'prom-client';
 import { tenantId as idOf } from '../config/load.js';
 import { type ErrorCode, JsmSsoError } from '../errors.js';
 import type { FlowStore } from '../flowstore/index.js';
+import { LONGEST_WORK_AFTER_ARRIVAL_MS } from '../http/request-time.js';
 import { setSecurityHeaders } from '../http/security-headers.js';
-import { IN_FLIGHT_GRACE_SECONDS } from '../http/shutdown.js';
 import type { Logger } from '../log.js';
 import type { BuildPart, PartInstance, PartName } from '../runtime.js';
 import {
@@ -478,18 +478,17 @@ export class TenantPool implements TenantSourceListener {
    * Starts a retiring member's grace once no request of it is in flight. Not a fixed time from its
    * retirement: a download at the customer's pace may take far longer (ADR 0201), and a pool rebuilds a
    * tenant's part for every change of its bundle, a renewed certificate or rotated token too (ADR 0211).
-   * The grace is for work a request leaves behind its response (a write whose customer went away).
+   * The grace is for work a request leaves behind its response (a write whose customer went away):
+   * a part's work on a request that has arrived, not the stopping process's in-flight grace, which
+   * also waits for bodies still arriving (ADR 0365); a request whose answer has ended receives no more.
    */
   #closeWhenDone(member: Member): void {
     if (member.inFlight > 0 || this.#retiring.get(member) !== undefined || !this.#retiring.has(member))
       return;
-    const timer = setTimeout(
-      () => {
-        this.#retiring.delete(member);
-        void closePart(member.part);
-      },
-      this.#options.retireAfterMs ?? IN_FLIGHT_GRACE_SECONDS * 1000,
-    );
+    const timer = setTimeout(() => {
+      this.#retiring.delete(member);
+      void closePart(member.part);
+    }, this.#options.retireAfterMs ?? LONGEST_WORK_AFTER_ARRIVAL_MS);
     timer.unref();
     this.#retiring.set(member, timer);
   }

@@ -8,16 +8,9 @@ import { AtlassianError } from './errors.js';
  * The page's deadline travels with its async context: the transport gives each call
  * min(its own deadline, what is left of the page's); a fetch shared between pages (a cache, a
  * single flight) runs outside any page (`outsidePage`), and each page stops waiting for it at its own
- * deadline (`waitWithinPage`), so no page's budget fails another page's wait.
+ * deadline (`waitWithinPage`), so no page's budget fails another page's wait. The portal's budget,
+ * PORTAL_PAGE_BUDGET_MS, is set with the other bounds of a request's time (common/http/request-time.ts).
  */
-
-/**
- * 25 s: the shortest wait common in front of the portal is 30 s (many load balancers; ingress-nginx
- * 60 s), so the page answers itself, with its reason, before the proxy's blank 504, with a few
- * seconds for what follows its last call (a bulkhead wait, rendering). It is two and a half per-call
- * deadlines (10 s): one call that takes all of its own still leaves room for the page's others.
- */
-export const DEFAULT_PAGE_BUDGET_MS = 25_000;
 
 interface Page {
   /** performance.now() at which the page's Atlassian work must be done. */
