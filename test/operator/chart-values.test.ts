@@ -223,10 +223,11 @@ describe('Helm chart values and templates', function () {
       expect(strings(o.metadata.labels), where).to.equal(true);
       if (o.metadata.namespace !== undefined) expect(o.metadata.namespace, where).to.equal('null');
     }
-    const deployment = operatorDeployment(objects) as KubeObject & {
-      spec: { selector: { matchLabels: Record<string, unknown> } };
-    };
-    expect(deployment.spec.selector.matchLabels['app.kubernetes.io/instance']).to.equal('on');
+    const deployment = operatorDeployment(objects);
+    const { matchLabels } = (
+      deployment.spec as unknown as { selector: { matchLabels: Record<string, unknown> } }
+    ).selector;
+    expect(matchLabels['app.kubernetes.io/instance']).to.equal('on');
     expect(deployment.spec.template.metadata.labels['app.kubernetes.io/instance']).to.equal('on');
   });
 
