@@ -100,9 +100,13 @@ function isDotString(local: string): boolean {
  * Kelvin sign, which lower-cases to `k`, fullwidth letters, a decomposed accent), or holding a
  * space, control or invisible format character (zero-width space) that a mail system, the portal
  * or Atlassian may drop. The IdP holds it as a distinct address; downstream it may be someone else's.
+ * Default-ignorable code points are refused whatever their category: the combining grapheme joiner,
+ * the variation selectors, the Hangul fillers are marks or letters, NFKC-stable, drawn as nothing
+ * and deleted by UTS #46, so `al\u034Fice@acme.test` was signed in as asserted, shown as alice's
+ * address (ADR 0366, as ADR 0224 refused them in the domain).
  */
 function foldsIntoAnother(local: string): boolean {
-  return local.normalize('NFKC') !== local || /[\p{C}\p{Z}]/u.test(local);
+  return local.normalize('NFKC') !== local || /[\p{C}\p{Z}\p{Default_Ignorable_Code_Point}]/u.test(local);
 }
 
 /** Whether `domain` (canonical) lies below an `emailDomains` entry's domain (`*.` entries: below their base). */

@@ -95,6 +95,14 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
     expect(metric).to.include(`reason="${reason}"`);
   }
 
+  /** Each of `senders` ([IdP, the address it asserts, verified]) is refused for `reason`. */
+  async function expectEachRefused(senders: ReadonlyArray<readonly [IdpName, string]>, reason: string) {
+    for (const [idp, email] of senders) {
+      const { response } = await loginAt(idp, { email, email_verified: true });
+      await expectRefused(response, reason);
+    }
+  }
+
   it('refuses the partner IdP asserting an acme.test address (account takeover across IdPs)', async () => {
     const { response } = await loginAt('partner', { email: 'alice@acme.test', email_verified: true });
     await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
@@ -246,14 +254,71 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
     ['a fullwidth letter', '\uFF41dmin@acme.test'],
     ['a zero-width space', 'admin\u200B@acme.test'],
     ['a decomposed accent', 'jose\u0301@acme.test'],
+    // Default-ignorable characters that are marks or letters, not format characters, and NFKC-stable:
+    // drawn as nothing, so each address reads as alice@'s (an agent sees her name on the request), and
+    // UTS #46 deletes them, as a mail system or Atlassian may. They were signed in as asserted (ADR 0366).
+    ['a combining grapheme joiner U+034F (ADR 0366)', 'al\u034Fice@acme.test'],
+    ['a variation selector U+FE0F (ADR 0366)', 'alice\uFE0F@acme.test'],
+    ['a variation selector U+E0100 (ADR 0366)', 'al\u{E0100}ice@acme.test'],
+    ['a Mongolian free variation selector U+180B (ADR 0366)', 'alice\u180B@acme.test'],
+    ['a Hangul choseong filler U+115F (ADR 0366)', '\u115Falice@acme.test'],
+    ['a Khmer inherent vowel U+17B4 (ADR 0366)', 'alice\u17B4@acme.test'],
   ] as const;
 
   for (const [what, email] of FOLDING) {
     it(`refuses a local part with ${what}, which folds into another person's address`, async () => {
-      const { response } = await loginAt('acme', { email, email_verified: true });
-      await expectRefused(response, 'IDP_EMAIL_INVALID');
+      // From the IdP owning acme.test, and from the catchAll one whose people may choose their addresses.
+      await expectEachRefused(
+        [
+          ['acme', email],
+          ['social', email.replace('@acme.test', '@gmail.test')],
+        ],
+        'IDP_EMAIL_INVALID',
+      );
     });
   }
+
+  // RFC 5322 and SMTP spellings whose mailbox is another than the string, or that name several: a
+  // quoted local part holding an `@`, a comment, a source route, an address list, a display name,
+  // a NUL, an IP literal, a fullwidth at sign. None is an address the portal can look up as it is.
+  const RFC5322 = [
+    ['a quoted local part holding the victim', '"alice@acme.test"@partner.test'],
+    ['a comment after the victim', 'alice@acme.test(x)'],
+    ['a comment in the local part', 'alice(x)@acme.test'],
+    ['a source route', '@partner.test:alice@acme.test'],
+    ['an encoded word as the domain', 'alice@=?utf-8?q?acme.test?='],
+    ['a NUL', 'alice@acme.test\u0000.partner.test'],
+    ['a newline after it', 'alice@acme.test\n'],
+    ['two addresses', 'pat@partner.test, alice@acme.test'],
+    ['two addresses, the victim first', 'alice@acme.test,pat@partner.test'],
+    ['a display name and angle brackets', 'Alice <alice@acme.test>'],
+    ['angle brackets', '<alice@acme.test>'],
+    ['an IP-literal domain', 'alice@[10.0.0.1]'],
+    ['a fullwidth at sign', 'alice\uFF20acme.test'],
+    ['a fullwidth at sign before its own domain', 'alice\uFF20acme.test@partner.test'],
+  ] as const;
+
+  for (const [what, email] of RFC5322) {
+    it(`refuses an address with ${what}, from the partner and the catchAll IdP`, async () => {
+      await expectEachRefused(
+        [
+          ['partner', email],
+          ['social', email],
+        ],
+        'IDP_EMAIL_INVALID',
+      );
+    });
+  }
+
+  it("signs in a percent-hack or encoded-word local part as the address it is, in the asserting IdP's domain", async () => {
+    // Atlassian and the portal match the account by the whole address: neither is alice@acme.test.
+    for (const email of ['alice%acme.test@partner.test', '=?utf-8?q?alice?=@partner.test']) {
+      const { response, portal } = await loginAt('partner', { email, email_verified: true });
+      const profile = await signedIn(portal, response);
+      expect(profile.nameID).to.equal(email);
+      expect(profile['email']).to.equal(email);
+    }
+  });
 
   // Each is a distinct string at the IdP, which may let its users choose their address, but the URL
   // host parser behind domainToASCII (which the broker used alone) cut it at `/ ? # \\`, decoded `%`,
@@ -288,10 +353,13 @@ describe('broker: each IdP speaks only for its own people (authority, verified e
   for (const [what, email] of DOMAIN_FOLDING) {
     it(`refuses an address with ${what}, which folds into another person's address`, async () => {
       // From the IdP owning acme.test, and from the catchAll one that would take any other domain.
-      for (const idp of ['acme', 'social'] as const) {
-        const { response } = await loginAt(idp, { email, email_verified: true });
-        await expectRefused(response, 'IDP_EMAIL_INVALID');
-      }
+      await expectEachRefused(
+        [
+          ['acme', email],
+          ['social', email],
+        ],
+        'IDP_EMAIL_INVALID',
+      );
     });
   }
 
@@ -400,15 +468,41 @@ describe('broker: an upstream SAML IdP speaks only for its own people', () => {
     await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
   });
 
-  it('refuses an e-mail attribute or an emailAddress NameID with whitespace around it, as signed (xs:string keeps it)', async () => {
+  it('refuses an e-mail attribute or an emailAddress NameID with whitespace around it, as signed (xs:string keeps it), or an invisible mark in it (ADR 0366)', async () => {
     for (const answer of [
       { nameId: 'pat@partner.test', attributes: { email: [' pat@partner.test'] } },
       { nameId: 'pat@partner.test', attributes: { email: ['pat@partner.test\n'] } },
       { nameId: '\tpat@partner.test', attributes: { email: ['pat@partner.test'] } },
+      // A combining grapheme joiner: drawn as nothing, deleted by UTS #46.
+      { nameId: 'pat@partner.test', attributes: { email: ['p\u034Fat@partner.test'] } },
     ]) {
       const { response } = await loginAtPartner(answer);
       await expectRefused(response, 'IDP_EMAIL_INVALID');
     }
+  });
+
+  it('judges an unspecified or persistent upstream NameID the mapping sends on as an e-mail address', async () => {
+    for (const nameIdFormat of [
+      'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
+      'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
+    ]) {
+      const { response } = await loginAtPartner({
+        nameId: 'alice@acme.test',
+        nameIdFormat,
+        attributes: { email: ['pat@partner.test'] },
+      });
+      await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
+    }
+  });
+
+  it('reads an attribute by its Name: a FriendlyName email or a second NameFormat spelling is judged too', async () => {
+    const { response } = await loginAtPartner({
+      nameId: 'pat@partner.test',
+      attributes: { email: ['pat@partner.test'] },
+      attributesXml:
+        '<saml:Attribute Name="email" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri" FriendlyName="mail"><saml:AttributeValue>alice@acme.test</saml:AttributeValue></saml:Attribute>',
+    });
+    await expectRefused(response, 'IDP_NOT_AUTHORITATIVE');
   });
 
   it('sends on only the mapped e-mail: another address in an unmapped attribute reaches no one', async () => {

@@ -4,6 +4,7 @@ import { signRedirectQuery } from '../../common/saml/redirect-binding.js';
 import { accessAllowed, assertedPerson, mappedOrganizations } from '../../portal/identity.js';
 import { englishIn } from '../../testkit/catalogue-text.js';
 import {
+  addCustomer,
   attemptSignIn,
   BROKER_ENTITY_ID,
   type Harness,
@@ -145,6 +146,29 @@ describe('portal with existingOnly provisioning', () => {
     expect([...h.emulator.state.users.values()].some((u) => u.email === 'carol@partner.test')).to.equal(
       false,
     );
+  });
+
+  it('takes no account the searches find by prefix, substring or name for the asserted address (only her exact one)', async () => {
+    // Each comes back from Atlassian's searches for zoe@acme.test (the user search matches a prefix of
+    // an address or a name, a desk's customer search a substring), and none is hers.
+    const lookalikes = [
+      addCustomer(h, 'zoe@acme.test.evil.test', 'Zoe Evil'),
+      addCustomer(h, 'xzoe@acme.test', 'X Zoe'),
+      addCustomer(h, 'ZOE@acme.testing', 'Zoe Testing'),
+      addCustomer(h, 'mallory@evil.test', 'zoe@acme.test'),
+    ];
+    const desk = h.emulator.state.serviceDesks.get('1')!;
+    const kept = desk.customerIds;
+    desk.customerIds = [...lookalikes, ...kept];
+    try {
+      const from = h.logs.length;
+      const res = await attemptSignIn(h, 'zoe@acme.test');
+      expect(res.status).to.equal(403);
+      expect(reasons(h, from)).to.include('PORTAL_CUSTOMER_UNKNOWN');
+    } finally {
+      desk.customerIds = kept;
+      for (const id of lookalikes) h.emulator.state.users.delete(id);
+    }
   });
 
   it('adds a customer to a mapped organization on match and removes them when it no longer matches', async () => {
