@@ -40,7 +40,7 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
   /** How many requests reached the server's user endpoint. */
   let userEndpointCalls = 0;
   const brokers: Record<string, BrokerUnderTest> = {};
-  const kinds = ['issuer', 'standIn', 'noIss', 'nonCanonical', 'bigId'] as const;
+  const kinds = ['issuer', 'standIn', 'noIss', 'nonCanonical', 'bigId', 'partner'] as const;
   /** The broker URL as the tenant wrote it: 127.000.000.001 is 127.0.0.1, in no canonical form. */
   const writtenUrl = (url: string) => url.replace('127.0.0.1', '127.000.000.001');
 
@@ -120,14 +120,17 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
       attributeMapping: { email: 'claims.email', userId: 'claims.id' },
       emailTrust: 'verifiedClaim',
     });
+    const answeredByTest = {
+      userinfoEndpoint: `http://127.0.0.1:${(userEndpoint.address() as AddressInfo).port}/me`,
+    };
     const specs: Record<(typeof kinds)[number], IdpDoc> = {
       issuer: plain('issuer'),
       standIn: plain('standIn'),
       noIss: plain('noIss'),
       nonCanonical: plain('nonCanonical'),
-      bigId: plain('bigId', {
-        userinfoEndpoint: `http://127.0.0.1:${(userEndpoint.address() as AddressInfo).port}/me`,
-      }),
+      bigId: plain('bigId', answeredByTest),
+      // A partner's server, authoritative for partner.test alone (the tenant's only IdP may list its domains).
+      partner: { ...plain('partner', answeredByTest), emailDomains: ['partner.test'] },
     };
     delete specs.standIn['oauth2'].issuer;
     for (const kind of kinds) {
@@ -242,6 +245,51 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
     expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
       'OAUTH2_USERINFO_INVALID',
     );
+  });
+
+  // The identity checks run on the mapping's output whatever the upstream kind: a plain OAuth 2.0 user
+  // endpoint's e-mail is judged as an ID token's is (ADR 0172, 0366).
+  for (const [what, answer, reason] of [
+    ["another domain's address", '"email":"alice@acme.test"', 'IDP_NOT_AUTHORITATIVE'],
+    [
+      "its own address, then another domain's under the same key",
+      '"email":"pat@partner.test","email":"alice@acme.test"',
+      'IDP_NOT_AUTHORITATIVE',
+    ],
+    // Two values for the one NameID the default mapping makes of `email`: no one is named.
+    [
+      "a list holding another domain's address",
+      '"email":["pat@partner.test","alice@acme.test"]',
+      'MAPPING_NAMEID_EMPTY',
+    ],
+    [
+      "a quoted local part holding another domain's address",
+      '"email":"\\"alice@acme.test\\"@partner.test"',
+      'IDP_EMAIL_INVALID',
+    ],
+    [
+      'an invisible combining grapheme joiner in the local part',
+      '"email":"p\\u034Fat@partner.test"',
+      'IDP_EMAIL_INVALID',
+    ],
+  ] as const) {
+    it(`refuses a plain OAuth 2.0 user endpoint answering ${what}: 403 ${reason}`, async () => {
+      userAnswer = `{"id":7,${answer},"email_verified":true}`;
+      const { page, html, broker } = await login('partner');
+      expect(page.status, html).to.equal(403);
+      expect(pageReason(html)).to.equal(reason);
+      expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+        result: 'refused',
+        reason,
+      });
+    });
+  }
+
+  it("signs in the partner's own person through the plain OAuth 2.0 server", async () => {
+    userAnswer = '{"id":7,"email":"Pat@Partner.test","email_verified":true}';
+    const { page, html, fields, portal } = await login('partner');
+    expect(page.status, html).to.equal(200);
+    expect((await portal.validatePostResponseAsync(fields)).profile?.['email']).to.equal('pat@partner.test');
   });
 
   // ADR 0324: the broker presents its access token as a bearer token (RFC 6750) only.
