@@ -54,6 +54,22 @@ describe('broker: e-mail authority rules', () => {
     }
   });
 
+  it('refuses every default-ignorable code point in the local part, drawn as nothing whatever its category (ADR 0366)', () => {
+    const ignorable = /^\p{Default_Ignorable_Code_Point}$/u;
+    let tried = 0;
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const ch = String.fromCodePoint(cp);
+      if (!ignorable.test(ch)) continue;
+      tried++;
+      expect(normalizeEmail(`al${ch}ice@acme.test`), `U+${cp.toString(16).toUpperCase()}`).to.equal(
+        undefined,
+      );
+    }
+    // Unicode 15 and 16 list some four thousand, most unassigned (U+E0000-E0FFF).
+    expect(tried).to.be.greaterThan(400);
+  });
+
   it('matches an entry exactly, and *.domain only for subdomains', () => {
     expect(authorityFor([acme, partner], 'acme.test')?.name).to.equal('acme');
     expect(authorityFor([acme, partner], 'eu.acme.test')).to.equal(undefined);
