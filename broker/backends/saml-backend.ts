@@ -529,7 +529,9 @@ function isXsBooleanTrue(values: readonly string[] | undefined): boolean {
  * emailAddress-format NameID, when the IdP sent no `email` attribute.
  */
 export function subjectFrom(idp: string, assertion: ValidatedAssertion): AuthenticatedSubject {
-  const claims: Record<string, unknown> = {};
+  // No prototype, as the attributes it copies: an attribute the IdP names `__proto__` is a claim like
+  // any other, not the object's prototype (with several values it made `claims.length` resolve).
+  const claims: Record<string, unknown> = Object.create(null);
   for (const [name, values] of Object.entries(assertion.attributes)) {
     if (values.length > 0) claims[name] = values.length === 1 ? values[0] : values;
   }

@@ -1,7 +1,11 @@
 import { expect } from 'chai';
 import { IDP_TIMEOUT_MS } from '../../broker/app.js';
 import type { Backend } from '../../broker/backends/backend.js';
-import { createSamlBackend, type SamlBackendOptions } from '../../broker/backends/saml-backend.js';
+import {
+  createSamlBackend,
+  type SamlBackendOptions,
+  subjectFrom,
+} from '../../broker/backends/saml-backend.js';
 import type { IdentityProviderSpec } from '../../common/config/tenant.generated.js';
 import { JsmSsoError } from '../../common/errors.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
@@ -468,5 +472,28 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
   it('accepts plain http metadata on loopback only, as the CRD does (local development)', async () => {
     const local = backendWithMetadataAt('http://127.0.0.1:9/metadata');
     expect((await local.startLogin('y', PROMPT)).redirectUrl).to.be.a('string');
+  });
+});
+
+describe("SAML backend: an assertion's attributes as claims", () => {
+  it("keeps an attribute named __proto__ as a claim of its own, never the claims' prototype", () => {
+    const attributes: Record<string, string[]> = Object.create(null);
+    attributes['__proto__'] = ['first', 'second'];
+    attributes['email'] = ['pat@partner.test'];
+    const { claims } = subjectFrom('upstream', {
+      issuer: UPSTREAM_ENTITY_ID,
+      nameId: 'pat@partner.test',
+      nameIdFormat: NAMEID_EMAIL,
+      nameIdQualifiers: {},
+      attributes,
+      authenticatingAuthorities: [],
+      notOnOrAfter: new Date(Date.now() + 60_000),
+      assertionId: '_a1',
+    } as Parameters<typeof subjectFrom>[1]);
+    expect(Object.getPrototypeOf(claims)).to.not.be.an('array');
+    expect((claims as { length?: unknown }).length).to.equal(undefined);
+    expect(Object.keys(claims)).to.include('__proto__');
+    expect(Object.getOwnPropertyDescriptor(claims, '__proto__')?.value).to.deep.equal(['first', 'second']);
+    expect(claims['email']).to.equal('pat@partner.test');
   });
 });
