@@ -20,8 +20,10 @@ export interface OwnedObjectCache {
   remember(kind: ResourceKind, object: KubeObject): void;
   /** Whether a cached object's content is the one recorded to hold `desired` (cached-owned.ts:AppliedStates). */
   holds(cached: KubeObject, desired: KubeObject): boolean;
-  /** Records that `live`, a whole object just written or read, holds `desired`. */
-  recordHeld(live: KubeObject, desired: KubeObject): void;
+  /** Records that `live`, a whole object just written (`written`, its write's answer) or read, holds `desired`. */
+  recordHeld(live: KubeObject, desired: KubeObject, written?: boolean): void;
+  /** The generation of an owned Deployment's latest spec the operator wrote (cached-owned.ts:AppliedStates). */
+  ownSpecGeneration(deployment: KubeObject): number | undefined;
 }
 
 export interface ApplyCache extends OwnedObjectCache {
@@ -106,7 +108,7 @@ export function rememberApplied(
   desired: KubeObject,
 ): void {
   cache.remember(kind, applied);
-  cache.recordHeld(applied, desired);
+  cache.recordHeld(applied, desired, true);
 }
 
 /** Whether an object's controller ownerReference is this owner's (ownership.ts). */

@@ -120,10 +120,33 @@ export function contentDigest(object: KubeObject): string {
  */
 export class AppliedStates {
   private readonly held = new Map<string, string>();
+  /**
+   * Of each owned Deployment, the generation of the latest spec the operator wrote (ADR 0360): its
+   * status speaks of the operator's spec once its observedGeneration reaches it. A later generation
+   * is another manager's change (an autoscaler's or a person's scale, an annotation), which the
+   * Deployment controller also has to observe but which rolls out nothing the operator asked for.
+   */
+  private readonly ownSpecs = new Map<string, number>();
 
-  /** Records that `live` (a whole object, not a cached one) holds `desired`. */
-  recordHeld(live: KubeObject, desired: KubeObject): void {
-    this.held.set(objectKey(live), `${contentDigest(live)} ${desiredHash(desired)}`);
+  /**
+   * Records that `live` (a whole object, not a cached one) holds `desired`: as the answer to the
+   * operator's own write of it (`written`), or as read.
+   */
+  recordHeld(live: KubeObject, desired: KubeObject, written = false): void {
+    const key = objectKey(live);
+    this.held.set(key, `${contentDigest(live)} ${desiredHash(desired)}`);
+    const generation = live.metadata.generation;
+    if (live.kind !== KINDS.deployment.kind || generation === undefined) return;
+    // Read after a restart, the operator's last write is not known: the spec read is taken as its own
+    // once the Deployment controller has observed it, else each generation is awaited as before.
+    const observed = (live['status'] as { observedGeneration?: number } | undefined)?.observedGeneration;
+    if (written || (!this.ownSpecs.has(key) && (observed ?? 0) >= generation))
+      this.ownSpecs.set(key, generation);
+  }
+
+  /** The generation of an owned Deployment's latest spec written by the operator; undefined when not known. */
+  ownSpecGeneration(deployment: KubeObject): number | undefined {
+    return this.ownSpecs.get(objectKey(deployment));
   }
 
   /** Whether `cached` (a cachedOwned form) is, by its content digest, an object recorded to hold `desired`. */
@@ -134,6 +157,7 @@ export class AppliedStates {
 
   forget(object: KubeObject): void {
     this.held.delete(objectKey(object));
+    this.ownSpecs.delete(objectKey(object));
   }
 }
 

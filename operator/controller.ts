@@ -370,8 +370,12 @@ export class Controller implements ObjectCache, PoolCache {
     return this.appliedStates.holds(cached, desired);
   }
 
-  recordHeld(live: KubeObject, desired: KubeObject): void {
-    this.appliedStates.recordHeld(live, desired);
+  recordHeld(live: KubeObject, desired: KubeObject, written = false): void {
+    this.appliedStates.recordHeld(live, desired, written);
+  }
+
+  ownSpecGeneration(deployment: KubeObject): number | undefined {
+    return this.appliedStates.ownSpecGeneration(deployment);
   }
 
   private async work(): Promise<void> {

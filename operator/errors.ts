@@ -120,7 +120,8 @@ export const OPERATOR_REASONS = {
   },
   RolloutPending: {
     conditions: 'BrokerAvailable, PortalAvailable=Unknown',
-    meaning: "The part's Deployment has not yet observed its latest spec.",
+    meaning:
+      "The part's Deployment has not yet observed the latest spec the operator wrote. A generation another manager made (an autoscaler's or `kubectl scale`'s replica count, an annotation) is no rollout of the operator's and is not awaited (ADR 0360).",
   },
   MinimumReplicasAvailable: {
     conditions: 'BrokerAvailable, PortalAvailable=True',

@@ -1,4 +1,3 @@
-import type { V1Deployment } from '@kubernetes/client-node';
 import type { JsmSsoPool, PoolStatus } from '../common/config/pool.generated.js';
 import type { KubeClient, KubeObject } from '../common/kube/client.js';
 import type { Logger } from '../common/log.js';
@@ -29,8 +28,8 @@ import {
   appliedCondition,
   type ConditionInput,
   comparableConditions,
-  deploymentCondition,
   deploymentsWithheld,
+  partConditions,
   toConditions,
 } from './status.js';
 import { writeStatus } from './status-write.js';
@@ -193,12 +192,12 @@ function poolStatus(
   applied: ConditionInput,
 ): PoolStatus {
   const namespace = pool.metadata.namespace!;
-  const hint = `see \`kubectl -n ${namespace} describe deployment\` and the pods' logs`;
-  const deployment = (part: 'broker' | 'portal') =>
-    deps.cache.get(KINDS.deployment, namespace, childName(pool, part)) as V1Deployment | undefined;
-  const withheld = deploymentsWithheld(applied, 'Applied');
-  const broker = deploymentCondition('Broker', deployment('broker'), hint, withheld);
-  const portal = deploymentCondition('Portal', deployment('portal'), hint, withheld);
+  const { broker, portal } = partConditions(
+    deps.cache,
+    namespace,
+    (part) => childName(pool, part),
+    deploymentsWithheld(applied, 'Applied'),
+  );
   const waiting = [applied, broker, portal].find((c) => c.status !== 'True');
   const ready: ConditionInput = waiting
     ? { status: 'False', reason: waiting.reason, message: waiting.message }

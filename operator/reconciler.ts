@@ -1,4 +1,3 @@
-import type { V1Deployment } from '@kubernetes/client-node';
 import type { JsmSsoTenant } from '../common/config/load.js';
 import { signingCertificateCommonName } from '../common/config/signing-secrets.js';
 import { isConflict, type KubeClient, type KubeObject } from '../common/kube/client.js';
@@ -44,8 +43,8 @@ import {
   appliedCondition,
   type ConditionInput,
   computeStatus,
-  deploymentCondition,
   deploymentsWithheld,
+  partConditions,
   sameStatus,
 } from './status.js';
 import { latestOf, writeStatus } from './status-write.js';
@@ -199,10 +198,12 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
   outcome.configValid = configValid.status === 'True';
   const ended = namespaceTerminatingCondition(failure);
 
-  const hint = `see \`kubectl -n ${namespace} describe deployment\` and the pods' logs`;
-  const deployment = (part: 'broker' | 'portal') =>
-    deps.cache.get(KINDS.deployment, namespace, childName(live, part)) as V1Deployment | undefined;
-  const withheld = deploymentsWithheld(configValid, 'ConfigValid');
+  const parts = partConditions(
+    deps.cache,
+    namespace,
+    (part) => childName(live, part),
+    deploymentsWithheld(configValid, 'ConfigValid'),
+  );
   const now = (deps.now ?? (() => new Date()))();
   const status = computeStatus(
     previous,
@@ -211,8 +212,7 @@ export async function reconcileTenant(deps: ReconcilerDeps, key: string): Promis
       configValid,
       applied:
         ended ?? appliedCondition(outcome.configValid, failure, configValid.reason === 'SecretNotReferable'),
-      broker: deploymentCondition('Broker', deployment('broker'), hint, withheld),
-      portal: deploymentCondition('Portal', deployment('portal'), hint, withheld),
+      ...parts,
       signingCertificate: signingCertificateCondition(validation.tenant, signingSecrets, now),
       portalUrl: live.spec?.portal?.url,
       brokerUrl: live.spec?.broker?.url,

@@ -1,7 +1,9 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { identityProviderEndpoints } from '../broker/backends/registration.js';
 import type { TenantCondition, TenantStatus } from '../common/config/tenant.generated.js';
+import type { OwnedObjectCache } from './apply.js';
 import type { FailureReason } from './errors.js';
+import { KINDS } from './kube/kinds.js';
 
 /**
  * The tenant's status, computed from observations. Conditions follow the Kubernetes API
@@ -71,15 +73,19 @@ export function deploymentsWithheld(
 }
 
 /**
- * Availability of a part from its Deployment (Unknown while it has not reported on this spec). No
- * Deployment is "not there yet" unless it is `withheld`: then it will not come before the spec
- * changes, and the condition says why (ADR 0337).
+ * Availability of a part from its Deployment (Unknown while it has not reported on the operator's
+ * latest spec). No Deployment is "not there yet" unless it is `withheld`: then it will not come
+ * before the spec changes, and the condition says why (ADR 0337). `ownSpecGeneration` is the
+ * Deployment's generation the operator last wrote (cached-owned.ts:AppliedStates): a later one is
+ * another manager's (an autoscaler's scale), which rolls out nothing, so the status as it stands
+ * still tells the part's availability (ADR 0360). Unknown, every generation is awaited.
  */
 export function deploymentCondition(
   part: 'Broker' | 'Portal',
   deployment: V1Deployment | undefined,
   hint: string,
   withheld?: DeploymentWithheld,
+  ownSpecGeneration?: number,
 ): ConditionInput {
   if (!deployment && withheld) {
     return {
@@ -98,7 +104,7 @@ export function deploymentCondition(
   const status = deployment.status ?? {};
   const wanted = deployment.spec?.replicas ?? 1;
   const ready = status.availableReplicas ?? 0;
-  if ((status.observedGeneration ?? 0) < (deployment.metadata?.generation ?? 0)) {
+  if ((status.observedGeneration ?? 0) < (ownSpecGeneration ?? deployment.metadata?.generation ?? 0)) {
     return {
       status: 'Unknown',
       reason: 'RolloutPending',
@@ -137,6 +143,25 @@ export function deploymentCondition(
     reason: 'PodsUnavailable',
     message: `${ready}/${wanted} ${part.toLowerCase()} pods available; ${hint}`,
   };
+}
+
+/**
+ * The broker's and the portal's conditions, from their Deployments as the cache holds them (named
+ * `name(part)` in `namespace`), each judged on the generation the operator last wrote.
+ */
+export function partConditions(
+  cache: Pick<OwnedObjectCache, 'get' | 'ownSpecGeneration'>,
+  namespace: string,
+  name: (part: 'broker' | 'portal') => string,
+  withheld: DeploymentWithheld | undefined,
+): { broker: ConditionInput; portal: ConditionInput } {
+  const hint = `see \`kubectl -n ${namespace} describe deployment\` and the pods' logs`;
+  const condition = (part: 'Broker' | 'Portal') => {
+    const deployment = cache.get(KINDS.deployment, namespace, name(part === 'Broker' ? 'broker' : 'portal'));
+    const own = deployment && cache.ownSpecGeneration(deployment);
+    return deploymentCondition(part, deployment as V1Deployment | undefined, hint, withheld, own);
+  };
+  return { broker: condition('Broker'), portal: condition('Portal') };
 }
 
 /** The API server's answers are cut to this many characters in a part's condition, as an apply's are. */

@@ -5,6 +5,7 @@ import type { Controller } from '../../operator/controller.js';
 import { collectionPath, KINDS, objectPath } from '../../operator/kube/kinds.js';
 import { appliesReplicas, HANDOVER_MANAGER } from '../../operator/replica-handover.js';
 import { FIELD_MANAGER, type OperatorSettings } from '../../operator/resources/common.js';
+import { ROLLED_OUT, reportDeploymentStatus } from '../../testkit/deployment-status.js';
 import { type Envtest, envtest, eventually, freshNamespace } from '../../testkit/envtest.js';
 import { operatorIdle, startTestController } from '../../testkit/operator-controller.js';
 import { createTenantSecrets, secretObject, tenantObject } from '../../testkit/tenants.js';
@@ -68,6 +69,17 @@ describe('autoscaling, placement and pod settings against a real API server', fu
   const hpaPath = (name: string) => objectPath(KINDS.horizontalPodAutoscaler, namespace, name);
   const deployment = (name: string) => env.client.get<V1Deployment>(deploymentPath(name));
 
+  interface Condition {
+    type: string;
+    status: string;
+    reason: string;
+    message: string;
+  }
+  const tenant = (name: string) =>
+    env.client.get<{ status?: { conditions?: Condition[] } }>(objectPath(KINDS.tenant, namespace, name));
+  const readyOf = (t: { status?: { conditions?: Condition[] } } | undefined) =>
+    t?.status?.conditions?.find((c) => c.type === 'Ready');
+
   const operatorOwnsReplicas = (d: V1Deployment) => appliesReplicas(d as KubeObject, FIELD_MANAGER);
 
   const quiet = () => operatorIdle(controller);
@@ -122,6 +134,82 @@ describe('autoscaling, placement and pod settings against a real API server', fu
 
     // The portal, with a fixed count, still has its replicas restored.
     expect((await deployment('auto-portal'))?.spec?.replicas).to.equal(1);
+  });
+
+  it("takes an autoscaler's scale for no rollout: the part stays available and the tenant Ready, its count of pods the only write", async () => {
+    await createTenant('scaled', { broker: { autoscaling: { minReplicas: 2, maxReplicas: 5 } } });
+    // The Deployment controller's report once the pods run (envtest runs neither).
+    for (const [part, replicas] of [
+      ['broker', 2],
+      ['portal', 1],
+    ] as const) {
+      await eventually(() => deployment(`scaled-${part}`), `the ${part} Deployment`);
+      await reportDeploymentStatus(
+        env.client,
+        namespace,
+        `scaled-${part}`,
+        { replicas, updatedReplicas: replicas, availableReplicas: replicas },
+        ROLLED_OUT,
+      );
+    }
+    const before = await eventually(async () => {
+      const t = await tenant('scaled');
+      return readyOf(t)?.status === 'True' ? t : undefined;
+    }, 'the tenant Ready on its running pods');
+    await quiet();
+    const writesBefore = client.writes;
+
+    // What the autoscaler does; the Deployment controller has not yet observed it (its generation moved).
+    await env.client.request('PATCH', `${deploymentPath('scaled-broker')}/scale`, {
+      body: { spec: { replicas: 4 } },
+      contentType: 'application/merge-patch+json',
+      query: { fieldManager: 'horizontal-pod-autoscaler' },
+    });
+    await eventually(
+      async () =>
+        (controller.get(KINDS.deployment, namespace, 'scaled-broker') as V1Deployment | undefined)?.spec
+          ?.replicas === 4,
+      'the operator to see the scale',
+    );
+    await quiet();
+    const after = await tenant('scaled');
+    const broker = after?.status?.conditions?.find((c) => c.type === 'BrokerAvailable');
+    // Before (ADR 0360): Unknown, RolloutPending, and Ready False until the Deployment controller caught up.
+    expect(broker).to.include({ status: 'True', message: '2/4 broker pods available' });
+    expect(readyOf(after)).to.deep.equal(readyOf(before));
+    expect(
+      client.writes - writesBefore,
+      'writes after the scale: the status, for its count of pods',
+    ).to.equal(1);
+
+    // Restarted, the operator knows of no write of its own: the spec it reads, once observed, is taken as its.
+    await reportDeploymentStatus(
+      env.client,
+      namespace,
+      'scaled-broker',
+      { replicas: 4, updatedReplicas: 4, availableReplicas: 4 },
+      ROLLED_OUT,
+    );
+    await quiet();
+    await controller.stop();
+    client.close();
+    ({ client, controller } = await startTestController(env, {
+      namespace,
+      settings,
+      instance: 'scaling-test',
+    }));
+    await quiet();
+    await env.client.request('PATCH', `${deploymentPath('scaled-broker')}/scale`, {
+      body: { spec: { replicas: 5 } },
+      contentType: 'application/merge-patch+json',
+      query: { fieldManager: 'horizontal-pod-autoscaler' },
+    });
+    const rescaled = await eventually(async () => {
+      const t = await tenant('scaled');
+      const c = t?.status?.conditions?.find((x) => x.type === 'BrokerAvailable');
+      return c?.status !== 'True' || c.message === '4/5 broker pods available' ? c : undefined;
+    }, 'the restarted operator to count the scaled broker');
+    expect(rescaled).to.include({ status: 'True', reason: 'MinimumReplicasAvailable' });
   });
 
   it('removes the HorizontalPodAutoscaler and sets the count when the tenant goes back to replicas', async () => {

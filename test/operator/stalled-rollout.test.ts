@@ -115,4 +115,27 @@ describe('a stalled rollout of a tenant or pool Deployment (real API server)', f
     });
     await resumed(path, 'shared-portal');
   });
+
+  // ADR 0360: every tenant of a pool reads its Ready; each flip was a status write per tenant.
+  it('keeps a pool Ready while an autoscaler scales its portal: the scale is no rollout of its spec', async () => {
+    await createPool(env.client, namespace, 'scaled', {
+      portal: { autoscaling: { minReplicas: 1, maxReplicas: 4 } },
+    });
+    const path = objectPath(KINDS.pool, namespace, 'scaled');
+    await rolledOut('scaled');
+    const before = await conditionWith(path, 'Ready', 'AllComponentsReady');
+    const deploymentPath = objectPath(KINDS.deployment, namespace, 'scaled-portal');
+    await env.client.request('PATCH', `${deploymentPath}/scale`, {
+      body: { spec: { replicas: 3 } },
+      contentType: 'application/merge-patch+json',
+      query: { fieldManager: 'horizontal-pod-autoscaler' },
+    });
+    const pool = await eventually(async () => {
+      const p = await env.client.get<WithConditions>(path);
+      return conditionOf(p, 'PortalAvailable')?.message.startsWith('1/3 ') ? p : undefined;
+    }, 'the pool to count the scaled portal');
+    // Before: PortalAvailable Unknown RolloutPending, Ready False, until the Deployment controller caught up.
+    expect(conditionOf(pool, 'PortalAvailable')?.status).to.equal('True');
+    expect(conditionOf(pool, 'Ready')).to.deep.equal(conditionOf(before, 'Ready'));
+  });
 });
