@@ -38,16 +38,20 @@ describe('deleting tenants: cascades, and a finalizer that is never stuck', func
     doomed = await freshNamespace(env.client, 'del-ns');
     tenants = await freshNamespace(env.client, 'del-t');
     pools = await freshNamespace(env.client, 'del-p');
-    ({ client, controller } = await startTestController(env, {
+    ({ client, controller } = await startOperator());
+    await createPool(env.client, pools, 'shared');
+  });
+
+  /** The operator watching the tenants', the doomed and the pools' namespaces (started again by a test). */
+  const startOperator = () =>
+    startTestController(env, {
       namespace: tenants,
       moreNamespaces: [doomed, pools],
       settings: TEST_OPERATOR_SETTINGS,
       instance: 'deletion-test',
       level: 'info',
       cleanupForbiddenGraceMs: GRACE_MS,
-    }));
-    await createPool(env.client, pools, 'shared');
-  });
+    });
 
   after(async () => {
     await controller?.stop();
@@ -190,6 +194,19 @@ describe('deleting tenants: cascades, and a finalizer that is never stuck', func
       'the tenant gone',
     );
     expect(await get(projectionPath(tenants, 'orphan'))).to.equal(undefined);
+  });
+
+  it('removes a pooled tenant deleted while the operator was stopped, once it starts: its projection, then the finalizer', async () => {
+    await placedTenant(tenants, 'asleep');
+    await controller.stop();
+    client.close();
+    const tenant = objectPath(KINDS.tenant, tenants, 'asleep');
+    await env.client.delete(tenant);
+    const held = await get<KubeObject>(tenant);
+    expect(held?.metadata.deletionTimestamp, 'held by its finalizer').to.be.a('string');
+    ({ client, controller } = await startOperator());
+    await eventually(async () => (await get(tenant)) === undefined, 'the tenant gone');
+    expect(await get(projectionPath(tenants, 'asleep'))).to.equal(undefined);
   });
 
   it('deletes a pooled tenant whose manifest carried the finalizer (an export applied again), whoever owns the entry', async () => {
