@@ -306,6 +306,48 @@ describe('operator against a real API server', function () {
     expect(await resyncWrites('lists')).to.deep.equal([]);
   });
 
+  it('keeps a label and an annotation someone added to its Deployment and Service (`kubectl label`, `kubectl annotate`), writing nothing for them', async () => {
+    await converged('acme');
+    await quiet();
+    const before = writes.length;
+    const paths = [
+      objectPath(KINDS.deployment, namespace, 'acme-broker'),
+      objectPath(KINDS.service, namespace, 'acme-portal'),
+    ];
+    for (const path of paths)
+      await env.client.request('PATCH', path, {
+        body: {
+          metadata: { labels: { team: 'helpdesk' }, annotations: { 'example.com/owner': 'helpdesk' } },
+        },
+        contentType: 'application/merge-patch+json',
+        query: { fieldManager: 'kubectl-label' },
+      });
+    await eventually(
+      async () =>
+        paths.every(
+          (path) =>
+            controller.get(
+              path.includes('/deployments/') ? KINDS.deployment : KINDS.service,
+              namespace,
+              path.split('/').pop()!,
+            )?.metadata.labels?.['team'] === 'helpdesk',
+        ),
+      'the operator to see the labels',
+    );
+    expect(await resyncWrites('acme')).to.deep.equal([]);
+    // An Event series' count is flushed on a timer of its own (events.ts), whatever the label did.
+    const seriesFlush = (write: string) => write.startsWith('PATCH /apis/events.k8s.io/');
+    expect(
+      writes.slice(before).filter((w) => !seriesFlush(w)),
+      'writes since the label',
+    ).to.deep.equal([]);
+    for (const path of paths) {
+      const live = await env.client.get<KubeObject>(path);
+      expect(live?.metadata.labels, path).to.include({ team: 'helpdesk' });
+      expect(live?.metadata.annotations, path).to.include({ 'example.com/owner': 'helpdesk' });
+    }
+  });
+
   it('restores a Deployment that someone edited', async () => {
     await converged('acme');
     await quiet();
