@@ -45,6 +45,31 @@ export function tenantLabels(tenantId: string, pooled = false): TenantLabels {
   return { perTenant: tenantId, aggregated: pooled ? POOL_AGGREGATE_TENANT : tenantId };
 }
 
+/** What dropTenantSeries needs of a registered metric: prom-client's counters, gauges and histograms all have it. */
+interface LabelledMetric {
+  labelNames?: readonly string[];
+  get(): Promise<{ values: Array<{ labels: Record<string, string | number | undefined> }> }>;
+  remove(labels: Record<string, string | number>): void;
+}
+
+/**
+ * Removes every series of `registry` labelled `tenant="<tenantId>"` (ADR 0367): a pool process runs
+ * for weeks while tenants leave it, and a series kept after its tenant left grew the scrape with
+ * every tenant the pool had ever served and kept naming a tenant no longer there. A histogram's
+ * bucket carries `le`, which is no label of its own: only the metric's labels name the series.
+ */
+export async function dropTenantSeries(registry: Registry, tenantId: string): Promise<void> {
+  for (const metric of registry.getMetricsAsArray() as unknown as LabelledMetric[]) {
+    const labelNames = metric.labelNames ?? [];
+    if (!labelNames.includes('tenant')) continue;
+    for (const { labels } of (await metric.get()).values) {
+      if (labels['tenant'] !== tenantId) continue;
+      const named = labelNames.filter((name) => labels[name] !== undefined);
+      metric.remove(Object.fromEntries(named.map((name) => [name, labels[name]!])));
+    }
+  }
+}
+
 /**
  * What the broker and the portal export, by name (common/metrics-catalogue.json): the one place
  * that says each metric's type, help, labels and buckets, so that docs/monitoring.md, the alert

@@ -93,6 +93,37 @@ export function portalPoolOf(tenants: readonly PortalTenant[]): {
   };
 }
 
+/** A part a recordingBuild built: its tenant, and whether its close has begun. */
+export interface RecordedPart {
+  tenant: string;
+  closing: boolean;
+}
+
+/**
+ * `build`, pushing each part it builds onto `parts` (in order) and marking when each one's close
+ * begins; with `closesWaitFor`, a close then waits for it before closing the part, so that a test can
+ * look at the pool between a retired part's close beginning and its end.
+ */
+export function recordingBuild(
+  build: BuildPart,
+  parts: RecordedPart[],
+  closesWaitFor?: Promise<unknown>,
+): BuildPart {
+  return async (context) => {
+    const app = await build(context);
+    const recorded = { tenant: context.tenantId, closing: false };
+    parts.push(recorded);
+    return {
+      ...app,
+      close: async () => {
+        recorded.closing = true;
+        await closesWaitFor;
+        await app.close?.();
+      },
+    };
+  };
+}
+
 /** Each tenant trusts its own broker's key only, as each would from its own broker's metadata. */
 export function brokerCertificatesOf(tenants: readonly PortalTenant[]): Map<string, string[]> {
   return new Map(tenants.map((t) => [t.name, [t.brokerKey.certPem]]));
@@ -107,25 +138,33 @@ export interface RunningPortalPool {
   tenants: PortalTenant[];
   emulator: RunningJsmEmulator;
   running: RunningPool;
+  /** Where its tenants come from: a test adds, changes and removes them here. */
+  source: MemoryTenantSource;
   close(): Promise<void>;
 }
 
-/** Starts a portal pool of `hosts` tenants (`portalPoolTenants`, named after `run`) with `options`. */
+/**
+ * Starts a portal pool of `hosts` tenants (`portalPoolTenants`, named after `run`) with `options`;
+ * `wrapBuild` (recordingBuild, say) wraps the portal's builder.
+ */
 export async function startPortalPool(
   hosts: number,
   run: string,
   options: Omit<StartPoolOptions, 'part' | 'build' | 'source'>,
+  wrapBuild: (build: BuildPart) => BuildPart = (build) => build,
 ): Promise<RunningPortalPool> {
   let running: RunningPool | undefined;
   const servers = await listenOnLoopbacks((req, res) => running?.handler(req, res), hosts);
   const emulator = await startJsmEmulator({});
   const tenants = portalPoolTenants(servers.urls, emulator.url, run);
-  running = await startPool({ ...portalPoolOf(tenants), ...options });
+  const pool = portalPoolOf(tenants);
+  running = await startPool({ ...pool, build: wrapBuild(pool.build), ...options });
   const started = running;
   return {
     tenants,
     emulator,
     running: started,
+    source: pool.source,
     close: async () => {
       await started.close();
       await servers.close();

@@ -7,6 +7,7 @@ import type { FlowStore } from '../flowstore/index.js';
 import { LONGEST_WORK_AFTER_ARRIVAL_MS } from '../http/request-time.js';
 import { setSecurityHeaders } from '../http/security-headers.js';
 import type { Logger } from '../log.js';
+import { dropTenantSeries } from '../metrics.js';
 import type { BuildPart, PartInstance, PartName } from '../runtime.js';
 import {
   readSigningCertificateExpiry,
@@ -175,6 +176,23 @@ export class TenantPool implements TenantSourceListener {
     this.#forget(member);
     this.#options.logger.info({ event: 'pool.tenant_removed', tenant: member.id }, 'tenant removed');
     this.#admitWaiting();
+    this.#dropSeriesIfGone(member.id);
+  }
+
+  /**
+   * Removes tenant `id`'s series from the registry unless a bundle of that name serves (a waiting one
+   * may have taken its place): at its removal, and again as each retired part of it closes, since a
+   * request it was serving counts on after the removal (ADR 0367).
+   */
+  #dropSeriesIfGone(id: string): void {
+    if (this.#byId.has(id)) return;
+    const { registry, logger } = this.#options;
+    dropTenantSeries(registry, id).catch((err: unknown) =>
+      logger.warn(
+        { event: 'pool.tenant_series_kept', tenant: id, err },
+        "a removed tenant's metric series could not be read to be removed; they stay until the process restarts",
+      ),
+    );
   }
 
   /**
@@ -487,7 +505,7 @@ export class TenantPool implements TenantSourceListener {
       return;
     const timer = setTimeout(() => {
       this.#retiring.delete(member);
-      void closePart(member.part);
+      void closePart(member.part).then(() => this.#dropSeriesIfGone(member.id));
     }, this.#options.retireAfterMs ?? LONGEST_WORK_AFTER_ARRIVAL_MS);
     timer.unref();
     this.#retiring.set(member, timer);

@@ -3,18 +3,16 @@ import { type IncomingMessage, request } from 'node:http';
 import { expect } from 'chai';
 import { createPoolFlowStore } from '../../common/flowstore/open.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
-import { type RunningPool, startPool } from '../../common/pool/start.js';
-import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
-import { createPortalApp } from '../../portal/app.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
-import { listenOnLoopbacks, MemoryTenantSource, within } from '../../testkit/pool.js';
+import { within } from '../../testkit/pool.js';
 import { type Browser, signInAt } from '../../testkit/portal-harness.js';
 import {
-  brokerCertificatesOf,
   type PortalTenant,
   portalPoolBundles,
-  portalPoolTenants,
-  removePortalPoolTenants,
+  type RecordedPart,
+  type RunningPortalPool,
+  recordingBuild,
+  startPortalPool,
 } from '../../testkit/portal-pool-tenants.js';
 
 /** How long a retired part is kept once its requests have ended (the pool's grace, shortened). */
@@ -34,50 +32,22 @@ describe("portal pool: a tenant's changed bundle cuts none of its requests in fl
   const run = randomUUID().slice(0, 8);
   const { logger } = capturedLogger({ component: 'portal' });
   const store = createPoolFlowStore(undefined);
-  let servers: Awaited<ReturnType<typeof listenOnLoopbacks>>;
-  let emulator: RunningJsmEmulator;
-  let running: RunningPool;
-  let source: MemoryTenantSource;
-  let tenants: PortalTenant[];
-  /** Each part built, in order, with whether it has been closed. */
-  const parts: Array<{ tenant: string; closed: boolean }> = [];
+  let pool: RunningPortalPool;
+  /** Each part built, in order, with whether its close has begun. */
+  const parts: RecordedPart[] = [];
 
   before(async () => {
-    servers = await listenOnLoopbacks((req, res) => running.handler(req, res), 2);
-    emulator = await startJsmEmulator({});
-    tenants = portalPoolTenants(servers.urls, emulator.url, run);
-    const brokerCertificates = brokerCertificatesOf(tenants);
-    source = new MemoryTenantSource(portalPoolBundles(tenants));
-    running = await startPool({
-      part: 'portal',
-      build: async (context) => {
-        const app = await createPortalApp(context, {
-          brokerCertificatesPem: brokerCertificates.get(context.tenantId)!,
-        });
-        const built = { tenant: context.tenantId, closed: false };
-        parts.push(built);
-        return {
-          ...app,
-          close: async () => {
-            built.closed = true;
-            await app.close();
-          },
-        };
-      },
-      source,
-      store,
-      registry: createMetricsRegistry(),
-      logger,
-      retireAfterMs: RETIRE_MS,
-    });
+    pool = await startPortalPool(
+      2,
+      run,
+      { store, registry: createMetricsRegistry(), logger, retireAfterMs: RETIRE_MS },
+      (build) => recordingBuild(build, parts),
+    );
   });
 
   after(async () => {
-    await running?.close();
-    await servers?.close();
+    await pool?.close();
     await store.close();
-    await emulator?.close();
-    removePortalPoolTenants(tenants);
   });
 
   /** A download the customer starts and then stops taking until `resume()`; `ended` says how it ended. */
@@ -105,7 +75,8 @@ describe("portal pool: a tenant's changed bundle cuts none of its requests in fl
   }
 
   it("finishes A's and B's downloads across A's change, then closes A's old part", async () => {
-    const [a, b] = tenants as [PortalTenant, PortalTenant];
+    const { emulator, source } = pool;
+    const [a, b] = pool.tenants as [PortalTenant, PortalTenant];
     const printer = [...emulator.state.requests.values()].find(
       (r) => r.fieldValues['summary'] === 'Printer on 3rd floor jams every morning',
     )!;
@@ -124,7 +95,7 @@ describe("portal pool: a tenant's changed bundle cuts none of its requests in fl
     // Past the grace as the old code counted it, from the change: this timer is set after that one, and
     // Node runs timers of one process in the order they fall due, so the old code's close has run.
     await new Promise((resolve) => setTimeout(resolve, 2 * RETIRE_MS));
-    expect(aOld.closed, "A's old part while its download is in flight").to.equal(false);
+    expect(aOld.closing, "A's old part while its download is in flight").to.equal(false);
 
     for (const download of downloads) download.resume();
     const [fromA, fromB] = await Promise.all(downloads.map((d) => d.ended));
@@ -136,8 +107,8 @@ describe("portal pool: a tenant's changed bundle cuts none of its requests in fl
     });
 
     // Once its download has ended, A's old part is closed (after the grace); B's part is not.
-    await within(20_000, async () => (aOld.closed ? true : undefined));
-    expect(parts.filter((p) => p.closed).map((p) => p.tenant)).to.deep.equal([a.name]);
+    await within(20_000, async () => (aOld.closing ? true : undefined));
+    expect(parts.filter((p) => p.closing).map((p) => p.tenant)).to.deep.equal([a.name]);
     const again = await signInAt(a.url, a.brokerKey, 'alice@acme.test');
     expect((await again.fetch(`/requests/${printer.key}`)).status).to.equal(200);
   });
