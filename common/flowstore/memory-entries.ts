@@ -140,6 +140,15 @@ export class MemoryEntries {
     return this.#evictions;
   }
 
+  /**
+   * Forgets `owner`'s refusal and eviction counts, which the metrics are made of at each scrape: a pool
+   * tenant that left is reported no more (ADR 0367). Its entries, and what ADR 0363 asks of them, stay.
+   */
+  forgetCounts(owner: string): void {
+    this.#refusals.delete(owner);
+    this.#evictions.delete(owner);
+  }
+
   /** Whether an entry of `owner` evicted to make room would still be live now (ADR 0363). */
   evictedEntriesLive(owner: string): boolean {
     return (this.#evictedLiveUntil.get(owner) ?? 0) > this.#now();

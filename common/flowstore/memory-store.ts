@@ -145,6 +145,11 @@ export class MemoryFlowStore implements FlowStore {
     return this.#entries.evictions;
   }
 
+  /** Forgets a pool tenant's refusal and eviction counts: it left the pool (ADR 0367). */
+  forgetCounts(tenant: string): void {
+    this.#entries.forgetCounts(tenant);
+  }
+
   evictedEntriesLive(): boolean {
     return this.#entries.evictedEntriesLive(this.#owner);
   }

@@ -30,6 +30,8 @@ import type { UploadSpoolBudget } from './upload-spool-budget.js';
 /** The store a pool shares: one connection, one view per tenant (the same keys a dedicated part uses). */
 export interface PoolFlowStore {
   view(tenant: string): FlowStore;
+  /** Forgets what the store counts of a tenant that left, for the metrics (the memory store's; ADR 0367). */
+  forgetCounts?(tenant: string): void;
 }
 
 export interface TenantPoolOptions {
@@ -180,13 +182,14 @@ export class TenantPool implements TenantSourceListener {
   }
 
   /**
-   * Removes tenant `id`'s series from the registry unless a bundle of that name serves (a waiting one
-   * may have taken its place): at its removal, and again as each retired part of it closes, since a
-   * request it was serving counts on after the removal (ADR 0367).
+   * Removes tenant `id`'s series from the registry, and the store's counts some are made of, unless a
+   * bundle of that name serves (a waiting one may have taken its place): at its removal, and again as
+   * each retired part of it closes, since a request it was serving counts on after the removal (ADR 0367).
    */
   #dropSeriesIfGone(id: string): void {
     if (this.#byId.has(id)) return;
-    const { registry, logger } = this.#options;
+    const { registry, logger, store } = this.#options;
+    store.forgetCounts?.(id);
     dropTenantSeries(registry, id).catch((err: unknown) =>
       logger.warn(
         { event: 'pool.tenant_series_kept', tenant: id, err },

@@ -88,6 +88,12 @@ describe('memory flow store: evictable entries (ADR 0357)', () => {
       // What a logout that finds nothing is told (ADR 0363): a's sessions may be lost, b's not.
       expect(a.evictedEntriesLive?.()).to.equal(true);
       expect(b.evictedEntriesLive?.()).to.equal(false);
+      // a leaves the pool (ADR 0367): its counts, which the metrics are made of, go; b's refusals and
+      // what a's logouts are told stay.
+      store.forgetCounts('a');
+      expect(store.evictions.has('a')).to.equal(false);
+      expect(store.refusals.get('b')?.get('FLOW_STORE_FULL')).to.equal(2);
+      expect(a.evictedEntriesLive?.()).to.equal(true);
     } finally {
       await store.close();
     }

@@ -7,7 +7,7 @@ import { registerPoolMemoryStoreMetrics } from '../../common/pool/memory-store-m
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
-import { listenOnLoopbacks } from '../../testkit/pool.js';
+import { listenOnLoopbacks, type MemoryTenantSource } from '../../testkit/pool.js';
 import { Browser, signInAt } from '../../testkit/portal-harness.js';
 import {
   type PortalTenant,
@@ -85,13 +85,16 @@ describe('a portal pool without Redis: one tenant flooded, another still signs i
   let emulator: RunningJsmEmulator;
   let running: RunningPool;
   let tenants: PortalTenant[];
+  let source: MemoryTenantSource;
 
   before(async () => {
     servers = await listenOnLoopbacks((req, res) => running.handler(req, res), 2);
     emulator = await startJsmEmulator({});
     tenants = portalPoolTenants(servers.urls, emulator.url, run);
+    const pool = portalPoolOf(tenants);
+    source = pool.source;
     running = await startPool({
-      ...portalPoolOf(tenants),
+      ...pool,
       store,
       registry,
       logger,
@@ -106,7 +109,7 @@ describe('a portal pool without Redis: one tenant flooded, another still signs i
     removePortalPoolTenants(tenants);
   });
 
-  it("refuses A's new sign-ins at A's own ceiling (503 FLOW_STORE_TENANT_FULL, counted for A) while B signs in", async () => {
+  it("refuses A's new sign-ins at A's own ceiling (503 FLOW_STORE_TENANT_FULL, counted for A) while B signs in; A's count leaves with A", async () => {
     const [a, b] = tenants as [PortalTenant, PortalTenant];
     // Sign-in starts from many addresses, written as A's portal writes each one (a flow under A's
     // keys): the per-address rate limit does not stop a flood spread over a botnet.
@@ -133,5 +136,14 @@ describe('a portal pool without Redis: one tenant flooded, another still signs i
       ),
     );
     expect(metrics).not.to.contain(`jsm_sso_pool_flow_store_refusals_total{tenant="${b.name}"`);
+
+    // A leaves the pool: its refusals leave the metrics, which are made from the store's counts at each
+    // scrape (ADR 0367); B's sign-ins go on.
+    source.remove(a.name);
+    for (const scrape of [1, 2])
+      expect(await registry.metrics(), `scrape ${scrape} after A's removal`).not.to.contain(
+        `jsm_sso_pool_flow_store_refusals_total{tenant="${a.name}"`,
+      );
+    expect((await customer.fetch('/profile')).status).to.equal(200);
   });
 });
