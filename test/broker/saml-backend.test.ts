@@ -477,9 +477,11 @@ describe('SAML backend (broker as SP to an upstream SAML IdP)', () => {
 
 describe("SAML backend: an assertion's attributes as claims", () => {
   it("keeps an attribute named __proto__ as a claim of its own, never the claims' prototype", () => {
-    const attributes: Record<string, string[]> = Object.create(null);
-    attributes['__proto__'] = ['first', 'second'];
-    attributes['email'] = ['pat@partner.test'];
+    // As common/saml/attribute-statement.ts reads them: no prototype, every Name an own key.
+    const attributes: Record<string, string[]> = Object.assign(
+      Object.create(null),
+      JSON.parse('{"__proto__": ["first", "second"], "email": ["pat@partner.test"]}'),
+    );
     const { claims } = subjectFrom('upstream', {
       issuer: UPSTREAM_ENTITY_ID,
       nameId: 'pat@partner.test',
