@@ -128,7 +128,12 @@ export interface RunningServer {
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { tls } = options;
-  const drain = drainable(options.handler);
+  let stopping = false;
+  // Only once close() has begun: closing an idle connection while still serving would race a
+  // request its client is sending on it (drainable).
+  const drain = drainable(options.handler, () => {
+    if (stopping) server.closeIdleConnections();
+  });
   const requestTimeout = options.requestTimeoutMs ?? REQUEST_RECEIVE_MS;
   const checking = { connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MS, requestTimeout / 2) };
   const server: Server = tls
@@ -195,6 +200,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       }
     },
     async close(graceMs = 10_000) {
+      stopping = true;
       drain.start();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
@@ -256,13 +262,19 @@ function sniCallback(
 /**
  * Once draining, every answer (those being prepared included) carries `Connection: close`. Idle
  * keep-alive sockets are left alone until the final close: closing one now would race a request the
- * client is sending on it and reset that request.
+ * client is sending on it and reset that request. An answer whose head was already sent (a download
+ * at the customer's pace) can no longer say so: when it ends, `closeIdle` is called, so that a final
+ * close waiting for it ends then rather than at its keep-alive timeout (ADR 0368).
  */
-function drainable(handler: RequestListener): { handler: RequestListener; start: () => void } {
+function drainable(
+  handler: RequestListener,
+  closeIdle: () => void,
+): { handler: RequestListener; start: () => void } {
   let draining = false;
   const pending = new Set<ServerResponse>();
   const closeAfter = (res: ServerResponse) => {
     if (!res.headersSent) res.setHeader('Connection', 'close');
+    else res.once('close', closeIdle);
   };
   return {
     handler(req, res) {

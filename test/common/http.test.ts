@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { Agent, request, type ServerResponse } from 'node:http';
 import { expect } from 'chai';
 import { HealthMonitor } from '../../common/http/health.js';
 import { startManagementServer } from '../../common/http/management.js';
@@ -7,6 +7,47 @@ import { createLogger } from '../../common/log.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
 
 const logger = createLogger({ component: 'test', level: 'silent' });
+
+/**
+ * A server whose request is answered when the test says: `begin` runs in its handler, `answer()` then
+ * ends the answer with `last`; `inHandler` resolves once the request is there.
+ */
+async function serverAnsweringWhenTold(
+  name: string,
+  begin: (res: ServerResponse) => void,
+  last: string,
+  options: { keepAliveTimeoutMs?: number } = {},
+) {
+  let arrived!: () => void;
+  const inHandler = new Promise<void>((resolve) => (arrived = resolve));
+  let end!: () => void;
+  const server = await startServer({
+    name,
+    port: 0,
+    host: '127.0.0.1',
+    logger,
+    ...options,
+    handler: (_req, res) => {
+      begin(res);
+      end = () => res.end(last);
+      arrived();
+    },
+  });
+  return { server, inHandler, answer: () => end() };
+}
+
+/** The body of a GET of `url` and the answer's Connection header. */
+function answerTo(url: string, agent?: Agent): Promise<{ text: string; connection: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    request(url, agent ? { agent } : {}, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ text, connection: res.headers.connection }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
 
 describe('management server', () => {
   it('serves healthz, readyz and metrics, and reports readiness failures with 503', async () => {
@@ -116,35 +157,49 @@ describe('graceful shutdown', () => {
     // The request is answered when the test says, once it is known to be in the handler: a fixed
     // sleep before close() could end before a loaded machine delivered the request, which close()
     // then refused.
-    let arrived!: () => void;
-    const inHandler = new Promise<void>((resolve) => (arrived = resolve));
-    let answer!: () => void;
-    const server = await startServer({
-      name: 'slow',
-      port: 0,
-      host: '127.0.0.1',
-      logger,
-      handler: (_req, res) => {
-        answer = () => res.end('done');
-        arrived();
-      },
-    });
-    const body = new Promise<string>((resolve, reject) => {
-      request(server.url, (res) => {
-        let text = '';
-        res.on('data', (d) => (text += d));
-        res.on('end', () => resolve(text));
-      })
-        .on('error', reject)
-        .end();
-    });
+    const { server, inHandler, answer } = await serverAnsweringWhenTold('slow', () => {}, 'done');
+    const body = answerTo(server.url);
     await inHandler;
     const closed = server.close();
     let refused = false;
     await fetch(server.url).catch(() => (refused = true));
     expect(refused, 'a new connection while one request is still in flight').to.equal(true);
     answer();
-    expect(await body).to.equal('done');
+    expect((await body).text).to.equal('done');
     await closed;
+  });
+
+  // The stop waits for requests in flight up to IN_FLIGHT_GRACE_SECONDS (105 s, ADR 0365) and was to
+  // end as soon as the last is answered. An answer whose head was sent before the drain (a download
+  // at the customer's pace) cannot say Connection: close any more: its keep-alive connection stayed
+  // open once it ended, and the stop waited for the keep-alive timeout (65 s) or the grace (ADR 0368).
+  it('closes the connection of an answer begun before the drain once it ends: the stop waits no longer', async function () {
+    // Far beyond this test's own timeout: only closing the connection lets close() end in time.
+    const longMs = 600_000;
+    this.timeout(20_000);
+    const headFirst = (res: ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('first half, ');
+    };
+    const { server, inHandler, answer } = await serverAnsweringWhenTold(
+      'download',
+      headFirst,
+      'second half',
+      {
+        keepAliveTimeoutMs: longMs,
+      },
+    );
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const body = answerTo(server.url, agent);
+      await inHandler;
+      server.drain();
+      const closed = server.close(longMs);
+      answer();
+      expect(await body).to.deep.equal({ text: 'first half, second half', connection: 'keep-alive' });
+      await closed;
+    } finally {
+      agent.destroy();
+    }
   });
 });
