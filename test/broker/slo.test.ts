@@ -301,13 +301,23 @@ describe('broker: Single Logout', () => {
     await expectSeveralEnded(answer, 'rs-2', browsers, profiles);
   });
 
-  it("goes on to the IdP's logout for a LogoutRequest naming her SessionIndex and one of no session here", async () => {
-    const browser = new Browser();
-    const profile = await loggedIn(browser);
-    const answer = await sendPortalSigned(naming([profile.sessionIndex!, '_gone']), 'rs-1');
-    expect(answer.headers.get('location')!.startsWith(stack.idp.issuer)).to.equal(true);
-    expect(await sessionLives(browser, profile), 'her session ended').to.equal(false);
-  });
+  // One session ended, however many indexes were named: its IdP's logout follows, not PartialLogout (ADR 0363).
+  const alongside: Array<[string, (index: string) => string]> = [
+    ['one of no session here', () => '_gone'],
+    ['the same SessionIndex again', (index) => index],
+  ];
+  for (const [what, second] of alongside) {
+    it(`goes on to the IdP's logout for a LogoutRequest naming her SessionIndex and ${what}`, async () => {
+      const browser = new Browser();
+      const profile = await loggedIn(browser);
+      const answer = await sendPortalSigned(
+        naming([profile.sessionIndex!, second(profile.sessionIndex!)]),
+        'rs-1',
+      );
+      expect(answer.headers.get('location')!.startsWith(stack.idp.issuer)).to.equal(true);
+      expect(await sessionLives(browser, profile), 'her session ended').to.equal(false);
+    });
+  }
 
   it('ends a session asserted with a transient NameID by the LogoutRequest that names it back', async () => {
     const portal = portalSp(stack.broker.url, stack.pki, { nameIdFormat: NAMEID_TRANSIENT });
