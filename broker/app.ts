@@ -249,7 +249,6 @@ export async function createBrokerApp(
     signingCertificates: settings.metadataCertificates,
     nameIdFormats: idps.map(nameIdFormatOf),
   });
-  const cookieName = settings.secureCookies ? '__Host-jsm_sso_flow' : 'jsm_sso_flow';
   /** The NameID given to the portal, as a session keeps it: keyed, so the store names nobody (ADR 0143). */
   const hashNameId = subjectHasher(settings.stateKeyMaterial, 'logout-name-id');
   const portalNameIdHash = (nameId: string) => hashNameId(settings.sp.entityId, nameId);
@@ -258,7 +257,7 @@ export async function createBrokerApp(
   const hashesOfNameId = subjectHashes(settings.stateKeyMaterial, 'logout-name-id');
   const portalNameIdHashes = (nameId: string) => hashesOfNameId(settings.sp.entityId, nameId);
 
-  const readFlowCookie = (req: IncomingMessage) => parseCookies(req.headers.cookie).get(cookieName);
+  const readFlowCookie = (req: IncomingMessage) => parseCookies(req.headers.cookie).get(settings.flowCookie);
   // The choice form's token, of the flow's ID (the cookie), which the store never holds: kept
   // nowhere, made again to check (ADR 0190).
   const choiceTokenOf = keyedHash(settings.stateKeyMaterial, 'jsm-sso-broker', 'choice-form');
@@ -268,7 +267,7 @@ export async function createBrokerApp(
   function setFlowCookie(res: ServerResponse, flowId: string | undefined): void {
     res.setHeader(
       'set-cookie',
-      serializeCookie({ secure: settings.secureCookies }, cookieName, flowId ?? '', {
+      serializeCookie({ secure: settings.secureCookies }, settings.flowCookie, flowId ?? '', {
         sameSite: 'Lax',
         maxAgeSeconds: flowId ? settings.flowTtlSeconds : 0,
       }),

@@ -3,6 +3,7 @@ import { knownForeignKeys, readablePublicKeys } from '../common/config/decryptio
 import type { JsmSsoTenant } from '../common/config/load.js';
 import { refuseMismatchedSigningKey } from '../common/config/signing-key.js';
 import { signingSecretName } from '../common/config/signing-secrets.js';
+import { cookieName } from '../common/http/cookies.js';
 import { type KeyMaterial, signingKeyMaterial } from '../common/key-material.js';
 import type { SecretReader } from '../common/pool/source.js';
 import {
@@ -47,6 +48,8 @@ export interface BrokerSettings {
   assertionLifetimeSeconds: number;
   sessionTtlSeconds: number;
   secureCookies: boolean;
+  /** The flow cookie's name: `__Host-` over https, the port after a non-default one (ADR 0369). */
+  flowCookie: string;
   /** Whether an AuthnRequest's RequestedAuthnContext must be met, or only forwarded (ADR 0140). */
   enforcesRequestedAuthnContext: boolean;
 }
@@ -101,6 +104,7 @@ export function resolveBrokerSettings(tenant: JsmSsoTenant, secrets: SecretReade
     assertionLifetimeSeconds: broker.assertionLifetimeSeconds ?? 300,
     sessionTtlSeconds: portal.session?.absoluteTimeoutSeconds ?? 28800,
     secureCookies: broker.url.startsWith('https://'),
+    flowCookie: cookieName(broker.url, 'jsm_sso_flow'),
     enforcesRequestedAuthnContext: broker.requestedAuthnContext === 'Enforce',
   };
 }

@@ -1,7 +1,10 @@
+import { cookieName } from '../common/http/cookies.js';
+
 /**
  * Cookie names and attributes. Over https every cookie is `__Host-` prefixed (Secure, Path=/, no
  * Domain, so no sibling host can set or read it). On loopback http (local development only, the
  * CRD forbids plain http elsewhere) browsers refuse Secure and `__Host-`, so both are dropped there.
+ * A portal at a port not its scheme's default names its cookies with the port (`cookieName`, ADR 0369).
  */
 export interface CookiePolicy {
   secure: boolean;
@@ -14,13 +17,11 @@ export interface CookiePolicy {
 }
 
 export function cookiePolicy(portalUrl: string): CookiePolicy {
-  const secure = portalUrl.startsWith('https://');
-  const prefix = secure ? '__Host-' : '';
   return {
-    secure,
-    session: `${prefix}jsmsso_session`,
-    login: `${prefix}jsmsso_login`,
-    locale: `${prefix}jsmsso_locale`,
-    timeZone: `${prefix}jsmsso_tz`,
+    secure: portalUrl.startsWith('https://'),
+    session: cookieName(portalUrl, 'jsmsso_session'),
+    login: cookieName(portalUrl, 'jsmsso_login'),
+    locale: cookieName(portalUrl, 'jsmsso_locale'),
+    timeZone: cookieName(portalUrl, 'jsmsso_tz'),
   };
 }

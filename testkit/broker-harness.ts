@@ -15,6 +15,7 @@ import type { FlowStore } from '../common/flowstore/index.js';
 import { MemoryFlowStore } from '../common/flowstore/index.js';
 import { createMetricsRegistry } from '../common/metrics.js';
 import { packageRoot } from '../common/paths.js';
+import { type RunningPool, type StartPoolOptions, startPool } from '../common/pool/start.js';
 import type { PartContext } from '../common/runtime.js';
 import {
   authnRequest,
@@ -199,6 +200,11 @@ export function devClient(brokerUrl: string, more: Partial<ClientMetadata> = {})
     token_endpoint_auth_method: 'client_secret_basic',
     ...more,
   };
+}
+
+/** A broker pool serving `options.source`'s tenants, as `jsm-sso broker --pool` does. */
+export function startBrokerPool(options: Omit<StartPoolOptions, 'part' | 'build'>): Promise<RunningPool> {
+  return startPool({ part: 'broker', build: (context) => createBrokerApp(context), ...options });
 }
 
 export interface BrokerUnderTest {

@@ -74,6 +74,33 @@ function harnessStore(
   };
 }
 
+/** One HTTP server behind several listeners: each listener's connections are the server's. */
+function forwardingServer(handler: RequestListener) {
+  const server = createServer({ keepAliveTimeout: 60_000 }, handler);
+  const sockets = new Set<Socket>();
+  const listeners: NetServer[] = [];
+  return {
+    server,
+    /** A listener at `host`:`port` (0: any free port); resolves with the port it got. */
+    listen: (host: string, port: number) => {
+      const listener = createNetServer((socket) => {
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+        server.emit('connection', socket);
+      });
+      listeners.push(listener);
+      return new Promise<number>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.listen(port, host, () => resolve((listener.address() as { port: number }).port));
+      });
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await Promise.all(listeners.splice(0).map((l) => new Promise((resolve) => l.close(resolve))));
+    },
+  };
+}
+
 /**
  * One HTTP server reachable on the same port at 127.0.0.1, 127.0.0.2, ...: distinct loopback hosts
  * (plain http:// is allowed only to loopback) in front of one handler, as an ingress puts many
@@ -83,39 +110,34 @@ export async function listenOnLoopbacks(
   handler: RequestListener,
   count: number,
 ): Promise<{ server: Server; urls: string[]; close(): Promise<void> }> {
-  const server = createServer({ keepAliveTimeout: 60_000 }, handler);
-  const sockets = new Set<Socket>();
   for (let attempt = 0; ; attempt++) {
-    const listeners: NetServer[] = [];
+    const forwarding = forwardingServer(handler);
     try {
       let port = 0;
-      for (let i = 1; i <= count; i++) {
-        const listener = createNetServer((socket) => {
-          sockets.add(socket);
-          socket.once('close', () => sockets.delete(socket));
-          server.emit('connection', socket);
-        });
-        listeners.push(listener);
-        await new Promise<void>((resolve, reject) => {
-          listener.once('error', reject);
-          listener.listen(port, `127.0.0.${i}`, () => resolve());
-        });
-        port = (listener.address() as { port: number }).port;
-      }
-      return {
-        server,
-        urls: listeners.map((_l, i) => `http://127.0.0.${i + 1}:${port}`),
-        close: async () => {
-          for (const socket of sockets) socket.destroy();
-          await Promise.all(listeners.map((l) => new Promise((resolve) => l.close(resolve))));
-        },
-      };
+      for (let i = 1; i <= count; i++) port = await forwarding.listen(`127.0.0.${i}`, port);
+      const urls = Array.from({ length: count }, (_u, i) => `http://127.0.0.${i + 1}:${port}`);
+      return { server: forwarding.server, urls, close: forwarding.close };
     } catch (err) {
-      await Promise.all(listeners.map((l) => new Promise((resolve) => l.close(resolve))));
+      await forwarding.close();
       // Another process may hold the port on 127.0.0.2; pick another.
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw err;
     }
   }
+}
+
+/**
+ * One HTTP server at 127.0.0.1 on `count` ports of its own: tenants at one host name on different
+ * ports (ADR 0230(d)), which a browser sends the same cookies (RFC 6265 8.5: cookies keep to a host,
+ * not to a port).
+ */
+export async function listenOnPorts(
+  handler: RequestListener,
+  count: number,
+): Promise<{ server: Server; urls: string[]; close(): Promise<void> }> {
+  const forwarding = forwardingServer(handler);
+  const urls: string[] = [];
+  for (let i = 0; i < count; i++) urls.push(`http://127.0.0.1:${await forwarding.listen('127.0.0.1', 0)}`);
+  return { server: forwarding.server, urls, close: forwarding.close };
 }
 
 /** A copy of `tenant` named `name`, at `url` for `part`: another tenant of the same pool. */

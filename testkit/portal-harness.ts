@@ -344,12 +344,17 @@ function gone<T>(read: () => T, none: T): T {
   }
 }
 
-/** A minimal cookie jar and fetch without redirects, as a browser would send to one origin. */
+/**
+ * A minimal cookie jar and fetch without redirects, as a browser would send to one origin. Pass the
+ * jar of a Browser at another port of the same host to share it, as a browser does (RFC 6265 8.5:
+ * cookies keep to a host, not to a port).
+ */
 export class Browser {
-  readonly cookies = new Map<string, string>();
+  readonly cookies: Map<string, string>;
   readonly base: string;
-  constructor(base: string) {
+  constructor(base: string, cookies = new Map<string, string>()) {
     this.base = base;
+    this.cookies = cookies;
   }
   async fetch(
     path: string,
@@ -503,18 +508,31 @@ export function signIn(
   return signInAt(h.url, h.brokerKey, email, extra);
 }
 
-export async function signInAt(
+export function signInAt(
   portalUrl: string,
   brokerKey: KeyPair,
   email: string,
   extra: Partial<BrokerResponseOptions> = {},
 ): Promise<Browser> {
-  const browser = new Browser(portalUrl);
+  return signInWith(new Browser(portalUrl), brokerKey, email, extra);
+}
+
+/** Signs `email` in through a full SP-initiated flow in `browser`, at the portal it browses. */
+export async function signInWith(
+  browser: Browser,
+  brokerKey: KeyPair,
+  email: string,
+  extra: Partial<BrokerResponseOptions> = {},
+): Promise<Browser> {
   const { requestId } = await startLogin(browser);
   const res = await browser.post(
     '/saml/acs',
     {
-      SAMLResponse: signedBrokerResponse(portalUrl, brokerKey, { email, inResponseTo: requestId, ...extra }),
+      SAMLResponse: signedBrokerResponse(browser.base, brokerKey, {
+        email,
+        inResponseTo: requestId,
+        ...extra,
+      }),
     },
     { origin: 'null' },
   );

@@ -2,6 +2,19 @@
  * Reading and writing cookies, for broker and portal alike. Each part decides names and lifetimes;
  * `secure` (the part's public URL is https) adds Secure, and the names then carry `__Host-`.
  */
+
+/**
+ * The name a part at `partUrl` gives its cookie `base`: `__Host-` first over https (Secure, Path=/, no
+ * Domain: no sibling host sets or reads it), and the URL's port last when it is not the scheme's
+ * default. Browsers keep cookies to a host, not to a port (RFC 6265 8.5), and tenants may share a
+ * host name on different ports (ADR 0230): with one name, signing in at one replaced the other's
+ * session in that browser (ADR 0369). A default port adds nothing, so those names never changed.
+ */
+export function cookieName(partUrl: string, base: string): string {
+  const url = new URL(partUrl);
+  return `${url.protocol === 'https:' ? '__Host-' : ''}${base}${url.port ? `-${url.port}` : ''}`;
+}
+
 export function parseCookies(header: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
   if (!header) return out;

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { SAML } from '@node-saml/node-saml';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { createBrokerApp } from '../../broker/app.js';
 import type { JsmSsoTenant } from '../../common/config/load.js';
 import { JsmSsoError } from '../../common/errors.js';
 import type { RedisFlowStore } from '../../common/flowstore/index.js';
@@ -10,7 +9,6 @@ import { createMetricsRegistry } from '../../common/metrics.js';
 import { certificateNotAfter, createSelfSignedCertificate } from '../../common/pki.js';
 import type { SecretReader } from '../../common/pool/source.js';
 import type { RunningPool } from '../../common/pool/start.js';
-import { startPool } from '../../common/pool/start.js';
 import type { DevIdp } from '../../dev/idp/provider.js';
 import { startDevIdp } from '../../dev/idp/provider.js';
 import {
@@ -23,6 +21,7 @@ import {
   type Pki,
   pageReason,
   portalSp,
+  startBrokerPool,
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
@@ -72,9 +71,7 @@ describe('broker pool: three tenants on one broker process, routed by Host', fun
     source = new MemoryTenantSource(
       tenants.map((t) => ({ key: t.key, tenant: t.tenant, secrets: t.pki.secrets })),
     );
-    running = await startPool({
-      part: 'broker',
-      build: (context) => createBrokerApp(context),
+    running = await startBrokerPool({
       source,
       store,
       registry,

@@ -10,6 +10,7 @@ import type { TenantBundle } from '../../common/pool/source.js';
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { inflateRedirectPayload } from '../../common/saml/deflate.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
+import { cookiePolicy } from '../../portal/cookies.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { eventually } from '../../testkit/envtest.js';
 import { listenOnLoopbacks, type MemoryTenantSource } from '../../testkit/pool.js';
@@ -83,7 +84,7 @@ describe('portal pool: three help centers on one portal process, routed by Host'
 
   it("binds the session cookie to its tenant's host: A's session sent to B is no session at B", async () => {
     const atA = await signInAt(a().url, a().brokerKey, 'bob@acme.test');
-    const setCookie = atA.cookies.get('jsmsso_session');
+    const setCookie = atA.cookies.get(cookiePolicy(a().url).session);
     expect(setCookie).to.be.a('string');
     expect((await atA.fetch('/profile')).status).to.equal(200);
     // The same cookie, sent by a client to B's host (a browser never would: host-only cookie).
@@ -129,7 +130,7 @@ describe('portal pool: three help centers on one portal process, routed by Host'
     );
     expect(signedByA.status).to.equal(400);
     expect(reasonsSince(from, b().name)).to.include('SAML_SIGNATURE_INVALID');
-    expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+    expect(browser.cookies.has(cookiePolicy(b().url).session)).to.equal(false);
   });
 
   it("keeps replay markers per tenant: an assertion ID used at A is refused again at A, and is not A's to spend at B", async () => {

@@ -13,6 +13,7 @@ import {
 import { type RunningPool, startPool } from '../../common/pool/start.js';
 import { type RunningJsmEmulator, startJsmEmulator } from '../../dev/jsm-emulator/emulator.js';
 import { AbuseLimits, signInStartsCeiling } from '../../portal/abuse-limits.js';
+import { cookiePolicy } from '../../portal/cookies.js';
 import { PoolSessionCount } from '../../portal/pool-session-count.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
 import { listenOnLoopbacks } from '../../testkit/pool.js';
@@ -109,7 +110,8 @@ describe("a portal pool on Redis: one tenant's sign-in flood is held to its own 
       accepted.map((res) => res.status),
       'the last two of the share, one on each replica',
     ).to.deep.equal([303, 303]);
-    for (const res of accepted) expect(res.headers.get('set-cookie')).to.contain('jsmsso_login=');
+    for (const res of accepted)
+      expect(res.headers.get('set-cookie')).to.contain(`${cookiePolicy(a.url).login}=`);
     const from = logs.length;
     const perAddress = `jsm-sso:${a.name}:portal:rate:signInStarts:ip:*`;
     const countersBefore = (await redis.keys(perAddress)).length;
@@ -122,7 +124,7 @@ describe("a portal pool on Redis: one tenant's sign-in flood is held to its own 
       expect(refused.status).to.equal(503);
       expect(refused.headers.get('retry-after')).to.equal('60');
       expect(refused.headers.get('set-cookie') ?? '', 'no sign-in flow started').not.to.contain(
-        'jsmsso_login=',
+        `${cookiePolicy(a.url).login}=`,
       );
     }
     const refusals = logs.slice(from).filter((l) => l['reason'] === 'FLOW_STORE_TENANT_FULL');
@@ -280,7 +282,7 @@ describe("a portal pool on Redis: one tenant's sessions are held to its own shar
     expect(refused.status).to.equal(503);
     expect(refused.headers.get('retry-after')).to.equal('60');
     expect(refused.headers.get('set-cookie') ?? '', 'no sign-in flow started').not.to.contain(
-      'jsmsso_login=',
+      `${cookiePolicy(a.url).login}=`,
     );
     expect(
       logs

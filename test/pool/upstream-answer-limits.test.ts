@@ -5,10 +5,9 @@
 // is per call, and one tenant's upstream cannot fill the memory the others are served from.
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { createBrokerApp } from '../../broker/app.js';
 import { MemoryFlowStore } from '../../common/flowstore/index.js';
 import { createMetricsRegistry } from '../../common/metrics.js';
-import { type RunningPool, startPool } from '../../common/pool/start.js';
+import type { RunningPool } from '../../common/pool/start.js';
 import { DEFAULT_MAX_RESPONSE_BYTES } from '../../common/tls/index.js';
 import { type DevIdp, startDevIdp } from '../../dev/idp/provider.js';
 import {
@@ -20,6 +19,7 @@ import {
   type Pki,
   pageReason,
   portalSp,
+  startBrokerPool,
   tenantFor,
 } from '../../testkit/broker-harness.js';
 import { capturedLogger } from '../../testkit/captured-logs.js';
@@ -60,9 +60,7 @@ describe("broker pool: one tenant's IdP answers without end while another tenant
         secrets: t.pki.secrets,
       })),
     );
-    running = await startPool({
-      part: 'broker',
-      build: (context) => createBrokerApp(context),
+    running = await startBrokerPool({
       source,
       store,
       registry: createMetricsRegistry(),

@@ -3,6 +3,7 @@ import { createLogger } from '../../common/log.js';
 import { SERVICE_ACCOUNT } from '../../dev/tenant.js';
 import { AccountGuard, AccountRefusedError } from '../../portal/account-guard.js';
 import { AtlassianClient } from '../../portal/atlassian/client.js';
+import { cookiePolicy } from '../../portal/cookies.js';
 import {
   attemptSignIn,
   csrfOf,
@@ -44,7 +45,9 @@ describe('portal: accounts it must never become', () => {
     const lookups = h.exchanges.slice(calls).filter((e) => /customer|\/user/.test(e.path));
     expect(res.status).to.equal(403);
     expect(await res.text()).to.include('own service account, which cannot sign in here');
-    expect(res.headers.getSetCookie().some((c) => c.startsWith('jsmsso_session='))).to.equal(false);
+    expect(res.headers.getSetCookie().some((c) => c.startsWith(`${cookiePolicy(h.url).session}=`))).to.equal(
+      false,
+    );
     expect(reasons(h, from)).to.include('PORTAL_ACCOUNT_SERVICE');
     expect(h.logs.slice(from).some((l) => l['event'] === 'portal.account_refused')).to.equal(true);
     expect(lookups, 'no user or customer lookup').to.deep.equal([]);
@@ -140,7 +143,9 @@ describe('portal: an account Atlassian has deactivated', () => {
     const res = await attemptSignIn(h, 'bob@acme.test');
     expect(res.status).to.equal(403);
     expect(await res.text()).to.include('no longer has access to this help center');
-    expect(res.headers.getSetCookie().some((c) => c.startsWith('jsmsso_session='))).to.equal(false);
+    expect(res.headers.getSetCookie().some((c) => c.startsWith(`${cookiePolicy(h.url).session}=`))).to.equal(
+      false,
+    );
     expect(reasons(h, from)).to.include('PORTAL_ACCOUNT_INACTIVE');
     const audit = h.logs.slice(from).find((l) => l['event'] === 'portal.account_refused')!;
     expect(audit['accountId']).to.equal(userOf('bob@acme.test').accountId);

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { html, type SafeHtml } from '../../common/http/html.js';
 import { createTranslator } from '../../common/i18n/index.js';
 import { inflateRedirectPayload } from '../../common/saml/deflate.js';
+import { cookiePolicy } from '../../portal/cookies.js';
 import { richText } from '../../portal/pages/rich-text.js';
 import { Browser, type Harness, reasons, signIn, useHarness } from '../../testkit/portal-harness.js';
 
@@ -63,15 +64,17 @@ describe('portal: language and time zone', () => {
     const res = await browser.fetch('/locale?lang=ja&return=%2Frequests%3Fstatus%3Dopen');
     expect(res.status).to.equal(303);
     expect(res.headers.get('location')).to.equal('/requests?status=open');
-    const cookie = res.headers.getSetCookie().find((c) => c.startsWith('jsmsso_locale='));
-    expect(cookie).to.match(/^jsmsso_locale=ja; Path=\/; HttpOnly; SameSite=Lax; Max-Age=31536000$/);
+    const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${cookiePolicy(h.url).locale}=`));
+    expect(cookie).to.equal(
+      `${cookiePolicy(h.url).locale}=ja; Path=/; HttpOnly; SameSite=Lax; Max-Age=31536000`,
+    );
     const { body } = await page(browser, '/profile', { 'accept-language': 'de' });
     expect(body).to.contain('<html lang="ja"');
   });
 
   it('tells the broker the language of its pages in the signed AuthnRequest, so the sign-in speaks it too', async () => {
     const browser = new Browser(h.url);
-    browser.cookies.set('jsmsso_locale', 'ja');
+    browser.cookies.set(cookiePolicy(h.url).locale, 'ja');
     const res = await browser.fetch('/login', { headers: { 'accept-language': 'de' } });
     expect(res.status).to.equal(303);
     const xml = inflateRedirectPayload(
@@ -94,7 +97,7 @@ describe('portal: language and time zone', () => {
 
   it('renders the RTL pseudo-locale right to left', async () => {
     const browser = new Browser(h.url);
-    browser.cookies.set('jsmsso_locale', 'ar-XB');
+    browser.cookies.set(cookiePolicy(h.url).locale, 'ar-XB');
     const { body } = await page(browser, '/no-such-page');
     expect(body).to.contain('<html lang="ar-XB" dir="rtl"');
   });
@@ -119,11 +122,11 @@ describe('portal: language and time zone', () => {
   it('renders dates in the time zone the browser reported, and UTC for one it does not know', async () => {
     const browser = new Browser(h.url);
     for (const [k, v] of alice.cookies) browser.cookies.set(k, v);
-    browser.cookies.set('jsmsso_tz', encodeURIComponent('Asia/Tokyo'));
+    browser.cookies.set(cookiePolicy(h.url).timeZone, encodeURIComponent('Asia/Tokyo'));
     let { body } = await page(browser, '/requests', { 'accept-language': 'ja' });
     expect(body).to.contain('data-time-zone="Asia/Tokyo"');
     expect(body).to.match(/<time datetime="[^"]+Z" data-dt>\d{4}年\d{1,2}月\d{1,2}日 \d\d:\d\d JST<\/time>/);
-    browser.cookies.set('jsmsso_tz', encodeURIComponent('Nowhere/Land"><script>'));
+    browser.cookies.set(cookiePolicy(h.url).timeZone, encodeURIComponent('Nowhere/Land"><script>'));
     ({ body } = await page(browser, '/requests'));
     expect(body).to.contain('data-time-zone="UTC"');
   });

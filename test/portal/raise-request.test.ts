@@ -1,6 +1,7 @@
 // The raise-request form as native: a multi-select that is a checkbox group, a hint under every
 // field, "Raise this on behalf of" and "Share with" limited to the customer's own organizations.
 import { expect } from 'chai';
+import { cookiePolicy } from '../../portal/cookies.js';
 import {
   type Browser,
   csrfOf,
@@ -164,19 +165,19 @@ describe('portal raise a request: on behalf of, share with, multi-select and hin
     };
     try {
       // Her browser told the portal it is in Berlin: 09:00 there in winter is 08:00 UTC, in summer 07:00.
-      alice.cookies.set('jsmsso_tz', encodeURIComponent('Europe/Berlin'));
+      alice.cookies.set(cookiePolicy(h.url).timeZone, encodeURIComponent('Europe/Berlin'));
       const winter = await submit('VPN from Monday morning', '2026-12-07T09:00');
       expect(winter.form).to.include('A date and time, in Europe/Berlin.');
       expect(winter.stored).to.equal('2026-12-07T09:00:00.000+0100');
       expect((await submit('VPN in summer', '2026-07-06T09:00')).stored).to.equal(
         '2026-07-06T09:00:00.000+0200',
       );
-      alice.cookies.set('jsmsso_tz', encodeURIComponent('Asia/Kolkata'));
+      alice.cookies.set(cookiePolicy(h.url).timeZone, encodeURIComponent('Asia/Kolkata'));
       expect((await submit('VPN from Pune', '2026-12-07T09:30')).stored).to.equal(
         '2026-12-07T09:30:00.000+0530',
       );
     } finally {
-      alice.cookies.delete('jsmsso_tz');
+      alice.cookies.delete(cookiePolicy(h.url).timeZone);
     }
     // A browser that never said its zone (no script): UTC, and the hint says so.
     const utc = await submit('VPN, zone unknown', '2026-12-07T09:00');

@@ -8,6 +8,7 @@ import { escapeHtml } from '../../common/http/html.js';
 import type { EmulatorCall } from '../../dev/jsm-emulator/emulator.js';
 import type { Comment, CustomerRequest } from '../../dev/jsm-emulator/state.js';
 import { renderWiki } from '../../dev/jsm-emulator/wiki.js';
+import { cookiePolicy } from '../../portal/cookies.js';
 import { validateAgainstSpec } from '../../testkit/atlassian-spec.js';
 import { type Browser, csrfOf, type Harness, signIn, useHarness } from '../../testkit/portal-harness.js';
 
@@ -502,13 +503,13 @@ describe('portal request detail', () => {
     it("shows a date as a date and a date and time in the customer's zone, not Jira's text", async () => {
       const vpn = `/requests/${h.keyOf('VPN access for travel')}`;
       expect(detail((await bob.text(vpn)).body, 'Access from')).to.equal('Feb 1, 2030, 09:00 AM UTC');
-      bob.cookies.set('jsmsso_tz', encodeURIComponent('Europe/Berlin'));
+      bob.cookies.set(cookiePolicy(h.url).timeZone, encodeURIComponent('Europe/Berlin'));
       try {
         const page = (await bob.text(vpn)).body;
         expect(detail(page, 'Access from')).to.equal('Feb 1, 2030, 10:00 AM GMT+1');
         expect(page).to.include('<time datetime="2030-02-01T09:00:00.000Z" data-dt>');
       } finally {
-        bob.cookies.delete('jsmsso_tz');
+        bob.cookies.delete(cookiePolicy(h.url).timeZone);
       }
       const monitor = (await alice.text(`/requests/${h.keyOf('Second monitor for home office')}`)).body;
       expect(detail(monitor, 'Needed by')).to.equal('Jan 15, 2030');

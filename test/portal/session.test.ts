@@ -245,10 +245,30 @@ describe('portal cookies', () => {
     );
   });
   it('drops Secure and the prefix only on loopback http', () => {
-    const policy = cookiePolicy('http://127.0.0.1:8080');
+    const policy = cookiePolicy('http://127.0.0.1');
     expect(serializeCookie(policy, policy.session, 'v', { sameSite: 'Lax' })).to.equal(
       'jsmsso_session=v; Path=/; HttpOnly; SameSite=Lax',
     );
+  });
+  it('names every cookie with the port of a URL at a port not its scheme’s default, every attribute kept (ADR 0369)', () => {
+    const policy = cookiePolicy('https://help.acme.example:8443/desk');
+    expect(policy).to.deep.equal({
+      secure: true,
+      session: '__Host-jsmsso_session-8443',
+      login: '__Host-jsmsso_login-8443',
+      locale: '__Host-jsmsso_locale-8443',
+      timeZone: '__Host-jsmsso_tz-8443',
+    });
+    expect(serializeCookie(policy, policy.session, 'v', { sameSite: 'Lax' })).to.equal(
+      '__Host-jsmsso_session-8443=v; Path=/; HttpOnly; Secure; SameSite=Lax',
+    );
+    expect(cookiePolicy('http://127.0.0.1:8080').session).to.equal('jsmsso_session-8080');
+  });
+  it('keeps the names of a URL at its scheme’s default port, written or not', () => {
+    for (const url of ['https://help.acme.example', 'https://help.acme.example:443', 'http://127.0.0.1:80'])
+      expect(cookiePolicy(url).session, url).to.equal(
+        url.startsWith('https') ? '__Host-jsmsso_session' : 'jsmsso_session',
+      );
   });
   it('reads the first of duplicated cookies', () => {
     expect(parseCookies('a=1; a=2; b=3').get('a')).to.equal('1');

@@ -6,6 +6,7 @@ import {
   loadSigningCredential,
 } from '../../common/saml/index.js';
 import { verifyRedirectSignature } from '../../common/saml/redirect-binding.js';
+import { cookiePolicy } from '../../portal/cookies.js';
 import { makeKeyPair } from '../../testkit/keys.js';
 import {
   BROKER_ENTITY_ID,
@@ -55,19 +56,21 @@ describe('portal SAML sign-in', () => {
 
   it('signs a known customer in with a fresh __Host-less loopback session cookie and no e-mail kept', async () => {
     const browser = new Browser(h.url);
-    browser.cookies.set('jsmsso_session', 'attacker-chosen-session-id-aaaaaaaaaaaaaaaaaaa');
+    browser.cookies.set(cookiePolicy(h.url).session, 'attacker-chosen-session-id-aaaaaaaaaaaaaaaaaaa');
     const { requestId } = await startLogin(browser, '/requests?status=all');
     const res = await browser.post('/saml/acs', {
       SAMLResponse: brokerResponse(h, { email: 'alice@acme.test', inResponseTo: requestId }),
     });
     expect(res.status).to.equal(303);
     expect(res.headers.get('location')).to.equal('/requests?status=all');
-    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('jsmsso_session='))!;
+    const setCookie = res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith(`${cookiePolicy(h.url).session}=`))!;
     expect(setCookie)
       .to.match(/HttpOnly/)
       .and.match(/SameSite=Lax/)
       .and.match(/Path=\//);
-    expect(browser.cookies.get('jsmsso_session')).to.not.equal(
+    expect(browser.cookies.get(cookiePolicy(h.url).session)).to.not.equal(
       'attacker-chosen-session-id-aaaaaaaaaaaaaaaaaaa',
     );
     const home = await browser.text('/');
@@ -121,7 +124,7 @@ describe('portal SAML sign-in', () => {
     });
     expect(res.status).to.equal(400);
     expect(reasons(h, from)).to.include('PORTAL_LOGIN_FLOW_MISSING');
-    expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+    expect(browser.cookies.has(cookiePolicy(h.url).session)).to.equal(false);
   });
 
   for (const second of ['RequestDenied', 'NoPassive', 'AuthnFailed', 'RequestUnsupported']) {
@@ -144,7 +147,7 @@ describe('portal SAML sign-in', () => {
       expect(res.headers.get('location')).to.equal(null);
       expect(res.headers.get('content-type')).to.match(/text\/html/);
       expect(reasons(h, from)).to.deep.equal(['SAML_STATUS_NOT_SUCCESS']);
-      expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+      expect(browser.cookies.has(cookiePolicy(h.url).session)).to.equal(false);
       // The login is spent: posting the answer again starts nothing either.
       const again = await browser.post('/saml/acs', { SAMLResponse: Buffer.from(xml).toString('base64') });
       expect([again.status, again.headers.get('location')]).to.deep.equal([400, null]);
@@ -181,7 +184,7 @@ describe('portal SAML sign-in', () => {
       SAMLResponse: brokerResponse(h, { email: 'bob@acme.test', inResponseTo: again.requestId, assertionId }),
     });
     expect(res.status).to.equal(400);
-    expect(second.cookies.has('jsmsso_session')).to.equal(false);
+    expect(second.cookies.has(cookiePolicy(h.url).session)).to.equal(false);
     expect(reasons(h, from)).to.include('SAML_REPLAY');
   });
 
@@ -220,7 +223,7 @@ describe('portal SAML sign-in', () => {
       }),
     });
     expect(res.status).to.equal(400);
-    expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+    expect(browser.cookies.has(cookiePolicy(h.url).session)).to.equal(false);
     expect(reasons(h, from)).to.include('SAML_XML_INVALID');
   });
 
@@ -236,7 +239,7 @@ describe('portal SAML sign-in', () => {
       }),
     });
     expect(res.status).to.equal(400);
-    expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+    expect(browser.cookies.has(cookiePolicy(h.url).session)).to.equal(false);
     expect(reasons(h, from)).to.include('SAML_AUDIENCE_MISMATCH');
   });
 
@@ -250,7 +253,7 @@ describe('portal SAML sign-in', () => {
     });
     expect(res.status).to.equal(403);
     expect(await res.text()).to.include('did not give your e-mail address');
-    expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+    expect(browser.cookies.has(cookiePolicy(h.url).session)).to.equal(false);
     expect(reasons(h, from)).to.include('PORTAL_EMAIL_MISSING');
     expect(h.emulator.state.users.size).to.equal(users);
   });
@@ -290,7 +293,7 @@ describe('portal SAML sign-in', () => {
       expect(res.status).to.equal(400);
       expect(reasons(h, from)).to.include('SAML_SIGNATURE_INVALID');
       expect(reasons(h, from)).to.not.include('PORTAL_INTERNAL');
-      expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+      expect(browser.cookies.has(cookiePolicy(h.url).session)).to.equal(false);
     });
   }
 
@@ -305,7 +308,7 @@ describe('portal SAML sign-in', () => {
     const res = await browser.post('/saml/acs', { SAMLResponse: Buffer.from(padded).toString('base64') });
     expect(res.status).to.equal(400);
     expect(reasons(h, from)).to.include('SAML_MESSAGE_TOO_LARGE');
-    expect(browser.cookies.has('jsmsso_session')).to.equal(false);
+    expect(browser.cookies.has(cookiePolicy(h.url).session)).to.equal(false);
   });
 
   it('signs in a person whose Response the ACS reads however the form percent-encodes its base64 (ADR 0317)', async () => {
@@ -399,7 +402,9 @@ describe('portal SAML sign-in', () => {
     });
     expect(res.status).to.equal(303);
     // The cookie goes with the session, not after the portal's absolute timeout.
-    const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('jsmsso_session='))!;
+    const setCookie = res.headers
+      .getSetCookie()
+      .find((c) => c.startsWith(`${cookiePolicy(h.url).session}=`))!;
     expect(Number(/Max-Age=(\d+)/.exec(setCookie)?.[1])).to.be.within(1, 3);
     expect((await browser.fetch('/requests')).status).to.equal(200);
     await new Promise((resolve) => setTimeout(resolve, end.getTime() - Date.now() + 100));
