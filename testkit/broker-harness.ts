@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SAML, ValidateInResponseTo } from '@node-saml/node-saml';
+import { expect } from 'chai';
 import type { ClientMetadata } from 'oidc-provider';
 import { Agent, buildConnector, fetch as undiciFetch } from 'undici';
 import { parse } from 'yaml';
@@ -626,4 +627,26 @@ export async function logoutOfUnknownSession(stack: Stack, relayState: string): 
 /** The reason code a broker message page shows as its reference. */
 export function pageReason(html: string): string | undefined {
   return /<code>([A-Z0-9_]+)<\/code>/.exec(html)?.[1];
+}
+
+/**
+ * `answer` (a response, or one whose page was read) is the broker's 400 refusal for `reason`, told
+ * as every refusal is: the page's reference, the broker.refusal and broker.login log lines, the
+ * refusals metric.
+ */
+export async function expectBrokerRefusal(
+  broker: BrokerUnderTest,
+  answer: Response | { status: number; html: string },
+  reason: string,
+): Promise<void> {
+  const { status, html } = 'html' in answer ? answer : { status: answer.status, html: await answer.text() };
+  expect(status, pageReason(html) ?? html.slice(0, 300)).to.equal(400);
+  expect(pageReason(html)).to.equal(reason);
+  expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(reason);
+  expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+    result: 'refused',
+    reason,
+  });
+  const metric = await broker.context.registry.getSingleMetricAsString('jsm_sso_broker_refusals_total');
+  expect(metric).to.include(`reason="${reason}"`);
 }

@@ -10,6 +10,7 @@ import type { Sealer } from '../../common/sealer.js';
 import { single } from '../http.js';
 import { UNBOUNDED } from '../sign-in-budget.js';
 import { type AuthenticatedSubject, subjectHasher, subjectHashes } from '../subject.js';
+import { checkAuthorizationResponseIssuer } from './authorization-response-issuer.js';
 import {
   authenticatedSince,
   type BackchannelKeys,
@@ -292,6 +293,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
           'the answer came from another sign-in method than the one chosen; start again from the help center',
         );
       const callbackUrl = new URL(`${options.redirectUri}?${request.rawQuery}`);
+      checkAuthorizationResponseIssuer(callbackUrl.searchParams, metadataOf(c).issuer);
       // The code grant with every check of the answer: state, PKCE, and for OIDC the ID token
       // (signature, iss, aud, nonce); openid-client's refusals become reason codes (guardProtocol).
       const tokens = await budget.within(() =>

@@ -128,7 +128,8 @@ function checkReason(
   const parameters = details['parameters'];
   if (parameters instanceof URLSearchParams && !parameters.has('response')) {
     // The authorization response's `iss` (RFC 9207) is checked before its `state`: missing when
-    // required (no expected value recorded), or not the issuer.
+    // required (no expected value recorded), or not the issuer (which finishLogin refuses first,
+    // checkAuthorizationResponseIssuer, with the same reason).
     const iss = parameters.get('iss');
     if (!('expected' in details) || (iss !== null && iss !== issuer)) return 'OIDC_ISSUER_MISMATCH';
     return 'OIDC_STATE_MISMATCH';

@@ -9,6 +9,7 @@ import {
   closeServer,
   createPki,
   devClient,
+  expectBrokerRefusal,
   formFields,
   type IdpDoc,
   listenPlaceholder,
@@ -37,8 +38,12 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
   let answerWithError = false;
   /** The token_type the server's token responses name, when not its own Bearer. */
   let tokenType: string | undefined;
+  /** The RFC 9207 `iss` the server writes into its authorization responses in place of its own. */
+  let issWritten: string | undefined;
   /** How many requests reached the server's user endpoint. */
   let userEndpointCalls = 0;
+  /** How many requests reached the server's token endpoint. */
+  let tokenRequests = 0;
   const brokers: Record<string, BrokerUnderTest> = {};
   const kinds = ['issuer', 'standIn', 'noIss', 'nonCanonical', 'bigId', 'partner'] as const;
   /** The broker URL as the tenant wrote it: 127.000.000.001 is 127.0.0.1, in no canonical form. */
@@ -87,20 +92,24 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
           if (answerWithError && ctx.path === '/auth') ctx.querystring = `${ctx.querystring}&prompt=none`;
           await next();
         },
-        // A token response naming another token type than Bearer (RFC 6749 7.1).
+        // The requests the user and token endpoints receive; a token response naming another token
+        // type than Bearer (RFC 6749 7.1).
         async (ctx, next) => {
           if (ctx.path === '/me') userEndpointCalls++;
+          if (ctx.path === '/token') tokenRequests++;
           await next();
           if (tokenType !== undefined && ctx.path === '/token' && ctx.status === 200)
             ctx.body = { ...(ctx.body as object), token_type: tokenType };
         },
-        // An authorization server that sends no RFC 9207 `iss` to the noIss broker.
+        // An authorization server that sends no RFC 9207 `iss` to the noIss broker, and `issWritten`
+        // in place of its own to the others when a test sets it.
         async (ctx, next) => {
           await next();
           const location = ctx.response.get('location');
-          if (typeof location !== 'string' || !location.startsWith(`${urls['noIss']}/oidc/callback`)) return;
+          if (typeof location !== 'string' || !location.includes('/oidc/callback')) return;
           const url = new URL(location);
-          url.searchParams.delete('iss');
+          if (location.startsWith(`${urls['noIss']}/oidc/callback`)) url.searchParams.delete('iss');
+          else if (issWritten !== undefined) url.searchParams.set('iss', issWritten);
           ctx.set('location', url.href);
         },
       ],
@@ -168,6 +177,17 @@ describe('broker: plain OAuth 2.0 issuer, canonical redirect_uri, exact numeric 
     expect(broker.logs.findLast((l) => l['reason'] !== undefined)?.['reason']).to.equal(
       'OIDC_ISSUER_MISMATCH',
     );
+  });
+
+  it('refuses an empty iss from a server whose issuer is the stand-in, as one not the issuer (RFC 9207 2.4): 400 OIDC_ISSUER_MISMATCH, its code sent to no token endpoint', async () => {
+    issWritten = '';
+    const tokenRequestsBefore = tokenRequests;
+    const { page, html, callbackUrl, broker } = await login('standIn').finally(
+      () => (issWritten = undefined),
+    );
+    expect(new URL(callbackUrl).searchParams.getAll('iss'), 'the middleware emptied iss').to.deep.equal(['']);
+    await expectBrokerRefusal(broker, { status: page.status, html }, 'OIDC_ISSUER_MISMATCH');
+    expect(tokenRequests, 'codes presented at the token endpoint').to.equal(tokenRequestsBefore);
   });
 
   it('refuses an authorization response without iss from a server whose issuer is configured (RFC 9207 2.4), 400 OIDC_ISSUER_MISMATCH', async () => {

@@ -5,6 +5,7 @@ import { KEY_REFETCH_COOLDOWN_MS } from '../../broker/backends/oidc-signing-keys
 import {
   type BrokerUnderTest,
   Browser,
+  expectBrokerRefusal,
   formFields,
   type Pki,
   PORTAL_URL,
@@ -63,18 +64,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
     );
   }
 
-  async function expectRefused(response: Response, reason: string): Promise<void> {
-    const body = await response.text();
-    expect(response.status, pageReason(body) ?? body.slice(0, 300)).to.equal(400);
-    expect(pageReason(body)).to.equal(reason);
-    expect(broker.logs.findLast((l) => l['event'] === 'broker.refusal')?.['reason']).to.equal(reason);
-    expect(broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
-      result: 'refused',
-      reason,
-    });
-    const metric = await broker.context.registry.getSingleMetricAsString('jsm_sso_broker_refusals_total');
-    expect(metric).to.include(`reason="${reason}"`);
-  }
+  const expectRefused = (response: Response, reason: string) => expectBrokerRefusal(broker, response, reason);
 
   it('accepts a correctly signed ID token from the IdP the flow was sent to', async () => {
     const response = await callbackWith('valid');
@@ -186,7 +176,7 @@ describe('broker: OIDC backend refuses forged or mixed-up answers', () => {
   const repeatedParameters = [
     ['state', 'state=other', 'HTTP_PARAMETER_REPEATED'],
     ['code', 'code=other', 'OIDC_RESPONSE_INVALID'],
-    ['iss', `iss=${encodeURIComponent('http://127.0.0.1:1')}`, 'OIDC_RESPONSE_INVALID'],
+    ['iss', `iss=${encodeURIComponent('http://127.0.0.1:1')}`, 'OIDC_ISSUER_MISMATCH'],
   ] as const;
   for (const [name, repeated, reason] of repeatedParameters) {
     it(`refuses a callback carrying ${name} twice, sending no code to the token endpoint`, async () => {

@@ -1,5 +1,12 @@
 import { expect } from 'chai';
-import { Browser, brokerReplica, formFields, pageReason, portalSp } from '../../testkit/broker-harness.js';
+import {
+  Browser,
+  brokerReplica,
+  expectBrokerRefusal,
+  formFields,
+  pageReason,
+  portalSp,
+} from '../../testkit/broker-harness.js';
 import { startTwoIdpBroker, type TwoIdpBroker } from './fake-oidc.js';
 
 /**
@@ -68,6 +75,30 @@ describe('broker: mix-up between two OIDC IdPs that send no iss (RFC 9700 4.4.2,
       'OIDC_ISSUER_MISMATCH',
     );
   });
+
+  // openid-client tests `iss` with `!iss`: an empty one would pass as none sent, and the answer be
+  // taken from whichever server wrote it (ADR 0370).
+  const issuersNoneCanMatch = {
+    'an empty iss': () => ['iss='],
+    "alpha's iss twice": (issuer: string) => [
+      `iss=${encodeURIComponent(issuer)}`,
+      `iss=${encodeURIComponent(issuer)}`,
+    ],
+  };
+  for (const [what, issParameters] of Object.entries(issuersNoneCanMatch))
+    it(`refuses ${what} at alpha's redirect URI, though alpha advertises no iss parameter (RFC 9207 2.4), and hands the code to no token endpoint`, async () => {
+      const { broker, idpA } = stack;
+      const victim = new Browser();
+      const state = (await authorizationAt(victim, 'alpha')).get('state')!;
+      idpA.forgery = 'valid';
+      const codesSent = idpA.tokenCodes.length;
+      // The code is the state: the fake IdP would answer it with this flow's ID token (fake-oidc.ts).
+      const response = await victim.request(
+        `${broker.url}/oidc/callback/alpha?code=${state}&state=${state}&${issParameters(idpA.issuer).join('&')}`,
+      );
+      await expectBrokerRefusal(broker, response, 'OIDC_ISSUER_MISMATCH');
+      expect(idpA.tokenCodes).to.have.length(codesSent);
+    });
 
   it("refuses an answer for a login sent to alpha's issuer once alpha names another (the tenant changed mid-flow), and hands its code to no token endpoint", async () => {
     const { broker, idpA, idpB } = stack;
