@@ -4,7 +4,7 @@ import { APPLIED_HASH_ANNOTATION } from './resources/common.js';
 /**
  * Whether applying `desired` would change `live`. The live object has server defaults and other
  * managers' fields, so equality is too strict; instead every field we set must be present with
- * our value (atomic lists compared item by item, same length; map-type lists by key, `contains`),
+ * our value (atomic lists compared item by item, same length; map-type lists by keys, `contains`),
  * and the applied-hash annotation must match (it changes when we stop setting a field, which a
  * subset check cannot see). What the API server stores otherwise than written (a non-canonical
  * quantity, a value it drops) still differs here: the answer to an apply is recorded as holding
@@ -37,19 +37,28 @@ export function needsApplyCached(
 }
 
 /**
- * Lists that server-side apply merges item by item, by this key (`+listType=map` in the Kubernetes
- * API): another field manager's items in them (`kubectl set env` adds one to `env`) are that
- * manager's, which the operator's apply neither removes nor owns, so they are no drift, and an item
- * is found by its key, not its place. Other lists are atomic: the operator's apply replaces them
- * whole, so they must match item by item.
+ * Lists that server-side apply merges item by item, by these keys (`+listType=map` in the Kubernetes
+ * API): another field manager's items in them (`kubectl set env` adds one to `env`, `kubectl patch` a
+ * port to a Service) are that manager's, which the operator's apply neither removes nor owns, so they
+ * are no drift, and an item is found by its keys, not its place. A list is named by its field, or by
+ * `<parent>.<field>` where the field name means an atomic list elsewhere: a Service's `spec.ports`
+ * (keyed by port and protocol, which the operator's ports always name; ADR 0370), not a NetworkPolicy
+ * rule's `ports`. Other lists are atomic: the operator's apply replaces them whole, so they must match
+ * item by item.
  */
-const MERGE_KEYS: Readonly<Record<string, string>> = {
-  containers: 'name',
-  initContainers: 'name',
-  env: 'name',
-  volumes: 'name',
-  volumeMounts: 'mountPath',
+const MERGE_KEYS: Readonly<Record<string, readonly string[]>> = {
+  containers: ['name'],
+  initContainers: ['name'],
+  env: ['name'],
+  volumes: ['name'],
+  volumeMounts: ['mountPath'],
+  'spec.ports': ['port', 'protocol'],
 };
+
+function mergeKeysOf(field: string | undefined, parent: string | undefined): readonly string[] | undefined {
+  if (field === undefined) return undefined;
+  return MERGE_KEYS[`${parent}.${field}`] ?? MERGE_KEYS[field];
+}
 
 /**
  * Maps of strings, which the API server keeps as written, an empty value included (a label `a: ""`,
@@ -69,16 +78,17 @@ const STRING_MAPS = new Set([
 
 /**
  * True when every value in `subset` appears, equal, at the same place in `value` (an item of a
- * map-type list under the same key). `field` is the name `subset` stands under: an empty string
- * matches a missing value unless its object is one of STRING_MAPS.
+ * map-type list under the same keys). `field` is the name `subset` stands under, `parent` the name
+ * its object stands under (none for a list's item): an empty string matches a missing value unless
+ * its object is one of STRING_MAPS.
  */
-export function contains(value: unknown, subset: unknown, field?: string): boolean {
+export function contains(value: unknown, subset: unknown, field?: string, parent?: string): boolean {
   if (subset === null || typeof subset !== 'object')
     return value === subset || String(value) === String(subset);
   if (Array.isArray(subset)) {
     if (!Array.isArray(value)) return false;
-    const key = field === undefined ? undefined : MERGE_KEYS[field];
-    if (key) return subset.every((item) => contains(itemByKey(value, key, item), item));
+    const keys = mergeKeysOf(field, parent);
+    if (keys) return subset.every((item) => contains(itemByKeys(value, keys, item), item));
     return value.length === subset.length && subset.every((item, i) => contains(value[i], item));
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
@@ -86,14 +96,19 @@ export function contains(value: unknown, subset: unknown, field?: string): boole
   const dropsEmpty = field === undefined || !STRING_MAPS.has(field);
   return Object.entries(subset as Record<string, unknown>).every(
     ([k, v]) =>
-      v === undefined || (v === '' && dropsEmpty && record[k] === undefined) || contains(record[k], v, k),
+      v === undefined ||
+      (v === '' && dropsEmpty && record[k] === undefined) ||
+      contains(record[k], v, k, field),
   );
 }
 
-/** The item of `list` whose `key` is the one of `item`. */
-function itemByKey(list: unknown[], key: string, item: unknown): unknown {
-  const want = (item as Record<string, unknown> | null)?.[key];
+/** The item of `list` whose `keys` are those of `item`. */
+function itemByKeys(list: unknown[], keys: readonly string[], item: unknown): unknown {
+  const want = item as Record<string, unknown> | null;
   return list.find(
-    (v) => v !== null && typeof v === 'object' && (v as Record<string, unknown>)[key] === want,
+    (v) =>
+      v !== null &&
+      typeof v === 'object' &&
+      keys.every((key) => (v as Record<string, unknown>)[key] === want?.[key]),
   );
 }

@@ -1,4 +1,4 @@
-import type { V1Deployment, V1Ingress } from '@kubernetes/client-node';
+import type { V1Deployment, V1Ingress, V1Service } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import type { Registry } from 'prom-client';
 import type { JsmSsoTenant } from '../../common/config/load.js';
@@ -11,6 +11,7 @@ import {
   APPLIED_HASH_ANNOTATION,
   CONFIG_HASH_ANNOTATION,
   FIELD_MANAGER,
+  MANAGEMENT_PORT,
 } from '../../operator/resources/common.js';
 import { NODE_OPTIONS } from '../../operator/resources/deployment.js';
 import { admissionPolicy } from '../../testkit/admission-policy.js';
@@ -232,6 +233,14 @@ describe('operator against a real API server', function () {
     expect(writes.slice(before)).to.deep.equal([]);
   });
 
+  /** Creates a tenant `name` of the test's defaults, waits for it to converge and the operator to be idle. */
+  async function quietTenant(name: string): Promise<void> {
+    await createTenantSecrets(env.client, namespace, name);
+    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, name));
+    await converged(name);
+    await quiet();
+  }
+
   /** The operator's writes during two resyncs of `name` once it is quiet. */
   async function resyncWrites(name: string): Promise<string[]> {
     await quiet();
@@ -262,10 +271,7 @@ describe('operator against a real API server', function () {
   });
 
   it('writes nothing during idle resyncs once another field manager added items to lists of its objects (`kubectl set env`, a Service port), and still undoes an edit of its own', async () => {
-    await createTenantSecrets(env.client, namespace, 'lists');
-    await env.client.create(collectionPath(KINDS.tenant, namespace), tenantObject(namespace, 'lists'));
-    await converged('lists');
-    await quiet();
+    await quietTenant('lists');
     const broker = objectPath(KINDS.deployment, namespace, 'lists-broker');
     const patch = (path: string, body: unknown) =>
       env.client.request('PATCH', path, {
@@ -306,14 +312,11 @@ describe('operator against a real API server', function () {
     expect(await resyncWrites('lists')).to.deep.equal([]);
   });
 
-  it('keeps a label and an annotation someone added to its Deployment and Service (`kubectl label`, `kubectl annotate`), writing nothing for them', async () => {
-    await converged('acme');
-    await quiet();
-    const before = writes.length;
-    const paths = [
-      objectPath(KINDS.deployment, namespace, 'acme-broker'),
-      objectPath(KINDS.service, namespace, 'acme-portal'),
-    ];
+  /**
+   * Adds a label and an annotation to each object of `paths` as `kubectl label` and `kubectl annotate`
+   * do, and waits for the operator to see them.
+   */
+  async function labelAsSomeoneElse(paths: string[]): Promise<void> {
     for (const path of paths)
       await env.client.request('PATCH', path, {
         body: {
@@ -334,18 +337,57 @@ describe('operator against a real API server', function () {
         ),
       'the operator to see the labels',
     );
+  }
+
+  /** The operator's writes since `before` but an Event series' count, flushed on a timer of its own (events.ts). */
+  function writesSince(before: number): string[] {
+    return writes.slice(before).filter((w) => !w.startsWith('PATCH /apis/events.k8s.io/'));
+  }
+
+  it('keeps a label and an annotation someone added to its Deployment and Service (`kubectl label`, `kubectl annotate`), writing nothing for them', async () => {
+    await converged('acme');
+    await quiet();
+    const before = writes.length;
+    const paths = [
+      objectPath(KINDS.deployment, namespace, 'acme-broker'),
+      objectPath(KINDS.service, namespace, 'acme-portal'),
+    ];
+    await labelAsSomeoneElse(paths);
     expect(await resyncWrites('acme')).to.deep.equal([]);
-    // An Event series' count is flushed on a timer of its own (events.ts), whatever the label did.
-    const seriesFlush = (write: string) => write.startsWith('PATCH /apis/events.k8s.io/');
-    expect(
-      writes.slice(before).filter((w) => !seriesFlush(w)),
-      'writes since the label',
-    ).to.deep.equal([]);
+    expect(writesSince(before), 'writes since the label').to.deep.equal([]);
     for (const path of paths) {
       const live = await env.client.get<KubeObject>(path);
       expect(live?.metadata.labels, path).to.include({ team: 'helpdesk' });
       expect(live?.metadata.annotations, path).to.include({ 'example.com/owner': 'helpdesk' });
     }
+  });
+
+  // Server-side apply merges a Service's ports by port and protocol: another manager's port is theirs,
+  // so the operator's apply would change nothing (ADR 0370; ADR 0360 left it).
+  it("writes nothing for a label someone adds to its Service that carries a port another manager added, and still restores its own port's target", async () => {
+    await quietTenant('ports');
+    const service = objectPath(KINDS.service, namespace, 'ports-portal');
+    const patchService = (ports: unknown[]) =>
+      env.client.request('PATCH', service, {
+        body: { spec: { ports } },
+        contentType: 'application/strategic-merge-patch+json',
+        query: { fieldManager: 'kubectl-patch' },
+      });
+    await patchService([{ name: 'debug', port: 9999, targetPort: 9999, protocol: 'TCP' }]);
+    await quiet();
+    const before = writes.length;
+    await labelAsSomeoneElse([service]);
+    expect(await resyncWrites('ports')).to.deep.equal([]);
+    expect(writesSince(before), 'writes since the label').to.deep.equal([]);
+    const ports = async () => (await env.client.get<V1Service>(service))?.spec?.ports ?? [];
+    expect((await ports()).map((p) => p.port)).to.have.members([80, MANAGEMENT_PORT, 9999]);
+    // Its own port edited is drift, undone, and the other manager's left.
+    await patchService([{ port: MANAGEMENT_PORT, protocol: 'TCP', targetPort: 'http' }]);
+    await eventually(
+      async () => (await ports()).find((p) => p.port === MANAGEMENT_PORT)?.targetPort === 'management',
+      'the management port restored',
+    );
+    expect((await ports()).map((p) => p.port)).to.have.members([80, MANAGEMENT_PORT, 9999]);
   });
 
   it('restores a Deployment that someone edited', async () => {

@@ -393,6 +393,23 @@ describe('operator drift detection', () => {
     expect(contains({ data: {} }, { data: { empty: '' } })).to.equal(false);
   });
 
+  it("compares a Service's ports by port and protocol, as server-side apply merges them, and a NetworkPolicy rule's ports whole", () => {
+    const service = desiredService(context(), 'portal') as unknown as KubeObject;
+    const live = structuredClone(service) as KubeObject & { spec: { ports: Record<string, unknown>[] } };
+    // Another manager's port, first: theirs, and ours found by its keys.
+    live.spec.ports.unshift({ name: 'debug', port: 9999, targetPort: 9999, protocol: 'TCP' });
+    expect(needsApply(service, live), "with another manager's port").to.equal(false);
+    live.spec.ports.find((p) => p['name'] === 'management')!['targetPort'] = 'http';
+    expect(needsApply(service, live), 'with our port edited').to.equal(true);
+    live.spec.ports = live.spec.ports.filter((p) => p['name'] !== 'management');
+    expect(needsApply(service, live), 'without our port').to.equal(true);
+    // A rule's ports are an atomic list: a port added there opens the pods further, and is undone.
+    const policy = desiredNetworkPolicy(context(), 'portal') as unknown as KubeObject;
+    const opened = structuredClone(policy) as KubeObject & { spec: { ingress: { ports: unknown[] }[] } };
+    opened.spec.ingress[0]!.ports.push({ port: 9999, protocol: 'TCP' });
+    expect(needsApply(policy, opened), 'a rule with a port added').to.equal(true);
+  });
+
   it('sees no drift in Deployments as the API server stores them (canonical quantities, empty values dropped, items another manager added), and still sees ours changed', async () => {
     const env = await envtest();
     const namespace = await freshNamespace(env.client, 'drift');
