@@ -44,8 +44,9 @@ function undescribed(schema: Schema, path = ''): string[] {
 }
 
 /** The objects of a rendered chart (`helm template`'s documents, empty ones left out). */
-function objectsOf(rendered: string): KubeObject[] {
-  return parseAllDocuments(rendered)
+/** The objects of a rendered chart; `version` '1.1' reads them as the API server's YAML reader does. */
+function objectsOf(rendered: string, version: '1.1' | '1.2' = '1.2'): KubeObject[] {
+  return parseAllDocuments(rendered, { version })
     .map((d) => d.toJS() as KubeObject | null)
     .filter((d): d is KubeObject => d !== null);
 }
@@ -212,24 +213,60 @@ describe('Helm chart values and templates', function () {
     helm('lint', '--strict', CHART, '--set', 'nameOverride=sso', '--set', 'podLabels.a=b');
   });
 
-  // YAML 1.1 reads a bare on, yes, true, null as no string: `helm install on` failed with "cannot unmarshal
-  // bool into ... metadata.labels of type string", its selector labels and namespaces written unquoted.
-  it('renders a release and a namespace named as YAML literals (on, null) as those names, every label and namespace a string', () => {
-    const objects = objectsOf(helm('template', 'on', CHART, '--namespace', 'null'));
-    const strings = (map: Record<string, unknown> | undefined) =>
-      Object.values(map ?? {}).every((v) => typeof v === 'string');
-    for (const o of objects) {
-      const where = `${o.kind}/${o.metadata.name}`;
-      expect(strings(o.metadata.labels), where).to.equal(true);
-      if (o.metadata.namespace !== undefined) expect(o.metadata.namespace, where).to.equal('null');
-    }
-    const deployment = operatorDeployment(objects);
-    const { matchLabels } = (
-      deployment.spec as unknown as { selector: { matchLabels: Record<string, unknown> } }
-    ).selector;
-    expect(matchLabels['app.kubernetes.io/instance']).to.equal('on');
-    expect(deployment.spec.template.metadata.labels['app.kubernetes.io/instance']).to.equal('on');
-  });
+  // YAML 1.1 reads a bare on, yes, true, null, 1 as no string: `helm install on` failed with "cannot unmarshal
+  // bool into ... metadata.labels of type string", its selector labels and namespaces written unquoted; so did
+  // a nameOverride, fullnameOverride or serviceAccount.name written so (a string in values, bare in the YAML).
+  const literalNames: Array<{ set: string[]; name: string; fullname: string; serviceAccount: string }> = [
+    { set: [], name: 'jsm-sso', fullname: 'on-jsm-sso', serviceAccount: 'on-jsm-sso' },
+    { set: ['nameOverride=1'], name: '1', fullname: 'on-1', serviceAccount: 'on-1' },
+    {
+      set: ['nameOverride=null', 'fullnameOverride=true'],
+      name: 'null',
+      fullname: 'true',
+      serviceAccount: 'true',
+    },
+    // A release name holding the chart's name is the full name: `on` alone.
+    {
+      set: ['nameOverride=on', 'serviceAccount.name=yes'],
+      name: 'on',
+      fullname: 'on',
+      serviceAccount: 'yes',
+    },
+  ];
+  for (const { set, name, fullname, serviceAccount } of literalNames)
+    it(`renders a release and a namespace named as YAML literals (on, null)${set.length ? ` with ${set.join(', ')}` : ''} as those names, every name, label and namespace a string`, () => {
+      const objects = objectsOf(
+        helm('template', 'on', CHART, '--namespace', 'null', ...set.flatMap((s) => ['--set-string', s])),
+        '1.1',
+      );
+      const strings = (map: Record<string, unknown> | undefined) =>
+        Object.values(map ?? {}).every((v) => typeof v === 'string');
+      for (const o of objects) {
+        const where = `${o.kind}/${String(o.metadata.name)}`;
+        // Every object is named after the release, but the CRDs, named by their group, and the
+        // ServiceAccount, named by serviceAccount.name when set.
+        const named = o.kind === 'ServiceAccount' ? serviceAccount : fullname;
+        if (o.kind !== 'CustomResourceDefinition')
+          expect(o.metadata.name, where)
+            .to.be.a('string')
+            .and.match(new RegExp(`^${named}(-|$)`));
+        expect(strings(o.metadata.labels), where).to.equal(true);
+        expect(o.metadata.labels?.['app.kubernetes.io/name'], where).to.equal(name);
+        if (o.metadata.namespace !== undefined) expect(o.metadata.namespace, where).to.equal('null');
+        for (const subject of (o as { subjects?: { name: unknown }[] }).subjects ?? [])
+          expect(subject.name, `${where} subject`).to.equal(serviceAccount);
+      }
+      const deployment = operatorDeployment(objects);
+      const { matchLabels } = (
+        deployment.spec as unknown as { selector: { matchLabels: Record<string, unknown> } }
+      ).selector;
+      expect(matchLabels).to.include({ 'app.kubernetes.io/instance': 'on', 'app.kubernetes.io/name': name });
+      expect(deployment.spec.template.metadata.labels).to.include({
+        'app.kubernetes.io/instance': 'on',
+        'app.kubernetes.io/name': name,
+      });
+      expect(deployment.spec.template.spec['serviceAccountName']).to.equal(serviceAccount);
+    });
 
   it("renders every label once where commonLabels, podLabels or a monitor's labels name a key the chart or another of them sets, the more specific value winning", () => {
     const rendered = helm(

@@ -46,7 +46,7 @@ which no per-key schema can see.
 {{- end -}}
 
 {{- define "jsm-sso.selectorLabels" -}}
-app.kubernetes.io/name: {{ include "jsm-sso.name" . }}
+app.kubernetes.io/name: {{ include "jsm-sso.name" . | quote }}
 app.kubernetes.io/instance: {{ .Release.Name | quote }}
 app.kubernetes.io/component: operator
 {{- end -}}
