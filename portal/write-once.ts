@@ -7,6 +7,7 @@
  * after a crash, a 502, a timeout or the back button). Whatever happens, one form yields one write.
  */
 import { randomBytes } from 'node:crypto';
+import { JsmSsoError } from '../common/errors.js';
 import { AtlassianError } from './atlassian/errors.js';
 import { withinPage } from './atlassian/page-budget.js';
 import type { WriteClaims } from './write-claims.js';
@@ -155,7 +156,7 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
       for (const delay of delays) {
         if (!fits(delay)) throw err;
         await sleep(delay);
-        const found = await find();
+        const found = await lookAfter(err, find);
         if (found !== undefined) return { value: found, existed: false };
       }
       if (options.findMayLag && !resourceLimitReached(err)) {
@@ -171,6 +172,20 @@ async function writeLooked<T>(options: WriteOnceOptions<T>): Promise<WriteOutcom
       if (answeredUnreadable(err)) throw err;
       options.onRetry?.(err.upstreamStatus >= 500 ? String(err.upstreamStatus) : err.code);
     }
+  }
+}
+
+/**
+ * `find` after a write whose outcome is unknown. A look that fails tells nothing of the write, so the
+ * write's own failure is the one to answer. Answered in its place, a look refused 429 (or 503 with
+ * Retry-After) read as "Atlassian did nothing": the form's claim was dropped and its page said it
+ * could be sent again, which a lagging search then let write twice (ADR 0377).
+ */
+async function lookAfter<T>(err: AtlassianError, find: () => Promise<T | undefined>): Promise<T | undefined> {
+  try {
+    return await find();
+  } catch (lookFailed) {
+    throw lookFailed instanceof JsmSsoError ? err : lookFailed;
   }
 }
 

@@ -27,7 +27,7 @@ import { type RequestFacts, sharingOrganizations } from '../visibility.js';
 import type { PortalWeb } from '../web.js';
 import { namesFiles } from '../wiki-files.js';
 import { WriteUnconfirmedError } from '../write-claims.js';
-import { newWriteKey, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
+import { newWriteKey, outcomeUnknown, WRITE_KEY_FIELD, writeKeyFrom } from '../write-once.js';
 import { keepRecentWrite } from './recent-write.js';
 import { noteClientAborted, readUploadForm, uploadRoute } from './upload-form.js';
 
@@ -50,6 +50,29 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
   'PORTAL_ACTION_INVALID',
   'PORTAL_ACTION_APPROVER_ONLY',
 ]);
+
+/**
+ * What a page says after Atlassian failed a write: `refused` when it did nothing (a 4xx, a 429 past
+ * the budget), `unknown` when it may have done it (a 5xx, a timeout, a lost answer: outcomeUnknown),
+ * so the customer looks before sending it again, rather than being told it was not done (ADR 0377).
+ */
+interface NotDone {
+  refused: MessageKey;
+  unknown: MessageKey;
+}
+
+const COMMENT_NOT_DONE: NotDone = {
+  refused: 'request.refused.commentNotAdded',
+  unknown: 'request.refused.commentUnconfirmed',
+};
+const FILE_NOT_DONE: NotDone = {
+  refused: 'request.refused.fileNotAttached',
+  unknown: 'request.refused.fileUnconfirmed',
+};
+
+function notDoneKey(notDone: NotDone, err: AtlassianError): MessageKey {
+  return outcomeUnknown(err) ? notDone.unknown : notDone.refused;
+}
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
   const { logger, client, requests, catalogue, colleagues, limits, downloads } = services;
@@ -80,6 +103,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       status?: number;
       /** After a failed comment: its text and key, so sending it again writes it once. */
       commentDraft?: { text: string; writeKey: string };
+      /**
+       * After a failed upload: its form's key, so the file chosen and sent again is looked for first
+       * and attached once, also when Atlassian attached it and its answer was lost (ADR 0377).
+       */
+      attachmentWriteKey?: string;
     } = {},
   ) => {
     const s = session(res);
@@ -142,7 +170,10 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         customerAccountId: s.customer.accountId,
         mayAct: detail.mayAct,
         csrf: s.csrf,
-        writeKeys: { comment: extra.commentDraft?.writeKey ?? newWriteKey(), attachment: newWriteKey() },
+        writeKeys: {
+          comment: extra.commentDraft?.writeKey ?? newWriteKey(),
+          attachment: extra.attachmentWriteKey ?? newWriteKey(),
+        },
         commentDraft: extra.commentDraft?.text,
         notice: extra.notice,
         error: extra.error,
@@ -171,7 +202,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
     key: string,
     err: unknown,
     body: Record<string, unknown>,
-    notDone?: MessageKey,
+    notDone?: NotDone,
     unconfirmed?: MessageKey,
   ): Promise<boolean> => {
     const maybeDone = unconfirmed !== undefined && err instanceof WriteUnconfirmedError;
@@ -194,7 +225,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       res.setHeader('Retry-After', String(err.retryAfterSeconds));
     const message =
       err instanceof AtlassianError
-        ? `${problemText(i18n, err)} ${notDone ? i18n.t(notDone) : ''}`.trim()
+        ? `${problemText(i18n, err)} ${notDone ? i18n.t(notDoneKey(notDone, err)) : ''}`.trim()
         : err instanceof ActionRefusal
           ? i18n.t(err.messageKey)
           : maybeDone
@@ -237,8 +268,8 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         approvers?: boolean;
         /** Where to go once it is done instead of the request's page, when it took the request from the customer. */
         elsewhere?: (body: Record<string, unknown>, s: Session) => string | undefined;
-        /** Said after a failed write: what did not happen and what to do. */
-        notDone?: MessageKey;
+        /** Said after a failed write: what did not happen, or may have, and what to do. */
+        notDone?: NotDone;
         /**
          * Said when an earlier post of the same form gave up on a write that may have been made
          * (WriteUnconfirmedError): nothing was sent this time.
@@ -339,7 +370,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         await requests.attach(key, desk.serviceDeskId, form.files, note, writeKey);
       }
     } catch (err) {
-      if (!(await showRefusal(res, key, err, body, 'request.refused.commentNotAdded'))) throw err;
+      if (!(await showRefusal(res, key, err, body, COMMENT_NOT_DONE))) throw err;
       return;
     }
     await keepRecentWrite(services, s, request.issueId);
@@ -360,7 +391,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       },
       {
         approvers: true,
-        notDone: 'request.refused.commentNotAdded',
+        notDone: COMMENT_NOT_DONE,
       },
     ),
   );
@@ -551,6 +582,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       });
       return;
     }
+    const writeKey = writeKeyFrom(form.fields[WRITE_KEY_FIELD]);
     try {
       await requests.attach(
         key,
@@ -558,7 +590,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
         [file],
         // Atlassian adds a link to the file below the note: agents read who attached it.
         authoredBody(s.customer.displayName, ''),
-        writeKeyFrom(form.fields[WRITE_KEY_FIELD]),
+        writeKey,
       );
     } catch (err) {
       if (!(err instanceof AtlassianError)) throw err;
@@ -569,9 +601,11 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       );
       const i18n = translatorOf(res);
       await renderDetail(res, key, {
-        uploadError: `${problemText(i18n, err)} ${i18n.t('request.refused.fileNotAttached')}`,
+        uploadError: `${problemText(i18n, err)} ${i18n.t(notDoneKey(FILE_NOT_DONE, err))}`,
         reference,
         status: err.status,
+        // The same key: the file chosen again is looked for first (a new key attached it twice).
+        attachmentWriteKey: writeKey,
       });
       return;
     }

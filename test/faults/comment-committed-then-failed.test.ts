@@ -51,6 +51,37 @@ describe('faults: a comment Atlassian wrote and answered 500, on a request with 
     expect(written(), 'comments under one write key, sent again').to.have.length(1);
   });
 
+  it('says it cannot tell when its look fails too, keeps the text under the same key, and the comment sent again lands on it', async () => {
+    const key = h.keyOf('Laptop screen flickers');
+    const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;
+    const detail = (await alice.text(`/requests/${key}`)).body;
+    const action = `/requests/${key}/comment`;
+    const form = { _csrf: csrfOf(detail), _write: writeKeyOf(detail, action)!, body: 'Said once, even now.' };
+    h.emulator.faults.set({
+      statusAfterHandling: 500,
+      pathPrefix: `/rest/servicedeskapi/request/${key}/comment`,
+      method: 'POST',
+      times: 1,
+      // Where the comment is looked for, nothing answers from then on (Atlassian having a bad minute).
+      onArrival: async () =>
+        h.emulator.faults.add({ pathPrefix: `/rest/api/3/issue/${key}/comment`, method: 'GET', status: 503 }),
+    });
+    const first = await alice.post(action, form);
+    const page = await first.text();
+    h.emulator.faults.clear();
+    const written = () =>
+      request.comments.filter((c) => c.body.includes(`(portal reference ${form._write})`));
+    expect(written(), 'written by the first post').to.have.length(1);
+    expect(first.status).to.equal(502);
+    // Before, "Your comment was not added": it was.
+    expect(page).to.contain('We could not confirm whether your comment was added.');
+    expect(page).to.contain('>Said once, even now.</textarea>');
+    expect(writeKeyOf(page, action)).to.equal(form._write);
+    const again = await alice.post(action, { ...form, _csrf: csrfOf(page) });
+    expect(again.status).to.equal(303);
+    expect(written(), 'after the comment sent again').to.have.length(1);
+  });
+
   it('takes an internal comment carrying the key for no proof that the customer’s comment was written', async () => {
     const key = h.keyOf('Laptop screen flickers');
     const request = [...h.emulator.state.requests.values()].find((r) => r.key === key)!;

@@ -56,7 +56,9 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     summary: string,
     description: string,
     lookFails = false,
-    answered: Pick<FaultRule, 'statusAfterHandling' | 'rewriteJson'> = { statusAfterHandling: 500 },
+    answered: Pick<FaultRule, 'statusAfterHandling' | 'rewriteJson' | 'onArrival'> = {
+      statusAfterHandling: 500,
+    },
   ) {
     const form = raiseRequestForm(h, alice, 'Get IT help');
     const fields = { ...(await form.fresh()), f_summary: summary, f_description: description };
@@ -122,6 +124,35 @@ describe('faults: a create Atlassian did, answered 500, while its search lags', 
     expect(reasons(h, from)).to.include('ATLASSIAN_ERROR');
     // Once the search has caught up, the same form sent again finds the request.
     h.emulator.state.searchIndex.catchUp();
+    await sentAgainLandsOnIt(form, fields);
+  });
+
+  it('raises one request when its look is throttled after the create was answered 500: says it could not confirm it, and the form sent again lands on it', async () => {
+    // Atlassian's search throttled (429, the transport's retries spent) from the moment of the create:
+    // the look's refusal, which says nothing of the create, was answered in the write's place. Taken
+    // for "nothing was done", the page said the request was not created, the form's claim was
+    // dropped, and the form sent again, the search still behind, raised it a second time.
+    const { form, fields, res, from } = await createdThen500(
+      'Created, then its look throttled',
+      'Atlassian wrote it and answered 500; its search refused the look.',
+      false,
+      {
+        statusAfterHandling: 500,
+        onArrival: async () =>
+          h.emulator.faults.add({
+            status: 429,
+            retryAfterSeconds: 1,
+            pathPrefix: '/rest/api/3/search',
+            method: 'POST',
+          }),
+      },
+    );
+    const page = await res.text();
+    expect(page).not.to.contain('Your request was not created.');
+    expect(page).to.contain('We could not confirm whether your request was created.');
+    expect(page).to.contain(`name="_write" value="${fields._write}"`);
+    expect(res.status).to.equal(502);
+    expect(reasons(h, from)).to.include('ATLASSIAN_ERROR');
     await sentAgainLandsOnIt(form, fields);
   });
 

@@ -161,6 +161,8 @@ export const de: Catalogue = {
   'request.refused.commentEmpty': 'Schreiben Sie zuerst einen Kommentar.',
   'request.refused.commentNotAdded':
     'Ihr Kommentar wurde nicht hinzugefügt. Er ist unten erhalten: Senden Sie ihn erneut, wenn Sie bereit sind (er wird nicht doppelt hinzugefügt).',
+  'request.refused.commentUnconfirmed':
+    'Wir konnten nicht bestätigen, ob Ihr Kommentar hinzugefügt wurde. Prüfen Sie zuerst die Kommentare der Anfrage; Ihr Kommentar ist unten erhalten, und erneut gesendet wird er nicht doppelt hinzugefügt.',
   'request.refused.stepUnavailable': 'Dieser Schritt ist nicht verfügbar.',
   'request.refused.stepUnconfirmed':
     'Wir konnten nicht bestätigen, ob die Anfrage aktualisiert wurde. Prüfen Sie unten ihren Status, bevor Sie diesen Schritt erneut senden.',
@@ -182,6 +184,8 @@ export const de: Catalogue = {
   'error.uploadRefused.title': 'Hochladen abgelehnt',
   'request.refused.fileNotAttached':
     'Ihre Datei wurde nicht angehängt; bitte wählen Sie sie aus und laden Sie sie erneut hoch.',
+  'request.refused.fileUnconfirmed':
+    'Wir konnten nicht bestätigen, ob Ihre Datei angehängt wurde. Prüfen Sie zuerst die Dateien der Anfrage; um sie erneut zu senden, wählen Sie sie unten aus und laden Sie sie hoch: Sie wird nicht doppelt angehängt.',
   'upload.acceptedTypes': 'Erlaubte Typen: {types}.',
   'upload.chooseAgain': 'Es wurde nichts gesendet; bitte wählen Sie Ihre Dateien erneut aus.',
   'refusal.uploadContent':

@@ -163,6 +163,8 @@ export const en = {
   'request.refused.commentEmpty': 'Write a comment first.',
   'request.refused.commentNotAdded':
     'Your comment was not added. It is kept below: send it again when you are ready (it will not be added twice).',
+  'request.refused.commentUnconfirmed':
+    'We could not confirm whether your comment was added. Check the request’s comments first; your comment is kept below, and sending it again will not add it twice.',
   'request.refused.stepUnavailable': 'That step is not available.',
   'request.refused.stepUnconfirmed':
     'We could not confirm whether the request was updated. Check its status below before sending that step again.',
@@ -183,6 +185,8 @@ export const en = {
   'request.refused.noFile': 'Choose a file to attach.',
   'error.uploadRefused.title': 'Upload refused',
   'request.refused.fileNotAttached': 'Your file was not attached; please choose it and upload it again.',
+  'request.refused.fileUnconfirmed':
+    'We could not confirm whether your file was attached. Check the request’s files first; to send it again, choose it below and upload it: it will not be attached twice.',
   'upload.acceptedTypes': 'Accepted types: {types}.',
   'upload.chooseAgain': 'Nothing was sent; please choose your files again.',
   'refusal.uploadContent':

@@ -162,6 +162,8 @@ export const fr: Catalogue = {
   'request.refused.commentEmpty': 'Écrivez d’abord un commentaire.',
   'request.refused.commentNotAdded':
     'Votre commentaire n’a pas été ajouté. Il est conservé ci-dessous : renvoyez-le quand vous êtes prêt (il ne sera pas ajouté deux fois).',
+  'request.refused.commentUnconfirmed':
+    'Nous n’avons pas pu confirmer que votre commentaire a été ajouté. Vérifiez d’abord les commentaires de la demande ; votre commentaire est conservé ci-dessous, et renvoyé, il ne sera pas ajouté deux fois.',
   'request.refused.stepUnavailable': 'Cette étape n’est pas disponible.',
   'request.refused.stepUnconfirmed':
     'Nous n’avons pas pu confirmer que la demande a été mise à jour. Vérifiez son statut ci-dessous avant d’envoyer de nouveau cette étape.',
@@ -183,6 +185,8 @@ export const fr: Catalogue = {
   'error.uploadRefused.title': 'Envoi refusé',
   'request.refused.fileNotAttached':
     'Votre fichier n’a pas été joint ; choisissez-le et envoyez-le à nouveau.',
+  'request.refused.fileUnconfirmed':
+    'Nous n’avons pas pu confirmer que votre fichier a été joint. Vérifiez d’abord les fichiers de la demande ; pour le renvoyer, choisissez-le ci-dessous et envoyez-le : il ne sera pas joint deux fois.',
   'upload.acceptedTypes': 'Types acceptés : {types}.',
   'upload.chooseAgain': 'Rien n’a été envoyé ; veuillez choisir à nouveau vos fichiers.',
   'refusal.uploadContent':

@@ -159,6 +159,8 @@ export const ja: Catalogue = {
   'request.refused.commentEmpty': '先にコメントを入力してください。',
   'request.refused.commentNotAdded':
     'コメントは追加されませんでした。下に残してあります。準備ができたら再送信してください (二重に追加されることはありません)。',
+  'request.refused.commentUnconfirmed':
+    'コメントが追加されたかどうかを確認できませんでした。まずリクエストのコメントを確認してください。コメントは下に残してあり、再送信しても二重に追加されることはありません。',
   'request.refused.stepUnavailable': 'その操作は利用できません。',
   'request.refused.stepUnconfirmed':
     'リクエストが更新されたかどうかを確認できませんでした。この操作を再送信する前に、下のステータスを確認してください。',
@@ -178,6 +180,8 @@ export const ja: Catalogue = {
   'error.uploadRefused.title': 'アップロードが拒否されました',
   'request.refused.fileNotAttached':
     'ファイルは添付されませんでした。もう一度ファイルを選択してアップロードしてください。',
+  'request.refused.fileUnconfirmed':
+    'ファイルが添付されたかどうかを確認できませんでした。まずリクエストのファイルを確認してください。再送信するには下でファイルを選択してアップロードしてください。二重に添付されることはありません。',
   'upload.acceptedTypes': '使用できる形式: {types}。',
   'upload.chooseAgain': '何も送信されていません。ファイルをもう一度選択してください。',
   'refusal.uploadContent': 'このファイルの内容は名前が示す形式ではありません ({filename})。',
