@@ -3,7 +3,7 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import { type ErrorCode, JsmSsoError } from '../../common/errors.js';
 import { FlowStoreClaimsUncertainError } from '../../common/flowstore/flow-store.js';
-import type { MessageKey } from '../../common/i18n/index.js';
+import type { MessageKey, Translator } from '../../common/i18n/index.js';
 import { en } from '../../common/i18n/messages/en.js';
 import { AtlassianError } from '../atlassian/errors.js';
 import type { OrganizationDTO } from '../atlassian/types.js';
@@ -52,12 +52,13 @@ const ACTION_REFUSALS: ReadonlySet<ErrorCode> = new Set([
 ]);
 
 /**
- * What a page says after Atlassian failed a write: `refused` when it did nothing (a 4xx, a 429 past
- * the budget), `unknown` when it may have done it (a 5xx, a timeout, a lost answer: outcomeUnknown),
- * so the customer looks before sending it again, rather than being told it was not done (ADR 0377).
+ * What a page says after Atlassian failed a write, besides the failure itself: `refused` when it did
+ * nothing (a 4xx, a 429 past the budget), `unknown` when it may have done it (a 5xx, a timeout, a lost
+ * answer: outcomeUnknown), so the customer looks before sending it again, rather than being told it
+ * was not done or to try again (ADR 0377).
  */
 interface NotDone {
-  refused: MessageKey;
+  refused?: MessageKey;
   unknown: MessageKey;
 }
 
@@ -70,8 +71,12 @@ const FILE_NOT_DONE: NotDone = {
   unknown: 'request.refused.fileUnconfirmed',
 };
 
-function notDoneKey(notDone: NotDone, err: AtlassianError): MessageKey {
-  return outcomeUnknown(err) ? notDone.unknown : notDone.refused;
+const STEP_NOT_DONE: NotDone = { unknown: 'request.refused.stepUnconfirmed' };
+
+/** The failure in the customer's words, and what `notDone` says of it. */
+function failureText(i18n: Translator, err: AtlassianError, notDone: NotDone | undefined): string {
+  const more = notDone && (outcomeUnknown(err) ? notDone.unknown : notDone.refused);
+  return more ? `${problemText(i18n, err)} ${i18n.t(more)}` : problemText(i18n, err);
 }
 
 export function mountRequestRoutes(app: Express, web: PortalWeb, services: PortalServices): void {
@@ -225,7 +230,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       res.setHeader('Retry-After', String(err.retryAfterSeconds));
     const message =
       err instanceof AtlassianError
-        ? `${problemText(i18n, err)} ${notDone ? i18n.t(notDoneKey(notDone, err)) : ''}`.trim()
+        ? failureText(i18n, err, notDone)
         : err instanceof ActionRefusal
           ? i18n.t(err.messageKey)
           : maybeDone
@@ -413,7 +418,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       );
       if (!moved) throw actionError('request.refused.stepUnavailable');
     },
-    { unconfirmed: 'request.refused.stepUnconfirmed' },
+    { notDone: STEP_NOT_DONE, unconfirmed: 'request.refused.stepUnconfirmed' },
   );
 
   /**
@@ -601,7 +606,7 @@ export function mountRequestRoutes(app: Express, web: PortalWeb, services: Porta
       );
       const i18n = translatorOf(res);
       await renderDetail(res, key, {
-        uploadError: `${problemText(i18n, err)} ${i18n.t(notDoneKey(FILE_NOT_DONE, err))}`,
+        uploadError: failureText(i18n, err, FILE_NOT_DONE),
         reference,
         status: err.status,
         // The same key: the file chosen again is looked for first (a new key attached it twice).

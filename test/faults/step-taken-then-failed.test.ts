@@ -56,8 +56,14 @@ describe('faults: a step without a comment, its form sent again while the step i
       method: 'POST',
       times: 1,
     });
-    expect((await alice.post(action(), form)).status, 'the first post').to.equal(502);
+    const first = await alice.post(action(), form);
+    expect(first.status, 'the first post').to.equal(502);
     expect(request().statusHistory.length - steps, 'steps taken by the first post').to.equal(1);
+    // Its own page says so too (ADR 0377): before, "Something went wrong … Please try again" alone,
+    // and the step's button, a new form, took the step a second time.
+    expect(await first.text(), 'the first post’s page').to.contain(
+      'We could not confirm whether the request was updated.',
+    );
     // Past the 30 s in which a post of the same form is refused outright (ADR 0245).
     await pass(form._write, 31_000);
     const again = await alice.post(action(), form);
