@@ -68,7 +68,7 @@ function harnessStore(
 ): PoolFlowStore & { close(): Promise<void> } {
   const shared = store && 'view' in store ? (store as FlowStore & PoolFlowStore) : new MemoryFlowStore();
   return {
-    view: (tenant) => (tenant === underTest && store ? store : shared.view(tenant)),
+    view: (tenant, uid) => (tenant === underTest && store ? store : shared.view(tenant, uid)),
     // The test closes its own store.
     close: async () => (shared === store ? undefined : shared.close()),
   };

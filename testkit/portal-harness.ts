@@ -525,19 +525,22 @@ export async function signInWith(
   extra: Partial<BrokerResponseOptions> = {},
 ): Promise<Browser> {
   const { requestId } = await startLogin(browser);
-  const res = await browser.post(
-    '/saml/acs',
-    {
-      SAMLResponse: signedBrokerResponse(browser.base, brokerKey, {
-        email,
-        inResponseTo: requestId,
-        ...extra,
-      }),
-    },
-    { origin: 'null' },
-  );
+  const res = await postBrokerResponse(browser, brokerKey, { email, inResponseTo: requestId, ...extra });
   if (res.status !== 303) throw new Error(`sign-in of ${email} failed: ${res.status} ${await res.text()}`);
   return browser;
+}
+
+/** Posts to the portal `browser` browses a Response as its broker would send it, signed with `brokerKey`. */
+export function postBrokerResponse(
+  browser: Browser,
+  brokerKey: KeyPair,
+  o: BrokerResponseOptions,
+): Promise<Response> {
+  return browser.post(
+    '/saml/acs',
+    { SAMLResponse: signedBrokerResponse(browser.base, brokerKey, o) },
+    { origin: 'null' },
+  );
 }
 
 /**

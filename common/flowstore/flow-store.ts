@@ -149,3 +149,13 @@ export function assertFirstFreeArguments(
   if (!Number.isInteger(whenAllTaken) || whenAllTaken < 0 || whenAllTaken >= keys.length)
     throw new RangeError(`whenAllTaken must index one of the ${keys.length} keys, got ${whenAllTaken}`);
 }
+
+/**
+ * The name a tenant's keys are kept under: its id (`<namespace>/<name>`), and in a pool, where the
+ * source knows it, the incarnation's identity (its metadata.uid, a label value: no `:`, `{` or `@`).
+ * A tenant deleted and re-created under its name is another tenant, with another IdP and Atlassian
+ * site; its predecessor's sessions, flows, replay markers and counters are none of its own (ADR 0371).
+ */
+export function tenantKeyspace(tenant: string, uid?: string): string {
+  return uid ? `${tenant}@${uid}` : tenant;
+}

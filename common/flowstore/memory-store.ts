@@ -1,5 +1,11 @@
 import type { Logger } from '../log.js';
-import { assertFirstFreeArguments, assertTtl, type FlowStore, type WriteOptions } from './flow-store.js';
+import {
+  assertFirstFreeArguments,
+  assertTtl,
+  type FlowStore,
+  tenantKeyspace,
+  type WriteOptions,
+} from './flow-store.js';
 import { MemoryEntries, type TenantShares } from './memory-entries.js';
 import { TenantFlowStoreView } from './tenant-view.js';
 
@@ -123,11 +129,14 @@ export class MemoryFlowStore implements FlowStore {
 
   async ping(): Promise<void> {}
 
-  /** One tenant's keys in a pool's memory store, held within the tenant's share of its room. */
-  view(tenant: string): FlowStore {
+  /**
+   * One tenant's keys in a pool's memory store, held within the tenant's share of its room; with a
+   * uid, its incarnation's own keys (tenantKeyspace, ADR 0371), in the one share of its name.
+   */
+  view(tenant: string, uid?: string): FlowStore {
     return new TenantFlowStoreView(
       new MemoryFlowStore({}, { entries: this.#entries, owner: tenant }),
-      tenant,
+      tenantKeyspace(tenant, uid),
     );
   }
 

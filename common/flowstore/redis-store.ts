@@ -13,6 +13,7 @@ import {
   FlowStoreClaimsUncertainError,
   FlowStoreNotReplicatedError,
   FlowStoreUnavailableError,
+  tenantKeyspace,
 } from './flow-store.js';
 import { markersConnectionAnswers } from './markers-connection-health.js';
 import type { RedisAddress } from './redis-address.js';
@@ -306,9 +307,12 @@ function withScripts(redis: Redis | Cluster): FlowStoreScripts {
   return redis as unknown as FlowStoreScripts;
 }
 
-/** Every key of a tenant starts with this, on a dedicated part's connection and in a pool's view alike. */
-export function tenantKeyPrefix(tenant: string): string {
-  return `jsm-sso:${tenant}:`;
+/**
+ * Every key of a tenant starts with this, on a dedicated part's connection and in a pool's view alike;
+ * a pool's tenant with a uid has its incarnation's own (tenantKeyspace, ADR 0371).
+ */
+export function tenantKeyPrefix(tenant: string, uid?: string): string {
+  return `jsm-sso:${tenantKeyspace(tenant, uid)}:`;
 }
 
 export class RedisFlowStore implements FlowStore {
@@ -419,11 +423,12 @@ export class RedisFlowStore implements FlowStore {
   }
 
   /**
-   * One tenant's store over this (a pool's) connection: the same keys a dedicated part of that
-   * tenant would write, `jsm-sso:<tenant>:...`, and closing it leaves the connection up.
+   * One tenant's store over this (a pool's) connection: `jsm-sso:<tenant>@<uid>:...` (with no uid, the
+   * keys a dedicated part of that tenant would write, `jsm-sso:<tenant>:...`), and closing it leaves
+   * the connection up.
    */
-  view(tenant: string): RedisFlowStore {
-    return new RedisFlowStore(this.#redis, tenantKeyPrefix(tenant), false);
+  view(tenant: string, uid?: string): RedisFlowStore {
+    return new RedisFlowStore(this.#redis, tenantKeyPrefix(tenant, uid), false);
   }
 
   /** The connection, for counters that live beside the flows (the portal's rate limits, under keyPrefix). */

@@ -9,9 +9,10 @@ export class TenantFlowStoreView implements FlowStore {
   readonly #store: FlowStore;
   readonly #prefix: string;
 
-  constructor(store: FlowStore, tenant: string) {
+  /** `keyspace`: the tenant's (flow-store.ts:tenantKeyspace). */
+  constructor(store: FlowStore, keyspace: string) {
     this.#store = store;
-    this.#prefix = `${tenant}:`;
+    this.#prefix = `${keyspace}:`;
   }
 
   put(key: string, value: string, ttlSeconds: number, options?: WriteOptions): Promise<void> {

@@ -20,6 +20,8 @@ import type { SecretReader, TenantSource, TenantSourceListener } from './source.
 export const POOL_LABEL = 'jsm-sso.io/pool';
 export const TENANT_NAMESPACE_LABEL = 'jsm-sso.io/tenant-namespace';
 export const TENANT_NAME_LABEL = 'jsm-sso.io/tenant-name';
+/** The tenant's metadata.uid: which incarnation of `<namespace>/<name>` the projection is (ADR 0371). */
+export const TENANT_UID_LABEL = 'jsm-sso.io/tenant-uid';
 export const TENANT_DOCUMENT_KEY = 'tenant.yaml';
 
 export interface KubeTenantSourceOptions {
@@ -80,6 +82,7 @@ export function bundleKey(secret: KubeObject): string | undefined {
 
 /**
  * What the informer caches of a projection: enough to key it, route a deletion (the tenant labels),
+ * give its tenant's incarnation its own store keys (the uid label),
  * tell a changed Secret from a known one on a relist (resourceVersion) and rank its claims on its
  * name and hosts (creationTimestamp, the host claims annotation).
  */
@@ -93,7 +96,7 @@ function slim(secret: KubeObject): KubeObject {
     annotations = {},
   } = secret.metadata;
   const routing: Record<string, string> = {};
-  for (const label of [TENANT_NAMESPACE_LABEL, TENANT_NAME_LABEL])
+  for (const label of [TENANT_NAMESPACE_LABEL, TENANT_NAME_LABEL, TENANT_UID_LABEL])
     if (labels[label] !== undefined) routing[label] = labels[label];
   const hostClaims = annotations[HOST_CLAIMS_ANNOTATION];
   return {
@@ -132,6 +135,8 @@ function deliver(secret: Projection, listener: TenantSourceListener): void {
       throw new ConfigError([
         { path: 'metadata', message: `the tenant document names ${named}, the projection's labels ${key}` },
       ]);
+    // Which incarnation of the tenant this is: its keys in the pool's store are its own (ADR 0371).
+    const uid = secret.metadata.labels?.[TENANT_UID_LABEL];
     // When the projection was made and when it first named each host: the tenant's claims, the
     // same on every replica.
     listener.upsert({
@@ -139,6 +144,7 @@ function deliver(secret: Projection, listener: TenantSourceListener): void {
       tenant,
       secrets: new ProjectedSecrets(values),
       ...projectionClaimTimes(secret.metadata),
+      ...(uid ? { uid } : {}),
     });
   } catch (error) {
     if (!(error instanceof JsmSsoError)) throw error;

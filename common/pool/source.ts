@@ -36,6 +36,12 @@ export interface TenantBundle {
    * a tenant moving its URL onto a served host claims it later than the tenant served there.
    */
   hostClaims?: HostClaims;
+  /**
+   * The tenant's identity (its metadata.uid) where the source has one: a projection's
+   * `jsm-sso.io/tenant-uid` label. A tenant deleted and re-created under its namespace and name is
+   * another tenant, maybe another company's help center: its store keys are its own (ADR 0371).
+   */
+  uid?: string;
 }
 
 export interface TenantSourceListener {

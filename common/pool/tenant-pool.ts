@@ -29,7 +29,8 @@ import type { UploadSpoolBudget } from './upload-spool-budget.js';
 
 /** The store a pool shares: one connection, one view per tenant (the same keys a dedicated part uses). */
 export interface PoolFlowStore {
-  view(tenant: string): FlowStore;
+  /** Tenant `tenant`'s keys; with `uid`, those of that incarnation of it alone (ADR 0371). */
+  view(tenant: string, uid?: string): FlowStore;
   /** Forgets what the store counts of a tenant that left, for the metrics (the memory store's; ADR 0367). */
   forgetCounts?(tenant: string): void;
 }
@@ -454,7 +455,7 @@ export class TenantPool implements TenantSourceListener {
       secrets: member.bundle.secrets,
       logger: logger.child({ tenant: member.id }),
       registry,
-      store: store.view(member.id),
+      store: store.view(member.id, member.bundle.uid),
       pooled: true,
       ...(trustedProxyHops === undefined ? {} : { trustedProxyHops }),
       ...(outbound ? { outbound } : {}),

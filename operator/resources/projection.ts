@@ -3,6 +3,7 @@ import type { JsmSsoTenant } from '../../common/config/load.js';
 import type { JsmSsoPool } from '../../common/config/pool.generated.js';
 import type { KubeObject } from '../../common/kube/client.js';
 import { HOST_CLAIMS_ANNOTATION, type HostClaims, hostClaimsText } from '../../common/pool/claims.js';
+import { TENANT_UID_LABEL } from '../../common/pool/kube-source.js';
 import {
   APPLIED_HASH_ANNOTATION,
   canonicalJson,
@@ -31,7 +32,8 @@ import { type SecretKeyUse, secretKeysFor, signingSecretName } from './secret-re
 export const POOL_LABEL = 'jsm-sso.io/pool';
 export const TENANT_NAMESPACE_LABEL = 'jsm-sso.io/tenant-namespace';
 export const TENANT_NAME_LABEL = 'jsm-sso.io/tenant-name';
-export const TENANT_UID_LABEL = 'jsm-sso.io/tenant-uid';
+// The pool reads the uid back to give each incarnation of a tenant its own store keys (ADR 0371).
+export { TENANT_UID_LABEL } from '../../common/pool/kube-source.js';
 /** On a pooled tenant until its objects in the pool's namespace are gone. */
 export const POOL_FINALIZER = 'jsm-sso.io/pool-placement';
 

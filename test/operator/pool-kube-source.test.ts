@@ -180,6 +180,36 @@ describe('pool Kubernetes tenant source against a real API server', function () 
     expect(recorder.bundles.has(`${tenants}/acme`)).to.equal(true);
   });
 
+  it('delivers a tenant deleted and re-created under its name as another incarnation: the new uid (ADR 0371)', async () => {
+    const recorder = new TenantRecorder();
+    await (await source(`system:serviceaccount:${pools}:shared-pool`)).start(recorder);
+    const key = `${tenants}/initech`;
+    const uidOf = async () =>
+      (await env.client.get<KubeObject>(objectPath(KINDS.tenant, tenants, 'initech')))?.metadata.uid;
+    const create = async () => {
+      await env.client.create(
+        collectionPath(KINDS.tenant, tenants),
+        tenantObject(tenants, 'initech', {
+          placement: { mode: 'pool', pool: { name: 'shared', namespace: pools } },
+        }),
+      );
+      const uid = await uidOf();
+      await eventually(
+        async () => recorder.bundles.get(key)?.uid === uid,
+        'initech in the pool, with its uid',
+      );
+      return uid;
+    };
+    await createTenantSecrets(env.client, tenants, 'initech');
+    const first = await create();
+    expect(first).to.be.a('string').and.not.equal('');
+    await env.client.delete(objectPath(KINDS.tenant, tenants, 'initech'));
+    await eventually(async () => recorder.removed.includes(key), 'initech removed');
+    await eventually(async () => (await uidOf()) === undefined, 'initech gone from the API server');
+    const second = await create();
+    expect(second).to.not.equal(first);
+  });
+
   it("caches each projection's metadata only, and still delivers a changed Secret decoded", async () => {
     const recorder = new TenantRecorder();
     const watching = await source(`system:serviceaccount:${pools}:shared-pool`);
@@ -189,9 +219,11 @@ describe('pool Kubernetes tenant source against a real API server', function () 
     expect(watching.cached()).to.have.length(recorder.bundles.size).and.not.be.empty;
     expect(noData(watching.cached())).to.equal(true);
     const acme = watching.cached().find((secret) => secret.metadata.name === placedNameOf(tenants, 'acme'))!;
+    const acmeTenant = await env.client.get<KubeObject>(objectPath(KINDS.tenant, tenants, 'acme'));
     expect(acme.metadata.labels).to.deep.equal({
       'jsm-sso.io/tenant-namespace': tenants,
       'jsm-sso.io/tenant-name': 'acme',
+      'jsm-sso.io/tenant-uid': acmeTenant!.metadata.uid,
     });
     expect(Object.keys(acme.metadata.annotations ?? {})).to.deep.equal([HOST_CLAIMS_ANNOTATION]);
     const before = acme.metadata.resourceVersion;
