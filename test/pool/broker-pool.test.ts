@@ -378,4 +378,29 @@ describe('broker pool: three tenants on one broker process, routed by Host', fun
     expect(await expiryOfB()).to.equal(seconds(rotated.certPem));
     source.upsert({ key: b().key, tenant: b().tenant, secrets: b().pki.secrets });
   });
+
+  it("does not finish at a tenant deleted and re-created under C's name a sign-in started at C (ADR 0371)", async () => {
+    const incarnation = (uid: string) => ({
+      key: c().key,
+      tenant: c().tenant,
+      secrets: c().pki.secrets,
+      uid,
+    });
+    source.upsert(incarnation(`first-${run}`));
+    try {
+      const browser = new Browser();
+      const authorizeUrl = await c().portal.getAuthorizeUrlAsync('rs-c', undefined, {});
+      const sso = await browser.request(authorizeUrl);
+      expect(sso.status).to.equal(302);
+      source.remove(c().key);
+      source.upsert(incarnation(`second-${run}`));
+      const idpUrl = new URL(sso.headers.get('location')!, authorizeUrl).href;
+      const atNew = await loginAtDevIdp(browser, idpUrl, { brokerUrl: c().url });
+      expect(atNew.page.status, "the predecessor's sign-in at the new tenant").to.be.within(400, 499);
+      expect(pageReason(atNew.html)).to.equal('OIDC_STATE_UNKNOWN');
+      expect(atNew.fields['SAMLResponse']).to.equal(undefined);
+    } finally {
+      source.upsert({ key: c().key, tenant: c().tenant, secrets: c().pki.secrets });
+    }
+  });
 });
