@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +23,9 @@ import {
   authnRequest,
   NS,
   parseSamlXml,
+  signEnveloped,
   signedRedirectUrl,
+  signRedirectQuery,
   verifyEnvelopedSignature,
   verifyRedirectSignature,
 } from '../common/saml/index.js';
@@ -450,6 +453,62 @@ export function portalAuthnRequestUrl(
     ...options,
   });
   return signedRedirectUrl('SAMLRequest', destination, message, { keyPem: pki.portalKey });
+}
+
+/** What a hand-written portal AuthnRequest carries beyond the portal's usual one. */
+export interface AuthnRequestShape {
+  id?: string;
+  /** The attributes naming the ACS, written as they are (default: the portal's registered URL). */
+  acs?: string;
+  binding?: string;
+  /** Text before the root element (a DOCTYPE, a comment). */
+  prefix?: string;
+  /** NameIDPolicy's Format, when the request carries one. */
+  nameIdFormat?: string;
+  /** Elements placed after the Issuer (a Subject, a RequestedAuthnContext, a Scoping). */
+  body?: string;
+}
+
+/**
+ * The portal's AuthnRequest written by hand, unsigned: for what neither node-saml nor common/saml
+ * writes (an attack, or an element the broker is to carry on), so that the request a test sends
+ * never depends on the code under test.
+ */
+export function handWrittenAuthnRequest(brokerUrl: string, shape: AuthnRequestShape = {}): string {
+  const id = shape.id ?? `_${randomBytes(16).toString('hex')}`;
+  const acs = shape.acs === undefined ? ` AssertionConsumerServiceURL="${PORTAL_URL}/saml/acs"` : shape.acs;
+  return (
+    `${shape.prefix ?? ''}<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" ` +
+    `IssueInstant="${new Date().toISOString()}" Destination="${brokerUrl}/saml/sso"${acs} ` +
+    `ProtocolBinding="${shape.binding ?? 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'}">` +
+    `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer>` +
+    (shape.body ?? '') +
+    (shape.nameIdFormat === undefined ? '' : `<samlp:NameIDPolicy Format="${shape.nameIdFormat}"/>`) +
+    '</samlp:AuthnRequest>'
+  );
+}
+
+/**
+ * `xml` signed with the portal's key and sent by `browser` to the broker's SSO endpoint: over
+ * HTTP-Redirect (the query signed) or HTTP-POST (an enveloped signature), as the portal would.
+ */
+export function sendSignedAuthnRequest(
+  browser: Browser,
+  brokerUrl: string,
+  pki: Pki,
+  xml: string,
+  binding: 'redirect' | 'post',
+  relayState = 'rs',
+): Promise<Response> {
+  if (binding === 'redirect') {
+    const query = signRedirectQuery('SAMLRequest', xml, { keyPem: pki.portalKey, relayState });
+    return browser.request(`${brokerUrl}/saml/sso?${query}`);
+  }
+  const id = /ID="([^"]+)"/.exec(xml)![1]!;
+  const signed = signEnveloped(xml, { id, keyPem: pki.portalKey, certPem: pki.portalCert });
+  return browser.request(`${brokerUrl}/saml/sso`, {
+    form: { SAMLRequest: Buffer.from(signed).toString('base64'), RelayState: relayState },
+  });
 }
 
 /** A browser stand-in: fetch without following redirects, with a cookie jar per host. */

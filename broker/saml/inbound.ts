@@ -285,15 +285,29 @@ function proxyCountOf(root: Element): number | undefined {
   return Number(count);
 }
 
+/**
+ * Core 3.3.2.2.1: the classes or the declarations the SP asks for, one kind and at least one of it
+ * (the schema's choice), so that the request carried on to an upstream SAML IdP asks for the same
+ * (3.4.1.5.1, ADR 0376); anything else is a malformed request.
+ */
 function requestedAuthnContext(root: Element): RequestedAuthnContext | undefined {
   const requested = optionalChild(root, NS.protocol, 'RequestedAuthnContext');
   if (!requested) return undefined;
   const comparison = attribute(requested, 'Comparison') ?? 'exact';
   if (!COMPARISONS.has(comparison))
     throw new SamlError('SAML_XML_INVALID', 'RequestedAuthnContext has an unknown Comparison');
+  const refsOf = (name: string) => childElements(requested, NS.assertion, name).map((e) => simpleText(e));
+  const classRefs = refsOf('AuthnContextClassRef');
+  const declRefs = refsOf('AuthnContextDeclRef');
+  if ((classRefs.length === 0) === (declRefs.length === 0))
+    throw new SamlError(
+      'SAML_XML_INVALID',
+      'RequestedAuthnContext names no context class or declaration, or both',
+    );
   return {
     comparison: comparison as RequestedAuthnContext['comparison'],
-    classRefs: childElements(requested, NS.assertion, 'AuthnContextClassRef').map((e) => simpleText(e)),
+    classRefs,
+    ...(declRefs.length === 0 ? {} : { declRefs }),
   };
 }
 

@@ -50,7 +50,7 @@ export interface AuthnRequestContent extends MessageHeader {
   uiLocales?: readonly string[];
   /** Scoping ProxyCount (core 3.4.1.5): how many proxies may follow; none when undefined. */
   proxyCount?: number;
-  /** The context asked for (core 3.3.2.2.1); not written without a class to name. */
+  /** The context asked for (core 3.3.2.2.1): its classes, else its declarations. */
   requestedAuthnContext?: RequestedAuthnContext;
   /** Scoping's IDPList (core 3.4.1.3.1): the IdPs the requester would have authenticate. */
   idpList?: IdpList;
@@ -61,11 +61,19 @@ export interface AuthnRequestContent extends MessageHeader {
   requesterIds?: readonly string[];
 }
 
-/** Core 3.3.2.2.1: the context classes a requester asks for, and how the asserted one must compare. */
+/**
+ * Core 3.3.2.2.1: the context classes, or declarations, a requester asks for, and how the asserted
+ * one must compare. The schema lets a request name classes or declarations, never both.
+ */
 export interface RequestedAuthnContext {
   comparison: 'exact' | 'minimum' | 'maximum' | 'better';
-  /** The AuthnContextClassRef values, in the requester's order; empty when it names only declarations. */
+  /** The AuthnContextClassRef values, in the requester's order; empty when it names declarations. */
   classRefs: string[];
+  /**
+   * The AuthnContextDeclRef values, in the requester's order, when it names declarations (ADR 0376).
+   * Absent from a flow a broker before it saved, which carried none on.
+   */
+  declRefs?: string[];
 }
 
 /** Core 3.4.1.3.1-3: the IdPs of a Scoping's IDPList, each by its ProviderID, and where to get more. */
@@ -141,12 +149,7 @@ export function authnRequest(content: AuthnRequestContent): BuiltMessage {
   policy.setAttribute('AllowCreate', 'true');
   // Schema order: ..., NameIDPolicy, Conditions, RequestedAuthnContext, Scoping.
   const requested = content.requestedAuthnContext;
-  if (requested && requested.classRefs.length > 0) {
-    const context = child(root, NS.protocol, 'samlp:RequestedAuthnContext');
-    context.setAttribute('Comparison', requested.comparison);
-    for (const classRef of requested.classRefs)
-      child(context, NS.assertion, 'saml:AuthnContextClassRef', classRef);
-  }
+  if (requested) requestedAuthnContextElement(root, requested);
   const requesterIds = content.requesterIds ?? [];
   if (content.proxyCount !== undefined || content.idpList || requesterIds.length > 0) {
     // Schema order: IDPList?, RequesterID*.
@@ -156,6 +159,22 @@ export function authnRequest(content: AuthnRequestContent): BuiltMessage {
     for (const requesterId of requesterIds) child(scoping, NS.protocol, 'samlp:RequesterID', requesterId);
   }
   return { id, xml: serializeXml(doc) };
+}
+
+/**
+ * The requester's classes, else its declarations, as it named them (core 3.4.1.5.1: a proxy asks for
+ * the same context policy); nothing when it named neither, which the schema does not allow.
+ */
+function requestedAuthnContextElement(root: Element, requested: RequestedAuthnContext): void {
+  const declRefs = requested.declRefs ?? [];
+  const [name, refs] =
+    requested.classRefs.length > 0
+      ? ['saml:AuthnContextClassRef', requested.classRefs]
+      : ['saml:AuthnContextDeclRef', declRefs];
+  if (refs.length === 0) return;
+  const context = child(root, NS.protocol, 'samlp:RequestedAuthnContext');
+  context.setAttribute('Comparison', requested.comparison);
+  for (const ref of refs) child(context, NS.assertion, name, ref);
 }
 
 /** Schema order: IDPEntry+, GetComplete?; each entry's ProviderID, then its Name and Loc when given. */

@@ -1,4 +1,4 @@
-import { createSign, randomBytes } from 'node:crypto';
+import { createSign } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
 import { expect } from 'chai';
 import {
@@ -10,6 +10,7 @@ import {
 } from '../../common/saml/index.js';
 import { DEV_ACR } from '../../dev/idp/provider.js';
 import {
+  handWrittenAuthnRequest as authnRequest,
   Browser,
   formFields,
   loginAtDevIdp,
@@ -25,31 +26,6 @@ const NAMEID_PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent'
 import { HEADER_ATTACKS, UNLOADABLE_SIGNATURES } from '../saml/message-attacks.js';
 
 /** Each attack on the SAML frontend is sent for real and must be refused with its reason code. */
-
-interface RequestShape {
-  id?: string;
-  acs?: string;
-  binding?: string;
-  prefix?: string;
-  /** NameIDPolicy's Format, when the request carries one. */
-  nameIdFormat?: string;
-  /** Elements placed after the Issuer (a Subject, a RequestedAuthnContext). */
-  body?: string;
-}
-
-function authnRequest(brokerUrl: string, shape: RequestShape = {}): string {
-  const id = shape.id ?? `_${randomBytes(16).toString('hex')}`;
-  const acs = shape.acs === undefined ? ` AssertionConsumerServiceURL="${PORTAL_URL}/saml/acs"` : shape.acs;
-  return (
-    `${shape.prefix ?? ''}<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${id}" Version="2.0" ` +
-    `IssueInstant="${new Date().toISOString()}" Destination="${brokerUrl}/saml/sso"${acs} ` +
-    `ProtocolBinding="${shape.binding ?? 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'}">` +
-    `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer>` +
-    (shape.body ?? '') +
-    (shape.nameIdFormat === undefined ? '' : `<samlp:NameIDPolicy Format="${shape.nameIdFormat}"/>`) +
-    '</samlp:AuthnRequest>'
-  );
-}
 
 describe('broker: SAML frontend refuses attacks', () => {
   let stack: Stack;
@@ -155,7 +131,11 @@ describe('broker: SAML frontend refuses attacks', () => {
    * The broker's signed Response in the auto-post page `response`: its status codes, checked to go to
    * the registered ACS with the request's RelayState, answering the request `xml`.
    */
-  async function statusAnswer(response: Response, xml: string, relayState: string): Promise<string[]> {
+  async function statusAnswer(
+    response: Response,
+    xml: string,
+    relayState: string | undefined,
+  ): Promise<string[]> {
     const body = await response.text();
     expect(response.status, body).to.equal(200);
     const fields = formFields(body);
@@ -174,7 +154,12 @@ describe('broker: SAML frontend refuses attacks', () => {
    * A request the portal signed that a later check refuses is answered, not left at a page the portal
    * never sees (ADR 0294): a signed Requester/RequestDenied to the registered ACS, logged with `reason`.
    */
-  async function expectDenied(response: Response, xml: string, relayState: string, reason: string) {
+  async function expectDenied(
+    response: Response,
+    xml: string,
+    relayState: string | undefined,
+    reason: string,
+  ) {
     expect(await statusAnswer(response, xml, relayState)).to.deep.equal([
       'urn:oasis:names:tc:SAML:2.0:status:Requester',
       'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
@@ -456,6 +441,18 @@ describe('broker: SAML frontend refuses attacks', () => {
   it('answers a RequestedAuthnContext with an unknown Comparison by a signed Requester/RequestDenied Response', async () => {
     const xml = authnRequest(stack.broker.url, { body: requestedContext('roughly', [DEV_ACR]) });
     await expectDenied(await redirect(xml), xml, 'rs', 'SAML_XML_INVALID');
+  });
+
+  it('answers a RequestedAuthnContext naming no class and no declaration, or both, by a signed Requester/RequestDenied Response, over Redirect and POST (ADR 0376)', async () => {
+    for (const body of [
+      '<samlp:RequestedAuthnContext Comparison="exact"/>',
+      `<samlp:RequestedAuthnContext><saml:AuthnContextClassRef>${DEV_ACR}</saml:AuthnContextClassRef><saml:AuthnContextDeclRef>urn:example:decl</saml:AuthnContextDeclRef></samlp:RequestedAuthnContext>`,
+    ]) {
+      const xml = authnRequest(stack.broker.url, { body });
+      await expectDenied(await redirect(xml), xml, 'rs', 'SAML_XML_INVALID');
+      const posted = authnRequest(stack.broker.url, { body });
+      await expectDenied(await signedPost(posted), posted, undefined, 'SAML_XML_INVALID');
+    }
   });
 
   it('answers a signed Requester/RequestUnsupported Response to an AuthnRequest naming the Subject to authenticate', async () => {

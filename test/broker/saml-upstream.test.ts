@@ -5,13 +5,16 @@ import {
   type BrokerUnderTest,
   Browser,
   formFields,
+  handWrittenAuthnRequest,
   type Pki,
   PORTAL_URL,
   pageReason,
   portalSp,
+  sendSignedAuthnRequest,
   signedStatusCodes,
   toUpstreamIdp,
 } from '../../testkit/broker-harness.js';
+import { schemaErrors } from '../interop/schema.js';
 import { UNLOADABLE_SIGNATURES } from '../saml/message-attacks.js';
 import {
   answerAuthnRequest,
@@ -289,6 +292,20 @@ describe('broker: login through an upstream SAML IdP', () => {
     expect((await portal.validatePostResponseAsync(formFields(await page.text()))).profile?.nameID).to.equal(
       'carol@example.test',
     );
+  });
+
+  it('passes a RequestedAuthnContext naming declarations on to the upstream IdP as it came, by HTTP-Redirect and HTTP-POST (core 3.4.1.5.1, ADR 0376)', async () => {
+    const declared =
+      '<samlp:RequestedAuthnContext Comparison="exact"><saml:AuthnContextDeclRef>urn:example:decl:smartcard</saml:AuthnContextDeclRef></samlp:RequestedAuthnContext>';
+    for (const binding of ['redirect', 'post'] as const) {
+      const browser = new Browser();
+      const xml = handWrittenAuthnRequest(broker.url, { body: declared });
+      const sso = await sendSignedAuthnRequest(browser, broker.url, pki, xml, binding);
+      expect(sso.status, binding).to.equal(binding === 'post' ? 303 : 302);
+      const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer);
+      expect(upstream.requestXml, binding).to.contain(declared);
+      expect(schemaErrors(upstream.requestXml), binding).to.deep.equal([]);
+    }
   });
 
   it('passes ForceAuthn on to the upstream AuthnRequest', async () => {
