@@ -210,7 +210,7 @@ export const BROKER_CODES = {
   OIDC_TOKEN_TYPE_UNSUPPORTED:
     'The token endpoint answered a token_type other than Bearer (DPoP, MAC, unknown): the broker presents bearer tokens only',
   OIDC_AUTHENTICATION_NOT_FRESH:
-    "A `max_age` was sent (0 for ForceAuthn or the tenant's `prompt=login`, or the tenant's own in `extraAuthorizationParams`) and the ID token has no `auth_time`, or one more than max_age before the authorization request was sent (the IdP reused an older session); answered as Responder/AuthnFailed",
+    "A `max_age` was sent (0 for ForceAuthn or the tenant's `prompt=login`, or the tenant's own in `extraAuthorizationParams`) and the ID token has no `auth_time`, or one more than max_age before the authorization request was sent (the IdP reused an older session); answered as Responder/AuthnFailed, for a passive login Responder/NoPassive (ADR 0376)",
   OIDC_ACR_NOT_MET:
     "The tenant's `extraAuthorizationParams` sent `acr_values` and the ID token's `acr` is none of them, or absent (the IdP ignored the request, or it was dropped or changed on its way through the browser); answered as Responder/AuthnFailed",
   OIDC_IDP_ERROR: 'The IdP answered with an OAuth error; answered to the portal as a Responder status',

@@ -72,6 +72,12 @@ interface PendingAuthorization {
    */
   authenticatedAfter?: number;
   /**
+   * The login was passive (`prompt=none`): an answer older than `max_age` allowed is one the IdP could
+   * give only without the sign-in max_age asked for (OIDC Core 3.1.2.1: it MUST answer login_required
+   * then), so the portal hears NoPassive, as for that error, not AuthnFailed (ADR 0376).
+   */
+  passive?: true;
+  /**
    * The classes the tenant's own `acr_values` (extraAuthorizationParams) listed (OIDC only): the ID
    * token's `acr` must be one of them. Kept from when the request left, as the max_age is.
    */
@@ -316,7 +322,7 @@ function oauthBackend(name: string, protocol: OAuthProtocol, options: OAuthBacke
       if (tokens.token_type !== 'bearer') throw tokenTypeUnsupported();
       checkIdTokenClaims(tokens);
       if (pending.authenticatedAfter !== undefined)
-        checkFreshAuthentication(tokens, pending.authenticatedAfter);
+        checkFreshAuthentication(tokens, pending.authenticatedAfter, pending.passive === true);
       if (pending.acrValues !== undefined) checkAuthenticationClass(tokens, pending.acrValues);
       const { subject, logout } = await budget.within(() =>
         protocol.calls.cutWith({ accessToken: tokens.access_token }, budget.signal, () =>
@@ -746,6 +752,7 @@ async function authorizationRequest(
       codeVerifier,
       ...(nonce ? { nonce } : {}),
       ...(maxAge === undefined ? {} : { authenticatedAfter: Math.floor(Date.now() / 1000) - Number(maxAge) }),
+      ...(maxAge !== undefined && isPassive ? { passive: true as const } : {}),
       ...(tenantAcrValues?.length ? { acrValues: tenantAcrValues } : {}),
     },
   };
@@ -837,11 +844,13 @@ function checkIdTokenClaims(tokens: client.TokenEndpointResponseHelpers): void {
  * tolerance), not that an older session at the IdP was reused. Counted from when the request left,
  * not from now as openid-client's `maxAge` check does: the time the person spends at the IdP's login
  * form is not the age of her authentication. The IdP's answer for this login, checked to be its own:
- * the portal is told it failed (Responder/AuthnFailed), as for the IdP's own error.
+ * the portal is told it failed (Responder/AuthnFailed), as for the IdP's own error; for a passive
+ * login, that it could not be done without interaction (Responder/NoPassive, ADR 0376).
  */
 function checkFreshAuthentication(
   tokens: client.TokenEndpointResponseHelpers,
   authenticatedAfter: number,
+  passive: boolean,
 ): void {
   const authTime = tokens.claims()?.auth_time;
   if (
@@ -851,7 +860,7 @@ function checkFreshAuthentication(
       ID_TOKEN_CLOCK_TOLERANCE_SECONDS,
     )
   ) {
-    throw new IdpRefusal('OIDC_AUTHENTICATION_NOT_FRESH', 'failed');
+    throw new IdpRefusal('OIDC_AUTHENTICATION_NOT_FRESH', passive ? 'interaction_required' : 'failed');
   }
 }
 

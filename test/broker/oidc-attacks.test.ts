@@ -574,23 +574,72 @@ async function chooseAlpha(stack: TwoIdpBroker): Promise<Response> {
 }
 
 /** A login at alpha whose ID token is forged as `forgery`; the authorization request and the answer. */
-async function loginAtAlpha(stack: TwoIdpBroker, forgery: Forgery, options: { forceAuthn?: boolean } = {}) {
+async function loginAtAlpha(
+  stack: TwoIdpBroker,
+  forgery: Forgery,
+  options: { forceAuthn?: boolean; passive?: boolean } = {},
+) {
   const { broker, pki, idpA } = stack;
   const browser = new Browser();
   const portal = portalSp(broker.url, pki);
   portal.options.forceAuthn = options.forceAuthn === true;
-  const choice = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
-  const { csrf } = formFields(await choice.text());
-  const toIdp = await browser.request(`${broker.url}/saml/choose`, { form: { csrf: csrf!, idp: 'alpha' } });
+  portal.options.passive = options.passive === true;
+  const sso = await browser.request(await portal.getAuthorizeUrlAsync('rs', undefined, {}));
+  // Through the choice page; straight to the IdP when alpha is the tenant's only one.
+  const toIdp =
+    sso.status === 200
+      ? await browser.request(`${broker.url}/saml/choose`, {
+          form: { csrf: formFields(await sso.text())['csrf']!, idp: 'alpha' },
+        })
+      : sso;
   const authorize = new URL(toIdp.headers.get('location')!).searchParams;
   await fetch(toIdp.headers.get('location')!);
   idpA.forgery = forgery;
   const state = authorize.get('state')!;
+  // The redirect URI the request named: alpha's own, or the one of a tenant's only IdP.
   const response = await browser.request(
-    `${broker.url}/oidc/callback/alpha?code=${state}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
+    `${authorize.get('redirect_uri')}?code=${state}&state=${state}&iss=${encodeURIComponent(idpA.issuer)}`,
   );
   return { authorize, response };
 }
+
+describe("broker: a passive request through an OIDC IdP that answers prompt=none with a session older than the tenant's max_age (ADR 0376)", () => {
+  let stack: TwoIdpBroker;
+  const MAX_AGE = 600;
+
+  before(async () => {
+    stack = await startTwoIdpBroker({}, (spec) => {
+      // alpha alone, so that a passive request goes to it (with two, the choice page would show: NoPassive).
+      spec['identityProviders'] = [spec['identityProviders'][0]];
+      spec['identityProviders'][0].oidc.extraAuthorizationParams = { max_age: String(MAX_AGE) };
+    });
+  });
+  after(async () => stack.close());
+
+  const statusOf = async (response: Response) => {
+    const body = await response.text();
+    expect(response.status, pageReason(body) ?? body.slice(0, 300)).to.equal(200);
+    return signedStatusCodes(formFields(body)['SAMLResponse']!, stack.pki.brokerCert);
+  };
+
+  it('signs in a passive request whose ID token auth_time is within max_age', async () => {
+    const { authorize, response } = await loginAtAlpha(stack, 'valid', { passive: true });
+    expect([authorize.get('prompt'), authorize.get('max_age')]).to.deep.equal(['none', String(MAX_AGE)]);
+    expect(await statusOf(response)).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+  });
+
+  it('answers Responder/NoPassive, not AuthnFailed, to an auth_time an hour old: the IdP could sign the person in passively only with a session older than max_age', async () => {
+    const { response } = await loginAtAlpha(stack, 'stale-auth-time', { passive: true });
+    expect(await statusOf(response)).to.deep.equal([
+      'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
+    ]);
+    expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.login')).to.include({
+      result: 'refused',
+      reason: 'OIDC_AUTHENTICATION_NOT_FRESH',
+    });
+  });
+});
 
 /**
  * The OpenID Foundation's RP tests of the OP's key set (oidcc-client-test-kid-absent-single-jwks,
