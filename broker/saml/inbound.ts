@@ -275,14 +275,23 @@ function requesterIdsOf(root: Element): string[] {
   });
 }
 
+/**
+ * XML Schema 1.1 part 2, 3.4.20: an xs:nonNegativeInteger, whitespace collapsed, is digits after an
+ * optional `+`, or a zero after `-`. Unbounded: past this many proxies a count limits nothing the
+ * broker could pass on, so it is read as this one (ADR 0376).
+ */
+const NON_NEGATIVE_INTEGER = /^(?:\+?([0-9]+)|-(0+))$/;
+const MAX_PROXY_COUNT = 999_999_999;
+
 /** Scoping's ProxyCount (xs:nonNegativeInteger); undefined when the SP sets no limit. */
 function proxyCountOf(root: Element): number | undefined {
   const scoping = optionalChild(root, NS.protocol, 'Scoping');
   const count = scoping && attribute(scoping, 'ProxyCount');
   if (count === undefined) return undefined;
-  if (!/^\+?[0-9]{1,9}$/.test(count))
-    throw new SamlError('SAML_XML_INVALID', 'Scoping has an invalid ProxyCount');
-  return Number(count);
+  const digits = NON_NEGATIVE_INTEGER.exec(trimXmlWhitespace(count));
+  if (!digits) throw new SamlError('SAML_XML_INVALID', 'Scoping has an invalid ProxyCount');
+  const significant = (digits[1] ?? digits[2]!).replace(/^0+(?=.)/, '');
+  return significant.length > String(MAX_PROXY_COUNT).length ? MAX_PROXY_COUNT : Number(significant);
 }
 
 /**

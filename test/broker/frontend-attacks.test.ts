@@ -484,6 +484,24 @@ describe('broker: SAML frontend refuses attacks', () => {
     await expectDenied(await redirect(negative), negative, 'rs', 'SAML_XML_INVALID');
   });
 
+  it('reads ProxyCount as an xs:nonNegativeInteger: " 0 ", "-0" and "+000" are 0 (ProxyCountExceeded), " 1 " and 10,000,000,000 are proxied, "1.0", "" and "0x1" are malformed (ADR 0376)', async () => {
+    const scoped = (count: string) =>
+      authnRequest(stack.broker.url, { body: `<samlp:Scoping ProxyCount="${count}"/>` });
+    for (const zero of [' 0\n', '-0', '+000']) {
+      const { codes } = await answerTo(scoped(zero));
+      expect(codes, zero).to.deep.equal([
+        'urn:oasis:names:tc:SAML:2.0:status:Responder',
+        'urn:oasis:names:tc:SAML:2.0:status:ProxyCountExceeded',
+      ]);
+    }
+    for (const count of ['\t1 ', '10000000000'])
+      expect((await redirect(scoped(count))).status, count).to.equal(302);
+    for (const malformed of ['1.0', '', '0x1', '- 0']) {
+      const xml = scoped(malformed);
+      await expectDenied(await redirect(xml), xml, 'rs', 'SAML_XML_INVALID');
+    }
+  });
+
   it('refuses an AuthnRequest asking for an ACS by an index other than the registered one', async () => {
     await expectRefusal(
       await redirect(

@@ -243,6 +243,23 @@ describe('broker: login through an upstream SAML IdP', () => {
     expect(await upstreamRequest(undefined)).to.not.contain('Scoping');
   });
 
+  it('reads ProxyCount as an xs:nonNegativeInteger: " 3 " is passed on as 2, and a count past 999,999,999 as 999,999,998, by HTTP-Redirect and HTTP-POST (ADR 0376)', async () => {
+    for (const binding of ['redirect', 'post'] as const) {
+      for (const [sent, passedOn] of [
+        ['\t3 ', '2'],
+        ['+00012345678901', '999999998'],
+      ]) {
+        const xml = handWrittenAuthnRequest(broker.url, { body: `<samlp:Scoping ProxyCount="${sent}"/>` });
+        const sso = await sendSignedAuthnRequest(new Browser(), broker.url, pki, xml, binding);
+        expect(sso.status, `${binding} ${sent}`).to.equal(binding === 'post' ? 303 : 302);
+        const upstream = await answerAuthnRequest(idp, sp, sso.headers.get('location')!, broker.url, answer);
+        expect(upstream.requestXml, `${binding} ${sent}`).to.contain(
+          `<samlp:Scoping ProxyCount="${passedOn}"><samlp:RequesterID>${PORTAL_URL}/saml/metadata</samlp:RequesterID></samlp:Scoping>`,
+        );
+      }
+    }
+  });
+
   it("names the portal, after the RequesterIDs the portal's request carries, as RequesterID of its AuthnRequest to the upstream IdP (core 3.4.1.2, 3.4.1.5.1; ADR 0252)", async () => {
     const browser = new Browser();
     const { redirectUrl } = await startLogin(browser, 'rs', {
