@@ -1,10 +1,12 @@
 import type { KubeObject } from '../common/kube/client.js';
+import { LIST_SEMANTICS } from './kube/list-semantics.js';
 import { APPLIED_HASH_ANNOTATION } from './resources/common.js';
 
 /**
  * Whether applying `desired` would change `live`. The live object has server defaults and other
  * managers' fields, so equality is too strict; instead every field we set must be present with
- * our value (atomic lists compared item by item, same length; map-type lists by keys, `contains`),
+ * our value (atomic lists compared item by item, same length; lists merged by key or as a set by
+ * their items, `contains`),
  * and the applied-hash annotation must match (it changes when we stop setting a field, which a
  * subset check cannot see). What the API server stores otherwise than written (a non-canonical
  * quantity, a value it drops) still differs here: the answer to an apply is recorded as holding
@@ -15,7 +17,7 @@ export function needsApply(desired: KubeObject, live: KubeObject | undefined): b
   if (!live) return true;
   const want = desired.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
   if (live.metadata.annotations?.[APPLIED_HASH_ANNOTATION] !== want) return true;
-  return !contains(live, desired);
+  return !contains(live, desired, desired.kind);
 }
 
 /**
@@ -37,30 +39,6 @@ export function needsApplyCached(
 }
 
 /**
- * Lists that server-side apply merges item by item, by these keys (`+listType=map` in the Kubernetes
- * API): another field manager's items in them (`kubectl set env` adds one to `env`, `kubectl patch` a
- * port to a Service) are that manager's, which the operator's apply neither removes nor owns, so they
- * are no drift, and an item is found by its keys, not its place. A list is named by its field, or by
- * `<parent>.<field>` where the field name means an atomic list elsewhere: a Service's `spec.ports`
- * (keyed by port and protocol, which the operator's ports always name; ADR 0370), not a NetworkPolicy
- * rule's `ports`. Other lists are atomic: the operator's apply replaces them whole, so they must match
- * item by item.
- */
-const MERGE_KEYS: Readonly<Record<string, readonly string[]>> = {
-  containers: ['name'],
-  initContainers: ['name'],
-  env: ['name'],
-  volumes: ['name'],
-  volumeMounts: ['mountPath'],
-  'spec.ports': ['port', 'protocol'],
-};
-
-function mergeKeysOf(field: string | undefined, parent: string | undefined): readonly string[] | undefined {
-  if (field === undefined) return undefined;
-  return MERGE_KEYS[`${parent}.${field}`] ?? MERGE_KEYS[field];
-}
-
-/**
  * Maps of strings, which the API server keeps as written, an empty value included (a label `a: ""`,
  * a ConfigMap key holding nothing). Elsewhere an empty string is a struct field it drops (Go's
  * omitempty: a toleration's `value: ""`).
@@ -77,38 +55,47 @@ const STRING_MAPS = new Set([
 ]);
 
 /**
- * True when every value in `subset` appears, equal, at the same place in `value` (an item of a
- * map-type list under the same keys). `field` is the name `subset` stands under, `parent` the name
- * its object stands under (none for a list's item): an empty string matches a missing value unless
+ * True when every value in `subset` appears, equal, at the same place in `value`. `path` names where
+ * `subset` stands (the kind, then its fields, `[]` for a list's item: `Deployment.spec.template.spec.containers`),
+ * for the merge server-side apply uses there (kube/list-semantics.ts, from the API server's OpenAPI): a list
+ * merged by keys (containers, env, volumes, a container's or a Service's ports) or as a set holds other
+ * managers' items, which the operator's apply neither removes nor owns, so they are no drift, and an item is
+ * found by its keys (a key left out by its default, a port's `TCP`), not its place; every other list is
+ * replaced whole by the apply, so it must match item by item. An empty string matches a missing value unless
  * its object is one of STRING_MAPS.
  */
-export function contains(value: unknown, subset: unknown, field?: string, parent?: string): boolean {
+export function contains(value: unknown, subset: unknown, path = ''): boolean {
   if (subset === null || typeof subset !== 'object')
     return value === subset || String(value) === String(subset);
   if (Array.isArray(subset)) {
     if (!Array.isArray(value)) return false;
-    const keys = mergeKeysOf(field, parent);
-    if (keys) return subset.every((item) => contains(itemByKeys(value, keys, item), item));
-    return value.length === subset.length && subset.every((item, i) => contains(value[i], item));
+    const merge = LIST_SEMANTICS[path];
+    const item = `${path}[]`;
+    if (merge && 'list' in merge && merge.list === 'map')
+      return subset.every((want) => contains(itemByKeys(value, merge.keys, want), want, item));
+    if (merge && 'list' in merge) return subset.every((want) => value.some((v) => contains(v, want, item)));
+    return value.length === subset.length && subset.every((want, i) => contains(value[i], want, item));
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const record = value as Record<string, unknown>;
-  const dropsEmpty = field === undefined || !STRING_MAPS.has(field);
+  const field = path.slice(path.lastIndexOf('.') + 1);
+  const dropsEmpty = !STRING_MAPS.has(field);
   return Object.entries(subset as Record<string, unknown>).every(
     ([k, v]) =>
       v === undefined ||
       (v === '' && dropsEmpty && record[k] === undefined) ||
-      contains(record[k], v, k, field),
+      contains(record[k], v, `${path}.${k}`),
   );
 }
 
-/** The item of `list` whose `keys` are those of `item`. */
-function itemByKeys(list: unknown[], keys: readonly string[], item: unknown): unknown {
-  const want = item as Record<string, unknown> | null;
+/** The item of `list` whose `keys` are those of `item`, a key left out taking its default. */
+function itemByKeys(list: unknown[], keys: Readonly<Record<string, unknown>>, item: unknown): unknown {
+  const keyOf = (v: Record<string, unknown>, key: string) => v[key] ?? keys[key];
+  const want = item as Record<string, unknown>;
   return list.find(
     (v) =>
       v !== null &&
       typeof v === 'object' &&
-      keys.every((key) => (v as Record<string, unknown>)[key] === want?.[key]),
+      Object.keys(keys).every((key) => keyOf(v as Record<string, unknown>, key) === keyOf(want, key)),
   );
 }

@@ -12,6 +12,7 @@ import {
   CONFIG_HASH_ANNOTATION,
   FIELD_MANAGER,
   MANAGEMENT_PORT,
+  PUBLIC_PORT,
 } from '../../operator/resources/common.js';
 import { NODE_OPTIONS } from '../../operator/resources/deployment.js';
 import { admissionPolicy } from '../../testkit/admission-policy.js';
@@ -388,6 +389,45 @@ describe('operator against a real API server', function () {
       'the management port restored',
     );
     expect((await ports()).map((p) => p.port)).to.have.members([80, MANAGEMENT_PORT, 9999]);
+  });
+
+  // Server-side apply merges a container's ports by containerPort and protocol (the API server's OpenAPI,
+  // operator/kube/list-semantics.ts): a port a mesh injector adds to the operator's container is its own,
+  // which the operator's apply would leave (ADR 0374).
+  it("writes nothing for a label someone adds to its Deployment whose container carries a port another manager added, and still restores its own port's name", async () => {
+    await quietTenant('cports');
+    const broker = objectPath(KINDS.deployment, namespace, 'cports-broker');
+    const patchPorts = (ports: unknown[]) =>
+      env.client.request('PATCH', broker, {
+        body: { spec: { template: { spec: { containers: [{ name: 'broker', ports }] } } } },
+        contentType: 'application/strategic-merge-patch+json',
+        query: { fieldManager: 'mesh-injector' },
+      });
+    // No protocol, as an injector may write it: the API server defaults it to TCP, a key of the list.
+    await patchPorts([{ name: 'mesh-admin', containerPort: 15000 }]);
+    await quiet();
+    const before = writes.length;
+    await labelAsSomeoneElse([broker]);
+    expect(await resyncWrites('cports')).to.deep.equal([]);
+    expect(writesSince(before), 'writes since the label').to.deep.equal([]);
+    const ports = async () =>
+      (await deployment('cports-broker'))?.spec?.template.spec?.containers[0]?.ports ?? [];
+    expect((await ports()).map((p) => p.containerPort)).to.have.members([
+      PUBLIC_PORT,
+      MANAGEMENT_PORT,
+      15000,
+    ]);
+    // Its own port edited is drift, undone, and the other manager's left.
+    await patchPorts([{ containerPort: MANAGEMENT_PORT, protocol: 'TCP', name: 'mgmt' }]);
+    await eventually(
+      async () => (await ports()).find((p) => p.containerPort === MANAGEMENT_PORT)?.name === 'management',
+      'the management port restored',
+    );
+    expect((await ports()).map((p) => p.containerPort)).to.have.members([
+      PUBLIC_PORT,
+      MANAGEMENT_PORT,
+      15000,
+    ]);
   });
 
   it('restores a Deployment that someone edited', async () => {

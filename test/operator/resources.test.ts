@@ -437,8 +437,9 @@ describe('operator drift detection', () => {
       });
       expect(needsApply(desired, stored), `${desired.metadata.name} as stored`).to.equal(false);
       const pod = (stored['spec'] as V1DeploymentSpec).template.spec!;
-      // `kubectl set env` puts its variable first; another manager's container or volume is theirs too.
+      // `kubectl set env` puts its variable first; another manager's container, volume or port is theirs too.
       pod.containers[0]!.env!.unshift({ name: 'DEBUG', value: '1' });
+      pod.containers[0]!.ports!.unshift({ name: 'mesh-admin', containerPort: 15000, protocol: 'TCP' });
       pod.containers.push({ name: 'debug', image: 'busybox' });
       pod.volumes!.push({ name: 'scratch', emptyDir: {} });
       expect(needsApply(desired, stored), `${desired.metadata.name} with another manager's items`).to.equal(
@@ -448,6 +449,10 @@ describe('operator drift detection', () => {
       ours.value = `${ours.value}-edited`;
       expect(needsApply(desired, stored), `${desired.metadata.name} with our variable edited`).to.equal(true);
       ours.value = ours.value.slice(0, -'-edited'.length);
+      const port = pod.containers[0]!.ports!.find((p) => p.name === 'management')!;
+      port.name = 'mgmt';
+      expect(needsApply(desired, stored), `${desired.metadata.name} with our port renamed`).to.equal(true);
+      port.name = 'management';
       pod.volumes!.splice(
         pod.volumes!.findIndex((v) => v.name === 'tmp'),
         1,

@@ -1,0 +1,121 @@
+// Reads, from a kube-apiserver's OpenAPI v3, how server-side apply merges each list and map of the kinds the
+// operator applies: the source of operator/kube/list-semantics.ts (written by scripts/gen-list-semantics.ts,
+// compared with a real API server's by test/operator/list-semantics.test.ts).
+import type { KubeClient } from '../common/kube/client.js';
+import { KINDS, MANAGED_KINDS, type ResourceKind } from '../operator/kube/kinds.js';
+import type { Merge } from '../operator/kube/merge.js';
+
+interface Schema {
+  $ref?: string;
+  allOf?: Schema[];
+  type?: string;
+  default?: unknown;
+  properties?: Record<string, Schema>;
+  additionalProperties?: Schema | boolean;
+  items?: Schema;
+  'x-kubernetes-list-type'?: string;
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-map-type'?: string;
+  'x-kubernetes-group-version-kind'?: { group: string; version: string; kind: string }[];
+}
+
+/** Every kind the operator applies: what it owns and a tenant's Secrets (signing, projection). */
+export const APPLIED_KINDS: readonly ResourceKind[] = [...MANAGED_KINDS, KINDS.secret];
+
+function groupVersionPath(kind: ResourceKind): string {
+  return kind.apiVersion.includes('/') ? `apis/${kind.apiVersion}` : `api/${kind.apiVersion}`;
+}
+
+/**
+ * The merge of every list that is not atomic (`x-kubernetes-list-type` map or set) and of every map or struct
+ * that is (`x-kubernetes-map-type: atomic`), by path: the kind, then its fields (`[]` for a list's item).
+ * Lists the OpenAPI gives no type are atomic to server-side apply, as are the ones it calls atomic: not listed.
+ */
+export async function listSemanticsOf(client: KubeClient): Promise<Record<string, Merge>> {
+  const semantics: Record<string, Merge> = {};
+  for (const kind of APPLIED_KINDS) {
+    const doc = await client.request<{ components: { schemas: Record<string, Schema> } }>(
+      'GET',
+      `/openapi/v3/${groupVersionPath(kind)}`,
+    );
+    const schemas = doc.components.schemas;
+    const [group, version] = kind.apiVersion.includes('/')
+      ? kind.apiVersion.split('/')
+      : ['', kind.apiVersion];
+    const root = Object.values(schemas).find((s) =>
+      s['x-kubernetes-group-version-kind']?.some(
+        (g) => g.group === group && g.version === version && g.kind === kind.kind,
+      ),
+    );
+    if (!root) throw new Error(`no schema for ${kind.apiVersion} ${kind.kind}`);
+    walk(schemas, root, kind.kind, new Set(), semantics);
+  }
+  return Object.fromEntries(Object.entries(semantics).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function resolved(schemas: Record<string, Schema>, schema: Schema): { schema: Schema; name?: string } {
+  const ref = schema.$ref ?? (schema.allOf?.length === 1 ? schema.allOf[0]!.$ref : undefined);
+  if (!ref) return { schema };
+  const name = ref.split('/').pop()!;
+  return { schema: schemas[name]!, name };
+}
+
+function walk(
+  schemas: Record<string, Schema>,
+  at: Schema,
+  path: string,
+  seen: ReadonlySet<string>,
+  out: Record<string, Merge>,
+): void {
+  const { schema, name } = resolved(schemas, at);
+  // Status is the controllers', never applied; managedFields is the API server's.
+  if ((name && seen.has(name)) || /\.(status|managedFields)$/.test(path)) return;
+  const within = name ? new Set([...seen, name]) : seen;
+  if (schema['x-kubernetes-map-type'] === 'atomic') out[path] = { atomic: 'map' };
+  if (schema.type === 'array' && schema.items) {
+    const type = schema['x-kubernetes-list-type'];
+    if (type === 'set') out[path] = { list: 'set' };
+    if (type === 'map') out[path] = { list: 'map', keys: keysOf(schemas, schema) };
+    walk(schemas, schema.items, `${path}[]`, within, out);
+    return;
+  }
+  for (const [field, child] of Object.entries(schema.properties ?? {}))
+    walk(schemas, child, `${path}.${field}`, within, out);
+  if (typeof schema.additionalProperties === 'object')
+    walk(schemas, schema.additionalProperties, `${path}.*`, within, out);
+}
+
+/** A map list's keys, each with the default the API server fills in when it is left out (a port's TCP). */
+function keysOf(schemas: Record<string, Schema>, list: Schema): Record<string, string | number | null> {
+  const item = resolved(schemas, list.items!).schema;
+  return Object.fromEntries(
+    (list['x-kubernetes-list-map-keys'] ?? []).map((key) => {
+      const property = item.properties?.[key];
+      const fallback = property && (property.default ?? resolved(schemas, property).schema.default);
+      return [
+        key,
+        (fallback === undefined || fallback === '' || fallback === 0 ? null : fallback) as
+          | string
+          | number
+          | null,
+      ];
+    }),
+  );
+}
+
+/** operator/kube/list-semantics.ts holding `semantics`, read from the OpenAPI of kube-apiserver `version`. */
+export function listSemanticsModule(semantics: Record<string, Merge>, version: string): string {
+  const rows = Object.entries(semantics).map(([path, merge]) => `  '${path}': ${JSON.stringify(merge)},`);
+  return [
+    `// Generated by scripts/gen-list-semantics.ts from the OpenAPI v3 of kube-apiserver ${version.replace(/\.\d+$/, '')}: do not edit.`,
+    '// How server-side apply merges the lists and maps of the kinds the operator applies, by path (`[]` a',
+    "// list's item); every list not named is atomic. test/operator/list-semantics.test.ts compares it with a",
+    "// real API server's.",
+    "import type { Merge } from './merge.js';",
+    '',
+    'export const LIST_SEMANTICS: Readonly<Record<string, Merge>> = {',
+    ...rows,
+    '};',
+    '',
+  ].join('\n');
+}
