@@ -60,31 +60,37 @@ const STRING_MAPS = new Set([
  * for the merge server-side apply uses there (kube/list-semantics.ts, from the API server's OpenAPI): a list
  * merged by keys (containers, env, volumes, a container's or a Service's ports) or as a set holds other
  * managers' items, which the operator's apply neither removes nor owns, so they are no drift, and an item is
- * found by its keys (a key left out by its default, a port's `TCP`), not its place; every other list is
- * replaced whole by the apply, so it must match item by item. An empty string matches a missing value unless
- * its object is one of STRING_MAPS.
+ * found by its keys (a key left out by its default, a port's `TCP`), not its place. Every other list, and a map
+ * or struct the OpenAPI calls atomic (a Service's selector, a label selector), is replaced whole by the apply:
+ * it must match item by item, and what another manager added inside it (`whole`: a key of the selector, an
+ * `endPort` on a NetworkPolicy rule's port) is drift the apply undoes. An empty string matches a missing value
+ * unless its object is one of STRING_MAPS.
  */
-export function contains(value: unknown, subset: unknown, path = ''): boolean {
+export function contains(value: unknown, subset: unknown, path = '', whole = false): boolean {
   if (subset === null || typeof subset !== 'object')
     return value === subset || String(value) === String(subset);
+  const merge = LIST_SEMANTICS[path];
   if (Array.isArray(subset)) {
     if (!Array.isArray(value)) return false;
-    const merge = LIST_SEMANTICS[path];
     const item = `${path}[]`;
     if (merge && 'list' in merge && merge.list === 'map')
-      return subset.every((want) => contains(itemByKeys(value, merge.keys, want), want, item));
-    if (merge && 'list' in merge) return subset.every((want) => value.some((v) => contains(v, want, item)));
-    return value.length === subset.length && subset.every((want, i) => contains(value[i], want, item));
+      return subset.every((want) => contains(itemByKeys(value, merge.keys, want), want, item, whole));
+    if (merge && 'list' in merge)
+      return subset.every((want) => value.some((v) => contains(v, want, item, whole)));
+    return value.length === subset.length && subset.every((want, i) => contains(value[i], want, item, true));
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const record = value as Record<string, unknown>;
+  const wanted = subset as Record<string, unknown>;
+  const replaced = whole || (merge !== undefined && 'atomic' in merge);
+  if (replaced && Object.keys(record).some((k) => wanted[k] === undefined)) return false;
   const field = path.slice(path.lastIndexOf('.') + 1);
   const dropsEmpty = !STRING_MAPS.has(field);
-  return Object.entries(subset as Record<string, unknown>).every(
+  return Object.entries(wanted).every(
     ([k, v]) =>
       v === undefined ||
       (v === '' && dropsEmpty && record[k] === undefined) ||
-      contains(record[k], v, `${path}.${k}`),
+      contains(record[k], v, `${path}.${k}`, replaced),
   );
 }
 

@@ -430,6 +430,57 @@ describe('operator against a real API server', function () {
     ]);
   });
 
+  /**
+   * Patches the object at `path` as the field manager `manager` would, waits for the operator to see the
+   * change and to be idle after it, and returns the object as it then stands.
+   */
+  async function editAsSomeoneElse<T extends KubeObject>(
+    path: string,
+    patch: { contentType: string; body: unknown },
+    manager: string,
+  ): Promise<T> {
+    const edited = await env.client.request<T>('PATCH', path, { ...patch, query: { fieldManager: manager } });
+    const kind = OWNED_KINDS.find((k) => path.includes(`/${k.plural}/`))!;
+    // etcd's revisions, which the test API server's resourceVersions are, grow: the operator has seen the
+    // edit once its cache holds it or a later version (its own write undoing it).
+    const seen = Number(edited.metadata.resourceVersion);
+    await eventually(
+      async () =>
+        Number(controller.get(kind, namespace, path.split('/').pop()!)?.metadata.resourceVersion) >= seen,
+      `the operator to see ${manager}'s edit`,
+    );
+    await quiet();
+    return (await env.client.get<T>(path))!;
+  }
+
+  // Server-side apply replaces an atomic map (a Service's selector) and an atomic list (a NetworkPolicy's rules)
+  // whole: what another manager adds inside is drift, as the operator's apply would undo it (ADR 0374).
+  it("undoes what another manager adds inside a field server-side apply replaces whole: a key of its Service's selector, an endPort on its NetworkPolicy's port", async () => {
+    await quietTenant('atomic');
+    const service = await editAsSomeoneElse<KubeObject & { spec: { selector: Record<string, string> } }>(
+      objectPath(KINDS.service, namespace, 'atomic-portal'),
+      {
+        contentType: 'application/strategic-merge-patch+json',
+        body: { spec: { selector: { 'mesh.example/revision': 'canary' } } },
+      },
+      'policy-engine',
+    );
+    const policy = await editAsSomeoneElse<
+      KubeObject & { spec: { ingress: { ports: { endPort?: number }[] }[] } }
+    >(
+      objectPath(KINDS.networkPolicy, namespace, 'atomic-portal'),
+      {
+        contentType: 'application/json-patch+json',
+        body: [{ op: 'add', path: '/spec/ingress/0/ports/0/endPort', value: 65535 }],
+      },
+      'policy-engine',
+    );
+    // With the key the Service selects no pod of the portal's: every request to it fails.
+    expect(service.spec.selector, 'the selector').to.not.have.property('mesh.example/revision');
+    // With it the ingress controller's namespace reaches every port of the pods from the public one up.
+    expect(policy.spec.ingress[0]!.ports[0], 'the public port').to.not.have.property('endPort');
+  });
+
   it('restores a Deployment that someone edited', async () => {
     await converged('acme');
     await quiet();

@@ -16,6 +16,7 @@ import {
   runScript,
   separateEnvtest,
 } from '../../testkit/envtest.js';
+import { EVERY_POD_SHAPE } from '../../testkit/pod-shapes.js';
 import { TENANTS_OF_ANY_NAMESPACE, tenantObject } from '../../testkit/tenants.js';
 
 /**
@@ -268,48 +269,7 @@ describe('spec.<part>.pod held to what the API server takes in a Deployment (ADR
   });
 
   it('stores every shape the API server takes in a Deployment', async () => {
-    const pod = {
-      tolerations: [
-        { operator: 'Exists' },
-        { key: 'dedicated', operator: 'Equal', value: 'sso', effect: 'NoSchedule' },
-        {
-          key: 'node.kubernetes.io/unreachable',
-          operator: 'Exists',
-          effect: 'NoExecute',
-          tolerationSeconds: 30,
-        },
-      ],
-      affinity: {
-        nodeAffinity: {
-          requiredDuringSchedulingIgnoredDuringExecution: {
-            nodeSelectorTerms: [
-              { matchExpressions: [{ key: 'cores', operator: 'Gt', values: ['2'] }] },
-              { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['node-1'] }] },
-            ],
-          },
-          preferredDuringSchedulingIgnoredDuringExecution: [
-            { weight: 100, preference: { matchExpressions: [{ key: 'disk', operator: 'Exists' }] } },
-          ],
-        },
-        podAntiAffinity: {
-          preferredDuringSchedulingIgnoredDuringExecution: [
-            {
-              weight: 1,
-              podAffinityTerm: {
-                topologyKey: 'kubernetes.io/hostname',
-                labelSelector: { matchExpressions: [{ key: 'app', operator: 'NotIn', values: ['x'] }] },
-                namespaceSelector: {},
-                matchLabelKeys: ['pod-template-hash'],
-              },
-            },
-          ],
-        },
-      },
-      topologySpreadConstraints: [
-        ...spread({ minDomains: 2, labelSelector: { matchLabels: { app: 'x' } } }),
-        ...spread({ whenUnsatisfiable: 'ScheduleAnyway' }),
-      ],
-    };
+    const pod = EVERY_POD_SHAPE;
     expect(await refusal('deployment', deploymentWith(pod))).to.equal(undefined);
     expect(await refusal('tenant', tenantWith(pod))).to.equal(undefined);
     expect(offlineRefusal(pod)).to.equal(undefined);

@@ -9,6 +9,7 @@ import { IN_FLIGHT_GRACE_SECONDS, terminationGraceSeconds } from '../../common/h
 import type { KubeObject } from '../../common/kube/client.js';
 import { ProjectedSecrets } from '../../common/pool/kube-source.js';
 import { contains, needsApply } from '../../operator/drift.js';
+import { kindByName, objectPath } from '../../operator/kube/kinds.js';
 import { missingSecrets } from '../../operator/missing-secrets.js';
 import { WorkQueue } from '../../operator/queue.js';
 import { childName, type DesiredContext } from '../../operator/resources/common.js';
@@ -19,6 +20,7 @@ import { desiredIngress } from '../../operator/resources/ingress.js';
 import { desiredNetworkPolicy } from '../../operator/resources/networkpolicy.js';
 import { desiredPodDisruptionBudget } from '../../operator/resources/pdb.js';
 import { TMP_BASE_MIB } from '../../operator/resources/pod-storage.js';
+import { desiredPoolObjects, poolContext } from '../../operator/resources/pool.js';
 import { projectedKey, projectedUses } from '../../operator/resources/projection.js';
 import { canonicalQuantity } from '../../operator/resources/quantity.js';
 import { allSecretKeys, secretKeysFor, signingSecretName } from '../../operator/resources/secret-refs.js';
@@ -27,26 +29,31 @@ import { desiredSigningSecret } from '../../operator/resources/signing-secret.js
 import { computeStatus, sameStatus } from '../../operator/status.js';
 import { envtest, freshNamespace } from '../../testkit/envtest.js';
 import { makeKeyPair } from '../../testkit/keys.js';
-import { operatorIdle } from '../../testkit/operator-controller.js';
+import { operatorIdle, TEST_OPERATOR_SETTINGS } from '../../testkit/operator-controller.js';
+import { EVERY_POD_SHAPE } from '../../testkit/pod-shapes.js';
 import { tenantObject } from '../../testkit/tenants.js';
+
+/** What the operator reads of a Secret holding `keys`, and these public certificates. */
+function secretFacts(keys: string[], certs: Record<string, string> = {}) {
+  return {
+    keyHashes: Object.fromEntries(keys.map((k) => [k, `h-${k}`])),
+    certificates: certs,
+    privateKeys: {},
+  };
+}
 
 function context(spec: Partial<JsmSsoTenant['spec']> = {}): DesiredContext {
   // checkTenant applies the CRD defaults, as the API server does before the operator sees a tenant.
   const tenant = checkTenant(tenantObject('ns', 'acme', spec));
   tenant.metadata!.uid = 'uid-1';
-  const facts = (keys: string[], certs: Record<string, string> = {}) => ({
-    keyHashes: Object.fromEntries(keys.map((k) => [k, `h-${k}`])),
-    certificates: certs,
-    privateKeys: {},
-  });
   return {
     tenant,
     settings: { image: 'img:1', ingressNamespaceLabels: { ing: 'x' }, metricsNamespaceLabels: { mon: 'y' } },
     secrets: {
-      'acme-oidc': facts(['clientSecret']),
-      'acme-atlassian': facts(['email', 'apiToken']),
-      'acme-broker-signing': facts(['tls.crt', 'tls.key'], { 'tls.crt': 'BROKER-CERT' }),
-      'acme-portal-signing': facts(['tls.crt', 'tls.key'], { 'tls.crt': 'PORTAL-CERT' }),
+      'acme-oidc': secretFacts(['clientSecret']),
+      'acme-atlassian': secretFacts(['email', 'apiToken']),
+      'acme-broker-signing': secretFacts(['tls.crt', 'tls.key'], { 'tls.crt': 'BROKER-CERT' }),
+      'acme-portal-signing': secretFacts(['tls.crt', 'tls.key'], { 'tls.crt': 'PORTAL-CERT' }),
     },
   };
 }
@@ -458,6 +465,67 @@ describe('operator drift detection', () => {
         1,
       );
       expect(needsApply(desired, stored), `${desired.metadata.name} without our /tmp`).to.equal(true);
+    }
+  });
+
+  // Atomic lists and maps are compared whole (ADR 0374): what the API server fills in inside one of them (a
+  // default) would read as drift at every edit someone makes, so every kind is judged as stored, with every
+  // scheduling setting a tenant may give and a pool's own kinds.
+  it('sees no drift in any object it applies as the API server stores it, its atomic lists and maps compared whole', async () => {
+    const env = await envtest();
+    const namespace = await freshNamespace(env.client, 'stored');
+    const tenant = tenantObject('ns', 'acme');
+    const pod = {
+      ...EVERY_POD_SHAPE,
+      // A toleration's empty value, which the API server drops.
+      tolerations: [...EVERY_POD_SHAPE.tolerations, { key: 'dedicated', operator: 'Exists', value: '' }],
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      imagePullSecrets: [{ name: 'registry' }],
+    };
+    const spec = {
+      broker: { ...tenant.spec.broker, replicas: 2, pod },
+      portal: { ...tenant.spec.portal, autoscaling: { minReplicas: 2, maxReplicas: 4 } },
+      redis: { urlSecretRef: { name: 'acme-redis' } },
+      ingress: { className: 'nginx', tlsSecretName: 't', annotations: { a: 'b' } },
+    };
+    const pool = {
+      apiVersion: 'jsm-sso.io/v1alpha1',
+      kind: 'JsmSsoPool',
+      metadata: { name: 'shared', namespace, uid: 'uid-pool' },
+      spec: {
+        redis: { urlSecretRef: { name: 'shared-redis', key: 'url' } },
+        portal: { replicas: 2 },
+        broker: {},
+      },
+    } as JsmSsoPool & KubeObject;
+    const objects = [
+      ...desiredObjects(context(spec as never)),
+      ...desiredPoolObjects(
+        poolContext(pool, TEST_OPERATOR_SETTINGS, { 'shared-redis': secretFacts(['url']) }),
+      ),
+    ];
+    expect(objects.map((o) => o.kind)).to.include.members([
+      'Deployment',
+      'Service',
+      'ConfigMap',
+      'Ingress',
+      'NetworkPolicy',
+      'PodDisruptionBudget',
+      'HorizontalPodAutoscaler',
+      'ServiceAccount',
+      'Role',
+      'RoleBinding',
+    ]);
+    for (const object of objects) {
+      const desired = { ...object, metadata: { ...object.metadata, namespace } };
+      const path = objectPath(kindByName(desired.kind!)!, namespace, desired.metadata.name!);
+      const stored = await env.client.apply<KubeObject>(path, desired, {
+        fieldManager: 'drift-test',
+        dryRun: true,
+      });
+      expect(needsApply(desired, stored), `${desired.kind}/${desired.metadata.name} as stored`).to.equal(
+        false,
+      );
     }
   });
 
