@@ -288,6 +288,8 @@ export const PORTAL_CODES = {
     'Raising a request for, or sharing it with, a person or organization outside the customer’s organizations (400)',
   PORTAL_CSRF: 'A form without the right CSRF token or from another origin (403)',
   PORTAL_CUSTOMER_UNKNOWN: 'The help center does not know the account and may not create it (403)',
+  PORTAL_CUSTOMER_NOT_SEARCHABLE:
+    "The sign-in's create found the account there (made by it, its answer lost, or by someone else), but Atlassian's user search did not find it within the sign-in's wait: the index lags (503, Retry-After: 10; the next sign-in finds it)",
   PORTAL_DESK_NOT_FOUND: 'No such service desk in the portal (404)',
   PORTAL_EMBEDDED_ELSEWHERE:
     'A page or file the browser asked for as part of another origin’s page (an image, a frame, a fetch: Fetch Metadata), refused before a session is read, a limit counted or Atlassian asked (403)',

@@ -16,9 +16,9 @@ import {
 import { NAMEID_EMAIL } from '../common/saml/namespaces.js';
 import type { AccountGuard } from './account-guard.js';
 import type { AtlassianClient } from './atlassian/client.js';
-import { AtlassianError } from './atlassian/errors.js';
 import type { PlatformUserDTO, UserDTO } from './atlassian/types.js';
 import type { Audit } from './audit.js';
+import { awaitSearchable, createCustomerOnce, type Provisioning } from './customer-create.js';
 import { type DeskAccess, type DeskAnswers, forEachDesk } from './desk-access.js';
 import { type Customer, isAccountId } from './visibility.js';
 
@@ -212,28 +212,30 @@ export class CustomerResolver {
     // Each desk's customers searched by this e-mail, once a sign-in: which desks it may use is read here too.
     let answers: DeskAnswers = new Map();
     let found = await this.#find(person.email, deskIds, answers);
-    let createdHere = false;
+    let provisioning: Provisioning | undefined;
     if (!found) {
       if (!provision) {
         throw new JsmSsoError('PORTAL_CUSTOMER_UNKNOWN', 'this help center does not know your account yet', {
           status: 403,
         });
       }
-      try {
-        found = { user: await this.#client.createCustomer(person.email, person.displayName), inDesk: false };
-        createdHere = true;
-      } catch (err) {
-        // Someone (another replica, an agent) created it meanwhile: use theirs.
-        if (!(err instanceof AtlassianError && err.code === 'ATLASSIAN_CONFLICT')) throw err;
-        answers = new Map();
-        found = await this.#find(person.email, deskIds, answers);
-        if (!found) throw err;
+      const made = await createCustomerOnce(() =>
+        this.#client.createCustomer(person.email, person.displayName),
+      );
+      provisioning = made.provisioning;
+      if ('user' in made) found = { user: made.user, inDesk: false };
+      else {
+        // The account is there; the search finds it once it has caught up (ADR 0372).
+        found = await awaitSearchable(() => {
+          answers = new Map();
+          return this.#find(person.email, deskIds, answers);
+        });
       }
     }
     const { user } = found;
     if (!isAccountId(user.accountId))
       throw new JsmSsoError('PORTAL_ACCOUNT_INVALID', 'unexpected account id', { status: 502 });
-    if (createdHere) this.#audit({ action: 'customer_created', accountId: user.accountId });
+    if (provisioning) this.#audit({ action: provisioning, accountId: user.accountId });
     // Before anything is changed for this account (desks, organizations) or a session is made.
     await this.#guard.check(user);
     let joining: string[] = [];

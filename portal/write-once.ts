@@ -213,6 +213,6 @@ export function outcomeUnknown(err: AtlassianError): boolean {
 }
 
 /** Atlassian answered the write 2xx (it did the work) with an answer of another shape, or none. */
-function answeredUnreadable(err: AtlassianError): boolean {
+export function answeredUnreadable(err: AtlassianError): boolean {
   return err.code === 'ATLASSIAN_ERROR' && err.upstreamStatus >= 200 && err.upstreamStatus < 300;
 }

@@ -38,6 +38,11 @@ export interface FaultRule {
    */
   statusAfterHandling?: number;
   /**
+   * Handle the request normally (Atlassian does the work), then destroy the socket in place of its
+   * answer: the connection lost after the work was committed.
+   */
+  dropAfterHandling?: boolean;
+  /**
    * Handle the request normally but send this rewrite of its JSON answer: a site answering what
    * Atlassian documents differently (say, a malformed account id); `undefined` sends an empty body
    * (the work done, where `answer` does none). In-process tests only.
@@ -177,6 +182,12 @@ export async function applyFault(
     }) as typeof res.end;
   }
   if (rule.statusAfterHandling !== undefined) answerAfterHandling(rule.statusAfterHandling, req, res);
+  if (rule.dropAfterHandling) {
+    res.end = (() => {
+      req.socket.destroy();
+      return res;
+    }) as typeof res.end;
+  }
   if (rule.trickle) trickleBody(rule.trickle, req, res);
   if (rule.endlessBody) endlessBody(rule.endlessBody, res);
   if (rule.contentLength !== undefined) declareContentLength(rule.contentLength, res);

@@ -170,6 +170,24 @@ export class EmulatorState {
     },
   };
   /**
+   * The platform user search (/rest/api/3/user/search) is eventually consistent as well: an account
+   * just created may not be found by it for a while. It follows every create at once, unless a test
+   * holds it: then accounts created meanwhile are not found by it until it catches up (looked up by
+   * accountId, and among a desk's customers, they are found at once).
+   */
+  readonly userSearchIndex = {
+    held: false,
+    /** Ids of accounts created while held, not yet found by the user search. */
+    behind: new Set<string>(),
+    hold: (): void => {
+      this.userSearchIndex.held = true;
+    },
+    catchUp: (): void => {
+      this.userSearchIndex.held = false;
+      this.userSearchIndex.behind.clear();
+    },
+  };
+  /**
    * The server-enforced maximum `limit` of a request's comments and files, each read from its own
    * resource (servicedeskapi "Pagination": "Each resource or method has a unique limit on the maximum
    * number of items returned, which cannot be exceeded"; a page asked for more holds that many, its

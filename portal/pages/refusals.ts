@@ -50,6 +50,7 @@ export const PROBLEM_TEXT: Readonly<Record<PortalErrorCode | FieldProblemCode, M
   PORTAL_COLLEAGUE_INVALID: 'request.refused.shareOrganizationsOnly',
   PORTAL_CSRF: 'error.formExpired',
   PORTAL_CUSTOMER_UNKNOWN: 'refusal.customerUnknown',
+  PORTAL_CUSTOMER_NOT_SEARCHABLE: 'refusal.customerNotSearchable',
   PORTAL_DESK_NOT_FOUND: 'error.deskNotFound',
   PORTAL_EMAIL_MISSING: 'refusal.emailMissing',
   // Never shown: an image or a frame of another origin's page, answered with no page (ADR 0271).

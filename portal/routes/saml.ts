@@ -13,6 +13,7 @@ import {
 } from '../../common/saml/index.js';
 import { NAMEID_EMAIL } from '../../common/saml/namespaces.js';
 import { RateLimitedError } from '../abuse-limits.js';
+import { CustomerNotSearchableError } from '../customer-create.js';
 import { translatorOf } from '../i18n.js';
 import { assertedPerson } from '../identity.js';
 import { messagePage, signingOutPage } from '../pages/account.js';
@@ -122,6 +123,19 @@ export function mountSamlRoutes(app: Express, web: PortalWeb, services: PortalSe
       if (err instanceof RateLimitedError) throw err;
       if (err instanceof SamlError) {
         refuse(res, 400, err.code, t('signIn.failed.title'), t('signIn.failed'));
+        return;
+      }
+      if (err instanceof CustomerNotSearchableError) {
+        // Her account is made and the next sign-in finds it: she is offered one, back to where she was going.
+        res.setHeader('Retry-After', String(err.retryAfterSeconds));
+        res.locals[SIGN_IN_AGAIN_TO] = flow?.returnPath;
+        refuse(
+          res,
+          err.status,
+          err.code,
+          t('refusal.customerNotSearchable.title'),
+          problemText(translatorOf(res), err),
+        );
         return;
       }
       if (err instanceof JsmSsoError && isPortalRefusal(err.code)) {

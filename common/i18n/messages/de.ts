@@ -214,6 +214,9 @@ export const de: Catalogue = {
     'Ihr Konto hat keinen Zugang mehr zu diesem Help Center. Wenn Sie das für einen Fehler halten, wenden Sie sich an den Helpdesk.',
   'refusal.accountUnchecked':
     'Ihr Konto konnte nicht überprüft werden. Bitte versuchen Sie es später noch einmal.',
+  'refusal.customerNotSearchable.title': 'Fast fertig',
+  'refusal.customerNotSearchable':
+    'Ihr Konto wurde eingerichtet, aber das Help Center findet es noch nicht. Bitte melden Sie sich in einem Moment erneut an.',
   'refusal.customerUnknown':
     'Dieses Help Center kennt Ihr Konto noch nicht. Bitten Sie den Helpdesk, Sie als Kunden hinzuzufügen.',
   'refusal.emailMissing':

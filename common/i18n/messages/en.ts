@@ -212,6 +212,9 @@ export const en = {
   'refusal.accountInactive':
     'Your account no longer has access to this help center. If you think this is a mistake, contact the help desk.',
   'refusal.accountUnchecked': 'Your account could not be checked. Please try again later.',
+  'refusal.customerNotSearchable.title': 'Almost ready',
+  'refusal.customerNotSearchable':
+    'Your account has been set up, but the help center cannot find it yet. Please sign in again in a moment.',
   'refusal.customerUnknown':
     'This help center does not know your account yet. Ask the help desk to add you as a customer.',
   'refusal.emailMissing':

@@ -213,6 +213,9 @@ export const fr: Catalogue = {
   'refusal.accountInactive':
     'Votre compte n’a plus accès à ce centre d’aide. Si vous pensez qu’il s’agit d’une erreur, contactez le support.',
   'refusal.accountUnchecked': 'Votre compte n’a pas pu être vérifié. Veuillez réessayer plus tard.',
+  'refusal.customerNotSearchable.title': 'Presque prêt',
+  'refusal.customerNotSearchable':
+    'Votre compte a été créé, mais le centre d’aide ne le trouve pas encore. Veuillez vous reconnecter dans un instant.',
   'refusal.customerUnknown':
     'Ce centre d’aide ne connaît pas encore votre compte. Demandez au support de vous ajouter comme client.',
   'refusal.emailMissing':

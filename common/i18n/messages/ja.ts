@@ -206,6 +206,9 @@ export const ja: Catalogue = {
   'refusal.accountInactive':
     'お客様のアカウントは、このヘルプセンターを利用できなくなりました。誤りと思われる場合は、ヘルプデスクにお問い合わせください。',
   'refusal.accountUnchecked': 'アカウントを確認できませんでした。しばらくしてからもう一度お試しください。',
+  'refusal.customerNotSearchable.title': 'まもなく準備が整います',
+  'refusal.customerNotSearchable':
+    'アカウントは作成されましたが、ヘルプセンターがまだ見つけられません。しばらくしてからもう一度サインインしてください。',
   'refusal.customerUnknown':
     'このヘルプセンターにはまだお客様のアカウントが登録されていません。ヘルプデスクにカスタマーとしての追加を依頼してください。',
   'refusal.emailMissing':

@@ -47,6 +47,7 @@ export function directoryRoutes(state: EmulatorState): Router {
       timeZone: 'Etc/UTC',
     };
     state.users.set(accountId, user);
+    if (state.userSearchIndex.held) state.userSearchIndex.behind.add(accountId);
     res.status(201).json(userDTO(locals(res).links, user));
   });
 

@@ -374,13 +374,14 @@ export function platformRoutes(state: EmulatorState): Router {
     const maxResults = Math.min(1000, Number(req.query['maxResults'] ?? 50) || 50);
     const found = [...state.users.values()].filter(
       (u) =>
-        u.accountId === query ||
-        u.email.toLowerCase().startsWith(q) ||
-        u.displayName
-          .toLowerCase()
-          .split(/\s+/)
-          .some((w) => w.startsWith(q)) ||
-        u.displayName.toLowerCase().startsWith(q),
+        !state.userSearchIndex.behind.has(u.accountId) &&
+        (u.accountId === query ||
+          u.email.toLowerCase().startsWith(q) ||
+          u.displayName
+            .toLowerCase()
+            .split(/\s+/)
+            .some((w) => w.startsWith(q)) ||
+          u.displayName.toLowerCase().startsWith(q)),
     );
     res.json(found.slice(startAt, startAt + maxResults).map((u) => platformUser(locals(res).links, u)));
   });
