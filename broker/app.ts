@@ -24,6 +24,7 @@ import {
   logoutResponse,
   type MessageBinding,
   NAMEID_TRANSIENT,
+  OtherNameIdentifier,
   refusalOutcome,
   SenderMessageRefused,
   STATUS_AUTHN_FAILED,
@@ -34,6 +35,7 @@ import {
   STATUS_REQUEST_DENIED,
   STATUS_REQUEST_UNSUPPORTED,
   STATUS_REQUESTER,
+  sameNameIdentifier,
   signedRedirectUrl,
   sizeFault,
 } from '../common/saml/index.js';
@@ -637,6 +639,7 @@ export async function createBrokerApp(
     const session: LoginSession = {
       idp: subject.idp,
       nameIdHash: portalNameIdHash(nameId.nameId),
+      nameIdFormat: nameId.nameIdFormat,
       ...(logout.logoutHandle === undefined ? {} : { logoutHandle: logout.logoutHandle }),
       ...(logout.upstreamSessionKey === undefined ? {} : { upstreamSessionKey: logout.upstreamSessionKey }),
       ...(logout.backchannelKeys === undefined ? {} : { backchannelKeys: logout.backchannelKeys }),
@@ -681,19 +684,20 @@ export async function createBrokerApp(
       // Shown to be the portal's (signature, Issuer): it hears why through its own SLO endpoint
       // (core 3.7.2, profiles 4.4.4.2, ADR 0252); anything else gets the page, answering nothing.
       if (!(err instanceof SenderMessageRefused)) throw err;
-      telemetry.refusal(err.code, 302);
-      return redirect(res, logoutResponseUrl(answering(err.messageId, err.relayState), refusalOutcome(err)));
+      return answerRefused(res, err);
     }
     const portalLogout: PortalLogout = {
       requestId: request.id,
       ...(request.relayState === undefined ? {} : { relayState: request.relayState }),
     };
-    const named = portalNameIdHashes(request.nameId);
+    const named = namedIdentifier(request);
     // Core 3.7.3.1: naming no SessionIndex asks for every session of the person (ADR 0234).
     if (request.sessionIndexes.length === 0) return endEverySessionNamed(res, named, portalLogout);
+    const found = await Promise.all(request.sessionIndexes.map((index) => state.session(index)));
+    if (named.otherIdentifier(found.filter((s) => s !== undefined))) return answerRefused(res, named.refusal);
     // Core 3.7.3.2: a SessionIndex ends a session only of the person the NameID names. A session
     // saved before the hash was kept (no nameIdHash) ends by its index alone until it expires.
-    const owned = (s: LoginSession) => s.nameIdHash === undefined || isOneOf(s.nameIdHash, named);
+    const owned = (s: LoginSession) => s.nameIdHash === undefined || named.names(s);
     const sessions = await Promise.all(request.sessionIndexes.map((index) => state.endSession(index, owned)));
     await answerEnded(
       res,
@@ -703,15 +707,56 @@ export async function createBrokerApp(
     );
   }
 
+  /** A LogoutRequest of the portal's that a check refused, answered at its SLO URL (ADR 0204, 0252, 0373). */
+  function answerRefused(res: ServerResponse, err: SenderMessageRefused): void {
+    telemetry.refusal(err.code, 302);
+    redirect(res, logoutResponseUrl(answering(err.messageId, err.relayState), refusalOutcome(err)));
+  }
+
+  /**
+   * Whom the portal's LogoutRequest names (core 2.2.2): the NameID's value, by its keyed hashes, and the
+   * identifier, its Format and qualifiers, which must be the one the broker asserted (it writes no
+   * qualifier; an absent one of a transient or persistent NameID stands for the broker's and the
+   * portal's entityIDs, core 8.3.7-8). A session saved before its Format was kept is judged by the value.
+   */
+  function namedIdentifier(request: AcceptedLogoutRequest) {
+    const hashes = portalNameIdHashes(request.nameId);
+    const ofValue = (s: LoginSession) => s.nameIdHash !== undefined && isOneOf(s.nameIdHash, hashes);
+    const asAsserted = (s: LoginSession) =>
+      s.nameIdFormat === undefined ||
+      sameNameIdentifier(
+        { format: s.nameIdFormat, qualifiers: {} },
+        { format: request.nameIdFormat, qualifiers: request.nameIdQualifiers },
+        { asserting: settings.entityId, relying: settings.sp.entityId },
+      );
+    return {
+      hashes,
+      names: (s: LoginSession) => ofValue(s) && asAsserted(s),
+      /**
+       * Whether, of `sessions`, those of the value named are all of another identifier: the request
+       * names no session of hers, under a name the broker did not give (ADR 0373).
+       */
+      otherIdentifier: (sessions: LoginSession[]) => {
+        const ofHers = sessions.filter(ofValue);
+        return ofHers.length > 0 && !ofHers.some(asAsserted);
+      },
+      refusal: new SenderMessageRefused(request.id, new OtherNameIdentifier(), request.relayState),
+    };
+  }
+
   /** The portal's LogoutRequest named the person alone: every session of theirs the NameID's slots find ends. */
-  async function endEverySessionNamed(res: ServerResponse, named: string[], portalLogout: PortalLogout) {
+  async function endEverySessionNamed(
+    res: ServerResponse,
+    named: ReturnType<typeof namedIdentifier>,
+    portalLogout: PortalLogout,
+  ) {
     // A session is kept under the one hash it was saved with: the keys' finds do not overlap.
-    const perKey = await Promise.all(named.map((hash) => state.sessionsNamed(hash)));
+    const perKey = await Promise.all(named.hashes.map((hash) => state.sessionsNamed(hash)));
     const found = perKey.flatMap((under) => under.found);
+    if (named.otherIdentifier(found.map(({ session }) => session))) return answerRefused(res, named.refusal);
     const complete = perKey.every((under) => under.complete);
-    const namedHere = (s: LoginSession) => s.nameIdHash !== undefined && isOneOf(s.nameIdHash, named);
     const ended = (
-      await Promise.all(found.map(({ sessionIndex }) => state.endSession(sessionIndex, namedHere)))
+      await Promise.all(found.map(({ sessionIndex }) => state.endSession(sessionIndex, named.names)))
     ).filter((session) => session !== undefined);
     await answerEnded(res, ended, complete, portalLogout);
   }

@@ -47,6 +47,11 @@ export interface LoginSession {
    * to end this session (core 3.7.3.2). Absent on sessions saved before it was kept (ADR 0145).
    */
   nameIdHash?: string;
+  /**
+   * The Format the portal's NameID was asserted with (no qualifier is written): with the value, the
+   * identifier its LogoutRequest must name (core 2.2.2, ADR 0373). Absent on sessions saved before.
+   */
+  nameIdFormat?: string;
   /** The backend's key by which the IdP's own LogoutRequest finds the session (already a keyed hash). */
   upstreamSessionKey?: string;
   /** The backend's keys by which the IdP's back-channel logout finds the session (keyed hashes). */
@@ -85,6 +90,13 @@ export const BACKCHANNEL_SLOTS_PER_PERSON = 8;
  * sign-in takes, about one chance in 256 each.
  */
 export const FRONTCHANNEL_ENDED_SLOTS = 256;
+
+/**
+ * How long a claim of a session's logout keeps another LogoutRequest out (claimSessionLogout): well past
+ * the exchange it covers, the portal's answer within the IdP deadline (10 s), then the session's end.
+ * A claim whose request failed before the end holds other requests off this long at most.
+ */
+const SESSION_LOGOUT_CLAIM_SECONDS = 60;
 
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
@@ -233,6 +245,9 @@ export class BrokerState {
     return ended;
   }
 
+  /** The session `sessionIndex`, read, not ended. */
+  session = (sessionIndex: string) => this.#sessions.get(sessionIndex);
+
   /**
    * Whether a session looked for and not found may have been dropped to make room in a full memory
    * store (ADR 0357) rather than ended or expired: its IdP session would then be left (ADR 0363).
@@ -309,6 +324,18 @@ export class BrokerState {
     const session = await this.#sessions.get(sessionIndex);
     if (session?.idp !== idp || !matches(session.logoutHandle)) return undefined;
     return { sessionIndex, session };
+  }
+
+  /**
+   * Claims the logout of the session `sessionIndex` for the IdP's LogoutRequest `requestId`, atomically
+   * on every replica: whether it is this request's to end (claimed now, or by this same request before,
+   * which its sender may send again, ADR 0164). Another request's claim means the portal is being asked
+   * already: it is not asked twice (ADR 0373).
+   */
+  async claimSessionLogout(sessionIndex: string, requestId: string): Promise<boolean> {
+    const key = `session-logout:${sessionIndex}`;
+    if (await this.store.putIfAbsent(key, requestId, SESSION_LOGOUT_CLAIM_SECONDS)) return true;
+    return (await this.store.get(key)) === requestId;
   }
 
   savePendingLogout = (state: string, logout: PendingLogout) => this.#logouts.put(state, logout);

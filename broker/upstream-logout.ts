@@ -48,7 +48,7 @@ export function upstreamLogoutDirectory(deps: {
   }
 
   return {
-    async endUpstreamSession(idp, { upstreamSessionKeys, idpSessions, matches }) {
+    async endUpstreamSession(idp, { requestId, upstreamSessionKeys, idpSessions, matches }) {
       // Before looking: a sign-in with one of these IdP sessions saving its own meanwhile reads it
       // (ADR 0171, as ADR 0170 for an OIDC sid). A request naming the person only leaves none: it
       // would refuse her later sign-ins, not the one in flight.
@@ -57,10 +57,16 @@ export function upstreamLogoutDirectory(deps: {
       );
       // Under each key held, the sealing one's first: a session saved before a swap of the broker's
       // key is indexed under the old one (ADR 0304).
+      const ofPerson = (handle: string | undefined) => matches(handle) !== 'other';
       const found = (
-        await Promise.all(upstreamSessionKeys.map((key) => deps.state.upstreamSession(idp, key, matches)))
+        await Promise.all(upstreamSessionKeys.map((key) => deps.state.upstreamSession(idp, key, ofPerson)))
       ).find((session) => session !== undefined);
       if (!found) return 'no_session';
+      // Her value and session, under a NameID the IdP did not assert: not hers to end (ADR 0373).
+      if (matches(found.session.logoutHandle) === 'other_identifier') return 'other_identifier';
+      // Two of the IdP's requests for this session at once (at one replica or two): the portal is
+      // asked by one; the other is answered without waiting for it (ADR 0373).
+      if (!(await deps.state.claimSessionLogout(found.sessionIndex, requestId))) return 'already_ending';
       // Naming the person only, the request ends every session of theirs (core 3.7.3.2); the index
       // finds the latest broker session, so the portal is asked for all of the person's (ADR 0218).
       const everySession = idpSessions.length === 0;

@@ -331,13 +331,22 @@ export interface Backend {
 
 /**
  * What an IdP-initiated logout ended: the broker session and the portal session made from it
- * (`ended`), the broker session only, the portal's not confirmed ended (`portal_session_left`), or
- * nothing, no session of the person being found (`no_session`).
+ * (`ended`), the broker session only, the portal's not confirmed ended (`portal_session_left`),
+ * nothing, no session of the person being found (`no_session`) or only one asserted under another
+ * identifier (`other_identifier`), or nothing yet, another of the IdP's LogoutRequests ending that
+ * session at this moment (`already_ending`, ADR 0373).
  */
-export type UpstreamLogoutOutcome = 'ended' | 'portal_session_left' | 'no_session';
+export type UpstreamLogoutOutcome =
+  | 'ended'
+  | 'portal_session_left'
+  | 'no_session'
+  | 'already_ending'
+  | 'other_identifier';
 
 /** What an upstream IdP's own LogoutRequest names, as its backend reads it. */
 export interface UpstreamLogoutTarget {
+  /** The LogoutRequest's ID: the one request that ends a session, or that same request sent again (ADR 0373). */
+  requestId: string;
   /**
    * The backend's key of the person, as the login's `upstreamSessionKey` has it: under each key the
    * broker holds, the sealing one's first, as sessions saved before a swap of its key are indexed
@@ -349,8 +358,12 @@ export interface UpstreamLogoutTarget {
    * each key the broker holds; none when it names the person only.
    */
   idpSessions: IdpSessionKeys[];
-  /** Whether a session's logout handle is one the request names. */
-  matches: (logoutHandle: string | undefined) => boolean;
+  /**
+   * Whether a session's logout handle is one the request names (`named`), one of the person's value
+   * and session but under another NameID Format or qualifier than the IdP asserted (`other_identifier`,
+   * ADR 0373), or another's (`other`).
+   */
+  matches: (logoutHandle: string | undefined) => 'named' | 'other_identifier' | 'other';
 }
 
 /** The sessions an IdP-initiated logout may end (the frontend's, offered to backends). */

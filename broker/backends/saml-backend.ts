@@ -13,6 +13,7 @@ import {
   MAX_CLOCK_SKEW_SECONDS,
   MAX_POSTED_FORM_BYTES,
   NAMEID_EMAIL,
+  OtherNameIdentifier,
   type ProxyRestriction,
   refusalOutcome,
   SamlError,
@@ -22,6 +23,7 @@ import {
   STATUS_NO_PASSIVE,
   STATUS_PROXY_COUNT_EXCEEDED,
   STATUS_REQUEST_DENIED,
+  sameNameIdentifier,
   signedRedirectUrl,
   type ValidatedAssertion,
   validateSamlResponse,
@@ -226,22 +228,35 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
    */
   async function endNamedSessions(message: UpstreamLogoutRequest, binding: 'redirect' | 'soap') {
     const outcome = await sessions.endUpstreamSession(name, {
+      requestId: message.id,
       upstreamSessionKeys: upstreamSessionKeys(name, message.nameId),
       idpSessions: message.sessionIndexes.flatMap((index) => idpSessionsOf(message.nameId, index)),
       matches: (handle) => {
         const session = sealedSession(handle);
-        return (
+        const ofPerson =
           session?.nameId === message.nameId &&
           (message.sessionIndexes.length === 0 ||
-            (session.sessionIndex !== undefined && message.sessionIndexes.includes(session.sessionIndex)))
+            (session.sessionIndex !== undefined && message.sessionIndexes.includes(session.sessionIndex)));
+        if (!ofPerson) return 'other';
+        // Core 2.2.2: the NameID is its value with its Format and qualifiers, as the IdP asserted them
+        // (a handle sealed before they were kept holds the Format only, ADR 0199).
+        const asserted = sameNameIdentifier(
+          { format: session.nameIdFormat, qualifiers: session.nameIdQualifiers },
+          { format: message.nameIdFormat, qualifiers: message.nameIdQualifiers },
+          { asserting: message.issuer, relying: entityId },
         );
+        return asserted ? 'named' : 'other_identifier';
       },
     });
+    // Answered Requester/UnknownPrincipal, ending nothing (ADR 0373).
+    if (outcome === 'other_identifier')
+      throw new SenderMessageRefused(message.id, new OtherNameIdentifier(), message.relayState);
     // Success only when the person's session here and at the portal both ended. Without a
     // SessionIndex the request ends every session of the person: the index finds the latest broker
     // session only (ADR 0145), and the portal is asked for every one of theirs (ADR 0218); older
     // broker sessions end at their timeout, their portal sessions gone. No session found may be an
-    // older one the index no longer names: PartialLogout.
+    // older one the index no longer names: PartialLogout. So is a session another of the IdP's
+    // requests is ending at this moment: this one cannot say the portal's ended (ADR 0373).
     const partial = outcome !== 'ended';
     options.context.logger.info(
       {
@@ -250,6 +265,7 @@ export function createSamlBackend(options: SamlBackendOptions): Backend {
         initiator: 'idp',
         binding,
         result: outcome === 'no_session' ? 'no_session' : partial ? 'partial' : 'success',
+        ...(outcome === 'already_ending' ? { cause: outcome } : {}),
       },
       'logout requested by the identity provider',
     );

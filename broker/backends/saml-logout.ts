@@ -35,7 +35,12 @@ export interface UpstreamSamlSession {
 
 export interface UpstreamLogoutRequest {
   id: string;
+  /** The IdP's entityID: what an absent NameQualifier of a persistent or transient NameID stands for. */
+  issuer: string;
   nameId: string;
+  /** With the value, the identifier the NameID is (core 2.2.2, ADR 0373). */
+  nameIdFormat: string | undefined;
+  nameIdQualifiers: NameIdQualifiers;
   /** Empty: every session of the NameID (core 3.7.3.2). */
   sessionIndexes: string[];
   relayState?: string;
@@ -96,6 +101,7 @@ export async function acceptLogoutRequest(
   try {
     return {
       id,
+      issuer: idp.entityId,
       ...logoutRequestSubject(root, endpoint.decryption),
       ...(relayState === undefined ? {} : { relayState }),
       once,

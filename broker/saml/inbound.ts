@@ -10,6 +10,7 @@ import {
   logoutRequestSubject,
   type MessageBinding,
   NAMEID_UNSPECIFIED,
+  type NameIdQualifiers,
   NS,
   type RequestedAuthnContext,
   SamlError,
@@ -91,6 +92,9 @@ const COMPARISONS = new Set<string>(['exact', 'minimum', 'maximum', 'better']);
 export interface AcceptedLogoutRequest extends AcceptedMessage {
   /** Whom the portal signs out: the NameID it was given. */
   nameId: string;
+  /** With the value, the identifier the NameID is (core 2.2.2): what the broker asserted, or another (ADR 0373). */
+  nameIdFormat: string | undefined;
+  nameIdQualifiers: NameIdQualifiers;
   sessionIndexes: string[];
 }
 

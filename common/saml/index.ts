@@ -46,6 +46,7 @@ export {
   parseIdpMetadata,
   type SpMetadataOptions,
 } from './metadata.js';
+export { type NameIdentifierKind, sameNameIdentifier } from './name-identifier.js';
 export * from './namespaces.js';
 export {
   type AcceptedMessage,
@@ -58,6 +59,7 @@ export {
   MAX_REQUEST_BYTES,
   MESSAGE_REPLAY_WINDOW_SECONDS,
   type MessageBinding,
+  OtherNameIdentifier,
   type RetriableLogoutRequest,
   refusalOutcome,
   SenderMessageRefused,

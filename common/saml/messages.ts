@@ -9,6 +9,7 @@ import {
   STATUS_REQUESTER,
   STATUS_RESPONDER,
   STATUS_SUCCESS,
+  STATUS_UNKNOWN_PRINCIPAL,
   STATUS_VERSION_MISMATCH,
 } from './namespaces.js';
 import { type RedirectMessageParam, signRedirectQuery } from './redirect-binding.js';
@@ -104,7 +105,8 @@ export interface LogoutResponseContent extends Omit<MessageHeader, 'destination'
 
 /**
  * Success; Success with PartialLogout as second-level code when not every session ended; or
- * Requester / RequestDenied for a request its sender signed that failed a later check; or
+ * Requester / RequestDenied for a request its sender signed that failed a later check; or Requester /
+ * UnknownPrincipal for one naming a person under an identifier not asserted to its sender (ADR 0373); or
  * VersionMismatch, with the second-level code given, for one of another Version (core 3.2.2.2); or
  * Responder for one not acted on now (the store did not answer) that may be sent again (ADR 0164).
  */
@@ -112,6 +114,7 @@ export type LogoutOutcome =
   | 'success'
   | 'partial'
   | 'refused'
+  | 'unknown_principal'
   | 'unavailable'
   | { versionMismatch: string | undefined };
 
@@ -119,12 +122,14 @@ const TOP_LEVEL_STATUS = {
   success: STATUS_SUCCESS,
   partial: STATUS_SUCCESS,
   refused: STATUS_REQUESTER,
+  unknown_principal: STATUS_REQUESTER,
   unavailable: STATUS_RESPONDER,
 } as const;
 const SECOND_LEVEL_STATUS = {
   success: undefined,
   partial: STATUS_PARTIAL_LOGOUT,
   refused: STATUS_REQUEST_DENIED,
+  unknown_principal: STATUS_UNKNOWN_PRINCIPAL,
   unavailable: undefined,
 } as const;
 

@@ -16,7 +16,7 @@ import { type ElementDecryption, NO_DECRYPTION } from './decryption.js';
 import { decodePostedMessage, inflateRedirectPayload, MAX_RELAY_STATE_BYTES } from './deflate.js';
 import { SamlError } from './errors.js';
 import type { LogoutOutcome } from './messages.js';
-import { oneNameId } from './name-identifier.js';
+import { nameIdQualifiersOf, oneNameId } from './name-identifier.js';
 import {
   NS,
   STATUS_PARTIAL_LOGOUT,
@@ -25,6 +25,7 @@ import {
   STATUS_SUCCESS,
 } from './namespaces.js';
 import { verifyRedirectSignature } from './redirect-binding.js';
+import type { NameIdQualifiers } from './response.js';
 import { verifyEnvelopedSignature } from './signature.js';
 import { soapBodyMessage } from './soap-binding.js';
 import {
@@ -252,9 +253,28 @@ export function isVersionRefusal(err: unknown): err is SenderMessageRefused & { 
   return err instanceof SenderMessageRefused && err.cause instanceof UnsupportedVersion;
 }
 
-/** How a signed answer to a refused request says why: VersionMismatch for its Version, else RequestDenied. */
+/**
+ * A verified LogoutRequest naming a person's NameID value under another Format or qualifier than the
+ * one her sessions were asserted with (core 2.2.2, 3.7.3.1): another identifier, so no session of
+ * hers; answered Requester/UnknownPrincipal, ending nothing (ADR 0373).
+ */
+export class OtherNameIdentifier extends SamlError {
+  constructor() {
+    super(
+      'SAML_LOGOUT_NAMEID_MISMATCH',
+      "the LogoutRequest names the person's sessions with another NameID Format or qualifier than they were asserted with",
+    );
+    this.name = 'OtherNameIdentifier';
+  }
+}
+
+/**
+ * How a signed answer to a refused request says why: VersionMismatch for its Version, UnknownPrincipal
+ * for another identifier, else RequestDenied.
+ */
 export function refusalOutcome(refusal: SenderMessageRefused): LogoutOutcome {
-  return isVersionRefusal(refusal) ? { versionMismatch: refusal.cause.secondLevelStatus } : 'refused';
+  if (isVersionRefusal(refusal)) return { versionMismatch: refusal.cause.secondLevelStatus };
+  return refusal.cause instanceof OtherNameIdentifier ? 'unknown_principal' : 'refused';
 }
 
 /** The message as its signature covers it, and its RelayState; nothing unsigned is read. */
@@ -358,6 +378,8 @@ export function logoutRequestSubject(
   nameId: string;
   /** The NameID's Format attribute; undefined when absent (core 8.3.1: unspecified). */
   nameIdFormat: string | undefined;
+  /** Its NameQualifier, SPNameQualifier, SPProvidedID as written: part of whom it names (ADR 0373). */
+  nameIdQualifiers: NameIdQualifiers;
   sessionIndexes: string[];
 } {
   const element = oneNameId(root, decryption);
@@ -368,6 +390,7 @@ export function logoutRequestSubject(
   return {
     nameId,
     nameIdFormat: element.getAttribute('Format') || undefined,
+    nameIdQualifiers: nameIdQualifiersOf(element),
     sessionIndexes: childElements(root, NS.protocol, 'SessionIndex').map((e) => simpleText(e)),
   };
 }

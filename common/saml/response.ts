@@ -18,7 +18,7 @@ import {
   parseDecryptedElement,
 } from './decryption.js';
 import { SamlError, SamlStatusError } from './errors.js';
-import { oneNameId } from './name-identifier.js';
+import { nameIdQualifiersOf, oneNameId } from './name-identifier.js';
 import { BEARER, NAMEID_UNSPECIFIED, NS, STATUS_SUCCESS } from './namespaces.js';
 import { verifyEnvelopedSignature } from './signature.js';
 import {
@@ -357,17 +357,6 @@ function readNameId(
     nameId,
     nameIdFormat: attribute(element, 'Format') ?? NAMEID_UNSPECIFIED,
     nameIdQualifiers: nameIdQualifiersOf(element),
-  };
-}
-
-function nameIdQualifiersOf(element: Element): NameIdQualifiers {
-  const nameQualifier = attribute(element, 'NameQualifier');
-  const spNameQualifier = attribute(element, 'SPNameQualifier');
-  const spProvidedId = attribute(element, 'SPProvidedID');
-  return {
-    ...(nameQualifier === undefined ? {} : { nameQualifier }),
-    ...(spNameQualifier === undefined ? {} : { spNameQualifier }),
-    ...(spProvidedId === undefined ? {} : { spProvidedId }),
   };
 }
 

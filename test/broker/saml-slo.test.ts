@@ -7,9 +7,12 @@ import {
   deflateRedirectPayload,
   inflateRedirectPayload,
   NS,
+  NAMEID_PERSISTENT as PERSISTENT,
   parseSamlXml,
   SOAP_CONTENT_TYPE,
   SOAP_ENVELOPE_NS,
+  STATUS_REQUESTER,
+  STATUS_UNKNOWN_PRINCIPAL,
   signEnveloped,
   signRedirectQuery,
   verifyRedirectSignature,
@@ -58,6 +61,8 @@ const RESPONDER = 'urn:oasis:names:tc:SAML:2.0:status:Responder';
 /** Failed statuses as samlify names them when it refuses a LogoutResponse. */
 const REQUEST_DENIED =
   'top tier code: urn:oasis:names:tc:SAML:2.0:status:Requester, second tier code: urn:oasis:names:tc:SAML:2.0:status:RequestDenied';
+const UNKNOWN_PRINCIPAL =
+  'top tier code: urn:oasis:names:tc:SAML:2.0:status:Requester, second tier code: urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal';
 const REQUEST_VERSION_TOO_HIGH =
   'top tier code: urn:oasis:names:tc:SAML:2.0:status:VersionMismatch, second tier code: urn:oasis:names:tc:SAML:2.0:status:RequestVersionTooHigh';
 
@@ -488,10 +493,11 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
     mutate: (xml: string) => string,
     reason: string,
     status?: string,
+    sessionIndex = '_session-9',
   ) {
     const browser = new Browser();
-    const profile = await loggedIn(withSlo, browser);
-    const request = herIdpLogoutRequest(withSlo, '_session-9');
+    const profile = await loggedIn(withSlo, browser, { sessionIndex });
+    const request = herIdpLogoutRequest(withSlo, sessionIndex);
     await expectFailedStatus(resignedByIdp(withSlo.idp, request.url, mutate), request.id, reason, status);
     await sessionKept(withSlo, browser, profile);
   }
@@ -506,6 +512,65 @@ describe('broker: Single Logout with an upstream SAML IdP', () => {
       await expectAlteredRequestRefused(attack.mutate, attack.reason);
     });
   }
+
+  // Core 2.2.2, 3.7.3.1: the NameID is its value with its Format and qualifiers. The IdP asserted carol's
+  // e-mail with the e-mail Format and no qualifier; each of these names another identifier.
+  const otherIdentifiers: Array<[string, (xml: string) => string]> = [
+    [
+      'another Format (persistent)',
+      (xml) => xml.replace(/(<saml:NameID[^>]*?)Format="[^"]*"/, `$1Format="${PERSISTENT}"`),
+    ],
+    [
+      'a NameQualifier',
+      (xml) => xml.replace('<saml:NameID ', '<saml:NameID NameQualifier="https://other-idp.example.test" '),
+    ],
+    [
+      'an SPNameQualifier',
+      (xml) => xml.replace('<saml:NameID ', '<saml:NameID SPNameQualifier="https://other-sp.example.test" '),
+    ],
+  ];
+  for (const [i, [what, mutate]] of otherIdentifiers.entries()) {
+    it(`answers the IdP's signed LogoutRequest naming her session and her NameID value with ${what} with a signed Requester/UnknownPrincipal, and keeps her session (ADR 0373)`, async () => {
+      // An IdP session of its own: the IdP signed that it ended it, which is recorded (ADR 0171).
+      await expectAlteredRequestRefused(
+        mutate,
+        'SAML_LOGOUT_NAMEID_MISMATCH',
+        UNKNOWN_PRINCIPAL,
+        `_other-${i}`,
+      );
+    });
+  }
+
+  it("answers the IdP's SOAP LogoutRequest naming her NameID value under another Format with a signed Requester/UnknownPrincipal, and keeps her session (ADR 0373)", async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(withSlo, browser, { sessionIndex: '_soap-other-format' });
+    const answer = await idpSoapLogoutRequest(
+      withSlo,
+      { nameId: 'carol@example.test', sessionIndex: '_soap-other-format' },
+      { edit: otherIdentifiers[0]![1] },
+    );
+    const body = await answer.text();
+    expect(answer.status, body).to.equal(200);
+    expect(body).to.contain(`Value="${STATUS_REQUESTER}"`).and.contain(`Value="${STATUS_UNKNOWN_PRINCIPAL}"`);
+    await sessionKept(withSlo, browser, profile);
+  });
+
+  it("ends a persistent NameID's session for the IdP's LogoutRequest that writes out the qualifiers an absent one stands for: its own and the broker's entityIDs (core 8.3.7, ADR 0373)", async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(withSlo, browser, {
+      nameIdFormat: PERSISTENT,
+      sessionIndex: '_persistent',
+    });
+    const request = herIdpLogoutRequest(withSlo, '_persistent');
+    const qualified = resignedByIdp(withSlo.idp, request.url, (xml) =>
+      xml.replace(
+        /<saml:NameID[^>]*>/,
+        `<saml:NameID Format="${PERSISTENT}" NameQualifier="${UPSTREAM_ENTITY_ID}" SPNameQualifier="${withSlo.broker.url}/saml/sp-metadata">`,
+      ),
+    );
+    expect((await fetch(qualified, { redirect: 'manual' })).status).to.equal(302);
+    await sessionEnded(withSlo, browser, profile);
+  });
 
   it("refuses an IdP-signed LogoutRequest naming another Issuer: it is judged as the portal's (SAML_SIGNATURE_INVALID)", async () => {
     const request = idpLogoutRequestUrl(withSlo.idp, withSlo.sp, { nameId: 'carol@example.test' });

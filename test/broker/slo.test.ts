@@ -175,9 +175,17 @@ describe('broker: Single Logout', () => {
     expect(verifiedLogoutResponse(location.href).relayState).to.equal('https://evil.example/phish');
   });
 
-  const logoutRequest = (sessionIndex: string, nameId = 'alice@acme.test') =>
+  /**
+   * The portal's LogoutRequest naming `nameId` and `sessionIndex`; its NameID's attributes `nameIdAttributes`,
+   * by default the Format the broker asserted it with (e-mail), as the portal names it back.
+   */
+  const logoutRequest = (
+    sessionIndex: string,
+    nameId = 'alice@acme.test',
+    nameIdAttributes = `Format="${NAMEID_EMAIL}"`,
+  ) =>
     `<samlp:LogoutRequest xmlns:samlp="${NS.protocol}" xmlns:saml="${NS.assertion}" ID="_lr${Date.now()}${Math.random().toString(16).slice(2)}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${stack.broker.url}/saml/slo">` +
-    `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer><saml:NameID>${nameId}</saml:NameID><samlp:SessionIndex>${sessionIndex}</samlp:SessionIndex></samlp:LogoutRequest>`;
+    `<saml:Issuer>${PORTAL_URL}/saml/metadata</saml:Issuer><saml:NameID ${nameIdAttributes}>${nameId}</saml:NameID><samlp:SessionIndex>${sessionIndex}</samlp:SessionIndex></samlp:LogoutRequest>`;
 
   /** The portal's signed Redirect query of a LogoutRequest naming alice and `sessionIndex`. */
   const portalSignedQuery = (sessionIndex: string, relayState: string) =>
@@ -319,6 +327,21 @@ describe('broker: Single Logout', () => {
     });
   }
 
+  it("goes on to the IdP's logout once for two LogoutRequests of the portal for her session at once, and answers the other Success: nothing of hers is left (ADR 0373)", async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(browser);
+    const answers = await Promise.all(
+      ['rs-a', 'rs-b'].map((relayState) =>
+        sendPortalSigned(logoutRequest(profile.sessionIndex!), relayState),
+      ),
+    );
+    const locations = answers.map((answer) => answer.headers.get('location')!);
+    const toIdp = locations.filter((location) => location.startsWith(stack.idp.issuer));
+    expect(toIdp, 'one logout at the IdP').to.have.length(1);
+    const other = locations.find((location) => !location.startsWith(stack.idp.issuer))!;
+    expect(verifiedLogoutResponse(other).codes).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Success']);
+  });
+
   it('ends a session asserted with a transient NameID by the LogoutRequest that names it back', async () => {
     const portal = portalSp(stack.broker.url, stack.pki, { nameIdFormat: NAMEID_TRANSIENT });
     const browser = new Browser();
@@ -425,15 +448,17 @@ describe('broker: Single Logout', () => {
    * (core 3.7.3.2, profiles 4.4.4.2; ADR 0252), the refusal logged with 302; node-saml, the portal's
    * library, verifies it and reads the failed status. Returns the answer read by common/saml.
    */
-  async function expectRequestDenied(query: string, requestId: string, reason: string) {
+  async function expectRequestDenied(
+    query: string,
+    requestId: string,
+    reason: string,
+    secondLevel = 'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
+  ) {
     const response = await fetch(`${stack.broker.url}/saml/slo?${query}`, { redirect: 'manual' });
     expect(response.status, reason).to.equal(302);
     const location = response.headers.get('location')!;
     const answer = verifiedLogoutResponse(location);
-    expect(answer.codes, reason).to.deep.equal([
-      'urn:oasis:names:tc:SAML:2.0:status:Requester',
-      'urn:oasis:names:tc:SAML:2.0:status:RequestDenied',
-    ]);
+    expect(answer.codes, reason).to.deep.equal(['urn:oasis:names:tc:SAML:2.0:status:Requester', secondLevel]);
     expect(answer.root.getAttribute('InResponseTo')).to.equal(requestId);
     expect(answer.root.getAttribute('Destination')).to.equal(`${PORTAL_URL}/saml/slo`);
     expect(stack.broker.logs.findLast((l) => l['event'] === 'broker.refusal')).to.include({
@@ -489,6 +514,70 @@ describe('broker: Single Logout', () => {
     const xml = logoutRequest('_s', '');
     const query = signRedirectQuery('SAMLRequest', xml, { keyPem: stack.pki.portalKey, relayState: 'rs-n' });
     expect((await expectRequestDenied(query, idOf(xml), 'SAML_NAMEID_INVALID')).relayState).to.equal('rs-n');
+  });
+
+  // Core 2.2.2, 3.7.3.1: a NameID is its value with its Format and qualifiers. The broker asserted
+  // alice's e-mail with the e-mail Format and no qualifier; each of these names another identifier.
+  const otherIdentifiers: Array<[string, string]> = [
+    ['another Format (persistent)', 'Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"'],
+    ['no Format (unspecified, core 8.3.1)', ''],
+    ['a NameQualifier', `Format="${NAMEID_EMAIL}" NameQualifier="https://other-idp.example.test"`],
+    ['an SPNameQualifier', `Format="${NAMEID_EMAIL}" SPNameQualifier="https://other-sp.example.test"`],
+  ];
+  for (const [what, attributes] of otherIdentifiers) {
+    it(`answers a signed Requester/UnknownPrincipal to the portal's LogoutRequest naming her SessionIndex and her NameID value with ${what}, and keeps her session (ADR 0373)`, async () => {
+      const browser = new Browser();
+      const profile = await loggedIn(browser);
+      expect(profile.nameIDFormat).to.equal(NAMEID_EMAIL);
+      const xml = logoutRequest(profile.sessionIndex!, 'alice@acme.test', attributes);
+      const query = signRedirectQuery('SAMLRequest', xml, {
+        keyPem: stack.pki.portalKey,
+        relayState: 'rs-q',
+      });
+      const metric = () =>
+        stack.broker.context.registry.getSingleMetricAsString('jsm_sso_broker_refusals_total');
+      const counted = (await metric()).split('\n').filter((l) => l.includes('SAML_LOGOUT_NAMEID_MISMATCH'));
+      const answer = await expectRequestDenied(
+        query,
+        idOf(xml),
+        'SAML_LOGOUT_NAMEID_MISMATCH',
+        'urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal',
+      );
+      expect(answer.relayState).to.equal('rs-q');
+      expect(
+        (await metric()).split('\n').filter((l) => l.includes('SAML_LOGOUT_NAMEID_MISMATCH')),
+      ).to.not.deep.equal(counted);
+      expect(await sessionLives(browser, profile), "alice's session still leads to the IdP").to.equal(true);
+    });
+  }
+
+  it("answers a signed Requester/UnknownPrincipal to the portal's LogoutRequest naming the person alone under another Format, and ends none of her sessions (ADR 0373)", async () => {
+    const browser = new Browser();
+    const profile = await loggedIn(browser, stack.portal, 'bob@acme.test');
+    const xml = logoutRequest('_none', 'bob@acme.test', '').replace(
+      '<samlp:SessionIndex>_none</samlp:SessionIndex>',
+      '',
+    );
+    const query = signRedirectQuery('SAMLRequest', xml, { keyPem: stack.pki.portalKey, relayState: 'rs-p' });
+    await expectRequestDenied(
+      query,
+      idOf(xml),
+      'SAML_LOGOUT_NAMEID_MISMATCH',
+      'urn:oasis:names:tc:SAML:2.0:status:UnknownPrincipal',
+    );
+    expect(await sessionLives(browser, profile), "bob's session still leads to the IdP").to.equal(true);
+  });
+
+  it("ends a transient NameID's session for a LogoutRequest that writes out the qualifiers an absent one stands for: the broker's and the portal's entityIDs (core 8.3.8, ADR 0373)", async () => {
+    const portal = portalSp(stack.broker.url, stack.pki, { nameIdFormat: NAMEID_TRANSIENT });
+    const browser = new Browser();
+    const profile = await loggedIn(browser, portal);
+    const attributes = `Format="${NAMEID_TRANSIENT}" NameQualifier="${stack.broker.url}/saml/metadata" SPNameQualifier="${PORTAL_URL}/saml/metadata"`;
+    const answer = await sendPortalSigned(
+      logoutRequest(profile.sessionIndex!, profile.nameID, attributes),
+      'rs-t',
+    );
+    expect(answer.headers.get('location')!.startsWith(stack.idp.issuer), 'on to the IdP').to.equal(true);
   });
 
   it('answers the same portal LogoutRequest a second time with a signed Requester/RequestDenied: SAML_REPLAY', async () => {

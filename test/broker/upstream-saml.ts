@@ -69,6 +69,9 @@ export function upstreamIdp(options: { slo?: boolean; key?: KeyPair } = {}): Ups
     // samlify verifies the broker's LogoutRequest signature itself.
     wantLogoutRequestSigned: true,
     isAssertionEncrypted: false,
+    // The Format it asserts (answerAuthnRequest's default), written on its LogoutRequest's NameID too:
+    // the same identifier, which the broker compares (core 2.2.2, ADR 0373).
+    nameIDFormat: [NAMEID_EMAIL],
     singleSignOnService: [{ Binding: redirect, Location: UPSTREAM_SSO }],
     singleLogoutService: options.slo === false ? [] : [{ Binding: redirect, Location: UPSTREAM_SLO }],
   });
